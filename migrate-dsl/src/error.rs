@@ -1,0 +1,57 @@
+//! Errors found while turning recorded operations into SQL or into their reverse.
+
+/// An error in what a migration recorded. It carries the operation's name and 1-based position in the
+/// migration so the engine can point at the exact call in the migration file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DslError {
+    /// An identifier was empty.
+    #[error("operation #{position} ({op}): empty {what} name")]
+    EmptyIdentifier {
+        op: &'static str,
+        position: usize,
+        what: &'static str,
+    },
+    /// An identifier is longer than PostgreSQL keeps. The server would silently truncate it, so a later
+    /// reference (a rename, a drop, an automatic reverse) would miss the object: refuse it up front.
+    #[error(
+        "operation #{position} ({op}): name {name:?} is {bytes} bytes long; PostgreSQL truncates names to 63 bytes, use a shorter name"
+    )]
+    IdentifierTooLong {
+        op: &'static str,
+        position: usize,
+        name: String,
+        bytes: usize,
+    },
+    /// An identifier contains a NUL byte, which PostgreSQL cannot store.
+    #[error("operation #{position} ({op}): name {name:?} contains a NUL character")]
+    NulInIdentifier {
+        op: &'static str,
+        position: usize,
+        name: String,
+    },
+    /// An operation needs at least one column.
+    #[error("operation #{position} ({op}): no columns given")]
+    NoColumns { op: &'static str, position: usize },
+    /// Raw SQL was empty.
+    #[error("operation #{position} ({op}): empty SQL")]
+    EmptySql { op: &'static str, position: usize },
+    /// A [`MigrationBuilder::irreversible`](crate::MigrationBuilder::irreversible) marker was reached: the
+    /// migration declares it cannot run in this direction (or has not been written yet).
+    #[error("operation #{position} ({op}): {reason}")]
+    Refused {
+        op: &'static str,
+        position: usize,
+        reason: String,
+    },
+    /// `down` was derived from `up`, but one of the recorded operations has no automatic reverse.
+    #[error(
+        "operation #{position} ({op}) cannot be reversed automatically{}; write a `down` function for this migration",
+        reason.as_ref().map(|r| format!(": {r}")).unwrap_or_default()
+    )]
+    Irreversible {
+        op: &'static str,
+        position: usize,
+        reason: Option<String>,
+    },
+}

@@ -1,0 +1,43 @@
+//! The `pgm` migration builder: typed PostgreSQL DDL operations, their SQL and their automatic reverse.
+//!
+//! A migration file brings the builder into scope with `use migrate_dsl::prelude::*;` and records operations
+//! on the [`MigrationBuilder`] it is given. Recording never touches the database: operations are inert data
+//! ([`Operation`]); [`MigrationBuilder::statements`] renders them and [`MigrationBuilder::reversed`] derives
+//! the `down` of a migration that has none.
+//!
+//! Rules that hold for every operation:
+//! - names are identifiers and are always quoted; schema-qualify with a tuple `("app", "posts")`;
+//! - literal values and SQL expressions are different types ([`Value`], [`expr`]);
+//! - names longer than PostgreSQL's 63 bytes are refused instead of being silently truncated.
+#![forbid(unsafe_code)]
+#![deny(missing_debug_implementations)]
+
+mod builder;
+mod column;
+mod error;
+mod name;
+mod operation;
+mod ops;
+mod quote;
+mod render;
+mod reverse;
+mod split;
+mod value;
+
+pub use builder::{MigrationBuilder, Statement};
+pub use column::{column, Column, FkAction, References};
+pub use error::DslError;
+pub use name::{Ident, Name, MAX_IDENTIFIER_BYTES};
+pub use operation::Operation;
+pub use ops::*;
+pub use quote::{ident, literal};
+pub use split::{split_statements, SplitStatement};
+pub use value::{expr, Value};
+
+/// Everything a migration file needs: `use migrate_dsl::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        column, expr, ident, literal, Column, Constraint, FkAction, IndexColumn, MigrationBuilder,
+        Value,
+    };
+}

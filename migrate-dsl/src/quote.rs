@@ -1,0 +1,71 @@
+//! Quoting of identifiers and literals: the only place where user values become SQL text.
+
+use crate::name::{Ident, Name};
+
+/// Quotes an identifier: `my "table"` becomes `"my ""table"""`. Always quoting keeps case, spaces and
+/// reserved words (a column named `cascade`) intact.
+///
+/// Use it to splice names into raw SQL given to [`MigrationBuilder::sql`](crate::MigrationBuilder::sql):
+///
+/// ```
+/// use migrate_dsl::prelude::*;
+/// assert_eq!(ident("Order Items"), r#""Order Items""#);
+/// assert_eq!(ident(r#"a"b"#), r#""a""b""#);
+/// ```
+pub fn ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Quotes a string literal: `it's` becomes `'it''s'`. Strings holding a backslash are written as `E'...'`
+/// with the backslash doubled, which reads the same whatever `standard_conforming_strings` is set to.
+///
+/// ```
+/// use migrate_dsl::prelude::*;
+/// assert_eq!(literal("it's"), "'it''s'");
+/// assert_eq!(literal(r"C:\dir"), r"E'C:\\dir'");
+/// ```
+pub fn literal(value: &str) -> String {
+    let escape_backslash = value.contains('\\');
+    let mut out = String::with_capacity(value.len() + 3);
+    if escape_backslash {
+        out.push('E');
+    }
+    out.push('\'');
+    for c in value.chars() {
+        match c {
+            '\'' => out.push_str("''"),
+            '\\' if escape_backslash => out.push_str("\\\\"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+pub(crate) fn quote_ident(name: &Ident) -> String {
+    ident(name.as_str())
+}
+
+pub(crate) fn quote_name(name: &Name) -> String {
+    match &name.schema {
+        Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(&name.name)),
+        None => quote_ident(&name.name),
+    }
+}
+
+pub(crate) fn quote_list(idents: &[Ident]) -> String {
+    idents
+        .iter()
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
