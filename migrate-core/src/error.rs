@@ -1,0 +1,229 @@
+//! The engine's errors. Each names the migration (and its file) or the value at fault.
+
+use migrate_dsl::DslError;
+
+use crate::migration::Direction;
+use crate::source::SourceError;
+
+/// Everything that can stop a migration run. Messages are lower-case, without a trailing period, and say what
+/// to do next where there is something to do.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A recorded operation is invalid or cannot be reversed.
+    #[error("migration {name} ({path}), `{direction}`: {error}")]
+    Invalid {
+        name: String,
+        path: String,
+        direction: Direction,
+        error: DslError,
+    },
+    /// The migration records no operations in this direction.
+    #[error("migration {name} ({path}): `{direction}` records no operations; record the change, or use `pgm.irreversible(\"why\")` in `down`")]
+    Empty {
+        name: String,
+        path: String,
+        direction: Direction,
+    },
+    /// The migration's own code panicked while recording.
+    #[error("migration {name} ({path}) panicked while recording `{direction}`: {message}")]
+    Panicked {
+        name: String,
+        path: String,
+        direction: Direction,
+        message: String,
+    },
+    /// The server rejected a statement; the migration's transaction was rolled back.
+    #[error("{}", .0)]
+    Statement(Box<StatementError>),
+    /// A query of the engine's own (bookkeeping, locking) failed.
+    #[error("{context}: {}", describe_pg(error))]
+    Database {
+        context: String,
+        error: postgres::Error,
+    },
+    /// `--lock-mode fail` and another runner holds the lock.
+    #[error("another migration run holds the lock on {table}{}; retry later or use --lock-mode wait", holder.map(|p| format!(" (server process {p})")).unwrap_or_default())]
+    LockBusy { table: String, holder: Option<i32> },
+    /// Pending migrations are older than the newest applied one.
+    #[error(
+        "{} pending migration(s) are older than the newest applied migration {newest_applied}: {}\n\
+         they were probably merged from another branch after {newest_applied} ran; check that they can run after it, \
+         then rerun with --allow-out-of-order (or give them newer timestamps)",
+        pending.len(), pending.join(", ")
+    )]
+    OutOfOrder {
+        pending: Vec<String>,
+        newest_applied: String,
+    },
+    /// Applied migrations have no file any more.
+    #[error(
+        "applied migration(s) have no file in the migrations folder: {}\n\
+         restore the file(s), or run `repair` to forget them if they were removed on purpose",
+        .names.join(", ")
+    )]
+    MissingFiles { names: Vec<String> },
+    /// Applied migrations were edited after they ran.
+    #[error(
+        "applied migration(s) changed since they ran: {}\n\
+         undo the edit (write a new migration instead), or run `repair` to accept the new content",
+        .names.join(", ")
+    )]
+    Changed { names: Vec<String> },
+    /// A name given on the command line matches no migration.
+    #[error(
+        "no migration named {name:?}; `status` lists the names (a timestamp prefix also works)"
+    )]
+    UnknownMigration { name: String },
+    /// A `--to` target is on the wrong side.
+    #[error("{0}")]
+    Target(String),
+    /// A count is larger than what there is to run.
+    #[error("asked to {action} {asked} migration(s), but only {available} {} {state}", if *available == 1 { "is" } else { "are" })]
+    CountTooLarge {
+        action: &'static str,
+        asked: usize,
+        available: usize,
+        state: &'static str,
+    },
+    /// Nothing is applied, so there is nothing to revert.
+    #[error("nothing to revert: no migration is applied")]
+    NothingApplied,
+    /// The migrations table exists with another layout.
+    #[error("the migrations table {table} has an unexpected layout: {problems}")]
+    TableLayout { table: String, problems: String },
+    /// `--single-transaction` cannot include a migration that must run outside a transaction.
+    #[error("migration {name} must run outside a transaction, so it cannot be part of --single-transaction; run it separately")]
+    NeedsNoTransaction { name: String },
+    /// The migrations folder or a file in it is invalid.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+}
+
+/// A statement the server rejected, with everything needed to find it in the migration file.
+#[derive(Debug)]
+pub struct StatementError {
+    pub name: String,
+    pub path: String,
+    pub direction: Direction,
+    /// 1-based position of the operation in the migration.
+    pub position: usize,
+    pub op: &'static str,
+    pub sql: String,
+    pub source: postgres::Error,
+    /// What happened to the migration's earlier statements.
+    pub outcome: Outcome,
+}
+
+/// What a failure left behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The transaction was rolled back: nothing of this migration remains.
+    RolledBack,
+    /// The migration ran outside a transaction; this many earlier statements were committed.
+    PartiallyApplied { committed: usize },
+}
+
+impl std::fmt::Display for StatementError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "migration {} ({}) failed in `{}` at operation #{} ({}):",
+            self.name, self.path, self.direction, self.position, self.op
+        )?;
+        writeln!(f, "  {}", describe_pg(&self.source))?;
+        let position = self.source.as_db_error().and_then(|e| match e.position() {
+            Some(postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+            _ => None,
+        });
+        for line in excerpt(&self.sql, position) {
+            writeln!(f, "    {line}")?;
+        }
+        match self.outcome {
+            Outcome::RolledBack => write!(f, "  rolled back: nothing from this migration was applied"),
+            Outcome::PartiallyApplied { committed } => write!(
+                f,
+                "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; make its statements safe to re-run (IF NOT EXISTS) before running it again"
+            ),
+        }
+    }
+}
+
+/// The server's message with SQLSTATE, detail and hint; or the client's own description.
+pub(crate) fn describe_pg(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!(
+                "{}: {} (SQLSTATE {})",
+                db.severity(),
+                db.message(),
+                db.code().code()
+            );
+            if let Some(detail) = db.detail() {
+                s.push_str(&format!("\n  detail: {detail}"));
+            }
+            if let Some(hint) = db.hint() {
+                s.push_str(&format!("\n  hint: {hint}"));
+            }
+            s
+        }
+        None if e.is_closed() => "the connection to the server was closed".to_owned(),
+        None => {
+            // postgres::Error's Display is terse ("db error"/"error connecting to server"); include its cause.
+            let mut s = e.to_string();
+            let mut cause = std::error::Error::source(e);
+            while let Some(c) = cause {
+                s.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            s
+        }
+    }
+}
+
+/// The statement's lines around the error position (1-based character offset), with a caret under it.
+fn excerpt(sql: &str, position: Option<usize>) -> Vec<String> {
+    let lines: Vec<&str> = sql.lines().collect();
+    let Some(position) = position else {
+        return lines.iter().take(12).map(|l| (*l).to_owned()).collect();
+    };
+    let mut remaining = position.saturating_sub(1);
+    for (i, line) in lines.iter().enumerate() {
+        let len = line.chars().count() + 1;
+        if remaining < len {
+            let start = i.saturating_sub(2);
+            let mut out: Vec<String> = lines[start..=i].iter().map(|l| (*l).to_owned()).collect();
+            out.push(format!(
+                "{}^ (line {}, column {})",
+                " ".repeat(remaining),
+                i + 1,
+                remaining + 1
+            ));
+            return out;
+        }
+        remaining -= len;
+    }
+    lines.iter().map(|l| (*l).to_owned()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpt_points_at_the_position() {
+        let sql = "CREATE TABLE a (id int);\nCREATE TABL b ();";
+        assert_eq!(
+            excerpt(sql, Some(33)),
+            vec![
+                "CREATE TABLE a (id int);",
+                "CREATE TABL b ();",
+                "       ^ (line 2, column 8)"
+            ]
+        );
+        assert_eq!(
+            excerpt("SELEC 1", Some(1)),
+            vec!["SELEC 1", "^ (line 1, column 1)"]
+        );
+    }
+}

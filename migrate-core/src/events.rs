@@ -1,0 +1,33 @@
+//! Progress events, so the library never prints: the CLI (or an application) decides how to show them.
+
+use std::time::Duration;
+
+use crate::history::MigrationsTable;
+use crate::migration::Direction;
+
+/// Something that happened during a run.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Event<'a> {
+    /// Another runner holds the lock; this one waits.
+    WaitingForLock {
+        table: &'a MigrationsTable,
+        holder: Option<i32>,
+    },
+    /// A migration starts.
+    Started {
+        name: &'a str,
+        direction: Direction,
+        transactional: bool,
+        fake: bool,
+    },
+    /// A migration finished and was recorded.
+    Finished {
+        name: &'a str,
+        direction: Direction,
+        elapsed: Duration,
+        fake: bool,
+    },
+    /// A migration being reverted was edited after it was applied; its current `down` is used.
+    ChangedSinceApplied { name: &'a str },
+}

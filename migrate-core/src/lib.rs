@@ -1,0 +1,38 @@
+//! The migration engine: discovery and ordering of migration files, the build-time registry, planning,
+//! locking, bookkeeping and running against PostgreSQL.
+//!
+//! - [`build`] turns a migrations folder into a registry compiled into the crate that owns it;
+//! - [`Migrator`] runs a registry's [`Migration`]s: `up`, `down`, `redo`, `status`, `repair`, and plans for
+//!   review ([`plan::script`]);
+//! - [`create_migration`] writes a new file from the template.
+//!
+//! The library never prints: progress arrives as [`Event`]s, failures as [`Error`]s naming the migration.
+#![forbid(unsafe_code)]
+#![deny(missing_debug_implementations)]
+
+pub mod build;
+mod create;
+mod error;
+mod events;
+mod history;
+mod lock;
+mod migration;
+pub mod naming;
+pub mod plan;
+mod runner;
+mod source;
+mod status;
+
+pub use create::create_migration;
+pub use error::{Error, Outcome, StatementError};
+pub use events::Event;
+pub use history::{AppliedMigration, MigrationsTable};
+pub use lock::{lock_key, LockMode};
+pub use migration::{Direction, Migration, Registry};
+pub use plan::Step;
+pub use runner::{DownTarget, Migrator, Ran, UpTarget};
+pub use source::{scan, MigrationFile, SourceError};
+pub use status::{Entry, State, Status};
+
+/// Re-exported so applications use the same driver version as the engine.
+pub use postgres;

@@ -1,0 +1,92 @@
+//! The advisory lock that serialises concurrent runners (many app replicas starting at once).
+//!
+//! The key is derived from the migrations table's schema and name, so independent migration lines in one
+//! database do not block each other. It is a session lock, released explicitly on every exit path of a run and
+//! by the server if the connection dies.
+
+use postgres::Client;
+use sha2::{Digest, Sha256};
+
+use crate::error::Error;
+use crate::events::Event;
+use crate::history::MigrationsTable;
+
+/// What to do when another runner holds the lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LockMode {
+    /// Wait for it (the default: replicas starting together apply migrations once, one after another).
+    #[default]
+    Wait,
+    /// Fail at once with [`Error::LockBusy`].
+    Fail,
+}
+
+/// The advisory lock key for a migrations table.
+pub fn lock_key(table: &MigrationsTable) -> i64 {
+    let digest =
+        Sha256::digest(format!("migrate-rs lock {}\0{}", table.schema(), table.name()).as_bytes());
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(&digest[..8]);
+    i64::from_be_bytes(bytes)
+}
+
+/// Runs `f` while holding the lock for `table`, and releases it afterwards whatever `f` returned.
+pub(crate) fn with_lock<T>(
+    client: &mut Client,
+    table: &MigrationsTable,
+    mode: LockMode,
+    events: &mut dyn FnMut(Event<'_>),
+    f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let key = lock_key(table);
+    let db = |context: &str| {
+        let context = context.to_owned();
+        move |source| Error::Database {
+            context,
+            error: source,
+        }
+    };
+    let got: bool = client
+        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .map_err(db("cannot take the migration lock"))?
+        .get(0);
+    if !got {
+        let holder = lock_holder(client, key);
+        match mode {
+            LockMode::Fail => {
+                return Err(Error::LockBusy {
+                    table: table.to_string(),
+                    holder,
+                })
+            }
+            LockMode::Wait => {
+                events(Event::WaitingForLock { table, holder });
+                client
+                    .execute("SELECT pg_advisory_lock($1)", &[&key])
+                    .map_err(db("cannot take the migration lock"))?;
+            }
+        }
+    }
+    let result = f(client, events);
+    // Unlock only what was locked, and never inside an aborted transaction: every path through `f` ends its
+    // transactions. If the connection is gone the server has already released the lock.
+    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+    result
+}
+
+/// The server process holding the lock, to name it in messages.
+fn lock_holder(client: &mut Client, key: i64) -> Option<i32> {
+    let (classid, objid) = (key >> 32, key & 0xffff_ffff);
+    client
+        .query_opt(
+            "SELECT pid FROM pg_locks
+             WHERE locktype = 'advisory' AND granted AND objsubid = 1
+               AND classid::bigint = ($1::bigint & 4294967295) AND objid::bigint = $2
+               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             LIMIT 1",
+            &[&classid, &objid],
+        )
+        .ok()
+        .flatten()
+        .map(|r| r.get(0))
+}

@@ -1,0 +1,194 @@
+//! The migration file name contract: `<YYYYMMDDHHMMSS UTC>_<snake_case_name>.rs`.
+
+use chrono::{NaiveDateTime, SubsecRound};
+
+/// Length of the timestamp prefix.
+pub const VERSION_LEN: usize = 14;
+const VERSION_FORMAT: &str = "%Y%m%d%H%M%S";
+
+/// A valid migration file name, split into its parts.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileName {
+    /// The 14-digit UTC timestamp that orders migrations.
+    pub version: String,
+    /// The whole stem, `<version>_<name>`: the migration's name everywhere (bookkeeping, CLI, errors).
+    pub stem: String,
+}
+
+/// Parses a file name (not a path). The error says what is wrong, for messages that also name the file.
+pub fn parse_file_name(file_name: &str) -> Result<FileName, String> {
+    let stem = file_name
+        .strip_suffix(".rs")
+        .ok_or_else(|| "a migration file must end in `.rs`".to_owned())?;
+    let expected =
+        "expected `<YYYYMMDDHHMMSS>_<snake_case_name>.rs`, e.g. `20261122143005_add_location.rs`";
+    let (version, name) = match (stem.get(..VERSION_LEN), stem.get(VERSION_LEN..)) {
+        (Some(v), Some(rest)) if v.bytes().all(|b| b.is_ascii_digit()) => {
+            match rest.strip_prefix('_') {
+                Some(name) => (v, name),
+                None => {
+                    return Err(format!(
+                        "the 14-digit timestamp must be followed by `_`; {expected}"
+                    ))
+                }
+            }
+        }
+        _ => {
+            return Err(format!(
+                "the name must start with a 14-digit UTC timestamp; {expected}"
+            ))
+        }
+    };
+    if NaiveDateTime::parse_from_str(version, VERSION_FORMAT).is_err() {
+        return Err(format!(
+            "`{version}` is not a valid date and time (YYYYMMDDHHMMSS)"
+        ));
+    }
+    if !is_snake_case(name) {
+        return Err(format!(
+            "`{name}` is not snake_case: use lower-case ASCII letters, digits and `_`, starting with a letter"
+        ));
+    }
+    Ok(FileName {
+        version: version.to_owned(),
+        stem: stem.to_owned(),
+    })
+}
+
+fn is_snake_case(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    matches!(bytes.next(), Some(b'a'..=b'z'))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && !name.ends_with('_')
+        && !name.contains("__")
+}
+
+/// Turns what a user typed after `create` (`add location`, `AddLocation`, `add-location`) into the snake_case
+/// part of a file name.
+pub fn to_snake_case(input: &str) -> Result<String, String> {
+    if input.contains('/') || input.contains('\\') || input.contains("..") {
+        return Err(format!(
+            "migration name {input:?} would escape the migrations folder; give a plain name"
+        ));
+    }
+    if let Some(bad) = input
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, ' ' | '-' | '_')))
+    {
+        return Err(format!(
+            "migration name {input:?} contains {bad:?}; use ASCII letters, digits, spaces, `-` or `_`"
+        ));
+    }
+    let mut words: Vec<String> = Vec::new();
+    for chunk in input.split([' ', '-', '_']).filter(|c| !c.is_empty()) {
+        // Split camelCase / PascalCase at each lower-to-upper boundary.
+        let mut word = String::new();
+        let mut prev_lower_or_digit = false;
+        for c in chunk.chars() {
+            if c.is_ascii_uppercase() && prev_lower_or_digit && !word.is_empty() {
+                words.push(std::mem::take(&mut word));
+            }
+            prev_lower_or_digit = c.is_ascii_lowercase() || c.is_ascii_digit();
+            word.push(c.to_ascii_lowercase());
+        }
+        words.push(word);
+    }
+    let name = words.join("_");
+    if name.is_empty() {
+        return Err(
+            "migration name is empty; say what the migration does, e.g. `create add_location`"
+                .to_owned(),
+        );
+    }
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(format!("migration name {input:?} must start with a letter"));
+    }
+    if name.len() > 100 {
+        return Err(format!(
+            "migration name is {} characters long; keep it under 100",
+            name.len()
+        ));
+    }
+    Ok(name)
+}
+
+/// The version for a new migration created at `now`: `now`, or one second after the newest existing version,
+/// whichever is later. Two creates in the same second therefore never collide, and a new file always sorts
+/// after every existing one.
+pub fn next_version(now: NaiveDateTime, newest_existing: Option<&str>) -> String {
+    // Versions have whole seconds; comparing with a sub-second `now` would make `newest >= now` false within
+    // the same second and hand out the newest version again.
+    let now = now.trunc_subsecs(0);
+    let newest =
+        newest_existing.and_then(|v| NaiveDateTime::parse_from_str(v, VERSION_FORMAT).ok());
+    let at = match newest {
+        Some(newest) if newest >= now => newest + chrono::Duration::seconds(1),
+        _ => now,
+    };
+    at.format(VERSION_FORMAT).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_valid_names() {
+        let f = parse_file_name("20261122143005_add_location.rs").unwrap();
+        assert_eq!(f.version, "20261122143005");
+        assert_eq!(f.stem, "20261122143005_add_location");
+    }
+
+    #[test]
+    fn rejects_malformed_names() {
+        for (name, needle) in [
+            ("20261122143005_add_location.sql", "end in `.rs`"),
+            ("2026112214300_add.rs", "14-digit"),
+            ("20261122143005add.rs", "followed by `_`"),
+            ("20261322143005_add.rs", "not a valid date"),
+            ("20261122143005_Add.rs", "not snake_case"),
+            ("20261122143005_.rs", "not snake_case"),
+            ("20261122143005_a__b.rs", "not snake_case"),
+            ("mod.rs", "14-digit"),
+            ("20261122143005_é.rs", "not snake_case"),
+        ] {
+            let err = parse_file_name(name).unwrap_err();
+            assert!(err.contains(needle), "{name}: {err}");
+        }
+    }
+
+    #[test]
+    fn snake_cases_user_input() {
+        assert_eq!(to_snake_case("add location").unwrap(), "add_location");
+        assert_eq!(to_snake_case("AddLocation").unwrap(), "add_location");
+        assert_eq!(to_snake_case("add-location_v2").unwrap(), "add_location_v2");
+        assert_eq!(
+            to_snake_case("  rename  comments ").unwrap(),
+            "rename_comments"
+        );
+        assert!(to_snake_case("").unwrap_err().contains("empty"));
+        assert!(to_snake_case("---").unwrap_err().contains("empty"));
+        assert!(to_snake_case("../evil").unwrap_err().contains("escape"));
+        assert!(to_snake_case("a/b").unwrap_err().contains("escape"));
+        assert!(to_snake_case("drop;table").unwrap_err().contains("';'"));
+        assert!(to_snake_case("2fast")
+            .unwrap_err()
+            .contains("start with a letter"));
+    }
+
+    #[test]
+    fn next_version_never_collides() {
+        let now = NaiveDateTime::parse_from_str("20261122143005", VERSION_FORMAT).unwrap();
+        assert_eq!(next_version(now, None), "20261122143005");
+        assert_eq!(next_version(now, Some("20261122143005")), "20261122143006");
+        assert_eq!(next_version(now, Some("20261122143059")), "20261122143100");
+        assert_eq!(next_version(now, Some("20250101000000")), "20261122143005");
+        let later_in_same_second = now + chrono::Duration::milliseconds(700);
+        assert_eq!(
+            next_version(later_in_same_second, Some("20261122143005")),
+            "20261122143006"
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! Steps: a migration rendered for one direction, ready to run or to show.
+
+use std::fmt::Write as _;
+
+use migrate_dsl::{split_statements, Statement};
+
+use crate::error::Error;
+use crate::history::MigrationsTable;
+use crate::migration::{Direction, Migration};
+
+/// One migration in one direction, with its SQL rendered. Building every step of a run before running the
+/// first one means an invalid migration stops the run before anything changes.
+#[derive(Debug, Clone)]
+pub struct Step<'m> {
+    pub migration: &'m Migration,
+    pub direction: Direction,
+    /// Whether it runs inside a transaction (see [`migrate_dsl::MigrationBuilder::is_transactional`]).
+    pub transactional: bool,
+    statements: Vec<Statement>,
+}
+
+impl<'m> Step<'m> {
+    /// Records and renders `migration` in `direction`.
+    pub fn new(migration: &'m Migration, direction: Direction) -> Result<Self, Error> {
+        let pgm = migration.build(direction)?;
+        let statements = pgm.statements().map_err(|source| Error::Invalid {
+            name: migration.name.to_owned(),
+            path: migration.display_path(),
+            direction,
+            error: source,
+        })?;
+        Ok(Step {
+            migration,
+            direction,
+            transactional: pgm.is_transactional(),
+            statements,
+        })
+    }
+
+    /// The units sent to the server, one round trip each. Outside a transaction, raw SQL holding several
+    /// statements is split: a multi-statement query would run as one implicit transaction, which
+    /// `CREATE INDEX CONCURRENTLY` refuses.
+    pub fn units(&self) -> Vec<Statement> {
+        if self.transactional {
+            return self.statements.clone();
+        }
+        self.statements
+            .iter()
+            .flat_map(|s| {
+                split_statements(&s.sql)
+                    .into_iter()
+                    .map(|part| Statement {
+                        position: s.position,
+                        op: s.op,
+                        sql: part.sql.to_owned(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+/// The exact SQL a run sends, for review (`sql`, `--dry-run`): transaction control, every statement, and the
+/// bookkeeping with its bound values shown in a comment.
+pub fn script(
+    steps: &[Step<'_>],
+    table: &MigrationsTable,
+    single_transaction: bool,
+    fake: bool,
+) -> String {
+    let mut out = String::new();
+    if steps.is_empty() {
+        out.push_str("-- nothing to run\n");
+        return out;
+    }
+    if single_transaction {
+        out.push_str("BEGIN;\n");
+    }
+    for (i, step) in steps.iter().enumerate() {
+        if i > 0 || single_transaction {
+            out.push('\n');
+        }
+        let m = step.migration;
+        let _ = writeln!(
+            out,
+            "-- {} ({}): {}",
+            m.name,
+            step.direction,
+            m.display_path()
+        );
+        let own_transaction = step.transactional && !single_transaction;
+        if !step.transactional {
+            out.push_str("-- runs outside a transaction: each statement commits on its own\n");
+        }
+        if own_transaction {
+            out.push_str("BEGIN;\n");
+        }
+        if fake {
+            out.push_str("-- --fake: the migration's statements are not run\n");
+        } else {
+            for unit in step.units() {
+                let sql = unit.sql.trim_end();
+                let _ = writeln!(out, "{sql}{}", if sql.ends_with(';') { "" } else { ";" });
+            }
+        }
+        match step.direction {
+            Direction::Up => {
+                let _ = writeln!(
+                    out,
+                    "{}; -- $1 = {}, $2 = {}, $3 = run time in ms",
+                    table.insert_sql(),
+                    migrate_dsl::literal(m.name),
+                    migrate_dsl::literal(&m.checksum())
+                );
+            }
+            Direction::Down => {
+                let _ = writeln!(
+                    out,
+                    "{}; -- $1 = {}",
+                    table.delete_sql(),
+                    migrate_dsl::literal(m.name)
+                );
+            }
+        }
+        if own_transaction {
+            out.push_str("COMMIT;\n");
+        }
+    }
+    if single_transaction {
+        out.push_str("\nCOMMIT;\n");
+    }
+    out
+}

@@ -1,0 +1,556 @@
+//! The runner: selects what to run, checks it is safe to, and runs it with its bookkeeping.
+
+use std::time::Instant;
+
+use postgres::{Client, GenericClient};
+
+use crate::error::{Error, Outcome, StatementError};
+use crate::events::Event;
+use crate::history::{self, AppliedMigration, MigrationsTable};
+use crate::lock::{with_lock, LockMode};
+use crate::migration::{Direction, Migration};
+use crate::plan::Step;
+use crate::status::{State, Status};
+
+/// Which pending migrations `up` applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpTarget {
+    /// Every pending migration.
+    All,
+    /// The next N pending migrations.
+    Count(usize),
+    /// Pending migrations up to and including this one (the database ends at it).
+    To(String),
+}
+
+/// Which applied migrations `down` reverts, newest application first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownTarget {
+    /// The last N applied.
+    Count(usize),
+    /// Every migration applied after this one; it stays applied (the database ends at it).
+    To(String),
+    /// Every applied migration.
+    All,
+}
+
+/// A migration that ran (or was recorded with `--fake`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    pub name: String,
+    pub direction: Direction,
+    pub execution_ms: i64,
+}
+
+/// Runs a set of compiled migrations against a database. Configure once, then call a command:
+///
+/// ```no_run
+/// # fn demo(client: &mut postgres::Client, migrations: &'static [migrate_core::Migration]) -> Result<(), migrate_core::Error> {
+/// use migrate_core::{Migrator, UpTarget};
+/// let ran = Migrator::new(migrations).run_up(client, &UpTarget::All, &mut |_event| {})?;
+/// println!("applied {} migration(s)", ran.len());
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Migrator<'a> {
+    migrations: &'a [Migration],
+    table: MigrationsTable,
+    lock_mode: LockMode,
+    allow_out_of_order: bool,
+    single_transaction: bool,
+    fake: bool,
+}
+
+impl<'a> Migrator<'a> {
+    /// A runner for `migrations` (ordered by timestamp, as a generated registry is), with the defaults:
+    /// table `public.pgmigrations`, waiting for the lock, one transaction per migration.
+    pub fn new(migrations: &'a [Migration]) -> Self {
+        Migrator {
+            migrations,
+            table: MigrationsTable::default(),
+            lock_mode: LockMode::Wait,
+            allow_out_of_order: false,
+            single_transaction: false,
+            fake: false,
+        }
+    }
+
+    /// Where the bookkeeping lives.
+    pub fn table(mut self, table: MigrationsTable) -> Self {
+        self.table = table;
+        self
+    }
+
+    /// Wait for, or fail on, a lock held by another runner.
+    pub fn lock_mode(mut self, mode: LockMode) -> Self {
+        self.lock_mode = mode;
+        self
+    }
+
+    /// Apply pending migrations older than the newest applied one.
+    pub fn allow_out_of_order(mut self, yes: bool) -> Self {
+        self.allow_out_of_order = yes;
+        self
+    }
+
+    /// Wrap the whole run in one transaction instead of one per migration.
+    pub fn single_transaction(mut self, yes: bool) -> Self {
+        self.single_transaction = yes;
+        self
+    }
+
+    /// Only write the bookkeeping; do not run the migrations' statements.
+    pub fn fake(mut self, yes: bool) -> Self {
+        self.fake = yes;
+        self
+    }
+
+    /// The configured migrations table.
+    pub fn migrations_table(&self) -> &MigrationsTable {
+        &self.table
+    }
+
+    /// The compiled migrations.
+    pub fn migrations(&self) -> &'a [Migration] {
+        self.migrations
+    }
+
+    /// Reads the state of every migration. Read-only: creates nothing and takes no lock.
+    pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
+        let (exists, applied) = self.read_applied(client)?;
+        Ok(Status::compute(
+            self.table.to_string(),
+            exists,
+            self.migrations,
+            &applied,
+        ))
+    }
+
+    /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
+    pub fn plan_up(&self, client: &mut Client, target: &UpTarget) -> Result<Vec<Step<'a>>, Error> {
+        let (_, applied) = self.read_applied(client)?;
+        self.select_up(&applied, target)
+    }
+
+    /// What `down` would run, without changing anything or taking the lock.
+    pub fn plan_down(
+        &self,
+        client: &mut Client,
+        target: &DownTarget,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        let (_, applied) = self.read_applied(client)?;
+        self.select_down(&applied, target, &mut |_| {})
+    }
+
+    /// Steps for migrations named on the command line, without a database.
+    pub fn plan_named(
+        &self,
+        names: &[String],
+        direction: Direction,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        names
+            .iter()
+            .map(|n| Step::new(self.find(n)?, direction))
+            .collect()
+    }
+
+    /// Applies pending migrations under the lock.
+    pub fn run_up(
+        &self,
+        client: &mut Client,
+        target: &UpTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            events,
+            |client, events| {
+                let (_, applied) = self.read_applied(client)?;
+                // Plan every step before changing anything, the bookkeeping table included: a bad migration or
+                // target leaves the database exactly as it was.
+                let steps = self.select_up(&applied, target)?;
+                self.check_single_transaction(&steps)?;
+                if !steps.is_empty() {
+                    history::ensure(client, &self.table)?;
+                }
+                self.execute(client, &steps, events)
+            },
+        )
+    }
+
+    /// Reverts applied migrations under the lock.
+    pub fn run_down(
+        &self,
+        client: &mut Client,
+        target: &DownTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            events,
+            |client, events| {
+                if !history::exists(client, &self.table)? {
+                    return Err(Error::NothingApplied);
+                }
+                let applied = history::load(client, &self.table)?;
+                let steps = self.select_down(&applied, target, events)?;
+                self.check_single_transaction(&steps)?;
+                self.execute(client, &steps, events)
+            },
+        )
+    }
+
+    /// Reverts the last `count` applied migrations, then applies exactly those again, under one lock.
+    pub fn run_redo(
+        &self,
+        client: &mut Client,
+        count: usize,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            events,
+            |client, events| {
+                if !history::exists(client, &self.table)? {
+                    return Err(Error::NothingApplied);
+                }
+                let applied = history::load(client, &self.table)?;
+                let down = self.select_down(&applied, &DownTarget::Count(count), events)?;
+                // Prepare the re-apply before reverting anything, so a broken `up` stops the redo up front.
+                let mut up: Vec<Step<'a>> = down
+                    .iter()
+                    .map(|s| Step::new(s.migration, Direction::Up))
+                    .collect::<Result<_, _>>()?;
+                up.sort_by(|a, b| a.migration.name.cmp(b.migration.name));
+                self.check_single_transaction(&down)?;
+                self.check_single_transaction(&up)?;
+                let mut ran = self.execute(client, &down, events)?;
+                ran.extend(self.execute(client, &up, events)?);
+                Ok(ran)
+            },
+        )
+    }
+
+    /// Records the current checksum of changed migrations and forgets applied migrations whose file is gone.
+    /// With `names`, only those. Returns what was repaired, with its state before.
+    pub fn repair(
+        &self,
+        client: &mut Client,
+        names: &[String],
+    ) -> Result<Vec<(String, State)>, Error> {
+        with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            &mut |_| {},
+            |client, _| {
+                if !history::exists(client, &self.table)? {
+                    return Ok(Vec::new());
+                }
+                let applied = history::load(client, &self.table)?;
+                let status =
+                    Status::compute(self.table.to_string(), true, self.migrations, &applied);
+                for name in names {
+                    if !status.migrations.iter().any(|e| &e.name == name) {
+                        return Err(Error::UnknownMigration { name: name.clone() });
+                    }
+                }
+                let mut tx = client.transaction().map_err(|source| Error::Database {
+                    context: "cannot start a transaction".to_owned(),
+                    error: source,
+                })?;
+                let mut repaired = Vec::new();
+                for entry in &status.migrations {
+                    if !names.is_empty() && !names.contains(&entry.name) {
+                        continue;
+                    }
+                    match entry.state {
+                        State::Changed => {
+                            let m = self.find(&entry.name)?;
+                            history::update_checksum(&mut tx, &self.table, m.name, &m.checksum())?;
+                        }
+                        State::Missing => history::delete(&mut tx, &self.table, &entry.name)?,
+                        _ => continue,
+                    }
+                    repaired.push((entry.name.clone(), entry.state));
+                }
+                tx.commit().map_err(|source| Error::Database {
+                    context: "cannot commit the repair".to_owned(),
+                    error: source,
+                })?;
+                Ok(repaired)
+            },
+        )
+    }
+
+    fn read_applied(&self, client: &mut Client) -> Result<(bool, Vec<AppliedMigration>), Error> {
+        if !history::exists(client, &self.table)? {
+            return Ok((false, Vec::new()));
+        }
+        Ok((true, history::load(client, &self.table)?))
+    }
+
+    /// Finds a migration by its full name or its timestamp.
+    fn find(&self, name: &str) -> Result<&'a Migration, Error> {
+        self.migrations
+            .iter()
+            .find(|m| m.name == name || m.version() == name)
+            .ok_or_else(|| Error::UnknownMigration {
+                name: name.to_owned(),
+            })
+    }
+
+    fn select_up(
+        &self,
+        applied: &[AppliedMigration],
+        target: &UpTarget,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        let status = Status::compute(self.table.to_string(), true, self.migrations, applied);
+        let missing = status.names(State::Missing);
+        if !missing.is_empty() {
+            return Err(Error::MissingFiles { names: missing });
+        }
+        let changed = status.names(State::Changed);
+        if !changed.is_empty() {
+            return Err(Error::Changed { names: changed });
+        }
+        let pending: Vec<&'a Migration> = self
+            .migrations
+            .iter()
+            .filter(|m| !applied.iter().any(|a| a.name == m.name))
+            .collect();
+        let selected: Vec<&'a Migration> = match target {
+            UpTarget::All => pending,
+            UpTarget::Count(n) if *n > pending.len() => {
+                return Err(Error::CountTooLarge {
+                    action: "apply",
+                    asked: *n,
+                    available: pending.len(),
+                    state: "pending",
+                });
+            }
+            UpTarget::Count(n) => pending.into_iter().take(*n).collect(),
+            UpTarget::To(name) => {
+                let target = self.find(name)?;
+                if applied.iter().any(|a| a.name == target.name) {
+                    return Err(Error::Target(format!(
+                        "{} is already applied; nothing to apply up to it",
+                        target.name
+                    )));
+                }
+                pending
+                    .into_iter()
+                    .filter(|m| m.name <= target.name)
+                    .collect()
+            }
+        };
+        if !self.allow_out_of_order {
+            if let Some(newest) = applied.iter().map(|a| a.name.as_str()).max() {
+                let older: Vec<String> = selected
+                    .iter()
+                    .filter(|m| m.name < newest)
+                    .map(|m| m.name.to_owned())
+                    .collect();
+                if !older.is_empty() {
+                    return Err(Error::OutOfOrder {
+                        pending: older,
+                        newest_applied: newest.to_owned(),
+                    });
+                }
+            }
+        }
+        selected
+            .into_iter()
+            .map(|m| Step::new(m, Direction::Up))
+            .collect()
+    }
+
+    fn select_down(
+        &self,
+        applied: &[AppliedMigration],
+        target: &DownTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Step<'a>>, Error> {
+        if applied.is_empty() {
+            return Err(Error::NothingApplied);
+        }
+        // Newest application first: `down` undoes what happened last.
+        let newest_first: Vec<&AppliedMigration> = applied.iter().rev().collect();
+        let selected: Vec<&AppliedMigration> = match target {
+            DownTarget::All => newest_first,
+            DownTarget::Count(n) if *n > newest_first.len() => {
+                return Err(Error::CountTooLarge {
+                    action: "revert",
+                    asked: *n,
+                    available: newest_first.len(),
+                    state: "applied",
+                });
+            }
+            DownTarget::Count(n) => newest_first.into_iter().take(*n).collect(),
+            DownTarget::To(name) => {
+                let target = self.find(name).map(|m| m.name.to_owned()).or_else(|e| {
+                    applied
+                        .iter()
+                        .find(|a| &a.name == name)
+                        .map(|a| a.name.clone())
+                        .ok_or(e)
+                })?;
+                let Some(row) = applied.iter().find(|a| a.name == target) else {
+                    return Err(Error::Target(format!(
+                        "{target} is not applied; `down --to` keeps the named migration applied and reverts the ones after it"
+                    )));
+                };
+                newest_first.into_iter().filter(|a| a.id > row.id).collect()
+            }
+        };
+        let missing: Vec<String> = selected
+            .iter()
+            .filter(|a| !self.migrations.iter().any(|m| m.name == a.name))
+            .map(|a| a.name.clone())
+            .collect();
+        if !missing.is_empty() {
+            return Err(Error::MissingFiles { names: missing });
+        }
+        selected
+            .into_iter()
+            .map(|a| {
+                let m = self.find(&a.name)?;
+                if a.checksum != m.checksum() {
+                    events(Event::ChangedSinceApplied { name: m.name });
+                }
+                Step::new(m, Direction::Down)
+            })
+            .collect()
+    }
+
+    /// `--single-transaction` cannot hold a migration that must run outside one; refused before any change.
+    fn check_single_transaction(&self, steps: &[Step<'a>]) -> Result<(), Error> {
+        match steps.iter().find(|s| !s.transactional) {
+            Some(step) if self.single_transaction => Err(Error::NeedsNoTransaction {
+                name: step.migration.name.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn execute(
+        &self,
+        client: &mut Client,
+        steps: &[Step<'a>],
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        if self.single_transaction {
+            let mut tx = client.transaction().map_err(begin_error)?;
+            let mut ran = Vec::new();
+            for step in steps {
+                match self.run_step(&mut tx, step, events) {
+                    Ok(r) => ran.push(r),
+                    Err(e) => {
+                        let _ = tx.rollback();
+                        return Err(e);
+                    }
+                }
+            }
+            tx.commit().map_err(commit_error)?;
+            return Ok(ran);
+        }
+        let mut ran = Vec::new();
+        for step in steps {
+            if step.transactional {
+                let mut tx = client.transaction().map_err(begin_error)?;
+                match self.run_step(&mut tx, step, events) {
+                    Ok(r) => {
+                        tx.commit().map_err(commit_error)?;
+                        ran.push(r);
+                    }
+                    Err(e) => {
+                        // Sent explicitly so the session is clean for the unlock that follows.
+                        let _ = tx.rollback();
+                        return Err(e);
+                    }
+                }
+            } else {
+                ran.push(self.run_step(client, step, events)?);
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Runs one step's statements and bookkeeping on `conn` (a transaction, or the bare connection for a
+    /// non-transactional migration).
+    fn run_step(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Ran, Error> {
+        let m = step.migration;
+        events(Event::Started {
+            name: m.name,
+            direction: step.direction,
+            transactional: step.transactional,
+            fake: self.fake,
+        });
+        let started = Instant::now();
+        if !self.fake {
+            for (committed, unit) in step.units().into_iter().enumerate() {
+                if let Err(source) = conn.batch_execute(&unit.sql) {
+                    let outcome = if step.transactional {
+                        Outcome::RolledBack
+                    } else {
+                        Outcome::PartiallyApplied { committed }
+                    };
+                    return Err(Error::Statement(Box::new(StatementError {
+                        name: m.name.to_owned(),
+                        path: m.display_path(),
+                        direction: step.direction,
+                        position: unit.position,
+                        op: unit.op,
+                        sql: unit.sql,
+                        source,
+                        outcome,
+                    })));
+                }
+            }
+        }
+        let elapsed = started.elapsed();
+        let execution_ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+        match step.direction {
+            Direction::Up => {
+                history::insert(conn, &self.table, m.name, &m.checksum(), execution_ms)?
+            }
+            Direction::Down => history::delete(conn, &self.table, m.name)?,
+        }
+        events(Event::Finished {
+            name: m.name,
+            direction: step.direction,
+            elapsed,
+            fake: self.fake,
+        });
+        Ok(Ran {
+            name: m.name.to_owned(),
+            direction: step.direction,
+            execution_ms,
+        })
+    }
+}
+
+fn begin_error(source: postgres::Error) -> Error {
+    Error::Database {
+        context: "cannot start a transaction".to_owned(),
+        error: source,
+    }
+}
+
+fn commit_error(source: postgres::Error) -> Error {
+    Error::Database {
+        context: "cannot commit".to_owned(),
+        error: source,
+    }
+}

@@ -1,0 +1,115 @@
+//! Discovery: reading a migrations folder into an ordered, validated list of files.
+//!
+//! Used at build time (to generate the registry compiled into the runner) and by `create`. Every `.rs` file in
+//! the folder must follow the naming contract: a near-miss such as a 13-digit timestamp fails loudly instead of
+//! being skipped silently.
+
+use std::path::{Path, PathBuf};
+
+use crate::naming::{parse_file_name, FileName};
+
+/// A migration file found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFile {
+    /// Parsed name parts.
+    pub name: FileName,
+    /// Absolute path.
+    pub path: PathBuf,
+}
+
+/// Problems with the migrations folder or a file in it. Each names the path at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SourceError {
+    /// The folder does not exist or cannot be read.
+    #[error("cannot read migrations folder {}: {error}", path.display())]
+    ReadDir {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// A file cannot be read.
+    #[error("cannot read migration file {}: {error}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// A file's name breaks the contract.
+    #[error("invalid migration file name {}: {reason}", path.display())]
+    InvalidName { path: PathBuf, reason: String },
+    /// Two files share a timestamp, so their order would be ambiguous.
+    #[error(
+        "migrations {} and {} share the timestamp {version}; give one of them a later timestamp (rename the file)",
+        first.display(),
+        second.display()
+    )]
+    DuplicateVersion {
+        version: String,
+        first: PathBuf,
+        second: PathBuf,
+    },
+    /// A file has no `pub fn up`.
+    #[error("migration file {} has no `pub fn up(pgm: &mut MigrationBuilder)`", path.display())]
+    MissingUp { path: PathBuf },
+    /// The user-supplied migration name cannot be used.
+    #[error("{0}")]
+    InvalidNewName(String),
+    /// Writing a new file failed.
+    #[error("cannot write {}: {error}", path.display())]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// Lists the migration files of `dir`, ordered by timestamp. Hidden files and files not ending in `.rs`
+/// (notes, a schema dump) are ignored; every `.rs` file must be a valid migration.
+pub fn scan(dir: &Path) -> Result<Vec<MigrationFile>, SourceError> {
+    let read_err = |source| SourceError::ReadDir {
+        path: dir.to_path_buf(),
+        error: source,
+    };
+    let dir = dir.canonicalize().map_err(read_err)?;
+    let entries = std::fs::read_dir(&dir).map_err(|source| SourceError::ReadDir {
+        path: dir.clone(),
+        error: source,
+    })?;
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|source| SourceError::ReadDir {
+            path: dir.clone(),
+            error: source,
+        })?;
+        let path = entry.path();
+        let Some(file_name) = path.file_name().and_then(|n| n.to_str()).map(str::to_owned) else {
+            return Err(SourceError::InvalidName {
+                path,
+                reason: "the file name is not valid UTF-8".to_owned(),
+            });
+        };
+        if file_name.starts_with('.') || !file_name.ends_with(".rs") {
+            continue;
+        }
+        if !path.is_file() {
+            return Err(SourceError::InvalidName {
+                path,
+                reason: "not a regular file".to_owned(),
+            });
+        }
+        let name = parse_file_name(&file_name).map_err(|reason| SourceError::InvalidName {
+            path: path.clone(),
+            reason,
+        })?;
+        files.push(MigrationFile { name, path });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    for pair in files.windows(2) {
+        if pair[0].name.version == pair[1].name.version {
+            return Err(SourceError::DuplicateVersion {
+                version: pair[0].name.version.clone(),
+                first: pair[0].path.clone(),
+                second: pair[1].path.clone(),
+            });
+        }
+    }
+    Ok(files)
+}

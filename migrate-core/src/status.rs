@@ -1,0 +1,100 @@
+//! Status: every migration known from the folder or the table, and what state it is in.
+
+use serde::Serialize;
+
+use crate::history::AppliedMigration;
+use crate::migration::Migration;
+
+/// The state of one migration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    /// Applied, and the file is unchanged.
+    Applied,
+    /// Applied, but the file changed since (checksum differs).
+    Changed,
+    /// Applied, but there is no file for it any more.
+    Missing,
+    /// Not applied yet.
+    Pending,
+    /// Not applied, and older than the newest applied migration: `up` refuses it without
+    /// `--allow-out-of-order`.
+    OutOfOrder,
+}
+
+/// One line of `status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Entry {
+    pub name: String,
+    pub state: State,
+    /// The file, when there is one.
+    pub path: Option<String>,
+    /// The table row, when applied.
+    pub applied: Option<AppliedMigration>,
+}
+
+/// The status of every migration, ordered by timestamp.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    /// The migrations table, `schema.name`.
+    pub table: String,
+    /// Whether the table exists yet.
+    pub table_exists: bool,
+    pub migrations: Vec<Entry>,
+}
+
+impl Status {
+    pub(crate) fn compute(
+        table: String,
+        table_exists: bool,
+        migrations: &[Migration],
+        applied: &[AppliedMigration],
+    ) -> Self {
+        let newest_applied = applied.iter().map(|a| a.name.as_str()).max();
+        let mut entries: Vec<Entry> = migrations
+            .iter()
+            .map(|m| {
+                let row = applied.iter().find(|a| a.name == m.name);
+                let state = match row {
+                    Some(a) if a.checksum != m.checksum() => State::Changed,
+                    Some(_) => State::Applied,
+                    None if newest_applied.is_some_and(|newest| m.name < newest) => {
+                        State::OutOfOrder
+                    }
+                    None => State::Pending,
+                };
+                Entry {
+                    name: m.name.to_owned(),
+                    state,
+                    path: Some(m.display_path()),
+                    applied: row.cloned(),
+                }
+            })
+            .collect();
+        for a in applied {
+            if !migrations.iter().any(|m| m.name == a.name) {
+                entries.push(Entry {
+                    name: a.name.clone(),
+                    state: State::Missing,
+                    path: None,
+                    applied: Some(a.clone()),
+                });
+            }
+        }
+        entries.sort_by(|a, b| a.name.cmp(&b.name));
+        Status {
+            table,
+            table_exists,
+            migrations: entries,
+        }
+    }
+
+    /// Names of the migrations in `state`.
+    pub fn names(&self, state: State) -> Vec<String> {
+        self.migrations
+            .iter()
+            .filter(|e| e.state == state)
+            .map(|e| e.name.clone())
+            .collect()
+    }
+}
