@@ -1,0 +1,141 @@
+//! Command-line arguments. Every binary that runs migrations (the generic `migrate` front end and a crate's
+//! compiled runner) parses the same arguments, so forwarding them is lossless.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// PostgreSQL schema migrations written in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "migrate", version, about, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command. Precedence: flag, then environment, then `migrate.toml`, then default.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Database URL, e.g. postgres://user@localhost:5432/app (also read from a .env file; libpq PG* variables
+    /// are used when no URL is given).
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Folder holding the migration files [default: from migrate.toml, else ./migrations].
+    #[arg(long, env = "MIGRATIONS_DIR", global = true)]
+    pub migrations_dir: Option<PathBuf>,
+
+    /// Name of the bookkeeping table [default: pgmigrations].
+    #[arg(long, env = "MIGRATIONS_TABLE", global = true)]
+    pub migrations_table: Option<String>,
+
+    /// Schema of the bookkeeping table [default: public].
+    #[arg(long, env = "MIGRATIONS_SCHEMA", global = true)]
+    pub migrations_schema: Option<String>,
+
+    /// Configuration file [default: migrate.toml in this or a parent folder].
+    #[arg(long, env = "MIGRATE_CONFIG", global = true)]
+    pub config: Option<PathBuf>,
+
+    /// Seconds to wait for the database connection.
+    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub connect_timeout: Option<u64>,
+
+    /// What to do when another runner holds the migration lock [default: wait].
+    #[arg(long, value_enum, global = true)]
+    pub lock_mode: Option<LockModeArg>,
+}
+
+/// Lock behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockModeArg {
+    /// Wait until the other runner is done.
+    Wait,
+    /// Exit at once with status 3.
+    Fail,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a new migration file (no build, no database).
+    Create {
+        /// What the migration does, e.g. `add location` or `add_location`.
+        #[arg(required = true, num_args = 1..)]
+        name: Vec<String>,
+    },
+    /// Apply pending migrations, oldest first.
+    Up(UpArgs),
+    /// Revert applied migrations, the most recently applied first (default: one).
+    Down(DownArgs),
+    /// Revert the last N applied migrations and apply exactly those again.
+    Redo {
+        /// How many to redo.
+        #[arg(default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+        count: u64,
+    },
+    /// Show applied, pending, changed, missing and out-of-order migrations.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the exact SQL that pending (or the named) migrations run, changing nothing.
+    Sql {
+        /// Migrations to show (full name or timestamp); default: the pending ones (reads the database).
+        names: Vec<String>,
+        /// Show the `down` SQL of the named migrations instead.
+        #[arg(long, requires = "names")]
+        down: bool,
+    },
+    /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
+    Repair {
+        /// Only these migrations; default: every changed or missing one.
+        names: Vec<String>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct UpArgs {
+    /// Apply only the next N pending migrations.
+    #[arg(value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "to")]
+    pub count: Option<u64>,
+    /// Apply pending migrations up to and including this one.
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// Apply pending migrations that are older than the newest applied one.
+    #[arg(long)]
+    pub allow_out_of_order: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DownArgs {
+    /// Revert the last N applied migrations.
+    #[arg(value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["to", "all"])]
+    pub count: Option<u64>,
+    /// Revert every migration applied after this one (it stays applied).
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub to: Option<String>,
+    /// Revert every applied migration.
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Print the SQL that would run instead of running it (same as `sql`).
+    #[arg(long, conflicts_with = "fake")]
+    pub dry_run: bool,
+    /// Only update the migrations table; do not run the migrations.
+    #[arg(long)]
+    pub fake: bool,
+    /// Run everything in one transaction instead of one per migration.
+    #[arg(long)]
+    pub single_transaction: bool,
+}

@@ -1,0 +1,153 @@
+//! What each command does, given resolved settings and (for all but `create`) the compiled migrations.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use migrate_core::{plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
+
+use crate::args::{Command, RunArgs};
+use crate::connect;
+use crate::output::{print_event, status_text};
+use crate::settings::Settings;
+
+/// `create`: needs neither the compiled migrations nor a database.
+pub fn create(settings: &Settings, words: &[String]) -> Result<ExitCode> {
+    let now = chrono::Utc::now().naive_utc();
+    let path = migrate_core::create_migration(&settings.migrations_dir, &words.join(" "), now)?;
+    let shown = std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string());
+    println!("created {shown}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Every command that needs the compiled migrations.
+pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
+    settings.check_compiled_dir(registry.dir)?;
+    let migrator = Migrator::new(registry.migrations)
+        .table(settings.table.clone())
+        .lock_mode(settings.lock_mode);
+    let target = || connect::resolve(settings.database_url.as_deref());
+    match command {
+        Command::Create { name } => return create(settings, name),
+        Command::Up(args) => {
+            let up = match (args.count, &args.to) {
+                (Some(n), _) => UpTarget::Count(count(n)),
+                (None, Some(name)) => UpTarget::To(name.clone()),
+                (None, None) => UpTarget::All,
+            };
+            let migrator =
+                with_run_args(migrator, &args.run).allow_out_of_order(args.allow_out_of_order);
+            let db = target()?;
+            let mut client = db.connect(settings.connect_timeout)?;
+            if args.run.dry_run {
+                let steps = migrator.plan_up(&mut client, &up)?;
+                print!(
+                    "{}",
+                    plan::script(&steps, &settings.table, args.run.single_transaction, false)
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let ran = migrator.run_up(&mut client, &up, &mut print_event)?;
+            let verb = if args.run.fake {
+                "recorded as applied (--fake)"
+            } else {
+                "applied"
+            };
+            match ran.len() {
+                0 => println!("nothing to apply: {} is up to date", db.display),
+                n => println!("{n} migration(s) {verb} on {}", db.display),
+            }
+        }
+        Command::Down(args) => {
+            let down = match (args.count, &args.to, args.all) {
+                (Some(n), _, _) => DownTarget::Count(count(n)),
+                (None, Some(name), _) => DownTarget::To(name.clone()),
+                (None, None, true) => DownTarget::All,
+                (None, None, false) => DownTarget::Count(1),
+            };
+            let migrator = with_run_args(migrator, &args.run);
+            let db = target()?;
+            let mut client = db.connect(settings.connect_timeout)?;
+            if args.run.dry_run {
+                let steps = migrator.plan_down(&mut client, &down)?;
+                print!(
+                    "{}",
+                    plan::script(&steps, &settings.table, args.run.single_transaction, false)
+                );
+                return Ok(ExitCode::SUCCESS);
+            }
+            let ran = migrator.run_down(&mut client, &down, &mut print_event)?;
+            match ran.len() {
+                0 => println!("nothing to revert"),
+                n if args.run.fake => println!(
+                    "{n} migration(s) recorded as reverted (--fake) on {}",
+                    db.display
+                ),
+                n => println!("{n} migration(s) reverted on {}", db.display),
+            }
+        }
+        Command::Redo { count: n } => {
+            let db = target()?;
+            let mut client = db.connect(settings.connect_timeout)?;
+            let ran = migrator.run_redo(&mut client, count(*n), &mut print_event)?;
+            println!("{} migration(s) redone on {}", ran.len() / 2, db.display);
+        }
+        Command::Status { json } => {
+            let db = target()?;
+            let mut client = db.connect(settings.connect_timeout)?;
+            let status = migrator.status(&mut client)?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&status).context("cannot serialise the status")?
+                );
+            } else {
+                print!("{}", status_text(&status, &db.display));
+            }
+        }
+        Command::Sql { names, down } => {
+            let steps = if names.is_empty() {
+                let db = target()?;
+                let mut client = db.connect(settings.connect_timeout)?;
+                migrator.plan_up(&mut client, &UpTarget::All)?
+            } else {
+                migrator.plan_named(
+                    names,
+                    if *down {
+                        Direction::Down
+                    } else {
+                        Direction::Up
+                    },
+                )?
+            };
+            print!("{}", plan::script(&steps, &settings.table, false, false));
+        }
+        Command::Repair { names } => {
+            let db = target()?;
+            let mut client = db.connect(settings.connect_timeout)?;
+            let repaired = migrator.repair(&mut client, names)?;
+            if repaired.is_empty() {
+                println!("nothing to repair");
+            }
+            for (name, state) in repaired {
+                match state {
+                    State::Changed => println!("recorded the new checksum of {name}"),
+                    _ => println!("forgot {name} (its file is gone)"),
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn with_run_args<'a>(migrator: Migrator<'a>, run: &RunArgs) -> Migrator<'a> {
+    migrator
+        .fake(run.fake)
+        .single_transaction(run.single_transaction)
+}
+
+fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}

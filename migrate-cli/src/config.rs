@@ -1,0 +1,79 @@
+//! `migrate.toml`: project settings, found in the current folder or a parent.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::Deserialize;
+
+use crate::args::LockModeArg;
+
+/// The file's contents. Unknown keys are errors, so a typo does not silently fall back to a default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Folder of migration files, relative to the config file.
+    pub migrations_dir: Option<PathBuf>,
+    pub migrations_table: Option<String>,
+    pub migrations_schema: Option<String>,
+    pub connect_timeout: Option<u64>,
+    pub lock_mode: Option<LockModeArg>,
+    /// The crate that compiles the migrations folder, and its runner binary.
+    pub runner: Option<RunnerConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunnerConfig {
+    pub package: String,
+    pub bin: String,
+}
+
+/// A loaded config file and the folder its relative paths start from.
+#[derive(Debug, Default)]
+pub struct Config {
+    pub file: ConfigFile,
+    /// The file's folder; `None` when there is no config file.
+    pub root: Option<PathBuf>,
+    pub path: Option<PathBuf>,
+}
+
+pub const FILE_NAME: &str = "migrate.toml";
+
+impl Config {
+    /// Loads `explicit`, or the nearest `migrate.toml` from the current folder upwards; no file is fine.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let path = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => {
+                find_upwards(&std::env::current_dir().context("cannot read the current folder")?)
+            }
+        };
+        let Some(path) = path else {
+            return Ok(Config::default());
+        };
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        // toml's message includes the line, column and key at fault.
+        let file: ConfigFile = toml::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("invalid {}: {e}", path.display()))?;
+        let root = path.parent().map(|p| {
+            if p.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                p.to_path_buf()
+            }
+        });
+        Ok(Config {
+            file,
+            root,
+            path: Some(path),
+        })
+    }
+}
+
+fn find_upwards(start: &Path) -> Option<PathBuf> {
+    start
+        .ancestors()
+        .map(|dir| dir.join(FILE_NAME))
+        .find(|p| p.is_file())
+}

@@ -1,0 +1,210 @@
+//! Finding and opening the database connection. The password never appears in output: every URL shown goes
+//! through [`redact`].
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{anyhow, bail, Result};
+use postgres::{Client, NoTls};
+
+/// Where the connection settings came from, and how to show them.
+#[derive(Debug)]
+pub struct Target {
+    config: postgres::Config,
+    /// The password, only to scrub it from driver messages should one ever quote it.
+    secret: Option<String>,
+    /// A display form with the password hidden.
+    pub display: String,
+}
+
+/// Resolves the connection: `--database-url`/`DATABASE_URL` (a `.env` file was loaded into the environment
+/// already), else libpq's `PG*` variables. Nothing is invented: with neither, it is an error.
+pub fn resolve(url: Option<&str>) -> Result<Target> {
+    if let Some(url) = url.filter(|u| !u.trim().is_empty()) {
+        let config = postgres::Config::from_str(url).map_err(|e| {
+            anyhow!(
+                "invalid database URL {}: {}",
+                redact(url),
+                scrub(&describe(&e), url)
+            )
+        })?;
+        if config.get_hosts().is_empty() {
+            bail!("invalid database URL {}: it names no host", redact(url));
+        }
+        let secret = config
+            .get_password()
+            .map(|p| String::from_utf8_lossy(p).into_owned());
+        return Ok(Target {
+            config,
+            display: redact(url),
+            secret,
+        });
+    }
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    if ["PGHOST", "PGPORT", "PGDATABASE", "PGUSER"]
+        .iter()
+        .all(|v| var(v).is_none())
+    {
+        bail!(
+            "no database given: pass --database-url, set DATABASE_URL (in the environment or a .env file), \
+             or set libpq's PGHOST/PGPORT/PGDATABASE/PGUSER/PGPASSWORD"
+        );
+    }
+    let mut config = postgres::Config::new();
+    let host = var("PGHOST").unwrap_or_else(|| "localhost".to_owned());
+    let user = var("PGUSER")
+        .or_else(|| var("USER"))
+        .unwrap_or_else(|| "postgres".to_owned());
+    let dbname = var("PGDATABASE").unwrap_or_else(|| user.clone());
+    let port = match var("PGPORT") {
+        Some(p) => p
+            .parse::<u16>()
+            .map_err(|_| anyhow!("invalid PGPORT {p:?}: expected a port number"))?,
+        None => 5432,
+    };
+    config.host(&host).port(port).user(&user).dbname(&dbname);
+    let secret = var("PGPASSWORD");
+    if let Some(password) = &secret {
+        config.password(password);
+    }
+    Ok(Target {
+        config,
+        display: format!("postgres://{user}@{host}:{port}/{dbname} (from PG* variables)"),
+        secret,
+    })
+}
+
+impl Target {
+    /// Opens the connection, waiting at most `timeout` for the server.
+    pub fn connect(&self, timeout: Duration) -> Result<Client> {
+        let mut config = self.config.clone();
+        config.connect_timeout(timeout);
+        if config.get_application_name().is_none() {
+            config.application_name("migrate");
+        }
+        config
+            .connect(NoTls)
+            .map_err(|e| {
+                let mut message = describe(&e);
+                if let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) {
+                    message = message.replace(secret, "***");
+                }
+                anyhow!("cannot connect to {}: {}", self.display, message)
+            })
+    }
+}
+
+/// The error with its causes, which postgres::Error's own Display leaves out ("error connecting to server").
+pub fn describe(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+    }
+    let mut s = e.to_string();
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        s.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    s
+}
+
+/// The password of a URL that the URL parser rejects: between the user's `:` and the last `@`.
+fn password_of(conn: &str) -> Option<&str> {
+    let rest = &conn[conn.find("://")? + 3..];
+    let userinfo = &rest[..rest.rfind('@')?];
+    let (_, password) = userinfo.split_once(':')?;
+    (!password.is_empty()).then_some(password)
+}
+
+/// Removes the URL's password from a message, in case a driver error ever quotes the connection string.
+fn scrub(message: &str, conn: &str) -> String {
+    let from_url = url::Url::parse(conn)
+        .ok()
+        .and_then(|u| u.password().map(str::to_owned));
+    match from_url.as_deref().or(password_of(conn)) {
+        Some(secret) if !secret.is_empty() => message.replace(secret, "***"),
+        _ => message.to_owned(),
+    }
+}
+
+/// Hides the password in a URL (`postgres://user:***@host/db`) or a `key=value` connection string.
+pub fn redact(conn: &str) -> String {
+    if let Ok(mut url) = url::Url::parse(conn) {
+        if url.password().is_some() {
+            let _ = url.set_password(Some("***"));
+        }
+        let pairs: Vec<(String, String)> = url
+            .query_pairs()
+            .map(|(k, v)| {
+                let v = if k.eq_ignore_ascii_case("password") {
+                    "***".to_owned()
+                } else {
+                    v.into_owned()
+                };
+                (k.into_owned(), v)
+            })
+            .collect();
+        if pairs
+            .iter()
+            .any(|(k, _)| k.eq_ignore_ascii_case("password"))
+        {
+            url.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        return url.to_string();
+    }
+    if let Some(secret) = password_of(conn) {
+        return conn.replacen(&format!(":{secret}@"), ":***@", 1);
+    }
+    conn.split_whitespace()
+        .map(|kv| match kv.split_once('=') {
+            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
+            _ => kv.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(
+            redact("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(
+            redact("postgres://u@h/db?password=secret&x=1"),
+            "postgres://u@h/db?password=***&x=1"
+        );
+        assert_eq!(
+            redact("host=h password=secret user=u"),
+            "host=h password=*** user=u"
+        );
+        assert_eq!(redact("postgres://u:se@cret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(
+            redact("postgres://u:secret@h:notaport/db"),
+            "postgres://u:***@h:notaport/db"
+        );
+        assert_eq!(
+            scrub("bad secret here", "postgres://u:secret@h:x/db"),
+            "bad *** here"
+        );
+    }
+
+    #[test]
+    fn invalid_urls_are_reported_without_the_password() {
+        let err = resolve(Some("postgres://u:secret@h:notaport/db"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("invalid database URL"), "{err}");
+        assert!(!err.contains("secret"), "{err}");
+    }
+}

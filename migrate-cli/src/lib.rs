@@ -1,0 +1,79 @@
+//! The `migrate` command line.
+//!
+//! Two binaries share it:
+//! - `migrate` (this crate's binary) is the generic front end. `create` runs here; every other command is
+//!   forwarded to the runner of the crate that compiles the migrations folder (see [`forward`]).
+//! - a runner binary in that crate (`example-app`'s `migrate`), whose `main` is
+//!   `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`. An application can call the engine itself at
+//!   start-up with the same registry.
+//!
+//! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`).
+
+mod args;
+mod commands;
+mod config;
+mod connect;
+mod forward;
+mod output;
+mod settings;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use migrate_core::Registry;
+
+pub use args::Cli;
+pub use connect::redact;
+
+/// Exit status when another runner holds the lock and `--lock-mode fail` was given.
+pub const EXIT_LOCK_BUSY: u8 = 3;
+
+/// `main` of the generic `migrate` binary.
+pub fn main_generic() -> ExitCode {
+    entry(None)
+}
+
+/// `main` of a runner binary compiled with `registry`.
+pub fn run_embedded(registry: &Registry) -> ExitCode {
+    entry(Some(registry))
+}
+
+fn entry(registry: Option<&Registry>) -> ExitCode {
+    // Before parsing, so DATABASE_URL and friends from .env reach clap's environment fallbacks.
+    if let Err(e) = dotenvy::dotenv() {
+        if !e.not_found() {
+            eprintln!("error: invalid .env file: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(&cli, registry) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            match e.downcast_ref::<migrate_core::Error>() {
+                Some(migrate_core::Error::LockBusy { .. }) => ExitCode::from(EXIT_LOCK_BUSY),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
+fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
+    let settings = settings::Settings::resolve(&cli.global)?;
+    match (&cli.command, registry) {
+        (args::Command::Create { name }, _) => commands::create(&settings, name),
+        (command, Some(registry)) => commands::run(&settings, registry, command),
+        (_, None) => forward::forward(&settings.config, std::env::args_os().skip(1).collect()),
+    }
+}

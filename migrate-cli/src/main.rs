@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    migrate_cli::main_generic()
+}

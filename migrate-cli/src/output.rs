@@ -1,0 +1,106 @@
+//! How runs, plans and status look on a terminal.
+
+use std::io::Write;
+
+use migrate_core::{Direction, Event, State, Status};
+
+/// Prints engine events: progress on stdout, waits and warnings on stderr.
+pub fn print_event(event: Event<'_>) {
+    match event {
+        Event::WaitingForLock { table, holder } => {
+            let holder = holder
+                .map(|p| format!(" (held by server process {p})"))
+                .unwrap_or_default();
+            eprintln!("waiting for the migration lock on {table}{holder}...");
+        }
+        Event::Started {
+            name,
+            transactional: false,
+            fake: false,
+            direction,
+        } => {
+            println!("running {direction} of {name} outside a transaction (each statement commits on its own)");
+        }
+        Event::Started { .. } => {}
+        Event::Finished {
+            name,
+            direction,
+            elapsed,
+            fake,
+        } => {
+            let verb = match (direction, fake) {
+                (Direction::Up, false) => "applied ",
+                (Direction::Down, false) => "reverted",
+                (Direction::Up, true) => "recorded (--fake, not run)",
+                (Direction::Down, true) => "unrecorded (--fake, not run)",
+            };
+            println!("{verb} {name} ({} ms)", elapsed.as_millis());
+        }
+        Event::ChangedSinceApplied { name } => {
+            eprintln!("warning: {name} changed since it was applied; reverting it with its current `down`");
+        }
+        _ => {}
+    }
+    let _ = std::io::stdout().flush();
+}
+
+fn label(state: State) -> &'static str {
+    match state {
+        State::Applied => "applied",
+        State::Changed => "CHANGED",
+        State::Missing => "MISSING FILE",
+        State::Pending => "pending",
+        State::OutOfOrder => "OUT OF ORDER",
+    }
+}
+
+/// The human-readable status table, with an explanation of every problem found.
+pub fn status_text(status: &Status, database: &str) -> String {
+    let mut out = format!("migrations table {} on {database}\n", status.table);
+    if !status.table_exists {
+        out.push_str("(the table does not exist yet: nothing has been applied)\n");
+    }
+    if status.migrations.is_empty() {
+        out.push_str("no migrations\n");
+        return out;
+    }
+    for e in &status.migrations {
+        let run_on = e
+            .applied
+            .as_ref()
+            .map(|a| a.run_on.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        out.push_str(&format!("{:<13}{:<21}{}\n", label(e.state), run_on, e.name));
+    }
+    let count = |s| status.migrations.iter().filter(|e| e.state == s).count();
+    let mut summary = vec![
+        format!("{} applied", count(State::Applied) + count(State::Changed)),
+        format!(
+            "{} pending",
+            count(State::Pending) + count(State::OutOfOrder)
+        ),
+    ];
+    for (state, what) in [
+        (State::Changed, "changed"),
+        (State::Missing, "missing"),
+        (State::OutOfOrder, "out of order"),
+    ] {
+        if count(state) > 0 {
+            summary.push(format!("{} {what}", count(state)));
+        }
+    }
+    out.push_str(&summary.join(", "));
+    out.push('\n');
+    if count(State::Changed) > 0 {
+        out.push_str("CHANGED: the file was edited after it was applied; `up` refuses until the edit is undone or `repair` accepts it\n");
+    }
+    if count(State::Missing) > 0 {
+        out.push_str(
+            "MISSING FILE: applied, but the file is gone; restore it, or `repair` forgets it\n",
+        );
+    }
+    if count(State::OutOfOrder) > 0 {
+        out.push_str("OUT OF ORDER: pending but older than the newest applied migration; `up` needs --allow-out-of-order\n");
+    }
+    out
+}
