@@ -1,0 +1,40 @@
+//! The fixture migration folders in `tests/fixtures/`, compiled by `build.rs` exactly as an application's
+//! migrations are.
+
+use migrate_core::Registry;
+
+macro_rules! fixtures {
+    ($($name:ident),* $(,)?) => {
+        $(pub mod $name {
+            include!(concat!(env!("OUT_DIR"), "/", stringify!($name), ".rs"));
+        })*
+
+        /// The registry of fixture `name`.
+        pub fn registry(name: &str) -> Option<&'static Registry> {
+            match name {
+                $(stringify!($name) => Some(&$name::REGISTRY),)*
+                _ => None,
+            }
+        }
+    };
+}
+
+fixtures!(
+    basic,
+    failing,
+    irreversible,
+    concurrent,
+    ordering_v1,
+    ordering_v2,
+    drift_v1,
+    drift_v2,
+    invalid,
+    down_fails
+);
+
+/// The folder of fixture `name`.
+pub fn dir(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}

@@ -1,0 +1,200 @@
+//! The compile step, end to end, as a user meets it: a fresh crate owning a migrations folder, the generic
+//! `migrate` front end, and real `cargo` builds. Proves that `create` then `up` needs no other edit, that a
+//! compile error points at the migration file's own line, that renamed and removed files are picked up, and
+//! that bad file names fail the build with a readable message.
+//!
+//! The crate builds into `target/e2e-target`, kept between runs, so only the first run compiles the
+//! dependencies.
+
+use std::path::{Path, PathBuf};
+
+use tests::cli::{front, Run};
+use tests::TestDb;
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}
+
+/// Writes a minimal application crate that owns `migrations/`, like `example-app` does.
+fn scaffold(dir: &Path) {
+    let root = workspace_root();
+    let dep = |name: &str| {
+        format!(
+            "{name} = {{ path = {:?} }}",
+            root.join(name).display().to_string()
+        )
+    };
+    let manifest = format!(
+        "[workspace]\n\n[package]\nname = \"loopapp\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [[bin]]\nname = \"loopapp-migrate\"\npath = \"src/main.rs\"\n\n\
+         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
+         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
+        dep("migrate-core"),
+        dep("migrate-dsl"),
+        dep("migrate-cli"),
+        dep("migrate-core"),
+    );
+    std::fs::create_dir_all(dir.join("src")).unwrap();
+    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+    // Same dependency versions as the workspace, so no registry lookup is needed.
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    std::fs::write(
+        dir.join("migrate.toml"),
+        "migrations_dir = \"migrations\"\n\n[runner]\npackage = \"loopapp\"\nbin = \"loopapp-migrate\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("build.rs"),
+        "fn main() { migrate_core::build::compile_migrations(\"migrations\"); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub mod migrations { include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\")); }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("src/main.rs"),
+        "fn main() -> std::process::ExitCode { migrate_cli::run_embedded(&loopapp::migrations::REGISTRY) }\n",
+    )
+    .unwrap();
+}
+
+fn migrate(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
+    let target = workspace_root().join("target").join("e2e-target");
+    front(
+        dir,
+        args,
+        &[
+            ("DATABASE_URL", db.url()),
+            ("CARGO_TARGET_DIR", &target.display().to_string()),
+        ],
+    )
+}
+
+fn table_exists(db: &TestDb, name: &str) -> bool {
+    db.tables().contains(&format!("public.{name}"))
+}
+
+#[test]
+fn create_then_up_compiles_and_runs_new_files_with_no_other_edit() {
+    let db = TestDb::new();
+    let app = tempfile::tempdir().unwrap();
+    scaffold(app.path());
+
+    // create: no build, no database (the URL is unreachable on purpose).
+    let created = front(
+        app.path(),
+        &["create", "create", "widgets"],
+        &[("DATABASE_URL", "postgres://x@127.0.0.1:1/x")],
+    )
+    .expect_code(0);
+    let rel = created
+        .stdout
+        .trim()
+        .strip_prefix("created ")
+        .expect("prints the new file")
+        .to_owned();
+    let first = app.path().join(&rel);
+    assert!(first.is_file(), "{}", first.display());
+    assert!(!app.path().join("target").exists(), "create must not build");
+
+    // The template refuses to run until it is written.
+    let unwritten = migrate(app.path(), &db, &["up"]).expect_code(1);
+    assert!(
+        unwritten
+            .stderr
+            .contains("`up` of create_widgets is not written yet"),
+        "{}",
+        unwritten.stderr
+    );
+    assert!(!table_exists(&db, "pgmigrations"), "nothing may change");
+
+    std::fs::write(
+        &first,
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"widgets\", [column(\"id\", \"bigserial\").primary_key()]);\n}\n",
+    )
+    .unwrap();
+    migrate(app.path(), &db, &["up"]).expect_code(0);
+    assert!(table_exists(&db, "widgets"));
+
+    // A compile error in a new file: reported by cargo at that file's path and line; nothing applied.
+    let broken = app.path().join("migrations/20991231000000_broken.rs");
+    std::fs::write(
+        &broken,
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"gadgets\", 42);\n}\n",
+    )
+    .unwrap();
+    let failed = migrate(app.path(), &db, &["up"]).expect_code(1);
+    assert!(
+        failed
+            .stderr
+            .contains("migrations/20991231000000_broken.rs:4:"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("building the migrations runner"),
+        "{}",
+        failed.stderr
+    );
+    assert!(!table_exists(&db, "gadgets"));
+
+    // Renaming (and fixing) it: the old module is gone from the build, the new name applies.
+    std::fs::remove_file(&broken).unwrap();
+    let renamed = app.path().join("migrations/20991231000001_add_gadgets.rs");
+    std::fs::write(
+        &renamed,
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"gadgets\", [column(\"id\", \"integer\")]);\n}\n",
+    )
+    .unwrap();
+    let up = migrate(app.path(), &db, &["up"]).expect_code(0);
+    assert!(
+        up.stdout.contains("20991231000001_add_gadgets"),
+        "{}",
+        up.stdout
+    );
+    assert!(table_exists(&db, "gadgets"));
+
+    // Reverting and removing it: the next build no longer knows it.
+    migrate(app.path(), &db, &["down"]).expect_code(0);
+    std::fs::remove_file(&renamed).unwrap();
+    let status = migrate(app.path(), &db, &["status"]).expect_code(0);
+    assert!(!status.stdout.contains("add_gadgets"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("1 applied, 0 pending"),
+        "{}",
+        status.stdout
+    );
+
+    // Bad file names fail the build, naming the file.
+    let bad = app.path().join("migrations/2026112214300_short.rs");
+    std::fs::write(
+        &bad,
+        "pub fn up(_: &mut migrate_dsl::MigrationBuilder) {}\n",
+    )
+    .unwrap();
+    let run = migrate(app.path(), &db, &["status"]).expect_code(1);
+    assert!(
+        run.stderr.contains("invalid migration file name")
+            && run.stderr.contains("2026112214300_short.rs"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(&bad).unwrap();
+
+    let dup = app.path().join("migrations").join(format!(
+        "{}_same_second.rs",
+        &first.file_name().unwrap().to_string_lossy()[..14]
+    ));
+    std::fs::write(
+        &dup,
+        "pub fn up(_: &mut migrate_dsl::MigrationBuilder) {}\n",
+    )
+    .unwrap();
+    let run = migrate(app.path(), &db, &["status"]).expect_code(1);
+    assert!(run.stderr.contains("share the timestamp"), "{}", run.stderr);
+}
