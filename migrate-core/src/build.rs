@@ -3,7 +3,7 @@
 //! Rust cannot load a `.rs` file at run time, so the crate owning the folder generates a registry at build
 //! time. Its `build.rs` is one line:
 //!
-//! ```ignore
+//! ```no_run
 //! // build.rs
 //! fn main() {
 //!     migrate_core::build::compile_migrations("migrations");
@@ -12,8 +12,9 @@
 //!
 //! and its library includes the result:
 //!
-//! ```ignore
-//! // src/migrations.rs
+//! ```text
+//! // src/migrations.rs (needs the OUT_DIR of a build script, so it is shown, not compiled here;
+//! // example-app/src/migrations.rs is this line in use)
 //! include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 //! ```
 //!
