@@ -82,15 +82,13 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name("migrate");
         }
-        config
-            .connect(NoTls)
-            .map_err(|e| {
-                let mut message = describe(&e);
-                if let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) {
-                    message = message.replace(secret, "***");
-                }
-                anyhow!("cannot connect to {}: {}", self.display, message)
-            })
+        config.connect(NoTls).map_err(|e| {
+            let mut message = describe(&e);
+            if let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) {
+                message = message.replace(secret, "***");
+            }
+            anyhow!("cannot connect to {}: {}", self.display, message)
+        })
     }
 }
 

@@ -36,6 +36,13 @@ pub enum DslError {
     /// Raw SQL was empty.
     #[error("operation #{position} ({op}): empty SQL")]
     EmptySql { op: &'static str, position: usize },
+    /// An option value that PostgreSQL would reject, caught before anything is sent.
+    #[error("operation #{position} ({op}): {message}")]
+    Invalid {
+        op: &'static str,
+        position: usize,
+        message: String,
+    },
     /// A [`MigrationBuilder::irreversible`](crate::MigrationBuilder::irreversible) marker was reached: the
     /// migration declares it cannot run in this direction (or has not been written yet).
     #[error("operation #{position} ({op}): {reason}")]

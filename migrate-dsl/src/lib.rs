@@ -14,6 +14,7 @@
 
 mod builder;
 mod column;
+mod ctx;
 mod error;
 mod name;
 mod operation;

@@ -976,6 +976,7 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
 
 pub mod cli;
 pub mod fixtures;
+pub mod roundtrip;
 
 #[cfg(test)]
 mod self_tests;

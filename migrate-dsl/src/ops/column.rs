@@ -1,5 +1,9 @@
 use crate::column::Column;
+use crate::ctx::Ctx;
+use crate::error::DslError;
 use crate::name::{Ident, Name};
+use crate::operation::Operation;
+use crate::reverse::Reverse;
 use crate::value::Value;
 
 /// `ALTER TABLE ... ADD COLUMN`, recorded by [`MigrationBuilder::add_columns`](crate::MigrationBuilder::add_columns).
@@ -106,6 +110,11 @@ impl AlterColumn {
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.alter_column("posts", "views").set_type("integer").using("views::integer");
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "posts" ALTER COLUMN "views" SET DATA TYPE integer USING views::integer"#]);
+    ///
+    /// // Without a type change there is nothing to convert: refused, not ignored.
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.alter_column("posts", "views").using("views::integer");
+    /// assert!(pgm.to_sql().unwrap_err().to_string().contains("set_type"));
     /// ```
     pub fn using(&mut self, expression: impl Into<String>) -> &mut Self {
         self.using = Some(expression.into());
@@ -180,5 +189,40 @@ impl AlterColumn {
     pub fn comment(&mut self, text: Option<impl Into<String>>) -> &mut Self {
         self.comment = Some(text.map(Into::into));
         self
+    }
+}
+
+impl Reverse for AddColumns {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(vec![DropColumns {
+            table: self.table.clone(),
+            columns: self.columns.iter().map(|c| c.name.clone()).collect(),
+            if_exists: false,
+            cascade: false,
+        }
+        .into()])
+    }
+}
+
+impl Reverse for DropColumns {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Err(ctx.irreversible("the dropped columns' definitions are not known"))
+    }
+}
+
+impl Reverse for RenameColumn {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(vec![RenameColumn {
+            table: self.table.clone(),
+            from: self.to.clone(),
+            to: self.from.clone(),
+        }
+        .into()])
+    }
+}
+
+impl Reverse for AlterColumn {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Err(ctx.irreversible("the column's previous definition is not known"))
     }
 }

@@ -1,5 +1,9 @@
 use crate::column::FkAction;
+use crate::ctx::Ctx;
+use crate::error::DslError;
 use crate::name::{Ident, Name};
+use crate::operation::Operation;
+use crate::reverse::Reverse;
 
 /// What a table constraint checks. Build one with the associated functions, then pass it to
 /// [`MigrationBuilder::add_constraint`](crate::MigrationBuilder::add_constraint).
@@ -157,4 +161,29 @@ impl DropConstraint {
 pub struct ValidateConstraint {
     pub(crate) table: Name,
     pub(crate) name: Ident,
+}
+
+impl Reverse for AddConstraint {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(vec![DropConstraint {
+            table: self.table.clone(),
+            name: self.name.clone(),
+            if_exists: false,
+            cascade: false,
+        }
+        .into()])
+    }
+}
+
+impl Reverse for DropConstraint {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Err(ctx.irreversible("the dropped constraint's definition is not known"))
+    }
+}
+
+impl Reverse for ValidateConstraint {
+    // Validation only proves existing rows: undoing it needs nothing.
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(Vec::new())
+    }
 }

@@ -1,4 +1,9 @@
+use crate::ctx::Ctx;
+use crate::error::DslError;
 use crate::name::{Ident, Name};
+use crate::operation::Operation;
+use crate::render::index_name;
+use crate::reverse::Reverse;
 
 /// One indexed element: a column or an expression, with an optional sort order.
 #[derive(Debug, Clone, PartialEq)]
@@ -252,5 +257,34 @@ impl DropIndex {
     pub fn cascade(&mut self) -> &mut Self {
         self.cascade = true;
         self
+    }
+}
+
+impl Reverse for CreateIndex {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        let name = index_name(
+            ctx.op,
+            ctx.position,
+            &self.table,
+            &self.columns,
+            &self.name,
+            self.unique,
+        )?;
+        Ok(vec![DropIndex {
+            table: self.table.clone(),
+            columns: Vec::new(),
+            name: Some(name),
+            unique: self.unique,
+            concurrently: self.concurrently,
+            if_exists: self.if_not_exists,
+            cascade: false,
+        }
+        .into()])
+    }
+}
+
+impl Reverse for DropIndex {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Err(ctx.irreversible("the dropped index's definition is not known"))
     }
 }

@@ -1,6 +1,5 @@
-//! Operations are inert data: each struct records what a migration asked for. Rendering lives in
-//! [`crate::render`] and reversal in [`crate::reverse`], so adding an option is one field, one setter with a
-//! doctest, and one arm in each of those two files.
+//! Operations are inert data: each struct records what a migration asked for, with `&mut self` option
+//! setters, and its typed reverse ([`crate::reverse::Reverse`]). Rendering lives in [`crate::render`].
 
 mod column;
 mod constraint;

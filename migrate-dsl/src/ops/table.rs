@@ -1,5 +1,9 @@
 use crate::column::Column;
+use crate::ctx::Ctx;
+use crate::error::DslError;
 use crate::name::{Ident, Name};
+use crate::operation::Operation;
+use crate::reverse::Reverse;
 
 /// `CREATE TABLE`, recorded by [`MigrationBuilder::create_table`](crate::MigrationBuilder::create_table).
 #[derive(Debug, Clone, PartialEq)]
@@ -82,4 +86,31 @@ impl DropTable {
 pub struct RenameTable {
     pub(crate) from: Name,
     pub(crate) to: Ident,
+}
+
+impl Reverse for CreateTable {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(vec![DropTable {
+            name: self.name.clone(),
+            if_exists: false,
+            cascade: false,
+        }
+        .into()])
+    }
+}
+
+impl Reverse for DropTable {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Err(ctx.irreversible("the dropped table's definition is not known"))
+    }
+}
+
+impl Reverse for RenameTable {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(vec![RenameTable {
+            from: self.from.sibling(self.to.clone()),
+            to: self.from.name.clone(),
+        }
+        .into()])
+    }
 }

@@ -1,0 +1,93 @@
+//! Table constraints.
+
+use crate::builder::MigrationBuilder;
+use crate::name::{Ident, Name};
+use crate::operation::Operation;
+use crate::ops::*;
+
+impl MigrationBuilder {
+    /// `ALTER TABLE table ADD CONSTRAINT name ...`. The name is required so the reverse (`DROP CONSTRAINT`)
+    /// and later migrations can refer to it exactly.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("posts", "posts_lat_check", Constraint::check("lat BETWEEN -90 AND 90"));
+    /// pgm.add_constraint("posts", "posts_pkey", Constraint::primary_key(["id"]));
+    /// pgm.add_constraint("comments", "comments_post_fk",
+    ///     Constraint::foreign_key(["post_id"], "posts", ["id"]).on_delete(FkAction::Cascade));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "posts" ADD CONSTRAINT "posts_lat_check" CHECK (lat BETWEEN -90 AND 90)"#,
+    ///     r#"ALTER TABLE "posts" ADD CONSTRAINT "posts_pkey" PRIMARY KEY ("id")"#,
+    ///     r#"ALTER TABLE "comments" ADD CONSTRAINT "comments_post_fk" FOREIGN KEY ("post_id") REFERENCES "posts" ("id") ON DELETE CASCADE"#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap()[0], r#"ALTER TABLE "comments" DROP CONSTRAINT "comments_post_fk""#);
+    /// ```
+    pub fn add_constraint(
+        &mut self,
+        table: impl Into<Name>,
+        name: impl Into<Ident>,
+        constraint: Constraint,
+    ) -> &mut AddConstraint {
+        record!(
+            self,
+            AddConstraint,
+            AddConstraint {
+                table: table.into(),
+                name: name.into(),
+                constraint,
+                not_valid: false,
+                deferrable: None
+            }
+        )
+    }
+
+    /// `ALTER TABLE table DROP CONSTRAINT name`. Irreversible.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_constraint("posts", "posts_lat_check");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "posts" DROP CONSTRAINT "posts_lat_check""#]);
+    /// ```
+    pub fn drop_constraint(
+        &mut self,
+        table: impl Into<Name>,
+        name: impl Into<Ident>,
+    ) -> &mut DropConstraint {
+        record!(
+            self,
+            DropConstraint,
+            DropConstraint {
+                table: table.into(),
+                name: name.into(),
+                if_exists: false,
+                cascade: false
+            }
+        )
+    }
+
+    /// `ALTER TABLE table VALIDATE CONSTRAINT name`: checks the existing rows of a constraint added
+    /// `NOT VALID`, taking only a `SHARE UPDATE EXCLUSIVE` lock, so reads and writes continue. Its reverse is
+    /// nothing.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.validate_constraint("comments", "comments_post_id_fkey");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "comments" VALIDATE CONSTRAINT "comments_post_id_fkey""#]);
+    /// assert!(pgm.reversed().unwrap().to_sql().unwrap().is_empty());
+    /// ```
+    pub fn validate_constraint(
+        &mut self,
+        table: impl Into<Name>,
+        name: impl Into<Ident>,
+    ) -> &mut Self {
+        self.operations
+            .push(Operation::ValidateConstraint(ValidateConstraint {
+                table: table.into(),
+                name: name.into(),
+            }));
+        self
+    }
+}

@@ -1,0 +1,72 @@
+//! Indexes.
+
+use crate::builder::MigrationBuilder;
+use crate::name::Name;
+use crate::ops::*;
+
+impl MigrationBuilder {
+    /// `CREATE INDEX ... ON table (columns)`. Reversed by dropping the index (with the same name, schema and
+    /// `CONCURRENTLY`).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_index("comments", ["post_id", "created_at"]).concurrently();
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"CREATE INDEX CONCURRENTLY "comments_post_id_created_at_index" ON "comments" ("post_id", "created_at")"#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [
+    ///     r#"DROP INDEX CONCURRENTLY "comments_post_id_created_at_index""#,
+    /// ]);
+    /// ```
+    pub fn create_index<C: Into<IndexColumn>>(
+        &mut self,
+        table: impl Into<Name>,
+        columns: impl IntoIterator<Item = C>,
+    ) -> &mut CreateIndex {
+        record!(
+            self,
+            CreateIndex,
+            CreateIndex {
+                table: table.into(),
+                columns: columns.into_iter().map(Into::into).collect(),
+                name: None,
+                unique: false,
+                concurrently: false,
+                if_not_exists: false,
+                method: None,
+                where_clause: None,
+                include: Vec::new(),
+            }
+        )
+    }
+
+    /// `DROP INDEX`, naming the index as [`create_index`](Self::create_index) derived it from the table and
+    /// columns (or by [`DropIndex::name`]). Irreversible.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_index("comments", ["post_id", "created_at"]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP INDEX "comments_post_id_created_at_index""#]);
+    /// ```
+    pub fn drop_index<C: Into<IndexColumn>>(
+        &mut self,
+        table: impl Into<Name>,
+        columns: impl IntoIterator<Item = C>,
+    ) -> &mut DropIndex {
+        record!(
+            self,
+            DropIndex,
+            DropIndex {
+                table: table.into(),
+                columns: columns.into_iter().map(Into::into).collect(),
+                name: None,
+                unique: false,
+                concurrently: false,
+                if_exists: false,
+                cascade: false,
+            }
+        )
+    }
+}

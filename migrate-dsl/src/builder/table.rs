@@ -1,0 +1,187 @@
+//! Tables and their columns.
+
+use crate::builder::MigrationBuilder;
+use crate::column::Column;
+use crate::name::{Ident, Name};
+use crate::operation::Operation;
+use crate::ops::*;
+
+impl MigrationBuilder {
+    /// `CREATE TABLE name (columns)`. Reversed by `DROP TABLE`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_table(("app", "posts"), [
+    ///     column("id", "bigserial").primary_key(),
+    ///     column("created_at", "timestamptz").not_null().default(expr("now()")),
+    /// ]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"CREATE TABLE "app"."posts" ( "id" bigserial PRIMARY KEY, "created_at" timestamptz NOT NULL DEFAULT now() )"#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP TABLE "app"."posts""#]);
+    /// ```
+    pub fn create_table<C: Into<Column>>(
+        &mut self,
+        name: impl Into<Name>,
+        columns: impl IntoIterator<Item = C>,
+    ) -> &mut CreateTable {
+        record!(
+            self,
+            CreateTable,
+            CreateTable {
+                name: name.into(),
+                columns: columns.into_iter().map(Into::into).collect(),
+                if_not_exists: false,
+                comment: None,
+            }
+        )
+    }
+
+    /// `DROP TABLE name`. Irreversible: the table's definition is not known to the builder.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_table("legacy_posts");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP TABLE "legacy_posts""#]);
+    /// assert!(pgm.reversed().is_err());
+    /// ```
+    pub fn drop_table(&mut self, name: impl Into<Name>) -> &mut DropTable {
+        record!(
+            self,
+            DropTable,
+            DropTable {
+                name: name.into(),
+                if_exists: false,
+                cascade: false
+            }
+        )
+    }
+
+    /// `ALTER TABLE name RENAME TO new_name` (the table stays in its schema). Reversed by the opposite rename.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.rename_table(("app", "posts"), "articles");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "app"."posts" RENAME TO "articles""#]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER TABLE "app"."articles" RENAME TO "posts""#]);
+    /// ```
+    pub fn rename_table(&mut self, name: impl Into<Name>, new_name: impl Into<Ident>) -> &mut Self {
+        self.operations.push(Operation::RenameTable(RenameTable {
+            from: name.into(),
+            to: new_name.into(),
+        }));
+        self
+    }
+
+    /// `ALTER TABLE table ADD COLUMN ...` for each column, in one statement. Reversed by dropping them.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_columns("posts", [column("location", "point"), column("place_name", "text")]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "posts" ADD COLUMN "location" point, ADD COLUMN "place_name" text"#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "posts" DROP COLUMN "location", DROP COLUMN "place_name""#,
+    /// ]);
+    /// ```
+    pub fn add_columns<C: Into<Column>>(
+        &mut self,
+        table: impl Into<Name>,
+        columns: impl IntoIterator<Item = C>,
+    ) -> &mut AddColumns {
+        record!(
+            self,
+            AddColumns,
+            AddColumns {
+                table: table.into(),
+                columns: columns.into_iter().map(Into::into).collect(),
+                if_not_exists: false,
+            }
+        )
+    }
+
+    /// `ALTER TABLE table DROP COLUMN ...` for each column, in one statement. Irreversible.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_columns("posts", ["lat", "lng"]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "posts" DROP COLUMN "lat", DROP COLUMN "lng""#]);
+    /// ```
+    pub fn drop_columns<I: Into<Ident>>(
+        &mut self,
+        table: impl Into<Name>,
+        columns: impl IntoIterator<Item = I>,
+    ) -> &mut DropColumns {
+        record!(
+            self,
+            DropColumns,
+            DropColumns {
+                table: table.into(),
+                columns: columns.into_iter().map(Into::into).collect(),
+                if_exists: false,
+                cascade: false,
+            }
+        )
+    }
+
+    /// `ALTER TABLE table RENAME COLUMN from TO to`. Reversed by the opposite rename. On a live table prefer
+    /// expand/contract: add the new column, dual-write, backfill, switch reads, then drop the old one.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.rename_column("comments", "contents", "body");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "comments" RENAME COLUMN "contents" TO "body""#]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER TABLE "comments" RENAME COLUMN "body" TO "contents""#]);
+    /// ```
+    pub fn rename_column(
+        &mut self,
+        table: impl Into<Name>,
+        column: impl Into<Ident>,
+        new_name: impl Into<Ident>,
+    ) -> &mut Self {
+        self.operations.push(Operation::RenameColumn(RenameColumn {
+            table: table.into(),
+            from: column.into(),
+            to: new_name.into(),
+        }));
+        self
+    }
+
+    /// `ALTER TABLE table ALTER COLUMN column ...`: chain the changes. Irreversible (the previous definition is
+    /// not known), so a migration using it needs a `down`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.alter_column("posts", "title").set_type("varchar(200)").set_not_null();
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "posts" ALTER COLUMN "title" SET DATA TYPE varchar(200), ALTER COLUMN "title" SET NOT NULL"#,
+    /// ]);
+    /// ```
+    pub fn alter_column(
+        &mut self,
+        table: impl Into<Name>,
+        column: impl Into<Ident>,
+    ) -> &mut AlterColumn {
+        record!(
+            self,
+            AlterColumn,
+            AlterColumn {
+                table: table.into(),
+                column: column.into(),
+                set_type: None,
+                using: None,
+                default: None,
+                not_null: None,
+                comment: None,
+            }
+        )
+    }
+}

@@ -1,0 +1,230 @@
+//! Operation cases: render a builder's SQL, run it on a real database, run its derived `down`, and prove the
+//! catalog is back where it started.
+//!
+//! ```no_run
+//! use migrate_dsl::prelude::*;
+//! use tests::roundtrip::Case;
+//!
+//! let case = Case::new("CREATE TABLE posts (id int)");
+//! let transcript = case.round_trip(|pgm| {
+//!     pgm.add_columns("posts", [column("title", "text")]);
+//! });
+//! insta::assert_snapshot!(transcript);
+//! ```
+
+use std::fmt::Write as _;
+
+use migrate_dsl::MigrationBuilder;
+use postgres::Client;
+
+use crate::{query_text, TestDb};
+
+/// Catalog queries that [`TestDb::schema_dump`] does not cover, each returning text rows. Every row is a
+/// line of the fingerprint, so a round trip that leaves any of these behind fails.
+const EXTRA_SECTIONS: &[(&str, &str)] = &[
+    (
+        "relation privileges",
+        "SELECT n.nspname || '.' || c.relname || ' ' || c.relacl::text FROM pg_class c \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relacl IS NOT NULL AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+    ),
+    (
+        "column privileges",
+        "SELECT a.attrelid::regclass::text || '.' || a.attname || ' ' || a.attacl::text FROM pg_attribute a \
+         JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE a.attacl IS NOT NULL AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+    ),
+    (
+        "schema privileges and owners",
+        "SELECT n.nspname || ' owner ' || pg_get_userbyid(n.nspowner) || ' ' || coalesce(n.nspacl::text, '') \
+         FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'",
+    ),
+    (
+        "function privileges",
+        "SELECT p.oid::regprocedure::text || ' ' || p.proacl::text FROM pg_proc p \
+         WHERE p.proacl IS NOT NULL AND p.oid >= 16384",
+    ),
+    (
+        "operators",
+        "SELECT concat_ws(' ', o.oid::regoperator, o.oprcode, 'com', o.oprcom::regoperator, \
+         'neg', o.oprnegate::regoperator, o.oprcanhash, o.oprcanmerge) FROM pg_operator o WHERE o.oid >= 16384",
+    ),
+    (
+        "operator families",
+        "SELECT f.opfname || ' ' || am.amname || ' ' || n.nspname FROM pg_opfamily f \
+         JOIN pg_am am ON am.oid = f.opfmethod JOIN pg_namespace n ON n.oid = f.opfnamespace \
+         WHERE f.oid >= 16384",
+    ),
+    (
+        "operator classes",
+        "SELECT concat_ws(' ', c.opcname, am.amname, c.opcintype::regtype, 'default', c.opcdefault) \
+         FROM pg_opclass c JOIN pg_am am ON am.oid = c.opcmethod WHERE c.oid >= 16384",
+    ),
+    (
+        "operator family members",
+        "SELECT concat_ws(' ', f.opfname, 'op', ao.amopstrategy, ao.amopopr::regoperator) FROM pg_amop ao \
+         JOIN pg_opfamily f ON f.oid = ao.amopfamily WHERE ao.oid >= 16384 \
+         UNION ALL SELECT concat_ws(' ', f.opfname, 'proc', ap.amprocnum, ap.amproc::regprocedure) \
+         FROM pg_amproc ap JOIN pg_opfamily f ON f.oid = ap.amprocfamily WHERE ap.oid >= 16384",
+    ),
+    (
+        "casts",
+        "SELECT concat_ws(' ', c.castsource::regtype, '->', c.casttarget::regtype, c.castcontext, c.castmethod, \
+         c.castfunc::regprocedure) FROM pg_cast c WHERE c.oid >= 16384",
+    ),
+    (
+        "roles of this test (named after its database)",
+        "SELECT concat_ws(' ', r.rolname, r.rolsuper, r.rolinherit, r.rolcreaterole, r.rolcreatedb, \
+         r.rolcanlogin, r.rolreplication, r.rolbypassrls, 'limit', r.rolconnlimit, \
+         'until', coalesce(r.rolvaliduntil::text, '-'), 'member of', coalesce((SELECT string_agg(g.rolname || CASE WHEN m.admin_option THEN '+admin' ELSE '' END, ',' ORDER BY g.rolname) \
+            FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid WHERE m.member = r.oid), '')) \
+         FROM pg_roles r WHERE starts_with(r.rolname, current_database())",
+    ),
+    (
+        "policies",
+        "SELECT concat_ws(' ', p.schemaname || '.' || p.tablename || '.' || p.policyname, p.permissive, p.cmd, \
+         p.roles, coalesce(p.qual, '-'), coalesce(p.with_check, '-')) FROM pg_policies p",
+    ),
+    (
+        "row-level security",
+        "SELECT concat_ws(' ', c.oid::regclass, 'rls', c.relrowsecurity, 'force', c.relforcerowsecurity, \
+         'persistence', c.relpersistence) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg\\_toast%'",
+    ),
+    (
+        "comments on any object",
+        "SELECT concat_ws(' ', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description) \
+         FROM pg_description d WHERE d.objoid >= 16384",
+    ),
+];
+
+/// A normalized text fingerprint of everything an operation can change: [`TestDb::schema_dump`] plus the
+/// [`EXTRA_SECTIONS`]. Objects are named by their catalog description, never by OID.
+pub fn catalog(db: &TestDb) -> String {
+    let mut out = db.schema_dump();
+    let mut client = db.client();
+    for (title, sql) in EXTRA_SECTIONS {
+        let mut rows: Vec<String> = query_text(&mut client, sql)
+            .into_iter()
+            .map(|mut row| row.remove(0).unwrap_or_default())
+            .collect();
+        rows.sort();
+        let _ = writeln!(out, "-- {title}");
+        for row in rows {
+            let _ = writeln!(out, "{row}");
+        }
+    }
+    out
+}
+
+/// One operation case on its own fresh database.
+#[derive(Debug)]
+pub struct Case {
+    /// The case's database; exposed for extra assertions.
+    pub db: TestDb,
+}
+
+impl Case {
+    /// A fresh database with `setup` (plain SQL, may be empty) applied.
+    pub fn new(setup: &str) -> Case {
+        let db = TestDb::new();
+        if !setup.trim().is_empty() {
+            db.exec(setup);
+        }
+        Case { db }
+    }
+
+    /// Records `up`, runs it, then runs its derived `down`. Panics unless `up` changed the catalog and `down`
+    /// restored it exactly. Returns the forward and reverse SQL for a snapshot.
+    pub fn round_trip(&self, up: impl FnOnce(&mut MigrationBuilder)) -> String {
+        let mut pgm = MigrationBuilder::new();
+        up(&mut pgm);
+        let before = catalog(&self.db);
+        let forward = self.run(&pgm, "up");
+        let after_up = catalog(&self.db);
+        assert_ne!(
+            before, after_up,
+            "`up` changed nothing in the catalog:\n{forward}"
+        );
+        let down = pgm
+            .reversed()
+            .unwrap_or_else(|e| panic!("no automatic down: {e}"));
+        let backward = self.run(&down, "down");
+        let after_down = catalog(&self.db);
+        if before != after_down {
+            panic!(
+                "`down` did not restore the catalog.\n--- up ---\n{forward}\n--- down ---\n{backward}\n{}",
+                diff(&before, &after_down)
+            );
+        }
+        format!("-- up\n{forward}\n-- down\n{backward}")
+    }
+
+    /// Records `up` and runs it; for operations without an automatic reverse. Returns the SQL and the error
+    /// that reversing it gives (which must be an error).
+    pub fn forward_only(&self, up: impl FnOnce(&mut MigrationBuilder)) -> String {
+        let mut pgm = MigrationBuilder::new();
+        up(&mut pgm);
+        let forward = self.run(&pgm, "up");
+        let error = match pgm.reversed().and_then(|down| down.to_sql()) {
+            Ok(sql) => panic!("expected no automatic reverse, got {sql:?}"),
+            Err(e) => e.to_string(),
+        };
+        format!("-- up\n{forward}\n-- down\n{error}\n")
+    }
+
+    /// Runs a builder's statements the way the engine does: in one transaction, or one by one outside it.
+    /// Returns the SQL text, one statement per line.
+    pub fn run(&self, pgm: &MigrationBuilder, what: &str) -> String {
+        let statements = pgm
+            .to_sql()
+            .unwrap_or_else(|e| panic!("`{what}` does not render: {e}"));
+        let mut client = self.db.client();
+        run_statements(&mut client, &statements, pgm.is_transactional())
+            .unwrap_or_else(|e| panic!("`{what}` failed: {e}\n{}", statements.join(";\n")));
+        let mut text = String::new();
+        if !pgm.is_transactional() {
+            text.push_str("-- outside a transaction\n");
+        }
+        for s in &statements {
+            let _ = writeln!(text, "{s};");
+        }
+        text
+    }
+}
+
+fn run_statements(
+    client: &mut Client,
+    statements: &[String],
+    transactional: bool,
+) -> Result<(), String> {
+    let describe = |e: postgres::Error| match e.as_db_error() {
+        Some(db) => format!("{}: {}", db.severity(), db.message()),
+        None => e.to_string(),
+    };
+    if transactional {
+        let mut tx = client.transaction().map_err(describe)?;
+        for s in statements {
+            tx.batch_execute(s).map_err(describe)?;
+        }
+        tx.commit().map_err(describe)
+    } else {
+        statements
+            .iter()
+            .try_for_each(|s| client.batch_execute(s).map_err(describe))
+    }
+}
+
+/// The lines only in `a` (`-`) and only in `b` (`+`).
+fn diff(a: &str, b: &str) -> String {
+    let mut out = String::new();
+    for line in a.lines().filter(|l| !b.lines().any(|m| m == *l)) {
+        let _ = writeln!(out, "- {line}");
+    }
+    for line in b.lines().filter(|l| !a.lines().any(|m| m == *l)) {
+        let _ = writeln!(out, "+ {line}");
+    }
+    out
+}
