@@ -4,10 +4,8 @@
 //! time. Its `build.rs` is one line:
 //!
 //! ```no_run
-//! // build.rs
-//! fn main() {
-//!     migrate_core::build::compile_migrations("migrations");
-//! }
+//! // build.rs, the body of its `fn main`
+//! migrate_core::build::compile_migrations("migrations");
 //! ```
 //!
 //! and its library includes the result:
