@@ -36,6 +36,9 @@ pub enum Error {
     /// The server rejected a statement; the migration's transaction was rolled back.
     #[error("{}", .0)]
     Statement(Box<StatementError>),
+    /// Data code (`pgm.db`) returned an error or panicked; the migration's transaction was rolled back.
+    #[error("{}", .0)]
+    Data(Box<DataError>),
     /// A query of the engine's own (bookkeeping, locking) failed.
     #[error("{context}: {}", describe_pg(error))]
     Database {
@@ -146,6 +149,45 @@ impl std::fmt::Display for StatementError {
                 "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; make its statements safe to re-run (IF NOT EXISTS) before running it again"
             ),
         }
+    }
+}
+
+/// Data code (`pgm.db`) that failed, with where it was recorded.
+#[derive(Debug)]
+pub struct DataError {
+    pub name: String,
+    pub path: String,
+    pub direction: Direction,
+    /// 1-based position of the `db` operation in the migration.
+    pub position: usize,
+    /// What the closure returned, or the panic message.
+    pub message: String,
+    /// What happened to the migration's earlier statements.
+    pub outcome: Outcome,
+}
+
+impl std::fmt::Display for DataError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "migration {} ({}) failed in `{}` at operation #{} (db): {}",
+            self.name, self.path, self.direction, self.position, self.message
+        )?;
+        match self.outcome {
+            Outcome::RolledBack => write!(f, "  rolled back: nothing from this migration was applied"),
+            Outcome::PartiallyApplied { committed } => write!(
+                f,
+                "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied"
+            ),
+        }
+    }
+}
+
+/// The message of a `pgm.db` closure's error: the server's full description when it is a `postgres::Error`.
+pub(crate) fn describe_data_error(e: &(dyn std::error::Error + Send + Sync + 'static)) -> String {
+    match e.downcast_ref::<postgres::Error>() {
+        Some(pg) => describe_pg(pg),
+        None => e.to_string(),
     }
 }
 

@@ -24,7 +24,7 @@ mod source;
 mod status;
 
 pub use create::create_migration;
-pub use error::{Error, Outcome, StatementError};
+pub use error::{DataError, Error, Outcome, StatementError};
 pub use events::Event;
 pub use history::{AppliedMigration, MigrationsTable};
 pub use lock::{lock_key, LockMode};

@@ -132,7 +132,7 @@ pub(crate) fn display_path(path: &str) -> String {
         .unwrap_or_else(|| path.to_owned())
 }
 
-fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
+pub(crate) fn panic_message(payload: &Box<dyn std::any::Any + Send>) -> String {
     payload
         .downcast_ref::<&str>()
         .map(|s| (*s).to_owned())

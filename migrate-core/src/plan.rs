@@ -47,12 +47,16 @@ impl<'m> Step<'m> {
         self.statements
             .iter()
             .flat_map(|s| {
+                if s.data.is_some() {
+                    return vec![s.clone()];
+                }
                 split_statements(&s.sql)
                     .into_iter()
                     .map(|part| Statement {
                         position: s.position,
                         op: s.op,
                         sql: part.sql.to_owned(),
+                        data: None,
                     })
                     .collect::<Vec<_>>()
             })
@@ -100,7 +104,13 @@ pub fn script(
         } else {
             for unit in step.units() {
                 let sql = unit.sql.trim_end();
-                let _ = writeln!(out, "{sql}{}", if sql.ends_with(';') { "" } else { ";" });
+                // Data code stands as a comment: no terminator.
+                let end = if sql.ends_with(';') || unit.data.is_some() {
+                    ""
+                } else {
+                    ";"
+                };
+                let _ = writeln!(out, "{sql}{end}");
             }
         }
         match step.direction {

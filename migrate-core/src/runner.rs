@@ -4,11 +4,13 @@ use std::time::Instant;
 
 use postgres::{Client, GenericClient};
 
-use crate::error::{Error, Outcome, StatementError};
+use migrate_dsl::DataFn;
+
+use crate::error::{describe_data_error, describe_pg, DataError, Error, Outcome, StatementError};
 use crate::events::Event;
 use crate::history::{self, AppliedMigration, MigrationsTable};
 use crate::lock::{with_lock, LockMode};
-use crate::migration::{Direction, Migration};
+use crate::migration::{panic_message, Direction, Migration};
 use crate::plan::Step;
 use crate::status::{State, Status};
 
@@ -500,12 +502,25 @@ impl<'a> Migrator<'a> {
         let started = Instant::now();
         if !self.fake {
             for (committed, unit) in step.units().into_iter().enumerate() {
+                let outcome = if step.transactional {
+                    Outcome::RolledBack
+                } else {
+                    Outcome::PartiallyApplied { committed }
+                };
+                if let Some(data) = &unit.data {
+                    if let Err(message) = run_data(conn, data) {
+                        return Err(Error::Data(Box::new(DataError {
+                            name: m.name.to_owned(),
+                            path: m.display_path(),
+                            direction: step.direction,
+                            position: unit.position,
+                            message,
+                            outcome,
+                        })));
+                    }
+                    continue;
+                }
                 if let Err(source) = conn.batch_execute(&unit.sql) {
-                    let outcome = if step.transactional {
-                        Outcome::RolledBack
-                    } else {
-                        Outcome::PartiallyApplied { committed }
-                    };
                     return Err(Error::Statement(Box::new(StatementError {
                         name: m.name.to_owned(),
                         path: m.display_path(),
@@ -538,6 +553,23 @@ impl<'a> Migrator<'a> {
             direction: step.direction,
             execution_ms,
         })
+    }
+}
+
+/// Runs data code in a transaction of its own: a savepoint inside the migration's transaction, or a real
+/// transaction when the migration runs outside one. A panic in user code becomes an error, so the lock and
+/// the connection are released the ordinary way.
+fn run_data(conn: &mut impl GenericClient, data: &DataFn) -> Result<(), String> {
+    let mut tx = conn
+        .transaction()
+        .map_err(|e| format!("cannot start its transaction: {}", describe_pg(&e)))?;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| data.call(&mut tx)));
+    match result {
+        Ok(Ok(())) => tx
+            .commit()
+            .map_err(|e| format!("cannot commit: {}", describe_pg(&e))),
+        Ok(Err(e)) => Err(describe_data_error(e.as_ref())),
+        Err(panic) => Err(format!("panicked: {}", panic_message(&panic))),
     }
 }
 

@@ -31,6 +31,8 @@ pub use error::DslError;
 pub use name::{Ident, Name, MAX_IDENTIFIER_BYTES};
 pub use operation::Operation;
 pub use ops::*;
+/// The driver data code ([`MigrationBuilder::db`]) talks through, for its types.
+pub use postgres;
 pub use quote::{ident, literal};
 pub use split::{split_statements, SplitStatement};
 pub use value::{expr, Value};

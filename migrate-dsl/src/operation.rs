@@ -68,6 +68,7 @@ operations! {
     // Raw SQL and markers
     Sql => "sql",
     Irreversible => "irreversible",
+    Db => "db",
     // Tables
     CreateTable => "create_table",
     DropTable => "drop_table",

@@ -29,7 +29,9 @@ fixtures!(
     drift_v1,
     drift_v2,
     invalid,
-    down_fails
+    down_fails,
+    data,
+    data_fails
 );
 
 /// The folder of fixture `name`.

@@ -46,8 +46,11 @@ pub struct Statement {
     pub position: usize,
     /// The builder method that recorded it (`create_table`, `sql`, ...).
     pub op: &'static str,
-    /// The SQL text; for `sql` operations it may hold several statements.
+    /// The SQL text; for `sql` operations it may hold several statements. For data code it is a comment
+    /// saying what runs there.
     pub sql: String,
+    /// Data code ([`MigrationBuilder::db`]) that runs in place of `sql` when the migration is applied.
+    pub data: Option<DataFn>,
 }
 
 /// Pushes a new operation and hands back a `&mut` to it, so options chain onto the call.
@@ -97,11 +100,16 @@ impl MigrationBuilder {
     pub fn statements(&self) -> Result<Vec<Statement>, DslError> {
         let mut out = Vec::new();
         for (i, op) in self.operations.iter().enumerate() {
+            let data = match op {
+                Operation::Db(db) => Some(db.run.clone()),
+                _ => None,
+            };
             for sql in op.render(i + 1)? {
                 out.push(Statement {
                     position: i + 1,
                     op: op.name(),
                     sql,
+                    data: data.clone(),
                 });
             }
         }
@@ -156,6 +164,43 @@ impl MigrationBuilder {
     pub fn sql(&mut self, sql: impl Into<String>) -> &mut Self {
         self.operations
             .push(Operation::Sql(Sql { sql: sql.into() }));
+        self
+    }
+
+    /// Records data code: a closure that gets the migration's transaction when the migration is applied, to
+    /// read and write rows with the `postgres` API (bind parameters; never format values into SQL).
+    ///
+    /// It runs only when the migration is applied: never while showing SQL (`sql`, `--dry-run`, where a
+    /// comment with `label` stands in its place), never with `--fake`, and never while deriving a reverse (it
+    /// has none; a migration using it needs a written `down`). In a migration that runs outside a
+    /// transaction, it gets a transaction of its own. Keep it small: a large backfill belongs in its own
+    /// batched data migration, not in the transaction of a schema change.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_columns("posts", [column("slug", "text")]);
+    /// pgm.db("fill slugs of existing posts", |tx| {
+    ///     for row in tx.query("SELECT id, title FROM posts WHERE slug IS NULL", &[])? {
+    ///         let (id, title): (i64, String) = (row.get(0), row.get(1));
+    ///         tx.execute("UPDATE posts SET slug = $1 WHERE id = $2", &[&title.to_lowercase().replace(' ', "-"), &id])?;
+    ///     }
+    ///     Ok(())
+    /// });
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "posts" ADD COLUMN "slug" text"#,
+    ///     "-- pgm.db: fill slugs of existing posts (Rust code, runs at apply time in the migration's transaction; not shown as SQL)",
+    /// ]);
+    /// let err = pgm.reversed().unwrap_err();
+    /// assert!(err.to_string().contains("operation #2 (db) cannot be reversed automatically"));
+    /// ```
+    pub fn db(
+        &mut self,
+        label: impl Into<String>,
+        run: impl Fn(&mut postgres::Transaction<'_>) -> DataResult + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.operations
+            .push(Operation::Db(Db::new(label.into(), run)));
         self
     }
 

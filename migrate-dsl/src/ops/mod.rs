@@ -3,12 +3,14 @@
 
 mod column;
 mod constraint;
+mod data;
 mod index;
 mod sql;
 mod table;
 
 pub use column::*;
 pub use constraint::*;
+pub use data::*;
 pub use index::*;
 pub use sql::*;
 pub use table::*;
