@@ -23,6 +23,9 @@ macro_rules! operations {
         }
 
         impl Operation {
+            /// Every operation's builder method, in the order of the list below.
+            pub const NAMES: &'static [&'static str] = &[$($name,)*];
+
             /// The builder method that records this operation, as shown in errors and plans.
             pub fn name(&self) -> &'static str {
                 match self {
