@@ -2,6 +2,7 @@
 //! compiled runner) parses the same arguments, so forwarding them is lossless.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -46,6 +47,27 @@ pub struct GlobalArgs {
     /// What to do when another runner holds the migration lock [default: wait].
     #[arg(long, value_enum, global = true)]
     pub lock_mode: Option<LockModeArg>,
+
+    /// lock_timeout for each migration, e.g. 500ms or 2s; 0 leaves the server's setting [default: 500ms].
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    pub lock_timeout: Option<Duration>,
+
+    /// statement_timeout for each migration, e.g. 30min; 0 leaves the server's setting [default: 0].
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    pub statement_timeout: Option<Duration>,
+
+    /// How long a migration keeps retrying after lock timeouts [default: 2m].
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    pub lock_retry_budget: Option<Duration>,
+}
+
+/// `500ms`, `2s`, `1m 30s`, or `0`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    if text.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(text.trim())
+        .map_err(|e| format!("{e}; write a duration such as 500ms, 2s or 1m"))
 }
 
 /// Lock behaviour.

@@ -27,7 +27,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
     settings.check_compiled_dir(registry.dir)?;
     let migrator = Migrator::new(registry.migrations)
         .table(settings.table.clone())
-        .lock_mode(settings.lock_mode);
+        .lock_mode(settings.lock_mode)
+        .timeouts(settings.timeouts.clone());
     let target = || connect::resolve(settings.database_url.as_deref());
     match command {
         Command::Create { name } => return create(settings, name),
@@ -45,7 +46,13 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 let steps = migrator.plan_up(&mut client, &up)?;
                 print!(
                     "{}",
-                    plan::script(&steps, &settings.table, args.run.single_transaction, false)
+                    plan::script(
+                        &steps,
+                        &settings.table,
+                        &settings.timeouts,
+                        args.run.single_transaction,
+                        false
+                    )
                 );
                 return Ok(ExitCode::SUCCESS);
             }
@@ -74,7 +81,13 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 let steps = migrator.plan_down(&mut client, &down)?;
                 print!(
                     "{}",
-                    plan::script(&steps, &settings.table, args.run.single_transaction, false)
+                    plan::script(
+                        &steps,
+                        &settings.table,
+                        &settings.timeouts,
+                        args.run.single_transaction,
+                        false
+                    )
                 );
                 return Ok(ExitCode::SUCCESS);
             }
@@ -122,7 +135,10 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                     },
                 )?
             };
-            print!("{}", plan::script(&steps, &settings.table, false, false));
+            print!(
+                "{}",
+                plan::script(&steps, &settings.table, &settings.timeouts, false, false)
+            );
         }
         Command::Repair { names } => {
             let db = target()?;

@@ -17,6 +17,10 @@ pub struct ConfigFile {
     pub migrations_schema: Option<String>,
     pub connect_timeout: Option<u64>,
     pub lock_mode: Option<LockModeArg>,
+    /// Durations as text, e.g. "500ms".
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+    pub lock_retry_budget: Option<String>,
     /// The crate that compiles the migrations folder, and its runner binary.
     pub runner: Option<RunnerConfig>,
 }
@@ -40,6 +44,13 @@ pub struct Config {
 pub const FILE_NAME: &str = "migrate.toml";
 
 impl Config {
+    /// The config file's path for messages.
+    pub fn describe(&self) -> String {
+        self.path
+            .as_ref()
+            .map_or_else(|| FILE_NAME.to_owned(), |p| p.display().to_string())
+    }
+
     /// Loads `explicit`, or the nearest `migrate.toml` from the current folder upwards; no file is fine.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
         let path = match explicit {

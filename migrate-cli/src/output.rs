@@ -36,6 +36,23 @@ pub fn print_event(event: Event<'_>) {
             };
             println!("{verb} {name} ({} ms)", elapsed.as_millis());
         }
+        Event::Retrying {
+            name,
+            attempt,
+            delay,
+            reason,
+        } => {
+            let reason = reason.lines().next().unwrap_or_default();
+            eprintln!(
+                "{name}: lock not available ({reason}); retry {attempt} in {} ms",
+                delay.as_millis()
+            );
+        }
+        Event::DroppedInvalidIndex { name, index } => {
+            eprintln!(
+                "{name}: dropped the invalid index {index} left by a failed concurrent build"
+            );
+        }
         Event::ChangedSinceApplied { name } => {
             eprintln!("warning: {name} changed since it was applied; reverting it with its current `down`");
         }

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use migrate_core::{LockMode, MigrationsTable};
+use migrate_core::{LockMode, MigrationsTable, Timeouts};
 
-use crate::args::{GlobalArgs, LockModeArg};
+use crate::args::{parse_duration, GlobalArgs, LockModeArg};
 use crate::config::Config;
 
 #[derive(Debug)]
@@ -16,6 +16,7 @@ pub struct Settings {
     pub table: MigrationsTable,
     pub connect_timeout: Duration,
     pub lock_mode: LockMode,
+    pub timeouts: Timeouts,
     pub database_url: Option<String>,
 }
 
@@ -49,12 +50,44 @@ impl Settings {
             Some(LockModeArg::Fail) => LockMode::Fail,
             Some(LockModeArg::Wait) | None => LockMode::Wait,
         };
+        let duration = |flag: Option<Duration>,
+                        key: &str,
+                        value: &Option<String>|
+         -> Result<Option<Duration>> {
+            match (flag, value) {
+                (Some(d), _) => Ok(Some(d)),
+                (None, Some(text)) => parse_duration(text).map(Some).map_err(|e| {
+                    anyhow::anyhow!("invalid {key} = {text:?} in {}: {e}", config.describe())
+                }),
+                (None, None) => Ok(None),
+            }
+        };
+        let defaults = Timeouts::default();
+        // 0 switches a timeout off, leaving the server's (or role's) own setting in force.
+        let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
+        let timeouts = Timeouts {
+            lock_timeout: duration(global.lock_timeout, "lock_timeout", &file.lock_timeout)?
+                .map_or(defaults.lock_timeout, off_if_zero),
+            statement_timeout: duration(
+                global.statement_timeout,
+                "statement_timeout",
+                &file.statement_timeout,
+            )?
+            .and_then(off_if_zero),
+            retry_budget: duration(
+                global.lock_retry_budget,
+                "lock_retry_budget",
+                &file.lock_retry_budget,
+            )?
+            .unwrap_or(defaults.retry_budget),
+        };
         Ok(Settings {
             config,
             migrations_dir,
             table,
             connect_timeout,
             lock_mode,
+            timeouts,
             database_url: global.database_url.clone(),
         })
     }

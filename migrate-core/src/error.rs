@@ -45,6 +45,19 @@ pub enum Error {
         context: String,
         error: postgres::Error,
     },
+    /// A migration kept failing on `lock_timeout` until the retry budget was spent.
+    #[error(
+        "migration {name} could not get its locks: {attempts} attempt(s) over {:.1} s each hit lock_timeout; \
+         a long transaction holds a conflicting lock (look in pg_stat_activity for old `xact_start`s), \
+         or raise the budget with --lock-retry-budget\nlast attempt: {error}",
+        waited.as_secs_f64()
+    )]
+    LockTimeout {
+        name: String,
+        attempts: u32,
+        waited: std::time::Duration,
+        error: Box<Error>,
+    },
     /// `--lock-mode fail` and another runner holds the lock.
     #[error("another migration run holds the lock on {table}{}; retry later or use --lock-mode wait", holder.map(|p| format!(" (server process {p})")).unwrap_or_default())]
     LockBusy { table: String, holder: Option<i32> },
@@ -148,6 +161,16 @@ impl std::fmt::Display for StatementError {
                 f,
                 "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; make its statements safe to re-run (IF NOT EXISTS) before running it again"
             ),
+        }
+    }
+}
+
+impl Error {
+    /// Whether this is a statement that failed on `lock_timeout` (SQLSTATE 55P03), which is retried.
+    pub fn is_lock_timeout(&self) -> bool {
+        match self {
+            Error::Statement(e) => crate::timeouts::is_lock_timeout(&e.source),
+            _ => false,
         }
     }
 }

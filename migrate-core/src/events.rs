@@ -28,6 +28,16 @@ pub enum Event<'a> {
         elapsed: Duration,
         fake: bool,
     },
+    /// A migration's transaction (or, outside a transaction, a statement) hit `lock_timeout` and is retried
+    /// after `delay`.
+    Retrying {
+        name: &'a str,
+        attempt: u32,
+        delay: Duration,
+        reason: String,
+    },
+    /// A failed `CREATE INDEX CONCURRENTLY` left an invalid index behind; it was dropped.
+    DroppedInvalidIndex { name: &'a str, index: &'a str },
     /// A migration being reverted was edited after it was applied; its current `down` is used.
     ChangedSinceApplied { name: &'a str },
 }

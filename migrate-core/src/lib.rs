@@ -22,6 +22,7 @@ pub mod plan;
 mod runner;
 mod source;
 mod status;
+mod timeouts;
 
 pub use create::create_migration;
 pub use error::{DataError, Error, Outcome, StatementError};
@@ -33,6 +34,7 @@ pub use plan::Step;
 pub use runner::{DownTarget, Migrator, Ran, UpTarget};
 pub use source::{scan, MigrationFile, SourceError};
 pub use status::{Entry, State, Status};
+pub use timeouts::{Timeouts, DEFAULT_LOCK_TIMEOUT, DEFAULT_RETRY_BUDGET};
 
 /// Re-exported so applications use the same driver version as the engine.
 pub use postgres;

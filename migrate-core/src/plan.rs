@@ -1,12 +1,14 @@
 //! Steps: a migration rendered for one direction, ready to run or to show.
 
 use std::fmt::Write as _;
+use std::time::Duration;
 
 use migrate_dsl::{split_statements, Statement};
 
 use crate::error::Error;
 use crate::history::MigrationsTable;
 use crate::migration::{Direction, Migration};
+use crate::timeouts::Timeouts;
 
 /// One migration in one direction, with its SQL rendered. Building every step of a run before running the
 /// first one means an invalid migration stops the run before anything changes.
@@ -16,6 +18,8 @@ pub struct Step<'m> {
     pub direction: Direction,
     /// Whether it runs inside a transaction (see [`migrate_dsl::MigrationBuilder::is_transactional`]).
     pub transactional: bool,
+    /// The migration's own `lock_timeout`, if it set one.
+    pub lock_timeout: Option<Duration>,
     statements: Vec<Statement>,
 }
 
@@ -33,6 +37,7 @@ impl<'m> Step<'m> {
             migration,
             direction,
             transactional: pgm.is_transactional(),
+            lock_timeout: pgm.own_lock_timeout(),
             statements,
         })
     }
@@ -69,6 +74,7 @@ impl<'m> Step<'m> {
 pub fn script(
     steps: &[Step<'_>],
     table: &MigrationsTable,
+    timeouts: &Timeouts,
     single_transaction: bool,
     fake: bool,
 ) -> String {
@@ -98,6 +104,12 @@ pub fn script(
         }
         if own_transaction {
             out.push_str("BEGIN;\n");
+        }
+        let in_transaction = step.transactional || single_transaction;
+        if !fake {
+            for sql in timeouts.set_sql(step.lock_timeout, in_transaction) {
+                let _ = writeln!(out, "{sql};");
+            }
         }
         if fake {
             out.push_str("-- --fake: the migration's statements are not run\n");
@@ -130,6 +142,11 @@ pub fn script(
                     table.delete_sql(),
                     migrate_dsl::literal(m.name)
                 );
+            }
+        }
+        if !in_transaction && !fake {
+            for sql in timeouts.reset_sql(step.lock_timeout) {
+                let _ = writeln!(out, "{sql};");
             }
         }
         if own_transaction {

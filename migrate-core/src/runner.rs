@@ -13,6 +13,7 @@ use crate::lock::{with_lock, LockMode};
 use crate::migration::{panic_message, Direction, Migration};
 use crate::plan::Step;
 use crate::status::{State, Status};
+use crate::timeouts::{backoff, is_lock_timeout, Timeouts};
 
 /// Which pending migrations `up` applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +62,7 @@ pub struct Migrator<'a> {
     allow_out_of_order: bool,
     single_transaction: bool,
     fake: bool,
+    timeouts: Timeouts,
 }
 
 impl<'a> Migrator<'a> {
@@ -74,7 +76,20 @@ impl<'a> Migrator<'a> {
             allow_out_of_order: false,
             single_transaction: false,
             fake: false,
+            timeouts: Timeouts::default(),
         }
+    }
+
+    /// Lock and statement timeouts and the lock-timeout retry budget (default: 500 ms lock timeout, no
+    /// statement timeout, two minutes of retries).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The configured timeouts.
+    pub fn timeout_settings(&self) -> &Timeouts {
+        &self.timeouts
     }
 
     /// Where the bookkeeping lives.
@@ -448,40 +463,127 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
         if self.single_transaction {
-            let mut tx = client.transaction().map_err(begin_error)?;
-            let mut ran = Vec::new();
-            for step in steps {
-                match self.run_step(&mut tx, step, events) {
-                    Ok(r) => ran.push(r),
-                    Err(e) => {
-                        let _ = tx.rollback();
-                        return Err(e);
-                    }
-                }
-            }
-            tx.commit().map_err(commit_error)?;
-            return Ok(ran);
+            // One transaction for the run: a lock timeout retries all of it.
+            let label = steps.first().map_or("", |s| s.migration.name);
+            return self.retrying(label, events, |events| {
+                self.attempt_transaction(client, steps, events)
+            });
         }
         let mut ran = Vec::new();
         for step in steps {
             if step.transactional {
-                let mut tx = client.transaction().map_err(begin_error)?;
-                match self.run_step(&mut tx, step, events) {
-                    Ok(r) => {
-                        tx.commit().map_err(commit_error)?;
-                        ran.push(r);
-                    }
-                    Err(e) => {
-                        // Sent explicitly so the session is clean for the unlock that follows.
-                        let _ = tx.rollback();
-                        return Err(e);
-                    }
-                }
+                ran.extend(self.retrying(step.migration.name, events, |events| {
+                    self.attempt_transaction(client, std::slice::from_ref(step), events)
+                })?);
             } else {
-                ran.push(self.run_step(client, step, events)?);
+                ran.push(self.run_outside_transaction(client, step, events)?);
             }
         }
         Ok(ran)
+    }
+
+    /// Runs `attempt` again while it fails on a lock timeout, with backoff, until the retry budget is spent.
+    /// Only whole transactions are retried: `attempt` must leave nothing behind when it fails.
+    fn retrying<T>(
+        &self,
+        name: &str,
+        events: &mut dyn FnMut(Event<'_>),
+        mut attempt: impl FnMut(&mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let started = Instant::now();
+        let mut failures = 0u32;
+        loop {
+            match attempt(events) {
+                Err(e) if e.is_lock_timeout() => {
+                    failures += 1;
+                    let delay = backoff(failures);
+                    if started.elapsed() + delay > self.timeouts.retry_budget {
+                        return Err(Error::LockTimeout {
+                            name: name.to_owned(),
+                            attempts: failures,
+                            waited: started.elapsed(),
+                            error: Box::new(e),
+                        });
+                    }
+                    events(Event::Retrying {
+                        name,
+                        attempt: failures,
+                        delay,
+                        reason: e.to_string(),
+                    });
+                    std::thread::sleep(delay);
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// One attempt at `steps` in one transaction, timeouts set first; rolled back on any failure.
+    fn attempt_transaction(
+        &self,
+        client: &mut Client,
+        steps: &[Step<'a>],
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        let mut tx = client.transaction().map_err(begin_error)?;
+        let mut ran = Vec::new();
+        for step in steps {
+            let result = self
+                .set_timeouts(&mut tx, step, true)
+                .and_then(|()| self.run_step(&mut tx, step, events));
+            match result {
+                Ok(r) => ran.push(r),
+                Err(e) => {
+                    // Sent explicitly so the session is clean for a retry or the unlock that follows.
+                    let _ = tx.rollback();
+                    return Err(e);
+                }
+            }
+        }
+        tx.commit().map_err(commit_error)?;
+        Ok(ran)
+    }
+
+    /// A migration outside a transaction: session-level timeouts around it, put back afterwards even when
+    /// it fails.
+    fn run_outside_transaction(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Ran, Error> {
+        self.set_timeouts(client, step, false)?;
+        let result = self.run_step(client, step, events);
+        let reset = self
+            .timeouts
+            .reset_sql(step.lock_timeout)
+            .iter()
+            .try_for_each(|sql| client.batch_execute(sql))
+            .map_err(|error| Error::Database {
+                context: "cannot reset the session's timeouts".to_owned(),
+                error,
+            });
+        let ran = result?;
+        reset?;
+        Ok(ran)
+    }
+
+    fn set_timeouts(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        local: bool,
+    ) -> Result<(), Error> {
+        if self.fake {
+            return Ok(());
+        }
+        for sql in self.timeouts.set_sql(step.lock_timeout, local) {
+            conn.batch_execute(&sql).map_err(|error| Error::Database {
+                context: format!("cannot set `{sql}`"),
+                error,
+            })?;
+        }
+        Ok(())
     }
 
     /// Runs one step's statements and bookkeeping on `conn` (a transaction, or the bare connection for a
@@ -520,7 +622,7 @@ impl<'a> Migrator<'a> {
                     }
                     continue;
                 }
-                if let Err(source) = conn.batch_execute(&unit.sql) {
+                if let Err(source) = self.run_unit(conn, step, &unit.sql, events) {
                     return Err(Error::Statement(Box::new(StatementError {
                         name: m.name.to_owned(),
                         path: m.display_path(),
@@ -554,6 +656,69 @@ impl<'a> Migrator<'a> {
             execution_ms,
         })
     }
+}
+
+impl Migrator<'_> {
+    /// Sends one statement. Outside a transaction each statement is its own transaction, so a lock timeout
+    /// retries just that statement; and an invalid index that a failed `CREATE INDEX CONCURRENTLY` leaves
+    /// behind is dropped first, or the retry (or the next run) would fail on its name.
+    fn run_unit(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'_>,
+        sql: &str,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), postgres::Error> {
+        if step.transactional {
+            return conn.batch_execute(sql);
+        }
+        let started = Instant::now();
+        let mut failures = 0u32;
+        loop {
+            let invalid_before = invalid_indexes(conn)?;
+            let Err(error) = conn.batch_execute(sql) else {
+                return Ok(());
+            };
+            for index in invalid_indexes(conn)? {
+                if !invalid_before.contains(&index) {
+                    conn.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
+                    events(Event::DroppedInvalidIndex {
+                        name: step.migration.name,
+                        index: &index,
+                    });
+                }
+            }
+            if !is_lock_timeout(&error) {
+                return Err(error);
+            }
+            failures += 1;
+            let delay = backoff(failures);
+            if started.elapsed() + delay > self.timeouts.retry_budget {
+                return Err(error);
+            }
+            events(Event::Retrying {
+                name: step.migration.name,
+                attempt: failures,
+                delay,
+                reason: describe_pg(&error),
+            });
+            std::thread::sleep(delay);
+        }
+    }
+}
+
+/// Invalid indexes (`pg_index.indisvalid = false`), as quoted qualified names.
+fn invalid_indexes(conn: &mut impl GenericClient) -> Result<Vec<String>, postgres::Error> {
+    Ok(conn
+        .query(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid",
+            &[],
+        )?
+        .iter()
+        .map(|row| row.get(0))
+        .collect())
 }
 
 /// Runs data code in a transaction of its own: a savepoint inside the migration's transaction, or a real

@@ -31,7 +31,9 @@ fixtures!(
     invalid,
     down_fails,
     data,
-    data_fails
+    data_fails,
+    locking,
+    invalid_index
 );
 
 /// The folder of fixture `name`.

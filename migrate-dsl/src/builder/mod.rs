@@ -1,6 +1,8 @@
 //! The `pgm` builder that migration files receive. Its methods are grouped by object kind, one file each in
 //! this folder; each records an inert operation from [`crate::ops`].
 
+use std::time::Duration;
+
 use crate::error::DslError;
 use crate::operation::Operation;
 use crate::ops::*;
@@ -37,6 +39,7 @@ use crate::ops::*;
 pub struct MigrationBuilder {
     operations: Vec<Operation>,
     no_transaction: bool,
+    lock_timeout: Option<Duration>,
 }
 
 /// One rendered SQL statement and the operation it came from.
@@ -90,6 +93,29 @@ impl MigrationBuilder {
                 .any(Operation::requires_no_transaction)
     }
 
+    /// This migration's own `lock_timeout`, when [`lock_timeout`](Self::lock_timeout) set one.
+    pub fn own_lock_timeout(&self) -> Option<Duration> {
+        self.lock_timeout
+    }
+
+    /// Overrides the run's `lock_timeout` (default 500 ms, `--lock-timeout`) for this migration, e.g. for a
+    /// table so busy that a longer wait with fewer retries is the better trade. The engine sets it with
+    /// `SET LOCAL` at the start of the migration's transaction; it is not one of the recorded statements.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.lock_timeout(Duration::from_secs(2));
+    /// pgm.add_columns("posts", [column("lat", "double precision")]);
+    /// assert_eq!(pgm.own_lock_timeout(), Some(Duration::from_secs(2)));
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "posts" ADD COLUMN "lat" double precision"#]);
+    /// ```
+    pub fn lock_timeout(&mut self, timeout: Duration) -> &mut Self {
+        self.lock_timeout = Some(timeout);
+        self
+    }
+
     /// Whether [`no_transaction`](Self::no_transaction) was called explicitly.
     pub fn is_marked_no_transaction(&self) -> bool {
         self.no_transaction
@@ -131,6 +157,7 @@ impl MigrationBuilder {
         Ok(MigrationBuilder {
             operations,
             no_transaction: self.no_transaction,
+            lock_timeout: self.lock_timeout,
         })
     }
 

@@ -1,0 +1,127 @@
+//! Lock and statement timeouts, and retrying a migration that could not get its locks in time.
+//!
+//! A DDL statement waiting for a lock blocks every later query on that table, reads included, for as long as
+//! the lock holder runs (the lock queue). A short `lock_timeout` caps that stall at the timeout; the price is
+//! a failed attempt (SQLSTATE 55P03), which the runner retries with capped exponential backoff and jitter
+//! until the holder is gone or the retry budget is spent.
+
+use std::time::Duration;
+
+/// Timeouts and retries for every migration of a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timeouts {
+    /// `lock_timeout` for each migration (`SET LOCAL` inside its transaction; session-level around a
+    /// migration that runs outside one). `None` leaves the server's setting alone.
+    pub lock_timeout: Option<Duration>,
+    /// `statement_timeout`, set the same way. `None` leaves the server's setting alone.
+    pub statement_timeout: Option<Duration>,
+    /// How long a migration may keep retrying after lock timeouts, counted from its first attempt.
+    pub retry_budget: Duration,
+}
+
+/// 500 ms: a query stuck behind a migration's lock request waits at most this long, which a web request
+/// absorbs; long enough that a migration on a busy table still gets its lock between short transactions.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Two minutes of retrying outlasts a blocking transaction of 30 s or more several times over, and still
+/// fails a deploy in reasonable time when something holds the table for good.
+pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(120);
+
+const FIRST_DELAY: Duration = Duration::from_millis(200);
+const MAX_DELAY: Duration = Duration::from_secs(5);
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts {
+            lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
+            statement_timeout: None,
+            retry_budget: DEFAULT_RETRY_BUDGET,
+        }
+    }
+}
+
+impl Timeouts {
+    /// The `SET` statements that start a migration: `SET LOCAL` inside a transaction, plain `SET` for a
+    /// migration outside one. `lock_timeout` is the migration's own when it set one.
+    pub fn set_sql(&self, lock_timeout: Option<Duration>, local: bool) -> Vec<String> {
+        let scope = if local { "SET LOCAL" } else { "SET" };
+        let mut out = Vec::new();
+        if let Some(t) = lock_timeout.or(self.lock_timeout) {
+            out.push(format!("{scope} lock_timeout = '{}ms'", t.as_millis()));
+        }
+        if let Some(t) = self.statement_timeout {
+            out.push(format!("{scope} statement_timeout = '{}ms'", t.as_millis()));
+        }
+        out
+    }
+
+    /// The statements that put session-level settings back after a migration outside a transaction.
+    pub fn reset_sql(&self, lock_timeout: Option<Duration>) -> Vec<String> {
+        let mut out = Vec::new();
+        if lock_timeout.or(self.lock_timeout).is_some() {
+            out.push("RESET lock_timeout".to_owned());
+        }
+        if self.statement_timeout.is_some() {
+            out.push("RESET statement_timeout".to_owned());
+        }
+        out
+    }
+}
+
+/// The delay before retry number `attempt` (1-based): doubling from 200 ms, capped at 5 s, with "equal
+/// jitter" (half fixed, half random) so replicas that collided do not retry in lockstep.
+pub fn backoff(attempt: u32) -> Duration {
+    let exp = FIRST_DELAY.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    let capped = exp.min(MAX_DELAY);
+    let half = capped / 2;
+    half + half.mul_f64(fastrand::f64())
+}
+
+/// Whether a server error is a lock timeout (SQLSTATE 55P03, `lock_not_available`).
+pub fn is_lock_timeout(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_then_caps_with_jitter_in_the_upper_half() {
+        for (attempt, full) in [(1, 200), (2, 400), (3, 800), (6, 5000), (30, 5000)] {
+            let full = Duration::from_millis(full);
+            for _ in 0..50 {
+                let d = backoff(attempt);
+                assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn set_sql_prefers_the_migrations_own_lock_timeout() {
+        let t = Timeouts {
+            statement_timeout: Some(Duration::from_secs(60)),
+            ..Timeouts::default()
+        };
+        assert_eq!(
+            t.set_sql(None, true),
+            [
+                "SET LOCAL lock_timeout = '500ms'",
+                "SET LOCAL statement_timeout = '60000ms'"
+            ]
+        );
+        assert_eq!(
+            t.set_sql(Some(Duration::from_secs(2)), false),
+            [
+                "SET lock_timeout = '2000ms'",
+                "SET statement_timeout = '60000ms'"
+            ]
+        );
+        let none = Timeouts {
+            lock_timeout: None,
+            ..Timeouts::default()
+        };
+        assert!(none.set_sql(None, true).is_empty());
+        assert!(none.reset_sql(None).is_empty());
+    }
+}

@@ -1,0 +1,141 @@
+//! The lock queue: a migration that cannot get its lock must give way to the application's queries (short
+//! `lock_timeout`), retry, and succeed once the blocking transaction ends; a failed concurrent index build
+//! must not leave an invalid index behind.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tests::cli::FixtureCli;
+use tests::TestDb;
+
+/// Holds ACCESS SHARE on `accounts` (an open transaction that read it) for `hold`.
+fn hold_read_lock(db: &TestDb, hold: Duration) {
+    let mut client = db.client();
+    let mut tx = client.transaction().expect("begin");
+    tx.query("SELECT count(*) FROM accounts", &[])
+        .expect("read");
+    std::thread::sleep(hold);
+    tx.commit().expect("commit");
+}
+
+#[test]
+fn a_blocked_migration_lets_readers_through_retries_and_succeeds_after_the_blocker_ends() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("locking", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+
+    let hold = Duration::from_secs(4);
+    let migration_done = AtomicBool::new(false);
+    let (run, worst_read) = std::thread::scope(|s| {
+        s.spawn(|| hold_read_lock(&db, hold));
+        // Let the holder take its lock before the migration queues behind it.
+        std::thread::sleep(Duration::from_millis(300));
+        let migration = s.spawn(|| {
+            let run = cli.run(&["up", "--lock-timeout", "200ms"]);
+            migration_done.store(true, Ordering::SeqCst);
+            run
+        });
+        // The application: a plain read every 50 ms while the migration runs.
+        let reader = s.spawn(|| {
+            let mut client = db.client();
+            let mut worst = Duration::ZERO;
+            while !migration_done.load(Ordering::SeqCst) {
+                let started = Instant::now();
+                client
+                    .query("SELECT count(*) FROM accounts", &[])
+                    .expect("read");
+                worst = worst.max(started.elapsed());
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            worst
+        });
+        (
+            migration.join().expect("migration thread"),
+            reader.join().expect("reader thread"),
+        )
+    });
+
+    let run = run.expect_code(0);
+    assert!(
+        run.stderr.contains("lock not available") && run.stderr.contains("retry 1 in"),
+        "the migration should have hit lock_timeout and retried:\n{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("applied  20260601000002_add_email"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(db.columns("accounts"), ["id", "name", "email"]);
+    // Without a lock timeout the reads would queue behind the migration for the whole 4 s hold. With 200 ms
+    // they wait at most about that long; the bound is loose so a slow machine does not fail it.
+    assert!(
+        worst_read < Duration::from_secs(2),
+        "a reader waited {worst_read:?} behind the migration"
+    );
+}
+
+#[test]
+fn a_migration_that_never_gets_its_lock_fails_cleanly_when_the_retry_budget_is_spent() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("locking", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+
+    let run = std::thread::scope(|s| {
+        s.spawn(|| hold_read_lock(&db, Duration::from_secs(4)));
+        std::thread::sleep(Duration::from_millis(300));
+        cli.run(&["up", "--lock-timeout", "100ms", "--lock-retry-budget", "1s"])
+    });
+
+    let run = run.expect_code(1);
+    assert!(
+        run.stderr
+            .contains("error: migration 20260601000002_add_email could not get its locks")
+            && run
+                .stderr
+                .contains("canceling statement due to lock timeout"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.columns("accounts"), ["id", "name"], "nothing applied");
+    assert_eq!(
+        db.query_strings("SELECT name FROM pgmigrations"),
+        [[Some("20260601000001_create_accounts".to_owned())]]
+    );
+}
+
+#[test]
+fn a_failed_concurrent_unique_index_is_dropped_so_the_migration_can_run_again() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("invalid_index", &db);
+    let invalid = || db.query_strings("SELECT count(*) FROM pg_index WHERE NOT indisvalid");
+
+    let failed = cli.run(&["up"]).expect_code(1);
+    assert!(
+        failed
+            .stderr
+            .contains("dropped the invalid index public.emails_address_unique_index"),
+        "{}",
+        failed.stderr
+    );
+    assert!(
+        failed.stderr.contains("could not create unique index"),
+        "{}",
+        failed.stderr
+    );
+    assert_eq!(invalid(), [[Some("0".to_owned())]]);
+
+    // Fix the data; the same migration now runs, with no leftover index in its way.
+    db.exec("DELETE FROM emails WHERE ctid NOT IN (SELECT min(ctid) FROM emails GROUP BY address)");
+    cli.run(&["up"]).expect_code(0);
+    assert_eq!(
+        db.query_strings(
+            "SELECT indexrelid::regclass::text, indisvalid::text FROM pg_index \
+             WHERE indrelid = 'emails'::regclass"
+        ),
+        [[
+            Some("emails_address_unique_index".to_owned()),
+            Some("true".to_owned())
+        ]]
+    );
+}
