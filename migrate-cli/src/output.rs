@@ -2,11 +2,44 @@
 
 use std::io::Write;
 
+use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::{Direction, Event, State, Status};
 
-/// Prints engine events: progress on stdout, waits and warnings on stderr.
+thread_local! {
+    /// The progress bar of the backfill running now, if any.
+    static BACKFILL_BAR: std::cell::RefCell<Option<ProgressBar>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Prints engine events: progress on stdout, waits, warnings and backfill progress bars on stderr.
 pub fn print_event(event: Event<'_>) {
     match event {
+        Event::Backfill {
+            name,
+            table,
+            done,
+            total,
+            rate,
+        } => {
+            BACKFILL_BAR.with(|cell| {
+                let mut bar = cell.borrow_mut();
+                let bar = bar.get_or_insert_with(|| {
+                    // Drawn on stderr, and only on a terminal: indicatif hides it otherwise.
+                    let bar = ProgressBar::new(total);
+                    bar.set_style(
+                        ProgressStyle::with_template(
+                            "{prefix} [{bar:30}] {pos}/{len} rows, {msg}, ETA {eta}",
+                        )
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                    );
+                    bar.set_prefix(format!("{name}: backfill {table}"));
+                    bar
+                });
+                bar.set_length(total.max(done));
+                bar.set_position(done);
+                bar.set_message(format!("{rate:.0} rows/s"));
+            });
+        }
         Event::WaitingForLock { table, holder } => {
             let holder = holder
                 .map(|p| format!(" (held by server process {p})"))
@@ -28,6 +61,11 @@ pub fn print_event(event: Event<'_>) {
             elapsed,
             fake,
         } => {
+            BACKFILL_BAR.with(|cell| {
+                if let Some(bar) = cell.borrow_mut().take() {
+                    bar.finish_and_clear();
+                }
+            });
             let verb = match (direction, fake) {
                 (Direction::Up, false) => "applied ",
                 (Direction::Down, false) => "reverted",

@@ -36,6 +36,17 @@ pub enum Event<'a> {
         delay: Duration,
         reason: String,
     },
+    /// A backfill committed a batch.
+    Backfill {
+        name: &'a str,
+        table: &'a str,
+        /// Rows updated so far, including those of an earlier interrupted run.
+        done: u64,
+        /// Rows it expects to update in all (counted when it started or resumed).
+        total: u64,
+        /// Rows per second in this run.
+        rate: f64,
+    },
     /// A failed `CREATE INDEX CONCURRENTLY` left an invalid index behind; it was dropped.
     DroppedInvalidIndex { name: &'a str, index: &'a str },
     /// A migration being reverted was edited after it was applied; its current `down` is used.

@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
+mod backfill;
 pub mod build;
 mod create;
 mod error;

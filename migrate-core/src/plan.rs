@@ -52,7 +52,7 @@ impl<'m> Step<'m> {
         self.statements
             .iter()
             .flat_map(|s| {
-                if s.data.is_some() {
+                if s.action.is_some() {
                     return vec![s.clone()];
                 }
                 split_statements(&s.sql)
@@ -61,7 +61,7 @@ impl<'m> Step<'m> {
                         position: s.position,
                         op: s.op,
                         sql: part.sql.to_owned(),
-                        data: None,
+                        action: None,
                     })
                     .collect::<Vec<_>>()
             })
@@ -116,8 +116,8 @@ pub fn script(
         } else {
             for unit in step.units() {
                 let sql = unit.sql.trim_end();
-                // Data code stands as a comment: no terminator.
-                let end = if sql.ends_with(';') || unit.data.is_some() {
+                // Actions (data code, backfills) stand as comments: no terminator.
+                let end = if sql.ends_with(';') || unit.action.is_some() {
                     ""
                 } else {
                     ";"

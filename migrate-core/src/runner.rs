@@ -4,8 +4,9 @@ use std::time::Instant;
 
 use postgres::{Client, GenericClient};
 
-use migrate_dsl::DataFn;
+use migrate_dsl::{Action, DataFn};
 
+use crate::backfill;
 use crate::error::{describe_data_error, describe_pg, DataError, Error, Outcome, StatementError};
 use crate::events::Event;
 use crate::history::{self, AppliedMigration, MigrationsTable};
@@ -609,8 +610,26 @@ impl<'a> Migrator<'a> {
                 } else {
                     Outcome::PartiallyApplied { committed }
                 };
-                if let Some(data) = &unit.data {
-                    if let Err(message) = run_data(conn, data) {
+                if let Some(action) = &unit.action {
+                    let result = match action {
+                        Action::Data(data) => run_data(conn, data),
+                        Action::Backfill(spec) => {
+                            let origin = backfill::Origin {
+                                migration: m.name,
+                                position: unit.position,
+                            };
+                            backfill::run(
+                                conn,
+                                spec,
+                                &origin,
+                                &self.table,
+                                self.timeouts.retry_budget,
+                                events,
+                            )
+                            .map(|_| ())
+                        }
+                    };
+                    if let Err(message) = result {
                         return Err(Error::Data(Box::new(DataError {
                             name: m.name.to_owned(),
                             path: m.display_path(),

@@ -108,6 +108,16 @@ impl Name {
         &self.name
     }
 
+    /// The name quoted for SQL: `"app"."posts"` or `"posts"`.
+    ///
+    /// ```
+    /// use migrate_dsl::Name;
+    /// assert_eq!(Name::from(("app", "Posts")).quoted(), r#""app"."Posts""#);
+    /// ```
+    pub fn quoted(&self) -> String {
+        crate::quote::quote_name(self)
+    }
+
     /// The same schema with another object name (a renamed table keeps its schema; an index lives in its
     /// table's schema).
     pub(crate) fn sibling(&self, name: Ident) -> Name {

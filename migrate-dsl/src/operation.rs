@@ -72,6 +72,7 @@ operations! {
     Sql => "sql",
     Irreversible => "irreversible",
     Db => "db",
+    Backfill => "backfill",
     // Tables
     CreateTable => "create_table",
     DropTable => "drop_table",

@@ -33,7 +33,9 @@ fixtures!(
     data,
     data_fails,
     locking,
-    invalid_index
+    invalid_index,
+    backfill,
+    backfill_resume
 );
 
 /// The folder of fixture `name`.

@@ -43,17 +43,18 @@ pub struct MigrationBuilder {
 }
 
 /// One rendered SQL statement and the operation it came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
     /// 1-based position of the operation in the migration.
     pub position: usize,
     /// The builder method that recorded it (`create_table`, `sql`, ...).
     pub op: &'static str,
-    /// The SQL text; for `sql` operations it may hold several statements. For data code it is a comment
+    /// The SQL text; for `sql` operations it may hold several statements. For an [`Action`] it is a comment
     /// saying what runs there.
     pub sql: String,
-    /// Data code ([`MigrationBuilder::db`]) that runs in place of `sql` when the migration is applied.
-    pub data: Option<DataFn>,
+    /// Work the engine does in place of `sql` when the migration is applied (data code, a backfill). An
+    /// operation rendered as several comment lines carries it on its first.
+    pub action: Option<Action>,
 }
 
 /// Pushes a new operation and hands back a `&mut` to it, so options chain onto the call.
@@ -68,6 +69,7 @@ macro_rules! record {
 }
 
 // After `record!`, which they use.
+mod backfill;
 mod constraint;
 mod index;
 mod table;
@@ -126,16 +128,22 @@ impl MigrationBuilder {
     pub fn statements(&self) -> Result<Vec<Statement>, DslError> {
         let mut out = Vec::new();
         for (i, op) in self.operations.iter().enumerate() {
-            let data = match op {
-                Operation::Db(db) => Some(db.run.clone()),
+            let mut action = match op {
+                Operation::Db(db) => Some(Action::Data(db.run.clone())),
+                Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
                 _ => None,
             };
-            for sql in op.render(i + 1)? {
+            let mut rendered = op.render(i + 1)?;
+            if action.is_some() {
+                // One statement per action: its description lines become one comment block.
+                rendered = vec![rendered.join("\n")];
+            }
+            for sql in rendered {
                 out.push(Statement {
                     position: i + 1,
                     op: op.name(),
                     sql,
-                    data: data.clone(),
+                    action: action.take(),
                 });
             }
         }

@@ -38,6 +38,16 @@ impl PartialEq for DataFn {
 
 impl Eq for DataFn {}
 
+/// Work the engine does itself when a migration is applied, where a statement's `sql` is only a comment
+/// describing it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Data code ([`MigrationBuilder::db`](crate::MigrationBuilder::db)).
+    Data(DataFn),
+    /// A batched backfill ([`MigrationBuilder::backfill`](crate::MigrationBuilder::backfill)).
+    Backfill(crate::ops::Backfill),
+}
+
 /// Data code recorded with [`MigrationBuilder::db`](crate::MigrationBuilder::db).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Db {

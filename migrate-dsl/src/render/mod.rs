@@ -13,6 +13,7 @@ use crate::name::{Ident, Name};
 use crate::ops::IndexColumn;
 use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
+mod backfill;
 mod constraint;
 mod index;
 mod sql;

@@ -1,0 +1,265 @@
+//! Running a batched backfill: primary-key keyset batches, each its own transaction that also records how
+//! far it got, so an interrupted backfill resumes after the last committed batch.
+
+use std::time::{Duration, Instant};
+
+use migrate_dsl::{Backfill, BatchWork};
+use postgres::GenericClient;
+
+use crate::error::describe_pg;
+use crate::events::Event;
+use crate::history::MigrationsTable;
+use crate::timeouts::{backoff, is_lock_timeout};
+
+/// Where a backfill is recorded: which migration, which operation.
+pub(crate) struct Origin<'a> {
+    pub migration: &'a str,
+    pub position: usize,
+}
+
+/// The table holding the progress of unfinished backfills, next to the migrations table.
+pub(crate) fn progress_table(table: &MigrationsTable) -> Result<String, String> {
+    let name = format!("{}_backfill", table.name());
+    if name.len() > migrate_dsl::MAX_IDENTIFIER_BYTES {
+        return Err(format!(
+            "the backfill progress table name {name:?} would be longer than 63 bytes; use a shorter migrations table name"
+        ));
+    }
+    Ok(format!(
+        "{}.{}",
+        migrate_dsl::ident(table.schema()),
+        migrate_dsl::ident(&name)
+    ))
+}
+
+struct Key {
+    column: String,
+    sql_type: String,
+}
+
+/// Runs the backfill to the end. Returns the number of rows updated (or handed to Rust code).
+pub(crate) fn run(
+    conn: &mut impl GenericClient,
+    spec: &Backfill,
+    origin: &Origin<'_>,
+    table: &MigrationsTable,
+    retry_budget: Duration,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<u64, String> {
+    let progress = progress_table(table)?;
+    let pg =
+        |context: &'static str| move |e: postgres::Error| format!("{context}: {}", describe_pg(&e));
+    conn.batch_execute(&format!(
+        "CREATE TABLE IF NOT EXISTS {progress} (migration text NOT NULL, position integer NOT NULL, \
+         cursor text[] NOT NULL, rows_done bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), \
+         PRIMARY KEY (migration, position))"
+    ))
+    .map_err(pg("cannot create the backfill progress table"))?;
+
+    let target = spec.table().quoted();
+    let keys = primary_key(conn, &target)?;
+    let position = i32::try_from(origin.position).unwrap_or(i32::MAX);
+    let resumed = conn
+        .query_opt(
+            &format!(
+                "SELECT cursor, rows_done FROM {progress} WHERE migration = $1 AND position = $2"
+            ),
+            &[&origin.migration, &position],
+        )
+        .map_err(pg("cannot read the backfill progress"))?
+        .map(|row| (row.get::<_, Vec<String>>(0), row.get::<_, i64>(1)));
+    let (mut cursor, mut done) = match resumed {
+        Some((cursor, done)) => (Some(cursor), u64::try_from(done).unwrap_or(0)),
+        None => (None, 0),
+    };
+
+    let filter = spec
+        .condition()
+        .map(|w| format!(" AND ({w})"))
+        .unwrap_or_default();
+    let columns: Vec<String> = keys.iter().map(|k| migrate_dsl::ident(&k.column)).collect();
+    let key_list = columns.join(", ");
+    // The cursor comparison: (k1, k2) > ($1[1]::t1, $1[2]::t2), so any primary-key type works.
+    let after = keys
+        .iter()
+        .enumerate()
+        .map(|(i, k)| format!("CAST(($1::text[])[{}] AS {})", i + 1, k.sql_type))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let cursor_of = |alias: &str| {
+        keys.iter()
+            .map(|k| format!("{alias}{}::text", migrate_dsl::ident(&k.column)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let total = {
+        let sql = format!(
+            "SELECT count(*) FROM {target} WHERE ($1::text[] IS NULL OR ({key_list}) > ({after})){filter}"
+        );
+        let row = conn
+            .query_one(&sql, &[&cursor])
+            .map_err(pg("cannot count the rows to backfill"))?;
+        u64::try_from(row.get::<_, i64>(0)).unwrap_or(0) + done
+    };
+
+    let limit = spec.rows_per_batch();
+    let started = Instant::now();
+    let done_at_start = done;
+    loop {
+        let mut failures = 0u32;
+        let attempt_started = Instant::now();
+        let batch = loop {
+            match batch(
+                conn, spec, &target, &columns, &after, &filter, &cursor_of, limit, &cursor,
+            ) {
+                Err(e) if is_lock_timeout(&e) => {
+                    failures += 1;
+                    let delay = backoff(failures);
+                    if attempt_started.elapsed() + delay > retry_budget {
+                        return Err(format!(
+                            "a batch kept hitting lock_timeout: {}",
+                            describe_pg(&e)
+                        ));
+                    }
+                    events(Event::Retrying {
+                        name: origin.migration,
+                        attempt: failures,
+                        delay,
+                        reason: describe_pg(&e),
+                    });
+                    std::thread::sleep(delay);
+                }
+                Err(e) => return Err(format!("a batch failed: {}", describe_pg(&e))),
+                Ok(Err(user)) => return Err(user),
+                Ok(Ok(batch)) => break batch,
+            }
+        };
+        let Some((rows, next, mut tx)) = batch else {
+            break;
+        };
+        done += rows;
+        let done_i64 = i64::try_from(done).unwrap_or(i64::MAX);
+        // Progress is written in the batch's own transaction: committed together, or not at all.
+        tx.execute(
+            &format!(
+                "INSERT INTO {progress} (migration, position, cursor, rows_done) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
+                 rows_done = EXCLUDED.rows_done, updated_at = clock_timestamp()"
+            ),
+            &[&origin.migration, &position, &next, &done_i64],
+        )
+        .map_err(pg("cannot record the backfill progress"))?;
+        tx.commit().map_err(pg("cannot commit a batch"))?;
+        cursor = Some(next);
+        events(Event::Backfill {
+            name: origin.migration,
+            table: &target,
+            done,
+            total,
+            rate: (done - done_at_start) as f64 / started.elapsed().as_secs_f64().max(1e-3),
+        });
+        if !spec.pause_between_batches().is_zero() {
+            std::thread::sleep(spec.pause_between_batches());
+        }
+    }
+    conn.execute(
+        &format!("DELETE FROM {progress} WHERE migration = $1 AND position = $2"),
+        &[&origin.migration, &position],
+    )
+    .map_err(pg("cannot clear the backfill progress"))?;
+    Ok(done)
+}
+
+/// One batch, in a new transaction that the caller commits after recording progress. `None` when no rows
+/// are left. The inner `Result` is an error from the user's Rust code.
+#[allow(clippy::too_many_arguments, clippy::type_complexity)]
+fn batch<'c, C: GenericClient>(
+    conn: &'c mut C,
+    spec: &Backfill,
+    target: &str,
+    columns: &[String],
+    after: &str,
+    filter: &str,
+    cursor_of: &dyn Fn(&str) -> String,
+    limit: u32,
+    cursor: &Option<Vec<String>>,
+) -> Result<Result<Option<(u64, Vec<String>, postgres::Transaction<'c>)>, String>, postgres::Error>
+{
+    let mut tx = conn.transaction()?;
+    let key_list = columns.join(", ");
+    let keys_after = format!("($1::text[] IS NULL OR ({key_list}) > ({after})){filter}");
+    match spec.work() {
+        BatchWork::Set(assignments) => {
+            let ks: Vec<String> = columns
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("{c} AS __migrate_k{i}"))
+                .collect();
+            let k_names: Vec<String> = (0..ks.len()).map(|i| format!("__migrate_k{i}")).collect();
+            let k_desc: Vec<String> = k_names.iter().map(|k| format!("{k} DESC")).collect();
+            let k_text: Vec<String> = k_names.iter().map(|k| format!("{k}::text")).collect();
+            let sql = format!(
+                "WITH batch AS (SELECT {ks} FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit}), \
+                 updated AS (UPDATE {target} SET {assignments} WHERE ({key_list}) IN (SELECT {k} FROM batch){filter} RETURNING 1) \
+                 SELECT (SELECT count(*) FROM updated), (SELECT ARRAY[{k_text}] FROM batch ORDER BY {k_desc} LIMIT 1)",
+                ks = ks.join(", "),
+                k = k_names.join(", "),
+                k_text = k_text.join(", "),
+                k_desc = k_desc.join(", "),
+            );
+            let row = tx.query_one(&sql, &[cursor])?;
+            let next: Option<Vec<String>> = row.get(1);
+            Ok(Ok(next.map(|next| {
+                (u64::try_from(row.get::<_, i64>(0)).unwrap_or(0), next, tx)
+            })))
+        }
+        BatchWork::Rust(work) => {
+            let sql = format!(
+                "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit}",
+                cursor_of("")
+            );
+            let rows = tx.query(&sql, &[cursor])?;
+            let Some(last) = rows.last() else {
+                return Ok(Ok(None));
+            };
+            let next: Vec<String> = last.get("__migrate_cursor");
+            if let Err(e) = work.call(&mut tx, &rows) {
+                return Ok(Err(format!(
+                    "the batch code failed: {}",
+                    crate::error::describe_data_error(e.as_ref())
+                )));
+            }
+            Ok(Ok(Some((rows.len() as u64, next, tx))))
+        }
+    }
+}
+
+/// The primary key columns and types of `target`, in key order.
+fn primary_key(conn: &mut impl GenericClient, target: &str) -> Result<Vec<Key>, String> {
+    let rows = conn
+        .query(
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_index i \
+             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
+             WHERE i.indrelid = $1::text::regclass AND i.indisprimary \
+             ORDER BY array_position(i.indkey::int2[], a.attnum)",
+            &[&target],
+        )
+        .map_err(|e| {
+            format!(
+                "cannot read the primary key of {target}: {}",
+                describe_pg(&e)
+            )
+        })?;
+    if rows.is_empty() {
+        return Err(format!(
+            "{target} has no primary key; a backfill walks the primary key in batches"
+        ));
+    }
+    Ok(rows
+        .iter()
+        .map(|r| Key {
+            column: r.get(0),
+            sql_type: r.get(1),
+        })
+        .collect())
+}
