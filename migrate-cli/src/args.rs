@@ -132,6 +132,9 @@ pub struct UpArgs {
     /// Apply pending migrations that are older than the newest applied one.
     #[arg(long)]
     pub allow_out_of_order: bool,
+    /// Back the database up with `pg_dump -Fc` into this folder first; stop if that fails.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["dry_run", "fake"])]
+    pub backup: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -6,8 +6,9 @@ use anyhow::{Context, Result};
 use migrate_core::{plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
 
 use crate::args::{Command, RunArgs};
-use crate::connect;
+use crate::connect::{self, Target};
 use crate::output::{print_event, status_text};
+use crate::pg_dump;
 use crate::settings::Settings;
 
 /// `create`: needs neither the compiled migrations nor a database.
@@ -56,7 +57,18 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 );
                 return Ok(ExitCode::SUCCESS);
             }
+            if let Some(dir) = &args.backup {
+                // Only when there is something to apply; planning changes nothing.
+                if !migrator.plan_up(&mut client, &up)?.is_empty() {
+                    let file =
+                        pg_dump::backup(&db, dir).context("backup failed; nothing was applied")?;
+                    println!("backed up {} to {}", db.display, file.display());
+                }
+            }
             let ran = migrator.run_up(&mut client, &up, &mut print_event)?;
+            if !ran.is_empty() {
+                write_schema_file(settings, &db)?;
+            }
             let verb = if args.run.fake {
                 "recorded as applied (--fake)"
             } else {
@@ -100,12 +112,16 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 ),
                 n => println!("{n} migration(s) reverted on {}", db.display),
             }
+            if !ran.is_empty() {
+                write_schema_file(settings, &db)?;
+            }
         }
         Command::Redo { count: n } => {
             let db = target()?;
             let mut client = db.connect(settings.connect_timeout)?;
             let ran = migrator.run_redo(&mut client, count(*n), &mut print_event)?;
             println!("{} migration(s) redone on {}", ran.len() / 2, db.display);
+            write_schema_file(settings, &db)?;
         }
         Command::Status { json } => {
             let db = target()?;
@@ -166,4 +182,14 @@ fn with_run_args<'a>(migrator: Migrator<'a>, run: &RunArgs) -> Migrator<'a> {
 
 fn count(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Writes `schema_file` (when configured) after a run that changed the database.
+fn write_schema_file(settings: &Settings, db: &Target) -> Result<()> {
+    if let Some(file) = &settings.schema_file {
+        if pg_dump::write_schema(db, file, &settings.table)? {
+            println!("schema written to {}", file.display());
+        }
+    }
+    Ok(())
 }

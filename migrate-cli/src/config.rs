@@ -21,6 +21,9 @@ pub struct ConfigFile {
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
     pub lock_retry_budget: Option<String>,
+    /// Where to write the normalized schema (`pg_dump --schema-only`) after each run that changed
+    /// something, relative to the config file; reviewers see schema changes as a diff.
+    pub schema_file: Option<PathBuf>,
     /// The crate that compiles the migrations folder, and its runner binary.
     pub runner: Option<RunnerConfig>,
 }

@@ -75,6 +75,47 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
 }
 
 impl Target {
+    /// libpq's environment variables for this connection, for the PostgreSQL tools (`pg_dump`): the
+    /// password travels in `PGPASSWORD`, never on a command line.
+    pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
+        let mut env = Vec::new();
+        if let Some(postgres::config::Host::Tcp(host)) = self.config.get_hosts().first() {
+            env.push(("PGHOST", host.clone()));
+        }
+        #[cfg(unix)]
+        if let Some(postgres::config::Host::Unix(dir)) = self.config.get_hosts().first() {
+            env.push(("PGHOST", dir.display().to_string()));
+        }
+        if let Some(port) = self.config.get_ports().first() {
+            env.push(("PGPORT", port.to_string()));
+        }
+        if let Some(user) = self.config.get_user() {
+            env.push(("PGUSER", user.to_owned()));
+        }
+        env.push(("PGDATABASE", self.dbname()));
+        if let Some(secret) = &self.secret {
+            env.push(("PGPASSWORD", secret.clone()));
+        }
+        env
+    }
+
+    /// The database name (libpq's default, the user name, when none is given).
+    pub fn dbname(&self) -> String {
+        self.config
+            .get_dbname()
+            .or(self.config.get_user())
+            .unwrap_or("postgres")
+            .to_owned()
+    }
+
+    /// `message` with the password replaced by `***`.
+    pub fn scrub(&self, message: &str) -> String {
+        match self.secret.as_deref().filter(|s| !s.is_empty()) {
+            Some(secret) => message.replace(secret, "***"),
+            None => message.to_owned(),
+        }
+    }
+
     /// Opens the connection, waiting at most `timeout` for the server.
     pub fn connect(&self, timeout: Duration) -> Result<Client> {
         let mut config = self.config.clone();

@@ -15,6 +15,7 @@ mod config;
 mod connect;
 mod forward;
 mod output;
+mod pg_dump;
 mod settings;
 
 use std::process::ExitCode;

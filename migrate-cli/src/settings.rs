@@ -17,6 +17,7 @@ pub struct Settings {
     pub connect_timeout: Duration,
     pub lock_mode: LockMode,
     pub timeouts: Timeouts,
+    pub schema_file: Option<PathBuf>,
     pub database_url: Option<String>,
 }
 
@@ -81,6 +82,10 @@ impl Settings {
             )?
             .unwrap_or(defaults.retry_budget),
         };
+        let schema_file = match (&file.schema_file, &config.root) {
+            (Some(f), Some(root)) => Some(root.join(f)),
+            _ => None,
+        };
         Ok(Settings {
             config,
             migrations_dir,
@@ -88,6 +93,7 @@ impl Settings {
             connect_timeout,
             lock_mode,
             timeouts,
+            schema_file,
             database_url: global.database_url.clone(),
         })
     }

@@ -69,6 +69,11 @@ impl FixtureCli {
         crate::fixtures::dir(&self.fixture)
     }
 
+    /// The empty folder the CLI runs in (a test may put a `migrate.toml` there).
+    pub fn cwd(&self) -> &Path {
+        self.cwd.path()
+    }
+
     /// Runs `migrate <args>` with the fixture's folder.
     pub fn run(&self, args: &[&str]) -> Run {
         let mut cmd = Command::new(bin("fixture-runner"));
