@@ -138,6 +138,9 @@ pub enum Outcome {
     RolledBack,
     /// The migration ran outside a transaction; this many earlier statements were committed.
     PartiallyApplied { committed: usize },
+    /// The migration runs in several transactions (a `VALIDATE` runs in its own); this many statements of
+    /// earlier ones were committed.
+    SplitCommitted { committed: usize },
 }
 
 impl std::fmt::Display for StatementError {
@@ -160,6 +163,10 @@ impl std::fmt::Display for StatementError {
             Outcome::PartiallyApplied { committed } => write!(
                 f,
                 "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; make its statements safe to re-run (IF NOT EXISTS) before running it again"
+            ),
+            Outcome::SplitCommitted { committed } => write!(
+                f,
+                "  this migration runs in several transactions (VALIDATE runs in its own): {committed} statement(s) of earlier ones were committed and it is not recorded as applied; fix the cause (e.g. the rows that violate the constraint), then finish it by hand, or undo what was committed before running it again"
             ),
         }
     }
@@ -201,6 +208,10 @@ impl std::fmt::Display for DataError {
             Outcome::PartiallyApplied { committed } => write!(
                 f,
                 "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied"
+            ),
+            Outcome::SplitCommitted { committed } => write!(
+                f,
+                "  this migration runs in several transactions: {committed} statement(s) of earlier ones were committed and it is not recorded as applied"
             ),
         }
     }

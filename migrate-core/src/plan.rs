@@ -62,10 +62,29 @@ impl<'m> Step<'m> {
                         op: s.op,
                         sql: part.sql.to_owned(),
                         action: None,
+                        new_transaction: false,
                     })
                     .collect::<Vec<_>>()
             })
             .collect()
+    }
+}
+
+impl Step<'_> {
+    /// The statements of a transactional migration grouped into the transactions they run in: a statement
+    /// marked [`Statement::new_transaction`] starts a new one (unless nothing came before it).
+    pub fn segments(&self) -> Vec<Vec<Statement>> {
+        let mut segments: Vec<Vec<Statement>> = vec![Vec::new()];
+        for unit in self.units() {
+            let current_is_empty = segments.last().is_none_or(Vec::is_empty);
+            if unit.new_transaction && !current_is_empty {
+                segments.push(Vec::new());
+            }
+            if let Some(current) = segments.last_mut() {
+                current.push(unit);
+            }
+        }
+        segments
     }
 }
 
@@ -114,7 +133,24 @@ pub fn script(
         if fake {
             out.push_str("-- --fake: the migration's statements are not run\n");
         } else {
-            for unit in step.units() {
+            let segments = if own_transaction {
+                step.segments()
+            } else {
+                vec![step.units()]
+            };
+            let units = segments.iter().enumerate().flat_map(|(i, segment)| {
+                segment
+                    .iter()
+                    .enumerate()
+                    .map(move |(j, unit)| (i > 0 && j == 0, unit))
+            });
+            for (starts_transaction, unit) in units {
+                if starts_transaction {
+                    out.push_str("COMMIT;\n-- a new transaction, so the locks taken above are not held while it runs\nBEGIN;\n");
+                    for sql in timeouts.set_sql(step.lock_timeout, true) {
+                        let _ = writeln!(out, "{sql};");
+                    }
+                }
                 let sql = unit.sql.trim_end();
                 // Actions (data code, backfills) stand as comments: no terminator.
                 let end = if sql.ends_with(';') || unit.action.is_some() {

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use postgres::{Client, GenericClient};
 
-use migrate_dsl::{Action, DataFn};
+use migrate_dsl::{Action, DataFn, Statement};
 
 use crate::backfill;
 use crate::error::{describe_data_error, describe_pg, DataError, Error, Outcome, StatementError};
@@ -473,9 +473,7 @@ impl<'a> Migrator<'a> {
         let mut ran = Vec::new();
         for step in steps {
             if step.transactional {
-                ran.extend(self.retrying(step.migration.name, events, |events| {
-                    self.attempt_transaction(client, std::slice::from_ref(step), events)
-                })?);
+                ran.push(self.run_segmented(client, step, events)?);
             } else {
                 ran.push(self.run_outside_transaction(client, step, events)?);
             }
@@ -545,6 +543,76 @@ impl<'a> Migrator<'a> {
         Ok(ran)
     }
 
+    /// A transactional migration: one transaction, or several when it has transaction breaks (a `VALIDATE`
+    /// runs in its own, so the `ACCESS EXCLUSIVE` lock of an `ADD ... NOT VALID` before it is not held
+    /// during the validating scan). Each transaction is retried on its own after a lock timeout; the
+    /// bookkeeping row goes into the last one.
+    fn run_segmented(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Ran, Error> {
+        let m = step.migration;
+        events(Event::Started {
+            name: m.name,
+            direction: step.direction,
+            transactional: true,
+            fake: self.fake,
+        });
+        let started = Instant::now();
+        let segments = if self.fake {
+            vec![Vec::new()]
+        } else {
+            step.segments()
+        };
+        let last = segments.len() - 1;
+        let mut committed = 0;
+        let mut ran = None;
+        for (i, segment) in segments.iter().enumerate() {
+            let outcome = if i == 0 {
+                OutcomeBase::RolledBack
+            } else {
+                OutcomeBase::Split(committed)
+            };
+            let recorded = self.retrying(m.name, events, |events| {
+                let mut tx = client.transaction().map_err(begin_error)?;
+                let result = self
+                    .set_timeouts(&mut tx, step, true)
+                    .and_then(|()| self.run_units(&mut tx, step, segment, outcome, events))
+                    .and_then(|()| {
+                        if i == last {
+                            self.record(&mut tx, step, started).map(Some)
+                        } else {
+                            Ok(None)
+                        }
+                    });
+                match result {
+                    Ok(recorded) => {
+                        tx.commit().map_err(commit_error)?;
+                        Ok(recorded)
+                    }
+                    Err(e) => {
+                        // Sent explicitly so the session is clean for a retry or the unlock that follows.
+                        let _ = tx.rollback();
+                        Err(e)
+                    }
+                }
+            })?;
+            committed += segment.len();
+            ran = ran.or(recorded);
+        }
+        events(Event::Finished {
+            name: m.name,
+            direction: step.direction,
+            elapsed: started.elapsed(),
+            fake: self.fake,
+        });
+        ran.ok_or_else(|| {
+            Error::Target("internal: a migration ran without its bookkeeping".to_owned())
+        })
+    }
+
     /// A migration outside a transaction: session-level timeouts around it, put back afterwards even when
     /// it fails.
     fn run_outside_transaction(
@@ -587,8 +655,8 @@ impl<'a> Migrator<'a> {
         Ok(())
     }
 
-    /// Runs one step's statements and bookkeeping on `conn` (a transaction, or the bare connection for a
-    /// non-transactional migration).
+    /// Runs one step's statements and bookkeeping on `conn` (the run's transaction with
+    /// `--single-transaction`, or the bare connection for a migration outside a transaction).
     fn run_step(
         &self,
         conn: &mut impl GenericClient,
@@ -604,76 +672,124 @@ impl<'a> Migrator<'a> {
         });
         let started = Instant::now();
         if !self.fake {
-            for (committed, unit) in step.units().into_iter().enumerate() {
-                let outcome = if step.transactional {
-                    Outcome::RolledBack
-                } else {
-                    Outcome::PartiallyApplied { committed }
-                };
-                if let Some(action) = &unit.action {
-                    let result = match action {
-                        Action::Data(data) => run_data(conn, data),
-                        Action::Backfill(spec) => {
-                            let origin = backfill::Origin {
-                                migration: m.name,
-                                position: unit.position,
-                            };
-                            backfill::run(
-                                conn,
-                                spec,
-                                &origin,
-                                &self.table,
-                                self.timeouts.retry_budget,
-                                events,
-                            )
-                            .map(|_| ())
-                        }
-                    };
-                    if let Err(message) = result {
-                        return Err(Error::Data(Box::new(DataError {
-                            name: m.name.to_owned(),
-                            path: m.display_path(),
-                            direction: step.direction,
+            let outcome = if step.transactional {
+                OutcomeBase::RolledBack
+            } else {
+                OutcomeBase::Outside
+            };
+            self.run_units(conn, step, &step.units(), outcome, events)?;
+        }
+        let ran = self.record(conn, step, started)?;
+        events(Event::Finished {
+            name: m.name,
+            direction: step.direction,
+            elapsed: started.elapsed(),
+            fake: self.fake,
+        });
+        Ok(ran)
+    }
+
+    /// Sends `units` (statements, data code, backfills) in order; a failure names the migration, the
+    /// operation and what the failure left behind.
+    fn run_units(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        units: &[Statement],
+        outcome: OutcomeBase,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        let m = step.migration;
+        for (index, unit) in units.iter().enumerate() {
+            let outcome = outcome.at(index);
+            if let Some(action) = &unit.action {
+                let result = match action {
+                    Action::Data(data) => run_data(conn, data),
+                    Action::Backfill(spec) => {
+                        let origin = backfill::Origin {
+                            migration: m.name,
                             position: unit.position,
-                            message,
-                            outcome,
-                        })));
+                        };
+                        backfill::run(
+                            conn,
+                            spec,
+                            &origin,
+                            &self.table,
+                            self.timeouts.retry_budget,
+                            events,
+                        )
+                        .map(|_| ())
                     }
-                    continue;
-                }
-                if let Err(source) = self.run_unit(conn, step, &unit.sql, events) {
-                    return Err(Error::Statement(Box::new(StatementError {
+                };
+                if let Err(message) = result {
+                    return Err(Error::Data(Box::new(DataError {
                         name: m.name.to_owned(),
                         path: m.display_path(),
                         direction: step.direction,
                         position: unit.position,
-                        op: unit.op,
-                        sql: unit.sql,
-                        source,
+                        message,
                         outcome,
                     })));
                 }
+                continue;
+            }
+            if let Err(source) = self.run_unit(conn, step, &unit.sql, events) {
+                return Err(Error::Statement(Box::new(StatementError {
+                    name: m.name.to_owned(),
+                    path: m.display_path(),
+                    direction: step.direction,
+                    position: unit.position,
+                    op: unit.op,
+                    sql: unit.sql.clone(),
+                    source,
+                    outcome,
+                })));
             }
         }
-        let elapsed = started.elapsed();
-        let execution_ms = i64::try_from(elapsed.as_millis()).unwrap_or(i64::MAX);
+        Ok(())
+    }
+
+    /// Writes (up) or deletes (down) the bookkeeping row.
+    fn record(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        started: Instant,
+    ) -> Result<Ran, Error> {
+        let m = step.migration;
+        let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         match step.direction {
             Direction::Up => {
                 history::insert(conn, &self.table, m.name, &m.checksum(), execution_ms)?
             }
             Direction::Down => history::delete(conn, &self.table, m.name)?,
         }
-        events(Event::Finished {
-            name: m.name,
-            direction: step.direction,
-            elapsed,
-            fake: self.fake,
-        });
         Ok(Ran {
             name: m.name.to_owned(),
             direction: step.direction,
             execution_ms,
         })
+    }
+}
+
+/// What a failure in a group of statements leaves behind, before knowing which statement fails.
+#[derive(Debug, Clone, Copy)]
+enum OutcomeBase {
+    /// In the migration's only (or first) transaction: rolled back.
+    RolledBack,
+    /// In a later transaction of a split migration: the statements of earlier ones are committed.
+    Split(usize),
+    /// Outside a transaction: every earlier statement is committed.
+    Outside,
+}
+
+impl OutcomeBase {
+    fn at(self, index: usize) -> Outcome {
+        match self {
+            OutcomeBase::RolledBack => Outcome::RolledBack,
+            OutcomeBase::Split(committed) => Outcome::SplitCommitted { committed },
+            OutcomeBase::Outside => Outcome::PartiallyApplied { committed: index },
+        }
     }
 }
 

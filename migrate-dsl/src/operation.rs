@@ -40,6 +40,13 @@ macro_rules! operations {
                 }
             }
 
+            /// Whether rendered statement `index` of this operation starts a new transaction.
+            pub(crate) fn starts_transaction(&self, index: usize) -> bool {
+                match self {
+                    $(Operation::$variant(op) => Render::starts_transaction(op, index),)*
+                }
+            }
+
             /// The SQL statements of the operation recorded at 1-based `position`.
             pub(crate) fn render(&self, position: usize) -> Result<Vec<String>, DslError> {
                 let ctx = Ctx { op: self.name(), position };

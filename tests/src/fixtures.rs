@@ -35,7 +35,8 @@ fixtures!(
     locking,
     invalid_index,
     backfill,
-    backfill_resume
+    backfill_resume,
+    validate
 );
 
 /// The folder of fixture `name`.

@@ -55,6 +55,9 @@ pub struct Statement {
     /// Work the engine does in place of `sql` when the migration is applied (data code, a backfill). An
     /// operation rendered as several comment lines carries it on its first.
     pub action: Option<Action>,
+    /// In a transactional migration, the engine commits the statements before this one first and runs it
+    /// in a new transaction (`VALIDATE CONSTRAINT`).
+    pub new_transaction: bool,
 }
 
 /// Pushes a new operation and hands back a `&mut` to it, so options chain onto the call.
@@ -138,12 +141,13 @@ impl MigrationBuilder {
                 // One statement per action: its description lines become one comment block.
                 rendered = vec![rendered.join("\n")];
             }
-            for sql in rendered {
+            for (index, sql) in rendered.into_iter().enumerate() {
                 out.push(Statement {
                     position: i + 1,
                     op: op.name(),
                     sql,
                     action: action.take(),
+                    new_transaction: op.starts_transaction(index),
                 });
             }
         }

@@ -84,6 +84,10 @@ impl Render for DropConstraint {
 }
 
 impl Render for ValidateConstraint {
+    fn starts_transaction(&self, _index: usize) -> bool {
+        true
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;

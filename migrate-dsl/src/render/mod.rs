@@ -28,6 +28,13 @@ pub(crate) trait Render {
     fn outside_transaction(&self) -> bool {
         false
     }
+
+    /// Whether rendered statement `index` must start a new transaction in a transactional migration: the
+    /// engine commits what came before it first (a `VALIDATE` must not run while the same transaction
+    /// still holds the `ACCESS EXCLUSIVE` lock of the `ADD ... NOT VALID` before it).
+    fn starts_transaction(&self, _index: usize) -> bool {
+        false
+    }
 }
 
 pub(crate) fn alias(ident: &Ident) -> Alias {
