@@ -112,6 +112,8 @@ pub enum Command {
         #[arg(long, requires = "names")]
         down: bool,
     },
+    /// Prove on a scratch database (created and dropped) that every migration's down undoes its up.
+    Verify,
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {
         /// Only these migrations; default: every changed or missing one.

@@ -156,6 +156,10 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 plan::script(&steps, &settings.table, &settings.timeouts, false, false)
             );
         }
+        Command::Verify => {
+            let db = target()?;
+            return crate::verify::verify(settings, registry, &db);
+        }
         Command::Repair { names } => {
             let db = target()?;
             let mut client = db.connect(settings.connect_timeout)?;

@@ -99,6 +99,17 @@ impl Target {
         env
     }
 
+    /// The same server and credentials, another database.
+    pub fn with_dbname(&self, dbname: &str) -> Target {
+        let mut config = self.config.clone();
+        config.dbname(dbname);
+        Target {
+            config,
+            display: format!("database {dbname} on the server of {}", self.display),
+            secret: self.secret.clone(),
+        }
+    }
+
     /// The database name (libpq's default, the user name, when none is given).
     pub fn dbname(&self) -> String {
         self.config

@@ -17,6 +17,7 @@ mod forward;
 mod output;
 mod pg_dump;
 mod settings;
+mod verify;
 
 use std::process::ExitCode;
 

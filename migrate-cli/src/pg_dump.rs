@@ -77,9 +77,8 @@ pub fn backup(target: &Target, dir: &Path) -> Result<PathBuf> {
     Ok(file)
 }
 
-/// Writes the schema (`pg_dump --schema-only`, normalized) to `file`, leaving out the migrations' own
-/// bookkeeping. Returns whether the file changed.
-pub fn write_schema(target: &Target, file: &Path, table: &MigrationsTable) -> Result<bool> {
+/// The schema (`pg_dump --schema-only --no-owner`, normalized), leaving out the migrations' own bookkeeping.
+pub fn schema(target: &Target, table: &MigrationsTable) -> Result<String> {
     let bookkeeping = table.quoted();
     let progress = format!(
         "{}.{}",
@@ -97,7 +96,12 @@ pub fn write_schema(target: &Target, file: &Path, table: &MigrationsTable) -> Re
             &progress,
         ],
     )?;
-    let text = normalize(&String::from_utf8_lossy(&dump));
+    Ok(normalize(&String::from_utf8_lossy(&dump)))
+}
+
+/// Writes [`schema`] to `file`. Returns whether the file changed.
+pub fn write_schema(target: &Target, file: &Path, table: &MigrationsTable) -> Result<bool> {
+    let text = schema(target, table)?;
     let old = std::fs::read_to_string(file).unwrap_or_default();
     if old == text {
         return Ok(false);

@@ -36,7 +36,8 @@ fixtures!(
     invalid_index,
     backfill,
     backfill_resume,
-    validate
+    validate,
+    bad_down
 );
 
 /// The folder of fixture `name`.

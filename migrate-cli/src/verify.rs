@@ -1,0 +1,139 @@
+//! `verify`: proves on a scratch database that every migration's `down` undoes its `up`.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use migrate_core::{DownTarget, Migrator, Registry, UpTarget};
+use postgres::Client;
+use similar::TextDiff;
+
+use crate::connect::Target;
+use crate::pg_dump;
+use crate::settings::Settings;
+
+/// A database created for the run and dropped on every exit path.
+struct Scratch {
+    admin: Client,
+    name: String,
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let sql = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            migrate_dsl::ident(&self.name)
+        );
+        if let Err(e) = self.admin.batch_execute(&sql) {
+            eprintln!(
+                "warning: could not drop the scratch database {}: {}",
+                self.name,
+                crate::connect::describe(&e)
+            );
+        }
+    }
+}
+
+/// Applies every migration one by one on a new database; after each, runs its `down` and compares the
+/// schema with the one before its `up`, then runs `up` again and compares with the first `up`.
+pub fn verify(settings: &Settings, registry: &Registry, db: &Target) -> Result<ExitCode> {
+    let admin = db.connect(settings.connect_timeout)?;
+    // Named after the target database and this process, so parallel runs on one server do not collide.
+    let base: String = db.dbname().chars().take(40).collect();
+    let name = format!("{base}_verify_{}", std::process::id());
+    let mut scratch = Scratch { admin, name };
+    scratch
+        .admin
+        .batch_execute(&format!(
+            "CREATE DATABASE {}",
+            migrate_dsl::ident(&scratch.name)
+        ))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot create the scratch database {} (verify needs the CREATEDB privilege): {}",
+                scratch.name,
+                crate::connect::describe(&e)
+            )
+        })?;
+    let target = db.with_dbname(&scratch.name);
+    let mut client = target.connect(settings.connect_timeout)?;
+    let migrator = Migrator::new(registry.migrations)
+        .table(settings.table.clone())
+        .timeouts(settings.timeouts.clone());
+    let schema = || pg_dump::schema(&target, &settings.table);
+    println!(
+        "verifying {} migration(s) on a scratch database ({})",
+        registry.migrations.len(),
+        scratch.name
+    );
+    let mut failures = 0;
+    for m in registry.migrations {
+        let before = schema()?;
+        let step = |client: &mut Client, what: &str, run: &dyn Fn(&mut Client) -> Result<()>| {
+            run(client).with_context(|| format!("{} failed during verify ({what})", m.name))
+        };
+        step(&mut client, "up", &|c| {
+            migrator.run_up(c, &UpTarget::Count(1), &mut |_| {})?;
+            Ok(())
+        })?;
+        let after_up = schema()?;
+        step(&mut client, "down", &|c| {
+            migrator.run_down(c, &DownTarget::Count(1), &mut |_| {})?;
+            Ok(())
+        })?;
+        let after_down = schema()?;
+        step(&mut client, "up again", &|c| {
+            migrator.run_up(c, &UpTarget::Count(1), &mut |_| {})?;
+            Ok(())
+        })?;
+        let after_redo = schema()?;
+        let mut problems = Vec::new();
+        if after_down != before {
+            problems.push((
+                "its down does not restore the schema before its up",
+                "before up",
+                "after down",
+                diff(&before, &after_down),
+            ));
+        }
+        if after_redo != after_up {
+            problems.push((
+                "up after down gives another schema than the first up",
+                "after the first up",
+                "after up again",
+                diff(&after_up, &after_redo),
+            ));
+        }
+        if problems.is_empty() {
+            println!("ok    {}", m.name);
+            continue;
+        }
+        failures += 1;
+        println!("FAIL  {} ({})", m.name, m.display_path());
+        for (what, from, to, diff) in problems {
+            println!("  {what}:\n  --- {from}\n  +++ {to}");
+            for line in diff.lines() {
+                println!("  {line}");
+            }
+        }
+    }
+    drop(client);
+    drop(scratch);
+    if failures > 0 {
+        eprintln!("error: {failures} migration(s) failed verification");
+        return Ok(ExitCode::FAILURE);
+    }
+    println!("every down undoes its up");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The changed lines with two lines of context, unified-diff style.
+fn diff(a: &str, b: &str) -> String {
+    TextDiff::from_lines(a, b)
+        .unified_diff()
+        .context_radius(2)
+        .to_string()
+        .lines()
+        .filter(|l| !l.starts_with("---") && !l.starts_with("+++"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
