@@ -68,33 +68,23 @@ pub(crate) fn run(
         )
         .map_err(pg("cannot read the backfill progress"))?
         .map(|row| (row.get::<_, Vec<String>>(0), row.get::<_, i64>(1)));
-    let (mut cursor, mut done) = match resumed {
+    let (cursor, done) = match resumed {
         Some((cursor, done)) => (Some(cursor), u64::try_from(done).unwrap_or(0)),
         None => (None, 0),
     };
-
     let filter = spec
         .condition()
         .map(|w| format!(" AND ({w})"))
         .unwrap_or_default();
-    let columns: Vec<String> = keys.iter().map(|k| migrate_dsl::ident(&k.column)).collect();
-    let key_list = columns.join(", ");
-    // The cursor comparison: (k1, k2) > ($1[1]::t1, $1[2]::t2), so any primary-key type works.
-    let after = keys
+    let key_list = keys
         .iter()
-        .enumerate()
-        .map(|(i, k)| format!("CAST(($1::text[])[{}] AS {})", i + 1, k.sql_type))
+        .map(|k| migrate_dsl::ident(&k.column))
         .collect::<Vec<_>>()
         .join(", ");
-    let cursor_of = |alias: &str| {
-        keys.iter()
-            .map(|k| format!("{alias}{}::text", migrate_dsl::ident(&k.column)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
     let total = {
         let sql = format!(
-            "SELECT count(*) FROM {target} WHERE ($1::text[] IS NULL OR ({key_list}) > ({after})){filter}"
+            "SELECT count(*) FROM {target} WHERE ($1::text[] IS NULL OR ({key_list}) > ({})){filter}",
+            cursor_after(&keys)
         );
         let row = conn
             .query_one(&sql, &[&cursor])
@@ -102,6 +92,62 @@ pub(crate) fn run(
         u64::try_from(row.get::<_, i64>(0)).unwrap_or(0) + done
     };
 
+    // Waiting for the WAL flush of every small batch would dominate the run. Without it, a server crash
+    // can lose the last few batches, together with their progress rows (same transactions), so the
+    // backfill resumes before them: nothing is skipped. Reset below, and on errors by the caller's
+    // session end or the next migration's own settings.
+    conn.batch_execute("SET synchronous_commit = off")
+        .map_err(pg("cannot set synchronous_commit"))?;
+    let result = run_batches(
+        conn,
+        spec,
+        origin,
+        &progress,
+        &target,
+        &keys,
+        (cursor, done, total),
+        retry_budget,
+        events,
+    );
+    let reset = conn.batch_execute("RESET synchronous_commit");
+    let done = result?;
+    reset.map_err(pg("cannot reset synchronous_commit"))?;
+    conn.execute(
+        &format!("DELETE FROM {progress} WHERE migration = $1 AND position = $2"),
+        &[&origin.migration, &position],
+    )
+    .map_err(pg("cannot clear the backfill progress"))?;
+    Ok(done)
+}
+
+/// The batch loop; returns the rows done.
+#[allow(clippy::too_many_arguments)]
+fn run_batches(
+    conn: &mut impl GenericClient,
+    spec: &Backfill,
+    origin: &Origin<'_>,
+    progress: &str,
+    target: &str,
+    keys: &[Key],
+    (mut cursor, mut done, total): (Option<Vec<String>>, u64, u64),
+    retry_budget: Duration,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<u64, String> {
+    let pg =
+        |context: &'static str| move |e: postgres::Error| format!("{context}: {}", describe_pg(&e));
+    let position = i32::try_from(origin.position).unwrap_or(i32::MAX);
+    let filter = spec
+        .condition()
+        .map(|w| format!(" AND ({w})"))
+        .unwrap_or_default();
+    let columns: Vec<String> = keys.iter().map(|k| migrate_dsl::ident(&k.column)).collect();
+    let after = cursor_after(keys);
+    let cursor_of = |alias: &str| {
+        keys.iter()
+            .map(|k| format!("{alias}{}::text", migrate_dsl::ident(&k.column)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
     let limit = spec.rows_per_batch();
     let started = Instant::now();
     let done_at_start = done;
@@ -110,7 +156,7 @@ pub(crate) fn run(
         let attempt_started = Instant::now();
         let batch = loop {
             match batch(
-                conn, spec, &target, &columns, &after, &filter, &cursor_of, limit, &cursor,
+                conn, spec, target, &columns, &after, &filter, &cursor_of, limit, &cursor,
             ) {
                 Err(e) if is_lock_timeout(&e) => {
                     failures += 1;
@@ -153,7 +199,7 @@ pub(crate) fn run(
         cursor = Some(next);
         events(Event::Backfill {
             name: origin.migration,
-            table: &target,
+            table: target,
             done,
             total,
             rate: (done - done_at_start) as f64 / started.elapsed().as_secs_f64().max(1e-3),
@@ -162,12 +208,16 @@ pub(crate) fn run(
             std::thread::sleep(spec.pause_between_batches());
         }
     }
-    conn.execute(
-        &format!("DELETE FROM {progress} WHERE migration = $1 AND position = $2"),
-        &[&origin.migration, &position],
-    )
-    .map_err(pg("cannot clear the backfill progress"))?;
     Ok(done)
+}
+
+/// The cursor comparison's right side: `(k1, k2) > ($1[1]::t1, $1[2]::t2)`, so any primary-key type works.
+fn cursor_after(keys: &[Key]) -> String {
+    keys.iter()
+        .enumerate()
+        .map(|(i, k)| format!("CAST(($1::text[])[{}] AS {})", i + 1, k.sql_type))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// One batch, in a new transaction that the caller commits after recording progress. `None` when no rows
@@ -198,10 +248,14 @@ fn batch<'c, C: GenericClient>(
             let k_names: Vec<String> = (0..ks.len()).map(|i| format!("__migrate_k{i}")).collect();
             let k_desc: Vec<String> = k_names.iter().map(|k| format!("{k} DESC")).collect();
             let k_text: Vec<String> = k_names.iter().map(|k| format!("{k}::text")).collect();
+            // The batch is the key range (cursor, last key of the next `limit` matching rows]: an index range
+            // scan, cheaper than looking the keys up one by one.
             let sql = format!(
                 "WITH batch AS (SELECT {ks} FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit}), \
-                 updated AS (UPDATE {target} SET {assignments} WHERE ({key_list}) IN (SELECT {k} FROM batch){filter} RETURNING 1) \
-                 SELECT (SELECT count(*) FROM updated), (SELECT ARRAY[{k_text}] FROM batch ORDER BY {k_desc} LIMIT 1)",
+                 upper AS (SELECT {k} FROM batch ORDER BY {k_desc} LIMIT 1), \
+                 updated AS (UPDATE {target} SET {assignments} WHERE {keys_after} \
+                 AND ({key_list}) <= (SELECT {k} FROM upper) RETURNING 1) \
+                 SELECT (SELECT count(*) FROM updated), (SELECT ARRAY[{k_text}] FROM upper)",
                 ks = ks.join(", "),
                 k = k_names.join(", "),
                 k_text = k_text.join(", "),

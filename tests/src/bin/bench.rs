@@ -77,7 +77,8 @@ fn lock_queue(label: &'static str, lock_timeout: Option<Duration>) -> LockQueueR
         s.spawn(|| {
             let mut client = db.client();
             let mut tx = client.transaction().expect("begin");
-            tx.query("SELECT count(*) FROM accounts", &[]).expect("read");
+            tx.query("SELECT count(*) FROM accounts", &[])
+                .expect("read");
             std::thread::sleep(hold);
             tx.commit().expect("commit");
         });
@@ -128,7 +129,9 @@ fn lock_queue(label: &'static str, lock_timeout: Option<Duration>) -> LockQueueR
 }
 
 fn bench_lock_queue() {
-    println!("\n## lock-queue: a 3 s read transaction blocks ADD COLUMN; a reader queries every 20 ms\n");
+    println!(
+        "\n## lock-queue: a 3 s read transaction blocks ADD COLUMN; a reader queries every 20 ms\n"
+    );
     let baseline = lock_queue("no lock_timeout (baseline)", None);
     let ours = lock_queue(
         "lock_timeout 500ms + retry (default)",
@@ -265,7 +268,10 @@ fn main() {
         .iter()
         .position(|a| a == "--rows")
         .and_then(|i| args.get(i + 1))
-        .map(|n| n.parse::<u64>().unwrap_or_else(|_| panic!("--rows takes a number, not {n:?}")))
+        .map(|n| {
+            n.parse::<u64>()
+                .unwrap_or_else(|_| panic!("--rows takes a number, not {n:?}"))
+        })
         .unwrap_or(1_000_000);
     let all = !args.iter().any(|a| a == "lock-queue" || a == "backfill");
     println!("# migrate benchmarks (PostgreSQL at DATABASE_URL or the local default)");
