@@ -80,6 +80,8 @@ operations! {
     Irreversible => "irreversible",
     Db => "db",
     Backfill => "backfill",
+    // Safe recipes
+    SetNotNull => "set_not_null",
     // Tables
     CreateTable => "create_table",
     DropTable => "drop_table",

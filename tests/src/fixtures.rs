@@ -37,7 +37,8 @@ fixtures!(
     backfill,
     backfill_resume,
     validate,
-    bad_down
+    bad_down,
+    not_null
 );
 
 /// The folder of fixture `name`.

@@ -75,6 +75,7 @@ macro_rules! record {
 mod backfill;
 mod constraint;
 mod index;
+mod recipe;
 mod table;
 
 impl MigrationBuilder {

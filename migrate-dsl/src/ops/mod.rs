@@ -6,6 +6,7 @@ mod column;
 mod constraint;
 mod data;
 mod index;
+mod recipe;
 mod sql;
 mod table;
 
@@ -14,5 +15,6 @@ pub use column::*;
 pub use constraint::*;
 pub use data::*;
 pub use index::*;
+pub use recipe::*;
 pub use sql::*;
 pub use table::*;

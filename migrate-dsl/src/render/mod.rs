@@ -16,6 +16,7 @@ use crate::quote::{literal, quote_ident, quote_list, quote_name};
 mod backfill;
 mod constraint;
 mod index;
+mod recipe;
 mod sql;
 mod table;
 
