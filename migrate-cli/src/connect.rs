@@ -5,7 +5,9 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
-use postgres::{Client, NoTls};
+use postgres::Client;
+
+use crate::tls::{self, SslMode, Tls};
 
 /// Where the connection settings came from, and how to show them.
 #[derive(Debug)]
@@ -15,19 +17,24 @@ pub struct Target {
     secret: Option<String>,
     /// A display form with the password hidden.
     pub display: String,
+    /// `sslmode` and the root certificate.
+    pub tls: Tls,
 }
 
 /// Resolves the connection: `--database-url`/`DATABASE_URL` (a `.env` file was loaded into the environment
 /// already), else libpq's `PG*` variables. Nothing is invented: with neither, it is an error.
 pub fn resolve(url: Option<&str>) -> Result<Target> {
     if let Some(url) = url.filter(|u| !u.trim().is_empty()) {
-        let config = postgres::Config::from_str(url).map_err(|e| {
-            anyhow!(
-                "invalid database URL {}: {}",
-                redact(url),
-                scrub(&describe(&e), url)
-            )
-        })?;
+        let (rest, tls) = tls::extract(url)
+            .map_err(|e| anyhow!("invalid database URL {}: {e:#}", redact(url)))?;
+        let config =
+            postgres::Config::from_str(&tls::with_driver_mode(&rest, &tls)).map_err(|e| {
+                anyhow!(
+                    "invalid database URL {}: {}",
+                    redact(url),
+                    scrub(&describe(&e), url)
+                )
+            })?;
         if config.get_hosts().is_empty() {
             bail!("invalid database URL {}: it names no host", redact(url));
         }
@@ -38,6 +45,7 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
             config,
             display: redact(url),
             secret,
+            tls,
         });
     }
     let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
@@ -67,10 +75,17 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     if let Some(password) = &secret {
         config.password(password);
     }
+    let (_, tls) = tls::extract("")?;
+    config.ssl_mode(match tls.mode {
+        SslMode::Disable => postgres::config::SslMode::Disable,
+        SslMode::Prefer => postgres::config::SslMode::Prefer,
+        _ => postgres::config::SslMode::Require,
+    });
     Ok(Target {
         config,
         display: format!("postgres://{user}@{host}:{port}/{dbname} (from PG* variables)"),
         secret,
+        tls,
     })
 }
 
@@ -107,6 +122,7 @@ impl Target {
             config,
             display: format!("database {dbname} on the server of {}", self.display),
             secret: self.secret.clone(),
+            tls: self.tls.clone(),
         }
     }
 
@@ -134,12 +150,16 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name("migrate");
         }
-        config.connect(NoTls).map_err(|e| {
-            let mut message = describe(&e);
-            if let Some(secret) = self.secret.as_deref().filter(|s| !s.is_empty()) {
-                message = message.replace(secret, "***");
+        let connector = self.tls.connector()?;
+        config.connect(connector).map_err(|e| {
+            let message = self.scrub(&describe(&e));
+            match self.tls.hint(&message) {
+                Some(hint) => anyhow!(
+                    "cannot connect to {}: {message}\nhint: {hint}",
+                    self.display
+                ),
+                None => anyhow!("cannot connect to {}: {message}", self.display),
             }
-            anyhow!("cannot connect to {}: {}", self.display, message)
         })
     }
 }

@@ -12,11 +12,12 @@
 mod args;
 mod commands;
 mod config;
-mod connect;
+pub mod connect;
 mod forward;
 mod output;
 mod pg_dump;
 mod settings;
+mod tls;
 mod verify;
 
 use std::process::ExitCode;

@@ -1,0 +1,138 @@
+//! TLS with libpq's `sslmode` semantics, against the test server. It must run with `ssl = on` (the
+//! Debian package's default, with its self-signed "snakeoil" certificate; `.ci/run` enables it on clusters
+//! it creates).
+
+use std::time::Duration;
+
+use migrate_cli::connect::resolve;
+use tests::TestDb;
+
+fn with_params(url: &str, params: &str) -> String {
+    let sep = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{sep}{params}")
+}
+
+/// Whether the session of `client` is encrypted.
+fn encrypted(client: &mut postgres::Client) -> bool {
+    client
+        .query_one(
+            "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+            &[],
+        )
+        .expect("pg_stat_ssl")
+        .get(0)
+}
+
+fn server_certificate(db: &TestDb) -> String {
+    let rows = db.query_strings(
+        "SELECT current_setting('ssl'), current_setting('ssl_cert_file'), current_setting('data_directory')",
+    );
+    assert_eq!(
+        rows[0][0].as_deref(),
+        Some("on"),
+        "the TLS tests need a server with ssl = on (.ci/run sets it up)"
+    );
+    // A relative path is relative to the data directory.
+    let file = rows[0][1].clone().expect("ssl_cert_file");
+    let data = rows[0][2].clone().expect("data_directory");
+    std::path::Path::new(&data)
+        .join(file)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn sslmodes_disable_prefer_and_require_connect_as_libpq_would() {
+    let db = TestDb::new();
+    server_certificate(&db);
+    let connect = |params: &str| {
+        resolve(Some(&with_params(db.url(), params)))
+            .expect("resolve")
+            .connect(Duration::from_secs(5))
+            .expect("connect")
+    };
+    assert!(!encrypted(&mut connect("sslmode=disable")));
+    assert!(encrypted(&mut connect("sslmode=prefer")));
+    assert!(encrypted(&mut connect("sslmode=require")));
+    // libpq's default is prefer.
+    assert!(encrypted(&mut connect("application_name=tls_test")));
+}
+
+#[test]
+fn verify_modes_check_the_certificate_and_explain_failures() {
+    let db = TestDb::new();
+    let cert = server_certificate(&db);
+    let attempt = |params: &str| {
+        resolve(Some(&with_params(db.url(), params)))
+            .expect("resolve")
+            .connect(Duration::from_secs(5))
+    };
+    let failure = |params: &str| match attempt(params) {
+        Ok(_) => panic!("{params}: connected, but must fail"),
+        Err(e) => format!("{e:#}"),
+    };
+
+    // A root that did not sign the server's certificate: the chain does not verify. (Any other
+    // self-signed certificate works as that root; the server's own key pair is not needed.)
+    let other_root = other_root_certificate();
+    let err = failure(&format!(
+        "sslmode=verify-ca&sslrootcert={}",
+        other_root.path().display()
+    ));
+    assert!(err.contains("certificate verify failed"), "{err}");
+    assert!(
+        err.contains("hint: the server's certificate is not signed by a trusted root"),
+        "{err}"
+    );
+
+    // With the certificate as root, the chain verifies...
+    let root = format!("sslmode=verify-ca&sslrootcert={cert}");
+    assert!(encrypted(
+        &mut attempt(&root).expect("verify-ca with the root")
+    ));
+
+    // ...but 127.0.0.1 is not the name in the certificate.
+    let err = failure(&format!("sslmode=verify-full&sslrootcert={cert}"));
+    assert!(err.contains("does not name the host"), "{err}");
+}
+
+#[test]
+fn invalid_sslmodes_and_client_certificates_are_refused_clearly() {
+    let err = format!(
+        "{:#}",
+        resolve(Some("postgres://u:secret@localhost/db?sslmode=sometimes")).expect_err("invalid")
+    );
+    assert!(err.contains("invalid sslmode \"sometimes\""), "{err}");
+    assert!(!err.contains("secret"), "{err}");
+    let err = format!(
+        "{:#}",
+        resolve(Some("postgres://u@localhost/db?sslcert=/c.crt")).expect_err("unsupported")
+    );
+    assert!(err.contains("client certificates"), "{err}");
+}
+
+/// A freshly generated self-signed CA certificate in a temporary file.
+fn other_root_certificate() -> tempfile::NamedTempFile {
+    let out = tempfile::NamedTempFile::new().expect("temp file");
+    let key = tempfile::NamedTempFile::new().expect("temp file");
+    let status = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=other-root",
+        ])
+        .arg("-keyout")
+        .arg(key.path())
+        .arg("-out")
+        .arg(out.path())
+        .output()
+        .expect("the openssl command line tool");
+    assert!(status.status.success(), "openssl req failed: {status:?}");
+    out
+}
