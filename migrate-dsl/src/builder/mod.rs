@@ -63,8 +63,12 @@ macro_rules! record {
 
 // After `record!`, which they use.
 mod constraint;
+mod function;
 mod index;
+mod policy;
 mod table;
+mod trigger;
+mod view;
 
 impl MigrationBuilder {
     /// An empty migration.

@@ -14,9 +14,13 @@ use crate::ops::IndexColumn;
 use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
 mod constraint;
+mod function;
 mod index;
+mod policy;
 mod sql;
 mod table;
+mod trigger;
+mod view;
 
 /// How an operation becomes SQL. Every operation implements it, in the file of its object kind.
 pub(crate) trait Render {
