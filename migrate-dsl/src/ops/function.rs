@@ -58,6 +58,13 @@ pub struct FunctionParam {
 }
 
 /// A named function parameter of type `data_type` (written as SQL, like a column type).
+///
+/// ```
+/// use migrate_dsl::prelude::*;
+/// let mut pgm = MigrationBuilder::new();
+/// pgm.create_function("twice", [param("n", "int")], "sql", "SELECT n * 2").returns("int");
+/// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE FUNCTION "twice"("n" int) RETURNS int LANGUAGE sql AS $body$SELECT n * 2$body$"#]);
+/// ```
 pub fn param(name: impl Into<Ident>, data_type: impl Into<String>) -> FunctionParam {
     FunctionParam {
         mode: None,
@@ -68,7 +75,14 @@ pub fn param(name: impl Into<Ident>, data_type: impl Into<String>) -> FunctionPa
 }
 
 impl FunctionParam {
-    /// An unnamed parameter of type `data_type`.
+    /// An unnamed parameter of type `data_type` (what a plain string converts to); the body refers to it as `$1`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_function("twice", [FunctionParam::unnamed("int").default(1)], "sql", "SELECT $1 * 2").returns("int");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE FUNCTION "twice"(int DEFAULT 1) RETURNS int LANGUAGE sql AS $body$SELECT $1 * 2$body$"#]);
+    /// ```
     pub fn unnamed(data_type: impl Into<String>) -> Self {
         FunctionParam {
             mode: None,
@@ -79,18 +93,40 @@ impl FunctionParam {
     }
 
     /// `IN`, written explicitly (it is the default mode).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_function("twice", [param("n", "int").r#in()]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP FUNCTION "twice"(IN int)"#]);
+    /// ```
     pub fn r#in(mut self) -> Self {
         self.mode = Some(ParamMode::In);
         self
     }
 
-    /// `OUT`: a result column, not an argument.
+    /// `OUT`: a result column, not an argument, so it is left out of the types that identify the function.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_function("stats", [param("author", "text"), param("posts", "bigint").out()]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP FUNCTION "stats"(text)"#]);
+    /// ```
     pub fn out(mut self) -> Self {
         self.mode = Some(ParamMode::Out);
         self
     }
 
     /// `INOUT`: both an argument and a result column.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_function("bump", [param("n", "int").inout()], "sql", "SELECT n + 1");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE FUNCTION "bump"(INOUT "n" int) LANGUAGE sql AS $body$SELECT n + 1$body$"#]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP FUNCTION "bump"(INOUT int)"#]);
+    /// ```
     pub fn inout(mut self) -> Self {
         self.mode = Some(ParamMode::InOut);
         self
