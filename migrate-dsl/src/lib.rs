@@ -40,7 +40,7 @@ pub use value::{expr, Value};
 /// Everything a migration file needs: `use migrate_dsl::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        column, expr, ident, literal, Column, Constraint, FkAction, IndexColumn, MigrationBuilder,
-        Value,
+        column, expr, ident, literal, param, CheckOption, Column, Constraint, FkAction,
+        FunctionParam, IndexColumn, MigrationBuilder, PolicyCommand, Value,
     };
 }

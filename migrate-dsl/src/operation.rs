@@ -98,4 +98,30 @@ operations! {
     AddConstraint => "add_constraint",
     DropConstraint => "drop_constraint",
     ValidateConstraint => "validate_constraint",
+    // Functions
+    CreateFunction => "create_function",
+    DropFunction => "drop_function",
+    RenameFunction => "rename_function",
+    // Triggers
+    CreateTrigger => "create_trigger",
+    DropTrigger => "drop_trigger",
+    RenameTrigger => "rename_trigger",
+    // Views
+    CreateView => "create_view",
+    DropView => "drop_view",
+    AlterView => "alter_view",
+    AlterViewColumn => "alter_view_column",
+    RenameView => "rename_view",
+    // Materialized views
+    CreateMaterializedView => "create_materialized_view",
+    DropMaterializedView => "drop_materialized_view",
+    AlterMaterializedView => "alter_materialized_view",
+    RenameMaterializedView => "rename_materialized_view",
+    RenameMaterializedViewColumn => "rename_materialized_view_column",
+    RefreshMaterializedView => "refresh_materialized_view",
+    // Policies
+    CreatePolicy => "create_policy",
+    AlterPolicy => "alter_policy",
+    DropPolicy => "drop_policy",
+    RenamePolicy => "rename_policy",
 }

@@ -98,6 +98,23 @@ const EXTRA_SECTIONS: &[(&str, &str)] = &[
         "SELECT concat_ws(' ', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description) \
          FROM pg_description d WHERE d.objoid >= 16384",
     ),
+    // Materialized views: what `schema_dump` does not show (WITH [NO] DATA, REFRESH, CLUSTER ON,
+    // DEPENDS ON EXTENSION).
+    (
+        "materialized views populated",
+        "SELECT c.oid::regclass::text || ' populated ' || c.relispopulated FROM pg_class c \
+         WHERE c.relkind = 'm' AND c.oid >= 16384",
+    ),
+    (
+        "clustered indexes",
+        "SELECT i.indrelid::regclass::text || ' clustered on ' || i.indexrelid::regclass::text \
+         FROM pg_index i WHERE i.indisclustered AND i.indrelid >= 16384",
+    ),
+    (
+        "extension dependencies",
+        "SELECT pg_describe_object(d.classid, d.objid, d.objsubid) || ' depends on ' || \
+         pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) FROM pg_depend d WHERE d.deptype = 'x'",
+    ),
 ];
 
 /// A normalized text fingerprint of everything an operation can change: [`TestDb::schema_dump`] plus the

@@ -1,9 +1,12 @@
-//! The README documents every operation of the builder.
+//! docs/operations.md documents every operation of the builder.
 
 #[test]
-fn readme_lists_every_operation() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"))
-        .expect("README.md at the workspace root");
+fn the_operations_guide_lists_every_operation() {
+    let readme = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/operations.md"
+    ))
+    .expect("docs/operations.md at the workspace root");
     let missing: Vec<&str> = migrate_dsl::Operation::NAMES
         .iter()
         .copied()
@@ -11,6 +14,6 @@ fn readme_lists_every_operation() {
         .collect();
     assert!(
         missing.is_empty(),
-        "README.md does not document these operations (as `name(..)`): {missing:?}"
+        "docs/operations.md does not document these operations (as `name(..)`): {missing:?}"
     );
 }

@@ -74,9 +74,13 @@ macro_rules! record {
 // After `record!`, which they use.
 mod backfill;
 mod constraint;
+mod function;
 mod index;
+mod policy;
 mod recipe;
 mod table;
+mod trigger;
+mod view;
 
 impl MigrationBuilder {
     /// An empty migration.

@@ -15,10 +15,14 @@ use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
 mod backfill;
 mod constraint;
+mod function;
 mod index;
+mod policy;
 mod recipe;
 mod sql;
 mod table;
+mod trigger;
+mod view;
 
 /// How an operation becomes SQL. Every operation implements it, in the file of its object kind.
 pub(crate) trait Render {
