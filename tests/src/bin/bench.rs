@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [--rows N]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [--rows N] [--migrations N] [--status-rows N]
 //! ```
 //!
 //! - `lock-queue`: a transaction holds a read lock on a table for 3 s while a migration adds a column. Without
@@ -10,7 +10,13 @@
 //! - `backfill`: filling a column on 1M rows while another connection keeps updating random rows: one big
 //!   UPDATE (the baseline) against `pgm.backfill` in 1000-row batches. Reports the writer's worst and p99
 //!   wait.
+//! - `scale`: generated crates with N migrations (and a backfill) built like an application's runner, then
+//!   timed as processes: applying N one-table migrations against the same SQL through `psql -f` (the floor),
+//!   a no-op `up`, `status` with many applied, the edit→run loop through the `migrate` front end, and the
+//!   runner's peak memory (maximum RSS) for few and many migrations and rows.
 
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -273,7 +279,16 @@ fn main() {
                 .unwrap_or_else(|_| panic!("--rows takes a number, not {n:?}"))
         })
         .unwrap_or(1_000_000);
-    let all = !args.iter().any(|a| a == "lock-queue" || a == "backfill");
+    let number = |flag: &str, default: u64| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .map(|n| n.parse::<u64>().unwrap_or_else(|_| panic!("{flag} takes a number, not {n:?}")))
+            .unwrap_or(default)
+    };
+    let all = !args
+        .iter()
+        .any(|a| a == "lock-queue" || a == "backfill" || a == "scale");
     println!("# migrate benchmarks (PostgreSQL at DATABASE_URL or the local default)");
     if all || args.iter().any(|a| a == "lock-queue") {
         bench_lock_queue();
@@ -281,4 +296,300 @@ fn main() {
     if all || args.iter().any(|a| a == "backfill") {
         bench_backfill(rows);
     }
+    if all || args.iter().any(|a| a == "scale") {
+        bench_scale(
+            number("--migrations", 500) as usize,
+            number("--status-rows", 10_000) as usize,
+            rows,
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// scale: generated application crates, timed as processes
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}
+
+fn bench_target() -> PathBuf {
+    workspace_root().join("target").join("bench-target")
+}
+
+/// A crate like `example-app`: a build.rs compiling `migrations/`, and a runner binary. `files` are
+/// `(file name, source)`.
+fn scaffold(name: &str, files: &[(String, String)]) -> PathBuf {
+    let root = workspace_root();
+    let dir = bench_target().join("crates").join(name);
+    let _ = std::fs::remove_dir_all(dir.join("migrations"));
+    std::fs::create_dir_all(dir.join("src")).expect("crate folder");
+    std::fs::create_dir_all(dir.join("migrations")).expect("migrations folder");
+    let dep = |krate: &str| format!("{krate} = {{ path = {:?} }}", root.join(krate).display().to_string());
+    let manifest = format!(
+        "[workspace]\n\n[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [[bin]]\nname = \"{name}-migrate\"\npath = \"src/main.rs\"\n\n\
+         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
+         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
+        dep("migrate-core"),
+        dep("migrate-dsl"),
+        dep("migrate-cli"),
+        dep("migrate-core"),
+    );
+    let write = |path: PathBuf, text: &str| std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    write(dir.join("Cargo.toml"), &manifest);
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("Cargo.lock");
+    write(
+        dir.join("migrate.toml"),
+        &format!("migrations_dir = \"migrations\"\n\n[runner]\npackage = \"{name}\"\nbin = \"{name}-migrate\"\n"),
+    );
+    write(dir.join("build.rs"), "fn main() { migrate_core::build::compile_migrations(\"migrations\"); }\n");
+    write(dir.join("src/lib.rs"), "pub mod migrations { include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\")); }\n");
+    write(
+        dir.join("src/main.rs"),
+        &format!(
+            "fn main() -> std::process::ExitCode {{ migrate_cli::run_embedded(&{}::migrations::REGISTRY) }}\n",
+            name.replace('-', "_")
+        ),
+    );
+    for (file, source) in files {
+        write(dir.join("migrations").join(file), source);
+    }
+    dir
+}
+
+fn cargo() -> Command {
+    Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+}
+
+/// Builds the crate's runner in release mode; returns the binary.
+fn build_release(dir: &Path, name: &str) -> PathBuf {
+    let started = Instant::now();
+    let status = cargo()
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(bench_target())
+        .status()
+        .expect("cargo");
+    assert!(status.success(), "building {name} failed");
+    eprintln!("(built {name} in {:.0} s)", started.elapsed().as_secs_f64());
+    bench_target().join("release").join(format!("{name}-migrate"))
+}
+
+/// Runs `cmd` under /usr/bin/time: wall time and maximum resident set size.
+fn timed(cmd: &mut Command) -> (Duration, u64) {
+    let out = tempfile::NamedTempFile::new().expect("temp file");
+    let program = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    let mut wrapped = Command::new("/usr/bin/time");
+    wrapped.arg("-f").arg("%M").arg("-o").arg(out.path()).arg(program).args(args);
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => wrapped.env(k, v),
+            None => wrapped.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        wrapped.current_dir(dir);
+    }
+    let started = Instant::now();
+    let output = wrapped.output().expect("/usr/bin/time");
+    let wall = started.elapsed();
+    assert!(
+        output.status.success(),
+        "{:?} failed: {}{}",
+        cmd,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rss = std::fs::read_to_string(out.path())
+        .ok()
+        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
+        .unwrap_or(0);
+    (wall, rss)
+}
+
+fn runner(bin: &Path, dir: &Path, db: &TestDb, args: &[&str]) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args(args)
+        .current_dir(dir)
+        .env("DATABASE_URL", db.url())
+        .env("MIGRATIONS_DIR", dir.join("migrations"));
+    cmd
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+/// The timestamp of generated migration `i`: one second apart from 2026-01-01 00:00:00 (up to 86,400).
+fn version(i: usize) -> String {
+    assert!(i < 86_400, "at most 86,400 generated migrations");
+    format!("20260101{:02}{:02}{:02}", i / 3600, i / 60 % 60, i % 60)
+}
+
+fn table_migrations(n: usize) -> Vec<(String, String)> {
+    (0..n)
+        .map(|i| {
+            (
+                format!("{}_create_t{i}.rs", version(i)),
+                format!(
+                    "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {{\n    pgm.create_table(\"t{i}\", [column(\"id\", \"bigint\").primary_key()]);\n}}\n"
+                ),
+            )
+        })
+        .collect()
+}
+
+/// The floor for applying `n` migrations: the same statements, per-migration transactions and bookkeeping
+/// rows, sent by `psql -f`.
+fn floor_script(n: usize) -> String {
+    let mut sql = String::from(
+        "CREATE TABLE IF NOT EXISTS \"public\".\"pgmigrations\" (id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, \
+         name text NOT NULL UNIQUE, run_on timestamptz NOT NULL DEFAULT clock_timestamp(), checksum text NOT NULL, \
+         execution_ms bigint NOT NULL);\n",
+    );
+    for i in 0..n {
+        sql.push_str(&format!(
+            "BEGIN;\nSET LOCAL lock_timeout = '500ms';\nCREATE TABLE \"t{i}\" ( \"id\" bigint PRIMARY KEY );\n\
+             INSERT INTO \"public\".\"pgmigrations\" (name, checksum, execution_ms) VALUES ('{}_create_t{i}', '{:064}', 0);\nCOMMIT;\n",
+            version(i),
+            i
+        ));
+    }
+    sql
+}
+
+fn kib(k: u64) -> String {
+    format!("{:.1} MiB", k as f64 / 1024.0)
+}
+
+fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
+    println!("\n## scale: generated crates, timed as processes (wall time; peak memory = maximum RSS)\n");
+    // 1. Apply n migrations: runner vs psql -f.
+    let dir = scaffold("bench-many", &table_migrations(n));
+    let bin = build_release(&dir, "bench-many");
+    let db = TestDb::new();
+    let (ours, ours_rss) = timed(&mut runner(&bin, &dir, &db, &["up"]));
+    let floor_db = TestDb::new();
+    let script = tempfile::NamedTempFile::new().expect("temp file");
+    std::fs::write(script.path(), floor_script(n)).expect("floor script");
+    let (floor, _) = timed(
+        Command::new("psql")
+            .args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", floor_db.url(), "-f"])
+            .arg(script.path()),
+    );
+    // 2. No-op up with n applied.
+    let noop = median((0..5).map(|_| timed(&mut runner(&bin, &dir, &db, &["up"])).0).collect());
+    // 7a. Peak memory applying few migrations with the same binary.
+    let few = n.min(50);
+    let few_db = TestDb::new();
+    let (_, few_rss) = timed(&mut runner(&bin, &dir, &few_db, &["up", &few.to_string()]));
+
+    // 3. status with many applied (recorded with --fake, as the statements do not matter here).
+    let status_dir = scaffold(
+        "bench-status",
+        &(0..status_rows)
+            .map(|i| {
+                (
+                    format!("{}_m{i}.rs", version(i)),
+                    "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.sql(\"SELECT 1\");\n}\n".to_owned(),
+                )
+            })
+            .collect::<Vec<_>>(),
+    );
+    let status_bin = build_release(&status_dir, "bench-status");
+    let status_db = TestDb::new();
+    timed(&mut runner(&status_bin, &status_dir, &status_db, &["up", "--fake"]));
+    let status = median(
+        (0..5)
+            .map(|_| timed(&mut runner(&status_bin, &status_dir, &status_db, &["status"])).0)
+            .collect(),
+    );
+
+    // 7b. Peak memory of a backfill: few rows against many.
+    let backfill_dir = scaffold(
+        "bench-backfill",
+        &[(
+            "20260101000000_backfill.rs".to_owned(),
+            "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.backfill(\"items\", \"doubled = v * 2\");\n}\n".to_owned(),
+        )],
+    );
+    let backfill_bin = build_release(&backfill_dir, "bench-backfill");
+    let backfill_rss = |rows: u64| {
+        let db = TestDb::new();
+        db.exec(&format!(
+            "CREATE TABLE items (id bigserial PRIMARY KEY, v integer NOT NULL, doubled integer);
+             INSERT INTO items (v) SELECT i FROM generate_series(1, {rows}) i"
+        ));
+        timed(&mut runner(&backfill_bin, &backfill_dir, &db, &["up"]))
+    };
+    let small_rows = (backfill_rows / 10).max(1);
+    let (_, backfill_small_rss) = backfill_rss(small_rows);
+    let (backfill_took, backfill_big_rss) = backfill_rss(backfill_rows);
+
+    // 6. The edit→run loop through the generic front end, in the dev profile a developer uses.
+    let front = workspace_root().join("target").join("release").join("migrate");
+    let status_ok = cargo()
+        .args(["build", "--release", "--quiet", "-p", "migrate-cli", "--bin", "migrate"])
+        .current_dir(workspace_root())
+        .status()
+        .expect("cargo");
+    assert!(status_ok.success(), "building the migrate front end failed");
+    let loop_dir = scaffold("bench-loop", &table_migrations(3));
+    let loop_db = TestDb::new();
+    let front_cmd = |args: &[&str]| {
+        let mut cmd = Command::new(&front);
+        cmd.args(args)
+            .current_dir(&loop_dir)
+            .env("DATABASE_URL", loop_db.url())
+            .env("CARGO_TARGET_DIR", bench_target().join("loop-dev"));
+        cmd
+    };
+    timed(&mut front_cmd(&["up"])); // first build, not measured
+    let mut loops = Vec::new();
+    for i in 0..3 {
+        let started = Instant::now();
+        let out = front_cmd(&["create", &format!("probe {i}")]).output().expect("create");
+        assert!(out.status.success(), "create failed");
+        let created = String::from_utf8_lossy(&out.stdout);
+        let file = loop_dir.join(created.trim().trim_start_matches("created "));
+        std::fs::write(
+            &file,
+            format!("use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {{\n    pgm.create_table(\"probe{i}\", [column(\"id\", \"bigint\")]);\n}}\n"),
+        )
+        .expect("write migration");
+        timed(&mut front_cmd(&["up"]));
+        loops.push(started.elapsed());
+    }
+
+    println!("| measure | result | floor / target |");
+    println!("|---|---|---|");
+    println!(
+        "| 1. apply {n} one-table migrations (runner process) | {} | psql -f floor {} → {:.2}× (target ≤ 1.10×) |",
+        ms(ours),
+        ms(floor),
+        ours.as_secs_f64() / floor.as_secs_f64()
+    );
+    println!("| 2. no-op `up` with {n} applied (median of 5) | {} | target ≤ 60 ms |", ms(noop));
+    println!("| 3. `status` with {status_rows} applied (median of 5) | {} | target ≤ 100 ms |", ms(status));
+    println!(
+        "| 6. edit→run loop: `create` + `up` after one new file, incremental build (3 runs) | {} | target ≤ 3 s |",
+        loops.iter().map(|d| ms(*d)).collect::<Vec<_>>().join(", ")
+    );
+    println!(
+        "| 7a. runner peak memory: up of {few} vs {n} migrations | {} vs {} | flat |",
+        kib(few_rss),
+        kib(ours_rss)
+    );
+    println!(
+        "| 7b. runner peak memory: backfill of {small_rows} vs {backfill_rows} rows | {} vs {} (the {backfill_rows}-row run took {}) | flat |",
+        kib(backfill_small_rss),
+        kib(backfill_big_rss),
+        ms(backfill_took)
+    );
 }
