@@ -35,7 +35,9 @@ fixtures!(
     locking,
     invalid_index,
     backfill,
-    backfill_resume
+    backfill_resume,
+    lint,
+    lint_invalid
 );
 
 /// The folder of fixture `name`.
