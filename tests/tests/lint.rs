@@ -156,7 +156,11 @@ fn adding_serial_primary_key_field() {
 
 #[test]
 fn prefer_jsonb() {
-    rule_case("lint_prefer_jsonb", &["20260401000030"], &["20260401000031"]);
+    rule_case(
+        "lint_prefer_jsonb",
+        &["20260401000030"],
+        &["20260401000031"],
+    );
 }
 
 #[test]
@@ -250,7 +254,9 @@ fn without_names_every_migration_is_linted() {
     let run = lint("lint", &["lint"]).expect_code(4);
     let summary = run.stdout.lines().last().unwrap_or_default();
     assert!(
-        summary.starts_with("lint (up, PostgreSQL 15): 23 finding(s) in 21 of 43 migration(s), 2 silenced;"),
+        summary.starts_with(
+            "lint (up, PostgreSQL 15): 23 finding(s) in 21 of 43 migration(s), 2 silenced;"
+        ),
         "{}",
         run.stdout
     );
@@ -262,7 +268,9 @@ fn exit_codes() {
     lint("lint", &["lint", "20260401000002", "20260401000004"]).expect_code(0);
     let unknown = lint("lint", &["lint", "20990101000000"]).expect_code(1);
     assert!(
-        unknown.stderr.contains("no migration named \"20990101000000\""),
+        unknown
+            .stderr
+            .contains("no migration named \"20990101000000\""),
         "{}",
         unknown.stderr
     );
