@@ -114,6 +114,17 @@ pub enum Command {
     },
     /// Prove on a scratch database (created and dropped) that every migration's down undoes its up.
     Verify,
+    /// Check migrations against rules for busy databases, without a database; exit status 4 on findings.
+    Lint {
+        /// Migrations to lint (full name or timestamp); default: all of them.
+        names: Vec<String>,
+        /// Lint their `down` instead of their `up`.
+        #[arg(long)]
+        down: bool,
+        /// PostgreSQL major version the migrations will run on; some rules depend on it [default: 15].
+        #[arg(long, value_name = "MAJOR", value_parser = clap::value_parser!(u32).range(9..=99))]
+        pg_version: Option<u32>,
+    },
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {
         /// Only these migrations; default: every changed or missing one.

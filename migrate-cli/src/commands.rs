@@ -3,11 +3,11 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use migrate_core::{plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
+use migrate_core::{lint, plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
 
 use crate::args::{Command, RunArgs};
 use crate::connect::{self, Target};
-use crate::output::{print_event, status_text};
+use crate::output::{lint_text, print_event, status_text};
 use crate::pg_dump;
 use crate::settings::Settings;
 
@@ -159,6 +159,25 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Verify => {
             let db = target()?;
             return crate::verify::verify(settings, registry, &db);
+        }
+        Command::Lint {
+            names,
+            down,
+            pg_version,
+        } => {
+            let options = lint::LintOptions {
+                direction: if *down {
+                    Direction::Down
+                } else {
+                    Direction::Up
+                },
+                pg_version: pg_version.unwrap_or(lint::DEFAULT_PG_VERSION),
+            };
+            let report = lint::lint(registry.migrations, names, &options)?;
+            print!("{}", lint_text(&report, &options));
+            if report.finding_count() > 0 {
+                return Ok(ExitCode::from(crate::EXIT_LINT_FINDINGS));
+            }
         }
         Command::Repair { names } => {
             let db = target()?;

@@ -7,7 +7,7 @@
 //!   `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`. An application can call the engine itself at
 //!   start-up with the same registry.
 //!
-//! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`).
+//! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`), 4 `lint` findings.
 
 mod args;
 mod commands;
@@ -30,6 +30,9 @@ pub use connect::redact;
 
 /// Exit status when another runner holds the lock and `--lock-mode fail` was given.
 pub const EXIT_LOCK_BUSY: u8 = 3;
+
+/// Exit status when `lint` found something: distinct from errors (1), so CI can tell "unsafe" from "broken".
+pub const EXIT_LINT_FINDINGS: u8 = 4;
 
 /// `main` of the generic `migrate` binary.
 pub fn main_generic() -> ExitCode {

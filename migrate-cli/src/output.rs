@@ -3,6 +3,7 @@
 use std::io::Write;
 
 use indicatif::{ProgressBar, ProgressStyle};
+use migrate_core::lint::{Finding, LintOptions, Report};
 use migrate_core::{Direction, Event, State, Status};
 
 thread_local! {
@@ -158,4 +159,68 @@ pub fn status_text(status: &Status, database: &str) -> String {
         out.push_str("OUT OF ORDER: pending but older than the newest applied migration; `up` needs --allow-out-of-order\n");
     }
     out
+}
+
+/// The lint report: each migration with something to say, its findings with the lock and the safe
+/// alternative, then a summary line. Migrations without findings, silenced findings or notes are not listed.
+pub fn lint_text(report: &Report, options: &LintOptions) -> String {
+    let mut out = String::new();
+    for m in &report.migrations {
+        if m.findings.is_empty() && m.silenced.is_empty() && m.notes.is_empty() {
+            continue;
+        }
+        out.push_str(&format!("{} ({}, {})\n", m.path, m.name, m.direction));
+        for f in &m.findings {
+            out.push_str(&format!("  {}: {}\n", at(f), f.rule));
+            out.push_str(&format!("    {}\n", f.statement));
+            if let Some(detail) = &f.detail {
+                out.push_str(&format!("    note:    {detail}\n"));
+            }
+            out.push_str(&format!("    lock:    {}\n", f.rule.lock()));
+            out.push_str(&format!("    risk:    {}\n", f.rule.problem()));
+            out.push_str(&format!("    instead: {}\n", f.rule.instead()));
+        }
+        for s in &m.silenced {
+            out.push_str(&format!(
+                "  {}: {} silenced by line {}: {}\n",
+                at(&s.finding),
+                s.finding.rule,
+                s.line,
+                s.reason
+            ));
+        }
+        for note in &m.notes {
+            out.push_str(&format!("  note: {note}\n"));
+        }
+    }
+    let linted = report.migrations.len();
+    let with_findings = report
+        .migrations
+        .iter()
+        .filter(|m| !m.findings.is_empty())
+        .count();
+    let silenced = match report.silenced_count() {
+        0 => String::new(),
+        n => format!(", {n} silenced"),
+    };
+    match report.finding_count() {
+        0 => out.push_str(&format!(
+            "lint ({}, PostgreSQL {}): no findings in {linted} migration(s){silenced}\n",
+            options.direction, options.pg_version
+        )),
+        n => out.push_str(&format!(
+            "lint ({}, PostgreSQL {}): {n} finding(s) in {with_findings} of {linted} migration(s){silenced}; \
+             fix them, or silence one with `// lint: allow <rule> -- <reason>` in the migration file\n",
+            options.direction, options.pg_version
+        )),
+    }
+    out
+}
+
+/// Where a finding is: the operation's position and builder method, or the migration as a whole.
+fn at(f: &Finding) -> String {
+    match f.op {
+        Some((position, op)) => format!("#{position} ({op})"),
+        None => "migration".to_owned(),
+    }
 }

@@ -4,7 +4,8 @@
 //! - [`build`] turns a migrations folder into a registry compiled into the crate that owns it;
 //! - [`Migrator`] runs a registry's [`Migration`]s: `up`, `down`, `redo`, `status`, `repair`, and plans for
 //!   review ([`plan::script`]);
-//! - [`create_migration`] writes a new file from the template.
+//! - [`create_migration`] writes a new file from the template;
+//! - [`lint`] checks migrations against rules for running them on a busy database, without a database.
 //!
 //! The library never prints: progress arrives as [`Event`]s, failures as [`Error`]s naming the migration.
 #![forbid(unsafe_code)]
@@ -16,6 +17,7 @@ mod create;
 mod error;
 mod events;
 mod history;
+pub mod lint;
 mod lock;
 mod migration;
 pub mod naming;

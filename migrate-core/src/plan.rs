@@ -42,6 +42,11 @@ impl<'m> Step<'m> {
         })
     }
 
+    /// The rendered statements, one or more per operation, before raw SQL is split.
+    pub fn statements(&self) -> &[Statement] {
+        &self.statements
+    }
+
     /// The units sent to the server, one round trip each. Outside a transaction, raw SQL holding several
     /// statements is split: a multi-statement query would run as one implicit transaction, which
     /// `CREATE INDEX CONCURRENTLY` refuses.

@@ -38,7 +38,9 @@ fixtures!(
     backfill_resume,
     validate,
     bad_down,
-    not_null
+    not_null,
+    lint,
+    lint_invalid
 );
 
 /// The folder of fixture `name`.

@@ -1,0 +1,182 @@
+//! Linting a list of migrations: selection, rendering, rules and suppressions put together.
+
+use std::time::Duration;
+
+use migrate_dsl::DslError;
+
+use crate::error::Error;
+use crate::migration::{Direction, Migration};
+use crate::plan::Step;
+
+use super::error::{LintError, SuppressionError};
+use super::report::{Finding, MigrationLint, Report, Silenced};
+use super::rules::Rule;
+use super::sql::{self, Input};
+use super::suppress::{self, Suppression};
+
+/// The PostgreSQL major version linted for when none is given: the oldest major version still supported
+/// upstream at the time of writing, on which the lock facts in the README were observed.
+pub const DEFAULT_PG_VERSION: u32 = 15;
+
+/// The longest `pgm.lock_timeout(..)` that passes `lock-timeout-too-long`: strong_migrations' limit too.
+pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How to lint.
+#[derive(Debug, Clone, Copy)]
+pub struct LintOptions {
+    /// Which function of each migration to lint.
+    pub direction: Direction,
+    /// The PostgreSQL major version the migrations will run on; some rules depend on it.
+    pub pg_version: u32,
+}
+
+impl Default for LintOptions {
+    fn default() -> Self {
+        LintOptions {
+            direction: Direction::Up,
+            pg_version: DEFAULT_PG_VERSION,
+        }
+    }
+}
+
+/// Lints the migrations named in `names` (full name or timestamp), or all of `migrations` when `names` is
+/// empty. Malformed suppression comments anywhere in the selection are one error listing them all, so a CI run
+/// shows every one at once.
+pub fn lint(
+    migrations: &[Migration],
+    names: &[String],
+    options: &LintOptions,
+) -> Result<Report, LintError> {
+    if !(9..=99).contains(&options.pg_version) {
+        return Err(LintError::PgVersion(options.pg_version));
+    }
+    let selected: Vec<&Migration> = if names.is_empty() {
+        migrations.iter().collect()
+    } else {
+        names
+            .iter()
+            .map(|n| {
+                migrations
+                    .iter()
+                    .find(|m| m.name == n || m.version() == n)
+                    .ok_or_else(|| Error::UnknownMigration { name: n.clone() })
+            })
+            .collect::<Result<_, _>>()?
+    };
+
+    let mut suppressions = Vec::new();
+    let mut bad: Vec<SuppressionError> = Vec::new();
+    for m in &selected {
+        match suppress::parse(&m.display_path(), m.source) {
+            Ok(s) => suppressions.push(s),
+            Err(errors) => bad.extend(errors),
+        }
+    }
+    if !bad.is_empty() {
+        return Err(LintError::Suppressions(bad));
+    }
+
+    let mut report = Report::default();
+    for (m, allowed) in selected.into_iter().zip(suppressions) {
+        report.migrations.push(lint_one(m, &allowed, options)?);
+    }
+    Ok(report)
+}
+
+fn lint_one(
+    m: &Migration,
+    allowed: &[Suppression],
+    options: &LintOptions,
+) -> Result<MigrationLint, LintError> {
+    let mut out = MigrationLint {
+        name: m.name.to_owned(),
+        path: m.display_path(),
+        direction: options.direction,
+        findings: Vec::new(),
+        silenced: Vec::new(),
+        notes: Vec::new(),
+    };
+    let step = match Step::new(m, options.direction) {
+        Ok(step) => step,
+        // A migration that declares it cannot run this way has nothing to lint; running it says why.
+        Err(Error::Invalid {
+            error: e @ (DslError::Refused { .. } | DslError::Irreversible { .. }),
+            ..
+        }) => {
+            out.notes
+                .push(format!("`{}` not linted: {e}", options.direction));
+            return Ok(out);
+        }
+        Err(e) => return Err(e.into()),
+    };
+
+    let mut findings = Vec::new();
+    if let Some(timeout) = step.lock_timeout {
+        if timeout.is_zero() || timeout > MAX_LOCK_TIMEOUT {
+            let shown = if timeout.is_zero() {
+                "0 (no timeout at all)".to_owned()
+            } else {
+                format!("{:?}", timeout)
+            };
+            findings.push(Finding {
+                rule: Rule::LockTimeoutTooLong,
+                op: None,
+                statement: "pgm.lock_timeout(..)".to_owned(),
+                detail: Some(format!(
+                    "it is {shown}; the limit is {:?}",
+                    MAX_LOCK_TIMEOUT
+                )),
+            });
+        }
+    }
+
+    let statements = step.statements();
+    // Data code and backfills render as comments and run as Rust: there is no SQL to check.
+    let inputs: Vec<Input<'_>> = statements
+        .iter()
+        .filter(|s| s.action.is_none())
+        .map(|s| Input {
+            position: s.position,
+            op: s.op,
+            sql: &s.sql,
+        })
+        .collect();
+    let (hits, notes) = sql::check(&inputs, options.pg_version, step.transactional);
+    out.notes.extend(notes);
+    findings.extend(hits.into_iter().map(|h| Finding {
+        rule: h.rule,
+        op: Some((inputs[h.input].position, inputs[h.input].op)),
+        statement: h.statement,
+        detail: h.detail,
+    }));
+
+    let mut used = vec![false; allowed.len()];
+    for finding in findings {
+        match allowed.iter().position(|s| s.rules.contains(&finding.rule)) {
+            Some(i) => {
+                used[i] = true;
+                out.silenced.push(Silenced {
+                    reason: allowed[i].reason.clone(),
+                    line: allowed[i].line,
+                    finding,
+                });
+            }
+            None => out.findings.push(finding),
+        }
+    }
+    for (s, used) in allowed.iter().zip(used) {
+        if !used {
+            out.notes.push(format!(
+                "line {}: `lint: allow {}` silenced nothing in `{}`",
+                s.line,
+                s.rules
+                    .iter()
+                    .map(|r| r.name())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                options.direction
+            ));
+        }
+    }
+    Ok(out)
+}

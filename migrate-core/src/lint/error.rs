@@ -1,0 +1,26 @@
+//! Why a lint could not run (as opposed to what it found, which is a [`super::Report`]).
+
+/// A malformed `// lint:` comment in a migration file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}:{line}: {message}")]
+pub struct SuppressionError {
+    pub path: String,
+    /// 1-based line of the comment.
+    pub line: usize,
+    pub message: String,
+}
+
+/// Everything that stops a lint before it can report findings.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LintError {
+    /// A migration could not be recorded or rendered, or a name matches no migration.
+    #[error(transparent)]
+    Migration(#[from] crate::Error),
+    /// Suppression comments that are malformed, name unknown rules or give no reason.
+    #[error("invalid lint suppression(s):\n{}", .0.iter().map(|e| format!("  {e}")).collect::<Vec<_>>().join("\n"))]
+    Suppressions(Vec<SuppressionError>),
+    /// `--pg-version` is not a PostgreSQL major version we can lint for.
+    #[error("unsupported PostgreSQL version {0}; give a major version such as 15")]
+    PgVersion(u32),
+}

@@ -1,0 +1,18 @@
+//! `lint`: static checks of migrations against rules for running them on a busy database.
+//!
+//! Works on compiled migrations only (no database): each migration is recorded and rendered exactly as `sql`
+//! shows it, then its SQL is checked ([`sql`]); findings a `// lint: allow` comment names are moved to
+//! [`MigrationLint::silenced`] ([`suppress`]). The result is data ([`Report`]); the CLI prints it.
+
+mod check;
+mod error;
+mod report;
+mod rules;
+mod sql;
+mod suppress;
+
+pub use check::{lint, LintOptions, DEFAULT_PG_VERSION, MAX_LOCK_TIMEOUT};
+pub use error::{LintError, SuppressionError};
+pub use report::{Finding, MigrationLint, Report, Silenced};
+pub use rules::Rule;
+pub use suppress::Suppression;

@@ -1,0 +1,309 @@
+//! The rule catalogue: every rule's name, the lock the flagged statement takes, and the safe alternative.
+//!
+//! Detection lives elsewhere ([`super::sql`]); this file is the single place that says what a rule means, so
+//! the CLI, the README and the suppression parser all read the same names.
+
+use std::fmt;
+
+macro_rules! rules {
+    ($(
+        $(#[$doc:meta])*
+        $variant:ident => {
+            name: $name:literal,
+            exempt_new_tables: $exempt:literal,
+            lock: $lock:literal,
+            problem: $problem:literal,
+            instead: $instead:literal $(,)?
+        },
+    )*) => {
+        /// A lint rule. Names are kebab-case, as squawk's; where squawk has the same check the name is the same.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[non_exhaustive]
+        pub enum Rule {
+            $($(#[$doc])* $variant,)*
+        }
+
+        impl Rule {
+            /// Every rule, in catalogue order.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+
+            /// The kebab-case name used in output and in `// lint: allow <name>`.
+            pub fn name(self) -> &'static str {
+                match self { $(Rule::$variant => $name,)* }
+            }
+
+            /// Whether the finding is dropped when its table was created earlier in the same migration: nothing
+            /// reads or writes that table yet, so its locks and rewrites cost nothing.
+            pub fn exempt_new_tables(self) -> bool {
+                match self { $(Rule::$variant => $exempt,)* }
+            }
+
+            /// The lock the flagged statement takes (PostgreSQL 15, see the README's lint section).
+            pub fn lock(self) -> &'static str {
+                match self { $(Rule::$variant => $lock,)* }
+            }
+
+            /// What goes wrong.
+            pub fn problem(self) -> &'static str {
+                match self { $(Rule::$variant => $problem,)* }
+            }
+
+            /// The safe way to get the same result.
+            pub fn instead(self) -> &'static str {
+                match self { $(Rule::$variant => $instead,)* }
+            }
+        }
+    };
+}
+
+rules! {
+    /// `CREATE INDEX` without `CONCURRENTLY` on an existing table.
+    RequireConcurrentIndexCreation => {
+        name: "require-concurrent-index-creation",
+        exempt_new_tables: true,
+        lock: "SHARE on the table: blocks INSERT, UPDATE and DELETE until the index is built",
+        problem: "the index is built while writes to the table wait",
+        instead: "build it concurrently: `.concurrently()` on `create_index`, or CREATE INDEX CONCURRENTLY (the migration then runs outside a transaction)",
+    },
+    /// `DROP INDEX` without `CONCURRENTLY`.
+    RequireConcurrentIndexDeletion => {
+        name: "require-concurrent-index-deletion",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table: blocks reads and writes",
+        problem: "queries on the table queue behind the drop while it waits for running transactions",
+        instead: "drop it concurrently: `.concurrently()` on `drop_index`, or DROP INDEX CONCURRENTLY",
+    },
+    /// `ADD CONSTRAINT ... CHECK` without `NOT VALID`.
+    ConstraintMissingNotValid => {
+        name: "constraint-missing-not-valid",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table while every row is checked",
+        problem: "reads and writes wait for a full scan of the table",
+        instead: "add it with `.not_valid()` (NOT VALID, instant), then `validate_constraint` in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
+    },
+    /// `ADD FOREIGN KEY` without `NOT VALID`.
+    AddingForeignKeyConstraint => {
+        name: "adding-foreign-key-constraint",
+        // The referenced table is locked too, and it is not new.
+        exempt_new_tables: false,
+        lock: "SHARE ROW EXCLUSIVE on both the table and the referenced table while every row is checked",
+        problem: "writes to both tables wait for a full scan",
+        instead: "add it with `.not_valid()` (NOT VALID), then `validate_constraint` in a later migration (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced one)",
+    },
+    /// `SET NOT NULL` without a validated `CHECK (col IS NOT NULL)` earlier in the migration.
+    AddingNotNullableField => {
+        name: "adding-not-nullable-field",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table while every row is scanned",
+        problem: "reads and writes wait for a full scan that looks for NULLs",
+        instead: "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check",
+    },
+    /// `ALTER COLUMN ... TYPE`.
+    ChangingColumnType => {
+        name: "changing-column-type",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table, and a rewrite of the table and its indexes unless the change is binary-coercible",
+        problem: "reads and writes wait for the rewrite, and clients that use the old type may break",
+        instead: "add a new column, write to both, backfill in batches, switch reads, drop the old one; only binary-coercible changes (varchar(n) to text or a longer varchar, numeric precision up) are instant: silence those with a reason",
+    },
+    /// `ADD COLUMN ... DEFAULT` with a volatile default, or any default before PostgreSQL 11.
+    AddingFieldWithDefault => {
+        name: "adding-field-with-default",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table while it is rewritten",
+        problem: "a volatile default (or any default before PostgreSQL 11) is computed for every existing row, rewriting the table",
+        instead: "add the column without a default, then SET DEFAULT, then backfill existing rows with `pgm.backfill` in a later migration",
+    },
+    /// `ADD COLUMN ... NOT NULL` without a default.
+    AddingRequiredField => {
+        name: "adding-required-field",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table",
+        problem: "it fails on a table that has rows, and INSERTs from code that does not know the column fail",
+        instead: "add it nullable (or with a non-volatile default), backfill, then apply the NOT NULL recipe",
+    },
+    /// `RENAME COLUMN`.
+    RenamingColumn => {
+        name: "renaming-column",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table (instant)",
+        problem: "code that is running uses the old name and fails until it is redeployed",
+        instead: "add the new column, write to both, backfill, move reads, then drop the old column in a later release",
+    },
+    /// `ALTER TABLE ... RENAME TO`.
+    RenamingTable => {
+        name: "renaming-table",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table (instant)",
+        problem: "code that is running uses the old name and fails until it is redeployed",
+        instead: "create the new table (or rename and leave a view with the old name), move the code over, then drop the old name in a later release",
+    },
+    /// `DROP COLUMN`.
+    BanDropColumn => {
+        name: "ban-drop-column",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table (instant)",
+        problem: "code that still reads or writes the column fails, and the data is gone",
+        instead: "stop using the column in the code and deploy that first; then drop it, silencing this rule with the reason",
+    },
+    /// `DROP TABLE`.
+    BanDropTable => {
+        name: "ban-drop-table",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table",
+        problem: "code that still uses the table fails, and the data is gone",
+        instead: "stop using the table in the code and deploy that first; then drop it, silencing this rule with the reason",
+    },
+    /// `ADD CONSTRAINT ... UNIQUE` without `USING INDEX`.
+    DisallowedUniqueConstraint => {
+        name: "disallowed-unique-constraint",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table while the unique index is built",
+        problem: "reads and writes wait for the index build",
+        instead: "CREATE UNIQUE INDEX CONCURRENTLY in its own migration, then ADD CONSTRAINT ... UNIQUE USING INDEX (instant)",
+    },
+    /// `ADD PRIMARY KEY` without `USING INDEX`.
+    AddingSerialPrimaryKeyField => {
+        name: "adding-serial-primary-key-field",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table while the primary key index is built",
+        problem: "reads and writes wait for the index build",
+        instead: "CREATE UNIQUE INDEX CONCURRENTLY in its own migration, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX (instant)",
+    },
+    /// A column of type `json` (or `json[]`).
+    PreferJsonb => {
+        name: "prefer-jsonb",
+        exempt_new_tables: false,
+        lock: "none of its own (the statement's lock applies)",
+        problem: "json has no equality operator (DISTINCT, GROUP BY and UNION fail on it) and is reparsed on every access",
+        instead: "use jsonb",
+    },
+    /// `ADD COLUMN` of a serial, identity or stored generated column on an existing table.
+    AddingSerialField => {
+        name: "adding-serial-field",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table while it is rewritten to fill the column",
+        problem: "every existing row gets a value, so the whole table is rewritten while reads and writes wait",
+        instead: "create a new table and copy the rows, or add a plain column, fill it with a trigger and a batched backfill",
+    },
+    /// Raw SQL that sets `lock_timeout` or `statement_timeout` itself.
+    BanTimeoutInSql => {
+        name: "ban-timeout-in-sql",
+        exempt_new_tables: false,
+        lock: "none of its own; it replaces the runner's lock_timeout for the rest of the migration",
+        problem: "the runner's lock timeout and retries stop protecting the statements after it: a statement waiting for a lock stalls every query on the table for as long as the new timeout allows",
+        instead: "`pgm.lock_timeout(Duration)` for this migration's lock_timeout, `--statement-timeout` for statement_timeout",
+    },
+    /// `pgm.lock_timeout(..)` longer than 10 seconds, or 0 (no timeout).
+    LockTimeoutTooLong => {
+        name: "lock-timeout-too-long",
+        exempt_new_tables: false,
+        lock: "the migration's statements wait this long for their locks",
+        problem: "while a statement waits for its lock, every later query on the table waits behind it, reads included",
+        instead: "keep lock_timeout short (the default 500ms, at most 10s) and let the runner retry",
+    },
+    /// `UPDATE` or `DELETE` without `WHERE`.
+    RequireWhereClause => {
+        name: "require-where-clause",
+        exempt_new_tables: true,
+        lock: "ROW EXCLUSIVE on the table and a row lock on every row until the migration commits",
+        problem: "every row is changed in one transaction: writes to any row wait, and the table bloats",
+        instead: "a `pgm.backfill(..)` in a data migration of its own (batched, resumable), or a WHERE clause if only some rows are meant",
+    },
+    /// `BEGIN`, `COMMIT`, `ROLLBACK` and the like in a migration.
+    BanTransactionControl => {
+        name: "ban-transaction-control",
+        exempt_new_tables: false,
+        lock: "none of its own",
+        problem: "the runner owns the transaction: COMMIT ends it early (the migration is half applied and not recorded), BEGIN and ROLLBACK break its bookkeeping",
+        instead: "leave transactions to the runner; use `pgm.no_transaction()` for statements that must run outside one, and separate migrations for separate transactions",
+    },
+    /// `NULLS NOT DISTINCT` before PostgreSQL 15.
+    NullsNotDistinctNeedsPg15 => {
+        name: "nulls-not-distinct-needs-pg15",
+        exempt_new_tables: false,
+        lock: "none (the server rejects the statement)",
+        problem: "NULLS NOT DISTINCT exists only from PostgreSQL 15 on",
+        instead: "upgrade the server, or enforce uniqueness over NULLs with an index on COALESCE(..) expressions; if the server is newer, pass --pg-version",
+    },
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl Rule {
+    /// The rule named `name`, as written in a suppression comment.
+    pub fn from_name(name: &str) -> Option<Rule> {
+        Rule::ALL.iter().copied().find(|r| r.name() == name)
+    }
+
+    /// The squawk rules we take over, and their names here.
+    pub(crate) fn from_squawk(rule: squawk_linter::Rule) -> Option<Rule> {
+        use squawk_linter::Rule as Sq;
+        Some(match rule {
+            Sq::RequireConcurrentIndexCreation => Rule::RequireConcurrentIndexCreation,
+            Sq::RequireConcurrentIndexDeletion => Rule::RequireConcurrentIndexDeletion,
+            Sq::ConstraintMissingNotValid => Rule::ConstraintMissingNotValid,
+            Sq::AddingForeignKeyConstraint => Rule::AddingForeignKeyConstraint,
+            Sq::AddingNotNullableField => Rule::AddingNotNullableField,
+            Sq::ChangingColumnType => Rule::ChangingColumnType,
+            Sq::AddingFieldWithDefault => Rule::AddingFieldWithDefault,
+            Sq::AddingRequiredField => Rule::AddingRequiredField,
+            Sq::RenamingColumn => Rule::RenamingColumn,
+            Sq::RenamingTable => Rule::RenamingTable,
+            Sq::BanDropColumn => Rule::BanDropColumn,
+            Sq::BanDropTable => Rule::BanDropTable,
+            Sq::DisallowedUniqueConstraint => Rule::DisallowedUniqueConstraint,
+            Sq::AddingSerialPrimaryKeyField => Rule::AddingSerialPrimaryKeyField,
+            _ => return None,
+        })
+    }
+
+    /// The squawk rules enabled in its linter: exactly those [`from_squawk`](Self::from_squawk) maps.
+    pub(crate) fn squawk_rules() -> Vec<squawk_linter::Rule> {
+        use squawk_linter::Rule as Sq;
+        vec![
+            Sq::RequireConcurrentIndexCreation,
+            Sq::RequireConcurrentIndexDeletion,
+            Sq::ConstraintMissingNotValid,
+            Sq::AddingForeignKeyConstraint,
+            Sq::AddingNotNullableField,
+            Sq::ChangingColumnType,
+            Sq::AddingFieldWithDefault,
+            Sq::AddingRequiredField,
+            Sq::RenamingColumn,
+            Sq::RenamingTable,
+            Sq::BanDropColumn,
+            Sq::BanDropTable,
+            Sq::DisallowedUniqueConstraint,
+            Sq::AddingSerialPrimaryKeyField,
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_kebab_case_and_every_squawk_rule_maps() {
+        let mut names: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), Rule::ALL.len());
+        for name in names {
+            assert!(
+                name.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{name}"
+            );
+            assert_eq!(Rule::from_name(name).map(Rule::name), Some(name));
+        }
+        for sq in Rule::squawk_rules() {
+            assert!(Rule::from_squawk(sq).is_some(), "{sq:?}");
+        }
+    }
+}
