@@ -17,6 +17,7 @@ mod create;
 mod error;
 mod events;
 mod history;
+mod invalid_index;
 pub mod lint;
 mod lock;
 mod migration;

@@ -10,6 +10,7 @@ use crate::backfill;
 use crate::error::{describe_data_error, describe_pg, DataError, Error, Outcome, StatementError};
 use crate::events::Event;
 use crate::history::{self, AppliedMigration, MigrationsTable};
+use crate::invalid_index;
 use crate::lock::{with_lock, LockMode};
 use crate::migration::{panic_message, Direction, Migration};
 use crate::plan::Step;
@@ -810,11 +811,20 @@ impl Migrator<'_> {
         let started = Instant::now();
         let mut failures = 0u32;
         loop {
-            let invalid_before = invalid_indexes(conn)?;
+            if let Some((name, table)) = invalid_index::concurrent_build(sql) {
+                if let Some(index) = invalid_index::named(conn, &name, &table)? {
+                    conn.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
+                    events(Event::DroppedInvalidIndex {
+                        name: step.migration.name,
+                        index: &index,
+                    });
+                }
+            }
+            let invalid_before = invalid_index::all(conn)?;
             let Err(error) = conn.batch_execute(sql) else {
                 return Ok(());
             };
-            for index in invalid_indexes(conn)? {
+            for index in invalid_index::all(conn)? {
                 if !invalid_before.contains(&index) {
                     conn.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
                     events(Event::DroppedInvalidIndex {
@@ -840,20 +850,6 @@ impl Migrator<'_> {
             std::thread::sleep(delay);
         }
     }
-}
-
-/// Invalid indexes (`pg_index.indisvalid = false`), as quoted qualified names.
-fn invalid_indexes(conn: &mut impl GenericClient) -> Result<Vec<String>, postgres::Error> {
-    Ok(conn
-        .query(
-            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
-             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE NOT i.indisvalid",
-            &[],
-        )?
-        .iter()
-        .map(|row| row.get(0))
-        .collect())
 }
 
 /// Runs data code in a transaction of its own: a savepoint inside the migration's transaction, or a real

@@ -139,3 +139,32 @@ fn a_failed_concurrent_unique_index_is_dropped_so_the_migration_can_run_again() 
         ]]
     );
 }
+
+#[test]
+fn an_invalid_index_left_by_an_interrupted_run_is_rebuilt_not_kept() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("invalid_index", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    // What a runner killed during the build leaves behind: the index, marked invalid.
+    let mut client = db.client();
+    let failed = client.batch_execute(
+        "CREATE UNIQUE INDEX CONCURRENTLY emails_address_unique_index ON emails (address)",
+    );
+    assert!(failed.is_err(), "the duplicate rows make the build fail");
+    db.exec("DELETE FROM emails WHERE ctid NOT IN (SELECT min(ctid) FROM emails GROUP BY address)");
+
+    // IF NOT EXISTS alone would skip the build and keep the invalid index.
+    let up = cli.run(&["up"]).expect_code(0);
+    assert!(
+        up.stderr
+            .contains("dropped the invalid index public.emails_address_unique_index"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(
+        db.query_strings(
+            "SELECT indisvalid::text FROM pg_index WHERE indexrelid = 'emails_address_unique_index'::regclass"
+        ),
+        [[Some("true".to_owned())]]
+    );
+}

@@ -6,17 +6,18 @@ use crate::ops::*;
 
 impl MigrationBuilder {
     /// `CREATE INDEX ... ON table (columns)`. Reversed by dropping the index (with the same name, schema and
-    /// `CONCURRENTLY`).
+    /// `CONCURRENTLY`). With `CONCURRENTLY` the statements get `IF NOT EXISTS` / `IF EXISTS`: they run
+    /// outside a transaction, so a migration that failed after them must be able to run again.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_index("comments", ["post_id", "created_at"]).concurrently();
     /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"CREATE INDEX CONCURRENTLY "comments_post_id_created_at_index" ON "comments" ("post_id", "created_at")"#,
+    ///     r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "comments_post_id_created_at_index" ON "comments" ("post_id", "created_at")"#,
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [
-    ///     r#"DROP INDEX CONCURRENTLY "comments_post_id_created_at_index""#,
+    ///     r#"DROP INDEX CONCURRENTLY IF EXISTS "comments_post_id_created_at_index""#,
     /// ]);
     /// ```
     pub fn create_index<C: Into<IndexColumn>>(

@@ -113,14 +113,15 @@ impl CreateIndex {
     }
 
     /// `CONCURRENTLY`: builds without blocking writes. It cannot run inside a transaction, so the migration
-    /// runs outside one automatically.
+    /// runs outside one automatically, and the statement gets `IF NOT EXISTS` so the migration can run again
+    /// after a later statement failed.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_index("posts", ["created_at"]).concurrently();
     /// assert!(!pgm.is_transactional());
-    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE INDEX CONCURRENTLY "posts_created_at_index" ON "posts" ("created_at")"#]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "posts_created_at_index" ON "posts" ("created_at")"#]);
     /// ```
     pub fn concurrently(&mut self) -> &mut Self {
         self.concurrently = true;

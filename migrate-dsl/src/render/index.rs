@@ -46,7 +46,9 @@ impl Render for CreateIndex {
             "CREATE {}INDEX {}{}{} ON {}",
             if o.unique { "UNIQUE " } else { "" },
             if o.concurrently { "CONCURRENTLY " } else { "" },
-            if o.if_not_exists {
+            // CONCURRENTLY runs outside a transaction: if a later statement of the migration fails, this one
+            // stays committed, and running the migration again must not fail on it.
+            if o.if_not_exists || o.concurrently {
                 "IF NOT EXISTS "
             } else {
                 ""
@@ -87,7 +89,12 @@ impl Render for DropIndex {
         Ok(vec![format!(
             "DROP INDEX {}{}{}{}",
             if o.concurrently { "CONCURRENTLY " } else { "" },
-            if o.if_exists { "IF EXISTS " } else { "" },
+            // Outside a transaction too: re-runnable after a partial failure.
+            if o.if_exists || o.concurrently {
+                "IF EXISTS "
+            } else {
+                ""
+            },
             // An index lives in its table's schema.
             quote_name(&o.table.sibling(name)),
             if o.cascade { " CASCADE" } else { "" }

@@ -283,7 +283,10 @@ fn main() {
         args.iter()
             .position(|a| a == flag)
             .and_then(|i| args.get(i + 1))
-            .map(|n| n.parse::<u64>().unwrap_or_else(|_| panic!("{flag} takes a number, not {n:?}")))
+            .map(|n| {
+                n.parse::<u64>()
+                    .unwrap_or_else(|_| panic!("{flag} takes a number, not {n:?}"))
+            })
             .unwrap_or(default)
     };
     let all = !args
@@ -327,7 +330,12 @@ fn scaffold(name: &str, files: &[(String, String)]) -> PathBuf {
     let _ = std::fs::remove_dir_all(dir.join("migrations"));
     std::fs::create_dir_all(dir.join("src")).expect("crate folder");
     std::fs::create_dir_all(dir.join("migrations")).expect("migrations folder");
-    let dep = |krate: &str| format!("{krate} = {{ path = {:?} }}", root.join(krate).display().to_string());
+    let dep = |krate: &str| {
+        format!(
+            "{krate} = {{ path = {:?} }}",
+            root.join(krate).display().to_string()
+        )
+    };
     let manifest = format!(
         "[workspace]\n\n[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [[bin]]\nname = \"{name}-migrate\"\npath = \"src/main.rs\"\n\n\
@@ -338,15 +346,23 @@ fn scaffold(name: &str, files: &[(String, String)]) -> PathBuf {
         dep("migrate-cli"),
         dep("migrate-core"),
     );
-    let write = |path: PathBuf, text: &str| std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let write = |path: PathBuf, text: &str| {
+        std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    };
     write(dir.join("Cargo.toml"), &manifest);
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("Cargo.lock");
     write(
         dir.join("migrate.toml"),
         &format!("migrations_dir = \"migrations\"\n\n[runner]\npackage = \"{name}\"\nbin = \"{name}-migrate\"\n"),
     );
-    write(dir.join("build.rs"), "fn main() { migrate_core::build::compile_migrations(\"migrations\"); }\n");
-    write(dir.join("src/lib.rs"), "pub mod migrations { include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\")); }\n");
+    write(
+        dir.join("build.rs"),
+        "fn main() { migrate_core::build::compile_migrations(\"migrations\"); }\n",
+    );
+    write(
+        dir.join("src/lib.rs"),
+        "pub mod migrations { include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\")); }\n",
+    );
     write(
         dir.join("src/main.rs"),
         &format!(
@@ -376,7 +392,9 @@ fn build_release(dir: &Path, name: &str) -> PathBuf {
         .expect("cargo");
     assert!(status.success(), "building {name} failed");
     eprintln!("(built {name} in {:.0} s)", started.elapsed().as_secs_f64());
-    bench_target().join("release").join(format!("{name}-migrate"))
+    bench_target()
+        .join("release")
+        .join(format!("{name}-migrate"))
 }
 
 /// Runs `cmd` under /usr/bin/time: wall time and maximum resident set size.
@@ -385,7 +403,13 @@ fn timed(cmd: &mut Command) -> (Duration, u64) {
     let program = cmd.get_program().to_owned();
     let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
     let mut wrapped = Command::new("/usr/bin/time");
-    wrapped.arg("-f").arg("%M").arg("-o").arg(out.path()).arg(program).args(args);
+    wrapped
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(out.path())
+        .arg(program)
+        .args(args);
     for (k, v) in cmd.get_envs() {
         match v {
             Some(v) => wrapped.env(k, v),
@@ -469,7 +493,9 @@ fn kib(k: u64) -> String {
 }
 
 fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
-    println!("\n## scale: generated crates, timed as processes (wall time; peak memory = maximum RSS)\n");
+    println!(
+        "\n## scale: generated crates, timed as processes (wall time; peak memory = maximum RSS)\n"
+    );
     // 1. Apply n migrations: runner vs psql -f.
     let dir = scaffold("bench-many", &table_migrations(n));
     let bin = build_release(&dir, "bench-many");
@@ -480,11 +506,23 @@ fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
     std::fs::write(script.path(), floor_script(n)).expect("floor script");
     let (floor, _) = timed(
         Command::new("psql")
-            .args(["-q", "-X", "-v", "ON_ERROR_STOP=1", "-d", floor_db.url(), "-f"])
+            .args([
+                "-q",
+                "-X",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-d",
+                floor_db.url(),
+                "-f",
+            ])
             .arg(script.path()),
     );
     // 2. No-op up with n applied.
-    let noop = median((0..5).map(|_| timed(&mut runner(&bin, &dir, &db, &["up"])).0).collect());
+    let noop = median(
+        (0..5)
+            .map(|_| timed(&mut runner(&bin, &dir, &db, &["up"])).0)
+            .collect(),
+    );
     // 7a. Peak memory applying few migrations with the same binary.
     let few = n.min(50);
     let few_db = TestDb::new();
@@ -504,10 +542,23 @@ fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
     );
     let status_bin = build_release(&status_dir, "bench-status");
     let status_db = TestDb::new();
-    timed(&mut runner(&status_bin, &status_dir, &status_db, &["up", "--fake"]));
+    timed(&mut runner(
+        &status_bin,
+        &status_dir,
+        &status_db,
+        &["up", "--fake"],
+    ));
     let status = median(
         (0..5)
-            .map(|_| timed(&mut runner(&status_bin, &status_dir, &status_db, &["status"])).0)
+            .map(|_| {
+                timed(&mut runner(
+                    &status_bin,
+                    &status_dir,
+                    &status_db,
+                    &["status"],
+                ))
+                .0
+            })
             .collect(),
     );
 
@@ -533,9 +584,20 @@ fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
     let (backfill_took, backfill_big_rss) = backfill_rss(backfill_rows);
 
     // 6. The edit→run loop through the generic front end, in the dev profile a developer uses.
-    let front = workspace_root().join("target").join("release").join("migrate");
+    let front = workspace_root()
+        .join("target")
+        .join("release")
+        .join("migrate");
     let status_ok = cargo()
-        .args(["build", "--release", "--quiet", "-p", "migrate-cli", "--bin", "migrate"])
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "migrate-cli",
+            "--bin",
+            "migrate",
+        ])
         .current_dir(workspace_root())
         .status()
         .expect("cargo");
@@ -554,7 +616,9 @@ fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
     let mut loops = Vec::new();
     for i in 0..3 {
         let started = Instant::now();
-        let out = front_cmd(&["create", &format!("probe {i}")]).output().expect("create");
+        let out = front_cmd(&["create", &format!("probe {i}")])
+            .output()
+            .expect("create");
         assert!(out.status.success(), "create failed");
         let created = String::from_utf8_lossy(&out.stdout);
         let file = loop_dir.join(created.trim().trim_start_matches("created "));
@@ -575,8 +639,14 @@ fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
         ms(floor),
         ours.as_secs_f64() / floor.as_secs_f64()
     );
-    println!("| 2. no-op `up` with {n} applied (median of 5) | {} | target ≤ 60 ms |", ms(noop));
-    println!("| 3. `status` with {status_rows} applied (median of 5) | {} | target ≤ 100 ms |", ms(status));
+    println!(
+        "| 2. no-op `up` with {n} applied (median of 5) | {} | target ≤ 60 ms |",
+        ms(noop)
+    );
+    println!(
+        "| 3. `status` with {status_rows} applied (median of 5) | {} | target ≤ 100 ms |",
+        ms(status)
+    );
     println!(
         "| 6. edit→run loop: `create` + `up` after one new file, incremental build (3 runs) | {} | target ≤ 3 s |",
         loops.iter().map(|d| ms(*d)).collect::<Vec<_>>().join(", ")

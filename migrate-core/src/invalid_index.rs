@@ -1,0 +1,146 @@
+//! Invalid indexes left by failed or interrupted `CREATE INDEX CONCURRENTLY` builds.
+//!
+//! A concurrent build that fails, or whose process is killed, leaves its index behind marked invalid: not
+//! used by queries, yet maintained on every write. Running the migration again then either fails on the
+//! name or, with `IF NOT EXISTS`, silently keeps the broken index. So before a concurrent build the runner
+//! drops an invalid index of the same name on the same table, and after a failed statement it drops the
+//! invalid indexes that statement left.
+
+use postgres::GenericClient;
+
+/// The index name and table of `CREATE [UNIQUE] INDEX CONCURRENTLY [IF NOT EXISTS] name ON [ONLY] table`,
+/// as written (identifiers unquoted for the name, the table kept as SQL text for a `regclass` cast).
+pub(crate) fn concurrent_build(sql: &str) -> Option<(String, String)> {
+    let mut words = Tokens {
+        rest: sql.trim_start(),
+    };
+    words.keyword("CREATE")?;
+    words.optional_keyword("UNIQUE");
+    words.keyword("INDEX")?;
+    words.keyword("CONCURRENTLY")?;
+    if words.optional_keyword("IF") {
+        words.keyword("NOT")?;
+        words.keyword("EXISTS")?;
+    }
+    let name = words.identifier()?;
+    words.keyword("ON")?;
+    words.optional_keyword("ONLY");
+    let start = words.rest;
+    words.identifier()?;
+    if words.rest.starts_with('.') {
+        words.rest = &words.rest[1..];
+        words.identifier()?;
+    }
+    let table = start[..start.len() - words.rest.len()].trim().to_owned();
+    Some((name, table))
+}
+
+struct Tokens<'a> {
+    rest: &'a str,
+}
+
+impl Tokens<'_> {
+    fn keyword(&mut self, word: &str) -> Option<()> {
+        let rest = self.rest.trim_start();
+        let head = rest.get(..word.len())?;
+        let after = rest[word.len()..].chars().next();
+        if head.eq_ignore_ascii_case(word)
+            && after.is_none_or(|c| !(c.is_alphanumeric() || c == '_'))
+        {
+            self.rest = &rest[word.len()..];
+            Some(())
+        } else {
+            None
+        }
+    }
+
+    fn optional_keyword(&mut self, word: &str) -> bool {
+        self.keyword(word).is_some()
+    }
+
+    /// A quoted (`"a""b"`) or bare identifier; bare ones fold to lower case as PostgreSQL does.
+    fn identifier(&mut self) -> Option<String> {
+        let rest = self.rest.trim_start();
+        if let Some(body) = rest.strip_prefix('"') {
+            let mut out = String::new();
+            let mut chars = body.char_indices();
+            while let Some((i, c)) = chars.next() {
+                if c == '"' {
+                    if body[i + 1..].starts_with('"') {
+                        out.push('"');
+                        chars.next();
+                    } else {
+                        self.rest = &body[i + 1..];
+                        return Some(out);
+                    }
+                } else {
+                    out.push(c);
+                }
+            }
+            None
+        } else {
+            let end = rest
+                .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+                .unwrap_or(rest.len());
+            if end == 0 {
+                return None;
+            }
+            self.rest = &rest[end..];
+            Some(rest[..end].to_lowercase())
+        }
+    }
+}
+
+/// Every invalid index, as a quoted qualified name.
+pub(crate) fn all(conn: &mut impl GenericClient) -> Result<Vec<String>, postgres::Error> {
+    Ok(conn
+        .query(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid",
+            &[],
+        )?
+        .iter()
+        .map(|row| row.get(0))
+        .collect())
+}
+
+/// The invalid index `name` on `table`, as a quoted qualified name, if there is one.
+pub(crate) fn named(
+    conn: &mut impl GenericClient,
+    name: &str,
+    table: &str,
+) -> Result<Option<String>, postgres::Error> {
+    Ok(conn
+        .query_opt(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE NOT i.indisvalid AND c.relname = $1 AND i.indrelid = to_regclass($2)",
+            &[&name, &table],
+        )?
+        .map(|row| row.get(0)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::concurrent_build;
+
+    #[test]
+    fn recognises_concurrent_builds() {
+        assert_eq!(
+            concurrent_build(
+                r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "a""b" ON "app"."Posts" ("x")"#
+            ),
+            Some(("a\"b".to_owned(), r#""app"."Posts""#.to_owned()))
+        );
+        assert_eq!(
+            concurrent_build("create index concurrently Idx on only posts (x)"),
+            Some(("idx".to_owned(), "posts".to_owned()))
+        );
+        assert_eq!(concurrent_build("CREATE INDEX idx ON posts (x)"), None);
+        assert_eq!(
+            concurrent_build("CREATE INDEX CONCURRENTLY ON posts (x)"),
+            None
+        );
+    }
+}
