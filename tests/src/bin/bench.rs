@@ -1,8 +1,10 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [--rows N] [--migrations N] [--status-rows N]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [--rows N] [--migrations N] [--status-rows N] [--dev]
 //! ```
+//!
+//! `--dev` builds the generated crates in the dev profile: quicker, for the reduced run in `.ci/run`.
 //!
 //! - `lock-queue`: a transaction holds a read lock on a table for 3 s while a migration adds a column. Without
 //!   a lock timeout the migration's queued lock request blocks every later query on the table; with the
@@ -380,11 +382,21 @@ fn cargo() -> Command {
     Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
 }
 
-/// Builds the crate's runner in release mode; returns the binary.
+/// Whether `--dev` asked for the dev profile (quicker to build, for the reduced run in CI).
+fn dev_profile() -> bool {
+    std::env::args().any(|a| a == "--dev")
+}
+
+/// Builds the crate's runner (release mode unless `--dev`); returns the binary.
 fn build_release(dir: &Path, name: &str) -> PathBuf {
     let started = Instant::now();
+    let profile = if dev_profile() {
+        "--profile=dev"
+    } else {
+        "--release"
+    };
     let status = cargo()
-        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .args(["build", profile, "--quiet", "--manifest-path"])
         .arg(dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(bench_target())
