@@ -1,5 +1,6 @@
 //! The runner: selects what to run, checks it is safe to, and runs it with its bookkeeping.
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use postgres::{Client, GenericClient};
@@ -339,10 +340,11 @@ impl<'a> Migrator<'a> {
         if !changed.is_empty() {
             return Err(Error::Changed { names: changed });
         }
+        let applied_names: HashSet<&str> = applied.iter().map(|a| a.name.as_str()).collect();
         let pending: Vec<&'a Migration> = self
             .migrations
             .iter()
-            .filter(|m| !applied.iter().any(|a| a.name == m.name))
+            .filter(|m| !applied_names.contains(m.name))
             .collect();
         let selected: Vec<&'a Migration> = match target {
             UpTarget::All => pending,
@@ -428,9 +430,10 @@ impl<'a> Migrator<'a> {
                 newest_first.into_iter().filter(|a| a.id > row.id).collect()
             }
         };
+        let compiled: HashSet<&str> = self.migrations.iter().map(|m| m.name).collect();
         let missing: Vec<String> = selected
             .iter()
-            .filter(|a| !self.migrations.iter().any(|m| m.name == a.name))
+            .filter(|a| !compiled.contains(a.name.as_str()))
             .map(|a| a.name.clone())
             .collect();
         if !missing.is_empty() {

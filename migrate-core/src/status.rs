@@ -1,5 +1,7 @@
 //! Status: every migration known from the folder or the table, and what state it is in.
 
+use std::collections::{HashMap, HashSet};
+
 use serde::Serialize;
 
 use crate::history::AppliedMigration;
@@ -51,10 +53,14 @@ impl Status {
         applied: &[AppliedMigration],
     ) -> Self {
         let newest_applied = applied.iter().map(|a| a.name.as_str()).max();
+        // Maps, not nested scans: status must stay fast with tens of thousands of migrations.
+        let by_name: HashMap<&str, &AppliedMigration> =
+            applied.iter().map(|a| (a.name.as_str(), a)).collect();
+        let compiled: HashSet<&str> = migrations.iter().map(|m| m.name).collect();
         let mut entries: Vec<Entry> = migrations
             .iter()
             .map(|m| {
-                let row = applied.iter().find(|a| a.name == m.name);
+                let row = by_name.get(m.name).copied();
                 let state = match row {
                     Some(a) if a.checksum != m.checksum() => State::Changed,
                     Some(_) => State::Applied,
@@ -72,7 +78,7 @@ impl Status {
             })
             .collect();
         for a in applied {
-            if !migrations.iter().any(|m| m.name == a.name) {
+            if !compiled.contains(a.name.as_str()) {
                 entries.push(Entry {
                     name: a.name.clone(),
                     state: State::Missing,
