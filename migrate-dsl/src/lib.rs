@@ -39,6 +39,6 @@ pub use value::{expr, Value};
 pub mod prelude {
     pub use crate::{
         column, expr, ident, literal, Column, Constraint, FkAction, IndexColumn, MigrationBuilder,
-        Value,
+        TypeDefinition, Value,
     };
 }

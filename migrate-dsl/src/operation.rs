@@ -84,4 +84,14 @@ operations! {
     AddConstraint => "add_constraint",
     DropConstraint => "drop_constraint",
     ValidateConstraint => "validate_constraint",
+    // Types (enum and composite)
+    CreateType => "create_type",
+    DropType => "drop_type",
+    RenameType => "rename_type",
+    AddTypeAttribute => "add_type_attribute",
+    DropTypeAttribute => "drop_type_attribute",
+    RenameTypeAttribute => "rename_type_attribute",
+    SetTypeAttribute => "set_type_attribute",
+    AddTypeValue => "add_type_value",
+    RenameTypeValue => "rename_type_value",
 }

@@ -65,6 +65,7 @@ macro_rules! record {
 mod constraint;
 mod index;
 mod table;
+mod types;
 
 impl MigrationBuilder {
     /// An empty migration.

@@ -6,9 +6,11 @@ mod constraint;
 mod index;
 mod sql;
 mod table;
+mod types;
 
 pub use column::*;
 pub use constraint::*;
 pub use index::*;
 pub use sql::*;
 pub use table::*;
+pub use types::*;

@@ -17,6 +17,7 @@ mod constraint;
 mod index;
 mod sql;
 mod table;
+mod types;
 
 /// How an operation becomes SQL. Every operation implements it, in the file of its object kind.
 pub(crate) trait Render {
