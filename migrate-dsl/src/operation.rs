@@ -94,4 +94,21 @@ operations! {
     SetTypeAttribute => "set_type_attribute",
     AddTypeValue => "add_type_value",
     RenameTypeValue => "rename_type_value",
+    // Schemas
+    CreateSchema => "create_schema",
+    DropSchema => "drop_schema",
+    RenameSchema => "rename_schema",
+    // Sequences
+    CreateSequence => "create_sequence",
+    AlterSequence => "alter_sequence",
+    DropSequence => "drop_sequence",
+    RenameSequence => "rename_sequence",
+    // Extensions
+    CreateExtension => "create_extension",
+    DropExtension => "drop_extension",
+    // Domains
+    CreateDomain => "create_domain",
+    AlterDomain => "alter_domain",
+    DropDomain => "drop_domain",
+    RenameDomain => "rename_domain",
 }

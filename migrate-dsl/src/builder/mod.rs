@@ -63,7 +63,11 @@ macro_rules! record {
 
 // After `record!`, which they use.
 mod constraint;
+mod domain;
+mod extension;
 mod index;
+mod schema;
+mod sequence;
 mod table;
 mod types;
 

@@ -3,14 +3,22 @@
 
 mod column;
 mod constraint;
+mod domain;
+mod extension;
 mod index;
+mod schema;
+mod sequence;
 mod sql;
 mod table;
 mod types;
 
 pub use column::*;
 pub use constraint::*;
+pub use domain::*;
+pub use extension::*;
 pub use index::*;
+pub use schema::*;
+pub use sequence::*;
 pub use sql::*;
 pub use table::*;
 pub use types::*;

@@ -14,7 +14,11 @@ use crate::ops::IndexColumn;
 use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
 mod constraint;
+mod domain;
+mod extension;
 mod index;
+mod schema;
+mod sequence;
 mod sql;
 mod table;
 mod types;

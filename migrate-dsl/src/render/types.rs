@@ -47,10 +47,9 @@ impl Render for CreateType {
                 for (name, data_type) in attributes {
                     ctx.ident(name, "attribute")?;
                     if data_type.trim().is_empty() {
-                        return Err(ctx.invalid(format!(
-                            "attribute {:?} has no type",
-                            name.as_str()
-                        )));
+                        return Err(
+                            ctx.invalid(format!("attribute {:?} has no type", name.as_str()))
+                        );
                     }
                     parts.push(format!("{} {data_type}", quote_ident(name)));
                 }
@@ -164,26 +163,29 @@ impl Render for AddTypeValue {
         let o = self;
         ctx.name(&o.type_name, "type")?;
         check_label(ctx, &o.value)?;
-        let position = match (&o.before, &o.after) {
-            (Some(_), Some(_)) => {
-                return Err(ctx.invalid(
+        let position =
+            match (&o.before, &o.after) {
+                (Some(_), Some(_)) => return Err(ctx.invalid(
                     "a new enum label goes either `before` or `after` an existing one, not both",
-                ))
-            }
-            (Some(label), None) => {
-                check_label(ctx, label)?;
-                format!(" BEFORE {}", literal(label))
-            }
-            (None, Some(label)) => {
-                check_label(ctx, label)?;
-                format!(" AFTER {}", literal(label))
-            }
-            (None, None) => String::new(),
-        };
+                )),
+                (Some(label), None) => {
+                    check_label(ctx, label)?;
+                    format!(" BEFORE {}", literal(label))
+                }
+                (None, Some(label)) => {
+                    check_label(ctx, label)?;
+                    format!(" AFTER {}", literal(label))
+                }
+                (None, None) => String::new(),
+            };
         Ok(vec![format!(
             "ALTER TYPE {} ADD VALUE {}{}{position}",
             quote_name(&o.type_name),
-            if o.if_not_exists { "IF NOT EXISTS " } else { "" },
+            if o.if_not_exists {
+                "IF NOT EXISTS "
+            } else {
+                ""
+            },
             literal(&o.value)
         )])
     }
