@@ -324,9 +324,7 @@ impl Reverse for SetTypeAttribute {
 
 impl Reverse for AddTypeValue {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
-        Err(ctx.irreversible(
-            "PostgreSQL cannot drop a value from an enum type; recreate the type in a `down` instead",
-        ))
+        Err(ctx.irreversible("PostgreSQL cannot drop a value from an enum type"))
     }
 }
 
