@@ -98,6 +98,13 @@ const EXTRA_SECTIONS: &[(&str, &str)] = &[
         "SELECT concat_ws(' ', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description) \
          FROM pg_description d WHERE d.objoid >= 16384",
     ),
+    // Domains: the schema dump shows a domain's type, default, NOT NULL and checks, but not its collation.
+    (
+        "domain collations",
+        "SELECT t.oid::regtype::text || ' collate ' || co.collname FROM pg_type t \
+         JOIN pg_type b ON b.oid = t.typbasetype JOIN pg_collation co ON co.oid = t.typcollation \
+         WHERE t.typtype = 'd' AND t.typcollation <> b.typcollation AND t.oid >= 16384",
+    ),
 ];
 
 /// A normalized text fingerprint of everything an operation can change: [`TestDb::schema_dump`] plus the
