@@ -41,6 +41,6 @@ pub use value::{expr, Value};
 pub mod prelude {
     pub use crate::{
         column, expr, ident, literal, param, CheckOption, Column, Constraint, FkAction,
-        FunctionParam, IndexColumn, MigrationBuilder, PolicyCommand, Value,
+        FunctionParam, IndexColumn, MigrationBuilder, PolicyCommand, TypeDefinition, Value,
     };
 }

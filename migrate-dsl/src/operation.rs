@@ -124,4 +124,31 @@ operations! {
     AlterPolicy => "alter_policy",
     DropPolicy => "drop_policy",
     RenamePolicy => "rename_policy",
+    // Types (enum and composite)
+    CreateType => "create_type",
+    DropType => "drop_type",
+    RenameType => "rename_type",
+    AddTypeAttribute => "add_type_attribute",
+    DropTypeAttribute => "drop_type_attribute",
+    RenameTypeAttribute => "rename_type_attribute",
+    SetTypeAttribute => "set_type_attribute",
+    AddTypeValue => "add_type_value",
+    RenameTypeValue => "rename_type_value",
+    // Schemas
+    CreateSchema => "create_schema",
+    DropSchema => "drop_schema",
+    RenameSchema => "rename_schema",
+    // Sequences
+    CreateSequence => "create_sequence",
+    AlterSequence => "alter_sequence",
+    DropSequence => "drop_sequence",
+    RenameSequence => "rename_sequence",
+    // Extensions
+    CreateExtension => "create_extension",
+    DropExtension => "drop_extension",
+    // Domains
+    CreateDomain => "create_domain",
+    AlterDomain => "alter_domain",
+    DropDomain => "drop_domain",
+    RenameDomain => "rename_domain",
 }

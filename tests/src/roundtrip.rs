@@ -115,6 +115,13 @@ const EXTRA_SECTIONS: &[(&str, &str)] = &[
         "SELECT pg_describe_object(d.classid, d.objid, d.objsubid) || ' depends on ' || \
          pg_describe_object(d.refclassid, d.refobjid, d.refobjsubid) FROM pg_depend d WHERE d.deptype = 'x'",
     ),
+    // Domains: the schema dump shows a domain's type, default, NOT NULL and checks, but not its collation.
+    (
+        "domain collations",
+        "SELECT t.oid::regtype::text || ' collate ' || co.collname FROM pg_type t \
+         JOIN pg_type b ON b.oid = t.typbasetype JOIN pg_collation co ON co.oid = t.typcollation \
+         WHERE t.typtype = 'd' AND t.typcollation <> b.typcollation AND t.oid >= 16384",
+    ),
 ];
 
 /// A normalized text fingerprint of everything an operation can change: [`TestDb::schema_dump`] plus the

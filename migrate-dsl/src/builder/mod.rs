@@ -74,12 +74,17 @@ macro_rules! record {
 // After `record!`, which they use.
 mod backfill;
 mod constraint;
+mod domain;
+mod extension;
 mod function;
 mod index;
 mod policy;
 mod recipe;
+mod schema;
+mod sequence;
 mod table;
 mod trigger;
+mod types;
 mod view;
 
 impl MigrationBuilder {

@@ -15,13 +15,18 @@ use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
 mod backfill;
 mod constraint;
+mod domain;
+mod extension;
 mod function;
 mod index;
 mod policy;
 mod recipe;
+mod schema;
+mod sequence;
 mod sql;
 mod table;
 mod trigger;
+mod types;
 mod view;
 
 /// How an operation becomes SQL. Every operation implements it, in the file of its object kind.

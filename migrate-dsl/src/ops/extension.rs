@@ -1,0 +1,133 @@
+use crate::ctx::Ctx;
+use crate::error::DslError;
+use crate::name::Ident;
+use crate::operation::Operation;
+use crate::reverse::Reverse;
+
+/// `CREATE EXTENSION`, recorded by [`MigrationBuilder::create_extension`](crate::MigrationBuilder::create_extension).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CreateExtension {
+    pub(crate) names: Vec<Ident>,
+    pub(crate) if_not_exists: bool,
+    pub(crate) schema: Option<Ident>,
+    pub(crate) comment: Option<String>,
+    pub(crate) drop_cascade: bool,
+}
+
+impl CreateExtension {
+    /// `CREATE EXTENSION IF NOT EXISTS`. The derived reverse then uses `DROP EXTENSION IF EXISTS`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_extension(["citext"]).if_not_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE EXTENSION IF NOT EXISTS "citext""#]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP EXTENSION IF EXISTS "citext""#]);
+    /// ```
+    pub fn if_not_exists(&mut self) -> &mut Self {
+        self.if_not_exists = true;
+        self
+    }
+
+    /// `SCHEMA name`: the schema that receives the extension's objects (it must exist).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_extension(["hstore", "citext"]).schema("extensions");
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"CREATE EXTENSION "hstore" SCHEMA "extensions""#,
+    ///     r#"CREATE EXTENSION "citext" SCHEMA "extensions""#,
+    /// ]);
+    /// ```
+    pub fn schema(&mut self, schema: impl Into<Ident>) -> &mut Self {
+        self.schema = Some(schema.into());
+        self
+    }
+
+    /// An extension comment, written as `COMMENT ON EXTENSION`, replacing the one the extension ships with.
+    /// Only for a single extension: one comment for several would be a copy-paste accident.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_extension(["citext"]).comment("case-insensitive emails");
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"CREATE EXTENSION "citext""#,
+    ///     r#"COMMENT ON EXTENSION "citext" IS 'case-insensitive emails'"#,
+    /// ]);
+    /// ```
+    pub fn comment(&mut self, text: impl Into<String>) -> &mut Self {
+        self.comment = Some(text.into());
+        self
+    }
+
+    /// The derived reverse drops the extensions with `CASCADE`, taking columns and objects that use their
+    /// types and functions along.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_extension(["citext"]).drop_cascade();
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP EXTENSION "citext" CASCADE"#]);
+    /// ```
+    pub fn drop_cascade(&mut self) -> &mut Self {
+        self.drop_cascade = true;
+        self
+    }
+}
+
+/// `DROP EXTENSION`, recorded by [`MigrationBuilder::drop_extension`](crate::MigrationBuilder::drop_extension).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropExtension {
+    pub(crate) names: Vec<Ident>,
+    pub(crate) if_exists: bool,
+    pub(crate) cascade: bool,
+}
+
+impl DropExtension {
+    /// `DROP EXTENSION IF EXISTS`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_extension(["citext"]).if_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP EXTENSION IF EXISTS "citext""#]);
+    /// ```
+    pub fn if_exists(&mut self) -> &mut Self {
+        self.if_exists = true;
+        self
+    }
+
+    /// `CASCADE`: also drop the objects that use the extension's types and functions.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_extension(["citext"]).cascade();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP EXTENSION "citext" CASCADE"#]);
+    /// ```
+    pub fn cascade(&mut self) -> &mut Self {
+        self.cascade = true;
+        self
+    }
+}
+
+impl Reverse for CreateExtension {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(vec![DropExtension {
+            names: self.names.clone(),
+            if_exists: self.if_not_exists,
+            cascade: self.drop_cascade,
+        }
+        .into()])
+    }
+}
+
+impl Reverse for DropExtension {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Err(ctx.irreversible(
+            "the dropped extensions' schema, version and the objects dropped with them are not known",
+        ))
+    }
+}
