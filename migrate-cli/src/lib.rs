@@ -2,8 +2,8 @@
 //!
 //! Two binaries share it:
 //! - `migrate` (this crate's binary) is the generic front end. `create` runs here; every other command is
-//!   forwarded to the runner of the crate that compiles the migrations folder (see [`forward`]).
-//! - a runner binary in that crate (`example-app`'s `migrate`), whose `main` is
+//!   forwarded to the runner of the crate that compiles the migrations folder (the `forward` module).
+//! - a runner binary in that crate (`example-app`'s `example-app-migrate`), whose `main` is
 //!   `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`. An application can call the engine itself at
 //!   start-up with the same registry.
 //!

@@ -35,7 +35,7 @@ pub struct References {
     pub(crate) on_update: Option<FkAction>,
 }
 
-/// A column definition. Build it with [`column`] and chain options.
+/// A column definition. Build it with [`column()`] and chain options.
 ///
 /// Unlike the operation builders (`&mut self`), column options take and return the definition by value:
 /// definitions are small values written inline in array literals (`[column(..), column(..).not_null()]`),

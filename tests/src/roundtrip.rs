@@ -125,7 +125,7 @@ const EXTRA_SECTIONS: &[(&str, &str)] = &[
 ];
 
 /// A normalized text fingerprint of everything an operation can change: [`TestDb::schema_dump`] plus the
-/// [`EXTRA_SECTIONS`]. Objects are named by their catalog description, never by OID.
+/// `EXTRA_SECTIONS`. Objects are named by their catalog description, never by OID.
 pub fn catalog(db: &TestDb) -> String {
     let mut out = db.schema_dump();
     let mut client = db.client();
