@@ -1,8 +1,8 @@
 //! `lint`: static checks of migrations against rules for running them on a busy database.
 //!
 //! Works on compiled migrations only (no database): each migration is recorded and rendered exactly as `sql`
-//! shows it, then its SQL is checked ([`sql`]); findings a `// lint: allow` comment names are moved to
-//! [`MigrationLint::silenced`] ([`suppress`]). The result is data ([`Report`]); the CLI prints it.
+//! shows it, then its SQL is checked (the `sql` module); findings a `// lint: allow` comment names are moved to
+//! [`MigrationLint::silenced`] (the `suppress` module). The result is data ([`Report`]); the CLI prints it.
 
 mod check;
 mod error;
