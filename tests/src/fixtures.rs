@@ -37,7 +37,9 @@ fixtures!(
     backfill,
     backfill_resume,
     validate,
-    bad_down
+    bad_down,
+    slow,
+    partial_no_tx
 );
 
 /// The folder of fixture `name`.
