@@ -343,6 +343,86 @@ fn log_rows(db: &TestDb) -> String {
         .unwrap_or_default()
 }
 
+/// A migration outside a transaction commits two statements, then fails. Fixing the cause is not enough:
+/// the next `up` refuses, naming the migration and how many statements were committed, rather than
+/// silently running those two again (which would insert a second row); `status` shows it; `repair NAME`
+/// clears the mark once the rest was finished by hand, and `up --fake 1` then records it.
+#[test]
+fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("partial_no_tx", &db);
+
+    let first = cli.run(&["up"]).expect_code(1);
+    assert!(
+        first.stderr.contains(PARTIAL)
+            && first.stderr.contains("2 earlier statement(s) were committed")
+            && first.stderr.contains("relation \"gate\" does not exist"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(log_rows(&db), "1");
+    assert!(recorded(&db).is_empty());
+
+    // The cause is fixed, but the two committed statements must not run again.
+    db.exec("CREATE TABLE gate (v integer)");
+    let before = db.schema_dump();
+    for _ in 0..2 {
+        let again = cli.run(&["up"]).expect_code(1);
+        assert!(
+            again.stderr.contains(PARTIAL)
+                && again.stderr.contains("2 statement(s)")
+                && again.stderr.contains(&format!("repair {PARTIAL}")),
+            "{}",
+            again.stderr
+        );
+        assert_eq!(log_rows(&db), "1", "nothing was re-run");
+        assert!(recorded(&db).is_empty());
+        assert_eq!(db.schema_dump(), before, "a refused `up` changes nothing");
+    }
+    // `down` and `redo` touch nothing either while the mark is there.
+    cli.run(&["down"]).expect_code(1);
+    assert_eq!(log_rows(&db), "1");
+
+    let status = cli.run(&["status"]).expect_code(0);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("FAILED") && l.ends_with(PARTIAL)),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("2 statement(s)"), "{}", status.stdout);
+    let json = cli.run(&["status", "--json"]).expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    let entry = json["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .find(|e| e["name"] == PARTIAL)
+        .expect("listed")
+        .clone();
+    assert_eq!(entry["state"], "failed", "{entry}");
+    assert_eq!(entry["failure"]["committed"], 2, "{entry}");
+    assert_eq!(entry["failure"]["direction"], "up", "{entry}");
+
+    // Finished by hand, then marked explicitly.
+    db.exec("INSERT INTO gate VALUES (1)");
+    let repair = cli.run(&["repair", PARTIAL]).expect_code(0);
+    assert!(
+        repair.stdout.contains(&format!("cleared the failure of {PARTIAL}")),
+        "{}",
+        repair.stdout
+    );
+    cli.run(&["up", "--fake", "1"]).expect_code(0);
+    cli.run(&["up"]).expect_code(0);
+    assert_eq!(recorded(&db), [PARTIAL, "20261101000002_after"]);
+    assert_eq!(log_rows(&db), "1", "the committed statements ran exactly once");
+    let status = cli.run(&["status"]).expect_code(0);
+    assert!(status.stdout.contains("2 applied, 0 pending"), "{}", status.stdout);
+    assert!(!status.stdout.contains("FAILED"), "{}", status.stdout);
+}
+
 /// A migration outside a transaction whose very first statement fails committed nothing, so it leaves no
 /// mark: once the cause is fixed, the next `up` simply runs it again.
 #[test]
