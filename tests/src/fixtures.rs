@@ -39,7 +39,9 @@ fixtures!(
     validate,
     bad_down,
     slow,
-    partial_no_tx
+    partial_no_tx,
+    hostile,
+    syntax_error
 );
 
 /// The folder of fixture `name`.

@@ -27,8 +27,8 @@ fn recorded(db: &TestDb) -> Vec<String> {
     }
     db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
         .into_iter()
-    .map(|row| row[0].clone().unwrap_or_default())
-    .collect()
+        .map(|row| row[0].clone().unwrap_or_default())
+        .collect()
 }
 
 /// Panics unless the `slow` fixture's effects and records agree: each migration is recorded at most once,
@@ -40,7 +40,11 @@ fn assert_slow_consistent(db: &TestDb, context: &str) -> usize {
     let mut unique = names.clone();
     unique.sort();
     unique.dedup();
-    assert_eq!(unique.len(), names.len(), "{context}: recorded twice: {names:?}");
+    assert_eq!(
+        unique.len(),
+        names.len(),
+        "{context}: recorded twice: {names:?}"
+    );
     let tables = db.tables();
     for i in 1..=SLOW {
         let name = slow_name(i);
@@ -53,7 +57,11 @@ fn assert_slow_consistent(db: &TestDb, context: &str) -> usize {
         );
         if exists {
             let rows = db.query_strings(&format!("SELECT count(*)::text FROM t{i:02}"));
-            assert_eq!(rows[0][0].as_deref(), Some("1"), "{context}: {table} has its one row");
+            assert_eq!(
+                rows[0][0].as_deref(),
+                Some("1"),
+                "{context}: {table} has its one row"
+            );
         }
     }
     // Applied in order: the recorded ones are a prefix of the fixture.
@@ -178,12 +186,17 @@ fn sixteen_runners_with_wait_and_fail_modes_apply_each_migration_once() {
             (true, 3) => {
                 busy += 1;
                 assert!(
-                    run.stderr.contains("another migration run holds the lock on public.pgmigrations")
+                    run.stderr
+                        .contains("another migration run holds the lock on public.pgmigrations")
                         && run.stderr.contains("--lock-mode wait"),
                     "{}",
                     run.stderr
                 );
-                assert!(run.stdout.is_empty(), "a busy runner applies nothing: {}", run.stdout);
+                assert!(
+                    run.stdout.is_empty(),
+                    "a busy runner applies nothing: {}",
+                    run.stdout
+                );
             }
             _ => panic!(
                 "runner (fail mode: {fail}) exited {}\nstdout:\n{}\nstderr:\n{}",
@@ -193,8 +206,14 @@ fn sixteen_runners_with_wait_and_fail_modes_apply_each_migration_once() {
         applied += run.stdout.matches("\napplied ").count()
             + usize::from(run.stdout.starts_with("applied "));
     }
-    assert_eq!(applied, SLOW, "each migration applied by exactly one runner: {runs:#?}");
-    assert!(busy > 0, "with a one-second run some fail-mode runner found the lock taken: {runs:#?}");
+    assert_eq!(
+        applied, SLOW,
+        "each migration applied by exactly one runner: {runs:#?}"
+    );
+    assert!(
+        busy > 0,
+        "with a one-second run some fail-mode runner found the lock taken: {runs:#?}"
+    );
     assert_eq!(assert_slow_consistent(&db, "after 16 runners"), SLOW);
 }
 
@@ -227,7 +246,10 @@ fn a_runner_killed_at_random_points_leaves_no_half_applied_migration() {
     for round in 0..KILLS {
         let db = TestDb::new();
         let delay = Duration::from_millis(rng.below(span_ms));
-        let context = format!("seed {seed}, round {round}, kill after {} ms", delay.as_millis());
+        let context = format!(
+            "seed {seed}, round {round}, kill after {} ms",
+            delay.as_millis()
+        );
         let mut child = spawn_runner("slow", db.url(), &["up"]);
         std::thread::sleep(delay);
         let finished_first = child.try_wait().expect("try_wait").is_some();
@@ -310,8 +332,12 @@ fn the_server_ending_the_connection_mid_migration_is_a_clear_error() {
     assert_eq!(run.code, 1, "{run:#?}");
     assert!(
         run.stderr.starts_with("error: migration 2026100100")
-            && (run.stderr.contains("terminating connection due to administrator command")
-                || run.stderr.contains("the connection to the server was closed")),
+            && (run
+                .stderr
+                .contains("terminating connection due to administrator command")
+                || run
+                    .stderr
+                    .contains("the connection to the server was closed")),
         "names the migration and what happened: {}",
         run.stderr
     );
@@ -321,11 +347,16 @@ fn the_server_ending_the_connection_mid_migration_is_a_clear_error() {
     assert!((3..SLOW).contains(&done), "stopped in the middle: {done}");
     // The migration named in the error is the one in flight: not recorded, no table.
     let in_flight = slow_name(done + 1);
-    assert!(run.stderr.contains(&in_flight), "{in_flight}: {}", run.stderr);
+    assert!(
+        run.stderr.contains(&in_flight),
+        "{in_flight}: {}",
+        run.stderr
+    );
 
     let next = FixtureCli::new("slow", &db).run(&["up"]).expect_code(0);
     assert!(
-        next.stdout.contains(&format!("{} migration(s) applied", SLOW - done)),
+        next.stdout
+            .contains(&format!("{} migration(s) applied", SLOW - done)),
         "{}",
         next.stdout
     );
@@ -355,7 +386,9 @@ fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
     let first = cli.run(&["up"]).expect_code(1);
     assert!(
         first.stderr.contains(PARTIAL)
-            && first.stderr.contains("2 earlier statement(s) were committed")
+            && first
+                .stderr
+                .contains("2 earlier statement(s) were committed")
             && first.stderr.contains("relation \"gate\" does not exist"),
         "{}",
         first.stderr
@@ -392,9 +425,14 @@ fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
         "{}",
         status.stdout
     );
-    assert!(status.stdout.contains("2 statement(s)"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("2 statement(s)"),
+        "{}",
+        status.stdout
+    );
     let json = cli.run(&["status", "--json"]).expect_code(0);
-    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    let json: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("status --json is JSON");
     let entry = json["migrations"]
         .as_array()
         .expect("migrations")
@@ -410,16 +448,26 @@ fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
     db.exec("INSERT INTO gate VALUES (1)");
     let repair = cli.run(&["repair", PARTIAL]).expect_code(0);
     assert!(
-        repair.stdout.contains(&format!("cleared the failure of {PARTIAL}")),
+        repair
+            .stdout
+            .contains(&format!("cleared the failure of {PARTIAL}")),
         "{}",
         repair.stdout
     );
     cli.run(&["up", "--fake", "1"]).expect_code(0);
     cli.run(&["up"]).expect_code(0);
     assert_eq!(recorded(&db), [PARTIAL, "20261101000002_after"]);
-    assert_eq!(log_rows(&db), "1", "the committed statements ran exactly once");
+    assert_eq!(
+        log_rows(&db),
+        "1",
+        "the committed statements ran exactly once"
+    );
     let status = cli.run(&["status"]).expect_code(0);
-    assert!(status.stdout.contains("2 applied, 0 pending"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("2 applied, 0 pending"),
+        "{}",
+        status.stdout
+    );
     assert!(!status.stdout.contains("FAILED"), "{}", status.stdout);
 }
 
