@@ -189,6 +189,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             for (name, state) in repaired {
                 match state {
                     State::Changed => println!("recorded the new checksum of {name}"),
+                    State::Failed => println!("cleared the failure of {name}"),
                     _ => println!("forgot {name} (its file is gone)"),
                 }
             }

@@ -230,13 +230,73 @@ pub fn redact(conn: &str) -> String {
     if let Some(secret) = password_of(conn) {
         return conn.replacen(&format!(":{secret}@"), ":***@", 1);
     }
-    conn.split_whitespace()
-        .map(|kv| match kv.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}=***"),
-            _ => kv.to_owned(),
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    redact_conninfo(conn)
+}
+
+/// A `key=value` connection string with the password's value replaced by `***`. Values may be single-quoted
+/// with `\'` and `\\` escapes (libpq's syntax), so a quoted password with spaces is hidden whole rather than
+/// only up to its first space. Anything that is not `key=value` is kept as it is.
+fn redact_conninfo(conn: &str) -> String {
+    let mut out = String::with_capacity(conn.len());
+    let mut chars = conn.chars().peekable();
+    while let Some(&c) = chars.peek() {
+        if c.is_whitespace() {
+            out.push(c);
+            chars.next();
+            continue;
+        }
+        // A key: up to `=` or whitespace.
+        let mut key = String::new();
+        while let Some(&c) = chars.peek() {
+            if c == '=' || c.is_whitespace() {
+                break;
+            }
+            key.push(c);
+            chars.next();
+        }
+        out.push_str(&key);
+        // Optional spaces around `=`, as libpq allows.
+        let mut spaces = String::new();
+        while let Some(&c) = chars.peek().filter(|c| c.is_whitespace()) {
+            spaces.push(c);
+            chars.next();
+        }
+        if chars.peek() != Some(&'=') {
+            out.push_str(&spaces);
+            continue;
+        }
+        chars.next();
+        out.push_str(&spaces);
+        out.push('=');
+        while let Some(&c) = chars.peek().filter(|c| c.is_whitespace()) {
+            out.push(c);
+            chars.next();
+        }
+        let mut value = String::new();
+        if chars.peek() == Some(&'\'') {
+            value.push('\'');
+            chars.next();
+            while let Some(c) = chars.next() {
+                value.push(c);
+                match c {
+                    '\\' => value.extend(chars.next()),
+                    '\'' => break,
+                    _ => {}
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek().filter(|c| !c.is_whitespace()) {
+                value.push(c);
+                chars.next();
+            }
+        }
+        if key.eq_ignore_ascii_case("password") {
+            out.push_str("***");
+        } else {
+            out.push_str(&value);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -258,6 +318,15 @@ mod tests {
             redact("host=h password=secret user=u"),
             "host=h password=*** user=u"
         );
+        assert_eq!(
+            redact("host=h password='two words \\' secret' user=u"),
+            "host=h password=*** user=u"
+        );
+        assert_eq!(
+            redact("host=h password = 'a b' x"),
+            "host=h password = *** x"
+        );
+        assert_eq!(redact("::: not a url :::"), "::: not a url :::");
         assert_eq!(redact("postgres://u:se@cret@h/db"), "postgres://u:***@h/db");
         assert_eq!(
             redact("postgres://u:secret@h:notaport/db"),

@@ -107,6 +107,7 @@ fn label(state: State) -> &'static str {
         State::Missing => "MISSING FILE",
         State::Pending => "pending",
         State::OutOfOrder => "OUT OF ORDER",
+        State::Failed => "FAILED",
     }
 }
 
@@ -140,6 +141,7 @@ pub fn status_text(status: &Status, database: &str) -> String {
         (State::Changed, "changed"),
         (State::Missing, "missing"),
         (State::OutOfOrder, "out of order"),
+        (State::Failed, "failed part-way"),
     ] {
         if count(state) > 0 {
             summary.push(format!("{} {what}", count(state)));
@@ -154,6 +156,14 @@ pub fn status_text(status: &Status, database: &str) -> String {
         out.push_str(
             "MISSING FILE: applied, but the file is gone; restore it, or `repair` forgets it\n",
         );
+    }
+    for e in &status.migrations {
+        if let Some(f) = &e.failure {
+            out.push_str(&format!(
+                "FAILED: {} failed part-way outside a transaction during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until those are finished or undone by hand and `repair {}` clears the mark\n",
+                e.name, f.direction, f.committed, e.name
+            ));
+        }
     }
     if count(State::OutOfOrder) > 0 {
         out.push_str("OUT OF ORDER: pending but older than the newest applied migration; `up` needs --allow-out-of-order\n");

@@ -2,6 +2,7 @@
 
 use migrate_dsl::DslError;
 
+use crate::history::Failure;
 use crate::migration::Direction;
 use crate::source::SourceError;
 
@@ -114,6 +115,41 @@ pub enum Error {
     /// The migrations folder or a file in it is invalid.
     #[error(transparent)]
     Source(#[from] SourceError),
+    /// Migrations outside a transaction failed after committing some statements; running them again would
+    /// repeat those, so nothing runs until `repair NAME` clears each mark.
+    #[error("{}", describe_failures(.failures))]
+    FailedPartWay { failures: Vec<Failure> },
+}
+
+fn describe_failures(failures: &[Failure]) -> String {
+    let mut out = String::new();
+    for (i, f) in failures.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        // The server's message (a statement error's second line), else the first line.
+        let first_line = f
+            .error
+            .lines()
+            .map(str::trim)
+            .find(|l| l.starts_with("ERROR") || l.starts_with("FATAL"))
+            .or_else(|| f.error.lines().next())
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "migration {} failed part-way outside a transaction during `{}`: {} statement(s) were committed before it failed ({first_line})",
+            f.name, f.direction, f.committed
+        ));
+    }
+    out.push_str(
+        "\nrunning it again would repeat the committed statements, so nothing runs until the mark is cleared: \
+         finish or undo those statements by hand (or make them safe to re-run), then run ",
+    );
+    let names: Vec<String> = failures
+        .iter()
+        .map(|f| format!("`repair {}`", f.name))
+        .collect();
+    out.push_str(&names.join(", "));
+    out
 }
 
 /// A statement the server rejected, with everything needed to find it in the migration file.
@@ -160,9 +196,14 @@ impl std::fmt::Display for StatementError {
         }
         match self.outcome {
             Outcome::RolledBack => write!(f, "  rolled back: nothing from this migration was applied"),
+            Outcome::PartiallyApplied { committed: 0 } => write!(
+                f,
+                "  this migration runs outside a transaction: 0 earlier statement(s) were committed and it is not recorded as applied; fix the cause and run it again"
+            ),
             Outcome::PartiallyApplied { committed } => write!(
                 f,
-                "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; make its statements safe to re-run (IF NOT EXISTS) before running it again"
+                "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; it is marked as failed part-way, so `up`, `down` and `redo` refuse until you finish or undo those statements by hand and run `repair {}`",
+                self.name
             ),
             Outcome::SplitCommitted { committed } => write!(
                 f,
@@ -205,9 +246,14 @@ impl std::fmt::Display for DataError {
         )?;
         match self.outcome {
             Outcome::RolledBack => write!(f, "  rolled back: nothing from this migration was applied"),
+            Outcome::PartiallyApplied { committed: 0 } => write!(
+                f,
+                "  this migration runs outside a transaction: 0 earlier statement(s) were committed and it is not recorded as applied"
+            ),
             Outcome::PartiallyApplied { committed } => write!(
                 f,
-                "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied"
+                "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; it is marked as failed part-way until `repair {}`",
+                self.name
             ),
             Outcome::SplitCommitted { committed } => write!(
                 f,

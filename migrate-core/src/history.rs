@@ -254,3 +254,119 @@ pub(crate) fn update_checksum(
         .map_err(db(format!("cannot update the checksum of {name}")))?;
     Ok(())
 }
+
+/// A migration outside a transaction that failed after committing some of its statements: it is not
+/// recorded (or, for `down`, still recorded), yet part of it ran, so running it again would repeat those
+/// statements. Kept in `<migrations table>_failed` until `repair NAME` clears it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    pub name: String,
+    /// `up` or `down`.
+    pub direction: String,
+    /// How many of its statements were committed before the failing one.
+    pub committed: i64,
+    /// The error, as it was reported.
+    pub error: String,
+    pub failed_at: DateTime<Utc>,
+}
+
+/// `"schema"."<table>_failed"`, or `None` when that name would be longer than PostgreSQL keeps (such a
+/// table can then never exist, and failures are only reported, not kept).
+fn failures_table(table: &MigrationsTable) -> Option<String> {
+    let name = format!("{}_failed", table.name());
+    (name.len() <= migrate_dsl::MAX_IDENTIFIER_BYTES).then(|| {
+        format!(
+            "{}.{}",
+            migrate_dsl::ident(table.schema()),
+            migrate_dsl::ident(&name)
+        )
+    })
+}
+
+/// Keeps `failure` (replacing an older one of the same migration), creating the table when missing.
+/// Returns `false` when the table name would be too long to keep it.
+pub(crate) fn record_failure(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    name: &str,
+    direction: &str,
+    committed: usize,
+    error: &str,
+) -> Result<bool, Error> {
+    let Some(failed) = failures_table(table) else {
+        return Ok(false);
+    };
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {failed} (name text PRIMARY KEY, direction text NOT NULL, \
+             committed bigint NOT NULL, error text NOT NULL, \
+             failed_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+        ))
+        .map_err(db(format!("cannot create {failed}")))?;
+    let committed = i64::try_from(committed).unwrap_or(i64::MAX);
+    client
+        .execute(
+            &format!(
+                "INSERT INTO {failed} (name, direction, committed, error) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (name) DO UPDATE SET direction = EXCLUDED.direction, \
+                 committed = EXCLUDED.committed, error = EXCLUDED.error, failed_at = clock_timestamp()"
+            ),
+            &[&name, &direction, &committed, &error],
+        )
+        .map_err(db(format!("cannot record the failure of {name} in {failed}")))?;
+    Ok(true)
+}
+
+/// The kept failures, oldest first (none when the table does not exist).
+pub(crate) fn load_failures(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+) -> Result<Vec<Failure>, Error> {
+    let Some(failed) = failures_table(table) else {
+        return Ok(Vec::new());
+    };
+    let exists: bool = client
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&failed])
+        .map_err(db(format!("cannot look up {failed}")))?
+        .get(0);
+    if !exists {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(
+            &format!(
+                "SELECT name, direction, committed, error, failed_at FROM {failed} ORDER BY failed_at"
+            ),
+            &[],
+        )
+        .map_err(db(format!("cannot read {failed}")))?;
+    Ok(rows
+        .iter()
+        .map(|r| Failure {
+            name: r.get(0),
+            direction: r.get(1),
+            committed: r.get(2),
+            error: r.get(3),
+            failed_at: r.get(4),
+        })
+        .collect())
+}
+
+/// Forgets the failure of `name`; `true` when there was one.
+pub(crate) fn clear_failure(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    name: &str,
+) -> Result<bool, Error> {
+    if load_failures(client, table)?.iter().all(|f| f.name != name) {
+        return Ok(false);
+    }
+    // load_failures found a row, so the name fits and the table exists.
+    let Some(failed) = failures_table(table) else {
+        return Ok(false);
+    };
+    client
+        .execute(&format!("DELETE FROM {failed} WHERE name = $1"), &[&name])
+        .map_err(db(format!("cannot clear the failure of {name}")))?;
+    Ok(true)
+}

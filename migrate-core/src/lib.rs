@@ -31,7 +31,7 @@ mod timeouts;
 pub use create::create_migration;
 pub use error::{DataError, Error, Outcome, StatementError};
 pub use events::Event;
-pub use history::{AppliedMigration, MigrationsTable};
+pub use history::{AppliedMigration, Failure, MigrationsTable};
 pub use lock::{lock_key, LockMode};
 pub use migration::{Direction, Migration, Registry};
 pub use plan::Step;

@@ -138,12 +138,11 @@ impl<'a> Migrator<'a> {
     /// Reads the state of every migration. Read-only: creates nothing and takes no lock.
     pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
         let (exists, applied) = self.read_applied(client)?;
-        Ok(Status::compute(
-            self.table.to_string(),
-            exists,
-            self.migrations,
-            &applied,
-        ))
+        let failures = history::load_failures(client, &self.table)?;
+        Ok(
+            Status::compute(self.table.to_string(), exists, self.migrations, &applied)
+                .with_failures(failures),
+        )
     }
 
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
@@ -187,6 +186,7 @@ impl<'a> Migrator<'a> {
             self.lock_mode,
             events,
             |client, events| {
+                self.check_failures(client)?;
                 let (_, applied) = self.read_applied(client)?;
                 // Plan every step before changing anything, the bookkeeping table included: a bad migration or
                 // target leaves the database exactly as it was.
@@ -213,6 +213,7 @@ impl<'a> Migrator<'a> {
             self.lock_mode,
             events,
             |client, events| {
+                self.check_failures(client)?;
                 if !history::exists(client, &self.table)? {
                     return Err(Error::NothingApplied);
                 }
@@ -237,6 +238,7 @@ impl<'a> Migrator<'a> {
             self.lock_mode,
             events,
             |client, events| {
+                self.check_failures(client)?;
                 if !history::exists(client, &self.table)? {
                     return Err(Error::NothingApplied);
                 }
@@ -300,6 +302,13 @@ impl<'a> Migrator<'a> {
                     }
                     repaired.push((entry.name.clone(), entry.state));
                 }
+                // A failure mark is cleared only when named: it says that statements were committed, and
+                // clearing it is the user's statement that they were finished or undone by hand.
+                for name in names {
+                    if history::clear_failure(&mut tx, &self.table, name)? {
+                        repaired.push((name.clone(), State::Failed));
+                    }
+                }
                 tx.commit().map_err(|source| Error::Database {
                     context: "cannot commit the repair".to_owned(),
                     error: source,
@@ -307,6 +316,16 @@ impl<'a> Migrator<'a> {
                 Ok(repaired)
             },
         )
+    }
+
+    /// Refuses to run anything while a migration outside a transaction is marked as failed part-way.
+    fn check_failures(&self, client: &mut Client) -> Result<(), Error> {
+        let failures = history::load_failures(client, &self.table)?;
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::FailedPartWay { failures })
+        }
     }
 
     fn read_applied(&self, client: &mut Client) -> Result<(bool, Vec<AppliedMigration>), Error> {
@@ -636,6 +655,28 @@ impl<'a> Migrator<'a> {
                 context: "cannot reset the session's timeouts".to_owned(),
                 error,
             });
+        if let Err(e) = &result {
+            let committed = match e {
+                Error::Statement(s) => s.outcome,
+                Error::Data(d) => d.outcome,
+                _ => Outcome::RolledBack,
+            };
+            if let Outcome::PartiallyApplied { committed } = committed {
+                if committed > 0 {
+                    // Best effort: when the connection itself is gone the mark cannot be written, and the
+                    // error (which says how many statements were committed) is all that is left; the
+                    // original error matters more than this one, so it is the one returned.
+                    let _ = history::record_failure(
+                        client,
+                        &self.table,
+                        step.migration.name,
+                        &step.direction.to_string(),
+                        committed,
+                        &e.to_string(),
+                    );
+                }
+            }
+        }
         let ran = result?;
         reset?;
         Ok(ran)

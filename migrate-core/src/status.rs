@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use crate::history::AppliedMigration;
+use crate::history::{AppliedMigration, Failure};
 use crate::migration::Migration;
 
 /// The state of one migration.
@@ -22,6 +22,9 @@ pub enum State {
     /// Not applied, and older than the newest applied migration: `up` refuses it without
     /// `--allow-out-of-order`.
     OutOfOrder,
+    /// Ran outside a transaction and failed after committing some statements (see `failure`): `up`,
+    /// `down` and `redo` refuse until `repair NAME` clears it.
+    Failed,
 }
 
 /// One line of `status`.
@@ -33,6 +36,8 @@ pub struct Entry {
     pub path: Option<String>,
     /// The table row, when applied.
     pub applied: Option<AppliedMigration>,
+    /// The kept failure, when it failed part-way.
+    pub failure: Option<Failure>,
 }
 
 /// The status of every migration, ordered by timestamp.
@@ -74,6 +79,7 @@ impl Status {
                     state,
                     path: Some(m.display_path()),
                     applied: row.cloned(),
+                    failure: None,
                 }
             })
             .collect();
@@ -84,6 +90,7 @@ impl Status {
                     state: State::Missing,
                     path: None,
                     applied: Some(a.clone()),
+                    failure: None,
                 });
             }
         }
@@ -93,6 +100,17 @@ impl Status {
             table_exists,
             migrations: entries,
         }
+    }
+
+    /// Marks the migrations that failed part-way.
+    pub(crate) fn with_failures(mut self, failures: Vec<Failure>) -> Self {
+        for failure in failures {
+            if let Some(entry) = self.migrations.iter_mut().find(|e| e.name == failure.name) {
+                entry.state = State::Failed;
+                entry.failure = Some(failure);
+            }
+        }
+        self
     }
 
     /// Names of the migrations in `state`.

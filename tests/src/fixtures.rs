@@ -40,7 +40,11 @@ fixtures!(
     bad_down,
     not_null,
     lint,
-    lint_invalid
+    lint_invalid,
+    slow,
+    partial_no_tx,
+    hostile,
+    syntax_error
 );
 
 /// The folder of fixture `name`.

@@ -1,0 +1,495 @@
+//! Faults during a run, against a real PostgreSQL: many runners at once in `--lock-mode fail`, the runner
+//! killed with SIGKILL at seeded random points, the server ending the connection mid-migration, and a
+//! migration outside a transaction that fails part-way.
+//!
+//! (Sixteen runners in the default `wait` mode and a failing `down` are covered in `safety.rs`.)
+
+use std::process::{Child, Command, Stdio};
+use std::sync::Barrier;
+use std::time::{Duration, Instant};
+
+use tests::cli::{bin, FixtureCli, Run};
+use tests::TestDb;
+
+/// Migrations of the `slow` fixture: `t01`..`t20`, each creating its table, sleeping 50 ms and inserting
+/// one row, in one transaction.
+const SLOW: usize = 20;
+
+fn slow_name(i: usize) -> String {
+    format!("202610010000{i:02}_t{i:02}")
+}
+
+/// Recorded names in the default bookkeeping table (empty when it does not exist yet).
+fn recorded(db: &TestDb) -> Vec<String> {
+    let exists = db.query_strings("SELECT to_regclass('public.pgmigrations') IS NOT NULL");
+    if exists[0][0].as_deref() != Some("t") {
+        return Vec::new();
+    }
+    db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
+        .into_iter()
+        .map(|row| row[0].clone().unwrap_or_default())
+        .collect()
+}
+
+/// Panics unless the `slow` fixture's effects and records agree: each migration is recorded at most once,
+/// a recorded migration's table exists with its one row, and an unrecorded one left no table behind.
+/// Returns how many are recorded.
+#[track_caller]
+fn assert_slow_consistent(db: &TestDb, context: &str) -> usize {
+    let names = recorded(db);
+    let mut unique = names.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(
+        unique.len(),
+        names.len(),
+        "{context}: recorded twice: {names:?}"
+    );
+    let tables = db.tables();
+    for i in 1..=SLOW {
+        let name = slow_name(i);
+        let table = format!("public.t{i:02}");
+        let is_recorded = names.contains(&name);
+        let exists = tables.contains(&table);
+        assert_eq!(
+            is_recorded, exists,
+            "{context}: {name} recorded = {is_recorded} but table {table} exists = {exists}\nrecorded: {names:?}\ntables: {tables:?}"
+        );
+        if exists {
+            let rows = db.query_strings(&format!("SELECT count(*)::text FROM t{i:02}"));
+            assert_eq!(
+                rows[0][0].as_deref(),
+                Some("1"),
+                "{context}: {table} has its one row"
+            );
+        }
+    }
+    // Applied in order: the recorded ones are a prefix of the fixture.
+    let expected: Vec<String> = (1..=names.len()).map(slow_name).collect();
+    assert_eq!(names, expected, "{context}: applied in order");
+    names.len()
+}
+
+/// The fixture runner, started (not waited for) against `url`, with the same clean environment as
+/// [`FixtureCli`].
+fn spawn_runner(fixture: &str, url: &str, args: &[&str]) -> Child {
+    let mut cmd = Command::new(bin("fixture-runner"));
+    for var in [
+        "MIGRATIONS_TABLE",
+        "MIGRATIONS_SCHEMA",
+        "MIGRATE_CONFIG",
+        "PGHOST",
+        "PGPORT",
+        "PGDATABASE",
+        "PGUSER",
+        "PGPASSWORD",
+    ] {
+        cmd.env_remove(var);
+    }
+    let cwd = std::env::temp_dir();
+    cmd.env("FIXTURE", fixture)
+        .env("MIGRATIONS_DIR", tests::fixtures::dir(fixture))
+        .env("DATABASE_URL", url)
+        .current_dir(cwd)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().expect("the runner starts")
+}
+
+/// Waits (at most 30 s) until no session of the runner (`application_name = 'migrate'`) is left on `db`:
+/// after a kill, the server ends the backend (rolling back its open transaction) only once it notices.
+fn wait_for_runner_sessions_to_end(db: &TestDb) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut client = db.client();
+    loop {
+        let left: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate'",
+                &[],
+            )
+            .expect("pg_stat_activity")
+            .get(0);
+        if left == 0 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the runner's session is still there 30 s after it died"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// xorshift64*: a small deterministic generator, so a failing seed can be replayed.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+}
+
+/// The seed of the kill test: `FAULTS_SEED` to replay another, else a fixed one.
+fn seed() -> u64 {
+    std::env::var("FAULTS_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(20_261_001)
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 1. many runners at once
+
+/// Sixteen runners start `up` at once on a run slow enough (about a second) that most find the lock taken:
+/// half wait, half use `--lock-mode fail`. Every waiter exits 0; every failer exits 0 (the lock was free when
+/// it asked) or 3 with the lock-busy message; every migration is applied exactly once, in order.
+#[test]
+fn sixteen_runners_with_wait_and_fail_modes_apply_each_migration_once() {
+    const RUNNERS: usize = 16;
+    let db = TestDb::new();
+    let cli = FixtureCli::new("slow", &db);
+    let barrier = Barrier::new(RUNNERS);
+    let runs: Vec<(bool, Run)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..RUNNERS)
+            .map(|i| {
+                let (cli, barrier) = (&cli, &barrier);
+                s.spawn(move || {
+                    let fail = i % 2 == 1;
+                    barrier.wait();
+                    let run = if fail {
+                        cli.run(&["up", "--lock-mode", "fail"])
+                    } else {
+                        cli.run(&["up"])
+                    };
+                    (fail, run)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut busy = 0;
+    let mut applied = 0;
+    for (fail, run) in &runs {
+        match (fail, run.code) {
+            (_, 0) => {}
+            (true, 3) => {
+                busy += 1;
+                assert!(
+                    run.stderr
+                        .contains("another migration run holds the lock on public.pgmigrations")
+                        && run.stderr.contains("--lock-mode wait"),
+                    "{}",
+                    run.stderr
+                );
+                assert!(
+                    run.stdout.is_empty(),
+                    "a busy runner applies nothing: {}",
+                    run.stdout
+                );
+            }
+            _ => panic!(
+                "runner (fail mode: {fail}) exited {}\nstdout:\n{}\nstderr:\n{}",
+                run.code, run.stdout, run.stderr
+            ),
+        }
+        applied += run.stdout.matches("\napplied ").count()
+            + usize::from(run.stdout.starts_with("applied "));
+    }
+    assert_eq!(
+        applied, SLOW,
+        "each migration applied by exactly one runner: {runs:#?}"
+    );
+    assert!(
+        busy > 0,
+        "with a one-second run some fail-mode runner found the lock taken: {runs:#?}"
+    );
+    assert_eq!(assert_slow_consistent(&db, "after 16 runners"), SLOW);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 2. the runner killed
+
+/// The runner is killed with SIGKILL at seeded random points of a long `up` (20 migrations of about 50 ms
+/// each), 24 times, each on a fresh database. After each kill: whatever is recorded exists, nothing exists
+/// without its record (every migration of the fixture is transactional), the advisory lock died with the
+/// connection, and the next `up` completes.
+#[test]
+fn a_runner_killed_at_random_points_leaves_no_half_applied_migration() {
+    const KILLS: usize = 24;
+    let seed = seed();
+    // Printed so a failure can be replayed with FAULTS_SEED=<seed>.
+    println!("faults: kill test seed {seed} (replay with FAULTS_SEED={seed})");
+    let mut rng = Rng(seed | 1);
+
+    // How long a whole run takes here, so the kills spread over it.
+    let full = {
+        let db = TestDb::new();
+        let started = Instant::now();
+        FixtureCli::new("slow", &db).run(&["up"]).expect_code(0);
+        started.elapsed()
+    };
+    let span_ms = u64::try_from(full.as_millis()).unwrap_or(2000).max(200);
+    println!("faults: a full run takes {} ms", full.as_millis());
+
+    let mut interrupted = 0;
+    for round in 0..KILLS {
+        let db = TestDb::new();
+        let delay = Duration::from_millis(rng.below(span_ms));
+        let context = format!(
+            "seed {seed}, round {round}, kill after {} ms",
+            delay.as_millis()
+        );
+        let mut child = spawn_runner("slow", db.url(), &["up"]);
+        std::thread::sleep(delay);
+        let finished_first = child.try_wait().expect("try_wait").is_some();
+        // Child::kill sends SIGKILL on Unix: no destructor, no unlock, no ROLLBACK from the runner.
+        let _ = child.kill();
+        let _ = child.wait();
+        wait_for_runner_sessions_to_end(&db);
+
+        let done = assert_slow_consistent(&db, &context);
+        if !finished_first && done < SLOW {
+            interrupted += 1;
+        }
+        println!("faults: {context}: {done} of {SLOW} applied before the kill");
+
+        let next = FixtureCli::new("slow", &db).run(&["up", "--lock-mode", "fail"]);
+        assert_eq!(
+            next.code, 0,
+            "{context}: the next `up` completes (and finds the lock free)\nstdout:\n{}\nstderr:\n{}",
+            next.stdout, next.stderr
+        );
+        assert_eq!(assert_slow_consistent(&db, &context), SLOW, "{context}");
+    }
+    assert!(
+        interrupted >= KILLS / 2,
+        "seed {seed}: only {interrupted} of {KILLS} kills landed in the middle of a run"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 3. the server ends the connection
+
+/// Waits (at most 30 s) for the runner's session to run one of the migrations' `pg_sleep`s and returns its
+/// server process id.
+fn runner_backend_in_pg_sleep(db: &TestDb, after_recorded: usize) -> i32 {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut client = db.client();
+    loop {
+        if recorded(db).len() >= after_recorded {
+            let row = client
+                .query_opt(
+                    "SELECT pid FROM pg_stat_activity
+                     WHERE datname = current_database() AND application_name = 'migrate'
+                       AND state = 'active' AND query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()
+                     LIMIT 1",
+                    &[],
+                )
+                .expect("pg_stat_activity");
+            if let Some(row) = row {
+                return row.get(0);
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the runner never ran a pg_sleep migration"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// `pg_terminate_backend` on the runner's session while a migration runs: a clear error and exit 1, the
+/// migration in flight left nothing behind (earlier ones stay committed and recorded), and the next run
+/// completes.
+#[test]
+fn the_server_ending_the_connection_mid_migration_is_a_clear_error() {
+    let db = TestDb::new();
+    let child = spawn_runner("slow", db.url(), &["up"]);
+    let pid = runner_backend_in_pg_sleep(&db, 3);
+    let terminated: bool = db
+        .client()
+        .query_one("SELECT pg_terminate_backend($1)", &[&pid])
+        .expect("pg_terminate_backend")
+        .get(0);
+    assert!(terminated, "server process {pid} was terminated");
+    let out = child.wait_with_output().expect("the runner exits");
+    let run = Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    };
+    assert_eq!(run.code, 1, "{run:#?}");
+    assert!(
+        run.stderr.starts_with("error: migration 2026100100")
+            && (run
+                .stderr
+                .contains("terminating connection due to administrator command")
+                || run
+                    .stderr
+                    .contains("the connection to the server was closed")),
+        "names the migration and what happened: {}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    wait_for_runner_sessions_to_end(&db);
+    let done = assert_slow_consistent(&db, "after pg_terminate_backend");
+    assert!((3..SLOW).contains(&done), "stopped in the middle: {done}");
+    // The migration named in the error is the one in flight: not recorded, no table.
+    let in_flight = slow_name(done + 1);
+    assert!(
+        run.stderr.contains(&in_flight),
+        "{in_flight}: {}",
+        run.stderr
+    );
+
+    let next = FixtureCli::new("slow", &db).run(&["up"]).expect_code(0);
+    assert!(
+        next.stdout
+            .contains(&format!("{} migration(s) applied", SLOW - done)),
+        "{}",
+        next.stdout
+    );
+    assert_eq!(assert_slow_consistent(&db, "after the next up"), SLOW);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 4. a migration outside a transaction that fails part-way
+
+const PARTIAL: &str = "20261101000001_log";
+
+fn log_rows(db: &TestDb) -> String {
+    db.query_strings("SELECT count(*)::text FROM log")[0][0]
+        .clone()
+        .unwrap_or_default()
+}
+
+/// A migration outside a transaction commits two statements, then fails. Fixing the cause is not enough:
+/// the next `up` refuses, naming the migration and how many statements were committed, rather than
+/// silently running those two again (which would insert a second row); `status` shows it; `repair NAME`
+/// clears the mark once the rest was finished by hand, and `up --fake 1` then records it.
+#[test]
+fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("partial_no_tx", &db);
+
+    let first = cli.run(&["up"]).expect_code(1);
+    assert!(
+        first.stderr.contains(PARTIAL)
+            && first
+                .stderr
+                .contains("2 earlier statement(s) were committed")
+            && first.stderr.contains("relation \"gate\" does not exist"),
+        "{}",
+        first.stderr
+    );
+    assert_eq!(log_rows(&db), "1");
+    assert!(recorded(&db).is_empty());
+
+    // The cause is fixed, but the two committed statements must not run again.
+    db.exec("CREATE TABLE gate (v integer)");
+    let before = db.schema_dump();
+    for _ in 0..2 {
+        let again = cli.run(&["up"]).expect_code(1);
+        assert!(
+            again.stderr.contains(PARTIAL)
+                && again.stderr.contains("2 statement(s)")
+                && again.stderr.contains(&format!("repair {PARTIAL}")),
+            "{}",
+            again.stderr
+        );
+        assert_eq!(log_rows(&db), "1", "nothing was re-run");
+        assert!(recorded(&db).is_empty());
+        assert_eq!(db.schema_dump(), before, "a refused `up` changes nothing");
+    }
+    // `down` and `redo` touch nothing either while the mark is there.
+    cli.run(&["down"]).expect_code(1);
+    assert_eq!(log_rows(&db), "1");
+
+    let status = cli.run(&["status"]).expect_code(0);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("FAILED") && l.ends_with(PARTIAL)),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status.stdout.contains("2 statement(s)"),
+        "{}",
+        status.stdout
+    );
+    let json = cli.run(&["status", "--json"]).expect_code(0);
+    let json: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    let entry = json["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .find(|e| e["name"] == PARTIAL)
+        .expect("listed")
+        .clone();
+    assert_eq!(entry["state"], "failed", "{entry}");
+    assert_eq!(entry["failure"]["committed"], 2, "{entry}");
+    assert_eq!(entry["failure"]["direction"], "up", "{entry}");
+
+    // Finished by hand, then marked explicitly.
+    db.exec("INSERT INTO gate VALUES (1)");
+    let repair = cli.run(&["repair", PARTIAL]).expect_code(0);
+    assert!(
+        repair
+            .stdout
+            .contains(&format!("cleared the failure of {PARTIAL}")),
+        "{}",
+        repair.stdout
+    );
+    cli.run(&["up", "--fake", "1"]).expect_code(0);
+    cli.run(&["up"]).expect_code(0);
+    assert_eq!(recorded(&db), [PARTIAL, "20261101000002_after"]);
+    assert_eq!(
+        log_rows(&db),
+        "1",
+        "the committed statements ran exactly once"
+    );
+    let status = cli.run(&["status"]).expect_code(0);
+    assert!(
+        status.stdout.contains("2 applied, 0 pending"),
+        "{}",
+        status.stdout
+    );
+    assert!(!status.stdout.contains("FAILED"), "{}", status.stdout);
+}
+
+/// A migration outside a transaction whose very first statement fails committed nothing, so it leaves no
+/// mark: once the cause is fixed, the next `up` simply runs it again.
+#[test]
+fn a_migration_outside_a_transaction_failing_on_its_first_statement_can_just_be_rerun() {
+    let db = TestDb::new();
+    // CREATE TABLE IF NOT EXISTS only looks for a relation; a domain of the same name makes it fail on the row type.
+    db.exec("CREATE DOMAIN log AS text");
+    let cli = FixtureCli::new("partial_no_tx", &db);
+    let run = cli.run(&["up"]).expect_code(1);
+    assert!(
+        run.stderr.contains("0 earlier statement(s) were committed")
+            && run.stderr.contains("type \"log\" already exists"),
+        "{}",
+        run.stderr
+    );
+    let status = cli.run(&["status"]).expect_code(0);
+    assert!(!status.stdout.contains("FAILED"), "{}", status.stdout);
+    db.exec("DROP DOMAIN log; CREATE TABLE gate (v integer)");
+    cli.run(&["up"]).expect_code(0);
+    assert_eq!(log_rows(&db), "1");
+    assert_eq!(recorded(&db), [PARTIAL, "20261101000002_after"]);
+}
