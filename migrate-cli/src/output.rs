@@ -160,7 +160,7 @@ pub fn status_text(status: &Status, database: &str) -> String {
     for e in &status.migrations {
         if let Some(f) = &e.failure {
             out.push_str(&format!(
-                "FAILED: {} failed part-way outside a transaction during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until those are finished or undone by hand and `repair {}` clears the mark\n",
+                "FAILED: {} failed part-way during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until those are finished or undone by hand and `repair {}` clears the mark\n",
                 e.name, f.direction, f.committed, e.name
             ));
         }

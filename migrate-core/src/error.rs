@@ -136,7 +136,7 @@ fn describe_failures(failures: &[Failure]) -> String {
             .or_else(|| f.error.lines().next())
             .unwrap_or_default();
         out.push_str(&format!(
-            "migration {} failed part-way outside a transaction during `{}`: {} statement(s) were committed before it failed ({first_line})",
+            "migration {} failed part-way during `{}`: {} statement(s) were committed before it failed ({first_line})",
             f.name, f.direction, f.committed
         ));
     }
@@ -207,7 +207,7 @@ impl std::fmt::Display for StatementError {
             ),
             Outcome::SplitCommitted { committed } => write!(
                 f,
-                "  this migration runs in several transactions (VALIDATE runs in its own): {committed} statement(s) of earlier ones were committed and it is not recorded as applied; fix the cause (e.g. the rows that violate the constraint), then finish it by hand, or undo what was committed before running it again"
+                "  this migration runs in several transactions (VALIDATE runs in its own): {committed} statement(s) of earlier ones were committed and it is not recorded as applied; `up` refuses until it is repaired: fix the cause (e.g. the rows that violate the constraint), finish it by hand or undo what was committed, then run `repair NAME` (a `set_not_null` can simply run again after `repair`)"
             ),
         }
     }

@@ -598,7 +598,7 @@ impl<'a> Migrator<'a> {
             } else {
                 OutcomeBase::Split(committed)
             };
-            let recorded = self.retrying(m.name, events, |events| {
+            let attempt = self.retrying(m.name, events, |events| {
                 let mut tx = client.transaction().map_err(begin_error)?;
                 let result = self
                     .set_timeouts(&mut tx, step, true)
@@ -621,7 +621,11 @@ impl<'a> Migrator<'a> {
                         Err(e)
                     }
                 }
-            })?;
+            });
+            if let Err(e) = &attempt {
+                self.mark_if_partly_applied(client, step, e);
+            }
+            let recorded = attempt?;
             committed += segment.len();
             ran = ran.or(recorded);
         }
@@ -656,30 +660,41 @@ impl<'a> Migrator<'a> {
                 error,
             });
         if let Err(e) = &result {
-            let committed = match e {
-                Error::Statement(s) => s.outcome,
-                Error::Data(d) => d.outcome,
-                _ => Outcome::RolledBack,
-            };
-            if let Outcome::PartiallyApplied { committed } = committed {
-                if committed > 0 {
-                    // Best effort: when the connection itself is gone the mark cannot be written, and the
-                    // error (which says how many statements were committed) is all that is left; the
-                    // original error matters more than this one, so it is the one returned.
-                    let _ = history::record_failure(
-                        client,
-                        &self.table,
-                        step.migration.name,
-                        &step.direction.to_string(),
-                        committed,
-                        &e.to_string(),
-                    );
-                }
-            }
+            self.mark_if_partly_applied(client, step, e);
         }
         let ran = result?;
         reset?;
         Ok(ran)
+    }
+
+    /// Marks a migration that failed after committing some of its statements (outside a transaction, or in
+    /// a later transaction of a split migration): running it again would repeat them, so `up` refuses
+    /// until it is repaired.
+    fn mark_if_partly_applied(&self, client: &mut Client, step: &Step<'a>, e: &Error) {
+        let outcome = match e {
+            Error::Statement(s) => s.outcome,
+            Error::Data(d) => d.outcome,
+            _ => Outcome::RolledBack,
+        };
+        let committed = match outcome {
+            Outcome::PartiallyApplied { committed } | Outcome::SplitCommitted { committed } => {
+                committed
+            }
+            Outcome::RolledBack => 0,
+        };
+        if committed > 0 {
+            // Best effort: when the connection itself is gone the mark cannot be written, and the error
+            // (which says how many statements were committed) is all that is left; the original error
+            // matters more than this one, so it is the one returned.
+            let _ = history::record_failure(
+                client,
+                &self.table,
+                step.migration.name,
+                &step.direction.to_string(),
+                committed,
+                &e.to_string(),
+            );
+        }
     }
 
     fn set_timeouts(

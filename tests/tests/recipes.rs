@@ -38,8 +38,19 @@ fn set_not_null_runs_in_three_transactions_and_can_run_again_after_a_failure() {
     };
     assert_eq!(nullable(), [[Some("YES".to_owned())]]);
 
-    // Fix the data and run the same migration again: the leftover check from the failed run is replaced.
+    // The committed part blocks `up` until it is repaired.
+    let blocked = cli.run(&["up"]).expect_code(1);
+    assert!(
+        blocked.stderr.contains("failed part-way"),
+        "{}",
+        blocked.stderr
+    );
+
+    // Fix the data, repair, and run the same migration again: the leftover check from the failed run is
+    // replaced.
     db.exec("UPDATE comments SET body = '' WHERE body IS NULL");
+    cli.run(&["repair", "20261001000002_body_not_null"])
+        .expect_code(0);
     cli.run(&["up"]).expect_code(0);
     assert_eq!(nullable(), [[Some("NO".to_owned())]]);
     assert_eq!(
