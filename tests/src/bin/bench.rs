@@ -56,8 +56,15 @@ fn worst_and_p99(samples: &mut [Duration]) -> (Duration, Duration) {
         return (Duration::ZERO, Duration::ZERO);
     }
     samples.sort();
-    let p99 = samples[((samples.len() as f64) * 0.99).ceil() as usize - 1];
-    (samples[samples.len() - 1], p99)
+    (samples[samples.len() - 1], percentile(samples, 0.99))
+}
+
+/// The `q` quantile of sorted `samples`.
+fn percentile(samples: &[Duration], q: f64) -> Duration {
+    if samples.is_empty() {
+        return Duration::ZERO;
+    }
+    samples[(((samples.len() as f64) * q).ceil() as usize).clamp(1, samples.len()) - 1]
 }
 
 fn ms(d: Duration) -> String {
@@ -170,6 +177,7 @@ struct BackfillResult {
     writes: usize,
     worst: Duration,
     p99: Duration,
+    p50: Duration,
 }
 
 fn backfill(label: &'static str, rows: u64, batched: bool) -> BackfillResult {
@@ -219,6 +227,7 @@ fn backfill(label: &'static str, rows: u64, batched: bool) -> BackfillResult {
             writes: waits.len(),
             worst,
             p99,
+            p50: percentile(&waits, 0.5),
         }
     });
     let wrong = db.query_strings("SELECT count(*) FROM items WHERE doubled IS DISTINCT FROM v * 2");
@@ -250,23 +259,24 @@ fn bench_backfill(rows: u64) {
     );
     let baseline = backfill("one UPDATE in one transaction (baseline)", rows, false);
     let ours = backfill("pgm.backfill, 1000-row batches", rows, true);
-    println!("| run | took | rows/s | concurrent writes | writer worst wait | writer p99 wait |");
-    println!("|---|---|---|---|---|---|");
+    println!("| run | took | rows/s | concurrent writes | writer p50 wait | writer p99 wait | writer worst wait |");
+    println!("|---|---|---|---|---|---|---|");
     for r in [&baseline, &ours] {
         println!(
-            "| {} | {} | {:.0} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {} | {:.1} ms | {:.1} ms | {} |",
             r.label,
             ms(r.took),
             rows as f64 / r.took.as_secs_f64(),
             r.writes,
-            ms(r.worst),
-            ms(r.p99)
+            r.p50.as_secs_f64() * 1000.0,
+            r.p99.as_secs_f64() * 1000.0,
+            ms(r.worst)
         );
     }
     println!(
-        "\nwriter worst wait: {:.1}x lower with batches; backfill time: {:.2}x the single UPDATE",
-        baseline.worst.as_secs_f64() / ours.worst.as_secs_f64().max(1e-6),
-        ours.took.as_secs_f64() / baseline.took.as_secs_f64().max(1e-6)
+        "\nthroughput: {:.2}x the single UPDATE (target >= 0.7x); writer worst wait {:.0}x lower with batches",
+        baseline.took.as_secs_f64() / ours.took.as_secs_f64().max(1e-6),
+        baseline.worst.as_secs_f64() / ours.worst.as_secs_f64().max(1e-6)
     );
 }
 
