@@ -27,6 +27,7 @@ mod value;
 
 pub use builder::{MigrationBuilder, Statement};
 pub use column::{column, Column, FkAction, References};
+pub use column::{FkMatch, Identity, IdentityKind};
 pub use error::DslError;
 pub use name::{Ident, Name, MAX_IDENTIFIER_BYTES};
 pub use operation::Operation;
@@ -40,5 +41,9 @@ pub mod prelude {
     pub use crate::{
         column, expr, ident, literal, Column, Constraint, FkAction, IndexColumn, MigrationBuilder,
         Value,
+    };
+    // Table, column, constraint and index options.
+    pub use crate::{
+        FkMatch, Identity, IdentityKind, Like, LikeOption, PartitionStrategy, RowLevelSecurity,
     };
 }
