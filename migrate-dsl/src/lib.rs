@@ -27,6 +27,7 @@ mod value;
 
 pub use builder::{MigrationBuilder, Statement};
 pub use column::{column, Column, FkAction, References};
+pub use column::{FkMatch, Identity, IdentityKind};
 pub use error::DslError;
 pub use name::{Ident, Name, MAX_IDENTIFIER_BYTES};
 pub use operation::Operation;
@@ -42,5 +43,9 @@ pub mod prelude {
     pub use crate::{
         column, expr, ident, literal, param, CheckOption, Column, Constraint, FkAction,
         FunctionParam, IndexColumn, MigrationBuilder, PolicyCommand, TypeDefinition, Value,
+    };
+    // Table, column, constraint and index options.
+    pub use crate::{
+        FkMatch, Identity, IdentityKind, Like, LikeOption, PartitionStrategy, RowLevelSecurity,
     };
 }

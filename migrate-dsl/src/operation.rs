@@ -86,6 +86,7 @@ operations! {
     CreateTable => "create_table",
     DropTable => "drop_table",
     RenameTable => "rename_table",
+    AlterTable => "alter_table",
     // Columns
     AddColumns => "add_columns",
     DropColumns => "drop_columns",
@@ -94,10 +95,12 @@ operations! {
     // Indexes
     CreateIndex => "create_index",
     DropIndex => "drop_index",
+    RenameIndex => "rename_index",
     // Constraints
     AddConstraint => "add_constraint",
     DropConstraint => "drop_constraint",
     ValidateConstraint => "validate_constraint",
+    RenameConstraint => "rename_constraint",
     // Functions
     CreateFunction => "create_function",
     DropFunction => "drop_function",

@@ -37,9 +37,37 @@ impl MigrationBuilder {
                 name: name.into(),
                 constraint,
                 not_valid: false,
-                deferrable: None
             }
         )
+    }
+
+    /// `ALTER TABLE table RENAME CONSTRAINT name TO new_name`. Reversed by the opposite rename. Renaming a
+    /// unique, primary key or exclusion constraint renames its index too.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.rename_constraint(("app", "posts"), "posts_lat_check", "posts_latitude_check");
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "app"."posts" RENAME CONSTRAINT "posts_lat_check" TO "posts_latitude_check""#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "app"."posts" RENAME CONSTRAINT "posts_latitude_check" TO "posts_lat_check""#,
+    /// ]);
+    /// ```
+    pub fn rename_constraint(
+        &mut self,
+        table: impl Into<Name>,
+        name: impl Into<Ident>,
+        new_name: impl Into<Ident>,
+    ) -> &mut Self {
+        self.operations
+            .push(Operation::RenameConstraint(RenameConstraint {
+                table: table.into(),
+                from: name.into(),
+                to: new_name.into(),
+            }));
+        self
     }
 
     /// `ALTER TABLE table DROP CONSTRAINT name`. Irreversible.

@@ -1,7 +1,8 @@
 //! Indexes.
 
 use crate::builder::MigrationBuilder;
-use crate::name::Name;
+use crate::name::{Ident, Name};
+use crate::operation::Operation;
 use crate::ops::*;
 
 impl MigrationBuilder {
@@ -38,6 +39,7 @@ impl MigrationBuilder {
                 method: None,
                 where_clause: None,
                 include: Vec::new(),
+                nulls_not_distinct: false,
             }
         )
     }
@@ -69,5 +71,26 @@ impl MigrationBuilder {
                 cascade: false,
             }
         )
+    }
+
+    /// `ALTER INDEX name RENAME TO new_name`. The index stays in its schema: qualify it with a tuple when it
+    /// is not on the `search_path` (an index lives in its table's schema). Reversed by the opposite rename, in
+    /// the same schema.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.rename_index(("app", "posts_title_index"), "posts_headline_index");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER INDEX "app"."posts_title_index" RENAME TO "posts_headline_index""#]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [
+    ///     r#"ALTER INDEX "app"."posts_headline_index" RENAME TO "posts_title_index""#,
+    /// ]);
+    /// ```
+    pub fn rename_index(&mut self, name: impl Into<Name>, new_name: impl Into<Ident>) -> &mut Self {
+        self.operations.push(Operation::RenameIndex(RenameIndex {
+            from: name.into(),
+            to: new_name.into(),
+        }));
+        self
     }
 }

@@ -7,7 +7,12 @@ use crate::operation::Operation;
 use crate::ops::*;
 
 impl MigrationBuilder {
-    /// `CREATE TABLE name (columns)`. Reversed by `DROP TABLE`.
+    /// `CREATE TABLE name (columns)`. Reversed by `DROP TABLE`, with the drop options recorded here
+    /// ([`CreateTable::cascade`], and `IF EXISTS` after [`CreateTable::if_not_exists`]). Chain table options:
+    /// [`temporary`](CreateTable::temporary), [`unlogged`](CreateTable::unlogged),
+    /// [`inherits`](CreateTable::inherits), [`like`](CreateTable::like),
+    /// [`partition_by`](CreateTable::partition_by), [`constraint`](CreateTable::constraint),
+    /// [`comment`](CreateTable::comment).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -34,6 +39,13 @@ impl MigrationBuilder {
                 columns: columns.into_iter().map(Into::into).collect(),
                 if_not_exists: false,
                 comment: None,
+                temporary: false,
+                unlogged: false,
+                inherits: Vec::new(),
+                like: Vec::new(),
+                partition_by: None,
+                constraints: Vec::new(),
+                cascade: false,
             }
         )
     }
@@ -154,8 +166,9 @@ impl MigrationBuilder {
         self
     }
 
-    /// `ALTER TABLE table ALTER COLUMN column ...`: chain the changes. Irreversible (the previous definition is
-    /// not known), so a migration using it needs a `down`.
+    /// `ALTER TABLE table ALTER COLUMN column ...`: chain the changes (type with collation and `USING`,
+    /// default, `NOT NULL`, identity, generation expression, comment). Irreversible (the previous definition
+    /// is not known), so a migration using it needs a `down`.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -181,6 +194,34 @@ impl MigrationBuilder {
                 default: None,
                 not_null: None,
                 comment: None,
+                collation: None,
+                identity: None,
+                drop_expression: false,
+            }
+        )
+    }
+
+    /// `ALTER TABLE name ...` for options of the table itself: chain
+    /// [`row_level_security`](AlterTable::row_level_security), [`set_logged`](AlterTable::set_logged) or
+    /// [`set_unlogged`](AlterTable::set_unlogged). Irreversible: the previous settings are not known (enabling
+    /// row-level security on a table that already had it is a no-op, so disabling it would not undo that).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.alter_table(("app", "documents")).row_level_security(RowLevelSecurity::Enable).set_logged();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "app"."documents" ENABLE ROW LEVEL SECURITY, SET LOGGED"#]);
+    /// assert!(pgm.reversed().unwrap_err().to_string().contains("previous row-level security"));
+    /// ```
+    pub fn alter_table(&mut self, name: impl Into<Name>) -> &mut AlterTable {
+        record!(
+            self,
+            AlterTable,
+            AlterTable {
+                name: name.into(),
+                rls_enabled: None,
+                rls_forced: None,
+                logged: None,
             }
         )
     }

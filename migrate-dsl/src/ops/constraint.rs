@@ -1,45 +1,124 @@
-use crate::column::FkAction;
+use crate::column::{FkAction, FkMatch};
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
+use crate::ops::IndexColumn;
 use crate::reverse::Reverse;
 
-/// What a table constraint checks. Build one with the associated functions, then pass it to
-/// [`MigrationBuilder::add_constraint`](crate::MigrationBuilder::add_constraint).
+/// A table constraint: what it checks, and whether it is deferrable or commented. Build one with the
+/// associated functions, chain options by value, then pass it to
+/// [`MigrationBuilder::add_constraint`](crate::MigrationBuilder::add_constraint) or
+/// [`CreateTable::constraint`](crate::CreateTable::constraint).
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub enum Constraint {
+pub struct Constraint {
+    pub(crate) kind: ConstraintKind,
+    /// `Some(initially_deferred)`: `DEFERRABLE INITIALLY DEFERRED / IMMEDIATE`.
+    pub(crate) deferrable: Option<bool>,
+    pub(crate) comment: Option<String>,
+    /// An option chained onto a kind it does not apply to, as `(option, kinds it applies to)`: refused when
+    /// rendered instead of being dropped silently.
+    pub(crate) misplaced: Option<(&'static str, &'static str)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ConstraintKind {
     /// `CHECK (expression)`
     Check(String),
-    /// `UNIQUE (columns)`
-    Unique(Vec<Ident>),
+    /// `UNIQUE [NULLS NOT DISTINCT] (columns)`
+    Unique {
+        columns: Vec<Ident>,
+        nulls_not_distinct: bool,
+    },
     /// `PRIMARY KEY (columns)`
     PrimaryKey(Vec<Ident>),
-    /// `FOREIGN KEY (columns) REFERENCES table (columns)`
+    /// `UNIQUE USING INDEX index` (`primary: false`) or `PRIMARY KEY USING INDEX index`.
+    UsingIndex { primary: bool, index: Ident },
+    /// `FOREIGN KEY (columns) REFERENCES table (columns) ...`
     ForeignKey {
         columns: Vec<Ident>,
         references: Name,
         referenced_columns: Vec<Ident>,
         on_delete: Option<FkAction>,
         on_update: Option<FkAction>,
+        match_type: Option<FkMatch>,
+    },
+    /// `EXCLUDE USING method (element WITH operator, ...) [WHERE (predicate)]`
+    Exclude {
+        method: String,
+        elements: Vec<(IndexColumn, String)>,
+        where_clause: Option<String>,
     },
 }
 
 impl Constraint {
+    fn new(kind: ConstraintKind) -> Self {
+        Constraint {
+            kind,
+            deferrable: None,
+            comment: None,
+            misplaced: None,
+        }
+    }
+
     /// `CHECK (expression)`.
     pub fn check(expression: impl Into<String>) -> Self {
-        Constraint::Check(expression.into())
+        Constraint::new(ConstraintKind::Check(expression.into()))
     }
 
     /// `UNIQUE (columns)`.
     pub fn unique<I: Into<Ident>>(columns: impl IntoIterator<Item = I>) -> Self {
-        Constraint::Unique(columns.into_iter().map(Into::into).collect())
+        Constraint::new(ConstraintKind::Unique {
+            columns: columns.into_iter().map(Into::into).collect(),
+            nulls_not_distinct: false,
+        })
     }
 
     /// `PRIMARY KEY (columns)`.
     pub fn primary_key<I: Into<Ident>>(columns: impl IntoIterator<Item = I>) -> Self {
-        Constraint::PrimaryKey(columns.into_iter().map(Into::into).collect())
+        Constraint::new(ConstraintKind::PrimaryKey(
+            columns.into_iter().map(Into::into).collect(),
+        ))
+    }
+
+    /// `UNIQUE USING INDEX index`: turns an existing unique index (typically built with
+    /// [`CreateIndex::concurrently`](crate::CreateIndex::concurrently)) into a constraint without another
+    /// scan. PostgreSQL renames the index to the constraint's name, and dropping the constraint drops the
+    /// index, so [`add_constraint`](crate::MigrationBuilder::add_constraint) with it is irreversible. Only in
+    /// `add_constraint`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("users", "users_email_key", Constraint::unique_using_index("users_email_unique_index"));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "users" ADD CONSTRAINT "users_email_key" UNIQUE USING INDEX "users_email_unique_index""#,
+    /// ]);
+    /// assert!(pgm.reversed().unwrap_err().to_string().contains("also drops the index"));
+    /// ```
+    pub fn unique_using_index(index: impl Into<Ident>) -> Self {
+        Constraint::new(ConstraintKind::UsingIndex {
+            primary: false,
+            index: index.into(),
+        })
+    }
+
+    /// `PRIMARY KEY USING INDEX index`: like [`unique_using_index`](Self::unique_using_index); the index's
+    /// columns must be `NOT NULL`. Irreversible for the same reason.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("users", "users_pkey", Constraint::primary_key_using_index("users_id_unique_index"));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "users" ADD CONSTRAINT "users_pkey" PRIMARY KEY USING INDEX "users_id_unique_index""#,
+    /// ]);
+    /// ```
+    pub fn primary_key_using_index(index: impl Into<Ident>) -> Self {
+        Constraint::new(ConstraintKind::UsingIndex {
+            primary: true,
+            index: index.into(),
+        })
     }
 
     /// `FOREIGN KEY (columns) REFERENCES table (referenced_columns)`; an empty `referenced_columns` means the
@@ -49,29 +128,156 @@ impl Constraint {
         references: impl Into<Name>,
         referenced_columns: impl IntoIterator<Item = J>,
     ) -> Self {
-        Constraint::ForeignKey {
+        Constraint::new(ConstraintKind::ForeignKey {
             columns: columns.into_iter().map(Into::into).collect(),
             references: references.into(),
             referenced_columns: referenced_columns.into_iter().map(Into::into).collect(),
             on_delete: None,
             on_update: None,
-        }
+            match_type: None,
+        })
     }
 
-    /// `ON DELETE action` for a foreign key (no effect on other kinds).
+    /// `EXCLUDE USING method (element WITH operator, ...)`: no two rows may have all elements compare true
+    /// with their operators (for instance overlapping bookings of one room). Elements are columns or
+    /// [`IndexColumn::expression`]s, with optional operator class and sort order; operators are SQL as
+    /// written (`=`, `&&`, `OPERATOR(app.===)`). The method is usually `gist`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("bookings", "bookings_no_overlap", Constraint::exclude("gist", [
+    ///     (IndexColumn::expression("int4range(room, room, '[]')"), "&&"),
+    ///     (IndexColumn::column("during"), "&&"),
+    /// ]).where_clause("NOT cancelled"));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "bookings" ADD CONSTRAINT "bookings_no_overlap" EXCLUDE USING gist ((int4range(room, room, '[]')) WITH &&, "during" WITH &&) WHERE (NOT cancelled)"#,
+    /// ]);
+    /// ```
+    pub fn exclude<C: Into<IndexColumn>, O: Into<String>>(
+        method: impl Into<String>,
+        elements: impl IntoIterator<Item = (C, O)>,
+    ) -> Self {
+        Constraint::new(ConstraintKind::Exclude {
+            method: method.into(),
+            elements: elements
+                .into_iter()
+                .map(|(c, o)| (c.into(), o.into()))
+                .collect(),
+            where_clause: None,
+        })
+    }
+
+    /// `ON DELETE action` for a foreign key. On another kind of constraint, rendering fails rather than
+    /// dropping the option.
     pub fn on_delete(mut self, action: FkAction) -> Self {
-        if let Constraint::ForeignKey { on_delete, .. } = &mut self {
-            *on_delete = Some(action);
+        match &mut self.kind {
+            ConstraintKind::ForeignKey { on_delete, .. } => *on_delete = Some(action),
+            _ => self.misplaced("on_delete", "foreign keys"),
         }
         self
     }
 
-    /// `ON UPDATE action` for a foreign key (no effect on other kinds).
+    /// `ON UPDATE action` for a foreign key (refused on other kinds).
     pub fn on_update(mut self, action: FkAction) -> Self {
-        if let Constraint::ForeignKey { on_update, .. } = &mut self {
-            *on_update = Some(action);
+        match &mut self.kind {
+            ConstraintKind::ForeignKey { on_update, .. } => *on_update = Some(action),
+            _ => self.misplaced("on_update", "foreign keys"),
         }
         self
+    }
+
+    /// `MATCH FULL` or `MATCH SIMPLE` for a foreign key (refused on other kinds).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("shipments", "shipments_address_fk",
+    ///     Constraint::foreign_key(["country", "zip"], "addresses", ["country", "zip"]).match_type(FkMatch::Full));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "shipments" ADD CONSTRAINT "shipments_address_fk" FOREIGN KEY ("country", "zip") REFERENCES "addresses" ("country", "zip") MATCH FULL"#,
+    /// ]);
+    ///
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("shipments", "shipments_zip_key", Constraint::unique(["zip"]).match_type(FkMatch::Full));
+    /// assert!(pgm.to_sql().unwrap_err().to_string().contains("`match_type` applies to foreign keys only"));
+    /// ```
+    pub fn match_type(mut self, match_type: FkMatch) -> Self {
+        match &mut self.kind {
+            ConstraintKind::ForeignKey {
+                match_type: target, ..
+            } => *target = Some(match_type),
+            _ => self.misplaced("match_type", "foreign keys"),
+        }
+        self
+    }
+
+    /// `NULLS NOT DISTINCT` for a unique constraint (PostgreSQL 15+): rows whose key is `NULL` count as
+    /// equal, so at most one of them is allowed. Refused on other kinds.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("users", "users_email_key", Constraint::unique(["email"]).nulls_not_distinct());
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "users" ADD CONSTRAINT "users_email_key" UNIQUE NULLS NOT DISTINCT ("email")"#,
+    /// ]);
+    /// ```
+    pub fn nulls_not_distinct(mut self) -> Self {
+        match &mut self.kind {
+            ConstraintKind::Unique {
+                nulls_not_distinct, ..
+            } => *nulls_not_distinct = true,
+            _ => self.misplaced("nulls_not_distinct", "UNIQUE (columns) constraints"),
+        }
+        self
+    }
+
+    /// `WHERE (predicate)` of an exclusion constraint: only rows matching it are constrained (refused on
+    /// other kinds).
+    pub fn where_clause(mut self, predicate: impl Into<String>) -> Self {
+        match &mut self.kind {
+            ConstraintKind::Exclude { where_clause, .. } => *where_clause = Some(predicate.into()),
+            _ => self.misplaced("where_clause", "exclusion constraints"),
+        }
+        self
+    }
+
+    /// `DEFERRABLE INITIALLY DEFERRED` (`true`: checked at commit) or `DEFERRABLE INITIALLY IMMEDIATE`
+    /// (`false`: checked after each statement unless a transaction defers it). Unique, primary key, foreign
+    /// key and exclusion constraints only; a `CHECK` is refused.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("seats", "seats_number_key", Constraint::unique(["number"]).deferrable(false));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "seats" ADD CONSTRAINT "seats_number_key" UNIQUE ("number") DEFERRABLE INITIALLY IMMEDIATE"#,
+    /// ]);
+    /// ```
+    pub fn deferrable(mut self, initially_deferred: bool) -> Self {
+        self.deferrable = Some(initially_deferred);
+        self
+    }
+
+    /// A comment on the constraint, written as `COMMENT ON CONSTRAINT` after the statement that creates it.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("posts", "posts_lat_check", Constraint::check("lat BETWEEN -90 AND 90").comment("WGS84"));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "posts" ADD CONSTRAINT "posts_lat_check" CHECK (lat BETWEEN -90 AND 90)"#,
+    ///     r#"COMMENT ON CONSTRAINT "posts_lat_check" ON "posts" IS 'WGS84'"#,
+    /// ]);
+    /// ```
+    pub fn comment(mut self, text: impl Into<String>) -> Self {
+        self.comment = Some(text.into());
+        self
+    }
+
+    fn misplaced(&mut self, option: &'static str, applies_to: &'static str) {
+        self.misplaced.get_or_insert((option, applies_to));
     }
 }
 
@@ -82,7 +288,6 @@ pub struct AddConstraint {
     pub(crate) name: Ident,
     pub(crate) constraint: Constraint,
     pub(crate) not_valid: bool,
-    pub(crate) deferrable: Option<bool>,
 }
 
 impl AddConstraint {
@@ -102,7 +307,8 @@ impl AddConstraint {
         self
     }
 
-    /// `DEFERRABLE INITIALLY DEFERRED` (`true`) or `DEFERRABLE INITIALLY IMMEDIATE` (`false`).
+    /// `DEFERRABLE INITIALLY DEFERRED` (`true`) or `DEFERRABLE INITIALLY IMMEDIATE` (`false`); the same as
+    /// [`Constraint::deferrable`].
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -113,7 +319,23 @@ impl AddConstraint {
     /// ]);
     /// ```
     pub fn deferrable(&mut self, initially_deferred: bool) -> &mut Self {
-        self.deferrable = Some(initially_deferred);
+        self.constraint.deferrable = Some(initially_deferred);
+        self
+    }
+
+    /// A comment on the constraint (`COMMENT ON CONSTRAINT`); the same as [`Constraint::comment`].
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint(("app", "seats"), "seats_number_key", Constraint::unique(["number"])).comment("one ticket per seat");
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "app"."seats" ADD CONSTRAINT "seats_number_key" UNIQUE ("number")"#,
+    ///     r#"COMMENT ON CONSTRAINT "seats_number_key" ON "app"."seats" IS 'one ticket per seat'"#,
+    /// ]);
+    /// ```
+    pub fn comment(&mut self, text: impl Into<String>) -> &mut Self {
+        self.constraint.comment = Some(text.into());
         self
     }
 }
@@ -163,8 +385,23 @@ pub struct ValidateConstraint {
     pub(crate) name: Ident,
 }
 
+/// `ALTER TABLE ... RENAME CONSTRAINT`, recorded by
+/// [`MigrationBuilder::rename_constraint`](crate::MigrationBuilder::rename_constraint).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenameConstraint {
+    pub(crate) table: Name,
+    pub(crate) from: Ident,
+    pub(crate) to: Ident,
+}
+
 impl Reverse for AddConstraint {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if let ConstraintKind::UsingIndex { index, .. } = &self.constraint.kind {
+            return Err(ctx.irreversible(&format!(
+                "dropping the constraint also drops the index it took over ({:?}), whose definition is not known",
+                index.as_str()
+            )));
+        }
         Ok(vec![DropConstraint {
             table: self.table.clone(),
             name: self.name.clone(),
@@ -178,6 +415,17 @@ impl Reverse for AddConstraint {
 impl Reverse for DropConstraint {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
         Err(ctx.irreversible("the dropped constraint's definition is not known"))
+    }
+}
+
+impl Reverse for RenameConstraint {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(vec![RenameConstraint {
+            table: self.table.clone(),
+            from: self.to.clone(),
+            to: self.from.clone(),
+        }
+        .into()])
     }
 }
 

@@ -5,11 +5,30 @@ use crate::operation::Operation;
 use crate::render::index_name;
 use crate::reverse::Reverse;
 
-/// One indexed element: a column or an expression, with an optional sort order.
+/// One indexed element: a column or an expression, with an optional collation, operator class, sort order
+/// and position of `NULL`s. Options chain by value, so mixed elements fit in one array literal:
+///
+/// ```
+/// use migrate_dsl::prelude::*;
+/// let mut pgm = MigrationBuilder::new();
+/// pgm.create_index("posts", [
+///     IndexColumn::column("title").opclass("text_pattern_ops"),
+///     IndexColumn::expression("lower(author)").collate("C").descending().nulls_last(),
+///     IndexColumn::desc("created_at"),
+/// ]).name("posts_listing_index");
+/// assert_eq!(pgm.to_sql().unwrap(), [
+///     r#"CREATE INDEX "posts_listing_index" ON "posts" ("title" "text_pattern_ops", (lower(author)) COLLATE "C" DESC NULLS LAST, "created_at" DESC)"#,
+/// ]);
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct IndexColumn {
     pub(crate) target: IndexTarget,
-    pub(crate) descending: bool,
+    pub(crate) collation: Option<Name>,
+    pub(crate) opclass: Option<Name>,
+    /// `Some(true)` for `DESC`, `Some(false)` for `ASC`.
+    pub(crate) descending: Option<bool>,
+    /// `Some(true)` for `NULLS FIRST`, `Some(false)` for `NULLS LAST`.
+    pub(crate) nulls_first: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -19,6 +38,21 @@ pub(crate) enum IndexTarget {
 }
 
 impl IndexColumn {
+    fn new(target: IndexTarget) -> Self {
+        IndexColumn {
+            target,
+            collation: None,
+            opclass: None,
+            descending: None,
+            nulls_first: None,
+        }
+    }
+
+    /// A column (a plain `&str` converts into one too; use this to chain options onto it).
+    pub fn column(column: impl Into<Ident>) -> Self {
+        IndexColumn::new(IndexTarget::Column(column.into()))
+    }
+
     /// An indexed expression such as `lower(email)`, rendered as written inside parentheses.
     ///
     /// ```
@@ -28,13 +62,10 @@ impl IndexColumn {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE INDEX "users_email_lower_index" ON "users" ((lower(email)))"#]);
     /// ```
     pub fn expression(sql: impl Into<String>) -> Self {
-        IndexColumn {
-            target: IndexTarget::Expression(sql.into()),
-            descending: false,
-        }
+        IndexColumn::new(IndexTarget::Expression(sql.into()))
     }
 
-    /// A column sorted descending.
+    /// A column sorted descending: short for `IndexColumn::column(column).descending()`.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -43,10 +74,73 @@ impl IndexColumn {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE INDEX "posts_created_at_index" ON "posts" ("created_at" DESC)"#]);
     /// ```
     pub fn desc(column: impl Into<Ident>) -> Self {
-        IndexColumn {
-            target: IndexTarget::Column(column.into()),
-            descending: true,
-        }
+        IndexColumn::column(column).descending()
+    }
+
+    /// `DESC`: sorted descending (`NULL`s then come first, unless [`nulls_last`](Self::nulls_last)).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_index("posts", [IndexColumn::expression("coalesce(updated_at, created_at)").descending()])
+    ///     .name("posts_recent_index");
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"CREATE INDEX "posts_recent_index" ON "posts" ((coalesce(updated_at, created_at)) DESC)"#,
+    /// ]);
+    /// ```
+    pub fn descending(mut self) -> Self {
+        self.descending = Some(true);
+        self
+    }
+
+    /// `ASC`, written out (it is the default).
+    pub fn ascending(mut self) -> Self {
+        self.descending = Some(false);
+        self
+    }
+
+    /// `NULLS FIRST`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_index("tasks", [IndexColumn::column("due_at").ascending().nulls_first()]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE INDEX "tasks_due_at_index" ON "tasks" ("due_at" ASC NULLS FIRST)"#]);
+    /// ```
+    pub fn nulls_first(mut self) -> Self {
+        self.nulls_first = Some(true);
+        self
+    }
+
+    /// `NULLS LAST`.
+    pub fn nulls_last(mut self) -> Self {
+        self.nulls_first = Some(false);
+        self
+    }
+
+    /// The operator class (`text_pattern_ops`, `jsonb_path_ops`, `gin_trgm_ops`), an identifier quoted like
+    /// every name; schema-qualify it with a tuple.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_index("docs", [IndexColumn::column("body").opclass("jsonb_path_ops")]).method("gin");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE INDEX "docs_body_index" ON "docs" USING gin ("body" "jsonb_path_ops")"#]);
+    /// ```
+    pub fn opclass(mut self, opclass: impl Into<Name>) -> Self {
+        self.opclass = Some(opclass.into());
+        self
+    }
+
+    /// `COLLATE collation` for this element, an identifier (`"C"`).
+    pub fn collate(mut self, collation: impl Into<Name>) -> Self {
+        self.collation = Some(collation.into());
+        self
+    }
+
+    /// Whether a sort order or `NULLS` position was given (not allowed in partition keys).
+    pub(crate) fn has_ordering(&self) -> bool {
+        self.descending.is_some() || self.nulls_first.is_some()
     }
 
     /// The part of a generated index name this element contributes.
@@ -63,10 +157,7 @@ impl IndexColumn {
 
 impl<T: Into<Ident>> From<T> for IndexColumn {
     fn from(column: T) -> Self {
-        IndexColumn {
-            target: IndexTarget::Column(column.into()),
-            descending: false,
-        }
+        IndexColumn::column(column)
     }
 }
 
@@ -82,6 +173,7 @@ pub struct CreateIndex {
     pub(crate) method: Option<String>,
     pub(crate) where_clause: Option<String>,
     pub(crate) include: Vec<Ident>,
+    pub(crate) nulls_not_distinct: bool,
 }
 
 impl CreateIndex {
@@ -177,6 +269,26 @@ impl CreateIndex {
     /// ```
     pub fn include<I: Into<Ident>>(&mut self, columns: impl IntoIterator<Item = I>) -> &mut Self {
         self.include = columns.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// `NULLS NOT DISTINCT` (PostgreSQL 15+): in a unique index, rows whose key is `NULL` count as equal, so
+    /// at most one of them is allowed. Refused on an index that is not [`unique`](Self::unique).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_index("users", ["email"]).unique().nulls_not_distinct();
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"CREATE UNIQUE INDEX "users_email_unique_index" ON "users" ("email") NULLS NOT DISTINCT"#,
+    /// ]);
+    ///
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_index("users", ["email"]).nulls_not_distinct();
+    /// assert!(pgm.to_sql().unwrap_err().to_string().contains("unique indexes only"));
+    /// ```
+    pub fn nulls_not_distinct(&mut self) -> &mut Self {
+        self.nulls_not_distinct = true;
         self
     }
 }
@@ -279,6 +391,24 @@ impl Reverse for CreateIndex {
             concurrently: self.concurrently,
             if_exists: self.if_not_exists,
             cascade: false,
+        }
+        .into()])
+    }
+}
+
+/// `ALTER INDEX ... RENAME TO`, recorded by [`MigrationBuilder::rename_index`](crate::MigrationBuilder::rename_index).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RenameIndex {
+    pub(crate) from: Name,
+    pub(crate) to: Ident,
+}
+
+impl Reverse for RenameIndex {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        // The index stays in its schema: rename the new name, in that schema, back.
+        Ok(vec![RenameIndex {
+            from: self.from.sibling(self.to.clone()),
+            to: self.from.name.clone(),
         }
         .into()])
     }

@@ -1,70 +1,197 @@
-//! Table constraints. Written by hand: sea-query has no `NOT VALID` or `VALIDATE CONSTRAINT`.
+//! Table constraints. Written by hand: sea-query has no `NOT VALID`, `VALIDATE CONSTRAINT`, `EXCLUDE` or
+//! `USING INDEX`.
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::{Ident, Name};
 use crate::ops::*;
-use crate::quote::{quote_ident, quote_list, quote_name};
+use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
+use super::index::index_element;
 use super::*;
+
+/// Where a constraint is being written: `USING INDEX` exists only in `ALTER TABLE ... ADD CONSTRAINT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConstraintSite {
+    AddConstraint,
+    CreateTable,
+}
+
+/// `CONSTRAINT name <definition> [DEFERRABLE INITIALLY ...]`, validated.
+pub(crate) fn constraint_sql(
+    ctx: Ctx,
+    name: &Ident,
+    c: &Constraint,
+    site: ConstraintSite,
+) -> Result<String, DslError> {
+    ctx.ident(name, "constraint")?;
+    if let Some((option, applies_to)) = c.misplaced {
+        return Err(ctx.invalid(format!(
+            "constraint {:?}: `{option}` applies to {applies_to} only",
+            name.as_str()
+        )));
+    }
+    let body = match &c.kind {
+        ConstraintKind::Check(expression) => {
+            if expression.trim().is_empty() {
+                return Err(ctx.invalid(format!(
+                    "constraint {:?}: empty CHECK expression",
+                    name.as_str()
+                )));
+            }
+            format!("CHECK ({expression})")
+        }
+        ConstraintKind::Unique {
+            columns,
+            nulls_not_distinct,
+        } => {
+            ctx.idents(columns, "column")?;
+            format!(
+                "UNIQUE {}({})",
+                if *nulls_not_distinct {
+                    "NULLS NOT DISTINCT "
+                } else {
+                    ""
+                },
+                quote_list(columns)
+            )
+        }
+        ConstraintKind::PrimaryKey(columns) => {
+            ctx.idents(columns, "column")?;
+            format!("PRIMARY KEY ({})", quote_list(columns))
+        }
+        ConstraintKind::UsingIndex { primary, index } => {
+            if site == ConstraintSite::CreateTable {
+                return Err(ctx.invalid(format!(
+                    "constraint {:?}: `USING INDEX` needs an existing index, so it works in `add_constraint` only",
+                    name.as_str()
+                )));
+            }
+            ctx.ident(index, "index")?;
+            format!(
+                "{} USING INDEX {}",
+                if *primary { "PRIMARY KEY" } else { "UNIQUE" },
+                quote_ident(index)
+            )
+        }
+        ConstraintKind::ForeignKey {
+            columns,
+            references,
+            referenced_columns,
+            on_delete,
+            on_update,
+            match_type,
+        } => {
+            ctx.idents(columns, "column")?;
+            ctx.name(references, "referenced table")?;
+            referenced_columns
+                .iter()
+                .try_for_each(|c| ctx.ident(c, "referenced column"))?;
+            let mut s = format!(
+                "FOREIGN KEY ({}) REFERENCES {}",
+                quote_list(columns),
+                quote_name(references)
+            );
+            if !referenced_columns.is_empty() {
+                s.push_str(&format!(" ({})", quote_list(referenced_columns)));
+            }
+            if let Some(m) = match_type {
+                s.push_str(&format!(" {}", m.as_sql()));
+            }
+            if let Some(a) = on_delete {
+                s.push_str(&format!(" ON DELETE {}", a.as_sql()));
+            }
+            if let Some(a) = on_update {
+                s.push_str(&format!(" ON UPDATE {}", a.as_sql()));
+            }
+            s
+        }
+        ConstraintKind::Exclude {
+            method,
+            elements,
+            where_clause,
+        } => {
+            if elements.is_empty() {
+                return Err(DslError::NoColumns {
+                    op: ctx.op,
+                    position: ctx.position,
+                });
+            }
+            if method.trim().is_empty() {
+                return Err(ctx.invalid(format!(
+                    "constraint {:?}: empty index method; exclusion constraints usually use \"gist\"",
+                    name.as_str()
+                )));
+            }
+            let elements = elements
+                .iter()
+                .map(|(element, operator)| {
+                    if operator.trim().is_empty() {
+                        return Err(ctx.invalid(format!(
+                            "constraint {:?}: empty operator in EXCLUDE",
+                            name.as_str()
+                        )));
+                    }
+                    Ok(format!("{} WITH {operator}", index_element(ctx, element)?))
+                })
+                .collect::<Result<Vec<_>, DslError>>()?;
+            let mut s = format!("EXCLUDE USING {method} ({})", elements.join(", "));
+            if let Some(predicate) = where_clause {
+                s.push_str(&format!(" WHERE ({predicate})"));
+            }
+            s
+        }
+    };
+    let mut sql = format!("CONSTRAINT {} {body}", quote_ident(name));
+    if let Some(initially_deferred) = c.deferrable {
+        if matches!(c.kind, ConstraintKind::Check(_)) {
+            return Err(ctx.invalid(format!(
+                "constraint {:?}: CHECK constraints cannot be deferrable",
+                name.as_str()
+            )));
+        }
+        sql.push_str(if initially_deferred {
+            " DEFERRABLE INITIALLY DEFERRED"
+        } else {
+            " DEFERRABLE INITIALLY IMMEDIATE"
+        });
+    }
+    Ok(sql)
+}
+
+/// `COMMENT ON CONSTRAINT name ON table IS '...'`, when the constraint has a comment.
+pub(crate) fn constraint_comment(table: &Name, name: &Ident, c: &Constraint) -> Option<String> {
+    c.comment.as_ref().map(|text| {
+        format!(
+            "COMMENT ON CONSTRAINT {} ON {} IS {}",
+            quote_ident(name),
+            quote_name(table),
+            literal(text)
+        )
+    })
+}
 
 impl Render for AddConstraint {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;
-        ctx.ident(&o.name, "constraint")?;
-        let body = match &o.constraint {
-            Constraint::Check(expression) => format!("CHECK ({expression})"),
-            Constraint::Unique(columns) => {
-                ctx.idents(columns, "column")?;
-                format!("UNIQUE ({})", quote_list(columns))
-            }
-            Constraint::PrimaryKey(columns) => {
-                ctx.idents(columns, "column")?;
-                format!("PRIMARY KEY ({})", quote_list(columns))
-            }
-            Constraint::ForeignKey {
-                columns,
-                references,
-                referenced_columns,
-                on_delete,
-                on_update,
-            } => {
-                ctx.idents(columns, "column")?;
-                ctx.name(references, "referenced table")?;
-                referenced_columns
-                    .iter()
-                    .try_for_each(|c| ctx.ident(c, "referenced column"))?;
-                let mut s = format!(
-                    "FOREIGN KEY ({}) REFERENCES {}",
-                    quote_list(columns),
-                    quote_name(references)
-                );
-                if !referenced_columns.is_empty() {
-                    s.push_str(&format!(" ({})", quote_list(referenced_columns)));
-                }
-                if let Some(a) = on_delete {
-                    s.push_str(&format!(" ON DELETE {}", a.as_sql()));
-                }
-                if let Some(a) = on_update {
-                    s.push_str(&format!(" ON UPDATE {}", a.as_sql()));
-                }
-                s
-            }
-        };
-        let mut sql = format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} {body}",
-            quote_name(&o.table),
-            quote_ident(&o.name)
-        );
-        match o.deferrable {
-            Some(true) => sql.push_str(" DEFERRABLE INITIALLY DEFERRED"),
-            Some(false) => sql.push_str(" DEFERRABLE INITIALLY IMMEDIATE"),
-            None => {}
-        }
+        let constraint =
+            constraint_sql(ctx, &o.name, &o.constraint, ConstraintSite::AddConstraint)?;
+        let mut sql = format!("ALTER TABLE {} ADD {constraint}", quote_name(&o.table));
         if o.not_valid {
+            if !matches!(
+                o.constraint.kind,
+                ConstraintKind::Check(_) | ConstraintKind::ForeignKey { .. }
+            ) {
+                return Err(
+                    ctx.invalid("`not_valid` applies to CHECK and foreign key constraints only")
+                );
+            }
             sql.push_str(" NOT VALID");
         }
-        Ok(vec![sql])
+        let mut out = vec![sql];
+        out.extend(constraint_comment(&o.table, &o.name, &o.constraint));
+        Ok(out)
     }
 }
 
@@ -79,6 +206,21 @@ impl Render for DropConstraint {
             if o.if_exists { "IF EXISTS " } else { "" },
             quote_ident(&o.name),
             if o.cascade { " CASCADE" } else { "" }
+        )])
+    }
+}
+
+impl Render for RenameConstraint {
+    fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        let o = self;
+        ctx.name(&o.table, "table")?;
+        ctx.ident(&o.from, "constraint")?;
+        ctx.ident(&o.to, "constraint")?;
+        Ok(vec![format!(
+            "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
+            quote_name(&o.table),
+            quote_ident(&o.from),
+            quote_ident(&o.to)
         )])
     }
 }

@@ -24,23 +24,14 @@ impl Render for CreateIndex {
             o.unique,
         )?;
         o.include.iter().try_for_each(|c| ctx.ident(c, "column"))?;
+        if o.nulls_not_distinct && !o.unique {
+            return Err(ctx
+                .invalid("`nulls_not_distinct` applies to unique indexes only; chain `unique()`"));
+        }
         let elements: Vec<String> = o
             .columns
             .iter()
-            .map(|c| {
-                let target = match &c.target {
-                    IndexTarget::Column(col) => {
-                        ctx.ident(col, "column")?;
-                        quote_ident(col)
-                    }
-                    IndexTarget::Expression(e) => format!("({e})"),
-                };
-                Ok(if c.descending {
-                    format!("{target} DESC")
-                } else {
-                    target
-                })
-            })
+            .map(|c| index_element(ctx, c))
             .collect::<Result<_, DslError>>()?;
         let mut sql = format!(
             "CREATE {}INDEX {}{}{} ON {}",
@@ -63,10 +54,63 @@ impl Render for CreateIndex {
         if !o.include.is_empty() {
             sql.push_str(&format!(" INCLUDE ({})", quote_list(&o.include)));
         }
+        if o.nulls_not_distinct {
+            sql.push_str(" NULLS NOT DISTINCT");
+        }
         if let Some(predicate) = &o.where_clause {
             sql.push_str(&format!(" WHERE {predicate}"));
         }
         Ok(vec![sql])
+    }
+}
+
+/// One element of an index, exclusion constraint or partition key:
+/// `column | (expression) [COLLATE collation] [opclass] [ASC | DESC] [NULLS FIRST | LAST]`.
+pub(crate) fn index_element(ctx: Ctx, c: &IndexColumn) -> Result<String, DslError> {
+    let mut out = match &c.target {
+        IndexTarget::Column(col) => {
+            ctx.ident(col, "column")?;
+            quote_ident(col)
+        }
+        IndexTarget::Expression(e) => {
+            if e.trim().is_empty() {
+                return Err(ctx.invalid("empty index expression"));
+            }
+            format!("({e})")
+        }
+    };
+    if let Some(collation) = &c.collation {
+        ctx.name(collation, "collation")?;
+        out.push_str(&format!(" COLLATE {}", quote_name(collation)));
+    }
+    if let Some(opclass) = &c.opclass {
+        ctx.name(opclass, "operator class")?;
+        out.push_str(&format!(" {}", quote_name(opclass)));
+    }
+    match c.descending {
+        Some(true) => out.push_str(" DESC"),
+        Some(false) => out.push_str(" ASC"),
+        None => {}
+    }
+    match c.nulls_first {
+        Some(true) => out.push_str(" NULLS FIRST"),
+        Some(false) => out.push_str(" NULLS LAST"),
+        None => {}
+    }
+    Ok(out)
+}
+
+impl Render for RenameIndex {
+    fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        let o = self;
+        ctx.name(&o.from, "index")?;
+        ctx.ident(&o.to, "index")?;
+        // RENAME TO takes a bare name: the index stays in its schema.
+        Ok(vec![format!(
+            "ALTER INDEX {} RENAME TO {}",
+            quote_name(&o.from),
+            quote_ident(&o.to)
+        )])
     }
 }
 

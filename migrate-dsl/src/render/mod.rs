@@ -1,17 +1,16 @@
 //! The one place where operations become SQL text.
 //!
-//! Table and column statements are built with sea-query, which owns their structure and identifier quoting;
-//! column options, constraints and indexes (where sea-query has no `NOT VALID`, `REFERENCES` on a column or
+//! Statements sea-query has (`DROP TABLE`, renames, `ADD COLUMN`) are built with it, which owns their
+//! structure and identifier quoting; `CREATE TABLE` (sea-query has no `UNLOGGED`, `LIKE`, `INHERITS` or
+//! `PARTITION BY`), column options, constraints and indexes (no `NOT VALID`, `REFERENCES` on a column or
 //! partial indexes) are written here with the same quoting rules from [`crate::quote`].
 
-use sea_query::{Alias, ColumnDef as SqColumnDef, TableRef};
+use sea_query::{Alias, TableRef};
 
-use crate::column::Column;
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::ops::IndexColumn;
-use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
 mod backfill;
 mod constraint;
@@ -56,66 +55,6 @@ pub(crate) fn table_ref(name: &Name) -> TableRef {
         Some(schema) => (alias(schema), alias(&name.name)).into(),
         None => alias(&name.name).into(),
     }
-}
-
-/// Column options after the type, in PostgreSQL's documented order.
-pub(crate) fn column_options(c: &Column) -> String {
-    let mut out = String::new();
-    if c.not_null {
-        out.push_str(" NOT NULL");
-    }
-    if let Some(default) = &c.default {
-        out.push_str(" DEFAULT ");
-        out.push_str(&default.to_sql());
-    }
-    if c.unique {
-        out.push_str(" UNIQUE");
-    }
-    if c.primary_key {
-        out.push_str(" PRIMARY KEY");
-    }
-    if let Some(check) = &c.check {
-        out.push_str(&format!(" CHECK ({check})"));
-    }
-    if let Some(r) = &c.references {
-        out.push_str(&format!(" REFERENCES {}", quote_name(&r.table)));
-        if !r.columns.is_empty() {
-            out.push_str(&format!(" ({})", quote_list(&r.columns)));
-        }
-        if let Some(action) = r.on_delete {
-            out.push_str(&format!(" ON DELETE {}", action.as_sql()));
-        }
-        if let Some(action) = r.on_update {
-            out.push_str(&format!(" ON UPDATE {}", action.as_sql()));
-        }
-    }
-    out
-}
-
-pub(crate) fn column_def(c: &Column) -> SqColumnDef {
-    let mut def = SqColumnDef::new(alias(&c.name));
-    def.custom(Alias::new(c.data_type.as_str()));
-    let options = column_options(c);
-    if !options.is_empty() {
-        def.extra(options.trim_start().to_owned());
-    }
-    def
-}
-
-pub(crate) fn column_comments<'a>(
-    table: &'a Name,
-    columns: &'a [Column],
-) -> impl Iterator<Item = String> + 'a {
-    columns.iter().filter_map(move |c| {
-        c.comment.as_ref().map(|text| {
-            format!(
-                "COMMENT ON COLUMN {}.{} IS {}",
-                quote_name(table),
-                quote_ident(&c.name),
-                literal(text)
-            )
-        })
-    })
 }
 
 /// `{table}_{columns}_index`, or `_unique_index`: node-pg-migrate's convention, so reviewers recognise it.

@@ -1,28 +1,266 @@
-//! Tables and columns: built with sea-query where it has the statement.
+//! Tables and columns: built with sea-query where it has the statement (not `CREATE TABLE`, whose
+//! `UNLOGGED`, `LIKE`, `INHERITS` and `PARTITION BY` it lacks).
 
-use sea_query::{PostgresQueryBuilder, Table};
+use sea_query::{Alias, ColumnDef as SqColumnDef, PostgresQueryBuilder, Table};
 
+use crate::column::{Column, Identity};
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::Name;
 use crate::ops::*;
-use crate::quote::{literal, quote_ident, quote_name};
+use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
+use super::constraint::{constraint_comment, constraint_sql, ConstraintSite};
+use super::index::index_element;
 use super::*;
+
+/// Validates the names of a column list and of what its columns reference; an empty list is an error
+/// unless `allow_empty`.
+fn check_columns(ctx: Ctx, columns: &[Column], allow_empty: bool) -> Result<(), DslError> {
+    if columns.is_empty() && allow_empty {
+        return Ok(());
+    }
+    ctx.columns(columns)?;
+    for c in columns {
+        if c.data_type.trim().is_empty() {
+            return Err(ctx.invalid(format!("column {:?}: empty type", c.name.as_str())));
+        }
+    }
+    Ok(())
+}
+
+/// `GENERATED ALWAYS | BY DEFAULT AS IDENTITY [(options)]`.
+fn identity_sql(identity: &Identity) -> String {
+    let options = identity.sequence_options();
+    let mut sql = format!("GENERATED {} AS IDENTITY", identity.kind.as_sql());
+    if !options.is_empty() {
+        sql.push_str(&format!(" ({})", options.join(" ")));
+    }
+    sql
+}
+
+/// The column's options after its type: `COLLATE` first (it belongs to the type), then the constraints.
+/// Validated, so conflicting options fail here with the column's name instead of on the server.
+fn column_options(ctx: Ctx, c: &Column) -> Result<String, DslError> {
+    let column = c.name.as_str();
+    if let Some(option) = c.orphan_fk_option {
+        return Err(ctx.invalid(format!(
+            "column {column:?}: `{option}` needs `references` first; chain it after `.references(..)`"
+        )));
+    }
+    let generated_by = match (&c.generated, &c.identity) {
+        (Some(_), Some(_)) => {
+            return Err(ctx.invalid(format!(
+                "column {column:?}: a column is either generated from an expression or an identity, not both"
+            )))
+        }
+        (Some(_), None) => Some("a generated column"),
+        (None, Some(_)) => Some("an identity column"),
+        (None, None) => None,
+    };
+    if let (Some(kind), Some(_)) = (generated_by, &c.default) {
+        return Err(ctx.invalid(format!("column {column:?}: {kind} cannot have a default")));
+    }
+
+    let mut out = String::new();
+    if let Some(collation) = &c.collation {
+        ctx.name(collation, "collation")?;
+        out.push_str(&format!(" COLLATE {}", quote_name(collation)));
+    }
+    if c.not_null {
+        out.push_str(" NOT NULL");
+    }
+    if let Some(default) = &c.default {
+        out.push_str(" DEFAULT ");
+        out.push_str(&default.to_sql());
+    }
+    if let Some(expression) = &c.generated {
+        out.push_str(&format!(" GENERATED ALWAYS AS ({expression}) STORED"));
+    }
+    if let Some(identity) = &c.identity {
+        out.push(' ');
+        out.push_str(&identity_sql(identity));
+    }
+    if c.unique {
+        out.push_str(" UNIQUE");
+    }
+    if c.primary_key {
+        out.push_str(" PRIMARY KEY");
+    }
+    if let Some(check) = &c.check {
+        out.push_str(&format!(" CHECK ({check})"));
+    }
+    // The referenced names were checked with the column list (`check_columns`).
+    if let Some(r) = &c.references {
+        if let Some(name) = &r.constraint_name {
+            ctx.ident(name, "constraint")?;
+            out.push_str(&format!(" CONSTRAINT {}", quote_ident(name)));
+        }
+        out.push_str(&format!(" REFERENCES {}", quote_name(&r.table)));
+        if !r.columns.is_empty() {
+            out.push_str(&format!(" ({})", quote_list(&r.columns)));
+        }
+        if let Some(m) = r.match_type {
+            out.push_str(&format!(" {}", m.as_sql()));
+        }
+        if let Some(action) = r.on_delete {
+            out.push_str(&format!(" ON DELETE {}", action.as_sql()));
+        }
+        if let Some(action) = r.on_update {
+            out.push_str(&format!(" ON UPDATE {}", action.as_sql()));
+        }
+        // Directly after REFERENCES, so it applies to the foreign key.
+        match r.deferrable {
+            Some(true) => out.push_str(" DEFERRABLE INITIALLY DEFERRED"),
+            Some(false) => out.push_str(" DEFERRABLE INITIALLY IMMEDIATE"),
+            None => {}
+        }
+    }
+    Ok(out)
+}
+
+/// `"name" type options`, as written inside `CREATE TABLE`.
+fn column_sql(ctx: Ctx, c: &Column) -> Result<String, DslError> {
+    Ok(format!(
+        "{} {}{}",
+        quote_ident(&c.name),
+        c.data_type,
+        column_options(ctx, c)?
+    ))
+}
+
+/// The same column for sea-query's `ADD COLUMN`; the type is SQL, so it is passed through unquoted.
+fn column_def(c: &Column, options: &str) -> SqColumnDef {
+    let mut def = SqColumnDef::new(alias(&c.name));
+    def.custom(Alias::new(c.data_type.as_str()));
+    if !options.is_empty() {
+        def.extra(options.trim_start().to_owned());
+    }
+    def
+}
+
+/// `COMMENT ON COLUMN` for each column that has a comment.
+fn column_comments<'a>(
+    table: &'a Name,
+    columns: &'a [Column],
+) -> impl Iterator<Item = String> + 'a {
+    columns.iter().filter_map(move |c| {
+        c.comment.as_ref().map(|text| {
+            format!(
+                "COMMENT ON COLUMN {}.{} IS {}",
+                quote_name(table),
+                quote_ident(&c.name),
+                literal(text)
+            )
+        })
+    })
+}
 
 impl Render for CreateTable {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.name, "table")?;
-        ctx.columns(&o.columns)?;
-        let mut stmt = Table::create();
-        stmt.table(table_ref(&o.name));
-        if o.if_not_exists {
-            stmt.if_not_exists();
+        if o.temporary && o.unlogged {
+            return Err(ctx.invalid("a table cannot be both TEMPORARY and UNLOGGED"));
+        }
+        if o.temporary
+            && o.name
+                .schema
+                .as_ref()
+                .is_some_and(|s| s.as_str() != "pg_temp")
+        {
+            return Err(ctx.invalid(
+                "a temporary table lives in the session's temporary schema; do not schema-qualify it",
+            ));
+        }
+        if o.partition_by.is_some() && !o.inherits.is_empty() {
+            return Err(ctx.invalid("a partitioned table cannot use INHERITS"));
+        }
+        // A table may get all its columns from LIKE or INHERITS; otherwise an empty list is a mistake.
+        let allow_no_columns = !o.like.is_empty() || !o.inherits.is_empty();
+        check_columns(ctx, &o.columns, allow_no_columns)?;
+
+        let mut elements = Vec::new();
+        for like in &o.like {
+            ctx.name(&like.table, "LIKE source table")?;
+            let mut clause = format!("LIKE {}", quote_name(&like.table));
+            for (including, option) in &like.options {
+                clause.push_str(if *including {
+                    " INCLUDING "
+                } else {
+                    " EXCLUDING "
+                });
+                clause.push_str(option.as_sql());
+            }
+            elements.push(clause);
         }
         for c in &o.columns {
-            stmt.col(column_def(c));
+            elements.push(column_sql(ctx, c)?);
         }
-        let mut out = vec![stmt.to_string(PostgresQueryBuilder)];
+        for (name, constraint) in &o.constraints {
+            elements.push(constraint_sql(
+                ctx,
+                name,
+                constraint,
+                ConstraintSite::CreateTable,
+            )?);
+        }
+
+        let mut sql = format!(
+            "CREATE {}TABLE {}{}",
+            if o.temporary {
+                "TEMPORARY "
+            } else if o.unlogged {
+                "UNLOGGED "
+            } else {
+                ""
+            },
+            if o.if_not_exists {
+                "IF NOT EXISTS "
+            } else {
+                ""
+            },
+            quote_name(&o.name)
+        );
+        // The spacing of sea-query's CREATE TABLE, which rendered this statement before.
+        if elements.is_empty() {
+            sql.push_str(" ()");
+        } else {
+            sql.push_str(&format!(" ( {} )", elements.join(", ")));
+        }
+        if !o.inherits.is_empty() {
+            for parent in &o.inherits {
+                ctx.name(parent, "parent table")?;
+            }
+            let parents: Vec<String> = o.inherits.iter().map(quote_name).collect();
+            sql.push_str(&format!(" INHERITS ({})", parents.join(", ")));
+        }
+        if let Some(partition) = &o.partition_by {
+            if partition.keys.is_empty() {
+                return Err(
+                    ctx.invalid("`partition_by` needs at least one key column or expression")
+                );
+            }
+            let keys = partition
+                .keys
+                .iter()
+                .map(|k| {
+                    if k.has_ordering() {
+                        return Err(
+                            ctx.invalid("partition keys have no sort order or NULLS position")
+                        );
+                    }
+                    index_element(ctx, k)
+                })
+                .collect::<Result<Vec<_>, DslError>>()?;
+            sql.push_str(&format!(
+                " PARTITION BY {} ({})",
+                partition.strategy.as_sql(),
+                keys.join(", ")
+            ));
+        }
+
+        let mut out = vec![sql];
         if let Some(text) = &o.comment {
             out.push(format!(
                 "COMMENT ON TABLE {} IS {}",
@@ -31,6 +269,11 @@ impl Render for CreateTable {
             ));
         }
         out.extend(column_comments(&o.name, &o.columns));
+        out.extend(
+            o.constraints
+                .iter()
+                .filter_map(|(name, c)| constraint_comment(&o.name, name, c)),
+        );
         Ok(out)
     }
 }
@@ -67,14 +310,15 @@ impl Render for AddColumns {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;
-        ctx.columns(&o.columns)?;
+        check_columns(ctx, &o.columns, false)?;
         let mut stmt = Table::alter();
         stmt.table(table_ref(&o.table));
         for c in &o.columns {
+            let def = column_def(c, &column_options(ctx, c)?);
             if o.if_not_exists {
-                stmt.add_column_if_not_exists(column_def(c));
+                stmt.add_column_if_not_exists(def);
             } else {
-                stmt.add_column(column_def(c));
+                stmt.add_column(def);
             }
         }
         let mut out = vec![stmt.to_string(PostgresQueryBuilder)];
@@ -127,15 +371,29 @@ impl Render for AlterColumn {
                 ctx.invalid("`using` converts values to a new type; give the type with `set_type`")
             );
         }
+        if o.collation.is_some() && o.set_type.is_none() {
+            return Err(ctx.invalid(
+                "PostgreSQL changes a collation together with the type; give the type (it may be the same) with `set_type`",
+            ));
+        }
         let col = quote_ident(&o.column);
         let mut actions = Vec::new();
         if let Some(ty) = &o.set_type {
+            let collate = match &o.collation {
+                Some(collation) => {
+                    ctx.name(collation, "collation")?;
+                    format!(" COLLATE {}", quote_name(collation))
+                }
+                None => String::new(),
+            };
             let using = o
                 .using
                 .as_ref()
                 .map(|u| format!(" USING {u}"))
                 .unwrap_or_default();
-            actions.push(format!("ALTER COLUMN {col} SET DATA TYPE {ty}{using}"));
+            actions.push(format!(
+                "ALTER COLUMN {col} SET DATA TYPE {ty}{collate}{using}"
+            ));
         }
         match &o.default {
             Some(Some(v)) => actions.push(format!("ALTER COLUMN {col} SET DEFAULT {}", v.to_sql())),
@@ -146,6 +404,31 @@ impl Render for AlterColumn {
             Some(true) => actions.push(format!("ALTER COLUMN {col} SET NOT NULL")),
             Some(false) => actions.push(format!("ALTER COLUMN {col} DROP NOT NULL")),
             None => {}
+        }
+        // After SET NOT NULL: adding an identity needs a NOT NULL column.
+        match &o.identity {
+            Some(IdentityChange::Add(identity)) => {
+                actions.push(format!("ALTER COLUMN {col} ADD {}", identity_sql(identity)))
+            }
+            Some(IdentityChange::Set(identity)) => {
+                let mut action = format!(
+                    "ALTER COLUMN {col} SET GENERATED {}",
+                    identity.kind.as_sql()
+                );
+                for option in identity.sequence_options() {
+                    action.push_str(" SET ");
+                    action.push_str(&option);
+                }
+                actions.push(action);
+            }
+            Some(IdentityChange::Drop { if_exists }) => actions.push(format!(
+                "ALTER COLUMN {col} DROP IDENTITY{}",
+                if *if_exists { " IF EXISTS" } else { "" }
+            )),
+            None => {}
+        }
+        if o.drop_expression {
+            actions.push(format!("ALTER COLUMN {col} DROP EXPRESSION"));
         }
         let mut out = Vec::new();
         if !actions.is_empty() {
@@ -166,9 +449,34 @@ impl Render for AlterColumn {
         }
         if out.is_empty() {
             return Err(ctx.invalid(
-                "nothing to alter; chain `set_type`, `set_default`, `set_not_null`, ...",
+                "nothing to alter; chain `set_type`, `set_default`, `set_not_null`, `add_identity`, ...",
             ));
         }
         Ok(out)
+    }
+}
+
+impl Render for AlterTable {
+    fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        let o = self;
+        ctx.name(&o.name, "table")?;
+        let mut actions: Vec<&str> = Vec::new();
+        actions.extend(o.rls_enabled.map(RowLevelSecurity::as_sql));
+        actions.extend(o.rls_forced.map(RowLevelSecurity::as_sql));
+        match o.logged {
+            Some(true) => actions.push("SET LOGGED"),
+            Some(false) => actions.push("SET UNLOGGED"),
+            None => {}
+        }
+        if actions.is_empty() {
+            return Err(ctx.invalid(
+                "nothing to alter; chain `row_level_security`, `set_logged` or `set_unlogged`",
+            ));
+        }
+        Ok(vec![format!(
+            "ALTER TABLE {} {}",
+            quote_name(&o.name),
+            actions.join(", ")
+        )])
     }
 }
