@@ -16,7 +16,7 @@ fn app(db: &TestDb, args: &[&str]) -> std::process::Output {
 #[test]
 fn start_up_applies_the_embedded_migrations_once() {
     let db = TestDb::new();
-    let refused = app(&db, &[]);
+    let refused = app(&db, &["--no-serve"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("pending; run with --migrate"));
 
@@ -26,7 +26,7 @@ fn start_up_applies_the_embedded_migrations_once() {
             let url = db.url().to_owned();
             std::thread::spawn(move || {
                 Command::new(env!("CARGO_BIN_EXE_example-app"))
-                    .arg("--migrate")
+                    .args(["--migrate", "--no-serve"])
                     .env("DATABASE_URL", url)
                     .output()
                     .expect("example-app runs")
@@ -53,6 +53,6 @@ fn start_up_applies_the_embedded_migrations_once() {
     );
     assert!(db.tables().contains(&"public.posts".to_owned()));
 
-    let again = app(&db, &["--migrate"]);
+    let again = app(&db, &["--migrate", "--no-serve"]);
     assert!(String::from_utf8_lossy(&again.stdout).contains("applied 0 migration(s)"));
 }
