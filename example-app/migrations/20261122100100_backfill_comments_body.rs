@@ -41,5 +41,8 @@ $$"#,
 
 pub fn down(pgm: &mut MigrationBuilder) {
     // The copied values are equal to `contents`; reverting the expand migration drops the column.
-    pgm.db("nothing to undo: the backfill only copied contents into body", |_tx| Ok(()));
+    pgm.db(
+        "nothing to undo: the backfill only copied contents into body",
+        |_tx| Ok(()),
+    );
 }

@@ -37,5 +37,8 @@ $$"#,
 
 pub fn down(pgm: &mut MigrationBuilder) {
     // `lat`/`lng` still hold every value; reverting the previous migration drops `location`.
-    pgm.db("nothing to undo: the backfill only derived location from lat/lng", |_tx| Ok(()));
+    pgm.db(
+        "nothing to undo: the backfill only derived location from lat/lng",
+        |_tx| Ok(()),
+    );
 }

@@ -14,7 +14,10 @@ pub fn up(pgm: &mut MigrationBuilder) {
 pub fn down(pgm: &mut MigrationBuilder) {
     pgm.add_columns(
         "posts",
-        [column("lat", "double precision"), column("lng", "double precision")],
+        [
+            column("lat", "double precision"),
+            column("lng", "double precision"),
+        ],
     );
     pgm.sql("UPDATE posts SET lat = location[1], lng = location[0] WHERE location IS NOT NULL");
 }

@@ -32,9 +32,14 @@ pub fn pool(url: &str) -> Result<Pool> {
         config,
         tokio_postgres::NoTls,
         // Fast recycling skips a test query per checkout; a broken connection is dropped on its error.
-        ManagerConfig { recycling_method: RecyclingMethod::Fast },
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
     );
-    Pool::builder(manager).max_size(POOL_SIZE).build().context("cannot build the connection pool")
+    Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .build()
+        .context("cannot build the connection pool")
 }
 
 /// The names of the applied migrations.
@@ -52,7 +57,12 @@ fn applied(migrator: &Migrator<'_>, client: &mut Client) -> Result<BTreeSet<Stri
 /// newest one `phase` can run with, through the same engine and advisory lock as the migration CLI, so
 /// replicas starting together apply each migration once. Blocking: call it before starting the async
 /// server (or in `spawn_blocking`). Progress lines go to `say`.
-pub fn prepare_schema(url: &str, phase: Phase, migrate: bool, say: &mut dyn FnMut(String)) -> Result<()> {
+pub fn prepare_schema(
+    url: &str,
+    phase: Phase,
+    migrate: bool,
+    say: &mut dyn FnMut(String),
+) -> Result<()> {
     let mut config: Config = url
         .parse()
         .with_context(|| format!("invalid DATABASE_URL {}", migrate_cli::redact(url)))?;
@@ -74,14 +84,18 @@ pub fn prepare_schema(url: &str, phase: Phase, migrate: bool, say: &mut dyn FnMu
                         holder.map_or("?".to_owned(), |p| p.to_string())
                     )),
                     Event::Finished { name, .. } => say(format!("applied  {name}")),
-                    Event::Retrying { name, reason, .. } => say(format!("retrying {name}: {reason}")),
+                    Event::Retrying { name, reason, .. } => {
+                        say(format!("retrying {name}: {reason}"))
+                    }
                     _ => {}
                 };
                 match migrator.run_up(&mut client, &up, &mut on_event) {
                     Ok(ran) => ran,
                     // Another replica applied the target while this one waited for the lock.
                     Err(migrate_core::Error::Target(_))
-                        if target.is_some_and(|n| applied(&migrator, &mut client).is_ok_and(|a| a.contains(n))) =>
+                        if target.is_some_and(|n| {
+                            applied(&migrator, &mut client).is_ok_and(|a| a.contains(n))
+                        }) =>
                     {
                         Vec::new()
                     }
@@ -93,9 +107,14 @@ pub fn prepare_schema(url: &str, phase: Phase, migrate: bool, say: &mut dyn FnMu
     }
     let applied = applied(&migrator, &mut client)?;
     phase.check(&applied).map_err(|message| anyhow!(message))?;
-    let pending = MIGRATIONS.iter().filter(|m| !applied.contains(m.name)).count();
+    let pending = MIGRATIONS
+        .iter()
+        .filter(|m| !applied.contains(m.name))
+        .count();
     if pending > 0 {
-        say(format!("{pending} newer migration(s) pending; app phase {phase} does not need them"));
+        say(format!(
+            "{pending} newer migration(s) pending; app phase {phase} does not need them"
+        ));
     }
     Ok(())
 }
@@ -160,7 +179,10 @@ impl LocalCluster {
                 .into_iter()
                 .find(|u| Command::new("id").arg("-u").arg(u).output().is_ok_and(|o| o.status.success()))
                 .ok_or_else(|| anyhow!("running as root and neither user `postgres` nor `nobody` exists to own the cluster"))?;
-            checked(Command::new("chown").arg(user).arg(dir.path()), "chown of the cluster folder")?;
+            checked(
+                Command::new("chown").arg(user).arg(dir.path()),
+                "chown of the cluster folder",
+            )?;
             Some(user.to_owned())
         } else {
             None
@@ -179,10 +201,15 @@ impl LocalCluster {
             dir,
         };
         let mut initdb = cluster.command("initdb");
-        initdb
-            .arg("-D")
-            .arg(&cluster.data)
-            .args(["-U", "postgres", "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]);
+        initdb.arg("-D").arg(&cluster.data).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C",
+        ]);
         checked(&mut initdb, "initdb")?;
         let log = cluster.dir.path().join("server.log");
         let mut start = cluster.command("pg_ctl");
@@ -226,11 +253,16 @@ impl LocalCluster {
 impl Drop for LocalCluster {
     fn drop(&mut self) {
         let mut stop = self.command("pg_ctl");
-        stop.arg("-D").arg(&self.data).args(["-m", "fast", "-w", "stop"]);
+        stop.arg("-D")
+            .arg(&self.data)
+            .args(["-m", "fast", "-w", "stop"]);
         // The server may already be gone (Ctrl-C reaches it too); only a server still running matters.
         if let Ok(out) = stop.output() {
             if !out.status.success() && self.data.join("postmaster.pid").exists() {
-                eprintln!("warning: could not stop the local cluster: {}", String::from_utf8_lossy(&out.stderr));
+                eprintln!(
+                    "warning: could not stop the local cluster: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
             }
         }
     }
@@ -243,7 +275,9 @@ fn running_as_root() -> bool {
 
 /// Runs `cmd`; an error with its output when it cannot start or fails.
 fn checked(cmd: &mut Command, what: &str) -> Result<Output> {
-    let out = cmd.output().with_context(|| format!("cannot run {what} ({:?})", cmd.get_program()))?;
+    let out = cmd
+        .output()
+        .with_context(|| format!("cannot run {what} ({:?})", cmd.get_program()))?;
     if !out.status.success() {
         bail!(
             "{what} failed ({}):\n{}{}",

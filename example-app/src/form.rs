@@ -49,7 +49,9 @@ impl PostForm {
         let lat = coordinate(&self.lat, "latitude", 90.0, &mut problems);
         let lng = coordinate(&self.lng, "longitude", 180.0, &mut problems);
         match (title, lat, lng) {
-            (Some(title), Some(lat), Some(lng)) if problems.is_empty() => Ok(NewPost { title, lat, lng }),
+            (Some(title), Some(lat), Some(lng)) if problems.is_empty() => {
+                Ok(NewPost { title, lat, lng })
+            }
             _ => Err(problems),
         }
     }
@@ -82,7 +84,9 @@ fn text(raw: &str, what: &str, max: usize, problems: &mut Vec<String>) -> Option
         problems.push(format!("The {what} is empty."));
         None
     } else if chars > max {
-        problems.push(format!("The {what} is too long: {chars} characters, at most {max}."));
+        problems.push(format!(
+            "The {what} is too long: {chars} characters, at most {max}."
+        ));
         None
     } else if trimmed.contains('\0') {
         // PostgreSQL text cannot hold NUL; refusing it here gives a message instead of a database error.
@@ -107,7 +111,9 @@ fn coordinate(raw: &str, what: &str, limit: f64, problems: &mut Vec<String>) -> 
             None
         }
         Err(_) => {
-            problems.push(format!("The {what} is not a number (use a dot for decimals, e.g. 48.8566)."));
+            problems.push(format!(
+                "The {what} is not a number (use a dot for decimals, e.g. 48.8566)."
+            ));
             None
         }
     }
@@ -118,14 +124,22 @@ mod tests {
     use super::*;
 
     fn post(title: &str, lat: &str, lng: &str) -> PostForm {
-        PostForm { title: title.into(), lat: lat.into(), lng: lng.into() }
+        PostForm {
+            title: title.into(),
+            lat: lat.into(),
+            lng: lng.into(),
+        }
     }
 
     #[test]
     fn a_good_post_is_trimmed() {
         assert_eq!(
             post("  Sunset ", " 48.85", "2.35").validate(),
-            Ok(NewPost { title: "Sunset".into(), lat: 48.85, lng: 2.35 })
+            Ok(NewPost {
+                title: "Sunset".into(),
+                lat: 48.85,
+                lng: 2.35
+            })
         );
     }
 
@@ -138,14 +152,28 @@ mod tests {
         assert!(post("x", "NaN", "inf").validate().is_err());
         let long = "é".repeat(MAX_TITLE_CHARS + 1);
         assert!(post(&long, "0", "0").validate().unwrap_err()[0].contains("too long"));
-        assert!(post(&"é".repeat(MAX_TITLE_CHARS), "0", "0").validate().is_ok());
+        assert!(post(&"é".repeat(MAX_TITLE_CHARS), "0", "0")
+            .validate()
+            .is_ok());
     }
 
     #[test]
     fn comments_need_a_post_and_text() {
-        let c = CommentForm { post_id: "x".into(), body: "".into() };
+        let c = CommentForm {
+            post_id: "x".into(),
+            body: "".into(),
+        };
         assert_eq!(c.validate().unwrap_err().len(), 2);
-        let c = CommentForm { post_id: "3".into(), body: " hi ".into() };
-        assert_eq!(c.validate(), Ok(NewComment { post_id: 3, body: "hi".into() }));
+        let c = CommentForm {
+            post_id: "3".into(),
+            body: " hi ".into(),
+        };
+        assert_eq!(
+            c.validate(),
+            Ok(NewComment {
+                post_id: 3,
+                body: "hi".into()
+            })
+        );
     }
 }

@@ -69,7 +69,12 @@ pub fn page(phase: Phase, posts: &[Post], feedback: &Feedback) -> String {
         h.push_str("<p>No posts yet.</p>\n");
     }
     for post in posts {
-        let _ = write!(h, "<article id=\"post-{}\">\n<h2>{}</h2>\n", post.id, escape(&post.title));
+        let _ = write!(
+            h,
+            "<article id=\"post-{}\">\n<h2>{}</h2>\n",
+            post.id,
+            escape(&post.title)
+        );
         match (post.lat, post.lng) {
             (Some(lat), Some(lng)) => {
                 let _ = writeln!(h, "<p class=\"location\">at {lat:.5}, {lng:.5}</p>");
@@ -124,8 +129,10 @@ mod tests {
 
     #[test]
     fn escape_covers_markup_and_both_quotes() {
-        assert_eq!(escape(r#"<a href="x" title='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;");
+        assert_eq!(
+            escape(r#"<a href="x" title='y'>&</a>"#),
+            "&lt;a href=&quot;x&quot; title=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
+        );
     }
 
     #[test]
@@ -139,7 +146,10 @@ mod tests {
         }];
         let feedback = Feedback {
             problems: vec!["<bad>".into()],
-            post: PostForm { title: "\"><img>".into(), ..PostForm::default() },
+            post: PostForm {
+                title: "\"><img>".into(),
+                ..PostForm::default()
+            },
             comment: None,
         };
         let html = page(Phase::V4, &posts, &feedback);

@@ -65,7 +65,9 @@ fn run(args: Args) -> Result<()> {
         }
     };
     // The migration engine is synchronous (the `postgres` crate), so it runs before the async runtime.
-    database::prepare_schema(&url, args.phase, args.migrate, &mut |line| println!("{line}"))?;
+    database::prepare_schema(&url, args.phase, args.migrate, &mut |line| {
+        println!("{line}")
+    })?;
     if args.no_serve {
         println!("schema is ready for app phase {}", args.phase);
         return Ok(());
@@ -78,15 +80,24 @@ fn run(args: Args) -> Result<()> {
 }
 
 async fn serve(url: &str, args: &Args) -> Result<()> {
-    let state = AppState { pool: database::pool(url)?, phase: args.phase };
+    let state = AppState {
+        pool: database::pool(url)?,
+        phase: args.phase,
+    };
     let addr = SocketAddr::new(args.bind, args.port);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr} (in use? pick another with --port or PORT)"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (in use? pick another with --port or PORT)")
+    })?;
     let local = listener.local_addr()?;
-    println!("app phase {}: reads and writes {}", args.phase, args.phase.describe());
+    println!(
+        "app phase {}: reads and writes {}",
+        args.phase,
+        args.phase.describe()
+    );
     println!("serving on http://{local}/ (Ctrl-C stops)");
-    web::serve(listener, state, shutdown_signal()).await.context("the HTTP server failed")?;
+    web::serve(listener, state, shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
     println!("stopped");
     Ok(())
 }

@@ -118,7 +118,10 @@ mod tests {
     use super::*;
 
     fn names() -> Vec<&'static str> {
-        crate::migrations::MIGRATIONS.iter().map(|m| m.name).collect()
+        crate::migrations::MIGRATIONS
+            .iter()
+            .map(|m| m.name)
+            .collect()
     }
 
     #[test]
@@ -135,7 +138,12 @@ mod tests {
         // comes before the older one's retirement.
         for pair in Phase::ALL.windows(2) {
             let (retired, _) = pair[0].retired_by().unwrap();
-            assert!(pos(pair[1].requires()) < pos(retired), "{} and {}", pair[0], pair[1]);
+            assert!(
+                pos(pair[1].requires()) < pos(retired),
+                "{} and {}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 
@@ -152,8 +160,14 @@ mod tests {
     #[test]
     fn check_explains_both_ways_to_fail() {
         let applied: BTreeSet<String> = names().iter().map(|s| s.to_string()).collect();
-        assert!(Phase::V1.check(&applied).unwrap_err().contains("drops comments.contents"));
+        assert!(Phase::V1
+            .check(&applied)
+            .unwrap_err()
+            .contains("drops comments.contents"));
         assert!(Phase::V4.check(&applied).is_ok());
-        assert!(Phase::V4.check(&BTreeSet::new()).unwrap_err().contains("pending; run with --migrate"));
+        assert!(Phase::V4
+            .check(&BTreeSet::new())
+            .unwrap_err()
+            .contains("pending; run with --migrate"));
     }
 }

@@ -95,7 +95,9 @@ pub async fn create_post(pool: &Pool, phase: Phase, post: &NewPost) -> Result<i6
             "INSERT INTO posts (title, location) VALUES ($1, point($3::float8, $2::float8)) RETURNING id"
         }
     };
-    let row = client.query_one(sql, &[&post.title, &post.lat, &post.lng]).await?;
+    let row = client
+        .query_one(sql, &[&post.title, &post.lat, &post.lng])
+        .await?;
     Ok(row.get(0))
 }
 
@@ -114,7 +116,9 @@ pub async fn create_comment(
         }
         _ => "INSERT INTO comments (post_id, body) SELECT id, $2 FROM posts WHERE id = $1",
     };
-    let inserted = client.execute(sql, &[&comment.post_id, &comment.body]).await?;
+    let inserted = client
+        .execute(sql, &[&comment.post_id, &comment.body])
+        .await?;
     Ok(if inserted == 0 {
         CommentOutcome::NoSuchPost
     } else {

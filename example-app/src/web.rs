@@ -39,7 +39,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state)).with_graceful_shutdown(shutdown).await
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }
 
 async fn index(State(state): State<AppState>) -> Response {
@@ -50,7 +52,11 @@ async fn create_post(State(state): State<AppState>, Form(form): Form<PostForm>) 
     let post = match form.validate() {
         Ok(post) => post,
         Err(problems) => {
-            let feedback = Feedback { problems, post: form, comment: None };
+            let feedback = Feedback {
+                problems,
+                post: form,
+                comment: None,
+            };
             return render(&state, StatusCode::BAD_REQUEST, &feedback).await;
         }
     };
@@ -71,7 +77,11 @@ async fn create_comment(State(state): State<AppState>, Form(form): Form<CommentF
         },
         Err(problems) => problems,
     };
-    let feedback = Feedback { problems, post: PostForm::default(), comment: Some(form) };
+    let feedback = Feedback {
+        problems,
+        post: PostForm::default(),
+        comment: Some(form),
+    };
     render(&state, StatusCode::BAD_REQUEST, &feedback).await
 }
 

@@ -17,14 +17,31 @@ const BROWSERS: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 #[test]
 fn the_page_renders_in_headless_chromium() {
     let Some(browser) = BROWSERS.into_iter().find(|b| Path::new(b).exists()) else {
-        println!("skipped: no headless browser installed (looked for {})", BROWSERS.join(", "));
+        println!(
+            "skipped: no headless browser installed (looked for {})",
+            BROWSERS.join(", ")
+        );
         return;
     };
     let db = TestDb::new();
-    Migrator::new(MIGRATIONS).run_up(&mut db.client(), &UpTarget::All, &mut |_| {}).expect("migrations");
+    Migrator::new(MIGRATIONS)
+        .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
+        .expect("migrations");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let app = start_app(&runtime, db.url(), Phase::NEWEST);
-    assert_eq!(post_form(app, "/posts", &[("title", "Seen by Chromium"), ("lat", "51.5"), ("lng", "-0.12")]).status, 303);
+    assert_eq!(
+        post_form(
+            app,
+            "/posts",
+            &[
+                ("title", "Seen by Chromium"),
+                ("lat", "51.5"),
+                ("lng", "-0.12")
+            ]
+        )
+        .status,
+        303
+    );
 
     // A throwaway profile keeps runs apart; --no-sandbox because tests often run as root in containers.
     let profile = tempfile::tempdir().expect("profile folder");

@@ -19,7 +19,10 @@ fn every_migration_named_in_the_docs_exists() {
             if name.ends_with("_add_post_caption") {
                 continue;
             }
-            assert!(known.contains(&name.as_str()), "{doc} names {name}, which is not a migration");
+            assert!(
+                known.contains(&name.as_str()),
+                "{doc} names {name}, which is not a migration"
+            );
             named += 1;
         }
         assert!(named > 5, "{doc} names the story's migrations");

@@ -67,7 +67,11 @@ fn start_up_applies_the_embedded_migrations_once() {
 fn migrate_at_start_up_stops_where_the_phase_would_break() {
     let db = TestDb::new();
     let v1 = app(&db, &["--migrate", "--no-serve", "--phase", "v1"]);
-    assert!(v1.status.success(), "{}", String::from_utf8_lossy(&v1.stderr));
+    assert!(
+        v1.status.success(),
+        "{}",
+        String::from_utf8_lossy(&v1.stderr)
+    );
     let applied = db.query_strings("SELECT name FROM public.pgmigrations ORDER BY name");
     assert_eq!(
         applied.last().and_then(|r| r[0].as_deref()),
@@ -76,7 +80,11 @@ fn migrate_at_start_up_stops_where_the_phase_would_break() {
     assert!(db.columns("comments").contains(&"contents".to_owned()));
 
     let v4 = app(&db, &["--migrate", "--no-serve"]);
-    assert!(v4.status.success(), "{}", String::from_utf8_lossy(&v4.stderr));
+    assert!(
+        v4.status.success(),
+        "{}",
+        String::from_utf8_lossy(&v4.stderr)
+    );
     let v1_again = app(&db, &["--no-serve", "--phase", "v1"]);
     assert_eq!(v1_again.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&v1_again.stderr);
@@ -93,15 +101,37 @@ fn migrate_at_start_up_stops_where_the_phase_would_break() {
 fn the_binary_prints_its_url_and_serves_the_page() {
     let db = TestDb::new();
     let mut child = spawn_app(|c| {
-        c.args(["--migrate", "--port", "0"]).env("DATABASE_URL", db.url());
+        c.args(["--migrate", "--port", "0"])
+            .env("DATABASE_URL", db.url());
     });
     let stdout = child.stdout.take().expect("stdout");
     let (url, before) = wait_for_url(stdout, Duration::from_secs(60));
-    assert!(before.iter().any(|l| l.contains("applied 10 migration(s) at start-up")), "{before:?}");
+    assert!(
+        before
+            .iter()
+            .any(|l| l.contains("applied 10 migration(s) at start-up")),
+        "{before:?}"
+    );
     let addr = addr_of(&url);
-    assert_eq!(post_form(addr, "/posts", &[("title", "Bridge"), ("lat", "37.8199"), ("lng", "-122.4783")]).status, 303);
+    assert_eq!(
+        post_form(
+            addr,
+            "/posts",
+            &[
+                ("title", "Bridge"),
+                ("lat", "37.8199"),
+                ("lng", "-122.4783")
+            ]
+        )
+        .status,
+        303
+    );
     let page = get(addr, "/");
-    assert!(page.status == 200 && page.body.contains("<h2>Bridge</h2>") && page.body.contains("at 37.81990, -122.47830"));
+    assert!(
+        page.status == 200
+            && page.body.contains("<h2>Bridge</h2>")
+            && page.body.contains("at 37.81990, -122.47830")
+    );
     terminate(&mut child);
     let status = child.wait().expect("the app exits");
     assert!(status.success(), "{status}");
@@ -136,23 +166,45 @@ fn without_database_url_the_app_starts_a_throwaway_cluster() {
         return;
     }
     let mut child = spawn_app(|c| {
-        c.args(["--migrate", "--port", "0"]).env_remove("DATABASE_URL");
+        c.args(["--migrate", "--port", "0"])
+            .env_remove("DATABASE_URL");
     });
     let stdout = child.stdout.take().expect("stdout");
     let (url, before) = wait_for_url(stdout, Duration::from_secs(120));
-    assert!(before.iter().any(|l| l.contains("starting a throwaway PostgreSQL cluster")), "{before:?}");
+    assert!(
+        before
+            .iter()
+            .any(|l| l.contains("starting a throwaway PostgreSQL cluster")),
+        "{before:?}"
+    );
     let database = before
         .iter()
         .find_map(|l| l.strip_prefix("local database: "))
         .expect("the cluster's URL is printed")
         .to_owned();
     let addr = addr_of(&url);
-    assert_eq!(post_form(addr, "/posts", &[("title", "Local"), ("lat", "1"), ("lng", "2")]).status, 303);
+    assert_eq!(
+        post_form(
+            addr,
+            "/posts",
+            &[("title", "Local"), ("lat", "1"), ("lng", "2")]
+        )
+        .status,
+        303
+    );
     assert!(get(addr, "/").body.contains("<h2>Local</h2>"));
     terminate(&mut child);
     let status = child.wait().expect("the app exits");
     assert!(status.success(), "{status}");
     // The cluster was stopped on the way out.
-    let port: u16 = database.rsplit(':').next().and_then(|p| p.split('/').next()).and_then(|p| p.parse().ok()).expect("port");
-    assert!(std::net::TcpStream::connect(("127.0.0.1", port)).is_err(), "cluster still listening on {port}");
+    let port: u16 = database
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.split('/').next())
+        .and_then(|p| p.parse().ok())
+        .expect("port");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "cluster still listening on {port}"
+    );
 }

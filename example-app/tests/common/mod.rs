@@ -20,7 +20,11 @@ pub fn start_app(runtime: &tokio::runtime::Runtime, url: &str, phase: Phase) -> 
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .expect("bind a free port");
     let addr = listener.local_addr().expect("local address");
-    runtime.spawn(web::serve(listener, AppState { pool, phase }, std::future::pending()));
+    runtime.spawn(web::serve(
+        listener,
+        AppState { pool, phase },
+        std::future::pending(),
+    ));
     addr
 }
 
@@ -34,12 +38,17 @@ pub struct Response {
 
 /// `GET path`.
 pub fn get(addr: SocketAddr, path: &str) -> Response {
-    request(addr, &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"))
+    request(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
 }
 
 /// `POST path` with `fields` as an url-encoded form, as a browser sends it.
 pub fn post_form(addr: SocketAddr, path: &str, fields: &[(&str, &str)]) -> Response {
-    let body = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let body = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(fields)
+        .finish();
     request(
         addr,
         &format!(
@@ -52,7 +61,9 @@ pub fn post_form(addr: SocketAddr, path: &str, fields: &[(&str, &str)]) -> Respo
 
 fn request(addr: SocketAddr, raw: &str) -> Response {
     let mut stream = TcpStream::connect(addr).expect("connect to the app");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .expect("timeout");
     stream.write_all(raw.as_bytes()).expect("send the request");
     let mut text = String::new();
     stream.read_to_string(&mut text).expect("read the response");
@@ -67,15 +78,29 @@ fn request(addr: SocketAddr, raw: &str) -> Response {
         .filter_map(|l| l.split_once(": "))
         .find(|(k, _)| k.eq_ignore_ascii_case("location"))
         .map(|(_, v)| v.to_owned());
-    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "test client reads plain bodies only");
-    Response { status, location, body: body.to_owned() }
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "test client reads plain bodies only"
+    );
+    Response {
+        status,
+        location,
+        body: body.to_owned(),
+    }
 }
 
 /// The id of the post titled `title` on `page` (its `<article id="post-N">`).
 pub fn post_id(page: &str, title: &str) -> String {
-    let at = page.find(&format!("<h2>{title}</h2>")).unwrap_or_else(|| panic!("{title} on the page:\n{page}"));
+    let at = page
+        .find(&format!("<h2>{title}</h2>"))
+        .unwrap_or_else(|| panic!("{title} on the page:\n{page}"));
     let start = page[..at].rfind("id=\"post-").expect("the post's article") + "id=\"post-".len();
-    page[start..].chars().take_while(char::is_ascii_digit).collect()
+    page[start..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect()
 }
 
 /// The app binary as a child process with piped output.
@@ -102,23 +127,37 @@ pub fn wait_for_url(stdout: ChildStdout, timeout: Duration) -> (String, Vec<Stri
         match rx.recv_timeout(timeout) {
             Ok(line) => {
                 if let Some(at) = line.find("http://") {
-                    let url = line[at..].split_whitespace().next().unwrap_or_default().to_owned();
+                    let url = line[at..]
+                        .split_whitespace()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned();
                     return (url, seen);
                 }
                 seen.push(line);
             }
-            Err(_) => panic!("the app printed no URL within {timeout:?}; it printed:\n{}", seen.join("\n")),
+            Err(_) => panic!(
+                "the app printed no URL within {timeout:?}; it printed:\n{}",
+                seen.join("\n")
+            ),
         }
     }
 }
 
 /// Asks the child to stop as Ctrl-C or a container runtime would (SIGTERM), so it can clean up.
 pub fn terminate(child: &mut Child) {
-    let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill runs");
+    let status = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .expect("kill runs");
     assert!(status.success());
 }
 
 /// `host:port` of an `http://host:port/` URL.
 pub fn addr_of(url: &str) -> SocketAddr {
-    url.trim_start_matches("http://").trim_end_matches('/').parse().expect("host:port")
+    url.trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .expect("host:port")
 }
