@@ -104,7 +104,7 @@ fn the_binary_prints_its_url_and_serves_the_page() {
         c.args(["--migrate", "--port", "0"])
             .env("DATABASE_URL", db.url());
     });
-    let stdout = child.stdout.take().expect("stdout");
+    let stdout = child.0.stdout.take().expect("stdout");
     let (url, before) = wait_for_url(stdout, Duration::from_secs(60));
     assert!(
         before
@@ -132,8 +132,8 @@ fn the_binary_prints_its_url_and_serves_the_page() {
             && page.body.contains("<h2>Bridge</h2>")
             && page.body.contains("at 37.81990, -122.47830")
     );
-    terminate(&mut child);
-    let status = child.wait().expect("the app exits");
+    terminate(&mut child.0);
+    let status = child.0.wait().expect("the app exits");
     assert!(status.success(), "{status}");
 }
 
@@ -169,7 +169,7 @@ fn without_database_url_the_app_starts_a_throwaway_cluster() {
         c.args(["--migrate", "--port", "0"])
             .env_remove("DATABASE_URL");
     });
-    let stdout = child.stdout.take().expect("stdout");
+    let stdout = child.0.stdout.take().expect("stdout");
     let (url, before) = wait_for_url(stdout, Duration::from_secs(120));
     assert!(
         before
@@ -193,8 +193,8 @@ fn without_database_url_the_app_starts_a_throwaway_cluster() {
         303
     );
     assert!(get(addr, "/").body.contains("<h2>Local</h2>"));
-    terminate(&mut child);
-    let status = child.wait().expect("the app exits");
+    terminate(&mut child.0);
+    let status = child.0.wait().expect("the app exits");
     assert!(status.success(), "{status}");
     // The cluster was stopped on the way out.
     let port: u16 = database

@@ -103,12 +103,27 @@ pub fn post_id(page: &str, title: &str) -> String {
         .collect()
 }
 
-/// The app binary as a child process with piped output.
-pub fn spawn_app(configure: impl FnOnce(&mut Command)) -> Child {
+/// The app binary as a child process with piped output. Dropping it (a failed assertion included) stops
+/// it with SIGTERM, so it can stop the local cluster it may have started, and waits for it.
+pub struct AppProcess(pub Child);
+
+impl Drop for AppProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.0.try_wait() {
+            let _ = Command::new("kill")
+                .arg("-TERM")
+                .arg(self.0.id().to_string())
+                .status();
+            let _ = self.0.wait();
+        }
+    }
+}
+
+pub fn spawn_app(configure: impl FnOnce(&mut Command)) -> AppProcess {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_example-app"));
     cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     configure(&mut cmd);
-    cmd.spawn().expect("example-app starts")
+    AppProcess(cmd.spawn().expect("example-app starts"))
 }
 
 /// Reads the child's stdout lines until one contains `serving on http://`; returns the URL and the lines
