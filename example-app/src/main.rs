@@ -1,14 +1,45 @@
-//! The example app's start-up. With `--migrate` it applies pending migrations first, through the same engine
-//! and lock as the CLI, so many replicas starting at once apply each migration exactly once.
+//! The example app: serves the posts page on localhost.
+//!
+//! - With `DATABASE_URL` set it uses that database. Without it, it starts a throwaway PostgreSQL cluster
+//!   in a temporary folder when the server binaries are installed (and says so), and otherwise stops
+//!   with a message on how to get a database.
+//! - With `--migrate` it applies pending migrations first, through the same engine and advisory lock as
+//!   the migration CLI, so many replicas starting at once apply each migration exactly once.
+//! - `--phase` picks the app version (which columns it reads and writes), so old and new versions can run
+//!   side by side between migrations.
 
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
-use migrate_core::postgres::{Client, NoTls};
-use migrate_core::{Migrator, UpTarget};
+use anyhow::{Context, Result};
+use clap::Parser;
+use example_app::database::{self, LocalCluster};
+use example_app::phase::Phase;
+use example_app::web::{self, AppState};
+
+/// A small photo-sharing app whose schema evolves through expand/contract migrations.
+#[derive(Debug, Parser)]
+#[command(name = "example-app")]
+struct Args {
+    /// Apply pending migrations at start-up, up to the newest one this phase can run with.
+    #[arg(long)]
+    migrate: bool,
+    /// The app version to run: which columns it reads and writes.
+    #[arg(long, value_enum, env = "APP_PHASE", default_value_t = Phase::NEWEST)]
+    phase: Phase,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, env = "PORT", default_value_t = 8080)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, env = "BIND", default_value = "127.0.0.1")]
+    bind: IpAddr,
+    /// Prepare and check the schema (applying it with --migrate), then exit without serving.
+    #[arg(long)]
+    no_serve: bool,
+}
 
 fn main() -> ExitCode {
-    match run() {
+    match run(Args::parse()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -17,25 +48,78 @@ fn main() -> ExitCode {
     }
 }
 
-fn run() -> Result<()> {
-    let migrate = std::env::args().skip(1).any(|a| a == "--migrate");
-    let url = std::env::var("DATABASE_URL").context("set DATABASE_URL to the app's database")?;
-    let mut client = Client::connect(&url, NoTls)
-        .with_context(|| format!("cannot connect to {}", migrate_cli::redact(&url)))?;
-    let migrator = Migrator::new(example_app::migrations::MIGRATIONS);
-    if migrate {
-        let ran = migrator.run_up(&mut client, &UpTarget::All, &mut |_| {})?;
-        println!("applied {} migration(s) at start-up", ran.len());
+fn run(args: Args) -> Result<()> {
+    // Declared before the runtime so it is dropped (the server stopped and deleted) last.
+    let mut cluster = None;
+    let url = match std::env::var("DATABASE_URL") {
+        Ok(url) if !url.trim().is_empty() => url,
+        _ => {
+            let bin = database::find_server_bin().context(database::NO_DATABASE)?;
+            println!(
+                "DATABASE_URL is not set: starting a throwaway PostgreSQL cluster with {} (deleted on exit)",
+                bin.display()
+            );
+            let started = LocalCluster::start(&bin)?;
+            println!("local database: {}", started.url());
+            cluster.insert(started).url().to_owned()
+        }
+    };
+    // The migration engine is synchronous (the `postgres` crate), so it runs before the async runtime.
+    database::prepare_schema(&url, args.phase, args.migrate, &mut |line| {
+        println!("{line}")
+    })?;
+    if args.no_serve {
+        println!("schema is ready for app phase {}", args.phase);
+        return Ok(());
     }
-    let pending = migrator
-        .status(&mut client)?
-        .migrations
-        .iter()
-        .filter(|e| e.applied.is_none())
-        .count();
-    if pending > 0 {
-        bail!("{pending} migration(s) are pending; run with --migrate or `cargo run -p migrate-cli -- up`");
-    }
-    println!("schema is up to date");
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let served = runtime.block_on(serve(&url, &args));
+    drop(runtime);
+    drop(cluster);
+    served
+}
+
+async fn serve(url: &str, args: &Args) -> Result<()> {
+    let state = AppState {
+        pool: database::pool(url)?,
+        phase: args.phase,
+    };
+    let addr = SocketAddr::new(args.bind, args.port);
+    let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (in use? pick another with --port or PORT)")
+    })?;
+    let local = listener.local_addr()?;
+    println!(
+        "app phase {}: reads and writes {}",
+        args.phase,
+        args.phase.describe()
+    );
+    println!("serving on http://{local}/ (Ctrl-C stops)");
+    web::serve(listener, state, shutdown_signal())
+        .await
+        .context("the HTTP server failed")?;
+    println!("stopped");
     Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM, so the local cluster (if any) is stopped on the way out.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        // If the handler cannot be installed, the default (exit) still applies; wait forever here.
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

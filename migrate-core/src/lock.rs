@@ -11,6 +11,9 @@ use crate::error::Error;
 use crate::events::Event;
 use crate::history::MigrationsTable;
 
+/// How often a waiting runner asks for the lock again.
+const LOCK_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// What to do when another runner holds the lock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum LockMode {
@@ -61,9 +64,20 @@ pub(crate) fn with_lock<T>(
             }
             LockMode::Wait => {
                 events(Event::WaitingForLock { table, holder });
-                client
-                    .execute("SELECT pg_advisory_lock($1)", &[&key])
-                    .map_err(db("cannot take the migration lock"))?;
+                // Poll rather than block in `pg_advisory_lock`: a session blocked in a statement keeps a
+                // snapshot open, and a `CREATE INDEX CONCURRENTLY` run by the lock holder waits for every
+                // older snapshot to end, a deadlock the server breaks by failing one side (seen with app
+                // replicas starting during a concurrent index build). Between polls this session is idle.
+                loop {
+                    std::thread::sleep(LOCK_POLL_INTERVAL);
+                    let got: bool = client
+                        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                        .map_err(db("cannot take the migration lock"))?
+                        .get(0);
+                    if got {
+                        break;
+                    }
+                }
             }
         }
     }

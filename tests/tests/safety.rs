@@ -52,14 +52,17 @@ fn spawn_run(fixture: &str, url: &str, args: &[&str]) -> mpsc::Receiver<Run> {
     rx
 }
 
-/// Blocks until another session of the current database waits for an advisory lock (or panics after 20 s).
+/// Blocks until another session of the current database polls for the migration lock (or panics after
+/// 20 s). A waiting runner polls with `pg_try_advisory_lock` rather than queueing in `pg_locks` (see
+/// `migrate-core/src/lock.rs`), so its last query is what shows it waiting.
 fn wait_for_lock_waiter(client: &mut postgres::Client) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let waiting: i64 = client
             .query_one(
-                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted
-                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()
+                   AND query LIKE 'SELECT pg_try_advisory_lock%'",
                 &[],
             )
             .unwrap()
