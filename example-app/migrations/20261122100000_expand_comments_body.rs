@@ -21,12 +21,14 @@ use migrate_dsl::prelude::*;
 
 pub fn up(pgm: &mut MigrationBuilder) {
     pgm.add_columns("comments", [column("body", "text")]);
-    // TODO(builder): create_function / create_trigger would read better once they exist.
     // On insert, whichever column the writer left out is copied from the other; on update, the column
     // that changed wins. `contents` is NOT NULL, so an insert from the new app (which only sets `body`)
     // depends on this trigger filling it.
-    pgm.sql(
-        r#"CREATE FUNCTION comments_sync_body() RETURNS trigger LANGUAGE plpgsql AS $$
+    pgm.create_trigger_with_function(
+        "comments",
+        "comments_sync_body",
+        "plpgsql",
+        "
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.body := COALESCE(NEW.body, NEW.contents);
@@ -38,16 +40,11 @@ BEGIN
     END IF;
     RETURN NEW;
 END
-$$;
-CREATE TRIGGER comments_sync_body BEFORE INSERT OR UPDATE ON comments
-    FOR EACH ROW EXECUTE FUNCTION comments_sync_body()"#,
-    );
+",
+    )
+    .before()
+    .on_insert()
+    .on_update()
+    .for_each_row();
 }
-
-pub fn down(pgm: &mut MigrationBuilder) {
-    pgm.sql(
-        "DROP TRIGGER comments_sync_body ON comments;
-DROP FUNCTION comments_sync_body()",
-    );
-    pgm.drop_columns("comments", ["body"]);
-}
+// No `down`: derived from `up` (drop the trigger and its function, then the column).

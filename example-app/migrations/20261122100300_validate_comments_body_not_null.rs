@@ -9,4 +9,15 @@ use migrate_dsl::prelude::*;
 pub fn up(pgm: &mut MigrationBuilder) {
     pgm.validate_constraint("comments", "comments_body_not_null");
 }
-// No `down`: a validated constraint is simply a constraint; nothing to undo.
+
+/// PostgreSQL cannot mark a constraint unvalidated again, so `down` re-creates it `NOT VALID`: the schema
+/// is then exactly what it was before `up` (which `migrate verify` checks).
+pub fn down(pgm: &mut MigrationBuilder) {
+    pgm.drop_constraint("comments", "comments_body_not_null");
+    pgm.add_constraint(
+        "comments",
+        "comments_body_not_null",
+        Constraint::check("body IS NOT NULL"),
+    )
+    .not_valid();
+}
