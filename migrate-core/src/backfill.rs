@@ -155,8 +155,14 @@ fn run_batches(
         let mut failures = 0u32;
         let attempt_started = Instant::now();
         let batch = loop {
+            let record = Record {
+                table: progress,
+                migration: origin.migration,
+                position,
+                done_before: i64::try_from(done).unwrap_or(i64::MAX),
+            };
             match batch(
-                conn, spec, target, &columns, &after, &filter, &cursor_of, limit, &cursor,
+                conn, spec, target, &columns, &after, &filter, &cursor_of, limit, &cursor, &record,
             ) {
                 Err(e) if is_lock_timeout(&e) => {
                     failures += 1;
@@ -180,21 +186,10 @@ fn run_batches(
                 Ok(Ok(batch)) => break batch,
             }
         };
-        let Some((rows, next, mut tx)) = batch else {
+        let Some((rows, next, tx)) = batch else {
             break;
         };
         done += rows;
-        let done_i64 = i64::try_from(done).unwrap_or(i64::MAX);
-        // Progress is written in the batch's own transaction: committed together, or not at all.
-        tx.execute(
-            &format!(
-                "INSERT INTO {progress} (migration, position, cursor, rows_done) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
-                 rows_done = EXCLUDED.rows_done, updated_at = clock_timestamp()"
-            ),
-            &[&origin.migration, &position, &next, &done_i64],
-        )
-        .map_err(pg("cannot record the backfill progress"))?;
         tx.commit().map_err(pg("cannot commit a batch"))?;
         cursor = Some(next);
         events(Event::Backfill {
@@ -209,6 +204,28 @@ fn run_batches(
         }
     }
     Ok(done)
+}
+
+/// Where a batch records the backfill's progress, in the batch's own transaction: committed together with
+/// the batch, or not at all.
+struct Record<'a> {
+    table: &'a str,
+    migration: &'a str,
+    position: i32,
+    done_before: i64,
+}
+
+impl Record<'_> {
+    const ON_CONFLICT: &'static str =
+        "ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
+         rows_done = EXCLUDED.rows_done, updated_at = clock_timestamp()";
+
+    fn insert(&self) -> String {
+        format!(
+            "INSERT INTO {} (migration, position, cursor, rows_done)",
+            self.table
+        )
+    }
 }
 
 /// The cursor comparison's right side: `(k1, k2) > ($1[1]::t1, $1[2]::t2)`, so any primary-key type works.
@@ -233,6 +250,7 @@ fn batch<'c, C: GenericClient>(
     cursor_of: &dyn Fn(&str) -> String,
     limit: u32,
     cursor: &Option<Vec<String>>,
+    record: &Record<'_>,
 ) -> Result<Result<Option<(u64, Vec<String>, postgres::Transaction<'c>)>, String>, postgres::Error>
 {
     let mut tx = conn.transaction()?;
@@ -254,14 +272,26 @@ fn batch<'c, C: GenericClient>(
                 "WITH batch AS (SELECT {ks} FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit}), \
                  upper AS (SELECT {k} FROM batch ORDER BY {k_desc} LIMIT 1), \
                  updated AS (UPDATE {target} SET {assignments} WHERE {keys_after} \
-                 AND ({key_list}) <= (SELECT {k} FROM upper) RETURNING 1) \
+                 AND ({key_list}) <= (SELECT {k} FROM upper) RETURNING 1), \
+                 progress AS ({upsert} SELECT $2, $3, ARRAY[{k_text}], $4 + (SELECT count(*) FROM updated) FROM upper {on_conflict}) \
                  SELECT (SELECT count(*) FROM updated), (SELECT ARRAY[{k_text}] FROM upper)",
+                upsert = record.insert(),
+                on_conflict = Record::ON_CONFLICT,
                 ks = ks.join(", "),
                 k = k_names.join(", "),
                 k_text = k_text.join(", "),
                 k_desc = k_desc.join(", "),
             );
-            let row = tx.query_one(&sql, &[cursor])?;
+            // The progress row is written by the same statement, so it commits with the batch.
+            let row = tx.query_one(
+                &sql,
+                &[
+                    cursor,
+                    &record.migration,
+                    &record.position,
+                    &record.done_before,
+                ],
+            )?;
             let next: Option<Vec<String>> = row.get(1);
             Ok(Ok(next.map(|next| {
                 (u64::try_from(row.get::<_, i64>(0)).unwrap_or(0), next, tx)
@@ -283,6 +313,15 @@ fn batch<'c, C: GenericClient>(
                     crate::error::describe_data_error(e.as_ref())
                 )));
             }
+            let done = record.done_before + i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            tx.execute(
+                &format!(
+                    "{} VALUES ($1, $2, $3, $4) {}",
+                    record.insert(),
+                    Record::ON_CONFLICT
+                ),
+                &[&record.migration, &record.position, &next, &done],
+            )?;
             Ok(Ok(Some((rows.len() as u64, next, tx))))
         }
     }
