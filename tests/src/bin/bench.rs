@@ -414,8 +414,9 @@ fn build_release(dir: &Path, name: &str) -> PathBuf {
         .expect("cargo");
     assert!(status.success(), "building {name} failed");
     eprintln!("(built {name} in {:.0} s)", started.elapsed().as_secs_f64());
+    let profile_dir = if dev_profile() { "debug" } else { "release" };
     bench_target()
-        .join("release")
+        .join(profile_dir)
         .join(format!("{name}-migrate"))
 }
 
