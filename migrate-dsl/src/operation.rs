@@ -154,4 +154,16 @@ operations! {
     AlterDomain => "alter_domain",
     DropDomain => "drop_domain",
     RenameDomain => "rename_domain",
+    // Roles
+    CreateRole => "create_role",
+    AlterRole => "alter_role",
+    DropRole => "drop_role",
+    RenameRole => "rename_role",
+    // Grants
+    GrantRoles => "grant_roles",
+    RevokeRoles => "revoke_roles",
+    GrantOnSchemas => "grant_on_schemas",
+    RevokeOnSchemas => "revoke_on_schemas",
+    GrantOnTables => "grant_on_tables",
+    RevokeOnTables => "revoke_on_tables",
 }

@@ -24,26 +24,31 @@ use crate::{query_text, TestDb};
 const EXTRA_SECTIONS: &[(&str, &str)] = &[
     (
         "relation privileges",
-        "SELECT n.nspname || '.' || c.relname || ' ' || c.relacl::text FROM pg_class c \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relacl IS NOT NULL AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+        // An ACL of NULL means the owner's default privileges; after a GRANT and its REVOKE the same
+        // privileges are spelled out. Both are shown as the sorted effective list, so they compare equal.
+        "SELECT n.nspname || '.' || c.relname || ' ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) \
+         FROM unnest(coalesce(c.relacl, acldefault(CASE WHEN c.relkind = 'S' THEN 's'::\"char\" ELSE 'r'::\"char\" END, c.relowner))) a), '') \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND n.nspname NOT IN ('pg_catalog', 'information_schema') \
+         AND n.nspname NOT LIKE 'pg\\_toast%'",
     ),
     (
         "column privileges",
         "SELECT a.attrelid::regclass::text || '.' || a.attname || ' ' || a.attacl::text FROM pg_attribute a \
          JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE a.attacl IS NOT NULL AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
+         WHERE a.attacl IS NOT NULL AND cardinality(a.attacl) > 0 AND n.nspname NOT IN ('pg_catalog', 'information_schema')",
     ),
     (
         "schema privileges and owners",
-        "SELECT n.nspname || ' owner ' || pg_get_userbyid(n.nspowner) || ' ' || coalesce(n.nspacl::text, '') \
+        "SELECT n.nspname || ' owner ' || pg_get_userbyid(n.nspowner) || ' ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) \
+         FROM unnest(coalesce(n.nspacl, acldefault('n'::\"char\", n.nspowner))) a), '') \
          FROM pg_namespace n WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') \
          AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp\\_%'",
     ),
     (
         "function privileges",
-        "SELECT p.oid::regprocedure::text || ' ' || p.proacl::text FROM pg_proc p \
-         WHERE p.proacl IS NOT NULL AND p.oid >= 16384",
+        "SELECT p.oid::regprocedure::text || ' ' || coalesce((SELECT string_agg(a::text, ',' ORDER BY a::text) \
+         FROM unnest(coalesce(p.proacl, acldefault('f'::\"char\", p.proowner))) a), '') FROM pg_proc p WHERE p.oid >= 16384",
     ),
     (
         "operators",
