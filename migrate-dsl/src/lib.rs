@@ -41,7 +41,7 @@ pub use value::{expr, Value};
 /// Everything a migration file needs: `use migrate_dsl::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        column, expr, ident, literal, param, CheckOption, Column, Constraint, FkAction,
+        column, expr, ident, literal, param, CastMethod, CheckOption, Column, Constraint, FkAction,
         FunctionParam, IndexColumn, MigrationBuilder, PolicyCommand, Privilege, TypeDefinition,
         Value,
     };

@@ -166,4 +166,7 @@ operations! {
     RevokeOnSchemas => "revoke_on_schemas",
     GrantOnTables => "grant_on_tables",
     RevokeOnTables => "revoke_on_tables",
+    // Casts
+    CreateCast => "create_cast",
+    DropCast => "drop_cast",
 }

@@ -221,3 +221,39 @@ fn impossible_grants_are_refused_before_anything_runs() {
         .collect();
     insta::assert_snapshot!(errors.join("\n"));
 }
+
+const CAST_TYPES: &str = "CREATE TYPE cents AS (amount bigint); CREATE TYPE price AS (amount bigint);
+     CREATE FUNCTION cents_to_price(cents) RETURNS price LANGUAGE sql IMMUTABLE AS 'SELECT ROW($1.amount)::price'";
+
+#[test]
+fn create_cast_round_trips() {
+    let case = Case::new(CAST_TYPES);
+    insta::assert_snapshot!(case.round_trip(|pgm| {
+        pgm.create_cast("price", "cents", CastMethod::Inout)
+            .as_assignment();
+        pgm.create_cast(
+            "cents",
+            "price",
+            CastMethod::Function {
+                name: "cents_to_price".into(),
+                arguments: vec!["cents".into()],
+            },
+        );
+    }));
+}
+
+#[test]
+fn drop_cast_is_forward_only_and_casts_refuse_smuggled_sql() {
+    let case = Case::new(&format!(
+        "{CAST_TYPES}; CREATE CAST (cents AS price) WITH INOUT AS IMPLICIT"
+    ));
+    insta::assert_snapshot!(case.forward_only(|pgm| {
+        pgm.drop_cast("cents", "price").if_exists().cascade();
+    }));
+    let mut pgm = MigrationBuilder::new();
+    pgm.create_cast("cents; DROP TABLE x", "price", CastMethod::WithoutFunction);
+    assert_eq!(
+        pgm.to_sql().expect_err("refused").to_string(),
+        "operation #1 (create_cast): \"cents; DROP TABLE x\" is not a type"
+    );
+}

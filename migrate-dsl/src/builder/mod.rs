@@ -73,6 +73,7 @@ macro_rules! record {
 
 // After `record!`, which they use.
 mod backfill;
+mod cast;
 mod constraint;
 mod domain;
 mod extension;

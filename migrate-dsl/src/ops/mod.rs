@@ -2,6 +2,7 @@
 //! setters, and its typed reverse ([`crate::reverse::Reverse`]). Rendering lives in [`crate::render`].
 
 mod backfill;
+mod cast;
 mod column;
 mod constraint;
 mod data;
@@ -22,6 +23,7 @@ mod types;
 mod view;
 
 pub use backfill::*;
+pub use cast::*;
 pub use column::*;
 pub use constraint::*;
 pub use data::*;

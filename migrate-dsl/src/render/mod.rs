@@ -13,6 +13,7 @@ use crate::name::{Ident, Name};
 use crate::ops::IndexColumn;
 
 mod backfill;
+mod cast;
 mod constraint;
 mod domain;
 mod extension;
