@@ -42,8 +42,8 @@ pub use value::{expr, Value};
 pub mod prelude {
     pub use crate::{
         column, expr, ident, literal, param, CastMethod, CheckOption, Column, Constraint, FkAction,
-        FunctionParam, IndexColumn, MigrationBuilder, PolicyCommand, Privilege, TypeDefinition,
-        Value,
+        FunctionParam, IndexColumn, MigrationBuilder, OperatorMember, PolicyCommand, Privilege,
+        TypeDefinition, Value,
     };
     // Table, column, constraint and index options.
     pub use crate::{

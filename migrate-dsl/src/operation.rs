@@ -169,4 +169,15 @@ operations! {
     // Casts
     CreateCast => "create_cast",
     DropCast => "drop_cast",
+    // Operators, operator families and classes
+    CreateOperator => "create_operator",
+    DropOperator => "drop_operator",
+    CreateOperatorFamily => "create_operator_family",
+    DropOperatorFamily => "drop_operator_family",
+    RenameOperatorFamily => "rename_operator_family",
+    AddToOperatorFamily => "add_to_operator_family",
+    RemoveFromOperatorFamily => "remove_from_operator_family",
+    CreateOperatorClass => "create_operator_class",
+    DropOperatorClass => "drop_operator_class",
+    RenameOperatorClass => "rename_operator_class",
 }

@@ -257,3 +257,93 @@ fn drop_cast_is_forward_only_and_casts_refuse_smuggled_sql() {
         "operation #1 (create_cast): \"cents; DROP TABLE x\" is not a type"
     );
 }
+
+#[test]
+fn create_operator_round_trip() {
+    let case = Case::new("CREATE SCHEMA app");
+    insta::assert_snapshot!(case.round_trip(|pgm| {
+        pgm.create_operator(("app", "==="), "int4eq")
+            .left("integer")
+            .right("integer")
+            .commutator(("app", "==="))
+            .negator(("app", "!=="))
+            .restrict("eqsel")
+            .join("eqjoinsel")
+            .hashes()
+            .merges();
+        // The negator named above exists as a shell until it is defined.
+        pgm.create_operator(("app", "!=="), "int4ne")
+            .left("integer")
+            .right("integer")
+            .commutator(("app", "!=="))
+            .negator(("app", "==="));
+    }));
+}
+
+#[test]
+fn operator_families_and_classes_round_trip() {
+    let case = Case::new("CREATE SCHEMA app");
+    insta::assert_snapshot!(case.round_trip(|pgm| {
+        pgm.create_operator_family(("app", "int_mix_ops"), "btree");
+        pgm.add_to_operator_family(
+            ("app", "int_mix_ops"),
+            "btree",
+            [
+                OperatorMember::operator(1, "<").for_types("int4", "int8"),
+                OperatorMember::function(1, "btint48cmp", ["int4", "int8"])
+                    .for_types("int4", "int8"),
+            ],
+        );
+        pgm.rename_operator_family(("app", "int_mix_ops"), "btree", "int_mixed_ops");
+        pgm.create_operator_class(
+            ("app", "int4_hash_ops2"),
+            "int4",
+            "hash",
+            [
+                OperatorMember::operator(1, "="),
+                OperatorMember::function(1, "hashint4", ["int4"]),
+            ],
+        );
+        pgm.rename_operator_class(("app", "int4_hash_ops2"), "hash", "int4_hash_ops3");
+    }));
+}
+
+#[test]
+fn operator_drops_are_forward_only_and_bad_operator_names_are_refused() {
+    let case = Case::new(
+        "CREATE OPERATOR === (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer);
+         CREATE OPERATOR FAMILY fam USING btree;
+         ALTER OPERATOR FAMILY fam USING btree ADD OPERATOR 1 < (int4, int8), FUNCTION 1 (int4, int8) btint48cmp(int4, int8);
+         CREATE OPERATOR CLASS cls FOR TYPE int4 USING hash AS OPERATOR 1 =, FUNCTION 1 hashint4(int4)",
+    );
+    insta::assert_snapshot!(case.forward_only(|pgm| {
+        pgm.drop_operator("===", Some("integer"), "integer")
+            .if_exists();
+        pgm.remove_from_operator_family(
+            "fam",
+            "btree",
+            [
+                OperatorMember::function(1, "btint48cmp", ["int4", "int8"])
+                    .for_types("int4", "int8"),
+            ],
+        );
+        pgm.drop_operator_class("cls", "hash").cascade();
+        pgm.drop_operator_family("fam", "btree").if_exists();
+    }));
+    let refused = |op: &str| {
+        let mut pgm = MigrationBuilder::new();
+        pgm.create_operator(op, "int4eq")
+            .left("integer")
+            .right("integer");
+        pgm.to_sql().expect_err("refused").to_string()
+    };
+    assert!(refused("=; DROP TABLE x").contains("is not an operator name"));
+    assert!(refused("--").contains("is not an operator name"));
+    let mut pgm = MigrationBuilder::new();
+    pgm.add_to_operator_family("fam", "btree", [OperatorMember::operator(1, "<")]);
+    assert!(pgm
+        .to_sql()
+        .expect_err("refused")
+        .to_string()
+        .contains("needs its operand types"),);
+}

@@ -80,6 +80,7 @@ mod extension;
 mod function;
 mod grant;
 mod index;
+mod operator;
 mod policy;
 mod recipe;
 mod role;

@@ -20,6 +20,7 @@ mod extension;
 mod function;
 mod grant;
 mod index;
+mod operator;
 mod policy;
 mod recipe;
 mod role;
