@@ -127,6 +127,27 @@ const EXTRA_SECTIONS: &[(&str, &str)] = &[
          JOIN pg_type b ON b.oid = t.typbasetype JOIN pg_collation co ON co.oid = t.typcollation \
          WHERE t.typtype = 'd' AND t.typcollation <> b.typcollation AND t.oid >= 16384",
     ),
+    // Roles, grants, operators and casts: what the sections above miss. "roles of this test" lists a role's
+    // own memberships only, so a role granted to a role outside the test (`CURRENT_USER`) would survive a
+    // broken `down`; role comments live in pg_shdescription; operator classes are listed without schema
+    // or family.
+    (
+        "members, comments and passwords of the roles of this test",
+        "SELECT concat_ws(' ', r.rolname, 'members', coalesce((SELECT string_agg(m.rolname || CASE WHEN am.admin_option \
+         THEN '+admin' ELSE '' END, ',' ORDER BY m.rolname) FROM pg_auth_members am JOIN pg_roles m ON m.oid = am.member \
+         WHERE am.roleid = r.oid), ''), 'comment', coalesce(shobj_description(r.oid, 'pg_authid'), '-'), \
+         'password', (SELECT a.rolpassword IS NOT NULL FROM pg_authid a WHERE a.oid = r.oid)) \
+         FROM pg_roles r WHERE starts_with(r.rolname, current_database())",
+    ),
+    (
+        "operator classes with schema and family, operator estimators",
+        "SELECT concat_ws(' ', n.nspname || '.' || c.opcname, am.amname, 'family', fn.nspname || '.' || f.opfname) \
+         FROM pg_opclass c JOIN pg_am am ON am.oid = c.opcmethod JOIN pg_namespace n ON n.oid = c.opcnamespace \
+         JOIN pg_opfamily f ON f.oid = c.opcfamily JOIN pg_namespace fn ON fn.oid = f.opfnamespace \
+         WHERE c.oid >= 16384 \
+         UNION ALL SELECT concat_ws(' ', o.oid::regoperator, 'restrict', o.oprrest, 'join', o.oprjoin) \
+         FROM pg_operator o WHERE o.oid >= 16384",
+    ),
 ];
 
 /// A normalized text fingerprint of everything an operation can change: [`TestDb::schema_dump`] plus the
