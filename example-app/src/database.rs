@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use migrate_core::postgres::{Client, Config, NoTls};
-use migrate_core::{Event, Migrator, UpTarget};
+use migrate_core::{Event, Migrator, Notices, UpTarget};
 
 use crate::migrations::MIGRATIONS;
 use crate::phase::Phase;
@@ -67,10 +67,13 @@ pub fn prepare_schema(
         .parse()
         .with_context(|| format!("invalid DATABASE_URL {}", migrate_cli::redact(url)))?;
     config.connect_timeout(CONNECT_TIMEOUT);
+    // Server notices of the migrations (`... already exists, skipping`) go to the start-up log.
+    let notices = Notices::new();
+    notices.install(&mut config);
     let mut client = config
         .connect(NoTls)
         .with_context(|| format!("cannot connect to {}", migrate_cli::redact(url)))?;
-    let migrator = Migrator::new(MIGRATIONS);
+    let migrator = Migrator::new(MIGRATIONS).notices(notices);
     if migrate {
         let names: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
         let target = phase.migrate_up_to(&names);
@@ -87,6 +90,13 @@ pub fn prepare_schema(
                     Event::Retrying { name, reason, .. } => {
                         say(format!("retrying {name}: {reason}"))
                     }
+                    Event::Notice {
+                        name,
+                        position,
+                        op,
+                        notice,
+                        ..
+                    } => say(format!("{name} #{position} ({op}): {notice}")),
                     _ => {}
                 };
                 match migrator.run_up(&mut client, &up, &mut on_event) {

@@ -3,7 +3,9 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use migrate_core::{lint, plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
+use migrate_core::{
+    lint, plan, Direction, DownTarget, Migrator, Notices, Registry, State, UpTarget,
+};
 
 use crate::args::{Command, RunArgs};
 use crate::connect::{self, Target};
@@ -31,6 +33,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         .lock_mode(settings.lock_mode)
         .timeouts(settings.timeouts.clone());
     let target = || connect::resolve(settings.database_url.as_deref());
+    // Server notices of `up`, `down` and `redo`, each reported with its migration and operation.
+    let notices = Notices::new();
     match command {
         Command::Create { name } => return create(settings, name),
         Command::Up(args) => {
@@ -39,10 +43,11 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 (None, Some(name)) => UpTarget::To(name.clone()),
                 (None, None) => UpTarget::All,
             };
-            let migrator =
-                with_run_args(migrator, &args.run).allow_out_of_order(args.allow_out_of_order);
+            let migrator = with_run_args(migrator, &args.run)
+                .allow_out_of_order(args.allow_out_of_order)
+                .notices(notices.clone());
             let db = target()?;
-            let mut client = db.connect(settings.connect_timeout)?;
+            let mut client = db.connect_collecting(settings.connect_timeout, &notices)?;
             if args.run.dry_run {
                 let steps = migrator.plan_up(&mut client, &up)?;
                 print!(
@@ -52,7 +57,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                         &settings.table,
                         &settings.timeouts,
                         args.run.single_transaction,
-                        false
+                        args.run.fake
                     )
                 );
                 return Ok(ExitCode::SUCCESS);
@@ -86,9 +91,9 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 (None, None, true) => DownTarget::All,
                 (None, None, false) => DownTarget::Count(1),
             };
-            let migrator = with_run_args(migrator, &args.run);
+            let migrator = with_run_args(migrator, &args.run).notices(notices.clone());
             let db = target()?;
-            let mut client = db.connect(settings.connect_timeout)?;
+            let mut client = db.connect_collecting(settings.connect_timeout, &notices)?;
             if args.run.dry_run {
                 let steps = migrator.plan_down(&mut client, &down)?;
                 print!(
@@ -98,7 +103,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                         &settings.table,
                         &settings.timeouts,
                         args.run.single_transaction,
-                        false
+                        args.run.fake
                     )
                 );
                 return Ok(ExitCode::SUCCESS);
@@ -118,8 +123,12 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         }
         Command::Redo { count: n } => {
             let db = target()?;
-            let mut client = db.connect(settings.connect_timeout)?;
-            let ran = migrator.run_redo(&mut client, count(*n), &mut print_event)?;
+            let mut client = db.connect_collecting(settings.connect_timeout, &notices)?;
+            let ran = migrator.notices(notices.clone()).run_redo(
+                &mut client,
+                count(*n),
+                &mut print_event,
+            )?;
             println!("{} migration(s) redone on {}", ran.len() / 2, db.display);
             write_schema_file(settings, &db)?;
         }

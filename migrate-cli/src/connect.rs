@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Result};
+use migrate_core::Notices;
 use postgres::Client;
 
 use crate::tls::{self, SslMode, Tls};
@@ -145,8 +146,21 @@ impl Target {
 
     /// Opens the connection, waiting at most `timeout` for the server.
     pub fn connect(&self, timeout: Duration) -> Result<Client> {
+        self.open(timeout, None)
+    }
+
+    /// Opens the connection with the server's notices and warnings collected in `notices`, so a run can
+    /// report each with the migration and operation it came from.
+    pub fn connect_collecting(&self, timeout: Duration, notices: &Notices) -> Result<Client> {
+        self.open(timeout, Some(notices))
+    }
+
+    fn open(&self, timeout: Duration, notices: Option<&Notices>) -> Result<Client> {
         let mut config = self.config.clone();
         config.connect_timeout(timeout);
+        if let Some(notices) = notices {
+            notices.install(&mut config);
+        }
         if config.get_application_name().is_none() {
             config.application_name("migrate");
         }

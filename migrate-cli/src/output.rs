@@ -95,6 +95,15 @@ pub fn print_event(event: Event<'_>) {
         Event::ChangedSinceApplied { name } => {
             eprintln!("warning: {name} changed since it was applied; reverting it with its current `down`");
         }
+        Event::Notice {
+            name,
+            direction,
+            position,
+            op,
+            notice,
+        } => {
+            eprintln!("{name} ({direction}) #{position} ({op}): {notice}");
+        }
         _ => {}
     }
     let _ = std::io::stdout().flush();

@@ -83,6 +83,15 @@ pub fn generate_registry(dir: &Path) -> Result<String, SourceError> {
         let has_down = match inspect(&source) {
             // A file that does not parse is left to rustc, which reports the error at the file's own line.
             None => false,
+            Some(Items {
+                bad_down: Some(found),
+                ..
+            }) => {
+                return Err(SourceError::BadDown {
+                    path: file.path,
+                    found,
+                })
+            }
             Some(items) if !items.up => return Err(SourceError::MissingUp { path: file.path }),
             Some(items) => items.down,
         };
@@ -94,6 +103,9 @@ pub fn generate_registry(dir: &Path) -> Result<String, SourceError> {
 struct Items {
     up: bool,
     down: bool,
+    /// Something named `down` that is not `pub fn down(pgm)`: it would be ignored and the `down` derived,
+    /// so it is an error. Says what it is.
+    bad_down: Option<String>,
 }
 
 /// Which of `pub fn up` / `pub fn down` the file defines, or `None` when it does not parse.
@@ -102,19 +114,76 @@ fn inspect(source: &str) -> Option<Items> {
     let mut items = Items {
         up: false,
         down: false,
+        bad_down: None,
     };
-    for item in file.items {
-        if let syn::Item::Fn(f) = item {
-            if matches!(f.vis, syn::Visibility::Public(_)) {
-                match f.sig.ident.to_string().as_str() {
-                    "up" => items.up = true,
-                    "down" => items.down = true,
-                    _ => {}
+    let public = |vis: &syn::Visibility| matches!(vis, syn::Visibility::Public(_));
+    for item in &file.items {
+        let bad = match item {
+            syn::Item::Fn(f) => match f.sig.ident.to_string().as_str() {
+                "up" if public(&f.vis) => {
+                    items.up = true;
+                    None
                 }
+                "down" if !public(&f.vis) => Some("a `fn down` that is not `pub`".to_owned()),
+                "down" if f.sig.inputs.len() != 1 => Some(format!(
+                    "a `pub fn down` with {} parameters instead of one (`pgm: &mut MigrationBuilder`)",
+                    f.sig.inputs.len()
+                )),
+                "down" => {
+                    items.down = true;
+                    None
+                }
+                _ => None,
+            },
+            syn::Item::Use(u) if names_down(&u.tree) => Some(format!(
+                "a `use` that brings in `down` ({})",
+                describe_use(&u.tree)
+            )),
+            syn::Item::Const(i) if i.ident == "down" => Some("a `const down`".to_owned()),
+            syn::Item::Static(i) if i.ident == "down" => Some("a `static down`".to_owned()),
+            syn::Item::Mod(i) if i.ident == "down" => Some("a `mod down`".to_owned()),
+            syn::Item::Struct(i) if i.ident == "down" => Some("a `struct down`".to_owned()),
+            syn::Item::Enum(i) if i.ident == "down" => Some("an `enum down`".to_owned()),
+            syn::Item::Type(i) if i.ident == "down" => Some("a `type down`".to_owned()),
+            syn::Item::Macro(m) if m.ident.as_ref().is_some_and(|i| i == "down") => {
+                Some("a `macro_rules! down`".to_owned())
             }
+            _ => None,
+        };
+        if items.bad_down.is_none() {
+            items.bad_down = bad;
         }
     }
     Some(items)
+}
+
+/// Whether a `use` tree makes the name `down` (`use a::down;`, `use a::up as down;`, `use a::{x, down}`).
+fn names_down(tree: &syn::UseTree) -> bool {
+    match tree {
+        syn::UseTree::Path(p) => names_down(&p.tree),
+        syn::UseTree::Name(n) => n.ident == "down",
+        syn::UseTree::Rename(r) => r.rename == "down",
+        syn::UseTree::Group(g) => g.items.iter().any(names_down),
+        syn::UseTree::Glob(_) => false,
+    }
+}
+
+/// `other::up as down`, for the message.
+fn describe_use(tree: &syn::UseTree) -> String {
+    match tree {
+        syn::UseTree::Path(p) => format!("{}::{}", p.ident, describe_use(&p.tree)),
+        syn::UseTree::Name(n) => n.ident.to_string(),
+        syn::UseTree::Rename(r) => format!("{} as {}", r.ident, r.rename),
+        syn::UseTree::Glob(_) => "*".to_owned(),
+        syn::UseTree::Group(g) => format!(
+            "{{{}}}",
+            g.items
+                .iter()
+                .map(describe_use)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
 
 fn render(dir: &Path, found: &[Found]) -> String {
@@ -178,12 +247,52 @@ mod tests {
         let items =
             inspect("use x::*;\npub fn up(p: &mut B) {}\npub fn down(p: &mut B) {}").unwrap();
         assert!(items.up && items.down);
-        let items = inspect("pub fn up(p: &mut B) {}\nfn down(p: &mut B) {}").unwrap();
-        assert!(
-            items.up && !items.down,
-            "a private down is not the migration's down"
-        );
         assert!(inspect("pub fn up( {").is_none());
+    }
+
+    #[test]
+    fn anything_else_named_down_is_refused() {
+        for (source, what) in [
+            (
+                "pub fn up(p: &mut B) {}\nfn down(p: &mut B) {}",
+                "not `pub`",
+            ),
+            (
+                "pub fn up(p: &mut B) {}\npub use crate::other::up as down;",
+                "other::up as down",
+            ),
+            ("pub fn up(p: &mut B) {}\nuse other::{x, down};", "`use`"),
+            ("pub fn up(p: &mut B) {}\npub fn down() {}", "0 parameters"),
+            (
+                "pub fn up(p: &mut B) {}\npub const down: u8 = 0;",
+                "`const down`",
+            ),
+            ("pub fn up(p: &mut B) {}\nmod down {}", "`mod down`"),
+        ] {
+            let found = inspect(source).unwrap().bad_down;
+            assert!(
+                found.as_deref().is_some_and(|f| f.contains(what)),
+                "{source:?}: {found:?}"
+            );
+        }
+        assert!(
+            inspect("pub fn up(p: &mut B) {}\npub fn down(p: &mut B) {}")
+                .unwrap()
+                .bad_down
+                .is_none()
+        );
+
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("20260101000000_alias.rs"),
+            "pub fn up(p: &mut B) {}\npub use self::up as down;",
+        )
+        .unwrap();
+        let err = generate_registry(dir.path()).unwrap_err().to_string();
+        assert!(
+            err.contains("20260101000000_alias.rs") && err.contains("self::up as down"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -19,13 +19,6 @@ pub enum Error {
         direction: Direction,
         error: DslError,
     },
-    /// The migration records no operations in this direction.
-    #[error("migration {name} ({path}): `{direction}` records no operations; record the change, or use `pgm.irreversible(\"why\")` in `down`")]
-    Empty {
-        name: String,
-        path: String,
-        direction: Direction,
-    },
     /// The migration's own code panicked while recording.
     #[error("migration {name} ({path}) panicked while recording `{direction}`: {message}")]
     Panicked {
@@ -40,6 +33,13 @@ pub enum Error {
     /// Data code (`pgm.db`) returned an error or panicked; the migration's transaction was rolled back.
     #[error("{}", .0)]
     Data(Box<DataError>),
+    /// An `IF [NOT] EXISTS` the engine added to a typed operation would have skipped an object that is not
+    /// this migration's own (or a leftover drop would have dropped one): refused before the statement ran.
+    #[error("{}", .0)]
+    NotOwned(Box<NotOwnedError>),
+    /// A derived `down` cannot put back what a `CREATE OR REPLACE` of the `up` replaced.
+    #[error("{}", .0)]
+    Restore(Box<RestoreError>),
     /// A query of the engine's own (bookkeeping, locking) failed.
     #[error("{context}: {}", describe_pg(error))]
     Database {
@@ -220,6 +220,117 @@ impl Error {
             Error::Statement(e) => crate::timeouts::is_lock_timeout(&e.source),
             _ => false,
         }
+    }
+}
+
+/// An object in the way of (or missing for) a statement whose `IF [NOT] EXISTS` the engine added itself.
+#[derive(Debug)]
+pub struct NotOwnedError {
+    pub name: String,
+    pub path: String,
+    pub direction: Direction,
+    /// 1-based position of the operation in the migration.
+    pub position: usize,
+    pub op: &'static str,
+    pub sql: String,
+    pub safeguard: migrate_dsl::Safeguard,
+    /// What is wrong with the object ("already exists (an index on comments)").
+    pub problem: String,
+    /// The migration that most likely owns the object, when it is in the way.
+    pub owner: Option<String>,
+    /// What happened to the migration's earlier statements (none ran when the check came first).
+    pub outcome: Outcome,
+}
+
+impl std::fmt::Display for NotOwnedError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use migrate_dsl::Safeguard;
+        let object = self.safeguard.object().describe();
+        write!(
+            f,
+            "migration {} ({}) refused in `{}` at operation #{} ({}): {object} {}",
+            self.name, self.path, self.direction, self.position, self.op, self.problem
+        )?;
+        match &self.owner {
+            Some(owner) => writeln!(f, "; it belongs to {owner}")?,
+            None => writeln!(f)?,
+        }
+        for line in self.sql.lines().take(12) {
+            writeln!(f, "    {line}")?;
+        }
+        let (why, fix) = match &self.safeguard {
+            Safeguard::CreatesIfAbsent(_) => (
+                "the engine adds IF NOT EXISTS to this statement only so that this migration can run again after \
+                 failing part-way; skipping an object that is not this migration's own would leave the schema \
+                 unlike the migration says, and its derived `down` would drop that object",
+                "give this one another name (`.name(..)`), drop or rename the existing one first, or chain \
+                 `.if_not_exists()` if skipping it is what you mean (the operation then has no automatic reverse)",
+            ),
+            Safeguard::DropsIfPresent(_) => (
+                "the engine adds IF EXISTS to this statement only so that this migration can run again after \
+                 failing part-way, not to skip a missing object",
+                "chain `.if_exists()` if a missing index is fine (in a derived `down`, write the `down` instead), \
+                 or find out what dropped it",
+            ),
+            Safeguard::ClearsLeftover(_) | Safeguard::RecordsPrevious(_) => (
+                "the statement drops that name first only to clear what a failed earlier attempt of this \
+                 migration left, and this constraint was not left by one",
+                "rename or drop the existing constraint first: the recipe uses this name for its temporary check",
+            ),
+            _ => ("", ""),
+        };
+        writeln!(f, "  {why}")?;
+        writeln!(f, "  {fix}")?;
+        write!(
+            f,
+            "  {}",
+            outcome_line(self.outcome, &self.name, self.direction)
+        )
+    }
+}
+
+/// What a refusal left behind, in one line.
+fn outcome_line(outcome: Outcome, name: &str, direction: Direction) -> String {
+    let state = match direction {
+        Direction::Up => "it is not recorded as applied",
+        Direction::Down => "it stays recorded as applied",
+    };
+    match outcome {
+        Outcome::RolledBack | Outcome::PartiallyApplied { committed: 0 } => {
+            format!("nothing of this `{direction}` was applied, and {state}")
+        }
+        Outcome::PartiallyApplied { committed } | Outcome::SplitCommitted { committed } => format!(
+            "{committed} earlier statement(s) of this `{direction}` were committed and {state}; it is marked \
+             as failed part-way until `repair {name}`"
+        ),
+    }
+}
+
+/// A derived `down` that cannot restore what a `CREATE OR REPLACE` of the `up` replaced.
+#[derive(Debug)]
+pub struct RestoreError {
+    pub name: String,
+    pub path: String,
+    pub direction: Direction,
+    /// 1-based position of the `restore_previous` operation in the `down`.
+    pub position: usize,
+    pub message: String,
+    /// What happened to the migration's earlier statements.
+    pub outcome: Outcome,
+}
+
+impl std::fmt::Display for RestoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "migration {} ({}) failed in `{}` at operation #{} (restore_previous): {}",
+            self.name, self.path, self.direction, self.position, self.message
+        )?;
+        write!(
+            f,
+            "  {}",
+            outcome_line(self.outcome, &self.name, self.direction)
+        )
     }
 }
 

@@ -51,4 +51,14 @@ pub enum Event<'a> {
     DroppedInvalidIndex { name: &'a str, index: &'a str },
     /// A migration being reverted was edited after it was applied; its current `down` is used.
     ChangedSinceApplied { name: &'a str },
+    /// The server sent a notice or warning while operation `position` (`op`) of the migration ran
+    /// (`... already exists, skipping`, a truncated identifier, a `RAISE NOTICE`). Only collected when the
+    /// connection was opened with [`Notices::install`](crate::Notices::install).
+    Notice {
+        name: &'a str,
+        direction: Direction,
+        position: usize,
+        op: &'a str,
+        notice: &'a crate::Notice,
+    },
 }

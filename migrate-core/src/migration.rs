@@ -68,7 +68,8 @@ impl Migration {
     }
 
     /// Records the migration's operations in `direction`. A missing `down` is derived from `up`; a migration
-    /// that records nothing, or panics while recording, is an error naming it.
+    /// that panics while recording is an error naming it. An empty `up` or `down` is valid: it runs no
+    /// statement (a written, empty `down` declares a forward-only migration whose revert changes nothing).
     pub fn build(&self, direction: Direction) -> Result<MigrationBuilder, Error> {
         let record = |f: fn(&mut MigrationBuilder),
                       which: Direction|
@@ -96,13 +97,6 @@ impl Migration {
                     })?
             }
         };
-        if pgm.operations().is_empty() && !(direction == Direction::Down && self.down.is_none()) {
-            return Err(Error::Empty {
-                name: self.name.to_owned(),
-                path: self.display_path(),
-                direction,
-            });
-        }
         Ok(pgm)
     }
 }

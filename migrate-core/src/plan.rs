@@ -42,6 +42,18 @@ impl<'m> Step<'m> {
         })
     }
 
+    /// `migration` in `direction` for `--fake`, which runs none of its statements: nothing is recorded or
+    /// rendered, so a `down` that cannot be derived (or an `up` that no longer records) can still be faked.
+    pub fn fake(migration: &'m Migration, direction: Direction) -> Self {
+        Step {
+            migration,
+            direction,
+            transactional: true,
+            lock_timeout: None,
+            statements: Vec::new(),
+        }
+    }
+
     /// The rendered statements, one or more per operation, before raw SQL is split.
     pub fn statements(&self) -> &[Statement] {
         &self.statements
@@ -68,6 +80,7 @@ impl<'m> Step<'m> {
                         sql: part.sql.to_owned(),
                         action: None,
                         new_transaction: false,
+                        safeguard: s.safeguard.clone(),
                     })
                     .collect::<Vec<_>>()
             })
@@ -143,6 +156,11 @@ pub fn script(
             } else {
                 vec![step.units()]
             };
+            if step.statements.is_empty() {
+                // A valid, deliberate no-op (an empty `down` declares a forward-only migration): only the
+                // bookkeeping changes.
+                let _ = writeln!(out, "-- no operations: this `{}` is empty", step.direction);
+            }
             let units = segments.iter().enumerate().flat_map(|(i, segment)| {
                 segment
                     .iter()
@@ -155,6 +173,9 @@ pub fn script(
                     for sql in timeouts.set_sql(step.lock_timeout, true) {
                         let _ = writeln!(out, "{sql};");
                     }
+                }
+                if let Some(safeguard) = &unit.safeguard {
+                    let _ = writeln!(out, "-- {}", safeguard.describe());
                 }
                 let sql = unit.sql.trim_end();
                 // Actions (data code, backfills) stand as comments: no terminator.

@@ -5,16 +5,22 @@ use std::time::Instant;
 
 use postgres::{Client, GenericClient};
 
-use migrate_dsl::{Action, DataFn, Statement};
+use migrate_dsl::{Action, DataFn, Object, Restore, Safeguard, Statement};
 
 use crate::backfill;
-use crate::error::{describe_data_error, describe_pg, DataError, Error, Outcome, StatementError};
+use crate::error::{
+    describe_data_error, describe_pg, DataError, Error, NotOwnedError, Outcome, RestoreError,
+    StatementError,
+};
 use crate::events::Event;
 use crate::history::{self, AppliedMigration, MigrationsTable};
 use crate::invalid_index;
 use crate::lock::{with_lock, LockMode};
 use crate::migration::{panic_message, Direction, Migration};
+use crate::notices::Notices;
 use crate::plan::Step;
+use crate::previous;
+use crate::safeguard;
 use crate::status::{State, Status};
 use crate::timeouts::{backoff, is_lock_timeout, Timeouts};
 
@@ -66,6 +72,7 @@ pub struct Migrator<'a> {
     single_transaction: bool,
     fake: bool,
     timeouts: Timeouts,
+    notices: Notices,
 }
 
 impl<'a> Migrator<'a> {
@@ -80,7 +87,15 @@ impl<'a> Migrator<'a> {
             single_transaction: false,
             fake: false,
             timeouts: Timeouts::default(),
+            notices: Notices::default(),
         }
+    }
+
+    /// Where the connection's server notices arrive ([`Notices::install`] on its config): each one a
+    /// migration's statement causes is reported as an [`Event::Notice`] naming the migration and operation.
+    pub fn notices(mut self, notices: Notices) -> Self {
+        self.notices = notices;
+        self
     }
 
     /// Lock and statement timeouts and the lock-timeout retry budget (default: 500 ms lock timeout, no
@@ -465,6 +480,10 @@ impl<'a> Migrator<'a> {
                 if a.checksum != m.checksum() {
                     events(Event::ChangedSinceApplied { name: m.name });
                 }
+                if self.fake {
+                    // `--fake` runs no SQL, so it needs no `down` either: one that cannot be derived is fine.
+                    return Ok(Step::fake(m, Direction::Down));
+                }
                 Step::new(m, Direction::Down)
             })
             .collect()
@@ -602,6 +621,13 @@ impl<'a> Migrator<'a> {
                 let mut tx = client.transaction().map_err(begin_error)?;
                 let result = self
                     .set_timeouts(&mut tx, step, true)
+                    .and_then(|()| {
+                        if i == 0 {
+                            self.check_safeguards(&mut tx, step, &step.units())
+                        } else {
+                            Ok(())
+                        }
+                    })
                     .and_then(|()| self.run_units(&mut tx, step, segment, outcome, events))
                     .and_then(|()| {
                         if i == last {
@@ -674,6 +700,8 @@ impl<'a> Migrator<'a> {
         let outcome = match e {
             Error::Statement(s) => s.outcome,
             Error::Data(d) => d.outcome,
+            Error::NotOwned(n) => n.outcome,
+            Error::Restore(r) => r.outcome,
             _ => Outcome::RolledBack,
         };
         let committed = match outcome {
@@ -737,7 +765,9 @@ impl<'a> Migrator<'a> {
             } else {
                 OutcomeBase::Outside
             };
-            self.run_units(conn, step, &step.units(), outcome, events)?;
+            let units = step.units();
+            self.check_safeguards(conn, step, &units)?;
+            self.run_units(conn, step, &units, outcome, events)?;
         }
         let ran = self.record(conn, step, started)?;
         events(Event::Finished {
@@ -762,9 +792,19 @@ impl<'a> Migrator<'a> {
         let m = step.migration;
         for (index, unit) in units.iter().enumerate() {
             let outcome = outcome.at(index);
+            if let Some(safeguard) = &unit.safeguard {
+                self.guard(conn, step, unit, safeguard, outcome)?;
+            }
+            // What the server said before this unit (the engine's own queries) is not this unit's.
+            self.notices.take();
+            if let Some(Action::Restore(restore)) = &unit.action {
+                self.restore(conn, step, unit, restore, outcome, events)?;
+                continue;
+            }
             if let Some(action) = &unit.action {
                 let result = match action {
                     Action::Data(data) => run_data(conn, data),
+                    Action::Restore(_) => Ok(()),
                     Action::Backfill(spec) => {
                         let origin = backfill::Origin {
                             migration: m.name,
@@ -781,6 +821,11 @@ impl<'a> Migrator<'a> {
                         .map(|_| ())
                     }
                 };
+                // A backfill's notices come from the engine's own batching statements.
+                if matches!(action, Action::Backfill(_)) {
+                    self.notices.take();
+                }
+                self.report_notices(step, unit, events);
                 if let Err(message) = result {
                     return Err(Error::Data(Box::new(DataError {
                         name: m.name.to_owned(),
@@ -793,7 +838,9 @@ impl<'a> Migrator<'a> {
                 }
                 continue;
             }
-            if let Err(source) = self.run_unit(conn, step, &unit.sql, events) {
+            let result = self.run_unit(conn, step, &unit.sql, events);
+            self.report_notices(step, unit, events);
+            if let Err(source) = result {
                 return Err(Error::Statement(Box::new(StatementError {
                     name: m.name.to_owned(),
                     path: m.display_path(),
@@ -801,6 +848,154 @@ impl<'a> Migrator<'a> {
                     position: unit.position,
                     op: unit.op,
                     sql: unit.sql.clone(),
+                    source,
+                    outcome,
+                })));
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports the server's notices since the unit started, with its migration and operation. The notice
+    /// that a leftover of an earlier attempt "does not exist, skipping" is the normal case, not news.
+    fn report_notices(&self, step: &Step<'a>, unit: &Statement, events: &mut dyn FnMut(Event<'_>)) {
+        for notice in self.notices.take() {
+            if matches!(unit.safeguard, Some(Safeguard::ClearsLeftover(_)))
+                && notice.message.ends_with("does not exist, skipping")
+            {
+                continue;
+            }
+            events(Event::Notice {
+                name: step.migration.name,
+                direction: step.direction,
+                position: unit.position,
+                op: unit.op,
+                notice: &notice,
+            });
+        }
+    }
+
+    fn at<'s>(&'s self, step: &'s Step<'a>, position: usize) -> safeguard::At<'s> {
+        safeguard::At {
+            table: &self.table,
+            migration: step.migration,
+            direction: step.direction,
+            position,
+        }
+    }
+
+    /// Before the first statement of a migration: every safeguarded statement's object must be this
+    /// migration's own, so a refusal comes before anything of it runs. Objects an earlier statement of the
+    /// same migration touches are checked just before their own statement instead (by [`Self::guard`]).
+    fn check_safeguards(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        units: &[Statement],
+    ) -> Result<(), Error> {
+        for (index, unit) in units.iter().enumerate() {
+            let Some(safeguard) = &unit.safeguard else {
+                continue;
+            };
+            let name = safeguard.object().describe();
+            let bare = match safeguard.object() {
+                Object::Index { name, .. } => name.name().as_str().to_lowercase(),
+                Object::Constraint { name, .. } => name.as_str().to_lowercase(),
+                _ => continue,
+            };
+            let touched_before = units[..index].iter().any(|u| {
+                u.safeguard
+                    .as_ref()
+                    .is_some_and(|s| s.object().describe() == name)
+                    || u.sql.to_lowercase().contains(&bare)
+            });
+            if !touched_before {
+                self.refuse_unless_own(conn, step, unit, safeguard, Outcome::RolledBack)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Just before a safeguarded statement: the check again (an earlier statement may have changed the
+    /// object), then the record it needs.
+    fn guard(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        unit: &Statement,
+        safeguard: &Safeguard,
+        outcome: Outcome,
+    ) -> Result<(), Error> {
+        self.refuse_unless_own(conn, step, unit, safeguard, outcome)?;
+        safeguard::record(conn, self.at(step, unit.position), safeguard, &unit.sql)
+    }
+
+    fn refuse_unless_own(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        unit: &Statement,
+        safeguard: &Safeguard,
+        outcome: Outcome,
+    ) -> Result<(), Error> {
+        let at = self.at(step, unit.position);
+        let Some(refusal) = safeguard::check(conn, at, safeguard, &unit.sql)? else {
+            return Ok(());
+        };
+        let owner = refusal
+            .present
+            .then(|| safeguard::owner(conn, at, self.migrations, safeguard.object()));
+        Err(Error::NotOwned(Box::new(NotOwnedError {
+            name: step.migration.name.to_owned(),
+            path: step.migration.display_path(),
+            direction: step.direction,
+            position: unit.position,
+            op: unit.op,
+            sql: unit.sql.clone(),
+            safeguard: safeguard.clone(),
+            problem: refusal.problem,
+            owner,
+            outcome,
+        })))
+    }
+
+    /// Puts back what a `CREATE OR REPLACE` of the `up` replaced, as recorded then, or drops the object.
+    fn restore(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        unit: &Statement,
+        restore: &Restore,
+        outcome: Outcome,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        let m = step.migration;
+        let statements =
+            match safeguard::restore_statements(conn, self.at(step, unit.position), restore)? {
+                Ok(statements) => statements,
+                Err(message) => {
+                    return Err(Error::Restore(Box::new(RestoreError {
+                        name: m.name.to_owned(),
+                        path: m.display_path(),
+                        direction: step.direction,
+                        position: unit.position,
+                        message,
+                        outcome,
+                    })))
+                }
+            };
+        for sql in statements {
+            self.notices.take();
+            let result = self.run_unit(conn, step, &sql, events);
+            self.report_notices(step, unit, events);
+            if let Err(source) = result {
+                return Err(Error::Statement(Box::new(StatementError {
+                    name: m.name.to_owned(),
+                    path: m.display_path(),
+                    direction: step.direction,
+                    position: unit.position,
+                    op: unit.op,
+                    sql,
                     source,
                     outcome,
                 })));
@@ -823,6 +1018,15 @@ impl<'a> Migrator<'a> {
                 history::insert(conn, &self.table, m.name, &m.checksum(), execution_ms)?
             }
             Direction::Down => history::delete(conn, &self.table, m.name)?,
+        }
+        // What it recorded about objects goes with the bookkeeping row, in the same transaction. A fake run
+        // cleans up too: a later real run must not find an old record.
+        let recorded = step
+            .statements()
+            .iter()
+            .any(|s| s.safeguard.is_some() || matches!(s.action, Some(Action::Restore(_))));
+        if recorded || self.fake {
+            previous::forget(conn, &self.table, m.name, step.direction)?;
         }
         Ok(Ran {
             name: m.name.to_owned(),

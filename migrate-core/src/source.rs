@@ -47,6 +47,15 @@ pub enum SourceError {
         first: PathBuf,
         second: PathBuf,
     },
+    /// A file has an item named `down` that is not `pub fn down(pgm: &mut MigrationBuilder)`: it would be
+    /// ignored and the `down` derived from `up` instead.
+    #[error(
+        "migration file {} has {found} where `pub fn down(pgm: &mut MigrationBuilder)` is expected; it would be \
+         ignored and the `down` derived from `up`: define `pub fn down` (it may call other code), or remove it to \
+         have the `down` derived",
+        path.display()
+    )]
+    BadDown { path: PathBuf, found: String },
     /// A file has no `pub fn up`.
     #[error("migration file {} has no `pub fn up(pgm: &mut MigrationBuilder)`", path.display())]
     MissingUp { path: PathBuf },

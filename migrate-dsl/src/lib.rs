@@ -22,6 +22,7 @@ mod ops;
 mod quote;
 mod render;
 mod reverse;
+mod safeguard;
 mod split;
 mod value;
 
@@ -35,6 +36,7 @@ pub use ops::*;
 /// The driver data code ([`MigrationBuilder::db`]) talks through, for its types.
 pub use postgres;
 pub use quote::{ident, literal};
+pub use safeguard::{Object, Safeguard};
 pub use split::{split_statements, SplitStatement};
 pub use value::{expr, Value};
 

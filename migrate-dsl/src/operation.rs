@@ -47,6 +47,13 @@ macro_rules! operations {
                 }
             }
 
+            /// What the engine checks or records around rendered statement `index` of this operation.
+            pub(crate) fn safeguard(&self, index: usize) -> Option<crate::safeguard::Safeguard> {
+                match self {
+                    $(Operation::$variant(op) => Render::safeguard(op, index),)*
+                }
+            }
+
             /// The SQL statements of the operation recorded at 1-based `position`.
             pub(crate) fn render(&self, position: usize) -> Result<Vec<String>, DslError> {
                 let ctx = Ctx { op: self.name(), position };
@@ -80,6 +87,8 @@ operations! {
     Irreversible => "irreversible",
     Db => "db",
     Backfill => "backfill",
+    // Only in derived downs: puts back what a `CREATE OR REPLACE` replaced
+    RestorePrevious => "restore_previous",
     // Safe recipes
     SetNotNull => "set_not_null",
     // Tables
@@ -180,4 +189,80 @@ operations! {
     CreateOperatorClass => "create_operator_class",
     DropOperatorClass => "drop_operator_class",
     RenameOperatorClass => "rename_operator_class",
+}
+
+impl Operation {
+    /// The indexes and constraints this operation creates, by name: for naming the migration that owns an
+    /// object the engine finds in the way. Raw SQL and operations creating other kinds of objects give none.
+    pub fn creates(&self) -> Vec<crate::safeguard::Object> {
+        use crate::safeguard::Object;
+        let ctx = Ctx {
+            op: self.name(),
+            position: 0,
+        };
+        // A primary key, unique or exclusion constraint comes with an index of the same name.
+        let constraint = |table: &crate::name::Name, name: crate::name::Ident, indexed: bool| {
+            let mut out = Vec::new();
+            if indexed {
+                out.push(Object::Index {
+                    name: table.sibling(name.clone()),
+                    table: table.clone(),
+                });
+            }
+            out.push(Object::Constraint {
+                name,
+                table: table.clone(),
+            });
+            out
+        };
+        let indexed = |kind: &ConstraintKind| {
+            matches!(
+                kind,
+                ConstraintKind::PrimaryKey(_)
+                    | ConstraintKind::Unique { .. }
+                    | ConstraintKind::Exclude { .. }
+            )
+        };
+        match self {
+            Operation::CreateIndex(o) => crate::render::index_name(
+                "create_index",
+                0,
+                &o.table,
+                &o.columns,
+                &o.name,
+                o.unique,
+            )
+            .map(|name| {
+                vec![Object::Index {
+                    name: o.table.sibling(name),
+                    table: o.table.clone(),
+                }]
+            })
+            .unwrap_or_default(),
+            Operation::AddConstraint(o) => o
+                .names(ctx)
+                .unwrap_or_default()
+                .into_iter()
+                .flat_map(|name| constraint(&o.table, name, indexed(&o.constraint.kind)))
+                .collect(),
+            Operation::CreateTable(o) => {
+                let mut out = Vec::new();
+                if o.columns.iter().any(|c| c.primary_key) {
+                    let name = crate::name::Ident(format!("{}_pkey", o.name.name().as_str()));
+                    out.extend(constraint(&o.name, name, true));
+                }
+                for ((_, c), names) in o
+                    .constraints
+                    .iter()
+                    .zip(o.constraint_names(ctx).unwrap_or_default())
+                {
+                    for name in names {
+                        out.extend(constraint(&o.name, name, indexed(&c.kind)));
+                    }
+                }
+                out
+            }
+            _ => Vec::new(),
+        }
+    }
 }

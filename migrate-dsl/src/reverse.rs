@@ -12,3 +12,20 @@ pub(crate) trait Reverse {
     /// [`Ctx::irreversible`] saying why there are none.
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError>;
 }
+
+/// Why an operation the author allowed to skip (`if_not_exists`, `if_table_exists`) has no automatic
+/// reverse: when it skipped, the object was not this migration's, and a derived drop would destroy it.
+pub(crate) fn may_have_skipped(clause: &str, what: &str) -> String {
+    format!(
+        "with {clause} the {what} may have existed before this migration (the statement then did nothing), \
+         and a derived reverse must not drop what this migration did not create"
+    )
+}
+
+/// Why an operation with `if_table_exists` has no automatic reverse: it did nothing when the table was
+/// missing, and a derived reverse would then undo what this migration did not do.
+pub(crate) fn may_have_done_nothing() -> String {
+    "with ALTER TABLE IF EXISTS the statement did nothing if the table was missing, and a derived reverse \
+     must not undo what this migration may not have done"
+        .to_owned()
+}

@@ -44,7 +44,8 @@ fixtures!(
     slow,
     partial_no_tx,
     hostile,
-    syntax_error
+    syntax_error,
+    owned_index
 );
 
 /// The folder of fixture `name`.

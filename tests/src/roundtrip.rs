@@ -14,6 +14,7 @@
 
 use std::fmt::Write as _;
 
+use migrate_core::{Direction, DownTarget, Event, Migration, Migrator, Notices, UpTarget};
 use migrate_dsl::MigrationBuilder;
 use postgres::Client;
 
@@ -225,6 +226,124 @@ impl Case {
         format!("-- up\n{forward}\n-- down\n{error}\n")
     }
 
+    /// Like [`round_trip`](Self::round_trip), but through the engine (`Migrator`), so what it does around
+    /// the statements is part of the trip: the checks before a safeguarded statement, the record of what a
+    /// `CREATE OR REPLACE` replaces, and its restoration by the derived `down`. Panics unless `up` changed
+    /// the catalog and `down` restored it exactly. Returns the forward and reverse SQL and the server's
+    /// notices, for a snapshot.
+    pub fn engine_round_trip(&self, up: fn(&mut MigrationBuilder)) -> String {
+        let case = self.engine_case(up);
+        let before = catalog(&self.db);
+        let mut transcript = String::new();
+        let forward = self.engine_run(case, Direction::Up, &mut transcript);
+        if let Err(e) = forward {
+            panic!("`up` failed through the engine: {e}\n{transcript}");
+        }
+        let after_up = catalog(&self.db);
+        assert_ne!(
+            before, after_up,
+            "`up` changed nothing in the catalog:\n{transcript}"
+        );
+        if let Err(e) = self.engine_run(case, Direction::Down, &mut transcript) {
+            panic!("`down` failed through the engine: {e}\n{transcript}");
+        }
+        let after_down = catalog(&self.db);
+        if before != after_down {
+            panic!(
+                "`down` did not restore the catalog.\n{transcript}\n{}",
+                diff(&before, &after_down)
+            );
+        }
+        transcript
+    }
+
+    /// Runs `up` through the engine; returns its transcript, or the engine's error (a refusal, for
+    /// instance) as text after the transcript. Nothing is asserted about the catalog.
+    pub fn engine_up(&self, up: fn(&mut MigrationBuilder)) -> Result<String, String> {
+        let case = self.engine_case(up);
+        let mut transcript = String::new();
+        match self.engine_run(case, Direction::Up, &mut transcript) {
+            Ok(()) => Ok(transcript),
+            Err(e) => Err(format!("{transcript}-- error\n{e}\n")),
+        }
+    }
+
+    /// Runs the derived `down` of `up` (applied by [`engine_up`](Self::engine_up)) through the engine;
+    /// returns its transcript, or the engine's error as text after the transcript.
+    pub fn engine_down(&self, up: fn(&mut MigrationBuilder)) -> Result<String, String> {
+        let case = registry("20000101000001_case", up);
+        let mut transcript = String::new();
+        match self.engine_run(case, Direction::Down, &mut transcript) {
+            Ok(()) => Ok(transcript),
+            Err(e) => Err(format!("{transcript}-- error\n{e}\n")),
+        }
+    }
+
+    /// A one-migration registry for `up`, after priming the bookkeeping tables (the migrations table and
+    /// what `CREATE OR REPLACE` records go in), so they are in the catalog before and after the trip.
+    fn engine_case(&self, up: fn(&mut MigrationBuilder)) -> &'static [Migration] {
+        fn prime(pgm: &mut MigrationBuilder) {
+            pgm.create_view("migrate_case_prime", "SELECT 1 AS one")
+                .or_replace();
+        }
+        let prime = registry("20000101000000_prime", prime);
+        let mut ignored = String::new();
+        for direction in [Direction::Up, Direction::Down] {
+            if let Err(e) = self.engine_run(prime, direction, &mut ignored) {
+                panic!("priming the bookkeeping failed: {e}");
+            }
+        }
+        registry("20000101000001_case", up)
+    }
+
+    /// One `up` or `down` of the only migration of `migrations`, with its SQL and notices in `transcript`.
+    fn engine_run(
+        &self,
+        migrations: &'static [Migration],
+        direction: Direction,
+        transcript: &mut String,
+    ) -> Result<(), migrate_core::Error> {
+        let m = &migrations[0];
+        let sql = m
+            .build(direction)
+            .and_then(|pgm| {
+                pgm.to_sql().map_err(|error| migrate_core::Error::Invalid {
+                    name: m.name.to_owned(),
+                    path: m.path.to_owned(),
+                    direction,
+                    error,
+                })
+            })
+            .map(|sql| format!("{};", sql.join(";\n")))
+            .unwrap_or_else(|e| format!("-- does not render: {e}"));
+        let _ = writeln!(transcript, "-- {direction}\n{sql}");
+        let notices = Notices::new();
+        let mut config: postgres::Config = self.db.url().parse().expect("test database URL");
+        notices.install(&mut config);
+        let mut client = config.connect(postgres::NoTls).expect("connect");
+        let migrator = Migrator::new(migrations).notices(notices);
+        let mut lines = Vec::new();
+        let mut events = |event: Event<'_>| {
+            if let Event::Notice {
+                position,
+                op,
+                notice,
+                ..
+            } = event
+            {
+                lines.push(format!("-- notice from #{position} ({op}): {notice}"));
+            }
+        };
+        let result = match direction {
+            Direction::Up => migrator.run_up(&mut client, &UpTarget::All, &mut events),
+            Direction::Down => migrator.run_down(&mut client, &DownTarget::Count(1), &mut events),
+        };
+        for line in lines {
+            let _ = writeln!(transcript, "{line}");
+        }
+        result.map(|_| ())
+    }
+
     /// Runs a builder's statements the way the engine does: in one transaction, or one by one outside it.
     /// Returns the SQL text, one statement per line.
     pub fn run(&self, pgm: &MigrationBuilder, what: &str) -> String {
@@ -265,6 +384,18 @@ fn run_statements(
             .iter()
             .try_for_each(|s| client.batch_execute(s).map_err(describe))
     }
+}
+
+/// A registry of one migration named `name` whose `up` is `up` (and whose `down` is derived), leaked: a
+/// test's registry lives as long as the test.
+fn registry(name: &'static str, up: fn(&mut MigrationBuilder)) -> &'static [Migration] {
+    Box::leak(Box::new([Migration {
+        name,
+        path: "(test case)",
+        source: name,
+        up,
+        down: None,
+    }]))
 }
 
 /// The lines only in `a` (`-`) and only in `b` (`+`).

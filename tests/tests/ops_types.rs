@@ -145,7 +145,6 @@ fn create_schema_round_trip() {
         // A predefined role (PostgreSQL 14+), so the owner differs from the migrating user without creating a
         // role that would outlive the test database.
         pgm.create_schema("App Data")
-            .if_not_exists()
             .authorization("pg_database_owner")
             .comment("application data")
             .drop_cascade();
@@ -176,7 +175,6 @@ fn create_sequence_round_trip_with_every_option() {
     let case = Case::new("CREATE SCHEMA app; CREATE TABLE app.orders (number integer)");
     insta::assert_snapshot!(case.round_trip(|pgm| {
         pgm.create_sequence(("app", "order_no"))
-            .if_not_exists()
             .data_type("integer")
             .increment(2)
             .minvalue(0)
@@ -337,7 +335,6 @@ fn create_extensions_round_trip() {
     let case = Case::new("CREATE SCHEMA ext");
     insta::assert_snapshot!(case.round_trip(|pgm| {
         pgm.create_extension(["citext", "uuid-ossp"])
-            .if_not_exists()
             .schema("ext")
             .drop_cascade();
     }));

@@ -6,8 +6,9 @@ use crate::operation::Operation;
 use crate::ops::*;
 
 impl MigrationBuilder {
-    /// `ALTER TABLE table ADD CONSTRAINT name ...`. The name is required so the reverse (`DROP CONSTRAINT`)
-    /// and later migrations can refer to it exactly.
+    /// `ALTER TABLE table ADD CONSTRAINT name ...`. Reversed by `DROP CONSTRAINT name`. With `None` as the
+    /// name, it is derived as PostgreSQL would derive it (see [`ConstraintName`]) and written out, so the
+    /// SQL shows it and the reverse drops exactly it.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -22,11 +23,24 @@ impl MigrationBuilder {
     ///     r#"ALTER TABLE "comments" ADD CONSTRAINT "comments_post_fk" FOREIGN KEY ("post_id") REFERENCES "posts" ("id") ON DELETE CASCADE"#,
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap()[0], r#"ALTER TABLE "comments" DROP CONSTRAINT "comments_post_fk""#);
+    ///
+    /// // Without names, as node-pg-migrate allows; derived as PostgreSQL derives them.
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("posts", None, Constraint::primary_key(["id"]));
+    /// pgm.add_constraint("posts", None, Constraint::unique(["author_id", "slug"]));
+    /// pgm.add_constraint("comments", None, Constraint::foreign_key(["post_id"], "posts", ["id"]));
+    /// pgm.add_constraint("posts", None, Constraint::check("lat BETWEEN -90 AND 90"));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "posts" ADD CONSTRAINT "posts_pkey" PRIMARY KEY ("id")"#,
+    ///     r#"ALTER TABLE "posts" ADD CONSTRAINT "posts_author_id_slug_key" UNIQUE ("author_id", "slug")"#,
+    ///     r#"ALTER TABLE "comments" ADD CONSTRAINT "comments_post_id_fkey" FOREIGN KEY ("post_id") REFERENCES "posts" ("id")"#,
+    ///     r#"ALTER TABLE "posts" ADD CONSTRAINT "posts_lat_check" CHECK (lat BETWEEN -90 AND 90)"#,
+    /// ]);
     /// ```
     pub fn add_constraint(
         &mut self,
         table: impl Into<Name>,
-        name: impl Into<Ident>,
+        name: impl Into<ConstraintName>,
         constraint: Constraint,
     ) -> &mut AddConstraint {
         record!(
@@ -34,9 +48,10 @@ impl MigrationBuilder {
             AddConstraint,
             AddConstraint {
                 table: table.into(),
-                name: name.into(),
+                name: name.into().0,
                 constraint,
                 not_valid: false,
+                if_table_exists: false,
             }
         )
     }
@@ -60,14 +75,17 @@ impl MigrationBuilder {
         table: impl Into<Name>,
         name: impl Into<Ident>,
         new_name: impl Into<Ident>,
-    ) -> &mut Self {
-        self.operations
-            .push(Operation::RenameConstraint(RenameConstraint {
+    ) -> &mut RenameConstraint {
+        record!(
+            self,
+            RenameConstraint,
+            RenameConstraint {
                 table: table.into(),
                 from: name.into(),
                 to: new_name.into(),
-            }));
-        self
+                if_table_exists: false,
+            }
+        )
     }
 
     /// `ALTER TABLE table DROP CONSTRAINT name`. Irreversible.
@@ -90,7 +108,8 @@ impl MigrationBuilder {
                 table: table.into(),
                 name: name.into(),
                 if_exists: false,
-                cascade: false
+                cascade: false,
+                if_table_exists: false,
             }
         )
     }

@@ -3,9 +3,11 @@
 
 use std::time::Duration;
 
+use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::operation::Operation;
 use crate::ops::*;
+use crate::safeguard::Safeguard;
 
 /// Records what a migration does. A migration file's `up` (and optional `down`) receives one:
 ///
@@ -58,6 +60,10 @@ pub struct Statement {
     /// In a transactional migration, the engine commits the statements before this one first and runs it
     /// in a new transaction (`VALIDATE CONSTRAINT`).
     pub new_transaction: bool,
+    /// What the engine checks or records before sending it: an `IF [NOT] EXISTS` the engine added itself
+    /// (it first checks the object is this migration's own), or a `CREATE OR REPLACE` (it records what is
+    /// replaced).
+    pub safeguard: Option<Safeguard>,
 }
 
 /// Pushes a new operation and hands back a `&mut` to it, so options chain onto the call.
@@ -148,6 +154,10 @@ impl MigrationBuilder {
             let mut action = match op {
                 Operation::Db(db) => Some(Action::Data(db.run.clone())),
                 Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
+                Operation::RestorePrevious(r) => Some(Action::Restore(r.action(Ctx {
+                    op: op.name(),
+                    position: i + 1,
+                })?)),
                 _ => None,
             };
             let mut rendered = op.render(i + 1)?;
@@ -162,6 +172,7 @@ impl MigrationBuilder {
                     sql,
                     action: action.take(),
                     new_transaction: op.starts_transaction(index),
+                    safeguard: op.safeguard(index),
                 });
             }
         }

@@ -6,16 +6,16 @@ use crate::operation::Operation;
 use crate::ops::*;
 
 impl MigrationBuilder {
-    /// `CREATE SCHEMA name`. Reversed by `DROP SCHEMA` (with `IF EXISTS` and `CASCADE` when
-    /// [`if_not_exists`](CreateSchema::if_not_exists) and [`drop_cascade`](CreateSchema::drop_cascade) were
-    /// given).
+    /// `CREATE SCHEMA name`. Reversed by `DROP SCHEMA` (with `CASCADE` when
+    /// [`drop_cascade`](CreateSchema::drop_cascade) was given); with
+    /// [`if_not_exists`](CreateSchema::if_not_exists) there is no automatic reverse.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
-    /// pgm.create_schema("app").if_not_exists().authorization("app_owner");
-    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE SCHEMA IF NOT EXISTS "app" AUTHORIZATION "app_owner""#]);
-    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP SCHEMA IF EXISTS "app""#]);
+    /// pgm.create_schema("app").authorization("app_owner");
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE SCHEMA "app" AUTHORIZATION "app_owner""#]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP SCHEMA "app""#]);
     /// ```
     pub fn create_schema(&mut self, name: impl Into<Ident>) -> &mut CreateSchema {
         record!(

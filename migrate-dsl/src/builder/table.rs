@@ -113,6 +113,7 @@ impl MigrationBuilder {
                 table: table.into(),
                 columns: columns.into_iter().map(Into::into).collect(),
                 if_not_exists: false,
+                if_table_exists: false,
             }
         )
     }
@@ -138,6 +139,7 @@ impl MigrationBuilder {
                 columns: columns.into_iter().map(Into::into).collect(),
                 if_exists: false,
                 cascade: false,
+                if_table_exists: false,
             }
         )
     }
@@ -157,13 +159,17 @@ impl MigrationBuilder {
         table: impl Into<Name>,
         column: impl Into<Ident>,
         new_name: impl Into<Ident>,
-    ) -> &mut Self {
-        self.operations.push(Operation::RenameColumn(RenameColumn {
-            table: table.into(),
-            from: column.into(),
-            to: new_name.into(),
-        }));
-        self
+    ) -> &mut RenameColumn {
+        record!(
+            self,
+            RenameColumn,
+            RenameColumn {
+                table: table.into(),
+                from: column.into(),
+                to: new_name.into(),
+                if_table_exists: false,
+            }
+        )
     }
 
     /// `ALTER TABLE table ALTER COLUMN column ...`: chain the changes (type with collation and `USING`,
@@ -197,6 +203,7 @@ impl MigrationBuilder {
                 collation: None,
                 identity: None,
                 drop_expression: false,
+                if_table_exists: false,
             }
         )
     }

@@ -3,7 +3,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
-use crate::reverse::Reverse;
+use crate::reverse::{may_have_done_nothing, may_have_skipped, Reverse};
 use crate::value::Value;
 
 /// `ALTER TABLE ... ADD COLUMN`, recorded by [`MigrationBuilder::add_columns`](crate::MigrationBuilder::add_columns).
@@ -12,16 +12,35 @@ pub struct AddColumns {
     pub(crate) table: Name,
     pub(crate) columns: Vec<Column>,
     pub(crate) if_not_exists: bool,
+    pub(crate) if_table_exists: bool,
 }
 
 impl AddColumns {
-    /// `ADD COLUMN IF NOT EXISTS`, so a re-run after a partial failure is harmless.
+    /// `ALTER TABLE IF EXISTS`: a missing table is skipped (with a server notice, which the run shows)
+    /// instead of failing. The operation then has no automatic reverse: it may have done nothing.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_columns("posts", [column("body", "text")]).if_table_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE IF EXISTS "posts" ADD COLUMN "body" text"#]);
+    /// assert!(pgm.reversed().is_err());
+    /// ```
+    pub fn if_table_exists(&mut self) -> &mut Self {
+        self.if_table_exists = true;
+        self
+    }
+
+    /// `ADD COLUMN IF NOT EXISTS`: a column that already exists is skipped (with a server notice, which the
+    /// run shows). The operation then has no automatic reverse: dropping the columns could drop one this
+    /// migration did not add.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.add_columns("posts", [column("body", "text")]).if_not_exists();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "posts" ADD COLUMN IF NOT EXISTS "body" text"#]);
+    /// assert!(pgm.reversed().unwrap_err().to_string().contains("may have existed before this migration"));
     /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
@@ -36,9 +55,23 @@ pub struct DropColumns {
     pub(crate) columns: Vec<Ident>,
     pub(crate) if_exists: bool,
     pub(crate) cascade: bool,
+    pub(crate) if_table_exists: bool,
 }
 
 impl DropColumns {
+    /// `ALTER TABLE IF EXISTS`: a missing table is skipped (with a server notice) instead of failing.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_columns("posts", ["lat"]).if_table_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE IF EXISTS "posts" DROP COLUMN "lat""#]);
+    /// ```
+    pub fn if_table_exists(&mut self) -> &mut Self {
+        self.if_table_exists = true;
+        self
+    }
+
     /// `DROP COLUMN IF EXISTS`.
     ///
     /// ```
@@ -72,6 +105,23 @@ pub struct RenameColumn {
     pub(crate) table: Name,
     pub(crate) from: Ident,
     pub(crate) to: Ident,
+    pub(crate) if_table_exists: bool,
+}
+
+impl RenameColumn {
+    /// `ALTER TABLE IF EXISTS`: a missing table is skipped (with a server notice) instead of failing. The
+    /// rename then has no automatic reverse: it may have done nothing.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.rename_column("comments", "contents", "body").if_table_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE IF EXISTS "comments" RENAME COLUMN "contents" TO "body""#]);
+    /// ```
+    pub fn if_table_exists(&mut self) -> &mut Self {
+        self.if_table_exists = true;
+        self
+    }
 }
 
 /// `ALTER TABLE ... ALTER COLUMN`, recorded by [`MigrationBuilder::alter_column`](crate::MigrationBuilder::alter_column).
@@ -91,6 +141,7 @@ pub struct AlterColumn {
     pub(crate) collation: Option<Name>,
     pub(crate) identity: Option<IdentityChange>,
     pub(crate) drop_expression: bool,
+    pub(crate) if_table_exists: bool,
 }
 
 /// What [`AlterColumn`] does to the column's identity.
@@ -289,15 +340,36 @@ impl AlterColumn {
         self.drop_expression = true;
         self
     }
+
+    /// `ALTER TABLE IF EXISTS`: a missing table is skipped (with a server notice) instead of failing. Not
+    /// with [`comment`](Self::comment), whose `COMMENT ON COLUMN` has no such form.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.alter_column("posts", "title").set_not_null().if_table_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE IF EXISTS "posts" ALTER COLUMN "title" SET NOT NULL"#]);
+    /// ```
+    pub fn if_table_exists(&mut self) -> &mut Self {
+        self.if_table_exists = true;
+        self
+    }
 }
 
 impl Reverse for AddColumns {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.if_not_exists {
+            return Err(ctx.irreversible(&may_have_skipped("IF NOT EXISTS", "column")));
+        }
+        if self.if_table_exists {
+            return Err(ctx.irreversible(&may_have_done_nothing()));
+        }
         Ok(vec![DropColumns {
             table: self.table.clone(),
             columns: self.columns.iter().map(|c| c.name.clone()).collect(),
             if_exists: false,
             cascade: false,
+            if_table_exists: false,
         }
         .into()])
     }
@@ -310,11 +382,15 @@ impl Reverse for DropColumns {
 }
 
 impl Reverse for RenameColumn {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.if_table_exists {
+            return Err(ctx.irreversible(&may_have_done_nothing()));
+        }
         Ok(vec![RenameColumn {
             table: self.table.clone(),
             from: self.to.clone(),
             to: self.from.clone(),
+            if_table_exists: false,
         }
         .into()])
     }

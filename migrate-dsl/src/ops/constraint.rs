@@ -4,7 +4,7 @@ use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
 use crate::ops::IndexColumn;
-use crate::reverse::Reverse;
+use crate::reverse::{may_have_done_nothing, Reverse};
 
 /// A table constraint: what it checks, and whether it is deferrable or commented. Build one with the
 /// associated functions, chain options by value, then pass it to
@@ -23,8 +23,8 @@ pub struct Constraint {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum ConstraintKind {
-    /// `CHECK (expression)`
-    Check(String),
+    /// `CHECK (expression)`; a list makes one constraint per expression.
+    Check(Vec<String>),
     /// `UNIQUE [NULLS NOT DISTINCT] (columns)`
     Unique {
         columns: Vec<Ident>,
@@ -63,7 +63,30 @@ impl Constraint {
 
     /// `CHECK (expression)`.
     pub fn check(expression: impl Into<String>) -> Self {
-        Constraint::new(ConstraintKind::Check(expression.into()))
+        Constraint::new(ConstraintKind::Check(vec![expression.into()]))
+    }
+
+    /// Several `CHECK` constraints at once, one per expression, as node-pg-migrate's `check` list: each
+    /// is named as PostgreSQL would name it (`<table>_<column>_check`, or `<table>_check` when the
+    /// expression uses several columns or none, numbered when repeated), so pass `None` as the name.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("order_lines", None, Constraint::checks(["qty > 0", "price >= 0", "qty * price < 1000000"]));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "order_lines" ADD CONSTRAINT "order_lines_qty_check" CHECK (qty > 0), ADD CONSTRAINT "order_lines_price_check" CHECK (price >= 0), ADD CONSTRAINT "order_lines_check" CHECK (qty * price < 1000000)"#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "order_lines" DROP CONSTRAINT "order_lines_qty_check""#,
+    ///     r#"ALTER TABLE "order_lines" DROP CONSTRAINT "order_lines_price_check""#,
+    ///     r#"ALTER TABLE "order_lines" DROP CONSTRAINT "order_lines_check""#,
+    /// ]);
+    /// ```
+    pub fn checks<E: Into<String>>(expressions: impl IntoIterator<Item = E>) -> Self {
+        Constraint::new(ConstraintKind::Check(
+            expressions.into_iter().map(Into::into).collect(),
+        ))
     }
 
     /// `UNIQUE (columns)`.
@@ -281,16 +304,56 @@ impl Constraint {
     }
 }
 
+/// A table constraint's name as given to [`MigrationBuilder::add_constraint`](crate::MigrationBuilder::add_constraint)
+/// and [`CreateTable::constraint`](crate::CreateTable::constraint): a name (`"posts_lat_check"`), or `None`
+/// to have it derived as PostgreSQL derives it (`<table>_pkey`, `<table>_<columns>_key`,
+/// `<table>_<columns>_fkey`, `<table>_<column>_check`, `<table>_<columns>_excl`), where node-pg-migrate
+/// derives its own names. A derived name is written out in the SQL, so it shows in `sql` and the reverse
+/// drops exactly it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConstraintName(pub(crate) Option<Ident>);
+
+impl<T: Into<Ident>> From<T> for ConstraintName {
+    fn from(name: T) -> Self {
+        ConstraintName(Some(name.into()))
+    }
+}
+
+impl From<Option<Ident>> for ConstraintName {
+    fn from(name: Option<Ident>) -> Self {
+        ConstraintName(name)
+    }
+}
+
 /// `ALTER TABLE ... ADD CONSTRAINT`, recorded by [`MigrationBuilder::add_constraint`](crate::MigrationBuilder::add_constraint).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddConstraint {
     pub(crate) table: Name,
-    pub(crate) name: Ident,
+    /// `None`: derived as PostgreSQL would.
+    pub(crate) name: Option<Ident>,
     pub(crate) constraint: Constraint,
     pub(crate) not_valid: bool,
+    pub(crate) if_table_exists: bool,
 }
 
 impl AddConstraint {
+    /// `ALTER TABLE IF EXISTS`: a missing table is skipped (with a server notice, which the run shows)
+    /// instead of failing. The operation then has no automatic reverse: it may have done nothing.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint("posts", "posts_lat_check", Constraint::check("lat BETWEEN -90 AND 90")).if_table_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE IF EXISTS "posts" ADD CONSTRAINT "posts_lat_check" CHECK (lat BETWEEN -90 AND 90)"#,
+    /// ]);
+    /// assert!(pgm.reversed().unwrap_err().to_string().contains("IF EXISTS"));
+    /// ```
+    pub fn if_table_exists(&mut self) -> &mut Self {
+        self.if_table_exists = true;
+        self
+    }
+
     /// `NOT VALID`: existing rows are not checked now (no long scan under lock); new rows are. Follow with
     /// [`MigrationBuilder::validate_constraint`](crate::MigrationBuilder::validate_constraint) in a later migration.
     ///
@@ -347,9 +410,23 @@ pub struct DropConstraint {
     pub(crate) name: Ident,
     pub(crate) if_exists: bool,
     pub(crate) cascade: bool,
+    pub(crate) if_table_exists: bool,
 }
 
 impl DropConstraint {
+    /// `ALTER TABLE IF EXISTS`: a missing table is skipped (with a server notice) instead of failing.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_constraint("posts", "posts_lat_check").if_table_exists().if_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE IF EXISTS "posts" DROP CONSTRAINT IF EXISTS "posts_lat_check""#]);
+    /// ```
+    pub fn if_table_exists(&mut self) -> &mut Self {
+        self.if_table_exists = true;
+        self
+    }
+
     /// `DROP CONSTRAINT IF EXISTS`.
     ///
     /// ```
@@ -392,6 +469,25 @@ pub struct RenameConstraint {
     pub(crate) table: Name,
     pub(crate) from: Ident,
     pub(crate) to: Ident,
+    pub(crate) if_table_exists: bool,
+}
+
+impl RenameConstraint {
+    /// `ALTER TABLE IF EXISTS`: a missing table is skipped (with a server notice) instead of failing. The
+    /// rename then has no automatic reverse: it may have done nothing.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.rename_constraint("posts", "posts_lat_check", "posts_latitude_check").if_table_exists();
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE IF EXISTS "posts" RENAME CONSTRAINT "posts_lat_check" TO "posts_latitude_check""#,
+    /// ]);
+    /// ```
+    pub fn if_table_exists(&mut self) -> &mut Self {
+        self.if_table_exists = true;
+        self
+    }
 }
 
 impl Reverse for AddConstraint {
@@ -402,13 +498,23 @@ impl Reverse for AddConstraint {
                 index.as_str()
             )));
         }
-        Ok(vec![DropConstraint {
-            table: self.table.clone(),
-            name: self.name.clone(),
-            if_exists: false,
-            cascade: false,
+        if self.if_table_exists {
+            return Err(ctx.irreversible(&may_have_done_nothing()));
         }
-        .into()])
+        Ok(self
+            .names(ctx)?
+            .into_iter()
+            .map(|name| {
+                DropConstraint {
+                    table: self.table.clone(),
+                    name,
+                    if_exists: false,
+                    cascade: false,
+                    if_table_exists: false,
+                }
+                .into()
+            })
+            .collect())
     }
 }
 
@@ -419,11 +525,15 @@ impl Reverse for DropConstraint {
 }
 
 impl Reverse for RenameConstraint {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.if_table_exists {
+            return Err(ctx.irreversible(&may_have_done_nothing()));
+        }
         Ok(vec![RenameConstraint {
             table: self.table.clone(),
             from: self.to.clone(),
             to: self.from.clone(),
+            if_table_exists: false,
         }
         .into()])
     }

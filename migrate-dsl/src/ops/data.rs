@@ -46,6 +46,8 @@ pub enum Action {
     Data(DataFn),
     /// A batched backfill ([`MigrationBuilder::backfill`](crate::MigrationBuilder::backfill)).
     Backfill(crate::ops::Backfill),
+    /// Putting back what a `CREATE OR REPLACE` of the `up` replaced, in a derived `down`.
+    Restore(crate::ops::Restore),
 }
 
 /// Data code recorded with [`MigrationBuilder::db`](crate::MigrationBuilder::db).

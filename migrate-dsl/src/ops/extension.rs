@@ -2,7 +2,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Ident;
 use crate::operation::Operation;
-use crate::reverse::Reverse;
+use crate::reverse::{may_have_skipped, Reverse};
 
 /// `CREATE EXTENSION`, recorded by [`MigrationBuilder::create_extension`](crate::MigrationBuilder::create_extension).
 #[derive(Debug, Clone, PartialEq)]
@@ -15,14 +15,16 @@ pub struct CreateExtension {
 }
 
 impl CreateExtension {
-    /// `CREATE EXTENSION IF NOT EXISTS`. The derived reverse then uses `DROP EXTENSION IF EXISTS`.
+    /// `CREATE EXTENSION IF NOT EXISTS`: an installed extension is skipped (with a server notice, which the
+    /// run shows). There is then no automatic reverse: dropping the extension could drop one this migration
+    /// did not install, and everything using it.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_extension(["citext"]).if_not_exists();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE EXTENSION IF NOT EXISTS "citext""#]);
-    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP EXTENSION IF EXISTS "citext""#]);
+    /// assert!(pgm.reversed().unwrap_err().to_string().contains("may have existed before this migration"));
     /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
@@ -114,10 +116,13 @@ impl DropExtension {
 }
 
 impl Reverse for CreateExtension {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.if_not_exists {
+            return Err(ctx.irreversible(&may_have_skipped("IF NOT EXISTS", "extension")));
+        }
         Ok(vec![DropExtension {
             names: self.names.clone(),
-            if_exists: self.if_not_exists,
+            if_exists: false,
             cascade: self.drop_cascade,
         }
         .into()])

@@ -2,7 +2,9 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
+use crate::ops::RestorePrevious;
 use crate::reverse::Reverse;
+use crate::safeguard::Object;
 use crate::value::Value;
 
 /// How a function parameter passes its value.
@@ -260,8 +262,10 @@ impl CreateFunction {
         self
     }
 
-    /// `CREATE OR REPLACE FUNCTION`. The replaced definition is not known, so the migration has no automatic
-    /// reverse (dropping the function would not restore it): write a `down`.
+    /// `CREATE OR REPLACE FUNCTION`. Before it runs, the engine records the function it replaces
+    /// (`pg_get_functiondef` and its comment), or that there was none, with the migration; the derived
+    /// `down` restores that definition exactly, or drops the function when there was none. An earlier
+    /// migration's function therefore survives this migration's `up` and `down`.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -270,7 +274,9 @@ impl CreateFunction {
     /// assert_eq!(pgm.to_sql().unwrap(), [
     ///     r#"CREATE OR REPLACE FUNCTION "answer"() RETURNS integer LANGUAGE sql AS $body$SELECT 42$body$"#,
     /// ]);
-    /// assert!(pgm.reversed().is_err());
+    /// let down = pgm.reversed().unwrap().to_sql().unwrap();
+    /// assert!(down[0].starts_with(r#"-- restore_previous: function "answer"() as it was before operation #1"#));
+    /// assert!(down[0].ends_with(r#"--   DROP FUNCTION "answer"()"#));
     /// ```
     pub fn or_replace(&mut self) -> &mut Self {
         self.or_replace = true;
@@ -483,6 +489,25 @@ impl CreateFunction {
     }
 
     /// The parameters PostgreSQL identifies the function by, for the `DROP` that reverses it.
+    /// The reverse of `CREATE OR REPLACE FUNCTION`: restore what it replaced, or `drop` it.
+    pub(crate) fn restore_previous(
+        &self,
+        ctx: Ctx,
+        drop: DropFunction,
+    ) -> Result<Operation, DslError> {
+        let signature = crate::render::signature(&self.name, &self.params)
+            .ok_or_else(|| ctx.invalid("the function's parameter list does not render"))?;
+        Ok(RestorePrevious {
+            object: Object::Function {
+                name: self.name.clone(),
+                signature,
+            },
+            up_position: ctx.position,
+            drop: Box::new(drop.into()),
+        }
+        .into())
+    }
+
     pub(crate) fn identity(&self) -> Vec<FunctionParam> {
         self.params
             .iter()
@@ -540,18 +565,17 @@ pub struct RenameFunction {
 
 impl Reverse for CreateFunction {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
-        if self.or_replace {
-            return Err(ctx.irreversible(
-                "CREATE OR REPLACE may have replaced a definition that is not known",
-            ));
-        }
-        Ok(vec![DropFunction {
+        let drop = DropFunction {
             name: self.name.clone(),
             params: self.identity(),
             if_exists: false,
             cascade: false,
+        };
+        if self.or_replace {
+            // The function it replaced (if any) is recorded when the `up` runs; the `down` puts it back.
+            return Ok(vec![self.restore_previous(ctx, drop)?]);
         }
-        .into()])
+        Ok(vec![drop.into()])
     }
 }
 

@@ -3,7 +3,7 @@ use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
 use crate::render::index_name;
-use crate::reverse::Reverse;
+use crate::reverse::{may_have_skipped, Reverse};
 
 /// One indexed element: a column or an expression, with an optional collation, operator class, sort order
 /// and position of `NULL`s. Options chain by value, so mixed elements fit in one array literal:
@@ -375,6 +375,9 @@ impl DropIndex {
 
 impl Reverse for CreateIndex {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.if_not_exists {
+            return Err(ctx.irreversible(&may_have_skipped("IF NOT EXISTS", "index")));
+        }
         let name = index_name(
             ctx.op,
             ctx.position,
@@ -389,7 +392,7 @@ impl Reverse for CreateIndex {
             name: Some(name),
             unique: self.unique,
             concurrently: self.concurrently,
-            if_exists: self.if_not_exists,
+            if_exists: false,
             cascade: false,
         }
         .into()])

@@ -2,7 +2,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Ident;
 use crate::operation::Operation;
-use crate::reverse::Reverse;
+use crate::reverse::{may_have_skipped, Reverse};
 
 /// `CREATE SCHEMA`, recorded by [`MigrationBuilder::create_schema`](crate::MigrationBuilder::create_schema).
 #[derive(Debug, Clone, PartialEq)]
@@ -15,14 +15,16 @@ pub struct CreateSchema {
 }
 
 impl CreateSchema {
-    /// `CREATE SCHEMA IF NOT EXISTS`. The derived reverse then uses `DROP SCHEMA IF EXISTS`.
+    /// `CREATE SCHEMA IF NOT EXISTS`: an existing schema is skipped (with a server notice, which the run
+    /// shows). There is then no automatic reverse: dropping the schema could drop one this migration did not
+    /// create.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_schema("app").if_not_exists();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE SCHEMA IF NOT EXISTS "app""#]);
-    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP SCHEMA IF EXISTS "app""#]);
+    /// assert!(pgm.reversed().unwrap_err().to_string().contains("may have existed before this migration"));
     /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
@@ -118,10 +120,13 @@ pub struct RenameSchema {
 }
 
 impl Reverse for CreateSchema {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.if_not_exists {
+            return Err(ctx.irreversible(&may_have_skipped("IF NOT EXISTS", "schema")));
+        }
         Ok(vec![DropSchema {
             name: self.name.clone(),
-            if_exists: self.if_not_exists,
+            if_exists: false,
             cascade: self.drop_cascade,
         }
         .into()])

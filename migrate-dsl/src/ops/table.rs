@@ -3,8 +3,8 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
-use crate::ops::{Constraint, IndexColumn};
-use crate::reverse::Reverse;
+use crate::ops::{Constraint, ConstraintName, IndexColumn};
+use crate::reverse::{may_have_skipped, Reverse};
 
 /// What `LIKE source` copies besides column names, types and `NOT NULL`: `INCLUDING` / `EXCLUDING` options.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -128,21 +128,23 @@ pub struct CreateTable {
     pub(crate) inherits: Vec<Name>,
     pub(crate) like: Vec<Like>,
     pub(crate) partition_by: Option<PartitionBy>,
-    /// Named table constraints, after the columns.
-    pub(crate) constraints: Vec<(Ident, Constraint)>,
+    /// Table constraints, after the columns; `None` names are derived as PostgreSQL would.
+    pub(crate) constraints: Vec<(Option<Ident>, Constraint)>,
     /// `CASCADE` for the reverse `DROP TABLE`.
     pub(crate) cascade: bool,
 }
 
 impl CreateTable {
-    /// `CREATE TABLE IF NOT EXISTS`. The reverse is then `DROP TABLE IF EXISTS`.
+    /// `CREATE TABLE IF NOT EXISTS`: an existing table is skipped (with a server notice, which the run
+    /// shows), whatever its columns. There is then no automatic reverse: dropping the table could drop one this
+    /// migration did not create, with its data.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_table("tags", [column("id", "bigserial").primary_key()]).if_not_exists();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE TABLE IF NOT EXISTS "tags" ( "id" bigserial PRIMARY KEY )"#]);
-    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP TABLE IF EXISTS "tags""#]);
+    /// assert!(pgm.reversed().unwrap_err().to_string().contains("may have existed before this migration"));
     /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
@@ -284,9 +286,10 @@ impl CreateTable {
         self
     }
 
-    /// A named table constraint (`CONSTRAINT name ...` after the columns): any [`Constraint`] except the
+    /// A table constraint (`CONSTRAINT name ...` after the columns): any [`Constraint`] except the
     /// `USING INDEX` forms, with its deferrability and comment. Constraints spanning several columns
-    /// (composite keys, exclusion constraints) are written this way.
+    /// (composite keys, exclusion constraints) are written this way. With `None` as the name, it is derived
+    /// as PostgreSQL would derive it (see [`ConstraintName`]) and written out.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -298,9 +301,27 @@ impl CreateTable {
     ///     r#"CREATE TABLE "order_lines" ( "order_id" bigint, "line" int, "qty" int, CONSTRAINT "order_lines_pkey" PRIMARY KEY ("order_id", "line"), CONSTRAINT "order_lines_qty_check" CHECK (qty > 0) )"#,
     ///     r#"COMMENT ON CONSTRAINT "order_lines_qty_check" ON "order_lines" IS 'no empty lines'"#,
     /// ]);
+    ///
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_table("order_lines", [column("order_id", "bigint").references("orders"), column("qty", "int").check("qty > 0")])
+    ///     .constraint(None, Constraint::unique(["order_id", "qty"]))
+    ///     .constraint(None, Constraint::foreign_key(["order_id"], "orders", ["id"]))
+    ///     .constraint(None, Constraint::checks(["qty < 100", "order_id > 0 AND qty > 0"]));
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     concat!(
+    ///         r#"CREATE TABLE "order_lines" ( "order_id" bigint REFERENCES "orders", "qty" int CHECK (qty > 0), "#,
+    ///         r#"CONSTRAINT "order_lines_order_id_qty_key" UNIQUE ("order_id", "qty"), "#,
+    ///         r#"CONSTRAINT "order_lines_order_id_fkey1" FOREIGN KEY ("order_id") REFERENCES "orders" ("id"), "#,
+    ///         r#"CONSTRAINT "order_lines_qty_check1" CHECK (qty < 100), CONSTRAINT "order_lines_check" CHECK (order_id > 0 AND qty > 0) )"#,
+    ///     ),
+    /// ]);
     /// ```
-    pub fn constraint(&mut self, name: impl Into<Ident>, constraint: Constraint) -> &mut Self {
-        self.constraints.push((name.into(), constraint));
+    pub fn constraint(
+        &mut self,
+        name: impl Into<ConstraintName>,
+        constraint: Constraint,
+    ) -> &mut Self {
+        self.constraints.push((name.into().0, constraint));
         self
     }
 }
@@ -349,7 +370,10 @@ pub struct RenameTable {
 }
 
 impl Reverse for CreateTable {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.if_not_exists {
+            return Err(ctx.irreversible(&may_have_skipped("IF NOT EXISTS", "table")));
+        }
         // Only create-time drop options reach the drop: never the columns (node-pg-migrate passed the column
         // map as drop options, so a column named `cascade` dropped with CASCADE).
         let drop = if self.temporary {
@@ -361,7 +385,7 @@ impl Reverse for CreateTable {
         } else {
             DropTable {
                 name: self.name.clone(),
-                if_exists: self.if_not_exists,
+                if_exists: false,
                 cascade: self.cascade,
             }
         };

@@ -391,20 +391,18 @@ impl Reverse for CreateTrigger {
         .into()];
         // The trigger depends on its function: drop the trigger first.
         if let TriggerFunction::Inline(function) = &self.function {
+            let drop = DropFunction {
+                name: function.name.clone(),
+                params: Vec::new(),
+                if_exists: false,
+                cascade: false,
+            };
             if function.or_replace {
-                return Err(ctx.irreversible(
-                    "the trigger function was created with OR REPLACE; the definition it replaced is not known",
-                ));
+                // Created with OR REPLACE: what it replaced (if anything) is put back instead.
+                out.push(function.restore_previous(ctx, drop)?);
+            } else {
+                out.push(drop.into());
             }
-            out.push(
-                DropFunction {
-                    name: function.name.clone(),
-                    params: Vec::new(),
-                    if_exists: false,
-                    cascade: false,
-                }
-                .into(),
-            );
         }
         Ok(out)
     }

@@ -2,7 +2,9 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
-use crate::reverse::Reverse;
+use crate::ops::RestorePrevious;
+use crate::reverse::{may_have_skipped, Reverse};
+use crate::safeguard::Object;
 use crate::value::Value;
 
 /// `WITH [LOCAL | CASCADED] CHECK OPTION` of an updatable view: rows written through the view must satisfy its
@@ -40,15 +42,22 @@ pub struct CreateView {
 }
 
 impl CreateView {
-    /// `CREATE OR REPLACE VIEW`. The replaced definition is not known, so the migration has no automatic reverse:
-    /// write a `down`.
+    /// `CREATE OR REPLACE VIEW`. Before it runs, the engine records the view it replaces (query, column
+    /// names, options, comment), or that there was none, with the migration; the derived `down` restores that
+    /// view exactly (`CREATE OR REPLACE VIEW` again, which keeps its owner, privileges and dependents), or
+    /// drops the view when there was none. PostgreSQL cannot remove columns this way: when the new view
+    /// added columns, the `down` stops with that reason, and needs to be written.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_view("recent_posts", "SELECT * FROM posts").or_replace();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE OR REPLACE VIEW "recent_posts" AS SELECT * FROM posts"#]);
-    /// assert!(pgm.reversed().is_err());
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [[
+    ///     r#"-- restore_previous: view "recent_posts" as it was before operation #1 of the `up` replaced it"#,
+    ///     "--   (the definition recorded when the `up` ran; engine code, not shown as SQL), or, if it did not exist then:",
+    ///     r#"--   DROP VIEW "recent_posts""#,
+    /// ].join("\n")]);
     /// ```
     pub fn or_replace(&mut self) -> &mut Self {
         self.or_replace = true;
@@ -306,14 +315,15 @@ pub struct CreateMaterializedView {
 }
 
 impl CreateMaterializedView {
-    /// `IF NOT EXISTS`; the reverse then drops it with `IF EXISTS`.
+    /// `IF NOT EXISTS`: an existing materialized view is skipped (with a server notice, which the run
+    /// shows). There is then no automatic reverse: dropping it could drop one this migration did not create.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_materialized_view("post_counts", "SELECT 1 AS n").if_not_exists();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE MATERIALIZED VIEW IF NOT EXISTS "post_counts" AS SELECT 1 AS n"#]);
-    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP MATERIALIZED VIEW IF EXISTS "post_counts""#]);
+    /// assert!(pgm.reversed().unwrap_err().to_string().contains("may have existed before this migration"));
     /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
@@ -609,22 +619,28 @@ impl RefreshMaterializedView {
 
 impl Reverse for CreateView {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
-        if self.or_replace {
-            return Err(ctx.irreversible(
-                "CREATE OR REPLACE may have replaced a definition that is not known",
-            ));
-        }
         if self.temporary {
             // A later `down` runs in another session, where the view no longer exists; dropping by name there
             // could hit a permanent view of the same name.
             return Err(ctx.irreversible("a temporary view ends with the session that created it"));
         }
-        Ok(vec![DropView {
+        let drop = DropView {
             name: self.name.clone(),
             if_exists: false,
             cascade: false,
+        };
+        if self.or_replace {
+            // The view it replaced (if any) is recorded when the `up` runs; the `down` puts it back.
+            return Ok(vec![RestorePrevious {
+                object: Object::View {
+                    name: self.name.clone(),
+                },
+                up_position: ctx.position,
+                drop: Box::new(drop.into()),
+            }
+            .into()]);
         }
-        .into()])
+        Ok(vec![drop.into()])
     }
 }
 
@@ -657,10 +673,13 @@ impl Reverse for RenameView {
 }
 
 impl Reverse for CreateMaterializedView {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.if_not_exists {
+            return Err(ctx.irreversible(&may_have_skipped("IF NOT EXISTS", "materialized view")));
+        }
         Ok(vec![DropMaterializedView {
             name: self.name.clone(),
-            if_exists: self.if_not_exists,
+            if_exists: false,
             cascade: false,
         }
         .into()])

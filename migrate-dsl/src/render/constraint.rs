@@ -8,6 +8,7 @@ use crate::ops::*;
 use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
 use super::index::index_element;
+pub(crate) use super::naming::constraint_names;
 use super::*;
 
 /// Where a constraint is being written: `USING INDEX` exists only in `ALTER TABLE ... ADD CONSTRAINT`.
@@ -17,11 +18,39 @@ pub(crate) enum ConstraintSite {
     CreateTable,
 }
 
-/// `CONSTRAINT name <definition> [DEFERRABLE INITIALLY ...]`, validated.
+/// `CONSTRAINT name <definition> [DEFERRABLE INITIALLY ...]`, validated: one per name in `names` (see
+/// [`constraint_names`]; a list of checks has one name per expression).
 pub(crate) fn constraint_sql(
+    ctx: Ctx,
+    names: &[Ident],
+    c: &Constraint,
+    site: ConstraintSite,
+) -> Result<Vec<String>, DslError> {
+    if let ConstraintKind::Check(expressions) = &c.kind {
+        return expressions
+            .iter()
+            .zip(names)
+            .map(|(expression, name)| {
+                let one = Constraint {
+                    kind: ConstraintKind::Check(vec![expression.clone()]),
+                    ..c.clone()
+                };
+                one_constraint_sql(ctx, name, &one, expression, site)
+            })
+            .collect();
+    }
+    let name = names
+        .first()
+        .ok_or_else(|| ctx.invalid("constraint without a name"))?;
+    Ok(vec![one_constraint_sql(ctx, name, c, "", site)?])
+}
+
+/// One constraint; `check` is its expression when it is a `CHECK`.
+fn one_constraint_sql(
     ctx: Ctx,
     name: &Ident,
     c: &Constraint,
+    check: &str,
     site: ConstraintSite,
 ) -> Result<String, DslError> {
     ctx.ident(name, "constraint")?;
@@ -32,14 +61,14 @@ pub(crate) fn constraint_sql(
         )));
     }
     let body = match &c.kind {
-        ConstraintKind::Check(expression) => {
-            if expression.trim().is_empty() {
+        ConstraintKind::Check(_) => {
+            if check.trim().is_empty() {
                 return Err(ctx.invalid(format!(
                     "constraint {:?}: empty CHECK expression",
                     name.as_str()
                 )));
             }
-            format!("CHECK ({expression})")
+            format!("CHECK ({check})")
         }
         ConstraintKind::Unique {
             columns,
@@ -159,26 +188,55 @@ pub(crate) fn constraint_sql(
     Ok(sql)
 }
 
-/// `COMMENT ON CONSTRAINT name ON table IS '...'`, when the constraint has a comment.
-pub(crate) fn constraint_comment(table: &Name, name: &Ident, c: &Constraint) -> Option<String> {
-    c.comment.as_ref().map(|text| {
-        format!(
-            "COMMENT ON CONSTRAINT {} ON {} IS {}",
-            quote_ident(name),
-            quote_name(table),
-            literal(text)
+/// `COMMENT ON CONSTRAINT name ON table IS '...'` for each name, when the constraint has a comment.
+pub(crate) fn constraint_comment(table: &Name, names: &[Ident], c: &Constraint) -> Vec<String> {
+    let Some(text) = &c.comment else {
+        return Vec::new();
+    };
+    names
+        .iter()
+        .map(|name| {
+            format!(
+                "COMMENT ON CONSTRAINT {} ON {} IS {}",
+                quote_ident(name),
+                quote_name(table),
+                literal(text)
+            )
+        })
+        .collect()
+}
+
+/// `ALTER TABLE [IF EXISTS] table`.
+pub(crate) fn alter_table(table: &Name, if_table_exists: bool) -> String {
+    format!(
+        "ALTER TABLE {}{}",
+        if if_table_exists { "IF EXISTS " } else { "" },
+        quote_name(table)
+    )
+}
+
+impl AddConstraint {
+    /// The names of the constraints it adds: the given one, or those PostgreSQL would derive.
+    pub(crate) fn names(&self, ctx: Ctx) -> Result<Vec<Ident>, DslError> {
+        constraint_names(
+            ctx,
+            &self.table,
+            self.name.as_ref(),
+            &self.constraint,
+            None,
+            &mut Vec::new(),
         )
-    })
+    }
 }
 
 impl Render for AddConstraint {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;
-        let constraint =
-            constraint_sql(ctx, &o.name, &o.constraint, ConstraintSite::AddConstraint)?;
-        let mut sql = format!("ALTER TABLE {} ADD {constraint}", quote_name(&o.table));
-        if o.not_valid {
+        let names = o.names(ctx)?;
+        let constraints =
+            constraint_sql(ctx, &names, &o.constraint, ConstraintSite::AddConstraint)?;
+        let not_valid = if o.not_valid {
             if !matches!(
                 o.constraint.kind,
                 ConstraintKind::Check(_) | ConstraintKind::ForeignKey { .. }
@@ -187,10 +245,20 @@ impl Render for AddConstraint {
                     ctx.invalid("`not_valid` applies to CHECK and foreign key constraints only")
                 );
             }
-            sql.push_str(" NOT VALID");
-        }
-        let mut out = vec![sql];
-        out.extend(constraint_comment(&o.table, &o.name, &o.constraint));
+            " NOT VALID"
+        } else {
+            ""
+        };
+        let adds: Vec<String> = constraints
+            .iter()
+            .map(|c| format!("ADD {c}{not_valid}"))
+            .collect();
+        let mut out = vec![format!(
+            "{} {}",
+            alter_table(&o.table, o.if_table_exists),
+            adds.join(", ")
+        )];
+        out.extend(constraint_comment(&o.table, &names, &o.constraint));
         Ok(out)
     }
 }
@@ -201,8 +269,8 @@ impl Render for DropConstraint {
         ctx.name(&o.table, "table")?;
         ctx.ident(&o.name, "constraint")?;
         Ok(vec![format!(
-            "ALTER TABLE {} DROP CONSTRAINT {}{}{}",
-            quote_name(&o.table),
+            "{} DROP CONSTRAINT {}{}{}",
+            alter_table(&o.table, o.if_table_exists),
             if o.if_exists { "IF EXISTS " } else { "" },
             quote_ident(&o.name),
             if o.cascade { " CASCADE" } else { "" }
@@ -217,8 +285,8 @@ impl Render for RenameConstraint {
         ctx.ident(&o.from, "constraint")?;
         ctx.ident(&o.to, "constraint")?;
         Ok(vec![format!(
-            "ALTER TABLE {} RENAME CONSTRAINT {} TO {}",
-            quote_name(&o.table),
+            "{} RENAME CONSTRAINT {} TO {}",
+            alter_table(&o.table, o.if_table_exists),
             quote_ident(&o.from),
             quote_ident(&o.to)
         )])

@@ -2,8 +2,10 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::Name;
 use crate::ops::*;
 use crate::quote::{literal, quote_ident, quote_name};
+use crate::safeguard::{Object, Safeguard};
 
 use super::*;
 
@@ -109,7 +111,37 @@ fn check_params(ctx: Ctx, params: &[FunctionParam]) -> Result<(), DslError> {
     Ok(())
 }
 
+/// `"app"."f"(integer, text)`: the function's name and the argument types that identify it.
+pub(crate) fn signature(name: &Name, params: &[FunctionParam]) -> Option<String> {
+    let ctx = Ctx {
+        op: "create_function",
+        position: 0,
+    };
+    Some(format!(
+        "{}{}",
+        quote_name(name),
+        param_list(ctx, params, true).ok()?
+    ))
+}
+
+impl CreateFunction {
+    /// What the engine records before a `CREATE OR REPLACE FUNCTION` runs.
+    pub(crate) fn replaced(&self) -> Option<Safeguard> {
+        if !self.or_replace {
+            return None;
+        }
+        Some(Safeguard::RecordsPrevious(Object::Function {
+            name: self.name.clone(),
+            signature: signature(&self.name, &self.params)?,
+        }))
+    }
+}
+
 impl Render for CreateFunction {
+    fn safeguard(&self, index: usize) -> Option<Safeguard> {
+        (index == 0).then(|| self.replaced()).flatten()
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.name, "function")?;

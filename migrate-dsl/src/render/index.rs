@@ -4,12 +4,34 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::ops::*;
 use crate::quote::{quote_ident, quote_list, quote_name};
+use crate::safeguard::{Object, Safeguard};
 
 use super::*;
 
 impl Render for CreateIndex {
     fn outside_transaction(&self) -> bool {
         self.concurrently
+    }
+
+    // The `IF NOT EXISTS` that CONCURRENTLY adds is the engine's, not the author's: it may only skip an
+    // index an earlier attempt of the same migration built.
+    fn safeguard(&self, _index: usize) -> Option<Safeguard> {
+        if !self.concurrently || self.if_not_exists {
+            return None;
+        }
+        let name = index_name(
+            "create_index",
+            0,
+            &self.table,
+            &self.columns,
+            &self.name,
+            self.unique,
+        )
+        .ok()?;
+        Some(Safeguard::CreatesIfAbsent(Object::Index {
+            name: self.table.sibling(name),
+            table: self.table.clone(),
+        }))
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
@@ -117,6 +139,27 @@ impl Render for RenameIndex {
 impl Render for DropIndex {
     fn outside_transaction(&self) -> bool {
         self.concurrently
+    }
+
+    // Likewise the `IF EXISTS` that CONCURRENTLY adds: a missing index is only fine when an earlier attempt
+    // of the same migration dropped it.
+    fn safeguard(&self, _index: usize) -> Option<Safeguard> {
+        if !self.concurrently || self.if_exists {
+            return None;
+        }
+        let name = index_name(
+            "drop_index",
+            0,
+            &self.table,
+            &self.columns,
+            &self.name,
+            self.unique,
+        )
+        .ok()?;
+        Some(Safeguard::DropsIfPresent(Object::Index {
+            name: self.table.sibling(name),
+            table: self.table.clone(),
+        }))
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {

@@ -11,6 +11,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::ops::IndexColumn;
+use crate::safeguard::Safeguard;
 
 mod backfill;
 mod cast;
@@ -20,9 +21,11 @@ mod extension;
 mod function;
 mod grant;
 mod index;
+mod naming;
 mod operator;
 mod policy;
 mod recipe;
+mod restore;
 mod role;
 mod schema;
 mod sequence;
@@ -31,6 +34,8 @@ mod table;
 mod trigger;
 mod types;
 mod view;
+
+pub(crate) use function::signature;
 
 /// How an operation becomes SQL. Every operation implements it, in the file of its object kind.
 pub(crate) trait Render {
@@ -47,6 +52,12 @@ pub(crate) trait Render {
     /// still holds the `ACCESS EXCLUSIVE` lock of the `ADD ... NOT VALID` before it).
     fn starts_transaction(&self, _index: usize) -> bool {
         false
+    }
+
+    /// What the engine checks or records around rendered statement `index` (see [`Safeguard`]); called
+    /// only after [`render`](Self::render) succeeded.
+    fn safeguard(&self, _index: usize) -> Option<Safeguard> {
+        None
     }
 }
 

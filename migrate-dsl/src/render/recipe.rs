@@ -4,6 +4,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::ops::SetNotNull;
 use crate::quote::{quote_ident, quote_name};
+use crate::safeguard::{Object, Safeguard};
 
 use super::Render;
 
@@ -15,6 +16,17 @@ use super::Render;
 impl Render for SetNotNull {
     fn starts_transaction(&self, index: usize) -> bool {
         index == 1 || index == 2
+    }
+
+    // The leftover it drops must be its own: a constraint of that name that an earlier attempt did not add
+    // belongs to someone else.
+    fn safeguard(&self, index: usize) -> Option<Safeguard> {
+        (index == 0).then(|| {
+            Safeguard::ClearsLeftover(Object::Constraint {
+                name: self.check_name(),
+                table: self.table.clone(),
+            })
+        })
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {

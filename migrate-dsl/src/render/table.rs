@@ -10,8 +10,11 @@ use crate::name::Name;
 use crate::ops::*;
 use crate::quote::{literal, quote_ident, quote_list, quote_name};
 
-use super::constraint::{constraint_comment, constraint_sql, ConstraintSite};
+use super::constraint::{
+    alter_table, constraint_comment, constraint_names, constraint_sql, ConstraintSite,
+};
 use super::index::index_element;
+use super::naming::column_constraint_names;
 use super::*;
 
 /// Validates the names of a column list and of what its columns reference; an empty list is an error
@@ -156,6 +159,66 @@ fn column_comments<'a>(
     })
 }
 
+impl CreateTable {
+    /// The names of its table constraints, each given or derived as PostgreSQL would (after the names the
+    /// column constraints take).
+    pub(crate) fn constraint_names(
+        &self,
+        ctx: Ctx,
+    ) -> Result<Vec<Vec<crate::name::Ident>>, DslError> {
+        let mut taken = column_constraint_names(&self.name, &self.columns);
+        self.constraints
+            .iter()
+            .map(|(name, c)| {
+                constraint_names(
+                    ctx,
+                    &self.name,
+                    name.as_ref(),
+                    c,
+                    Some(&self.columns),
+                    &mut taken,
+                )
+            })
+            .collect()
+    }
+}
+
+/// Several columns marked `primary_key()` make one composite key: the columns without their own
+/// `PRIMARY KEY`, and the table's `PRIMARY KEY (columns)`. A second primary key fails here, not on the server.
+fn composite_primary_key(
+    ctx: Ctx,
+    o: &CreateTable,
+) -> Result<(Vec<Column>, Option<String>), DslError> {
+    let keys: Vec<&Column> = o.columns.iter().filter(|c| c.primary_key).collect();
+    let table_key = o
+        .constraints
+        .iter()
+        .any(|(_, c)| matches!(c.kind, ConstraintKind::PrimaryKey(_)));
+    if table_key && !keys.is_empty() {
+        return Err(ctx.invalid(format!(
+            "two primary keys: column {:?} is marked `primary_key()` and a table constraint is a primary key; \
+             a table has one (list every key column in the constraint)",
+            keys[0].name.as_str()
+        )));
+    }
+    if keys.len() < 2 {
+        return Ok((o.columns.clone(), None));
+    }
+    let names: Vec<crate::name::Ident> = keys.iter().map(|c| c.name.clone()).collect();
+    let columns = o
+        .columns
+        .iter()
+        .map(|c| Column {
+            primary_key: false,
+            ..c.clone()
+        })
+        .collect();
+    Ok((
+        columns,
+        Some(format!("PRIMARY KEY ({})", quote_list(&names))),
+    ))
+}
+
 impl Render for CreateTable {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
@@ -194,13 +257,16 @@ impl Render for CreateTable {
             }
             elements.push(clause);
         }
-        for c in &o.columns {
+        let (columns, primary_key) = composite_primary_key(ctx, o)?;
+        for c in &columns {
             elements.push(column_sql(ctx, c)?);
         }
-        for (name, constraint) in &o.constraints {
-            elements.push(constraint_sql(
+        elements.extend(primary_key);
+        let names = o.constraint_names(ctx)?;
+        for ((_, constraint), names) in o.constraints.iter().zip(&names) {
+            elements.extend(constraint_sql(
                 ctx,
-                name,
+                names,
                 constraint,
                 ConstraintSite::CreateTable,
             )?);
@@ -269,11 +335,9 @@ impl Render for CreateTable {
             ));
         }
         out.extend(column_comments(&o.name, &o.columns));
-        out.extend(
-            o.constraints
-                .iter()
-                .filter_map(|(name, c)| constraint_comment(&o.name, name, c)),
-        );
+        for ((_, c), names) in o.constraints.iter().zip(&names) {
+            out.extend(constraint_comment(&o.name, names, c));
+        }
         Ok(out)
     }
 }
@@ -306,11 +370,25 @@ impl Render for RenameTable {
     }
 }
 
+/// `ALTER TABLE IF EXISTS` in place of sea-query's `ALTER TABLE`, which has no such form.
+fn if_table_exists(sql: String, yes: bool) -> String {
+    match sql.strip_prefix("ALTER TABLE ") {
+        Some(rest) if yes => format!("ALTER TABLE IF EXISTS {rest}"),
+        _ => sql,
+    }
+}
+
 impl Render for AddColumns {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;
         check_columns(ctx, &o.columns, false)?;
+        if o.columns.iter().filter(|c| c.primary_key).count() > 1 {
+            return Err(ctx.invalid(
+                "several columns are marked `primary_key()`; a table has one primary key: add the columns, then \
+                 `add_constraint(table, None, Constraint::primary_key([..]))` for the composite key",
+            ));
+        }
         let mut stmt = Table::alter();
         stmt.table(table_ref(&o.table));
         for c in &o.columns {
@@ -321,7 +399,10 @@ impl Render for AddColumns {
                 stmt.add_column(def);
             }
         }
-        let mut out = vec![stmt.to_string(PostgresQueryBuilder)];
+        let mut out = vec![if_table_exists(
+            stmt.to_string(PostgresQueryBuilder),
+            o.if_table_exists,
+        )];
         out.extend(column_comments(&o.table, &o.columns));
         Ok(out)
     }
@@ -341,8 +422,8 @@ impl Render for DropColumns {
             .map(|c| format!("DROP COLUMN {if_exists}{}{cascade}", quote_ident(c)))
             .collect();
         Ok(vec![format!(
-            "ALTER TABLE {} {}",
-            quote_name(&o.table),
+            "{} {}",
+            alter_table(&o.table, o.if_table_exists),
             actions.join(", ")
         )])
     }
@@ -354,10 +435,13 @@ impl Render for RenameColumn {
         ctx.name(&o.table, "table")?;
         ctx.ident(&o.from, "column")?;
         ctx.ident(&o.to, "column")?;
-        Ok(vec![Table::alter()
-            .table(table_ref(&o.table))
-            .rename_column(alias(&o.from), alias(&o.to))
-            .to_string(PostgresQueryBuilder)])
+        Ok(vec![if_table_exists(
+            Table::alter()
+                .table(table_ref(&o.table))
+                .rename_column(alias(&o.from), alias(&o.to))
+                .to_string(PostgresQueryBuilder),
+            o.if_table_exists,
+        )])
     }
 }
 
@@ -430,11 +514,16 @@ impl Render for AlterColumn {
         if o.drop_expression {
             actions.push(format!("ALTER COLUMN {col} DROP EXPRESSION"));
         }
+        if o.if_table_exists && o.comment.is_some() {
+            return Err(ctx.invalid(
+                "`if_table_exists` cannot guard the comment: COMMENT ON COLUMN has no IF EXISTS; set the comment in a separate `alter_column`",
+            ));
+        }
         let mut out = Vec::new();
         if !actions.is_empty() {
             out.push(format!(
-                "ALTER TABLE {} {}",
-                quote_name(&o.table),
+                "{} {}",
+                alter_table(&o.table, o.if_table_exists),
                 actions.join(", ")
             ));
         }

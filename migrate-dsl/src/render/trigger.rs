@@ -4,6 +4,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::ops::*;
 use crate::quote::{literal, quote_ident, quote_list, quote_name};
+use crate::safeguard::Safeguard;
 
 use super::function::check_sql;
 use super::*;
@@ -61,6 +62,14 @@ impl CreateTrigger {
 }
 
 impl Render for CreateTrigger {
+    // An inline function comes first; with OR REPLACE, what it replaces is recorded.
+    fn safeguard(&self, index: usize) -> Option<Safeguard> {
+        match &self.function {
+            TriggerFunction::Inline(function) if index == 0 => function.replaced(),
+            _ => None,
+        }
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;

@@ -4,6 +4,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::ops::*;
 use crate::quote::{literal, quote_ident, quote_list, quote_name};
+use crate::safeguard::{Object, Safeguard};
 use crate::value::Value;
 
 use super::function::{check_sql, check_word};
@@ -32,6 +33,14 @@ fn name_list(ctx: Ctx, names: &[String], what: &str) -> Result<String, DslError>
 }
 
 impl Render for CreateView {
+    fn safeguard(&self, index: usize) -> Option<Safeguard> {
+        (index == 0 && self.or_replace && !self.temporary).then(|| {
+            Safeguard::RecordsPrevious(Object::View {
+                name: self.name.clone(),
+            })
+        })
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.name, "view")?;

@@ -1,0 +1,385 @@
+//! The engine's side of [`migrate_dsl::Safeguard`]: checks that an `IF [NOT] EXISTS` the engine added to a
+//! typed operation can only skip this migration's own object, and records what a `CREATE OR REPLACE`
+//! replaces so the derived `down` can restore it.
+
+use postgres::GenericClient;
+
+use migrate_dsl::{Object, Restore, Safeguard};
+
+use crate::error::Error;
+use crate::history::{self, MigrationsTable};
+use crate::migration::{Direction, Migration};
+use crate::previous::{self, Previous};
+
+/// The migration and operation a statement belongs to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct At<'a> {
+    pub table: &'a MigrationsTable,
+    pub migration: &'a Migration,
+    pub direction: Direction,
+    pub position: usize,
+}
+
+fn db(context: String) -> impl FnOnce(postgres::Error) -> Error {
+    move |error| Error::Database { context, error }
+}
+
+/// Why a safeguarded statement must not run, before anything of it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Refusal {
+    /// What is wrong with the object, e.g. "already exists".
+    pub problem: String,
+    /// Whether the object is in the way (so naming its owner helps), rather than missing.
+    pub present: bool,
+}
+
+/// Checks `safeguard` on `statement` against the database. `Ok(None)`: the statement may run.
+pub(crate) fn check(
+    conn: &mut impl GenericClient,
+    at: At<'_>,
+    safeguard: &Safeguard,
+    statement: &str,
+) -> Result<Option<Refusal>, Error> {
+    let object = safeguard.object();
+    let ours = |conn: &mut _| {
+        previous::attempted(
+            conn,
+            at.table,
+            at.migration.name,
+            at.direction,
+            at.position,
+            &object.key(),
+            statement,
+        )
+    };
+    match safeguard {
+        Safeguard::CreatesIfAbsent(o) => {
+            match relation_in_table_schema(conn, o)? {
+                None => Ok(None),
+                // An index a failed concurrent build left behind: the runner drops and rebuilds it.
+                Some(state) if state.invalid_index_on_table => Ok(None),
+                Some(_) if ours(conn)? => Ok(None),
+                Some(state) => Ok(Some(Refusal {
+                    problem: format!("already exists ({})", state.what),
+                    present: true,
+                })),
+            }
+        }
+        Safeguard::DropsIfPresent(o) => {
+            if index_exists(conn, o)? || ours(conn)? {
+                Ok(None)
+            } else {
+                Ok(Some(Refusal {
+                    problem:
+                        "does not exist: it was dropped outside this migration, or never created"
+                            .to_owned(),
+                    present: false,
+                }))
+            }
+        }
+        Safeguard::ClearsLeftover(o) => {
+            if !constraint_exists(conn, o)? || ours(conn)? {
+                Ok(None)
+            } else {
+                Ok(Some(Refusal {
+                    problem:
+                        "already exists, and the statement drops it first to clear what a failed \
+                              earlier attempt of this migration left"
+                            .to_owned(),
+                    present: true,
+                }))
+            }
+        }
+        // Nothing to check: the record is written just before the statement runs.
+        _ => Ok(None),
+    }
+}
+
+/// Records, before `statement` runs, what the safeguard needs later: that this migration ran it (for a
+/// re-run), or the definition it replaces (for the `down`).
+pub(crate) fn record(
+    conn: &mut impl GenericClient,
+    at: At<'_>,
+    safeguard: &Safeguard,
+    statement: &str,
+) -> Result<(), Error> {
+    let object = safeguard.object();
+    match safeguard {
+        Safeguard::RecordsPrevious(o) => {
+            if at.direction != Direction::Up {
+                return Ok(());
+            }
+            match current_definition(conn, o)? {
+                Some(previous) => previous::record_previous(
+                    conn,
+                    at.table,
+                    at.migration.name,
+                    at.position,
+                    &o.key(),
+                    &previous,
+                ),
+                None => Ok(()),
+            }
+        }
+        _ => previous::record_attempt(
+            conn,
+            at.table,
+            at.migration.name,
+            at.direction,
+            at.position,
+            &object.key(),
+            statement,
+        ),
+    }
+}
+
+/// What a relation named like `index` in its table's schema is, if there is one.
+struct Relation {
+    /// "an index on \"comments\"", "a table", ...
+    what: String,
+    invalid_index_on_table: bool,
+}
+
+fn relation_in_table_schema(
+    conn: &mut impl GenericClient,
+    object: &Object,
+) -> Result<Option<Relation>, Error> {
+    let Object::Index { name, table } = object else {
+        return Ok(None);
+    };
+    // CREATE INDEX puts the index in its table's schema, and IF NOT EXISTS skips on any relation of that
+    // name there.
+    let row = conn
+        .query_opt(
+            "SELECT c.relkind::text, i.indrelid::regclass::text, coalesce(i.indrelid = to_regclass($2), false), \
+             coalesce(NOT i.indisvalid, false) \
+             FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid \
+             WHERE c.relname = $1 AND c.relnamespace = \
+             (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))",
+            &[&name.name().as_str(), &table.quoted()],
+        )
+        .map_err(db(format!("cannot look up {}", object.describe())))?;
+    Ok(row.map(|r| {
+        let kind: String = r.get(0);
+        let on: Option<String> = r.get(1);
+        let same_table: bool = r.get(2);
+        let invalid: bool = r.get(3);
+        let what = match (kind.as_str(), on) {
+            ("i" | "I", Some(on)) if same_table => format!("an index on {on}"),
+            ("i" | "I", Some(on)) => format!("an index on another table, {on}"),
+            ("r" | "p", _) => "a table of that name".to_owned(),
+            ("v", _) => "a view of that name".to_owned(),
+            ("m", _) => "a materialized view of that name".to_owned(),
+            ("S", _) => "a sequence of that name".to_owned(),
+            _ => "a relation of that name".to_owned(),
+        };
+        Relation {
+            what,
+            invalid_index_on_table: same_table && invalid,
+        }
+    }))
+}
+
+fn index_exists(conn: &mut impl GenericClient, object: &Object) -> Result<bool, Error> {
+    let Object::Index { name, .. } = object else {
+        return Ok(true);
+    };
+    let row = conn
+        .query_one(
+            "SELECT coalesce((SELECT relkind IN ('i', 'I') FROM pg_class WHERE oid = to_regclass($1)), false)",
+            &[&name.quoted()],
+        )
+        .map_err(db(format!("cannot look up {}", object.describe())))?;
+    Ok(row.get(0))
+}
+
+fn constraint_exists(conn: &mut impl GenericClient, object: &Object) -> Result<bool, Error> {
+    let Object::Constraint { name, table } = object else {
+        return Ok(false);
+    };
+    let row = conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)",
+            &[&table.quoted(), &name.as_str()],
+        )
+        .map_err(db(format!("cannot look up {}", object.describe())))?;
+    Ok(row.get(0))
+}
+
+/// The statements that put `object` back as it is now, or that it does not exist; `None` when it is not
+/// something `CREATE OR REPLACE` can replace (the statement then fails on its own).
+fn current_definition(
+    conn: &mut impl GenericClient,
+    object: &Object,
+) -> Result<Option<Previous>, Error> {
+    let context = || {
+        format!(
+            "cannot read the current definition of {}",
+            object.describe()
+        )
+    };
+    match object {
+        Object::Function { signature, .. } => {
+            let row = conn
+                .query_opt(
+                    "SELECT pg_get_functiondef(p.oid), p.oid::regprocedure::text, \
+                     obj_description(p.oid, 'pg_proc') FROM pg_proc p WHERE p.oid = to_regprocedure($1)",
+                    &[signature],
+                )
+                .map_err(db(context()))?;
+            Ok(Some(match row {
+                None => Previous {
+                    existed: false,
+                    restore: Vec::new(),
+                    columns: None,
+                },
+                Some(r) => {
+                    let definition: String = r.get(0);
+                    let identity: String = r.get(1);
+                    let comment: Option<String> = r.get(2);
+                    Previous {
+                        existed: true,
+                        restore: vec![
+                            definition.trim_end().to_owned(),
+                            format!("COMMENT ON FUNCTION {identity} IS {}", comment_sql(comment)),
+                        ],
+                        columns: None,
+                    }
+                }
+            }))
+        }
+        Object::View { name } => {
+            let row = conn
+                .query_opt(
+                    "SELECT c.relkind::text, c.oid::regclass::text, pg_get_viewdef(c.oid), \
+                     array(SELECT quote_ident(a.attname) FROM pg_attribute a WHERE a.attrelid = c.oid \
+                     AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
+                     coalesce(array_to_string(c.reloptions, ', '), ''), obj_description(c.oid, 'pg_class') \
+                     FROM pg_class c WHERE c.oid = to_regclass($1)",
+                    &[&name.quoted()],
+                )
+                .map_err(db(context()))?;
+            let Some(r) = row else {
+                return Ok(Some(Previous {
+                    existed: false,
+                    restore: Vec::new(),
+                    columns: None,
+                }));
+            };
+            let kind: String = r.get(0);
+            if kind != "v" {
+                return Ok(None);
+            }
+            let view: String = r.get(1);
+            let query: String = r.get(2);
+            let columns: Vec<String> = r.get(3);
+            let options: String = r.get(4);
+            let comment: Option<String> = r.get(5);
+            // CREATE OR REPLACE keeps the view's owner, privileges, column defaults, triggers and dependent
+            // views, which a DROP and CREATE would lose; its WITH list replaces the options entirely (an
+            // empty one clears them), check option included.
+            let with = if options.is_empty() {
+                String::new()
+            } else {
+                format!(" WITH ({options})")
+            };
+            Ok(Some(Previous {
+                existed: true,
+                restore: vec![
+                    format!(
+                        "CREATE OR REPLACE VIEW {view} ({}){with} AS {}",
+                        columns.join(", "),
+                        query.trim().trim_end_matches(';')
+                    ),
+                    format!("COMMENT ON VIEW {view} IS {}", comment_sql(comment)),
+                ],
+                columns: i32::try_from(columns.len()).ok(),
+            }))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn comment_sql(comment: Option<String>) -> String {
+    comment.map_or_else(|| "NULL".to_owned(), |c| migrate_dsl::literal(&c))
+}
+
+/// The statements that restore what the `up` replaced, from the record. An `Err` says why it cannot.
+pub(crate) fn restore_statements(
+    conn: &mut impl GenericClient,
+    at: At<'_>,
+    restore: &Restore,
+) -> Result<Result<Vec<String>, String>, Error> {
+    let object = &restore.object;
+    let Some(previous) = previous::load_previous(
+        conn,
+        at.table,
+        at.migration.name,
+        restore.up_position,
+        &object.key(),
+    )?
+    else {
+        return Ok(Err(format!(
+            "no previous definition of {} was recorded when the `up` ran (it was applied with --fake, or by a \
+             version of migrate that did not record it), so it cannot be restored; write a `down` that \
+             restores it, or record the revert with `down --fake` after restoring it by hand",
+            object.describe()
+        )));
+    };
+    if !previous.existed {
+        return Ok(Ok(restore.drop.clone()));
+    }
+    if let (Object::View { name }, Some(before)) = (object, previous.columns) {
+        let now: i64 = conn
+            .query_one(
+                "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 \
+                 AND NOT attisdropped",
+                &[&name.quoted()],
+            )
+            .map_err(db(format!("cannot look up {}", object.describe())))?
+            .get(0);
+        if now > i64::from(before) {
+            return Ok(Err(format!(
+                "{} has {now} columns now and had {before} before this migration: CREATE OR REPLACE VIEW cannot \
+                 remove columns, so the previous definition can only come back by dropping the view (and \
+                 what depends on it); write a `down` that does that",
+                object.describe()
+            )));
+        }
+    }
+    Ok(Ok(previous.restore))
+}
+
+/// Who most likely owns `object`: an earlier operation of this migration, the newest applied migration
+/// whose typed operations create it, or else "an earlier migration or a manual change".
+pub(crate) fn owner(
+    conn: &mut impl GenericClient,
+    at: At<'_>,
+    migrations: &[Migration],
+    object: &Object,
+) -> String {
+    let creates = |m: &Migration, before: Option<usize>| -> bool {
+        m.build(Direction::Up).is_ok_and(|pgm| {
+            pgm.operations()
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| before.is_none_or(|p| i + 1 < p))
+                .any(|(_, op)| op.creates().iter().any(|o| o.same_as(object)))
+        })
+    };
+    if at.direction == Direction::Up && creates(at.migration, Some(at.position)) {
+        return "an earlier operation of this same migration".to_owned();
+    }
+    let applied = history::load(conn, at.table).unwrap_or_default();
+    for row in applied.iter().rev() {
+        if row.name == at.migration.name {
+            continue;
+        }
+        if let Some(m) = migrations.iter().find(|m| m.name == row.name) {
+            if creates(m, None) {
+                return format!("migration {} (applied)", m.name);
+            }
+        }
+    }
+    "an earlier migration or a manual change".to_owned()
+}

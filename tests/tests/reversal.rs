@@ -1,0 +1,250 @@
+//! A derived `down` undoes only what its `up` did, through the engine on a real database:
+//! - an operation the author allowed to skip (`if_not_exists`, `if_table_exists`) has no automatic reverse,
+//!   so an object that existed before survives `up` and the refused `down`;
+//! - `CREATE OR REPLACE` (functions, views) records what it replaces, and the derived `down` restores it
+//!   exactly, or drops the object when nothing existed.
+
+use migrate_dsl::prelude::*;
+use tests::roundtrip::Case;
+
+const POSTS: &str = "CREATE TABLE posts (id bigint PRIMARY KEY, title text, author text, \
+                     published boolean NOT NULL DEFAULT false)";
+
+/// Runs `up` through the engine (which must succeed), then the derived `down` (which must be refused before
+/// touching anything), and checks that `survivor` (a query returning one row) gives the same answer before,
+/// after `up` and after the refused `down`. Returns the transcript for a snapshot.
+fn skipped_and_kept(case: &Case, up: fn(&mut MigrationBuilder), survivor: &str) -> String {
+    let before = case.db.query_strings(survivor);
+    let forward = case.engine_up(up).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(case.db.query_strings(survivor), before, "after up");
+    let down = case
+        .engine_down(up)
+        .expect_err("a derived down of an operation that may have skipped must be refused");
+    assert_eq!(case.db.query_strings(survivor), before, "after down");
+    format!("{forward}{down}")
+}
+
+// ------------------------------------------------------------------------ IF NOT EXISTS: no derived reverse
+
+#[test]
+fn a_table_that_existed_survives_create_table_if_not_exists_and_its_down() {
+    let case =
+        Case::new("CREATE TABLE tags (id int, label text); INSERT INTO tags VALUES (1, 'kept')");
+    insta::assert_snapshot!(skipped_and_kept(
+        &case,
+        |pgm| {
+            pgm.create_table("tags", [column("id", "bigserial").primary_key()])
+                .if_not_exists();
+        },
+        "SELECT string_agg(label, ',') FROM tags",
+    ));
+}
+
+#[test]
+fn columns_that_existed_survive_add_columns_if_not_exists_and_its_down() {
+    let case = Case::new(&format!(
+        "{POSTS}; INSERT INTO posts (id, title) VALUES (1, 'kept')"
+    ));
+    insta::assert_snapshot!(skipped_and_kept(
+        &case,
+        |pgm| {
+            pgm.add_columns("posts", [column("title", "text")])
+                .if_not_exists();
+        },
+        "SELECT title FROM posts",
+    ));
+}
+
+#[test]
+fn an_index_that_existed_survives_create_index_if_not_exists_and_its_down() {
+    let case = Case::new(&format!(
+        "{POSTS}; CREATE INDEX posts_title_index ON posts (title, author)"
+    ));
+    insta::assert_snapshot!(skipped_and_kept(
+        &case,
+        |pgm| {
+            pgm.create_index("posts", ["title"]).if_not_exists();
+        },
+        "SELECT pg_get_indexdef('posts_title_index'::regclass)",
+    ));
+}
+
+#[test]
+fn a_schema_sequence_and_extension_that_existed_survive_if_not_exists_and_its_down() {
+    let case = Case::new(
+        "CREATE SCHEMA app; CREATE TABLE app.kept (id int); CREATE SEQUENCE order_no START 500; \
+         CREATE EXTENSION IF NOT EXISTS pg_trgm",
+    );
+    insta::assert_snapshot!(skipped_and_kept(
+        &case,
+        |pgm| {
+            pgm.create_schema("app").if_not_exists();
+            pgm.create_sequence("order_no").if_not_exists();
+            pgm.create_extension(["pg_trgm"]).if_not_exists();
+        },
+        "SELECT to_regclass('app.kept') IS NOT NULL AND to_regclass('order_no') IS NOT NULL \
+         AND EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm')",
+    ));
+}
+
+#[test]
+fn a_materialized_view_that_existed_survives_if_not_exists_and_its_down() {
+    let case = Case::new(&format!(
+        "{POSTS}; CREATE MATERIALIZED VIEW post_counts AS SELECT 7 AS n"
+    ));
+    insta::assert_snapshot!(skipped_and_kept(
+        &case,
+        |pgm| {
+            pgm.create_materialized_view("post_counts", "SELECT count(*) AS n FROM posts")
+                .if_not_exists();
+        },
+        "SELECT n FROM post_counts",
+    ));
+}
+
+#[test]
+fn operations_with_if_table_exists_have_no_derived_reverse() {
+    // The table is missing: each statement does nothing (the server says so), and a derived reverse could
+    // only undo what did not happen.
+    let case = Case::new(POSTS);
+    insta::assert_snapshot!(skipped_and_kept(
+        &case,
+        |pgm| {
+            pgm.add_columns("drafts", [column("body", "text")])
+                .if_table_exists();
+            pgm.rename_column("drafts", "body", "content")
+                .if_table_exists();
+            pgm.add_constraint("drafts", None, Constraint::check("id > 0"))
+                .if_table_exists();
+            pgm.rename_constraint("drafts", "drafts_id_check", "drafts_positive")
+                .if_table_exists();
+        },
+        "SELECT to_regclass('drafts') IS NULL",
+    ));
+}
+
+// ------------------------------------------------------------------------- CREATE OR REPLACE: exact reversal
+
+#[test]
+fn create_function_or_replace_restores_the_function_it_replaced() {
+    // An earlier migration's function, with options and a comment that the replacement changes.
+    let case = Case::new(
+        "CREATE SCHEMA app; \
+         CREATE FUNCTION app.answer(n int DEFAULT 1) RETURNS int LANGUAGE sql IMMUTABLE STRICT \
+         SET search_path = app AS 'SELECT 41 + n - 1'; \
+         COMMENT ON FUNCTION app.answer(int) IS 'the old answer'; \
+         REVOKE EXECUTE ON FUNCTION app.answer(int) FROM PUBLIC",
+    );
+    insta::assert_snapshot!(case.engine_round_trip(|pgm| {
+        pgm.create_function(
+            ("app", "answer"),
+            [param("n", "int").default(1)],
+            "plpgsql",
+            "BEGIN RETURN 42; END",
+        )
+        .returns("int")
+        .volatile()
+        .comment("the new answer")
+        .or_replace();
+    }));
+}
+
+#[test]
+fn create_function_or_replace_drops_a_function_that_did_not_exist() {
+    let case = Case::new("CREATE SCHEMA app");
+    insta::assert_snapshot!(case.engine_round_trip(|pgm| {
+        pgm.create_function(
+            ("app", "answer"),
+            Vec::<FunctionParam>::new(),
+            "sql",
+            "SELECT 42",
+        )
+        .returns("int")
+        .or_replace();
+    }));
+}
+
+#[test]
+fn create_view_or_replace_restores_the_view_it_replaced() {
+    // Options, a check option, a comment, a column default, a dependent view and a grant: CREATE OR REPLACE
+    // keeps what it does not redefine, and the restore puts back what it does.
+    let case = Case::new(&format!(
+        "{POSTS}; CREATE VIEW published WITH (security_barrier = true) AS \
+         SELECT id, title FROM posts WHERE published WITH LOCAL CHECK OPTION; \
+         COMMENT ON VIEW published IS 'what readers see'; \
+         ALTER VIEW published ALTER COLUMN title SET DEFAULT 'untitled'; \
+         CREATE VIEW published_titles AS SELECT title FROM published"
+    ));
+    insta::assert_snapshot!(case.engine_round_trip(|pgm| {
+        pgm.create_view(
+            "published",
+            "SELECT id, upper(title) AS title FROM posts WHERE published AND id > 0",
+        )
+        .option("security_barrier", false)
+        .comment("shouting")
+        .or_replace();
+    }));
+}
+
+#[test]
+fn create_view_or_replace_drops_a_view_that_did_not_exist() {
+    let case = Case::new(POSTS);
+    insta::assert_snapshot!(case.engine_round_trip(|pgm| {
+        pgm.create_view("titles", "SELECT id, title FROM posts")
+            .or_replace();
+    }));
+}
+
+#[test]
+fn a_view_replaced_with_more_columns_is_not_dropped_to_restore_it() {
+    // CREATE OR REPLACE VIEW cannot remove the added column; the derived down says so instead of dropping the
+    // view (and whatever depends on it).
+    let case = Case::new(&format!(
+        "{POSTS}; CREATE VIEW titles AS SELECT id, title FROM posts"
+    ));
+    let up = |pgm: &mut MigrationBuilder| {
+        pgm.create_view("titles", "SELECT id, title, author FROM posts")
+            .or_replace();
+    };
+    case.engine_up(up).unwrap_or_else(|e| panic!("{e}"));
+    let down = case
+        .engine_down(up)
+        .expect_err("the down cannot restore it");
+    assert!(
+        down.contains("view \"titles\" has 3 columns now and had 2 before this migration"),
+        "{down}"
+    );
+    assert_eq!(
+        case.db.query_strings(
+            "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'titles'"
+        ),
+        [[Some("3".to_owned())]],
+        "the view is left as the up made it"
+    );
+}
+
+#[test]
+fn a_replacing_migration_applied_without_a_record_is_not_reverted_blindly() {
+    // As after `up --fake`: the derived down has nothing to restore from, and says so rather than dropping
+    // the earlier migration's function.
+    let case = Case::new("CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 41'");
+    let up = |pgm: &mut MigrationBuilder| {
+        pgm.create_function("answer", Vec::<FunctionParam>::new(), "sql", "SELECT 42")
+            .returns("int")
+            .or_replace();
+    };
+    case.engine_up(up).unwrap_or_else(|e| panic!("{e}"));
+    case.db
+        .exec("DELETE FROM pgmigrations_previous; CREATE OR REPLACE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 43'");
+    let down = case
+        .engine_down(up)
+        .expect_err("nothing recorded to restore");
+    assert!(
+        down.contains("no previous definition of function \"answer\"() was recorded"),
+        "{down}"
+    );
+    assert_eq!(
+        case.db.query_strings("SELECT answer()::text"),
+        [[Some("43".to_owned())]]
+    );
+}
