@@ -45,7 +45,9 @@ fixtures!(
     partial_no_tx,
     hostile,
     syntax_error,
-    owned_index
+    owned_index,
+    rerun_index,
+    notices
 );
 
 /// The folder of fixture `name`.
