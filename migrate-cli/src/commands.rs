@@ -57,7 +57,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                         &settings.table,
                         &settings.timeouts,
                         args.run.single_transaction,
-                        args.run.fake
+                        false
                     )
                 );
                 return Ok(ExitCode::SUCCESS);
@@ -103,7 +103,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                         &settings.table,
                         &settings.timeouts,
                         args.run.single_transaction,
-                        args.run.fake
+                        false
                     )
                 );
                 return Ok(ExitCode::SUCCESS);

@@ -159,7 +159,14 @@ pub fn script(
             if step.statements.is_empty() {
                 // A valid, deliberate no-op (an empty `down` declares a forward-only migration): only the
                 // bookkeeping changes.
-                let _ = writeln!(out, "-- no operations: this `{}` is empty", step.direction);
+                let what = match (step.direction, m.down.is_some()) {
+                    (Direction::Up, _) => "the `up` is empty",
+                    (Direction::Down, true) => {
+                        "the written `down` is empty (a forward-only migration): reverting it only removes its bookkeeping row"
+                    }
+                    (Direction::Down, false) => "the derived `down` has nothing to undo",
+                };
+                let _ = writeln!(out, "-- no operations: {what}");
             }
             let units = segments.iter().enumerate().flat_map(|(i, segment)| {
                 segment

@@ -47,7 +47,8 @@ fixtures!(
     syntax_error,
     owned_index,
     rerun_index,
-    notices
+    notices,
+    empty_down
 );
 
 /// The folder of fixture `name`.

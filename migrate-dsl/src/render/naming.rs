@@ -213,6 +213,52 @@ fn referenced_columns(expression: &str, columns: Option<&[String]>) -> Vec<Strin
     found
 }
 
+/// The name PostgreSQL gives an expression element (`FigureIndexColname`): a function call is named after
+/// the function, a lone column after the column; anything else is `expr` (`None`).
+fn expression_name(expression: &str) -> Option<String> {
+    let e = expression.trim();
+    let word_end = e
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$' || c == '.'))
+        .unwrap_or(e.len());
+    let (word, rest) = e.split_at(word_end);
+    let name = word.rsplit('.').next().unwrap_or_default();
+    let starts_like_a_name = name
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_alphabetic() || c == '_');
+    if !starts_like_a_name {
+        return None;
+    }
+    let rest = rest.trim_start();
+    (rest.is_empty() || is_one_parenthesized_group(rest)).then(|| name.to_lowercase())
+}
+
+/// Whether `s` is `( ... )` with the first parenthesis closed by the last character (quotes respected), as
+/// the arguments of one function call are.
+fn is_one_parenthesized_group(s: &str) -> bool {
+    if !s.starts_with('(') {
+        return false;
+    }
+    let mut depth = 0usize;
+    let mut quote: Option<char> = None;
+    for (i, c) in s.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    return i + 1 == s.len();
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
 /// The element names an index-backed constraint is named after: column names, `expr` for expressions,
 /// numbered when repeated (`ChooseIndexColumnNames`).
 fn element_names(elements: impl Iterator<Item = Option<String>>) -> Vec<String> {
@@ -288,7 +334,7 @@ pub(crate) fn constraint_names(
         ConstraintKind::Exclude { elements, .. } => {
             let names = element_names(elements.iter().map(|(e, _)| match &e.target {
                 IndexTarget::Column(c) => Some(c.as_str().to_owned()),
-                IndexTarget::Expression(_) => None,
+                IndexTarget::Expression(e) => expression_name(e),
             }));
             vec![choose(table, Some(&join_names(&names)), "excl", taken)]
         }
@@ -377,5 +423,14 @@ mod tests {
             ["created_at", "x"]
         );
         assert!(referenced_columns("now() IS NOT NULL", None).is_empty());
+    }
+
+    #[test]
+    fn expression_elements_are_named_like_postgres() {
+        assert_eq!(expression_name("lower(sku)").as_deref(), Some("lower"));
+        assert_eq!(expression_name("public.f(a, ')')").as_deref(), Some("f"));
+        assert_eq!(expression_name("sku").as_deref(), Some("sku"));
+        assert_eq!(expression_name("f(a) + g(b)"), None);
+        assert_eq!(expression_name("qty + 1"), None);
     }
 }
