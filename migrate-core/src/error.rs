@@ -245,10 +245,14 @@ pub struct NotOwnedError {
 impl std::fmt::Display for NotOwnedError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         use migrate_dsl::Safeguard;
-        let object = self.safeguard.object().describe();
+        let object = self
+            .safeguard
+            .object()
+            .map(|o| format!("{} ", o.describe()))
+            .unwrap_or_default();
         write!(
             f,
-            "migration {} ({}) refused in `{}` at operation #{} ({}): {object} {}",
+            "migration {} ({}) refused in `{}` at operation #{} ({}): {object}{}",
             self.name, self.path, self.direction, self.position, self.op, self.problem
         )?;
         match &self.owner {
@@ -271,6 +275,11 @@ impl std::fmt::Display for NotOwnedError {
                  failing part-way, not to skip a missing object",
                 "chain `.if_exists()` if a missing index is fine (in a derived `down`, write the `down` instead), \
                  or find out what dropped it",
+            ),
+            Safeguard::GrantsNothingHeld(_) => (
+                "a GRANT of what is already held does nothing, and its derived `down` would REVOKE what this \
+                 migration did not give",
+                "leave out what is already granted, or write the GRANT as raw SQL with a `down` of your own",
             ),
             Safeguard::ClearsLeftover(_) | Safeguard::RecordsPrevious(_) => (
                 "the statement drops that name first only to clear what a failed earlier attempt of this \

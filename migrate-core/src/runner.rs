@@ -897,18 +897,26 @@ impl<'a> Migrator<'a> {
             let Some(safeguard) = &unit.safeguard else {
                 continue;
             };
-            let name = safeguard.object().describe();
-            let bare = match safeguard.object() {
-                Object::Index { name, .. } => name.name().as_str().to_lowercase(),
-                Object::Constraint { name, .. } => name.as_str().to_lowercase(),
-                _ => continue,
+            let touched_before = match safeguard.object() {
+                // Objects looked up by name: an earlier statement naming it may change it.
+                Some(object @ (Object::Index { .. } | Object::Constraint { .. })) => {
+                    let bare = match object {
+                        Object::Index { name, .. } => name.name().as_str().to_lowercase(),
+                        Object::Constraint { name, .. } => name.as_str().to_lowercase(),
+                        _ => String::new(),
+                    };
+                    units[..index].iter().any(|u| {
+                        u.safeguard
+                            .as_ref()
+                            .and_then(Safeguard::object)
+                            .is_some_and(|o| o.same_as(object))
+                            || u.sql.to_lowercase().contains(&bare)
+                    })
+                }
+                Some(_) => continue,
+                // A grant: what is held can only grow from earlier statements, and is checked again.
+                None => false,
             };
-            let touched_before = units[..index].iter().any(|u| {
-                u.safeguard
-                    .as_ref()
-                    .is_some_and(|s| s.object().describe() == name)
-                    || u.sql.to_lowercase().contains(&bare)
-            });
             if !touched_before {
                 self.refuse_unless_own(conn, step, unit, safeguard, Outcome::RolledBack)?;
             }
@@ -942,9 +950,10 @@ impl<'a> Migrator<'a> {
         let Some(refusal) = safeguard::check(conn, at, safeguard, &unit.sql)? else {
             return Ok(());
         };
-        let owner = refusal
-            .present
-            .then(|| safeguard::owner(conn, at, self.migrations, safeguard.object()));
+        let owner = match (refusal.present, safeguard.object()) {
+            (true, Some(object)) => Some(safeguard::owner(conn, at, self.migrations, object)),
+            _ => None,
+        };
         Err(Error::NotOwned(Box::new(NotOwnedError {
             name: step.migration.name.to_owned(),
             path: step.migration.display_path(),

@@ -40,7 +40,21 @@ pub(crate) fn check(
     safeguard: &Safeguard,
     statement: &str,
 ) -> Result<Option<Refusal>, Error> {
-    let object = safeguard.object();
+    if let Safeguard::GrantsNothingHeld(grant) = safeguard {
+        let held: Vec<String> = conn
+            .query(&grant.held_query, &[])
+            .map_err(db("cannot check what is already granted".to_owned()))?
+            .iter()
+            .map(|row| row.get(0))
+            .collect();
+        return Ok((!held.is_empty()).then(|| Refusal {
+            problem: format!("grants what is already held: {}", held.join(", ")),
+            present: false,
+        }));
+    }
+    let Some(object) = safeguard.object() else {
+        return Ok(None);
+    };
     let ours = |conn: &mut _| {
         previous::attempted(
             conn,
@@ -103,7 +117,9 @@ pub(crate) fn record(
     safeguard: &Safeguard,
     statement: &str,
 ) -> Result<(), Error> {
-    let object = safeguard.object();
+    let Some(object) = safeguard.object() else {
+        return Ok(());
+    };
     match safeguard {
         Safeguard::RecordsPrevious(o) => {
             if at.direction != Direction::Up {

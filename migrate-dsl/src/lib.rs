@@ -36,7 +36,7 @@ pub use ops::*;
 /// The driver data code ([`MigrationBuilder::db`]) talks through, for its types.
 pub use postgres;
 pub use quote::{ident, literal};
-pub use safeguard::{Object, Safeguard};
+pub use safeguard::{GrantCheck, Object, Safeguard};
 pub use split::{split_statements, SplitStatement};
 pub use value::{expr, Value};
 

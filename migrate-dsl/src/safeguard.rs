@@ -95,16 +95,29 @@ pub enum Safeguard {
     /// `CREATE OR REPLACE`: before it runs, the engine records the object's current definition (or that
     /// there is none) with the migration; the derived `down` restores it (or drops the object).
     RecordsPrevious(Object),
+    /// A `GRANT` whose derived `down` revokes what it granted: before it runs, none of it may be held
+    /// already (the `GRANT` would silently do nothing, and the `REVOKE` would take away what this
+    /// migration did not give).
+    GrantsNothingHeld(GrantCheck),
+}
+
+/// What a [`Safeguard::GrantsNothingHeld`] checks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantCheck {
+    /// A query returning one text row for each privilege or membership of the `GRANT` that is already
+    /// held (`SELECT on posts for reporting`); none when the `GRANT` gives only new ones.
+    pub held_query: String,
 }
 
 impl Safeguard {
-    /// The object it is about.
-    pub fn object(&self) -> &Object {
+    /// The object it is about (a grant is about several).
+    pub fn object(&self) -> Option<&Object> {
         match self {
             Safeguard::CreatesIfAbsent(o)
             | Safeguard::DropsIfPresent(o)
             | Safeguard::ClearsLeftover(o)
-            | Safeguard::RecordsPrevious(o) => o,
+            | Safeguard::RecordsPrevious(o) => Some(o),
+            Safeguard::GrantsNothingHeld(_) => None,
         }
     }
 
@@ -129,6 +142,10 @@ impl Safeguard {
                 "recorded first: the current definition of {} (or that there is none), for the derived down to restore",
                 o.describe()
             ),
+            Safeguard::GrantsNothingHeld(_) => {
+                "checked first: nothing of this grant may be held already (its derived down revokes it all)"
+                    .to_owned()
+            }
         }
     }
 }

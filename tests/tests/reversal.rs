@@ -248,3 +248,62 @@ fn a_replacing_migration_applied_without_a_record_is_not_reverted_blindly() {
         [[Some("43".to_owned())]]
     );
 }
+
+// ----------------------------------------------------------------- GRANT: nothing already held is granted
+
+#[test]
+fn a_privilege_held_before_is_neither_granted_again_nor_revoked_by_the_down() {
+    let case = Case::new(&format!("{POSTS}; GRANT SELECT ON posts TO PUBLIC"));
+    let held = "SELECT string_agg(privilege_type, ',' ORDER BY privilege_type) FROM \
+                information_schema.role_table_grants WHERE table_name = 'posts' AND grantee = 'PUBLIC'";
+    let error = case
+        .engine_up(|pgm| {
+            pgm.grant_on_tables(
+                ["posts"],
+                [Privilege::Select, Privilege::Insert],
+                ["public"],
+            );
+        })
+        .expect_err("refused: its derived REVOKE would take SELECT away");
+    assert!(
+        error.contains("operation #1 (grant_on_tables): grants what is already held: SELECT on posts for PUBLIC"),
+        "{error}"
+    );
+    assert_eq!(case.db.query_strings(held), [[Some("SELECT".to_owned())]]);
+
+    // What is not held yet is granted, and its derived down takes exactly that away again.
+    insta::assert_snapshot!(case.engine_round_trip(|pgm| {
+        pgm.grant_on_tables(
+            ["posts"],
+            [Privilege::Insert, Privilege::Update],
+            ["public"],
+        );
+    }));
+    assert_eq!(case.db.query_strings(held), [[Some("SELECT".to_owned())]]);
+}
+
+#[test]
+fn schema_privileges_and_memberships_held_before_are_refused() {
+    // PostgreSQL 15 gives PUBLIC USAGE on schema public; pg_monitor is a member of pg_read_all_settings.
+    let case = Case::new("");
+    let error = case
+        .engine_up(|pgm| {
+            pgm.grant_on_schemas(["public"], [Privilege::Usage], ["public"]);
+        })
+        .expect_err("refused");
+    assert!(
+        error.contains("grants what is already held: USAGE on schema public for PUBLIC"),
+        "{error}"
+    );
+    let error = case
+        .engine_up(|pgm| {
+            pgm.grant_roles(["pg_read_all_settings"], ["pg_monitor"]);
+        })
+        .expect_err("refused");
+    assert!(
+        error.contains(
+            "grants what is already held: membership of pg_monitor in pg_read_all_settings"
+        ),
+        "{error}"
+    );
+}

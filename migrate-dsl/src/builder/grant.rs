@@ -149,14 +149,16 @@ impl MigrationBuilder {
         )
     }
 
-    /// `GRANT privileges ON ALL TABLES IN SCHEMA schemas TO roles`: the tables that exist now. Reversed by
-    /// the matching `REVOKE`.
+    /// `GRANT privileges ON ALL TABLES IN SCHEMA schemas TO roles`: the tables that exist now. No automatic
+    /// reverse: the matching `REVOKE` at revert time would also take the privileges from tables created, or
+    /// granted them, apart from this migration.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.grant_on_all_tables_in_schemas(["app"], [Privilege::Select], ["reporting"]);
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"GRANT SELECT ON ALL TABLES IN SCHEMA "app" TO "reporting""#]);
+    /// assert!(pgm.reversed().is_err());
     /// ```
     pub fn grant_on_all_tables_in_schemas<S: Into<Ident>, R: Into<RoleSpec>>(
         &mut self,

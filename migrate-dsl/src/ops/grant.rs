@@ -234,7 +234,13 @@ impl Reverse for GrantOnSchemas {
 }
 
 impl Reverse for GrantOnTables {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if let TablesTarget::AllInSchemas(_) = self.0.on {
+            return Err(ctx.irreversible(
+                "REVOKE ON ALL TABLES IN SCHEMA at revert time would also take the privileges from tables \
+                 that were created, or already had them, apart from this migration",
+            ));
+        }
         Ok(vec![RevokeOnTables(revoke_of(&self.0)).into()])
     }
 }

@@ -3,7 +3,8 @@
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::ops::*;
-use crate::quote::{quote_ident, quote_list, quote_name};
+use crate::quote::{literal, quote_ident, quote_list, quote_name};
+use crate::safeguard::{GrantCheck, Safeguard};
 
 use super::role::role_list;
 use super::Render;
@@ -101,7 +102,54 @@ fn revoke(
     )
 }
 
+/// The role OID a role specification names, as SQL (`NULL` when there is no such role: the `GRANT` then
+/// fails on its own).
+fn role_oid(role: &RoleSpec) -> String {
+    match role {
+        RoleSpec::Role(name) => format!("to_regrole({})::oid", literal(&quote_ident(name))),
+        RoleSpec::Keyword("PUBLIC") => "0::oid".to_owned(),
+        RoleSpec::Keyword("SESSION_USER") => {
+            "(SELECT oid FROM pg_roles WHERE rolname = SESSION_USER)".to_owned()
+        }
+        RoleSpec::Keyword(_) => {
+            "(SELECT oid FROM pg_roles WHERE rolname = CURRENT_USER)".to_owned()
+        }
+    }
+}
+
+fn oid_array(items: impl Iterator<Item = String>) -> String {
+    format!("ARRAY[{}]::oid[]", items.collect::<Vec<_>>().join(", "))
+}
+
+/// The privileges as `aclexplode` names them; `ALL` is every one of `allowed`.
+fn privilege_names(list: &[Privilege], allowed: &[Privilege]) -> String {
+    let names: Vec<String> = if list.contains(&Privilege::All) {
+        allowed
+            .iter()
+            .filter(|p| **p != Privilege::All)
+            .map(|p| literal(p.as_sql()))
+            .collect()
+    } else {
+        list.iter().map(|p| literal(p.as_sql())).collect()
+    };
+    format!("ARRAY[{}]", names.join(", "))
+}
+
+/// Who holds a privilege, as text: `PUBLIC` or the role.
+const GRANTEE: &str = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END";
+
 impl Render for GrantRoles {
+    fn safeguard(&self, _index: usize) -> Option<Safeguard> {
+        Some(Safeguard::GrantsNothingHeld(GrantCheck {
+            held_query: format!(
+                "SELECT format('membership of %s in %s', m.member::regrole, m.roleid::regrole) \
+                 FROM pg_auth_members m WHERE m.roleid = ANY ({}) AND m.member = ANY ({})",
+                oid_array(self.roles.iter().map(role_oid)),
+                oid_array(self.to.iter().map(role_oid))
+            ),
+        }))
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         Ok(vec![format!(
             "GRANT {} TO {}{}",
@@ -133,6 +181,23 @@ impl Render for RevokeRoles {
 }
 
 impl Render for GrantOnSchemas {
+    fn safeguard(&self, _index: usize) -> Option<Safeguard> {
+        let p = &self.0;
+        let schemas = oid_array(
+            p.on.iter()
+                .map(|s| format!("to_regnamespace({})::oid", literal(&quote_ident(s)))),
+        );
+        Some(Safeguard::GrantsNothingHeld(GrantCheck {
+            held_query: format!(
+                "SELECT format('%s on schema %s for %s', a.privilege_type, n.nspname, {GRANTEE}) \
+                 FROM pg_namespace n CROSS JOIN LATERAL aclexplode(coalesce(n.nspacl, acldefault('n', n.nspowner))) a \
+                 WHERE n.oid = ANY ({schemas}) AND a.grantee = ANY ({}) AND a.privilege_type = ANY ({})",
+                oid_array(p.roles.iter().map(role_oid)),
+                privilege_names(&p.privileges, SCHEMA_PRIVILEGES)
+            ),
+        }))
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let p = &self.0;
         Ok(vec![grant(
@@ -158,6 +223,30 @@ impl Render for RevokeOnSchemas {
 }
 
 impl Render for GrantOnTables {
+    // ON ALL TABLES IN SCHEMA has no derived reverse, so nothing to protect; granting to tables that already
+    // have the privilege is its normal use.
+    fn safeguard(&self, _index: usize) -> Option<Safeguard> {
+        let p = &self.0;
+        let TablesTarget::Tables(tables) = &p.on else {
+            return None;
+        };
+        let tables = oid_array(
+            tables
+                .iter()
+                .map(|t| format!("to_regclass({})::oid", literal(&quote_name(t)))),
+        );
+        Some(Safeguard::GrantsNothingHeld(GrantCheck {
+            held_query: format!(
+                "SELECT format('%s on %s for %s', a.privilege_type, c.oid::regclass, {GRANTEE}) \
+                 FROM pg_class c CROSS JOIN LATERAL aclexplode(coalesce(c.relacl, \
+                 acldefault(CASE WHEN c.relkind = 'S' THEN 's' ELSE 'r' END::\"char\", c.relowner))) a \
+                 WHERE c.oid = ANY ({tables}) AND a.grantee = ANY ({}) AND a.privilege_type = ANY ({})",
+                oid_array(p.roles.iter().map(role_oid)),
+                privilege_names(&p.privileges, TABLE_PRIVILEGES)
+            ),
+        }))
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let p = &self.0;
         Ok(vec![grant(
