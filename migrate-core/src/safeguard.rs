@@ -312,6 +312,29 @@ fn current_definition(
                 columns: i32::try_from(columns.len()).ok(),
             }))
         }
+        Object::OperatorFamily { name, method } => {
+            // CREATE OPERATOR CLASS makes the family in its own schema: the qualified one, or the first
+            // schema of the search_path.
+            let schema = name
+                .schema()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default();
+            let existed: bool = conn
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_opfamily f JOIN pg_am am ON am.oid = f.opfmethod \
+                     WHERE f.opfname = $1 AND am.amname = $2 AND f.opfnamespace = \
+                     CASE WHEN $3 = '' THEN (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
+                     ELSE (SELECT oid FROM pg_namespace WHERE nspname = $3) END)",
+                    &[&name.name().as_str(), &method.as_str(), &schema],
+                )
+                .map_err(db(context()))?
+                .get(0);
+            Ok(Some(Previous {
+                existed,
+                restore: Vec::new(),
+                columns: None,
+            }))
+        }
         _ => Ok(None),
     }
 }

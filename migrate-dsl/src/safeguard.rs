@@ -21,6 +21,8 @@ pub enum Object {
     Function { name: Name, signature: String },
     /// A view.
     View { name: Name },
+    /// An operator family of an index method.
+    OperatorFamily { name: Name, method: Ident },
 }
 
 impl Object {
@@ -37,6 +39,11 @@ impl Object {
             }
             Object::Function { signature, .. } => format!("function {signature}"),
             Object::View { name } => format!("view {}", quote_name(name)),
+            Object::OperatorFamily { name, method } => format!(
+                "operator family {} using {}",
+                quote_name(name),
+                method.as_str()
+            ),
         }
     }
 
@@ -49,6 +56,11 @@ impl Object {
             }
             Object::Function { signature, .. } => format!("function {signature}"),
             Object::View { name } => format!("view {}", quote_name(name)),
+            Object::OperatorFamily { name, method } => format!(
+                "operator family {} using {}",
+                quote_name(name),
+                method.as_str()
+            ),
         }
     }
 
@@ -72,6 +84,10 @@ impl Object {
                 a == b
             }
             (Object::View { name: a }, Object::View { name: b }) => same_name(a, b),
+            (
+                Object::OperatorFamily { name: a, method: m },
+                Object::OperatorFamily { name: b, method: n },
+            ) => same_name(a, b) && m == n,
             _ => false,
         }
     }

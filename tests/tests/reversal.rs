@@ -307,3 +307,32 @@ fn schema_privileges_and_memberships_held_before_are_refused() {
         "{error}"
     );
 }
+
+// ------------------------------------------------- CREATE OPERATOR CLASS: its implicit family, if it made it
+
+#[test]
+fn an_operator_family_that_existed_survives_a_class_created_in_it_and_its_down() {
+    // Without FAMILY, CREATE OPERATOR CLASS uses the family named like the class, and creates it only when
+    // missing: the derived down drops it only when the up created it.
+    let case = Case::new(
+        "CREATE OPERATOR FAMILY int4_hash_ops2 USING hash; \
+         ALTER OPERATOR FAMILY int4_hash_ops2 USING hash ADD FUNCTION 1 (int8) hashint8(int8)",
+    );
+    insta::assert_snapshot!(case.engine_round_trip(|pgm| {
+        pgm.create_operator_class(
+            "int4_hash_ops2",
+            "int4",
+            "hash",
+            [
+                OperatorMember::operator(1, "="),
+                OperatorMember::function(1, "hashint4", ["int4"]),
+            ],
+        );
+    }));
+    assert_eq!(
+        case.db.query_strings(
+            "SELECT count(*)::text FROM pg_opfamily WHERE opfname = 'int4_hash_ops2'"
+        ),
+        [[Some("1".to_owned())]]
+    );
+}

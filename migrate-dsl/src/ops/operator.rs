@@ -4,7 +4,9 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
+use crate::ops::RestorePrevious;
 use crate::reverse::Reverse;
+use crate::safeguard::Object;
 
 /// An operator's name: its symbol (`===`, `<#>`), optionally in a schema. Not an identifier: it is written
 /// bare, after a check that it uses only the characters PostgreSQL allows in operator names.
@@ -334,7 +336,7 @@ impl CreateOperatorClass {
 }
 
 impl Reverse for CreateOperatorClass {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
         let mut ops = vec![DropOperatorClass {
             name: self.name.clone(),
             method: self.method.clone(),
@@ -342,14 +344,25 @@ impl Reverse for CreateOperatorClass {
             cascade: false,
         }
         .into()];
-        // Without FAMILY, PostgreSQL made a family named like the class; it goes too.
+        // Without FAMILY, PostgreSQL used the family named like the class, making it if it did not exist:
+        // it goes too, but only if this migration made it (the engine recorded whether it existed).
         if self.family.is_none() {
             ops.push(
-                DropOperatorFamily {
-                    name: self.name.clone(),
-                    method: self.method.clone(),
-                    if_exists: false,
-                    cascade: false,
+                RestorePrevious {
+                    object: Object::OperatorFamily {
+                        name: self.name.clone(),
+                        method: self.method.clone(),
+                    },
+                    up_position: ctx.position,
+                    drop: Box::new(
+                        DropOperatorFamily {
+                            name: self.name.clone(),
+                            method: self.method.clone(),
+                            if_exists: false,
+                            cascade: false,
+                        }
+                        .into(),
+                    ),
                 }
                 .into(),
             );

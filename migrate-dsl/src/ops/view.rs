@@ -54,8 +54,8 @@ impl CreateView {
     /// pgm.create_view("recent_posts", "SELECT * FROM posts").or_replace();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE OR REPLACE VIEW "recent_posts" AS SELECT * FROM posts"#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [[
-    ///     r#"-- restore_previous: view "recent_posts" as it was before operation #1 of the `up` replaced it"#,
-    ///     "--   (the definition recorded when the `up` ran; engine code, not shown as SQL), or, if it did not exist then:",
+    ///     r#"-- restore_previous: view "recent_posts" as it was before operation #1 of the `up`"#,
+    ///     "--   (as recorded when the `up` ran; run by the engine, not shown as SQL), or, if it did not exist then:",
     ///     r#"--   DROP VIEW "recent_posts""#,
     /// ].join("\n")]);
     /// ```

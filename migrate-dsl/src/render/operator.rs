@@ -4,6 +4,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::ops::*;
 use crate::quote::{quote_ident, quote_name};
+use crate::safeguard::{Object, Safeguard};
 
 use super::cast::check_type;
 use super::Render;
@@ -253,6 +254,17 @@ impl Render for RemoveFromOperatorFamily {
 }
 
 impl Render for CreateOperatorClass {
+    // Without FAMILY, PostgreSQL uses the family named like the class, creating it only when it does not
+    // exist: whether it existed is recorded, so the derived down drops it only if this migration made it.
+    fn safeguard(&self, index: usize) -> Option<Safeguard> {
+        (index == 0 && self.family.is_none()).then(|| {
+            Safeguard::RecordsPrevious(Object::OperatorFamily {
+                name: self.name.clone(),
+                method: self.method.clone(),
+            })
+        })
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         ctx.name(&self.name, "operator class")?;
         check_type(ctx, &self.data_type)?;

@@ -23,11 +23,11 @@ impl Render for RestorePrevious {
         let drop = self.drop.render(ctx.position)?.join("; ");
         Ok(vec![
             format!(
-                "-- restore_previous: {} as it was before operation #{} of the `up` replaced it",
+                "-- restore_previous: {} as it was before operation #{} of the `up`",
                 self.object.describe(),
                 self.up_position
             ),
-            "--   (the definition recorded when the `up` ran; engine code, not shown as SQL), or, if it did not exist then:"
+            "--   (as recorded when the `up` ran; run by the engine, not shown as SQL), or, if it did not exist then:"
                 .to_owned(),
             format!("--   {drop}"),
         ])
