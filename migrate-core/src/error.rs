@@ -276,6 +276,11 @@ impl std::fmt::Display for NotOwnedError {
                 "chain `.if_exists()` if a missing index is fine (in a derived `down`, write the `down` instead), \
                  or find out what dropped it",
             ),
+            Safeguard::SetsNotNull(_) => (
+                "the recipe would change nothing, and its derived `down` would drop a NOT NULL this migration \
+                 did not add",
+                "leave out the `set_not_null` (the column is NOT NULL already), or write a `down` of your own",
+            ),
             Safeguard::GrantsNothingHeld(_) => (
                 "a GRANT of what is already held does nothing, and its derived `down` would REVOKE what this \
                  migration did not give",

@@ -913,6 +913,8 @@ impl<'a> Migrator<'a> {
                             || u.sql.to_lowercase().contains(&bare)
                     })
                 }
+                // A column's NOT NULL: checked at the start, whatever the recipe's own statements before it.
+                Some(_) if matches!(safeguard, Safeguard::SetsNotNull(_)) => false,
                 Some(_) => continue,
                 // A grant: what is held can only grow from earlier statements, and is checked again.
                 None => false,

@@ -104,6 +104,20 @@ pub(crate) fn check(
                 }))
             }
         }
+        Safeguard::SetsNotNull(Object::Column { table, column }) => {
+            let not_null: bool = conn
+                .query_one(
+                    "SELECT coalesce((SELECT attnotnull FROM pg_attribute WHERE attrelid = to_regclass($1) \
+                     AND attname = $2 AND NOT attisdropped), false)",
+                    &[&table.quoted(), &column.as_str()],
+                )
+                .map_err(db(format!("cannot look up {}", object.describe())))?
+                .get(0);
+            Ok(not_null.then(|| Refusal {
+                problem: "is NOT NULL already".to_owned(),
+                present: false,
+            }))
+        }
         // Nothing to check: the record is written just before the statement runs.
         _ => Ok(None),
     }
@@ -121,6 +135,7 @@ pub(crate) fn record(
         return Ok(());
     };
     match safeguard {
+        Safeguard::SetsNotNull(_) => Ok(()),
         Safeguard::RecordsPrevious(o) => {
             if at.direction != Direction::Up {
                 return Ok(());

@@ -23,6 +23,8 @@ pub enum Object {
     View { name: Name },
     /// An operator family of an index method.
     OperatorFamily { name: Name, method: Ident },
+    /// A column of a table.
+    Column { table: Name, column: Ident },
 }
 
 impl Object {
@@ -44,6 +46,9 @@ impl Object {
                 quote_name(name),
                 method.as_str()
             ),
+            Object::Column { table, column } => {
+                format!("column {} of {}", quote_ident(column), quote_name(table))
+            }
         }
     }
 
@@ -61,6 +66,9 @@ impl Object {
                 quote_name(name),
                 method.as_str()
             ),
+            Object::Column { table, column } => {
+                format!("column {} of {}", quote_ident(column), quote_name(table))
+            }
         }
     }
 
@@ -84,6 +92,16 @@ impl Object {
                 a == b
             }
             (Object::View { name: a }, Object::View { name: b }) => same_name(a, b),
+            (
+                Object::Column {
+                    table: t,
+                    column: a,
+                },
+                Object::Column {
+                    table: u,
+                    column: b,
+                },
+            ) => a == b && same_name(t, u),
             (
                 Object::OperatorFamily { name: a, method: m },
                 Object::OperatorFamily { name: b, method: n },
@@ -111,6 +129,10 @@ pub enum Safeguard {
     /// `CREATE OR REPLACE`: before it runs, the engine records the object's current definition (or that
     /// there is none) with the migration; the derived `down` restores it (or drops the object).
     RecordsPrevious(Object),
+    /// The statement makes a column `NOT NULL`, and the derived `down` drops `NOT NULL` again: before it
+    /// runs, the column must allow `NULL`s (else the statement does nothing and the `down` would drop a
+    /// `NOT NULL` this migration did not add).
+    SetsNotNull(Object),
     /// A `GRANT` whose derived `down` revokes what it granted: before it runs, none of it may be held
     /// already (the `GRANT` would silently do nothing, and the `REVOKE` would take away what this
     /// migration did not give).
@@ -132,7 +154,8 @@ impl Safeguard {
             Safeguard::CreatesIfAbsent(o)
             | Safeguard::DropsIfPresent(o)
             | Safeguard::ClearsLeftover(o)
-            | Safeguard::RecordsPrevious(o) => Some(o),
+            | Safeguard::RecordsPrevious(o)
+            | Safeguard::SetsNotNull(o) => Some(o),
             Safeguard::GrantsNothingHeld(_) => None,
         }
     }
@@ -156,6 +179,10 @@ impl Safeguard {
             ),
             Safeguard::RecordsPrevious(o) => format!(
                 "recorded first: the current definition of {} (or that there is none), for the derived down to restore",
+                o.describe()
+            ),
+            Safeguard::SetsNotNull(o) => format!(
+                "checked first: {} must allow NULLs (the derived down drops NOT NULL again)",
                 o.describe()
             ),
             Safeguard::GrantsNothingHeld(_) => {

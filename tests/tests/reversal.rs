@@ -336,3 +336,28 @@ fn an_operator_family_that_existed_survives_a_class_created_in_it_and_its_down()
         [[Some("1".to_owned())]]
     );
 }
+
+// ---------------------------------------------- set_not_null: its derived DROP NOT NULL only if it added it
+
+#[test]
+fn set_not_null_of_a_column_already_not_null_is_refused() {
+    let case = Case::new("CREATE TABLE comments (id int, body text NOT NULL)");
+    let error = case
+        .engine_up(|pgm| {
+            pgm.set_not_null("comments", "body");
+        })
+        .expect_err("refused: its derived down would drop the NOT NULL");
+    assert!(
+        error.contains(
+            "operation #1 (set_not_null): column \"body\" of \"comments\" is NOT NULL already"
+        ) && error.contains("nothing of this `up` was applied"),
+        "{error}"
+    );
+    assert_eq!(
+        case.db.query_strings(
+            "SELECT count(*)::text FROM pg_constraint WHERE conname = 'comments_body_not_null'"
+        ),
+        [[Some("0".to_owned())]],
+        "not even the temporary check was added"
+    );
+}

@@ -20,13 +20,20 @@ impl Render for SetNotNull {
 
     // The leftover it drops must be its own: a constraint of that name that an earlier attempt did not add
     // belongs to someone else.
+    // And the column must allow NULLs before: otherwise the recipe changes nothing, and its reverse (DROP
+    // NOT NULL) would remove a NOT NULL it did not add.
     fn safeguard(&self, index: usize) -> Option<Safeguard> {
-        (index == 0).then(|| {
-            Safeguard::ClearsLeftover(Object::Constraint {
+        match index {
+            0 => Some(Safeguard::ClearsLeftover(Object::Constraint {
                 name: self.check_name(),
                 table: self.table.clone(),
-            })
-        })
+            })),
+            2 => Some(Safeguard::SetsNotNull(Object::Column {
+                table: self.table.clone(),
+                column: self.column.clone(),
+            })),
+            _ => None,
+        }
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
