@@ -85,6 +85,12 @@ pub fn schema(target: &Target, table: &MigrationsTable) -> Result<String> {
         migrate_dsl::ident(table.schema()),
         migrate_dsl::ident(&format!("{}_backfill", table.name()))
     );
+    // What `CREATE OR REPLACE` replaced, kept for the derived `down`s.
+    let previous = format!(
+        "{}.{}",
+        migrate_dsl::ident(table.schema()),
+        migrate_dsl::ident(&format!("{}_previous", table.name()))
+    );
     let dump = run(
         target,
         &[
@@ -94,6 +100,8 @@ pub fn schema(target: &Target, table: &MigrationsTable) -> Result<String> {
             &bookkeeping,
             "--exclude-table",
             &progress,
+            "--exclude-table",
+            &previous,
         ],
     )?;
     Ok(normalize(&String::from_utf8_lossy(&dump)))

@@ -48,7 +48,8 @@ fixtures!(
     owned_index,
     rerun_index,
     notices,
-    empty_down
+    empty_down,
+    replace
 );
 
 /// The folder of fixture `name`.

@@ -5,7 +5,10 @@
 //!   exactly, or drops the object when nothing existed.
 
 use migrate_dsl::prelude::*;
+use tests::assert_cli_snapshot;
+use tests::cli::FixtureCli;
 use tests::roundtrip::Case;
+use tests::TestDb;
 
 const POSTS: &str = "CREATE TABLE posts (id bigint PRIMARY KEY, title text, author text, \
                      published boolean NOT NULL DEFAULT false)";
@@ -359,5 +362,42 @@ fn set_not_null_of_a_column_already_not_null_is_refused() {
         ),
         [[Some("0".to_owned())]],
         "not even the temporary check was added"
+    );
+}
+
+// ----------------------------------------------------------------------------- the same through the CLI
+
+/// Through the CLI: `sql --down` says what the derived down restores, `verify` proves it (the record of
+/// what was replaced is bookkeeping, not schema), and `down` puts the earlier migration's function back.
+#[test]
+fn the_cli_restores_what_a_replacing_migration_replaced() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("replace", &db);
+    let name = "20270501000002_better_answer";
+    let sql = cli.run(&["sql", "--down", name]).expect_code(0);
+    assert_cli_snapshot!("replace_sql_down", sql, &["sql", "--down", name]);
+    let verify = cli.run(&["verify"]);
+    assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
+
+    cli.run(&["up"]).expect_code(0);
+    let answer =
+        || db.query_strings("SELECT answer()::text, obj_description('answer'::regproc, 'pg_proc')");
+    assert_eq!(
+        answer(),
+        [[Some("42".to_owned()), Some("the answer".to_owned())]]
+    );
+    cli.run(&["down"]).expect_code(0);
+    assert_eq!(
+        answer(),
+        [[Some("41".to_owned()), Some("first try".to_owned())]]
+    );
+    assert_eq!(
+        db.query_strings("SELECT pg_get_viewdef('answers'::regclass)"),
+        [[Some(" SELECT answer() AS value;".to_owned())]]
+    );
+    cli.run(&["down"]).expect_code(0);
+    assert_eq!(
+        db.query_strings("SELECT count(*)::text FROM pg_proc WHERE proname = 'answer'"),
+        [[Some("0".to_owned())]]
     );
 }
