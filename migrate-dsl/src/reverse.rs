@@ -1,6 +1,11 @@
 //! Automatic reversal: each operation has its own typed reverse, implemented next to its data in
 //! [`crate::ops`], so options recorded at create time (a schema, a derived index name, `CONCURRENTLY`,
-//! `if_exists`/`cascade`) reach the statement that undoes it.
+//! `cascade`) reach the statement that undoes it.
+//!
+//! A derived reverse undoes only what its operation did. An operation the author allowed to skip
+//! (`if_not_exists`, `if_table_exists`) has none, since it may have done nothing; a `CREATE OR REPLACE` is
+//! reversed by [`RestorePrevious`](crate::RestorePrevious), which the engine runs from what it recorded
+//! before the `up` replaced the object.
 
 use crate::ctx::Ctx;
 use crate::error::DslError;

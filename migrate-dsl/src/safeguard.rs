@@ -112,7 +112,9 @@ impl Object {
 }
 
 /// What the engine does around one rendered statement: a check before it runs, or a record of what it
-/// replaces. See the [module documentation](self).
+/// replaces. A typed operation never skips silently: where the rendered SQL says `IF [NOT] EXISTS` although
+/// the author did not ask for it (so that a migration outside a transaction can run again after failing
+/// part-way), the engine first checks that the object is the migration's own, and refuses otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Safeguard {

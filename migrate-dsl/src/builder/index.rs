@@ -8,7 +8,8 @@ use crate::ops::*;
 impl MigrationBuilder {
     /// `CREATE INDEX ... ON table (columns)`. Reversed by dropping the index (with the same name, schema and
     /// `CONCURRENTLY`). With `CONCURRENTLY` the statements get `IF NOT EXISTS` / `IF EXISTS`: they run
-    /// outside a transaction, so a migration that failed after them must be able to run again.
+    /// outside a transaction, so a migration that failed after them must be able to run again. The engine
+    /// checks first that the index is the migration's own (see [`CreateIndex::concurrently`]).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;

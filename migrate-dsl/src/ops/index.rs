@@ -206,7 +206,10 @@ impl CreateIndex {
 
     /// `CONCURRENTLY`: builds without blocking writes. It cannot run inside a transaction, so the migration
     /// runs outside one automatically, and the statement gets `IF NOT EXISTS` so the migration can run again
-    /// after a later statement failed.
+    /// after a later statement failed. That clause is the engine's, not the author's: before the migration
+    /// runs, the engine checks that no index (or other relation) of that name exists in the table's schema,
+    /// unless an earlier attempt of this same migration built it; otherwise it refuses, naming the owner
+    /// (see [`Safeguard::CreatesIfAbsent`](crate::Safeguard::CreatesIfAbsent)).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -220,13 +223,16 @@ impl CreateIndex {
         self
     }
 
-    /// `IF NOT EXISTS`.
+    /// `IF NOT EXISTS`: an existing index (or relation) of that name is skipped, with a server notice that
+    /// the run shows. There is then no automatic reverse: dropping the index could drop one this migration
+    /// did not build.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_index("posts", ["created_at"]).if_not_exists();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE INDEX IF NOT EXISTS "posts_created_at_index" ON "posts" ("created_at")"#]);
+    /// assert!(pgm.reversed().is_err());
     /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
         self.if_not_exists = true;
@@ -332,7 +338,10 @@ impl DropIndex {
         self
     }
 
-    /// `DROP INDEX CONCURRENTLY`; the migration then runs outside a transaction.
+    /// `DROP INDEX CONCURRENTLY`; the migration then runs outside a transaction, and the statement gets
+    /// `IF EXISTS` so the migration can run again after a later statement failed. Before the migration runs,
+    /// the engine checks that the index exists, unless an earlier attempt of this same migration dropped it;
+    /// a missing index is skipped only with [`if_exists`](Self::if_exists).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
