@@ -1,6 +1,7 @@
 //! Steps: a migration rendered for one direction, ready to run or to show.
 
 use std::fmt::Write as _;
+use std::panic::Location;
 use std::time::Duration;
 
 use migrate_dsl::{split_statements, Statement};
@@ -20,6 +21,8 @@ pub struct Step<'m> {
     pub transactional: bool,
     /// The migration's own `lock_timeout`, if it set one.
     pub lock_timeout: Option<Duration>,
+    /// Where the migration called `pgm.lock_timeout(..)`, if it did.
+    pub lock_timeout_at: Option<&'static Location<'static>>,
     statements: Vec<Statement>,
 }
 
@@ -38,6 +41,7 @@ impl<'m> Step<'m> {
             direction,
             transactional: pgm.is_transactional(),
             lock_timeout: pgm.own_lock_timeout(),
+            lock_timeout_at: pgm.lock_timeout_location(),
             statements,
         })
     }
@@ -68,6 +72,7 @@ impl<'m> Step<'m> {
                         sql: part.sql.to_owned(),
                         action: None,
                         new_transaction: false,
+                        recorded_at: s.recorded_at,
                     })
                     .collect::<Vec<_>>()
             })

@@ -24,6 +24,7 @@ impl MigrationBuilder {
     /// )]);
     /// assert!(pgm.reversed().unwrap().operations().is_empty());
     /// ```
+    #[track_caller]
     pub fn backfill(&mut self, table: impl Into<Name>, set: impl Into<String>) -> &mut Backfill {
         record!(
             self,
@@ -51,6 +52,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap()[0].lines().nth(1).unwrap(),
     ///     r#"-- each batch: SELECT * FROM "posts" WHERE <primary key> > $1 AND (slug IS NULL) ORDER BY <primary key> LIMIT 1000 and Rust code over those rows, in the batch's transaction"#);
     /// ```
+    #[track_caller]
     pub fn backfill_with(
         &mut self,
         table: impl Into<Name>,
