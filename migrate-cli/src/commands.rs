@@ -135,6 +135,9 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             } else {
                 print!("{}", status_text(&status, &db.display));
             }
+            if status.has_problems() {
+                return Ok(ExitCode::from(crate::EXIT_STATUS_PROBLEMS));
+            }
         }
         Command::Sql { names, down } => {
             let steps = if names.is_empty() {

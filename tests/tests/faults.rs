@@ -11,6 +11,9 @@ use std::time::{Duration, Instant};
 use tests::cli::{bin, FixtureCli, Run};
 use tests::TestDb;
 
+/// `status` when a migration is CHANGED, MISSING FILE, FAILED or OUT OF ORDER.
+const EXIT_STATUS_PROBLEMS: i32 = migrate_cli::EXIT_STATUS_PROBLEMS as i32;
+
 /// Migrations of the `slow` fixture: `t01`..`t20`, each creating its table, sleeping 50 ms and inserting
 /// one row, in one transaction.
 const SLOW: usize = 20;
@@ -416,7 +419,7 @@ fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
     cli.run(&["down"]).expect_code(1);
     assert_eq!(log_rows(&db), "1");
 
-    let status = cli.run(&["status"]).expect_code(0);
+    let status = cli.run(&["status"]).expect_code(EXIT_STATUS_PROBLEMS);
     assert!(
         status
             .stdout
@@ -430,7 +433,9 @@ fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
         "{}",
         status.stdout
     );
-    let json = cli.run(&["status", "--json"]).expect_code(0);
+    let json = cli
+        .run(&["status", "--json"])
+        .expect_code(EXIT_STATUS_PROBLEMS);
     let json: serde_json::Value =
         serde_json::from_str(&json.stdout).expect("status --json is JSON");
     let entry = json["migrations"]
@@ -443,6 +448,8 @@ fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
     assert_eq!(entry["state"], "failed", "{entry}");
     assert_eq!(entry["failure"]["committed"], 2, "{entry}");
     assert_eq!(entry["failure"]["direction"], "up", "{entry}");
+    assert_eq!(json["summary"]["failed"], 1, "{json}");
+    assert_eq!(json["summary"]["problems"], 1, "{json}");
 
     // Finished by hand, then marked explicitly.
     db.exec("INSERT INTO gate VALUES (1)");
