@@ -24,7 +24,10 @@ use crate::ops::*;
 /// let mut pgm = MigrationBuilder::new();
 /// up(&mut pgm);
 /// assert_eq!(pgm.to_sql().unwrap(), [
-///     r#"CREATE TABLE "posts" ( "id" bigserial PRIMARY KEY, "title" text NOT NULL )"#,
+///     r#"CREATE TABLE "posts" (
+///     "id" bigserial PRIMARY KEY,
+///     "title" text NOT NULL
+/// )"#,
 ///     r#"CREATE INDEX "posts_title_index" ON "posts" ("title")"#,
 /// ]);
 /// // Without a `down`, the reverse is derived: the index first, then the table.

@@ -22,7 +22,10 @@ impl MigrationBuilder {
     ///     column("created_at", "timestamptz").not_null().default(expr("now()")),
     /// ]);
     /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"CREATE TABLE "app"."posts" ( "id" bigserial PRIMARY KEY, "created_at" timestamptz NOT NULL DEFAULT now() )"#,
+    ///     r#"CREATE TABLE "app"."posts" (
+    ///     "id" bigserial PRIMARY KEY,
+    ///     "created_at" timestamptz NOT NULL DEFAULT now()
+    /// )"#,
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP TABLE "app"."posts""#]);
     /// ```
