@@ -146,19 +146,29 @@ impl<'a> Migrator<'a> {
     }
 
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
+    /// Backfill plans show the primary key columns of tables that exist.
     pub fn plan_up(&self, client: &mut Client, target: &UpTarget) -> Result<Vec<Step<'a>>, Error> {
         let (_, applied) = self.read_applied(client)?;
-        self.select_up(&applied, target)
+        let mut steps = self.select_up(&applied, target)?;
+        for step in &mut steps {
+            step.show_backfill_keys(client)?;
+        }
+        Ok(steps)
     }
 
-    /// What `down` would run, without changing anything or taking the lock.
+    /// What `down` would run, without changing anything or taking the lock. Backfill plans show the primary
+    /// key columns of tables that exist.
     pub fn plan_down(
         &self,
         client: &mut Client,
         target: &DownTarget,
     ) -> Result<Vec<Step<'a>>, Error> {
         let (_, applied) = self.read_applied(client)?;
-        self.select_down(&applied, target, &mut |_| {})
+        let mut steps = self.select_down(&applied, target, &mut |_| {})?;
+        for step in &mut steps {
+            step.show_backfill_keys(client)?;
+        }
+        Ok(steps)
     }
 
     /// Steps for migrations named on the command line, without a database.
