@@ -163,6 +163,9 @@ pub fn status_text(status: &Status, database: &str) -> String {
                 "FAILED: {} failed part-way during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until those are finished or undone by hand and `repair {}` clears the mark\n",
                 e.name, f.direction, f.committed, e.name
             ));
+            for statement in &f.statements {
+                out.push_str(&format!("  committed: {statement}\n"));
+            }
         }
     }
     if count(State::OutOfOrder) > 0 {
