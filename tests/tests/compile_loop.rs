@@ -197,4 +197,23 @@ fn create_then_up_compiles_and_runs_new_files_with_no_other_edit() {
     .unwrap();
     let run = migrate(app.path(), &db, &["status"]).expect_code(1);
     assert!(run.stderr.contains("share the timestamp"), "{}", run.stderr);
+    std::fs::remove_file(&dup).unwrap();
+
+    // Something named `down` that is not `pub fn down(pgm)` would be ignored (and the `down` derived): it
+    // fails the build, naming the file.
+    let aliased = app.path().join("migrations/20991231000002_aliased_down.rs");
+    std::fs::write(
+        &aliased,
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"aliased\", [column(\"id\", \"integer\")]);\n}\n\npub use self::up as down;\n",
+    )
+    .unwrap();
+    let run = migrate(app.path(), &db, &["up"]).expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "20991231000002_aliased_down.rs has a `use` that brings in `down` (self::up as down)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!table_exists(&db, "aliased"));
 }
