@@ -132,6 +132,47 @@ impl Step<'_> {
         Ok(())
     }
 
+    /// Shows what each `restore_previous` of a derived `down` will run, read from what the engine recorded
+    /// when the `up` ran (read-only): the previous definition, or the drop when nothing existed, or why it
+    /// cannot be restored.
+    pub fn show_restores(
+        &mut self,
+        conn: &mut impl GenericClient,
+        table: &MigrationsTable,
+    ) -> Result<(), Error> {
+        let migration = self.migration;
+        let direction = self.direction;
+        for statement in &mut self.statements {
+            let Some(Action::Restore(restore)) = &statement.action else {
+                continue;
+            };
+            let at = crate::safeguard::At {
+                table,
+                migration,
+                direction,
+                position: statement.position,
+            };
+            let mut lines = vec![format!(
+                "-- restore_previous: {} as it was before operation #{} of the `up`, as recorded then:",
+                restore.object.describe(),
+                restore.up_position
+            )];
+            match crate::safeguard::restore_statements(conn, at, restore)? {
+                Ok(sql) if sql.is_empty() => {
+                    lines.push("--   (nothing to run: it is as it was)".to_owned())
+                }
+                Ok(sql) => lines.extend(
+                    sql.iter()
+                        .flat_map(|s| s.lines())
+                        .map(|line| format!("--   {line}")),
+                ),
+                Err(why) => lines.push(format!("--   cannot be restored: {why}")),
+            }
+            statement.sql = lines.join("\n");
+        }
+        Ok(())
+    }
+
     /// The statements of a transactional migration grouped into the transactions they run in: a statement
     /// marked [`Statement::new_transaction`] starts a new one (unless nothing came before it).
     pub fn segments(&self) -> Vec<Vec<Statement>> {

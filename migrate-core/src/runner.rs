@@ -182,6 +182,7 @@ impl<'a> Migrator<'a> {
         let mut steps = self.select_down(&applied, target, &mut |_| {})?;
         for step in &mut steps {
             step.show_backfill_keys(client)?;
+            step.show_restores(client, &self.table)?;
         }
         Ok(steps)
     }

@@ -380,6 +380,9 @@ fn the_cli_restores_what_a_replacing_migration_replaced() {
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
 
     cli.run(&["up"]).expect_code(0);
+    // With the database, the dry run shows the very definitions the down will put back.
+    let dry = cli.run(&["down", "--dry-run"]).expect_code(0);
+    assert_cli_snapshot!("replace_down_dry_run", dry, &["down", "--dry-run"]);
     let answer =
         || db.query_strings("SELECT answer()::text, obj_description('answer'::regproc, 'pg_proc')");
     assert_eq!(
