@@ -82,6 +82,9 @@ pub enum LockModeArg {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set up this cargo package to own migrations: folder, build.rs, registry module, runner binary,
+    /// migrate.toml and dependencies (no database).
+    Init(InitArgs),
     /// Write a new migration file (no build, no database).
     Create {
         /// What the migration does, e.g. `add location` or `add_location`.
@@ -130,6 +133,17 @@ pub enum Command {
         /// Only these migrations; default: every changed or missing one.
         names: Vec<String>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The migrations folder, relative to the package's Cargo.toml.
+    #[arg(long, value_name = "DIR", default_value = "migrations")]
+    pub dir: PathBuf,
+    /// Depend on the crates of this checkout of the migrate repository (path dependencies) instead of
+    /// their published versions.
+    #[arg(long, value_name = "DIR")]
+    pub crates_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use migrate_core::{lint, plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
 
-use crate::args::{Command, RunArgs};
+use crate::args::{Command, InitArgs, RunArgs};
 use crate::connect::{self, Target};
 use crate::output::{lint_text, print_event, status_text};
 use crate::pg_dump;
@@ -23,6 +23,18 @@ pub fn create(settings: &Settings, words: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `init`: sets up the package in the current folder (or its nearest parent package).
+pub fn init(args: &InitArgs) -> Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let options = crate::init::InitOptions {
+        dir: args.dir.clone(),
+        crates_path: args.crates_path.clone(),
+    };
+    let report = crate::init::init(&cwd, &options)?;
+    print!("{}", crate::init::describe(&report));
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
     settings.check_compiled_dir(registry.dir)?;
@@ -33,6 +45,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
     let target = || connect::resolve(settings.database_url.as_deref());
     match command {
         Command::Create { name } => return create(settings, name),
+        Command::Init(args) => return init(args),
         Command::Up(args) => {
             let up = match (args.count, &args.to) {
                 (Some(n), _) => UpTarget::Count(count(n)),

@@ -19,6 +19,7 @@ mod config;
 pub mod connect;
 mod embed;
 mod forward;
+mod init;
 mod output;
 mod pg_dump;
 mod settings;
@@ -84,6 +85,10 @@ fn entry(registry: Option<&Registry>) -> ExitCode {
 }
 
 fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
+    if let args::Command::Init(args) = &cli.command {
+        // Before the settings: init writes the migrate.toml they would read.
+        return commands::init(args);
+    }
     let settings = settings::Settings::resolve(&cli.global)?;
     match (&cli.command, registry) {
         (args::Command::Create { name }, _) => commands::create(&settings, name),
