@@ -128,10 +128,33 @@ pub enum Command {
         #[arg(long, value_name = "MAJOR", value_parser = clap::value_parser!(u32).range(9..=99))]
         pg_version: Option<u32>,
     },
+    /// Create, drop or recreate the database named by the connection (DATABASE_URL).
+    Database {
+        #[command(subcommand)]
+        action: DatabaseAction,
+    },
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {
         /// Only these migrations; default: every changed or missing one.
         names: Vec<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatabaseAction {
+    /// Create the database (nothing to do when it exists).
+    Create,
+    /// Drop the database; asks first on a terminal, and needs --force anywhere else.
+    Drop {
+        /// Do not ask.
+        #[arg(short = 'y', long)]
+        force: bool,
+    },
+    /// Drop the database (asking as `drop` does), create it again and apply every migration.
+    Reset {
+        /// Do not ask.
+        #[arg(short = 'y', long)]
+        force: bool,
     },
 }
 

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use migrate_core::{lint, plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
 
-use crate::args::{Command, InitArgs, RunArgs};
+use crate::args::{Command, DatabaseAction, InitArgs, RunArgs};
 use crate::connect::{self, Target};
 use crate::output::{lint_text, print_event, status_text};
 use crate::pg_dump;
@@ -35,6 +35,26 @@ pub fn init(args: &InitArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `database create|drop|reset`; `reset` needs the compiled migrations.
+pub fn database(
+    settings: &Settings,
+    registry: Option<&Registry>,
+    action: &DatabaseAction,
+) -> Result<ExitCode> {
+    match (action, registry) {
+        (DatabaseAction::Create, _) => crate::database::create(settings),
+        (DatabaseAction::Drop { force }, _) => crate::database::drop(settings, *force),
+        (DatabaseAction::Reset { force }, Some(registry)) => {
+            crate::database::reset(settings, registry, *force)
+        }
+        (DatabaseAction::Reset { .. }, None) => {
+            anyhow::bail!(
+                "database reset needs the compiled migrations (run it through the runner)"
+            )
+        }
+    }
+}
+
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
     settings.check_compiled_dir(registry.dir)?;
@@ -46,6 +66,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
     match command {
         Command::Create { name } => return create(settings, name),
         Command::Init(args) => return init(args),
+        Command::Database { action } => return database(settings, Some(registry), action),
         Command::Up(args) => {
             let up = match (args.count, &args.to) {
                 (Some(n), _) => UpTarget::Count(count(n)),
@@ -222,7 +243,7 @@ fn count(n: u64) -> usize {
 }
 
 /// Writes `schema_file` (when configured) after a run that changed the database.
-fn write_schema_file(settings: &Settings, db: &Target) -> Result<()> {
+pub(crate) fn write_schema_file(settings: &Settings, db: &Target) -> Result<()> {
     if let Some(file) = &settings.schema_file {
         if pg_dump::write_schema(db, file, &settings.table)? {
             println!("schema written to {}", file.display());

@@ -17,6 +17,7 @@ mod args;
 mod commands;
 mod config;
 pub mod connect;
+mod database;
 mod embed;
 mod forward;
 mod init;
@@ -92,6 +93,12 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
     let settings = settings::Settings::resolve(&cli.global)?;
     match (&cli.command, registry) {
         (args::Command::Create { name }, _) => commands::create(&settings, name),
+        // Creating and dropping need no compiled migrations; `reset` applies them, so it is forwarded.
+        (args::Command::Database { action }, _)
+            if !matches!(action, args::DatabaseAction::Reset { .. }) =>
+        {
+            commands::database(&settings, None, action)
+        }
         (command, Some(registry)) => commands::run(&settings, registry, command),
         (_, None) => forward::forward(&settings.config, std::env::args_os().skip(1).collect()),
     }
