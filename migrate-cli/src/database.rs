@@ -138,7 +138,7 @@ fn current_role(admin: &mut Client) -> String {
         .unwrap_or_else(|_| "this role".to_owned())
 }
 
-fn create_database(admin: &mut Client, target: &Target, name: &str) -> Result<()> {
+pub(crate) fn create_database(admin: &mut Client, target: &Target, name: &str) -> Result<()> {
     let sql = format!("CREATE DATABASE {}", migrate_dsl::ident(name));
     match admin.batch_execute(&sql) {
         Ok(()) => Ok(()),

@@ -24,6 +24,7 @@ mod init;
 mod output;
 mod pg_dump;
 mod settings;
+pub mod testing;
 mod tls;
 mod verify;
 

@@ -194,7 +194,7 @@ impl Settings {
 /// The global options with no flags given: clap's environment fallbacks, plus the same variables from a
 /// `.env` file, passed as flags so that the process environment is left alone (changing it while other
 /// threads run is unsound) and still wins over the file.
-fn global_args_from_environment() -> Result<GlobalArgs> {
+pub(crate) fn global_args_from_environment() -> Result<GlobalArgs> {
     #[derive(Parser)]
     #[command(no_binary_name = true)]
     struct NoFlags {
