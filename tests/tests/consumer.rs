@@ -80,6 +80,40 @@ fn consumers_of_edition_2021_and_2024_build_with_their_own_lockfile() {
     }
 }
 
+/// The three crates are publishable: `cargo package` builds each from its packaged sources alone, the
+/// inter-crate dependencies resolved by version (cargo packages them together, in dependency order, against a
+/// temporary local registry; so no `--no-verify` is needed). Nothing is published.
+#[test]
+fn the_crates_package_and_verify() {
+    let out = tests::consumer::cargo_unchecked(
+        &checkout(),
+        &[
+            "package",
+            "--offline",
+            "--allow-dirty",
+            "-p",
+            "migrate-dsl",
+            "-p",
+            "migrate-core",
+            "-p",
+            "migrate-cli",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for c in ["migrate-dsl", "migrate-core", "migrate-cli"] {
+        assert!(
+            stderr.contains(&format!("Verifying {c} v")),
+            "{c} was not verified:\n{stderr}"
+        );
+    }
+    assert!(
+        !stderr.contains("warning: manifest has no"),
+        "metadata missing:\n{stderr}"
+    );
+}
+
 #[test]
 fn every_dependency_allowed_by_the_manifests_fits_the_declared_rust_version() {
     let tmp = tempfile::tempdir().unwrap();
