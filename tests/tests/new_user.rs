@@ -23,6 +23,18 @@ fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The walkthrough's chapter shows the same code as the README, so it is tested too.
+#[test]
+fn the_walkthrough_shows_the_tested_examples() {
+    let walkthrough = std::fs::read_to_string(checkout().join("docs/walkthrough.md")).unwrap();
+    for marker in ["tested: src/main.rs", "tested: tests/users.rs"] {
+        assert!(
+            walkthrough.contains(&readme_block(marker)),
+            "docs/walkthrough.md does not show the README's block <!-- {marker} --> as it is"
+        );
+    }
+}
+
 #[test]
 fn new_project_to_migrations_applied_at_start_up() {
     let db = TestDb::new();
