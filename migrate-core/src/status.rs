@@ -48,6 +48,40 @@ pub struct Status {
     /// Whether the table exists yet.
     pub table_exists: bool,
     pub migrations: Vec<Entry>,
+    /// How many migrations are in each state.
+    pub summary: Summary,
+}
+
+/// How many migrations are in each state; each migration counts once, in its [`State`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub applied: usize,
+    pub changed: usize,
+    pub missing: usize,
+    pub pending: usize,
+    pub out_of_order: usize,
+    pub failed: usize,
+    /// Changed, missing, out of order and failed together: what `status` exits non-zero for.
+    pub problems: usize,
+}
+
+impl Summary {
+    fn of(entries: &[Entry]) -> Self {
+        let count = |state| entries.iter().filter(|e| e.state == state).count();
+        let mut s = Summary {
+            total: entries.len(),
+            applied: count(State::Applied),
+            changed: count(State::Changed),
+            missing: count(State::Missing),
+            pending: count(State::Pending),
+            out_of_order: count(State::OutOfOrder),
+            failed: count(State::Failed),
+            problems: 0,
+        };
+        s.problems = s.changed + s.missing + s.out_of_order + s.failed;
+        s
+    }
 }
 
 impl Status {
@@ -98,6 +132,7 @@ impl Status {
         Status {
             table,
             table_exists,
+            summary: Summary::of(&entries),
             migrations: entries,
         }
     }
@@ -110,7 +145,14 @@ impl Status {
                 entry.failure = Some(failure);
             }
         }
+        self.summary = Summary::of(&self.migrations);
         self
+    }
+
+    /// Whether a migration is changed, missing its file, out of order or failed part-way: what a CI check
+    /// of `status` fails on.
+    pub fn has_problems(&self) -> bool {
+        self.summary.problems > 0
     }
 
     /// Names of the migrations in `state`.

@@ -12,6 +12,9 @@ use tests::assert_cli_snapshot;
 use tests::cli::{front, FixtureCli, Run};
 use tests::TestDb;
 
+/// `status` when a migration is CHANGED, MISSING FILE, FAILED or OUT OF ORDER.
+const EXIT_STATUS_PROBLEMS: i32 = migrate_cli::EXIT_STATUS_PROBLEMS as i32;
+
 /// Migration names in the default bookkeeping table, in application order.
 fn recorded(db: &TestDb) -> Vec<String> {
     db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
@@ -137,7 +140,7 @@ fn out_of_order_is_refused_until_allowed_then_settles() {
     assert_eq!(db.schema_dump(), before, "a refused `up` changes nothing");
     assert!(!db.tables().contains(&"public.b".to_owned()));
 
-    let status = v2.run(&["status"]).expect_code(0);
+    let status = v2.run(&["status"]).expect_code(EXIT_STATUS_PROBLEMS);
     assert_cli_snapshot!("safety_out_of_order_status", status, &["status"]);
     assert!(
         status.stdout.contains("OUT OF ORDER") && status.stdout.contains("20260501000002_b"),
@@ -188,7 +191,7 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
     assert_eq!(recorded(&db).len(), 3);
 
     let v1 = v2.switch("ordering_v1");
-    let status = v1.run(&["status"]).expect_code(0);
+    let status = v1.run(&["status"]).expect_code(EXIT_STATUS_PROBLEMS);
     assert_cli_snapshot!("safety_missing_status", status, &["status"]);
     assert!(
         status
@@ -197,6 +200,19 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
             .any(|l| l.starts_with("MISSING FILE") && l.ends_with("20260501000002_b")),
         "{}",
         status.stdout
+    );
+
+    let json = v1
+        .run(&["status", "--json"])
+        .expect_code(EXIT_STATUS_PROBLEMS);
+    let json: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({
+            "total": 3, "applied": 2, "changed": 0, "missing": 1, "pending": 0, "out_of_order": 0,
+            "failed": 0, "problems": 1
+        })
     );
 
     let up = v1.run(&["up"]).expect_code(1);
@@ -241,7 +257,7 @@ fn an_edited_migration_blocks_up_until_repair_accepts_it() {
         "u not applied"
     );
 
-    let status = v2.run(&["status"]).expect_code(0);
+    let status = v2.run(&["status"]).expect_code(EXIT_STATUS_PROBLEMS);
     assert_cli_snapshot!("safety_drift_status", status, &["status"]);
     assert!(
         status
