@@ -13,6 +13,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
+use tests::cli::front;
 use tests::consumer::{cargo, checkout};
 
 /// A consumer crate depending on the three published crates by path, as `migrate init --crates-path` writes.
@@ -54,12 +55,34 @@ fn consumer(dir: &Path, name: &str, edition: &str) {
     .unwrap();
 }
 
+/// Set up by `migrate init` as a user would: an edition 2021 binary and an edition 2024 library.
 #[test]
 fn consumers_of_edition_2021_and_2024_build_with_their_own_lockfile() {
     let tmp = tempfile::tempdir().unwrap();
-    for edition in ["2021", "2024"] {
-        let dir = tmp.path().join(format!("consumer{edition}"));
-        consumer(&dir, &format!("consumer{edition}"), edition);
+    for (edition, lib) in [("2021", false), ("2024", true)] {
+        let name = format!("consumer{edition}");
+        let dir = tmp.path().join(&name);
+        let kind = if lib { "--lib" } else { "--bin" };
+        cargo(
+            tmp.path(),
+            &[
+                "new",
+                "--quiet",
+                "--vcs",
+                "none",
+                kind,
+                "--edition",
+                edition,
+                &name,
+            ],
+        );
+        let checkout = checkout().display().to_string();
+        front(&dir, &["init", "--crates-path", &checkout], &[]).expect_code(0);
+        std::fs::write(
+            dir.join("migrations/20260101000000_create_users.rs"),
+            "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"users\", [column(\"id\", \"bigserial\").primary_key()]);\n}\n",
+        )
+        .unwrap();
         assert!(!dir.join("Cargo.lock").exists());
         cargo(&dir, &["build", "--offline"]);
         let lock = std::fs::read_to_string(dir.join("Cargo.lock")).expect("a fresh lockfile");
@@ -68,15 +91,32 @@ fn consumers_of_edition_2021_and_2024_build_with_their_own_lockfile() {
             "squawk-syntax",
             "squawk-parser",
             "squawk-lexer",
+            "squawk-line-index",
         ] {
             assert!(
                 lock.contains(&format!("name = \"{squawk}\"\nversion = \"2.68.0\"")),
                 "{squawk} is not 2.68.0 in the edition {edition} consumer's lockfile"
             );
         }
-        // The runner it built works: its help lists the commands.
-        let out = cargo(&dir, &["run", "--offline", "--quiet", "--", "--help"]);
-        assert!(String::from_utf8_lossy(&out.stdout).contains("database"));
+        // The runner it built has the migration compiled in.
+        let out = cargo(
+            &dir,
+            &[
+                "run",
+                "--offline",
+                "--quiet",
+                "--bin",
+                &format!("{name}-migrate"),
+                "--",
+                "sql",
+                "20260101000000",
+            ],
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("CREATE TABLE \"users\""),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
     }
 }
 
@@ -85,6 +125,9 @@ fn consumers_of_edition_2021_and_2024_build_with_their_own_lockfile() {
 /// temporary local registry; so no `--no-verify` is needed). Nothing is published.
 #[test]
 fn the_crates_package_and_verify() {
+    let target = checkout().join("target").join("package-check");
+    forget_packaged_builds(&target);
+    let target = target.display().to_string();
     let out = tests::consumer::cargo_unchecked(
         &checkout(),
         &[
@@ -98,7 +141,7 @@ fn the_crates_package_and_verify() {
             "-p",
             "migrate-cli",
         ],
-        &[],
+        &[("CARGO_TARGET_DIR", &target)],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -112,6 +155,53 @@ fn the_crates_package_and_verify() {
         !stderr.contains("warning: manifest has no"),
         "metadata missing:\n{stderr}"
     );
+}
+
+/// Verification builds each package as if downloaded from a registry, and cargo never rebuilds a registry
+/// package it built before (a published version does not change): the same name and version from an earlier
+/// run would be used instead of these sources. So the earlier run's copies are forgotten first: their
+/// extracted sources in `$CARGO_HOME/registry/src/-<hash of the temporary registry's path>/` (crates.io's own
+/// folder, `index.crates.io-*`, is left alone) and their builds in `target` (only this test builds there).
+fn forget_packaged_builds(target: &Path) {
+    let names = ["migrate-dsl", "migrate-core", "migrate-cli"];
+    let src = cargo_home().join("registry").join("src");
+    for registry in std::fs::read_dir(&src).into_iter().flatten().flatten() {
+        if !registry.file_name().to_string_lossy().starts_with('-') {
+            continue;
+        }
+        for c in names {
+            remove(
+                &registry
+                    .path()
+                    .join(format!("{c}-{}", env!("CARGO_PKG_VERSION"))),
+            );
+        }
+    }
+    let fingerprints = target.join("debug").join(".fingerprint");
+    for entry in std::fs::read_dir(&fingerprints)
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        if names.iter().any(|c| file.starts_with(&format!("{c}-"))) {
+            remove(&entry.path());
+        }
+    }
+}
+
+fn remove(dir: &Path) {
+    if dir.is_dir() {
+        std::fs::remove_dir_all(dir)
+            .unwrap_or_else(|e| panic!("cannot remove {}: {e}", dir.display()));
+    }
+}
+
+fn cargo_home() -> PathBuf {
+    std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .expect("CARGO_HOME or HOME")
 }
 
 #[test]
@@ -232,11 +322,7 @@ fn host_triple() -> String {
 
 /// The sparse index cache of crates.io in `$CARGO_HOME` (what cargo keeps of the index it fetched).
 fn index_cache() -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
-        .expect("CARGO_HOME or HOME");
-    let index = home.join("registry").join("index");
+    let index = cargo_home().join("registry").join("index");
     std::fs::read_dir(&index)
         .unwrap_or_else(|e| panic!("no registry index cache in {}: {e}", index.display()))
         .flatten()
