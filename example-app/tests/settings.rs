@@ -224,3 +224,41 @@ fn migrations_and_pool_honour_sslmode_and_sslrootcert() {
     common::terminate(&mut child.0);
     assert!(child.0.wait().expect("the app exits").success());
 }
+
+/// A `.env` file counts as for the CLI (the environment still wins); a malformed one is an error that does not
+/// show its lines (they may hold a password).
+#[test]
+fn migrate_at_start_up_reads_dot_env_like_the_cli() {
+    let db = TestDb::new();
+    let cwd = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        cwd.path().join(".env"),
+        "MIGRATIONS_TABLE=dotenv_migrations\nMIGRATIONS_SCHEMA=from_file\n",
+    )
+    .expect("write .env");
+    let ran = app_in(
+        cwd.path(),
+        db.url(),
+        &["--migrate", "--no-serve"],
+        &[("MIGRATIONS_SCHEMA", "from_env")],
+    );
+    assert!(ran.status.success(), "{}", text(&ran));
+    assert_eq!(
+        count(&db, "from_env.dotenv_migrations"),
+        example_app::migrations::MIGRATIONS.len()
+    );
+
+    std::fs::write(
+        cwd.path().join(".env"),
+        "DATABASE_URL='postgres://u:hunter2@h/db\n",
+    )
+    .expect("write .env");
+    let bad = app_in(cwd.path(), db.url(), &["--migrate", "--no-serve"], &[]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("invalid .env file") && !stderr.contains("hunter2"),
+        "{}",
+        text(&bad)
+    );
+}
