@@ -27,11 +27,12 @@ mod runner;
 mod source;
 mod status;
 mod timeouts;
+mod user_code;
 
 pub use create::create_migration;
-pub use error::{DataError, Error, Outcome, StatementError};
+pub use error::{BackfillProgress, DataError, Error, Outcome, StatementError, TransactionEnded};
 pub use events::Event;
-pub use history::{AppliedMigration, Failure, MigrationsTable};
+pub use history::{AppliedMigration, Failure, MigrationsTable, MAX_TABLE_NAME_BYTES};
 pub use lock::{lock_key, LockMode};
 pub use migration::{Direction, Migration, Registry};
 pub use plan::Step;
@@ -39,6 +40,7 @@ pub use runner::{DownTarget, Migrator, Ran, UpTarget};
 pub use source::{scan, MigrationFile, SourceError};
 pub use status::{Entry, State, Status};
 pub use timeouts::{Timeouts, DEFAULT_LOCK_TIMEOUT, DEFAULT_RETRY_BUDGET};
+pub use user_code::{running_user_code, UserCode};
 
 /// Re-exported so applications use the same driver version as the engine.
 pub use postgres;

@@ -44,7 +44,12 @@ fixtures!(
     slow,
     partial_no_tx,
     hostile,
-    syntax_error
+    syntax_error,
+    exit_in_db,
+    backfill_panic,
+    tiny_lock_timeout,
+    rename_v1,
+    rename_v2
 );
 
 /// The folder of fixture `name`.
