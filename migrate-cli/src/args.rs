@@ -107,6 +107,17 @@ pub enum LockModeArg {
     Fail,
 }
 
+/// How `lint` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// Findings with their lock and safe alternative, for a terminal.
+    Text,
+    /// One JSON object with every diagnostic and a summary.
+    Json,
+    /// GitHub Actions workflow commands (`::warning file=..,line=..::..`) that annotate a pull request.
+    Github,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a new migration file (no build, no database).
@@ -151,6 +162,9 @@ pub enum Command {
         /// PostgreSQL major version the migrations will run on; some rules depend on it [default: 15].
         #[arg(long, value_name = "MAJOR", value_parser = clap::value_parser!(u32).range(9..=99))]
         pg_version: Option<u32>,
+        /// Output format: text for people, json for tools, github for pull request annotations.
+        #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+        format: LintFormat,
     },
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {

@@ -5,9 +5,9 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use migrate_core::{lint, plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
 
-use crate::args::{Command, RunArgs};
+use crate::args::{Command, LintFormat, RunArgs};
 use crate::connect::{self, Target};
-use crate::output::{lint_text, print_event, status_text};
+use crate::output::{lint_github, lint_json, lint_text, print_event, status_text};
 use crate::pg_dump;
 use crate::settings::Settings;
 
@@ -135,6 +135,9 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             } else {
                 print!("{}", status_text(&status, &db.display));
             }
+            if status.has_problems() {
+                return Ok(ExitCode::from(crate::EXIT_STATUS_PROBLEMS));
+            }
         }
         Command::Sql { names, down } => {
             let steps = if names.is_empty() {
@@ -164,6 +167,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             names,
             down,
             pg_version,
+            format,
         } => {
             let options = lint::LintOptions {
                 direction: if *down {
@@ -174,7 +178,22 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 pg_version: pg_version.unwrap_or(lint::DEFAULT_PG_VERSION),
             };
             let report = lint::lint(registry.migrations, names, &options)?;
-            print!("{}", lint_text(&report, &options));
+            match format {
+                LintFormat::Text => print!("{}", lint_text(&report, &options)),
+                LintFormat::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&lint_json(&report, &options))
+                        .context("cannot serialise the lint report")?
+                ),
+                LintFormat::Github => print!("{}", lint_github(&report, &options)),
+            }
+            // SQL no rule could read is an error, not a pass: whatever it hides was not checked.
+            if report.unparsable_count() > 0 {
+                anyhow::bail!(
+                    "{} operation(s) have SQL that lint cannot parse, so no rule checked them (listed above); fix the SQL",
+                    report.unparsable_count()
+                );
+            }
             if report.finding_count() > 0 {
                 return Ok(ExitCode::from(crate::EXIT_LINT_FINDINGS));
             }

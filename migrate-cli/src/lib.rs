@@ -7,7 +7,8 @@
 //!   `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`. An application can call the engine itself at
 //!   start-up with the same registry.
 //!
-//! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`), 4 `lint` findings.
+//! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`), 4 `lint` findings,
+//! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER.
 
 mod args;
 mod commands;
@@ -33,6 +34,11 @@ pub const EXIT_LOCK_BUSY: u8 = 3;
 
 /// Exit status when `lint` found something: distinct from errors (1), so CI can tell "unsafe" from "broken".
 pub const EXIT_LINT_FINDINGS: u8 = 4;
+
+/// Exit status when `status` shows a migration that is CHANGED, MISSING FILE, FAILED (part-way) or OUT OF
+/// ORDER: `up` would refuse to run (or, out of order, needs a decision), so CI can gate on `status`. The
+/// status is still printed in full. Distinct from errors (1), so "cannot read the status" stays tellable.
+pub const EXIT_STATUS_PROBLEMS: u8 = 5;
 
 /// `main` of the generic `migrate` binary.
 pub fn main_generic() -> ExitCode {

@@ -476,6 +476,42 @@ fn batch<'c, C: GenericClient>(
     }
 }
 
+/// What the database says about a backfill's table, for plans.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum KeyLookup {
+    /// The primary key columns, in key order.
+    Columns(Vec<String>),
+    /// The table exists without a primary key: the backfill will fail.
+    NoPrimaryKey,
+    /// No such table (yet).
+    NoTable,
+}
+
+/// The primary key columns of `target` (a quoted, possibly schema-qualified name) as the database has them
+/// now. Read-only.
+pub(crate) fn lookup_key(
+    conn: &mut impl GenericClient,
+    target: &str,
+) -> Result<KeyLookup, postgres::Error> {
+    let exists: bool = conn
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&target])?
+        .get(0);
+    if !exists {
+        return Ok(KeyLookup::NoTable);
+    }
+    let rows = conn.query(
+        "SELECT a.attname::text FROM pg_index i \
+         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
+         WHERE i.indrelid = to_regclass($1) AND i.indisprimary \
+         ORDER BY array_position(i.indkey::int2[], a.attnum)",
+        &[&target],
+    )?;
+    if rows.is_empty() {
+        return Ok(KeyLookup::NoPrimaryKey);
+    }
+    Ok(KeyLookup::Columns(rows.iter().map(|r| r.get(0)).collect()))
+}
+
 /// The primary key columns and types of `target`, in key order.
 fn primary_key(conn: &mut impl GenericClient, target: &str) -> Result<Vec<Key>, String> {
     let rows = conn

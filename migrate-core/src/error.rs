@@ -152,6 +152,9 @@ fn describe_failures(failures: &[Failure]) -> String {
             "migration {} failed part-way during `{}`: {} statement(s) were committed before it failed ({first_line})",
             f.name, f.direction, f.committed
         ));
+        for statement in &f.statements {
+            out.push_str(&format!("\n  committed: {statement}"));
+        }
     }
     out.push_str(
         "\nrunning it again would repeat the committed statements, so nothing runs until the mark is cleared: \

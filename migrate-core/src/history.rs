@@ -346,6 +346,10 @@ pub struct Failure {
     pub direction: String,
     /// How many of its statements were committed before the failing one.
     pub committed: i64,
+    /// The committed statements, each as `#<operation position> (<builder method>): <first line of its SQL>`,
+    /// so whoever finishes or undoes them by hand knows which ones. Empty for a mark written by an earlier
+    /// version, which kept only the count.
+    pub statements: Vec<String>,
     /// The error, as it was reported.
     pub error: String,
     pub failed_at: DateTime<Utc>,
@@ -362,26 +366,29 @@ pub(crate) fn record_failure(
     table: &MigrationsTable,
     name: &str,
     direction: &str,
-    committed: usize,
+    statements: &[String],
     error: &str,
 ) -> Result<(), Error> {
     let failed = failures_table(table);
+    // The ALTER brings a table created by an earlier version, which kept only the count, up to date.
     client
         .batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS {failed} (name text PRIMARY KEY, direction text NOT NULL, \
              committed bigint NOT NULL, error text NOT NULL, \
-             failed_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+             failed_at timestamptz NOT NULL DEFAULT clock_timestamp());\n\
+             ALTER TABLE {failed} ADD COLUMN IF NOT EXISTS statements text[] NOT NULL DEFAULT '{{}}'"
         ))
         .map_err(db(format!("cannot create {failed}")))?;
-    let committed = i64::try_from(committed).unwrap_or(i64::MAX);
+    let committed = i64::try_from(statements.len()).unwrap_or(i64::MAX);
     client
         .execute(
             &format!(
-                "INSERT INTO {failed} (name, direction, committed, error) VALUES ($1, $2, $3, $4) \
+                "INSERT INTO {failed} (name, direction, committed, statements, error) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (name) DO UPDATE SET direction = EXCLUDED.direction, \
-                 committed = EXCLUDED.committed, error = EXCLUDED.error, failed_at = clock_timestamp()"
+                 committed = EXCLUDED.committed, statements = EXCLUDED.statements, error = EXCLUDED.error, \
+                 failed_at = clock_timestamp()"
             ),
-            &[&name, &direction, &committed, &error],
+            &[&name, &direction, &committed, &statements, &error],
         )
         .map_err(db(format!("cannot record the failure of {name} in {failed}")))?;
     Ok(())
@@ -400,10 +407,13 @@ pub(crate) fn load_failures(
     if !exists {
         return Ok(Vec::new());
     }
+    // Through to_jsonb, so a table written by an earlier version without `statements` reads too (as none).
     let rows = client
         .query(
             &format!(
-                "SELECT name, direction, committed, error, failed_at FROM {failed} ORDER BY failed_at"
+                "SELECT name, direction, committed, error, failed_at, \
+                 ARRAY(SELECT jsonb_array_elements_text(to_jsonb(f) -> 'statements')) \
+                 FROM {failed} f ORDER BY failed_at"
             ),
             &[],
         )
@@ -416,6 +426,7 @@ pub(crate) fn load_failures(
             committed: r.get(2),
             error: r.get(3),
             failed_at: r.get(4),
+            statements: r.get(5),
         })
         .collect())
 }

@@ -38,7 +38,7 @@ pub use migration::{Direction, Migration, Registry};
 pub use plan::Step;
 pub use runner::{DownTarget, Migrator, Ran, UpTarget};
 pub use source::{scan, MigrationFile, SourceError};
-pub use status::{Entry, State, Status};
+pub use status::{Entry, State, Status, Summary};
 pub use timeouts::{Timeouts, DEFAULT_LOCK_TIMEOUT, DEFAULT_RETRY_BUDGET};
 pub use user_code::{running_user_code, UserCode};
 

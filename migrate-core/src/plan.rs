@@ -1,10 +1,13 @@
 //! Steps: a migration rendered for one direction, ready to run or to show.
 
 use std::fmt::Write as _;
+use std::panic::Location;
 use std::time::Duration;
 
-use migrate_dsl::{split_statements, Statement};
+use migrate_dsl::{split_statements, Action, Statement};
+use postgres::GenericClient;
 
+use crate::backfill::{lookup_key, KeyLookup};
 use crate::error::Error;
 use crate::history::MigrationsTable;
 use crate::migration::{Direction, Migration};
@@ -20,6 +23,8 @@ pub struct Step<'m> {
     pub transactional: bool,
     /// The migration's own `lock_timeout`, if it set one.
     pub lock_timeout: Option<Duration>,
+    /// Where the migration called `pgm.lock_timeout(..)`, if it did.
+    pub lock_timeout_at: Option<&'static Location<'static>>,
     statements: Vec<Statement>,
 }
 
@@ -38,6 +43,7 @@ impl<'m> Step<'m> {
             direction,
             transactional: pgm.is_transactional(),
             lock_timeout: pgm.own_lock_timeout(),
+            lock_timeout_at: pgm.lock_timeout_location(),
             statements,
         })
     }
@@ -68,6 +74,7 @@ impl<'m> Step<'m> {
                         sql: part.sql.to_owned(),
                         action: None,
                         new_transaction: false,
+                        recorded_at: s.recorded_at,
                     })
                     .collect::<Vec<_>>()
             })
@@ -76,6 +83,41 @@ impl<'m> Step<'m> {
 }
 
 impl Step<'_> {
+    /// Shows each backfill's real primary key columns in its plan instead of `<primary key>`, read from the
+    /// database as it is now (read-only). Where the table has no primary key, or does not exist yet (an
+    /// earlier migration of the same run creates it), the placeholder stays with a line saying so.
+    pub fn show_backfill_keys(&mut self, conn: &mut impl GenericClient) -> Result<(), Error> {
+        for statement in &mut self.statements {
+            let Some(Action::Backfill(spec)) = &statement.action else {
+                continue;
+            };
+            let table = spec.table().quoted();
+            let lookup = lookup_key(conn, &table).map_err(|error| Error::Database {
+                context: format!("cannot read the primary key of {table} for the backfill's plan"),
+                error,
+            })?;
+            let lines = match lookup {
+                KeyLookup::Columns(columns) => spec.plan_sql(Some(&columns)),
+                KeyLookup::NoPrimaryKey => {
+                    let mut lines = spec.plan_sql(None);
+                    lines.push(format!(
+                        "-- {table} has no primary key, so this backfill will fail when it starts: add one in an earlier migration"
+                    ));
+                    lines
+                }
+                KeyLookup::NoTable => {
+                    let mut lines = spec.plan_sql(None);
+                    lines.push(format!(
+                        "-- <primary key>: {table} does not exist in the database yet (a migration before this one creates it); its primary key is read when the backfill starts"
+                    ));
+                    lines
+                }
+            };
+            statement.sql = lines.join("\n");
+        }
+        Ok(())
+    }
+
     /// The statements of a transactional migration grouped into the transactions they run in: a statement
     /// marked [`Statement::new_transaction`] starts a new one (unless nothing came before it).
     pub fn segments(&self) -> Vec<Vec<Statement>> {

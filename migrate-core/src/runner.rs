@@ -150,19 +150,29 @@ impl<'a> Migrator<'a> {
     }
 
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
+    /// Backfill plans show the primary key columns of tables that exist.
     pub fn plan_up(&self, client: &mut Client, target: &UpTarget) -> Result<Vec<Step<'a>>, Error> {
         let (_, applied) = self.read_applied(client)?;
-        self.select_up(&applied, target)
+        let mut steps = self.select_up(&applied, target)?;
+        for step in &mut steps {
+            step.show_backfill_keys(client)?;
+        }
+        Ok(steps)
     }
 
-    /// What `down` would run, without changing anything or taking the lock.
+    /// What `down` would run, without changing anything or taking the lock. Backfill plans show the primary
+    /// key columns of tables that exist.
     pub fn plan_down(
         &self,
         client: &mut Client,
         target: &DownTarget,
     ) -> Result<Vec<Step<'a>>, Error> {
         let (_, applied) = self.read_applied(client)?;
-        self.select_down(&applied, target, &mut |_| {})
+        let mut steps = self.select_down(&applied, target, &mut |_| {})?;
+        for step in &mut steps {
+            step.show_backfill_keys(client)?;
+        }
+        Ok(steps)
     }
 
     /// Steps for migrations named on the command line, without a database.
@@ -717,6 +727,14 @@ impl<'a> Migrator<'a> {
         // ran after the ROLLBACK committed on its own, and only the user can tell what that was.
         let ended = matches!(e, Error::TransactionEnded(_));
         if committed > 0 || ended {
+            // The units run in order, whether one statement at a time outside a transaction or one
+            // transaction after another, so the committed ones are the first `committed`.
+            let statements: Vec<String> = step
+                .units()
+                .iter()
+                .take(committed)
+                .map(describe_unit)
+                .collect();
             // Best effort: when the connection itself is gone the mark cannot be written, and the error
             // (which says how many statements were committed) is all that is left; the original error
             // matters more than this one, so it is the one returned.
@@ -725,7 +743,7 @@ impl<'a> Migrator<'a> {
                 &self.table,
                 step.migration.name,
                 &step.direction.to_string(),
-                committed,
+                &statements,
                 &e.to_string(),
             );
         }
@@ -1140,6 +1158,24 @@ impl TransactionWatch {
             .get(0);
         Ok(Some(status.as_deref() == Some("committed")))
     }
+}
+
+/// A statement as a failure mark lists it: `#2 (sql): INSERT INTO log VALUES ('once')`, its first line,
+/// shortened.
+fn describe_unit(unit: &Statement) -> String {
+    let first = unit
+        .sql
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .trim_end_matches(';');
+    let shown = if first.chars().count() > 120 {
+        format!("{}...", first.chars().take(117).collect::<String>())
+    } else {
+        first.to_owned()
+    };
+    format!("#{} ({}): {shown}", unit.position, unit.op)
 }
 
 fn begin_error(source: postgres::Error) -> Error {

@@ -57,6 +57,45 @@ pub struct Status {
     /// Whether the table exists yet.
     pub table_exists: bool,
     pub migrations: Vec<Entry>,
+    /// How many migrations are in each state.
+    pub summary: Summary,
+}
+
+/// How many migrations are in each state; each migration counts once, in its [`State`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub total: usize,
+    pub applied: usize,
+    pub changed: usize,
+    pub missing: usize,
+    pub pending: usize,
+    pub out_of_order: usize,
+    pub failed: usize,
+    pub renamed: usize,
+    pub unverified: usize,
+    /// Changed, renamed, missing, out of order and failed together: what `status` exits non-zero for (each
+    /// makes `up` refuse). Unverified ones do not.
+    pub problems: usize,
+}
+
+impl Summary {
+    fn of(entries: &[Entry]) -> Self {
+        let count = |state| entries.iter().filter(|e| e.state == state).count();
+        let mut s = Summary {
+            total: entries.len(),
+            applied: count(State::Applied),
+            changed: count(State::Changed),
+            missing: count(State::Missing),
+            pending: count(State::Pending),
+            out_of_order: count(State::OutOfOrder),
+            failed: count(State::Failed),
+            renamed: count(State::Renamed),
+            unverified: count(State::Unverified),
+            problems: 0,
+        };
+        s.problems = s.changed + s.renamed + s.missing + s.out_of_order + s.failed;
+        s
+    }
 }
 
 impl Status {
@@ -149,6 +188,7 @@ impl Status {
         Status {
             table,
             table_exists,
+            summary: Summary::of(&entries),
             migrations: entries,
         }
     }
@@ -161,6 +201,7 @@ impl Status {
                 entry.failure = Some(failure);
             }
         }
+        self.summary = Summary::of(&self.migrations);
         self
     }
 
@@ -170,6 +211,12 @@ impl Status {
             .iter()
             .filter_map(|e| Some((e.renamed_from.clone()?, e.name.clone())))
             .collect()
+    }
+
+    /// Whether a migration is changed, renamed, missing its file, out of order or failed part-way: what a CI
+    /// check of `status` fails on.
+    pub fn has_problems(&self) -> bool {
+        self.summary.problems > 0
     }
 
     /// Names of the migrations in `state`.

@@ -41,6 +41,7 @@ fixtures!(
     not_null,
     lint,
     lint_invalid,
+    lint_unparsable,
     slow,
     partial_no_tx,
     hostile,

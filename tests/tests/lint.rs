@@ -218,6 +218,155 @@ fn nulls_not_distinct_needs_pg15() {
 }
 
 #[test]
+fn adding_field_with_check() {
+    rule_case(
+        "lint_adding_field_with_check",
+        &["20260401000044"],
+        &["20260401000045"],
+    );
+}
+
+#[test]
+fn adding_field_with_foreign_key() {
+    rule_case(
+        "lint_adding_field_with_foreign_key",
+        &["20260401000046"],
+        &["20260401000047"],
+    );
+}
+
+#[test]
+fn adding_field_with_unique() {
+    rule_case(
+        "lint_adding_field_with_unique",
+        &["20260401000048"],
+        &["20260401000049"],
+    );
+}
+
+#[test]
+fn concurrent_index_with_other_ddl() {
+    rule_case(
+        "lint_concurrent_index_with_other_ddl",
+        &["20260401000050"],
+        &["20260401000051"],
+    );
+}
+
+#[test]
+fn findings_carry_the_line_of_the_call_in_the_migration_file() {
+    let run = lint(
+        "lint",
+        &["lint", "20260401000044", "20260401000047", "20260401000036"],
+    )
+    .expect_code(4);
+    // `pgm.add_columns(` spans four lines from line 5; `pgm.lock_timeout(..)` is on line 7.
+    assert!(
+        run.stdout
+            .contains("  #1 (add_columns), line 5: adding-field-with-check\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  line 7: lock-timeout-too-long\n"),
+        "{}",
+        run.stdout
+    );
+    // A derived down points at the `up` call it undoes.
+    let down = lint("lint", &["lint", "--down", "20260401000033"]).expect_code(4);
+    assert!(
+        down.stdout
+            .contains("#1 (drop_table), line 5: ban-drop-table"),
+        "{}",
+        down.stdout
+    );
+}
+
+#[test]
+fn unparsable_sql_is_an_error_naming_the_file_operation_and_line() {
+    let args = ["lint"];
+    let run = lint("lint_unparsable", &args).expect_code(1);
+    assert_cli_snapshot!("lint_unparsable_sql", run, &args);
+    lint("lint_unparsable", &["lint", "20260403000002"]).expect_code(0);
+    // In every format: the exit code is what CI goes by.
+    let json = lint("lint_unparsable", &["lint", "--format", "json"]).expect_code(1);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    assert_eq!(report["summary"]["errors"], 1);
+    assert_eq!(report["diagnostics"][0]["severity"], "error");
+    assert_eq!(report["diagnostics"][0]["line"], 6);
+    assert_eq!(report["diagnostics"][0]["operation"], "sql");
+    let github = lint("lint_unparsable", &["lint", "--format", "github"]).expect_code(1);
+    assert!(
+        github.stdout.starts_with("::error file="),
+        "{}",
+        github.stdout
+    );
+}
+
+#[test]
+fn json_format_has_stable_fields() {
+    // A finding, a silenced finding and a note.
+    let args = [
+        "lint",
+        "--format",
+        "json",
+        "20260401000050",
+        "20260401000021",
+        "20260401000043",
+    ];
+    let run = lint("lint", &args).expect_code(4);
+    assert_cli_snapshot!("lint_format_json", run, &args);
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON on stdout");
+    let first = &report["diagnostics"][0];
+    for field in [
+        "severity",
+        "file",
+        "line",
+        "migration",
+        "direction",
+        "position",
+        "operation",
+        "rule",
+        "message",
+        "suggestion",
+        "lock",
+        "statement",
+        "silenced",
+    ] {
+        assert!(first.get(field).is_some(), "missing {field}: {first}");
+    }
+    assert_eq!(first["rule"], "concurrent-index-with-other-ddl");
+    assert_eq!(first["line"], 6);
+    assert_eq!(report["summary"]["findings"], 1);
+    assert_eq!(report["summary"]["silenced"], 1);
+    assert_eq!(report["summary"]["notes"], 1);
+    // Clean: exit 0, still JSON.
+    let clean = lint("lint", &["lint", "--format", "json", "20260401000002"]).expect_code(0);
+    let clean: serde_json::Value = serde_json::from_str(&clean.stdout).expect("JSON on stdout");
+    assert_eq!(clean["diagnostics"], serde_json::json!([]));
+}
+
+#[test]
+fn github_format_annotates_the_line() {
+    let args = [
+        "lint",
+        "--format",
+        "github",
+        "20260401000044",
+        "20260401000021",
+        "20260401000043",
+    ];
+    let run = lint("lint", &args).expect_code(4);
+    assert_cli_snapshot!("lint_format_github", run, &args);
+    assert!(
+        run.stdout.lines().any(|l| l.starts_with("::warning file=")
+            && l.contains(",line=5,title=adding-field-with-check::")),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
 fn tables_created_in_the_same_migration_are_exempt() {
     let args = ["lint", "20260401000042"];
     let run = lint("lint", &args).expect_code(0);
@@ -255,7 +404,7 @@ fn without_names_every_migration_is_linted() {
     let summary = run.stdout.lines().last().unwrap_or_default();
     assert!(
         summary.starts_with(
-            "lint (up, PostgreSQL 15): 23 finding(s) in 21 of 43 migration(s), 2 silenced;"
+            "lint (up, PostgreSQL 15): 27 finding(s) in 25 of 51 migration(s), 2 silenced;"
         ),
         "{}",
         run.stdout
@@ -275,6 +424,7 @@ fn exit_codes() {
         unknown.stderr
     );
     lint("lint", &["lint", "--pg-version", "5"]).expect_code(2);
+    lint("lint", &["lint", "--format", "yaml"]).expect_code(2);
     assert_eq!(migrate_cli::EXIT_LINT_FINDINGS, 4);
 }
 

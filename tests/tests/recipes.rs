@@ -45,6 +45,14 @@ fn set_not_null_runs_in_three_transactions_and_can_run_again_after_a_failure() {
         "{}",
         blocked.stderr
     );
+    // It names the statement of the first transaction, which was committed.
+    assert!(
+        blocked.stderr.contains(
+            r#"  committed: #1 (set_not_null): ALTER TABLE "comments" DROP CONSTRAINT IF EXISTS "comments_body_not_null", ADD CONSTRAINT"#
+        ),
+        "{}",
+        blocked.stderr
+    );
 
     // Fix the data, repair, and run the same migration again: the leftover check from the failed run is
     // replaced.

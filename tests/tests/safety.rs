@@ -12,6 +12,9 @@ use tests::assert_cli_snapshot;
 use tests::cli::{front, FixtureCli, Run};
 use tests::TestDb;
 
+/// `status` when a migration is CHANGED, MISSING FILE, FAILED or OUT OF ORDER.
+const EXIT_STATUS_PROBLEMS: i32 = migrate_cli::EXIT_STATUS_PROBLEMS as i32;
+
 /// Migration names in the default bookkeeping table, in application order.
 fn recorded(db: &TestDb) -> Vec<String> {
     db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
@@ -137,7 +140,7 @@ fn out_of_order_is_refused_until_allowed_then_settles() {
     assert_eq!(db.schema_dump(), before, "a refused `up` changes nothing");
     assert!(!db.tables().contains(&"public.b".to_owned()));
 
-    let status = v2.run(&["status"]).expect_code(0);
+    let status = v2.run(&["status"]).expect_code(EXIT_STATUS_PROBLEMS);
     assert_cli_snapshot!("safety_out_of_order_status", status, &["status"]);
     assert!(
         status.stdout.contains("OUT OF ORDER") && status.stdout.contains("20260501000002_b"),
@@ -188,7 +191,7 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
     assert_eq!(recorded(&db).len(), 3);
 
     let v1 = v2.switch("ordering_v1");
-    let status = v1.run(&["status"]).expect_code(0);
+    let status = v1.run(&["status"]).expect_code(EXIT_STATUS_PROBLEMS);
     assert_cli_snapshot!("safety_missing_status", status, &["status"]);
     assert!(
         status
@@ -197,6 +200,19 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
             .any(|l| l.starts_with("MISSING FILE") && l.ends_with("20260501000002_b")),
         "{}",
         status.stdout
+    );
+
+    let json = v1
+        .run(&["status", "--json"])
+        .expect_code(EXIT_STATUS_PROBLEMS);
+    let json: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    assert_eq!(
+        json["summary"],
+        serde_json::json!({
+            "total": 3, "applied": 2, "changed": 0, "missing": 1, "pending": 0, "out_of_order": 0,
+            "failed": 0, "renamed": 0, "unverified": 0, "problems": 1
+        })
     );
 
     let up = v1.run(&["up"]).expect_code(1);
@@ -241,7 +257,7 @@ fn an_edited_migration_blocks_up_until_repair_accepts_it() {
         "u not applied"
     );
 
-    let status = v2.run(&["status"]).expect_code(0);
+    let status = v2.run(&["status"]).expect_code(EXIT_STATUS_PROBLEMS);
     assert_cli_snapshot!("safety_drift_status", status, &["status"]);
     assert!(
         status
@@ -832,7 +848,8 @@ fn a_renamed_file_is_recognised_by_its_checksum_and_repair_records_the_rename() 
     assert_eq!(seeded(), "1");
 
     let v2 = v1.switch("rename_v2");
-    let status = v2.run(&["status"]).expect_code(0);
+    // Exit 5: like a changed or missing file, a rename makes `up` refuse until it is repaired.
+    let status = v2.run(&["status"]).expect_code(5);
     assert!(
         status
             .stdout
@@ -843,7 +860,7 @@ fn a_renamed_file_is_recognised_by_its_checksum_and_repair_records_the_rename() 
     );
     assert!(!status.stdout.contains("MISSING FILE"), "{}", status.stdout);
     let json: serde_json::Value =
-        serde_json::from_str(&v2.run(&["status", "--json"]).expect_code(0).stdout).unwrap();
+        serde_json::from_str(&v2.run(&["status", "--json"]).expect_code(5).stdout).unwrap();
     let entry = json["migrations"]
         .as_array()
         .unwrap()
@@ -853,6 +870,8 @@ fn a_renamed_file_is_recognised_by_its_checksum_and_repair_records_the_rename() 
         .unwrap_or_default();
     assert_eq!(entry["state"], "renamed", "{json}");
     assert_eq!(entry["renamed_from"], old, "{json}");
+    assert_eq!(json["summary"]["renamed"], 1, "{json}");
+    assert_eq!(json["summary"]["missing"], 0, "{json}");
 
     let up = v2.run(&["up"]).expect_code(1);
     assert!(
@@ -909,6 +928,8 @@ fn rows_without_checksum_or_execution_time_are_unverified_not_a_crash() {
     let json = cli.run(&["status", "--json"]).expect_code(0);
     let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
     assert_eq!(json["migrations"][0]["state"], "unverified", "{json}");
+    assert_eq!(json["summary"]["unverified"], 1, "{json}");
+    assert_eq!(json["summary"]["problems"], 0, "{json}");
     assert!(
         json["migrations"][0]["applied"]["checksum"].is_null(),
         "{json}"

@@ -1,5 +1,7 @@
 //! Linting a list of migrations: selection, rendering, rules and suppressions put together.
 
+use std::panic::Location;
+use std::path::Path;
 use std::time::Duration;
 
 use migrate_dsl::DslError;
@@ -9,7 +11,7 @@ use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 
 use super::error::{LintError, SuppressionError};
-use super::report::{Finding, MigrationLint, Report, Silenced};
+use super::report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
 use super::rules::Rule;
 use super::sql::{self, Input};
 use super::suppress::{self, Suppression};
@@ -94,8 +96,10 @@ fn lint_one(
         direction: options.direction,
         findings: Vec::new(),
         silenced: Vec::new(),
+        unparsable: Vec::new(),
         notes: Vec::new(),
     };
+    let line_of = |at: &Location<'_>| line_in(m, at);
     let step = match Step::new(m, options.direction) {
         Ok(step) => step,
         // A migration that declares it cannot run this way has nothing to lint; running it says why.
@@ -103,8 +107,10 @@ fn lint_one(
             error: e @ (DslError::Refused { .. } | DslError::Irreversible { .. }),
             ..
         }) => {
-            out.notes
-                .push(format!("`{}` not linted: {e}", options.direction));
+            out.notes.push(Note {
+                line: None,
+                message: format!("`{}` not linted: {e}", options.direction),
+            });
             return Ok(out);
         }
         Err(e) => return Err(e.into()),
@@ -121,6 +127,7 @@ fn lint_one(
             findings.push(Finding {
                 rule: Rule::LockTimeoutTooLong,
                 op: None,
+                line: step.lock_timeout_at.and_then(line_of),
                 statement: "pgm.lock_timeout(..)".to_owned(),
                 detail: Some(format!(
                     "it is {shown}; the limit is {:?}",
@@ -139,13 +146,20 @@ fn lint_one(
             position: s.position,
             op: s.op,
             sql: &s.sql,
+            line: line_of(s.recorded_at),
         })
         .collect();
-    let (hits, notes) = sql::check(&inputs, options.pg_version, step.transactional);
-    out.notes.extend(notes);
+    let (hits, failures) = sql::check(&inputs, options.pg_version, step.transactional);
+    out.unparsable
+        .extend(failures.into_iter().map(|f| Unparsable {
+            op: (inputs[f.input].position, inputs[f.input].op),
+            line: inputs[f.input].line,
+            message: f.message,
+        }));
     findings.extend(hits.into_iter().map(|h| Finding {
         rule: h.rule,
         op: Some((inputs[h.input].position, inputs[h.input].op)),
+        line: inputs[h.input].line,
         statement: h.statement,
         detail: h.detail,
     }));
@@ -166,17 +180,27 @@ fn lint_one(
     }
     for (s, used) in allowed.iter().zip(used) {
         if !used {
-            out.notes.push(format!(
-                "line {}: `lint: allow {}` silenced nothing in `{}`",
-                s.line,
-                s.rules
-                    .iter()
-                    .map(|r| r.name())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                options.direction
-            ));
+            out.notes.push(Note {
+                line: Some(s.line),
+                message: format!(
+                    "`lint: allow {}` silenced nothing in `{}`",
+                    s.rules
+                        .iter()
+                        .map(|r| r.name())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    options.direction
+                ),
+            });
         }
     }
     Ok(out)
+}
+
+/// The line of `at` when it is in `m`'s file. The file name alone decides (migration file names are unique
+/// in their folder): the path the compiler recorded may be remapped (`--remap-path-prefix`).
+fn line_in(m: &Migration, at: &Location<'_>) -> Option<usize> {
+    let same_file =
+        at.file() == m.path || Path::new(at.file()).file_name() == Path::new(m.path).file_name();
+    same_file.then(|| usize::try_from(at.line()).unwrap_or(usize::MAX))
 }

@@ -13,6 +13,6 @@ mod suppress;
 
 pub use check::{lint, LintOptions, DEFAULT_PG_VERSION, MAX_LOCK_TIMEOUT};
 pub use error::{LintError, SuppressionError};
-pub use report::{Finding, MigrationLint, Report, Silenced};
+pub use report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
 pub use rules::Rule;
 pub use suppress::Suppression;

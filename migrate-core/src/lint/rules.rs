@@ -226,6 +226,39 @@ rules! {
         problem: "NULLS NOT DISTINCT exists only from PostgreSQL 15 on",
         instead: "upgrade the server, or enforce uniqueness over NULLs with an index on COALESCE(..) expressions; if the server is newer, pass --pg-version",
     },
+    /// `ADD COLUMN ... CHECK (..)` on an existing table.
+    AddingFieldWithCheck => {
+        name: "adding-field-with-check",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table while every row is checked",
+        problem: "the CHECK of the new column is checked against every existing row while reads and writes wait",
+        instead: "add the column without the CHECK, then add the CHECK with `.not_valid()` (NOT VALID, instant), then `validate_constraint` in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
+    },
+    /// `ADD COLUMN ... DEFAULT .. REFERENCES ..` on an existing table.
+    AddingFieldWithForeignKey => {
+        name: "adding-field-with-foreign-key",
+        // The referenced table is locked too, and it is not new.
+        exempt_new_tables: false,
+        lock: "ACCESS EXCLUSIVE on the table and SHARE ROW EXCLUSIVE on the referenced table while every row is checked",
+        problem: "the new column has a default, so its foreign key is checked against every existing row while reads and writes of the table, and writes of the referenced table, wait",
+        instead: "add the column without REFERENCES, then the foreign key with `.not_valid()` (NOT VALID), then `validate_constraint` in a later migration (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced one)",
+    },
+    /// `ADD COLUMN ... UNIQUE` on an existing table.
+    AddingFieldWithUnique => {
+        name: "adding-field-with-unique",
+        exempt_new_tables: true,
+        lock: "ACCESS EXCLUSIVE on the table while the unique index is built over every row",
+        problem: "reads and writes wait for the build of the unique index",
+        instead: "add the column without UNIQUE; build the index with `create_index(..).unique().concurrently()` in a migration of its own; then `add_constraint(.., Constraint::unique_using_index(..))` (ADD CONSTRAINT ... UNIQUE USING INDEX, instant)",
+    },
+    /// A migration that builds (or drops) an index concurrently and runs other statements too.
+    ConcurrentIndexWithOtherDdl => {
+        name: "concurrent-index-with-other-ddl",
+        exempt_new_tables: false,
+        lock: "none of its own; every statement of the migration runs outside a transaction and commits on its own",
+        problem: "the concurrent index operation makes the whole migration run outside a transaction: when a later statement fails, the earlier ones stay committed, and the migration is marked as failed part-way until it is finished or undone by hand",
+        instead: "two migrations: one with only the concurrent index operation (outside a transaction), one with the other statements (in a transaction, all or nothing)",
+    },
 }
 
 impl fmt::Display for Rule {

@@ -20,6 +20,8 @@ pub(crate) struct Input<'a> {
     pub position: usize,
     pub op: &'static str,
     pub sql: &'a str,
+    /// The line of the operation's call in the migration file, when known.
+    pub line: Option<usize>,
 }
 
 /// A rule broken by the top-level SQL statement `statement`, which belongs to `inputs[input]`.
@@ -68,27 +70,53 @@ struct Stmt {
     table: Option<String>,
 }
 
-/// Runs every rule over `inputs`; returns the hits in statement order, and notes on SQL the parser could not
-/// read (rules may then miss something in it).
+/// The first thing the parser could not read in `inputs[input]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ParseFailure {
+    pub input: usize,
+    pub message: String,
+}
+
+/// Runs every rule over `inputs`; returns the hits in statement order, and the inputs the parser could not
+/// read (one failure each; rules cannot be trusted on them).
 pub(crate) fn check(
     inputs: &[Input<'_>],
     pg_major: u32,
     transactional: bool,
-) -> (Vec<Hit>, Vec<String>) {
+) -> (Vec<Hit>, Vec<ParseFailure>) {
     let layout = Layout::new(inputs);
     let parse = SourceFile::parse(&layout.text);
-    let mut notes = Vec::new();
+    let mut failures: Vec<ParseFailure> = Vec::new();
     for error in parse.errors() {
         let offset = usize::from(error.range().start());
-        let at = layout
-            .input_at(offset)
-            .map(|i| format!("#{} ({})", inputs[i].position, inputs[i].op))
-            .unwrap_or_else(|| "the migration".to_owned());
-        notes.push(format!(
-            "could not parse all of {at}: {}; rules may miss problems in it",
-            error.message()
-        ));
+        // The input the error is in, or the one before the terminator it is on (an unclosed parenthesis is
+        // noticed at the `;` after it).
+        let Some(input) = layout.spans.iter().rposition(|&(start, _)| start <= offset) else {
+            continue;
+        };
+        if failures.iter().any(|f| f.input == input) {
+            continue;
+        }
+        let (start, end) = layout.spans[input];
+        let near = match layout
+            .text
+            .get(offset..end)
+            .and_then(|rest| rest.split_whitespace().next())
+        {
+            Some(word) => format!("near `{}`", word.chars().take(40).collect::<String>()),
+            None => "at the end".to_owned(),
+        };
+        let line = layout
+            .text
+            .get(start..offset.min(end))
+            .map_or(0, |before| before.matches('\n').count())
+            + 1;
+        failures.push(ParseFailure {
+            input,
+            message: format!("{}, {near} (line {line} of its SQL)", error.message()),
+        });
     }
+    failures.sort_by_key(|f| f.input);
 
     let stmts: Vec<Stmt> = parse
         .tree()
@@ -132,6 +160,9 @@ pub(crate) fn check(
             raw.push((i, rule, detail))
         });
     }
+    if !transactional {
+        concurrent_with_other_ddl(&stmts, inputs, &mut raw);
+    }
 
     // One hit per rule and statement, and a general rule gives way to a more precise one on the same statement:
     // squawk reports constraint-missing-not-valid next to its foreign key, unique and primary key rules, and
@@ -169,7 +200,7 @@ pub(crate) fn check(
             detail,
         })
         .collect();
-    (hits, notes)
+    (hits, failures)
 }
 
 fn squawk_hits(
@@ -185,6 +216,12 @@ fn squawk_hits(
     }
     // squawk then also flags a VALIDATE that shares the runner's transaction with its ADD ... NOT VALID.
     linter.settings.assume_in_transaction = transactional;
+    let add_columns: Vec<_> = parse
+        .syntax_node()
+        .descendants()
+        .filter(|n| ast::AddColumn::can_cast(n.kind()))
+        .map(|n| n.text_range())
+        .collect();
     for violation in linter.lint(parse, &parse.syntax_node().to_string()) {
         let Some(rule) = Rule::from_squawk(violation.code) else {
             continue;
@@ -193,6 +230,16 @@ fn squawk_hits(
         let Some(i) = stmts.iter().rposition(|s| s.start <= offset) else {
             continue;
         };
+        // A constraint written inline in ADD COLUMN has rules of its own, with the alternative that fits it.
+        if matches!(
+            rule,
+            Rule::AddingForeignKeyConstraint | Rule::DisallowedUniqueConstraint
+        ) && add_columns
+            .iter()
+            .any(|r| r.contains_range(violation.text_range))
+        {
+            continue;
+        }
         let detail = match (&stmts[i].node, rule) {
             (ast::Stmt::AlterTable(t), Rule::ConstraintMissingNotValid)
                 if t.actions().any(|a| matches!(a, ast::AlterTableAction::ValidateConstraint(_))) =>
@@ -236,6 +283,37 @@ fn own_hits(stmt: &Stmt, op: &str, pg_major: u32, mut hit: impl FnMut(Rule, Opti
                             Some(format!("the new column is {kind}")),
                         );
                     }
+                    // A new column without a default is NULL in every row: PostgreSQL skips checking its
+                    // foreign key (1 ms on 3 million rows, against 226 ms with a default).
+                    let filled = add.constraints().find(|c| match c {
+                        ast::Constraint::DefaultConstraint(d) => !is_null_default(d),
+                        ast::Constraint::GeneratedConstraint(_) => true,
+                        _ => false,
+                    });
+                    for constraint in add.constraints() {
+                        let written = one_line(&constraint.syntax().text().to_string());
+                        match constraint {
+                            ast::Constraint::CheckConstraint(_) => hit(
+                                Rule::AddingFieldWithCheck,
+                                Some(format!("the new column has `{written}`")),
+                            ),
+                            ast::Constraint::ReferencesConstraint(_)
+                            | ast::Constraint::ForeignKeyConstraint(_) => {
+                                if let Some(filled) = &filled {
+                                    let by = one_line(&filled.syntax().text().to_string());
+                                    hit(
+                                        Rule::AddingFieldWithForeignKey,
+                                        Some(format!("the new column has `{written}` and `{by}`")),
+                                    );
+                                }
+                            }
+                            ast::Constraint::UniqueConstraint(_) => hit(
+                                Rule::AddingFieldWithUnique,
+                                Some(format!("the new column has `{written}`")),
+                            ),
+                            _ => {}
+                        }
+                    }
                 }
             }
         }
@@ -263,6 +341,69 @@ fn own_hits(stmt: &Stmt, op: &str, pg_major: u32, mut hit: impl FnMut(Rule, Opti
             Some(format!("linting for PostgreSQL {pg_major}")),
         );
     }
+}
+
+/// Whether a column default is `DEFAULT NULL` (possibly cast), which fills nothing.
+fn is_null_default(default: &ast::DefaultConstraint) -> bool {
+    let text = default.syntax().text().to_string().to_ascii_uppercase();
+    let value = text.trim().trim_start_matches("DEFAULT").trim();
+    value == "NULL" || value.starts_with("NULL::") || value.starts_with("NULL ::")
+}
+
+/// Whether a statement builds, drops or rebuilds an index `CONCURRENTLY`: PostgreSQL runs it outside any
+/// transaction.
+fn is_concurrent_index(stmt: &ast::Stmt) -> bool {
+    match stmt {
+        ast::Stmt::CreateIndex(i) => i.concurrently_token().is_some(),
+        ast::Stmt::DropIndex(d) => d.concurrently_token().is_some(),
+        ast::Stmt::Reindex(r) => has_keywords(r.syntax(), &["CONCURRENTLY"]),
+        _ => false,
+    }
+}
+
+/// `concurrent-index-with-other-ddl`: in a migration outside a transaction, a concurrent index operation
+/// next to statements of other operations. Statements of the index operation itself (its comment) and
+/// statements that change no schema (settings, VACUUM, ANALYZE) do not count. One hit, on the first
+/// concurrent statement, naming the other operations.
+fn concurrent_with_other_ddl(
+    stmts: &[Stmt],
+    inputs: &[Input<'_>],
+    out: &mut Vec<(usize, Rule, Option<String>)>,
+) {
+    let concurrent: Vec<usize> = (0..stmts.len())
+        .filter(|&i| is_concurrent_index(&stmts[i].node))
+        .collect();
+    let Some(&first) = concurrent.first() else {
+        return;
+    };
+    let index_ops: HashSet<usize> = concurrent.iter().map(|&i| stmts[i].input).collect();
+    let mut others: Vec<usize> = stmts
+        .iter()
+        .filter(|s| !index_ops.contains(&s.input))
+        .filter(|s| {
+            !matches!(
+                s.node,
+                ast::Stmt::Set(_)
+                    | ast::Stmt::Reset(_)
+                    | ast::Stmt::Vacuum(_)
+                    | ast::Stmt::Analyze(_)
+            )
+        })
+        .map(|s| s.input)
+        .collect();
+    others.dedup();
+    if others.is_empty() {
+        return;
+    }
+    let named: Vec<String> = others
+        .iter()
+        .map(|&i| format!("#{} ({})", inputs[i].position, inputs[i].op))
+        .collect();
+    out.push((
+        first,
+        Rule::ConcurrentIndexWithOtherDdl,
+        Some(format!("the migration also runs {}", named.join(", "))),
+    ));
 }
 
 /// What fills every existing row of a column being added: a sequence, an identity or a stored expression.
@@ -404,20 +545,30 @@ mod tests {
     use super::*;
 
     fn rules(sqls: &[&str], pg: u32) -> Vec<&'static str> {
-        let inputs: Vec<Input<'_>> = sqls
-            .iter()
+        rules_in(sqls, pg, true)
+    }
+
+    /// The rules broken by `sqls` (one operation each) in a migration outside a transaction.
+    fn rules_outside(sqls: &[&str]) -> Vec<&'static str> {
+        rules_in(sqls, 15, false)
+    }
+
+    fn inputs<'a>(sqls: &[&'a str]) -> Vec<Input<'a>> {
+        sqls.iter()
             .enumerate()
             .map(|(i, sql)| Input {
                 position: i + 1,
                 op: "sql",
                 sql,
+                line: None,
             })
-            .collect();
-        check(&inputs, pg, true)
-            .0
-            .iter()
-            .map(|h| h.rule.name())
             .collect()
+    }
+
+    fn rules_in(sqls: &[&str], pg: u32, transactional: bool) -> Vec<&'static str> {
+        let (hits, failures) = check(&inputs(sqls), pg, transactional);
+        assert!(failures.is_empty(), "{failures:?}");
+        hits.iter().map(|h| h.rule.name()).collect()
     }
 
     #[test]
@@ -516,5 +667,143 @@ mod tests {
             ),
             ["ban-drop-table"]
         );
+    }
+
+    #[test]
+    fn inline_constraints_on_add_column_have_their_own_rules() {
+        assert_eq!(
+            rules(&["ALTER TABLE t ADD COLUMN a integer CHECK (a > 0)"], 15),
+            ["adding-field-with-check"]
+        );
+        // Only the inline rule, not squawk's foreign key and unique rules as well; a foreign key on a column
+        // that is NULL in every row is not checked by PostgreSQL at all.
+        assert_eq!(
+            rules(
+                &["ALTER TABLE t ADD COLUMN a bigint DEFAULT 1 REFERENCES u"],
+                15
+            ),
+            ["adding-field-with-foreign-key"]
+        );
+        assert_eq!(
+            rules(
+                &[
+                    r#"ALTER TABLE "t" ADD COLUMN "a" bigint CONSTRAINT "f" REFERENCES "u" ("id") ON DELETE CASCADE DEFAULT 7"#
+                ],
+                15
+            ),
+            ["adding-field-with-foreign-key"]
+        );
+        assert!(rules(&["ALTER TABLE t ADD COLUMN a bigint REFERENCES u"], 15).is_empty());
+        assert!(rules(
+            &["ALTER TABLE t ADD COLUMN a bigint DEFAULT NULL::bigint REFERENCES u"],
+            15
+        )
+        .is_empty());
+        assert_eq!(
+            rules(&["ALTER TABLE t ADD COLUMN a text UNIQUE"], 15),
+            ["adding-field-with-unique"]
+        );
+        assert_eq!(
+            rules(
+                &["ALTER TABLE t ADD COLUMN a text NOT NULL DEFAULT '' UNIQUE CHECK (a <> 'x')"],
+                15
+            ),
+            ["adding-field-with-check", "adding-field-with-unique"]
+        );
+        // The safe alternatives.
+        assert!(rules(
+            &[
+                "ALTER TABLE t ADD COLUMN a integer",
+                "ALTER TABLE t ADD CONSTRAINT t_a_check CHECK (a > 0) NOT VALID",
+                "ALTER TABLE t ADD CONSTRAINT t_a_fkey FOREIGN KEY (a) REFERENCES u NOT VALID",
+                "ALTER TABLE t ADD CONSTRAINT t_a_key UNIQUE USING INDEX t_a_index",
+                "ALTER TABLE t ADD COLUMN b integer NOT NULL DEFAULT 0",
+            ],
+            15
+        )
+        .is_empty());
+        // A table created earlier in the migration has no rows to check; the foreign key still locks the
+        // referenced table.
+        assert_eq!(
+            rules(
+                &[
+                    "CREATE TABLE t (id bigint)",
+                    "ALTER TABLE t ADD COLUMN a integer CHECK (a > 0) UNIQUE",
+                    "ALTER TABLE t ADD COLUMN b bigint DEFAULT 1 REFERENCES u",
+                ],
+                15
+            ),
+            ["adding-field-with-foreign-key"]
+        );
+        // Squawk's rules still see constraints added on their own.
+        assert_eq!(
+            rules(
+                &["ALTER TABLE t ADD CONSTRAINT f FOREIGN KEY (a) REFERENCES u"],
+                15
+            ),
+            ["adding-foreign-key-constraint"]
+        );
+    }
+
+    #[test]
+    fn a_concurrent_index_with_other_ddl_is_flagged_once() {
+        let mixed = rules_outside(&[
+            "ALTER TABLE posts ADD COLUMN location point",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS i ON comments (post_id)",
+            "CREATE INDEX CONCURRENTLY j ON comments (author_id)",
+        ]);
+        assert_eq!(mixed, ["concurrent-index-with-other-ddl"]);
+        let (hits, _) = check(
+            &inputs(&[
+                "ALTER TABLE posts ADD COLUMN location point",
+                "DROP INDEX CONCURRENTLY k",
+                "UPDATE posts SET x = 1 WHERE x IS NULL",
+            ]),
+            15,
+            false,
+        );
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].input, 1, "on the first concurrent statement");
+        assert_eq!(
+            hits[0].detail.as_deref(),
+            Some("the migration also runs #1 (sql), #3 (sql)")
+        );
+        assert_eq!(
+            rules_outside(&["SELECT 1", "REINDEX INDEX CONCURRENTLY i"]),
+            ["concurrent-index-with-other-ddl"]
+        );
+        // Concurrent index work alone, with its own comment, settings or maintenance: fine.
+        assert!(rules_outside(&[
+            "CREATE INDEX CONCURRENTLY i ON t (a);\nCOMMENT ON INDEX i IS 'for the feed'",
+            "DROP INDEX CONCURRENTLY IF EXISTS old_i",
+            "SET maintenance_work_mem = '1GB'",
+            "ANALYZE t",
+        ])
+        .is_empty());
+        // Other DDL alone outside a transaction (no_transaction) is not this rule's business.
+        assert!(rules_outside(&["ALTER TABLE t ADD COLUMN a integer", "VACUUM t"]).is_empty());
+    }
+
+    #[test]
+    fn unparsable_sql_is_reported_per_operation() {
+        let (_, failures) = check(
+            &inputs(&[
+                "SELEC 1",
+                "SELECT 1",
+                "CREATE TABLE t (a int",
+                "SELECT 2;\nALTER TABLE t ADD COLUMN b int CHEK (b > 0)",
+            ]),
+            15,
+            true,
+        );
+        let at: Vec<usize> = failures.iter().map(|f| f.input).collect();
+        assert_eq!(at, [0, 2, 3], "{failures:?}");
+        assert!(failures[0].message.contains("near `SELEC`"), "{failures:?}");
+        assert!(
+            failures[2].message.contains("(line 2 of its SQL)"),
+            "{failures:?}"
+        );
+        let (_, clean) = check(&inputs(&["SELECT 1 -- fine", "SELECT $$ ; $$"]), 15, true);
+        assert!(clean.is_empty(), "{clean:?}");
     }
 }

@@ -20,10 +20,12 @@ impl MigrationBuilder {
     /// assert!(!pgm.is_transactional());
     /// assert_eq!(pgm.to_sql().unwrap(), [concat!(
     ///     r#"-- backfill "comments" in batches of 1000 rows in primary-key order, each batch its own transaction; resumes where it stopped"#, "\n",
-    ///     r#"-- each batch: UPDATE "comments" SET body = contents WHERE <primary key> IN (SELECT <primary key> FROM "comments" WHERE <primary key> > $1 AND (body IS NULL) ORDER BY <primary key> LIMIT 1000)"#,
+    ///     r#"-- each batch: UPDATE "comments" SET body = contents WHERE <primary key> IN (SELECT <primary key> FROM "comments" WHERE <primary key> > $1 AND (body IS NULL) ORDER BY <primary key> LIMIT 1000)"#, "\n",
+    ///     "-- <primary key>: the table's primary key columns, read when the backfill starts (`sql` against a database where the table exists shows them)",
     /// )]);
     /// assert!(pgm.reversed().unwrap().operations().is_empty());
     /// ```
+    #[track_caller]
     pub fn backfill(&mut self, table: impl Into<Name>, set: impl Into<String>) -> &mut Backfill {
         record!(
             self,
@@ -49,8 +51,9 @@ impl MigrationBuilder {
     /// })
     /// .where_clause("slug IS NULL");
     /// assert_eq!(pgm.to_sql().unwrap()[0].lines().nth(1).unwrap(),
-    ///     r#"-- each batch: SELECT * FROM "posts" WHERE <primary key> > $1 AND (slug IS NULL) ORDER BY <primary key> LIMIT 1000 and Rust code over those rows, in the batch's transaction"#);
+    ///     r#"-- each batch: SELECT * FROM "posts" WHERE <primary key> > $1 AND (slug IS NULL) ORDER BY <primary key> LIMIT 1000 FOR NO KEY UPDATE and Rust code over those rows (locked until the batch commits), in the batch's transaction"#);
     /// ```
+    #[track_caller]
     pub fn backfill_with(
         &mut self,
         table: impl Into<Name>,

@@ -17,6 +17,7 @@ impl MigrationBuilder {
     ///     [r#"CREATE CAST (cents AS numeric) WITH FUNCTION "app"."cents_to_numeric"(cents)"#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), ["DROP CAST (cents AS numeric)"]);
     /// ```
+    #[track_caller]
     pub fn create_cast(
         &mut self,
         source: impl Into<String>,
@@ -44,6 +45,7 @@ impl MigrationBuilder {
     /// pgm.drop_cast("cents", "numeric");
     /// assert_eq!(pgm.to_sql().unwrap(), ["DROP CAST (cents AS numeric)"]);
     /// ```
+    #[track_caller]
     pub fn drop_cast(
         &mut self,
         source: impl Into<String>,

@@ -23,6 +23,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap()[0], r#"ALTER TABLE "comments" DROP CONSTRAINT "comments_post_fk""#);
     /// ```
+    #[track_caller]
     pub fn add_constraint(
         &mut self,
         table: impl Into<Name>,
@@ -55,6 +56,7 @@ impl MigrationBuilder {
     ///     r#"ALTER TABLE "app"."posts" RENAME CONSTRAINT "posts_latitude_check" TO "posts_lat_check""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_constraint(
         &mut self,
         table: impl Into<Name>,
@@ -78,6 +80,7 @@ impl MigrationBuilder {
     /// pgm.drop_constraint("posts", "posts_lat_check");
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "posts" DROP CONSTRAINT "posts_lat_check""#]);
     /// ```
+    #[track_caller]
     pub fn drop_constraint(
         &mut self,
         table: impl Into<Name>,
@@ -106,6 +109,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "comments" VALIDATE CONSTRAINT "comments_post_id_fkey""#]);
     /// assert!(pgm.reversed().unwrap().to_sql().unwrap().is_empty());
     /// ```
+    #[track_caller]
     pub fn validate_constraint(
         &mut self,
         table: impl Into<Name>,

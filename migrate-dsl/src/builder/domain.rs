@@ -22,6 +22,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP DOMAIN "app"."email""#]);
     /// ```
+    #[track_caller]
     pub fn create_domain(
         &mut self,
         name: impl Into<Name>,
@@ -58,6 +59,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn alter_domain(&mut self, name: impl Into<Name>) -> &mut AlterDomain {
         record!(
             self,
@@ -82,6 +84,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP DOMAIN "app"."email""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_domain(&mut self, name: impl Into<Name>) -> &mut DropDomain {
         record!(
             self,
@@ -106,6 +109,7 @@ impl MigrationBuilder {
     ///     r#"ALTER DOMAIN "app"."email_address" RENAME TO "email""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_domain(
         &mut self,
         name: impl Into<Name>,

@@ -23,6 +23,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP EXTENSION "citext", "uuid-ossp""#]);
     /// ```
+    #[track_caller]
     pub fn create_extension<I: Into<Ident>>(
         &mut self,
         names: impl IntoIterator<Item = I>,
@@ -50,6 +51,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP EXTENSION IF EXISTS "citext", "hstore""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_extension<I: Into<Ident>>(
         &mut self,
         names: impl IntoIterator<Item = I>,

@@ -26,6 +26,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP FUNCTION "app"."add"(integer, integer)"#]);
     /// ```
+    #[track_caller]
     pub fn create_function<P: Into<FunctionParam>>(
         &mut self,
         name: impl Into<Name>,
@@ -56,6 +57,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP FUNCTION "app"."add"(integer, integer)"#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_function<P: Into<FunctionParam>>(
         &mut self,
         name: impl Into<Name>,
@@ -85,6 +87,7 @@ impl MigrationBuilder {
     ///     r#"ALTER FUNCTION "app"."plus"(integer, integer) RENAME TO "add""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_function<P: Into<FunctionParam>>(
         &mut self,
         name: impl Into<Name>,

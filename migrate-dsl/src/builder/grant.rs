@@ -34,6 +34,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(),
     ///     [r#"REVOKE "readers", "Writers" FROM "alice", CURRENT_USER"#]);
     /// ```
+    #[track_caller]
     pub fn grant_roles<R: Into<RoleSpec>, G: Into<RoleSpec>>(
         &mut self,
         roles_to_grant: impl IntoIterator<Item = R>,
@@ -58,6 +59,7 @@ impl MigrationBuilder {
     /// pgm.revoke_roles(["readers"], ["alice"]);
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"REVOKE "readers" FROM "alice""#]);
     /// ```
+    #[track_caller]
     pub fn revoke_roles<R: Into<RoleSpec>, G: Into<RoleSpec>>(
         &mut self,
         roles_to_revoke: impl IntoIterator<Item = R>,
@@ -85,6 +87,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(),
     ///     [r#"REVOKE USAGE ON SCHEMA "app" FROM "reporting", PUBLIC"#]);
     /// ```
+    #[track_caller]
     pub fn grant_on_schemas<S: Into<Ident>, R: Into<RoleSpec>>(
         &mut self,
         schemas: impl IntoIterator<Item = S>,
@@ -107,6 +110,7 @@ impl MigrationBuilder {
     /// pgm.revoke_on_schemas(["public"], [Privilege::Create], ["public"]);
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"REVOKE CREATE ON SCHEMA "public" FROM PUBLIC"#]);
     /// ```
+    #[track_caller]
     pub fn revoke_on_schemas<S: Into<Ident>, R: Into<RoleSpec>>(
         &mut self,
         schemas: impl IntoIterator<Item = S>,
@@ -135,6 +139,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(),
     ///     [r#"REVOKE SELECT, INSERT ON TABLE "app"."posts" FROM "writer""#]);
     /// ```
+    #[track_caller]
     pub fn grant_on_tables<T: Into<Name>, R: Into<RoleSpec>>(
         &mut self,
         tables: impl IntoIterator<Item = T>,
@@ -158,6 +163,7 @@ impl MigrationBuilder {
     /// pgm.grant_on_all_tables_in_schemas(["app"], [Privilege::Select], ["reporting"]);
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"GRANT SELECT ON ALL TABLES IN SCHEMA "app" TO "reporting""#]);
     /// ```
+    #[track_caller]
     pub fn grant_on_all_tables_in_schemas<S: Into<Ident>, R: Into<RoleSpec>>(
         &mut self,
         schemas: impl IntoIterator<Item = S>,
@@ -180,6 +186,7 @@ impl MigrationBuilder {
     /// pgm.revoke_on_tables(["posts"], [Privilege::All], ["public"]);
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"REVOKE ALL PRIVILEGES ON TABLE "posts" FROM PUBLIC"#]);
     /// ```
+    #[track_caller]
     pub fn revoke_on_tables<T: Into<Name>, R: Into<RoleSpec>>(
         &mut self,
         tables: impl IntoIterator<Item = T>,

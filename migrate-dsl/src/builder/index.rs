@@ -21,6 +21,7 @@ impl MigrationBuilder {
     ///     r#"DROP INDEX CONCURRENTLY IF EXISTS "comments_post_id_created_at_index""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn create_index<C: Into<IndexColumn>>(
         &mut self,
         table: impl Into<Name>,
@@ -53,6 +54,7 @@ impl MigrationBuilder {
     /// pgm.drop_index("comments", ["post_id", "created_at"]);
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP INDEX "comments_post_id_created_at_index""#]);
     /// ```
+    #[track_caller]
     pub fn drop_index<C: Into<IndexColumn>>(
         &mut self,
         table: impl Into<Name>,
@@ -86,6 +88,7 @@ impl MigrationBuilder {
     ///     r#"ALTER INDEX "app"."posts_headline_index" RENAME TO "posts_title_index""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_index(&mut self, name: impl Into<Name>, new_name: impl Into<Ident>) -> &mut Self {
         self.operations.push(Operation::RenameIndex(RenameIndex {
             from: name.into(),

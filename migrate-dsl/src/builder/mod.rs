@@ -1,6 +1,7 @@
 //! The `pgm` builder that migration files receive. Its methods are grouped by object kind, one file each in
 //! this folder; each records an inert operation from [`crate::ops`].
 
+use std::panic::Location;
 use std::time::Duration;
 
 use crate::error::DslError;
@@ -23,7 +24,10 @@ use crate::ops::*;
 /// let mut pgm = MigrationBuilder::new();
 /// up(&mut pgm);
 /// assert_eq!(pgm.to_sql().unwrap(), [
-///     r#"CREATE TABLE "posts" ( "id" bigserial PRIMARY KEY, "title" text NOT NULL )"#,
+///     r#"CREATE TABLE "posts" (
+///     "id" bigserial PRIMARY KEY,
+///     "title" text NOT NULL
+/// )"#,
 ///     r#"CREATE INDEX "posts_title_index" ON "posts" ("title")"#,
 /// ]);
 /// // Without a `down`, the reverse is derived: the index first, then the table.
@@ -35,11 +39,47 @@ use crate::ops::*;
 ///
 /// Nothing touches the database while recording: the engine renders the operations, shows them (`sql`,
 /// `--dry-run`) or runs them.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct MigrationBuilder {
-    operations: Vec<Operation>,
+    operations: Recorded,
     no_transaction: bool,
     lock_timeout: Option<Duration>,
+    /// Where `lock_timeout` was called.
+    lock_timeout_at: Option<&'static Location<'static>>,
+}
+
+/// Two migrations are equal when they record the same, wherever in their files they record it.
+impl PartialEq for MigrationBuilder {
+    fn eq(&self, other: &Self) -> bool {
+        self.operations.ops == other.operations.ops
+            && self.no_transaction == other.no_transaction
+            && self.lock_timeout == other.lock_timeout
+    }
+}
+
+/// The recorded operations, each with the place of the `pgm.xxx(..)` call that recorded it. Every builder
+/// method is `#[track_caller]`, so [`Location::caller`] here is that call in the migration file, which
+/// `lint` and errors point at.
+#[derive(Debug, Clone, Default)]
+struct Recorded {
+    ops: Vec<Operation>,
+    at: Vec<&'static Location<'static>>,
+}
+
+impl Recorded {
+    #[track_caller]
+    fn push(&mut self, op: Operation) {
+        self.push_at(op, Location::caller());
+    }
+
+    fn push_at(&mut self, op: Operation, at: &'static Location<'static>) {
+        self.ops.push(op);
+        self.at.push(at);
+    }
+
+    fn last_mut(&mut self) -> Option<&mut Operation> {
+        self.ops.last_mut()
+    }
 }
 
 /// One rendered SQL statement and the operation it came from.
@@ -58,6 +98,9 @@ pub struct Statement {
     /// In a transactional migration, the engine commits the statements before this one first and runs it
     /// in a new transaction (`VALIDATE CONSTRAINT`).
     pub new_transaction: bool,
+    /// Where the operation was recorded: the `pgm.xxx(..)` call, normally in the migration file. A derived
+    /// `down` carries the place of the `up` operation it undoes.
+    pub recorded_at: &'static Location<'static>,
 }
 
 /// Pushes a new operation and hands back a `&mut` to it, so options chain onto the call.
@@ -99,7 +142,22 @@ impl MigrationBuilder {
 
     /// The operations recorded so far, in order.
     pub fn operations(&self) -> &[Operation] {
-        &self.operations
+        &self.operations.ops
+    }
+
+    /// Where each operation was recorded (the builder method's caller), in the order of
+    /// [`operations`](Self::operations).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_index("posts", ["title"]);
+    /// let line = line!() - 1;
+    /// assert_eq!(pgm.locations()[0].line(), line);
+    /// assert_eq!(pgm.locations()[0].file(), file!());
+    /// ```
+    pub fn locations(&self) -> &[&'static Location<'static>] {
+        &self.operations.at
     }
 
     /// Whether the migration runs inside a transaction: yes, unless [`no_transaction`](Self::no_transaction)
@@ -108,6 +166,7 @@ impl MigrationBuilder {
         !self.no_transaction
             && !self
                 .operations
+                .ops
                 .iter()
                 .any(Operation::requires_no_transaction)
     }
@@ -115,6 +174,11 @@ impl MigrationBuilder {
     /// This migration's own `lock_timeout`, when [`lock_timeout`](Self::lock_timeout) set one.
     pub fn own_lock_timeout(&self) -> Option<Duration> {
         self.lock_timeout
+    }
+
+    /// Where [`lock_timeout`](Self::lock_timeout) was called, when it was.
+    pub fn lock_timeout_location(&self) -> Option<&'static Location<'static>> {
+        self.lock_timeout_at
     }
 
     /// Overrides the run's `lock_timeout` (default 500 ms, `--lock-timeout`) for this migration, e.g. for a
@@ -135,8 +199,10 @@ impl MigrationBuilder {
     /// pgm.lock_timeout(Duration::from_micros(500));
     /// assert!(pgm.to_sql().unwrap_err().to_string().contains("is less than 1ms"));
     /// ```
+    #[track_caller]
     pub fn lock_timeout(&mut self, timeout: Duration) -> &mut Self {
         self.lock_timeout = Some(timeout);
+        self.lock_timeout_at = Some(Location::caller());
         self
     }
 
@@ -155,7 +221,8 @@ impl MigrationBuilder {
             return Err(DslError::LockTimeoutBelowOneMillisecond { timeout });
         }
         let mut out = Vec::new();
-        for (i, op) in self.operations.iter().enumerate() {
+        let recorded = self.operations.ops.iter().zip(&self.operations.at);
+        for (i, (op, &recorded_at)) in recorded.enumerate() {
             let mut action = match op {
                 Operation::Db(db) => Some(Action::Data(db.run.clone())),
                 Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
@@ -173,6 +240,7 @@ impl MigrationBuilder {
                     sql,
                     action: action.take(),
                     new_transaction: op.starts_transaction(index),
+                    recorded_at,
                 });
             }
         }
@@ -187,14 +255,18 @@ impl MigrationBuilder {
     /// The migration that undoes this one: every operation's reverse, last operation first. Fails on the first
     /// operation without a reverse, naming it and its position.
     pub fn reversed(&self) -> Result<MigrationBuilder, DslError> {
-        let mut operations = Vec::new();
-        for (i, op) in self.operations.iter().enumerate().rev() {
-            operations.extend(op.reverse(i + 1)?);
+        let mut operations = Recorded::default();
+        let recorded = self.operations.ops.iter().zip(&self.operations.at);
+        for (i, (op, &at)) in recorded.enumerate().rev() {
+            for reverse in op.reverse(i + 1)? {
+                operations.push_at(reverse, at);
+            }
         }
         Ok(MigrationBuilder {
             operations,
             no_transaction: self.no_transaction,
             lock_timeout: self.lock_timeout,
+            lock_timeout_at: self.lock_timeout_at,
         })
     }
 
@@ -210,6 +282,7 @@ impl MigrationBuilder {
     /// assert!(!pgm.is_transactional());
     /// assert_eq!(pgm.to_sql().unwrap(), ["VACUUM ANALYZE posts"]);
     /// ```
+    #[track_caller]
     pub fn no_transaction(&mut self) -> &mut Self {
         self.no_transaction = true;
         self
@@ -225,6 +298,7 @@ impl MigrationBuilder {
     /// pgm.sql(format!("UPDATE {} SET status = {} WHERE id < 100", ident("Posts"), literal(status)));
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"UPDATE "Posts" SET status = 'it''s archived' WHERE id < 100"#]);
     /// ```
+    #[track_caller]
     pub fn sql(&mut self, sql: impl Into<String>) -> &mut Self {
         self.operations
             .push(Operation::Sql(Sql { sql: sql.into() }));
@@ -258,6 +332,7 @@ impl MigrationBuilder {
     /// let err = pgm.reversed().unwrap_err();
     /// assert!(err.to_string().contains("operation #2 (db) cannot be reversed automatically"));
     /// ```
+    #[track_caller]
     pub fn db(
         &mut self,
         label: impl Into<String>,
@@ -281,10 +356,92 @@ impl MigrationBuilder {
     ///     "operation #1 (irreversible): deleted rows cannot be restored",
     /// );
     /// ```
+    #[track_caller]
     pub fn irreversible(&mut self, reason: impl Into<String>) -> &mut Self {
         self.operations.push(Operation::Irreversible(Irreversible {
             reason: reason.into(),
         }));
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A recording method without `#[track_caller]` would record its own line in this crate instead of the
+    /// caller's line in the migration file, and `lint` would point at the wrong place.
+    #[test]
+    fn every_recording_method_tracks_its_caller() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/builder");
+        let mut missing = Vec::new();
+        let mut checked = 0;
+        for entry in std::fs::read_dir(dir).expect("the builder folder") {
+            let path = entry.expect("a directory entry").path();
+            let source = std::fs::read_to_string(&path).expect("a builder file");
+            let file = syn::parse_file(&source).expect("builder files parse");
+            for item in file.items {
+                let syn::Item::Impl(block) = item else {
+                    continue;
+                };
+                let syn::Type::Path(ty) = &*block.self_ty else {
+                    continue;
+                };
+                if !ty.path.is_ident("MigrationBuilder") {
+                    continue;
+                }
+                for method in block.items.iter().filter_map(|i| match i {
+                    syn::ImplItem::Fn(f) => Some(f),
+                    _ => None,
+                }) {
+                    let records = matches!(
+                        method.sig.receiver(),
+                        Some(r) if r.reference.is_some() && r.mutability.is_some()
+                    );
+                    if !records {
+                        continue;
+                    }
+                    checked += 1;
+                    if !method
+                        .attrs
+                        .iter()
+                        .any(|a| a.path().is_ident("track_caller"))
+                    {
+                        missing.push(format!("{}: {}", path.display(), method.sig.ident));
+                    }
+                }
+            }
+        }
+        assert!(checked > 80, "only {checked} methods found");
+        assert!(missing.is_empty(), "without #[track_caller]: {missing:#?}");
+    }
+
+    #[test]
+    fn operations_remember_their_call_and_a_derived_down_keeps_it() {
+        let mut pgm = MigrationBuilder::new();
+        pgm.create_table("posts", [crate::column("id", "bigint")]);
+        let table_line = line!() - 1;
+        pgm.create_index("posts", ["id"]).concurrently();
+        let index_line = line!() - 1;
+        let lines: Vec<u32> = pgm
+            .statements()
+            .unwrap()
+            .iter()
+            .map(|s| s.recorded_at.line())
+            .collect();
+        assert_eq!(lines, [table_line, index_line]);
+        let down: Vec<u32> = pgm
+            .reversed()
+            .unwrap()
+            .statements()
+            .unwrap()
+            .iter()
+            .map(|s| s.recorded_at.line())
+            .collect();
+        assert_eq!(down, [index_line, table_line]);
+        assert!(pgm.statements().unwrap()[0]
+            .recorded_at
+            .file()
+            .ends_with("mod.rs"));
     }
 }

@@ -28,6 +28,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(),
     ///     [r#"DROP OPERATOR "app".=== (integer, integer)"#]);
     /// ```
+    #[track_caller]
     pub fn create_operator(
         &mut self,
         name: impl Into<OperatorName>,
@@ -64,6 +65,7 @@ impl MigrationBuilder {
     ///     "DROP OPERATOR @@@ (NONE, text)",
     /// ]);
     /// ```
+    #[track_caller]
     pub fn drop_operator(
         &mut self,
         name: impl Into<OperatorName>,
@@ -92,6 +94,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE OPERATOR FAMILY "money_ops" USING "btree""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP OPERATOR FAMILY "money_ops" USING "btree""#]);
     /// ```
+    #[track_caller]
     pub fn create_operator_family(
         &mut self,
         name: impl Into<Name>,
@@ -113,6 +116,7 @@ impl MigrationBuilder {
     /// pgm.drop_operator_family("money_ops", "btree").if_exists().cascade();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP OPERATOR FAMILY IF EXISTS "money_ops" USING "btree" CASCADE"#]);
     /// ```
+    #[track_caller]
     pub fn drop_operator_family(
         &mut self,
         name: impl Into<Name>,
@@ -141,6 +145,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(),
     ///     [r#"ALTER OPERATOR FAMILY "app"."cents_ops" USING "btree" RENAME TO "money_ops""#]);
     /// ```
+    #[track_caller]
     pub fn rename_operator_family(
         &mut self,
         name: impl Into<Name>,
@@ -174,6 +179,7 @@ impl MigrationBuilder {
     ///     r#"ALTER OPERATOR FAMILY "int_mix_ops" USING "btree" DROP OPERATOR 1 (int4, int8), FUNCTION 1 (int4, int8)"#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn add_to_operator_family(
         &mut self,
         family: impl Into<Name>,
@@ -201,6 +207,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(),
     ///     [r#"ALTER OPERATOR FAMILY "int_mix_ops" USING "btree" DROP OPERATOR 1 (int4, int8)"#]);
     /// ```
+    #[track_caller]
     pub fn remove_from_operator_family(
         &mut self,
         family: impl Into<Name>,
@@ -242,6 +249,7 @@ impl MigrationBuilder {
     ///     r#"CREATE OPERATOR CLASS "c" DEFAULT FOR TYPE int4 USING "hash" FAMILY "int_hash_family" AS OPERATOR 1 ="#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn create_operator_class(
         &mut self,
         name: impl Into<Name>,
@@ -271,6 +279,7 @@ impl MigrationBuilder {
     /// pgm.drop_operator_class("int4_hash_ops2", "hash").if_exists().cascade();
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP OPERATOR CLASS IF EXISTS "int4_hash_ops2" USING "hash" CASCADE"#]);
     /// ```
+    #[track_caller]
     pub fn drop_operator_class(
         &mut self,
         name: impl Into<Name>,
@@ -297,6 +306,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(),
     ///     [r#"ALTER OPERATOR CLASS "int4_hash_ops2" USING "hash" RENAME TO "int4_hash_ops3""#]);
     /// ```
+    #[track_caller]
     pub fn rename_operator_class(
         &mut self,
         name: impl Into<Name>,

@@ -22,6 +22,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP POLICY "authors_edit_own" ON "app"."posts""#]);
     /// ```
+    #[track_caller]
     pub fn create_policy(
         &mut self,
         table: impl Into<Name>,
@@ -52,6 +53,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER POLICY "authors_edit_own" ON "posts" TO "Authors", "Editors""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn alter_policy(
         &mut self,
         table: impl Into<Name>,
@@ -79,6 +81,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP POLICY "authors_edit_own" ON "posts""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_policy(
         &mut self,
         table: impl Into<Name>,
@@ -106,6 +109,7 @@ impl MigrationBuilder {
     ///     r#"ALTER POLICY "own_posts_update" ON "posts" RENAME TO "authors_edit_own""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_policy(
         &mut self,
         table: impl Into<Name>,

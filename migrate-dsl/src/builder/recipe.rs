@@ -29,6 +29,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(),
     ///     [r#"ALTER TABLE "comments" ALTER COLUMN "body" DROP NOT NULL"#]);
     /// ```
+    #[track_caller]
     pub fn set_not_null(&mut self, table: impl Into<Name>, column: impl Into<Ident>) -> &mut Self {
         self.operations
             .push(SetNotNull::new(table.into(), column.into()).into());

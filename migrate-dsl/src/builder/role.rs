@@ -33,6 +33,7 @@ impl MigrationBuilder {
     /// )]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP ROLE "Reporting""#]);
     /// ```
+    #[track_caller]
     pub fn create_role(&mut self, name: impl Into<Ident>) -> &mut CreateRole {
         record!(self, CreateRole, CreateRole::new(name.into()))
     }
@@ -47,6 +48,7 @@ impl MigrationBuilder {
     ///     r#"ALTER ROLE "reporting" WITH NOLOGIN CONNECTION LIMIT -1 PASSWORD 'SCRAM-SHA-256$4096:...'"#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn alter_role(&mut self, name: impl Into<Ident>) -> &mut AlterRole {
         record!(
             self,
@@ -66,6 +68,7 @@ impl MigrationBuilder {
     /// pgm.drop_role("reporting");
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP ROLE "reporting""#]);
     /// ```
+    #[track_caller]
     pub fn drop_role(&mut self, name: impl Into<Ident>) -> &mut DropRole {
         record!(
             self,
@@ -86,6 +89,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER ROLE "reporting" RENAME TO "analytics""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER ROLE "analytics" RENAME TO "reporting""#]);
     /// ```
+    #[track_caller]
     pub fn rename_role(&mut self, name: impl Into<Ident>, new_name: impl Into<Ident>) -> &mut Self {
         self.operations.push(Operation::RenameRole(RenameRole {
             from: name.into(),

@@ -17,6 +17,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE SCHEMA IF NOT EXISTS "app" AUTHORIZATION "app_owner""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP SCHEMA IF EXISTS "app""#]);
     /// ```
+    #[track_caller]
     pub fn create_schema(&mut self, name: impl Into<Ident>) -> &mut CreateSchema {
         record!(
             self,
@@ -40,6 +41,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP SCHEMA IF EXISTS "legacy" CASCADE"#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_schema(&mut self, name: impl Into<Ident>) -> &mut DropSchema {
         record!(
             self,
@@ -62,6 +64,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER SCHEMA "app" RENAME TO "core""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER SCHEMA "core" RENAME TO "app""#]);
     /// ```
+    #[track_caller]
     pub fn rename_schema(
         &mut self,
         name: impl Into<Ident>,

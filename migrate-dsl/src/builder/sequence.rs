@@ -27,6 +27,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP SEQUENCE "app"."ticket_no""#]);
     /// ```
+    #[track_caller]
     pub fn create_sequence(&mut self, name: impl Into<Name>) -> &mut CreateSequence {
         record!(
             self,
@@ -52,6 +53,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER SEQUENCE "ticket_no" INCREMENT BY 5 RESTART WITH 100"#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn alter_sequence(&mut self, name: impl Into<Name>) -> &mut AlterSequence {
         record!(
             self,
@@ -73,6 +75,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP SEQUENCE "app"."ticket_no""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_sequence(&mut self, name: impl Into<Name>) -> &mut DropSequence {
         record!(
             self,
@@ -97,6 +100,7 @@ impl MigrationBuilder {
     ///     r#"ALTER SEQUENCE "app"."ticket_number" RENAME TO "ticket_no""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_sequence(
         &mut self,
         name: impl Into<Name>,

@@ -22,10 +22,14 @@ impl MigrationBuilder {
     ///     column("created_at", "timestamptz").not_null().default(expr("now()")),
     /// ]);
     /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"CREATE TABLE "app"."posts" ( "id" bigserial PRIMARY KEY, "created_at" timestamptz NOT NULL DEFAULT now() )"#,
+    ///     r#"CREATE TABLE "app"."posts" (
+    ///     "id" bigserial PRIMARY KEY,
+    ///     "created_at" timestamptz NOT NULL DEFAULT now()
+    /// )"#,
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP TABLE "app"."posts""#]);
     /// ```
+    #[track_caller]
     pub fn create_table<C: Into<Column>>(
         &mut self,
         name: impl Into<Name>,
@@ -59,6 +63,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP TABLE "legacy_posts""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_table(&mut self, name: impl Into<Name>) -> &mut DropTable {
         record!(
             self,
@@ -80,6 +85,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "app"."posts" RENAME TO "articles""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER TABLE "app"."articles" RENAME TO "posts""#]);
     /// ```
+    #[track_caller]
     pub fn rename_table(&mut self, name: impl Into<Name>, new_name: impl Into<Ident>) -> &mut Self {
         self.operations.push(Operation::RenameTable(RenameTable {
             from: name.into(),
@@ -101,6 +107,7 @@ impl MigrationBuilder {
     ///     r#"ALTER TABLE "posts" DROP COLUMN "location", DROP COLUMN "place_name""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn add_columns<C: Into<Column>>(
         &mut self,
         table: impl Into<Name>,
@@ -125,6 +132,7 @@ impl MigrationBuilder {
     /// pgm.drop_columns("posts", ["lat", "lng"]);
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "posts" DROP COLUMN "lat", DROP COLUMN "lng""#]);
     /// ```
+    #[track_caller]
     pub fn drop_columns<I: Into<Ident>>(
         &mut self,
         table: impl Into<Name>,
@@ -152,6 +160,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "comments" RENAME COLUMN "contents" TO "body""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER TABLE "comments" RENAME COLUMN "body" TO "contents""#]);
     /// ```
+    #[track_caller]
     pub fn rename_column(
         &mut self,
         table: impl Into<Name>,
@@ -178,6 +187,7 @@ impl MigrationBuilder {
     ///     r#"ALTER TABLE "posts" ALTER COLUMN "title" SET DATA TYPE varchar(200), ALTER COLUMN "title" SET NOT NULL"#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn alter_column(
         &mut self,
         table: impl Into<Name>,
@@ -213,6 +223,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "app"."documents" ENABLE ROW LEVEL SECURITY, SET LOGGED"#]);
     /// assert!(pgm.reversed().unwrap_err().to_string().contains("previous row-level security"));
     /// ```
+    #[track_caller]
     pub fn alter_table(&mut self, name: impl Into<Name>) -> &mut AlterTable {
         record!(
             self,

@@ -22,6 +22,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP TRIGGER "posts_audit" ON "app"."posts""#]);
     /// ```
+    #[track_caller]
     pub fn create_trigger(
         &mut self,
         table: impl Into<Name>,
@@ -59,6 +60,7 @@ impl MigrationBuilder {
     ///     r#"DROP FUNCTION "app"."posts_touch"()"#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn create_trigger_with_function(
         &mut self,
         table: impl Into<Name>,
@@ -91,6 +93,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP TRIGGER "posts_touch" ON "posts""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_trigger(
         &mut self,
         table: impl Into<Name>,
@@ -119,6 +122,7 @@ impl MigrationBuilder {
     ///     r#"ALTER TRIGGER "posts_set_updated_at" ON "posts" RENAME TO "posts_touch""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_trigger(
         &mut self,
         table: impl Into<Name>,

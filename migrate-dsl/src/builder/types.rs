@@ -23,6 +23,7 @@ impl MigrationBuilder {
     ///     r#"DROP TYPE "app"."mood""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn create_type(
         &mut self,
         name: impl Into<Name>,
@@ -49,6 +50,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP TYPE "app"."mood""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_type(&mut self, name: impl Into<Name>) -> &mut DropType {
         record!(
             self,
@@ -70,6 +72,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TYPE "app"."mood" RENAME TO "feeling""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER TYPE "app"."feeling" RENAME TO "mood""#]);
     /// ```
+    #[track_caller]
     pub fn rename_type(&mut self, name: impl Into<Name>, new_name: impl Into<Ident>) -> &mut Self {
         self.operations.push(Operation::RenameType(RenameType {
             from: name.into(),
@@ -88,6 +91,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TYPE "address" ADD ATTRIBUTE "zip" varchar(10)"#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER TYPE "address" DROP ATTRIBUTE "zip""#]);
     /// ```
+    #[track_caller]
     pub fn add_type_attribute(
         &mut self,
         type_name: impl Into<Name>,
@@ -112,6 +116,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TYPE "address" DROP ATTRIBUTE "zip""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_type_attribute(
         &mut self,
         type_name: impl Into<Name>,
@@ -139,6 +144,7 @@ impl MigrationBuilder {
     ///     r#"ALTER TYPE "address" RENAME ATTRIBUTE "postal_code" TO "zip""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_type_attribute(
         &mut self,
         type_name: impl Into<Name>,
@@ -164,6 +170,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TYPE "address" ALTER ATTRIBUTE "zip" SET DATA TYPE text"#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn set_type_attribute(
         &mut self,
         type_name: impl Into<Name>,
@@ -197,6 +204,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TYPE "mood" ADD VALUE 'ecstatic' AFTER 'happy'"#]);
     /// assert!(pgm.reversed().unwrap_err().to_string().contains("cannot drop a value"));
     /// ```
+    #[track_caller]
     pub fn add_type_value(
         &mut self,
         type_name: impl Into<Name>,
@@ -224,6 +232,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TYPE "mood" RENAME VALUE 'ok' TO 'fine'"#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER TYPE "mood" RENAME VALUE 'fine' TO 'ok'"#]);
     /// ```
+    #[track_caller]
     pub fn rename_type_value(
         &mut self,
         type_name: impl Into<Name>,

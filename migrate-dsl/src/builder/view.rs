@@ -18,6 +18,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP VIEW "app"."published_posts""#]);
     /// ```
+    #[track_caller]
     pub fn create_view(
         &mut self,
         name: impl Into<Name>,
@@ -49,6 +50,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP VIEW "app"."published_posts""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_view(&mut self, name: impl Into<Name>) -> &mut DropView {
         record!(
             self,
@@ -73,6 +75,7 @@ impl MigrationBuilder {
     ///     r#"ALTER VIEW "published_posts" RESET (security_barrier)"#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn alter_view(&mut self, name: impl Into<Name>) -> &mut AlterView {
         record!(
             self,
@@ -93,6 +96,7 @@ impl MigrationBuilder {
     /// pgm.alter_view_column("published_posts", "published").set_default(true);
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER VIEW "published_posts" ALTER COLUMN "published" SET DEFAULT true"#]);
     /// ```
+    #[track_caller]
     pub fn alter_view_column(
         &mut self,
         view: impl Into<Name>,
@@ -118,6 +122,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER VIEW "app"."published_posts" RENAME TO "live_posts""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"ALTER VIEW "app"."live_posts" RENAME TO "published_posts""#]);
     /// ```
+    #[track_caller]
     pub fn rename_view(&mut self, name: impl Into<Name>, new_name: impl Into<Ident>) -> &mut Self {
         self.operations.push(Operation::RenameView(RenameView {
             from: name.into(),
@@ -138,6 +143,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP MATERIALIZED VIEW "post_counts""#]);
     /// ```
+    #[track_caller]
     pub fn create_materialized_view(
         &mut self,
         name: impl Into<Name>,
@@ -168,6 +174,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP MATERIALIZED VIEW "post_counts""#]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn drop_materialized_view(&mut self, name: impl Into<Name>) -> &mut DropMaterializedView {
         record!(
             self,
@@ -194,6 +201,7 @@ impl MigrationBuilder {
     /// ]);
     /// assert!(pgm.reversed().is_err());
     /// ```
+    #[track_caller]
     pub fn alter_materialized_view(&mut self, name: impl Into<Name>) -> &mut AlterMaterializedView {
         record!(
             self,
@@ -216,6 +224,7 @@ impl MigrationBuilder {
     ///     r#"ALTER MATERIALIZED VIEW "app"."author_stats" RENAME TO "post_counts""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_materialized_view(
         &mut self,
         name: impl Into<Name>,
@@ -240,6 +249,7 @@ impl MigrationBuilder {
     ///     r#"ALTER MATERIALIZED VIEW "post_counts" RENAME COLUMN "post_count" TO "posts""#,
     /// ]);
     /// ```
+    #[track_caller]
     pub fn rename_materialized_view_column(
         &mut self,
         view: impl Into<Name>,
@@ -267,6 +277,7 @@ impl MigrationBuilder {
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"REFRESH MATERIALIZED VIEW CONCURRENTLY "post_counts""#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"REFRESH MATERIALIZED VIEW CONCURRENTLY "post_counts""#]);
     /// ```
+    #[track_caller]
     pub fn refresh_materialized_view(
         &mut self,
         name: impl Into<Name>,

@@ -49,7 +49,10 @@ impl LikeOption {
 /// pgm.create_table("posts_archive", [column("archived_at", "timestamptz")])
 ///     .like(Like::table("posts").including(LikeOption::All).excluding(LikeOption::Indexes));
 /// assert_eq!(pgm.to_sql().unwrap(), [
-///     r#"CREATE TABLE "posts_archive" ( LIKE "posts" INCLUDING ALL EXCLUDING INDEXES, "archived_at" timestamptz )"#,
+///     r#"CREATE TABLE "posts_archive" (
+///     LIKE "posts" INCLUDING ALL EXCLUDING INDEXES,
+///     "archived_at" timestamptz
+/// )"#,
 /// ]);
 /// ```
 #[derive(Debug, Clone, PartialEq)]
@@ -141,7 +144,9 @@ impl CreateTable {
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_table("tags", [column("id", "bigserial").primary_key()]).if_not_exists();
-    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE TABLE IF NOT EXISTS "tags" ( "id" bigserial PRIMARY KEY )"#]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE TABLE IF NOT EXISTS "tags" (
+    ///     "id" bigserial PRIMARY KEY
+    /// )"#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP TABLE IF EXISTS "tags""#]);
     /// ```
     pub fn if_not_exists(&mut self) -> &mut Self {
@@ -156,7 +161,9 @@ impl CreateTable {
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_table("tags", [column("label", "text")]).comment("Free-form labels");
     /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"CREATE TABLE "tags" ( "label" text )"#,
+    ///     r#"CREATE TABLE "tags" (
+    ///     "label" text
+    /// )"#,
     ///     r#"COMMENT ON TABLE "tags" IS 'Free-form labels'"#,
     /// ]);
     /// ```
@@ -177,7 +184,9 @@ impl CreateTable {
     ///
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_table("tags", [column("label", "text")]).cascade();
-    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE TABLE "tags" ( "label" text )"#]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE TABLE "tags" (
+    ///     "label" text
+    /// )"#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP TABLE "tags" CASCADE"#]);
     /// ```
     pub fn cascade(&mut self) -> &mut Self {
@@ -194,7 +203,9 @@ impl CreateTable {
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_table("import_rows", [column("line", "text")]).temporary();
-    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE TEMPORARY TABLE "import_rows" ( "line" text )"#]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE TEMPORARY TABLE "import_rows" (
+    ///     "line" text
+    /// )"#]);
     /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [r#"DROP TABLE IF EXISTS "pg_temp"."import_rows""#]);
     /// ```
     pub fn temporary(&mut self) -> &mut Self {
@@ -209,7 +220,9 @@ impl CreateTable {
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_table("page_views", [column("path", "text")]).unlogged();
-    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE UNLOGGED TABLE "page_views" ( "path" text )"#]);
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"CREATE UNLOGGED TABLE "page_views" (
+    ///     "path" text
+    /// )"#]);
     ///
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_table("page_views", [column("path", "text")]).unlogged().temporary();
@@ -229,7 +242,9 @@ impl CreateTable {
     /// pgm.create_table("cities_capital", [column("country", "text")]).inherits(["cities"]);
     /// pgm.create_table(("app", "towns"), Vec::<Column>::new()).inherits([("app", "places")]);
     /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"CREATE TABLE "cities_capital" ( "country" text ) INHERITS ("cities")"#,
+    ///     r#"CREATE TABLE "cities_capital" (
+    ///     "country" text
+    /// ) INHERITS ("cities")"#,
     ///     r#"CREATE TABLE "app"."towns" () INHERITS ("app"."places")"#,
     /// ]);
     /// ```
@@ -247,7 +262,9 @@ impl CreateTable {
     /// let mut pgm = MigrationBuilder::new();
     /// pgm.create_table("posts_draft", Vec::<Column>::new()).like(Like::table("posts").including(LikeOption::Defaults));
     /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"CREATE TABLE "posts_draft" ( LIKE "posts" INCLUDING DEFAULTS )"#,
+    ///     r#"CREATE TABLE "posts_draft" (
+    ///     LIKE "posts" INCLUDING DEFAULTS
+    /// )"#,
     /// ]);
     /// ```
     pub fn like(&mut self, source: impl Into<Like>) -> &mut Self {
@@ -268,8 +285,13 @@ impl CreateTable {
     /// pgm.create_table("customers", [column("region", "text")])
     ///     .partition_by(PartitionStrategy::List, [IndexColumn::expression("lower(region)").collate("C")]);
     /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"CREATE TABLE "measurements" ( "taken_at" timestamptz NOT NULL, "value" double precision ) PARTITION BY RANGE ("taken_at")"#,
-    ///     r#"CREATE TABLE "customers" ( "region" text ) PARTITION BY LIST ((lower(region)) COLLATE "C")"#,
+    ///     r#"CREATE TABLE "measurements" (
+    ///     "taken_at" timestamptz NOT NULL,
+    ///     "value" double precision
+    /// ) PARTITION BY RANGE ("taken_at")"#,
+    ///     r#"CREATE TABLE "customers" (
+    ///     "region" text
+    /// ) PARTITION BY LIST ((lower(region)) COLLATE "C")"#,
     /// ]);
     /// ```
     pub fn partition_by<C: Into<IndexColumn>>(
@@ -295,7 +317,13 @@ impl CreateTable {
     ///     .constraint("order_lines_pkey", Constraint::primary_key(["order_id", "line"]))
     ///     .constraint("order_lines_qty_check", Constraint::check("qty > 0").comment("no empty lines"));
     /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"CREATE TABLE "order_lines" ( "order_id" bigint, "line" int, "qty" int, CONSTRAINT "order_lines_pkey" PRIMARY KEY ("order_id", "line"), CONSTRAINT "order_lines_qty_check" CHECK (qty > 0) )"#,
+    ///     r#"CREATE TABLE "order_lines" (
+    ///     "order_id" bigint,
+    ///     "line" int,
+    ///     "qty" int,
+    ///     CONSTRAINT "order_lines_pkey" PRIMARY KEY ("order_id", "line"),
+    ///     CONSTRAINT "order_lines_qty_check" CHECK (qty > 0)
+    /// )"#,
     ///     r#"COMMENT ON CONSTRAINT "order_lines_qty_check" ON "order_lines" IS 'no empty lines'"#,
     /// ]);
     /// ```

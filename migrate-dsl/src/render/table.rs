@@ -222,11 +222,12 @@ impl Render for CreateTable {
             },
             quote_name(&o.name)
         );
-        // The spacing of sea-query's CREATE TABLE, which rendered this statement before.
+        // One column or table constraint per line, as pg_dump writes it: a reviewer reads a wide table
+        // down the page, and a later change to one column is a one-line diff.
         if elements.is_empty() {
             sql.push_str(" ()");
         } else {
-            sql.push_str(&format!(" ( {} )", elements.join(", ")));
+            sql.push_str(&format!(" (\n    {}\n)", elements.join(",\n    ")));
         }
         if !o.inherits.is_empty() {
             for parent in &o.inherits {

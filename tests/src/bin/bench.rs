@@ -502,7 +502,7 @@ fn floor_script(n: usize) -> String {
     );
     for i in 0..n {
         sql.push_str(&format!(
-            "BEGIN;\nSET LOCAL lock_timeout = '500ms';\nCREATE TABLE \"t{i}\" ( \"id\" bigint PRIMARY KEY );\n\
+            "BEGIN;\nSET LOCAL lock_timeout = '500ms';\nCREATE TABLE \"t{i}\" (\n    \"id\" bigint PRIMARY KEY\n);\n\
              INSERT INTO \"public\".\"pgmigrations\" (name, checksum, execution_ms) VALUES ('{}_create_t{i}', '{:064}', 0);\nCOMMIT;\n",
             version(i),
             i
