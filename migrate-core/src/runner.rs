@@ -585,9 +585,8 @@ impl<'a> Migrator<'a> {
         let mut tx = client.transaction().map_err(begin_error)?;
         let mut ran = Vec::new();
         for step in steps {
-            let result = self
-                .set_timeouts(&mut tx, step, true)
-                .and_then(|()| self.run_step(&mut tx, step, events));
+            // The step's `SET LOCAL` timeouts are sent with its first query (run_units).
+            let result = self.run_step(&mut tx, step, events);
             match result {
                 Ok(r) => ran.push(r),
                 Err(mut e) => {
@@ -639,9 +638,9 @@ impl<'a> Migrator<'a> {
             };
             let attempt = self.retrying(m.name, events, |events| {
                 let mut tx = client.transaction().map_err(begin_error)?;
+                // The `SET LOCAL` timeouts are sent with run_units' first query.
                 let result = self
-                    .set_timeouts(&mut tx, step, true)
-                    .and_then(|()| self.run_units(&mut tx, step, segment, outcome, events))
+                    .run_units(&mut tx, step, segment, outcome, events)
                     .and_then(|()| {
                         if i == last {
                             self.record(&mut tx, step, started).map(Some)
@@ -813,10 +812,18 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Error> {
         let m = step.migration;
+        if self.fake {
+            return Ok(());
+        }
+        // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip.
         let watch = if step.transactional {
+            let set = self.timeouts.set_sql(step.lock_timeout, true);
             Some(
-                TransactionWatch::start(conn).map_err(|error| Error::Database {
-                    context: "cannot read the migration's transaction id".to_owned(),
+                TransactionWatch::start(conn, &set).map_err(|error| Error::Database {
+                    context: format!(
+                        "cannot start the migration's transaction (`{}`)",
+                        set.join("; ")
+                    ),
                     error,
                 })?,
             )
@@ -825,6 +832,8 @@ impl<'a> Migrator<'a> {
         };
         for (index, unit) in units.iter().enumerate() {
             let outcome = outcome.at(index);
+            // The check that the transaction is still open, when it already ran with the unit.
+            let mut checked = None;
             let result = match &unit.action {
                 Some(Action::Data(data)) => {
                     let code = UserCode {
@@ -834,7 +843,14 @@ impl<'a> Migrator<'a> {
                         op: unit.op,
                         transactional: step.transactional,
                     };
-                    run_data(conn, data, code, watch.as_ref()).map_err(UnitFailure::Data)
+                    let result = run_data(conn, data, code, watch.as_ref());
+                    if watch.is_some() {
+                        checked = Some(match &result {
+                            Err(DataFailure::Ended { committed, .. }) => Some(*committed),
+                            _ => None,
+                        });
+                    }
+                    result.map_err(UnitFailure::Data)
                 }
                 Some(Action::Backfill(spec)) => {
                     let checksum = m.checksum();
@@ -855,16 +871,23 @@ impl<'a> Migrator<'a> {
                     .map(|_| ())
                     .map_err(UnitFailure::Backfill)
                 }
-                None => self
-                    .run_unit(conn, step, &unit.sql, events)
-                    .map_err(UnitFailure::Statement),
+                None => match &watch {
+                    Some(watch) => match watch.execute(conn, &unit.sql) {
+                        Ok(ended) => {
+                            checked = Some(ended);
+                            Ok(())
+                        }
+                        Err(e) => Err(UnitFailure::Statement(e)),
+                    },
+                    None => self
+                        .run_unit(conn, step, &unit.sql, events)
+                        .map_err(UnitFailure::Statement),
+                },
             };
-            let ended = match (&watch, &result) {
-                (_, Err(UnitFailure::Data(DataFailure::Ended { committed, .. }))) => {
-                    Some(*committed)
-                }
+            let ended = match (checked, &watch) {
+                (Some(ended), _) => ended,
                 // A failed statement usually leaves the transaction aborted, which the check reads as open.
-                (Some(watch), _) => match watch.ended(conn) {
+                (None, Some(watch)) => match watch.ended(conn) {
                     Ok(ended) => ended,
                     Err(error) if result.is_ok() => {
                         return Err(Error::Database {
@@ -878,7 +901,7 @@ impl<'a> Migrator<'a> {
                     // The unit's own error (a lost connection, say) tells more than the check's.
                     Err(_) => None,
                 },
-                (None, _) => None,
+                (None, None) => None,
             };
             if let Some(committed) = ended {
                 let cause = match result {
@@ -1135,9 +1158,31 @@ struct TransactionWatch {
 }
 
 impl TransactionWatch {
-    fn start(conn: &mut impl GenericClient) -> Result<Self, postgres::Error> {
-        let xid = conn.query_one("SELECT txid_current()", &[])?.get(0);
+    /// Runs `first` (the migration's `SET LOCAL` statements) and takes the transaction's id, in one round
+    /// trip.
+    fn start(conn: &mut impl GenericClient, first: &[String]) -> Result<Self, postgres::Error> {
+        let mut sql: String = first.iter().map(|s| format!("{s};\n")).collect();
+        sql.push_str("SELECT txid_current()");
+        let xid = last_value(&conn.simple_query(&sql)?)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1);
         Ok(TransactionWatch { xid })
+    }
+
+    /// Sends a migration's raw SQL with the check appended, in one round trip: whether the SQL ended the
+    /// transaction (see [`ended`](Self::ended)), or the SQL's error. The check goes last, on a line of its
+    /// own, so error positions in the SQL are unchanged and a trailing `--` comment cannot swallow it.
+    fn execute(
+        &self,
+        conn: &mut impl GenericClient,
+        sql: &str,
+    ) -> Result<Option<bool>, postgres::Error> {
+        let messages = conn.simple_query(&format!("{sql}\n;SELECT txid_current_if_assigned()"))?;
+        let current = last_value(&messages).and_then(|v| v.parse::<i64>().ok());
+        if current == Some(self.xid) {
+            return Ok(None);
+        }
+        self.status(conn).map(Some)
     }
 
     /// `None` while the transaction is open (an aborted one, after a failed statement, still is); once it
@@ -1153,11 +1198,24 @@ impl TransactionWatch {
         if current == Some(self.xid) {
             return Ok(None);
         }
+        self.status(conn).map(Some)
+    }
+
+    /// Whether the ended transaction was committed.
+    fn status(&self, conn: &mut impl GenericClient) -> Result<bool, postgres::Error> {
         let status: Option<String> = conn
             .query_one("SELECT txid_status($1)", &[&self.xid])?
             .get(0);
-        Ok(Some(status.as_deref() == Some("committed")))
+        Ok(status.as_deref() == Some("committed"))
     }
+}
+
+/// The first column of the last row of a simple query's results.
+fn last_value(messages: &[postgres::SimpleQueryMessage]) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(row) => Some(row.get(0)),
+        _ => None,
+    })?
 }
 
 /// A statement as a failure mark lists it: `#2 (sql): INSERT INTO log VALUES ('once')`, its first line,
