@@ -10,27 +10,30 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context, Result};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use migrate_core::postgres::{Client, Config, NoTls};
-use migrate_core::{Event, Migrator, UpTarget};
+use migrate_cli::Embedded;
+use migrate_core::{Event, UpTarget};
 
-use crate::migrations::MIGRATIONS;
+use crate::migrations::{MIGRATIONS, REGISTRY};
 use crate::phase::Phase;
 
-/// How long to wait for the server to accept a connection before giving up with a message.
+/// How long the pool waits for the server to accept a connection before giving up with a message (the
+/// migrations at start-up use the CLI's `connect_timeout`).
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Connections the pool keeps at most; small, since each is a server process.
 pub const POOL_SIZE: usize = 16;
 
-/// A pool of async connections for the web handlers.
+/// A pool of async connections for the web handlers. `sslmode` and `sslrootcert` in the URL work as in the
+/// migration CLI.
 pub fn pool(url: &str) -> Result<Pool> {
-    let mut config: tokio_postgres::Config = url
+    let (driver_url, tls) = migrate_cli::connect::for_async_driver(url)?;
+    let mut config: tokio_postgres::Config = driver_url
         .parse()
         .with_context(|| format!("invalid DATABASE_URL {}", migrate_cli::redact(url)))?;
     config.connect_timeout(CONNECT_TIMEOUT);
     let manager = Manager::from_config(
         config,
-        tokio_postgres::NoTls,
+        tls,
         // Fast recycling skips a test query per checkout; a broken connection is dropped on its error.
         ManagerConfig {
             recycling_method: RecyclingMethod::Fast,
@@ -43,9 +46,10 @@ pub fn pool(url: &str) -> Result<Pool> {
 }
 
 /// The names of the applied migrations.
-fn applied(migrator: &Migrator<'_>, client: &mut Client) -> Result<BTreeSet<String>> {
-    Ok(migrator
-        .status(client)?
+async fn applied(migrations: &Embedded) -> Result<BTreeSet<String>> {
+    Ok(migrations
+        .status()
+        .await?
         .migrations
         .into_iter()
         .filter(|e| e.applied.is_some())
@@ -54,31 +58,27 @@ fn applied(migrator: &Migrator<'_>, client: &mut Client) -> Result<BTreeSet<Stri
 }
 
 /// Makes sure the schema suits `phase`. With `migrate`, first applies the pending migrations up to the
-/// newest one `phase` can run with, through the same engine and advisory lock as the migration CLI, so
-/// replicas starting together apply each migration once. Blocking: call it before starting the async
-/// server (or in `spawn_blocking`). Progress lines go to `say`.
-pub fn prepare_schema(
+/// newest one `phase` can run with, through the same engine, settings (`migrate.toml`, `MIGRATIONS_TABLE`,
+/// timeouts, TLS) and advisory lock as the migration CLI, so replicas starting together apply each
+/// migration once. Awaiting it does not block the async runtime: the engine runs on a thread of its own.
+/// Progress lines go to `say`.
+pub async fn prepare_schema(
     url: &str,
     phase: Phase,
     migrate: bool,
-    say: &mut dyn FnMut(String),
+    say: impl Fn(String) + Clone + Send + 'static,
 ) -> Result<()> {
-    let mut config: Config = url
-        .parse()
-        .with_context(|| format!("invalid DATABASE_URL {}", migrate_cli::redact(url)))?;
-    config.connect_timeout(CONNECT_TIMEOUT);
-    let mut client = config
-        .connect(NoTls)
-        .with_context(|| format!("cannot connect to {}", migrate_cli::redact(url)))?;
-    let migrator = Migrator::new(MIGRATIONS);
+    let migrations = Embedded::new(&REGISTRY)?.database_url(url);
     if migrate {
         let names: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
         let target = phase.migrate_up_to(&names);
         let ran = match target {
-            Some(name) if applied(&migrator, &mut client)?.contains(name) => Vec::new(),
+            // Nothing to do: skip the lock, which a replica running later migrations may hold for long.
+            Some(name) if applied(&migrations).await?.contains(name) => Vec::new(),
             _ => {
                 let up = target.map_or(UpTarget::All, |n| UpTarget::To(n.to_owned()));
-                let mut on_event = |e: Event<'_>| match e {
+                let say = say.clone();
+                let on_event = move |e: Event<'_>| match e {
                     Event::WaitingForLock { holder, .. } => say(format!(
                         "waiting for the migration lock (held by server process {})",
                         holder.map_or("?".to_owned(), |p| p.to_string())
@@ -89,23 +89,12 @@ pub fn prepare_schema(
                     }
                     _ => {}
                 };
-                match migrator.run_up(&mut client, &up, &mut on_event) {
-                    Ok(ran) => ran,
-                    // Another replica applied the target while this one waited for the lock.
-                    Err(migrate_core::Error::Target(_))
-                        if target.is_some_and(|n| {
-                            applied(&migrator, &mut client).is_ok_and(|a| a.contains(n))
-                        }) =>
-                    {
-                        Vec::new()
-                    }
-                    Err(e) => return Err(e.into()),
-                }
+                migrations.up(up, on_event).await?
             }
         };
         say(format!("applied {} migration(s) at start-up", ran.len()));
     }
-    let applied = applied(&migrator, &mut client)?;
+    let applied = applied(&migrations).await?;
     phase.check(&applied).map_err(|message| anyhow!(message))?;
     let pending = MIGRATIONS
         .iter()

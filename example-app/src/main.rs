@@ -3,8 +3,9 @@
 //! - With `DATABASE_URL` set it uses that database. Without it, it starts a throwaway PostgreSQL cluster
 //!   in a temporary folder when the server binaries are installed (and says so), and otherwise stops
 //!   with a message on how to get a database.
-//! - With `--migrate` it applies pending migrations first, through the same engine and advisory lock as
-//!   the migration CLI, so many replicas starting at once apply each migration exactly once.
+//! - With `--migrate` it applies pending migrations first, through the same engine, settings (`migrate.toml`,
+//!   `MIGRATIONS_TABLE`, ...) and advisory lock as the migration CLI, so many replicas starting at once apply
+//!   each migration exactly once.
 //! - `--phase` picks the app version (which columns it reads and writes), so old and new versions can run
 //!   side by side between migrations.
 
@@ -38,8 +39,9 @@ struct Args {
     no_serve: bool,
 }
 
-fn main() -> ExitCode {
-    match run(Args::parse()) {
+#[tokio::main]
+async fn main() -> ExitCode {
+    match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -48,8 +50,8 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Args) -> Result<()> {
-    // Declared before the runtime so it is dropped (the server stopped and deleted) last.
+async fn run(args: Args) -> Result<()> {
+    // Kept until the end of `run`, so the server is stopped and deleted after the app stopped serving.
     let mut cluster = None;
     let url = match std::env::var("DATABASE_URL") {
         Ok(url) if !url.trim().is_empty() => url,
@@ -64,17 +66,14 @@ fn run(args: Args) -> Result<()> {
             cluster.insert(started).url().to_owned()
         }
     };
-    // The migration engine is synchronous (the `postgres` crate), so it runs before the async runtime.
-    database::prepare_schema(&url, args.phase, args.migrate, &mut |line| {
-        println!("{line}")
-    })?;
+    // The migrations run on a thread of their own (the engine is synchronous); awaiting them leaves the
+    // runtime free.
+    database::prepare_schema(&url, args.phase, args.migrate, |line| println!("{line}")).await?;
     if args.no_serve {
         println!("schema is ready for app phase {}", args.phase);
         return Ok(());
     }
-    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
-    let served = runtime.block_on(serve(&url, &args));
-    drop(runtime);
+    let served = serve(&url, &args).await;
     drop(cluster);
     served
 }

@@ -120,6 +120,9 @@ pub enum LintFormat {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Set up this cargo package to own migrations: folder, build.rs, registry module, runner binary,
+    /// migrate.toml and dependencies (no database).
+    Init(InitArgs),
     /// Write a new migration file (no build, no database).
     Create {
         /// What the migration does, e.g. `add location` or `add_location`.
@@ -166,11 +169,45 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
     },
+    /// Create, drop or recreate the database named by the connection (DATABASE_URL).
+    Database {
+        #[command(subcommand)]
+        action: DatabaseAction,
+    },
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {
         /// Only these migrations; default: every changed or missing one.
         names: Vec<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DatabaseAction {
+    /// Create the database (nothing to do when it exists).
+    Create,
+    /// Drop the database; asks first on a terminal, and needs --force anywhere else.
+    Drop {
+        /// Do not ask.
+        #[arg(short = 'y', long)]
+        force: bool,
+    },
+    /// Drop the database (asking as `drop` does), create it again and apply every migration.
+    Reset {
+        /// Do not ask.
+        #[arg(short = 'y', long)]
+        force: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The migrations folder, relative to the package's Cargo.toml.
+    #[arg(long, value_name = "DIR", default_value = "migrations")]
+    pub dir: PathBuf,
+    /// Depend on the crates of this checkout of the migrate repository (path dependencies) instead of
+    /// their published versions.
+    #[arg(long, value_name = "DIR")]
+    pub crates_path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

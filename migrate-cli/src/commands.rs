@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use migrate_core::{lint, plan, Direction, DownTarget, Migrator, Registry, State, UpTarget};
 
-use crate::args::{Command, LintFormat, RunArgs};
+use crate::args::{Command, DatabaseAction, InitArgs, LintFormat, RunArgs};
 use crate::connect::{self, Target};
 use crate::output::{lint_github, lint_json, lint_text, print_event, status_text};
 use crate::pg_dump;
@@ -23,6 +23,38 @@ pub fn create(settings: &Settings, words: &[String]) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `init`: sets up the package in the current folder (or its nearest parent package).
+pub fn init(args: &InitArgs) -> Result<ExitCode> {
+    let cwd = std::env::current_dir().context("cannot read the current folder")?;
+    let options = crate::init::InitOptions {
+        dir: args.dir.clone(),
+        crates_path: args.crates_path.clone(),
+    };
+    let report = crate::init::init(&cwd, &options)?;
+    print!("{}", crate::init::describe(&report));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `database create|drop|reset`; `reset` needs the compiled migrations.
+pub fn database(
+    settings: &Settings,
+    registry: Option<&Registry>,
+    action: &DatabaseAction,
+) -> Result<ExitCode> {
+    match (action, registry) {
+        (DatabaseAction::Create, _) => crate::database::create(settings),
+        (DatabaseAction::Drop { force }, _) => crate::database::drop(settings, *force),
+        (DatabaseAction::Reset { force }, Some(registry)) => {
+            crate::database::reset(settings, registry, *force)
+        }
+        (DatabaseAction::Reset { .. }, None) => {
+            anyhow::bail!(
+                "database reset needs the compiled migrations (run it through the runner)"
+            )
+        }
+    }
+}
+
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
     settings.check_compiled_dir(registry.dir)?;
@@ -33,6 +65,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
     let target = || connect::resolve(settings.database_url.as_deref());
     match command {
         Command::Create { name } => return create(settings, name),
+        Command::Init(args) => return init(args),
+        Command::Database { action } => return database(settings, Some(registry), action),
         Command::Up(args) => {
             let up = match (args.count, &args.to) {
                 (Some(n), _) => UpTarget::Count(count(n)),
@@ -235,7 +269,7 @@ fn count(n: u64) -> usize {
 /// Writes `schema_file` (when configured) after a run that changed the database. The run itself is
 /// committed by then, so a failure here is a warning, not the run's failure: the exit status and the
 /// summary printed before report what happened to the database.
-fn write_schema_file(settings: &Settings, db: &Target) {
+pub(crate) fn write_schema_file(settings: &Settings, db: &Target) {
     let Some(file) = &settings.schema_file else {
         return;
     };

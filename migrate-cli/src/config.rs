@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::args::LockModeArg;
 
 /// The file's contents. Unknown keys are errors, so a typo does not silently fall back to a default.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConfigFile {
     /// Folder of migration files, relative to the config file.
@@ -28,7 +28,7 @@ pub struct ConfigFile {
     pub runner: Option<RunnerConfig>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunnerConfig {
     pub package: String,
@@ -36,7 +36,7 @@ pub struct RunnerConfig {
 }
 
 /// A loaded config file and the folder its relative paths start from.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     pub file: ConfigFile,
     /// The file's folder; `None` when there is no config file.
@@ -56,11 +56,16 @@ impl Config {
 
     /// Loads `explicit`, or the nearest `migrate.toml` from the current folder upwards; no file is fine.
     pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        Config::load_searching(explicit, &[&cwd])
+    }
+
+    /// Loads `explicit`, or the nearest `migrate.toml` upwards from the first of `starts` that has one
+    /// above it; no file is fine.
+    pub fn load_searching(explicit: Option<&Path>, starts: &[&Path]) -> Result<Config> {
         let path = match explicit {
             Some(p) => Some(p.to_path_buf()),
-            None => {
-                find_upwards(&std::env::current_dir().context("cannot read the current folder")?)
-            }
+            None => starts.iter().find_map(|start| find_upwards(start)),
         };
         let Some(path) = path else {
             return Ok(Config::default());

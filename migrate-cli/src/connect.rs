@@ -121,6 +121,15 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     })
 }
 
+/// For an application's own async connections (tokio-postgres, deadpool-postgres) to `url`, read as the CLI
+/// reads it: the connection string for the driver (`sslmode` reduced to what it knows) and a TLS connector
+/// that verifies what `sslmode` asks for (`verify-ca`, `verify-full`, `sslrootcert`).
+pub fn for_async_driver(url: &str) -> Result<(String, postgres_openssl::MakeTlsConnector)> {
+    let (rest, tls) =
+        tls::extract(url).map_err(|e| anyhow!("invalid database URL {}: {e:#}", redact(url)))?;
+    Ok((tls::with_driver_mode(&rest, &tls), tls.connector()?))
+}
+
 impl Target {
     /// libpq's environment variables for this connection, for the PostgreSQL tools (`pg_dump`): the
     /// password travels in `PGPASSWORD`, never on a command line.

@@ -4,8 +4,12 @@
 //! - `migrate` (this crate's binary) is the generic front end. `create` runs here; every other command is
 //!   forwarded to the runner of the crate that compiles the migrations folder (the `forward` module).
 //! - a runner binary in that crate (`example-app`'s `example-app-migrate`), whose `main` is
-//!   `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`. An application can call the engine itself at
-//!   start-up with the same registry.
+//!   `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`.
+//!
+//! An application applies its migrations itself at start-up with [`up`] (`migrate_cli::up(&REGISTRY).await`
+//! in an async `main`, `.wait()` in a plain one) or [`Embedded`], with the settings the CLI uses
+//! ([`Settings::for_registry`]). [`testing::TestDatabase`] gives its tests a fresh database with the
+//! migrations applied.
 //!
 //! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`), 4 `lint` findings,
 //! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER.
@@ -14,10 +18,14 @@ mod args;
 mod commands;
 mod config;
 pub mod connect;
+mod database;
+mod embed;
 mod forward;
+mod init;
 mod output;
 mod pg_dump;
 mod settings;
+pub mod testing;
 mod tls;
 mod verify;
 
@@ -26,8 +34,11 @@ use std::process::ExitCode;
 use clap::Parser;
 use migrate_core::Registry;
 
-pub use args::Cli;
+pub use args::{Cli, GlobalArgs, LockModeArg};
+pub use config::{Config, ConfigFile, RunnerConfig};
 pub use connect::redact;
+pub use embed::{up, Blocking, Embedded};
+pub use settings::Settings;
 
 /// Exit status when another runner holds the lock and `--lock-mode fail` was given.
 pub const EXIT_LOCK_BUSY: u8 = 3;
@@ -83,9 +94,19 @@ fn entry(registry: Option<&Registry>) -> ExitCode {
 }
 
 fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
+    if let args::Command::Init(args) = &cli.command {
+        // Before the settings: init writes the migrate.toml they would read.
+        return commands::init(args);
+    }
     let settings = settings::Settings::resolve(&cli.global)?;
     match (&cli.command, registry) {
         (args::Command::Create { name }, _) => commands::create(&settings, name),
+        // Creating and dropping need no compiled migrations; `reset` applies them, so it is forwarded.
+        (args::Command::Database { action }, _)
+            if !matches!(action, args::DatabaseAction::Reset { .. }) =>
+        {
+            commands::database(&settings, None, action)
+        }
         (command, Some(registry)) => commands::run(&settings, registry, command),
         (_, None) => forward::forward(&settings.config, std::env::args_os().skip(1).collect()),
     }

@@ -1,4 +1,7 @@
 //! The settings of one invocation, resolved once from flags, environment, config file and defaults.
+//!
+//! An application that applies its migrations itself (at start-up, in tests) gets the same resolution through
+//! [`Settings::for_registry`]: what a runner would use with no flags.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -6,24 +9,91 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use migrate_core::{LockMode, MigrationsTable, Timeouts};
 
+use clap::Parser;
+use migrate_core::Registry;
+
 use crate::args::{parse_duration, parse_timeout, GlobalArgs, LockModeArg};
 use crate::config::Config;
 
-#[derive(Debug)]
+/// Everything a command needs to know besides its own arguments.
+#[derive(Debug, Clone)]
 pub struct Settings {
+    /// The `migrate.toml` in use (empty when there is none).
     pub config: Config,
+    /// The migrations folder asked for (a runner checks it is the one compiled in).
     pub migrations_dir: PathBuf,
+    /// The bookkeeping table; the advisory lock's key derives from it.
     pub table: MigrationsTable,
     pub connect_timeout: Duration,
     pub lock_mode: LockMode,
     pub timeouts: Timeouts,
+    /// Where to write the schema after a run that changed something (the CLI only).
     pub schema_file: Option<PathBuf>,
+    /// `--database-url` / `DATABASE_URL`; `None` falls back to libpq's `PG*` variables.
     pub database_url: Option<String>,
 }
 
+impl Default for Settings {
+    /// What a command line with no flags, no environment and no `migrate.toml` gets.
+    fn default() -> Settings {
+        Settings {
+            config: Config::default(),
+            migrations_dir: PathBuf::from("migrations"),
+            table: MigrationsTable::default(),
+            connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+            lock_mode: LockMode::Wait,
+            timeouts: Timeouts::default(),
+            schema_file: None,
+            database_url: None,
+        }
+    }
+}
+
+/// Seconds to wait for the database connection unless configured.
+const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
+
 impl Settings {
+    /// The settings of a command line: flags (with their environment fallbacks), then the `migrate.toml` found
+    /// upwards from the current folder (or `--config`), then defaults.
     pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
         let config = Config::load(global.config.as_deref())?;
+        Settings::from_parts(global, config)
+    }
+
+    /// The settings an application compiled with `registry` uses to apply its migrations itself: exactly what
+    /// its runner binary would use with no flags. That is, in order of precedence:
+    ///
+    /// 1. the environment: `DATABASE_URL`, `MIGRATIONS_TABLE`, `MIGRATIONS_SCHEMA`, `MIGRATIONS_DIR`,
+    ///    `MIGRATE_CONFIG` (and the same keys in a `.env` file in the current folder or a parent, which does
+    ///    not override the environment and is not loaded into it);
+    /// 2. `migrate.toml`: `MIGRATE_CONFIG`, else the nearest one upwards from the current folder, else the
+    ///    nearest one upwards from the compiled migrations folder (the crate's own folder at build time, so
+    ///    `cargo run` from anywhere finds the project's file);
+    /// 3. the defaults (`public.pgmigrations`, waiting for the lock, 500ms lock timeout, ...).
+    ///
+    /// A configured migrations folder that exists and is not the one compiled into `registry` is an error: that
+    /// `migrate.toml` describes another set of migrations. One that does not exist (a deployed binary without
+    /// its sources) is fine.
+    pub fn for_registry(registry: &Registry) -> Result<Settings> {
+        let global = global_args_from_environment()?;
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let compiled = Path::new(registry.dir);
+        let config = Config::load_searching(global.config.as_deref(), &[&cwd, compiled])?;
+        let folder_configured =
+            global.migrations_dir.is_some() || config.file.migrations_dir.is_some();
+        let settings = Settings::from_parts(&global, config)?;
+        if folder_configured && settings.migrations_dir.exists() {
+            settings.check_compiled_dir(registry.dir).with_context(|| {
+                format!(
+                    "the settings come from {} and the environment",
+                    settings.config.describe()
+                )
+            })?;
+        }
+        Ok(settings)
+    }
+
+    fn from_parts(global: &GlobalArgs, config: Config) -> Result<Settings> {
         let file = &config.file;
         let migrations_dir = match (&global.migrations_dir, &file.migrations_dir, &config.root) {
             (Some(dir), _, _) => dir.clone(),
@@ -45,7 +115,7 @@ impl Settings {
             global
                 .connect_timeout
                 .or(file.connect_timeout)
-                .unwrap_or(10),
+                .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS),
         );
         let lock_mode = match global.lock_mode.or(file.lock_mode) {
             Some(LockModeArg::Fail) => LockMode::Fail,
@@ -126,6 +196,52 @@ impl Settings {
             );
         }
         Ok(())
+    }
+}
+
+/// The global options with no flags given: clap's environment fallbacks, plus the same variables from a
+/// `.env` file, passed as flags so that the process environment is left alone (changing it while other
+/// threads run is unsound) and still wins over the file.
+pub(crate) fn global_args_from_environment() -> Result<GlobalArgs> {
+    #[derive(Parser)]
+    #[command(no_binary_name = true)]
+    struct NoFlags {
+        #[command(flatten)]
+        global: GlobalArgs,
+    }
+    let mut flags: Vec<String> = Vec::new();
+    match dotenvy::dotenv_iter() {
+        Ok(pairs) => {
+            for pair in pairs {
+                let (key, value) = pair.map_err(|e| dotenv_error(&e))?;
+                let flag = match key.as_str() {
+                    "DATABASE_URL" => "--database-url",
+                    "MIGRATIONS_DIR" => "--migrations-dir",
+                    "MIGRATIONS_TABLE" => "--migrations-table",
+                    "MIGRATIONS_SCHEMA" => "--migrations-schema",
+                    "MIGRATE_CONFIG" => "--config",
+                    _ => continue,
+                };
+                if std::env::var_os(&key).is_none() {
+                    flags.push(format!("{flag}={value}"));
+                }
+            }
+        }
+        Err(e) if e.not_found() => {}
+        Err(e) => return Err(dotenv_error(&e)),
+    }
+    NoFlags::try_parse_from(flags)
+        .map(|parsed| parsed.global)
+        .map_err(|e| anyhow::anyhow!("invalid migration settings in the environment: {e}"))
+}
+
+/// A `.env` problem without the line's text: it may hold a password.
+fn dotenv_error(e: &dotenvy::Error) -> anyhow::Error {
+    match e {
+        dotenvy::Error::LineParse(_, position) => anyhow::anyhow!(
+            "invalid .env file: a line cannot be parsed (at character {position}; the line is not shown, it may hold a password)"
+        ),
+        other => anyhow::anyhow!("cannot read the .env file: {other}"),
     }
 }
 

@@ -975,6 +975,7 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
 }
 
 pub mod cli;
+pub mod consumer;
 pub mod fixtures;
 pub mod roundtrip;
 

@@ -1,0 +1,257 @@
+//! Applying the migrations from the application itself: at start-up, in an async (tokio, axum) `main` or a
+//! plain one, with the CLI's settings, connection and advisory lock.
+//!
+//! ```no_run
+//! # mod migrations { pub static REGISTRY: migrate_core::Registry =
+//! #     migrate_core::Registry { dir: "migrations", migrations: &[] }; }
+//! # async fn start() -> anyhow::Result<()> {
+//! // In an async `main` (e.g. `#[tokio::main]`), before serving:
+//! let ran = migrate_cli::up(&migrations::REGISTRY).await?;
+//! println!("applied {} migration(s)", ran.len());
+//! # Ok(()) }
+//! ```
+//!
+//! The engine uses the synchronous `postgres` client, which cannot run on an async runtime's threads (it
+//! starts a runtime of its own, and tokio refuses one inside another). So every operation here runs on a
+//! thread of its own; the returned [`Blocking`] is a future for async code, runtime-agnostic, and
+//! [`Blocking::wait`] gives the result to synchronous code. Awaiting it never blocks the runtime. Dropping it
+//! does not cancel the run: a migration that started finishes (or rolls back) on its thread.
+//!
+//! What runs is exactly what `migrate up` runs: the same [`Migrator`], the same bookkeeping table and
+//! advisory lock (so app replicas starting together and a `migrate up` in a deploy job apply each migration
+//! once), the same timeouts and retries, and the same connection rules (`DATABASE_URL` or libpq's `PG*`
+//! variables, `sslmode`/`sslrootcert`, the connect timeout). The settings come from
+//! [`Settings::for_registry`]: the environment, then `migrate.toml`, then the defaults.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::thread::JoinHandle;
+
+use anyhow::{anyhow, Result};
+use migrate_core::postgres::Client;
+use migrate_core::{Event, Migrator, Ran, Registry, Status, UpTarget};
+
+use crate::settings::Settings;
+
+/// Applies every pending migration of `registry`, with the settings the CLI would use (see
+/// [`Settings::for_registry`]). Await it in an async `main`; call [`Blocking::wait`] on it in a synchronous one.
+///
+/// This is [`Embedded::new`] then [`Embedded::up`] with [`UpTarget::All`] and no progress callback.
+pub fn up(registry: &'static Registry) -> Blocking<Vec<Ran>> {
+    match Embedded::new(registry) {
+        Ok(embedded) => embedded.up(UpTarget::All, |_| {}),
+        Err(e) => Blocking::failed(e),
+    }
+}
+
+/// The compiled migrations of an application with the settings to run them: build it once at start-up, then
+/// apply, inspect or run anything else against the same database.
+#[derive(Debug, Clone)]
+pub struct Embedded {
+    registry: &'static Registry,
+    settings: Settings,
+}
+
+impl Embedded {
+    /// The migrations of `registry` with the CLI's settings ([`Settings::for_registry`]).
+    pub fn new(registry: &'static Registry) -> Result<Embedded> {
+        Ok(Embedded::with_settings(
+            registry,
+            Settings::for_registry(registry)?,
+        ))
+    }
+
+    /// The migrations of `registry` with settings of your own.
+    pub fn with_settings(registry: &'static Registry, settings: Settings) -> Embedded {
+        Embedded { registry, settings }
+    }
+
+    /// Connects to `url` instead of `DATABASE_URL` (for an application that found or started its database
+    /// itself). `sslmode` and `sslrootcert` in it work as in the CLI.
+    pub fn database_url(mut self, url: impl Into<String>) -> Embedded {
+        self.settings.database_url = Some(url.into());
+        self
+    }
+
+    /// The settings in use.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The compiled migrations.
+    pub fn registry(&self) -> &'static Registry {
+        self.registry
+    }
+
+    /// The engine configured like the CLI's: table, lock mode, timeouts.
+    pub fn migrator(&self) -> Migrator<'static> {
+        Migrator::new(self.registry.migrations)
+            .table(self.settings.table.clone())
+            .lock_mode(self.settings.lock_mode)
+            .timeouts(self.settings.timeouts.clone())
+    }
+
+    /// A new connection to the database, as the CLI opens it. Blocking, and it must not be called on an
+    /// async runtime's thread: use it inside [`Embedded::blocking`].
+    pub fn connect(&self) -> Result<Client> {
+        crate::connect::resolve(self.settings.database_url.as_deref())?
+            .connect(self.settings.connect_timeout)
+    }
+
+    /// Applies the pending migrations up to `target` under the advisory lock, calling `events` with the
+    /// progress (on the migration thread). As at start-up several replicas may race for the same target, an
+    /// [`UpTarget::To`] migration that is already applied (by another replica while this one waited for the
+    /// lock) means nothing to do rather than an error.
+    pub fn up(
+        &self,
+        target: UpTarget,
+        mut events: impl FnMut(Event<'_>) + Send + 'static,
+    ) -> Blocking<Vec<Ran>> {
+        self.blocking(move |embedded| {
+            let migrator = embedded.migrator();
+            let mut client = embedded.connect()?;
+            match migrator.run_up(&mut client, &target, &mut events) {
+                Ok(ran) => Ok(ran),
+                Err(migrate_core::Error::Target(message)) => match &target {
+                    UpTarget::To(name) if is_applied(&migrator, &mut client, name)? => {
+                        Ok(Vec::new())
+                    }
+                    _ => Err(migrate_core::Error::Target(message).into()),
+                },
+                Err(e) => Err(e.into()),
+            }
+        })
+    }
+
+    /// The state of every migration (read-only: no lock, no table created).
+    pub fn status(&self) -> Blocking<Status> {
+        self.blocking(|embedded| {
+            let mut client = embedded.connect()?;
+            Ok(embedded.migrator().status(&mut client)?)
+        })
+    }
+
+    /// Runs `f` on a thread of its own, where the synchronous engine and [`Embedded::connect`] may be used;
+    /// for anything the other methods do not cover.
+    pub fn blocking<T, F>(&self, f: F) -> Blocking<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Embedded) -> Result<T> + Send + 'static,
+    {
+        let embedded = self.clone();
+        Blocking::spawn(move || f(&embedded))
+    }
+}
+
+/// Whether migration `name` (full name or timestamp) is recorded as applied.
+fn is_applied(migrator: &Migrator<'_>, client: &mut Client, name: &str) -> Result<bool> {
+    Ok(migrator
+        .status(client)?
+        .migrations
+        .iter()
+        .any(|e| e.applied.is_some() && (e.name == name || e.name.get(..name.len()) == Some(name))))
+}
+
+/// The result of work running on a thread of its own: `.await` it in async code, or [`wait`](Self::wait)
+/// for it in synchronous code. Works with any async runtime (it needs none).
+#[must_use = "the work runs on its own thread; await or wait for it to get its result"]
+#[derive(Debug)]
+pub struct Blocking<T> {
+    slot: Arc<Mutex<Slot<T>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+#[derive(Debug)]
+struct Slot<T> {
+    result: Option<Result<T>>,
+    waker: Option<Waker>,
+}
+
+impl<T: Send + 'static> Blocking<T> {
+    fn spawn(f: impl FnOnce() -> Result<T> + Send + 'static) -> Blocking<T> {
+        let slot = Arc::new(Mutex::new(Slot {
+            result: None,
+            waker: None,
+        }));
+        let shared = Arc::clone(&slot);
+        let spawned = std::thread::Builder::new()
+            .name("migrate".to_owned())
+            .spawn(move || {
+                // A panic in user code (an event callback, a `blocking` closure) becomes an error, so an
+                // awaiting task is woken rather than left pending for ever.
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
+                    .unwrap_or_else(|panic| Err(anyhow!("panicked: {}", panic_text(&panic))));
+                let waker = {
+                    let mut slot = shared.lock().unwrap_or_else(|e| e.into_inner());
+                    slot.result = Some(result);
+                    slot.waker.take()
+                };
+                if let Some(waker) = waker {
+                    waker.wake();
+                }
+            });
+        match spawned {
+            Ok(thread) => Blocking {
+                slot,
+                thread: Some(thread),
+            },
+            Err(e) => Blocking::failed(anyhow!("cannot start the migration thread: {e}")),
+        }
+    }
+
+    /// Blocks the calling thread until the work is done, and returns its result. Safe on any thread,
+    /// an async runtime's included (it then blocks that thread meanwhile).
+    pub fn wait(mut self) -> Result<T> {
+        if let Some(thread) = self.thread.take() {
+            // The thread catches panics itself, so joining cannot fail short of an abort.
+            let _ = thread.join();
+        }
+        self.take()
+            .unwrap_or_else(|| Err(anyhow!("the migration thread ended without a result")))
+    }
+}
+
+impl<T> Blocking<T> {
+    fn failed(error: anyhow::Error) -> Blocking<T> {
+        Blocking {
+            slot: Arc::new(Mutex::new(Slot {
+                result: Some(Err(error)),
+                waker: None,
+            })),
+            thread: None,
+        }
+    }
+
+    fn take(&self) -> Option<Result<T>> {
+        self.slot
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .result
+            .take()
+    }
+}
+
+impl<T> Future for Blocking<T> {
+    type Output = Result<T>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<T>> {
+        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        match slot.result.take() {
+            Some(result) => Poll::Ready(result),
+            None => {
+                slot.waker = Some(cx.waker().clone());
+                Poll::Pending
+            }
+        }
+    }
+}
+
+fn panic_text(payload: &Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}

@@ -1,0 +1,201 @@
+//! A fresh database per test, with the migrations applied, for an application's own tests (what
+//! `#[sqlx::test]` gives sqlx users).
+//!
+//! ```no_run
+//! # mod migrations { pub static REGISTRY: migrate_core::Registry =
+//! #     migrate_core::Registry { dir: "migrations", migrations: &[] }; }
+//! use migrate_cli::testing::TestDatabase;
+//!
+//! #[test]
+//! fn signing_up_stores_the_user() -> Result<(), Box<dyn std::error::Error>> {
+//!     // DATABASE_URL names the server (its database is only used to create this one).
+//!     let db = TestDatabase::new(&migrations::REGISTRY)?;
+//!     let mut client = db.client()?;
+//!     client.execute("INSERT INTO users (email) VALUES ($1)", &[&"a@example.com"])?;
+//!     // Or hand `db.url()` to the code under test (its own pool, an async client, ...).
+//!     Ok(())
+//! } // dropped here: the database is dropped with it
+//! ```
+//!
+//! - The server is `DATABASE_URL` (from the environment or a `.env` file), as for the CLI; its role needs the
+//!   CREATEDB right. The database is created from the server's default template, so extensions installed in
+//!   `template1` are there too.
+//! - The migrations run exactly as at the application's start-up ([`crate::Embedded`]): the same bookkeeping
+//!   table, timeouts and settings (`migrate.toml`, `MIGRATIONS_TABLE`, ...).
+//! - Each database has a unique name (`migrate_test_<process>_<counter>_<random>`), so tests run in parallel,
+//!   and it is dropped (`WITH (FORCE)`, ending connections left open) when the value is dropped, a failing
+//!   test included. A killed test process leaves its database behind; they are easy to spot by that prefix.
+//! - Every method works in async tests too (`#[tokio::test]`): the blocking work runs on a thread of its own.
+//!   [`TestDatabase::client`] is a synchronous client, though: in async code connect your own with `url()`.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{anyhow, Context, Result};
+use migrate_core::postgres::Client;
+use migrate_core::{Registry, UpTarget};
+
+use crate::connect::{self, Target};
+use crate::embed::Embedded;
+use crate::settings::Settings;
+
+/// A database created for one test, with the migrations applied; dropped when this value is dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    name: String,
+    url: String,
+    admin: Target,
+    settings: Settings,
+}
+
+impl TestDatabase {
+    /// Creates a fresh database on the server of `DATABASE_URL` and applies every migration of `registry`,
+    /// with the settings the application uses ([`Settings::for_registry`]).
+    pub fn new(registry: &'static Registry) -> Result<TestDatabase> {
+        let settings = Settings::for_registry(registry)?;
+        TestDatabase::with_settings(registry, settings)
+    }
+
+    /// Like [`TestDatabase::new`] with settings of your own; `settings.database_url` names the server.
+    pub fn with_settings(registry: &'static Registry, settings: Settings) -> Result<TestDatabase> {
+        let db = TestDatabase::empty_with(settings)?;
+        let embedded = Embedded::with_settings(registry, db.settings.clone()).database_url(&db.url);
+        embedded
+            .up(UpTarget::All, |_| {})
+            .wait()
+            .with_context(|| format!("applying the migrations to test database {}", db.name))?;
+        Ok(db)
+    }
+
+    /// A fresh, empty database on the server of `DATABASE_URL`, without migrations.
+    pub fn empty() -> Result<TestDatabase> {
+        let global = crate::settings::global_args_from_environment()?;
+        TestDatabase::empty_with(Settings {
+            database_url: global.database_url,
+            ..Settings::default()
+        })
+    }
+
+    fn empty_with(settings: Settings) -> Result<TestDatabase> {
+        let admin_url = settings.database_url.clone().ok_or_else(|| {
+            anyhow!("TestDatabase needs DATABASE_URL (in the environment or a .env file): the URL of a server where this role may CREATE DATABASE")
+        })?;
+        let name = unique_name();
+        let url = database_url(&admin_url, &name)?;
+        let admin = connect::resolve(Some(&admin_url))?;
+        let timeout = settings.connect_timeout;
+        off_thread(|| -> Result<()> {
+            let mut client = admin.connect(timeout)?;
+            crate::database::create_database(&mut client, &admin, &name)
+        })?;
+        Ok(TestDatabase {
+            name,
+            url,
+            admin,
+            settings,
+        })
+    }
+
+    /// The database's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The database's URL (the server's, with this database): give it to the code under test. It holds the
+    /// password, if the server's URL has one.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A new synchronous connection (TLS as the URL says). Not for async code: connect with [`url`](Self::url)
+    /// there.
+    pub fn client(&self) -> Result<Client> {
+        self.admin
+            .with_dbname(&self.name)
+            .connect(self.settings.connect_timeout)
+    }
+}
+
+impl Drop for TestDatabase {
+    /// Drops the database, ending connections still open to it. Never panics (it may run while a failed test
+    /// unwinds); a failure is reported on stderr.
+    fn drop(&mut self) {
+        let sql = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            migrate_dsl::ident(&self.name)
+        );
+        let result = off_thread(|| -> Result<()> {
+            let mut client = self.admin.connect(self.settings.connect_timeout)?;
+            client
+                .batch_execute(&sql)
+                .map_err(|e| anyhow!("{}", connect::describe(&e)))
+        });
+        if let Err(e) = result {
+            eprintln!("warning: could not drop test database {}: {e:#}", self.name);
+        }
+    }
+}
+
+/// Runs `f` on a thread of its own (and waits): the synchronous client must not run on an async runtime's
+/// thread.
+fn off_thread<T: Send>(f: impl FnOnce() -> Result<T> + Send) -> Result<T> {
+    std::thread::scope(|s| {
+        s.spawn(f)
+            .join()
+            .unwrap_or_else(|_| Err(anyhow!("the database thread panicked")))
+    })
+}
+
+/// `migrate_test_<pid>_<counter>_<random>`: unique across the tests of a process, concurrent processes and
+/// earlier runs.
+fn unique_name() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let counter = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u128(nanos);
+    hasher.write_u64(counter);
+    format!(
+        "migrate_test_{}_{counter}_{:012x}",
+        std::process::id(),
+        hasher.finish() & 0xffff_ffff_ffff
+    )
+}
+
+/// The server's URL with `name` as its database; a `key=value` string gets `dbname=name` appended.
+fn database_url(admin: &str, name: &str) -> Result<String> {
+    if admin.starts_with("postgres://") || admin.starts_with("postgresql://") {
+        let mut url = url::Url::parse(admin)
+            .map_err(|e| anyhow!("invalid DATABASE_URL {}: {e}", connect::redact(admin)))?;
+        url.set_path(&format!("/{name}"));
+        Ok(url.to_string())
+    } else {
+        Ok(format!("{admin} dbname={name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_valid_identifiers() {
+        let a = unique_name();
+        let b = unique_name();
+        assert_ne!(a, b);
+        assert!(a.len() <= 63 && a.starts_with("migrate_test_"), "{a}");
+        assert_eq!(
+            database_url("postgres://u:p@h:5/admin?sslmode=require", "t").unwrap(),
+            "postgres://u:p@h:5/t?sslmode=require"
+        );
+        assert_eq!(
+            database_url("host=h user=u", "t").unwrap(),
+            "host=h user=u dbname=t"
+        );
+    }
+}

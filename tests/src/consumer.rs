@@ -1,0 +1,82 @@
+//! Throwaway consumer crates outside the workspace, built the way a user's project is: their own fresh lockfile
+//! (never this repository's), offline from the local registry cache, in a target folder shared between the
+//! tests that build them (`target/consumer-target`, kept between runs, so only the first run compiles the
+//! dependencies).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// The repository's root.
+pub fn checkout() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}
+
+/// The target folder every consumer build shares.
+pub fn target_dir() -> PathBuf {
+    checkout().join("target").join("consumer-target")
+}
+
+/// The environment of every command run in a consumer: offline, the shared target folder, and nothing of the
+/// test's own migration settings.
+pub fn env() -> Vec<(&'static str, String)> {
+    vec![
+        ("CARGO_NET_OFFLINE", "true".to_owned()),
+        ("CARGO_TARGET_DIR", target_dir().display().to_string()),
+    ]
+}
+
+/// `cargo <args>` in `dir` with [`env`]; panics with cargo's output unless it succeeds.
+pub fn cargo(dir: &Path, args: &[&str]) -> Output {
+    let out = cargo_unchecked(dir, args, &[]);
+    assert!(
+        out.status.success(),
+        "cargo {} failed in {}:\n{}",
+        args.join(" "),
+        dir.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// `cargo <args>` in `dir` with [`env`] and `extra`, whatever its outcome.
+pub fn cargo_unchecked(dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(dir).args(args);
+    for var in [
+        "MIGRATIONS_TABLE",
+        "MIGRATIONS_SCHEMA",
+        "MIGRATIONS_DIR",
+        "MIGRATE_CONFIG",
+        // Set by the `cargo test` running this test; a nested cargo must find its own workspace.
+        "CARGO_MANIFEST_DIR",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.envs(env());
+    cmd.envs(extra.iter().copied());
+    cmd.output().expect("cargo runs")
+}
+
+/// A fenced code block of README.md, the one after the line `<!-- <marker> -->`: the documentation's examples
+/// are what the consumer tests compile and run.
+pub fn readme_block(marker: &str) -> String {
+    let readme = std::fs::read_to_string(checkout().join("README.md")).expect("README.md");
+    let tag = format!("<!-- {marker} -->");
+    let after = readme
+        .split_once(&tag)
+        .unwrap_or_else(|| panic!("README.md has no {tag}"))
+        .1;
+    let body = after
+        .split_once("```rust\n")
+        .unwrap_or_else(|| panic!("no ```rust block after {tag}"))
+        .1;
+    body.split_once("```")
+        .unwrap_or_else(|| panic!("unterminated block after {tag}"))
+        .0
+        .to_owned()
+}

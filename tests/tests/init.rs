@@ -1,0 +1,342 @@
+//! `migrate init` in the packages users have: binary or library, edition 2021 or 2024, alone or in a
+//! workspace, with or without a build script. Files are checked here, and cargo's own view of the result
+//! (`cargo metadata --no-deps`: targets, default-run); the end-to-end test (`new_user.rs`) builds and runs one.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use tests::assert_cli_snapshot;
+use tests::cli::{front, Run};
+
+fn checkout() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}
+
+fn init(dir: &Path, extra: &[&str]) -> Run {
+    let checkout = checkout().display().to_string();
+    let mut args = vec!["init", "--crates-path", checkout.as_str()];
+    args.extend_from_slice(extra);
+    front(dir, &args, &[])
+}
+
+fn write(path: &Path, content: &str) {
+    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+    std::fs::write(path, content).expect("write");
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// A package as `cargo new` (or `cargo new --lib`) writes it.
+fn package(dir: &Path, name: &str, edition: &str, lib: bool) {
+    write(
+        &dir.join("Cargo.toml"),
+        &format!(
+            "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"{edition}\"\n\n[dependencies]\n"
+        ),
+    );
+    if lib {
+        write(
+            &dir.join("src/lib.rs"),
+            "pub fn add(left: u64, right: u64) -> u64 {\n    left + right\n}\n",
+        );
+    } else {
+        write(
+            &dir.join("src/main.rs"),
+            "fn main() {\n    println!(\"Hello, world!\");\n}\n",
+        );
+    }
+}
+
+/// Every file under `dir` with its content, to prove a refusal changed nothing.
+fn tree(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                out.insert(path.clone(), "<dir>".to_owned());
+                stack.push(path);
+            } else {
+                out.insert(path.clone(), read(&path));
+            }
+        }
+    }
+    out
+}
+
+/// Cargo's view of the package at `manifest`: binary names and default-run.
+fn cargo_targets(manifest: &Path) -> (Vec<String>, Option<String>, Vec<String>) {
+    let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args([
+            "metadata",
+            "--no-deps",
+            "--offline",
+            "--format-version",
+            "1",
+        ])
+        .arg("--manifest-path")
+        .arg(manifest)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        out.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let meta: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let manifest = manifest.canonicalize().expect("manifest");
+    let package = meta["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .find(|p| Path::new(p["manifest_path"].as_str().unwrap_or_default()) == manifest)
+        .expect("the package")
+        .clone();
+    let kinds = |kind: &str| -> Vec<String> {
+        let mut v: Vec<String> = package["targets"]
+            .as_array()
+            .expect("targets")
+            .iter()
+            .filter(|t| {
+                t["kind"]
+                    .as_array()
+                    .is_some_and(|k| k.iter().any(|x| x == kind))
+            })
+            .map(|t| t["name"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    let bins = kinds("bin");
+    let builds = kinds("custom-build");
+    (
+        bins,
+        package["default_run"].as_str().map(str::to_owned),
+        builds,
+    )
+}
+
+#[test]
+fn binary_package_gets_everything_and_a_rerun_changes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    package(&dir, "shop", "2021", false);
+    let first = init(&dir, &[]).expect_code(0);
+    assert_cli_snapshot!(
+        "init_binary_package",
+        first,
+        &["init", "--crates-path", "[CHECKOUT]"]
+    );
+
+    assert_eq!(
+        read(&dir.join("build.rs")),
+        "// Compiles the migrations folder into the registry that src/migrations.rs includes.\nfn main() {\n    migrate_core::build::compile_migrations(\"migrations\");\n}\n"
+    );
+    assert!(read(&dir.join("src/migrations.rs"))
+        .contains("include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\"));"));
+    let runner = read(&dir.join("src/bin/shop-migrate.rs"));
+    assert!(
+        runner.contains("#[path = \"../migrations.rs\"]")
+            && runner.contains("migrate_cli::run_embedded(&migrations::REGISTRY)"),
+        "{runner}"
+    );
+    assert_eq!(
+        read(&dir.join("src/main.rs")),
+        "fn main() {\n    println!(\"Hello, world!\");\n}\n",
+        "a binary's own source is left alone"
+    );
+    let config = read(&dir.join("migrate.toml"));
+    assert!(
+        config.contains("migrations_dir = \"migrations\"")
+            && config.contains("package = \"shop\"")
+            && config.contains("bin = \"shop-migrate\""),
+        "{config}"
+    );
+    let manifest = read(&dir.join("Cargo.toml"));
+    let core = checkout().join("migrate-core").canonicalize().unwrap();
+    assert!(
+        manifest.contains(&format!(
+            "migrate-core = {{ path = \"{}\" }}",
+            core.display()
+        )),
+        "{manifest}"
+    );
+    assert!(dir.join("migrations/.gitkeep").is_file());
+
+    // Cargo sees both binaries, and `cargo run` still runs the app.
+    let (bins, default_run, builds) = cargo_targets(&dir.join("Cargo.toml"));
+    assert_eq!(bins, ["shop", "shop-migrate"]);
+    assert_eq!(default_run.as_deref(), Some("shop"));
+    assert_eq!(builds, ["build-script-build"]);
+
+    let before = tree(&dir);
+    let again = init(&dir, &[]).expect_code(0);
+    assert_eq!(
+        again.stdout,
+        "nothing to do: package shop is already set up for migrate (runner shop-migrate)\n"
+    );
+    assert_eq!(tree(&dir), before);
+}
+
+#[test]
+fn library_package_exports_the_registry_from_the_library() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("billing-core");
+    package(&dir, "billing-core", "2024", true);
+    write(
+        &dir.join("src/lib.rs"),
+        "//! Billing.\n#![forbid(unsafe_code)]\n\npub fn add(left: u64, right: u64) -> u64 {\n    left + right\n}\n",
+    );
+    let run = init(&dir, &[]).expect_code(0);
+    assert!(
+        run.stdout
+            .contains("migrate_cli::up(&billing_core::migrations::REGISTRY).await?"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        read(&dir.join("src/lib.rs")),
+        "//! Billing.\n#![forbid(unsafe_code)]\n\npub mod migrations;\n\npub fn add(left: u64, right: u64) -> u64 {\n    left + right\n}\n"
+    );
+    assert!(read(&dir.join("src/bin/billing-core-migrate.rs"))
+        .contains("migrate_cli::run_embedded(&billing_core::migrations::REGISTRY)"));
+    let (bins, default_run, _) = cargo_targets(&dir.join("Cargo.toml"));
+    assert_eq!(bins, ["billing-core-migrate"]);
+    assert_eq!(default_run, None, "a library had no `cargo run` to keep");
+    init(&dir, &[]).expect_code(0);
+    assert_eq!(
+        read(&dir.join("src/lib.rs"))
+            .matches("pub mod migrations;")
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn member_of_a_workspace_with_an_existing_build_script_and_another_folder() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    write(
+        &root.join("Cargo.toml"),
+        "[workspace]\nresolver = \"2\"\nmembers = [\"api\"]\n\n[workspace.package]\nedition = \"2021\"\n",
+    );
+    let dir = root.join("api");
+    write(
+        &dir.join("Cargo.toml"),
+        "[package]\nname = \"api\"\nversion = \"0.1.0\"\nedition.workspace = true\n\n[dependencies]\n",
+    );
+    write(&dir.join("src/main.rs"), "fn main() {}\n");
+    write(
+        &dir.join("build.rs"),
+        "fn main() {\n    println!(\"cargo:rustc-env=BUILT=yes\");\n}\n",
+    );
+
+    // At the workspace root there is no package to set up.
+    let refused = init(root, &[]).expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("is a workspace manifest without a [package]"),
+        "{}",
+        refused.stderr
+    );
+
+    let run = init(&dir, &["--dir", "db/migrations"]).expect_code(0);
+    assert_eq!(
+        read(&dir.join("build.rs")),
+        "fn main() {\n    migrate_core::build::compile_migrations(\"db/migrations\");\n    println!(\"cargo:rustc-env=BUILT=yes\");\n}\n"
+    );
+    assert!(
+        run.stdout.contains("now declares `cargo:rerun-if-changed`"),
+        "{}",
+        run.stdout
+    );
+    assert!(dir.join("db/migrations").is_dir());
+    assert!(read(&dir.join("migrate.toml")).contains("migrations_dir = \"db/migrations\""));
+    assert!(!root.join("migrate.toml").exists());
+    let (bins, default_run, _) = cargo_targets(&dir.join("Cargo.toml"));
+    assert_eq!(bins, ["api", "api-migrate"]);
+    assert_eq!(default_run.as_deref(), Some("api"));
+    // Run from a subfolder of the package: the same package, nothing left to do.
+    let again = init(&dir.join("src"), &["--dir", "db/migrations"]).expect_code(0);
+    assert!(
+        again.stdout.starts_with("nothing to do"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn refusals_name_every_problem_and_change_no_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("app");
+    package(&dir, "app", "2021", false);
+    write(&dir.join("src/migrations.rs"), "pub fn mine() {}\n");
+    write(
+        &dir.join("build.rs"),
+        "fn helper() {}\nfn main() { helper(); }\n",
+    );
+    write(&dir.join("migrate.toml"), "migrations_table = \"mine\"\n");
+    let before = tree(&dir);
+    let run = init(&dir, &[]).expect_code(1);
+    assert_cli_snapshot!(
+        "init_refusal",
+        run,
+        &["init", "--crates-path", "[CHECKOUT]"]
+    );
+    assert_eq!(tree(&dir), before, "nothing may change");
+
+    // build = false, and edition 2015.
+    let other = tmp.path().join("old");
+    write(
+        &other.join("Cargo.toml"),
+        "[package]\nname = \"old\"\nversion = \"0.1.0\"\n",
+    );
+    write(&other.join("src/main.rs"), "fn main() {}\n");
+    let before = tree(&other);
+    let run = init(&other, &[]).expect_code(1);
+    assert!(run.stderr.contains("uses edition 2015"), "{}", run.stderr);
+    write(
+        &other.join("Cargo.toml"),
+        "[package]\nname = \"old\"\nversion = \"0.1.0\"\nedition = \"2021\"\nbuild = false\n",
+    );
+    let before_build_false = tree(&other);
+    let run = init(&other, &[]).expect_code(1);
+    assert!(run.stderr.contains("`build = false`"), "{}", run.stderr);
+    assert_eq!(tree(&other), before_build_false);
+    assert_ne!(before, before_build_false);
+
+    // A --crates-path that is not a checkout.
+    let run = front(&dir, &["init", "--crates-path", "/nonexistent"], &[]).expect_code(1);
+    assert!(
+        run.stderr
+            .contains("--crates-path /nonexistent: no migrate-core/Cargo.toml there"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn several_binaries_keep_their_default_run_and_version_dependencies_by_default() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tools");
+    package(&dir, "tools", "2021", false);
+    write(&dir.join("src/bin/admin.rs"), "fn main() {}\n");
+    // Without --crates-path: version dependencies, as for the published crates.
+    front(&dir, &["init"], &[]).expect_code(0);
+    let manifest = read(&dir.join("Cargo.toml"));
+    assert!(
+        manifest.contains("migrate-cli = \"0.1\"") && !manifest.contains("default-run"),
+        "{manifest}"
+    );
+    let (bins, default_run, _) = cargo_targets(&dir.join("Cargo.toml"));
+    assert_eq!(bins, ["admin", "tools", "tools-migrate"]);
+    assert_eq!(default_run, None, "two binaries already needed --bin");
+}
