@@ -48,12 +48,14 @@ pub struct GlobalArgs {
     #[arg(long, value_enum, global = true)]
     pub lock_mode: Option<LockModeArg>,
 
-    /// lock_timeout for each migration, e.g. 500ms or 2s; 0 leaves the server's setting [default: 500ms].
-    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    /// lock_timeout for each migration, e.g. 500ms or 2s (at least 1ms); 0 leaves the server's setting
+    /// [default: 500ms].
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_timeout)]
     pub lock_timeout: Option<Duration>,
 
-    /// statement_timeout for each migration, e.g. 30min; 0 leaves the server's setting [default: 0].
-    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
+    /// statement_timeout for each migration, e.g. 30min (at least 1ms); 0 leaves the server's setting
+    /// [default: 0].
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_timeout)]
     pub statement_timeout: Option<Duration>,
 
     /// How long a migration keeps retrying after lock timeouts [default: 2m].
@@ -68,6 +70,31 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
     humantime::parse_duration(text.trim())
         .map_err(|e| format!("{e}; write a duration such as 500ms, 2s or 1m"))
+}
+
+/// Longest timeout PostgreSQL accepts: `INT_MAX` milliseconds (about 24.8 days).
+const MAX_TIMEOUT_MS: u128 = i32::MAX as u128;
+
+/// A duration for a PostgreSQL timeout (`lock_timeout`, `statement_timeout`), counted in whole milliseconds
+/// by the server: `0`, or 1ms to about 24.8 days. Anything between 0 and 1ms is refused rather than rounded:
+/// sent as `0ms` it would mean no timeout at all, the opposite of what was asked, and rounding it up would
+/// silently change the value.
+pub fn parse_timeout(text: &str) -> Result<Duration, String> {
+    let d = parse_duration(text)?;
+    if !d.is_zero() && d.as_millis() == 0 {
+        return Err(format!(
+            "{} is less than 1ms: PostgreSQL counts timeouts in whole milliseconds and would read it as 0, \
+             which means no timeout at all; give 1ms or more, or 0 to leave the server's setting",
+            humantime::format_duration(d)
+        ));
+    }
+    if d.as_millis() > MAX_TIMEOUT_MS {
+        return Err(format!(
+            "{} is more than PostgreSQL's longest timeout, {MAX_TIMEOUT_MS}ms (about 24.8 days)",
+            humantime::format_duration(d)
+        ));
+    }
+    Ok(d)
 }
 
 /// Lock behaviour.

@@ -105,9 +105,6 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 }
             }
             let ran = migrator.run_up(&mut client, &up, &mut print_event)?;
-            if !ran.is_empty() {
-                write_schema_file(settings, &db)?;
-            }
             let verb = if args.run.fake {
                 "recorded as applied (--fake)"
             } else {
@@ -116,6 +113,9 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             match ran.len() {
                 0 => println!("nothing to apply: {} is up to date", db.display),
                 n => println!("{n} migration(s) {verb} on {}", db.display),
+            }
+            if !ran.is_empty() {
+                write_schema_file(settings, &db);
             }
         }
         Command::Down(args) => {
@@ -152,7 +152,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 n => println!("{n} migration(s) reverted on {}", db.display),
             }
             if !ran.is_empty() {
-                write_schema_file(settings, &db)?;
+                write_schema_file(settings, &db);
             }
         }
         Command::Redo { count: n } => {
@@ -164,7 +164,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 &mut print_event,
             )?;
             println!("{} migration(s) redone on {}", ran.len() / 2, db.display);
-            write_schema_file(settings, &db)?;
+            write_schema_file(settings, &db);
         }
         Command::Status { json } => {
             let db = target()?;
@@ -248,10 +248,15 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             if repaired.is_empty() {
                 println!("nothing to repair");
             }
-            for (name, state) in repaired {
-                match state {
-                    State::Changed => println!("recorded the new checksum of {name}"),
-                    State::Failed => println!("cleared the failure of {name}"),
+            for entry in repaired {
+                let name = &entry.name;
+                match (entry.state, &entry.renamed_from) {
+                    (State::Changed, _) => println!("recorded the new checksum of {name}"),
+                    (State::Unverified, _) => println!("recorded the checksum of {name}"),
+                    (State::Renamed, Some(old)) => {
+                        println!("recorded the rename of {old} to {name}")
+                    }
+                    (State::Failed, _) => println!("cleared the failure of {name}"),
                     _ => println!("forgot {name} (its file is gone)"),
                 }
             }
@@ -270,12 +275,21 @@ fn count(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// Writes `schema_file` (when configured) after a run that changed the database.
-pub(crate) fn write_schema_file(settings: &Settings, db: &Target) -> Result<()> {
-    if let Some(file) = &settings.schema_file {
-        if pg_dump::write_schema(db, file, &settings.table)? {
-            println!("schema written to {}", file.display());
-        }
+/// Writes `schema_file` (when configured) after a run that changed the database. The run itself is
+/// committed by then, so a failure here is a warning, not the run's failure: the exit status and the
+/// summary printed before report what happened to the database.
+pub(crate) fn write_schema_file(settings: &Settings, db: &Target) {
+    let Some(file) = &settings.schema_file else {
+        return;
+    };
+    match pg_dump::write_schema(db, file, &settings.table) {
+        Ok(true) => println!("schema written to {}", file.display()),
+        Ok(false) => {}
+        Err(e) => eprintln!(
+            "warning: the run is committed, but the schema file {} was not written: {e:#}\n\
+             hint: fix pg_dump (it is looked up in PATH, then /usr/lib/postgresql/*/bin, and must be at least as new as the server); \
+             the file is written again after the next run that changes the database",
+            file.display()
+        ),
     }
-    Ok(())
 }

@@ -60,18 +60,47 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
         );
     }
     let mut config = postgres::Config::new();
-    let host = var("PGHOST").unwrap_or_else(|| "localhost".to_owned());
     let user = var("PGUSER")
         .or_else(|| var("USER"))
         .unwrap_or_else(|| "postgres".to_owned());
     let dbname = var("PGDATABASE").unwrap_or_else(|| user.clone());
-    let port = match var("PGPORT") {
+    // As libpq: PGHOST may list several hosts, tried in order, and PGPORT one port for all or one per host.
+    let host_list = var("PGHOST").unwrap_or_else(|| "localhost".to_owned());
+    let hosts: Vec<&str> = host_list.split(',').map(str::trim).collect();
+    if hosts.iter().any(|h| h.is_empty()) {
+        bail!("invalid PGHOST {host_list:?}: an empty host in the list");
+    }
+    let ports = match var("PGPORT") {
         Some(p) => p
-            .parse::<u16>()
+            .split(',')
+            .map(|port| port.trim().parse::<u16>())
+            .collect::<Result<Vec<u16>, _>>()
             .map_err(|_| anyhow!("invalid PGPORT {p:?}: expected a port number"))?,
-        None => 5432,
+        None => vec![5432],
     };
-    config.host(&host).port(port).user(&user).dbname(&dbname);
+    if ports.len() != 1 && ports.len() != hosts.len() {
+        bail!(
+            "PGPORT lists {} ports for {} hosts in PGHOST; give one port for all hosts, or one per host",
+            ports.len(),
+            hosts.len()
+        );
+    }
+    let mut shown = Vec::new();
+    for (i, host) in hosts.iter().enumerate() {
+        let port = ports.get(i).copied().unwrap_or(ports[0]);
+        config.host(host).port(port);
+        shown.push(format!("{host}:{port}"));
+    }
+    config.user(&user).dbname(&dbname);
+    if let Some(attrs) = var("PGTARGETSESSIONATTRS") {
+        config.target_session_attrs(match attrs.as_str() {
+            "any" => postgres::config::TargetSessionAttrs::Any,
+            "read-write" => postgres::config::TargetSessionAttrs::ReadWrite,
+            other => bail!(
+                "invalid PGTARGETSESSIONATTRS {other:?}: this tool supports any and read-write"
+            ),
+        });
+    }
     let secret = var("PGPASSWORD");
     if let Some(password) = &secret {
         config.password(password);
@@ -84,7 +113,10 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     });
     Ok(Target {
         config,
-        display: format!("postgres://{user}@{host}:{port}/{dbname} (from PG* variables)"),
+        display: format!(
+            "postgres://{user}@{}/{dbname} (from PG* variables)",
+            shown.join(",")
+        ),
         secret,
         tls,
     })
@@ -102,17 +134,27 @@ pub fn for_async_driver(url: &str) -> Result<(String, postgres_openssl::MakeTlsC
 impl Target {
     /// libpq's environment variables for this connection, for the PostgreSQL tools (`pg_dump`): the
     /// password travels in `PGPASSWORD`, never on a command line.
+    /// The TLS settings travel too (`PGSSLMODE`, `PGSSLROOTCERT`), so the tool verifies the server as this
+    /// connection does instead of falling back to libpq's unverified default. Several hosts are passed as
+    /// libpq's comma-separated lists.
     pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
         let mut env = Vec::new();
-        if let Some(postgres::config::Host::Tcp(host)) = self.config.get_hosts().first() {
-            env.push(("PGHOST", host.clone()));
+        let hosts: Vec<String> = self
+            .config
+            .get_hosts()
+            .iter()
+            .map(|host| match host {
+                postgres::config::Host::Tcp(host) => host.clone(),
+                #[cfg(unix)]
+                postgres::config::Host::Unix(dir) => dir.display().to_string(),
+            })
+            .collect();
+        if !hosts.is_empty() {
+            env.push(("PGHOST", hosts.join(",")));
         }
-        #[cfg(unix)]
-        if let Some(postgres::config::Host::Unix(dir)) = self.config.get_hosts().first() {
-            env.push(("PGHOST", dir.display().to_string()));
-        }
-        if let Some(port) = self.config.get_ports().first() {
-            env.push(("PGPORT", port.to_string()));
+        let ports: Vec<String> = self.config.get_ports().iter().map(u16::to_string).collect();
+        if !ports.is_empty() {
+            env.push(("PGPORT", ports.join(",")));
         }
         if let Some(user) = self.config.get_user() {
             env.push(("PGUSER", user.to_owned()));
@@ -120,6 +162,10 @@ impl Target {
         env.push(("PGDATABASE", self.dbname()));
         if let Some(secret) = &self.secret {
             env.push(("PGPASSWORD", secret.clone()));
+        }
+        env.push(("PGSSLMODE", self.tls.mode.libpq_value().to_owned()));
+        if let Some(root) = &self.tls.root_cert {
+            env.push(("PGSSLROOTCERT", root.display().to_string()));
         }
         env
     }

@@ -75,10 +75,10 @@ pub fn reset(settings: &Settings, registry: &Registry, force: bool) -> Result<Ex
         .lock_mode(settings.lock_mode)
         .timeouts(settings.timeouts.clone())
         .run_up(&mut client, &UpTarget::All, &mut print_event)?;
-    if !ran.is_empty() {
-        crate::commands::write_schema_file(settings, &target)?;
-    }
     println!("{} migration(s) applied on {}", ran.len(), target.display);
+    if !ran.is_empty() {
+        crate::commands::write_schema_file(settings, &target);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

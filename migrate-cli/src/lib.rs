@@ -63,11 +63,12 @@ pub fn run_embedded(registry: &Registry) -> ExitCode {
 
 fn entry(registry: Option<&Registry>) -> ExitCode {
     // Before parsing, so DATABASE_URL and friends from .env reach clap's environment fallbacks.
-    if let Err(e) = dotenvy::dotenv() {
-        if !e.not_found() {
-            eprintln!("error: invalid .env file: {e}");
-            return ExitCode::FAILURE;
-        }
+    if let Err(message) = load_dotenv() {
+        eprintln!("error: {message}");
+        return ExitCode::FAILURE;
+    }
+    if registry.is_some() {
+        exit_guard::install();
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -108,5 +109,82 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
         }
         (command, Some(registry)) => commands::run(&settings, registry, command),
         (_, None) => forward::forward(&settings.config, std::env::args_os().skip(1).collect()),
+    }
+}
+
+/// Loads the nearest `.env` (this folder or a parent) into the environment, without overriding variables
+/// already set. Its values are never shown in errors: they hold database URLs and passwords.
+fn load_dotenv() -> Result<(), String> {
+    let Some(path) = std::env::current_dir().ok().and_then(|cwd| {
+        cwd.ancestors()
+            .map(|dir| dir.join(".env"))
+            .find(|p| p.is_file())
+    }) else {
+        return Ok(());
+    };
+    dotenvy::from_path(&path).map_err(|e| match e {
+        dotenvy::Error::LineParse(line, index) => {
+            let key = line
+                .trim_start()
+                .trim_start_matches("export ")
+                .split(['=', ' ', '\t'])
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let line_number = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| text.find(&line).map(|at| text[..at].matches('\n').count() + 1));
+            format!(
+                "invalid .env file {}{}: cannot parse the entry {key:?} at character {} of its line (an unterminated quote or \
+                 a stray character?); its value is not shown, as it may hold a password",
+                path.display(),
+                line_number.map(|n| format!(", line {n}")).unwrap_or_default(),
+                index + 1
+            )
+        }
+        other => format!("invalid .env file {}: {other}", path.display()),
+    })
+}
+
+/// A process that ends inside a migration's Rust code (a `pgm.db` closure or a backfill's batch code
+/// calling `std::process::exit`) would otherwise end the run with that code, often 0, while the migration
+/// was not applied: its transaction dies with the connection. The hook turns that into an error naming the
+/// migration and exit status 1.
+mod exit_guard {
+    use std::io::Write;
+    use std::sync::Once;
+
+    pub fn install() {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            // SAFETY: registers a plain `extern "C"` function; atexit has no other precondition.
+            // Its result is ignored: without the hook the run only loses this report.
+            unsafe {
+                libc::atexit(on_exit);
+            }
+        });
+    }
+
+    extern "C" fn on_exit() {
+        let Some(code) = migrate_core::running_user_code() else {
+            return;
+        };
+        let aftermath = if code.transactional {
+            "the server rolls its transaction back, so the migration is not applied and not recorded"
+        } else if code.op == "backfill" {
+            "the batch in progress is rolled back; the batches before it stay committed, the migration is not recorded as applied, and running it again resumes the backfill"
+        } else {
+            "its data code's transaction is rolled back, the statements before it stay committed, and the migration is not applied (not recorded)"
+        };
+        // Written directly: stdout/stderr handles may be gone this late, and a panic here would abort.
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: migration {} ({}) ended the process from its Rust code at operation #{} ({}), e.g. with std::process::exit; \
+             {aftermath}; return an error from the closure instead",
+            code.migration, code.path, code.position, code.op
+        );
+        // SAFETY: _exit ends the process at once with status 1, which is the point: the exit status the
+        // code asked for would report success.
+        unsafe { libc::_exit(1) }
     }
 }

@@ -92,6 +92,16 @@ pub fn print_event(event: Event<'_>) {
                 "{name}: dropped the invalid index {index} left by a failed concurrent build"
             );
         }
+        Event::BackfillRestarted {
+            name,
+            table,
+            rows_discarded,
+            reason,
+        } => {
+            eprintln!(
+                "warning: {name}: the backfill of {table} starts over ({rows_discarded} row(s) were done by an interrupted run): {reason}"
+            );
+        }
         Event::ChangedSinceApplied { name } => {
             eprintln!("warning: {name} changed since it was applied; reverting it with its current `down`");
         }
@@ -117,6 +127,8 @@ fn label(state: State) -> &'static str {
         State::Pending => "pending",
         State::OutOfOrder => "OUT OF ORDER",
         State::Failed => "FAILED",
+        State::Renamed => "RENAMED",
+        State::Unverified => "UNVERIFIED",
     }
 }
 
@@ -136,11 +148,21 @@ pub fn status_text(status: &Status, database: &str) -> String {
             .as_ref()
             .map(|a| a.run_on.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
-        out.push_str(&format!("{:<13}{:<21}{}\n", label(e.state), run_on, e.name));
+        let name = match &e.renamed_from {
+            Some(old) => format!("{} (was {old})", e.name),
+            None => e.name.clone(),
+        };
+        out.push_str(&format!("{:<13}{:<21}{name}\n", label(e.state), run_on));
     }
     let count = |s| status.migrations.iter().filter(|e| e.state == s).count();
     let mut summary = vec![
-        format!("{} applied", count(State::Applied) + count(State::Changed)),
+        format!(
+            "{} applied",
+            count(State::Applied)
+                + count(State::Changed)
+                + count(State::Renamed)
+                + count(State::Unverified)
+        ),
         format!(
             "{} pending",
             count(State::Pending) + count(State::OutOfOrder)
@@ -148,6 +170,8 @@ pub fn status_text(status: &Status, database: &str) -> String {
     ];
     for (state, what) in [
         (State::Changed, "changed"),
+        (State::Renamed, "renamed"),
+        (State::Unverified, "unverified"),
         (State::Missing, "missing"),
         (State::OutOfOrder, "out of order"),
         (State::Failed, "failed part-way"),
@@ -160,6 +184,12 @@ pub fn status_text(status: &Status, database: &str) -> String {
     out.push('\n');
     if count(State::Changed) > 0 {
         out.push_str("CHANGED: the file was edited after it was applied; `up` refuses until the edit is undone or `repair` accepts it\n");
+    }
+    if count(State::Renamed) > 0 {
+        out.push_str("RENAMED: the file of an applied migration has a new name, with the same content; `up` refuses until `repair` records the new name\n");
+    }
+    if count(State::Unverified) > 0 {
+        out.push_str("UNVERIFIED: applied, but the migrations table has no checksum for it (written by another tool or by hand), so an edit cannot be detected; `repair` records the file's current checksum\n");
     }
     if count(State::Missing) > 0 {
         out.push_str(

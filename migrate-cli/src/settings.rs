@@ -12,7 +12,7 @@ use migrate_core::{LockMode, MigrationsTable, Timeouts};
 use clap::Parser;
 use migrate_core::Registry;
 
-use crate::args::{parse_duration, GlobalArgs, LockModeArg};
+use crate::args::{parse_duration, parse_timeout, GlobalArgs, LockModeArg};
 use crate::config::Config;
 
 /// Everything a command needs to know besides its own arguments.
@@ -123,11 +123,12 @@ impl Settings {
         };
         let duration = |flag: Option<Duration>,
                         key: &str,
-                        value: &Option<String>|
+                        value: &Option<String>,
+                        parse: fn(&str) -> Result<Duration, String>|
          -> Result<Option<Duration>> {
             match (flag, value) {
                 (Some(d), _) => Ok(Some(d)),
-                (None, Some(text)) => parse_duration(text).map(Some).map_err(|e| {
+                (None, Some(text)) => parse(text).map(Some).map_err(|e| {
                     anyhow::anyhow!("invalid {key} = {text:?} in {}: {e}", config.describe())
                 }),
                 (None, None) => Ok(None),
@@ -137,18 +138,25 @@ impl Settings {
         // 0 switches a timeout off, leaving the server's (or role's) own setting in force.
         let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
         let timeouts = Timeouts {
-            lock_timeout: duration(global.lock_timeout, "lock_timeout", &file.lock_timeout)?
-                .map_or(defaults.lock_timeout, off_if_zero),
+            lock_timeout: duration(
+                global.lock_timeout,
+                "lock_timeout",
+                &file.lock_timeout,
+                parse_timeout,
+            )?
+            .map_or(defaults.lock_timeout, off_if_zero),
             statement_timeout: duration(
                 global.statement_timeout,
                 "statement_timeout",
                 &file.statement_timeout,
+                parse_timeout,
             )?
             .and_then(off_if_zero),
             retry_budget: duration(
                 global.lock_retry_budget,
                 "lock_retry_budget",
                 &file.lock_retry_budget,
+                parse_duration,
             )?
             .unwrap_or(defaults.retry_budget),
         };

@@ -40,6 +40,17 @@ impl SslMode {
         })
     }
 
+    /// The value libpq reads from `sslmode` / `PGSSLMODE`.
+    pub fn libpq_value(self) -> &'static str {
+        match self {
+            SslMode::Disable => "disable",
+            SslMode::Prefer => "prefer",
+            SslMode::Require => "require",
+            SslMode::VerifyCa => "verify-ca",
+            SslMode::VerifyFull => "verify-full",
+        }
+    }
+
     /// What the driver's own parser accepts for this mode; verification is the connector's job.
     fn driver_value(self) -> &'static str {
         match self {
@@ -76,22 +87,25 @@ pub fn extract(conn: &str) -> Result<(String, Tls)> {
         Ok(true)
     };
     let rest = if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
-        match url::Url::parse(conn) {
-            Ok(mut url) => {
+        // The query is taken apart by hand, not with a URL library: libpq only percent-decodes values
+        // (`+` is a plus, not a space, unlike in HTML forms), and the parameters kept must reach the driver
+        // exactly as written. Host lists (`h1:5432,h2:5432`) are no valid URL authority either.
+        match conn.split_once('?') {
+            Some((base, query)) => {
                 let mut kept = Vec::new();
-                for (k, v) in url.query_pairs() {
-                    if !take(&k, &v)? {
-                        kept.push((k.into_owned(), v.into_owned()));
+                for segment in query.split('&').filter(|s| !s.is_empty()) {
+                    let (k, v) = segment.split_once('=').unwrap_or((segment, ""));
+                    if !take(&percent_decode(k)?, &percent_decode(v)?)? {
+                        kept.push(segment);
                     }
                 }
-                url.set_query(None);
-                if !kept.is_empty() {
-                    url.query_pairs_mut().extend_pairs(kept);
+                if kept.is_empty() {
+                    base.to_owned()
+                } else {
+                    format!("{base}?{}", kept.join("&"))
                 }
-                url.to_string()
             }
-            // Left to the driver, whose error is reported with the password removed.
-            Err(_) => conn.to_owned(),
+            None => conn.to_owned(),
         }
     } else {
         let mut kept = Vec::new();
@@ -113,15 +127,38 @@ pub fn extract(conn: &str) -> Result<(String, Tls)> {
     Ok((rest, Tls { mode, root_cert }))
 }
 
+/// `%XX` sequences decoded, as libpq decodes URI parts; anything else is kept as it is.
+fn percent_decode(text: &str) -> Result<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .with_context(|| {
+                    format!(
+                        "invalid percent-encoded token in the URL near {:?}",
+                        &text[i..]
+                    )
+                })?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).context("a percent-encoded URL value is not UTF-8")
+}
+
 /// Appends the driver's `sslmode` to a connection string from [`extract`].
 pub fn with_driver_mode(conn: &str, tls: &Tls) -> String {
     let mode = tls.mode.driver_value();
     if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
-        if let Ok(mut url) = url::Url::parse(conn) {
-            url.query_pairs_mut().append_pair("sslmode", mode);
-            return url.to_string();
-        }
-        return conn.to_owned();
+        let separator = if conn.contains('?') { '&' } else { '?' };
+        return format!("{conn}{separator}sslmode={mode}");
     }
     format!("{conn} sslmode={mode}")
 }
@@ -203,6 +240,18 @@ mod tests {
             with_driver_mode(&rest, &tls),
             "postgres://u@h/db?application_name=x&sslmode=require"
         );
+
+        // Values are percent-decoded as libpq does; what is kept reaches the driver as written.
+        let (rest, tls) = extract(
+            "postgres://u@h1:5432,h2:5433/db?options=-c%20a%3Db&sslrootcert=/my%20root+1.crt&x=a+b",
+        )
+        .unwrap();
+        assert_eq!(
+            rest,
+            "postgres://u@h1:5432,h2:5433/db?options=-c%20a%3Db&x=a+b"
+        );
+        assert_eq!(tls.root_cert, Some(PathBuf::from("/my root+1.crt")));
+        assert!(extract("postgres://u@h/db?sslmode=%zz").is_err());
 
         let (rest, tls) = extract("host=h sslmode=disable dbname=d").unwrap();
         assert_eq!(rest, "host=h dbname=d");

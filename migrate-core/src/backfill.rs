@@ -1,5 +1,9 @@
 //! Running a batched backfill: primary-key keyset batches, each its own transaction that also records how
 //! far it got, so an interrupted backfill resumes after the last committed batch.
+//!
+//! The progress is keyed to what it describes: a fingerprint of the table, its primary key, the condition
+//! and the work. A backfill whose migration was edited (or whose table's key changed) since it was
+//! interrupted starts over rather than resuming from a cursor of another walk, which could skip rows.
 
 use std::time::{Duration, Instant};
 
@@ -9,27 +13,42 @@ use postgres::GenericClient;
 use crate::error::describe_pg;
 use crate::events::Event;
 use crate::history::MigrationsTable;
+use crate::migration::panic_message;
 use crate::timeouts::{backoff, is_lock_timeout};
+use crate::user_code::{self, UserCode};
 
 /// Where a backfill is recorded: which migration, which operation.
 pub(crate) struct Origin<'a> {
-    pub migration: &'a str,
+    pub migration: &'static str,
+    pub path: &'static str,
+    /// The migration's checksum: Rust batch code cannot be compared, its source can.
+    pub checksum: &'a str,
     pub position: usize,
 }
 
-/// The table holding the progress of unfinished backfills, next to the migrations table.
-pub(crate) fn progress_table(table: &MigrationsTable) -> Result<String, String> {
-    let name = format!("{}_backfill", table.name());
-    if name.len() > migrate_dsl::MAX_IDENTIFIER_BYTES {
-        return Err(format!(
-            "the backfill progress table name {name:?} would be longer than 63 bytes; use a shorter migrations table name"
-        ));
+/// Why a backfill stopped, and what it had committed by then.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub message: String,
+    /// Batches committed by this run.
+    pub batches: u64,
+    /// Rows done in all, earlier runs included.
+    pub rows: u64,
+}
+
+impl Failure {
+    fn before_any_batch(message: String) -> Self {
+        Failure {
+            message,
+            batches: 0,
+            rows: 0,
+        }
     }
-    Ok(format!(
-        "{}.{}",
-        migrate_dsl::ident(table.schema()),
-        migrate_dsl::ident(&name)
-    ))
+}
+
+/// The table holding the progress of unfinished backfills, next to the migrations table.
+pub(crate) fn progress_table(table: &MigrationsTable) -> String {
+    table.derived("_backfill")
 }
 
 struct Key {
@@ -45,31 +64,81 @@ pub(crate) fn run(
     table: &MigrationsTable,
     retry_budget: Duration,
     events: &mut dyn FnMut(Event<'_>),
-) -> Result<u64, String> {
-    let progress = progress_table(table)?;
-    let pg =
-        |context: &'static str| move |e: postgres::Error| format!("{context}: {}", describe_pg(&e));
+) -> Result<u64, Failure> {
+    let progress = progress_table(table);
+    let pg = |context: &'static str| {
+        move |e: postgres::Error| {
+            Failure::before_any_batch(format!("{context}: {}", describe_pg(&e)))
+        }
+    };
     conn.batch_execute(&format!(
         "CREATE TABLE IF NOT EXISTS {progress} (migration text NOT NULL, position integer NOT NULL, \
          cursor text[] NOT NULL, rows_done bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), \
-         PRIMARY KEY (migration, position))"
+         fingerprint text, PRIMARY KEY (migration, position))"
     ))
     .map_err(pg("cannot create the backfill progress table"))?;
+    // Tables created by versions before the fingerprint get the column; their rows have none, so they
+    // count as recorded for another definition.
+    let has_fingerprint: bool = conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = $1::text::regclass \
+             AND attname = 'fingerprint' AND NOT attisdropped)",
+            &[&progress],
+        )
+        .map_err(pg("cannot read the backfill progress table"))?
+        .get(0);
+    if !has_fingerprint {
+        conn.batch_execute(&format!(
+            "ALTER TABLE {progress} ADD COLUMN IF NOT EXISTS fingerprint text"
+        ))
+        .map_err(pg(
+            "cannot add the fingerprint to the backfill progress table",
+        ))?;
+    }
 
     let target = spec.table().quoted();
-    let keys = primary_key(conn, &target)?;
+    let keys = primary_key(conn, &target).map_err(Failure::before_any_batch)?;
+    let fingerprint = fingerprint(spec, &target, &keys, origin.checksum);
     let position = i32::try_from(origin.position).unwrap_or(i32::MAX);
     let resumed = conn
         .query_opt(
             &format!(
-                "SELECT cursor, rows_done FROM {progress} WHERE migration = $1 AND position = $2"
+                "SELECT cursor, rows_done, fingerprint FROM {progress} WHERE migration = $1 AND position = $2"
             ),
             &[&origin.migration, &position],
         )
         .map_err(pg("cannot read the backfill progress"))?
-        .map(|row| (row.get::<_, Vec<String>>(0), row.get::<_, i64>(1)));
+        .map(|row| {
+            (
+                row.get::<_, Vec<String>>(0),
+                row.get::<_, i64>(1),
+                row.get::<_, Option<String>>(2),
+            )
+        });
     let (cursor, done) = match resumed {
-        Some((cursor, done)) => (Some(cursor), u64::try_from(done).unwrap_or(0)),
+        Some((cursor, done, Some(recorded))) if recorded == fingerprint => {
+            (Some(cursor), u64::try_from(done).unwrap_or(0))
+        }
+        Some((_, done, recorded)) => {
+            let reason = if recorded.is_none() {
+                "its progress was recorded by an older version, which did not record what it described"
+            } else {
+                "the backfill changed since it was interrupted (its table, primary key, condition or work), \
+                 so the recorded position belongs to another walk"
+            };
+            conn.execute(
+                &format!("DELETE FROM {progress} WHERE migration = $1 AND position = $2"),
+                &[&origin.migration, &position],
+            )
+            .map_err(pg("cannot discard the backfill progress"))?;
+            events(Event::BackfillRestarted {
+                name: origin.migration,
+                table: &target,
+                rows_discarded: u64::try_from(done).unwrap_or(0),
+                reason,
+            });
+            (None, 0)
+        }
         None => (None, 0),
     };
     let filter = spec
@@ -98,11 +167,17 @@ pub(crate) fn run(
     // session end or the next migration's own settings.
     conn.batch_execute("SET synchronous_commit = off")
         .map_err(pg("cannot set synchronous_commit"))?;
+    let record = Record {
+        table: &progress,
+        migration: origin.migration,
+        position,
+        fingerprint: &fingerprint,
+    };
     let result = run_batches(
         conn,
         spec,
         origin,
-        &progress,
+        &record,
         &target,
         &keys,
         (cursor, done, total),
@@ -111,13 +186,39 @@ pub(crate) fn run(
     );
     let reset = conn.batch_execute("RESET synchronous_commit");
     let done = result?;
-    reset.map_err(pg("cannot reset synchronous_commit"))?;
+    let after = |context: &'static str| {
+        move |e: postgres::Error| Failure {
+            message: format!("{context}: {}", describe_pg(&e)),
+            batches: 0,
+            rows: done,
+        }
+    };
+    reset.map_err(after("cannot reset synchronous_commit"))?;
     conn.execute(
         &format!("DELETE FROM {progress} WHERE migration = $1 AND position = $2"),
         &[&origin.migration, &position],
     )
-    .map_err(pg("cannot clear the backfill progress"))?;
+    .map_err(after("cannot clear the backfill progress"))?;
     Ok(done)
+}
+
+/// What the progress of a backfill describes: table, primary key (names and types, in order), condition and
+/// work. Rust batch code cannot be compared, so the migration's checksum stands for it. The batch size and
+/// pause are left out: resuming with other values walks the same rows.
+fn fingerprint(spec: &Backfill, target: &str, keys: &[Key], checksum: &str) -> String {
+    let keys: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{} {}", migrate_dsl::ident(&k.column), k.sql_type))
+        .collect();
+    let work = match spec.work() {
+        BatchWork::Set(assignments) => format!("set {assignments}"),
+        BatchWork::Rust(_) => format!("rust code of the migration with checksum {checksum}"),
+    };
+    crate::migration::checksum(&format!(
+        "table {target}\nkey {}\nwhere {}\nwork {work}\n",
+        keys.join(", "),
+        spec.condition().unwrap_or("")
+    ))
 }
 
 /// The batch loop; returns the rows done.
@@ -126,16 +227,13 @@ fn run_batches(
     conn: &mut impl GenericClient,
     spec: &Backfill,
     origin: &Origin<'_>,
-    progress: &str,
+    record: &Record<'_>,
     target: &str,
     keys: &[Key],
     (mut cursor, mut done, total): (Option<Vec<String>>, u64, u64),
     retry_budget: Duration,
     events: &mut dyn FnMut(Event<'_>),
-) -> Result<u64, String> {
-    let pg =
-        |context: &'static str| move |e: postgres::Error| format!("{context}: {}", describe_pg(&e));
-    let position = i32::try_from(origin.position).unwrap_or(i32::MAX);
+) -> Result<u64, Failure> {
     let filter = spec
         .condition()
         .map(|w| format!(" AND ({w})"))
@@ -151,26 +249,45 @@ fn run_batches(
     let limit = spec.rows_per_batch();
     let started = Instant::now();
     let done_at_start = done;
+    let mut batches = 0u64;
+    let code = UserCode {
+        migration: origin.migration,
+        path: origin.path,
+        position: origin.position,
+        op: "backfill",
+        transactional: false,
+    };
     loop {
+        let failed = |message: String, done: u64| Failure {
+            message,
+            batches,
+            rows: done,
+        };
         let mut failures = 0u32;
         let attempt_started = Instant::now();
         let batch = loop {
-            let record = Record {
-                table: progress,
-                migration: origin.migration,
-                position,
-                done_before: i64::try_from(done).unwrap_or(i64::MAX),
-            };
+            let done_before = i64::try_from(done).unwrap_or(i64::MAX);
             match batch(
-                conn, spec, target, &columns, &after, &filter, &cursor_of, limit, &cursor, &record,
+                conn,
+                spec,
+                target,
+                &columns,
+                &after,
+                &filter,
+                &cursor_of,
+                limit,
+                &cursor,
+                record,
+                done_before,
+                code,
             ) {
                 Err(e) if is_lock_timeout(&e) => {
                     failures += 1;
                     let delay = backoff(failures);
                     if attempt_started.elapsed() + delay > retry_budget {
-                        return Err(format!(
-                            "a batch kept hitting lock_timeout: {}",
-                            describe_pg(&e)
+                        return Err(failed(
+                            format!("a batch kept hitting lock_timeout: {}", describe_pg(&e)),
+                            done,
                         ));
                     }
                     events(Event::Retrying {
@@ -181,16 +298,18 @@ fn run_batches(
                     });
                     std::thread::sleep(delay);
                 }
-                Err(e) => return Err(format!("a batch failed: {}", describe_pg(&e))),
-                Ok(Err(user)) => return Err(user),
+                Err(e) => return Err(failed(format!("a batch failed: {}", describe_pg(&e)), done)),
+                Ok(Err(user)) => return Err(failed(user, done)),
                 Ok(Ok(batch)) => break batch,
             }
         };
         let Some((rows, next, tx)) = batch else {
             break;
         };
+        tx.commit()
+            .map_err(|e| failed(format!("cannot commit a batch: {}", describe_pg(&e)), done))?;
         done += rows;
-        tx.commit().map_err(pg("cannot commit a batch"))?;
+        batches += 1;
         cursor = Some(next);
         events(Event::Backfill {
             name: origin.migration,
@@ -212,17 +331,17 @@ struct Record<'a> {
     table: &'a str,
     migration: &'a str,
     position: i32,
-    done_before: i64,
+    fingerprint: &'a str,
 }
 
 impl Record<'_> {
     const ON_CONFLICT: &'static str =
         "ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
-         rows_done = EXCLUDED.rows_done, updated_at = clock_timestamp()";
+         rows_done = EXCLUDED.rows_done, fingerprint = EXCLUDED.fingerprint, updated_at = clock_timestamp()";
 
     fn insert(&self) -> String {
         format!(
-            "INSERT INTO {} (migration, position, cursor, rows_done)",
+            "INSERT INTO {} (migration, position, fingerprint, cursor, rows_done)",
             self.table
         )
     }
@@ -251,6 +370,8 @@ fn batch<'c, C: GenericClient>(
     limit: u32,
     cursor: &Option<Vec<String>>,
     record: &Record<'_>,
+    done_before: i64,
+    code: UserCode,
 ) -> Result<Result<Option<(u64, Vec<String>, postgres::Transaction<'c>)>, String>, postgres::Error>
 {
     let mut tx = conn.transaction()?;
@@ -267,13 +388,16 @@ fn batch<'c, C: GenericClient>(
             let k_desc: Vec<String> = k_names.iter().map(|k| format!("{k} DESC")).collect();
             let k_text: Vec<String> = k_names.iter().map(|k| format!("{k}::text")).collect();
             // The batch is the key range (cursor, last key of the next `limit` matching rows]: an index range
-            // scan, cheaper than looking the keys up one by one.
+            // scan, cheaper than looking the keys up one by one. No application write is lost: the UPDATE
+            // locks each row and computes the assignments from its latest committed version (a row changed
+            // since the range was read is re-read and re-checked against the condition), and a write that
+            // comes later waits for the batch to commit.
             let sql = format!(
                 "WITH batch AS (SELECT {ks} FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit}), \
                  upper AS (SELECT {k} FROM batch ORDER BY {k_desc} LIMIT 1), \
                  updated AS (UPDATE {target} SET {assignments} WHERE {keys_after} \
                  AND ({key_list}) <= (SELECT {k} FROM upper) RETURNING 1), \
-                 progress AS ({upsert} SELECT $2, $3, ARRAY[{k_text}], $4 + (SELECT count(*) FROM updated) FROM upper {on_conflict}) \
+                 progress AS ({upsert} SELECT $2, $3, $5, ARRAY[{k_text}], $4 + (SELECT count(*) FROM updated) FROM upper {on_conflict}) \
                  SELECT (SELECT count(*) FROM updated), (SELECT ARRAY[{k_text}] FROM upper)",
                 upsert = record.insert(),
                 on_conflict = Record::ON_CONFLICT,
@@ -289,7 +413,8 @@ fn batch<'c, C: GenericClient>(
                     cursor,
                     &record.migration,
                     &record.position,
-                    &record.done_before,
+                    &done_before,
+                    &record.fingerprint,
                 ],
             )?;
             let next: Option<Vec<String>> = row.get(1);
@@ -298,8 +423,13 @@ fn batch<'c, C: GenericClient>(
             })))
         }
         BatchWork::Rust(work) => {
+            // The rows are locked until the batch commits: the Rust code writes values computed from what it
+            // read, so an application write to one of these rows in between would be overwritten. With the
+            // lock it waits (a batch lasts milliseconds) and applies after the batch's write. NO KEY: inserts
+            // referencing these rows by foreign key are not blocked.
             let sql = format!(
-                "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit}",
+                "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit} \
+                 FOR NO KEY UPDATE",
                 cursor_of("")
             );
             let rows = tx.query(&sql, &[cursor])?;
@@ -307,20 +437,39 @@ fn batch<'c, C: GenericClient>(
                 return Ok(Ok(None));
             };
             let next: Vec<String> = last.get("__migrate_cursor");
-            if let Err(e) = work.call(&mut tx, &rows) {
-                return Ok(Err(format!(
-                    "the batch code failed: {}",
-                    crate::error::describe_data_error(e.as_ref())
-                )));
+            let result = {
+                let _running = user_code::enter(code);
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.call(&mut tx, &rows)))
+            };
+            match result {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    return Ok(Err(format!(
+                        "the batch code failed: {}",
+                        crate::error::describe_data_error(e.as_ref())
+                    )))
+                }
+                Err(panic) => {
+                    return Ok(Err(format!(
+                        "the batch code panicked: {}",
+                        panic_message(&panic)
+                    )))
+                }
             }
-            let done = record.done_before + i64::try_from(rows.len()).unwrap_or(i64::MAX);
+            let done = done_before + i64::try_from(rows.len()).unwrap_or(i64::MAX);
             tx.execute(
                 &format!(
-                    "{} VALUES ($1, $2, $3, $4) {}",
+                    "{} VALUES ($1, $2, $3, $4, $5) {}",
                     record.insert(),
                     Record::ON_CONFLICT
                 ),
-                &[&record.migration, &record.position, &next, &done],
+                &[
+                    &record.migration,
+                    &record.position,
+                    &record.fingerprint,
+                    &next,
+                    &done,
+                ],
             )?;
             Ok(Ok(Some((rows.len() as u64, next, tx))))
         }

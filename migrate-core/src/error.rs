@@ -76,10 +76,19 @@ pub enum Error {
     /// Applied migrations have no file any more.
     #[error(
         "applied migration(s) have no file in the migrations folder: {}\n\
-         restore the file(s), or run `repair` to forget them if they were removed on purpose",
+         restore the file(s), or run `repair` to forget them if they were removed on purpose \
+         (a file that was renamed and edited: give it back its old name, or `up` would run it again after `repair`)",
         .names.join(", ")
     )]
     MissingFiles { names: Vec<String> },
+    /// Files of applied migrations were renamed (their content, and so their checksum, is unchanged).
+    #[error(
+        "applied migration(s) were renamed: {}\n\
+         the content is unchanged (same checksum), so each is the migration that already ran under its old name; \
+         run `repair` to record the new name(s), or rename the file(s) back",
+        .renames.iter().map(|(old, new)| format!("{old} -> {new}")).collect::<Vec<_>>().join(", ")
+    )]
+    Renamed { renames: Vec<(String, String)> },
     /// Applied migrations were edited after they ran.
     #[error(
         "applied migration(s) changed since they ran: {}\n\
@@ -119,6 +128,10 @@ pub enum Error {
     /// repeat those, so nothing runs until `repair NAME` clears each mark.
     #[error("{}", describe_failures(.failures))]
     FailedPartWay { failures: Vec<Failure> },
+    /// A transactional migration's own SQL or data code ended the runner's transaction (`COMMIT`,
+    /// `ROLLBACK`); the migration is not recorded and is marked as failed part-way.
+    #[error("{}", .0)]
+    TransactionEnded(Box<TransactionEnded>),
 }
 
 fn describe_failures(failures: &[Failure]) -> String {
@@ -351,27 +364,56 @@ impl std::fmt::Display for RestoreError {
     }
 }
 
-/// Data code (`pgm.db`) that failed, with where it was recorded.
+/// Data code (`pgm.db`) or a backfill that failed, with where it was recorded.
 #[derive(Debug)]
 pub struct DataError {
     pub name: String,
     pub path: String,
     pub direction: Direction,
-    /// 1-based position of the `db` operation in the migration.
+    /// 1-based position of the operation in the migration.
     pub position: usize,
+    /// The operation: `db` or `backfill`.
+    pub op: &'static str,
     /// What the closure returned, or the panic message.
     pub message: String,
     /// What happened to the migration's earlier statements.
     pub outcome: Outcome,
+    /// For a backfill: what it committed before it failed.
+    pub backfill: Option<BackfillProgress>,
+}
+
+/// How far a failed backfill got. Each batch commits with its progress, so running the migration again
+/// resumes after the last committed batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BackfillProgress {
+    /// Batches committed by this run.
+    pub batches: u64,
+    /// Rows done in all, earlier interrupted runs included.
+    pub rows: u64,
 }
 
 impl std::fmt::Display for DataError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "migration {} ({}) failed in `{}` at operation #{} (db): {}",
-            self.name, self.path, self.direction, self.position, self.message
+            "migration {} ({}) failed in `{}` at operation #{} ({}): {}",
+            self.name, self.path, self.direction, self.position, self.op, self.message
         )?;
+        if let Some(progress) = self.backfill {
+            let earlier = match self.outcome {
+                Outcome::PartiallyApplied { committed } if committed > 0 => format!(
+                    "; {committed} earlier statement(s) were committed too, so it is marked as failed part-way until `repair {}`",
+                    self.name
+                ),
+                _ => String::new(),
+            };
+            return write!(
+                f,
+                "  {} batch(es) of this backfill were committed before it failed ({} rows done so far), each with its progress; \
+                 it is not recorded as applied, and running it again resumes after the last committed batch{earlier}",
+                progress.batches, progress.rows
+            );
+        }
         match self.outcome {
             Outcome::RolledBack => write!(f, "  rolled back: nothing from this migration was applied"),
             Outcome::PartiallyApplied { committed: 0 } => write!(
@@ -388,6 +430,64 @@ impl std::fmt::Display for DataError {
                 "  this migration runs in several transactions: {committed} statement(s) of earlier ones were committed and it is not recorded as applied"
             ),
         }
+    }
+}
+
+/// A transactional migration whose own SQL or data code ended the runner's transaction.
+#[derive(Debug)]
+pub struct TransactionEnded {
+    pub name: String,
+    pub path: String,
+    pub direction: Direction,
+    /// 1-based position of the operation that ended it.
+    pub position: usize,
+    pub op: &'static str,
+    /// Whether the server committed the transaction (a `COMMIT`), rather than rolling it back.
+    pub committed: bool,
+    /// Statements of this migration known to be committed: those of earlier transactions of a split
+    /// migration, and with a `COMMIT`, those of this transaction up to the one that committed it.
+    pub statements_committed: usize,
+    /// The operation's own error, when it also failed.
+    pub cause: Option<String>,
+    /// With `--single-transaction`: the migrations before it in the run, committed and recorded with it
+    /// when the transaction was committed.
+    pub earlier_in_run: Vec<String>,
+}
+
+impl std::fmt::Display for TransactionEnded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(
+            f,
+            "migration {} ({}) ended the migration's transaction in `{}` at operation #{} ({}): its SQL or data code ran COMMIT or ROLLBACK",
+            self.name, self.path, self.direction, self.position, self.op
+        )?;
+        if let Some(cause) = &self.cause {
+            writeln!(f, "  the operation also failed: {cause}")?;
+        }
+        if self.committed {
+            writeln!(
+                f,
+                "  the transaction was committed: the statements of this migration up to that operation are in the database, and anything it ran after the COMMIT was committed on its own"
+            )?;
+            if !self.earlier_in_run.is_empty() {
+                writeln!(
+                    f,
+                    "  with --single-transaction, the migrations before it in this run were committed and recorded with it: {}",
+                    self.earlier_in_run.join(", ")
+                )?;
+            }
+        } else {
+            writeln!(
+                f,
+                "  the transaction was rolled back: the statements before that point were undone, but anything the operation ran after the ROLLBACK was committed on its own"
+            )?;
+        }
+        write!(
+            f,
+            "  it is not recorded as applied, and it is marked as failed part-way: `up`, `down` and `redo` refuse until you finish or undo it by hand and run `repair {}`\n\
+             \x20 leave transactions to the runner: split the work into separate migrations, or use pgm.no_transaction() for statements that must run outside one",
+            self.name
+        )
     }
 }
 

@@ -47,6 +47,17 @@ pub enum Event<'a> {
         /// Rows per second in this run.
         rate: f64,
     },
+    /// The progress of an interrupted backfill was discarded and the backfill starts over: it was recorded
+    /// for another definition (the migration was edited, or the table's primary key changed), so resuming
+    /// from its cursor could skip rows.
+    BackfillRestarted {
+        name: &'a str,
+        table: &'a str,
+        /// Rows the discarded progress counted as done.
+        rows_discarded: u64,
+        /// Why the progress no longer applies.
+        reason: &'a str,
+    },
     /// A failed `CREATE INDEX CONCURRENTLY` left an invalid index behind; it was dropped.
     DroppedInvalidIndex { name: &'a str, index: &'a str },
     /// A migration being reverted was edited after it was applied; its current `down` is used.

@@ -5,6 +5,13 @@
 //! name or, with `IF NOT EXISTS`, silently keeps the broken index. So before a concurrent build the runner
 //! drops an invalid index of the same name on the same table, and after a failed statement it drops the
 //! invalid indexes that statement left.
+//!
+//! An index is also invalid while another session builds it concurrently. Dropping that one would wait for
+//! the build (and fail on the lock timeout, hiding the migration's own error) or, without a timeout,
+//! destroy the other session's work; so an invalid index is never taken for a leftover while a live
+//! backend builds an index on its table (`pg_stat_progress_create_index`). Builds of other roles are
+//! only visible as "something is building in this database" without `pg_read_all_stats`; then nothing is
+//! dropped, and the next run (when nothing else builds) cleans up.
 
 use postgres::GenericClient;
 
@@ -91,13 +98,21 @@ impl Tokens<'_> {
     }
 }
 
-/// Every invalid index, as a quoted qualified name.
+/// The condition that no other live backend is building or rebuilding an index on the table of `pg_index i`
+/// (or, when its builds are hidden from this role, anything in this database).
+const NOT_BEING_BUILT: &str = "NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p \
+     WHERE p.pid <> pg_backend_pid() AND p.datid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+     AND (p.relid IS NULL OR p.relid = i.indrelid OR p.index_relid = i.indexrelid))";
+
+/// Every invalid index that no live backend is building, as a quoted qualified name.
 pub(crate) fn all(conn: &mut impl GenericClient) -> Result<Vec<String>, postgres::Error> {
     Ok(conn
         .query(
-            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
-             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE NOT i.indisvalid",
+            &format!(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE NOT i.indisvalid AND {NOT_BEING_BUILT}"
+            ),
             &[],
         )?
         .iter()
@@ -105,7 +120,8 @@ pub(crate) fn all(conn: &mut impl GenericClient) -> Result<Vec<String>, postgres
         .collect())
 }
 
-/// The invalid index `name` on `table`, as a quoted qualified name, if there is one.
+/// The invalid index `name` on `table` that no live backend is building, as a quoted qualified name, if
+/// there is one.
 pub(crate) fn named(
     conn: &mut impl GenericClient,
     name: &str,
@@ -113,9 +129,11 @@ pub(crate) fn named(
 ) -> Result<Option<String>, postgres::Error> {
     Ok(conn
         .query_opt(
-            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
-             JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-             WHERE NOT i.indisvalid AND c.relname = $1 AND i.indrelid = to_regclass($2)",
+            &format!(
+                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
+                 JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE NOT i.indisvalid AND c.relname = $1 AND i.indrelid = to_regclass($2) AND {NOT_BEING_BUILT}"
+            ),
             &[&name, &table],
         )?
         .map(|row| row.get(0)))

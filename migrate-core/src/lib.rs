@@ -30,11 +30,15 @@ mod safeguard;
 mod source;
 mod status;
 mod timeouts;
+mod user_code;
 
 pub use create::create_migration;
-pub use error::{DataError, Error, NotOwnedError, Outcome, RestoreError, StatementError};
+pub use error::{
+    BackfillProgress, DataError, Error, NotOwnedError, Outcome, RestoreError, StatementError,
+    TransactionEnded,
+};
 pub use events::Event;
-pub use history::{AppliedMigration, Failure, MigrationsTable};
+pub use history::{AppliedMigration, Failure, MigrationsTable, MAX_TABLE_NAME_BYTES};
 pub use lock::{lock_key, LockMode};
 pub use migration::{Direction, Migration, Registry};
 pub use notices::{Notice, Notices};
@@ -43,6 +47,7 @@ pub use runner::{DownTarget, Migrator, Ran, UpTarget};
 pub use source::{scan, MigrationFile, SourceError};
 pub use status::{Entry, State, Status, Summary};
 pub use timeouts::{Timeouts, DEFAULT_LOCK_TIMEOUT, DEFAULT_RETRY_BUDGET};
+pub use user_code::{running_user_code, UserCode};
 
 /// Re-exported so applications use the same driver version as the engine.
 pub use postgres;

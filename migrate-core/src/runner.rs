@@ -9,8 +9,8 @@ use migrate_dsl::{Action, DataFn, Object, Restore, Safeguard, Statement};
 
 use crate::backfill;
 use crate::error::{
-    describe_data_error, describe_pg, DataError, Error, NotOwnedError, Outcome, RestoreError,
-    StatementError,
+    describe_data_error, describe_pg, BackfillProgress, DataError, Error, NotOwnedError, Outcome,
+    RestoreError, StatementError, TransactionEnded,
 };
 use crate::events::Event;
 use crate::history::{self, AppliedMigration, MigrationsTable};
@@ -21,8 +21,9 @@ use crate::notices::Notices;
 use crate::plan::Step;
 use crate::previous;
 use crate::safeguard;
-use crate::status::{State, Status};
+use crate::status::{Entry, State, Status};
 use crate::timeouts::{backoff, is_lock_timeout, Timeouts};
+use crate::user_code::{self, UserCode};
 
 /// Which pending migrations `up` applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -285,13 +286,10 @@ impl<'a> Migrator<'a> {
         )
     }
 
-    /// Records the current checksum of changed migrations and forgets applied migrations whose file is gone.
-    /// With `names`, only those. Returns what was repaired, with its state before.
-    pub fn repair(
-        &self,
-        client: &mut Client,
-        names: &[String],
-    ) -> Result<Vec<(String, State)>, Error> {
+    /// Records the current checksum of changed migrations (and of rows without one), records the new name of
+    /// renamed files, and forgets applied migrations whose file is gone. With `names`, only those (a renamed
+    /// migration matches by its old or new name). Returns what was repaired, as it was before.
+    pub fn repair(&self, client: &mut Client, names: &[String]) -> Result<Vec<Entry>, Error> {
         with_lock(
             client,
             &self.table,
@@ -304,8 +302,11 @@ impl<'a> Migrator<'a> {
                 let applied = history::load(client, &self.table)?;
                 let status =
                     Status::compute(self.table.to_string(), true, self.migrations, &applied);
+                let named = |e: &Entry, name: &String| {
+                    &e.name == name || e.renamed_from.as_ref() == Some(name)
+                };
                 for name in names {
-                    if !status.migrations.iter().any(|e| &e.name == name) {
+                    if !status.migrations.iter().any(|e| named(e, name)) {
                         return Err(Error::UnknownMigration { name: name.clone() });
                     }
                 }
@@ -315,24 +316,31 @@ impl<'a> Migrator<'a> {
                 })?;
                 let mut repaired = Vec::new();
                 for entry in &status.migrations {
-                    if !names.is_empty() && !names.contains(&entry.name) {
+                    if !names.is_empty() && !names.iter().any(|n| named(entry, n)) {
                         continue;
                     }
-                    match entry.state {
-                        State::Changed => {
+                    match (entry.state, &entry.renamed_from) {
+                        (State::Changed | State::Unverified, _) => {
                             let m = self.find(&entry.name)?;
                             history::update_checksum(&mut tx, &self.table, m.name, &m.checksum())?;
                         }
-                        State::Missing => history::delete(&mut tx, &self.table, &entry.name)?,
+                        (State::Renamed, Some(old)) => {
+                            history::rename(&mut tx, &self.table, old, &entry.name)?
+                        }
+                        (State::Missing, _) => history::delete(&mut tx, &self.table, &entry.name)?,
                         _ => continue,
                     }
-                    repaired.push((entry.name.clone(), entry.state));
+                    repaired.push(entry.clone());
                 }
                 // A failure mark is cleared only when named: it says that statements were committed, and
                 // clearing it is the user's statement that they were finished or undone by hand.
                 for name in names {
                     if history::clear_failure(&mut tx, &self.table, name)? {
-                        repaired.push((name.clone(), State::Failed));
+                        if let Some(entry) = status.migrations.iter().find(|e| &e.name == name) {
+                            let mut entry = entry.clone();
+                            entry.state = State::Failed;
+                            repaired.push(entry);
+                        }
                     }
                 }
                 tx.commit().map_err(|source| Error::Database {
@@ -377,6 +385,10 @@ impl<'a> Migrator<'a> {
         target: &UpTarget,
     ) -> Result<Vec<Step<'a>>, Error> {
         let status = Status::compute(self.table.to_string(), true, self.migrations, applied);
+        let renames = status.renames();
+        if !renames.is_empty() {
+            return Err(Error::Renamed { renames });
+        }
         let missing = status.names(State::Missing);
         if !missing.is_empty() {
             return Err(Error::MissingFiles { names: missing });
@@ -482,13 +494,23 @@ impl<'a> Migrator<'a> {
             .map(|a| a.name.clone())
             .collect();
         if !missing.is_empty() {
+            let status = Status::compute(self.table.to_string(), true, self.migrations, applied);
+            let renames: Vec<(String, String)> = status
+                .renames()
+                .into_iter()
+                .filter(|(old, _)| missing.contains(old))
+                .collect();
+            if !renames.is_empty() {
+                return Err(Error::Renamed { renames });
+            }
             return Err(Error::MissingFiles { names: missing });
         }
         selected
             .into_iter()
             .map(|a| {
                 let m = self.find(&a.name)?;
-                if a.checksum != m.checksum() {
+                // An unknown checksum (a row without one) is not evidence of an edit.
+                if a.checksum.as_deref().is_some_and(|c| c != m.checksum()) {
                     events(Event::ChangedSinceApplied { name: m.name });
                 }
                 if self.fake {
@@ -580,14 +602,17 @@ impl<'a> Migrator<'a> {
         let mut tx = client.transaction().map_err(begin_error)?;
         let mut ran = Vec::new();
         for step in steps {
-            let result = self
-                .set_timeouts(&mut tx, step, true)
-                .and_then(|()| self.run_step(&mut tx, step, events));
+            // The step's `SET LOCAL` timeouts are sent with its first query (run_units).
+            let result = self.run_step(&mut tx, step, events);
             match result {
                 Ok(r) => ran.push(r),
-                Err(e) => {
+                Err(mut e) => {
                     // Sent explicitly so the session is clean for a retry or the unlock that follows.
                     let _ = tx.rollback();
+                    if let Error::TransactionEnded(ended) = &mut e {
+                        ended.earlier_in_run = ran.iter().map(|r: &Ran| r.name.clone()).collect();
+                    }
+                    self.mark_if_partly_applied(client, step, &e);
                     return Err(e);
                 }
             }
@@ -630,15 +655,9 @@ impl<'a> Migrator<'a> {
             };
             let attempt = self.retrying(m.name, events, |events| {
                 let mut tx = client.transaction().map_err(begin_error)?;
+                // The `SET LOCAL` timeouts are sent with run_units' first query.
                 let result = self
-                    .set_timeouts(&mut tx, step, true)
-                    .and_then(|()| {
-                        if i == 0 {
-                            self.check_safeguards(&mut tx, step, &step.units())
-                        } else {
-                            Ok(())
-                        }
-                    })
+                    .check_first_segment(&mut tx, step, i == 0)
                     .and_then(|()| self.run_units(&mut tx, step, segment, outcome, events))
                     .and_then(|()| {
                         if i == last {
@@ -715,13 +734,18 @@ impl<'a> Migrator<'a> {
             Error::Restore(r) => r.outcome,
             _ => Outcome::RolledBack,
         };
-        let committed = match outcome {
-            Outcome::PartiallyApplied { committed } | Outcome::SplitCommitted { committed } => {
-                committed
-            }
-            Outcome::RolledBack => 0,
+        let committed = match (outcome, e) {
+            (_, Error::TransactionEnded(ended)) => ended.statements_committed,
+            (
+                Outcome::PartiallyApplied { committed } | Outcome::SplitCommitted { committed },
+                _,
+            ) => committed,
+            (Outcome::RolledBack, _) => 0,
         };
-        if committed > 0 {
+        // A migration that ended its own transaction is marked even when it was rolled back: what its code
+        // ran after the ROLLBACK committed on its own, and only the user can tell what that was.
+        let ended = matches!(e, Error::TransactionEnded(_));
+        if committed > 0 || ended {
             // The units run in order, whether one statement at a time outside a transaction or one
             // transaction after another, so the committed ones are the first `committed`.
             let statements: Vec<String> = step
@@ -799,7 +823,8 @@ impl<'a> Migrator<'a> {
     }
 
     /// Sends `units` (statements, data code, backfills) in order; a failure names the migration, the
-    /// operation and what the failure left behind.
+    /// operation and what the failure left behind. In a transaction, a unit that ended it (a `COMMIT` or
+    /// `ROLLBACK` in its SQL or data code) stops the run: every later statement would run on its own.
     fn run_units(
         &self,
         conn: &mut impl GenericClient,
@@ -809,6 +834,24 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Error> {
         let m = step.migration;
+        if self.fake {
+            return Ok(());
+        }
+        // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip.
+        let watch = if step.transactional {
+            let set = self.timeouts.set_sql(step.lock_timeout, true);
+            Some(
+                TransactionWatch::start(conn, &set).map_err(|error| Error::Database {
+                    context: format!(
+                        "cannot start the migration's transaction (`{}`)",
+                        set.join("; ")
+                    ),
+                    error,
+                })?,
+            )
+        } else {
+            None
+        };
         for (index, unit) in units.iter().enumerate() {
             let outcome = outcome.at(index);
             if let Some(safeguard) = &unit.safeguard {
@@ -820,56 +863,153 @@ impl<'a> Migrator<'a> {
                 self.restore(conn, step, unit, restore, outcome, events)?;
                 continue;
             }
-            if let Some(action) = &unit.action {
-                let result = match action {
-                    Action::Data(data) => run_data(conn, data),
-                    Action::Restore(_) => Ok(()),
-                    Action::Backfill(spec) => {
-                        let origin = backfill::Origin {
-                            migration: m.name,
-                            position: unit.position,
-                        };
-                        backfill::run(
-                            conn,
-                            spec,
-                            &origin,
-                            &self.table,
-                            self.timeouts.retry_budget,
-                            events,
-                        )
-                        .map(|_| ())
-                    }
-                };
-                // A backfill's notices come from the engine's own batching statements.
-                if matches!(action, Action::Backfill(_)) {
-                    self.notices.take();
-                }
-                self.report_notices(step, unit, events);
-                if let Err(message) = result {
-                    return Err(Error::Data(Box::new(DataError {
-                        name: m.name.to_owned(),
-                        path: m.display_path(),
-                        direction: step.direction,
+            // The check that the transaction is still open, when it already ran with the unit.
+            let mut checked = None;
+            let result = match &unit.action {
+                // Handled above.
+                Some(Action::Restore(_)) => Ok(()),
+                Some(Action::Data(data)) => {
+                    let code = UserCode {
+                        migration: m.name,
+                        path: m.path,
                         position: unit.position,
-                        message,
-                        outcome,
-                    })));
+                        op: unit.op,
+                        transactional: step.transactional,
+                    };
+                    let result = run_data(conn, data, code, watch.as_ref());
+                    if watch.is_some() {
+                        checked = Some(match &result {
+                            Err(DataFailure::Ended { committed, .. }) => Some(*committed),
+                            _ => None,
+                        });
+                    }
+                    result.map_err(UnitFailure::Data)
                 }
-                continue;
+                Some(Action::Backfill(spec)) => {
+                    let checksum = m.checksum();
+                    let origin = backfill::Origin {
+                        migration: m.name,
+                        path: m.path,
+                        checksum: &checksum,
+                        position: unit.position,
+                    };
+                    backfill::run(
+                        conn,
+                        spec,
+                        &origin,
+                        &self.table,
+                        self.timeouts.retry_budget,
+                        events,
+                    )
+                    .map(|_| ())
+                    .map_err(UnitFailure::Backfill)
+                }
+                None => match &watch {
+                    Some(watch) => match watch.execute(conn, &unit.sql) {
+                        Ok(ended) => {
+                            checked = Some(ended);
+                            Ok(())
+                        }
+                        Err(e) => Err(UnitFailure::Statement(e)),
+                    },
+                    None => self
+                        .run_unit(conn, step, &unit.sql, events)
+                        .map_err(UnitFailure::Statement),
+                },
+            };
+            // A backfill's notices come from the engine's own batching statements.
+            if matches!(unit.action, Some(Action::Backfill(_))) {
+                self.notices.take();
             }
-            let result = self.run_unit(conn, step, &unit.sql, events);
             self.report_notices(step, unit, events);
-            if let Err(source) = result {
-                return Err(Error::Statement(Box::new(StatementError {
+            let ended = match (checked, &watch) {
+                (Some(ended), _) => ended,
+                // A failed statement usually leaves the transaction aborted, which the check reads as open.
+                (None, Some(watch)) => match watch.ended(conn) {
+                    Ok(ended) => ended,
+                    Err(error) if result.is_ok() => {
+                        return Err(Error::Database {
+                            context: format!(
+                                "migration {}: cannot check its transaction after operation #{}",
+                                m.name, unit.position
+                            ),
+                            error,
+                        })
+                    }
+                    // The unit's own error (a lost connection, say) tells more than the check's.
+                    Err(_) => None,
+                },
+                (None, None) => None,
+            };
+            if let Some(committed) = ended {
+                let cause = match result {
+                    Ok(()) => None,
+                    Err(UnitFailure::Data(DataFailure::Ended { cause, .. })) => cause,
+                    Err(UnitFailure::Data(DataFailure::Failed(message))) => Some(message),
+                    Err(UnitFailure::Backfill(f)) => Some(f.message),
+                    Err(UnitFailure::Statement(e)) => Some(describe_pg(&e)),
+                };
+                let earlier = match outcome {
+                    Outcome::SplitCommitted { committed } => committed,
+                    _ => 0,
+                };
+                return Err(Error::TransactionEnded(Box::new(TransactionEnded {
                     name: m.name.to_owned(),
                     path: m.display_path(),
                     direction: step.direction,
                     position: unit.position,
                     op: unit.op,
-                    sql: unit.sql.clone(),
-                    source,
-                    outcome,
+                    committed,
+                    statements_committed: if committed {
+                        earlier + index + 1
+                    } else {
+                        earlier
+                    },
+                    cause,
+                    earlier_in_run: Vec::new(),
                 })));
+            }
+            let data_error = |message: String, backfill: Option<BackfillProgress>| {
+                Error::Data(Box::new(DataError {
+                    name: m.name.to_owned(),
+                    path: m.display_path(),
+                    direction: step.direction,
+                    position: unit.position,
+                    op: unit.op,
+                    message,
+                    outcome,
+                    backfill,
+                }))
+            };
+            match result {
+                Ok(()) => {}
+                Err(UnitFailure::Data(DataFailure::Failed(message))) => {
+                    return Err(data_error(message, None))
+                }
+                Err(UnitFailure::Data(DataFailure::Ended { cause, .. })) => {
+                    return Err(data_error(cause.unwrap_or_default(), None))
+                }
+                Err(UnitFailure::Backfill(f)) => {
+                    return Err(data_error(
+                        f.message,
+                        Some(BackfillProgress {
+                            batches: f.batches,
+                            rows: f.rows,
+                        }),
+                    ))
+                }
+                Err(UnitFailure::Statement(source)) => {
+                    return Err(Error::Statement(Box::new(StatementError {
+                        name: m.name.to_owned(),
+                        path: m.display_path(),
+                        direction: step.direction,
+                        position: unit.position,
+                        op: unit.op,
+                        sql: unit.sql.clone(),
+                        source,
+                        outcome,
+                    })))
+                }
             }
         }
         Ok(())
@@ -900,6 +1040,21 @@ impl<'a> Migrator<'a> {
             migration: step.migration,
             direction: step.direction,
             position,
+        }
+    }
+
+    /// The own-object checks of a transactional migration, once, in its first transaction and before any of
+    /// its statements (a `--fake` run sends none, so it checks nothing).
+    fn check_first_segment(
+        &self,
+        tx: &mut impl GenericClient,
+        step: &Step<'a>,
+        first: bool,
+    ) -> Result<(), Error> {
+        if first && !self.fake {
+            self.check_safeguards(tx, step, &step.units())
+        } else {
+            Ok(())
         }
     }
 
@@ -1117,9 +1272,14 @@ impl Migrator<'_> {
             let Err(error) = conn.batch_execute(sql) else {
                 return Ok(());
             };
-            for index in invalid_index::all(conn)? {
-                if !invalid_before.contains(&index) {
-                    conn.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
+            // Cleaning up must not hide the statement's error: when a leftover cannot be dropped now, the
+            // next run drops it before building again.
+            for index in invalid_index::all(conn).unwrap_or_default() {
+                if !invalid_before.contains(&index)
+                    && conn
+                        .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+                        .is_ok()
+                {
                     events(Event::DroppedInvalidIndex {
                         name: step.migration.name,
                         index: &index,
@@ -1145,21 +1305,138 @@ impl Migrator<'_> {
     }
 }
 
+/// Why a unit failed, before it is turned into an error naming the migration.
+enum UnitFailure {
+    Statement(postgres::Error),
+    Data(DataFailure),
+    Backfill(backfill::Failure),
+}
+
+/// Why data code failed.
+enum DataFailure {
+    /// It returned an error or panicked (the message), or its transaction could not be handled.
+    Failed(String),
+    /// It ended the migration's transaction (committed or not), and maybe failed too.
+    Ended {
+        committed: bool,
+        cause: Option<String>,
+    },
+}
+
 /// Runs data code in a transaction of its own: a savepoint inside the migration's transaction, or a real
 /// transaction when the migration runs outside one. A panic in user code becomes an error, so the lock and
-/// the connection are released the ordinary way.
-fn run_data(conn: &mut impl GenericClient, data: &DataFn) -> Result<(), String> {
-    let mut tx = conn
-        .transaction()
-        .map_err(|e| format!("cannot start its transaction: {}", describe_pg(&e)))?;
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| data.call(&mut tx)));
-    match result {
-        Ok(Ok(())) => tx
-            .commit()
-            .map_err(|e| format!("cannot commit: {}", describe_pg(&e))),
-        Ok(Err(e)) => Err(describe_data_error(e.as_ref())),
-        Err(panic) => Err(format!("panicked: {}", panic_message(&panic))),
+/// the connection are released the ordinary way. Inside the migration's transaction, `watch` checks that the
+/// code did not end it before the savepoint is released.
+fn run_data(
+    conn: &mut impl GenericClient,
+    data: &DataFn,
+    code: UserCode,
+    watch: Option<&TransactionWatch>,
+) -> Result<(), DataFailure> {
+    let mut tx = conn.transaction().map_err(|e| {
+        DataFailure::Failed(format!("cannot start its transaction: {}", describe_pg(&e)))
+    })?;
+    let result = {
+        let _running = user_code::enter(code);
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| data.call(&mut tx)))
+    };
+    let failure = match result {
+        Ok(Ok(())) => None,
+        Ok(Err(e)) => Some(describe_data_error(e.as_ref())),
+        Err(panic) => Some(format!("panicked: {}", panic_message(&panic))),
+    };
+    if let Some(watch) = watch {
+        match watch.ended(&mut tx) {
+            Ok(Some(committed)) => {
+                return Err(DataFailure::Ended {
+                    committed,
+                    cause: failure,
+                })
+            }
+            Ok(None) => {}
+            Err(e) => {
+                return Err(DataFailure::Failed(failure.unwrap_or_else(|| {
+                    format!("cannot check its transaction: {}", describe_pg(&e))
+                })))
+            }
+        }
     }
+    match failure {
+        None => tx
+            .commit()
+            .map_err(|e| DataFailure::Failed(format!("cannot commit: {}", describe_pg(&e)))),
+        Some(message) => Err(DataFailure::Failed(message)),
+    }
+}
+
+/// Detects that a migration's transaction ended under the runner: by SQL (`COMMIT`, `ROLLBACK`) in the
+/// migration's raw statements or data code. The protocol's transaction status is not exposed by the
+/// driver, so the transaction is given an id at its start (`txid_current()`, which writing migrations
+/// assign anyway) and compared afterwards: another id, or none, means the transaction ended, and
+/// `txid_status` of the old id says whether it was committed.
+struct TransactionWatch {
+    xid: i64,
+}
+
+impl TransactionWatch {
+    /// Runs `first` (the migration's `SET LOCAL` statements) and takes the transaction's id, in one round
+    /// trip.
+    fn start(conn: &mut impl GenericClient, first: &[String]) -> Result<Self, postgres::Error> {
+        let mut sql: String = first.iter().map(|s| format!("{s};\n")).collect();
+        sql.push_str("SELECT txid_current()");
+        let xid = last_value(&conn.simple_query(&sql)?)
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(-1);
+        Ok(TransactionWatch { xid })
+    }
+
+    /// Sends a migration's raw SQL with the check appended, in one round trip: whether the SQL ended the
+    /// transaction (see [`ended`](Self::ended)), or the SQL's error. The check goes last, on a line of its
+    /// own, so error positions in the SQL are unchanged and a trailing `--` comment cannot swallow it.
+    fn execute(
+        &self,
+        conn: &mut impl GenericClient,
+        sql: &str,
+    ) -> Result<Option<bool>, postgres::Error> {
+        let messages = conn.simple_query(&format!("{sql}\n;SELECT txid_current_if_assigned()"))?;
+        let current = last_value(&messages).and_then(|v| v.parse::<i64>().ok());
+        if current == Some(self.xid) {
+            return Ok(None);
+        }
+        self.status(conn).map(Some)
+    }
+
+    /// `None` while the transaction is open (an aborted one, after a failed statement, still is); once it
+    /// ended, whether it was committed.
+    fn ended(&self, conn: &mut impl GenericClient) -> Result<Option<bool>, postgres::Error> {
+        let current: Option<i64> = match conn.query_one("SELECT txid_current_if_assigned()", &[]) {
+            Ok(row) => row.get(0),
+            Err(e) if e.code() == Some(&postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(e),
+        };
+        if current == Some(self.xid) {
+            return Ok(None);
+        }
+        self.status(conn).map(Some)
+    }
+
+    /// Whether the ended transaction was committed.
+    fn status(&self, conn: &mut impl GenericClient) -> Result<bool, postgres::Error> {
+        let status: Option<String> = conn
+            .query_one("SELECT txid_status($1)", &[&self.xid])?
+            .get(0);
+        Ok(status.as_deref() == Some("committed"))
+    }
+}
+
+/// The first column of the last row of a simple query's results.
+fn last_value(messages: &[postgres::SimpleQueryMessage]) -> Option<&str> {
+    messages.iter().rev().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(row) => Some(row.get(0)),
+        _ => None,
+    })?
 }
 
 /// A statement as a failure mark lists it: `#2 (sql): INSERT INTO log VALUES ('once')`, its first line,

@@ -25,6 +25,12 @@ pub enum State {
     /// Ran outside a transaction and failed after committing some statements (see `failure`): `up`,
     /// `down` and `redo` refuse until `repair NAME` clears it.
     Failed,
+    /// Applied under another name (see `renamed_from`): the file was renamed, its content is unchanged (same
+    /// checksum). `up` refuses until `repair` records the new name.
+    Renamed,
+    /// Applied, but the table holds no checksum for it (a row written by another tool or by hand), so an
+    /// edit cannot be detected. Not an obstacle; `repair` records the file's current checksum.
+    Unverified,
 }
 
 /// One line of `status`.
@@ -38,6 +44,9 @@ pub struct Entry {
     pub applied: Option<AppliedMigration>,
     /// The kept failure, when it failed part-way.
     pub failure: Option<Failure>,
+    /// The name it was applied under, when its file was renamed since.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub renamed_from: Option<String>,
 }
 
 /// The status of every migration, ordered by timestamp.
@@ -62,7 +71,10 @@ pub struct Summary {
     pub pending: usize,
     pub out_of_order: usize,
     pub failed: usize,
-    /// Changed, missing, out of order and failed together: what `status` exits non-zero for.
+    pub renamed: usize,
+    pub unverified: usize,
+    /// Changed, renamed, missing, out of order and failed together: what `status` exits non-zero for (each
+    /// makes `up` refuse). Unverified ones do not.
     pub problems: usize,
 }
 
@@ -77,9 +89,11 @@ impl Summary {
             pending: count(State::Pending),
             out_of_order: count(State::OutOfOrder),
             failed: count(State::Failed),
+            renamed: count(State::Renamed),
+            unverified: count(State::Unverified),
             problems: 0,
         };
-        s.problems = s.changed + s.missing + s.out_of_order + s.failed;
+        s.problems = s.changed + s.renamed + s.missing + s.out_of_order + s.failed;
         s
     }
 }
@@ -100,8 +114,9 @@ impl Status {
             .iter()
             .map(|m| {
                 let row = by_name.get(m.name).copied();
-                let state = match row {
-                    Some(a) if a.checksum != m.checksum() => State::Changed,
+                let state = match row.map(|a| a.checksum.as_deref()) {
+                    Some(None) => State::Unverified,
+                    Some(Some(checksum)) if checksum != m.checksum() => State::Changed,
                     Some(_) => State::Applied,
                     None if newest_applied.is_some_and(|newest| m.name < newest) => {
                         State::OutOfOrder
@@ -114,18 +129,59 @@ impl Status {
                     path: Some(m.display_path()),
                     applied: row.cloned(),
                     failure: None,
+                    renamed_from: None,
                 }
             })
             .collect();
-        for a in applied {
-            if !compiled.contains(a.name.as_str()) {
-                entries.push(Entry {
+        // A file renamed after it was applied keeps its content: an applied row without a file and a
+        // pending file with the same checksum are one migration under two names. Only an unambiguous pair
+        // (one row, one file with that checksum) is taken as a rename.
+        let missing: Vec<&AppliedMigration> = applied
+            .iter()
+            .filter(|a| !compiled.contains(a.name.as_str()))
+            .collect();
+        let mut unapplied_by_checksum: HashMap<String, Vec<usize>> = HashMap::new();
+        if !missing.is_empty() {
+            for (i, e) in entries.iter().enumerate() {
+                if e.applied.is_none() {
+                    unapplied_by_checksum
+                        .entry(migrations[i].checksum())
+                        .or_default()
+                        .push(i);
+                }
+            }
+        }
+        let mut missing_by_checksum: HashMap<&str, usize> = HashMap::new();
+        for a in &missing {
+            if let Some(checksum) = &a.checksum {
+                *missing_by_checksum.entry(checksum.as_str()).or_default() += 1;
+            }
+        }
+        for a in missing {
+            let file = a.checksum.as_deref().and_then(|checksum| {
+                match (
+                    unapplied_by_checksum.get(checksum).map(Vec::as_slice),
+                    missing_by_checksum.get(checksum),
+                ) {
+                    (Some([i]), Some(1)) => Some(*i),
+                    _ => None,
+                }
+            });
+            match file {
+                Some(i) => {
+                    let entry = &mut entries[i];
+                    entry.state = State::Renamed;
+                    entry.applied = Some(a.clone());
+                    entry.renamed_from = Some(a.name.clone());
+                }
+                None => entries.push(Entry {
                     name: a.name.clone(),
                     state: State::Missing,
                     path: None,
                     applied: Some(a.clone()),
                     failure: None,
-                });
+                    renamed_from: None,
+                }),
             }
         }
         entries.sort_by(|a, b| a.name.cmp(&b.name));
@@ -149,8 +205,16 @@ impl Status {
         self
     }
 
-    /// Whether a migration is changed, missing its file, out of order or failed part-way: what a CI check
-    /// of `status` fails on.
+    /// Renamed files, as `(applied name, file name)`.
+    pub fn renames(&self) -> Vec<(String, String)> {
+        self.migrations
+            .iter()
+            .filter_map(|e| Some((e.renamed_from.clone()?, e.name.clone())))
+            .collect()
+    }
+
+    /// Whether a migration is changed, renamed, missing its file, out of order or failed part-way: what a CI
+    /// check of `status` fails on.
     pub fn has_problems(&self) -> bool {
         self.summary.problems > 0
     }

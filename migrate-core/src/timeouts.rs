@@ -47,10 +47,10 @@ impl Timeouts {
         let scope = if local { "SET LOCAL" } else { "SET" };
         let mut out = Vec::new();
         if let Some(t) = lock_timeout.or(self.lock_timeout) {
-            out.push(format!("{scope} lock_timeout = '{}ms'", t.as_millis()));
+            out.push(format!("{scope} lock_timeout = '{}ms'", millis(t)));
         }
         if let Some(t) = self.statement_timeout {
-            out.push(format!("{scope} statement_timeout = '{}ms'", t.as_millis()));
+            out.push(format!("{scope} statement_timeout = '{}ms'", millis(t)));
         }
         out
     }
@@ -65,6 +65,17 @@ impl Timeouts {
             out.push("RESET statement_timeout".to_owned());
         }
         out
+    }
+}
+
+/// `t` in PostgreSQL's unit for timeouts, whole milliseconds. A timeout under one millisecond becomes 1:
+/// truncated to 0 it would mean no timeout at all. (The command line and `pgm.lock_timeout` refuse such
+/// values; this covers `Timeouts` built in code.)
+fn millis(t: Duration) -> u128 {
+    if t.is_zero() {
+        0
+    } else {
+        t.as_millis().max(1)
     }
 }
 
@@ -123,5 +134,21 @@ mod tests {
         };
         assert!(none.set_sql(None, true).is_empty());
         assert!(none.reset_sql(None).is_empty());
+    }
+
+    #[test]
+    fn set_sql_never_turns_a_timeout_into_none() {
+        let t = Timeouts {
+            lock_timeout: Some(Duration::from_micros(400)),
+            statement_timeout: Some(Duration::from_nanos(1)),
+            ..Timeouts::default()
+        };
+        assert_eq!(
+            t.set_sql(None, true),
+            [
+                "SET LOCAL lock_timeout = '1ms'",
+                "SET LOCAL statement_timeout = '1ms'"
+            ]
+        );
     }
 }

@@ -51,6 +51,12 @@ pub enum DslError {
         position: usize,
         reason: String,
     },
+    /// [`MigrationBuilder::lock_timeout`](crate::MigrationBuilder::lock_timeout) below one millisecond:
+    /// PostgreSQL counts `lock_timeout` in whole milliseconds, and 0 means no timeout at all.
+    #[error(
+        "pgm.lock_timeout({timeout:?}) is less than 1ms: PostgreSQL counts lock_timeout in whole milliseconds and would read it as 0, which means no timeout at all; give at least 1ms"
+    )]
+    LockTimeoutBelowOneMillisecond { timeout: std::time::Duration },
     /// `down` was derived from `up`, but one of the recorded operations has no automatic reverse.
     #[error(
         "operation #{position} ({op}) cannot be reversed automatically{}; write a `down` function for this migration",

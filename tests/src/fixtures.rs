@@ -50,7 +50,12 @@ fixtures!(
     rerun_index,
     notices,
     empty_down,
-    replace
+    replace,
+    exit_in_db,
+    backfill_panic,
+    tiny_lock_timeout,
+    rename_v1,
+    rename_v2
 );
 
 /// The folder of fixture `name`.

@@ -76,6 +76,343 @@ fn an_interrupted_backfill_resumes_after_its_last_committed_batch() {
     );
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// A concurrent application write during a Rust batch
+
+mod concurrent_writer {
+    use std::sync::{Mutex, OnceLock};
+    use std::thread::JoinHandle;
+    use std::time::Duration;
+
+    use migrate_core::Migration;
+    use migrate_dsl::prelude::*;
+    use postgres::{Client, NoTls};
+
+    pub static URL: OnceLock<String> = OnceLock::new();
+    /// The application's write, started by the first batch; its result once joined.
+    pub static WRITER: Mutex<Option<JoinHandle<Result<u64, String>>>> = Mutex::new(None);
+
+    /// The application sets `dst` itself (a dual write) for row 1 while the first batch holds its rows.
+    fn start_writer_and_wait_until_it_is_done_or_blocked() -> Result<(), postgres::Error> {
+        let url = URL.get().expect("URL is set").clone();
+        let mut watcher = Client::connect(&url, NoTls)?;
+        let writer = std::thread::spawn(move || {
+            let mut app = Client::connect(&url, NoTls).map_err(|e| e.to_string())?;
+            app.execute(
+                "UPDATE accounts SET src = 'new', dst = 'V1' WHERE id = 1",
+                &[],
+            )
+            .map_err(|e| e.to_string())
+        });
+        // No timing: proceed once the write either went through or waits for a lock.
+        loop {
+            if writer.is_finished() {
+                break;
+            }
+            let blocked: bool = watcher
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+                     AND wait_event_type = 'Lock' AND query LIKE 'UPDATE accounts SET src%')",
+                    &[],
+                )?
+                .get(0);
+            if blocked {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        *WRITER.lock().expect("writer slot") = Some(writer);
+        Ok(())
+    }
+
+    fn up(pgm: &mut MigrationBuilder) {
+        pgm.backfill_with("accounts", |tx, rows| {
+            if WRITER.lock().expect("writer slot").is_none() {
+                start_writer_and_wait_until_it_is_done_or_blocked()?;
+            }
+            for row in rows {
+                let id: i32 = row.get("id");
+                let src: String = row.get("src");
+                tx.execute(
+                    "UPDATE accounts SET dst = upper($1) WHERE id = $2",
+                    &[&src, &id],
+                )?;
+            }
+            Ok(())
+        })
+        .batch_size(10);
+    }
+
+    pub static MIGRATION: [Migration; 1] = [Migration {
+        name: "20270801000001_fill_dst",
+        path: "tests/backfill.rs",
+        source: "fill_dst",
+        up,
+        down: None,
+    }];
+}
+
+/// The rows of a Rust batch are locked while its code runs: an application write to one of them waits for
+/// the batch to commit and then applies on top, instead of being overwritten by the batch's own write.
+#[test]
+fn a_rust_batch_locks_its_rows_so_a_concurrent_write_is_not_lost() {
+    use migrate_core::{Migrator, UpTarget};
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE accounts (id integer PRIMARY KEY, src text NOT NULL, dst text);
+         INSERT INTO accounts (id, src) SELECT i, 'old' FROM generate_series(1, 30) i",
+    );
+    concurrent_writer::URL
+        .set(db.url().to_owned())
+        .expect("set once");
+    Migrator::new(&concurrent_writer::MIGRATION)
+        .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
+        .expect("the backfill runs");
+    let writer = concurrent_writer::WRITER
+        .lock()
+        .expect("writer slot")
+        .take()
+        .expect("the first batch started the writer");
+    assert_eq!(writer.join().expect("writer thread"), Ok(1));
+    assert_eq!(
+        db.query_strings("SELECT src, dst FROM accounts WHERE id = 1"),
+        [[Some("new".to_owned()), Some("V1".to_owned())]],
+        "the application's write survives"
+    );
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM accounts WHERE id > 1 AND dst = 'OLD'"
+        ),
+        "29"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// An interrupted backfill whose migration changed before it ran again
+
+mod edited {
+    use migrate_core::Migration;
+    use migrate_dsl::prelude::*;
+
+    pub const NAME: &str = "20270901000001_backfill";
+
+    fn even(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items", "doubled = v * 2")
+            .where_clause("v % 2 = 0");
+    }
+    fn odd(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items", "doubled = v * 2")
+            .where_clause("v % 2 = 1");
+    }
+    fn double(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items", "doubled = v * 2");
+    }
+    fn double_in_batches_of_500(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items", "doubled = v * 2").batch_size(500);
+    }
+    fn triple(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items", "doubled = v * 3");
+    }
+    fn double_items2(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items2", "doubled = v * 2");
+    }
+    fn rust_double(pgm: &mut MigrationBuilder) {
+        pgm.backfill_with("items", |tx, rows| {
+            for row in rows {
+                let id: i64 = row.get("id");
+                tx.execute("UPDATE items SET doubled = v * 2 WHERE id = $1", &[&id])?;
+            }
+            Ok(())
+        });
+    }
+    fn rust_triple(pgm: &mut MigrationBuilder) {
+        pgm.backfill_with("items", |tx, rows| {
+            for row in rows {
+                let id: i64 = row.get("id");
+                tx.execute("UPDATE items SET doubled = v * 3 WHERE id = $1", &[&id])?;
+            }
+            Ok(())
+        });
+    }
+
+    const fn version(source: &'static str, up: fn(&mut MigrationBuilder)) -> [Migration; 1] {
+        [Migration {
+            name: NAME,
+            path: "tests/backfill.rs",
+            source,
+            up,
+            down: None,
+        }]
+    }
+
+    pub static EVEN: [Migration; 1] = version("even", even);
+    pub static ODD: [Migration; 1] = version("odd", odd);
+    pub static DOUBLE: [Migration; 1] = version("double", double);
+    pub static DOUBLE_500: [Migration; 1] = version("double 500", double_in_batches_of_500);
+    pub static TRIPLE: [Migration; 1] = version("triple", triple);
+    pub static DOUBLE_ITEMS2: [Migration; 1] = version("double items2", double_items2);
+    pub static RUST_DOUBLE: [Migration; 1] = version("rust double", rust_double);
+    pub static RUST_TRIPLE: [Migration; 1] = version("rust triple", rust_triple);
+}
+
+/// Ten thousand items (`v` runs backwards from 10000), the same in `items2`; a trigger stops every update
+/// of a row past 5000 until `gate` has a row, and logs each updated row in `handled`.
+const EDITED_SETUP: &str = "
+    CREATE TABLE items (id bigint PRIMARY KEY, v integer NOT NULL UNIQUE, doubled integer);
+    INSERT INTO items (id, v) SELECT i, 10001 - i FROM generate_series(1, 10000) i;
+    CREATE TABLE items2 (id bigint PRIMARY KEY, v integer NOT NULL, doubled integer);
+    INSERT INTO items2 SELECT * FROM items;
+    CREATE TABLE gate (open boolean);
+    CREATE TABLE handled (id bigint NOT NULL);
+    CREATE FUNCTION stop_past_5000() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF NEW.id > 5000 AND NOT EXISTS (SELECT 1 FROM gate) THEN
+            RAISE EXCEPTION 'interrupted at row %', NEW.id;
+        END IF;
+        INSERT INTO handled VALUES (NEW.id);
+        RETURN NEW;
+    END $$;
+    CREATE TRIGGER stop BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION stop_past_5000();
+    CREATE TRIGGER stop BEFORE UPDATE ON items2 FOR EACH ROW EXECUTE FUNCTION stop_past_5000();";
+
+/// The backfill progress table as versions without a fingerprint created it, holding the progress of an
+/// interrupted backfill of another definition (rows up to 5000 doubled, the cursor at 5000).
+const OLD_PROGRESS: &str = "
+    CREATE TABLE public.pgmigrations_backfill (migration text NOT NULL, position integer NOT NULL,
+        cursor text[] NOT NULL, rows_done bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+        PRIMARY KEY (migration, position));
+    INSERT INTO public.pgmigrations_backfill (migration, position, cursor, rows_done)
+        VALUES ('20270901000001_backfill', 1, '{5000}', 5000);";
+
+struct EditCase {
+    name: &'static str,
+    /// The version interrupted after its first 5000 rows (none: `before` prepares the progress instead).
+    first: Option<&'static [migrate_core::Migration]>,
+    /// SQL run between the two runs, after the gate is opened.
+    between: &'static str,
+    second: &'static [migrate_core::Migration],
+    /// Must count 0 after the second run: the rows the second version should have done but did not.
+    not_done: &'static str,
+    /// Whether the second run starts over (and says so) rather than resuming.
+    restarts: bool,
+}
+
+fn edit_cases() -> Vec<EditCase> {
+    use edited::*;
+    vec![
+        EditCase {
+            name: "where_clause_changed",
+            first: Some(&EVEN),
+            between: "",
+            second: &ODD,
+            not_done: "SELECT count(*) FROM items WHERE v % 2 = 1 AND doubled IS DISTINCT FROM v * 2",
+            restarts: true,
+        },
+        EditCase {
+            name: "table_changed",
+            first: Some(&DOUBLE),
+            between: "",
+            second: &DOUBLE_ITEMS2,
+            not_done: "SELECT count(*) FROM items2 WHERE doubled IS DISTINCT FROM v * 2",
+            restarts: true,
+        },
+        EditCase {
+            name: "assignments_changed",
+            first: Some(&DOUBLE),
+            between: "",
+            second: &TRIPLE,
+            not_done: "SELECT count(*) FROM items WHERE doubled IS DISTINCT FROM v * 3",
+            restarts: true,
+        },
+        EditCase {
+            name: "rust_code_changed",
+            first: Some(&RUST_DOUBLE),
+            between: "",
+            second: &RUST_TRIPLE,
+            not_done: "SELECT count(*) FROM items WHERE doubled IS DISTINCT FROM v * 3",
+            restarts: true,
+        },
+        EditCase {
+            name: "primary_key_changed",
+            first: Some(&DOUBLE),
+            between: "ALTER TABLE items DROP CONSTRAINT items_pkey; ALTER TABLE items ADD PRIMARY KEY (v)",
+            second: &DOUBLE,
+            not_done: "SELECT count(*) FROM items WHERE doubled IS DISTINCT FROM v * 2",
+            restarts: true,
+        },
+        EditCase {
+            name: "progress_of_an_older_version_without_fingerprint",
+            first: None,
+            between: OLD_PROGRESS,
+            second: &TRIPLE,
+            not_done: "SELECT count(*) FROM items WHERE doubled IS DISTINCT FROM v * 3",
+            restarts: true,
+        },
+        EditCase {
+            name: "only_the_batch_size_changed",
+            first: Some(&DOUBLE),
+            between: "",
+            second: &DOUBLE_500,
+            // Resumed, not restarted: every row was updated exactly once.
+            not_done: "SELECT count(*) - 10000 + (SELECT count(*) FROM items WHERE doubled IS DISTINCT FROM v * 2) FROM handled",
+            restarts: false,
+        },
+    ]
+}
+
+/// An interrupted backfill resumes only when it is still the same backfill: its progress is keyed to the
+/// table, primary key, condition and work. When the migration was edited (or the key changed) the second
+/// run starts over, and says so, instead of resuming from a cursor that belongs to another walk and
+/// skipping rows; a changed batch size still resumes.
+#[test]
+fn an_edited_backfill_starts_over_instead_of_resuming_from_a_stale_cursor() {
+    use migrate_core::{Migrator, UpTarget};
+    let mut failures = Vec::new();
+    for case in edit_cases() {
+        let db = TestDb::new();
+        db.exec(EDITED_SETUP);
+        let mut problems = Vec::new();
+        if let Some(first) = case.first {
+            match Migrator::new(first).run_up(&mut db.client(), &UpTarget::All, &mut |_| {}) {
+                Err(e) if e.to_string().contains("interrupted at row 5001") => {}
+                other => problems.push(format!("the first run was not interrupted: {other:?}")),
+            }
+        }
+        db.exec("INSERT INTO gate VALUES (true)");
+        if !case.between.is_empty() {
+            db.exec(case.between);
+        }
+        let mut events = Vec::new();
+        let second =
+            Migrator::new(case.second).run_up(&mut db.client(), &UpTarget::All, &mut |e| {
+                events.push(format!("{e:?}"))
+            });
+        if let Err(e) = second {
+            problems.push(format!("the second run failed: {e}"));
+        }
+        let not_done = count(&db, case.not_done);
+        if not_done != "0" {
+            problems.push(format!("{not_done} row(s) not done ({})", case.not_done));
+        }
+        let restarted = events.iter().any(|e| e.starts_with("BackfillRestarted"));
+        if restarted != case.restarts {
+            problems.push(format!(
+                "restarted = {restarted}, expected {}: {:?}",
+                case.restarts,
+                events
+                    .iter()
+                    .filter(|e| !e.starts_with("Backfill {"))
+                    .collect::<Vec<_>>()
+            ));
+        }
+        if !problems.is_empty() {
+            failures.push(format!("case {}: {}", case.name, problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 /// The plan shows the real key columns where the table exists, and says why not where it does not (yet), or
 /// has no primary key, or when there is no database to ask.
 #[test]
@@ -132,7 +469,7 @@ fn the_plan_shows_the_key_columns_or_says_why_it_cannot() {
     );
     assert!(
         ready.stdout.contains(
-            r#"-- each batch: SELECT * FROM "pairs" WHERE ("a", "b") > ($1, $2) ORDER BY "a", "b" LIMIT 300 and Rust code"#
+            r#"-- each batch: SELECT * FROM "pairs" WHERE ("a", "b") > ($1, $2) ORDER BY "a", "b" LIMIT 300 FOR NO KEY UPDATE and Rust code"#
         ),
         "{}",
         ready.stdout

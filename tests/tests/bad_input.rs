@@ -53,6 +53,8 @@ struct Case {
     env: &'static [(&'static str, &'static str)],
     /// A `migrate.toml` written into the runner's folder.
     config: Option<&'static str>,
+    /// A `.env` file written into the runner's folder.
+    dotenv: Option<&'static str>,
     /// SQL run on the test database first.
     setup: &'static str,
     /// The run gets as far as creating the (empty) bookkeeping table before the failure, which is fine.
@@ -74,6 +76,7 @@ const fn case(
         args,
         env: &[],
         config: None,
+        dotenv: None,
         setup: "",
         creates_bookkeeping: false,
         code,
@@ -96,6 +99,10 @@ impl Case {
     }
     const fn config(mut self, text: &'static str) -> Self {
         self.config = Some(text);
+        self
+    }
+    const fn dotenv(mut self, text: &'static str) -> Self {
+        self.dotenv = Some(text);
         self
     }
     const fn creates_bookkeeping(mut self) -> Self {
@@ -121,6 +128,11 @@ const VICTIM: &str = "CREATE TABLE victim (id integer); INSERT INTO victim VALUE
 
 const INJECT: &str = "x'; DROP TABLE victim; --";
 
+/// 55 bytes: `<name>_backfill` would be 64.
+const TABLE_55_BYTES: &str = "ttttttttttttttttttttttttttttttttttttttttttttttttttttttt";
+/// 63 bytes: fits PostgreSQL, but `<name>_failed` and `<name>_backfill` would not.
+const TABLE_63_BYTES: &str = "ttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttttt";
+
 fn cases() -> Vec<Case> {
     vec![
         // --- connection
@@ -143,6 +155,10 @@ fn cases() -> Vec<Case> {
         case("connect_timeout_zero", &["up", "--connect-timeout", "0"], 2, &["--connect-timeout", "0 is not in 1..=3600"]),
         case("lock_mode_unknown", &["up", "--lock-mode", "maybe"], 2, &["invalid value 'maybe'", "wait, fail"]),
         case("lock_timeout_not_a_duration", &["up", "--lock-timeout", "soon"], 2, &["write a duration such as 500ms"]),
+        case("lock_timeout_flag_below_a_millisecond", &["up", "--lock-timeout", "500us"], 2,
+            &["--lock-timeout", "500us is less than 1ms", "no timeout"]),
+        case("statement_timeout_flag_below_a_millisecond", &["up", "--statement-timeout", "999us"], 2,
+            &["--statement-timeout", "999us is less than 1ms"]),
         case("down_count_and_all", &["down", "1", "--all"], 2, &["cannot be used with"]),
         case("down_to_and_all", &["down", "--to", "20260101000001", "--all"], 2, &["cannot be used with"]),
         case("dry_run_and_fake", &["up", "--dry-run", "--fake"], 2, &["cannot be used with"]),
@@ -173,6 +189,10 @@ fn cases() -> Vec<Case> {
             .setup("CREATE TABLE public.pgmigrations (id bigint, run_on timestamptz, checksum text, execution_ms bigint)"),
         case("table_is_a_view", &["down"], 1, &["unexpected layout", "column checksum is missing"])
             .setup("CREATE VIEW public.pgmigrations AS SELECT 1::bigint AS id, 'x'::text AS name"),
+        case("table_name_55_bytes_leaves_no_room_for_derived_names", &["up", "--migrations-table", TABLE_55_BYTES], 1,
+            &["invalid migrations table name", "55 bytes", "at most 54 bytes", "_backfill"]),
+        case("table_name_63_bytes_leaves_no_room_for_derived_names", &["status", "--migrations-table", TABLE_63_BYTES], 1,
+            &["invalid migrations table name", "63 bytes", "at most 54 bytes", "_failed"]),
         case("schema_name_64_bytes", &["up", "--migrations-schema", "ssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssssss"], 1, &["invalid migrations schema name", "1 to 63 bytes"]),
         // --- identifiers and injection through names on the command line
         case("inject_up_to", &["up", "--to", INJECT], 1, &["no migration named \"x'; DROP TABLE victim; --\""]).setup(VICTIM),
@@ -200,6 +220,18 @@ fn cases() -> Vec<Case> {
             .config("lock_mode = \"sometimes\"\n"),
         case("config_runner_missing_bin", &["up"], 1, &["missing field `bin`"])
             .config("[runner]\npackage = \"x\"\n"),
+        case("config_lock_timeout_below_a_millisecond", &["up"], 1,
+            &["invalid lock_timeout = \"100us\" in", "migrate.toml", "less than 1ms"])
+            .config("lock_timeout = \"100us\"\n"),
+        case("config_statement_timeout_below_a_millisecond", &["up"], 1,
+            &["invalid statement_timeout = \"1ns\" in", "less than 1ms"])
+            .config("statement_timeout = \"1ns\"\n"),
+        case("migration_lock_timeout_below_a_millisecond", &["up"], 1,
+            &["migration 20270301000001_tiny_timeout", "pgm.lock_timeout(500µs) is less than 1ms"])
+            .fixture("tiny_lock_timeout"),
+        // --- .env
+        case("dot_env_unterminated_quote_hides_the_value", &["status"], 1, &["invalid .env file", "DATABASE_URL"])
+            .dotenv("# local\nDATABASE_URL='postgres://postgres:s3cret-pw@127.0.0.1:5432/x\n"),
         case("config_file_missing", &["up", "--config", "/nonexistent/migrate.toml"], 1, &["cannot read /nonexistent/migrate.toml"]),
     ]
 }
@@ -217,6 +249,9 @@ fn run_case(case: &Case) -> Result<(), String> {
     let cli = FixtureCli::with_url(case.fixture, &url);
     if let Some(text) = case.config {
         std::fs::write(cli.cwd().join("migrate.toml"), text).map_err(|e| e.to_string())?;
+    }
+    if let Some(text) = case.dotenv {
+        std::fs::write(cli.cwd().join(".env"), text).map_err(|e| e.to_string())?;
     }
     let started = Instant::now();
     let run: Run = cli.run_env(case.args, case.env);

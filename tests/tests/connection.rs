@@ -127,3 +127,100 @@ fn passwords_never_appear_in_output() {
         assert!(out.stderr.contains("postgres:***@"), "{}", out.stderr);
     }
 }
+
+/// Query values of a URL are percent-decoded as libpq decodes them (`%20` is a space, `+` stays a plus),
+/// and the values that are not TLS settings reach the driver unchanged.
+#[test]
+fn url_query_values_are_percent_decoded_as_libpq_does() {
+    use migrate_cli::connect::resolve;
+    let db = TestDb::new();
+    let url = format!(
+        "{}?options=-c%20lock_timeout%3D1234ms&application_name=a+b%20c&sslmode=disable",
+        db.url()
+    );
+    let mut client = resolve(Some(&url))
+        .expect("resolve")
+        .connect(std::time::Duration::from_secs(5))
+        .expect("connect");
+    let row = client
+        .query_one(
+            "SELECT current_setting('lock_timeout'), current_setting('application_name')",
+            &[],
+        )
+        .expect("settings");
+    assert_eq!(row.get::<_, String>(0), "1234ms");
+    assert_eq!(row.get::<_, String>(1), "a+b c");
+
+    let target = resolve(Some(
+        "postgres://u@127.0.0.1:5432/db?password=two%20words+plus&sslmode=require",
+    ))
+    .expect("resolve");
+    assert!(
+        target
+            .libpq_env()
+            .contains(&("PGPASSWORD", "two words+plus".to_owned())),
+        "{:?}",
+        target
+            .libpq_env()
+            .iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>()
+    );
+
+    // Through the runner: `status` with the options in the URL.
+    let cwd = tempfile::tempdir().unwrap();
+    run(cwd.path(), &["status"], &[("DATABASE_URL", &url)]).expect_code(0);
+}
+
+/// A comma-separated host list (libpq's multi-host syntax) is tried in order, in `PGHOST`/`PGPORT` and in a
+/// URL: here the first host refuses connections and the second is the test server.
+#[test]
+fn a_host_list_is_tried_in_order() {
+    let db = TestDb::new();
+    let url = url::Url::parse(db.url()).unwrap();
+    let host = url.host_str().unwrap().to_owned();
+    let port = url.port().unwrap_or(5432);
+    let cwd = tempfile::tempdir().unwrap();
+
+    let hosts = format!("{host},{host}");
+    let ports = format!("1,{port}");
+    let out = run(
+        cwd.path(),
+        &["up", "1"],
+        &[
+            ("PGHOST", &hosts),
+            ("PGPORT", &ports),
+            ("PGUSER", url.username()),
+            ("PGDATABASE", db.name()),
+        ],
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stdout.contains(&format!("{host}:1,{host}:{port}")),
+        "{}",
+        out.stdout
+    );
+
+    let list = format!(
+        "postgres://{}@{host}:1,{host}:{port}/{}",
+        url.username(),
+        db.name()
+    );
+    run(cwd.path(), &["up"], &[("DATABASE_URL", &list)]).expect_code(0);
+    assert_eq!(
+        db.query_strings("SELECT count(*) FROM public.pgmigrations")[0][0].as_deref(),
+        Some("3")
+    );
+
+    let mismatch = run(
+        cwd.path(),
+        &["status"],
+        &[("PGHOST", &hosts), ("PGPORT", "1,2,3")],
+    )
+    .expect_code(1);
+    assert!(
+        mismatch.stderr.contains("PGPORT lists 3 ports for 2 hosts"),
+        "{}",
+        mismatch.stderr
+    );
+}

@@ -86,3 +86,72 @@ fn the_schema_file_follows_every_run() {
         status.stdout
     );
 }
+
+/// A folder holding a `pg_dump` that fails, to put first on `PATH`.
+fn failing_pg_dump() -> tempfile::TempDir {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let script = dir.path().join("pg_dump");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'pg_dump: error: server version: 99.0; pg_dump version: 15.0' >&2\nexit 1\n",
+    )
+    .expect("write pg_dump");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    dir
+}
+
+fn path_with(dir: &std::path::Path) -> String {
+    format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    )
+}
+
+/// The migrations are committed before the schema file is written: when `pg_dump` fails there, the run
+/// still prints its summary and exits 0, and a warning says the file was not written, why and what to do.
+/// `--backup` still refuses to apply anything when its dump fails.
+#[test]
+fn a_schema_file_dump_failure_is_a_warning_after_the_summary() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("basic", &db);
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        "schema_file = \"schema.sql\"\n",
+    )
+    .expect("write migrate.toml");
+    let bin = failing_pg_dump();
+    let path = path_with(bin.path());
+
+    let backup_dir = cli.cwd().join("backups");
+    let backup = cli.run_env(
+        &["up", "--backup", &backup_dir.to_string_lossy()],
+        &[("PATH", &path)],
+    );
+    let backup = backup.expect_code(1);
+    assert!(
+        backup.stderr.contains("backup failed; nothing was applied"),
+        "{}",
+        backup.stderr
+    );
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+
+    for (args, summary) in [
+        (&["up"][..], "3 migration(s) applied"),
+        (&["down"][..], "1 migration(s) reverted"),
+        (&["redo"][..], "1 migration(s) redone"),
+    ] {
+        let run = cli.run_env(args, &[("PATH", &path)]);
+        assert_eq!(run.code, 0, "{args:?}\n{}\n{}", run.stdout, run.stderr);
+        assert!(run.stdout.contains(summary), "{args:?}: {}", run.stdout);
+        assert!(
+            run.stderr.contains("warning:")
+                && run.stderr.contains("schema.sql was not written")
+                && run.stderr.contains("server version: 99.0"),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!cli.cwd().join("schema.sql").exists());
+}

@@ -557,3 +557,478 @@ fn a_migration_outside_a_transaction_failing_on_its_first_statement_can_just_be_
     assert_eq!(log_rows(&db), "1");
     assert_eq!(recorded(&db), [PARTIAL, "20261101000002_after"]);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// 5. user code that panics, fails half-way or ends the process
+
+/// A run of a fixture whose Rust code misbehaves: the exit code, what stderr must and must not say, and
+/// what the database must look like afterwards.
+struct UserCodeCase {
+    name: &'static str,
+    fixture: &'static str,
+    code: i32,
+    fragments: &'static [&'static str],
+    absent: &'static [&'static str],
+    /// `(sql, expected)`: each query's single value as text.
+    state: &'static [(&'static str, &'static str)],
+}
+
+fn user_code_cases() -> Vec<UserCodeCase> {
+    vec![
+        UserCodeCase {
+            name: "backfill_closure_panics",
+            fixture: "backfill_panic",
+            code: 1,
+            fragments: &[
+                "error: migration 20270201000002_backfill_panics",
+                "at operation #1 (backfill)",
+                "panicked: no doubling for row 25",
+                "2 batch(es) of this backfill were committed",
+                "resumes after the last committed batch",
+            ],
+            absent: &["(db)", "building the migrations runner failed"],
+            state: &[
+                ("SELECT count(*) FROM items WHERE doubled = v * 2", "20"),
+                (
+                    "SELECT string_agg(name, ',') FROM pgmigrations",
+                    "20270201000001_create_items",
+                ),
+            ],
+        },
+        UserCodeCase {
+            name: "backfill_interrupted_half_way",
+            fixture: "backfill_resume",
+            code: 1,
+            fragments: &[
+                "error: migration 20260701000002_backfill",
+                "at operation #1 (backfill)",
+                "interrupted at row 5001",
+                "5 batch(es) of this backfill were committed",
+                "5000 rows done",
+                "resumes after the last committed batch",
+            ],
+            absent: &["(db)", "0 earlier statement(s) were committed"],
+            state: &[
+                (
+                    "SELECT count(*) FROM items WHERE doubled IS NOT NULL",
+                    "5000",
+                ),
+                (
+                    "SELECT string_agg(name, ',') FROM pgmigrations",
+                    "20260701000001_create_items",
+                ),
+            ],
+        },
+        UserCodeCase {
+            name: "data_code_calls_process_exit_0",
+            fixture: "exit_in_db",
+            code: 1,
+            fragments: &[
+                "migration 20270101000001_exits",
+                "operation #2 (db)",
+                "ended the process",
+                "not applied",
+            ],
+            absent: &[],
+            state: &[
+                ("SELECT to_regclass('marker') IS NULL", "t"),
+                ("SELECT count(*) FROM pgmigrations", "0"),
+            ],
+        },
+    ]
+}
+
+/// Every case on its own database; all failures are reported together.
+#[test]
+fn misbehaving_user_code_is_reported_with_the_truth() {
+    let mut failures = Vec::new();
+    for case in user_code_cases() {
+        let db = TestDb::new();
+        let run = FixtureCli::new(case.fixture, &db).run(&["up"]);
+        let mut problems = Vec::new();
+        if run.code != case.code {
+            problems.push(format!("exit code {} (expected {})", run.code, case.code));
+        }
+        for fragment in case.fragments {
+            if !run.stderr.contains(fragment) {
+                problems.push(format!("stderr lacks {fragment:?}"));
+            }
+        }
+        for fragment in case.absent {
+            if run.stderr.contains(fragment) {
+                problems.push(format!("stderr says {fragment:?}"));
+            }
+        }
+        for (sql, expected) in case.state {
+            let got = db.query_strings(sql)[0][0].clone().unwrap_or_default();
+            if got != *expected {
+                problems.push(format!("{sql} gave {got:?}, expected {expected:?}"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "case {}: {}\n[exit {}]\n--- stdout\n{}--- stderr\n{}",
+                case.name,
+                problems.join("; "),
+                run.code,
+                run.stdout,
+                run.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 6. transaction control inside a transactional migration
+
+mod transaction_control {
+    use migrate_core::Migration;
+    use migrate_dsl::prelude::*;
+
+    fn commit_in_sql(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE a (id integer)");
+        pgm.sql("INSERT INTO a VALUES (1); COMMIT; INSERT INTO a VALUES (2)");
+        pgm.sql("CREATE TABLE b (id integer)");
+    }
+
+    fn commit_in_db(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE a (id integer)");
+        pgm.db("commits", |tx| {
+            tx.batch_execute("INSERT INTO a VALUES (1); COMMIT")?;
+            Ok(())
+        });
+        pgm.sql("CREATE TABLE b (id integer)");
+    }
+
+    fn commit_then_error_in_db(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE a (id integer)");
+        pgm.db("commits, then fails", |tx| {
+            tx.batch_execute("INSERT INTO a VALUES (1); COMMIT")?;
+            Err("gave up after committing".into())
+        });
+        pgm.sql("CREATE TABLE b (id integer)");
+    }
+
+    fn rollback_in_db(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE a (id integer)");
+        pgm.db("rolls back", |tx| {
+            tx.batch_execute("ROLLBACK")?;
+            Ok(())
+        });
+        pgm.sql("CREATE TABLE b (id integer)");
+    }
+
+    fn first(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE first_t (id integer)");
+    }
+
+    const fn migration(name: &'static str, up: fn(&mut MigrationBuilder)) -> Migration {
+        Migration {
+            name,
+            path: "tests/faults.rs",
+            source: name,
+            up,
+            down: None,
+        }
+    }
+
+    pub static COMMIT_IN_SQL: [Migration; 1] =
+        [migration("20270501000001_commit_in_sql", commit_in_sql)];
+    pub static COMMIT_IN_DB: [Migration; 1] =
+        [migration("20270501000001_commit_in_db", commit_in_db)];
+    pub static COMMIT_THEN_ERROR_IN_DB: [Migration; 1] = [migration(
+        "20270501000001_commit_then_error_in_db",
+        commit_then_error_in_db,
+    )];
+    pub static ROLLBACK_IN_DB: [Migration; 1] =
+        [migration("20270501000001_rollback_in_db", rollback_in_db)];
+    pub static FIRST_THEN_COMMIT_IN_DB: [Migration; 2] = [
+        migration("20270501000001_first", first),
+        migration("20270501000002_commit_in_db", commit_in_db),
+    ];
+}
+
+struct TransactionCase {
+    name: &'static str,
+    migrations: &'static [migrate_core::Migration],
+    single_transaction: bool,
+    fragments: &'static [&'static str],
+    /// User tables afterwards, with their row counts.
+    tables: &'static [(&'static str, i64)],
+    recorded: &'static [&'static str],
+    /// The statement count kept with the failure mark.
+    marked_committed: &'static str,
+}
+
+fn transaction_cases() -> Vec<TransactionCase> {
+    use transaction_control::*;
+    vec![
+        TransactionCase {
+            name: "commit_in_raw_sql",
+            migrations: &COMMIT_IN_SQL,
+            single_transaction: false,
+            fragments: &[
+                "migration 20270501000001_commit_in_sql",
+                "operation #2 (sql)",
+                "ended the migration's transaction",
+                "was committed",
+                "not recorded as applied",
+                "repair 20270501000001_commit_in_sql",
+            ],
+            tables: &[("a", 2)],
+            recorded: &[],
+            marked_committed: "2",
+        },
+        TransactionCase {
+            name: "commit_in_data_code",
+            migrations: &COMMIT_IN_DB,
+            single_transaction: false,
+            fragments: &[
+                "migration 20270501000001_commit_in_db",
+                "operation #2 (db)",
+                "was committed",
+                "not recorded as applied",
+            ],
+            tables: &[("a", 1)],
+            recorded: &[],
+            marked_committed: "2",
+        },
+        TransactionCase {
+            name: "commit_then_error_in_data_code",
+            migrations: &COMMIT_THEN_ERROR_IN_DB,
+            single_transaction: false,
+            fragments: &[
+                "operation #2 (db)",
+                "was committed",
+                "gave up after committing",
+            ],
+            tables: &[("a", 1)],
+            recorded: &[],
+            marked_committed: "2",
+        },
+        TransactionCase {
+            name: "rollback_in_data_code",
+            migrations: &ROLLBACK_IN_DB,
+            single_transaction: false,
+            fragments: &[
+                "operation #2 (db)",
+                "was rolled back",
+                "not recorded as applied",
+            ],
+            tables: &[],
+            recorded: &[],
+            marked_committed: "0",
+        },
+        TransactionCase {
+            name: "commit_in_data_code_with_single_transaction",
+            migrations: &FIRST_THEN_COMMIT_IN_DB,
+            single_transaction: true,
+            fragments: &[
+                "operation #2 (db)",
+                "was committed",
+                "--single-transaction",
+                "20270501000001_first",
+            ],
+            tables: &[("a", 1), ("first_t", 0)],
+            recorded: &["20270501000001_first"],
+            marked_committed: "2",
+        },
+    ]
+}
+
+/// A `COMMIT` or `ROLLBACK` sent by a transactional migration's own SQL or data code ends the runner's
+/// transaction. The run stops there with an error that says what happened to the statements (committed or
+/// rolled back) and that the migration is not recorded, and marks it as failed part-way, so the next `up`
+/// refuses instead of running it again.
+#[test]
+fn transaction_control_in_a_migration_is_reported_truthfully() {
+    use migrate_core::{Migrator, UpTarget};
+    let mut failures = Vec::new();
+    for case in transaction_cases() {
+        let db = TestDb::new();
+        let migrator = Migrator::new(case.migrations).single_transaction(case.single_transaction);
+        let mut client = db.client();
+        let result = migrator.run_up(&mut client, &UpTarget::All, &mut |_| {});
+        let mut problems = Vec::new();
+        match &result {
+            Ok(ran) => problems.push(format!("succeeded: {ran:?}")),
+            Err(e) => {
+                let message = e.to_string();
+                println!("case {}:\n{message}\n", case.name);
+                for fragment in case.fragments {
+                    if !message.contains(fragment) {
+                        problems.push(format!("the error lacks {fragment:?}: {message}"));
+                    }
+                }
+                if message.contains("nothing from this migration was applied") {
+                    problems.push(format!("the error claims nothing was applied: {message}"));
+                }
+            }
+        }
+        let mut tables: Vec<(String, i64)> = db
+            .tables()
+            .into_iter()
+            .filter(|t| !t.starts_with("public.pgmigrations"))
+            .map(|t| {
+                let rows = db.query_strings(&format!("SELECT count(*)::text FROM {t}"));
+                let rows = rows[0][0].as_deref().unwrap_or("0").parse().unwrap_or(-1);
+                (t.trim_start_matches("public.").to_owned(), rows)
+            })
+            .collect();
+        tables.sort();
+        let expected: Vec<(String, i64)> = case
+            .tables
+            .iter()
+            .map(|(t, n)| ((*t).to_owned(), *n))
+            .collect();
+        if tables != expected {
+            problems.push(format!("tables {tables:?}, expected {expected:?}"));
+        }
+        if recorded(&db) != case.recorded {
+            problems.push(format!(
+                "recorded {:?}, expected {:?}",
+                recorded(&db),
+                case.recorded
+            ));
+        }
+        let marked = db.query_strings("SELECT committed::text FROM public.pgmigrations_failed");
+        if marked != [[Some(case.marked_committed.to_owned())]] {
+            problems.push(format!(
+                "failure mark {marked:?}, expected {} committed statement(s)",
+                case.marked_committed
+            ));
+        }
+        // The next run refuses rather than repeating what was committed.
+        match migrator.run_up(&mut db.client(), &UpTarget::All, &mut |_| {}) {
+            Err(e) if e.to_string().contains("failed part-way") => {}
+            other => problems.push(format!("the next up did not refuse: {other:?}")),
+        }
+        if !problems.is_empty() {
+            failures.push(format!("case {}: {}", case.name, problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 7. another session's concurrent index build
+
+mod concurrent_build {
+    use migrate_core::Migration;
+    use migrate_dsl::prelude::*;
+
+    fn unique_index(pgm: &mut MigrationBuilder) {
+        pgm.no_transaction();
+        pgm.sql("CREATE UNIQUE INDEX CONCURRENTLY mine ON t2 (y)");
+    }
+
+    pub static UNIQUE_INDEX: [Migration; 1] = [Migration {
+        name: "20270701000001_unique_index",
+        path: "tests/faults.rs",
+        source: "unique_index",
+        up: unique_index,
+        down: None,
+    }];
+}
+
+/// Waits (at most 30 s) until a `CREATE INDEX CONCURRENTLY` on `table` waits for the table's writers.
+fn wait_for_index_build_waiting(client: &mut postgres::Client, table: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let waiting: bool = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_progress_create_index
+                 WHERE relid = to_regclass($1) AND index_relid <> 0 AND phase LIKE 'waiting for writers%')",
+                &[&table],
+            )
+            .expect("pg_stat_progress_create_index")
+            .get(0);
+        if waiting {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no index build on {table} started waiting within 30 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A migration's `CREATE UNIQUE INDEX CONCURRENTLY` fails on duplicates while another session builds an
+/// index of its own concurrently on another table. The runner drops only the invalid index its statement
+/// left: the other session's index, invalid while it is being built, is left alone (dropping it would wait
+/// for that build, replace the real error by a lock timeout, and with no timeout destroy the build), and
+/// the migration's own error is the one reported.
+#[test]
+fn invalid_index_cleanup_leaves_another_sessions_build_alone() {
+    use migrate_core::{Event, Migrator, UpTarget};
+    let db = TestDb::new();
+    db.exec("CREATE TABLE t (x integer); CREATE TABLE t2 (y integer)");
+    let mut watcher = db.client();
+
+    // Duplicates on t2, not committed yet: the migration's build waits for them, then fails on them.
+    let mut t2_writer = db.client();
+    t2_writer
+        .batch_execute("BEGIN; INSERT INTO t2 VALUES (1), (1)")
+        .expect("t2 writer");
+    let url = db.url().to_owned();
+    let runner = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("runner connects");
+        let mut dropped = Vec::new();
+        let result = Migrator::new(&concurrent_build::UNIQUE_INDEX).run_up(
+            &mut client,
+            &UpTarget::All,
+            &mut |event| {
+                if let Event::DroppedInvalidIndex { index, .. } = event {
+                    dropped.push(index.to_owned());
+                }
+            },
+        );
+        (result.map_err(|e| e.to_string()), dropped)
+    });
+    wait_for_index_build_waiting(&mut watcher, "t2");
+
+    // Another session's build on t, held in progress (its index exists, invalid) by an open writer on t.
+    let mut t_writer = db.client();
+    t_writer
+        .batch_execute("BEGIN; INSERT INTO t VALUES (1)")
+        .expect("t writer");
+    let url = db.url().to_owned();
+    let other = std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+        client
+            .batch_execute("CREATE INDEX CONCURRENTLY theirs ON t (x)")
+            .map_err(|e| e.to_string())
+    });
+    wait_for_index_build_waiting(&mut watcher, "t");
+
+    t2_writer.batch_execute("COMMIT").expect("commit t2");
+    let (result, dropped) = runner.join().expect("runner thread");
+    let theirs_during: i64 = watcher
+        .query_one(
+            "SELECT count(*) FROM pg_class WHERE relname = 'theirs'",
+            &[],
+        )
+        .expect("pg_class")
+        .get(0);
+    t_writer.batch_execute("COMMIT").expect("commit t");
+    let other = other.join().expect("other thread");
+
+    let message = result.expect_err("the migration fails on the duplicates");
+    assert!(
+        message.contains("could not create unique index \"mine\""),
+        "the migration's own error is reported: {message}"
+    );
+    assert!(!message.contains("lock timeout"), "{message}");
+    assert_eq!(dropped, ["public.mine"], "only its own leftover is dropped");
+    assert_eq!(theirs_during, 1, "the other session's index was left alone");
+    assert_eq!(other, Ok(()), "the other session's build completed");
+    assert_eq!(
+        db.query_strings(
+            "SELECT c.relname::text, i.indisvalid::text FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE c.relname IN ('mine', 'theirs')"
+        ),
+        [[Some("theirs".to_owned()), Some("true".to_owned())]]
+    );
+}

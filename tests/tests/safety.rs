@@ -211,7 +211,7 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
         json["summary"],
         serde_json::json!({
             "total": 3, "applied": 2, "changed": 0, "missing": 1, "pending": 0, "out_of_order": 0,
-            "failed": 0, "problems": 1
+            "failed": 0, "renamed": 0, "unverified": 0, "problems": 1
         })
     );
 
@@ -608,7 +608,8 @@ fn hostile_table_and_schema_names_are_quoted() {
 }
 
 /// Names PostgreSQL could not store as given are refused before connecting: empty and 64 bytes (it would
-/// silently truncate); 63 bytes is the limit and is kept whole.
+/// silently truncate). 54 bytes is the limit, so that the tables named after it (`<name>_backfill`) fit too;
+/// it is kept whole.
 #[test]
 fn table_names_outside_postgres_limits_are_refused() {
     let db = TestDb::new();
@@ -637,7 +638,7 @@ fn table_names_outside_postgres_limits_are_refused() {
     assert!(run.stderr.contains("1 to 63 bytes"), "{}", run.stderr);
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 
-    let longest = "t".repeat(63);
+    let longest = "t".repeat(54);
     cli.run(&["up", "--migrations-table", &longest])
         .expect_code(0);
     assert_eq!(
@@ -824,4 +825,180 @@ fn a_runner_refuses_a_folder_it_was_not_compiled_with() {
     assert_cli_snapshot!("safety_missing_migrations_dir", run, &["up"]);
     assert!(run.stderr.contains("no_such_folder"), "{}", run.stderr);
     assert!(db.tables().is_empty(), "{:?}", db.tables());
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// 9. renamed files, rows written by other tools, restricted roles
+
+/// An applied migration whose file was renamed (same content, so same checksum) is recognised: `status`
+/// shows the rename, `up` refuses and says how to record it, `repair` records the new name on the same
+/// row, and the migration never runs a second time.
+#[test]
+fn a_renamed_file_is_recognised_by_its_checksum_and_repair_records_the_rename() {
+    let db = TestDb::new();
+    let v1 = FixtureCli::new("rename_v1", &db);
+    v1.run(&["up"]).expect_code(0);
+    let old = "20270401000002_seed";
+    let new = "20270401000002_seed_admin";
+    let seeded = || {
+        db.query_strings("SELECT count(*)::text FROM accounts")[0][0]
+            .clone()
+            .unwrap_or_default()
+    };
+    assert_eq!(seeded(), "1");
+
+    let v2 = v1.switch("rename_v2");
+    // Exit 5: like a changed or missing file, a rename makes `up` refuse until it is repaired.
+    let status = v2.run(&["status"]).expect_code(5);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("RENAMED") && l.ends_with(&format!("{new} (was {old})"))),
+        "{}",
+        status.stdout
+    );
+    assert!(!status.stdout.contains("MISSING FILE"), "{}", status.stdout);
+    let json: serde_json::Value =
+        serde_json::from_str(&v2.run(&["status", "--json"]).expect_code(5).stdout).unwrap();
+    let entry = json["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == new)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["state"], "renamed", "{json}");
+    assert_eq!(entry["renamed_from"], old, "{json}");
+    assert_eq!(json["summary"]["renamed"], 1, "{json}");
+    assert_eq!(json["summary"]["missing"], 0, "{json}");
+
+    let up = v2.run(&["up"]).expect_code(1);
+    assert!(
+        up.stderr.contains(&format!("{old} -> {new}")) && up.stderr.contains("`repair`"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(seeded(), "1", "a refused `up` runs nothing");
+
+    let repair = v2.run(&["repair"]).expect_code(0);
+    assert!(
+        repair
+            .stdout
+            .contains(&format!("recorded the rename of {old} to {new}")),
+        "{}",
+        repair.stdout
+    );
+    assert_eq!(recorded(&db), ["20270401000001_create_accounts", new]);
+
+    let up = v2.run(&["up"]).expect_code(0);
+    assert!(up.stdout.contains("nothing to apply"), "{}", up.stdout);
+    assert_eq!(seeded(), "1", "the seed ran exactly once");
+    let status = v2.run(&["status"]).expect_code(0);
+    assert!(
+        status.stdout.contains("2 applied, 0 pending"),
+        "{}",
+        status.stdout
+    );
+}
+
+/// Rows without a checksum or an execution time (what adding those columns to another tool's table
+/// leaves) are shown as unverified, do not stop `status` or `up`, and `repair` records their checksum.
+#[test]
+fn rows_without_checksum_or_execution_time_are_unverified_not_a_crash() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("basic", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    let first = "20260101000001_create_users";
+    db.exec(
+        "ALTER TABLE public.pgmigrations ALTER checksum DROP NOT NULL, ALTER execution_ms DROP NOT NULL;
+         UPDATE public.pgmigrations SET checksum = NULL, execution_ms = NULL",
+    );
+
+    let status = cli.run(&["status"]).expect_code(0);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("UNVERIFIED") && l.ends_with(first)),
+        "{}",
+        status.stdout
+    );
+    assert!(status.stdout.contains("no checksum"), "{}", status.stdout);
+    let json = cli.run(&["status", "--json"]).expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(json["migrations"][0]["state"], "unverified", "{json}");
+    assert_eq!(json["summary"]["unverified"], 1, "{json}");
+    assert_eq!(json["summary"]["problems"], 0, "{json}");
+    assert!(
+        json["migrations"][0]["applied"]["checksum"].is_null(),
+        "{json}"
+    );
+
+    cli.run(&["up"]).expect_code(0);
+    assert_eq!(recorded(&db).len(), 3);
+    cli.run(&["down"]).expect_code(0);
+    cli.run(&["up"]).expect_code(0);
+
+    let repair = cli.run(&["repair"]).expect_code(0);
+    assert!(
+        repair
+            .stdout
+            .contains(&format!("recorded the checksum of {first}")),
+        "{}",
+        repair.stdout
+    );
+    assert_eq!(
+        recorded_checksum(&db, first),
+        compiled_checksum("basic", first)
+    );
+    let status = cli.run(&["status"]).expect_code(0);
+    assert!(!status.stdout.contains("UNVERIFIED"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("3 applied, 0 pending"),
+        "{}",
+        status.stdout
+    );
+}
+
+/// A login role, dropped (after the test's database) when this goes out of scope.
+struct Role {
+    name: String,
+    admin_url: String,
+}
+
+impl Drop for Role {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS \"{}\"", self.name));
+        }
+    }
+}
+
+/// A role that owns schema `public` but may not create schemas in the database creates the bookkeeping
+/// table there: the schema is only created when it is missing.
+#[test]
+fn a_role_owning_the_schema_without_create_on_the_database_can_run_up() {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    // Declared before the database, so it is dropped after it.
+    let role = Role {
+        name: format!("mt_owner_{}_{nanos}", std::process::id()),
+        admin_url: tests::admin_url_from_env(),
+    };
+    let db = TestDb::new();
+    db.exec(&format!(
+        "CREATE ROLE \"{0}\" LOGIN; ALTER SCHEMA public OWNER TO \"{0}\"; REVOKE ALL ON DATABASE \"{1}\" FROM PUBLIC; \
+         GRANT CONNECT ON DATABASE \"{1}\" TO \"{0}\"",
+        role.name,
+        db.name()
+    ));
+    let mut url = url::Url::parse(db.url()).unwrap();
+    url.set_username(&role.name).unwrap();
+    let cli = FixtureCli::with_url("basic", url.as_str());
+    let run = cli.run(&["up"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(recorded(&db).len(), 3);
 }

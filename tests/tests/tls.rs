@@ -136,3 +136,49 @@ fn other_root_certificate() -> tempfile::NamedTempFile {
     assert!(status.status.success(), "openssl req failed: {status:?}");
     out
 }
+
+/// The `--backup` dump connects with the same TLS settings as the runner: `sslmode` and `sslrootcert` from
+/// the URL reach `pg_dump` through libpq's environment. A `pg_dump` first on `PATH` that records its
+/// environment shows what it was given; the real one then makes a verified backup through TLS.
+#[test]
+fn the_backup_pg_dump_gets_the_connections_tls_settings() {
+    use std::os::unix::fs::PermissionsExt;
+    use tests::cli::FixtureCli;
+
+    let db = TestDb::new();
+    let cert = server_certificate(&db);
+    let url = with_params(db.url(), &format!("sslmode=verify-ca&sslrootcert={cert}"));
+    let cli = FixtureCli::with_url("basic", &url);
+
+    let bin = tempfile::tempdir().expect("temp dir");
+    let recorded = bin.path().join("env.txt");
+    let script = bin.path().join("pg_dump");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nenv > '{}'\nprev=\nfor a in \"$@\"; do if [ \"$prev\" = --file ]; then : > \"$a\"; fi; prev=$a; done\n",
+            recorded.display()
+        ),
+    )
+    .expect("write pg_dump");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let backups = cli.cwd().join("backups");
+    let backups = backups.to_string_lossy();
+    cli.run_env(&["up", "1", "--backup", &backups], &[("PATH", &path)])
+        .expect_code(0);
+    let env = std::fs::read_to_string(&recorded).expect("the fake pg_dump ran");
+    assert!(env.lines().any(|l| l == "PGSSLMODE=verify-ca"), "{env}");
+    assert!(
+        env.lines().any(|l| l == format!("PGSSLROOTCERT={cert}")),
+        "{env}"
+    );
+
+    // The real pg_dump verifies the server with that root and dumps through TLS.
+    let run = cli.run(&["up", "--backup", &backups]).expect_code(0);
+    assert!(run.stdout.contains("backed up "), "{}", run.stdout);
+}

@@ -51,7 +51,7 @@ impl MigrationBuilder {
     /// })
     /// .where_clause("slug IS NULL");
     /// assert_eq!(pgm.to_sql().unwrap()[0].lines().nth(1).unwrap(),
-    ///     r#"-- each batch: SELECT * FROM "posts" WHERE <primary key> > $1 AND (slug IS NULL) ORDER BY <primary key> LIMIT 1000 and Rust code over those rows, in the batch's transaction"#);
+    ///     r#"-- each batch: SELECT * FROM "posts" WHERE <primary key> > $1 AND (slug IS NULL) ORDER BY <primary key> LIMIT 1000 FOR NO KEY UPDATE and Rust code over those rows (locked until the batch commits), in the batch's transaction"#);
     /// ```
     #[track_caller]
     pub fn backfill_with(

@@ -190,6 +190,8 @@ impl MigrationBuilder {
     /// Overrides the run's `lock_timeout` (default 500 ms, `--lock-timeout`) for this migration, e.g. for a
     /// table so busy that a longer wait with fewer retries is the better trade. The engine sets it with
     /// `SET LOCAL` at the start of the migration's transaction; it is not one of the recorded statements.
+    /// PostgreSQL counts it in whole milliseconds: a timeout between zero and one millisecond would mean no
+    /// timeout at all, so rendering refuses it.
     ///
     /// ```
     /// use std::time::Duration;
@@ -199,6 +201,9 @@ impl MigrationBuilder {
     /// pgm.add_columns("posts", [column("lat", "double precision")]);
     /// assert_eq!(pgm.own_lock_timeout(), Some(Duration::from_secs(2)));
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "posts" ADD COLUMN "lat" double precision"#]);
+    ///
+    /// pgm.lock_timeout(Duration::from_micros(500));
+    /// assert!(pgm.to_sql().unwrap_err().to_string().contains("is less than 1ms"));
     /// ```
     #[track_caller]
     pub fn lock_timeout(&mut self, timeout: Duration) -> &mut Self {
@@ -215,6 +220,12 @@ impl MigrationBuilder {
     /// Renders every operation, in order. The first invalid operation stops rendering with an error that
     /// names it.
     pub fn statements(&self) -> Result<Vec<Statement>, DslError> {
+        if let Some(timeout) = self
+            .lock_timeout
+            .filter(|t| !t.is_zero() && t.as_millis() == 0)
+        {
+            return Err(DslError::LockTimeoutBelowOneMillisecond { timeout });
+        }
         let mut out = Vec::new();
         let recorded = self.operations.ops.iter().zip(&self.operations.at);
         for (i, (op, &recorded_at)) in recorded.enumerate() {

@@ -110,7 +110,7 @@ impl Backfill {
                 "-- each batch: UPDATE {table} SET {assignments} WHERE {key} IN (SELECT {columns} {rows})"
             ),
             BatchWork::Rust(_) => format!(
-                "-- each batch: SELECT * {rows} and Rust code over those rows, in the batch's transaction"
+                "-- each batch: SELECT * {rows} FOR NO KEY UPDATE and Rust code over those rows (locked until the batch commits), in the batch's transaction"
             ),
         };
         vec![plan, batch]
