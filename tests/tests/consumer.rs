@@ -126,8 +126,10 @@ fn consumers_of_edition_2021_and_2024_build_with_their_own_lockfile() {
 #[test]
 fn the_crates_package_and_verify() {
     let target = checkout().join("target").join("package-check");
-    forget_packaged_builds(&target);
+    let home = private_cargo_home(&target);
+    forget_packaged_builds(&target, &home);
     let target = target.display().to_string();
+    let home = home.display().to_string();
     let out = tests::consumer::cargo_unchecked(
         &checkout(),
         &[
@@ -141,7 +143,7 @@ fn the_crates_package_and_verify() {
             "-p",
             "migrate-cli",
         ],
-        &[("CARGO_TARGET_DIR", &target)],
+        &[("CARGO_TARGET_DIR", &target), ("CARGO_HOME", &home)],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
@@ -157,14 +159,52 @@ fn the_crates_package_and_verify() {
     );
 }
 
+/// A `CARGO_HOME` of this checkout's own for the packaging run, sharing the real one's registry index, downloaded
+/// crates and unpacked crates.io sources (symbolic links), so it works offline. Cargo unpacks the packaged crates
+/// into `registry/src/-<hash>/` of the `CARGO_HOME` it runs with: with a home of its own, clearing them (below)
+/// can never delete what a run in another checkout is building from at the same moment.
+fn private_cargo_home(target: &Path) -> PathBuf {
+    let real = cargo_home();
+    let home = target.join("cargo-home");
+    let src = home.join("registry").join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let link = |from: PathBuf, to: PathBuf| {
+        if from.exists() && std::fs::symlink_metadata(&to).is_err() {
+            std::os::unix::fs::symlink(&from, &to).unwrap_or_else(|e| {
+                panic!("cannot link {} to {}: {e}", to.display(), from.display())
+            });
+        }
+    };
+    for shared in ["index", "cache"] {
+        link(
+            real.join("registry").join(shared),
+            home.join("registry").join(shared),
+        );
+    }
+    for file in ["config.toml", "config"] {
+        link(real.join(file), home.join(file));
+    }
+    for entry in std::fs::read_dir(real.join("registry").join("src"))
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        // crates.io's unpacked sources are shared; the temporary registries' (`-<hash>`) are not.
+        if !entry.file_name().to_string_lossy().starts_with('-') {
+            link(entry.path(), src.join(entry.file_name()));
+        }
+    }
+    home
+}
+
 /// Verification builds each package as if downloaded from a registry, and cargo never rebuilds a registry
 /// package it built before (a published version does not change): the same name and version from an earlier
 /// run would be used instead of these sources. So the earlier run's copies are forgotten first: their
-/// extracted sources in `$CARGO_HOME/registry/src/-<hash of the temporary registry's path>/` (crates.io's own
-/// folder, `index.crates.io-*`, is left alone) and their builds in `target` (only this test builds there).
-fn forget_packaged_builds(target: &Path) {
+/// extracted sources in the private `CARGO_HOME`'s `registry/src/-<hash of the temporary registry's path>/` and
+/// their builds in `target` (only this test builds there).
+fn forget_packaged_builds(target: &Path, home: &Path) {
     let names = ["migrate-dsl", "migrate-core", "migrate-cli"];
-    let src = cargo_home().join("registry").join("src");
+    let src = home.join("registry").join("src");
     for registry in std::fs::read_dir(&src).into_iter().flatten().flatten() {
         if !registry.file_name().to_string_lossy().starts_with('-') {
             continue;
