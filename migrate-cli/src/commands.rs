@@ -72,10 +72,11 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Init(args) => return init(args),
         Command::Database { action } => return database(settings, Some(registry), action),
         Command::Up(args) => {
-            let up = match (args.count, &args.to) {
-                (Some(n), _) => UpTarget::Count(count(n)),
-                (None, Some(name)) => UpTarget::To(name.clone()),
-                (None, None) => UpTarget::All,
+            let up = match (args.count, &args.to, args.expand_only) {
+                (Some(n), _, _) => UpTarget::Count(count(n)),
+                (None, Some(name), _) => UpTarget::To(name.clone()),
+                (None, None, true) => UpTarget::ExpandOnly,
+                (None, None, false) => UpTarget::All,
             };
             let migrator = with_run_args(migrator, &args.run)
                 .allow_out_of_order(args.allow_out_of_order)
@@ -110,12 +111,23 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             } else {
                 "applied"
             };
-            match ran.len() {
-                0 => println!("nothing to apply: {} is up to date", db.display),
-                n => println!("{n} migration(s) {verb} on {}", db.display),
+            let left = if up == UpTarget::ExpandOnly {
+                let status = migrator.status(&mut client)?;
+                let (_, contract) = status.expand_only();
+                contract.map(|c| left_for_later(&status, c))
+            } else {
+                None
+            };
+            match (ran.len(), &left) {
+                (0, Some(_)) => println!("no expand to apply on {}", db.display),
+                (0, None) => println!("nothing to apply: {} is up to date", db.display),
+                (n, _) => println!("{n} migration(s) {verb} on {}", db.display),
             }
             if !ran.is_empty() {
                 write_schema_file(settings, &db);
+            }
+            if let Some(left) = left {
+                println!("{left}");
             }
         }
         Command::Down(args) => {
@@ -263,6 +275,21 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `up --expand-only` left: the pending migrations from the first pending contract on.
+fn left_for_later(status: &migrate_core::Status, contract: &migrate_core::Entry) -> String {
+    let pending = status
+        .migrations
+        .iter()
+        .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder) && e.name >= contract.name)
+        .count();
+    format!(
+        "left for after the rollout: {pending} pending migration(s), from the contract {} ({}); \
+         apply them with `up` once no instance of the app version it retires is serving",
+        contract.name,
+        contract.contract.as_deref().unwrap_or_default()
+    )
 }
 
 fn with_run_args<'a>(migrator: Migrator<'a>, run: &RunArgs) -> Migrator<'a> {
