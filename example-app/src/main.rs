@@ -3,7 +3,8 @@
 //! - With `DATABASE_URL` set it uses that database. Without it, it starts a throwaway PostgreSQL cluster
 //!   in a temporary folder when the server binaries are installed (and says so), and otherwise stops
 //!   with a message on how to get a database.
-//! - With `--migrate` it applies pending migrations first, through the same engine, settings (`migrate.toml`,
+//! - With `--migrate` it applies pending expands first (never a contract, which would retire the app version
+//!   still serving during a rolling deploy), through the same engine, settings (`migrate.toml`,
 //!   `MIGRATIONS_TABLE`, ...) and advisory lock as the migration CLI, so many replicas starting at once apply
 //!   each migration exactly once.
 //! - `--phase` picks the app version (which columns it reads and writes), so old and new versions can run
@@ -22,7 +23,8 @@ use example_app::web::{self, AppState};
 #[derive(Debug, Parser)]
 #[command(name = "example-app")]
 struct Args {
-    /// Apply pending migrations at start-up, up to the newest one this phase can run with.
+    /// Apply pending expands at start-up, stopping before the first pending contract (which runs after the
+    /// rollout); on a database no phase can run on yet, everything this phase needs.
     #[arg(long)]
     migrate: bool,
     /// The app version to run: which columns it reads and writes.
@@ -82,6 +84,7 @@ async fn serve(url: &str, args: &Args) -> Result<()> {
     let state = AppState {
         pool: database::pool(url)?,
         phase: args.phase,
+        migrations_table: database::migrations_table()?,
     };
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {
