@@ -148,7 +148,12 @@ pub async fn prepare_schema(
         let needed = phase.requires();
         match contract {
             // What this phase needs waits behind a contract: say which, and when it may run.
-            Some((c, retires)) if !applied.contains(needed) && c.name.as_str() <= needed => bail!(
+            Some((c, retires))
+                if !applied.contains(needed)
+                    && c.name.as_str() <= needed
+                    && !Phase::supported(&applied).is_empty() =>
+            {
+                bail!(
                 "app phase {phase} needs {needed}; the contract {} must run first, once no {} is serving \
                  ({}): apply it with `cargo run -p migrate-cli -- up --to {}` after the rollout, then start \
                  app phase {phase} (with --migrate for what follows it)",
@@ -156,7 +161,8 @@ pub async fn prepare_schema(
                 phase_words(retires),
                 c.contract.as_deref().unwrap_or_default(),
                 c.name
-            ),
+                )
+            }
             _ => bail!(message),
         }
     }

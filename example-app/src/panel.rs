@@ -143,7 +143,7 @@ pub fn render(phase: Phase, state: &SchemaState) -> String {
         h,
         "<p id=\"schema-next\">Next: <a href=\"{WALKTHROUGH_PATH}#{}\">walkthrough, {}</a> (docs/walkthrough.md)</p>",
         anchor(section),
-        escape(section)
+        escape(&section.replace('`', ""))
     );
     h.push_str("</section>\n");
     h

@@ -17,11 +17,7 @@ use crate::settings::Settings;
 pub fn create(settings: &Settings, words: &[String]) -> Result<ExitCode> {
     let now = chrono::Utc::now().naive_utc();
     let path = migrate_core::create_migration(&settings.migrations_dir, &words.join(" "), now)?;
-    let shown = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
-        .unwrap_or_else(|| path.display().to_string());
-    println!("created {shown}");
+    println!("created {}", relative_to_cwd(&path));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -302,6 +298,14 @@ fn count(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
+/// `path` relative to the current folder when it is below it, as the user would type it.
+fn relative_to_cwd(path: &std::path::Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
+        .unwrap_or_else(|| path.display().to_string())
+}
+
 /// Writes `schema_file` (when configured) after a run that changed the database. The run itself is
 /// committed by then, so a failure here is a warning, not the run's failure: the exit status and the
 /// summary printed before report what happened to the database.
@@ -310,7 +314,7 @@ pub(crate) fn write_schema_file(settings: &Settings, db: &Target) {
         return;
     };
     match pg_dump::write_schema(db, file, &settings.table) {
-        Ok(true) => println!("schema written to {}", file.display()),
+        Ok(true) => println!("schema written to {}", relative_to_cwd(file)),
         Ok(false) => {}
         Err(e) => eprintln!(
             "warning: the run is committed, but the schema file {} was not written: {e:#}\n\
