@@ -45,6 +45,17 @@ pub fn pool(url: &str) -> Result<Pool> {
         .context("cannot build the connection pool")
 }
 
+/// The database URL the migration CLI would use here: `DATABASE_URL` from the environment, else from a
+/// `.env` file in this folder or a parent. So every terminal of the walkthrough, app or CLI, finds the same
+/// database. `None` when neither sets it.
+pub fn configured_url() -> Result<Option<String>> {
+    Ok(Embedded::new(&REGISTRY)?
+        .settings()
+        .database_url
+        .clone()
+        .filter(|url| !url.trim().is_empty()))
+}
+
 /// The migrations table (quoted `schema.name`) the migration CLI would use: the schema panel reads it.
 pub fn migrations_table() -> Result<String> {
     Ok(Embedded::new(&REGISTRY)?.settings().table.quoted())

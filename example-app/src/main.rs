@@ -1,6 +1,7 @@
 //! The example app: serves the posts page on localhost.
 //!
-//! - With `DATABASE_URL` set it uses that database. Without it, it starts a throwaway PostgreSQL cluster
+//! - With `DATABASE_URL` set (in the environment or a `.env` file, as for the migration CLI) it uses that
+//!   database. Without it, it starts a throwaway PostgreSQL cluster
 //!   in a temporary folder when the server binaries are installed (and says so), and otherwise stops
 //!   with a message on how to get a database.
 //! - With `--migrate` it applies pending expands first (never a contract, which would retire the app version
@@ -55,9 +56,9 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<()> {
     // Kept until the end of `run`, so the server is stopped and deleted after the app stopped serving.
     let mut cluster = None;
-    let url = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => {
+    let url = match database::configured_url()? {
+        Some(url) => url,
+        None => {
             let bin = database::find_server_bin().context(database::NO_DATABASE)?;
             println!(
                 "DATABASE_URL is not set: starting a throwaway PostgreSQL cluster with {} (deleted on exit)",
