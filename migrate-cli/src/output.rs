@@ -196,7 +196,7 @@ pub fn status_text(status: &Status, database: &str) -> String {
     let (expands, first_contract) = status.expand_only();
     if let Some(contract) = first_contract {
         out.push_str(&format!(
-            "CONTRACT: {} {}; `up --expand-only` applies the {} pending migration(s) before it, `up` applies it once no instance of the app version it retires is serving\n",
+            "CONTRACT: {}: {}; `up --expand-only` applies the {} migration(s) before it; apply it after the rollout, once no instance of the app version it retires is serving\n",
             contract.name,
             contract.contract.as_deref().unwrap_or_default(),
             expands.len()
