@@ -30,8 +30,11 @@ impl MigrationBuilder {
     /// pgm.drop_columns("comments", ["contents"]);
     /// assert_eq!(pgm.contract_reason(), Some("drops comments.contents, which app v1 reads and writes"));
     /// assert_eq!(pgm.to_sql().unwrap(), [r#"ALTER TABLE "comments" DROP COLUMN "contents""#]);
-    /// // Its derived `down` brings the column back: an expand.
-    /// assert_eq!(pgm.reversed().unwrap().contract_reason(), None);
+    /// // A reverse undoes the contract: it is an expand.
+    /// let mut expand = MigrationBuilder::new();
+    /// expand.contract("any reason");
+    /// expand.add_columns("posts", [column("slug", "text")]);
+    /// assert_eq!(expand.reversed().unwrap().contract_reason(), None);
     ///
     /// let mut unmarked = MigrationBuilder::new();
     /// unmarked.contract("  ");
