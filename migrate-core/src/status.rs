@@ -44,7 +44,9 @@ pub struct Entry {
     pub applied: Option<AppliedMigration>,
     /// The kept failure, when it failed part-way.
     pub failure: Option<Failure>,
-    /// Why it is a contract (`pgm.contract(..)` in its `up`); `None` for an expand or without a file.
+    /// Why it is a contract (`pgm.contract(..)` in its `up`), for a migration not applied yet: what a deploy
+    /// must wait for. `None` for an expand, an applied migration (its phase is history, and recording every
+    /// applied migration would slow `status` down on long histories) or one without a file.
     pub contract: Option<String>,
     /// The name it was applied under, when its file was renamed since.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -218,10 +220,11 @@ impl Status {
         self
     }
 
-    /// Fills in which migrations are contracts, recording each one's `up` (see [`Migration::contract`]).
+    /// Fills in which migrations not applied yet are contracts, recording each one's `up` (see
+    /// [`Migration::contract`]).
     pub(crate) fn with_contracts(mut self, migrations: &[Migration]) -> Self {
         let by_name: HashMap<&str, &Migration> = migrations.iter().map(|m| (m.name, m)).collect();
-        for entry in &mut self.migrations {
+        for entry in self.migrations.iter_mut().filter(|e| e.applied.is_none()) {
             entry.contract = by_name.get(entry.name.as_str()).and_then(|m| m.contract());
         }
         self.summary = Summary::of(&self.migrations);
