@@ -250,7 +250,7 @@ impl<'a> Migrator<'a> {
                 let (exists, applied) = self.read_applied(client)?;
                 let target = match &mut choice {
                     Choice::Fixed(target) => (*target).clone(),
-                    // Only a chosen target pays for recording every migration to find the contracts.
+                    // Only a chosen target pays for recording the pending migrations to find the contracts.
                     Choice::Chosen(choose) => choose(
                         &Status::compute(self.table.to_string(), exists, self.migrations, &applied)
                             .with_contracts(self.migrations),
