@@ -266,3 +266,40 @@ fn a_database_error_in_the_log_shows_the_server_message() {
         "{stderr}"
     );
 }
+
+/// At every step of the story where phase vN-1 can run (it may be serving), starting vN with `--migrate`
+/// leaves a schema vN-1 still runs on, whether vN then starts or is refused.
+#[test]
+fn migrate_never_breaks_the_previous_phase_at_any_step() {
+    use std::collections::BTreeSet;
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let mut checked = 0;
+    for k in 1..=MIGRATIONS.len() {
+        let before: BTreeSet<String> = MIGRATIONS[..k].iter().map(|m| m.name.to_owned()).collect();
+        for pair in Phase::ALL.windows(2) {
+            let (old, new) = (pair[0], pair[1]);
+            if old.check(&before).is_err() {
+                continue;
+            }
+            let db = TestDb::new();
+            Migrator::new(MIGRATIONS)
+                .run_up(
+                    &mut db.client(),
+                    &UpTarget::To(MIGRATIONS[k - 1].name.to_owned()),
+                    &mut |_| {},
+                )
+                .expect("the story up to this step");
+            let started = runtime.block_on(prepare_schema(db.url(), new, true, |_| {}));
+            let after: BTreeSet<String> = applied(&db).into_iter().collect();
+            assert!(
+                old.check(&after).is_ok(),
+                "after {}, {new} --migrate ({}) broke {old}: {:?}",
+                MIGRATIONS[k - 1].name,
+                if started.is_ok() { "started" } else { "refused" },
+                old.check(&after)
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 12, "the steps where an older phase may be serving");
+}
