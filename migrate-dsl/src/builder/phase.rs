@@ -21,7 +21,8 @@ impl MigrationBuilder {
     /// `up --expand-only` (what an app applies at start-up during a rolling deploy) applies pending
     /// migrations up to the first pending contract and leaves the rest for an explicit `up` after the
     /// rollout. `lint` reports a drop, rename or type change of an existing object in a migration not marked
-    /// contract. The mark changes nothing in the SQL:
+    /// contract. Only the mark in `up` counts (a `down` runs when going back, a decision of its own). The mark
+    /// changes nothing in the SQL:
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
