@@ -108,7 +108,9 @@ fn pending_contract(status: &Status) -> Option<(&Entry, Option<Phase>)> {
 
 /// `app phase vN`, or `an older app phase` when the contract retires none of the app's phases.
 fn phase_words(phase: Option<Phase>) -> String {
-    phase.map_or("an older app phase".to_owned(), |p| format!("app phase {p}"))
+    phase.map_or("an older app phase".to_owned(), |p| {
+        format!("app phase {p}")
+    })
 }
 
 /// Makes sure the schema suits `phase`. With `migrate`, first applies pending migrations (see

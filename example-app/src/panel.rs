@@ -215,7 +215,10 @@ mod tests {
             applied: BTreeSet::new(),
         };
         let html = render(Phase::V1, &fresh);
-        assert!(html.contains("The schema supports no app phase yet"), "{html}");
+        assert!(
+            html.contains("The schema supports no app phase yet"),
+            "{html}"
+        );
         assert!(html.contains("#step-1-the-first-schema"), "{html}");
         assert!(html.contains(
             "<li class=\"pending contract\" data-migration=\"20261122100400_contract_comments_contents\">"

@@ -82,7 +82,9 @@ fn the_page_renders_in_headless_chromium() {
             m.name
         );
     }
-    assert!(dom.contains("serves phase <strong>v3</strong>. The schema supports app phase(s) v2, v3."));
+    assert!(
+        dom.contains("serves phase <strong>v3</strong>. The schema supports app phase(s) v2, v3.")
+    );
     assert!(dom.contains("href=\"/walkthrough#step-3-replace-latlng-with-location-a-point\""));
 
     // A screenshot of the whole page, kept in the target folder for a look.

@@ -37,7 +37,10 @@ fn visit(app: SocketAddr, who: &str, round: usize) -> Result<(), String> {
     }
     let after = get(app, "/");
     if after.status != 200 {
-        return Err(format!("{who}: GET / after the post answered {}", after.status));
+        return Err(format!(
+            "{who}: GET / after the post answered {}",
+            after.status
+        ));
     }
     let id = post_id(&after.body, &title);
     let commented = post_form(
@@ -46,7 +49,10 @@ fn visit(app: SocketAddr, who: &str, round: usize) -> Result<(), String> {
         &[("post_id", &id), ("body", &format!("comment by {who}"))],
     );
     if commented.status != 303 {
-        return Err(format!("{who}: POST /comments answered {}", commented.status));
+        return Err(format!(
+            "{who}: POST /comments answered {}",
+            commented.status
+        ));
     }
     Ok(())
 }
@@ -181,7 +187,9 @@ fn a_rolling_deploy_keeps_the_old_version_serving_until_the_contract() {
     let page = get(v2, "/").body;
     assert!(
         page.contains("The schema supports app phase(s) v1, v2")
-            && page.contains("pending, contract: <code>20261122100400_contract_comments_contents</code>"),
+            && page.contains(
+                "pending, contract: <code>20261122100400_contract_comments_contents</code>"
+            ),
         "{page}"
     );
 
@@ -247,14 +255,16 @@ fn a_database_error_in_the_log_shows_the_server_message() {
         c.args(["--phase", "v1", "--migrate", "--port", "0"])
             .env("DATABASE_URL", db.url());
     });
-    let (url, _) = wait_for_url(v1.0.stdout.take().expect("stdout"), Duration::from_secs(120));
+    let (url, _) = wait_for_url(
+        v1.0.stdout.take().expect("stdout"),
+        Duration::from_secs(120),
+    );
     run_contract(&db, "_contract_comments_contents");
     assert_eq!(get(addr_of(&url), "/").status, 500);
     common::terminate(&mut v1.0);
     let _ = v1.0.wait();
     let mut stderr = String::new();
-    v1.0
-        .stderr
+    v1.0.stderr
         .take()
         .expect("stderr")
         .read_to_string(&mut stderr)
@@ -295,7 +305,11 @@ fn migrate_never_breaks_the_previous_phase_at_any_step() {
                 old.check(&after).is_ok(),
                 "after {}, {new} --migrate ({}) broke {old}: {:?}",
                 MIGRATIONS[k - 1].name,
-                if started.is_ok() { "started" } else { "refused" },
+                if started.is_ok() {
+                    "started"
+                } else {
+                    "refused"
+                },
                 old.check(&after)
             );
             checked += 1;

@@ -269,8 +269,11 @@ fn migrate_at_start_up_reads_dot_env_like_the_cli() {
 fn the_database_url_of_a_dot_env_file_is_used() {
     let db = TestDb::new();
     let cwd = tempfile::tempdir().expect("temp dir");
-    std::fs::write(cwd.path().join(".env"), format!("DATABASE_URL={}\n", db.url()))
-        .expect("write .env");
+    std::fs::write(
+        cwd.path().join(".env"),
+        format!("DATABASE_URL={}\n", db.url()),
+    )
+    .expect("write .env");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_example-app"));
     cmd.current_dir(cwd.path())
         .args(["--migrate", "--no-serve"])
@@ -278,7 +281,12 @@ fn the_database_url_of_a_dot_env_file_is_used() {
         // Without the URL, the app would start a throwaway cluster from these: none is found.
         .env("PG_BINDIR", cwd.path())
         .env("PATH", "/usr/bin:/bin");
-    for var in ["MIGRATIONS_TABLE", "MIGRATIONS_SCHEMA", "MIGRATIONS_DIR", "MIGRATE_CONFIG"] {
+    for var in [
+        "MIGRATIONS_TABLE",
+        "MIGRATIONS_SCHEMA",
+        "MIGRATIONS_DIR",
+        "MIGRATE_CONFIG",
+    ] {
         cmd.env_remove(var);
     }
     let ran = cmd.output().expect("example-app runs");

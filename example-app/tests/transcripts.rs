@@ -122,7 +122,10 @@ fn normalise(line: &str) -> String {
     // A served port.
     if let Some(at) = result.find("http://127.0.0.1:") {
         let start = at + "http://127.0.0.1:".len();
-        let digits = result[start..].chars().take_while(char::is_ascii_digit).count();
+        let digits = result[start..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .count();
         result.replace_range(start..start + digits, "PORT");
     }
     result.trim_end().to_owned()
@@ -155,7 +158,13 @@ impl Replay {
         cmd.current_dir(root())
             .env("DATABASE_URL", self.db.url())
             .env("MIGRATE_CONFIG", &self.config);
-        for var in ["MIGRATIONS_TABLE", "MIGRATIONS_SCHEMA", "MIGRATIONS_DIR", "APP_PHASE", "PORT"] {
+        for var in [
+            "MIGRATIONS_TABLE",
+            "MIGRATIONS_SCHEMA",
+            "MIGRATIONS_DIR",
+            "APP_PHASE",
+            "PORT",
+        ] {
             cmd.env_remove(var);
         }
         cmd
@@ -219,7 +228,10 @@ impl Replay {
 
     /// A line of real output as the walkthrough shows it.
     fn shown(&self, line: &str) -> String {
-        let mut line = line.replace(&self.schema_file.display().to_string(), "example-app/schema.sql");
+        let mut line = line.replace(
+            &self.schema_file.display().to_string(),
+            "example-app/schema.sql",
+        );
         if let Some(at) = line.find("postgres://") {
             let end = line[at..]
                 .find(char::is_whitespace)
@@ -234,7 +246,10 @@ impl Replay {
 fn the_walkthrough_transcripts_are_real_output() {
     let doc = std::fs::read_to_string(root().join("docs/walkthrough.md")).expect("the walkthrough");
     let steps = steps(&doc, "## 3. ");
-    assert!(steps.len() > 15, "the parser found the commands: {steps:#?}");
+    assert!(
+        steps.len() > 15,
+        "the parser found the commands: {steps:#?}"
+    );
     assert!(steps.iter().filter(|s| s.expected.is_some()).count() > 8);
 
     // The repository's settings, with the schema file in a temporary folder.
@@ -246,7 +261,10 @@ fn the_walkthrough_transcripts_are_real_output() {
         .lines()
         .map(|l| {
             if l.starts_with("migrations_dir") {
-                format!("migrations_dir = {:?}", root().join("example-app/migrations"))
+                format!(
+                    "migrations_dir = {:?}",
+                    root().join("example-app/migrations")
+                )
             } else if l.starts_with("schema_file") {
                 format!("schema_file = {schema_file:?}")
             } else {
@@ -287,7 +305,9 @@ fn the_walkthrough_transcripts_are_real_output() {
 #[test]
 fn the_comparison_allows_only_what_varies() {
     assert_eq!(
-        normalise("applied  x (12 ms) on 2026-11-23 13:40:01 at http://127.0.0.1:40123/ (Ctrl-C stops)"),
+        normalise(
+            "applied  x (12 ms) on 2026-11-23 13:40:01 at http://127.0.0.1:40123/ (Ctrl-C stops)"
+        ),
         "applied  x (N ms) on <time> at http://127.0.0.1:PORT/ (Ctrl-C stops)"
     );
     let lines = |s: &str| s.lines().map(str::to_owned).collect::<Vec<_>>();

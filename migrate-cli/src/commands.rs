@@ -278,7 +278,9 @@ fn left_for_later(status: &migrate_core::Status, contract: &migrate_core::Entry)
     let pending = status
         .migrations
         .iter()
-        .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder) && e.name >= contract.name)
+        .filter(|e| {
+            matches!(e.state, State::Pending | State::OutOfOrder) && e.name >= contract.name
+        })
         .count();
     format!(
         "left for after the rollout: {pending} pending migration(s), from the contract {} ({}); \

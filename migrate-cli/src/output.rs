@@ -152,7 +152,11 @@ pub fn status_text(status: &Status, database: &str) -> String {
             Some(old) => format!("{} (was {old})", e.name),
             None => e.name.clone(),
         };
-        let phase = if e.contract.is_some() { "  [contract]" } else { "" };
+        let phase = if e.contract.is_some() {
+            "  [contract]"
+        } else {
+            ""
+        };
         out.push_str(&format!(
             "{:<13}{:<21}{name}{phase}\n",
             label(e.state),

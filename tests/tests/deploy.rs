@@ -70,7 +70,11 @@ fn up_expand_only_stops_before_the_first_pending_contract() {
     assert!(db.columns("posts").contains(&"legacy".to_owned()));
 
     let again = cli.run(&["up", "--expand-only"]).expect_code(0);
-    assert_cli_snapshot!("phases_up_expand_only_again", again, &["up", "--expand-only"]);
+    assert_cli_snapshot!(
+        "phases_up_expand_only_again",
+        again,
+        &["up", "--expand-only"]
+    );
 
     let status = cli.run(&["status"]).expect_code(0);
     assert_cli_snapshot!("phases_status_between", status, &["status"]);

@@ -171,11 +171,12 @@ fn lint_one(
         let (accepted, rest): (Vec<Finding>, Vec<Finding>) = findings
             .into_iter()
             .partition(|f| f.rule.breaks_running_code());
-        out.silenced.extend(accepted.into_iter().map(|finding| Silenced {
-            reason: format!("contract: {reason}"),
-            line,
-            finding,
-        }));
+        out.silenced
+            .extend(accepted.into_iter().map(|finding| Silenced {
+                reason: format!("contract: {reason}"),
+                line,
+                finding,
+            }));
         findings = rest;
     }
 
