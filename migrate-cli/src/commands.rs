@@ -283,10 +283,11 @@ fn left_for_later(status: &migrate_core::Status, contract: &migrate_core::Entry)
         })
         .count();
     format!(
-        "left for after the rollout: {pending} pending migration(s), from the contract {} ({}); \
-         apply them with `up` once no instance of the app version it retires is serving",
-        contract.name,
-        contract.contract.as_deref().unwrap_or_default()
+        "left for after the rollout: {pending} pending migration(s), from the contract {name} ({}); \
+         once no instance of the app version it retires is serving, apply it with `up --to {name}`, \
+         or everything with `up`",
+        contract.contract.as_deref().unwrap_or_default(),
+        name = contract.name,
     )
 }
 

@@ -199,11 +199,14 @@ pub fn status_text(status: &Status, database: &str) -> String {
     out.push('\n');
     let (expands, first_contract) = status.expand_only();
     if let Some(contract) = first_contract {
+        let before = match expands.len() {
+            0 => "no expand comes before it".to_owned(),
+            n => format!("`up --expand-only` applies the {n} migration(s) before it"),
+        };
         out.push_str(&format!(
-            "CONTRACT: {}: {}; `up --expand-only` applies the {} migration(s) before it; apply it after the rollout, once no instance of the app version it retires is serving\n",
+            "CONTRACT: {}: {}; {before}; apply it after the rollout, once no instance of the app version it retires is serving\n",
             contract.name,
             contract.contract.as_deref().unwrap_or_default(),
-            expands.len()
         ));
     }
     if count(State::Changed) > 0 {
