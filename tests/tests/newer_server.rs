@@ -68,18 +68,33 @@ fn r14_up_and_down_against_a_newer_server_exit_0_and_write_the_schema_file() {
 
     let up = cli.run(&["up"]);
     assert_eq!(up.code, 0, "up\n{}\n{}", up.stdout, up.stderr);
-    assert!(up.stdout.contains("3 migration(s) applied"), "{}", up.stdout);
-    assert!(up.stdout.contains("schema written to schema.sql"), "{}", up.stdout);
+    assert!(
+        up.stdout.contains("3 migration(s) applied"),
+        "{}",
+        up.stdout
+    );
+    assert!(
+        up.stdout.contains("schema written to schema.sql"),
+        "{}",
+        up.stdout
+    );
     assert!(!up.stderr.contains("warning"), "{}", up.stderr);
     let after_up = std::fs::read_to_string(&file).expect("schema.sql");
     assert!(after_up.contains("\ntable public.posts\n"), "{after_up}");
 
     let down = cli.run(&["down"]);
     assert_eq!(down.code, 0, "down\n{}\n{}", down.stdout, down.stderr);
-    assert!(down.stdout.contains("schema written to schema.sql"), "{}", down.stdout);
+    assert!(
+        down.stdout.contains("schema written to schema.sql"),
+        "{}",
+        down.stdout
+    );
     let after_down = std::fs::read_to_string(&file).expect("schema.sql");
     assert!(!after_down.contains("table public.posts"), "{after_down}");
-    assert!(after_down.contains("\ntable public.users\n"), "{after_down}");
+    assert!(
+        after_down.contains("\ntable public.users\n"),
+        "{after_down}"
+    );
 }
 
 /// `--backup` needs a real dump: with no pg_dump new enough, nothing is applied and the message says which
@@ -97,7 +112,9 @@ fn r14_up_backup_against_a_newer_server_refuses_without_a_new_enough_pg_dump() {
         .expect_code(1);
     assert!(
         run.stderr.contains("backup failed; nothing was applied")
-            && run.stderr.contains("no pg_dump at least as new as the server")
+            && run
+                .stderr
+                .contains("no pg_dump at least as new as the server")
             && run.stderr.contains(&format!("PostgreSQL {NEWER}"))
             && run.stderr.contains("is version ")
             && run.stderr.contains("set PG_DUMP"),
@@ -119,7 +136,11 @@ fn r14_verify_and_schema_check_work_against_a_newer_server() {
     with_schema_file(&cli);
     let verify = cli.run(&["verify"]);
     assert_eq!(verify.code, 0, "{}\n{}", verify.stdout, verify.stderr);
-    assert!(verify.stdout.contains("every down undoes its up"), "{}", verify.stdout);
+    assert!(
+        verify.stdout.contains("every down undoes its up"),
+        "{}",
+        verify.stdout
+    );
     cli.run(&["schema", "write"]).expect_code(0);
     cli.run(&["schema", "check"]).expect_code(0);
 }

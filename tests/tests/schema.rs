@@ -51,6 +51,15 @@ REVOKE EXECUTE ON FUNCTION app.touch() FROM PUBLIC;
 CREATE TRIGGER users_touch BEFORE UPDATE ON app.users FOR EACH ROW EXECUTE FUNCTION app.touch();
 CREATE PROCEDURE app.noop(n integer) LANGUAGE sql AS $$ SELECT n $$;
 CREATE AGGREGATE app.total(integer) (sfunc = int4pl, stype = integer);
+CREATE FUNCTION app.pair_eq(app.pair, app.pair) RETURNS boolean LANGUAGE sql IMMUTABLE AS 'SELECT $1.a = $2.a';
+CREATE FUNCTION app.pair_hash(app.pair) RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT $1.a';
+CREATE OPERATOR app.=== (LEFTARG = app.pair, RIGHTARG = app.pair, FUNCTION = app.pair_eq,
+    COMMUTATOR = OPERATOR(app.===));
+CREATE OPERATOR CLASS app.pair_ops FOR TYPE app.pair USING hash AS
+    OPERATOR 1 app.===, FUNCTION 1 app.pair_hash(app.pair);
+CREATE CAST (app.pair AS text) WITH INOUT AS ASSIGNMENT;
+ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;
+ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
 CREATE TABLE public.pgmigrations (id serial PRIMARY KEY, name text);
 CREATE TABLE public.pgmigrations_backfill (id integer);
 CREATE TABLE public.pgmigrations_previous (id integer);

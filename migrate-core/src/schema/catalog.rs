@@ -79,13 +79,24 @@ fn qualified(schema: &str, name: &str) -> String {
 /// kind), one `grant ...` / `revoke ...` line per role, sorted. The owner's own privileges are left out,
 /// so the text does not depend on who ran the migrations. NULL when nothing changed.
 fn privileges(acl: &str, kind: char, owner: &str, class: &str, oid: &str, subid: &str) -> String {
+    acl_changes(
+        &format!("coalesce({acl}, acldefault('{kind}', {owner}))"),
+        &format!(
+            "coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.objoid = {oid} \
+             AND ip.classoid = '{class}'::regclass AND ip.objsubid = {subid}), acldefault('{kind}', {owner}))"
+        ),
+        owner,
+    )
+}
+
+/// A scalar subquery: the entries of ACL `actual` missing from ACL `base` as `grant` lines, those of `base`
+/// missing from `actual` as `revoke` lines, one per role and grant option, leaving out `owner`'s.
+fn acl_changes(actual: &str, base: &str, owner: &str) -> String {
     format!(
         "(WITH actual AS (SELECT a.grantee, a.privilege_type, a.is_grantable \
-            FROM aclexplode(coalesce({acl}, acldefault('{kind}', {owner}))) a WHERE a.grantee <> {owner}), \
+            FROM aclexplode({actual}) a WHERE a.grantee <> {owner}), \
           base AS (SELECT a.grantee, a.privilege_type, a.is_grantable \
-            FROM aclexplode(coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.objoid = {oid} \
-              AND ip.classoid = '{class}'::regclass AND ip.objsubid = {subid}), acldefault('{kind}', {owner}))) a \
-            WHERE a.grantee <> {owner}), \
+            FROM aclexplode({base}) a WHERE a.grantee <> {owner}), \
           changes AS (SELECT 'grant' AS verb, g.* FROM (SELECT * FROM actual EXCEPT SELECT * FROM base) g \
             UNION ALL SELECT 'revoke', r.* FROM (SELECT * FROM base EXCEPT SELECT * FROM actual) r) \
         SELECT string_agg(line, chr(10) ORDER BY line) FROM ( \
@@ -120,6 +131,10 @@ pub(super) fn describe(
     relations(tx, table, &mut objects)?;
     sequences(tx, table, &mut objects)?;
     functions(tx, &mut objects)?;
+    operators(tx, &mut objects)?;
+    operator_families(tx, &mut objects)?;
+    casts(tx, &mut objects)?;
+    default_privileges(tx, &mut objects)?;
     Ok(SchemaDescription::new(objects))
 }
 
@@ -601,6 +616,136 @@ fn functions(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<()
         }
         push_lines(&mut object, opt(&row, 5));
         comment(&mut object, "", opt(&row, 4));
+        out.push(object);
+    }
+    Ok(())
+}
+
+fn operators(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT quote_ident(n.nspname) || '.' || o.oprname || '(' \
+           || CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END || ', ' \
+           || CASE WHEN o.oprright = 0 THEN 'NONE' ELSE format_type(o.oprright, NULL) END || ')', \
+         o.oprcode::regprocedure::text, format_type(o.oprresult, NULL), \
+         CASE WHEN o.oprcom <> 0 THEN o.oprcom::regoperator::text END, \
+         CASE WHEN o.oprnegate <> 0 THEN o.oprnegate::regoperator::text END, \
+         CASE WHEN o.oprrest <> 0 THEN o.oprrest::regprocedure::text END, \
+         CASE WHEN o.oprjoin <> 0 THEN o.oprjoin::regprocedure::text END, \
+         o.oprcanhash, o.oprcanmerge, obj_description(o.oid, 'pg_operator') \
+         FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE {} AND {}",
+        user_schema("n"),
+        not_extension_member("pg_operator", "o.oid")
+    );
+    for row in query(tx, "operators", &sql)? {
+        let mut object = SchemaObject::new(Kind::Operator, col(&row, 0).to_owned());
+        object.summary(format!(
+            "function {} returns {}",
+            col(&row, 1),
+            col(&row, 2)
+        ));
+        for (i, what) in [
+            (3, "commutator"),
+            (4, "negator"),
+            (5, "restrict"),
+            (6, "join"),
+        ] {
+            if let Some(value) = opt(&row, i) {
+                object.summary(format!("{what} {value}"));
+            }
+        }
+        if flag(&row, 7) {
+            object.summary("hashes");
+        }
+        if flag(&row, 8) {
+            object.summary("merges");
+        }
+        comment(&mut object, "", opt(&row, 9));
+        out.push(object);
+    }
+    Ok(())
+}
+
+/// Operator families with their members, and the operator classes in them.
+fn operator_families(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT {}, quote_ident(am.amname), \
+         (SELECT string_agg(line, chr(10) ORDER BY line) FROM ( \
+            SELECT 'operator ' || ao.amopstrategy || ' ' || ao.amopopr::regoperator::text \
+              || CASE WHEN ao.amoppurpose = 'o' THEN ' for order by ' || ao.amopsortfamily::regclass::text ELSE '' END AS line \
+            FROM pg_amop ao WHERE ao.amopfamily = f.oid \
+            UNION ALL SELECT 'function ' || ap.amprocnum || ' (' || format_type(ap.amproclefttype, NULL) || ', ' \
+              || format_type(ap.amprocrighttype, NULL) || ') ' || ap.amproc::regprocedure::text \
+            FROM pg_amproc ap WHERE ap.amprocfamily = f.oid) members), \
+         (SELECT string_agg('class ' || {} || ' for type ' || format_type(c.opcintype, NULL) \
+            || CASE WHEN c.opcdefault THEN ' default' ELSE '' END \
+            || CASE WHEN c.opckeytype <> 0 THEN ' storage ' || format_type(c.opckeytype, NULL) ELSE '' END, \
+            chr(10) ORDER BY c.opcname) \
+          FROM pg_opclass c JOIN pg_namespace cn ON cn.oid = c.opcnamespace WHERE c.opcfamily = f.oid) \
+         FROM pg_opfamily f JOIN pg_namespace n ON n.oid = f.opfnamespace JOIN pg_am am ON am.oid = f.opfmethod \
+         WHERE {} AND {}",
+        qualified("n.nspname", "f.opfname"),
+        qualified("cn.nspname", "c.opcname"),
+        user_schema("n"),
+        not_extension_member("pg_opfamily", "f.oid")
+    );
+    for row in query(tx, "operator families", &sql)? {
+        let mut object = SchemaObject::new(Kind::OperatorFamily, col(&row, 0).to_owned());
+        object.summary(format!("using {}", col(&row, 1)));
+        push_lines(&mut object, opt(&row, 3));
+        push_lines(&mut object, opt(&row, 2));
+        out.push(object);
+    }
+    Ok(())
+}
+
+/// Casts made after initdb, but those of extensions and those PostgreSQL makes for a type itself (a range's
+/// cast to its multirange).
+fn casts(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT '(' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')', \
+         CASE c.castmethod WHEN 'f' THEN 'with function ' || c.castfunc::regprocedure::text \
+           WHEN 'i' THEN 'with inout' ELSE 'without function' END, \
+         CASE c.castcontext WHEN 'i' THEN 'implicit' WHEN 'a' THEN 'as assignment' ELSE 'explicit' END, \
+         obj_description(c.oid, 'pg_cast') \
+         FROM pg_cast c WHERE c.oid >= 16384 AND {} \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_cast'::regclass \
+           AND d.objid = c.oid AND d.deptype = 'i')",
+        not_extension_member("pg_cast", "c.oid")
+    );
+    for row in query(tx, "casts", &sql)? {
+        let mut object = SchemaObject::new(Kind::Cast, col(&row, 0).to_owned());
+        object.summary(col(&row, 1));
+        object.summary(col(&row, 2));
+        comment(&mut object, "", opt(&row, 3));
+        out.push(object);
+    }
+    Ok(())
+}
+
+/// `ALTER DEFAULT PRIVILEGES`: what objects a role creates will get, per schema or everywhere. Shown as
+/// changes from what they would get without it: the built-in default everywhere, nothing more in a schema
+/// (the default of a column, `'c'`, is that empty list; a literal empty array is not an ACL `aclexplode`
+/// takes).
+fn default_privileges(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
+    let kind = "CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype::text END::\"char\"";
+    let sql = format!(
+        "SELECT 'for role ' || quote_ident(pg_get_userbyid(d.defaclrole)) \
+           || coalesce(' in schema ' || quote_ident(n.nspname), '') || ' on ' \
+           || CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions' \
+              WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' WHEN 'L' THEN 'large objects' \
+              ELSE d.defaclobjtype::text END, {} \
+         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
+        acl_changes(
+            "d.defaclacl",
+            &format!(
+                "acldefault(CASE WHEN d.defaclnamespace = 0 THEN {kind} ELSE 'c' END, d.defaclrole)"
+            ),
+            "d.defaclrole"
+        )
+    );
+    for row in query(tx, "default privileges", &sql)? {
+        let mut object = SchemaObject::new(Kind::DefaultPrivileges, col(&row, 0).to_owned());
+        push_lines(&mut object, opt(&row, 1));
         out.push(object);
     }
     Ok(())

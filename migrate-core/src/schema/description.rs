@@ -46,6 +46,10 @@ pub enum Kind {
     Function,
     Procedure,
     Aggregate,
+    Operator,
+    OperatorFamily,
+    Cast,
+    DefaultPrivileges,
 }
 
 impl Kind {
@@ -60,6 +64,10 @@ impl Kind {
             Kind::View | Kind::MaterializedView => 4,
             Kind::Sequence => 5,
             Kind::Function | Kind::Procedure | Kind::Aggregate => 6,
+            Kind::Operator => 7,
+            Kind::OperatorFamily => 8,
+            Kind::Cast => 9,
+            Kind::DefaultPrivileges => 10,
         }
     }
 
@@ -81,6 +89,10 @@ impl Kind {
             Kind::Function => "function",
             Kind::Procedure => "procedure",
             Kind::Aggregate => "aggregate",
+            Kind::Operator => "operator",
+            Kind::OperatorFamily => "operator family",
+            Kind::Cast => "cast",
+            Kind::DefaultPrivileges => "default privileges",
         }
     }
 }

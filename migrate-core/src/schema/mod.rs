@@ -6,11 +6,12 @@
 //! foreign, unlogged; columns with types, collations, defaults, identity and generated expressions;
 //! constraints; indexes; triggers; row-level security and its policies), views and materialized views (their
 //! query), sequences (parameters and owning column, not their current value), functions, procedures and
-//! aggregates, privileges granted or revoked relative to an object's defaults (not the owner's own), and
-//! comments. Left out: owners, default privileges (`ALTER DEFAULT PRIVILEGES`), rules other than views',
-//! statistics objects, operators, casts, event triggers, publications, and everything an extension
-//! installed (the extension stands for it). The migrations table and the engine's tables named after it are
-//! bookkeeping and left out too.
+//! aggregates, operators, operator families and classes, casts, privileges granted or revoked relative to an
+//! object's defaults (not the owner's own), default privileges (`ALTER DEFAULT PRIVILEGES`), and comments.
+//! Left out: owners, roles (they belong to the server, not the database), rules other than views', statistics
+//! objects, text search configurations, collations, conversions, foreign servers, event triggers,
+//! publications and subscriptions, and everything an extension installed (the extension stands for it). The
+//! migrations table and the engine's tables named after it are bookkeeping and left out too.
 
 mod catalog;
 mod description;
