@@ -59,5 +59,8 @@ fn the_committed_schema_file_matches_the_migrations() {
         String::from_utf8_lossy(&check.stdout),
         String::from_utf8_lossy(&check.stderr)
     );
-    assert!(db.tables().is_empty(), "schema check works on a scratch database only");
+    assert!(
+        db.tables().is_empty(),
+        "schema check works on a scratch database only"
+    );
 }

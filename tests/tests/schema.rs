@@ -60,6 +60,13 @@ CREATE OPERATOR CLASS app.pair_ops FOR TYPE app.pair USING hash AS
 CREATE CAST (app.pair AS text) WITH INOUT AS ASSIGNMENT;
 ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;
 ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
+ALTER TABLE app.scratch REPLICA IDENTITY FULL;
+ALTER TABLE app.scratch ALTER COLUMN note SET STORAGE EXTERNAL;
+CREATE RULE scratch_keep AS ON DELETE TO app.scratch DO INSTEAD NOTHING;
+CREATE STATISTICS app.users_stats (dependencies) ON id, mood FROM app.users;
+CLUSTER app.users USING users_pkey;
+CREATE FUNCTION app.on_ddl() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$;
+CREATE EVENT TRIGGER app_ddl ON ddl_command_end WHEN TAG IN ('CREATE TABLE') EXECUTE FUNCTION app.on_ddl();
 CREATE TABLE public.pgmigrations (id serial PRIMARY KEY, name text);
 CREATE TABLE public.pgmigrations_backfill (id integer);
 CREATE TABLE public.pgmigrations_previous (id integer);

@@ -50,6 +50,7 @@ pub enum Kind {
     OperatorFamily,
     Cast,
     DefaultPrivileges,
+    EventTrigger,
 }
 
 impl Kind {
@@ -68,6 +69,7 @@ impl Kind {
             Kind::OperatorFamily => 8,
             Kind::Cast => 9,
             Kind::DefaultPrivileges => 10,
+            Kind::EventTrigger => 11,
         }
     }
 
@@ -93,6 +95,7 @@ impl Kind {
             Kind::OperatorFamily => "operator family",
             Kind::Cast => "cast",
             Kind::DefaultPrivileges => "default privileges",
+            Kind::EventTrigger => "event trigger",
         }
     }
 }
@@ -114,8 +117,16 @@ impl SchemaObject {
         self.summary.push_str(part.as_ref());
     }
 
+    /// A line; one the server printed over several lines (a rule) has its continuation lines indented
+    /// under it, so every paragraph stays one block.
     pub(crate) fn line(&mut self, line: impl Into<String>) {
-        self.lines.push(line.into());
+        let line: String = line.into();
+        let mut parts = line.trim_end().lines();
+        self.lines
+            .push(parts.next().unwrap_or_default().trim_end().to_owned());
+        for part in parts {
+            self.lines.push(format!("  {}", part.trim_end()));
+        }
     }
 
     /// A multi-line text (a function body, a view's query) under a one-word label, indented.

@@ -3,15 +3,17 @@
 //! (PostgreSQL 13 to 18) whatever client tools are installed.
 //!
 //! Covered: schemas, extensions, enum, range and domain types, composite types, tables (partitioned,
-//! foreign, unlogged; columns with types, collations, defaults, identity and generated expressions;
-//! constraints; indexes; triggers; row-level security and its policies), views and materialized views (their
-//! query), sequences (parameters and owning column, not their current value), functions, procedures and
-//! aggregates, operators, operator families and classes, casts, privileges granted or revoked relative to an
-//! object's defaults (not the owner's own), default privileges (`ALTER DEFAULT PRIVILEGES`), and comments.
-//! Left out: owners, roles (they belong to the server, not the database), rules other than views', statistics
-//! objects, text search configurations, collations, conversions, foreign servers, event triggers,
-//! publications and subscriptions, and everything an extension installed (the extension stands for it). The
-//! migrations table and the engine's tables named after it are bookkeeping and left out too.
+//! foreign, unlogged; access method, tablespace, replica identity; columns with types, collations, defaults,
+//! identity and generated expressions, storage; constraints; indexes; statistics objects; triggers; rules;
+//! row-level security and its policies), views and materialized views (their query), sequences (parameters
+//! and owning column, not their current value), functions, procedures and aggregates, operators, operator
+//! families and classes, casts, privileges granted or revoked relative to an object's defaults (not the
+//! owner's own), default privileges (`ALTER DEFAULT PRIVILEGES`), event triggers, and comments.
+//!
+//! Left out: owners, roles (they belong to the server, not the database), text search configurations,
+//! collations, conversions, foreign servers, publications and subscriptions, security labels, per-column
+//! statistics targets and compression, and everything an extension installed (the extension stands for
+//! it). The migrations table and the engine's tables named after it are bookkeeping and left out too.
 
 mod catalog;
 mod description;
