@@ -372,3 +372,52 @@ pub fn server_for_test(major: u32) -> Option<Server> {
         }
     }
 }
+
+/// The major of the newest `pg_dump` on this machine (`PATH` or `/usr/lib/postgresql/*/bin`), if any: what
+/// `up --backup` can use.
+pub fn local_pg_dump_major() -> Option<u32> {
+    let mut majors: Vec<u32> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("bin/pg_dump").is_file())
+        .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+        .collect();
+    if let Ok(out) = Command::new("pg_dump").arg("--version").output() {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if let Some(major) = text
+            .split_whitespace()
+            .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+            .and_then(|w| w.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+        {
+            majors.push(major);
+        }
+    }
+    majors.into_iter().max()
+}
+
+/// The major version of the server `db` lives on.
+pub fn server_major(db: &crate::TestDb) -> u32 {
+    let rows = db.query_strings("SELECT current_setting('server_version_num')");
+    let number: u32 = rows
+        .first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|v| v.parse().ok())
+        .expect("server_version_num is a number");
+    number / 10000
+}
+
+/// Whether this machine has a `pg_dump` that can back up `db`'s server (at least as new). When it has
+/// not (the suite running against a newer major), the backup tests check that `up --backup` refuses
+/// instead, and say so.
+pub fn can_back_up(db: &crate::TestDb) -> bool {
+    let server = server_major(db);
+    let ok = local_pg_dump_major().is_some_and(|m| m >= server);
+    if !ok {
+        eprintln!(
+            "note: no pg_dump at least as new as PostgreSQL {server} on this machine: checking that \
+             `up --backup` refuses instead of making a backup"
+        );
+    }
+    ok
+}

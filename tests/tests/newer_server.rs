@@ -6,35 +6,10 @@
 //! skip them (outside CI).
 
 use tests::cli::FixtureCli;
-use tests::pg_versions::{server_for_test, Server};
+use tests::pg_versions::{local_pg_dump_major, server_for_test, Server};
 use tests::TestDb;
 
 const NEWER: u32 = 18;
-
-/// The major of the newest `pg_dump` this machine has (`PATH` or `/usr/lib/postgresql/*/bin`), if any.
-fn local_pg_dump_major() -> Option<u32> {
-    let mut majors: Vec<u32> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok())
-        .filter(|e| e.path().join("bin/pg_dump").is_file())
-        .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
-        .collect();
-    if let Ok(out) = std::process::Command::new("pg_dump")
-        .arg("--version")
-        .output()
-    {
-        let text = String::from_utf8_lossy(&out.stdout).into_owned();
-        if let Some(major) = text
-            .split_whitespace()
-            .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
-            .and_then(|w| w.split('.').next()?.parse().ok())
-        {
-            majors.push(major);
-        }
-    }
-    majors.into_iter().max()
-}
 
 fn newer_server() -> Option<Server> {
     let server = server_for_test(NEWER)?;

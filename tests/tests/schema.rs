@@ -84,7 +84,8 @@ fn the_description_covers_every_kind_of_object_and_leaves_out_the_bookkeeping() 
     let db = TestDb::new();
     db.exec(EVERY_KIND);
     let text = describe(db.url());
-    insta::assert_snapshot!("description_of_every_kind", text);
+    // In one form on every major, so the snapshot holds whichever major the suite runs on.
+    insta::assert_snapshot!("description_of_every_kind", across_majors(&text));
     assert!(!text.contains("pgmigrations"), "{text}");
 }
 

@@ -179,7 +179,11 @@ fn the_backup_pg_dump_gets_the_connections_tls_settings() {
         "{env}"
     );
 
-    // The real pg_dump verifies the server with that root and dumps through TLS.
+    // The real pg_dump verifies the server with that root and dumps through TLS (when this machine has
+    // one that can dump the server).
+    if !tests::pg_versions::can_back_up(&db) {
+        return;
+    }
     let run = cli.run(&["up", "--backup", &backups]).expect_code(0);
     assert!(run.stdout.contains("backed up "), "{}", run.stdout);
 }
