@@ -190,3 +190,51 @@ fn a_schema_file_failure_is_a_warning_after_the_summary() {
     }
     assert!(!cli.cwd().join("missing").exists());
 }
+
+/// A pg_dump first on `PATH` that is older than the server is passed over for a new enough one in
+/// `/usr/lib/postgresql/<major>/bin` (on Debian, where each major's tools live there).
+#[test]
+fn up_backup_passes_over_an_older_pg_dump_on_path() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new();
+    let cli = FixtureCli::new("basic", &db);
+    let bin = tempfile::tempdir().expect("temp dir");
+    let script = bin.path().join("pg_dump");
+    std::fs::write(
+        &script,
+        "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 9.6.24'; exit 0; fi\n\
+         echo 'the old pg_dump must not be used' >&2\nexit 1\n",
+    )
+    .expect("write pg_dump");
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let path = format!(
+        "{}:{}",
+        bin.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let backups = cli.cwd().join("backups");
+    let run = cli.run_env(
+        &["up", "--backup", &backups.to_string_lossy()],
+        &[("PATH", &path)],
+    );
+    let server = tests::pg_versions::server_major(&db);
+    let versioned = (server..100).any(|major| {
+        std::path::Path::new(&format!("/usr/lib/postgresql/{major}/bin/pg_dump")).is_file()
+    });
+    if !versioned {
+        eprintln!(
+            "note: no /usr/lib/postgresql/<major>/bin/pg_dump for PostgreSQL {server} or newer: checking the refusal"
+        );
+        let run = run.expect_code(1);
+        assert!(
+            run.stderr
+                .contains(&format!("{} is version 9", script.display())),
+            "{}",
+            run.stderr
+        );
+        return;
+    }
+    let run = run.expect_code(0);
+    assert!(run.stdout.contains("backed up "), "{}", run.stdout);
+    assert_eq!(std::fs::read_dir(&backups).expect("backups").count(), 1);
+}
