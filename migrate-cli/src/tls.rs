@@ -322,22 +322,8 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("tls-roots-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let pem = dir.join("root.crt");
-        let key =
-            openssl::pkey::PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
-        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
-        name.append_entry_by_text("CN", "test-root").unwrap();
-        let name = name.build();
-        let mut cert = X509::builder().unwrap();
-        cert.set_subject_name(&name).unwrap();
-        cert.set_issuer_name(&name).unwrap();
-        cert.set_pubkey(&key).unwrap();
-        cert.set_not_before(&openssl::asn1::Asn1Time::days_from_now(0).unwrap())
-            .unwrap();
-        cert.set_not_after(&openssl::asn1::Asn1Time::days_from_now(1).unwrap())
-            .unwrap();
-        cert.sign(&key, openssl::hash::MessageDigest::sha256())
-            .unwrap();
-        std::fs::write(&pem, cert.build().to_pem().unwrap()).unwrap();
+        let (_, cert) = connector::tests::self_signed("test-root");
+        std::fs::write(&pem, cert.to_pem().unwrap()).unwrap();
         assert_eq!(roots(SslMode::VerifyCa, Some(pem.clone())), Some(1));
         assert_eq!(roots(SslMode::VerifyFull, Some(pem)), Some(1));
         std::fs::remove_dir_all(&dir).unwrap();

@@ -191,3 +191,73 @@ fn server_end_point(ssl: &SslRef) -> Option<Vec<u8>> {
     };
     Some(certificate.digest(digest).ok()?.to_vec())
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::tls::{SslMode, Tls};
+    use openssl::pkey::{PKey, Private};
+    use openssl::ssl::{SslAcceptor, SslMethod};
+    use openssl::x509::X509;
+
+    /// A self-signed certificate for `cn` and its key.
+    pub(crate) fn self_signed(cn: &str) -> (PKey<Private>, X509) {
+        let key = PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap();
+        let mut name = openssl::x509::X509NameBuilder::new().unwrap();
+        name.append_entry_by_text("CN", cn).unwrap();
+        let name = name.build();
+        let mut cert = X509::builder().unwrap();
+        cert.set_version(2).unwrap();
+        cert.set_subject_name(&name).unwrap();
+        cert.set_issuer_name(&name).unwrap();
+        cert.set_pubkey(&key).unwrap();
+        let day = |n| openssl::asn1::Asn1Time::days_from_now(n).unwrap();
+        cert.set_not_before(&day(0)).unwrap();
+        cert.set_not_after(&day(1)).unwrap();
+        cert.sign(&key, MessageDigest::sha384()).unwrap();
+        (key, cert.build())
+    }
+
+    /// A handshake with the `require` connector against a server whose certificate is signed with
+    /// SHA-384: the channel binding data is that certificate's SHA-384 hash (RFC 5929), what the server
+    /// computes for SCRAM-SHA-256-PLUS.
+    #[test]
+    fn the_channel_binding_is_the_server_certificates_hash() {
+        let (key, cert) = self_signed("db.example");
+        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+        acceptor.set_private_key(&key).unwrap();
+        acceptor.set_certificate(&cert).unwrap();
+        let acceptor = acceptor.build();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (socket, _) = listener.accept().unwrap();
+            let mut stream = acceptor.accept(socket).unwrap();
+            // Hold the session until the client has read the handshake through.
+            let _ = std::io::Read::read(&mut stream, &mut [0; 1]);
+        });
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_io()
+            .build()
+            .unwrap();
+        let binding = runtime.block_on(async {
+            let socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+            let tls = Tls {
+                mode: SslMode::Require,
+                root_cert: None,
+            };
+            let mut connector = tls.connector().unwrap();
+            let handshake = MakeTlsConnect::<tokio::net::TcpStream>::make_tls_connect(
+                &mut connector,
+                "db.example",
+            )
+            .unwrap();
+            let stream = handshake.connect(socket).await.unwrap();
+            server_end_point(stream.0.ssl())
+        });
+        server.join().unwrap();
+        let expected = cert.digest(MessageDigest::sha384()).unwrap().to_vec();
+        assert_eq!(binding, Some(expected));
+    }
+}
