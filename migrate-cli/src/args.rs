@@ -24,6 +24,11 @@ pub struct GlobalArgs {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// Direct URL of the server for the migrator, used instead of --database-url/DATABASE_URL when those go
+    /// through a connection pooler in transaction mode (the application keeps the pooled URL).
+    #[arg(long, env = "MIGRATE_DIRECT_URL", global = true, hide_env_values = true)]
+    pub direct_url: Option<String>,
+
     /// Folder holding the migration files [default: from migrate.toml, else ./migrations].
     #[arg(long, env = "MIGRATIONS_DIR", global = true)]
     pub migrations_dir: Option<PathBuf>,

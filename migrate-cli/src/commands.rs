@@ -64,7 +64,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         .table(settings.table.clone())
         .lock_mode(settings.lock_mode)
         .timeouts(settings.timeouts.clone());
-    let target = || connect::resolve(settings.database_url.as_deref());
+    let target = || connect::resolve(settings.url());
     // Server notices of `up`, `down` and `redo`, each reported with its migration and operation.
     let notices = Notices::new();
     match command {

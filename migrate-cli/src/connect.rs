@@ -220,7 +220,7 @@ impl Target {
             config.application_name("migrate");
         }
         let connector = self.tls.connector()?;
-        config.connect(connector).map_err(|e| {
+        let mut client = config.connect(connector).map_err(|e| {
             let message = self.scrub(&describe(&e));
             match self.tls.hint(&message) {
                 Some(hint) => anyhow!(
@@ -229,8 +229,108 @@ impl Target {
                 ),
                 None => anyhow!("cannot connect to {}: {message}", self.display),
             }
-        })
+        })?;
+        self.refuse_transaction_pooler(&mut client, timeout)?;
+        Ok(client)
     }
+
+    /// Refuses a connection whose session does not survive from one transaction to the next: a
+    /// connection pooler in transaction (or statement) pooling mode, such as PgBouncer's
+    /// `pool_mode = transaction`. Everything the runner relies on is session state there (the advisory lock
+    /// that keeps two runners apart, session settings around migrations outside a transaction, the driver's
+    /// prepared statements), and a pooler hands each transaction to whichever server session is free, so
+    /// it would break silently or, worse, let two runners apply the same migration.
+    ///
+    /// Only simple queries are used here, as named prepared statements are what breaks first. Two signs,
+    /// either of which settles it: this connection's transactions run in different server sessions (another
+    /// backend process, or a session setting made in one transaction gone in the next), or a second,
+    /// fresh connection lands in a session this one used (same backend process, or it sees the setting).
+    /// A pooler reuses its most recently released server connection, so the second sign shows even when
+    /// this client is alone; several rounds make a miss under heavy concurrent use unlikely.
+    fn refuse_transaction_pooler(&self, client: &mut Client, timeout: Duration) -> Result<()> {
+        const ROUNDS: usize = 3;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let marker = format!("{}.{nanos}", std::process::id());
+        let probe_error =
+            |e: postgres::Error| anyhow!("cannot check the connection to {}: {}", self.display, self.scrub(&describe(&e)));
+        let (pid, _) = session_of(
+            client,
+            &format!("SELECT pg_backend_pid()::text, set_config('{SESSION_MARKER}', '{marker}', false)"),
+        )
+        .map_err(probe_error)?;
+        let mut other: Option<Client> = None;
+        for round in 0..ROUNDS {
+            let (again, seen) = session_of(client, SESSION_QUERY).map_err(probe_error)?;
+            if again != pid {
+                return Err(self.pooled(&format!(
+                    "two transactions of one connection ran in different server sessions (backend processes {pid} and {again})"
+                )));
+            }
+            if seen != marker {
+                return Err(self.pooled(
+                    "a session setting made by the connection was gone in its next transaction",
+                ));
+            }
+            if round == 0 {
+                // A second connection that cannot be opened (a connection limit) leaves the first sign only.
+                let mut config = self.config.clone();
+                config.connect_timeout(timeout);
+                config.application_name("migrate");
+                other = self.tls.connector().ok().and_then(|c| config.connect(c).ok());
+            }
+            let Some(other) = other.as_mut() else {
+                continue;
+            };
+            let (theirs, seen) = session_of(other, SESSION_QUERY).map_err(probe_error)?;
+            if theirs == pid {
+                return Err(self.pooled(&format!(
+                    "a second connection ran in the same server session as the first (backend process {pid})"
+                )));
+            }
+            if !seen.is_empty() {
+                return Err(self.pooled(
+                    "a new connection found a session setting made by another connection",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn pooled(&self, sign: &str) -> anyhow::Error {
+        anyhow!(
+            "the connection to {} goes through a connection pooler in transaction pooling mode (or another proxy \
+             that does not keep a session): {sign}. Migrations need a session of their own (the migration lock, \
+             session settings and prepared statements live in the session), so nothing was run. Connect the migrator \
+             directly to the server: set MIGRATE_DIRECT_URL (or pass --database-url) to the server's own address \
+             (or a pooler in session mode), while the application keeps using the pooled DATABASE_URL",
+            self.display
+        )
+    }
+}
+
+/// The custom setting the pooler check marks a session with.
+const SESSION_MARKER: &str = "migrate.session_marker";
+
+/// The backend process and the marker of the session a query runs in.
+const SESSION_QUERY: &str =
+    "SELECT pg_backend_pid()::text, coalesce(current_setting('migrate.session_marker', true), '')";
+
+/// Runs a one-row, two-column simple query (no prepared statement) and returns its values.
+fn session_of(client: &mut Client, sql: &str) -> Result<(String, String), postgres::Error> {
+    let messages = client.simple_query(sql)?;
+    let row = messages.iter().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    });
+    let value = |i: usize| {
+        row.and_then(|r| r.get(i))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    Ok((value(0), value(1)))
 }
 
 /// The error with its causes, which postgres::Error's own Display leaves out ("error connecting to server").

@@ -31,6 +31,9 @@ pub struct Settings {
     pub schema_file: Option<PathBuf>,
     /// `--database-url` / `DATABASE_URL`; `None` falls back to libpq's `PG*` variables.
     pub database_url: Option<String>,
+    /// `--direct-url` / `MIGRATE_DIRECT_URL`: the server's own address for the migrator when `database_url`
+    /// goes through a connection pooler in transaction mode. Wins over `database_url` (see [`Settings::url`]).
+    pub direct_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -45,6 +48,7 @@ impl Default for Settings {
             timeouts: Timeouts::default(),
             schema_file: None,
             database_url: None,
+            direct_url: None,
         }
     }
 }
@@ -53,6 +57,15 @@ impl Default for Settings {
 const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
 
 impl Settings {
+    /// The URL the migrator connects with: the direct one when given (it exists for the migrator only, so
+    /// it wins over the application's, possibly pooled, one), else `database_url`.
+    pub fn url(&self) -> Option<&str> {
+        self.direct_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .or(self.database_url.as_deref())
+    }
+
     /// The settings of a command line: flags (with their environment fallbacks), then the `migrate.toml` found
     /// upwards from the current folder (or `--config`), then defaults.
     pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
@@ -173,6 +186,7 @@ impl Settings {
             timeouts,
             schema_file,
             database_url: global.database_url.clone(),
+            direct_url: global.direct_url.clone(),
         })
     }
 
@@ -216,6 +230,7 @@ pub(crate) fn global_args_from_environment() -> Result<GlobalArgs> {
                 let (key, value) = pair.map_err(|e| dotenv_error(&e))?;
                 let flag = match key.as_str() {
                     "DATABASE_URL" => "--database-url",
+                    "MIGRATE_DIRECT_URL" => "--direct-url",
                     "MIGRATIONS_DIR" => "--migrations-dir",
                     "MIGRATIONS_TABLE" => "--migrations-table",
                     "MIGRATIONS_SCHEMA" => "--migrations-schema",

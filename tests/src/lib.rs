@@ -977,6 +977,7 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
 pub mod cli;
 pub mod consumer;
 pub mod fixtures;
+pub mod pooler;
 pub mod roundtrip;
 
 #[cfg(test)]
