@@ -132,6 +132,10 @@ pub enum Error {
     /// `ROLLBACK`); the migration is not recorded and is marked as failed part-way.
     #[error("{}", .0)]
     TransactionEnded(Box<TransactionEnded>),
+
+    /// A stop was requested ([`crate::Interrupt`]) and the run stopped where that leaves a clean state.
+    #[error("stopped on {}: {what}", crate::interrupt::signal_name(*signal))]
+    Interrupted { signal: i32, what: String },
 }
 
 fn describe_failures(failures: &[Failure]) -> String {

@@ -17,6 +17,7 @@ mod create;
 mod error;
 mod events;
 mod history;
+mod interrupt;
 mod invalid_index;
 pub mod lint;
 mod lock;
@@ -39,6 +40,7 @@ pub use error::{
 };
 pub use events::Event;
 pub use history::{AppliedMigration, Failure, MigrationsTable, MAX_TABLE_NAME_BYTES};
+pub use interrupt::{signal_name, Interrupt};
 pub use lock::{lock_key, LockMode};
 pub use migration::{Direction, Migration, Registry};
 pub use notices::{Notice, Notices};

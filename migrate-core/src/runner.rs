@@ -14,6 +14,7 @@ use crate::error::{
 };
 use crate::events::Event;
 use crate::history::{self, AppliedMigration, MigrationsTable};
+use crate::interrupt::Interrupt;
 use crate::invalid_index;
 use crate::lock::{with_lock, LockMode};
 use crate::migration::{panic_message, Direction, Migration};
@@ -74,6 +75,7 @@ pub struct Migrator<'a> {
     fake: bool,
     timeouts: Timeouts,
     notices: Notices,
+    interrupt: Interrupt,
 }
 
 impl<'a> Migrator<'a> {
@@ -89,7 +91,16 @@ impl<'a> Migrator<'a> {
             fake: false,
             timeouts: Timeouts::default(),
             notices: Notices::default(),
+            interrupt: Interrupt::default(),
         }
+    }
+
+    /// Where a request to stop arrives (the CLI's SIGINT/SIGTERM): the run stops before the next migration,
+    /// while waiting for the lock, between retries, or after a backfill's batch, with
+    /// [`Error::Interrupted`]. A statement already running is the requester's to cancel on the server.
+    pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.interrupt = interrupt;
+        self
     }
 
     /// Where the connection's server notices arrive ([`Notices::install`] on its config): each one a
@@ -211,6 +222,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.interrupt,
             events,
             |client, events| {
                 self.check_failures(client)?;
@@ -238,6 +250,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.interrupt,
             events,
             |client, events| {
                 self.check_failures(client)?;
@@ -263,6 +276,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.interrupt,
             events,
             |client, events| {
                 self.check_failures(client)?;
@@ -294,6 +308,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.interrupt,
             &mut |_| {},
             |client, _| {
                 if !history::exists(client, &self.table)? {
@@ -541,12 +556,16 @@ impl<'a> Migrator<'a> {
         if self.single_transaction {
             // One transaction for the run: a lock timeout retries all of it.
             let label = steps.first().map_or("", |s| s.migration.name);
+            if let Some(first) = steps.first() {
+                self.check_interrupt(first, &[])?;
+            }
             return self.retrying(label, events, |events| {
                 self.attempt_transaction(client, steps, events)
             });
         }
         let mut ran = Vec::new();
         for step in steps {
+            self.check_interrupt(step, &ran)?;
             if step.transactional {
                 ran.push(self.run_segmented(client, step, events)?);
             } else {
@@ -554,6 +573,26 @@ impl<'a> Migrator<'a> {
             }
         }
         Ok(ran)
+    }
+
+    /// Stops before `step` when a stop was requested; what ran before it in this run stays.
+    fn check_interrupt(&self, step: &Step<'a>, ran: &[Ran]) -> Result<(), Error> {
+        let Some(signal) = self.interrupt.requested() else {
+            return Ok(());
+        };
+        let done = if ran.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = ran.iter().map(|r| r.name.as_str()).collect();
+            format!("; done before it in this run, and kept: {}", names.join(", "))
+        };
+        Err(Error::Interrupted {
+            signal,
+            what: format!(
+                "before migration {} (`{}`), of which nothing ran{done}",
+                step.migration.name, step.direction
+            ),
+        })
     }
 
     /// Runs `attempt` again while it fails on a lock timeout, with backoff, until the retry budget is spent.
@@ -577,6 +616,14 @@ impl<'a> Migrator<'a> {
                             attempts: failures,
                             waited: started.elapsed(),
                             error: Box::new(e),
+                        });
+                    }
+                    if let Some(signal) = self.interrupt.requested() {
+                        return Err(Error::Interrupted {
+                            signal,
+                            what: format!(
+                                "while retrying {name} after a lock timeout; its attempt was rolled back ({e})"
+                            ),
                         });
                     }
                     events(Event::Retrying {
@@ -899,6 +946,7 @@ impl<'a> Migrator<'a> {
                         &origin,
                         &self.table,
                         self.timeouts.retry_budget,
+                        &self.interrupt,
                         events,
                     )
                     .map(|_| ())

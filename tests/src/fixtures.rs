@@ -21,6 +21,8 @@ macro_rules! fixtures {
 
 fixtures!(
     basic,
+    signals,
+    signals_backfill,
     failing,
     irreversible,
     concurrent,
