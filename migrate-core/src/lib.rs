@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
+mod access;
 mod backfill;
 pub mod build;
 mod create;

@@ -7,6 +7,7 @@ use postgres::{Client, GenericClient};
 
 use migrate_dsl::{Action, DataFn, Object, Restore, Safeguard, Statement};
 
+use crate::access;
 use crate::backfill;
 use crate::error::{
     describe_data_error, describe_pg, BackfillProgress, DataError, Error, NotOwnedError, Outcome,
@@ -231,6 +232,7 @@ impl<'a> Migrator<'a> {
                 // target leaves the database exactly as it was.
                 let steps = self.select_up(&applied, target)?;
                 self.check_single_transaction(&steps)?;
+                access::check(client, &self.table, &steps, self.fake)?;
                 if !steps.is_empty() {
                     history::ensure(client, &self.table)?;
                 }
@@ -260,6 +262,7 @@ impl<'a> Migrator<'a> {
                 let applied = history::load(client, &self.table)?;
                 let steps = self.select_down(&applied, target, events)?;
                 self.check_single_transaction(&steps)?;
+                access::check(client, &self.table, &steps, self.fake)?;
                 self.execute(client, &steps, events)
             },
         )
@@ -293,6 +296,8 @@ impl<'a> Migrator<'a> {
                 up.sort_by(|a, b| a.migration.name.cmp(b.migration.name));
                 self.check_single_transaction(&down)?;
                 self.check_single_transaction(&up)?;
+                access::check(client, &self.table, &down, self.fake)?;
+                access::check(client, &self.table, &up, self.fake)?;
                 let mut ran = self.execute(client, &down, events)?;
                 ran.extend(self.execute(client, &up, events)?);
                 Ok(ran)
