@@ -355,6 +355,14 @@ pub struct Failure {
     pub failed_at: DateTime<Utc>,
 }
 
+/// How the mark written before a statement outside a transaction begins ([`Failure::error`]); it stays only
+/// when the run ended without a word.
+pub const INTERRUPTED_MARK: &str = "interrupted";
+
+/// The same, before a backfill that is the migration's first operation: nothing else was committed, and the
+/// backfill resumes from its recorded progress, so the next run clears the mark and goes on.
+pub const RESUMABLE_MARK: &str = "interrupted in a backfill, which resumes,";
+
 /// `"schema"."<table>_failed"`.
 fn failures_table(table: &MigrationsTable) -> String {
     table.derived("_failed")

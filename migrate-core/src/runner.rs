@@ -372,9 +372,16 @@ impl<'a> Migrator<'a> {
         )
     }
 
-    /// Refuses to run anything while a migration outside a transaction is marked as failed part-way.
+    /// Refuses to run anything while a migration outside a transaction is marked as failed part-way. A mark
+    /// left by a backfill before which nothing was committed is cleared instead: the backfill resumes.
     fn check_failures(&self, client: &mut Client) -> Result<(), Error> {
-        let failures = history::load_failures(client, &self.table)?;
+        let mut failures = history::load_failures(client, &self.table)?;
+        for f in &failures {
+            if f.committed == 0 && f.error.starts_with(history::RESUMABLE_MARK) {
+                history::clear_failure(client, &self.table, &f.name)?;
+            }
+        }
+        failures.retain(|f| !(f.committed == 0 && f.error.starts_with(history::RESUMABLE_MARK)));
         if failures.is_empty() {
             Ok(())
         } else {
@@ -775,6 +782,46 @@ impl<'a> Migrator<'a> {
         Ok(ran)
     }
 
+    /// Before each statement of a migration outside a transaction: a committed mark naming the statements
+    /// committed so far and the one about to run. Success clears it (with the bookkeeping row), a failure
+    /// replaces it with the error or clears it when nothing was committed; only when the process, the
+    /// connection or the server ends mid-way does it stay, and the next run refuses with what it says (or,
+    /// for a backfill before which nothing was committed, resumes it).
+    fn mark_in_progress(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        units: &[Statement],
+        index: usize,
+    ) -> Result<(), Error> {
+        let statements: Vec<String> = units[..index].iter().map(describe_unit).collect();
+        let unit = &units[index];
+        let resumable = index == 0 && matches!(unit.action, Some(Action::Backfill(_)));
+        let error = format!(
+            "{} while running {} (the process, the connection or the server ended; that statement may or may not have committed)",
+            if resumable { history::RESUMABLE_MARK } else { history::INTERRUPTED_MARK },
+            describe_unit(unit)
+        );
+        history::record_failure(
+            conn,
+            &self.table,
+            step.migration.name,
+            &step.direction.to_string(),
+            &statements,
+            &error,
+        )
+        .map_err(|e| match e {
+            Error::Database { context, error } => Error::Database {
+                context: format!(
+                    "migration {}: cannot mark it as in progress before operation #{} ({context}), so it was not started there",
+                    step.migration.name, unit.position
+                ),
+                error,
+            },
+            other => other,
+        })
+    }
+
     /// Marks a migration that failed after committing some of its statements (outside a transaction, or in
     /// a later transaction of a split migration): running it again would repeat them, so `up` refuses
     /// until it is repaired.
@@ -797,6 +844,10 @@ impl<'a> Migrator<'a> {
         // A migration that ended its own transaction is marked even when it was rolled back: what its code
         // ran after the ROLLBACK committed on its own, and only the user can tell what that was.
         let ended = matches!(e, Error::TransactionEnded(_));
+        if committed == 0 && !ended && !step.transactional && !self.fake {
+            // Nothing committed: the in-progress mark goes (best effort, as below).
+            let _ = history::clear_failure(client, &self.table, step.migration.name);
+        }
         if committed > 0 || ended {
             // The units run in order, whether one statement at a time outside a transaction or one
             // transaction after another, so the committed ones are the first `committed`.
@@ -864,7 +915,17 @@ impl<'a> Migrator<'a> {
             self.check_safeguards(conn, step, &units)?;
             self.run_units(conn, step, &units, outcome, events)?;
         }
-        let ran = self.record(conn, step, started)?;
+        let ran = if step.transactional || self.fake {
+            self.record(conn, step, started)?
+        } else {
+            // The bookkeeping row and the end of the in-progress mark commit together: a crash in between
+            // would otherwise leave an applied migration marked as interrupted.
+            let mut tx = conn.transaction().map_err(begin_error)?;
+            let ran = self.record(&mut tx, step, started)?;
+            history::clear_failure(&mut tx, &self.table, m.name)?;
+            tx.commit().map_err(commit_error)?;
+            ran
+        };
         events(Event::Finished {
             name: m.name,
             direction: step.direction,
@@ -905,6 +966,9 @@ impl<'a> Migrator<'a> {
             None
         };
         for (index, unit) in units.iter().enumerate() {
+            if matches!(outcome, OutcomeBase::Outside) {
+                self.mark_in_progress(conn, step, units, index)?;
+            }
             let outcome = outcome.at(index);
             if let Some(safeguard) = &unit.safeguard {
                 self.guard(conn, step, unit, safeguard, outcome)?;

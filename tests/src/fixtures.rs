@@ -21,6 +21,7 @@ macro_rules! fixtures {
 
 fixtures!(
     basic,
+    crash_no_tx,
     signals,
     signals_backfill,
     failing,
