@@ -49,6 +49,12 @@ pub struct GlobalArgs {
     #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: Option<u64>,
 
+    /// During up/down/redo, check every SECS on a new connection that the server still answers, and stop with
+    /// an error when a check gets no reply within SECS (a server or network that stopped answering would
+    /// otherwise leave the run hanging); 0 turns the check off [default: 30].
+    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub server_check_timeout: Option<u64>,
+
     /// What to do when another runner holds the migration lock [default: wait].
     #[arg(long, value_enum, global = true)]
     pub lock_mode: Option<LockModeArg>,

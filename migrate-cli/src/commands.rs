@@ -69,6 +69,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         .interrupt(interrupt.clone());
     let on_signals = |client: &postgres::Client, db: &Target| -> Result<()> {
         crate::signals::watch(&interrupt, client.cancel_token(), db.tls.connector()?);
+        crate::watchdog::start(db, settings.server_check_timeout);
         Ok(())
     };
     let target = || connect::resolve(settings.url());

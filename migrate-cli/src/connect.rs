@@ -11,7 +11,7 @@ use postgres::Client;
 use crate::tls::{self, SslMode, Tls};
 
 /// Where the connection settings came from, and how to show them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Target {
     config: postgres::Config,
     /// The password, only to scrub it from driver messages should one ever quote it.
@@ -210,9 +210,29 @@ impl Target {
         self.open(timeout, Some(notices))
     }
 
+    /// A connection without the pooler check, for the check that the server still answers.
+    pub(crate) fn connect_unchecked(&self, timeout: Duration) -> Result<Client> {
+        let mut config = self.config.clone();
+        config.connect_timeout(timeout);
+        config.application_name("migrate");
+        let connector = self.tls.connector()?;
+        within(timeout, move || config.connect(connector))
+            .ok_or_else(|| anyhow!("connecting timed out after {}s", timeout.as_secs()))?
+            .map_err(|e| anyhow!("{}", self.scrub(&describe(&e))))
+    }
+
     fn open(&self, timeout: Duration, notices: Option<&Notices>) -> Result<Client> {
         let mut config = self.config.clone();
         config.connect_timeout(timeout);
+        // A peer that vanished without closing the connection (a dropped network path) is noticed by the
+        // kernel within about a minute instead of never; a server that is reachable but stopped answering
+        // is the run's server check's to notice (watchdog).
+        config
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(30))
+            .keepalives_interval(Duration::from_secs(10))
+            .keepalives_retries(3)
+            .tcp_user_timeout(Duration::from_secs(60));
         if let Some(notices) = notices {
             notices.install(&mut config);
         }
@@ -220,7 +240,16 @@ impl Target {
             config.application_name("migrate");
         }
         let connector = self.tls.connector()?;
-        let mut client = config.connect(connector).map_err(|e| {
+        let mut client = within(timeout, move || config.connect(connector))
+            .ok_or_else(|| {
+                anyhow!(
+                    "cannot connect to {}: it accepted the connection but did not answer within {}s (a stopped \
+                     server or proxy, or a network dropping packets?); --connect-timeout sets the limit",
+                    self.display,
+                    timeout.as_secs()
+                )
+            })?
+            .map_err(|e| {
             let message = self.scrub(&describe(&e));
             match self.tls.hint(&message) {
                 Some(hint) => anyhow!(
@@ -276,10 +305,7 @@ impl Target {
             }
             if round == 0 {
                 // A second connection that cannot be opened (a connection limit) leaves the first sign only.
-                let mut config = self.config.clone();
-                config.connect_timeout(timeout);
-                config.application_name("migrate");
-                other = self.tls.connector().ok().and_then(|c| config.connect(c).ok());
+                other = self.connect_unchecked(timeout).ok();
             }
             let Some(other) = other.as_mut() else {
                 continue;
@@ -309,6 +335,21 @@ impl Target {
             self.display
         )
     }
+}
+
+/// Runs `f` on a thread of its own and waits at most `timeout` for it. The driver's connect timeout covers
+/// only the TCP handshake: a server or proxy that accepts and then says nothing (stopped, or behind a
+/// network that drops packets) would keep the startup waiting forever. The thread of such a connection is
+/// left behind, blocked, until the process ends.
+fn within<T: Send + 'static>(timeout: Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("connect".to_owned())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .ok()?;
+    rx.recv_timeout(timeout).ok()
 }
 
 /// The custom setting the pooler check marks a session with.

@@ -30,6 +30,7 @@ mod signals;
 pub mod testing;
 mod tls;
 mod verify;
+mod watchdog;
 
 use std::process::ExitCode;
 

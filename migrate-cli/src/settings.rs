@@ -25,6 +25,9 @@ pub struct Settings {
     /// The bookkeeping table; the advisory lock's key derives from it.
     pub table: MigrationsTable,
     pub connect_timeout: Duration,
+    /// How long a check that the server still answers may go unanswered during `up`, `down` and `redo`
+    /// (also the interval between checks); zero for no checks.
+    pub server_check_timeout: Duration,
     pub lock_mode: LockMode,
     pub timeouts: Timeouts,
     /// Where to write the schema after a run that changed something (the CLI only).
@@ -44,6 +47,7 @@ impl Default for Settings {
             migrations_dir: PathBuf::from("migrations"),
             table: MigrationsTable::default(),
             connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+            server_check_timeout: Duration::from_secs(DEFAULT_SERVER_CHECK_TIMEOUT_SECS),
             lock_mode: LockMode::Wait,
             timeouts: Timeouts::default(),
             schema_file: None,
@@ -52,6 +56,9 @@ impl Default for Settings {
         }
     }
 }
+
+/// Seconds a check that the server still answers may take unless configured.
+pub const DEFAULT_SERVER_CHECK_TIMEOUT_SECS: u64 = 30;
 
 /// Seconds to wait for the database connection unless configured.
 const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
@@ -182,6 +189,11 @@ impl Settings {
             migrations_dir,
             table,
             connect_timeout,
+            server_check_timeout: Duration::from_secs(
+                global
+                    .server_check_timeout
+                    .unwrap_or(DEFAULT_SERVER_CHECK_TIMEOUT_SECS),
+            ),
             lock_mode,
             timeouts,
             schema_file,

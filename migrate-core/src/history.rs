@@ -359,9 +359,10 @@ pub struct Failure {
 /// when the run ended without a word.
 pub const INTERRUPTED_MARK: &str = "interrupted";
 
-/// The same, before a backfill that is the migration's first operation: nothing else was committed, and the
-/// backfill resumes from its recorded progress, so the next run clears the mark and goes on.
-pub const RESUMABLE_MARK: &str = "interrupted in a backfill, which resumes,";
+/// The same, before a migration's first operation when that one can simply run again (a backfill resumes
+/// from its recorded progress, a typed concurrent index build starts over or recognises its finished index):
+/// nothing else was committed, so the next run clears the mark and goes on.
+pub const RESUMABLE_MARK: &str = "interrupted in an operation that can run again,";
 
 /// `"schema"."<table>_failed"`.
 fn failures_table(table: &MigrationsTable) -> String {

@@ -796,7 +796,13 @@ impl<'a> Migrator<'a> {
     ) -> Result<(), Error> {
         let statements: Vec<String> = units[..index].iter().map(describe_unit).collect();
         let unit = &units[index];
-        let resumable = index == 0 && matches!(unit.action, Some(Action::Backfill(_)));
+        // Nothing committed before it, and the operation itself can run again: a backfill resumes from its
+        // progress; a typed concurrent index build drops the invalid index an interrupted build leaves, and
+        // its safeguard recognises a build that finished.
+        let resumable = index == 0
+            && (matches!(unit.action, Some(Action::Backfill(_)))
+                || (unit.safeguard.is_some()
+                    && invalid_index::concurrent_build(&unit.sql).is_some()));
         let error = format!(
             "{} while running {} (the process, the connection or the server ended; that statement may or may not have committed)",
             if resumable { history::RESUMABLE_MARK } else { history::INTERRUPTED_MARK },

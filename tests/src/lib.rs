@@ -975,9 +975,11 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
 }
 
 pub mod cli;
+pub mod cluster;
 pub mod consumer;
 pub mod fixtures;
 pub mod pooler;
+pub mod proxy;
 pub mod roundtrip;
 
 #[cfg(test)]
