@@ -38,5 +38,9 @@ fn migrate_at_start_up_refuses_a_transaction_pooler_and_uses_the_direct_url() {
         String::from_utf8_lossy(&direct.stderr)
     );
     let applied = db.query_strings("SELECT count(*)::text FROM public.pgmigrations");
-    assert_ne!(applied[0][0].as_deref(), Some("0"), "applied through the direct URL");
+    assert_ne!(
+        applied[0][0].as_deref(),
+        Some("0"),
+        "applied through the direct URL"
+    );
 }

@@ -26,7 +26,12 @@ pub struct GlobalArgs {
 
     /// Direct URL of the server for the migrator, used instead of --database-url/DATABASE_URL when those go
     /// through a connection pooler in transaction mode (the application keeps the pooled URL).
-    #[arg(long, env = "MIGRATE_DIRECT_URL", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "MIGRATE_DIRECT_URL",
+        global = true,
+        hide_env_values = true
+    )]
     pub direct_url: Option<String>,
 
     /// Folder holding the migration files [default: from migrate.toml, else ./migrations].

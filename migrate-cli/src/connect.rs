@@ -283,11 +283,18 @@ impl Target {
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let marker = format!("{}.{nanos}", std::process::id());
-        let probe_error =
-            |e: postgres::Error| anyhow!("cannot check the connection to {}: {}", self.display, self.scrub(&describe(&e)));
+        let probe_error = |e: postgres::Error| {
+            anyhow!(
+                "cannot check the connection to {}: {}",
+                self.display,
+                self.scrub(&describe(&e))
+            )
+        };
         let (pid, _) = session_of(
             client,
-            &format!("SELECT pg_backend_pid()::text, set_config('{SESSION_MARKER}', '{marker}', false)"),
+            &format!(
+                "SELECT pg_backend_pid()::text, set_config('{SESSION_MARKER}', '{marker}', false)"
+            ),
         )
         .map_err(probe_error)?;
         let mut other: Option<Client> = None;
@@ -341,7 +348,10 @@ impl Target {
 /// only the TCP handshake: a server or proxy that accepts and then says nothing (stopped, or behind a
 /// network that drops packets) would keep the startup waiting forever. The thread of such a connection is
 /// left behind, blocked, until the process ends.
-fn within<T: Send + 'static>(timeout: Duration, f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+fn within<T: Send + 'static>(
+    timeout: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::Builder::new()
         .name("connect".to_owned())
@@ -366,11 +376,7 @@ fn session_of(client: &mut Client, sql: &str) -> Result<(String, String), postgr
         postgres::SimpleQueryMessage::Row(row) => Some(row),
         _ => None,
     });
-    let value = |i: usize| {
-        row.and_then(|r| r.get(i))
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let value = |i: usize| row.and_then(|r| r.get(i)).unwrap_or_default().to_owned();
     Ok((value(0), value(1)))
 }
 

@@ -97,8 +97,7 @@ impl Embedded {
     /// A new connection to the database, as the CLI opens it. Blocking, and it must not be called on an
     /// async runtime's thread: use it inside [`Embedded::blocking`].
     pub fn connect(&self) -> Result<Client> {
-        crate::connect::resolve(self.settings.url())?
-            .connect(self.settings.connect_timeout)
+        crate::connect::resolve(self.settings.url())?.connect(self.settings.connect_timeout)
     }
 
     /// Applies the pending migrations up to `target` under the advisory lock, calling `events` with the

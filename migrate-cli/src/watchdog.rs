@@ -47,10 +47,12 @@ fn check(target: &Target, timeout: Duration) -> Result<(), String> {
     // Connecting may take up to `timeout`, the query as long again.
     match rx.recv_timeout(timeout * 2) {
         Ok(Ok(())) => Ok(()),
-        Ok(Err(message)) if message.contains("timed out") || message.contains("timeout") => Err(format!(
-            "a check on a new connection got no reply within {}s ({message})",
-            timeout.as_secs()
-        )),
+        Ok(Err(message)) if message.contains("timed out") || message.contains("timeout") => {
+            Err(format!(
+                "a check on a new connection got no reply within {}s ({message})",
+                timeout.as_secs()
+            ))
+        }
         // Any answer, even an error, shows the server (or what is in front of it) is there.
         Ok(Err(_)) => Ok(()),
         Err(_) => Err(format!(

@@ -120,7 +120,11 @@ pub(crate) fn check(
     if down {
         rights.push("DELETE");
     }
-    needs(table.quoted(), &rights, "the migrations table, where applied migrations are recorded")?;
+    needs(
+        table.quoted(),
+        &rights,
+        "the migrations table, where applied migrations are recorded",
+    )?;
     if marks {
         needs(
             table.derived("_failed"),

@@ -596,7 +596,10 @@ impl<'a> Migrator<'a> {
             String::new()
         } else {
             let names: Vec<&str> = ran.iter().map(|r| r.name.as_str()).collect();
-            format!("; done before it in this run, and kept: {}", names.join(", "))
+            format!(
+                "; done before it in this run, and kept: {}",
+                names.join(", ")
+            )
         };
         Err(Error::Interrupted {
             signal,

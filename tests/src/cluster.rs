@@ -47,10 +47,9 @@ fn server_bin() -> PathBuf {
         })
         .collect();
     found.sort();
-    found
-        .pop()
-        .map(|(_, bin)| bin)
-        .expect("no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)")
+    found.pop().map(|(_, bin)| bin).expect(
+        "no PostgreSQL server binaries under /usr/lib/postgresql (apt-get install postgresql)",
+    )
 }
 
 impl Cluster {

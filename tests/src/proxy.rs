@@ -38,7 +38,9 @@ impl Proxy {
                     (client.try_clone(), server.try_clone()),
                     (server.try_clone(), client.try_clone()),
                 ] {
-                    let (Ok(from), Ok(to)) = (from, to) else { continue };
+                    let (Ok(from), Ok(to)) = (from, to) else {
+                        continue;
+                    };
                     let flag = flag.clone();
                     std::thread::spawn(move || pump(from, to, &flag));
                 }

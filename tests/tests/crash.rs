@@ -49,7 +49,10 @@ fn wait_for_runner_sessions_to_end(db: &TestDb) {
         if left == 0 {
             return;
         }
-        assert!(Instant::now() < deadline, "the runner's session outlived it by 30 s");
+        assert!(
+            Instant::now() < deadline,
+            "the runner's session outlived it by 30 s"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -98,7 +101,10 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
             if started || child.try_wait().expect("try_wait").is_some() {
                 break;
             }
-            assert!(Instant::now() < deadline, "kill {kill}: the migration never started");
+            assert!(
+                Instant::now() < deadline,
+                "kill {kill}: the migration never started"
+            );
             std::thread::sleep(Duration::from_millis(2));
         }
         std::thread::sleep(Duration::from_millis(rng.below(330)));
@@ -128,7 +134,11 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
         let context = format!("kill {kill} (seed {}): rows {rows:?}", seed());
         match (is_recorded, mark) {
             (true, None) => {
-                assert_eq!(rows, (1..=6).collect(), "{context}: recorded with all its work");
+                assert_eq!(
+                    rows,
+                    (1..=6).collect(),
+                    "{context}: recorded with all its work"
+                );
                 recorded_whole += 1;
             }
             (false, Some(mark)) => {
@@ -136,13 +146,16 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
                 let statements: Vec<String> = mark.get(1);
                 let error: String = mark.get(2);
                 assert_eq!(committed as usize, statements.len(), "{context}");
-                assert!(error.starts_with("interrupted while running #"), "{context}: {error}");
+                assert!(
+                    error.starts_with("interrupted while running #"),
+                    "{context}: {error}"
+                );
                 // The inserts listed as committed are in the log; the only other row can be the running one.
                 let listed: BTreeSet<i32> = (1..=6)
                     .filter(|k| {
-                        statements
-                            .iter()
-                            .any(|s| s.starts_with(&format!("#{} (sql): INSERT", insert_position(*k))))
+                        statements.iter().any(|s| {
+                            s.starts_with(&format!("#{} (sql): INSERT", insert_position(*k)))
+                        })
                     })
                     .collect();
                 let running: Option<i32> = (1..=6).find(|k| {
@@ -154,7 +167,8 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
                 assert!(listed.is_subset(&rows), "{context}: listed {listed:?}");
                 let extra: BTreeSet<i32> = rows.difference(&listed).copied().collect();
                 assert!(
-                    extra.is_empty() || (extra.len() == 1 && extra.iter().next().copied() == running),
+                    extra.is_empty()
+                        || (extra.len() == 1 && extra.iter().next().copied() == running),
                     "{context}: listed {listed:?}, running {running:?}, {error}"
                 );
                 let up = cli.run(&["up"]).expect_code(1);
@@ -164,15 +178,26 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
                     up.stderr
                 );
                 for s in &statements {
-                    assert!(up.stderr.contains(s.as_str()), "{context}: {s} in {}", up.stderr);
+                    assert!(
+                        up.stderr.contains(s.as_str()),
+                        "{context}: {s} in {}",
+                        up.stderr
+                    );
                 }
                 let status = cli.run(&["status"]).expect_code(5);
-                assert!(status.stdout.contains("FAILED"), "{context}: {}", status.stdout);
+                assert!(
+                    status.stdout.contains("FAILED"),
+                    "{context}: {}",
+                    status.stdout
+                );
                 *committed_counts.entry(committed).or_default() += 1;
                 marked += 1;
             }
             (false, None) => {
-                assert!(rows.is_empty(), "{context}: nothing recorded or marked, nothing ran");
+                assert!(
+                    rows.is_empty(),
+                    "{context}: nothing recorded or marked, nothing ran"
+                );
                 untouched += 1;
             }
             (true, Some(_)) => panic!("{context}: recorded and still marked"),
@@ -183,5 +208,8 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
          (marks by statements committed: {committed_counts:?}), {untouched} untouched; 0 lost or mis-recorded",
         seed()
     );
-    assert!(marked > 0, "no kill landed mid-migration; the test proves nothing");
+    assert!(
+        marked > 0,
+        "no kill landed mid-migration; the test proves nothing"
+    );
 }

@@ -49,9 +49,15 @@ fn a_role_without_create_on_the_schema_is_refused_before_anything_is_created() {
     role = Role::new(&db, "nocreate");
     let run = run_as("basic", &role.url(&db), &["up"]).expect_code(1);
     assert!(
-        run.stderr.contains(&format!("role \"{}\" lacks what this run needs, so nothing was run", role.name))
-            && run.stderr.contains("CREATE on schema \"public\", to create \"public\".\"pgmigrations\"")
-            && run.stderr.contains("GRANT USAGE, CREATE ON SCHEMA \"public\" TO"),
+        run.stderr.contains(&format!(
+            "role \"{}\" lacks what this run needs, so nothing was run",
+            role.name
+        )) && run
+            .stderr
+            .contains("CREATE on schema \"public\", to create \"public\".\"pgmigrations\"")
+            && run
+                .stderr
+                .contains("GRANT USAGE, CREATE ON SCHEMA \"public\" TO"),
         "{}",
         run.stderr
     );
@@ -65,7 +71,9 @@ fn a_role_without_rights_on_the_migrations_table_is_refused_naming_them() {
     let role;
     let db = TestDb::new();
     role = Role::new(&db, "noinsert");
-    FixtureCli::new("basic", &db).run(&["up", "1"]).expect_code(0);
+    FixtureCli::new("basic", &db)
+        .run(&["up", "1"])
+        .expect_code(0);
     db.exec(&format!(
         "GRANT USAGE, CREATE ON SCHEMA public TO \"{0}\"; GRANT SELECT ON public.pgmigrations TO \"{0}\"",
         role.name
@@ -73,15 +81,24 @@ fn a_role_without_rights_on_the_migrations_table_is_refused_naming_them() {
     let before = db.tables();
     let up = run_as("basic", &role.url(&db), &["up"]).expect_code(1);
     assert!(
-        up.stderr.contains("INSERT on table \"public\".\"pgmigrations\"")
-            && up.stderr.contains(&format!("GRANT INSERT ON \"public\".\"pgmigrations\" TO \"{}\"", role.name))
+        up.stderr
+            .contains("INSERT on table \"public\".\"pgmigrations\"")
+            && up.stderr.contains(&format!(
+                "GRANT INSERT ON \"public\".\"pgmigrations\" TO \"{}\"",
+                role.name
+            ))
             && up.stderr.contains("nothing was run"),
         "{}",
         up.stderr
     );
     assert_eq!(db.tables(), before, "nothing created");
     let down = run_as("basic", &role.url(&db), &["down"]).expect_code(1);
-    assert!(down.stderr.contains("DELETE on table \"public\".\"pgmigrations\""), "{}", down.stderr);
+    assert!(
+        down.stderr
+            .contains("DELETE on table \"public\".\"pgmigrations\""),
+        "{}",
+        down.stderr
+    );
     let recorded = db.query_strings("SELECT count(*)::text FROM public.pgmigrations");
     assert_eq!(recorded[0][0].as_deref(), Some("1"));
 }
@@ -104,10 +121,16 @@ fn a_migration_outside_a_transaction_is_not_started_without_a_place_for_its_mark
         role.name
     ));
     let before = db.schema_dump();
-    let run = run_as("concurrent", &role.url(&db), &["up", "--migrations-schema", "bookkeeping"]).expect_code(1);
+    let run = run_as(
+        "concurrent",
+        &role.url(&db),
+        &["up", "--migrations-schema", "bookkeeping"],
+    )
+    .expect_code(1);
     assert!(
-        run.stderr.contains("CREATE on schema \"bookkeeping\", to create \"bookkeeping\".\"pgmigrations_failed\"")
-            && run.stderr.contains("outside a transaction"),
+        run.stderr.contains(
+            "CREATE on schema \"bookkeeping\", to create \"bookkeeping\".\"pgmigrations_failed\""
+        ) && run.stderr.contains("outside a transaction"),
         "{}",
         run.stderr
     );
@@ -144,11 +167,18 @@ fn a_migration_statement_without_its_right_rolls_back_with_a_hint() {
         "CREATE SCHEMA bookkeeping AUTHORIZATION \"{}\"",
         role.name
     ));
-    let run = run_as("basic", &role.url(&db), &["up", "--migrations-schema", "bookkeeping"]).expect_code(1);
+    let run = run_as(
+        "basic",
+        &role.url(&db),
+        &["up", "--migrations-schema", "bookkeeping"],
+    )
+    .expect_code(1);
     assert!(
         run.stderr.contains("permission denied for schema public")
             && run.stderr.contains("lacks a right this statement needs")
-            && run.stderr.contains("rolled back: nothing from this migration was applied"),
+            && run
+                .stderr
+                .contains("rolled back: nothing from this migration was applied"),
         "{}",
         run.stderr
     );

@@ -72,7 +72,11 @@ fn assert_all_applied_once(db: &TestDb, context: &str) {
     assert_eq!(names, expected, "{context}: each applied once, in order");
     for i in 1..=SLOW {
         let rows = db.query_strings(&format!("SELECT count(*)::text FROM t{i:02}"));
-        assert_eq!(rows[0][0].as_deref(), Some("1"), "{context}: t{i:02} has its one row");
+        assert_eq!(
+            rows[0][0].as_deref(),
+            Some("1"),
+            "{context}: t{i:02} has its one row"
+        );
     }
 }
 

@@ -89,12 +89,19 @@ impl Db {
     }
 }
 
-const WAITING_AT_GATE: &str = "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'migrate' \
+const WAITING_AT_GATE: &str =
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE application_name = 'migrate' \
      AND state = 'active' AND query LIKE 'SELECT pg_sleep(60) FROM gate%')";
 
 /// Restarts `cluster` with `mode` while the runner started with `args` is at the point `ready` describes;
 /// returns the runner's output (it must end, with an error).
-fn restart_during(cluster: &Cluster, db: &Db, args: &[&str], ready: &str, mode: Shutdown) -> Output {
+fn restart_during(
+    cluster: &Cluster,
+    db: &Db,
+    args: &[&str],
+    ready: &str,
+    mode: Shutdown,
+) -> Output {
     let child = spawn(&db.url, args);
     db.wait_until(&format!("{args:?} reaches its slow point"), ready);
     cluster.restart(mode);
@@ -123,7 +130,11 @@ fn restarts_mid_migration_leave_the_true_state_and_up_finishes_the_work() {
         restart_during(&cluster, &db, &["up", "--to", TX], WAITING_AT_GATE, mode);
         restarts += 1;
         assert_eq!(db.recorded(), [BASE], "{m}: tx");
-        assert_eq!(db.one("SELECT to_regclass('r_tx') IS NULL"), "t", "{m}: r_tx rolled back");
+        assert_eq!(
+            db.one("SELECT to_regclass('r_tx') IS NULL"),
+            "t",
+            "{m}: r_tx rolled back"
+        );
         let status = db.cli(&["status"]);
         assert!(!status.stdout.contains("FAILED"), "{m}: {}", status.stdout);
         db.one("UPDATE gate SET closed = false");
@@ -136,11 +147,17 @@ fn restarts_mid_migration_leave_the_true_state_and_up_finishes_the_work() {
         restart_during(&cluster, &db, &["up", "--to", NO_TX], WAITING_AT_GATE, mode);
         restarts += 1;
         assert_eq!(db.recorded(), [BASE, TX], "{m}: no-tx");
-        assert_eq!(db.one("SELECT string_agg(k::text, ',') FROM r_log"), "1", "{m}");
+        assert_eq!(
+            db.one("SELECT string_agg(k::text, ',') FROM r_log"),
+            "1",
+            "{m}"
+        );
         let refused = db.cli(&["up"]).expect_code(1);
         assert!(
             refused.stderr.contains(NO_TX)
-                && refused.stderr.contains("committed: #1 (sql): INSERT INTO r_log VALUES (1)")
+                && refused
+                    .stderr
+                    .contains("committed: #1 (sql): INSERT INTO r_log VALUES (1)")
                 && refused.stderr.contains("interrupted while running #2"),
             "{m}: {}",
             refused.stderr
@@ -151,7 +168,11 @@ fn restarts_mid_migration_leave_the_true_state_and_up_finishes_the_work() {
         db.cli(&["repair", NO_TX]).expect_code(0);
         db.one("UPDATE gate SET closed = false");
         db.cli(&["up", "--to", NO_TX]).expect_code(0);
-        assert_eq!(db.one("SELECT string_agg(k::text, ',' ORDER BY k) FROM r_log"), "1,2", "{m}");
+        assert_eq!(
+            db.one("SELECT string_agg(k::text, ',' ORDER BY k) FROM r_log"),
+            "1,2",
+            "{m}"
+        );
 
         // 3. A concurrent index build waiting for a writer: `up` afterwards builds it (an invalid leftover is
         // dropped first) and records it once.
@@ -173,8 +194,10 @@ fn restarts_mid_migration_leave_the_true_state_and_up_finishes_the_work() {
         assert!(status.stdout.contains(INDEX), "{m}: {}", status.stdout);
         db.cli(&["up", "--to", INDEX]).expect_code(0);
         assert_eq!(
-            db.one("SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
-                    WHERE i.indrelid = 'base'::regclass AND NOT i.indisprimary AND i.indisvalid"),
+            db.one(
+                "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+                    WHERE i.indrelid = 'base'::regclass AND NOT i.indisprimary AND i.indisvalid"
+            ),
             "1",
             "{m}: one valid index"
         );
@@ -196,8 +219,12 @@ fn restarts_mid_migration_leave_the_true_state_and_up_finishes_the_work() {
         restarts += 1;
         assert_eq!(db.recorded(), [BASE, TX, NO_TX, INDEX], "{m}: backfill");
         let handled = db.one("SELECT count(*) FROM handled");
-        let progress = db.one("SELECT coalesce(sum(rows_done), 0) FROM public.pgmigrations_backfill");
-        assert_eq!(handled, progress, "{m}: progress matches the committed batches");
+        let progress =
+            db.one("SELECT coalesce(sum(rows_done), 0) FROM public.pgmigrations_backfill");
+        assert_eq!(
+            handled, progress,
+            "{m}: progress matches the committed batches"
+        );
         db.cli(&["up"]).expect_code(0);
         assert_eq!(db.recorded(), [BASE, TX, NO_TX, INDEX, BACKFILL], "{m}");
         assert_eq!(
@@ -205,7 +232,11 @@ fn restarts_mid_migration_leave_the_true_state_and_up_finishes_the_work() {
             "3000/3000",
             "{m}: every row handled exactly once"
         );
-        assert_eq!(db.one("SELECT count(*) FROM base WHERE doubled = v * 2"), "3000", "{m}");
+        assert_eq!(
+            db.one("SELECT count(*) FROM base WHERE doubled = v * 2"),
+            "3000",
+            "{m}"
+        );
         let status = db.cli(&["status"]).expect_code(0);
         assert!(!status.stdout.contains("FAILED"), "{m}: {}", status.stdout);
     }

@@ -58,7 +58,8 @@ fn wait_until(db: &TestDb, what: &str, sql: &str) {
     }
 }
 
-const SLEEPING: &str = "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+const SLEEPING: &str =
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
      AND application_name = 'migrate' AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%')";
 
 fn text(out: &Output) -> (String, String) {
@@ -118,7 +119,11 @@ fn a_signal_during_a_transactional_migration_cancels_it_on_the_server_and_rolls_
             "SIG{name}: {stderr}"
         );
         assert_eq!(recorded(&db), ["20261201000001_first"], "SIG{name}");
-        assert_eq!(db.tables(), ["public.first", "public.pgmigrations"], "SIG{name}");
+        assert_eq!(
+            db.tables(),
+            ["public.first", "public.pgmigrations"],
+            "SIG{name}"
+        );
         assert_lock_released(&db);
         // Nothing is marked: the next run just applies it (with the sleep cut short by a timeout).
         let cli = FixtureCli::new("signals", &db);
@@ -141,7 +146,11 @@ fn a_signal_during_a_migration_outside_a_transaction_marks_what_was_committed() 
     signal(&child, "TERM");
     let out = child.wait_with_output().expect("the runner ends");
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(143), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
     assert!(
         stderr.contains("canceling statement due to user request")
             && stderr.contains("20261201000003_slow_no_tx"),
@@ -167,7 +176,13 @@ fn backfill_counts(db: &TestDb) -> (i64, i64, i64, i64) {
                 (SELECT count(*) FROM items WHERE doubled = v * 2)::text, \
                 (SELECT coalesce(sum(rows_done), 0) FROM public.pgmigrations_backfill)::text",
     )[0];
-    let n = |i: usize| row[i].as_deref().unwrap_or("0").parse::<i64>().unwrap_or(-1);
+    let n = |i: usize| {
+        row[i]
+            .as_deref()
+            .unwrap_or("0")
+            .parse::<i64>()
+            .unwrap_or(-1)
+    };
     (n(0), n(1), n(2), n(3))
 }
 
@@ -188,7 +203,11 @@ fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
     signal(&child, "INT");
     let out = child.wait_with_output().expect("the runner ends");
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(130), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
     assert!(
         stderr.contains("stopping after the backfill's current batch")
             && stderr.contains("stopped on SIGINT after a committed batch")
@@ -214,7 +233,11 @@ fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
     signal(&child, "INT");
     let out = child.wait_with_output().expect("the runner ends");
     let (stdout, stderr) = text(&out);
-    assert_eq!(out.status.code(), Some(130), "stdout: {stdout}\nstderr: {stderr}");
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
     let (handled, distinct, updated, progress) = backfill_counts(&db);
     assert!(handled >= before && handled < 3000, "{before} -> {handled}");
     assert_eq!((distinct, updated, progress), (handled, handled, handled));
@@ -223,7 +246,10 @@ fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
     // The next run resumes and finishes: every row handled exactly once.
     cli.run(&["up"]).expect_code(0);
     let handled = db.query_strings("SELECT count(*)::text, count(DISTINCT id)::text FROM handled");
-    assert_eq!(handled[0], [Some("3000".to_owned()), Some("3000".to_owned())]);
+    assert_eq!(
+        handled[0],
+        [Some("3000".to_owned()), Some("3000".to_owned())]
+    );
     let updated = db.query_strings("SELECT count(*)::text FROM items WHERE doubled = v * 2");
     assert_eq!(updated[0][0].as_deref(), Some("3000"));
     assert_eq!(

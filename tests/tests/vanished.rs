@@ -59,7 +59,10 @@ fn connecting_to_a_server_that_accepts_and_never_answers_fails_after_the_connect
     let db = TestDb::new();
     let proxy = Proxy::start(&upstream(&db));
     proxy.freeze();
-    for args in [&["status", "--connect-timeout", "2"][..], &["up", "--connect-timeout", "2"]] {
+    for args in [
+        &["status", "--connect-timeout", "2"][..],
+        &["up", "--connect-timeout", "2"],
+    ] {
         let child = spawn(&proxy.url_for(db.url()), args);
         let out = wait_bounded(child, Duration::from_secs(60), &args.join(" "));
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -82,7 +85,13 @@ fn a_server_that_stops_answering_mid_migration_ends_the_run_within_the_check_bou
     let proxy = Proxy::start(&upstream(&db));
     let child = spawn(
         &proxy.url_for(db.url()),
-        &["up", "--to", "20261201000002_slow_tx", "--server-check-timeout", "2"],
+        &[
+            "up",
+            "--to",
+            "20261201000002_slow_tx",
+            "--server-check-timeout",
+            "2",
+        ],
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut client = db.client();
@@ -98,7 +107,10 @@ fn a_server_that_stops_answering_mid_migration_ends_the_run_within_the_check_bou
         if running {
             break;
         }
-        assert!(Instant::now() < deadline, "the slow statement never started");
+        assert!(
+            Instant::now() < deadline,
+            "the slow statement never started"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
     proxy.freeze();
@@ -122,10 +134,18 @@ fn a_server_that_stops_answering_mid_migration_ends_the_run_within_the_check_bou
         .into_iter()
         .map(|r| r[0].clone().unwrap_or_default())
         .collect();
-    assert_eq!(names, ["20261201000001_first"], "only what was committed is recorded");
+    assert_eq!(
+        names,
+        ["20261201000001_first"],
+        "only what was committed is recorded"
+    );
     assert!(!db.tables().contains(&"public.slow_tx".to_owned()));
     let cli = FixtureCli::new("signals", &db);
     let status = cli.run(&["status"]);
-    assert!(status.stdout.contains("20261201000002_slow_tx"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("20261201000002_slow_tx"),
+        "{}",
+        status.stdout
+    );
     assert!(!status.stdout.contains("FAILED"), "{}", status.stdout);
 }
