@@ -91,3 +91,37 @@ extern "C" fn on_signal(signal: libc::c_int) {
         }
     }
 }
+
+/// The runner the generic front end started, for [`relay_to`].
+static CHILD: AtomicI32 = AtomicI32::new(0);
+
+/// In the generic `migrate` front end, while the runner process `pid` runs: Ctrl-C reaches the runner with
+/// the terminal's whole process group, and is the runner's to handle (it cancels the running statement and
+/// exits 130, which the front end passes on), so the front end ignores it instead of exiting first. SIGTERM,
+/// sent to the front end alone (a service manager, `kill`), is passed on to the runner.
+pub fn relay_to(pid: u32) {
+    let Ok(pid) = i32::try_from(pid) else {
+        return;
+    };
+    CHILD.store(pid, Ordering::SeqCst);
+    // SAFETY: SIG_IGN needs no handler; the SIGTERM handler only loads an atomic and calls kill, both
+    // async-signal-safe.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_IGN);
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = relay as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
+    }
+}
+
+extern "C" fn relay(signal: libc::c_int) {
+    let pid = CHILD.load(Ordering::SeqCst);
+    if pid > 0 {
+        // SAFETY: kill is async-signal-safe; the pid is the runner this process started.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
