@@ -40,7 +40,9 @@ pub use error::{
     TransactionEnded,
 };
 pub use events::Event;
-pub use history::{AppliedMigration, Failure, MigrationsTable, MAX_TABLE_NAME_BYTES};
+pub use history::{
+    AppliedMigration, Failure, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
+};
 pub use interrupt::{signal_name, Interrupt};
 pub use lock::{lock_key, LockMode};
 pub use migration::{Direction, Migration, Registry};

@@ -186,7 +186,7 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
                 }
                 let status = cli.run(&["status"]).expect_code(5);
                 assert!(
-                    status.stdout.contains("FAILED"),
+                    status.stdout.contains("FAILED") && status.stdout.contains(&error),
                     "{context}: {}",
                     status.stdout
                 );

@@ -163,7 +163,15 @@ fn restarts_mid_migration_leave_the_true_state_and_up_finishes_the_work() {
             refused.stderr
         );
         let status = db.cli(&["status"]).expect_code(5);
-        assert!(status.stdout.contains("FAILED"), "{m}: {}", status.stdout);
+        assert!(
+            status.stdout.contains("FAILED")
+                && status
+                    .stdout
+                    .contains("committed: #1 (sql): INSERT INTO r_log VALUES (1)")
+                && status.stdout.contains("interrupted while running #2"),
+            "{m}: {}",
+            status.stdout
+        );
         db.one("DELETE FROM r_log");
         db.cli(&["repair", NO_TX]).expect_code(0);
         db.one("UPDATE gate SET closed = false");
