@@ -87,23 +87,25 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
             .stderr(Stdio::null())
             .spawn()
             .expect("the runner starts");
-        // Wait until the migration started (its first mark), then kill at a random point of its ~200 ms.
+        // Wait until the runner holds the migration lock (it is about to start), then kill at a random point
+        // of the next ~300 ms, which the migration spans.
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut client = db.client();
         loop {
-            let started: bool = client
+            let locked: bool = client
                 .query_one(
-                    "SELECT to_regclass('public.pgmigrations_failed') IS NOT NULL",
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                     AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
                     &[],
                 )
                 .expect("lookup")
                 .get(0);
-            if started || child.try_wait().expect("try_wait").is_some() {
+            if locked || child.try_wait().expect("try_wait").is_some() {
                 break;
             }
             assert!(
                 Instant::now() < deadline,
-                "kill {kill}: the migration never started"
+                "kill {kill}: the run never started"
             );
             std::thread::sleep(Duration::from_millis(2));
         }
@@ -125,12 +127,23 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
             )
             .expect("recorded")
             .get(0);
-        let mark = client
-            .query_opt(
-                "SELECT committed, statements, error FROM public.pgmigrations_failed WHERE name = $1",
-                &[&STEPS],
+        let has_marks: bool = client
+            .query_one(
+                "SELECT to_regclass('public.pgmigrations_failed') IS NOT NULL",
+                &[],
             )
-            .expect("mark");
+            .expect("lookup")
+            .get(0);
+        let mark = if has_marks {
+            client
+                .query_opt(
+                    "SELECT committed, statements, error FROM public.pgmigrations_failed WHERE name = $1",
+                    &[&STEPS],
+                )
+                .expect("mark")
+        } else {
+            None
+        };
         let context = format!("kill {kill} (seed {}): rows {rows:?}", seed());
         match (is_recorded, mark) {
             (true, None) => {
