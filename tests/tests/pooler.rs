@@ -22,7 +22,12 @@ fn slow_name(i: usize) -> String {
 
 /// Runs `RUNNERS` fixture runners (`up` of the `slow` fixture) at once with `env`, and waits for all.
 fn sixteen_ups(env: &[(&str, &str)]) -> Vec<Output> {
-    let children: Vec<_> = (0..RUNNERS)
+    ups(RUNNERS, env)
+}
+
+/// Runs `n` fixture runners (`up` of the `slow` fixture) at once with `env`, and waits for all.
+fn ups(n: usize, env: &[(&str, &str)]) -> Vec<Output> {
+    let children: Vec<_> = (0..n)
         .map(|_| {
             let mut cmd = Command::new(bin("fixture-runner"));
             for var in [
@@ -124,6 +129,46 @@ fn sixteen_runners_behind_a_transaction_pooler_refuse_cleanly_and_the_direct_url
         assert_eq!(out.status.code(), Some(0), "runner {i}: {}", stderr(out));
     }
     assert_all_applied_once(&db, "with MIGRATE_DIRECT_URL");
+}
+
+/// A mixed fleet at once: eight runners given only the pooled URL and eight also given the direct one. The
+/// first eight refuse before changing anything, the others apply every migration exactly once between them.
+#[test]
+fn a_mixed_fleet_behind_a_transaction_pooler_refuses_or_applies_each_migration_once() {
+    let db = TestDb::new();
+    let bouncer = PgBouncer::start(db.admin_url(), PoolMode::Transaction);
+    let pooled = bouncer.url_for(db.url());
+    let fleet: Vec<_> = (0..RUNNERS)
+        .map(|i| {
+            let pooled = pooled.clone();
+            let direct = db.url().to_owned();
+            std::thread::spawn(move || {
+                let out = if i % 2 == 0 {
+                    ups(1, &[("DATABASE_URL", &pooled)])
+                } else {
+                    ups(
+                        1,
+                        &[("DATABASE_URL", &pooled), ("MIGRATE_DIRECT_URL", &direct)],
+                    )
+                };
+                (i, out.into_iter().next().expect("one run"))
+            })
+        })
+        .collect();
+    for handle in fleet {
+        let (i, out) = handle.join().expect("runner thread");
+        let err = stderr(&out);
+        if i % 2 == 0 {
+            assert_eq!(out.status.code(), Some(1), "pooled runner {i}: {err}");
+            assert!(
+                err.contains("goes through a connection pooler in transaction pooling mode"),
+                "pooled runner {i}: {err}"
+            );
+        } else {
+            assert_eq!(out.status.code(), Some(0), "direct runner {i}: {err}");
+        }
+    }
+    assert_all_applied_once(&db, "mixed fleet");
 }
 
 /// A pooler in session mode keeps a server session per client connection, which is all the runner needs:
