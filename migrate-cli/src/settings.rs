@@ -137,6 +137,12 @@ impl Settings {
                 .or(file.connect_timeout)
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS),
         );
+        let server_check_timeout = Duration::from_secs(
+            global
+                .server_check_timeout
+                .or(file.server_check_timeout)
+                .unwrap_or(DEFAULT_SERVER_CHECK_TIMEOUT_SECS),
+        );
         let lock_mode = match global.lock_mode.or(file.lock_mode) {
             Some(LockModeArg::Fail) => LockMode::Fail,
             Some(LockModeArg::Wait) | None => LockMode::Wait,
@@ -189,11 +195,7 @@ impl Settings {
             migrations_dir,
             table,
             connect_timeout,
-            server_check_timeout: Duration::from_secs(
-                global
-                    .server_check_timeout
-                    .unwrap_or(DEFAULT_SERVER_CHECK_TIMEOUT_SECS),
-            ),
+            server_check_timeout,
             lock_mode,
             timeouts,
             schema_file,

@@ -11,12 +11,17 @@ use tests::proxy::Proxy;
 use tests::TestDb;
 
 fn spawn(db_url: &str, args: &[&str]) -> Child {
+    spawn_in(&std::env::temp_dir(), db_url, args)
+}
+
+fn spawn_in(cwd: &std::path::Path, db_url: &str, args: &[&str]) -> Child {
     Command::new(bin("fixture-runner"))
         .env("FIXTURE", "signals")
         .env("MIGRATIONS_DIR", tests::fixtures::dir("signals"))
         .env("DATABASE_URL", db_url)
         .env_remove("MIGRATE_DIRECT_URL")
-        .current_dir(std::env::temp_dir())
+        .env_remove("MIGRATE_CONFIG")
+        .current_dir(cwd)
         .args(args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -76,22 +81,24 @@ fn connecting_to_a_server_that_accepts_and_never_answers_fails_after_the_connect
 }
 
 /// The server stops answering while a transactional migration's statement runs: the run stops after the
-/// server check's bound (`--server-check-timeout 2`) with a message saying so, long before the statement
+/// server check's bound (`server_check_timeout = 2` in migrate.toml) with a message saying so, long before the statement
 /// (60 s) could end. Once the server side of the dead connection is gone, nothing of the migration is
 /// applied or recorded, and a direct `up` applies it.
 #[test]
 fn a_server_that_stops_answering_mid_migration_ends_the_run_within_the_check_bound() {
     let db = TestDb::new();
     let proxy = Proxy::start(&upstream(&db));
-    let child = spawn(
+    // The bound from migrate.toml (the flag --server-check-timeout works the same).
+    let cwd = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        cwd.path().join("migrate.toml"),
+        "server_check_timeout = 2\n",
+    )
+    .expect("write");
+    let child = spawn_in(
+        cwd.path(),
         &proxy.url_for(db.url()),
-        &[
-            "up",
-            "--to",
-            "20261201000002_slow_tx",
-            "--server-check-timeout",
-            "2",
-        ],
+        &["up", "--to", "20261201000002_slow_tx"],
     );
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut client = db.client();
