@@ -166,7 +166,9 @@ impl<'a> Migrator<'a> {
     /// Reads the state of every migration. Read-only: creates nothing and takes no lock.
     pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
         let (exists, applied) = self.read_applied(client)?;
-        let failures = history::load_failures(client, &self.table)?;
+        // A resumable mark does not stop `up` (it clears it and goes on), so the migration is just pending.
+        let mut failures = history::load_failures(client, &self.table)?;
+        failures.retain(|f| !resumable(f));
         Ok(
             Status::compute(self.table.to_string(), exists, self.migrations, &applied)
                 .with_failures(failures),
@@ -376,12 +378,10 @@ impl<'a> Migrator<'a> {
     /// left by a backfill before which nothing was committed is cleared instead: the backfill resumes.
     fn check_failures(&self, client: &mut Client) -> Result<(), Error> {
         let mut failures = history::load_failures(client, &self.table)?;
-        for f in &failures {
-            if f.committed == 0 && f.error.starts_with(history::RESUMABLE_MARK) {
-                history::clear_failure(client, &self.table, &f.name)?;
-            }
+        for f in failures.iter().filter(|f| resumable(f)) {
+            history::clear_failure(client, &self.table, &f.name)?;
         }
-        failures.retain(|f| !(f.committed == 0 && f.error.starts_with(history::RESUMABLE_MARK)));
+        failures.retain(|f| !resumable(f));
         if failures.is_empty() {
             Ok(())
         } else {
@@ -1345,6 +1345,12 @@ impl<'a> Migrator<'a> {
             execution_ms,
         })
     }
+}
+
+/// A mark left before a migration's first operation when that one can run again (a backfill, a typed
+/// concurrent index build): nothing else was committed, so the next run clears it and goes on.
+fn resumable(f: &history::Failure) -> bool {
+    f.committed == 0 && f.error.starts_with(history::RESUMABLE_MARK)
 }
 
 /// What a failure in a group of statements leaves behind, before knowing which statement fails.
