@@ -81,9 +81,9 @@ fn connecting_to_a_server_that_accepts_and_never_answers_fails_after_the_connect
 }
 
 /// The server stops answering while a transactional migration's statement runs: the run stops after the
-/// server check's bound (`server_check_timeout = 2` in migrate.toml) with a message saying so, long before the statement
-/// (60 s) could end. Once the server side of the dead connection is gone, nothing of the migration is
-/// applied or recorded, and a direct `up` applies it.
+/// server check's bound (`server_check_timeout = 2` in migrate.toml) with a message saying so, long before
+/// the statement (60 s) could end. Once the server side of the dead connection is gone, nothing of the
+/// migration is applied or recorded, and `status` shows it pending.
 #[test]
 fn a_server_that_stops_answering_mid_migration_ends_the_run_within_the_check_bound() {
     let db = TestDb::new();
