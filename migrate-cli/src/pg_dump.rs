@@ -91,6 +91,12 @@ pub fn schema(target: &Target, table: &MigrationsTable) -> Result<String> {
         migrate_dsl::ident(table.schema()),
         migrate_dsl::ident(&format!("{}_previous", table.name()))
     );
+    // Failure and in-progress marks of migrations outside a transaction.
+    let marks = format!(
+        "{}.{}",
+        migrate_dsl::ident(table.schema()),
+        migrate_dsl::ident(&format!("{}_failed", table.name()))
+    );
     let dump = run(
         target,
         &[
@@ -102,6 +108,8 @@ pub fn schema(target: &Target, table: &MigrationsTable) -> Result<String> {
             &progress,
             "--exclude-table",
             &previous,
+            "--exclude-table",
+            &marks,
         ],
     )?;
     Ok(normalize(&String::from_utf8_lossy(&dump)))
