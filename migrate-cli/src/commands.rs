@@ -7,10 +7,11 @@ use migrate_core::{
     lint, plan, Direction, DownTarget, Interrupt, Migrator, Notices, Registry, State, UpTarget,
 };
 
-use crate::args::{Command, DatabaseAction, InitArgs, LintFormat, RunArgs};
+use crate::args::{Command, DatabaseAction, InitArgs, LintFormat, RunArgs, SchemaAction};
 use crate::connect::{self, Target};
 use crate::output::{lint_github, lint_json, lint_text, print_event, status_text};
 use crate::pg_dump;
+use crate::schema_file;
 use crate::settings::Settings;
 
 /// `create`: needs neither the compiled migrations nor a database.
@@ -107,8 +108,9 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             if let Some(dir) = &args.backup {
                 // Only when there is something to apply; planning changes nothing.
                 if !migrator.plan_up(&mut client, &up)?.is_empty() {
-                    let file =
-                        pg_dump::backup(&db, dir).context("backup failed; nothing was applied")?;
+                    let file = server_version_num(&mut client)
+                        .and_then(|version| pg_dump::backup(&db, version, dir))
+                        .context("backup failed; nothing was applied")?;
                     println!("backed up {} to {}", db.display, file.display());
                 }
             }
@@ -252,6 +254,17 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 return Ok(ExitCode::from(crate::EXIT_LINT_FINDINGS));
             }
         }
+        Command::Schema { action } => {
+            let db = target()?;
+            return match action {
+                SchemaAction::Check { file } => {
+                    crate::schema_check::check(settings, registry, &db, file.as_deref())
+                }
+                SchemaAction::Write { file } => {
+                    crate::schema_check::write(settings, registry, &db, file.as_deref())
+                }
+            };
+        }
         Command::Repair { names } => {
             let db = target()?;
             let mut client = db.connect(settings.connect_timeout)?;
@@ -286,21 +299,37 @@ fn count(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// Writes `schema_file` (when configured) after a run that changed the database. The run itself is
-/// committed by then, so a failure here is a warning, not the run's failure: the exit status and the
-/// summary printed before report what happened to the database.
+/// `SHOW server_version_num` (e.g. 170004).
+fn server_version_num(client: &mut postgres::Client) -> Result<u32> {
+    let text: String = client
+        .query_one("SELECT current_setting('server_version_num')", &[])
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the server's version: {}",
+                connect::describe(&e)
+            )
+        })?
+        .get(0);
+    text.trim()
+        .parse()
+        .with_context(|| format!("unexpected server_version_num {text:?}"))
+}
+
+/// Writes `schema_file` (when configured) after a run that changed the database: the schema described from
+/// the catalog, which needs no client tools. The run itself is committed by then, so a failure here is a
+/// warning, not the run's failure: the exit status and the summary printed before report what happened to
+/// the database.
 pub(crate) fn write_schema_file(settings: &Settings, db: &Target) {
     let Some(file) = &settings.schema_file else {
         return;
     };
-    match pg_dump::write_schema(db, file, &settings.table) {
-        Ok(true) => println!("schema written to {}", file.display()),
+    match schema_file::text(db, settings).and_then(|text| schema_file::write(file, &text)) {
+        Ok(true) => println!("schema written to {}", schema_file::shown(file)),
         Ok(false) => {}
         Err(e) => eprintln!(
             "warning: the run is committed, but the schema file {} was not written: {e:#}\n\
-             hint: fix pg_dump (it is looked up in PATH, then /usr/lib/postgresql/*/bin, and must be at least as new as the server); \
-             the file is written again after the next run that changes the database",
-            file.display()
+             hint: the file is written again after the next run that changes the database, or now with `migrate schema write`",
+            schema_file::shown(file)
         ),
     }
 }
