@@ -256,6 +256,10 @@ pub struct UpArgs {
     /// Apply pending migrations up to and including this one.
     #[arg(long, value_name = "NAME")]
     pub to: Option<String>,
+    /// Apply pending migrations up to, not including, the first pending contract (`pgm.contract(..)`): the
+    /// step before rolling out new code. Apply the contracts with `up` once the rollout is done.
+    #[arg(long, conflicts_with_all = ["count", "to"])]
+    pub expand_only: bool,
     #[command(flatten)]
     pub run: RunArgs,
     /// Apply pending migrations that are older than the newest applied one.

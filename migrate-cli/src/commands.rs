@@ -18,11 +18,7 @@ use crate::settings::Settings;
 pub fn create(settings: &Settings, words: &[String]) -> Result<ExitCode> {
     let now = chrono::Utc::now().naive_utc();
     let path = migrate_core::create_migration(&settings.migrations_dir, &words.join(" "), now)?;
-    let shown = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
-        .unwrap_or_else(|| path.display().to_string());
-    println!("created {shown}");
+    println!("created {}", schema_file::shown(&path));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -81,10 +77,11 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Init(args) => return init(args),
         Command::Database { action } => return database(settings, Some(registry), action),
         Command::Up(args) => {
-            let up = match (args.count, &args.to) {
-                (Some(n), _) => UpTarget::Count(count(n)),
-                (None, Some(name)) => UpTarget::To(name.clone()),
-                (None, None) => UpTarget::All,
+            let up = match (args.count, &args.to, args.expand_only) {
+                (Some(n), _, _) => UpTarget::Count(count(n)),
+                (None, Some(name), _) => UpTarget::To(name.clone()),
+                (None, None, true) => UpTarget::ExpandOnly,
+                (None, None, false) => UpTarget::All,
             };
             let migrator = with_run_args(migrator, &args.run)
                 .allow_out_of_order(args.allow_out_of_order)
@@ -121,12 +118,23 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             } else {
                 "applied"
             };
-            match ran.len() {
-                0 => println!("nothing to apply: {} is up to date", db.display),
-                n => println!("{n} migration(s) {verb} on {}", db.display),
+            let left = if up == UpTarget::ExpandOnly {
+                let status = migrator.status(&mut client)?;
+                let (_, contract) = status.expand_only();
+                contract.map(|c| left_for_later(&status, c))
+            } else {
+                None
+            };
+            match (ran.len(), &left) {
+                (0, Some(_)) => println!("no expand to apply on {}", db.display),
+                (0, None) => println!("nothing to apply: {} is up to date", db.display),
+                (n, _) => println!("{n} migration(s) {verb} on {}", db.display),
             }
             if !ran.is_empty() {
                 write_schema_file(settings, &db);
+            }
+            if let Some(left) = left {
+                println!("{left}");
             }
         }
         Command::Down(args) => {
@@ -287,6 +295,24 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `up --expand-only` left: the pending migrations from the first pending contract on.
+fn left_for_later(status: &migrate_core::Status, contract: &migrate_core::Entry) -> String {
+    let pending = status
+        .migrations
+        .iter()
+        .filter(|e| {
+            matches!(e.state, State::Pending | State::OutOfOrder) && e.name >= contract.name
+        })
+        .count();
+    format!(
+        "left for after the rollout: {pending} pending migration(s), from the contract {name} ({}); \
+         once no instance of the app version it retires is serving, apply it with `up --to {name}`, \
+         or everything with `up`",
+        contract.contract.as_deref().unwrap_or_default(),
+        name = contract.name,
+    )
 }
 
 fn with_run_args<'a>(migrator: Migrator<'a>, run: &RunArgs) -> Migrator<'a> {

@@ -44,7 +44,7 @@ use migrate_core::Registry;
 pub use args::{Cli, GlobalArgs, LockModeArg};
 pub use config::{Config, ConfigFile, RunnerConfig};
 pub use connect::redact;
-pub use embed::{up, Blocking, Embedded};
+pub use embed::{up, up_expand_only, Blocking, Embedded};
 pub use settings::Settings;
 
 /// Exit status when another runner holds the lock and `--lock-mode fail` was given.

@@ -59,7 +59,8 @@ fixtures!(
     backfill_panic,
     tiny_lock_timeout,
     rename_v1,
-    rename_v2
+    rename_v2,
+    phases
 );
 
 /// The folder of fixture `name`.
