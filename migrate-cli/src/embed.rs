@@ -152,7 +152,7 @@ impl Embedded {
         self.blocking(move |embedded| {
             let notices = Notices::new();
             let migrator = embedded.migrator().notices(notices.clone());
-            let mut client = crate::connect::resolve(embedded.settings.database_url.as_deref())?
+            let mut client = crate::connect::resolve(embedded.settings.url())?
                 .connect_collecting(embedded.settings.connect_timeout, &notices)?;
             Ok(migrator.run_up_chosen(&mut client, &mut choose, &mut events)?)
         })
