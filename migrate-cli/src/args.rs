@@ -24,6 +24,16 @@ pub struct GlobalArgs {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
+    /// Direct URL of the server for the migrator, used instead of --database-url/DATABASE_URL when those go
+    /// through a connection pooler in transaction mode (the application keeps the pooled URL).
+    #[arg(
+        long,
+        env = "MIGRATE_DIRECT_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub direct_url: Option<String>,
+
     /// Folder holding the migration files [default: from migrate.toml, else ./migrations].
     #[arg(long, env = "MIGRATIONS_DIR", global = true)]
     pub migrations_dir: Option<PathBuf>,
@@ -43,6 +53,12 @@ pub struct GlobalArgs {
     /// Seconds to wait for the database connection.
     #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub connect_timeout: Option<u64>,
+
+    /// During up/down/redo, check every SECS on a new connection that the server still answers, and stop with
+    /// an error when a check gets no reply within SECS (a server or network that stopped answering would
+    /// otherwise leave the run hanging); 0 turns the check off [default: 30].
+    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub server_check_timeout: Option<u64>,
 
     /// What to do when another runner holds the migration lock [default: wait].
     #[arg(long, value_enum, global = true)]

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use migrate_core::{
-    lint, plan, Direction, DownTarget, Migrator, Notices, Registry, State, UpTarget,
+    lint, plan, Direction, DownTarget, Interrupt, Migrator, Notices, Registry, State, UpTarget,
 };
 
 use crate::args::{Command, DatabaseAction, InitArgs, LintFormat, RunArgs, SchemaAction};
@@ -57,11 +57,19 @@ pub fn database(
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
     settings.check_compiled_dir(registry.dir)?;
+    // SIGINT/SIGTERM during `up`, `down` and `redo` (see the signals module).
+    let interrupt = Interrupt::new();
     let migrator = Migrator::new(registry.migrations)
         .table(settings.table.clone())
         .lock_mode(settings.lock_mode)
-        .timeouts(settings.timeouts.clone());
-    let target = || connect::resolve(settings.database_url.as_deref());
+        .timeouts(settings.timeouts.clone())
+        .interrupt(interrupt.clone());
+    let on_signals = |client: &postgres::Client, db: &Target| -> Result<()> {
+        crate::signals::watch(&interrupt, client.cancel_token(), db.tls.connector()?);
+        crate::watchdog::start(db, settings.server_check_timeout);
+        Ok(())
+    };
+    let target = || connect::resolve(settings.url());
     // Server notices of `up`, `down` and `redo`, each reported with its migration and operation.
     let notices = Notices::new();
     match command {
@@ -103,6 +111,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                     println!("backed up {} to {}", db.display, file.display());
                 }
             }
+            on_signals(&client, &db)?;
             let ran = migrator.run_up(&mut client, &up, &mut print_event)?;
             let verb = if args.run.fake {
                 "recorded as applied (--fake)"
@@ -152,6 +161,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 );
                 return Ok(ExitCode::SUCCESS);
             }
+            on_signals(&client, &db)?;
             let ran = migrator.run_down(&mut client, &down, &mut print_event)?;
             match ran.len() {
                 0 => println!("nothing to revert"),
@@ -168,6 +178,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Redo { count: n } => {
             let db = target()?;
             let mut client = db.connect_collecting(settings.connect_timeout, &notices)?;
+            on_signals(&client, &db)?;
             let ran = migrator.notices(notices.clone()).run_redo(
                 &mut client,
                 count(*n),

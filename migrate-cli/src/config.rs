@@ -16,6 +16,8 @@ pub struct ConfigFile {
     pub migrations_table: Option<String>,
     pub migrations_schema: Option<String>,
     pub connect_timeout: Option<u64>,
+    /// Seconds a check that the server still answers may go unanswered during a run; 0 for no checks.
+    pub server_check_timeout: Option<u64>,
     pub lock_mode: Option<LockModeArg>,
     /// Durations as text, e.g. "500ms".
     pub lock_timeout: Option<String>,

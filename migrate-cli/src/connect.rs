@@ -12,7 +12,7 @@ pub use crate::tls::TlsConnector;
 use crate::tls::{self, SslMode, Tls};
 
 /// Where the connection settings came from, and how to show them.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Target {
     config: postgres::Config,
     /// The password, only to scrub it from driver messages should one ever quote it.
@@ -211,9 +211,29 @@ impl Target {
         self.open(timeout, Some(notices))
     }
 
+    /// A connection without the pooler check, for the check that the server still answers.
+    pub(crate) fn connect_unchecked(&self, timeout: Duration) -> Result<Client> {
+        let mut config = self.config.clone();
+        config.connect_timeout(timeout);
+        config.application_name("migrate");
+        let connector = self.tls.connector()?;
+        within(timeout, move || config.connect(connector))
+            .ok_or_else(|| anyhow!("connecting timed out after {}s", timeout.as_secs()))?
+            .map_err(|e| anyhow!("{}", self.scrub(&describe(&e))))
+    }
+
     fn open(&self, timeout: Duration, notices: Option<&Notices>) -> Result<Client> {
         let mut config = self.config.clone();
         config.connect_timeout(timeout);
+        // A peer that vanished without closing the connection (a dropped network path) is noticed by the
+        // kernel within about a minute instead of never; a server that is reachable but stopped answering
+        // is the run's server check's to notice (watchdog).
+        config
+            .keepalives(true)
+            .keepalives_idle(Duration::from_secs(30))
+            .keepalives_interval(Duration::from_secs(10))
+            .keepalives_retries(3)
+            .tcp_user_timeout(Duration::from_secs(60));
         if let Some(notices) = notices {
             notices.install(&mut config);
         }
@@ -221,7 +241,16 @@ impl Target {
             config.application_name("migrate");
         }
         let connector = self.tls.connector()?;
-        config.connect(connector).map_err(|e| {
+        let mut client = within(timeout, move || config.connect(connector))
+            .ok_or_else(|| {
+                anyhow!(
+                    "cannot connect to {}: it accepted the connection but did not answer within {}s (a stopped \
+                     server or proxy, or a network dropping packets?); --connect-timeout sets the limit",
+                    self.display,
+                    timeout.as_secs()
+                )
+            })?
+            .map_err(|e| {
             let message = self.scrub(&describe(&e));
             match self.tls.hint(&message) {
                 Some(hint) => anyhow!(
@@ -230,8 +259,126 @@ impl Target {
                 ),
                 None => anyhow!("cannot connect to {}: {message}", self.display),
             }
-        })
+        })?;
+        self.refuse_transaction_pooler(&mut client, timeout)?;
+        Ok(client)
     }
+
+    /// Refuses a connection whose session does not survive from one transaction to the next: a
+    /// connection pooler in transaction (or statement) pooling mode, such as PgBouncer's
+    /// `pool_mode = transaction`. Everything the runner relies on is session state there (the advisory lock
+    /// that keeps two runners apart, session settings around migrations outside a transaction, the driver's
+    /// prepared statements), and a pooler hands each transaction to whichever server session is free, so
+    /// it would break silently or, worse, let two runners apply the same migration.
+    ///
+    /// Only simple queries are used here, as named prepared statements are what breaks first. Two signs,
+    /// either of which settles it: this connection's transactions run in different server sessions (another
+    /// backend process, or a session setting made in one transaction gone in the next), or a second,
+    /// fresh connection lands in a session this one used (same backend process, or it sees the setting).
+    /// A pooler reuses its most recently released server connection, so the second sign shows even when
+    /// this client is alone; several rounds make a miss under heavy concurrent use unlikely.
+    fn refuse_transaction_pooler(&self, client: &mut Client, timeout: Duration) -> Result<()> {
+        const ROUNDS: usize = 3;
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or_default();
+        let marker = format!("{}.{nanos}", std::process::id());
+        let probe_error = |e: postgres::Error| {
+            anyhow!(
+                "cannot check the connection to {}: {}",
+                self.display,
+                self.scrub(&describe(&e))
+            )
+        };
+        let (pid, _) = session_of(
+            client,
+            &format!(
+                "SELECT pg_backend_pid()::text, set_config('{SESSION_MARKER}', '{marker}', false)"
+            ),
+        )
+        .map_err(probe_error)?;
+        let mut other: Option<Client> = None;
+        for round in 0..ROUNDS {
+            let (again, seen) = session_of(client, SESSION_QUERY).map_err(probe_error)?;
+            if again != pid {
+                return Err(self.pooled(&format!(
+                    "two transactions of one connection ran in different server sessions (backend processes {pid} and {again})"
+                )));
+            }
+            if seen != marker {
+                return Err(self.pooled(
+                    "a session setting made by the connection was gone in its next transaction",
+                ));
+            }
+            if round == 0 {
+                // A second connection that cannot be opened (a connection limit) leaves the first sign only.
+                other = self.connect_unchecked(timeout).ok();
+            }
+            let Some(other) = other.as_mut() else {
+                continue;
+            };
+            let (theirs, seen) = session_of(other, SESSION_QUERY).map_err(probe_error)?;
+            if theirs == pid {
+                return Err(self.pooled(&format!(
+                    "a second connection ran in the same server session as the first (backend process {pid})"
+                )));
+            }
+            if !seen.is_empty() {
+                return Err(self.pooled(
+                    "a new connection found a session setting made by another connection",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn pooled(&self, sign: &str) -> anyhow::Error {
+        anyhow!(
+            "the connection to {} goes through a connection pooler in transaction pooling mode (or another proxy \
+             that does not keep a session): {sign}. Migrations need a session of their own (the migration lock, \
+             session settings and prepared statements live in the session), so nothing was run. Connect the migrator \
+             directly to the server: set MIGRATE_DIRECT_URL (or pass --database-url) to the server's own address \
+             (or a pooler in session mode), while the application keeps using the pooled DATABASE_URL",
+            self.display
+        )
+    }
+}
+
+/// Runs `f` on a thread of its own and waits at most `timeout` for it. The driver's connect timeout covers
+/// only the TCP handshake: a server or proxy that accepts and then says nothing (stopped, or behind a
+/// network that drops packets) would keep the startup waiting forever. The thread of such a connection is
+/// left behind, blocked, until the process ends.
+fn within<T: Send + 'static>(
+    timeout: Duration,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("connect".to_owned())
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .ok()?;
+    rx.recv_timeout(timeout).ok()
+}
+
+/// The custom setting the pooler check marks a session with.
+const SESSION_MARKER: &str = "migrate.session_marker";
+
+/// The backend process and the marker of the session a query runs in.
+const SESSION_QUERY: &str =
+    "SELECT pg_backend_pid()::text, coalesce(current_setting('migrate.session_marker', true), '')";
+
+/// Runs a one-row, two-column simple query (no prepared statement) and returns its values.
+fn session_of(client: &mut Client, sql: &str) -> Result<(String, String), postgres::Error> {
+    let messages = client.simple_query(sql)?;
+    let row = messages.iter().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    });
+    let value = |i: usize| row.and_then(|r| r.get(i)).unwrap_or_default().to_owned();
+    Ok((value(0), value(1)))
 }
 
 /// The error with its causes, which postgres::Error's own Display leaves out ("error connecting to server").

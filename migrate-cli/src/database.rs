@@ -19,7 +19,7 @@ const MAINTENANCE: [&str; 3] = ["postgres", "template0", "template1"];
 
 /// `database create`: nothing to do when it exists.
 pub fn create(settings: &Settings) -> Result<ExitCode> {
-    let target = connect::resolve(settings.database_url.as_deref())?;
+    let target = connect::resolve(settings.url())?;
     let name = target.dbname();
     let mut admin = maintenance(&target, settings)?;
     if exists(&mut admin, &name)? {
@@ -33,7 +33,7 @@ pub fn create(settings: &Settings) -> Result<ExitCode> {
 
 /// `database drop`: asks first on a terminal; elsewhere `force` must be given.
 pub fn drop(settings: &Settings, force: bool) -> Result<ExitCode> {
-    let target = connect::resolve(settings.database_url.as_deref())?;
+    let target = connect::resolve(settings.url())?;
     let name = target.dbname();
     refuse_maintenance(&name, "drop")?;
     let mut admin = maintenance(&target, settings)?;
@@ -55,7 +55,7 @@ pub fn drop(settings: &Settings, force: bool) -> Result<ExitCode> {
 
 /// `database reset`: drop (asking as `drop` does), create, apply every migration.
 pub fn reset(settings: &Settings, registry: &Registry, force: bool) -> Result<ExitCode> {
-    let target = connect::resolve(settings.database_url.as_deref())?;
+    let target = connect::resolve(settings.url())?;
     let name = target.dbname();
     refuse_maintenance(&name, "reset")?;
     let mut admin = maintenance(&target, settings)?;

@@ -81,7 +81,8 @@ impl Embedded {
     }
 
     /// Connects to `url` instead of `DATABASE_URL` (for an application that found or started its database
-    /// itself). `sslmode` and `sslrootcert` in it work as in the CLI.
+    /// itself). `sslmode` and `sslrootcert` in it work as in the CLI. A direct URL (`MIGRATE_DIRECT_URL`)
+    /// still wins: it is the migrator's way past a connection pooler the application's URL goes through.
     pub fn database_url(mut self, url: impl Into<String>) -> Embedded {
         self.settings.database_url = Some(url.into());
         self
@@ -108,8 +109,7 @@ impl Embedded {
     /// A new connection to the database, as the CLI opens it. Blocking, and it must not be called on an
     /// async runtime's thread: use it inside [`Embedded::blocking`].
     pub fn connect(&self) -> Result<Client> {
-        crate::connect::resolve(self.settings.database_url.as_deref())?
-            .connect(self.settings.connect_timeout)
+        crate::connect::resolve(self.settings.url())?.connect(self.settings.connect_timeout)
     }
 
     /// Applies the pending migrations up to `target` under the advisory lock, calling `events` with the
@@ -125,7 +125,7 @@ impl Embedded {
         self.blocking(move |embedded| {
             let notices = Notices::new();
             let migrator = embedded.migrator().notices(notices.clone());
-            let mut client = crate::connect::resolve(embedded.settings.database_url.as_deref())?
+            let mut client = crate::connect::resolve(embedded.settings.url())?
                 .connect_collecting(embedded.settings.connect_timeout, &notices)?;
             match migrator.run_up(&mut client, &target, &mut events) {
                 Ok(ran) => Ok(ran),
@@ -152,7 +152,7 @@ impl Embedded {
         self.blocking(move |embedded| {
             let notices = Notices::new();
             let migrator = embedded.migrator().notices(notices.clone());
-            let mut client = crate::connect::resolve(embedded.settings.database_url.as_deref())?
+            let mut client = crate::connect::resolve(embedded.settings.url())?
                 .connect_collecting(embedded.settings.connect_timeout, &notices)?;
             Ok(migrator.run_up_chosen(&mut client, &mut choose, &mut events)?)
         })

@@ -38,9 +38,14 @@ pub fn forward(config: &Config, args: Vec<OsString>) -> Result<ExitCode> {
         cmd.arg("--manifest-path").arg(root.join("Cargo.toml"));
     }
     cmd.arg("--").args(args);
-    let status = cmd
-        .status()
+    let mut child = cmd
+        .spawn()
         .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
+    // `cargo run` replaces itself with the runner, so this is the runner's process once it is built.
+    crate::signals::relay_to(child.id());
+    let status = child
+        .wait()
+        .with_context(|| format!("cannot wait for {}", cargo.to_string_lossy()))?;
     match status.code() {
         // Cargo's own failure (the migrations did not compile): its messages are already on stderr.
         Some(101) => bail!(

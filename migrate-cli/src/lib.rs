@@ -13,7 +13,8 @@
 //!
 //! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`), 4 `lint` findings,
 //! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER, 6 `schema check` found the schema
-//! file out of date (or missing).
+//! file out of date (or missing), 130/143 `up`, `down` or `redo` stopped by SIGINT/SIGTERM (the running
+//! statement cancelled on the server, its transaction rolled back).
 
 mod args;
 mod commands;
@@ -29,9 +30,11 @@ mod schema_check;
 mod schema_file;
 mod scratch;
 mod settings;
+mod signals;
 pub mod testing;
 mod tls;
 mod verify;
+mod watchdog;
 
 use std::process::ExitCode;
 
@@ -94,6 +97,14 @@ fn entry(registry: Option<&Registry>) -> ExitCode {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
+            if let Some(signal) = signals::received() {
+                eprintln!(
+                    "interrupted by {}: the run stopped there (the message above says what was rolled back and \
+                     what, if anything, was kept); the migration lock is released",
+                    migrate_core::signal_name(signal)
+                );
+                return ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
+            }
             match e.downcast_ref::<migrate_core::Error>() {
                 Some(migrate_core::Error::LockBusy { .. }) => ExitCode::from(EXIT_LOCK_BUSY),
                 _ => ExitCode::FAILURE,

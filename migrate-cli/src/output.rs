@@ -232,6 +232,14 @@ pub fn status_text(status: &Status, database: &str) -> String {
             for statement in &f.statements {
                 out.push_str(&format!("  committed: {statement}\n"));
             }
+            if f.error.starts_with(migrate_core::INTERRUPTED_MARK) {
+                // The mark written before each statement: a run that is still going (it holds the migration
+                // lock) shows the same, so say both readings.
+                out.push_str(&format!(
+                    "  {}; if no run holds the migration lock now, that run ended there\n",
+                    f.error
+                ));
+            }
         }
     }
     if count(State::OutOfOrder) > 0 {

@@ -25,12 +25,18 @@ pub struct Settings {
     /// The bookkeeping table; the advisory lock's key derives from it.
     pub table: MigrationsTable,
     pub connect_timeout: Duration,
+    /// How long a check that the server still answers may go unanswered during `up`, `down` and `redo`
+    /// (also the interval between checks); zero for no checks.
+    pub server_check_timeout: Duration,
     pub lock_mode: LockMode,
     pub timeouts: Timeouts,
     /// Where to write the schema after a run that changed something (the CLI only).
     pub schema_file: Option<PathBuf>,
     /// `--database-url` / `DATABASE_URL`; `None` falls back to libpq's `PG*` variables.
     pub database_url: Option<String>,
+    /// `--direct-url` / `MIGRATE_DIRECT_URL`: the server's own address for the migrator when `database_url`
+    /// goes through a connection pooler in transaction mode. Wins over `database_url` (see [`Settings::url`]).
+    pub direct_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -41,18 +47,32 @@ impl Default for Settings {
             migrations_dir: PathBuf::from("migrations"),
             table: MigrationsTable::default(),
             connect_timeout: Duration::from_secs(DEFAULT_CONNECT_TIMEOUT_SECS),
+            server_check_timeout: Duration::from_secs(DEFAULT_SERVER_CHECK_TIMEOUT_SECS),
             lock_mode: LockMode::Wait,
             timeouts: Timeouts::default(),
             schema_file: None,
             database_url: None,
+            direct_url: None,
         }
     }
 }
+
+/// Seconds a check that the server still answers may take unless configured.
+pub const DEFAULT_SERVER_CHECK_TIMEOUT_SECS: u64 = 30;
 
 /// Seconds to wait for the database connection unless configured.
 const DEFAULT_CONNECT_TIMEOUT_SECS: u64 = 10;
 
 impl Settings {
+    /// The URL the migrator connects with: the direct one when given (it exists for the migrator only, so
+    /// it wins over the application's, possibly pooled, one), else `database_url`.
+    pub fn url(&self) -> Option<&str> {
+        self.direct_url
+            .as_deref()
+            .filter(|u| !u.trim().is_empty())
+            .or(self.database_url.as_deref())
+    }
+
     /// The settings of a command line: flags (with their environment fallbacks), then the `migrate.toml` found
     /// upwards from the current folder (or `--config`), then defaults.
     pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
@@ -117,6 +137,12 @@ impl Settings {
                 .or(file.connect_timeout)
                 .unwrap_or(DEFAULT_CONNECT_TIMEOUT_SECS),
         );
+        let server_check_timeout = Duration::from_secs(
+            global
+                .server_check_timeout
+                .or(file.server_check_timeout)
+                .unwrap_or(DEFAULT_SERVER_CHECK_TIMEOUT_SECS),
+        );
         let lock_mode = match global.lock_mode.or(file.lock_mode) {
             Some(LockModeArg::Fail) => LockMode::Fail,
             Some(LockModeArg::Wait) | None => LockMode::Wait,
@@ -169,10 +195,12 @@ impl Settings {
             migrations_dir,
             table,
             connect_timeout,
+            server_check_timeout,
             lock_mode,
             timeouts,
             schema_file,
             database_url: global.database_url.clone(),
+            direct_url: global.direct_url.clone(),
         })
     }
 
@@ -216,6 +244,7 @@ pub(crate) fn global_args_from_environment() -> Result<GlobalArgs> {
                 let (key, value) = pair.map_err(|e| dotenv_error(&e))?;
                 let flag = match key.as_str() {
                     "DATABASE_URL" => "--database-url",
+                    "MIGRATE_DIRECT_URL" => "--direct-url",
                     "MIGRATIONS_DIR" => "--migrations-dir",
                     "MIGRATIONS_TABLE" => "--migrations-table",
                     "MIGRATIONS_SCHEMA" => "--migrations-schema",

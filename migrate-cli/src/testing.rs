@@ -61,7 +61,10 @@ impl TestDatabase {
     /// Like [`TestDatabase::new`] with settings of your own; `settings.database_url` names the server.
     pub fn with_settings(registry: &'static Registry, settings: Settings) -> Result<TestDatabase> {
         let db = TestDatabase::empty_with(settings)?;
-        let embedded = Embedded::with_settings(registry, db.settings.clone()).database_url(&db.url);
+        // The fresh database only: a direct URL from the environment names another one.
+        let mut settings = db.settings.clone();
+        settings.direct_url = None;
+        let embedded = Embedded::with_settings(registry, settings).database_url(&db.url);
         embedded
             .up(UpTarget::All, |_| {})
             .wait()

@@ -13,6 +13,7 @@ use postgres::GenericClient;
 use crate::error::describe_pg;
 use crate::events::Event;
 use crate::history::MigrationsTable;
+use crate::interrupt::Interrupt;
 use crate::migration::panic_message;
 use crate::timeouts::{backoff, is_lock_timeout};
 use crate::user_code::{self, UserCode};
@@ -63,8 +64,10 @@ pub(crate) fn run(
     origin: &Origin<'_>,
     table: &MigrationsTable,
     retry_budget: Duration,
+    interrupt: &Interrupt,
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<u64, Failure> {
+    let _running = interrupt.backfill();
     let progress = progress_table(table);
     let pg = |context: &'static str| {
         move |e: postgres::Error| {
@@ -182,6 +185,7 @@ pub(crate) fn run(
         &keys,
         (cursor, done, total),
         retry_budget,
+        interrupt,
         events,
     );
     let reset = conn.batch_execute("RESET synchronous_commit");
@@ -232,6 +236,7 @@ fn run_batches(
     keys: &[Key],
     (mut cursor, mut done, total): (Option<Vec<String>>, u64, u64),
     retry_budget: Duration,
+    interrupt: &Interrupt,
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<u64, Failure> {
     let filter = spec
@@ -318,6 +323,17 @@ fn run_batches(
             total,
             rate: (done - done_at_start) as f64 / started.elapsed().as_secs_f64().max(1e-3),
         });
+        // Between batches, where stopping loses nothing: the next run resumes after this batch.
+        if let Some(signal) = interrupt.requested() {
+            return Err(Failure {
+                message: format!(
+                    "stopped on {} after a committed batch ({done} of {total} rows done); run `up` again to resume",
+                    crate::interrupt::signal_name(signal)
+                ),
+                batches,
+                rows: done,
+            });
+        }
         if !spec.pause_between_batches().is_zero() {
             std::thread::sleep(spec.pause_between_batches());
         }

@@ -132,6 +132,18 @@ pub enum Error {
     /// `ROLLBACK`); the migration is not recorded and is marked as failed part-way.
     #[error("{}", .0)]
     TransactionEnded(Box<TransactionEnded>),
+
+    /// The server or session accepts no writes; nothing was run.
+    #[error("cannot migrate: {0}; nothing was run")]
+    ReadOnly(String),
+
+    /// The role lacks rights the run's bookkeeping needs; nothing was run.
+    #[error("role {role:?} lacks what this run needs, so nothing was run: {}; grant them, or run the migrations as a role that has them (the owner of the migrations table and schema)", missing.join("; "))]
+    Access { role: String, missing: Vec<String> },
+
+    /// A stop was requested ([`crate::Interrupt`]) and the run stopped where that leaves a clean state.
+    #[error("stopped on {}: {what}", crate::interrupt::signal_name(*signal))]
+    Interrupted { signal: i32, what: String },
 }
 
 fn describe_failures(failures: &[Failure]) -> String {
@@ -209,6 +221,12 @@ impl std::fmt::Display for StatementError {
         });
         for line in excerpt(&self.sql, position) {
             writeln!(f, "    {line}")?;
+        }
+        if self.source.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
+            writeln!(
+                f,
+                "  the connection's role lacks a right this statement needs (named above): grant it, or run the migrations as a role that has it (e.g. the owner of the schema and its tables)"
+            )?;
         }
         match self.outcome {
             Outcome::RolledBack => write!(f, "  rolled back: nothing from this migration was applied"),

@@ -355,6 +355,15 @@ pub struct Failure {
     pub failed_at: DateTime<Utc>,
 }
 
+/// How the mark written before a statement outside a transaction begins ([`Failure::error`]); it stays only
+/// when the run ended without a word.
+pub const INTERRUPTED_MARK: &str = "interrupted";
+
+/// The same, before a migration's first operation when that one can simply run again (a backfill resumes
+/// from its recorded progress, a typed concurrent index build starts over or recognises its finished index):
+/// nothing else was committed, so the next run clears the mark and goes on.
+pub const RESUMABLE_MARK: &str = "interrupted in an operation that can run again,";
+
 /// `"schema"."<table>_failed"`.
 fn failures_table(table: &MigrationsTable) -> String {
     table.derived("_failed")
@@ -370,15 +379,34 @@ pub(crate) fn record_failure(
     error: &str,
 ) -> Result<(), Error> {
     let failed = failures_table(table);
-    // The ALTER brings a table created by an earlier version, which kept only the count, up to date.
-    client
-        .batch_execute(&format!(
+    // Created only when missing, and altered only when it lacks `statements` (a table created by an earlier
+    // version, which kept only the count): both need rights a role that may only write the rows lacks.
+    let has_statements: Option<bool> = client
+        .query_one(
+            "SELECT (SELECT true FROM pg_attribute WHERE attrelid = to_regclass($1) \
+             AND attname = 'statements' AND NOT attisdropped) \
+             FROM (SELECT to_regclass($1) AS t) r WHERE t IS NOT NULL",
+            &[&failed],
+        )
+        .ok()
+        .map(|row| row.get::<_, Option<bool>>(0).unwrap_or(false));
+    let sql = match has_statements {
+        Some(true) => None,
+        Some(false) => Some(format!(
+            "ALTER TABLE {failed} ADD COLUMN IF NOT EXISTS statements text[] NOT NULL DEFAULT '{{}}'"
+        )),
+        None => Some(format!(
             "CREATE TABLE IF NOT EXISTS {failed} (name text PRIMARY KEY, direction text NOT NULL, \
              committed bigint NOT NULL, error text NOT NULL, \
              failed_at timestamptz NOT NULL DEFAULT clock_timestamp());\n\
              ALTER TABLE {failed} ADD COLUMN IF NOT EXISTS statements text[] NOT NULL DEFAULT '{{}}'"
-        ))
-        .map_err(db(format!("cannot create {failed}")))?;
+        )),
+    };
+    if let Some(sql) = sql {
+        client
+            .batch_execute(&sql)
+            .map_err(db(format!("cannot create {failed}")))?;
+    }
     let committed = i64::try_from(statements.len()).unwrap_or(i64::MAX);
     client
         .execute(

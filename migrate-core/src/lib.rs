@@ -13,12 +13,14 @@
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
+mod access;
 mod backfill;
 pub mod build;
 mod create;
 mod error;
 mod events;
 mod history;
+mod interrupt;
 mod invalid_index;
 pub mod lint;
 mod lock;
@@ -41,7 +43,10 @@ pub use error::{
     TransactionEnded,
 };
 pub use events::Event;
-pub use history::{AppliedMigration, Failure, MigrationsTable, MAX_TABLE_NAME_BYTES};
+pub use history::{
+    AppliedMigration, Failure, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
+};
+pub use interrupt::{signal_name, Interrupt};
 pub use lock::{lock_key, LockMode};
 pub use migration::{Direction, Migration, Registry};
 pub use notices::{Notice, Notices};

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::error::Error;
 use crate::events::Event;
 use crate::history::MigrationsTable;
+use crate::interrupt::Interrupt;
 
 /// How often a waiting runner asks for the lock again.
 const LOCK_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -38,6 +39,7 @@ pub(crate) fn with_lock<T>(
     client: &mut Client,
     table: &MigrationsTable,
     mode: LockMode,
+    interrupt: &Interrupt,
     events: &mut dyn FnMut(Event<'_>),
     f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
 ) -> Result<T, Error> {
@@ -70,6 +72,14 @@ pub(crate) fn with_lock<T>(
                 // replicas starting during a concurrent index build). Between polls this session is idle.
                 loop {
                     std::thread::sleep(LOCK_POLL_INTERVAL);
+                    if let Some(signal) = interrupt.requested() {
+                        return Err(Error::Interrupted {
+                            signal,
+                            what: format!(
+                                "while waiting for the migration lock on {table}; nothing was run"
+                            ),
+                        });
+                    }
                     let got: bool = client
                         .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
                         .map_err(db("cannot take the migration lock"))?

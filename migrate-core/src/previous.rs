@@ -31,7 +31,7 @@ fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
 }
 
 /// `"schema"."<table>_previous"`, or `None` when the name would be longer than PostgreSQL keeps.
-fn table_name(table: &MigrationsTable) -> Option<String> {
+pub(crate) fn table_name(table: &MigrationsTable) -> Option<String> {
     let name = format!("{}_previous", table.name());
     (name.len() <= migrate_dsl::MAX_IDENTIFIER_BYTES).then(|| {
         format!(

@@ -7,6 +7,7 @@ use postgres::{Client, GenericClient};
 
 use migrate_dsl::{Action, DataFn, Object, Restore, Safeguard, Statement};
 
+use crate::access;
 use crate::backfill;
 use crate::error::{
     describe_data_error, describe_pg, BackfillProgress, DataError, Error, NotOwnedError, Outcome,
@@ -14,6 +15,7 @@ use crate::error::{
 };
 use crate::events::Event;
 use crate::history::{self, AppliedMigration, MigrationsTable};
+use crate::interrupt::Interrupt;
 use crate::invalid_index;
 use crate::lock::{with_lock, LockMode};
 use crate::migration::{panic_message, Direction, Migration};
@@ -84,6 +86,7 @@ pub struct Migrator<'a> {
     fake: bool,
     timeouts: Timeouts,
     notices: Notices,
+    interrupt: Interrupt,
 }
 
 impl<'a> Migrator<'a> {
@@ -99,7 +102,16 @@ impl<'a> Migrator<'a> {
             fake: false,
             timeouts: Timeouts::default(),
             notices: Notices::default(),
+            interrupt: Interrupt::default(),
         }
+    }
+
+    /// Where a request to stop arrives (the CLI's SIGINT/SIGTERM): the run stops before the next migration,
+    /// while waiting for the lock, between retries, or after a backfill's batch, with
+    /// [`Error::Interrupted`]. A statement already running is the requester's to cancel on the server.
+    pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
+        self.interrupt = interrupt;
+        self
     }
 
     /// Where the connection's server notices arrive ([`Notices::install`] on its config): each one a
@@ -164,7 +176,9 @@ impl<'a> Migrator<'a> {
     /// Reads the state of every migration. Read-only: creates nothing and takes no lock.
     pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
         let (exists, applied) = self.read_applied(client)?;
-        let failures = history::load_failures(client, &self.table)?;
+        // A resumable mark does not stop `up` (it clears it and goes on), so the migration is just pending.
+        let mut failures = history::load_failures(client, &self.table)?;
+        failures.retain(|f| !resumable(f));
         Ok(
             Status::compute(self.table.to_string(), exists, self.migrations, &applied)
                 .with_failures(failures)
@@ -244,6 +258,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.interrupt,
             events,
             |client, events| {
                 self.check_failures(client)?;
@@ -260,6 +275,7 @@ impl<'a> Migrator<'a> {
                 // target leaves the database exactly as it was.
                 let steps = self.select_up(&applied, &target)?;
                 self.check_single_transaction(&steps)?;
+                access::check(client, &self.table, &steps, self.fake)?;
                 if !steps.is_empty() {
                     history::ensure(client, &self.table)?;
                 }
@@ -279,6 +295,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.interrupt,
             events,
             |client, events| {
                 self.check_failures(client)?;
@@ -288,6 +305,7 @@ impl<'a> Migrator<'a> {
                 let applied = history::load(client, &self.table)?;
                 let steps = self.select_down(&applied, target, events)?;
                 self.check_single_transaction(&steps)?;
+                access::check(client, &self.table, &steps, self.fake)?;
                 self.execute(client, &steps, events)
             },
         )
@@ -304,6 +322,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.interrupt,
             events,
             |client, events| {
                 self.check_failures(client)?;
@@ -320,6 +339,8 @@ impl<'a> Migrator<'a> {
                 up.sort_by(|a, b| a.migration.name.cmp(b.migration.name));
                 self.check_single_transaction(&down)?;
                 self.check_single_transaction(&up)?;
+                access::check(client, &self.table, &down, self.fake)?;
+                access::check(client, &self.table, &up, self.fake)?;
                 let mut ran = self.execute(client, &down, events)?;
                 ran.extend(self.execute(client, &up, events)?);
                 Ok(ran)
@@ -335,6 +356,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.interrupt,
             &mut |_| {},
             |client, _| {
                 if !history::exists(client, &self.table)? {
@@ -393,9 +415,14 @@ impl<'a> Migrator<'a> {
         )
     }
 
-    /// Refuses to run anything while a migration outside a transaction is marked as failed part-way.
+    /// Refuses to run anything while a migration outside a transaction is marked as failed part-way. A mark
+    /// left by a backfill before which nothing was committed is cleared instead: the backfill resumes.
     fn check_failures(&self, client: &mut Client) -> Result<(), Error> {
-        let failures = history::load_failures(client, &self.table)?;
+        let mut failures = history::load_failures(client, &self.table)?;
+        for f in failures.iter().filter(|f| resumable(f)) {
+            history::clear_failure(client, &self.table, &f.name)?;
+        }
+        failures.retain(|f| !resumable(f));
         if failures.is_empty() {
             Ok(())
         } else {
@@ -594,12 +621,16 @@ impl<'a> Migrator<'a> {
         if self.single_transaction {
             // One transaction for the run: a lock timeout retries all of it.
             let label = steps.first().map_or("", |s| s.migration.name);
+            if let Some(first) = steps.first() {
+                self.check_interrupt(first, &[])?;
+            }
             return self.retrying(label, events, |events| {
                 self.attempt_transaction(client, steps, events)
             });
         }
         let mut ran = Vec::new();
         for step in steps {
+            self.check_interrupt(step, &ran)?;
             if step.transactional {
                 ran.push(self.run_segmented(client, step, events)?);
             } else {
@@ -607,6 +638,29 @@ impl<'a> Migrator<'a> {
             }
         }
         Ok(ran)
+    }
+
+    /// Stops before `step` when a stop was requested; what ran before it in this run stays.
+    fn check_interrupt(&self, step: &Step<'a>, ran: &[Ran]) -> Result<(), Error> {
+        let Some(signal) = self.interrupt.requested() else {
+            return Ok(());
+        };
+        let done = if ran.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = ran.iter().map(|r| r.name.as_str()).collect();
+            format!(
+                "; done before it in this run, and kept: {}",
+                names.join(", ")
+            )
+        };
+        Err(Error::Interrupted {
+            signal,
+            what: format!(
+                "before migration {} (`{}`), of which nothing ran{done}",
+                step.migration.name, step.direction
+            ),
+        })
     }
 
     /// Runs `attempt` again while it fails on a lock timeout, with backoff, until the retry budget is spent.
@@ -630,6 +684,14 @@ impl<'a> Migrator<'a> {
                             attempts: failures,
                             waited: started.elapsed(),
                             error: Box::new(e),
+                        });
+                    }
+                    if let Some(signal) = self.interrupt.requested() {
+                        return Err(Error::Interrupted {
+                            signal,
+                            what: format!(
+                                "while retrying {name} after a lock timeout; its attempt was rolled back ({e})"
+                            ),
                         });
                     }
                     events(Event::Retrying {
@@ -776,6 +838,52 @@ impl<'a> Migrator<'a> {
         Ok(ran)
     }
 
+    /// Before each statement of a migration outside a transaction: a committed mark naming the statements
+    /// committed so far and the one about to run. Success clears it (with the bookkeeping row), a failure
+    /// replaces it with the error or clears it when nothing was committed; only when the process, the
+    /// connection or the server ends mid-way does it stay, and the next run refuses with what it says (or,
+    /// for a backfill before which nothing was committed, resumes it).
+    fn mark_in_progress(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        units: &[Statement],
+        index: usize,
+    ) -> Result<(), Error> {
+        let statements: Vec<String> = units[..index].iter().map(describe_unit).collect();
+        let unit = &units[index];
+        // Nothing committed before it, and the operation itself can run again: a backfill resumes from its
+        // progress; a typed concurrent index build drops the invalid index an interrupted build leaves, and
+        // its safeguard recognises a build that finished.
+        let resumable = index == 0
+            && (matches!(unit.action, Some(Action::Backfill(_)))
+                || (unit.safeguard.is_some()
+                    && invalid_index::concurrent_build(&unit.sql).is_some()));
+        let error = format!(
+            "{} while running {} (the process, the connection or the server ended; that statement may or may not have committed)",
+            if resumable { history::RESUMABLE_MARK } else { history::INTERRUPTED_MARK },
+            describe_unit(unit)
+        );
+        history::record_failure(
+            conn,
+            &self.table,
+            step.migration.name,
+            &step.direction.to_string(),
+            &statements,
+            &error,
+        )
+        .map_err(|e| match e {
+            Error::Database { context, error } => Error::Database {
+                context: format!(
+                    "migration {}: cannot mark it as in progress before operation #{} ({context}), so it was not started there",
+                    step.migration.name, unit.position
+                ),
+                error,
+            },
+            other => other,
+        })
+    }
+
     /// Marks a migration that failed after committing some of its statements (outside a transaction, or in
     /// a later transaction of a split migration): running it again would repeat them, so `up` refuses
     /// until it is repaired.
@@ -798,6 +906,10 @@ impl<'a> Migrator<'a> {
         // A migration that ended its own transaction is marked even when it was rolled back: what its code
         // ran after the ROLLBACK committed on its own, and only the user can tell what that was.
         let ended = matches!(e, Error::TransactionEnded(_));
+        if committed == 0 && !ended && !step.transactional && !self.fake {
+            // Nothing committed: the in-progress mark goes (best effort, as below).
+            let _ = history::clear_failure(client, &self.table, step.migration.name);
+        }
         if committed > 0 || ended {
             // The units run in order, whether one statement at a time outside a transaction or one
             // transaction after another, so the committed ones are the first `committed`.
@@ -865,7 +977,17 @@ impl<'a> Migrator<'a> {
             self.check_safeguards(conn, step, &units)?;
             self.run_units(conn, step, &units, outcome, events)?;
         }
-        let ran = self.record(conn, step, started)?;
+        let ran = if step.transactional || self.fake {
+            self.record(conn, step, started)?
+        } else {
+            // The bookkeeping row and the end of the in-progress mark commit together: a crash in between
+            // would otherwise leave an applied migration marked as interrupted.
+            let mut tx = conn.transaction().map_err(begin_error)?;
+            let ran = self.record(&mut tx, step, started)?;
+            history::clear_failure(&mut tx, &self.table, m.name)?;
+            tx.commit().map_err(commit_error)?;
+            ran
+        };
         events(Event::Finished {
             name: m.name,
             direction: step.direction,
@@ -906,6 +1028,9 @@ impl<'a> Migrator<'a> {
             None
         };
         for (index, unit) in units.iter().enumerate() {
+            if matches!(outcome, OutcomeBase::Outside) {
+                self.mark_in_progress(conn, step, units, index)?;
+            }
             let outcome = outcome.at(index);
             if let Some(safeguard) = &unit.safeguard {
                 self.guard(conn, step, unit, safeguard, outcome)?;
@@ -952,6 +1077,7 @@ impl<'a> Migrator<'a> {
                         &origin,
                         &self.table,
                         self.timeouts.retry_budget,
+                        &self.interrupt,
                         events,
                     )
                     .map(|_| ())
@@ -1272,6 +1398,12 @@ impl<'a> Migrator<'a> {
             execution_ms,
         })
     }
+}
+
+/// A mark left before a migration's first operation when that one can run again (a backfill, a typed
+/// concurrent index build): nothing else was committed, so the next run clears it and goes on.
+fn resumable(f: &history::Failure) -> bool {
+    f.committed == 0 && f.error.starts_with(history::RESUMABLE_MARK)
 }
 
 /// What a failure in a group of statements leaves behind, before knowing which statement fails.

@@ -124,6 +124,7 @@ pub fn bin(name: &str) -> PathBuf {
 
 fn run_in(mut cmd: Command, cwd: &Path, args: &[&str]) -> Run {
     for var in [
+        "MIGRATE_DIRECT_URL",
         "MIGRATIONS_TABLE",
         "MIGRATIONS_SCHEMA",
         "MIGRATE_CONFIG",

@@ -21,6 +21,10 @@ macro_rules! fixtures {
 
 fixtures!(
     basic,
+    restart,
+    crash_no_tx,
+    signals,
+    signals_backfill,
     failing,
     irreversible,
     concurrent,

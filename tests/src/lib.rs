@@ -985,9 +985,12 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
 }
 
 pub mod cli;
+pub mod cluster;
 pub mod consumer;
 pub mod fixtures;
 pub mod pg_versions;
+pub mod pooler;
+pub mod proxy;
 pub mod roundtrip;
 
 #[cfg(test)]

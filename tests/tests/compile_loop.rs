@@ -217,3 +217,66 @@ fn create_then_up_compiles_and_runs_new_files_with_no_other_edit() {
     );
     assert!(!table_exists(&db, "aliased"));
 }
+
+/// SIGTERM sent to the generic front end alone (as a service manager does) reaches the runner it started:
+/// the running statement is cancelled on the server, the migration rolls back, and the front end exits with
+/// the runner's 143.
+#[test]
+fn sigterm_to_the_front_end_reaches_the_runner_and_its_exit_status_is_passed_on() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let db = TestDb::new();
+    let app = tempfile::tempdir().unwrap();
+    scaffold(app.path());
+    std::fs::create_dir_all(app.path().join("migrations")).unwrap();
+    std::fs::write(
+        app.path().join("migrations/20261204000001_slow.rs"),
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"slow\", [column(\"id\", \"integer\")]);\n    pgm.sql(\"SELECT pg_sleep(60)\");\n}\n",
+    )
+    .unwrap();
+    let target = workspace_root().join("target").join("e2e-target");
+    let child = Command::new(tests::cli::bin("migrate-front"))
+        .arg("up")
+        .current_dir(app.path())
+        .env("DATABASE_URL", db.url())
+        .env("CARGO_TARGET_DIR", &target)
+        .env_remove("MIGRATE_DIRECT_URL")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the front end starts");
+    // The first build of the scaffold's dependencies may take minutes on a busy machine.
+    let deadline = Instant::now() + Duration::from_secs(900);
+    let mut client = db.client();
+    loop {
+        let sleeping: bool = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+                 AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%')",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+        if sleeping {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the migration never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("SIGTERM received: cancelling the running statement")
+            && stderr.contains("canceling statement due to user request"),
+        "{stderr}"
+    );
+    assert!(!table_exists(&db, "slow"), "rolled back");
+}

@@ -1,0 +1,194 @@
+//! Before a run changes anything: the server must accept writes, and the role must hold the rights the
+//! bookkeeping needs (the migrations table and the tables named after it, or CREATE on their schema to make
+//! them). Otherwise a run would fail half-way through its own bookkeeping: a migration outside a transaction
+//! applied but not recorded, or a failure that cannot be marked. The refusal names each missing right.
+
+use migrate_dsl::Action;
+use postgres::GenericClient;
+
+use crate::error::Error;
+use crate::history::MigrationsTable;
+use crate::migration::Direction;
+use crate::plan::Step;
+
+fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
+    let context = context.into();
+    move |source| Error::Database {
+        context,
+        error: source,
+    }
+}
+
+/// Refuses a read-only server or session, or a role without a right `steps` need, before anything runs.
+pub(crate) fn check(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    steps: &[Step<'_>],
+    fake: bool,
+) -> Result<(), Error> {
+    if steps.is_empty() {
+        return Ok(());
+    }
+    let row = client
+        .query_one(
+            "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on', \
+             current_setting('transaction_read_only') = 'on', current_user::text",
+            &[],
+        )
+        .map_err(db("cannot check whether the server accepts writes"))?;
+    let (standby, default_read_only, read_only, role): (bool, bool, bool, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    if standby {
+        return Err(Error::ReadOnly(
+            "the server is a read-only standby (pg_is_in_recovery() is true); run the migrations on the primary \
+             (with several hosts in the URL, add target_session_attrs=read-write)"
+                .to_owned(),
+        ));
+    }
+    if default_read_only || read_only {
+        return Err(Error::ReadOnly(format!(
+            "default_transaction_read_only is on for this session (set for the server, the database or role \
+             {role:?}, or in the connection's options), so every transaction is read-only; connect as a role or to \
+             a database where it is off (e.g. ALTER ROLE {} SET default_transaction_read_only = off)",
+            migrate_dsl::ident(&role)
+        )));
+    }
+
+    let up = steps.iter().any(|s| s.direction == Direction::Up);
+    let down = steps.iter().any(|s| s.direction == Direction::Down);
+    // What the runner writes besides the migrations table, and which table it goes to.
+    let marks = !fake
+        && steps
+            .iter()
+            .any(|s| !s.transactional || s.segments().len() > 1);
+    let backfills = !fake
+        && steps.iter().any(|s| {
+            s.statements()
+                .iter()
+                .any(|st| matches!(st.action, Some(Action::Backfill(_))))
+        });
+    let previous = steps.iter().any(|s| {
+        s.statements()
+            .iter()
+            .any(|st| st.safeguard.is_some() || matches!(st.action, Some(Action::Restore(_))))
+    });
+
+    let mut missing = Vec::new();
+    let mut needs = |name: String, rights: &[&str], purpose: &str| -> Result<(), Error> {
+        let (exists, held): (bool, Vec<bool>) = {
+            let exists: bool = client
+                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+                .map_err(db(format!("cannot look up {name}")))?
+                .get(0);
+            let mut held = Vec::new();
+            if exists {
+                for right in rights {
+                    held.push(
+                        client
+                            .query_one("SELECT has_table_privilege($1, $2)", &[&name, right])
+                            .map_err(db(format!("cannot check the rights on {name}")))?
+                            .get(0),
+                    );
+                }
+            }
+            (exists, held)
+        };
+        if exists {
+            let lacking: Vec<&str> = rights
+                .iter()
+                .zip(&held)
+                .filter(|(_, held)| !**held)
+                .map(|(r, _)| *r)
+                .collect();
+            if !lacking.is_empty() {
+                missing.push(format!(
+                    "{} on table {name} ({purpose}; GRANT {} ON {name} TO {})",
+                    lacking.join(", "),
+                    lacking.join(", "),
+                    migrate_dsl::ident(&role)
+                ));
+            }
+        } else {
+            schema_create(client, table, &name, purpose, &role, &mut missing)?;
+        }
+        Ok(())
+    };
+    let mut rights = vec!["SELECT"];
+    if up {
+        rights.push("INSERT");
+    }
+    if down {
+        rights.push("DELETE");
+    }
+    needs(
+        table.quoted(),
+        &rights,
+        "the migrations table, where applied migrations are recorded",
+    )?;
+    if marks {
+        needs(
+            table.derived("_failed"),
+            &["SELECT", "INSERT", "UPDATE", "DELETE"],
+            "where a migration outside a transaction is marked while it runs and when it fails part-way",
+        )?;
+    }
+    if backfills {
+        needs(
+            table.derived("_backfill"),
+            &["SELECT", "INSERT", "UPDATE", "DELETE"],
+            "where backfills record their progress",
+        )?;
+    }
+    if let Some(name) = crate::previous::table_name(table).filter(|_| previous) {
+        needs(
+            name,
+            &["SELECT", "INSERT", "UPDATE", "DELETE"],
+            "where what a migration replaces or creates is recorded",
+        )?;
+    }
+    missing.dedup();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Access { role, missing })
+    }
+}
+
+/// A bookkeeping table that does not exist yet is created in the migrations table's schema: that needs
+/// USAGE and CREATE on the schema, or CREATE on the database when the schema is missing too.
+fn schema_create(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    name: &str,
+    purpose: &str,
+    role: &str,
+    missing: &mut Vec<String>,
+) -> Result<(), Error> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1), \
+             EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1 AND has_schema_privilege(oid, 'CREATE') \
+                     AND has_schema_privilege(oid, 'USAGE')), \
+             has_database_privilege(current_database(), 'CREATE'), current_database()::text",
+            &[&table.schema()],
+        )
+        .map_err(db(format!("cannot check the rights on schema {}", table.schema())))?;
+    let (schema_exists, on_schema, on_database, database): (bool, bool, bool, String) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let schema = migrate_dsl::ident(table.schema());
+    let role = migrate_dsl::ident(role);
+    if schema_exists && !on_schema {
+        missing.push(format!(
+            "CREATE on schema {schema}, to create {name} ({purpose}; GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}, \
+             or create the table as its owner)"
+        ));
+    } else if !schema_exists && !on_database {
+        missing.push(format!(
+            "CREATE on database {}, to create schema {schema} for {name} ({purpose}; GRANT CREATE ON DATABASE {} TO {role}, \
+             or create the schema as its owner)",
+            migrate_dsl::ident(&database),
+            migrate_dsl::ident(&database)
+        ));
+    }
+    Ok(())
+}

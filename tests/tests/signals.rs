@@ -1,0 +1,259 @@
+//! SIGINT and SIGTERM during a run, sent to a real runner process: the running statement is cancelled on the
+//! server, its transaction rolls back, the lock is released, the runner says what happened and exits with
+//! 130 or 143; during a backfill the first signal stops after the current batch, a second one at once, and
+//! the next run resumes.
+
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use tests::cli::{bin, FixtureCli};
+use tests::TestDb;
+
+fn spawn(fixture: &str, db: &TestDb, args: &[&str]) -> Child {
+    let mut cmd = Command::new(bin("fixture-runner"));
+    for var in [
+        "MIGRATE_DIRECT_URL",
+        "MIGRATIONS_TABLE",
+        "MIGRATIONS_SCHEMA",
+        "MIGRATE_CONFIG",
+        "PGHOST",
+        "PGPORT",
+        "PGDATABASE",
+        "PGUSER",
+        "PGPASSWORD",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd.env("FIXTURE", fixture)
+        .env("MIGRATIONS_DIR", tests::fixtures::dir(fixture))
+        .env("DATABASE_URL", db.url())
+        .current_dir(std::env::temp_dir())
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd.spawn().expect("the runner starts")
+}
+
+fn signal(child: &Child, name: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{name} {}", child.id());
+}
+
+/// Waits (at most 30 s) until `sql` (a query returning one boolean) is true.
+#[track_caller]
+fn wait_until(db: &TestDb, what: &str, sql: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut client = db.client();
+    loop {
+        let yes: bool = client.query_one(sql, &[]).expect(what).get(0);
+        if yes {
+            return;
+        }
+        assert!(Instant::now() < deadline, "30 s without: {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+const SLEEPING: &str =
+    "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+     AND application_name = 'migrate' AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%')";
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn recorded(db: &TestDb) -> Vec<String> {
+    db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
+        .into_iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect()
+}
+
+/// No advisory lock is held on the database once the runner's session is gone (it never lingers: the
+/// statement was cancelled, so the backend is idle and ends with the connection).
+#[track_caller]
+fn assert_lock_released(db: &TestDb) {
+    wait_until(
+        db,
+        "the runner's session ends",
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate')",
+    );
+    let locks = db.query_strings(
+        "SELECT count(*)::text FROM pg_locks WHERE locktype = 'advisory' \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    );
+    assert_eq!(locks[0][0].as_deref(), Some("0"), "no advisory lock left");
+}
+
+/// SIGINT and SIGTERM while a transactional migration's statement runs: the statement is cancelled on the
+/// server (its error says so), the migration rolls back (its table is gone, it is not recorded), the one
+/// before it stays applied, the exit status is 130 / 143, and the next `up` applies it.
+#[test]
+fn a_signal_during_a_transactional_migration_cancels_it_on_the_server_and_rolls_back() {
+    for (name, code) in [("INT", 130), ("TERM", 143)] {
+        let db = TestDb::new();
+        let child = spawn("signals", &db, &["up", "--to", "20261201000002_slow_tx"]);
+        wait_until(&db, "the slow statement runs", SLEEPING);
+        signal(&child, name);
+        let out = child.wait_with_output().expect("the runner ends");
+        let (stdout, stderr) = text(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "SIG{name}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "SIG{name} received: cancelling the running statement on the server"
+            )) && stderr.contains("canceling statement due to user request")
+                && stderr.contains("20261201000002_slow_tx")
+                && stderr.contains(&format!("interrupted by SIG{name}"))
+                && stderr.contains("rolled back"),
+            "SIG{name}: {stderr}"
+        );
+        assert_eq!(recorded(&db), ["20261201000001_first"], "SIG{name}");
+        assert_eq!(
+            db.tables(),
+            ["public.first", "public.pgmigrations"],
+            "SIG{name}"
+        );
+        assert_lock_released(&db);
+        // Nothing is marked: the next run just applies it (with the sleep cut short by a timeout).
+        let cli = FixtureCli::new("signals", &db);
+        let status = cli.run(&["status"]);
+        assert!(!status.stdout.contains("FAILED"), "{}", status.stdout);
+    }
+}
+
+/// SIGTERM while a migration outside a transaction runs its second statement: that statement is cancelled,
+/// the first stays committed, and the migration is marked as failed part-way naming the committed statement,
+/// so the next `up` refuses rather than creating the table twice; `status` shows it.
+#[test]
+fn a_signal_during_a_migration_outside_a_transaction_marks_what_was_committed() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("signals", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    cli.run(&["up", "1", "--fake"]).expect_code(0);
+    let child = spawn("signals", &db, &["up"]);
+    wait_until(&db, "the slow statement runs", SLEEPING);
+    signal(&child, "TERM");
+    let out = child.wait_with_output().expect("the runner ends");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("canceling statement due to user request")
+            && stderr.contains("20261201000003_slow_no_tx"),
+        "{stderr}"
+    );
+    assert!(db.tables().contains(&"public.slow_no_tx".to_owned()));
+    assert_lock_released(&db);
+    let again = cli.run(&["up"]).expect_code(1);
+    assert!(
+        again.stderr.contains("20261201000003_slow_no_tx")
+            && again.stderr.contains("CREATE TABLE slow_no_tx"),
+        "{}",
+        again.stderr
+    );
+    let status = cli.run(&["status"]);
+    assert!(status.stdout.contains("FAILED"), "{}", status.stdout);
+}
+
+/// Counts: rows the backfill handled, rows it updated, rows its progress says are done.
+fn backfill_counts(db: &TestDb) -> (i64, i64, i64, i64) {
+    let row = &db.query_strings(
+        "SELECT (SELECT count(*) FROM handled)::text, (SELECT count(DISTINCT id) FROM handled)::text, \
+                (SELECT count(*) FROM items WHERE doubled = v * 2)::text, \
+                (SELECT coalesce(sum(rows_done), 0) FROM public.pgmigrations_backfill)::text",
+    )[0];
+    let n = |i: usize| {
+        row[i]
+            .as_deref()
+            .unwrap_or("0")
+            .parse::<i64>()
+            .unwrap_or(-1)
+    };
+    (n(0), n(1), n(2), n(3))
+}
+
+/// During a backfill, a first SIGINT stops after the current batch: exit 130, the batches done stay done,
+/// with their progress; the next run resumes and no row is handled twice. A second signal sent right after
+/// the first stops at once: the batch in progress is cancelled and rolled back with its progress row.
+#[test]
+fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("signals_backfill", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    let child = spawn("signals_backfill", &db, &["up"]);
+    wait_until(
+        &db,
+        "a batch committed",
+        "SELECT to_regclass('public.pgmigrations_backfill') IS NOT NULL AND (SELECT count(*) > 0 FROM handled)",
+    );
+    signal(&child, "INT");
+    let out = child.wait_with_output().expect("the runner ends");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("stopping after the backfill's current batch")
+            && stderr.contains("stopped on SIGINT after a committed batch")
+            && stderr.contains("run `up` again to resume"),
+        "{stderr}"
+    );
+    let (handled, distinct, updated, progress) = backfill_counts(&db);
+    assert!(handled > 0 && handled < 3000, "stopped part-way: {handled}");
+    assert_eq!(handled % 100, 0, "whole batches only: {handled}");
+    assert_eq!((distinct, updated, progress), (handled, handled, handled));
+    assert_lock_released(&db);
+
+    // Twice in a row: stops at once, the batch in progress rolled back.
+    let child = spawn("signals_backfill", &db, &["up"]);
+    wait_until(
+        &db,
+        "a batch of the second run is in its server statement",
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = 'migrate' AND state = 'active' AND query LIKE 'SELECT pg_sleep(0.3)%')",
+    );
+    let before = backfill_counts(&db).0;
+    signal(&child, "INT");
+    signal(&child, "INT");
+    let out = child.wait_with_output().expect("the runner ends");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    let (handled, distinct, updated, progress) = backfill_counts(&db);
+    assert!(handled >= before && handled < 3000, "{before} -> {handled}");
+    assert_eq!((distinct, updated, progress), (handled, handled, handled));
+    assert_lock_released(&db);
+
+    // The next run resumes and finishes: every row handled exactly once.
+    cli.run(&["up"]).expect_code(0);
+    let handled = db.query_strings("SELECT count(*)::text, count(DISTINCT id)::text FROM handled");
+    assert_eq!(
+        handled[0],
+        [Some("3000".to_owned()), Some("3000".to_owned())]
+    );
+    let updated = db.query_strings("SELECT count(*)::text FROM items WHERE doubled = v * 2");
+    assert_eq!(updated[0][0].as_deref(), Some("3000"));
+    assert_eq!(
+        recorded(&db),
+        ["20261201000101_items", "20261201000102_backfill"]
+    );
+}
