@@ -138,6 +138,7 @@ mod sequence;
 mod table;
 mod trigger;
 mod types;
+mod version;
 mod view;
 
 impl MigrationBuilder {
@@ -226,12 +227,17 @@ impl MigrationBuilder {
         {
             return Err(DslError::LockTimeoutBelowOneMillisecond { timeout });
         }
+        if self.has_since_pg() {
+            // Not resolved for a server: both branches, for review.
+            return self.flatten(None)?.statements();
+        }
         let mut out = Vec::new();
         let recorded = self.operations.ops.iter().zip(&self.operations.at);
         for (i, (op, &recorded_at)) in recorded.enumerate() {
             let mut action = match op {
                 Operation::Db(db) => Some(Action::Data(db.run.clone())),
                 Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
+                Operation::SincePgNote(_) => Some(Action::Note),
                 Operation::RestorePrevious(r) => Some(Action::Restore(r.action(Ctx {
                     op: op.name(),
                     position: i + 1,
