@@ -276,8 +276,7 @@ impl<'a> Migrator<'a> {
                 }
                 let applied = history::load(client, &self.table)?;
                 let server = server_major(client)?;
-                let down =
-                    self.select_down(&applied, &DownTarget::Count(count), server, events)?;
+                let down = self.select_down(&applied, &DownTarget::Count(count), server, events)?;
                 // Prepare the re-apply before reverting anything, so a broken `up` stops the redo up front.
                 let mut up: Vec<Step<'a>> = down
                     .iter()

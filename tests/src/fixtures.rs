@@ -55,7 +55,9 @@ fixtures!(
     backfill_panic,
     tiny_lock_timeout,
     rename_v1,
-    rename_v2
+    rename_v2,
+    since_pg,
+    needs_pg15
 );
 
 /// The folder of fixture `name`.

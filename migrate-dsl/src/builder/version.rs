@@ -146,12 +146,14 @@ impl MigrationBuilder {
         ];
         let position = self.operations.ops.len() + 1;
         for (branch, header, which) in branches {
-            let flat = branch.flatten(server).map_err(|source| DslError::InSincePg {
-                position,
-                major,
-                branch: which,
-                source: Box::new(source),
-            })?;
+            let flat = branch
+                .flatten(server)
+                .map_err(|source| DslError::InSincePg {
+                    position,
+                    major,
+                    branch: which,
+                    source: Box::new(source),
+                })?;
             let runs = server.is_none_or(|s| std::ptr::eq(gate.branch(s), branch));
             let mut text = header;
             match server {
@@ -202,5 +204,95 @@ impl MigrationBuilder {
             at,
         );
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::prelude::*;
+    use crate::{Constraint, Like, LikeOption};
+
+    fn refused(pgm: &MigrationBuilder, server: u32) -> String {
+        pgm.for_server(server).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn every_option_needing_a_newer_server_is_named_with_its_major() {
+        let mut pgm = MigrationBuilder::new();
+        pgm.create_table("t", [column("a", "text")])
+            .constraint("t_a_key", Constraint::unique(["a"]).nulls_not_distinct());
+        assert!(refused(&pgm, 14).starts_with(
+            "operation #1 (create_table): UNIQUE NULLS NOT DISTINCT needs PostgreSQL 15 or newer, but the server is PostgreSQL 14"
+        ));
+        assert!(pgm.for_server(15).is_ok());
+
+        let mut pgm = MigrationBuilder::new();
+        pgm.add_constraint(
+            "t",
+            "t_a_key",
+            Constraint::unique(["a"]).nulls_not_distinct(),
+        );
+        assert!(refused(&pgm, 13)
+            .contains("(add_constraint): UNIQUE NULLS NOT DISTINCT needs PostgreSQL 15"));
+
+        let mut pgm = MigrationBuilder::new();
+        pgm.create_view("v", "SELECT 1")
+            .option("Security_Invoker", true);
+        assert!(refused(&pgm, 14)
+            .contains("(create_view): the view option security_invoker needs PostgreSQL 15"));
+        let mut pgm = MigrationBuilder::new();
+        pgm.alter_view("v").reset_option("security_invoker");
+        assert!(refused(&pgm, 14)
+            .contains("(alter_view): the view option security_invoker needs PostgreSQL 15"));
+        let mut pgm = MigrationBuilder::new();
+        pgm.create_view("v", "SELECT 1")
+            .option("security_barrier", true);
+        assert!(pgm.for_server(13).is_ok());
+
+        let mut pgm = MigrationBuilder::new();
+        pgm.create_table("t2", Vec::<Column>::new())
+            .like(Like::table("t").excluding(LikeOption::Compression));
+        assert!(refused(&pgm, 13).contains("COMPRESSION needs PostgreSQL 14"));
+        assert!(pgm.for_server(14).is_ok());
+    }
+
+    #[test]
+    fn a_gate_inside_a_gate_and_a_branch_without_transaction() {
+        let mut pgm = MigrationBuilder::new();
+        pgm.since_pg(14, |pgm| {
+            pgm.since_pg(16, |pgm| {
+                pgm.create_index("t", ["a"]).concurrently();
+            });
+        });
+        // Only the branch that runs decides whether the migration needs to run outside a transaction.
+        assert!(!pgm.for_server(16).unwrap().is_transactional());
+        assert!(pgm.for_server(15).unwrap().is_transactional());
+        let sql = pgm.for_server(16).unwrap().to_sql().unwrap();
+        assert!(
+            sql.contains(
+                &r#"CREATE INDEX CONCURRENTLY IF NOT EXISTS "t_a_index" ON "t" ("a")"#.to_owned()
+            ),
+            "{sql:#?}"
+        );
+        // Options in a branch that does not run are not checked against the server.
+        let mut pgm = MigrationBuilder::new();
+        pgm.since_pg(15, |pgm| {
+            pgm.create_index("t", ["a"]).unique().nulls_not_distinct();
+        });
+        assert_eq!(pgm.for_server(13).unwrap().statements().unwrap().len(), 3);
+    }
+
+    #[test]
+    fn an_irreversible_operation_in_a_branch_names_the_gate_and_the_branch() {
+        let mut pgm = MigrationBuilder::new();
+        pgm.create_table("t", [column("a", "text")]);
+        pgm.since_pg(15, |_| {}).otherwise(|pgm| {
+            pgm.sql("SELECT 1");
+        });
+        let err = pgm.reversed().unwrap_err().to_string();
+        assert!(
+            err.starts_with("operation #2 (since_pg(15)), `otherwise` branch: operation #1 (sql) cannot be reversed"),
+            "{err}"
+        );
     }
 }

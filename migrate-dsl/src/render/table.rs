@@ -226,7 +226,11 @@ impl Render for CreateTable {
             .iter()
             .flat_map(|(_, c)| super::version::constraint_needs(c))
             .collect();
-        let compression = self.like.iter().flat_map(|l| &l.options).any(|(_, o)| *o == LikeOption::Compression);
+        let compression = self
+            .like
+            .iter()
+            .flat_map(|l| &l.options)
+            .any(|(_, o)| *o == LikeOption::Compression);
         if compression {
             needs.push(Needs::new(14, "LIKE .. INCLUDING/EXCLUDING COMPRESSION"));
         }
