@@ -92,3 +92,45 @@ fn an_option_the_server_lacks_stops_the_run_before_anything_changes() {
     // Planned before anything ran: not even the first migration (or the bookkeeping table) is there.
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 }
+
+#[test]
+fn lint_reads_the_pg_version_from_a_database_given_on_the_command_line() {
+    let db = TestDb::new();
+    let major = server_major(&db);
+    // DATABASE_URL alone (CI sets it for the other commands) does not make lint connect: the default, 15.
+    let cli = FixtureCli::with_url("since_pg", "postgres://nobody@127.0.0.1:1/none");
+    let run = cli.run(&["lint"]).expect_code(0);
+    assert!(
+        run.stdout.contains("lint (up, PostgreSQL 15)"),
+        "{}",
+        run.stdout
+    );
+    // --database-url typed on the command line: the server's major.
+    let run = cli
+        .run(&["lint", "--database-url", db.url()])
+        .expect_code(0);
+    let expected = format!("lint (up, PostgreSQL {major})");
+    assert!(
+        run.stdout.contains(&expected),
+        "{expected}\nnot in:\n{}",
+        run.stdout
+    );
+    // An explicit --pg-version wins.
+    let run = cli
+        .run(&["lint", "--database-url", db.url(), "--pg-version", "14"])
+        .expect_code(0);
+    assert!(
+        run.stdout.contains("lint (up, PostgreSQL 14)"),
+        "{}",
+        run.stdout
+    );
+    // A server that cannot be reached is an error, not a silent default.
+    let run = cli
+        .run(&[
+            "lint",
+            "--database-url",
+            "postgres://nobody@127.0.0.1:1/none",
+        ])
+        .expect_code(1);
+    assert!(run.stderr.contains("pass --pg-version"), "{}", run.stderr);
+}
