@@ -120,91 +120,93 @@ impl MigrationBuilder {
                 out.operations.push_at(op.clone(), at);
                 continue;
             };
-            out.append_gate(gate, at, server)?;
+            append_gate(&mut out, gate, at, server)?;
         }
         Ok(out)
     }
+}
 
-    fn append_gate(
-        &mut self,
-        gate: &SincePg,
-        at: &'static Location<'static>,
-        server: Option<u32>,
-    ) -> Result<(), DslError> {
-        let major = gate.major;
-        let branches = [
-            (
-                &gate.then,
-                format!("-- since_pg({major}): on PostgreSQL {major} or newer"),
-                "first",
-            ),
-            (
-                &gate.otherwise,
-                format!("-- since_pg({major}) otherwise: on PostgreSQL older than {major}"),
-                "`otherwise`",
-            ),
-        ];
-        let position = self.operations.ops.len() + 1;
-        for (branch, header, which) in branches {
-            let flat = branch
-                .flatten(server)
-                .map_err(|source| DslError::InSincePg {
+/// Appends `gate` to `out` as comment lines and the operations of the branch for `server` (both without one).
+/// A free function: every `&mut self` method of the builder records what a migration file asked for.
+fn append_gate(
+    out: &mut MigrationBuilder,
+    gate: &SincePg,
+    at: &'static Location<'static>,
+    server: Option<u32>,
+) -> Result<(), DslError> {
+    let major = gate.major;
+    let branches = [
+        (
+            &gate.then,
+            format!("-- since_pg({major}): on PostgreSQL {major} or newer"),
+            "first",
+        ),
+        (
+            &gate.otherwise,
+            format!("-- since_pg({major}) otherwise: on PostgreSQL older than {major}"),
+            "`otherwise`",
+        ),
+    ];
+    let position = out.operations.ops.len() + 1;
+    for (branch, header, which) in branches {
+        let flat = branch
+            .flatten(server)
+            .map_err(|source| DslError::InSincePg {
+                position,
+                major,
+                branch: which,
+                source: Box::new(source),
+            })?;
+        let runs = server.is_none_or(|s| std::ptr::eq(gate.branch(s), branch));
+        let mut text = header;
+        match server {
+            None if flat.operations.ops.is_empty() => text.push_str(": nothing"),
+            None => text.push(':'),
+            Some(s) if runs => {
+                text.push_str(&format!("; runs, the server is PostgreSQL {s}:"));
+                if flat.operations.ops.is_empty() {
+                    text.push_str(" nothing");
+                }
+            }
+            Some(s) => {
+                text.push_str(&format!("; not run, the server is PostgreSQL {s}:"));
+                // Shown, not run: as comment lines under the header.
+                let sql = flat.to_sql().map_err(|source| DslError::InSincePg {
                     position,
                     major,
                     branch: which,
                     source: Box::new(source),
                 })?;
-            let runs = server.is_none_or(|s| std::ptr::eq(gate.branch(s), branch));
-            let mut text = header;
-            match server {
-                None if flat.operations.ops.is_empty() => text.push_str(": nothing"),
-                None => text.push(':'),
-                Some(s) if runs => {
-                    text.push_str(&format!("; runs, the server is PostgreSQL {s}:"));
-                    if flat.operations.ops.is_empty() {
-                        text.push_str(" nothing");
-                    }
+                if sql.is_empty() {
+                    text.push_str(" nothing");
                 }
-                Some(s) => {
-                    text.push_str(&format!("; not run, the server is PostgreSQL {s}:"));
-                    // Shown, not run: as comment lines under the header.
-                    let sql = flat.to_sql().map_err(|source| DslError::InSincePg {
-                        position,
-                        major,
-                        branch: which,
-                        source: Box::new(source),
-                    })?;
-                    if sql.is_empty() {
-                        text.push_str(" nothing");
-                    }
-                    for line in sql.iter().flat_map(|s| s.lines()) {
-                        text.push_str("\n--   ");
-                        text.push_str(line);
-                    }
-                }
-            }
-            self.operations
-                .push_at(Operation::SincePgNote(SincePgNote { text }), at);
-            if runs {
-                // A branch's own `no_transaction` and `lock_timeout` apply to the migration it runs in.
-                self.no_transaction |= flat.no_transaction;
-                if self.lock_timeout.is_none() {
-                    self.lock_timeout = flat.lock_timeout;
-                    self.lock_timeout_at = flat.lock_timeout_at;
-                }
-                for (op, &op_at) in flat.operations.ops.iter().zip(&flat.operations.at) {
-                    self.operations.push_at(op.clone(), op_at);
+                for line in sql.iter().flat_map(|s| s.lines()) {
+                    text.push_str("\n--   ");
+                    text.push_str(line);
                 }
             }
         }
-        self.operations.push_at(
-            Operation::SincePgNote(SincePgNote {
-                text: format!("-- since_pg({major}): end"),
-            }),
-            at,
-        );
-        Ok(())
+        out.operations
+            .push_at(Operation::SincePgNote(SincePgNote { text }), at);
+        if runs {
+            // A branch's own `no_transaction` and `lock_timeout` apply to the migration it runs in.
+            out.no_transaction |= flat.no_transaction;
+            if out.lock_timeout.is_none() {
+                out.lock_timeout = flat.lock_timeout;
+                out.lock_timeout_at = flat.lock_timeout_at;
+            }
+            for (op, &op_at) in flat.operations.ops.iter().zip(&flat.operations.at) {
+                out.operations.push_at(op.clone(), op_at);
+            }
+        }
     }
+    out.operations.push_at(
+        Operation::SincePgNote(SincePgNote {
+            text: format!("-- since_pg({major}): end"),
+        }),
+        at,
+    );
+    Ok(())
 }
 
 #[cfg(test)]
@@ -294,5 +296,15 @@ mod tests {
             err.starts_with("operation #2 (since_pg(15)), `otherwise` branch: operation #1 (sql) cannot be reversed"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_replace_inside_a_branch_has_no_derived_reverse() {
+        let mut pgm = MigrationBuilder::new();
+        pgm.since_pg(15, |pgm| {
+            pgm.create_view("v", "SELECT 1").or_replace();
+        });
+        let err = pgm.reversed().unwrap_err().to_string();
+        assert!(err.contains("operation #1 (since_pg) cannot be reversed automatically: a `CREATE OR REPLACE` inside since_pg"), "{err}");
     }
 }

@@ -77,10 +77,26 @@ impl Reverse for SincePg {
                 source: Box::new(source),
             }
         };
+        let then = self.then.reversed().map_err(wrap("first"))?;
+        let otherwise = self.otherwise.reversed().map_err(wrap("`otherwise`"))?;
+        // What a `CREATE OR REPLACE` replaced is recorded under its position in the migration as it ran
+        // (branches flattened), which a branch's own reverse does not know: refuse rather than restore the
+        // wrong record or none.
+        let restores = |pgm: &MigrationBuilder| {
+            pgm.operations()
+                .iter()
+                .any(|op| matches!(op, Operation::RestorePrevious(_)))
+        };
+        if restores(&then) || restores(&otherwise) {
+            return Err(ctx.irreversible(
+                "a `CREATE OR REPLACE` inside since_pg has no derived reverse (what it replaced is recorded \
+                 by its position in the migration as it ran)",
+            ));
+        }
         Ok(vec![Operation::SincePg(SincePg {
             major: self.major,
-            then: self.then.reversed().map_err(wrap("first"))?,
-            otherwise: self.otherwise.reversed().map_err(wrap("`otherwise`"))?,
+            then,
+            otherwise,
         })])
     }
 }

@@ -44,3 +44,23 @@ pub(super) fn view_option_needs<'a>(names: impl Iterator<Item = &'a str>) -> Vec
         .map(|_| Needs::new(15, "the view option security_invoker"))
         .collect()
 }
+
+/// `CURRENT_ROLE` as a role specification (PostgreSQL 14; `CURRENT_USER` is the same role on every major).
+pub(super) fn role_spec_needs<'a>(roles: impl IntoIterator<Item = &'a RoleSpec>) -> Vec<Needs> {
+    roles
+        .into_iter()
+        .filter(|r| matches!(r, RoleSpec::Keyword(k) if *k == "CURRENT_ROLE"))
+        .map(|_| Needs::new(14, "CURRENT_ROLE as a role name"))
+        .take(1)
+        .collect()
+}
+
+/// A policy's `TO` list: role names, or keywords recognised in any letter case.
+pub(super) fn policy_role_needs(roles: &[String]) -> Vec<Needs> {
+    roles
+        .iter()
+        .filter(|r| r.eq_ignore_ascii_case("CURRENT_ROLE"))
+        .map(|_| Needs::new(14, "CURRENT_ROLE as a role name"))
+        .take(1)
+        .collect()
+}
