@@ -428,11 +428,7 @@ fn create_policy_round_trip_quotes_mixed_case_roles() {
         case.assert_refused_on_this_server(
             |pgm| {
                 pgm.create_policy("posts", "insert_own")
-                    .to(if current_role {
-                        vec!["SESSION_USER", "Current_Role"]
-                    } else {
-                        vec!["SESSION_USER"]
-                    });
+                    .to(["SESSION_USER", "Current_Role"]);
             },
             "CURRENT_ROLE as a role name",
             14,
@@ -455,7 +451,11 @@ fn create_policy_round_trip_quotes_mixed_case_roles() {
             .with_check("author = current_user");
         pgm.create_policy("posts", "insert_own")
             .command(PolicyCommand::Insert)
-            .to(["SESSION_USER", "Current_Role"])
+            .to(if current_role {
+                vec!["SESSION_USER", "Current_Role"]
+            } else {
+                vec!["SESSION_USER"]
+            })
             .with_check("author = current_user");
         pgm.create_policy("posts", "everything")
             .command(PolicyCommand::All);
