@@ -1,5 +1,6 @@
 //! Rename `comments.contents` to `body`, step 4 of 4: contract. Deploy only when no running app version
 //! reads or writes `contents` any more (app phase `v2` or later everywhere; `v1` stops working here).
+//! `pgm.contract(..)` says so: `up --expand-only`, and the app's `--migrate`, stop before it.
 //!
 //! - `SET NOT NULL` on `body`: instant, because the validated `comments_body_not_null` already proves it
 //!   (PostgreSQL 12+ skips the scan); then that constraint is redundant and dropped;
@@ -13,9 +14,9 @@
 use migrate_dsl::prelude::*;
 
 // lint: allow adding-not-nullable-field -- the CHECK validated by ..._validate_comments_body_not_null lets SET NOT NULL skip the scan
-// lint: allow ban-drop-column -- contents is unused since app phase v2, which every replica runs before this deploys
 
 pub fn up(pgm: &mut MigrationBuilder) {
+    pgm.contract("drops comments.contents, which app phase v1 reads and writes: run it once no v1 is serving");
     pgm.alter_column("comments", "body").set_not_null();
     pgm.drop_constraint("comments", "comments_body_not_null");
     pgm.sql(

@@ -7,11 +7,16 @@
 //! that have both coordinates. Undoing it needs nothing: `lat`/`lng` still hold every value, and reverting
 //! the previous migration drops `location`.
 //!
+//! A contract, though it removes nothing: app phase `v2` keeps writing posts without a `location` after
+//! it, which `v4` would show without one. So it runs, like a drop, only once no `v2` is serving, and
+//! `up --expand-only` (the app's `--migrate`) stops before it.
+//!
 //! App phases: `v3` and `v4` (which reads and writes only `location`).
 
 use migrate_dsl::prelude::*;
 
 pub fn up(pgm: &mut MigrationBuilder) {
+    pgm.contract("every post must have a location from here on, which app phase v2 does not write: run it once no v2 is serving");
     pgm.backfill("posts", "location = point(lng, lat)")
         .where_clause("location IS NULL AND lat IS NOT NULL AND lng IS NOT NULL");
 }

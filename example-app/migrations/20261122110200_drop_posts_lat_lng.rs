@@ -7,9 +7,8 @@
 
 use migrate_dsl::prelude::*;
 
-// lint: allow ban-drop-column -- lat/lng are unused since app phase v4, which every replica runs before this deploys
-
 pub fn up(pgm: &mut MigrationBuilder) {
+    pgm.contract("drops posts.lat/lng, which app phase v3 writes: run it once no v3 is serving");
     pgm.drop_columns("posts", ["lat", "lng"]);
 }
 

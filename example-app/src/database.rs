@@ -11,7 +11,7 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context, Result};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use migrate_cli::Embedded;
-use migrate_core::{Event, UpTarget};
+use migrate_core::{Entry, Event, Status, UpTarget};
 
 use crate::migrations::{MIGRATIONS, REGISTRY};
 use crate::phase::Phase;
@@ -45,23 +45,79 @@ pub fn pool(url: &str) -> Result<Pool> {
         .context("cannot build the connection pool")
 }
 
-/// The names of the applied migrations.
-async fn applied(migrations: &Embedded) -> Result<BTreeSet<String>> {
-    Ok(migrations
-        .status()
-        .await?
-        .migrations
-        .into_iter()
-        .filter(|e| e.applied.is_some())
-        .map(|e| e.name)
-        .collect())
+/// The database URL the migration CLI would use here: `DATABASE_URL` from the environment, else from a
+/// `.env` file in this folder or a parent. So every terminal of the walkthrough, app or CLI, finds the same
+/// database. `None` when neither sets it.
+pub fn configured_url() -> Result<Option<String>> {
+    Ok(Embedded::new(&REGISTRY)?
+        .settings()
+        .database_url
+        .clone()
+        .filter(|url| !url.trim().is_empty()))
 }
 
-/// Makes sure the schema suits `phase`. With `migrate`, first applies the pending migrations up to the
-/// newest one `phase` can run with, through the same engine, settings (`migrate.toml`, `MIGRATIONS_TABLE`,
-/// timeouts, TLS) and advisory lock as the migration CLI, so replicas starting together apply each
-/// migration once. Awaiting it does not block the async runtime: the engine runs on a thread of its own.
-/// Progress lines go to `say`.
+/// The migrations table (quoted `schema.name`) the migration CLI would use: the schema panel reads it.
+pub fn migrations_table() -> Result<String> {
+    Ok(Embedded::new(&REGISTRY)?.settings().table.quoted())
+}
+
+/// The names of the applied migrations in `status`.
+fn applied_in(status: &Status) -> BTreeSet<String> {
+    status
+        .migrations
+        .iter()
+        .filter(|e| e.applied.is_some())
+        .map(|e| e.name.clone())
+        .collect()
+}
+
+/// What `--migrate` applies, chosen from the status read under the migration lock. During a rolling deploy
+/// the previous app version still serves, so a new replica applies expands only: never a contract, which
+/// retires a version that may be serving. Only on a database no app phase can run on yet (a fresh one)
+/// can nothing be serving, and then it applies what `phase` needs, contracts included.
+pub fn start_up_target(phase: Phase, status: &Status) -> UpTarget {
+    let applied = applied_in(status);
+    if !Phase::supported(&applied).is_empty() {
+        return UpTarget::ExpandOnly;
+    }
+    let names: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
+    match phase.migrate_up_to(&names) {
+        Some(name) if !applied.contains(name) => UpTarget::To(name.to_owned()),
+        Some(_) => UpTarget::ExpandOnly,
+        None => UpTarget::All,
+    }
+}
+
+/// Whether `target` selects nothing on a database in `status`.
+fn nothing_to_apply(target: &UpTarget, status: &Status) -> bool {
+    match target {
+        UpTarget::ExpandOnly => status.expand_only().0.is_empty(),
+        UpTarget::To(name) => status
+            .migrations
+            .iter()
+            .any(|e| &e.name == name && e.applied.is_some()),
+        _ => status.summary.pending + status.summary.out_of_order == 0,
+    }
+}
+
+/// The first pending contract, with the app phase it retires.
+fn pending_contract(status: &Status) -> Option<(&Entry, Option<Phase>)> {
+    let (_, contract) = status.expand_only();
+    contract.map(|c| (c, Phase::retired_by_migration(&c.name)))
+}
+
+/// `app phase vN`, or `an older app phase` when the contract retires none of the app's phases.
+fn phase_words(phase: Option<Phase>) -> String {
+    phase.map_or("an older app phase".to_owned(), |p| {
+        format!("app phase {p}")
+    })
+}
+
+/// Makes sure the schema suits `phase`. With `migrate`, first applies pending migrations (see
+/// [`start_up_target`]: expands only while an older phase may be serving) through the same engine, settings
+/// (`migrate.toml`, `MIGRATIONS_TABLE`, timeouts, TLS) and advisory lock as the migration CLI, so replicas
+/// starting together apply each migration once. Awaiting it does not block the async runtime: the engine
+/// runs on a thread of its own. Progress lines go to `say`.
 pub async fn prepare_schema(
     url: &str,
     phase: Phase,
@@ -70,39 +126,71 @@ pub async fn prepare_schema(
 ) -> Result<()> {
     let migrations = Embedded::new(&REGISTRY)?.database_url(url);
     if migrate {
-        let names: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
-        let target = phase.migrate_up_to(&names);
-        let ran = match target {
+        let status = migrations.status().await?;
+        let ran = if nothing_to_apply(&start_up_target(phase, &status), &status) {
             // Nothing to do: skip the lock, which a replica running later migrations may hold for long.
-            Some(name) if applied(&migrations).await?.contains(name) => Vec::new(),
-            _ => {
-                let up = target.map_or(UpTarget::All, |n| UpTarget::To(n.to_owned()));
-                let say = say.clone();
-                let on_event = move |e: Event<'_>| match e {
-                    Event::WaitingForLock { holder, .. } => say(format!(
-                        "waiting for the migration lock (held by server process {})",
-                        holder.map_or("?".to_owned(), |p| p.to_string())
-                    )),
-                    Event::Finished { name, .. } => say(format!("applied  {name}")),
-                    Event::Retrying { name, reason, .. } => {
-                        say(format!("retrying {name}: {reason}"))
-                    }
-                    Event::Notice {
-                        name,
-                        position,
-                        op,
-                        notice,
-                        ..
-                    } => say(format!("{name} #{position} ({op}): {notice}")),
-                    _ => {}
-                };
-                migrations.up(up, on_event).await?
-            }
+            Vec::new()
+        } else {
+            let say = say.clone();
+            let on_event = move |e: Event<'_>| match e {
+                Event::WaitingForLock { holder, .. } => say(format!(
+                    "waiting for the migration lock (held by server process {})",
+                    holder.map_or("?".to_owned(), |p| p.to_string())
+                )),
+                Event::Finished { name, .. } => say(format!("applied  {name}")),
+                Event::Retrying { name, reason, .. } => say(format!("retrying {name}: {reason}")),
+                Event::Notice {
+                    name,
+                    position,
+                    op,
+                    notice,
+                    ..
+                } => say(format!("{name} #{position} ({op}): {notice}")),
+                _ => {}
+            };
+            migrations
+                .up_chosen(move |status| start_up_target(phase, status), on_event)
+                .await?
         };
         say(format!("applied {} migration(s) at start-up", ran.len()));
     }
-    let applied = applied(&migrations).await?;
-    phase.check(&applied).map_err(|message| anyhow!(message))?;
+    let status = migrations.status().await?;
+    let applied = applied_in(&status);
+    let contract = pending_contract(&status);
+    if let Err(message) = phase.check(&applied) {
+        let needed = phase.requires();
+        match contract {
+            // What this phase needs waits behind a contract: say which, and when it may run.
+            Some((c, retires))
+                if !applied.contains(needed)
+                    && c.name.as_str() <= needed
+                    && !Phase::supported(&applied).is_empty() =>
+            {
+                bail!(
+                "app phase {phase} needs {needed}; the contract {} must run first, once no {} is serving \
+                 ({}): apply it with `cargo run -p migrate-cli -- up --to {}` after the rollout, then start \
+                 app phase {phase} (with --migrate for what follows it)",
+                c.name,
+                phase_words(retires),
+                c.contract.as_deref().unwrap_or_default(),
+                c.name
+                )
+            }
+            _ => bail!(message),
+        }
+    }
+    if let Some((c, retires)) = contract {
+        if migrate {
+            say(format!(
+                "left for after the rollout: the contract {} ({}); apply it with \
+                 `cargo run -p migrate-cli -- up --to {}` once no {} is serving",
+                c.name,
+                c.contract.as_deref().unwrap_or_default(),
+                c.name,
+                phase_words(retires)
+            ));
+        }
+    }
     let pending = MIGRATIONS
         .iter()
         .filter(|m| !applied.contains(m.name))

@@ -32,8 +32,8 @@ pub struct Feedback {
     pub comment: Option<CommentForm>,
 }
 
-/// The whole page.
-pub fn page(phase: Phase, posts: &[Post], feedback: &Feedback) -> String {
+/// The whole page; `panel` (the schema panel, HTML) goes below the posts.
+pub fn page(phase: Phase, posts: &[Post], feedback: &Feedback, panel: &str) -> String {
     let mut h = String::new();
     h.push_str(concat!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
@@ -42,7 +42,9 @@ pub fn page(phase: Phase, posts: &[Post], feedback: &Feedback) -> String {
         "<style>body{font-family:sans-serif;max-width:42rem;margin:2rem auto;padding:0 1rem}",
         ".error{color:#a00;border:1px solid #a00;padding:.5rem}",
         "article{border-top:1px solid #ccc;padding:.5rem 0}",
-        "label{display:block;margin:.3rem 0}</style>\n</head>\n<body>\n<h1>Photo posts</h1>\n"
+        "label{display:block;margin:.3rem 0}",
+        "#schema{border-top:2px solid #888;margin-top:1rem;font-size:.9rem}",
+        "#schema .contract{color:#8a4b00}#schema .pending{opacity:.75}</style>\n</head>\n<body>\n<h1>Photo posts</h1>\n"
     ));
     if !feedback.problems.is_empty() {
         h.push_str("<div class=\"error\" role=\"alert\"><p>Nothing was saved:</p><ul>\n");
@@ -106,6 +108,7 @@ pub fn page(phase: Phase, posts: &[Post], feedback: &Feedback) -> String {
             typed = escape(typed),
         );
     }
+    h.push_str(panel);
     let _ = write!(
         h,
         "<footer><p>App phase {}: reads and writes {}.</p></footer>\n</body>\n</html>\n",
@@ -152,7 +155,7 @@ mod tests {
             },
             comment: None,
         };
-        let html = page(Phase::V4, &posts, &feedback);
+        let html = page(Phase::V4, &posts, &feedback, "");
         assert!(!html.contains("<script>x") && !html.contains("<b>hi") && !html.contains("<img>"));
         assert!(!html.contains("<bad>"));
         assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));

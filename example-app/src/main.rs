@@ -1,9 +1,11 @@
 //! The example app: serves the posts page on localhost.
 //!
-//! - With `DATABASE_URL` set it uses that database. Without it, it starts a throwaway PostgreSQL cluster
+//! - With `DATABASE_URL` set (in the environment or a `.env` file, as for the migration CLI) it uses that
+//!   database. Without it, it starts a throwaway PostgreSQL cluster
 //!   in a temporary folder when the server binaries are installed (and says so), and otherwise stops
 //!   with a message on how to get a database.
-//! - With `--migrate` it applies pending migrations first, through the same engine, settings (`migrate.toml`,
+//! - With `--migrate` it applies pending expands first (never a contract, which would retire the app version
+//!   still serving during a rolling deploy), through the same engine, settings (`migrate.toml`,
 //!   `MIGRATIONS_TABLE`, ...) and advisory lock as the migration CLI, so many replicas starting at once apply
 //!   each migration exactly once.
 //! - `--phase` picks the app version (which columns it reads and writes), so old and new versions can run
@@ -22,7 +24,8 @@ use example_app::web::{self, AppState};
 #[derive(Debug, Parser)]
 #[command(name = "example-app")]
 struct Args {
-    /// Apply pending migrations at start-up, up to the newest one this phase can run with.
+    /// Apply pending expands at start-up, stopping before the first pending contract (which runs after the
+    /// rollout); on a database no phase can run on yet, everything this phase needs.
     #[arg(long)]
     migrate: bool,
     /// The app version to run: which columns it reads and writes.
@@ -53,9 +56,9 @@ async fn main() -> ExitCode {
 async fn run(args: Args) -> Result<()> {
     // Kept until the end of `run`, so the server is stopped and deleted after the app stopped serving.
     let mut cluster = None;
-    let url = match std::env::var("DATABASE_URL") {
-        Ok(url) if !url.trim().is_empty() => url,
-        _ => {
+    let url = match database::configured_url()? {
+        Some(url) => url,
+        None => {
             let bin = database::find_server_bin().context(database::NO_DATABASE)?;
             println!(
                 "DATABASE_URL is not set: starting a throwaway PostgreSQL cluster with {} (deleted on exit)",
@@ -82,6 +85,7 @@ async fn serve(url: &str, args: &Args) -> Result<()> {
     let state = AppState {
         pool: database::pool(url)?,
         phase: args.phase,
+        migrations_table: database::migrations_table()?,
     };
     let addr = SocketAddr::new(args.bind, args.port);
     let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| {

@@ -97,8 +97,23 @@ impl Phase {
         Ok(())
     }
 
+    /// The phases that can run on a database where exactly `applied` migrations ran.
+    pub fn supported(applied: &BTreeSet<String>) -> Vec<Phase> {
+        Phase::ALL
+            .into_iter()
+            .filter(|p| p.check(applied).is_ok())
+            .collect()
+    }
+
+    /// The phase the contract migration `name` retires, if it retires one.
+    pub fn retired_by_migration(name: &str) -> Option<Phase> {
+        Phase::ALL
+            .into_iter()
+            .find(|p| p.retired_by().is_some_and(|(m, _)| m == name))
+    }
+
     /// The newest migration of `migrations` (names in order) that this version can run after: what
-    /// `--migrate` applies up to. `None` means all of them.
+    /// `--migrate` applies up to on a database no phase can run on yet. `None` means all of them.
     pub fn migrate_up_to<'a>(self, migrations: &[&'a str]) -> Option<&'a str> {
         let (retired_by, _) = self.retired_by()?;
         let at = migrations.iter().position(|m| *m == retired_by)?;
@@ -155,6 +170,23 @@ mod tests {
             Some("20261122100300_validate_comments_body_not_null")
         );
         assert_eq!(Phase::V4.migrate_up_to(&names), None);
+    }
+
+    /// The deploy phases and the app phases tell the same story: every migration that retires an app phase
+    /// is marked contract (so a replica's `--migrate` never applies it), and every contract retires one.
+    #[test]
+    fn the_contracts_are_exactly_the_migrations_that_retire_a_phase() {
+        let contracts: Vec<&str> = crate::migrations::MIGRATIONS
+            .iter()
+            .filter(|m| m.contract().is_some())
+            .map(|m| m.name)
+            .collect();
+        let retiring: Vec<&str> = Phase::ALL
+            .iter()
+            .filter_map(|p| p.retired_by())
+            .map(|(m, _)| m)
+            .collect();
+        assert_eq!(contracts, retiring);
     }
 
     #[test]

@@ -25,8 +25,36 @@ pub struct Post {
 pub enum StoreError {
     #[error("no database connection: {0}")]
     Pool(#[from] deadpool_postgres::PoolError),
-    #[error("query failed: {0}")]
+    /// Shows what the server said (`column "contents" does not exist`), not only the driver's `db error`.
+    #[error("query failed: {}", server_message(.0))]
     Query(#[from] tokio_postgres::Error),
+}
+
+/// The server's error with its SQLSTATE, detail and hint when the server sent one; else the driver's error
+/// and its causes (a closed connection, a timeout).
+pub fn server_message(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut out = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
+        if let Some(detail) = db.detail() {
+            out.push_str(&format!("; detail: {detail}"));
+        }
+        if let Some(hint) = db.hint() {
+            out.push_str(&format!("; hint: {hint}"));
+        }
+        return out;
+    }
+    let mut out = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        out.push_str(&format!(": {cause}"));
+        source = cause.source();
+    }
+    out
 }
 
 /// What happened to a new comment.

@@ -14,14 +14,18 @@ use tokio::net::TcpListener;
 
 use crate::form::{CommentForm, PostForm};
 use crate::html::{self, Feedback};
+use crate::panel;
 use crate::phase::Phase;
 use crate::store::{self, CommentOutcome, StoreError};
 
-/// What every request handler gets: the connection pool and the phase this process runs as.
+/// What every request handler gets: the connection pool, the phase this process runs as, and the
+/// migrations table the schema panel reads.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Pool,
     pub phase: Phase,
+    /// `schema.name`, quoted, as [`migrate_core::MigrationsTable::quoted`] gives it.
+    pub migrations_table: String,
 }
 
 /// The app's routes.
@@ -30,6 +34,7 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(index))
         .route("/posts", post(create_post))
         .route("/comments", post(create_comment))
+        .route(panel::WALKTHROUGH_PATH, get(walkthrough))
         .with_state(state)
 }
 
@@ -86,10 +91,28 @@ async fn create_comment(State(state): State<AppState>, Form(form): Form<CommentF
 }
 
 async fn render(state: &AppState, status: StatusCode, feedback: &Feedback) -> Response {
-    match store::list_posts(&state.pool, state.phase).await {
-        Ok(posts) => (status, Html(html::page(state.phase, &posts, feedback))).into_response(),
-        Err(e) => database_error(e),
-    }
+    let posts = match store::list_posts(&state.pool, state.phase).await {
+        Ok(posts) => posts,
+        Err(e) => return database_error(e),
+    };
+    // The panel is an aid: when it cannot be read, the page still works and says so.
+    let panel = match panel::read(&state.pool, &state.migrations_table).await {
+        Ok(schema) => panel::render(state.phase, &schema),
+        Err(e) => {
+            eprintln!("error: schema panel: {e}");
+            "<section id=\"schema\"><p>The migrations could not be read (see the log).</p></section>\n"
+                .to_owned()
+        }
+    };
+    (
+        status,
+        Html(html::page(state.phase, &posts, feedback, &panel)),
+    )
+        .into_response()
+}
+
+async fn walkthrough() -> Html<String> {
+    Html(panel::walkthrough_page())
 }
 
 /// A database failure is the server's problem, not the visitor's: log it, show a page without details.

@@ -1,5 +1,5 @@
-//! The example app's migrations pass their own review tools: `lint` finds nothing unsilenced and `verify`
-//! proves every `down` undoes its `up`.
+//! The example app's migrations pass their own review tools: `lint` finds nothing unsilenced, `verify`
+//! proves every `down` undoes its `up`, and the committed schema file is what the migrations give.
 
 use std::process::Command;
 
@@ -43,5 +43,24 @@ fn the_story_lints_clean_and_every_down_undoes_its_up() {
     assert!(
         db.tables().is_empty(),
         "verify works on a scratch database only"
+    );
+}
+
+/// `example-app/schema.sql` (the `schema_file` of the repository's migrate.toml) matches the migrations; after
+/// changing them, `cargo run -p migrate-cli -- schema write` rewrites it.
+#[test]
+fn the_committed_schema_file_matches_the_migrations() {
+    let db = TestDb::new();
+    let check = runner(&db, &["schema", "check"]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&check.stdout),
+        String::from_utf8_lossy(&check.stderr)
+    );
+    assert!(
+        db.tables().is_empty(),
+        "schema check works on a scratch database only"
     );
 }

@@ -262,3 +262,37 @@ fn migrate_at_start_up_reads_dot_env_like_the_cli() {
         text(&bad)
     );
 }
+
+/// `DATABASE_URL` in a `.env` file is the app's database too, as for the CLI: a terminal without the
+/// variable exported finds the same database instead of starting a throwaway one.
+#[test]
+fn the_database_url_of_a_dot_env_file_is_used() {
+    let db = TestDb::new();
+    let cwd = tempfile::tempdir().expect("temp dir");
+    std::fs::write(
+        cwd.path().join(".env"),
+        format!("DATABASE_URL={}\n", db.url()),
+    )
+    .expect("write .env");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_example-app"));
+    cmd.current_dir(cwd.path())
+        .args(["--migrate", "--no-serve"])
+        .env_remove("DATABASE_URL")
+        // Without the URL, the app would start a throwaway cluster from these: none is found.
+        .env("PG_BINDIR", cwd.path())
+        .env("PATH", "/usr/bin:/bin");
+    for var in [
+        "MIGRATIONS_TABLE",
+        "MIGRATIONS_SCHEMA",
+        "MIGRATIONS_DIR",
+        "MIGRATE_CONFIG",
+    ] {
+        cmd.env_remove(var);
+    }
+    let ran = cmd.output().expect("example-app runs");
+    assert!(ran.status.success(), "{}", text(&ran));
+    assert_eq!(
+        count(&db, "public.pgmigrations"),
+        example_app::migrations::MIGRATIONS.len()
+    );
+}

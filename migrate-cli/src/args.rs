@@ -180,6 +180,11 @@ pub enum Command {
         #[command(subcommand)]
         action: DatabaseAction,
     },
+    /// Compare the schema file with the schema the migrations give (on a scratch database), or rewrite it.
+    Schema {
+        #[command(subcommand)]
+        action: SchemaAction,
+    },
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {
         /// Only these migrations; default: every changed or missing one.
@@ -205,6 +210,23 @@ pub enum DatabaseAction {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum SchemaAction {
+    /// Apply every migration to a scratch database (created and dropped; needs CREATEDB) and compare its
+    /// schema with the schema file; exit status 6 and a diff when they differ or the file is missing.
+    Check {
+        /// The schema file [default: schema_file of migrate.toml].
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+    /// Apply every migration to a scratch database and write its schema to the schema file.
+    Write {
+        /// The schema file [default: schema_file of migrate.toml].
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+    },
+}
+
 #[derive(Debug, Args)]
 pub struct InitArgs {
     /// The migrations folder, relative to the package's Cargo.toml.
@@ -224,12 +246,17 @@ pub struct UpArgs {
     /// Apply pending migrations up to and including this one.
     #[arg(long, value_name = "NAME")]
     pub to: Option<String>,
+    /// Apply pending migrations up to, not including, the first pending contract (`pgm.contract(..)`): the
+    /// step before rolling out new code. Apply the contracts with `up` once the rollout is done.
+    #[arg(long, conflicts_with_all = ["count", "to"])]
+    pub expand_only: bool,
     #[command(flatten)]
     pub run: RunArgs,
     /// Apply pending migrations that are older than the newest applied one.
     #[arg(long)]
     pub allow_out_of_order: bool,
-    /// Back the database up with `pg_dump -Fc` into this folder first; stop if that fails.
+    /// Back the database up with `pg_dump -Fc` into this folder first (a pg_dump at least as new as the
+    /// server: PG_DUMP, else PATH, else /usr/lib/postgresql/*/bin); stop if that fails.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["dry_run", "fake"])]
     pub backup: Option<PathBuf>,
 }

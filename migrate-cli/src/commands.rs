@@ -7,21 +7,18 @@ use migrate_core::{
     lint, plan, Direction, DownTarget, Migrator, Notices, Registry, State, UpTarget,
 };
 
-use crate::args::{Command, DatabaseAction, InitArgs, LintFormat, RunArgs};
+use crate::args::{Command, DatabaseAction, InitArgs, LintFormat, RunArgs, SchemaAction};
 use crate::connect::{self, Target};
 use crate::output::{lint_github, lint_json, lint_text, print_event, status_text};
 use crate::pg_dump;
+use crate::schema_file;
 use crate::settings::Settings;
 
 /// `create`: needs neither the compiled migrations nor a database.
 pub fn create(settings: &Settings, words: &[String]) -> Result<ExitCode> {
     let now = chrono::Utc::now().naive_utc();
     let path = migrate_core::create_migration(&settings.migrations_dir, &words.join(" "), now)?;
-    let shown = std::env::current_dir()
-        .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(|p| p.display().to_string()))
-        .unwrap_or_else(|| path.display().to_string());
-    println!("created {shown}");
+    println!("created {}", schema_file::shown(&path));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -72,10 +69,11 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Init(args) => return init(args),
         Command::Database { action } => return database(settings, Some(registry), action),
         Command::Up(args) => {
-            let up = match (args.count, &args.to) {
-                (Some(n), _) => UpTarget::Count(count(n)),
-                (None, Some(name)) => UpTarget::To(name.clone()),
-                (None, None) => UpTarget::All,
+            let up = match (args.count, &args.to, args.expand_only) {
+                (Some(n), _, _) => UpTarget::Count(count(n)),
+                (None, Some(name), _) => UpTarget::To(name.clone()),
+                (None, None, true) => UpTarget::ExpandOnly,
+                (None, None, false) => UpTarget::All,
             };
             let migrator = with_run_args(migrator, &args.run)
                 .allow_out_of_order(args.allow_out_of_order)
@@ -99,8 +97,9 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             if let Some(dir) = &args.backup {
                 // Only when there is something to apply; planning changes nothing.
                 if !migrator.plan_up(&mut client, &up)?.is_empty() {
-                    let file =
-                        pg_dump::backup(&db, dir).context("backup failed; nothing was applied")?;
+                    let file = server_version_num(&mut client)
+                        .and_then(|version| pg_dump::backup(&db, version, dir))
+                        .context("backup failed; nothing was applied")?;
                     println!("backed up {} to {}", db.display, file.display());
                 }
             }
@@ -110,12 +109,23 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             } else {
                 "applied"
             };
-            match ran.len() {
-                0 => println!("nothing to apply: {} is up to date", db.display),
-                n => println!("{n} migration(s) {verb} on {}", db.display),
+            let left = if up == UpTarget::ExpandOnly {
+                let status = migrator.status(&mut client)?;
+                let (_, contract) = status.expand_only();
+                contract.map(|c| left_for_later(&status, c))
+            } else {
+                None
+            };
+            match (ran.len(), &left) {
+                (0, Some(_)) => println!("no expand to apply on {}", db.display),
+                (0, None) => println!("nothing to apply: {} is up to date", db.display),
+                (n, _) => println!("{n} migration(s) {verb} on {}", db.display),
             }
             if !ran.is_empty() {
                 write_schema_file(settings, &db);
+            }
+            if let Some(left) = left {
+                println!("{left}");
             }
         }
         Command::Down(args) => {
@@ -254,6 +264,17 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 return Ok(ExitCode::from(crate::EXIT_LINT_FINDINGS));
             }
         }
+        Command::Schema { action } => {
+            let db = target()?;
+            return match action {
+                SchemaAction::Check { file } => {
+                    crate::schema_check::check(settings, registry, &db, file.as_deref())
+                }
+                SchemaAction::Write { file } => {
+                    crate::schema_check::write(settings, registry, &db, file.as_deref())
+                }
+            };
+        }
         Command::Repair { names } => {
             let db = target()?;
             let mut client = db.connect(settings.connect_timeout)?;
@@ -278,6 +299,24 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
     Ok(ExitCode::SUCCESS)
 }
 
+/// What `up --expand-only` left: the pending migrations from the first pending contract on.
+fn left_for_later(status: &migrate_core::Status, contract: &migrate_core::Entry) -> String {
+    let pending = status
+        .migrations
+        .iter()
+        .filter(|e| {
+            matches!(e.state, State::Pending | State::OutOfOrder) && e.name >= contract.name
+        })
+        .count();
+    format!(
+        "left for after the rollout: {pending} pending migration(s), from the contract {name} ({}); \
+         once no instance of the app version it retires is serving, apply it with `up --to {name}`, \
+         or everything with `up`",
+        contract.contract.as_deref().unwrap_or_default(),
+        name = contract.name,
+    )
+}
+
 fn with_run_args<'a>(migrator: Migrator<'a>, run: &RunArgs) -> Migrator<'a> {
     migrator
         .fake(run.fake)
@@ -288,21 +327,37 @@ fn count(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// Writes `schema_file` (when configured) after a run that changed the database. The run itself is
-/// committed by then, so a failure here is a warning, not the run's failure: the exit status and the
-/// summary printed before report what happened to the database.
+/// `SHOW server_version_num` (e.g. 170004).
+fn server_version_num(client: &mut postgres::Client) -> Result<u32> {
+    let text: String = client
+        .query_one("SELECT current_setting('server_version_num')", &[])
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the server's version: {}",
+                connect::describe(&e)
+            )
+        })?
+        .get(0);
+    text.trim()
+        .parse()
+        .with_context(|| format!("unexpected server_version_num {text:?}"))
+}
+
+/// Writes `schema_file` (when configured) after a run that changed the database: the schema described from
+/// the catalog, which needs no client tools. The run itself is committed by then, so a failure here is a
+/// warning, not the run's failure: the exit status and the summary printed before report what happened to
+/// the database.
 pub(crate) fn write_schema_file(settings: &Settings, db: &Target) {
     let Some(file) = &settings.schema_file else {
         return;
     };
-    match pg_dump::write_schema(db, file, &settings.table) {
-        Ok(true) => println!("schema written to {}", file.display()),
+    match schema_file::text(db, settings).and_then(|text| schema_file::write(file, &text)) {
+        Ok(true) => println!("schema written to {}", schema_file::shown(file)),
         Ok(false) => {}
         Err(e) => eprintln!(
             "warning: the run is committed, but the schema file {} was not written: {e:#}\n\
-             hint: fix pg_dump (it is looked up in PATH, then /usr/lib/postgresql/*/bin, and must be at least as new as the server); \
-             the file is written again after the next run that changes the database",
-            file.display()
+             hint: the file is written again after the next run that changes the database, or now with `migrate schema write`",
+            schema_file::shown(file)
         ),
     }
 }

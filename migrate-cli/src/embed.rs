@@ -46,6 +46,18 @@ pub fn up(registry: &'static Registry) -> Blocking<Vec<Ran>> {
     }
 }
 
+/// Applies the pending migrations of `registry` up to, not including, the first pending contract
+/// (`pgm.contract(..)`): what a new replica may apply at start-up during a rolling deploy, while replicas of
+/// the previous version still serve. The contracts are left for `migrate up` once the rollout is done.
+///
+/// This is [`Embedded::new`] then [`Embedded::up`] with [`UpTarget::ExpandOnly`] and no progress callback.
+pub fn up_expand_only(registry: &'static Registry) -> Blocking<Vec<Ran>> {
+    match Embedded::new(registry) {
+        Ok(embedded) => embedded.up(UpTarget::ExpandOnly, |_| {}),
+        Err(e) => Blocking::failed(e),
+    }
+}
+
 /// The compiled migrations of an application with the settings to run them: build it once at start-up, then
 /// apply, inspect or run anything else against the same database.
 #[derive(Debug, Clone)]
@@ -125,6 +137,24 @@ impl Embedded {
                 },
                 Err(e) => Err(e.into()),
             }
+        })
+    }
+
+    /// Applies pending migrations up to the target `choose` picks from the status read under the advisory
+    /// lock (which migrations are applied, pending, and contracts): for a start-up rule such as "expands only,
+    /// unless no version of the app can be serving yet". Another replica cannot change the database between
+    /// the choice and the run. Events as in [`Embedded::up`].
+    pub fn up_chosen(
+        &self,
+        mut choose: impl FnMut(&Status) -> UpTarget + Send + 'static,
+        mut events: impl FnMut(Event<'_>) + Send + 'static,
+    ) -> Blocking<Vec<Ran>> {
+        self.blocking(move |embedded| {
+            let notices = Notices::new();
+            let migrator = embedded.migrator().notices(notices.clone());
+            let mut client = crate::connect::resolve(embedded.settings.database_url.as_deref())?
+                .connect_collecting(embedded.settings.connect_timeout, &notices)?;
+            Ok(migrator.run_up_chosen(&mut client, &mut choose, &mut events)?)
         })
     }
 

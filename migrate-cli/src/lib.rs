@@ -12,7 +12,8 @@
 //! migrations applied.
 //!
 //! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`), 4 `lint` findings,
-//! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER.
+//! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER, 6 `schema check` found the schema
+//! file out of date (or missing).
 
 mod args;
 mod commands;
@@ -24,6 +25,9 @@ mod forward;
 mod init;
 mod output;
 mod pg_dump;
+mod schema_check;
+mod schema_file;
+mod scratch;
 mod settings;
 pub mod testing;
 mod tls;
@@ -37,7 +41,7 @@ use migrate_core::Registry;
 pub use args::{Cli, GlobalArgs, LockModeArg};
 pub use config::{Config, ConfigFile, RunnerConfig};
 pub use connect::redact;
-pub use embed::{up, Blocking, Embedded};
+pub use embed::{up, up_expand_only, Blocking, Embedded};
 pub use settings::Settings;
 
 /// Exit status when another runner holds the lock and `--lock-mode fail` was given.
@@ -50,6 +54,11 @@ pub const EXIT_LINT_FINDINGS: u8 = 4;
 /// ORDER: `up` would refuse to run (or, out of order, needs a decision), so CI can gate on `status`. The
 /// status is still printed in full. Distinct from errors (1), so "cannot read the status" stays tellable.
 pub const EXIT_STATUS_PROBLEMS: u8 = 5;
+
+/// Exit status when `schema check` finds that the schema file differs from the schema the migrations give, or
+/// that it does not exist: the file needs `schema write` (or the migrations a fix). Distinct from errors (1),
+/// such as migrations that do not apply.
+pub const EXIT_SCHEMA_DIFFERS: u8 = 6;
 
 /// `main` of the generic `migrate` binary.
 pub fn main_generic() -> ExitCode {

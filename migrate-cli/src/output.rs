@@ -152,7 +152,16 @@ pub fn status_text(status: &Status, database: &str) -> String {
             Some(old) => format!("{} (was {old})", e.name),
             None => e.name.clone(),
         };
-        out.push_str(&format!("{:<13}{:<21}{name}\n", label(e.state), run_on));
+        let phase = if e.contract.is_some() {
+            "  [contract]"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "{:<13}{:<21}{name}{phase}\n",
+            label(e.state),
+            run_on
+        ));
     }
     let count = |s| status.migrations.iter().filter(|e| e.state == s).count();
     let mut summary = vec![
@@ -163,10 +172,16 @@ pub fn status_text(status: &Status, database: &str) -> String {
                 + count(State::Renamed)
                 + count(State::Unverified)
         ),
-        format!(
-            "{} pending",
-            count(State::Pending) + count(State::OutOfOrder)
-        ),
+        match status.summary.contracts_pending {
+            0 => format!(
+                "{} pending",
+                count(State::Pending) + count(State::OutOfOrder)
+            ),
+            contracts => format!(
+                "{} pending ({contracts} of them contract(s))",
+                count(State::Pending) + count(State::OutOfOrder)
+            ),
+        },
     ];
     for (state, what) in [
         (State::Changed, "changed"),
@@ -182,6 +197,18 @@ pub fn status_text(status: &Status, database: &str) -> String {
     }
     out.push_str(&summary.join(", "));
     out.push('\n');
+    let (expands, first_contract) = status.expand_only();
+    if let Some(contract) = first_contract {
+        let before = match expands.len() {
+            0 => "no expand comes before it".to_owned(),
+            n => format!("`up --expand-only` applies the {n} migration(s) before it"),
+        };
+        out.push_str(&format!(
+            "CONTRACT: {}: {}; {before}; apply it after the rollout, once no instance of the app version it retires is serving\n",
+            contract.name,
+            contract.contract.as_deref().unwrap_or_default(),
+        ));
+    }
     if count(State::Changed) > 0 {
         out.push_str("CHANGED: the file was edited after it was applied; `up` refuses until the edit is undone or `repair` accepts it\n");
     }

@@ -8,62 +8,25 @@ use postgres::Client;
 use similar::TextDiff;
 
 use crate::connect::Target;
-use crate::pg_dump;
+use crate::schema_file;
+use crate::scratch::Scratch;
 use crate::settings::Settings;
-
-/// A database created for the run and dropped on every exit path.
-struct Scratch {
-    admin: Client,
-    name: String,
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let sql = format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            migrate_dsl::ident(&self.name)
-        );
-        if let Err(e) = self.admin.batch_execute(&sql) {
-            eprintln!(
-                "warning: could not drop the scratch database {}: {}",
-                self.name,
-                crate::connect::describe(&e)
-            );
-        }
-    }
-}
 
 /// Applies every migration one by one on a new database; after each, runs its `down` and compares the
 /// schema with the one before its `up`, then runs `up` again and compares with the first `up`.
 pub fn verify(settings: &Settings, registry: &Registry, db: &Target) -> Result<ExitCode> {
-    let admin = db.connect(settings.connect_timeout)?;
-    // Named after the target database and this process, so parallel runs on one server do not collide.
-    let base: String = db.dbname().chars().take(40).collect();
-    let name = format!("{base}_verify_{}", std::process::id());
-    let mut scratch = Scratch { admin, name };
-    scratch
-        .admin
-        .batch_execute(&format!(
-            "CREATE DATABASE {}",
-            migrate_dsl::ident(&scratch.name)
-        ))
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot create the scratch database {} (verify needs the CREATEDB privilege): {}",
-                scratch.name,
-                crate::connect::describe(&e)
-            )
-        })?;
-    let target = db.with_dbname(&scratch.name);
-    let mut client = target.connect(settings.connect_timeout)?;
+    let scratch = Scratch::create(db, settings, "verify", "verify")?;
+    let mut client = scratch.target().connect(settings.connect_timeout)?;
+    // A connection of its own for reading the schema, so the migrations' session settings never matter.
+    let mut reader = scratch.target().connect(settings.connect_timeout)?;
     let migrator = Migrator::new(registry.migrations)
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone());
-    let schema = || pg_dump::schema(&target, &settings.table);
+    let mut schema = || schema_file::text_of(&mut reader, &settings.table);
     println!(
         "verifying {} migration(s) on a scratch database ({})",
         registry.migrations.len(),
-        scratch.name
+        scratch.name()
     );
     let mut failures = 0;
     for m in registry.migrations {
@@ -125,6 +88,7 @@ pub fn verify(settings: &Settings, registry: &Registry, db: &Target) -> Result<E
         }
     }
     drop(client);
+    drop(reader);
     drop(scratch);
     if failures > 0 {
         eprintln!("error: {failures} migration(s) failed verification");
@@ -140,27 +104,21 @@ fn same_but_column_order(a: &str, b: &str) -> bool {
     normalize_column_order(a) == normalize_column_order(b)
 }
 
-/// The schema with the column lines of every `CREATE TABLE` sorted (trailing commas removed).
+/// The schema with each object's run of `column` lines sorted.
 fn normalize_column_order(schema: &str) -> String {
-    let mut out = Vec::new();
-    let mut columns: Option<Vec<String>> = None;
+    let mut out: Vec<&str> = Vec::new();
+    let mut columns: Vec<&str> = Vec::new();
     for line in schema.lines() {
-        match &mut columns {
-            None => {
-                out.push(line.to_owned());
-                if line.starts_with("CREATE TABLE ") && line.ends_with('(') {
-                    columns = Some(Vec::new());
-                }
-            }
-            Some(cols) if line.starts_with(')') => {
-                cols.sort();
-                out.append(cols);
-                out.push(line.to_owned());
-                columns = None;
-            }
-            Some(cols) => cols.push(line.trim_end_matches(',').to_owned()),
+        if line.starts_with("  column ") {
+            columns.push(line);
+            continue;
         }
+        columns.sort_unstable();
+        out.append(&mut columns);
+        out.push(line);
     }
+    columns.sort_unstable();
+    out.append(&mut columns);
     out.join("\n")
 }
 
@@ -182,10 +140,10 @@ mod tests {
 
     #[test]
     fn column_order_alone_is_not_a_difference() {
-        let a = "CREATE TABLE public.t (\n    a integer,\n    b text\n);\n";
-        let b = "CREATE TABLE public.t (\n    b text,\n    a integer\n);\n";
+        let a = "table public.t\n  column a integer\n  column b text\n  constraint t_pkey PRIMARY KEY (a)\n";
+        let b = "table public.t\n  column b text\n  column a integer\n  constraint t_pkey PRIMARY KEY (a)\n";
         assert!(same_but_column_order(a, b));
-        let c = "CREATE TABLE public.t (\n    b text,\n    a bigint\n);\n";
+        let c = "table public.t\n  column b text\n  column a bigint\n  constraint t_pkey PRIMARY KEY (a)\n";
         assert!(!same_but_column_order(a, c));
     }
 }

@@ -5,7 +5,9 @@
 //! - [`Migrator`] runs a registry's [`Migration`]s: `up`, `down`, `redo`, `status`, `repair`, and plans for
 //!   review ([`plan::script`]);
 //! - [`create_migration`] writes a new file from the template;
-//! - [`lint`] checks migrations against rules for running them on a busy database, without a database.
+//! - [`lint`] checks migrations against rules for running them on a busy database, without a database;
+//! - [`schema::describe`] reads a database's schema from the catalog, for the schema file and for comparing
+//!   schemas.
 //!
 //! The library never prints: progress arrives as [`Event`]s, failures as [`Error`]s naming the migration.
 #![forbid(unsafe_code)]
@@ -27,6 +29,7 @@ pub mod plan;
 mod previous;
 mod runner;
 mod safeguard;
+pub mod schema;
 mod server;
 mod source;
 mod status;

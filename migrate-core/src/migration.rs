@@ -62,6 +62,14 @@ impl Migration {
         checksum(self.source)
     }
 
+    /// Why the migration is a contract (`pgm.contract(..)` in its `up`), or `None` for an expand. Records the
+    /// `up` to find out; a migration that cannot be recorded counts as an expand here (running or showing it
+    /// reports the error).
+    pub fn contract(&self) -> Option<String> {
+        let pgm = self.build(Direction::Up).ok()?;
+        pgm.contract_reason().map(str::to_owned)
+    }
+
     /// The path relative to the current directory when it is below it, for shorter messages.
     pub fn display_path(&self) -> String {
         display_path(self.path)

@@ -25,6 +25,11 @@ pub struct Step<'m> {
     pub lock_timeout: Option<Duration>,
     /// Where the migration called `pgm.lock_timeout(..)`, if it did.
     pub lock_timeout_at: Option<&'static Location<'static>>,
+    /// Why the migration is a contract (`pgm.contract(..)`), when its `up` is marked one and this step
+    /// applies it; `None` for an expand and for every `down`.
+    pub contract: Option<String>,
+    /// Where the migration called `pgm.contract(..)`, when [`contract`](Self::contract) is set.
+    pub contract_at: Option<&'static Location<'static>>,
     statements: Vec<Statement>,
 }
 
@@ -76,6 +81,13 @@ impl<'m> Step<'m> {
             transactional: pgm.is_transactional(),
             lock_timeout: pgm.own_lock_timeout(),
             lock_timeout_at: pgm.lock_timeout_location(),
+            contract: pgm
+                .contract_reason()
+                .filter(|_| direction == Direction::Up)
+                .map(str::to_owned),
+            contract_at: pgm
+                .contract_location()
+                .filter(|_| direction == Direction::Up),
             statements,
         })
     }
@@ -89,6 +101,8 @@ impl<'m> Step<'m> {
             transactional: true,
             lock_timeout: None,
             lock_timeout_at: None,
+            contract: None,
+            contract_at: None,
             statements: Vec::new(),
         }
     }
@@ -251,6 +265,13 @@ pub fn script(
             step.direction,
             m.display_path()
         );
+        if let Some(reason) = &step.contract {
+            let _ = writeln!(
+                out,
+                "-- contract: {} (`up --expand-only` leaves it for after the rollout)",
+                reason.split_whitespace().collect::<Vec<_>>().join(" ")
+            );
+        }
         let own_transaction = step.transactional && !single_transaction;
         if !step.transactional {
             out.push_str("-- runs outside a transaction: each statement commits on its own\n");

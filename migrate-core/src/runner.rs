@@ -35,6 +35,10 @@ pub enum UpTarget {
     Count(usize),
     /// Pending migrations up to and including this one (the database ends at it).
     To(String),
+    /// Pending migrations up to, not including, the first pending contract (`pgm.contract(..)`): the expands
+    /// a rolling deploy may apply while the previous app version still serves. Contracts wait for an
+    /// explicit `up` after the rollout.
+    ExpandOnly,
 }
 
 /// Which applied migrations `down` reverts, newest application first.
@@ -46,6 +50,12 @@ pub enum DownTarget {
     To(String),
     /// Every applied migration.
     All,
+}
+
+/// How `up` gets its target: given, or chosen under the lock from the status.
+enum Choice<'c> {
+    Fixed(&'c UpTarget),
+    Chosen(&'c mut dyn FnMut(&Status) -> UpTarget),
 }
 
 /// A migration that ran (or was recorded with `--fake`).
@@ -158,7 +168,8 @@ impl<'a> Migrator<'a> {
         let failures = history::load_failures(client, &self.table)?;
         Ok(
             Status::compute(self.table.to_string(), exists, self.migrations, &applied)
-                .with_failures(failures),
+                .with_failures(failures)
+                .with_contracts(self.migrations),
         )
     }
 
@@ -210,6 +221,28 @@ impl<'a> Migrator<'a> {
         target: &UpTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
+        self.up_locked(client, Choice::Fixed(target), events)
+    }
+
+    /// Applies pending migrations under the lock, up to the target `choose` picks from the status read under
+    /// that lock (contracts included, see [`Status::expand_only`]). For a decision that depends on what is
+    /// applied, such as an app replica choosing between `ExpandOnly` and more: another replica cannot change
+    /// the database between the decision and the run.
+    pub fn run_up_chosen(
+        &self,
+        client: &mut Client,
+        choose: &mut dyn FnMut(&Status) -> UpTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        self.up_locked(client, Choice::Chosen(choose), events)
+    }
+
+    fn up_locked(
+        &self,
+        client: &mut Client,
+        mut choice: Choice<'_>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
         with_lock(
             client,
             &self.table,
@@ -217,11 +250,19 @@ impl<'a> Migrator<'a> {
             events,
             |client, events| {
                 self.check_failures(client)?;
-                let (_, applied) = self.read_applied(client)?;
+                let (exists, applied) = self.read_applied(client)?;
+                let target = match &mut choice {
+                    Choice::Fixed(target) => (*target).clone(),
+                    // Only a chosen target pays for recording the pending migrations to find the contracts.
+                    Choice::Chosen(choose) => choose(
+                        &Status::compute(self.table.to_string(), exists, self.migrations, &applied)
+                            .with_contracts(self.migrations),
+                    ),
+                };
                 // Plan every step before changing anything, the bookkeeping table included: a bad migration or
                 // target leaves the database exactly as it was.
                 let server = server_major(client)?;
-                let steps = self.select_up(&applied, target, server)?;
+                let steps = self.select_up(&applied, &target, server)?;
                 self.check_single_transaction(&steps)?;
                 if !steps.is_empty() {
                     history::ensure(client, &self.table)?;
@@ -433,6 +474,18 @@ impl<'a> Migrator<'a> {
                     .into_iter()
                     .filter(|m| m.name <= target.name)
                     .collect()
+            }
+            UpTarget::ExpandOnly => {
+                // Recorded here and again below: recording is cheap, and the steps stay built in one place.
+                let first_contract = pending.iter().position(|m| {
+                    m.build(Direction::Up)
+                        .is_ok_and(|pgm| pgm.contract_reason().is_some())
+                });
+                let mut pending = pending;
+                if let Some(at) = first_contract {
+                    pending.truncate(at);
+                }
+                pending
             }
         };
         if !self.allow_out_of_order {

@@ -44,6 +44,10 @@ pub struct Entry {
     pub applied: Option<AppliedMigration>,
     /// The kept failure, when it failed part-way.
     pub failure: Option<Failure>,
+    /// Why it is a contract (`pgm.contract(..)` in its `up`), for a migration not applied yet: what a deploy
+    /// must wait for. `None` for an expand, an applied migration (its phase is history, and recording every
+    /// applied migration would slow `status` down on long histories) or one without a file.
+    pub contract: Option<String>,
     /// The name it was applied under, when its file was renamed since.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
@@ -73,6 +77,9 @@ pub struct Summary {
     pub failed: usize,
     pub renamed: usize,
     pub unverified: usize,
+    /// Pending (or out-of-order) migrations marked contract: what `up --expand-only` leaves for after the
+    /// rollout.
+    pub contracts_pending: usize,
     /// Changed, renamed, missing, out of order and failed together: what `status` exits non-zero for (each
     /// makes `up` refuse). Unverified ones do not.
     pub problems: usize,
@@ -91,6 +98,12 @@ impl Summary {
             failed: count(State::Failed),
             renamed: count(State::Renamed),
             unverified: count(State::Unverified),
+            contracts_pending: entries
+                .iter()
+                .filter(|e| {
+                    matches!(e.state, State::Pending | State::OutOfOrder) && e.contract.is_some()
+                })
+                .count(),
             problems: 0,
         };
         s.problems = s.changed + s.renamed + s.missing + s.out_of_order + s.failed;
@@ -129,6 +142,7 @@ impl Status {
                     path: Some(m.display_path()),
                     applied: row.cloned(),
                     failure: None,
+                    contract: None,
                     renamed_from: None,
                 }
             })
@@ -180,6 +194,7 @@ impl Status {
                     path: None,
                     applied: Some(a.clone()),
                     failure: None,
+                    contract: None,
                     renamed_from: None,
                 }),
             }
@@ -203,6 +218,34 @@ impl Status {
         }
         self.summary = Summary::of(&self.migrations);
         self
+    }
+
+    /// Fills in which migrations not applied yet are contracts, recording each one's `up` (see
+    /// [`Migration::contract`]).
+    pub(crate) fn with_contracts(mut self, migrations: &[Migration]) -> Self {
+        let by_name: HashMap<&str, &Migration> = migrations.iter().map(|m| (m.name, m)).collect();
+        for entry in self.migrations.iter_mut().filter(|e| e.applied.is_none()) {
+            entry.contract = by_name.get(entry.name.as_str()).and_then(|m| m.contract());
+        }
+        self.summary = Summary::of(&self.migrations);
+        self
+    }
+
+    /// The pending migrations up to (not including) the first pending contract: what `up --expand-only`
+    /// applies. The second value is that contract, if one is pending.
+    pub fn expand_only(&self) -> (Vec<&Entry>, Option<&Entry>) {
+        let mut expands = Vec::new();
+        for e in self
+            .migrations
+            .iter()
+            .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
+        {
+            if e.contract.is_some() {
+                return (expands, Some(e));
+            }
+            expands.push(e);
+        }
+        (expands, None)
     }
 
     /// Renamed files, as `(applied name, file name)`.

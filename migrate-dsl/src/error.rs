@@ -57,6 +57,12 @@ pub enum DslError {
         "pgm.lock_timeout({timeout:?}) is less than 1ms: PostgreSQL counts lock_timeout in whole milliseconds and would read it as 0, which means no timeout at all; give at least 1ms"
     )]
     LockTimeoutBelowOneMillisecond { timeout: std::time::Duration },
+    /// [`MigrationBuilder::contract`](crate::MigrationBuilder::contract) with an empty reason: the reason is
+    /// what tells the deployer which app version must be gone before it runs.
+    #[error(
+        "pgm.contract(..) has an empty reason; say which app version must be gone before it runs, e.g. pgm.contract(\"drops comments.contents, which app v1 reads\")"
+    )]
+    ContractWithoutReason,
     /// `down` was derived from `up`, but one of the recorded operations has no automatic reverse.
     #[error(
         "operation #{position} ({op}) cannot be reversed automatically{}; write a `down` function for this migration",

@@ -56,6 +56,7 @@ fixtures!(
     tiny_lock_timeout,
     rename_v1,
     rename_v2,
+    phases,
     since_pg,
     needs_pg15
 );

@@ -93,7 +93,17 @@ impl TestDb {
     /// the message names the URL (password redacted) and how to point the
     /// tests at another server.
     pub fn new() -> TestDb {
-        let admin_url = admin_url_from_env();
+        TestDb::new_on(&admin_url_from_env())
+    }
+
+    /// Creates a new empty database on the server of `admin_url` (for instance a
+    /// [`pg_versions::Server`] of another major).
+    ///
+    /// # Panics
+    ///
+    /// As [`new`](Self::new) does.
+    pub fn new_on(admin_url: &str) -> TestDb {
+        let admin_url = admin_url.to_owned();
         let name = unique_db_name();
         let url = database_url(&admin_url, &name);
         let mut admin = connect(&admin_url, "admin database");
@@ -1027,6 +1037,7 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
 pub mod cli;
 pub mod consumer;
 pub mod fixtures;
+pub mod pg_versions;
 pub mod roundtrip;
 
 #[cfg(test)]

@@ -217,3 +217,44 @@ async fn the_one_call_form_refuses_a_migrate_toml_of_other_migrations() {
         "{message}"
     );
 }
+
+/// `UpTarget::ExpandOnly` stops before the first pending contract, as `up --expand-only` does; `up_chosen`
+/// picks the target from the status read under the lock, which lists the pending contract.
+#[tokio::test(flavor = "multi_thread")]
+async fn expand_only_and_a_target_chosen_under_the_lock() {
+    let db = Db::new();
+    let phases = || {
+        Embedded::with_settings(&tests::fixtures::phases::REGISTRY, Settings::default())
+            .database_url(db.url())
+    };
+    let ran = phases()
+        .up(UpTarget::ExpandOnly, |_| {})
+        .await
+        .expect("expands");
+    assert_eq!(ran.len(), 2);
+    assert_eq!(
+        applied(&db),
+        ["20260501000001_create_posts", "20260501000002_add_slug"]
+    );
+
+    let seen = Arc::new(Mutex::new(None));
+    let record = Arc::clone(&seen);
+    let ran = phases()
+        .up_chosen(
+            move |status| {
+                let (expands, contract) = status.expand_only();
+                *record.lock().expect("lock") =
+                    Some((expands.len(), contract.map(|c| c.name.clone())));
+                UpTarget::All
+            },
+            |_| {},
+        )
+        .await
+        .expect("the rest");
+    assert_eq!(ran.len(), 2);
+    assert_eq!(
+        *seen.lock().expect("lock"),
+        Some((0, Some("20260501000003_drop_legacy".to_owned())))
+    );
+    assert_eq!(applied(&db).len(), 4);
+}

@@ -404,7 +404,7 @@ fn without_names_every_migration_is_linted() {
     let summary = run.stdout.lines().last().unwrap_or_default();
     assert!(
         summary.starts_with(
-            "lint (up, PostgreSQL 15): 27 finding(s) in 25 of 51 migration(s), 2 silenced;"
+            "lint (up, PostgreSQL 15): 30 finding(s) in 27 of 54 migration(s), 7 silenced;"
         ),
         "{}",
         run.stdout
@@ -446,4 +446,24 @@ fn readme_documents_every_rule() {
         missing.is_empty(),
         "README.md's \"Lint rules\" section does not document: {missing:?}"
     );
+}
+
+/// Dropping a type or a function breaks the running code like dropping a column: raw SQL is checked
+/// through its parse. In a migration marked `pgm.contract(..)` the same drops are accepted with its reason.
+#[test]
+fn ban_drop_type_and_function_outside_a_contract() {
+    rule_case(
+        "lint_ban_drop_type_and_function",
+        &["20260401000052"],
+        &["20260401000053"],
+    );
+}
+
+/// The contract's reason accepts the drops and the rename (listed as silenced by it), and nothing else: a
+/// type change that rewrites the table is still a finding in a contract.
+#[test]
+fn a_contract_accepts_what_breaks_the_old_version_and_nothing_else() {
+    let args = ["lint", "20260401000053", "20260401000054"];
+    let run = lint("lint", &args).expect_code(4);
+    assert_cli_snapshot!("lint_contract", run, &args);
 }

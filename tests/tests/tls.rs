@@ -139,7 +139,8 @@ fn other_root_certificate() -> tempfile::NamedTempFile {
 
 /// The `--backup` dump connects with the same TLS settings as the runner: `sslmode` and `sslrootcert` from
 /// the URL reach `pg_dump` through libpq's environment. A `pg_dump` first on `PATH` that records its
-/// environment shows what it was given; the real one then makes a verified backup through TLS.
+/// environment shows what it was given (it reports a version new enough for any server, so it is the one
+/// chosen); the real one then makes a verified backup through TLS.
 #[test]
 fn the_backup_pg_dump_gets_the_connections_tls_settings() {
     use std::os::unix::fs::PermissionsExt;
@@ -156,7 +157,7 @@ fn the_backup_pg_dump_gets_the_connections_tls_settings() {
     std::fs::write(
         &script,
         format!(
-            "#!/bin/sh\nenv > '{}'\nprev=\nfor a in \"$@\"; do if [ \"$prev\" = --file ]; then : > \"$a\"; fi; prev=$a; done\n",
+            "#!/bin/sh\nif [ \"$1\" = --version ]; then echo 'pg_dump (PostgreSQL) 99.0'; exit 0; fi\nenv > '{}'\nprev=\nfor a in \"$@\"; do if [ \"$prev\" = --file ]; then : > \"$a\"; fi; prev=$a; done\n",
             recorded.display()
         ),
     )
@@ -178,7 +179,11 @@ fn the_backup_pg_dump_gets_the_connections_tls_settings() {
         "{env}"
     );
 
-    // The real pg_dump verifies the server with that root and dumps through TLS.
+    // The real pg_dump verifies the server with that root and dumps through TLS (when this machine has
+    // one that can dump the server).
+    if !tests::pg_versions::can_back_up(&db) {
+        return;
+    }
     let run = cli.run(&["up", "--backup", &backups]).expect_code(0);
     assert!(run.stdout.contains("backed up "), "{}", run.stdout);
 }

@@ -22,7 +22,11 @@ pub fn start_app(runtime: &tokio::runtime::Runtime, url: &str, phase: Phase) -> 
     let addr = listener.local_addr().expect("local address");
     runtime.spawn(web::serve(
         listener,
-        AppState { pool, phase },
+        AppState {
+            pool,
+            phase,
+            migrations_table: "\"public\".\"pgmigrations\"".to_owned(),
+        },
         std::future::pending(),
     ));
     addr

@@ -164,6 +164,22 @@ fn lint_one(
         detail: h.detail,
     }));
 
+    // A migration marked contract breaks the running app version on purpose, after the rollout: its reason
+    // accepts the findings that say so. Every other finding stands.
+    if let Some(reason) = &step.contract {
+        let line = step.contract_at.and_then(line_of).unwrap_or(0);
+        let (accepted, rest): (Vec<Finding>, Vec<Finding>) = findings
+            .into_iter()
+            .partition(|f| f.rule.breaks_running_code());
+        out.silenced
+            .extend(accepted.into_iter().map(|finding| Silenced {
+                reason: format!("contract: {reason}"),
+                line,
+                finding,
+            }));
+        findings = rest;
+    }
+
     let mut used = vec![false; allowed.len()];
     for finding in findings {
         match allowed.iter().position(|s| s.rules.contains(&finding.rule)) {

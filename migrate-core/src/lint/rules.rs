@@ -128,7 +128,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table (instant)",
         problem: "code that is running uses the old name and fails until it is redeployed",
-        instead: "add the new column, write to both, backfill, move reads, then drop the old column in a later release",
+        instead: "expand/contract: add the new column and keep both in step (a trigger), backfill, move the code to the new column, then drop the old one in a migration marked `pgm.contract(\"..\")` after the rollout",
     },
     /// `ALTER TABLE ... RENAME TO`.
     RenamingTable => {
@@ -136,7 +136,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table (instant)",
         problem: "code that is running uses the old name and fails until it is redeployed",
-        instead: "create the new table (or rename and leave a view with the old name), move the code over, then drop the old name in a later release",
+        instead: "expand/contract: create the new table (or rename and leave a view with the old name), move the code over, then drop the old name in a migration marked `pgm.contract(\"..\")` after the rollout",
     },
     /// `DROP COLUMN`.
     BanDropColumn => {
@@ -144,7 +144,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table (instant)",
         problem: "code that still reads or writes the column fails, and the data is gone",
-        instead: "stop using the column in the code and deploy that first; then drop it, silencing this rule with the reason",
+        instead: "expand/contract: stop using the column in the code and deploy that everywhere first; then drop it in a migration marked `pgm.contract(\"<which app version must be gone>\")`, applied after the rollout (`up --expand-only` leaves it for then)",
     },
     /// `DROP TABLE`.
     BanDropTable => {
@@ -152,7 +152,23 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table",
         problem: "code that still uses the table fails, and the data is gone",
-        instead: "stop using the table in the code and deploy that first; then drop it, silencing this rule with the reason",
+        instead: "expand/contract: stop using the table in the code and deploy that everywhere first; then drop it in a migration marked `pgm.contract(\"<which app version must be gone>\")`, applied after the rollout",
+    },
+    /// `DROP TYPE` or `DROP DOMAIN` outside a migration marked contract.
+    BanDropType => {
+        name: "ban-drop-type",
+        exempt_new_tables: false,
+        lock: "ACCESS EXCLUSIVE on the type",
+        problem: "code that still casts to the type or writes columns of it fails",
+        instead: "expand/contract: move the code off the type and deploy that everywhere first; then drop it in a migration marked `pgm.contract(\"<which app version must be gone>\")`, applied after the rollout",
+    },
+    /// `DROP FUNCTION`, `PROCEDURE`, `ROUTINE` or `AGGREGATE` outside a migration marked contract.
+    BanDropFunction => {
+        name: "ban-drop-function",
+        exempt_new_tables: false,
+        lock: "ACCESS EXCLUSIVE on the function",
+        problem: "code (and triggers, views, defaults) that still calls the function fails",
+        instead: "expand/contract: move every caller off the function and deploy that everywhere first; then drop it in a migration marked `pgm.contract(\"<which app version must be gone>\")`, applied after the rollout",
     },
     /// `ADD CONSTRAINT ... UNIQUE` without `USING INDEX`.
     DisallowedUniqueConstraint => {
@@ -268,6 +284,21 @@ impl fmt::Display for Rule {
 }
 
 impl Rule {
+    /// Whether the rule flags a change that breaks the app version still running (a drop or rename of
+    /// something it uses): what a migration marked `pgm.contract(..)` does on purpose, after the rollout. In
+    /// such a migration these findings are accepted with the contract's reason.
+    pub fn breaks_running_code(self) -> bool {
+        matches!(
+            self,
+            Rule::BanDropColumn
+                | Rule::BanDropTable
+                | Rule::RenamingColumn
+                | Rule::RenamingTable
+                | Rule::BanDropType
+                | Rule::BanDropFunction
+        )
+    }
+
     /// The rule named `name`, as written in a suppression comment.
     pub fn from_name(name: &str) -> Option<Rule> {
         Rule::ALL.iter().copied().find(|r| r.name() == name)

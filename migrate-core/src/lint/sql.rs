@@ -323,6 +323,11 @@ fn own_hits(stmt: &Stmt, op: &str, pg_major: u32, mut hit: impl FnMut(Rule, Opti
         ast::Stmt::Delete(d) if d.where_clause_or_current_of().is_none() => {
             hit(Rule::RequireWhereClause, None)
         }
+        ast::Stmt::DropType(_) | ast::Stmt::DropDomain(_) => hit(Rule::BanDropType, None),
+        ast::Stmt::DropFunction(_)
+        | ast::Stmt::DropProcedure(_)
+        | ast::Stmt::DropRoutine(_)
+        | ast::Stmt::DropAggregate(_) => hit(Rule::BanDropFunction, None),
         ast::Stmt::Begin(_)
         | ast::Stmt::Commit(_)
         | ast::Stmt::Rollback(_)

@@ -48,6 +48,8 @@ pub struct MigrationBuilder {
     lock_timeout: Option<Duration>,
     /// Where `lock_timeout` was called.
     lock_timeout_at: Option<&'static Location<'static>>,
+    /// Set by [`contract`](Self::contract): why this migration retires what an earlier app version uses.
+    contract: Option<phase::Contract>,
 }
 
 /// Two migrations are equal when they record the same, wherever in their files they record it.
@@ -56,6 +58,7 @@ impl PartialEq for MigrationBuilder {
         self.operations.ops == other.operations.ops
             && self.no_transaction == other.no_transaction
             && self.lock_timeout == other.lock_timeout
+            && self.contract_reason() == other.contract_reason()
     }
 }
 
@@ -130,6 +133,7 @@ mod function;
 mod grant;
 mod index;
 mod operator;
+mod phase;
 mod policy;
 mod recipe;
 mod role;
@@ -227,6 +231,9 @@ impl MigrationBuilder {
         {
             return Err(DslError::LockTimeoutBelowOneMillisecond { timeout });
         }
+        if self.contract_reason().is_some_and(|r| r.trim().is_empty()) {
+            return Err(DslError::ContractWithoutReason);
+        }
         if self.has_since_pg() {
             // Not resolved for a server: both branches, for review.
             return self.flatten(None)?.statements();
@@ -284,6 +291,8 @@ impl MigrationBuilder {
             no_transaction: self.no_transaction,
             lock_timeout: self.lock_timeout,
             lock_timeout_at: self.lock_timeout_at,
+            // Undoing a contract brings back what it removed: the reverse is an expand.
+            contract: None,
         })
     }
 

