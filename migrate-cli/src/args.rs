@@ -171,16 +171,22 @@ pub enum Command {
     },
     /// Prove on a scratch database (created and dropped) that every migration's down undoes its up.
     Verify,
-    /// Check migrations against rules for busy databases, without a database; exit status 4 on findings.
+    /// Check migrations against rules for busy databases, without a database (unless `--database-url` is given
+    /// on the command line: then `--pg-version` defaults to that server's major); exit status 4 on findings.
     Lint {
         /// Migrations to lint (full name or timestamp); default: all of them.
         names: Vec<String>,
         /// Lint their `down` instead of their `up`.
         #[arg(long)]
         down: bool,
-        /// PostgreSQL major version the migrations will run on; some rules depend on it [default: 15].
+        /// PostgreSQL major version the migrations will run on; some rules and `since_pg` branches depend on
+        /// it [default: the server's major when `--database-url` is given on the command line, else 15].
         #[arg(long, value_name = "MAJOR", value_parser = clap::value_parser!(u32).range(9..=99))]
         pg_version: Option<u32>,
+        /// Set after parsing: `--database-url` was given on the command line (not only through the environment,
+        /// a `.env` file or `migrate.toml`, which CI sets for other commands), so lint reads the server's major.
+        #[arg(skip)]
+        database_on_command_line: bool,
         /// Output format: text for people, json for tools, github for pull request annotations.
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,

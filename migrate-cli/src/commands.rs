@@ -232,14 +232,27 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             down,
             pg_version,
             format,
+            database_on_command_line,
         } => {
+            let pg_version = match pg_version {
+                Some(major) => *major,
+                None if *database_on_command_line => {
+                    let db = target()?;
+                    let mut client = db.connect(settings.connect_timeout).context(
+                        "lint reads the server's PostgreSQL major when --database-url is given; \
+                         pass --pg-version to lint without a database",
+                    )?;
+                    migrate_core::server_major(&mut client)?
+                }
+                None => lint::DEFAULT_PG_VERSION,
+            };
             let options = lint::LintOptions {
                 direction: if *down {
                     Direction::Down
                 } else {
                     Direction::Up
                 },
-                pg_version: pg_version.unwrap_or(lint::DEFAULT_PG_VERSION),
+                pg_version,
             };
             let report = lint::lint(registry.migrations, names, &options)?;
             match format {

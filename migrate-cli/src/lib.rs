@@ -38,7 +38,7 @@ mod watchdog;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use migrate_core::Registry;
 
 pub use args::{Cli, GlobalArgs, LockModeArg};
@@ -82,8 +82,14 @@ fn entry(registry: Option<&Registry>) -> ExitCode {
     if registry.is_some() {
         exit_guard::install();
     }
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let parsed = Cli::command()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let cli = match parsed {
+        Ok((mut cli, matches)) => {
+            mark_database_on_command_line(&mut cli, &matches);
+            cli
+        }
         Err(e) => {
             let _ = e.print();
             return if e.use_stderr() {
@@ -110,6 +116,21 @@ fn entry(registry: Option<&Registry>) -> ExitCode {
                 _ => ExitCode::FAILURE,
             }
         }
+    }
+}
+
+/// Tells `lint` whether `--database-url` was typed on the command line (before or after the subcommand).
+fn mark_database_on_command_line(cli: &mut Cli, matches: &clap::ArgMatches) {
+    let typed = |m: &clap::ArgMatches| {
+        m.value_source("database_url") == Some(clap::parser::ValueSource::CommandLine)
+    };
+    let on_command_line = typed(matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub));
+    if let args::Command::Lint {
+        database_on_command_line,
+        ..
+    } = &mut cli.command
+    {
+        *database_on_command_line = on_command_line;
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 use std::panic::Location;
 use std::time::Duration;
 
-use migrate_dsl::{split_statements, Action, Statement};
+use migrate_dsl::{split_statements, Action, DslError, MigrationBuilder, Statement};
 use postgres::GenericClient;
 
 use crate::backfill::{lookup_key, KeyLookup};
@@ -34,15 +34,47 @@ pub struct Step<'m> {
 }
 
 impl<'m> Step<'m> {
-    /// Records and renders `migration` in `direction`.
+    /// Records and renders `migration` in `direction` for no server in particular: each
+    /// [`since_pg`](migrate_dsl::MigrationBuilder::since_pg) shows both branches. For review only (`sql NAME`,
+    /// which has no database); what runs is planned with [`for_server`](Self::for_server).
     pub fn new(migration: &'m Migration, direction: Direction) -> Result<Self, Error> {
-        let pgm = migration.build(direction)?;
-        let statements = pgm.statements().map_err(|source| Error::Invalid {
+        Self::build(migration, direction, |pgm| Ok(pgm))
+    }
+
+    /// Records and renders `migration` in `direction` as it runs on a PostgreSQL `server_major` server:
+    /// version gates take that server's branch, and an option the server does not have is an error naming it
+    /// (before anything runs).
+    pub fn for_server(
+        migration: &'m Migration,
+        direction: Direction,
+        server_major: u32,
+    ) -> Result<Self, Error> {
+        Self::build(migration, direction, |pgm| pgm.for_server(server_major))
+    }
+
+    /// Like [`for_server`](Self::for_server), for `lint --pg-version`: gates take that major's branch, and
+    /// options are left to the lint rules.
+    pub fn for_lint(
+        migration: &'m Migration,
+        direction: Direction,
+        pg_version: u32,
+    ) -> Result<Self, Error> {
+        Self::build(migration, direction, |pgm| pgm.resolve_since_pg(pg_version))
+    }
+
+    fn build(
+        migration: &'m Migration,
+        direction: Direction,
+        resolve: impl FnOnce(MigrationBuilder) -> Result<MigrationBuilder, DslError>,
+    ) -> Result<Self, Error> {
+        let invalid = |source| Error::Invalid {
             name: migration.name.to_owned(),
             path: migration.display_path(),
             direction,
             error: source,
-        })?;
+        };
+        let pgm = resolve(migration.build(direction)?).map_err(invalid)?;
+        let statements = pgm.statements().map_err(invalid)?;
         Ok(Step {
             migration,
             direction,

@@ -23,6 +23,7 @@ use crate::notices::Notices;
 use crate::plan::Step;
 use crate::previous;
 use crate::safeguard;
+use crate::server::server_major;
 use crate::status::{Entry, State, Status};
 use crate::timeouts::{backoff, is_lock_timeout, Timeouts};
 use crate::user_code::{self, UserCode};
@@ -190,7 +191,8 @@ impl<'a> Migrator<'a> {
     /// Backfill plans show the primary key columns of tables that exist.
     pub fn plan_up(&self, client: &mut Client, target: &UpTarget) -> Result<Vec<Step<'a>>, Error> {
         let (_, applied) = self.read_applied(client)?;
-        let mut steps = self.select_up(&applied, target)?;
+        let server = server_major(client)?;
+        let mut steps = self.select_up(&applied, target, server)?;
         for step in &mut steps {
             step.show_backfill_keys(client)?;
         }
@@ -205,7 +207,8 @@ impl<'a> Migrator<'a> {
         target: &DownTarget,
     ) -> Result<Vec<Step<'a>>, Error> {
         let (_, applied) = self.read_applied(client)?;
-        let mut steps = self.select_down(&applied, target, &mut |_| {})?;
+        let server = server_major(client)?;
+        let mut steps = self.select_down(&applied, target, server, &mut |_| {})?;
         for step in &mut steps {
             step.show_backfill_keys(client)?;
             step.show_restores(client, &self.table)?;
@@ -273,7 +276,8 @@ impl<'a> Migrator<'a> {
                 };
                 // Plan every step before changing anything, the bookkeeping table included: a bad migration or
                 // target leaves the database exactly as it was.
-                let steps = self.select_up(&applied, &target)?;
+                let server = server_major(client)?;
+                let steps = self.select_up(&applied, &target, server)?;
                 self.check_single_transaction(&steps)?;
                 access::check(client, &self.table, &steps, self.fake)?;
                 if !steps.is_empty() {
@@ -303,7 +307,8 @@ impl<'a> Migrator<'a> {
                     return Err(Error::NothingApplied);
                 }
                 let applied = history::load(client, &self.table)?;
-                let steps = self.select_down(&applied, target, events)?;
+                let server = server_major(client)?;
+                let steps = self.select_down(&applied, target, server, events)?;
                 self.check_single_transaction(&steps)?;
                 access::check(client, &self.table, &steps, self.fake)?;
                 self.execute(client, &steps, events)
@@ -330,11 +335,12 @@ impl<'a> Migrator<'a> {
                     return Err(Error::NothingApplied);
                 }
                 let applied = history::load(client, &self.table)?;
-                let down = self.select_down(&applied, &DownTarget::Count(count), events)?;
+                let server = server_major(client)?;
+                let down = self.select_down(&applied, &DownTarget::Count(count), server, events)?;
                 // Prepare the re-apply before reverting anything, so a broken `up` stops the redo up front.
                 let mut up: Vec<Step<'a>> = down
                     .iter()
-                    .map(|s| Step::new(s.migration, Direction::Up))
+                    .map(|s| Step::for_server(s.migration, Direction::Up, server))
                     .collect::<Result<_, _>>()?;
                 up.sort_by(|a, b| a.migration.name.cmp(b.migration.name));
                 self.check_single_transaction(&down)?;
@@ -451,6 +457,7 @@ impl<'a> Migrator<'a> {
         &self,
         applied: &[AppliedMigration],
         target: &UpTarget,
+        server: u32,
     ) -> Result<Vec<Step<'a>>, Error> {
         let status = Status::compute(self.table.to_string(), true, self.migrations, applied);
         let renames = status.renames();
@@ -525,7 +532,7 @@ impl<'a> Migrator<'a> {
         }
         selected
             .into_iter()
-            .map(|m| Step::new(m, Direction::Up))
+            .map(|m| Step::for_server(m, Direction::Up, server))
             .collect()
     }
 
@@ -533,6 +540,7 @@ impl<'a> Migrator<'a> {
         &self,
         applied: &[AppliedMigration],
         target: &DownTarget,
+        server: u32,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Step<'a>>, Error> {
         if applied.is_empty() {
@@ -597,7 +605,7 @@ impl<'a> Migrator<'a> {
                     // `--fake` runs no SQL, so it needs no `down` either: one that cannot be derived is fine.
                     return Ok(Step::fake(m, Direction::Down));
                 }
-                Step::new(m, Direction::Down)
+                Step::for_server(m, Direction::Down, server)
             })
             .collect()
     }
@@ -1037,6 +1045,10 @@ impl<'a> Migrator<'a> {
             }
             // What the server said before this unit (the engine's own queries) is not this unit's.
             self.notices.take();
+            if matches!(unit.action, Some(Action::Note)) {
+                // A comment of the plan: nothing runs.
+                continue;
+            }
             if let Some(Action::Restore(restore)) = &unit.action {
                 self.restore(conn, step, unit, restore, outcome, events)?;
                 continue;
@@ -1045,7 +1057,7 @@ impl<'a> Migrator<'a> {
             let mut checked = None;
             let result = match &unit.action {
                 // Handled above.
-                Some(Action::Restore(_)) => Ok(()),
+                Some(Action::Restore(_) | Action::Note) => Ok(()),
                 Some(Action::Data(data)) => {
                     let code = UserCode {
                         migration: m.name,

@@ -92,7 +92,19 @@ pub(crate) fn check(
             }
         }
         Safeguard::ClearsLeftover(o) => {
-            if !constraint_exists(conn, o)? || ours(conn)? {
+            let Some(kind) = constraint_kind(conn, o)? else {
+                return Ok(None);
+            };
+            if kind == "n" {
+                // PostgreSQL 18 records NOT NULL as a constraint named `<table>_<column>_not_null`: the name
+                // `set_not_null` gives its temporary check. Dropping it would drop the column's NOT NULL.
+                Ok(Some(Refusal {
+                    problem: "is the NOT NULL constraint of the column (PostgreSQL 18 and newer name it so): \
+                              the column is NOT NULL already, and the statement would drop it"
+                        .to_owned(),
+                    present: true,
+                }))
+            } else if ours(conn)? {
                 Ok(None)
             } else {
                 Ok(Some(Refusal {
@@ -224,13 +236,17 @@ fn index_exists(conn: &mut impl GenericClient, object: &Object) -> Result<bool, 
     Ok(row.get(0))
 }
 
-fn constraint_exists(conn: &mut impl GenericClient, object: &Object) -> Result<bool, Error> {
+/// The `contype` of constraint `object` on its table (`c`, `n`, ...), or `None` when there is none.
+fn constraint_kind(
+    conn: &mut impl GenericClient,
+    object: &Object,
+) -> Result<Option<String>, Error> {
     let Object::Constraint { name, table } = object else {
-        return Ok(false);
+        return Ok(None);
     };
     let row = conn
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)",
+            "SELECT (SELECT contype::text FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)",
             &[&table.quoted(), &name.as_str()],
         )
         .map_err(db(format!("cannot look up {}", object.describe())))?;

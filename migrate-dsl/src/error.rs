@@ -73,4 +73,26 @@ pub enum DslError {
         position: usize,
         reason: Option<String>,
     },
+    /// An operation or option needs a newer PostgreSQL than the server the migration runs on. Found when
+    /// the migration is planned against the connected server, before anything changes.
+    #[error(
+        "operation #{position} ({op}): {option} needs PostgreSQL {min_major} or newer, but the server is PostgreSQL {server_major}; \
+         upgrade the server, or record an alternative for older servers with `pgm.since_pg({min_major}, ..).otherwise(..)`"
+    )]
+    ServerTooOld {
+        op: &'static str,
+        position: usize,
+        option: String,
+        min_major: u32,
+        server_major: u32,
+    },
+    /// An error inside a branch of a [`MigrationBuilder::since_pg`](crate::MigrationBuilder::since_pg)
+    /// (positions in `source` count within the branch).
+    #[error("operation #{position} (since_pg({major})), {branch} branch: {source}")]
+    InSincePg {
+        position: usize,
+        major: u32,
+        branch: &'static str,
+        source: Box<DslError>,
+    },
 }

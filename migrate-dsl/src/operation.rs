@@ -62,6 +62,14 @@ macro_rules! operations {
                 }
             }
 
+            /// The PostgreSQL features this operation uses that not every supported major has: each with
+            /// the first major that has it.
+            pub(crate) fn needs_server(&self) -> Vec<crate::render::Needs> {
+                match self {
+                    $(Operation::$variant(op) => Render::needs_server(op),)*
+                }
+            }
+
             /// The operations that undo the one recorded at 1-based `position`.
             pub(crate) fn reverse(&self, position: usize) -> Result<Vec<Operation>, DslError> {
                 let ctx = Ctx { op: self.name(), position };
@@ -89,6 +97,9 @@ operations! {
     Backfill => "backfill",
     // Only in derived downs: puts back what a `CREATE OR REPLACE` replaced
     RestorePrevious => "restore_previous",
+    // Version-gated operations, and the comments of their resolved form
+    SincePg => "since_pg",
+    SincePgNote => "since_pg_note",
     // Safe recipes
     SetNotNull => "set_not_null",
     // Tables

@@ -60,7 +60,9 @@ fixtures!(
     tiny_lock_timeout,
     rename_v1,
     rename_v2,
-    phases
+    phases,
+    since_pg,
+    needs_pg15
 );
 
 /// The folder of fixture `name`.

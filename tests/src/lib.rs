@@ -176,6 +176,20 @@ impl TestDb {
         query_text(&mut self.client(), sql)
     }
 
+    /// The server's PostgreSQL major version (`server_version_num` / 10000): the
+    /// engine resolves `since_pg` and checks options against it, and tests of
+    /// features that older supported majors lack assert the refusal there.
+    pub fn server_major(&self) -> u32 {
+        let num = query_text(&mut self.client(), "SHOW server_version_num")
+            .into_iter()
+            .next()
+            .and_then(|mut row| row.remove(0))
+            .unwrap_or_default();
+        num.parse::<u32>()
+            .unwrap_or_else(|e| panic!("server_version_num {num:?}: {e}"))
+            / 10_000
+    }
+
     /// User tables (ordinary, partitioned and foreign) as `schema.table`,
     /// sorted, leaving out system schemas (`pg_catalog`,
     /// `information_schema`, `pg_toast*`, `pg_temp*`).
@@ -475,6 +489,35 @@ fn not_extension_member(catalog: &str, oid_expr: &str) -> String {
 type Row = Vec<Option<String>>;
 type Key = (String, String);
 
+/// A view's query with the columns of the relations it reads written without their relation's name
+/// (`people.id` as `id`): PostgreSQL 16 and newer print them so where that is unambiguous, older majors
+/// always qualify them, and the dump must read the same on every supported major.
+fn unqualify_columns(definition: &str, relations: &[&str]) -> String {
+    let mut out = definition.to_owned();
+    for relation in relations {
+        for prefix in [
+            format!("{relation}."),
+            format!("{}.", quote_ident(relation)),
+        ] {
+            let mut result = String::with_capacity(out.len());
+            let mut rest = out.as_str();
+            while let Some(at) = rest.find(&prefix) {
+                let before = rest[..at].chars().last().or_else(|| result.chars().last());
+                let part_of_name =
+                    before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '"');
+                result.push_str(&rest[..at]);
+                if part_of_name {
+                    result.push_str(&prefix);
+                }
+                rest = &rest[at + prefix.len()..];
+            }
+            result.push_str(rest);
+            out = result;
+        }
+    }
+    out
+}
+
 fn col(row: &Row, i: usize) -> &str {
     row[i].as_deref().unwrap_or("")
 }
@@ -588,7 +631,7 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
             "SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, \
              t.typdefault, \
              (SELECT string_agg(c.conname || ' ' || pg_get_constraintdef(c.oid), chr(10) ORDER BY c.conname) \
-              FROM pg_constraint c WHERE c.contypid = t.oid), \
+              FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype <> 'n'), \
              obj_description(t.oid, 'pg_type') \
              FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
              WHERE t.typtype = 'd' AND {} AND {}",
@@ -636,7 +679,11 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
             FROM pg_inherits i JOIN pg_class pc ON pc.oid = i.inhparent \
             JOIN pg_namespace pn ON pn.oid = pc.relnamespace WHERE i.inhrelid = c.oid) END, \
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, \
-         obj_description(c.oid, 'pg_class') \
+         obj_description(c.oid, 'pg_class'), \
+         (SELECT string_agg(DISTINCT dc.relname, chr(10)) FROM pg_rewrite r \
+            JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
+            JOIN pg_class dc ON dc.oid = d.refobjid AND d.refclassid = 'pg_class'::regclass \
+          WHERE r.ev_class = c.oid AND d.refobjid <> c.oid) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {} AND {} \
          AND (c.relkind <> 'c' OR EXISTS (SELECT 1 FROM pg_type t WHERE t.typrelid = c.oid AND t.typtype = 'c'))",
@@ -683,7 +730,10 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
         if let Some(parents) = opt(&row, 9) {
             rel.header.push(format!("inherits {parents}"));
         }
-        rel.definition = opt(&row, 10).map(str::to_owned);
+        rel.definition = opt(&row, 10).map(|definition| {
+            let read: Vec<&str> = opt(&row, 12).map_or_else(Vec::new, |r| r.lines().collect());
+            unqualify_columns(definition, &read)
+        });
         if let Some(comment) = opt(&row, 11) {
             rel.comments.push(format!("comment {comment:?}"));
         }

@@ -213,6 +213,32 @@ impl Case {
         format!("-- up\n{forward}\n-- down\n{backward}")
     }
 
+    /// Asserts that `up` is refused on this server, before anything runs, because `option` needs PostgreSQL
+    /// `major` or newer: for the tests of features an older supported major lacks, which then run the rest
+    /// of their case without it (never skipped silently).
+    #[track_caller]
+    pub fn assert_refused_on_this_server(
+        &self,
+        up: impl FnOnce(&mut MigrationBuilder),
+        option: &str,
+        major: u32,
+    ) {
+        let server = self.db.server_major();
+        assert!(server < major, "PostgreSQL {server} has {option}");
+        let mut pgm = MigrationBuilder::new();
+        up(&mut pgm);
+        let before = catalog(&self.db);
+        let error = pgm
+            .for_server(server)
+            .expect_err("refused on an older server")
+            .to_string();
+        let expected = format!(
+            "{option} needs PostgreSQL {major} or newer, but the server is PostgreSQL {server}"
+        );
+        assert!(error.contains(&expected), "{expected}\nnot in: {error}");
+        assert_eq!(before, catalog(&self.db), "nothing changed");
+    }
+
     /// Records `up` and runs it; for operations without an automatic reverse. Returns the SQL and the error
     /// that reversing it gives (which must be an error).
     pub fn forward_only(&self, up: impl FnOnce(&mut MigrationBuilder)) -> String {
@@ -346,7 +372,11 @@ impl Case {
 
     /// Runs a builder's statements the way the engine does: in one transaction, or one by one outside it.
     /// Returns the SQL text, one statement per line.
+    /// As the engine does, it first resolves `since_pg` for the server and checks every option against it.
     pub fn run(&self, pgm: &MigrationBuilder, what: &str) -> String {
+        let pgm = &pgm
+            .for_server(self.db.server_major())
+            .unwrap_or_else(|e| panic!("`{what}` cannot run on this server: {e}"));
         let statements = pgm
             .to_sql()
             .unwrap_or_else(|e| panic!("`{what}` does not render: {e}"));

@@ -359,10 +359,10 @@ table app.visits
   constraint visits_person_id_fkey FOREIGN KEY (person_id) REFERENCES app.people(id) ON DELETE CASCADE
 view app.happy_people
   as
-     SELECT people.id,
-        people.name
+     SELECT id,
+        name
        FROM app.people
-      WHERE (people.mood = 'happy'::app.mood);
+      WHERE (mood = 'happy'::app.mood);
   column id integer
   column name text collate C
   comment "only the happy ones"
@@ -421,5 +421,21 @@ fn schema_dump_covers_types_views_sequences_functions_and_triggers() {
         db.schema_dump(),
         "schema public comment \"standard public schema\"\n\
          extension plpgsql version 1.0 schema pg_catalog\n"
+    );
+}
+
+/// PostgreSQL 16 stopped qualifying unambiguous columns in view definitions; the dump reads the same on
+/// every major by leaving out the names of the relations a view reads, and nothing else.
+#[test]
+fn view_definitions_read_the_same_on_every_major() {
+    let old = "SELECT people.id,\n    \"Mixed\".x\n   FROM (app.people\n     JOIN \"Mixed\" ON ((\"Mixed\".id = people.id)))\n  WHERE (people.mood = 'ok'::app.mood);";
+    let new = "SELECT people.id,\n    \"Mixed\".x\n   FROM (app.people\n     JOIN \"Mixed\" ON ((\"Mixed\".id = people.id)))\n  WHERE (mood = 'ok'::app.mood);";
+    let want = "SELECT id,\n    x\n   FROM (app.people\n     JOIN \"Mixed\" ON ((id = id)))\n  WHERE (mood = 'ok'::app.mood);";
+    assert_eq!(unqualify_columns(old, &["people", "Mixed"]), want);
+    assert_eq!(unqualify_columns(new, &["people", "Mixed"]), want);
+    // A schema-qualified name, a longer name ending in the relation's, and other relations stay.
+    assert_eq!(
+        unqualify_columns("SELECT app.people.id, xpeople.id, other.id", &["people"]),
+        "SELECT app.people.id, xpeople.id, other.id"
     );
 }

@@ -142,10 +142,10 @@ fn type_options_refused_before_reaching_the_server() {
 fn create_schema_round_trip() {
     let case = Case::new("");
     insta::assert_snapshot!(case.round_trip(|pgm| {
-        // A predefined role (PostgreSQL 14+), so the owner differs from the migrating user without creating a
-        // role that would outlive the test database.
+        // A predefined role (on every supported major), so the owner differs from the migrating user without
+        // creating a role that would outlive the test database.
         pgm.create_schema("App Data")
-            .authorization("pg_database_owner")
+            .authorization("pg_monitor")
             .comment("application data")
             .drop_cascade();
     }));

@@ -100,7 +100,7 @@ fn lint_one(
         notes: Vec::new(),
     };
     let line_of = |at: &Location<'_>| line_in(m, at);
-    let step = match Step::new(m, options.direction) {
+    let step = match Step::for_lint(m, options.direction, options.pg_version) {
         Ok(step) => step,
         // A migration that declares it cannot run this way has nothing to lint; running it says why.
         Err(Error::Invalid {

@@ -142,6 +142,7 @@ mod sequence;
 mod table;
 mod trigger;
 mod types;
+mod version;
 mod view;
 
 impl MigrationBuilder {
@@ -233,12 +234,17 @@ impl MigrationBuilder {
         if self.contract_reason().is_some_and(|r| r.trim().is_empty()) {
             return Err(DslError::ContractWithoutReason);
         }
+        if self.has_since_pg() {
+            // Not resolved for a server: both branches, for review.
+            return self.flatten(None)?.statements();
+        }
         let mut out = Vec::new();
         let recorded = self.operations.ops.iter().zip(&self.operations.at);
         for (i, (op, &recorded_at)) in recorded.enumerate() {
             let mut action = match op {
                 Operation::Db(db) => Some(Action::Data(db.run.clone())),
                 Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
+                Operation::SincePgNote(_) => Some(Action::Note),
                 Operation::RestorePrevious(r) => Some(Action::Restore(r.action(Ctx {
                     op: op.name(),
                     position: i + 1,

@@ -48,6 +48,9 @@ pub enum Action {
     Backfill(crate::ops::Backfill),
     /// Putting back what a `CREATE OR REPLACE` of the `up` replaced, in a derived `down`.
     Restore(crate::ops::Restore),
+    /// Nothing: a comment of the plan, such as which branch of a
+    /// [`MigrationBuilder::since_pg`](crate::MigrationBuilder::since_pg) runs.
+    Note,
 }
 
 /// Data code recorded with [`MigrationBuilder::db`](crate::MigrationBuilder::db).

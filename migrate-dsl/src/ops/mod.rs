@@ -22,6 +22,7 @@ mod sql;
 mod table;
 mod trigger;
 mod types;
+mod version;
 mod view;
 
 pub use backfill::*;
@@ -45,4 +46,5 @@ pub use sql::*;
 pub use table::*;
 pub use trigger::*;
 pub use types::*;
+pub use version::*;
 pub use view::*;

@@ -230,6 +230,10 @@ impl AddConstraint {
 }
 
 impl Render for AddConstraint {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::constraint_needs(&self.constraint)
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;

@@ -7,7 +7,7 @@ use crate::quote::{literal, quote_ident, quote_list, quote_name};
 use crate::safeguard::{GrantCheck, Safeguard};
 
 use super::role::role_list;
-use super::Render;
+use super::{Needs, Render};
 
 fn privileges(ctx: Ctx, list: &[Privilege], allowed: &[Privilege]) -> Result<String, DslError> {
     if list.is_empty() {
@@ -139,6 +139,10 @@ fn privilege_names(list: &[Privilege], allowed: &[Privilege]) -> String {
 const GRANTEE: &str = "CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE a.grantee::regrole::text END";
 
 impl Render for GrantRoles {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::role_spec_needs(self.roles.iter().chain(&self.to))
+    }
+
     fn safeguard(&self, _index: usize) -> Option<Safeguard> {
         Some(Safeguard::GrantsNothingHeld(GrantCheck {
             held_query: format!(
@@ -165,6 +169,10 @@ impl Render for GrantRoles {
 }
 
 impl Render for RevokeRoles {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::role_spec_needs(self.roles.iter().chain(&self.from))
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         Ok(vec![format!(
             "REVOKE {}{} FROM {}{}",
@@ -181,6 +189,10 @@ impl Render for RevokeRoles {
 }
 
 impl Render for GrantOnSchemas {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::role_spec_needs(&self.0.roles)
+    }
+
     fn safeguard(&self, _index: usize) -> Option<Safeguard> {
         let p = &self.0;
         let schemas = oid_array(
@@ -210,6 +222,10 @@ impl Render for GrantOnSchemas {
 }
 
 impl Render for RevokeOnSchemas {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::role_spec_needs(&self.0.roles)
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let p = &self.0;
         Ok(vec![revoke(
@@ -223,6 +239,10 @@ impl Render for RevokeOnSchemas {
 }
 
 impl Render for GrantOnTables {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::role_spec_needs(&self.0.roles)
+    }
+
     // ON ALL TABLES IN SCHEMA has no derived reverse, so nothing to protect; granting to tables that already
     // have the privilege is its normal use.
     fn safeguard(&self, _index: usize) -> Option<Safeguard> {
@@ -259,6 +279,10 @@ impl Render for GrantOnTables {
 }
 
 impl Render for RevokeOnTables {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::role_spec_needs(&self.0.roles)
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let p = &self.0;
         Ok(vec![revoke(

@@ -9,6 +9,14 @@ use crate::safeguard::{Object, Safeguard};
 use super::*;
 
 impl Render for CreateIndex {
+    fn needs_server(&self) -> Vec<Needs> {
+        let mut needs = Vec::new();
+        if self.nulls_not_distinct {
+            needs.push(Needs::new(15, "NULLS NOT DISTINCT"));
+        }
+        needs
+    }
+
     fn outside_transaction(&self) -> bool {
         self.concurrently
     }

@@ -33,6 +33,7 @@ mod sql;
 mod table;
 mod trigger;
 mod types;
+mod version;
 mod view;
 
 pub(crate) use function::signature;
@@ -58,6 +59,29 @@ pub(crate) trait Render {
     /// only after [`render`](Self::render) succeeded.
     fn safeguard(&self, _index: usize) -> Option<Safeguard> {
         None
+    }
+
+    /// The features of the rendered SQL that need a newer PostgreSQL than the oldest supported major (13),
+    /// so a run against an older server stops before anything changes, naming the option.
+    fn needs_server(&self) -> Vec<Needs> {
+        Vec::new()
+    }
+}
+
+/// A feature an operation uses and the first PostgreSQL major that has it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Needs {
+    pub(crate) major: u32,
+    /// What the migration asked for, as its author wrote it (`NULLS NOT DISTINCT`, ...).
+    pub(crate) option: String,
+}
+
+impl Needs {
+    pub(crate) fn new(major: u32, option: impl Into<String>) -> Self {
+        Needs {
+            major,
+            option: option.into(),
+        }
     }
 }
 

@@ -29,6 +29,10 @@ fn role_list(ctx: Ctx, roles: &[String]) -> Result<String, DslError> {
 }
 
 impl Render for CreatePolicy {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::policy_role_needs(&self.roles)
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;
@@ -80,6 +84,10 @@ impl Render for CreatePolicy {
 }
 
 impl Render for AlterPolicy {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::policy_role_needs(&self.roles)
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.table, "table")?;

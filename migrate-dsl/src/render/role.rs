@@ -5,7 +5,7 @@ use crate::error::DslError;
 use crate::ops::*;
 use crate::quote::{literal, quote_ident};
 
-use super::Render;
+use super::{Needs, Render};
 
 /// A role list, each quoted (keywords such as `PUBLIC` as keywords), after checking the names.
 pub(crate) fn role_list(
@@ -68,6 +68,12 @@ fn check_limit(ctx: Ctx, o: &RoleOptions) -> Result<(), DslError> {
 }
 
 impl Render for CreateRole {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::role_spec_needs(
+            self.in_role.iter().chain(&self.members).chain(&self.admins),
+        )
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         ctx.ident(&self.name, "role")?;
         check_limit(ctx, &self.options)?;

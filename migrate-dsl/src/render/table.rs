@@ -220,6 +220,23 @@ fn composite_primary_key(
 }
 
 impl Render for CreateTable {
+    fn needs_server(&self) -> Vec<Needs> {
+        let mut needs: Vec<Needs> = self
+            .constraints
+            .iter()
+            .flat_map(|(_, c)| super::version::constraint_needs(c))
+            .collect();
+        let compression = self
+            .like
+            .iter()
+            .flat_map(|l| &l.options)
+            .any(|(_, o)| *o == LikeOption::Compression);
+        if compression {
+            needs.push(Needs::new(14, "LIKE .. INCLUDING/EXCLUDING COMPRESSION"));
+        }
+        needs
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.name, "table")?;

@@ -33,6 +33,10 @@ fn name_list(ctx: Ctx, names: &[String], what: &str) -> Result<String, DslError>
 }
 
 impl Render for CreateView {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::view_option_needs(self.options.iter().map(|(name, _)| name.as_str()))
+    }
+
     fn safeguard(&self, index: usize) -> Option<Safeguard> {
         (index == 0 && self.or_replace && !self.temporary).then(|| {
             Safeguard::RecordsPrevious(Object::View {
@@ -104,6 +108,15 @@ impl Render for DropView {
 }
 
 impl Render for AlterView {
+    fn needs_server(&self) -> Vec<Needs> {
+        super::version::view_option_needs(
+            self.set
+                .iter()
+                .map(|(name, _)| name.as_str())
+                .chain(self.reset.iter().map(String::as_str)),
+        )
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         let o = self;
         ctx.name(&o.name, "view")?;
