@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail, Result};
 use migrate_core::Notices;
 use postgres::Client;
 
+pub use crate::tls::TlsConnector;
 use crate::tls::{self, SslMode, Tls};
 
 /// Where the connection settings came from, and how to show them.
@@ -125,7 +126,7 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
 /// For an application's own async connections (tokio-postgres, deadpool-postgres) to `url`, read as the CLI
 /// reads it: the connection string for the driver (`sslmode` reduced to what it knows) and a TLS connector
 /// that verifies what `sslmode` asks for (`verify-ca`, `verify-full`, `sslrootcert`).
-pub fn for_async_driver(url: &str) -> Result<(String, postgres_openssl::MakeTlsConnector)> {
+pub fn for_async_driver(url: &str) -> Result<(String, TlsConnector)> {
     let (rest, tls) =
         tls::extract(url).map_err(|e| anyhow!("invalid database URL {}: {e:#}", redact(url)))?;
     Ok((tls::with_driver_mode(&rest, &tls), tls.connector()?))

@@ -10,9 +10,9 @@
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
+use crate::tls::TlsConnector;
 use migrate_core::{signal_name, Interrupt};
 use postgres::CancelToken;
-use postgres_openssl::MakeTlsConnector;
 
 /// The write end of the pipe, for the handler.
 static PIPE: AtomicI32 = AtomicI32::new(-1);
@@ -27,7 +27,7 @@ pub fn received() -> Option<i32> {
 
 /// From now on, SIGINT and SIGTERM are noted in `interrupt`, and cancel the statement running on the
 /// connection of `token` when [`Interrupt::request`] says so. Once per process; a later call does nothing.
-pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: MakeTlsConnector) {
+pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: TlsConnector) {
     if INTERRUPT.set(interrupt.clone()).is_err() {
         return;
     }

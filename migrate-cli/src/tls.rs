@@ -1,14 +1,20 @@
 //! TLS with libpq's `sslmode` semantics. The driver's own parser knows only `disable`, `prefer` and
 //! `require`, so `sslmode` and `sslrootcert` are taken out of the connection string here and turn into an
-//! OpenSSL connector that verifies what the mode asks for.
+//! OpenSSL connector that verifies what the mode asks for. Root certificates are read only by the modes
+//! that verify: reading the system's store takes longer than the rest of a short run.
+
+mod connector;
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use openssl::ssl::{SslConnector, SslMethod, SslVerifyMode};
+use openssl::ssl::{
+    SslContext, SslContextBuilder, SslMethod, SslMode as OpenSslMode, SslOptions, SslVerifyMode,
+};
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::X509;
-use postgres_openssl::MakeTlsConnector;
+
+pub use connector::TlsConnector;
 
 /// libpq's `sslmode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,42 +170,51 @@ pub fn with_driver_mode(conn: &str, tls: &Tls) -> String {
 }
 
 impl Tls {
-    /// The connector for this mode.
-    pub fn connector(&self) -> Result<MakeTlsConnector> {
-        let mut builder =
-            SslConnector::builder(SslMethod::tls()).context("cannot set up TLS (OpenSSL)")?;
-        match self.mode {
-            SslMode::Disable | SslMode::Prefer | SslMode::Require => {
-                builder.set_verify(SslVerifyMode::NONE);
-            }
-            SslMode::VerifyCa | SslMode::VerifyFull => {
-                builder.set_verify(SslVerifyMode::PEER);
-                if let Some(root) = &self.root_cert {
-                    // As libpq: with sslrootcert, only those roots are trusted, not the system's store.
-                    let read = || -> Result<X509Store> {
-                        let pem = std::fs::read(root)?;
-                        let mut store = X509StoreBuilder::new()?;
-                        for cert in X509::stack_from_pem(&pem)? {
-                            store.add_cert(cert)?;
-                        }
-                        Ok(store.build())
-                    };
-                    let store = read().with_context(|| {
-                        format!("cannot read the root certificate {}", root.display())
-                    })?;
-                    builder.set_cert_store(store);
-                }
-            }
+    /// The connector for this mode: no TLS for `disable`; for `prefer` and `require`, an OpenSSL context that
+    /// verifies nothing and so reads no root certificates; for the verify modes, one that trusts the roots of
+    /// `sslrootcert` alone, else the system's store.
+    pub fn connector(&self) -> Result<TlsConnector> {
+        let verify = match self.mode {
+            SslMode::Disable => return Ok(TlsConnector::new(None, false)),
+            SslMode::Prefer | SslMode::Require => false,
+            SslMode::VerifyCa | SslMode::VerifyFull => true,
+        };
+        let context = self.context(verify)?;
+        // Without verify-full the certificate's name is not matched against the host (libpq's rule).
+        Ok(TlsConnector::new(
+            Some(context),
+            self.mode == SslMode::VerifyFull,
+        ))
+    }
+
+    fn context(&self, verify: bool) -> Result<SslContext> {
+        let mut builder = client_context().context("cannot set up TLS (OpenSSL)")?;
+        if !verify {
+            builder.set_verify(SslVerifyMode::NONE);
+            return Ok(builder.build());
         }
-        let mut connector = MakeTlsConnector::new(builder.build());
-        if self.mode != SslMode::VerifyFull {
-            // Without verify-full the certificate's name is not matched against the host (libpq's rule).
-            connector.set_callback(|config, _| {
-                config.set_verify_hostname(false);
-                Ok(())
-            });
+        builder.set_verify(SslVerifyMode::PEER);
+        match &self.root_cert {
+            // As libpq: with sslrootcert, only those roots are trusted, not the system's store.
+            Some(root) => {
+                let read = || -> Result<X509Store> {
+                    let pem = std::fs::read(root)?;
+                    let mut store = X509StoreBuilder::new()?;
+                    for cert in X509::stack_from_pem(&pem)? {
+                        store.add_cert(cert)?;
+                    }
+                    Ok(store.build())
+                };
+                let store = read().with_context(|| {
+                    format!("cannot read the root certificate {}", root.display())
+                })?;
+                builder.set_cert_store(store);
+            }
+            None => builder
+                .set_default_verify_paths()
+                .context("cannot read the system's root certificates (OpenSSL)")?,
         }
-        Ok(connector)
+        Ok(builder.build())
     }
 
     /// A hint for a TLS failure, or nothing.
@@ -222,6 +237,28 @@ impl Tls {
         }
         None
     }
+}
+
+/// An OpenSSL client context as OpenSSL's own client connector sets it up, minus its root certificates.
+fn client_context() -> std::result::Result<SslContextBuilder, openssl::error::ErrorStack> {
+    let mut builder = SslContextBuilder::new(SslMethod::tls_client())?;
+    // No compression, no SSLv2/3, no weak or anonymous ciphers, and writes that may be retried from a
+    // moved buffer. The OpenSSL bug workarounds (`ALL`) but one: empty fragments stay, they defeat BEAST
+    // on CBC ciphers.
+    let mut options =
+        SslOptions::ALL | SslOptions::NO_COMPRESSION | SslOptions::NO_SSLV2 | SslOptions::NO_SSLV3;
+    options &= !SslOptions::DONT_INSERT_EMPTY_FRAGMENTS;
+    builder.set_options(options);
+    builder.set_mode(
+        OpenSslMode::AUTO_RETRY
+            | OpenSslMode::ACCEPT_MOVING_WRITE_BUFFER
+            | OpenSslMode::ENABLE_PARTIAL_WRITE
+            | OpenSslMode::RELEASE_BUFFERS,
+    );
+    builder.set_cipher_list(
+        "DEFAULT:!aNULL:!eNULL:!MD5:!3DES:!DES:!RC4:!IDEA:!SEED:!aDSS:!SRP:!PSK",
+    )?;
+    Ok(builder)
 }
 
 #[cfg(test)]
@@ -259,5 +296,37 @@ mod tests {
 
         assert!(extract("postgres://u@h/db?sslmode=sometimes").is_err());
         assert!(extract("postgres://u@h/db?sslcert=/c.crt").is_err());
+    }
+
+    #[test]
+    fn only_the_verify_modes_load_root_certificates() {
+        let roots = |mode: SslMode, root_cert: Option<PathBuf>| {
+            let connector = Tls { mode, root_cert }.connector().unwrap();
+            connector
+                .context()
+                .map(|c| c.cert_store().all_certificates().len())
+        };
+        assert_eq!(
+            roots(SslMode::Disable, None),
+            None,
+            "disable: no TLS at all"
+        );
+        assert_eq!(roots(SslMode::Prefer, None), Some(0));
+        assert_eq!(roots(SslMode::Require, None), Some(0));
+        // sslrootcert does not make require verify (a file that does not exist is not even read).
+        assert_eq!(
+            roots(SslMode::Require, Some("/nonexistent.crt".into())),
+            Some(0)
+        );
+
+        // With sslrootcert, its roots alone.
+        let dir = std::env::temp_dir().join(format!("tls-roots-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let pem = dir.join("root.crt");
+        let (_, cert) = connector::tests::self_signed("test-root");
+        std::fs::write(&pem, cert.to_pem().unwrap()).unwrap();
+        assert_eq!(roots(SslMode::VerifyCa, Some(pem.clone())), Some(1));
+        assert_eq!(roots(SslMode::VerifyFull, Some(pem)), Some(1));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

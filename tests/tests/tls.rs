@@ -187,3 +187,74 @@ fn the_backup_pg_dump_gets_the_connections_tls_settings() {
     let run = cli.run(&["up", "--backup", &backups]).expect_code(0);
     assert!(run.stdout.contains("backed up "), "{}", run.stdout);
 }
+
+/// `prefer` and `require` never verify, so they must not read the system's root certificates (parsing the
+/// CA bundle on every connection was most of a no-op `up`'s time); `disable` uses no TLS at all, and the
+/// verify modes still read them. OpenSSL reads the bundle from `SSL_CERT_FILE`; here that is a named pipe,
+/// so whether the runner opened it is known for certain: a writer on the other end is let through only by
+/// a reader. The runner blocks reading until the writer closes, which it does after recording the open.
+#[test]
+fn only_the_verify_modes_read_the_systems_root_certificates() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use tests::cli::FixtureCli;
+
+    let db = TestDb::new();
+    server_certificate(&db);
+    for (mode, reads_roots) in [
+        ("disable", false),
+        ("prefer", false),
+        ("require", false),
+        ("verify-ca", true),
+        ("verify-full", true),
+    ] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let pipe = dir.path().join("roots.pem");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&pipe)
+            .status()
+            .expect("mkfifo");
+        assert!(made.success(), "mkfifo failed");
+        let opened = Arc::new(AtomicBool::new(false));
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let (pipe, opened, stop) = (pipe.clone(), opened.clone(), stop.clone());
+            // Every connection of the run may open the bundle once: serve each, empty.
+            std::thread::spawn(move || loop {
+                let end = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&pipe)
+                    .expect("open the pipe for writing");
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                opened.store(true, Ordering::SeqCst);
+                drop(end);
+            })
+        };
+        let cli = FixtureCli::with_url("basic", &with_params(db.url(), &format!("sslmode={mode}")));
+        let pipe_text = pipe.to_string_lossy();
+        let certs_dir = dir.path().to_string_lossy();
+        let run = cli.run_env(
+            &["status"],
+            &[("SSL_CERT_FILE", &pipe_text), ("SSL_CERT_DIR", &certs_dir)],
+        );
+        let read = opened.load(Ordering::SeqCst);
+        // Let the writer through one last time, and end it.
+        stop.store(true, Ordering::SeqCst);
+        let reader = std::fs::File::open(&pipe).expect("open the pipe for reading");
+        writer.join().expect("writer thread");
+        drop(reader);
+        assert_eq!(
+            read,
+            reads_roots,
+            "sslmode={mode}: the system's root certificates were {}read\n{}{}",
+            if read { "" } else { "not " },
+            run.stdout,
+            run.stderr
+        );
+        if !reads_roots {
+            assert_eq!(run.code, 0, "sslmode={mode}: {}{}", run.stdout, run.stderr);
+        }
+    }
+}
