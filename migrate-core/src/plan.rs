@@ -38,7 +38,7 @@ impl<'m> Step<'m> {
     /// [`since_pg`](migrate_dsl::MigrationBuilder::since_pg) shows both branches. For review only (`sql NAME`,
     /// which has no database); what runs is planned with [`for_server`](Self::for_server).
     pub fn new(migration: &'m Migration, direction: Direction) -> Result<Self, Error> {
-        Self::build(migration, direction, |pgm| Ok(pgm))
+        Self::build(migration, direction, Ok)
     }
 
     /// Records and renders `migration` in `direction` as it runs on a PostgreSQL `server_major` server:
