@@ -14,6 +14,9 @@ impl Role {
     fn new(db: &TestDb, suffix: &str) -> Role {
         let name = format!("{}_{suffix}", db.name());
         db.exec(&format!("CREATE ROLE \"{name}\" LOGIN"));
+        // PostgreSQL 14 and older let every role create in `public`; 15 made that opt-in. Take it away here so
+        // the role starts with the same rights on every major.
+        db.exec("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
         Role {
             name,
             admin_url: db.admin_url().to_owned(),
