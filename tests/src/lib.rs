@@ -85,6 +85,31 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// Waits (at most 30 s) until no session of the runner (`application_name = 'migrate'`) is left on this
+    /// database: after a kill, the server ends the backend (rolling back its open transaction) only once it
+    /// notices.
+    pub fn wait_for_runner_sessions_to_end(&self) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let mut client = self.client();
+        loop {
+            let left: i64 = client
+                .query_one(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate'",
+                    &[],
+                )
+                .expect("pg_stat_activity")
+                .get(0);
+            if left == 0 {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the runner's session is still there 30 s after it died"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Creates a new empty database on the server named by `DATABASE_URL`.
     ///
     /// # Panics

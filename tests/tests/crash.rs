@@ -35,28 +35,6 @@ fn seed() -> u64 {
         .unwrap_or(20_261_202)
 }
 
-fn wait_for_runner_sessions_to_end(db: &TestDb) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut client = db.client();
-    loop {
-        let left: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate'",
-                &[],
-            )
-            .expect("pg_stat_activity")
-            .get(0);
-        if left == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the runner's session outlived it by 30 s"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// The operation position of `INSERT ... VALUES (k)`: the inserts are operations 1, 3, 5, ...
 fn insert_position(k: i32) -> i32 {
     2 * k - 1
@@ -112,7 +90,7 @@ fn a_runner_killed_at_random_points_of_a_migration_outside_a_transaction_leaves_
         std::thread::sleep(Duration::from_millis(rng.below(330)));
         let _ = child.kill();
         let _ = child.wait();
-        wait_for_runner_sessions_to_end(&db);
+        db.wait_for_runner_sessions_to_end();
 
         let rows: BTreeSet<i32> = client
             .query("SELECT k FROM crash_log", &[])

@@ -101,30 +101,6 @@ fn spawn_runner(fixture: &str, url: &str, args: &[&str]) -> Child {
     cmd.spawn().expect("the runner starts")
 }
 
-/// Waits (at most 30 s) until no session of the runner (`application_name = 'migrate'`) is left on `db`:
-/// after a kill, the server ends the backend (rolling back its open transaction) only once it notices.
-fn wait_for_runner_sessions_to_end(db: &TestDb) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut client = db.client();
-    loop {
-        let left: i64 = client
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate'",
-                &[],
-            )
-            .expect("pg_stat_activity")
-            .get(0);
-        if left == 0 {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the runner's session is still there 30 s after it died"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 /// xorshift64*: a small deterministic generator, so a failing seed can be replayed.
 struct Rng(u64);
 
@@ -259,7 +235,7 @@ fn a_runner_killed_at_random_points_leaves_no_half_applied_migration() {
         // Child::kill sends SIGKILL on Unix: no destructor, no unlock, no ROLLBACK from the runner.
         let _ = child.kill();
         let _ = child.wait();
-        wait_for_runner_sessions_to_end(&db);
+        db.wait_for_runner_sessions_to_end();
 
         let done = assert_slow_consistent(&db, &context);
         if !finished_first && done < SLOW {
@@ -345,7 +321,7 @@ fn the_server_ending_the_connection_mid_migration_is_a_clear_error() {
         run.stderr
     );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
-    wait_for_runner_sessions_to_end(&db);
+    db.wait_for_runner_sessions_to_end();
     let done = assert_slow_consistent(&db, "after pg_terminate_backend");
     assert!((3..SLOW).contains(&done), "stopped in the middle: {done}");
     // The migration named in the error is the one in flight: not recorded, no table.
