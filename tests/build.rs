@@ -1,4 +1,5 @@
-// Compiles every fixture folder in `fixtures/` into `$OUT_DIR/<folder>.rs`.
+// Compiles every fixture folder in `fixtures/` into `$OUT_DIR/<folder>.rs`, and the example app's migrations
+// into `$OUT_DIR/example_app.rs` (the squash tests squash them).
 fn main() {
     println!("cargo:rerun-if-changed=fixtures");
     let mut names: Vec<String> = std::fs::read_dir("fixtures")
@@ -14,4 +15,5 @@ fn main() {
             &format!("{name}.rs"),
         );
     }
+    migrate_core::build::compile_migrations_to("../example-app/migrations", "example_app.rs");
 }

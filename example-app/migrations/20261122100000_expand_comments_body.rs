@@ -27,7 +27,6 @@ pub fn up(pgm: &mut MigrationBuilder) {
     pgm.create_trigger_with_function(
         "comments",
         "comments_sync_body",
-        "plpgsql",
         "
 BEGIN
     IF TG_OP = 'INSERT' THEN

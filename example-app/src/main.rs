@@ -47,7 +47,7 @@ async fn main() -> ExitCode {
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", migrate_cli::error_message(&e));
             ExitCode::FAILURE
         }
     }

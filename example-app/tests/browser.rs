@@ -1,6 +1,6 @@
 //! The page as a browser sees it: headless Chromium loads it; the post and the schema panel (every
 //! migration, applied or pending, expand or contract) are in the DOM it built, and it takes a screenshot.
-//! Skipped, with the reason printed, when no Chromium is installed.
+//! Skipped, with the reason printed, when no Chromium is installed; under CI (`CI` set) that fails instead.
 
 mod common;
 
@@ -17,11 +17,9 @@ const BROWSERS: [&str; 2] = ["/usr/bin/chromium", "/usr/bin/chromium-browser"];
 
 #[test]
 fn the_page_renders_in_headless_chromium() {
-    let Some(browser) = BROWSERS.into_iter().find(|b| Path::new(b).exists()) else {
-        println!(
-            "skipped: no headless browser installed (looked for {})",
-            BROWSERS.join(", ")
-        );
+    let what = format!("headless Chromium (looked for {})", BROWSERS.join(", "));
+    let found = BROWSERS.into_iter().find(|b| Path::new(b).exists());
+    let Some(browser) = tests::skip::require(&what, found) else {
         return;
     };
     let db = TestDb::new();

@@ -77,6 +77,11 @@ pub struct GlobalArgs {
     /// How long a migration keeps retrying after lock timeouts [default: 2m].
     #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
     pub lock_retry_budget: Option<Duration>,
+
+    /// Build and run the migrations runner with cargo's release profile [default: `profile` in migrate.toml's
+    /// [runner], else dev]. Only the generic `migrate` reads it: a runner binary is already built.
+    #[arg(long, global = true)]
+    pub release: bool,
 }
 
 /// `500ms`, `2s`, `1m 30s`, or `0`.
@@ -201,6 +206,12 @@ pub enum Command {
         #[command(subcommand)]
         action: SchemaAction,
     },
+    /// Replace the migrations up to NAME with one baseline migration: the schema they give, as SQL read from
+    /// the catalog of a scratch database (created and dropped; needs CREATEDB), plus the rows of the tables
+    /// given with --keep-data. Their files are removed. Every database must have applied them all first: one
+    /// that did records the baseline without running it, a fresh one runs it, one that applied only some is
+    /// refused.
+    Squash(SquashArgs),
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {
         /// Only these migrations; default: every changed or missing one.
@@ -241,6 +252,22 @@ pub enum SchemaAction {
         #[arg(long, value_name = "FILE")]
         file: Option<PathBuf>,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct SquashArgs {
+    /// The last migration to squash (full name or timestamp); it and every migration before it are replaced.
+    /// The configured database must have applied all of them.
+    #[arg(long, value_name = "NAME", required = true)]
+    pub to: String,
+    /// Keep the rows the squashed migrations wrote into this table (`schema.table`, or `table` in schema
+    /// public) as INSERT statements in the baseline; repeatable.
+    #[arg(long, value_name = "TABLE")]
+    pub keep_data: Vec<String>,
+    /// Leave out the rows the squashed migrations wrote into this table; repeatable. A table holding rows
+    /// must be named with --keep-data or --discard-data.
+    #[arg(long, value_name = "TABLE")]
+    pub discard_data: Vec<String>,
 }
 
 #[derive(Debug, Args)]
@@ -294,8 +321,9 @@ pub struct DownArgs {
 
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Print the SQL that would run instead of running it (same as `sql`).
-    #[arg(long, conflicts_with = "fake")]
+    /// Print the SQL that would run instead of running it (same as `sql`); with --fake, the bookkeeping
+    /// that --fake would write, which is all it changes.
+    #[arg(long)]
     pub dry_run: bool,
     /// Only update the migrations table; do not run the migrations.
     #[arg(long)]

@@ -1,5 +1,6 @@
 //! What each command does, given resolved settings and (for all but `create`) the compiled migrations.
 
+use std::io::Write as _;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -9,7 +10,7 @@ use migrate_core::{
 
 use crate::args::{Command, DatabaseAction, InitArgs, LintFormat, RunArgs, SchemaAction};
 use crate::connect::{self, Target};
-use crate::output::{lint_github, lint_json, lint_text, print_event, status_text};
+use crate::output::{lint_github, lint_json, lint_text, print_event, write_status};
 use crate::pg_dump;
 use crate::schema_file;
 use crate::settings::Settings;
@@ -97,7 +98,6 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                         &settings.table,
                         &settings.timeouts,
                         args.run.single_transaction,
-                        false
                     )
                 );
                 return Ok(ExitCode::SUCCESS);
@@ -156,7 +156,6 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                         &settings.table,
                         &settings.timeouts,
                         args.run.single_transaction,
-                        false
                     )
                 );
                 return Ok(ExitCode::SUCCESS);
@@ -191,14 +190,16 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             let db = target()?;
             let mut client = db.connect(settings.connect_timeout)?;
             let status = migrator.status(&mut client)?;
+            // Through one buffer, not line by line, and never as one text: a long history stays cheap.
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if *json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&status).context("cannot serialise the status")?
-                );
+                serde_json::to_writer_pretty(&mut out, &status)
+                    .context("cannot write the status")?;
+                writeln!(out).context("cannot write the status")?;
             } else {
-                print!("{}", status_text(&status, &db.display));
+                write_status(&mut out, &status, &db.display).context("cannot write the status")?;
             }
+            out.flush().context("cannot write the status")?;
             if status.has_problems() {
                 return Ok(ExitCode::from(crate::EXIT_STATUS_PROBLEMS));
             }
@@ -220,7 +221,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             };
             print!(
                 "{}",
-                plan::script(&steps, &settings.table, &settings.timeouts, false, false)
+                plan::script(&steps, &settings.table, &settings.timeouts, false)
             );
         }
         Command::Verify => {
@@ -285,6 +286,10 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                     crate::schema_check::write(settings, registry, &db, file.as_deref())
                 }
             };
+        }
+        Command::Squash(args) => {
+            let db = target()?;
+            return crate::squash::squash(settings, registry, &db, args);
         }
         Command::Repair { names } => {
             let db = target()?;
@@ -366,9 +371,10 @@ pub(crate) fn write_schema_file(settings: &Settings, db: &Target) {
         Ok(true) => println!("schema written to {}", schema_file::shown(file)),
         Ok(false) => {}
         Err(e) => eprintln!(
-            "warning: the run is committed, but the schema file {} was not written: {e:#}\n\
+            "warning: the run is committed, but the schema file {} was not written: {}\n\
              hint: the file is written again after the next run that changes the database, or now with `migrate schema write`",
-            schema_file::shown(file)
+            schema_file::shown(file),
+            crate::error_message(&e)
         ),
     }
 }

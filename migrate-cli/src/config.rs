@@ -35,6 +35,9 @@ pub struct ConfigFile {
 pub struct RunnerConfig {
     pub package: String,
     pub bin: String,
+    /// The cargo profile the generic `migrate` builds the runner with: `dev` (the default), `release`, or a
+    /// custom profile of the workspace. `--release` overrides it.
+    pub profile: Option<String>,
 }
 
 /// A loaded config file and the folder its relative paths start from.

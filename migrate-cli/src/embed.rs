@@ -22,6 +22,11 @@
 //! once), the same timeouts and retries, and the same connection rules (`DATABASE_URL` or libpq's `PG*`
 //! variables, `sslmode`/`sslrootcert`, the connect timeout). The settings come from
 //! [`Settings::for_registry`]: the environment, then `migrate.toml`, then the defaults.
+//!
+//! A failure is an [`anyhow::Error`] holding the engine's [`migrate_core::Error`]. Print it with
+//! [`error_message`](crate::error_message) (the engine's message already describes its causes); a program
+//! that needs the server's own error finds the `postgres::Error` in its
+//! [`chain`](anyhow::Error::chain), e.g. to read the SQLSTATE of a failed statement or of data code.
 
 use std::future::Future;
 use std::pin::Pin;

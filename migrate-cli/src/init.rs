@@ -204,7 +204,10 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
         "# Settings of the `migrate` command for this package; `migrate --help` lists the others.\n\
          migrations_dir = {dir:?}\n\n\
          # The binary that runs every command but `create`, with the migrations compiled in.\n\
-         [runner]\npackage = {name:?}\nbin = {runner_bin:?}\n"
+         [runner]\npackage = {name:?}\nbin = {runner_bin:?}\n\
+         # The cargo profile `migrate` builds it with: dev compiles a changed migration fastest; \"release\" (or\n\
+         # --release for one command) runs Rust-heavy migration code faster.\n\
+         # profile = \"dev\"\n"
     );
     if config_path.exists() {
         let text = read(&config_path)?;
@@ -223,6 +226,24 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
 
     // Cargo.toml: dependencies, the runner's [[bin]], default-run.
     let mut what = Vec::new();
+    // A build script needs migrate-core's `build` feature (the registry generation); the application itself
+    // does not, so it does not compile syn.
+    let with_build_feature = |item: Item| -> Item {
+        let mut table = match item {
+            Item::Value(toml_edit::Value::InlineTable(table)) => table,
+            other => {
+                let mut table = InlineTable::new();
+                if let Some(version) = other.as_str() {
+                    table.insert("version", version.into());
+                }
+                table
+            }
+        };
+        let mut features = toml_edit::Array::new();
+        features.push("build");
+        table.insert("features", features.into());
+        Item::Value(table.into())
+    };
     let dep = |crate_name: &str| -> Result<Item> {
         Ok(match &options.crates_path {
             Some(checkout) => {
@@ -255,7 +276,10 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
                 .and_then(Item::as_table_like)
                 .is_some_and(|t| t.contains_key(crate_name));
             if !present {
-                let item = dep(crate_name)?;
+                let item = match section {
+                    "build-dependencies" => with_build_feature(dep(crate_name)?),
+                    _ => dep(crate_name)?,
+                };
                 let table = manifest
                     .entry(section)
                     .or_insert_with(|| Item::Table(Table::new()))

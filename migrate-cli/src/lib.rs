@@ -2,7 +2,9 @@
 //!
 //! Two binaries share it:
 //! - `migrate` (this crate's binary) is the generic front end. `create` runs here; every other command is
-//!   forwarded to the runner of the crate that compiles the migrations folder (the `forward` module).
+//!   forwarded to the runner of the crate that compiles the migrations folder (the `forward` module): built
+//!   with `cargo build` when anything it is built from changed (the `freshness` module), then run in place
+//!   of `migrate`.
 //! - a runner binary in that crate (`example-app`'s `example-app-migrate`), whose `main` is
 //!   `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`.
 //!
@@ -15,22 +17,28 @@
 //! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER, 6 `schema check` found the schema
 //! file out of date (or missing), 130/143 `up`, `down` or `redo` stopped by SIGINT/SIGTERM (the running
 //! statement cancelled on the server, its transaction rolled back).
+//!
+//! `squash` (the `squash` module) replaces the oldest migrations with one baseline; see [`migrate_core::squash`].
 
 mod args;
 mod commands;
 mod config;
 pub mod connect;
 mod database;
+mod dotenv;
 mod embed;
 mod forward;
+mod freshness;
 mod init;
 mod output;
 mod pg_dump;
+mod report;
 mod schema_check;
 mod schema_file;
 mod scratch;
 mod settings;
 mod signals;
+mod squash;
 pub mod testing;
 mod tls;
 mod verify;
@@ -45,6 +53,7 @@ pub use args::{Cli, GlobalArgs, LockModeArg};
 pub use config::{Config, ConfigFile, RunnerConfig};
 pub use connect::redact;
 pub use embed::{up, up_expand_only, Blocking, Embedded};
+pub use report::error_message;
 pub use settings::Settings;
 
 /// Exit status when another runner holds the lock and `--lock-mode fail` was given.
@@ -75,7 +84,7 @@ pub fn run_embedded(registry: &Registry) -> ExitCode {
 
 fn entry(registry: Option<&Registry>) -> ExitCode {
     // Before parsing, so DATABASE_URL and friends from .env reach clap's environment fallbacks.
-    if let Err(message) = load_dotenv() {
+    if let Err(message) = dotenv::load() {
         eprintln!("error: {message}");
         return ExitCode::FAILURE;
     }
@@ -102,7 +111,7 @@ fn entry(registry: Option<&Registry>) -> ExitCode {
     match run(&cli, registry) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_message(&e));
             if let Some(signal) = signals::received() {
                 eprintln!(
                     "interrupted by {}: the run stopped there (the message above says what was rolled back and \
@@ -149,42 +158,12 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
             commands::database(&settings, None, action)
         }
         (command, Some(registry)) => commands::run(&settings, registry, command),
-        (_, None) => forward::forward(&settings.config, std::env::args_os().skip(1).collect()),
+        (_, None) => forward::forward(
+            &settings.config,
+            cli.global.release,
+            std::env::args_os().skip(1).collect(),
+        ),
     }
-}
-
-/// Loads the nearest `.env` (this folder or a parent) into the environment, without overriding variables
-/// already set. Its values are never shown in errors: they hold database URLs and passwords.
-fn load_dotenv() -> Result<(), String> {
-    let Some(path) = std::env::current_dir().ok().and_then(|cwd| {
-        cwd.ancestors()
-            .map(|dir| dir.join(".env"))
-            .find(|p| p.is_file())
-    }) else {
-        return Ok(());
-    };
-    dotenvy::from_path(&path).map_err(|e| match e {
-        dotenvy::Error::LineParse(line, index) => {
-            let key = line
-                .trim_start()
-                .trim_start_matches("export ")
-                .split(['=', ' ', '\t'])
-                .next()
-                .unwrap_or_default()
-                .to_owned();
-            let line_number = std::fs::read_to_string(&path)
-                .ok()
-                .and_then(|text| text.find(&line).map(|at| text[..at].matches('\n').count() + 1));
-            format!(
-                "invalid .env file {}{}: cannot parse the entry {key:?} at character {} of its line (an unterminated quote or \
-                 a stray character?); its value is not shown, as it may hold a password",
-                path.display(),
-                line_number.map(|n| format!(", line {n}")).unwrap_or_default(),
-                index + 1
-            )
-        }
-        other => format!("invalid .env file {}: {other}", path.display()),
-    })
 }
 
 /// A process that ends inside a migration's Rust code (a `pgm.db` closure or a backfill's batch code

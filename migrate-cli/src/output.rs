@@ -105,6 +105,11 @@ pub fn print_event(event: Event<'_>) {
         Event::ChangedSinceApplied { name } => {
             eprintln!("warning: {name} changed since it was applied; reverting it with its current `down`");
         }
+        Event::BaselineRecorded { name, replaced } => {
+            println!(
+                "recorded {name} as applied without running it: this database applied all {replaced} migrations it squashes"
+            );
+        }
         Event::Notice {
             name,
             direction,
@@ -132,15 +137,18 @@ fn label(state: State) -> &'static str {
     }
 }
 
-/// The human-readable status table, with an explanation of every problem found.
-pub fn status_text(status: &Status, database: &str) -> String {
-    let mut out = format!("migrations table {} on {database}\n", status.table);
+/// The human-readable status table, written line by line (a long history is never held as one text), then
+/// the summary and an explanation of every problem found.
+pub fn write_status(out: &mut impl Write, status: &Status, database: &str) -> std::io::Result<()> {
+    writeln!(out, "migrations table {} on {database}", status.table)?;
     if !status.table_exists {
-        out.push_str("(the table does not exist yet: nothing has been applied)\n");
+        writeln!(
+            out,
+            "(the table does not exist yet: nothing has been applied)"
+        )?;
     }
     if status.migrations.is_empty() {
-        out.push_str("no migrations\n");
-        return out;
+        return writeln!(out, "no migrations");
     }
     for e in &status.migrations {
         let run_on = e
@@ -148,21 +156,23 @@ pub fn status_text(status: &Status, database: &str) -> String {
             .as_ref()
             .map(|a| a.run_on.format("%Y-%m-%d %H:%M:%S").to_string())
             .unwrap_or_default();
-        let name = match &e.renamed_from {
-            Some(old) => format!("{} (was {old})", e.name),
-            None => e.name.clone(),
-        };
         let phase = if e.contract.is_some() {
             "  [contract]"
         } else {
             ""
         };
-        out.push_str(&format!(
-            "{:<13}{:<21}{name}{phase}\n",
-            label(e.state),
-            run_on
-        ));
+        write!(out, "{:<13}{:<21}{}", label(e.state), run_on, e.name)?;
+        if let Some(old) = &e.renamed_from {
+            write!(out, " (was {old})")?;
+        }
+        writeln!(out, "{phase}")?;
     }
+    out.write_all(status_footer(status).as_bytes())
+}
+
+/// The summary line and the explanations under the status table.
+fn status_footer(status: &Status) -> String {
+    let mut out = String::new();
     let count = |s| status.migrations.iter().filter(|e| e.state == s).count();
     let mut summary = vec![
         format!(

@@ -238,40 +238,23 @@ pub(crate) fn global_args_from_environment() -> Result<GlobalArgs> {
         global: GlobalArgs,
     }
     let mut flags: Vec<String> = Vec::new();
-    match dotenvy::dotenv_iter() {
-        Ok(pairs) => {
-            for pair in pairs {
-                let (key, value) = pair.map_err(|e| dotenv_error(&e))?;
-                let flag = match key.as_str() {
-                    "DATABASE_URL" => "--database-url",
-                    "MIGRATE_DIRECT_URL" => "--direct-url",
-                    "MIGRATIONS_DIR" => "--migrations-dir",
-                    "MIGRATIONS_TABLE" => "--migrations-table",
-                    "MIGRATIONS_SCHEMA" => "--migrations-schema",
-                    "MIGRATE_CONFIG" => "--config",
-                    _ => continue,
-                };
-                if std::env::var_os(&key).is_none() {
-                    flags.push(format!("{flag}={value}"));
-                }
-            }
+    for (key, value) in crate::dotenv::entries().map_err(anyhow::Error::msg)? {
+        let flag = match key.as_str() {
+            "DATABASE_URL" => "--database-url",
+            "MIGRATE_DIRECT_URL" => "--direct-url",
+            "MIGRATIONS_DIR" => "--migrations-dir",
+            "MIGRATIONS_TABLE" => "--migrations-table",
+            "MIGRATIONS_SCHEMA" => "--migrations-schema",
+            "MIGRATE_CONFIG" => "--config",
+            _ => continue,
+        };
+        if std::env::var_os(&key).is_none() {
+            flags.push(format!("{flag}={value}"));
         }
-        Err(e) if e.not_found() => {}
-        Err(e) => return Err(dotenv_error(&e)),
     }
     NoFlags::try_parse_from(flags)
         .map(|parsed| parsed.global)
         .map_err(|e| anyhow::anyhow!("invalid migration settings in the environment: {e}"))
-}
-
-/// A `.env` problem without the line's text: it may hold a password.
-fn dotenv_error(e: &dotenvy::Error) -> anyhow::Error {
-    match e {
-        dotenvy::Error::LineParse(_, position) => anyhow::anyhow!(
-            "invalid .env file: a line cannot be parsed (at character {position}; the line is not shown, it may hold a password)"
-        ),
-        other => anyhow::anyhow!("cannot read the .env file: {other}"),
-    }
 }
 
 fn canonical(p: &Path) -> std::io::Result<PathBuf> {

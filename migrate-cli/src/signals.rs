@@ -125,3 +125,14 @@ extern "C" fn relay(signal: libc::c_int) {
         }
     }
 }
+
+/// After the child started by [`relay_to`] ended: SIGINT and SIGTERM get their default actions back, so a
+/// runner that replaces this process (`exec` keeps ignored signals ignored) can be stopped as usual.
+pub fn stop_relaying() {
+    CHILD.store(0, Ordering::SeqCst);
+    // SAFETY: restores the default dispositions; no handler is involved.
+    unsafe {
+        libc::signal(libc::SIGINT, libc::SIG_DFL);
+        libc::signal(libc::SIGTERM, libc::SIG_DFL);
+    }
+}

@@ -11,22 +11,57 @@ use crate::history::MigrationsTable;
 use crate::migration::Direction;
 use crate::plan::Step;
 
-fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
-    let context = context.into();
-    move |source| Error::Database {
-        context,
-        error: source,
+/// What a run's steps need from the role, gathered one step at a time: a long run need not hold its steps
+/// to be checked.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Needs {
+    any: bool,
+    up: bool,
+    down: bool,
+    /// A step outside a transaction or in several: the runner may write a failure mark.
+    marks: bool,
+    backfills: bool,
+    /// Safeguards or restores: the runner records what it replaces.
+    previous: bool,
+}
+
+impl Needs {
+    pub(crate) fn of(steps: &[Step<'_>]) -> Self {
+        let mut needs = Needs::default();
+        for step in steps {
+            needs.add(step);
+        }
+        needs
+    }
+
+    pub(crate) fn add(&mut self, s: &Step<'_>) {
+        self.any = true;
+        self.up |= s.direction == Direction::Up;
+        self.down |= s.direction == Direction::Down;
+        // More than one segment (see `Step::segments`) without building them: a transaction break after the
+        // first statement.
+        self.marks |=
+            !s.transactional || s.statements().iter().skip(1).any(|st| st.new_transaction);
+        self.backfills |= s
+            .statements()
+            .iter()
+            .any(|st| matches!(st.action, Some(Action::Backfill(_))));
+        self.previous |= s
+            .statements()
+            .iter()
+            .any(|st| st.safeguard.is_some() || matches!(st.action, Some(Action::Restore(_))));
     }
 }
 
-/// Refuses a read-only server or session, or a role without a right `steps` need, before anything runs.
+/// Refuses a read-only server or session, or a role without a right the steps behind `needs` need, before
+/// anything runs.
 pub(crate) fn check(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
-    steps: &[Step<'_>],
+    needs: &Needs,
     fake: bool,
 ) -> Result<(), Error> {
-    if steps.is_empty() {
+    if !needs.any {
         return Ok(());
     }
     let row = client
@@ -35,7 +70,9 @@ pub(crate) fn check(
              current_setting('transaction_read_only') = 'on', current_user::text",
             &[],
         )
-        .map_err(db("cannot check whether the server accepts writes"))?;
+        .map_err(Error::database(
+            "cannot check whether the server accepts writes",
+        ))?;
     let (standby, default_read_only, read_only, role): (bool, bool, bool, String) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
     if standby {
@@ -54,31 +91,17 @@ pub(crate) fn check(
         )));
     }
 
-    let up = steps.iter().any(|s| s.direction == Direction::Up);
-    let down = steps.iter().any(|s| s.direction == Direction::Down);
+    let (up, down, previous) = (needs.up, needs.down, needs.previous);
     // What the runner writes besides the migrations table, and which table it goes to.
-    let marks = !fake
-        && steps
-            .iter()
-            .any(|s| !s.transactional || s.segments().len() > 1);
-    let backfills = !fake
-        && steps.iter().any(|s| {
-            s.statements()
-                .iter()
-                .any(|st| matches!(st.action, Some(Action::Backfill(_))))
-        });
-    let previous = steps.iter().any(|s| {
-        s.statements()
-            .iter()
-            .any(|st| st.safeguard.is_some() || matches!(st.action, Some(Action::Restore(_))))
-    });
+    let marks = !fake && needs.marks;
+    let backfills = !fake && needs.backfills;
 
     let mut missing = Vec::new();
     let mut needs = |name: String, rights: &[&str], purpose: &str| -> Result<(), Error> {
         let (exists, held): (bool, Vec<bool>) = {
             let exists: bool = client
                 .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
-                .map_err(db(format!("cannot look up {name}")))?
+                .map_err(Error::database(format!("cannot look up {name}")))?
                 .get(0);
             let mut held = Vec::new();
             if exists {
@@ -86,7 +109,9 @@ pub(crate) fn check(
                     held.push(
                         client
                             .query_one("SELECT has_table_privilege($1, $2)", &[&name, right])
-                            .map_err(db(format!("cannot check the rights on {name}")))?
+                            .map_err(Error::database(format!(
+                                "cannot check the rights on {name}"
+                            )))?
                             .get(0),
                     );
                 }
@@ -172,7 +197,7 @@ fn schema_create(
              has_database_privilege(current_database(), 'CREATE'), current_database()::text",
             &[&table.schema()],
         )
-        .map_err(db(format!("cannot check the rights on schema {}", table.schema())))?;
+        .map_err(Error::database(format!("cannot check the rights on schema {}", table.schema())))?;
     let (schema_exists, on_schema, on_database, database): (bool, bool, bool, String) =
         (row.get(0), row.get(1), row.get(2), row.get(3));
     let schema = migrate_dsl::ident(table.schema());

@@ -10,12 +10,12 @@ use std::time::{Duration, Instant};
 use migrate_dsl::{Backfill, BatchWork};
 use postgres::GenericClient;
 
-use crate::error::describe_pg;
+use crate::error::{describe_pg, DataCause};
 use crate::events::Event;
 use crate::history::MigrationsTable;
 use crate::interrupt::Interrupt;
 use crate::migration::panic_message;
-use crate::timeouts::{backoff, is_lock_timeout};
+use crate::retry::{GaveUp, LockRetry, LockTimeout};
 use crate::user_code::{self, UserCode};
 
 /// Where a backfill is recorded: which migration, which operation.
@@ -30,7 +30,7 @@ pub(crate) struct Origin<'a> {
 /// Why a backfill stopped, and what it had committed by then.
 #[derive(Debug)]
 pub(crate) struct Failure {
-    pub message: String,
+    pub cause: DataCause,
     /// Batches committed by this run.
     pub batches: u64,
     /// Rows done in all, earlier runs included.
@@ -38,9 +38,9 @@ pub(crate) struct Failure {
 }
 
 impl Failure {
-    fn before_any_batch(message: String) -> Self {
+    fn before_any_batch(cause: DataCause) -> Self {
         Failure {
-            message,
+            cause,
             batches: 0,
             rows: 0,
         }
@@ -57,22 +57,28 @@ struct Key {
     sql_type: String,
 }
 
+/// What a backfill runs with, besides its own definition.
+pub(crate) struct Context<'a> {
+    /// The migrations table, next to which the progress is kept.
+    pub table: &'a MigrationsTable,
+    /// How long a batch may keep retrying after lock timeouts.
+    pub retry_budget: Duration,
+    /// Where a request to stop arrives; the backfill stops after the batch in progress.
+    pub interrupt: &'a Interrupt,
+}
+
 /// Runs the backfill to the end. Returns the number of rows updated (or handed to Rust code).
 pub(crate) fn run(
     conn: &mut impl GenericClient,
     spec: &Backfill,
     origin: &Origin<'_>,
-    table: &MigrationsTable,
-    retry_budget: Duration,
-    interrupt: &Interrupt,
+    context: &Context<'_>,
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<u64, Failure> {
-    let _running = interrupt.backfill();
-    let progress = progress_table(table);
+    let _running = context.interrupt.backfill();
+    let progress = progress_table(context.table);
     let pg = |context: &'static str| {
-        move |e: postgres::Error| {
-            Failure::before_any_batch(format!("{context}: {}", describe_pg(&e)))
-        }
+        move |e: postgres::Error| Failure::before_any_batch(DataCause::database(context)(e))
     };
     conn.batch_execute(&format!(
         "CREATE TABLE IF NOT EXISTS {progress} (migration text NOT NULL, position integer NOT NULL, \
@@ -101,14 +107,30 @@ pub(crate) fn run(
 
     let target = spec.table().quoted();
     let keys = primary_key(conn, &target).map_err(Failure::before_any_batch)?;
-    let fingerprint = fingerprint(spec, &target, &keys, origin.checksum);
-    let position = i32::try_from(origin.position).unwrap_or(i32::MAX);
+    let walk = Walk {
+        spec,
+        origin,
+        record: Record {
+            fingerprint: fingerprint(spec, &target, &keys, origin.checksum),
+            table: progress,
+            migration: origin.migration,
+            position: i32::try_from(origin.position).unwrap_or(i32::MAX),
+        },
+        filter: spec
+            .condition()
+            .map(|w| format!(" AND ({w})"))
+            .unwrap_or_default(),
+        target,
+        keys,
+    };
+    let record = &walk.record;
     let resumed = conn
         .query_opt(
             &format!(
-                "SELECT cursor, rows_done, fingerprint FROM {progress} WHERE migration = $1 AND position = $2"
+                "SELECT cursor, rows_done, fingerprint FROM {} WHERE migration = $1 AND position = $2",
+                record.table
             ),
-            &[&origin.migration, &position],
+            &[&record.migration, &record.position],
         )
         .map_err(pg("cannot read the backfill progress"))?
         .map(|row| {
@@ -119,7 +141,7 @@ pub(crate) fn run(
             )
         });
     let (cursor, done) = match resumed {
-        Some((cursor, done, Some(recorded))) if recorded == fingerprint => {
+        Some((cursor, done, Some(recorded))) if recorded == record.fingerprint => {
             (Some(cursor), u64::try_from(done).unwrap_or(0))
         }
         Some((_, done, recorded)) => {
@@ -129,14 +151,12 @@ pub(crate) fn run(
                 "the backfill changed since it was interrupted (its table, primary key, condition or work), \
                  so the recorded position belongs to another walk"
             };
-            conn.execute(
-                &format!("DELETE FROM {progress} WHERE migration = $1 AND position = $2"),
-                &[&origin.migration, &position],
-            )
-            .map_err(pg("cannot discard the backfill progress"))?;
+            record
+                .clear(conn)
+                .map_err(pg("cannot discard the backfill progress"))?;
             events(Event::BackfillRestarted {
                 name: origin.migration,
-                table: &target,
+                table: &walk.target,
                 rows_discarded: u64::try_from(done).unwrap_or(0),
                 reason,
             });
@@ -144,19 +164,11 @@ pub(crate) fn run(
         }
         None => (None, 0),
     };
-    let filter = spec
-        .condition()
-        .map(|w| format!(" AND ({w})"))
-        .unwrap_or_default();
-    let key_list = keys
-        .iter()
-        .map(|k| migrate_dsl::ident(&k.column))
-        .collect::<Vec<_>>()
-        .join(", ");
     let total = {
         let sql = format!(
-            "SELECT count(*) FROM {target} WHERE ($1::text[] IS NULL OR ({key_list}) > ({})){filter}",
-            cursor_after(&keys)
+            "SELECT count(*) FROM {} WHERE {}",
+            walk.target,
+            walk.keys_after()
         );
         let row = conn
             .query_one(&sql, &[&cursor])
@@ -170,39 +182,25 @@ pub(crate) fn run(
     // session end or the next migration's own settings.
     conn.batch_execute("SET synchronous_commit = off")
         .map_err(pg("cannot set synchronous_commit"))?;
-    let record = Record {
-        table: &progress,
-        migration: origin.migration,
-        position,
-        fingerprint: &fingerprint,
+    let start = Position {
+        cursor,
+        done,
+        total,
     };
-    let result = run_batches(
-        conn,
-        spec,
-        origin,
-        &record,
-        &target,
-        &keys,
-        (cursor, done, total),
-        retry_budget,
-        interrupt,
-        events,
-    );
+    let result = run_batches(conn, &walk, start, context, events);
     let reset = conn.batch_execute("RESET synchronous_commit");
     let done = result?;
     let after = |context: &'static str| {
         move |e: postgres::Error| Failure {
-            message: format!("{context}: {}", describe_pg(&e)),
+            cause: DataCause::database(context)(e),
             batches: 0,
             rows: done,
         }
     };
     reset.map_err(after("cannot reset synchronous_commit"))?;
-    conn.execute(
-        &format!("DELETE FROM {progress} WHERE migration = $1 AND position = $2"),
-        &[&origin.migration, &position],
-    )
-    .map_err(after("cannot clear the backfill progress"))?;
+    record
+        .clear(conn)
+        .map_err(after("cannot clear the backfill progress"))?;
     Ok(done)
 }
 
@@ -225,117 +223,138 @@ fn fingerprint(spec: &Backfill, target: &str, keys: &[Key], checksum: &str) -> S
     ))
 }
 
-/// The batch loop; returns the rows done.
-#[allow(clippy::too_many_arguments)]
-fn run_batches(
-    conn: &mut impl GenericClient,
-    spec: &Backfill,
-    origin: &Origin<'_>,
-    record: &Record<'_>,
-    target: &str,
-    keys: &[Key],
-    (mut cursor, mut done, total): (Option<Vec<String>>, u64, u64),
-    retry_budget: Duration,
-    interrupt: &Interrupt,
-    events: &mut dyn FnMut(Event<'_>),
-) -> Result<u64, Failure> {
-    let filter = spec
-        .condition()
-        .map(|w| format!(" AND ({w})"))
-        .unwrap_or_default();
-    let columns: Vec<String> = keys.iter().map(|k| migrate_dsl::ident(&k.column)).collect();
-    let after = cursor_after(keys);
-    let cursor_of = |alias: &str| {
-        keys.iter()
+/// A backfill's walk over its table, planned once before the first batch: the table, its primary key, the
+/// condition, and where each batch records how far it got.
+struct Walk<'a> {
+    spec: &'a Backfill,
+    origin: &'a Origin<'a>,
+    /// The table, quoted.
+    target: String,
+    keys: Vec<Key>,
+    /// ` AND (condition)`, or nothing.
+    filter: String,
+    record: Record<'a>,
+}
+
+impl Walk<'_> {
+    /// The quoted primary key columns.
+    fn columns(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .map(|k| migrate_dsl::ident(&k.column))
+            .collect()
+    }
+
+    /// The rows after the cursor (`$1`, none before the first batch) that match the condition.
+    fn keys_after(&self) -> String {
+        format!(
+            "($1::text[] IS NULL OR ({}) > ({})){}",
+            self.columns().join(", "),
+            cursor_after(&self.keys),
+            self.filter
+        )
+    }
+
+    /// The key of a row as the cursor records it, text per column, the columns read from `alias`.
+    fn cursor_of(&self, alias: &str) -> String {
+        self.keys
+            .iter()
             .map(|k| format!("{alias}{}::text", migrate_dsl::ident(&k.column)))
             .collect::<Vec<_>>()
             .join(", ")
-    };
-    let limit = spec.rows_per_batch();
+    }
+
+    /// Where batch code runs, for messages from inside it.
+    fn code(&self) -> UserCode {
+        UserCode {
+            migration: self.origin.migration,
+            path: self.origin.path,
+            position: self.origin.position,
+            op: "backfill",
+            transactional: false,
+        }
+    }
+}
+
+/// Where a walk stands: after the key `cursor` (none before the first batch), with `done` of `total` rows
+/// done, earlier interrupted runs included.
+struct Position {
+    cursor: Option<Vec<String>>,
+    done: u64,
+    total: u64,
+}
+
+/// The batch loop; returns the rows done.
+fn run_batches(
+    conn: &mut impl GenericClient,
+    walk: &Walk<'_>,
+    start: Position,
+    context: &Context<'_>,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<u64, Failure> {
+    let Position {
+        mut cursor,
+        mut done,
+        total,
+    } = start;
     let started = Instant::now();
     let done_at_start = done;
     let mut batches = 0u64;
-    let code = UserCode {
-        migration: origin.migration,
-        path: origin.path,
-        position: origin.position,
-        op: "backfill",
-        transactional: false,
+    let retry = LockRetry {
+        name: walk.origin.migration,
+        budget: context.retry_budget,
+        // Checked after each committed batch, below.
+        interrupt: None,
     };
     loop {
-        let failed = |message: String, done: u64| Failure {
-            message,
+        let failed = |cause: DataCause, done: u64| Failure {
+            cause,
             batches,
             rows: done,
         };
-        let mut failures = 0u32;
-        let attempt_started = Instant::now();
-        let batch = loop {
-            let done_before = i64::try_from(done).unwrap_or(i64::MAX);
-            match batch(
-                conn,
-                spec,
-                target,
-                &columns,
-                &after,
-                &filter,
-                &cursor_of,
-                limit,
-                &cursor,
-                record,
-                done_before,
-                code,
-            ) {
-                Err(e) if is_lock_timeout(&e) => {
-                    failures += 1;
-                    let delay = backoff(failures);
-                    if attempt_started.elapsed() + delay > retry_budget {
-                        return Err(failed(
-                            format!("a batch kept hitting lock_timeout: {}", describe_pg(&e)),
-                            done,
-                        ));
-                    }
-                    events(Event::Retrying {
-                        name: origin.migration,
-                        attempt: failures,
-                        delay,
-                        reason: describe_pg(&e),
-                    });
-                    std::thread::sleep(delay);
-                }
-                Err(e) => return Err(failed(format!("a batch failed: {}", describe_pg(&e)), done)),
-                Ok(Err(user)) => return Err(failed(user, done)),
-                Ok(Ok(batch)) => break batch,
-            }
-        };
-        let Some((rows, next, tx)) = batch else {
+        let done_before = i64::try_from(done).unwrap_or(i64::MAX);
+        let batch = retry
+            .run(events, |_| batch(conn, walk, &cursor, done_before))
+            .map_err(|gave_up| {
+                let cause = match gave_up {
+                    GaveUp::Exhausted {
+                        error: BatchError::Query(source),
+                        ..
+                    } => DataCause::LockTimeout { source },
+                    GaveUp::Failed(error)
+                    | GaveUp::Exhausted { error, .. }
+                    | GaveUp::Interrupted { error, .. } => error.into_cause(),
+                };
+                failed(cause, done)
+            })?;
+        let Some(Batch { rows, next }) = batch else {
             break;
         };
-        tx.commit()
-            .map_err(|e| failed(format!("cannot commit a batch: {}", describe_pg(&e)), done))?;
         done += rows;
         batches += 1;
         cursor = Some(next);
         events(Event::Backfill {
-            name: origin.migration,
-            table: target,
+            name: walk.origin.migration,
+            table: &walk.target,
             done,
             total,
             rate: (done - done_at_start) as f64 / started.elapsed().as_secs_f64().max(1e-3),
         });
         // Between batches, where stopping loses nothing: the next run resumes after this batch.
-        if let Some(signal) = interrupt.requested() {
+        if let Some(signal) = context.interrupt.requested() {
             return Err(Failure {
-                message: format!(
-                    "stopped on {} after a committed batch ({done} of {total} rows done); run `up` again to resume",
-                    crate::interrupt::signal_name(signal)
-                ),
+                cause: DataCause::Interrupted {
+                    signal,
+                    done,
+                    total,
+                },
                 batches,
                 rows: done,
             });
         }
-        if !spec.pause_between_batches().is_zero() {
-            std::thread::sleep(spec.pause_between_batches());
+        let pause = walk.spec.pause_between_batches();
+        if !pause.is_zero() {
+            std::thread::sleep(pause);
         }
     }
     Ok(done)
@@ -344,10 +363,11 @@ fn run_batches(
 /// Where a batch records the backfill's progress, in the batch's own transaction: committed together with
 /// the batch, or not at all.
 struct Record<'a> {
-    table: &'a str,
+    /// The progress table.
+    table: String,
     migration: &'a str,
     position: i32,
-    fingerprint: &'a str,
+    fingerprint: String,
 }
 
 impl Record<'_> {
@@ -361,6 +381,17 @@ impl Record<'_> {
             self.table
         )
     }
+
+    /// Forgets the progress: the backfill finished, or starts over.
+    fn clear(&self, conn: &mut impl GenericClient) -> Result<u64, postgres::Error> {
+        conn.execute(
+            &format!(
+                "DELETE FROM {} WHERE migration = $1 AND position = $2",
+                self.table
+            ),
+            &[&self.migration, &self.position],
+        )
+    }
 }
 
 /// The cursor comparison's right side: `(k1, k2) > ($1[1]::t1, $1[2]::t2)`, so any primary-key type works.
@@ -372,30 +403,63 @@ fn cursor_after(keys: &[Key]) -> String {
         .join(", ")
 }
 
-/// One batch, in a new transaction that the caller commits after recording progress. `None` when no rows
-/// are left. The inner `Result` is an error from the user's Rust code.
-#[allow(clippy::too_many_arguments, clippy::type_complexity)]
-fn batch<'c, C: GenericClient>(
-    conn: &'c mut C,
-    spec: &Backfill,
-    target: &str,
-    columns: &[String],
-    after: &str,
-    filter: &str,
-    cursor_of: &dyn Fn(&str) -> String,
-    limit: u32,
+/// A committed batch: the rows it did and the key it ended at.
+struct Batch {
+    rows: u64,
+    next: Vec<String>,
+}
+
+/// Why one batch failed; its transaction was rolled back.
+#[derive(Debug)]
+enum BatchError {
+    /// A query of the batch failed; a lock timeout is retried.
+    Query(postgres::Error),
+    /// The commit failed.
+    Commit(postgres::Error),
+    /// The user's batch code failed.
+    Code(DataCause),
+}
+
+impl BatchError {
+    fn into_cause(self) -> DataCause {
+        match self {
+            BatchError::Query(e) => DataCause::database("a batch failed")(e),
+            BatchError::Commit(e) => DataCause::database("cannot commit a batch")(e),
+            BatchError::Code(cause) => cause,
+        }
+    }
+}
+
+impl LockTimeout for BatchError {
+    fn is_lock_timeout(&self) -> bool {
+        matches!(self, BatchError::Query(e) if e.is_lock_timeout())
+    }
+
+    fn reason(&self) -> String {
+        match self {
+            BatchError::Query(e) | BatchError::Commit(e) => describe_pg(e),
+            BatchError::Code(cause) => cause.to_string(),
+        }
+    }
+}
+
+/// One batch in a transaction of its own, committed with its progress. `None` when no rows are left.
+fn batch(
+    conn: &mut impl GenericClient,
+    walk: &Walk<'_>,
     cursor: &Option<Vec<String>>,
-    record: &Record<'_>,
     done_before: i64,
-    code: UserCode,
-) -> Result<Result<Option<(u64, Vec<String>, postgres::Transaction<'c>)>, String>, postgres::Error>
-{
-    let mut tx = conn.transaction()?;
-    let key_list = columns.join(", ");
-    let keys_after = format!("($1::text[] IS NULL OR ({key_list}) > ({after})){filter}");
-    match spec.work() {
+) -> Result<Option<Batch>, BatchError> {
+    let mut tx = conn.transaction().map_err(BatchError::Query)?;
+    let record = &walk.record;
+    let target = &walk.target;
+    let key_list = walk.columns().join(", ");
+    let keys_after = walk.keys_after();
+    let limit = walk.spec.rows_per_batch();
+    let batch = match walk.spec.work() {
         BatchWork::Set(assignments) => {
-            let ks: Vec<String> = columns
+            let ks: Vec<String> = walk
+                .columns()
                 .iter()
                 .enumerate()
                 .map(|(i, c)| format!("{c} AS __migrate_k{i}"))
@@ -423,20 +487,23 @@ fn batch<'c, C: GenericClient>(
                 k_desc = k_desc.join(", "),
             );
             // The progress row is written by the same statement, so it commits with the batch.
-            let row = tx.query_one(
-                &sql,
-                &[
-                    cursor,
-                    &record.migration,
-                    &record.position,
-                    &done_before,
-                    &record.fingerprint,
-                ],
-            )?;
+            let row = tx
+                .query_one(
+                    &sql,
+                    &[
+                        cursor,
+                        &record.migration,
+                        &record.position,
+                        &done_before,
+                        &record.fingerprint,
+                    ],
+                )
+                .map_err(BatchError::Query)?;
             let next: Option<Vec<String>> = row.get(1);
-            Ok(Ok(next.map(|next| {
-                (u64::try_from(row.get::<_, i64>(0)).unwrap_or(0), next, tx)
-            })))
+            next.map(|next| Batch {
+                rows: u64::try_from(row.get::<_, i64>(0)).unwrap_or(0),
+                next,
+            })
         }
         BatchWork::Rust(work) => {
             // The rows are locked until the batch commits: the Rust code writes values computed from what it
@@ -446,30 +513,24 @@ fn batch<'c, C: GenericClient>(
             let sql = format!(
                 "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit} \
                  FOR NO KEY UPDATE",
-                cursor_of("")
+                walk.cursor_of("")
             );
-            let rows = tx.query(&sql, &[cursor])?;
+            let rows = tx.query(&sql, &[cursor]).map_err(BatchError::Query)?;
             let Some(last) = rows.last() else {
-                return Ok(Ok(None));
+                return Ok(None);
             };
             let next: Vec<String> = last.get("__migrate_cursor");
             let result = {
-                let _running = user_code::enter(code);
+                let _running = user_code::enter(walk.code());
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.call(&mut tx, &rows)))
             };
             match result {
                 Ok(Ok(())) => {}
-                Ok(Err(e)) => {
-                    return Ok(Err(format!(
-                        "the batch code failed: {}",
-                        crate::error::describe_data_error(e.as_ref())
-                    )))
-                }
+                Ok(Err(e)) => return Err(BatchError::Code(DataCause::BatchReturned(e))),
                 Err(panic) => {
-                    return Ok(Err(format!(
-                        "the batch code panicked: {}",
-                        panic_message(&panic)
-                    )))
+                    return Err(BatchError::Code(DataCause::BatchPanicked(panic_message(
+                        &panic,
+                    ))))
                 }
             }
             let done = done_before + i64::try_from(rows.len()).unwrap_or(i64::MAX);
@@ -486,10 +547,18 @@ fn batch<'c, C: GenericClient>(
                     &next,
                     &done,
                 ],
-            )?;
-            Ok(Ok(Some((rows.len() as u64, next, tx))))
+            )
+            .map_err(BatchError::Query)?;
+            Some(Batch {
+                rows: rows.len() as u64,
+                next,
+            })
         }
+    };
+    if batch.is_some() {
+        tx.commit().map_err(BatchError::Commit)?;
     }
+    Ok(batch)
 }
 
 /// What the database says about a backfill's table, for plans.
@@ -529,7 +598,7 @@ pub(crate) fn lookup_key(
 }
 
 /// The primary key columns and types of `target`, in key order.
-fn primary_key(conn: &mut impl GenericClient, target: &str) -> Result<Vec<Key>, String> {
+fn primary_key(conn: &mut impl GenericClient, target: &str) -> Result<Vec<Key>, DataCause> {
     let rows = conn
         .query(
             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_index i \
@@ -538,16 +607,13 @@ fn primary_key(conn: &mut impl GenericClient, target: &str) -> Result<Vec<Key>, 
              ORDER BY array_position(i.indkey::int2[], a.attnum)",
             &[&target],
         )
-        .map_err(|e| {
-            format!(
-                "cannot read the primary key of {target}: {}",
-                describe_pg(&e)
-            )
-        })?;
+        .map_err(DataCause::database(format!(
+            "cannot read the primary key of {target}"
+        )))?;
     if rows.is_empty() {
-        return Err(format!(
-            "{target} has no primary key; a backfill walks the primary key in batches"
-        ));
+        return Err(DataCause::NoPrimaryKey {
+            table: target.to_owned(),
+        });
     }
     Ok(rows
         .iter()

@@ -57,8 +57,13 @@ fn try_compile_migrations(dir: &str, file_name: &str) -> Result<(), String> {
     let dir = PathBuf::from(manifest_dir).join(dir);
     // Watch the folder itself: cargo then reruns on any file added, removed, renamed or touched in it.
     println!("cargo:rerun-if-changed={}", dir.display());
-    let code = generate_registry(&dir).map_err(|e| e.to_string())?;
-    let out = PathBuf::from(out_dir).join(file_name);
+    let out_dir = PathBuf::from(out_dir);
+    // What each file held last time, by content: only new and edited files are parsed again.
+    let cache_path = out_dir.join(format!("{file_name}.parsed.json"));
+    let mut cache = ParseCache::load(&cache_path);
+    let code = generate_registry_with(&dir, &mut cache).map_err(|e| e.to_string())?;
+    cache.save(&cache_path);
+    let out = out_dir.join(file_name);
     // Rewrite only on change, so an unchanged registry does not trigger a recompile.
     if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
         std::fs::write(&out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
@@ -68,6 +73,77 @@ fn try_compile_migrations(dir: &str, file_name: &str) -> Result<(), String> {
 
 /// The Rust source of the registry for the migrations in `dir`.
 pub fn generate_registry(dir: &Path) -> Result<String, SourceError> {
+    generate_registry_with(dir, &mut ParseCache::default())
+}
+
+/// What [`inspect`] found in one file's source; serialisable, for [`ParseCache`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Inspected {
+    /// `false` when the file does not parse.
+    parses: bool,
+    up: bool,
+    down: bool,
+    bad_down: Option<String>,
+}
+
+/// Parse results by file content, kept in the build script's `OUT_DIR` between builds: adding one file to a
+/// folder of thousands parses one file, not thousands. The key is the content's length and 64-bit hash, so an
+/// edited file is always parsed again; a changed hash function (another toolchain) only misses the cache.
+#[derive(Debug, Default)]
+struct ParseCache {
+    known: std::collections::HashMap<String, Inspected>,
+    used: std::collections::BTreeMap<String, Inspected>,
+}
+
+impl ParseCache {
+    /// The cache at `path`; empty when it is missing or unreadable.
+    fn load(path: &Path) -> ParseCache {
+        let known = std::fs::read(path)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        ParseCache {
+            known,
+            used: Default::default(),
+        }
+    }
+
+    /// Keeps the entries of this build's files only. A cache that cannot be written is only a slower next
+    /// build.
+    fn save(&self, path: &Path) {
+        if let Ok(json) = serde_json::to_vec(&self.used) {
+            let _ = std::fs::write(path, json);
+        }
+    }
+
+    fn inspect(&mut self, source: &str) -> Inspected {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::hash::DefaultHasher::new();
+        source.hash(&mut hasher);
+        let key = format!("{}-{:016x}", source.len(), hasher.finish());
+        let found = match self.known.get(&key) {
+            Some(found) => found.clone(),
+            None => match inspect(source) {
+                None => Inspected {
+                    parses: false,
+                    up: false,
+                    down: false,
+                    bad_down: None,
+                },
+                Some(items) => Inspected {
+                    parses: true,
+                    up: items.up,
+                    down: items.down,
+                    bad_down: items.bad_down,
+                },
+            },
+        };
+        self.used.insert(key, found.clone());
+        found
+    }
+}
+
+fn generate_registry_with(dir: &Path, cache: &mut ParseCache) -> Result<String, SourceError> {
     let files = scan(dir)?;
     let dir = dir.canonicalize().map_err(|source| SourceError::ReadDir {
         path: dir.to_path_buf(),
@@ -80,20 +156,20 @@ pub fn generate_registry(dir: &Path) -> Result<String, SourceError> {
                 path: file.path.clone(),
                 error: source,
             })?;
-        let has_down = match inspect(&source) {
+        let has_down = match cache.inspect(&source) {
             // A file that does not parse is left to rustc, which reports the error at the file's own line.
-            None => false,
-            Some(Items {
+            Inspected { parses: false, .. } => false,
+            Inspected {
                 bad_down: Some(found),
                 ..
-            }) => {
+            } => {
                 return Err(SourceError::BadDown {
                     path: file.path,
                     found,
                 })
             }
-            Some(items) if !items.up => return Err(SourceError::MissingUp { path: file.path }),
-            Some(items) => items.down,
+            Inspected { up: false, .. } => return Err(SourceError::MissingUp { path: file.path }),
+            Inspected { down, .. } => down,
         };
         found.push(Found { file, has_down });
     }
@@ -324,6 +400,54 @@ mod tests {
                 .contains("20260103000000_third.rs has no `pub fn up"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_parse_cache_gives_what_parsing_gives_and_forgets_removed_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache_file = dir.path().join("cache.json");
+        let migrations = dir.path().join("m");
+        std::fs::create_dir(&migrations).unwrap();
+        let first = migrations.join("20260101000000_first.rs");
+        std::fs::write(&first, "pub fn up(p: &mut B) {}\npub fn down(p: &mut B) {}").unwrap();
+        std::fs::write(
+            migrations.join("20260102000000_second.rs"),
+            "pub fn up(p: &mut B) {}",
+        )
+        .unwrap();
+        let uncached = generate_registry(&migrations).unwrap();
+        let mut cache = ParseCache::load(&cache_file);
+        assert_eq!(
+            generate_registry_with(&migrations, &mut cache).unwrap(),
+            uncached
+        );
+        cache.save(&cache_file);
+        let mut cache = ParseCache::load(&cache_file);
+        assert_eq!(cache.known.len(), 2);
+        assert_eq!(
+            generate_registry_with(&migrations, &mut cache).unwrap(),
+            uncached
+        );
+
+        // Edited: parsed again, so the new `down` (and an error) are seen.
+        std::fs::write(&first, "pub fn up(p: &mut B) {}").unwrap();
+        let code = generate_registry_with(&migrations, &mut cache).unwrap();
+        assert!(
+            code.contains("name: \"20260101000000_first\", path:")
+                && !code.contains("Some(m20260101000000_first::down)"),
+            "{code}"
+        );
+        std::fs::write(&first, "fn up(p: &mut B) {}").unwrap();
+        let err =
+            generate_registry_with(&migrations, &mut ParseCache::load(&cache_file)).unwrap_err();
+        assert!(err.to_string().contains("has no `pub fn up"), "{err}");
+
+        // Removed: its entry is not kept.
+        std::fs::remove_file(&first).unwrap();
+        let mut cache = ParseCache::load(&cache_file);
+        generate_registry_with(&migrations, &mut cache).unwrap();
+        cache.save(&cache_file);
+        assert_eq!(ParseCache::load(&cache_file).known.len(), 1);
     }
 
     #[test]

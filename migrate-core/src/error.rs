@@ -8,6 +8,26 @@ use crate::source::SourceError;
 
 /// Everything that can stop a migration run. Messages are lower-case, without a trailing period, and say what
 /// to do next where there is something to do.
+///
+/// The message (`Display`) is complete: it describes the causes too, in the server's words where the server
+/// failed. The causes themselves are in the [`source`](std::error::Error::source) chain, for programs: the
+/// `postgres::Error` of a failed statement or query, the error data code returned. So a report that prints
+/// each source after the error (anyhow's `{:#}`) repeats them; print the error alone, or stop the chain at
+/// it (as the CLI does).
+///
+/// ```
+/// # fn failed(error: &migrate_core::Error) {
+/// use std::error::Error as _;
+/// // The server's error behind a failure, wherever it is in the chain.
+/// let mut cause = error.source();
+/// while let Some(e) = cause {
+///     if let Some(pg) = e.downcast_ref::<migrate_core::postgres::Error>() {
+///         println!("SQLSTATE {:?}", pg.code());
+///     }
+///     cause = e.source();
+/// }
+/// # }
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -17,6 +37,7 @@ pub enum Error {
         name: String,
         path: String,
         direction: Direction,
+        #[source]
         error: DslError,
     },
     /// The migration's own code panicked while recording.
@@ -28,22 +49,23 @@ pub enum Error {
         message: String,
     },
     /// The server rejected a statement; the migration's transaction was rolled back.
-    #[error("{}", .0)]
+    #[error(transparent)]
     Statement(Box<StatementError>),
-    /// Data code (`pgm.db`) returned an error or panicked; the migration's transaction was rolled back.
-    #[error("{}", .0)]
+    /// Data code (`pgm.db`) or a backfill failed; the migration's transaction was rolled back.
+    #[error(transparent)]
     Data(Box<DataError>),
     /// An `IF [NOT] EXISTS` the engine added to a typed operation would have skipped an object that is not
     /// this migration's own (or a leftover drop would have dropped one): refused before the statement ran.
-    #[error("{}", .0)]
+    #[error(transparent)]
     NotOwned(Box<NotOwnedError>),
     /// A derived `down` cannot put back what a `CREATE OR REPLACE` of the `up` replaced.
-    #[error("{}", .0)]
+    #[error(transparent)]
     Restore(Box<RestoreError>),
     /// A query of the engine's own (bookkeeping, locking) failed.
     #[error("{context}: {}", describe_pg(error))]
     Database {
         context: String,
+        #[source]
         error: postgres::Error,
     },
     /// A migration kept failing on `lock_timeout` until the retry budget was spent.
@@ -57,6 +79,7 @@ pub enum Error {
         name: String,
         attempts: u32,
         waited: std::time::Duration,
+        #[source]
         error: Box<Error>,
     },
     /// `--lock-mode fail` and another runner holds the lock.
@@ -112,6 +135,27 @@ pub enum Error {
         available: usize,
         state: &'static str,
     },
+    /// A squashed baseline stands for migrations of which this database applied only some: it can be neither
+    /// run (the applied ones' objects exist) nor recorded (the others' do not).
+    #[error(
+        "the squashed baseline {baseline} replaces {} migration(s), of which this database applied only some\n\
+         applied: {}\n\
+         not applied: {}\n\
+         nothing was changed; apply the missing ones with the migration files from before the squash (check out \
+         the commit before it and run `up --to {}`), then run `up` again with the baseline",
+        .applied.len() + .missing.len(),
+        .applied.join(", "),
+        .missing.join(", "),
+        .missing.last().map(String::as_str).unwrap_or_default()
+    )]
+    PartlySquashed {
+        baseline: String,
+        applied: Vec<String>,
+        missing: Vec<String>,
+    },
+    /// `squash` cannot replace the named migrations with a baseline.
+    #[error("cannot squash: {0}")]
+    Squash(String),
     /// Nothing is applied, so there is nothing to revert.
     #[error("nothing to revert: no migration is applied")]
     NothingApplied,
@@ -130,7 +174,7 @@ pub enum Error {
     FailedPartWay { failures: Vec<Failure> },
     /// A transactional migration's own SQL or data code ended the runner's transaction (`COMMIT`,
     /// `ROLLBACK`); the migration is not recorded and is marked as failed part-way.
-    #[error("{}", .0)]
+    #[error(transparent)]
     TransactionEnded(Box<TransactionEnded>),
 
     /// The server or session accepts no writes; nothing was run.
@@ -247,11 +291,24 @@ impl std::fmt::Display for StatementError {
     }
 }
 
+impl std::error::Error for StatementError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
 impl Error {
+    /// A query of the engine's own that failed, with what it was for: the one way a `postgres::Error` of
+    /// the engine becomes an [`Error`].
+    pub(crate) fn database(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
+        let context = context.into();
+        move |error| Error::Database { context, error }
+    }
+
     /// Whether this is a statement that failed on `lock_timeout` (SQLSTATE 55P03), which is retried.
     pub fn is_lock_timeout(&self) -> bool {
         match self {
-            Error::Statement(e) => crate::timeouts::is_lock_timeout(&e.source),
+            Error::Statement(e) => crate::retry::is_lock_timeout(&e.source),
             _ => false,
         }
     }
@@ -337,6 +394,8 @@ impl std::fmt::Display for NotOwnedError {
     }
 }
 
+impl std::error::Error for NotOwnedError {}
+
 /// What a refusal left behind, in one line.
 fn outcome_line(outcome: Outcome, name: &str, direction: Direction) -> String {
     let state = match direction {
@@ -382,6 +441,8 @@ impl std::fmt::Display for RestoreError {
     }
 }
 
+impl std::error::Error for RestoreError {}
+
 /// Data code (`pgm.db`) or a backfill that failed, with where it was recorded.
 #[derive(Debug)]
 pub struct DataError {
@@ -392,8 +453,8 @@ pub struct DataError {
     pub position: usize,
     /// The operation: `db` or `backfill`.
     pub op: &'static str,
-    /// What the closure returned, or the panic message.
-    pub message: String,
+    /// Why it failed.
+    pub cause: DataCause,
     /// What happened to the migration's earlier statements.
     pub outcome: Outcome,
     /// For a backfill: what it committed before it failed.
@@ -415,7 +476,7 @@ impl std::fmt::Display for DataError {
         writeln!(
             f,
             "migration {} ({}) failed in `{}` at operation #{} ({}): {}",
-            self.name, self.path, self.direction, self.position, self.op, self.message
+            self.name, self.path, self.direction, self.position, self.op, self.cause
         )?;
         if let Some(progress) = self.backfill {
             let earlier = match self.outcome {
@@ -451,6 +512,62 @@ impl std::fmt::Display for DataError {
     }
 }
 
+impl std::error::Error for DataError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
+
+/// Why data code (`pgm.db`) or a backfill failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DataCause {
+    /// The data code returned this error (a `postgres::Error` shows the server's full description).
+    #[error("{}", describe_data_error(.0.as_ref()))]
+    Returned(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The data code panicked with this message.
+    #[error("panicked: {0}")]
+    Panicked(String),
+    /// A backfill's Rust batch code returned this error.
+    #[error("the batch code failed: {}", describe_data_error(.0.as_ref()))]
+    BatchReturned(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A backfill's Rust batch code panicked with this message.
+    #[error("the batch code panicked: {0}")]
+    BatchPanicked(String),
+    /// A query around the code failed: its transaction, a backfill's batch, or the backfill's progress.
+    #[error("{context}: {}", describe_pg(.source))]
+    Database {
+        context: String,
+        #[source]
+        source: postgres::Error,
+    },
+    /// The backfill's table has no primary key to walk.
+    #[error("{table} has no primary key; a backfill walks the primary key in batches")]
+    NoPrimaryKey { table: String },
+    /// Every attempt at a backfill's batch hit `lock_timeout` until the retry budget was spent.
+    #[error("a batch kept hitting lock_timeout: {}", describe_pg(.source))]
+    LockTimeout {
+        #[source]
+        source: postgres::Error,
+    },
+    /// A stop was requested ([`crate::Interrupt`]); the backfill stopped after a committed batch.
+    #[error(
+        "stopped on {} after a committed batch ({done} of {total} rows done); run `up` again to resume",
+        crate::interrupt::signal_name(*signal)
+    )]
+    Interrupted { signal: i32, done: u64, total: u64 },
+}
+
+impl DataCause {
+    /// A query around the code that failed, with what it was for.
+    pub(crate) fn database(
+        context: impl Into<String>,
+    ) -> impl FnOnce(postgres::Error) -> DataCause {
+        let context = context.into();
+        move |source| DataCause::Database { context, source }
+    }
+}
+
 /// A transactional migration whose own SQL or data code ended the runner's transaction.
 #[derive(Debug)]
 pub struct TransactionEnded {
@@ -465,8 +582,9 @@ pub struct TransactionEnded {
     /// Statements of this migration known to be committed: those of earlier transactions of a split
     /// migration, and with a `COMMIT`, those of this transaction up to the one that committed it.
     pub statements_committed: usize,
-    /// The operation's own error, when it also failed.
-    pub cause: Option<String>,
+    /// The operation's own error, when it also failed: a statement's `postgres::Error`, or a
+    /// [`DataCause`].
+    pub cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     /// With `--single-transaction`: the migrations before it in the run, committed and recorded with it
     /// when the transaction was committed.
     pub earlier_in_run: Vec<String>,
@@ -480,7 +598,11 @@ impl std::fmt::Display for TransactionEnded {
             self.name, self.path, self.direction, self.position, self.op
         )?;
         if let Some(cause) = &self.cause {
-            writeln!(f, "  the operation also failed: {cause}")?;
+            writeln!(
+                f,
+                "  the operation also failed: {}",
+                describe_data_error(cause.as_ref())
+            )?;
         }
         if self.committed {
             writeln!(
@@ -506,6 +628,14 @@ impl std::fmt::Display for TransactionEnded {
              \x20 leave transactions to the runner: split the work into separate migrations, or use pgm.no_transaction() for statements that must run outside one",
             self.name
         )
+    }
+}
+
+impl std::error::Error for TransactionEnded {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
     }
 }
 

@@ -62,6 +62,9 @@ pub enum Event<'a> {
     DroppedInvalidIndex { name: &'a str, index: &'a str },
     /// A migration being reverted was edited after it was applied; its current `down` is used.
     ChangedSinceApplied { name: &'a str },
+    /// A squashed baseline was recorded as applied without running: the database had applied all the
+    /// `replaced` migrations it stands for, whose rows it replaces (see [`crate::squash`]).
+    BaselineRecorded { name: &'a str, replaced: usize },
     /// The server sent a notice or warning while operation `position` (`op`) of the migration ran
     /// (`... already exists, skipping`, a truncated identifier, a `RAISE NOTICE`). Only collected when the
     /// connection was opened with [`Notices::install`](crate::Notices::install).

@@ -3,6 +3,7 @@
 //! Every statement here binds its values as parameters; the table's own name is an identifier and is quoted.
 
 use chrono::{DateTime, Utc};
+use postgres::fallible_iterator::FallibleIterator;
 use postgres::GenericClient;
 use serde::Serialize;
 
@@ -122,14 +123,6 @@ pub struct AppliedMigration {
     pub execution_ms: Option<i64>,
 }
 
-fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
-    let context = context.into();
-    move |source| Error::Database {
-        context,
-        error: source,
-    }
-}
-
 /// Whether the table exists (without creating anything).
 pub(crate) fn exists(
     client: &mut impl GenericClient,
@@ -137,7 +130,9 @@ pub(crate) fn exists(
 ) -> Result<bool, Error> {
     let row = client
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table.quoted()])
-        .map_err(db(format!("cannot look up the migrations table {table}")))?;
+        .map_err(Error::database(format!(
+            "cannot look up the migrations table {table}"
+        )))?;
     Ok(row.get(0))
 }
 
@@ -155,7 +150,9 @@ pub(crate) fn ensure(
                 "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
                 &[&table.schema],
             )
-            .map_err(db(format!("cannot look up the schema of {table}")))?
+            .map_err(Error::database(format!(
+                "cannot look up the schema of {table}"
+            )))?
             .get(0);
         let create_schema = if schema_exists {
             String::new()
@@ -176,9 +173,9 @@ pub(crate) fn ensure(
              )",
             table = table.quoted()
         );
-        client
-            .batch_execute(&sql)
-            .map_err(db(format!("cannot create the migrations table {table}")))?;
+        client.batch_execute(&sql).map_err(Error::database(format!(
+            "cannot create the migrations table {table}"
+        )))?;
     }
     check_layout(client, table)
 }
@@ -195,7 +192,7 @@ pub(crate) fn check_layout(
              WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
             &[&table.quoted()],
         )
-        .map_err(db(format!(
+        .map_err(Error::database(format!(
             "cannot read the columns of the migrations table {table}"
         )))?;
     let columns: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
@@ -245,20 +242,32 @@ pub(crate) fn load(
 ) -> Result<Vec<AppliedMigration>, Error> {
     check_layout(client, table)?;
     let sql = format!(
-        "SELECT id::bigint, name::text, run_on, checksum, execution_ms FROM {} ORDER BY id",
+        "SELECT id::bigint, name::text, run_on, checksum, execution_ms, count(*) OVER () FROM {} ORDER BY id",
         table.quoted()
     );
-    let rows = client
-        .query(&sql, &[])
-        .map_err(db(format!("cannot read the migrations table {table}")))?;
-    let read = |e| Error::Database {
-        context: format!("cannot read a row of {table}"),
-        error: e,
-    };
-    let mut applied = Vec::with_capacity(rows.len());
-    for r in &rows {
+    // Streamed, not collected: the rows as received are never all held next to what is kept of them.
+    let mut rows = client
+        .query_raw(
+            &sql,
+            std::iter::empty::<&(dyn postgres::types::ToSql + Sync)>(),
+        )
+        .map_err(Error::database(format!(
+            "cannot read the migrations table {table}"
+        )))?;
+    // Only a failure pays for the message.
+    let read = |e| Error::database(format!("cannot read a row of {table}"))(e);
+    // Sized from the first row's count of all rows: grown by doubling, the vector would briefly hold one and a
+    // half times the history.
+    let mut applied = Vec::new();
+    while let Some(r) = rows.next().map_err(Error::database(format!(
+        "cannot read the migrations table {table}"
+    )))? {
         // Rows written by hand or by another tool may hold NULLs: an unknown checksum or time stays unknown;
         // a row without id, name or run_on cannot be placed at all.
+        if applied.is_empty() {
+            let total: i64 = r.try_get(5).map_err(read)?;
+            applied.reserve_exact(usize::try_from(total).unwrap_or(0));
+        }
         let id: Option<i64> = r.try_get(0).map_err(read)?;
         let name: Option<String> = r.try_get(1).map_err(read)?;
         let run_on: Option<DateTime<Utc>> = r.try_get(2).map_err(read)?;
@@ -291,7 +300,7 @@ pub(crate) fn insert(
 ) -> Result<(), Error> {
     client
         .execute(&table.insert_sql(), &[&name, &checksum, &execution_ms])
-        .map_err(db(format!("cannot record {name} in {table}")))?;
+        .map_err(Error::database(format!("cannot record {name} in {table}")))?;
     Ok(())
 }
 
@@ -302,7 +311,9 @@ pub(crate) fn delete(
 ) -> Result<(), Error> {
     client
         .execute(&table.delete_sql(), &[&name])
-        .map_err(db(format!("cannot remove {name} from {table}")))?;
+        .map_err(Error::database(format!(
+            "cannot remove {name} from {table}"
+        )))?;
     Ok(())
 }
 
@@ -316,7 +327,9 @@ pub(crate) fn rename(
     let sql = format!("UPDATE {} SET name = $2 WHERE name = $1", table.quoted());
     client
         .execute(&sql, &[&old, &new])
-        .map_err(db(format!("cannot record the rename of {old} to {new}")))?;
+        .map_err(Error::database(format!(
+            "cannot record the rename of {old} to {new}"
+        )))?;
     Ok(())
 }
 
@@ -332,7 +345,9 @@ pub(crate) fn update_checksum(
     );
     client
         .execute(&sql, &[&name, &checksum])
-        .map_err(db(format!("cannot update the checksum of {name}")))?;
+        .map_err(Error::database(format!(
+            "cannot update the checksum of {name}"
+        )))?;
     Ok(())
 }
 
@@ -405,7 +420,7 @@ pub(crate) fn record_failure(
     if let Some(sql) = sql {
         client
             .batch_execute(&sql)
-            .map_err(db(format!("cannot create {failed}")))?;
+            .map_err(Error::database(format!("cannot create {failed}")))?;
     }
     let committed = i64::try_from(statements.len()).unwrap_or(i64::MAX);
     client
@@ -418,7 +433,7 @@ pub(crate) fn record_failure(
             ),
             &[&name, &direction, &committed, &statements, &error],
         )
-        .map_err(db(format!("cannot record the failure of {name} in {failed}")))?;
+        .map_err(Error::database(format!("cannot record the failure of {name} in {failed}")))?;
     Ok(())
 }
 
@@ -430,7 +445,7 @@ pub(crate) fn load_failures(
     let failed = failures_table(table);
     let exists: bool = client
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&failed])
-        .map_err(db(format!("cannot look up {failed}")))?
+        .map_err(Error::database(format!("cannot look up {failed}")))?
         .get(0);
     if !exists {
         return Ok(Vec::new());
@@ -445,7 +460,7 @@ pub(crate) fn load_failures(
             ),
             &[],
         )
-        .map_err(db(format!("cannot read {failed}")))?;
+        .map_err(Error::database(format!("cannot read {failed}")))?;
     Ok(rows
         .iter()
         .map(|r| Failure {
@@ -472,6 +487,8 @@ pub(crate) fn clear_failure(
     let failed = failures_table(table);
     client
         .execute(&format!("DELETE FROM {failed} WHERE name = $1"), &[&name])
-        .map_err(db(format!("cannot clear the failure of {name}")))?;
+        .map_err(Error::database(format!(
+            "cannot clear the failure of {name}"
+        )))?;
     Ok(true)
 }

@@ -1,20 +1,37 @@
 //! The migration engine: discovery and ordering of migration files, the build-time registry, planning,
 //! locking, bookkeeping and running against PostgreSQL.
 //!
-//! - [`build`] turns a migrations folder into a registry compiled into the crate that owns it;
+//! - `build` (feature `build`, for build scripts) turns a migrations folder into a registry compiled into
+//!   the crate that owns it;
 //! - [`Migrator`] runs a registry's [`Migration`]s: `up`, `down`, `redo`, `status`, `repair`, and plans for
 //!   review ([`plan::script`]);
 //! - [`create_migration`] writes a new file from the template;
-//! - [`lint`] checks migrations against rules for running them on a busy database, without a database;
+//! - `lint` (feature `lint`) checks migrations against rules for running them on a busy database, without
+//!   a database;
 //! - [`schema::describe`] reads a database's schema from the catalog, for the schema file and for comparing
 //!   schemas.
 //!
 //! The library never prints: progress arrives as [`Event`]s, failures as [`Error`]s naming the migration.
+//!
+//! # Features
+//!
+//! An application that applies its migrations needs none: its build script needs `build`, and a program
+//! that lints migrations needs `lint` (the `migrate` CLI enables it). Neither is compiled otherwise, so the
+//! application does not build `syn` or the SQL parser:
+//!
+//! ```toml
+//! [dependencies]
+//! migrate-core = "0.1"
+//!
+//! [build-dependencies]
+//! migrate-core = { version = "0.1", features = ["build"] }
+//! ```
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
 mod access;
 mod backfill;
+#[cfg(feature = "build")]
 pub mod build;
 mod create;
 mod error;
@@ -22,6 +39,7 @@ mod events;
 mod history;
 mod interrupt;
 mod invalid_index;
+#[cfg(feature = "lint")]
 pub mod lint;
 mod lock;
 mod migration;
@@ -29,19 +47,21 @@ pub mod naming;
 mod notices;
 pub mod plan;
 mod previous;
+mod retry;
 mod runner;
 mod safeguard;
 pub mod schema;
 mod server;
 mod source;
+pub mod squash;
 mod status;
 mod timeouts;
 mod user_code;
 
 pub use create::create_migration;
 pub use error::{
-    BackfillProgress, DataError, Error, NotOwnedError, Outcome, RestoreError, StatementError,
-    TransactionEnded,
+    BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RestoreError,
+    StatementError, TransactionEnded,
 };
 pub use events::Event;
 pub use history::{

@@ -44,16 +44,9 @@ pub(crate) fn with_lock<T>(
     f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let key = lock_key(table);
-    let db = |context: &str| {
-        let context = context.to_owned();
-        move |source| Error::Database {
-            context,
-            error: source,
-        }
-    };
     let got: bool = client
         .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-        .map_err(db("cannot take the migration lock"))?
+        .map_err(Error::database("cannot take the migration lock"))?
         .get(0);
     if !got {
         let holder = lock_holder(client, key);
@@ -82,7 +75,7 @@ pub(crate) fn with_lock<T>(
                     }
                     let got: bool = client
                         .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-                        .map_err(db("cannot take the migration lock"))?
+                        .map_err(Error::database("cannot take the migration lock"))?
                         .get(0);
                     if got {
                         break;

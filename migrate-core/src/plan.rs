@@ -30,6 +30,8 @@ pub struct Step<'m> {
     pub contract: Option<String>,
     /// Where the migration called `pgm.contract(..)`, when [`contract`](Self::contract) is set.
     pub contract_at: Option<&'static Location<'static>>,
+    /// `--fake`: only the bookkeeping changes; none of the migration's statements run (it has none here).
+    pub fake: bool,
     statements: Vec<Statement>,
 }
 
@@ -88,6 +90,7 @@ impl<'m> Step<'m> {
             contract_at: pgm
                 .contract_location()
                 .filter(|_| direction == Direction::Up),
+            fake: false,
             statements,
         })
     }
@@ -103,7 +106,16 @@ impl<'m> Step<'m> {
             lock_timeout_at: None,
             contract: None,
             contract_at: None,
+            fake: true,
             statements: Vec::new(),
+        }
+    }
+
+    /// This step as `--fake` runs it: its bookkeeping only, in the same kind of transaction (or none).
+    pub fn into_fake(self) -> Self {
+        Step {
+            transactional: self.transactional,
+            ..Step::fake(self.migration, self.direction)
         }
     }
 
@@ -152,10 +164,9 @@ impl Step<'_> {
                 continue;
             };
             let table = spec.table().quoted();
-            let lookup = lookup_key(conn, &table).map_err(|error| Error::Database {
-                context: format!("cannot read the primary key of {table} for the backfill's plan"),
-                error,
-            })?;
+            let lookup = lookup_key(conn, &table).map_err(Error::database(format!(
+                "cannot read the primary key of {table} for the backfill's plan"
+            )))?;
             let lines = match lookup {
                 KeyLookup::Columns(columns) => spec.plan_sql(Some(&columns)),
                 KeyLookup::NoPrimaryKey => {
@@ -237,13 +248,13 @@ impl Step<'_> {
 }
 
 /// The exact SQL a run sends, for review (`sql`, `--dry-run`): transaction control, every statement, and the
-/// bookkeeping with its bound values shown in a comment.
+/// bookkeeping with its bound values shown in a comment. A [`fake`](Step::fake) step shows its bookkeeping
+/// only, which is all that `--fake` changes.
 pub fn script(
     steps: &[Step<'_>],
     table: &MigrationsTable,
     timeouts: &Timeouts,
     single_transaction: bool,
-    fake: bool,
 ) -> String {
     let mut out = String::new();
     if steps.is_empty() {
@@ -272,8 +283,13 @@ pub fn script(
                 reason.split_whitespace().collect::<Vec<_>>().join(" ")
             );
         }
+        let fake = step.fake;
         let own_transaction = step.transactional && !single_transaction;
-        if !step.transactional {
+        if fake {
+            out.push_str(
+                "-- --fake: only the bookkeeping changes; none of the migration's statements run\n",
+            );
+        } else if !step.transactional {
             out.push_str("-- runs outside a transaction: each statement commits on its own\n");
         }
         if own_transaction {
@@ -284,10 +300,6 @@ pub fn script(
             for sql in timeouts.set_sql(step.lock_timeout, in_transaction) {
                 let _ = writeln!(out, "{sql};");
             }
-        }
-        if fake {
-            out.push_str("-- --fake: the migration's statements are not run\n");
-        } else {
             let segments = if own_transaction {
                 step.segments()
             } else {

@@ -25,11 +25,6 @@ pub(crate) struct Previous {
     pub columns: Option<i32>,
 }
 
-fn db(context: impl Into<String>) -> impl FnOnce(postgres::Error) -> Error {
-    let context = context.into();
-    move |error| Error::Database { context, error }
-}
-
 /// `"schema"."<table>_previous"`, or `None` when the name would be longer than PostgreSQL keeps.
 pub(crate) fn table_name(table: &MigrationsTable) -> Option<String> {
     let name = format!("{}_previous", table.name());
@@ -52,7 +47,7 @@ fn existing(
     };
     let exists: bool = conn
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
-        .map_err(db(format!("cannot look up {name}")))?
+        .map_err(Error::database(format!("cannot look up {name}")))?
         .get(0);
     Ok(exists.then_some(name))
 }
@@ -75,7 +70,7 @@ fn ensure(conn: &mut impl GenericClient, table: &MigrationsTable) -> Result<Stri
          statement text, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(), \
          PRIMARY KEY (migration, direction, position, object, purpose))"
     ))
-    .map_err(db(format!("cannot create {name}")))?;
+    .map_err(Error::database(format!("cannot create {name}")))?;
     Ok(name)
 }
 
@@ -109,7 +104,7 @@ pub(crate) fn record_attempt(
             &statement,
         ],
     )
-    .map_err(db(format!("cannot record an attempt of {migration} in {name}")))?;
+    .map_err(Error::database(format!("cannot record an attempt of {migration} in {name}")))?;
     Ok(())
 }
 
@@ -141,7 +136,7 @@ pub(crate) fn attempted(
                 &statement,
             ],
         )
-        .map_err(db(format!("cannot read {name}")))?;
+        .map_err(Error::database(format!("cannot read {name}")))?;
     Ok(row.is_some())
 }
 
@@ -171,7 +166,7 @@ pub(crate) fn record_previous(
             &previous.columns,
         ],
     )
-    .map_err(db(format!(
+    .map_err(Error::database(format!(
         "cannot record the previous definition for {migration} in {name}"
     )))?;
     Ok(())
@@ -197,7 +192,7 @@ pub(crate) fn load_previous(
             ),
             &[&migration, &position, &object],
         )
-        .map_err(db(format!("cannot read {name}")))?;
+        .map_err(Error::database(format!("cannot read {name}")))?;
     Ok(row.map(|r| Previous {
         existed: r.get(0),
         restore: r.get(1),
@@ -221,6 +216,8 @@ pub(crate) fn forget(
         Direction::Down => format!("DELETE FROM {name} WHERE migration = $1"),
     };
     conn.execute(&sql, &[&migration])
-        .map_err(db(format!("cannot clean up {name} for {migration}")))?;
+        .map_err(Error::database(format!(
+            "cannot clean up {name} for {migration}"
+        )))?;
     Ok(())
 }

@@ -20,10 +20,6 @@ pub(crate) struct At<'a> {
     pub position: usize,
 }
 
-fn db(context: String) -> impl FnOnce(postgres::Error) -> Error {
-    move |error| Error::Database { context, error }
-}
-
 /// Why a safeguarded statement must not run, before anything of it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Refusal {
@@ -43,7 +39,9 @@ pub(crate) fn check(
     if let Safeguard::GrantsNothingHeld(grant) = safeguard {
         let held: Vec<String> = conn
             .query(&grant.held_query, &[])
-            .map_err(db("cannot check what is already granted".to_owned()))?
+            .map_err(Error::database(
+                "cannot check what is already granted".to_owned(),
+            ))?
             .iter()
             .map(|row| row.get(0))
             .collect();
@@ -123,7 +121,7 @@ pub(crate) fn check(
                      AND attname = $2 AND NOT attisdropped), false)",
                     &[&table.quoted(), &column.as_str()],
                 )
-                .map_err(db(format!("cannot look up {}", object.describe())))?
+                .map_err(Error::database(format!("cannot look up {}", object.describe())))?
                 .get(0);
             Ok(not_null.then(|| Refusal {
                 problem: "is NOT NULL already".to_owned(),
@@ -201,7 +199,7 @@ fn relation_in_table_schema(
              (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))",
             &[&name.name().as_str(), &table.quoted()],
         )
-        .map_err(db(format!("cannot look up {}", object.describe())))?;
+        .map_err(Error::database(format!("cannot look up {}", object.describe())))?;
     Ok(row.map(|r| {
         let kind: String = r.get(0);
         let on: Option<String> = r.get(1);
@@ -232,7 +230,7 @@ fn index_exists(conn: &mut impl GenericClient, object: &Object) -> Result<bool, 
             "SELECT coalesce((SELECT relkind IN ('i', 'I') FROM pg_class WHERE oid = to_regclass($1)), false)",
             &[&name.quoted()],
         )
-        .map_err(db(format!("cannot look up {}", object.describe())))?;
+        .map_err(Error::database(format!("cannot look up {}", object.describe())))?;
     Ok(row.get(0))
 }
 
@@ -249,7 +247,7 @@ fn constraint_kind(
             "SELECT (SELECT contype::text FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)",
             &[&table.quoted(), &name.as_str()],
         )
-        .map_err(db(format!("cannot look up {}", object.describe())))?;
+        .map_err(Error::database(format!("cannot look up {}", object.describe())))?;
     Ok(row.get(0))
 }
 
@@ -273,7 +271,7 @@ fn current_definition(
                      obj_description(p.oid, 'pg_proc') FROM pg_proc p WHERE p.oid = to_regprocedure($1)",
                     &[signature],
                 )
-                .map_err(db(context()))?;
+                .map_err(Error::database(context()))?;
             Ok(Some(match row {
                 None => Previous {
                     existed: false,
@@ -305,7 +303,7 @@ fn current_definition(
                      FROM pg_class c WHERE c.oid = to_regclass($1)",
                     &[&name.quoted()],
                 )
-                .map_err(db(context()))?;
+                .map_err(Error::database(context()))?;
             let Some(r) = row else {
                 return Ok(Some(Previous {
                     existed: false,
@@ -358,7 +356,7 @@ fn current_definition(
                      ELSE (SELECT oid FROM pg_namespace WHERE nspname = $3) END)",
                     &[&name.name().as_str(), &method.as_str(), &schema],
                 )
-                .map_err(db(context()))?
+                .map_err(Error::database(context()))?
                 .get(0);
             Ok(Some(Previous {
                 existed,
@@ -406,7 +404,7 @@ pub(crate) fn restore_statements(
                  AND NOT attisdropped",
                 &[&name.quoted()],
             )
-            .map_err(db(format!("cannot look up {}", object.describe())))?
+            .map_err(Error::database(format!("cannot look up {}", object.describe())))?
             .get(0);
         if now > i64::from(before) {
             return Ok(Err(format!(

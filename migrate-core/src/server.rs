@@ -13,13 +13,11 @@ pub const NEWEST_SUPPORTED_MAJOR: u32 = 18;
 
 /// The server's major version, from `server_version_num` (e.g. 150004 is 15).
 pub fn server_major(client: &mut impl GenericClient) -> Result<u32, Error> {
-    let database = |error| Error::Database {
-        context: "cannot read the server's version (server_version_num)".to_owned(),
-        error,
-    };
     let row = client
         .query_one("SELECT current_setting('server_version_num')::int", &[])
-        .map_err(database)?;
+        .map_err(Error::database(
+            "cannot read the server's version (server_version_num)",
+        ))?;
     let num: i32 = row.get(0);
     Ok(u32::try_from(num).unwrap_or(0) / 10_000)
 }

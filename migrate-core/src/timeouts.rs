@@ -1,9 +1,9 @@
-//! Lock and statement timeouts, and retrying a migration that could not get its locks in time.
+//! Lock and statement timeouts, and the budget for retrying a migration that could not get its locks in time.
 //!
 //! A DDL statement waiting for a lock blocks every later query on that table, reads included, for as long as
 //! the lock holder runs (the lock queue). A short `lock_timeout` caps that stall at the timeout; the price is
-//! a failed attempt (SQLSTATE 55P03), which the runner retries with capped exponential backoff and jitter
-//! until the holder is gone or the retry budget is spent.
+//! a failed attempt (SQLSTATE 55P03), which the runner retries (see `retry`) until the holder is gone or the
+//! retry budget is spent.
 
 use std::time::Duration;
 
@@ -26,9 +26,6 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_millis(500);
 /// Two minutes of retrying outlasts a blocking transaction of 30 s or more several times over, and still
 /// fails a deploy in reasonable time when something holds the table for good.
 pub const DEFAULT_RETRY_BUDGET: Duration = Duration::from_secs(120);
-
-const FIRST_DELAY: Duration = Duration::from_millis(200);
-const MAX_DELAY: Duration = Duration::from_secs(5);
 
 impl Default for Timeouts {
     fn default() -> Self {
@@ -79,34 +76,9 @@ fn millis(t: Duration) -> u128 {
     }
 }
 
-/// The delay before retry number `attempt` (1-based): doubling from 200 ms, capped at 5 s, with "equal
-/// jitter" (half fixed, half random) so replicas that collided do not retry in lockstep.
-pub fn backoff(attempt: u32) -> Duration {
-    let exp = FIRST_DELAY.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
-    let capped = exp.min(MAX_DELAY);
-    let half = capped / 2;
-    half + half.mul_f64(fastrand::f64())
-}
-
-/// Whether a server error is a lock timeout (SQLSTATE 55P03, `lock_not_available`).
-pub fn is_lock_timeout(e: &postgres::Error) -> bool {
-    e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn backoff_doubles_then_caps_with_jitter_in_the_upper_half() {
-        for (attempt, full) in [(1, 200), (2, 400), (3, 800), (6, 5000), (30, 5000)] {
-            let full = Duration::from_millis(full);
-            for _ in 0..50 {
-                let d = backoff(attempt);
-                assert!(d >= full / 2 && d <= full, "attempt {attempt}: {d:?}");
-            }
-        }
-    }
 
     #[test]
     fn set_sql_prefers_the_migrations_own_lock_timeout() {

@@ -1,8 +1,8 @@
 //! Which operation is being rendered or reversed: every error carries it.
 
-use crate::column::{Column, References};
 use crate::error::DslError;
 use crate::name::{Ident, Name};
+use crate::ops::{Column, References};
 
 /// The operation being rendered or reversed, so every error names it and its position in the migration.
 #[derive(Debug, Clone, Copy)]
@@ -37,16 +37,16 @@ impl Ctx {
             });
         }
         for c in columns {
-            self.ident(&c.name, "column")?;
-            if let Some(r) = &c.references {
+            self.ident(c.ident(), "column")?;
+            if let Some(r) = c.foreign_key() {
                 self.references(r)?;
             }
         }
         Ok(())
     }
     pub(crate) fn references(self, r: &References) -> Result<(), DslError> {
-        self.name(&r.table, "referenced table")?;
-        r.columns
+        self.name(r.table_name(), "referenced table")?;
+        r.column_names()
             .iter()
             .try_for_each(|c| self.ident(c, "referenced column"))
     }

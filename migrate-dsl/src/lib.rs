@@ -13,7 +13,6 @@
 #![deny(missing_debug_implementations)]
 
 mod builder;
-mod column;
 mod ctx;
 mod error;
 mod name;
@@ -27,8 +26,6 @@ mod split;
 mod value;
 
 pub use builder::{MigrationBuilder, Statement};
-pub use column::{column, Column, FkAction, References};
-pub use column::{FkMatch, Identity, IdentityKind};
 pub use error::DslError;
 pub use name::{Ident, Name, MAX_IDENTIFIER_BYTES};
 pub use operation::Operation;
@@ -49,6 +46,7 @@ pub mod prelude {
     };
     // Table, column, constraint and index options.
     pub use crate::{
-        FkMatch, Identity, IdentityKind, Like, LikeOption, PartitionStrategy, RowLevelSecurity,
+        FkMatch, Identity, IdentityKind, Like, LikeOption, PartitionBound, PartitionStrategy,
+        RowLevelSecurity,
     };
 }

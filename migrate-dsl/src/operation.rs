@@ -1,13 +1,20 @@
 //! The closed set of operations a migration can record.
 //!
-//! Adding an operation: define its struct (and `impl Reverse`) in `ops/<kind>.rs`, `impl Render` in
-//! `render/<kind>.rs`, the builder method with a doctest in `builder/<kind>.rs`, and one line in the list below.
+//! Adding an operation: its builder method (with a doctest), struct, constructor, setters and `impl Reverse` in
+//! `ops/<kind>/mod.rs`, its `impl Render` in `ops/<kind>/render.rs`, and one line in the list below;
+//! docs/operations.md ("Adding an operation") walks through it.
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::ops::*;
 use crate::render::Render;
 use crate::reverse::Reverse;
+
+/// An operation struct that [`MigrationBuilder::record`](crate::MigrationBuilder) can push and hand back.
+pub(crate) trait Recordable: Into<Operation> {
+    /// The operation itself when `op` is of this kind.
+    fn recorded_mut(op: &mut Operation) -> Option<&mut Self>;
+}
 
 macro_rules! operations {
     ($($variant:ident => $name:literal,)*) => {
@@ -85,6 +92,15 @@ macro_rules! operations {
                     Operation::$variant(op)
                 }
             }
+
+            impl Recordable for $variant {
+                fn recorded_mut(op: &mut Operation) -> Option<&mut Self> {
+                    match op {
+                        Operation::$variant(op) => Some(op),
+                        _ => None,
+                    }
+                }
+            }
         )*
     };
 }
@@ -107,6 +123,8 @@ operations! {
     DropTable => "drop_table",
     RenameTable => "rename_table",
     AlterTable => "alter_table",
+    AttachPartition => "attach_partition",
+    DetachPartition => "detach_partition",
     // Columns
     AddColumns => "add_columns",
     DropColumns => "drop_columns",
@@ -206,73 +224,14 @@ impl Operation {
     /// The indexes and constraints this operation creates, by name: for naming the migration that owns an
     /// object the engine finds in the way. Raw SQL and operations creating other kinds of objects give none.
     pub fn creates(&self) -> Vec<crate::safeguard::Object> {
-        use crate::safeguard::Object;
         let ctx = Ctx {
             op: self.name(),
             position: 0,
         };
-        // A primary key, unique or exclusion constraint comes with an index of the same name.
-        let constraint = |table: &crate::name::Name, name: crate::name::Ident, indexed: bool| {
-            let mut out = Vec::new();
-            if indexed {
-                out.push(Object::Index {
-                    name: table.sibling(name.clone()),
-                    table: table.clone(),
-                });
-            }
-            out.push(Object::Constraint {
-                name,
-                table: table.clone(),
-            });
-            out
-        };
-        let indexed = |kind: &ConstraintKind| {
-            matches!(
-                kind,
-                ConstraintKind::PrimaryKey(_)
-                    | ConstraintKind::Unique { .. }
-                    | ConstraintKind::Exclude { .. }
-            )
-        };
         match self {
-            Operation::CreateIndex(o) => crate::render::index_name(
-                "create_index",
-                0,
-                &o.table,
-                &o.columns,
-                &o.name,
-                o.unique,
-            )
-            .map(|name| {
-                vec![Object::Index {
-                    name: o.table.sibling(name),
-                    table: o.table.clone(),
-                }]
-            })
-            .unwrap_or_default(),
-            Operation::AddConstraint(o) => o
-                .names(ctx)
-                .unwrap_or_default()
-                .into_iter()
-                .flat_map(|name| constraint(&o.table, name, indexed(&o.constraint.kind)))
-                .collect(),
-            Operation::CreateTable(o) => {
-                let mut out = Vec::new();
-                if o.columns.iter().any(|c| c.primary_key) {
-                    let name = crate::name::Ident(format!("{}_pkey", o.name.name().as_str()));
-                    out.extend(constraint(&o.name, name, true));
-                }
-                for ((_, c), names) in o
-                    .constraints
-                    .iter()
-                    .zip(o.constraint_names(ctx).unwrap_or_default())
-                {
-                    for name in names {
-                        out.extend(constraint(&o.name, name, indexed(&c.kind)));
-                    }
-                }
-                out
-            }
+            Operation::CreateIndex(o) => o.creates(),
+            Operation::AddConstraint(o) => o.creates(ctx),
+            Operation::CreateTable(o) => o.creates(ctx),
             _ => Vec::new(),
         }
     }

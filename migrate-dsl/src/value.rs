@@ -89,3 +89,41 @@ impl<T: Into<Value>> From<Option<T>> for Value {
         v.map_or(Value::Null, Into::into)
     }
 }
+
+/// A setting an operation leaves alone, sets, or removes: `SET DEFAULT x` / `DROP DEFAULT`, `MINVALUE n` /
+/// `NO MINVALUE`, `IS 'text'` / `IS NULL`, `OWNED BY t.c` / `OWNED BY NONE`. One enum instead of an
+/// `Option<Option<T>>`, whose two kinds of `None` read alike.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum Change<T> {
+    /// Not given: the statement does not mention it.
+    #[default]
+    Keep,
+    /// Given a value.
+    Set(T),
+    /// Removed: `DROP DEFAULT`, `NO MINVALUE`, `IS NULL`, `OWNED BY NONE`, `PASSWORD NULL`.
+    Remove,
+}
+
+impl<T> Change<T> {
+    /// The value, when one was set.
+    pub(crate) fn value(&self) -> Option<&T> {
+        match self {
+            Change::Set(value) => Some(value),
+            Change::Keep | Change::Remove => None,
+        }
+    }
+
+    pub(crate) fn is_keep(&self) -> bool {
+        matches!(self, Change::Keep)
+    }
+}
+
+/// `Some(value)` sets it, `None` removes it (`comment(None)` is `IS NULL`).
+impl<T> From<Option<T>> for Change<T> {
+    fn from(value: Option<T>) -> Self {
+        match value {
+            Some(value) => Change::Set(value),
+            None => Change::Remove,
+        }
+    }
+}

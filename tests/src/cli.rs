@@ -1,7 +1,7 @@
 //! Running the CLI the way a user does, and pinning its output with insta.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 
 use crate::TestDb;
 
@@ -96,9 +96,14 @@ impl FixtureCli {
     }
 }
 
-/// Runs the generic front end (`migrate`) in `cwd`.
+/// Runs the generic front end (`migrate`) in `cwd`. Its notes on built runners go to `target/front-cache`
+/// (`XDG_CACHE_HOME`), not the user's cache, unless `env` says otherwise.
 pub fn front(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(bin("migrate-front"));
+    cmd.env(
+        "XDG_CACHE_HOME",
+        workspace_root().join("target/front-cache"),
+    );
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -122,18 +127,39 @@ pub fn bin(name: &str) -> PathBuf {
     path
 }
 
+/// Settings a runner would otherwise take from the machine's environment: each test sets what it means.
+const MACHINE_SETTINGS: [&str; 9] = [
+    "MIGRATE_DIRECT_URL",
+    "MIGRATIONS_TABLE",
+    "MIGRATIONS_SCHEMA",
+    "MIGRATE_CONFIG",
+    "PGHOST",
+    "PGPORT",
+    "PGDATABASE",
+    "PGUSER",
+    "PGPASSWORD",
+];
+
+/// The runner of `fixture`, started by the test and left running (to signal it, kill it, or start several
+/// at once): the clean environment of [`FixtureCli`] without a database (the caller sets `DATABASE_URL`),
+/// run from the system's temporary folder, output piped.
+pub fn runner(fixture: &str) -> Command {
+    let mut cmd = Command::new(bin("fixture-runner"));
+    for var in MACHINE_SETTINGS {
+        cmd.env_remove(var);
+    }
+    cmd.env_remove("DATABASE_URL")
+        .env("FIXTURE", fixture)
+        .env("MIGRATIONS_DIR", crate::fixtures::dir(fixture))
+        .current_dir(std::env::temp_dir())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
 fn run_in(mut cmd: Command, cwd: &Path, args: &[&str]) -> Run {
-    for var in [
-        "MIGRATE_DIRECT_URL",
-        "MIGRATIONS_TABLE",
-        "MIGRATIONS_SCHEMA",
-        "MIGRATE_CONFIG",
-        "PGHOST",
-        "PGPORT",
-        "PGDATABASE",
-        "PGUSER",
-        "PGPASSWORD",
-    ] {
+    for var in MACHINE_SETTINGS {
         cmd.env_remove(var);
     }
     let out = cmd
@@ -193,4 +219,71 @@ macro_rules! assert_cli_snapshot {
             insta::assert_snapshot!($name, $run.transcript($args));
         });
     }};
+}
+
+/// The workspace's root folder.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is in the workspace")
+        .to_path_buf()
+}
+
+/// The target folder of the throwaway application crates the end-to-end tests build, kept between runs so only
+/// the first run compiles the dependencies.
+pub fn e2e_target() -> PathBuf {
+    workspace_root().join("target").join("e2e-target")
+}
+
+/// Writes a minimal application crate `package` that owns `migrations/`, like `example-app` does: a library
+/// with the registry, and the runner binary `<package>-migrate`.
+pub fn scaffold_app(dir: &Path, package: &str) {
+    let root = workspace_root();
+    let dep = |name: &str| {
+        format!(
+            "{name} = {{ path = {:?} }}",
+            root.join(name).display().to_string()
+        )
+    };
+    // The build script needs the registry generation, the application does not.
+    let build_dep = |name: &str| {
+        format!(
+            "{name} = {{ path = {:?}, features = [\"build\"] }}",
+            root.join(name).display().to_string()
+        )
+    };
+    let manifest = format!(
+        "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [[bin]]\nname = \"{package}-migrate\"\npath = \"src/main.rs\"\n\n\
+         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
+         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
+        dep("migrate-core"),
+        dep("migrate-dsl"),
+        dep("migrate-cli"),
+        build_dep("migrate-core"),
+    );
+    std::fs::create_dir_all(dir.join("src")).expect("create src/");
+    std::fs::write(dir.join("Cargo.toml"), manifest).expect("write Cargo.toml");
+    // Same dependency versions as the workspace, so no registry lookup is needed.
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("copy Cargo.lock");
+    std::fs::write(
+        dir.join("migrate.toml"),
+        format!("migrations_dir = \"migrations\"\n\n[runner]\npackage = \"{package}\"\nbin = \"{package}-migrate\"\n"),
+    )
+    .expect("write migrate.toml");
+    std::fs::write(
+        dir.join("build.rs"),
+        "fn main() { migrate_core::build::compile_migrations(\"migrations\"); }\n",
+    )
+    .expect("write build.rs");
+    std::fs::write(
+        dir.join("src/lib.rs"),
+        "pub mod migrations { include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\")); }\n",
+    )
+    .expect("write src/lib.rs");
+    std::fs::write(
+        dir.join("src/main.rs"),
+        format!("fn main() -> std::process::ExitCode {{ migrate_cli::run_embedded(&{}::migrations::REGISTRY) }}\n", package.replace('-', "_")),
+    )
+    .expect("write src/main.rs");
 }

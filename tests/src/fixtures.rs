@@ -62,7 +62,11 @@ fixtures!(
     rename_v2,
     phases,
     since_pg,
-    needs_pg15
+    needs_pg15,
+    squash_v1,
+    squash_v2,
+    squash_unsupported,
+    example_app
 );
 
 /// The folder of fixture `name`.

@@ -1063,10 +1063,13 @@ pub mod cli;
 pub mod cluster;
 pub mod consumer;
 pub mod fixtures;
+pub mod generated;
 pub mod pg_versions;
 pub mod pooler;
 pub mod proxy;
 pub mod roundtrip;
+pub mod skip;
+pub mod timing;
 
 #[cfg(test)]
 mod self_tests;

@@ -15,7 +15,7 @@
 //! A test that needs such a server gets it through [`server_for_test`]: when the binaries cannot be installed
 //! (no network, no npm), the test **fails**. A developer without network access may set
 //! `MIGRATE_TESTS_OFFLINE=1` to skip those tests instead; each then prints a loud `SKIPPED` note, and under CI
-//! (`CI` set) the variable is ignored, so CI can never skip them.
+//! (`CI` set, see [`crate::skip::in_ci`]) the variable is ignored, so CI can never skip them.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -353,8 +353,7 @@ pub fn server_for_test(major: u32) -> Option<Server> {
         Ok(server) => Some(server),
         Err(e) => {
             let offline = std::env::var("MIGRATE_TESTS_OFFLINE").is_ok_and(|v| v == "1");
-            let ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-            if offline && !ci {
+            if offline && !crate::skip::in_ci() {
                 eprintln!(
                     "\n==================== SKIPPED ====================\n\
                      PostgreSQL {major} is not available ({e}),\n\

@@ -161,7 +161,6 @@ fn cases() -> Vec<Case> {
             &["--statement-timeout", "999us is less than 1ms"]),
         case("down_count_and_all", &["down", "1", "--all"], 2, &["cannot be used with"]),
         case("down_to_and_all", &["down", "--to", "20260101000001", "--all"], 2, &["cannot be used with"]),
-        case("dry_run_and_fake", &["up", "--dry-run", "--fake"], 2, &["cannot be used with"]),
         case("backup_and_dry_run", &["up", "--backup", "/tmp", "--dry-run"], 2, &["cannot be used with"]),
         case("sql_down_without_names", &["sql", "--down"], 2, &["required"]),
         case("up_zero", &["up", "0"], 2, &["0 is not in 1.."]),

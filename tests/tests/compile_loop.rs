@@ -6,65 +6,18 @@
 //! The crate builds into `target/e2e-target`, kept between runs, so only the first run compiles the
 //! dependencies.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use tests::cli::{front, Run};
 use tests::TestDb;
 
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the workspace")
-        .to_path_buf()
-}
-
 /// Writes a minimal application crate that owns `migrations/`, like `example-app` does.
 fn scaffold(dir: &Path) {
-    let root = workspace_root();
-    let dep = |name: &str| {
-        format!(
-            "{name} = {{ path = {:?} }}",
-            root.join(name).display().to_string()
-        )
-    };
-    let manifest = format!(
-        "[workspace]\n\n[package]\nname = \"loopapp\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [[bin]]\nname = \"loopapp-migrate\"\npath = \"src/main.rs\"\n\n\
-         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
-         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
-        dep("migrate-core"),
-        dep("migrate-dsl"),
-        dep("migrate-cli"),
-        dep("migrate-core"),
-    );
-    std::fs::create_dir_all(dir.join("src")).unwrap();
-    std::fs::write(dir.join("Cargo.toml"), manifest).unwrap();
-    // Same dependency versions as the workspace, so no registry lookup is needed.
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-    std::fs::write(
-        dir.join("migrate.toml"),
-        "migrations_dir = \"migrations\"\n\n[runner]\npackage = \"loopapp\"\nbin = \"loopapp-migrate\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("build.rs"),
-        "fn main() { migrate_core::build::compile_migrations(\"migrations\"); }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("src/lib.rs"),
-        "pub mod migrations { include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\")); }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.join("src/main.rs"),
-        "fn main() -> std::process::ExitCode { migrate_cli::run_embedded(&loopapp::migrations::REGISTRY) }\n",
-    )
-    .unwrap();
+    tests::cli::scaffold_app(dir, "loopapp");
 }
 
 fn migrate(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
-    let target = workspace_root().join("target").join("e2e-target");
+    let target = tests::cli::e2e_target();
     front(
         dir,
         args,
@@ -235,7 +188,7 @@ fn sigterm_to_the_front_end_reaches_the_runner_and_its_exit_status_is_passed_on(
         "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"slow\", [column(\"id\", \"integer\")]);\n    pgm.sql(\"SELECT pg_sleep(60)\");\n}\n",
     )
     .unwrap();
-    let target = workspace_root().join("target").join("e2e-target");
+    let target = tests::cli::e2e_target();
     let child = Command::new(tests::cli::bin("migrate-front"))
         .arg("up")
         .current_dir(app.path())

@@ -24,6 +24,12 @@ fn consumer(dir: &Path, name: &str, edition: &str) {
             checkout().join(c).display().to_string()
         )
     };
+    let build_dep = |c: &str| {
+        format!(
+            "{c} = {{ path = {:?}, features = [\"build\"] }}",
+            checkout().join(c).display().to_string()
+        )
+    };
     std::fs::create_dir_all(dir.join("src")).unwrap();
     std::fs::write(
         dir.join("Cargo.toml"),
@@ -32,7 +38,7 @@ fn consumer(dir: &Path, name: &str, edition: &str) {
             dep("migrate-core"),
             dep("migrate-dsl"),
             dep("migrate-cli"),
-            dep("migrate-core")
+            build_dep("migrate-core")
         ),
     )
     .unwrap();

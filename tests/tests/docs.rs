@@ -10,7 +10,10 @@ fn the_operations_guide_lists_every_operation() {
     let missing: Vec<&str> = migrate_dsl::Operation::NAMES
         .iter()
         .copied()
-        .filter(|name| !readme.contains(&format!("`{name}(")))
+        // A generic method shows its type parameters first: `create_table<C: Into<Column>>(..)`.
+        .filter(|name| {
+            !readme.contains(&format!("`{name}(")) && !readme.contains(&format!("`{name}<"))
+        })
         .collect();
     assert!(
         missing.is_empty(),

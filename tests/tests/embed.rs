@@ -258,3 +258,82 @@ async fn expand_only_and_a_target_chosen_under_the_lock() {
     );
     assert_eq!(applied(&db).len(), 4);
 }
+
+fn insert_into_a_missing_table(pgm: &mut migrate_dsl::MigrationBuilder) {
+    pgm.sql("INSERT INTO no_such_table VALUES (1)");
+}
+
+fn data_code_reading_a_missing_table(pgm: &mut migrate_dsl::MigrationBuilder) {
+    pgm.db("read a missing table", |tx| {
+        tx.query("SELECT * FROM no_such_table", &[])?;
+        Ok(())
+    });
+}
+
+static STATEMENT_FAILS: [migrate_core::Migration; 1] = [migrate_core::Migration {
+    name: "20260101000001_statement_fails",
+    path: "/embed/20260101000001_statement_fails.rs",
+    source: "statement",
+    up: insert_into_a_missing_table,
+    down: None,
+}];
+
+static DATA_FAILS: [migrate_core::Migration; 1] = [migrate_core::Migration {
+    name: "20260101000001_data_fails",
+    path: "/embed/20260101000001_data_fails.rs",
+    source: "data",
+    up: data_code_reading_a_missing_table,
+    down: None,
+}];
+
+/// An application gets an `anyhow::Error` whose source chain reaches the server's error, whether a statement
+/// of the migration or its data code failed; the message to print stops at the engine's error, which
+/// already describes it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failure_reaches_the_servers_error_through_the_source_chain() {
+    for migrations in [&STATEMENT_FAILS, &DATA_FAILS] {
+        let db = Db::new();
+        let registry: &'static migrate_core::Registry =
+            Box::leak(Box::new(migrate_core::Registry {
+                dir: "/embed",
+                migrations,
+            }));
+        let error = Embedded::with_settings(registry, Settings::default())
+            .database_url(db.url())
+            .up(UpTarget::All, |_| {})
+            .await
+            .expect_err("the migration fails");
+        let pg = error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<migrate_core::postgres::Error>())
+            .unwrap_or_else(|| panic!("no postgres::Error in the chain of {error:?}"));
+        assert_eq!(
+            pg.code(),
+            Some(&migrate_core::postgres::error::SqlState::UNDEFINED_TABLE),
+            "{pg:?}"
+        );
+        let engine = error
+            .downcast_ref::<migrate_core::Error>()
+            .expect("the engine's error");
+        assert!(
+            matches!(
+                (engine, migrations[0].name),
+                (
+                    migrate_core::Error::Statement(_),
+                    "20260101000001_statement_fails"
+                ) | (migrate_core::Error::Data(_), "20260101000001_data_fails")
+            ),
+            "{engine:?}"
+        );
+        // Printed once: the engine's message names the server's error, and nothing is repeated after it.
+        let message = migrate_cli::error_message(&error);
+        assert_eq!(message, engine.to_string());
+        assert_eq!(
+            message
+                .matches("relation \"no_such_table\" does not exist")
+                .count(),
+            1,
+            "{message}"
+        );
+    }
+}

@@ -4,11 +4,11 @@
 //!
 //! (Sixteen runners in the default `wait` mode and a failing `down` are covered in `safety.rs`.)
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use tests::cli::{bin, FixtureCli, Run};
+use tests::cli::{runner, FixtureCli, Run};
 use tests::TestDb;
 
 /// `status` when a migration is CHANGED, MISSING FILE, FAILED or OUT OF ORDER.
@@ -76,29 +76,11 @@ fn assert_slow_consistent(db: &TestDb, context: &str) -> usize {
 /// The fixture runner, started (not waited for) against `url`, with the same clean environment as
 /// [`FixtureCli`].
 fn spawn_runner(fixture: &str, url: &str, args: &[&str]) -> Child {
-    let mut cmd = Command::new(bin("fixture-runner"));
-    for var in [
-        "MIGRATIONS_TABLE",
-        "MIGRATIONS_SCHEMA",
-        "MIGRATE_CONFIG",
-        "PGHOST",
-        "PGPORT",
-        "PGDATABASE",
-        "PGUSER",
-        "PGPASSWORD",
-    ] {
-        cmd.env_remove(var);
-    }
-    let cwd = std::env::temp_dir();
-    cmd.env("FIXTURE", fixture)
-        .env("MIGRATIONS_DIR", tests::fixtures::dir(fixture))
+    runner(fixture)
         .env("DATABASE_URL", url)
-        .current_dir(cwd)
         .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd.spawn().expect("the runner starts")
+        .spawn()
+        .expect("the runner starts")
 }
 
 /// xorshift64*: a small deterministic generator, so a failing seed can be replayed.

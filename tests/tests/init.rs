@@ -168,6 +168,14 @@ fn binary_package_gets_everything_and_a_rerun_changes_nothing() {
         )),
         "{manifest}"
     );
+    // The build script alone needs the registry generation.
+    assert!(
+        manifest.contains(&format!(
+            "migrate-core = {{ path = \"{}\", features = [\"build\"] }}",
+            core.display()
+        )),
+        "{manifest}"
+    );
     assert!(dir.join("migrations/.gitkeep").is_file());
 
     // Cargo sees both binaries, and `cargo run` still runs the app.

@@ -307,10 +307,31 @@ fn sql_and_dry_run_change_nothing() {
 fn fake_records_without_running() {
     let db = TestDb::new();
     let cli = FixtureCli::new("basic", &db);
+    // The plan of a fake run is what it writes: the bookkeeping rows, none of the migrations' statements.
+    let plan = cli.run(&["up", "--dry-run", "--fake"]).expect_code(0);
+    assert_cli_snapshot!(
+        "basic_up_dry_run_fake",
+        plan,
+        &["up", "--dry-run", "--fake"]
+    );
+    assert!(!plan.stdout.contains("CREATE"), "{}", plan.stdout);
+    assert!(
+        db.tables().is_empty(),
+        "a dry run must not create the migrations table"
+    );
     let fake = cli.run(&["up", "--fake"]).expect_code(0);
     assert_cli_snapshot!("basic_up_fake", fake, &["up", "--fake"]);
     assert_eq!(db.tables(), ["public.pgmigrations"]);
     assert_eq!(recorded(&db).len(), 3);
+    let plan = cli
+        .run(&["down", "--all", "--dry-run", "--fake"])
+        .expect_code(0);
+    assert_cli_snapshot!(
+        "basic_down_dry_run_fake",
+        plan,
+        &["down", "--all", "--dry-run", "--fake"]
+    );
+    assert_eq!(recorded(&db).len(), 3, "a dry run changes nothing");
     cli.run(&["down", "--all", "--fake"]).expect_code(0);
     assert!(recorded(&db).is_empty());
 }

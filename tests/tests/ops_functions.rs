@@ -21,9 +21,9 @@ fn create_function_round_trip_with_every_option() {
                 param("first", "text").out(),
                 param("rest", "text").inout(),
             ],
-            "sql",
             "SELECT split_part(whole, ' ', 1), rest",
         )
+        .language("sql")
         .immutable()
         .strict()
         .parallel_safe()
@@ -32,9 +32,9 @@ fn create_function_round_trip_with_every_option() {
         pgm.create_function(
             ("app", "total"),
             [param("xs", "int[]").variadic()],
-            "sql",
             "SELECT sum(x) FROM unnest(xs) x -- not the end: $body$",
         )
+        .language("sql")
         .returns("bigint")
         .stable()
         .security_definer()
@@ -50,7 +50,6 @@ fn create_function_round_trip_with_every_option() {
                 param("who", "text").default("world"),
                 param("punct", "text").default(expr("'!' || ''")),
             ],
-            "plpgsql",
             "BEGIN RETURN 'hello ' || who || punct; END",
         )
         .returns("text")
@@ -58,14 +57,10 @@ fn create_function_round_trip_with_every_option() {
         .security_invoker()
         .parallel_unsafe();
         // WINDOW: only C and internal functions can be window functions.
-        pgm.create_function(
-            "my_rank",
-            Vec::<FunctionParam>::new(),
-            "internal",
-            "window_rank",
-        )
-        .returns("bigint")
-        .window();
+        pgm.create_function("my_rank", Vec::<FunctionParam>::new(), "window_rank")
+            .language("internal")
+            .returns("bigint")
+            .window();
     }));
 }
 
@@ -152,7 +147,6 @@ fn create_trigger_with_inline_function_round_trip() {
         pgm.create_trigger_with_function(
             ("app", "posts"),
             "posts_touch",
-            "plpgsql",
             "BEGIN NEW.updated_at := now(); RETURN NEW; END",
         )
         .before()
@@ -162,7 +156,6 @@ fn create_trigger_with_inline_function_round_trip() {
         pgm.create_trigger_with_function(
             ("app", "posts"),
             "posts_touch_insert",
-            "plpgsql",
             "BEGIN NEW.updated_at := now(); RETURN NEW; END",
         )
         .function_name("Touch Updated At")
@@ -515,37 +508,41 @@ fn impossible_options_are_rejected_before_anything_is_sent() {
     }
     let mut out = String::new();
     check(&mut out, "no return type", |pgm| {
-        pgm.create_function("f", ["int"], "sql", "SELECT 1");
+        pgm.create_function("f", ["int"], "SELECT 1")
+            .language("sql");
     });
     check(&mut out, "variadic not last", |pgm| {
         pgm.create_function(
             "f",
             [param("xs", "int[]").variadic(), param("y", "int")],
-            "sql",
             "SELECT 1",
         )
+        .language("sql")
         .returns("int");
     });
     check(&mut out, "default gap", |pgm| {
         pgm.create_function(
             "f",
             [param("a", "int").default(1), param("b", "int")],
-            "sql",
             "SELECT 1",
         )
+        .language("sql")
         .returns("int");
     });
     check(&mut out, "bad language", |pgm| {
-        pgm.create_function("f", ["int"], "sql; DROP TABLE x", "SELECT 1")
+        pgm.create_function("f", ["int"], "SELECT 1")
+            .language("sql; DROP TABLE x")
             .returns("int");
     });
     check(&mut out, "bad configuration parameter", |pgm| {
-        pgm.create_function("f", ["int"], "sql", "SELECT 1")
+        pgm.create_function("f", ["int"], "SELECT 1")
+            .language("sql")
             .returns("int")
             .set("search_path = x; --", "y");
     });
     check(&mut out, "empty body", |pgm| {
-        pgm.create_function("f", ["int"], "sql", "  ")
+        pgm.create_function("f", ["int"], "  ")
+            .language("sql")
             .returns("int");
     });
     check(&mut out, "trigger without timing", |pgm| {
@@ -643,9 +640,9 @@ fn dollar_quote_tag_never_occurs_in_the_body() {
     pgm.create_function(
         "f",
         Vec::<FunctionParam>::new(),
-        "sql",
         "SELECT '$body$' || '$body1$'",
     )
+    .language("sql")
     .returns("text");
     insta::assert_snapshot!(pgm.to_sql().unwrap().join("\n"), @"CREATE FUNCTION \"f\"() RETURNS text LANGUAGE sql AS $body2$SELECT '$body$' || '$body1$'$body2$");
 }

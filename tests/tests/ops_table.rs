@@ -316,10 +316,10 @@ fn column_options_round_trip() {
                     Identity::by_default()
                         .start(100)
                         .increment(-1)
-                        .min_value(-1000)
-                        .max_value(100)
+                        .minvalue(-1000)
+                        .maxvalue(100)
                         .cache(5)
-                        .cycle(true),
+                        .cycle(),
                 ),
                 column("parent_id", "bigint")
                     .references_column("posts", "id")
@@ -333,7 +333,7 @@ fn column_options_round_trip() {
             "audit",
             [
                 column("id", "bigint")
-                    .identity(Identity::always().start(0).min_value(0))
+                    .identity(Identity::always().start(0).minvalue(0))
                     .primary_key(),
                 column("matrix", "int").array().array(),
             ],
@@ -357,7 +357,7 @@ fn alter_column_collation_identity_and_expression_are_forward_only() {
             .collate("C")
             .using("code::text");
         pgm.alter_column("items", "ref")
-            .set_identity(Identity::always().cache(10).cycle(true));
+            .set_identity(Identity::always().cache(10).cycle());
         pgm.alter_column("items", "legacy").drop_identity();
         pgm.alter_column("items", "total")
             .drop_expression()
@@ -696,4 +696,39 @@ fn invalid_options_are_refused_when_rendered() {
         out.push_str(&format!("{what}:\n  {error}\n"));
     }
     insta::assert_snapshot!(out);
+}
+
+#[test]
+fn attach_partition_round_trip() {
+    let case = Case::new(
+        "CREATE SCHEMA app;
+         CREATE TABLE app.measurements (taken_at date NOT NULL, reading int) PARTITION BY RANGE (taken_at);
+         CREATE TABLE app.measurements_2026_11 (taken_at date NOT NULL, reading int);
+         CREATE TABLE regions (code text NOT NULL) PARTITION BY LIST (code);
+         CREATE TABLE regions_eu (code text NOT NULL);
+         CREATE TABLE regions_other (code text NOT NULL);
+         CREATE TABLE events (id bigint NOT NULL) PARTITION BY HASH (id);
+         CREATE TABLE events_0 (id bigint NOT NULL)",
+    );
+    insta::assert_snapshot!(case.round_trip(|pgm| {
+        pgm.attach_partition(
+            ("app", "measurements"),
+            ("app", "measurements_2026_11"),
+            PartitionBound::range(["2026-11-01"], ["2026-12-01"]),
+        );
+        pgm.attach_partition("regions", "regions_eu", PartitionBound::list(["de", "fr"]));
+        pgm.attach_partition("regions", "regions_other", PartitionBound::Default);
+        pgm.attach_partition("events", "events_0", PartitionBound::hash(2, 0));
+    }));
+}
+
+#[test]
+fn detach_partition_is_forward_only() {
+    let case = Case::new(
+        "CREATE TABLE measurements (taken_at date NOT NULL) PARTITION BY RANGE (taken_at);
+         CREATE TABLE measurements_2025 PARTITION OF measurements FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+    );
+    insta::assert_snapshot!(case.forward_only(|pgm| {
+        pgm.detach_partition("measurements", "measurements_2025");
+    }));
 }

@@ -3,9 +3,9 @@
 //! session-pooling one, or with `MIGRATE_DIRECT_URL` beside the pooled `DATABASE_URL`, sixteen concurrent
 //! runners apply every migration exactly once.
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 
-use tests::cli::bin;
+use tests::cli::runner;
 use tests::pooler::{PgBouncer, PoolMode};
 use tests::TestDb;
 
@@ -29,30 +29,11 @@ fn sixteen_ups(env: &[(&str, &str)]) -> Vec<Output> {
 fn ups(n: usize, env: &[(&str, &str)]) -> Vec<Output> {
     let children: Vec<_> = (0..n)
         .map(|_| {
-            let mut cmd = Command::new(bin("fixture-runner"));
-            for var in [
-                "DATABASE_URL",
-                "MIGRATE_DIRECT_URL",
-                "MIGRATIONS_TABLE",
-                "MIGRATIONS_SCHEMA",
-                "MIGRATE_CONFIG",
-                "PGHOST",
-                "PGPORT",
-                "PGDATABASE",
-                "PGUSER",
-                "PGPASSWORD",
-            ] {
-                cmd.env_remove(var);
-            }
-            cmd.env("FIXTURE", "slow")
-                .env("MIGRATIONS_DIR", tests::fixtures::dir("slow"))
+            runner("slow")
                 .envs(env.iter().copied())
-                .current_dir(std::env::temp_dir())
                 .arg("up")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::piped());
-            cmd.spawn().expect("the runner starts")
+                .spawn()
+                .expect("the runner starts")
         })
         .collect();
     children

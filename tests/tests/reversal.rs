@@ -142,7 +142,6 @@ fn create_function_or_replace_restores_the_function_it_replaced() {
         pgm.create_function(
             ("app", "answer"),
             [param("n", "int").default(1)],
-            "plpgsql",
             "BEGIN RETURN 42; END",
         )
         .returns("int")
@@ -156,14 +155,10 @@ fn create_function_or_replace_restores_the_function_it_replaced() {
 fn create_function_or_replace_drops_a_function_that_did_not_exist() {
     let case = Case::new("CREATE SCHEMA app");
     insta::assert_snapshot!(case.engine_round_trip(|pgm| {
-        pgm.create_function(
-            ("app", "answer"),
-            Vec::<FunctionParam>::new(),
-            "sql",
-            "SELECT 42",
-        )
-        .returns("int")
-        .or_replace();
+        pgm.create_function(("app", "answer"), Vec::<FunctionParam>::new(), "SELECT 42")
+            .language("sql")
+            .returns("int")
+            .or_replace();
     }));
 }
 
@@ -232,7 +227,8 @@ fn a_replacing_migration_applied_without_a_record_is_not_reverted_blindly() {
     // the earlier migration's function.
     let case = Case::new("CREATE FUNCTION answer() RETURNS int LANGUAGE sql AS 'SELECT 41'");
     let up = |pgm: &mut MigrationBuilder| {
-        pgm.create_function("answer", Vec::<FunctionParam>::new(), "sql", "SELECT 42")
+        pgm.create_function("answer", Vec::<FunctionParam>::new(), "SELECT 42")
+            .language("sql")
             .returns("int")
             .or_replace();
     };

@@ -3,36 +3,18 @@
 //! 130 or 143; during a backfill the first signal stops after the current batch, a second one at once, and
 //! the next run resumes.
 
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
 
-use tests::cli::{bin, FixtureCli};
+use tests::cli::{runner, FixtureCli};
 use tests::TestDb;
 
 fn spawn(fixture: &str, db: &TestDb, args: &[&str]) -> Child {
-    let mut cmd = Command::new(bin("fixture-runner"));
-    for var in [
-        "MIGRATE_DIRECT_URL",
-        "MIGRATIONS_TABLE",
-        "MIGRATIONS_SCHEMA",
-        "MIGRATE_CONFIG",
-        "PGHOST",
-        "PGPORT",
-        "PGDATABASE",
-        "PGUSER",
-        "PGPASSWORD",
-    ] {
-        cmd.env_remove(var);
-    }
-    cmd.env("FIXTURE", fixture)
-        .env("MIGRATIONS_DIR", tests::fixtures::dir(fixture))
+    runner(fixture)
         .env("DATABASE_URL", db.url())
-        .current_dir(std::env::temp_dir())
         .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd.spawn().expect("the runner starts")
+        .spawn()
+        .expect("the runner starts")
 }
 
 fn signal(child: &Child, name: &str) {

@@ -7,6 +7,8 @@
 mod check;
 mod error;
 mod report;
+#[cfg(test)]
+mod rule_tests;
 mod rules;
 mod sql;
 mod suppress;

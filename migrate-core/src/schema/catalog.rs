@@ -13,13 +13,13 @@ use super::description::{Kind, SchemaDescription, SchemaObject};
 use crate::error::Error;
 use crate::history::MigrationsTable;
 
-type Row = Vec<Option<String>>;
+pub(super) type Row = Vec<Option<String>>;
 
 /// Suffixes of the engine's own tables next to the migrations table (backfill progress, failure marks, what
 /// `CREATE OR REPLACE` replaced): bookkeeping, not schema.
 const BOOKKEEPING_SUFFIXES: [&str; 3] = ["_backfill", "_failed", "_previous"];
 
-fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Error> {
+pub(super) fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Error> {
     let messages = tx.simple_query(sql).map_err(|error| Error::Database {
         context: format!("cannot describe the schema ({what})"),
         error,
@@ -37,24 +37,24 @@ fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Er
         .collect())
 }
 
-fn col(row: &Row, i: usize) -> &str {
+pub(super) fn col(row: &Row, i: usize) -> &str {
     row.get(i).and_then(|v| v.as_deref()).unwrap_or("")
 }
 
-fn opt(row: &Row, i: usize) -> Option<&str> {
+pub(super) fn opt(row: &Row, i: usize) -> Option<&str> {
     row.get(i).and_then(|v| v.as_deref())
 }
 
-fn flag(row: &Row, i: usize) -> bool {
+pub(super) fn flag(row: &Row, i: usize) -> bool {
     col(row, i) == "t"
 }
 
-fn literal(value: &str) -> String {
+pub(super) fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
 /// Not a system schema (`pg_catalog`, `information_schema`, TOAST and temporary schemas).
-fn user_schema(alias: &str) -> String {
+pub(super) fn user_schema(alias: &str) -> String {
     format!(
         "{alias}.nspname NOT IN ('pg_catalog', 'information_schema') \
          AND {alias}.nspname NOT LIKE 'pg\\_toast%' AND {alias}.nspname NOT LIKE 'pg\\_temp\\_%'"
@@ -62,7 +62,7 @@ fn user_schema(alias: &str) -> String {
 }
 
 /// Not an extension's member: the extension itself stands for everything it installed.
-fn not_extension_member(catalog: &str, oid: &str) -> String {
+pub(super) fn not_extension_member(catalog: &str, oid: &str) -> String {
     format!(
         "NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '{catalog}'::regclass \
          AND dep.objid = {oid} AND dep.deptype = 'e')"
@@ -70,7 +70,7 @@ fn not_extension_member(catalog: &str, oid: &str) -> String {
 }
 
 /// `schema.name` quoted only where needed, as PostgreSQL prints names.
-fn qualified(schema: &str, name: &str) -> String {
+pub(super) fn qualified(schema: &str, name: &str) -> String {
     format!("quote_ident({schema}) || '.' || quote_ident({name})")
 }
 
@@ -91,7 +91,7 @@ fn privileges(acl: &str, kind: char, owner: &str, class: &str, oid: &str, subid:
 
 /// A scalar subquery: the entries of ACL `actual` missing from ACL `base` as `grant` lines, those of `base`
 /// missing from `actual` as `revoke` lines, one per role and grant option, leaving out `owner`'s.
-fn acl_changes(actual: &str, base: &str, owner: &str) -> String {
+pub(super) fn acl_changes(actual: &str, base: &str, owner: &str) -> String {
     format!(
         "(WITH actual AS (SELECT a.grantee, a.privilege_type, a.is_grantable \
             FROM aclexplode({actual}) a WHERE a.grantee <> {owner}), \
@@ -234,7 +234,7 @@ fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Er
 }
 
 /// `(schema, name)` pairs left out: the migrations table and the engine's tables named after it.
-fn bookkeeping_filter(table: &MigrationsTable, schema: &str, name: &str) -> String {
+pub(super) fn bookkeeping_filter(table: &MigrationsTable, schema: &str, name: &str) -> String {
     let names: Vec<String> = std::iter::once(table.name().to_owned())
         .chain(
             BOOKKEEPING_SUFFIXES

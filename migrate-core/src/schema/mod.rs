@@ -16,6 +16,7 @@
 //! it). The migrations table and the engine's tables named after it are bookkeeping and left out too.
 
 mod catalog;
+pub mod ddl;
 mod description;
 
 pub use description::{Kind, SchemaDescription, SchemaObject, HEADER};
@@ -32,13 +33,56 @@ use crate::history::MigrationsTable;
 /// sessions change the schema) with an empty `search_path`, so every name is schema-qualified, and fixed
 /// time zone (UTC) and date, interval and float formats. Changes nothing.
 pub fn describe(client: &mut Client, table: &MigrationsTable) -> Result<SchemaDescription, Error> {
+    read_only(client, "describe the schema", |tx| {
+        catalog::describe(tx, table)
+    })
+}
+
+/// The schema of the database `client` is connected to as SQL statements that recreate it on an empty
+/// database, in an order that works there (see the `ddl` module), leaving out `table` and the engine's
+/// tables. The first is [`ddl::PREAMBLE`]. Reads as [`describe`] does; changes nothing.
+///
+/// What the statements cover is narrower than what [`describe`] shows (aggregates, operators, casts, default
+/// privileges, event triggers and foreign tables are not produced): compare the description of a database
+/// they were applied to with the original's before relying on them.
+pub fn ddl(client: &mut Client, table: &MigrationsTable) -> Result<Vec<String>, Error> {
+    read_only(client, "read the schema as SQL", |tx| {
+        let mut statements = vec![ddl::PREAMBLE.to_owned()];
+        statements.extend(ddl::ddl(tx, table)?);
+        Ok(statements)
+    })
+}
+
+/// `INSERT` statements that recreate the rows of table `schema.name` (and `setval` for the sequences its
+/// columns own). Values are written as literals in the fixed formats [`describe`] uses, so they read back
+/// equal. An error names the table when there is none.
+pub fn rows_as_sql(client: &mut Client, schema: &str, name: &str) -> Result<Vec<String>, Error> {
+    read_only(client, "read rows as SQL", |tx| ddl::rows(tx, schema, name))
+}
+
+/// The user tables that hold at least one row (qualified, quoted as SQL needs), leaving out `table` and the
+/// engine's tables.
+pub fn tables_with_rows(
+    client: &mut Client,
+    table: &MigrationsTable,
+) -> Result<Vec<String>, Error> {
+    read_only(client, "find tables with rows", |tx| {
+        ddl::tables_with_rows(tx, table)
+    })
+}
+
+fn read_only<T>(
+    client: &mut Client,
+    what: &str,
+    f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, Error>,
+) -> Result<T, Error> {
     let mut tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .map_err(|error| Error::Database {
-            context: "cannot start a transaction to describe the schema".to_owned(),
+            context: format!("cannot start a transaction to {what}"),
             error,
         })?;
     // Constants in definitions (defaults, partition bounds) are printed in the session's formats: fixed
@@ -48,13 +92,13 @@ pub fn describe(client: &mut Client, table: &MigrationsTable) -> Result<SchemaDe
          SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3",
     )
     .map_err(|error| Error::Database {
-            context: "cannot set the session formats to describe the schema".to_owned(),
-            error,
-        })?;
-    let description = catalog::describe(&mut tx, table)?;
-    tx.commit().map_err(|error| Error::Database {
-        context: "cannot end the transaction that described the schema".to_owned(),
+        context: format!("cannot set the session formats to {what}"),
         error,
     })?;
-    Ok(description)
+    let result = f(&mut tx)?;
+    tx.commit().map_err(|error| Error::Database {
+        context: format!("cannot end the transaction that read the catalog to {what}"),
+        error,
+    })?;
+    Ok(result)
 }

@@ -1,12 +1,12 @@
-//! The `pgm` builder that migration files receive. Its methods are grouped by object kind, one file each in
-//! this folder; each records an inert operation from [`crate::ops`].
+//! The `pgm` builder that migration files receive: its state and the methods of the migration itself. The
+//! methods that record operations live with them, one folder per object kind in [`crate::ops`].
 
 use std::panic::Location;
 use std::time::Duration;
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
-use crate::operation::Operation;
+use crate::operation::{Operation, Recordable};
 use crate::ops::*;
 use crate::safeguard::Safeguard;
 
@@ -112,40 +112,21 @@ pub struct Statement {
     pub recorded_at: &'static Location<'static>,
 }
 
-/// Pushes a new operation and hands back a `&mut` to it, so options chain onto the call.
-macro_rules! record {
-    ($self:ident, $variant:ident, $value:expr) => {{
-        $self.operations.push($crate::Operation::$variant($value));
-        match $self.operations.last_mut() {
-            Some($crate::Operation::$variant(op)) => op,
-            _ => unreachable!("the operation was pushed on the line above"),
-        }
-    }};
-}
-
-// After `record!`, which they use.
-mod backfill;
-mod cast;
-mod constraint;
-mod domain;
-mod extension;
-mod function;
-mod grant;
-mod index;
-mod operator;
 mod phase;
-mod policy;
-mod recipe;
-mod role;
-mod schema;
-mod sequence;
-mod table;
-mod trigger;
-mod types;
-mod version;
-mod view;
+mod server;
 
 impl MigrationBuilder {
+    /// Records `op` at the caller's place (every builder method is `#[track_caller]`) and hands it back, so
+    /// options chain onto the call.
+    #[track_caller]
+    pub(crate) fn record<O: Recordable>(&mut self, op: O) -> &mut O {
+        self.operations.push(op.into());
+        match self.operations.last_mut().and_then(O::recorded_mut) {
+            Some(op) => op,
+            None => unreachable!("the operation was pushed on the line above"),
+        }
+    }
+
     /// An empty migration.
     pub fn new() -> Self {
         Self::default()
@@ -242,7 +223,7 @@ impl MigrationBuilder {
         let recorded = self.operations.ops.iter().zip(&self.operations.at);
         for (i, (op, &recorded_at)) in recorded.enumerate() {
             let mut action = match op {
-                Operation::Db(db) => Some(Action::Data(db.run.clone())),
+                Operation::Db(db) => Some(Action::Data(db.data_fn().clone())),
                 Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
                 Operation::SincePgNote(_) => Some(Action::Note),
                 Operation::RestorePrevious(r) => Some(Action::Restore(r.action(Ctx {
@@ -313,82 +294,6 @@ impl MigrationBuilder {
         self.no_transaction = true;
         self
     }
-
-    /// Records raw SQL: one statement or several separated by `;`. Values are never spliced implicitly; use
-    /// [`ident`](crate::ident) and [`literal`](crate::literal) to quote them. Raw SQL has no automatic reverse.
-    ///
-    /// ```
-    /// use migrate_dsl::prelude::*;
-    /// let mut pgm = MigrationBuilder::new();
-    /// let status = "it's archived";
-    /// pgm.sql(format!("UPDATE {} SET status = {} WHERE id < 100", ident("Posts"), literal(status)));
-    /// assert_eq!(pgm.to_sql().unwrap(), [r#"UPDATE "Posts" SET status = 'it''s archived' WHERE id < 100"#]);
-    /// ```
-    #[track_caller]
-    pub fn sql(&mut self, sql: impl Into<String>) -> &mut Self {
-        self.operations
-            .push(Operation::Sql(Sql { sql: sql.into() }));
-        self
-    }
-
-    /// Records data code: a closure that gets the migration's transaction when the migration is applied, to
-    /// read and write rows with the `postgres` API (bind parameters; never format values into SQL).
-    ///
-    /// It runs only when the migration is applied: never while showing SQL (`sql`, `--dry-run`, where a
-    /// comment with `label` stands in its place), never with `--fake`, and never while deriving a reverse (it
-    /// has none; a migration using it needs a written `down`). In a migration that runs outside a
-    /// transaction, it gets a transaction of its own. Keep it small: a large backfill belongs in its own
-    /// batched data migration, not in the transaction of a schema change.
-    ///
-    /// ```
-    /// use migrate_dsl::prelude::*;
-    /// let mut pgm = MigrationBuilder::new();
-    /// pgm.add_columns("posts", [column("slug", "text")]);
-    /// pgm.db("fill slugs of existing posts", |tx| {
-    ///     for row in tx.query("SELECT id, title FROM posts WHERE slug IS NULL", &[])? {
-    ///         let (id, title): (i64, String) = (row.get(0), row.get(1));
-    ///         tx.execute("UPDATE posts SET slug = $1 WHERE id = $2", &[&title.to_lowercase().replace(' ', "-"), &id])?;
-    ///     }
-    ///     Ok(())
-    /// });
-    /// assert_eq!(pgm.to_sql().unwrap(), [
-    ///     r#"ALTER TABLE "posts" ADD COLUMN "slug" text"#,
-    ///     "-- pgm.db: fill slugs of existing posts (Rust code, runs at apply time in the migration's transaction; not shown as SQL)",
-    /// ]);
-    /// let err = pgm.reversed().unwrap_err();
-    /// assert!(err.to_string().contains("operation #2 (db) cannot be reversed automatically"));
-    /// ```
-    #[track_caller]
-    pub fn db(
-        &mut self,
-        label: impl Into<String>,
-        run: impl Fn(&mut postgres::Transaction<'_>) -> DataResult + Send + Sync + 'static,
-    ) -> &mut Self {
-        self.operations
-            .push(Operation::Db(Db::new(label.into(), run)));
-        self
-    }
-
-    /// Marks the migration as impossible to undo, with the reason. Reverting it fails before touching the
-    /// database and shows the reason; it never silently does nothing.
-    ///
-    /// ```
-    /// use migrate_dsl::prelude::*;
-    /// let mut down = MigrationBuilder::new();
-    /// down.irreversible("deleted rows cannot be restored");
-    /// let err = down.to_sql().unwrap_err();
-    /// assert_eq!(
-    ///     err.to_string(),
-    ///     "operation #1 (irreversible): deleted rows cannot be restored",
-    /// );
-    /// ```
-    #[track_caller]
-    pub fn irreversible(&mut self, reason: impl Into<String>) -> &mut Self {
-        self.operations.push(Operation::Irreversible(Irreversible {
-            reason: reason.into(),
-        }));
-        self
-    }
 }
 
 #[cfg(test)]
@@ -399,12 +304,27 @@ mod tests {
     /// caller's line in the migration file, and `lint` would point at the wrong place.
     #[test]
     fn every_recording_method_tracks_its_caller() {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/builder");
+        let src = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        // The builder itself and every kind's folder, where the recording methods live.
+        let mut files = Vec::new();
+        let mut dirs = vec![
+            std::path::PathBuf::from(src).join("builder"),
+            std::path::PathBuf::from(src).join("ops"),
+        ];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(&dir).expect("a source folder") {
+                let path = entry.expect("a directory entry").path();
+                if path.is_dir() {
+                    dirs.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    files.push(path);
+                }
+            }
+        }
         let mut missing = Vec::new();
         let mut checked = 0;
-        for entry in std::fs::read_dir(dir).expect("the builder folder") {
-            let path = entry.expect("a directory entry").path();
-            let source = std::fs::read_to_string(&path).expect("a builder file");
+        for path in files {
+            let source = std::fs::read_to_string(&path).expect("a source file");
             let file = syn::parse_file(&source).expect("builder files parse");
             for item in file.items {
                 let syn::Item::Impl(block) = item else {

@@ -1,16 +1,19 @@
-//! Operations are inert data: each struct records what a migration asked for, with `&mut self` option
-//! setters, and its typed reverse ([`crate::reverse::Reverse`]). Rendering lives in [`crate::render`].
+//! Every operation, one folder per object kind: `ops/<kind>/mod.rs` holds the builder methods that record
+//! the kind's operations, the operation structs (inert data) with their constructors, option setters and
+//! doctests, and their typed reverse ([`crate::reverse::Reverse`]); `ops/<kind>/render.rs` turns them into SQL
+//! ([`crate::render::Render`]). [`crate::operation`] lists them all. docs/operations.md says how to add one.
 
 mod backfill;
 mod cast;
 mod column;
-mod constraint;
+pub(crate) mod constraint;
 mod data;
 mod domain;
 mod extension;
 mod function;
 mod grant;
 mod index;
+mod materialized_view;
 mod operator;
 mod policy;
 mod recipe;
@@ -35,6 +38,7 @@ pub use extension::*;
 pub use function::*;
 pub use grant::*;
 pub use index::*;
+pub use materialized_view::*;
 pub use operator::*;
 pub use policy::*;
 pub use recipe::*;

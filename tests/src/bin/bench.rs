@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [--rows N] [--migrations N] [--status-rows N] [--dev]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [squash] [--rows N] [--migrations N] [--status-rows N] [--dev]
 //! ```
 //!
 //! `--dev` builds the generated crates in the dev profile: quicker, for the reduced run in `.ci/run`.
@@ -16,6 +16,11 @@
 //!   timed as processes: applying N one-table migrations against the same SQL through `psql -f` (the floor),
 //!   a no-op `up`, `status` with many applied, the edit→run loop through the `migrate` front end, and the
 //!   runner's peak memory (maximum RSS) for few and many migrations and rows.
+//! - `squash` (only when named; `--migrations` defaults to 2000 there): a generated crate of N migrations
+//!   (`tests::generated`) applied, then squashed by the `squash` command up to the one before the last; the
+//!   schema a fresh database gets from the baseline and the last migration must equal the one the N
+//!   migrations gave (catalog description), and the applied database must record the baseline unchanged.
+//!   Prints the time of each step next to applying the N migrations.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -24,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use migrate_core::{Migration, Migrator, Timeouts, UpTarget};
 use migrate_dsl::prelude::*;
+use tests::timing::timed;
 use tests::TestDb;
 
 fn add_email(pgm: &mut MigrationBuilder) {
@@ -303,13 +309,16 @@ fn main() {
     };
     let all = !args
         .iter()
-        .any(|a| a == "lock-queue" || a == "backfill" || a == "scale");
+        .any(|a| a == "lock-queue" || a == "backfill" || a == "scale" || a == "squash");
     println!("# migrate benchmarks (PostgreSQL at DATABASE_URL or the local default)");
     if all || args.iter().any(|a| a == "lock-queue") {
         bench_lock_queue();
     }
     if all || args.iter().any(|a| a == "backfill") {
         bench_backfill(rows);
+    }
+    if args.iter().any(|a| a == "squash") {
+        bench_squash(number("--migrations", 2000) as usize);
     }
     if all || args.iter().any(|a| a == "scale") {
         bench_scale(
@@ -348,6 +357,12 @@ fn scaffold(name: &str, files: &[(String, String)]) -> PathBuf {
             root.join(krate).display().to_string()
         )
     };
+    let build_dep = |krate: &str| {
+        format!(
+            "{krate} = {{ path = {:?}, features = [\"build\"] }}",
+            root.join(krate).display().to_string()
+        )
+    };
     let manifest = format!(
         "[workspace]\n\n[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [[bin]]\nname = \"{name}-migrate\"\npath = \"src/main.rs\"\n\n\
@@ -356,7 +371,7 @@ fn scaffold(name: &str, files: &[(String, String)]) -> PathBuf {
         dep("migrate-core"),
         dep("migrate-dsl"),
         dep("migrate-cli"),
-        dep("migrate-core"),
+        build_dep("migrate-core"),
     );
     let write = |path: PathBuf, text: &str| {
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -418,45 +433,6 @@ fn build_release(dir: &Path, name: &str) -> PathBuf {
     bench_target()
         .join(profile_dir)
         .join(format!("{name}-migrate"))
-}
-
-/// Runs `cmd` under /usr/bin/time: wall time and maximum resident set size.
-fn timed(cmd: &mut Command) -> (Duration, u64) {
-    let out = tempfile::NamedTempFile::new().expect("temp file");
-    let program = cmd.get_program().to_owned();
-    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
-    let mut wrapped = Command::new("/usr/bin/time");
-    wrapped
-        .arg("-f")
-        .arg("%M")
-        .arg("-o")
-        .arg(out.path())
-        .arg(program)
-        .args(args);
-    for (k, v) in cmd.get_envs() {
-        match v {
-            Some(v) => wrapped.env(k, v),
-            None => wrapped.env_remove(k),
-        };
-    }
-    if let Some(dir) = cmd.get_current_dir() {
-        wrapped.current_dir(dir);
-    }
-    let started = Instant::now();
-    let output = wrapped.output().expect("/usr/bin/time");
-    let wall = started.elapsed();
-    assert!(
-        output.status.success(),
-        "{:?} failed: {}{}",
-        cmd,
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let rss = std::fs::read_to_string(out.path())
-        .ok()
-        .and_then(|t| t.lines().last().and_then(|l| l.trim().parse().ok()))
-        .unwrap_or(0);
-    (wall, rss)
 }
 
 fn runner(bin: &Path, dir: &Path, db: &TestDb, args: &[&str]) -> Command {
@@ -684,5 +660,97 @@ fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
         kib(backfill_small_rss),
         kib(backfill_big_rss),
         ms(backfill_took)
+    );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// squash: a generated crate squashed by the command, checked against the unsquashed schema
+
+fn describe(db: &TestDb) -> String {
+    migrate_core::schema::describe(&mut db.client(), &migrate_core::MigrationsTable::default())
+        .expect("describe")
+        .render()
+}
+
+fn bench_squash(n: usize) {
+    assert!(n >= 3, "squash needs at least 3 generated migrations");
+    println!(
+        "\n## squash: a generated crate of {n} migrations, squashed up to the one before the last\n"
+    );
+    let files: Vec<(String, String)> = (0..n)
+        .map(|i| tests::generated::migration_file(i, &version(i)))
+        .collect();
+    let dir = scaffold("bench-squash", &files);
+    let started = Instant::now();
+    let bin = build_release(&dir, "bench-squash");
+    let build_before = started.elapsed();
+    let applied = TestDb::new();
+    let (up_all, _) = timed(&mut runner(&bin, &dir, &applied, &["up"]));
+    let unsquashed = describe(&applied);
+    let target = version(n - 2);
+    let (squash_took, squash_rss) = timed(&mut runner(
+        &bin,
+        &dir,
+        &applied,
+        &["squash", "--to", &target],
+    ));
+    let left = std::fs::read_dir(dir.join("migrations"))
+        .expect("migrations folder")
+        .count();
+    let baseline_bytes =
+        std::fs::metadata(dir.join("migrations").join(format!("{target}_baseline.rs")))
+            .expect("the baseline file")
+            .len();
+    let started = Instant::now();
+    let bin = build_release(&dir, "bench-squash");
+    let build_after = started.elapsed();
+    let fresh = TestDb::new();
+    let (up_fresh, _) = timed(&mut runner(&bin, &dir, &fresh, &["up"]));
+    assert_eq!(
+        describe(&fresh),
+        unsquashed,
+        "the baseline and the last migration give another schema than the {n} migrations"
+    );
+    let (record, _) = timed(&mut runner(&bin, &dir, &applied, &["up"]));
+    assert_eq!(
+        describe(&applied),
+        unsquashed,
+        "recording the baseline changed the schema"
+    );
+    let rows = applied.query_strings("SELECT name FROM pgmigrations");
+    assert_eq!(rows.len(), 2, "{rows:?}");
+
+    println!("| measure | result |");
+    println!("|---|---|");
+    println!(
+        "| build the runner with {n} migrations (cold for this crate) | {} |",
+        ms(build_before)
+    );
+    println!(
+        "| `up`: apply {n} migrations to an empty database | {} |",
+        ms(up_all)
+    );
+    println!(
+        "| `squash --to` the one before the last: 2 scratch databases, {} migrations applied, SQL read back and checked | {} (peak memory {}) |",
+        n - 1,
+        ms(squash_took),
+        kib(squash_rss)
+    );
+    println!(
+        "| files left | {left} (baseline {:.0} KiB + the last migration) |",
+        baseline_bytes as f64 / 1024.0
+    );
+    println!(
+        "| rebuild the runner after the squash (incremental) | {} |",
+        ms(build_after)
+    );
+    println!(
+        "| `up` on an empty database: the baseline + 1 migration | {} ({:.1}× faster than {n} migrations); schema equal |",
+        ms(up_fresh),
+        up_all.as_secs_f64() / up_fresh.as_secs_f64()
+    );
+    println!(
+        "| `up` on the database that applied all {n}: baseline recorded without running | {} ; schema unchanged, 2 rows left |",
+        ms(record)
     );
 }

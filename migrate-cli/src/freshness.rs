@@ -1,0 +1,353 @@
+//! Whether the runner binary `migrate` built last time is still what `cargo build` would give, so that a
+//! command on an unchanged migrations folder starts the runner without running cargo at all.
+//!
+//! After each build `migrate` writes a stamp (in `$XDG_CACHE_HOME/migrate`, else `~/.cache/migrate`) holding:
+//! - what was built: the manifest, package, binary and profile, and the environment variables that change
+//!   how or where cargo builds (`CARGO_TARGET_DIR`, `CARGO_BUILD_*`, `CARGO_PROFILE_*`, `RUSTFLAGS`, ...);
+//! - the executable cargo reported, with its modification time and size;
+//! - every input cargo listed for it in its dep-info file (`<bin>.d` next to the executable): the source files
+//!   of the runner's crate and of every path dependency, each migration file, the migrations folder itself
+//!   (a file added, removed or renamed changes its modification time) and the build scripts; plus the
+//!   `Cargo.toml` and `Cargo.lock` files of those packages and of their parent folders (the workspace); a
+//!   lockfile cargo rewrote during the build is held to the time cargo wrote it;
+//! - the cargo configuration and toolchain files seen from the current folder (`.cargo/config.toml`,
+//!   `rust-toolchain.toml` in it and its parents, and `$CARGO_HOME/config.toml`), with their modification times;
+//! - when the build started.
+//!
+//! The runner is fresh only when all of that still holds: same request and environment, the executable
+//! untouched, the same configuration files unchanged, and every input present and last modified before the
+//! build started. Anything else, including a stamp that cannot be read, means a `cargo build` (which is a
+//! quick no-op when cargo finds nothing to do). The check never runs cargo; it reads one small file and
+//! looks at the modification times of the inputs.
+
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+/// Bumped when the stamp's meaning changes, so an older stamp is not trusted.
+const VERSION: u32 = 2;
+
+/// One runner build request: what `cargo build` is asked for, and the environment that shapes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Build {
+    manifest: PathBuf,
+    package: String,
+    bin: String,
+    profile: String,
+    env: Vec<(String, String)>,
+}
+
+impl Build {
+    pub fn new(manifest: &Path, package: &str, bin: &str, profile: &str) -> Build {
+        Build {
+            manifest: manifest
+                .canonicalize()
+                .unwrap_or_else(|_| manifest.to_path_buf()),
+            package: package.to_owned(),
+            bin: bin.to_owned(),
+            profile: profile.to_owned(),
+            env: build_env(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Stamp {
+    version: u32,
+    build: Build,
+    started: SystemTime,
+    exe: PathBuf,
+    exe_modified: SystemTime,
+    exe_len: u64,
+    /// Cargo configuration and toolchain files seen from the current folder, with their modification times.
+    probes: Vec<(PathBuf, SystemTime)>,
+    /// Files and folders the runner was built from.
+    inputs: Vec<PathBuf>,
+    /// Lockfiles cargo itself wrote during the build (a new package or dependency is resolved then), with
+    /// the time it wrote them: they are what the build used as long as that time is theirs.
+    written_by_cargo: Vec<(PathBuf, SystemTime)>,
+}
+
+/// Environment variables that change what cargo builds or where it puts it.
+fn build_env() -> Vec<(String, String)> {
+    const PREFIXES: &[&str] = &[
+        "CARGO_BUILD_",
+        "CARGO_PROFILE_",
+        "CARGO_TARGET_",
+        "CARGO_UNSTABLE_",
+        "CARGO_ENCODED_RUSTFLAGS",
+        "CARGO_INCREMENTAL",
+        "CARGO_HOME",
+        "RUSTFLAGS",
+        "RUSTC",
+        "__CARGO",
+    ];
+    // `cargo run` (through rustup) sets CARGO_HOME to the default a shell leaves unset: the same build either
+    // way, so `migrate` run both ways shares one note. The toolchain is not part of it: another compiler
+    // builds the same migrations.
+    let default_home = std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo"));
+    let mut env: Vec<(String, String)> = std::env::vars_os()
+        .filter_map(|(k, v)| Some((k.into_string().ok()?, v.to_string_lossy().into_owned())))
+        .filter(|(k, _)| PREFIXES.iter().any(|p| k.starts_with(p)))
+        .filter(|(k, v)| !(k == "CARGO_HOME" && default_home.as_deref() == Some(Path::new(v))))
+        .collect();
+    env.sort();
+    env
+}
+
+fn cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".cache"))
+        })?;
+    Some(base.join("migrate"))
+}
+
+fn stamp_path(build: &Build) -> Option<PathBuf> {
+    // The file name only spreads requests over files; the stamp itself is compared in full.
+    let mut hasher = std::hash::DefaultHasher::new();
+    (&build.manifest, &build.package, &build.bin, &build.profile).hash(&mut hasher);
+    Some(cache_dir()?.join(format!("runner-{:016x}.json", hasher.finish())))
+}
+
+/// The runner's executable when it is fresh for `build`, else `None`.
+pub fn fresh_runner(build: &Build) -> Option<PathBuf> {
+    let text = std::fs::read(stamp_path(build)?).ok()?;
+    let stamp: Stamp = serde_json::from_slice(&text).ok()?;
+    if stamp.version != VERSION || stamp.build != *build {
+        return None;
+    }
+    let exe = std::fs::metadata(&stamp.exe).ok()?;
+    if !exe.is_file() || exe.modified().ok()? != stamp.exe_modified || exe.len() != stamp.exe_len {
+        return None;
+    }
+    if probes() != stamp.probes {
+        return None;
+    }
+    for input in &stamp.inputs {
+        let modified = std::fs::metadata(input).ok()?.modified().ok()?;
+        if !before(modified, stamp.started) {
+            return None;
+        }
+    }
+    for (lockfile, written) in &stamp.written_by_cargo {
+        if std::fs::metadata(lockfile).ok()?.modified().ok()? != *written {
+            return None;
+        }
+    }
+    Some(stamp.exe)
+}
+
+/// Whether a file last modified at `modified` was read by a build that started at `started`. File times
+/// lag the clock by up to a scheduler tick, and some file systems keep whole seconds only (a time with no
+/// fraction), hence the margins: a file changed around the start is taken as changed after it.
+fn before(modified: SystemTime, started: SystemTime) -> bool {
+    let whole_seconds = modified
+        .duration_since(UNIX_EPOCH)
+        .map_or(true, |d| d.subsec_nanos() == 0);
+    let margin = if whole_seconds {
+        Duration::from_secs(2)
+    } else {
+        Duration::from_millis(20)
+    };
+    modified.checked_add(margin).is_some_and(|m| m < started)
+}
+
+/// Notes that `exe` was built for `build` by a cargo run that started at `started`. When its inputs cannot
+/// all be listed, the stamp is removed instead, so the next command builds again.
+pub fn record(build: &Build, exe: &Path, started: SystemTime) {
+    let Some(path) = stamp_path(build) else {
+        return;
+    };
+    let written = stamp(build, exe, started).and_then(|stamp| {
+        let dir = path.parent()?;
+        std::fs::create_dir_all(dir).ok()?;
+        let json = serde_json::to_vec(&stamp).ok()?;
+        // Written whole, then renamed: a concurrent `migrate` reads the old stamp or the new one.
+        let tmp = dir.join(format!(
+            ".{}.{}",
+            path.file_name()?.to_string_lossy(),
+            std::process::id()
+        ));
+        std::fs::write(&tmp, json).ok()?;
+        std::fs::rename(&tmp, &path).ok()
+    });
+    if written.is_none() {
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+fn stamp(build: &Build, exe: &Path, started: SystemTime) -> Option<Stamp> {
+    let meta = std::fs::metadata(exe).ok()?;
+    let out_dir = exe.parent()?;
+    let name = exe.file_name()?.to_str()?;
+    let name = name
+        .strip_suffix(std::env::consts::EXE_SUFFIX)
+        .unwrap_or(name);
+    let dep_info = std::fs::read_to_string(out_dir.join(format!("{name}.d"))).ok()?;
+    let mut inputs = Vec::new();
+    for path in dep_info_inputs(&dep_info)? {
+        // Relative paths (`build.dep-info-basedir`) cannot be checked from here.
+        if !path.is_absolute() {
+            return None;
+        }
+        // Written by the build itself (the generated registry): outputs, not inputs.
+        if path.starts_with(out_dir) {
+            continue;
+        }
+        inputs.push(path);
+    }
+    if inputs.is_empty() {
+        return None;
+    }
+    // The manifests and lockfiles of every package listed, and of the folders above them (the workspace).
+    let mut folders: Vec<PathBuf> = inputs
+        .iter()
+        .filter_map(|p| p.parent().map(Path::to_path_buf))
+        .chain(build.manifest.parent().map(Path::to_path_buf))
+        .collect();
+    folders.sort();
+    folders.dedup();
+    let mut seen = std::collections::BTreeSet::new();
+    let mut manifests = Vec::new();
+    for folder in &folders {
+        for dir in folder.ancestors() {
+            if !seen.insert(dir.to_path_buf()) {
+                break;
+            }
+            for file in ["Cargo.toml", "Cargo.lock"] {
+                let candidate = dir.join(file);
+                if candidate.is_file() {
+                    manifests.push(candidate);
+                }
+            }
+        }
+    }
+    inputs.extend(manifests);
+    inputs.sort();
+    inputs.dedup();
+    let mut written_by_cargo = Vec::new();
+    inputs.retain(|path| {
+        if path.file_name().is_some_and(|n| n == "Cargo.lock") {
+            if let Some(modified) = std::fs::metadata(path).ok().and_then(|m| m.modified().ok()) {
+                if !before(modified, started) {
+                    written_by_cargo.push((path.clone(), modified));
+                    return false;
+                }
+            }
+        }
+        true
+    });
+    Some(Stamp {
+        version: VERSION,
+        build: build.clone(),
+        started,
+        exe: exe.to_path_buf(),
+        exe_modified: meta.modified().ok()?,
+        exe_len: meta.len(),
+        probes: probes(),
+        inputs,
+        written_by_cargo,
+    })
+}
+
+/// The prerequisites of the first rule of a Makefile-style dep-info file (`target: dep dep ...`, spaces in
+/// names escaped with a backslash), or `None` when it has no rule.
+fn dep_info_inputs(text: &str) -> Option<Vec<PathBuf>> {
+    let line = text.lines().find(|l| !l.trim().is_empty())?;
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => word.push(chars.next()?),
+            ' ' | '\t' => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            _ => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    let mut words = words.into_iter();
+    // The target ends with the rule's colon.
+    words.find(|w| w.ends_with(':'))?;
+    Some(words.map(PathBuf::from).collect())
+}
+
+/// The cargo configuration and toolchain files that apply from the current folder, with their modification
+/// times: a new, removed or edited one may change the profile, the target folder or the compiler.
+fn probes() -> Vec<(PathBuf, SystemTime)> {
+    let mut candidates = Vec::new();
+    if let Ok(cwd) = std::env::current_dir() {
+        for dir in cwd.ancestors() {
+            for file in [
+                ".cargo/config",
+                ".cargo/config.toml",
+                "rust-toolchain",
+                "rust-toolchain.toml",
+            ] {
+                candidates.push(dir.join(file));
+            }
+        }
+    }
+    let cargo_home = std::env::var_os("CARGO_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")));
+    if let Some(home) = cargo_home {
+        candidates.push(home.join("config"));
+        candidates.push(home.join("config.toml"));
+    }
+    candidates
+        .into_iter()
+        .filter_map(|p| {
+            let modified = std::fs::metadata(&p).ok()?.modified().ok()?;
+            Some((p, modified))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_cargo_dep_info() {
+        let inputs = dep_info_inputs(
+            "/t/debug/app-migrate: /p/src/main.rs /p/my\\ dir/m.rs /p/migrations\n\n/p/src/main.rs:\n",
+        )
+        .unwrap();
+        assert_eq!(
+            inputs,
+            [
+                PathBuf::from("/p/src/main.rs"),
+                PathBuf::from("/p/my dir/m.rs"),
+                PathBuf::from("/p/migrations")
+            ]
+        );
+        assert!(dep_info_inputs("").is_none());
+        assert!(dep_info_inputs("no rule here").is_none());
+    }
+
+    #[test]
+    fn a_file_changed_around_the_build_start_counts_as_changed() {
+        let started = UNIX_EPOCH + Duration::from_secs(1_000) + Duration::from_millis(500);
+        let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
+        assert!(before(at(1_000_400), started));
+        assert!(!before(at(1_000_490), started));
+        assert!(!before(at(1_000_600), started));
+        // Whole seconds: the file system may have cut off the fraction.
+        assert!(!before(at(999_000), started));
+        assert!(before(at(998_000) + Duration::from_nanos(1), started));
+    }
+}

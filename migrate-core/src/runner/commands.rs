@@ -1,0 +1,333 @@
+//! The runner's commands: what an application or the CLI calls. Those that change anything run under the
+//! lock, read the bookkeeping there, and choose every step before the first one runs.
+
+use postgres::Client;
+
+use crate::access::{self, Needs};
+use crate::error::Error;
+use crate::events::Event;
+use crate::history::{self, AppliedMigration};
+use crate::lock::with_lock;
+use crate::migration::{Direction, Migration};
+use crate::plan::Step;
+use crate::server::server_major;
+use crate::status::{Entry, State, Status};
+
+use super::select::{self, check_single_transaction, Selection};
+use super::{DownTarget, Migrator, Ran, UpTarget};
+
+/// How `up` gets its target: given, or chosen under the lock from the status.
+enum Choice<'c> {
+    Fixed(&'c UpTarget),
+    Chosen(&'c mut dyn FnMut(&Status) -> UpTarget),
+}
+
+impl<'a> Migrator<'a> {
+    /// Reads the state of every migration. Read-only: creates nothing and takes no lock.
+    pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
+        let (exists, applied) = self.read_applied(client)?;
+        // A resumable mark does not stop `up` (it clears it and goes on), so the migration is just pending.
+        let mut failures = history::load_failures(client, &self.table)?;
+        failures.retain(|f| !resumable(f));
+        Ok(
+            Status::compute(self.table.to_string(), exists, self.migrations, applied)
+                .with_failures(failures)
+                .with_contracts(self.migrations),
+        )
+    }
+
+    /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
+    /// Backfill plans show the primary key columns of tables that exist.
+    pub fn plan_up(&self, client: &mut Client, target: &UpTarget) -> Result<Vec<Step<'a>>, Error> {
+        let (_, applied) = self.read_applied(client)?;
+        let server = server_major(client)?;
+        let mut steps = self.selection(server).up(&applied, target)?;
+        for step in &mut steps {
+            step.show_backfill_keys(client)?;
+        }
+        Ok(steps)
+    }
+
+    /// What `down` would run, without changing anything or taking the lock. Backfill plans show the primary
+    /// key columns of tables that exist.
+    pub fn plan_down(
+        &self,
+        client: &mut Client,
+        target: &DownTarget,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        let (_, applied) = self.read_applied(client)?;
+        let server = server_major(client)?;
+        let mut steps = self.selection(server).down(&applied, target, &mut |_| {})?;
+        for step in &mut steps {
+            step.show_backfill_keys(client)?;
+            step.show_restores(client, &self.table)?;
+        }
+        Ok(steps)
+    }
+
+    /// Steps for migrations named on the command line, without a database.
+    pub fn plan_named(
+        &self,
+        names: &[String],
+        direction: Direction,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        names
+            .iter()
+            .map(|n| Step::new(select::find(self.migrations, n)?, direction))
+            .collect()
+    }
+
+    /// Applies pending migrations under the lock.
+    pub fn run_up(
+        &self,
+        client: &mut Client,
+        target: &UpTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        self.up_locked(client, Choice::Fixed(target), events)
+    }
+
+    /// Applies pending migrations under the lock, up to the target `choose` picks from the status read under
+    /// that lock (contracts included, see [`Status::expand_only`]). For a decision that depends on what is
+    /// applied, such as an app replica choosing between `ExpandOnly` and more: another replica cannot change
+    /// the database between the decision and the run.
+    pub fn run_up_chosen(
+        &self,
+        client: &mut Client,
+        choose: &mut dyn FnMut(&Status) -> UpTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        self.up_locked(client, Choice::Chosen(choose), events)
+    }
+
+    fn up_locked(
+        &self,
+        client: &mut Client,
+        mut choice: Choice<'_>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            &self.interrupt,
+            events,
+            |client, events| {
+                self.check_failures(client)?;
+                crate::squash::record_baselines(client, &self.table, self.migrations, events)?;
+                let (exists, applied) = self.read_applied(client)?;
+                let target = match &mut choice {
+                    Choice::Fixed(target) => (*target).clone(),
+                    // Only a chosen target pays for recording the pending migrations to find the contracts.
+                    Choice::Chosen(choose) => choose(
+                        &Status::compute(
+                            self.table.to_string(),
+                            exists,
+                            self.migrations,
+                            applied.clone(),
+                        )
+                        .with_contracts(self.migrations),
+                    ),
+                };
+                // Plan every step before changing anything, the bookkeeping table included: a bad migration or
+                // target leaves the database exactly as it was.
+                let server = server_major(client)?;
+                let selection = self.selection(server);
+                let selected = selection.up_migrations(&applied, &target)?;
+                drop(applied);
+                let step = |m: &&'a Migration| selection.step(m, Direction::Up);
+                if self.single_transaction {
+                    // One transaction for the run, retried as a whole: its steps are kept.
+                    let steps = selected.iter().map(step).collect::<Result<Vec<_>, _>>()?;
+                    check_single_transaction(&steps, self.single_transaction)?;
+                    access::check(client, &self.table, &Needs::of(&steps), self.fake)?;
+                    if !steps.is_empty() {
+                        history::ensure(client, &self.table)?;
+                    }
+                    return self.execute(client, &steps, events);
+                }
+                // Each step is planned here and dropped, then planned again right before it runs: one step is
+                // held at a time, so memory does not grow with the number of pending migrations. Recording
+                // and rendering are cheap next to running.
+                let mut needs = Needs::default();
+                for m in &selected {
+                    needs.add(&step(m)?);
+                }
+                access::check(client, &self.table, &needs, self.fake)?;
+                if !selected.is_empty() {
+                    history::ensure(client, &self.table)?;
+                }
+                self.execute_each(client, selected.iter().map(step), events)
+            },
+        )
+    }
+
+    /// Reverts applied migrations under the lock.
+    pub fn run_down(
+        &self,
+        client: &mut Client,
+        target: &DownTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            &self.interrupt,
+            events,
+            |client, events| {
+                let (applied, server) = self.revertible(client)?;
+                let steps = self.selection(server).down(&applied, target, events)?;
+                check_single_transaction(&steps, self.single_transaction)?;
+                access::check(client, &self.table, &Needs::of(&steps), self.fake)?;
+                self.execute(client, &steps, events)
+            },
+        )
+    }
+
+    /// Reverts the last `count` applied migrations, then applies exactly those again, under one lock.
+    pub fn run_redo(
+        &self,
+        client: &mut Client,
+        count: usize,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            &self.interrupt,
+            events,
+            |client, events| {
+                let (applied, server) = self.revertible(client)?;
+                let (down, up) = self.selection(server).redo(&applied, count, events)?;
+                check_single_transaction(&down, self.single_transaction)?;
+                check_single_transaction(&up, self.single_transaction)?;
+                access::check(client, &self.table, &Needs::of(&down), self.fake)?;
+                access::check(client, &self.table, &Needs::of(&up), self.fake)?;
+                let mut ran = self.execute(client, &down, events)?;
+                ran.extend(self.execute(client, &up, events)?);
+                Ok(ran)
+            },
+        )
+    }
+
+    /// Records the current checksum of changed migrations (and of rows without one), records the new name of
+    /// renamed files, and forgets applied migrations whose file is gone. With `names`, only those (a renamed
+    /// migration matches by its old or new name). Returns what was repaired, as it was before.
+    pub fn repair(&self, client: &mut Client, names: &[String]) -> Result<Vec<Entry>, Error> {
+        with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            &self.interrupt,
+            &mut |_| {},
+            |client, _| {
+                if !history::exists(client, &self.table)? {
+                    return Ok(Vec::new());
+                }
+                // Rows a squashed baseline stands for are not missing files: `up` replaces them.
+                let applied = crate::squash::as_recorded(
+                    self.migrations,
+                    history::load(client, &self.table)?,
+                );
+                let status =
+                    Status::compute(self.table.to_string(), true, self.migrations, applied);
+                let named = |e: &Entry, name: &String| {
+                    &e.name == name || e.renamed_from.as_ref() == Some(name)
+                };
+                for name in names {
+                    if !status.migrations.iter().any(|e| named(e, name)) {
+                        return Err(Error::UnknownMigration { name: name.clone() });
+                    }
+                }
+                let mut tx = client
+                    .transaction()
+                    .map_err(Error::database("cannot start a transaction".to_owned()))?;
+                let mut repaired = Vec::new();
+                for entry in &status.migrations {
+                    if !names.is_empty() && !names.iter().any(|n| named(entry, n)) {
+                        continue;
+                    }
+                    match (entry.state, &entry.renamed_from) {
+                        (State::Changed | State::Unverified, _) => {
+                            let m = select::find(self.migrations, &entry.name)?;
+                            history::update_checksum(&mut tx, &self.table, m.name, &m.checksum())?;
+                        }
+                        (State::Renamed, Some(old)) => {
+                            history::rename(&mut tx, &self.table, old, &entry.name)?
+                        }
+                        (State::Missing, _) => history::delete(&mut tx, &self.table, &entry.name)?,
+                        _ => continue,
+                    }
+                    repaired.push(entry.clone());
+                }
+                // A failure mark is cleared only when named: it says that statements were committed, and
+                // clearing it is the user's statement that they were finished or undone by hand.
+                for name in names {
+                    if history::clear_failure(&mut tx, &self.table, name)? {
+                        if let Some(entry) = status.migrations.iter().find(|e| &e.name == name) {
+                            let mut entry = entry.clone();
+                            entry.state = State::Failed;
+                            repaired.push(entry);
+                        }
+                    }
+                }
+                tx.commit()
+                    .map_err(Error::database("cannot commit the repair".to_owned()))?;
+                Ok(repaired)
+            },
+        )
+    }
+
+    /// Refuses to run anything while a migration outside a transaction is marked as failed part-way. A mark
+    /// left by a backfill before which nothing was committed is cleared instead: the backfill resumes.
+    fn check_failures(&self, client: &mut Client) -> Result<(), Error> {
+        let mut failures = history::load_failures(client, &self.table)?;
+        for f in failures.iter().filter(|f| resumable(f)) {
+            history::clear_failure(client, &self.table, &f.name)?;
+        }
+        failures.retain(|f| !resumable(f));
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::FailedPartWay { failures })
+        }
+    }
+
+    /// What `down` and `redo` start from, under the lock: no migration failed part-way, the applied rows (none
+    /// is an error: there is nothing to revert) and the server's major version.
+    fn revertible(&self, client: &mut Client) -> Result<(Vec<AppliedMigration>, u32), Error> {
+        self.check_failures(client)?;
+        if !history::exists(client, &self.table)? {
+            return Err(Error::NothingApplied);
+        }
+        let applied = history::load(client, &self.table)?;
+        Ok((applied, server_major(client)?))
+    }
+
+    /// The applied rows, as `up` leaves them once it recorded the squashed baselines that stand for applied
+    /// migrations (see [`crate::squash`]): under the lock `up` has recorded them already.
+    fn read_applied(&self, client: &mut Client) -> Result<(bool, Vec<AppliedMigration>), Error> {
+        if !history::exists(client, &self.table)? {
+            return Ok((false, Vec::new()));
+        }
+        let applied = history::load(client, &self.table)?;
+        Ok((true, crate::squash::as_recorded(self.migrations, applied)))
+    }
+
+    fn selection(&self, server: u32) -> Selection<'a> {
+        Selection {
+            migrations: self.migrations,
+            allow_out_of_order: self.allow_out_of_order,
+            fake: self.fake,
+            server,
+        }
+    }
+}
+
+/// A mark left before a migration's first operation when that one can run again (a backfill, a typed
+/// concurrent index build): nothing else was committed, so the next run clears it and goes on.
+fn resumable(f: &history::Failure) -> bool {
+    f.committed == 0 && f.error.starts_with(history::RESUMABLE_MARK)
+}

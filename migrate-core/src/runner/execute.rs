@@ -1,0 +1,490 @@
+//! Running the chosen steps: one transaction per migration (several when it has transaction breaks), one
+//! for the whole run (`--single-transaction`), or none (`pgm.no_transaction()`), each with its bookkeeping
+//! row; lock timeouts retried whole transactions at a time; a migration that failed after committing some
+//! of its statements marked so that the next run refuses until it is repaired.
+
+use std::time::Instant;
+
+use postgres::{Client, GenericClient};
+
+use migrate_dsl::{Action, Statement};
+
+use crate::error::{Error, Outcome};
+use crate::events::Event;
+use crate::history;
+use crate::invalid_index;
+use crate::migration::Direction;
+use crate::plan::Step;
+use crate::previous;
+use crate::retry::{GaveUp, LockRetry};
+
+use super::{Migrator, Ran};
+
+impl<'a> Migrator<'a> {
+    pub(super) fn execute(
+        &self,
+        client: &mut Client,
+        steps: &[Step<'a>],
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        if self.single_transaction {
+            // One transaction for the run: a lock timeout retries all of it.
+            let label = steps.first().map_or("", |s| s.migration.name);
+            if let Some(first) = steps.first() {
+                self.check_interrupt(first, &[])?;
+            }
+            return self.retrying(label, events, |events| {
+                self.attempt_transaction(client, steps, events)
+            });
+        }
+        self.execute_each(client, steps.iter().map(Ok), events)
+    }
+
+    /// Runs `steps` one after the other, each in its own transaction (or none), taking each from the
+    /// iterator only when it is its turn.
+    pub(super) fn execute_each<S: std::borrow::Borrow<Step<'a>>>(
+        &self,
+        client: &mut Client,
+        steps: impl Iterator<Item = Result<S, Error>>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        let mut ran = Vec::new();
+        for step in steps {
+            let step = step?;
+            let step = step.borrow();
+            self.check_interrupt(step, &ran)?;
+            if step.transactional {
+                ran.push(self.run_segmented(client, step, events)?);
+            } else {
+                ran.push(self.run_outside_transaction(client, step, events)?);
+            }
+        }
+        Ok(ran)
+    }
+
+    /// Stops before `step` when a stop was requested; what ran before it in this run stays.
+    fn check_interrupt(&self, step: &Step<'a>, ran: &[Ran]) -> Result<(), Error> {
+        let Some(signal) = self.interrupt.requested() else {
+            return Ok(());
+        };
+        let done = if ran.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<&str> = ran.iter().map(|r| r.name.as_str()).collect();
+            format!(
+                "; done before it in this run, and kept: {}",
+                names.join(", ")
+            )
+        };
+        Err(Error::Interrupted {
+            signal,
+            what: format!(
+                "before migration {} (`{}`), of which nothing ran{done}",
+                step.migration.name, step.direction
+            ),
+        })
+    }
+
+    /// Runs `attempt` again while it fails on a lock timeout, with backoff, until the retry budget is spent.
+    /// Only whole transactions are retried: `attempt` must leave nothing behind when it fails.
+    fn retrying<T>(
+        &self,
+        name: &str,
+        events: &mut dyn FnMut(Event<'_>),
+        attempt: impl FnMut(&mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let retry = LockRetry {
+            name,
+            budget: self.timeouts.retry_budget,
+            interrupt: Some(&self.interrupt),
+        };
+        retry.run(events, attempt).map_err(|gave_up| match gave_up {
+            GaveUp::Failed(e) => e,
+            GaveUp::Exhausted {
+                error,
+                attempts,
+                waited,
+            } => Error::LockTimeout {
+                name: name.to_owned(),
+                attempts,
+                waited,
+                error: Box::new(error),
+            },
+            GaveUp::Interrupted { error, signal } => Error::Interrupted {
+                signal,
+                what: format!(
+                    "while retrying {name} after a lock timeout; its attempt was rolled back ({error})"
+                ),
+            },
+        })
+    }
+
+    /// One attempt at `steps` in one transaction, timeouts set first; rolled back on any failure.
+    fn attempt_transaction(
+        &self,
+        client: &mut Client,
+        steps: &[Step<'a>],
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        let mut tx = client
+            .transaction()
+            .map_err(Error::database("cannot start a transaction"))?;
+        let mut ran = Vec::new();
+        for step in steps {
+            // The step's `SET LOCAL` timeouts are sent with its first query (run_units).
+            let result = self.run_step(&mut tx, step, events);
+            match result {
+                Ok(r) => ran.push(r),
+                Err(mut e) => {
+                    // Sent explicitly so the session is clean for a retry or the unlock that follows.
+                    let _ = tx.rollback();
+                    if let Error::TransactionEnded(ended) = &mut e {
+                        ended.earlier_in_run = ran.iter().map(|r: &Ran| r.name.clone()).collect();
+                    }
+                    self.mark_if_partly_applied(client, step, &e);
+                    return Err(e);
+                }
+            }
+        }
+        tx.commit().map_err(Error::database("cannot commit"))?;
+        Ok(ran)
+    }
+
+    /// A transactional migration: one transaction, or several when it has transaction breaks (a `VALIDATE`
+    /// runs in its own, so the `ACCESS EXCLUSIVE` lock of an `ADD ... NOT VALID` before it is not held
+    /// during the validating scan). Each transaction is retried on its own after a lock timeout; the
+    /// bookkeeping row goes into the last one.
+    fn run_segmented(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Ran, Error> {
+        let m = step.migration;
+        events(Event::Started {
+            name: m.name,
+            direction: step.direction,
+            transactional: true,
+            fake: self.fake,
+        });
+        let started = Instant::now();
+        let segments = if self.fake {
+            vec![Vec::new()]
+        } else {
+            step.segments()
+        };
+        let last = segments.len() - 1;
+        let mut committed = 0;
+        let mut ran = None;
+        for (i, segment) in segments.iter().enumerate() {
+            let outcome = if i == 0 {
+                OutcomeBase::RolledBack
+            } else {
+                OutcomeBase::Split(committed)
+            };
+            let attempt = self.retrying(m.name, events, |events| {
+                let mut tx = client
+                    .transaction()
+                    .map_err(Error::database("cannot start a transaction"))?;
+                // The `SET LOCAL` timeouts are sent with run_units' first query.
+                let result = self
+                    .check_first_segment(&mut tx, step, i == 0)
+                    .and_then(|()| self.run_units(&mut tx, step, segment, outcome, events))
+                    .and_then(|()| {
+                        if i == last {
+                            self.record(&mut tx, step, started).map(Some)
+                        } else {
+                            Ok(None)
+                        }
+                    });
+                match result {
+                    Ok(recorded) => {
+                        tx.commit().map_err(Error::database("cannot commit"))?;
+                        Ok(recorded)
+                    }
+                    Err(e) => {
+                        // Sent explicitly so the session is clean for a retry or the unlock that follows.
+                        let _ = tx.rollback();
+                        Err(e)
+                    }
+                }
+            });
+            if let Err(e) = &attempt {
+                self.mark_if_partly_applied(client, step, e);
+            }
+            let recorded = attempt?;
+            committed += segment.len();
+            ran = ran.or(recorded);
+        }
+        events(Event::Finished {
+            name: m.name,
+            direction: step.direction,
+            elapsed: started.elapsed(),
+            fake: self.fake,
+        });
+        ran.ok_or_else(|| {
+            Error::Target("internal: a migration ran without its bookkeeping".to_owned())
+        })
+    }
+
+    /// A migration outside a transaction: session-level timeouts around it, put back afterwards even when
+    /// it fails.
+    fn run_outside_transaction(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Ran, Error> {
+        self.set_timeouts(client, step, false)?;
+        let result = self.run_step(client, step, events);
+        // A fake run set none (see set_timeouts).
+        let reset = if self.fake {
+            Ok(())
+        } else {
+            self.timeouts
+                .reset_sql(step.lock_timeout)
+                .iter()
+                .try_for_each(|sql| client.batch_execute(sql))
+                .map_err(Error::database(
+                    "cannot reset the session's timeouts".to_owned(),
+                ))
+        };
+        if let Err(e) = &result {
+            self.mark_if_partly_applied(client, step, e);
+        }
+        let ran = result?;
+        reset?;
+        Ok(ran)
+    }
+
+    /// Before each statement of a migration outside a transaction: a committed mark naming the statements
+    /// committed so far and the one about to run. Success clears it (with the bookkeeping row), a failure
+    /// replaces it with the error or clears it when nothing was committed; only when the process, the
+    /// connection or the server ends mid-way does it stay, and the next run refuses with what it says (or,
+    /// for a backfill before which nothing was committed, resumes it).
+    pub(super) fn mark_in_progress(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        units: &[Statement],
+        index: usize,
+    ) -> Result<(), Error> {
+        let statements: Vec<String> = units[..index].iter().map(describe_unit).collect();
+        let unit = &units[index];
+        // Nothing committed before it, and the operation itself can run again: a backfill resumes from its
+        // progress; a typed concurrent index build drops the invalid index an interrupted build leaves, and
+        // its safeguard recognises a build that finished.
+        let resumable = index == 0
+            && (matches!(unit.action, Some(Action::Backfill(_)))
+                || (unit.safeguard.is_some()
+                    && invalid_index::concurrent_build(&unit.sql).is_some()));
+        let error = format!(
+            "{} while running {} (the process, the connection or the server ended; that statement may or may not have committed)",
+            if resumable { history::RESUMABLE_MARK } else { history::INTERRUPTED_MARK },
+            describe_unit(unit)
+        );
+        history::record_failure(
+            conn,
+            &self.table,
+            step.migration.name,
+            &step.direction.to_string(),
+            &statements,
+            &error,
+        )
+        .map_err(|e| match e {
+            Error::Database { context, error } => Error::Database {
+                context: format!(
+                    "migration {}: cannot mark it as in progress before operation #{} ({context}), so it was not started there",
+                    step.migration.name, unit.position
+                ),
+                error,
+            },
+            other => other,
+        })
+    }
+
+    /// Marks a migration that failed after committing some of its statements (outside a transaction, or in
+    /// a later transaction of a split migration): running it again would repeat them, so `up` refuses
+    /// until it is repaired.
+    fn mark_if_partly_applied(&self, client: &mut Client, step: &Step<'a>, e: &Error) {
+        let outcome = match e {
+            Error::Statement(s) => s.outcome,
+            Error::Data(d) => d.outcome,
+            Error::NotOwned(n) => n.outcome,
+            Error::Restore(r) => r.outcome,
+            _ => Outcome::RolledBack,
+        };
+        let committed = match (outcome, e) {
+            (_, Error::TransactionEnded(ended)) => ended.statements_committed,
+            (
+                Outcome::PartiallyApplied { committed } | Outcome::SplitCommitted { committed },
+                _,
+            ) => committed,
+            (Outcome::RolledBack, _) => 0,
+        };
+        // A migration that ended its own transaction is marked even when it was rolled back: what its code
+        // ran after the ROLLBACK committed on its own, and only the user can tell what that was.
+        let ended = matches!(e, Error::TransactionEnded(_));
+        if committed == 0 && !ended && !step.transactional && !self.fake {
+            // Nothing committed: the in-progress mark goes (best effort, as below).
+            let _ = history::clear_failure(client, &self.table, step.migration.name);
+        }
+        if committed > 0 || ended {
+            // The units run in order, whether one statement at a time outside a transaction or one
+            // transaction after another, so the committed ones are the first `committed`.
+            let statements: Vec<String> = step
+                .units()
+                .iter()
+                .take(committed)
+                .map(describe_unit)
+                .collect();
+            // Best effort: when the connection itself is gone the mark cannot be written, and the error
+            // (which says how many statements were committed) is all that is left; the original error
+            // matters more than this one, so it is the one returned.
+            let _ = history::record_failure(
+                client,
+                &self.table,
+                step.migration.name,
+                &step.direction.to_string(),
+                &statements,
+                &e.to_string(),
+            );
+        }
+    }
+
+    fn set_timeouts(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        local: bool,
+    ) -> Result<(), Error> {
+        if self.fake {
+            return Ok(());
+        }
+        for sql in self.timeouts.set_sql(step.lock_timeout, local) {
+            conn.batch_execute(&sql)
+                .map_err(Error::database(format!("cannot set `{sql}`")))?;
+        }
+        Ok(())
+    }
+
+    /// Runs one step's statements and bookkeeping on `conn` (the run's transaction with
+    /// `--single-transaction`, or the bare connection for a migration outside a transaction).
+    fn run_step(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Ran, Error> {
+        let m = step.migration;
+        events(Event::Started {
+            name: m.name,
+            direction: step.direction,
+            transactional: step.transactional,
+            fake: self.fake,
+        });
+        let started = Instant::now();
+        if !self.fake {
+            let outcome = if step.transactional {
+                OutcomeBase::RolledBack
+            } else {
+                OutcomeBase::Outside
+            };
+            let units = step.units();
+            self.check_safeguards(conn, step, &units)?;
+            self.run_units(conn, step, &units, outcome, events)?;
+        }
+        let ran = if step.transactional || self.fake {
+            self.record(conn, step, started)?
+        } else {
+            // The bookkeeping row and the end of the in-progress mark commit together: a crash in between
+            // would otherwise leave an applied migration marked as interrupted.
+            let mut tx = conn
+                .transaction()
+                .map_err(Error::database("cannot start a transaction"))?;
+            let ran = self.record(&mut tx, step, started)?;
+            history::clear_failure(&mut tx, &self.table, m.name)?;
+            tx.commit().map_err(Error::database("cannot commit"))?;
+            ran
+        };
+        events(Event::Finished {
+            name: m.name,
+            direction: step.direction,
+            elapsed: started.elapsed(),
+            fake: self.fake,
+        });
+        Ok(ran)
+    }
+
+    /// Sends `units` (statements, data code, backfills) in order; a failure names the migration, the
+    /// operation and what the failure left behind. In a transaction, a unit that ended it (a `COMMIT` or
+    /// Writes (up) or deletes (down) the bookkeeping row.
+    fn record(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        started: Instant,
+    ) -> Result<Ran, Error> {
+        let m = step.migration;
+        let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        match step.direction {
+            Direction::Up => {
+                history::insert(conn, &self.table, m.name, &m.checksum(), execution_ms)?
+            }
+            Direction::Down => history::delete(conn, &self.table, m.name)?,
+        }
+        // What it recorded about objects goes with the bookkeeping row, in the same transaction. A fake run
+        // cleans up too: a later real run must not find an old record.
+        let recorded = step
+            .statements()
+            .iter()
+            .any(|s| s.safeguard.is_some() || matches!(s.action, Some(Action::Restore(_))));
+        if recorded || self.fake {
+            previous::forget(conn, &self.table, m.name, step.direction)?;
+        }
+        Ok(Ran {
+            name: m.name.to_owned(),
+            direction: step.direction,
+            execution_ms,
+        })
+    }
+}
+
+/// What a failure in a group of statements leaves behind, before knowing which statement fails.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum OutcomeBase {
+    /// In the migration's only (or first) transaction: rolled back.
+    RolledBack,
+    /// In a later transaction of a split migration: the statements of earlier ones are committed.
+    Split(usize),
+    /// Outside a transaction: every earlier statement is committed.
+    Outside,
+}
+
+impl OutcomeBase {
+    pub(super) fn at(self, index: usize) -> Outcome {
+        match self {
+            OutcomeBase::RolledBack => Outcome::RolledBack,
+            OutcomeBase::Split(committed) => Outcome::SplitCommitted { committed },
+            OutcomeBase::Outside => Outcome::PartiallyApplied { committed: index },
+        }
+    }
+}
+
+/// A statement as a failure mark lists it: `#2 (sql): INSERT INTO log VALUES ('once')`, its first line,
+/// shortened.
+fn describe_unit(unit: &Statement) -> String {
+    let first = unit
+        .sql
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or_default()
+        .trim_end_matches(';');
+    let shown = if first.chars().count() > 120 {
+        format!("{}...", first.chars().take(117).collect::<String>())
+    } else {
+        first.to_owned()
+    };
+    format!("#{} ({}): {shown}", unit.position, unit.op)
+}

@@ -1,0 +1,60 @@
+//! The runner: selects what to run, checks it is safe to, and runs it with its bookkeeping.
+//!
+//! - `settings`: the [`Migrator`] and how it is configured;
+//! - `commands`: what an application or the CLI calls (`status`, plans, `up`, `down`, `redo`, `repair`),
+//!   each under the lock where it changes anything;
+//! - `select`: the pure choice of what to run and the checks before it (order, missing and changed
+//!   files, targets), without a database;
+//! - `execute`: running the chosen steps, in one transaction per migration, several, one for the run, or
+//!   none, with the bookkeeping and the failure marks;
+//! - `units`: sending one migration's statements, data code and backfills, and naming what failed;
+//! - `guard`: the own-object checks of statements whose `IF [NOT] EXISTS` the engine added, and restoring
+//!   what a `CREATE OR REPLACE` replaced;
+//! - `data`: data code in a transaction of its own, and watching that the migration's transaction stays
+//!   open.
+
+mod commands;
+mod data;
+mod execute;
+mod guard;
+mod select;
+mod settings;
+mod units;
+
+pub use settings::Migrator;
+
+use crate::migration::Direction;
+
+/// Which pending migrations `up` applies.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UpTarget {
+    /// Every pending migration.
+    All,
+    /// The next N pending migrations.
+    Count(usize),
+    /// Pending migrations up to and including this one (the database ends at it).
+    To(String),
+    /// Pending migrations up to, not including, the first pending contract (`pgm.contract(..)`): the expands
+    /// a rolling deploy may apply while the previous app version still serves. Contracts wait for an
+    /// explicit `up` after the rollout.
+    ExpandOnly,
+}
+
+/// Which applied migrations `down` reverts, newest application first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DownTarget {
+    /// The last N applied.
+    Count(usize),
+    /// Every migration applied after this one; it stays applied (the database ends at it).
+    To(String),
+    /// Every applied migration.
+    All,
+}
+
+/// A migration that ran (or was recorded with `--fake`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ran {
+    pub name: String,
+    pub direction: Direction,
+    pub execution_ms: i64,
+}

@@ -1,0 +1,542 @@
+//! What a command runs, chosen from the compiled migrations and the bookkeeping rows alone (no database):
+//! the pending or applied migrations a target names, in the order they run, and the checks that refuse a
+//! run before anything changes (renamed, missing and changed files, out-of-order migrations, targets on
+//! the wrong side, counts larger than what there is).
+
+use std::collections::HashSet;
+
+use crate::error::Error;
+use crate::events::Event;
+use crate::history::AppliedMigration;
+use crate::migration::{Direction, Migration};
+use crate::plan::Step;
+use crate::status::{Classified, State};
+
+use super::{DownTarget, UpTarget};
+
+/// The choice of steps for one run.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Selection<'a> {
+    pub migrations: &'a [Migration],
+    /// Apply pending migrations older than the newest applied one.
+    pub allow_out_of_order: bool,
+    /// `--fake`: the steps only change the bookkeeping.
+    pub fake: bool,
+    /// The server's major version, for the migrations' version gates.
+    pub server: u32,
+}
+
+impl<'a> Selection<'a> {
+    /// Finds a migration by its full name or its timestamp.
+    pub fn find(&self, name: &str) -> Result<&'a Migration, Error> {
+        find(self.migrations, name)
+    }
+
+    /// The steps `up` runs to reach `target`, oldest first.
+    pub fn up(
+        &self,
+        applied: &[AppliedMigration],
+        target: &UpTarget,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        self.up_migrations(applied, target)?
+            .into_iter()
+            .map(|m| self.step(m, Direction::Up))
+            .collect()
+    }
+
+    /// The migrations `up` applies to reach `target`, oldest first, without their steps (see
+    /// [`Selection::up`]).
+    pub fn up_migrations(
+        &self,
+        applied: &[AppliedMigration],
+        target: &UpTarget,
+    ) -> Result<Vec<&'a Migration>, Error> {
+        // Classified, not a full status: with every migration applied this is all a no-op `up` does, and it
+        // must not hold a copy of each row.
+        let classified = Classified::of(self.migrations, applied);
+        let renames = classified.renames(self.migrations, applied);
+        if !renames.is_empty() {
+            return Err(Error::Renamed { renames });
+        }
+        let missing = classified.missing_names(applied);
+        if !missing.is_empty() {
+            return Err(Error::MissingFiles { names: missing });
+        }
+        let changed = classified.names(self.migrations, State::Changed);
+        if !changed.is_empty() {
+            return Err(Error::Changed { names: changed });
+        }
+        let pending: Vec<&'a Migration> = self
+            .migrations
+            .iter()
+            .zip(&classified.states)
+            .filter(|(_, state)| matches!(state, State::Pending | State::OutOfOrder))
+            .map(|(m, _)| m)
+            .collect();
+        drop(classified);
+        let selected: Vec<&'a Migration> = match target {
+            UpTarget::All => pending,
+            UpTarget::Count(n) if *n > pending.len() => {
+                return Err(Error::CountTooLarge {
+                    action: "apply",
+                    asked: *n,
+                    available: pending.len(),
+                    state: "pending",
+                });
+            }
+            UpTarget::Count(n) => pending.into_iter().take(*n).collect(),
+            UpTarget::To(name) => {
+                let target = self.find(name)?;
+                if applied.iter().any(|a| a.name == target.name) {
+                    return Err(Error::Target(format!(
+                        "{} is already applied; nothing to apply up to it",
+                        target.name
+                    )));
+                }
+                pending
+                    .into_iter()
+                    .filter(|m| m.name <= target.name)
+                    .collect()
+            }
+            UpTarget::ExpandOnly => {
+                // Recorded here and again below: recording is cheap, and the steps stay built in one place.
+                let first_contract = pending.iter().position(|m| {
+                    m.build(Direction::Up)
+                        .is_ok_and(|pgm| pgm.contract_reason().is_some())
+                });
+                let mut pending = pending;
+                if let Some(at) = first_contract {
+                    pending.truncate(at);
+                }
+                pending
+            }
+        };
+        if !self.allow_out_of_order {
+            if let Some(newest) = applied.iter().map(|a| a.name.as_str()).max() {
+                let older: Vec<String> = selected
+                    .iter()
+                    .filter(|m| m.name < newest)
+                    .map(|m| m.name.to_owned())
+                    .collect();
+                if !older.is_empty() {
+                    return Err(Error::OutOfOrder {
+                        pending: older,
+                        newest_applied: newest.to_owned(),
+                    });
+                }
+            }
+        }
+        Ok(selected)
+    }
+
+    /// The steps `down` runs to reach `target`, newest application first. Reports each applied migration
+    /// whose file changed since it ran (it is reverted as it is now).
+    pub fn down(
+        &self,
+        applied: &[AppliedMigration],
+        target: &DownTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Step<'a>>, Error> {
+        if applied.is_empty() {
+            return Err(Error::NothingApplied);
+        }
+        // Newest application first: `down` undoes what happened last.
+        let newest_first: Vec<&AppliedMigration> = applied.iter().rev().collect();
+        let selected: Vec<&AppliedMigration> = match target {
+            DownTarget::All => newest_first,
+            DownTarget::Count(n) if *n > newest_first.len() => {
+                return Err(Error::CountTooLarge {
+                    action: "revert",
+                    asked: *n,
+                    available: newest_first.len(),
+                    state: "applied",
+                });
+            }
+            DownTarget::Count(n) => newest_first.into_iter().take(*n).collect(),
+            DownTarget::To(name) => {
+                let target = self.find(name).map(|m| m.name.to_owned()).or_else(|e| {
+                    applied
+                        .iter()
+                        .find(|a| &a.name == name)
+                        .map(|a| a.name.clone())
+                        .ok_or(e)
+                })?;
+                let Some(row) = applied.iter().find(|a| a.name == target) else {
+                    return Err(Error::Target(format!(
+                        "{target} is not applied; `down --to` keeps the named migration applied and reverts the ones after it"
+                    )));
+                };
+                newest_first.into_iter().filter(|a| a.id > row.id).collect()
+            }
+        };
+        let compiled: HashSet<&str> = self.migrations.iter().map(|m| m.name).collect();
+        let missing: Vec<String> = selected
+            .iter()
+            .filter(|a| !compiled.contains(a.name.as_str()))
+            .map(|a| a.name.clone())
+            .collect();
+        if !missing.is_empty() {
+            let renames: Vec<(String, String)> = Classified::of(self.migrations, applied)
+                .renames(self.migrations, applied)
+                .into_iter()
+                .filter(|(old, _)| missing.contains(old))
+                .collect();
+            if !renames.is_empty() {
+                return Err(Error::Renamed { renames });
+            }
+            return Err(Error::MissingFiles { names: missing });
+        }
+        selected
+            .into_iter()
+            .map(|a| {
+                let m = self.find(&a.name)?;
+                // An unknown checksum (a row without one) is not evidence of an edit.
+                if a.checksum.as_deref().is_some_and(|c| c != m.checksum()) {
+                    events(Event::ChangedSinceApplied { name: m.name });
+                }
+                self.step(m, Direction::Down)
+            })
+            .collect()
+    }
+
+    /// The steps of `redo`: the last `count` applied migrations reverted, then exactly those applied again,
+    /// oldest first. Both are prepared before anything runs, so a broken `up` stops the redo up front.
+    pub fn redo(
+        &self,
+        applied: &[AppliedMigration],
+        count: usize,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(Vec<Step<'a>>, Vec<Step<'a>>), Error> {
+        let down = self.down(applied, &DownTarget::Count(count), events)?;
+        let mut up: Vec<Step<'a>> = down
+            .iter()
+            .map(|s| self.step(s.migration, Direction::Up))
+            .collect::<Result<_, _>>()?;
+        up.sort_by(|a, b| a.migration.name.cmp(b.migration.name));
+        Ok((down, up))
+    }
+
+    /// One step as this run takes it. A fake `down` is not even recorded: `--fake` runs no SQL, so it needs
+    /// no `down`, and one that cannot be derived is fine. A fake `up` is recorded (an invalid migration is
+    /// still refused), then keeps only its bookkeeping.
+    pub fn step(&self, migration: &'a Migration, direction: Direction) -> Result<Step<'a>, Error> {
+        match (self.fake, direction) {
+            (true, Direction::Down) => Ok(Step::fake(migration, direction)),
+            (true, Direction::Up) => {
+                Step::for_server(migration, direction, self.server).map(Step::into_fake)
+            }
+            (false, _) => Step::for_server(migration, direction, self.server),
+        }
+    }
+}
+
+/// Finds a migration by its full name or its timestamp.
+pub(super) fn find<'a>(migrations: &'a [Migration], name: &str) -> Result<&'a Migration, Error> {
+    migrations
+        .iter()
+        .find(|m| m.name == name || m.version() == name)
+        .ok_or_else(|| Error::UnknownMigration {
+            name: name.to_owned(),
+        })
+}
+
+/// `--single-transaction` cannot hold a migration that must run outside one; refused before any change.
+pub(super) fn check_single_transaction(
+    steps: &[Step<'_>],
+    single_transaction: bool,
+) -> Result<(), Error> {
+    match steps.iter().find(|s| !s.transactional) {
+        Some(step) if single_transaction => Err(Error::NeedsNoTransaction {
+            name: step.migration.name.to_owned(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use migrate_dsl::MigrationBuilder;
+
+    use super::*;
+
+    fn create(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE t (id int)");
+    }
+
+    fn drop(pgm: &mut MigrationBuilder) {
+        pgm.sql("DROP TABLE t");
+    }
+
+    fn contract(pgm: &mut MigrationBuilder) {
+        pgm.contract("the old app no longer reads t");
+        pgm.sql("DROP TABLE old");
+    }
+
+    fn outside(pgm: &mut MigrationBuilder) {
+        pgm.no_transaction();
+        pgm.sql("CREATE INDEX CONCURRENTLY i ON t (id)");
+    }
+
+    const fn migration(name: &'static str, source: &'static str) -> Migration {
+        Migration {
+            name,
+            path: "/migrations/m.rs",
+            source,
+            up: create,
+            down: Some(drop),
+        }
+    }
+
+    static MIGRATIONS: [Migration; 4] = [
+        migration("20240101000001_a", "a"),
+        migration("20240101000002_b", "b"),
+        Migration {
+            up: contract,
+            ..migration("20240101000003_c", "c")
+        },
+        migration("20240101000004_d", "d"),
+    ];
+
+    fn selection(allow_out_of_order: bool, fake: bool) -> Selection<'static> {
+        Selection {
+            migrations: &MIGRATIONS,
+            allow_out_of_order,
+            fake,
+            server: 17,
+        }
+    }
+
+    /// Rows as the table holds them, oldest application first, with the compiled checksums.
+    fn applied(names: &[&str]) -> Vec<AppliedMigration> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(i, name)| AppliedMigration {
+                id: i as i64 + 1,
+                name: (*name).to_owned(),
+                run_on: chrono::DateTime::UNIX_EPOCH,
+                checksum: MIGRATIONS
+                    .iter()
+                    .find(|m| m.name == *name)
+                    .map(Migration::checksum),
+                execution_ms: Some(1),
+            })
+            .collect()
+    }
+
+    fn names(steps: &[Step<'_>]) -> Vec<&'static str> {
+        steps.iter().map(|s| s.migration.name).collect()
+    }
+
+    #[test]
+    fn up_takes_the_pending_migrations_oldest_first() {
+        let s = selection(false, false);
+        let steps = s
+            .up(&applied(&["20240101000001_a"]), &UpTarget::All)
+            .unwrap();
+        assert_eq!(
+            names(&steps),
+            ["20240101000002_b", "20240101000003_c", "20240101000004_d"]
+        );
+        assert!(steps
+            .iter()
+            .all(|s| s.direction == Direction::Up && !s.fake));
+        let steps = s.up(&[], &UpTarget::Count(2)).unwrap();
+        assert_eq!(names(&steps), ["20240101000001_a", "20240101000002_b"]);
+        let steps = s.up(&[], &UpTarget::To("20240101000002".into())).unwrap();
+        assert_eq!(names(&steps), ["20240101000001_a", "20240101000002_b"]);
+        let steps = s.up(&[], &UpTarget::ExpandOnly).unwrap();
+        assert_eq!(
+            names(&steps),
+            ["20240101000001_a", "20240101000002_b"],
+            "stops before the first contract"
+        );
+    }
+
+    #[test]
+    fn up_refuses_targets_it_cannot_reach() {
+        let s = selection(false, false);
+        let err = s.up(&applied(&["20240101000001_a"]), &UpTarget::Count(4));
+        assert!(matches!(
+            err,
+            Err(Error::CountTooLarge {
+                asked: 4,
+                available: 3,
+                ..
+            })
+        ));
+        let err = s.up(
+            &applied(&["20240101000001_a"]),
+            &UpTarget::To("20240101000001_a".into()),
+        );
+        assert!(
+            matches!(&err, Err(Error::Target(m)) if m.contains("already applied")),
+            "{err:?}"
+        );
+        let err = s.up(&[], &UpTarget::To("nope".into()));
+        assert!(matches!(err, Err(Error::UnknownMigration { name }) if name == "nope"));
+    }
+
+    #[test]
+    fn up_refuses_out_of_order_migrations_unless_allowed() {
+        let rows = applied(&["20240101000002_b"]);
+        match selection(false, false).up(&rows, &UpTarget::All) {
+            Err(Error::OutOfOrder {
+                pending,
+                newest_applied,
+            }) => {
+                assert_eq!(pending, ["20240101000001_a"]);
+                assert_eq!(newest_applied, "20240101000002_b");
+            }
+            other => panic!("expected OutOfOrder, got {other:?}"),
+        }
+        let steps = selection(true, false).up(&rows, &UpTarget::All).unwrap();
+        assert_eq!(
+            names(&steps),
+            ["20240101000001_a", "20240101000003_c", "20240101000004_d"]
+        );
+    }
+
+    #[test]
+    fn up_refuses_missing_changed_and_renamed_files() {
+        let s = selection(false, false);
+        let mut rows = applied(&["20240101000001_a"]);
+        rows.push(AppliedMigration {
+            id: 2,
+            name: "20240101000002_gone".into(),
+            checksum: Some("0".repeat(64)),
+            ..rows[0].clone()
+        });
+        assert!(
+            matches!(s.up(&rows, &UpTarget::All), Err(Error::MissingFiles { names }) if names == ["20240101000002_gone"])
+        );
+        let mut rows = applied(&["20240101000001_a"]);
+        rows[0].checksum = Some(crate::migration::checksum("edited"));
+        assert!(
+            matches!(s.up(&rows, &UpTarget::All), Err(Error::Changed { names }) if names == ["20240101000001_a"])
+        );
+        // Applied under an old name, with the content of a compiled migration.
+        let mut rows = applied(&["20240101000001_a"]);
+        rows[0].name = "20240101000001_old".into();
+        assert!(
+            matches!(s.up(&rows, &UpTarget::All), Err(Error::Renamed { renames }) if renames == [("20240101000001_old".to_owned(), "20240101000001_a".to_owned())])
+        );
+    }
+
+    #[test]
+    fn down_reverts_the_newest_applications_first() {
+        let s = selection(false, false);
+        let rows = applied(&["20240101000001_a", "20240101000003_c", "20240101000002_b"]);
+        let steps = s.down(&rows, &DownTarget::Count(2), &mut |_| {}).unwrap();
+        assert_eq!(names(&steps), ["20240101000002_b", "20240101000003_c"]);
+        assert!(steps.iter().all(|s| s.direction == Direction::Down));
+        let steps = s
+            .down(&rows, &DownTarget::To("20240101000001".into()), &mut |_| {})
+            .unwrap();
+        assert_eq!(names(&steps), ["20240101000002_b", "20240101000003_c"]);
+        let steps = s.down(&rows, &DownTarget::All, &mut |_| {}).unwrap();
+        assert_eq!(steps.len(), 3);
+        assert!(matches!(
+            s.down(&[], &DownTarget::Count(1), &mut |_| {}),
+            Err(Error::NothingApplied)
+        ));
+        assert!(matches!(
+            s.down(&rows, &DownTarget::Count(4), &mut |_| {}),
+            Err(Error::CountTooLarge { available: 3, .. })
+        ));
+        let err = s.down(
+            &rows,
+            &DownTarget::To("20240101000004_d".into()),
+            &mut |_| {},
+        );
+        assert!(
+            matches!(&err, Err(Error::Target(m)) if m.contains("is not applied")),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn down_reports_an_edited_file_and_refuses_a_missing_one() {
+        let s = selection(false, false);
+        let mut rows = applied(&["20240101000001_a", "20240101000002_b"]);
+        rows[1].checksum = Some(crate::migration::checksum("edited"));
+        let mut changed = Vec::new();
+        let steps = s
+            .down(&rows, &DownTarget::Count(2), &mut |e| {
+                if let Event::ChangedSinceApplied { name } = e {
+                    changed.push(name.to_owned());
+                }
+            })
+            .unwrap();
+        assert_eq!(steps.len(), 2);
+        assert_eq!(changed, ["20240101000002_b"]);
+
+        rows[1].name = "20240101000009_gone".into();
+        rows[1].checksum = None;
+        assert!(matches!(
+            s.down(&rows, &DownTarget::Count(1), &mut |_| {}),
+            Err(Error::MissingFiles { names }) if names == ["20240101000009_gone"]
+        ));
+        // Without the missing one, the rest reverts.
+        assert!(s
+            .down(&rows[..1], &DownTarget::Count(1), &mut |_| {})
+            .is_ok());
+    }
+
+    #[test]
+    fn a_fake_run_keeps_only_the_bookkeeping() {
+        fn raw_only(pgm: &mut MigrationBuilder) {
+            pgm.sql("SELECT 1");
+        }
+        // Raw SQL has no derived `down`: a real revert refuses it, a fake one does not need it.
+        static UNDERIVABLE: [Migration; 1] = [Migration {
+            up: raw_only,
+            down: None,
+            ..migration("20240101000001_a", "a")
+        }];
+        let real = Selection {
+            migrations: &UNDERIVABLE,
+            ..selection(false, false)
+        };
+        let fake = Selection { fake: true, ..real };
+        let rows = applied(&["20240101000001_a"]);
+        assert!(matches!(
+            real.down(&rows, &DownTarget::Count(1), &mut |_| {}),
+            Err(Error::Invalid { .. })
+        ));
+        let steps = fake
+            .down(&rows, &DownTarget::Count(1), &mut |_| {})
+            .unwrap();
+        assert!(steps[0].fake && steps[0].statements().is_empty());
+        let steps = fake.up(&[], &UpTarget::All).unwrap();
+        assert!(steps[0].fake && steps[0].statements().is_empty());
+    }
+
+    #[test]
+    fn redo_reverts_then_applies_the_same_migrations_oldest_first() {
+        let s = selection(false, false);
+        let rows = applied(&["20240101000001_a", "20240101000002_b", "20240101000003_c"]);
+        let (down, up) = s.redo(&rows, 2, &mut |_| {}).unwrap();
+        assert_eq!(names(&down), ["20240101000003_c", "20240101000002_b"]);
+        assert_eq!(names(&up), ["20240101000002_b", "20240101000003_c"]);
+        assert!(up.iter().all(|s| s.direction == Direction::Up));
+    }
+
+    #[test]
+    fn a_single_transaction_cannot_hold_a_migration_outside_one() {
+        static OUTSIDE: [Migration; 1] = [Migration {
+            up: outside,
+            ..migration("20240101000001_a", "a")
+        }];
+        let s = Selection {
+            migrations: &OUTSIDE,
+            ..selection(false, false)
+        };
+        let steps = s.up(&[], &UpTarget::All).unwrap();
+        assert!(check_single_transaction(&steps, false).is_ok());
+        assert!(matches!(
+            check_single_transaction(&steps, true),
+            Err(Error::NeedsNoTransaction { name }) if name == "20240101000001_a"
+        ));
+    }
+}

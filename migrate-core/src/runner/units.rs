@@ -1,0 +1,304 @@
+//! Sending one migration's units (statements, data code, backfills) in order, and turning a failure into an
+//! error that names the migration, the operation and what the failure left behind.
+
+use postgres::GenericClient;
+
+use migrate_dsl::{Action, Safeguard, Statement};
+
+use crate::backfill;
+use crate::error::{
+    BackfillProgress, DataCause, DataError, Error, Outcome, StatementError, TransactionEnded,
+};
+use crate::events::Event;
+use crate::invalid_index;
+use crate::plan::Step;
+use crate::retry::{GaveUp, LockRetry};
+use crate::user_code::UserCode;
+
+use super::data::{run_data, TransactionWatch};
+use super::execute::OutcomeBase;
+use super::Migrator;
+
+impl<'a> Migrator<'a> {
+    /// `ROLLBACK` in its SQL or data code) stops the run: every later statement would run on its own.
+    pub(super) fn run_units(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        units: &[Statement],
+        outcome: OutcomeBase,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        let m = step.migration;
+        if self.fake {
+            return Ok(());
+        }
+        // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip.
+        let watch = if step.transactional {
+            let set = self.timeouts.set_sql(step.lock_timeout, true);
+            Some(
+                TransactionWatch::start(conn, &set).map_err(Error::database(format!(
+                    "cannot start the migration's transaction (`{}`)",
+                    set.join("; ")
+                )))?,
+            )
+        } else {
+            None
+        };
+        for (index, unit) in units.iter().enumerate() {
+            if matches!(outcome, OutcomeBase::Outside) {
+                self.mark_in_progress(conn, step, units, index)?;
+            }
+            let outcome = outcome.at(index);
+            if let Some(safeguard) = &unit.safeguard {
+                self.guard(conn, step, unit, safeguard, outcome)?;
+            }
+            // What the server said before this unit (the engine's own queries) is not this unit's.
+            self.notices.take();
+            if matches!(unit.action, Some(Action::Note)) {
+                // A comment of the plan: nothing runs.
+                continue;
+            }
+            if let Some(Action::Restore(restore)) = &unit.action {
+                self.restore(conn, step, unit, restore, outcome, events)?;
+                continue;
+            }
+            // The check that the transaction is still open, when it already ran with the unit.
+            let mut checked = None;
+            let result = match &unit.action {
+                // Handled above.
+                Some(Action::Restore(_) | Action::Note) => Ok(()),
+                Some(Action::Data(data)) => {
+                    let code = UserCode {
+                        migration: m.name,
+                        path: m.path,
+                        position: unit.position,
+                        op: unit.op,
+                        transactional: step.transactional,
+                    };
+                    let run = run_data(conn, data, code, watch.as_ref());
+                    if watch.is_some() {
+                        checked = Some(run.ended);
+                    }
+                    run.result.map_err(UnitFailure::Data)
+                }
+                Some(Action::Backfill(spec)) => {
+                    let checksum = m.checksum();
+                    let origin = backfill::Origin {
+                        migration: m.name,
+                        path: m.path,
+                        checksum: &checksum,
+                        position: unit.position,
+                    };
+                    let context = backfill::Context {
+                        table: &self.table,
+                        retry_budget: self.timeouts.retry_budget,
+                        interrupt: &self.interrupt,
+                    };
+                    backfill::run(conn, spec, &origin, &context, events)
+                        .map(|_| ())
+                        .map_err(UnitFailure::Backfill)
+                }
+                None => match &watch {
+                    Some(watch) => match watch.execute(conn, &unit.sql) {
+                        Ok(ended) => {
+                            checked = Some(ended);
+                            Ok(())
+                        }
+                        Err(e) => Err(UnitFailure::Statement(e)),
+                    },
+                    None => self
+                        .run_unit(conn, step, &unit.sql, events)
+                        .map_err(UnitFailure::Statement),
+                },
+            };
+            // A backfill's notices come from the engine's own batching statements.
+            if matches!(unit.action, Some(Action::Backfill(_))) {
+                self.notices.take();
+            }
+            self.report_notices(step, unit, events);
+            let ended = match (checked, &watch) {
+                (Some(ended), _) => ended,
+                // A failed statement usually leaves the transaction aborted, which the check reads as open.
+                (None, Some(watch)) => match watch.ended(conn) {
+                    Ok(ended) => ended,
+                    Err(error) if result.is_ok() => {
+                        return Err(Error::Database {
+                            context: format!(
+                                "migration {}: cannot check its transaction after operation #{}",
+                                m.name, unit.position
+                            ),
+                            error,
+                        })
+                    }
+                    // The unit's own error (a lost connection, say) tells more than the check's.
+                    Err(_) => None,
+                },
+                (None, None) => None,
+            };
+            if let Some(committed) = ended {
+                let cause: Option<Box<dyn std::error::Error + Send + Sync>> = match result {
+                    Ok(()) => None,
+                    Err(UnitFailure::Data(cause)) => Some(Box::new(cause)),
+                    Err(UnitFailure::Backfill(f)) => Some(Box::new(f.cause)),
+                    Err(UnitFailure::Statement(e)) => Some(Box::new(e)),
+                };
+                let earlier = match outcome {
+                    Outcome::SplitCommitted { committed } => committed,
+                    _ => 0,
+                };
+                return Err(Error::TransactionEnded(Box::new(TransactionEnded {
+                    name: m.name.to_owned(),
+                    path: m.display_path(),
+                    direction: step.direction,
+                    position: unit.position,
+                    op: unit.op,
+                    committed,
+                    statements_committed: if committed {
+                        earlier + index + 1
+                    } else {
+                        earlier
+                    },
+                    cause,
+                    earlier_in_run: Vec::new(),
+                })));
+            }
+            let data_error = |cause: DataCause, backfill: Option<BackfillProgress>| {
+                Error::Data(Box::new(DataError {
+                    name: m.name.to_owned(),
+                    path: m.display_path(),
+                    direction: step.direction,
+                    position: unit.position,
+                    op: unit.op,
+                    cause,
+                    outcome,
+                    backfill,
+                }))
+            };
+            match result {
+                Ok(()) => {}
+                Err(UnitFailure::Data(cause)) => return Err(data_error(cause, None)),
+                Err(UnitFailure::Backfill(f)) => {
+                    return Err(data_error(
+                        f.cause,
+                        Some(BackfillProgress {
+                            batches: f.batches,
+                            rows: f.rows,
+                        }),
+                    ))
+                }
+                Err(UnitFailure::Statement(source)) => {
+                    return Err(Error::Statement(Box::new(StatementError {
+                        name: m.name.to_owned(),
+                        path: m.display_path(),
+                        direction: step.direction,
+                        position: unit.position,
+                        op: unit.op,
+                        sql: unit.sql.clone(),
+                        source,
+                        outcome,
+                    })))
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Reports the server's notices since the unit started, with its migration and operation. The notice
+    /// that a leftover of an earlier attempt "does not exist, skipping" is the normal case, not news.
+    pub(super) fn report_notices(
+        &self,
+        step: &Step<'a>,
+        unit: &Statement,
+        events: &mut dyn FnMut(Event<'_>),
+    ) {
+        for notice in self.notices.take() {
+            if matches!(unit.safeguard, Some(Safeguard::ClearsLeftover(_)))
+                && notice.message.ends_with("does not exist, skipping")
+            {
+                continue;
+            }
+            events(Event::Notice {
+                name: step.migration.name,
+                direction: step.direction,
+                position: unit.position,
+                op: unit.op,
+                notice: &notice,
+            });
+        }
+    }
+}
+
+impl Migrator<'_> {
+    /// Sends one statement. Outside a transaction each statement is its own transaction, so a lock timeout
+    /// retries just that statement; and an invalid index that a failed `CREATE INDEX CONCURRENTLY` leaves
+    /// behind is dropped first, or the retry (or the next run) would fail on its name.
+    pub(super) fn run_unit(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'_>,
+        sql: &str,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), postgres::Error> {
+        if step.transactional {
+            return conn.batch_execute(sql);
+        }
+        let retry = LockRetry {
+            name: step.migration.name,
+            budget: self.timeouts.retry_budget,
+            // Between statements outside a transaction is not where a run stops: the caller checks before
+            // the next migration.
+            interrupt: None,
+        };
+        retry
+            .run(events, |events| {
+                send_outside_transaction(conn, step.migration.name, sql, events)
+            })
+            .map_err(GaveUp::into_error)
+    }
+}
+
+/// One attempt at a statement outside a transaction: an invalid index that a failed `CREATE INDEX
+/// CONCURRENTLY` of it left is dropped first, and one its own failure leaves is dropped after it.
+fn send_outside_transaction(
+    conn: &mut impl GenericClient,
+    migration: &str,
+    sql: &str,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<(), postgres::Error> {
+    if let Some((name, table)) = invalid_index::concurrent_build(sql) {
+        if let Some(index) = invalid_index::named(conn, &name, &table)? {
+            conn.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
+            events(Event::DroppedInvalidIndex {
+                name: migration,
+                index: &index,
+            });
+        }
+    }
+    let invalid_before = invalid_index::all(conn)?;
+    let Err(error) = conn.batch_execute(sql) else {
+        return Ok(());
+    };
+    // Cleaning up must not hide the statement's error: when a leftover cannot be dropped now, the next run
+    // drops it before building again.
+    for index in invalid_index::all(conn).unwrap_or_default() {
+        if !invalid_before.contains(&index)
+            && conn
+                .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
+                .is_ok()
+        {
+            events(Event::DroppedInvalidIndex {
+                name: migration,
+                index: &index,
+            });
+        }
+    }
+    Err(error)
+}
+
+/// Why a unit failed, before it is turned into an error naming the migration.
+enum UnitFailure {
+    Statement(postgres::Error),
+    Data(DataCause),
+    Backfill(backfill::Failure),
+}

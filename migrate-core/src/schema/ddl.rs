@@ -1,0 +1,869 @@
+//! The schema as executable SQL, read from the same catalog as the description: what `squash` writes into a
+//! baseline migration. Every name is schema-qualified (the queries run with an empty `search_path`), and the
+//! statements are ordered so that each one finds what it refers to on an empty database:
+//!
+//! schemas, extensions, types (creation order), sequences, functions that refer to no table, tables (columns
+//! with types, collations, defaults, identity and generated expressions), the remaining functions, sequence
+//! ownership, constraints other than foreign keys, views (dependencies first), indexes, foreign keys,
+//! triggers, rules, row-level security and policies, replica identity, statistics objects, comments and
+//! privileges.
+//!
+//! What the description covers but this does not produce (aggregates, operators, operator families, casts,
+//! default privileges, event triggers, foreign tables, ...) is not silently dropped: `squash` applies the
+//! result to a scratch database and refuses when its description differs from the original's.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use postgres::Transaction;
+
+use super::catalog::{
+    acl_changes, bookkeeping_filter, col, flag, literal, not_extension_member, opt, query,
+    user_schema, Row,
+};
+use crate::error::Error;
+use crate::history::MigrationsTable;
+
+/// The first statement of a baseline: function bodies are checked when they are called, not when created,
+/// so a function may refer to a table created after it.
+pub const PREAMBLE: &str = "SET LOCAL check_function_bodies = off";
+
+/// Rows per `INSERT` statement of kept data.
+const ROWS_PER_INSERT: usize = 500;
+
+struct Out {
+    statements: Vec<String>,
+}
+
+impl Out {
+    fn push(&mut self, sql: impl Into<String>) {
+        let sql: String = sql.into();
+        let sql = sql.trim_end().trim_end_matches(';').trim_end().to_owned();
+        if !sql.is_empty() {
+            self.statements.push(sql);
+        }
+    }
+
+    /// One statement per line of `text` (the queries aggregate statements with newlines only where each
+    /// statement is one line).
+    fn lines(&mut self, text: Option<&str>) {
+        for line in text.unwrap_or_default().lines() {
+            self.push(line);
+        }
+    }
+}
+
+pub(super) fn ddl(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Vec<String>, Error> {
+    let relation_filter = format!(
+        "{} AND {}",
+        user_schema("n"),
+        bookkeeping_filter(table, "n.nspname", "c.relname")
+    );
+    let mut out = Out {
+        statements: Vec::new(),
+    };
+    schemas(tx, &mut out)?;
+    extensions(tx, &mut out)?;
+    types(tx, &mut out)?;
+    let owned_by = sequences(tx, table, &mut out)?;
+    let late_functions = functions(tx, &mut out, false)?;
+    tables(tx, &relation_filter, &mut out)?;
+    for definition in late_functions {
+        out.push(definition);
+    }
+    for statement in owned_by {
+        out.push(statement);
+    }
+    constraints(tx, &relation_filter, false, &mut out)?;
+    views(tx, &relation_filter, &mut out)?;
+    indexes(tx, &relation_filter, &mut out)?;
+    constraints(tx, &relation_filter, true, &mut out)?;
+    triggers_and_rules(tx, &relation_filter, &mut out)?;
+    security(tx, &relation_filter, &mut out)?;
+    statistics(tx, &relation_filter, &mut out)?;
+    comments(tx, &relation_filter, &mut out)?;
+    privileges(tx, &relation_filter, &mut out)?;
+    Ok(out.statements)
+}
+
+fn schemas(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT quote_ident(n.nspname) FROM pg_namespace n WHERE {} AND {} AND n.nspname <> 'public' \
+         ORDER BY n.oid",
+        user_schema("n"),
+        not_extension_member("pg_namespace", "n.oid")
+    );
+    for row in query(tx, "schemas", &sql)? {
+        out.push(format!("CREATE SCHEMA {}", col(&row, 0)));
+    }
+    Ok(())
+}
+
+fn extensions(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
+    let sql = "SELECT quote_ident(e.extname), quote_ident(n.nspname) FROM pg_extension e \
+               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384 ORDER BY e.oid";
+    for row in query(tx, "extensions", sql)? {
+        out.push(format!(
+            "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
+            col(&row, 0),
+            col(&row, 1)
+        ));
+    }
+    Ok(())
+}
+
+/// Enums, domains, ranges and composite types in the order they were created, which is an order their
+/// dependencies on each other allow.
+fn types(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT format_type(t.oid, NULL), t.typtype, \
+         (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) \
+            FROM pg_enum e WHERE e.enumtypid = t.oid), \
+         format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
+         (SELECT string_agg('ALTER DOMAIN ' || format_type(t.oid, NULL) || ' ADD CONSTRAINT ' \
+            || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), chr(10) ORDER BY c.oid) \
+            FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype <> 'n'), \
+         (SELECT 'SUBTYPE = ' || format_type(r.rngsubtype, NULL) \
+            || CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END \
+            FROM pg_range r WHERE r.rngtypid = t.oid), \
+         CASE WHEN t.typcollation <> 0 AND t.typtype = 'd' \
+           AND t.typcollation <> (SELECT bt.typcollation FROM pg_type bt WHERE bt.oid = t.typbasetype) \
+           THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co \
+                 JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END, \
+         (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) \
+            || coalesce((SELECT ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) \
+               FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace JOIN pg_type at ON at.oid = a.atttypid \
+               WHERE co.oid = a.attcollation AND a.attcollation <> at.typcollation), ''), ', ' \
+            ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 \
+            AND NOT a.attisdropped) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND EXISTS \
+           (SELECT 1 FROM pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c'))) AND {} AND {} \
+         ORDER BY t.oid",
+        user_schema("n"),
+        not_extension_member("pg_type", "t.oid")
+    );
+    for row in query(tx, "types", &sql)? {
+        let name = col(&row, 0);
+        match col(&row, 1) {
+            "e" => out.push(format!("CREATE TYPE {name} AS ENUM ({})", col(&row, 2))),
+            "r" => out.push(format!("CREATE TYPE {name} AS RANGE ({})", col(&row, 7))),
+            "c" => out.push(format!("CREATE TYPE {name} AS ({})", col(&row, 9))),
+            _ => {
+                let mut sql = format!("CREATE DOMAIN {name} AS {}", col(&row, 3));
+                if let Some(collation) = opt(&row, 8) {
+                    sql.push_str(&format!(" COLLATE {collation}"));
+                }
+                if let Some(default) = opt(&row, 5) {
+                    sql.push_str(&format!(" DEFAULT {default}"));
+                }
+                if flag(&row, 4) {
+                    sql.push_str(" NOT NULL");
+                }
+                out.push(sql);
+                out.lines(opt(&row, 6));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Sequences other than identity columns' (their column creates them). Returns the `OWNED BY` statements,
+/// which need the tables.
+fn sequences(
+    tx: &mut Transaction<'_>,
+    table: &MigrationsTable,
+    out: &mut Out,
+) -> Result<Vec<String>, Error> {
+    let sql = format!(
+        "SELECT c.oid::regclass::text, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, \
+         s.seqmax, s.seqcache, s.seqcycle, c.relpersistence, \
+         CASE WHEN tc.oid IS NOT NULL THEN tc.oid::regclass::text || '.' || quote_ident(ta.attname) END \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_sequence s ON s.seqrelid = c.oid \
+         LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+           AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' \
+         LEFT JOIN pg_class tc ON tc.oid = d.refobjid \
+         LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+         LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
+         WHERE c.relkind = 'S' AND {} AND {} AND {} \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_class'::regclass \
+           AND i.objid = c.oid AND i.deptype = 'i') \
+         ORDER BY c.oid",
+        user_schema("n"),
+        not_extension_member("pg_class", "c.oid"),
+        bookkeeping_filter(table, "tn.nspname", "tc.relname"),
+    );
+    let mut owned_by = Vec::new();
+    for row in query(tx, "sequences", &sql)? {
+        let name = col(&row, 0);
+        out.push(format!(
+            "CREATE {}SEQUENCE {name} AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {}{}",
+            if col(&row, 8) == "u" { "UNLOGGED " } else { "" },
+            col(&row, 1),
+            col(&row, 3),
+            col(&row, 4),
+            col(&row, 5),
+            col(&row, 2),
+            col(&row, 6),
+            if flag(&row, 7) { " CYCLE" } else { "" }
+        ));
+        if let Some(column) = opt(&row, 9) {
+            owned_by.push(format!("ALTER SEQUENCE {name} OWNED BY {column}"));
+        }
+    }
+    Ok(owned_by)
+}
+
+/// Functions and procedures (`pg_get_functiondef`). With `late == false` pushes those that refer to no
+/// table (a column default may call them) and returns the definitions of the others (their signature or
+/// `BEGIN ATOMIC` body needs the tables).
+fn functions(tx: &mut Transaction<'_>, out: &mut Out, late: bool) -> Result<Vec<String>, Error> {
+    let sql = format!(
+        "SELECT pg_get_functiondef(p.oid), EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+           AND d.objid = p.oid AND (d.refclassid = 'pg_class'::regclass OR (d.refclassid = 'pg_type'::regclass \
+           AND EXISTS (SELECT 1 FROM pg_type t JOIN pg_class tc ON tc.oid = t.typrelid \
+             WHERE t.oid = d.refobjid AND tc.relkind <> 'c')))) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p') AND {} AND {} \
+         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+           AND d.objid = p.oid AND d.deptype = 'i') \
+         ORDER BY p.oid",
+        user_schema("n"),
+        not_extension_member("pg_proc", "p.oid")
+    );
+    let mut later = Vec::new();
+    for row in query(tx, "functions", &sql)? {
+        let definition = col(&row, 0).trim_end().to_owned();
+        if flag(&row, 1) && !late {
+            later.push(definition);
+        } else {
+            out.push(definition);
+        }
+    }
+    Ok(later)
+}
+
+fn tables(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+    let columns = format!(
+        "SELECT a.attrelid, quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) \
+         || CASE WHEN a.attcollation <> t.typcollation THEN ' COLLATE ' || quote_ident(cn.nspname) || '.' \
+              || quote_ident(co.collname) ELSE '' END \
+         || CASE WHEN a.attgenerated = 's' THEN ' GENERATED ALWAYS AS (' || pg_get_expr(ad.adbin, ad.adrelid) || ') STORED' \
+                 WHEN a.attgenerated = 'v' THEN ' GENERATED ALWAYS AS (' || pg_get_expr(ad.adbin, ad.adrelid) || ') VIRTUAL' \
+                 WHEN ad.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid) ELSE '' END \
+         || CASE WHEN a.attidentity IN ('a', 'd') THEN \
+              ' GENERATED ' || CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END || ' AS IDENTITY' \
+              || coalesce((SELECT ' (SEQUENCE NAME ' || s.seqrelid::regclass::text || ' START WITH ' || s.seqstart \
+                 || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax \
+                 || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END || ')' \
+                 FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid \
+                 WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
+                 AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i'), '') \
+            ELSE '' END \
+         || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END, \
+         a.attislocal, \
+         CASE WHEN a.attstorage <> t.typstorage THEN 'ALTER TABLE ' || c.oid::regclass::text \
+           || ' ALTER COLUMN ' || quote_ident(a.attname) || ' SET STORAGE ' \
+           || CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' \
+              ELSE 'EXTENDED' END END \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
+         LEFT JOIN pg_collation co ON co.oid = a.attcollation \
+         LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') \
+         AND {relation_filter} ORDER BY a.attrelid, a.attnum"
+    );
+    let mut by_table: HashMap<String, Vec<String>> = HashMap::new();
+    let mut storage = Vec::new();
+    for row in query(tx, "columns", &columns)? {
+        if flag(&row, 2) {
+            by_table
+                .entry(col(&row, 0).to_owned())
+                .or_default()
+                .push(col(&row, 1).to_owned());
+        }
+        if let Some(statement) = opt(&row, 3) {
+            storage.push(statement.to_owned());
+        }
+    }
+    let sql = format!(
+        "SELECT c.oid, c.oid::regclass::text, c.relkind, c.relpersistence, array_to_string(c.reloptions, ', '), \
+         CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+         CASE WHEN c.relispartition THEN (SELECT i.inhparent::regclass::text FROM pg_inherits i \
+           WHERE i.inhrelid = c.oid) || ' ' || pg_get_expr(c.relpartbound, c.oid) END, \
+         CASE WHEN NOT c.relispartition THEN (SELECT string_agg(i.inhparent::regclass::text, ', ' \
+           ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid) END, \
+         (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
+         (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = c.reltablespace) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {relation_filter} AND {} ORDER BY c.oid",
+        not_extension_member("pg_class", "c.oid")
+    );
+    for row in query(tx, "tables", &sql)? {
+        let columns = by_table.remove(col(&row, 0)).unwrap_or_default();
+        let mut sql = format!(
+            "CREATE {}TABLE {}",
+            if col(&row, 3) == "u" { "UNLOGGED " } else { "" },
+            col(&row, 1)
+        );
+        if let Some(partition) = opt(&row, 6) {
+            // `<parent> FOR VALUES ...`: the columns come from the parent.
+            sql.push_str(&format!(" PARTITION OF {partition}"));
+            if !columns.is_empty() {
+                // Columns of its own cannot be added to a partition; the comparison reports it.
+                sql = format!(
+                    "{sql}; {}",
+                    columns
+                        .iter()
+                        .map(|c| format!("ALTER TABLE {} ADD COLUMN {c}", col(&row, 1)))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                );
+            }
+        } else {
+            sql.push_str(" (");
+            if !columns.is_empty() {
+                sql.push_str("\n    ");
+                sql.push_str(&columns.join(",\n    "));
+                sql.push('\n');
+            }
+            sql.push(')');
+            if let Some(parents) = opt(&row, 7) {
+                sql.push_str(&format!(" INHERITS ({parents})"));
+            }
+            if let Some(key) = opt(&row, 5) {
+                sql.push_str(&format!(" PARTITION BY {key}"));
+            }
+        }
+        if let Some(method) = opt(&row, 8) {
+            sql.push_str(&format!(" USING {method}"));
+        }
+        if let Some(options) = opt(&row, 4).filter(|o| !o.is_empty()) {
+            sql.push_str(&format!(" WITH ({options})"));
+        }
+        if let Some(tablespace) = opt(&row, 9) {
+            sql.push_str(&format!(" TABLESPACE {tablespace}"));
+        }
+        out.push(sql);
+    }
+    for statement in storage {
+        out.push(statement);
+    }
+    Ok(())
+}
+
+/// Constraints other than NOT NULL (on their columns) and constraint triggers (with the triggers), not
+/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise.
+fn constraints(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    foreign: bool,
+    out: &mut Out,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT 'ALTER TABLE ' || c.oid::regclass::text || ' ADD CONSTRAINT ' || quote_ident(con.conname) \
+         || ' ' || pg_get_constraintdef(con.oid) \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE con.contype {} AND con.conparentid = 0 AND con.conislocal AND c.relkind IN ('r', 'p') \
+         AND {relation_filter} ORDER BY c.oid, con.oid",
+        if foreign {
+            "= 'f'"
+        } else {
+            "IN ('p', 'u', 'c', 'x')"
+        }
+    );
+    for row in query(tx, "constraints", &sql)? {
+        out.push(col(&row, 0));
+    }
+    Ok(())
+}
+
+/// Views and materialized views, each after the views it selects from.
+fn views(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT c.oid, c.oid::regclass::text, c.relkind, pg_get_viewdef(c.oid), \
+         array_to_string(c.reloptions, ', '), c.relispopulated \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('v', 'm') AND {relation_filter} AND {} ORDER BY c.oid",
+        not_extension_member("pg_class", "c.oid")
+    );
+    let rows = query(tx, "views", &sql)?;
+    let deps = query(
+        tx,
+        "view dependencies",
+        "SELECT DISTINCT r.ev_class, d.refobjid FROM pg_rewrite r JOIN pg_depend d \
+         ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass \
+         WHERE d.refobjid <> r.ev_class",
+    )?;
+    let mut needs: HashMap<&str, Vec<&str>> = HashMap::new();
+    for dep in &deps {
+        needs.entry(col(dep, 0)).or_default().push(col(dep, 1));
+    }
+    let by_oid: BTreeMap<&str, &Row> = rows.iter().map(|r| (col(r, 0), r)).collect();
+    let mut done: HashSet<&str> = HashSet::new();
+    // Depth-first, in creation order; `visiting` breaks cycles, which PostgreSQL does not allow anyway.
+    fn visit<'r>(
+        oid: &'r str,
+        by_oid: &BTreeMap<&'r str, &'r Row>,
+        needs: &HashMap<&'r str, Vec<&'r str>>,
+        done: &mut HashSet<&'r str>,
+        order: &mut Vec<&'r Row>,
+    ) {
+        if !done.insert(oid) {
+            return;
+        }
+        for dep in needs.get(oid).into_iter().flatten() {
+            if by_oid.contains_key(dep) {
+                visit(dep, by_oid, needs, done, order);
+            }
+        }
+        if let Some(row) = by_oid.get(oid) {
+            order.push(row);
+        }
+    }
+    let mut order = Vec::new();
+    for row in &rows {
+        visit(col(row, 0), &by_oid, &needs, &mut done, &mut order);
+    }
+    for row in order {
+        let options = opt(row, 4)
+            .filter(|o| !o.is_empty())
+            .map(|o| format!(" WITH ({o})"))
+            .unwrap_or_default();
+        let query = col(row, 3).trim_end().trim_end_matches(';');
+        if col(row, 2) == "m" {
+            out.push(format!(
+                "CREATE MATERIALIZED VIEW {}{options} AS\n{query}\nWITH {}DATA",
+                col(row, 1),
+                if flag(row, 5) { "" } else { "NO " }
+            ));
+        } else {
+            out.push(format!("CREATE VIEW {}{options} AS\n{query}", col(row, 1)));
+        }
+    }
+    Ok(())
+}
+
+/// Indexes other than those of constraints and those a partition's index is attached to (an index on a
+/// partitioned table is created on its partitions too, so `ON ONLY` is dropped), then which index a table is
+/// clustered on and which one is its replica identity.
+fn indexes(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT CASE WHEN c.relkind = 'p' THEN replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') \
+           ELSE pg_get_indexdef(i.indexrelid) END \
+         || coalesce((SELECT ' TABLESPACE ' || quote_ident(ts.spcname) FROM pg_tablespace ts \
+              WHERE ts.oid = ic.reltablespace), ''), \
+         CASE WHEN i.indisclustered THEN 'ALTER TABLE ' || c.oid::regclass::text || ' CLUSTER ON ' \
+           || quote_ident(ic.relname) END, \
+         CASE WHEN i.indisreplident THEN 'ALTER TABLE ' || c.oid::regclass::text \
+           || ' REPLICA IDENTITY USING INDEX ' || quote_ident(ic.relname) END, \
+         EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
+           AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
+         OR EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid) \
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY i.indexrelid"
+    );
+    let mut after = Vec::new();
+    for row in query(tx, "indexes", &sql)? {
+        if !flag(&row, 3) {
+            out.push(col(&row, 0));
+        }
+        after.extend(opt(&row, 1).map(str::to_owned));
+        after.extend(opt(&row, 2).map(str::to_owned));
+    }
+    for statement in after {
+        out.push(statement);
+    }
+    Ok(())
+}
+
+fn triggers_and_rules(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    out: &mut Out,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT pg_get_triggerdef(tg.oid), \
+         CASE tg.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA' WHEN 'A' THEN 'ENABLE ALWAYS' END \
+         || ' TRIGGER ' || quote_ident(tg.tgname), c.oid::regclass::text \
+         FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND {relation_filter} ORDER BY tg.oid"
+    );
+    for row in query(tx, "triggers", &sql)? {
+        out.push(col(&row, 0));
+        if let Some(state) = opt(&row, 1) {
+            out.push(format!("ALTER TABLE {} {state}", col(&row, 2)));
+        }
+    }
+    let sql = format!(
+        "SELECT pg_get_ruledef(r.oid) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE r.rulename <> '_RETURN' AND {relation_filter} \
+         ORDER BY r.oid"
+    );
+    for row in query(tx, "rules", &sql)? {
+        out.push(col(&row, 0));
+    }
+    Ok(())
+}
+
+/// Row-level security, policies and replica identity (other than by index, done with the indexes).
+fn security(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT c.oid::regclass::text, c.relrowsecurity, c.relforcerowsecurity, \
+         CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' END \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p', 'm') AND {relation_filter} ORDER BY c.oid"
+    );
+    for row in query(tx, "row level security", &sql)? {
+        let name = col(&row, 0);
+        if flag(&row, 1) {
+            out.push(format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"));
+        }
+        if flag(&row, 2) {
+            out.push(format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY"));
+        }
+        if let Some(identity) = opt(&row, 3) {
+            out.push(format!("ALTER TABLE {name} REPLICA IDENTITY {identity}"));
+        }
+    }
+    let sql = format!(
+        "SELECT 'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || c.oid::regclass::text \
+         || ' AS ' || CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END \
+         || ' FOR ' || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' \
+              WHEN 'd' THEN 'DELETE' ELSE 'ALL' END \
+         || ' TO ' || CASE WHEN p.polroles = '{{0}}' THEN 'PUBLIC' ELSE \
+              (SELECT string_agg(quote_ident(r.rolname), ', ' ORDER BY r.rolname) FROM pg_roles r \
+               WHERE r.oid = ANY (p.polroles)) END \
+         || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '') \
+         || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') \
+         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY p.oid"
+    );
+    for row in query(tx, "policies", &sql)? {
+        out.push(col(&row, 0));
+    }
+    Ok(())
+}
+
+fn statistics(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY s.oid"
+    );
+    for row in query(tx, "statistics objects", &sql)? {
+        out.push(col(&row, 0));
+    }
+    Ok(())
+}
+
+fn comments(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+    let relation_kind = "CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' \
+         WHEN 'S' THEN 'SEQUENCE' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'f' THEN 'FOREIGN TABLE' \
+         WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END";
+    let sql = format!(
+        "SELECT 'COMMENT ON SCHEMA ' || quote_ident(n.nspname) || ' IS ' || quote_literal(d.description) \
+         FROM pg_namespace n JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass \
+         WHERE {} AND (n.oid >= 16384 OR d.description <> 'standard public schema') \
+         UNION ALL \
+         SELECT 'COMMENT ON ' || CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || format_type(t.oid, NULL) \
+           || ' IS ' || quote_literal(d.description) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_description d ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass \
+         WHERE t.typtype IN ('e', 'd', 'r') AND {} \
+         UNION ALL \
+         SELECT 'COMMENT ON ' || CASE WHEN d.objsubid = 0 THEN {relation_kind} || ' ' || c.oid::regclass::text \
+             ELSE 'COLUMN ' || c.oid::regclass::text || '.' || quote_ident(a.attname) END \
+           || ' IS ' || quote_literal(d.description) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass \
+         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
+         WHERE {relation_filter} \
+         UNION ALL \
+         SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || c.oid::regclass::text \
+           || ' IS ' || quote_literal(d.description) \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_description d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass \
+         WHERE {relation_filter} \
+         UNION ALL \
+         SELECT 'COMMENT ON TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || c.oid::regclass::text \
+           || ' IS ' || quote_literal(d.description) \
+         FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_description d ON d.objoid = tg.oid AND d.classoid = 'pg_trigger'::regclass \
+         WHERE {relation_filter} \
+         UNION ALL \
+         SELECT 'COMMENT ON ' || CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END \
+           || p.oid::regprocedure::text || ' IS ' || quote_literal(d.description) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+         JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass \
+         WHERE p.prokind IN ('f', 'p') AND {}",
+        user_schema("n"),
+        user_schema("n"),
+        user_schema("n"),
+    );
+    let mut rows: Vec<String> = query(tx, "comments", &sql)?
+        .iter()
+        .map(|r| col(r, 0).to_owned())
+        .collect();
+    rows.sort();
+    for row in rows {
+        out.push(row);
+    }
+    Ok(())
+}
+
+/// `GRANT`/`REVOKE` statements turning an object's default privileges (or those initdb gave it) into
+/// what it has, leaving out the owner's own. `on` is the SQL text naming the object (`TABLE x`).
+#[allow(clippy::too_many_arguments)]
+fn acl_statements(
+    acl: &str,
+    kind: char,
+    owner: &str,
+    class: &str,
+    oid: &str,
+    subid: &str,
+    on: &str,
+) -> String {
+    // acl_changes gives `grant p1, p2 to role` / `revoke p1 from role` lines; rewrite them into SQL.
+    let changes = acl_changes(
+        &format!("coalesce({acl}, acldefault('{kind}', {owner}))"),
+        &format!(
+            "coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.objoid = {oid} \
+             AND ip.classoid = '{class}'::regclass AND ip.objsubid = {subid}), acldefault('{kind}', {owner}))"
+        ),
+        owner,
+    );
+    format!(
+        "(SELECT string_agg(CASE WHEN l LIKE 'grant %' THEN \
+            'GRANT ' || regexp_replace(substr(l, 7), ' to ', ' ON ' || {on} || ' TO ') \
+          ELSE 'REVOKE ' || regexp_replace(substr(l, 8), ' from ', ' ON ' || {on} || ' FROM ') END, \
+          chr(10) ORDER BY l LIKE 'grant %', l) \
+         FROM regexp_split_to_table({changes}, chr(10)) l)"
+    )
+}
+
+fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+    let relation = acl_statements(
+        "c.relacl",
+        'r',
+        "c.relowner",
+        "pg_class",
+        "c.oid",
+        "0",
+        "CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || c.oid::regclass::text",
+    );
+    let sequence = acl_statements(
+        "c.relacl",
+        's',
+        "c.relowner",
+        "pg_class",
+        "c.oid",
+        "0",
+        "'SEQUENCE ' || c.oid::regclass::text",
+    );
+    let schema = acl_statements(
+        "n.nspacl",
+        'n',
+        "n.nspowner",
+        "pg_namespace",
+        "n.oid",
+        "0",
+        "'SCHEMA ' || quote_ident(n.nspname)",
+    );
+    let function = acl_statements(
+        "p.proacl",
+        'f',
+        "p.proowner",
+        "pg_proc",
+        "p.oid",
+        "0",
+        "CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || p.oid::regprocedure::text",
+    );
+    let type_ = acl_statements(
+        "t.typacl",
+        'T',
+        "t.typowner",
+        "pg_type",
+        "t.oid",
+        "0",
+        "CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || format_type(t.oid, NULL)",
+    );
+    let sql = format!(
+        "SELECT {schema} FROM pg_namespace n WHERE {} AND {} \
+         UNION ALL SELECT {type_} FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+           WHERE t.typtype IN ('e', 'd', 'r') AND {} \
+         UNION ALL SELECT CASE WHEN c.relkind = 'S' THEN {sequence} ELSE {relation} END \
+           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+           WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND {relation_filter} \
+         UNION ALL SELECT {function} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
+           WHERE p.prokind IN ('f', 'p') AND {}",
+        user_schema("n"),
+        not_extension_member("pg_namespace", "n.oid"),
+        user_schema("n"),
+        user_schema("n"),
+    );
+    for row in query(tx, "privileges", &sql)? {
+        out.lines(opt(&row, 0));
+    }
+    // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.
+    let sql = format!(
+        "SELECT c.oid::regclass::text, quote_ident(a.attname), {} \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {relation_filter}",
+        acl_changes(
+            "coalesce(a.attacl, acldefault('c', c.relowner))",
+            "coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.objoid = c.oid \
+             AND ip.classoid = 'pg_class'::regclass AND ip.objsubid = a.attnum), acldefault('c', c.relowner))",
+            "c.relowner"
+        )
+    );
+    for row in query(tx, "column privileges", &sql)? {
+        let (table, column) = (col(&row, 0), col(&row, 1));
+        for line in col(&row, 2).lines() {
+            // `grant select, update to role` → `GRANT SELECT (col), UPDATE (col) ON TABLE t TO role`.
+            let (verb, rest, word) = match line.strip_prefix("grant ") {
+                Some(rest) => ("GRANT", rest, " to "),
+                None => ("REVOKE", line.trim_start_matches("revoke "), " from "),
+            };
+            let Some((privileges, role)) = rest.split_once(word) else {
+                continue;
+            };
+            let privileges: Vec<String> = privileges
+                .split(", ")
+                .map(|p| format!("{p} ({column})"))
+                .collect();
+            out.push(format!(
+                "{verb} {} ON TABLE {table}{}{role}",
+                privileges.join(", "),
+                word.to_uppercase()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `INSERT` statements recreating the rows of `schema.name`, then `setval` for the sequences its columns
+/// own, so the next generated key follows the kept rows.
+pub(super) fn rows(
+    tx: &mut Transaction<'_>,
+    schema: &str,
+    name: &str,
+) -> Result<Vec<String>, Error> {
+    let found = query(
+        tx,
+        "kept table",
+        &format!(
+            "SELECT c.oid, c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p')",
+            literal(schema),
+            literal(name)
+        ),
+    )?;
+    let Some(table) = found.first() else {
+        return Err(Error::Target(format!(
+            "no table {schema}.{name} after the squashed migrations: nothing to keep (give `schema.table`, or \
+             `table` for one in schema public)"
+        )));
+    };
+    let (oid, qualified) = (col(table, 0).to_owned(), col(table, 1).to_owned());
+    let columns = query(
+        tx,
+        "kept table's columns",
+        &format!(
+            "SELECT quote_ident(a.attname), a.attidentity FROM pg_attribute a WHERE a.attrelid = {oid} \
+             AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' ORDER BY a.attnum"
+        ),
+    )?;
+    let names: Vec<&str> = columns.iter().map(|c| col(c, 0)).collect();
+    let overriding = if columns.iter().any(|c| col(c, 1) == "a") {
+        " OVERRIDING SYSTEM VALUE"
+    } else {
+        ""
+    };
+    let values = names
+        .iter()
+        .map(|n| format!("quote_nullable({n})"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let tuples = query(
+        tx,
+        "kept rows",
+        &format!("SELECT '(' || concat_ws(', ', {values}) || ')' AS t FROM {qualified} ORDER BY 1"),
+    )?;
+    let mut statements = Vec::new();
+    for chunk in tuples.chunks(ROWS_PER_INSERT) {
+        let rows: Vec<&str> = chunk.iter().map(|r| col(r, 0)).collect();
+        statements.push(format!(
+            "INSERT INTO {qualified} ({}){overriding} VALUES\n{}",
+            names.join(", "),
+            rows.join(",\n")
+        ));
+    }
+    let sequences = query(
+        tx,
+        "kept table's sequences",
+        &format!(
+            "SELECT d.objid::regclass::text FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
+             AND d.refclassid = 'pg_class'::regclass AND d.refobjid = {oid} AND d.refobjsubid > 0 \
+             AND d.deptype IN ('a', 'i') AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'S' \
+             ORDER BY 1"
+        ),
+    )?;
+    for sequence in sequences {
+        let sequence = col(&sequence, 0);
+        let state = query(
+            tx,
+            "kept sequence",
+            &format!("SELECT last_value, is_called FROM {sequence}"),
+        )?;
+        if let Some(state) = state.first() {
+            if flag(state, 1) {
+                statements.push(format!(
+                    "SELECT pg_catalog.setval({}, {}, true)",
+                    literal(sequence),
+                    col(state, 0)
+                ));
+            }
+        }
+    }
+    Ok(statements)
+}
+
+/// User tables (not partitioned parents, whose rows are in their partitions) that hold at least one row.
+pub(super) fn tables_with_rows(
+    tx: &mut Transaction<'_>,
+    table: &MigrationsTable,
+) -> Result<Vec<String>, Error> {
+    let sql = format!(
+        "SELECT c.oid::regclass::text, quote_ident(n.nspname), quote_ident(c.relname) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind = 'r' AND {} AND {} AND {} ORDER BY 1",
+        user_schema("n"),
+        bookkeeping_filter(table, "n.nspname", "c.relname"),
+        not_extension_member("pg_class", "c.oid")
+    );
+    let mut found = Vec::new();
+    let all = query(tx, "tables", &sql)?;
+    // One statement for all tables: a round trip per table adds up at thousands of tables.
+    for chunk in all.chunks(200) {
+        let probe = chunk
+            .iter()
+            .map(|t| {
+                format!(
+                    "SELECT {} WHERE EXISTS (SELECT 1 FROM {})",
+                    literal(col(t, 0)),
+                    col(t, 0)
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        for row in query(tx, "tables with rows", &probe)? {
+            found.push(col(&row, 0).to_owned());
+        }
+    }
+    found.sort();
+    Ok(found)
+}

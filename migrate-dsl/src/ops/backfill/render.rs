@@ -1,0 +1,117 @@
+//! Backfills run batch by batch in the engine, so what is rendered here is what a reviewer needs: the plan
+//! as a comment and the statement each batch runs (`$1` is the primary key where the previous batch ended;
+//! `$1, $2, ..` for a composite key).
+
+use crate::ctx::Ctx;
+use crate::error::DslError;
+use crate::ops::{Backfill, BatchWork};
+use crate::quote::{ident, quote_name};
+use crate::render::Render;
+
+impl Render for Backfill {
+    fn outside_transaction(&self) -> bool {
+        // Each batch commits on its own; inside one transaction the batches would be one big UPDATE.
+        true
+    }
+
+    fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        ctx.name(&self.table, "table")?;
+        if self.batch_size == 0 {
+            return Err(ctx.invalid("batch_size must be at least 1"));
+        }
+        if let BatchWork::Set(assignments) = &self.work {
+            if assignments.trim().is_empty() {
+                return Err(ctx.invalid("empty SET assignments"));
+            }
+        }
+        let mut out = self.plan_sql(None);
+        out.push(
+            "-- <primary key>: the table's primary key columns, read when the backfill starts (`sql` against a database where the table exists shows them)"
+                .to_owned(),
+        );
+        Ok(out)
+    }
+}
+
+impl Backfill {
+    /// The plan as comments: how the table is walked, and the statement each batch runs. `primary_key` is
+    /// the table's primary key columns (unquoted, in key order) when known; otherwise `<primary key>` stands
+    /// in for them.
+    ///
+    /// ```
+    /// use migrate_dsl::{prelude::*, Operation};
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.backfill("pairs", "label = a || '/' || b").batch_size(300);
+    /// let Some(Operation::Backfill(spec)) = pgm.operations().first() else { unreachable!() };
+    /// assert_eq!(spec.plan_sql(Some(&["a".to_owned(), "b".to_owned()])), [
+    ///     r#"-- backfill "pairs" in batches of 300 rows in primary-key order ("a", "b"), each batch its own transaction; resumes where it stopped"#,
+    ///     r#"-- each batch: UPDATE "pairs" SET label = a || '/' || b WHERE ("a", "b") IN (SELECT "a", "b" FROM "pairs" WHERE ("a", "b") > ($1, $2) ORDER BY "a", "b" LIMIT 300)"#,
+    /// ]);
+    /// ```
+    pub fn plan_sql(&self, primary_key: Option<&[String]>) -> Vec<String> {
+        let table = quote_name(&self.table);
+        let filter = self
+            .where_clause
+            .as_ref()
+            .map(|w| format!(" AND ({w})"))
+            .unwrap_or_default();
+        let pause = if self.pause.is_zero() {
+            String::new()
+        } else {
+            format!(", pausing {} ms after each", self.pause.as_millis())
+        };
+        // The key as a select list, as one value to compare (a row for a composite key), and where the
+        // previous batch ended.
+        let (columns, key, after, order) = match primary_key {
+            Some(columns) if !columns.is_empty() => {
+                let list = columns
+                    .iter()
+                    .map(|c| ident(c))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                if columns.len() == 1 {
+                    (
+                        list.clone(),
+                        list.clone(),
+                        "$1".to_owned(),
+                        format!(" ({list})"),
+                    )
+                } else {
+                    let params = (1..=columns.len())
+                        .map(|i| format!("${i}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    (
+                        list.clone(),
+                        format!("({list})"),
+                        format!("({params})"),
+                        format!(" ({list})"),
+                    )
+                }
+            }
+            _ => (
+                "<primary key>".to_owned(),
+                "<primary key>".to_owned(),
+                "$1".to_owned(),
+                String::new(),
+            ),
+        };
+        let plan = format!(
+            "-- backfill {table} in batches of {} rows in primary-key order{order}, each batch its own transaction{pause}; resumes where it stopped",
+            self.batch_size
+        );
+        let rows = format!(
+            "FROM {table} WHERE {key} > {after}{filter} ORDER BY {columns} LIMIT {}",
+            self.batch_size
+        );
+        let batch = match &self.work {
+            BatchWork::Set(assignments) => format!(
+                "-- each batch: UPDATE {table} SET {assignments} WHERE {key} IN (SELECT {columns} {rows})"
+            ),
+            BatchWork::Rust(_) => format!(
+                "-- each batch: SELECT * {rows} FOR NO KEY UPDATE and Rust code over those rows (locked until the batch commits), in the batch's transaction"
+            ),
+        };
+        vec![plan, batch]
+    }
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# What users type, timed at the sizes they have: an installed `migrate` in a fresh `cargo new` package set up by
+# `migrate init`, outside this workspace, with N one-table migrations.
+#
+# For each N it prints one table row:
+# - no-op `up` on an unchanged folder through `migrate` vs the runner binary run directly (median of NOOP_RUNS,
+#   taken in turn), and the difference: what the front end adds;
+# - the edit→run loop: `migrate create`, write a one-table migration, `migrate up` (RUNS times; each run is
+#   one new file and one incremental build).
+#
+#   cargo install --locked --path migrate-cli --root /tmp/front/inst
+#   MIGRATE=/tmp/front/inst/bin/migrate SIZES="10 100 500 2000 10000" tests/bench-front.sh
+#
+# Settings (environment): MIGRATE (the `migrate` binary), CRATES (checkout for `migrate init --crates-path`,
+# default: this one), WORK (scratch folder, default /tmp/front/bench), SIZES, RUNS (default 3), NOOP_RUNS
+# (default 11), PGURL (server URL without a database, default postgres://postgres@127.0.0.1:5432), LABEL (for
+# the table), CARGO_RUN=1 adds a no-op `up` through `cargo run -p migrate-cli` of CRATES (built once, dev).
+# The packages share one CARGO_TARGET_DIR (default: under WORK), so the dependencies are compiled once; the first `up`
+# of each size (a full build and applying N migrations) is not part of the figures.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+MIGRATE=${MIGRATE:-/tmp/front/inst/bin/migrate}
+CRATES=${CRATES:-$here}
+WORK=${WORK:-/tmp/front/bench}
+SIZES=${SIZES:-"10 100 500 2000 10000"}
+RUNS=${RUNS:-3}
+NOOP_RUNS=${NOOP_RUNS:-11}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+LABEL=${LABEL:-$MIGRATE}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$WORK/target}
+mkdir -p "$WORK"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+secs() { awk -v ms="$1" 'BEGIN {printf "%.2f s", ms/1000}'; }
+
+# A one-table migration creating table t$1.
+body() {
+    printf 'use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table("t%d", [column("id", "bigint").primary_key()]);\n}\n' "$1"
+}
+
+# Migration number $2 into folder $1, with a timestamp $2 seconds after 2020-01-01 00:00:00.
+write_migration() {
+    local i=$2
+    body "$i" >"$1/$(printf "202001%02d%02d%02d%02d" $((1 + i / 86400)) $((i / 3600 % 24)) $((i / 60 % 60)) $((i % 60)))_t$i.rs"
+}
+
+echo "| $LABEL | N | no-op up via migrate | runner direct | front end adds | edit→run loop (create + write + up), $RUNS runs |"
+echo "|---|---|---|---|---|---|"
+for n in $SIZES; do
+    app=$WORK/app$n
+    db=bench_front_$n
+    rm -rf "$app"
+    cargo new --quiet --vcs none "$app"
+    cp "$CRATES/Cargo.lock" "$app/Cargo.lock"
+    (cd "$app" && "$MIGRATE" init --crates-path "$CRATES" >/dev/null)
+    for ((i = 0; i < n; i++)); do write_migration "$app/migrations" "$i"; done
+    psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
+    export DATABASE_URL=$PGURL/$db
+    cd "$app"
+    t0=$(now_ms)
+    "$MIGRATE" up >/dev/null
+    first=$(($(now_ms) - t0))
+    runner=$CARGO_TARGET_DIR/debug/app$n-migrate
+    front=() direct=() viacargo=()
+    for ((r = 0; r < NOOP_RUNS; r++)); do
+        t0=$(now_ms); "$MIGRATE" up >/dev/null; front+=($(($(now_ms) - t0)))
+        t0=$(now_ms); "$runner" up >/dev/null; direct+=($(($(now_ms) - t0)))
+        if [[ ${CARGO_RUN:-} == 1 ]]; then
+            t0=$(now_ms)
+            cargo run --quiet --manifest-path "$CRATES/Cargo.toml" -p migrate-cli -- up >/dev/null
+            viacargo+=($(($(now_ms) - t0)))
+        fi
+    done
+    f=$(printf '%s\n' "${front[@]}" | median)
+    d=$(printf '%s\n' "${direct[@]}" | median)
+    loops=()
+    for ((r = 0; r < RUNS; r++)); do
+        t0=$(now_ms)
+        created=$("$MIGRATE" create "probe $r")
+        body $((n + r + 1)) >"${created#created }"
+        "$MIGRATE" up >/dev/null
+        loops+=($(($(now_ms) - t0)))
+    done
+    cd "$WORK"
+    extra=""
+    if [[ ${CARGO_RUN:-} == 1 ]]; then
+        extra=" (via cargo run: $(secs "$(printf '%s\n' "${viacargo[@]}" | median)"))"
+    fi
+    echo "| | $n | $(secs "$f")$extra | $(secs "$d") | $(secs $((f - d))) | $(for l in "${loops[@]}"; do secs "$l"; echo -n ", "; done | sed 's/, $//') (first build $(secs "$first")) |"
+done
