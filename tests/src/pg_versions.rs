@@ -395,22 +395,11 @@ pub fn local_pg_dump_major() -> Option<u32> {
     majors.into_iter().max()
 }
 
-/// The major version of the server `db` lives on.
-pub fn server_major(db: &crate::TestDb) -> u32 {
-    let rows = db.query_strings("SELECT current_setting('server_version_num')");
-    let number: u32 = rows
-        .first()
-        .and_then(|row| row.first().cloned().flatten())
-        .and_then(|v| v.parse().ok())
-        .expect("server_version_num is a number");
-    number / 10000
-}
-
 /// Whether this machine has a `pg_dump` that can back up `db`'s server (at least as new). When it has
 /// not (the suite running against a newer major), the backup tests check that `up --backup` refuses
 /// instead, and say so.
 pub fn can_back_up(db: &crate::TestDb) -> bool {
-    let server = server_major(db);
+    let server = db.server_major();
     let ok = local_pg_dump_major().is_some_and(|m| m >= server);
     if !ok {
         eprintln!(
