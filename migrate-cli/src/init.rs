@@ -370,19 +370,19 @@ const PROFILE_COMMENT: &str = "\n# Set by `migrate init`: every new migration re
 /// for the package, none for dependencies. Returns what it added, for the report.
 fn smaller_dev_debug_info(manifest: &mut DocumentMut) -> Result<Vec<String>> {
     let (own_set, deps_set) = manifest
-            .get("profile")
-            .and_then(|p| p.get("dev"))
-            .and_then(Item::as_table_like)
-            .map(|dev| {
-                (
-                    dev.contains_key("debug"),
-                    dev.get("package")
-                        .and_then(|p| p.get("*"))
-                        .and_then(Item::as_table_like)
-                        .is_some_and(|all| all.contains_key("debug")),
-                )
-            })
-            .unwrap_or((false, false));
+        .get("profile")
+        .and_then(|p| p.get("dev"))
+        .and_then(Item::as_table_like)
+        .map(|dev| {
+            (
+                dev.contains_key("debug"),
+                dev.get("package")
+                    .and_then(|p| p.get("*"))
+                    .and_then(Item::as_table_like)
+                    .is_some_and(|all| all.contains_key("debug")),
+            )
+        })
+        .unwrap_or((false, false));
     let mut added = Vec::new();
     let mut first = true;
     let mut set_debug = |manifest: &mut DocumentMut, path: &[&str], debug: Item| -> Result<()> {

@@ -392,7 +392,8 @@ fn debug_info_the_user_chose_for_the_dev_profile_is_kept() {
         "{manifest}"
     );
     assert!(
-        run.stdout.contains("[profile.dev.package.\"*\"] debug = false (less debug info")
+        run.stdout
+            .contains("[profile.dev.package.\"*\"] debug = false (less debug info")
             && !run.stdout.contains("line-tables-only"),
         "{}",
         run.stdout
