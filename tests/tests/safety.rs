@@ -303,10 +303,11 @@ fn the_build_time_checksum_is_the_run_time_one_for_every_fixture() {
                 precomputed: None,
                 ..*m
             };
-            assert_eq!(m.checksum(), at_run_time.checksum(), "{}", m.path);
-            let on_disk = std::fs::read_to_string(m.path).expect("migration file");
-            assert_eq!(on_disk, m.source, "{}", m.path);
-            assert_eq!(built, migrate_core::Precomputed::of(&on_disk), "{}", m.path);
+            let path = m.path;
+            assert_eq!(m.checksum(), at_run_time.checksum(), "{path}");
+            let on_disk = std::fs::read_to_string(path).expect("migration file");
+            assert_eq!(on_disk, m.source, "{path}");
+            assert_eq!(built, migrate_core::Precomputed::of(&on_disk), "{path}");
             checked += 1;
             baselines += usize::from(built.baseline);
         }
