@@ -166,6 +166,24 @@ fn unpack(major: u32, staging: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// How `pg_ctl` stops the server in [`Server::restart`].
+#[derive(Debug, Clone, Copy)]
+pub enum Shutdown {
+    /// Ends sessions (their transactions rolled back) and checkpoints.
+    Fast,
+    /// Kills everything at once; the restart runs crash recovery.
+    Immediate,
+}
+
+impl Shutdown {
+    fn arg(self) -> &'static str {
+        match self {
+            Shutdown::Fast => "fast",
+            Shutdown::Immediate => "immediate",
+        }
+    }
+}
+
 /// A throwaway cluster of some major, stopped and deleted on drop.
 #[derive(Debug)]
 pub struct Server {
@@ -180,17 +198,15 @@ fn is_root() -> bool {
     run(Command::new("id").arg("-u"), "id -u").is_ok_and(|uid| uid.trim() == "0")
 }
 
-fn free_port() -> Result<u16, String> {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot find a free port: {e}"))
-}
-
 impl Server {
     /// Installs PostgreSQL `major` if needed ([`bin_dir`]), then initializes and starts a cluster.
     pub fn start(major: u32) -> Result<Server, String> {
-        let bin = bin_dir(major)?;
+        Server::start_from(bin_dir(major)?, major)
+    }
+
+    /// Initializes and starts a cluster with the server binaries (`initdb`, `pg_ctl`, `postgres`) in `bin`,
+    /// which are PostgreSQL `major`'s.
+    pub fn start_from(bin: PathBuf, major: u32) -> Result<Server, String> {
         let run_as = if is_root() {
             if run(Command::new("id").arg(SERVER_USER), "id").is_err() {
                 run(
@@ -250,33 +266,81 @@ impl Server {
         // A port taken between the check and the start fails the start; trying a few others covers that.
         let mut last = String::new();
         for _ in 0..5 {
-            server.port = free_port()?;
-            let options = format!(
-                "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
-                server.port,
-                server.dir.display()
-            );
-            match server.command(
-                "pg_ctl",
-                &[
-                    "-D",
-                    &data.to_string_lossy(),
-                    "-l",
-                    &server.dir.join("server.log").to_string_lossy(),
-                    "-w",
-                    "-t",
-                    "60",
-                    "-o",
-                    &options,
-                    "start",
-                ],
-            ) {
-                Ok(_) => return Ok(server),
+            server.port = crate::pooler::free_port();
+            match server.start_server() {
+                Ok(()) => return Ok(server),
                 Err(e) => last = e,
             }
         }
         let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
         Err(format!("PostgreSQL {major} did not start: {last}\n{log}"))
+    }
+
+    fn start_server(&self) -> Result<(), String> {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.dir.display()
+        );
+        self.command(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.dir.join("data").to_string_lossy(),
+                "-l",
+                &self.dir.join("server.log").to_string_lossy(),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                &options,
+                "start",
+            ],
+        )
+        .map(drop)
+    }
+
+    /// Stops the server with `mode` and starts it again on the same port.
+    ///
+    /// # Panics
+    ///
+    /// When either step fails, with the server's log.
+    pub fn restart(&self, mode: Shutdown) {
+        let data = self.dir.join("data");
+        let stopped = self.command(
+            "pg_ctl",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-m",
+                mode.arg(),
+                "-w",
+                "-t",
+                "60",
+                "stop",
+            ],
+        );
+        if let Err(e) = stopped.and_then(|_| self.start_server()) {
+            let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
+            panic!(
+                "restarting PostgreSQL {} failed: {e}\nserver log:\n{log}",
+                self.major
+            );
+        }
+    }
+
+    /// A new database on the cluster, and its URL.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot be created.
+    pub fn database(&self, name: &str) -> String {
+        let mut admin = postgres::Client::connect(&self.admin_url(), postgres::NoTls)
+            .expect("connect to the throwaway cluster");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create database");
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
     /// Runs a server binary as the server user, from the cluster's folder (which that user may enter).
@@ -395,22 +459,11 @@ pub fn local_pg_dump_major() -> Option<u32> {
     majors.into_iter().max()
 }
 
-/// The major version of the server `db` lives on.
-pub fn server_major(db: &crate::TestDb) -> u32 {
-    let rows = db.query_strings("SELECT current_setting('server_version_num')");
-    let number: u32 = rows
-        .first()
-        .and_then(|row| row.first().cloned().flatten())
-        .and_then(|v| v.parse().ok())
-        .expect("server_version_num is a number");
-    number / 10000
-}
-
 /// Whether this machine has a `pg_dump` that can back up `db`'s server (at least as new). When it has
 /// not (the suite running against a newer major), the backup tests check that `up --backup` refuses
 /// instead, and say so.
 pub fn can_back_up(db: &crate::TestDb) -> bool {
-    let server = server_major(db);
+    let server = db.server_major();
     let ok = local_pg_dump_major().is_some_and(|m| m >= server);
     if !ok {
         eprintln!(

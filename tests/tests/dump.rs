@@ -217,7 +217,7 @@ fn up_backup_passes_over_an_older_pg_dump_on_path() {
         &["up", "--backup", &backups.to_string_lossy()],
         &[("PATH", &path)],
     );
-    let server = tests::pg_versions::server_major(&db);
+    let server = db.server_major();
     let versioned = (server..100).any(|major| {
         std::path::Path::new(&format!("/usr/lib/postgresql/{major}/bin/pg_dump")).is_file()
     });

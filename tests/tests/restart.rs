@@ -7,7 +7,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use tests::cli::{bin, FixtureCli, Run};
-use tests::cluster::{Cluster, Shutdown};
+use tests::cluster::{self, Server, Shutdown};
 
 const BASE: &str = "20261203000001_base";
 const TX: &str = "20261203000002_tx";
@@ -95,13 +95,7 @@ const WAITING_AT_GATE: &str =
 
 /// Restarts `cluster` with `mode` while the runner started with `args` is at the point `ready` describes;
 /// returns the runner's output (it must end, with an error).
-fn restart_during(
-    cluster: &Cluster,
-    db: &Db,
-    args: &[&str],
-    ready: &str,
-    mode: Shutdown,
-) -> Output {
+fn restart_during(cluster: &Server, db: &Db, args: &[&str], ready: &str, mode: Shutdown) -> Output {
     let child = spawn(&db.url, args);
     db.wait_until(&format!("{args:?} reaches its slow point"), ready);
     cluster.restart(mode);
@@ -119,7 +113,7 @@ fn restart_during(
 fn restarts_mid_migration_leave_the_true_state_and_up_finishes_the_work() {
     let mut restarts = 0;
     for mode in [Shutdown::Fast, Shutdown::Immediate] {
-        let cluster = Cluster::start();
+        let cluster = cluster::start();
         let db = Db {
             url: cluster.database("restart_test"),
         };

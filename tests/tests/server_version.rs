@@ -7,13 +7,6 @@ use tests::assert_cli_snapshot;
 use tests::cli::FixtureCli;
 use tests::TestDb;
 
-fn server_major(db: &TestDb) -> u32 {
-    let num = db.query_strings("SHOW server_version_num")[0][0]
-        .clone()
-        .expect("server_version_num");
-    num.parse::<u32>().expect("a number") / 10_000
-}
-
 #[test]
 fn sql_shows_both_branches_of_since_pg_without_a_database() {
     let cli = FixtureCli::with_url("since_pg", "postgres://nobody@127.0.0.1:1/none");
@@ -28,7 +21,7 @@ fn sql_shows_both_branches_of_since_pg_without_a_database() {
 #[test]
 fn since_pg_takes_the_branch_of_the_connected_server_up_and_down() {
     let db = TestDb::new();
-    let major = server_major(&db);
+    let major = db.server_major();
     let cli = FixtureCli::new("since_pg", &db);
 
     // The plan for this server shows both branches and says which one runs.
@@ -67,7 +60,7 @@ fn since_pg_takes_the_branch_of_the_connected_server_up_and_down() {
 #[test]
 fn an_option_the_server_lacks_stops_the_run_before_anything_changes() {
     let db = TestDb::new();
-    let major = server_major(&db);
+    let major = db.server_major();
     let cli = FixtureCli::new("needs_pg15", &db);
     let up = cli.run(&["up"]);
     if major >= 15 {
@@ -96,7 +89,7 @@ fn an_option_the_server_lacks_stops_the_run_before_anything_changes() {
 #[test]
 fn lint_reads_the_pg_version_from_a_database_given_on_the_command_line() {
     let db = TestDb::new();
-    let major = server_major(&db);
+    let major = db.server_major();
     // DATABASE_URL alone (CI sets it for the other commands) does not make lint connect: the default, 15.
     let cli = FixtureCli::with_url("since_pg", "postgres://nobody@127.0.0.1:1/none");
     let run = cli.run(&["lint"]).expect_code(0);

@@ -217,6 +217,18 @@ fn squash_writes_the_checked_in_baseline_and_removes_the_squashed_files() {
     let written = std::fs::read_to_string(dir.join(format!("{BASELINE}.rs"))).unwrap();
     let checked_in =
         std::fs::read_to_string(fixtures::dir("squash_v2").join(format!("{BASELINE}.rs"))).unwrap();
+    // The fixture was written on PostgreSQL 15, the default server. Other majors print some view definitions
+    // differently (from 16 on, `pg_get_viewdef` leaves out the table name before the columns of a one-table view),
+    // so there the view bodies are compared apart: they must name the same views, and `squash` itself has
+    // already proved on this server that the baseline gives the same schema.
+    let (written, checked_in) = if db.server_major() == FIXTURE_MAJOR {
+        (written, checked_in)
+    } else {
+        (
+            without_view_bodies(&written),
+            without_view_bodies(&checked_in),
+        )
+    };
     assert_eq!(
         written, checked_in,
         "tests/fixtures/squash_v2 holds what squash writes; regenerate it"
@@ -234,6 +246,36 @@ fn squash_writes_the_checked_in_baseline_and_removes_the_squashed_files() {
         db.name()
     ));
     assert!(left.is_empty(), "{left:?}");
+}
+
+/// The major `tests/fixtures/squash_v2`'s baseline was written on.
+const FIXTURE_MAJOR: u32 = 15;
+
+/// `source` with the text of each `CREATE VIEW name AS ...` statement after `AS` replaced by a marker.
+fn without_view_bodies(source: &str) -> String {
+    let mut out = String::new();
+    let mut rest = source;
+    while let Some(start) = rest.find("CREATE VIEW ") {
+        let body = start + rest[start..].find(" AS\n").expect("CREATE VIEW ... AS") + 3;
+        let end = body
+            + rest[body..]
+                .find("\");\n")
+                .expect("the end of the view's pgm.sql");
+        out.push_str(&rest[..body]);
+        out.push_str(" <definition>");
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn view_bodies_are_masked_and_nothing_else() {
+    let source = "a\n    pgm.sql(r\"CREATE VIEW v AS\n SELECT users.id\n   FROM t\");\n    pgm.sql(r\"CREATE VIEW w AS\n SELECT 1\");\nb";
+    assert_eq!(
+        without_view_bodies(source),
+        "a\n    pgm.sql(r\"CREATE VIEW v AS <definition>\");\n    pgm.sql(r\"CREATE VIEW w AS <definition>\");\nb"
+    );
 }
 
 fn rows(db: &TestDb) -> Vec<Vec<Option<String>>> {
