@@ -15,7 +15,7 @@ use crate::error::Error;
 ///
 /// A runner never reads the sources of a generated registry to apply migrations or show their status: the
 /// checksums are computed at build time and the names kept in one string, apart from paths and sources, so
-/// what a command touches grows by a few dozen bytes per migration, not by the size of its file.
+/// what `up` touches grows with the registry table and the names, not with the size of each file.
 #[derive(Debug, Clone, Copy)]
 pub struct Migration {
     /// The file stem, `<timestamp>_<name>`: the name recorded in the migrations table.
