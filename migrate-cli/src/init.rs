@@ -328,6 +328,13 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
             }
         }
     }
+    match workspace_root_above(&root) {
+        None => what.extend(smaller_dev_debug_info(&mut manifest)?),
+        Some(workspace) => notes.push(format!(
+            "a new migration recompiles and relinks the runner; with less debug info that is several times faster (see the README): add `[profile.dev] debug = \"line-tables-only\"` and `[profile.dev.package.\"*\"] debug = false` to {} if you want that (cargo reads profiles from the workspace root only)",
+            workspace.display()
+        )),
+    }
     if !what.is_empty() {
         changes.push(Change::Update {
             path: manifest_path.clone(),
@@ -351,6 +358,88 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
         notes,
         has_lib: targets.lib.is_some(),
         crate_name: targets.crate_name,
+    })
+}
+
+/// Why `init` sets the dev profile's debug info, written above the settings in Cargo.toml.
+const PROFILE_COMMENT: &str = "\n# Set by `migrate init`: every new migration recompiles and relinks the migrations runner, and full debug\n\
+# info makes that several times slower (most of it is the dependencies' debug info, copied at each link).\n\
+# Line tables keep file and line numbers in backtraces; remove these lines to get full debug info back.\n";
+
+/// The dev profile's debug info, made smaller unless the manifest already says how much it wants: line tables
+/// for the package, none for dependencies. Returns what it added, for the report.
+fn smaller_dev_debug_info(manifest: &mut DocumentMut) -> Result<Vec<String>> {
+    let (own_set, deps_set) = manifest
+        .get("profile")
+        .and_then(|p| p.get("dev"))
+        .and_then(Item::as_table_like)
+        .map(|dev| {
+            (
+                dev.contains_key("debug"),
+                dev.get("package")
+                    .and_then(|p| p.get("*"))
+                    .and_then(Item::as_table_like)
+                    .is_some_and(|all| all.contains_key("debug")),
+            )
+        })
+        .unwrap_or((false, false));
+    let mut added = Vec::new();
+    let mut first = true;
+    let mut set_debug = |manifest: &mut DocumentMut, path: &[&str], debug: Item| -> Result<()> {
+        let mut item = manifest.as_item_mut();
+        for key in path {
+            let parent = item
+                .as_table_like_mut()
+                .ok_or_else(|| anyhow!("`{}` in Cargo.toml is not a table", path.join(".")))?;
+            item = parent.entry(key).or_insert_with(|| {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                Item::Table(t)
+            });
+        }
+        let t = item
+            .as_table_mut()
+            .ok_or_else(|| anyhow!("[{}] in Cargo.toml is not a table", path.join(".")))?;
+        t.set_implicit(false);
+        if first && t.is_empty() {
+            t.decor_mut().set_prefix(PROFILE_COMMENT);
+            first = false;
+        }
+        t.insert("debug", debug);
+        Ok(())
+    };
+    if !own_set {
+        set_debug(manifest, &["profile", "dev"], value("line-tables-only"))?;
+        added.push("[profile.dev] debug = \"line-tables-only\"");
+    }
+    if !deps_set {
+        set_debug(manifest, &["profile", "dev", "package", "*"], value(false))?;
+        added.push("[profile.dev.package.\"*\"] debug = false");
+    }
+    Ok(if added.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{} (less debug info: a new migration builds faster)",
+            added.join(", ")
+        )]
+    })
+}
+
+/// The `Cargo.toml` of a workspace that the package at `root` is a member of, if any: profiles are read from
+/// the workspace root only, so `init` does not write them into a member's manifest.
+fn workspace_root_above(root: &Path) -> Option<PathBuf> {
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
+    let own: Option<DocumentMut> = std::fs::read_to_string(root.join("Cargo.toml"))
+        .ok()
+        .and_then(|t| t.parse().ok());
+    if own.is_some_and(|doc| doc.contains_key("workspace")) {
+        return None;
+    }
+    root.ancestors().skip(1).find_map(|dir| {
+        let candidate = dir.join("Cargo.toml");
+        let doc: DocumentMut = std::fs::read_to_string(&candidate).ok()?.parse().ok()?;
+        doc.contains_key("workspace").then_some(candidate)
     })
 }
 

@@ -177,6 +177,14 @@ fn binary_package_gets_everything_and_a_rerun_changes_nothing() {
         "{manifest}"
     );
     assert!(dir.join("migrations/.gitkeep").is_file());
+    // Less debug info in the dev profile (a new migration relinks the runner), explained where it is written;
+    // `cargo metadata` below reads the manifest, so cargo accepts it.
+    assert!(
+        manifest.contains("# Set by `migrate init`")
+            && manifest.contains("[profile.dev]\ndebug = \"line-tables-only\"\n")
+            && manifest.contains("[profile.dev.package.\"*\"]\ndebug = false\n"),
+        "{manifest}"
+    );
 
     // Cargo sees both binaries, and `cargo run` still runs the app.
     let (bins, default_run, builds) = cargo_targets(&dir.join("Cargo.toml"));
@@ -269,6 +277,19 @@ fn member_of_a_workspace_with_an_existing_build_script_and_another_folder() {
     assert!(dir.join("db/migrations").is_dir());
     assert!(read(&dir.join("migrate.toml")).contains("migrations_dir = \"db/migrations\""));
     assert!(!root.join("migrate.toml").exists());
+    // Cargo reads profiles from the workspace root only: the member's manifest gets none, the root is not
+    // edited, and the note says what to add there.
+    assert!(!read(&dir.join("Cargo.toml")).contains("[profile"));
+    assert!(!read(&root.join("Cargo.toml")).contains("[profile"));
+    let root_manifest = root.canonicalize().unwrap().join("Cargo.toml");
+    assert!(
+        run.stdout.contains(&format!(
+            "[profile.dev.package.\"*\"] debug = false` to {}",
+            root_manifest.display()
+        )),
+        "{}",
+        run.stdout
+    );
     let (bins, default_run, _) = cargo_targets(&dir.join("Cargo.toml"));
     assert_eq!(bins, ["api", "api-migrate"]);
     assert_eq!(default_run.as_deref(), Some("api"));
@@ -347,4 +368,35 @@ fn several_binaries_keep_their_default_run_and_version_dependencies_by_default()
     let (bins, default_run, _) = cargo_targets(&dir.join("Cargo.toml"));
     assert_eq!(bins, ["admin", "tools", "tools-migrate"]);
     assert_eq!(default_run, None, "two binaries already needed --bin");
+}
+
+#[test]
+fn debug_info_the_user_chose_for_the_dev_profile_is_kept() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("ledger");
+    package(&dir, "ledger", "2021", false);
+    let manifest_path = dir.join("Cargo.toml");
+    let mut manifest = read(&manifest_path);
+    manifest.push_str("\n[profile.dev]\nopt-level = 1\ndebug = true\n");
+    write(&manifest_path, &manifest);
+    let run = init(&dir, &[]).expect_code(0);
+    let manifest = read(&manifest_path);
+    assert!(
+        manifest.contains("[profile.dev]\nopt-level = 1\ndebug = true\n")
+            && !manifest.contains("line-tables-only"),
+        "{manifest}"
+    );
+    // Only what was not set is added, and the report says which.
+    assert!(
+        manifest.contains("[profile.dev.package.\"*\"]\ndebug = false\n"),
+        "{manifest}"
+    );
+    assert!(
+        run.stdout
+            .contains("[profile.dev.package.\"*\"] debug = false (less debug info")
+            && !run.stdout.contains("line-tables-only"),
+        "{}",
+        run.stdout
+    );
+    cargo_targets(&manifest_path);
 }
