@@ -33,6 +33,7 @@ fn the_readme_lead_example_runs_on_the_example_app() {
         name: "20991231000000_lead_example",
         path: "README.md",
         source: FILE,
+        precomputed: None,
         up: lead_example::up,
         down: None,
     };

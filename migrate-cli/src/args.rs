@@ -79,7 +79,7 @@ pub struct GlobalArgs {
     pub lock_retry_budget: Option<Duration>,
 
     /// Build and run the migrations runner with cargo's release profile [default: `profile` in migrate.toml's
-    /// [runner], else dev]. Only the generic `migrate` reads it: a runner binary is already built.
+    /// `[runner]`, else dev]. Only the generic `migrate` reads it: a runner binary is already built.
     #[arg(long, global = true)]
     pub release: bool,
 }

@@ -16,7 +16,10 @@
 //! include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 //! ```
 //!
-//! which defines `MIGRATIONS: &[Migration]` (ordered by timestamp) and `REGISTRY: Registry`. Each file becomes
+//! which defines `MIGRATIONS: &[Migration]` (ordered by timestamp) and `REGISTRY: Registry`. Each migration's
+//! checksum is computed here, with whether it is a squashed baseline ([`Precomputed`](crate::Precomputed)), so
+//! the runner applies migrations and shows their status without reading any source; all names share one string
+//! and all paths another ([`Migration::compiled`](crate::Migration::compiled)). Each file becomes
 //! a module declared with an absolute `#[path]`, so the compiler reports errors at the migration file's own
 //! path and line, and rust-analyzer resolves the `pgm` API inside it. `cargo:rerun-if-changed` on the folder
 //! makes adding, renaming, editing or removing a file rebuild the registry: there is no hand-kept module list.
@@ -31,6 +34,9 @@ use crate::source::{scan, MigrationFile, SourceError};
 struct Found {
     file: MigrationFile,
     has_down: bool,
+    /// The checksum's digest and whether it is a baseline, computed here so that the runner need not read
+    /// the source.
+    precomputed: crate::Precomputed,
 }
 
 /// Generates the registry for `dir` (relative to the package's `CARGO_MANIFEST_DIR`) into
@@ -171,7 +177,12 @@ fn generate_registry_with(dir: &Path, cache: &mut ParseCache) -> Result<String, 
             Inspected { up: false, .. } => return Err(SourceError::MissingUp { path: file.path }),
             Inspected { down, .. } => down,
         };
-        found.push(Found { file, has_down });
+        let precomputed = crate::Precomputed::of(&source);
+        found.push(Found {
+            file,
+            has_down,
+            precomputed,
+        });
     }
     Ok(render(&dir, &found))
 }
@@ -278,6 +289,21 @@ fn render(dir: &Path, found: &[Found]) -> String {
             f.file.name.stem
         );
     }
+    // All names in one string and all paths in another, each migration a range of both: reading every name
+    // touches only the names, not the paths and sources between them.
+    let mut names = String::new();
+    let mut paths = String::new();
+    let mut ranges = Vec::with_capacity(found.len());
+    for f in found {
+        let name_at = (names.len(), names.len() + f.file.name.stem.len());
+        names.push_str(&f.file.name.stem);
+        let path = f.file.path.display().to_string();
+        let path_at = (paths.len(), paths.len() + path.len());
+        paths.push_str(&path);
+        ranges.push((name_at, path_at, path));
+    }
+    let _ = writeln!(out, "\nconst MIGRATION_NAMES: &str = {names:?};");
+    let _ = writeln!(out, "const MIGRATION_PATHS: &str = {paths:?};");
     let _ = writeln!(
         out,
         "\n/// The migrations of `{}`, ordered by timestamp.",
@@ -287,18 +313,21 @@ fn render(dir: &Path, found: &[Found]) -> String {
         out,
         "pub static MIGRATIONS: &[::migrate_core::Migration] = &["
     );
-    for f in found {
+    for (f, (name_at, path_at, path)) in found.iter().zip(ranges) {
         let module = format!("m{}", f.file.name.stem);
-        let path = format!("{:?}", f.file.path.display().to_string());
         let down = if f.has_down {
             format!("Some({module}::down)")
         } else {
             "None".to_owned()
         };
+        let mut digest = String::with_capacity(4 * f.precomputed.digest.len());
+        for byte in f.precomputed.digest {
+            let _ = write!(digest, "\\x{byte:02x}");
+        }
         let _ = writeln!(
             out,
-            "    ::migrate_core::Migration {{ name: {:?}, path: {path}, source: include_str!({path}), up: {module}::up, down: {down} }},",
-            f.file.name.stem
+            "    ::migrate_core::Migration::compiled((MIGRATION_NAMES, {name_at:?}), (MIGRATION_PATHS, {path_at:?}), include_str!({path:?}), b\"{digest}\", {}, {module}::up, {down}),",
+            f.precomputed.baseline
         );
     }
     let _ = writeln!(out, "];\n");
@@ -386,11 +415,13 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("README.md"), "notes").unwrap();
         let code = generate_registry(dir.path()).unwrap();
-        let first = code.find("name: \"20260101000000_first\"").unwrap();
-        let second = code.find("name: \"20260102000000_second\"").unwrap();
-        assert!(first < second);
-        assert!(code.contains("down: Some(m20260101000000_first::down)"));
-        assert!(code.contains("down: None"));
+        assert!(code.contains(
+            "const MIGRATION_NAMES: &str = \"20260101000000_first20260102000000_second\";"
+        ));
+        assert!(code.contains("(MIGRATION_NAMES, (0, 20)), (MIGRATION_PATHS"));
+        assert!(code.contains("(MIGRATION_NAMES, (20, 41)), (MIGRATION_PATHS"));
+        assert!(code.contains("m20260101000000_first::up, Some(m20260101000000_first::down))"));
+        assert!(code.contains("m20260102000000_second::up, None)"));
         assert!(!code.contains("README"));
 
         std::fs::write(dir.path().join("20260103000000_third.rs"), "fn up() {}").unwrap();
@@ -399,6 +430,46 @@ mod tests {
             err.to_string()
                 .contains("20260103000000_third.rs has no `pub fn up"),
             "{err}"
+        );
+    }
+
+    /// The digest the build script writes into the registry is the checksum the runner would compute from
+    /// the source at run time (what databases already record must keep matching), including for CRLF line
+    /// endings, trailing whitespace and non-ASCII text; and a baseline is flagged as one.
+    #[test]
+    fn the_generated_checksum_is_the_one_computed_from_the_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = "pub fn up(p: &mut B) {\r\n    p.sql(\"select 'é'\");  \r\n}\r\n";
+        let baseline = format!(
+            "{}\n    \"20260101000000_plain\",\n];\npub fn up(p: &mut B) {{}}\n",
+            crate::squash::SQUASHED_CONST
+        );
+        std::fs::write(dir.path().join("20260101000000_plain.rs"), plain).unwrap();
+        std::fs::write(dir.path().join("20260102000000_baseline.rs"), &baseline).unwrap();
+        let code = generate_registry(dir.path()).unwrap();
+        let generated = |name: &str| -> (String, bool) {
+            let line = code
+                .lines()
+                .find(|l| l.contains(&format!("m{name}::up")))
+                .unwrap();
+            let digest = line.split("b\"").nth(1).unwrap().split('"').next().unwrap();
+            let hex = digest.replace("\\x", "");
+            let baseline = line.contains(&format!(", true, m{name}::up"));
+            (hex, baseline)
+        };
+        assert_eq!(
+            generated("20260101000000_plain"),
+            (crate::migration::checksum(plain), false)
+        );
+        // The value itself (`sha256sum` of the normalised text), pinned: a change here would make every
+        // recorded checksum look edited.
+        assert_eq!(
+            generated("20260101000000_plain").0,
+            "f5db15d56cdef4c863662f587e4a6912420b8f6fe289753680b3560e46ba98f2"
+        );
+        assert_eq!(
+            generated("20260102000000_baseline"),
+            (crate::migration::checksum(&baseline), true)
         );
     }
 
@@ -433,7 +504,7 @@ mod tests {
         std::fs::write(&first, "pub fn up(p: &mut B) {}").unwrap();
         let code = generate_registry_with(&migrations, &mut cache).unwrap();
         assert!(
-            code.contains("name: \"20260101000000_first\", path:")
+            code.contains("m20260101000000_first::up, None)")
                 && !code.contains("Some(m20260101000000_first::down)"),
             "{code}"
         );

@@ -69,7 +69,7 @@ pub use history::{
 };
 pub use interrupt::{signal_name, Interrupt};
 pub use lock::{lock_key, LockMode};
-pub use migration::{Direction, Migration, Registry};
+pub use migration::{Direction, Migration, Precomputed, Registry};
 pub use notices::{Notice, Notices};
 pub use plan::Step;
 pub use runner::{DownTarget, Migrator, Ran, UpTarget};

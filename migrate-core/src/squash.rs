@@ -61,6 +61,8 @@ struct Baseline<'a> {
 fn baselines(migrations: &[Migration]) -> Vec<Baseline<'_>> {
     migrations
         .iter()
+        // The flag comes from the build script: only a baseline's source is read, not every migration's.
+        .filter(|m| m.is_baseline())
         .filter_map(|m| {
             squashed_names(m.source).map(|replaces| Baseline {
                 migration: m,

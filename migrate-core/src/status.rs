@@ -382,6 +382,7 @@ mod tests {
             name,
             path: "/nowhere/m.rs",
             source,
+            precomputed: None,
             up,
             down: None,
         }

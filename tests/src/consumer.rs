@@ -28,7 +28,7 @@ pub fn env() -> Vec<(&'static str, String)> {
     ]
 }
 
-/// `cargo <args>` in `dir` with [`env`]; panics with cargo's output unless it succeeds.
+/// `cargo <args>` in `dir` with [`env()`]; panics with cargo's output unless it succeeds.
 pub fn cargo(dir: &Path, args: &[&str]) -> Output {
     let out = cargo_unchecked(dir, args, &[]);
     assert!(
@@ -41,7 +41,7 @@ pub fn cargo(dir: &Path, args: &[&str]) -> Output {
     out
 }
 
-/// `cargo <args>` in `dir` with [`env`] and `extra`, whatever its outcome.
+/// `cargo <args>` in `dir` with [`env()`] and `extra`, whatever its outcome.
 pub fn cargo_unchecked(dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Output {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
     let mut cmd = Command::new(cargo);

@@ -16,7 +16,7 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// Forwards 127.0.0.1:<a free port> to `upstream` (`host:port`).
+    /// Forwards `127.0.0.1:<a free port>` to `upstream` (`host:port`).
     pub fn start(upstream: &str) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let port = listener.local_addr().expect("proxy address").port();

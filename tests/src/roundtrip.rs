@@ -423,6 +423,7 @@ fn registry(name: &'static str, up: fn(&mut MigrationBuilder)) -> &'static [Migr
         name,
         path: "(test case)",
         source: name,
+        precomputed: None,
         up,
         down: None,
     }]))

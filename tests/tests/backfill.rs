@@ -147,6 +147,7 @@ mod concurrent_writer {
         name: "20270801000001_fill_dst",
         path: "tests/backfill.rs",
         source: "fill_dst",
+        precomputed: None,
         up,
         down: None,
     }];
@@ -241,6 +242,7 @@ mod edited {
             name: NAME,
             path: "tests/backfill.rs",
             source,
+            precomputed: None,
             up,
             down: None,
         }]

@@ -274,6 +274,7 @@ static STATEMENT_FAILS: [migrate_core::Migration; 1] = [migrate_core::Migration 
     name: "20260101000001_statement_fails",
     path: "/embed/20260101000001_statement_fails.rs",
     source: "statement",
+    precomputed: None,
     up: insert_into_a_missing_table,
     down: None,
 }];
@@ -282,6 +283,7 @@ static DATA_FAILS: [migrate_core::Migration; 1] = [migrate_core::Migration {
     name: "20260101000001_data_fails",
     path: "/embed/20260101000001_data_fails.rs",
     source: "data",
+    precomputed: None,
     up: data_code_reading_a_missing_table,
     down: None,
 }];

@@ -686,6 +686,7 @@ mod transaction_control {
             name,
             path: "tests/faults.rs",
             source: name,
+            precomputed: None,
             up,
             down: None,
         }
@@ -885,6 +886,7 @@ mod concurrent_build {
         name: "20270701000001_unique_index",
         path: "tests/faults.rs",
         source: "unique_index",
+        precomputed: None,
         up: unique_index,
         down: None,
     }];

@@ -284,6 +284,38 @@ fn an_edited_migration_blocks_up_until_repair_accepts_it() {
     assert_eq!(db.tables(), ["public.pgmigrations", "public.t", "public.u"]);
 }
 
+/// The checksum a generated registry carries (computed by the build script, so the runner never reads the
+/// sources for it) is the one the same source gives at run time, for every file of every fixture: what
+/// databases recorded before the checksum moved to build time still matches. Baselines are flagged as such.
+#[test]
+fn the_build_time_checksum_is_the_run_time_one_for_every_fixture() {
+    let mut checked = 0;
+    let mut baselines = 0;
+    for entry in std::fs::read_dir(tests::fixtures::dir("")).expect("fixtures folder") {
+        let fixture = entry.expect("fixture").file_name();
+        let fixture = fixture.to_str().expect("UTF-8 fixture name");
+        let Some(registry) = tests::fixtures::registry(fixture) else {
+            continue;
+        };
+        for m in registry.migrations {
+            let built = m.precomputed.expect("a generated registry precomputes");
+            let at_run_time = migrate_core::Migration {
+                precomputed: None,
+                ..*m
+            };
+            let path = m.path;
+            assert_eq!(m.checksum(), at_run_time.checksum(), "{path}");
+            let on_disk = std::fs::read_to_string(path).expect("migration file");
+            assert_eq!(on_disk, m.source, "{path}");
+            assert_eq!(built, migrate_core::Precomputed::of(&on_disk), "{path}");
+            checked += 1;
+            baselines += usize::from(built.baseline);
+        }
+    }
+    assert!(checked > 100, "only {checked} migrations found");
+    assert!(baselines > 0, "no baseline among the fixtures");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // 4. concurrent runners and the lock
 

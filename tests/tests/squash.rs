@@ -131,6 +131,7 @@ fn generated_migrations(count: usize) -> Vec<Migration> {
                 name,
                 path: name,
                 source: name,
+                precomputed: None,
                 up,
                 down: None,
             }

@@ -76,6 +76,7 @@ fn migration_rules(up: fn(&mut MigrationBuilder)) -> Vec<Rule> {
         name: "20260101000001_m",
         path: "/migrations/20260101000001_m.rs",
         source: "",
+        precomputed: None,
         up,
         down: None,
     }];

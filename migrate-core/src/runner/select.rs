@@ -282,6 +282,7 @@ mod tests {
             name,
             path: "/migrations/m.rs",
             source,
+            precomputed: None,
             up: create,
             down: Some(drop),
         }

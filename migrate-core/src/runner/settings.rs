@@ -48,14 +48,14 @@ impl<'a> Migrator<'a> {
 
     /// Where a request to stop arrives (the CLI's SIGINT/SIGTERM): the run stops before the next migration,
     /// while waiting for the lock, between retries, or after a backfill's batch, with
-    /// [`Error::Interrupted`]. A statement already running is the requester's to cancel on the server.
+    /// [`Error::Interrupted`](crate::Error::Interrupted). A statement already running is the requester's to cancel on the server.
     pub fn interrupt(mut self, interrupt: Interrupt) -> Self {
         self.interrupt = interrupt;
         self
     }
 
     /// Where the connection's server notices arrive ([`Notices::install`] on its config): each one a
-    /// migration's statement causes is reported as an [`Event::Notice`] naming the migration and operation.
+    /// migration's statement causes is reported as an [`Event::Notice`](crate::Event::Notice) naming the migration and operation.
     pub fn notices(mut self, notices: Notices) -> Self {
         self.notices = notices;
         self

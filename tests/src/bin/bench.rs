@@ -44,6 +44,7 @@ static ADD_EMAIL: [Migration; 1] = [Migration {
     name: "20260101000000_add_email",
     path: "bench",
     source: "add_email",
+    precomputed: None,
     up: add_email,
     down: None,
 }];
@@ -52,6 +53,7 @@ static BACKFILL: [Migration; 1] = [Migration {
     name: "20260101000000_backfill_doubled",
     path: "bench",
     source: "backfill_doubled",
+    precomputed: None,
     up: backfill_doubled,
     down: None,
 }];
