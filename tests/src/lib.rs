@@ -1068,6 +1068,7 @@ pub mod pg_versions;
 pub mod pooler;
 pub mod proxy;
 pub mod roundtrip;
+pub mod scaffold;
 pub mod skip;
 pub mod timing;
 

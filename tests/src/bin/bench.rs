@@ -353,52 +353,12 @@ fn scaffold(name: &str, files: &[(String, String)]) -> PathBuf {
     let _ = std::fs::remove_dir_all(dir.join("migrations"));
     std::fs::create_dir_all(dir.join("src")).expect("crate folder");
     std::fs::create_dir_all(dir.join("migrations")).expect("migrations folder");
-    let dep = |krate: &str| {
-        format!(
-            "{krate} = {{ path = {:?} }}",
-            root.join(krate).display().to_string()
-        )
-    };
-    let build_dep = |krate: &str| {
-        format!(
-            "{krate} = {{ path = {:?}, features = [\"build\"] }}",
-            root.join(krate).display().to_string()
-        )
-    };
-    let manifest = format!(
-        "[workspace]\n\n[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [[bin]]\nname = \"{name}-migrate\"\npath = \"src/main.rs\"\n\n\
-         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
-         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
-        dep("migrate-core"),
-        dep("migrate-dsl"),
-        dep("migrate-cli"),
-        build_dep("migrate-core"),
-    );
     let write = |path: PathBuf, text: &str| {
         std::fs::write(&path, text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     };
-    write(dir.join("Cargo.toml"), &manifest);
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).expect("Cargo.lock");
-    write(
-        dir.join("migrate.toml"),
-        &format!("migrations_dir = \"migrations\"\n\n[runner]\npackage = \"{name}\"\nbin = \"{name}-migrate\"\n"),
-    );
-    write(
-        dir.join("build.rs"),
-        "fn main() { migrate_core::build::compile_migrations(\"migrations\"); }\n",
-    );
-    write(
-        dir.join("src/lib.rs"),
-        "pub mod migrations { include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\")); }\n",
-    );
-    write(
-        dir.join("src/main.rs"),
-        &format!(
-            "fn main() -> std::process::ExitCode {{ migrate_cli::run_embedded(&{}::migrations::REGISTRY) }}\n",
-            name.replace('-', "_")
-        ),
-    );
+    for (file, text) in tests::scaffold::runner_crate(name, &root) {
+        write(dir.join(file), &text);
+    }
     for (file, source) in files {
         write(dir.join("migrations").join(file), source);
     }

@@ -417,44 +417,9 @@ fn scaffold(dir: &Path, name: &str) {
     let root = project_root();
     std::fs::create_dir_all(dir.join("src")).expect("crate folder");
     std::fs::create_dir_all(dir.join("migrations")).expect("migrations folder");
-    let dep = |krate: &str| {
-        format!(
-            "{krate} = {{ path = {:?} }}",
-            root.join(krate).display().to_string()
-        )
-    };
-    let manifest = format!(
-        "[workspace]\n\n[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [[bin]]\nname = \"{name}-migrate\"\npath = \"src/main.rs\"\n\n\
-         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
-         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
-        dep("migrate-core"),
-        dep("migrate-dsl"),
-        dep("migrate-cli"),
-        dep("migrate-core"),
-    );
-    write_if_changed(&dir.join("Cargo.toml"), &manifest);
-    let lock = std::fs::read_to_string(root.join("Cargo.lock")).expect("Cargo.lock");
-    write_if_changed(&dir.join("Cargo.lock"), &lock);
-    write_if_changed(
-        &dir.join("migrate.toml"),
-        &format!("migrations_dir = \"migrations\"\n\n[runner]\npackage = \"{name}\"\nbin = \"{name}-migrate\"\n"),
-    );
-    write_if_changed(
-        &dir.join("build.rs"),
-        "fn main() { migrate_core::build::compile_migrations(\"migrations\"); }\n",
-    );
-    write_if_changed(
-        &dir.join("src/lib.rs"),
-        "pub mod migrations { include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\")); }\n",
-    );
-    write_if_changed(
-        &dir.join("src/main.rs"),
-        &format!(
-            "fn main() -> std::process::ExitCode {{ migrate_cli::run_embedded(&{}::migrations::REGISTRY) }}\n",
-            name.replace('-', "_")
-        ),
-    );
+    for (file, text) in tests::scaffold::runner_crate(name, &root) {
+        write_if_changed(&dir.join(file), &text);
+    }
 }
 
 /// Builds a generated crate's runner in release; returns the binary.
