@@ -82,7 +82,8 @@ pub fn generate_registry(dir: &Path) -> Result<String, SourceError> {
     generate_registry_with(dir, &mut ParseCache::default())
 }
 
-/// What [`inspect`] found in one file's source; serialisable, for [`ParseCache`].
+/// What [`inspect`] and [`crate::Precomputed::of`] found in one file's source; serialisable, for
+/// [`ParseCache`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Inspected {
     /// `false` when the file does not parse.
@@ -90,10 +91,14 @@ struct Inspected {
     up: bool,
     down: bool,
     bad_down: Option<String>,
+    /// The checksum's digest ([`crate::Precomputed::digest`]).
+    digest: [u8; 32],
+    /// Whether the file is a squashed baseline ([`crate::Precomputed::baseline`]).
+    baseline: bool,
 }
 
-/// Parse results by file content, kept in the build script's `OUT_DIR` between builds: adding one file to a
-/// folder of thousands parses one file, not thousands. The key is the content's length and 64-bit hash, so an
+/// Parse results and checksums by file content, kept in the build script's `OUT_DIR` between builds: adding
+/// one file to a folder of thousands parses and hashes one file, not thousands. The key is the content's length and 64-bit hash, so an
 /// edited file is always parsed again; a changed hash function (another toolchain) only misses the cache.
 #[derive(Debug, Default)]
 struct ParseCache {
@@ -129,20 +134,18 @@ impl ParseCache {
         let key = format!("{}-{:016x}", source.len(), hasher.finish());
         let found = match self.known.get(&key) {
             Some(found) => found.clone(),
-            None => match inspect(source) {
-                None => Inspected {
-                    parses: false,
-                    up: false,
-                    down: false,
-                    bad_down: None,
-                },
-                Some(items) => Inspected {
-                    parses: true,
-                    up: items.up,
-                    down: items.down,
-                    bad_down: items.bad_down,
-                },
-            },
+            None => {
+                let crate::Precomputed { digest, baseline } = crate::Precomputed::of(source);
+                let items = inspect(source);
+                Inspected {
+                    parses: items.is_some(),
+                    up: items.as_ref().is_some_and(|i| i.up),
+                    down: items.as_ref().is_some_and(|i| i.down),
+                    bad_down: items.and_then(|i| i.bad_down),
+                    digest,
+                    baseline,
+                }
+            }
         };
         self.used.insert(key, found.clone());
         found
@@ -162,7 +165,12 @@ fn generate_registry_with(dir: &Path, cache: &mut ParseCache) -> Result<String, 
                 path: file.path.clone(),
                 error: source,
             })?;
-        let has_down = match cache.inspect(&source) {
+        let inspected = cache.inspect(&source);
+        let precomputed = crate::Precomputed {
+            digest: inspected.digest,
+            baseline: inspected.baseline,
+        };
+        let has_down = match inspected {
             // A file that does not parse is left to rustc, which reports the error at the file's own line.
             Inspected { parses: false, .. } => false,
             Inspected {
@@ -177,7 +185,6 @@ fn generate_registry_with(dir: &Path, cache: &mut ParseCache) -> Result<String, 
             Inspected { up: false, .. } => return Err(SourceError::MissingUp { path: file.path }),
             Inspected { down, .. } => down,
         };
-        let precomputed = crate::Precomputed::of(&source);
         found.push(Found {
             file,
             has_down,

@@ -36,7 +36,8 @@ pub struct Migration {
 /// What the build script computed from a migration's source, so that the runner does not read it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Precomputed {
-    /// The SHA-256 behind [`Migration::checksum`]: [`Precomputed::digest_of`] the source.
+    /// The SHA-256 behind [`Migration::checksum`], of the source with line endings and trailing whitespace
+    /// normalised.
     pub digest: [u8; 32],
     /// Whether the source is a squashed baseline (it lists the migrations it replaces).
     pub baseline: bool,
@@ -49,11 +50,6 @@ impl Precomputed {
             digest: digest(source),
             baseline: crate::squash::squashed_names(source).is_some(),
         }
-    }
-
-    /// SHA-256 of `source` with line endings and trailing whitespace normalised: the checksum's bytes.
-    pub fn digest_of(source: &str) -> [u8; 32] {
-        digest(source)
     }
 }
 
@@ -127,11 +123,7 @@ impl Migration {
 
     /// Whether `hex` is this migration's [`checksum`](Self::checksum), without allocating it.
     pub(crate) fn has_checksum(&self, hex: &str) -> bool {
-        let digest = self.digest();
-        hex.len() == 2 * digest.len()
-            && hex.as_bytes().chunks(2).zip(digest).all(|(pair, byte)| {
-                pair == [HEX[usize::from(byte >> 4)], HEX[usize::from(byte & 0xf)]]
-            })
+        hex.as_bytes() == hex_digits(&self.digest())
     }
 
     fn digest(&self) -> [u8; 32] {
@@ -212,12 +204,17 @@ pub(crate) fn checksum(source: &str) -> String {
 }
 
 fn hex(digest: &[u8; 32]) -> String {
-    let mut hex = String::with_capacity(64);
-    for byte in digest {
-        hex.push(char::from(HEX[usize::from(byte >> 4)]));
-        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    hex_digits(digest).iter().map(|&d| char::from(d)).collect()
+}
+
+/// `digest` in lowercase hex, as ASCII digits on the stack.
+fn hex_digits(digest: &[u8; 32]) -> [u8; 64] {
+    let mut digits = [0; 64];
+    for (pair, byte) in digits.chunks_exact_mut(2).zip(digest) {
+        pair[0] = HEX[usize::from(byte >> 4)];
+        pair[1] = HEX[usize::from(byte & 0xf)];
     }
-    hex
+    digits
 }
 
 pub(crate) fn display_path(path: &str) -> String {
