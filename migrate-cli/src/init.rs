@@ -328,7 +328,7 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
             }
         }
     }
-    match workspace_root_above(&root) {
+    match workspace_root_above(&root, &manifest) {
         None => what.extend(smaller_dev_debug_info(&mut manifest)?),
         Some(workspace) => notes.push(format!(
             "a new migration recompiles and relinks the runner; with less debug info that is several times faster (see the README): add `[profile.dev] debug = \"line-tables-only\"` and `[profile.dev.package.\"*\"] debug = false` to {} if you want that (cargo reads profiles from the workspace root only)",
@@ -426,16 +426,13 @@ fn smaller_dev_debug_info(manifest: &mut DocumentMut) -> Result<Vec<String>> {
     })
 }
 
-/// The `Cargo.toml` of a workspace that the package at `root` is a member of, if any: profiles are read from
-/// the workspace root only, so `init` does not write them into a member's manifest.
-fn workspace_root_above(root: &Path) -> Option<PathBuf> {
-    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-    let own: Option<DocumentMut> = std::fs::read_to_string(root.join("Cargo.toml"))
-        .ok()
-        .and_then(|t| t.parse().ok());
-    if own.is_some_and(|doc| doc.contains_key("workspace")) {
+/// The `Cargo.toml` of a workspace that the package at `root` (whose manifest is `own`) is a member of, if any:
+/// profiles are read from the workspace root only, so `init` does not write them into a member's manifest.
+fn workspace_root_above(root: &Path, own: &DocumentMut) -> Option<PathBuf> {
+    if own.contains_key("workspace") {
         return None;
     }
+    let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
     root.ancestors().skip(1).find_map(|dir| {
         let candidate = dir.join("Cargo.toml");
         let doc: DocumentMut = std::fs::read_to_string(&candidate).ok()?.parse().ok()?;
