@@ -8,10 +8,7 @@ use std::process::{Command, Output};
 
 /// The repository's root.
 pub fn checkout() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the workspace")
-        .to_path_buf()
+    crate::cli::workspace_root()
 }
 
 /// The target folder every consumer build shares.

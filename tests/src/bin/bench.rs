@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 
 use migrate_core::{Migration, Migrator, Timeouts, UpTarget};
 use migrate_dsl::prelude::*;
+use tests::cli::workspace_root;
 use tests::timing::timed;
 use tests::TestDb;
 
@@ -333,13 +334,6 @@ fn main() {
 
 // ---------------------------------------------------------------------------------------------------------
 // scale: generated application crates, timed as processes
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the workspace")
-        .to_path_buf()
-}
 
 fn bench_target() -> PathBuf {
     workspace_root().join("target").join("bench-target")

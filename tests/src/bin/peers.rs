@@ -39,6 +39,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tests::cli::workspace_root;
 use tests::TestDb;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -119,13 +120,6 @@ fn median(mut samples: Vec<Sample>) -> Sample {
         wall: samples[samples.len() / 2].wall,
         rss_kib,
     }
-}
-
-fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ is in the workspace")
-        .to_path_buf()
 }
 
 /// The checkout of this project whose front end and crates are measured: this workspace, or `PEERS_PROJECT`
