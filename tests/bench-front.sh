@@ -6,7 +6,9 @@
 # - no-op `up` on an unchanged folder through `migrate` vs the runner binary run directly (median of NOOP_RUNS,
 #   taken in turn), and the difference: what the front end adds;
 # - the edit→run loop: `migrate create`, write a one-table migration, `migrate up` (RUNS times; each run is
-#   one new file and one incremental build).
+#   one new file and one incremental build);
+# - the loop when `create` seals older migrations (above 50 migrations, once per 40 new ones): that `up`
+#   compiles the sealed-migrations crate again.
 #
 #   cargo install --locked --path migrate-cli --root /tmp/front/inst
 #   MIGRATE=/tmp/front/inst/bin/migrate SIZES="10 100 500 2000 10000" tests/bench-front.sh
@@ -46,8 +48,8 @@ write_migration() {
     body "$i" >"$1/$(printf "202001%02d%02d%02d%02d" $((1 + i / 86400)) $((i / 3600 % 24)) $((i / 60 % 60)) $((i % 60)))_t$i.rs"
 }
 
-echo "| $LABEL | N | no-op up via migrate | runner direct | front end adds | edit→run loop (create + write + up), $RUNS runs |"
-echo "|---|---|---|---|---|---|"
+echo "| $LABEL | N | no-op up via migrate | runner direct | front end adds | edit→run loop (create + write + up), $RUNS runs | the loop when create seals |"
+echo "|---|---|---|---|---|---|---|"
 for n in $SIZES; do
     app=$WORK/app$n
     db=bench_front_$n
@@ -59,6 +61,17 @@ for n in $SIZES; do
     psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" >/dev/null
     export DATABASE_URL=$PGURL/$db
     cd "$app"
+    # A project reaches N through `migrate create`, which seals the older migrations (more than 50 unsealed:
+    # all but the newest 10); one create here does that for the N written above.
+    next=$n
+    new_migration() {
+        local created
+        created=$("$MIGRATE" create "$1")
+        body "$next" >"$(head -1 <<<"$created" | sed 's/^created //')"
+        next=$((next + 1))
+        sealed_now=$(grep -c '^sealed ' <<<"$created" || true)
+    }
+    new_migration "seal"
     t0=$(now_ms)
     "$MIGRATE" up >/dev/null
     first=$(($(now_ms) - t0))
@@ -78,15 +91,29 @@ for n in $SIZES; do
     loops=()
     for ((r = 0; r < RUNS; r++)); do
         t0=$(now_ms)
-        created=$("$MIGRATE" create "probe $r")
-        body $((n + r + 1)) >"${created#created }"
+        new_migration "probe $r"
         "$MIGRATE" up >/dev/null
         loops+=($(($(now_ms) - t0)))
     done
+    # The loop that seals (once per 40 new migrations): new files until `create` seals, then the timed
+    # `create` + `up`, which compiles the sealed crate again.
+    sealing="-"
+    if ((n > 50)); then
+        for ((k = 0; k < 100; k++)); do
+            t0=$(now_ms)
+            new_migration "grow $k"
+            if ((sealed_now > 0)); then
+                "$MIGRATE" up >/dev/null
+                sealing=$(secs $(($(now_ms) - t0)))
+                break
+            fi
+        done
+        "$MIGRATE" up >/dev/null
+    fi
     cd "$WORK"
     extra=""
     if [[ ${CARGO_RUN:-} == 1 ]]; then
         extra=" (via cargo run: $(secs "$(printf '%s\n' "${viacargo[@]}" | median)"))"
     fi
-    echo "| | $n | $(secs "$f")$extra | $(secs "$d") | $(secs $((f - d))) | $(for l in "${loops[@]}"; do secs "$l"; echo -n ", "; done | sed 's/, $//') (first build $(secs "$first")) |"
+    echo "| | $n | $(secs "$f")$extra | $(secs "$d") | $(secs $((f - d))) | $(for l in "${loops[@]}"; do secs "$l"; echo -n ", "; done | sed 's/, $//') (first build $(secs "$first")) | $sealing |"
 done

@@ -18,8 +18,17 @@ use crate::settings::Settings;
 /// `create`: needs neither the compiled migrations nor a database.
 pub fn create(settings: &Settings, words: &[String]) -> Result<ExitCode> {
     let now = chrono::Utc::now().naive_utc();
-    let path = migrate_core::create_migration(&settings.migrations_dir, &words.join(" "), now)?;
+    let dir = &settings.migrations_dir;
+    let path = migrate_core::create_migration(dir, &words.join(" "), now)?;
     println!("created {}", schema_file::shown(&path));
+    let sealed = migrate_core::seal::seal_older(dir, &migrate_core::scan(dir)?)?;
+    if sealed > 0 {
+        println!(
+            "sealed {sealed} older migrations (listed in {}): the next build compiles them once, in the \
+             sealed-migrations crate, and later builds leave them alone",
+            schema_file::shown(&dir.join(migrate_core::seal::LIST_FILE))
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -60,7 +69,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
     settings.check_compiled_dir(registry.dir)?;
     // SIGINT/SIGTERM during `up`, `down` and `redo` (see the signals module).
     let interrupt = Interrupt::new();
-    let migrator = Migrator::new(registry.migrations)
+    let migrator = Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .lock_mode(settings.lock_mode)
         .timeouts(settings.timeouts.clone())
@@ -255,7 +264,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 },
                 pg_version,
             };
-            let report = lint::lint(registry.migrations, names, &options)?;
+            let report = lint::lint(registry.migrations.as_slice(), names, &options)?;
             match format {
                 LintFormat::Text => print!("{}", lint_text(&report, &options)),
                 LintFormat::Json => println!(

@@ -70,7 +70,7 @@ pub fn reset(settings: &Settings, registry: &Registry, force: bool) -> Result<Ex
     create_database(&mut admin, &target, &name)?;
     println!("created database {name}");
     let mut client = target.connect(settings.connect_timeout)?;
-    let ran = Migrator::new(registry.migrations)
+    let ran = Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .lock_mode(settings.lock_mode)
         .timeouts(settings.timeouts.clone())

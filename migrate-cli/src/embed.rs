@@ -3,7 +3,7 @@
 //!
 //! ```no_run
 //! # mod migrations { pub static REGISTRY: migrate_core::Registry =
-//! #     migrate_core::Registry { dir: "migrations", migrations: &[] }; }
+//! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]) }; }
 //! # async fn start() -> anyhow::Result<()> {
 //! // In an async `main` (e.g. `#[tokio::main]`), before serving:
 //! let ran = migrate_cli::up(&migrations::REGISTRY).await?;
@@ -105,7 +105,7 @@ impl Embedded {
 
     /// The engine configured like the CLI's: table, lock mode, timeouts.
     pub fn migrator(&self) -> Migrator<'static> {
-        Migrator::new(self.registry.migrations)
+        Migrator::new(self.registry.migrations.as_slice())
             .table(self.settings.table.clone())
             .lock_mode(self.settings.lock_mode)
             .timeouts(self.settings.timeouts.clone())

@@ -93,8 +93,15 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
         .ok_or_else(|| anyhow!("{} has no package name", manifest_path.display()))?
         .to_owned();
     check_edition(package.get("edition"), &manifest_path)?;
+    let edition = package
+        .get("edition")
+        .and_then(Item::as_str)
+        // Inherited from the workspace: 2021 compiles what 2018 and 2021 do.
+        .unwrap_or("2021")
+        .to_owned();
     let runner_bin = format!("{name}-migrate");
     let runner_path = format!("src/bin/{runner_bin}.rs");
+    let sealed_package = format!("{name}-sealed-migrations");
     let targets = Targets::read(&manifest, &root, &name);
 
     let mut changes = Vec::new();
@@ -265,7 +272,12 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
     for (section, crates) in [
         (
             "dependencies",
-            &["migrate-core", "migrate-dsl", "migrate-cli"][..],
+            &[
+                "migrate-core",
+                "migrate-dsl",
+                "migrate-cli",
+                SEALED_DEPENDENCY,
+            ][..],
         ),
         ("build-dependencies", &["migrate-core"][..]),
     ] {
@@ -276,8 +288,15 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
                 .and_then(Item::as_table_like)
                 .is_some_and(|t| t.contains_key(crate_name));
             if !present {
-                let item = match section {
-                    "build-dependencies" => with_build_feature(dep(crate_name)?),
+                let item = match (section, *crate_name) {
+                    ("build-dependencies", _) => with_build_feature(dep(crate_name)?),
+                    // The package's sealed-migrations package, under the name generated registries use.
+                    (_, SEALED_DEPENDENCY) => {
+                        let mut table = InlineTable::new();
+                        table.insert("package", sealed_package.as_str().into());
+                        table.insert("path", SEALED_PACKAGE_DIR.into());
+                        Item::Value(table.into())
+                    }
                     _ => dep(crate_name)?,
                 };
                 let table = manifest
@@ -294,6 +313,58 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
         if !added.is_empty() {
             what.push(format!("[{section}] {}", added.join(", ")));
         }
+    }
+    // The sealed-migrations package: older migrations compiled once, in a crate of their own (listed in the
+    // folder's sealed.txt, which `migrate create` keeps), so a new migration recompiles only the newer ones.
+    let sealed_dir = root.join(SEALED_PACKAGE_DIR);
+    let mut sealed_manifest = DocumentMut::new();
+    let mut package_table = Table::new();
+    package_table.insert("name", value(sealed_package.clone()));
+    package_table.insert("version", value("0.0.0"));
+    // The package's edition, so a migration compiles the same in either crate.
+    package_table.insert("edition", value(edition.clone()));
+    package_table.insert("publish", value(false));
+    sealed_manifest.insert("package", Item::Table(package_table));
+    let mut sealed_deps = Table::new();
+    sealed_deps.insert("migrate-core", dep("migrate-core")?);
+    sealed_deps.insert("migrate-dsl", dep("migrate-dsl")?);
+    sealed_manifest.insert("dependencies", Item::Table(sealed_deps));
+    let mut sealed_build_deps = Table::new();
+    sealed_build_deps.insert("migrate-core", with_build_feature(dep("migrate-core")?));
+    sealed_manifest.insert("build-dependencies", Item::Table(sealed_build_deps));
+    for (file, content) in [
+        (
+            "Cargo.toml",
+            format!(
+                "# The older migrations of {name}, compiled once: `migrate create` lists them in {dir}/{list}, and\n\
+                 # cargo leaves this crate alone while they do not change. Written by `migrate init`. A migration\n\
+                 # that uses another crate needs it here too.\n{sealed_manifest}",
+                list = migrate_core::seal::LIST_FILE
+            ),
+        ),
+        (
+            "build.rs",
+            format!(
+                "// Compiles the migrations listed in {dir}/{list}.\nfn main() {{\n    migrate_core::build::compile_sealed_migrations(\"../{dir}\");\n}}\n",
+                list = migrate_core::seal::LIST_FILE
+            ),
+        ),
+        ("src/lib.rs", SEALED_LIB.to_owned()),
+    ] {
+        expect_file(
+            &root,
+            &sealed_dir.join(file),
+            &content,
+            &mut changes,
+            &mut conflicts,
+        );
+    }
+    let list = folder.join(migrate_core::seal::LIST_FILE);
+    if !list.exists() {
+        changes.push(Change::Create {
+            path: list,
+            content: migrate_core::seal::HEADER.to_owned(),
+        });
     }
     if !targets.bins.iter().any(|b| b == &runner_bin) {
         let mut bin = Table::new();
@@ -442,6 +513,16 @@ fn workspace_root_above(root: &Path, own: &DocumentMut) -> Option<PathBuf> {
 
 /// Until the crates are published, `--crates-path` is what builds; this is what will.
 const DEPENDENCY_VERSION: &str = concat!("0.", env!("CARGO_PKG_VERSION_MINOR"));
+
+/// The sealed-migrations package's folder, in the package's.
+const SEALED_PACKAGE_DIR: &str = "sealed-migrations";
+
+/// The dependency's key, hence the crate name `sealed_migrations` that generated registries refer to.
+const SEALED_DEPENDENCY: &str = "sealed-migrations";
+
+const SEALED_LIB: &str = "//! The package's older migrations, compiled by build.rs from the names in the migrations folder's\n\
+//! sealed.txt. The package's own registry (src/migrations.rs) merges them with the newer ones.\n\n\
+include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\"));\n";
 
 const REGISTRY_MODULE: &str = "//! The migrations in the migrations folder, compiled by build.rs: `MIGRATIONS` (ordered by timestamp)\n\
 //! and `REGISTRY`. The runner binary and the application's own start-up use this one list.\n\n\

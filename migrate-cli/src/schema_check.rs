@@ -44,7 +44,7 @@ fn schema_after_migrations(
         scratch.name()
     );
     let mut client = scratch.target().connect(settings.connect_timeout)?;
-    Migrator::new(registry.migrations)
+    Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone())
         .run_up(&mut client, &UpTarget::All, &mut |_| {})

@@ -29,7 +29,7 @@ pub fn squash(
     db: &Target,
     args: &SquashArgs,
 ) -> Result<ExitCode> {
-    let range = squash::squash_range(registry.migrations, &args.to)?;
+    let range = squash::squash_range(registry.migrations.as_slice(), &args.to)?;
     let last = range.last().map(|m| m.name).unwrap_or_default();
     let name = squash::baseline_name(range)?;
     let dir = settings.migrations_dir.clone();
@@ -57,7 +57,7 @@ pub fn squash(
         source.name()
     );
     let mut client = source.target().connect(settings.connect_timeout)?;
-    Migrator::new(registry.migrations)
+    Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone())
         .run_up(&mut client, &UpTarget::To(last.to_owned()), &mut |_| {})
@@ -103,6 +103,14 @@ pub fn squash(
             )
         })?;
     }
+    // A sealed squashed migration would make the sealed crate look for its removed file.
+    let names: Vec<String> = range.iter().map(|m| m.name.to_owned()).collect();
+    migrate_core::seal::forget(&dir, &names).with_context(|| {
+        format!(
+            "squashed, but cannot update {}: remove the squashed migrations' lines from it by hand",
+            dir.join(migrate_core::seal::LIST_FILE).display()
+        )
+    })?;
     println!(
         "squashed {} migration(s) into {}: {} statement(s) of schema{}; their files were removed",
         range.len(),
@@ -135,7 +143,7 @@ fn check_database(
     range: &[Migration],
 ) -> Result<()> {
     let mut client = db.connect(settings.connect_timeout)?;
-    let status = Migrator::new(registry.migrations)
+    let status = Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .status(&mut client)?;
     let last = range.last().map(|m| m.name).unwrap_or_default();

@@ -19,7 +19,7 @@ pub fn verify(settings: &Settings, registry: &Registry, db: &Target) -> Result<E
     let mut client = scratch.target().connect(settings.connect_timeout)?;
     // A connection of its own for reading the schema, so the migrations' session settings never matter.
     let mut reader = scratch.target().connect(settings.connect_timeout)?;
-    let migrator = Migrator::new(registry.migrations)
+    let migrator = Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone());
     let mut schema = || schema_file::text_of(&mut reader, &settings.table);
@@ -29,7 +29,7 @@ pub fn verify(settings: &Settings, registry: &Registry, db: &Target) -> Result<E
         scratch.name()
     );
     let mut failures = 0;
-    for m in registry.migrations {
+    for m in registry.migrations.as_slice() {
         let before = schema()?;
         let step = |client: &mut Client, what: &str, run: &dyn Fn(&mut Client) -> Result<()>| {
             run(client).with_context(|| format!("{} failed during verify ({what})", m.name))

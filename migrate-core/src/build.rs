@@ -16,17 +16,23 @@
 //! include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
 //! ```
 //!
-//! which defines `MIGRATIONS: &[Migration]` (ordered by timestamp) and `REGISTRY: Registry`. Each migration's
+//! which defines `MIGRATIONS: &Migrations` (ordered by timestamp; it dereferences to `[Migration]`) and
+//! `REGISTRY: Registry`. Each migration's
 //! checksum is computed here, with whether it is a squashed baseline ([`Precomputed`](crate::Precomputed)), so
 //! the runner applies migrations and shows their status without reading any source; all names share one string
 //! and all paths another ([`Migration::compiled`](crate::Migration::compiled)). Each file becomes
 //! a module declared with an absolute `#[path]`, so the compiler reports errors at the migration file's own
 //! path and line, and rust-analyzer resolves the `pgm` API inside it. `cargo:rerun-if-changed` on the folder
 //! makes adding, renaming, editing or removing a file rebuild the registry: there is no hand-kept module list.
+//!
+//! A folder with a seal list ([`crate::seal`]) is compiled by two build scripts: the sealed-migrations package's
+//! ([`compile_sealed_migrations`]) compiles the listed migrations, and the owning crate's
+//! ([`compile_migrations`]) the others, with a registry that merges both.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use crate::seal::SealList;
 use crate::source::{scan, MigrationFile, SourceError};
 
 /// What the build script found in each file.
@@ -42,32 +48,81 @@ struct Found {
 /// Generates the registry for `dir` (relative to the package's `CARGO_MANIFEST_DIR`) into
 /// `$OUT_DIR/migrations.rs`. Meant to be called from `build.rs`: on a bad folder or file name it prints a
 /// readable error naming the file and exits the build script with status 1.
+///
+/// When the folder has a seal list ([`crate::seal`]), the listed migrations come from the crate
+/// `sealed_migrations` (the package's dependency on its sealed-migrations package, which `migrate init` sets
+/// up) and only the others are compiled here.
 pub fn compile_migrations(dir: &str) {
-    compile_migrations_to(dir, "migrations.rs");
+    compile_or_exit(dir, "migrations.rs", Part::Owner);
 }
 
 /// Like [`compile_migrations`], writing `$OUT_DIR/<file_name>` instead, for a crate that compiles several
-/// folders (such as test fixtures).
+/// folders (such as test fixtures). It compiles every migration of the folder, whatever its seal list says:
+/// such a crate has no sealed-migrations crate of its own.
 pub fn compile_migrations_to(dir: &str, file_name: &str) {
-    if let Err(message) = try_compile_migrations(dir, file_name) {
+    compile_or_exit(dir, file_name, Part::Whole);
+}
+
+fn compile_or_exit(dir: &str, file_name: &str, part: Part) {
+    if let Err(message) = try_compile(dir, file_name, part) {
         eprintln!("error: {message}");
         std::process::exit(1);
     }
 }
 
-fn try_compile_migrations(dir: &str, file_name: &str) -> Result<(), String> {
+/// For the sealed package's `build.rs`: compiles the migrations of `dir` (relative to the package's
+/// `CARGO_MANIFEST_DIR`, e.g. `"../migrations"`) that its seal list names ([`crate::seal`]) into
+/// `$OUT_DIR/migrations.rs`, which defines `pub const MIGRATIONS` and `pub const SEALED_DIGEST` for the
+/// owning crate's registry. It watches only the list and the listed files, so a new migration in the folder
+/// does not rebuild it. On a bad file, or a listed migration missing from the folder, it prints an error
+/// naming it and exits with status 1.
+///
+/// ```no_run
+/// // sealed-migrations/build.rs, the body of its `fn main`
+/// migrate_core::build::compile_sealed_migrations("../migrations");
+/// ```
+pub fn compile_sealed_migrations(dir: &str) {
+    compile_or_exit(dir, "migrations.rs", Part::Sealed);
+}
+
+/// Which migrations of the folder a build script compiles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The owning crate: every migration, or with a seal list the unsealed ones merged with the sealed
+    /// crate's.
+    Owner,
+    /// Every migration, seal list or not.
+    Whole,
+    /// The sealed crate: the listed ones.
+    Sealed,
+}
+
+fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
     let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
         .ok_or("CARGO_MANIFEST_DIR is not set; call this from build.rs")?;
     let out_dir =
         std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set; call this from build.rs")?;
     let dir = PathBuf::from(manifest_dir).join(dir);
-    // Watch the folder itself: cargo then reruns on any file added, removed, renamed or touched in it.
-    println!("cargo:rerun-if-changed={}", dir.display());
+    let list = SealList::read(&dir).map_err(|e| e.to_string())?;
+    match (part, &list) {
+        // The sealed crate watches the list and what it names, not the folder: a new file in the folder
+        // must not rebuild it.
+        (Part::Sealed, Some(list)) => {
+            println!("cargo:rerun-if-changed={}", list.path.display());
+        }
+        // Watch the folder itself: cargo then reruns on any file added, removed, renamed or touched in it.
+        _ => println!("cargo:rerun-if-changed={}", dir.display()),
+    }
     let out_dir = PathBuf::from(out_dir);
     // What each file held last time, by content: only new and edited files are parsed again.
     let cache_path = out_dir.join(format!("{file_name}.parsed.json"));
     let mut cache = ParseCache::load(&cache_path);
-    let code = generate_registry_with(&dir, &mut cache).map_err(|e| e.to_string())?;
+    let code = match part {
+        Part::Owner => generate_registry_with(&dir, list.as_ref(), &mut cache),
+        Part::Whole => generate_registry_with(&dir, None, &mut cache),
+        Part::Sealed => generate_sealed_with(&dir, list.as_ref(), &mut cache),
+    }
+    .map_err(|e| e.to_string())?;
     cache.save(&cache_path);
     let out = out_dir.join(file_name);
     // Rewrite only on change, so an unchanged registry does not trigger a recompile.
@@ -77,9 +132,10 @@ fn try_compile_migrations(dir: &str, file_name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The Rust source of the registry for the migrations in `dir`.
+/// The Rust source of the registry for the migrations in `dir` (ignoring any seal list: every migration is a
+/// module of the registry's crate).
 pub fn generate_registry(dir: &Path) -> Result<String, SourceError> {
-    generate_registry_with(dir, &mut ParseCache::default())
+    generate_registry_with(dir, None, &mut ParseCache::default())
 }
 
 /// What [`inspect`] and [`crate::Precomputed::of`] found in one file's source; serialisable, for
@@ -152,12 +208,69 @@ impl ParseCache {
     }
 }
 
-fn generate_registry_with(dir: &Path, cache: &mut ParseCache) -> Result<String, SourceError> {
+fn generate_registry_with(
+    dir: &Path,
+    list: Option<&SealList>,
+    cache: &mut ParseCache,
+) -> Result<String, SourceError> {
     let files = scan(dir)?;
-    let dir = dir.canonicalize().map_err(|source| SourceError::ReadDir {
+    let dir = canonical(dir)?;
+    let Some(list) = list else {
+        return Ok(render(&dir, &inspect_files(files, cache)?));
+    };
+    // The owning crate compiles what the list does not name; the names alone decide, so a file older than
+    // the sealed ones (merged from another branch) is compiled here.
+    let sealed: std::collections::HashSet<&str> = list.names.iter().map(String::as_str).collect();
+    let unsealed: Vec<MigrationFile> = files
+        .into_iter()
+        .filter(|file| !sealed.contains(file.name.stem.as_str()))
+        .collect();
+    let found = inspect_files(unsealed, cache)?;
+    Ok(render_merged(&dir, &found, list))
+}
+
+fn generate_sealed_with(
+    dir: &Path,
+    list: Option<&SealList>,
+    cache: &mut ParseCache,
+) -> Result<String, SourceError> {
+    let files = scan(dir)?;
+    let dir = canonical(dir)?;
+    let empty = SealList::empty(&dir);
+    let list = list.unwrap_or(&empty);
+    let mut by_name: std::collections::HashMap<&str, &MigrationFile> =
+        files.iter().map(|f| (f.name.stem.as_str(), f)).collect();
+    let mut listed = Vec::with_capacity(list.names.len());
+    for name in &list.names {
+        let file = by_name
+            .remove(name.as_str())
+            .ok_or_else(|| SourceError::SealedMissing {
+                list: dir.join(crate::seal::LIST_FILE),
+                name: name.clone(),
+            })?;
+        listed.push(file.clone());
+    }
+    listed.sort_by(|a, b| a.name.version.cmp(&b.name.version));
+    // The sealed crate is rebuilt when a listed file changes, and only then.
+    for file in &listed {
+        println!("cargo:rerun-if-changed={}", file.path.display());
+    }
+    let found = inspect_files(listed, cache)?;
+    Ok(render_sealed(&dir, &found, list))
+}
+
+fn canonical(dir: &Path) -> Result<PathBuf, SourceError> {
+    dir.canonicalize().map_err(|source| SourceError::ReadDir {
         path: dir.to_path_buf(),
         error: source,
-    })?;
+    })
+}
+
+/// Reads and checks each file (through the parse cache).
+fn inspect_files(
+    files: Vec<MigrationFile>,
+    cache: &mut ParseCache,
+) -> Result<Vec<Found>, SourceError> {
     let mut found = Vec::with_capacity(files.len());
     for file in files {
         let source =
@@ -191,7 +304,7 @@ fn generate_registry_with(dir: &Path, cache: &mut ParseCache) -> Result<String, 
             precomputed,
         });
     }
-    Ok(render(&dir, &found))
+    Ok(found)
 }
 
 struct Items {
@@ -281,12 +394,87 @@ fn describe_use(tree: &syn::UseTree) -> String {
 }
 
 fn render(dir: &Path, found: &[Found]) -> String {
-    let mut out = String::new();
+    let mut out = header(dir);
+    let entries = render_migrations(&mut out, found);
     let _ = writeln!(
         out,
-        "// @generated by migrate_core::build from {}. Do not edit.",
-        dir.display()
+        "\nstatic ALL: &[::migrate_core::Migration] = &[\n{entries}];\n"
     );
+    render_registry(&mut out, dir, "::migrate_core::Migrations::new(ALL)");
+    out
+}
+
+/// The sealed crate's code: its migrations (the owning crate's registry refers to them) and the digest of the
+/// list they come from.
+fn render_sealed(dir: &Path, found: &[Found], list: &SealList) -> String {
+    let mut out = header(dir);
+    let entries = render_migrations(&mut out, found);
+    let _ = writeln!(
+        out,
+        "\n/// The migrations of `{}` listed in its `{}`, ordered by timestamp.",
+        dir.display(),
+        crate::seal::LIST_FILE
+    );
+    let _ = writeln!(
+        out,
+        "pub static MIGRATIONS: [::migrate_core::Migration; {}] = [\n{entries}];\n",
+        found.len()
+    );
+    let _ = writeln!(
+        out,
+        "/// The digest of the list these were compiled from.\npub const SEALED_DIGEST: ::migrate_core::seal::SealedDigest = *b\"{}\";",
+        escaped(&list.digest())
+    );
+    out
+}
+
+/// The owning crate's code with a seal list: its own (unsealed) migrations, and the sealed crate's, after
+/// checking at compile time that the sealed crate was built from the same list. The two are merged when the
+/// registry is first read.
+fn render_merged(dir: &Path, found: &[Found], list: &SealList) -> String {
+    let mut out = header(dir);
+    let entries = render_migrations(&mut out, found);
+    let _ = writeln!(
+        out,
+        "\nstatic UNSEALED: &[::migrate_core::Migration] = &[\n{entries}];\n"
+    );
+    let _ = writeln!(
+        out,
+        "const _: () = assert!(\n    ::migrate_core::seal::same_digest(&::sealed_migrations::SEALED_DIGEST, b\"{}\"),\n    \"the sealed_migrations crate was compiled from another {} than this registry (it changed during the build): build again\"\n);",
+        escaped(&list.digest()),
+        list.path.display()
+    );
+    let _ = writeln!(
+        out,
+        "static MERGED: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\n"
+    );
+    render_registry(
+        &mut out,
+        dir,
+        "::migrate_core::Migrations::sealed(&::sealed_migrations::MIGRATIONS, UNSEALED, &MERGED)",
+    );
+    out
+}
+
+fn header(dir: &Path) -> String {
+    format!(
+        "// @generated by migrate_core::build from {}. Do not edit.\n",
+        dir.display()
+    )
+}
+
+/// `\xNN` escapes, for a byte string literal.
+fn escaped(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(4 * bytes.len());
+    for byte in bytes {
+        let _ = write!(out, "\\x{byte:02x}");
+    }
+    out
+}
+
+/// Writes one module per migration and the shared name and path strings into `out`; returns the entries of
+/// the migrations' slice, one line each.
+fn render_migrations(out: &mut String, found: &[Found]) -> String {
     for f in found {
         // Module names need a leading letter: `m<timestamp>_<name>`.
         let _ = writeln!(
@@ -295,6 +483,9 @@ fn render(dir: &Path, found: &[Found]) -> String {
             f.file.path.display().to_string(),
             f.file.name.stem
         );
+    }
+    if found.is_empty() {
+        return String::new();
     }
     // All names in one string and all paths in another, each migration a range of both: reading every name
     // touches only the names, not the paths and sources between them.
@@ -311,15 +502,7 @@ fn render(dir: &Path, found: &[Found]) -> String {
     }
     let _ = writeln!(out, "\nconst MIGRATION_NAMES: &str = {names:?};");
     let _ = writeln!(out, "const MIGRATION_PATHS: &str = {paths:?};");
-    let _ = writeln!(
-        out,
-        "\n/// The migrations of `{}`, ordered by timestamp.",
-        dir.display()
-    );
-    let _ = writeln!(
-        out,
-        "pub static MIGRATIONS: &[::migrate_core::Migration] = &["
-    );
+    let mut entries = String::new();
     for (f, (name_at, path_at, path)) in found.iter().zip(ranges) {
         let module = format!("m{}", f.file.name.stem);
         let down = if f.has_down {
@@ -327,27 +510,31 @@ fn render(dir: &Path, found: &[Found]) -> String {
         } else {
             "None".to_owned()
         };
-        let mut digest = String::with_capacity(4 * f.precomputed.digest.len());
-        for byte in f.precomputed.digest {
-            let _ = write!(digest, "\\x{byte:02x}");
-        }
         let _ = writeln!(
-            out,
-            "    ::migrate_core::Migration::compiled((MIGRATION_NAMES, {name_at:?}), (MIGRATION_PATHS, {path_at:?}), include_str!({path:?}), b\"{digest}\", {}, {module}::up, {down}),",
+            entries,
+            "    ::migrate_core::Migration::compiled((MIGRATION_NAMES, {name_at:?}), (MIGRATION_PATHS, {path_at:?}), include_str!({path:?}), b\"{}\", {}, {module}::up, {down}),",
+            escaped(&f.precomputed.digest),
             f.precomputed.baseline
         );
     }
-    let _ = writeln!(out, "];\n");
+    entries
+}
+
+fn render_registry(out: &mut String, dir: &Path, migrations: &str) {
     let _ = writeln!(
         out,
         "/// The compiled migrations together with the folder they came from."
     );
     let _ = writeln!(
         out,
-        "pub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: MIGRATIONS }};",
+        "pub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: {migrations} }};",
         dir.display().to_string()
     );
-    out
+    let _ = writeln!(
+        out,
+        "/// The migrations of `{}`, ordered by timestamp.\n#[allow(dead_code)]\npub static MIGRATIONS: &::migrate_core::Migrations = &REGISTRY.migrations;",
+        dir.display()
+    );
 }
 
 #[cfg(test)]
@@ -496,34 +683,34 @@ mod tests {
         let uncached = generate_registry(&migrations).unwrap();
         let mut cache = ParseCache::load(&cache_file);
         assert_eq!(
-            generate_registry_with(&migrations, &mut cache).unwrap(),
+            generate_registry_with(&migrations, None, &mut cache).unwrap(),
             uncached
         );
         cache.save(&cache_file);
         let mut cache = ParseCache::load(&cache_file);
         assert_eq!(cache.known.len(), 2);
         assert_eq!(
-            generate_registry_with(&migrations, &mut cache).unwrap(),
+            generate_registry_with(&migrations, None, &mut cache).unwrap(),
             uncached
         );
 
         // Edited: parsed again, so the new `down` (and an error) are seen.
         std::fs::write(&first, "pub fn up(p: &mut B) {}").unwrap();
-        let code = generate_registry_with(&migrations, &mut cache).unwrap();
+        let code = generate_registry_with(&migrations, None, &mut cache).unwrap();
         assert!(
             code.contains("m20260101000000_first::up, None)")
                 && !code.contains("Some(m20260101000000_first::down)"),
             "{code}"
         );
         std::fs::write(&first, "fn up(p: &mut B) {}").unwrap();
-        let err =
-            generate_registry_with(&migrations, &mut ParseCache::load(&cache_file)).unwrap_err();
+        let err = generate_registry_with(&migrations, None, &mut ParseCache::load(&cache_file))
+            .unwrap_err();
         assert!(err.to_string().contains("has no `pub fn up"), "{err}");
 
         // Removed: its entry is not kept.
         std::fs::remove_file(&first).unwrap();
         let mut cache = ParseCache::load(&cache_file);
-        generate_registry_with(&migrations, &mut cache).unwrap();
+        generate_registry_with(&migrations, None, &mut cache).unwrap();
         cache.save(&cache_file);
         assert_eq!(ParseCache::load(&cache_file).known.len(), 1);
     }

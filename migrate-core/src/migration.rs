@@ -53,15 +53,6 @@ impl Precomputed {
     }
 }
 
-/// The compiled migrations of one folder.
-#[derive(Debug, Clone, Copy)]
-pub struct Registry {
-    /// The folder, as an absolute path at build time.
-    pub dir: &'static str,
-    /// The migrations, ordered by timestamp.
-    pub migrations: &'static [Migration],
-}
-
 /// Which way a migration runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

@@ -59,6 +59,13 @@ pub enum SourceError {
     /// A file has no `pub fn up`.
     #[error("migration file {} has no `pub fn up(pgm: &mut MigrationBuilder)`", path.display())]
     MissingUp { path: PathBuf },
+    /// The seal list names a migration the folder does not have ([`crate::seal`]).
+    #[error(
+        "{} lists the migration {name}, which is not in the migrations folder: remove its line (the list only \
+         says which migrations are compiled in the sealed-migrations crate)",
+        list.display()
+    )]
+    SealedMissing { list: PathBuf, name: String },
     /// The user-supplied migration name cannot be used.
     #[error("{0}")]
     InvalidNewName(String),

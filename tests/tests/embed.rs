@@ -298,7 +298,7 @@ async fn a_failure_reaches_the_servers_error_through_the_source_chain() {
         let registry: &'static migrate_core::Registry =
             Box::leak(Box::new(migrate_core::Registry {
                 dir: "/embed",
-                migrations,
+                migrations: migrate_core::Migrations::new(migrations),
             }));
         let error = Embedded::with_settings(registry, Settings::default())
             .database_url(db.url())
