@@ -93,12 +93,6 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
         .ok_or_else(|| anyhow!("{} has no package name", manifest_path.display()))?
         .to_owned();
     check_edition(package.get("edition"), &manifest_path)?;
-    let edition = package
-        .get("edition")
-        .and_then(Item::as_str)
-        // Inherited from the workspace: 2021 compiles what 2018 and 2021 do.
-        .unwrap_or("2021")
-        .to_owned();
     let runner_bin = format!("{name}-migrate");
     let runner_path = format!("src/bin/{runner_bin}.rs");
     let sealed_package = format!("{name}-sealed-migrations");
@@ -316,55 +310,95 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
     }
     // The sealed-migrations package: older migrations compiled once, in a crate of their own (listed in the
     // folder's sealed.txt, which `migrate create` keeps), so a new migration recompiles only the newer ones.
+    // Once it exists it is the user's (a dependency added, a version raised): a rerun leaves it alone, and a
+    // deleted sealed.txt stays deleted (sealing off).
     let sealed_dir = root.join(SEALED_PACKAGE_DIR);
-    let mut sealed_manifest = DocumentMut::new();
-    let mut package_table = Table::new();
-    package_table.insert("name", value(sealed_package.clone()));
-    package_table.insert("version", value("0.0.0"));
-    // The package's edition, so a migration compiles the same in either crate.
-    package_table.insert("edition", value(edition.clone()));
-    package_table.insert("publish", value(false));
-    sealed_manifest.insert("package", Item::Table(package_table));
-    let mut sealed_deps = Table::new();
-    sealed_deps.insert("migrate-core", dep("migrate-core")?);
-    sealed_deps.insert("migrate-dsl", dep("migrate-dsl")?);
-    sealed_manifest.insert("dependencies", Item::Table(sealed_deps));
-    let mut sealed_build_deps = Table::new();
-    sealed_build_deps.insert("migrate-core", with_build_feature(dep("migrate-core")?));
-    sealed_manifest.insert("build-dependencies", Item::Table(sealed_build_deps));
-    for (file, content) in [
-        (
-            "Cargo.toml",
-            format!(
-                "# The older migrations of {name}, compiled once: `migrate create` lists them in {dir}/{list}, and\n\
-                 # cargo leaves this crate alone while they do not change. Written by `migrate init`. A migration\n\
-                 # that uses another crate needs it here too.\n{sealed_manifest}",
-                list = migrate_core::seal::LIST_FILE
-            ),
-        ),
-        (
-            "build.rs",
-            format!(
-                "// Compiles the migrations listed in {dir}/{list}.\nfn main() {{\n    migrate_core::build::compile_sealed_migrations(\"../{dir}\");\n}}\n",
-                list = migrate_core::seal::LIST_FILE
-            ),
-        ),
-        ("src/lib.rs", SEALED_LIB.to_owned()),
-    ] {
-        expect_file(
-            &root,
-            &sealed_dir.join(file),
-            &content,
-            &mut changes,
-            &mut conflicts,
+    if !sealed_dir.join("Cargo.toml").exists() {
+        // The same dependency entries as the package's own (after the additions above), so both crates
+        // compile against the same migrate-core: a second copy would make their `Migration` types differ.
+        let owner_dep = |section: &str, krate: &str| -> Result<Item> {
+            let mut item = manifest
+                .get(section)
+                .and_then(Item::as_table_like)
+                .and_then(|t| t.get(krate))
+                .cloned()
+                .ok_or_else(|| {
+                    anyhow!(
+                        "[{section}] {krate} is missing from {}",
+                        manifest_path.display()
+                    )
+                })?;
+            // A relative path is relative to the package's folder, one level up from the sealed package's.
+            if let Some(table) = item.as_table_like_mut() {
+                let relative = table
+                    .get("path")
+                    .and_then(Item::as_str)
+                    .filter(|p| Path::new(p).is_relative())
+                    .map(|p| format!("../{p}"));
+                if let Some(path) = relative {
+                    table.insert("path", value(path));
+                }
+            }
+            Ok(item)
+        };
+        let mut sealed_manifest = DocumentMut::new();
+        let mut package_table = Table::new();
+        package_table.insert("name", value(sealed_package.clone()));
+        package_table.insert("version", value("0.0.0"));
+        // The package's edition (or its workspace's), so a migration compiles the same in either crate.
+        let edition = manifest
+            .get("package")
+            .and_then(Item::as_table_like)
+            .and_then(|p| p.get("edition"))
+            .cloned()
+            .unwrap_or_else(|| value("2021"));
+        package_table.insert("edition", edition);
+        package_table.insert("publish", value(false));
+        sealed_manifest.insert("package", Item::Table(package_table));
+        let mut sealed_deps = Table::new();
+        sealed_deps.insert("migrate-core", owner_dep("dependencies", "migrate-core")?);
+        sealed_deps.insert("migrate-dsl", owner_dep("dependencies", "migrate-dsl")?);
+        sealed_manifest.insert("dependencies", Item::Table(sealed_deps));
+        let mut sealed_build_deps = Table::new();
+        sealed_build_deps.insert(
+            "migrate-core",
+            owner_dep("build-dependencies", "migrate-core")?,
         );
-    }
-    let list = folder.join(migrate_core::seal::LIST_FILE);
-    if !list.exists() {
-        changes.push(Change::Create {
-            path: list,
-            content: migrate_core::seal::HEADER.to_owned(),
-        });
+        sealed_manifest.insert("build-dependencies", Item::Table(sealed_build_deps));
+        let list = migrate_core::seal::LIST_FILE;
+        for (file, content) in [
+            (
+                "Cargo.toml",
+                format!(
+                    "# The older migrations of {name}, compiled once: `migrate create` lists them in {dir}/{list}, and\n\
+                     # cargo leaves this crate alone while they do not change. Written by `migrate init`; keep its\n\
+                     # migrate-core and migrate-dsl the same as the package's. A migration that uses another crate\n\
+                     # is not sealed.\n{sealed_manifest}"
+                ),
+            ),
+            (
+                "build.rs",
+                format!(
+                    "// Compiles the migrations listed in {dir}/{list}.\nfn main() {{\n    migrate_core::build::compile_sealed_migrations(\"../{dir}\");\n}}\n"
+                ),
+            ),
+            ("src/lib.rs", SEALED_LIB.to_owned()),
+        ] {
+            expect_file(
+                &root,
+                &sealed_dir.join(file),
+                &content,
+                &mut changes,
+                &mut conflicts,
+            );
+        }
+        let list = folder.join(list);
+        if !list.exists() {
+            changes.push(Change::Create {
+                path: list,
+                content: migrate_core::seal::HEADER.to_owned(),
+            });
+        }
     }
     if !targets.bins.iter().any(|b| b == &runner_bin) {
         let mut bin = Table::new();

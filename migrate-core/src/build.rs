@@ -72,7 +72,7 @@ fn compile_or_exit(dir: &str, file_name: &str, part: Part) {
 
 /// For the sealed package's `build.rs`: compiles the migrations of `dir` (relative to the package's
 /// `CARGO_MANIFEST_DIR`, e.g. `"../migrations"`) that its seal list names ([`crate::seal`]) into
-/// `$OUT_DIR/migrations.rs`, which defines `pub const MIGRATIONS` and `pub const SEALED_DIGEST` for the
+/// `$OUT_DIR/migrations.rs`, which defines `pub static MIGRATIONS` and `pub const SEALED_DIGEST` for the
 /// owning crate's registry. It watches only the list and the listed files, so a new migration in the folder
 /// does not rebuild it. On a bad file, or a listed migration missing from the folder, it prints an error
 /// naming it and exits with status 1.
@@ -102,8 +102,23 @@ fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
         .ok_or("CARGO_MANIFEST_DIR is not set; call this from build.rs")?;
     let out_dir =
         std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set; call this from build.rs")?;
-    let dir = PathBuf::from(manifest_dir).join(dir);
+    let dir = PathBuf::from(&manifest_dir).join(dir);
     let list = SealList::read(&dir).map_err(|e| e.to_string())?;
+    if let (Part::Owner, Some(list)) = (part, &list) {
+        // The registry will name the crate `sealed_migrations`; without the dependency rustc would only say
+        // it cannot find it, inside generated code.
+        let manifest = PathBuf::from(&manifest_dir).join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+        if !text.contains("sealed-migrations") && !text.contains("sealed_migrations") {
+            return Err(format!(
+                "{} exists, so the migrations it lists are compiled in the sealed-migrations package, but {} \
+                 has no `sealed-migrations` dependency: run `migrate init` (it adds the package), or delete \
+                 the list to compile every migration here",
+                list.path.display(),
+                manifest.display()
+            ));
+        }
+    }
     match (part, &list) {
         // The sealed crate watches the list and what it names, not the folder: a new file in the folder
         // must not rebuild it.
@@ -440,9 +455,13 @@ fn render_merged(dir: &Path, found: &[Found], list: &SealList) -> String {
     );
     let _ = writeln!(
         out,
-        "const _: () = assert!(\n    ::migrate_core::seal::same_digest(&::sealed_migrations::SEALED_DIGEST, b\"{}\"),\n    \"the sealed_migrations crate was compiled from another {} than this registry (it changed during the build): build again\"\n);",
+        "const _: () = assert!(\n    ::migrate_core::seal::same_digest(&::sealed_migrations::SEALED_DIGEST, b\"{}\"),\n    \"{{}}\",\n    {:?}\n);",
         escaped(&list.digest()),
-        list.path.display()
+        format!(
+            "the sealed_migrations crate was compiled from another {} than this registry (it changed during the \
+             build): build again",
+            list.path.display()
+        )
     );
     let _ = writeln!(
         out,
@@ -713,6 +732,64 @@ mod tests {
         generate_registry_with(&migrations, None, &mut cache).unwrap();
         cache.save(&cache_file);
         assert_eq!(ParseCache::load(&cache_file).known.len(), 1);
+    }
+
+    #[test]
+    fn a_seal_list_splits_the_folder_between_the_two_crates() {
+        let dir = tempfile::tempdir().unwrap();
+        for stem in ["20260101000000_a", "20260101000001_b", "20260101000002_c"] {
+            std::fs::write(
+                dir.path().join(format!("{stem}.rs")),
+                "pub fn up(p: &mut B) {}",
+            )
+            .unwrap();
+        }
+        // `b` was merged from a branch after `a` and `c` were sealed.
+        std::fs::write(
+            dir.path().join(crate::seal::LIST_FILE),
+            "# header\n20260101000000_a\n20260101000002_c\n",
+        )
+        .unwrap();
+        let list = SealList::read(dir.path()).unwrap().unwrap();
+        let digest = escaped(&list.digest());
+
+        let owner =
+            generate_registry_with(dir.path(), Some(&list), &mut ParseCache::default()).unwrap();
+        assert!(owner.contains("mod m20260101000001_b;"), "{owner}");
+        assert!(
+            !owner.contains("mod m20260101000000_a;") && !owner.contains("mod m20260101000002_c;")
+        );
+        assert!(owner.contains(&format!(
+            "::sealed_migrations::SEALED_DIGEST, b\"{digest}\""
+        )));
+        assert!(owner.contains(
+            "::migrate_core::Migrations::sealed(&::sealed_migrations::MIGRATIONS, UNSEALED, &MERGED)"
+        ));
+
+        let sealed =
+            generate_sealed_with(dir.path(), Some(&list), &mut ParseCache::default()).unwrap();
+        assert!(
+            sealed.contains("mod m20260101000000_a;") && sealed.contains("mod m20260101000002_c;")
+        );
+        assert!(!sealed.contains("mod m20260101000001_b;"), "{sealed}");
+        assert!(sealed.contains("pub static MIGRATIONS: [::migrate_core::Migration; 2]"));
+        assert!(sealed.contains(&format!(
+            "pub const SEALED_DIGEST: ::migrate_core::seal::SealedDigest = *b\"{digest}\";"
+        )));
+
+        // Without the list argument (a fixture crate), every migration is compiled here.
+        let whole = generate_registry(dir.path()).unwrap();
+        assert!(whole.contains("mod m20260101000000_a;") && !whole.contains("sealed_migrations"));
+
+        // A listed file that is gone is named.
+        std::fs::remove_file(dir.path().join("20260101000002_c.rs")).unwrap();
+        let err = generate_sealed_with(dir.path(), Some(&list), &mut ParseCache::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("lists the migration 20260101000002_c"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! was built from the list it read ([`SealedDigest`]), so a list changed between the two never gives a
 //! registry with a migration missing or twice.
 
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
@@ -69,10 +70,13 @@ impl SealList {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
             Err(error) => return Err(SourceError::ReadFile { path, error }),
         };
+        // A name listed twice (a merge that kept both sides) counts once.
+        let mut seen = HashSet::new();
         let names = text
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .filter(|line| seen.insert(*line))
             .map(str::to_owned)
             .collect();
         Ok(Some(SealList { path, names }))
@@ -88,7 +92,7 @@ impl SealList {
         hasher.finalize().into()
     }
 
-    /// Whether `name` is sealed.
+    /// Whether `name` is sealed. For one name; [`names`](Self::names) into a set for many.
     pub fn contains(&self, name: &str) -> bool {
         self.names.iter().any(|n| n == name)
     }
@@ -126,38 +130,42 @@ pub const HEADER: &str = "\
 ";
 
 /// After `migrate create`: when more than [`SEAL_WHEN_UNSEALED_OVER`] of `files` (the folder's migrations,
-/// in timestamp order) are unsealed, adds all but the newest [`KEEP_UNSEALED`] of them to the list and
-/// returns how many it sealed. Does nothing, and returns 0, when the folder has no list.
+/// in timestamp order) could be sealed and are not, adds all of them but the newest [`KEEP_UNSEALED`] to the
+/// list and returns how many it sealed. Does nothing, and returns 0, when the folder has no list.
 ///
-/// A file that uses its crate's own items (`crate::` or `super::` anywhere in it) is never sealed: it would
-/// not compile in another crate.
+/// Only a migration that refers to nothing but `std`, `migrate_dsl` and `migrate_core` is sealed ([`sealable`]):
+/// one using its crate's own items or another dependency would not compile in the sealed crate. Such files
+/// do not count towards the threshold either, so a project with many of them does not seal at every `create`.
 pub fn seal_older(dir: &Path, files: &[MigrationFile]) -> Result<usize, SourceError> {
     let Some(mut list) = SealList::read(dir)? else {
         return Ok(0);
     };
+    let listed: HashSet<&str> = list.names.iter().map(String::as_str).collect();
     let unsealed: Vec<&MigrationFile> = files
         .iter()
-        .filter(|f| !list.contains(&f.name.stem))
+        .filter(|f| !listed.contains(f.name.stem.as_str()))
         .collect();
-    if unsealed.len() <= SEAL_WHEN_UNSEALED_OVER {
+    let older = &unsealed[..unsealed.len().saturating_sub(KEEP_UNSEALED)];
+    if older.len() + KEEP_UNSEALED <= SEAL_WHEN_UNSEALED_OVER {
         return Ok(0);
     }
-    let mut sealed = 0;
-    for file in &unsealed[..unsealed.len() - KEEP_UNSEALED] {
+    let mut candidates = Vec::with_capacity(older.len());
+    for file in older {
         let source =
             std::fs::read_to_string(&file.path).map_err(|error| SourceError::ReadFile {
                 path: file.path.clone(),
                 error,
             })?;
-        if uses_own_crate(&source) {
-            continue;
+        if sealable(&source) {
+            candidates.push(file.name.stem.clone());
         }
-        list.names.push(file.name.stem.clone());
-        sealed += 1;
     }
-    if sealed > 0 {
-        list.write()?;
+    if candidates.len() + KEEP_UNSEALED <= SEAL_WHEN_UNSEALED_OVER {
+        return Ok(0);
     }
+    let sealed = candidates.len();
+    list.names.extend(candidates);
+    list.write()?;
     Ok(sealed)
 }
 
@@ -166,17 +174,162 @@ pub fn forget(dir: &Path, names: &[String]) -> Result<(), SourceError> {
     let Some(mut list) = SealList::read(dir)? else {
         return Ok(());
     };
+    let gone: HashSet<&String> = names.iter().collect();
     let before = list.names.len();
-    list.names.retain(|n| !names.contains(n));
+    list.names.retain(|n| !gone.contains(n));
     if list.names.len() != before {
         list.write()?;
     }
     Ok(())
 }
 
-/// Whether a migration's source refers to its own crate's items, which the sealed crate does not have.
-fn uses_own_crate(source: &str) -> bool {
-    source.contains("crate::") || source.contains("super::")
+/// Whether a migration can be compiled in the sealed crate, which depends on `migrate-core` and `migrate-dsl`
+/// only: every path in its code (comments and string literals aside, so SQL casts such as `now()::date` do not
+/// count) starts with one of those, `std` (`core`, `alloc`), `self`, a tool attribute (`clippy::`), a
+/// primitive type or a capitalised name (a type or enum the prelude brings in). `crate::`, `super::` and any
+/// other crate's name make it unsealable; when in doubt the file stays unsealed, which always compiles.
+pub fn sealable(source: &str) -> bool {
+    const ROOTS: &[&str] = &[
+        "std",
+        "core",
+        "alloc",
+        "self",
+        "migrate_dsl",
+        "migrate_core",
+        "clippy",
+        "rustfmt",
+        "bool",
+        "char",
+        "str",
+        "i8",
+        "i16",
+        "i32",
+        "i64",
+        "i128",
+        "isize",
+        "u8",
+        "u16",
+        "u32",
+        "u64",
+        "u128",
+        "usize",
+        "f32",
+        "f64",
+    ];
+    let code = code_only(source);
+    let bytes = code.as_bytes();
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_';
+    let mut at = 0;
+    while let Some(found) = code[at..].find("::") {
+        let colons = at + found;
+        at = colons + 2;
+        let mut start = colons;
+        while start > 0 && ident(bytes[start - 1]) {
+            start -= 1;
+        }
+        let root = if start == colons {
+            // A leading `::` (`::serde_json::json!`): the root is the segment after it.
+            let mut end = at;
+            while end < bytes.len() && ident(bytes[end]) {
+                end += 1;
+            }
+            &code[at..end]
+        } else if start > 0 && bytes[start - 1] == b':' {
+            // A later segment of a path whose root was checked already.
+            continue;
+        } else {
+            &code[start..colons]
+        };
+        let capitalised = root.bytes().next().is_some_and(|b| b.is_ascii_uppercase());
+        if !capitalised && !ROOTS.contains(&root) {
+            return false;
+        }
+    }
+    true
+}
+
+/// `source` with comments and string and character literals replaced by spaces.
+fn code_only(source: &str) -> String {
+    let bytes = source.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    let blank = |out: &mut Vec<u8>, from: usize, to: usize| {
+        out.extend(std::iter::repeat_n(b' ', to - from));
+    };
+    while i < bytes.len() {
+        let rest = &bytes[i..];
+        let end = if rest.starts_with(b"//") {
+            rest.iter()
+                .position(|&b| b == b'\n')
+                .map_or(bytes.len(), |n| i + n)
+        } else if rest.starts_with(b"/*") {
+            // Block comments nest.
+            let (mut depth, mut j) = (0usize, i);
+            while j < bytes.len() {
+                if bytes[j..].starts_with(b"/*") {
+                    depth += 1;
+                    j += 2;
+                } else if bytes[j..].starts_with(b"*/") {
+                    depth -= 1;
+                    j += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    j += 1;
+                }
+            }
+            j
+        } else if let Some(hashes) = raw_string_start(rest) {
+            // r"..." or r#"..."#: ends at a quote followed by as many hashes.
+            let body = i + 2 + hashes;
+            let closing: Vec<u8> = std::iter::once(b'"')
+                .chain(std::iter::repeat_n(b'#', hashes))
+                .collect();
+            bytes[body..]
+                .windows(closing.len())
+                .position(|w| w == closing.as_slice())
+                .map_or(bytes.len(), |n| body + n + closing.len())
+        } else if rest[0] == b'"' || (rest[0] == b'b' && rest.get(1) == Some(&b'"')) {
+            let mut j = i + if rest[0] == b'b' { 2 } else { 1 };
+            while j < bytes.len() && bytes[j] != b'"' {
+                j += if bytes[j] == b'\\' { 2 } else { 1 };
+            }
+            (j + 1).min(bytes.len())
+        } else if rest[0] == b'\'' && is_char_literal(rest) {
+            i + 1
+                + rest[1..]
+                    .iter()
+                    .skip(1)
+                    .position(|&b| b == b'\'')
+                    .map_or(0, |n| n + 2)
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+            continue;
+        };
+        blank(&mut out, i, end);
+        i = end;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The number of `#` of a raw string starting at `rest` (`r"`, `r#"`, `br"`, ...), or `None`.
+fn raw_string_start(rest: &[u8]) -> Option<usize> {
+    let rest = rest.strip_prefix(b"b").unwrap_or(rest);
+    let rest = rest.strip_prefix(b"r")?;
+    let hashes = rest.iter().take_while(|&&b| b == b'#').count();
+    (rest.get(hashes) == Some(&b'"')).then_some(hashes)
+}
+
+/// Whether the `'` at the start of `rest` opens a character literal (`'x'`, `'\n'`, `'"'`) rather than a
+/// lifetime (`'a`).
+fn is_char_literal(rest: &[u8]) -> bool {
+    match rest.get(1) {
+        Some(b'\\') => true,
+        Some(_) => rest.get(2) == Some(&b'\'') || !rest[1].is_ascii(),
+        None => false,
+    }
 }
 
 #[cfg(test)]
@@ -213,9 +366,9 @@ mod tests {
             "at the threshold"
         );
 
-        let (dir, mut files) = folder(SEAL_WHEN_UNSEALED_OVER + 1);
+        // Two over: one of them uses its own crate, so it stays unsealed and does not count.
+        let (dir, mut files) = folder(SEAL_WHEN_UNSEALED_OVER + 2);
         SealList::empty(dir.path()).write().unwrap();
-        // One file uses its own crate: it stays unsealed.
         std::fs::write(
             &files[3].path,
             "pub fn up(pgm: &mut B) { crate::helper(pgm) }",
@@ -223,7 +376,7 @@ mod tests {
         .unwrap();
         files = crate::scan(dir.path()).unwrap();
         let sealed = seal_older(dir.path(), &files).unwrap();
-        assert_eq!(sealed, SEAL_WHEN_UNSEALED_OVER + 1 - KEEP_UNSEALED - 1);
+        assert_eq!(sealed, SEAL_WHEN_UNSEALED_OVER + 2 - KEEP_UNSEALED - 1);
         let list = SealList::read(dir.path()).unwrap().unwrap();
         assert_eq!(list.names.len(), sealed);
         assert!(!list.contains(&files[3].name.stem));
@@ -240,11 +393,52 @@ mod tests {
     }
 
     #[test]
+    fn unsealable_files_do_not_count_towards_the_threshold() {
+        let (dir, files) = folder(SEAL_WHEN_UNSEALED_OVER + 5);
+        SealList::empty(dir.path()).write().unwrap();
+        for file in &files[..10] {
+            std::fs::write(
+                &file.path,
+                "pub fn up(pgm: &mut B) { serde_json::json!({}); }",
+            )
+            .unwrap();
+        }
+        assert_eq!(seal_older(dir.path(), &files).unwrap(), 0);
+        assert!(SealList::read(dir.path())
+            .unwrap()
+            .unwrap()
+            .names
+            .is_empty());
+    }
+
+    #[test]
+    fn only_files_using_std_and_the_migrate_crates_are_sealable() {
+        for source in [
+            "use migrate_dsl::prelude::*;\npub fn up(pgm: &mut MigrationBuilder) { pgm.sql(\"UPDATE t SET d = now()::date\"); }",
+            "pub fn up(pgm: &mut B) { let _ = std::mem::size_of::<u8>(); let v: Vec<i64> = Vec::new(); let _ = i64::MAX; }",
+            "//! Uses `crate::helpers` only in this comment. /* and serde::x here */\npub fn up(pgm: &mut B) {}",
+            "#[allow(clippy::all)]\npub fn up(pgm: &mut B) { pgm.sql(r#\"SELECT '{}'::jsonb, \"x\"::text\"#); }",
+            "pub fn up<'a>(pgm: &'a mut B) { let _ = ('\"', b\"x::y\", '\\''); ::migrate_dsl::noop(pgm); }",
+        ] {
+            assert!(sealable(source), "{source}");
+        }
+        for source in [
+            "pub fn up(pgm: &mut B) { crate::helpers::add(pgm) }",
+            "pub fn up(pgm: &mut B) { super::shared(pgm) }",
+            "use serde_json::json;\npub fn up(pgm: &mut B) {}",
+            "pub fn up(pgm: &mut B) { let _ = ::chrono::Utc::now(); }",
+            "pub fn up(pgm: &mut B) { pgm.sql(\"x\"); my_app::seed(pgm) }",
+        ] {
+            assert!(!sealable(source), "{source}");
+        }
+    }
+
+    #[test]
     fn the_list_ignores_comments_and_blank_lines_and_forgets_names() {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(
             dir.path().join(LIST_FILE),
-            "# header\n\n20260101000000_a\n  20260101000001_b  \n",
+            "# header\n\n20260101000000_a\n  20260101000001_b  \n20260101000000_a\n",
         )
         .unwrap();
         let list = SealList::read(dir.path()).unwrap().unwrap();

@@ -61,7 +61,12 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     let app = tmp.path().join("sealapp");
     let checkout = checkout().display().to_string();
     migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
-    let list_path = app.join("migrations/sealed.txt");
+    let list_shown = app
+        .canonicalize()
+        .unwrap()
+        .join("migrations/sealed.txt")
+        .display()
+        .to_string();
     assert_eq!(
         SealList::read(&app.join("migrations"))
             .unwrap()
@@ -142,6 +147,34 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     );
     assert_eq!(status_names(&app, &db), names);
 
+    // Editing a sealed migration rebuilds the sealed crate: its checksum (computed there) no longer matches
+    // what was applied.
+    let edited = names[5].clone();
+    assert!(SealList::read(&app.join("migrations"))
+        .unwrap()
+        .unwrap()
+        .contains(&edited));
+    let before = sealed_libraries();
+    write_migration(
+        &app.join(format!("migrations/{edited}.rs")),
+        "edited_after_it_ran",
+    );
+    let status = migrate(&app, &db, &["status"]).expect_code(5);
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.contains(&edited))
+        .unwrap_or_default();
+    assert!(line.starts_with("CHANGED"), "{}", status.stdout);
+    assert_ne!(
+        sealed_libraries(),
+        before,
+        "the sealed crate was not rebuilt"
+    );
+    // Back as `create` wrote it (the table is the name after the timestamp).
+    write_migration(&app.join(format!("migrations/{edited}.rs")), &edited[15..]);
+    migrate(&app, &db, &["status"]).expect_code(0);
+
     // A listed migration whose file is gone stops the build, naming the list and the migration.
     let gone = names[1].clone();
     assert!(SealList::read(&app.join("migrations"))
@@ -151,7 +184,7 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     std::fs::remove_file(app.join(format!("migrations/{gone}.rs"))).unwrap();
     let status = migrate(&app, &db, &["status"]).expect_code(1);
     assert!(
-        status.stderr.contains(&list_path.display().to_string()) && status.stderr.contains(&gone),
+        status.stderr.contains(&list_shown) && status.stderr.contains(&gone),
         "{}",
         status.stderr
     );
