@@ -280,9 +280,9 @@ fn code_only(source: &str) -> String {
                 }
             }
             j
-        } else if let Some(hashes) = raw_string_start(rest) {
+        } else if let Some((opening, hashes)) = raw_string_start(rest) {
             // r"..." or r#"..."#: ends at a quote followed by as many hashes.
-            let body = i + 2 + hashes;
+            let body = i + opening;
             let closing: Vec<u8> = std::iter::once(b'"')
                 .chain(std::iter::repeat_n(b'#', hashes))
                 .collect();
@@ -314,12 +314,15 @@ fn code_only(source: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// The number of `#` of a raw string starting at `rest` (`r"`, `r#"`, `br"`, ...), or `None`.
-fn raw_string_start(rest: &[u8]) -> Option<usize> {
-    let rest = rest.strip_prefix(b"b").unwrap_or(rest);
-    let rest = rest.strip_prefix(b"r")?;
-    let hashes = rest.iter().take_while(|&&b| b == b'#').count();
-    (rest.get(hashes) == Some(&b'"')).then_some(hashes)
+/// For a raw string starting at `rest` (`r"`, `r#"`, `br"`, ...): the length of its opening (prefix, hashes and
+/// quote) and its number of `#`; `None` when `rest` does not start one.
+fn raw_string_start(rest: &[u8]) -> Option<(usize, usize)> {
+    let (prefix, after) = match rest.strip_prefix(b"br") {
+        Some(after) => (2, after),
+        None => (1, rest.strip_prefix(b"r")?),
+    };
+    let hashes = after.iter().take_while(|&&b| b == b'#').count();
+    (after.get(hashes) == Some(&b'"')).then_some((prefix + hashes + 1, hashes))
 }
 
 /// Whether the `'` at the start of `rest` opens a character literal (`'x'`, `'\n'`, `'"'`) rather than a
@@ -418,6 +421,7 @@ mod tests {
             "pub fn up(pgm: &mut B) { let _ = std::mem::size_of::<u8>(); let v: Vec<i64> = Vec::new(); let _ = i64::MAX; }",
             "//! Uses `crate::helpers` only in this comment. /* and serde::x here */\npub fn up(pgm: &mut B) {}",
             "#[allow(clippy::all)]\npub fn up(pgm: &mut B) { pgm.sql(r#\"SELECT '{}'::jsonb, \"x\"::text\"#); }",
+            "pub fn up(pgm: &mut B) { let _ = (br\"x::y\", br#\"\"::z\"#, r\"u::v\"); }",
             "pub fn up<'a>(pgm: &'a mut B) { let _ = ('\"', b\"x::y\", '\\''); ::migrate_dsl::noop(pgm); }",
         ] {
             assert!(sealable(source), "{source}");
@@ -428,6 +432,7 @@ mod tests {
             "use serde_json::json;\npub fn up(pgm: &mut B) {}",
             "pub fn up(pgm: &mut B) { let _ = ::chrono::Utc::now(); }",
             "pub fn up(pgm: &mut B) { pgm.sql(\"x\"); my_app::seed(pgm) }",
+            "pub fn up(pgm: &mut B) { let _ = br\"a::b\"; other::f(pgm) }",
         ] {
             assert!(!sealable(source), "{source}");
         }
