@@ -314,76 +314,9 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
     // deleted sealed.txt stays deleted (sealing off).
     let sealed_dir = root.join(SEALED_PACKAGE_DIR);
     if !sealed_dir.join("Cargo.toml").exists() {
-        // The same dependency entries as the package's own (after the additions above), so both crates
-        // compile against the same migrate-core: a second copy would make their `Migration` types differ.
-        let owner_dep = |section: &str, krate: &str| -> Result<Item> {
-            let mut item = manifest
-                .get(section)
-                .and_then(Item::as_table_like)
-                .and_then(|t| t.get(krate))
-                .cloned()
-                .ok_or_else(|| {
-                    anyhow!(
-                        "[{section}] {krate} is missing from {}",
-                        manifest_path.display()
-                    )
-                })?;
-            // A relative path is relative to the package's folder, one level up from the sealed package's.
-            if let Some(table) = item.as_table_like_mut() {
-                let relative = table
-                    .get("path")
-                    .and_then(Item::as_str)
-                    .filter(|p| Path::new(p).is_relative())
-                    .map(|p| format!("../{p}"));
-                if let Some(path) = relative {
-                    table.insert("path", value(path));
-                }
-            }
-            Ok(item)
-        };
-        let mut sealed_manifest = DocumentMut::new();
-        let mut package_table = Table::new();
-        package_table.insert("name", value(sealed_package.clone()));
-        package_table.insert("version", value("0.0.0"));
-        // The package's edition (or its workspace's), so a migration compiles the same in either crate.
-        let edition = manifest
-            .get("package")
-            .and_then(Item::as_table_like)
-            .and_then(|p| p.get("edition"))
-            .cloned()
-            .unwrap_or_else(|| value("2021"));
-        package_table.insert("edition", edition);
-        package_table.insert("publish", value(false));
-        sealed_manifest.insert("package", Item::Table(package_table));
-        let mut sealed_deps = Table::new();
-        sealed_deps.insert("migrate-core", owner_dep("dependencies", "migrate-core")?);
-        sealed_deps.insert("migrate-dsl", owner_dep("dependencies", "migrate-dsl")?);
-        sealed_manifest.insert("dependencies", Item::Table(sealed_deps));
-        let mut sealed_build_deps = Table::new();
-        sealed_build_deps.insert(
-            "migrate-core",
-            owner_dep("build-dependencies", "migrate-core")?,
-        );
-        sealed_manifest.insert("build-dependencies", Item::Table(sealed_build_deps));
-        let list = migrate_core::seal::LIST_FILE;
-        for (file, content) in [
-            (
-                "Cargo.toml",
-                format!(
-                    "# The older migrations of {name}, compiled once: `migrate create` lists them in {dir}/{list}, and\n\
-                     # cargo leaves this crate alone while they do not change. Written by `migrate init`; keep its\n\
-                     # migrate-core and migrate-dsl the same as the package's. A migration that uses another crate\n\
-                     # is not sealed.\n{sealed_manifest}"
-                ),
-            ),
-            (
-                "build.rs",
-                format!(
-                    "// Compiles the migrations listed in {dir}/{list}.\nfn main() {{\n    migrate_core::build::compile_sealed_migrations(\"../{dir}\");\n}}\n"
-                ),
-            ),
-            ("src/lib.rs", SEALED_LIB.to_owned()),
-        ] {
+        for (file, content) in
+            sealed_package_files(&name, &sealed_package, &dir, &manifest, &manifest_path)?
+        {
             expect_file(
                 &root,
                 &sealed_dir.join(file),
@@ -392,7 +325,7 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
                 &mut conflicts,
             );
         }
-        let list = folder.join(list);
+        let list = folder.join(migrate_core::seal::LIST_FILE);
         if !list.exists() {
             changes.push(Change::Create {
                 path: list,
@@ -529,6 +462,88 @@ fn smaller_dev_debug_info(manifest: &mut DocumentMut) -> Result<Vec<String>> {
             added.join(", ")
         )]
     })
+}
+
+/// The files of `sealed_package`, the sealed-migrations package of package `name` (manifest `manifest`, at
+/// `manifest_path`, with init's dependencies added), whose migrations folder is `dir`: `(path in the package,
+/// content)`.
+fn sealed_package_files(
+    name: &str,
+    sealed_package: &str,
+    dir: &str,
+    manifest: &DocumentMut,
+    manifest_path: &Path,
+) -> Result<Vec<(&'static str, String)>> {
+    // The same dependency entries as the package's own, so both crates
+    // compile against the same migrate-core: a second copy would make their `Migration` types differ.
+    let owner_dep = |section: &str, krate: &str| -> Result<Item> {
+        let mut item = manifest
+            .get(section)
+            .and_then(Item::as_table_like)
+            .and_then(|t| t.get(krate))
+            .cloned()
+            .ok_or_else(|| {
+                anyhow!(
+                    "[{section}] {krate} is missing from {}",
+                    manifest_path.display()
+                )
+            })?;
+        // A relative path is relative to the package's folder, one level up from the sealed package's.
+        if let Some(table) = item.as_table_like_mut() {
+            let relative = table
+                .get("path")
+                .and_then(Item::as_str)
+                .filter(|p| Path::new(p).is_relative())
+                .map(|p| format!("../{p}"));
+            if let Some(path) = relative {
+                table.insert("path", value(path));
+            }
+        }
+        Ok(item)
+    };
+    let mut sealed_manifest = DocumentMut::new();
+    let mut package_table = Table::new();
+    package_table.insert("name", value(sealed_package));
+    package_table.insert("version", value("0.0.0"));
+    // The package's edition (or its workspace's), so a migration compiles the same in either crate.
+    let edition = manifest
+        .get("package")
+        .and_then(Item::as_table_like)
+        .and_then(|p| p.get("edition"))
+        .cloned()
+        .unwrap_or_else(|| value("2021"));
+    package_table.insert("edition", edition);
+    package_table.insert("publish", value(false));
+    sealed_manifest.insert("package", Item::Table(package_table));
+    let mut sealed_deps = Table::new();
+    sealed_deps.insert("migrate-core", owner_dep("dependencies", "migrate-core")?);
+    sealed_deps.insert("migrate-dsl", owner_dep("dependencies", "migrate-dsl")?);
+    sealed_manifest.insert("dependencies", Item::Table(sealed_deps));
+    let mut sealed_build_deps = Table::new();
+    sealed_build_deps.insert(
+        "migrate-core",
+        owner_dep("build-dependencies", "migrate-core")?,
+    );
+    sealed_manifest.insert("build-dependencies", Item::Table(sealed_build_deps));
+    let list = migrate_core::seal::LIST_FILE;
+    Ok(vec![
+        (
+            "Cargo.toml",
+            format!(
+                "# The older migrations of {name}, compiled once: `migrate create` lists them in {dir}/{list}, and\n\
+                 # cargo leaves this crate alone while they do not change. Written by `migrate init`; keep its\n\
+                 # migrate-core and migrate-dsl the same as the package's. A migration that uses another crate\n\
+                 # is not sealed.\n{sealed_manifest}"
+            ),
+        ),
+        (
+            "build.rs",
+            format!(
+                "// Compiles the migrations listed in {dir}/{list}.\nfn main() {{\n    migrate_core::build::compile_sealed_migrations(\"../{dir}\");\n}}\n"
+            ),
+        ),
+        ("src/lib.rs", SEALED_LIB.to_owned()),
+    ])
 }
 
 /// The `Cargo.toml` of a workspace that the package at `root` (whose manifest is `own`) is a member of, if any:
