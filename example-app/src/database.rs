@@ -80,7 +80,7 @@ pub fn start_up_target(phase: Phase, status: &Status) -> UpTarget {
     if !Phase::supported(&applied).is_empty() {
         return UpTarget::ExpandOnly;
     }
-    let names: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
+    let names: Vec<&str> = MIGRATIONS.iter().map(|m| m.name()).collect();
     match phase.migrate_up_to(&names) {
         Some(name) if !applied.contains(name) => UpTarget::To(name.to_owned()),
         Some(_) => UpTarget::ExpandOnly,
@@ -193,7 +193,7 @@ pub async fn prepare_schema(
     }
     let pending = MIGRATIONS
         .iter()
-        .filter(|m| !applied.contains(m.name))
+        .filter(|m| !applied.contains(m.name()))
         .count();
     if pending > 0 {
         say(format!(

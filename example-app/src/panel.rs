@@ -73,13 +73,16 @@ pub async fn read(pool: &Pool, table: &str) -> Result<SchemaState, StoreError> {
 
 /// The walkthrough section heading for the next step on a database in `state`.
 pub fn next_section(state: &SchemaState) -> &'static str {
-    let Some(pending) = MIGRATIONS.iter().find(|m| !state.applied.contains(m.name)) else {
+    let Some(pending) = MIGRATIONS
+        .iter()
+        .find(|m| !state.applied.contains(m.name()))
+    else {
         return DONE_SECTION;
     };
     SECTIONS
         .iter()
         .rev()
-        .find(|(from, _)| pending.name >= *from)
+        .find(|(from, _)| pending.name() >= *from)
         .map_or(SECTIONS[0].1, |(_, heading)| heading)
 }
 
@@ -113,7 +116,7 @@ pub fn render(phase: Phase, state: &SchemaState) -> String {
     );
     let applied = MIGRATIONS
         .iter()
-        .filter(|m| state.applied.contains(m.name))
+        .filter(|m| state.applied.contains(m.name()))
         .count();
     let _ = writeln!(
         h,
@@ -122,7 +125,7 @@ pub fn render(phase: Phase, state: &SchemaState) -> String {
     );
     h.push_str("<ol class=\"migrations\">\n");
     for (m, contract) in MIGRATIONS.iter().zip(contracts()) {
-        let state_class = if state.applied.contains(m.name) {
+        let state_class = if state.applied.contains(m.name()) {
             "applied"
         } else {
             "pending"
@@ -134,7 +137,7 @@ pub fn render(phase: Phase, state: &SchemaState) -> String {
         let _ = writeln!(
             h,
             "<li class=\"{state_class} {kind}\" data-migration=\"{name}\">{state_class}, {kind}: <code>{name}</code>{why}</li>",
-            name = escape(m.name)
+            name = escape(m.name())
         );
     }
     h.push_str("</ol>\n");
@@ -227,7 +230,10 @@ mod tests {
             "<li class=\"pending expand\" data-migration=\"20261122100000_expand_comments_body\">"
         ));
         let after_expand = SchemaState {
-            applied: MIGRATIONS[..5].iter().map(|m| m.name.to_owned()).collect(),
+            applied: MIGRATIONS[..5]
+                .iter()
+                .map(|m| m.name().to_owned())
+                .collect(),
         };
         let html = render(Phase::V2, &after_expand);
         assert!(html.contains("serves phase <strong>v2</strong>"));

@@ -135,7 +135,7 @@ mod tests {
     fn names() -> Vec<&'static str> {
         crate::migrations::MIGRATIONS
             .iter()
-            .map(|m| m.name)
+            .map(|m| m.name())
             .collect()
     }
 
@@ -179,7 +179,7 @@ mod tests {
         let contracts: Vec<&str> = crate::migrations::MIGRATIONS
             .iter()
             .filter(|m| m.contract().is_some())
-            .map(|m| m.name)
+            .map(|m| m.name())
             .collect();
         let retiring: Vec<&str> = Phase::ALL
             .iter()

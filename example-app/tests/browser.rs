@@ -74,10 +74,10 @@ fn the_page_renders_in_headless_chromium() {
         assert!(
             dom.contains(&format!(
                 "<li class=\"{state} {kind}\" data-migration=\"{}\">",
-                m.name
+                m.name()
             )),
             "{} as {state} {kind}:\n{dom}",
-            m.name
+            m.name()
         );
     }
     assert!(

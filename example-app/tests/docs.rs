@@ -5,7 +5,7 @@ use example_app::migrations::MIGRATIONS;
 
 #[test]
 fn every_migration_named_in_the_docs_exists() {
-    let known: Vec<&str> = MIGRATIONS.iter().map(|m| m.name).collect();
+    let known: Vec<&str> = MIGRATIONS.iter().map(|m| m.name()).collect();
     for doc in ["walkthrough.md", "cookbook.md"] {
         let path = format!("{}/../docs/{doc}", env!("CARGO_MANIFEST_DIR"));
         let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));

@@ -53,20 +53,21 @@ fn every_app_phase_keeps_working_while_the_story_is_applied_step_by_step() {
         let ran = migrator
             .run_up(
                 &mut client,
-                &UpTarget::To(migration.name.to_owned()),
+                &UpTarget::To(migration.name().to_owned()),
                 &mut |_| {},
             )
-            .unwrap_or_else(|e| panic!("applying {}: {e}", migration.name));
+            .unwrap_or_else(|e| panic!("applying {}: {e}", migration.name()));
         assert_eq!(ran.len(), 1);
-        applied.insert(migration.name.to_owned());
+        applied.insert(migration.name().to_owned());
         let supported: Vec<Phase> = Phase::ALL
             .into_iter()
             .filter(|p| p.check(&applied).is_ok())
             .collect();
         assert_eq!(
-            supported, phases,
+            supported,
+            phases,
             "phases that run after {}",
-            migration.name
+            migration.name()
         );
 
         for &phase in phases {
@@ -80,9 +81,11 @@ fn every_app_phase_keeps_working_while_the_story_is_applied_step_by_step() {
                 &[("title", &title), ("lat", &lat_text), ("lng", &lng_text)],
             );
             assert_eq!(
-                created.status, 303,
+                created.status,
+                303,
                 "{phase} after {}: {}",
-                migration.name, created.body
+                migration.name(),
+                created.body
             );
             assert_eq!(created.location.as_deref(), Some("/"));
 
@@ -93,9 +96,11 @@ fn every_app_phase_keeps_working_while_the_story_is_applied_step_by_step() {
             let comment = format!("Nice one, from {phase} at step {step} \"quoted\"");
             let commented = post_form(app, "/comments", &[("post_id", &id), ("body", &comment)]);
             assert_eq!(
-                commented.status, 303,
+                commented.status,
+                303,
                 "{phase} after {}: {}",
-                migration.name, commented.body
+                migration.name(),
+                commented.body
             );
             written.push(Written {
                 title: escaped,
@@ -108,7 +113,7 @@ fn every_app_phase_keeps_working_while_the_story_is_applied_step_by_step() {
         for &phase in phases {
             let app = start_app(&runtime, db.url(), phase);
             let page = get(app, "/");
-            assert_eq!(page.status, 200, "{phase} after {}", migration.name);
+            assert_eq!(page.status, 200, "{phase} after {}", migration.name());
             for w in &written {
                 let at = page
                     .body
@@ -116,7 +121,9 @@ fn every_app_phase_keeps_working_while_the_story_is_applied_step_by_step() {
                     .unwrap_or_else(|| {
                         panic!(
                             "{phase} after {} misses {}:\n{}",
-                            migration.name, w.title, page.body
+                            migration.name(),
+                            w.title,
+                            page.body
                         )
                     });
                 let article = &page.body[at..page.body[at..]
@@ -125,12 +132,12 @@ fn every_app_phase_keeps_working_while_the_story_is_applied_step_by_step() {
                 assert!(
                     article.contains(&w.location),
                     "{phase} after {}: {article}",
-                    migration.name
+                    migration.name()
                 );
                 assert!(
                     article.contains(&w.comment),
                     "{phase} after {}: {article}",
-                    migration.name
+                    migration.name()
                 );
             }
         }

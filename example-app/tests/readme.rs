@@ -5,7 +5,7 @@
 mod lead_example;
 
 use example_app::migrations::MIGRATIONS;
-use migrate_core::{DownTarget, Migration, Migrator, UpTarget};
+use migrate_core::{Definition, DownTarget, Migration, Migrator, UpTarget};
 use tests::TestDb;
 
 const FILE: &str = include_str!("readme/lead_example.rs");
@@ -29,14 +29,13 @@ fn the_readme_lead_example_is_the_tested_file() {
 fn the_readme_lead_example_runs_on_the_example_app() {
     let db = TestDb::new();
     let mut client = db.client();
-    let lead = Migration {
+    let lead = Migration::defined(Box::leak(Box::new(Definition {
         name: "20991231000000_lead_example",
         path: "README.md",
         source: FILE,
-        precomputed: None,
         up: lead_example::up,
         down: None,
-    };
+    })));
     let all: &'static [Migration] = Box::leak(
         MIGRATIONS
             .iter()
@@ -49,7 +48,7 @@ fn the_readme_lead_example_runs_on_the_example_app() {
     let ran = migrator
         .run_up(&mut client, &UpTarget::All, &mut |_| {})
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(ran.last().map(|r| r.name.as_str()), Some(lead.name));
+    assert_eq!(ran.last().map(|r| r.name.as_str()), Some(lead.name()));
     assert!(db.columns("comments").contains(&"edited_at".to_owned()));
     let check = "SELECT count(*)::text FROM pg_constraint WHERE conname = 'comments_check'";
     assert_eq!(db.query_strings(check), [[Some("1".to_owned())]]);

@@ -104,7 +104,7 @@ fn applied(db: &TestDb) -> Vec<String> {
 fn name_of(suffix: &str) -> &'static str {
     MIGRATIONS
         .iter()
-        .map(|m| m.name)
+        .map(|m| m.name())
         .find(|n| n.ends_with(suffix))
         .expect(suffix)
 }
@@ -285,7 +285,10 @@ fn migrate_never_breaks_the_previous_phase_at_any_step() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let mut checked = 0;
     for k in 1..=MIGRATIONS.len() {
-        let before: BTreeSet<String> = MIGRATIONS[..k].iter().map(|m| m.name.to_owned()).collect();
+        let before: BTreeSet<String> = MIGRATIONS[..k]
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
         for pair in Phase::ALL.windows(2) {
             let (old, new) = (pair[0], pair[1]);
             if old.check(&before).is_err() {
@@ -295,7 +298,7 @@ fn migrate_never_breaks_the_previous_phase_at_any_step() {
             Migrator::new(MIGRATIONS)
                 .run_up(
                     &mut db.client(),
-                    &UpTarget::To(MIGRATIONS[k - 1].name.to_owned()),
+                    &UpTarget::To(MIGRATIONS[k - 1].name().to_owned()),
                     &mut |_| {},
                 )
                 .expect("the story up to this step");
@@ -304,7 +307,7 @@ fn migrate_never_breaks_the_previous_phase_at_any_step() {
             assert!(
                 old.check(&after).is_ok(),
                 "after {}, {new} --migrate ({}) broke {old}: {:?}",
-                MIGRATIONS[k - 1].name,
+                MIGRATIONS[k - 1].name(),
                 if started.is_ok() {
                     "started"
                 } else {

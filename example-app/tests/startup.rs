@@ -50,7 +50,7 @@ fn start_up_applies_the_embedded_migrations_once() {
     let names = db.query_strings("SELECT name FROM public.pgmigrations");
     let embedded: Vec<&str> = example_app::migrations::MIGRATIONS
         .iter()
-        .map(|m| m.name)
+        .map(|m| m.name())
         .collect();
     assert_eq!(
         names.len(),

@@ -198,8 +198,9 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Status { json } => {
             let db = target()?;
             let mut client = db.connect(settings.connect_timeout)?;
-            let status = migrator.status(&mut client)?;
-            // Through one buffer, not line by line, and never as one text: a long history stays cheap.
+            let status = migrator.status_report(&mut client)?;
+            // Through one buffer, not line by line, and entry by entry, never all entries or one text: a long
+            // history stays cheap.
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if *json {
                 serde_json::to_writer_pretty(&mut out, &status)

@@ -201,7 +201,10 @@ mod exit_guard {
             std::io::stderr(),
             "error: migration {} ({}) ended the process from its Rust code at operation #{} ({}), e.g. with std::process::exit; \
              {aftermath}; return an error from the closure instead",
-            code.migration, code.path, code.position, code.op
+            code.migration.name(),
+            code.migration.path(),
+            code.position,
+            code.op
         );
         // SAFETY: _exit ends the process at once with status 1, which is the point: the exit status the
         // code asked for would report success.

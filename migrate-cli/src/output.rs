@@ -4,7 +4,7 @@ use std::io::Write;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::lint::{Finding, LintOptions, Report};
-use migrate_core::{Direction, Event, State, Status};
+use migrate_core::{Direction, Event, State, StatusReport};
 
 thread_local! {
     /// The progress bar of the backfill running now, if any.
@@ -139,18 +139,23 @@ fn label(state: State) -> &'static str {
 
 /// The human-readable status table, written line by line (a long history is never held as one text), then
 /// the summary and an explanation of every problem found.
-pub fn write_status(out: &mut impl Write, status: &Status, database: &str) -> std::io::Result<()> {
-    writeln!(out, "migrations table {} on {database}", status.table)?;
-    if !status.table_exists {
+pub fn write_status(
+    out: &mut impl Write,
+    status: &StatusReport<'_>,
+    database: &str,
+) -> std::io::Result<()> {
+    writeln!(out, "migrations table {} on {database}", status.table())?;
+    if !status.table_exists() {
         writeln!(
             out,
             "(the table does not exist yet: nothing has been applied)"
         )?;
     }
-    if status.migrations.is_empty() {
+    if status.summary().total == 0 {
         return writeln!(out, "no migrations");
     }
-    for e in &status.migrations {
+    // One entry at a time: a long history is never held as entries.
+    for e in status.entries() {
         let run_on = e
             .applied
             .as_ref()
@@ -171,10 +176,20 @@ pub fn write_status(out: &mut impl Write, status: &Status, database: &str) -> st
 }
 
 /// The summary line and the explanations under the status table.
-fn status_footer(status: &Status) -> String {
+fn status_footer(status: &StatusReport<'_>) -> String {
     let mut out = String::new();
-    let count = |s| status.migrations.iter().filter(|e| e.state == s).count();
-    let mut summary = vec![
+    let summary = status.summary();
+    let count = |s| match s {
+        State::Applied => summary.applied,
+        State::Changed => summary.changed,
+        State::Missing => summary.missing,
+        State::Pending => summary.pending,
+        State::OutOfOrder => summary.out_of_order,
+        State::Failed => summary.failed,
+        State::Renamed => summary.renamed,
+        State::Unverified => summary.unverified,
+    };
+    let mut line = vec![
         format!(
             "{} applied",
             count(State::Applied)
@@ -182,7 +197,7 @@ fn status_footer(status: &Status) -> String {
                 + count(State::Renamed)
                 + count(State::Unverified)
         ),
-        match status.summary.contracts_pending {
+        match summary.contracts_pending {
             0 => format!(
                 "{} pending",
                 count(State::Pending) + count(State::OutOfOrder)
@@ -202,14 +217,13 @@ fn status_footer(status: &Status) -> String {
         (State::Failed, "failed part-way"),
     ] {
         if count(state) > 0 {
-            summary.push(format!("{} {what}", count(state)));
+            line.push(format!("{} {what}", count(state)));
         }
     }
-    out.push_str(&summary.join(", "));
+    out.push_str(&line.join(", "));
     out.push('\n');
-    let (expands, first_contract) = status.expand_only();
-    if let Some(contract) = first_contract {
-        let before = match expands.len() {
+    if let Some((expands, contract)) = status.first_pending_contract() {
+        let before = match expands {
             0 => "no expand comes before it".to_owned(),
             n => format!("`up --expand-only` applies the {n} migration(s) before it"),
         };
@@ -233,23 +247,21 @@ fn status_footer(status: &Status) -> String {
             "MISSING FILE: applied, but the file is gone; restore it, or `repair` forgets it\n",
         );
     }
-    for e in &status.migrations {
-        if let Some(f) = &e.failure {
+    for f in status.failures() {
+        out.push_str(&format!(
+            "FAILED: {} failed part-way during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until those are finished or undone by hand and `repair {}` clears the mark\n",
+            f.name, f.direction, f.committed, f.name
+        ));
+        for statement in &f.statements {
+            out.push_str(&format!("  committed: {statement}\n"));
+        }
+        if f.error.starts_with(migrate_core::INTERRUPTED_MARK) {
+            // The mark written before each statement: a run that is still going (it holds the migration
+            // lock) shows the same, so say both readings.
             out.push_str(&format!(
-                "FAILED: {} failed part-way during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until those are finished or undone by hand and `repair {}` clears the mark\n",
-                e.name, f.direction, f.committed, e.name
+                "  {}; if no run holds the migration lock now, that run ended there\n",
+                f.error
             ));
-            for statement in &f.statements {
-                out.push_str(&format!("  committed: {statement}\n"));
-            }
-            if f.error.starts_with(migrate_core::INTERRUPTED_MARK) {
-                // The mark written before each statement: a run that is still going (it holds the migration
-                // lock) shows the same, so say both readings.
-                out.push_str(&format!(
-                    "  {}; if no run holds the migration lock now, that run ended there\n",
-                    f.error
-                ));
-            }
         }
     }
     if count(State::OutOfOrder) > 0 {

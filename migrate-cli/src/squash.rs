@@ -30,7 +30,7 @@ pub fn squash(
     args: &SquashArgs,
 ) -> Result<ExitCode> {
     let range = squash::squash_range(registry.migrations.as_slice(), &args.to)?;
-    let last = range.last().map(|m| m.name).unwrap_or_default();
+    let last = range.last().map(|m| m.name()).unwrap_or_default();
     let name = squash::baseline_name(range)?;
     let dir = settings.migrations_dir.clone();
     let files: Vec<PathBuf> = range.iter().map(|m| file_of(&dir, m)).collect();
@@ -104,7 +104,7 @@ pub fn squash(
         })?;
     }
     // A sealed squashed migration would make the sealed crate look for its removed file.
-    let names: Vec<String> = range.iter().map(|m| m.name.to_owned()).collect();
+    let names: Vec<String> = range.iter().map(|m| m.name().to_owned()).collect();
     migrate_core::seal::forget(&dir, &names).with_context(|| {
         format!(
             "squashed, but cannot update {}: remove the squashed migrations' lines from it by hand",
@@ -131,7 +131,7 @@ pub fn squash(
 /// The file of `m` in the folder being squashed (not the path it was compiled from, which may be another
 /// checkout).
 fn file_of(dir: &Path, m: &Migration) -> PathBuf {
-    dir.join(format!("{}.rs", m.name))
+    dir.join(format!("{}.rs", m.name()))
 }
 
 /// The configured database must have applied every migration of the range as the files are now: the
@@ -146,7 +146,7 @@ fn check_database(
     let status = Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .status(&mut client)?;
-    let last = range.last().map(|m| m.name).unwrap_or_default();
+    let last = range.last().map(|m| m.name()).unwrap_or_default();
     let state = |name: &str| {
         status
             .migrations
@@ -157,8 +157,8 @@ fn check_database(
     let with_state = |wanted: &[State]| -> Vec<&str> {
         range
             .iter()
-            .filter(|m| state(m.name).is_some_and(|s| wanted.contains(&s)))
-            .map(|m| m.name)
+            .filter(|m| state(m.name()).is_some_and(|s| wanted.contains(&s)))
+            .map(|m| m.name())
             .collect()
     };
     let not_applied = with_state(&[State::Pending, State::OutOfOrder]);

@@ -32,7 +32,7 @@ pub fn verify(settings: &Settings, registry: &Registry, db: &Target) -> Result<E
     for m in registry.migrations.as_slice() {
         let before = schema()?;
         let step = |client: &mut Client, what: &str, run: &dyn Fn(&mut Client) -> Result<()>| {
-            run(client).with_context(|| format!("{} failed during verify ({what})", m.name))
+            run(client).with_context(|| format!("{} failed during verify ({what})", m.name()))
         };
         step(&mut client, "up", &|c| {
             migrator.run_up(c, &UpTarget::Count(1), &mut |_| {})?;
@@ -72,14 +72,14 @@ pub fn verify(settings: &Settings, registry: &Registry, db: &Target) -> Result<E
             ));
         }
         if problems.is_empty() {
-            println!("ok    {}", m.name);
+            println!("ok    {}", m.name());
             for note in notes {
                 println!("  note: {note}");
             }
             continue;
         }
         failures += 1;
-        println!("FAIL  {} ({})", m.name, m.display_path());
+        println!("FAIL  {} ({})", m.name(), m.display_path());
         for (what, from, to, diff) in problems {
             println!("  {what}:\n  --- {from}\n  +++ {to}");
             for line in diff.lines() {

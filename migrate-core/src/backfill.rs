@@ -20,8 +20,7 @@ use crate::user_code::{self, UserCode};
 
 /// Where a backfill is recorded: which migration, which operation.
 pub(crate) struct Origin<'a> {
-    pub migration: &'static str,
-    pub path: &'static str,
+    pub migration: crate::Migration,
     /// The migration's checksum: Rust batch code cannot be compared, its source can.
     pub checksum: &'a str,
     pub position: usize,
@@ -113,7 +112,7 @@ pub(crate) fn run(
         record: Record {
             fingerprint: fingerprint(spec, &target, &keys, origin.checksum),
             table: progress,
-            migration: origin.migration,
+            migration: origin.migration.name(),
             position: i32::try_from(origin.position).unwrap_or(i32::MAX),
         },
         filter: spec
@@ -155,7 +154,7 @@ pub(crate) fn run(
                 .clear(conn)
                 .map_err(pg("cannot discard the backfill progress"))?;
             events(Event::BackfillRestarted {
-                name: origin.migration,
+                name: origin.migration.name(),
                 table: &walk.target,
                 rows_discarded: u64::try_from(done).unwrap_or(0),
                 reason,
@@ -268,7 +267,6 @@ impl Walk<'_> {
     fn code(&self) -> UserCode {
         UserCode {
             migration: self.origin.migration,
-            path: self.origin.path,
             position: self.origin.position,
             op: "backfill",
             transactional: false,
@@ -301,7 +299,7 @@ fn run_batches(
     let done_at_start = done;
     let mut batches = 0u64;
     let retry = LockRetry {
-        name: walk.origin.migration,
+        name: walk.origin.migration.name(),
         budget: context.retry_budget,
         // Checked after each committed batch, below.
         interrupt: None,
@@ -334,7 +332,7 @@ fn run_batches(
         batches += 1;
         cursor = Some(next);
         events(Event::Backfill {
-            name: walk.origin.migration,
+            name: walk.origin.migration.name(),
             table: &walk.target,
             done,
             total,

@@ -19,8 +19,10 @@
 //! which defines `MIGRATIONS: &Migrations` (ordered by timestamp; it dereferences to `[Migration]`) and
 //! `REGISTRY: Registry`. Each migration's
 //! checksum is computed here, with whether it is a squashed baseline ([`Precomputed`](crate::Precomputed)), so
-//! the runner applies migrations and shows their status without reading any source; all names share one string
-//! and all paths another ([`Migration::compiled`](crate::Migration::compiled)). Each file becomes
+//! the runner applies migrations and shows their status without reading any source. The migrations are written
+//! as tables ([`Compiled`](crate::Compiled)): all names in one string, the digests, and one function that finds a
+//! migration's `up`, `down` and source by its position, so nothing is stored (or relocated at start) per
+//! migration but its name, digest and flag. Each file becomes
 //! a module declared with an absolute `#[path]`, so the compiler reports errors at the migration file's own
 //! path and line, and rust-analyzer resolves the `pgm` API inside it. `cargo:rerun-if-changed` on the folder
 //! makes adding, renaming, editing or removing a file rebuild the registry: there is no hand-kept module list.
@@ -413,31 +415,22 @@ fn describe_use(tree: &syn::UseTree) -> String {
 
 fn render(dir: &Path, found: &[Found]) -> String {
     let mut out = header(dir);
-    let entries = render_migrations(&mut out, found);
-    let _ = writeln!(
-        out,
-        "\nstatic ALL: &[::migrate_core::Migration] = &[\n{entries}];\n"
-    );
-    render_registry(&mut out, dir, "::migrate_core::Migrations::new(ALL)");
+    render_table(&mut out, dir, "", "ALL", found);
+    render_registry(&mut out, dir, "&[&ALL]");
     out
 }
 
-/// The sealed crate's code: its migrations (the owning crate's registry refers to them) and the digest of the
-/// list they come from.
+/// The sealed crate's code: its migrations (the owning crate's registry refers to their table) and the digest
+/// of the list they come from.
 fn render_sealed(dir: &Path, found: &[Found], list: &SealList) -> String {
     let mut out = header(dir);
-    let entries = render_migrations(&mut out, found);
     let _ = writeln!(
         out,
-        "\n/// The migrations of `{}` listed in its `{}`, ordered by timestamp.",
+        "/// The migrations of `{}` listed in its `{}`, ordered by timestamp.",
         dir.display(),
         crate::seal::LIST_FILE
     );
-    let _ = writeln!(
-        out,
-        "pub static MIGRATIONS: [::migrate_core::Migration; {}] = [\n{entries}];\n",
-        found.len()
-    );
+    render_table(&mut out, dir, "pub ", "TABLE", found);
     let _ = writeln!(
         out,
         "/// The digest of the list these were compiled from.\npub const SEALED_DIGEST: ::migrate_core::seal::SealedDigest = *b\"{}\";",
@@ -447,15 +440,11 @@ fn render_sealed(dir: &Path, found: &[Found], list: &SealList) -> String {
 }
 
 /// The owning crate's code with a seal list: its own (unsealed) migrations, and the sealed crate's, after
-/// checking at compile time that the sealed crate was built from the same list. The two are merged when the
-/// registry is first read.
+/// checking at compile time that the sealed crate was built from the same list. The two tables are merged
+/// when the registry is first read.
 fn render_merged(dir: &Path, found: &[Found], list: &SealList) -> String {
     let mut out = header(dir);
-    let entries = render_migrations(&mut out, found);
-    let _ = writeln!(
-        out,
-        "\nstatic UNSEALED: &[::migrate_core::Migration] = &[\n{entries}];\n"
-    );
+    render_table(&mut out, dir, "", "UNSEALED", found);
     let _ = writeln!(
         out,
         "const _: () = assert!(\n    ::migrate_core::seal::same_digest(&::sealed_migrations::SEALED_DIGEST, b\"{}\"),\n    \"{{}}\",\n    {:?}\n);",
@@ -466,15 +455,7 @@ fn render_merged(dir: &Path, found: &[Found], list: &SealList) -> String {
             list.path.display()
         )
     );
-    let _ = writeln!(
-        out,
-        "static MERGED: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\n"
-    );
-    render_registry(
-        &mut out,
-        dir,
-        "::migrate_core::Migrations::sealed(&::sealed_migrations::MIGRATIONS, UNSEALED, &MERGED)",
-    );
+    render_registry(&mut out, dir, "&[&::sealed_migrations::TABLE, &UNSEALED]");
     out
 }
 
@@ -494,9 +475,11 @@ fn escaped(bytes: &[u8]) -> String {
     out
 }
 
-/// Writes one module per migration and the shared name and path strings into `out`; returns the entries of
-/// the migrations' slice, one line each.
-fn render_migrations(out: &mut String, found: &[Found]) -> String {
+/// Writes one module per migration, then `static <name>: Compiled`: the folder, the names in one string (each
+/// migration a range of it; its path is the folder and the name), the digests and baseline flags, and a
+/// function that finds a migration's code by its position. Nothing in the tables points at one migration, so the loader relocates
+/// nothing per migration, and reading every name touches only the names.
+fn render_table(out: &mut String, dir: &Path, visibility: &str, name: &str, found: &[Found]) {
     for f in found {
         // Module names need a leading letter: `m<timestamp>_<name>`.
         let _ = writeln!(
@@ -506,26 +489,17 @@ fn render_migrations(out: &mut String, found: &[Found]) -> String {
             f.file.name.stem
         );
     }
-    if found.is_empty() {
-        return String::new();
-    }
-    // All names in one string and all paths in another, each migration a range of both: reading every name
-    // touches only the names, not the paths and sources between them.
     let mut names = String::new();
-    let mut paths = String::new();
-    let mut ranges = Vec::with_capacity(found.len());
-    for f in found {
-        let name_at = (names.len(), names.len() + f.file.name.stem.len());
+    let mut name_ends = String::new();
+    let mut digests = String::new();
+    let mut baselines = String::new();
+    let mut arms = String::new();
+    for (i, f) in found.iter().enumerate() {
         names.push_str(&f.file.name.stem);
         let path = f.file.path.display().to_string();
-        let path_at = (paths.len(), paths.len() + path.len());
-        paths.push_str(&path);
-        ranges.push((name_at, path_at, path));
-    }
-    let _ = writeln!(out, "\nconst MIGRATION_NAMES: &str = {names:?};");
-    let _ = writeln!(out, "const MIGRATION_PATHS: &str = {paths:?};");
-    let mut entries = String::new();
-    for (f, (name_at, path_at, path)) in found.iter().zip(ranges) {
+        let _ = write!(name_ends, "{},", names.len());
+        let _ = write!(digests, "*b\"{}\",", escaped(&f.precomputed.digest));
+        let _ = write!(baselines, "{},", f.precomputed.baseline);
         let module = format!("m{}", f.file.name.stem);
         let down = if f.has_down {
             format!("Some({module}::down)")
@@ -533,23 +507,30 @@ fn render_migrations(out: &mut String, found: &[Found]) -> String {
             "None".to_owned()
         };
         let _ = writeln!(
-            entries,
-            "    ::migrate_core::Migration::compiled((MIGRATION_NAMES, {name_at:?}), (MIGRATION_PATHS, {path_at:?}), include_str!({path:?}), b\"{}\", {}, {module}::up, {down}),",
-            escaped(&f.precomputed.digest),
-            f.precomputed.baseline
+            arms,
+            "        {i} => ::migrate_core::Code {{ up: {module}::up, down: {down}, source: include_str!({path:?}) }},"
         );
     }
-    entries
+    let function = format!("code_{}", name.to_lowercase());
+    let _ = writeln!(
+        out,
+        "\n#[allow(clippy::all)]\nfn {function}(i: usize) -> ::migrate_core::Code {{\n    match i {{\n{arms}        _ => unreachable!(\"no migration {{i}} in this registry\"),\n    }}\n}}"
+    );
+    let _ = writeln!(
+        out,
+        "{visibility}static {name}: ::migrate_core::Compiled = ::migrate_core::Compiled {{\n    dir: {:?},\n    names: {names:?},\n    name_ends: &[{name_ends}],\n    digests: &[{digests}],\n    baselines: &[{baselines}],\n    code: {function},\n}};\n",
+        dir.display().to_string()
+    );
 }
 
-fn render_registry(out: &mut String, dir: &Path, migrations: &str) {
+fn render_registry(out: &mut String, dir: &Path, tables: &str) {
     let _ = writeln!(
         out,
         "/// The compiled migrations together with the folder they came from."
     );
     let _ = writeln!(
         out,
-        "pub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: {migrations} }};",
+        "static HANDLES: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\npub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: ::migrate_core::Migrations::compiled({tables}, &HANDLES) }};",
         dir.display().to_string()
     );
     let _ = writeln!(
@@ -631,13 +612,17 @@ mod tests {
         .unwrap();
         std::fs::write(dir.path().join("README.md"), "notes").unwrap();
         let code = generate_registry(dir.path()).unwrap();
+        assert!(
+            code.contains("names: \"20260101000000_first20260102000000_second\",\n"),
+            "{code}"
+        );
+        assert!(code.contains("name_ends: &[20,41,],\n"));
         assert!(code.contains(
-            "const MIGRATION_NAMES: &str = \"20260101000000_first20260102000000_second\";"
+            "0 => ::migrate_core::Code { up: m20260101000000_first::up, down: Some(m20260101000000_first::down),"
         ));
-        assert!(code.contains("(MIGRATION_NAMES, (0, 20)), (MIGRATION_PATHS"));
-        assert!(code.contains("(MIGRATION_NAMES, (20, 41)), (MIGRATION_PATHS"));
-        assert!(code.contains("m20260101000000_first::up, Some(m20260101000000_first::down))"));
-        assert!(code.contains("m20260102000000_second::up, None)"));
+        assert!(code
+            .contains("1 => ::migrate_core::Code { up: m20260102000000_second::up, down: None,"));
+        assert!(code.contains("code: code_all,"));
         assert!(!code.contains("README"));
 
         std::fs::write(dir.path().join("20260103000000_third.rs"), "fn up() {}").unwrap();
@@ -663,15 +648,28 @@ mod tests {
         std::fs::write(dir.path().join("20260101000000_plain.rs"), plain).unwrap();
         std::fs::write(dir.path().join("20260102000000_baseline.rs"), &baseline).unwrap();
         let code = generate_registry(dir.path()).unwrap();
-        let generated = |name: &str| -> (String, bool) {
+        // The tables' rows are in timestamp order: `plain` is row 0, `baseline` row 1.
+        let table = |field: &str| -> Vec<String> {
             let line = code
                 .lines()
-                .find(|l| l.contains(&format!("m{name}::up")))
+                .find_map(|l| l.trim().strip_prefix(&format!("{field}: &[")))
                 .unwrap();
-            let digest = line.split("b\"").nth(1).unwrap().split('"').next().unwrap();
-            let hex = digest.replace("\\x", "");
-            let baseline = line.contains(&format!(", true, m{name}::up"));
-            (hex, baseline)
+            line.trim_end_matches("],")
+                .split(',')
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    v.trim_start_matches("*b\"")
+                        .trim_end_matches('"')
+                        .replace("\\x", "")
+                })
+                .collect()
+        };
+        let generated = |name: &str| -> (String, bool) {
+            let row = usize::from(name.ends_with("baseline"));
+            (
+                table("digests")[row].clone(),
+                table("baselines")[row] == "true",
+            )
         };
         assert_eq!(
             generated("20260101000000_plain"),
@@ -720,7 +718,7 @@ mod tests {
         std::fs::write(&first, "pub fn up(p: &mut B) {}").unwrap();
         let code = generate_registry_with(&migrations, None, &mut cache).unwrap();
         assert!(
-            code.contains("m20260101000000_first::up, None)")
+            code.contains("up: m20260101000000_first::up, down: None,")
                 && !code.contains("Some(m20260101000000_first::down)"),
             "{code}"
         );
@@ -766,7 +764,7 @@ mod tests {
             "::sealed_migrations::SEALED_DIGEST, b\"{digest}\""
         )));
         assert!(owner.contains(
-            "::migrate_core::Migrations::sealed(&::sealed_migrations::MIGRATIONS, UNSEALED, &MERGED)"
+            "::migrate_core::Migrations::compiled(&[&::sealed_migrations::TABLE, &UNSEALED], &HANDLES)"
         ));
 
         let sealed =
@@ -775,7 +773,11 @@ mod tests {
             sealed.contains("mod m20260101000000_a;") && sealed.contains("mod m20260101000002_c;")
         );
         assert!(!sealed.contains("mod m20260101000001_b;"), "{sealed}");
-        assert!(sealed.contains("pub static MIGRATIONS: [::migrate_core::Migration; 2]"));
+        assert!(sealed.contains("pub static TABLE: ::migrate_core::Compiled"));
+        assert!(
+            sealed.contains("names: \"20260101000000_a20260101000002_c\""),
+            "{sealed}"
+        );
         assert!(sealed.contains(&format!(
             "pub const SEALED_DIGEST: ::migrate_core::seal::SealedDigest = *b\"{digest}\";"
         )));

@@ -123,6 +123,225 @@ pub struct AppliedMigration {
     pub execution_ms: Option<i64>,
 }
 
+/// A row's checksum as the engine keeps it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Checksum {
+    /// The row has none (written by another tool, or by hand).
+    Missing,
+    /// 64 lowercase hex digits, as this tool writes them, kept as the 32 bytes they spell.
+    Digest([u8; 32]),
+    /// Any other text, kept as read (position in [`History`]'s list of them): it matches no file.
+    Odd(u32),
+}
+
+/// The rows of the migrations table, oldest first, as `up`, `down` and `status` read them: every name in one
+/// string and each checksum as its digest, under 100 bytes a row where an [`AppliedMigration`] takes three
+/// allocations and over 200 (a no-op `up` with tens of thousands of rows holds all of them). `status` makes
+/// an [`AppliedMigration`] of a row when it shows it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct History {
+    names: String,
+    rows: Vec<Row>,
+    odd: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Row {
+    id: i64,
+    run_on: DateTime<Utc>,
+    execution_ms: Option<i64>,
+    /// Where the name starts and ends in `names`.
+    name: (u32, u32),
+    checksum: Checksum,
+}
+
+impl History {
+    fn with_capacity(rows: usize) -> History {
+        History {
+            // Names are a timestamp and a short description: 40 bytes is generous.
+            names: String::with_capacity(rows * 40),
+            rows: Vec::with_capacity(rows),
+            odd: Vec::new(),
+        }
+    }
+
+    /// Appends a row.
+    pub(crate) fn push(
+        &mut self,
+        id: i64,
+        name: &str,
+        run_on: DateTime<Utc>,
+        checksum: Option<&str>,
+        execution_ms: Option<i64>,
+    ) {
+        let checksum = match checksum {
+            None => Checksum::Missing,
+            Some(text) => match parse_digest(text) {
+                Some(digest) => Checksum::Digest(digest),
+                None => {
+                    self.odd.push(text.to_owned());
+                    Checksum::Odd(self.odd.len() as u32 - 1)
+                }
+            },
+        };
+        self.push_with(id, name, run_on, checksum, execution_ms);
+    }
+
+    fn push_with(
+        &mut self,
+        id: i64,
+        name: &str,
+        run_on: DateTime<Utc>,
+        checksum: Checksum,
+        execution_ms: Option<i64>,
+    ) {
+        let start = self.names.len() as u32;
+        self.names.push_str(name);
+        self.rows.push(Row {
+            id,
+            run_on,
+            execution_ms,
+            name: (start, self.names.len() as u32),
+            checksum,
+        });
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The name of row `i`.
+    pub(crate) fn name(&self, i: usize) -> &str {
+        let (start, end) = self.rows[i].name;
+        self.names.get(start as usize..end as usize).unwrap_or("")
+    }
+
+    /// Every row's name, oldest first.
+    pub(crate) fn names(&self) -> impl DoubleEndedIterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.name(i))
+    }
+
+    /// Whether a row has this name.
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.names().any(|n| n == name)
+    }
+
+    pub(crate) fn id(&self, i: usize) -> i64 {
+        self.rows[i].id
+    }
+
+    pub(crate) fn checksum(&self, i: usize) -> Checksum {
+        self.rows[i].checksum
+    }
+
+    /// Whether row `i` records `m`'s current checksum; `None` when it records none.
+    pub(crate) fn matches(&self, i: usize, m: &crate::Migration) -> Option<bool> {
+        match self.rows[i].checksum {
+            Checksum::Missing => None,
+            Checksum::Digest(digest) => Some(digest == m.precomputed().digest),
+            Checksum::Odd(_) => Some(false),
+        }
+    }
+
+    /// Row `i` as the public type.
+    pub(crate) fn row(&self, i: usize) -> AppliedMigration {
+        let row = &self.rows[i];
+        AppliedMigration {
+            id: row.id,
+            name: self.name(i).to_owned(),
+            run_on: row.run_on,
+            checksum: match row.checksum {
+                Checksum::Missing => None,
+                Checksum::Digest(digest) => Some(crate::migration::hex(&digest)),
+                Checksum::Odd(at) => self.odd.get(at as usize).cloned(),
+            },
+            execution_ms: row.execution_ms,
+        }
+    }
+
+    /// The rows for which `keep` returns a name (the row's own or another), in the same order.
+    pub(crate) fn rebuilt<'n>(&self, mut keep: impl FnMut(usize) -> Option<Kept<'n>>) -> History {
+        let mut out = History {
+            names: String::with_capacity(self.names.len()),
+            rows: Vec::with_capacity(self.rows.len()),
+            odd: self.odd.clone(),
+        };
+        for i in 0..self.len() {
+            let row = self.rows[i];
+            match keep(i) {
+                None => {}
+                Some(Kept::AsIs) => {
+                    out.push_with(
+                        row.id,
+                        self.name(i),
+                        row.run_on,
+                        row.checksum,
+                        row.execution_ms,
+                    );
+                }
+                Some(Kept::As { name, digest }) => {
+                    out.push_with(
+                        row.id,
+                        name,
+                        row.run_on,
+                        Checksum::Digest(digest),
+                        row.execution_ms,
+                    );
+                }
+            }
+        }
+        out
+    }
+}
+
+/// What [`History::rebuilt`] keeps of a row.
+pub(crate) enum Kept<'n> {
+    AsIs,
+    /// The row under another name and checksum (a squashed baseline standing for the rows it replaces).
+    As {
+        name: &'n str,
+        digest: [u8; 32],
+    },
+}
+
+impl From<&[AppliedMigration]> for History {
+    fn from(rows: &[AppliedMigration]) -> History {
+        let mut history = History::with_capacity(rows.len());
+        for a in rows {
+            history.push(
+                a.id,
+                &a.name,
+                a.run_on,
+                a.checksum.as_deref(),
+                a.execution_ms,
+            );
+        }
+        history
+    }
+}
+
+/// The digest 64 lowercase hex digits spell, as [`crate::Migration::checksum`] writes it.
+fn parse_digest(text: &str) -> Option<[u8; 32]> {
+    let digits = text.as_bytes();
+    if digits.len() != 64 {
+        return None;
+    }
+    let value = |d: u8| match d {
+        b'0'..=b'9' => Some(d - b'0'),
+        b'a'..=b'f' => Some(d - b'a' + 10),
+        _ => None,
+    };
+    let mut digest = [0; 32];
+    for (byte, pair) in digest.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = value(pair[0])? << 4 | value(pair[1])?;
+    }
+    Some(digest)
+}
+
 /// Whether the table exists (without creating anything).
 pub(crate) fn exists(
     client: &mut impl GenericClient,
@@ -239,7 +458,7 @@ pub(crate) fn check_layout(
 pub(crate) fn load(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
-) -> Result<Vec<AppliedMigration>, Error> {
+) -> Result<History, Error> {
     check_layout(client, table)?;
     let sql = format!(
         "SELECT id::bigint, name::text, run_on, checksum, execution_ms, count(*) OVER () FROM {} ORDER BY id",
@@ -256,20 +475,20 @@ pub(crate) fn load(
         )))?;
     // Only a failure pays for the message.
     let read = |e| Error::database(format!("cannot read a row of {table}"))(e);
-    // Sized from the first row's count of all rows: grown by doubling, the vector would briefly hold one and a
-    // half times the history.
-    let mut applied = Vec::new();
+    let mut history = History::default();
     while let Some(r) = rows.next().map_err(Error::database(format!(
         "cannot read the migrations table {table}"
     )))? {
+        // Sized from the first row's count of all rows: grown by doubling, the rows would briefly be held one
+        // and a half times.
+        if history.is_empty() {
+            let total: i64 = r.try_get(5).map_err(read)?;
+            history = History::with_capacity(usize::try_from(total).unwrap_or(0));
+        }
         // Rows written by hand or by another tool may hold NULLs: an unknown checksum or time stays unknown;
         // a row without id, name or run_on cannot be placed at all.
-        if applied.is_empty() {
-            let total: i64 = r.try_get(5).map_err(read)?;
-            applied.reserve_exact(usize::try_from(total).unwrap_or(0));
-        }
         let id: Option<i64> = r.try_get(0).map_err(read)?;
-        let name: Option<String> = r.try_get(1).map_err(read)?;
+        let name: Option<&str> = r.try_get(1).map_err(read)?;
         let run_on: Option<DateTime<Utc>> = r.try_get(2).map_err(read)?;
         let (Some(id), Some(name), Some(run_on)) = (id, name, run_on) else {
             return Err(Error::TableLayout {
@@ -280,15 +499,10 @@ pub(crate) fn load(
                 ),
             });
         };
-        applied.push(AppliedMigration {
-            id,
-            name,
-            run_on,
-            checksum: r.try_get(3).map_err(read)?,
-            execution_ms: r.try_get(4).map_err(read)?,
-        });
+        let checksum: Option<&str> = r.try_get(3).map_err(read)?;
+        history.push(id, name, run_on, checksum, r.try_get(4).map_err(read)?);
     }
-    Ok(applied)
+    Ok(history)
 }
 
 pub(crate) fn insert(
@@ -491,4 +705,96 @@ pub(crate) fn clear_failure(
             "cannot clear the failure of {name}"
         )))?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::migration::{checksum, Definition, Migration};
+
+    fn row(id: i64, name: &str, checksum: Option<&str>) -> AppliedMigration {
+        AppliedMigration {
+            id,
+            name: name.to_owned(),
+            run_on: DateTime::UNIX_EPOCH,
+            checksum: checksum.map(str::to_owned),
+            execution_ms: Some(id * 10),
+        }
+    }
+
+    /// What is kept gives back every row as read: a checksum this tool wrote (kept as a digest), one in
+    /// capitals or of another length (kept as text), none at all.
+    #[test]
+    fn rows_come_back_as_they_were_read() {
+        let ours = checksum("a");
+        let capitals = ours.to_uppercase();
+        let rows = [
+            row(1, "20260101000000_a", Some(&ours)),
+            row(2, "20260101000001_b", Some(&capitals)),
+            row(3, "20260101000002_c", Some("md5:abc")),
+            row(4, "20260101000003_d", None),
+        ];
+        let history = History::from(&rows[..]);
+        assert_eq!(history.len(), 4);
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(history.row(i), *r);
+            assert_eq!(history.name(i), r.name);
+        }
+        assert!(matches!(history.checksum(0), Checksum::Digest(_)));
+        assert!(matches!(history.checksum(1), Checksum::Odd(_)));
+        assert_eq!(history.checksum(3), Checksum::Missing);
+        assert_eq!(history.names().next_back(), Some("20260101000003_d"));
+    }
+
+    #[test]
+    fn a_row_matches_the_file_it_recorded_and_only_that() {
+        static A: Migration = Migration::defined(&Definition {
+            name: "20260101000000_a",
+            path: "a.rs",
+            source: "a",
+            up: |_| {},
+            down: None,
+        });
+        let edited = checksum("a, edited");
+        let rows = [
+            row(1, "20260101000000_a", Some(&checksum("a"))),
+            row(2, "20260101000000_a", Some(&edited)),
+            row(3, "20260101000000_a", Some(&checksum("a").to_uppercase())),
+            row(4, "20260101000000_a", None),
+        ];
+        let history = History::from(&rows[..]);
+        assert_eq!(history.matches(0, &A), Some(true));
+        assert_eq!(history.matches(1, &A), Some(false));
+        assert_eq!(history.matches(2, &A), Some(false));
+        assert_eq!(history.matches(3, &A), None);
+    }
+
+    #[test]
+    fn rebuilding_drops_renames_and_keeps_the_rest_in_order() {
+        let rows = [
+            row(1, "20260101000000_a", Some("odd")),
+            row(2, "20260101000001_b", Some(&checksum("b"))),
+            row(3, "20260101000002_c", None),
+        ];
+        let history = History::from(&rows[..]);
+        let digest = [7; 32];
+        let rebuilt = history.rebuilt(|i| match i {
+            0 => Some(Kept::AsIs),
+            1 => None,
+            _ => Some(Kept::As {
+                name: "20260101000009_baseline",
+                digest,
+            }),
+        });
+        assert_eq!(rebuilt.row(0), rows[0]);
+        assert_eq!(
+            rebuilt.row(1),
+            AppliedMigration {
+                name: "20260101000009_baseline".to_owned(),
+                checksum: Some("07".repeat(32)),
+                ..rows[2].clone()
+            }
+        );
+        assert_eq!(rebuilt.len(), 2);
+    }
 }

@@ -71,14 +71,14 @@ pub use history::{
 };
 pub use interrupt::{signal_name, Interrupt};
 pub use lock::{lock_key, LockMode};
-pub use migration::{Direction, Migration, Precomputed};
+pub use migration::{Code, Compiled, Definition, Direction, Migration, Precomputed};
 pub use notices::{Notice, Notices};
 pub use plan::Step;
 pub use registry::{Migrations, Registry};
 pub use runner::{DownTarget, Migrator, Ran, UpTarget};
 pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
 pub use source::{scan, MigrationFile, SourceError};
-pub use status::{Entry, State, Status, Summary};
+pub use status::{Entry, State, Status, StatusReport, Summary};
 pub use timeouts::{Timeouts, DEFAULT_LOCK_TIMEOUT, DEFAULT_RETRY_BUDGET};
 pub use user_code::{running_user_code, UserCode};
 

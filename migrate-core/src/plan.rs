@@ -70,7 +70,7 @@ impl<'m> Step<'m> {
         resolve: impl FnOnce(MigrationBuilder) -> Result<MigrationBuilder, DslError>,
     ) -> Result<Self, Error> {
         let invalid = |source| Error::Invalid {
-            name: migration.name.to_owned(),
+            name: migration.name().to_owned(),
             path: migration.display_path(),
             direction,
             error: source,
@@ -272,7 +272,7 @@ pub fn script(
         let _ = writeln!(
             out,
             "-- {} ({}): {}",
-            m.name,
+            m.name(),
             step.direction,
             m.display_path()
         );
@@ -308,7 +308,7 @@ pub fn script(
             if step.statements.is_empty() {
                 // A valid, deliberate no-op (an empty `down` declares a forward-only migration): only the
                 // bookkeeping changes.
-                let what = match (step.direction, m.down.is_some()) {
+                let what = match (step.direction, m.down().is_some()) {
                     (Direction::Up, _) => "the `up` is empty",
                     (Direction::Down, true) => {
                         "the written `down` is empty (a forward-only migration): reverting it only removes its bookkeeping row"
@@ -349,7 +349,7 @@ pub fn script(
                     out,
                     "{}; -- $1 = {}, $2 = {}, $3 = run time in ms",
                     table.insert_sql(),
-                    migrate_dsl::literal(m.name),
+                    migrate_dsl::literal(m.name()),
                     migrate_dsl::literal(&m.checksum())
                 );
             }
@@ -358,7 +358,7 @@ pub fn script(
                     out,
                     "{}; -- $1 = {}",
                     table.delete_sql(),
-                    migrate_dsl::literal(m.name)
+                    migrate_dsl::literal(m.name())
                 );
             }
         }

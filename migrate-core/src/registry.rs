@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use crate::migration::Migration;
+use crate::migration::{Compiled, Definition, Migration};
 
 /// The compiled migrations of one folder.
 #[derive(Debug, Clone, Copy)]
@@ -15,87 +15,108 @@ pub struct Registry {
 
 /// A registry's migrations in timestamp order; dereferences to `[Migration]`.
 ///
-/// Usually one slice. In a folder with sealed migrations ([`crate::seal`]) the older ones are compiled in a
-/// crate of their own and the list is two slices, merged by name (each is in timestamp order) the first time
-/// it is read: merging them while compiling would cost every build time in proportion to the number of
-/// migrations, which is what sealing saves.
+/// A generated registry is one table of migrations ([`Compiled`]), or two in a folder with sealed migrations
+/// ([`crate::seal`]): the older ones compiled in a crate of their own. The slice of handles is built the first
+/// time it is read (16 bytes a migration), merging the two tables by name (each is in timestamp order):
+/// merging them while compiling would cost every build time in proportion to the number of migrations, which
+/// is what sealing saves. A hand-built list is a slice of [`Definition`]s:
 ///
 /// ```
-/// use migrate_core::{Migration, Migrations};
+/// use migrate_core::{Definition, Migrations};
 /// # fn up(_: &mut migrate_dsl::MigrationBuilder) {}
-/// static MIGRATIONS: Migrations = Migrations::new(&[Migration {
+/// static MIGRATIONS: Migrations = Migrations::new(&[Definition {
 ///     name: "20260101000000_first",
 ///     path: "migrations/20260101000000_first.rs",
 ///     source: "",
-///     precomputed: None,
 ///     up,
 ///     down: None,
 /// }]);
 /// assert_eq!(MIGRATIONS.len(), 1);
-/// assert_eq!(MIGRATIONS[0].name, "20260101000000_first");
+/// assert_eq!(MIGRATIONS[0].name(), "20260101000000_first");
 /// ```
 #[derive(Clone, Copy)]
 pub struct Migrations(Parts);
 
 #[derive(Clone, Copy)]
 enum Parts {
-    One(&'static [Migration]),
-    Sealed {
-        sealed: &'static [Migration],
-        unsealed: &'static [Migration],
-        merged: &'static OnceLock<Box<[Migration]>>,
+    Defined(&'static [Definition]),
+    Compiled {
+        tables: &'static [&'static Compiled],
+        handles: &'static OnceLock<Box<[Migration]>>,
     },
 }
 
 impl Migrations {
-    /// A list that is one slice, already in timestamp order.
-    pub const fn new(migrations: &'static [Migration]) -> Migrations {
-        Migrations(Parts::One(migrations))
+    /// A hand-built list, already in timestamp order.
+    pub const fn new(definitions: &'static [Definition]) -> Migrations {
+        Migrations(Parts::Defined(definitions))
     }
 
-    /// The registry of a folder with sealed migrations: the sealed crate's and the owning crate's, each in
-    /// timestamp order, merged into `merged` on first use. Generated code.
+    /// A generated registry: one table, or the sealed crate's and the owning crate's, each in timestamp
+    /// order; the handles are built into `handles` on first use. Generated code.
     #[doc(hidden)]
-    pub const fn sealed(
-        sealed: &'static [Migration],
-        unsealed: &'static [Migration],
-        merged: &'static OnceLock<Box<[Migration]>>,
+    pub const fn compiled(
+        tables: &'static [&'static Compiled],
+        handles: &'static OnceLock<Box<[Migration]>>,
     ) -> Migrations {
-        Migrations(Parts::Sealed {
-            sealed,
-            unsealed,
-            merged,
-        })
+        Migrations(Parts::Compiled { tables, handles })
     }
 
     /// The migrations, ordered by timestamp.
     pub fn as_slice(&self) -> &'static [Migration] {
         match self.0 {
-            Parts::One(all) => all,
-            Parts::Sealed {
-                sealed,
-                unsealed,
-                merged,
-            } => merged.get_or_init(|| merge(sealed, unsealed)),
+            Parts::Defined(definitions) => defined(definitions),
+            Parts::Compiled { tables, handles } => handles.get_or_init(|| merge(tables)),
         }
     }
 }
 
-/// Two lists in timestamp order as one. Names start with their timestamp, which no two migrations share.
-fn merge(a: &[Migration], b: &[Migration]) -> Box<[Migration]> {
-    let mut out = Vec::with_capacity(a.len() + b.len());
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        if a[i].name <= b[j].name {
-            out.push(a[i]);
-            i += 1;
-        } else {
-            out.push(b[j]);
-            j += 1;
+/// The handles of a hand-built list, made once per list and kept for the life of the process (the list is
+/// `'static` too). Lists are few (one per registry or test), so a linear search finds them.
+fn defined(definitions: &'static [Definition]) -> &'static [Migration] {
+    type Made = Vec<(usize, &'static [Migration])>;
+    static MADE: std::sync::Mutex<Made> = std::sync::Mutex::new(Vec::new());
+    let key = definitions.as_ptr() as usize;
+    let mut made = MADE
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if let Some((_, handles)) = made
+        .iter()
+        .find(|(k, handles)| *k == key && handles.len() == definitions.len())
+    {
+        return handles;
+    }
+    let handles: &'static [Migration] =
+        Box::leak(definitions.iter().map(Migration::defined).collect());
+    made.push((key, handles));
+    handles
+}
+
+/// The tables' migrations in timestamp order. Names start with their timestamp, which no two migrations share.
+fn merge(tables: &'static [&'static Compiled]) -> Box<[Migration]> {
+    let mut out = Vec::with_capacity(tables.iter().map(|t| t.len()).sum());
+    match tables {
+        [a, b] => {
+            let (mut i, mut j) = (0, 0);
+            while i < a.len() && j < b.len() {
+                let (x, y) = (a.migration(i), b.migration(j));
+                if x.name() <= y.name() {
+                    out.push(x);
+                    i += 1;
+                } else {
+                    out.push(y);
+                    j += 1;
+                }
+            }
+            out.extend((i..a.len()).map(|i| a.migration(i)));
+            out.extend((j..b.len()).map(|j| b.migration(j)));
+        }
+        _ => {
+            for t in tables {
+                out.extend((0..t.len()).map(|i| t.migration(i)));
+            }
         }
     }
-    out.extend_from_slice(&a[i..]);
-    out.extend_from_slice(&b[j..]);
     out.into_boxed_slice()
 }
 
@@ -134,35 +155,39 @@ impl std::fmt::Debug for Migrations {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::migration::Code;
 
     fn up(_: &mut migrate_dsl::MigrationBuilder) {}
 
-    const fn named(name: &'static str) -> Migration {
-        Migration {
-            name,
-            path: "",
-            source: "",
-            precomputed: None,
+    fn code(_: usize) -> Code {
+        Code {
             up,
             down: None,
+            source: "",
         }
     }
 
     #[test]
     fn sealed_and_unsealed_merge_into_timestamp_order() {
-        static SEALED: [Migration; 3] = [
-            named("20260101000000_a"),
-            named("20260101000002_c"),
-            named("20260101000003_d"),
-        ];
-        static UNSEALED: [Migration; 3] = [
-            named("20260101000001_b"),
-            named("20260101000004_e"),
-            named("20260101000005_f"),
-        ];
-        static MERGED: OnceLock<Box<[Migration]>> = OnceLock::new();
-        static ALL: Migrations = Migrations::sealed(&SEALED, &UNSEALED, &MERGED);
-        let names: Vec<&str> = ALL.iter().map(|m| m.name).collect();
+        static SEALED: Compiled = Compiled {
+            names: "20260101000000_a20260101000002_c20260101000003_d",
+            name_ends: &[16, 32, 48],
+            dir: "/m",
+            digests: &[[0; 32], [2; 32], [3; 32]],
+            baselines: &[false, false, true],
+            code,
+        };
+        static UNSEALED: Compiled = Compiled {
+            names: "20260101000001_b20260101000004_e20260101000005_f",
+            name_ends: &[16, 32, 48],
+            dir: "/m",
+            digests: &[[1; 32], [4; 32], [5; 32]],
+            baselines: &[false; 3],
+            code,
+        };
+        static HANDLES: OnceLock<Box<[Migration]>> = OnceLock::new();
+        static ALL: Migrations = Migrations::compiled(&[&SEALED, &UNSEALED], &HANDLES);
+        let names: Vec<&str> = ALL.iter().map(|m| m.name()).collect();
         assert_eq!(
             names,
             [
@@ -174,8 +199,40 @@ mod tests {
                 "20260101000005_f"
             ]
         );
-        // Read twice, merged once.
+        assert_eq!(ALL[4].path(), "/m/20260101000004_e.rs");
+        // Each handle reads its own table's row.
+        assert_eq!(ALL[3].checksum(), "03".repeat(32));
+        assert!(ALL[3].is_baseline() && !ALL[2].is_baseline());
+        // Read twice, merged once; a handle is two words, whatever the migration.
         assert!(std::ptr::eq(ALL.as_slice(), ALL.as_slice()));
         assert_eq!((&ALL).into_iter().count(), 6);
+        assert_eq!(std::mem::size_of::<Migration>(), 16);
+    }
+
+    #[test]
+    fn a_hand_built_list_gets_its_handles_once() {
+        static LIST: [Definition; 2] = [
+            Definition {
+                name: "20260101000000_a",
+                path: "a.rs",
+                source: "a",
+                up,
+                down: None,
+            },
+            Definition {
+                name: "20260101000001_b",
+                path: "b.rs",
+                source: "b",
+                up,
+                down: Some(up),
+            },
+        ];
+        static ALL: Migrations = Migrations::new(&LIST);
+        assert_eq!(ALL[1].name(), "20260101000001_b");
+        assert!(ALL[1].down().is_some() && ALL[0].down().is_none());
+        assert_eq!(ALL[0].checksum(), crate::migration::checksum("a"));
+        assert!(std::ptr::eq(ALL.as_slice(), ALL.as_slice()));
+        // The first one alone is another list.
+        assert_eq!(Migrations::new(&LIST[..1]).len(), 1);
     }
 }

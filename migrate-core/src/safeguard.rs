@@ -57,7 +57,7 @@ pub(crate) fn check(
         previous::attempted(
             conn,
             at.table,
-            at.migration.name,
+            at.migration.name(),
             at.direction,
             at.position,
             &object.key(),
@@ -154,7 +154,7 @@ pub(crate) fn record(
                 Some(previous) => previous::record_previous(
                     conn,
                     at.table,
-                    at.migration.name,
+                    at.migration.name(),
                     at.position,
                     &o.key(),
                     &previous,
@@ -165,7 +165,7 @@ pub(crate) fn record(
         _ => previous::record_attempt(
             conn,
             at.table,
-            at.migration.name,
+            at.migration.name(),
             at.direction,
             at.position,
             &object.key(),
@@ -382,7 +382,7 @@ pub(crate) fn restore_statements(
     let Some(previous) = previous::load_previous(
         conn,
         at.table,
-        at.migration.name,
+        at.migration.name(),
         restore.up_position,
         &object.key(),
     )?
@@ -439,13 +439,13 @@ pub(crate) fn owner(
         return "an earlier operation of this same migration".to_owned();
     }
     let applied = history::load(conn, at.table).unwrap_or_default();
-    for row in applied.iter().rev() {
-        if row.name == at.migration.name {
+    for name in applied.names().rev() {
+        if name == at.migration.name() {
             continue;
         }
-        if let Some(m) = migrations.iter().find(|m| m.name == row.name) {
+        if let Some(m) = migrations.iter().find(|m| m.name() == name) {
             if creates(m, None) {
-                return format!("migration {} (applied)", m.name);
+                return format!("migration {} (applied)", m.name());
             }
         }
     }

@@ -23,7 +23,7 @@ use postgres::Client;
 
 use crate::error::Error;
 use crate::events::Event;
-use crate::history::{self, AppliedMigration, MigrationsTable};
+use crate::history::{self, History, Kept, MigrationsTable};
 use crate::migration::{Direction, Migration};
 
 /// The constant a baseline lists the migrations it replaces in.
@@ -64,7 +64,7 @@ fn baselines(migrations: &[Migration]) -> Vec<Baseline<'_>> {
         // The flag comes from the build script: only a baseline's source is read, not every migration's.
         .filter(|m| m.is_baseline())
         .filter_map(|m| {
-            squashed_names(m.source).map(|replaces| Baseline {
+            squashed_names(m.source()).map(|replaces| Baseline {
                 migration: m,
                 replaces,
             })
@@ -73,29 +73,25 @@ fn baselines(migrations: &[Migration]) -> Vec<Baseline<'_>> {
 }
 
 /// What to do about one pending baseline given the applied rows.
-enum Decision<'a> {
+enum Decision {
     /// None of the replaced migrations is applied: run it.
     Run,
-    /// All are applied: record it in place of the newest row of them.
-    Record { newest: &'a AppliedMigration },
+    /// All are applied: record it in place of the newest row of them (its position in the history).
+    Record { newest: usize },
 }
 
-fn decide<'r>(
-    baseline: &Baseline<'_>,
-    applied: &'r [AppliedMigration],
-) -> Result<Decision<'r>, Error> {
+fn decide(baseline: &Baseline<'_>, applied: &History) -> Result<Decision, Error> {
     let replaced: HashSet<&str> = baseline.replaces.iter().map(String::as_str).collect();
-    let rows: Vec<&AppliedMigration> = applied
-        .iter()
-        .filter(|a| replaced.contains(a.name.as_str()))
+    let rows: Vec<usize> = (0..applied.len())
+        .filter(|&i| replaced.contains(applied.name(i)))
         .collect();
     if rows.is_empty() {
         return Ok(Decision::Run);
     }
     if rows.len() < replaced.len() {
-        let present: HashSet<&str> = rows.iter().map(|a| a.name.as_str()).collect();
+        let present: HashSet<&str> = rows.iter().map(|&i| applied.name(i)).collect();
         return Err(Error::PartlySquashed {
-            baseline: baseline.migration.name.to_owned(),
+            baseline: baseline.migration.name().to_owned(),
             applied: baseline
                 .replaces
                 .iter()
@@ -112,7 +108,7 @@ fn decide<'r>(
     }
     let newest = rows
         .into_iter()
-        .max_by_key(|a| a.id)
+        .max_by_key(|&i| applied.id(i))
         .ok_or(Error::NothingApplied)?;
     Ok(Decision::Record { newest })
 }
@@ -120,33 +116,28 @@ fn decide<'r>(
 /// The applied rows as `up` will leave them once it recorded the baselines whose migrations are all applied
 /// (for `status` and plans). Rows of a partly applied baseline stay as they are: `status` shows them as
 /// missing files, `up` refuses with [`Error::PartlySquashed`].
-pub(crate) fn as_recorded(
-    migrations: &[Migration],
-    mut applied: Vec<AppliedMigration>,
-) -> Vec<AppliedMigration> {
+pub(crate) fn as_recorded(migrations: &[Migration], mut applied: History) -> History {
     for baseline in baselines(migrations) {
-        if applied.iter().any(|a| a.name == baseline.migration.name) {
+        if applied.contains(baseline.migration.name()) {
             continue;
         }
         let Ok(Decision::Record { newest }) = decide(&baseline, &applied) else {
             continue;
         };
-        let keep_id = newest.id;
+        let keep_id = applied.id(newest);
         let replaced: HashSet<&str> = baseline.replaces.iter().map(String::as_str).collect();
-        applied = applied
-            .into_iter()
-            .filter_map(|mut a| {
-                if a.id == keep_id {
-                    a.name = baseline.migration.name.to_owned();
-                    a.checksum = Some(baseline.migration.checksum());
-                    Some(a)
-                } else if replaced.contains(a.name.as_str()) {
-                    None
-                } else {
-                    Some(a)
-                }
-            })
-            .collect();
+        applied = applied.rebuilt(|i| {
+            if applied.id(i) == keep_id {
+                Some(Kept::As {
+                    name: baseline.migration.name(),
+                    digest: baseline.migration.precomputed().digest,
+                })
+            } else if replaced.contains(applied.name(i)) {
+                None
+            } else {
+                Some(Kept::AsIs)
+            }
+        });
     }
     applied
 }
@@ -166,11 +157,11 @@ pub(crate) fn record_baselines(
     let applied = history::load(client, table)?;
     let mut records = Vec::new();
     for baseline in &found {
-        if applied.iter().any(|a| a.name == baseline.migration.name) {
+        if applied.contains(baseline.migration.name()) {
             continue;
         }
         if let Decision::Record { newest } = decide(baseline, &applied)? {
-            records.push((baseline, newest.name.clone()));
+            records.push((baseline, applied.name(newest).to_owned()));
         }
     }
     if records.is_empty() {
@@ -195,15 +186,15 @@ pub(crate) fn record_baselines(
         .map_err(|error| Error::Database {
             context: format!(
                 "cannot remove the rows of the migrations {} replaces",
-                baseline.migration.name
+                baseline.migration.name()
             ),
             error,
         })?;
-        history::rename(&mut tx, table, newest, baseline.migration.name)?;
+        history::rename(&mut tx, table, newest, baseline.migration.name())?;
         history::update_checksum(
             &mut tx,
             table,
-            baseline.migration.name,
+            baseline.migration.name(),
             &baseline.migration.checksum(),
         )?;
     }
@@ -213,7 +204,7 @@ pub(crate) fn record_baselines(
     })?;
     for (baseline, _) in &records {
         events(Event::BaselineRecorded {
-            name: baseline.migration.name,
+            name: baseline.migration.name(),
             replaced: baseline.replaces.len(),
         });
     }
@@ -232,7 +223,7 @@ pub fn squash_range<'a>(
 ) -> Result<&'a [Migration], Error> {
     let at = migrations
         .iter()
-        .position(|m| m.name == target || m.version() == target)
+        .position(|m| m.name() == target || m.version() == target)
         .ok_or_else(|| Error::UnknownMigration {
             name: target.to_owned(),
         })?;
@@ -240,7 +231,7 @@ pub fn squash_range<'a>(
     if range.len() < 2 {
         return Err(Error::Squash(format!(
             "{} is the first migration: squashing it alone changes nothing; name a later one",
-            range[at].name
+            range[at].name()
         )));
     }
     for m in range {
@@ -254,7 +245,7 @@ pub fn squash_range<'a>(
                 "migration {} ({}) runs outside a transaction (`pgm.no_transaction()`): what its statements did \
                  may not be schema the catalog shows (VACUUM, ALTER SYSTEM, ...), so a baseline cannot stand for \
                  it; squash up to a migration before it",
-                m.name,
+                m.name(),
                 m.display_path()
             )));
         }
@@ -269,10 +260,10 @@ pub fn baseline_name(range: &[Migration]) -> Result<String, Error> {
         .last()
         .ok_or_else(|| Error::Squash("no migration to squash".to_owned()))?;
     let name = format!("{}_baseline", last.version());
-    if name == last.name {
+    if name == last.name() {
         return Err(Error::Squash(format!(
             "{} is already a squashed baseline; add migrations after it before squashing again",
-            last.name
+            last.name()
         )));
     }
     Ok(name)
@@ -286,7 +277,7 @@ pub fn render_baseline(
     data: &[(String, Vec<String>)],
 ) -> String {
     let mut out = String::new();
-    let last = range.last().map(|m| m.name).unwrap_or_default();
+    let last = range.last().map(|m| m.name()).unwrap_or_default();
     out.push_str(&format!(
         "//! Baseline: the schema after the {} migrations up to {last},\n//! squashed into one by `migrate squash`.\n",
         range.len()
@@ -308,7 +299,7 @@ pub fn render_baseline(
     out.push_str(SQUASHED_CONST);
     out.push('\n');
     for m in range {
-        out.push_str(&format!("    {:?},\n", m.name));
+        out.push_str(&format!("    {:?},\n", m.name()));
     }
     out.push_str("];\n\npub fn up(pgm: &mut MigrationBuilder) {\n");
     for statement in schema {

@@ -1,10 +1,10 @@
 //! Status: every migration known from the folder or the table, and what state it is in.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use serde::Serialize;
 
-use crate::history::{AppliedMigration, Failure};
+use crate::history::{AppliedMigration, Checksum, Failure, History};
 use crate::migration::Migration;
 
 /// The state of one migration.
@@ -85,32 +85,6 @@ pub struct Summary {
     pub problems: usize,
 }
 
-impl Summary {
-    fn of(entries: &[Entry]) -> Self {
-        let count = |state| entries.iter().filter(|e| e.state == state).count();
-        let mut s = Summary {
-            total: entries.len(),
-            applied: count(State::Applied),
-            changed: count(State::Changed),
-            missing: count(State::Missing),
-            pending: count(State::Pending),
-            out_of_order: count(State::OutOfOrder),
-            failed: count(State::Failed),
-            renamed: count(State::Renamed),
-            unverified: count(State::Unverified),
-            contracts_pending: entries
-                .iter()
-                .filter(|e| {
-                    matches!(e.state, State::Pending | State::OutOfOrder) && e.contract.is_some()
-                })
-                .count(),
-            problems: 0,
-        };
-        s.problems = s.changed + s.renamed + s.missing + s.out_of_order + s.failed;
-        s
-    }
-}
-
 /// How every compiled migration and every applied row stands: one [`State`] per migration and the rows
 /// without a file, with nothing copied. `up` and `down` check this before planning; [`Status::compute`] lays it
 /// out as entries. Kept small on purpose: a no-op `up` with tens of thousands of migrations reads every row,
@@ -128,27 +102,38 @@ pub(crate) struct Classified {
 const NO_ROW: u32 = u32::MAX;
 
 impl Classified {
-    pub(crate) fn of(migrations: &[Migration], applied: &[AppliedMigration]) -> Self {
-        let newest_applied = applied.iter().map(|a| a.name.as_str()).max();
-        // Maps, not nested scans: status must stay fast with tens of thousands of migrations.
-        let by_name: HashMap<&str, usize> = applied
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.name.as_str(), i))
-            .collect();
+    pub(crate) fn of(migrations: &[Migration], applied: &History) -> Self {
+        let newest_applied = applied.names().max();
+        // The rows' positions sorted by name (then position), searched by each migration's name: no map of
+        // every name, which would cost more memory than the rows' own names with tens of thousands of them.
+        let mut by_name: Vec<u32> = (0..applied.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| {
+            applied
+                .name(a as usize)
+                .cmp(applied.name(b as usize))
+                .then(a.cmp(&b))
+        });
+        // Rows whose name is a compiled migration's.
+        let mut compiled = vec![false; applied.len()];
         let mut rows = Vec::with_capacity(migrations.len());
         let mut states: Vec<State> = migrations
             .iter()
             .map(|m| {
-                let row = by_name.get(m.name).copied();
+                let name = m.name();
+                let from = by_name.partition_point(|&r| applied.name(r as usize) < name);
+                let same = &by_name[from..];
+                let same = &same[..same.partition_point(|&r| applied.name(r as usize) == name)];
+                for &r in same {
+                    compiled[r as usize] = true;
+                }
+                // With the same name recorded twice, the later row counts.
+                let row = same.last().map(|&r| r as usize);
                 rows.push(row.map_or(NO_ROW, |i| i as u32));
-                match row.map(|i| applied[i].checksum.as_deref()) {
+                match row.map(|i| applied.matches(i, m)) {
                     Some(None) => State::Unverified,
-                    Some(Some(checksum)) if !m.has_checksum(checksum) => State::Changed,
-                    Some(_) => State::Applied,
-                    None if newest_applied.is_some_and(|newest| m.name < newest) => {
-                        State::OutOfOrder
-                    }
+                    Some(Some(false)) => State::Changed,
+                    Some(Some(true)) => State::Applied,
+                    None if newest_applied.is_some_and(|newest| name < newest) => State::OutOfOrder,
                     None => State::Pending,
                 }
             })
@@ -157,33 +142,35 @@ impl Classified {
         // A file renamed after it was applied keeps its content: an applied row without a file and a
         // pending file with the same checksum are one migration under two names. Only an unambiguous pair
         // (one row, one file with that checksum) is taken as a rename.
-        let compiled: HashSet<&str> = migrations.iter().map(|m| m.name).collect();
-        let gone: Vec<usize> = (0..applied.len())
-            .filter(|&i| !compiled.contains(applied[i].name.as_str()))
-            .collect();
+        let gone: Vec<usize> = (0..applied.len()).filter(|&i| !compiled[i]).collect();
         drop(compiled);
         let mut missing = Vec::new();
         if !gone.is_empty() {
-            let mut unapplied_by_checksum: HashMap<String, Vec<usize>> = HashMap::new();
+            let mut unapplied_by_checksum: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
             for (i, m) in migrations.iter().enumerate() {
                 if rows[i] == NO_ROW {
                     unapplied_by_checksum
-                        .entry(m.checksum())
+                        .entry(m.precomputed().digest)
                         .or_default()
                         .push(i);
                 }
             }
-            let mut gone_by_checksum: HashMap<&str, usize> = HashMap::new();
+            // Only a checksum this tool wrote can match a file's.
+            let digest = |r: usize| match applied.checksum(r) {
+                Checksum::Digest(digest) => Some(digest),
+                Checksum::Missing | Checksum::Odd(_) => None,
+            };
+            let mut gone_by_checksum: HashMap<[u8; 32], usize> = HashMap::new();
             for &r in &gone {
-                if let Some(checksum) = &applied[r].checksum {
-                    *gone_by_checksum.entry(checksum.as_str()).or_default() += 1;
+                if let Some(digest) = digest(r) {
+                    *gone_by_checksum.entry(digest).or_default() += 1;
                 }
             }
             for r in gone {
-                let file = applied[r].checksum.as_deref().and_then(|checksum| {
+                let file = digest(r).and_then(|digest| {
                     match (
-                        unapplied_by_checksum.get(checksum).map(Vec::as_slice),
-                        gone_by_checksum.get(checksum),
+                        unapplied_by_checksum.get(&digest).map(Vec::as_slice),
+                        gone_by_checksum.get(&digest),
                     ) {
                         (Some([i]), Some(1)) => Some(*i),
                         _ => None,
@@ -218,7 +205,7 @@ impl Classified {
             .iter()
             .zip(migrations)
             .filter(|(s, _)| **s == state)
-            .map(|(_, m)| m.name.to_owned())
+            .map(|(_, m)| m.name().to_owned())
             .collect()
     }
 
@@ -226,110 +213,285 @@ impl Classified {
     pub(crate) fn renames(
         &self,
         migrations: &[Migration],
-        applied: &[AppliedMigration],
+        applied: &History,
     ) -> Vec<(String, String)> {
         (0..migrations.len())
             .filter(|&i| self.states[i] == State::Renamed)
             .filter_map(|i| {
                 Some((
-                    applied[self.row(i)?].name.clone(),
-                    migrations[i].name.to_owned(),
+                    applied.name(self.row(i)?).to_owned(),
+                    migrations[i].name().to_owned(),
                 ))
             })
             .collect()
     }
 
     /// Names of the applied rows whose file is gone, sorted.
-    pub(crate) fn missing_names(&self, applied: &[AppliedMigration]) -> Vec<String> {
+    pub(crate) fn missing_names(&self, applied: &History) -> Vec<String> {
         let mut names: Vec<String> = self
             .missing
             .iter()
-            .map(|&r| applied[r].name.clone())
+            .map(|&r| applied.name(r).to_owned())
             .collect();
         names.sort();
         names
     }
 }
 
-impl Status {
-    pub(crate) fn compute(
+/// The status of every migration, laid out one [`Entry`] at a time: what [`Status`] holds, without an entry
+/// per migration in memory. `status` prints through it, so its memory does not grow with a copy of every
+/// name, path and row; [`StatusReport::into_status`] collects the entries.
+pub struct StatusReport<'a> {
+    table: String,
+    table_exists: bool,
+    migrations: &'a [Migration],
+    applied: History,
+    classified: Classified,
+    /// Registry positions in name order, when the registry is not in it already (a hand-built list).
+    order: Option<Vec<u32>>,
+    /// Failure marks (the last one per name counts).
+    failures: Vec<Failure>,
+    /// Why each compiled migration without a row is a contract, by registry position.
+    contracts: Vec<(usize, String)>,
+    cwd: Option<std::path::PathBuf>,
+    summary: Summary,
+}
+
+impl std::fmt::Debug for StatusReport<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StatusReport")
+            .field("table", &self.table)
+            .field("table_exists", &self.table_exists)
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One line of the report: a compiled migration (registry position) or an applied row without a file.
+#[derive(Clone, Copy)]
+enum Key {
+    File(usize),
+    Row(usize),
+}
+
+impl<'a> StatusReport<'a> {
+    pub(crate) fn new(
         table: String,
         table_exists: bool,
-        migrations: &[Migration],
-        applied: Vec<AppliedMigration>,
+        migrations: &'a [Migration],
+        applied: History,
+        failures: Vec<Failure>,
     ) -> Self {
-        let classified = Classified::of(migrations, &applied);
-        // Each row moves into its entry: nothing is held twice.
-        let mut rows: Vec<Option<AppliedMigration>> = applied.into_iter().map(Some).collect();
-        let cwd = std::env::current_dir().ok();
-        let mut entries: Vec<Entry> =
-            Vec::with_capacity(migrations.len() + classified.missing.len());
-        for (i, m) in migrations.iter().enumerate() {
-            let state = classified.states[i];
-            let row = classified.row(i).and_then(|r| rows[r].take());
-            entries.push(Entry {
-                name: m.name.to_owned(),
-                state,
-                path: Some(crate::migration::display_path_in(m.path, cwd.as_deref())),
-                renamed_from: row
-                    .as_ref()
-                    .filter(|_| state == State::Renamed)
-                    .map(|a| a.name.clone()),
-                applied: row,
-                failure: None,
-                contract: None,
-            });
-        }
-        let mut missing: Vec<Entry> = classified
+        let mut classified = Classified::of(migrations, &applied);
+        classified
             .missing
-            .iter()
-            .filter_map(|&r| rows[r].take())
-            .map(|a| Entry {
-                name: a.name.clone(),
-                state: State::Missing,
-                path: None,
-                applied: Some(a),
-                failure: None,
-                contract: None,
-                renamed_from: None,
-            })
+            .sort_by(|&a, &b| applied.name(a).cmp(applied.name(b)));
+        let order = (!migrations.is_sorted_by(|a, b| a.name() <= b.name())).then(|| {
+            let mut order: Vec<u32> = (0..migrations.len() as u32).collect();
+            order.sort_by_key(|&i| migrations[i as usize].name());
+            order
+        });
+        // Recording a migration's `up` is what tells a contract; only those not applied need it.
+        let contracts = (0..migrations.len())
+            .filter(|&i| classified.row(i).is_none())
+            .filter_map(|i| Some((i, migrations[i].contract()?)))
             .collect();
-        entries.append(&mut missing);
-        // Registries come ordered; sorting only what is not spares a copy of half the entries.
-        if !entries.is_sorted_by(|a, b| a.name <= b.name) {
-            entries.sort_by(|a, b| a.name.cmp(&b.name));
-        }
-        Status {
+        let mut report = StatusReport {
             table,
             table_exists,
-            summary: Summary::of(&entries),
-            migrations: entries,
+            migrations,
+            applied,
+            classified,
+            order,
+            failures,
+            contracts,
+            cwd: std::env::current_dir().ok(),
+            summary: Summary::default(),
+        };
+        report.summary = report.count();
+        report
+    }
+
+    /// The migrations table, `schema.name`.
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    /// Whether the table exists yet.
+    pub fn table_exists(&self) -> bool {
+        self.table_exists
+    }
+
+    /// How many migrations are in each state.
+    pub fn summary(&self) -> Summary {
+        self.summary
+    }
+
+    /// Whether a migration is changed, renamed, missing its file, out of order or failed part-way.
+    pub fn has_problems(&self) -> bool {
+        self.summary.problems > 0
+    }
+
+    /// Every migration's entry, ordered by name (timestamp), each built when it is reached.
+    pub fn entries(&self) -> impl Iterator<Item = Entry> + '_ {
+        self.keys().map(|k| self.entry(k))
+    }
+
+    /// The first pending contract (see [`Status::expand_only`]) and how many pending expands come before it.
+    pub fn first_pending_contract(&self) -> Option<(usize, Entry)> {
+        let mut expands = 0;
+        for key in self.keys() {
+            if !matches!(self.state(key), State::Pending | State::OutOfOrder) {
+                continue;
+            }
+            if self.contract(key).is_some() {
+                return Some((expands, self.entry(key)));
+            }
+            expands += 1;
+        }
+        None
+    }
+
+    /// The failure marks of migrations in the report, in name order.
+    pub fn failures(&self) -> impl Iterator<Item = &Failure> + '_ {
+        self.keys().filter_map(|k| self.failure(self.row_name(k)))
+    }
+
+    /// The entries, collected.
+    pub fn into_status(self) -> Status {
+        Status {
+            migrations: self.entries().collect(),
+            table: self.table,
+            table_exists: self.table_exists,
+            summary: self.summary,
         }
     }
 
-    /// Marks the migrations that failed part-way.
-    pub(crate) fn with_failures(mut self, failures: Vec<Failure>) -> Self {
-        for failure in failures {
-            if let Some(entry) = self.migrations.iter_mut().find(|e| e.name == failure.name) {
-                entry.state = State::Failed;
-                entry.failure = Some(failure);
+    /// Registry positions and missing rows, merged by name.
+    fn keys(&self) -> impl Iterator<Item = Key> + '_ {
+        let mut files = (0..self.migrations.len())
+            .map(|i| self.order.as_ref().map_or(i, |o| o[i] as usize))
+            .peekable();
+        let mut rows = self.classified.missing.iter().copied().peekable();
+        std::iter::from_fn(move || match (files.peek(), rows.peek()) {
+            (Some(&i), Some(&r)) if self.applied.name(r) < self.migrations[i].name() => {
+                rows.next().map(Key::Row)
+            }
+            (Some(_), _) => files.next().map(Key::File),
+            (None, _) => rows.next().map(Key::Row),
+        })
+    }
+
+    fn failure(&self, name: &str) -> Option<&Failure> {
+        self.failures.iter().rev().find(|f| f.name == name)
+    }
+
+    fn row_name(&self, key: Key) -> &str {
+        match key {
+            Key::File(i) => self.migrations[i].name(),
+            Key::Row(r) => self.applied.name(r),
+        }
+    }
+
+    fn state(&self, key: Key) -> State {
+        if self.failure(self.row_name(key)).is_some() {
+            return State::Failed;
+        }
+        match key {
+            Key::File(i) => self.classified.states[i],
+            Key::Row(_) => State::Missing,
+        }
+    }
+
+    fn contract(&self, key: Key) -> Option<&str> {
+        let Key::File(i) = key else { return None };
+        self.contracts
+            .binary_search_by_key(&i, |(at, _)| *at)
+            .ok()
+            .map(|at| self.contracts[at].1.as_str())
+    }
+
+    fn entry(&self, key: Key) -> Entry {
+        let state = self.state(key);
+        let failure = self.failure(self.row_name(key)).cloned();
+        match key {
+            Key::File(i) => {
+                let m = &self.migrations[i];
+                let row = self.classified.row(i).map(|r| self.applied.row(r));
+                Entry {
+                    name: m.name().to_owned(),
+                    state,
+                    path: Some(crate::migration::display_path_in(
+                        &m.path(),
+                        self.cwd.as_deref(),
+                    )),
+                    renamed_from: row
+                        .as_ref()
+                        .filter(|_| state == State::Renamed)
+                        .map(|a| a.name.clone()),
+                    applied: row,
+                    failure,
+                    contract: self.contract(key).map(str::to_owned),
+                }
+            }
+            Key::Row(r) => Entry {
+                name: self.applied.name(r).to_owned(),
+                state,
+                path: None,
+                applied: Some(self.applied.row(r)),
+                failure,
+                contract: None,
+                renamed_from: None,
+            },
+        }
+    }
+
+    /// The summary, from the states alone (no entry is built).
+    fn count(&self) -> Summary {
+        let mut s = Summary::default();
+        for key in self.keys() {
+            s.total += 1;
+            match self.state(key) {
+                State::Applied => s.applied += 1,
+                State::Changed => s.changed += 1,
+                State::Missing => s.missing += 1,
+                State::Pending => s.pending += 1,
+                State::OutOfOrder => s.out_of_order += 1,
+                State::Failed => s.failed += 1,
+                State::Renamed => s.renamed += 1,
+                State::Unverified => s.unverified += 1,
+            }
+            if matches!(self.state(key), State::Pending | State::OutOfOrder)
+                && self.contract(key).is_some()
+            {
+                s.contracts_pending += 1;
             }
         }
-        self.summary = Summary::of(&self.migrations);
-        self
+        s.problems = s.changed + s.renamed + s.missing + s.out_of_order + s.failed;
+        s
     }
+}
 
-    /// Fills in which migrations not applied yet are contracts, recording each one's `up` (see
-    /// [`Migration::contract`]).
-    pub(crate) fn with_contracts(mut self, migrations: &[Migration]) -> Self {
-        let by_name: HashMap<&str, &Migration> = migrations.iter().map(|m| (m.name, m)).collect();
-        for entry in self.migrations.iter_mut().filter(|e| e.applied.is_none()) {
-            entry.contract = by_name.get(entry.name.as_str()).and_then(|m| m.contract());
+/// Serialised as [`Status`] is, the entries written as they are built.
+impl Serialize for StatusReport<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Entries<'r, 'a>(&'r StatusReport<'a>);
+        impl Serialize for Entries<'_, '_> {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.collect_seq(self.0.entries())
+            }
         }
-        self.summary = Summary::of(&self.migrations);
-        self
+        let mut s = serializer.serialize_struct("Status", 4)?;
+        s.serialize_field("table", &self.table)?;
+        s.serialize_field("table_exists", &self.table_exists)?;
+        s.serialize_field("migrations", &Entries(self))?;
+        s.serialize_field("summary", &self.summary)?;
+        s.end()
     }
+}
 
+impl Status {
     /// The pending migrations up to (not including) the first pending contract: what `up --expand-only`
     /// applies. The second value is that contract, if one is pending.
     pub fn expand_only(&self) -> (Vec<&Entry>, Option<&Entry>) {
@@ -374,15 +536,16 @@ impl Status {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::migration::Definition;
+    use crate::registry::Migrations;
 
     fn up(_: &mut migrate_dsl::MigrationBuilder) {}
 
-    const fn file(name: &'static str, source: &'static str) -> Migration {
-        Migration {
+    const fn file(name: &'static str, source: &'static str) -> Definition {
+        Definition {
             name,
             path: "/nowhere/m.rs",
             source,
-            precomputed: None,
             up,
             down: None,
         }
@@ -408,22 +571,24 @@ mod tests {
 
     #[test]
     fn every_state_from_files_and_rows_in_name_order() {
-        static FILES: [Migration; 6] = [
+        static FILES: Migrations = Migrations::new(&[
             file("20260101000001_applied", "a"),
             file("20260101000002_changed", "b, edited"),
             file("20260101000003_unverified", "c"),
             file("20260101000004_out_of_order", "d"),
             file("20260101000006_renamed_new", "e"),
             file("20260101000008_pending", "f"),
-        ];
+        ]);
         let sum = |s: &str| Some(crate::migration::checksum(s));
-        let applied = vec![
-            row(1, "20260101000001_applied", sum("a")),
-            row(2, "20260101000002_changed", sum("b")),
-            row(3, "20260101000003_unverified", None),
-            row(4, "20260101000005_renamed_old", sum("e")),
-            row(5, "20260101000007_gone", sum("g")),
-        ];
+        let applied = History::from(
+            &[
+                row(1, "20260101000001_applied", sum("a")),
+                row(2, "20260101000002_changed", sum("b")),
+                row(3, "20260101000003_unverified", None),
+                row(4, "20260101000005_renamed_old", sum("e")),
+                row(5, "20260101000007_gone", sum("g")),
+            ][..],
+        );
         let classified = Classified::of(&FILES, &applied);
         assert_eq!(
             classified.renames(&FILES, &applied),
@@ -437,7 +602,14 @@ mod tests {
             classified.names(&FILES, State::Changed),
             ["20260101000002_changed"]
         );
-        let status = Status::compute("public.pgmigrations".to_owned(), true, &FILES, applied);
+        let status = StatusReport::new(
+            "public.pgmigrations".to_owned(),
+            true,
+            &FILES,
+            applied,
+            Vec::new(),
+        )
+        .into_status();
         assert_eq!(
             states(&status),
             [
@@ -470,16 +642,23 @@ mod tests {
     #[test]
     fn an_ambiguous_rename_is_a_missing_file_and_pending_files() {
         // Two pending files with the content of one gone row: which one was renamed cannot be told.
-        static FILES: [Migration; 2] = [
+        static FILES: Migrations = Migrations::new(&[
             file("20260101000002_copy_one", "same"),
             file("20260101000003_copy_two", "same"),
-        ];
-        let applied = vec![row(
+        ]);
+        let applied = [row(
             1,
             "20260101000001_original",
             Some(crate::migration::checksum("same")),
         )];
-        let status = Status::compute("t".to_owned(), true, &FILES, applied);
+        let status = StatusReport::new(
+            "t".to_owned(),
+            true,
+            &FILES,
+            History::from(&applied[..]),
+            Vec::new(),
+        )
+        .into_status();
         assert_eq!(
             states(&status),
             [
@@ -488,5 +667,78 @@ mod tests {
                 ("20260101000003_copy_two", State::Pending, None),
             ]
         );
+    }
+
+    /// The report streams what the collected status holds, field for field, in name order: rows without a
+    /// file between files, failure marks (the last one per name), contracts, a hand-built list out of order.
+    #[test]
+    fn the_report_streams_exactly_the_collected_status() {
+        fn contract(pgm: &mut migrate_dsl::MigrationBuilder) {
+            pgm.contract("the old app reads t");
+            pgm.sql("DROP TABLE t");
+        }
+        static FILES: Migrations = Migrations::new(&[
+            file("20260101000005_e", "e"),
+            file("20260101000001_a", "a"),
+            Definition {
+                up: contract,
+                ..file("20260101000004_d", "d")
+            },
+            file("20260101000006_f", "f"),
+        ]);
+        let sum = |s: &str| Some(crate::migration::checksum(s));
+        let applied = [
+            row(1, "20260101000001_a", sum("a")),
+            row(2, "20260101000002_gone", sum("x")),
+            row(3, "20260101000003_gone_too", None),
+        ];
+        let failure = |error: &str| Failure {
+            name: "20260101000006_f".to_owned(),
+            direction: "up".to_owned(),
+            committed: 1,
+            statements: vec!["#1 (sql): CREATE INDEX CONCURRENTLY i ON t (id)".to_owned()],
+            error: error.to_owned(),
+            failed_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let report = StatusReport::new(
+            "public.pgmigrations".to_owned(),
+            true,
+            &FILES,
+            History::from(&applied[..]),
+            vec![failure("first"), failure("second")],
+        );
+        let streamed = serde_json::to_value(&report).unwrap();
+        let failures: Vec<String> = report.failures().map(|f| f.error.clone()).collect();
+        let (expands, first_contract) = report.first_pending_contract().unwrap();
+        let status = report.into_status();
+        assert_eq!(streamed, serde_json::to_value(&status).unwrap());
+        assert_eq!(
+            status
+                .migrations
+                .iter()
+                .map(|e| (e.name.as_str(), e.state))
+                .collect::<Vec<_>>(),
+            [
+                ("20260101000001_a", State::Applied),
+                ("20260101000002_gone", State::Missing),
+                ("20260101000003_gone_too", State::Missing),
+                ("20260101000004_d", State::Pending),
+                ("20260101000005_e", State::Pending),
+                ("20260101000006_f", State::Failed),
+            ]
+        );
+        assert_eq!(failures, ["second"]);
+        assert_eq!(
+            (expands, first_contract.name.as_str()),
+            (0, "20260101000004_d")
+        );
+        assert_eq!(
+            status.migrations[3].contract.as_deref(),
+            Some("the old app reads t")
+        );
+        assert_eq!(status.summary.contracts_pending, 1);
+        // Two missing files and one failed part-way.
+        assert_eq!(status.summary.problems, 3);
+        assert_eq!(status.migrations[0].path.as_deref(), Some("/nowhere/m.rs"));
     }
 }

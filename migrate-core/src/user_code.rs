@@ -7,12 +7,10 @@
 use std::cell::Cell;
 
 /// Rust code of a migration that is running now.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct UserCode {
-    /// The migration's name.
-    pub migration: &'static str,
-    /// Its file, as built into the runner.
-    pub path: &'static str,
+    /// The migration (its name and file).
+    pub migration: crate::Migration,
     /// 1-based position of the operation.
     pub position: usize,
     /// `db` or `backfill`.

@@ -14,7 +14,9 @@
 
 use std::fmt::Write as _;
 
-use migrate_core::{Direction, DownTarget, Event, Migration, Migrator, Notices, UpTarget};
+use migrate_core::{
+    Definition, Direction, DownTarget, Event, Migration, Migrator, Notices, UpTarget,
+};
 use migrate_dsl::MigrationBuilder;
 use postgres::Client;
 
@@ -334,8 +336,8 @@ impl Case {
             .build(direction)
             .and_then(|pgm| {
                 pgm.to_sql().map_err(|error| migrate_core::Error::Invalid {
-                    name: m.name.to_owned(),
-                    path: m.path.to_owned(),
+                    name: m.name().to_owned(),
+                    path: m.path().to_owned(),
                     direction,
                     error,
                 })
@@ -419,14 +421,15 @@ fn run_statements(
 /// A registry of one migration named `name` whose `up` is `up` (and whose `down` is derived), leaked: a
 /// test's registry lives as long as the test.
 fn registry(name: &'static str, up: fn(&mut MigrationBuilder)) -> &'static [Migration] {
-    Box::leak(Box::new([Migration {
-        name,
-        path: "(test case)",
-        source: name,
-        precomputed: None,
-        up,
-        down: None,
-    }]))
+    Box::leak(Box::new([Migration::defined(Box::leak(Box::new(
+        Definition {
+            name,
+            path: "(test case)",
+            source: name,
+            up,
+            down: None,
+        },
+    )))]))
 }
 
 /// The lines only in `a` (`-`) and only in `b` (`+`).

@@ -84,7 +84,7 @@ mod concurrent_writer {
     use std::thread::JoinHandle;
     use std::time::Duration;
 
-    use migrate_core::Migration;
+    use migrate_core::{Definition, Migration};
     use migrate_dsl::prelude::*;
     use postgres::{Client, NoTls};
 
@@ -143,14 +143,13 @@ mod concurrent_writer {
         .batch_size(10);
     }
 
-    pub static MIGRATION: [Migration; 1] = [Migration {
+    pub static MIGRATION: [Migration; 1] = [Migration::defined(&Definition {
         name: "20270801000001_fill_dst",
         path: "tests/backfill.rs",
         source: "fill_dst",
-        precomputed: None,
         up,
         down: None,
-    }];
+    })];
 }
 
 /// The rows of a Rust batch are locked while its code runs: an application write to one of them waits for
@@ -193,7 +192,7 @@ fn a_rust_batch_locks_its_rows_so_a_concurrent_write_is_not_lost() {
 // An interrupted backfill whose migration changed before it ran again
 
 mod edited {
-    use migrate_core::Migration;
+    use migrate_core::{Definition, Migrations};
     use migrate_dsl::prelude::*;
 
     pub const NAME: &str = "20270901000001_backfill";
@@ -237,25 +236,26 @@ mod edited {
         });
     }
 
-    const fn version(source: &'static str, up: fn(&mut MigrationBuilder)) -> [Migration; 1] {
-        [Migration {
+    const fn version(source: &'static str, up: fn(&mut MigrationBuilder)) -> Definition {
+        Definition {
             name: NAME,
             path: "tests/backfill.rs",
             source,
-            precomputed: None,
             up,
             down: None,
-        }]
+        }
     }
 
-    pub static EVEN: [Migration; 1] = version("even", even);
-    pub static ODD: [Migration; 1] = version("odd", odd);
-    pub static DOUBLE: [Migration; 1] = version("double", double);
-    pub static DOUBLE_500: [Migration; 1] = version("double 500", double_in_batches_of_500);
-    pub static TRIPLE: [Migration; 1] = version("triple", triple);
-    pub static DOUBLE_ITEMS2: [Migration; 1] = version("double items2", double_items2);
-    pub static RUST_DOUBLE: [Migration; 1] = version("rust double", rust_double);
-    pub static RUST_TRIPLE: [Migration; 1] = version("rust triple", rust_triple);
+    pub static EVEN: Migrations = Migrations::new(&[version("even", even)]);
+    pub static ODD: Migrations = Migrations::new(&[version("odd", odd)]);
+    pub static DOUBLE: Migrations = Migrations::new(&[version("double", double)]);
+    pub static DOUBLE_500: Migrations =
+        Migrations::new(&[version("double 500", double_in_batches_of_500)]);
+    pub static TRIPLE: Migrations = Migrations::new(&[version("triple", triple)]);
+    pub static DOUBLE_ITEMS2: Migrations =
+        Migrations::new(&[version("double items2", double_items2)]);
+    pub static RUST_DOUBLE: Migrations = Migrations::new(&[version("rust double", rust_double)]);
+    pub static RUST_TRIPLE: Migrations = Migrations::new(&[version("rust triple", rust_triple)]);
 }
 
 /// Ten thousand items (`v` runs backwards from 10000), the same in `items2`; a trigger stops every update

@@ -148,7 +148,7 @@ async fn wait_works_on_a_runtime_thread_too() {
 #[tokio::test]
 async fn up_to_an_applied_migration_is_nothing_to_do() {
     let db = Db::new();
-    let first = basic::MIGRATIONS[0].name.to_owned();
+    let first = basic::MIGRATIONS[0].name().to_owned();
     let ran = embedded(&db)
         .up(UpTarget::To(first.clone()), |_| {})
         .await
@@ -270,20 +270,18 @@ fn data_code_reading_a_missing_table(pgm: &mut migrate_dsl::MigrationBuilder) {
     });
 }
 
-static STATEMENT_FAILS: [migrate_core::Migration; 1] = [migrate_core::Migration {
+static STATEMENT_FAILS: [migrate_core::Definition; 1] = [migrate_core::Definition {
     name: "20260101000001_statement_fails",
     path: "/embed/20260101000001_statement_fails.rs",
     source: "statement",
-    precomputed: None,
     up: insert_into_a_missing_table,
     down: None,
 }];
 
-static DATA_FAILS: [migrate_core::Migration; 1] = [migrate_core::Migration {
+static DATA_FAILS: [migrate_core::Definition; 1] = [migrate_core::Definition {
     name: "20260101000001_data_fails",
     path: "/embed/20260101000001_data_fails.rs",
     source: "data",
-    precomputed: None,
     up: data_code_reading_a_missing_table,
     down: None,
 }];

@@ -641,7 +641,7 @@ fn misbehaving_user_code_is_reported_with_the_truth() {
 // 6. transaction control inside a transactional migration
 
 mod transaction_control {
-    use migrate_core::Migration;
+    use migrate_core::{Definition, Migrations};
     use migrate_dsl::prelude::*;
 
     fn commit_in_sql(pgm: &mut MigrationBuilder) {
@@ -681,31 +681,30 @@ mod transaction_control {
         pgm.sql("CREATE TABLE first_t (id integer)");
     }
 
-    const fn migration(name: &'static str, up: fn(&mut MigrationBuilder)) -> Migration {
-        Migration {
+    const fn migration(name: &'static str, up: fn(&mut MigrationBuilder)) -> Definition {
+        Definition {
             name,
             path: "tests/faults.rs",
             source: name,
-            precomputed: None,
             up,
             down: None,
         }
     }
 
-    pub static COMMIT_IN_SQL: [Migration; 1] =
-        [migration("20270501000001_commit_in_sql", commit_in_sql)];
-    pub static COMMIT_IN_DB: [Migration; 1] =
-        [migration("20270501000001_commit_in_db", commit_in_db)];
-    pub static COMMIT_THEN_ERROR_IN_DB: [Migration; 1] = [migration(
+    pub static COMMIT_IN_SQL: Migrations =
+        Migrations::new(&[migration("20270501000001_commit_in_sql", commit_in_sql)]);
+    pub static COMMIT_IN_DB: Migrations =
+        Migrations::new(&[migration("20270501000001_commit_in_db", commit_in_db)]);
+    pub static COMMIT_THEN_ERROR_IN_DB: Migrations = Migrations::new(&[migration(
         "20270501000001_commit_then_error_in_db",
         commit_then_error_in_db,
-    )];
-    pub static ROLLBACK_IN_DB: [Migration; 1] =
-        [migration("20270501000001_rollback_in_db", rollback_in_db)];
-    pub static FIRST_THEN_COMMIT_IN_DB: [Migration; 2] = [
+    )]);
+    pub static ROLLBACK_IN_DB: Migrations =
+        Migrations::new(&[migration("20270501000001_rollback_in_db", rollback_in_db)]);
+    pub static FIRST_THEN_COMMIT_IN_DB: Migrations = Migrations::new(&[
         migration("20270501000001_first", first),
         migration("20270501000002_commit_in_db", commit_in_db),
-    ];
+    ]);
 }
 
 struct TransactionCase {
@@ -874,7 +873,7 @@ fn transaction_control_in_a_migration_is_reported_truthfully() {
 // 7. another session's concurrent index build
 
 mod concurrent_build {
-    use migrate_core::Migration;
+    use migrate_core::{Definition, Migrations};
     use migrate_dsl::prelude::*;
 
     fn unique_index(pgm: &mut MigrationBuilder) {
@@ -882,14 +881,13 @@ mod concurrent_build {
         pgm.sql("CREATE UNIQUE INDEX CONCURRENTLY mine ON t2 (y)");
     }
 
-    pub static UNIQUE_INDEX: [Migration; 1] = [Migration {
+    pub static UNIQUE_INDEX: Migrations = Migrations::new(&[Definition {
         name: "20270701000001_unique_index",
         path: "tests/faults.rs",
         source: "unique_index",
-        precomputed: None,
         up: unique_index,
         down: None,
-    }];
+    }]);
 }
 
 /// Waits (at most 30 s) until a `CREATE INDEX CONCURRENTLY` on `table` waits for the table's writers.

@@ -38,7 +38,7 @@ fn compiled_checksum(fixture: &str, name: &str) -> String {
         .expect("known fixture")
         .migrations
         .iter()
-        .find(|m| m.name == name)
+        .find(|m| m.name() == name)
         .expect("known migration")
         .checksum()
 }
@@ -298,15 +298,20 @@ fn the_build_time_checksum_is_the_run_time_one_for_every_fixture() {
             continue;
         };
         for m in registry.migrations {
-            let built = m.precomputed.expect("a generated registry precomputes");
-            let at_run_time = migrate_core::Migration {
-                precomputed: None,
-                ..*m
-            };
-            let path = m.path;
+            let built = m.precomputed();
+            let at_run_time =
+                migrate_core::Migration::defined(Box::leak(Box::new(migrate_core::Definition {
+                    name: m.name(),
+                    path: Box::leak(m.path().into_boxed_str()),
+                    source: m.source(),
+                    up: m.up(),
+                    down: m.down(),
+                })));
+            let path = m.path();
             assert_eq!(m.checksum(), at_run_time.checksum(), "{path}");
-            let on_disk = std::fs::read_to_string(path).expect("migration file");
-            assert_eq!(on_disk, m.source, "{path}");
+            assert_eq!(built, at_run_time.precomputed(), "{path}");
+            let on_disk = std::fs::read_to_string(&path).expect("migration file");
+            assert_eq!(on_disk, m.source(), "{path}");
             assert_eq!(built, migrate_core::Precomputed::of(&on_disk), "{path}");
             checked += 1;
             baselines += usize::from(built.baseline);

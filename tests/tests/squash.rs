@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use migrate_core::{schema, Migration, MigrationsTable, Migrator, UpTarget};
+use migrate_core::{schema, Definition, Migration, MigrationsTable, Migrator, UpTarget};
 use migrate_dsl::MigrationBuilder;
 use tests::cli::FixtureCli;
 use tests::{assert_cli_snapshot, fixtures, TestDb};
@@ -48,9 +48,9 @@ fn example_app_squashed_schema_equals_the_unsquashed_one_at_every_migration() {
     // Every prefix: the expand/contract story passes through triggers and functions that later go away.
     for m in &registry.migrations[1..] {
         let (expected, actual, statements) =
-            squash_round_trip(registry.migrations.as_slice(), m.name);
-        assert!(statements > 5, "{}: {statements} statements", m.name);
-        assert_eq!(expected, actual, "squashed up to {}", m.name);
+            squash_round_trip(registry.migrations.as_slice(), m.name());
+        assert!(statements > 5, "{}: {statements} statements", m.name());
+        assert_eq!(expected, actual, "squashed up to {}", m.name());
     }
 }
 
@@ -128,14 +128,13 @@ fn generated_migrations(count: usize) -> Vec<Migration> {
             let name: &'static str = Box::leak(
                 format!("2026010100{:02}{:02}_generated_{i}", i / 60, i % 60).into_boxed_str(),
             );
-            Migration {
+            Migration::defined(Box::leak(Box::new(Definition {
                 name,
                 path: name,
                 source: name,
-                precomputed: None,
                 up,
                 down: None,
-            }
+            })))
         })
         .collect()
 }
@@ -150,7 +149,7 @@ fn generated_crate_squashed_schema_equals_the_unsquashed_one() {
         .unwrap_or(250)
         .clamp(10, 2000);
     let migrations = generated_migrations(count);
-    let last = migrations.last().unwrap().name;
+    let last = migrations.last().unwrap().name();
     let started = std::time::Instant::now();
     let (expected, actual, statements) = squash_round_trip(&migrations, last);
     eprintln!(
@@ -425,7 +424,7 @@ fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
         .migrations
         .last()
         .unwrap()
-        .name;
+        .name();
     let run = concurrent.run(&["squash", "--to", last]).expect_code(1);
     assert!(
         run.stderr

@@ -60,7 +60,7 @@ pub fn lint(
             .map(|n| {
                 migrations
                     .iter()
-                    .find(|m| m.name == n || m.version() == n)
+                    .find(|m| m.name() == n || m.version() == n)
                     .ok_or_else(|| Error::UnknownMigration { name: n.clone() })
             })
             .collect::<Result<_, _>>()?
@@ -69,7 +69,7 @@ pub fn lint(
     let mut suppressions = Vec::new();
     let mut bad: Vec<SuppressionError> = Vec::new();
     for m in &selected {
-        match suppress::parse(&m.display_path(), m.source) {
+        match suppress::parse(&m.display_path(), m.source()) {
             Ok(s) => suppressions.push(s),
             Err(errors) => bad.extend(errors),
         }
@@ -91,7 +91,7 @@ fn lint_one(
     options: &LintOptions,
 ) -> Result<MigrationLint, LintError> {
     let mut out = MigrationLint {
-        name: m.name.to_owned(),
+        name: m.name().to_owned(),
         path: m.display_path(),
         direction: options.direction,
         findings: Vec::new(),
@@ -216,7 +216,8 @@ fn lint_one(
 /// The line of `at` when it is in `m`'s file. The file name alone decides (migration file names are unique
 /// in their folder): the path the compiler recorded may be remapped (`--remap-path-prefix`).
 fn line_in(m: &Migration, at: &Location<'_>) -> Option<usize> {
+    let path = m.path();
     let same_file =
-        at.file() == m.path || Path::new(at.file()).file_name() == Path::new(m.path).file_name();
+        at.file() == path || Path::new(at.file()).file_name() == Path::new(&path).file_name();
     same_file.then(|| usize::try_from(at.line()).unwrap_or(usize::MAX))
 }

@@ -10,7 +10,7 @@ use migrate_dsl::MigrationBuilder;
 use super::check::{lint, LintOptions};
 use super::rules::Rule;
 use super::sql::{check, Input};
-use crate::migration::Migration;
+use crate::migration::{Definition, Migration};
 
 /// How a migration runs, for the rules that depend on it.
 #[derive(Clone, Copy)]
@@ -72,14 +72,13 @@ fn lint_ok(rule: Rule, sqls: &[&str], run: Run) {
 
 /// The rules `lint` finds in the `up` of a migration recorded by `up`.
 fn migration_rules(up: fn(&mut MigrationBuilder)) -> Vec<Rule> {
-    let migrations = [Migration {
+    let migrations = [Migration::defined(Box::leak(Box::new(Definition {
         name: "20260101000001_m",
         path: "/migrations/20260101000001_m.rs",
         source: "",
-        precomputed: None,
         up,
         down: None,
-    }];
+    })))];
     let report = lint(&migrations, &[], &LintOptions::default()).expect("lint runs");
     report.migrations[0]
         .findings

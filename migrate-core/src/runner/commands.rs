@@ -6,12 +6,12 @@ use postgres::Client;
 use crate::access::{self, Needs};
 use crate::error::Error;
 use crate::events::Event;
-use crate::history::{self, AppliedMigration};
+use crate::history::{self, History};
 use crate::lock::with_lock;
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 use crate::server::server_major;
-use crate::status::{Entry, State, Status};
+use crate::status::{Entry, State, Status, StatusReport};
 
 use super::select::{self, check_single_transaction, Selection};
 use super::{DownTarget, Migrator, Ran, UpTarget};
@@ -25,15 +25,23 @@ enum Choice<'c> {
 impl<'a> Migrator<'a> {
     /// Reads the state of every migration. Read-only: creates nothing and takes no lock.
     pub fn status(&self, client: &mut Client) -> Result<Status, Error> {
+        Ok(self.status_report(client)?.into_status())
+    }
+
+    /// [`status`](Self::status) laid out one entry at a time: the same entries, without one per migration
+    /// held in memory (what the `status` command prints through). Read-only.
+    pub fn status_report(&self, client: &mut Client) -> Result<StatusReport<'a>, Error> {
         let (exists, applied) = self.read_applied(client)?;
         // A resumable mark does not stop `up` (it clears it and goes on), so the migration is just pending.
         let mut failures = history::load_failures(client, &self.table)?;
         failures.retain(|f| !resumable(f));
-        Ok(
-            Status::compute(self.table.to_string(), exists, self.migrations, applied)
-                .with_failures(failures)
-                .with_contracts(self.migrations),
-        )
+        Ok(StatusReport::new(
+            self.table.to_string(),
+            exists,
+            self.migrations,
+            applied,
+            failures,
+        ))
     }
 
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
@@ -120,13 +128,14 @@ impl<'a> Migrator<'a> {
                     Choice::Fixed(target) => (*target).clone(),
                     // Only a chosen target pays for recording the pending migrations to find the contracts.
                     Choice::Chosen(choose) => choose(
-                        &Status::compute(
+                        &StatusReport::new(
                             self.table.to_string(),
                             exists,
                             self.migrations,
                             applied.clone(),
+                            Vec::new(),
                         )
-                        .with_contracts(self.migrations),
+                        .into_status(),
                     ),
                 };
                 // Plan every step before changing anything, the bookkeeping table included: a bad migration or
@@ -231,8 +240,14 @@ impl<'a> Migrator<'a> {
                     self.migrations,
                     history::load(client, &self.table)?,
                 );
-                let status =
-                    Status::compute(self.table.to_string(), true, self.migrations, applied);
+                let status = StatusReport::new(
+                    self.table.to_string(),
+                    true,
+                    self.migrations,
+                    applied,
+                    Vec::new(),
+                )
+                .into_status();
                 let named = |e: &Entry, name: &String| {
                     &e.name == name || e.renamed_from.as_ref() == Some(name)
                 };
@@ -252,7 +267,12 @@ impl<'a> Migrator<'a> {
                     match (entry.state, &entry.renamed_from) {
                         (State::Changed | State::Unverified, _) => {
                             let m = select::find(self.migrations, &entry.name)?;
-                            history::update_checksum(&mut tx, &self.table, m.name, &m.checksum())?;
+                            history::update_checksum(
+                                &mut tx,
+                                &self.table,
+                                m.name(),
+                                &m.checksum(),
+                            )?;
                         }
                         (State::Renamed, Some(old)) => {
                             history::rename(&mut tx, &self.table, old, &entry.name)?
@@ -297,7 +317,7 @@ impl<'a> Migrator<'a> {
 
     /// What `down` and `redo` start from, under the lock: no migration failed part-way, the applied rows (none
     /// is an error: there is nothing to revert) and the server's major version.
-    fn revertible(&self, client: &mut Client) -> Result<(Vec<AppliedMigration>, u32), Error> {
+    fn revertible(&self, client: &mut Client) -> Result<(History, u32), Error> {
         self.check_failures(client)?;
         if !history::exists(client, &self.table)? {
             return Err(Error::NothingApplied);
@@ -308,9 +328,9 @@ impl<'a> Migrator<'a> {
 
     /// The applied rows, as `up` leaves them once it recorded the squashed baselines that stand for applied
     /// migrations (see [`crate::squash`]): under the lock `up` has recorded them already.
-    fn read_applied(&self, client: &mut Client) -> Result<(bool, Vec<AppliedMigration>), Error> {
+    fn read_applied(&self, client: &mut Client) -> Result<(bool, History), Error> {
         if !history::exists(client, &self.table)? {
-            return Ok((false, Vec::new()));
+            return Ok((false, History::default()));
         }
         let applied = history::load(client, &self.table)?;
         Ok((true, crate::squash::as_recorded(self.migrations, applied)))

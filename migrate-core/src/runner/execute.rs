@@ -29,7 +29,7 @@ impl<'a> Migrator<'a> {
     ) -> Result<Vec<Ran>, Error> {
         if self.single_transaction {
             // One transaction for the run: a lock timeout retries all of it.
-            let label = steps.first().map_or("", |s| s.migration.name);
+            let label = steps.first().map_or("", |s| s.migration.name());
             if let Some(first) = steps.first() {
                 self.check_interrupt(first, &[])?;
             }
@@ -80,7 +80,8 @@ impl<'a> Migrator<'a> {
             signal,
             what: format!(
                 "before migration {} (`{}`), of which nothing ran{done}",
-                step.migration.name, step.direction
+                step.migration.name(),
+                step.direction
             ),
         })
     }
@@ -162,7 +163,7 @@ impl<'a> Migrator<'a> {
     ) -> Result<Ran, Error> {
         let m = step.migration;
         events(Event::Started {
-            name: m.name,
+            name: m.name(),
             direction: step.direction,
             transactional: true,
             fake: self.fake,
@@ -182,7 +183,7 @@ impl<'a> Migrator<'a> {
             } else {
                 OutcomeBase::Split(committed)
             };
-            let attempt = self.retrying(m.name, events, |events| {
+            let attempt = self.retrying(m.name(), events, |events| {
                 let mut tx = client
                     .transaction()
                     .map_err(Error::database("cannot start a transaction"))?;
@@ -217,7 +218,7 @@ impl<'a> Migrator<'a> {
             ran = ran.or(recorded);
         }
         events(Event::Finished {
-            name: m.name,
+            name: m.name(),
             direction: step.direction,
             elapsed: started.elapsed(),
             fake: self.fake,
@@ -286,7 +287,7 @@ impl<'a> Migrator<'a> {
         history::record_failure(
             conn,
             &self.table,
-            step.migration.name,
+            step.migration.name(),
             &step.direction.to_string(),
             &statements,
             &error,
@@ -295,7 +296,7 @@ impl<'a> Migrator<'a> {
             Error::Database { context, error } => Error::Database {
                 context: format!(
                     "migration {}: cannot mark it as in progress before operation #{} ({context}), so it was not started there",
-                    step.migration.name, unit.position
+                    step.migration.name(), unit.position
                 ),
                 error,
             },
@@ -327,7 +328,7 @@ impl<'a> Migrator<'a> {
         let ended = matches!(e, Error::TransactionEnded(_));
         if committed == 0 && !ended && !step.transactional && !self.fake {
             // Nothing committed: the in-progress mark goes (best effort, as below).
-            let _ = history::clear_failure(client, &self.table, step.migration.name);
+            let _ = history::clear_failure(client, &self.table, step.migration.name());
         }
         if committed > 0 || ended {
             // The units run in order, whether one statement at a time outside a transaction or one
@@ -344,7 +345,7 @@ impl<'a> Migrator<'a> {
             let _ = history::record_failure(
                 client,
                 &self.table,
-                step.migration.name,
+                step.migration.name(),
                 &step.direction.to_string(),
                 &statements,
                 &e.to_string(),
@@ -378,7 +379,7 @@ impl<'a> Migrator<'a> {
     ) -> Result<Ran, Error> {
         let m = step.migration;
         events(Event::Started {
-            name: m.name,
+            name: m.name(),
             direction: step.direction,
             transactional: step.transactional,
             fake: self.fake,
@@ -403,12 +404,12 @@ impl<'a> Migrator<'a> {
                 .transaction()
                 .map_err(Error::database("cannot start a transaction"))?;
             let ran = self.record(&mut tx, step, started)?;
-            history::clear_failure(&mut tx, &self.table, m.name)?;
+            history::clear_failure(&mut tx, &self.table, m.name())?;
             tx.commit().map_err(Error::database("cannot commit"))?;
             ran
         };
         events(Event::Finished {
-            name: m.name,
+            name: m.name(),
             direction: step.direction,
             elapsed: started.elapsed(),
             fake: self.fake,
@@ -429,9 +430,9 @@ impl<'a> Migrator<'a> {
         let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
         match step.direction {
             Direction::Up => {
-                history::insert(conn, &self.table, m.name, &m.checksum(), execution_ms)?
+                history::insert(conn, &self.table, m.name(), &m.checksum(), execution_ms)?
             }
-            Direction::Down => history::delete(conn, &self.table, m.name)?,
+            Direction::Down => history::delete(conn, &self.table, m.name())?,
         }
         // What it recorded about objects goes with the bookkeeping row, in the same transaction. A fake run
         // cleans up too: a later real run must not find an old record.
@@ -440,10 +441,10 @@ impl<'a> Migrator<'a> {
             .iter()
             .any(|s| s.safeguard.is_some() || matches!(s.action, Some(Action::Restore(_))));
         if recorded || self.fake {
-            previous::forget(conn, &self.table, m.name, step.direction)?;
+            previous::forget(conn, &self.table, m.name(), step.direction)?;
         }
         Ok(Ran {
-            name: m.name.to_owned(),
+            name: m.name().to_owned(),
             direction: step.direction,
             execution_ms,
         })

@@ -102,7 +102,7 @@ impl<'a> Migrator<'a> {
             _ => None,
         };
         Err(Error::NotOwned(Box::new(NotOwnedError {
-            name: step.migration.name.to_owned(),
+            name: step.migration.name().to_owned(),
             path: step.migration.display_path(),
             direction: step.direction,
             position: unit.position,
@@ -131,7 +131,7 @@ impl<'a> Migrator<'a> {
                 Ok(statements) => statements,
                 Err(message) => {
                     return Err(Error::Restore(Box::new(RestoreError {
-                        name: m.name.to_owned(),
+                        name: m.name().to_owned(),
                         path: m.display_path(),
                         direction: step.direction,
                         position: unit.position,
@@ -146,7 +146,7 @@ impl<'a> Migrator<'a> {
             self.report_notices(step, unit, events);
             if let Err(source) = result {
                 return Err(Error::Statement(Box::new(StatementError {
-                    name: m.name.to_owned(),
+                    name: m.name().to_owned(),
                     path: m.display_path(),
                     direction: step.direction,
                     position: unit.position,

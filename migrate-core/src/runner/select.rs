@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use crate::error::Error;
 use crate::events::Event;
-use crate::history::AppliedMigration;
+use crate::history::History;
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 use crate::status::{Classified, State};
@@ -33,11 +33,7 @@ impl<'a> Selection<'a> {
     }
 
     /// The steps `up` runs to reach `target`, oldest first.
-    pub fn up(
-        &self,
-        applied: &[AppliedMigration],
-        target: &UpTarget,
-    ) -> Result<Vec<Step<'a>>, Error> {
+    pub fn up(&self, applied: &History, target: &UpTarget) -> Result<Vec<Step<'a>>, Error> {
         self.up_migrations(applied, target)?
             .into_iter()
             .map(|m| self.step(m, Direction::Up))
@@ -48,7 +44,7 @@ impl<'a> Selection<'a> {
     /// [`Selection::up`]).
     pub fn up_migrations(
         &self,
-        applied: &[AppliedMigration],
+        applied: &History,
         target: &UpTarget,
     ) -> Result<Vec<&'a Migration>, Error> {
         // Classified, not a full status: with every migration applied this is all a no-op `up` does, and it
@@ -87,15 +83,15 @@ impl<'a> Selection<'a> {
             UpTarget::Count(n) => pending.into_iter().take(*n).collect(),
             UpTarget::To(name) => {
                 let target = self.find(name)?;
-                if applied.iter().any(|a| a.name == target.name) {
+                if applied.contains(target.name()) {
                     return Err(Error::Target(format!(
                         "{} is already applied; nothing to apply up to it",
-                        target.name
+                        target.name()
                     )));
                 }
                 pending
                     .into_iter()
-                    .filter(|m| m.name <= target.name)
+                    .filter(|m| m.name() <= target.name())
                     .collect()
             }
             UpTarget::ExpandOnly => {
@@ -112,11 +108,11 @@ impl<'a> Selection<'a> {
             }
         };
         if !self.allow_out_of_order {
-            if let Some(newest) = applied.iter().map(|a| a.name.as_str()).max() {
+            if let Some(newest) = applied.names().max() {
                 let older: Vec<String> = selected
                     .iter()
-                    .filter(|m| m.name < newest)
-                    .map(|m| m.name.to_owned())
+                    .filter(|m| m.name() < newest)
+                    .map(|m| m.name().to_owned())
                     .collect();
                 if !older.is_empty() {
                     return Err(Error::OutOfOrder {
@@ -133,7 +129,7 @@ impl<'a> Selection<'a> {
     /// whose file changed since it ran (it is reverted as it is now).
     pub fn down(
         &self,
-        applied: &[AppliedMigration],
+        applied: &History,
         target: &DownTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Step<'a>>, Error> {
@@ -141,8 +137,8 @@ impl<'a> Selection<'a> {
             return Err(Error::NothingApplied);
         }
         // Newest application first: `down` undoes what happened last.
-        let newest_first: Vec<&AppliedMigration> = applied.iter().rev().collect();
-        let selected: Vec<&AppliedMigration> = match target {
+        let newest_first: Vec<usize> = (0..applied.len()).rev().collect();
+        let selected: Vec<usize> = match target {
             DownTarget::All => newest_first,
             DownTarget::Count(n) if *n > newest_first.len() => {
                 return Err(Error::CountTooLarge {
@@ -154,26 +150,30 @@ impl<'a> Selection<'a> {
             }
             DownTarget::Count(n) => newest_first.into_iter().take(*n).collect(),
             DownTarget::To(name) => {
-                let target = self.find(name).map(|m| m.name.to_owned()).or_else(|e| {
+                let target = self.find(name).map(|m| m.name().to_owned()).or_else(|e| {
                     applied
-                        .iter()
-                        .find(|a| &a.name == name)
-                        .map(|a| a.name.clone())
+                        .names()
+                        .find(|a| a == name)
+                        .map(str::to_owned)
                         .ok_or(e)
                 })?;
-                let Some(row) = applied.iter().find(|a| a.name == target) else {
+                let Some(row) = (0..applied.len()).find(|&i| applied.name(i) == target) else {
                     return Err(Error::Target(format!(
                         "{target} is not applied; `down --to` keeps the named migration applied and reverts the ones after it"
                     )));
                 };
-                newest_first.into_iter().filter(|a| a.id > row.id).collect()
+                newest_first
+                    .into_iter()
+                    .filter(|&i| applied.id(i) > applied.id(row))
+                    .collect()
             }
         };
-        let compiled: HashSet<&str> = self.migrations.iter().map(|m| m.name).collect();
+        let compiled: HashSet<&str> = self.migrations.iter().map(|m| m.name()).collect();
         let missing: Vec<String> = selected
             .iter()
-            .filter(|a| !compiled.contains(a.name.as_str()))
-            .map(|a| a.name.clone())
+            .map(|&i| applied.name(i))
+            .filter(|name| !compiled.contains(name))
+            .map(str::to_owned)
             .collect();
         if !missing.is_empty() {
             let renames: Vec<(String, String)> = Classified::of(self.migrations, applied)
@@ -188,11 +188,11 @@ impl<'a> Selection<'a> {
         }
         selected
             .into_iter()
-            .map(|a| {
-                let m = self.find(&a.name)?;
+            .map(|i| {
+                let m = self.find(applied.name(i))?;
                 // An unknown checksum (a row without one) is not evidence of an edit.
-                if a.checksum.as_deref().is_some_and(|c| c != m.checksum()) {
-                    events(Event::ChangedSinceApplied { name: m.name });
+                if applied.matches(i, m) == Some(false) {
+                    events(Event::ChangedSinceApplied { name: m.name() });
                 }
                 self.step(m, Direction::Down)
             })
@@ -203,7 +203,7 @@ impl<'a> Selection<'a> {
     /// oldest first. Both are prepared before anything runs, so a broken `up` stops the redo up front.
     pub fn redo(
         &self,
-        applied: &[AppliedMigration],
+        applied: &History,
         count: usize,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(Vec<Step<'a>>, Vec<Step<'a>>), Error> {
@@ -212,7 +212,7 @@ impl<'a> Selection<'a> {
             .iter()
             .map(|s| self.step(s.migration, Direction::Up))
             .collect::<Result<_, _>>()?;
-        up.sort_by(|a, b| a.migration.name.cmp(b.migration.name));
+        up.sort_by(|a, b| a.migration.name().cmp(b.migration.name()));
         Ok((down, up))
     }
 
@@ -234,7 +234,7 @@ impl<'a> Selection<'a> {
 pub(super) fn find<'a>(migrations: &'a [Migration], name: &str) -> Result<&'a Migration, Error> {
     migrations
         .iter()
-        .find(|m| m.name == name || m.version() == name)
+        .find(|m| m.name() == name || m.version() == name)
         .ok_or_else(|| Error::UnknownMigration {
             name: name.to_owned(),
         })
@@ -247,7 +247,7 @@ pub(super) fn check_single_transaction(
 ) -> Result<(), Error> {
     match steps.iter().find(|s| !s.transactional) {
         Some(step) if single_transaction => Err(Error::NeedsNoTransaction {
-            name: step.migration.name.to_owned(),
+            name: step.migration.name().to_owned(),
         }),
         _ => Ok(()),
     }
@@ -258,6 +258,9 @@ mod tests {
     use migrate_dsl::MigrationBuilder;
 
     use super::*;
+    use crate::history::AppliedMigration;
+    use crate::migration::Definition;
+    use crate::registry::Migrations;
 
     fn create(pgm: &mut MigrationBuilder) {
         pgm.sql("CREATE TABLE t (id int)");
@@ -277,26 +280,25 @@ mod tests {
         pgm.sql("CREATE INDEX CONCURRENTLY i ON t (id)");
     }
 
-    const fn migration(name: &'static str, source: &'static str) -> Migration {
-        Migration {
+    const fn migration(name: &'static str, source: &'static str) -> Definition {
+        Definition {
             name,
             path: "/migrations/m.rs",
             source,
-            precomputed: None,
             up: create,
             down: Some(drop),
         }
     }
 
-    static MIGRATIONS: [Migration; 4] = [
+    static MIGRATIONS: Migrations = Migrations::new(&[
         migration("20240101000001_a", "a"),
         migration("20240101000002_b", "b"),
-        Migration {
+        Definition {
             up: contract,
             ..migration("20240101000003_c", "c")
         },
         migration("20240101000004_d", "d"),
-    ];
+    ]);
 
     fn selection(allow_out_of_order: bool, fake: bool) -> Selection<'static> {
         Selection {
@@ -318,22 +320,26 @@ mod tests {
                 run_on: chrono::DateTime::UNIX_EPOCH,
                 checksum: MIGRATIONS
                     .iter()
-                    .find(|m| m.name == *name)
+                    .find(|m| m.name() == *name)
                     .map(Migration::checksum),
                 execution_ms: Some(1),
             })
             .collect()
     }
 
+    fn h(rows: &[AppliedMigration]) -> History {
+        History::from(rows)
+    }
+
     fn names(steps: &[Step<'_>]) -> Vec<&'static str> {
-        steps.iter().map(|s| s.migration.name).collect()
+        steps.iter().map(|s| s.migration.name()).collect()
     }
 
     #[test]
     fn up_takes_the_pending_migrations_oldest_first() {
         let s = selection(false, false);
         let steps = s
-            .up(&applied(&["20240101000001_a"]), &UpTarget::All)
+            .up(&h(&applied(&["20240101000001_a"])), &UpTarget::All)
             .unwrap();
         assert_eq!(
             names(&steps),
@@ -342,11 +348,13 @@ mod tests {
         assert!(steps
             .iter()
             .all(|s| s.direction == Direction::Up && !s.fake));
-        let steps = s.up(&[], &UpTarget::Count(2)).unwrap();
+        let steps = s.up(&History::default(), &UpTarget::Count(2)).unwrap();
         assert_eq!(names(&steps), ["20240101000001_a", "20240101000002_b"]);
-        let steps = s.up(&[], &UpTarget::To("20240101000002".into())).unwrap();
+        let steps = s
+            .up(&History::default(), &UpTarget::To("20240101000002".into()))
+            .unwrap();
         assert_eq!(names(&steps), ["20240101000001_a", "20240101000002_b"]);
-        let steps = s.up(&[], &UpTarget::ExpandOnly).unwrap();
+        let steps = s.up(&History::default(), &UpTarget::ExpandOnly).unwrap();
         assert_eq!(
             names(&steps),
             ["20240101000001_a", "20240101000002_b"],
@@ -357,7 +365,7 @@ mod tests {
     #[test]
     fn up_refuses_targets_it_cannot_reach() {
         let s = selection(false, false);
-        let err = s.up(&applied(&["20240101000001_a"]), &UpTarget::Count(4));
+        let err = s.up(&h(&applied(&["20240101000001_a"])), &UpTarget::Count(4));
         assert!(matches!(
             err,
             Err(Error::CountTooLarge {
@@ -367,21 +375,21 @@ mod tests {
             })
         ));
         let err = s.up(
-            &applied(&["20240101000001_a"]),
+            &h(&applied(&["20240101000001_a"])),
             &UpTarget::To("20240101000001_a".into()),
         );
         assert!(
             matches!(&err, Err(Error::Target(m)) if m.contains("already applied")),
             "{err:?}"
         );
-        let err = s.up(&[], &UpTarget::To("nope".into()));
+        let err = s.up(&History::default(), &UpTarget::To("nope".into()));
         assert!(matches!(err, Err(Error::UnknownMigration { name }) if name == "nope"));
     }
 
     #[test]
     fn up_refuses_out_of_order_migrations_unless_allowed() {
         let rows = applied(&["20240101000002_b"]);
-        match selection(false, false).up(&rows, &UpTarget::All) {
+        match selection(false, false).up(&h(&rows), &UpTarget::All) {
             Err(Error::OutOfOrder {
                 pending,
                 newest_applied,
@@ -391,7 +399,9 @@ mod tests {
             }
             other => panic!("expected OutOfOrder, got {other:?}"),
         }
-        let steps = selection(true, false).up(&rows, &UpTarget::All).unwrap();
+        let steps = selection(true, false)
+            .up(&h(&rows), &UpTarget::All)
+            .unwrap();
         assert_eq!(
             names(&steps),
             ["20240101000001_a", "20240101000003_c", "20240101000004_d"]
@@ -409,18 +419,18 @@ mod tests {
             ..rows[0].clone()
         });
         assert!(
-            matches!(s.up(&rows, &UpTarget::All), Err(Error::MissingFiles { names }) if names == ["20240101000002_gone"])
+            matches!(s.up(&h(&rows), &UpTarget::All), Err(Error::MissingFiles { names }) if names == ["20240101000002_gone"])
         );
         let mut rows = applied(&["20240101000001_a"]);
         rows[0].checksum = Some(crate::migration::checksum("edited"));
         assert!(
-            matches!(s.up(&rows, &UpTarget::All), Err(Error::Changed { names }) if names == ["20240101000001_a"])
+            matches!(s.up(&h(&rows), &UpTarget::All), Err(Error::Changed { names }) if names == ["20240101000001_a"])
         );
         // Applied under an old name, with the content of a compiled migration.
         let mut rows = applied(&["20240101000001_a"]);
         rows[0].name = "20240101000001_old".into();
         assert!(
-            matches!(s.up(&rows, &UpTarget::All), Err(Error::Renamed { renames }) if renames == [("20240101000001_old".to_owned(), "20240101000001_a".to_owned())])
+            matches!(s.up(&h(&rows), &UpTarget::All), Err(Error::Renamed { renames }) if renames == [("20240101000001_old".to_owned(), "20240101000001_a".to_owned())])
         );
     }
 
@@ -428,25 +438,31 @@ mod tests {
     fn down_reverts_the_newest_applications_first() {
         let s = selection(false, false);
         let rows = applied(&["20240101000001_a", "20240101000003_c", "20240101000002_b"]);
-        let steps = s.down(&rows, &DownTarget::Count(2), &mut |_| {}).unwrap();
+        let steps = s
+            .down(&h(&rows), &DownTarget::Count(2), &mut |_| {})
+            .unwrap();
         assert_eq!(names(&steps), ["20240101000002_b", "20240101000003_c"]);
         assert!(steps.iter().all(|s| s.direction == Direction::Down));
         let steps = s
-            .down(&rows, &DownTarget::To("20240101000001".into()), &mut |_| {})
+            .down(
+                &h(&rows),
+                &DownTarget::To("20240101000001".into()),
+                &mut |_| {},
+            )
             .unwrap();
         assert_eq!(names(&steps), ["20240101000002_b", "20240101000003_c"]);
-        let steps = s.down(&rows, &DownTarget::All, &mut |_| {}).unwrap();
+        let steps = s.down(&h(&rows), &DownTarget::All, &mut |_| {}).unwrap();
         assert_eq!(steps.len(), 3);
         assert!(matches!(
-            s.down(&[], &DownTarget::Count(1), &mut |_| {}),
+            s.down(&History::default(), &DownTarget::Count(1), &mut |_| {}),
             Err(Error::NothingApplied)
         ));
         assert!(matches!(
-            s.down(&rows, &DownTarget::Count(4), &mut |_| {}),
+            s.down(&h(&rows), &DownTarget::Count(4), &mut |_| {}),
             Err(Error::CountTooLarge { available: 3, .. })
         ));
         let err = s.down(
-            &rows,
+            &h(&rows),
             &DownTarget::To("20240101000004_d".into()),
             &mut |_| {},
         );
@@ -463,7 +479,7 @@ mod tests {
         rows[1].checksum = Some(crate::migration::checksum("edited"));
         let mut changed = Vec::new();
         let steps = s
-            .down(&rows, &DownTarget::Count(2), &mut |e| {
+            .down(&h(&rows), &DownTarget::Count(2), &mut |e| {
                 if let Event::ChangedSinceApplied { name } = e {
                     changed.push(name.to_owned());
                 }
@@ -475,12 +491,12 @@ mod tests {
         rows[1].name = "20240101000009_gone".into();
         rows[1].checksum = None;
         assert!(matches!(
-            s.down(&rows, &DownTarget::Count(1), &mut |_| {}),
+            s.down(&h(&rows), &DownTarget::Count(1), &mut |_| {}),
             Err(Error::MissingFiles { names }) if names == ["20240101000009_gone"]
         ));
         // Without the missing one, the rest reverts.
         assert!(s
-            .down(&rows[..1], &DownTarget::Count(1), &mut |_| {})
+            .down(&h(&rows[..1]), &DownTarget::Count(1), &mut |_| {})
             .is_ok());
     }
 
@@ -490,11 +506,11 @@ mod tests {
             pgm.sql("SELECT 1");
         }
         // Raw SQL has no derived `down`: a real revert refuses it, a fake one does not need it.
-        static UNDERIVABLE: [Migration; 1] = [Migration {
+        static UNDERIVABLE: Migrations = Migrations::new(&[Definition {
             up: raw_only,
             down: None,
             ..migration("20240101000001_a", "a")
-        }];
+        }]);
         let real = Selection {
             migrations: &UNDERIVABLE,
             ..selection(false, false)
@@ -502,14 +518,14 @@ mod tests {
         let fake = Selection { fake: true, ..real };
         let rows = applied(&["20240101000001_a"]);
         assert!(matches!(
-            real.down(&rows, &DownTarget::Count(1), &mut |_| {}),
+            real.down(&h(&rows), &DownTarget::Count(1), &mut |_| {}),
             Err(Error::Invalid { .. })
         ));
         let steps = fake
-            .down(&rows, &DownTarget::Count(1), &mut |_| {})
+            .down(&h(&rows), &DownTarget::Count(1), &mut |_| {})
             .unwrap();
         assert!(steps[0].fake && steps[0].statements().is_empty());
-        let steps = fake.up(&[], &UpTarget::All).unwrap();
+        let steps = fake.up(&History::default(), &UpTarget::All).unwrap();
         assert!(steps[0].fake && steps[0].statements().is_empty());
     }
 
@@ -517,7 +533,7 @@ mod tests {
     fn redo_reverts_then_applies_the_same_migrations_oldest_first() {
         let s = selection(false, false);
         let rows = applied(&["20240101000001_a", "20240101000002_b", "20240101000003_c"]);
-        let (down, up) = s.redo(&rows, 2, &mut |_| {}).unwrap();
+        let (down, up) = s.redo(&h(&rows), 2, &mut |_| {}).unwrap();
         assert_eq!(names(&down), ["20240101000003_c", "20240101000002_b"]);
         assert_eq!(names(&up), ["20240101000002_b", "20240101000003_c"]);
         assert!(up.iter().all(|s| s.direction == Direction::Up));
@@ -525,15 +541,15 @@ mod tests {
 
     #[test]
     fn a_single_transaction_cannot_hold_a_migration_outside_one() {
-        static OUTSIDE: [Migration; 1] = [Migration {
+        static OUTSIDE: Migrations = Migrations::new(&[Definition {
             up: outside,
             ..migration("20240101000001_a", "a")
-        }];
+        }]);
         let s = Selection {
             migrations: &OUTSIDE,
             ..selection(false, false)
         };
-        let steps = s.up(&[], &UpTarget::All).unwrap();
+        let steps = s.up(&History::default(), &UpTarget::All).unwrap();
         assert!(check_single_transaction(&steps, false).is_ok());
         assert!(matches!(
             check_single_transaction(&steps, true),

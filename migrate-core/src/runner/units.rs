@@ -70,8 +70,7 @@ impl<'a> Migrator<'a> {
                 Some(Action::Restore(_) | Action::Note) => Ok(()),
                 Some(Action::Data(data)) => {
                     let code = UserCode {
-                        migration: m.name,
-                        path: m.path,
+                        migration: *m,
                         position: unit.position,
                         op: unit.op,
                         transactional: step.transactional,
@@ -85,8 +84,7 @@ impl<'a> Migrator<'a> {
                 Some(Action::Backfill(spec)) => {
                     let checksum = m.checksum();
                     let origin = backfill::Origin {
-                        migration: m.name,
-                        path: m.path,
+                        migration: *m,
                         checksum: &checksum,
                         position: unit.position,
                     };
@@ -126,7 +124,8 @@ impl<'a> Migrator<'a> {
                         return Err(Error::Database {
                             context: format!(
                                 "migration {}: cannot check its transaction after operation #{}",
-                                m.name, unit.position
+                                m.name(),
+                                unit.position
                             ),
                             error,
                         })
@@ -148,7 +147,7 @@ impl<'a> Migrator<'a> {
                     _ => 0,
                 };
                 return Err(Error::TransactionEnded(Box::new(TransactionEnded {
-                    name: m.name.to_owned(),
+                    name: m.name().to_owned(),
                     path: m.display_path(),
                     direction: step.direction,
                     position: unit.position,
@@ -165,7 +164,7 @@ impl<'a> Migrator<'a> {
             }
             let data_error = |cause: DataCause, backfill: Option<BackfillProgress>| {
                 Error::Data(Box::new(DataError {
-                    name: m.name.to_owned(),
+                    name: m.name().to_owned(),
                     path: m.display_path(),
                     direction: step.direction,
                     position: unit.position,
@@ -189,7 +188,7 @@ impl<'a> Migrator<'a> {
                 }
                 Err(UnitFailure::Statement(source)) => {
                     return Err(Error::Statement(Box::new(StatementError {
-                        name: m.name.to_owned(),
+                        name: m.name().to_owned(),
                         path: m.display_path(),
                         direction: step.direction,
                         position: unit.position,
@@ -219,7 +218,7 @@ impl<'a> Migrator<'a> {
                 continue;
             }
             events(Event::Notice {
-                name: step.migration.name,
+                name: step.migration.name(),
                 direction: step.direction,
                 position: unit.position,
                 op: unit.op,
@@ -244,7 +243,7 @@ impl Migrator<'_> {
             return conn.batch_execute(sql);
         }
         let retry = LockRetry {
-            name: step.migration.name,
+            name: step.migration.name(),
             budget: self.timeouts.retry_budget,
             // Between statements outside a transaction is not where a run stops: the caller checks before
             // the next migration.
@@ -252,7 +251,7 @@ impl Migrator<'_> {
         };
         retry
             .run(events, |events| {
-                send_outside_transaction(conn, step.migration.name, sql, events)
+                send_outside_transaction(conn, step.migration.name(), sql, events)
             })
             .map_err(GaveUp::into_error)
     }

@@ -27,7 +27,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use migrate_core::{Migration, Migrator, Timeouts, UpTarget};
+use migrate_core::{Definition, Migration, Migrator, Timeouts, UpTarget};
 use migrate_dsl::prelude::*;
 use tests::cli::workspace_root;
 use tests::timing::timed;
@@ -41,23 +41,21 @@ fn backfill_doubled(pgm: &mut MigrationBuilder) {
     pgm.backfill("items", "doubled = v * 2");
 }
 
-static ADD_EMAIL: [Migration; 1] = [Migration {
+static ADD_EMAIL: [Migration; 1] = [Migration::defined(&Definition {
     name: "20260101000000_add_email",
     path: "bench",
     source: "add_email",
-    precomputed: None,
     up: add_email,
     down: None,
-}];
+})];
 
-static BACKFILL: [Migration; 1] = [Migration {
+static BACKFILL: [Migration; 1] = [Migration::defined(&Definition {
     name: "20260101000000_backfill_doubled",
     path: "bench",
     source: "backfill_doubled",
-    precomputed: None,
     up: backfill_doubled,
     down: None,
-}];
+})];
 
 /// Worst and 99th-percentile of `samples`.
 fn worst_and_p99(samples: &mut [Duration]) -> (Duration, Duration) {
