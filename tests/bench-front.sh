@@ -8,7 +8,9 @@
 # - the edit→run loop: `migrate create`, write a one-table migration, `migrate up` (RUNS times; each run is
 #   one new file and one incremental build);
 # - the loop when `create` seals older migrations (above 50 migrations, once per 40 new ones): that `up`
-#   compiles the sealed-migrations crate again.
+#   compiles the sealed-migrations crate again;
+# - peak memory (maximum RSS, `/usr/bin/time -f %M`, median of NOOP_RUNS) of a no-op `migrate up` and of
+#   `migrate status` with all N applied, and of the runner applying all N to a fresh database.
 #
 #   cargo install --locked --path migrate-cli --root /tmp/front/inst
 #   MIGRATE=/tmp/front/inst/bin/migrate SIZES="10 100 500 2000 10000" tests/bench-front.sh
@@ -48,8 +50,11 @@ write_migration() {
     body "$i" >"$1/$(printf "202001%02d%02d%02d%02d" $((1 + i / 86400)) $((i / 3600 % 24)) $((i / 60 % 60)) $((i % 60)))_t$i.rs"
 }
 
-echo "| $LABEL | N | no-op up via migrate | runner direct | front end adds | edit→run loop (create + write + up), $RUNS runs | the loop when create seals |"
-echo "|---|---|---|---|---|---|---|"
+# Peak RSS in MiB of a command, from GNU time.
+peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1 | awk '{printf "%.1f", $1/1024}'; }
+
+echo "| $LABEL | N | no-op up via migrate | runner direct | front end adds | edit→run loop (create + write + up), $RUNS runs | the loop when create seals | peak memory: no-op up / status via migrate, runner applying all |"
+echo "|---|---|---|---|---|---|---|---|"
 for n in $SIZES; do
     app=$WORK/app$n
     db=bench_front_$n
@@ -88,6 +93,15 @@ for n in $SIZES; do
     done
     f=$(printf '%s\n' "${front[@]}" | median)
     d=$(printf '%s\n' "${direct[@]}" | median)
+    mem_up=() mem_status=()
+    for ((r = 0; r < NOOP_RUNS; r++)); do
+        mem_up+=($(peak "$MIGRATE" up))
+        mem_status+=($(peak "$MIGRATE" status))
+    done
+    psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS ${db}_apply" -c "CREATE DATABASE ${db}_apply" >/dev/null
+    mem_apply=$(DATABASE_URL=$PGURL/${db}_apply peak "$runner" up)
+    psql -q "$PGURL/postgres" -c "DROP DATABASE ${db}_apply" >/dev/null
+    memory="$(printf '%s\n' "${mem_up[@]}" | median) / $(printf '%s\n' "${mem_status[@]}" | median) MiB, $mem_apply MiB"
     loops=()
     for ((r = 0; r < RUNS; r++)); do
         t0=$(now_ms)
@@ -115,5 +129,5 @@ for n in $SIZES; do
     if [[ ${CARGO_RUN:-} == 1 ]]; then
         extra=" (via cargo run: $(secs "$(printf '%s\n' "${viacargo[@]}" | median)"))"
     fi
-    echo "| | $n | $(secs "$f")$extra | $(secs "$d") | $(secs $((f - d))) | $(for l in "${loops[@]}"; do secs "$l"; echo -n ", "; done | sed 's/, $//') (first build $(secs "$first")) | $sealing |"
+    echo "| | $n | $(secs "$f")$extra | $(secs "$d") | $(secs $((f - d))) | $(for l in "${loops[@]}"; do secs "$l"; echo -n ", "; done | sed 's/, $//') (first build $(secs "$first")) | $sealing | $memory |"
 done
