@@ -251,7 +251,8 @@ pub struct StatusReport<'a> {
     order: Option<Vec<u32>>,
     /// Failure marks (the last one per name counts).
     failures: Vec<Failure>,
-    /// Why each compiled migration without a row is a contract, by registry position.
+    /// Why each compiled migration without a row is a contract, by registry position (found by
+    /// [`with_contracts`](Self::with_contracts)).
     contracts: Vec<(usize, String)>,
     cwd: Option<std::path::PathBuf>,
     summary: Summary,
@@ -291,11 +292,6 @@ impl<'a> StatusReport<'a> {
             order.sort_by_key(|&i| migrations[i as usize].name());
             order
         });
-        // Recording a migration's `up` is what tells a contract; only those not applied need it.
-        let contracts = (0..migrations.len())
-            .filter(|&i| classified.row(i).is_none())
-            .filter_map(|i| Some((i, migrations[i].contract()?)))
-            .collect();
         let mut report = StatusReport {
             table,
             table_exists,
@@ -304,12 +300,24 @@ impl<'a> StatusReport<'a> {
             classified,
             order,
             failures,
-            contracts,
+            contracts: Vec::new(),
             cwd: std::env::current_dir().ok(),
             summary: Summary::default(),
         };
         report.summary = report.count();
         report
+    }
+
+    /// Finds which migrations not applied yet are contracts, recording each one's `up` (see
+    /// [`Migration::contract`]). Without it the report names none.
+    pub(crate) fn with_contracts(mut self) -> Self {
+        let migrations = self.migrations;
+        self.contracts = (0..migrations.len())
+            .filter(|&i| self.classified.row(i).is_none())
+            .filter_map(|i| Some((i, migrations[i].contract()?)))
+            .collect();
+        self.summary = self.count();
+        self
     }
 
     /// The migrations table, `schema.name`.
@@ -706,7 +714,8 @@ mod tests {
             &FILES,
             History::from(&applied[..]),
             vec![failure("first"), failure("second")],
-        );
+        )
+        .with_contracts();
         let streamed = serde_json::to_value(&report).unwrap();
         let failures: Vec<String> = report.failures().map(|f| f.error.clone()).collect();
         let (expands, first_contract) = report.first_pending_contract().unwrap();

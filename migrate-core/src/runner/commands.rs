@@ -41,7 +41,8 @@ impl<'a> Migrator<'a> {
             self.migrations,
             applied,
             failures,
-        ))
+        )
+        .with_contracts())
     }
 
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
@@ -135,6 +136,7 @@ impl<'a> Migrator<'a> {
                             applied.clone(),
                             Vec::new(),
                         )
+                        .with_contracts()
                         .into_status(),
                     ),
                 };
@@ -240,6 +242,7 @@ impl<'a> Migrator<'a> {
                     self.migrations,
                     history::load(client, &self.table)?,
                 );
+                // Names and states only: no migration's `up` is recorded to tell contracts.
                 let status = StatusReport::new(
                     self.table.to_string(),
                     true,
