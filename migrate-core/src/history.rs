@@ -156,10 +156,9 @@ struct Row {
 }
 
 impl History {
-    fn with_capacity(rows: usize) -> History {
+    fn with_capacity(rows: usize, name_bytes: usize) -> History {
         History {
-            // Names are a timestamp and a short description: 40 bytes is generous.
-            names: String::with_capacity(rows * 40),
+            names: String::with_capacity(name_bytes),
             rows: Vec::with_capacity(rows),
             odd: Vec::new(),
         }
@@ -310,7 +309,8 @@ pub(crate) enum Kept<'n> {
 
 impl From<&[AppliedMigration]> for History {
     fn from(rows: &[AppliedMigration]) -> History {
-        let mut history = History::with_capacity(rows.len());
+        let mut history =
+            History::with_capacity(rows.len(), rows.iter().map(|a| a.name.len()).sum());
         for a in rows {
             history.push(
                 a.id,
@@ -461,7 +461,8 @@ pub(crate) fn load(
 ) -> Result<History, Error> {
     check_layout(client, table)?;
     let sql = format!(
-        "SELECT id::bigint, name::text, run_on, checksum, execution_ms, count(*) OVER () FROM {} ORDER BY id",
+        "SELECT id::bigint, name::text, run_on, checksum, execution_ms, count(*) OVER (), \
+         sum(octet_length(name::text)) OVER () FROM {} ORDER BY id",
         table.quoted()
     );
     // Streamed, not collected: the rows as received are never all held next to what is kept of them.
@@ -479,11 +480,17 @@ pub(crate) fn load(
     while let Some(r) = rows.next().map_err(Error::database(format!(
         "cannot read the migrations table {table}"
     )))? {
-        // Sized from the first row's count of all rows: grown by doubling, the rows would briefly be held one
-        // and a half times.
+        // Sized from the first row's count of all rows and of their names' bytes: grown by doubling, the rows
+        // would briefly be held one and a half times.
         if history.is_empty() {
             let total: i64 = r.try_get(5).map_err(read)?;
-            history = History::with_capacity(usize::try_from(total).unwrap_or(0));
+            let name_bytes: Option<i64> = r.try_get(6).map_err(read)?;
+            history = History::with_capacity(
+                usize::try_from(total).unwrap_or(0),
+                name_bytes
+                    .and_then(|n| usize::try_from(n).ok())
+                    .unwrap_or(0),
+            );
         }
         // Rows written by hand or by another tool may hold NULLs: an unknown checksum or time stays unknown;
         // a row without id, name or run_on cannot be placed at all.
