@@ -74,7 +74,7 @@ fn compile_or_exit(dir: &str, file_name: &str, part: Part) {
 
 /// For the sealed package's `build.rs`: compiles the migrations of `dir` (relative to the package's
 /// `CARGO_MANIFEST_DIR`, e.g. `"../migrations"`) that its seal list names ([`crate::seal`]) into
-/// `$OUT_DIR/migrations.rs`, which defines `pub static MIGRATIONS` and `pub const SEALED_DIGEST` for the
+/// `$OUT_DIR/migrations.rs`, which defines `pub static TABLE` and `pub const SEALED_DIGEST` for the
 /// owning crate's registry. It watches only the list and the listed files, so a new migration in the folder
 /// does not rebuild it. On a bad file, or a listed migration missing from the folder, it prints an error
 /// naming it and exits with status 1.
@@ -415,7 +415,7 @@ fn describe_use(tree: &syn::UseTree) -> String {
 
 fn render(dir: &Path, found: &[Found]) -> String {
     let mut out = header(dir);
-    render_table(&mut out, dir, "", "ALL", found);
+    render_table(&mut out, dir, "", "ALL", None, found);
     render_registry(&mut out, dir, "&[&ALL]");
     out
 }
@@ -424,13 +424,12 @@ fn render(dir: &Path, found: &[Found]) -> String {
 /// of the list they come from.
 fn render_sealed(dir: &Path, found: &[Found], list: &SealList) -> String {
     let mut out = header(dir);
-    let _ = writeln!(
-        out,
-        "/// The migrations of `{}` listed in its `{}`, ordered by timestamp.",
+    let doc = format!(
+        "The migrations of `{}` listed in its `{}`, ordered by timestamp.",
         dir.display(),
         crate::seal::LIST_FILE
     );
-    render_table(&mut out, dir, "pub ", "TABLE", found);
+    render_table(&mut out, dir, "pub ", "TABLE", Some(&doc), found);
     let _ = writeln!(
         out,
         "/// The digest of the list these were compiled from.\npub const SEALED_DIGEST: ::migrate_core::seal::SealedDigest = *b\"{}\";",
@@ -444,7 +443,7 @@ fn render_sealed(dir: &Path, found: &[Found], list: &SealList) -> String {
 /// when the registry is first read.
 fn render_merged(dir: &Path, found: &[Found], list: &SealList) -> String {
     let mut out = header(dir);
-    render_table(&mut out, dir, "", "UNSEALED", found);
+    render_table(&mut out, dir, "", "UNSEALED", None, found);
     let _ = writeln!(
         out,
         "const _: () = assert!(\n    ::migrate_core::seal::same_digest(&::sealed_migrations::SEALED_DIGEST, b\"{}\"),\n    \"{{}}\",\n    {:?}\n);",
@@ -477,9 +476,17 @@ fn escaped(bytes: &[u8]) -> String {
 
 /// Writes one module per migration, then `static <name>: Compiled`: the folder, the names in one string (each
 /// migration a range of it; its path is the folder and the name), the digests and baseline flags, and a
-/// function that finds a migration's code by its position. Nothing in the tables points at one migration, so the loader relocates
-/// nothing per migration, and reading every name touches only the names.
-fn render_table(out: &mut String, dir: &Path, visibility: &str, name: &str, found: &[Found]) {
+/// function that finds a migration's code by its position. Nothing in the tables points at one migration, so the
+/// loader relocates nothing per migration, and reading every name touches only the names. `doc` documents the
+/// static (it has to sit right above it, after the modules and the function).
+fn render_table(
+    out: &mut String,
+    dir: &Path,
+    visibility: &str,
+    name: &str,
+    doc: Option<&str>,
+    found: &[Found],
+) {
     for f in found {
         // Module names need a leading letter: `m<timestamp>_<name>`.
         let _ = writeln!(
@@ -512,10 +519,15 @@ fn render_table(out: &mut String, dir: &Path, visibility: &str, name: &str, foun
         );
     }
     let function = format!("code_{}", name.to_lowercase());
+    // A positional, not an inline, format argument in `unreachable!`: the generated code is compiled under the
+    // user's edition, which may be 2018.
     let _ = writeln!(
         out,
-        "\n#[allow(clippy::all)]\nfn {function}(i: usize) -> ::migrate_core::Code {{\n    match i {{\n{arms}        _ => unreachable!(\"no migration {{i}} in this registry\"),\n    }}\n}}"
+        "\n#[allow(clippy::all)]\nfn {function}(i: usize) -> ::migrate_core::Code {{\n    match i {{\n{arms}        _ => unreachable!(\"no migration {{}} in this registry\", i),\n    }}\n}}"
     );
+    if let Some(doc) = doc {
+        let _ = writeln!(out, "/// {doc}");
+    }
     let _ = writeln!(
         out,
         "{visibility}static {name}: ::migrate_core::Compiled = ::migrate_core::Compiled {{\n    dir: {:?},\n    names: {names:?},\n    name_ends: &[{name_ends}],\n    digests: &[{digests}],\n    baselines: &[{baselines}],\n    code: {function},\n}};\n",
@@ -526,11 +538,7 @@ fn render_table(out: &mut String, dir: &Path, visibility: &str, name: &str, foun
 fn render_registry(out: &mut String, dir: &Path, tables: &str) {
     let _ = writeln!(
         out,
-        "/// The compiled migrations together with the folder they came from."
-    );
-    let _ = writeln!(
-        out,
-        "static HANDLES: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\npub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: ::migrate_core::Migrations::compiled({tables}, &HANDLES) }};",
+        "static HANDLES: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\n/// The compiled migrations together with the folder they came from.\npub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: ::migrate_core::Migrations::compiled({tables}, &HANDLES) }};",
         dir.display().to_string()
     );
     let _ = writeln!(

@@ -86,7 +86,7 @@ pub struct Summary {
 }
 
 /// How every compiled migration and every applied row stands: one [`State`] per migration and the rows
-/// without a file, with nothing copied. `up` and `down` check this before planning; [`Status::compute`] lays it
+/// without a file, with nothing copied. `up` and `down` check this before planning; [`StatusReport`] lays it
 /// out as entries. Kept small on purpose: a no-op `up` with tens of thousands of migrations reads every row,
 /// and its memory must not grow with a copy of each.
 pub(crate) struct Classified {
@@ -251,6 +251,9 @@ pub struct StatusReport<'a> {
     order: Option<Vec<u32>>,
     /// Failure marks (the last one per name counts).
     failures: Vec<Failure>,
+    /// Which line carries each failure mark: the first one with its name (a name can have more than one line
+    /// when the table holds duplicate rows), and the index of its mark in `failures`.
+    marked: Vec<(Key, usize)>,
     /// Why each compiled migration without a row is a contract, by registry position (found by
     /// [`with_contracts`](Self::with_contracts)).
     contracts: Vec<(usize, String)>,
@@ -269,7 +272,7 @@ impl std::fmt::Debug for StatusReport<'_> {
 }
 
 /// One line of the report: a compiled migration (registry position) or an applied row without a file.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Key {
     File(usize),
     Row(usize),
@@ -300,10 +303,12 @@ impl<'a> StatusReport<'a> {
             classified,
             order,
             failures,
+            marked: Vec::new(),
             contracts: Vec::new(),
             cwd: std::env::current_dir().ok(),
             summary: Summary::default(),
         };
+        report.marked = report.mark_failures();
         report.summary = report.count();
         report
     }
@@ -360,9 +365,9 @@ impl<'a> StatusReport<'a> {
         None
     }
 
-    /// The failure marks of migrations in the report, in name order.
+    /// The failure marks of migrations in the report, in name order, each once.
     pub fn failures(&self) -> impl Iterator<Item = &Failure> + '_ {
-        self.keys().filter_map(|k| self.failure(self.row_name(k)))
+        self.keys().filter_map(|k| self.failure(k))
     }
 
     /// The entries, collected.
@@ -390,8 +395,30 @@ impl<'a> StatusReport<'a> {
         })
     }
 
-    fn failure(&self, name: &str) -> Option<&Failure> {
-        self.failures.iter().rev().find(|f| f.name == name)
+    /// Pairs each failing name's last mark with the first line of that name. Failures are rare, so the walk
+    /// over every line happens only when there is one.
+    fn mark_failures(&self) -> Vec<(Key, usize)> {
+        let mut marked: Vec<(Key, usize)> = Vec::new();
+        if self.failures.is_empty() {
+            return marked;
+        }
+        for key in self.keys() {
+            let name = self.row_name(key);
+            let Some(at) = self.failures.iter().rposition(|f| f.name == name) else {
+                continue;
+            };
+            if !marked.iter().any(|&(_, m)| self.failures[m].name == name) {
+                marked.push((key, at));
+            }
+        }
+        marked
+    }
+
+    fn failure(&self, key: Key) -> Option<&Failure> {
+        self.marked
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|&(_, at)| &self.failures[at])
     }
 
     fn row_name(&self, key: Key) -> &str {
@@ -402,7 +429,7 @@ impl<'a> StatusReport<'a> {
     }
 
     fn state(&self, key: Key) -> State {
-        if self.failure(self.row_name(key)).is_some() {
+        if self.failure(key).is_some() {
             return State::Failed;
         }
         match key {
@@ -421,7 +448,7 @@ impl<'a> StatusReport<'a> {
 
     fn entry(&self, key: Key) -> Entry {
         let state = self.state(key);
-        let failure = self.failure(self.row_name(key)).cloned();
+        let failure = self.failure(key).cloned();
         match key {
             Key::File(i) => {
                 let m = &self.migrations[i];
@@ -645,6 +672,56 @@ mod tests {
             [Some(1), Some(2), Some(3), None, Some(4), Some(5), None]
         );
         assert_eq!(status.summary.problems, 4);
+    }
+
+    #[test]
+    fn a_failure_marks_only_the_first_line_of_its_name() {
+        // Two rows under one name (the table has no unique key on it) whose file is gone, and a mark for it:
+        // one line is failed, the other stays missing, and the mark is listed once.
+        static FILES: Migrations = Migrations::new(&[file("20260101000003_kept", "k")]);
+        let applied = [
+            row(1, "20260101000002_twice", None),
+            row(2, "20260101000002_twice", None),
+            row(
+                3,
+                "20260101000003_kept",
+                Some(crate::migration::checksum("k")),
+            ),
+        ];
+        let failure = |name: &str, error: &str| Failure {
+            name: name.to_owned(),
+            direction: "up".to_owned(),
+            committed: 1,
+            statements: Vec::new(),
+            error: error.to_owned(),
+            failed_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        let report = StatusReport::new(
+            "t".to_owned(),
+            true,
+            &FILES,
+            History::from(&applied[..]),
+            vec![
+                failure("20260101000002_twice", "first"),
+                failure("20260101000009_elsewhere", "no line"),
+                failure("20260101000002_twice", "last"),
+            ],
+        );
+        let failures: Vec<&str> = report.failures().map(|f| f.error.as_str()).collect();
+        assert_eq!(failures, ["last"]);
+        let status = report.into_status();
+        assert_eq!(
+            states(&status),
+            [
+                ("20260101000002_twice", State::Failed, None),
+                ("20260101000002_twice", State::Missing, None),
+                ("20260101000003_kept", State::Applied, None),
+            ]
+        );
+        assert_eq!(status.migrations[0].applied.as_ref().map(|a| a.id), Some(1));
+        assert!(status.migrations[1].failure.is_none());
+        assert_eq!((status.summary.failed, status.summary.missing), (1, 1));
+        assert_eq!(status.summary.problems, 2);
     }
 
     #[test]
