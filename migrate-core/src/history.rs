@@ -8,6 +8,7 @@ use postgres::GenericClient;
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::migration::Migration;
 
 /// Where the bookkeeping lives: `public.pgmigrations` unless configured otherwise.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,34 +135,122 @@ pub(crate) enum Checksum {
     Odd(u32),
 }
 
-/// The rows of the migrations table, oldest first, as `up`, `down` and `status` read them: every name in one
-/// string and each checksum as its digest, about 90 bytes a row plus its name, where an [`AppliedMigration`]
-/// takes two allocations and about 200 bytes (a no-op `up` with tens of thousands of rows holds all of them). `status` makes
-/// an [`AppliedMigration`] of a row when it shows it.
+/// The rows of the migrations table, oldest first, as `up`, `down` and `status` read them. A no-op `up` with
+/// tens of thousands of rows holds all of them, so they are kept small: a row whose name is a compiled
+/// migration's (nearly every row) refers to that migration for its name, and for its checksum when the two
+/// agree, and takes 48 bytes with nothing beside it; only a row without a file, or whose checksum differs from
+/// the file's, keeps its own name or digest. `status` makes an [`AppliedMigration`] of a row when it shows it.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct History {
-    names: String,
+pub(crate) struct History<'m> {
+    known: Known<'m>,
     rows: Vec<Row>,
+    /// The names of rows that match no compiled migration, concatenated, and where each one starts and ends.
+    names: String,
+    name_ranges: Vec<(u32, u32)>,
+    /// Recorded digests that are not a compiled migration's of the same name.
+    digests: Vec<[u8; 32]>,
+    /// Recorded checksums that are not a digest this tool writes, as read.
     odd: Vec<String>,
+}
+
+/// The compiled migrations the rows are matched with by name.
+#[derive(Debug, Clone, Default)]
+struct Known<'m> {
+    migrations: &'m [Migration],
+    /// Their positions in name order, when the list is not in it already (a hand-built list; a generated
+    /// registry is in timestamp order, which is name order).
+    by_name: Option<Vec<u32>>,
+}
+
+impl<'m> Known<'m> {
+    fn new(migrations: &'m [Migration]) -> Self {
+        let by_name = (!migrations.is_sorted_by(|a, b| a.name() <= b.name())).then(|| {
+            let mut order: Vec<u32> = (0..migrations.len() as u32).collect();
+            order.sort_by_key(|&i| migrations[i as usize].name());
+            order
+        });
+        Known {
+            migrations,
+            by_name,
+        }
+    }
+
+    /// The position of the migration called `name`.
+    fn find(&self, name: &str) -> Option<u32> {
+        let name_at = |i: u32| self.migrations[i as usize].name();
+        match &self.by_name {
+            None => self
+                .migrations
+                .binary_search_by(|m| m.name().cmp(name))
+                .ok()
+                .map(|i| i as u32),
+            Some(order) => order
+                .binary_search_by(|&i| name_at(i).cmp(name))
+                .ok()
+                .map(|at| order[at]),
+        }
+    }
+
+    fn get(&self, i: u32) -> &Migration {
+        &self.migrations[i as usize]
+    }
 }
 
 #[derive(Debug, Clone, Copy)]
 struct Row {
     id: i64,
+    /// Meaningful only when `has_execution_ms` (an `Option<i64>` would take 8 bytes more a row).
+    execution_ms: i64,
     run_on: DateTime<Utc>,
-    execution_ms: Option<i64>,
-    /// Where the name starts and ends in `names`.
-    name: (u32, u32),
-    checksum: Checksum,
+    name: Name,
+    checksum: Recorded,
+    has_execution_ms: bool,
 }
 
-impl History {
-    fn with_capacity(rows: usize, name_bytes: usize) -> History {
+/// Where a row's name is.
+#[derive(Debug, Clone, Copy)]
+enum Name {
+    /// The name of compiled migration `i` ([`Known`]).
+    Known(u32),
+    /// Range `i` of [`History::name_ranges`].
+    Own(u32),
+}
+
+/// A row's checksum, as kept.
+#[derive(Debug, Clone, Copy)]
+enum Recorded {
+    Missing,
+    /// The checksum of the compiled migration the row is named after (only with [`Name::Known`]).
+    SameAsFile,
+    /// Digest `i` of [`History::digests`].
+    Digest(u32),
+    /// Text `i` of [`History::odd`].
+    Odd(u32),
+}
+
+impl<'m> History<'m> {
+    /// An empty history whose rows will be matched with `known` by name.
+    fn matched_with(known: &'m [Migration], rows: usize) -> History<'m> {
         History {
-            names: String::with_capacity(name_bytes),
+            known: Known::new(known),
             rows: Vec::with_capacity(rows),
-            odd: Vec::new(),
+            ..History::default()
         }
+    }
+
+    /// `rows` matched with `known` by name.
+    pub(crate) fn of_rows(known: &'m [Migration], rows: &[AppliedMigration]) -> History<'m> {
+        let mut history = History::matched_with(known, rows.len());
+        for a in rows {
+            history.push(
+                a.id,
+                &a.name,
+                a.run_on,
+                a.checksum.as_deref(),
+                a.execution_ms,
+            );
+        }
+        history
     }
 
     /// Appends a row.
@@ -194,14 +283,36 @@ impl History {
         checksum: Checksum,
         execution_ms: Option<i64>,
     ) {
-        let start = self.names.len() as u32;
-        self.names.push_str(name);
+        let known = self.known.find(name);
+        let name = match known {
+            Some(i) => Name::Known(i),
+            None => {
+                let start = self.names.len() as u32;
+                self.names.push_str(name);
+                self.name_ranges.push((start, self.names.len() as u32));
+                Name::Own(self.name_ranges.len() as u32 - 1)
+            }
+        };
+        let checksum = match checksum {
+            Checksum::Missing => Recorded::Missing,
+            Checksum::Odd(at) => Recorded::Odd(at),
+            Checksum::Digest(digest)
+                if known.is_some_and(|i| self.known.get(i).digest() == digest) =>
+            {
+                Recorded::SameAsFile
+            }
+            Checksum::Digest(digest) => {
+                self.digests.push(digest);
+                Recorded::Digest(self.digests.len() as u32 - 1)
+            }
+        };
         self.rows.push(Row {
             id,
+            execution_ms: execution_ms.unwrap_or(0),
             run_on,
-            execution_ms,
-            name: (start, self.names.len() as u32),
+            name,
             checksum,
+            has_execution_ms: execution_ms.is_some(),
         });
     }
 
@@ -215,8 +326,13 @@ impl History {
 
     /// The name of row `i`.
     pub(crate) fn name(&self, i: usize) -> &str {
-        let (start, end) = self.rows[i].name;
-        self.names.get(start as usize..end as usize).unwrap_or("")
+        match self.rows[i].name {
+            Name::Known(k) => self.known.get(k).name(),
+            Name::Own(at) => {
+                let (start, end) = self.name_ranges[at as usize];
+                self.names.get(start as usize..end as usize).unwrap_or("")
+            }
+        }
     }
 
     /// Every row's name, oldest first.
@@ -234,14 +350,22 @@ impl History {
     }
 
     pub(crate) fn checksum(&self, i: usize) -> Checksum {
-        self.rows[i].checksum
+        let row = &self.rows[i];
+        match (row.checksum, row.name) {
+            (Recorded::Missing, _) => Checksum::Missing,
+            (Recorded::SameAsFile, Name::Known(k)) => Checksum::Digest(self.known.get(k).digest()),
+            // Not made: `SameAsFile` comes with a known name only.
+            (Recorded::SameAsFile, Name::Own(_)) => Checksum::Missing,
+            (Recorded::Digest(at), _) => Checksum::Digest(self.digests[at as usize]),
+            (Recorded::Odd(at), _) => Checksum::Odd(at),
+        }
     }
 
     /// Whether row `i` records `m`'s current checksum; `None` when it records none.
     pub(crate) fn matches(&self, i: usize, m: &crate::Migration) -> Option<bool> {
-        match self.rows[i].checksum {
+        match self.checksum(i) {
             Checksum::Missing => None,
-            Checksum::Digest(digest) => Some(digest == m.precomputed().digest),
+            Checksum::Digest(digest) => Some(digest == m.digest()),
             Checksum::Odd(_) => Some(false),
         }
     }
@@ -253,24 +377,29 @@ impl History {
             id: row.id,
             name: self.name(i).to_owned(),
             run_on: row.run_on,
-            checksum: match row.checksum {
+            checksum: match self.checksum(i) {
                 Checksum::Missing => None,
                 Checksum::Digest(digest) => Some(crate::migration::hex(&digest)),
                 Checksum::Odd(at) => self.odd.get(at as usize).cloned(),
             },
-            execution_ms: row.execution_ms,
+            execution_ms: row.has_execution_ms.then_some(row.execution_ms),
         }
     }
 
     /// The rows for which `keep` returns a name (the row's own or another), in the same order.
-    pub(crate) fn rebuilt<'n>(&self, mut keep: impl FnMut(usize) -> Option<Kept<'n>>) -> History {
+    pub(crate) fn rebuilt<'n>(
+        &self,
+        mut keep: impl FnMut(usize) -> Option<Kept<'n>>,
+    ) -> History<'m> {
         let mut out = History {
-            names: String::with_capacity(self.names.len()),
+            known: self.known.clone(),
             rows: Vec::with_capacity(self.rows.len()),
             odd: self.odd.clone(),
+            ..History::default()
         };
         for i in 0..self.len() {
             let row = self.rows[i];
+            let execution_ms = row.has_execution_ms.then_some(row.execution_ms);
             match keep(i) {
                 None => {}
                 Some(Kept::AsIs) => {
@@ -278,8 +407,8 @@ impl History {
                         row.id,
                         self.name(i),
                         row.run_on,
-                        row.checksum,
-                        row.execution_ms,
+                        self.checksum(i),
+                        execution_ms,
                     );
                 }
                 Some(Kept::As { name, digest }) => {
@@ -288,7 +417,7 @@ impl History {
                         name,
                         row.run_on,
                         Checksum::Digest(digest),
-                        row.execution_ms,
+                        execution_ms,
                     );
                 }
             }
@@ -307,20 +436,10 @@ pub(crate) enum Kept<'n> {
     },
 }
 
-impl From<&[AppliedMigration]> for History {
-    fn from(rows: &[AppliedMigration]) -> History {
-        let mut history =
-            History::with_capacity(rows.len(), rows.iter().map(|a| a.name.len()).sum());
-        for a in rows {
-            history.push(
-                a.id,
-                &a.name,
-                a.run_on,
-                a.checksum.as_deref(),
-                a.execution_ms,
-            );
-        }
-        history
+impl From<&[AppliedMigration]> for History<'static> {
+    /// The rows matched with no compiled migration: each keeps its own name and checksum.
+    fn from(rows: &[AppliedMigration]) -> History<'static> {
+        History::of_rows(&[], rows)
     }
 }
 
@@ -454,15 +573,16 @@ pub(crate) fn check_layout(
     })
 }
 
-/// The applied migrations, in the order they were applied.
-pub(crate) fn load(
+/// The applied migrations, in the order they were applied, each matched by name with the compiled migration
+/// in `known` it records (see [`History`]).
+pub(crate) fn load<'m>(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
-) -> Result<History, Error> {
+    known: &'m [Migration],
+) -> Result<History<'m>, Error> {
     check_layout(client, table)?;
     let sql = format!(
-        "SELECT id::bigint, name::text, run_on, checksum, execution_ms, count(*) OVER (), \
-         sum(octet_length(name::text)) OVER () FROM {} ORDER BY id",
+        "SELECT id::bigint, name::text, run_on, checksum, execution_ms, count(*) OVER () FROM {} ORDER BY id",
         table.quoted()
     );
     // Streamed, not collected: the rows as received are never all held next to what is kept of them.
@@ -476,21 +596,17 @@ pub(crate) fn load(
         )))?;
     // Only a failure pays for the message.
     let read = |e| Error::database(format!("cannot read a row of {table}"))(e);
-    let mut history = History::default();
+    let mut history = History::matched_with(known, 0);
     while let Some(r) = rows.next().map_err(Error::database(format!(
         "cannot read the migrations table {table}"
     )))? {
-        // Sized from the first row's count of all rows and of their names' bytes: grown by doubling, the rows
-        // would briefly be held one and a half times.
+        // Sized from the first row's count of all rows: grown by doubling, the rows would briefly be held one
+        // and a half times.
         if history.is_empty() {
             let total: i64 = r.try_get(5).map_err(read)?;
-            let name_bytes: Option<i64> = r.try_get(6).map_err(read)?;
-            history = History::with_capacity(
-                usize::try_from(total).unwrap_or(0),
-                name_bytes
-                    .and_then(|n| usize::try_from(n).ok())
-                    .unwrap_or(0),
-            );
+            history
+                .rows
+                .reserve_exact(usize::try_from(total).unwrap_or(0));
         }
         // Rows written by hand or by another tool may hold NULLs: an unknown checksum or time stays unknown;
         // a row without id, name or run_on cannot be placed at all.
@@ -776,6 +892,104 @@ mod tests {
         assert_eq!(history.matches(3, &A), None);
     }
 
+    static KNOWN: [Migration; 3] = [
+        Migration::defined(&Definition {
+            name: "20260101000000_a",
+            path: "a.rs",
+            source: "a",
+            up: |_| {},
+            down: None,
+        }),
+        Migration::defined(&Definition {
+            name: "20260101000001_b",
+            path: "b.rs",
+            source: "b",
+            up: |_| {},
+            down: None,
+        }),
+        Migration::defined(&Definition {
+            name: "20260101000002_c",
+            path: "c.rs",
+            source: "c",
+            up: |_| {},
+            down: None,
+        }),
+    ];
+
+    /// Rows named after compiled migrations refer to them instead of keeping a copy, and still give back
+    /// exactly what was read: the file's checksum, another one, one in capitals, none, a name without a file,
+    /// the same name twice.
+    #[test]
+    fn rows_named_after_compiled_migrations_come_back_as_read() {
+        let rows = [
+            row(1, "20260101000000_a", Some(&checksum("a"))),
+            row(2, "20260101000001_b", Some(&checksum("b, edited"))),
+            row(3, "20260101000002_c", Some(&checksum("c").to_uppercase())),
+            row(4, "20251231000000_gone", Some(&checksum("gone"))),
+            row(5, "20260101000000_a", None),
+            AppliedMigration {
+                execution_ms: None,
+                ..row(6, "20260101000002_c", Some(&checksum("c")))
+            },
+        ];
+        let history = History::of_rows(&KNOWN, &rows);
+        assert_eq!(history.len(), rows.len());
+        for (i, r) in rows.iter().enumerate() {
+            assert_eq!(history.row(i), *r, "row {i}");
+            assert_eq!(history.name(i), r.name);
+        }
+        assert_eq!(history.matches(0, &KNOWN[0]), Some(true));
+        assert_eq!(history.matches(1, &KNOWN[1]), Some(false));
+        assert_eq!(history.matches(2, &KNOWN[2]), Some(false));
+        assert_eq!(history.matches(4, &KNOWN[0]), None);
+        assert_eq!(history.matches(5, &KNOWN[2]), Some(true));
+        // A row is compared with the migration it is asked about, not the one it is named after.
+        assert_eq!(history.matches(0, &KNOWN[1]), Some(false));
+        assert_eq!(
+            history.checksum(3),
+            Checksum::Digest(
+                crate::migration::Migration::defined(&Definition {
+                    name: "x",
+                    path: "x.rs",
+                    source: "gone",
+                    up: |_| {},
+                    down: None,
+                })
+                .digest()
+            )
+        );
+        // Only what differs from the files is kept beside the rows.
+        assert_eq!(history.names, "20251231000000_gone");
+        assert_eq!(history.digests.len(), 2);
+        assert_eq!(history.odd.len(), 1);
+    }
+
+    /// A hand-built list need not be in name order: rows still find their migration.
+    #[test]
+    fn rows_find_their_migration_in_a_list_out_of_name_order() {
+        let shuffled = [KNOWN[2], KNOWN[0], KNOWN[1]];
+        let rows = [
+            row(1, "20260101000001_b", Some(&checksum("b"))),
+            row(2, "20260101000002_c", Some(&checksum("c"))),
+        ];
+        let history = History::of_rows(&shuffled, &rows);
+        assert!(history.names.is_empty());
+        assert!(history.digests.is_empty());
+        assert_eq!(history.name(0), "20260101000001_b");
+        assert_eq!(history.matches(1, &KNOWN[2]), Some(true));
+        assert_eq!(history.row(1), rows[1]);
+    }
+
+    /// The size that makes a no-op `up` with tens of thousands of rows cheap (see [`History`]).
+    #[test]
+    fn a_row_takes_48_bytes() {
+        assert!(
+            std::mem::size_of::<Row>() <= 48,
+            "{}",
+            std::mem::size_of::<Row>()
+        );
+    }
+
     #[test]
     fn rebuilding_drops_renames_and_keeps_the_rest_in_order() {
         let rows = [
@@ -803,5 +1017,27 @@ mod tests {
             }
         );
         assert_eq!(rebuilt.len(), 2);
+    }
+
+    /// A row rebuilt under a compiled migration's name and digest refers to that migration like a loaded one.
+    #[test]
+    fn rebuilding_under_a_compiled_name_refers_to_it() {
+        let rows = [
+            row(1, "20251231000000_squashed", Some(&checksum("old"))),
+            row(2, "20260101000000_a", Some(&checksum("a"))),
+        ];
+        let history = History::of_rows(&KNOWN, &rows);
+        let rebuilt = history.rebuilt(|i| match i {
+            0 => Some(Kept::As {
+                name: "20260101000002_c",
+                digest: KNOWN[2].digest(),
+            }),
+            _ => Some(Kept::AsIs),
+        });
+        assert_eq!(rebuilt.name(0), "20260101000002_c");
+        assert_eq!(rebuilt.matches(0, &KNOWN[2]), Some(true));
+        assert_eq!(rebuilt.row(1), rows[1]);
+        assert!(rebuilt.names.is_empty());
+        assert!(rebuilt.digests.is_empty());
     }
 }

@@ -231,7 +231,9 @@ impl Migration {
         }
     }
 
-    fn digest(&self) -> [u8; 32] {
+    /// The checksum's digest alone (for a hand-built migration, without parsing the source for a baseline's
+    /// list).
+    pub(crate) fn digest(&self) -> [u8; 32] {
         match self.0 {
             Repr::Compiled(t, i) => t.digests[i as usize],
             Repr::Defined(d) => digest(d.source),

@@ -438,7 +438,7 @@ pub(crate) fn owner(
     if at.direction == Direction::Up && creates(at.migration, Some(at.position)) {
         return "an earlier operation of this same migration".to_owned();
     }
-    let applied = history::load(conn, at.table).unwrap_or_default();
+    let applied = history::load(conn, at.table, migrations).unwrap_or_default();
     for name in applied.names().rev() {
         if name == at.migration.name() {
             continue;

@@ -116,7 +116,7 @@ fn decide(baseline: &Baseline<'_>, applied: &History) -> Result<Decision, Error>
 /// The applied rows as `up` will leave them once it recorded the baselines whose migrations are all applied
 /// (for `status` and plans). Rows of a partly applied baseline stay as they are: `status` shows them as
 /// missing files, `up` refuses with [`Error::PartlySquashed`].
-pub(crate) fn as_recorded(migrations: &[Migration], mut applied: History) -> History {
+pub(crate) fn as_recorded<'m>(migrations: &[Migration], mut applied: History<'m>) -> History<'m> {
     for baseline in baselines(migrations) {
         if applied.contains(baseline.migration.name()) {
             continue;
@@ -154,7 +154,7 @@ pub(crate) fn record_baselines(
     if found.is_empty() || !history::exists(client, table)? {
         return Ok(());
     }
-    let applied = history::load(client, table)?;
+    let applied = history::load(client, table, migrations)?;
     let mut records = Vec::new();
     for baseline in &found {
         if applied.contains(baseline.migration.name()) {

@@ -245,7 +245,7 @@ pub struct StatusReport<'a> {
     table: String,
     table_exists: bool,
     migrations: &'a [Migration],
-    applied: History,
+    applied: History<'a>,
     classified: Classified,
     /// Registry positions in name order, when the registry is not in it already (a hand-built list).
     order: Option<Vec<u32>>,
@@ -283,7 +283,7 @@ impl<'a> StatusReport<'a> {
         table: String,
         table_exists: bool,
         migrations: &'a [Migration],
-        applied: History,
+        applied: History<'a>,
         failures: Vec<Failure>,
     ) -> Self {
         let mut classified = Classified::of(migrations, &applied);

@@ -240,7 +240,7 @@ impl<'a> Migrator<'a> {
                 // Rows a squashed baseline stands for are not missing files: `up` replaces them.
                 let applied = crate::squash::as_recorded(
                     self.migrations,
-                    history::load(client, &self.table)?,
+                    history::load(client, &self.table, self.migrations)?,
                 );
                 // Names and states only: no migration's `up` is recorded to tell contracts.
                 let status = StatusReport::new(
@@ -320,22 +320,22 @@ impl<'a> Migrator<'a> {
 
     /// What `down` and `redo` start from, under the lock: no migration failed part-way, the applied rows (none
     /// is an error: there is nothing to revert) and the server's major version.
-    fn revertible(&self, client: &mut Client) -> Result<(History, u32), Error> {
+    fn revertible(&self, client: &mut Client) -> Result<(History<'a>, u32), Error> {
         self.check_failures(client)?;
         if !history::exists(client, &self.table)? {
             return Err(Error::NothingApplied);
         }
-        let applied = history::load(client, &self.table)?;
+        let applied = history::load(client, &self.table, self.migrations)?;
         Ok((applied, server_major(client)?))
     }
 
     /// The applied rows, as `up` leaves them once it recorded the squashed baselines that stand for applied
     /// migrations (see [`crate::squash`]): under the lock `up` has recorded them already.
-    fn read_applied(&self, client: &mut Client) -> Result<(bool, History), Error> {
+    fn read_applied(&self, client: &mut Client) -> Result<(bool, History<'a>), Error> {
         if !history::exists(client, &self.table)? {
             return Ok((false, History::default()));
         }
-        let applied = history::load(client, &self.table)?;
+        let applied = history::load(client, &self.table, self.migrations)?;
         Ok((true, crate::squash::as_recorded(self.migrations, applied)))
     }
 

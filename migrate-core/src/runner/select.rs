@@ -327,7 +327,7 @@ mod tests {
             .collect()
     }
 
-    fn h(rows: &[AppliedMigration]) -> History {
+    fn h(rows: &[AppliedMigration]) -> History<'static> {
         History::from(rows)
     }
 
