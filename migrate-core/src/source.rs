@@ -105,7 +105,13 @@ pub fn scan(dir: &Path) -> Result<Vec<MigrationFile>, SourceError> {
         if file_name.starts_with('.') || !file_name.ends_with(".rs") {
             continue;
         }
-        if !path.is_file() {
+        // The entry's own type costs no system call; only a link needs a look at what it points to. (At
+        // 10,000 files a `stat` each was most of `create`'s time.)
+        let file_type = entry.file_type().map_err(|source| SourceError::ReadDir {
+            path: dir.clone(),
+            error: source,
+        })?;
+        if !(file_type.is_file() || (file_type.is_symlink() && path.is_file())) {
             return Err(SourceError::InvalidName {
                 path,
                 reason: "not a regular file".to_owned(),
@@ -128,4 +134,31 @@ pub fn scan(dir: &Path) -> Result<Vec<MigrationFile>, SourceError> {
         }
     }
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files are told from folders by the folder's own entries; a link counts as what it points to.
+    #[cfg(unix)]
+    #[test]
+    fn a_link_counts_as_what_it_points_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("20260101000000_file.rs"), "pub fn up() {}").unwrap();
+        std::fs::write(d.join("elsewhere.txt"), "pub fn up() {}").unwrap();
+        std::os::unix::fs::symlink(d.join("elsewhere.txt"), d.join("20260101000001_link.rs"))
+            .unwrap();
+        let names: Vec<String> = scan(d).unwrap().into_iter().map(|f| f.name.stem).collect();
+        assert_eq!(names, ["20260101000000_file", "20260101000001_link"]);
+
+        std::fs::create_dir(d.join("sub")).unwrap();
+        std::os::unix::fs::symlink(d.join("sub"), d.join("20260101000002_folder.rs")).unwrap();
+        let error = scan(d).unwrap_err().to_string();
+        assert!(
+            error.contains("not a regular file") && error.contains("20260101000002_folder.rs"),
+            "{error}"
+        );
+    }
 }
