@@ -10,7 +10,9 @@
 # - the loop when `create` seals older migrations (above 50 migrations, once per 40 new ones): that `up`
 #   compiles the sealed-migrations crate again;
 # - peak memory (maximum RSS, `/usr/bin/time -f %M`, median of NOOP_RUNS) of a no-op `migrate up` and of
-#   `migrate status` with all N applied, and of the runner applying all N to a fresh database.
+#   `migrate status` with all N applied, and of the runner applying all N to a fresh database;
+# - with RELEASE_MEMORY=1, the same three through `migrate up --release` / `migrate status --release` (the
+#   release runner; its first build per size is not timed).
 #
 #   cargo install --locked --path migrate-cli --root /tmp/front/inst
 #   MIGRATE=/tmp/front/inst/bin/migrate SIZES="10 100 500 2000 10000" tests/bench-front.sh
@@ -18,7 +20,8 @@
 # Settings (environment): MIGRATE (the `migrate` binary), CRATES (checkout for `migrate init --crates-path`,
 # default: this one), WORK (scratch folder, default /tmp/front/bench), SIZES, RUNS (default 3), NOOP_RUNS
 # (default 11), PGURL (server URL without a database, default postgres://postgres@127.0.0.1:5432), LABEL (for
-# the table), CARGO_RUN=1 adds a no-op `up` through `cargo run -p migrate-cli` of CRATES (built once, dev).
+# the table), CARGO_RUN=1 adds a no-op `up` through `cargo run -p migrate-cli` of CRATES (built once, dev),
+# RELEASE_MEMORY=1 adds the release runner's peak memory.
 # The packages share one CARGO_TARGET_DIR (default: under WORK), so the dependencies are compiled once; the first `up`
 # of each size (a full build and applying N migrations) is not part of the figures.
 set -euo pipefail
@@ -102,6 +105,20 @@ for n in $SIZES; do
     mem_apply=$(DATABASE_URL=$PGURL/${db}_apply peak "$runner" up)
     psql -q "$PGURL/postgres" -c "DROP DATABASE ${db}_apply" >/dev/null
     memory="$(printf '%s\n' "${mem_up[@]}" | median) / $(printf '%s\n' "${mem_status[@]}" | median) MiB, $mem_apply MiB"
+    if [[ ${RELEASE_MEMORY:-} == 1 ]]; then
+        # Twice: the first builds, the second lets the front end note the build as fresh (see README).
+        "$MIGRATE" up --release >/dev/null
+        "$MIGRATE" up --release >/dev/null
+        rel_up=() rel_status=()
+        for ((r = 0; r < NOOP_RUNS; r++)); do
+            rel_up+=($(peak "$MIGRATE" up --release))
+            rel_status+=($(peak "$MIGRATE" status --release))
+        done
+        psql -q "$PGURL/postgres" -c "DROP DATABASE IF EXISTS ${db}_apply" -c "CREATE DATABASE ${db}_apply" >/dev/null
+        rel_apply=$(DATABASE_URL=$PGURL/${db}_apply peak "$CARGO_TARGET_DIR/release/app$n-migrate" up)
+        psql -q "$PGURL/postgres" -c "DROP DATABASE ${db}_apply" >/dev/null
+        memory="$memory; release: $(printf '%s\n' "${rel_up[@]}" | median) / $(printf '%s\n' "${rel_status[@]}" | median) MiB, $rel_apply MiB"
+    fi
     loops=()
     for ((r = 0; r < RUNS; r++)); do
         t0=$(now_ms)
