@@ -164,14 +164,9 @@ struct Known<'m> {
 
 impl<'m> Known<'m> {
     fn new(migrations: &'m [Migration]) -> Self {
-        let by_name = (!migrations.is_sorted_by(|a, b| a.name() <= b.name())).then(|| {
-            let mut order: Vec<u32> = (0..migrations.len() as u32).collect();
-            order.sort_by_key(|&i| migrations[i as usize].name());
-            order
-        });
         Known {
             migrations,
-            by_name,
+            by_name: crate::migration::name_order(migrations),
         }
     }
 

@@ -307,6 +307,16 @@ fn digest(source: &str) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// The positions of `migrations` in name order, or `None` when the list is in name order already (a generated
+/// registry is: timestamp order is name order; a hand-built list may not be).
+pub(crate) fn name_order(migrations: &[Migration]) -> Option<Vec<u32>> {
+    (!migrations.is_sorted_by(|a, b| a.name() <= b.name())).then(|| {
+        let mut order: Vec<u32> = (0..migrations.len() as u32).collect();
+        order.sort_by_key(|&i| migrations[i as usize].name());
+        order
+    })
+}
+
 pub(crate) fn checksum(source: &str) -> String {
     hex(&digest(source))
 }

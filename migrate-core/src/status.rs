@@ -290,11 +290,7 @@ impl<'a> StatusReport<'a> {
         classified
             .missing
             .sort_by(|&a, &b| applied.name(a).cmp(applied.name(b)));
-        let order = (!migrations.is_sorted_by(|a, b| a.name() <= b.name())).then(|| {
-            let mut order: Vec<u32> = (0..migrations.len() as u32).collect();
-            order.sort_by_key(|&i| migrations[i as usize].name());
-            order
-        });
+        let order = crate::migration::name_order(migrations);
         let mut report = StatusReport {
             table,
             table_exists,
