@@ -215,8 +215,8 @@ enum Name {
 #[derive(Debug, Clone, Copy)]
 enum Recorded {
     Missing,
-    /// The checksum of the compiled migration the row is named after (only with [`Name::Known`]).
-    SameAsFile,
+    /// The checksum of compiled migration `i` ([`Known`]), the one the row is named after.
+    SameAsFile(u32),
     /// Digest `i` of [`History::digests`].
     Digest(u32),
     /// Text `i` of [`History::odd`].
@@ -291,15 +291,13 @@ impl<'m> History<'m> {
         let checksum = match checksum {
             Checksum::Missing => Recorded::Missing,
             Checksum::Odd(at) => Recorded::Odd(at),
-            Checksum::Digest(digest)
-                if known.is_some_and(|i| self.known.get(i).digest() == digest) =>
-            {
-                Recorded::SameAsFile
-            }
-            Checksum::Digest(digest) => {
-                self.digests.push(digest);
-                Recorded::Digest(self.digests.len() as u32 - 1)
-            }
+            Checksum::Digest(digest) => match known {
+                Some(k) if self.known.get(k).digest() == digest => Recorded::SameAsFile(k),
+                _ => {
+                    self.digests.push(digest);
+                    Recorded::Digest(self.digests.len() as u32 - 1)
+                }
+            },
         };
         self.rows.push(Row {
             id,
@@ -345,14 +343,11 @@ impl<'m> History<'m> {
     }
 
     pub(crate) fn checksum(&self, i: usize) -> Checksum {
-        let row = &self.rows[i];
-        match (row.checksum, row.name) {
-            (Recorded::Missing, _) => Checksum::Missing,
-            (Recorded::SameAsFile, Name::Known(k)) => Checksum::Digest(self.known.get(k).digest()),
-            // Not made: `SameAsFile` comes with a known name only.
-            (Recorded::SameAsFile, Name::Own(_)) => Checksum::Missing,
-            (Recorded::Digest(at), _) => Checksum::Digest(self.digests[at as usize]),
-            (Recorded::Odd(at), _) => Checksum::Odd(at),
+        match self.rows[i].checksum {
+            Recorded::Missing => Checksum::Missing,
+            Recorded::SameAsFile(k) => Checksum::Digest(self.known.get(k).digest()),
+            Recorded::Digest(at) => Checksum::Digest(self.digests[at as usize]),
+            Recorded::Odd(at) => Checksum::Odd(at),
         }
     }
 
@@ -887,28 +882,27 @@ mod tests {
         assert_eq!(history.matches(3, &A), None);
     }
 
+    /// A hand-written migration called `name` whose source is `source`.
+    const fn defined(name: &'static str, source: &'static str) -> Definition {
+        Definition {
+            name,
+            path: "",
+            source,
+            up: |_| {},
+            down: None,
+        }
+    }
+
+    static DEFINED: [Definition; 3] = [
+        defined("20260101000000_a", "a"),
+        defined("20260101000001_b", "b"),
+        defined("20260101000002_c", "c"),
+    ];
+
     static KNOWN: [Migration; 3] = [
-        Migration::defined(&Definition {
-            name: "20260101000000_a",
-            path: "a.rs",
-            source: "a",
-            up: |_| {},
-            down: None,
-        }),
-        Migration::defined(&Definition {
-            name: "20260101000001_b",
-            path: "b.rs",
-            source: "b",
-            up: |_| {},
-            down: None,
-        }),
-        Migration::defined(&Definition {
-            name: "20260101000002_c",
-            path: "c.rs",
-            source: "c",
-            up: |_| {},
-            down: None,
-        }),
+        Migration::defined(&DEFINED[0]),
+        Migration::defined(&DEFINED[1]),
+        Migration::defined(&DEFINED[2]),
     ];
 
     /// Rows named after compiled migrations refer to them instead of keeping a copy, and still give back
@@ -942,16 +936,7 @@ mod tests {
         assert_eq!(history.matches(0, &KNOWN[1]), Some(false));
         assert_eq!(
             history.checksum(3),
-            Checksum::Digest(
-                crate::migration::Migration::defined(&Definition {
-                    name: "x",
-                    path: "x.rs",
-                    source: "gone",
-                    up: |_| {},
-                    down: None,
-                })
-                .digest()
-            )
+            Checksum::Digest(parse_digest(&checksum("gone")).unwrap())
         );
         // Only what differs from the files is kept beside the rows.
         assert_eq!(history.names, "20251231000000_gone");
