@@ -66,8 +66,8 @@ pub(crate) fn check(
     }
     let row = client
         .query_one(
-            "SELECT pg_is_in_recovery(), current_setting('default_transaction_read_only') = 'on', \
-             current_setting('transaction_read_only') = 'on', current_user::text",
+            "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('default_transaction_read_only') = 'on', \
+             pg_catalog.current_setting('transaction_read_only') = 'on', current_user::text",
             &[],
         )
         .map_err(Error::database(
@@ -100,7 +100,7 @@ pub(crate) fn check(
     let mut needs = |name: String, rights: &[&str], purpose: &str| -> Result<(), Error> {
         let (exists, held): (bool, Vec<bool>) = {
             let exists: bool = client
-                .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+                .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&name])
                 .map_err(Error::database(format!("cannot look up {name}")))?
                 .get(0);
             let mut held = Vec::new();
@@ -108,7 +108,10 @@ pub(crate) fn check(
                 for right in rights {
                     held.push(
                         client
-                            .query_one("SELECT has_table_privilege($1, $2)", &[&name, right])
+                            .query_one(
+                                "SELECT pg_catalog.has_table_privilege($1, $2)",
+                                &[&name, right],
+                            )
                             .map_err(Error::database(format!(
                                 "cannot check the rights on {name}"
                             )))?
@@ -191,10 +194,10 @@ fn schema_create(
 ) -> Result<(), Error> {
     let row = client
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1), \
-             EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1 AND has_schema_privilege(oid, 'CREATE') \
-                     AND has_schema_privilege(oid, 'USAGE')), \
-             has_database_privilege(current_database(), 'CREATE'), current_database()::text",
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), \
+             EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1 AND pg_catalog.has_schema_privilege(oid, 'CREATE') \
+                     AND pg_catalog.has_schema_privilege(oid, 'USAGE')), \
+             pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'), pg_catalog.current_database()::text",
             &[&table.schema()],
         )
         .map_err(Error::database(format!("cannot check the rights on schema {}", table.schema())))?;

@@ -10,12 +10,14 @@ use std::time::{Duration, Instant};
 use migrate_dsl::{Backfill, BatchWork};
 use postgres::GenericClient;
 
+use crate::batch_size::BatchSizer;
 use crate::error::{describe_pg, DataCause};
 use crate::events::Event;
 use crate::history::MigrationsTable;
 use crate::interrupt::Interrupt;
 use crate::migration::panic_message;
 use crate::retry::{GaveUp, LockRetry, LockTimeout};
+use crate::throttle::{self, BackfillSettings, Stopped, Throttle};
 use crate::user_code::{self, UserCode};
 
 /// Where a backfill is recorded: which migration, which operation.
@@ -64,6 +66,10 @@ pub(crate) struct Context<'a> {
     pub retry_budget: Duration,
     /// Where a request to stop arrives; the backfill stops after the batch in progress.
     pub interrupt: &'a Interrupt,
+    /// How backfills pace themselves, unless the backfill says otherwise.
+    pub settings: &'a BackfillSettings,
+    /// Who blocks a batch's locks, when watched.
+    pub lock_watch: &'a crate::blockers::LockWatch,
 }
 
 /// Runs the backfill to the end. Returns the number of rows updated (or handed to Rust code).
@@ -81,7 +87,7 @@ pub(crate) fn run(
     };
     conn.batch_execute(&format!(
         "CREATE TABLE IF NOT EXISTS {progress} (migration text NOT NULL, position integer NOT NULL, \
-         cursor text[] NOT NULL, rows_done bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT clock_timestamp(), \
+         cursor text[] NOT NULL, rows_done bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(), \
          fingerprint text, PRIMARY KEY (migration, position))"
     ))
     .map_err(pg("cannot create the backfill progress table"))?;
@@ -89,7 +95,7 @@ pub(crate) fn run(
     // count as recorded for another definition.
     let has_fingerprint: bool = conn
         .query_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = $1::text::regclass \
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::text::regclass \
              AND attname = 'fingerprint' AND NOT attisdropped)",
             &[&progress],
         )
@@ -165,7 +171,7 @@ pub(crate) fn run(
     };
     let total = {
         let sql = format!(
-            "SELECT count(*) FROM {} WHERE {}",
+            "SELECT pg_catalog.count(*) FROM {} WHERE {}",
             walk.target,
             walk.keys_after()
         );
@@ -298,11 +304,18 @@ fn run_batches(
     let started = Instant::now();
     let done_at_start = done;
     let mut batches = 0u64;
+    let name = walk.origin.migration.name();
+    let mut sizer = BatchSizer::of(walk.spec, context.settings);
+    let mut throttle = Throttle::new(
+        throttle::Resolved::of(walk.spec, context.settings),
+        &walk.target,
+    );
     let retry = LockRetry {
         name: walk.origin.migration.name(),
         budget: context.retry_budget,
         // Checked after each committed batch, below.
         interrupt: None,
+        watch: Some(context.lock_watch),
     };
     loop {
         let failed = |cause: DataCause, done: u64| Failure {
@@ -310,15 +323,34 @@ fn run_batches(
             batches,
             rows: done,
         };
+        // Before each batch, the first included: the lag never exceeds the limit by more than one batch.
+        throttle
+            .wait(conn, name, context.interrupt, events)
+            .map_err(|stopped| {
+                let cause = match stopped {
+                    Stopped::Failed(cause) => cause,
+                    Stopped::TooLong { cause, waited } => DataCause::PausedTooLong {
+                        cause,
+                        waited,
+                        done,
+                        total,
+                    },
+                    Stopped::Interrupted(stop) => stop.cause(done, total),
+                };
+                failed(cause, done)
+            })?;
         let done_before = i64::try_from(done).unwrap_or(i64::MAX);
+        let limit = sizer.next();
+        let batch_started = Instant::now();
         let batch = retry
-            .run(events, |_| batch(conn, walk, &cursor, done_before))
+            .run(events, |_| batch(conn, walk, &cursor, done_before, limit))
             .map_err(|gave_up| {
                 let cause = match gave_up {
                     GaveUp::Exhausted {
                         error: BatchError::Query(source),
+                        blocked,
                         ..
-                    } => DataCause::LockTimeout { source },
+                    } => DataCause::LockTimeout { source, blocked },
                     GaveUp::Failed(error)
                     | GaveUp::Exhausted { error, .. }
                     | GaveUp::Interrupted { error, .. } => error.into_cause(),
@@ -328,24 +360,23 @@ fn run_batches(
         let Some(Batch { rows, next }) = batch else {
             break;
         };
+        // Lock waits and retries count: they are what the application's writers feel too.
+        sizer.observe(rows, batch_started.elapsed());
         done += rows;
         batches += 1;
         cursor = Some(next);
         events(Event::Backfill {
-            name: walk.origin.migration.name(),
+            name,
             table: &walk.target,
             done,
             total,
             rate: (done - done_at_start) as f64 / started.elapsed().as_secs_f64().max(1e-3),
+            batch_size: sizer.next(),
         });
         // Between batches, where stopping loses nothing: the next run resumes after this batch.
-        if let Some(signal) = context.interrupt.requested() {
+        if let Some(stop) = context.interrupt.stop() {
             return Err(Failure {
-                cause: DataCause::Interrupted {
-                    signal,
-                    done,
-                    total,
-                },
+                cause: stop.cause(done, total),
                 batches,
                 rows: done,
             });
@@ -355,6 +386,13 @@ fn run_batches(
             std::thread::sleep(pause);
         }
     }
+    events(Event::BackfillFinished {
+        name,
+        table: &walk.target,
+        rows: done - done_at_start,
+        elapsed: started.elapsed(),
+        pauses: throttle.totals(),
+    });
     Ok(done)
 }
 
@@ -371,7 +409,7 @@ struct Record<'a> {
 impl Record<'_> {
     const ON_CONFLICT: &'static str =
         "ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
-         rows_done = EXCLUDED.rows_done, fingerprint = EXCLUDED.fingerprint, updated_at = clock_timestamp()";
+         rows_done = EXCLUDED.rows_done, fingerprint = EXCLUDED.fingerprint, updated_at = pg_catalog.clock_timestamp()";
 
     fn insert(&self) -> String {
         format!(
@@ -447,13 +485,13 @@ fn batch(
     walk: &Walk<'_>,
     cursor: &Option<Vec<String>>,
     done_before: i64,
+    limit: u32,
 ) -> Result<Option<Batch>, BatchError> {
     let mut tx = conn.transaction().map_err(BatchError::Query)?;
     let record = &walk.record;
     let target = &walk.target;
     let key_list = walk.columns().join(", ");
     let keys_after = walk.keys_after();
-    let limit = walk.spec.rows_per_batch();
     let batch = match walk.spec.work() {
         BatchWork::Set(assignments) => {
             let ks: Vec<String> = walk
@@ -475,8 +513,8 @@ fn batch(
                  upper AS (SELECT {k} FROM batch ORDER BY {k_desc} LIMIT 1), \
                  updated AS (UPDATE {target} SET {assignments} WHERE {keys_after} \
                  AND ({key_list}) <= (SELECT {k} FROM upper) RETURNING 1), \
-                 progress AS ({upsert} SELECT $2, $3, $5, ARRAY[{k_text}], $4 + (SELECT count(*) FROM updated) FROM upper {on_conflict}) \
-                 SELECT (SELECT count(*) FROM updated), (SELECT ARRAY[{k_text}] FROM upper)",
+                 progress AS ({upsert} SELECT $2, $3, $5, ARRAY[{k_text}], $4 + (SELECT pg_catalog.count(*) FROM updated) FROM upper {on_conflict}) \
+                 SELECT (SELECT pg_catalog.count(*) FROM updated), (SELECT ARRAY[{k_text}] FROM upper)",
                 upsert = record.insert(),
                 on_conflict = Record::ON_CONFLICT,
                 ks = ks.join(", "),
@@ -577,15 +615,15 @@ pub(crate) fn lookup_key(
     target: &str,
 ) -> Result<KeyLookup, postgres::Error> {
     let exists: bool = conn
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&target])?
+        .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&target])?
         .get(0);
     if !exists {
         return Ok(KeyLookup::NoTable);
     }
     let rows = conn.query(
-        "SELECT a.attname::text FROM pg_index i \
-         JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
-         WHERE i.indrelid = to_regclass($1) AND i.indisprimary \
+        "SELECT a.attname::text FROM pg_catalog.pg_index i \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
+         WHERE i.indrelid = pg_catalog.to_regclass($1) AND i.indisprimary \
          ORDER BY array_position(i.indkey::int2[], a.attnum)",
         &[&target],
     )?;
@@ -599,8 +637,8 @@ pub(crate) fn lookup_key(
 fn primary_key(conn: &mut impl GenericClient, target: &str) -> Result<Vec<Key>, DataCause> {
     let rows = conn
         .query(
-            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_index i \
-             JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
+            "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_index i \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) \
              WHERE i.indrelid = $1::text::regclass AND i.indisprimary \
              ORDER BY array_position(i.indkey::int2[], a.attnum)",
             &[&target],

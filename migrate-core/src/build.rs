@@ -35,7 +35,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::seal::SealList;
-use crate::source::{scan, MigrationFile, SourceError};
+use crate::source::{scan, scan_all, MigrationFile, RepeatableFile, SourceError};
 
 /// What the build script found in each file.
 #[derive(Debug)]
@@ -233,10 +233,11 @@ fn generate_registry_with(
     list: Option<&SealList>,
     cache: &mut ParseCache,
 ) -> Result<String, SourceError> {
-    let files = scan(dir)?;
+    let (files, repeatables) = scan_all(dir)?;
     let dir = canonical(dir)?;
+    let repeatables = inspect_repeatables(repeatables, cache)?;
     let Some(list) = list else {
-        return Ok(render(&dir, &inspect_files(files, cache)?));
+        return Ok(render(&dir, &inspect_files(files, cache)?, &repeatables));
     };
     // The owning crate compiles what the list does not name; the names alone decide, so a file older than
     // the sealed ones (merged from another branch) is compiled here.
@@ -246,7 +247,7 @@ fn generate_registry_with(
         .filter(|file| !sealed.contains(file.name.stem.as_str()))
         .collect();
     let found = inspect_files(unsealed, cache)?;
-    Ok(render_merged(&dir, &found, list))
+    Ok(render_merged(&dir, &found, &repeatables, list))
 }
 
 fn generate_sealed_with(
@@ -325,6 +326,39 @@ fn inspect_files(
         });
     }
     Ok(found)
+}
+
+/// Reads and checks each repeatable migration: a `pub fn up`, and no `down` (it is never reverted).
+fn inspect_repeatables(
+    files: Vec<RepeatableFile>,
+    cache: &mut ParseCache,
+) -> Result<Vec<RepeatableFile>, SourceError> {
+    for file in &files {
+        let source =
+            std::fs::read_to_string(&file.path).map_err(|source| SourceError::ReadFile {
+                path: file.path.clone(),
+                error: source,
+            })?;
+        match cache.inspect(&source) {
+            // Left to rustc, which reports the error at the file's own line.
+            Inspected { parses: false, .. } => {}
+            Inspected { up: false, .. } => {
+                return Err(SourceError::MissingUp {
+                    path: file.path.clone(),
+                })
+            }
+            Inspected { down: true, .. }
+            | Inspected {
+                bad_down: Some(_), ..
+            } => {
+                return Err(SourceError::RepeatableDown {
+                    path: file.path.clone(),
+                })
+            }
+            Inspected { .. } => {}
+        }
+    }
+    Ok(files)
 }
 
 struct Items {
@@ -413,11 +447,36 @@ fn describe_use(tree: &syn::UseTree) -> String {
     }
 }
 
-fn render(dir: &Path, found: &[Found]) -> String {
+fn render(dir: &Path, found: &[Found], repeatables: &[RepeatableFile]) -> String {
     let mut out = header(dir);
     render_table(&mut out, dir, "", "ALL", None, found);
+    render_repeatables(&mut out, repeatables);
     render_registry(&mut out, dir, "&[&ALL]");
     out
+}
+
+/// One module per repeatable migration (named after its stem, which starts with a letter) and their list,
+/// `REPEATABLES`, in name order. They are few, so a plain list of [`crate::Definition`]s does.
+fn render_repeatables(out: &mut String, repeatables: &[RepeatableFile]) {
+    let mut definitions = String::new();
+    for r in repeatables {
+        let path = r.path.display().to_string();
+        let _ = writeln!(
+            out,
+            "#[path = {path:?}]\n#[allow(clippy::all)]\nmod {};",
+            r.name
+        );
+        let _ = writeln!(
+            definitions,
+            "    ::migrate_core::Definition {{ name: {:?}, path: {path:?}, source: include_str!({path:?}), up: {}::up, down: None }},",
+            r.name, r.name
+        );
+    }
+    let _ = writeln!(
+        out,
+        "static REPEATABLE_LIST: [::migrate_core::Definition; {}] = [\n{definitions}];",
+        repeatables.len()
+    );
 }
 
 /// The sealed crate's code: its migrations (the owning crate's registry refers to their table) and the digest
@@ -441,9 +500,15 @@ fn render_sealed(dir: &Path, found: &[Found], list: &SealList) -> String {
 /// The owning crate's code with a seal list: its own (unsealed) migrations, and the sealed crate's, after
 /// checking at compile time that the sealed crate was built from the same list. The two tables are merged
 /// when the registry is first read.
-fn render_merged(dir: &Path, found: &[Found], list: &SealList) -> String {
+fn render_merged(
+    dir: &Path,
+    found: &[Found],
+    repeatables: &[RepeatableFile],
+    list: &SealList,
+) -> String {
     let mut out = header(dir);
     render_table(&mut out, dir, "", "UNSEALED", None, found);
+    render_repeatables(&mut out, repeatables);
     let _ = writeln!(
         out,
         "const _: () = assert!(\n    ::migrate_core::seal::same_digest(&::sealed_migrations::SEALED_DIGEST, b\"{}\"),\n    \"{{}}\",\n    {:?}\n);",
@@ -541,7 +606,7 @@ fn render_table(
 fn render_registry(out: &mut String, dir: &Path, tables: &str) {
     let _ = writeln!(
         out,
-        "static HANDLES: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\n/// The compiled migrations together with the folder they came from.\npub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: ::migrate_core::Migrations::compiled({tables}, &HANDLES) }};",
+        "static HANDLES: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\n/// The compiled migrations together with the folder they came from.\npub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: ::migrate_core::Migrations::compiled({tables}, &HANDLES), repeatables: ::migrate_core::Migrations::new(&REPEATABLE_LIST) }};",
         dir.display().to_string()
     );
     let _ = writeln!(
@@ -605,6 +670,78 @@ mod tests {
         assert!(
             err.contains("20260101000000_alias.rs") && err.contains("self::up as down"),
             "{err}"
+        );
+    }
+
+    /// Repeatable migrations (issue 31) sit in the same folder: listed by name after their own modules,
+    /// never among the versioned ones; one with a `down`, a bad name or no `up` is refused, naming the file.
+    #[test]
+    fn repeatables_are_listed_by_name_apart_from_the_migrations() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::write(d.join("20260101000000_first.rs"), "pub fn up(p: &mut B) {}").unwrap();
+        std::fs::write(d.join("repeatable_views.rs"), "pub fn up(p: &mut B) {}").unwrap();
+        std::fs::write(d.join("repeatable_grants.rs"), "pub fn up(p: &mut B) {}").unwrap();
+        let code = generate_registry(d).unwrap();
+        assert!(
+            code.contains("names: \"20260101000000_first\",\n"),
+            "{code}"
+        );
+        assert!(code.contains("mod repeatable_grants;"), "{code}");
+        let grants = code
+            .find("name: \"repeatable_grants\"")
+            .expect("grants listed");
+        let views = code
+            .find("name: \"repeatable_views\"")
+            .expect("views listed");
+        assert!(grants < views, "by name: {code}");
+        assert!(code.contains("static REPEATABLE_LIST: [::migrate_core::Definition; 2]"));
+        assert!(code.contains("repeatables: ::migrate_core::Migrations::new(&REPEATABLE_LIST)"));
+        let files: Vec<String> = crate::scan(d)
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name.stem)
+            .collect();
+        assert_eq!(files, ["20260101000000_first"], "scan lists no repeatable");
+
+        std::fs::write(
+            d.join("repeatable_views.rs"),
+            "pub fn up(p: &mut B) {}\npub fn down(p: &mut B) {}",
+        )
+        .unwrap();
+        let err = generate_registry(d).unwrap_err().to_string();
+        assert!(
+            err.contains("repeatable_views.rs defines `down`") && err.contains("never reverted"),
+            "{err}"
+        );
+        std::fs::write(d.join("repeatable_views.rs"), "fn up(p: &mut B) {}").unwrap();
+        let err = generate_registry(d).unwrap_err().to_string();
+        assert!(
+            err.contains("repeatable_views.rs has no `pub fn up"),
+            "{err}"
+        );
+        std::fs::remove_file(d.join("repeatable_views.rs")).unwrap();
+        std::fs::write(d.join("repeatable_Views.rs"), "pub fn up(p: &mut B) {}").unwrap();
+        let err = generate_registry(d).unwrap_err().to_string();
+        assert!(
+            err.contains("repeatable_Views.rs") && err.contains("not snake_case"),
+            "{err}"
+        );
+    }
+
+    /// A folder without repeatables still gets an (empty) list.
+    #[test]
+    fn a_folder_without_repeatables_gets_an_empty_list() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("20260101000000_first.rs"),
+            "pub fn up(p: &mut B) {}",
+        )
+        .unwrap();
+        let code = generate_registry(dir.path()).unwrap();
+        assert!(
+            code.contains("static REPEATABLE_LIST: [::migrate_core::Definition; 0] = [\n];"),
+            "{code}"
         );
     }
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDateTime;
 
-use crate::naming::{next_version, to_snake_case};
+use crate::naming::{next_version, parse_file_name, to_snake_case};
 use crate::source::{scan, SourceError};
 
 /// Writes `<dir>/<timestamp>_<name>.rs` and returns its path. The timestamp is `now` (UTC) or, when that
@@ -22,10 +22,24 @@ pub fn create_migration(
         error: source,
     })?;
     let existing = scan(dir)?;
-    let mut newest = existing.last().map(|f| f.name.version.clone());
+    let mut newest = existing
+        .last()
+        .map(|f| (f.name.version.clone(), f.path.clone()));
     for _ in 0..100 {
-        let version = next_version(now, newest.as_deref());
-        let path = dir.join(format!("{version}_{name}.rs"));
+        let version = next_version(now, newest.as_ref().map(|(v, _)| v.as_str()));
+        let file_name = format!("{version}_{name}.rs");
+        // After a file dated in the year 9999 the next second has a five-digit year: a file the build
+        // refuses, which would break every later command. Checked by the same rule the build applies.
+        if let Err(reason) = parse_file_name(&file_name) {
+            let (newest_version, newest_path) = newest.unwrap_or_default();
+            return Err(SourceError::NoLaterTimestamp {
+                newest: newest_path,
+                version: newest_version,
+                next: version,
+                reason,
+            });
+        }
+        let path = dir.join(file_name);
         match std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -40,7 +54,9 @@ pub fn create_migration(
                 return Ok(path);
             }
             // Another create took this second: move on to the next one.
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => newest = Some(version),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                newest = Some((version, path))
+            }
             Err(error) => return Err(SourceError::Write { path, error }),
         }
     }
@@ -48,6 +64,62 @@ pub fn create_migration(
         "could not find a free timestamp for {name:?} in {}",
         dir.display()
     )))
+}
+
+/// Writes `<dir>/repeatable_<name>.rs` ([`crate::naming::REPEATABLE_PREFIX`]) and returns its path; an existing
+/// file of that name is an error (edit it instead: it is applied again when it changes). The folder is
+/// created when missing.
+pub fn create_repeatable(dir: &Path, raw_name: &str) -> Result<PathBuf, SourceError> {
+    let name = to_snake_case(raw_name).map_err(SourceError::InvalidNewName)?;
+    let name = name
+        .strip_prefix(crate::naming::REPEATABLE_PREFIX)
+        .unwrap_or(&name)
+        .to_owned();
+    std::fs::create_dir_all(dir).map_err(|source| SourceError::Write {
+        path: dir.to_path_buf(),
+        error: source,
+    })?;
+    let stem = format!("{}{name}", crate::naming::REPEATABLE_PREFIX);
+    let path = dir.join(format!("{stem}.rs"));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(mut file) => {
+            file.write_all(repeatable_template(&stem).as_bytes())
+                .map_err(|source| SourceError::Write {
+                    path: path.clone(),
+                    error: source,
+                })?;
+            Ok(path)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Err(SourceError::InvalidNewName(format!(
+                "{} already exists: edit it (a repeatable migration is applied again whenever it changes)",
+                path.display()
+            )))
+        }
+        Err(error) => Err(SourceError::Write { path, error }),
+    }
+}
+
+/// A new repeatable migration: only `up`, which refuses to run until it is written.
+fn repeatable_template(stem: &str) -> String {
+    let title = stem.replace('_', " ");
+    format!(
+        r#"//! {title}: say here what this file keeps up to date. It is applied again, after the migrations,
+//! whenever it changes: write it so that it runs on top of its previous version.
+
+use migrate_dsl::prelude::*;
+
+pub fn up(pgm: &mut MigrationBuilder) {{
+    // Replace the objects as a whole, for example:
+    // pgm.sql("CREATE OR REPLACE VIEW active_users AS SELECT id, name FROM users WHERE active");
+    pgm.irreversible("`up` of {stem} is not written yet");
+}}
+"#
+    )
 }
 
 /// The new file. `down` is present but refuses to run until it is written, so a forgotten `down` never
@@ -82,6 +154,33 @@ mod tests {
         NaiveDateTime::parse_from_str(s, "%Y%m%d%H%M%S").unwrap()
     }
 
+    /// `create --repeatable` (issue 31): `repeatable_<name>.rs` with only an `up` that refuses until written,
+    /// which the build accepts as a repeatable migration; the prefix is not doubled, and an existing file is
+    /// never overwritten.
+    #[test]
+    fn creates_a_repeatable_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = create_repeatable(dir.path(), "Active users view").unwrap();
+        assert_eq!(path.file_name().unwrap(), "repeatable_active_users_view.rs");
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.contains(
+            "pgm.irreversible(\"`up` of repeatable_active_users_view is not written yet\")"
+        ));
+        assert!(!text.contains("fn down"));
+        let code = crate::build::generate_registry(dir.path()).unwrap();
+        assert!(
+            code.contains("name: \"repeatable_active_users_view\""),
+            "{code}"
+        );
+
+        let again = create_repeatable(dir.path(), "repeatable_active_users_view").unwrap_err();
+        assert!(
+            again.to_string().contains("already exists: edit it"),
+            "{again}"
+        );
+        assert!(create_repeatable(dir.path(), "../x").is_err());
+    }
+
     #[test]
     fn creates_unique_files_in_the_same_second() {
         let dir = tempfile::tempdir().unwrap();
@@ -92,6 +191,23 @@ mod tests {
         let text = std::fs::read_to_string(&a).unwrap();
         assert!(text.starts_with("//! add location: "));
         assert!(text.contains("pub fn down(pgm: &mut MigrationBuilder) {\n    pgm.irreversible("));
+    }
+
+    // Issue 27, item 18.
+    #[test]
+    fn no_file_is_created_after_the_last_timestamp_a_name_can_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let last = dir.path().join("99991231235959_the_end.rs");
+        std::fs::write(
+            &last,
+            "pub fn up(_: &mut migrate_dsl::MigrationBuilder) {}\n",
+        )
+        .unwrap();
+        let err = create_migration(dir.path(), "after", at("20261122143005")).unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("99991231235959_the_end.rs"), "{message}");
+        assert!(message.contains("no file was written"), "{message}");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 
     #[test]

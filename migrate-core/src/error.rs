@@ -61,6 +61,26 @@ pub enum Error {
     /// A derived `down` cannot put back what a `CREATE OR REPLACE` of the `up` replaced.
     #[error(transparent)]
     Restore(Box<RestoreError>),
+    /// A repeatable migration failed; its transaction was rolled back and its checksum not recorded, so the
+    /// next `up` tries it again.
+    #[error(
+        "repeatable migration {name} ({path}) failed and was rolled back (nothing of it was applied or recorded): {}",
+        describe_pg(error)
+    )]
+    Repeatable {
+        name: String,
+        path: String,
+        #[source]
+        error: postgres::Error,
+    },
+    /// A repeatable migration uses what only a versioned migration can: data code, a backfill, or running
+    /// outside a transaction.
+    #[error("repeatable migration {name} ({path}) {reason}; a repeatable migration holds only SQL run in one transaction")]
+    RepeatableUnsupported {
+        name: String,
+        path: String,
+        reason: String,
+    },
     /// A query of the engine's own (bookkeeping, locking) failed.
     #[error("{context}: {}", describe_pg(error))]
     Database {
@@ -72,8 +92,9 @@ pub enum Error {
     #[error(
         "migration {name} could not get its locks: {attempts} attempt(s) over {:.1} s each hit lock_timeout; \
          a long transaction holds a conflicting lock (look in pg_stat_activity for old `xact_start`s), \
-         or raise the budget with --lock-retry-budget\nlast attempt: {error}",
-        waited.as_secs_f64()
+         or raise the budget with --lock-retry-budget{}\nlast attempt: {error}",
+        waited.as_secs_f64(),
+        blocked.as_ref().map(|b| format!("\nthe last attempt was {b}")).unwrap_or_default()
     )]
     LockTimeout {
         name: String,
@@ -81,6 +102,8 @@ pub enum Error {
         waited: std::time::Duration,
         #[source]
         error: Box<Error>,
+        /// Who blocked the last attempt, when the run watched its locks.
+        blocked: Option<crate::blockers::Blocked>,
     },
     /// `--lock-mode fail` and another runner holds the lock.
     #[error("another migration run holds the lock on {table}{}; retry later or use --lock-mode wait", holder.map(|p| format!(" (server process {p})")).unwrap_or_default())]
@@ -104,6 +127,20 @@ pub enum Error {
         .names.join(", ")
     )]
     MissingFiles { names: Vec<String> },
+    /// Applied migrations have no file, and pending files have exactly their content (the same checksum), more
+    /// than one per migration (or one for several): one of them is probably the renamed file, and running
+    /// them would apply the migration again.
+    #[error(
+        "applied migration(s) have no file, but pending files have exactly their content (the same checksum): {}\n\
+         one of those files is probably the applied migration, renamed, and running them would apply it again, so \
+         nothing was run; keep exactly one file with that content (delete the copies, or give a file meant as a new \
+         migration content of its own) and run `repair` to record the rename, or give one of them back the old name",
+        .lookalikes.iter().map(|(old, files)| format!("{old} (same content: {})", files.join(", "))).collect::<Vec<_>>().join("; ")
+    )]
+    AmbiguousRename {
+        /// Each applied name without a file, with the pending files that have its content.
+        lookalikes: Vec<(String, Vec<String>)>,
+    },
     /// Files of applied migrations were renamed (their content, and so their checksum, is unchanged).
     #[error(
         "applied migration(s) were renamed: {}\n\
@@ -153,6 +190,22 @@ pub enum Error {
         applied: Vec<String>,
         missing: Vec<String>,
     },
+    /// A squashed baseline stands for migrations this database applied in another version than the one
+    /// squashed (its rows record other checksums than the baseline's `SQUASHED_CHECKSUMS`): recording the
+    /// baseline would delete the only record of what ran, and its schema may not be the baseline's.
+    #[error(
+        "the squashed baseline {baseline} replaces migration(s) this database applied in another version than the one squashed: {}\n\
+         their rows record other checksums than the baseline carries (SQUASHED_CHECKSUMS): the files were edited after \
+         this database ran them, and its schema may differ from the baseline's\n\
+         nothing was changed; with the migration files from before the squash (check out the commit before it), `status` \
+         shows them as CHANGED: bring this database in line with those files (or make sure the difference does not \
+         matter), record them there with `repair`, then run `up` again with the baseline",
+        .changed.join(", ")
+    )]
+    SquashedChanged {
+        baseline: String,
+        changed: Vec<String>,
+    },
     /// `squash` cannot replace the named migrations with a baseline.
     #[error("cannot squash: {0}")]
     Squash(String),
@@ -176,6 +229,9 @@ pub enum Error {
     /// `ROLLBACK`); the migration is not recorded and is marked as failed part-way.
     #[error(transparent)]
     TransactionEnded(Box<TransactionEnded>),
+    /// A migration ran, but its bookkeeping row could not be written (or, for `down`, deleted).
+    #[error(transparent)]
+    Record(Box<RecordError>),
 
     /// The server or session accepts no writes; nothing was run.
     #[error("cannot migrate: {0}; nothing was run")]
@@ -188,6 +244,14 @@ pub enum Error {
     /// A stop was requested ([`crate::Interrupt`]) and the run stopped where that leaves a clean state.
     #[error("stopped on {}: {what}", crate::interrupt::signal_name(*signal))]
     Interrupted { signal: i32, what: String },
+
+    /// The run's time budget (`--max-duration`) was spent and the run stopped where that leaves a clean
+    /// state.
+    #[error("stopped: the run's time budget of {} (--max-duration) is spent: {what}", crate::throttle::describe_wait(*budget))]
+    OutOfTime {
+        budget: std::time::Duration,
+        what: String,
+    },
 }
 
 fn describe_failures(failures: &[Failure]) -> String {
@@ -233,6 +297,8 @@ pub struct StatementError {
     /// 1-based position of the operation in the migration.
     pub position: usize,
     pub op: &'static str,
+    /// The line of the operation's call (`pgm.xxx(..)`) in the migration file, when it was recorded there.
+    pub line: Option<u32>,
     pub sql: String,
     pub source: postgres::Error,
     /// What happened to the migration's earlier statements.
@@ -253,10 +319,13 @@ pub enum Outcome {
 
 impl std::fmt::Display for StatementError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = At::new(&self.name, &self.path, self.line, self.position, self.op);
         writeln!(
             f,
-            "migration {} ({}) failed in `{}` at operation #{} ({}):",
-            self.name, self.path, self.direction, self.position, self.op
+            "{} failed in `{}` {}:",
+            at.migration(),
+            self.direction,
+            at.operation()
         )?;
         writeln!(f, "  {}", describe_pg(&self.source))?;
         let position = self.source.as_db_error().and_then(|e| match e.position() {
@@ -323,6 +392,8 @@ pub struct NotOwnedError {
     /// 1-based position of the operation in the migration.
     pub position: usize,
     pub op: &'static str,
+    /// The line of the operation's call (`pgm.xxx(..)`) in the migration file, when it was recorded there.
+    pub line: Option<u32>,
     pub sql: String,
     pub safeguard: migrate_dsl::Safeguard,
     /// What is wrong with the object ("already exists (an index on comments)").
@@ -341,10 +412,14 @@ impl std::fmt::Display for NotOwnedError {
             .object()
             .map(|o| format!("{} ", o.describe()))
             .unwrap_or_default();
+        let at = At::new(&self.name, &self.path, self.line, self.position, self.op);
         write!(
             f,
-            "migration {} ({}) refused in `{}` at operation #{} ({}): {object}{}",
-            self.name, self.path, self.direction, self.position, self.op, self.problem
+            "{} refused in `{}` {}: {object}{}",
+            at.migration(),
+            self.direction,
+            at.operation(),
+            self.problem
         )?;
         match &self.owner {
             Some(owner) => writeln!(f, "; it belongs to {owner}")?,
@@ -396,6 +471,48 @@ impl std::fmt::Display for NotOwnedError {
 
 impl std::error::Error for NotOwnedError {}
 
+/// Where a failed operation is, for the first line of its error: `migration NAME failed in `up` at operation #2
+/// (sql), migrations/NAME.rs:14` when the operation's line in the file is known, else `migration NAME
+/// (migrations/NAME.rs) failed in `up` at operation #2 (sql)`.
+struct At<'a> {
+    name: &'a str,
+    path: &'a str,
+    line: Option<u32>,
+    position: usize,
+    op: &'a str,
+}
+
+impl<'a> At<'a> {
+    fn new(name: &'a str, path: &'a str, line: Option<u32>, position: usize, op: &'a str) -> Self {
+        At {
+            name,
+            path,
+            line,
+            position,
+            op,
+        }
+    }
+
+    /// `migration NAME`, with the file when the operation's line does not name it.
+    fn migration(&self) -> String {
+        match self.line {
+            Some(_) => format!("migration {}", self.name),
+            None => format!("migration {} ({})", self.name, self.path),
+        }
+    }
+
+    /// `at operation #2 (sql)`, with `, FILE:LINE` when known.
+    fn operation(&self) -> String {
+        match self.line {
+            Some(line) => format!(
+                "at operation #{} ({}), {}:{line}",
+                self.position, self.op, self.path
+            ),
+            None => format!("at operation #{} ({})", self.position, self.op),
+        }
+    }
+}
+
 /// What a refusal left behind, in one line.
 fn outcome_line(outcome: Outcome, name: &str, direction: Direction) -> String {
     let state = match direction {
@@ -410,6 +527,91 @@ fn outcome_line(outcome: Outcome, name: &str, direction: Direction) -> String {
             "{committed} earlier statement(s) of this `{direction}` were committed and {state}; it is marked \
              as failed part-way until `repair {name}`"
         ),
+    }
+}
+
+/// The server refused a migration's bookkeeping row (the `INSERT` after its `up`, the `DELETE` after its
+/// `down`): a migrations table of another tool, say, with a `NOT NULL` column this tool does not write.
+#[derive(Debug)]
+pub struct RecordError {
+    pub name: String,
+    /// The migrations table.
+    pub table: String,
+    pub direction: Direction,
+    pub source: postgres::Error,
+    /// What happened to the migration's statements.
+    pub outcome: Outcome,
+    /// Outside a transaction, its one statement can simply run again (a finished concurrent index build is
+    /// recognised and skipped, a backfill resumes): it is not marked, and the next `up` runs it again.
+    pub runs_again: bool,
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (verb, state) = match self.direction {
+            Direction::Up => (
+                "recording it as applied in",
+                "it is not recorded as applied",
+            ),
+            Direction::Down => ("removing its row from", "it stays recorded as applied"),
+        };
+        writeln!(
+            f,
+            "migration {}: its `{}` ran, but {verb} {} failed: {}",
+            self.name,
+            self.direction,
+            self.table,
+            describe_pg(&self.source)
+        )?;
+        if self.source.code() == Some(&postgres::error::SqlState::NOT_NULL_VIOLATION) {
+            let column = self
+                .source
+                .as_db_error()
+                .and_then(|db| db.column())
+                .map(|c| format!("column {c}"))
+                .unwrap_or_else(|| "a column".to_owned());
+            writeln!(
+                f,
+                "  {column} of {} is NOT NULL without a default, and this tool writes only id (when it has no \
+                 default), name, run_on, checksum and execution_ms: give it a default, or drop its NOT NULL",
+                self.table
+            )?;
+        }
+        if self.runs_again {
+            return write!(
+                f,
+                "  this migration runs outside a transaction: its statement was committed, but {state}; it can \
+                 run again (a finished index build is recognised and skipped, a backfill resumes), so the next \
+                 `{}` runs it again",
+                self.direction
+            );
+        }
+        match self.outcome {
+            Outcome::RolledBack => write!(
+                f,
+                "  the migration's transaction was rolled back: nothing of this `{}` was applied, and {state}",
+                self.direction
+            ),
+            Outcome::PartiallyApplied { committed } => write!(
+                f,
+                "  this migration runs outside a transaction: all {committed} of its statement(s) were committed, \
+                 but {state}; it is marked as failed part-way until `repair {}`",
+                self.name
+            ),
+            Outcome::SplitCommitted { committed } => write!(
+                f,
+                "  this migration runs in several transactions: the last one was rolled back, the {committed} \
+                 statement(s) of earlier ones were committed, and {state}; it is marked as failed part-way until \
+                 `repair {}`",
+                self.name
+            ),
+        }
+    }
+}
+
+impl std::error::Error for RecordError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
     }
 }
 
@@ -453,6 +655,8 @@ pub struct DataError {
     pub position: usize,
     /// The operation: `db` or `backfill`.
     pub op: &'static str,
+    /// The line of the operation's call (`pgm.xxx(..)`) in the migration file, when it was recorded there.
+    pub line: Option<u32>,
     /// Why it failed.
     pub cause: DataCause,
     /// What happened to the migration's earlier statements.
@@ -473,10 +677,14 @@ pub struct BackfillProgress {
 
 impl std::fmt::Display for DataError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = At::new(&self.name, &self.path, self.line, self.position, self.op);
         writeln!(
             f,
-            "migration {} ({}) failed in `{}` at operation #{} ({}): {}",
-            self.name, self.path, self.direction, self.position, self.op, self.cause
+            "{} failed in `{}` {}: {}",
+            at.migration(),
+            self.direction,
+            at.operation(),
+            self.cause
         )?;
         if let Some(progress) = self.backfill {
             let earlier = match self.outcome {
@@ -545,10 +753,12 @@ pub enum DataCause {
     #[error("{table} has no primary key; a backfill walks the primary key in batches")]
     NoPrimaryKey { table: String },
     /// Every attempt at a backfill's batch hit `lock_timeout` until the retry budget was spent.
-    #[error("a batch kept hitting lock_timeout: {}", describe_pg(.source))]
+    #[error("a batch kept hitting lock_timeout: {}{}", describe_pg(.source), blocked.as_ref().map(|b| format!("; the last attempt was {b}")).unwrap_or_default())]
     LockTimeout {
         #[source]
         source: postgres::Error,
+        /// Who blocked the last attempt, when the run watched its locks.
+        blocked: Option<crate::blockers::Blocked>,
     },
     /// A stop was requested ([`crate::Interrupt`]); the backfill stopped after a committed batch.
     #[error(
@@ -556,6 +766,43 @@ pub enum DataCause {
         crate::interrupt::signal_name(*signal)
     )]
     Interrupted { signal: i32, done: u64, total: u64 },
+    /// The run's time budget (`--max-duration`) was spent; the backfill stopped after a committed batch.
+    #[error(
+        "the run's time budget of {} (--max-duration) is spent; stopped after a committed batch ({done} of {total} rows done); run `up` again to resume",
+        crate::throttle::describe_wait(*budget)
+    )]
+    OutOfTime {
+        budget: std::time::Duration,
+        done: u64,
+        total: u64,
+    },
+    /// Standbys stream from the server, and the role may not read how far behind they are: without
+    /// `pg_read_all_stats` (or superuser), `pg_stat_replication` shows another role's walsenders with their
+    /// pid only. Raised before the backfill's first batch, or the batch it would have waited before.
+    #[error(
+        "cannot tell how far the standbys behind walsender pid(s) {} are: role {role:?} may not read their positions \
+         in pg_stat_replication; `GRANT pg_read_all_stats TO {role}` (as a superuser), or run without watching \
+         replicas (max_replica_lag = \"off\" in migrate.toml, --max-replica-lag off, or \
+         .max_replica_lag(LagLimit::off()) on the backfill)",
+        .walsenders.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    ReplicaLagHidden { role: String, walsenders: Vec<i32> },
+    /// The backfill's `pause_while` query failed or did not return a boolean.
+    #[error("the pause_while query `{sql}` cannot tell whether to wait: {problem}; fix the query in migrate.toml ([backfill] pause_while) or on the backfill")]
+    PauseQuery { sql: String, problem: String },
+    /// One pause before a batch lasted `max_pause` without its cause clearing; the backfill stopped after a
+    /// committed batch.
+    #[error(
+        "waited {} for the server before the next batch, the longest one pause may last (max_pause), and it still \
+         says: {cause}; stopped after {done} of {total} rows; run `up` again to resume once that is over",
+        crate::throttle::describe_wait(*waited)
+    )]
+    PausedTooLong {
+        cause: crate::throttle::PauseCause,
+        waited: std::time::Duration,
+        done: u64,
+        total: u64,
+    },
 }
 
 impl DataCause {
@@ -577,8 +824,14 @@ pub struct TransactionEnded {
     /// 1-based position of the operation that ended it.
     pub position: usize,
     pub op: &'static str,
+    /// The line of the operation's call (`pgm.xxx(..)`) in the migration file, when it was recorded there.
+    pub line: Option<u32>,
     /// Whether the server committed the transaction (a `COMMIT`), rather than rolling it back.
     pub committed: bool,
+    /// Whether a new transaction was open when the runner looked (`COMMIT AND CHAIN`, `ROLLBACK AND CHAIN`):
+    /// what the operation ran after the end was in it, and the runner rolled it back, rather than each
+    /// statement committing on its own.
+    pub chained: bool,
     /// Statements of this migration known to be committed: those of earlier transactions of a split
     /// migration, and with a `COMMIT`, those of this transaction up to the one that committed it.
     pub statements_committed: usize,
@@ -592,10 +845,13 @@ pub struct TransactionEnded {
 
 impl std::fmt::Display for TransactionEnded {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = At::new(&self.name, &self.path, self.line, self.position, self.op);
         writeln!(
             f,
-            "migration {} ({}) ended the migration's transaction in `{}` at operation #{} ({}): its SQL or data code ran COMMIT or ROLLBACK",
-            self.name, self.path, self.direction, self.position, self.op
+            "{} ended the migration's transaction in `{}` {}: its SQL or data code ran COMMIT or ROLLBACK",
+            at.migration(),
+            self.direction,
+            at.operation()
         )?;
         if let Some(cause) = &self.cause {
             writeln!(
@@ -604,10 +860,18 @@ impl std::fmt::Display for TransactionEnded {
                 describe_data_error(cause.as_ref())
             )?;
         }
+        // What ran after the end: in a chained transaction, rolled back with it when the runner stopped;
+        // otherwise outside any transaction, so committed statement by statement.
+        let after = match (self.committed, self.chained) {
+            (true, true) => "what it ran after the COMMIT AND CHAIN ran in the new transaction that opened, which the runner rolled back: that part is not in the database",
+            (true, false) => "anything it ran after the COMMIT was committed on its own",
+            (false, true) => "what the operation ran after the ROLLBACK AND CHAIN ran in the new transaction that opened, which the runner rolled back too",
+            (false, false) => "anything the operation ran after the ROLLBACK was committed on its own",
+        };
         if self.committed {
             writeln!(
                 f,
-                "  the transaction was committed: the statements of this migration up to that operation are in the database, and anything it ran after the COMMIT was committed on its own"
+                "  the transaction was committed: the statements of this migration up to that operation are in the database, and {after}"
             )?;
             if !self.earlier_in_run.is_empty() {
                 writeln!(
@@ -617,9 +881,10 @@ impl std::fmt::Display for TransactionEnded {
                 )?;
             }
         } else {
+            let but = if self.chained { "and" } else { "but" };
             writeln!(
                 f,
-                "  the transaction was rolled back: the statements before that point were undone, but anything the operation ran after the ROLLBACK was committed on its own"
+                "  the transaction was rolled back: the statements before that point were undone, {but} {after}"
             )?;
         }
         write!(

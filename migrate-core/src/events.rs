@@ -36,6 +36,27 @@ pub enum Event<'a> {
         delay: Duration,
         reason: String,
     },
+    /// A statement (or a backfill's batch) hit `lock_timeout`, and the run saw who held the locks it waited
+    /// for (with [`Migrator::watch_locks`](crate::Migrator::watch_locks)). A [`Event::Retrying`] follows
+    /// unless the retries are spent.
+    LockBlocked {
+        name: &'a str,
+        blocked: &'a crate::Blocked,
+    },
+    /// A statement of a migration ran (or its data code, or its backfill, each as one): operation `position`
+    /// (`op`), recorded on `line` of the migration file, in `elapsed`. Sent once it succeeded; a failure is the
+    /// run's error.
+    Statement {
+        name: &'a str,
+        direction: Direction,
+        position: usize,
+        op: &'a str,
+        /// The line of the operation's `pgm.xxx(..)` call in the migration file, when it was recorded there.
+        line: Option<u32>,
+        /// The SQL sent (for data code and backfills, the comment the plan shows).
+        sql: &'a str,
+        elapsed: Duration,
+    },
     /// A backfill committed a batch.
     Backfill {
         name: &'a str,
@@ -46,6 +67,34 @@ pub enum Event<'a> {
         total: u64,
         /// Rows per second in this run.
         rate: f64,
+        /// Rows the next batch takes (it adapts toward the target batch time unless the backfill fixed it).
+        batch_size: u32,
+    },
+    /// A backfill waits before its next batch: the server cannot take it now. Sent when the pause starts
+    /// (`waited` zero) and at each re-check while it lasts, with the cause as it stands then.
+    BackfillPaused {
+        name: &'a str,
+        table: &'a str,
+        cause: &'a crate::PauseCause,
+        /// How long this pause has lasted.
+        waited: Duration,
+    },
+    /// A pause ended: the backfill goes on. `cause` is the last one seen.
+    BackfillResumed {
+        name: &'a str,
+        table: &'a str,
+        cause: &'a crate::PauseCause,
+        /// How long the pause lasted.
+        paused: Duration,
+    },
+    /// A backfill finished (this run's part of it): its rows, time, and pauses by kind of cause.
+    BackfillFinished {
+        name: &'a str,
+        table: &'a str,
+        /// Rows done by this run.
+        rows: u64,
+        elapsed: Duration,
+        pauses: &'a [crate::PauseTotal],
     },
     /// The progress of an interrupted backfill was discarded and the backfill starts over: it was recorded
     /// for another definition (the migration was edited, or the table's primary key changed), so resuming

@@ -100,8 +100,8 @@ impl Tokens<'_> {
 
 /// The condition that no other live backend is building or rebuilding an index on the table of `pg_index i`
 /// (or, when its builds are hidden from this role, anything in this database).
-const NOT_BEING_BUILT: &str = "NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p \
-     WHERE p.pid <> pg_backend_pid() AND p.datid = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+const NOT_BEING_BUILT: &str = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_progress_create_index p \
+     WHERE p.pid <> pg_catalog.pg_backend_pid() AND p.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) \
      AND (p.relid IS NULL OR p.relid = i.indrelid OR p.index_relid = i.indexrelid))";
 
 /// Every invalid index that no live backend is building, as a quoted qualified name.
@@ -109,8 +109,8 @@ pub(crate) fn all(conn: &mut impl GenericClient) -> Result<Vec<String>, postgres
     Ok(conn
         .query(
             &format!(
-                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
-                 JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+                "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
                  WHERE NOT i.indisvalid AND {NOT_BEING_BUILT}"
             ),
             &[],
@@ -130,9 +130,9 @@ pub(crate) fn named(
     Ok(conn
         .query_opt(
             &format!(
-                "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname) FROM pg_index i \
-                 JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE NOT i.indisvalid AND c.relname = $1 AND i.indrelid = to_regclass($2) AND {NOT_BEING_BUILT}"
+                "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_index i \
+                 JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE NOT i.indisvalid AND c.relname = $1 AND i.indrelid = pg_catalog.to_regclass($2) AND {NOT_BEING_BUILT}"
             ),
             &[&name, &table],
         )?

@@ -8,6 +8,8 @@
 //! - [`create_migration`] writes a new file from the template;
 //! - `lint` (feature `lint`) checks migrations against rules for running them on a busy database, without
 //!   a database;
+//! - [`fleet::Fleet`] applies the same migrations to many databases or schemas (a tenant each), with a
+//!   parallel limit, a canary, a failure policy and a report per target;
 //! - [`schema::describe`] reads a database's schema from the catalog, for the schema file and for comparing
 //!   schemas.
 //!
@@ -31,11 +33,15 @@
 
 mod access;
 mod backfill;
+mod batch_size;
+mod blockers;
 #[cfg(feature = "build")]
 pub mod build;
 mod create;
 mod error;
+mod event_log;
 mod events;
+pub mod fleet;
 mod history;
 mod interrupt;
 mod invalid_index;
@@ -45,6 +51,7 @@ mod lock;
 mod migration;
 pub mod naming;
 mod notices;
+mod observer;
 pub mod plan;
 mod previous;
 mod registry;
@@ -54,16 +61,20 @@ mod safeguard;
 pub mod schema;
 pub mod seal;
 mod server;
+mod session_limits;
 mod source;
 pub mod squash;
 mod status;
+mod throttle;
 mod timeouts;
+pub mod trace;
 mod user_code;
 
-pub use create::create_migration;
+pub use blockers::{Blocked, Blocker, SAMPLE_INTERVAL};
+pub use create::{create_migration, create_repeatable};
 pub use error::{
-    BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RestoreError,
-    StatementError, TransactionEnded,
+    BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RecordError,
+    RestoreError, StatementError, TransactionEnded,
 };
 pub use events::Event;
 pub use history::{
@@ -75,12 +86,18 @@ pub use migration::{Code, Compiled, Definition, Direction, Migration, Precompute
 pub use notices::{Notice, Notices};
 pub use plan::Step;
 pub use registry::{Migrations, Registry};
-pub use runner::{DownTarget, Migrator, Ran, UpTarget};
+pub use runner::{DownTarget, Migrator, Ran, RepeatableState, RepeatableStatus, UpTarget};
 pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
-pub use source::{scan, MigrationFile, SourceError};
+pub use session_limits::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
+pub use source::{scan, scan_all, MigrationFile, RepeatableFile, SourceError};
 pub use status::{Entry, State, Status, StatusReport, Summary};
+pub use throttle::{
+    BackfillSettings, PauseCause, PauseKind, PauseTotal, DEFAULT_MAX_PAUSE,
+    DEFAULT_MAX_REPLICA_LAG_BYTES, DEFAULT_MAX_REPLICA_LAG_TIME, DEFAULT_TARGET_BATCH_TIME,
+};
 pub use timeouts::{Timeouts, DEFAULT_LOCK_TIMEOUT, DEFAULT_RETRY_BUDGET};
-pub use user_code::{running_user_code, UserCode};
+pub use user_code::{recording_migration, running_user_code, Recording, UserCode};
 
 /// Re-exported so applications use the same driver version as the engine.
+pub use migrate_dsl::LagLimit;
 pub use postgres;

@@ -11,6 +11,8 @@ use crate::error::Error;
 use crate::events::Event;
 use crate::history::MigrationsTable;
 use crate::interrupt::Interrupt;
+use crate::session_limits::SessionLimits;
+use crate::timeouts::Timeouts;
 
 /// How often a waiting runner asks for the lock again.
 const LOCK_POLL_INTERVAL: std::time::Duration = std::time::Duration::from_millis(200);
@@ -34,18 +36,20 @@ pub fn lock_key(table: &MigrationsTable) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
-/// Runs `f` while holding the lock for `table`, and releases it afterwards whatever `f` returned.
+/// Runs `f` while holding the lock for `table`, with the session's limits of `timeouts` set (see
+/// `session_limits`), and releases both afterwards whatever `f` returned.
 pub(crate) fn with_lock<T>(
     client: &mut Client,
     table: &MigrationsTable,
     mode: LockMode,
+    timeouts: &Timeouts,
     interrupt: &Interrupt,
     events: &mut dyn FnMut(Event<'_>),
     f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let key = lock_key(table);
     let got: bool = client
-        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+        .query_one("SELECT pg_catalog.pg_try_advisory_lock($1)", &[&key])
         .map_err(Error::database("cannot take the migration lock"))?
         .get(0);
     if !got {
@@ -65,16 +69,13 @@ pub(crate) fn with_lock<T>(
                 // replicas starting during a concurrent index build). Between polls this session is idle.
                 loop {
                     std::thread::sleep(LOCK_POLL_INTERVAL);
-                    if let Some(signal) = interrupt.requested() {
-                        return Err(Error::Interrupted {
-                            signal,
-                            what: format!(
-                                "while waiting for the migration lock on {table}; nothing was run"
-                            ),
-                        });
+                    if let Some(stop) = interrupt.stop() {
+                        return Err(stop.error(format!(
+                            "while waiting for the migration lock on {table}; nothing was run"
+                        )));
                     }
                     let got: bool = client
-                        .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
+                        .query_one("SELECT pg_catalog.pg_try_advisory_lock($1)", &[&key])
                         .map_err(Error::database("cannot take the migration lock"))?
                         .get(0);
                     if got {
@@ -84,10 +85,14 @@ pub(crate) fn with_lock<T>(
             }
         }
     }
-    let result = f(client, events);
+    let result = SessionLimits::apply(client, timeouts).and_then(|limits| {
+        let result = f(client, events);
+        limits.reset(client);
+        result
+    });
     // Unlock only what was locked, and never inside an aborted transaction: every path through `f` ends its
     // transactions. If the connection is gone the server has already released the lock.
-    let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&key]);
+    let _ = client.execute("SELECT pg_catalog.pg_advisory_unlock($1)", &[&key]);
     result
 }
 
@@ -96,10 +101,10 @@ fn lock_holder(client: &mut Client, key: i64) -> Option<i32> {
     let (classid, objid) = (key >> 32, key & 0xffff_ffff);
     client
         .query_opt(
-            "SELECT pid FROM pg_locks
+            "SELECT pid FROM pg_catalog.pg_locks
              WHERE locktype = 'advisory' AND granted AND objsubid = 1
                AND classid::bigint = ($1::bigint & 4294967295) AND objid::bigint = $2
-               AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+               AND database = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database())
              LIMIT 1",
             &[&classid, &objid],
         )

@@ -261,6 +261,20 @@ impl Migration {
         display_path(&self.path())
     }
 
+    /// The line of `at` (where the builder recorded an operation, [`Statement::recorded_at`]) when it is in
+    /// this migration's file, else `None` (an operation recorded by a helper function in another file). The file
+    /// name alone decides (migration file names are unique in their folder): the path the compiler recorded may
+    /// be remapped (`--remap-path-prefix`).
+    ///
+    /// [`Statement::recorded_at`]: migrate_dsl::Statement::recorded_at
+    pub fn line_of(&self, at: &std::panic::Location<'_>) -> Option<u32> {
+        let path = self.path();
+        let same_file = at.file() == path
+            || std::path::Path::new(at.file()).file_name()
+                == std::path::Path::new(&path).file_name();
+        same_file.then(|| at.line())
+    }
+
     /// Records the migration's operations in `direction`. A missing `down` is derived from `up`; a migration
     /// that panics while recording is an error naming it. An empty `up` or `down` is valid: it runs no
     /// statement (a written, empty `down` declares a forward-only migration whose revert changes nothing).
@@ -269,6 +283,12 @@ impl Migration {
                       which: Direction|
          -> Result<MigrationBuilder, Error> {
             let mut pgm = MigrationBuilder::new();
+            // Marked for the runner's exit hook: a `std::process::exit` in the function would otherwise end
+            // the command with that status, often 0, having done nothing.
+            let _recording = crate::user_code::enter_recording(crate::user_code::Recording {
+                migration: *self,
+                direction: which,
+            });
             catch_unwind(AssertUnwindSafe(|| f(&mut pgm))).map_err(|payload| Error::Panicked {
                 name: self.name().to_owned(),
                 path: self.display_path(),

@@ -15,6 +15,24 @@ pub struct FileName {
     pub stem: String,
 }
 
+/// How the name of a repeatable migration's file starts: `repeatable_<snake_case_name>.rs`. No versioned
+/// migration's name can start so (those start with a digit).
+pub const REPEATABLE_PREFIX: &str = "repeatable_";
+
+/// `Some` when `file_name` (not a path) is a repeatable migration's: its stem (`repeatable_<name>`, the
+/// migration's name everywhere), or what is wrong with it.
+pub fn parse_repeatable_name(file_name: &str) -> Option<Result<String, String>> {
+    let stem = file_name.strip_suffix(".rs")?;
+    let name = stem.strip_prefix(REPEATABLE_PREFIX)?;
+    if !is_snake_case(name) {
+        return Some(Err(format!(
+            "`{name}` is not snake_case: use lower-case ASCII letters, digits and `_`, starting with a letter \
+             (`repeatable_<snake_case_name>.rs`, e.g. `repeatable_active_users_view.rs`)"
+        )));
+    }
+    Some(Ok(stem.to_owned()))
+}
+
 /// Parses a file name (not a path). The error says what is wrong, for messages that also name the file.
 pub fn parse_file_name(file_name: &str) -> Result<FileName, String> {
     let stem = file_name

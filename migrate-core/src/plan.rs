@@ -250,6 +250,44 @@ impl Step<'_> {
 /// The exact SQL a run sends, for review (`sql`, `--dry-run`): transaction control, every statement, and the
 /// bookkeeping with its bound values shown in a comment. A [`fake`](Step::fake) step shows its bookkeeping
 /// only, which is all that `--fake` changes.
+/// The SQL `up` runs for the repeatable migrations in `steps` (the new and changed ones, in name order): each
+/// in a transaction of its own that also records its checksum in `<table>_repeat`.
+pub fn repeatable_script(
+    steps: &[Step<'_>],
+    table: &MigrationsTable,
+    timeouts: &Timeouts,
+) -> String {
+    let mut out = String::new();
+    for (i, step) in steps.iter().enumerate() {
+        let m = step.migration;
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "-- {} (repeatable, applied again when its file changes): {}\nBEGIN;",
+            m.name(),
+            m.display_path()
+        );
+        for sql in timeouts.set_sql(step.lock_timeout, true) {
+            let _ = writeln!(out, "{sql};");
+        }
+        for unit in &step.statements {
+            let sql = unit.sql.trim_end();
+            let end = if sql.ends_with(';') { "" } else { ";" };
+            let _ = writeln!(out, "{sql}{end}");
+        }
+        let _ = writeln!(
+            out,
+            "-- records the checksum: INSERT INTO {} (name, checksum, execution_ms) VALUES ('{}', '{}', ..) ON CONFLICT (name) DO UPDATE ..\nCOMMIT;",
+            table.derived("_repeat"),
+            m.name(),
+            m.checksum()
+        );
+    }
+    out
+}
+
 pub fn script(
     steps: &[Step<'_>],
     table: &MigrationsTable,

@@ -2,8 +2,9 @@
 //!
 //! Two kinds of rows:
 //! - `restore`: before a `CREATE OR REPLACE` of an `up` runs, the object's definition (the statements that
-//!   put it back), or that there was none. The derived `down` restores it, or drops the object; the rows go
-//!   when the `down` completes.
+//!   put it back), or that there was none, and in `columns` what `CREATE OR REPLACE` cannot take away again (a
+//!   view's number of columns, a function's number of parameter defaults). The derived `down` restores it, or
+//!   drops the object; the rows go when the `down` completes.
 //! - `attempt`: before a statement whose `IF [NOT] EXISTS` the engine added itself, that this migration ran
 //!   it. When the migration runs again after failing part-way, an index it created (or dropped) on the
 //!   earlier attempt is recognised as its own. The rows go when the migration completes.
@@ -21,8 +22,9 @@ pub(crate) struct Previous {
     pub existed: bool,
     /// The statements that put it back as it was.
     pub restore: Vec<String>,
-    /// A view's number of columns then.
-    pub columns: Option<i32>,
+    /// What a `CREATE OR REPLACE` cannot take away, as it was then: a view's number of columns, a function's
+    /// number of parameter defaults (kept in the table's `columns` column, named when it held only the first).
+    pub kept: Option<i32>,
 }
 
 /// `"schema"."<table>_previous"`, or `None` when the name would be longer than PostgreSQL keeps.
@@ -46,7 +48,7 @@ fn existing(
         return Ok(None);
     };
     let exists: bool = conn
-        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+        .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&name])
         .map_err(Error::database(format!("cannot look up {name}")))?
         .get(0);
     Ok(exists.then_some(name))
@@ -67,7 +69,7 @@ fn ensure(conn: &mut impl GenericClient, table: &MigrationsTable) -> Result<Stri
     conn.batch_execute(&format!(
         "CREATE TABLE {name} (migration text NOT NULL, direction text NOT NULL, position integer NOT NULL, \
          object text NOT NULL, purpose text NOT NULL, existed boolean NOT NULL, restore text[], columns integer, \
-         statement text, recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(), \
+         statement text, recorded_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(), \
          PRIMARY KEY (migration, direction, position, object, purpose))"
     ))
     .map_err(Error::database(format!("cannot create {name}")))?;
@@ -163,7 +165,7 @@ pub(crate) fn record_previous(
             &object,
             &previous.existed,
             &previous.restore,
-            &previous.columns,
+            &previous.kept,
         ],
     )
     .map_err(Error::database(format!(
@@ -196,7 +198,7 @@ pub(crate) fn load_previous(
     Ok(row.map(|r| Previous {
         existed: r.get(0),
         restore: r.get(1),
-        columns: r.get(2),
+        kept: r.get(2),
     }))
 }
 

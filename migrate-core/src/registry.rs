@@ -11,6 +11,9 @@ pub struct Registry {
     pub dir: &'static str,
     /// The migrations, ordered by timestamp.
     pub migrations: Migrations,
+    /// The repeatable migrations (`repeatable_<name>.rs`), ordered by name: applied after the migrations
+    /// whenever their file changed since they last ran.
+    pub repeatables: Migrations,
 }
 
 /// A registry's migrations in timestamp order; dereferences to `[Migration]`.

@@ -4,9 +4,10 @@
 
 use std::time::{Duration, Instant};
 
+use crate::blockers::{Blocked, LockWatch};
 use crate::error::describe_pg;
 use crate::events::Event;
-use crate::interrupt::Interrupt;
+use crate::interrupt::{Interrupt, Stop};
 
 const FIRST_DELAY: Duration = Duration::from_millis(200);
 const MAX_DELAY: Duration = Duration::from_secs(5);
@@ -52,6 +53,8 @@ pub(crate) struct LockRetry<'r> {
     /// Checked between attempts where stopping there leaves a clean state (whole transactions); `None`
     /// where the caller stops at a better place.
     pub interrupt: Option<&'r Interrupt>,
+    /// Who blocks the run's session, when watched: named in each retry's event and in the final failure.
+    pub watch: Option<&'r LockWatch>,
 }
 
 /// Why [`LockRetry::run`] stopped without a result.
@@ -64,9 +67,11 @@ pub(crate) enum GaveUp<E> {
         error: E,
         attempts: u32,
         waited: Duration,
+        /// Who blocked the last attempt, when seen.
+        blocked: Option<Blocked>,
     },
     /// A stop was requested after the attempt that failed with `error`.
-    Interrupted { error: E, signal: i32 },
+    Interrupted { error: E, stop: Stop },
 }
 
 impl<E> GaveUp<E> {
@@ -91,6 +96,7 @@ impl LockRetry<'_> {
         let started = Instant::now();
         let mut failures = 0u32;
         loop {
+            let attempt_started = Instant::now();
             let error = match attempt(events) {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
@@ -99,22 +105,34 @@ impl LockRetry<'_> {
                 return Err(GaveUp::Failed(error));
             }
             failures += 1;
+            let blocked = self.watch.and_then(|w| w.blocked_since(attempt_started));
+            if let Some(blocked) = &blocked {
+                events(Event::LockBlocked {
+                    name: self.name,
+                    blocked,
+                });
+            }
             let delay = backoff(failures);
             if started.elapsed() + delay > self.budget {
                 return Err(GaveUp::Exhausted {
                     error,
                     attempts: failures,
                     waited: started.elapsed(),
+                    blocked,
                 });
             }
-            if let Some(signal) = self.interrupt.and_then(Interrupt::requested) {
-                return Err(GaveUp::Interrupted { error, signal });
+            if let Some(stop) = self.interrupt.and_then(Interrupt::stop) {
+                return Err(GaveUp::Interrupted { error, stop });
             }
+            let reason = match &blocked {
+                Some(blocked) => format!("{}\n  {blocked}", error.reason()),
+                None => error.reason(),
+            };
             events(Event::Retrying {
                 name: self.name,
                 attempt: failures,
                 delay,
-                reason: error.reason(),
+                reason,
             });
             std::thread::sleep(delay);
         }
@@ -153,6 +171,7 @@ mod tests {
             name: "20240101000000_m",
             budget,
             interrupt,
+            watch: None,
         }
     }
 
@@ -223,7 +242,13 @@ mod tests {
         interrupt.request(15);
         let got = retry(Duration::from_secs(60), Some(&interrupt))
             .run(&mut |_| {}, |_| Err::<(), _>(Failed(true, "lock timeout")));
-        assert!(matches!(got, Err(GaveUp::Interrupted { signal: 15, .. })));
+        assert!(matches!(
+            got,
+            Err(GaveUp::Interrupted {
+                stop: Stop::Signal(15),
+                ..
+            })
+        ));
     }
 
     #[test]

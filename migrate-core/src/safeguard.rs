@@ -117,7 +117,7 @@ pub(crate) fn check(
         Safeguard::SetsNotNull(Object::Column { table, column }) => {
             let not_null: bool = conn
                 .query_one(
-                    "SELECT coalesce((SELECT attnotnull FROM pg_attribute WHERE attrelid = to_regclass($1) \
+                    "SELECT coalesce((SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) \
                      AND attname = $2 AND NOT attisdropped), false)",
                     &[&table.quoted(), &column.as_str()],
                 )
@@ -192,11 +192,11 @@ fn relation_in_table_schema(
     // name there.
     let row = conn
         .query_opt(
-            "SELECT c.relkind::text, i.indrelid::regclass::text, coalesce(i.indrelid = to_regclass($2), false), \
+            "SELECT c.relkind::text, pg_catalog.textin(pg_catalog.regclassout(i.indrelid::regclass)), coalesce(i.indrelid = pg_catalog.to_regclass($2), false), \
              coalesce(NOT i.indisvalid, false) \
-             FROM pg_class c LEFT JOIN pg_index i ON i.indexrelid = c.oid \
+             FROM pg_catalog.pg_class c LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid \
              WHERE c.relname = $1 AND c.relnamespace = \
-             (SELECT relnamespace FROM pg_class WHERE oid = to_regclass($2))",
+             (SELECT relnamespace FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass($2))",
             &[&name.name().as_str(), &table.quoted()],
         )
         .map_err(Error::database(format!("cannot look up {}", object.describe())))?;
@@ -227,7 +227,7 @@ fn index_exists(conn: &mut impl GenericClient, object: &Object) -> Result<bool, 
     };
     let row = conn
         .query_one(
-            "SELECT coalesce((SELECT relkind IN ('i', 'I') FROM pg_class WHERE oid = to_regclass($1)), false)",
+            "SELECT coalesce((SELECT relkind IN ('i', 'I') FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass($1)), false)",
             &[&name.quoted()],
         )
         .map_err(Error::database(format!("cannot look up {}", object.describe())))?;
@@ -244,7 +244,7 @@ fn constraint_kind(
     };
     let row = conn
         .query_one(
-            "SELECT (SELECT contype::text FROM pg_constraint WHERE conrelid = to_regclass($1) AND conname = $2)",
+            "SELECT (SELECT contype::text FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2)",
             &[&table.quoted(), &name.as_str()],
         )
         .map_err(Error::database(format!("cannot look up {}", object.describe())))?;
@@ -267,8 +267,9 @@ fn current_definition(
         Object::Function { signature, .. } => {
             let row = conn
                 .query_opt(
-                    "SELECT pg_get_functiondef(p.oid), p.oid::regprocedure::text, \
-                     obj_description(p.oid, 'pg_proc') FROM pg_proc p WHERE p.oid = to_regprocedure($1)",
+                    "SELECT pg_catalog.pg_get_functiondef(p.oid), pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)), \
+                     pg_catalog.obj_description(p.oid, 'pg_proc'), p.pronargdefaults FROM pg_catalog.pg_proc p \
+                     WHERE p.oid = pg_catalog.to_regprocedure($1)",
                     &[signature],
                 )
                 .map_err(Error::database(context()))?;
@@ -276,19 +277,20 @@ fn current_definition(
                 None => Previous {
                     existed: false,
                     restore: Vec::new(),
-                    columns: None,
+                    kept: None,
                 },
                 Some(r) => {
                     let definition: String = r.get(0);
                     let identity: String = r.get(1);
                     let comment: Option<String> = r.get(2);
+                    let defaults: i16 = r.get(3);
                     Previous {
                         existed: true,
                         restore: vec![
                             definition.trim_end().to_owned(),
                             format!("COMMENT ON FUNCTION {identity} IS {}", comment_sql(comment)),
                         ],
-                        columns: None,
+                        kept: Some(i32::from(defaults)),
                     }
                 }
             }))
@@ -296,11 +298,11 @@ fn current_definition(
         Object::View { name } => {
             let row = conn
                 .query_opt(
-                    "SELECT c.relkind::text, c.oid::regclass::text, pg_get_viewdef(c.oid), \
-                     array(SELECT quote_ident(a.attname) FROM pg_attribute a WHERE a.attrelid = c.oid \
+                    "SELECT c.relkind::text, pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), pg_catalog.pg_get_viewdef(c.oid), \
+                     array(SELECT pg_catalog.quote_ident(a.attname) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid \
                      AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
-                     coalesce(array_to_string(c.reloptions, ', '), ''), obj_description(c.oid, 'pg_class') \
-                     FROM pg_class c WHERE c.oid = to_regclass($1)",
+                     coalesce(pg_catalog.array_to_string(c.reloptions, ', '), ''), pg_catalog.obj_description(c.oid, 'pg_class') \
+                     FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
                     &[&name.quoted()],
                 )
                 .map_err(Error::database(context()))?;
@@ -308,7 +310,7 @@ fn current_definition(
                 return Ok(Some(Previous {
                     existed: false,
                     restore: Vec::new(),
-                    columns: None,
+                    kept: None,
                 }));
             };
             let kind: String = r.get(0);
@@ -338,7 +340,7 @@ fn current_definition(
                     ),
                     format!("COMMENT ON VIEW {view} IS {}", comment_sql(comment)),
                 ],
-                columns: i32::try_from(columns.len()).ok(),
+                kept: i32::try_from(columns.len()).ok(),
             }))
         }
         Object::OperatorFamily { name, method } => {
@@ -350,10 +352,10 @@ fn current_definition(
                 .unwrap_or_default();
             let existed: bool = conn
                 .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM pg_opfamily f JOIN pg_am am ON am.oid = f.opfmethod \
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod \
                      WHERE f.opfname = $1 AND am.amname = $2 AND f.opfnamespace = \
-                     CASE WHEN $3 = '' THEN (SELECT oid FROM pg_namespace WHERE nspname = current_schema()) \
-                     ELSE (SELECT oid FROM pg_namespace WHERE nspname = $3) END)",
+                     CASE WHEN $3 = '' THEN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
+                     ELSE (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $3) END)",
                     &[&name.name().as_str(), &method.as_str(), &schema],
                 )
                 .map_err(Error::database(context()))?
@@ -361,7 +363,7 @@ fn current_definition(
             Ok(Some(Previous {
                 existed,
                 restore: Vec::new(),
-                columns: None,
+                kept: None,
             }))
         }
         _ => Ok(None),
@@ -397,10 +399,30 @@ pub(crate) fn restore_statements(
     if !previous.existed {
         return Ok(Ok(restore.drop.clone()));
     }
-    if let (Object::View { name }, Some(before)) = (object, previous.columns) {
+    if let (Object::Function { signature, .. }, Some(before)) = (object, previous.kept) {
+        let now: Option<i32> = conn
+            .query_opt(
+                "SELECT p.pronargdefaults FROM pg_catalog.pg_proc p WHERE p.oid = pg_catalog.to_regprocedure($1)",
+                &[signature],
+            )
+            .map_err(Error::database(format!(
+                "cannot look up {}",
+                object.describe()
+            )))?
+            .map(|r| i32::from(r.get::<_, i16>(0)));
+        if let Some(now) = now.filter(|&now| now > before) {
+            return Ok(Err(format!(
+                "{} has {now} parameter default(s) now and had {before} before this migration: CREATE OR REPLACE \
+                 FUNCTION cannot remove parameter defaults, so the previous definition can only come back by \
+                 dropping the function (and what depends on it); write a `down` that does that",
+                object.describe()
+            )));
+        }
+    }
+    if let (Object::View { name }, Some(before)) = (object, previous.kept) {
         let now: i64 = conn
             .query_one(
-                "SELECT count(*) FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 \
+                "SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) AND attnum > 0 \
                  AND NOT attisdropped",
                 &[&name.quoted()],
             )

@@ -6,13 +6,22 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::naming::{parse_file_name, FileName};
+use crate::naming::{parse_file_name, parse_repeatable_name, FileName};
 
 /// A migration file found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationFile {
     /// Parsed name parts.
     pub name: FileName,
+    /// Absolute path.
+    pub path: PathBuf,
+}
+
+/// A repeatable migration file (`repeatable_<name>.rs`) found on disk.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepeatableFile {
+    /// The stem, `repeatable_<name>`: the migration's name.
+    pub name: String,
     /// Absolute path.
     pub path: PathBuf,
 }
@@ -56,6 +65,13 @@ pub enum SourceError {
         path.display()
     )]
     BadDown { path: PathBuf, found: String },
+    /// A repeatable migration defines `down`: it is never reverted (the next change replaces it).
+    #[error(
+        "repeatable migration {} defines `down`, but a repeatable migration is never reverted: remove it (edit the \
+         file to change or drop what it creates; the edited file is applied again)",
+        path.display()
+    )]
+    RepeatableDown { path: PathBuf },
     /// A file has no `pub fn up`.
     #[error("migration file {} has no `pub fn up(pgm: &mut MigrationBuilder)`", path.display())]
     MissingUp { path: PathBuf },
@@ -69,6 +85,20 @@ pub enum SourceError {
     /// The user-supplied migration name cannot be used.
     #[error("{0}")]
     InvalidNewName(String),
+    /// The newest file's timestamp leaves no later one that a file name can hold (`99991231235959`), so
+    /// `create` has no name to give a new file; nothing was written.
+    #[error(
+        "cannot create a migration after {}: its timestamp {version} is the last one a file name can hold, \
+         and the next second ({next}) is not a valid timestamp ({reason}); no file was written. Give that file \
+         the time it was really created (if it was applied, `repair` then records the new name)",
+        newest.display()
+    )]
+    NoLaterTimestamp {
+        newest: PathBuf,
+        version: String,
+        next: String,
+        reason: String,
+    },
     /// Writing a new file failed.
     #[error("cannot write {}: {error}", path.display())]
     Write {
@@ -77,9 +107,16 @@ pub enum SourceError {
     },
 }
 
-/// Lists the migration files of `dir`, ordered by timestamp. Hidden files and files not ending in `.rs`
-/// (notes, a schema dump) are ignored; every `.rs` file must be a valid migration.
+/// Lists the migration files of `dir`, ordered by timestamp. Hidden files, files not ending in `.rs`
+/// (notes, a schema dump) and repeatable migrations ([`scan_all`]) are ignored; every other `.rs` file must
+/// be a valid migration.
 pub fn scan(dir: &Path) -> Result<Vec<MigrationFile>, SourceError> {
+    Ok(scan_all(dir)?.0)
+}
+
+/// [`scan`]'s migrations, and the repeatable migrations of `dir` (`repeatable_<name>.rs`) ordered by name,
+/// the order they are applied in.
+pub fn scan_all(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<RepeatableFile>), SourceError> {
     let read_err = |source| SourceError::ReadDir {
         path: dir.to_path_buf(),
         error: source,
@@ -90,6 +127,7 @@ pub fn scan(dir: &Path) -> Result<Vec<MigrationFile>, SourceError> {
         error: source,
     })?;
     let mut files = Vec::new();
+    let mut repeatables = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|source| SourceError::ReadDir {
             path: dir.clone(),
@@ -117,6 +155,14 @@ pub fn scan(dir: &Path) -> Result<Vec<MigrationFile>, SourceError> {
                 reason: "not a regular file".to_owned(),
             });
         }
+        if let Some(parsed) = parse_repeatable_name(&file_name) {
+            let name = parsed.map_err(|reason| SourceError::InvalidName {
+                path: path.clone(),
+                reason,
+            })?;
+            repeatables.push(RepeatableFile { name, path });
+            continue;
+        }
         let name = parse_file_name(&file_name).map_err(|reason| SourceError::InvalidName {
             path: path.clone(),
             reason,
@@ -133,7 +179,8 @@ pub fn scan(dir: &Path) -> Result<Vec<MigrationFile>, SourceError> {
             });
         }
     }
-    Ok(files)
+    repeatables.sort_by(|a: &RepeatableFile, b| a.name.cmp(&b.name));
+    Ok((files, repeatables))
 }
 
 #[cfg(test)]

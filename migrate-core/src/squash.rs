@@ -1,30 +1,40 @@
 //! Squashed baselines: one migration standing for the migrations up to a named one (`migrate squash`).
 //!
-//! A baseline is a normal migration file whose source lists the migrations it replaces in a constant:
+//! A baseline is a normal migration file whose source lists the migrations it replaces in a constant, and
+//! the checksums their files had when they were squashed in another, in the same order:
 //!
 //! ```text
 //! pub const SQUASHED: &[&str] = &["20260101000000_create_users", "20260102000000_add_email"];
+//! pub const SQUASHED_CHECKSUMS: &[&str] = &["3f2a…", "9c41…"];
 //! ```
 //!
-//! The engine reads that list from the compiled source ([`Migration::source`]), so the registry needs nothing
-//! new. When `up` meets a baseline that is not applied:
+//! The engine reads both from the compiled source ([`Migration::source`]), so the registry needs nothing
+//! new; a baseline written before `SQUASHED_CHECKSUMS` existed has only the names, and works as before
+//! (without the checksum check). When `up` meets a baseline that is not applied:
 //! - the database applied none of the listed migrations (a fresh one): the baseline runs like any migration;
-//! - it applied all of them: the baseline is recorded as applied without running. Its row takes the place of
-//!   the newest listed one (same id and `run_on`, so `down` still reverts newest first) and the rows of the
-//!   others are removed: the migrations table then holds exactly the files there are;
-//! - it applied only some: `up` refuses and names which are applied and which are not. Such a database must
-//!   apply the rest with the files from before the squash first.
+//! - it applied all of them, each as it was squashed (its row records the checksum the baseline carries, or
+//!   none, as a row another tool wrote): the baseline is recorded as applied without running. Its row takes
+//!   the place of the newest listed one (same id and `run_on`, so `down` still reverts newest first) and the
+//!   rows of the others are removed: the migrations table then holds exactly the files there are;
+//! - it applied all of them, but some in another version than the one squashed (an edit applied, then
+//!   undone in the file): `up` refuses and names them ([`Error::SquashedChanged`]). Those rows are the only
+//!   record of what that database ran, and its schema may not be the baseline's;
+//! - it applied only some: `up` refuses and names which are applied and which are not
+//!   ([`Error::PartlySquashed`]). Such a database must apply the rest with the files from before the squash
+//!   first.
 //!
-//! `status` and `--dry-run` show a database that applied all of them as `up` will record it.
+//! `status` and `--dry-run` show a database that applied all of them as `up` will record it; in the two
+//! cases `up` refuses, `status` shows the rows as squashed (not as missing files) with `up`'s reason, and
+//! `repair` leaves them alone.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use postgres::Client;
 
 use crate::error::Error;
 use crate::events::Event;
-use crate::history::{self, History, Kept, MigrationsTable};
-use crate::migration::{Direction, Migration};
+use crate::history::{self, Checksum, History, Kept, MigrationsTable};
+use crate::migration::{hex, Direction, Migration};
 
 /// The constant a baseline lists the migrations it replaces in.
 pub const SQUASHED_CONST: &str = "pub const SQUASHED: &[&str] = &[";
@@ -40,7 +50,29 @@ pub const SQUASHED_CONST: &str = "pub const SQUASHED: &[&str] = &[";
 /// assert!(migrate_core::squash::squashed_names("pub fn up() {}").is_none());
 /// ```
 pub fn squashed_names(source: &str) -> Option<Vec<String>> {
-    let start = source.find(SQUASHED_CONST)? + SQUASHED_CONST.len();
+    string_list(source, SQUASHED_CONST)
+}
+
+/// The constant a baseline lists the squashed files' checksums in, in the order of [`SQUASHED_CONST`].
+pub const SQUASHED_CHECKSUMS_CONST: &str = "pub const SQUASHED_CHECKSUMS: &[&str] = &[";
+
+/// The checksums a baseline's source lists in its `SQUASHED_CHECKSUMS` constant, in the order of its
+/// `SQUASHED` names; `None` when it has none (a baseline written before the constant existed).
+///
+/// ```
+/// let source = "pub const SQUASHED: &[&str] = &[\n    \"20260101000000_a\",\n];\n\
+///               pub const SQUASHED_CHECKSUMS: &[&str] = &[\n    \"00ff\",\n];\n";
+/// assert_eq!(migrate_core::squash::squashed_checksums(source).unwrap(), ["00ff"]);
+/// let older = "pub const SQUASHED: &[&str] = &[\n    \"20260101000000_a\",\n];\n";
+/// assert!(migrate_core::squash::squashed_checksums(older).is_none());
+/// ```
+pub fn squashed_checksums(source: &str) -> Option<Vec<String>> {
+    string_list(source, SQUASHED_CHECKSUMS_CONST)
+}
+
+/// The string literals of the constant `source` opens with `opening` (up to its `];`), or `None` without it.
+fn string_list(source: &str, opening: &str) -> Option<Vec<String>> {
+    let start = source.find(opening)? + opening.len();
     let end = start + source[start..].find("];")?;
     Some(
         source[start..end]
@@ -54,21 +86,59 @@ pub fn squashed_names(source: &str) -> Option<Vec<String>> {
 
 /// A baseline of the registry and what it replaces.
 struct Baseline<'a> {
+    /// Its position in the registry.
+    at: usize,
     migration: &'a Migration,
     replaces: Vec<String>,
+    /// The squashed files' checksums, in the order of `replaces`, when the baseline carries them.
+    checksums: Option<Vec<String>>,
 }
 
 fn baselines(migrations: &[Migration]) -> Vec<Baseline<'_>> {
     migrations
         .iter()
+        .enumerate()
         // The flag comes from the build script: only a baseline's source is read, not every migration's.
-        .filter(|m| m.is_baseline())
-        .filter_map(|m| {
+        .filter(|(_, m)| m.is_baseline())
+        .filter_map(|(at, m)| {
             squashed_names(m.source()).map(|replaces| Baseline {
+                at,
                 migration: m,
                 replaces,
+                checksums: squashed_checksums(m.source()),
             })
         })
+        .collect()
+}
+
+/// The names the baselines not applied yet replace, each with its baseline's registry position: rows under
+/// these names are not missing files but what such a baseline stands for (see [`crate::status`]).
+pub(crate) fn pending_squashed(
+    migrations: &[Migration],
+    applied: &History,
+) -> Vec<(String, usize)> {
+    let mut names = Vec::new();
+    for baseline in baselines(migrations) {
+        if applied.contains(baseline.migration.name()) {
+            continue;
+        }
+        names.extend(baseline.replaces.into_iter().map(|n| (n, baseline.at)));
+    }
+    names
+}
+
+/// Why `up` cannot record or run a pending baseline on a database with these rows (the first such
+/// baseline's refusal), or `None` when it can.
+pub(crate) fn refusal(migrations: &[Migration], applied: &History) -> Option<Error> {
+    refusals(migrations, applied).into_iter().next()
+}
+
+/// Every pending baseline's refusal, in registry order (see [`refusal`]).
+pub(crate) fn refusals(migrations: &[Migration], applied: &History) -> Vec<Error> {
+    baselines(migrations)
+        .iter()
+        .filter(|b| !applied.contains(b.migration.name()))
+        .filter_map(|b| decide(b, applied).err())
         .collect()
 }
 
@@ -106,6 +176,44 @@ fn decide(baseline: &Baseline<'_>, applied: &History) -> Result<Decision, Error>
                 .collect(),
         });
     }
+    if let Some(checksums) = &baseline.checksums {
+        if checksums.len() != baseline.replaces.len() {
+            return Err(Error::Squash(format!(
+                "the baseline {} lists {} checksum(s) in SQUASHED_CHECKSUMS for the {} migration(s) of SQUASHED; \
+                 restore the two lists as `migrate squash` wrote them",
+                baseline.migration.name(),
+                checksums.len(),
+                baseline.replaces.len()
+            )));
+        }
+        let squashed: HashMap<&str, &str> = baseline
+            .replaces
+            .iter()
+            .map(String::as_str)
+            .zip(checksums.iter().map(String::as_str))
+            .collect();
+        let mut changed: Vec<String> = rows
+            .iter()
+            .filter(|&&i| {
+                let wanted = squashed.get(applied.name(i)).copied().unwrap_or_default();
+                match applied.checksum(i) {
+                    // A row another tool wrote records none: nothing tells, as for any migration.
+                    Checksum::Missing => false,
+                    Checksum::Digest(digest) => !hex(&digest).eq_ignore_ascii_case(wanted),
+                    Checksum::Odd(_) => true,
+                }
+            })
+            .map(|&i| applied.name(i).to_owned())
+            .collect();
+        if !changed.is_empty() {
+            changed.sort();
+            changed.dedup();
+            return Err(Error::SquashedChanged {
+                baseline: baseline.migration.name().to_owned(),
+                changed,
+            });
+        }
+    }
     let newest = rows
         .into_iter()
         .max_by_key(|&i| applied.id(i))
@@ -114,8 +222,8 @@ fn decide(baseline: &Baseline<'_>, applied: &History) -> Result<Decision, Error>
 }
 
 /// The applied rows as `up` will leave them once it recorded the baselines whose migrations are all applied
-/// (for `status` and plans). Rows of a partly applied baseline stay as they are: `status` shows them as
-/// missing files, `up` refuses with [`Error::PartlySquashed`].
+/// (for `status` and plans). Rows of a baseline `up` refuses to record stay as they are: `status` shows them
+/// as squashed, with `up`'s reason ([`Error::PartlySquashed`], [`Error::SquashedChanged`]).
 pub(crate) fn as_recorded<'m>(migrations: &[Migration], mut applied: History<'m>) -> History<'m> {
     for baseline in baselines(migrations) {
         if applied.contains(baseline.migration.name()) {
@@ -269,12 +377,15 @@ pub fn baseline_name(range: &[Migration]) -> Result<String, Error> {
     Ok(name)
 }
 
-/// The Rust source of a baseline migration: `SQUASHED` lists `range`, `up` runs `schema` then `data`, each
-/// statement in its own `pgm.sql(..)`, and `down` refuses with the reason.
+/// The Rust source of a baseline migration: `SQUASHED` lists `range` and `SQUASHED_CHECKSUMS` their files'
+/// checksums; `up` runs the first part of `schema`, then `data` (the kept rows) and `positions` (the
+/// sequences'), then the rest of `schema`, each statement in its own `pgm.sql(..)`; `down` refuses with the
+/// reason.
 pub fn render_baseline(
     range: &[Migration],
-    schema: &[String],
+    schema: &crate::schema::Ddl,
     data: &[(String, Vec<String>)],
+    positions: &[String],
 ) -> String {
     let mut out = String::new();
     let last = range.last().map(|m| m.name()).unwrap_or_default();
@@ -285,12 +396,15 @@ pub fn render_baseline(
     out.push_str(
         "//!\n\
          //! Generated from PostgreSQL's catalog after applying them to a scratch database, and checked there: applied\n\
-         //! to an empty database, it gives the same schema. A database that applied all of the migrations in\n\
-         //! `SQUASHED` records this one as applied without running it (its row replaces theirs); one that applied\n\
-         //! only some of them is refused; a fresh one runs it. Review it like any migration.\n\
+         //! to an empty database, it gives the same schema, the same kept rows and the same sequence positions. A\n\
+         //! database that applied all of the migrations in `SQUASHED`, as they were squashed (`SQUASHED_CHECKSUMS`),\n\
+         //! records this one as applied without running it (its row replaces theirs); one that applied only some\n\
+         //! of them, or other versions of them, is refused; a fresh one runs it. Review it like any migration.\n\
          //!\n\
-         //! Rows the squashed migrations wrote are kept only for the tables given with `--keep-data`; further\n\
-         //! `pgm.sql(..)` lines may be added at the end of `up` before this file is first applied.\n\n\
+         //! Rows the squashed migrations wrote are kept only for the tables given with `--keep-data`. They load\n\
+         //! after the tables and before the constraints, indexes, foreign keys, triggers, rules and views, so no\n\
+         //! trigger fires on them. Further `pgm.sql(..)` lines may be added at the end of `up` before this file is\n\
+         //! first applied.\n\n\
          use migrate_dsl::prelude::*;\n\n\
          /// The migrations this baseline replaces, oldest first. `migrate` reads this list to recognise databases\n\
          /// that applied them: do not edit it.\n\
@@ -301,15 +415,43 @@ pub fn render_baseline(
     for m in range {
         out.push_str(&format!("    {:?},\n", m.name()));
     }
+    out.push_str(
+        "];\n\n\
+         /// The checksums of their files when they were squashed, in the same order: a database that recorded\n\
+         /// other checksums for them applied other versions, and `migrate` refuses to record this baseline there.\n\
+         /// Do not edit it.\n\
+         #[allow(dead_code)]\n",
+    );
+    out.push_str(SQUASHED_CHECKSUMS_CONST);
+    out.push('\n');
+    for m in range {
+        out.push_str(&format!("    {:?},\n", m.checksum()));
+    }
     out.push_str("];\n\npub fn up(pgm: &mut MigrationBuilder) {\n");
-    for statement in schema {
+    for statement in &schema.before_data {
         out.push_str(&format!("    pgm.sql({});\n", raw_string(statement)));
     }
     for (table, statements) in data {
-        out.push_str(&format!("    // Rows of {table} (--keep-data).\n"));
+        out.push_str(&format!(
+            "    // Rows of {table} (--keep-data), before any trigger, rule or constraint.\n"
+        ));
         for statement in statements {
             out.push_str(&format!("    pgm.sql({});\n", raw_string(statement)));
         }
+    }
+    if !positions.is_empty() {
+        out.push_str("    // Sequence positions after the squashed migrations.\n");
+        for statement in positions {
+            out.push_str(&format!("    pgm.sql({});\n", raw_string(statement)));
+        }
+    }
+    if !schema.after_data.is_empty() {
+        out.push_str(
+            "    // Constraints, views, indexes, foreign keys, triggers, rules, policies, comments and privileges.\n",
+        );
+    }
+    for statement in &schema.after_data {
+        out.push_str(&format!("    pgm.sql({});\n", raw_string(statement)));
     }
     out.push_str(
         "}\n\npub fn down(pgm: &mut MigrationBuilder) {\n    pgm.irreversible(\n        \"a squashed baseline creates the whole schema: reverting it would drop everything; \
@@ -330,6 +472,107 @@ fn raw_string(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::history::AppliedMigration;
+    use crate::migration::{checksum, Definition};
+
+    fn up(_: &mut migrate_dsl::MigrationBuilder) {}
+
+    fn migration(name: &str, source: String) -> Migration {
+        Migration::defined(Box::leak(Box::new(Definition {
+            name: Box::leak(name.to_owned().into_boxed_str()),
+            path: "/nowhere/m.rs",
+            source: Box::leak(source.into_boxed_str()),
+            up,
+            down: None,
+        })))
+    }
+
+    /// A baseline replacing `a` and `b`, carrying `checksums` when given.
+    fn baseline(checksums: Option<&[&str]>) -> Migration {
+        let mut source =
+            format!("{SQUASHED_CONST}\n    \"20260101000000_a\",\n    \"20260101000001_b\",\n];\n");
+        if let Some(checksums) = checksums {
+            source.push_str(SQUASHED_CHECKSUMS_CONST);
+            for c in checksums {
+                source.push_str(&format!("\n    {c:?},"));
+            }
+            source.push_str("\n];\n");
+        }
+        migration("20260101000001_baseline", source)
+    }
+
+    fn rows(b: Option<String>) -> Vec<AppliedMigration> {
+        let row = |id: i64, name: &str, checksum: Option<String>| AppliedMigration {
+            id,
+            name: name.to_owned(),
+            run_on: chrono::DateTime::UNIX_EPOCH,
+            checksum,
+            execution_ms: None,
+        };
+        vec![
+            row(1, "20260101000000_a", Some(checksum("a"))),
+            row(2, "20260101000001_b", b),
+        ]
+    }
+
+    fn decided(baseline: &Migration, rows: &[AppliedMigration]) -> Result<Decision, Error> {
+        let registry = [*baseline];
+        let found = baselines(&registry);
+        decide(&found[0], &History::from(rows))
+    }
+
+    // Issue 27, item 5.
+    #[test]
+    fn a_baseline_is_recorded_only_over_the_versions_it_squashed() {
+        let (a, b) = (checksum("a"), checksum("b"));
+        let carrying = baseline(Some(&[&a, &b]));
+        // As squashed, or without a checksum to tell (a row another tool wrote): recorded.
+        for row in [Some(b.clone()), None] {
+            assert!(matches!(
+                decided(&carrying, &rows(row)),
+                Ok(Decision::Record { newest: 1 })
+            ));
+        }
+        // Another version of b, or a checksum this tool did not write: refused, naming b only.
+        for row in [Some(checksum("b, edited")), Some("md5:1234".to_owned())] {
+            match decided(&carrying, &rows(row)) {
+                Err(Error::SquashedChanged { baseline, changed }) => {
+                    assert_eq!(baseline, "20260101000001_baseline");
+                    assert_eq!(changed, ["20260101000001_b"]);
+                }
+                other => panic!("{:?}", other.map(|_| ())),
+            }
+        }
+        // A baseline written before it carried checksums: recorded over any version, as it always was.
+        let older = baseline(None);
+        assert!(matches!(
+            decided(&older, &rows(Some(checksum("b, edited")))),
+            Ok(Decision::Record { newest: 1 })
+        ));
+        // Lists that do not match: refused, not guessed.
+        let broken = baseline(Some(&[&a]));
+        assert!(matches!(
+            decided(&broken, &rows(Some(b))),
+            Err(Error::Squash(message)) if message.contains("1 checksum(s) in SQUASHED_CHECKSUMS for the 2")
+        ));
+    }
+
+    #[test]
+    fn the_rendered_baseline_carries_its_checksums_in_the_order_of_its_names() {
+        let range = [
+            migration("20260101000000_a", "a".to_owned()),
+            migration("20260101000001_b", "b".to_owned()),
+        ];
+        let text = render_baseline(&range, &crate::schema::Ddl::default(), &[], &[]);
+        assert_eq!(
+            squashed_names(&text).unwrap(),
+            ["20260101000000_a", "20260101000001_b"]
+        );
+        assert_eq!(
+            squashed_checksums(&text).unwrap(),
+            [checksum("a"), checksum("b")]
+        );
+    }
 
     #[test]
     fn raw_strings_fit_their_text() {

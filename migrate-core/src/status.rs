@@ -31,6 +31,11 @@ pub enum State {
     /// Applied, but the table holds no checksum for it (a row written by another tool or by hand), so an
     /// edit cannot be detected. Not an obstacle; `repair` records the file's current checksum.
     Unverified,
+    /// Applied, and its file was squashed into a baseline (see `squashed_into`) that `up` can neither run nor
+    /// record on this database: it applied only some of the migrations the baseline replaces, or some in
+    /// another version than the one squashed. Not a missing file: `repair` leaves it, and
+    /// [`StatusReport::squash_refusals`] says what to do (what `up` says).
+    Squashed,
 }
 
 /// One line of `status`.
@@ -51,6 +56,14 @@ pub struct Entry {
     /// The name it was applied under, when its file was renamed since.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub renamed_from: Option<String>,
+    /// For an applied migration without a file: the pending files with exactly its content (the same
+    /// checksum) when which one is its renamed file cannot be told (two copies, say). Running them would
+    /// apply it again, so `up` and `repair` refuse until one file is left.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub same_content_as: Vec<String>,
+    /// The baseline its file was squashed into, when it is [`State::Squashed`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub squashed_into: Option<String>,
 }
 
 /// The status of every migration, ordered by timestamp.
@@ -77,11 +90,12 @@ pub struct Summary {
     pub failed: usize,
     pub renamed: usize,
     pub unverified: usize,
+    pub squashed: usize,
     /// Pending (or out-of-order) migrations marked contract: what `up --expand-only` leaves for after the
     /// rollout.
     pub contracts_pending: usize,
-    /// Changed, renamed, missing, out of order and failed together: what `status` exits non-zero for (each
-    /// makes `up` refuse). Unverified ones do not.
+    /// Changed, renamed, missing, squashed, out of order and failed together: what `status` exits non-zero for
+    /// (each makes `up` refuse). Unverified ones do not.
     pub problems: usize,
 }
 
@@ -95,8 +109,15 @@ pub(crate) struct Classified {
     /// For each compiled migration, the index of its applied row (for a renamed file, the row under its old
     /// name); `NO_ROW` when there is none.
     rows: Vec<u32>,
-    /// Indices of the applied rows whose file is gone (and which are not a rename), in row order.
+    /// Indices of the applied rows whose file is gone (and which are not a rename, nor squashed), in row
+    /// order.
     pub(crate) missing: Vec<usize>,
+    /// Rows of `missing` whose content pending files have, with those files' positions, when the rename
+    /// cannot be told (several files with it, or several rows): by row.
+    lookalikes: Vec<(usize, Vec<usize>)>,
+    /// Applied rows whose file was squashed into a baseline that is not applied yet (see
+    /// [`State::Squashed`]), with that baseline's registry position, in row order.
+    pub(crate) squashed: Vec<(usize, usize)>,
 }
 
 const NO_ROW: u32 = u32::MAX;
@@ -142,9 +163,28 @@ impl Classified {
         // A file renamed after it was applied keeps its content: an applied row without a file and a
         // pending file with the same checksum are one migration under two names. Only an unambiguous pair
         // (one row, one file with that checksum) is taken as a rename.
-        let gone: Vec<usize> = (0..applied.len()).filter(|&i| !compiled[i]).collect();
+        let mut gone: Vec<usize> = (0..applied.len()).filter(|&i| !compiled[i]).collect();
         drop(compiled);
+        // Rows a pending baseline stands for are that baseline's, not files gone: checked before renames, as
+        // no file can be a rename of them.
+        let mut squashed = Vec::new();
+        if !gone.is_empty() {
+            let replaced: HashMap<String, usize> =
+                crate::squash::pending_squashed(migrations, applied)
+                    .into_iter()
+                    .collect();
+            if !replaced.is_empty() {
+                gone.retain(|&r| match replaced.get(applied.name(r)) {
+                    Some(&baseline) => {
+                        squashed.push((r, baseline));
+                        false
+                    }
+                    None => true,
+                });
+            }
+        }
         let mut missing = Vec::new();
+        let mut lookalikes = Vec::new();
         if !gone.is_empty() {
             let mut unapplied_by_checksum: HashMap<[u8; 32], Vec<usize>> = HashMap::new();
             for (i, m) in migrations.iter().enumerate() {
@@ -167,19 +207,21 @@ impl Classified {
                 }
             }
             for r in gone {
-                let file = digest(r).and_then(|digest| {
-                    match (
-                        unapplied_by_checksum.get(&digest).map(Vec::as_slice),
-                        gone_by_checksum.get(&digest),
-                    ) {
-                        (Some([i]), Some(1)) => Some(*i),
-                        _ => None,
-                    }
+                let files = digest(r).and_then(|digest| {
+                    Some((
+                        unapplied_by_checksum.get(&digest)?.as_slice(),
+                        gone_by_checksum.get(&digest).copied().unwrap_or(0),
+                    ))
                 });
-                match file {
-                    Some(i) => {
+                match files {
+                    Some((&[i], 1)) => {
                         states[i] = State::Renamed;
                         rows[i] = r as u32;
+                    }
+                    // Which file is the renamed one cannot be told; all of them hold applied content.
+                    Some((files, _)) => {
+                        lookalikes.push((r, files.to_vec()));
+                        missing.push(r);
                     }
                     None => missing.push(r),
                 }
@@ -189,7 +231,40 @@ impl Classified {
             states,
             rows,
             missing,
+            lookalikes,
+            squashed,
         }
+    }
+
+    /// The pending files with the content of applied row `r`, when it is one whose rename cannot be told.
+    fn lookalikes_of(&self, r: usize) -> &[usize] {
+        self.lookalikes
+            .binary_search_by_key(&r, |(row, _)| *row)
+            .map_or(&[], |at| self.lookalikes[at].1.as_slice())
+    }
+
+    /// Applied rows without a file whose content pending files have, when which one is the renamed file
+    /// cannot be told: `(applied name, those files' names)`, sorted. Running them would apply it again.
+    pub(crate) fn lookalikes(
+        &self,
+        migrations: &[Migration],
+        applied: &History,
+    ) -> Vec<(String, Vec<String>)> {
+        let mut out: Vec<(String, Vec<String>)> = self
+            .lookalikes
+            .iter()
+            .map(|(r, files)| {
+                (
+                    applied.name(*r).to_owned(),
+                    files
+                        .iter()
+                        .map(|&i| migrations[i].name().to_owned())
+                        .collect(),
+                )
+            })
+            .collect();
+        out.sort();
+        out
     }
 
     /// The applied row of compiled migration `i` (under its old name when renamed).
@@ -247,6 +322,8 @@ pub struct StatusReport<'a> {
     migrations: &'a [Migration],
     applied: History<'a>,
     classified: Classified,
+    /// The rows without a file (missing or squashed), in name order.
+    without_file: Vec<usize>,
     /// Registry positions in name order, when the registry is not in it already (a hand-built list).
     order: Option<Vec<u32>>,
     /// Failure marks (the last one per name counts).
@@ -259,6 +336,8 @@ pub struct StatusReport<'a> {
     contracts: Vec<(usize, String)>,
     cwd: Option<std::path::PathBuf>,
     summary: Summary,
+    /// The repeatable migrations and their state (see [`StatusReport::repeatables`]).
+    repeatables: Vec<crate::RepeatableStatus>,
 }
 
 impl std::fmt::Debug for StatusReport<'_> {
@@ -286,10 +365,14 @@ impl<'a> StatusReport<'a> {
         applied: History<'a>,
         failures: Vec<Failure>,
     ) -> Self {
-        let mut classified = Classified::of(migrations, &applied);
-        classified
+        let classified = Classified::of(migrations, &applied);
+        let mut without_file: Vec<usize> = classified
             .missing
-            .sort_by(|&a, &b| applied.name(a).cmp(applied.name(b)));
+            .iter()
+            .copied()
+            .chain(classified.squashed.iter().map(|&(r, _)| r))
+            .collect();
+        without_file.sort_by(|&a, &b| applied.name(a).cmp(applied.name(b)).then(a.cmp(&b)));
         let order = crate::migration::name_order(migrations);
         let mut report = StatusReport {
             table,
@@ -297,16 +380,29 @@ impl<'a> StatusReport<'a> {
             migrations,
             applied,
             classified,
+            without_file,
             order,
             failures,
             marked: Vec::new(),
             contracts: Vec::new(),
             cwd: std::env::current_dir().ok(),
             summary: Summary::default(),
+            repeatables: Vec::new(),
         };
         report.marked = report.mark_failures();
         report.summary = report.count();
         report
+    }
+
+    /// The repeatable migrations, in the order `up` applies them, with their state; empty when the registry
+    /// has none.
+    pub fn repeatables(&self) -> &[crate::RepeatableStatus] {
+        &self.repeatables
+    }
+
+    pub(crate) fn with_repeatables(mut self, repeatables: Vec<crate::RepeatableStatus>) -> Self {
+        self.repeatables = repeatables;
+        self
     }
 
     /// Finds which migrations not applied yet are contracts, recording each one's `up` (see
@@ -361,6 +457,22 @@ impl<'a> StatusReport<'a> {
         None
     }
 
+    /// Applied migrations without a file whose content pending files have, when which one is the renamed
+    /// file cannot be told: `(applied name, those files' names)`, sorted.
+    pub fn lookalikes(&self) -> Vec<(String, Vec<String>)> {
+        self.classified.lookalikes(self.migrations, &self.applied)
+    }
+
+    /// Why `up` cannot record or run the squashed baselines that the [`State::Squashed`] rows belong to: one
+    /// error per such baseline, what `up` would say ([`crate::Error::PartlySquashed`],
+    /// [`crate::Error::SquashedChanged`]). Empty when no row is squashed.
+    pub fn squash_refusals(&self) -> Vec<crate::Error> {
+        if self.classified.squashed.is_empty() {
+            return Vec::new();
+        }
+        crate::squash::refusals(self.migrations, &self.applied)
+    }
+
     /// The failure marks of migrations in the report, in name order, each once.
     pub fn failures(&self) -> impl Iterator<Item = &Failure> + '_ {
         self.keys().filter_map(|k| self.failure(k))
@@ -381,7 +493,7 @@ impl<'a> StatusReport<'a> {
         let mut files = (0..self.migrations.len())
             .map(|i| self.order.as_ref().map_or(i, |o| o[i] as usize))
             .peekable();
-        let mut rows = self.classified.missing.iter().copied().peekable();
+        let mut rows = self.without_file.iter().copied().peekable();
         std::iter::from_fn(move || match (files.peek(), rows.peek()) {
             (Some(&i), Some(&r)) if self.applied.name(r) < self.migrations[i].name() => {
                 rows.next().map(Key::Row)
@@ -430,8 +542,19 @@ impl<'a> StatusReport<'a> {
         }
         match key {
             Key::File(i) => self.classified.states[i],
+            Key::Row(r) if self.squashed_into(r).is_some() => State::Squashed,
             Key::Row(_) => State::Missing,
         }
+    }
+
+    /// The registry position of the baseline row `r`'s file was squashed into, when it is squashed.
+    fn squashed_into(&self, r: usize) -> Option<usize> {
+        // In row order (a baseline may stand for thousands of rows).
+        let squashed = &self.classified.squashed;
+        squashed
+            .binary_search_by_key(&r, |&(row, _)| row)
+            .ok()
+            .map(|at| squashed[at].1)
     }
 
     fn contract(&self, key: Key) -> Option<&str> {
@@ -463,6 +586,8 @@ impl<'a> StatusReport<'a> {
                     applied: row,
                     failure,
                     contract: self.contract(key).map(str::to_owned),
+                    same_content_as: Vec::new(),
+                    squashed_into: None,
                 }
             }
             Key::Row(r) => Entry {
@@ -473,6 +598,15 @@ impl<'a> StatusReport<'a> {
                 failure,
                 contract: None,
                 renamed_from: None,
+                same_content_as: self
+                    .classified
+                    .lookalikes_of(r)
+                    .iter()
+                    .map(|&i| self.migrations[i].name().to_owned())
+                    .collect(),
+                squashed_into: self
+                    .squashed_into(r)
+                    .map(|b| self.migrations[b].name().to_owned()),
             },
         }
     }
@@ -491,6 +625,7 @@ impl<'a> StatusReport<'a> {
                 State::Failed => s.failed += 1,
                 State::Renamed => s.renamed += 1,
                 State::Unverified => s.unverified += 1,
+                State::Squashed => s.squashed += 1,
             }
             if matches!(self.state(key), State::Pending | State::OutOfOrder)
                 && self.contract(key).is_some()
@@ -498,7 +633,7 @@ impl<'a> StatusReport<'a> {
                 s.contracts_pending += 1;
             }
         }
-        s.problems = s.changed + s.renamed + s.missing + s.out_of_order + s.failed;
+        s.problems = s.changed + s.renamed + s.missing + s.squashed + s.out_of_order + s.failed;
         s
     }
 }
@@ -513,11 +648,16 @@ impl Serialize for StatusReport<'_> {
                 serializer.collect_seq(self.0.entries())
             }
         }
-        let mut s = serializer.serialize_struct("Status", 4)?;
+        let with_repeatables = !self.repeatables.is_empty();
+        let mut s = serializer.serialize_struct("Status", 4 + usize::from(with_repeatables))?;
         s.serialize_field("table", &self.table)?;
         s.serialize_field("table_exists", &self.table_exists)?;
         s.serialize_field("migrations", &Entries(self))?;
         s.serialize_field("summary", &self.summary)?;
+        // Only with repeatable migrations, so the output of a folder without any stays as it was.
+        if with_repeatables {
+            s.serialize_field("repeatables", &self.repeatables)?;
+        }
         s.end()
     }
 }
@@ -732,14 +872,23 @@ mod tests {
             "20260101000001_original",
             Some(crate::migration::checksum("same")),
         )];
-        let status = StatusReport::new(
+        let report = StatusReport::new(
             "t".to_owned(),
             true,
             &FILES,
             History::from(&applied[..]),
             Vec::new(),
-        )
-        .into_status();
+        );
+        // Both are named, so that neither is run as if the row could be forgotten.
+        let copies = vec![
+            "20260101000002_copy_one".to_owned(),
+            "20260101000003_copy_two".to_owned(),
+        ];
+        assert_eq!(
+            report.lookalikes(),
+            [("20260101000001_original".to_owned(), copies.clone())]
+        );
+        let status = report.into_status();
         assert_eq!(
             states(&status),
             [
@@ -748,6 +897,54 @@ mod tests {
                 ("20260101000003_copy_two", State::Pending, None),
             ]
         );
+        assert_eq!(status.migrations[0].same_content_as, copies);
+        assert!(status.migrations[1].same_content_as.is_empty());
+    }
+
+    /// Rows of migrations squashed into a baseline that is not applied yet, where the database applied only
+    /// some of them: squashed (with the baseline named and `up`'s reason), not missing files; other rows
+    /// without a file stay missing.
+    // Issue 27, item 4.
+    #[test]
+    fn rows_a_pending_baseline_stands_for_are_squashed_not_missing() {
+        static FILES: Migrations = Migrations::new(&[file(
+            "20260101000003_baseline",
+            "pub const SQUASHED: &[&str] = &[\n    \"20260101000001_a\",\n    \"20260101000002_b\",\n    \"20260101000003_c\",\n];\n",
+        )]);
+        let sum = |s: &str| Some(crate::migration::checksum(s));
+        let applied = [
+            row(1, "20260101000000_gone", sum("g")),
+            row(2, "20260101000001_a", sum("a")),
+            row(3, "20260101000002_b", sum("b")),
+        ];
+        let report = StatusReport::new(
+            "t".to_owned(),
+            true,
+            &FILES,
+            History::from(&applied[..]),
+            Vec::new(),
+        );
+        let refusals = report.squash_refusals();
+        assert!(
+            matches!(&refusals[..], [crate::Error::PartlySquashed { missing, .. }] if missing == &["20260101000003_c"]),
+            "{refusals:?}"
+        );
+        let status = report.into_status();
+        assert_eq!(
+            states(&status),
+            [
+                ("20260101000000_gone", State::Missing, None),
+                ("20260101000001_a", State::Squashed, None),
+                ("20260101000002_b", State::Squashed, None),
+                ("20260101000003_baseline", State::Pending, None),
+            ]
+        );
+        assert_eq!(
+            status.migrations[1].squashed_into.as_deref(),
+            Some("20260101000003_baseline")
+        );
+        assert_eq!((status.summary.squashed, status.summary.missing), (2, 1));
+        assert_eq!(status.summary.problems, 3);
     }
 
     /// The report streams what the collected status holds, field for field, in name order: rows without a

@@ -17,6 +17,11 @@ pub struct Timeouts {
     pub statement_timeout: Option<Duration>,
     /// How long a migration may keep retrying after lock timeouts, counted from its first attempt.
     pub retry_budget: Duration,
+    /// `idle_in_transaction_session_timeout` for the runner's session while it holds the migration lock, so
+    /// that the server ends a session whose client gave up (a stalled network) instead of keeping its locks;
+    /// a stricter setting of the server stays. `None` leaves the server's setting alone. See
+    /// `session_limits`.
+    pub idle_in_transaction_session_timeout: Option<Duration>,
 }
 
 /// 500 ms: a query stuck behind a migration's lock request waits at most this long, which a web request
@@ -33,6 +38,9 @@ impl Default for Timeouts {
             lock_timeout: Some(DEFAULT_LOCK_TIMEOUT),
             statement_timeout: None,
             retry_budget: DEFAULT_RETRY_BUDGET,
+            idle_in_transaction_session_timeout: Some(
+                crate::session_limits::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+            ),
         }
     }
 }
@@ -68,7 +76,7 @@ impl Timeouts {
 /// `t` in PostgreSQL's unit for timeouts, whole milliseconds. A timeout under one millisecond becomes 1:
 /// truncated to 0 it would mean no timeout at all. (The command line and `pgm.lock_timeout` refuse such
 /// values; this covers `Timeouts` built in code.)
-fn millis(t: Duration) -> u128 {
+pub(crate) fn millis(t: Duration) -> u128 {
     if t.is_zero() {
         0
     } else {

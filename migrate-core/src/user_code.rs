@@ -1,5 +1,7 @@
-//! Which migration's Rust code (a `pgm.db` closure, a backfill's batch code) the current thread runs, so
-//! that a process ending inside it (`std::process::exit`) can be reported instead of passing for success.
+//! Which migration's Rust code the current thread runs (a `pgm.db` closure, a backfill's batch code, or the
+//! `up`/`down` function itself while it records the migration's operations, which every command that plans
+//! does), so that a process ending inside it (`std::process::exit`) can be reported instead of passing for
+//! success.
 //!
 //! The engine only records it; the runner binaries (`migrate_cli::run_embedded`) install the exit hook
 //! that reads it, since that needs the C library's `atexit`.
@@ -19,8 +21,43 @@ pub struct UserCode {
     pub transactional: bool,
 }
 
+/// A migration's `up` or `down` function recording its operations now: while a command plans (`up`,
+/// `down`, `status`, `sql`, `lint`...), before anything of that migration runs.
+#[derive(Debug, Clone, Copy)]
+pub struct Recording {
+    /// The migration (its name and file).
+    pub migration: crate::Migration,
+    /// Which function: `up`, or `down` (a derived `down` records `up`).
+    pub direction: crate::Direction,
+}
+
 thread_local! {
     static RUNNING: Cell<Option<UserCode>> = const { Cell::new(None) };
+    static RECORDING: Cell<Option<Recording>> = const { Cell::new(None) };
+}
+
+/// The migration function the current thread is recording, if any.
+pub fn recording_migration() -> Option<Recording> {
+    RECORDING.try_with(Cell::get).ok().flatten()
+}
+
+/// Marks `recording` as under way until the returned guard is dropped (also when the function panics).
+pub(crate) fn enter_recording(recording: Recording) -> RecordingGuard {
+    let previous = RECORDING.with(|cell| cell.replace(Some(recording)));
+    RecordingGuard { previous }
+}
+
+/// Clears the recording mark when dropped.
+#[derive(Debug)]
+pub(crate) struct RecordingGuard {
+    previous: Option<Recording>,
+}
+
+impl Drop for RecordingGuard {
+    fn drop(&mut self) {
+        let previous = self.previous;
+        let _ = RECORDING.try_with(|cell| cell.set(previous));
+    }
 }
 
 /// The migration code the current thread is running, if any.

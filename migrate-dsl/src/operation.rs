@@ -77,9 +77,17 @@ macro_rules! operations {
                 }
             }
 
-            /// The operations that undo the one recorded at 1-based `position`.
-            pub(crate) fn reverse(&self, position: usize) -> Result<Vec<Operation>, DslError> {
+            /// The operations that undo the one recorded at 1-based `position`, after the migration's
+            /// operations `earlier` (a backfill's reverse depends on them).
+            pub(crate) fn reverse(
+                &self,
+                position: usize,
+                earlier: &[Operation],
+            ) -> Result<Vec<Operation>, DslError> {
                 let ctx = Ctx { op: self.name(), position };
+                if let Operation::Backfill(op) = self {
+                    return op.reverse_after(ctx, earlier);
+                }
                 match self {
                     $(Operation::$variant(op) => Reverse::reverse(op, ctx),)*
                 }
@@ -118,6 +126,10 @@ operations! {
     SincePgNote => "since_pg_note",
     // Safe recipes
     SetNotNull => "set_not_null",
+    // Online changes: an expand and a contract, each undone by its own phase
+    RenameColumnOnline => "rename_column_online",
+    ChangeColumnTypeOnline => "change_column_type_online",
+    AddConstraintOnline => "add_constraint_online",
     // Tables
     CreateTable => "create_table",
     DropTable => "drop_table",
@@ -231,6 +243,7 @@ impl Operation {
         match self {
             Operation::CreateIndex(o) => o.creates(),
             Operation::AddConstraint(o) => o.creates(ctx),
+            Operation::AddConstraintOnline(o) => o.creates(ctx),
             Operation::CreateTable(o) => o.creates(ctx),
             _ => Vec::new(),
         }

@@ -191,17 +191,17 @@ fn push_statement<'a>(
 }
 
 /// PostgreSQL's whitespace: space, tab, newline, carriage return, form feed and vertical tab.
-fn is_space(b: u8) -> bool {
+pub(crate) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c')
 }
 
 /// Characters that may start an unquoted identifier or keyword (any byte of a multibyte character counts).
-fn is_ident_start(b: u8) -> bool {
+pub(crate) fn is_ident_start(b: u8) -> bool {
     b.is_ascii_alphabetic() || b == b'_' || b >= 0x80
 }
 
 /// Characters that may continue an unquoted identifier: `$` included, so `a$b$` is an identifier.
-fn is_ident_cont(b: u8) -> bool {
+pub(crate) fn is_ident_cont(b: u8) -> bool {
     is_ident_start(b) || b.is_ascii_digit() || b == b'$'
 }
 
@@ -211,7 +211,7 @@ fn is_dollar_tag_cont(b: u8) -> bool {
 }
 
 /// Skips a `-- comment` starting at `i`; returns the index of the newline ending it (or the end).
-fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
+pub(crate) fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
     let mut j = i + 2;
     while j < bytes.len() && bytes[j] != b'\n' && bytes[j] != b'\r' {
         j += 1;
@@ -221,7 +221,7 @@ fn skip_line_comment(bytes: &[u8], i: usize) -> usize {
 
 /// Skips a `/* comment */` starting at `i`, nested comments included; returns the index just past it, or
 /// `None` when it is not terminated.
-fn skip_block_comment(bytes: &[u8], i: usize) -> Option<usize> {
+pub(crate) fn skip_block_comment(bytes: &[u8], i: usize) -> Option<usize> {
     let mut depth = 1usize;
     let mut j = i + 2;
     while j + 1 < bytes.len() {
@@ -246,7 +246,7 @@ fn skip_block_comment(bytes: &[u8], i: usize) -> Option<usize> {
 /// Skips a string literal whose opening quote is at `i`; returns the index just past its closing quote (or
 /// the end). `''` is a quote inside the string; with `backslash_escapes` (an `E'...'` string) so is `\'`,
 /// and the string may go on after a line break (`E'a'\n'b'` is one string, still with backslash escapes).
-fn skip_quoted(bytes: &[u8], i: usize, backslash_escapes: bool) -> usize {
+pub(crate) fn skip_quoted(bytes: &[u8], i: usize, backslash_escapes: bool) -> usize {
     let len = bytes.len();
     let mut j = i + 1;
     while j < len {
@@ -289,7 +289,7 @@ fn quote_continuation(bytes: &[u8], mut i: usize) -> Option<usize> {
 
 /// Skips a quoted identifier whose opening `"` is at `i` (`""` is a quote inside it); returns the index just
 /// past its closing quote (or the end).
-fn skip_quoted_ident(bytes: &[u8], i: usize) -> usize {
+pub(crate) fn skip_quoted_ident(bytes: &[u8], i: usize) -> usize {
     let len = bytes.len();
     let mut j = i + 1;
     while j < len {
@@ -307,7 +307,7 @@ fn skip_quoted_ident(bytes: &[u8], i: usize) -> usize {
 
 /// Skips what starts with the `$` at `i`: a dollar-quoted string (to just past its closing delimiter, or the
 /// end), a `$1` parameter, or a lone `$`. Never called for a `$` inside an identifier.
-fn skip_dollar(bytes: &[u8], i: usize) -> usize {
+pub(crate) fn skip_dollar(bytes: &[u8], i: usize) -> usize {
     let len = bytes.len();
     let mut j = i + 1;
     if j < len && is_ident_start(bytes[j]) {

@@ -1,7 +1,6 @@
 //! Linting a list of migrations: selection, rendering, rules and suppressions put together.
 
 use std::panic::Location;
-use std::path::Path;
 use std::time::Duration;
 
 use migrate_dsl::DslError;
@@ -9,6 +8,7 @@ use migrate_dsl::DslError;
 use crate::error::Error;
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
+use crate::server::OLDEST_SUPPORTED_MAJOR;
 
 use super::error::{LintError, SuppressionError};
 use super::report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
@@ -17,7 +17,7 @@ use super::sql::{self, Input};
 use super::suppress::{self, Suppression};
 
 /// The PostgreSQL major version linted for when none is given: the oldest major version still supported
-/// upstream at the time of writing, on which the lock facts in the README were observed.
+/// upstream at the time of writing, on which the lock facts in the guide (docs/reference/lint-rules.md) were observed.
 pub const DEFAULT_PG_VERSION: u32 = 15;
 
 /// The longest `pgm.lock_timeout(..)` that passes `lock-timeout-too-long`: strong_migrations' limit too.
@@ -99,7 +99,7 @@ fn lint_one(
         unparsable: Vec::new(),
         notes: Vec::new(),
     };
-    let line_of = |at: &Location<'_>| line_in(m, at);
+    let line_of = |at: &Location<'_>| m.line_of(at).map(|line| line as usize);
     let step = match Step::for_lint(m, options.direction, options.pg_version) {
         Ok(step) => step,
         // A migration that declares it cannot run this way has nothing to lint; running it says why.
@@ -115,6 +115,19 @@ fn lint_one(
         }
         Err(e) => return Err(e.into()),
     };
+
+    // A gate that every supported server takes is not wrong, but its `otherwise` is dead code a reviewer
+    // would otherwise read as a path some server runs.
+    for (major, at) in m.build(options.direction)?.gates_every_server_takes() {
+        out.notes.push(Note {
+            line: line_of(at),
+            message: format!(
+                "since_pg({major}): every supported server takes the first branch (PostgreSQL \
+                 {OLDEST_SUPPORTED_MAJOR} is the oldest supported), so its `otherwise` never runs; write the \
+                 first branch's operations without the gate"
+            ),
+        });
+    }
 
     let mut findings = Vec::new();
     if let Some(timeout) = step.lock_timeout {
@@ -139,16 +152,21 @@ fn lint_one(
 
     let statements = step.statements();
     // Data code and backfills render as comments and run as Rust: there is no SQL to check.
-    let inputs: Vec<Input<'_>> = statements
-        .iter()
-        .filter(|s| s.action.is_none())
-        .map(|s| Input {
+    let mut inputs: Vec<Input<'_>> = Vec::with_capacity(statements.len());
+    let mut boundary = false;
+    for s in statements {
+        boundary |= s.new_transaction && step.transactional;
+        if s.action.is_some() {
+            continue;
+        }
+        inputs.push(Input {
             position: s.position,
             op: s.op,
             sql: &s.sql,
             line: line_of(s.recorded_at),
-        })
-        .collect();
+            new_transaction: std::mem::take(&mut boundary),
+        });
+    }
     let (hits, failures) = sql::check(&inputs, options.pg_version, step.transactional);
     out.unparsable
         .extend(failures.into_iter().map(|f| Unparsable {
@@ -211,13 +229,4 @@ fn lint_one(
         }
     }
     Ok(out)
-}
-
-/// The line of `at` when it is in `m`'s file. The file name alone decides (migration file names are unique
-/// in their folder): the path the compiler recorded may be remapped (`--remap-path-prefix`).
-fn line_in(m: &Migration, at: &Location<'_>) -> Option<usize> {
-    let path = m.path();
-    let same_file =
-        at.file() == path || Path::new(at.file()).file_name() == Path::new(&path).file_name();
-    same_file.then(|| usize::try_from(at.line()).unwrap_or(usize::MAX))
 }

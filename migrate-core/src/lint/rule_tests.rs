@@ -39,6 +39,7 @@ fn rules_broken(sqls: &[&str], run: Run) -> Vec<Rule> {
             op: "sql",
             sql,
             line: None,
+            new_transaction: false,
         })
         .collect();
     let (hits, failures) = check(&inputs, run.pg, run.transactional);
@@ -177,6 +178,31 @@ fn constraint_missing_not_valid() {
         ],
         IN_TRANSACTION,
     );
+    // Issue 29, item 2: lint follows the transactions the engine really uses. The builder's
+    // `validate_constraint` runs in a transaction of its own, so the cookbook's recipes pass: the two steps
+    // in one migration, and `set_not_null`, which does both and then SET NOT NULL.
+    lint_migration_ok(rule, |pgm| {
+        pgm.add_constraint("t", "c", migrate_dsl::Constraint::check("a > 0"))
+            .not_valid();
+        pgm.validate_constraint("t", "c");
+    });
+    lint_migration_ok(rule, |pgm| {
+        pgm.set_not_null("t", "a");
+    });
+    lint_migration_ok(rule, |pgm| {
+        pgm.add_constraint(
+            "comments",
+            "comments_author_id_fkey",
+            migrate_dsl::Constraint::foreign_key(["author_id"], "users", ["id"]),
+        )
+        .not_valid();
+        pgm.validate_constraint("comments", "comments_author_id_fkey");
+    });
+    // Raw SQL in one `pgm.sql` shares the transaction: still flagged.
+    lint_migration_errors(rule, |pgm| {
+        pgm.sql("ALTER TABLE t ADD CONSTRAINT c CHECK (a > 0) NOT VALID");
+        pgm.sql("ALTER TABLE t VALIDATE CONSTRAINT c");
+    });
 }
 
 #[test]

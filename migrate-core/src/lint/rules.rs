@@ -1,7 +1,8 @@
 //! The rule catalogue: every rule's name, the lock the flagged statement takes, and the safe alternative.
 //!
 //! Detection lives elsewhere ([`super::sql`]); this file is the single place that says what a rule means, so
-//! the CLI, the README and the suppression parser all read the same names.
+//! the CLI, the guide's generated rules page (docs/reference/lint-rules.md, from the variants' doc comments
+//! and these texts) and the suppression parser all read the same names.
 
 use std::fmt;
 
@@ -38,7 +39,7 @@ macro_rules! rules {
                 match self { $(Rule::$variant => $exempt,)* }
             }
 
-            /// The lock the flagged statement takes (PostgreSQL 15, see the README's lint section).
+            /// The lock the flagged statement takes (PostgreSQL 15, see docs/reference/lint-rules.md).
             pub fn lock(self) -> &'static str {
                 match self { $(Rule::$variant => $lock,)* }
             }
@@ -79,7 +80,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table while every row is checked",
         problem: "reads and writes wait for a full scan of the table",
-        instead: "add it with `.not_valid()` (NOT VALID, instant), then `validate_constraint` in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
+        instead: "`pgm.add_constraint_online(..)`: it adds it NOT VALID (instant), then VALIDATEs it in a transaction of its own (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
     },
     /// `ADD FOREIGN KEY` without `NOT VALID`.
     AddingForeignKeyConstraint => {
@@ -88,7 +89,7 @@ rules! {
         exempt_new_tables: false,
         lock: "SHARE ROW EXCLUSIVE on both the table and the referenced table while every row is checked",
         problem: "writes to both tables wait for a full scan",
-        instead: "add it with `.not_valid()` (NOT VALID), then `validate_constraint` in a later migration (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced one)",
+        instead: "`pgm.add_constraint_online(..)`: it adds it NOT VALID, then VALIDATEs it in a transaction of its own (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced one)",
     },
     /// `SET NOT NULL` without a validated `CHECK (col IS NOT NULL)` earlier in the migration.
     AddingNotNullableField => {
@@ -96,7 +97,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table while every row is scanned",
         problem: "reads and writes wait for a full scan that looks for NULLs",
-        instead: "add CHECK (col IS NOT NULL) NOT VALID, VALIDATE it, then SET NOT NULL (PostgreSQL 12+ skips the scan), then drop the check",
+        instead: "`pgm.set_not_null(table, column)`: it adds CHECK (col IS NOT NULL) NOT VALID, VALIDATEs it in a transaction of its own, then SET NOT NULL (PostgreSQL 12+ skips the scan) and drops the check",
     },
     /// `ALTER COLUMN ... TYPE`.
     ChangingColumnType => {
@@ -104,7 +105,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table, and a rewrite of the table and its indexes unless the change is binary-coercible",
         problem: "reads and writes wait for the rewrite, and clients that use the old type may break",
-        instead: "add a new column, write to both, backfill in batches, switch reads, drop the old one; only binary-coercible changes (varchar(n) to text or a longer varchar, numeric precision up) are instant: silence those with a reason",
+        instead: "`pgm.change_column_type_online(table, column, new_column, new_type)` in an expand (a new column kept in step by a trigger that converts both ways, backfilled in batches), move the code to the new column, then the same call with `.contract()` after the rollout; only binary-coercible changes (varchar(n) to text or a longer varchar, numeric precision up) are instant: silence those with a reason",
     },
     /// `ADD COLUMN ... DEFAULT` with a volatile default, or any default before PostgreSQL 11.
     AddingFieldWithDefault => {
@@ -120,7 +121,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table",
         problem: "it fails on a table that has rows, and INSERTs from code that does not know the column fail",
-        instead: "add it nullable (or with a non-volatile default), backfill, then apply the NOT NULL recipe",
+        instead: "add it nullable (or with a non-volatile default), backfill, then `pgm.set_not_null(table, column)`",
     },
     /// `RENAME COLUMN`.
     RenamingColumn => {
@@ -128,7 +129,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table (instant)",
         problem: "code that is running uses the old name and fails until it is redeployed",
-        instead: "expand/contract: add the new column and keep both in step (a trigger), backfill, move the code to the new column, then drop the old one in a migration marked `pgm.contract(\"..\")` after the rollout",
+        instead: "`pgm.rename_column_online(table, from, to)` in an expand (a new column kept equal to the old one by a trigger, backfilled in batches), move the code to the new column, then the same call with `.contract()` in a migration marked `pgm.contract(\"..\")` after the rollout",
     },
     /// `ALTER TABLE ... RENAME TO`.
     RenamingTable => {
@@ -176,7 +177,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table while the unique index is built",
         problem: "reads and writes wait for the index build",
-        instead: "CREATE UNIQUE INDEX CONCURRENTLY in its own migration, then ADD CONSTRAINT ... UNIQUE USING INDEX (instant)",
+        instead: "`pgm.add_constraint_online(..)`: it builds the unique index CONCURRENTLY, then adds the constraint USING INDEX (instant)",
     },
     /// `ADD PRIMARY KEY` without `USING INDEX`.
     AddingSerialPrimaryKeyField => {
@@ -184,7 +185,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table while the primary key index is built",
         problem: "reads and writes wait for the index build",
-        instead: "CREATE UNIQUE INDEX CONCURRENTLY in its own migration, then ADD CONSTRAINT ... PRIMARY KEY USING INDEX (instant)",
+        instead: "`pgm.add_constraint_online(..)`: it builds the unique index CONCURRENTLY, then adds the constraint PRIMARY KEY USING INDEX (instant; it scans for NULLs unless the columns are NOT NULL already)",
     },
     /// A column of type `json` (or `json[]`).
     PreferJsonb => {
@@ -248,7 +249,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table while every row is checked",
         problem: "the CHECK of the new column is checked against every existing row while reads and writes wait",
-        instead: "add the column without the CHECK, then add the CHECK with `.not_valid()` (NOT VALID, instant), then `validate_constraint` in a later migration (SHARE UPDATE EXCLUSIVE: reads and writes go on)",
+        instead: "add the column without the CHECK, then the CHECK with `pgm.add_constraint_online(..)` (NOT VALID, instant, then VALIDATE in a transaction of its own: SHARE UPDATE EXCLUSIVE, reads and writes go on)",
     },
     /// `ADD COLUMN ... DEFAULT .. REFERENCES ..` on an existing table.
     AddingFieldWithForeignKey => {
@@ -257,7 +258,7 @@ rules! {
         exempt_new_tables: false,
         lock: "ACCESS EXCLUSIVE on the table and SHARE ROW EXCLUSIVE on the referenced table while every row is checked",
         problem: "the new column has a default, so its foreign key is checked against every existing row while reads and writes of the table, and writes of the referenced table, wait",
-        instead: "add the column without REFERENCES, then the foreign key with `.not_valid()` (NOT VALID), then `validate_constraint` in a later migration (SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced one)",
+        instead: "add the column without REFERENCES, then the foreign key with `pgm.add_constraint_online(..)` (NOT VALID, then VALIDATE in a transaction of its own: SHARE UPDATE EXCLUSIVE on the table, ROW SHARE on the referenced one)",
     },
     /// `ADD COLUMN ... UNIQUE` on an existing table.
     AddingFieldWithUnique => {
@@ -265,7 +266,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table while the unique index is built over every row",
         problem: "reads and writes wait for the build of the unique index",
-        instead: "add the column without UNIQUE; build the index with `create_index(..).unique().concurrently()` in a migration of its own; then `add_constraint(.., Constraint::unique_using_index(..))` (ADD CONSTRAINT ... UNIQUE USING INDEX, instant)",
+        instead: "add the column without UNIQUE, then the constraint with `pgm.add_constraint_online(.., Constraint::unique(..))` (a unique index built CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX, instant)",
     },
     /// A migration that builds (or drops) an index concurrently and runs other statements too.
     ConcurrentIndexWithOtherDdl => {

@@ -22,6 +22,10 @@ pub(crate) struct Input<'a> {
     pub sql: &'a str,
     /// The line of the operation's call in the migration file, when known.
     pub line: Option<usize>,
+    /// In a transactional migration, the engine commits what came before and runs this in a new transaction
+    /// (`VALIDATE CONSTRAINT` after an `ADD ... NOT VALID`, the steps of `set_not_null`): rules that look at
+    /// what shares a transaction must see that boundary, as `sql` shows it.
+    pub new_transaction: bool,
 }
 
 /// A rule broken by the top-level SQL statement `statement`, which belongs to `inputs[input]`.
@@ -43,7 +47,11 @@ impl Layout {
     fn new(inputs: &[Input<'_>]) -> Self {
         let mut text = String::new();
         let mut spans = Vec::with_capacity(inputs.len());
-        for input in inputs {
+        for (i, input) in inputs.iter().enumerate() {
+            if input.new_transaction && i > 0 {
+                // Outside every input's span: squawk follows the transaction the engine really uses.
+                text.push_str("COMMIT;\nBEGIN;\n");
+            }
             let start = text.len();
             text.push_str(input.sql.trim_end());
             spans.push((start, text.len()));
@@ -244,7 +252,7 @@ fn squawk_hits(
             (ast::Stmt::AlterTable(t), Rule::ConstraintMissingNotValid)
                 if t.actions().any(|a| matches!(a, ast::AlterTableAction::ValidateConstraint(_))) =>
             {
-                Some("VALIDATE runs in the same transaction as the ADD ... NOT VALID, so the ACCESS EXCLUSIVE lock of the ADD is held during the scan: validate in a later migration".to_owned())
+                Some("VALIDATE runs in the same transaction as the ADD ... NOT VALID, so the ACCESS EXCLUSIVE lock of the ADD is held during the scan: use `validate_constraint` (the engine runs it in a transaction of its own) or validate in a later migration".to_owned())
             }
             _ => None,
         };
@@ -381,10 +389,15 @@ fn concurrent_with_other_ddl(
     let Some(&first) = concurrent.first() else {
         return;
     };
-    let index_ops: HashSet<usize> = concurrent.iter().map(|&i| stmts[i].input).collect();
+    // By operation, not by rendered statement: an operation that builds its index concurrently and then
+    // uses it (`add_constraint_online`'s `USING INDEX`) is one piece of work.
+    let index_ops: HashSet<usize> = concurrent
+        .iter()
+        .map(|&i| inputs[stmts[i].input].position)
+        .collect();
     let mut others: Vec<usize> = stmts
         .iter()
-        .filter(|s| !index_ops.contains(&s.input))
+        .filter(|s| !index_ops.contains(&inputs[s.input].position))
         .filter(|s| {
             !matches!(
                 s.node,
@@ -566,6 +579,7 @@ mod tests {
                 op: "sql",
                 sql,
                 line: None,
+                new_transaction: false,
             })
             .collect()
     }

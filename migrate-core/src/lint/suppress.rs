@@ -74,8 +74,8 @@ fn parse_directive(body: &str, line: usize) -> Result<Suppression, String> {
             Some(rule) => rules.push(rule),
             None => {
                 return Err(format!(
-                    "unknown lint rule `{name}`; the rules are listed in the README's \"Lint rules\" section"
-                ))
+                "unknown lint rule `{name}`; the rules are listed in docs/reference/lint-rules.md"
+            ))
             }
         }
     }

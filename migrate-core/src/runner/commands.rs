@@ -42,7 +42,8 @@ impl<'a> Migrator<'a> {
             applied,
             failures,
         )
-        .with_contracts())
+        .with_contracts()
+        .with_repeatables(self.repeatable_status(client)?))
     }
 
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
@@ -93,6 +94,10 @@ impl<'a> Migrator<'a> {
         target: &UpTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
+        self.interrupt.set_deadline(self.max_duration);
+        let _watching = self
+            .lock_watch
+            .start(client, self.second_connection.as_ref());
         self.up_locked(client, Choice::Fixed(target), events)
     }
 
@@ -106,6 +111,10 @@ impl<'a> Migrator<'a> {
         choose: &mut dyn FnMut(&Status) -> UpTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
+        self.interrupt.set_deadline(self.max_duration);
+        let _watching = self
+            .lock_watch
+            .start(client, self.second_connection.as_ref());
         self.up_locked(client, Choice::Chosen(choose), events)
     }
 
@@ -119,6 +128,7 @@ impl<'a> Migrator<'a> {
             client,
             &self.table,
             self.lock_mode,
+            &self.timeouts,
             &self.interrupt,
             events,
             |client, events| {
@@ -155,7 +165,11 @@ impl<'a> Migrator<'a> {
                     if !steps.is_empty() {
                         history::ensure(client, &self.table)?;
                     }
-                    return self.execute(client, &steps, events);
+                    let mut ran = self.execute(client, &steps, events)?;
+                    if target == UpTarget::All {
+                        ran.extend(self.apply_repeatables(client, server, events)?);
+                    }
+                    return Ok(ran);
                 }
                 // Each step is planned here and dropped, then planned again right before it runs: one step is
                 // held at a time, so memory does not grow with the number of pending migrations. Recording
@@ -168,7 +182,13 @@ impl<'a> Migrator<'a> {
                 if !selected.is_empty() {
                     history::ensure(client, &self.table)?;
                 }
-                self.execute_each(client, selected.iter().map(step), events)
+                let mut ran = self.execute_each(client, selected.iter().map(step), events)?;
+                // Repeatable migrations follow the versioned ones, so they only run once every versioned
+                // migration is applied: a partial `up` leaves them for the run that finishes.
+                if target == UpTarget::All {
+                    ran.extend(self.apply_repeatables(client, server, events)?);
+                }
+                Ok(ran)
             },
         )
     }
@@ -180,10 +200,15 @@ impl<'a> Migrator<'a> {
         target: &DownTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
+        self.interrupt.set_deadline(self.max_duration);
+        let _watching = self
+            .lock_watch
+            .start(client, self.second_connection.as_ref());
         with_lock(
             client,
             &self.table,
             self.lock_mode,
+            &self.timeouts,
             &self.interrupt,
             events,
             |client, events| {
@@ -203,10 +228,15 @@ impl<'a> Migrator<'a> {
         count: usize,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
+        self.interrupt.set_deadline(self.max_duration);
+        let _watching = self
+            .lock_watch
+            .start(client, self.second_connection.as_ref());
         with_lock(
             client,
             &self.table,
             self.lock_mode,
+            &self.timeouts,
             &self.interrupt,
             events,
             |client, events| {
@@ -226,11 +256,15 @@ impl<'a> Migrator<'a> {
     /// Records the current checksum of changed migrations (and of rows without one), records the new name of
     /// renamed files, and forgets applied migrations whose file is gone. With `names`, only those (a renamed
     /// migration matches by its old or new name). Returns what was repaired, as it was before.
+    ///
+    /// Rows of migrations squashed into a baseline that `up` cannot record yet ([`State::Squashed`]) are not
+    /// missing files and are left alone; naming one is refused with `up`'s reason.
     pub fn repair(&self, client: &mut Client, names: &[String]) -> Result<Vec<Entry>, Error> {
         with_lock(
             client,
             &self.table,
             self.lock_mode,
+            &self.timeouts,
             &self.interrupt,
             &mut |_| {},
             |client, _| {
@@ -243,21 +277,47 @@ impl<'a> Migrator<'a> {
                     history::load(client, &self.table, self.migrations)?,
                 );
                 // Names and states only: no migration's `up` is recorded to tell contracts.
-                let status = StatusReport::new(
+                let report = StatusReport::new(
                     self.table.to_string(),
                     true,
                     self.migrations,
                     applied,
                     Vec::new(),
-                )
-                .into_status();
+                );
+                let refusals = report.squash_refusals();
+                let status = report.into_status();
                 let named = |e: &Entry, name: &String| {
                     &e.name == name || e.renamed_from.as_ref() == Some(name)
                 };
                 for name in names {
-                    if !status.migrations.iter().any(|e| named(e, name)) {
+                    let Some(entry) = status.migrations.iter().find(|e| named(e, name)) else {
                         return Err(Error::UnknownMigration { name: name.clone() });
+                    };
+                    // A squashed row is not a missing file: deleting it would make the baseline unrecordable
+                    // for good. What frees it is what `up` says.
+                    if entry.state == State::Squashed {
+                        if let Some(refusal) = refusals.into_iter().next() {
+                            return Err(refusal);
+                        }
+                        break;
                     }
+                }
+                // Forgetting an applied migration whose content pending files have would make `up` run it
+                // again: refused until one file is left (then it is a rename, which `repair` records).
+                let lookalikes: Vec<(String, Vec<String>)> = status
+                    .migrations
+                    .iter()
+                    .filter(|e| !e.same_content_as.is_empty())
+                    .filter(|e| {
+                        names.is_empty()
+                            || names
+                                .iter()
+                                .any(|n| named(e, n) || e.same_content_as.contains(n))
+                    })
+                    .map(|e| (e.name.clone(), e.same_content_as.clone()))
+                    .collect();
+                if !lookalikes.is_empty() {
+                    return Err(Error::AmbiguousRename { lookalikes });
                 }
                 let mut tx = client
                     .transaction()

@@ -13,8 +13,8 @@ use crate::user_code::{self, UserCode};
 pub(super) struct DataRun {
     /// Whether it failed, and why.
     pub result: Result<(), DataCause>,
-    /// When it ended the migration's transaction (with a watch): whether that was committed.
-    pub ended: Option<bool>,
+    /// When it ended the migration's transaction (with a watch): how.
+    pub ended: Option<Ended>,
 }
 
 /// Runs data code in a transaction of its own: a savepoint inside the migration's transaction, or a real
@@ -46,10 +46,10 @@ pub(super) fn run_data(
     };
     if let Some(watch) = watch {
         match watch.ended(&mut tx) {
-            Ok(Some(committed)) => {
+            Ok(Some(ended)) => {
                 return DataRun {
                     result: failure.map_or(Ok(()), Err),
-                    ended: Some(committed),
+                    ended: Some(ended),
                 }
             }
             Ok(None) => {}
@@ -73,6 +73,17 @@ pub(super) fn run_data(
     }
 }
 
+/// How a migration's SQL or data code ended the transaction the runner opened for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Ended {
+    /// Whether it was committed (`COMMIT`), rather than rolled back.
+    pub committed: bool,
+    /// Whether the session is in a transaction block again (`COMMIT AND CHAIN`, `ROLLBACK AND CHAIN`, or a
+    /// `BEGIN` after the end): what ran since is in that transaction, which the runner rolls back when it
+    /// stops, instead of committed on its own.
+    pub chained: bool,
+}
+
 /// Detects that a migration's transaction ended under the runner: by SQL (`COMMIT`, `ROLLBACK`) in the
 /// migration's raw statements or data code. The protocol's transaction status is not exposed by the
 /// driver, so the transaction is given an id at its start (`txid_current()`, which writing migrations
@@ -90,7 +101,7 @@ impl TransactionWatch {
         first: &[String],
     ) -> Result<Self, postgres::Error> {
         let mut sql: String = first.iter().map(|s| format!("{s};\n")).collect();
-        sql.push_str("SELECT txid_current()");
+        sql.push_str("SELECT pg_catalog.txid_current()");
         let xid = last_value(&conn.simple_query(&sql)?)
             .and_then(|v| v.parse().ok())
             .unwrap_or(-1);
@@ -104,8 +115,10 @@ impl TransactionWatch {
         &self,
         conn: &mut impl GenericClient,
         sql: &str,
-    ) -> Result<Option<bool>, postgres::Error> {
-        let messages = conn.simple_query(&format!("{sql}\n;SELECT txid_current_if_assigned()"))?;
+    ) -> Result<Option<Ended>, postgres::Error> {
+        let messages = conn.simple_query(&format!(
+            "{sql}\n;SELECT pg_catalog.txid_current_if_assigned()"
+        ))?;
         let current = last_value(&messages).and_then(|v| v.parse::<i64>().ok());
         if current == Some(self.xid) {
             return Ok(None);
@@ -114,15 +127,17 @@ impl TransactionWatch {
     }
 
     /// `None` while the transaction is open (an aborted one, after a failed statement, still is); once it
-    /// ended, whether it was committed.
+    /// ended, how.
     pub(super) fn ended(
         &self,
         conn: &mut impl GenericClient,
-    ) -> Result<Option<bool>, postgres::Error> {
-        let current: Option<i64> = match conn.query_one("SELECT txid_current_if_assigned()", &[]) {
+    ) -> Result<Option<Ended>, postgres::Error> {
+        let current: Option<i64> = match conn
+            .query_one("SELECT pg_catalog.txid_current_if_assigned()", &[])
+        {
             Ok(row) => row.get(0),
             Err(e) if e.code() == Some(&postgres::error::SqlState::IN_FAILED_SQL_TRANSACTION) => {
-                return Ok(None)
+                return self.ended_when_aborted(conn)
             }
             Err(e) => return Err(e),
         };
@@ -132,12 +147,52 @@ impl TransactionWatch {
         self.status(conn).map(Some)
     }
 
-    /// Whether the ended transaction was committed.
-    fn status(&self, conn: &mut impl GenericClient) -> Result<bool, postgres::Error> {
+    /// An aborted transaction answers no query, and it may be the runner's own or one that a `COMMIT AND
+    /// CHAIN` opened before the statement that failed (the COMMIT then committed what came before it). The
+    /// runner rolls it back anyway, so roll it back here and ask what became of the runner's own: committed
+    /// means it ended under the runner. A new, empty transaction block takes its place, so the session is as
+    /// the caller left it (in a transaction it will roll back).
+    fn ended_when_aborted(
+        &self,
+        conn: &mut impl GenericClient,
+    ) -> Result<Option<Ended>, postgres::Error> {
+        conn.batch_execute("ROLLBACK")?;
         let status: Option<String> = conn
-            .query_one("SELECT txid_status($1)", &[&self.xid])?
+            .query_one("SELECT pg_catalog.txid_status($1)", &[&self.xid])?
             .get(0);
-        Ok(status.as_deref() == Some("committed"))
+        conn.batch_execute("BEGIN")?;
+        Ok((status.as_deref() == Some("committed")).then_some(Ended {
+            committed: true,
+            chained: true,
+        }))
+    }
+
+    /// Whether the ended transaction was committed, and whether a transaction block is open again.
+    fn status(&self, conn: &mut impl GenericClient) -> Result<Ended, postgres::Error> {
+        let status: Option<String> = conn
+            .query_one("SELECT pg_catalog.txid_status($1)", &[&self.xid])?
+            .get(0);
+        Ok(Ended {
+            committed: status.as_deref() == Some("committed"),
+            chained: in_transaction_block(conn)?,
+        })
+    }
+}
+
+/// Whether the session is inside a transaction block: a `SAVEPOINT` is refused outside one (and is released
+/// at once inside one, leaving nothing). The protocol's transaction status would say it, but the driver does
+/// not expose it. Each statement is sent on its own: several in one query would run in an implicit block.
+fn in_transaction_block(conn: &mut impl GenericClient) -> Result<bool, postgres::Error> {
+    use postgres::error::SqlState;
+    match conn.batch_execute("SAVEPOINT migrate_transaction_check") {
+        Ok(()) => {
+            conn.batch_execute("RELEASE SAVEPOINT migrate_transaction_check")?;
+            Ok(true)
+        }
+        Err(e) if e.code() == Some(&SqlState::NO_ACTIVE_SQL_TRANSACTION) => Ok(false),
+        // An aborted block is still a block.
+        Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => Ok(true),
+        Err(e) => Err(e),
     }
 }
 

@@ -9,7 +9,7 @@ use postgres::{Client, GenericClient};
 
 use migrate_dsl::{Action, Statement};
 
-use crate::error::{Error, Outcome};
+use crate::error::{Error, Outcome, RecordError};
 use crate::events::Event;
 use crate::history;
 use crate::invalid_index;
@@ -65,7 +65,7 @@ impl<'a> Migrator<'a> {
 
     /// Stops before `step` when a stop was requested; what ran before it in this run stays.
     fn check_interrupt(&self, step: &Step<'a>, ran: &[Ran]) -> Result<(), Error> {
-        let Some(signal) = self.interrupt.requested() else {
+        let Some(stop) = self.interrupt.stop() else {
             return Ok(());
         };
         let done = if ran.is_empty() {
@@ -77,14 +77,11 @@ impl<'a> Migrator<'a> {
                 names.join(", ")
             )
         };
-        Err(Error::Interrupted {
-            signal,
-            what: format!(
-                "before migration {} (`{}`), of which nothing ran{done}",
-                step.migration.name(),
-                step.direction
-            ),
-        })
+        Err(stop.error(format!(
+            "before migration {} (`{}`), of which nothing ran{done}",
+            step.migration.name(),
+            step.direction
+        )))
     }
 
     /// Runs `attempt` again while it fails on a lock timeout, with backoff, until the retry budget is spent.
@@ -99,6 +96,7 @@ impl<'a> Migrator<'a> {
             name,
             budget: self.timeouts.retry_budget,
             interrupt: Some(&self.interrupt),
+            watch: Some(&self.lock_watch),
         };
         retry.run(events, attempt).map_err(|gave_up| match gave_up {
             GaveUp::Failed(e) => e,
@@ -106,18 +104,17 @@ impl<'a> Migrator<'a> {
                 error,
                 attempts,
                 waited,
+                blocked,
             } => Error::LockTimeout {
                 name: name.to_owned(),
                 attempts,
                 waited,
                 error: Box::new(error),
+                blocked,
             },
-            GaveUp::Interrupted { error, signal } => Error::Interrupted {
-                signal,
-                what: format!(
-                    "while retrying {name} after a lock timeout; its attempt was rolled back ({error})"
-                ),
-            },
+            GaveUp::Interrupted { error, stop } => stop.error(format!(
+                "while retrying {name} after a lock timeout; its attempt was rolled back ({error})"
+            )),
         })
     }
 
@@ -194,7 +191,8 @@ impl<'a> Migrator<'a> {
                     .and_then(|()| self.run_units(&mut tx, step, segment, outcome, events))
                     .and_then(|()| {
                         if i == last {
-                            self.record(&mut tx, step, started).map(Some)
+                            self.record(&mut tx, step, started, outcome.at(0), false)
+                                .map(Some)
                         } else {
                             Ok(None)
                         }
@@ -276,10 +274,7 @@ impl<'a> Migrator<'a> {
         // Nothing committed before it, and the operation itself can run again: a backfill resumes from its
         // progress; a typed concurrent index build drops the invalid index an interrupted build leaves, and
         // its safeguard recognises a build that finished.
-        let resumable = index == 0
-            && (matches!(unit.action, Some(Action::Backfill(_)))
-                || (unit.safeguard.is_some()
-                    && invalid_index::concurrent_build(&unit.sql).is_some()));
+        let resumable = index == 0 && runs_again(unit);
         let error = format!(
             "{} while running {} (the process, the connection or the server ended; that statement may or may not have committed)",
             if resumable { history::RESUMABLE_MARK } else { history::INTERRUPTED_MARK },
@@ -314,6 +309,9 @@ impl<'a> Migrator<'a> {
             Error::Data(d) => d.outcome,
             Error::NotOwned(n) => n.outcome,
             Error::Restore(r) => r.outcome,
+            // Its one statement can run again: no mark, the next `up` runs it again (see `runs_again`).
+            Error::Record(r) if r.runs_again => Outcome::RolledBack,
+            Error::Record(r) => r.outcome,
             _ => Outcome::RolledBack,
         };
         let committed = match (outcome, e) {
@@ -397,14 +395,20 @@ impl<'a> Migrator<'a> {
             self.run_units(conn, step, &units, outcome, events)?;
         }
         let ran = if step.transactional || self.fake {
-            self.record(conn, step, started)?
+            self.record(conn, step, started, Outcome::RolledBack, false)?
         } else {
             // The bookkeeping row and the end of the in-progress mark commit together: a crash in between
             // would otherwise leave an applied migration marked as interrupted.
             let mut tx = conn
                 .transaction()
                 .map_err(Error::database("cannot start a transaction"))?;
-            let ran = self.record(&mut tx, step, started)?;
+            // Every statement ran and committed on its own.
+            let units = step.units();
+            let committed = Outcome::PartiallyApplied {
+                committed: units.len(),
+            };
+            let again = matches!(units.as_slice(), [unit] if runs_again(unit));
+            let ran = self.record(&mut tx, step, started, committed, again)?;
             history::clear_failure(&mut tx, &self.table, m.name())?;
             tx.commit().map_err(Error::database("cannot commit"))?;
             ran
@@ -420,21 +424,36 @@ impl<'a> Migrator<'a> {
 
     /// Sends `units` (statements, data code, backfills) in order; a failure names the migration, the
     /// operation and what the failure left behind. In a transaction, a unit that ended it (a `COMMIT` or
-    /// Writes (up) or deletes (down) the bookkeeping row.
+    /// Writes (up) or deletes (down) the bookkeeping row; `outcome` is what a failure to write it leaves of
+    /// the migration's statements.
     fn record(
         &self,
         conn: &mut impl GenericClient,
         step: &Step<'a>,
         started: Instant,
+        outcome: Outcome,
+        runs_again: bool,
     ) -> Result<Ran, Error> {
         let m = step.migration;
         let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        match step.direction {
+        let written = match step.direction {
             Direction::Up => {
-                history::insert(conn, &self.table, m.name(), &m.checksum(), execution_ms)?
+                history::insert(conn, &self.table, m.name(), &m.checksum(), execution_ms)
             }
-            Direction::Down => history::delete(conn, &self.table, m.name())?,
-        }
+            Direction::Down => history::delete(conn, &self.table, m.name()),
+        };
+        // The row is refused after the migration's statements ran: the error must say what became of them.
+        written.map_err(|e| match e {
+            Error::Database { error, .. } => Error::Record(Box::new(RecordError {
+                name: m.name().to_owned(),
+                table: self.table.to_string(),
+                direction: step.direction,
+                source: error,
+                outcome,
+                runs_again,
+            })),
+            other => other,
+        })?;
         // What it recorded about objects goes with the bookkeeping row, in the same transaction. A fake run
         // cleans up too: a later real run must not find an old record.
         let recorded = step
@@ -489,4 +508,12 @@ fn describe_unit(unit: &Statement) -> String {
         first.to_owned()
     };
     format!("#{} ({}): {shown}", unit.position, unit.op)
+}
+
+/// Whether a unit that may have committed can simply run again: a backfill resumes from its progress, and a
+/// typed concurrent index build drops the invalid index an interrupted build leaves while its safeguard
+/// recognises a build that finished.
+fn runs_again(unit: &Statement) -> bool {
+    matches!(unit.action, Some(Action::Backfill(_)))
+        || (unit.safeguard.is_some() && invalid_index::concurrent_build(&unit.sql).is_some())
 }

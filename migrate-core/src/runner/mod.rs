@@ -10,6 +10,7 @@
 //! - `units`: sending one migration's statements, data code and backfills, and naming what failed;
 //! - `guard`: the own-object checks of statements whose `IF [NOT] EXISTS` the engine added, and restoring
 //!   what a `CREATE OR REPLACE` replaced;
+//! - `repeatable`: repeatable migrations, re-applied after the versioned ones whenever their file changes;
 //! - `data`: data code in a transaction of its own, and watching that the migration's transaction stays
 //!   open.
 
@@ -17,10 +18,12 @@ mod commands;
 mod data;
 mod execute;
 mod guard;
+mod repeatable;
 mod select;
 mod settings;
 mod units;
 
+pub use repeatable::{RepeatableState, RepeatableStatus};
 pub use settings::Migrator;
 
 use crate::migration::Direction;

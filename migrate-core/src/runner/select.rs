@@ -50,12 +50,32 @@ impl<'a> Selection<'a> {
         // Classified, not a full status: with every migration applied this is all a no-op `up` does, and it
         // must not hold a copy of each row.
         let classified = Classified::of(self.migrations, applied);
+        // Before the renames: `repair` of those would leave these to be forgotten and run again.
+        let lookalikes = classified.lookalikes(self.migrations, applied);
+        if !lookalikes.is_empty() {
+            return Err(Error::AmbiguousRename { lookalikes });
+        }
         let renames = classified.renames(self.migrations, applied);
         if !renames.is_empty() {
             return Err(Error::Renamed { renames });
         }
-        let missing = classified.missing_names(applied);
+        if !classified.squashed.is_empty() {
+            // Rows a pending baseline stands for: `up` says why it cannot record it (as when it tries).
+            if let Some(refusal) = crate::squash::refusal(self.migrations, applied) {
+                return Err(refusal);
+            }
+        }
+        let mut missing = classified.missing_names(applied);
+        // Recordable, yet not recorded (rows given as they are, not as `up` records them): their files are
+        // gone all the same.
+        missing.extend(
+            classified
+                .squashed
+                .iter()
+                .map(|&(r, _)| applied.name(r).to_owned()),
+        );
         if !missing.is_empty() {
+            missing.sort();
             return Err(Error::MissingFiles { names: missing });
         }
         let changed = classified.names(self.migrations, State::Changed);
@@ -176,13 +196,31 @@ impl<'a> Selection<'a> {
             .map(str::to_owned)
             .collect();
         if !missing.is_empty() {
-            let renames: Vec<(String, String)> = Classified::of(self.migrations, applied)
+            let classified = Classified::of(self.migrations, applied);
+            let lookalikes: Vec<(String, Vec<String>)> = classified
+                .lookalikes(self.migrations, applied)
+                .into_iter()
+                .filter(|(old, _)| missing.contains(old))
+                .collect();
+            if !lookalikes.is_empty() {
+                return Err(Error::AmbiguousRename { lookalikes });
+            }
+            let renames: Vec<(String, String)> = classified
                 .renames(self.migrations, applied)
                 .into_iter()
                 .filter(|(old, _)| missing.contains(old))
                 .collect();
             if !renames.is_empty() {
                 return Err(Error::Renamed { renames });
+            }
+            let squashed = classified
+                .squashed
+                .iter()
+                .any(|&(r, _)| missing.iter().any(|n| n == applied.name(r)));
+            if squashed {
+                if let Some(refusal) = crate::squash::refusal(self.migrations, applied) {
+                    return Err(refusal);
+                }
             }
             return Err(Error::MissingFiles { names: missing });
         }

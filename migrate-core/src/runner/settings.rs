@@ -5,6 +5,8 @@ use crate::interrupt::Interrupt;
 use crate::lock::LockMode;
 use crate::migration::Migration;
 use crate::notices::Notices;
+use crate::observer::Observer;
+use crate::throttle::BackfillSettings;
 use crate::timeouts::Timeouts;
 
 /// Runs a set of compiled migrations against a database. Configure once, then call a command:
@@ -19,6 +21,8 @@ use crate::timeouts::Timeouts;
 #[derive(Debug, Clone)]
 pub struct Migrator<'a> {
     pub(super) migrations: &'a [Migration],
+    /// Repeatable migrations, in the order they are applied (by name).
+    pub(super) repeatables: &'a [Migration],
     pub(super) table: MigrationsTable,
     pub(super) lock_mode: LockMode,
     pub(super) allow_out_of_order: bool,
@@ -27,6 +31,12 @@ pub struct Migrator<'a> {
     pub(super) timeouts: Timeouts,
     pub(super) notices: Notices,
     pub(super) interrupt: Interrupt,
+    pub(super) backfill: BackfillSettings,
+    pub(super) max_duration: Option<std::time::Duration>,
+    pub(super) lock_watch: crate::blockers::LockWatch,
+    pub(super) second_connection: Option<crate::blockers::Connect>,
+    /// Watches each unit as it runs (`migrate trace`).
+    pub(super) observer: Option<&'a dyn Observer>,
 }
 
 impl<'a> Migrator<'a> {
@@ -35,6 +45,7 @@ impl<'a> Migrator<'a> {
     pub fn new(migrations: &'a [Migration]) -> Self {
         Migrator {
             migrations,
+            repeatables: &[],
             table: MigrationsTable::default(),
             lock_mode: LockMode::Wait,
             allow_out_of_order: false,
@@ -43,7 +54,19 @@ impl<'a> Migrator<'a> {
             timeouts: Timeouts::default(),
             notices: Notices::default(),
             interrupt: Interrupt::default(),
+            backfill: BackfillSettings::default(),
+            max_duration: None,
+            lock_watch: Default::default(),
+            second_connection: None,
+            observer: None,
         }
+    }
+
+    /// Calls `observer` around every statement it sends, on the migration's connection, and when each of its
+    /// transactions starts (`migrate trace`).
+    pub(crate) fn observer(mut self, observer: &'a dyn Observer) -> Self {
+        self.observer = Some(observer);
+        self
     }
 
     /// Where a request to stop arrives (the CLI's SIGINT/SIGTERM): the run stops before the next migration,
@@ -68,9 +91,58 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// How backfills pace themselves: how far replicas may fall behind, whether they wait for a vacuum of
+    /// their table or a query of yours, how long one pause may last, and how batch sizes adapt (see
+    /// [`BackfillSettings`]). A backfill's own settings in its migration win.
+    pub fn backfill_settings(mut self, settings: BackfillSettings) -> Self {
+        self.backfill = settings;
+        self
+    }
+
+    /// A time budget for each `up`, `down` or `redo` (`--max-duration`), from its start: once it is spent the
+    /// run stops before the next migration, after a backfill's current batch (the next run resumes it), or
+    /// while it waits, with [`Error::OutOfTime`](crate::Error::OutOfTime). A statement running at that
+    /// moment is cancelled by whoever holds the connection's cancel token and calls
+    /// [`Interrupt::expire`] at [`Interrupt::deadline`] (the CLI and `migrate_cli::Embedded` do): its
+    /// transaction rolls back.
+    pub fn max_duration(mut self, budget: Option<std::time::Duration>) -> Self {
+        self.max_duration = budget;
+        self
+    }
+
+    /// Watches the run's locks on a second connection that `connect` opens: when a statement hits
+    /// `lock_timeout`, the retry's message, an [`Event::LockBlocked`](crate::Event::LockBlocked) and, once the
+    /// retries are spent, the error name the sessions that held the locks it waited for and how many sessions
+    /// queued behind it (see [`Blocked`](crate::Blocked)). The connection is opened when `up`, `down` or `redo`
+    /// starts and closed when it ends; if it cannot be opened, the run goes on without the report.
+    pub fn watch_locks(
+        mut self,
+        connect: impl Fn() -> Result<postgres::Client, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.second_connection = Some(crate::blockers::Connect(std::sync::Arc::new(connect)));
+        self
+    }
+
+    /// The configured time budget.
+    pub fn max_duration_setting(&self) -> Option<std::time::Duration> {
+        self.max_duration
+    }
+
+    /// The configured backfill settings.
+    pub fn backfill_setting(&self) -> &BackfillSettings {
+        &self.backfill
+    }
+
     /// The configured timeouts.
     pub fn timeout_settings(&self) -> &Timeouts {
         &self.timeouts
+    }
+
+    /// Repeatable migrations (`repeatable_<name>.rs`), ordered by name: `run_up` to the end applies each one
+    /// whose checksum differs from the one recorded when it last ran, after the versioned migrations.
+    pub fn repeatables(mut self, repeatables: &'a [Migration]) -> Self {
+        self.repeatables = repeatables;
+        self
     }
 
     /// Where the bookkeeping lives.

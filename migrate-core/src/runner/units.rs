@@ -1,6 +1,8 @@
 //! Sending one migration's units (statements, data code, backfills) in order, and turning a failure into an
 //! error that names the migration, the operation and what the failure left behind.
 
+use std::time::Instant;
+
 use postgres::GenericClient;
 
 use migrate_dsl::{Action, Safeguard, Statement};
@@ -11,11 +13,12 @@ use crate::error::{
 };
 use crate::events::Event;
 use crate::invalid_index;
+use crate::observer::Observer;
 use crate::plan::Step;
 use crate::retry::{GaveUp, LockRetry};
 use crate::user_code::UserCode;
 
-use super::data::{run_data, TransactionWatch};
+use super::data::{run_data, Ended, TransactionWatch};
 use super::execute::OutcomeBase;
 use super::Migrator;
 
@@ -45,6 +48,11 @@ impl<'a> Migrator<'a> {
         } else {
             None
         };
+        if watch.is_some() {
+            self.observe(step, None, |observer| {
+                observer.transaction_started(step, conn)
+            })?;
+        }
         for (index, unit) in units.iter().enumerate() {
             if matches!(outcome, OutcomeBase::Outside) {
                 self.mark_in_progress(conn, step, units, index)?;
@@ -63,6 +71,10 @@ impl<'a> Migrator<'a> {
                 self.restore(conn, step, unit, restore, outcome, events)?;
                 continue;
             }
+            self.observe(step, Some(unit), |observer| {
+                observer.before_unit(step, unit, conn)
+            })?;
+            let started = Instant::now();
             // The check that the transaction is still open, when it already ran with the unit.
             let mut checked = None;
             let result = match &unit.action {
@@ -92,6 +104,8 @@ impl<'a> Migrator<'a> {
                         table: &self.table,
                         retry_budget: self.timeouts.retry_budget,
                         interrupt: &self.interrupt,
+                        settings: &self.backfill,
+                        lock_watch: &self.lock_watch,
                     };
                     backfill::run(conn, spec, &origin, &context, events)
                         .map(|_| ())
@@ -110,6 +124,7 @@ impl<'a> Migrator<'a> {
                         .map_err(UnitFailure::Statement),
                 },
             };
+            let elapsed = started.elapsed();
             // A backfill's notices come from the engine's own batching statements.
             if matches!(unit.action, Some(Action::Backfill(_))) {
                 self.notices.take();
@@ -135,7 +150,7 @@ impl<'a> Migrator<'a> {
                 },
                 (None, None) => None,
             };
-            if let Some(committed) = ended {
+            if let Some(Ended { committed, chained }) = ended {
                 let cause: Option<Box<dyn std::error::Error + Send + Sync>> = match result {
                     Ok(()) => None,
                     Err(UnitFailure::Data(cause)) => Some(Box::new(cause)),
@@ -152,7 +167,9 @@ impl<'a> Migrator<'a> {
                     direction: step.direction,
                     position: unit.position,
                     op: unit.op,
+                    line: m.line_of(unit.recorded_at),
                     committed,
+                    chained,
                     statements_committed: if committed {
                         earlier + index + 1
                     } else {
@@ -169,6 +186,7 @@ impl<'a> Migrator<'a> {
                     direction: step.direction,
                     position: unit.position,
                     op: unit.op,
+                    line: m.line_of(unit.recorded_at),
                     cause,
                     outcome,
                     backfill,
@@ -193,14 +211,51 @@ impl<'a> Migrator<'a> {
                         direction: step.direction,
                         position: unit.position,
                         op: unit.op,
+                        line: m.line_of(unit.recorded_at),
                         sql: unit.sql.clone(),
                         source,
                         outcome,
                     })))
                 }
             }
+            events(Event::Statement {
+                name: m.name(),
+                direction: step.direction,
+                position: unit.position,
+                op: unit.op,
+                line: m.line_of(unit.recorded_at),
+                sql: &unit.sql,
+                elapsed,
+            });
+            self.observe(step, Some(unit), |observer| {
+                observer.after_unit(step, unit, conn)
+            })?;
         }
         Ok(())
+    }
+
+    /// Runs `f` with the observer, when there is one (`migrate trace`); a failure of its catalog reads is an
+    /// error naming the migration and, when there is one, the operation.
+    fn observe(
+        &self,
+        step: &Step<'a>,
+        unit: Option<&Statement>,
+        f: impl FnOnce(&dyn Observer) -> Result<(), postgres::Error>,
+    ) -> Result<(), Error> {
+        let Some(observer) = self.observer else {
+            return Ok(());
+        };
+        f(observer).map_err(|error| Error::Database {
+            context: format!(
+                "migration {}: cannot trace {}",
+                step.migration.name(),
+                match unit {
+                    Some(unit) => format!("operation #{} ({})", unit.position, unit.op),
+                    None => "the start of its transaction".to_owned(),
+                }
+            ),
+            error,
+        })
     }
 
     /// Reports the server's notices since the unit started, with its migration and operation. The notice
@@ -248,6 +303,7 @@ impl Migrator<'_> {
             // Between statements outside a transaction is not where a run stops: the caller checks before
             // the next migration.
             interrupt: None,
+            watch: Some(&self.lock_watch),
         };
         retry
             .run(events, |events| {

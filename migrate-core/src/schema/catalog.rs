@@ -54,7 +54,7 @@ pub(super) fn literal(value: &str) -> String {
 }
 
 /// Not a system schema (`pg_catalog`, `information_schema`, TOAST and temporary schemas).
-pub(super) fn user_schema(alias: &str) -> String {
+pub(crate) fn user_schema(alias: &str) -> String {
     format!(
         "{alias}.nspname NOT IN ('pg_catalog', 'information_schema') \
          AND {alias}.nspname NOT LIKE 'pg\\_toast%' AND {alias}.nspname NOT LIKE 'pg\\_temp\\_%'"
@@ -182,7 +182,7 @@ fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Er
          (SELECT string_agg(quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), chr(10) ORDER BY c.conname) \
             FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype <> 'n'), \
          (SELECT format_type(r.rngsubtype, NULL) \
-            || CASE WHEN r.rngsubdiff <> 0 THEN ' subtype_diff ' || r.rngsubdiff::regproc::text ELSE '' END \
+            || CASE WHEN r.rngsubdiff <> 0 THEN ' subtype_diff ' || pg_catalog.textin(pg_catalog.regprocout(r.rngsubdiff::regproc)) ELSE '' END \
             FROM pg_range r WHERE r.rngtypid = t.oid), \
          CASE WHEN t.typcollation <> 0 AND t.typtype = 'd' \
            AND t.typcollation <> (SELECT bt.typcollation FROM pg_type bt WHERE bt.oid = t.typbasetype) \
@@ -234,7 +234,7 @@ fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Er
 }
 
 /// `(schema, name)` pairs left out: the migrations table and the engine's tables named after it.
-pub(super) fn bookkeeping_filter(table: &MigrationsTable, schema: &str, name: &str) -> String {
+pub(crate) fn bookkeeping_filter(table: &MigrationsTable, schema: &str, name: &str) -> String {
     let names: Vec<String> = std::iter::once(table.name().to_owned())
         .chain(
             BOOKKEEPING_SUFFIXES
@@ -681,11 +681,11 @@ fn operators(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<()
         "SELECT quote_ident(n.nspname) || '.' || o.oprname || '(' \
            || CASE WHEN o.oprleft = 0 THEN 'NONE' ELSE format_type(o.oprleft, NULL) END || ', ' \
            || CASE WHEN o.oprright = 0 THEN 'NONE' ELSE format_type(o.oprright, NULL) END || ')', \
-         o.oprcode::regprocedure::text, format_type(o.oprresult, NULL), \
-         CASE WHEN o.oprcom <> 0 THEN o.oprcom::regoperator::text END, \
-         CASE WHEN o.oprnegate <> 0 THEN o.oprnegate::regoperator::text END, \
-         CASE WHEN o.oprrest <> 0 THEN o.oprrest::regprocedure::text END, \
-         CASE WHEN o.oprjoin <> 0 THEN o.oprjoin::regprocedure::text END, \
+         pg_catalog.textin(pg_catalog.regprocedureout(o.oprcode::regprocedure)), format_type(o.oprresult, NULL), \
+         CASE WHEN o.oprcom <> 0 THEN pg_catalog.textin(pg_catalog.regoperatorout(o.oprcom::regoperator)) END, \
+         CASE WHEN o.oprnegate <> 0 THEN pg_catalog.textin(pg_catalog.regoperatorout(o.oprnegate::regoperator)) END, \
+         CASE WHEN o.oprrest <> 0 THEN pg_catalog.textin(pg_catalog.regprocedureout(o.oprrest::regprocedure)) END, \
+         CASE WHEN o.oprjoin <> 0 THEN pg_catalog.textin(pg_catalog.regprocedureout(o.oprjoin::regprocedure)) END, \
          o.oprcanhash, o.oprcanmerge, obj_description(o.oid, 'pg_operator') \
          FROM pg_operator o JOIN pg_namespace n ON n.oid = o.oprnamespace WHERE {} AND {}",
         user_schema("n"),
@@ -725,11 +725,11 @@ fn operator_families(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> R
     let sql = format!(
         "SELECT {}, quote_ident(am.amname), \
          (SELECT string_agg(line, chr(10) ORDER BY line) FROM ( \
-            SELECT 'operator ' || ao.amopstrategy || ' ' || ao.amopopr::regoperator::text \
-              || CASE WHEN ao.amoppurpose = 'o' THEN ' for order by ' || ao.amopsortfamily::regclass::text ELSE '' END AS line \
+            SELECT 'operator ' || pg_catalog.textin(pg_catalog.int2out(ao.amopstrategy)) || ' ' || pg_catalog.textin(pg_catalog.regoperatorout(ao.amopopr::regoperator)) \
+              || CASE WHEN ao.amoppurpose = 'o' THEN ' for order by ' || pg_catalog.textin(pg_catalog.regclassout(ao.amopsortfamily::regclass)) ELSE '' END AS line \
             FROM pg_amop ao WHERE ao.amopfamily = f.oid \
-            UNION ALL SELECT 'function ' || ap.amprocnum || ' (' || format_type(ap.amproclefttype, NULL) || ', ' \
-              || format_type(ap.amprocrighttype, NULL) || ') ' || ap.amproc::regprocedure::text \
+            UNION ALL SELECT 'function ' || pg_catalog.textin(pg_catalog.int2out(ap.amprocnum)) || ' (' || format_type(ap.amproclefttype, NULL) || ', ' \
+              || format_type(ap.amprocrighttype, NULL) || ') ' || pg_catalog.textin(pg_catalog.regprocedureout(ap.amproc::regprocedure)) \
             FROM pg_amproc ap WHERE ap.amprocfamily = f.oid) members), \
          (SELECT string_agg('class ' || {} || ' for type ' || format_type(c.opcintype, NULL) \
             || CASE WHEN c.opcdefault THEN ' default' ELSE '' END \
@@ -758,7 +758,7 @@ fn operator_families(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> R
 fn casts(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
     let sql = format!(
         "SELECT '(' || format_type(c.castsource, NULL) || ' AS ' || format_type(c.casttarget, NULL) || ')', \
-         CASE c.castmethod WHEN 'f' THEN 'with function ' || c.castfunc::regprocedure::text \
+         CASE c.castmethod WHEN 'f' THEN 'with function ' || pg_catalog.textin(pg_catalog.regprocedureout(c.castfunc::regprocedure)) \
            WHEN 'i' THEN 'with inout' ELSE 'without function' END, \
          CASE c.castcontext WHEN 'i' THEN 'implicit' WHEN 'a' THEN 'as assignment' ELSE 'explicit' END, \
          obj_description(c.oid, 'pg_cast') \
@@ -808,7 +808,7 @@ fn default_privileges(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> 
 
 fn event_triggers(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
     let sql = format!(
-        "SELECT quote_ident(e.evtname), e.evtevent, e.evtfoid::regprocedure::text, \
+        "SELECT quote_ident(e.evtname), e.evtevent, pg_catalog.textin(pg_catalog.regprocedureout(e.evtfoid::regprocedure)), \
          (SELECT string_agg(quote_literal(t.tag), ', ' ORDER BY t.tag) FROM unnest(e.evttags) t(tag)), e.evtenabled, obj_description(e.oid, 'pg_event_trigger') \
          FROM pg_event_trigger e WHERE {}",
         not_extension_member("pg_event_trigger", "e.oid")

@@ -4,9 +4,13 @@
 //!
 //! schemas, extensions, types (creation order), sequences, functions that refer to no table, tables (columns
 //! with types, collations, defaults, identity and generated expressions), the remaining functions, sequence
-//! ownership, constraints other than foreign keys, views (dependencies first), indexes, foreign keys,
-//! triggers, rules, row-level security and policies, replica identity, statistics objects, comments and
-//! privileges.
+//! ownership; then (after the place where kept rows load, see [`super::Ddl`]) constraints other than foreign
+//! keys, views (dependencies first), indexes, foreign keys, triggers, rules, row-level security and policies,
+//! replica identity, statistics objects, comments and privileges.
+//!
+//! Rows load where `pg_dump` loads them, between the two parts: no trigger or rule exists yet to fire on them
+//! (an audit trigger would log them again, a `BEFORE` trigger rewrite them), no foreign key to depend on the
+//! order of the tables, and materialized views are created, and filled, from them.
 //!
 //! What the description covers but this does not produce (aggregates, operators, operator families, casts,
 //! default privileges, event triggers, foreign tables, ...) is not silently dropped: `squash` applies the
@@ -52,7 +56,14 @@ impl Out {
     }
 }
 
-pub(super) fn ddl(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Vec<String>, Error> {
+/// The schema as SQL in two parts (see [`super::Ddl`]): up to the tables, their columns and the sequences'
+/// ownership, where kept rows load; then everything that a row could set off or be checked by (constraints,
+/// indexes, foreign keys, triggers, rules, policies) and the views, created once the rows are there (a
+/// materialized view `WITH DATA` is filled from them).
+pub(super) fn ddl(
+    tx: &mut Transaction<'_>,
+    table: &MigrationsTable,
+) -> Result<(Vec<String>, Vec<String>), Error> {
     let relation_filter = format!(
         "{} AND {}",
         user_schema("n"),
@@ -73,6 +84,7 @@ pub(super) fn ddl(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<V
     for statement in owned_by {
         out.push(statement);
     }
+    let before_data = std::mem::take(&mut out.statements);
     constraints(tx, &relation_filter, false, &mut out)?;
     views(tx, &relation_filter, &mut out)?;
     indexes(tx, &relation_filter, &mut out)?;
@@ -82,7 +94,7 @@ pub(super) fn ddl(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<V
     statistics(tx, &relation_filter, &mut out)?;
     comments(tx, &relation_filter, &mut out)?;
     privileges(tx, &relation_filter, &mut out)?;
-    Ok(out.statements)
+    Ok((before_data, out.statements))
 }
 
 fn schemas(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
@@ -123,7 +135,7 @@ fn types(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
             || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), chr(10) ORDER BY c.oid) \
             FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype <> 'n'), \
          (SELECT 'SUBTYPE = ' || format_type(r.rngsubtype, NULL) \
-            || CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text ELSE '' END \
+            || CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || pg_catalog.textin(pg_catalog.regprocout(r.rngsubdiff::regproc)) ELSE '' END \
             FROM pg_range r WHERE r.rngtypid = t.oid), \
          CASE WHEN t.typcollation <> 0 AND t.typtype = 'd' \
            AND t.typcollation <> (SELECT bt.typcollation FROM pg_type bt WHERE bt.oid = t.typbasetype) \
@@ -175,9 +187,9 @@ fn sequences(
     out: &mut Out,
 ) -> Result<Vec<String>, Error> {
     let sql = format!(
-        "SELECT c.oid::regclass::text, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, \
+        "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, \
          s.seqmax, s.seqcache, s.seqcycle, c.relpersistence, \
-         CASE WHEN tc.oid IS NOT NULL THEN tc.oid::regclass::text || '.' || quote_ident(ta.attname) END \
+         CASE WHEN tc.oid IS NOT NULL THEN pg_catalog.textin(pg_catalog.regclassout(tc.oid::regclass)) || '.' || quote_ident(ta.attname) END \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_sequence s ON s.seqrelid = c.oid \
          LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
@@ -252,16 +264,16 @@ fn tables(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Res
                  WHEN ad.adbin IS NOT NULL THEN ' DEFAULT ' || pg_get_expr(ad.adbin, ad.adrelid) ELSE '' END \
          || CASE WHEN a.attidentity IN ('a', 'd') THEN \
               ' GENERATED ' || CASE a.attidentity WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END || ' AS IDENTITY' \
-              || coalesce((SELECT ' (SEQUENCE NAME ' || s.seqrelid::regclass::text || ' START WITH ' || s.seqstart \
-                 || ' INCREMENT BY ' || s.seqincrement || ' MINVALUE ' || s.seqmin || ' MAXVALUE ' || s.seqmax \
-                 || ' CACHE ' || s.seqcache || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END || ')' \
+              || coalesce((SELECT ' (SEQUENCE NAME ' || pg_catalog.textin(pg_catalog.regclassout(s.seqrelid::regclass)) || ' START WITH ' || pg_catalog.textin(pg_catalog.int8out(s.seqstart)) \
+                 || ' INCREMENT BY ' || pg_catalog.textin(pg_catalog.int8out(s.seqincrement)) || ' MINVALUE ' || pg_catalog.textin(pg_catalog.int8out(s.seqmin)) || ' MAXVALUE ' || pg_catalog.textin(pg_catalog.int8out(s.seqmax)) \
+                 || ' CACHE ' || pg_catalog.textin(pg_catalog.int8out(s.seqcache)) || CASE WHEN s.seqcycle THEN ' CYCLE' ELSE '' END || ')' \
                  FROM pg_depend d JOIN pg_sequence s ON s.seqrelid = d.objid \
                  WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass \
                  AND d.refobjid = a.attrelid AND d.refobjsubid = a.attnum AND d.deptype = 'i'), '') \
             ELSE '' END \
          || CASE WHEN a.attnotnull THEN ' NOT NULL' ELSE '' END, \
          a.attislocal, \
-         CASE WHEN a.attstorage <> t.typstorage THEN 'ALTER TABLE ' || c.oid::regclass::text \
+         CASE WHEN a.attstorage <> t.typstorage THEN 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' ALTER COLUMN ' || quote_ident(a.attname) || ' SET STORAGE ' \
            || CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' \
               ELSE 'EXTENDED' END END \
@@ -287,11 +299,11 @@ fn tables(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Res
         }
     }
     let sql = format!(
-        "SELECT c.oid, c.oid::regclass::text, c.relkind, c.relpersistence, array_to_string(c.reloptions, ', '), \
+        "SELECT c.oid, pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relkind, c.relpersistence, array_to_string(c.reloptions, ', '), \
          CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
-         CASE WHEN c.relispartition THEN (SELECT i.inhparent::regclass::text FROM pg_inherits i \
+         CASE WHEN c.relispartition THEN (SELECT pg_catalog.textin(pg_catalog.regclassout(i.inhparent::regclass)) FROM pg_inherits i \
            WHERE i.inhrelid = c.oid) || ' ' || pg_get_expr(c.relpartbound, c.oid) END, \
-         CASE WHEN NOT c.relispartition THEN (SELECT string_agg(i.inhparent::regclass::text, ', ' \
+         CASE WHEN NOT c.relispartition THEN (SELECT string_agg(pg_catalog.textin(pg_catalog.regclassout(i.inhparent::regclass)), ', ' \
            ORDER BY i.inhseqno) FROM pg_inherits i WHERE i.inhrelid = c.oid) END, \
          (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
          (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = c.reltablespace) \
@@ -361,7 +373,7 @@ fn constraints(
     out: &mut Out,
 ) -> Result<(), Error> {
     let sql = format!(
-        "SELECT 'ALTER TABLE ' || c.oid::regclass::text || ' ADD CONSTRAINT ' || quote_ident(con.conname) \
+        "SELECT 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || ' ADD CONSTRAINT ' || quote_ident(con.conname) \
          || ' ' || pg_get_constraintdef(con.oid) \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -382,7 +394,7 @@ fn constraints(
 /// Views and materialized views, each after the views it selects from.
 fn views(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
     let sql = format!(
-        "SELECT c.oid, c.oid::regclass::text, c.relkind, pg_get_viewdef(c.oid), \
+        "SELECT c.oid, pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relkind, pg_get_viewdef(c.oid), \
          array_to_string(c.reloptions, ', '), c.relispopulated \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('v', 'm') AND {relation_filter} AND {} ORDER BY c.oid",
@@ -454,9 +466,9 @@ fn indexes(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Re
            ELSE pg_get_indexdef(i.indexrelid) END \
          || coalesce((SELECT ' TABLESPACE ' || quote_ident(ts.spcname) FROM pg_tablespace ts \
               WHERE ts.oid = ic.reltablespace), ''), \
-         CASE WHEN i.indisclustered THEN 'ALTER TABLE ' || c.oid::regclass::text || ' CLUSTER ON ' \
+         CASE WHEN i.indisclustered THEN 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || ' CLUSTER ON ' \
            || quote_ident(ic.relname) END, \
-         CASE WHEN i.indisreplident THEN 'ALTER TABLE ' || c.oid::regclass::text \
+         CASE WHEN i.indisreplident THEN 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' REPLICA IDENTITY USING INDEX ' || quote_ident(ic.relname) END, \
          EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
            AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
@@ -486,7 +498,7 @@ fn triggers_and_rules(
     let sql = format!(
         "SELECT pg_get_triggerdef(tg.oid), \
          CASE tg.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA' WHEN 'A' THEN 'ENABLE ALWAYS' END \
-         || ' TRIGGER ' || quote_ident(tg.tgname), c.oid::regclass::text \
+         || ' TRIGGER ' || quote_ident(tg.tgname), pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
          FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND {relation_filter} ORDER BY tg.oid"
@@ -511,7 +523,7 @@ fn triggers_and_rules(
 /// Row-level security, policies and replica identity (other than by index, done with the indexes).
 fn security(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
     let sql = format!(
-        "SELECT c.oid::regclass::text, c.relrowsecurity, c.relforcerowsecurity, \
+        "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relrowsecurity, c.relforcerowsecurity, \
          CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' END \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind IN ('r', 'p', 'm') AND {relation_filter} ORDER BY c.oid"
@@ -529,7 +541,7 @@ fn security(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> R
         }
     }
     let sql = format!(
-        "SELECT 'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || c.oid::regclass::text \
+        "SELECT 'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
          || ' AS ' || CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END \
          || ' FOR ' || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' \
               WHEN 'd' THEN 'DELETE' ELSE 'ALL' END \
@@ -573,22 +585,22 @@ fn comments(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> R
          JOIN pg_description d ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass \
          WHERE t.typtype IN ('e', 'd', 'r') AND {} \
          UNION ALL \
-         SELECT 'COMMENT ON ' || CASE WHEN d.objsubid = 0 THEN {relation_kind} || ' ' || c.oid::regclass::text \
-             ELSE 'COLUMN ' || c.oid::regclass::text || '.' || quote_ident(a.attname) END \
+         SELECT 'COMMENT ON ' || CASE WHEN d.objsubid = 0 THEN {relation_kind} || ' ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
+             ELSE 'COLUMN ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || '.' || quote_ident(a.attname) END \
            || ' IS ' || quote_literal(d.description) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass \
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
          WHERE {relation_filter} \
          UNION ALL \
-         SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || c.oid::regclass::text \
+         SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_description d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass \
          WHERE {relation_filter} \
          UNION ALL \
-         SELECT 'COMMENT ON TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || c.oid::regclass::text \
+         SELECT 'COMMENT ON TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
          FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -596,7 +608,7 @@ fn comments(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> R
          WHERE {relation_filter} \
          UNION ALL \
          SELECT 'COMMENT ON ' || CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END \
-           || p.oid::regprocedure::text || ' IS ' || quote_literal(d.description) \
+           || pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)) || ' IS ' || quote_literal(d.description) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass \
          WHERE p.prokind IN ('f', 'p') AND {}",
@@ -653,7 +665,7 @@ fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
         "pg_class",
         "c.oid",
         "0",
-        "CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || c.oid::regclass::text",
+        "CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass))",
     );
     let sequence = acl_statements(
         "c.relacl",
@@ -662,7 +674,7 @@ fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
         "pg_class",
         "c.oid",
         "0",
-        "'SEQUENCE ' || c.oid::regclass::text",
+        "'SEQUENCE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass))",
     );
     let schema = acl_statements(
         "n.nspacl",
@@ -680,7 +692,7 @@ fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
         "pg_proc",
         "p.oid",
         "0",
-        "CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || p.oid::regprocedure::text",
+        "CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure))",
     );
     let type_ = acl_statements(
         "t.typacl",
@@ -710,7 +722,7 @@ fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
     }
     // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.
     let sql = format!(
-        "SELECT c.oid::regclass::text, quote_ident(a.attname), {} \
+        "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), quote_ident(a.attname), {} \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {relation_filter}",
         acl_changes(
@@ -745,8 +757,8 @@ fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
     Ok(())
 }
 
-/// `INSERT` statements recreating the rows of `schema.name`, then `setval` for the sequences its columns
-/// own, so the next generated key follows the kept rows.
+/// `INSERT` statements recreating the rows of `schema.name` (of a table with children, its own rows only:
+/// each child is a table of its own), in the order of their text.
 pub(super) fn rows(
     tx: &mut Transaction<'_>,
     schema: &str,
@@ -756,7 +768,8 @@ pub(super) fn rows(
         tx,
         "kept table",
         &format!(
-            "SELECT c.oid, c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+            "SELECT c.oid, pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relkind FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
              WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ('r', 'p')",
             literal(schema),
             literal(name)
@@ -769,6 +782,8 @@ pub(super) fn rows(
         )));
     };
     let (oid, qualified) = (col(table, 0).to_owned(), col(table, 1).to_owned());
+    // A partitioned table's rows are its partitions'; an inheritance parent's own rows are those of `ONLY`.
+    let only = if col(table, 2) == "r" { "ONLY " } else { "" };
     let columns = query(
         tx,
         "kept table's columns",
@@ -791,7 +806,9 @@ pub(super) fn rows(
     let tuples = query(
         tx,
         "kept rows",
-        &format!("SELECT '(' || concat_ws(', ', {values}) || ')' AS t FROM {qualified} ORDER BY 1"),
+        &format!(
+            "SELECT '(' || concat_ws(', ', {values}) || ')' AS t FROM {only}{qualified} ORDER BY 1"
+        ),
     )?;
     let mut statements = Vec::new();
     for chunk in tuples.chunks(ROWS_PER_INSERT) {
@@ -802,43 +819,68 @@ pub(super) fn rows(
             rows.join(",\n")
         ));
     }
-    let sequences = query(
-        tx,
-        "kept table's sequences",
-        &format!(
-            "SELECT d.objid::regclass::text FROM pg_depend d WHERE d.classid = 'pg_class'::regclass \
-             AND d.refclassid = 'pg_class'::regclass AND d.refobjid = {oid} AND d.refobjsubid > 0 \
-             AND d.deptype IN ('a', 'i') AND (SELECT relkind FROM pg_class WHERE oid = d.objid) = 'S' \
-             ORDER BY 1"
-        ),
-    )?;
-    for sequence in sequences {
-        let sequence = col(&sequence, 0);
-        let state = query(
-            tx,
-            "kept sequence",
-            &format!("SELECT last_value, is_called FROM {sequence}"),
-        )?;
-        if let Some(state) = state.first() {
-            if flag(state, 1) {
-                statements.push(format!(
-                    "SELECT pg_catalog.setval({}, {}, true)",
-                    literal(sequence),
-                    col(state, 0)
-                ));
+    Ok(statements)
+}
+
+/// `setval` for every sequence (identity columns' included, the engine's own left out) that is not where a new
+/// one starts: numbers a default or a kept row took stay taken, whichever table took them. In the order of
+/// their names.
+pub(super) fn sequence_positions(
+    tx: &mut Transaction<'_>,
+    table: &MigrationsTable,
+) -> Result<Vec<String>, Error> {
+    let sql = format!(
+        "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+           AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
+         LEFT JOIN pg_class tc ON tc.oid = d.refobjid \
+         LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+         WHERE c.relkind = 'S' AND {} AND {} AND {} ORDER BY 1",
+        user_schema("n"),
+        not_extension_member("pg_class", "c.oid"),
+        bookkeeping_filter(table, "tn.nspname", "tc.relname"),
+    );
+    let all = query(tx, "sequences", &sql)?;
+    let mut statements = Vec::new();
+    // One statement for many sequences: a round trip each adds up at thousands of them.
+    for chunk in all.chunks(200) {
+        let probe = chunk
+            .iter()
+            .map(|s| {
+                format!(
+                    "SELECT {}, pg_catalog.textin(pg_catalog.int8out(s.last_value)), s.is_called, s.last_value = q.seqstart \
+                     FROM {} s, pg_sequence q WHERE q.seqrelid = {}::regclass",
+                    literal(col(s, 0)),
+                    col(s, 0),
+                    literal(col(s, 0))
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ");
+        for row in query(tx, "sequence positions", &format!("{probe} ORDER BY 1"))? {
+            // Never used: a new sequence starts there anyway.
+            if !flag(&row, 2) && flag(&row, 3) {
+                continue;
             }
+            statements.push(format!(
+                "SELECT pg_catalog.setval({}, {}, {})",
+                literal(col(&row, 0)),
+                col(&row, 1),
+                flag(&row, 2)
+            ));
         }
     }
     Ok(statements)
 }
 
-/// User tables (not partitioned parents, whose rows are in their partitions) that hold at least one row.
+/// User tables (not partitioned parents, whose rows are in their partitions) that hold at least one row of
+/// their own (an inheritance parent's children are tables of their own).
 pub(super) fn tables_with_rows(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<Vec<String>, Error> {
     let sql = format!(
-        "SELECT c.oid::regclass::text, quote_ident(n.nspname), quote_ident(c.relname) \
+        "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), quote_ident(n.nspname), quote_ident(c.relname) \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE c.relkind = 'r' AND {} AND {} AND {} ORDER BY 1",
         user_schema("n"),
@@ -853,7 +895,7 @@ pub(super) fn tables_with_rows(
             .iter()
             .map(|t| {
                 format!(
-                    "SELECT {} WHERE EXISTS (SELECT 1 FROM {})",
+                    "SELECT {} WHERE EXISTS (SELECT 1 FROM ONLY {})",
                     literal(col(t, 0)),
                     col(t, 0)
                 )

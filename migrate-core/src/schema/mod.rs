@@ -15,7 +15,7 @@
 //! statistics targets and compression, and everything an extension installed (the extension stands for
 //! it). The migrations table and the engine's tables named after it are bookkeeping and left out too.
 
-mod catalog;
+pub(crate) mod catalog;
 pub mod ddl;
 mod description;
 
@@ -46,18 +46,58 @@ pub fn describe(client: &mut Client, table: &MigrationsTable) -> Result<SchemaDe
 /// privileges, event triggers and foreign tables are not produced): compare the description of a database
 /// they were applied to with the original's before relying on them.
 pub fn ddl(client: &mut Client, table: &MigrationsTable) -> Result<Vec<String>, Error> {
+    let Ddl {
+        mut before_data,
+        after_data,
+    } = ddl_around_data(client, table)?;
+    before_data.extend(after_data);
+    Ok(before_data)
+}
+
+/// The statements of [`ddl`], in the same order, split where rows are to be loaded (as `pg_dump` loads
+/// them): `before_data` creates the types, functions, sequences and tables (with their columns, defaults and
+/// generated expressions); `after_data` the rest, none of which exists while the rows load: constraints
+/// (checked when added, once the rows are there), indexes, foreign keys (so the tables' order does not
+/// matter), triggers and rules (so none fires on a loaded row), policies, and the views (a materialized view
+/// is filled from the loaded rows when it is created).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ddl {
+    /// Starts with [`ddl::PREAMBLE`].
+    pub before_data: Vec<String>,
+    pub after_data: Vec<String>,
+}
+
+/// [`ddl`] split where rows load (see [`Ddl`]). Reads as [`describe`] does; changes nothing.
+pub fn ddl_around_data(client: &mut Client, table: &MigrationsTable) -> Result<Ddl, Error> {
     read_only(client, "read the schema as SQL", |tx| {
-        let mut statements = vec![ddl::PREAMBLE.to_owned()];
-        statements.extend(ddl::ddl(tx, table)?);
-        Ok(statements)
+        let (before, after_data) = ddl::ddl(tx, table)?;
+        let mut before_data = vec![ddl::PREAMBLE.to_owned()];
+        before_data.extend(before);
+        Ok(Ddl {
+            before_data,
+            after_data,
+        })
     })
 }
 
-/// `INSERT` statements that recreate the rows of table `schema.name` (and `setval` for the sequences its
-/// columns own). Values are written as literals in the fixed formats [`describe`] uses, so they read back
-/// equal. An error names the table when there is none.
+/// `INSERT` statements that recreate the rows of table `schema.name` (its own: an inheritance child's are
+/// its own table's). Values are written as literals in the fixed formats [`describe`] uses, so they read back
+/// equal, and the rows in the order of their text, so two tables with the same rows give the same
+/// statements. An error names the table when there is none.
 pub fn rows_as_sql(client: &mut Client, schema: &str, name: &str) -> Result<Vec<String>, Error> {
     read_only(client, "read rows as SQL", |tx| ddl::rows(tx, schema, name))
+}
+
+/// `SELECT pg_catalog.setval(..)` for every sequence that is not where a new one starts (identity columns'
+/// and those no column owns alike), leaving out the migrations table's and the engine's: what makes the next
+/// number after a squash the one it would have been. In the order of the sequences' names. Read-only.
+pub fn sequence_positions(
+    client: &mut Client,
+    table: &MigrationsTable,
+) -> Result<Vec<String>, Error> {
+    read_only(client, "read the sequences' positions", |tx| {
+        ddl::sequence_positions(tx, table)
+    })
 }
 
 /// The user tables that hold at least one row (qualified, quoted as SQL needs), leaving out `table` and the

@@ -222,6 +222,18 @@ impl MigrationBuilder {
         let mut out = Vec::new();
         let recorded = self.operations.ops.iter().zip(&self.operations.at);
         for (i, (op, &recorded_at)) in recorded.enumerate() {
+            if let Some(online) = op.online_change() {
+                // Its contract breaks the app version still running: `up --expand-only` must stop before it.
+                if online.phase() == OnlinePhase::Contract && self.contract_reason().is_none() {
+                    return Err(DslError::Invalid {
+                        op: op.name(),
+                        position: i + 1,
+                        message: "its contract phase drops what the app version still running uses: \
+                                  mark the migration with pgm.contract(\"<which app version must be gone>\")"
+                            .to_owned(),
+                    });
+                }
+            }
             let mut action = match op {
                 Operation::Db(db) => Some(Action::Data(db.data_fn().clone())),
                 Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
@@ -238,11 +250,18 @@ impl MigrationBuilder {
                 rendered = vec![rendered.join("\n")];
             }
             for (index, sql) in rendered.into_iter().enumerate() {
+                // A composite operation whose statement `index` is engine work (an online change's backfill).
+                let part = match op.online_change() {
+                    Some(online) if online.phase() == OnlinePhase::Expand && index == 4 => {
+                        Some(Action::Backfill(online.backfill()))
+                    }
+                    _ => None,
+                };
                 out.push(Statement {
                     position: i + 1,
                     op: op.name(),
                     sql,
-                    action: action.take(),
+                    action: action.take().or(part),
                     new_transaction: op.starts_transaction(index),
                     safeguard: op.safeguard(index),
                     recorded_at,
@@ -263,7 +282,7 @@ impl MigrationBuilder {
         let mut operations = Recorded::default();
         let recorded = self.operations.ops.iter().zip(&self.operations.at);
         for (i, (op, &at)) in recorded.enumerate().rev() {
-            for reverse in op.reverse(i + 1)? {
+            for reverse in op.reverse(i + 1, &self.operations.ops[..i])? {
                 operations.push_at(reverse, at);
             }
         }

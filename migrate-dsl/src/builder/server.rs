@@ -58,6 +58,32 @@ impl MigrationBuilder {
         Ok(())
     }
 
+    /// The [`since_pg`](Self::since_pg) gates, nested ones too, that every supported server takes (a major at
+    /// most [`OLDEST_SUPPORTED_MAJOR`]), with where each was recorded: their `otherwise` branch never runs.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.since_pg(12, |pgm| { pgm.sql("SELECT 1"); }).otherwise(|pgm| { pgm.sql("SELECT 2"); });
+    /// pgm.since_pg(15, |pgm| { pgm.sql("SELECT 3"); });
+    /// let gates = pgm.gates_every_server_takes();
+    /// assert_eq!(gates.len(), 1);
+    /// assert_eq!(gates[0].0, 12);
+    /// ```
+    pub fn gates_every_server_takes(&self) -> Vec<(u32, &'static Location<'static>)> {
+        let mut out = Vec::new();
+        for (op, &at) in self.operations.ops.iter().zip(&self.operations.at) {
+            if let Operation::SincePg(gate) = op {
+                if gate.major() <= OLDEST_SUPPORTED_MAJOR {
+                    out.push((gate.major(), at));
+                }
+                out.extend(gate.then_branch().gates_every_server_takes());
+                out.extend(gate.otherwise_branch().gates_every_server_takes());
+            }
+        }
+        out
+    }
+
     pub(crate) fn has_since_pg(&self) -> bool {
         self.operations
             .ops
@@ -117,9 +143,23 @@ fn append_gate(
                 branch: which,
                 source: Box::new(source),
             })?;
-        let runs = server.is_none_or(|s| std::ptr::eq(gate.branch(s), branch));
+        // Without a server, a gate every supported server takes shows its `otherwise` as not run, and why.
+        let never = server.is_none()
+            && major <= OLDEST_SUPPORTED_MAJOR
+            && std::ptr::eq(gate.otherwise_branch(), branch);
+        let runs = !never && server.is_none_or(|s| std::ptr::eq(gate.branch(s), branch));
         let mut text = header;
+        if never {
+            text.push_str(&format!(
+                "; never runs, PostgreSQL {OLDEST_SUPPORTED_MAJOR} is the oldest supported:"
+            ));
+        } else if server.is_none() && major <= OLDEST_SUPPORTED_MAJOR {
+            text.push_str(&format!(
+                ", which is every supported server (PostgreSQL {OLDEST_SUPPORTED_MAJOR} is the oldest supported)"
+            ));
+        }
         match server {
+            None if never => push_commented(&mut text, &flat, position, major, which)?,
             None if flat.operations.ops.is_empty() => text.push_str(": nothing"),
             None => text.push(':'),
             Some(s) if runs => {
@@ -130,20 +170,7 @@ fn append_gate(
             }
             Some(s) => {
                 text.push_str(&format!("; not run, the server is PostgreSQL {s}:"));
-                // Shown, not run: as comment lines under the header.
-                let sql = flat.to_sql().map_err(|source| DslError::InSincePg {
-                    position,
-                    major,
-                    branch: which,
-                    source: Box::new(source),
-                })?;
-                if sql.is_empty() {
-                    text.push_str(" nothing");
-                }
-                for line in sql.iter().flat_map(|s| s.lines()) {
-                    text.push_str("\n--   ");
-                    text.push_str(line);
-                }
+                push_commented(&mut text, &flat, position, major, which)?;
             }
         }
         out.operations
@@ -164,6 +191,30 @@ fn append_gate(
         Operation::SincePgNote(SincePgNote::new(format!("-- since_pg({major}): end"))),
         at,
     );
+    Ok(())
+}
+
+/// Appends a branch that is shown but not run: its SQL as comment lines under the header.
+fn push_commented(
+    text: &mut String,
+    flat: &MigrationBuilder,
+    position: usize,
+    major: u32,
+    which: &'static str,
+) -> Result<(), DslError> {
+    let sql = flat.to_sql().map_err(|source| DslError::InSincePg {
+        position,
+        major,
+        branch: which,
+        source: Box::new(source),
+    })?;
+    if sql.is_empty() {
+        text.push_str(" nothing");
+    }
+    for line in sql.iter().flat_map(|s| s.lines()) {
+        text.push_str("\n--   ");
+        text.push_str(line);
+    }
     Ok(())
 }
 

@@ -11,16 +11,25 @@ use crate::reverse::Reverse;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod pacing;
 mod render;
+mod targets;
+
+pub use pacing::{size, LagLimit, Pacing};
 
 impl MigrationBuilder {
     /// Updates every row of `table` (or those matching [`Backfill::where_clause`]) with the SQL assignments
-    /// `set`, walking the primary key in batches of 1000 rows, each batch its own committed transaction.
+    /// `set`, walking the primary key in batches, each batch its own committed transaction. The first batch
+    /// has 1000 rows; later ones are sized toward the run's target batch time unless
+    /// [`Backfill::batch_size`] fixes the size. Its derived reverse is nothing when it fills only columns its
+    /// own migration added (dropping them undoes it); otherwise it has none, since the values it overwrote
+    /// are gone: write a `down`.
     ///
     /// The migration runs outside a transaction (each batch commits on its own), so keep a backfill in a
-    /// data migration of its own, after the schema migration that added the column. An interrupted backfill
-    /// resumes after the last committed batch when the migration runs again. The table needs a primary key.
-    /// Progress (rows, rate, ETA) is shown on a terminal. Undoing it needs nothing.
+    /// data migration of its own, after the schema migration that added the column, with a `down` of its
+    /// own (an empty one when reverting the schema migration, which drops the column, is what undoes it). An
+    /// interrupted backfill resumes after the last committed batch when the migration runs again. The table
+    /// needs a primary key. Progress (rows, rate, ETA) is shown on a terminal.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -28,11 +37,21 @@ impl MigrationBuilder {
     /// pgm.backfill("comments", "body = contents").where_clause("body IS NULL");
     /// assert!(!pgm.is_transactional());
     /// assert_eq!(pgm.to_sql().unwrap(), [concat!(
-    ///     r#"-- backfill "comments" in batches of 1000 rows in primary-key order, each batch its own transaction; resumes where it stopped"#, "\n",
-    ///     r#"-- each batch: UPDATE "comments" SET body = contents WHERE <primary key> IN (SELECT <primary key> FROM "comments" WHERE <primary key> > $1 AND (body IS NULL) ORDER BY <primary key> LIMIT 1000)"#, "\n",
+    ///     r#"-- backfill "comments" in batches sized toward the target batch time (1000 rows at first) in primary-key order, each batch its own transaction; resumes where it stopped"#, "\n",
+    ///     r#"-- each batch: UPDATE "comments" SET body = contents WHERE <primary key> IN (SELECT <primary key> FROM "comments" WHERE <primary key> > $1 AND (body IS NULL) ORDER BY <primary key> LIMIT <batch size>)"#, "\n",
     ///     "-- <primary key>: the table's primary key columns, read when the backfill starts (`sql` against a database where the table exists shows them)",
     /// )]);
-    /// assert!(pgm.reversed().unwrap().operations().is_empty());
+    /// // `body` was added by another migration: reverting this one cannot put back what it overwrote.
+    /// let refused = pgm.reversed().unwrap_err().to_string();
+    /// assert!(refused.contains(r#"overwrites "body" of "comments", which this migration did not add"#));
+    ///
+    /// // Filling a column the same migration adds: dropping the column undoes both.
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_columns("comments", [column("body", "text")]);
+    /// pgm.backfill("comments", "body = contents");
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "comments" DROP COLUMN "body""#,
+    /// ]);
     /// ```
     #[track_caller]
     pub fn backfill(&mut self, table: impl Into<Name>, set: impl Into<String>) -> &mut Backfill {
@@ -56,7 +75,7 @@ impl MigrationBuilder {
     /// })
     /// .where_clause("slug IS NULL");
     /// assert_eq!(pgm.to_sql().unwrap()[0].lines().nth(1).unwrap(),
-    ///     r#"-- each batch: SELECT * FROM "posts" WHERE <primary key> > $1 AND (slug IS NULL) ORDER BY <primary key> LIMIT 1000 FOR NO KEY UPDATE and Rust code over those rows (locked until the batch commits), in the batch's transaction"#);
+    ///     r#"-- each batch: SELECT * FROM "posts" WHERE <primary key> > $1 AND (slug IS NULL) ORDER BY <primary key> LIMIT <batch size> FOR NO KEY UPDATE and Rust code over those rows (locked until the batch commits), in the batch's transaction"#);
     /// ```
     #[track_caller]
     pub fn backfill_with(
@@ -135,6 +154,7 @@ pub struct Backfill {
     where_clause: Option<String>,
     batch_size: u32,
     pause: Duration,
+    pacing: Pacing,
 }
 
 impl Backfill {
@@ -145,6 +165,7 @@ impl Backfill {
             where_clause: None,
             batch_size: DEFAULT_BATCH_SIZE,
             pause: Duration::ZERO,
+            pacing: Pacing::default(),
         }
     }
 
@@ -162,7 +183,9 @@ impl Backfill {
         self
     }
 
-    /// Rows per batch (default 1000).
+    /// Rows per batch, every batch: the size no longer adapts to the target batch time. Without it, the first
+    /// batch has 1000 rows and later ones are sized toward the run's target batch time (see
+    /// [`adaptive_batch_size`](Self::adaptive_batch_size)).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -172,6 +195,7 @@ impl Backfill {
     /// ```
     pub fn batch_size(&mut self, rows: u32) -> &mut Self {
         self.batch_size = rows;
+        self.pacing.fixed_size = true;
         self
     }
 
@@ -204,7 +228,7 @@ impl Backfill {
         self.where_clause.as_deref()
     }
 
-    /// Rows per batch.
+    /// Rows per batch: every batch's with [`batch_size`](Self::batch_size), else the first batch's.
     pub fn rows_per_batch(&self) -> u32 {
         self.batch_size
     }
@@ -215,10 +239,70 @@ impl Backfill {
     }
 }
 
-/// Undoing a backfill needs nothing: it fills a column that an earlier schema migration added, and that
-/// migration's `down` drops it.
+impl Backfill {
+    /// The reverse of this backfill in a migration whose operations before it are `earlier`: nothing when
+    /// all it writes goes with the migration's own reverse (it fills a table the migration created, or only
+    /// columns the migration added, which the reverse drops); otherwise there is none, since the values it
+    /// overwrote are gone and a `down` that does nothing would leave every row as the backfill left it.
+    pub(crate) fn reverse_after(
+        &self,
+        ctx: Ctx,
+        earlier: &[Operation],
+    ) -> Result<Vec<Operation>, DslError> {
+        let created = earlier.iter().any(|op| match op {
+            Operation::CreateTable(t) => t.certainly_creates() == Some(&self.table),
+            _ => false,
+        });
+        if created {
+            return Ok(Vec::new());
+        }
+        let added: Vec<&str> = earlier
+            .iter()
+            .filter_map(|op| match op {
+                Operation::AddColumns(a) => a.certainly_adds(),
+                _ => None,
+            })
+            .filter(|(table, _)| **table == self.table)
+            .flat_map(|(_, columns)| columns.map(|c| c.as_str()))
+            .collect();
+        let keep = "an empty `pub fn down(_pgm: &mut MigrationBuilder) {}` keeps the filled values, if that \
+                    is what you mean (when an earlier migration added the column, its `down` drops it)";
+        let written = match &self.work {
+            BatchWork::Rust(_) => {
+                return Err(ctx.irreversible(&format!(
+                    "the backfill's Rust code may write any column of {}, which this migration did not create, \
+                     and the values it overwrote are not known: a derived `down` would undo nothing; {keep}",
+                    self.table.quoted()
+                )))
+            }
+            BatchWork::Set(set) => targets::assigned_columns(set),
+        };
+        let Some(written) = written else {
+            return Err(ctx.irreversible(&format!(
+                "the columns the backfill writes cannot be read from its assignments, and the values it \
+                 overwrote are not known: a derived `down` would undo nothing; {keep}"
+            )));
+        };
+        let kept: Vec<&String> = written
+            .iter()
+            .filter(|c| !added.contains(&c.as_str()))
+            .collect();
+        if kept.is_empty() {
+            return Ok(Vec::new());
+        }
+        let kept: Vec<String> = kept.iter().map(|c| crate::ident(c)).collect();
+        Err(ctx.irreversible(&format!(
+            "the backfill overwrites {} of {}, which this migration did not add, and the values it overwrote \
+             are not known: a derived `down` would undo nothing; {keep}",
+            kept.join(", "),
+            self.table.quoted()
+        )))
+    }
+}
+
+/// Without the migration's other operations (see [`Backfill::reverse_after`]), a backfill has no reverse.
 impl Reverse for Backfill {
-    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
-        Ok(Vec::new())
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        self.reverse_after(ctx, &[])
     }
 }

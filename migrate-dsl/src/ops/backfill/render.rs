@@ -24,6 +24,31 @@ impl Render for Backfill {
                 return Err(ctx.invalid("empty SET assignments"));
             }
         }
+        let pacing = &self.pacing;
+        if let Some((min, max)) = pacing.batch_bounds {
+            if min == 0 || min > max {
+                return Err(ctx.invalid(format!(
+                    "adaptive_batch_size({min}, {max}): the bounds must be 1 <= min <= max"
+                )));
+            }
+        }
+        if pacing.target_batch_time.is_some_and(|t| t.is_zero()) {
+            return Err(ctx.invalid("target_batch_time must be more than zero"));
+        }
+        if let Some(limit) = &pacing.max_replica_lag {
+            if limit.max_bytes() == Some(0) || limit.max_time().is_some_and(|t| t.is_zero()) {
+                return Err(ctx.invalid(
+                    "max_replica_lag of zero would wait for ever; use LagLimit::off() to watch no replica",
+                ));
+            }
+        }
+        if pacing
+            .pause_while
+            .as_deref()
+            .is_some_and(|sql| sql.trim().is_empty())
+        {
+            return Err(ctx.invalid("pause_while needs a query"));
+        }
         let mut out = self.plan_sql(None);
         out.push(
             "-- <primary key>: the table's primary key columns, read when the backfill starts (`sql` against a database where the table exists shows them)"
@@ -96,14 +121,26 @@ impl Backfill {
                 String::new(),
             ),
         };
+        // A size that adapts is known batch by batch only.
+        let (batches, limit) = if self.pacing.fixed_size {
+            (
+                format!("in batches of {} rows", self.batch_size),
+                self.batch_size.to_string(),
+            )
+        } else {
+            (
+                format!(
+                    "in batches sized toward the target batch time ({} rows at first)",
+                    self.batch_size
+                ),
+                "<batch size>".to_owned(),
+            )
+        };
         let plan = format!(
-            "-- backfill {table} in batches of {} rows in primary-key order{order}, each batch its own transaction{pause}; resumes where it stopped",
-            self.batch_size
+            "-- backfill {table} {batches} in primary-key order{order}, each batch its own transaction{pause}; resumes where it stopped"
         );
-        let rows = format!(
-            "FROM {table} WHERE {key} > {after}{filter} ORDER BY {columns} LIMIT {}",
-            self.batch_size
-        );
+        let rows =
+            format!("FROM {table} WHERE {key} > {after}{filter} ORDER BY {columns} LIMIT {limit}");
         let batch = match &self.work {
             BatchWork::Set(assignments) => format!(
                 "-- each batch: UPDATE {table} SET {assignments} WHERE {key} IN (SELECT {columns} {rows})"
@@ -112,6 +149,8 @@ impl Backfill {
                 "-- each batch: SELECT * {rows} FOR NO KEY UPDATE and Rust code over those rows (locked until the batch commits), in the batch's transaction"
             ),
         };
-        vec![plan, batch]
+        let mut lines = vec![plan, batch];
+        lines.extend(self.pacing.comment());
+        lines
     }
 }

@@ -133,6 +133,13 @@ pub struct AddColumns {
 }
 
 impl AddColumns {
+    /// The table and the columns this operation certainly adds: `None` with `if_not_exists` or
+    /// `if_table_exists`, when it may have added nothing.
+    pub(crate) fn certainly_adds(&self) -> Option<(&Name, impl Iterator<Item = &Ident>)> {
+        (!self.if_not_exists && !self.if_table_exists)
+            .then(|| (&self.table, self.columns.iter().map(|c| &c.name)))
+    }
+
     /// The operation with its required parts; the options start unset.
     pub(crate) fn new(table: Name, columns: Vec<Column>) -> Self {
         AddColumns {

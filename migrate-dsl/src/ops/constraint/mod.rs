@@ -430,7 +430,7 @@ impl Constraint {
 /// derives its own names. A derived name is written out in the SQL, so it shows in `sql` and the reverse
 /// drops exactly it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ConstraintName(Option<Ident>);
+pub struct ConstraintName(pub(crate) Option<Ident>);
 
 impl<T: Into<Ident>> From<T> for ConstraintName {
     fn from(name: T) -> Self {
@@ -745,5 +745,61 @@ impl AddConstraint {
             .into_iter()
             .flat_map(|name| self.constraint.objects(&self.table, name))
             .collect()
+    }
+}
+
+/// How [`MigrationBuilder::add_constraint_online`](crate::MigrationBuilder::add_constraint_online) adds a
+/// constraint without a long lock.
+pub(crate) enum OnlineShape<'a> {
+    /// `NOT VALID`, then `VALIDATE` each of this many constraints (CHECK, FOREIGN KEY).
+    Validated(usize),
+    /// A unique index built concurrently, then the constraint `USING INDEX` it.
+    UniqueIndex { primary: bool, columns: &'a [Ident] },
+    /// Not supported online, and why.
+    Unsupported(&'static str),
+}
+
+impl AddConstraint {
+    /// The table.
+    pub(crate) fn table(&self) -> &Name {
+        &self.table
+    }
+
+    /// How this constraint is added online.
+    pub(crate) fn online_shape(&self) -> OnlineShape<'_> {
+        if self.if_table_exists || self.not_valid {
+            return OnlineShape::Unsupported(
+                "`if_table_exists` and `not_valid` do not apply: the table must exist, and the constraint is validated",
+            );
+        }
+        match &self.constraint.kind {
+            ConstraintKind::Check(list) => OnlineShape::Validated(list.len()),
+            ConstraintKind::ForeignKey { .. } => OnlineShape::Validated(1),
+            ConstraintKind::Unique {
+                columns,
+                nulls_not_distinct: false,
+            } if self.constraint.deferrable.is_none() && self.constraint.comment.is_none() => {
+                OnlineShape::UniqueIndex {
+                    primary: false,
+                    columns,
+                }
+            }
+            ConstraintKind::PrimaryKey(columns)
+                if self.constraint.deferrable.is_none() && self.constraint.comment.is_none() =>
+            {
+                OnlineShape::UniqueIndex {
+                    primary: true,
+                    columns,
+                }
+            }
+            ConstraintKind::Unique { .. } | ConstraintKind::PrimaryKey(_) => OnlineShape::Unsupported(
+                "a unique or primary key constraint added online takes no `nulls_not_distinct`, `deferrable` or `comment`",
+            ),
+            ConstraintKind::UsingIndex { .. } | ConstraintKind::Exclude { .. } => {
+                OnlineShape::Unsupported(
+                    "online: CHECK, FOREIGN KEY, UNIQUE and PRIMARY KEY constraints only (NOT NULL: `set_not_null`)",
+                )
+            }
+        }
     }
 }

@@ -365,7 +365,9 @@ impl CreateFunction {
     /// `CREATE OR REPLACE FUNCTION`. Before it runs, the engine records the function it replaces
     /// (`pg_get_functiondef` and its comment), or that there was none, with the migration; the derived
     /// `down` restores that definition exactly, or drops the function when there was none. An earlier
-    /// migration's function therefore survives this migration's `up` and `down`.
+    /// migration's function therefore survives this migration's `up` and `down`. PostgreSQL cannot remove
+    /// parameter defaults this way: when the new function added some, the `down` stops with that reason
+    /// before sending anything, and needs to be written.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;

@@ -230,6 +230,11 @@ pub struct CreateTable {
 }
 
 impl CreateTable {
+    /// The table this operation certainly creates: `None` with `if_not_exists`, when it may have existed.
+    pub(crate) fn certainly_creates(&self) -> Option<&Name> {
+        (!self.if_not_exists).then_some(&self.name)
+    }
+
     /// The operation with its required parts; the options start unset.
     pub(crate) fn new(name: Name, columns: Vec<Column>) -> Self {
         CreateTable {

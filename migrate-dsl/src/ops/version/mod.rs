@@ -9,6 +9,11 @@ use crate::reverse::Reverse;
 
 mod render;
 
+/// The oldest PostgreSQL major this project supports and tests. A [`since_pg`](MigrationBuilder::since_pg)
+/// gate at this major or below is taken by every supported server, so its `otherwise` never runs: `sql` shows
+/// that branch as comment lines and says why, and `lint` notes the gate.
+pub const OLDEST_SUPPORTED_MAJOR: u32 = 13;
+
 impl MigrationBuilder {
     /// Records operations for servers of PostgreSQL `major` or newer; chain
     /// [`otherwise`](SincePg::otherwise) for older servers (without it, nothing runs there). The engine takes

@@ -1,0 +1,423 @@
+//! Each [`Event`] as a record of the JSON run log (`--log-format json`, `--log-file`): its name and its fields.
+//! One `match` over every variant, with no catch-all arm, so a new event cannot be left out of the log. The
+//! records are documented in docs/json-log.md.
+
+use serde_json::{json, Value};
+
+use crate::events::Event;
+
+impl Event<'_> {
+    /// Every record name [`log_record`](Self::log_record) gives, in the order of the variants.
+    pub const LOG_RECORDS: &'static [&'static str] = &[
+        "waiting_for_lock",
+        "migration_started",
+        "migration_finished",
+        "retrying",
+        "lock_blocked",
+        "statement",
+        "backfill_batch",
+        "backfill_paused",
+        "backfill_resumed",
+        "backfill_finished",
+        "backfill_restarted",
+        "dropped_invalid_index",
+        "changed_since_applied",
+        "baseline_recorded",
+        "notice",
+    ];
+
+    /// The event as a record of the JSON run log: its name (`event`) and its other fields.
+    pub fn log_record(&self) -> (&'static str, Value) {
+        match self {
+            Event::WaitingForLock { table, holder } => (
+                "waiting_for_lock",
+                json!({ "table": table.to_string(), "holder_pid": holder }),
+            ),
+            Event::Started {
+                name,
+                direction,
+                transactional,
+                fake,
+            } => (
+                "migration_started",
+                json!({
+                    "migration": name,
+                    "direction": direction.to_string(),
+                    "transactional": transactional,
+                    "fake": fake,
+                }),
+            ),
+            Event::Finished {
+                name,
+                direction,
+                elapsed,
+                fake,
+            } => (
+                "migration_finished",
+                json!({
+                    "migration": name,
+                    "direction": direction.to_string(),
+                    "duration_ms": millis(*elapsed),
+                    "fake": fake,
+                }),
+            ),
+            Event::Retrying {
+                name,
+                attempt,
+                delay,
+                reason,
+            } => (
+                "retrying",
+                json!({
+                    "migration": name,
+                    "attempt": attempt,
+                    "delay_ms": millis(*delay),
+                    "reason": reason,
+                }),
+            ),
+            Event::LockBlocked { name, blocked } => (
+                "lock_blocked",
+                json!({
+                    "migration": name,
+                    "blockers": blocked.blockers.iter().map(|b| json!({
+                        "pid": b.pid,
+                        "user": b.user,
+                        "application": b.application,
+                        "state": b.state,
+                        "for_ms": b.for_how_long.map(millis),
+                        "query": b.query,
+                    })).collect::<Vec<_>>(),
+                    "queued": blocked.queued,
+                }),
+            ),
+            Event::Statement {
+                name,
+                direction,
+                position,
+                op,
+                line,
+                sql,
+                elapsed,
+            } => (
+                "statement",
+                json!({
+                    "migration": name,
+                    "direction": direction.to_string(),
+                    "position": position,
+                    "operation": op,
+                    "line": line,
+                    "sql": sql,
+                    "duration_ms": millis(*elapsed),
+                }),
+            ),
+            Event::Backfill {
+                name,
+                table,
+                done,
+                total,
+                rate,
+                batch_size,
+            } => (
+                "backfill_batch",
+                json!({
+                    "migration": name,
+                    "table": table,
+                    "rows_done": done,
+                    "rows_total": total,
+                    "rows_per_second": rate,
+                    "next_batch_size": batch_size,
+                }),
+            ),
+            Event::BackfillPaused {
+                name,
+                table,
+                cause,
+                waited,
+            } => (
+                "backfill_paused",
+                json!({
+                    "migration": name,
+                    "table": table,
+                    "cause": cause_record(cause),
+                    "waited_ms": millis(*waited),
+                }),
+            ),
+            Event::BackfillResumed {
+                name,
+                table,
+                cause,
+                paused,
+            } => (
+                "backfill_resumed",
+                json!({
+                    "migration": name,
+                    "table": table,
+                    "cause": cause_record(cause),
+                    "paused_ms": millis(*paused),
+                }),
+            ),
+            Event::BackfillFinished {
+                name,
+                table,
+                rows,
+                elapsed,
+                pauses,
+            } => (
+                "backfill_finished",
+                json!({
+                    "migration": name,
+                    "table": table,
+                    "rows": rows,
+                    "duration_ms": millis(*elapsed),
+                    "pauses": pauses.iter().map(|p| json!({
+                        "kind": p.kind.to_string(),
+                        "count": p.count,
+                        "duration_ms": millis(p.total),
+                    })).collect::<Vec<_>>(),
+                }),
+            ),
+            Event::BackfillRestarted {
+                name,
+                table,
+                rows_discarded,
+                reason,
+            } => (
+                "backfill_restarted",
+                json!({
+                    "migration": name,
+                    "table": table,
+                    "rows_discarded": rows_discarded,
+                    "reason": reason,
+                }),
+            ),
+            Event::DroppedInvalidIndex { name, index } => (
+                "dropped_invalid_index",
+                json!({ "migration": name, "index": index }),
+            ),
+            Event::ChangedSinceApplied { name } => {
+                ("changed_since_applied", json!({ "migration": name }))
+            }
+            Event::BaselineRecorded { name, replaced } => (
+                "baseline_recorded",
+                json!({ "migration": name, "replaced": replaced }),
+            ),
+            Event::Notice {
+                name,
+                direction,
+                position,
+                op,
+                notice,
+            } => (
+                "notice",
+                json!({
+                    "migration": name,
+                    "direction": direction.to_string(),
+                    "position": position,
+                    "operation": op,
+                    "severity": notice.severity,
+                    "code": notice.code,
+                    "message": notice.message,
+                    "detail": notice.detail,
+                    "hint": notice.hint,
+                }),
+            ),
+        }
+    }
+}
+
+/// Why a backfill waits, as a record: its kind, the text people read, and its figures.
+fn cause_record(cause: &crate::PauseCause) -> Value {
+    let mut record = match cause {
+        crate::PauseCause::ReplicaLag {
+            name,
+            pid,
+            bytes,
+            time,
+        } => {
+            json!({ "kind": "replica_lag", "standby": name, "pid": pid, "bytes": bytes, "time_ms": millis(*time) })
+        }
+        crate::PauseCause::SlotLag {
+            slot,
+            logical,
+            bytes,
+            time,
+        } => {
+            json!({ "kind": "slot_lag", "slot": slot, "logical": logical, "bytes": bytes, "time_ms": millis(*time) })
+        }
+        crate::PauseCause::Vacuum {
+            table,
+            pid,
+            autovacuum,
+        } => json!({ "kind": "vacuum", "table": table, "pid": pid, "autovacuum": autovacuum }),
+        crate::PauseCause::Predicate { sql } => json!({ "kind": "predicate", "sql": sql }),
+    };
+    record["text"] = Value::String(cause.to_string());
+    record
+}
+
+/// Milliseconds with a microsecond's precision, as the JSON run log and the trace give durations.
+pub(crate) fn millis(duration: std::time::Duration) -> f64 {
+    (duration.as_secs_f64() * 1_000_000.0).round() / 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use crate::history::MigrationsTable;
+    use crate::migration::Direction;
+    use crate::notices::Notice;
+
+    use super::*;
+
+    /// One event of every kind: a variant added to `Event` must be added here (the match below has no
+    /// catch-all either), and its record name to `LOG_RECORDS`.
+    fn every_event(
+        table: &MigrationsTable,
+        notice: &Notice,
+        blocked: &crate::Blocked,
+        cause: &crate::PauseCause,
+        each: &mut dyn FnMut(Event<'_>),
+    ) {
+        for kind in 0.. {
+            let event = match kind {
+                0 => Event::WaitingForLock {
+                    table,
+                    holder: Some(7),
+                },
+                1 => Event::Started {
+                    name: "m",
+                    direction: Direction::Up,
+                    transactional: true,
+                    fake: false,
+                },
+                2 => Event::Finished {
+                    name: "m",
+                    direction: Direction::Up,
+                    elapsed: Duration::from_micros(1500),
+                    fake: false,
+                },
+                3 => Event::Retrying {
+                    name: "m",
+                    attempt: 1,
+                    delay: Duration::from_millis(100),
+                    reason: "lock timeout".to_owned(),
+                },
+                4 => Event::LockBlocked { name: "m", blocked },
+                5 => Event::Statement {
+                    name: "m",
+                    direction: Direction::Up,
+                    position: 1,
+                    op: "sql",
+                    line: Some(5),
+                    sql: "SELECT 1",
+                    elapsed: Duration::from_micros(250),
+                },
+                6 => Event::Backfill {
+                    name: "m",
+                    table: "t",
+                    done: 1000,
+                    total: 2000,
+                    rate: 5000.0,
+                    batch_size: 1250,
+                },
+                7 => Event::BackfillPaused {
+                    name: "m",
+                    table: "t",
+                    cause,
+                    waited: Duration::ZERO,
+                },
+                8 => Event::BackfillResumed {
+                    name: "m",
+                    table: "t",
+                    cause,
+                    paused: Duration::from_millis(800),
+                },
+                9 => Event::BackfillFinished {
+                    name: "m",
+                    table: "t",
+                    rows: 2000,
+                    elapsed: Duration::from_millis(400),
+                    pauses: &[],
+                },
+                10 => Event::BackfillRestarted {
+                    name: "m",
+                    table: "t",
+                    rows_discarded: 10,
+                    reason: "edited",
+                },
+                11 => Event::DroppedInvalidIndex {
+                    name: "m",
+                    index: "i",
+                },
+                12 => Event::ChangedSinceApplied { name: "m" },
+                13 => Event::BaselineRecorded {
+                    name: "m",
+                    replaced: 3,
+                },
+                14 => Event::Notice {
+                    name: "m",
+                    direction: Direction::Up,
+                    position: 1,
+                    op: "sql",
+                    notice,
+                },
+                _ => return,
+            };
+            // Exhaustive: a new variant fails to compile here until it has a case above.
+            match &event {
+                Event::WaitingForLock { .. }
+                | Event::Started { .. }
+                | Event::Finished { .. }
+                | Event::Retrying { .. }
+                | Event::LockBlocked { .. }
+                | Event::Statement { .. }
+                | Event::Backfill { .. }
+                | Event::BackfillPaused { .. }
+                | Event::BackfillResumed { .. }
+                | Event::BackfillFinished { .. }
+                | Event::BackfillRestarted { .. }
+                | Event::DroppedInvalidIndex { .. }
+                | Event::ChangedSinceApplied { .. }
+                | Event::BaselineRecorded { .. }
+                | Event::Notice { .. } => {}
+            }
+            each(event);
+        }
+    }
+
+    #[test]
+    fn every_event_has_a_record_listed_in_log_records() {
+        let table = MigrationsTable::default();
+        let notice = Notice {
+            severity: "NOTICE".to_owned(),
+            code: "00000".to_owned(),
+            message: "hello".to_owned(),
+            detail: None,
+            hint: None,
+        };
+        let blocked = crate::Blocked::default();
+        let cause = crate::PauseCause::Predicate {
+            sql: "SELECT true".to_owned(),
+        };
+        let mut names = Vec::new();
+        every_event(&table, &notice, &blocked, &cause, &mut |event| {
+            let (name, fields) = event.log_record();
+            assert!(fields.is_object(), "{name}: {fields}");
+            names.push(name);
+        });
+        assert_eq!(names, Event::LOG_RECORDS);
+        let (_, statement) = Event::Statement {
+            name: "m",
+            direction: Direction::Up,
+            position: 2,
+            op: "sql",
+            line: Some(14),
+            sql: "SELECT 1",
+            elapsed: Duration::from_micros(1234),
+        }
+        .log_record();
+        assert_eq!(statement["duration_ms"], 1.234);
+        assert_eq!(statement["line"], 14);
+    }
+}

@@ -1,0 +1,734 @@
+//! A fleet and what it runs on each target: `up`, `down`, the status and the plan, each on a session of the
+//! target's own, under the target's own migration lock.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use postgres::Client;
+
+use crate::error::Error;
+use crate::events::Event;
+use crate::history::{self, MigrationsTable};
+use crate::interrupt::Interrupt;
+use crate::lock::{with_lock, LockMode};
+use crate::plan::Step;
+use crate::runner::{DownTarget, Migrator, UpTarget};
+use crate::status::State;
+
+use super::connector::Connector;
+use super::error::FleetError;
+use super::events::FleetEvent;
+use super::options::{Canary, FleetOptions};
+use super::pool::{Pool, Pooled};
+use super::report::{FleetReport, Phase, TargetError, TargetReport, TargetState, TargetStatus};
+use super::schedule::{self, Attempt, Note, Plan, Slot};
+use super::stop::Stop;
+use super::target::Target;
+
+/// The same migrations over many targets. Build it once with the targets and a [`Connector`], then run
+/// [`up`](Fleet::up), [`down`](Fleet::down), [`status`](Fleet::status) or [`plan_up`](Fleet::plan_up).
+///
+/// ```no_run
+/// # fn demo(migrations: &'static [migrate_core::Migration], connector: &dyn migrate_core::fleet::Connector)
+/// #     -> Result<(), Box<dyn std::error::Error>> {
+/// use migrate_core::fleet::{Fleet, FleetOptions, Stop, Target};
+/// use migrate_core::{Migrator, UpTarget};
+/// let targets = (1..=50).map(|n| Target::schema(format!("tenant_{n}"))).collect();
+/// let fleet = Fleet::new(Migrator::new(migrations), targets, connector, FleetOptions::default())?;
+/// let report = fleet.up(&UpTarget::All, &Stop::new(), &|_event| {})?;
+/// assert!(report.all_done());
+/// # Ok(()) }
+/// ```
+pub struct Fleet<'a, 'c> {
+    migrator: Migrator<'a>,
+    targets: Vec<Target>,
+    names: Vec<String>,
+    /// Server number of each target, for the per-server budget.
+    servers: Vec<usize>,
+    canary: Vec<usize>,
+    options: FleetOptions,
+    connector: &'c dyn Connector,
+}
+
+impl std::fmt::Debug for Fleet<'_, '_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fleet")
+            .field("targets", &self.targets)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+/// What runs on each target.
+enum Op<'t> {
+    Up(&'t UpTarget),
+    Down(&'t DownTarget),
+}
+
+impl<'a, 'c> Fleet<'a, 'c> {
+    /// A fleet of `targets`, each run with `migrator`'s settings (its table, timeouts, mode; the lock is
+    /// always tried, see [`FleetOptions::on_busy`]). Checks the list before anything runs: every
+    /// connection string readable, valid schema names, no target twice (same server, database and schema),
+    /// unique names (an empty name is filled in: the schema for a schema of the default database, else
+    /// `server/database[/schema]`), and a canary made of targets of the fleet.
+    pub fn new(
+        migrator: Migrator<'a>,
+        mut targets: Vec<Target>,
+        connector: &'c dyn Connector,
+        options: FleetOptions,
+    ) -> Result<Fleet<'a, 'c>, FleetError> {
+        if options.parallel == 0 {
+            return Err(FleetError::Zero { what: "parallel" });
+        }
+        if options.per_server == 0 {
+            return Err(FleetError::Zero {
+                what: "per-server parallel",
+            });
+        }
+        if targets.is_empty() {
+            return Err(FleetError::NoTargets);
+        }
+        let mut server_numbers: HashMap<String, usize> = HashMap::new();
+        let mut seen: HashMap<(String, String, Option<String>), usize> = HashMap::new();
+        let mut servers = Vec::with_capacity(targets.len());
+        for i in 0..targets.len() {
+            let location =
+                connector
+                    .locate(&targets[i])
+                    .map_err(|message| FleetError::Location {
+                        target: shown_name(&targets[i]),
+                        message,
+                    })?;
+            let t = &mut targets[i];
+            if let Some(schema) = &t.schema {
+                if let Err(e) = t.migrations_table(migrator.migrations_table()) {
+                    return Err(FleetError::Schema {
+                        target: shown_name(t),
+                        schema: schema.clone(),
+                        reason: e.to_string(),
+                    });
+                }
+            }
+            if t.name.is_empty() {
+                t.name = match (&t.schema, &t.url) {
+                    (Some(schema), None) => schema.clone(),
+                    (schema, _) => format!(
+                        "{}/{}{}",
+                        location.server,
+                        location.database,
+                        schema
+                            .as_deref()
+                            .map(|s| format!("/{s}"))
+                            .unwrap_or_default()
+                    ),
+                };
+            }
+            let key = (
+                location.server.clone(),
+                location.database.clone(),
+                t.schema.clone(),
+            );
+            if let Some(&first) = seen.get(&key) {
+                return Err(FleetError::Duplicate {
+                    first: targets[first].name.clone(),
+                    second: targets[i].name.clone(),
+                    what: match &key.2 {
+                        Some(schema) => {
+                            format!("schema {schema:?} of database {} on {}", key.1, key.0)
+                        }
+                        None => format!("database {} on {}", key.1, key.0),
+                    },
+                });
+            }
+            seen.insert(key, i);
+            let next = server_numbers.len();
+            servers.push(*server_numbers.entry(location.server).or_insert(next));
+        }
+        let mut names: HashMap<&str, usize> = HashMap::new();
+        for (i, t) in targets.iter().enumerate() {
+            if names.insert(&t.name, i).is_some() {
+                return Err(FleetError::DuplicateName {
+                    name: t.name.clone(),
+                });
+            }
+        }
+        let canary = match &options.canary {
+            Canary::None => Vec::new(),
+            Canary::First(k) => (0..(*k).min(targets.len())).collect(),
+            Canary::Named(wanted) => {
+                let mut canary = Vec::new();
+                for name in wanted {
+                    let i = *names
+                        .get(name.as_str())
+                        .ok_or_else(|| FleetError::UnknownCanary { name: name.clone() })?;
+                    if !canary.contains(&i) {
+                        canary.push(i);
+                    }
+                }
+                canary
+            }
+        };
+        let names = targets.iter().map(|t| t.name.clone()).collect();
+        Ok(Fleet {
+            migrator,
+            targets,
+            names,
+            servers,
+            canary,
+            options,
+            connector,
+        })
+    }
+
+    /// The targets, in the order given, with their names filled in.
+    pub fn targets(&self) -> &[Target] {
+        &self.targets
+    }
+
+    /// The options.
+    pub fn options(&self) -> &FleetOptions {
+        &self.options
+    }
+
+    /// Applies the pending migrations up to `target` on every target: the canary first, then the others
+    /// under the failure policy, each under its own lock (a target another runner holds is revisited
+    /// later). A target where the run stops ([`UpTarget::To`] already applied) is done. `events` is called
+    /// from the workers' threads. An error means nothing ran: `target` names no migration.
+    pub fn up(
+        &self,
+        target: &UpTarget,
+        stop: &Stop,
+        events: &(dyn Fn(FleetEvent<'_>) + Sync),
+    ) -> Result<FleetReport, Error> {
+        let target = match target {
+            UpTarget::To(name) => UpTarget::To(self.full_name(name)?),
+            other => other.clone(),
+        };
+        Ok(self.apply(&Op::Up(&target), stop, events))
+    }
+
+    /// Reverts applied migrations on every target down to `target`, as [`up`](Fleet::up) applies them. A
+    /// target with nothing applied, or nothing after [`DownTarget::To`], is done with nothing reverted.
+    pub fn down(
+        &self,
+        target: &DownTarget,
+        stop: &Stop,
+        events: &(dyn Fn(FleetEvent<'_>) + Sync),
+    ) -> Result<FleetReport, Error> {
+        let target = match target {
+            DownTarget::To(name) => DownTarget::To(self.full_name(name)?),
+            other => other.clone(),
+        };
+        Ok(self.apply(&Op::Down(&target), stop, events))
+    }
+
+    /// Where every target stands, read without a lock and changing nothing (a missing schema or
+    /// migrations table is read as nothing applied). In the order given.
+    pub fn status(
+        &self,
+        stop: &Stop,
+        events: &(dyn Fn(FleetEvent<'_>) + Sync),
+    ) -> Vec<TargetStatus> {
+        let pool = Pool::new(self.options.parallel);
+        let work = |i: usize| {
+            let status = self.status_one(&pool, i);
+            events(FleetEvent::Read {
+                index: i,
+                target: &self.targets[i],
+                status: &status,
+            });
+            Attempt::Finished {
+                result: status,
+                failed: false,
+            }
+        };
+        let outcome = schedule::run(&self.read_plan(), stop, &|_| {}, &work);
+        outcome
+            .slots
+            .into_iter()
+            .zip(&self.names)
+            .map(|(slot, name)| match slot {
+                Slot::Ran(status) => status,
+                slot => TargetStatus {
+                    name: name.clone(),
+                    version: None,
+                    applied: 0,
+                    pending: 0,
+                    contracts_pending: 0,
+                    phase: None,
+                    problems: Vec::new(),
+                    slowest: None,
+                    unreachable: false,
+                    error: Some(TargetError::message(match slot {
+                        Slot::Panicked(message) => format!("panicked: {message}"),
+                        _ => "not read: the run was stopped first".to_owned(),
+                    })),
+                    duration: std::time::Duration::ZERO,
+                },
+            })
+            .collect()
+    }
+
+    /// What `up` would run on each target, changing nothing and taking no lock: `each` gets every target's
+    /// steps (or why they could not be planned), from the workers' threads, as each is read.
+    pub fn plan_up(
+        &self,
+        target: &UpTarget,
+        stop: &Stop,
+        each: &(dyn Fn(usize, Result<Vec<Step<'a>>, TargetError>) + Sync),
+    ) {
+        let pool = Pool::new(self.options.parallel);
+        let work = |i: usize| {
+            let planned = self.session(&pool, i).and_then(|(mut session, table)| {
+                let steps = self
+                    .migrator
+                    .clone()
+                    .table(table)
+                    .plan_up(&mut session.client, target)
+                    .map_err(|e| TargetError::of(&e))?;
+                pool.checkin(&self.targets[i], session);
+                Ok(steps)
+            });
+            each(i, planned);
+            Attempt::Finished {
+                result: (),
+                failed: false,
+            }
+        };
+        schedule::run(&self.read_plan(), stop, &|_| {}, &work);
+    }
+
+    fn read_plan(&self) -> Plan<'_> {
+        Plan {
+            servers: &self.servers,
+            parallel: self.options.parallel,
+            per_server: self.options.per_server,
+            canary: &[],
+            on_error: super::options::OnError::Continue,
+            max_failures: None,
+            on_busy: self.options.on_busy,
+            names: &self.names,
+        }
+    }
+
+    fn full_name(&self, name: &str) -> Result<String, Error> {
+        self.migrator
+            .migrations()
+            .iter()
+            .find(|m| m.name() == name || m.version() == name)
+            .map(|m| m.name().to_owned())
+            .ok_or_else(|| Error::UnknownMigration {
+                name: name.to_owned(),
+            })
+    }
+
+    fn apply(
+        &self,
+        op: &Op<'_>,
+        stop: &Stop,
+        events: &(dyn Fn(FleetEvent<'_>) + Sync),
+    ) -> FleetReport {
+        let started = Instant::now();
+        let plan = Plan {
+            servers: &self.servers,
+            parallel: self.options.parallel,
+            per_server: self.options.per_server,
+            canary: &self.canary,
+            on_error: self.options.on_error,
+            max_failures: self.options.max_failures,
+            on_busy: self.options.on_busy,
+            names: &self.names,
+        };
+        let note = |note: Note<'_>| match note {
+            Note::Busy {
+                index,
+                holder,
+                revisits,
+            } => events(FleetEvent::Busy {
+                index,
+                target: &self.targets[index],
+                holder,
+                revisits,
+            }),
+            Note::CanaryPassed { targets } => events(FleetEvent::CanaryPassed { targets }),
+            Note::Stopping(reason) => events(FleetEvent::Stopping { reason }),
+        };
+        let pool = Pool::new(self.options.parallel);
+        let work = |i: usize| {
+            let attempt = self.apply_one(&pool, i, op, stop, events);
+            if let Attempt::Finished { result, .. } = &attempt {
+                events(FleetEvent::Finished {
+                    index: i,
+                    target: &self.targets[i],
+                    report: result,
+                });
+            }
+            attempt
+        };
+        let outcome = schedule::run(&plan, stop, &note, &work);
+        let targets = outcome
+            .slots
+            .into_iter()
+            .zip(outcome.busy)
+            .zip(&self.names)
+            .map(|((slot, busy), name)| match slot {
+                Slot::Ran(mut report) => {
+                    report.busy = busy;
+                    report
+                }
+                Slot::Busy => TargetReport::not_started(name, TargetState::Busy, busy),
+                Slot::Skipped => TargetReport::not_started(name, TargetState::Skipped, busy),
+                Slot::NotStarted => TargetReport::not_started(name, TargetState::Pending, busy),
+                Slot::Panicked(message) => {
+                    let mut report = TargetReport::not_started(name, TargetState::Failed, busy);
+                    report.error = Some(TargetError::message(format!("panicked: {message}")));
+                    report
+                }
+            })
+            .collect();
+        FleetReport {
+            targets,
+            stopped: outcome.stopped,
+            duration: started.elapsed(),
+        }
+    }
+
+    /// A session of target `i` from `pool`, with its `search_path` set for a schema target, and its
+    /// migrations table.
+    fn session(&self, pool: &Pool, i: usize) -> Result<(Pooled, MigrationsTable), TargetError> {
+        let t = &self.targets[i];
+        let table = t
+            .migrations_table(self.migrator.migrations_table())
+            .map_err(|e| TargetError::of(&e))?;
+        let mut session = pool
+            .checkout(self.connector, t)
+            .map_err(|e| TargetError::message(e.message))?;
+        if let Some(schema) = &t.schema {
+            set_search_path(&mut session.client, schema, &self.options.search_path)
+                .map_err(|e| TargetError::of(&e))?;
+        }
+        Ok((session, table))
+    }
+
+    fn apply_one(
+        &self,
+        pool: &Pool,
+        i: usize,
+        op: &Op<'_>,
+        stop: &Stop,
+        events: &(dyn Fn(FleetEvent<'_>) + Sync),
+    ) -> Attempt<TargetReport> {
+        let t = &self.targets[i];
+        let started = Instant::now();
+        events(FleetEvent::Started {
+            index: i,
+            target: t,
+        });
+        let mut report = TargetReport::not_started(&t.name, TargetState::Failed, 0);
+        let finish = |mut report: TargetReport, state: TargetState| {
+            report.state = state;
+            report.duration = started.elapsed();
+            Attempt::Finished {
+                failed: matches!(state, TargetState::Failed | TargetState::Unreachable),
+                result: report,
+            }
+        };
+        let table = match t.migrations_table(self.migrator.migrations_table()) {
+            Ok(table) => table,
+            Err(e) => {
+                report.error = Some(TargetError::of(&e));
+                return finish(report, TargetState::Failed);
+            }
+        };
+        let session = match pool.checkout(self.connector, t) {
+            Ok(session) => session,
+            Err(e) => {
+                let state = if e.unreachable {
+                    TargetState::Unreachable
+                } else {
+                    TargetState::Failed
+                };
+                report.error = Some(TargetError::message(e.message));
+                return finish(report, state);
+            }
+        };
+        let Pooled {
+            mut client,
+            cancel,
+            notices,
+        } = session;
+        let interrupt = Interrupt::new();
+        let running = stop.register(i, &interrupt, Arc::clone(&cancel));
+        let migrator = self
+            .migrator
+            .clone()
+            .table(table.clone())
+            .lock_mode(LockMode::Fail)
+            .interrupt(interrupt.clone())
+            .notices(notices.clone());
+        let mut before = None;
+        let mut ran = Vec::new();
+        let mut forward = |event: Event<'_>| {
+            if let Event::Finished { name, .. } = &event {
+                ran.push((*name).to_owned());
+            }
+            events(FleetEvent::Engine {
+                index: i,
+                target: t,
+                event,
+            });
+        };
+        let result = match &t.schema {
+            Some(schema) => set_search_path(&mut client, schema, &self.options.search_path),
+            None => Ok(()),
+        }
+        .and_then(|()| match op {
+            // The target's lock is tried once (another runner holding it means "later", never a wait), and
+            // what it stands at is read under it, from the status `up` reads there anyway.
+            Op::Up(target) => migrator
+                .run_up_chosen(
+                    &mut client,
+                    &mut |status| {
+                        before = status
+                            .migrations
+                            .iter()
+                            .filter(|e| e.applied.is_some())
+                            .map(|e| e.name.as_str())
+                            .max()
+                            .map(str::to_owned);
+                        match target {
+                            // Already there: nothing to do (another runner may have gone past it).
+                            UpTarget::To(name)
+                                if status
+                                    .migrations
+                                    .iter()
+                                    .any(|e| &e.name == name && e.applied.is_some()) =>
+                            {
+                                UpTarget::Count(0)
+                            }
+                            target => (*target).clone(),
+                        }
+                    },
+                    &mut forward,
+                )
+                .map(drop),
+            // `down` has no such status: the version is read under a lock of its own, which the run takes
+            // again (a session that holds it always gets it).
+            Op::Down(target) => with_lock(
+                &mut client,
+                &table,
+                LockMode::Fail,
+                migrator.timeout_settings(),
+                &interrupt,
+                &mut |_| {},
+                |client, _| {
+                    before = newest(client, &table)?;
+                    match target {
+                        _ if before.is_none() => Ok(()),
+                        DownTarget::To(name)
+                            if before.as_deref().is_some_and(|b| b <= name.as_str()) =>
+                        {
+                            Ok(())
+                        }
+                        target => migrator.run_down(client, target, &mut forward).map(drop),
+                    }
+                },
+            ),
+        });
+        report.version_before = before;
+        report.ran = ran;
+        drop(running);
+        let keep = |client: Client| {
+            pool.checkin(
+                t,
+                Pooled {
+                    client,
+                    cancel,
+                    notices,
+                },
+            )
+        };
+        let state = match result {
+            Ok(()) => TargetState::Done,
+            Err(Error::LockBusy { holder, .. }) => {
+                keep(client);
+                return Attempt::Busy { holder };
+            }
+            Err(e) => {
+                let error = TargetError::of(&e);
+                let cancelled = error.sqlstate.as_deref() == Some("57014");
+                report.error = Some(error);
+                if matches!(e, Error::Interrupted { .. })
+                    || (cancelled && interrupt.requested().is_some())
+                {
+                    TargetState::Interrupted
+                } else {
+                    TargetState::Failed
+                }
+            }
+        };
+        report.version_after = match op {
+            // What `up` applied comes on top of what was there.
+            Op::Up(_) => report
+                .version_before
+                .iter()
+                .chain(&report.ran)
+                .max()
+                .cloned(),
+            // After a failure the session may be gone; the version after is then unknown.
+            Op::Down(_) => newest(&mut client, &table).ok().flatten(),
+        };
+        // Only a session that ended cleanly serves another target.
+        if state == TargetState::Done {
+            keep(client);
+        }
+        finish(report, state)
+    }
+
+    fn status_one(&self, pool: &Pool, i: usize) -> TargetStatus {
+        let started = Instant::now();
+        let t = &self.targets[i];
+        let mut out = TargetStatus {
+            name: t.name.clone(),
+            version: None,
+            applied: 0,
+            pending: 0,
+            contracts_pending: 0,
+            phase: None,
+            problems: Vec::new(),
+            slowest: None,
+            unreachable: false,
+            error: None,
+            duration: std::time::Duration::ZERO,
+        };
+        let read = match t.migrations_table(self.migrator.migrations_table()) {
+            Err(e) => Err(TargetError::of(&e)),
+            Ok(table) => match pool.checkout(self.connector, t) {
+                Err(e) => {
+                    out.unreachable = e.unreachable;
+                    Err(TargetError::message(e.message))
+                }
+                Ok(mut session) => {
+                    let status = self
+                        .migrator
+                        .clone()
+                        .table(table)
+                        .status(&mut session.client)
+                        .map_err(|e| TargetError::of(&e));
+                    if status.is_ok() {
+                        pool.checkin(t, session);
+                    }
+                    status
+                }
+            },
+        };
+        match read {
+            Err(e) => out.error = Some(e),
+            Ok(status) => {
+                let s = status.summary;
+                out.applied = s.applied + s.changed + s.renamed + s.unverified + s.missing;
+                out.pending = s.pending + s.out_of_order;
+                out.contracts_pending = s.contracts_pending;
+                out.phase = Some(if out.pending == 0 {
+                    Phase::Current
+                } else if status.expand_only().0.is_empty() && s.contracts_pending > 0 {
+                    Phase::Expanded
+                } else {
+                    Phase::Behind
+                });
+                for e in &status.migrations {
+                    if let Some(applied) = &e.applied {
+                        if out.version.as_deref().is_none_or(|v| v < e.name.as_str()) {
+                            out.version = Some(e.name.clone());
+                        }
+                        if let Some(ms) = applied.execution_ms {
+                            if out
+                                .slowest
+                                .as_ref()
+                                .is_none_or(|(_, slowest)| ms > *slowest)
+                            {
+                                out.slowest = Some((e.name.clone(), ms));
+                            }
+                        }
+                    }
+                    let problem = match e.state {
+                        State::Changed => format!("CHANGED {}", e.name),
+                        State::Missing => format!("MISSING FILE {}", e.name),
+                        State::OutOfOrder => format!("OUT OF ORDER {}", e.name),
+                        State::Renamed => format!(
+                            "RENAMED {} -> {}",
+                            e.renamed_from.as_deref().unwrap_or("?"),
+                            e.name
+                        ),
+                        State::Failed => format!(
+                            "FAILED {} (part-way, {} statement(s) committed)",
+                            e.name,
+                            e.failure.as_ref().map_or(0, |f| f.committed)
+                        ),
+                        _ => continue,
+                    };
+                    out.problems.push(problem);
+                }
+            }
+        }
+        out.duration = started.elapsed();
+        out
+    }
+}
+
+/// Sets the session's `search_path` to exactly `schema` and then `extra`, for this session only: unqualified
+/// names in migrations land in the schema, and nothing else of the server's or role's path is searched.
+pub(crate) fn set_search_path(
+    client: &mut Client,
+    schema: &str,
+    extra: &[String],
+) -> Result<(), Error> {
+    let path: Vec<String> = std::iter::once(schema)
+        .chain(extra.iter().map(String::as_str))
+        .map(migrate_dsl::ident)
+        .collect();
+    // One round trip, as a simple query: the value is quoted as a literal.
+    let value = path.join(", ");
+    client
+        .batch_execute(&format!(
+            "SELECT pg_catalog.set_config('search_path', {}, false)",
+            migrate_dsl::literal(&value)
+        ))
+        .map_err(Error::database(format!(
+            "cannot set search_path to {value}"
+        )))
+}
+
+/// The newest applied migration by name (timestamp order), if any is applied.
+fn newest(client: &mut Client, table: &MigrationsTable) -> Result<Option<String>, Error> {
+    if !history::exists(client, table)? {
+        return Ok(None);
+    }
+    client
+        .query_one(
+            &format!("SELECT pg_catalog.max(name) FROM {}", table.quoted()),
+            &[],
+        )
+        .map(|row| row.get(0))
+        .map_err(Error::database(format!("cannot read {table}")))
+}
+
+/// A target's name for messages before names are filled in.
+fn shown_name(t: &Target) -> String {
+    if !t.name.is_empty() {
+        return t.name.clone();
+    }
+    match (&t.schema, &t.url) {
+        (Some(schema), None) => schema.clone(),
+        (_, Some(_)) => format!(
+            "{}{}",
+            "the database of a URL",
+            t.schema
+                .as_deref()
+                .map(|s| format!(", schema {s}"))
+                .unwrap_or_default()
+        ),
+        (None, None) => "the default database".to_owned(),
+    }
+}

@@ -1,0 +1,330 @@
+//! Which target runs next. Workers (threads, at most the parallel limit) take targets in the order given:
+//! the canary first, then the others once every canary succeeded; never more sessions on one server than
+//! its budget; a target another runner holds is put back and revisited after the others that are free;
+//! nothing new once the failure policy or a stop request says so.
+
+use std::collections::VecDeque;
+use std::sync::{Condvar, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use super::options::{OnBusy, OnError};
+use super::report::StopReason;
+use super::stop::Stop;
+
+/// How long a target held by another runner waits before it is tried again, times the number of times it was
+/// found held, up to ten: another runner's target is usually done within a second, and one held for long (a
+/// long backfill) is asked about every two seconds, not hammered. Targets that are free come first anyway.
+const REVISIT: Duration = Duration::from_millis(200);
+
+/// How often an idle worker looks at a stop request.
+const IDLE_POLL: Duration = Duration::from_millis(100);
+
+/// What one attempt at a target gave.
+pub(crate) enum Attempt<R> {
+    /// It ran (or failed); `failed` counts for the failure policy.
+    Finished { result: R, failed: bool },
+    /// Another runner holds its lock.
+    Busy { holder: Option<i32> },
+}
+
+/// How a target ended in the schedule.
+pub(crate) enum Slot<R> {
+    Ran(R),
+    /// Held by another runner to the end ([`OnBusy::Report`]).
+    Busy,
+    /// Not started: the failure policy or the canary stopped the rollout.
+    Skipped,
+    /// Not started: a stop request came first.
+    NotStarted,
+    /// The work panicked (a bug, or an application's event callback): counted as failed, with the message.
+    Panicked(String),
+}
+
+/// The schedule's settings, resolved against the target list.
+pub(crate) struct Plan<'p> {
+    /// Server number of each target.
+    pub servers: &'p [usize],
+    pub parallel: usize,
+    pub per_server: usize,
+    /// Positions of the canary targets, in order; empty for none.
+    pub canary: &'p [usize],
+    pub on_error: OnError,
+    pub max_failures: Option<usize>,
+    pub on_busy: OnBusy,
+    /// Names, for stop reasons.
+    pub names: &'p [String],
+}
+
+pub(crate) struct Outcome<R> {
+    pub slots: Vec<Slot<R>>,
+    /// Busy revisits of each target.
+    pub busy: Vec<u32>,
+    pub stopped: Option<StopReason>,
+}
+
+struct State<R> {
+    ready: VecDeque<usize>,
+    /// Held by another runner, with the time to try again.
+    later: Vec<(Instant, usize)>,
+    /// The targets after the canary, until it passed.
+    rest: Vec<usize>,
+    in_canary: bool,
+    running: usize,
+    per_server: Vec<usize>,
+    failures: usize,
+    /// Canary targets that failed.
+    canary_failed: Vec<usize>,
+    stopped: Option<StopReason>,
+    /// Whether `stopped` was already announced.
+    announced: bool,
+    slots: Vec<Option<Slot<R>>>,
+    busy: Vec<u32>,
+}
+
+/// Events of the schedule itself, for the caller's progress.
+pub(crate) enum Note<'n> {
+    Busy {
+        index: usize,
+        holder: Option<i32>,
+        revisits: u32,
+    },
+    CanaryPassed {
+        targets: usize,
+    },
+    Stopping(&'n StopReason),
+}
+
+/// Runs `work` on every target under `plan`, on at most `plan.parallel` threads.
+pub(crate) fn run<R: Send>(
+    plan: &Plan<'_>,
+    stop: &Stop,
+    note: &(dyn Fn(Note<'_>) + Sync),
+    work: &(dyn Fn(usize) -> Attempt<R> + Sync),
+) -> Outcome<R> {
+    let n = plan.servers.len();
+    let servers = plan.servers.iter().copied().max().map_or(0, |m| m + 1);
+    let (first, rest): (VecDeque<usize>, Vec<usize>) = if plan.canary.is_empty() {
+        ((0..n).collect(), Vec::new())
+    } else {
+        (
+            plan.canary.iter().copied().collect(),
+            (0..n).filter(|i| !plan.canary.contains(i)).collect(),
+        )
+    };
+    let state = Mutex::new(State {
+        ready: first,
+        later: Vec::new(),
+        in_canary: !plan.canary.is_empty(),
+        rest,
+        running: 0,
+        per_server: vec![0; servers],
+        failures: 0,
+        canary_failed: Vec::new(),
+        stopped: None,
+        announced: false,
+        slots: (0..n).map(|_| None).collect(),
+        busy: vec![0; n],
+    });
+    let changed = Condvar::new();
+    let workers = plan.parallel.clamp(1, n.max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| worker(plan, stop, note, work, &state, &changed));
+        }
+    });
+    let mut state = state.into_inner().unwrap_or_else(PoisonError::into_inner);
+    if let Some(StopReason::Canary { failed }) = &mut state.stopped {
+        if !state.canary_failed.is_empty() {
+            *failed = state
+                .canary_failed
+                .iter()
+                .map(|&i| plan.names[i].clone())
+                .collect();
+        }
+    }
+    let not_started = if matches!(state.stopped, Some(StopReason::Signal(_))) {
+        || Slot::NotStarted
+    } else {
+        || Slot::Skipped
+    };
+    Outcome {
+        slots: state
+            .slots
+            .into_iter()
+            .map(|slot| slot.unwrap_or_else(not_started))
+            .collect(),
+        busy: state.busy,
+        stopped: state.stopped,
+    }
+}
+
+fn worker<R: Send>(
+    plan: &Plan<'_>,
+    stop: &Stop,
+    note: &(dyn Fn(Note<'_>) + Sync),
+    work: &(dyn Fn(usize) -> Attempt<R> + Sync),
+    state: &Mutex<State<R>>,
+    changed: &Condvar,
+) {
+    let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
+    let mut st = lock();
+    loop {
+        if st.stopped.is_none() {
+            if let Some(signal) = stop.requested() {
+                st.stopped = Some(StopReason::Signal(signal));
+            }
+        }
+        if let (Some(reason), false) = (st.stopped.clone(), st.announced) {
+            st.announced = true;
+            drop(st);
+            note(Note::Stopping(&reason));
+            changed.notify_all();
+            st = lock();
+            continue;
+        }
+        let now = Instant::now();
+        if let Some(i) = pick(&mut st, plan, now) {
+            st.running += 1;
+            st.per_server[plan.servers[i]] += 1;
+            drop(st);
+            // A panic must not leave the target counted as running, which would keep the others waiting.
+            let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(i)))
+                .map_err(|panic| panic_text(panic.as_ref()));
+            st = lock();
+            st.running -= 1;
+            st.per_server[plan.servers[i]] -= 1;
+            match attempt {
+                Err(message) => {
+                    st.slots[i] = Some(Slot::Panicked(message));
+                    failed_target(&mut st, plan, i);
+                }
+                Ok(Attempt::Busy { holder }) => {
+                    st.busy[i] += 1;
+                    // A little spread, so runners that collided do not collide again in step.
+                    let jitter = Duration::from_millis(fastrand::u64(0..100));
+                    let wait = REVISIT * st.busy[i].min(10) + jitter;
+                    st.later.push((Instant::now() + wait, i));
+                    let revisits = st.busy[i];
+                    drop(st);
+                    note(Note::Busy {
+                        index: i,
+                        holder,
+                        revisits,
+                    });
+                    st = lock();
+                }
+                Ok(Attempt::Finished { result, failed }) => {
+                    st.slots[i] = Some(Slot::Ran(result));
+                    if failed {
+                        failed_target(&mut st, plan, i);
+                    }
+                }
+            }
+            changed.notify_all();
+            continue;
+        }
+        if st.stopped.is_some() {
+            // Nothing new starts; the workers with a target running finish it and come here too.
+            changed.notify_all();
+            return;
+        }
+        let idle = st.running == 0
+            && st.ready.is_empty()
+            && (st.later.is_empty() || plan.on_busy == OnBusy::Report);
+        if idle {
+            let busy: Vec<usize> = std::mem::take(&mut st.later)
+                .into_iter()
+                .map(|(_, i)| i)
+                .collect();
+            for &i in &busy {
+                st.slots[i] = Some(Slot::Busy);
+            }
+            if st.in_canary {
+                st.in_canary = false;
+                if busy.is_empty() {
+                    st.ready = std::mem::take(&mut st.rest).into();
+                    let targets = plan.canary.len();
+                    drop(st);
+                    note(Note::CanaryPassed { targets });
+                    st = lock();
+                } else {
+                    // Held by another runner to the end: not known to have succeeded.
+                    st.stopped = Some(StopReason::Canary {
+                        failed: busy.iter().map(|&i| plan.names[i].clone()).collect(),
+                    });
+                }
+                changed.notify_all();
+                continue;
+            }
+            changed.notify_all();
+            return;
+        }
+        let wait = st
+            .later
+            .iter()
+            .map(|(at, _)| at.saturating_duration_since(now))
+            .min()
+            .unwrap_or(IDLE_POLL)
+            .clamp(Duration::from_millis(1), IDLE_POLL);
+        st = changed
+            .wait_timeout(st, wait)
+            .unwrap_or_else(PoisonError::into_inner)
+            .0;
+    }
+}
+
+/// The next target to run: the first ready one whose server has room, else the first one held by another
+/// runner whose time to try again has come. None once the rollout is stopping.
+fn pick<R>(st: &mut State<R>, plan: &Plan<'_>, now: Instant) -> Option<usize> {
+    if st.stopped.is_some() {
+        return None;
+    }
+    let has_room = |st: &State<R>, i: usize| st.per_server[plan.servers[i]] < plan.per_server;
+    if let Some(at) = (0..st.ready.len()).find(|&k| has_room(st, st.ready[k])) {
+        return st.ready.remove(at);
+    }
+    let due = (0..st.later.len())
+        .filter(|&k| st.later[k].0 <= now && has_room(st, st.later[k].1))
+        .min_by_key(|&k| st.later[k].0)?;
+    Some(st.later.swap_remove(due).1)
+}
+
+/// Counts a failure and applies the policy to what is not started yet.
+fn failed_target<R>(st: &mut State<R>, plan: &Plan<'_>, i: usize) {
+    st.failures += 1;
+    if st.in_canary {
+        st.canary_failed.push(i);
+        // The rest waits for the canary anyway; the canaries not started are not worth starting.
+        if st.stopped.is_none() {
+            st.stopped = Some(StopReason::Canary {
+                failed: vec![plan.names[i].clone()],
+            });
+        }
+        return;
+    }
+    if st.stopped.is_some() {
+        return;
+    }
+    match plan.on_error {
+        OnError::Stop => {
+            st.stopped = Some(StopReason::Failure {
+                target: plan.names[i].clone(),
+            })
+        }
+        OnError::Continue => {
+            if plan.max_failures.is_some_and(|max| st.failures >= max) {
+                st.stopped = Some(StopReason::MaxFailures {
+                    failures: st.failures,
+                });
+            }
+        }
+    }
+}
+
+fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".to_owned())
+}

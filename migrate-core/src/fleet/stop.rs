@@ -1,0 +1,113 @@
+//! Stopping a whole fleet on request (the CLI's SIGINT and SIGTERM): no target starts after it, and every
+//! running target stops as a single run does ([`Interrupt`]): before its next migration, after a
+//! backfill's batch, or at once with its running statement cancelled on the server (its transaction rolls
+//! back, its lock is released).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use crate::interrupt::Interrupt;
+
+/// A shared stop request for a fleet run. Clones share it.
+#[derive(Clone, Default)]
+pub struct Stop(Arc<Inner>);
+
+#[derive(Default)]
+struct Inner {
+    /// The fleet's own request: it starts nothing new once this is requested.
+    fleet: Interrupt,
+    /// The running targets, by position: each one's own request and the cancel of its session.
+    running: Mutex<HashMap<usize, Running>>,
+}
+
+struct Running {
+    interrupt: Interrupt,
+    cancel: Arc<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for Stop {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Stop")
+            .field("requested", &self.requested())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Stop {
+    /// No request yet.
+    pub fn new() -> Stop {
+        Stop::default()
+    }
+
+    /// Notes a request to stop made by `signal` (its number, for messages): no target starts from now on,
+    /// and each running target gets the request as a single run gets it: its running statement is
+    /// cancelled on the server, except, on a first request, a backfill's batch, which commits first
+    /// ([`Interrupt::request`]). Returns how many running targets got it.
+    pub fn request(&self, signal: i32) -> usize {
+        self.0.fleet.request(signal);
+        let running = self
+            .0
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        for target in running.values() {
+            if target.interrupt.request(signal) {
+                (target.cancel)();
+            }
+        }
+        running.len()
+    }
+
+    /// The signal of the request, once one was made.
+    pub fn requested(&self) -> Option<i32> {
+        self.0.fleet.requested()
+    }
+
+    /// The fleet's own request, as an [`Interrupt`] (to report the signal that stopped the run).
+    pub fn interrupt(&self) -> &Interrupt {
+        &self.0.fleet
+    }
+
+    /// Notes target `index` as running with `interrupt` and the cancel of its session, until the returned
+    /// guard is dropped. A request made already reaches it at once.
+    pub(crate) fn register(
+        &self,
+        index: usize,
+        interrupt: &Interrupt,
+        cancel: Arc<dyn Fn() + Send + Sync>,
+    ) -> Registered<'_> {
+        self.0
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(
+                index,
+                Running {
+                    interrupt: interrupt.clone(),
+                    cancel,
+                },
+            );
+        // A request between the caller's last look and the insert above would otherwise be missed.
+        if let Some(signal) = self.requested() {
+            interrupt.request(signal);
+        }
+        Registered { stop: self, index }
+    }
+}
+
+/// While alive, a target is running.
+pub(crate) struct Registered<'s> {
+    stop: &'s Stop,
+    index: usize,
+}
+
+impl Drop for Registered<'_> {
+    fn drop(&mut self) {
+        self.stop
+            .0
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(&self.index);
+    }
+}

@@ -1,0 +1,256 @@
+//! Repeatable migrations: files for objects replaced as a whole (views, functions, triggers, grants), applied
+//! after the versioned migrations whenever their content changed since they last ran.
+//!
+//! Their checksums live in a companion table, `<table>_repeat` (name, checksum, when, how long), not in the
+//! migrations table: a repeatable migration is applied many times and is never reverted, so it has no place in
+//! the ordered history `down` walks. Each one runs in a transaction of its own with its bookkeeping row, so a
+//! failure rolls back that file and records nothing: the next `up` tries it again.
+
+use std::time::Instant;
+
+use postgres::{Client, GenericClient};
+
+use crate::error::Error;
+use crate::events::Event;
+use crate::history::MigrationsTable;
+use crate::migration::{Direction, Migration};
+use crate::plan::Step;
+
+use super::{Migrator, Ran};
+
+/// Where a repeatable migration stands against the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RepeatableState {
+    /// Never applied: the next `up` applies it.
+    New,
+    /// Applied, but the file changed since: the next `up` applies it again.
+    Changed,
+    /// Applied as the file is now: `up` skips it.
+    UpToDate,
+}
+
+/// A repeatable migration and its [`RepeatableState`].
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RepeatableStatus {
+    pub name: String,
+    pub state: RepeatableState,
+}
+
+/// `"schema"."<table>_repeat"`.
+fn repeat_table(table: &MigrationsTable) -> String {
+    table.derived("_repeat")
+}
+
+/// The checksum each repeatable migration was last applied with (none when the table does not exist).
+fn recorded(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+) -> Result<std::collections::HashMap<String, String>, Error> {
+    let repeat = repeat_table(table);
+    let exists: bool = client
+        .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&repeat])
+        .map_err(Error::database(format!("cannot look up {repeat}")))?
+        .get(0);
+    if !exists {
+        return Ok(Default::default());
+    }
+    let rows = client
+        .query(&format!("SELECT name, checksum FROM {repeat}"), &[])
+        .map_err(Error::database(format!("cannot read {repeat}")))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+impl<'a> Migrator<'a> {
+    /// The state of each repeatable migration, in the order `up` applies them. Read-only.
+    pub fn repeatable_status(&self, client: &mut Client) -> Result<Vec<RepeatableStatus>, Error> {
+        // No query without repeatables: `status` of a folder without any reads what it always read.
+        if self.repeatables.is_empty() {
+            return Ok(Vec::new());
+        }
+        let recorded = recorded(client, &self.table)?;
+        Ok(self
+            .repeatables
+            .iter()
+            .map(|m| RepeatableStatus {
+                name: m.name().to_owned(),
+                state: state(&recorded, m),
+            })
+            .collect())
+    }
+
+    /// The repeatable migrations the next `up` to the end applies (new or changed), in order, rendered for
+    /// the server (see [`crate::plan::repeatable_script`]). Read-only.
+    pub fn plan_repeatables(&self, client: &mut Client) -> Result<Vec<Step<'a>>, Error> {
+        if self.repeatables.is_empty() {
+            return Ok(Vec::new());
+        }
+        let server = crate::server::server_major(client)?;
+        self.select(client, server, false)
+    }
+
+    /// Applies every repeatable migration again, changed or not, under the lock: `verify` proves on a scratch
+    /// database that each can run on top of itself (a `CREATE VIEW` without `OR REPLACE` cannot), which is
+    /// what the next change of the file will do.
+    pub fn run_repeatables_again(
+        &self,
+        client: &mut Client,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        crate::lock::with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            &self.timeouts,
+            &self.interrupt,
+            events,
+            |client, events| {
+                let server = crate::server::server_major(client)?;
+                let steps = self.select(client, server, true)?;
+                self.apply(client, steps, events)
+            },
+        )
+    }
+
+    /// The new and changed repeatable migrations (every one with `all`), rendered and checked: every one
+    /// before the first runs, so a file that cannot be a repeatable migration leaves the database as it was.
+    fn select(&self, client: &mut Client, server: u32, all: bool) -> Result<Vec<Step<'a>>, Error> {
+        let recorded = recorded(client, &self.table)?;
+        self.repeatables
+            .iter()
+            .filter(|m| all || state(&recorded, m) != RepeatableState::UpToDate)
+            .map(|m| {
+                let step = Step::for_server(m, Direction::Up, server)?;
+                check(&step)?;
+                Ok(step)
+            })
+            .collect()
+    }
+
+    /// Applies the new and changed repeatable migrations, by name, each in its own transaction with its row
+    /// in `<table>_repeat`. Runs under the migration lock, after the versioned migrations.
+    pub(super) fn apply_repeatables(
+        &self,
+        client: &mut Client,
+        server: u32,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        if self.repeatables.is_empty() {
+            return Ok(Vec::new());
+        }
+        let steps = self.select(client, server, false)?;
+        self.apply(client, steps, events)
+    }
+
+    /// Runs `steps` (repeatable migrations), each in its own transaction with its row in `<table>_repeat`.
+    fn apply(
+        &self,
+        client: &mut Client,
+        steps: Vec<Step<'a>>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        if steps.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The schema and migrations table too, for a folder that has only repeatables.
+        crate::history::ensure(client, &self.table)?;
+        let repeat = repeat_table(&self.table);
+        client
+            .batch_execute(&format!(
+                "CREATE TABLE IF NOT EXISTS {repeat} (\n\
+                 \x20   name text PRIMARY KEY,\n\
+                 \x20   checksum text NOT NULL,\n\
+                 \x20   applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),\n\
+                 \x20   execution_ms bigint NOT NULL\n\
+                 )"
+            ))
+            .map_err(Error::database(format!("cannot create {repeat}")))?;
+        let mut ran = Vec::with_capacity(steps.len());
+        for step in &steps {
+            let m = step.migration;
+            events(Event::Started {
+                name: m.name(),
+                direction: Direction::Up,
+                transactional: true,
+                fake: self.fake,
+            });
+            let started = Instant::now();
+            let failed = |error| Error::Repeatable {
+                name: m.name().to_owned(),
+                path: m.display_path(),
+                error,
+            };
+            let mut tx = client.transaction().map_err(failed)?;
+            if !self.fake {
+                for sql in self.timeouts.set_sql(step.lock_timeout, true) {
+                    tx.batch_execute(&sql).map_err(failed)?;
+                }
+                for statement in step.statements() {
+                    tx.batch_execute(&statement.sql).map_err(failed)?;
+                }
+            }
+            let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+            tx.execute(
+                &format!(
+                    "INSERT INTO {repeat} (name, checksum, execution_ms) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET checksum = EXCLUDED.checksum, \
+                     applied_at = pg_catalog.clock_timestamp(), execution_ms = EXCLUDED.execution_ms"
+                ),
+                &[&m.name(), &m.checksum(), &execution_ms],
+            )
+            .map_err(Error::database(format!(
+                "cannot record repeatable migration {} in {repeat}",
+                m.name()
+            )))?;
+            tx.commit().map_err(failed)?;
+            events(Event::Finished {
+                name: m.name(),
+                direction: Direction::Up,
+                elapsed: started.elapsed(),
+                fake: self.fake,
+            });
+            ran.push(Ran {
+                name: m.name().to_owned(),
+                direction: Direction::Up,
+                execution_ms,
+            });
+        }
+        Ok(ran)
+    }
+}
+
+fn state(recorded: &std::collections::HashMap<String, String>, m: &Migration) -> RepeatableState {
+    match recorded.get(m.name()) {
+        None => RepeatableState::New,
+        Some(checksum) if *checksum == m.checksum() => RepeatableState::UpToDate,
+        Some(_) => RepeatableState::Changed,
+    }
+}
+
+/// Refuses what a repeatable migration cannot hold: it runs as plain SQL in one transaction, so data code,
+/// backfills and statements that need their own transaction or none have no place in it.
+fn check(step: &Step<'_>) -> Result<(), Error> {
+    let m = step.migration;
+    let refuse = |reason: String| Error::RepeatableUnsupported {
+        name: m.name().to_owned(),
+        path: m.display_path(),
+        reason,
+    };
+    if !step.transactional {
+        return Err(refuse("runs outside a transaction".to_owned()));
+    }
+    if let Some(s) = step.statements().iter().find(|s| s.action.is_some()) {
+        return Err(refuse(format!(
+            "uses `{}` (operation {})",
+            s.op, s.position
+        )));
+    }
+    if let Some(s) = step.statements().iter().find(|s| s.new_transaction) {
+        return Err(refuse(format!(
+            "uses `{}` (operation {}), which needs a transaction of its own",
+            s.op, s.position
+        )));
+    }
+    Ok(())
+}

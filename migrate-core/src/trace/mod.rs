@@ -1,0 +1,193 @@
+//! `migrate trace`: what a migration will lock, shown before it runs.
+//!
+//! The traced migrations run on a scratch database built from the migrations before them, through the real
+//! runner (its transactions, its transaction breaks, its statements outside a transaction), with an observer
+//! attached ([`crate::observer`]). Around each statement the observer reads, on the migration's own session:
+//!
+//! - the relation locks the session holds (`pg_locks`), so each statement's new locks and the strongest lock
+//!   held on each relation until the commit are known, with what each mode blocks ([`LockMode::blocks`]);
+//! - every relation's file (`pg_class.relfilenode`): a new one means a rewrite;
+//! - every constraint's `convalidated`: a constraint that became validated was checked against the rows;
+//! - the server's `DEBUG1` messages (the session runs with `client_min_messages = debug1`), which name each
+//!   table the statement read whole: `verifying table "t"` (a constraint or `NOT NULL` checked),
+//!   `validating foreign key constraint "fk"`, `building index "i" on table "t"`, and what it proved without
+//!   reading (`existing constraints on column "t.c" are sufficient to prove that it does not contain nulls`).
+//!
+//! Statements outside a transaction are watched from a second connection while they run (see the
+//! `watcher` module). The gate: a statement that rewrites or scans a table while the transaction holds an
+//! `ACCESS EXCLUSIVE` lock on a relation that existed before it is a finding, unless the migration accepts it
+//! with `// trace: allow rewrite|scan -- <reason>`.
+
+mod allow;
+mod catalog;
+mod locks;
+mod report;
+mod seed;
+mod tracer;
+mod watcher;
+
+use postgres::Client;
+
+use crate::error::Error;
+use crate::migration::Migration;
+use crate::runner::{Migrator, UpTarget};
+
+pub use allow::GateKind;
+pub use catalog::RelationKind;
+pub use locks::{Blocks, LockMode};
+pub use report::{
+    Allowed, GateFinding, Lock, MigrationTrace, Observed, RelationRef, Scan, Seeding, SkippedTable,
+    StatementTrace, Trace, TransactionTrace,
+};
+
+/// What to put in the scratch database before the traced migrations run, so their durations mean something.
+#[derive(Debug, Clone, Default)]
+pub struct Options<'a> {
+    /// Generated rows for every table (0: none).
+    pub rows: u64,
+    /// SQL to run first (`--data FILE`): its label (the file) and its text.
+    pub data: Option<(&'a str, &'a str)>,
+}
+
+/// Why a trace could not be made. Nothing outside the scratch database is changed in any case.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TraceError {
+    /// `// trace: allow` comments that cannot be read: `(file, line, message)`.
+    #[error(
+        "malformed `// trace: allow` comment(s):\n{}",
+        .0.iter().map(|(file, line, message)| format!("  {file}:{line}: {message}")).collect::<Vec<_>>().join("\n")
+    )]
+    Allow(Vec<(String, usize, String)>),
+    /// The migrations before the traced ones do not apply.
+    #[error("the migrations before the traced ones do not apply to the scratch database: {0}")]
+    Base(#[source] Error),
+    /// The data file failed.
+    #[error("the data file {file} failed: {}", crate::error::describe_pg(.source))]
+    Data {
+        file: String,
+        #[source]
+        source: postgres::Error,
+    },
+    /// A traced migration failed (or a query of the trace's own did).
+    #[error(transparent)]
+    Run(#[from] Error),
+}
+
+/// Traces `traced` (names of `migrator`'s migrations, in any order; each is applied after every migration
+/// before it) on `client`, a connection to an empty scratch database whose notices arrive where `migrator`'s
+/// [`Notices`](crate::Notices) collect them; `watcher` is a second connection to it. Migrations between traced
+/// ones are applied without being traced.
+pub fn run(
+    migrator: &Migrator<'_>,
+    client: &mut Client,
+    watcher: Client,
+    traced: &[String],
+    options: &Options<'_>,
+) -> Result<Trace, TraceError> {
+    let all = migrator.migrations();
+    let mut selected: Vec<usize> = Vec::new();
+    for name in traced {
+        let index = all
+            .iter()
+            .position(|m| m.name() == name || m.version() == name)
+            .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
+        if !selected.contains(&index) {
+            selected.push(index);
+        }
+    }
+    selected.sort_unstable();
+    let (Some(&first), Some(&last)) = (selected.first(), selected.last()) else {
+        return Ok(Trace {
+            applied_before: 0,
+            rows: None,
+            data_file: None,
+            migrations: Vec::new(),
+        });
+    };
+    let allows = allows(all, &selected)?;
+
+    if first > 0 {
+        migrator
+            .run_up(
+                client,
+                &UpTarget::To(all[first - 1].name().to_owned()),
+                &mut |_| {},
+            )
+            .map_err(TraceError::Base)?;
+    }
+    if let Some((file, sql)) = options.data {
+        client
+            .batch_execute(sql)
+            .map_err(|source| TraceError::Data {
+                file: file.to_owned(),
+                source,
+            })?;
+    }
+    let rows = if options.rows > 0 {
+        Some(seed::fill(
+            client,
+            migrator.migrations_table(),
+            options.rows,
+        )?)
+    } else {
+        None
+    };
+
+    let tracer = tracer::Tracer::new(
+        migrator.migrations_table().clone(),
+        watcher::Watcher::start(watcher),
+        &allows,
+    );
+    let traced_migrator = migrator.clone().observer(&tracer);
+    client
+        .batch_execute("SET client_min_messages = debug1")
+        .map_err(Error::database(
+            "cannot ask the server for its DEBUG1 messages",
+        ))?;
+    for (index, _) in all.iter().enumerate().take(last + 1).skip(first) {
+        let run = if selected.contains(&index) {
+            traced_migrator.run_up(client, &UpTarget::Count(1), &mut |event| {
+                tracer.event(&event)
+            })
+        } else {
+            migrator.run_up(client, &UpTarget::Count(1), &mut |_| {})
+        };
+        run?;
+    }
+    client
+        .batch_execute("RESET client_min_messages")
+        .map_err(Error::database("cannot reset client_min_messages"))?;
+    drop(traced_migrator);
+    Ok(Trace {
+        applied_before: first,
+        rows,
+        data_file: options.data.map(|(file, _)| file.to_owned()),
+        migrations: tracer.finish(),
+    })
+}
+
+/// The `// trace: allow` comments of the selected migrations, or every malformed one.
+fn allows<'m>(
+    all: &'m [Migration],
+    selected: &[usize],
+) -> Result<Vec<(&'m Migration, Vec<allow::Allow>)>, TraceError> {
+    let mut found = Vec::new();
+    let mut bad = Vec::new();
+    for &index in selected {
+        let m = &all[index];
+        match allow::parse(m.source()) {
+            Ok(allows) => found.push((m, allows)),
+            Err(errors) => bad.extend(
+                errors
+                    .into_iter()
+                    .map(|(line, message)| (m.display_path(), line, message)),
+            ),
+        }
+    }
+    if bad.is_empty() {
+        Ok(found)
+    } else {
+        Err(TraceError::Allow(bad))
+    }
+}

@@ -1,0 +1,357 @@
+//! `migrate trace --rows N`: generated rows in every table of the scratch database before the traced
+//! migrations run, so that a scan or rewrite takes time and its duration means something.
+//!
+//! Each table gets `N` rows, parents before the tables that reference them. A column with a default (an
+//! identity or generated column included) keeps it; a foreign key takes the referenced table's rows in turn;
+//! any other column gets a value of its type made from the row number (numbers, text of the column's length,
+//! booleans, times, intervals, the first label of an enum, empty arrays, UUIDs, JSON, points). A nullable
+//! column of another type stays NULL; a table with a `NOT NULL` column of another type, or whose rows a
+//! constraint or trigger refuses, is skipped and the reason kept: the trace says which tables stayed empty.
+
+use std::collections::{BTreeMap, HashSet};
+
+use postgres::Client;
+
+use crate::error::{describe_pg, Error};
+use crate::history::MigrationsTable;
+use crate::schema::catalog::{bookkeeping_filter, user_schema};
+
+use super::report::{Seeding, SkippedTable};
+
+#[derive(Debug)]
+struct Column {
+    name: String,
+    not_null: bool,
+    /// A default, identity or generated column: left to the server.
+    server_fills: bool,
+    category: String,
+    base_type: String,
+    typmod: i32,
+    /// `format_type`, for a typed `NULL` or an empty array.
+    type_name: String,
+}
+
+#[derive(Debug)]
+struct Table {
+    name: String,
+    columns: Vec<Column>,
+}
+
+/// A foreign key: the referencing columns, the referenced table and its columns.
+#[derive(Debug)]
+struct ForeignKey {
+    columns: Vec<String>,
+    parent: u32,
+    parent_columns: Vec<String>,
+}
+
+/// Fills every table with `rows` generated rows (at most `i32::MAX`).
+pub(crate) fn fill(
+    client: &mut Client,
+    bookkeeping: &MigrationsTable,
+    rows: u64,
+) -> Result<Seeding, Error> {
+    let rows = rows.min(i32::MAX as u64);
+    let (tables, keys) = read(client, bookkeeping)?;
+    let mut filled: Vec<String> = Vec::new();
+    let mut filled_oids: HashSet<u32> = HashSet::new();
+    let mut skipped: Vec<SkippedTable> = Vec::new();
+    for oid in order(&tables, &keys) {
+        let table = &tables[&oid];
+        let table_keys: Vec<&ForeignKey> = keys
+            .iter()
+            .filter(|(child, _)| *child == oid)
+            .map(|(_, k)| k)
+            .collect();
+        match insert_sql(table, &table_keys, &tables, &filled_oids, rows) {
+            Err(reason) => skipped.push(SkippedTable {
+                table: table.name.clone(),
+                reason,
+            }),
+            Ok(sql) => match client.batch_execute(&format!("{sql};\nANALYZE {}", table.name)) {
+                Ok(()) => {
+                    filled.push(table.name.clone());
+                    filled_oids.insert(oid);
+                }
+                Err(e) => skipped.push(SkippedTable {
+                    table: table.name.clone(),
+                    reason: describe_pg(&e),
+                }),
+            },
+        }
+    }
+    Ok(Seeding {
+        rows_per_table: rows,
+        filled,
+        skipped,
+    })
+}
+
+/// The tables with their columns, and the foreign keys between them (by the referencing table).
+#[allow(clippy::type_complexity)]
+fn read(
+    client: &mut Client,
+    bookkeeping: &MigrationsTable,
+) -> Result<(BTreeMap<u32, Table>, Vec<(u32, ForeignKey)>), Error> {
+    let sql = format!(
+        "SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
+         pg_catalog.quote_ident(a.attname), a.attnotnull, \
+         a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', \
+         t.typcategory, bt.typname, a.atttypmod, pg_catalog.format_type(a.atttypid, a.atttypmod) \
+         FROM pg_catalog.pg_class c \
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
+         JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
+         JOIN pg_catalog.pg_type bt ON bt.oid = CASE WHEN t.typtype = 'd' THEN t.typbasetype ELSE t.oid END \
+         WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition AND {} AND {} \
+         ORDER BY c.oid, a.attnum;\n\
+         SELECT co.oid, co.conrelid, co.confrelid, pg_catalog.quote_ident(a.attname), \
+         pg_catalog.quote_ident(fa.attname) \
+         FROM pg_catalog.pg_constraint co \
+         CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(co.conkey), pg_catalog.unnest(co.confkey)) \
+         WITH ORDINALITY AS k(col, fcol, ord) \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = k.col \
+         JOIN pg_catalog.pg_attribute fa ON fa.attrelid = co.confrelid AND fa.attnum = k.fcol \
+         WHERE co.contype = 'f' ORDER BY co.oid, k.ord",
+        user_schema("n"),
+        bookkeeping_filter(bookkeeping, "n.nspname", "c.relname"),
+    );
+    let messages = client.simple_query(&sql).map_err(Error::database(
+        "cannot read the tables to fill with --rows",
+    ))?;
+    let [column_rows, key_rows] = super::catalog::results::<2>(&messages).map(|rows| {
+        rows.into_iter()
+            .map(|row| {
+                row.into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect::<Vec<String>>()
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut tables: BTreeMap<u32, Table> = BTreeMap::new();
+    for row in column_rows {
+        let Ok(oid) = row[0].parse::<u32>() else {
+            continue;
+        };
+        tables
+            .entry(oid)
+            .or_insert_with(|| Table {
+                name: row[1].clone(),
+                columns: Vec::new(),
+            })
+            .columns
+            .push(Column {
+                name: row[2].clone(),
+                not_null: row[3] == "t",
+                server_fills: row[4] == "t",
+                category: row[5].clone(),
+                base_type: row[6].clone(),
+                typmod: row[7].parse().unwrap_or(-1),
+                type_name: row[8].clone(),
+            });
+    }
+    let mut keys: Vec<(String, u32, ForeignKey)> = Vec::new();
+    for row in key_rows {
+        let (Ok(child), Ok(parent)) = (row[1].parse::<u32>(), row[2].parse::<u32>()) else {
+            continue;
+        };
+        match keys.last_mut() {
+            Some((oid, _, key)) if *oid == row[0] => {
+                key.columns.push(row[3].clone());
+                key.parent_columns.push(row[4].clone());
+            }
+            _ => keys.push((
+                row[0].clone(),
+                child,
+                ForeignKey {
+                    columns: vec![row[3].clone()],
+                    parent,
+                    parent_columns: vec![row[4].clone()],
+                },
+            )),
+        }
+    }
+    Ok((
+        tables,
+        keys.into_iter()
+            .map(|(_, child, key)| (child, key))
+            .collect(),
+    ))
+}
+
+/// Parents before the tables that reference them; tables in a cycle in the order of their oids.
+fn order(tables: &BTreeMap<u32, Table>, keys: &[(u32, ForeignKey)]) -> Vec<u32> {
+    let mut done: Vec<u32> = Vec::new();
+    let mut left: Vec<u32> = tables.keys().copied().collect();
+    while !left.is_empty() {
+        let ready: Vec<u32> = left
+            .iter()
+            .copied()
+            .filter(|oid| {
+                keys.iter().all(|(child, key)| {
+                    *child != *oid
+                        || key.parent == *oid
+                        || !tables.contains_key(&key.parent)
+                        || done.contains(&key.parent)
+                })
+            })
+            .collect();
+        // A cycle: take the first table left; its keys into the cycle get NULL, or it is skipped.
+        let next = if ready.is_empty() {
+            vec![left[0]]
+        } else {
+            ready
+        };
+        left.retain(|oid| !next.contains(oid));
+        done.extend(next);
+    }
+    done
+}
+
+/// The `INSERT` that fills `table`, or why it cannot be filled.
+fn insert_sql(
+    table: &Table,
+    keys: &[&ForeignKey],
+    tables: &BTreeMap<u32, Table>,
+    filled: &HashSet<u32>,
+    rows: u64,
+) -> Result<String, String> {
+    let mut ctes = Vec::new();
+    let mut joins = Vec::new();
+    let mut targets = Vec::new();
+    let mut values = Vec::new();
+    let mut keyed: HashSet<&str> = HashSet::new();
+    for (i, key) in keys.iter().enumerate() {
+        if key.columns.iter().any(|c| keyed.contains(c.as_str())) {
+            continue;
+        }
+        let column = |name: &str| table.columns.iter().find(|c| c.name == name);
+        if key
+            .columns
+            .iter()
+            .all(|c| column(c).is_some_and(|c| c.server_fills))
+        {
+            continue;
+        }
+        keyed.extend(key.columns.iter().map(String::as_str));
+        if !filled.contains(&key.parent) {
+            let required: Vec<&str> = key
+                .columns
+                .iter()
+                .filter(|c| column(c).is_some_and(|c| c.not_null && !c.server_fills))
+                .map(String::as_str)
+                .collect();
+            if !required.is_empty() {
+                let parent = tables
+                    .get(&key.parent)
+                    .map_or("its referenced table", |t| t.name.as_str());
+                return Err(format!(
+                    "{} references {parent}, which has no rows (it was skipped, or is in a cycle of foreign keys)",
+                    required.join(", ")
+                ));
+            }
+            // Nullable: left NULL.
+            continue;
+        }
+        let Some(parent) = tables.get(&key.parent) else {
+            continue;
+        };
+        let alias = format!("fk{}", i + 1);
+        let picked: Vec<String> = key
+            .parent_columns
+            .iter()
+            .enumerate()
+            .map(|(j, c)| format!("{c} AS k{}", j + 1))
+            .collect();
+        ctes.push(format!(
+            "{alias} AS (SELECT {}, pg_catalog.row_number() OVER () AS rn FROM {})",
+            picked.join(", "),
+            parent.name
+        ));
+        joins.push(format!(
+            "JOIN {alias} ON {alias}.rn = (g.i - 1) % (SELECT pg_catalog.count(*) FROM {alias}) + 1"
+        ));
+        for (j, c) in key.columns.iter().enumerate() {
+            targets.push(c.clone());
+            values.push(format!("{alias}.k{}", j + 1));
+        }
+    }
+    for column in &table.columns {
+        if column.server_fills || keyed.contains(column.name.as_str()) {
+            continue;
+        }
+        match value(column) {
+            Some(value) => {
+                targets.push(column.name.clone());
+                values.push(value);
+            }
+            None if column.not_null => {
+                return Err(format!(
+                    "no value can be generated for column {} of type {}",
+                    column.name, column.type_name
+                ))
+            }
+            // Nullable: left NULL.
+            None => {}
+        }
+    }
+    let with = if ctes.is_empty() {
+        String::new()
+    } else {
+        format!("WITH {} ", ctes.join(", "))
+    };
+    // No column list and no values: every column takes its default.
+    let columns = if targets.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", targets.join(", "))
+    };
+    Ok(format!(
+        "{with}INSERT INTO {}{columns} SELECT {} FROM pg_catalog.generate_series(1, {rows}) AS g(i) {}",
+        table.name,
+        values.join(", "),
+        joins.join(" ")
+    ))
+}
+
+/// A value of `column`'s type made from the row number `g.i` (an `integer`), or `None` for a type this does
+/// not know. Assignment casts turn each into the column's type.
+fn value(column: &Column) -> Option<String> {
+    let row_text = "pg_catalog.textin(pg_catalog.int4out(g.i))";
+    Some(match column.category.as_str() {
+        "N" => match column.base_type.as_str() {
+            "int2" => "g.i % 32767".to_owned(),
+            // numeric(p, s) holds p - s digits before the point.
+            "numeric" if column.typmod >= 4 => {
+                let precision = ((column.typmod - 4) >> 16) & 0xffff;
+                let scale = (column.typmod - 4) & 0xffff;
+                match precision - scale {
+                    digits if digits <= 0 => "0".to_owned(),
+                    digits if digits >= 9 => "g.i".to_owned(),
+                    digits => format!("g.i % {}", 10_i64.pow(digits as u32)),
+                }
+            }
+            _ => "g.i".to_owned(),
+        },
+        "S" => {
+            let length = match column.base_type.as_str() {
+                "varchar" | "bpchar" if column.typmod > 4 => (column.typmod - 4).min(32),
+                _ => 32,
+            };
+            format!("pg_catalog.substr(pg_catalog.md5({row_text}), 1, {length})")
+        }
+        "B" => "(g.i % 2 = 0)".to_owned(),
+        "D" => "pg_catalog.now() - pg_catalog.make_interval(secs => g.i)".to_owned(),
+        "T" => "pg_catalog.make_interval(secs => g.i)".to_owned(),
+        "E" => format!("pg_catalog.enum_first(NULL::{})", column.type_name),
+        "A" => format!("'{{}}'::{}", column.type_name),
+        "U" => match column.base_type.as_str() {
+            "uuid" => "pg_catalog.gen_random_uuid()".to_owned(),
+            "jsonb" => "pg_catalog.jsonb_build_object('n', g.i)".to_owned(),
+            "json" => "pg_catalog.json_build_object('n', g.i)".to_owned(),
+            _ => return None,
+        },
+        "G" if column.base_type == "point" => "pg_catalog.point(g.i, g.i)".to_owned(),
+        _ => return None,
+    })
+}
