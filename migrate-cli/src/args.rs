@@ -10,7 +10,9 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "migrate", version, about, max_term_width = 100)]
 pub struct Cli {
-    #[command(flatten)]
+    // Under their own heading, after a command's own options: every command accepts them, so listed first
+    // they would bury the few that command has.
+    #[command(flatten, next_help_heading = "Global options")]
     pub global: GlobalArgs,
     #[command(subcommand)]
     pub command: Command,
@@ -25,7 +27,8 @@ pub struct GlobalArgs {
     pub database_url: Option<String>,
 
     /// Direct URL of the server for the migrator, used instead of --database-url/DATABASE_URL when those go
-    /// through a connection pooler in transaction mode (the application keeps the pooled URL).
+    /// through a connection pooler in transaction mode (the application keeps the pooled URL); it must reach
+    /// the same database as those, or nothing runs.
     #[arg(
         long,
         env = "MIGRATE_DIRECT_URL",
@@ -73,6 +76,12 @@ pub struct GlobalArgs {
     /// [default: 0].
     #[arg(long, value_name = "DURATION", global = true, value_parser = parse_timeout)]
     pub statement_timeout: Option<Duration>,
+
+    /// idle_in_transaction_session_timeout for the runner's session while it holds the migration lock, so the
+    /// server ends the session and its locks when the runner gave up on a stalled network; a stricter server
+    /// setting stays; 0 leaves the server's setting [default: 5m].
+    #[arg(long, value_name = "DURATION", global = true, value_parser = parse_timeout)]
+    pub idle_in_transaction_session_timeout: Option<Duration>,
 
     /// How long a migration keeps retrying after lock timeouts [default: 2m].
     #[arg(long, value_name = "DURATION", global = true, value_parser = parse_duration)]
@@ -139,6 +148,17 @@ pub enum LintFormat {
     Github,
 }
 
+/// How `trace` prints its report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TraceFormat {
+    /// Each statement with its SQL, locks, rewrites and scans, for a terminal.
+    Text,
+    /// One JSON object with every migration, transaction and statement, and a summary.
+    Json,
+    /// GitHub Actions workflow commands that annotate the migration files' lines in a pull request.
+    Github,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Set up this cargo package to own migrations: folder, build.rs, registry module, runner binary,
@@ -149,6 +169,10 @@ pub enum Command {
         /// What the migration does, e.g. `add location` or `add_location`.
         #[arg(required = true, num_args = 1..)]
         name: Vec<String>,
+        /// Write a repeatable migration, `repeatable_<name>.rs`: applied again, after the migrations, whenever
+        /// it changes (views, functions, triggers, grants).
+        #[arg(long)]
+        repeatable: bool,
     },
     /// Apply pending migrations, oldest first.
     Up(UpArgs),
@@ -159,6 +183,8 @@ pub enum Command {
         /// How many to redo.
         #[arg(default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
         count: u64,
+        #[command(flatten)]
+        log: LogArgs,
     },
     /// Show applied, pending, changed, missing and out-of-order migrations.
     Status {
@@ -196,6 +222,11 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
     },
+    /// Run pending (or the named) migrations on a scratch database built from the migrations before them
+    /// (created and dropped; needs CREATEDB) and report each statement's locks and what they block, its
+    /// rewrites and validating scans, and its duration; exit status 7 when an ACCESS EXCLUSIVE lock is held
+    /// across a rewrite or a scan that no `// trace: allow rewrite|scan -- <reason>` in the migration accepts.
+    Trace(TraceArgs),
     /// Create, drop or recreate the database named by the connection (DATABASE_URL).
     Database {
         #[command(subcommand)]
@@ -212,6 +243,12 @@ pub enum Command {
     /// that did records the baseline without running it, a fresh one runs it, one that applied only some is
     /// refused.
     Squash(SquashArgs),
+    /// Apply and track migrations over many targets: the schemas of a database (--schemas), databases
+    /// (--urls), or the rows of a query (--query), or [fleet] in migrate.toml.
+    Fleet {
+        #[command(subcommand)]
+        command: crate::fleet::FleetCommand,
+    },
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {
         /// Only these migrations; default: every changed or missing one.
@@ -271,14 +308,38 @@ pub struct SquashArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct TraceArgs {
+    /// Migrations to trace (full name or timestamp); default: the pending ones (reads the database).
+    pub names: Vec<String>,
+    /// Output format: text for people, json for tools, github for pull request annotations.
+    #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
+    pub format: TraceFormat,
+    /// Fill every table with N generated rows before tracing, so that durations mean something.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=i32::MAX as u64))]
+    pub rows: Option<u64>,
+    /// Run this SQL file on the scratch database before tracing (after the migrations before the traced ones
+    /// and before --rows).
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 pub struct InitArgs {
     /// The migrations folder, relative to the package's Cargo.toml.
     #[arg(long, value_name = "DIR", default_value = "migrations")]
     pub dir: PathBuf,
-    /// Depend on the crates of this checkout of the migrate repository (path dependencies) instead of
-    /// their published versions.
-    #[arg(long, value_name = "DIR")]
+    /// Depend on the crates of this checkout of the migrate repository (path dependencies). The crates are
+    /// not on crates.io yet, so init needs this or --crates-git.
+    #[arg(long, value_name = "DIR", conflicts_with = "crates_git")]
     pub crates_path: Option<PathBuf>,
+    /// Depend on the crates of the migrate repository at this git URL (git dependencies, which cargo pins
+    /// in Cargo.lock).
+    #[arg(long, value_name = "URL")]
+    pub crates_git: Option<String>,
+    /// With --crates-git: the commit (or other revision cargo's `rev` accepts) to build; default: the
+    /// repository's default branch, as of the first build.
+    #[arg(long, value_name = "REV", requires = "crates_git")]
+    pub crates_rev: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -331,4 +392,90 @@ pub struct RunArgs {
     /// Run everything in one transaction instead of one per migration.
     #[arg(long)]
     pub single_transaction: bool,
+    /// Backfills wait before a batch while a standby or replication slot is further behind than this: a size
+    /// (8MB), a time (10s), both (8MB,10s), or off [default: max_replica_lag in migrate.toml's [backfill],
+    /// else 16MB,10s].
+    #[arg(long, value_name = "LIMIT", value_parser = crate::pacing::parse_lag)]
+    pub max_replica_lag: Option<migrate_core::LagLimit>,
+    /// A time budget for the run, e.g. 30m: once spent, a running transactional migration is cancelled and
+    /// rolled back, a backfill stops after its current batch (the next run resumes it), and nothing else
+    /// starts [default: max_duration in migrate.toml, else none].
+    #[arg(long, value_name = "DURATION", value_parser = parse_positive_duration)]
+    pub max_duration: Option<Duration>,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// A duration above zero.
+fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+    match parse_duration(text)? {
+        d if d.is_zero() => Err("it must be more than 0".to_owned()),
+        d => Ok(d),
+    }
+}
+
+/// How `up`, `down` and `redo` report the run.
+#[derive(Debug, Args)]
+pub struct LogArgs {
+    /// text: progress for people on stdout; json: one JSON object per line on stdout for every event of the
+    /// run (docs/json-log.md), the text for people on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Also append the run's JSON log to this file (whatever --log-format says).
+    #[arg(long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+}
+
+/// The form of a run's output on stdout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Progress lines for people.
+    Text,
+    /// One JSON object per line for every event.
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::Cli;
+
+    /// Every command's help lists its own options first and the global ones after them, under their own
+    /// heading (issue 32, item 4): before, each command's 13 global options came first.
+    #[test]
+    fn each_command_lists_its_own_options_before_the_global_ones() {
+        let mut cli = Cli::command();
+        cli.build();
+        let mut commands = vec![cli.clone()];
+        let mut checked = 0;
+        while let Some(cmd) = commands.pop() {
+            // `help` and its copies of the commands take no options.
+            if cmd.get_name() == "help" {
+                continue;
+            }
+            commands.extend(cmd.get_subcommands().cloned());
+            let help = cmd.clone().render_long_help().to_string();
+            let global = help.find("\nGlobal options:\n").unwrap_or_else(|| {
+                panic!(
+                    "`{}` help has no Global options heading:\n{help}",
+                    cmd.get_name()
+                )
+            });
+            for arg in cmd.get_arguments().filter(|a| !a.is_hide_set()) {
+                let Some(long) = arg.get_long() else { continue };
+                let at = help
+                    .find(&format!(" --{long}"))
+                    .unwrap_or_else(|| panic!("`{}` help does not list --{long}", cmd.get_name()));
+                assert_eq!(
+                    arg.is_global_set(),
+                    at > global,
+                    "`{}` help lists --{long} on the wrong side of the Global options heading:\n{help}",
+                    cmd.get_name()
+                );
+            }
+            checked += 1;
+        }
+        assert!(checked > 20, "only {checked} commands checked");
+    }
 }

@@ -23,11 +23,18 @@ pub struct ConfigFile {
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
     pub lock_retry_budget: Option<String>,
+    pub idle_in_transaction_session_timeout: Option<String>,
+    /// A time budget for each `up`/`down`/`redo` run, e.g. "30m".
+    pub max_duration: Option<String>,
     /// Where to write the normalized schema (`pg_dump --schema-only`) after each run that changed
     /// something, relative to the config file; reviewers see schema changes as a diff.
     pub schema_file: Option<PathBuf>,
     /// The crate that compiles the migrations folder, and its runner binary.
     pub runner: Option<RunnerConfig>,
+    /// The targets of `migrate fleet` and how to run them.
+    pub fleet: Option<crate::fleet::FleetConfig>,
+    /// How backfills pace themselves (replica lag, vacuum, a pause query, batch sizes).
+    pub backfill: Option<crate::pacing::BackfillConfig>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

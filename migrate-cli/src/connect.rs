@@ -8,6 +8,7 @@ use anyhow::{anyhow, bail, Result};
 use migrate_core::Notices;
 use postgres::Client;
 
+use crate::settings::Settings;
 pub use crate::tls::TlsConnector;
 use crate::tls::{self, SslMode, Tls};
 
@@ -123,6 +124,51 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     })
 }
 
+/// The migrator's connection for `settings`: [`resolve`] of [`Settings::url`], the direct URL when one is
+/// given. A direct URL is the migrator's way past the pooler of the application's `DATABASE_URL`, to the same
+/// database; one that names another database (a stale `MIGRATE_DIRECT_URL` left in a `.env` file, say) would
+/// migrate that one instead, without a word. So when both are given and name different databases, the
+/// database behind `DATABASE_URL` is asked its name (a pooler may call a database by another name, an
+/// alias), and unless it is the direct URL's, nothing runs: the error names both and how to go on. Making the
+/// two agree (the same URL as `--database-url` too, or no `DATABASE_URL`) is how to migrate another
+/// database on purpose.
+pub fn resolve_settings(settings: &Settings) -> Result<Target> {
+    let target = resolve(settings.url())?;
+    let given = |url: &Option<String>| url.clone().filter(|u| !u.trim().is_empty());
+    let (Some(_), Some(app_url)) = (given(&settings.direct_url), given(&settings.database_url))
+    else {
+        return Ok(target);
+    };
+    // A DATABASE_URL that cannot be read names no database to compare; the application reports it.
+    let Ok(app) = resolve(Some(&app_url)) else {
+        return Ok(target);
+    };
+    let (direct, named) = (target.dbname(), app.dbname());
+    if direct == named {
+        return Ok(target);
+    }
+    let behind = app.current_database(settings.connect_timeout);
+    if behind.as_deref().ok() == Some(direct.as_str()) {
+        return Ok(target);
+    }
+    let asked = match behind {
+        Ok(actual) if actual == named => String::new(),
+        Ok(actual) => format!(" (the server behind it calls it {actual:?})"),
+        Err(e) => {
+            format!(" (the server behind it could not be asked which database that is: {e:#})")
+        }
+    };
+    bail!(
+        "the direct URL (MIGRATE_DIRECT_URL or --direct-url) {} names the database {direct:?}, but DATABASE_URL (or \
+         --database-url) {} names {named:?}{asked}. The direct URL is the migrator's way to the application's \
+         database, so both must name the same one: a stale direct URL (left in a .env file, say) would migrate \
+         another database. Nothing was run. Correct the one that is wrong; to migrate {direct:?} on purpose, give its \
+         URL as --database-url too, or leave DATABASE_URL unset",
+        target.display,
+        app.display
+    )
+}
+
 /// For an application's own async connections (tokio-postgres, deadpool-postgres) to `url`, read as the CLI
 /// reads it: the connection string for the driver (`sslmode` reduced to what it knows) and a TLS connector
 /// that verifies what `sslmode` asks for (`verify-ca`, `verify-full`, `sslrootcert`).
@@ -183,6 +229,26 @@ impl Target {
         }
     }
 
+    /// The server as `host:port` (several joined with commas), for telling a fleet's targets apart.
+    pub(crate) fn server(&self) -> String {
+        let ports = self.config.get_ports();
+        self.config
+            .get_hosts()
+            .iter()
+            .enumerate()
+            .map(|(i, host)| {
+                let host = match host {
+                    postgres::config::Host::Tcp(host) => host.to_lowercase(),
+                    #[cfg(unix)]
+                    postgres::config::Host::Unix(dir) => dir.display().to_string(),
+                };
+                let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+                format!("{host}:{port}")
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
     /// The database name (libpq's default, the user name, when none is given).
     pub fn dbname(&self) -> String {
         self.config
@@ -190,6 +256,16 @@ impl Target {
             .or(self.config.get_user())
             .unwrap_or("postgres")
             .to_owned()
+    }
+
+    /// The name of the database this connection reaches, as the server says (a pooler may call it by
+    /// another name): one plain query on a connection of its own, without the pooler check, so a pooler in
+    /// transaction mode answers it too.
+    fn current_database(&self, timeout: Duration) -> Result<String> {
+        let mut client = self.connect_unchecked(timeout)?;
+        let (name, _) = session_of(&mut client, "SELECT pg_catalog.current_database(), ''")
+            .map_err(|e| anyhow!("{}", self.scrub(&describe(&e))))?;
+        Ok(name)
     }
 
     /// `message` with the password replaced by `***`.
@@ -211,18 +287,65 @@ impl Target {
         self.open(timeout, Some(notices))
     }
 
-    /// A connection without the pooler check, for the check that the server still answers.
+    /// A connection without the pooler check, for the check that the server still answers and other
+    /// one-off simple queries. Nothing runs on it before the caller's first query: in a full session pool
+    /// that query is the one that waits for a server session, within the caller's own bound.
     pub(crate) fn connect_unchecked(&self, timeout: Duration) -> Result<Client> {
+        self.connect_as(timeout, "migrate")
+    }
+
+    /// The connection that watches a run's locks (`application_name` `migrate lock watch`, so it is told
+    /// apart from the run's own session), as a closure for [`migrate_core::Migrator::watch_locks`].
+    pub fn lock_watch(
+        &self,
+        timeout: Duration,
+    ) -> impl Fn() -> Result<Client, String> + Send + Sync {
+        let target = self.clone();
+        move || {
+            // The watcher prepares its query, so a session handed over with an earlier client's statements
+            // is cleared first (the other connections here use simple queries only, and must not wait in a
+            // full pool's queue for a statement they do not need).
+            target
+                .connect_as(timeout, "migrate lock watch")
+                .and_then(|mut client| {
+                    forget_prepared_statements(&mut client, &target.display)?;
+                    Ok(client)
+                })
+                .map_err(|e| format!("{e:#}"))
+        }
+    }
+
+    fn connect_as(&self, timeout: Duration, application: &str) -> Result<Client> {
         let mut config = self.config.clone();
         config.connect_timeout(timeout);
-        config.application_name("migrate");
+        config.application_name(application);
         let connector = self.tls.connector()?;
-        within(timeout, move || config.connect(connector))
+        let client = within(timeout, move || config.connect(connector))
             .ok_or_else(|| anyhow!("connecting timed out after {}s", timeout.as_secs()))?
-            .map_err(|e| anyhow!("{}", self.scrub(&describe(&e))))
+            .map_err(|e| anyhow!("{}", self.scrub(&describe(&e))))?;
+        Ok(client)
+    }
+
+    /// [`connect_collecting`](Self::connect_collecting) without the pooler check, for a fleet's many
+    /// sessions to one address: the check opens a second connection, so a fleet makes it once per address.
+    pub(crate) fn connect_checked_already(
+        &self,
+        timeout: Duration,
+        notices: &Notices,
+    ) -> Result<Client> {
+        self.open_with(timeout, Some(notices), false)
     }
 
     fn open(&self, timeout: Duration, notices: Option<&Notices>) -> Result<Client> {
+        self.open_with(timeout, notices, true)
+    }
+
+    fn open_with(
+        &self,
+        timeout: Duration,
+        notices: Option<&Notices>,
+        check_pooler: bool,
+    ) -> Result<Client> {
         let mut config = self.config.clone();
         config.connect_timeout(timeout);
         // A peer that vanished without closing the connection (a dropped network path) is noticed by the
@@ -260,7 +383,11 @@ impl Target {
                 None => anyhow!("cannot connect to {}: {message}", self.display),
             }
         })?;
-        self.refuse_transaction_pooler(&mut client, timeout)?;
+        if check_pooler {
+            self.refuse_transaction_pooler(&mut client, timeout)?;
+        } else {
+            forget_prepared_statements(&mut client, &self.display)?;
+        }
         Ok(client)
     }
 
@@ -271,19 +398,30 @@ impl Target {
     /// prepared statements), and a pooler hands each transaction to whichever server session is free, so
     /// it would break silently or, worse, let two runners apply the same migration.
     ///
-    /// Only simple queries are used here, as named prepared statements are what breaks first. Two signs,
-    /// either of which settles it: this connection's transactions run in different server sessions (another
-    /// backend process, or a session setting made in one transaction gone in the next), or a second,
-    /// fresh connection lands in a session this one used (same backend process, or it sees the setting).
-    /// A pooler reuses its most recently released server connection, so the second sign shows even when
-    /// this client is alone; several rounds make a miss under heavy concurrent use unlikely.
+    /// Only simple queries are used here, as named prepared statements are what breaks first. The session is
+    /// marked with a value of this check's own (random), and two signs, either of which settles it: this
+    /// connection's transactions run in different server sessions (another backend process, or the mark gone
+    /// in the next transaction), or a second, fresh connection lands in a session this one used (same
+    /// backend process, or it sees this check's mark). A pooler reuses its most recently released server
+    /// connection, so the second sign shows even when this client is alone; several rounds make a miss under
+    /// heavy concurrent use unlikely.
+    ///
+    /// Only this check's own mark counts: a pooler in session mode whose `server_reset_query` is empty hands
+    /// a server session to its next client as the last one left it, so a mark of an earlier run (or of
+    /// another runner) in a fresh connection's session proves nothing.
+    ///
+    /// The second connection is a nicety, not a requirement. It may not get a server session at all: a server
+    /// at its connection limit refuses it, and a session pooler whose pool is full (every server session
+    /// bound to a client, this one's included) queues its query until one is released, or fails it after its
+    /// `query_wait_timeout`. So it gets at most [`SECOND_SESSION_WAIT`], and an error or no answer in that
+    /// time only means the second sign cannot be looked for. What is left is still telling: the first sign
+    /// held in every round, and a pooler in transaction mode gives this connection's server session back to
+    /// the pool whenever its transaction ends (it is idle while the second connection waits), so the second
+    /// would have had a server session at once unless other clients kept every one busy the whole time;
+    /// waiting in a full pool is what a pooler in session mode does. The check then passes on the first sign.
     fn refuse_transaction_pooler(&self, client: &mut Client, timeout: Duration) -> Result<()> {
         const ROUNDS: usize = 3;
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.subsec_nanos())
-            .unwrap_or_default();
-        let marker = format!("{}.{nanos}", std::process::id());
+        let marker = run_marker();
         let probe_error = |e: postgres::Error| {
             anyhow!(
                 "cannot check the connection to {}: {}",
@@ -291,13 +429,16 @@ impl Target {
                 self.scrub(&describe(&e))
             )
         };
+        // DEALLOCATE ALL: see `forget_prepared_statements`; here in the check's first round trip.
         let (pid, _) = session_of(
             client,
             &format!(
-                "SELECT pg_backend_pid()::text, set_config('{SESSION_MARKER}', '{marker}', false)"
+                "SELECT pg_catalog.pg_backend_pid(), pg_catalog.set_config('{SESSION_MARKER}', '{marker}', false); \
+                 DEALLOCATE ALL"
             ),
         )
         .map_err(probe_error)?;
+        let wait = timeout.min(SECOND_SESSION_WAIT);
         let mut other: Option<Client> = None;
         for round in 0..ROUNDS {
             let (again, seen) = session_of(client, SESSION_QUERY).map_err(probe_error)?;
@@ -312,24 +453,41 @@ impl Target {
                 ));
             }
             if round == 0 {
-                // A second connection that cannot be opened (a connection limit) leaves the first sign only.
-                other = self.connect_unchecked(timeout).ok();
+                other = self.connect_unchecked(wait).ok();
             }
-            let Some(other) = other.as_mut() else {
+            let Some(mut second) = other.take() else {
                 continue;
             };
-            let (theirs, seen) = session_of(other, SESSION_QUERY).map_err(probe_error)?;
+            // On a thread of its own, as a query queued by a pooler waits for a server session with no
+            // bound of the driver's; when it times out, the connection is left to that thread, which closes
+            // it once the pooler answers.
+            let answer = within(wait, move || {
+                let answer = session_of(&mut second, SESSION_QUERY);
+                (second, answer)
+            });
+            let Some((second, Ok((theirs, seen)))) = answer else {
+                continue;
+            };
             if theirs == pid {
                 return Err(self.pooled(&format!(
                     "a second connection ran in the same server session as the first (backend process {pid})"
                 )));
             }
-            if !seen.is_empty() {
+            if seen == marker {
                 return Err(self.pooled(
-                    "a new connection found a session setting made by another connection",
+                    "a new connection found the session setting made by another connection",
                 ));
             }
+            other = Some(second);
         }
+        // No mark is left behind for the server session's next client (a session pooler without a reset).
+        session_of(
+            client,
+            &format!(
+                "SELECT pg_catalog.pg_backend_pid(), pg_catalog.set_config('{SESSION_MARKER}', '', false)"
+            ),
+        )
+        .map_err(probe_error)?;
         Ok(())
     }
 
@@ -343,6 +501,16 @@ impl Target {
             self.display
         )
     }
+}
+
+/// Drops the prepared statements a server session may still hold from its last client. A session pooler
+/// whose `server_reset_query` is empty hands a server session over as the last client left it, and the
+/// driver names its statements `s0`, `s1`, ... on every new connection, so the next client's first prepare
+/// would fail with "prepared statement \"s0\" already exists". On a session of its own it does nothing.
+fn forget_prepared_statements(client: &mut Client, display: &str) -> Result<()> {
+    client
+        .batch_execute("DEALLOCATE ALL")
+        .map_err(|e| anyhow!("cannot prepare the session of {display}: {}", describe(&e)))
 }
 
 /// Runs `f` on a thread of its own and waits at most `timeout` for it. The driver's connect timeout covers
@@ -366,9 +534,28 @@ fn within<T: Send + 'static>(
 /// The custom setting the pooler check marks a session with.
 const SESSION_MARKER: &str = "migrate.session_marker";
 
-/// The backend process and the marker of the session a query runs in.
+/// How long the pooler check's second connection may wait for its server session: a full session pool
+/// queues it (PgBouncer for two minutes by default) while a pooler in transaction mode has one free at once.
+const SECOND_SESSION_WAIT: Duration = Duration::from_secs(2);
+
+/// A mark no other run uses: 128 random bits, in hexadecimal.
+fn run_marker() -> String {
+    let mut bytes = [0u8; 16];
+    if openssl::rand::rand_bytes(&mut bytes).is_err() {
+        // Without the system's randomness, the process and the time are unique enough on one machine.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default();
+        return format!("{}.{nanos}", std::process::id());
+    }
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The backend process and the marker of the session a query runs in. A simple query returns every value as
+/// text, so there is no cast to text: a migration may create one (`integer AS text`) that never returns.
 const SESSION_QUERY: &str =
-    "SELECT pg_backend_pid()::text, coalesce(current_setting('migrate.session_marker', true), '')";
+    "SELECT pg_catalog.pg_backend_pid(), coalesce(pg_catalog.current_setting('migrate.session_marker', true), '')";
 
 /// Runs a one-row, two-column simple query (no prepared statement) and returns its values.
 fn session_of(client: &mut Client, sql: &str) -> Result<(String, String), postgres::Error> {
@@ -450,69 +637,21 @@ pub fn redact(conn: &str) -> String {
     redact_conninfo(conn)
 }
 
-/// A `key=value` connection string with the password's value replaced by `***`. Values may be single-quoted
-/// with `\'` and `\\` escapes (libpq's syntax), so a quoted password with spaces is hidden whole rather than
-/// only up to its first space. Anything that is not `key=value` is kept as it is.
+/// A `key=value` connection string with the password's value replaced by `***`, the rest as written. The
+/// string is split as libpq reads it (quotes, backslash escapes: see `conninfo`), so a password with spaces is
+/// hidden whole rather than only up to its first space.
 fn redact_conninfo(conn: &str) -> String {
     let mut out = String::with_capacity(conn.len());
-    let mut chars = conn.chars().peekable();
-    while let Some(&c) = chars.peek() {
-        if c.is_whitespace() {
-            out.push(c);
-            chars.next();
-            continue;
-        }
-        // A key: up to `=` or whitespace.
-        let mut key = String::new();
-        while let Some(&c) = chars.peek() {
-            if c == '=' || c.is_whitespace() {
-                break;
-            }
-            key.push(c);
-            chars.next();
-        }
-        out.push_str(&key);
-        // Optional spaces around `=`, as libpq allows.
-        let mut spaces = String::new();
-        while let Some(&c) = chars.peek().filter(|c| c.is_whitespace()) {
-            spaces.push(c);
-            chars.next();
-        }
-        if chars.peek() != Some(&'=') {
-            out.push_str(&spaces);
-            continue;
-        }
-        chars.next();
-        out.push_str(&spaces);
-        out.push('=');
-        while let Some(&c) = chars.peek().filter(|c| c.is_whitespace()) {
-            out.push(c);
-            chars.next();
-        }
-        let mut value = String::new();
-        if chars.peek() == Some(&'\'') {
-            value.push('\'');
-            chars.next();
-            while let Some(c) = chars.next() {
-                value.push(c);
-                match c {
-                    '\\' => value.extend(chars.next()),
-                    '\'' => break,
-                    _ => {}
-                }
-            }
-        } else {
-            while let Some(&c) = chars.peek().filter(|c| !c.is_whitespace()) {
-                value.push(c);
-                chars.next();
-            }
-        }
-        if key.eq_ignore_ascii_case("password") {
+    let mut copied = 0;
+    for param in crate::conninfo::split(conn) {
+        if let (true, Some(value)) = (param.key.eq_ignore_ascii_case("password"), param.value_span)
+        {
+            out.push_str(&conn[copied..value.start]);
             out.push_str("***");
-        } else {
-            out.push_str(&value);
+            copied = value.end;
         }
     }
+    out.push_str(&conn[copied..]);
     out
 }
 
@@ -544,6 +683,11 @@ mod tests {
             "host=h password = *** x"
         );
         assert_eq!(redact("::: not a url :::"), "::: not a url :::");
+        // An escaped space belongs to the value, as libpq reads it.
+        assert_eq!(
+            redact("host=h password=abc\\ secret user=u"),
+            "host=h password=*** user=u"
+        );
         assert_eq!(redact("postgres://u:se@cret@h/db"), "postgres://u:***@h/db");
         assert_eq!(
             redact("postgres://u:secret@h:notaport/db"),

@@ -2,6 +2,7 @@
 //! maintenance database on the same server (`postgres`, else `template1`), with the same credentials and TLS.
 //! Only ever the named database: the maintenance connection runs nothing else but reads of the catalog.
 
+use crate::stdio::{err, errln, outln};
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
@@ -19,63 +20,64 @@ const MAINTENANCE: [&str; 3] = ["postgres", "template0", "template1"];
 
 /// `database create`: nothing to do when it exists.
 pub fn create(settings: &Settings) -> Result<ExitCode> {
-    let target = connect::resolve(settings.url())?;
+    let target = connect::resolve_settings(settings)?;
     let name = target.dbname();
     let mut admin = maintenance(&target, settings)?;
     if exists(&mut admin, &name)? {
-        println!("database {name} already exists on {}", server(&target));
+        outln!("database {name} already exists on {}", server(&target));
         return Ok(ExitCode::SUCCESS);
     }
     create_database(&mut admin, &target, &name)?;
-    println!("created database {name} on {}", server(&target));
+    outln!("created database {name} on {}", server(&target));
     Ok(ExitCode::SUCCESS)
 }
 
 /// `database drop`: asks first on a terminal; elsewhere `force` must be given.
 pub fn drop(settings: &Settings, force: bool) -> Result<ExitCode> {
-    let target = connect::resolve(settings.url())?;
+    let target = connect::resolve_settings(settings)?;
     let name = target.dbname();
     refuse_maintenance(&name, "drop")?;
     let mut admin = maintenance(&target, settings)?;
     if !exists(&mut admin, &name)? {
-        println!(
+        outln!(
             "database {name} does not exist on {}; nothing dropped",
             server(&target)
         );
         return Ok(ExitCode::SUCCESS);
     }
     if !confirmed(&target, &name, "drop", force)? {
-        eprintln!("not confirmed: database {name} was not dropped");
+        errln!("not confirmed: database {name} was not dropped");
         return Ok(ExitCode::FAILURE);
     }
     drop_database(&mut admin, &target, &name)?;
-    println!("dropped database {name} on {}", server(&target));
+    outln!("dropped database {name} on {}", server(&target));
     Ok(ExitCode::SUCCESS)
 }
 
 /// `database reset`: drop (asking as `drop` does), create, apply every migration.
 pub fn reset(settings: &Settings, registry: &Registry, force: bool) -> Result<ExitCode> {
-    let target = connect::resolve(settings.url())?;
+    let target = connect::resolve_settings(settings)?;
     let name = target.dbname();
     refuse_maintenance(&name, "reset")?;
     let mut admin = maintenance(&target, settings)?;
     if exists(&mut admin, &name)? {
         if !confirmed(&target, &name, "reset", force)? {
-            eprintln!("not confirmed: database {name} was not reset");
+            errln!("not confirmed: database {name} was not reset");
             return Ok(ExitCode::FAILURE);
         }
         drop_database(&mut admin, &target, &name)?;
-        println!("dropped database {name}");
+        outln!("dropped database {name}");
     }
     create_database(&mut admin, &target, &name)?;
-    println!("created database {name}");
+    outln!("created database {name}");
     let mut client = target.connect(settings.connect_timeout)?;
     let ran = Migrator::new(registry.migrations.as_slice())
+        .repeatables(registry.repeatables.as_slice())
         .table(settings.table.clone())
         .lock_mode(settings.lock_mode)
         .timeouts(settings.timeouts.clone())
         .run_up(&mut client, &UpTarget::All, &mut print_event)?;
-    println!("{} migration(s) applied on {}", ran.len(), target.display);
+    outln!("{} migration(s) applied on {}", ran.len(), target.display);
     if !ran.is_empty() {
         crate::commands::write_schema_file(settings, &target);
     }
@@ -121,7 +123,10 @@ fn maintenance(target: &Target, settings: &Settings) -> Result<Client> {
 
 fn exists(admin: &mut Client, name: &str) -> Result<bool> {
     admin
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .query_opt(
+            "SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1",
+            &[&name],
+        )
         .map(|row| row.is_some())
         .map_err(|e| {
             anyhow!(
@@ -165,8 +170,8 @@ fn drop_database(admin: &mut Client, target: &Target, name: &str) -> Result<()> 
         Err(e) if e.code() == Some(&SqlState::OBJECT_IN_USE) => {
             let (sessions, apps): (i64, Option<String>) = admin
                 .query_one(
-                    "SELECT count(*), string_agg(DISTINCT coalesce(nullif(application_name, ''), '(unnamed)'), ', ')
-                     FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    "SELECT pg_catalog.count(*), pg_catalog.string_agg(DISTINCT coalesce(nullif(application_name, ''), '(unnamed)'), ', ')
+                     FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()",
                     &[&name],
                 )
                 .map(|r| (r.get(0), r.get(1)))
@@ -206,7 +211,7 @@ fn confirmed(target: &Target, name: &str, verb: &str, force: bool) -> Result<boo
             server(target)
         );
     }
-    eprint!(
+    err!(
         "{verb} database {name} on {}? All its data will be lost. [y/N] ",
         server(target)
     );

@@ -3,7 +3,8 @@
 //!
 //! ```no_run
 //! # mod migrations { pub static REGISTRY: migrate_core::Registry =
-//! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]) }; }
+//! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]),
+//! #     repeatables: migrate_core::Migrations::new(&[]) }; }
 //! # async fn start() -> anyhow::Result<()> {
 //! // In an async `main` (e.g. `#[tokio::main]`), before serving:
 //! let ran = migrate_cli::up(&migrations::REGISTRY).await?;
@@ -87,7 +88,9 @@ impl Embedded {
 
     /// Connects to `url` instead of `DATABASE_URL` (for an application that found or started its database
     /// itself). `sslmode` and `sslrootcert` in it work as in the CLI. A direct URL (`MIGRATE_DIRECT_URL`)
-    /// still wins: it is the migrator's way past a connection pooler the application's URL goes through.
+    /// still wins: it is the migrator's way past a connection pooler the application's URL goes through, to the
+    /// same database (one that reaches another database is refused: see
+    /// [`resolve_settings`](crate::connect::resolve_settings)).
     pub fn database_url(mut self, url: impl Into<String>) -> Embedded {
         self.settings.database_url = Some(url.into());
         self
@@ -103,18 +106,46 @@ impl Embedded {
         self.registry
     }
 
-    /// The engine configured like the CLI's: table, lock mode, timeouts.
+    /// The engine configured like the CLI's: table, lock mode, timeouts, backfill pacing.
     pub fn migrator(&self) -> Migrator<'static> {
         Migrator::new(self.registry.migrations.as_slice())
+            .repeatables(self.registry.repeatables.as_slice())
             .table(self.settings.table.clone())
             .lock_mode(self.settings.lock_mode)
             .timeouts(self.settings.timeouts.clone())
+            .backfill_settings(self.settings.backfill.clone())
+            .max_duration(self.settings.max_duration)
+    }
+
+    /// Connects for a run and, with a time budget, watches it: once spent, the running statement is
+    /// cancelled (a backfill finishes its batch). The watch ends when the returned guard is dropped.
+    fn connect_for_run(
+        &self,
+        notices: &Notices,
+    ) -> Result<(Migrator<'static>, Client, Option<crate::deadline::Watch>)> {
+        let interrupt = migrate_core::Interrupt::new();
+        let target = crate::connect::resolve_settings(&self.settings)?;
+        let migrator = self
+            .migrator()
+            .notices(notices.clone())
+            .interrupt(interrupt.clone())
+            .watch_locks(target.lock_watch(self.settings.connect_timeout));
+        let client = target.connect_collecting(self.settings.connect_timeout, notices)?;
+        let watch = match self.settings.max_duration {
+            Some(_) => Some(crate::deadline::watch(
+                &interrupt,
+                client.cancel_token(),
+                target.tls.connector()?,
+            )),
+            None => None,
+        };
+        Ok((migrator, client, watch))
     }
 
     /// A new connection to the database, as the CLI opens it. Blocking, and it must not be called on an
     /// async runtime's thread: use it inside [`Embedded::blocking`].
     pub fn connect(&self) -> Result<Client> {
-        crate::connect::resolve(self.settings.url())?.connect(self.settings.connect_timeout)
+        crate::connect::resolve_settings(&self.settings)?.connect(self.settings.connect_timeout)
     }
 
     /// Applies the pending migrations up to `target` under the advisory lock, calling `events` with the
@@ -129,9 +160,7 @@ impl Embedded {
     ) -> Blocking<Vec<Ran>> {
         self.blocking(move |embedded| {
             let notices = Notices::new();
-            let migrator = embedded.migrator().notices(notices.clone());
-            let mut client = crate::connect::resolve(embedded.settings.url())?
-                .connect_collecting(embedded.settings.connect_timeout, &notices)?;
+            let (migrator, mut client, _watch) = embedded.connect_for_run(&notices)?;
             match migrator.run_up(&mut client, &target, &mut events) {
                 Ok(ran) => Ok(ran),
                 Err(migrate_core::Error::Target(message)) => match &target {
@@ -156,9 +185,7 @@ impl Embedded {
     ) -> Blocking<Vec<Ran>> {
         self.blocking(move |embedded| {
             let notices = Notices::new();
-            let migrator = embedded.migrator().notices(notices.clone());
-            let mut client = crate::connect::resolve(embedded.settings.url())?
-                .connect_collecting(embedded.settings.connect_timeout, &notices)?;
+            let (migrator, mut client, _watch) = embedded.connect_for_run(&notices)?;
             Ok(migrator.run_up_chosen(&mut client, &mut choose, &mut events)?)
         })
     }
@@ -208,7 +235,7 @@ struct Slot<T> {
 }
 
 impl<T: Send + 'static> Blocking<T> {
-    fn spawn(f: impl FnOnce() -> Result<T> + Send + 'static) -> Blocking<T> {
+    pub(crate) fn spawn(f: impl FnOnce() -> Result<T> + Send + 'static) -> Blocking<T> {
         let slot = Arc::new(Mutex::new(Slot {
             result: None,
             waker: None,
@@ -252,7 +279,7 @@ impl<T: Send + 'static> Blocking<T> {
 }
 
 impl<T> Blocking<T> {
-    fn failed(error: anyhow::Error) -> Blocking<T> {
+    pub(crate) fn failed(error: anyhow::Error) -> Blocking<T> {
         Blocking {
             slot: Arc::new(Mutex::new(Slot {
                 result: Some(Err(error)),

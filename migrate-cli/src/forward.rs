@@ -9,15 +9,17 @@
 //! reach the runner and its exit status is `migrate`'s.
 
 use std::ffi::OsString;
-use std::io::BufRead;
+use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode, Stdio};
-use std::time::SystemTime;
+use std::process::{ChildStderr, Command, ExitCode, Stdio};
+use std::time::{Duration, Instant, SystemTime};
 
 use anyhow::{anyhow, bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::config::{Config, RunnerConfig};
 use crate::freshness::{self, Build};
+use crate::stdio::errln;
 
 /// The profile used when neither `--release` nor `[runner] profile` names one.
 pub const DEFAULT_PROFILE: &str = "dev";
@@ -42,10 +44,10 @@ pub fn forward(config: &Config, release: bool, args: Vec<OsString>) -> Result<Ex
     let manifest = root.join("Cargo.toml");
     let build = Build::new(&manifest, &runner.package, &runner.bin, &profile);
     let exe = match freshness::fresh_runner(&build) {
-        Some(exe) => exe,
-        None => {
+        Ok(exe) => exe,
+        Err(why) => {
             let started = SystemTime::now();
-            let exe = cargo_build(&manifest, runner, &profile)?;
+            let exe = cargo_build(&manifest, runner, &profile, &why)?;
             // A runner whose inputs cannot all be listed is simply built again next time.
             freshness::record(&build, &exe, started);
             exe
@@ -77,12 +79,29 @@ fn profile(config: &Config, runner: &RunnerConfig, release: bool) -> Result<Stri
 }
 
 /// `cargo build` of the runner, with cargo's messages on stderr as usual; returns the executable's path.
-fn cargo_build(manifest: &Path, runner: &RunnerConfig, profile: &str) -> Result<PathBuf> {
+///
+/// A first build compiles every dependency and takes a minute or more, so it is never silent: a line before
+/// says that the runner is being built and why, and one after how long it took. On a terminal cargo's
+/// messages (its `Compiling` lines, compile errors in colour) come through the front end, under a line that
+/// ticks every tenth of a second with the time so far and the crate being compiled: cargo's own progress bar
+/// stands still for seconds while one large crate compiles. Elsewhere (CI logs, a pipe) cargo is quiet but
+/// for compile errors, so a log gets the two lines only.
+fn cargo_build(
+    manifest: &Path,
+    runner: &RunnerConfig,
+    profile: &str,
+    why: &freshness::Stale,
+) -> Result<PathBuf> {
+    let terminal = std::io::stderr().is_terminal();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
     let mut cmd = Command::new(&cargo);
+    cmd.arg("build");
+    if terminal {
+        cmd.arg("--color=always").stderr(Stdio::piped());
+    } else {
+        cmd.arg("--quiet");
+    }
     cmd.args([
-        "build",
-        "--quiet",
         // Diagnostics rendered as usual on stderr; stdout carries the artifacts as JSON.
         "--message-format=json-render-diagnostics",
         "--package",
@@ -96,11 +115,22 @@ fn cargo_build(manifest: &Path, runner: &RunnerConfig, profile: &str) -> Result<
     .arg(manifest)
     .stdin(Stdio::null())
     .stdout(Stdio::piped());
+    let first = if *why == freshness::Stale::FirstBuild {
+        "; cargo compiles every dependency once, which takes a minute or more"
+    } else {
+        ""
+    };
+    errln!(
+        "building the migrations runner {} ({why}{first})...",
+        runner.bin
+    );
+    let clock = Instant::now();
     let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
     // Ctrl-C reaches cargo with the terminal's process group; SIGTERM sent to `migrate` alone is passed on.
     crate::signals::relay_to(child.id());
+    let shown = child.stderr.take().map(show_progress);
     let mut exe = None;
     if let Some(stdout) = child.stdout.take() {
         for line in std::io::BufReader::new(stdout).lines() {
@@ -111,8 +141,24 @@ fn cargo_build(manifest: &Path, runner: &RunnerConfig, profile: &str) -> Result<
         }
     }
     let status = child.wait();
+    if let Some((bar, passing_on)) = shown {
+        // Cargo has ended: its stderr ends when the last build script it started does.
+        let _ = passing_on.join();
+        bar.finish_and_clear();
+    }
     crate::signals::stop_relaying();
     let status = status.with_context(|| format!("cannot wait for {}", cargo.to_string_lossy()))?;
+    // A signal that stopped the build (the front end's, or one that ended cargo) is what happened, not a
+    // compile error: cargo printed nothing about it.
+    if let Some(signal) = crate::signals::relayed().or_else(|| ended_by_signal(&status)) {
+        return Err(BuildStopped {
+            signal,
+            bin: runner.bin.clone(),
+            package: runner.package.clone(),
+            profile: profile.to_owned(),
+        }
+        .into());
+    }
     let failed = || {
         anyhow!(
             "building the migrations runner ({} in package {}, profile {profile}) failed; see cargo's messages above",
@@ -123,12 +169,100 @@ fn cargo_build(manifest: &Path, runner: &RunnerConfig, profile: &str) -> Result<
     if !status.success() {
         return Err(failed());
     }
+    errln!(
+        "built the migrations runner in {:.1} s",
+        clock.elapsed().as_secs_f64()
+    );
     exe.ok_or_else(|| {
         failed().context(format!(
             "cargo reported no executable named {} in package {}",
             runner.bin, runner.package
         ))
     })
+}
+
+/// On a terminal: passes cargo's `stderr` on, line by line, above a line that ticks with the time so far and
+/// the crate cargo is compiling. Returns that line's bar and the thread passing the messages on.
+fn show_progress(stderr: ChildStderr) -> (ProgressBar, std::thread::JoinHandle<()>) {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} building the migrations runner, {elapsed}: {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.set_message("starting cargo");
+    bar.enable_steady_tick(Duration::from_millis(100));
+    let line_bar = bar.clone();
+    let passing_on = std::thread::spawn(move || {
+        let mut reader = std::io::BufReader::new(stderr);
+        let mut line = Vec::new();
+        while matches!(reader.read_until(b'\n', &mut line), Ok(n) if n > 0) {
+            let text = String::from_utf8_lossy(&line);
+            let text = text.trim_end_matches(['\n', '\r']);
+            line_bar.println(text);
+            if let Some(krate) = compiling(text) {
+                line_bar.set_message(format!("compiling {krate}"));
+            }
+            line.clear();
+        }
+    });
+    (bar, passing_on)
+}
+
+/// The crate of cargo's `Compiling <crate> <version> [(<path>)]` line, without its colours.
+fn compiling(line: &str) -> Option<String> {
+    let mut plain = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            // An escape sequence (`ESC [ ... letter`): a colour.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let rest = plain.trim_start().strip_prefix("Compiling ")?;
+    Some(rest.split(" (").next().unwrap_or(rest).trim().to_owned())
+}
+
+/// The build of the runner was stopped by a signal: nothing was run. The front end exits with 128 + its
+/// number (130 for SIGINT, 143 for SIGTERM), as the runner does.
+#[derive(Debug)]
+pub struct BuildStopped {
+    pub signal: i32,
+    bin: String,
+    package: String,
+    profile: String,
+}
+
+impl std::fmt::Display for BuildStopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "building the migrations runner ({} in package {}, profile {}) was stopped by {}; nothing was run",
+            self.bin,
+            self.package,
+            self.profile,
+            migrate_core::signal_name(self.signal)
+        )
+    }
+}
+
+impl std::error::Error for BuildStopped {}
+
+/// The signal that ended `status`'s process, if one did.
+#[cfg(unix)]
+fn ended_by_signal(status: &std::process::ExitStatus) -> Option<i32> {
+    use std::os::unix::process::ExitStatusExt;
+    status.signal()
+}
+
+#[cfg(not(unix))]
+fn ended_by_signal(_: &std::process::ExitStatus) -> Option<i32> {
+    None
 }
 
 /// The executable path in cargo's `compiler-artifact` message for the binary `bin`.
@@ -190,6 +324,20 @@ mod tests {
         let lib = r#"{"reason":"compiler-artifact","target":{"kind":["lib"],"name":"app-migrate"},"executable":null}"#;
         assert_eq!(executable(lib, "app-migrate"), None);
         assert_eq!(executable("not json", "app-migrate"), None);
+    }
+
+    #[test]
+    fn reads_the_crate_cargo_compiles() {
+        assert_eq!(
+            compiling("\x1b[1m\x1b[92m   Compiling\x1b[0m migrate-core v0.1.0 (/c/migrate-core)")
+                .as_deref(),
+            Some("migrate-core v0.1.0")
+        );
+        assert_eq!(
+            compiling("   Compiling syn v2.0.1").as_deref(),
+            Some("syn v2.0.1")
+        );
+        assert_eq!(compiling("warning: unused variable"), None);
     }
 
     #[test]

@@ -116,32 +116,91 @@ fn stamp_path(build: &Build) -> Option<PathBuf> {
     Some(cache_dir()?.join(format!("runner-{:016x}.json", hasher.finish())))
 }
 
-/// The runner's executable when it is fresh for `build`, else `None`.
-pub fn fresh_runner(build: &Build) -> Option<PathBuf> {
-    let text = std::fs::read(stamp_path(build)?).ok()?;
-    let stamp: Stamp = serde_json::from_slice(&text).ok()?;
-    if stamp.version != VERSION || stamp.build != *build {
-        return None;
+/// Why the runner has to be built: what a person waiting for the build is told.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Stale {
+    /// No note of an earlier build of this runner with this profile (or none that this version reads).
+    FirstBuild,
+    /// Files it is built from changed since the last build: `files` edited or removed, `folders` whose list
+    /// of files changed (a migration added, removed or renamed).
+    Changed { files: usize, folders: usize },
+    /// The build settings changed: the environment, cargo's configuration, the toolchain files.
+    Settings,
+    /// The runner cargo built last time is gone or was replaced.
+    Executable,
+}
+
+impl std::fmt::Display for Stale {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stale::FirstBuild => f.write_str("first build"),
+            Stale::Changed { files, folders } => {
+                let files = match files {
+                    0 => None,
+                    1 => Some("1 changed file".to_owned()),
+                    n => Some(format!("{n} changed files")),
+                };
+                let folders = (*folders > 0).then_some("files added or removed");
+                match (files, folders) {
+                    (Some(files), Some(folders)) => write!(f, "{files}, {folders}"),
+                    (Some(files), None) => f.write_str(&files),
+                    (None, Some(folders)) => f.write_str(folders),
+                    (None, None) => f.write_str("changed files"),
+                }
+            }
+            Stale::Settings => f.write_str("the build settings changed"),
+            Stale::Executable => f.write_str("the runner built last time is gone or was replaced"),
+        }
     }
-    let exe = std::fs::metadata(&stamp.exe).ok()?;
-    if !exe.is_file() || exe.modified().ok()? != stamp.exe_modified || exe.len() != stamp.exe_len {
-        return None;
+}
+
+/// The runner's executable when it is fresh for `build`, else why it is not.
+pub fn fresh_runner(build: &Build) -> Result<PathBuf, Stale> {
+    let path = stamp_path(build).ok_or(Stale::FirstBuild)?;
+    let text = std::fs::read(path).map_err(|_| Stale::FirstBuild)?;
+    let stamp: Stamp = serde_json::from_slice(&text).map_err(|_| Stale::FirstBuild)?;
+    if stamp.version != VERSION {
+        return Err(Stale::FirstBuild);
     }
-    if probes() != stamp.probes {
-        return None;
+    if stamp.build != *build || probes() != stamp.probes {
+        return Err(Stale::Settings);
     }
+    let exe = std::fs::metadata(&stamp.exe).map_err(|_| Stale::Executable)?;
+    if !exe.is_file()
+        || exe.modified().ok() != Some(stamp.exe_modified)
+        || exe.len() != stamp.exe_len
+    {
+        return Err(Stale::Executable);
+    }
+    // Every input is looked at, so the count is the whole change, not the first one found.
+    let (mut files, mut folders) = (0, 0);
     for input in &stamp.inputs {
-        let modified = std::fs::metadata(input).ok()?.modified().ok()?;
-        if !before(modified, stamp.started) {
-            return None;
+        let meta = std::fs::metadata(input).ok();
+        let changed = meta
+            .as_ref()
+            .and_then(|m| m.modified().ok())
+            .is_none_or(|modified| !before(modified, stamp.started));
+        if changed {
+            if meta.is_some_and(|m| m.is_dir()) {
+                folders += 1;
+            } else {
+                files += 1;
+            }
         }
     }
     for (lockfile, written) in &stamp.written_by_cargo {
-        if std::fs::metadata(lockfile).ok()?.modified().ok()? != *written {
-            return None;
+        if std::fs::metadata(lockfile)
+            .ok()
+            .and_then(|m| m.modified().ok())
+            != Some(*written)
+        {
+            files += 1;
         }
     }
-    Some(stamp.exe)
+    if files + folders > 0 {
+        return Err(Stale::Changed { files, folders });
+    }
+    Ok(stamp.exe)
 }
 
 /// Whether a file last modified at `modified` was read by a build that started at `started`. File times
@@ -337,6 +396,16 @@ mod tests {
         );
         assert!(dep_info_inputs("").is_none());
         assert!(dep_info_inputs("no rule here").is_none());
+    }
+
+    #[test]
+    fn says_why_it_builds() {
+        let changed = |files, folders| Stale::Changed { files, folders }.to_string();
+        assert_eq!(Stale::FirstBuild.to_string(), "first build");
+        assert_eq!(changed(1, 0), "1 changed file");
+        assert_eq!(changed(3, 0), "3 changed files");
+        assert_eq!(changed(0, 1), "files added or removed");
+        assert_eq!(changed(2, 1), "2 changed files, files added or removed");
     }
 
     #[test]

@@ -18,8 +18,22 @@ fn build_line(dir: &str) -> String {
 pub struct InitOptions {
     /// The migrations folder, relative to the package's folder.
     pub dir: PathBuf,
-    /// A checkout of this repository: path dependencies on its crates instead of version dependencies.
-    pub crates_path: Option<PathBuf>,
+    /// Where the package gets migrate's crates from; `None` refuses whenever a dependency is to be added.
+    pub crates: Option<CratesSource>,
+}
+
+/// Where the dependencies on migrate's crates point. There is no registry version: the crates are not
+/// published yet, and the registry's `migrate-core` is an unrelated project's crate, so a version dependency
+/// would build someone else's code. They will be published as `pgm-migrate-core`, `pgm-migrate-dsl` and
+/// `pgm-migrate-cli` (names of this project's own), depended on under the keys used here
+/// (`migrate-core = { package = "pgm-migrate-core", version = ".." }`), so the code keeps its `migrate_core`
+/// paths; see the README's "Where the crates come from".
+#[derive(Debug, Clone)]
+pub enum CratesSource {
+    /// A checkout of the repository: path dependencies.
+    Path(PathBuf),
+    /// The repository's git URL, at `rev` or its default branch: git dependencies.
+    Git { url: String, rev: Option<String> },
 }
 
 /// One file change `init` makes.
@@ -246,8 +260,24 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
         Item::Value(table.into())
     };
     let dep = |crate_name: &str| -> Result<Item> {
-        Ok(match &options.crates_path {
-            Some(checkout) => {
+        Ok(match &options.crates {
+            None => bail!(
+                "migrate init changed nothing in package {name}: it needs to know where to get migrate's crates \
+                 from, and they are not on crates.io yet (the registry's `migrate-core` is an unrelated project's \
+                 crate). Pass one of:\n  \
+                 --crates-path DIR   a checkout of the migrate repository (path dependencies)\n  \
+                 --crates-git URL    the migrate repository's git URL (git dependencies; add --crates-rev REV \
+                 to build a given commit)"
+            ),
+            Some(CratesSource::Git { url, rev }) => {
+                let mut table = InlineTable::new();
+                table.insert("git", url.as_str().into());
+                if let Some(rev) = rev {
+                    table.insert("rev", rev.as_str().into());
+                }
+                Item::Value(table.into())
+            }
+            Some(CratesSource::Path(checkout)) => {
                 let path = checkout.join(crate_name);
                 if !path.join("Cargo.toml").is_file() {
                     bail!(
@@ -260,7 +290,6 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
                 table.insert("path", path.display().to_string().into());
                 Item::Value(table.into())
             }
-            None => value(DEPENDENCY_VERSION),
         })
     };
     for (section, crates) in [
@@ -369,7 +398,7 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
     match workspace_root_above(&root, &manifest) {
         None => what.extend(smaller_dev_debug_info(&mut manifest)?),
         Some(workspace) => notes.push(format!(
-            "a new migration recompiles and relinks the runner; with less debug info that is several times faster (see the README): add `[profile.dev] debug = \"line-tables-only\"` and `[profile.dev.package.\"*\"] debug = false` to {} if you want that (cargo reads profiles from the workspace root only)",
+            "a new migration recompiles and relinks the runner; with less debug info that is several times faster (see docs/getting-started.md): add `[profile.dev] debug = \"line-tables-only\"` and `[profile.dev.package.\"*\"] debug = false` to {} if you want that (cargo reads profiles from the workspace root only)",
             workspace.display()
         )),
     }
@@ -559,9 +588,6 @@ fn workspace_root_above(root: &Path, own: &DocumentMut) -> Option<PathBuf> {
         doc.contains_key("workspace").then_some(candidate)
     })
 }
-
-/// Until the crates are published, `--crates-path` is what builds; this is what will.
-const DEPENDENCY_VERSION: &str = concat!("0.", env!("CARGO_PKG_VERSION_MINOR"));
 
 /// The sealed-migrations package's folder, in the package's.
 const SEALED_PACKAGE_DIR: &str = "sealed-migrations";

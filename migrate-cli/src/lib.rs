@@ -15,35 +15,48 @@
 //!
 //! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`), 4 `lint` findings,
 //! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER, 6 `schema check` found the schema
-//! file out of date (or missing), 130/143 `up`, `down` or `redo` stopped by SIGINT/SIGTERM (the running
-//! statement cancelled on the server, its transaction rolled back).
+//! file out of date (or missing), 7 `trace` found an `ACCESS EXCLUSIVE` lock held across a rewrite or a scan, 130/143 `up`, `down` or `redo` stopped by SIGINT/SIGTERM (the running
+//! statement cancelled on the server, its transaction rolled back), `squash`, `schema check`, `schema write` or
+//! `verify` stopped by one (their scratch databases dropped, nothing else changed), or the front end's
+//! `cargo build` of the runner stopped by one (nothing run), 141 stdout or stderr closed before the command
+//! finished (`up`, `down` and `redo` stop before their next migration; see the `stdio` module).
 //!
-//! `squash` (the `squash` module) replaces the oldest migrations with one baseline; see [`migrate_core::squash`].
+//! `fleet` (the `fleet` module) runs `up`, `down`, `status` and `sql` over many databases or schemas; an
+//! application does the same with [`up_schema`], [`up_database`] and [`fleet`].
+//!
+//! `squash` (the `commands::squash` module) replaces the oldest migrations with one baseline; see [`migrate_core::squash`].
 
 mod args;
+mod colour;
 mod commands;
 mod config;
 pub mod connect;
+mod conninfo;
 mod database;
+mod deadline;
 mod dotenv;
 mod embed;
+mod fleet;
 mod forward;
 mod freshness;
 mod init;
 mod output;
+mod pacing;
 mod pg_dump;
 mod report;
-mod schema_check;
+mod run_log;
 mod schema_file;
 mod scratch;
+mod session_end;
 mod settings;
 mod signals;
-mod squash;
+mod stdio;
 pub mod testing;
 mod tls;
-mod verify;
+mod trace_output;
 mod watchdog;
 
+use crate::stdio::errln;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
@@ -53,6 +66,8 @@ pub use args::{Cli, GlobalArgs, LockModeArg};
 pub use config::{Config, ConfigFile, RunnerConfig};
 pub use connect::redact;
 pub use embed::{up, up_expand_only, Blocking, Embedded};
+pub use fleet::embed::{fleet, up_database, up_schema, EmbeddedFleet};
+pub use fleet::{CanaryConfig, FleetConfig, TargetConfig};
 pub use report::error_message;
 pub use settings::Settings;
 
@@ -72,6 +87,11 @@ pub const EXIT_STATUS_PROBLEMS: u8 = 5;
 /// such as migrations that do not apply.
 pub const EXIT_SCHEMA_DIFFERS: u8 = 6;
 
+/// Exit status when `trace` finds an `ACCESS EXCLUSIVE` lock held across a rewrite or a scan that no
+/// `// trace: allow` comment accepts: distinct from errors (1), so CI can tell "would block the table" from
+/// "broken".
+pub const EXIT_TRACE_GATE: u8 = 7;
+
 /// `main` of the generic `migrate` binary.
 pub fn main_generic() -> ExitCode {
     entry(None)
@@ -85,7 +105,7 @@ pub fn run_embedded(registry: &Registry) -> ExitCode {
 fn entry(registry: Option<&Registry>) -> ExitCode {
     // Before parsing, so DATABASE_URL and friends from .env reach clap's environment fallbacks.
     if let Err(message) = dotenv::load() {
-        eprintln!("error: {message}");
+        errln!("error: {message}");
         return ExitCode::FAILURE;
     }
     if registry.is_some() {
@@ -108,17 +128,46 @@ fn entry(registry: Option<&Registry>) -> ExitCode {
             };
         }
     };
+    let exit_on =
+        |signal: i32| ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
     match run(&cli, registry) {
+        // The command did its work, but what it printed after stdout closed was lost: not a plain success.
+        Ok(code) if code == ExitCode::SUCCESS && stdio::output_closed() => {
+            errln!("note: the output was closed before the command finished (its reader went away); the command finished, but what it printed after that was lost");
+            exit_on(stdio::SIGPIPE)
+        }
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", error_message(&e));
+            errln!(
+                "{} {}",
+                colour::paint("error:", colour::Colour::Red, colour::Stream::Stderr),
+                error_message(&e)
+            );
             if let Some(signal) = signals::received() {
-                eprintln!(
-                    "interrupted by {}: the run stopped there (the message above says what was rolled back and \
-                     what, if anything, was kept); the migration lock is released",
-                    migrate_core::signal_name(signal)
+                if signal == stdio::SIGPIPE {
+                    errln!(
+                        "the output was closed (its reader went away), so the run stopped where a SIGINT would stop \
+                         it, before the next migration (the message above says what was kept); the migration lock \
+                         is released"
+                    );
+                } else {
+                    errln!(
+                        "interrupted by {}: the run stopped there (the message above says what was rolled back and \
+                         what, if anything, was kept); the migration lock is released",
+                        migrate_core::signal_name(signal)
+                    );
+                }
+                return exit_on(signal);
+            }
+            if let Some(stopped) = e.downcast_ref::<forward::BuildStopped>() {
+                return exit_on(stopped.signal);
+            }
+            if let Some(budget) = deadline::spent() {
+                errln!(
+                    "the run's time budget of {} (--max-duration) was spent: the run stopped there (the message \
+                     above says what was rolled back and what, if anything, was kept); the migration lock is released",
+                    humantime::format_duration(budget)
                 );
-                return ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
             }
             match e.downcast_ref::<migrate_core::Error>() {
                 Some(migrate_core::Error::LockBusy { .. }) => ExitCode::from(EXIT_LOCK_BUSY),
@@ -150,7 +199,9 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
     }
     let settings = settings::Settings::resolve(&cli.global)?;
     match (&cli.command, registry) {
-        (args::Command::Create { name }, _) => commands::create(&settings, name),
+        (args::Command::Create { name, repeatable }, _) => {
+            commands::create(&settings, name, *repeatable)
+        }
         // Creating and dropping need no compiled migrations; `reset` applies them, so it is forwarded.
         (args::Command::Database { action }, _)
             if !matches!(action, args::DatabaseAction::Reset { .. }) =>
@@ -168,8 +219,9 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
 
 /// A process that ends inside a migration's Rust code (a `pgm.db` closure or a backfill's batch code
 /// calling `std::process::exit`) would otherwise end the run with that code, often 0, while the migration
-/// was not applied: its transaction dies with the connection. The hook turns that into an error naming the
-/// migration and exit status 1.
+/// was not applied: its transaction dies with the connection. So would one ending in a migration's `up` or
+/// `down` function itself, which every command that plans calls (`status` and `sql` too), so that a CI gate
+/// passed with nothing done. The hook turns either into an error naming the migration and exit status 1.
 mod exit_guard {
     use std::io::Write;
     use std::sync::Once;
@@ -187,6 +239,9 @@ mod exit_guard {
 
     extern "C" fn on_exit() {
         let Some(code) = migrate_core::running_user_code() else {
+            if let Some(recording) = migrate_core::recording_migration() {
+                recorded(recording);
+            }
             return;
         };
         let aftermath = if code.transactional {
@@ -206,8 +261,27 @@ mod exit_guard {
             code.position,
             code.op
         );
+        crate::scratch::drop_all_at_exit();
         // SAFETY: _exit ends the process at once with status 1, which is the point: the exit status the
         // code asked for would report success.
+        unsafe { libc::_exit(1) }
+    }
+
+    /// The process ended while a migration's `up` or `down` function recorded its operations: the command
+    /// was planning, and that migration ran nothing.
+    fn recorded(recording: migrate_core::Recording) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "error: migration {} ({}) ended the process while its `{}` function was recording its operations, \
+             e.g. with std::process::exit; that function runs whenever a command plans (up, down, status, sql, \
+             lint, ...), before anything of the migration runs, so this migration was not run and this command \
+             did not finish (what it printed above it did); record the operations and return instead",
+            recording.migration.name(),
+            recording.migration.path(),
+            recording.direction
+        );
+        crate::scratch::drop_all_at_exit();
+        // SAFETY: as above: _exit ends the process at once, with the status that says it failed.
         unsafe { libc::_exit(1) }
     }
 }

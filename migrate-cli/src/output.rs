@@ -1,5 +1,7 @@
 //! How runs, plans and status look on a terminal.
 
+use crate::colour::{paint, Colour, Stream};
+use crate::stdio::{errln, outln};
 use std::io::Write;
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -8,7 +10,7 @@ use migrate_core::{Direction, Event, State, StatusReport};
 
 thread_local! {
     /// The progress bar of the backfill running now, if any.
-    static BACKFILL_BAR: std::cell::RefCell<Option<ProgressBar>> = const { std::cell::RefCell::new(None) };
+    pub(crate) static BACKFILL_BAR: std::cell::RefCell<Option<ProgressBar>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Prints engine events: progress on stdout, waits, warnings and backfill progress bars on stderr.
@@ -20,6 +22,7 @@ pub fn print_event(event: Event<'_>) {
             done,
             total,
             rate,
+            batch_size,
         } => {
             BACKFILL_BAR.with(|cell| {
                 let mut bar = cell.borrow_mut();
@@ -38,14 +41,43 @@ pub fn print_event(event: Event<'_>) {
                 });
                 bar.set_length(total.max(done));
                 bar.set_position(done);
-                bar.set_message(format!("{rate:.0} rows/s"));
+                bar.set_message(format!("{rate:.0} rows/s, batch of {batch_size}"));
             });
+        }
+        Event::BackfillPaused {
+            name,
+            table,
+            cause,
+            waited,
+        } => crate::pacing::show_pause(name, table, cause, waited),
+        Event::BackfillResumed {
+            name,
+            table,
+            cause,
+            paused,
+        } => crate::pacing::show_resume(name, table, cause, paused),
+        Event::BackfillFinished {
+            name,
+            table,
+            rows,
+            elapsed,
+            pauses,
+        } => {
+            BACKFILL_BAR.with(|cell| {
+                if let Some(bar) = cell.borrow_mut().take() {
+                    bar.finish_and_clear();
+                }
+            });
+            outln!(
+                "{name}: backfilled {table}: {}",
+                crate::pacing::summary(rows, elapsed, pauses)
+            );
         }
         Event::WaitingForLock { table, holder } => {
             let holder = holder
                 .map(|p| format!(" (held by server process {p})"))
                 .unwrap_or_default();
-            eprintln!("waiting for the migration lock on {table}{holder}...");
+            errln!("waiting for the migration lock on {table}{holder}...");
         }
         Event::Started {
             name,
@@ -53,7 +85,7 @@ pub fn print_event(event: Event<'_>) {
             fake: false,
             direction,
         } => {
-            println!("running {direction} of {name} outside a transaction (each statement commits on its own)");
+            outln!("running {direction} of {name} outside a transaction (each statement commits on its own)");
         }
         Event::Started { .. } => {}
         Event::Finished {
@@ -73,7 +105,8 @@ pub fn print_event(event: Event<'_>) {
                 (Direction::Up, true) => "recorded (--fake, not run)",
                 (Direction::Down, true) => "unrecorded (--fake, not run)",
             };
-            println!("{verb} {name} ({} ms)", elapsed.as_millis());
+            let verb = paint(verb, Colour::Green, Stream::Stdout);
+            outln!("{verb} {name} ({} ms)", elapsed.as_millis());
         }
         Event::Retrying {
             name,
@@ -81,16 +114,20 @@ pub fn print_event(event: Event<'_>) {
             delay,
             reason,
         } => {
-            let reason = reason.lines().next().unwrap_or_default();
-            eprintln!(
-                "{name}: lock not available ({reason}); retry {attempt} in {} ms",
+            let mut lines = reason.lines();
+            let first = lines.next().unwrap_or_default();
+            errln!(
+                "{name}: {} ({first}); retry {attempt} in {} ms",
+                paint("lock not available", Colour::Yellow, Stream::Stderr),
                 delay.as_millis()
             );
+            // Who held the locks, when the run saw it (see `Migrator::watch_locks`).
+            for line in lines.filter(|l| l.trim_start().starts_with("blocked by ")) {
+                errln!("{line}");
+            }
         }
         Event::DroppedInvalidIndex { name, index } => {
-            eprintln!(
-                "{name}: dropped the invalid index {index} left by a failed concurrent build"
-            );
+            errln!("{name}: dropped the invalid index {index} left by a failed concurrent build");
         }
         Event::BackfillRestarted {
             name,
@@ -98,15 +135,19 @@ pub fn print_event(event: Event<'_>) {
             rows_discarded,
             reason,
         } => {
-            eprintln!(
-                "warning: {name}: the backfill of {table} starts over ({rows_discarded} row(s) were done by an interrupted run): {reason}"
+            errln!(
+                "{} {name}: the backfill of {table} starts over ({rows_discarded} row(s) were done by an interrupted run): {reason}",
+                warning()
             );
         }
         Event::ChangedSinceApplied { name } => {
-            eprintln!("warning: {name} changed since it was applied; reverting it with its current `down`");
+            errln!(
+                "{} {name} changed since it was applied; reverting it with its current `down`",
+                warning()
+            );
         }
         Event::BaselineRecorded { name, replaced } => {
-            println!(
+            outln!(
                 "recorded {name} as applied without running it: this database applied all {replaced} migrations it squashes"
             );
         }
@@ -117,11 +158,24 @@ pub fn print_event(event: Event<'_>) {
             op,
             notice,
         } => {
-            eprintln!("{name} ({direction}) #{position} ({op}): {notice}");
+            let notice = notice.to_string();
+            let (first, rest) = notice.split_once('\n').unwrap_or((&notice, ""));
+            let first = paint(first, Colour::Yellow, Stream::Stderr);
+            let rest = if rest.is_empty() {
+                String::new()
+            } else {
+                format!("\n{rest}")
+            };
+            errln!("{name} ({direction}) #{position} ({op}): {first}{rest}");
         }
         _ => {}
     }
-    let _ = std::io::stdout().flush();
+    crate::stdio::flush_out();
+}
+
+/// `warning:`, yellow on a terminal.
+fn warning() -> String {
+    paint("warning:", Colour::Yellow, Stream::Stderr)
 }
 
 fn label(state: State) -> &'static str {
@@ -134,6 +188,7 @@ fn label(state: State) -> &'static str {
         State::Failed => "FAILED",
         State::Renamed => "RENAMED",
         State::Unverified => "UNVERIFIED",
+        State::Squashed => "SQUASHED",
     }
 }
 
@@ -170,6 +225,9 @@ pub fn write_status(
         if let Some(old) = &e.renamed_from {
             write!(out, " (was {old})")?;
         }
+        if let Some(baseline) = &e.squashed_into {
+            write!(out, " (squashed into {baseline})")?;
+        }
         writeln!(out, "{phase}")?;
     }
     out.write_all(status_footer(status).as_bytes())
@@ -188,6 +246,7 @@ fn status_footer(status: &StatusReport<'_>) -> String {
         State::Failed => summary.failed,
         State::Renamed => summary.renamed,
         State::Unverified => summary.unverified,
+        State::Squashed => summary.squashed,
     };
     let mut line = vec![
         format!(
@@ -213,6 +272,7 @@ fn status_footer(status: &StatusReport<'_>) -> String {
         (State::Renamed, "renamed"),
         (State::Unverified, "unverified"),
         (State::Missing, "missing"),
+        (State::Squashed, "squashed"),
         (State::OutOfOrder, "out of order"),
         (State::Failed, "failed part-way"),
     ] {
@@ -242,10 +302,35 @@ fn status_footer(status: &StatusReport<'_>) -> String {
     if count(State::Unverified) > 0 {
         out.push_str("UNVERIFIED: applied, but the migrations table has no checksum for it (written by another tool or by hand), so an edit cannot be detected; `repair` records the file's current checksum\n");
     }
-    if count(State::Missing) > 0 {
+    // An applied migration whose content pending files have is not to be forgotten: `up` would run it again.
+    let lookalikes = status.lookalikes();
+    if count(State::Missing) > lookalikes.len() {
         out.push_str(
             "MISSING FILE: applied, but the file is gone; restore it, or `repair` forgets it\n",
         );
+    }
+    for (name, files) in &lookalikes {
+        out.push_str(&format!(
+            "MISSING FILE: {name} is applied and has no file, but the pending {} {} exactly its content (the \
+             same checksum): one is probably its file, renamed, and running them would apply it again; keep \
+             exactly one (delete the copies, or give a file meant as a new migration content of its own) and \
+             `repair` records the rename, or give one of them back the name {name}; `up` and `repair` refuse \
+             until then\n",
+            files.join(", "),
+            if files.len() == 1 { "has" } else { "have" },
+        ));
+    }
+    if count(State::Squashed) > 0 {
+        // Not missing files: `up` refuses, and what it says is the way on.
+        out.push_str(
+            "SQUASHED: applied, and its file was squashed into a baseline that `up` cannot record on this database \
+             yet; `repair` leaves these rows alone (deleting them would leave the baseline unrecordable). `up` says:\n",
+        );
+        for refusal in status.squash_refusals() {
+            for line in refusal.to_string().lines() {
+                out.push_str(&format!("  {line}\n"));
+            }
+        }
     }
     for f in status.failures() {
         out.push_str(&format!(
@@ -371,7 +456,7 @@ fn finding_message(f: &Finding) -> String {
 }
 
 /// `lint --format json`: one object, `diagnostics` in file order (errors, findings, silenced findings,
-/// notes of each migration), then `summary`. The fields are documented in the README and stay stable.
+/// notes of each migration), then `summary`. The fields are documented in docs/lint.md and stay stable.
 pub fn lint_json(report: &Report, options: &LintOptions) -> serde_json::Value {
     use serde_json::{json, Value};
     let mut diagnostics: Vec<Value> = Vec::new();
@@ -494,14 +579,14 @@ pub fn lint_github(report: &Report, options: &LintOptions) -> String {
 }
 
 /// A workflow command's message, escaped as GitHub's runner unescapes it.
-fn github_data(text: &str) -> String {
+pub(crate) fn github_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// A workflow command's property value (file, title): also `:` and `,` escaped.
-fn github_property(text: &str) -> String {
+pub(crate) fn github_property(text: &str) -> String {
     github_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 

@@ -1,11 +1,28 @@
 //! A scratch database on the configured server, created for one command (`verify`, `schema check`,
-//! `schema write`) and dropped on every exit path.
+//! `schema write`, `squash`) and dropped on every exit path, a signal included.
+//!
+//! A scratch database holds a full copy of what the migrations made, rows included, so one left behind is a
+//! leak. Dropping the value drops the database; on SIGINT or SIGTERM (see [`crate::signals::handle_with`]) a
+//! thread of its own drops every scratch database the command still has, over a connection of its own (the
+//! command's may be busy running a migration), says so, and ends the process with 130 or 143 as the other
+//! commands do. The list of live scratch databases and that thread share one lock: a database is listed
+//! before it is created and unlisted after it is dropped, so none is created after the signal's cleanup and
+//! none is missed by it; and the command, once stopped, never gets as far as reporting the error its
+//! connection got when its database went away.
 
+use std::sync::{Mutex, MutexGuard, Once, PoisonError};
+use std::time::Duration;
+
+use crate::stdio::errln;
 use anyhow::{anyhow, Result};
 use postgres::Client;
 
 use crate::connect::Target;
 use crate::settings::Settings;
+
+/// PostgreSQL's identifier length limit in bytes (NAMEDATALEN - 1): a longer name is cut to it, on a
+/// character boundary, which would make two scratch names that differ only at their end one and the same.
+const MAX_NAME_BYTES: usize = 63;
 
 /// Dropped (`WITH (FORCE)`) when this value is; a failed drop is a warning naming the database.
 pub struct Scratch {
@@ -14,27 +31,74 @@ pub struct Scratch {
     target: Target,
 }
 
+/// What a signal's cleanup needs: the scratch databases that exist (or are being created), and how to reach
+/// the server without the command's own connections.
+struct Live {
+    databases: Vec<LiveDatabase>,
+    /// The command, for the message (`squash`, `verify`, ...).
+    command: String,
+    /// The command has finished with its scratch databases and writes its result: a signal now lets it
+    /// finish (stopping half-way through writing files would leave less than either outcome).
+    finishing: bool,
+}
+
+#[derive(Clone)]
+struct LiveDatabase {
+    name: String,
+    /// The configured database, where `CREATE DATABASE` ran: the drop connects there.
+    admin: Target,
+    connect_timeout: Duration,
+}
+
+static LIVE: Mutex<Live> = Mutex::new(Live {
+    databases: Vec::new(),
+    command: String::new(),
+    finishing: false,
+});
+
+fn live() -> MutexGuard<'static, Live> {
+    // A panic while the lock was held left nothing half-done that the list does not say.
+    LIVE.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
 impl Scratch {
     /// Creates `<database>_<purpose>_<pid>` through a connection to the configured database: named after
-    /// the target database and this process, so parallel runs on one server do not collide. `command` names
-    /// what needs it in the error when the role may not create databases.
+    /// the target database and this process, so parallel runs on one server do not collide, and cut (on a
+    /// character boundary) to fit PostgreSQL's 63 bytes with the `_<purpose>_<pid>` end kept whole, so two
+    /// scratch databases of one command never share a name. `command` names what needs it in messages.
     pub fn create(
         db: &Target,
         settings: &Settings,
         purpose: &str,
         command: &str,
     ) -> Result<Scratch> {
+        static SIGNALS: Once = Once::new();
+        SIGNALS.call_once(|| crate::signals::handle_with(stop));
         let mut admin = db.connect(settings.connect_timeout)?;
-        let base: String = db.dbname().chars().take(40).collect();
-        let name = format!("{base}_{purpose}_{}", std::process::id());
-        admin
-            .batch_execute(&format!("CREATE DATABASE {}", migrate_dsl::ident(&name)))
-            .map_err(|e| {
-                anyhow!(
-                    "cannot create the scratch database {name} ({command} needs the CREATEDB privilege): {}",
-                    crate::connect::describe(&e)
-                )
-            })?;
+        let name = scratch_name(&db.dbname(), purpose, std::process::id());
+        let mut live = live();
+        live.command = command.to_owned();
+        live.databases.push(LiveDatabase {
+            name: name.clone(),
+            admin: db.clone(),
+            connect_timeout: settings.connect_timeout,
+        });
+        let created =
+            admin.batch_execute(&format!("CREATE DATABASE {}", migrate_dsl::ident(&name)));
+        if let Err(e) = created {
+            live.databases.retain(|d| d.name != name);
+            let privilege = e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
+            return Err(anyhow!(
+                "cannot create the scratch database {name}{}: {}",
+                if privilege {
+                    format!(" ({command} needs the CREATEDB privilege)")
+                } else {
+                    String::new()
+                },
+                crate::connect::describe(&e)
+            ));
+        }
+        drop(live);
         let target = db.with_dbname(&name);
         Ok(Scratch {
             admin,
@@ -55,16 +119,136 @@ impl Scratch {
 
 impl Drop for Scratch {
     fn drop(&mut self) {
+        // Under the lock: while a signal's cleanup runs, this waits (and the process ends there).
+        let mut live = live();
         let sql = format!(
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             migrate_dsl::ident(&self.name)
         );
         if let Err(e) = self.admin.batch_execute(&sql) {
-            eprintln!(
+            errln!(
                 "warning: could not drop the scratch database {}: {}",
                 self.name,
                 crate::connect::describe(&e)
             );
         }
+        live.databases.retain(|d| d.name != self.name);
+    }
+}
+
+/// Runs `write`, the command's last step once its scratch databases are dropped (writing its files): a
+/// signal during it no longer stops the command, which finishes and reports as usual.
+pub fn finishing<T>(write: impl FnOnce() -> T) -> T {
+    live().finishing = true;
+    write()
+}
+
+/// `<database>_<purpose>_<pid>` within [`MAX_NAME_BYTES`] bytes: the database's name is cut on a character
+/// boundary, the end is kept whole.
+fn scratch_name(database: &str, purpose: &str, pid: u32) -> String {
+    let end = format!("_{purpose}_{pid}");
+    let room = MAX_NAME_BYTES.saturating_sub(end.len());
+    let mut cut = room.min(database.len());
+    while !database.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}{end}", &database[..cut])
+}
+
+/// The signal's cleanup (on the signals thread): drops every live scratch database, says so, and ends the
+/// process with 128 + the signal's number. Keeps the lock to the end, so the command cannot create another
+/// one or report the errors its connections get meanwhile.
+fn stop(signal: i32) {
+    let live = live();
+    let name = migrate_core::signal_name(signal);
+    if live.finishing {
+        errln!(
+            "{name} received while {} writes its result: finishing it first",
+            live.command
+        );
+        return;
+    }
+    let command = if live.command.is_empty() {
+        "the command"
+    } else {
+        live.command.as_str()
+    };
+    let mut done = drop_live(&live);
+    done.push("nothing else was changed".to_owned());
+    errln!("{name} received: {command} stopped; {}", done.join("; "));
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    // SAFETY: _exit ends the process at once; the process-exit hooks are skipped on purpose (the one for
+    // migrations' Rust code would call a migration interrupted on the scratch database an error of its own).
+    unsafe { libc::_exit(128 + signal) }
+}
+
+/// When a migration's Rust code ends the process (the exit hook in `lib.rs`), the scratch databases the
+/// command still has would be left behind: dropped here, each over a connection of its own, saying so. Does
+/// nothing when the list is locked (a drop or a signal's cleanup is under way on another thread). The drops
+/// run on a thread of their own: in the process-exit hook this thread's thread-locals, which the client's
+/// runtime uses, may be gone already.
+pub fn drop_all_at_exit() {
+    let Ok(live) = LIVE.try_lock() else {
+        return;
+    };
+    if live.databases.is_empty() {
+        return;
+    }
+    let databases = live.databases.clone();
+    let done = std::thread::spawn(move || drop_databases(&databases)).join();
+    if let Ok(done) = done {
+        errln!("{}", done.join("; "));
+    }
+}
+
+/// Drops every scratch database in `live`; what became of each, for the message.
+fn drop_live(live: &Live) -> Vec<String> {
+    drop_databases(&live.databases)
+}
+
+fn drop_databases(databases: &[LiveDatabase]) -> Vec<String> {
+    let mut done = Vec::new();
+    for database in databases {
+        let sql = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            migrate_dsl::ident(&database.name)
+        );
+        let dropped = database
+            .admin
+            .connect_unchecked(database.connect_timeout)
+            .and_then(|mut client| Ok(client.batch_execute(&sql)?));
+        match dropped {
+            Ok(()) => done.push(format!("dropped the scratch database {}", database.name)),
+            Err(e) => done.push(format!(
+                "could not drop the scratch database {} ({}); drop it by hand with DROP DATABASE {} WITH (FORCE)",
+                database.name,
+                crate::report::error_message(&e),
+                migrate_dsl::ident(&database.name)
+            )),
+        }
+    }
+    done
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scratch_name;
+
+    #[test]
+    fn scratch_names_fit_63_bytes_and_keep_their_end() {
+        assert_eq!(scratch_name("app", "squash", 42), "app_squash_42");
+        // Issue 27, item 6: 40 characters of two bytes each; both names are cut to one prefix, not the same.
+        let long = "é".repeat(40);
+        let source = scratch_name(&long, "squash", 4_194_304);
+        let check = scratch_name(&long, "squash_check", 4_194_304);
+        assert!(source.len() <= 63 && check.len() <= 63, "{source} {check}");
+        assert!(source.ends_with("_squash_4194304"), "{source}");
+        assert!(check.ends_with("_squash_check_4194304"), "{check}");
+        assert_ne!(source, check);
+        // Cut on a character boundary (a three-byte character at the limit).
+        let name = scratch_name(&"€".repeat(30), "verify", 1);
+        assert!(name.len() <= 63 && name.ends_with("_verify_1"), "{name}");
     }
 }

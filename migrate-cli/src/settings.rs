@@ -34,8 +34,15 @@ pub struct Settings {
     pub schema_file: Option<PathBuf>,
     /// `--database-url` / `DATABASE_URL`; `None` falls back to libpq's `PG*` variables.
     pub database_url: Option<String>,
+    /// How backfills pace themselves (`[backfill]` of `migrate.toml`; `--max-replica-lag` on `up` and `down`
+    /// overrides its `max_replica_lag`).
+    pub backfill: migrate_core::BackfillSettings,
+    /// The time budget of `up`, `down` and `redo` (`max_duration` of `migrate.toml`; `--max-duration` on `up`
+    /// and `down` overrides it).
+    pub max_duration: Option<Duration>,
     /// `--direct-url` / `MIGRATE_DIRECT_URL`: the server's own address for the migrator when `database_url`
-    /// goes through a connection pooler in transaction mode. Wins over `database_url` (see [`Settings::url`]).
+    /// goes through a connection pooler in transaction mode. Wins over `database_url` (see [`Settings::url`]),
+    /// and must reach the same database (see [`crate::connect::resolve_settings`]).
     pub direct_url: Option<String>,
 }
 
@@ -53,6 +60,8 @@ impl Default for Settings {
             schema_file: None,
             database_url: None,
             direct_url: None,
+            backfill: migrate_core::BackfillSettings::default(),
+            max_duration: None,
         }
     }
 }
@@ -185,12 +194,33 @@ impl Settings {
                 parse_duration,
             )?
             .unwrap_or(defaults.retry_budget),
+            idle_in_transaction_session_timeout: duration(
+                global.idle_in_transaction_session_timeout,
+                "idle_in_transaction_session_timeout",
+                &file.idle_in_transaction_session_timeout,
+                parse_timeout,
+            )?
+            .map_or(defaults.idle_in_transaction_session_timeout, off_if_zero),
         };
         let schema_file = match (&file.schema_file, &config.root) {
             (Some(f), Some(root)) => Some(root.join(f)),
             _ => None,
         };
+        let backfill = crate::pacing::resolve(file.backfill.as_ref(), &config.describe())?;
+        let max_duration = match &file.max_duration {
+            None => None,
+            Some(text) => match parse_duration(text) {
+                Ok(d) if !d.is_zero() => Some(d),
+                Ok(_) => anyhow::bail!(
+                    "invalid max_duration = {text:?} in {}: it must be more than 0 (leave it out for no budget)",
+                    config.describe()
+                ),
+                Err(e) => anyhow::bail!("invalid max_duration = {text:?} in {}: {e}", config.describe()),
+            },
+        };
         Ok(Settings {
+            backfill,
+            max_duration,
             config,
             migrations_dir,
             table,

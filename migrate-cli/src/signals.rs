@@ -4,9 +4,13 @@
 //! the next migration, or after a backfill's current batch for a first signal during a backfill), releases
 //! the lock, reports what happened and exits with 128 + the signal's number (130, 143).
 //!
+//! During `squash`, `schema check`, `schema write` and `verify`, which work on scratch databases, a signal
+//! drops those databases instead ([`handle_with`], called by the `scratch` module) and exits the same way.
+//!
 //! The handler only writes the signal's number to a pipe (what a signal handler may do); a thread reads it
 //! and does the rest.
 
+use crate::stdio::errln;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
@@ -31,13 +35,48 @@ pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: TlsConnector) {
     if INTERRUPT.set(interrupt.clone()).is_err() {
         return;
     }
+    let interrupt = interrupt.clone();
+    install(move |signal| {
+        let name = signal_name(signal);
+        let backfill_waits = interrupt.in_backfill() && interrupt.requested().is_none();
+        let cancel = interrupt.request(signal);
+        if cancel {
+            errln!("{name} received: cancelling the running statement on the server and stopping");
+            let _ = token.cancel_query(tls.clone());
+        } else if backfill_waits {
+            errln!(
+                "{name} received: stopping after the backfill's current batch (send it again to stop at once)"
+            );
+        }
+    });
+}
+
+/// From now on, SIGINT and SIGTERM call `handle` with the signal's number (on a thread of its own), which
+/// notes it in `interrupt` ([`received`] reads it there): a fleet stops all its running targets this way.
+/// Once per process, as [`watch`]; a later call of either does nothing.
+pub fn watch_with(interrupt: &Interrupt, handle: impl FnMut(i32) + Send + 'static) {
+    if INTERRUPT.set(interrupt.clone()).is_err() {
+        return;
+    }
+    install(handle);
+}
+
+/// From now on, each SIGINT and SIGTERM calls `stop` with its number, on a thread of its own (not in the
+/// signal handler, so `stop` may do anything: connect, print, end the process). Once per process, as
+/// [`watch`]; a later call of either does nothing.
+pub fn handle_with(stop: fn(i32)) {
+    install(stop);
+}
+
+/// The pipe, the thread that calls `on` for each signal read from it, and the handlers; nothing when a
+/// first call installed them already.
+fn install(mut on: impl FnMut(i32) + Send + 'static) {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe writes.
-    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+    if PIPE.load(Ordering::SeqCst) >= 0 || unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
         return;
     }
     PIPE.store(fds[1], Ordering::SeqCst);
-    let interrupt = interrupt.clone();
     let spawned = std::thread::Builder::new()
         .name("signals".to_owned())
         .spawn(move || loop {
@@ -45,25 +84,14 @@ pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: TlsConnector) {
             // SAFETY: reads at most one byte into `byte`.
             let n = unsafe { libc::read(fds[0], (&mut byte as *mut u8).cast(), 1) };
             if n != 1 {
-                if n < 0 && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                if n < 0
+                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+                {
                     continue;
                 }
                 return;
             }
-            let signal = i32::from(byte);
-            let name = signal_name(signal);
-            let backfill_waits = interrupt.in_backfill() && interrupt.requested().is_none();
-            let cancel = interrupt.request(signal);
-            if cancel {
-                eprintln!(
-                    "{name} received: cancelling the running statement on the server and stopping"
-                );
-                let _ = token.cancel_query(tls.clone());
-            } else if backfill_waits {
-                eprintln!(
-                    "{name} received: stopping after the backfill's current batch (send it again to stop at once)"
-                );
-            }
+            on(i32::from(byte));
         });
     if spawned.is_err() {
         return;
@@ -95,28 +123,46 @@ extern "C" fn on_signal(signal: libc::c_int) {
 /// The runner the generic front end started, for [`relay_to`].
 static CHILD: AtomicI32 = AtomicI32::new(0);
 
-/// In the generic `migrate` front end, while the runner process `pid` runs: Ctrl-C reaches the runner with
-/// the terminal's whole process group, and is the runner's to handle (it cancels the running statement and
-/// exits 130, which the front end passes on), so the front end ignores it instead of exiting first. SIGTERM,
-/// sent to the front end alone (a service manager, `kill`), is passed on to the runner.
+/// The last SIGINT or SIGTERM the front end received while [`relay_to`] was in force (0: none).
+static RELAYED: AtomicI32 = AtomicI32::new(0);
+
+/// The SIGINT or SIGTERM the front end received while its child ran, if one came: the front end stops with
+/// it (128 + its number) instead of going on.
+pub fn relayed() -> Option<i32> {
+    match RELAYED.load(Ordering::SeqCst) {
+        0 => None,
+        signal => Some(signal),
+    }
+}
+
+/// In the generic `migrate` front end, while the child process `pid` (the `cargo build` of the runner) runs:
+/// Ctrl-C reaches the child with the terminal's whole process group, and is the child's to handle, so the
+/// front end only notes it instead of exiting first. SIGTERM, sent to the front end alone (a service manager,
+/// `kill`), is noted and passed on to the child. Either way the front end then stops with the signal
+/// ([`relayed`]) rather than run what the child was building.
 pub fn relay_to(pid: u32) {
     let Ok(pid) = i32::try_from(pid) else {
         return;
     };
     CHILD.store(pid, Ordering::SeqCst);
-    // SAFETY: SIG_IGN needs no handler; the SIGTERM handler only loads an atomic and calls kill, both
-    // async-signal-safe.
+    // SAFETY: both handlers only store to and load from atomics and call kill, all async-signal-safe.
     unsafe {
-        libc::signal(libc::SIGINT, libc::SIG_IGN);
         let mut action: libc::sigaction = std::mem::zeroed();
-        action.sa_sigaction = relay as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        action.sa_sigaction = note as extern "C" fn(libc::c_int) as libc::sighandler_t;
         action.sa_flags = libc::SA_RESTART;
         libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(libc::SIGINT, &action, std::ptr::null_mut());
+        action.sa_sigaction = relay as extern "C" fn(libc::c_int) as libc::sighandler_t;
         libc::sigaction(libc::SIGTERM, &action, std::ptr::null_mut());
     }
 }
 
+extern "C" fn note(signal: libc::c_int) {
+    RELAYED.store(signal, Ordering::SeqCst);
+}
+
 extern "C" fn relay(signal: libc::c_int) {
+    RELAYED.store(signal, Ordering::SeqCst);
     let pid = CHILD.load(Ordering::SeqCst);
     if pid > 0 {
         // SAFETY: kill is async-signal-safe; the pid is the runner this process started.

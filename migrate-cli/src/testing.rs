@@ -3,7 +3,8 @@
 //!
 //! ```no_run
 //! # mod migrations { pub static REGISTRY: migrate_core::Registry =
-//! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]) }; }
+//! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]),
+//! #     repeatables: migrate_core::Migrations::new(&[]) }; }
 //! use migrate_cli::testing::TestDatabase;
 //!
 //! #[test]

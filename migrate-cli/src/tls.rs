@@ -114,11 +114,13 @@ pub fn extract(conn: &str) -> Result<(String, Tls)> {
             None => conn.to_owned(),
         }
     } else {
+        // Split as libpq reads it, so a quoted or escaped value with spaces (a password) is one value, and
+        // kept exactly as written.
         let mut kept = Vec::new();
-        for token in conn.split_whitespace() {
-            match token.split_once('=') {
-                Some((k, v)) if take(k, v)? => {}
-                _ => kept.push(token),
+        for param in crate::conninfo::split(conn) {
+            match &param.value {
+                Some(value) if take(param.key, value)? => {}
+                _ => kept.push(&conn[param.span]),
             }
         }
         kept.join(" ")
@@ -293,6 +295,13 @@ mod tests {
         let (rest, tls) = extract("host=h sslmode=disable dbname=d").unwrap();
         assert_eq!(rest, "host=h dbname=d");
         assert_eq!(tls.mode, SslMode::Disable);
+
+        // A quoted or escaped value is one value, kept as written, even when it looks like a parameter.
+        let (rest, tls) =
+            extract("host=h password='a  sslmode=disable' user=u sslmode = require x\\ y=z")
+                .unwrap();
+        assert_eq!(rest, "host=h password='a  sslmode=disable' user=u x\\ y=z");
+        assert_eq!(tls.mode, SslMode::Require);
 
         assert!(extract("postgres://u@h/db?sslmode=sometimes").is_err());
         assert!(extract("postgres://u@h/db?sslcert=/c.crt").is_err());

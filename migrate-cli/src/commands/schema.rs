@@ -3,6 +3,7 @@
 //! configured server, created for the command and dropped afterwards, so neither the target database nor
 //! anything done to it by hand plays a part: a reviewer can trust that the file matches the migrations.
 
+use crate::stdio::{errln, out, outln};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -38,7 +39,7 @@ fn schema_after_migrations(
     purpose: &str,
 ) -> Result<String> {
     let scratch = Scratch::create(db, settings, purpose, &format!("schema {purpose}"))?;
-    println!(
+    outln!(
         "applying {} migration(s) to a scratch database ({})",
         registry.migrations.len(),
         scratch.name()
@@ -65,7 +66,7 @@ pub fn check(
     let committed = match std::fs::read_to_string(&file) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            eprintln!(
+            errln!(
                 "error: the schema file {} does not exist; run `migrate schema write` to create it, then commit it",
                 schema_file::shown(&file)
             );
@@ -77,7 +78,7 @@ pub fn check(
     };
     let expected = schema_after_migrations(settings, registry, db, "check")?;
     if committed == expected {
-        println!(
+        outln!(
             "{} matches the schema after every migration",
             schema_file::shown(&file)
         );
@@ -89,11 +90,11 @@ pub fn check(
         .context_radius(3)
         .header(&shown, "after every migration")
         .to_string();
-    print!("{diff}");
+    out!("{diff}");
     if !diff.ends_with('\n') {
-        println!();
+        outln!();
     }
-    eprintln!(
+    errln!(
         "error: {} differs from the schema after every migration (diff above: - the file, + the migrations); \
          run `migrate schema write` and commit the file, or fix the migrations",
         schema_file::shown(&file)
@@ -110,10 +111,11 @@ pub fn write(
 ) -> Result<ExitCode> {
     let file = file(settings, explicit)?;
     let expected = schema_after_migrations(settings, registry, db, "write")?;
-    if schema_file::write(&file, &expected)? {
-        println!("schema written to {}", schema_file::shown(&file));
+    // The scratch database is gone: a signal now lets the file be written.
+    if crate::scratch::finishing(|| schema_file::write(&file, &expected))? {
+        outln!("schema written to {}", schema_file::shown(&file));
     } else {
-        println!("{} is up to date", schema_file::shown(&file));
+        outln!("{} is up to date", schema_file::shown(&file));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,120 @@
+//! What the commands that run migrations share: the migrator configured from the settings, the connection
+//! target, the watchers a run starts once it is connected, and the schema file it writes afterwards.
+
+use crate::stdio::{errln, outln};
+
+use anyhow::Result;
+use migrate_core::{Interrupt, Migrator, Notices, Registry};
+
+use crate::args::RunArgs;
+use crate::connect::{self, Target};
+use crate::schema_file;
+use crate::settings::Settings;
+
+/// The settings and the run-wide state every command that needs the compiled migrations starts from.
+pub(super) struct Context<'a> {
+    pub(super) settings: &'a Settings,
+    pub(super) registry: &'a Registry,
+    /// SIGINT/SIGTERM during `up`, `down` and `redo` (see the signals module).
+    interrupt: Interrupt,
+    /// Server notices of `up`, `down` and `redo`, each reported with its migration and operation.
+    pub(super) notices: Notices,
+}
+
+impl<'a> Context<'a> {
+    pub(super) fn new(settings: &'a Settings, registry: &'a Registry) -> Self {
+        Self {
+            settings,
+            registry,
+            interrupt: Interrupt::new(),
+            notices: Notices::new(),
+        }
+    }
+
+    /// The migrator every command starts from, configured from the settings.
+    pub(super) fn migrator(&self) -> Migrator<'a> {
+        let settings = self.settings;
+        Migrator::new(self.registry.migrations.as_slice())
+            .repeatables(self.registry.repeatables.as_slice())
+            .table(settings.table.clone())
+            .lock_mode(settings.lock_mode)
+            .timeouts(settings.timeouts.clone())
+            .backfill_settings(settings.backfill.clone())
+            .max_duration(settings.max_duration)
+            .interrupt(self.interrupt.clone())
+    }
+
+    /// The database the settings name.
+    pub(super) fn target(&self) -> Result<Target> {
+        connect::resolve_settings(self.settings)
+    }
+
+    /// Starts what watches a run once its client is connected: signals, closed output, the time budget, the
+    /// server's liveness.
+    pub(super) fn on_signals(&self, client: &postgres::Client, db: &Target) -> Result<()> {
+        let settings = self.settings;
+        crate::signals::watch(&self.interrupt, client.cancel_token(), db.tls.connector()?);
+        // A closed stdout or stderr stops the run where a signal would (see the stdio module).
+        crate::stdio::stop_on_close(&self.interrupt);
+        // Leaked on purpose: it watches until the process ends (a deadline is set only with a budget).
+        std::mem::forget(crate::deadline::watch(
+            &self.interrupt,
+            client.cancel_token(),
+            db.tls.connector()?,
+        ));
+        crate::watchdog::start(
+            db,
+            settings.server_check_timeout,
+            settings.timeouts.idle_in_transaction_session_timeout,
+        );
+        Ok(())
+    }
+
+    /// A run's error, with a hint when the server ended the session.
+    pub(super) fn ended(&self, e: migrate_core::Error, client: &postgres::Client) -> anyhow::Error {
+        crate::session_end::explain(
+            e,
+            client,
+            self.settings.timeouts.idle_in_transaction_session_timeout,
+        )
+    }
+}
+
+/// The migrator with the options `up` and `down` share (`--fake`, `--single-transaction`,
+/// `--max-replica-lag`, `--max-duration`).
+pub(super) fn with_run_args<'a>(migrator: Migrator<'a>, run: &RunArgs) -> Migrator<'a> {
+    let mut backfill = migrator.backfill_setting().clone();
+    if let Some(limit) = run.max_replica_lag {
+        backfill.max_replica_lag = limit;
+    }
+    let max_duration = run.max_duration.or(migrator.max_duration_setting());
+    migrator
+        .fake(run.fake)
+        .single_transaction(run.single_transaction)
+        .backfill_settings(backfill)
+        .max_duration(max_duration)
+}
+
+pub(super) fn count(n: u64) -> usize {
+    usize::try_from(n).unwrap_or(usize::MAX)
+}
+
+/// Writes `schema_file` (when configured) after a run that changed the database: the schema described from
+/// the catalog, which needs no client tools. The run itself is committed by then, so a failure here is a
+/// warning, not the run's failure: the exit status and the summary printed before report what happened to
+/// the database.
+pub(crate) fn write_schema_file(settings: &Settings, db: &Target) {
+    let Some(file) = &settings.schema_file else {
+        return;
+    };
+    match schema_file::text(db, settings).and_then(|text| schema_file::write(file, &text)) {
+        Ok(true) => outln!("schema written to {}", schema_file::shown(file)),
+        Ok(false) => {}
+        Err(e) => errln!(
+            "warning: the run is committed, but the schema file {} was not written: {}\n\
+             hint: the file is written again after the next run that changes the database, or now with `migrate schema write`",
+            schema_file::shown(file),
+            crate::error_message(&e)
+        ),
+    }
+}

@@ -1,0 +1,80 @@
+//! What each command does, given resolved settings and (for all but `create`, `init` and `database create|drop`)
+//! the compiled migrations: one file per command, and this dispatch.
+
+mod context;
+mod create;
+mod database;
+mod down;
+mod init;
+mod lint;
+mod redo;
+mod repair;
+mod schema;
+mod script;
+mod sql;
+mod squash;
+mod status;
+mod trace;
+mod up;
+mod verify;
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use migrate_core::Registry;
+
+use crate::args::{Command, SchemaAction};
+use crate::settings::Settings;
+
+pub(crate) use context::write_schema_file;
+pub use create::create;
+pub use database::database;
+pub use init::init;
+
+/// Every command that needs the compiled migrations.
+pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
+    settings.check_compiled_dir(registry.dir)?;
+    let context = context::Context::new(settings, registry);
+    match command {
+        Command::Create { name, repeatable } => create(settings, name, *repeatable),
+        Command::Init(args) => init(args),
+        Command::Database { action } => database(settings, Some(registry), action),
+        Command::Up(args) => up::up(&context, args),
+        Command::Down(args) => down::down(&context, args),
+        Command::Redo { count, log } => redo::redo(&context, *count, log),
+        Command::Status { json } => status::status(&context, *json),
+        Command::Sql { names, down } => sql::sql(&context, names, *down),
+        Command::Verify => verify::verify(settings, registry, &context.target()?),
+        Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),
+        Command::Lint {
+            names,
+            down,
+            pg_version,
+            format,
+            database_on_command_line,
+        } => lint::lint(
+            &context,
+            &lint::LintArgs {
+                names,
+                down: *down,
+                pg_version: *pg_version,
+                format: *format,
+                database_on_command_line: *database_on_command_line,
+            },
+        ),
+        Command::Schema { action } => {
+            let db = context.target()?;
+            match action {
+                SchemaAction::Check { file } => {
+                    schema::check(settings, registry, &db, file.as_deref())
+                }
+                SchemaAction::Write { file } => {
+                    schema::write(settings, registry, &db, file.as_deref())
+                }
+            }
+        }
+        Command::Squash(args) => squash::squash(settings, registry, &context.target()?, args),
+        Command::Fleet { command } => crate::fleet::run(settings, registry, command),
+        Command::Repair { names } => repair::repair(&context, names),
+    }
+}

@@ -1,0 +1,54 @@
+//! `status`: applied, pending, changed, missing and out-of-order migrations; exit status 5 on problems.
+
+use std::io::Write as _;
+use std::process::ExitCode;
+
+use anyhow::{Context as _, Result};
+
+use super::context::Context;
+use crate::output::write_status;
+
+pub(super) fn status(context: &Context<'_>, json: bool) -> Result<ExitCode> {
+    let db = context.target()?;
+    let mut client = db.connect(context.settings.connect_timeout)?;
+    let status = context.migrator().status_report(&mut client)?;
+    // Through one buffer, not line by line, and entry by entry, never all entries or one text: a long
+    // history stays cheap.
+    let mut out = std::io::BufWriter::new(crate::stdio::Stdout);
+    if json {
+        serde_json::to_writer_pretty(&mut out, &status).context("cannot write the status")?;
+        writeln!(out).context("cannot write the status")?;
+    } else {
+        write_status(&mut out, &status, &db.display).context("cannot write the status")?;
+        write_repeatables(&mut out, status.repeatables()).context("cannot write the status")?;
+    }
+    out.flush().context("cannot write the status")?;
+    if status.has_problems() {
+        return Ok(ExitCode::from(crate::EXIT_STATUS_PROBLEMS));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The repeatable migrations' lines of `status`, after the migrations' (nothing without any).
+fn write_repeatables(
+    out: &mut impl std::io::Write,
+    repeatables: &[migrate_core::RepeatableStatus],
+) -> std::io::Result<()> {
+    if repeatables.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "repeatable migrations (applied after the migrations when new or changed):"
+    )?;
+    for r in repeatables {
+        let state = match r.state {
+            migrate_core::RepeatableState::New => "new",
+            migrate_core::RepeatableState::Changed => "changed",
+            migrate_core::RepeatableState::UpToDate => "up to date",
+            _ => "unknown",
+        };
+        writeln!(out, "  {state:<10}  {}", r.name)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! `trace`: runs the pending (or named) migrations on a scratch database built from the migrations before them
+//! and reports what each statement locks, rewrites and scans (see [`migrate_core::trace`]).
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use migrate_core::{trace, Migrator, Notices, Registry, State};
+
+use crate::args::{TraceArgs, TraceFormat};
+use crate::connect::Target;
+use crate::scratch::Scratch;
+use crate::settings::Settings;
+use crate::stdio::{out, outln};
+
+pub fn trace(
+    settings: &Settings,
+    registry: &Registry,
+    db: &Target,
+    args: &TraceArgs,
+) -> Result<ExitCode> {
+    let notices = Notices::new();
+    let migrator = Migrator::new(registry.migrations.as_slice())
+        .table(settings.table.clone())
+        .timeouts(settings.timeouts.clone())
+        .notices(notices.clone());
+    let names: Vec<String> = if args.names.is_empty() {
+        let mut client = db.connect(settings.connect_timeout)?;
+        migrator
+            .status(&mut client)?
+            .migrations
+            .into_iter()
+            .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
+            .map(|e| e.name)
+            .collect()
+    } else {
+        // An unknown name fails here, before a scratch database is made.
+        migrator.plan_named(&args.names, migrate_core::Direction::Up)?;
+        args.names.clone()
+    };
+    if names.is_empty() {
+        outln!(
+            "nothing to trace: no migration is pending on {}; name migrations to trace applied ones",
+            db.display
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    let data = match &args.data {
+        Some(path) => Some((
+            crate::schema_file::shown(path),
+            std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the data file {}", path.display()))?,
+        )),
+        None => None,
+    };
+    let scratch = Scratch::create(db, settings, "trace", "trace")?;
+    let mut client = scratch
+        .target()
+        .connect_collecting(settings.connect_timeout, &notices)?;
+    let watcher = scratch.target().connect(settings.connect_timeout)?;
+    let options = trace::Options {
+        rows: args.rows.unwrap_or(0),
+        data: data
+            .as_ref()
+            .map(|(file, sql)| (file.as_str(), sql.as_str())),
+    };
+    let result = trace::run(&migrator, &mut client, watcher, &names, &options);
+    drop(client);
+    drop(scratch);
+    let trace = result?;
+    match args.format {
+        TraceFormat::Text => out!("{}", crate::trace_output::text(&trace)),
+        TraceFormat::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&crate::trace_output::json(&trace))
+                .context("cannot serialise the trace")?
+        ),
+        TraceFormat::Github => out!("{}", crate::trace_output::github(&trace)),
+    }
+    if trace.gate_failures() > 0 {
+        return Ok(ExitCode::from(crate::EXIT_TRACE_GATE));
+    }
+    Ok(ExitCode::SUCCESS)
+}

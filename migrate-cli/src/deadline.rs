@@ -1,0 +1,68 @@
+//! `--max-duration`: the run's time budget. The engine stops by itself where it checks (before each
+//! migration, after a backfill's batch, while it waits); a statement still running when the budget is spent
+//! is cancelled here on the server, as for a signal (see `signals`), so a transactional migration rolls back.
+//! A backfill is left to finish its current batch.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use migrate_core::Interrupt;
+use postgres::CancelToken;
+
+use crate::stdio::errln;
+
+use crate::tls::TlsConnector;
+
+/// The budget, once this process's run spent it.
+static SPENT: OnceLock<Duration> = OnceLock::new();
+
+/// The budget the run spent, if it did.
+pub fn spent() -> Option<Duration> {
+    SPENT.get().copied()
+}
+
+/// Stops watching when dropped.
+#[derive(Debug)]
+pub struct Watch(Arc<AtomicBool>);
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Watches `interrupt`'s deadline (set when a run starts with a budget): once it passes, the statement
+/// running on the connection of `token` is cancelled unless a backfill runs.
+pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: TlsConnector) -> Watch {
+    let done = Arc::new(AtomicBool::new(false));
+    let stop = Arc::clone(&done);
+    let interrupt = interrupt.clone();
+    let _ = std::thread::Builder::new()
+        .name("max-duration".to_owned())
+        .spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_millis(20));
+                let Some((at, budget)) = interrupt.deadline() else {
+                    continue;
+                };
+                if Instant::now() < at {
+                    continue;
+                }
+                let _ = SPENT.set(budget);
+                let shown = humantime::format_duration(budget);
+                if interrupt.expire() {
+                    errln!(
+                        "the run's time budget of {shown} (--max-duration) is spent: cancelling the running statement on the server"
+                    );
+                    let _ = token.cancel_query(tls);
+                } else {
+                    errln!(
+                        "the run's time budget of {shown} (--max-duration) is spent: stopping after the backfill's current batch"
+                    );
+                }
+                return;
+            }
+        });
+    Watch(done)
+}

@@ -1,0 +1,161 @@
+//! `migrate fleet ...`: the arguments.
+
+use clap::{Args, Subcommand, ValueEnum};
+
+/// Targets, the parallel limit and the output, shared by every fleet command.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TargetArgs {
+    /// Schemas of the configured database, one target each: `--schemas tenant_1,tenant_2` (repeatable). A
+    /// schema target has its migrations table in the schema and runs with search_path set to it.
+    #[arg(long, value_name = "SCHEMA,...", value_delimiter = ',')]
+    pub schemas: Vec<String>,
+    /// Databases, one target each: `--urls URL,URL` (repeatable; a comma starts a new URL only before
+    /// `postgres://` or `postgresql://`, so a URL listing several hosts stays whole).
+    #[arg(long, value_name = "URL,...")]
+    pub urls: Vec<String>,
+    /// A query that returns the targets, one row each: columns `url` and/or `schema`, optionally `name`
+    /// and `direct_url` (text). Run read-only on --control-url.
+    #[arg(long, value_name = "SQL")]
+    pub query: Option<String>,
+    /// Where --query runs [default: control_url of [fleet] in migrate.toml, else the configured database].
+    #[arg(long, value_name = "URL", hide_env_values = true)]
+    pub control_url: Option<String>,
+    /// Targets run at once [default: 16, or parallel of [fleet]].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub parallel: Option<u64>,
+    /// Targets of one server (its databases and schemas) run at once [default: 8, or per_server of [fleet]].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    pub per_server: Option<u64>,
+    /// One JSON object on stdout (every target in `targets`); progress goes to stderr.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The canary and the failure policy of `up` and `down`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RolloutArgs {
+    /// Targets that go first and must all succeed before the others start: the first K targets, or
+    /// targets by name (`--canary tenant_1,tenant_9`).
+    #[arg(long, value_name = "K|NAME,...")]
+    pub canary: Option<String>,
+    /// After a failed target: `stop` starts no other target (running ones finish), `continue` goes on
+    /// [default: stop, or on_error of [fleet]].
+    #[arg(long, value_enum)]
+    pub on_error: Option<OnErrorArg>,
+    /// With --on-error continue: start no other target once N failed.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_failures: Option<u64>,
+}
+
+/// The failure policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OnErrorArg {
+    Stop,
+    Continue,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FleetCommand {
+    /// Apply pending migrations on every target (each under its own lock; resumable: run it again).
+    Up(FleetUpArgs),
+    /// Revert applied migrations on every target (default: the last one of each).
+    Down(FleetDownArgs),
+    /// Where every target stands: versions, behind, expanded, problems, unreachable; exit status 5 on a
+    /// problem (CHANGED, MISSING FILE, FAILED, OUT OF ORDER, RENAMED), 1 when a target cannot be read.
+    Status(FleetStatusArgs),
+    /// Print the SQL that `fleet up` would run, once for each group of targets with the same pending
+    /// migrations, changing nothing.
+    Sql(FleetSqlArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct FleetUpArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+    /// Apply pending migrations up to and including this one (targets that have it are done).
+    #[arg(long, value_name = "NAME")]
+    pub to: Option<String>,
+    /// On each target, apply pending migrations up to, not including, its first pending contract.
+    #[arg(long, conflicts_with = "to")]
+    pub expand_only: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetDownArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    #[command(flatten)]
+    pub rollout: RolloutArgs,
+    /// Revert the last N applied migrations of each target.
+    #[arg(value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["to", "all"])]
+    pub count: Option<u64>,
+    /// Revert every migration applied after this one (targets with nothing after it are done).
+    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    pub to: Option<String>,
+    /// Revert every applied migration.
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetStatusArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Also exit with status 5 when a target has pending migrations (a gate that every target is current).
+    #[arg(long)]
+    pub fail_on_pending: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetSqlArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Only the migrations before each target's first pending contract.
+    #[arg(long)]
+    pub expand_only: bool,
+}
+
+/// `--urls` values: each split at the commas that start another URL.
+pub fn split_urls(values: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for value in values {
+        let mut rest = value.as_str();
+        loop {
+            let next = ["postgres://", "postgresql://"]
+                .iter()
+                .filter_map(|scheme| rest.find(&format!(",{scheme}")))
+                .min();
+            match next {
+                Some(at) => {
+                    out.push(rest[..at].trim().to_owned());
+                    rest = &rest[at + 1..];
+                }
+                None => {
+                    out.push(rest.trim().to_owned());
+                    break;
+                }
+            }
+        }
+    }
+    out.retain(|u| !u.is_empty());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_urls;
+
+    #[test]
+    fn urls_split_where_a_new_url_starts() {
+        assert_eq!(
+            split_urls(&[
+                "postgres://a/x,postgresql://b:1,c:2/y".to_owned(),
+                "postgres://d/z".to_owned()
+            ]),
+            ["postgres://a/x", "postgresql://b:1,c:2/y", "postgres://d/z"]
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! How the CLI opens a fleet target's session: the target's URL (its direct URL when it has one, else the
+//! configured database) read as every command reads one (`sslmode`, `sslrootcert`, the connect timeout),
+//! the server's notices collected, and a transaction pooler refused. The pooler check opens a second
+//! connection, so it runs once per address, not once per target: a fleet of schemas on one database pays it
+//! once.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
+
+use migrate_core::fleet::{ConnectError, Connector, Location, Session, Target};
+use migrate_core::Notices;
+
+use crate::connect::{self, redact};
+
+pub struct CliConnector {
+    /// The configured database (its direct URL when given), for targets without a URL of their own.
+    default_url: Option<String>,
+    timeout: Duration,
+    /// For each address checked: whether it is a transaction pooler (and the refusal).
+    checked: Mutex<HashMap<String, Result<(), String>>>,
+}
+
+impl CliConnector {
+    pub fn new(default_url: Option<String>, timeout: Duration) -> CliConnector {
+        CliConnector {
+            default_url,
+            timeout,
+            checked: Mutex::new(HashMap::new()),
+        }
+    }
+
+    fn url<'t>(&'t self, target: &'t Target) -> Option<&'t str> {
+        target.migrator_url().or(self.default_url.as_deref())
+    }
+
+    /// The URL a target connects to, without its password.
+    pub fn shown_url(&self, target: &Target) -> Option<String> {
+        self.url(target).map(redact)
+    }
+}
+
+impl Connector for CliConnector {
+    fn locate(&self, target: &Target) -> Result<Location, String> {
+        let db = connect::resolve(self.url(target)).map_err(|e| format!("{e:#}"))?;
+        Ok(Location {
+            server: db.server(),
+            database: db.dbname(),
+        })
+    }
+
+    fn connect(&self, target: &Target, notices: &Notices) -> Result<Session, ConnectError> {
+        let url = self.url(target);
+        let db = connect::resolve(url).map_err(|e| ConnectError {
+            message: format!("{e:#}"),
+            unreachable: false,
+        })?;
+        let key = url.unwrap_or_default().to_owned();
+        let verdict = self
+            .checked
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+            .cloned();
+        let client = match verdict {
+            Some(Err(refusal)) => {
+                return Err(ConnectError {
+                    message: refusal,
+                    unreachable: false,
+                })
+            }
+            Some(Ok(())) => db.connect_checked_already(self.timeout, notices),
+            None => {
+                let client = db.connect_collecting(self.timeout, notices);
+                match &client {
+                    Ok(_) => {
+                        self.checked
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(key, Ok(()));
+                    }
+                    Err(e) if is_pooler_refusal(e) => {
+                        self.checked
+                            .lock()
+                            .unwrap_or_else(PoisonError::into_inner)
+                            .insert(key, Err(format!("{e:#}")));
+                    }
+                    Err(_) => {}
+                }
+                client
+            }
+        };
+        let client = client.map_err(|e| {
+            let message = format!("{e:#}");
+            ConnectError {
+                // A server that answered (an error with its SQLSTATE, or the pooler check) was reached.
+                unreachable: !message.contains("SQLSTATE") && !is_pooler_refusal(&e),
+                message,
+            }
+        })?;
+        let token = client.cancel_token();
+        let tls = db.tls.connector().map_err(|e| ConnectError {
+            message: format!("{e:#}"),
+            unreachable: false,
+        })?;
+        Ok(Session {
+            client,
+            cancel: Box::new(move || {
+                let _ = token.cancel_query(tls.clone());
+            }),
+        })
+    }
+}
+
+fn is_pooler_refusal(e: &anyhow::Error) -> bool {
+    e.to_string()
+        .contains("connection pooler in transaction pooling mode")
+}

@@ -1,0 +1,304 @@
+//! `migrate fleet up|down|status|sql`: the same migrations over many targets (a database or a schema per
+//! tenant, shards on several servers), with the engine's [`migrate_core::fleet`]. Here: the target list
+//! from the command line or `[fleet]` in `migrate.toml` (`config`), the sessions (`connector`), the
+//! progress display (`progress`), the summary and JSON report (`summary`), SIGINT/SIGTERM, and the
+//! application's API (`embed`).
+//!
+//! Exit status: 0 when every target is done (or, for `status`, readable without a problem); 1 when a target
+//! failed, was unreachable or interrupted by a failure policy; 3 when only targets another runner held to
+//! the end are left (`--lock-mode fail`); 5 when `status` finds a problem (or, with `--fail-on-pending`,
+//! pending migrations); 130/143 on SIGINT/SIGTERM.
+
+mod args;
+mod config;
+mod connector;
+pub(crate) mod embed;
+mod progress;
+mod summary;
+
+use std::collections::BTreeMap;
+use std::process::ExitCode;
+use std::sync::{Mutex, PoisonError};
+
+use anyhow::{Context, Result};
+use migrate_core::fleet::{Fleet, FleetReport, Stop, TargetError, TargetState};
+use migrate_core::{plan, signal_name, DownTarget, Migrator, Registry, UpTarget};
+
+pub use args::FleetCommand;
+pub use config::{CanaryConfig, FleetConfig, TargetConfig};
+pub(crate) use connector::CliConnector;
+
+use crate::stdio::{errln, out, outln};
+use args::TargetArgs;
+use progress::Progress;
+
+/// Runs a fleet command.
+pub fn run(
+    settings: &crate::Settings,
+    registry: &Registry,
+    command: &FleetCommand,
+) -> Result<ExitCode> {
+    // Per target as `up` on one database: the table (in each schema target's own schema), timeouts and
+    // retries, how backfills pace themselves. The lock is each target's, tried (see migrate_core::fleet).
+    let migrator = Migrator::new(registry.migrations.as_slice())
+        .repeatables(registry.repeatables.as_slice())
+        .table(settings.table.clone())
+        .timeouts(settings.timeouts.clone())
+        .backfill_settings(settings.backfill.clone());
+    let connector = CliConnector::new(settings.url().map(str::to_owned), settings.connect_timeout);
+    match command {
+        FleetCommand::Up(args) => {
+            let target = match (&args.to, args.expand_only) {
+                (Some(name), _) => UpTarget::To(name.clone()),
+                (None, true) => UpTarget::ExpandOnly,
+                (None, false) => UpTarget::All,
+            };
+            let options = config::options(settings, &args.targets, Some(&args.rollout))?;
+            let targets = config::targets(settings, &args.targets)?;
+            let fleet = Fleet::new(migrator, targets, &connector, options)?;
+            rollout(&fleet, &connector, &args.targets, "up", |stop, events| {
+                fleet.up(&target, stop, events)
+            })
+        }
+        FleetCommand::Down(args) => {
+            let target = match (args.count, &args.to, args.all) {
+                (Some(n), _, _) => DownTarget::Count(usize::try_from(n).unwrap_or(usize::MAX)),
+                (None, Some(name), _) => DownTarget::To(name.clone()),
+                (None, None, true) => DownTarget::All,
+                (None, None, false) => DownTarget::Count(1),
+            };
+            let options = config::options(settings, &args.targets, Some(&args.rollout))?;
+            let targets = config::targets(settings, &args.targets)?;
+            let fleet = Fleet::new(migrator, targets, &connector, options)?;
+            rollout(&fleet, &connector, &args.targets, "down", |stop, events| {
+                fleet.down(&target, stop, events)
+            })
+        }
+        FleetCommand::Status(args) => {
+            let options = config::options(settings, &args.targets, None)?;
+            let targets = config::targets(settings, &args.targets)?;
+            let fleet = Fleet::new(migrator, targets, &connector, options)?;
+            let stop = watch_signals();
+            let progress = Progress::new(
+                fleet.targets().len(),
+                args.targets.json,
+                false,
+                "fleet status",
+                "applied",
+            );
+            let statuses = fleet.status(&stop, &|e| progress.event(e));
+            progress.finish();
+            if args.targets.json {
+                let json = serde_json::to_string_pretty(&summary::status_json(
+                    &fleet, &connector, &statuses,
+                ))
+                .context("cannot write the status")?;
+                outln!("{json}");
+            } else {
+                out!(
+                    "{}",
+                    summary::status_text(&fleet, &statuses, registry.migrations.as_slice().len())
+                );
+            }
+            if let Some(signal) = stop.requested() {
+                return Ok(signal_exit(signal));
+            }
+            if statuses.iter().any(|s| s.error.is_some()) {
+                return Ok(ExitCode::FAILURE);
+            }
+            let pending = args.fail_on_pending && statuses.iter().any(|s| s.pending > 0);
+            if pending || statuses.iter().any(|s| !s.problems.is_empty()) {
+                return Ok(ExitCode::from(crate::EXIT_STATUS_PROBLEMS));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        FleetCommand::Sql(args) => {
+            let target = if args.expand_only {
+                UpTarget::ExpandOnly
+            } else {
+                UpTarget::All
+            };
+            let options = config::options(settings, &args.targets, None)?;
+            let targets = config::targets(settings, &args.targets)?;
+            let fleet = Fleet::new(migrator, targets, &connector, options)?;
+            sql(&fleet, settings, &target)
+        }
+    }
+}
+
+/// From now on SIGINT and SIGTERM stop the fleet: no target starts, the running ones stop cleanly.
+fn watch_signals() -> Stop {
+    let stop = Stop::new();
+    let on_signal = stop.clone();
+    crate::signals::watch_with(stop.interrupt(), move |signal| {
+        let running = on_signal.request(signal);
+        errln!(
+            "{} received: no other target starts; the {running} running target(s) stop as a single run does \
+             (the running statement cancelled and its transaction rolled back; a backfill after its batch, \
+             unless the signal comes again)",
+            signal_name(signal)
+        );
+    });
+    stop
+}
+
+fn signal_exit(signal: i32) -> ExitCode {
+    ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)))
+}
+
+/// `up` or `down` with progress, the summary (or JSON report) and the exit status.
+fn rollout(
+    fleet: &Fleet<'_, '_>,
+    connector: &CliConnector,
+    args: &TargetArgs,
+    verb: &str,
+    go: impl FnOnce(
+        &Stop,
+        &(dyn Fn(migrate_core::fleet::FleetEvent<'_>) + Sync),
+    ) -> std::result::Result<FleetReport, migrate_core::Error>,
+) -> Result<ExitCode> {
+    let stop = watch_signals();
+    // A reader that went away stops the rollout where a signal would (no target starts after it).
+    crate::stdio::stop_on_close(stop.interrupt());
+    let ran_word = if verb == "down" {
+        "reverted"
+    } else {
+        "applied"
+    };
+    let progress = Progress::new(
+        fleet.targets().len(),
+        args.json,
+        true,
+        &format!("fleet {verb}"),
+        ran_word,
+    );
+    let report = go(&stop, &|e| progress.event(e));
+    progress.finish();
+    let report = report?;
+    if args.json {
+        let json =
+            serde_json::to_string_pretty(&summary::run_json(fleet, connector, &report, verb))
+                .context("cannot write the report")?;
+        outln!("{json}");
+    } else {
+        out!("{}", summary::run_text(fleet, &report, verb));
+    }
+    if let Some(signal) = stop.requested() {
+        return Ok(signal_exit(signal));
+    }
+    let failed = [
+        TargetState::Failed,
+        TargetState::Unreachable,
+        TargetState::Interrupted,
+        TargetState::Skipped,
+    ]
+    .iter()
+    .any(|&s| report.count(s) > 0);
+    if failed {
+        return Ok(ExitCode::FAILURE);
+    }
+    if report.count(TargetState::Busy) > 0 {
+        return Ok(ExitCode::from(crate::EXIT_LOCK_BUSY));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fleet sql`: each group of targets with the same pending migrations, and the SQL they would run.
+fn sql(fleet: &Fleet<'_, '_>, settings: &crate::Settings, target: &UpTarget) -> Result<ExitCode> {
+    struct Group {
+        targets: Vec<usize>,
+        script: String,
+    }
+    let groups: Mutex<BTreeMap<Vec<String>, Group>> = Mutex::new(BTreeMap::new());
+    let errors: Mutex<Vec<(usize, TargetError)>> = Mutex::new(Vec::new());
+    let stop = watch_signals();
+    fleet.plan_up(target, &stop, &|i, planned| match planned {
+        Err(e) => errors
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((i, e)),
+        Ok(steps) => {
+            let key: Vec<String> = steps
+                .iter()
+                .map(|s| s.migration.name().to_owned())
+                .collect();
+            let mut groups = groups.lock().unwrap_or_else(PoisonError::into_inner);
+            let group = groups.entry(key).or_insert_with(|| {
+                let table = fleet.targets()[i]
+                    .migrations_table(&settings.table)
+                    .unwrap_or_else(|_| settings.table.clone());
+                Group {
+                    targets: Vec::new(),
+                    script: plan::script(&steps, &table, &settings.timeouts, false),
+                }
+            });
+            group.targets.push(i);
+        }
+    });
+    let targets = fleet.targets();
+    let mut groups: Vec<Group> = groups
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_values()
+        .collect();
+    for g in &mut groups {
+        g.targets.sort_unstable();
+    }
+    groups.sort_by_key(|g| g.targets[0]);
+    let path = fleet
+        .options()
+        .search_path
+        .iter()
+        .map(|s| migrate_dsl::ident(s))
+        .collect::<Vec<_>>();
+    for (n, g) in groups.iter().enumerate() {
+        if n > 0 {
+            outln!();
+        }
+        let listed: Vec<&str> = g
+            .targets
+            .iter()
+            .map(|&i| targets[i].name.as_str())
+            .collect();
+        outln!("-- {} target(s): {}", listed.len(), summary_names(&listed));
+        let first = &targets[g.targets[0]];
+        let nothing = g.script.starts_with("-- nothing to run");
+        if let (Some(schema), false) = (&first.schema, nothing) {
+            let mut search = vec![migrate_dsl::ident(schema)];
+            search.extend(path.iter().cloned());
+            outln!(
+                "-- shown for {}: a schema target runs with search_path = {} (its own schema) and records in its own schema's migrations table",
+                first.name,
+                search.join(", ")
+            );
+        }
+        out!("{}", g.script);
+    }
+    let mut errors = errors.into_inner().unwrap_or_else(PoisonError::into_inner);
+    errors.sort_by_key(|(i, _)| *i);
+    for (i, e) in &errors {
+        errln!(
+            "error: {}: {}",
+            targets[*i].name,
+            summary::brief(&e.message)
+        );
+    }
+    if let Some(signal) = stop.requested() {
+        return Ok(signal_exit(signal));
+    }
+    if !errors.is_empty() {
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn summary_names(list: &[&str]) -> String {
+    if list.len() <= 10 {
+        return list.join(", ");
+    }
+    format!(
+        "{}, ... and {} more",
+        list[..10].join(", "),
+        list.len() - 10
+    )
+}
