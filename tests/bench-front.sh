@@ -106,7 +106,7 @@ for n in $SIZES; do
     psql -q "$PGURL/postgres" -c "DROP DATABASE ${db}_apply" >/dev/null
     memory="$(printf '%s\n' "${mem_up[@]}" | median) / $(printf '%s\n' "${mem_status[@]}" | median) MiB, $mem_apply MiB"
     if [[ ${RELEASE_MEMORY:-} == 1 ]]; then
-        # Twice: the first builds, the second lets the front end note the build as fresh (see README).
+        # Twice: the first builds, the second lets the front end note the build as fresh (see docs/compilation.md, item 5).
         "$MIGRATE" up --release >/dev/null
         "$MIGRATE" up --release >/dev/null
         rel_up=() rel_status=()

@@ -1,5 +1,6 @@
-// Compiles every fixture folder in `fixtures/` into `$OUT_DIR/<folder>.rs`, and the example app's migrations
-// into `$OUT_DIR/example_app.rs` (the squash tests squash them).
+// Compiles every fixture folder in `fixtures/` into `$OUT_DIR/<folder>.rs`, the example app's migrations into
+// `$OUT_DIR/example_app.rs` (the squash tests squash them), and the recipes of docs/cookbook.md into
+// `$OUT_DIR/cookbook.rs` (the cookbook test lints them).
 fn main() {
     println!("cargo:rerun-if-changed=fixtures");
     let mut names: Vec<String> = std::fs::read_dir("fixtures")
@@ -16,4 +17,121 @@ fn main() {
         );
     }
     migrate_core::build::compile_migrations_to("../example-app/migrations", "example_app.rs");
+    cookbook::generate("../docs/cookbook.md", "cookbook.rs");
+}
+
+/// The cookbook's recipes as migrations. A recipe is a ```rust block right after a line
+/// `<!-- recipe: NAME (N migration(s)) -->`. The block is split into migrations where a comment line follows an
+/// empty line; a migration that defines `pub fn up` is a whole file, any other is the body of its `up`. Each
+/// becomes a module with the migration's functions and its text (for `// lint: allow` lines), listed in
+/// `RECIPES` with the count the marker declares, which the test compares with the split.
+mod cookbook {
+    use std::fmt::Write as _;
+
+    pub fn generate(markdown: &str, out: &str) {
+        println!("cargo:rerun-if-changed={markdown}");
+        let text = std::fs::read_to_string(markdown).expect("docs/cookbook.md exists");
+        let mut modules = String::new();
+        let mut list = String::from("pub static RECIPES: &[Recipe] = &[\n");
+        let mut lines = text.lines().enumerate();
+        let mut count = 0;
+        while let Some((at, line)) = lines.next() {
+            let Some(marker) = line
+                .trim()
+                .strip_prefix("<!-- recipe:")
+                .and_then(|m| m.strip_suffix("-->"))
+            else {
+                continue;
+            };
+            let (name, declared) = parse_marker(marker).unwrap_or_else(|| {
+                panic!(
+                    "{markdown}:{}: write `<!-- recipe: NAME (N migrations) -->`",
+                    at + 1
+                )
+            });
+            match lines.next() {
+                Some((_, "```rust")) => {}
+                _ => panic!(
+                    "{markdown}:{}: a recipe marker must be followed by a ```rust block",
+                    at + 1
+                ),
+            }
+            let block: Vec<&str> = lines
+                .by_ref()
+                .map(|(_, l)| l)
+                .take_while(|l| l.trim_end() != "```")
+                .collect();
+            let _ = writeln!(
+                list,
+                "    Recipe {{ name: {name:?}, line: {}, declared: {declared}, migrations: &[",
+                at + 1
+            );
+            for (i, source) in split(&block).iter().enumerate() {
+                count += 1;
+                let module = format!("recipe_{count}");
+                let file = source.contains("pub fn up");
+                let body = if file {
+                    source.clone()
+                } else {
+                    let indented: Vec<String> =
+                        source.lines().map(|l| format!("    {l}")).collect();
+                    format!(
+                        "pub fn up(pgm: &mut MigrationBuilder) {{\n{}\n}}",
+                        indented.join("\n")
+                    )
+                };
+                let _ = writeln!(
+                    modules,
+                    "#[allow(unused_imports)]\npub mod {module} {{\nuse migrate_dsl::prelude::*;\n{body}\n}}\n"
+                );
+                let down = if source.contains("pub fn down") {
+                    format!("Some({module}::down)")
+                } else {
+                    "None".to_owned()
+                };
+                let _ = writeln!(
+                    list,
+                    "        Migration::defined(&Definition {{ name: \"2099010100{count:04}_{}_{}\", path: \"docs/cookbook.md\", source: {source:?}, up: {module}::up, down: {down} }}),",
+                    name.replace('-', "_"),
+                    i + 1
+                );
+            }
+            list.push_str("    ] },\n");
+        }
+        list.push_str("];\n");
+        let dir = std::env::var("OUT_DIR").expect("OUT_DIR is set for build scripts");
+        std::fs::write(
+            std::path::Path::new(&dir).join(out),
+            format!("{modules}\n{list}"),
+        )
+        .expect("cannot write the cookbook's recipes");
+    }
+
+    /// `NAME (N migrations)`.
+    fn parse_marker(marker: &str) -> Option<(String, usize)> {
+        let (name, rest) = marker.trim().split_once(" (")?;
+        let count = rest.split_whitespace().next()?.parse().ok()?;
+        Some((name.trim().to_owned(), count))
+    }
+
+    /// The block's migrations: a `// ` comment line after an empty line starts the next one.
+    fn split(block: &[&str]) -> Vec<String> {
+        let mut migrations: Vec<Vec<&str>> = vec![Vec::new()];
+        let mut after_empty = false;
+        for line in block {
+            let current_has_code = migrations.last().is_some_and(|m| !m.is_empty());
+            if after_empty && line.starts_with("// ") && current_has_code {
+                migrations.push(Vec::new());
+            }
+            after_empty = line.trim().is_empty();
+            if let Some(current) = migrations.last_mut() {
+                current.push(line);
+            }
+        }
+        migrations
+            .into_iter()
+            .map(|m| m.join("\n").trim().to_owned())
+            .filter(|m| !m.is_empty())
+            .collect()
+    }
 }

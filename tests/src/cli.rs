@@ -76,16 +76,15 @@ impl FixtureCli {
 
     /// Runs `migrate <args>` with the fixture's folder.
     pub fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new(bin("fixture-runner"));
-        cmd.env("FIXTURE", &self.fixture)
-            .env("MIGRATIONS_DIR", self.dir())
-            .env("DATABASE_URL", &self.database_url);
-        run_in(cmd, self.cwd.path(), args)
+        self.run_env(args, &[])
     }
 
-    /// Runs with extra environment variables.
+    /// Runs with extra environment variables (which may set what the machine's environment may not).
     pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
         let mut cmd = Command::new(bin("fixture-runner"));
+        for var in MACHINE_SETTINGS {
+            cmd.env_remove(var);
+        }
         cmd.env("FIXTURE", &self.fixture)
             .env("MIGRATIONS_DIR", self.dir())
             .env("DATABASE_URL", &self.database_url);
@@ -100,6 +99,9 @@ impl FixtureCli {
 /// (`XDG_CACHE_HOME`), not the user's cache, unless `env` says otherwise.
 pub fn front(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut cmd = Command::new(bin("migrate-front"));
+    for var in MACHINE_SETTINGS {
+        cmd.env_remove(var);
+    }
     cmd.env(
         "XDG_CACHE_HOME",
         workspace_root().join("target/front-cache"),
@@ -128,7 +130,7 @@ pub fn bin(name: &str) -> PathBuf {
 }
 
 /// Settings a runner would otherwise take from the machine's environment: each test sets what it means.
-const MACHINE_SETTINGS: [&str; 9] = [
+pub const MACHINE_SETTINGS: [&str; 9] = [
     "MIGRATE_DIRECT_URL",
     "MIGRATIONS_TABLE",
     "MIGRATIONS_SCHEMA",
@@ -158,10 +160,8 @@ pub fn runner(fixture: &str) -> Command {
     cmd
 }
 
+/// Runs `cmd` in `cwd`; the caller cleared [`MACHINE_SETTINGS`] before setting what the run needs.
 fn run_in(mut cmd: Command, cwd: &Path, args: &[&str]) -> Run {
-    for var in MACHINE_SETTINGS {
-        cmd.env_remove(var);
-    }
     let out = cmd
         .current_dir(cwd)
         .args(args)

@@ -33,3 +33,60 @@ pub fn start() -> Server {
     let (bin, major) = server_bin();
     Server::start_from(bin, major).unwrap_or_else(|e| panic!("{e}"))
 }
+
+/// A throwaway primary with one streaming standby (`pg_basebackup -R`, application name `name`), both of the
+/// installed server on 127.0.0.1. The standby is stopped first when the pair is dropped.
+#[derive(Debug)]
+pub struct Replicated {
+    // Field order is drop order: the standby stops before its primary.
+    pub standby: Server,
+    pub primary: Server,
+}
+
+impl Replicated {
+    /// Replay on the standby stops (`pg_wal_replay_pause()`): it still receives WAL, and its replay
+    /// position, as the primary's `pg_stat_replication` shows it, stays where it is.
+    pub fn pause_replay(&self) {
+        self.on_standby("SELECT pg_wal_replay_pause()");
+    }
+
+    /// Replay goes on (`pg_wal_replay_resume()`).
+    pub fn resume_replay(&self) {
+        self.on_standby("SELECT pg_wal_replay_resume()");
+    }
+
+    fn on_standby(&self, sql: &str) {
+        let mut client = postgres::Client::connect(&self.standby.admin_url(), postgres::NoTls)
+            .expect("connect to the standby");
+        client.batch_execute(sql).expect(sql);
+    }
+
+    /// Bytes between the primary's current WAL position and the standby's replay position, as the primary
+    /// sees it now.
+    pub fn replay_lag_bytes(&self) -> i64 {
+        let mut client = postgres::Client::connect(&self.primary.admin_url(), postgres::NoTls)
+            .expect("connect to the primary");
+        client
+            .query_one(
+                "SELECT COALESCE(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)::int8 \
+                 FROM pg_stat_replication",
+                &[],
+            )
+            .expect("pg_stat_replication")
+            .get(0)
+    }
+}
+
+/// A primary and a streaming standby named `name` (see [`Replicated`]); with `slot`, the standby streams
+/// from that physical replication slot.
+///
+/// # Panics
+///
+/// When either does not start.
+pub fn start_with_standby(name: &str, slot: Option<&str>) -> Replicated {
+    let primary = start();
+    let standby = primary
+        .start_standby(name, slot)
+        .unwrap_or_else(|e| panic!("{e}"));
+    Replicated { standby, primary }
+}

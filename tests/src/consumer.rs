@@ -62,11 +62,17 @@ pub fn cargo_unchecked(dir: &Path, args: &[&str], extra: &[(&str, &str)]) -> Out
 /// A fenced code block of README.md, the one after the line `<!-- <marker> -->`: the documentation's examples
 /// are what the consumer tests compile and run.
 pub fn readme_block(marker: &str) -> String {
-    let readme = std::fs::read_to_string(checkout().join("README.md")).expect("README.md");
+    doc_block("README.md", marker)
+}
+
+/// The same for a page of the guide or any Markdown file of the checkout (`docs/start-up.md`).
+pub fn doc_block(file: &str, marker: &str) -> String {
+    let doc =
+        std::fs::read_to_string(checkout().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     let tag = format!("<!-- {marker} -->");
-    let after = readme
+    let after = doc
         .split_once(&tag)
-        .unwrap_or_else(|| panic!("README.md has no {tag}"))
+        .unwrap_or_else(|| panic!("{file} has no {tag}"))
         .1;
     let body = after
         .split_once("```rust\n")

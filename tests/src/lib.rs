@@ -478,7 +478,7 @@ fn query_text(client: &mut Client, sql: &str) -> Vec<Vec<Option<String>>> {
         .collect()
 }
 
-fn quote_ident(name: &str) -> String {
+pub fn quote_ident(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }
 
@@ -1062,7 +1062,9 @@ fn dump_schema(client: &mut Client, excluded: &BTreeSet<Key>) -> String {
 pub mod cli;
 pub mod cluster;
 pub mod consumer;
+pub mod cookbook;
 pub mod fixtures;
+pub mod fleet;
 pub mod generated;
 pub mod pg_versions;
 pub mod pooler;

@@ -192,6 +192,8 @@ pub struct Server {
     dir: PathBuf,
     port: u16,
     run_as: Option<String>,
+    /// Extra server options (`-c name=value ...`) given at every start, e.g. a standby's `cluster_name`.
+    options: String,
 }
 
 fn is_root() -> bool {
@@ -207,7 +209,32 @@ impl Server {
     /// Initializes and starts a cluster with the server binaries (`initdb`, `pg_ctl`, `postgres`) in `bin`,
     /// which are PostgreSQL `major`'s.
     pub fn start_from(bin: PathBuf, major: u32) -> Result<Server, String> {
+        let server = Server::empty(bin, major)?;
+        let data = server.dir.join("data");
+        server.command(
+            "initdb",
+            &[
+                "-D",
+                &data.to_string_lossy(),
+                "-A",
+                "trust",
+                "-U",
+                "postgres",
+                "-E",
+                "UTF8",
+                "--no-locale",
+            ],
+        )?;
+        server.start_on_a_free_port()
+    }
+
+    /// A folder for a cluster, owned by the user the server runs as; nothing in it yet.
+    fn empty(bin: PathBuf, major: u32) -> Result<Server, String> {
         let run_as = if is_root() {
+            // One test at a time: two `useradd`s at once (tests of one binary start clusters in parallel)
+            // have been seen to leave the user with another ID than the one a concurrent `runuser` looked up.
+            static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+            let _one = CREATING.lock().unwrap_or_else(|e| e.into_inner());
             if run(Command::new("id").arg(SERVER_USER), "id").is_err() {
                 run(
                     Command::new("useradd").args([
@@ -238,49 +265,42 @@ impl Server {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir)
             .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        let mut server = Server {
+        let server = Server {
             major,
             bin,
             dir,
             port: 0,
             run_as,
+            options: String::new(),
         };
         if let Some(user) = &server.run_as {
             run(Command::new("chown").arg(user).arg(&server.dir), "chown")?;
         }
-        let data = server.dir.join("data");
-        server.command(
-            "initdb",
-            &[
-                "-D",
-                &data.to_string_lossy(),
-                "-A",
-                "trust",
-                "-U",
-                "postgres",
-                "-E",
-                "UTF8",
-                "--no-locale",
-            ],
-        )?;
+        Ok(server)
+    }
+
+    /// Starts the cluster in the folder on a free port.
+    fn start_on_a_free_port(mut self) -> Result<Server, String> {
+        let major = self.major;
         // A port taken between the check and the start fails the start; trying a few others covers that.
         let mut last = String::new();
         for _ in 0..5 {
-            server.port = crate::pooler::free_port();
-            match server.start_server() {
-                Ok(()) => return Ok(server),
+            self.port = crate::pooler::free_port();
+            match self.start_server() {
+                Ok(()) => return Ok(self),
                 Err(e) => last = e,
             }
         }
-        let log = std::fs::read_to_string(server.dir.join("server.log")).unwrap_or_default();
+        let log = std::fs::read_to_string(self.dir.join("server.log")).unwrap_or_default();
         Err(format!("PostgreSQL {major} did not start: {last}\n{log}"))
     }
 
     fn start_server(&self) -> Result<(), String> {
         let options = format!(
-            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off{}",
             self.port,
-            self.dir.display()
+            self.dir.display(),
+            self.options
         );
         self.command(
             "pg_ctl",
@@ -363,6 +383,71 @@ impl Server {
 
     pub fn major(&self) -> u32 {
         self.major
+    }
+
+    /// A streaming standby of this cluster: a copy made with `pg_basebackup -R` (which writes
+    /// `standby.signal` and `primary_conninfo`), started on a port of its own with `cluster_name = name`, so
+    /// the primary's `pg_stat_replication` lists it with `application_name = name`. With `slot`, the copy
+    /// creates and then streams from that physical replication slot (`pg_basebackup -C -S`). Returns once the
+    /// primary shows it streaming. Stop it (drop it) before the primary.
+    ///
+    /// Needs `pg_basebackup` next to this cluster's `postgres`: the installed server's binaries have it, the
+    /// server-only ones of [`bin_dir`] do not.
+    pub fn start_standby(&self, name: &str, slot: Option<&str>) -> Result<Server, String> {
+        if !self.bin.join("pg_basebackup").is_file() {
+            return Err(format!(
+                "no pg_basebackup in {} (a standby needs the installed server's binaries)",
+                self.bin.display()
+            ));
+        }
+        let mut standby = Server::empty(self.bin.clone(), self.major)?;
+        standby.options = format!(" -c cluster_name={name} -c hot_standby_feedback=off");
+        let data = standby.dir.join("data");
+        let port = self.port.to_string();
+        let mut args = vec![
+            "-D",
+            data.to_str().ok_or("a non-UTF-8 folder")?,
+            "-R",
+            "-X",
+            "stream",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port,
+            "-U",
+            "postgres",
+            "--checkpoint=fast",
+        ];
+        if let Some(slot) = slot {
+            args.extend(["-C", "-S", slot]);
+        }
+        standby.command("pg_basebackup", &args)?;
+        let standby = standby.start_on_a_free_port()?;
+        // Streaming: the primary lists it with the position it replayed.
+        let mut primary = postgres::Client::connect(&self.admin_url(), postgres::NoTls)
+            .map_err(|e| format!("cannot connect to the primary: {e}"))?;
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let streaming: bool = primary
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_stat_replication WHERE application_name = $1 \
+                     AND state = 'streaming' AND replay_lsn IS NOT NULL)",
+                    &[&name],
+                )
+                .map_err(|e| format!("cannot read pg_stat_replication: {e}"))?
+                .get(0);
+            if streaming {
+                return Ok(standby);
+            }
+            if std::time::Instant::now() > deadline {
+                let log =
+                    std::fs::read_to_string(standby.dir.join("server.log")).unwrap_or_default();
+                return Err(format!(
+                    "the standby {name} did not start streaming within 60 s\n{log}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn port(&self) -> u16 {

@@ -23,6 +23,34 @@ pub enum PoolMode {
     Transaction,
 }
 
+/// Settings of a test's PgBouncer beyond the pool mode; [`Options::default`] is what
+/// [`PgBouncer::start`] uses.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// `default_pool_size`: server sessions per database and user.
+    pub pool_size: u32,
+    /// `server_reset_query`; `None` keeps PgBouncer's default (`DISCARD ALL`), `Some("")` runs none, so
+    /// session state stays with the server session for its next client.
+    pub server_reset_query: Option<String>,
+    /// `query_wait_timeout` in seconds: how long a client's query waits for a free server session before
+    /// PgBouncer fails it (its default is 120).
+    pub query_wait_timeout: Option<u32>,
+    /// Extra `[databases]` entries, `(alias, real database)`: a client connecting to `alias` gets the
+    /// server's database `real`, as managed poolers name their pools.
+    pub aliases: Vec<(String, String)>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            pool_size: 20,
+            server_reset_query: None,
+            query_wait_timeout: None,
+            aliases: Vec::new(),
+        }
+    }
+}
+
 /// A running PgBouncer forwarding every database of the test server.
 pub struct PgBouncer {
     child: Child,
@@ -46,6 +74,15 @@ impl PgBouncer {
     ///
     /// When PgBouncer is not installed or does not start; the message says how to install it.
     pub fn start(admin_url: &str, mode: PoolMode) -> PgBouncer {
+        PgBouncer::start_with(admin_url, mode, &Options::default())
+    }
+
+    /// [`PgBouncer::start`] with `options`.
+    ///
+    /// # Panics
+    ///
+    /// As [`PgBouncer::start`].
+    pub fn start_with(admin_url: &str, mode: PoolMode, options: &Options) -> PgBouncer {
         assert!(
             std::path::Path::new(PGBOUNCER).is_file(),
             "{PGBOUNCER} is missing: install the Debian package (apt-get install pgbouncer); .ci/run does"
@@ -68,8 +105,22 @@ impl PgBouncer {
             PoolMode::Session => "session",
             PoolMode::Transaction => "transaction",
         };
+        let mut aliases = String::new();
+        for (alias, real) in &options.aliases {
+            aliases.push_str(&format!(
+                "{alias} = host={host} port={server_port} dbname={real}\n"
+            ));
+        }
+        let mut extra = String::new();
+        if let Some(query) = &options.server_reset_query {
+            extra.push_str(&format!("server_reset_query = {query}\n"));
+        }
+        if let Some(secs) = options.query_wait_timeout {
+            extra.push_str(&format!("query_wait_timeout = {secs}\n"));
+        }
         let config = format!(
             "[databases]\n\
+             {aliases}\
              * = host={host} port={server_port}\n\
              [pgbouncer]\n\
              listen_addr = 127.0.0.1\n\
@@ -79,11 +130,13 @@ impl PgBouncer {
              auth_file = {auth}\n\
              pool_mode = {mode}\n\
              max_client_conn = 500\n\
-             default_pool_size = 20\n\
+             default_pool_size = {pool_size}\n\
              ignore_startup_parameters = extra_float_digits,options\n\
              logfile =\n\
-             pidfile =\n",
+             pidfile =\n\
+             {extra}",
             auth = dir.path().join("users.txt").display(),
+            pool_size = options.pool_size,
         );
         std::fs::write(dir.path().join("pgbouncer.ini"), config).expect("write pgbouncer.ini");
         std::fs::write(
@@ -133,6 +186,14 @@ impl PgBouncer {
         let mut url = url::Url::parse(url).expect("the URL parses");
         url.set_host(Some("127.0.0.1")).expect("set host");
         url.set_port(Some(self.port)).expect("set port");
+        url.to_string()
+    }
+
+    /// [`PgBouncer::url_for`] with the database name replaced by `database` (an alias of
+    /// [`Options::aliases`]).
+    pub fn url_for_database(&self, url: &str, database: &str) -> String {
+        let mut url = url::Url::parse(&self.url_for(url)).expect("the URL parses");
+        url.set_path(&format!("/{database}"));
         url.to_string()
     }
 

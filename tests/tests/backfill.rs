@@ -489,3 +489,246 @@ fn the_plan_shows_the_key_columns_or_says_why_it_cannot() {
         keyless.stdout
     );
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Reverting a backfill
+
+mod reverting {
+    use migrate_core::{Definition, Migrations};
+    use migrate_dsl::prelude::*;
+
+    /// The column, added by a schema migration of its own (the layout the docs recommend).
+    fn add_doubled(pgm: &mut MigrationBuilder) {
+        pgm.add_columns("items", [column("doubled", "integer")]);
+    }
+    fn fill_doubled(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items", "doubled = v * 2")
+            .where_clause("doubled IS NULL");
+    }
+    fn fill_doubled_in_rust(pgm: &mut MigrationBuilder) {
+        pgm.backfill_with("items", |tx, rows| {
+            for row in rows {
+                let id: i64 = row.get("id");
+                tx.execute("UPDATE items SET doubled = v * 2 WHERE id = $1", &[&id])?;
+            }
+            Ok(())
+        });
+    }
+    /// Keeping the filled values is the author's decision, written down.
+    fn keep_the_values(_pgm: &mut MigrationBuilder) {}
+    fn add_and_fill_doubled(pgm: &mut MigrationBuilder) {
+        pgm.add_columns("items", [column("doubled", "integer")]);
+        pgm.backfill("items", "doubled = v * 2");
+    }
+    /// Fills the column it adds, and overwrites `v`, which it did not add.
+    fn add_doubled_and_rewrite_v(pgm: &mut MigrationBuilder) {
+        pgm.add_columns("items", [column("doubled", "integer")]);
+        pgm.backfill("items", "doubled = v * 2, v = 0");
+    }
+    /// A new table (empty: an INSERT would be raw SQL, which has no reverse of its own) and Rust code over it.
+    fn create_and_fill_copy(pgm: &mut MigrationBuilder) {
+        pgm.create_table(
+            "copy",
+            [column("id", "bigint").primary_key(), column("v", "integer")],
+        );
+        pgm.backfill_with("copy", |tx, rows| {
+            for row in rows {
+                let id: i64 = row.get("id");
+                tx.execute("UPDATE copy SET v = id * 3 WHERE id = $1", &[&id])?;
+            }
+            Ok(())
+        });
+    }
+
+    const fn migration(
+        name: &'static str,
+        up: fn(&mut MigrationBuilder),
+        down: Option<fn(&mut MigrationBuilder)>,
+    ) -> Definition {
+        Definition {
+            name,
+            path: "tests/backfill.rs",
+            source: name,
+            up,
+            down,
+        }
+    }
+
+    const ADD: Definition = migration("20271001000001_add_doubled", add_doubled, None);
+    pub static SEPARATE: Migrations = Migrations::new(&[
+        ADD,
+        migration("20271001000002_fill_doubled", fill_doubled, None),
+    ]);
+    pub static SEPARATE_RUST: Migrations = Migrations::new(&[
+        ADD,
+        migration("20271001000002_fill_doubled", fill_doubled_in_rust, None),
+    ]);
+    pub static SEPARATE_WITH_DOWN: Migrations = Migrations::new(&[
+        ADD,
+        migration(
+            "20271001000002_fill_doubled",
+            fill_doubled,
+            Some(keep_the_values),
+        ),
+    ]);
+    pub static TOGETHER: Migrations = Migrations::new(&[migration(
+        "20271001000001_add_and_fill_doubled",
+        add_and_fill_doubled,
+        None,
+    )]);
+    pub static TOGETHER_AND_MORE: Migrations = Migrations::new(&[migration(
+        "20271001000001_add_doubled_and_rewrite_v",
+        add_doubled_and_rewrite_v,
+        None,
+    )]);
+    pub static NEW_TABLE: Migrations = Migrations::new(&[migration(
+        "20271001000001_create_and_fill_copy",
+        create_and_fill_copy,
+        None,
+    )]);
+}
+
+struct RevertCase {
+    name: &'static str,
+    migrations: &'static [migrate_core::Migration],
+    /// `None`: `down` succeeds; else a fragment of its refusal.
+    refused: Option<&'static str>,
+    /// Queries of one value and what each gives after the `down`.
+    after: &'static [(&'static str, &'static str)],
+}
+
+/// Issue 27, item 12: a derived `down` of a backfill does nothing only when the backfill's writes go with the
+/// migration's own reverse (a column it added, a table it created). Otherwise it used to report "reverted"
+/// and leave every row filled; now it is refused before anything runs, and the migration stays applied. A
+/// written `down` (even an empty one) is the author's choice and runs.
+#[test]
+fn a_backfill_is_reverted_only_when_its_migration_added_what_it_filled() {
+    use migrate_core::{DownTarget, Migrator, UpTarget};
+    let cases = [
+        RevertCase {
+            name: "sql_backfill_of_a_column_an_earlier_migration_added",
+            migrations: &reverting::SEPARATE,
+            refused: Some(
+                r#"operation #1 (backfill) cannot be reversed automatically: the backfill overwrites "doubled" of "items", which this migration did not add"#,
+            ),
+            after: &[
+                ("SELECT count(*)::text FROM items WHERE doubled = v * 2", "2000"),
+                ("SELECT count(*)::text FROM pgmigrations", "2"),
+            ],
+        },
+        RevertCase {
+            name: "rust_backfill_of_a_column_an_earlier_migration_added",
+            migrations: &reverting::SEPARATE_RUST,
+            refused: Some("the backfill's Rust code may write any column of \"items\""),
+            after: &[
+                ("SELECT count(*)::text FROM items WHERE doubled = v * 2", "2000"),
+                ("SELECT count(*)::text FROM pgmigrations", "2"),
+            ],
+        },
+        RevertCase {
+            name: "written_empty_down_keeps_the_values",
+            migrations: &reverting::SEPARATE_WITH_DOWN,
+            refused: None,
+            after: &[
+                ("SELECT count(*)::text FROM items WHERE doubled = v * 2", "2000"),
+                ("SELECT count(*)::text FROM pgmigrations", "1"),
+            ],
+        },
+        RevertCase {
+            name: "backfill_of_the_column_its_migration_added",
+            migrations: &reverting::TOGETHER,
+            refused: None,
+            after: &[
+                ("SELECT count(*)::text FROM information_schema.columns WHERE column_name = 'doubled'", "0"),
+                ("SELECT count(*)::text FROM pgmigrations", "0"),
+            ],
+        },
+        RevertCase {
+            name: "backfill_of_an_added_column_and_an_existing_one",
+            migrations: &reverting::TOGETHER_AND_MORE,
+            refused: Some(r#"the backfill overwrites "v" of "items", which this migration did not add"#),
+            after: &[
+                ("SELECT count(*)::text FROM items WHERE v = 0 AND doubled IS NOT NULL", "2000"),
+                ("SELECT count(*)::text FROM pgmigrations", "1"),
+            ],
+        },
+        RevertCase {
+            name: "rust_backfill_of_a_table_its_migration_created",
+            migrations: &reverting::NEW_TABLE,
+            refused: None,
+            after: &[
+                ("SELECT (to_regclass('copy') IS NULL)::text", "true"),
+                ("SELECT count(*)::text FROM pgmigrations", "0"),
+            ],
+        },
+    ];
+    let mut failures = Vec::new();
+    for case in cases {
+        let db = TestDb::new();
+        db.exec(
+            "CREATE TABLE items (id bigint PRIMARY KEY, v integer NOT NULL);
+             INSERT INTO items SELECT i, i FROM generate_series(1, 2000) i",
+        );
+        let migrator = Migrator::new(case.migrations);
+        let mut client = db.client();
+        let mut problems = Vec::new();
+        if let Err(e) = migrator.run_up(&mut client, &UpTarget::All, &mut |_| {}) {
+            failures.push(format!("case {}: up failed: {e}", case.name));
+            continue;
+        }
+        let down = migrator.run_down(&mut client, &DownTarget::Count(1), &mut |_| {});
+        match (&down, case.refused) {
+            (Ok(_), None) => {}
+            (Ok(ran), Some(fragment)) => problems.push(format!(
+                "down ran ({ran:?}) instead of refusing with {fragment:?}"
+            )),
+            (Err(e), None) => problems.push(format!("down failed: {e}")),
+            (Err(e), Some(fragment)) => {
+                let message = e.to_string();
+                for wanted in [fragment, "an empty `pub fn down(_pgm: &mut MigrationBuilder) {}` keeps the filled values"] {
+                    if !message.contains(wanted) {
+                        problems.push(format!("the refusal lacks {wanted:?}: {message}"));
+                    }
+                }
+            }
+        }
+        for (sql, expected) in case.after {
+            let got = count(&db, sql);
+            if got != *expected {
+                problems.push(format!("{sql} gave {got:?}, expected {expected:?}"));
+            }
+        }
+        if !problems.is_empty() {
+            failures.push(format!("case {}: {}", case.name, problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Issue 27, item 12, through the CLI: `down` of the fixture's backfill migration is refused, exit 1, naming
+/// the migration; nothing is reverted and every row keeps its filled value.
+#[test]
+fn down_of_a_backfill_that_cannot_be_undone_reverts_nothing_and_says_why() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("backfill", &db);
+    cli.run(&["up"]).expect_code(0);
+    let down = cli.run(&["down"]).expect_code(1);
+    assert!(!down.stdout.contains("reverted"), "{}", down.stdout);
+    // Reversed last operation first: the Rust backfill of `pairs` is the first that cannot be.
+    for fragment in [
+        "migration 20260701000003_backfill_doubled",
+        "operation #2 (backfill) cannot be reversed automatically",
+        r#"the backfill's Rust code may write any column of "pairs""#,
+    ] {
+        assert!(
+            down.stderr.contains(fragment),
+            "{fragment:?} in {}",
+            down.stderr
+        );
+    }
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM items WHERE doubled = v * 2"),
+        "10500"
+    );
+    assert_eq!(count(&db, "SELECT count(*) FROM pgmigrations"), "3");
+}

@@ -12,8 +12,11 @@ use tests::cli::{front, Run};
 use tests::TestDb;
 
 /// Writes a minimal application crate that owns `migrations/`, like `example-app` does.
-fn scaffold(dir: &Path) {
-    tests::cli::scaffold_app(dir, "loopapp");
+/// A package named `name`, one name per test: the tests share one target folder, where cargo keys a root
+/// package's build by its name, not its folder, so two tests building a `loopapp` at once could each be
+/// handed the other's build (its build script not run again, its migrations compiled in).
+fn scaffold(dir: &Path, name: &str) {
+    tests::cli::scaffold_app(dir, name);
 }
 
 fn migrate(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
@@ -36,7 +39,7 @@ fn table_exists(db: &TestDb, name: &str) -> bool {
 fn create_then_up_compiles_and_runs_new_files_with_no_other_edit() {
     let db = TestDb::new();
     let app = tempfile::tempdir().unwrap();
-    scaffold(app.path());
+    scaffold(app.path(), "loopapp");
 
     // create: no build, no database (the URL is unreachable on purpose).
     let created = front(
@@ -90,7 +93,9 @@ fn create_then_up_compiles_and_runs_new_files_with_no_other_edit() {
         failed.stderr
     );
     assert!(
-        failed.stderr.contains("building the migrations runner"),
+        failed
+            .stderr
+            .contains("building the migrations runner (loopapp-migrate in package loopapp, profile dev) failed"),
         "{}",
         failed.stderr
     );
@@ -171,6 +176,153 @@ fn create_then_up_compiles_and_runs_new_files_with_no_other_edit() {
     assert!(!table_exists(&db, "aliased"));
 }
 
+/// Issue 27, item 18: after a file dated in the last second a file name can hold, `create` writes nothing (the
+/// next second would need a five-digit year, a name the build refuses) and names that file; the folder still
+/// builds, so every later command works.
+#[test]
+fn create_after_the_last_timestamp_writes_nothing_and_later_commands_work() {
+    let db = TestDb::new();
+    let app = tempfile::tempdir().unwrap();
+    scaffold(app.path(), "endapp");
+    let dir = app.path().join("migrations");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("99991231235959_the_end.rs"),
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"the_end\", [column(\"id\", \"integer\")]);\n}\n",
+    )
+    .unwrap();
+    let refused = front(
+        app.path(),
+        &["create", "after", "the", "end"],
+        &[("DATABASE_URL", "postgres://x@127.0.0.1:1/x")],
+    );
+    assert_eq!(refused.code, 1, "{}{}", refused.stdout, refused.stderr);
+    assert!(
+        refused.stderr.contains("99991231235959_the_end.rs")
+            && refused.stderr.contains("no file was written"),
+        "{}",
+        refused.stderr
+    );
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["99991231235959_the_end.rs"]);
+    migrate(app.path(), &db, &["up"]).expect_code(0);
+    assert!(table_exists(&db, "the_end"));
+}
+
+/// Issue 27, item 15: a signal while the front end builds the runner (SIGTERM to the front end alone, as a
+/// service manager sends it; SIGINT to the whole process group, as Ctrl-C does) is reported as that signal, and
+/// the front end exits with 143 / 130 without running anything, instead of "building failed; see cargo's
+/// messages above" (there are none) and exit 1. The crate's build script holds the build at a gate the test
+/// opens, so the signal always comes mid-build.
+#[test]
+fn a_signal_while_the_front_end_builds_the_runner_is_reported_with_its_status() {
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let mut failures = Vec::new();
+    for (signal, to_group, code) in [("TERM", false, 143), ("INT", true, 130)] {
+        let db = TestDb::new();
+        let app = tempfile::tempdir().unwrap();
+        scaffold(app.path(), "gateapp");
+        std::fs::create_dir_all(app.path().join("migrations")).unwrap();
+        std::fs::write(
+            app.path().join("migrations/20261204000001_built.rs"),
+            "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"built\", [column(\"id\", \"integer\")]);\n}\n",
+        )
+        .unwrap();
+        std::fs::write(
+            app.path().join("build.rs"),
+            r#"fn main() {
+    migrate_core::build::compile_migrations("migrations");
+    // The test's gate: say the build is under way, then wait until the test opens it (five minutes at most).
+    if let Some(dir) = std::env::var_os("BUILD_GATE") {
+        let dir = std::path::PathBuf::from(dir);
+        std::fs::write(dir.join("started"), "").unwrap();
+        for _ in 0..3000 {
+            if dir.join("open").exists() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    }
+}
+"#,
+        )
+        .unwrap();
+        let gate = tempfile::tempdir().unwrap();
+        let child = Command::new(tests::cli::bin("migrate-front"))
+            .arg("up")
+            .current_dir(app.path())
+            .env("DATABASE_URL", db.url())
+            .env("CARGO_TARGET_DIR", tests::cli::e2e_target())
+            .env("XDG_CACHE_HOME", gate.path().join("cache"))
+            .env("BUILD_GATE", gate.path())
+            .env_remove("MIGRATE_DIRECT_URL")
+            .process_group(0)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the front end starts");
+        // The first build of the scaffold's dependencies may take minutes on a busy machine.
+        let mut child = child;
+        let deadline = Instant::now() + Duration::from_secs(900);
+        while !gate.path().join("started").exists() {
+            // A front end that ended before its build script ran says why, instead of a wait to the deadline.
+            if let Ok(Some(status)) = child.try_wait() {
+                let out = child.wait_with_output().unwrap();
+                panic!(
+                    "the front end ended ({status}) before the build reached its build script: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the build never reached its build script"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let target = if to_group {
+            format!("-{}", child.id())
+        } else {
+            child.id().to_string()
+        };
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), "--", &target])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let out = child.wait_with_output().unwrap();
+        // A build script left behind by a killed cargo ends too.
+        std::fs::write(gate.path().join("open"), "").unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut problems = Vec::new();
+        if out.status.code() != Some(code) {
+            problems.push(format!("exit status {:?}", out.status));
+        }
+        let said = format!(
+            "building the migrations runner (gateapp-migrate in package gateapp, profile dev) was stopped by SIG{signal}; nothing was run"
+        );
+        if !stderr.contains(&said) {
+            problems.push(format!("stderr lacks {said:?}"));
+        }
+        if stderr.contains("see cargo's messages above") {
+            problems.push("blames cargo's messages".to_owned());
+        }
+        if table_exists(&db, "built") {
+            problems.push("the migration ran".to_owned());
+        }
+        if !problems.is_empty() {
+            failures.push(format!("SIG{signal}: {}\n{stderr}", problems.join("; ")));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 /// SIGTERM sent to the generic front end alone (as a service manager does) reaches the runner it started:
 /// the running statement is cancelled on the server, the migration rolls back, and the front end exits with
 /// the runner's 143.
@@ -181,7 +333,7 @@ fn sigterm_to_the_front_end_reaches_the_runner_and_its_exit_status_is_passed_on(
 
     let db = TestDb::new();
     let app = tempfile::tempdir().unwrap();
-    scaffold(app.path());
+    scaffold(app.path(), "termapp");
     std::fs::create_dir_all(app.path().join("migrations")).unwrap();
     std::fs::write(
         app.path().join("migrations/20261204000001_slow.rs"),

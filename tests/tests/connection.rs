@@ -224,3 +224,34 @@ fn a_host_list_is_tried_in_order() {
         mismatch.stderr
     );
 }
+
+/// A direct URL naming another database than `DATABASE_URL` (both exist, on one server): `up` refuses, naming
+/// both, and changes neither database; given the same URL as `--database-url` too, it migrates that one.
+// Issue 27, item 23.
+#[test]
+fn a_direct_url_to_another_database_is_refused_unless_the_urls_agree() {
+    let app = TestDb::new();
+    let other = TestDb::new();
+    let cwd = tempfile::tempdir().unwrap();
+    let env = [
+        ("DATABASE_URL", app.url()),
+        ("MIGRATE_DIRECT_URL", other.url()),
+    ];
+    let refused = run(cwd.path(), &["up"], &env).expect_code(1);
+    assert!(
+        refused.stderr.contains(&format!(
+            "names the database {:?}, but DATABASE_URL (or --database-url) {} names {:?}",
+            other.name(),
+            app.url(),
+            app.name()
+        )) && refused.stderr.contains("Nothing was run"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(app.tables(), Vec::<String>::new());
+    assert_eq!(other.tables(), Vec::<String>::new());
+    let confirmed = run(cwd.path(), &["up", "--database-url", other.url()], &env).expect_code(0);
+    assert!(confirmed.stdout.contains("applied"), "{}", confirmed.stdout);
+    assert!(other.tables().contains(&"public.users".to_owned()));
+    assert_eq!(app.tables(), Vec::<String>::new());
+}

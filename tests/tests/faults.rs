@@ -596,6 +596,68 @@ fn user_code_cases() -> Vec<UserCodeCase> {
     ]
 }
 
+/// Issue 27, item 14: a migration's `up` function that calls `std::process::exit(0)` while it records (every
+/// command that plans calls it) used to end `up`, `status`, `sql`... with status 0 and nothing done, so a CI
+/// gate passed. Each command now fails with status 1 and an error naming the migration, and that migration is
+/// not applied.
+#[test]
+fn exiting_while_a_migration_records_fails_every_command_that_plans() {
+    let commands: &[&[&str]] = &[
+        &["up"],
+        &["up", "--dry-run"],
+        &["up", "--expand-only"],
+        &["status"],
+        &["status", "--json"],
+        &["sql"],
+        &["sql", "20270102000002"],
+        &["lint"],
+        &["verify"],
+    ];
+    let mut failures = Vec::new();
+    for args in commands {
+        let db = TestDb::new();
+        let run = FixtureCli::new("exit_in_up", &db).run(args);
+        let mut problems = Vec::new();
+        if run.code != 1 {
+            problems.push(format!("exit code {}", run.code));
+        }
+        for fragment in [
+            "error: migration 20270102000002_exits_while_recording (",
+            "ended the process while its `up` function was recording its operations",
+            "this migration was not run",
+        ] {
+            if !run.stderr.contains(fragment) {
+                problems.push(format!("stderr lacks {fragment:?}"));
+            }
+        }
+        let never = db.query_strings("SELECT (to_regclass('never') IS NULL)::text");
+        if never != [[Some("true".to_owned())]] {
+            problems.push("the migration's table exists".to_owned());
+        }
+        // `verify` works on a scratch database, which the exit must not leave behind.
+        let scratch = db.query_strings(
+            "SELECT datname::text FROM pg_database WHERE starts_with(datname, current_database() || '_')",
+        );
+        for [name] in scratch.iter().map(|r| [r[0].clone().unwrap_or_default()]) {
+            problems.push(format!("the scratch database {name} was left behind"));
+            db.client()
+                .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
+                .expect("drop the scratch database");
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "migrate {}: {}\n[exit {}]\n--- stdout\n{}--- stderr\n{}",
+                args.join(" "),
+                problems.join("; "),
+                run.code,
+                run.stdout,
+                run.stderr
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
 /// Every case on its own database; all failures are reported together.
 #[test]
 fn misbehaving_user_code_is_reported_with_the_truth() {
@@ -677,6 +739,37 @@ mod transaction_control {
         pgm.sql("CREATE TABLE b (id integer)");
     }
 
+    fn commit_and_chain_in_sql(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE a (id integer)");
+        pgm.sql("INSERT INTO a VALUES (1); COMMIT AND CHAIN; INSERT INTO a VALUES (2)");
+        pgm.sql("CREATE TABLE b (id integer)");
+    }
+
+    fn commit_and_chain_in_db(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE a (id integer)");
+        pgm.db("commits and chains", |tx| {
+            tx.batch_execute(
+                "INSERT INTO a VALUES (1); COMMIT AND CHAIN; INSERT INTO a VALUES (2)",
+            )?;
+            Ok(())
+        });
+        pgm.sql("CREATE TABLE b (id integer)");
+    }
+
+    fn commit_and_chain_then_failure_in_sql(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE a (id integer)");
+        pgm.sql(
+            "INSERT INTO a VALUES (1); COMMIT AND CHAIN; INSERT INTO a VALUES ('not a number')",
+        );
+        pgm.sql("CREATE TABLE b (id integer)");
+    }
+
+    fn rollback_and_chain_in_sql(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE a (id integer)");
+        pgm.sql("ROLLBACK AND CHAIN; CREATE TABLE c (id integer)");
+        pgm.sql("CREATE TABLE b (id integer)");
+    }
+
     fn first(pgm: &mut MigrationBuilder) {
         pgm.sql("CREATE TABLE first_t (id integer)");
     }
@@ -701,6 +794,22 @@ mod transaction_control {
     )]);
     pub static ROLLBACK_IN_DB: Migrations =
         Migrations::new(&[migration("20270501000001_rollback_in_db", rollback_in_db)]);
+    pub static COMMIT_AND_CHAIN_IN_SQL: Migrations = Migrations::new(&[migration(
+        "20270501000001_commit_and_chain_in_sql",
+        commit_and_chain_in_sql,
+    )]);
+    pub static COMMIT_AND_CHAIN_IN_DB: Migrations = Migrations::new(&[migration(
+        "20270501000001_commit_and_chain_in_db",
+        commit_and_chain_in_db,
+    )]);
+    pub static COMMIT_AND_CHAIN_THEN_FAILURE_IN_SQL: Migrations = Migrations::new(&[migration(
+        "20270501000001_commit_and_chain_then_failure_in_sql",
+        commit_and_chain_then_failure_in_sql,
+    )]);
+    pub static ROLLBACK_AND_CHAIN_IN_SQL: Migrations = Migrations::new(&[migration(
+        "20270501000001_rollback_and_chain_in_sql",
+        rollback_and_chain_in_sql,
+    )]);
     pub static FIRST_THEN_COMMIT_IN_DB: Migrations = Migrations::new(&[
         migration("20270501000001_first", first),
         migration("20270501000002_commit_in_db", commit_in_db),
@@ -712,6 +821,8 @@ struct TransactionCase {
     migrations: &'static [migrate_core::Migration],
     single_transaction: bool,
     fragments: &'static [&'static str],
+    /// What the error must not say.
+    absent: &'static [&'static str],
     /// User tables afterwards, with their row counts.
     tables: &'static [(&'static str, i64)],
     recorded: &'static [&'static str],
@@ -734,6 +845,7 @@ fn transaction_cases() -> Vec<TransactionCase> {
                 "not recorded as applied",
                 "repair 20270501000001_commit_in_sql",
             ],
+            absent: &[],
             tables: &[("a", 2)],
             recorded: &[],
             marked_committed: "2",
@@ -748,6 +860,7 @@ fn transaction_cases() -> Vec<TransactionCase> {
                 "was committed",
                 "not recorded as applied",
             ],
+            absent: &[],
             tables: &[("a", 1)],
             recorded: &[],
             marked_committed: "2",
@@ -761,6 +874,7 @@ fn transaction_cases() -> Vec<TransactionCase> {
                 "was committed",
                 "gave up after committing",
             ],
+            absent: &[],
             tables: &[("a", 1)],
             recorded: &[],
             marked_committed: "2",
@@ -774,6 +888,7 @@ fn transaction_cases() -> Vec<TransactionCase> {
                 "was rolled back",
                 "not recorded as applied",
             ],
+            absent: &[],
             tables: &[],
             recorded: &[],
             marked_committed: "0",
@@ -788,9 +903,73 @@ fn transaction_cases() -> Vec<TransactionCase> {
                 "--single-transaction",
                 "20270501000001_first",
             ],
+            absent: &[],
             tables: &[("a", 1), ("first_t", 0)],
             recorded: &["20270501000001_first"],
             marked_committed: "2",
+        },
+        // Issue 27, item 13: after COMMIT AND CHAIN the rest of the operation runs in the chained transaction,
+        // which the runner rolls back: the second row is not in the database, and the error says so.
+        TransactionCase {
+            name: "commit_and_chain_in_raw_sql",
+            migrations: &COMMIT_AND_CHAIN_IN_SQL,
+            single_transaction: false,
+            fragments: &[
+                "operation #2 (sql)",
+                "the transaction was committed",
+                "what it ran after the COMMIT AND CHAIN ran in the new transaction that opened, which the runner rolled back",
+                "not recorded as applied",
+            ],
+            absent: &["committed on its own"],
+            tables: &[("a", 1)],
+            recorded: &[],
+            marked_committed: "2",
+        },
+        // The chained transaction aborted by a failing statement of the same operation: the COMMIT still
+        // committed what came before it.
+        TransactionCase {
+            name: "commit_and_chain_then_a_failure_in_raw_sql",
+            migrations: &COMMIT_AND_CHAIN_THEN_FAILURE_IN_SQL,
+            single_transaction: false,
+            fragments: &[
+                "operation #2 (sql)",
+                "the transaction was committed",
+                "which the runner rolled back",
+                "not recorded as applied",
+                "invalid input syntax for type integer",
+            ],
+            absent: &["committed on its own"],
+            tables: &[("a", 1)],
+            recorded: &[],
+            marked_committed: "2",
+        },
+        TransactionCase {
+            name: "commit_and_chain_in_data_code",
+            migrations: &COMMIT_AND_CHAIN_IN_DB,
+            single_transaction: false,
+            fragments: &[
+                "operation #2 (db)",
+                "the transaction was committed",
+                "which the runner rolled back",
+            ],
+            absent: &["committed on its own"],
+            tables: &[("a", 1)],
+            recorded: &[],
+            marked_committed: "2",
+        },
+        TransactionCase {
+            name: "rollback_and_chain_in_raw_sql",
+            migrations: &ROLLBACK_AND_CHAIN_IN_SQL,
+            single_transaction: false,
+            fragments: &[
+                "operation #2 (sql)",
+                "the transaction was rolled back",
+                "what the operation ran after the ROLLBACK AND CHAIN ran in the new transaction that opened, which the runner rolled back too",
+            ],
+            absent: &["committed on its own"],
+            tables: &[],
+            recorded: &[],
+            marked_committed: "0",
         },
     ]
 }
@@ -817,6 +996,11 @@ fn transaction_control_in_a_migration_is_reported_truthfully() {
                 for fragment in case.fragments {
                     if !message.contains(fragment) {
                         problems.push(format!("the error lacks {fragment:?}: {message}"));
+                    }
+                }
+                for fragment in case.absent {
+                    if message.contains(fragment) {
+                        problems.push(format!("the error says {fragment:?}: {message}"));
                     }
                 }
                 if message.contains("nothing from this migration was applied") {

@@ -353,21 +353,92 @@ fn refusals_name_every_problem_and_change_no_file() {
 }
 
 #[test]
-fn several_binaries_keep_their_default_run_and_version_dependencies_by_default() {
+fn several_binaries_keep_their_default_run() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("tools");
     package(&dir, "tools", "2021", false);
     write(&dir.join("src/bin/admin.rs"), "fn main() {}\n");
-    // Without --crates-path: version dependencies, as for the published crates.
-    front(&dir, &["init"], &[]).expect_code(0);
+    init(&dir, &[]).expect_code(0);
     let manifest = read(&dir.join("Cargo.toml"));
-    assert!(
-        manifest.contains("migrate-cli = \"0.1\"") && !manifest.contains("default-run"),
-        "{manifest}"
-    );
+    assert!(!manifest.contains("default-run"), "{manifest}");
     let (bins, default_run, _) = cargo_targets(&dir.join("Cargo.toml"));
     assert_eq!(bins, ["admin", "tools", "tools-migrate"]);
     assert_eq!(default_run, None, "two binaries already needed --bin");
+}
+
+/// Issue 31: without a source of the crates, `init` wrote `migrate-core = "0.1"`, which resolves to an
+/// unrelated crate of that name on crates.io. It refuses instead, names both flags, and writes nothing.
+#[test]
+fn r31_init_without_a_source_of_the_crates_refuses_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("tools");
+    package(&dir, "tools", "2021", false);
+    let before = tree(&dir);
+    let run = front(&dir, &["init"], &[]).expect_code(1);
+    assert_cli_snapshot!("init_without_a_source", run, &["init"]);
+    assert!(
+        run.stderr.contains("--crates-path DIR") && run.stderr.contains("--crates-git URL"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(tree(&dir), before, "nothing may change");
+    // --crates-rev means nothing without --crates-git.
+    front(&dir, &["init", "--crates-rev", "abc"], &[]).expect_code(2);
+    assert_eq!(tree(&dir), before, "nothing may change");
+
+    // A package already set up needs no source to run init again.
+    init(&dir, &[]).expect_code(0);
+    let set_up = tree(&dir);
+    let again = front(&dir, &["init"], &[]).expect_code(0);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+    assert_eq!(tree(&dir), set_up);
+}
+
+/// `--crates-git URL [--crates-rev REV]`: git dependencies on the repository, in the package and in its
+/// sealed-migrations package alike (both must compile against the same migrate-core).
+#[test]
+fn crates_git_writes_git_dependencies_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("gitapp");
+    package(&dir, "gitapp", "2021", false);
+    let url = "https://example.invalid/migrate.git";
+    front(
+        &dir,
+        &["init", "--crates-git", url, "--crates-rev", "0123abc"],
+        &[],
+    )
+    .expect_code(0);
+    let git = format!("{{ git = \"{url}\", rev = \"0123abc\" }}");
+    let git_build = format!("{{ git = \"{url}\", rev = \"0123abc\", features = [\"build\"] }}");
+    let manifest = read(&dir.join("Cargo.toml"));
+    for line in [
+        format!("migrate-core = {git}"),
+        format!("migrate-dsl = {git}"),
+        format!("migrate-cli = {git}"),
+        format!("[build-dependencies]\nmigrate-core = {git_build}"),
+    ] {
+        assert!(manifest.contains(&line), "{line} missing:\n{manifest}");
+    }
+    let sealed = read(&dir.join("sealed-migrations/Cargo.toml"));
+    for line in [
+        format!("migrate-core = {git}"),
+        format!("migrate-dsl = {git}"),
+        format!("[build-dependencies]\nmigrate-core = {git_build}"),
+    ] {
+        assert!(sealed.contains(&line), "{line} missing:\n{sealed}");
+    }
+    // Without --crates-rev: the default branch (cargo pins the commit in Cargo.lock).
+    let other = tmp.path().join("branchapp");
+    package(&other, "branchapp", "2021", false);
+    front(&other, &["init", "--crates-git", url], &[]).expect_code(0);
+    assert!(
+        read(&other.join("Cargo.toml")).contains(&format!("migrate-dsl = {{ git = \"{url}\" }}")),
+        "{}",
+        read(&other.join("Cargo.toml"))
+    );
+    let (bins, _, builds) = cargo_targets(&dir.join("Cargo.toml"));
+    assert_eq!(bins, ["gitapp", "gitapp-migrate"]);
+    assert_eq!(builds, ["build-script-build"]);
 }
 
 #[test]

@@ -1,13 +1,15 @@
 //! What a new user does, in a temporary folder outside the workspace, with only `DATABASE_URL` set: `cargo new`,
-//! `migrate init`, `migrate create`, write the migration, `migrate up`/`status`/`down` against a fresh
-//! database, plain `cargo build`/`cargo run`, then the README's async `main` that applies the migrations at
-//! start-up and the README's test using `TestDatabase`, built and run as written there. Offline, from the
-//! registry cache the workspace's build fills (see `tests::consumer`).
+//! `migrate init` (refused without a source of the crates, then with `--crates-path`), `migrate create`, write
+//! the migration, `migrate up`/`status`/`down` against a fresh database (the first build saying that it builds,
+//! why, and on a terminal cargo's progress), plain `cargo build`/`cargo run`, then the guide's async `main` that
+//! applies the migrations at start-up (docs/start-up.md) and its test using `TestDatabase` (docs/testing.md),
+//! built and run as written there. The migration written is the README's first one. Offline, from the registry
+//! cache the workspace's build fills (see `tests::consumer`).
 
 use std::path::Path;
 
 use tests::cli::{front, Run};
-use tests::consumer::{cargo, cargo_unchecked, checkout, env, readme_block};
+use tests::consumer::{cargo, cargo_unchecked, checkout, doc_block, env, readme_block};
 use tests::TestDb;
 
 /// `migrate <args>` in `dir`, as the installed binary runs (the generic front end), with only `DATABASE_URL`
@@ -19,18 +21,76 @@ fn migrate(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
     front(dir, args, &vars)
 }
 
+/// `migrate <args>` as [`migrate`] runs it, but on a terminal: `script` runs it on a pseudo-terminal and copies
+/// what it shows (stdout and stderr together) to its own stdout.
+fn on_terminal(dir: &Path, db: &TestDb, args: &[&str]) -> String {
+    let mut command = tests::cli::bin("migrate-front").display().to_string();
+    for arg in args {
+        command.push_str(&format!(" '{arg}'"));
+    }
+    let mut script = std::process::Command::new("script");
+    script
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .current_dir(dir)
+        .env("DATABASE_URL", db.url())
+        .env(
+            "XDG_CACHE_HOME",
+            tests::cli::workspace_root().join("target/front-cache"),
+        )
+        .env_remove("NO_COLOR");
+    for var in tests::cli::MACHINE_SETTINGS {
+        script.env_remove(var);
+    }
+    for (k, v) in env() {
+        script.env(k, v);
+    }
+    let out = script
+        .output()
+        .expect("`script` (util-linux) runs the command on a terminal");
+    let shown = without_escapes(&String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "migrate {args:?} on a terminal:\n{shown}"
+    );
+    shown
+}
+
+/// `text` without terminal escape sequences (`ESC [ ... letter`: colours, cursor moves), which cargo writes on a
+/// terminal.
+fn without_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\x1b' {
+            if chars.next() == Some('[') {
+                for c in chars.by_ref() {
+                    if c.is_ascii_alphabetic() {
+                        break;
+                    }
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn stdout(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The walkthrough's chapter shows the same code as the README, so it is tested too.
+/// The walkthrough's chapter shows the same code as the guide's start-up and testing pages, so it is tested too.
 #[test]
 fn the_walkthrough_shows_the_tested_examples() {
     let walkthrough = std::fs::read_to_string(checkout().join("docs/walkthrough.md")).unwrap();
-    for marker in ["tested: src/main.rs", "tested: tests/users.rs"] {
+    for (page, marker) in [
+        ("docs/start-up.md", "tested: src/main.rs"),
+        ("docs/testing.md", "tested: tests/users.rs"),
+    ] {
         assert!(
-            walkthrough.contains(&readme_block(marker)),
-            "docs/walkthrough.md does not show the README's block <!-- {marker} --> as it is"
+            walkthrough.contains(&doc_block(page, marker)),
+            "docs/walkthrough.md does not show {page}'s block <!-- {marker} --> as it is"
         );
     }
 }
@@ -41,6 +101,23 @@ fn new_project_to_migrations_applied_at_start_up() {
     let tmp = tempfile::tempdir().unwrap();
     cargo(tmp.path(), &["new", "--quiet", "myapp"]);
     let app = tmp.path().join("myapp");
+
+    // Issue 31: the crates are not on crates.io (the registry's `migrate-core` is another project's), so
+    // `init` without a source of them refuses, says what to pass, and writes nothing.
+    let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    let refused = migrate(&app, &db, &["init"]).expect_code(1);
+    assert!(
+        refused.stderr.contains("not on crates.io yet")
+            && refused.stderr.contains("--crates-path DIR")
+            && refused.stderr.contains("--crates-git URL"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        std::fs::read_to_string(app.join("Cargo.toml")).unwrap(),
+        manifest
+    );
+    assert!(!app.join("migrate.toml").exists() && !app.join("build.rs").exists());
 
     let checkout = checkout().display().to_string();
     let init = migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
@@ -58,19 +135,31 @@ fn new_project_to_migrations_applied_at_start_up() {
             .strip_prefix("created ")
             .expect("create prints the file"),
     );
+    // The README's first migration, as it is written there.
     std::fs::write(
         &file,
-        "//! Users sign up with their email.\nuse migrate_dsl::prelude::*;\n\n\
-         pub fn up(pgm: &mut MigrationBuilder) {\n    pgm.create_table(\"users\", [column(\"id\", \"bigserial\").primary_key(), column(\"email\", \"text\").not_null()]);\n}\n",
+        readme_block("tested: migrations/<timestamp>_add_users.rs"),
     )
     .unwrap();
 
+    // A file changed within a few milliseconds of a build's start counts as changed after it (the freshness
+    // check's margin for file times), so a script that writes and at once builds would see one more build
+    // than a person does; `status` below checks that the runner is then fresh.
+    std::thread::sleep(std::time::Duration::from_millis(100));
     let up = migrate(&app, &db, &["up"]).expect_code(0);
     assert!(
         up.stdout.contains("1 migration(s) applied"),
         "{}",
         up.stdout
     );
+    // Issue 31: the first build said nothing for a minute or more. Not on a terminal: one line before it,
+    // saying why, and one after (cargo itself is quiet then).
+    insta::with_settings!({ filters => vec![(r"in \d+\.\d s", "in [T] s")] }, {
+        insta::assert_snapshot!(up.stderr, @r"
+        building the migrations runner myapp-migrate (first build; cargo compiles every dependency once, which takes a minute or more)...
+        built the migrations runner in [T] s
+        ");
+    });
     assert_eq!(db.columns("users"), ["id", "email"]);
     let status = migrate(&app, &db, &["status"]).expect_code(0);
     assert!(
@@ -78,6 +167,27 @@ fn new_project_to_migrations_applied_at_start_up() {
         "{}",
         status.stdout
     );
+    assert_eq!(
+        status.stderr, "",
+        "the runner was fresh: no build, no lines"
+    );
+    // On a terminal, cargo's messages show between the two lines, under a line that ticks with the time and
+    // the crate being compiled: a changed migration recompiles the package.
+    std::fs::write(&file, std::fs::read(&file).unwrap()).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    let shown = on_terminal(&app, &db, &["status"]);
+    for said in [
+        "building the migrations runner myapp-migrate (1 changed file)...",
+        "Compiling myapp v0.1.0",
+        "building the migrations runner, 0s: ",
+        "built the migrations runner in ",
+        "1 applied, 0 pending",
+    ] {
+        assert!(
+            shown.contains(said),
+            "{said:?} missing from the terminal:\n{shown}"
+        );
+    }
     let down = migrate(&app, &db, &["down"]).expect_code(0);
     assert!(
         down.stdout.contains("1 migration(s) reverted"),
@@ -99,7 +209,7 @@ fn new_project_to_migrations_applied_at_start_up() {
     let hello = cargo(&app, &["run", "--quiet"]);
     assert_eq!(stdout(&hello), "Hello, world!\n");
 
-    // The README's async main applies the migrations at start-up.
+    // The guide's async main applies the migrations at start-up.
     cargo(
         &app,
         &[
@@ -110,7 +220,11 @@ fn new_project_to_migrations_applied_at_start_up() {
             "macros,rt-multi-thread",
         ],
     );
-    std::fs::write(app.join("src/main.rs"), readme_block("tested: src/main.rs")).unwrap();
+    std::fs::write(
+        app.join("src/main.rs"),
+        doc_block("docs/start-up.md", "tested: src/main.rs"),
+    )
+    .unwrap();
     let run = cargo_unchecked(&app, &["run", "--quiet"], &[("DATABASE_URL", db.url())]);
     assert!(
         run.status.success(),
@@ -122,11 +236,11 @@ fn new_project_to_migrations_applied_at_start_up() {
     let again = cargo_unchecked(&app, &["run", "--quiet"], &[("DATABASE_URL", db.url())]);
     assert_eq!(stdout(&again), "applied 0 migration(s) at start-up\n");
 
-    // The README's test with TestDatabase, against the server (its own fresh database).
+    // The guide's test with TestDatabase, against the server (its own fresh database).
     std::fs::create_dir_all(app.join("tests")).unwrap();
     std::fs::write(
         app.join("tests/users.rs"),
-        readme_block("tested: tests/users.rs"),
+        doc_block("docs/testing.md", "tested: tests/users.rs"),
     )
     .unwrap();
     let tested = cargo_unchecked(

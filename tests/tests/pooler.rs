@@ -1,12 +1,13 @@
 //! Connection poolers, against a real PgBouncer started by the tests: behind a transaction-pooling one every
 //! runner refuses before changing anything, naming what it detected and the direct URL to use; through a
 //! session-pooling one, or with `MIGRATE_DIRECT_URL` beside the pooled `DATABASE_URL`, sixteen concurrent
-//! runners apply every migration exactly once.
+//! runners apply every migration exactly once. A session pooler that keeps session state between clients, or
+//! whose pool is full, is no transaction pooler, and a full pool is no dead server.
 
 use std::process::Output;
 
 use tests::cli::runner;
-use tests::pooler::{PgBouncer, PoolMode};
+use tests::pooler::{Options, PgBouncer, PoolMode};
 use tests::TestDb;
 
 /// Migrations of the `slow` fixture: `t01`..`t20`, each creating its table, sleeping 50 ms and inserting
@@ -184,4 +185,148 @@ fn status_behind_a_transaction_pooler_refuses_and_direct_url_flag_works() {
     );
     let direct = cli.run(&["up", "--direct-url", db.url()]).expect_code(0);
     assert!(direct.stdout.contains("applied"), "{}", direct.stdout);
+}
+
+/// The custom setting the runner's pooler check marks its session with (`connect.rs`).
+const SESSION_MARKER: &str = "migrate.session_marker";
+
+/// Both server sessions of a pool of two carry a marker of an earlier run and its prepared statements
+/// (PgBouncer in session mode with an empty `server_reset_query` hands a server session to its next client as
+/// the last one left it): runs through it are not refused, as the check counts only its own run's marker, and
+/// the stale prepared statements are dropped before the driver prepares its own under the same names.
+// Issue 27, item 8.
+#[test]
+fn a_session_pooler_keeping_an_earlier_runs_marker_is_not_taken_for_a_transaction_pooler() {
+    let db = TestDb::new();
+    let bouncer = PgBouncer::start_with(
+        db.admin_url(),
+        PoolMode::Session,
+        &Options {
+            pool_size: 2,
+            server_reset_query: Some(String::new()),
+            ..Options::default()
+        },
+    );
+    let pooled = bouncer.url_for(db.url());
+    // Two clients at once, so that each server session of the pool gets the stale marker.
+    let mut clients: Vec<postgres::Client> = (0..2)
+        .map(|_| postgres::Client::connect(&pooled, postgres::NoTls).expect("connect"))
+        .collect();
+    // ... and the prepared statements an earlier client left, named as the driver names its own (`s0`,
+    // `s1`, ...), which a new connection's first prepare would collide with.
+    let prepared: String = (0..40)
+        .map(|i| format!("PREPARE s{i} AS SELECT {i};"))
+        .collect();
+    for client in &mut clients {
+        client
+            .simple_query(&format!(
+                "SELECT set_config('{SESSION_MARKER}', 'stale-from-an-earlier-run', false); {prepared}"
+            ))
+            .expect("mark the server session");
+    }
+    drop(clients);
+    let cli = tests::cli::FixtureCli::with_url("basic", &pooled);
+    for (round, args) in [
+        &["status"][..],
+        &["up"],
+        &["status"],
+        &["down"],
+        &["up"],
+        &["status"],
+    ]
+    .iter()
+    .enumerate()
+    {
+        let run = cli.run(args);
+        assert_eq!(
+            run.code, 0,
+            "run {round} ({args:?}) through a session pooler: {}",
+            run.stderr
+        );
+    }
+    assert!(db.tables().contains(&"public.users".to_owned()));
+}
+
+/// Six runners at once through a session pool of three idle server sessions: the first three take all of
+/// them, so their pooler checks' second connections get no server session; that is no error, and every
+/// runner succeeds, each migration applied once. (`query_wait_timeout` is 90 s: the runs the check would
+/// fail end sooner than with PgBouncer's default two minutes, and a loaded machine, where the first three runs
+/// may hold the pool for tens of seconds, does not time out a healthy run.)
+// Issue 27, item 9.
+#[test]
+fn six_runners_through_a_full_session_pool_of_three_all_succeed() {
+    let db = TestDb::new();
+    let bouncer = PgBouncer::start_with(
+        db.admin_url(),
+        PoolMode::Session,
+        &Options {
+            pool_size: 3,
+            query_wait_timeout: Some(90),
+            ..Options::default()
+        },
+    );
+    let pooled = bouncer.url_for(db.url());
+    let outs = ups(6, &[("DATABASE_URL", &pooled)]);
+    for (i, out) in outs.iter().enumerate() {
+        assert_eq!(out.status.code(), Some(0), "runner {i}: {}", stderr(out));
+    }
+    assert_all_applied_once(&db, "six runners, a pool of three");
+}
+
+/// A run through a session pool of two, one server session held by another client all along: the run's own
+/// connection takes the other, so every server check's query waits in PgBouncer's queue while a migration
+/// sleeps for four seconds. The check counts the pooler's answer to its connection as the server being
+/// there, and the run completes (it used to stop with "stopped answering" after two seconds).
+// Issue 27, item 10.
+#[test]
+fn the_server_check_does_not_take_a_full_session_pool_for_a_dead_server() {
+    let db = TestDb::new();
+    let bouncer = PgBouncer::start_with(
+        db.admin_url(),
+        PoolMode::Session,
+        &Options {
+            pool_size: 2,
+            ..Options::default()
+        },
+    );
+    let pooled = bouncer.url_for(db.url());
+    let mut other = postgres::Client::connect(&pooled, postgres::NoTls).expect("connect");
+    other
+        .simple_query("SELECT 1")
+        .expect("holds a server session");
+    let cli = tests::cli::FixtureCli::with_url("stall", &pooled);
+    let run = cli
+        .run(&["up", "--server-check-timeout", "1"])
+        .expect_code(0);
+    assert!(
+        run.stdout.contains("3 migration(s) applied"),
+        "{}",
+        run.stdout
+    );
+    other
+        .simple_query("SELECT 1")
+        .expect("the other client still works");
+}
+
+/// A pooler that calls the database by another name (an alias, as managed poolers name their pools): the
+/// pooled `DATABASE_URL` and the direct URL name different databases, but the database behind the pooled one
+/// is the direct URL's, so the run goes ahead.
+// Issue 27, item 23.
+#[test]
+fn a_direct_url_to_the_database_behind_a_pool_alias_is_accepted() {
+    let db = TestDb::new();
+    let bouncer = PgBouncer::start_with(
+        db.admin_url(),
+        PoolMode::Transaction,
+        &Options {
+            aliases: vec![("app_pool".to_owned(), db.name().to_owned())],
+            ..Options::default()
+        },
+    );
+    let pooled = bouncer.url_for_database(db.url(), "app_pool");
+    let run = tests::cli::FixtureCli::with_url("basic", &pooled)
+        .run_env(&["up"], &[("MIGRATE_DIRECT_URL", db.url())])
+        .expect_code(0);
+    assert!(run.stdout.contains("applied"), "{}", run.stdout);
+    assert!(db.tables().contains(&"public.users".to_owned()));
 }

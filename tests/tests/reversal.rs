@@ -221,6 +221,44 @@ fn a_view_replaced_with_more_columns_is_not_dropped_to_restore_it() {
     );
 }
 
+/// Issue 27, item 19: CREATE OR REPLACE FUNCTION cannot remove a parameter default (42P13), so a function to
+/// which the `up` added one cannot be put back that way; the derived down says so before sending anything,
+/// as for a view with added columns, and leaves the function as the up made it.
+#[test]
+fn a_function_replaced_with_a_new_parameter_default_is_not_dropped_to_restore_it() {
+    let case = Case::new(
+        "CREATE FUNCTION answer(n int) RETURNS int LANGUAGE sql AS 'SELECT 41 + n'; \
+         CREATE VIEW answers AS SELECT answer(1) AS a",
+    );
+    let up = |pgm: &mut MigrationBuilder| {
+        pgm.create_function("answer", [param("n", "int").default(1)], "SELECT 42 + n")
+            .language("sql")
+            .returns("int")
+            .or_replace();
+    };
+    case.engine_up(up).unwrap_or_else(|e| panic!("{e}"));
+    let down = case
+        .engine_down(up)
+        .expect_err("the down cannot restore it");
+    assert!(
+        down.contains(
+            "function \"answer\"(int) has 1 parameter default(s) now and had 0 before this migration: \
+             CREATE OR REPLACE FUNCTION cannot remove parameter defaults"
+        ),
+        "{down}"
+    );
+    assert!(
+        !down.contains("42P13"),
+        "refused before the server was asked: {down}"
+    );
+    assert_eq!(
+        case.db
+            .query_strings("SELECT answer()::text, (SELECT a::text FROM answers)"),
+        [[Some("43".to_owned()), Some("43".to_owned())]],
+        "the function is left as the up made it, and its dependent view stays"
+    );
+}
+
 #[test]
 fn a_replacing_migration_applied_without_a_record_is_not_reverted_blindly() {
     // As after `up --fake`: the derived down has nothing to restore from, and says so rather than dropping

@@ -98,6 +98,7 @@ impl App {
     /// times cargo ran in all.
     #[track_caller]
     fn sql_expecting_cargo_calls(&self, db: &TestDb, calls: usize) -> String {
+        let before = self.cargo_calls().len();
         let run = self.migrate(db, &["sql"]).expect_code(0);
         assert_eq!(
             self.cargo_calls().len(),
@@ -106,8 +107,44 @@ impl App {
             self.cargo_calls(),
             run.stderr
         );
+        // Issue 31: a build says so, before and after; a fresh runner starts without a word.
+        assert_eq!(
+            built_because(&run).is_some(),
+            calls > before,
+            "{}",
+            run.stderr
+        );
         run.stdout
     }
+
+    /// [`Self::sql_expecting_cargo_calls`] for a command that builds, and why it says it builds.
+    #[track_caller]
+    fn sql_built_because(&self, db: &TestDb, calls: usize, why: &str) -> String {
+        let before = self.cargo_calls().len();
+        let run = self.migrate(db, &["sql"]).expect_code(0);
+        assert_eq!(
+            (self.cargo_calls().len(), built_because(&run).as_deref()),
+            (calls, Some(why)),
+            "cargo calls before: {before}\n{}",
+            run.stderr
+        );
+        run.stdout
+    }
+}
+
+/// Why the runner was built, as the line before the build says (`building the migrations runner <bin>
+/// (<why>[; <hint>])...`), when the line after it says it was built.
+fn built_because(run: &Run) -> Option<String> {
+    let why = run.stderr.lines().find_map(|l| {
+        let rest = l.strip_prefix("building the migrations runner ")?;
+        let (_, why) = rest.split_once(" (")?;
+        let why = why.strip_suffix(")...")?;
+        Some(why.split(';').next().unwrap_or(why).to_owned())
+    })?;
+    run.stderr
+        .lines()
+        .any(|l| l.starts_with("built the migrations runner in ") && l.ends_with(" s"))
+        .then_some(why)
 }
 
 #[test]
@@ -117,7 +154,7 @@ fn cargo_runs_exactly_when_the_runner_may_be_out_of_date() {
     app.write_table_migration("20260101000000_first", "fresh_first");
 
     // The first command builds; the same command on the unchanged folder does not run cargo.
-    let sql = app.sql_expecting_cargo_calls(&db, 1);
+    let sql = app.sql_built_because(&db, 1, "first build");
     assert!(sql.contains("\"fresh_first\""), "{sql}");
     assert!(
         app.cargo_calls()[0].contains("build") && app.cargo_calls()[0].contains("--profile dev"),
@@ -129,16 +166,16 @@ fn cargo_runs_exactly_when_the_runner_may_be_out_of_date() {
 
     // A migration added, edited, removed: each is compiled in before the command runs.
     app.write_table_migration("20260102000000_second", "fresh_second");
-    let sql = app.sql_expecting_cargo_calls(&db, 2);
+    let sql = app.sql_built_because(&db, 2, "files added or removed");
     assert!(sql.contains("\"fresh_second\""), "{sql}");
     app.write_table_migration("20260102000000_second", "fresh_edited");
-    let sql = app.sql_expecting_cargo_calls(&db, 3);
+    let sql = app.sql_built_because(&db, 3, "1 changed file");
     assert!(
         sql.contains("\"fresh_edited\"") && !sql.contains("\"fresh_second\""),
         "{sql}"
     );
     std::fs::remove_file(app.migration("20260102000000_second")).unwrap();
-    let sql = app.sql_expecting_cargo_calls(&db, 4);
+    let sql = app.sql_built_because(&db, 4, "1 changed file, files added or removed");
     assert!(!sql.contains("\"fresh_edited\""), "{sql}");
     app.sql_expecting_cargo_calls(&db, 4);
 
@@ -146,13 +183,13 @@ fn cargo_runs_exactly_when_the_runner_may_be_out_of_date() {
     let manifest = app.path().join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, format!("{text}\n[features]\nunused = []\n")).unwrap();
-    app.sql_expecting_cargo_calls(&db, 5);
+    app.sql_built_because(&db, 5, "1 changed file");
     app.sql_expecting_cargo_calls(&db, 5);
 
     // A cargo configuration file appears (it could set another target folder or profile).
     std::fs::create_dir_all(app.path().join(".cargo")).unwrap();
     std::fs::write(app.path().join(".cargo/config.toml"), "[net]\nretry = 3\n").unwrap();
-    app.sql_expecting_cargo_calls(&db, 6);
+    app.sql_built_because(&db, 6, "the build settings changed");
     app.sql_expecting_cargo_calls(&db, 6);
 
     // The build environment changed (any `CARGO_BUILD_*`, `CARGO_PROFILE_*`, `CARGO_TARGET_*`, `RUSTFLAGS`,
@@ -161,12 +198,16 @@ fn cargo_runs_exactly_when_the_runner_may_be_out_of_date() {
         .migrate_env(&db, &["sql"], &[("CARGO_BUILD_JOBS", "1")])
         .expect_code(0);
     assert_eq!(app.cargo_calls().len(), 7, "{}", changed.stderr);
-    app.sql_expecting_cargo_calls(&db, 8);
+    assert_eq!(
+        built_because(&changed).as_deref(),
+        Some("the build settings changed")
+    );
+    app.sql_built_because(&db, 8, "the build settings changed");
     app.sql_expecting_cargo_calls(&db, 8);
 
     // The binary was deleted (`cargo clean`).
     std::fs::remove_file(e2e_target().join("debug/freshapp-migrate")).unwrap();
-    let sql = app.sql_expecting_cargo_calls(&db, 9);
+    let sql = app.sql_built_because(&db, 9, "the runner built last time is gone or was replaced");
     assert!(sql.contains("\"fresh_first\""), "{sql}");
 }
 

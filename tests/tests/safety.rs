@@ -65,7 +65,7 @@ fn wait_for_lock_waiter(client: &mut postgres::Client) {
             .query_one(
                 "SELECT count(*) FROM pg_stat_activity
                  WHERE datname = current_database() AND pid <> pg_backend_pid()
-                   AND query LIKE 'SELECT pg_try_advisory_lock%'",
+                   AND query LIKE 'SELECT pg_catalog.pg_try_advisory_lock%'",
                 &[],
             )
             .unwrap()
@@ -211,7 +211,8 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
         json["summary"],
         serde_json::json!({
             "total": 3, "applied": 2, "changed": 0, "missing": 1, "pending": 0, "out_of_order": 0,
-            "failed": 0, "renamed": 0, "unverified": 0, "contracts_pending": 0, "problems": 1
+            "failed": 0, "renamed": 0, "unverified": 0, "squashed": 0, "contracts_pending": 0,
+            "problems": 1
         })
     );
 
@@ -580,6 +581,46 @@ fn a_node_pg_migrate_table_is_refused() {
     assert_eq!(db.columns("pgmigrations"), ["id", "name", "run_on"]);
 }
 
+/// Issue 27, item 16: node-pg-migrate's table (as it creates `pgmigrations`), converted exactly as the refusal's
+/// hints say, records migrations: `run_on` has no default there, so the bookkeeping row must write it.
+#[test]
+fn a_node_pg_migrate_table_converted_as_the_hints_say_records_migrations() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE public.pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, run_on timestamp NOT NULL)",
+    );
+    let cli = FixtureCli::new("basic", &db);
+    let refused = cli.run(&["up"]).expect_code(1);
+    // The two hints, followed literally below.
+    for hint in [
+        "column run_on has type timestamp without time zone, expected timestamp with time zone",
+        "add the columns checksum text and execution_ms bigint",
+    ] {
+        assert!(
+            refused.stderr.contains(hint),
+            "{hint:?} in {}",
+            refused.stderr
+        );
+    }
+    db.exec(
+        "ALTER TABLE public.pgmigrations ALTER COLUMN run_on TYPE timestamp with time zone;
+         ALTER TABLE public.pgmigrations ADD COLUMN checksum text, ADD COLUMN execution_ms bigint",
+    );
+    let up = cli.run(&["up"]).expect_code(0);
+    assert!(
+        up.stdout.contains("3 migration(s) applied"),
+        "{}",
+        up.stdout
+    );
+    assert_eq!(
+        db.query_strings(
+            "SELECT count(*)::text FROM public.pgmigrations WHERE run_on IS NOT NULL AND checksum IS NOT NULL"
+        ),
+        [[Some("3".to_owned())]]
+    );
+    assert!(db.tables().contains(&"public.users".to_owned()));
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // 7. hostile identifiers
 
@@ -937,6 +978,75 @@ fn a_renamed_file_is_recognised_by_its_checksum_and_repair_records_the_rename() 
         "{}",
         status.stdout
     );
+}
+
+/// Issue 27, item 20: two pending files with the content of one applied migration whose file is gone (a
+/// rename plus a copy): which one is the renamed file cannot be told, so status names both and never advises
+/// `repair` to forget the row; `up` and `repair` refuse (forgetting it would run the seed twice more, three
+/// rows instead of one). Once one file is left it is a rename, which `repair` records.
+#[test]
+fn two_files_with_the_content_of_one_gone_row_are_named_and_never_run_again() {
+    let db = TestDb::new();
+    let v1 = FixtureCli::new("rename_v1", &db);
+    v1.run(&["up"]).expect_code(0);
+    let old = "20270401000002_seed";
+    let copies = "20270401000002_seed_admin, 20270401000003_seed_admin_copy";
+    let seeded = || {
+        db.query_strings("SELECT count(*)::text FROM accounts")[0][0]
+            .clone()
+            .unwrap_or_default()
+    };
+    assert_eq!(seeded(), "1");
+
+    let v3 = v1.switch("rename_v3");
+    let status = v3.run(&["status"]).expect_code(5);
+    assert!(
+        status.stdout.contains(&format!(
+            "MISSING FILE: {old} is applied and has no file, but the pending {copies} have exactly its content"
+        )),
+        "{}",
+        status.stdout
+    );
+    assert!(!status.stdout.contains("forgets it"), "{}", status.stdout);
+    let json: serde_json::Value =
+        serde_json::from_str(&v3.run(&["status", "--json"]).expect_code(5).stdout).unwrap();
+    let entry = json["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == old)
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(
+        entry["same_content_as"],
+        serde_json::json!([
+            "20270401000002_seed_admin",
+            "20270401000003_seed_admin_copy"
+        ]),
+        "{json}"
+    );
+
+    for args in [&["up"][..], &["repair"], &["repair", old]] {
+        let refused = v3.run(args).expect_code(1);
+        assert!(
+            refused
+                .stderr
+                .contains(&format!("{old} (same content: {copies})"))
+                && refused.stderr.contains("running them would apply it again")
+                && !refused.stderr.contains("forget"),
+            "migrate {}: {}",
+            args.join(" "),
+            refused.stderr
+        );
+        assert_eq!(seeded(), "1", "migrate {}", args.join(" "));
+        assert_eq!(recorded(&db), ["20270401000001_create_accounts", old]);
+    }
+
+    // The copy deleted: one file with that content, a rename.
+    let v2 = v1.switch("rename_v2");
+    v2.run(&["repair"]).expect_code(0);
+    v2.run(&["up"]).expect_code(0);
+    assert_eq!(seeded(), "1", "the seed ran exactly once");
 }
 
 /// Rows without a checksum or an execution time (what adding those columns to another tool's table

@@ -127,3 +127,37 @@ fn lint_reads_the_pg_version_from_a_database_given_on_the_command_line() {
         .expect_code(1);
     assert!(run.stderr.contains("pass --pg-version"), "{}", run.stderr);
 }
+
+/// Issue 27, item 25: a gate at or below the oldest supported major (13) is taken by every supported server.
+/// `sql` without a database shows its `otherwise` as comment lines and says why, `lint` notes it (exit 0: it is
+/// dead code, not a hazard), and a run takes the first branch.
+#[test]
+fn a_gate_every_supported_server_takes_is_shown_as_such() {
+    let cli = FixtureCli::with_url("since_pg_old", "postgres://nobody@127.0.0.1:1/none");
+    let args = ["sql", "20270701000001"];
+    let run = cli.run(&args).expect_code(0);
+    assert_cli_snapshot!("since_pg_old_sql", run, &args);
+    let run = cli.run(&["lint"]).expect_code(0);
+    assert!(
+        run.stdout.contains(
+            "since_pg(12): every supported server takes the first branch (PostgreSQL 13 is the oldest \
+             supported), so its `otherwise` never runs"
+        ),
+        "{}",
+        run.stdout
+    );
+
+    let db = TestDb::new();
+    FixtureCli::new("since_pg_old", &db)
+        .run(&["up"])
+        .expect_code(0);
+    assert_eq!(db.columns("events"), ["id", "generated"]);
+    let generated = db.query_strings(
+        "SELECT attgenerated FROM pg_attribute WHERE attrelid = 'events'::regclass AND attname = 'generated'",
+    );
+    assert_eq!(
+        generated[0][0].as_deref(),
+        Some("s"),
+        "the first branch ran"
+    );
+}

@@ -239,3 +239,235 @@ fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
         ["20261201000101_items", "20261201000102_backfill"]
     );
 }
+
+/// SIGINT and SIGTERM while `squash`, `schema check` or `verify` runs a migration on its scratch database: the
+/// scratch database (a full copy, rows included) is dropped, the runner says so and exits with 130 / 143, and
+/// nothing else changes (`squash` leaves the migrations folder as it was).
+// Issue 27, item 7.
+#[test]
+fn a_signal_during_a_command_on_a_scratch_database_drops_it() {
+    let cases: [(&str, &[&str], &str, i32); 3] = [
+        (
+            "squash",
+            &["squash", "--to", "20261201000002_slow_tx"],
+            "INT",
+            130,
+        ),
+        (
+            "schema check",
+            &["schema", "check", "--file", "schema.sql"],
+            "TERM",
+            143,
+        ),
+        ("verify", &["verify"], "INT", 130),
+    ];
+    for (command, args, name, code) in cases {
+        let db = TestDb::new();
+        // `squash` squashes only what the database applied (recorded is enough), and writes files: into a copy.
+        FixtureCli::new("signals", &db)
+            .run(&["up", "--to", "20261201000002", "--fake"])
+            .expect_code(0);
+        let folder = tempfile::tempdir().unwrap();
+        let migrations = folder.path().join("migrations");
+        std::fs::create_dir(&migrations).unwrap();
+        for entry in std::fs::read_dir(tests::fixtures::dir("signals")).unwrap() {
+            let entry = entry.unwrap();
+            std::fs::copy(entry.path(), migrations.join(entry.file_name())).unwrap();
+        }
+        std::fs::write(folder.path().join("schema.sql"), "").unwrap();
+        let files = std::fs::read_dir(&migrations).unwrap().count();
+        let child = runner("signals")
+            .env("DATABASE_URL", db.url())
+            .env("FIXTURE_DIR", &migrations)
+            .env("MIGRATIONS_DIR", &migrations)
+            .current_dir(folder.path())
+            .args(args)
+            .spawn()
+            .expect("the runner starts");
+        let scratch = format!("{}\\_%", db.name());
+        wait_until(
+            &db,
+            "the slow statement runs on the scratch database",
+            &format!(
+                "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname LIKE '{scratch}' \
+                 AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%')"
+            ),
+        );
+        let scratch_name = db.query_strings(&format!(
+            "SELECT datname FROM pg_database WHERE datname LIKE '{scratch}'"
+        ))[0][0]
+            .clone()
+            .unwrap_or_default();
+        signal(&child, name);
+        let out = child.wait_with_output().expect("the runner ends");
+        let (stdout, stderr) = text(&out);
+        assert_eq!(
+            out.status.code(),
+            Some(code),
+            "{command}, SIG{name}\nstdout: {stdout}\nstderr: {stderr}"
+        );
+        assert!(
+            stderr.contains(&format!(
+                "SIG{name} received: {command} stopped; dropped the scratch database {scratch_name}; nothing else was changed"
+            )),
+            "{command}, SIG{name}: {stderr}"
+        );
+        let left = db.query_strings(&format!(
+            "SELECT datname FROM pg_database WHERE datname LIKE '{scratch}'"
+        ));
+        assert!(left.is_empty(), "{command}: {left:?}");
+        assert_eq!(
+            std::fs::read_dir(&migrations).unwrap().count(),
+            files,
+            "{command}"
+        );
+        assert_eq!(
+            recorded(&db),
+            ["20261201000001_first", "20261201000002_slow_tx"],
+            "{command}"
+        );
+    }
+}
+
+/// One command run with its output closed from the start, as `migrate up | head -0` leaves it.
+struct ClosedOutputCase {
+    name: &'static str,
+    args: &'static [&'static str],
+    /// `up` run first, with its output open.
+    applied_first: bool,
+    /// stderr closed too (`2>&1 | head`): nothing can be read, only the status and the database.
+    stderr_closed: bool,
+    /// In stderr (when it is open).
+    fragments: &'static [&'static str],
+    /// The bookkeeping rows afterwards.
+    recorded: &'static [&'static str],
+}
+
+/// Issue 27, item 17: a closed stdout never panics (it was "failed printing to stdout: Broken pipe", exit
+/// 101) and never leaves a run half-way: `up` and `down` stop before their next migration, as for a first
+/// SIGINT, say so on stderr and exit 141 (128 + SIGPIPE); every other command finishes and exits 141.
+#[test]
+fn a_closed_output_stops_a_run_between_migrations_and_never_panics() {
+    const M1: &str = "20260101000001_create_users";
+    const M2: &str = "20260101000002_add_profile";
+    const M3: &str = "20260101000003_create_posts";
+    const STOPPED_UP: &[&str] = &[
+        "stopped on SIGPIPE: before migration 20260101000002_add_profile (`up`), of which nothing ran",
+        "the output was closed (its reader went away), so the run stopped",
+    ];
+    const STOPPED_DOWN: &[&str] = &[
+        "stopped on SIGPIPE: before migration 20260101000002_add_profile (`down`), of which nothing ran",
+        "the output was closed (its reader went away), so the run stopped",
+    ];
+    let finished: &[&str] = &["note: the output was closed before the command finished"];
+    let cases = [
+        ClosedOutputCase {
+            name: "up",
+            args: &["up"],
+            applied_first: false,
+            stderr_closed: false,
+            fragments: STOPPED_UP,
+            recorded: &[M1],
+        },
+        ClosedOutputCase {
+            name: "up_with_stderr_closed_too",
+            args: &["up"],
+            applied_first: false,
+            stderr_closed: true,
+            fragments: &[],
+            recorded: &[M1],
+        },
+        ClosedOutputCase {
+            name: "down_all",
+            args: &["down", "--all"],
+            applied_first: true,
+            stderr_closed: false,
+            fragments: STOPPED_DOWN,
+            recorded: &[M1, M2],
+        },
+        ClosedOutputCase {
+            name: "status",
+            args: &["status"],
+            applied_first: true,
+            stderr_closed: false,
+            fragments: finished,
+            recorded: &[M1, M2, M3],
+        },
+        ClosedOutputCase {
+            name: "status_json",
+            args: &["status", "--json"],
+            applied_first: true,
+            stderr_closed: false,
+            fragments: finished,
+            recorded: &[M1, M2, M3],
+        },
+        ClosedOutputCase {
+            name: "sql",
+            args: &["sql"],
+            applied_first: false,
+            stderr_closed: false,
+            fragments: finished,
+            recorded: &[],
+        },
+        ClosedOutputCase {
+            name: "lint",
+            args: &["lint"],
+            applied_first: false,
+            stderr_closed: false,
+            fragments: finished,
+            recorded: &[],
+        },
+    ];
+    let mut failures = Vec::new();
+    for case in cases {
+        let db = TestDb::new();
+        if case.applied_first {
+            FixtureCli::new("basic", &db).run(&["up"]).expect_code(0);
+        }
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        // The reader is gone before the runner writes anything.
+        drop(reader);
+        let mut cmd = runner("basic");
+        cmd.env("DATABASE_URL", db.url())
+            .args(case.args)
+            .stdout(writer.try_clone().expect("the pipe's writer"));
+        if case.stderr_closed {
+            cmd.stderr(writer);
+        } else {
+            drop(writer);
+        }
+        let out = cmd.output().expect("the runner runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let mut problems = Vec::new();
+        if out.status.code() != Some(141) {
+            problems.push(format!("exit status {:?}", out.status));
+        }
+        if stderr.contains("panicked") || stderr.contains("Broken pipe") {
+            problems.push("a panic or a broken-pipe error".to_owned());
+        }
+        for fragment in case.fragments {
+            if !stderr.contains(fragment) {
+                problems.push(format!("stderr lacks {fragment:?}"));
+            }
+        }
+        let recorded = if db.tables().contains(&"public.pgmigrations".to_owned()) {
+            recorded(&db)
+        } else {
+            Vec::new()
+        };
+        if recorded != case.recorded {
+            problems.push(format!(
+                "recorded {recorded:?}, expected {:?}",
+                case.recorded
+            ));
+        }
+        if !problems.is_empty() {
+            failures.push(format!(
+                "case {}: {}\n{stderr}",
+                case.name,
+                problems.join("; ")
+            ));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}

@@ -2,8 +2,10 @@
 //! plus kept rows). Proves that the baseline gives the schema the migrations give (compared with the catalog
 //! description) on the example app and on a generated crate of many migrations, that the command writes the
 //! checked-in baseline of fixture `squash_v2` from `squash_v1`, that a database which applied every squashed
-//! migration records the baseline without running it, that one which applied only some is refused unchanged,
-//! that a fresh one runs the baseline and then the later migrations, and that bad input changes nothing.
+//! migration records the baseline without running it, that one which applied only some is refused unchanged
+//! (and `status` and `repair` leave its rows to `up`), that one which applied an edited version of a squashed
+//! migration is refused, that a fresh one runs the baseline and then the later migrations with the kept rows,
+//! sequences and materialized views as the migrations left them, and that bad input changes nothing.
 
 use std::path::Path;
 
@@ -44,7 +46,7 @@ fn squash_round_trip(migrations: &[Migration], target: &str) -> (String, String,
 #[test]
 fn example_app_squashed_schema_equals_the_unsquashed_one_at_every_migration() {
     let registry = fixtures::registry("example_app").unwrap();
-    assert!(registry.migrations.len() >= 10);
+    assert!(registry.migrations.len() >= 7);
     // Every prefix: the expand/contract story passes through triggers and functions that later go away.
     for m in &registry.migrations[1..] {
         let (expected, actual, statements) =
@@ -182,9 +184,14 @@ const BASELINE: &str = "20260301000300_baseline";
 
 /// Runs the fixture runner of `fixture` on a copy of `squash_v1` in its working folder (`migrations/`).
 fn on_copy(fixture: &str, db: &TestDb) -> (FixtureCli, std::path::PathBuf) {
+    on_copy_of(fixture, "squash_v1", db)
+}
+
+/// Runs the fixture runner of `fixture` on a copy of fixture folder `folder` in its working folder.
+fn on_copy_of(fixture: &str, folder: &str, db: &TestDb) -> (FixtureCli, std::path::PathBuf) {
     let cli = FixtureCli::new(fixture, db);
     let dir = cli.cwd().join("migrations");
-    copy_dir(&fixtures::dir("squash_v1"), &dir);
+    copy_dir(&fixtures::dir(folder), &dir);
     (cli, dir)
 }
 
@@ -434,33 +441,21 @@ fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
     );
 }
 
-/// The command's own help (the global options, shared by every command, are left out of the snapshot).
+/// The command's own help: everything above the global options, which every command shares and its help lists
+/// last, under their own heading (issue 32, item 4).
 #[test]
 fn squash_help_is_pinned() {
     let db = TestDb::new();
     let run = FixtureCli::new("squash_v1", &db)
         .run(&["squash", "--help"])
         .expect_code(0);
-    let mut own = Vec::new();
-    let mut in_own = false;
-    for line in run.stdout.lines() {
-        let option = line.trim_start();
-        if line.is_empty() {
-            continue;
-        } else if !line.starts_with(' ') {
-            in_own = false;
-            own.push(line);
-        } else if option.starts_with("--") {
-            in_own = ["--to ", "--keep-data ", "--discard-data "]
-                .iter()
-                .any(|o| option.starts_with(o));
-            if in_own {
-                own.push(line);
-            }
-        } else if in_own && !option.is_empty() {
-            own.push(line);
-        }
-    }
+    let (own, global) = run
+        .stdout
+        .split_once("\nGlobal options:\n")
+        .expect("the global options under their own heading, after the command's own");
+    assert!(global.contains("--database-url"), "{}", run.stdout);
+    assert!(!own.contains("--database-url"), "{}", run.stdout);
+    let own: Vec<&str> = own.lines().filter(|line| !line.is_empty()).collect();
     insta::assert_snapshot!("squash_help", own.join("\n"));
 }
 
@@ -556,4 +551,536 @@ fn schema_the_baseline_cannot_give_is_refused_with_the_diff() {
     let run = squash(&cli, &dir, &args).expect_code(1);
     assert_cli_snapshot!("squash_unsupported", run, &args);
     assert_eq!(file_names(&dir), files);
+}
+
+/// The statements of a written baseline's `up`, in order: the text of each `pgm.sql(r"...")` as `squash`
+/// writes it (a raw string with as many `#` as its text needs).
+fn baseline_statements(source: &str) -> Vec<String> {
+    let up = &source[source.find("pub fn up(").expect("the baseline's up")..];
+    let up = &up[..up.find("\npub fn down(").expect("the baseline's down")];
+    let mut statements = Vec::new();
+    let mut rest = up;
+    while let Some(at) = rest.find("pgm.sql(r") {
+        rest = &rest[at + "pgm.sql(r".len()..];
+        let hashes = rest.len() - rest.trim_start_matches('#').len();
+        let open = format!("{}\"", "#".repeat(hashes));
+        let close = format!("\"{});", "#".repeat(hashes));
+        assert!(rest.starts_with(&open), "pgm.sql(r{rest}");
+        let text = &rest[open.len()..];
+        let end = text.find(&close).expect("the end of the raw string");
+        statements.push(text[..end].to_owned());
+        rest = &text[end + close.len()..];
+    }
+    statements
+}
+
+/// Applies a written baseline to `db` as its `up` runs there: its statements in one transaction, in order.
+fn apply_baseline(db: &TestDb, source: &str) {
+    let mut client = db.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in baseline_statements(source) {
+        tx.batch_execute(&statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+}
+
+/// The helper above reads a baseline as the runner runs it: the checked-in one applied by it and by the runner
+/// gives the same schema and rows.
+#[test]
+fn baseline_statements_are_what_the_runner_runs() {
+    let source =
+        std::fs::read_to_string(fixtures::dir("squash_v2").join(format!("{BASELINE}.rs"))).unwrap();
+    let statements = baseline_statements(&source);
+    assert!(statements.len() > 20, "{statements:?}");
+    assert_eq!(statements[0], "SET LOCAL check_function_bodies = off");
+    let by_helper = TestDb::new();
+    apply_baseline(&by_helper, &source);
+    let by_runner = TestDb::new();
+    FixtureCli::new("squash_v2", &by_runner)
+        .run(&["up", "--to", BASELINE])
+        .expect_code(0);
+    assert_eq!(describe(&by_helper), describe(&by_runner));
+    let seed = "SELECT id::text, code, name FROM app.countries ORDER BY id";
+    assert_eq!(by_helper.query_strings(seed), by_runner.query_strings(seed));
+}
+
+const DATA_TARGET: &str = "20260303000100_seed";
+const DATA_BASELINE: &str = "20260303000100_baseline";
+
+/// Every table of fixture `squash_data` whose rows the migrations wrote.
+const DATA_TABLES: [&str; 6] = [
+    "parent",
+    "child",
+    "items",
+    "audit",
+    "invoices",
+    "events_2026",
+];
+
+/// Applies fixture `squash_data` to a database, squashes it keeping the rows of `keep` in that order (the
+/// other tables' rows discarded), and applies the written baseline to a fresh database: (the database the
+/// migrations ran on, the fresh one).
+fn squashed_data(keep: &[&str]) -> (TestDb, TestDb) {
+    let db = TestDb::new();
+    let (cli, dir) = on_copy_of("squash_data", "squash_data", &db);
+    squash(&cli, &dir, &["up"]).expect_code(0);
+    let mut args = vec!["squash", "--to", DATA_TARGET];
+    for table in keep {
+        args.extend(["--keep-data", table]);
+    }
+    for table in DATA_TABLES.iter().filter(|t| !keep.contains(t)) {
+        args.extend(["--discard-data", table]);
+    }
+    squash(&cli, &dir, &args).expect_code(0);
+    let written = std::fs::read_to_string(dir.join(format!("{DATA_BASELINE}.rs"))).unwrap();
+    let fresh = TestDb::new();
+    apply_baseline(&fresh, &written);
+    (db, fresh)
+}
+
+/// Every row of `table`, as text, in order.
+fn contents(db: &TestDb, table: &str) -> Vec<Vec<Option<String>>> {
+    db.query_strings(&format!("SELECT t::text FROM {table} t ORDER BY 1"))
+}
+
+// Issue 27, item 1.
+#[test]
+fn kept_rows_load_without_firing_triggers() {
+    let (db, fresh) = squashed_data(&DATA_TABLES);
+    // The migrations' rows: each item got revision 1 and one audit row from the triggers as it was inserted.
+    assert_eq!(
+        db.query_strings("SELECT id::text, revision::text FROM items ORDER BY id"),
+        [["1", "1"], ["2", "1"], ["3", "1"]].map(|r| r.map(|v| Some(v.to_owned())))
+    );
+    assert_eq!(
+        db.query_strings("SELECT count(*)::text FROM audit"),
+        [[Some("3".to_owned())]]
+    );
+    // Loaded again, no trigger fires: no second audit row per item, no revision bumped twice.
+    assert_eq!(
+        fresh.query_strings("SELECT count(*)::text FROM audit"),
+        [[Some("3".to_owned())]]
+    );
+    for table in DATA_TABLES {
+        assert_eq!(contents(&fresh, table), contents(&db, table), "{table}");
+    }
+    // The triggers are there afterwards, and fire on a new row.
+    fresh.exec("INSERT INTO items (id, name) VALUES (4, 'four')");
+    assert_eq!(
+        fresh.query_strings(
+            "SELECT (SELECT revision FROM items WHERE id = 4)::text, (SELECT count(*) FROM audit)::text"
+        ),
+        [[Some("1".to_owned()), Some("4".to_owned())]]
+    );
+}
+
+// Issue 27, item 2.
+#[test]
+fn kept_tables_may_be_given_in_any_order() {
+    // The child before its parent, the log before what it logs.
+    let (db, fresh) = squashed_data(&[
+        "audit",
+        "child",
+        "items",
+        "invoices",
+        "events_2026",
+        "parent",
+    ]);
+    for table in DATA_TABLES {
+        assert_eq!(contents(&fresh, table), contents(&db, table), "{table}");
+    }
+    // The foreign key holds on the fresh database.
+    let orphan = fresh
+        .client()
+        .batch_execute("INSERT INTO child (parent_id) VALUES (99)")
+        .unwrap_err();
+    assert!(
+        orphan.to_string().contains("foreign key") || format!("{orphan:?}").contains("23503"),
+        "{orphan:?}"
+    );
+}
+
+// Issue 27, item 3.
+#[test]
+fn sequences_and_materialized_views_continue_where_the_migrations_left_them() {
+    let (db, fresh) = squashed_data(&DATA_TABLES);
+    // The materialized view holds what it held after the migrations, made from the kept rows.
+    assert_eq!(contents(&fresh, "item_names"), contents(&db, "item_names"));
+    assert_eq!(contents(&fresh, "item_names").len(), 3);
+    // Every sequence, the one no column owns (invoice numbers taken by a default) included, gives the number
+    // it would have given after the migrations.
+    let next = "SELECT nextval('invoice_no')::text, nextval('parent_id_seq')::text, \
+                nextval('child_id_seq')::text, nextval('audit_id_seq')::text";
+    let expected = db.query_strings(next);
+    assert_eq!(
+        expected,
+        [["1002", "3", "3", "4"].map(|v| Some(v.to_owned()))]
+    );
+    assert_eq!(fresh.query_strings(next), expected);
+    // So a new invoice does not take a kept one's number.
+    fresh.exec("INSERT INTO invoices (amount) VALUES (30)");
+}
+
+/// Kept rows that the baseline cannot give back as they were: refused, with a message naming the tables and
+/// the cause (not "a bug in squash"), and nothing written.
+// Issue 27, items 1 and 2.
+#[test]
+fn kept_rows_the_baseline_cannot_give_back_are_refused_clearly() {
+    let cases: [(&str, &[&str], &[&str]); 2] = [
+        (
+            // A kept child whose parent's rows are discarded.
+            "a foreign key to rows that are not kept",
+            &[
+                "--keep-data",
+                "child",
+                "--discard-data",
+                "parent",
+                "--discard-data",
+                "items",
+                "--discard-data",
+                "audit",
+                "--discard-data",
+                "invoices",
+                "--discard-data",
+                "events_2026",
+            ],
+            &[
+                "the kept rows of public.child refer to rows that are not kept",
+                "child_parent_id_fkey",
+            ],
+        ),
+        (
+            // A partitioned table and its partition: the partition's rows twice. Only squash's comparison of
+            // the kept rows sees it (no key refuses them).
+            "rows kept twice",
+            &[
+                "--keep-data",
+                "events",
+                "--keep-data",
+                "events_2026",
+                "--discard-data",
+                "parent",
+                "--discard-data",
+                "child",
+                "--discard-data",
+                "items",
+                "--discard-data",
+                "audit",
+                "--discard-data",
+                "invoices",
+            ],
+            &[
+                "the baseline would not give the rows the migrations give",
+                "public.events_2026: 2 row(s) after the migrations, 4 after the baseline",
+            ],
+        ),
+    ];
+    let db = TestDb::new();
+    let (cli, dir) = on_copy_of("squash_data", "squash_data", &db);
+    squash(&cli, &dir, &["up"]).expect_code(0);
+    let files = file_names(&dir);
+    let mut transcript = String::new();
+    for (case, options, expected) in cases {
+        let mut args = vec!["squash", "--to", DATA_TARGET];
+        args.extend(options);
+        let run = squash(&cli, &dir, &args).expect_code(1);
+        for part in expected {
+            assert!(run.stderr.contains(part), "{case}: {}", run.stderr);
+        }
+        assert!(!run.stderr.contains("bug"), "{case}: {}", run.stderr);
+        assert_eq!(file_names(&dir), files, "{case} changed the folder");
+        transcript.push_str(&run.transcript(&args));
+        transcript.push('\n');
+    }
+    let left = db.query_strings(&format!(
+        "SELECT datname FROM pg_database WHERE datname LIKE '{}\\_squash%'",
+        db.name()
+    ));
+    assert!(left.is_empty(), "{left:?}");
+    let filters = tests::cli::filters();
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .chain([(r"scratch database \([^)]*\)", "scratch database [SCRATCH]")])
+        .collect();
+    insta::with_settings!({ filters => filters, prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("squash_kept_rows_refused", transcript);
+    });
+}
+
+/// The rows of the migrations table, by name.
+fn names(db: &TestDb) -> Vec<String> {
+    db.query_strings("SELECT name FROM pgmigrations ORDER BY id")
+        .into_iter()
+        .map(|r| r[0].clone().unwrap_or_default())
+        .collect()
+}
+
+/// A database that applied only some of the squashed migrations: `status` shows their rows as squashed
+/// (not as missing files) with `up`'s advice, `repair` leaves them alone, and once the rest is applied with
+/// the files from before the squash, `up` records the baseline.
+// Issue 27, item 4.
+#[test]
+fn status_and_repair_leave_a_partly_applied_baseline_to_up() {
+    let db = TestDb::new();
+    let v1 = FixtureCli::new("squash_v1", &db);
+    v1.run(&["up", "--to", "20260301000100"]).expect_code(0);
+    let before = rows(&db);
+    let v2 = v1.switch("squash_v2");
+    let status = v2.run(&["status"]).expect_code(5);
+    assert!(!status.stdout.contains("MISSING FILE"), "{}", status.stdout);
+    assert!(
+        !status.stdout.contains("`repair` forgets"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains(&format!("20260301000000_start (squashed into {BASELINE})")),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        status
+            .stdout
+            .contains("run `up --to 20260301000300_fill_names`"),
+        "{}",
+        status.stdout
+    );
+    assert_cli_snapshot!("squash_partly_applied_status", status, &["status"]);
+    let json = v2.run(&["status", "--json"]).expect_code(5);
+    assert!(
+        json.stdout.contains("\"state\": \"squashed\"")
+            && json
+                .stdout
+                .contains(&format!("\"squashed_into\": \"{BASELINE}\"")),
+        "{}",
+        json.stdout
+    );
+    // `repair` deletes nothing: without the rows, the baseline could never be recorded.
+    let repair = v2.run(&["repair"]).expect_code(0);
+    assert!(
+        repair.stdout.contains("nothing to repair"),
+        "{}",
+        repair.stdout
+    );
+    assert_eq!(rows(&db), before);
+    // Named, a squashed row is refused with `up`'s reason.
+    let repair = v2.run(&["repair", "20260301000000_start"]).expect_code(1);
+    assert!(
+        repair
+            .stderr
+            .contains("of which this database applied only some"),
+        "{}",
+        repair.stderr
+    );
+    assert_eq!(rows(&db), before);
+    // `--dry-run` says what `up` says.
+    let dry = v2.run(&["up", "--dry-run"]).expect_code(1);
+    assert!(
+        dry.stderr
+            .contains("of which this database applied only some"),
+        "{}",
+        dry.stderr
+    );
+    // The way out that status advises works.
+    v1.run(&["up", "--to", "20260301000300"]).expect_code(0);
+    let up = v2.run(&["up"]).expect_code(0);
+    assert!(
+        up.stdout.contains(&format!(
+            "recorded {BASELINE} as applied without running it"
+        )),
+        "{}",
+        up.stdout
+    );
+    assert_eq!(names(&db), [BASELINE, "20260301000400_later"]);
+}
+
+/// A database that applied an edited version of a squashed migration (the file was edited back before the
+/// squash): `up` refuses to record the baseline, naming it, and changes nothing; `status` says the same.
+// Issue 27, item 5.
+#[test]
+fn a_database_that_applied_another_version_of_a_squashed_migration_is_refused() {
+    let db = TestDb::new();
+    FixtureCli::new("squash_edited", &db)
+        .run(&["up"])
+        .expect_code(0);
+    let before = rows(&db);
+    let v2 = FixtureCli::new("squash_v2", &db);
+    let run = v2.run(&["up"]).expect_code(1);
+    assert_cli_snapshot!("squash_applied_another_version", run, &["up"]);
+    assert!(
+        run.stderr.contains("20260301000100_seed") && !run.stderr.contains("20260301000000_start"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(rows(&db), before);
+    assert_eq!(
+        db.query_strings("SELECT count(*)::text FROM app.countries"),
+        [[Some("4".to_owned())]]
+    );
+    let status = v2.run(&["status"]).expect_code(5);
+    assert!(
+        status.stdout.contains("SQUASHED") && status.stdout.contains("in another version"),
+        "{}",
+        status.stdout
+    );
+    v2.run(&["repair"]).expect_code(0);
+    assert_eq!(rows(&db), before);
+    // The baseline carries the squashed files' checksums next to their names.
+    let source =
+        std::fs::read_to_string(fixtures::dir("squash_v2").join(format!("{BASELINE}.rs"))).unwrap();
+    let registry = fixtures::registry("squash_v1").unwrap();
+    for m in &registry.migrations[..4] {
+        assert!(
+            source.contains(&format!("    {:?},\n", m.checksum())),
+            "{}",
+            m.name()
+        );
+    }
+}
+
+/// A baseline written before baselines carried checksums (no `SQUASHED_CHECKSUMS`) works as it did: recorded
+/// on a database that applied every squashed migration, whatever version, run on a fresh one.
+#[test]
+fn a_baseline_without_checksums_still_works() {
+    let source = std::fs::read_to_string(
+        fixtures::dir("squash_v2_without_checksums").join(format!("{BASELINE}.rs")),
+    )
+    .unwrap();
+    assert!(!source.contains("SQUASHED_CHECKSUMS"));
+    for fixture in ["squash_v1", "squash_edited"] {
+        let db = TestDb::new();
+        FixtureCli::new(fixture, &db)
+            .run(&["up", "--to", "20260301000300"])
+            .expect_code(0);
+        let old = FixtureCli::new("squash_v2_without_checksums", &db);
+        let run = old.run(&["up"]).expect_code(0);
+        assert!(
+            run.stdout.contains(&format!(
+                "recorded {BASELINE} as applied without running it"
+            )),
+            "{fixture}: {}",
+            run.stdout
+        );
+        assert_eq!(names(&db), [BASELINE, "20260301000400_later"], "{fixture}");
+    }
+    let fresh = TestDb::new();
+    FixtureCli::new("squash_v2_without_checksums", &fresh)
+        .run(&["up"])
+        .expect_code(0);
+    assert_eq!(names(&fresh), [BASELINE, "20260301000400_later"]);
+}
+
+/// A database whose name is long and not ASCII: its two scratch databases still get two names within
+/// PostgreSQL's 63 bytes (cut by characters they were longer, and cut again by the server to one name).
+// Issue 27, item 6.
+#[test]
+fn squash_works_on_a_database_with_a_long_non_ascii_name() {
+    let db = TestDb::new();
+    // 20 two-byte characters, then this run's own suffix: 57 bytes, unique on the server.
+    let unique = &db.name()[db.name().len() - 16..];
+    let name = format!("{}_{unique}", "é".repeat(20));
+    assert!(name.len() <= 63);
+    let long = NamedDb::create(&db, &name);
+    let (cli, dir) = {
+        let cli = FixtureCli::with_url("squash_v1", &long.url);
+        let dir = cli.cwd().join("migrations");
+        copy_dir(&fixtures::dir("squash_v1"), &dir);
+        (cli, dir)
+    };
+    squash(&cli, &dir, &["up", "--to", TARGET]).expect_code(0);
+    let run = squash(
+        &cli,
+        &dir,
+        &["squash", "--to", TARGET, "--keep-data", "app.countries"],
+    )
+    .expect_code(0);
+    assert!(
+        run.stdout.contains("squashed 4 migration(s)"),
+        "{}",
+        run.stdout
+    );
+    let left = db.query_strings(&format!(
+        "SELECT datname FROM pg_database WHERE datname LIKE '{}%' AND datname <> '{name}'",
+        "é".repeat(20)
+    ));
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// Only a refusal for want of the privilege blames CREATEDB (a name already taken does not, see above).
+#[test]
+fn a_role_without_createdb_is_told_the_scratch_database_needs_it() {
+    let db = TestDb::new();
+    let role = format!("{}_role", db.name());
+    let admin_sql = |sql: &str| {
+        postgres::Client::connect(db.admin_url(), postgres::NoTls)
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap();
+    };
+    admin_sql(&format!("CREATE ROLE \"{role}\" NOCREATEDB"));
+    // The session starts as the admin user and switches to the role: no login rights or pg_hba entry needed.
+    let url = format!("{}?options=-crole%3D{role}", db.url());
+    let run = FixtureCli::with_url("squash_v1", &url).run(&["verify"]);
+    admin_sql(&format!("DROP ROLE \"{role}\""));
+    let run = run.expect_code(1);
+    assert!(
+        run.stderr.contains(&format!(
+            "cannot create the scratch database {}_verify_",
+            db.name()
+        )) && run.stderr.contains("(verify needs the CREATEDB privilege)")
+            && run.stderr.contains("42501"),
+        "{}",
+        run.stderr
+    );
+}
+
+/// A database made under a given name, dropped with this value.
+struct NamedDb {
+    admin: String,
+    name: String,
+    url: String,
+}
+
+impl NamedDb {
+    fn create(db: &TestDb, name: &str) -> NamedDb {
+        let admin = db.admin_url().to_owned();
+        let mut client = postgres::Client::connect(&admin, postgres::NoTls).unwrap();
+        client
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap();
+        let encoded: String = name
+            .bytes()
+            .map(|b| {
+                if b.is_ascii_alphanumeric() || b == b'_' {
+                    char::from(b).to_string()
+                } else {
+                    format!("%{b:02X}")
+                }
+            })
+            .collect();
+        let url = match db.url().rsplit_once(db.name()) {
+            Some((before, after)) => format!("{before}{encoded}{after}"),
+            None => panic!("{} names {}", db.url(), db.name()),
+        };
+        NamedDb {
+            admin,
+            name: name.to_owned(),
+            url,
+        }
+    }
+}
+
+impl Drop for NamedDb {
+    fn drop(&mut self) {
+        if let Ok(mut client) = postgres::Client::connect(&self.admin, postgres::NoTls) {
+            let _ = client.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
 }

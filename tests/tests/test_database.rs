@@ -1,6 +1,6 @@
 //! `migrate_cli::testing::TestDatabase`, the helper for applications' own tests: a fresh database with the
 //! migrations applied, dropped afterwards, in plain and async tests. (The consumer crate of `new_user.rs` runs
-//! the README's example of it.)
+//! the guide's example of it, docs/testing.md.)
 
 use migrate_cli::testing::TestDatabase;
 use migrate_cli::Settings;

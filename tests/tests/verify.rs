@@ -27,3 +27,39 @@ fn verify_shows_what_a_down_leaves_behind() {
         "scratch database left behind: {leftovers:?}"
     );
 }
+
+// Issue 29, item 5: migrations whose `down` does not run by design are skipped, with their reason, and stay
+// applied so that the ones after them are checked; the run passes.
+#[test]
+fn verify_skips_irreversible_and_forward_only_migrations_and_checks_the_rest() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("verify_skips", &db);
+    let run = cli.run(&["verify"]).expect_code(0);
+    assert_cli_snapshot!("verify_skips", run, &["verify"]);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    for checked in [
+        "ok    20260701000001_create_accounts",
+        "ok    20260701000003_add_email",
+        "ok    20260701000006_add_flag",
+    ] {
+        assert!(
+            lines.contains(&checked),
+            "{checked} missing:\n{}",
+            run.stdout
+        );
+    }
+    for skipped in [
+        "20260701000002_archive_notes",
+        "20260701000004_index_email",
+        "20260701000005_drop_archive",
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.starts_with(&format!("skip  {skipped}: "))),
+            "{skipped} not listed as skipped:\n{}",
+            run.stdout
+        );
+    }
+    assert!(db.tables().is_empty(), "verify touched the target database");
+}

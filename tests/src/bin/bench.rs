@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [squash] [--rows N] [--migrations N] [--status-rows N] [--dev]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [squash] [replicas] [trace] [--rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--dev]
 //! ```
 //!
 //! `--dev` builds the generated crates in the dev profile: quicker, for the reduced run in `.ci/run`.
@@ -16,11 +16,18 @@
 //!   timed as processes: applying N one-table migrations against the same SQL through `psql -f` (the floor),
 //!   a no-op `up`, `status` with many applied, the edit→run loop through the `migrate` front end, and the
 //!   runner's peak memory (maximum RSS) for few and many migrations and rows.
+//! - `replicas` (only when named; `--sizes` defaults to 1000000,10000000): on a throwaway primary with a
+//!   streaming standby (`pg_basebackup -R`), filling a column while a writer updates random rows: one UPDATE
+//!   (the floor) against `pgm.backfill` with the default settings (adaptive batches, replica lag watched),
+//!   with rows/s, the writer's p50/p99 and the standby's replay lag (bytes, sampled every 50 ms) p99 and max.
 //! - `squash` (only when named; `--migrations` defaults to 2000 there): a generated crate of N migrations
 //!   (`tests::generated`) applied, then squashed by the `squash` command up to the one before the last; the
 //!   schema a fresh database gets from the baseline and the last migration must equal the one the N
 //!   migrations gave (catalog description), and the applied database must record the baseline unchanged.
 //!   Prints the time of each step next to applying the N migrations.
+//! - `trace`: the example app's runner (built first, not timed) traces its 7 migrations on a fresh database
+//!   (`trace`, all pending), next to applying them (`up`); and traces its last five with `--rows 100000` after the
+//!   first five were applied. Target: the 10 traced in under 3 s.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -287,6 +294,179 @@ fn bench_backfill(rows: u64) {
     );
 }
 
+// ---------------------------------------------------------------------------------------------------------
+// replicas: a backfill on a primary with a streaming standby, next to one UPDATE of the same rows
+
+struct ReplicaRun {
+    took: Duration,
+    writes: usize,
+    writer_p50: Duration,
+    writer_p99: Duration,
+    lag_p99: u64,
+    lag_max: u64,
+    pauses: String,
+}
+
+/// One run on a fresh database of `pair`'s primary: `rows` rows, a writer updating random rows every 2 ms,
+/// the standby's replay lag (bytes, as the primary sees it) sampled every 50 ms.
+fn replica_run(
+    pair: &tests::cluster::Replicated,
+    db: &str,
+    rows: u64,
+    batched: bool,
+) -> ReplicaRun {
+    let url = pair.primary.database(db);
+    let connect = || postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    connect()
+        .batch_execute(&format!(
+            "CREATE TABLE items (id bigserial PRIMARY KEY, v integer NOT NULL, doubled integer, touched integer NOT NULL DEFAULT 0);
+             INSERT INTO items (v) SELECT i FROM generate_series(1, {rows}) i"
+        ))
+        .expect("items");
+    let mut admin = connect();
+    // One statement each: VACUUM cannot run in the implicit transaction of a multi-statement query.
+    admin.batch_execute("VACUUM ANALYZE items").expect("vacuum");
+    admin.batch_execute("CHECKPOINT").expect("checkpoint");
+    while admin
+        .query_one(
+            "SELECT COALESCE(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)::int8 FROM pg_stat_replication",
+            &[],
+        )
+        .expect("lag")
+        .get::<_, i64>(0)
+        > 0
+    {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let done = AtomicBool::new(false);
+    let pauses = std::sync::Mutex::new(String::from("-"));
+    let result = std::thread::scope(|s| {
+        let writer = s.spawn(|| {
+            let mut client = connect();
+            let update = client
+                .prepare("UPDATE items SET touched = touched + 1 WHERE id = $1")
+                .expect("prepare");
+            let mut waits = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                let id = 1 + (fastrand_u64() % rows) as i64;
+                let started = Instant::now();
+                client.execute(&update, &[&id]).expect("write");
+                waits.push(started.elapsed());
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            waits
+        });
+        let sampler = s.spawn(|| {
+            let mut client = connect();
+            let mut lags = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                let lag: i64 = client
+                    .query_one(
+                        "SELECT COALESCE(max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)), 0)::int8 FROM pg_stat_replication",
+                        &[],
+                    )
+                    .expect("lag")
+                    .get(0);
+                lags.push(u64::try_from(lag).unwrap_or(0));
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            lags
+        });
+        std::thread::sleep(Duration::from_millis(200));
+        let started = Instant::now();
+        let mut client = connect();
+        if batched {
+            Migrator::new(&BACKFILL)
+                .run_up(&mut client, &UpTarget::All, &mut |event| {
+                    if let migrate_core::Event::BackfillFinished { pauses: p, .. } = event {
+                        let text: Vec<String> = p
+                            .iter()
+                            .map(|t| {
+                                format!("{} {}x {:.1} s", t.kind, t.count, t.total.as_secs_f64())
+                            })
+                            .collect();
+                        *pauses.lock().expect("pauses") = if text.is_empty() {
+                            "none".to_owned()
+                        } else {
+                            text.join(", ")
+                        };
+                    }
+                })
+                .expect("backfill");
+        } else {
+            client
+                .batch_execute("BEGIN; UPDATE items SET doubled = v * 2; COMMIT")
+                .expect("update");
+        }
+        let took = started.elapsed();
+        done.store(true, Ordering::SeqCst);
+        let mut waits = writer.join().expect("writer thread");
+        let mut lags = sampler.join().expect("sampler thread");
+        lags.sort_unstable();
+        let (_, p99) = worst_and_p99(&mut waits);
+        let lag_p99 = lags
+            .get(((lags.len() as f64 * 0.99).ceil() as usize).clamp(1, lags.len().max(1)) - 1)
+            .copied()
+            .unwrap_or(0);
+        ReplicaRun {
+            took,
+            writes: waits.len(),
+            writer_p50: percentile(&waits, 0.5),
+            writer_p99: p99,
+            lag_p99,
+            lag_max: lags.last().copied().unwrap_or(0),
+            pauses: pauses.lock().expect("pauses").clone(),
+        }
+    });
+    let mut check = connect();
+    let wrong: i64 = check
+        .query_one(
+            "SELECT count(*) FROM items WHERE doubled IS DISTINCT FROM v * 2",
+            &[],
+        )
+        .expect("check")
+        .get(0);
+    assert_eq!(wrong, 0, "rows left wrong");
+    result
+}
+
+fn mb(bytes: u64) -> String {
+    format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)
+}
+
+fn bench_replicas(sizes: &[u64]) {
+    let settings = migrate_core::BackfillSettings::default();
+    println!(
+        "\n## replicas: fill a column with a standby attached and a writer updating random rows (max_replica_lag {}, target batch time {} ms)\n",
+        settings.max_replica_lag,
+        settings.target_batch_time.as_millis()
+    );
+    println!("| rows | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | standby lag p99 | standby lag max | pauses |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for &rows in sizes {
+        let pair = tests::cluster::start_with_standby("bench_standby", None);
+        let floor = replica_run(&pair, "floor", rows, false);
+        let ours = replica_run(&pair, "ours", rows, true);
+        for (label, r) in [
+            ("one UPDATE (floor)", &floor),
+            ("pgm.backfill, adaptive", &ours),
+        ] {
+            println!(
+                "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {} | {} | {} |",
+                ms(r.took),
+                rows as f64 / r.took.as_secs_f64(),
+                floor.took.as_secs_f64() / r.took.as_secs_f64(),
+                r.writes,
+                r.writer_p50.as_secs_f64() * 1000.0,
+                r.writer_p99.as_secs_f64() * 1000.0,
+                mb(r.lag_p99),
+                mb(r.lag_max),
+                r.pauses
+            );
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rows = args
@@ -308,9 +488,14 @@ fn main() {
             })
             .unwrap_or(default)
     };
-    let all = !args
-        .iter()
-        .any(|a| a == "lock-queue" || a == "backfill" || a == "scale" || a == "squash");
+    let all = !args.iter().any(|a| {
+        a == "lock-queue"
+            || a == "backfill"
+            || a == "scale"
+            || a == "squash"
+            || a == "replicas"
+            || a == "trace"
+    });
     println!("# migrate benchmarks (PostgreSQL at DATABASE_URL or the local default)");
     if all || args.iter().any(|a| a == "lock-queue") {
         bench_lock_queue();
@@ -318,8 +503,29 @@ fn main() {
     if all || args.iter().any(|a| a == "backfill") {
         bench_backfill(rows);
     }
+    if args.iter().any(|a| a == "replicas") {
+        let sizes: Vec<u64> = match args.iter().position(|a| a == "--sizes") {
+            Some(i) => args
+                .get(i + 1)
+                .map(|list| {
+                    list.split(',')
+                        .map(|n| {
+                            n.trim()
+                                .parse()
+                                .unwrap_or_else(|_| panic!("--sizes takes numbers, not {n:?}"))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => vec![1_000_000, 10_000_000],
+        };
+        bench_replicas(&sizes);
+    }
     if args.iter().any(|a| a == "squash") {
         bench_squash(number("--migrations", 2000) as usize);
+    }
+    if all || args.iter().any(|a| a == "trace") {
+        bench_trace();
     }
     if all || args.iter().any(|a| a == "scale") {
         bench_scale(
@@ -707,4 +913,87 @@ fn bench_squash(n: usize) {
         "| `up` on the database that applied all {n}: baseline recorded without running | {} ; schema unchanged, 2 rows left |",
         ms(record)
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// trace: the example app's migrations traced on a scratch database
+
+fn bench_trace() {
+    const RUNS: usize = 5;
+    let mut build = cargo();
+    build
+        .args([
+            "build",
+            "--locked",
+            "-q",
+            "-p",
+            "example-app",
+            "--bin",
+            "example-app-migrate",
+        ])
+        .current_dir(workspace_root());
+    if !dev_profile() {
+        build.arg("--release");
+    }
+    assert!(
+        build.status().expect("cargo").success(),
+        "building example-app-migrate failed"
+    );
+    let bin = workspace_root()
+        .join("target")
+        .join(if dev_profile() { "debug" } else { "release" })
+        .join("example-app-migrate");
+    let migrations = workspace_root().join("example-app").join("migrations");
+    // Run outside the repository: below it, the runner would find migrate.toml and rewrite the committed
+    // schema file after `up`.
+    let cwd = tempfile::tempdir().expect("temp dir");
+    let command = |db: &TestDb, args: &[&str]| {
+        let mut cmd = Command::new(&bin);
+        cmd.args(args)
+            .current_dir(cwd.path())
+            .env("DATABASE_URL", db.url())
+            .env("MIGRATIONS_DIR", &migrations);
+        cmd
+    };
+    let run = |args: &[&str], before: &[&str]| -> Duration {
+        let db = TestDb::new();
+        if !before.is_empty() {
+            timed(&mut command(&db, before));
+        }
+        timed(&mut command(&db, args)).0
+    };
+    let last_five = [
+        "20261122100400",
+        "20261122110000",
+        "20261122110100",
+        "20261122110200",
+        "20261122120000",
+    ];
+    let mut rows_args = vec!["trace", "--rows", "100000"];
+    rows_args.extend(last_five);
+    let cases: [(&str, Vec<&str>, Vec<&str>); 3] = [
+        ("up: apply the 7 migrations (baseline)", vec!["up"], vec![]),
+        ("trace: the 7 migrations", vec!["trace"], vec![]),
+        (
+            "trace --rows 100000: the last 5, after the first 2",
+            rows_args,
+            vec!["up", "--to", "20261122100000"],
+        ),
+    ];
+    println!("\n## trace: the example app's 7 migrations (runner called directly, {RUNS} runs each, fresh database each)\n");
+    println!("| command | median | min | max |");
+    println!("|---|---|---|---|");
+    for (label, args, before) in cases {
+        // One run not timed: the server's caches, the binary's pages.
+        run(&args, &before);
+        let mut samples: Vec<Duration> = (0..RUNS).map(|_| run(&args, &before)).collect();
+        samples.sort();
+        println!(
+            "| {label} | {} | {} | {} |",
+            ms(median(samples.clone())),
+            ms(samples[0]),
+            ms(samples[samples.len() - 1])
+        );
+    }
+    println!("\ntarget: the 7 migrations traced in under 3 s");
 }

@@ -11,6 +11,7 @@ fn main() -> ExitCode {
             Ok(dir) => migrate_cli::run_embedded(&migrate_core::Registry {
                 dir: Box::leak(dir.into_boxed_str()),
                 migrations: registry.migrations,
+                repeatables: registry.repeatables,
             }),
             Err(_) => migrate_cli::run_embedded(registry),
         },

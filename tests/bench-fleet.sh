@@ -1,0 +1,174 @@
+#!/usr/bin/env bash
+# Fleet benchmark: `migrate fleet up` against a shell loop of `migrate up`, one target at a time, over the same
+# five migrations (tests/fixtures/fleet_bench: two tables, a column, an index, a column with a default), on
+# one server. For each shape it prints one table row: wall time of each, the ratio, and the fleet's peak memory
+# (maximum RSS, /usr/bin/time -f %M). Then the memory at SCHEMAS_SMALL against SCHEMAS schemas, and the cost of
+# resuming a fleet run killed (SIGKILL) at half-way.
+#
+#   cargo build --release -p tests --bin fixture-runner
+#   cargo install --locked --path migrate-cli --root /tmp/fleet-front/inst
+#   MIGRATE=/tmp/fleet-front/inst/bin/migrate tests/bench-fleet.sh
+#
+# The runner is the fixtures' runner binary (what an application's `migrate` runs after its build), called
+# directly by both sides: the loop pays neither the front end nor a build per call, so its figures are the best a
+# loop can do. A schema target in the loop is the way a loop reaches one: MIGRATIONS_SCHEMA for the table and
+# `options=-c search_path=...` in the URL. The fleet runs with its defaults (16 at once, 8 per server).
+#
+# Settings (environment): RUNNER (default target/release/fixture-runner), PGURL (server URL without a database,
+# default postgres://postgres@127.0.0.1:5432), SCHEMAS (default 1000), SCHEMAS_SMALL (default 100), DATABASES
+# (default 100), MIGRATE (an installed `migrate`: adds the row through it, see `front` below), PARTS (default
+# "schemas databases front memory resume"), LOOP_SCHEMAS (schemas the loop runs over, default SCHEMAS; fewer to save time, its time is then
+# scaled up to SCHEMAS and marked so).
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+RUNNER=${RUNNER:-$here/target/release/fixture-runner}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+SCHEMAS=${SCHEMAS:-1000}
+SCHEMAS_SMALL=${SCHEMAS_SMALL:-100}
+DATABASES=${DATABASES:-100}
+LOOP_SCHEMAS=${LOOP_SCHEMAS:-$SCHEMAS}
+export FIXTURE=fleet_bench
+export MIGRATIONS_DIR=$here/tests/fixtures/fleet_bench
+MIGRATIONS=5
+PARTS=${PARTS:-"schemas databases front memory resume"}
+WORK=$(mktemp -d)
+# On a failure, the last lines of the fleet's output say why.
+trap 'status=$?; if [ $status != 0 ] && [ -f "$WORK/fleet.out" ]; then tail -n 20 "$WORK/fleet.out" >&2; fi; rm -rf "$WORK"' EXIT
+cd "$WORK"
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+secs() { awk -v ms="$1" 'BEGIN {printf "%.1f s", ms/1000}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", a/b}'; }
+fresh_db() { psql -q "$PGURL/postgres" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1" >/dev/null; }
+drop_db() { psql -q "$PGURL/postgres" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null; }
+# Migrations recorded over every schema of database $1 named tenant_*.
+recorded() {
+    psql -Atq "$PGURL/$1" -c "SELECT coalesce(sum((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM %I.pgmigrations', nspname), false, true, '')))[1]::text::int), 0) FROM pg_namespace WHERE nspname LIKE 'tenant\_%'"
+}
+schemas_query() { echo "SELECT 'tenant_' || i AS schema FROM generate_series(1, $1) AS i"; }
+# `fleet up` over $2 schemas of database $1; prints "wall_ms peak_kib".
+fleet_schemas() {
+    local start end
+    start=$(now_ms)
+    DATABASE_URL=$PGURL/$1 /usr/bin/time -o time.txt -f %M "$RUNNER" fleet up --query "$(schemas_query "$2")" >fleet.out
+    end=$(now_ms)
+    echo "$((end - start)) $(tail -n1 time.txt)"
+}
+
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); $(nproc) cores; $(psql -Atq "$PGURL/postgres" -c 'SHOW server_version')"
+echo
+echo "| shape | fleet up | loop of migrate up | fleet is faster by | fleet peak memory |"
+echo "|---|---|---|---|---|"
+
+# Schemas on one database.
+if part schemas; then
+fresh_db bench_fleet_s
+read -r fleet_ms fleet_kib < <(fleet_schemas bench_fleet_s "$SCHEMAS")
+[ "$(recorded bench_fleet_s)" = $((SCHEMAS * MIGRATIONS)) ] || { echo "fleet: not every migration recorded" >&2; exit 1; }
+fresh_db bench_fleet_s
+start=$(now_ms)
+for ((i = 1; i <= LOOP_SCHEMAS; i++)); do
+    DATABASE_URL="$PGURL/bench_fleet_s?options=-c%20search_path%3Dtenant_$i" MIGRATIONS_SCHEMA=tenant_$i "$RUNNER" up >/dev/null
+done
+loop_ms=$(($(now_ms) - start))
+[ "$(recorded bench_fleet_s)" = $((LOOP_SCHEMAS * MIGRATIONS)) ] || { echo "loop: not every migration recorded" >&2; exit 1; }
+loop_note=""
+if [ "$LOOP_SCHEMAS" != "$SCHEMAS" ]; then
+    loop_ms=$((loop_ms * SCHEMAS / LOOP_SCHEMAS))
+    loop_note=" (scaled from $LOOP_SCHEMAS)"
+fi
+echo "| $SCHEMAS schemas x $MIGRATIONS migrations, one database | $(secs "$fleet_ms") | $(secs "$loop_ms")$loop_note | $(ratio "$loop_ms" "$fleet_ms") | $((fleet_kib / 1024)) MiB |"
+drop_db bench_fleet_s
+fi
+
+# Databases on one server: the fleet reads them from a control query.
+if part databases; then
+for ((i = 1; i <= DATABASES; i++)); do fresh_db "bench_fleet_d$i"; done
+start=$(now_ms)
+DATABASE_URL=$PGURL/postgres /usr/bin/time -o time.txt -f %M "$RUNNER" fleet up \
+    --query "SELECT '$PGURL/bench_fleet_d' || i AS url FROM generate_series(1, $DATABASES) AS i" >fleet.out
+dbs_fleet_ms=$(($(now_ms) - start))
+dbs_kib=$(tail -n1 time.txt)
+for ((i = 1; i <= DATABASES; i++)); do fresh_db "bench_fleet_d$i"; done
+start=$(now_ms)
+for ((i = 1; i <= DATABASES; i++)); do
+    DATABASE_URL="$PGURL/bench_fleet_d$i" "$RUNNER" up >/dev/null
+done
+dbs_loop_ms=$(($(now_ms) - start))
+echo "| $DATABASES databases x $MIGRATIONS migrations, one server | $(secs "$dbs_fleet_ms") | $(secs "$dbs_loop_ms") | $(ratio "$dbs_loop_ms" "$dbs_fleet_ms") | $((dbs_kib / 1024)) MiB |"
+for ((i = 1; i <= DATABASES; i++)); do drop_db "bench_fleet_d$i"; done
+fi
+
+# Through the installed `migrate` (MIGRATE), in a package set up as a user sets one up (`cargo new`, `migrate
+# init`, the five migrations), its runner built in the default (dev) profile: what a user's loop calls.
+if part front && [ -n "${MIGRATE:-}" ]; then
+app=$WORK/app
+cargo new --quiet --vcs none "$app"
+cp "$here/Cargo.lock" "$app/Cargo.lock"
+(cd "$app" && "$MIGRATE" init --crates-path "$here" >/dev/null)
+cp "$MIGRATIONS_DIR"/*.rs "$app/migrations/"
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$here/target/bench-fleet-front}
+fresh_db bench_fleet_f
+# Twice, untimed: the first builds the runner, the second lets the front end note the build as fresh.
+(cd "$app" && env -u FIXTURE -u MIGRATIONS_DIR DATABASE_URL=$PGURL/bench_fleet_f "$MIGRATE" up >/dev/null)
+(cd "$app" && env -u FIXTURE -u MIGRATIONS_DIR DATABASE_URL=$PGURL/bench_fleet_f "$MIGRATE" up >/dev/null)
+fresh_db bench_fleet_f
+start=$(now_ms)
+(cd "$app" && env -u FIXTURE -u MIGRATIONS_DIR DATABASE_URL=$PGURL/bench_fleet_f "$MIGRATE" fleet up --query "$(schemas_query "$SCHEMAS")" >"$WORK/fleet.out")
+front_fleet_ms=$(($(now_ms) - start))
+[ "$(recorded bench_fleet_f)" = $((SCHEMAS * MIGRATIONS)) ] || { echo "fleet via migrate: not every migration recorded" >&2; exit 1; }
+fresh_db bench_fleet_f
+start=$(now_ms)
+for ((i = 1; i <= LOOP_SCHEMAS; i++)); do
+    (cd "$app" && env -u FIXTURE -u MIGRATIONS_DIR DATABASE_URL="$PGURL/bench_fleet_f?options=-c%20search_path%3Dtenant_$i" MIGRATIONS_SCHEMA=tenant_$i "$MIGRATE" up >/dev/null)
+done
+front_loop_ms=$(($(now_ms) - start))
+[ "$(recorded bench_fleet_f)" = $((LOOP_SCHEMAS * MIGRATIONS)) ] || { echo "loop via migrate: not every migration recorded" >&2; exit 1; }
+note=""
+if [ "$LOOP_SCHEMAS" != "$SCHEMAS" ]; then
+    front_loop_ms=$((front_loop_ms * SCHEMAS / LOOP_SCHEMAS))
+    note=" (scaled from $LOOP_SCHEMAS)"
+fi
+echo "| $SCHEMAS schemas x $MIGRATIONS migrations, through the installed \`migrate\` (dev runner) | $(secs "$front_fleet_ms") | $(secs "$front_loop_ms")$note | $(ratio "$front_loop_ms" "$front_fleet_ms") | |"
+drop_db bench_fleet_f
+fi
+
+# Memory flat in the number of targets.
+if part memory; then
+fresh_db bench_fleet_m
+read -r small_ms small_kib < <(fleet_schemas bench_fleet_m "$SCHEMAS_SMALL")
+fresh_db bench_fleet_m
+read -r large_ms large_kib < <(fleet_schemas bench_fleet_m "$SCHEMAS")
+echo
+echo "| fleet up, peak memory | $SCHEMAS_SMALL schemas | $SCHEMAS schemas | ratio |"
+echo "|---|---|---|---|"
+echo "| maximum RSS | $small_kib KiB ($(secs "$small_ms")) | $large_kib KiB ($(secs "$large_ms")) | $(awk -v a="$large_kib" -v b="$small_kib" 'BEGIN {printf "%.2fx", a/b}') |"
+drop_db bench_fleet_m
+fi
+
+# Resume after a kill at half-way.
+if part resume; then
+fresh_db bench_fleet_r
+: >killed.out
+DATABASE_URL=$PGURL/bench_fleet_r "$RUNNER" fleet up --query "$(schemas_query "$SCHEMAS")" >killed.out &
+pid=$!
+while [ "$(grep -c ': done, ' killed.out || true)" -lt $((SCHEMAS / 2)) ]; do sleep 0.05; done
+kill -KILL "$pid"
+wait "$pid" 2>/dev/null || true
+while [ "$(psql -Atq "$PGURL/bench_fleet_r" -c "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'migrate'")" != 0 ]; do sleep 0.05; done
+before=$(recorded bench_fleet_r)
+read -r resume_ms _ < <(fleet_schemas bench_fleet_r "$SCHEMAS")
+resumed=$(grep -c ': applied ' fleet.out || true)
+read -r noop_ms _ < <(fleet_schemas bench_fleet_r "$SCHEMAS")
+[ "$(recorded bench_fleet_r)" = $((SCHEMAS * MIGRATIONS)) ] || { echo "resume: not every migration recorded" >&2; exit 1; }
+echo
+echo "| killed at half-way ($SCHEMAS schemas) | migrations recorded at the kill | resume applies | resume | no-op run after | full run (above) |"
+echo "|---|---|---|---|---|---|"
+full=${fleet_ms:+$(secs "$fleet_ms")}
+echo "| SIGKILL after $((SCHEMAS / 2)) targets done | $before of $((SCHEMAS * MIGRATIONS)) | $resumed | $(secs "$resume_ms") | $(secs "$noop_ms") | ${full:-(not run)} |"
+drop_db bench_fleet_r
+fi
+echo
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
