@@ -49,7 +49,7 @@ impl Phase {
         match self {
             Phase::V1 => "20261122090000_create_posts_and_comments",
             // Reads `body`, so old comments must have been backfilled.
-            Phase::V2 => "20261122100100_backfill_comments_body",
+            Phase::V2 => "20261122100000_expand_comments_body",
             // Writes `location`.
             Phase::V3 => "20261122110000_add_posts_location",
             // Reads only `location`, so old posts must have been backfilled.
@@ -167,7 +167,7 @@ mod tests {
         let names = names();
         assert_eq!(
             Phase::V1.migrate_up_to(&names),
-            Some("20261122100300_validate_comments_body_not_null")
+            Some("20261122100000_expand_comments_body")
         );
         assert_eq!(Phase::V4.migrate_up_to(&names), None);
     }

@@ -24,13 +24,10 @@ struct Written {
 fn every_app_phase_keeps_working_while_the_story_is_applied_step_by_step() {
     use Phase::*;
     // Which app versions can run after each migration, in order: the story's compatibility windows.
-    let expected: [&[Phase]; 10] = [
+    let expected: [&[Phase]; 7] = [
         &[V1],     // create posts and comments
-        &[V1],     // expand: add body + sync trigger
-        &[V1, V2], // backfill body
-        &[V1, V2], // body NOT NULL check, NOT VALID
-        &[V1, V2], // validate it
-        &[V2],     // contract: drop contents
+        &[V1, V2], // expand: add body, sync trigger, NOT VALID check, backfill
+        &[V2],     // contract: validate, NOT NULL, drop contents
         &[V2, V3], // add location
         &[V3, V4], // backfill location
         &[V4],     // drop lat/lng
