@@ -241,8 +241,10 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
 
     // Cargo.toml: dependencies, the runner's [[bin]], default-run.
     let mut what = Vec::new();
-    // A build script needs migrate-core's `build` feature (the registry generation); the application itself
-    // does not, so it does not compile syn.
+    // A build script needs migrate-core's `build` feature (the registry generation) and not the engine (the
+    // default `runtime` feature): a build script's dependencies are compiled apart from the program's, so with
+    // the engine the first build would compile the driver and the engine twice. The application itself does
+    // not need `build`, so it does not compile syn.
     let with_build_feature = |item: Item| -> Item {
         let mut table = match item {
             Item::Value(toml_edit::Value::InlineTable(table)) => table,
@@ -254,6 +256,7 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
                 table
             }
         };
+        table.insert("default-features", false.into());
         let mut features = toml_edit::Array::new();
         features.push("build");
         table.insert("features", features.into());
