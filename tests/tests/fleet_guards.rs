@@ -335,3 +335,58 @@ fn the_lock_watch_names_the_session_blocking_a_target() {
     cli.run(&["fleet", "up", "--schemas", "a,b"]).expect_code(0);
     assert_eq!(recorded(&mut client, "b"), names);
 }
+
+// Issue 34, item 6: the application's fleet and single-target calls keep the same guards: with `max_duration`
+// in the settings, the budget is the whole fleet run's and cancels the statement running on every target, and
+// a new tenant's `up_target` has its statement cancelled as `up` does; nothing is left running either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_applications_fleet_keeps_the_budget() {
+    use migrate_cli::{Embedded, EmbeddedFleet, Settings};
+    use migrate_core::fleet::{Target, TargetState};
+    use migrate_core::UpTarget;
+    // The test's own synchronous client must not run on the runtime's threads.
+    let db = std::thread::spawn(|| {
+        let db = TestDb::new();
+        db.exec("CREATE TABLE public.fleet_hold ()");
+        db
+    })
+    .join()
+    .unwrap();
+    let settings = Settings {
+        database_url: Some(db.url().to_owned()),
+        max_duration: Some(Duration::from_secs(2)),
+        ..Settings::default()
+    };
+    let fleet = EmbeddedFleet::with_settings(&fleet_budget::REGISTRY, settings.clone())
+        .schemas(["x", "y", "z"])
+        .parallel(2);
+    assert_eq!(fleet.options().max_duration, Some(Duration::from_secs(2)));
+    let report = fleet
+        .up(UpTarget::All, |_| {})
+        .await
+        .expect("the fleet runs");
+    let states: Vec<TargetState> = report.targets.iter().map(|t| t.state).collect();
+    assert_eq!(
+        states,
+        [
+            TargetState::Interrupted,
+            TargetState::Interrupted,
+            TargetState::Pending
+        ],
+        "{report:#?}"
+    );
+    let error = Embedded::with_settings(&fleet_budget::REGISTRY, settings)
+        .up_target(Target::schema("w"), UpTarget::All, |_| {})
+        .await
+        .expect_err("the budget stops the new tenant's slow migration");
+    assert!(
+        format!("{error:#}").contains("canceling statement due to user request"),
+        "{error:#}"
+    );
+    std::thread::spawn(move || {
+        assert_eq!(sleeping(&db), 0);
+        slow_rolled_back_everywhere(&db, &["x", "y", "w"]);
+    })
+    .join()
+    .expect("no panic");
+}
