@@ -375,6 +375,12 @@ async fn the_applications_fleet_keeps_the_budget() {
         ],
         "{report:#?}"
     );
+    // The spent budget was that run's: the same fleet's status afterwards reads every target.
+    let statuses = fleet.status().await.expect("status");
+    assert!(
+        statuses.iter().all(|s| s.error.is_none() && s.pending > 0),
+        "{statuses:#?}"
+    );
     let error = Embedded::with_settings(&fleet_budget::REGISTRY, settings)
         .up_target(Target::schema("w"), UpTarget::All, |_| {})
         .await

@@ -392,6 +392,8 @@ impl<'a, 'c> Fleet<'a, 'c> {
             ended.store(true, Ordering::SeqCst);
             outcome
         });
+        // The budget was this run's: a later run on the same stop request (a status, say) has its own.
+        stop.set_deadline(None);
         let targets = outcome
             .slots
             .into_iter()
