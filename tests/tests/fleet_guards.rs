@@ -295,8 +295,9 @@ fn the_lock_watch_names_the_session_blocking_a_target() {
             "a,b",
             "--on-error",
             "continue",
+            // Several attempts, each watched, even when connecting the watch is slow on a busy machine.
             "--lock-retry-budget",
-            "2s",
+            "4s",
         ])
         .expect_code(1);
     let watched = format!("b: {}: blocked by pid {pid} (user ", names[1]);
@@ -385,9 +386,13 @@ async fn the_applications_fleet_keeps_the_budget() {
         .up_target(Target::schema("w"), UpTarget::All, |_| {})
         .await
         .expect_err("the budget stops the new tenant's slow migration");
+    // Cancelled in the slow statement; on a machine so busy that the quick migration took the whole budget,
+    // stopped before the slow one.
+    let error = format!("{error:#}");
     assert!(
-        format!("{error:#}").contains("canceling statement due to user request"),
-        "{error:#}"
+        error.contains("canceling statement due to user request")
+            || error.contains("(--max-duration) is spent"),
+        "{error}"
     );
     std::thread::spawn(move || {
         assert_eq!(sleeping(&db), 0);
