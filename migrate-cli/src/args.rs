@@ -407,7 +407,7 @@ pub struct RunArgs {
 }
 
 /// A duration above zero.
-fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         d if d.is_zero() => Err("it must be more than 0".to_owned()),
         d => Ok(d),
