@@ -128,6 +128,45 @@ fn a_deleted_repeatable_is_reported_as_gone() {
     );
 }
 
+/// `sql repeatable_<name>` shows that file's SQL whatever its state, without a database; `--down` of one is
+/// refused (it has none), and an unknown name is named.
+#[test]
+fn sql_shows_a_named_repeatable() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("repeatable_v1", &db);
+    let b = "repeatable_b_account_names";
+    let shown = cli.run(&["sql", "20260701000001", b]).expect_code(0);
+    assert!(
+        shown
+            .stdout
+            .contains("CREATE VIEW account_names AS SELECT name FROM active_accounts")
+            && shown.stdout.contains("CREATE TABLE"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.find("CREATE TABLE") < shown.stdout.find("CREATE VIEW account_names"),
+        "the repeatable after the migration: {}",
+        shown.stdout
+    );
+    let down = cli.run(&["sql", "--down", b]).expect_code(1);
+    assert!(
+        down.stderr
+            .contains("repeatable migration repeatable_b_account_names has no down"),
+        "{}",
+        down.stderr
+    );
+    let unknown = cli.run(&["sql", "repeatable_nope"]).expect_code(1);
+    assert!(
+        unknown
+            .stderr
+            .contains("no migration named \"repeatable_nope\""),
+        "{}",
+        unknown.stderr
+    );
+    assert!(db.tables().is_empty(), "nothing applied: {:?}", db.tables());
+}
+
 /// After a file changes, `status` shows it as changed, `sql` shows what `up` will run again, and `up` applies
 /// only that file again (not the unchanged one), recording its new checksum.
 #[test]

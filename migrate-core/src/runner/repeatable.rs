@@ -91,6 +91,31 @@ impl<'a> Migrator<'a> {
         Ok(status)
     }
 
+    /// The named repeatable migrations (`repeatable_<name>`), in the order given, whatever their state: what
+    /// `sql repeatable_x` shows. Read-only, without a database.
+    pub fn plan_named_repeatables(
+        &self,
+        names: &[String],
+        direction: Direction,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        names
+            .iter()
+            .map(|name| {
+                let m = self
+                    .repeatables
+                    .iter()
+                    .find(|m| m.name() == name)
+                    .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
+                if direction == Direction::Down {
+                    return Err(Error::RepeatableHasNoDown { name: name.clone() });
+                }
+                let step = Step::new(m, Direction::Up)?;
+                check(&step)?;
+                Ok(step)
+            })
+            .collect()
+    }
+
     /// The repeatable migrations the next `up` to the end applies (new or changed), in order, rendered for
     /// the server (see [`crate::plan::repeatable_script`]). Read-only.
     pub fn plan_repeatables(&self, client: &mut Client) -> Result<Vec<Step<'a>>, Error> {
