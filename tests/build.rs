@@ -1,6 +1,7 @@
 // Compiles every fixture folder in `fixtures/` into `$OUT_DIR/<folder>.rs`, the example app's migrations into
 // `$OUT_DIR/example_app.rs` (the squash tests squash them), and the recipes of docs/cookbook.md into
-// `$OUT_DIR/cookbook.rs` (the cookbook test lints them).
+// `$OUT_DIR/cookbook.rs` (the cookbook test lints them), and the other Rust blocks of the README and the guide into
+// `$OUT_DIR/guide.rs` (the guide_blocks test renders and lints them).
 fn main() {
     println!("cargo:rerun-if-changed=fixtures");
     let mut names: Vec<String> = std::fs::read_dir("fixtures")
@@ -18,6 +19,7 @@ fn main() {
     }
     migrate_core::build::compile_migrations_to("../example-app/migrations", "example_app.rs");
     cookbook::generate("../docs/cookbook.md", "cookbook.rs");
+    guide::generate("..", "guide.rs");
 }
 
 /// The cookbook's recipes as migrations. A recipe is a ```rust block right after a line
@@ -133,5 +135,87 @@ mod cookbook {
             .map(|m| m.join("\n").trim().to_owned())
             .filter(|m| !m.is_empty())
             .collect()
+    }
+}
+
+/// The ```rust blocks of the README and of the guide's pages (docs/*.md) that no other test covers, as
+/// migrations: the cookbook's (compiled above), the walkthrough's (replayed by example-app's transcripts) and
+/// a block right after a `<!-- tested: FILE -->` marker (written into a new project by new_user.rs) are left
+/// out, as are `rust,ignore` blocks. A block that defines `pub fn up` is a whole migration file; any other is
+/// the body of its `up` (a block of comments only gives an empty one). Each becomes a module, listed in
+/// `GUIDE_BLOCKS` with its page and line.
+mod guide {
+    use std::fmt::Write as _;
+
+    pub fn generate(root: &str, out: &str) {
+        let mut pages = vec![format!("{root}/README.md")];
+        let mut docs: Vec<String> = std::fs::read_dir(format!("{root}/docs"))
+            .expect("docs/ exists")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".md") && n != "cookbook.md" && n != "walkthrough.md")
+            .collect();
+        docs.sort();
+        pages.extend(docs.iter().map(|n| format!("{root}/docs/{n}")));
+        println!("cargo:rerun-if-changed={root}/docs");
+        let mut modules = String::new();
+        let mut list = String::from("pub static GUIDE_BLOCKS: &[GuideBlock] = &[\n");
+        let mut count = 0;
+        for page in &pages {
+            println!("cargo:rerun-if-changed={page}");
+            let text = std::fs::read_to_string(page).expect("a page of the guide");
+            let shown = page.trim_start_matches(&format!("{root}/"));
+            let mut previous = "";
+            let mut lines = text.lines().enumerate();
+            while let Some((at, line)) = lines.next() {
+                let tested = previous.trim_start().starts_with("<!-- tested:");
+                previous = line;
+                if line.trim_end() != "```rust" {
+                    continue;
+                }
+                let block: Vec<&str> = lines
+                    .by_ref()
+                    .map(|(_, l)| l)
+                    .take_while(|l| l.trim_end() != "```")
+                    .collect();
+                if tested {
+                    continue;
+                }
+                count += 1;
+                let source = block.join("\n");
+                let module = format!("block_{count}");
+                // A whole file brings its own `use` lines (and may open with `//!`, which must come first).
+                let body = if source.contains("pub fn up") {
+                    source.clone()
+                } else {
+                    let indented: Vec<String> = block.iter().map(|l| format!("    {l}")).collect();
+                    format!(
+                        "use migrate_dsl::prelude::*;\npub fn up(pgm: &mut MigrationBuilder) {{\n    let _ = &pgm;\n{}\n}}",
+                        indented.join("\n")
+                    )
+                };
+                let _ = writeln!(
+                    modules,
+                    "#[allow(unused_imports)]\npub mod {module} {{\n{body}\n}}\n"
+                );
+                let down = if source.contains("pub fn down") {
+                    format!("Some({module}::down)")
+                } else {
+                    "None".to_owned()
+                };
+                let _ = writeln!(
+                    list,
+                    "    GuideBlock {{ page: {shown:?}, line: {}, migration: Migration::defined(&Definition {{ name: \"2098010100{count:04}_guide_block\", path: {shown:?}, source: {source:?}, up: {module}::up, down: {down} }}) }},",
+                    at + 1
+                );
+            }
+        }
+        list.push_str("];\n");
+        let dir = std::env::var("OUT_DIR").expect("OUT_DIR is set for build scripts");
+        std::fs::write(
+            std::path::Path::new(&dir).join(out),
+            format!("{modules}\n{list}"),
+        )
+        .expect("cannot write the guide's blocks");
     }
 }

@@ -1066,6 +1066,7 @@ pub mod cookbook;
 pub mod fixtures;
 pub mod fleet;
 pub mod generated;
+pub mod guide;
 pub mod pg_versions;
 pub mod pooler;
 pub mod proxy;
