@@ -86,6 +86,15 @@ impl Notices {
         });
     }
 
+    /// Adds `notice` as a connection would, for tests that have no server.
+    #[cfg(test)]
+    pub(crate) fn push(&self, notice: Notice) {
+        self.collected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(notice);
+    }
+
     /// Takes what was collected so far.
     pub fn take(&self) -> Vec<Notice> {
         std::mem::take(

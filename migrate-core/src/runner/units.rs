@@ -357,3 +357,84 @@ enum UnitFailure {
     Data(DataCause),
     Backfill(backfill::Failure),
 }
+
+#[cfg(test)]
+mod tests {
+    use migrate_dsl::prelude::*;
+
+    use super::*;
+    use crate::migration::{Definition, Direction, Migration};
+    use crate::notices::{Notice, Notices};
+
+    fn set_not_null(pgm: &mut MigrationBuilder) {
+        pgm.set_not_null("t", "v");
+    }
+
+    static SET_NOT_NULL: Migration = Migration::defined(&Definition {
+        name: "20240101000001_not_null",
+        path: "migrations/20240101000001_not_null.rs",
+        source: "set_not_null",
+        up: set_not_null,
+        down: None,
+    });
+
+    fn notice(message: &str) -> Notice {
+        Notice {
+            severity: "NOTICE".to_owned(),
+            code: "00000".to_owned(),
+            message: message.to_owned(),
+            detail: None,
+            hint: None,
+        }
+    }
+
+    /// The notices `report_notices` passes on for each of the step's units, given the same two notices
+    /// before each.
+    fn reported(step: &Step<'_>) -> Vec<Vec<(usize, String, String)>> {
+        let notices = Notices::new();
+        let migrator = Migrator::new(std::slice::from_ref(&SET_NOT_NULL)).notices(notices.clone());
+        step.units()
+            .iter()
+            .map(|unit| {
+                notices.push(notice(
+                    "constraint \"t_v_not_null\" of relation \"t\" does not exist, skipping",
+                ));
+                notices.push(notice("table \"t\" is large"));
+                let mut seen = Vec::new();
+                migrator.report_notices(step, unit, &mut |event| {
+                    if let Event::Notice {
+                        name,
+                        position,
+                        op,
+                        notice,
+                        ..
+                    } = event
+                    {
+                        assert_eq!(name, "20240101000001_not_null");
+                        seen.push((position, op.to_owned(), notice.message.clone()));
+                    }
+                });
+                seen
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_skipped_drop_of_a_leftover_is_not_reported_other_notices_are() {
+        let step = Step::for_server(&SET_NOT_NULL, Direction::Up, 15).expect("plans");
+        let reported = reported(&step);
+        assert_eq!(reported.len(), 4, "four statements: {reported:?}");
+        // The first statement clears a leftover check: its "does not exist, skipping" is the normal case.
+        assert_eq!(
+            reported[0],
+            [(
+                1,
+                "set_not_null".to_owned(),
+                "table \"t\" is large".to_owned()
+            )]
+        );
+        for later in &reported[1..] {
+            assert_eq!(later.len(), 2, "{later:?}");
+        }
+    }
+}

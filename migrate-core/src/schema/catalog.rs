@@ -832,3 +832,54 @@ fn event_triggers(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Resu
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn literals_double_their_quotes() {
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(literal(""), "''");
+    }
+
+    #[test]
+    fn the_bookkeeping_filter_names_the_migrations_table_and_every_table_named_after_it() {
+        let table = MigrationsTable::new("app", "it's").expect("valid name");
+        assert_eq!(
+            bookkeeping_filter(&table, "n.nspname", "c.relname"),
+            "NOT coalesce(n.nspname = 'app' AND c.relname IN ('it''s', 'it''s_backfill', 'it''s_failed', \
+             'it''s_previous'), false)"
+        );
+    }
+
+    #[test]
+    fn system_schemas_are_left_out_by_name_and_prefix() {
+        let filter = user_schema("n");
+        for excluded in [
+            "'pg_catalog'",
+            "'information_schema'",
+            "'pg\\_toast%'",
+            "'pg\\_temp\\_%'",
+        ] {
+            assert!(filter.contains(excluded), "{filter} misses {excluded}");
+        }
+    }
+
+    #[test]
+    fn a_multi_line_text_stays_one_paragraph() {
+        let mut object = SchemaObject::new(Kind::Table, "public.t".to_owned());
+        push_lines(&mut object, Some("column a int\ncolumn b text  \n"));
+        push_lines(&mut object, None);
+        comment(&mut object, " on column a", Some("the \"a\""));
+        comment(&mut object, "", None);
+        assert_eq!(
+            object.lines(),
+            [
+                "column a int",
+                "column b text",
+                "comment on column a \"the \\\"a\\\"\""
+            ]
+        );
+    }
+}

@@ -909,3 +909,48 @@ pub(super) fn tables_with_rows(
     found.sort();
     Ok(found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_lose_their_terminator_and_empty_ones_are_dropped() {
+        let mut out = Out {
+            statements: Vec::new(),
+        };
+        out.push("CREATE SCHEMA a;  \n");
+        out.push(" ; ");
+        out.push("");
+        out.lines(Some(
+            "GRANT USAGE ON SCHEMA a TO PUBLIC;\n\nCOMMENT ON SCHEMA a IS 'x';",
+        ));
+        out.lines(None);
+        assert_eq!(
+            out.statements,
+            [
+                "CREATE SCHEMA a",
+                "GRANT USAGE ON SCHEMA a TO PUBLIC",
+                "COMMENT ON SCHEMA a IS 'x'"
+            ]
+        );
+    }
+
+    #[test]
+    fn acl_statements_turn_the_changes_into_grants_and_revokes_on_the_object() {
+        let sql = acl_statements(
+            "c.relacl",
+            'r',
+            "c.relowner",
+            "pg_class",
+            "c.oid",
+            "0",
+            "'TABLE x'",
+        );
+        // The changes are computed against the initial privileges, else the kind's defaults.
+        assert!(sql.contains("coalesce(c.relacl, acldefault('r', c.relowner))"));
+        assert!(sql.contains("ip.classoid = 'pg_class'::regclass AND ip.objsubid = 0"));
+        assert!(sql.contains("' ON ' || 'TABLE x' || ' TO '"));
+        assert!(sql.contains("' ON ' || 'TABLE x' || ' FROM '"));
+    }
+}
