@@ -8,6 +8,7 @@ const VERSION_FORMAT: &str = "%Y%m%d%H%M%S";
 
 /// A valid migration file name, split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct FileName {
     /// The 14-digit UTC timestamp that orders migrations.
     pub version: String,

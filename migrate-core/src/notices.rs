@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// A notice or warning the server sent while a statement ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Notice {
     /// `NOTICE`, `WARNING`, `INFO`, ...
     pub severity: String,

@@ -16,6 +16,7 @@ use crate::timeouts::Timeouts;
 /// One migration in one direction, with its SQL rendered. Building every step of a run before running the
 /// first one means an invalid migration stops the run before anything changes.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Step<'m> {
     pub migration: &'m Migration,
     pub direction: Direction,

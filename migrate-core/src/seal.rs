@@ -54,6 +54,7 @@ pub const fn same_digest(a: &SealedDigest, b: &SealedDigest) -> bool {
 
 /// What the list says, with the path it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SealList {
     /// Where the list is.
     pub path: PathBuf,

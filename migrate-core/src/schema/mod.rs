@@ -61,6 +61,7 @@ pub fn ddl(client: &mut Client, table: &MigrationsTable) -> Result<Vec<String>, 
 /// matter), triggers and rules (so none fires on a loaded row), policies, and the views (a materialized view
 /// is filled from the loaded rows when it is created).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Ddl {
     /// Starts with [`ddl::PREAMBLE`].
     pub before_data: Vec<String>,
