@@ -4,7 +4,7 @@
 //! - `build` (feature `build`, for build scripts) turns a migrations folder into a registry compiled into
 //!   the crate that owns it;
 //! - [`Migrator`] runs a registry's [`Migration`]s: `up`, `down`, `redo`, `status`, `repair`, and plans for
-//!   review ([`plan::script`]);
+//!   review (`sql`, `--dry-run`);
 //! - [`create_migration`] writes a new file from the template;
 //! - `lint` (feature `lint`) checks migrations against rules for running them on a busy database, without
 //!   a database;
@@ -49,9 +49,11 @@ mod invalid_index;
 pub mod lint;
 mod lock;
 mod migration;
+#[doc(hidden)]
 pub mod naming;
 mod notices;
 mod observer;
+#[doc(hidden)]
 pub mod plan;
 mod previous;
 mod registry;
@@ -59,14 +61,17 @@ mod retry;
 mod runner;
 mod safeguard;
 pub mod schema;
+#[doc(hidden)]
 pub mod seal;
 mod server;
 mod session_limits;
 mod source;
+#[doc(hidden)]
 pub mod squash;
 mod status;
 mod throttle;
 mod timeouts;
+#[doc(hidden)]
 pub mod trace;
 mod user_code;
 

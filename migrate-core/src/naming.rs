@@ -1,4 +1,6 @@
 //! The migration file name contract: `<YYYYMMDDHHMMSS UTC>_<snake_case_name>.rs`.
+//!
+//! Public for migrate-cli and the workspace's tests; not a stable API.
 
 use chrono::{NaiveDateTime, SubsecRound};
 

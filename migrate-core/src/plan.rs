@@ -1,4 +1,7 @@
 //! Steps: a migration rendered for one direction, ready to run or to show.
+//!
+//! Public for migrate-cli (`sql`, `--dry-run`); not a stable API: [`Step`](crate::Step) is re-exported at the
+//! crate's root.
 
 use std::fmt::Write as _;
 use std::panic::Location;
