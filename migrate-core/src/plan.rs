@@ -310,113 +310,137 @@ pub fn script(
         if i > 0 || single_transaction {
             out.push('\n');
         }
-        let m = step.migration;
-        let _ = writeln!(
-            out,
-            "-- {} ({}): {}",
-            m.name(),
-            step.direction,
-            m.display_path()
-        );
-        if let Some(reason) = &step.contract {
-            let _ = writeln!(
-                out,
-                "-- contract: {} (`up --expand-only` leaves it for after the rollout)",
-                reason.split_whitespace().collect::<Vec<_>>().join(" ")
-            );
-        }
-        let fake = step.fake;
-        let own_transaction = step.transactional && !single_transaction;
-        if fake {
-            out.push_str(
-                "-- --fake: only the bookkeeping changes; none of the migration's statements run\n",
-            );
-        } else if !step.transactional {
-            out.push_str("-- runs outside a transaction: each statement commits on its own\n");
-        }
-        if own_transaction {
-            out.push_str("BEGIN;\n");
-        }
-        let in_transaction = step.transactional || single_transaction;
-        if !fake {
-            for sql in timeouts.set_sql(step.lock_timeout, in_transaction) {
-                let _ = writeln!(out, "{sql};");
-            }
-            let segments = if own_transaction {
-                step.segments()
-            } else {
-                vec![step.units()]
-            };
-            if step.statements.is_empty() {
-                // A valid, deliberate no-op (an empty `down` declares a forward-only migration): only the
-                // bookkeeping changes.
-                let what = match (step.direction, m.down().is_some()) {
-                    (Direction::Up, _) => "the `up` is empty",
-                    (Direction::Down, true) => {
-                        "the written `down` is empty (a forward-only migration): reverting it only removes its bookkeeping row"
-                    }
-                    (Direction::Down, false) => "the derived `down` has nothing to undo",
-                };
-                let _ = writeln!(out, "-- no operations: {what}");
-            }
-            let units = segments.iter().enumerate().flat_map(|(i, segment)| {
-                segment
-                    .iter()
-                    .enumerate()
-                    .map(move |(j, unit)| (i > 0 && j == 0, unit))
-            });
-            for (starts_transaction, unit) in units {
-                if starts_transaction {
-                    out.push_str("COMMIT;\n-- a new transaction, so the locks taken above are not held while it runs\nBEGIN;\n");
-                    for sql in timeouts.set_sql(step.lock_timeout, true) {
-                        let _ = writeln!(out, "{sql};");
-                    }
-                }
-                if let Some(safeguard) = &unit.safeguard {
-                    let _ = writeln!(out, "-- {}", safeguard.describe());
-                }
-                let sql = unit.sql.trim_end();
-                // Actions (data code, backfills) stand as comments: no terminator.
-                let end = if sql.ends_with(';') || unit.action.is_some() {
-                    ""
-                } else {
-                    ";"
-                };
-                let _ = writeln!(out, "{sql}{end}");
-            }
-        }
-        match step.direction {
-            Direction::Up => {
-                let _ = writeln!(
-                    out,
-                    "{}; -- $1 = {}, $2 = {}, $3 = run time in ms",
-                    table.insert_sql(),
-                    migrate_dsl::literal(m.name()),
-                    migrate_dsl::literal(&m.checksum())
-                );
-            }
-            Direction::Down => {
-                let _ = writeln!(
-                    out,
-                    "{}; -- $1 = {}",
-                    table.delete_sql(),
-                    migrate_dsl::literal(m.name())
-                );
-            }
-        }
-        if !in_transaction && !fake {
-            for sql in timeouts.reset_sql(step.lock_timeout) {
-                let _ = writeln!(out, "{sql};");
-            }
-        }
-        if own_transaction {
-            out.push_str("COMMIT;\n");
-        }
+        step_script(&mut out, step, table, timeouts, single_transaction);
     }
     if single_transaction {
         out.push_str("\nCOMMIT;\n");
     }
     out
+}
+
+/// One step of [`script`]: its header, its own transaction (unless the run has one for all), its statements
+/// and its bookkeeping.
+fn step_script(
+    out: &mut String,
+    step: &Step<'_>,
+    table: &MigrationsTable,
+    timeouts: &Timeouts,
+    single_transaction: bool,
+) {
+    let m = step.migration;
+    let _ = writeln!(
+        out,
+        "-- {} ({}): {}",
+        m.name(),
+        step.direction,
+        m.display_path()
+    );
+    if let Some(reason) = &step.contract {
+        let _ = writeln!(
+            out,
+            "-- contract: {} (`up --expand-only` leaves it for after the rollout)",
+            reason.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+    }
+    let fake = step.fake;
+    let own_transaction = step.transactional && !single_transaction;
+    if fake {
+        out.push_str(
+            "-- --fake: only the bookkeeping changes; none of the migration's statements run\n",
+        );
+    } else if !step.transactional {
+        out.push_str("-- runs outside a transaction: each statement commits on its own\n");
+    }
+    if own_transaction {
+        out.push_str("BEGIN;\n");
+    }
+    let in_transaction = step.transactional || single_transaction;
+    if !fake {
+        statements_script(out, step, timeouts, in_transaction, own_transaction);
+    }
+    match step.direction {
+        Direction::Up => {
+            let _ = writeln!(
+                out,
+                "{}; -- $1 = {}, $2 = {}, $3 = run time in ms",
+                table.insert_sql(),
+                migrate_dsl::literal(m.name()),
+                migrate_dsl::literal(&m.checksum())
+            );
+        }
+        Direction::Down => {
+            let _ = writeln!(
+                out,
+                "{}; -- $1 = {}",
+                table.delete_sql(),
+                migrate_dsl::literal(m.name())
+            );
+        }
+    }
+    if !in_transaction && !fake {
+        for sql in timeouts.reset_sql(step.lock_timeout) {
+            let _ = writeln!(out, "{sql};");
+        }
+    }
+    if own_transaction {
+        out.push_str("COMMIT;\n");
+    }
+}
+
+/// The timeouts and statements of a step that is not faked, with the transaction breaks of a migration in
+/// its own transaction, and a line saying why when it has no statement.
+fn statements_script(
+    out: &mut String,
+    step: &Step<'_>,
+    timeouts: &Timeouts,
+    in_transaction: bool,
+    own_transaction: bool,
+) {
+    for sql in timeouts.set_sql(step.lock_timeout, in_transaction) {
+        let _ = writeln!(out, "{sql};");
+    }
+    let segments = if own_transaction {
+        step.segments()
+    } else {
+        vec![step.units()]
+    };
+    if step.statements.is_empty() {
+        // A valid, deliberate no-op (an empty `down` declares a forward-only migration): only the
+        // bookkeeping changes.
+        let what = match (step.direction, step.migration.down().is_some()) {
+            (Direction::Up, _) => "the `up` is empty",
+            (Direction::Down, true) => {
+                "the written `down` is empty (a forward-only migration): reverting it only removes its bookkeeping row"
+            }
+            (Direction::Down, false) => "the derived `down` has nothing to undo",
+        };
+        let _ = writeln!(out, "-- no operations: {what}");
+    }
+    let units = segments.iter().enumerate().flat_map(|(i, segment)| {
+        segment
+            .iter()
+            .enumerate()
+            .map(move |(j, unit)| (i > 0 && j == 0, unit))
+    });
+    for (starts_transaction, unit) in units {
+        if starts_transaction {
+            out.push_str("COMMIT;\n-- a new transaction, so the locks taken above are not held while it runs\nBEGIN;\n");
+            for sql in timeouts.set_sql(step.lock_timeout, true) {
+                let _ = writeln!(out, "{sql};");
+            }
+        }
+        if let Some(safeguard) = &unit.safeguard {
+            let _ = writeln!(out, "-- {}", safeguard.describe());
+        }
+        let sql = unit.sql.trim_end();
+        // Actions (data code, backfills) stand as comments: no terminator.
+        let end = if sql.ends_with(';') || unit.action.is_some() {
+            ""
+        } else {
+            ";"
+        };
+        let _ = writeln!(out, "{sql}{end}");
+    }
 }
 
 #[cfg(test)]
