@@ -262,15 +262,57 @@ struct Parts {
     comments: Vec<String>,
 }
 
+/// Relations (tables of every kind, views, materialized views, composite types) by name, each with the lines
+/// gathered for it so far.
+type Found = std::collections::BTreeMap<String, (SchemaObject, Parts)>;
+
 fn relations(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
     out: &mut Vec<SchemaObject>,
 ) -> Result<(), Error> {
-    use std::collections::BTreeMap;
-
     let keep = bookkeeping_filter(table, "n.nspname", "c.relname");
     let relation_filter = format!("{} AND {keep}", user_schema("n"));
+    let mut found = relation_headers(tx, &relation_filter)?;
+    relation_columns(tx, &relation_filter, &mut found)?;
+    relation_constraints(tx, &relation_filter, &mut found)?;
+    relation_indexes(tx, &relation_filter, &mut found)?;
+    relation_triggers(tx, &relation_filter, &mut found)?;
+    relation_policies(tx, &relation_filter, &mut found)?;
+    relation_rules(tx, &relation_filter, &mut found)?;
+    relation_statistics(tx, &relation_filter, &mut found)?;
+    for (_, (mut object, mut parts)) in found {
+        // Columns keep their ordinal order (the query's); everything else is sorted.
+        for list in [
+            &mut parts.constraints,
+            &mut parts.indexes,
+            &mut parts.triggers,
+            &mut parts.policies,
+            &mut parts.grants,
+            &mut parts.comments,
+        ] {
+            list.sort();
+        }
+        for line in parts
+            .columns
+            .into_iter()
+            .chain(parts.constraints)
+            .chain(parts.indexes)
+            .chain(parts.triggers)
+            .chain(parts.policies)
+            .chain(parts.grants)
+            .chain(parts.comments)
+        {
+            object.line(line);
+        }
+        out.push(object);
+    }
+    Ok(())
+}
+
+/// Each relation with its header (kind, persistence, partitioning, options, ...), definition, comment and
+/// privileges.
+fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<Found, Error> {
     let sql = format!(
         "SELECT {}, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, \
          array_to_string(c.reloptions, ', '), \
@@ -299,7 +341,7 @@ fn relations(
         privileges("c.relacl", 'r', "c.relowner", "pg_class", "c.oid", "0"),
         not_extension_member("pg_class", "c.oid")
     );
-    let mut found: BTreeMap<String, (SchemaObject, Parts)> = BTreeMap::new();
+    let mut found = Found::new();
     for row in query(tx, "tables and views", &sql)? {
         let name = col(&row, 0).to_owned();
         let kind = match col(&row, 1) {
@@ -353,7 +395,15 @@ fn relations(
             .extend(col(&row, 11).lines().map(str::to_owned));
         found.insert(name, (object, parts));
     }
+    Ok(found)
+}
 
+/// Columns, in their ordinal order, with their privileges and comments.
+fn relation_columns(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    found: &mut Found,
+) -> Result<(), Error> {
     let columns =
         format!(
         "SELECT {}, quote_ident(a.attname), format_type(a.atttypid, a.atttypmod), a.attnotnull, \
@@ -410,7 +460,15 @@ fn relations(
                 .push(format!("comment on column {name} {text:?}"));
         }
     }
+    Ok(())
+}
 
+/// Constraints (PostgreSQL 18's catalogued `NOT NULL`s are shown on their columns) and their comments.
+fn relation_constraints(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    found: &mut Found,
+) -> Result<(), Error> {
     let constraints = format!(
         "SELECT {}, quote_ident(con.conname), pg_get_constraintdef(con.oid), \
          obj_description(con.oid, 'pg_constraint') \
@@ -431,7 +489,15 @@ fn relations(
                 .push(format!("comment on constraint {} {text:?}", col(&row, 1)));
         }
     }
+    Ok(())
+}
 
+/// Indexes, with what a review needs to see of them, and their comments.
+fn relation_indexes(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    found: &mut Found,
+) -> Result<(), Error> {
     let indexes = format!(
         "SELECT {}, pg_get_indexdef(i.indexrelid), obj_description(i.indexrelid, 'pg_class'), \
          quote_ident(ic.relname), i.indisvalid, i.indisclustered, i.indisreplident, \
@@ -465,7 +531,15 @@ fn relations(
                 .push(format!("comment on index {} {text:?}", col(&row, 3)));
         }
     }
+    Ok(())
+}
 
+/// Triggers other than the internal ones, and their comments.
+fn relation_triggers(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    found: &mut Found,
+) -> Result<(), Error> {
     // Foreign keys are enforced by internal triggers: the constraint stands for them.
     let triggers = format!(
         "SELECT {}, pg_get_triggerdef(tg.oid), tg.tgenabled, obj_description(tg.oid, 'pg_trigger'), \
@@ -492,7 +566,15 @@ fn relations(
                 .push(format!("comment on trigger {} {text:?}", col(&row, 4)));
         }
     }
+    Ok(())
+}
 
+/// Row-level security policies.
+fn relation_policies(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    found: &mut Found,
+) -> Result<(), Error> {
     let policies = format!(
         "SELECT {}, quote_ident(p.polname), p.polcmd, p.polpermissive, \
          CASE WHEN p.polroles = '{{0}}' THEN 'PUBLIC' ELSE \
@@ -532,7 +614,15 @@ fn relations(
         }
         parts.policies.push(line);
     }
+    Ok(())
+}
 
+/// Rules, listed with the triggers.
+fn relation_rules(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    found: &mut Found,
+) -> Result<(), Error> {
     // Rules other than a view's own (`_RETURN`, which is the view's query).
     let rules = format!(
         "SELECT {}, pg_get_ruledef(r.oid) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
@@ -544,7 +634,15 @@ fn relations(
             parts.triggers.push(col(&row, 1).to_owned());
         }
     }
+    Ok(())
+}
 
+/// Statistics objects, listed with the indexes.
+fn relation_statistics(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    found: &mut Found,
+) -> Result<(), Error> {
     let statistics = format!(
         "SELECT {}, pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter}",
@@ -554,33 +652,6 @@ fn relations(
         if let Some((_, parts)) = found.get_mut(col(&row, 0)) {
             parts.indexes.push(col(&row, 1).to_owned());
         }
-    }
-
-    for (_, (mut object, mut parts)) in found {
-        // Columns keep their ordinal order (the query's); everything else is sorted.
-        for list in [
-            &mut parts.constraints,
-            &mut parts.indexes,
-            &mut parts.triggers,
-            &mut parts.policies,
-            &mut parts.grants,
-            &mut parts.comments,
-        ] {
-            list.sort();
-        }
-        for line in parts
-            .columns
-            .into_iter()
-            .chain(parts.constraints)
-            .chain(parts.indexes)
-            .chain(parts.triggers)
-            .chain(parts.policies)
-            .chain(parts.grants)
-            .chain(parts.comments)
-        {
-            object.line(line);
-        }
-        out.push(object);
     }
     Ok(())
 }
