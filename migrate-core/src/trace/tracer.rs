@@ -638,3 +638,102 @@ fn sorted(names: impl Iterator<Item = String>) -> Vec<String> {
     names.sort();
     names
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::catalog::Constraint;
+
+    fn relation(name: &str, kind: RelationKind, file: u32) -> Relation {
+        Relation {
+            name: name.to_owned(),
+            kind,
+            file,
+            table: None,
+            relname: name.to_owned(),
+        }
+    }
+
+    fn snapshot(relations: Vec<(u32, Relation)>, constraints: Vec<(u32, Constraint)>) -> Snapshot {
+        Snapshot {
+            relations: relations.into_iter().collect(),
+            constraints: constraints.into_iter().collect(),
+            locks: HashMap::new(),
+        }
+    }
+
+    fn constraint(name: &str, table: u32, validated: bool, not_null: bool) -> Constraint {
+        Constraint {
+            name: name.to_owned(),
+            table,
+            validated,
+            not_null,
+        }
+    }
+
+    #[test]
+    fn an_index_dropped_and_created_under_its_name_is_rebuilt_a_new_file_is_a_rewrite() {
+        let before = snapshot(
+            vec![
+                (1, relation("posts", RelationKind::Table, 10)),
+                (2, relation("posts_title_index", RelationKind::Index, 20)),
+                (3, relation("old", RelationKind::Table, 30)),
+            ],
+            Vec::new(),
+        );
+        let after = snapshot(
+            vec![
+                (1, relation("posts", RelationKind::Table, 11)),
+                (4, relation("posts_title_index", RelationKind::Index, 40)),
+                (5, relation("new", RelationKind::Table, 50)),
+            ],
+            Vec::new(),
+        );
+        let existing: HashSet<u32> = [1, 2, 3].into_iter().collect();
+        let Changes {
+            created,
+            dropped,
+            rewrites,
+        } = changes(&before, &after, &existing);
+        assert_eq!(created, ["new"]);
+        assert_eq!(dropped, ["old"]);
+        // Tables first, then indexes.
+        assert_eq!(
+            rewrites
+                .iter()
+                .map(|r| (r.relation.as_str(), r.kind))
+                .collect::<Vec<_>>(),
+            [
+                ("posts", RelationKind::Table),
+                ("posts_title_index", RelationKind::Index)
+            ]
+        );
+    }
+
+    #[test]
+    fn only_constraints_of_existing_tables_that_became_valid_count_as_validated() {
+        let before = snapshot(
+            Vec::new(),
+            vec![
+                (1, constraint("checked_later", 7, false, false)),
+                (2, constraint("valid_already", 7, true, false)),
+            ],
+        );
+        let after = snapshot(
+            Vec::new(),
+            vec![
+                (1, constraint("checked_later", 7, true, false)),
+                (2, constraint("valid_already", 7, true, false)),
+                // PostgreSQL 18's `SET NOT NULL` adds a NOT NULL constraint valid from the start.
+                (3, constraint("fresh_not_null", 7, true, true)),
+                (4, constraint("added_valid", 7, true, false)),
+                (5, constraint("on_a_new_table", 8, true, false)),
+            ],
+        );
+        let existing: HashSet<u32> = [7].into_iter().collect();
+        assert_eq!(
+            validated(&before, &after, &existing),
+            ["added_valid", "checked_later"]
+        );
+    }
+}
