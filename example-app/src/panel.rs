@@ -152,31 +152,48 @@ pub fn render(phase: Phase, state: &SchemaState) -> String {
     h
 }
 
-/// The walkthrough as a page: its Markdown as written, with an anchor on every heading so the panel's links
-/// land on their section.
+/// The walkthrough as a page: its Markdown rendered as HTML (mdBook's parser), with every heading's anchor
+/// as GitHub and the book give it, so the panel's links land on their section.
 pub fn walkthrough_page() -> String {
-    let mut h = String::from(concat!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
-        "<title>Walkthrough</title>\n<style>body{max-width:52rem;margin:2rem auto;padding:0 1rem}",
-        "pre{white-space:pre-wrap}</style>\n</head>\n<body>\n<p><a href=\"/\">back to the app</a></p>\n<pre>\n"
-    ));
-    let mut in_code = false;
-    for line in WALKTHROUGH.lines() {
-        if line.starts_with("```") {
-            in_code = !in_code;
-        }
-        if !in_code && line.starts_with('#') {
-            let _ = writeln!(
-                h,
-                "<strong id=\"{}\">{}</strong>",
-                anchor(line),
-                escape(line)
-            );
-        } else {
-            let _ = writeln!(h, "{}", escape(line));
+    use pulldown_cmark::{html, CowStr, Event, Options, Parser, Tag, TagEnd};
+
+    let mut events = Vec::new();
+    // A heading's events, held until its end gives its whole text for the anchor.
+    let mut heading: Option<(pulldown_cmark::HeadingLevel, Vec<Event<'_>>)> = None;
+    for event in Parser::new_ext(WALKTHROUGH, Options::ENABLE_TABLES) {
+        match (event, &mut heading) {
+            (Event::Start(Tag::Heading { level, .. }), None) => heading = Some((level, Vec::new())),
+            (Event::End(TagEnd::Heading(_)), Some(_)) => {
+                let Some((level, inner)) = heading.take() else {
+                    continue;
+                };
+                let text: String = inner
+                    .iter()
+                    .filter_map(|e| match e {
+                        Event::Text(t) | Event::Code(t) => Some(t.as_ref()),
+                        _ => None,
+                    })
+                    .collect();
+                events.push(Event::Html(CowStr::from(format!(
+                    "<{level} id=\"{}\">",
+                    anchor(&text)
+                ))));
+                events.extend(inner);
+                events.push(Event::Html(CowStr::from(format!("</{level}>\n"))));
+            }
+            (event, Some((_, inner))) => inner.push(event),
+            (event, None) => events.push(event),
         }
     }
-    h.push_str("</pre>\n</body>\n</html>\n");
+    let mut h = String::from(concat!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
+        "<title>Walkthrough</title>\n<style>body{max-width:52rem;margin:2rem auto;padding:0 1rem;",
+        "font-family:system-ui,sans-serif;line-height:1.5}pre{background:#f4f4f4;padding:.75rem;overflow-x:auto}",
+        "code{font-size:.9em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25rem .5rem}",
+        "</style>\n</head>\n<body>\n<p><a href=\"/\">back to the app</a></p>\n"
+    ));
+    html::push_html(&mut h, events.into_iter());
+    h.push_str("</body>\n</html>\n");
     h
 }
 
@@ -196,6 +213,25 @@ mod tests {
             }
         }
         out
+    }
+
+    /// The walkthrough is served as HTML: headings with the anchors the panel links to, code as code blocks,
+    /// no Markdown syntax left.
+    #[test]
+    fn the_walkthrough_is_served_rendered() {
+        let page = walkthrough_page();
+        for (_, section) in SECTIONS {
+            let id = format!(" id=\"{}\">", anchor(section));
+            assert!(page.contains(&id), "{id} missing");
+        }
+        assert!(page.contains("<h3 id=\"step-3-replace-latlng-with-location-a-point\">"));
+        assert!(page.contains("<pre><code class=\"language-"), "code blocks");
+        assert!(!page.contains("```"), "a fence left as text");
+        assert!(
+            !page.lines().any(|l| l.starts_with("## ")),
+            "a heading left as text"
+        );
+        assert!(page.contains("<code>"), "inline code");
     }
 
     /// A renamed heading must not leave the panel linking to nothing.

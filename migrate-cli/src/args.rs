@@ -194,7 +194,8 @@ pub enum Command {
     },
     /// Print the exact SQL that pending (or the named) migrations run, changing nothing.
     Sql {
-        /// Migrations to show (full name or timestamp); default: the pending ones (reads the database).
+        /// Migrations to show (full name or timestamp; a repeatable one by its name, `repeatable_<name>`); default:
+        /// the pending ones and the repeatable ones `up` would apply (reads the database).
         names: Vec<String>,
         /// Show the `down` SQL of the named migrations instead.
         #[arg(long, requires = "names")]
@@ -407,7 +408,7 @@ pub struct RunArgs {
 }
 
 /// A duration above zero.
-fn parse_positive_duration(text: &str) -> Result<Duration, String> {
+pub(crate) fn parse_positive_duration(text: &str) -> Result<Duration, String> {
     match parse_duration(text)? {
         d if d.is_zero() => Err("it must be more than 0".to_owned()),
         d => Ok(d),

@@ -35,6 +35,13 @@ impl Drop for Watch {
 /// Watches `interrupt`'s deadline (set when a run starts with a budget): once it passes, the statement
 /// running on the connection of `token` is cancelled unless a backfill runs.
 pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: TlsConnector) -> Watch {
+    watch_with(interrupt, move || {
+        let _ = token.cancel_query(tls);
+    })
+}
+
+/// [`watch`] with the cancel of a session opened elsewhere (a fleet target's).
+pub fn watch_with(interrupt: &Interrupt, cancel: impl FnOnce() + Send + 'static) -> Watch {
     let done = Arc::new(AtomicBool::new(false));
     let stop = Arc::clone(&done);
     let interrupt = interrupt.clone();
@@ -55,7 +62,7 @@ pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: TlsConnector) -> Wa
                     errln!(
                         "the run's time budget of {shown} (--max-duration) is spent: cancelling the running statement on the server"
                     );
-                    let _ = token.cancel_query(tls);
+                    cancel();
                 } else {
                     errln!(
                         "the run's time budget of {shown} (--max-duration) is spent: stopping after the backfill's current batch"

@@ -156,6 +156,11 @@ pub enum Error {
         .names.join(", ")
     )]
     Changed { names: Vec<String> },
+    /// `sql --down` (or another reverting command) named a repeatable migration, which has no `down`.
+    #[error(
+        "repeatable migration {name} has no down: it is never reverted (edit it, or make it drop what it created, and `up` applies it again)"
+    )]
+    RepeatableHasNoDown { name: String },
     /// A name given on the command line matches no migration.
     #[error(
         "no migration named {name:?}; `status` lists the names (a timestamp prefix also works)"

@@ -56,6 +56,12 @@ impl Interrupt {
             budget.map(|b| (Instant::now() + b, b));
     }
 
+    /// Gives the run the budget `budget` that is spent at `at` (a budget that started before the run: a
+    /// fleet's, shared by its targets).
+    pub(crate) fn set_deadline_at(&self, at: Instant, budget: Duration) {
+        *self.0.deadline.lock().unwrap_or_else(|e| e.into_inner()) = Some((at, budget));
+    }
+
     /// When the time budget is spent, and the budget, if there is one.
     pub fn deadline(&self) -> Option<(Instant, Duration)> {
         *self.0.deadline.lock().unwrap_or_else(|e| e.into_inner())

@@ -17,92 +17,113 @@
 //!
 //! # Features
 //!
-//! An application that applies its migrations needs none: its build script needs `build`, and a program
-//! that lints migrations needs `lint` (the `migrate` CLI enables it). Neither is compiled otherwise, so the
-//! application does not build `syn` or the SQL parser:
+//! An application that applies its migrations needs only the default `runtime` (the engine); its build script
+//! needs `build` and not `runtime` (a build script's dependencies are compiled apart from the program's, so
+//! leaving the engine out there spares the first build a second copy of the driver and the engine); a program
+//! that lints migrations needs `lint` (the `migrate` CLI enables it). So the application does not build `syn`
+//! or the SQL parser, and its build script builds neither the driver nor the engine:
 //!
 //! ```toml
 //! [dependencies]
 //! migrate-core = "0.1"
 //!
 //! [build-dependencies]
-//! migrate-core = { version = "0.1", features = ["build"] }
+//! migrate-core = { version = "0.1", default-features = false, features = ["build"] }
 //! ```
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
-mod access;
-mod backfill;
-mod batch_size;
-mod blockers;
+// Always compiled: what a build script needs (the file scan, names, seals, checksums, baseline markers).
 #[cfg(feature = "build")]
 pub mod build;
-mod create;
-mod error;
-mod event_log;
-mod events;
-pub mod fleet;
-mod history;
-mod interrupt;
-mod invalid_index;
+mod checksum;
 #[cfg(feature = "lint")]
 pub mod lint;
-mod lock;
-mod migration;
 #[doc(hidden)]
 pub mod naming;
-mod notices;
-mod observer;
-#[doc(hidden)]
-pub mod plan;
-mod previous;
-mod registry;
-mod retry;
-mod runner;
-mod safeguard;
-pub mod schema;
 #[doc(hidden)]
 pub mod seal;
-mod server;
-mod session_limits;
 mod source;
 #[doc(hidden)]
 pub mod squash;
-mod status;
-mod throttle;
-mod timeouts;
-#[doc(hidden)]
-pub mod trace;
-mod user_code;
 
-pub use blockers::{Blocked, Blocker, SAMPLE_INTERVAL};
-pub use create::{create_migration, create_repeatable};
-pub use error::{
-    BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RecordError,
-    RestoreError, StatementError, TransactionEnded,
-};
-pub use events::Event;
-pub use history::{
-    AppliedMigration, Failure, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
-};
-pub use interrupt::{signal_name, Interrupt};
-pub use lock::{lock_key, LockMode};
-pub use migration::{Code, Compiled, Definition, Direction, Migration, Precomputed};
-pub use notices::{Notice, Notices};
-pub use plan::Step;
-pub use registry::{Migrations, Registry};
-pub use runner::{DownTarget, Migrator, Ran, RepeatableState, RepeatableStatus, UpTarget};
-pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
-pub use session_limits::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
+/// Compiles its items only with the feature `runtime` (the engine: on by default; a build script turns it off).
+macro_rules! runtime {
+    ($($item:item)*) => {
+        $(
+            #[cfg(feature = "runtime")]
+            $item
+        )*
+    };
+}
+
+// The engine: running migrations against PostgreSQL.
+runtime! {
+    mod access;
+    mod backfill;
+    mod batch_size;
+    mod blockers;
+    mod create;
+    mod error;
+    mod event_log;
+    mod events;
+    pub mod fleet;
+    mod history;
+    mod interrupt;
+    mod invalid_index;
+    mod lock;
+    mod migration;
+    mod notices;
+    mod observer;
+    #[doc(hidden)]
+    pub mod plan;
+    mod previous;
+    mod registry;
+    mod retry;
+    mod runner;
+    mod safeguard;
+    pub mod schema;
+    mod server;
+    mod session_limits;
+    mod status;
+    mod throttle;
+    mod timeouts;
+    #[doc(hidden)]
+    pub mod trace;
+    mod user_code;
+}
+
+pub use checksum::Precomputed;
 pub use source::{scan, scan_all, MigrationFile, RepeatableFile, SourceError};
-pub use status::{Entry, State, Status, StatusReport, Summary};
-pub use throttle::{
-    BackfillSettings, PauseCause, PauseKind, PauseTotal, DEFAULT_MAX_PAUSE,
-    DEFAULT_MAX_REPLICA_LAG_BYTES, DEFAULT_MAX_REPLICA_LAG_TIME, DEFAULT_TARGET_BATCH_TIME,
-};
-pub use timeouts::{Timeouts, DEFAULT_LOCK_TIMEOUT, DEFAULT_RETRY_BUDGET};
-pub use user_code::{recording_migration, running_user_code, Recording, UserCode};
 
-/// Re-exported so applications use the same driver version as the engine.
-pub use migrate_dsl::LagLimit;
-pub use postgres;
+runtime! {
+    pub use blockers::{Blocked, Blocker, SAMPLE_INTERVAL};
+    pub use create::{create_migration, create_repeatable};
+    pub use error::{
+        BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RecordError,
+        RestoreError, StatementError, TransactionEnded,
+    };
+    pub use events::Event;
+    pub use history::{
+        AppliedMigration, Failure, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
+    };
+    pub use interrupt::{signal_name, Interrupt};
+    pub use lock::{lock_key, LockMode};
+    pub use migration::{Code, Compiled, Definition, Direction, Migration};
+    pub use notices::{Notice, Notices};
+    pub use plan::Step;
+    pub use registry::{Migrations, Registry};
+    pub use runner::{DownTarget, Migrator, Ran, RepeatableState, RepeatableStatus, UpTarget};
+    pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
+    pub use session_limits::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
+    pub use status::{Entry, State, Status, StatusReport, Summary};
+    pub use throttle::{
+        BackfillSettings, PauseCause, PauseKind, PauseTotal, DEFAULT_MAX_PAUSE,
+        DEFAULT_MAX_REPLICA_LAG_BYTES, DEFAULT_MAX_REPLICA_LAG_TIME, DEFAULT_TARGET_BATCH_TIME,
+    };
+    pub use timeouts::{Timeouts, DEFAULT_LOCK_TIMEOUT, DEFAULT_RETRY_BUDGET};
+    pub use user_code::{recording_migration, running_user_code, Recording, UserCode};
+    pub use migrate_dsl::LagLimit;
+    /// Re-exported so applications use the same driver version as the engine.
+    pub use postgres;
+}

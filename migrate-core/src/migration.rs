@@ -3,8 +3,9 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use migrate_dsl::MigrationBuilder;
-use sha2::{Digest, Sha256};
 
+pub(crate) use crate::checksum::{checksum, hex};
+use crate::checksum::{digest, Precomputed};
 use crate::error::Error;
 
 /// One migration compiled into the runner: its name, where it came from, its source and its `up`/`down`
@@ -113,26 +114,6 @@ impl std::fmt::Debug for Migration {
             .field("name", &self.name())
             .field("path", &self.path())
             .finish_non_exhaustive()
-    }
-}
-
-/// What the build script computed from a migration's source, so that the runner does not read it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Precomputed {
-    /// The SHA-256 behind [`Migration::checksum`], of the source with line endings and trailing whitespace
-    /// normalised.
-    pub digest: [u8; 32],
-    /// Whether the source is a squashed baseline (it lists the migrations it replaces).
-    pub baseline: bool,
-}
-
-impl Precomputed {
-    /// What the build script records for `source`.
-    pub fn of(source: &str) -> Precomputed {
-        Precomputed {
-            digest: digest(source),
-            baseline: crate::squash::squashed_names(source).is_some(),
-        }
     }
 }
 
@@ -316,17 +297,6 @@ impl Migration {
     }
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
-
-fn digest(source: &str) -> [u8; 32] {
-    let mut hasher = Sha256::new();
-    for line in source.lines() {
-        hasher.update(line.trim_end().as_bytes());
-        hasher.update(b"\n");
-    }
-    hasher.finalize().into()
-}
-
 /// The positions of `migrations` in name order, or `None` when the list is in name order already (a generated
 /// registry is: timestamp order is name order; a hand-built list may not be).
 pub(crate) fn name_order(migrations: &[Migration]) -> Option<Vec<u32>> {
@@ -335,24 +305,6 @@ pub(crate) fn name_order(migrations: &[Migration]) -> Option<Vec<u32>> {
         order.sort_by_key(|&i| migrations[i as usize].name());
         order
     })
-}
-
-pub(crate) fn checksum(source: &str) -> String {
-    hex(&digest(source))
-}
-
-pub(crate) fn hex(digest: &[u8; 32]) -> String {
-    hex_digits(digest).iter().map(|&d| char::from(d)).collect()
-}
-
-/// `digest` in lowercase hex, as ASCII digits on the stack.
-fn hex_digits(digest: &[u8; 32]) -> [u8; 64] {
-    let mut digits = [0; 64];
-    for (pair, byte) in digits.chunks_exact_mut(2).zip(digest) {
-        pair[0] = HEX[usize::from(byte >> 4)];
-        pair[1] = HEX[usize::from(byte & 0xf)];
-    }
-    digits
 }
 
 pub(crate) fn display_path(path: &str) -> String {

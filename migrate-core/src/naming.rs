@@ -43,6 +43,22 @@ pub fn parse_file_name(file_name: &str) -> Result<FileName, String> {
         .ok_or_else(|| "a migration file must end in `.rs`".to_owned())?;
     let expected =
         "expected `<YYYYMMDDHHMMSS>_<snake_case_name>.rs`, e.g. `20261122143005_add_location.rs`";
+    // Names other tools use, met when a folder is brought over by hand: say what this tool calls them.
+    if let Some(rest) = stem.strip_prefix("R__") {
+        let name = rest.to_lowercase().replace(['-', ' ', '.'], "_");
+        return Err(format!(
+            "a Flyway-style repeatable migration name: here a repeatable migration is `repeatable_<snake_case_name>.rs` \
+             (e.g. `repeatable_{name}.rs`)"
+        ));
+    }
+    if let Some(rest) = stem.strip_prefix(['V', 'U']) {
+        if rest.contains("__") && rest.starts_with(|c: char| c.is_ascii_digit()) {
+            return Err(format!(
+                "a Flyway- or refinery-style versioned name; {expected}, and `migrate import --from flyway DIR` \
+                 (or `--from refinery`) converts such a folder"
+            ));
+        }
+    }
     let (version, name) = match (stem.get(..VERSION_LEN), stem.get(VERSION_LEN..)) {
         (Some(v), Some(rest)) if v.bytes().all(|b| b.is_ascii_digit()) => {
             match rest.strip_prefix('_') {
@@ -154,6 +170,26 @@ pub fn next_version(now: NaiveDateTime, newest_existing: Option<&str>) -> String
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn other_tools_names_get_a_hint() {
+        let repeatable = parse_file_name("R__Active_Users.rs").unwrap_err();
+        assert!(
+            repeatable.contains("`repeatable_active_users.rs`"),
+            "{repeatable}"
+        );
+        let versioned = parse_file_name("V2__add_email.rs").unwrap_err();
+        assert!(
+            versioned.contains("migrate import --from flyway"),
+            "{versioned}"
+        );
+        // Not another tool's name: the usual reason.
+        let plain = parse_file_name("Vacation.rs").unwrap_err();
+        assert!(
+            plain.starts_with("the name must start with a 14-digit UTC timestamp"),
+            "{plain}"
+        );
+    }
 
     #[test]
     fn parses_valid_names() {

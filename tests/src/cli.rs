@@ -245,10 +245,10 @@ pub fn scaffold_app(dir: &Path, package: &str) {
             root.join(name).display().to_string()
         )
     };
-    // The build script needs the registry generation, the application does not.
+    // The build script needs the registry generation and not the engine; the application the reverse.
     let build_dep = |name: &str| {
         format!(
-            "{name} = {{ path = {:?}, features = [\"build\"] }}",
+            "{name} = {{ path = {:?}, default-features = false, features = [\"build\"] }}",
             root.join(name).display().to_string()
         )
     };

@@ -75,6 +75,7 @@ fixtures!(
     fleet_bench,
     fleet_session,
     fleet_slow,
+    fleet_budget,
     squash_data,
     squash_edited,
     squash_v2_without_checksums,

@@ -21,7 +21,7 @@ pub fn runner_crate(name: &str, root: &Path) -> Vec<(&'static str, String)> {
     let core_manifest =
         std::fs::read_to_string(root.join("migrate-core/Cargo.toml")).unwrap_or_default();
     let build_feature = if core_manifest.lines().any(|l| l.starts_with("build = ")) {
-        ", features = [\"build\"]"
+        ", default-features = false, features = [\"build\"]"
     } else {
         ""
     };

@@ -27,7 +27,7 @@ fn consumer(dir: &Path, name: &str, edition: &str) {
     };
     let build_dep = |c: &str| {
         format!(
-            "{c} = {{ path = {:?}, features = [\"build\"] }}",
+            "{c} = {{ path = {:?}, default-features = false, features = [\"build\"] }}",
             checkout().join(c).display().to_string()
         )
     };

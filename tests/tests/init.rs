@@ -171,7 +171,7 @@ fn binary_package_gets_everything_and_a_rerun_changes_nothing() {
     // The build script alone needs the registry generation.
     assert!(
         manifest.contains(&format!(
-            "migrate-core = {{ path = \"{}\", features = [\"build\"] }}",
+            "migrate-core = {{ path = \"{}\", default-features = false, features = [\"build\"] }}",
             core.display()
         )),
         "{manifest}"
@@ -409,7 +409,7 @@ fn crates_git_writes_git_dependencies_everywhere() {
     )
     .expect_code(0);
     let git = format!("{{ git = \"{url}\", rev = \"0123abc\" }}");
-    let git_build = format!("{{ git = \"{url}\", rev = \"0123abc\", features = [\"build\"] }}");
+    let git_build = format!("{{ git = \"{url}\", rev = \"0123abc\", default-features = false, features = [\"build\"] }}");
     let manifest = read(&dir.join("Cargo.toml"));
     for line in [
         format!("migrate-core = {git}"),

@@ -97,6 +97,76 @@ fn unchanged_repeatables_are_not_applied_again() {
     assert_cli_snapshot!("repeatable_status_up_to_date", status, &["status"]);
 }
 
+/// A repeatable file deleted after it was applied: `status` reports its row as `file gone` (text and JSON)
+/// without failing, and `up` leaves what it created alone.
+#[test]
+fn a_deleted_repeatable_is_reported_as_gone() {
+    let db = TestDb::new();
+    let v1 = FixtureCli::new("repeatable_v1", &db);
+    v1.run(&["up"]).expect_code(0);
+    // The same versioned migration, other repeatable files: both of v1's are gone.
+    let other = v1.switch("repeatable_once");
+    let status = other.run(&["status"]).expect_code(0);
+    assert_cli_snapshot!("repeatable_status_gone", status, &["status"]);
+    let json = other.run(&["status", "--json"]).expect_code(0);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(
+        json["repeatables"],
+        serde_json::json!([
+            { "name": "repeatable_plain_view", "state": "new" },
+            { "name": "repeatable_a_active_accounts", "state": "gone" },
+            { "name": "repeatable_b_account_names", "state": "gone" },
+        ])
+    );
+    other.run(&["up"]).expect_code(0);
+    assert_eq!(
+        db.query_strings(
+            "SELECT string_agg(table_name::text, ',' ORDER BY table_name) FROM information_schema.views WHERE table_schema = 'public'"
+        ),
+        [[Some("account_names,active_accounts,plain".to_owned())]],
+        "the gone files' views stay"
+    );
+}
+
+/// `sql repeatable_<name>` shows that file's SQL whatever its state, without a database; `--down` of one is
+/// refused (it has none), and an unknown name is named.
+#[test]
+fn sql_shows_a_named_repeatable() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("repeatable_v1", &db);
+    let b = "repeatable_b_account_names";
+    let shown = cli.run(&["sql", "20260701000001", b]).expect_code(0);
+    assert!(
+        shown
+            .stdout
+            .contains("CREATE VIEW account_names AS SELECT name FROM active_accounts")
+            && shown.stdout.contains("CREATE TABLE"),
+        "{}",
+        shown.stdout
+    );
+    assert!(
+        shown.stdout.find("CREATE TABLE") < shown.stdout.find("CREATE VIEW account_names"),
+        "the repeatable after the migration: {}",
+        shown.stdout
+    );
+    let down = cli.run(&["sql", "--down", b]).expect_code(1);
+    assert!(
+        down.stderr
+            .contains("repeatable migration repeatable_b_account_names has no down"),
+        "{}",
+        down.stderr
+    );
+    let unknown = cli.run(&["sql", "repeatable_nope"]).expect_code(1);
+    assert!(
+        unknown
+            .stderr
+            .contains("no migration named \"repeatable_nope\""),
+        "{}",
+        unknown.stderr
+    );
+    assert!(db.tables().is_empty(), "nothing applied: {:?}", db.tables());
+}
+
 /// After a file changes, `status` shows it as changed, `sql` shows what `up` will run again, and `up` applies
 /// only that file again (not the unchanged one), recording its new checksum.
 #[test]

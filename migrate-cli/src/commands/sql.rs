@@ -19,7 +19,16 @@ pub(super) fn sql(context: &Context<'_>, names: &[String], down: bool) -> Result
         )
     } else {
         let direction = if down { Direction::Down } else { Direction::Up };
-        (migrator.plan_named(names, direction)?, Vec::new())
+        // Repeatable migrations are named by their file's stem, `repeatable_<name>`, which no versioned
+        // migration's name can start with (it starts with its timestamp).
+        let (repeatable, versioned): (Vec<String>, Vec<String>) = names
+            .iter()
+            .cloned()
+            .partition(|n| n.starts_with("repeatable_"));
+        (
+            migrator.plan_named(&versioned, direction)?,
+            migrator.plan_named_repeatables(&repeatable, direction)?,
+        )
     };
     script::print(context.settings, &steps, &repeatables, false);
     Ok(ExitCode::SUCCESS)

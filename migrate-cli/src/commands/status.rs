@@ -46,9 +46,19 @@ fn write_repeatables(
             migrate_core::RepeatableState::New => "new",
             migrate_core::RepeatableState::Changed => "changed",
             migrate_core::RepeatableState::UpToDate => "up to date",
+            migrate_core::RepeatableState::Gone => "file gone",
             _ => "unknown",
         };
         writeln!(out, "  {state:<10}  {}", r.name)?;
+    }
+    if repeatables
+        .iter()
+        .any(|r| r.state == migrate_core::RepeatableState::Gone)
+    {
+        writeln!(
+            out,
+            "  (what a gone file created stays in the database until a migration drops it)"
+        )?;
     }
     Ok(())
 }

@@ -47,6 +47,23 @@ pub struct RolloutArgs {
     pub max_failures: Option<u64>,
 }
 
+/// The guards of a single `up`/`down` that a fleet applies per target: backfills' replica lag, and the time
+/// budget, which is the whole fleet run's.
+#[derive(Debug, Clone, Default, Args)]
+pub struct GuardArgs {
+    /// Backfills wait before a batch while a standby or replication slot of their target's server is further
+    /// behind than this: a size (8MB), a time (10s), both (8MB,10s), or off [default: max_replica_lag in
+    /// migrate.toml's [backfill], else 16MB,10s].
+    #[arg(long, value_name = "LIMIT", value_parser = crate::pacing::parse_lag)]
+    pub max_replica_lag: Option<migrate_core::LagLimit>,
+    /// A time budget for the whole fleet run, e.g. 30m: once spent, no other target starts, and on every
+    /// running target a transactional migration's statement is cancelled and rolled back and a backfill
+    /// stops after its current batch (the next run resumes them) [default: max_duration in migrate.toml,
+    /// else none].
+    #[arg(long, value_name = "DURATION", value_parser = crate::args::parse_positive_duration)]
+    pub max_duration: Option<std::time::Duration>,
+}
+
 /// The failure policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -75,6 +92,8 @@ pub struct FleetUpArgs {
     pub targets: TargetArgs,
     #[command(flatten)]
     pub rollout: RolloutArgs,
+    #[command(flatten)]
+    pub guards: GuardArgs,
     /// Apply pending migrations up to and including this one (targets that have it are done).
     #[arg(long, value_name = "NAME")]
     pub to: Option<String>,
@@ -89,6 +108,8 @@ pub struct FleetDownArgs {
     pub targets: TargetArgs,
     #[command(flatten)]
     pub rollout: RolloutArgs,
+    #[command(flatten)]
+    pub guards: GuardArgs,
     /// Revert the last N applied migrations of each target.
     #[arg(value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["to", "all"])]
     pub count: Option<u64>,

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use migrate_core::fleet::{ConnectError, Connector, Location, Session, Target};
+use migrate_core::fleet::{ConnectError, Connector, Location, Session, Target, WatchConnect};
 use migrate_core::Notices;
 
 use crate::connect::{self, redact};
@@ -109,6 +109,12 @@ impl Connector for CliConnector {
                 let _ = token.cancel_query(tls.clone());
             }),
         })
+    }
+
+    fn lock_watch(&self, target: &Target) -> Option<WatchConnect> {
+        // A target whose URL cannot be read fails in `connect` with the reason; it has no watch either.
+        let db = connect::resolve(self.url(target)).ok()?;
+        Some(Box::new(db.lock_watch(self.timeout)))
     }
 }
 

@@ -75,9 +75,10 @@ impl Embedded {
             let connector =
                 CliConnector::new(settings.url().map(str::to_owned), settings.connect_timeout);
             let notices = Notices::new();
-            let mut session = connector
+            let session = connector
                 .connect(&fleet_target, &notices)
                 .map_err(|e| anyhow::anyhow!(e.message))?;
+            let migrate_core::fleet::Session { mut client, cancel } = session;
             let extra = settings
                 .config
                 .file
@@ -85,10 +86,23 @@ impl Embedded {
                 .as_ref()
                 .and_then(|f| f.search_path.clone())
                 .unwrap_or_default();
-            fleet_target.enter(&mut session.client, &extra)?;
+            fleet_target.enter(&mut client, &extra)?;
             let table = fleet_target.migrations_table(&settings.table)?;
-            let migrator = embedded.migrator().table(table).notices(notices);
-            Ok(migrator.run_up(&mut session.client, &target, &mut events)?)
+            // The guards of `up`: the lock watch on the target's database, and the time budget, which
+            // cancels the running statement once spent.
+            let interrupt = migrate_core::Interrupt::new();
+            let mut migrator = embedded
+                .migrator()
+                .table(table)
+                .notices(notices)
+                .interrupt(interrupt.clone());
+            if let Some(connect) = connector.lock_watch(&fleet_target) {
+                migrator = migrator.watch_locks(connect);
+            }
+            let _watch = settings
+                .max_duration
+                .map(|_| crate::deadline::watch_with(&interrupt, cancel));
+            Ok(migrator.run_up(&mut client, &target, &mut events)?)
         })
     }
 }
@@ -119,6 +133,10 @@ impl EmbeddedFleet {
         let (options, invalid) = match configured {
             Ok(options) => (options, None),
             Err(e) => (FleetOptions::default(), Some(format!("{e:#}"))),
+        };
+        let options = FleetOptions {
+            max_duration: settings.max_duration,
+            ..options
         };
         EmbeddedFleet {
             registry,
@@ -173,6 +191,13 @@ impl EmbeddedFleet {
         self
     }
 
+    /// A time budget for each whole run ([`FleetOptions::max_duration`]): once spent, no target starts and
+    /// the running ones stop as a single run stops at its budget [default: `max_duration` of the settings].
+    pub fn max_duration(mut self, budget: Option<std::time::Duration>) -> Self {
+        self.options.max_duration = budget;
+        self
+    }
+
     /// The options in use.
     pub fn options(&self) -> &FleetOptions {
         &self.options
@@ -224,7 +249,10 @@ impl EmbeddedFleet {
     }
 
     fn migrator(&self) -> migrate_core::Migrator<'static> {
-        Embedded::with_settings(self.registry, self.settings.clone()).migrator()
+        // The budget is the whole run's (the options'), not each target's.
+        Embedded::with_settings(self.registry, self.settings.clone())
+            .migrator()
+            .max_duration(None)
     }
 
     fn resolved_targets(&self) -> Result<Vec<Target>> {

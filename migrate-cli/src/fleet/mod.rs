@@ -6,7 +6,8 @@
 //!
 //! Exit status: 0 when every target is done (or, for `status`, readable without a problem); 1 when a target
 //! failed, was unreachable or interrupted by a failure policy; 3 when only targets another runner held to
-//! the end are left (`--lock-mode fail`); 5 when `status` finds a problem (or, with `--fail-on-pending`,
+//! the end are left (`--lock-mode fail`); 1 too when the time budget (`--max-duration`) was spent before every
+//! target was done; 5 when `status` finds a problem (or, with `--fail-on-pending`,
 //! pending migrations); 130/143 on SIGINT/SIGTERM.
 
 mod args;
@@ -21,7 +22,7 @@ use std::process::ExitCode;
 use std::sync::{Mutex, PoisonError};
 
 use anyhow::{Context, Result};
-use migrate_core::fleet::{Fleet, FleetReport, Stop, TargetError, TargetState};
+use migrate_core::fleet::{Fleet, FleetReport, Stop, StopReason, TargetError, TargetState};
 use migrate_core::{plan, signal_name, DownTarget, Migrator, Registry, UpTarget};
 
 pub use args::FleetCommand;
@@ -53,9 +54,18 @@ pub fn run(
                 (None, true) => UpTarget::ExpandOnly,
                 (None, false) => UpTarget::All,
             };
-            let options = config::options(settings, &args.targets, Some(&args.rollout))?;
+            let options = guarded(
+                config::options(settings, &args.targets, Some(&args.rollout))?,
+                settings,
+                &args.guards,
+            );
             let targets = config::targets(settings, &args.targets)?;
-            let fleet = Fleet::new(migrator, targets, &connector, options)?;
+            let fleet = Fleet::new(
+                with_guards(migrator, &args.guards),
+                targets,
+                &connector,
+                options,
+            )?;
             rollout(&fleet, &connector, &args.targets, "up", |stop, events| {
                 fleet.up(&target, stop, events)
             })
@@ -67,9 +77,18 @@ pub fn run(
                 (None, None, true) => DownTarget::All,
                 (None, None, false) => DownTarget::Count(1),
             };
-            let options = config::options(settings, &args.targets, Some(&args.rollout))?;
+            let options = guarded(
+                config::options(settings, &args.targets, Some(&args.rollout))?,
+                settings,
+                &args.guards,
+            );
             let targets = config::targets(settings, &args.targets)?;
-            let fleet = Fleet::new(migrator, targets, &connector, options)?;
+            let fleet = Fleet::new(
+                with_guards(migrator, &args.guards),
+                targets,
+                &connector,
+                options,
+            )?;
             rollout(&fleet, &connector, &args.targets, "down", |stop, events| {
                 fleet.down(&target, stop, events)
             })
@@ -124,6 +143,27 @@ pub fn run(
             sql(&fleet, settings, &target)
         }
     }
+}
+
+/// The fleet's time budget: `--max-duration`, else `max_duration` of `migrate.toml`, as for `up`. It is the
+/// whole run's (see [`FleetOptions::max_duration`](migrate_core::fleet::FleetOptions::max_duration)), not
+/// each target's.
+fn guarded(
+    mut options: migrate_core::fleet::FleetOptions,
+    settings: &crate::Settings,
+    guards: &args::GuardArgs,
+) -> migrate_core::fleet::FleetOptions {
+    options.max_duration = guards.max_duration.or(settings.max_duration);
+    options
+}
+
+/// Each target's migrator with `--max-replica-lag`, as `up` and `down` take it.
+fn with_guards<'a>(migrator: Migrator<'a>, guards: &args::GuardArgs) -> Migrator<'a> {
+    let mut backfill = migrator.backfill_setting().clone();
+    if let Some(limit) = guards.max_replica_lag {
+        backfill.max_replica_lag = limit;
+    }
+    migrator.backfill_settings(backfill)
 }
 
 /// From now on SIGINT and SIGTERM stop the fleet: no target starts, the running ones stop cleanly.
@@ -186,14 +226,17 @@ fn rollout(
     if let Some(signal) = stop.requested() {
         return Ok(signal_exit(signal));
     }
+    // A spent time budget leaves targets interrupted or not started: the run did not get where it was asked.
     let failed = [
         TargetState::Failed,
         TargetState::Unreachable,
         TargetState::Interrupted,
         TargetState::Skipped,
+        TargetState::Pending,
     ]
     .iter()
-    .any(|&s| report.count(s) > 0);
+    .any(|&s| report.count(s) > 0)
+        || matches!(report.stopped, Some(StopReason::OutOfTime(_)));
     if failed {
         return Ok(ExitCode::FAILURE);
     }

@@ -156,6 +156,12 @@ impl Progress {
             FleetEvent::CanaryPassed { targets } => self.note(&format!(
                 "the canary passed on {targets} target(s): starting the others"
             )),
+            FleetEvent::BudgetSpent { budget, cancelled } => self.note(&format!(
+                "the fleet's time budget of {} (--max-duration) is spent: no other target starts; the running \
+                 statement of {cancelled} running target(s) cancelled on the server (a backfill stops after its \
+                 current batch)",
+                humantime::format_duration(budget)
+            )),
             FleetEvent::Stopping { reason } => self.note(&format!("stopping: {reason}")),
             _ => {}
         }
@@ -198,6 +204,12 @@ impl Progress {
                 reason.lines().next().unwrap_or_default(),
                 delay.as_millis()
             )),
+            // Who holds the locks a target's statement waits for (its lock watch), before the retry or the
+            // failure: one line each time, named after the target, as `up` prints it.
+            Event::LockBlocked {
+                name: migration,
+                blocked,
+            } => self.note(&format!("{name}: {migration}: {blocked}")),
             Event::Backfill {
                 name: migration,
                 table,

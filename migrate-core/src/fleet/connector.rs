@@ -17,7 +17,20 @@ pub trait Connector: Sync {
     /// collected in `notices` ([`Notices::install`]). A session that does not survive from one transaction
     /// to the next (a transaction pooler) must be refused here. Connecting must give up in bounded time.
     fn connect(&self, target: &Target, notices: &Notices) -> Result<Session, ConnectError>;
+
+    /// How to open a second session of `target`'s database that watches the locks its run waits for
+    /// ([`Migrator::watch_locks`](crate::Migrator::watch_locks)): a statement that hits `lock_timeout` then
+    /// reports the sessions that block it ([`Event::LockBlocked`](crate::Event::LockBlocked)). The session is
+    /// opened only once the target's run has lasted a while, and closed when it ends. `None` (the
+    /// default): no watch.
+    fn lock_watch(&self, target: &Target) -> Option<WatchConnect> {
+        let _ = target;
+        None
+    }
 }
+
+/// Opens the session that watches a target's locks (see [`Connector::lock_watch`]).
+pub type WatchConnect = Box<dyn Fn() -> Result<Client, String> + Send + Sync>;
 
 /// A target's session.
 pub struct Session {

@@ -40,6 +40,12 @@ pub enum FleetEvent<'e> {
     },
     /// Every canary target succeeded: the others start now.
     CanaryPassed { targets: usize },
+    /// The fleet's time budget ([`FleetOptions::max_duration`](super::FleetOptions::max_duration)) is spent:
+    /// the statements running on `cancelled` targets were cancelled on the server; no other target starts.
+    BudgetSpent {
+        budget: std::time::Duration,
+        cancelled: usize,
+    },
     /// No other target will be started.
     Stopping { reason: &'e StopReason },
 }

@@ -29,7 +29,7 @@ mod schedule;
 mod stop;
 mod target;
 
-pub use connector::{ConnectError, Connector, Session};
+pub use connector::{ConnectError, Connector, Session, WatchConnect};
 pub use error::FleetError;
 pub use events::FleetEvent;
 pub use options::{Canary, FleetOptions, OnBusy, OnError, DEFAULT_PARALLEL, DEFAULT_PER_SERVER};

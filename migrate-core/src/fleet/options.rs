@@ -29,6 +29,12 @@ pub struct FleetOptions {
     /// Schemas after a schema target's own in its `search_path` (e.g. `extensions`, where shared extensions
     /// live); `pg_catalog` is always searched.
     pub search_path: Vec<String>,
+    /// A time budget for a whole `up` or `down`, from its start (`--max-duration`). Once it is spent no
+    /// target starts, and every running target stops as a single run does at its budget: its running
+    /// statement is cancelled on the server (its transaction rolls back), a backfill stops after its current
+    /// batch. Such targets end [`Interrupted`](super::TargetState::Interrupted), the ones not started
+    /// [`Pending`](super::TargetState::Pending); running again resumes them.
+    pub max_duration: Option<std::time::Duration>,
 }
 
 impl Default for FleetOptions {
@@ -41,6 +47,7 @@ impl Default for FleetOptions {
             max_failures: None,
             on_busy: OnBusy::Wait,
             search_path: Vec::new(),
+            max_duration: None,
         }
     }
 }

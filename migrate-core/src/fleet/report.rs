@@ -15,11 +15,12 @@ pub enum TargetState {
     Unreachable,
     /// Another runner held its migration lock until the end ([`OnBusy::Report`](super::OnBusy::Report)).
     Busy,
-    /// A stop request (SIGINT, SIGTERM) stopped it where that leaves a clean state.
+    /// A stop request (SIGINT, SIGTERM) or the fleet's spent time budget stopped it where that leaves a clean
+    /// state.
     Interrupted,
     /// Not started: the failure policy or a failed canary stopped the rollout first.
     Skipped,
-    /// Not started: a stop request came first.
+    /// Not started: a stop request or the end of the time budget came first.
     Pending,
 }
 
@@ -165,6 +166,8 @@ pub enum StopReason {
     MaxFailures { failures: usize },
     /// A stop request ([`Stop`](super::Stop)) with this signal.
     Signal(i32),
+    /// The fleet's time budget ([`FleetOptions::max_duration`](super::FleetOptions::max_duration)) is spent.
+    OutOfTime(Duration),
 }
 
 impl std::fmt::Display for StopReason {
@@ -187,6 +190,11 @@ impl std::fmt::Display for StopReason {
                 f,
                 "stopped on {}: no other target was started",
                 crate::interrupt::signal_name(*signal)
+            ),
+            StopReason::OutOfTime(budget) => write!(
+                f,
+                "the time budget of {} (--max-duration) is spent: no other target was started",
+                crate::throttle::describe_wait(*budget)
             ),
         }
     }

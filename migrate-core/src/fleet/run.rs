@@ -2,12 +2,13 @@
 //! target's own, under the target's own migration lock.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use postgres::Client;
 
-use crate::error::Error;
+use crate::error::{DataCause, Error};
 use crate::events::Event;
 use crate::history::{self, MigrationsTable};
 use crate::interrupt::Interrupt;
@@ -25,6 +26,9 @@ use super::report::{FleetReport, Phase, TargetError, TargetReport, TargetState, 
 use super::schedule::{self, Attempt, Note, Plan, Slot};
 use super::stop::Stop;
 use super::target::Target;
+
+/// How often a fleet run with a time budget looks whether it is spent.
+const DEADLINE_POLL: Duration = Duration::from_millis(20);
 
 /// The same migrations over many targets. Build it once with the targets and a [`Connector`], then run
 /// [`up`](Fleet::up), [`down`](Fleet::down), [`status`](Fleet::status) or [`plan_up`](Fleet::plan_up).
@@ -354,6 +358,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
             Note::CanaryPassed { targets } => events(FleetEvent::CanaryPassed { targets }),
             Note::Stopping(reason) => events(FleetEvent::Stopping { reason }),
         };
+        stop.set_deadline(self.options.max_duration);
         let pool = Pool::new(self.options.parallel);
         let work = |i: usize| {
             let attempt = self.apply_one(&pool, i, op, stop, events);
@@ -366,7 +371,29 @@ impl<'a, 'c> Fleet<'a, 'c> {
             }
             attempt
         };
-        let outcome = schedule::run(&plan, stop, &note, &work);
+        let ended = AtomicBool::new(false);
+        let outcome = std::thread::scope(|scope| {
+            if let Some((at, budget)) = stop.deadline() {
+                let ended = &ended;
+                // At the deadline, the statements running on the targets are cancelled on the server; the
+                // targets' runs and the schedule see the spent budget by themselves.
+                scope.spawn(move || {
+                    while !ended.load(Ordering::SeqCst) {
+                        if Instant::now() >= at {
+                            let cancelled = stop.expire();
+                            events(FleetEvent::BudgetSpent { budget, cancelled });
+                            return;
+                        }
+                        std::thread::sleep(DEADLINE_POLL);
+                    }
+                });
+            }
+            let outcome = schedule::run(&plan, stop, &note, &work);
+            ended.store(true, Ordering::SeqCst);
+            outcome
+        });
+        // The budget was this run's: a later run on the same stop request (a status, say) has its own.
+        stop.set_deadline(None);
         let targets = outcome
             .slots
             .into_iter()
@@ -460,13 +487,21 @@ impl<'a, 'c> Fleet<'a, 'c> {
         } = session;
         let interrupt = Interrupt::new();
         let running = stop.register(i, &interrupt, Arc::clone(&cancel));
-        let migrator = self
+        let mut migrator = self
             .migrator
             .clone()
             .table(table.clone())
             .lock_mode(LockMode::Fail)
             .interrupt(interrupt.clone())
             .notices(notices.clone());
+        // The guards of a single run, per target: its locks watched on a session of its own, the fleet's
+        // time budget (what is left of it) as the run's.
+        if let Some(connect) = self.connector.lock_watch(t) {
+            migrator = migrator.watch_locks(connect);
+        }
+        if let Some((at, budget)) = stop.deadline() {
+            migrator = migrator.deadline_at(at, budget);
+        }
         let mut before = None;
         let mut ran = Vec::new();
         let mut forward = |event: Event<'_>| {
@@ -556,12 +591,28 @@ impl<'a, 'c> Fleet<'a, 'c> {
                 return Attempt::Busy { holder };
             }
             Err(e) => {
-                let error = TargetError::of(&e);
+                let mut error = TargetError::of(&e);
                 let cancelled = error.sqlstate.as_deref() == Some("57014");
+                // A statement cancelled for a signal or the spent budget: said so first, the server's
+                // "canceling statement due to user request" after.
+                let why = match (interrupt.requested(), interrupt.deadline()) {
+                    _ if !cancelled => None,
+                    (Some(signal), _) => Some(Error::Interrupted {
+                        signal,
+                        what: cancelled_statement(error.migration.as_deref()),
+                    }),
+                    (None, Some((at, budget))) if Instant::now() >= at => Some(Error::OutOfTime {
+                        budget,
+                        what: cancelled_statement(error.migration.as_deref()),
+                    }),
+                    _ => None,
+                };
+                let stopped = why.is_some() || stopped_cleanly(&e);
+                if let Some(why) = why {
+                    error.message = format!("{why}\n{}", error.message);
+                }
                 report.error = Some(error);
-                if matches!(e, Error::Interrupted { .. })
-                    || (cancelled && interrupt.requested().is_some())
-                {
+                if stopped {
                     TargetState::Interrupted
                 } else {
                     TargetState::Failed
@@ -674,6 +725,27 @@ impl<'a, 'c> Fleet<'a, 'c> {
         }
         out.duration = started.elapsed();
         out
+    }
+}
+
+/// What a target's run left when its running statement was cancelled for a signal or the spent budget. A
+/// transactional migration rolled back; one outside a transaction is marked as a single run marks it (the
+/// rest of the message says so).
+fn cancelled_statement(migration: Option<&str>) -> String {
+    let of = migration.map(|m| format!(" of {m}")).unwrap_or_default();
+    format!("the running statement{of} was cancelled on the server; run the same command again to resume")
+}
+
+/// Whether `e` is a run that stopped on request or at its budget where that leaves a clean state: before a
+/// migration, between retries, or after a backfill's committed batch.
+fn stopped_cleanly(e: &Error) -> bool {
+    match e {
+        Error::Interrupted { .. } | Error::OutOfTime { .. } => true,
+        Error::Data(data) => matches!(
+            data.cause,
+            DataCause::Interrupted { .. } | DataCause::OutOfTime { .. }
+        ),
+        _ => false,
     }
 }
 

@@ -34,7 +34,7 @@ pub(crate) enum Slot<R> {
     Busy,
     /// Not started: the failure policy or the canary stopped the rollout.
     Skipped,
-    /// Not started: a stop request came first.
+    /// Not started: a stop request or the end of the time budget came first.
     NotStarted,
     /// The work panicked (a bug, or an application's event callback): counted as failed, with the message.
     Panicked(String),
@@ -142,7 +142,10 @@ pub(crate) fn run<R: Send>(
                 .collect();
         }
     }
-    let not_started = if matches!(state.stopped, Some(StopReason::Signal(_))) {
+    let not_started = if matches!(
+        state.stopped,
+        Some(StopReason::Signal(_) | StopReason::OutOfTime(_))
+    ) {
         || Slot::NotStarted
     } else {
         || Slot::Skipped
@@ -172,6 +175,8 @@ fn worker<R: Send>(
         if st.stopped.is_none() {
             if let Some(signal) = stop.requested() {
                 st.stopped = Some(StopReason::Signal(signal));
+            } else if let Some(budget) = stop.out_of_time() {
+                st.stopped = Some(StopReason::OutOfTime(budget));
             }
         }
         if let (Some(reason), false) = (st.stopped.clone(), st.announced) {

@@ -1,10 +1,12 @@
 //! Stopping a whole fleet on request (the CLI's SIGINT and SIGTERM): no target starts after it, and every
 //! running target stops as a single run does ([`Interrupt`]): before its next migration, after a
 //! backfill's batch, or at once with its running statement cancelled on the server (its transaction rolls
-//! back, its lock is released).
+//! back, its lock is released). The fleet's time budget (`--max-duration`) stops it the same way once spent
+//! ([`FleetOptions::max_duration`](super::FleetOptions::max_duration)).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use crate::interrupt::Interrupt;
 
@@ -68,6 +70,42 @@ impl Stop {
         &self.0.fleet
     }
 
+    /// Gives the fleet run a time budget from now (`None`: none). Every target's run shares it: a target
+    /// started later gets what is left.
+    pub(crate) fn set_deadline(&self, budget: Option<Duration>) {
+        self.0.fleet.set_deadline(budget);
+    }
+
+    /// When the fleet's time budget is spent, and the budget, if there is one.
+    pub(crate) fn deadline(&self) -> Option<(Instant, Duration)> {
+        self.0.fleet.deadline()
+    }
+
+    /// The fleet's time budget, once it is spent.
+    pub(crate) fn out_of_time(&self) -> Option<Duration> {
+        self.0.fleet.out_of_time()
+    }
+
+    /// At the fleet's deadline: the statement running on each running target is cancelled on the server
+    /// (its transaction rolls back), except a backfill's batch, which commits first ([`Interrupt::expire`]).
+    /// Each target's run then stops by itself, as its interrupt has the same deadline. Returns how many
+    /// running targets had their statement cancelled.
+    pub(crate) fn expire(&self) -> usize {
+        let running = self
+            .0
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let mut cancelled = 0;
+        for target in running.values() {
+            if target.interrupt.expire() {
+                (target.cancel)();
+                cancelled += 1;
+            }
+        }
+        cancelled
+    }
+
     /// Notes target `index` as running with `interrupt` and the cancel of its session, until the returned
     /// guard is dropped. A request made already reaches it at once.
     pub(crate) fn register(
@@ -90,6 +128,10 @@ impl Stop {
         // A request between the caller's last look and the insert above would otherwise be missed.
         if let Some(signal) = self.requested() {
             interrupt.request(signal);
+        }
+        // The fleet's budget is the target's too (its run stops by itself once it is spent).
+        if let Some((at, budget)) = self.deadline() {
+            interrupt.set_deadline_at(at, budget);
         }
         Registered { stop: self, index }
     }

@@ -94,7 +94,7 @@ impl<'a> Migrator<'a> {
         target: &UpTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        self.interrupt.set_deadline(self.max_duration);
+        self.start_budget();
         let _watching = self
             .lock_watch
             .start(client, self.second_connection.as_ref());
@@ -111,7 +111,7 @@ impl<'a> Migrator<'a> {
         choose: &mut dyn FnMut(&Status) -> UpTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        self.interrupt.set_deadline(self.max_duration);
+        self.start_budget();
         let _watching = self
             .lock_watch
             .start(client, self.second_connection.as_ref());
@@ -200,7 +200,7 @@ impl<'a> Migrator<'a> {
         target: &DownTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        self.interrupt.set_deadline(self.max_duration);
+        self.start_budget();
         let _watching = self
             .lock_watch
             .start(client, self.second_connection.as_ref());
@@ -228,7 +228,7 @@ impl<'a> Migrator<'a> {
         count: usize,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        self.interrupt.set_deadline(self.max_duration);
+        self.start_budget();
         let _watching = self
             .lock_watch
             .start(client, self.second_connection.as_ref());

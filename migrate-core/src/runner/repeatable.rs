@@ -29,6 +29,9 @@ pub enum RepeatableState {
     Changed,
     /// Applied as the file is now: `up` skips it.
     UpToDate,
+    /// Applied once, but no file has this name any more: `up` does nothing about it, and what it created
+    /// stays in the database until a migration drops it.
+    Gone,
 }
 
 /// A repeatable migration and its [`RepeatableState`].
@@ -64,21 +67,54 @@ fn recorded(
 }
 
 impl<'a> Migrator<'a> {
-    /// The state of each repeatable migration, in the order `up` applies them. Read-only.
+    /// The state of each repeatable migration, in the order `up` applies them, then those recorded as applied
+    /// whose file is gone ([`RepeatableState::Gone`]), in name order. Read-only.
     pub fn repeatable_status(&self, client: &mut Client) -> Result<Vec<RepeatableStatus>, Error> {
-        // No query without repeatables: `status` of a folder without any reads what it always read.
-        if self.repeatables.is_empty() {
-            return Ok(Vec::new());
-        }
+        // Read even without files: the last repeatable file deleted leaves its row, which status reports.
         let recorded = recorded(client, &self.table)?;
-        Ok(self
+        let mut status: Vec<RepeatableStatus> = self
             .repeatables
             .iter()
             .map(|m| RepeatableStatus {
                 name: m.name().to_owned(),
                 state: state(&recorded, m),
             })
-            .collect())
+            .collect();
+        let mut gone: Vec<&String> = recorded
+            .keys()
+            .filter(|name| !self.repeatables.iter().any(|m| m.name() == name.as_str()))
+            .collect();
+        gone.sort();
+        status.extend(gone.into_iter().map(|name| RepeatableStatus {
+            name: name.clone(),
+            state: RepeatableState::Gone,
+        }));
+        Ok(status)
+    }
+
+    /// The named repeatable migrations (`repeatable_<name>`), in the order given, whatever their state: what
+    /// `sql repeatable_x` shows. Read-only, without a database.
+    pub fn plan_named_repeatables(
+        &self,
+        names: &[String],
+        direction: Direction,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        names
+            .iter()
+            .map(|name| {
+                let m = self
+                    .repeatables
+                    .iter()
+                    .find(|m| m.name() == name)
+                    .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
+                if direction == Direction::Down {
+                    return Err(Error::RepeatableHasNoDown { name: name.clone() });
+                }
+                let step = Step::new(m, Direction::Up)?;
+                check(&step)?;
+                Ok(step)
+            })
+            .collect()
     }
 
     /// The repeatable migrations the next `up` to the end applies (new or changed), in order, rendered for

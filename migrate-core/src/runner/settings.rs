@@ -33,6 +33,9 @@ pub struct Migrator<'a> {
     pub(super) interrupt: Interrupt,
     pub(super) backfill: BackfillSettings,
     pub(super) max_duration: Option<std::time::Duration>,
+    /// A budget that started before the run (a fleet's): when it is spent, and the budget. Wins over
+    /// `max_duration`.
+    pub(super) deadline_at: Option<(std::time::Instant, std::time::Duration)>,
     pub(super) lock_watch: crate::blockers::LockWatch,
     pub(super) second_connection: Option<crate::blockers::Connect>,
     /// Watches each unit as it runs (`migrate trace`).
@@ -56,6 +59,7 @@ impl<'a> Migrator<'a> {
             interrupt: Interrupt::default(),
             backfill: BackfillSettings::default(),
             max_duration: None,
+            deadline_at: None,
             lock_watch: Default::default(),
             second_connection: None,
             observer: None,
@@ -110,6 +114,25 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// The time budget of a run that is part of a longer one (a fleet target's share of the fleet's budget):
+    /// spent at `at` whenever the run starts, as [`max_duration`](Self::max_duration) otherwise.
+    pub(crate) fn deadline_at(
+        mut self,
+        at: std::time::Instant,
+        budget: std::time::Duration,
+    ) -> Self {
+        self.deadline_at = Some((at, budget));
+        self
+    }
+
+    /// Starts the run's time budget on its interrupt: the fleet's deadline, else `max_duration` from now.
+    pub(super) fn start_budget(&self) {
+        match self.deadline_at {
+            Some((at, budget)) => self.interrupt.set_deadline_at(at, budget),
+            None => self.interrupt.set_deadline(self.max_duration),
+        }
+    }
+
     /// Watches the run's locks on a second connection that `connect` opens: when a statement hits
     /// `lock_timeout`, the retry's message, an [`Event::LockBlocked`](crate::Event::LockBlocked) and, once the
     /// retries are spent, the error name the sessions that held the locks it waited for and how many sessions
@@ -120,6 +143,9 @@ impl<'a> Migrator<'a> {
         connect: impl Fn() -> Result<postgres::Client, String> + Send + Sync + 'static,
     ) -> Self {
         self.second_connection = Some(crate::blockers::Connect(std::sync::Arc::new(connect)));
+        // A watch of its own: clones of a migrator share its watch, and a fleet runs a clone per target at
+        // once, each of which must read its own session's blockers.
+        self.lock_watch = Default::default();
         self
     }
 

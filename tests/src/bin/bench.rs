@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [squash] [replicas] [trace] [--rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--dev]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [squash] [replicas] [trace] [--rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--dev]
 //! ```
 //!
 //! `--dev` builds the generated crates in the dev profile: quicker, for the reduced run in `.ci/run`.
@@ -18,8 +18,8 @@
 //!   runner's peak memory (maximum RSS) for few and many migrations and rows.
 //! - `replicas` (only when named; `--sizes` defaults to 1000000,10000000): on a throwaway primary with a
 //!   streaming standby (`pg_basebackup -R`), filling a column while a writer updates random rows: one UPDATE
-//!   (the floor) against `pgm.backfill` with the default settings (adaptive batches, replica lag watched),
-//!   with rows/s, the writer's p50/p99 and the standby's replay lag (bytes, sampled every 50 ms) p99 and max.
+//!   (the floor) against `pgm.backfill` with the default settings (adaptive batches, replica lag watched;
+//!   `--batch-ms 20,50` runs it once per target batch time, against the same floor), with rows/s, the writer's p50/p99 and the standby's replay lag (bytes, sampled every 50 ms) p99 and max.
 //! - `squash` (only when named; `--migrations` defaults to 2000 there): a generated crate of N migrations
 //!   (`tests::generated`) applied, then squashed by the `squash` command up to the one before the last; the
 //!   schema a fresh database gets from the baseline and the last migration must equal the one the N
@@ -313,7 +313,7 @@ fn replica_run(
     pair: &tests::cluster::Replicated,
     db: &str,
     rows: u64,
-    batched: bool,
+    batched: Option<Duration>,
 ) -> ReplicaRun {
     let url = pair.primary.database(db);
     let connect = || postgres::Client::connect(&url, postgres::NoTls).expect("connect");
@@ -326,6 +326,7 @@ fn replica_run(
     let mut admin = connect();
     // One statement each: VACUUM cannot run in the implicit transaction of a multi-statement query.
     admin.batch_execute("VACUUM ANALYZE items").expect("vacuum");
+    wait_for_autovacuum(&mut admin);
     admin.batch_execute("CHECKPOINT").expect("checkpoint");
     while admin
         .query_one(
@@ -375,8 +376,12 @@ fn replica_run(
         std::thread::sleep(Duration::from_millis(200));
         let started = Instant::now();
         let mut client = connect();
-        if batched {
+        if let Some(target_batch_time) = batched {
             Migrator::new(&BACKFILL)
+                .backfill_settings(migrate_core::BackfillSettings {
+                    target_batch_time,
+                    ..Default::default()
+                })
                 .run_up(&mut client, &UpTarget::All, &mut |event| {
                     if let migrate_core::Event::BackfillFinished { pauses: p, .. } = event {
                         let text: Vec<String> = p
@@ -427,17 +432,45 @@ fn replica_run(
         .expect("check")
         .get(0);
     assert_eq!(wrong, 0, "rows left wrong");
+    // The run leaves a million dead rows: without the table, no autovacuum of it competes with the next run.
+    check.batch_execute("DROP TABLE items").expect("drop");
     result
+}
+
+/// Waits (up to a minute) until no autovacuum worker runs on the cluster, so that a run does not share the
+/// machine with the clean-up of an earlier one.
+fn wait_for_autovacuum(client: &mut postgres::Client) {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let busy: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'",
+                &[],
+            )
+            .expect("autovacuum workers")
+            .get(0);
+        if busy == 0 {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn mb(bytes: u64) -> String {
     format!("{:.1} MB", bytes as f64 / (1 << 20) as f64)
 }
 
-fn bench_replicas(sizes: &[u64]) {
+/// `batch_times`: the target batch times to run the backfill with, each against the same floor (the default
+/// one when empty).
+fn bench_replicas(sizes: &[u64], batch_times: &[Duration]) {
     let settings = migrate_core::BackfillSettings::default();
+    let batch_times = if batch_times.is_empty() {
+        vec![settings.target_batch_time]
+    } else {
+        batch_times.to_vec()
+    };
     println!(
-        "\n## replicas: fill a column with a standby attached and a writer updating random rows (max_replica_lag {}, target batch time {} ms)\n",
+        "\n## replicas: fill a column with a standby attached and a writer updating random rows (max_replica_lag {}, default target batch time {} ms)\n",
         settings.max_replica_lag,
         settings.target_batch_time.as_millis()
     );
@@ -445,12 +478,17 @@ fn bench_replicas(sizes: &[u64]) {
     println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for &rows in sizes {
         let pair = tests::cluster::start_with_standby("bench_standby", None);
-        let floor = replica_run(&pair, "floor", rows, false);
-        let ours = replica_run(&pair, "ours", rows, true);
-        for (label, r) in [
-            ("one UPDATE (floor)", &floor),
-            ("pgm.backfill, adaptive", &ours),
-        ] {
+        let floor = replica_run(&pair, "floor", rows, None);
+        let mut runs = vec![("one UPDATE (floor)".to_owned(), floor)];
+        for (i, &t) in batch_times.iter().enumerate() {
+            let run = replica_run(&pair, &format!("ours{i}"), rows, Some(t));
+            runs.push((
+                format!("pgm.backfill, adaptive, {} ms batches", t.as_millis()),
+                run,
+            ));
+        }
+        let floor = &runs[0].1;
+        for (label, r) in &runs {
             println!(
                 "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {} | {} | {} |",
                 ms(r.took),
@@ -519,7 +557,22 @@ fn main() {
                 .unwrap_or_default(),
             None => vec![1_000_000, 10_000_000],
         };
-        bench_replicas(&sizes);
+        let batch_times: Vec<Duration> = match args.iter().position(|a| a == "--batch-ms") {
+            Some(i) => args
+                .get(i + 1)
+                .map(|list| {
+                    list.split(',')
+                        .map(|n| {
+                            Duration::from_millis(n.trim().parse().unwrap_or_else(|_| {
+                                panic!("--batch-ms takes milliseconds, not {n:?}")
+                            }))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => Vec::new(),
+        };
+        bench_replicas(&sizes, &batch_times);
     }
     if args.iter().any(|a| a == "squash") {
         bench_squash(number("--migrations", 2000) as usize);

@@ -1,33 +1,4 @@
-//! Squashed baselines: one migration standing for the migrations up to a named one (`migrate squash`).
-//!
-//! Public for migrate-cli (`migrate squash`); not a stable API.
-//!
-//! A baseline is a normal migration file whose source lists the migrations it replaces in a constant, and
-//! the checksums their files had when they were squashed in another, in the same order:
-//!
-//! ```text
-//! pub const SQUASHED: &[&str] = &["20260101000000_create_users", "20260102000000_add_email"];
-//! pub const SQUASHED_CHECKSUMS: &[&str] = &["3f2a…", "9c41…"];
-//! ```
-//!
-//! The engine reads both from the compiled source ([`Migration::source`]), so the registry needs nothing
-//! new; a baseline written before `SQUASHED_CHECKSUMS` existed has only the names, and works as before
-//! (without the checksum check). When `up` meets a baseline that is not applied:
-//! - the database applied none of the listed migrations (a fresh one): the baseline runs like any migration;
-//! - it applied all of them, each as it was squashed (its row records the checksum the baseline carries, or
-//!   none, as a row another tool wrote): the baseline is recorded as applied without running. Its row takes
-//!   the place of the newest listed one (same id and `run_on`, so `down` still reverts newest first) and the
-//!   rows of the others are removed: the migrations table then holds exactly the files there are;
-//! - it applied all of them, but some in another version than the one squashed (an edit applied, then
-//!   undone in the file): `up` refuses and names them ([`Error::SquashedChanged`]). Those rows are the only
-//!   record of what that database ran, and its schema may not be the baseline's;
-//! - it applied only some: `up` refuses and names which are applied and which are not
-//!   ([`Error::PartlySquashed`]). Such a database must apply the rest with the files from before the squash
-//!   first.
-//!
-//! `status` and `--dry-run` show a database that applied all of them as `up` will record it; in the two
-//! cases `up` refuses, `status` shows the rows as squashed (not as missing files) with `up`'s reason, and
-//! `repair` leaves them alone.
+//! The squash engine: baselines met by `up`, `status` and `repair`, and writing one (see the module above).
 
 use std::collections::{HashMap, HashSet};
 
@@ -38,53 +9,7 @@ use crate::events::Event;
 use crate::history::{self, Checksum, History, Kept, MigrationsTable};
 use crate::migration::{hex, Direction, Migration};
 
-/// The constant a baseline lists the migrations it replaces in.
-pub const SQUASHED_CONST: &str = "pub const SQUASHED: &[&str] = &[";
-
-/// The names a baseline's source lists in its `SQUASHED` constant, or `None` when it is not a baseline.
-///
-/// ```
-/// let source = "pub const SQUASHED: &[&str] = &[\n    \"20260101000000_a\",\n    \"20260102000000_b\",\n];\n";
-/// assert_eq!(
-///     migrate_core::squash::squashed_names(source).unwrap(),
-///     ["20260101000000_a", "20260102000000_b"]
-/// );
-/// assert!(migrate_core::squash::squashed_names("pub fn up() {}").is_none());
-/// ```
-pub fn squashed_names(source: &str) -> Option<Vec<String>> {
-    string_list(source, SQUASHED_CONST)
-}
-
-/// The constant a baseline lists the squashed files' checksums in, in the order of [`SQUASHED_CONST`].
-pub const SQUASHED_CHECKSUMS_CONST: &str = "pub const SQUASHED_CHECKSUMS: &[&str] = &[";
-
-/// The checksums a baseline's source lists in its `SQUASHED_CHECKSUMS` constant, in the order of its
-/// `SQUASHED` names; `None` when it has none (a baseline written before the constant existed).
-///
-/// ```
-/// let source = "pub const SQUASHED: &[&str] = &[\n    \"20260101000000_a\",\n];\n\
-///               pub const SQUASHED_CHECKSUMS: &[&str] = &[\n    \"00ff\",\n];\n";
-/// assert_eq!(migrate_core::squash::squashed_checksums(source).unwrap(), ["00ff"]);
-/// let older = "pub const SQUASHED: &[&str] = &[\n    \"20260101000000_a\",\n];\n";
-/// assert!(migrate_core::squash::squashed_checksums(older).is_none());
-/// ```
-pub fn squashed_checksums(source: &str) -> Option<Vec<String>> {
-    string_list(source, SQUASHED_CHECKSUMS_CONST)
-}
-
-/// The string literals of the constant `source` opens with `opening` (up to its `];`), or `None` without it.
-fn string_list(source: &str, opening: &str) -> Option<Vec<String>> {
-    let start = source.find(opening)? + opening.len();
-    let end = start + source[start..].find("];")?;
-    Some(
-        source[start..end]
-            .split('"')
-            .skip(1)
-            .step_by(2)
-            .map(str::to_owned)
-            .collect(),
-    )
-}
+use super::{squashed_checksums, squashed_names, SQUASHED_CHECKSUMS_CONST, SQUASHED_CONST};
 
 /// A baseline of the registry and what it replaces.
 struct Baseline<'a> {

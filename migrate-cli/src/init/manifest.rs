@@ -1,0 +1,382 @@
+//! `Cargo.toml`: the dependencies on migrate's crates and the sealed package, the runner's `[[bin]]`,
+//! `default-run`, and smaller debug info in the dev profile. Changed in memory; `plan` writes it last.
+
+use anyhow::{anyhow, bail, Result};
+use toml_edit::{value, ArrayOfTables, DocumentMut, InlineTable, Item, Table};
+
+use super::package::Package;
+use super::sealed::{SEALED_DEPENDENCY, SEALED_PACKAGE_DIR};
+use super::CratesSource;
+
+/// A build-dependency entry made from `item`, the application's entry for migrate-core.
+///
+/// A build script needs migrate-core's `build` feature (the registry generation) and not the engine (the
+/// default `runtime` feature): a build script's dependencies are compiled apart from the program's, so with
+/// the engine the first build would compile the driver and the engine twice. The application itself does
+/// not need `build`, so it does not compile syn.
+fn with_build_feature(item: Item) -> Item {
+    let mut table = match item {
+        Item::Value(toml_edit::Value::InlineTable(table)) => table,
+        other => {
+            let mut table = InlineTable::new();
+            if let Some(version) = other.as_str() {
+                table.insert("version", version.into());
+            }
+            table
+        }
+    };
+    table.insert("default-features", false.into());
+    let mut features = toml_edit::Array::new();
+    features.push("build");
+    table.insert("features", features.into());
+    Item::Value(table.into())
+}
+
+/// The entry for one of migrate's crates, from `crates`; the package `package` is named in the refusal.
+fn dependency(package: &str, crates: Option<&CratesSource>, crate_name: &str) -> Result<Item> {
+    Ok(match crates {
+        None => bail!(
+            "migrate init changed nothing in package {package}: it needs to know where to get migrate's crates \
+             from, and they are not on crates.io yet (the registry's `migrate-core` is an unrelated project's \
+             crate). Pass one of:\n  \
+             --crates-path DIR   a checkout of the migrate repository (path dependencies)\n  \
+             --crates-git URL    the migrate repository's git URL (git dependencies; add --crates-rev REV \
+             to build a given commit)"
+        ),
+        Some(CratesSource::Git { url, rev }) => {
+            let mut table = InlineTable::new();
+            table.insert("git", url.as_str().into());
+            if let Some(rev) = rev {
+                table.insert("rev", rev.as_str().into());
+            }
+            Item::Value(table.into())
+        }
+        Some(CratesSource::Path(checkout)) => {
+            let path = checkout.join(crate_name);
+            if !path.join("Cargo.toml").is_file() {
+                bail!(
+                    "--crates-path {}: no {crate_name}/Cargo.toml there; give the folder of a checkout of the migrate repository",
+                    checkout.display()
+                );
+            }
+            let path = path.canonicalize().unwrap_or(path);
+            let mut table = InlineTable::new();
+            table.insert("path", path.display().to_string().into());
+            Item::Value(table.into())
+        }
+    })
+}
+
+/// Adds the dependencies the package lacks (an existing entry is left as it is). Returns what it added, for
+/// the report.
+pub(super) fn add_dependencies(
+    package: &mut Package,
+    crates: Option<&CratesSource>,
+) -> Result<Vec<String>> {
+    let sealed_package = package.sealed_package();
+    let mut what = Vec::new();
+    for (section, names) in [
+        (
+            "dependencies",
+            &[
+                "migrate-core",
+                "migrate-dsl",
+                "migrate-cli",
+                SEALED_DEPENDENCY,
+            ][..],
+        ),
+        ("build-dependencies", &["migrate-core"][..]),
+    ] {
+        let mut added = Vec::new();
+        for crate_name in names {
+            let present = package
+                .manifest
+                .get(section)
+                .and_then(Item::as_table_like)
+                .is_some_and(|t| t.contains_key(crate_name));
+            if present {
+                continue;
+            }
+            let item = match (section, *crate_name) {
+                ("build-dependencies", _) => {
+                    with_build_feature(dependency(&package.name, crates, crate_name)?)
+                }
+                // The package's sealed-migrations package, under the name generated registries use.
+                (_, SEALED_DEPENDENCY) => {
+                    let mut table = InlineTable::new();
+                    table.insert("package", sealed_package.as_str().into());
+                    table.insert("path", SEALED_PACKAGE_DIR.into());
+                    Item::Value(table.into())
+                }
+                _ => dependency(&package.name, crates, crate_name)?,
+            };
+            let table = package
+                .manifest
+                .entry(section)
+                .or_insert_with(|| Item::Table(Table::new()))
+                .as_table_like_mut()
+                .ok_or_else(|| {
+                    anyhow!(
+                        "[{section}] in {} is not a table",
+                        package.manifest_path.display()
+                    )
+                })?;
+            table.insert(crate_name, item);
+            added.push(*crate_name);
+        }
+        if !added.is_empty() {
+            what.push(format!("[{section}] {}", added.join(", ")));
+        }
+    }
+    Ok(what)
+}
+
+/// Adds the runner's `[[bin]]` when it is missing, and `default-run` for a package whose one binary `cargo
+/// run` ran until now. Returns what it added, for the report.
+pub(super) fn add_runner_bin(package: &mut Package) -> Result<Vec<String>> {
+    let (runner_bin, runner_path) = (package.runner_bin(), package.runner_path());
+    let mut what = Vec::new();
+    if package.targets.bins.iter().any(|b| b == &runner_bin) {
+        return Ok(what);
+    }
+    let manifest = &mut package.manifest;
+    let mut bin = Table::new();
+    bin.insert("name", value(runner_bin.clone()));
+    bin.insert("path", value(runner_path));
+    match manifest.get_mut("bin") {
+        Some(Item::ArrayOfTables(bins)) => bins.push(bin),
+        Some(_) => bail!(
+            "`bin` in {} is not [[bin]] tables",
+            package.manifest_path.display()
+        ),
+        None => {
+            let mut bins = ArrayOfTables::new();
+            bins.push(bin);
+            manifest.insert("bin", Item::ArrayOfTables(bins));
+        }
+    }
+    what.push(format!("[[bin]] {runner_bin}"));
+    // With one binary, `cargo run` runs it; a second one would make `cargo run` ask which.
+    let has_default = manifest
+        .get("package")
+        .and_then(Item::as_table_like)
+        .is_some_and(|p| p.contains_key("default-run"));
+    if let [only] = package.targets.bins.as_slice() {
+        if !has_default {
+            if let Some(table) = manifest
+                .get_mut("package")
+                .and_then(Item::as_table_like_mut)
+            {
+                table.insert("default-run", value(only.clone()));
+                what.push(format!(
+                    "default-run = {only:?} (so `cargo run` still runs it)"
+                ));
+            }
+        }
+    }
+    Ok(what)
+}
+
+/// Why `init` sets the dev profile's debug info, written above the settings in Cargo.toml.
+const PROFILE_COMMENT: &str = "\n# Set by `migrate init`: every new migration recompiles and relinks the migrations runner, and full debug\n\
+# info makes that several times slower (most of it is the dependencies' debug info, copied at each link).\n\
+# Line tables keep file and line numbers in backtraces; remove these lines to get full debug info back.\n";
+
+/// The dev profile's debug info, made smaller unless the manifest already says how much it wants: line tables
+/// for the package, none for dependencies. Returns what it added, for the report.
+pub(super) fn smaller_dev_debug_info(manifest: &mut DocumentMut) -> Result<Vec<String>> {
+    let (own_set, deps_set) = manifest
+        .get("profile")
+        .and_then(|p| p.get("dev"))
+        .and_then(Item::as_table_like)
+        .map(|dev| {
+            (
+                dev.contains_key("debug"),
+                dev.get("package")
+                    .and_then(|p| p.get("*"))
+                    .and_then(Item::as_table_like)
+                    .is_some_and(|all| all.contains_key("debug")),
+            )
+        })
+        .unwrap_or((false, false));
+    let mut added = Vec::new();
+    let mut first = true;
+    let mut set_debug = |manifest: &mut DocumentMut, path: &[&str], debug: Item| -> Result<()> {
+        let mut item = manifest.as_item_mut();
+        for key in path {
+            let parent = item
+                .as_table_like_mut()
+                .ok_or_else(|| anyhow!("`{}` in Cargo.toml is not a table", path.join(".")))?;
+            item = parent.entry(key).or_insert_with(|| {
+                let mut t = Table::new();
+                t.set_implicit(true);
+                Item::Table(t)
+            });
+        }
+        let t = item
+            .as_table_mut()
+            .ok_or_else(|| anyhow!("[{}] in Cargo.toml is not a table", path.join(".")))?;
+        t.set_implicit(false);
+        if first && t.is_empty() {
+            t.decor_mut().set_prefix(PROFILE_COMMENT);
+            first = false;
+        }
+        t.insert("debug", debug);
+        Ok(())
+    };
+    if !own_set {
+        set_debug(manifest, &["profile", "dev"], value("line-tables-only"))?;
+        added.push("[profile.dev] debug = \"line-tables-only\"");
+    }
+    if !deps_set {
+        set_debug(manifest, &["profile", "dev", "package", "*"], value(false))?;
+        added.push("[profile.dev.package.\"*\"] debug = false");
+    }
+    Ok(if added.is_empty() {
+        Vec::new()
+    } else {
+        vec![format!(
+            "{} (less debug info: a new migration builds faster)",
+            added.join(", ")
+        )]
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::super::package::Targets;
+    use super::*;
+
+    /// A package read from `manifest`, with `bins`, in no folder (the planners here read only the manifest).
+    fn package(manifest: &str, bins: &[&str]) -> Package {
+        Package {
+            root: PathBuf::from("/nowhere"),
+            manifest_path: PathBuf::from("/nowhere/Cargo.toml"),
+            manifest: manifest.parse().unwrap(),
+            name: "shop".to_owned(),
+            targets: Targets {
+                lib: None,
+                crate_name: "shop".to_owned(),
+                bins: bins.iter().map(|b| (*b).to_owned()).collect(),
+            },
+        }
+    }
+
+    fn git() -> CratesSource {
+        CratesSource::Git {
+            url: "https://example.com/migrate.git".to_owned(),
+            rev: Some("abc".to_owned()),
+        }
+    }
+
+    #[test]
+    fn dependencies_point_at_the_source_and_the_build_script_leaves_the_engine_out() {
+        let mut p = package("[package]\nname = \"shop\"\n", &["shop"]);
+        let what = add_dependencies(&mut p, Some(&git())).unwrap();
+        assert_eq!(
+            what,
+            [
+                "[dependencies] migrate-core, migrate-dsl, migrate-cli, sealed-migrations",
+                "[build-dependencies] migrate-core"
+            ]
+        );
+        let text = p.manifest.to_string();
+        let source = "{ git = \"https://example.com/migrate.git\", rev = \"abc\" }";
+        assert!(text.contains(&format!("migrate-core = {source}")), "{text}");
+        assert!(text.contains(&format!("migrate-cli = {source}")), "{text}");
+        assert!(
+            text.contains("sealed-migrations = { package = \"shop-sealed-migrations\", path = \"sealed-migrations\" }"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "[build-dependencies]\nmigrate-core = { git = \"https://example.com/migrate.git\", rev = \"abc\", default-features = false, features = [\"build\"] }"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn existing_entries_stay_and_a_missing_source_is_refused_only_when_needed() {
+        let complete = "[package]\nname = \"shop\"\n\n[dependencies]\nmigrate-core = \"9\"\nmigrate-dsl = \"9\"\nmigrate-cli = \"9\"\nsealed-migrations = \"9\"\n\n[build-dependencies]\nmigrate-core = \"9\"\n";
+        let mut p = package(complete, &[]);
+        assert!(add_dependencies(&mut p, None).unwrap().is_empty());
+        assert_eq!(p.manifest.to_string(), complete);
+
+        let mut p = package("[package]\nname = \"shop\"\n", &[]);
+        let error = add_dependencies(&mut p, None).unwrap_err().to_string();
+        assert!(
+            error.contains("--crates-path DIR") && error.contains("--crates-git URL"),
+            "{error}"
+        );
+
+        let mut p = package("[package]\nname = \"shop\"\n", &[]);
+        let missing = CratesSource::Path(PathBuf::from("/no/checkout"));
+        let error = add_dependencies(&mut p, Some(&missing))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("no migrate-core/Cargo.toml there"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_version_entry_becomes_a_build_entry_without_the_engine() {
+        let item = with_build_feature(value("0.1"));
+        assert_eq!(
+            item.to_string(),
+            "{ version = \"0.1\", default-features = false, features = [\"build\"] }"
+        );
+    }
+
+    #[test]
+    fn the_runner_bin_is_added_with_default_run_for_a_single_binary() {
+        let mut p = package("[package]\nname = \"shop\"\n", &["shop"]);
+        let what = add_runner_bin(&mut p).unwrap();
+        assert_eq!(
+            what,
+            [
+                "[[bin]] shop-migrate",
+                "default-run = \"shop\" (so `cargo run` still runs it)"
+            ]
+        );
+        let text = p.manifest.to_string();
+        assert!(text.contains("default-run = \"shop\""), "{text}");
+        assert!(
+            text.contains("[[bin]]\nname = \"shop-migrate\"\npath = \"src/bin/shop-migrate.rs\""),
+            "{text}"
+        );
+
+        // Two binaries already: `cargo run` asks anyway, so no default-run; the runner present: nothing.
+        let mut p = package("[package]\nname = \"shop\"\n", &["a", "b"]);
+        assert_eq!(add_runner_bin(&mut p).unwrap(), ["[[bin]] shop-migrate"]);
+        let mut p = package("[package]\nname = \"shop\"\n", &["shop-migrate"]);
+        assert!(add_runner_bin(&mut p).unwrap().is_empty());
+        let mut p = package("bin = 3\n[package]\nname = \"shop\"\n", &[]);
+        assert!(add_runner_bin(&mut p).is_err());
+    }
+
+    #[test]
+    fn debug_info_is_made_smaller_unless_the_manifest_says_how_much() {
+        let mut m: DocumentMut = "[package]\nname = \"shop\"\n".parse().unwrap();
+        assert_eq!(smaller_dev_debug_info(&mut m).unwrap().len(), 1);
+        let text = m.to_string();
+        assert!(
+            text.contains("[profile.dev]\ndebug = \"line-tables-only\""),
+            "{text}"
+        );
+        assert!(
+            text.contains("[profile.dev.package.\"*\"]\ndebug = false"),
+            "{text}"
+        );
+        assert!(text.contains("# Set by `migrate init`"), "{text}");
+
+        let own = "[package]\nname = \"shop\"\n\n[profile.dev]\ndebug = true\n\n[profile.dev.package.\"*\"]\ndebug = 1\n";
+        let mut m: DocumentMut = own.parse().unwrap();
+        assert!(smaller_dev_debug_info(&mut m).unwrap().is_empty());
+        assert_eq!(m.to_string(), own);
+    }
+}

@@ -1,0 +1,272 @@
+//! `migrate init`: sets up an existing cargo package to own a migrations folder, as `example-app` does. Every
+//! change is planned and checked first; files are written only when nothing conflicts, so a refusal leaves
+//! every file as it was.
+//!
+//! One planner per file `init` writes or changes, each in its own module: the migrations folder
+//! ([`folder`]), the build script ([`build_script`]), the registry module ([`registry`]), the runner binary
+//! ([`runner`]), `migrate.toml` ([`config`]), the sealed-migrations package ([`sealed`]) and `Cargo.toml`
+//! ([`manifest`]); [`package`] reads the package they plan for.
+
+mod build_script;
+mod config;
+mod folder;
+mod manifest;
+mod package;
+mod registry;
+mod runner;
+mod sealed;
+
+use std::fmt::Write as _;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{anyhow, bail, Context, Result};
+
+use package::Package;
+
+/// What `init` was asked to do.
+#[derive(Debug, Clone)]
+pub struct InitOptions {
+    /// The migrations folder, relative to the package's folder.
+    pub dir: PathBuf,
+    /// Where the package gets migrate's crates from; `None` refuses whenever a dependency is to be added.
+    pub crates: Option<CratesSource>,
+}
+
+/// Where the dependencies on migrate's crates point. There is no registry version: the crates are not
+/// published yet, and the registry's `migrate-core` is an unrelated project's crate, so a version dependency
+/// would build someone else's code. They will be published as `pgm-migrate-core`, `pgm-migrate-dsl` and
+/// `pgm-migrate-cli` (names of this project's own), depended on under the keys used here
+/// (`migrate-core = { package = "pgm-migrate-core", version = ".." }`), so the code keeps its `migrate_core`
+/// paths; see the README's "Where the crates come from".
+#[derive(Debug, Clone)]
+pub enum CratesSource {
+    /// A checkout of the repository: path dependencies.
+    Path(PathBuf),
+    /// The repository's git URL, at `rev` or its default branch: git dependencies.
+    Git { url: String, rev: Option<String> },
+}
+
+/// One file change `init` makes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    CreateDir(PathBuf),
+    Create {
+        path: PathBuf,
+        content: String,
+    },
+    Update {
+        path: PathBuf,
+        content: String,
+        what: Vec<String>,
+    },
+}
+
+/// The outcome: the changes made (empty when everything was in place) and notes for the user.
+#[derive(Debug, Clone)]
+pub struct InitReport {
+    pub package_dir: PathBuf,
+    pub package: String,
+    pub runner_bin: String,
+    pub changes: Vec<Change>,
+    pub notes: Vec<String>,
+    /// Whether the package has a library (the registry is then `<crate>::migrations::REGISTRY`).
+    pub has_lib: bool,
+    /// The library's crate name.
+    pub crate_name: String,
+}
+
+/// The `init` command: finds the package from `start` upwards, plans, checks, then writes.
+pub fn init(start: &Path, options: &InitOptions) -> Result<InitReport> {
+    let plan = plan(start, options)?;
+    for change in &plan.changes {
+        match change {
+            Change::CreateDir(dir) => std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?,
+            Change::Create { path, content } | Change::Update { path, content, .. } => {
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                std::fs::write(path, content)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
+            }
+        }
+    }
+    Ok(plan)
+}
+
+/// What `init` would change in the package found from `start` upwards, or why it refuses. Writes nothing.
+pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
+    let dir = migrations_dir_text(&options.dir)?;
+    let mut package = Package::find(start)?;
+    let root = package.root.clone();
+    let mut plan = Plan::default();
+
+    let folder = root.join(&options.dir);
+    folder::plan(&mut plan, &root, &folder);
+    build_script::plan(&mut plan, &package, &dir)?;
+    registry::plan(&mut plan, &package)?;
+    runner::plan(&mut plan, &package);
+    config::plan(&mut plan, &package, &dir)?;
+
+    // Cargo.toml: the dependencies first, since the sealed package copies them; then its [[bin]], default-run
+    // and profile. Its change is listed last.
+    let mut what = manifest::add_dependencies(&mut package, options.crates.as_ref())?;
+    sealed::plan(&mut plan, &package, &dir, &folder)?;
+    what.extend(manifest::add_runner_bin(&mut package)?);
+    match package::workspace_root_above(&root, &package.manifest) {
+        None => what.extend(manifest::smaller_dev_debug_info(&mut package.manifest)?),
+        Some(workspace) => plan.notes.push(format!(
+            "a new migration recompiles and relinks the runner; with less debug info that is several times faster (see docs/getting-started.md): add `[profile.dev] debug = \"line-tables-only\"` and `[profile.dev.package.\"*\"] debug = false` to {} if you want that (cargo reads profiles from the workspace root only)",
+            workspace.display()
+        )),
+    }
+    if !what.is_empty() {
+        plan.changes.push(Change::Update {
+            path: package.manifest_path.clone(),
+            content: package.manifest.to_string(),
+            what,
+        });
+    }
+
+    if !plan.conflicts.is_empty() {
+        let mut message = format!("migrate init changed nothing in package {}:", package.name);
+        for c in &plan.conflicts {
+            let _ = write!(message, "\n  - {c}");
+        }
+        bail!(message);
+    }
+    Ok(InitReport {
+        package_dir: root,
+        runner_bin: package.runner_bin(),
+        has_lib: package.targets.lib.is_some(),
+        crate_name: package.targets.crate_name,
+        package: package.name,
+        changes: plan.changes,
+        notes: plan.notes,
+    })
+}
+
+/// What the planners found: the changes to make, the conflicts that refuse them all, notes for the user.
+#[derive(Debug, Default)]
+struct Plan {
+    changes: Vec<Change>,
+    conflicts: Vec<String>,
+    notes: Vec<String>,
+}
+
+impl Plan {
+    /// Plans a new file, or checks that an existing one has exactly this content.
+    fn expect_file(&mut self, root: &Path, path: &Path, content: &str) {
+        match std::fs::read_to_string(path) {
+            Ok(existing) if existing == content => {}
+            Ok(_) => self.conflicts.push(format!(
+                "{} exists with other content; move it away (or rename it) and run init again",
+                shown(root, path)
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.changes.push(Change::Create {
+                    path: path.to_path_buf(),
+                    content: content.to_owned(),
+                })
+            }
+            Err(e) => self
+                .conflicts
+                .push(format!("cannot read {}: {e}", shown(root, path))),
+        }
+    }
+}
+
+/// The folder as written into build.rs and migrate.toml: relative, inside the package, `/`-separated.
+fn migrations_dir_text(dir: &Path) -> Result<String> {
+    let mut parts = Vec::new();
+    for c in dir.components() {
+        match c {
+            Component::Normal(p) => parts.push(
+                p.to_str()
+                    .ok_or_else(|| anyhow!("--dir {}: not valid UTF-8", dir.display()))?
+                    .to_owned(),
+            ),
+            Component::CurDir => {}
+            _ => bail!(
+                "--dir {}: give a folder inside the package, relative to its Cargo.toml (e.g. migrations or db/migrations)",
+                dir.display()
+            ),
+        }
+    }
+    if parts.is_empty() {
+        bail!("--dir: give a folder name, e.g. migrations");
+    }
+    Ok(parts.join("/"))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+fn shown(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// What `migrate init` prints.
+pub fn describe(report: &InitReport) -> String {
+    let mut out = String::new();
+    let root = &report.package_dir;
+    if report.changes.is_empty() {
+        let _ = writeln!(
+            out,
+            "nothing to do: package {} is already set up for migrate (runner {})",
+            report.package, report.runner_bin
+        );
+        return out;
+    }
+    for change in &report.changes {
+        let _ = match change {
+            Change::CreateDir(dir) => writeln!(out, "created {}/", shown(root, dir)),
+            Change::Create { path, .. } => writeln!(out, "created {}", shown(root, path)),
+            Change::Update { path, what, .. } => {
+                writeln!(out, "updated {}: {}", shown(root, path), what.join("; "))
+            }
+        };
+    }
+    for note in &report.notes {
+        let _ = writeln!(out, "note: {note}");
+    }
+    let _ = writeln!(
+        out,
+        "\nnext: migrate create add_users   (write its `up`, then `migrate up` with DATABASE_URL set)"
+    );
+    if report.has_lib {
+        let _ = writeln!(
+            out,
+            "to apply the migrations when the app starts: migrate_cli::up(&{}::migrations::REGISTRY).await?",
+            report.crate_name
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "to apply the migrations when the app starts: add `mod migrations;` to src/main.rs, then
+    migrate_cli::up(&migrations::REGISTRY).await?"
+        );
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_folder_must_be_inside_the_package() {
+        assert_eq!(
+            migrations_dir_text(Path::new("./db/migrations")).unwrap(),
+            "db/migrations"
+        );
+        assert!(migrations_dir_text(Path::new("../x")).is_err());
+        assert!(migrations_dir_text(Path::new("/abs")).is_err());
+        assert!(migrations_dir_text(Path::new(".")).is_err());
+    }
+}
