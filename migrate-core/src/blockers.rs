@@ -37,6 +37,7 @@ impl fmt::Debug for Connect {
 
 /// A session that holds a lock the migration waits for.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub struct Blocker {
     pub pid: i32,
     pub user: Option<String>,
@@ -51,6 +52,7 @@ pub struct Blocker {
 
 /// What blocked the migration's session when it was last seen waiting for a lock.
 #[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
 pub struct Blocked {
     pub blockers: Vec<Blocker>,
     /// Sessions waiting for locks behind the migration's own request.

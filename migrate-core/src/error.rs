@@ -295,6 +295,7 @@ fn describe_failures(failures: &[Failure]) -> String {
 
 /// A statement the server rejected, with everything needed to find it in the migration file.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct StatementError {
     pub name: String,
     pub path: String,
@@ -390,6 +391,7 @@ impl Error {
 
 /// An object in the way of (or missing for) a statement whose `IF [NOT] EXISTS` the engine added itself.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct NotOwnedError {
     pub name: String,
     pub path: String,
@@ -538,6 +540,7 @@ fn outcome_line(outcome: Outcome, name: &str, direction: Direction) -> String {
 /// The server refused a migration's bookkeeping row (the `INSERT` after its `up`, the `DELETE` after its
 /// `down`): a migrations table of another tool, say, with a `NOT NULL` column this tool does not write.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct RecordError {
     pub name: String,
     /// The migrations table.
@@ -622,6 +625,7 @@ impl std::error::Error for RecordError {
 
 /// A derived `down` that cannot restore what a `CREATE OR REPLACE` of the `up` replaced.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct RestoreError {
     pub name: String,
     pub path: String,
@@ -652,6 +656,7 @@ impl std::error::Error for RestoreError {}
 
 /// Data code (`pgm.db`) or a backfill that failed, with where it was recorded.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct DataError {
     pub name: String,
     pub path: String,
@@ -673,6 +678,7 @@ pub struct DataError {
 /// How far a failed backfill got. Each batch commits with its progress, so running the migration again
 /// resumes after the last committed batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BackfillProgress {
     /// Batches committed by this run.
     pub batches: u64,
@@ -822,6 +828,7 @@ impl DataCause {
 
 /// A transactional migration whose own SQL or data code ended the runner's transaction.
 #[derive(Debug)]
+#[non_exhaustive]
 pub struct TransactionEnded {
     pub name: String,
     pub path: String,

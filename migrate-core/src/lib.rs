@@ -4,7 +4,7 @@
 //! - `build` (feature `build`, for build scripts) turns a migrations folder into a registry compiled into
 //!   the crate that owns it;
 //! - [`Migrator`] runs a registry's [`Migration`]s: `up`, `down`, `redo`, `status`, `repair`, and plans for
-//!   review ([`plan::script`]);
+//!   review (`sql`, `--dry-run`);
 //! - [`create_migration`] writes a new file from the template;
 //! - `lint` (feature `lint`) checks migrations against rules for running them on a busy database, without
 //!   a database;
@@ -39,9 +39,12 @@ pub mod build;
 mod checksum;
 #[cfg(feature = "lint")]
 pub mod lint;
+#[doc(hidden)]
 pub mod naming;
+#[doc(hidden)]
 pub mod seal;
 mod source;
+#[doc(hidden)]
 pub mod squash;
 
 /// Compiles its items only with the feature `runtime` (the engine: on by default; a build script turns it off).
@@ -72,6 +75,7 @@ runtime! {
     mod migration;
     mod notices;
     mod observer;
+    #[doc(hidden)]
     pub mod plan;
     mod previous;
     mod registry;
@@ -84,6 +88,7 @@ runtime! {
     mod status;
     mod throttle;
     mod timeouts;
+    #[doc(hidden)]
     pub mod trace;
     mod user_code;
 }

@@ -1,4 +1,6 @@
 //! The migration file name contract: `<YYYYMMDDHHMMSS UTC>_<snake_case_name>.rs`.
+//!
+//! Public for migrate-cli and the workspace's tests; not a stable API.
 
 use chrono::{NaiveDateTime, SubsecRound};
 
@@ -8,6 +10,7 @@ const VERSION_FORMAT: &str = "%Y%m%d%H%M%S";
 
 /// A valid migration file name, split into its parts.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[non_exhaustive]
 pub struct FileName {
     /// The 14-digit UTC timestamp that orders migrations.
     pub version: String,

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 /// A notice or warning the server sent while a statement ran.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Notice {
     /// `NOTICE`, `WARNING`, `INFO`, ...
     pub severity: String,
@@ -84,6 +85,15 @@ impl Notices {
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(Notice::from(&notice));
         });
+    }
+
+    /// Adds `notice` as a connection would, for tests that have no server.
+    #[cfg(test)]
+    pub(crate) fn push(&self, notice: Notice) {
+        self.collected
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(notice);
     }
 
     /// Takes what was collected so far.

@@ -1,4 +1,7 @@
 //! Steps: a migration rendered for one direction, ready to run or to show.
+//!
+//! Public for migrate-cli (`sql`, `--dry-run`); not a stable API: [`Step`](crate::Step) is re-exported at the
+//! crate's root.
 
 use std::fmt::Write as _;
 use std::panic::Location;
@@ -16,6 +19,7 @@ use crate::timeouts::Timeouts;
 /// One migration in one direction, with its SQL rendered. Building every step of a run before running the
 /// first one means an invalid migration stops the run before anything changes.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct Step<'m> {
     pub migration: &'m Migration,
     pub direction: Direction,
@@ -247,9 +251,6 @@ impl Step<'_> {
     }
 }
 
-/// The exact SQL a run sends, for review (`sql`, `--dry-run`): transaction control, every statement, and the
-/// bookkeeping with its bound values shown in a comment. A [`fake`](Step::fake) step shows its bookkeeping
-/// only, which is all that `--fake` changes.
 /// The SQL `up` runs for the repeatable migrations in `steps` (the new and changed ones, in name order): each
 /// in a transaction of its own that also records its checksum in `<table>_repeat`.
 pub fn repeatable_script(
@@ -288,6 +289,9 @@ pub fn repeatable_script(
     out
 }
 
+/// The exact SQL a run sends, for review (`sql`, `--dry-run`): transaction control, every statement, and the
+/// bookkeeping with its bound values shown in a comment. A [`fake`](Step::fake) step shows its bookkeeping
+/// only, which is all that `--fake` changes.
 pub fn script(
     steps: &[Step<'_>],
     table: &MigrationsTable,
@@ -306,111 +310,336 @@ pub fn script(
         if i > 0 || single_transaction {
             out.push('\n');
         }
-        let m = step.migration;
-        let _ = writeln!(
-            out,
-            "-- {} ({}): {}",
-            m.name(),
-            step.direction,
-            m.display_path()
-        );
-        if let Some(reason) = &step.contract {
-            let _ = writeln!(
-                out,
-                "-- contract: {} (`up --expand-only` leaves it for after the rollout)",
-                reason.split_whitespace().collect::<Vec<_>>().join(" ")
-            );
-        }
-        let fake = step.fake;
-        let own_transaction = step.transactional && !single_transaction;
-        if fake {
-            out.push_str(
-                "-- --fake: only the bookkeeping changes; none of the migration's statements run\n",
-            );
-        } else if !step.transactional {
-            out.push_str("-- runs outside a transaction: each statement commits on its own\n");
-        }
-        if own_transaction {
-            out.push_str("BEGIN;\n");
-        }
-        let in_transaction = step.transactional || single_transaction;
-        if !fake {
-            for sql in timeouts.set_sql(step.lock_timeout, in_transaction) {
-                let _ = writeln!(out, "{sql};");
-            }
-            let segments = if own_transaction {
-                step.segments()
-            } else {
-                vec![step.units()]
-            };
-            if step.statements.is_empty() {
-                // A valid, deliberate no-op (an empty `down` declares a forward-only migration): only the
-                // bookkeeping changes.
-                let what = match (step.direction, m.down().is_some()) {
-                    (Direction::Up, _) => "the `up` is empty",
-                    (Direction::Down, true) => {
-                        "the written `down` is empty (a forward-only migration): reverting it only removes its bookkeeping row"
-                    }
-                    (Direction::Down, false) => "the derived `down` has nothing to undo",
-                };
-                let _ = writeln!(out, "-- no operations: {what}");
-            }
-            let units = segments.iter().enumerate().flat_map(|(i, segment)| {
-                segment
-                    .iter()
-                    .enumerate()
-                    .map(move |(j, unit)| (i > 0 && j == 0, unit))
-            });
-            for (starts_transaction, unit) in units {
-                if starts_transaction {
-                    out.push_str("COMMIT;\n-- a new transaction, so the locks taken above are not held while it runs\nBEGIN;\n");
-                    for sql in timeouts.set_sql(step.lock_timeout, true) {
-                        let _ = writeln!(out, "{sql};");
-                    }
-                }
-                if let Some(safeguard) = &unit.safeguard {
-                    let _ = writeln!(out, "-- {}", safeguard.describe());
-                }
-                let sql = unit.sql.trim_end();
-                // Actions (data code, backfills) stand as comments: no terminator.
-                let end = if sql.ends_with(';') || unit.action.is_some() {
-                    ""
-                } else {
-                    ";"
-                };
-                let _ = writeln!(out, "{sql}{end}");
-            }
-        }
-        match step.direction {
-            Direction::Up => {
-                let _ = writeln!(
-                    out,
-                    "{}; -- $1 = {}, $2 = {}, $3 = run time in ms",
-                    table.insert_sql(),
-                    migrate_dsl::literal(m.name()),
-                    migrate_dsl::literal(&m.checksum())
-                );
-            }
-            Direction::Down => {
-                let _ = writeln!(
-                    out,
-                    "{}; -- $1 = {}",
-                    table.delete_sql(),
-                    migrate_dsl::literal(m.name())
-                );
-            }
-        }
-        if !in_transaction && !fake {
-            for sql in timeouts.reset_sql(step.lock_timeout) {
-                let _ = writeln!(out, "{sql};");
-            }
-        }
-        if own_transaction {
-            out.push_str("COMMIT;\n");
-        }
+        step_script(&mut out, step, table, timeouts, single_transaction);
     }
     if single_transaction {
         out.push_str("\nCOMMIT;\n");
     }
     out
+}
+
+/// One step of [`script`]: its header, its own transaction (unless the run has one for all), its statements
+/// and its bookkeeping.
+fn step_script(
+    out: &mut String,
+    step: &Step<'_>,
+    table: &MigrationsTable,
+    timeouts: &Timeouts,
+    single_transaction: bool,
+) {
+    let m = step.migration;
+    let _ = writeln!(
+        out,
+        "-- {} ({}): {}",
+        m.name(),
+        step.direction,
+        m.display_path()
+    );
+    if let Some(reason) = &step.contract {
+        let _ = writeln!(
+            out,
+            "-- contract: {} (`up --expand-only` leaves it for after the rollout)",
+            reason.split_whitespace().collect::<Vec<_>>().join(" ")
+        );
+    }
+    let fake = step.fake;
+    let own_transaction = step.transactional && !single_transaction;
+    if fake {
+        out.push_str(
+            "-- --fake: only the bookkeeping changes; none of the migration's statements run\n",
+        );
+    } else if !step.transactional {
+        out.push_str("-- runs outside a transaction: each statement commits on its own\n");
+    }
+    if own_transaction {
+        out.push_str("BEGIN;\n");
+    }
+    let in_transaction = step.transactional || single_transaction;
+    if !fake {
+        statements_script(out, step, timeouts, in_transaction, own_transaction);
+    }
+    match step.direction {
+        Direction::Up => {
+            let _ = writeln!(
+                out,
+                "{}; -- $1 = {}, $2 = {}, $3 = run time in ms",
+                table.insert_sql(),
+                migrate_dsl::literal(m.name()),
+                migrate_dsl::literal(&m.checksum())
+            );
+        }
+        Direction::Down => {
+            let _ = writeln!(
+                out,
+                "{}; -- $1 = {}",
+                table.delete_sql(),
+                migrate_dsl::literal(m.name())
+            );
+        }
+    }
+    if !in_transaction && !fake {
+        for sql in timeouts.reset_sql(step.lock_timeout) {
+            let _ = writeln!(out, "{sql};");
+        }
+    }
+    if own_transaction {
+        out.push_str("COMMIT;\n");
+    }
+}
+
+/// The timeouts and statements of a step that is not faked, with the transaction breaks of a migration in
+/// its own transaction, and a line saying why when it has no statement.
+fn statements_script(
+    out: &mut String,
+    step: &Step<'_>,
+    timeouts: &Timeouts,
+    in_transaction: bool,
+    own_transaction: bool,
+) {
+    for sql in timeouts.set_sql(step.lock_timeout, in_transaction) {
+        let _ = writeln!(out, "{sql};");
+    }
+    let segments = if own_transaction {
+        step.segments()
+    } else {
+        vec![step.units()]
+    };
+    if step.statements.is_empty() {
+        // A valid, deliberate no-op (an empty `down` declares a forward-only migration): only the
+        // bookkeeping changes.
+        let what = match (step.direction, step.migration.down().is_some()) {
+            (Direction::Up, _) => "the `up` is empty",
+            (Direction::Down, true) => {
+                "the written `down` is empty (a forward-only migration): reverting it only removes its bookkeeping row"
+            }
+            (Direction::Down, false) => "the derived `down` has nothing to undo",
+        };
+        let _ = writeln!(out, "-- no operations: {what}");
+    }
+    let units = segments.iter().enumerate().flat_map(|(i, segment)| {
+        segment
+            .iter()
+            .enumerate()
+            .map(move |(j, unit)| (i > 0 && j == 0, unit))
+    });
+    for (starts_transaction, unit) in units {
+        if starts_transaction {
+            out.push_str("COMMIT;\n-- a new transaction, so the locks taken above are not held while it runs\nBEGIN;\n");
+            for sql in timeouts.set_sql(step.lock_timeout, true) {
+                let _ = writeln!(out, "{sql};");
+            }
+        }
+        if let Some(safeguard) = &unit.safeguard {
+            let _ = writeln!(out, "-- {}", safeguard.describe());
+        }
+        let sql = unit.sql.trim_end();
+        // Actions (data code, backfills) stand as comments: no terminator.
+        let end = if sql.ends_with(';') || unit.action.is_some() {
+            ""
+        } else {
+            ";"
+        };
+        let _ = writeln!(out, "{sql}{end}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use migrate_dsl::prelude::*;
+
+    use super::*;
+    use crate::migration::Definition;
+
+    fn create(pgm: &mut MigrationBuilder) {
+        pgm.create_table("t", [column("id", "int")]);
+        pgm.add_constraint("t", "id_positive", Constraint::check("id > 0"))
+            .not_valid();
+        pgm.validate_constraint("t", "id_positive");
+    }
+
+    fn outside(pgm: &mut MigrationBuilder) {
+        pgm.no_transaction();
+        pgm.lock_timeout(Duration::from_secs(2));
+        pgm.sql("CREATE INDEX CONCURRENTLY i ON t (id); CREATE INDEX CONCURRENTLY j ON t (id)");
+    }
+
+    fn contract(pgm: &mut MigrationBuilder) {
+        pgm.contract("the old app\n  still reads t");
+        pgm.drop_table("old");
+    }
+
+    fn nothing(_: &mut MigrationBuilder) {}
+
+    static CREATE: Migration = Migration::defined(&Definition {
+        name: "20240101000001_create",
+        path: "migrations/20240101000001_create.rs",
+        source: "create",
+        up: create,
+        down: None,
+    });
+    static OUTSIDE: Migration = Migration::defined(&Definition {
+        name: "20240101000002_outside",
+        path: "migrations/20240101000002_outside.rs",
+        source: "outside",
+        up: outside,
+        down: None,
+    });
+    static CONTRACT: Migration = Migration::defined(&Definition {
+        name: "20240101000003_contract",
+        path: "migrations/20240101000003_contract.rs",
+        source: "contract",
+        up: contract,
+        down: Some(nothing),
+    });
+
+    fn step(m: &'static Migration, direction: Direction) -> Step<'static> {
+        Step::for_server(m, direction, 15).expect("the test migration plans")
+    }
+
+    /// `out` with the bookkeeping statements and checksums as placeholders: `history` and `migration` own
+    /// their text; what is pinned here is where `script` puts them.
+    fn shown(out: String, table: &MigrationsTable) -> String {
+        let mut out = out
+            .replace(&table.insert_sql(), "[insert]")
+            .replace(&table.delete_sql(), "[delete]");
+        for m in [&CREATE, &OUTSIDE, &CONTRACT] {
+            out = out.replace(&m.checksum(), "[checksum]");
+        }
+        out
+    }
+
+    fn timeouts() -> Timeouts {
+        Timeouts {
+            statement_timeout: Some(Duration::from_secs(60)),
+            ..Timeouts::default()
+        }
+    }
+
+    #[test]
+    fn no_steps_say_so() {
+        let out = script(&[], &MigrationsTable::default(), &timeouts(), false);
+        assert_eq!(out, "-- nothing to run\n");
+    }
+
+    #[test]
+    fn a_validate_commits_what_came_before_and_runs_in_a_transaction_of_its_own() {
+        let create = step(&CREATE, Direction::Up);
+        assert_eq!(
+            create.segments().iter().map(Vec::len).collect::<Vec<_>>(),
+            [2, 1]
+        );
+        let table = MigrationsTable::default();
+        insta::assert_snapshot!(shown(script(&[create], &table, &timeouts(), false), &table), @r#"
+        -- 20240101000001_create (up): migrations/20240101000001_create.rs
+        BEGIN;
+        SET LOCAL lock_timeout = '500ms';
+        SET LOCAL statement_timeout = '60000ms';
+        CREATE TABLE "t" (
+            "id" int
+        );
+        ALTER TABLE "t" ADD CONSTRAINT "id_positive" CHECK (id > 0) NOT VALID;
+        COMMIT;
+        -- a new transaction, so the locks taken above are not held while it runs
+        BEGIN;
+        SET LOCAL lock_timeout = '500ms';
+        SET LOCAL statement_timeout = '60000ms';
+        ALTER TABLE "t" VALIDATE CONSTRAINT "id_positive";
+        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms
+        COMMIT;
+        "#);
+    }
+
+    #[test]
+    fn outside_a_transaction_raw_sql_is_split_and_the_session_timeouts_are_reset() {
+        let outside = step(&OUTSIDE, Direction::Up);
+        assert!(!outside.transactional);
+        assert_eq!(outside.statements().len(), 1);
+        assert_eq!(outside.units().len(), 2, "one round trip per statement");
+        let table = MigrationsTable::default();
+        insta::assert_snapshot!(shown(script(&[outside], &table, &timeouts(), false), &table), @r#"
+        -- 20240101000002_outside (up): migrations/20240101000002_outside.rs
+        -- runs outside a transaction: each statement commits on its own
+        SET lock_timeout = '2000ms';
+        SET statement_timeout = '60000ms';
+        CREATE INDEX CONCURRENTLY i ON t (id);
+        CREATE INDEX CONCURRENTLY j ON t (id);
+        [insert]; -- $1 = '20240101000002_outside', $2 = '[checksum]', $3 = run time in ms
+        RESET lock_timeout;
+        RESET statement_timeout;
+        "#);
+    }
+
+    #[test]
+    fn a_single_transaction_wraps_every_step_and_a_contract_says_why() {
+        let steps = [step(&CREATE, Direction::Up), step(&CONTRACT, Direction::Up)];
+        let table = MigrationsTable::default();
+        insta::assert_snapshot!(shown(script(&steps, &table, &timeouts(), true), &table), @r#"
+        BEGIN;
+
+        -- 20240101000001_create (up): migrations/20240101000001_create.rs
+        SET LOCAL lock_timeout = '500ms';
+        SET LOCAL statement_timeout = '60000ms';
+        CREATE TABLE "t" (
+            "id" int
+        );
+        ALTER TABLE "t" ADD CONSTRAINT "id_positive" CHECK (id > 0) NOT VALID;
+        ALTER TABLE "t" VALIDATE CONSTRAINT "id_positive";
+        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms
+
+        -- 20240101000003_contract (up): migrations/20240101000003_contract.rs
+        -- contract: the old app still reads t (`up --expand-only` leaves it for after the rollout)
+        SET LOCAL lock_timeout = '500ms';
+        SET LOCAL statement_timeout = '60000ms';
+        DROP TABLE "old";
+        [insert]; -- $1 = '20240101000003_contract', $2 = '[checksum]', $3 = run time in ms
+
+        COMMIT;
+        "#);
+    }
+
+    #[test]
+    fn a_fake_step_shows_its_bookkeeping_only() {
+        let fake = step(&CREATE, Direction::Up).into_fake();
+        assert!(fake.fake && fake.statements().is_empty());
+        let table = MigrationsTable::default();
+        insta::assert_snapshot!(shown(script(&[fake], &table, &timeouts(), false), &table), @r#"
+        -- 20240101000001_create (up): migrations/20240101000001_create.rs
+        -- --fake: only the bookkeeping changes; none of the migration's statements run
+        BEGIN;
+        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms
+        COMMIT;
+        "#);
+    }
+
+    #[test]
+    fn an_empty_written_down_says_it_only_removes_the_bookkeeping_row() {
+        let down = step(&CONTRACT, Direction::Down);
+        assert_eq!(down.contract, None, "a down is never a contract");
+        let table = MigrationsTable::default();
+        insta::assert_snapshot!(shown(script(&[down], &table, &timeouts(), false), &table), @r#"
+        -- 20240101000003_contract (down): migrations/20240101000003_contract.rs
+        BEGIN;
+        SET LOCAL lock_timeout = '500ms';
+        SET LOCAL statement_timeout = '60000ms';
+        -- no operations: the written `down` is empty (a forward-only migration): reverting it only removes its bookkeeping row
+        [delete]; -- $1 = '20240101000003_contract'
+        COMMIT;
+        "#);
+    }
+
+    #[test]
+    fn a_repeatable_records_its_checksum_in_its_own_transaction() {
+        let steps = [step(&CREATE, Direction::Up), step(&CONTRACT, Direction::Up)];
+        let table = MigrationsTable::new("app", "migrations").expect("valid name");
+        insta::assert_snapshot!(shown(repeatable_script(&steps[1..], &table, &Timeouts::default()), &table), @r#"
+        -- 20240101000003_contract (repeatable, applied again when its file changes): migrations/20240101000003_contract.rs
+        BEGIN;
+        SET LOCAL lock_timeout = '500ms';
+        DROP TABLE "old";
+        -- records the checksum: INSERT INTO "app"."migrations_repeat" (name, checksum, execution_ms) VALUES ('20240101000003_contract', '[checksum]', ..) ON CONFLICT (name) DO UPDATE ..
+        COMMIT;
+        "#);
+    }
 }

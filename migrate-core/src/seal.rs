@@ -1,5 +1,8 @@
 //! Sealing: older migrations compiled once, in a crate of their own.
 //!
+//! Public for the code `build` generates (the sealed crate's digest and its check) and for migrate-cli; not a
+//! stable API.
+//!
 //! Every migration is a module of the crate that owns the folder, so one new file used to make rustc read,
 //! expand and generate code for every migration again: seconds at 2,000 migrations, tens of seconds at 10,000.
 //! Cargo recompiles per crate, so the older migrations live in a second crate, the *sealed* one, which cargo
@@ -54,6 +57,7 @@ pub const fn same_digest(a: &SealedDigest, b: &SealedDigest) -> bool {
 
 /// What the list says, with the path it was read from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SealList {
     /// Where the list is.
     pub path: PathBuf,

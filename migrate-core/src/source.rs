@@ -10,6 +10,7 @@ use crate::naming::{parse_file_name, parse_repeatable_name, FileName};
 
 /// A migration file found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MigrationFile {
     /// Parsed name parts.
     pub name: FileName,
@@ -19,6 +20,7 @@ pub struct MigrationFile {
 
 /// A repeatable migration file (`repeatable_<name>.rs`) found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RepeatableFile {
     /// The stem, `repeatable_<name>`: the migration's name.
     pub name: String,

@@ -40,6 +40,7 @@ pub enum State {
 
 /// One line of `status`.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Entry {
     pub name: String,
     pub state: State,
@@ -68,6 +69,7 @@ pub struct Entry {
 
 /// The status of every migration, ordered by timestamp.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Status {
     /// The migrations table, `schema.name`.
     pub table: String,
@@ -80,6 +82,7 @@ pub struct Status {
 
 /// How many migrations are in each state; each migration counts once, in its [`State`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Summary {
     pub total: usize,
     pub applied: usize,

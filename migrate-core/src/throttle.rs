@@ -230,6 +230,7 @@ impl fmt::Display for PauseKind {
 
 /// How often and how long a backfill waited for one kind of cause.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PauseTotal {
     pub kind: PauseKind,
     /// Pauses (or, within one, changes to this kind of cause).

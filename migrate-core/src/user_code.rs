@@ -10,6 +10,7 @@ use std::cell::Cell;
 
 /// Rust code of a migration that is running now.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct UserCode {
     /// The migration (its name and file).
     pub migration: crate::Migration,
@@ -24,6 +25,7 @@ pub struct UserCode {
 /// A migration's `up` or `down` function recording its operations now: while a command plans (`up`,
 /// `down`, `status`, `sql`, `lint`...), before anything of that migration runs.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Recording {
     /// The migration (its name and file).
     pub migration: crate::Migration,

@@ -2,7 +2,9 @@
 //!
 //! Adding an operation: its builder method (with a doctest), struct, constructor, setters and `impl Reverse` in
 //! `ops/<kind>/mod.rs`, its `impl Render` in `ops/<kind>/render.rs`, and one line in the list below;
-//! docs/operations.md ("Adding an operation") walks through it.
+//! docs/operations.md ("Adding an operation") walks through it, and docs/contributing.md ("Adding an operation or
+//! an object kind") lists what else a new object kind reaches (the schema description, the test harness's
+//! catalog readers, `tests/tests/schema_coverage.rs`).
 
 use crate::ctx::Ctx;
 use crate::error::DslError;

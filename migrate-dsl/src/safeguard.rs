@@ -143,6 +143,7 @@ pub enum Safeguard {
 
 /// What a [`Safeguard::GrantsNothingHeld`] checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GrantCheck {
     /// A query returning one text row for each privilege or membership of the `GRANT` that is already
     /// held (`SELECT on posts for reporting`); none when the `GRANT` gives only new ones.

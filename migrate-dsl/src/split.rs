@@ -22,6 +22,7 @@
 /// `sql` is a slice of the input: `&input[offset..offset + sql.len()] == sql`, so a position the server
 /// reports in `sql` maps back to the input by adding `offset`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct SplitStatement<'a> {
     /// The statement's text, trimmed of surrounding whitespace, without its terminating semicolon.
     pub sql: &'a str,

@@ -307,9 +307,10 @@ impl Case {
         }
     }
 
-    /// A one-migration registry for `up`, after priming the bookkeeping tables (the migrations table and
-    /// what `CREATE OR REPLACE` records go in), so they are in the catalog before and after the trip.
-    fn engine_case(&self, up: fn(&mut MigrationBuilder)) -> &'static [Migration] {
+    /// Creates the engine's bookkeeping tables (the migrations table and what `CREATE OR REPLACE` records go
+    /// in) by applying and reverting a migration, so that they are in the catalog before a trip through the
+    /// engine as well as after it.
+    pub fn engine_prime(&self) {
         fn prime(pgm: &mut MigrationBuilder) {
             pgm.create_view("migrate_case_prime", "SELECT 1 AS one")
                 .or_replace();
@@ -321,6 +322,11 @@ impl Case {
                 panic!("priming the bookkeeping failed: {e}");
             }
         }
+    }
+
+    /// A one-migration registry for `up`, after [priming](Self::engine_prime) the bookkeeping tables.
+    fn engine_case(&self, up: fn(&mut MigrationBuilder)) -> &'static [Migration] {
+        self.engine_prime();
         registry("20000101000001_case", up)
     }
 

@@ -58,6 +58,7 @@ impl std::fmt::Display for TargetState {
 
 /// Why a target failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TargetError {
     /// The whole message (the engine's, which names the migration, operation and statement).
     pub message: String,
@@ -121,6 +122,7 @@ pub(crate) fn sqlstate(error: &(dyn std::error::Error + 'static)) -> Option<Stri
 
 /// What a run did to one target.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TargetReport {
     /// The target's name.
     pub name: String,
@@ -200,6 +202,7 @@ impl std::fmt::Display for StopReason {
 
 /// What a fleet run did, one report per target in the order the targets were given.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct FleetReport {
     pub targets: Vec<TargetReport>,
     /// Why targets were left unstarted, if they were.
@@ -247,6 +250,7 @@ impl Phase {
 
 /// Where a target stands (`fleet status`), read without a lock.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TargetStatus {
     /// The target's name.
     pub name: String,

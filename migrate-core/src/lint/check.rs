@@ -129,27 +129,47 @@ fn lint_one(
         });
     }
 
-    let mut findings = Vec::new();
-    if let Some(timeout) = step.lock_timeout {
-        if timeout.is_zero() || timeout > MAX_LOCK_TIMEOUT {
-            let shown = if timeout.is_zero() {
-                "0 (no timeout at all)".to_owned()
-            } else {
-                format!("{:?}", timeout)
-            };
-            findings.push(Finding {
-                rule: Rule::LockTimeoutTooLong,
-                op: None,
-                line: step.lock_timeout_at.and_then(line_of),
-                statement: "pgm.lock_timeout(..)".to_owned(),
-                detail: Some(format!(
-                    "it is {shown}; the limit is {:?}",
-                    MAX_LOCK_TIMEOUT
-                )),
-            });
-        }
-    }
+    let line_of: &dyn Fn(&Location<'_>) -> Option<usize> = &line_of;
+    let mut findings: Vec<Finding> = lock_timeout_finding(&step, line_of).into_iter().collect();
+    findings.extend(sql_findings(&step, options, line_of, &mut out));
+    let findings = accepted_by_contract(&step, findings, line_of, &mut out);
+    silence(findings, allowed, options, &mut out);
+    Ok(out)
+}
 
+/// The migration's own `lock_timeout`, when it is none at all or longer than the limit.
+fn lock_timeout_finding(
+    step: &Step<'_>,
+    line_of: &dyn Fn(&Location<'_>) -> Option<usize>,
+) -> Option<Finding> {
+    let timeout = step.lock_timeout?;
+    if !(timeout.is_zero() || timeout > MAX_LOCK_TIMEOUT) {
+        return None;
+    }
+    let shown = if timeout.is_zero() {
+        "0 (no timeout at all)".to_owned()
+    } else {
+        format!("{:?}", timeout)
+    };
+    Some(Finding {
+        rule: Rule::LockTimeoutTooLong,
+        op: None,
+        line: step.lock_timeout_at.and_then(line_of),
+        statement: "pgm.lock_timeout(..)".to_owned(),
+        detail: Some(format!(
+            "it is {shown}; the limit is {:?}",
+            MAX_LOCK_TIMEOUT
+        )),
+    })
+}
+
+/// What the rules find in the step's SQL; statements the parser cannot read go to `out.unparsable`.
+fn sql_findings(
+    step: &Step<'_>,
+    options: &LintOptions,
+    line_of: &dyn Fn(&Location<'_>) -> Option<usize>,
+    out: &mut MigrationLint,
+) -> Vec<Finding> {
     let statements = step.statements();
     // Data code and backfills render as comments and run as Rust: there is no SQL to check.
     let mut inputs: Vec<Input<'_>> = Vec::with_capacity(statements.len());
@@ -174,30 +194,49 @@ fn lint_one(
             line: inputs[f.input].line,
             message: f.message,
         }));
-    findings.extend(hits.into_iter().map(|h| Finding {
-        rule: h.rule,
-        op: Some((inputs[h.input].position, inputs[h.input].op)),
-        line: inputs[h.input].line,
-        statement: h.statement,
-        detail: h.detail,
-    }));
+    hits.into_iter()
+        .map(|h| Finding {
+            rule: h.rule,
+            op: Some((inputs[h.input].position, inputs[h.input].op)),
+            line: inputs[h.input].line,
+            statement: h.statement,
+            detail: h.detail,
+        })
+        .collect()
+}
 
-    // A migration marked contract breaks the running app version on purpose, after the rollout: its reason
-    // accepts the findings that say so. Every other finding stands.
-    if let Some(reason) = &step.contract {
-        let line = step.contract_at.and_then(line_of).unwrap_or(0);
-        let (accepted, rest): (Vec<Finding>, Vec<Finding>) = findings
-            .into_iter()
-            .partition(|f| f.rule.breaks_running_code());
-        out.silenced
-            .extend(accepted.into_iter().map(|finding| Silenced {
-                reason: format!("contract: {reason}"),
-                line,
-                finding,
-            }));
-        findings = rest;
-    }
+/// A migration marked contract breaks the running app version on purpose, after the rollout: its reason
+/// accepts the findings that say so (into `out.silenced`). Every other finding stands, and is returned.
+fn accepted_by_contract(
+    step: &Step<'_>,
+    findings: Vec<Finding>,
+    line_of: &dyn Fn(&Location<'_>) -> Option<usize>,
+    out: &mut MigrationLint,
+) -> Vec<Finding> {
+    let Some(reason) = &step.contract else {
+        return findings;
+    };
+    let line = step.contract_at.and_then(line_of).unwrap_or(0);
+    let (accepted, rest): (Vec<Finding>, Vec<Finding>) = findings
+        .into_iter()
+        .partition(|f| f.rule.breaks_running_code());
+    out.silenced
+        .extend(accepted.into_iter().map(|finding| Silenced {
+            reason: format!("contract: {reason}"),
+            line,
+            finding,
+        }));
+    rest
+}
 
+/// Each finding silenced by the first `lint: allow` that names its rule, or reported; an allow that
+/// silenced nothing is a note.
+fn silence(
+    findings: Vec<Finding>,
+    allowed: &[Suppression],
+    options: &LintOptions,
+    out: &mut MigrationLint,
+) {
     let mut used = vec![false; allowed.len()];
     for finding in findings {
         match allowed.iter().position(|s| s.rules.contains(&finding.rule)) {
@@ -228,5 +267,4 @@ fn lint_one(
             });
         }
     }
-    Ok(out)
 }

@@ -6,6 +6,7 @@ use super::rules::Rule;
 
 /// One rule broken by one statement of one migration.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Finding {
     pub rule: Rule,
     /// 1-based position of the operation that recorded the statement, with the builder method's name
@@ -22,6 +23,7 @@ pub struct Finding {
 
 /// A finding that a `// lint: allow` comment silenced.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Silenced {
     pub finding: Finding,
     /// The reason written in the comment.
@@ -33,6 +35,7 @@ pub struct Silenced {
 /// SQL of one operation that the parser could not read. No rule can check it, so the lint fails: a typo
 /// would otherwise hide every problem after it.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Unparsable {
     /// 1-based position of the operation and its builder method.
     pub op: (usize, &'static str),
@@ -44,6 +47,7 @@ pub struct Unparsable {
 
 /// Something worth a look that is not a finding.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Note {
     /// 1-based line in the migration file it is about, if any.
     pub line: Option<usize>,
@@ -52,6 +56,7 @@ pub struct Note {
 
 /// The lint of one migration in one direction.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct MigrationLint {
     pub name: String,
     /// The file, relative to the current folder when below it.
@@ -67,6 +72,7 @@ pub struct MigrationLint {
 
 /// The lint of every migration asked for.
 #[derive(Debug, Clone, Default)]
+#[non_exhaustive]
 pub struct Report {
     pub migrations: Vec<MigrationLint>,
 }

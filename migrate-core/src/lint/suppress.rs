@@ -9,6 +9,7 @@ use super::rules::Rule;
 
 /// One `// lint: allow` comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Suppression {
     pub rules: Vec<Rule>,
     pub reason: String,

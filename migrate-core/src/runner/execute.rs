@@ -517,3 +517,65 @@ fn runs_again(unit: &Statement) -> bool {
     matches!(unit.action, Some(Action::Backfill(_)))
         || (unit.safeguard.is_some() && invalid_index::concurrent_build(&unit.sql).is_some())
 }
+
+#[cfg(test)]
+mod tests {
+    use migrate_dsl::prelude::*;
+
+    use super::*;
+
+    fn statements(record: impl FnOnce(&mut MigrationBuilder)) -> Vec<Statement> {
+        let mut pgm = MigrationBuilder::new();
+        record(&mut pgm);
+        pgm.statements().expect("the test migration renders")
+    }
+
+    #[test]
+    fn a_failure_mark_shows_the_first_line_without_its_terminator_shortened() {
+        let units = statements(|pgm| {
+            pgm.sql("\n\n   INSERT INTO log VALUES ('once');\nSELECT 2;");
+            pgm.sql(format!("SELECT '{}'", "x".repeat(200)));
+        });
+        assert_eq!(
+            describe_unit(&units[0]),
+            "#1 (sql): INSERT INTO log VALUES ('once')"
+        );
+        let long = describe_unit(&units[1]);
+        assert!(long.starts_with("#2 (sql): SELECT 'xxx"), "{long}");
+        assert!(long.ends_with("..."), "{long}");
+        assert_eq!(long.chars().count(), "#2 (sql): ".len() + 120);
+    }
+
+    #[test]
+    fn backfills_and_safeguarded_concurrent_index_builds_run_again_raw_sql_does_not() {
+        let units = statements(|pgm| {
+            pgm.backfill("t", "v = 1");
+            pgm.create_index("t", ["v"]).concurrently();
+            pgm.sql("CREATE INDEX CONCURRENTLY i ON t (v)");
+            pgm.sql("UPDATE t SET v = 1");
+        });
+        let again: Vec<(&str, bool)> = units.iter().map(|u| (u.op, runs_again(u))).collect();
+        assert_eq!(
+            again,
+            [
+                ("backfill", true),
+                ("create_index", true),
+                ("sql", false),
+                ("sql", false)
+            ]
+        );
+    }
+
+    #[test]
+    fn what_a_failure_left_depends_on_where_the_statement_ran() {
+        assert!(matches!(OutcomeBase::RolledBack.at(3), Outcome::RolledBack));
+        assert!(matches!(
+            OutcomeBase::Split(2).at(5),
+            Outcome::SplitCommitted { committed: 2 }
+        ));
+        assert!(matches!(
+            OutcomeBase::Outside.at(4),
+            Outcome::PartiallyApplied { committed: 4 }
+        ));
+    }
+}

@@ -56,6 +56,7 @@ pub enum DownTarget {
 
 /// A migration that ran (or was recorded with `--fake`).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Ran {
     pub name: String,
     pub direction: Direction,

@@ -36,6 +36,7 @@ pub enum RepeatableState {
 
 /// A repeatable migration and its [`RepeatableState`].
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[non_exhaustive]
 pub struct RepeatableStatus {
     pub name: String,
     pub state: RepeatableState,

@@ -23,6 +23,8 @@ use super::execute::OutcomeBase;
 use super::Migrator;
 
 impl<'a> Migrator<'a> {
+    /// Sends `units` (statements, data code, backfills) in order; a failure names the migration, the
+    /// operation and what the failure left behind. In a transaction, a unit that ended it (a `COMMIT` or
     /// `ROLLBACK` in its SQL or data code) stops the run: every later statement would run on its own.
     pub(super) fn run_units(
         &self,
@@ -75,55 +77,7 @@ impl<'a> Migrator<'a> {
                 observer.before_unit(step, unit, conn)
             })?;
             let started = Instant::now();
-            // The check that the transaction is still open, when it already ran with the unit.
-            let mut checked = None;
-            let result = match &unit.action {
-                // Handled above.
-                Some(Action::Restore(_) | Action::Note) => Ok(()),
-                Some(Action::Data(data)) => {
-                    let code = UserCode {
-                        migration: *m,
-                        position: unit.position,
-                        op: unit.op,
-                        transactional: step.transactional,
-                    };
-                    let run = run_data(conn, data, code, watch.as_ref());
-                    if watch.is_some() {
-                        checked = Some(run.ended);
-                    }
-                    run.result.map_err(UnitFailure::Data)
-                }
-                Some(Action::Backfill(spec)) => {
-                    let checksum = m.checksum();
-                    let origin = backfill::Origin {
-                        migration: *m,
-                        checksum: &checksum,
-                        position: unit.position,
-                    };
-                    let context = backfill::Context {
-                        table: &self.table,
-                        retry_budget: self.timeouts.retry_budget,
-                        interrupt: &self.interrupt,
-                        settings: &self.backfill,
-                        lock_watch: &self.lock_watch,
-                    };
-                    backfill::run(conn, spec, &origin, &context, events)
-                        .map(|_| ())
-                        .map_err(UnitFailure::Backfill)
-                }
-                None => match &watch {
-                    Some(watch) => match watch.execute(conn, &unit.sql) {
-                        Ok(ended) => {
-                            checked = Some(ended);
-                            Ok(())
-                        }
-                        Err(e) => Err(UnitFailure::Statement(e)),
-                    },
-                    None => self
-                        .run_unit(conn, step, &unit.sql, events)
-                        .map_err(UnitFailure::Statement),
-                },
-            };
+            let (result, checked) = self.send_unit(conn, step, unit, watch.as_ref(), events);
             let elapsed = started.elapsed();
             // A backfill's notices come from the engine's own batching statements.
             if matches!(unit.action, Some(Action::Backfill(_))) {
@@ -150,73 +104,11 @@ impl<'a> Migrator<'a> {
                 },
                 (None, None) => None,
             };
-            if let Some(Ended { committed, chained }) = ended {
-                let cause: Option<Box<dyn std::error::Error + Send + Sync>> = match result {
-                    Ok(()) => None,
-                    Err(UnitFailure::Data(cause)) => Some(Box::new(cause)),
-                    Err(UnitFailure::Backfill(f)) => Some(Box::new(f.cause)),
-                    Err(UnitFailure::Statement(e)) => Some(Box::new(e)),
-                };
-                let earlier = match outcome {
-                    Outcome::SplitCommitted { committed } => committed,
-                    _ => 0,
-                };
-                return Err(Error::TransactionEnded(Box::new(TransactionEnded {
-                    name: m.name().to_owned(),
-                    path: m.display_path(),
-                    direction: step.direction,
-                    position: unit.position,
-                    op: unit.op,
-                    line: m.line_of(unit.recorded_at),
-                    committed,
-                    chained,
-                    statements_committed: if committed {
-                        earlier + index + 1
-                    } else {
-                        earlier
-                    },
-                    cause,
-                    earlier_in_run: Vec::new(),
-                })));
+            if let Some(ended) = ended {
+                return Err(transaction_ended(step, unit, index, outcome, ended, result));
             }
-            let data_error = |cause: DataCause, backfill: Option<BackfillProgress>| {
-                Error::Data(Box::new(DataError {
-                    name: m.name().to_owned(),
-                    path: m.display_path(),
-                    direction: step.direction,
-                    position: unit.position,
-                    op: unit.op,
-                    line: m.line_of(unit.recorded_at),
-                    cause,
-                    outcome,
-                    backfill,
-                }))
-            };
-            match result {
-                Ok(()) => {}
-                Err(UnitFailure::Data(cause)) => return Err(data_error(cause, None)),
-                Err(UnitFailure::Backfill(f)) => {
-                    return Err(data_error(
-                        f.cause,
-                        Some(BackfillProgress {
-                            batches: f.batches,
-                            rows: f.rows,
-                        }),
-                    ))
-                }
-                Err(UnitFailure::Statement(source)) => {
-                    return Err(Error::Statement(Box::new(StatementError {
-                        name: m.name().to_owned(),
-                        path: m.display_path(),
-                        direction: step.direction,
-                        position: unit.position,
-                        op: unit.op,
-                        line: m.line_of(unit.recorded_at),
-                        sql: unit.sql.clone(),
-                        source,
-                        outcome,
-                    })))
-                }
+            if let Err(failure) = result {
+                return Err(unit_failed(step, unit, outcome, failure));
             }
             events(Event::Statement {
                 name: m.name(),
@@ -232,6 +124,70 @@ impl<'a> Migrator<'a> {
             })?;
         }
         Ok(())
+    }
+
+    /// Sends one unit: its statement, data code or backfill. Returns how it went and, when the unit's own
+    /// round trip already checked the migration's transaction, whether it ended (a `Note` or `Restore` is
+    /// handled by the caller and sends nothing here).
+    fn send_unit(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        unit: &Statement,
+        watch: Option<&TransactionWatch>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> (Result<(), UnitFailure>, Option<Option<Ended>>) {
+        let m = step.migration;
+        // The check that the transaction is still open, when it already ran with the unit.
+        let mut checked = None;
+        let result = match &unit.action {
+            // Handled by the caller.
+            Some(Action::Restore(_) | Action::Note) => Ok(()),
+            Some(Action::Data(data)) => {
+                let code = UserCode {
+                    migration: *m,
+                    position: unit.position,
+                    op: unit.op,
+                    transactional: step.transactional,
+                };
+                let run = run_data(conn, data, code, watch);
+                if watch.is_some() {
+                    checked = Some(run.ended);
+                }
+                run.result.map_err(UnitFailure::Data)
+            }
+            Some(Action::Backfill(spec)) => {
+                let checksum = m.checksum();
+                let origin = backfill::Origin {
+                    migration: *m,
+                    checksum: &checksum,
+                    position: unit.position,
+                };
+                let context = backfill::Context {
+                    table: &self.table,
+                    retry_budget: self.timeouts.retry_budget,
+                    interrupt: &self.interrupt,
+                    settings: &self.backfill,
+                    lock_watch: &self.lock_watch,
+                };
+                backfill::run(conn, spec, &origin, &context, events)
+                    .map(|_| ())
+                    .map_err(UnitFailure::Backfill)
+            }
+            None => match watch {
+                Some(watch) => match watch.execute(conn, &unit.sql) {
+                    Ok(ended) => {
+                        checked = Some(ended);
+                        Ok(())
+                    }
+                    Err(e) => Err(UnitFailure::Statement(e)),
+                },
+                None => self
+                    .run_unit(conn, step, &unit.sql, events)
+                    .map_err(UnitFailure::Statement),
+            },
+        };
+        (result, checked)
     }
 
     /// Runs `f` with the observer, when there is one (`migrate trace`); a failure of its catalog reads is an
@@ -356,4 +312,165 @@ enum UnitFailure {
     Statement(postgres::Error),
     Data(DataCause),
     Backfill(backfill::Failure),
+}
+
+/// The error for a unit (the `index`th of its transaction) that ended the migration's transaction: how it
+/// ended, how many statements that committed, and the unit's own failure as the cause, when it failed too.
+fn transaction_ended(
+    step: &Step<'_>,
+    unit: &Statement,
+    index: usize,
+    outcome: Outcome,
+    Ended { committed, chained }: Ended,
+    result: Result<(), UnitFailure>,
+) -> Error {
+    let m = step.migration;
+    let cause: Option<Box<dyn std::error::Error + Send + Sync>> = match result {
+        Ok(()) => None,
+        Err(UnitFailure::Data(cause)) => Some(Box::new(cause)),
+        Err(UnitFailure::Backfill(f)) => Some(Box::new(f.cause)),
+        Err(UnitFailure::Statement(e)) => Some(Box::new(e)),
+    };
+    let earlier = match outcome {
+        Outcome::SplitCommitted { committed } => committed,
+        _ => 0,
+    };
+    Error::TransactionEnded(Box::new(TransactionEnded {
+        name: m.name().to_owned(),
+        path: m.display_path(),
+        direction: step.direction,
+        position: unit.position,
+        op: unit.op,
+        line: m.line_of(unit.recorded_at),
+        committed,
+        chained,
+        statements_committed: if committed {
+            earlier + index + 1
+        } else {
+            earlier
+        },
+        cause,
+        earlier_in_run: Vec::new(),
+    }))
+}
+
+/// The error for a unit that failed: its statement's, or its data code's or backfill's (with the batches
+/// and rows a backfill committed before).
+fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: UnitFailure) -> Error {
+    let m = step.migration;
+    let data_error = |cause: DataCause, backfill: Option<BackfillProgress>| {
+        Error::Data(Box::new(DataError {
+            name: m.name().to_owned(),
+            path: m.display_path(),
+            direction: step.direction,
+            position: unit.position,
+            op: unit.op,
+            line: m.line_of(unit.recorded_at),
+            cause,
+            outcome,
+            backfill,
+        }))
+    };
+    match failure {
+        UnitFailure::Data(cause) => data_error(cause, None),
+        UnitFailure::Backfill(f) => data_error(
+            f.cause,
+            Some(BackfillProgress {
+                batches: f.batches,
+                rows: f.rows,
+            }),
+        ),
+        UnitFailure::Statement(source) => Error::Statement(Box::new(StatementError {
+            name: m.name().to_owned(),
+            path: m.display_path(),
+            direction: step.direction,
+            position: unit.position,
+            op: unit.op,
+            line: m.line_of(unit.recorded_at),
+            sql: unit.sql.clone(),
+            source,
+            outcome,
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use migrate_dsl::prelude::*;
+
+    use super::*;
+    use crate::migration::{Definition, Direction, Migration};
+    use crate::notices::{Notice, Notices};
+
+    fn set_not_null(pgm: &mut MigrationBuilder) {
+        pgm.set_not_null("t", "v");
+    }
+
+    static SET_NOT_NULL: Migration = Migration::defined(&Definition {
+        name: "20240101000001_not_null",
+        path: "migrations/20240101000001_not_null.rs",
+        source: "set_not_null",
+        up: set_not_null,
+        down: None,
+    });
+
+    fn notice(message: &str) -> Notice {
+        Notice {
+            severity: "NOTICE".to_owned(),
+            code: "00000".to_owned(),
+            message: message.to_owned(),
+            detail: None,
+            hint: None,
+        }
+    }
+
+    /// The notices `report_notices` passes on for each of the step's units, given the same two notices
+    /// before each.
+    fn reported(step: &Step<'_>) -> Vec<Vec<(usize, String, String)>> {
+        let notices = Notices::new();
+        let migrator = Migrator::new(std::slice::from_ref(&SET_NOT_NULL)).notices(notices.clone());
+        step.units()
+            .iter()
+            .map(|unit| {
+                notices.push(notice(
+                    "constraint \"t_v_not_null\" of relation \"t\" does not exist, skipping",
+                ));
+                notices.push(notice("table \"t\" is large"));
+                let mut seen = Vec::new();
+                migrator.report_notices(step, unit, &mut |event| {
+                    if let Event::Notice {
+                        name,
+                        position,
+                        op,
+                        notice,
+                        ..
+                    } = event
+                    {
+                        assert_eq!(name, "20240101000001_not_null");
+                        seen.push((position, op.to_owned(), notice.message.clone()));
+                    }
+                });
+                seen
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_skipped_drop_of_a_leftover_is_not_reported_other_notices_are() {
+        let step = Step::for_server(&SET_NOT_NULL, Direction::Up, 15).expect("plans");
+        let reported = reported(&step);
+        assert_eq!(reported.len(), 4, "four statements: {reported:?}");
+        // The first statement clears a leftover check: its "does not exist, skipping" is the normal case.
+        assert_eq!(
+            reported[0],
+            [(
+                1,
+                "set_not_null".to_owned(),
+                "table \"t\" is large".to_owned()
+            )]
+        );
+        for later in &reported[1..] {
+            assert_eq!(later.len(), 2, "{later:?}");
+        }
+    }
 }

@@ -198,6 +198,104 @@ impl fmt::Display for SchemaDescription {
 mod tests {
     use super::*;
 
+    /// Every kind, through an exhaustive match: a new kind fails to compile until it is listed here.
+    fn every_kind() -> Vec<Kind> {
+        let all = [
+            Kind::Schema,
+            Kind::Extension,
+            Kind::Enum,
+            Kind::Range,
+            Kind::Domain,
+            Kind::CompositeType,
+            Kind::Table,
+            Kind::PartitionedTable,
+            Kind::ForeignTable,
+            Kind::View,
+            Kind::MaterializedView,
+            Kind::Sequence,
+            Kind::Function,
+            Kind::Procedure,
+            Kind::Aggregate,
+            Kind::Operator,
+            Kind::OperatorFamily,
+            Kind::Cast,
+            Kind::DefaultPrivileges,
+            Kind::EventTrigger,
+        ];
+        for kind in all {
+            match kind {
+                Kind::Schema
+                | Kind::Extension
+                | Kind::Enum
+                | Kind::Range
+                | Kind::Domain
+                | Kind::CompositeType
+                | Kind::Table
+                | Kind::PartitionedTable
+                | Kind::ForeignTable
+                | Kind::View
+                | Kind::MaterializedView
+                | Kind::Sequence
+                | Kind::Function
+                | Kind::Procedure
+                | Kind::Aggregate
+                | Kind::Operator
+                | Kind::OperatorFamily
+                | Kind::Cast
+                | Kind::DefaultPrivileges
+                | Kind::EventTrigger => {}
+            }
+        }
+        all.to_vec()
+    }
+
+    #[test]
+    fn every_kind_has_a_word_of_its_own() {
+        let kinds = every_kind();
+        let words: std::collections::BTreeSet<&str> = kinds.iter().map(|k| k.word()).collect();
+        assert_eq!(
+            words.len(),
+            kinds.len(),
+            "two kinds share a word: {words:?}"
+        );
+    }
+
+    #[test]
+    fn continuation_lines_and_blocks_are_indented_under_their_first_line() {
+        let mut rule = SchemaObject::new(Kind::Table, "public.t".to_owned());
+        rule.line(
+            "rule r AS
+    ON DELETE TO public.t DO INSTEAD NOTHING;  
+",
+        );
+        rule.line("");
+        rule.block(
+            "definition",
+            " SELECT 1
+   FROM t;
+
+",
+        );
+        assert_eq!(
+            rule.lines(),
+            [
+                "rule r AS",
+                "      ON DELETE TO public.t DO INSTEAD NOTHING;",
+                "",
+                "definition",
+                "   SELECT 1",
+                "     FROM t;"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_empty_description_is_its_header() {
+        let empty = SchemaDescription::new(Vec::new());
+        assert!(empty.is_empty());
+        assert_eq!(empty.render(), HEADER);
+    }
+
     #[test]
     fn objects_are_listed_by_kind_then_name_whatever_order_they_came_in() {
         let mut users = SchemaObject::new(Kind::Table, "public.users".to_owned());

@@ -18,6 +18,8 @@
 pub(crate) mod catalog;
 pub mod ddl;
 mod description;
+mod relations;
+mod rows;
 
 pub use description::{Kind, SchemaDescription, SchemaObject, HEADER};
 
@@ -61,6 +63,7 @@ pub fn ddl(client: &mut Client, table: &MigrationsTable) -> Result<Vec<String>, 
 /// matter), triggers and rules (so none fires on a loaded row), policies, and the views (a materialized view
 /// is filled from the loaded rows when it is created).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Ddl {
     /// Starts with [`ddl::PREAMBLE`].
     pub before_data: Vec<String>,
@@ -85,7 +88,9 @@ pub fn ddl_around_data(client: &mut Client, table: &MigrationsTable) -> Result<D
 /// equal, and the rows in the order of their text, so two tables with the same rows give the same
 /// statements. An error names the table when there is none.
 pub fn rows_as_sql(client: &mut Client, schema: &str, name: &str) -> Result<Vec<String>, Error> {
-    read_only(client, "read rows as SQL", |tx| ddl::rows(tx, schema, name))
+    read_only(client, "read rows as SQL", |tx| {
+        rows::rows(tx, schema, name)
+    })
 }
 
 /// `SELECT pg_catalog.setval(..)` for every sequence that is not where a new one starts (identity columns'
@@ -96,7 +101,7 @@ pub fn sequence_positions(
     table: &MigrationsTable,
 ) -> Result<Vec<String>, Error> {
     read_only(client, "read the sequences' positions", |tx| {
-        ddl::sequence_positions(tx, table)
+        rows::sequence_positions(tx, table)
     })
 }
 
@@ -107,7 +112,7 @@ pub fn tables_with_rows(
     table: &MigrationsTable,
 ) -> Result<Vec<String>, Error> {
     read_only(client, "find tables with rows", |tx| {
-        ddl::tables_with_rows(tx, table)
+        rows::tables_with_rows(tx, table)
     })
 }
 

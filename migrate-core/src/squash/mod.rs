@@ -1,5 +1,7 @@
 //! Squashed baselines: one migration standing for the migrations up to a named one (`migrate squash`).
 //!
+//! Public for migrate-cli (`migrate squash`); not a stable API.
+//!
 //! A baseline is a normal migration file whose source lists the migrations it replaces in a constant, and
 //! the checksums their files had when they were squashed in another, in the same order:
 //!

@@ -1,5 +1,7 @@
 //! `migrate trace`: what a migration will lock, shown before it runs.
 //!
+//! Public for migrate-cli (`migrate trace`); not a stable API.
+//!
 //! The traced migrations run on a scratch database built from the migrations before them, through the real
 //! runner (its transactions, its transaction breaks, its statements outside a transaction), with an observer
 //! attached ([`crate::observer`]). Around each statement the observer reads, on the migration's own session:

@@ -10,6 +10,7 @@ use super::locks::{Blocks, LockMode};
 
 /// A whole trace.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Trace {
     /// How many migrations built the scratch database before the first traced one (applied, not traced).
     pub applied_before: usize,
@@ -56,6 +57,7 @@ impl Trace {
 
 /// `--rows N`: the tables filled before tracing, and those that could not be.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct Seeding {
     /// Rows generated per table.
     pub rows_per_table: u64,
@@ -66,6 +68,7 @@ pub struct Seeding {
 
 /// A table `--rows` left empty, and why.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct SkippedTable {
     pub table: String,
     pub reason: String,
@@ -73,6 +76,7 @@ pub struct SkippedTable {
 
 /// One traced migration (its `up`).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct MigrationTrace {
     pub name: String,
     pub file: String,
@@ -87,6 +91,7 @@ pub struct MigrationTrace {
 
 /// One transaction of a migration, or one statement that commits on its own.
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct TransactionTrace {
     /// 1-based, within the migration.
     pub number: usize,
@@ -102,6 +107,7 @@ pub struct TransactionTrace {
 
 /// One statement (or a data code operation, or a backfill, each as one).
 #[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
 pub struct StatementTrace {
     /// 1-based position of its operation in the migration.
     pub position: usize,
@@ -152,6 +158,7 @@ pub enum Observed {
 
 /// A lock on a relation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Lock {
     pub relation: String,
     pub kind: RelationKind,
@@ -163,6 +170,7 @@ pub struct Lock {
 
 /// A relation a statement rewrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct RelationRef {
     pub relation: String,
     pub kind: RelationKind,
@@ -170,6 +178,7 @@ pub struct RelationRef {
 
 /// A table whose every row a statement read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Scan {
     pub table: String,
     /// Why, in the server's terms: `verifying table` (a new constraint or `NOT NULL` checked), `validating
@@ -180,6 +189,7 @@ pub struct Scan {
 /// An `ACCESS EXCLUSIVE` lock held while a statement rewrote or scanned a table: reads and writes of the
 /// locked relations wait for the whole rewrite or scan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct GateFinding {
     pub kind: GateKind,
     /// What was rewritten or scanned.
@@ -192,6 +202,7 @@ pub struct GateFinding {
 
 /// A `// trace: allow` comment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[non_exhaustive]
 pub struct Allowed {
     pub line: usize,
     pub reason: String,

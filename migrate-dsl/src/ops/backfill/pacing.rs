@@ -176,6 +176,7 @@ pub fn size(bytes: u64) -> String {
 
 /// What a backfill records about its pacing; unset values come from the run's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Pacing {
     /// How far replicas may fall behind.
     pub max_replica_lag: Option<LagLimit>,

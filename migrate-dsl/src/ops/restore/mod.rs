@@ -33,6 +33,7 @@ impl RestorePrevious {
 
 /// What the engine does for a [`RestorePrevious`] when the `down` runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Restore {
     /// The object whose previous definition is restored.
     pub object: Object,
