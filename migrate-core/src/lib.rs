@@ -43,6 +43,8 @@ mod event_log;
 mod events;
 pub mod fleet;
 mod history;
+#[cfg(feature = "import")]
+pub mod import;
 mod interrupt;
 mod invalid_index;
 #[cfg(feature = "lint")]
