@@ -119,6 +119,8 @@ pub enum ImportError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{path} is not a folder ({hint})")]
+    NoFolder { path: String, hint: String },
     /// Files that cannot be converted, or applied migrations that cannot be adopted: nothing was written.
     #[error("{}", refused_message(.tool, .what, .refusals))]
     Refused {
@@ -172,18 +174,15 @@ const VERSION_FORMAT: &str = "%Y%m%d%H%M%S";
 /// planned file that clashes with one already in `migrations_dir`.
 pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan, ImportError> {
     if !source_dir.is_dir() {
-        return Err(ImportError::Io {
+        return Err(ImportError::NoFolder {
             path: source_dir.display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "not a folder"),
+            hint: format!("give {tool}'s migrations folder"),
         });
     }
     if !migrations_dir.is_dir() {
-        return Err(ImportError::Io {
+        return Err(ImportError::NoFolder {
             path: migrations_dir.display().to_string(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "the migrations folder does not exist (run `migrate init` first)",
-            ),
+            hint: "the migrations folder: run `migrate init` first".to_owned(),
         });
     }
     let (sources, mut refusals) = sources::read(tool, source_dir)?;
