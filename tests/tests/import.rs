@@ -296,3 +296,350 @@ fn refinery_applies_then_import_adopts_its_history() {
     );
     edited_file_is_refused(&db, "refinery", src.path(), "V6__step_5.sql");
 }
+
+#[test]
+fn diesel_applies_then_import_adopts_its_history() {
+    let Some(diesel) = tests::skip::require("diesel_cli (bash .ci/peers)", peer("diesel")) else {
+        return;
+    };
+    let db = TestDb::new();
+    let project = tempfile::tempdir().unwrap();
+    let src = project.path().join("migrations");
+    for i in 0..SAMPLES {
+        let folder = format!("2024-01-01-00{:02}{:02}_step_{i}", i / 60, i % 60);
+        write(&src, &format!("{folder}/up.sql"), &sample_sql(i));
+        if i == 1 {
+            write(&src, &format!("{folder}/down.sql"), "DROP TABLE t1;\n");
+        }
+        if i == 2 {
+            write(
+                &src,
+                &format!("{folder}/metadata.toml"),
+                "run_in_transaction = false\n",
+            );
+        }
+    }
+    run_peer(
+        Command::new(diesel)
+            .args([
+                "migration",
+                "run",
+                "--database-url",
+                db.url(),
+                "--migration-dir",
+            ])
+            .arg(&src)
+            .current_dir(project.path()),
+    );
+    let app = tempfile::tempdir().unwrap();
+    tests::cli::scaffold_app(app.path(), "importdiesel");
+    import_adopt_and_continue(
+        app.path(),
+        &db,
+        "diesel",
+        &src,
+        "__diesel_schema_migrations",
+    );
+}
+
+/// golang-migrate's table, as its postgres driver creates it, and the one row it keeps.
+#[test]
+fn golang_migrate_history_adopts_up_to_its_version_and_refuses_dirty() {
+    let db = TestDb::new();
+    let src = tempfile::tempdir().unwrap();
+    for i in 1..=5 {
+        write(
+            src.path(),
+            &format!("{i:06}_step_{i}.up.sql"),
+            &format!("CREATE TABLE g{i} (id int);\n"),
+        );
+        write(
+            src.path(),
+            &format!("{i:06}_step_{i}.down.sql"),
+            &format!("DROP TABLE g{i};\n"),
+        );
+    }
+    db.exec("CREATE TABLE IF NOT EXISTS public.schema_migrations (version bigint not null primary key, dirty boolean not null)");
+    db.exec("CREATE TABLE g1 (id int); CREATE TABLE g2 (id int); CREATE TABLE g3 (id int)");
+    db.exec("INSERT INTO public.schema_migrations (version, dirty) VALUES (3, true)");
+    let app = bare_app();
+    let dir = src.path().to_str().unwrap();
+    let refused = migrate(
+        app.path(),
+        &db,
+        &["import", "--from", "golang-migrate", dir],
+    )
+    .expect_code(1);
+    assert!(
+        refused.stderr.contains("dirty at version 3"),
+        "{}",
+        refused.stderr
+    );
+    assert!(files(&app.path().join("migrations")).is_empty());
+
+    db.exec("UPDATE public.schema_migrations SET dirty = false");
+    let imported = migrate(
+        app.path(),
+        &db,
+        &["import", "--from", "golang-migrate", dir],
+    )
+    .expect_code(0);
+    assert!(
+        imported.stdout.contains("recorded 3 as applied in public.pgmigrations from schema_migrations (0 already recorded); 2 pending"),
+        "{}",
+        imported.stdout
+    );
+    // Versions 1 to 5 are no timestamps: 2000-01-01 00:00:00 on, one second apart, in the same order.
+    assert_eq!(
+        files(&app.path().join("migrations")),
+        [
+            "20000101000000_step_1.rs",
+            "20000101000001_step_2.rs",
+            "20000101000002_step_3.rs",
+            "20000101000003_step_4.rs",
+            "20000101000004_step_5.rs"
+        ]
+    );
+    let recorded = db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id");
+    assert_eq!(recorded.len(), 3);
+    assert_eq!(recorded[2][0].as_deref(), Some("20000101000002_step_3"));
+    let generated =
+        std::fs::read_to_string(app.path().join("migrations/20000101000000_step_1.rs")).unwrap();
+    insta::assert_snapshot!("import_golang_migrate_file", generated);
+}
+
+/// CRC-32 of the lines without their line breaks, as Flyway checksums a script.
+fn flyway_checksum(text: &str) -> i32 {
+    let mut crc = 0xffff_ffffu32;
+    for line in text.lines() {
+        for &b in line.as_bytes() {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    0xedb8_8320 ^ (crc >> 1)
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+    }
+    !crc as i32
+}
+
+/// Flyway's table as it creates it on PostgreSQL, with the rows its `migrate` writes.
+#[test]
+fn flyway_history_adopts_with_checksums() {
+    let db = TestDb::new();
+    let src = tempfile::tempdir().unwrap();
+    let scripts = [
+        ("V1__create_f1.sql", "CREATE TABLE f1 (id int);\n"),
+        (
+            "V1_1__create_f2.sql",
+            "CREATE TABLE f2 (id int);\r\nALTER TABLE f2 ADD x int;\n",
+        ),
+        (
+            "V2__index_f1.sql",
+            "CREATE INDEX CONCURRENTLY f1_id ON f1 (id);\n",
+        ),
+        ("V3__create_f3.sql", "CREATE TABLE f3 (id int);\n"),
+    ];
+    for (name, text) in scripts {
+        write(src.path(), name, text);
+    }
+    write(
+        src.path(),
+        "V2__index_f1.sql.conf",
+        "executeInTransaction=false\n",
+    );
+    write(src.path(), "U1_1__create_f2.sql", "DROP TABLE f2;\n");
+    db.exec(
+        r#"CREATE TABLE "public"."flyway_schema_history" (
+    "installed_rank" INT NOT NULL,
+    "version" VARCHAR(50),
+    "description" VARCHAR(200) NOT NULL,
+    "type" VARCHAR(20) NOT NULL,
+    "script" VARCHAR(1000) NOT NULL,
+    "checksum" INTEGER,
+    "installed_by" VARCHAR(100) NOT NULL,
+    "installed_on" TIMESTAMP NOT NULL DEFAULT now(),
+    "execution_time" INTEGER NOT NULL,
+    "success" BOOLEAN NOT NULL
+);
+ALTER TABLE "public"."flyway_schema_history" ADD CONSTRAINT "flyway_schema_history_pk" PRIMARY KEY ("installed_rank");
+CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" ("success");"#,
+    );
+    let mut client = db.client();
+    for (rank, (version, (script, text))) in ["1", "1.1", "2"].iter().zip(scripts).enumerate() {
+        let description = script
+            .split_once("__")
+            .unwrap()
+            .1
+            .trim_end_matches(".sql")
+            .replace('_', " ");
+        client
+            .execute(
+                "INSERT INTO flyway_schema_history VALUES ($1, $2, $3, 'SQL', $4, $5, 'postgres', now(), 3, true)",
+                &[&(rank as i32 + 1), version, &description, &script, &flyway_checksum(text)],
+            )
+            .unwrap();
+    }
+    let app = bare_app();
+    let dir = src.path().to_str().unwrap();
+    let imported = migrate(app.path(), &db, &["import", "--from", "flyway", dir]).expect_code(0);
+    assert!(
+        imported.stdout.contains("recorded 3 as applied"),
+        "{}",
+        imported.stdout
+    );
+    assert!(imported.stdout.contains("1 pending"), "{}", imported.stdout);
+    let generated =
+        std::fs::read_to_string(app.path().join("migrations/20000101000002_index_f1.rs")).unwrap();
+    assert!(generated.contains("pgm.no_transaction();"), "{generated}");
+    let with_undo =
+        std::fs::read_to_string(app.path().join("migrations/20000101000001_create_f2.rs")).unwrap();
+    insta::assert_snapshot!("import_flyway_file", with_undo);
+
+    // A script edited after Flyway ran it: refused by name, nothing written.
+    write(
+        src.path(),
+        "V1__create_f1.sql",
+        "CREATE TABLE f1 (id bigint);\n",
+    );
+    let other = bare_app();
+    let refused = migrate(other.path(), &db, &["import", "--from", "flyway", dir]).expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("V1__create_f1.sql: checksum mismatch"),
+        "{}",
+        refused.stderr
+    );
+    assert!(files(&other.path().join("migrations")).is_empty());
+}
+
+/// One generated file per format, pinned; no database.
+#[test]
+fn each_format_converts_to_reviewable_files() {
+    let cases: [(&str, &[(&str, &str)], &str); 4] = [
+        (
+            "sqlx",
+            &[
+                ("20240101000000_create_users.up.sql", "CREATE TABLE users (id bigint PRIMARY KEY, note text DEFAULT '\"#');\n"),
+                ("20240101000000_create_users.down.sql", "DROP TABLE users;\n"),
+            ],
+            "20240101000000_create_users.rs",
+        ),
+        (
+            "refinery",
+            &[("V1__create_users.sql", "CREATE TABLE users (id bigint PRIMARY KEY);\n")],
+            "20000101000000_create_users.rs",
+        ),
+        (
+            "diesel",
+            &[
+                ("2024-01-01-000000_add_index/up.sql", "CREATE INDEX CONCURRENTLY users_id ON users (id);\n"),
+                ("2024-01-01-000000_add_index/down.sql", "DROP INDEX CONCURRENTLY users_id;\n"),
+                ("2024-01-01-000000_add_index/metadata.toml", "run_in_transaction = false\n"),
+            ],
+            "20240101000000_add_index.rs",
+        ),
+        (
+            "dbmate",
+            &[(
+                "20240101000000_add_index.sql",
+                "-- migrate:up transaction:false\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n\n-- migrate:down\nDROP INDEX users_id;\n",
+            )],
+            "20240101000000_add_index.rs",
+        ),
+    ];
+    for (tool, sources, expected) in cases {
+        let src = tempfile::tempdir().unwrap();
+        for (rel, text) in sources {
+            write(src.path(), rel, text);
+        }
+        let app = bare_app();
+        let run = front(
+            app.path(),
+            &[
+                "import",
+                "--from",
+                tool,
+                src.path().to_str().unwrap(),
+                "--no-adopt",
+            ],
+            &[],
+        )
+        .expect_code(0);
+        let generated = std::fs::read_to_string(app.path().join("migrations").join(expected))
+            .unwrap_or_else(|e| panic!("{tool}: {e}\n{}", run.stdout));
+        insta::assert_snapshot!(format!("import_{}_file", tool), generated);
+    }
+}
+
+/// Everything that cannot be converted is listed, and nothing is written.
+#[test]
+fn unconvertible_files_are_listed_and_nothing_is_written() {
+    let src = tempfile::tempdir().unwrap();
+    write(
+        src.path(),
+        "V1__create_users.sql",
+        "CREATE TABLE users (id int);\n",
+    );
+    write(
+        src.path(),
+        "V2__backfill.rs",
+        "pub fn migration() -> String { String::new() }\n",
+    );
+    write(src.path(), "V3__one.sql", "SELECT 1;\n");
+    write(src.path(), "V3__two.sql", "SELECT 2;\n");
+    std::fs::write(src.path().join("V4__latin1.sql"), b"SELECT '\xe9';\n").unwrap();
+    write(src.path(), "nested/V5__fine.sql", "SELECT 5;\n");
+    let app = bare_app();
+    // A file already in the folder under the first migration's timestamp.
+    write(
+        &app.path().join("migrations"),
+        "20000101000000_mine.rs",
+        "pub fn up(_: &mut ()) {}\n",
+    );
+    let args = ["import", "--from", "refinery", "SRC", "--no-adopt"];
+    let run = front(
+        app.path(),
+        &[
+            "import",
+            "--from",
+            "refinery",
+            src.path().to_str().unwrap(),
+            "--no-adopt",
+        ],
+        &[],
+    )
+    .expect_code(1);
+    assert_eq!(
+        files(&app.path().join("migrations")),
+        ["20000101000000_mine.rs"]
+    );
+    tests::assert_cli_snapshot!("import_refusals", run, &args);
+
+    let flyway = tempfile::tempdir().unwrap();
+    write(flyway.path(), "V1__a.sql", "SELECT 1;\n");
+    write(flyway.path(), "U2__b.sql", "SELECT 2;\n");
+    write(flyway.path(), "R__views.sql", "SELECT 3;\n");
+    write(flyway.path(), "V3__Java.java", "class V3__Java {}\n");
+    let run = front(
+        bare_app().path(),
+        &[
+            "import",
+            "--from",
+            "flyway",
+            flyway.path().to_str().unwrap(),
+            "--no-adopt",
+        ],
+        &[],
+    )
+    .expect_code(1);
+    tests::assert_cli_snapshot!(
+        "import_refusals_flyway",
+        run,
+        &["import", "--from", "flyway", "SRC", "--no-adopt"]
+    );
+}
