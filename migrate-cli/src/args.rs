@@ -168,6 +168,8 @@ pub enum ImportFrom {
     Dbmate,
     GolangMigrate,
     Flyway,
+    /// JavaScript migrations are not converted: its `pgmigrations` table is adopted as this tool's.
+    NodePgMigrate,
 }
 
 #[derive(Debug, Args)]

@@ -643,3 +643,124 @@ fn unconvertible_files_are_listed_and_nothing_is_written() {
         &["import", "--from", "flyway", "SRC", "--no-adopt"]
     );
 }
+
+/// node-pg-migrate's JavaScript is not converted: its `pgmigrations` table (this tool's default) is adopted as
+/// it is, its rows shown as adopted, and new Rust migrations run after them.
+#[test]
+fn node_pg_migrate_applies_then_import_adopts_its_table() {
+    let Some(npm_migrate) =
+        tests::skip::require("node-pg-migrate (bash .ci/peers)", peer("node-pg-migrate"))
+    else {
+        return;
+    };
+    let db = TestDb::new();
+    let src = tempfile::tempdir().unwrap();
+    for i in 0..SAMPLES {
+        let up = if i == 2 {
+            "pgm.noTransaction(); pgm.sql('CREATE INDEX CONCURRENTLY t0_id_idx ON t0 (id)');"
+                .to_owned()
+        } else {
+            format!("pgm.sql('CREATE TABLE t{i} (id bigint PRIMARY KEY)');")
+        };
+        let down = if i == 1 {
+            "\nexports.down = (pgm) => { pgm.sql('DROP TABLE t1'); };\n"
+        } else {
+            "\n"
+        };
+        write(
+            src.path(),
+            &format!("{}_step-{i}.js", 1_700_000_000_000u64 + i as u64),
+            &format!("exports.up = (pgm) => {{ {up} }};{down}"),
+        );
+    }
+    let apply = |dir: &Path| {
+        run_peer(
+            Command::new(&npm_migrate)
+                .args(["up", "-m"])
+                .arg(dir)
+                .env("DATABASE_URL", db.url()),
+        )
+    };
+    apply(src.path());
+    let app = tempfile::tempdir().unwrap();
+    tests::cli::scaffold_app(app.path(), "importnodepg");
+    std::fs::create_dir_all(app.path().join("migrations")).unwrap();
+    let dir = src.path().to_str().unwrap();
+
+    // A migration node-pg-migrate has not applied yet is refused: this tool cannot run JavaScript.
+    write(
+        src.path(),
+        "1800000000000_later.js",
+        "exports.up = (pgm) => { pgm.sql('CREATE TABLE later (id int)'); };\n",
+    );
+    let refused = migrate(
+        app.path(),
+        &db,
+        &["import", "--from", "node-pg-migrate", dir],
+    )
+    .expect_code(1);
+    assert!(
+        refused.stderr.contains("1800000000000_later: not applied"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        db.columns("pgmigrations").len(),
+        3,
+        "a refusal changes nothing"
+    );
+    apply(src.path());
+
+    let adopted = migrate(
+        app.path(),
+        &db,
+        &["import", "--from", "node-pg-migrate", dir],
+    )
+    .expect_code(0);
+    assert!(
+        adopted.stdout.contains(&format!(
+            "marked {} node-pg-migrate migrations as adopted",
+            SAMPLES + 1
+        )),
+        "{}",
+        adopted.stdout
+    );
+    let status = migrate(app.path(), &db, &["status"]).expect_code(0);
+    assert!(status.stdout.contains("adopted"), "{}", status.stdout);
+    assert!(
+        status
+            .stdout
+            .contains(&format!("{} applied, 0 pending", SAMPLES + 1)),
+        "{}",
+        status.stdout
+    );
+
+    let created = migrate(app.path(), &db, &["create", "after", "import"]).expect_code(0);
+    let rel = created
+        .stdout
+        .lines()
+        .next()
+        .unwrap()
+        .strip_prefix("created ")
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        app.path().join(&rel),
+        "//! After the import.\nuse migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.sql(\"CREATE TABLE after_import (id int)\");\n}\n",
+    )
+    .unwrap();
+    let up = migrate(app.path(), &db, &["up"]).expect_code(0);
+    assert!(up.stdout.contains("after_import"), "{}", up.stdout);
+    assert_eq!(
+        count(&db, "SELECT count(*) FROM public.pgmigrations"),
+        SAMPLES as i64 + 2
+    );
+    let status = migrate(app.path(), &db, &["status"]).expect_code(0);
+    assert!(
+        status
+            .stdout
+            .contains(&format!("{} applied, 0 pending", SAMPLES + 2)),
+        "{}",
+        status.stdout
+    );
+}

@@ -22,6 +22,7 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
         ImportFrom::Dbmate => Tool::Dbmate,
         ImportFrom::GolangMigrate => Tool::GolangMigrate,
         ImportFrom::Flyway => Tool::Flyway,
+        ImportFrom::NodePgMigrate => return node_pg_migrate(settings, args),
     };
     let plan = import::plan(tool, &args.dir, &settings.migrations_dir)?;
     // The history is read and checked before any file is written, so that a refusal leaves nothing behind.
@@ -104,6 +105,59 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
         settings.table,
         adopted.already.len(),
         adopted.pending.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// node-pg-migrate: nothing to write; its table becomes this tool's migrations table.
+fn node_pg_migrate(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
+    if args.no_adopt || !settings.url().is_some_and(|u| !u.trim().is_empty()) {
+        anyhow::bail!(
+            "import --from node-pg-migrate converts no file (its migrations are JavaScript): it adopts its table on a \
+             database, so it needs one (DATABASE_URL) and cannot run with --no-adopt"
+        );
+    }
+    let target = connect::resolve_settings(settings)?;
+    let mut client = target.connect(settings.connect_timeout)?;
+    let adoption = import::adopt_node_pg_migrate(
+        &mut client,
+        &args.dir,
+        &settings.table,
+        settings.lock_mode,
+        args.dry_run,
+    )?;
+    if adoption.no_table {
+        outln!(
+            "no {} table in the database: node-pg-migrate applied nothing there; nothing to adopt",
+            settings.table
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !adoption.added_columns.is_empty() {
+        outln!(
+            "{} the column{} {} to {} (node-pg-migrate neither reads nor writes {})",
+            if args.dry_run { "would add" } else { "added" },
+            if adoption.added_columns.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            adoption.added_columns.join(" and "),
+            settings.table,
+            if adoption.added_columns.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        );
+    }
+    outln!(
+        "{} {} node-pg-migrate migration{} as adopted in {} ({} adopted before); new migrations here run after them",
+        if args.dry_run { "would mark" } else { "marked" },
+        adoption.adopted.len(),
+        if adoption.adopted.len() == 1 { "" } else { "s" },
+        settings.table,
+        adoption.already
     );
     Ok(ExitCode::SUCCESS)
 }

@@ -322,6 +322,7 @@ fn read_applied(
                 }
             }
         }
+        Tool::NodePgMigrate => {}
         Tool::Flyway => {
             let sql = format!(
                 "SELECT version, type, checksum, installed_on::timestamptz, execution_time::bigint, success, script \

@@ -7,6 +7,7 @@
 
 mod adopt;
 mod checksums;
+mod node_pg_migrate;
 mod render;
 mod sources;
 
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDateTime, TimeDelta};
 
 pub use adopt::{adopt, Adoption};
+pub use node_pg_migrate::{adopt_node_pg_migrate, NodeAdoption};
 
 /// The tools whose folders `import` converts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +27,9 @@ pub enum Tool {
     Dbmate,
     GolangMigrate,
     Flyway,
+    /// Its migrations are JavaScript and cannot be converted: its table is adopted as it is
+    /// ([`adopt_node_pg_migrate`]).
+    NodePgMigrate,
 }
 
 impl Tool {
@@ -37,6 +42,7 @@ impl Tool {
             Tool::Dbmate => "dbmate",
             Tool::GolangMigrate => "golang-migrate",
             Tool::Flyway => "flyway",
+            Tool::NodePgMigrate => "node-pg-migrate",
         }
     }
 
@@ -48,6 +54,7 @@ impl Tool {
             Tool::Diesel => "__diesel_schema_migrations",
             Tool::Dbmate | Tool::GolangMigrate => "schema_migrations",
             Tool::Flyway => "flyway_schema_history",
+            Tool::NodePgMigrate => "pgmigrations",
         }
     }
 }

@@ -22,6 +22,14 @@ pub(crate) fn read(
         Tool::Dbmate => dbmate(files, &mut refusals),
         Tool::GolangMigrate => golang_migrate(files, &mut refusals),
         Tool::Flyway => flyway(files, &mut refusals),
+        Tool::NodePgMigrate => {
+            refuse(
+                &mut refusals,
+                &dir.display().to_string(),
+                "node-pg-migrate's migrations are JavaScript and cannot be converted; its table is adopted as it is",
+            );
+            Vec::new()
+        }
     };
     migrations.sort_by(|a, b| a.0.cmp(&b.0));
     Ok((migrations.into_iter().map(|(_, m)| m).collect(), refusals))
