@@ -1,5 +1,5 @@
 //! `migrate import` (issue 31): other tools' migration folders converted into migration files, and their
-//! histories adopted. sqlx, refinery and dbmate (and diesel when installed) run for real: each applies its own
+//! histories adopted. sqlx, refinery, diesel, dbmate and node-pg-migrate run for real: each applies its own
 //! sample migrations (`.ci/peers` installs them; a missing one skips loudly outside CI and fails under CI).
 //! golang-migrate and Flyway have no CLI on this machine: their folders are converted and their history tables
 //! are created with the statements those tools run, holding the rows they write.
@@ -517,10 +517,17 @@ CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" (
     assert!(files(&other.path().join("migrations")).is_empty());
 }
 
+/// A format's case: the tool, its files (path, text), the file expected to be generated.
+type FormatCase = (
+    &'static str,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 /// One generated file per format, pinned; no database.
 #[test]
 fn each_format_converts_to_reviewable_files() {
-    let cases: [(&str, &[(&str, &str)], &str); 4] = [
+    let cases: [FormatCase; 4] = [
         (
             "sqlx",
             &[

@@ -111,7 +111,7 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
 
 /// node-pg-migrate: nothing to write; its table becomes this tool's migrations table.
 fn node_pg_migrate(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
-    if args.no_adopt || !settings.url().is_some_and(|u| !u.trim().is_empty()) {
+    if args.no_adopt || settings.url().is_none_or(|u| u.trim().is_empty()) {
         anyhow::bail!(
             "import --from node-pg-migrate converts no file (its migrations are JavaScript): it adopts its table on a \
              database, so it needs one (DATABASE_URL) and cannot run with --no-adopt"
