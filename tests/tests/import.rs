@@ -771,3 +771,43 @@ fn node_pg_migrate_applies_then_import_adopts_its_table() {
         status.stdout
     );
 }
+
+/// `--dry-run` checks the files and the history, shows the plan, and writes and records nothing.
+#[test]
+fn dry_run_writes_and_records_nothing() {
+    let db = TestDb::new();
+    let src = tempfile::tempdir().unwrap();
+    write(src.path(), "1_one.up.sql", "CREATE TABLE d1 (id int);\n");
+    write(src.path(), "2_two.up.sql", "CREATE TABLE d2 (id int);\n");
+    db.exec("CREATE TABLE public.schema_migrations (version bigint not null primary key, dirty boolean not null)");
+    db.exec("INSERT INTO public.schema_migrations VALUES (1, false)");
+    let app = bare_app();
+    let dir = src.path().to_str().unwrap();
+    let planned = migrate(
+        app.path(),
+        &db,
+        &["import", "--from", "golang-migrate", dir, "--dry-run"],
+    )
+    .expect_code(0);
+    assert!(
+        planned
+            .stdout
+            .contains("would write migrations/20000101000000_one.rs  <- 1_one.up.sql (version 1)"),
+        "{}",
+        planned.stdout
+    );
+    assert!(
+        planned.stdout.contains("would record 1 as applied"),
+        "{}",
+        planned.stdout
+    );
+    assert!(files(&app.path().join("migrations")).is_empty());
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_catalog.pg_tables WHERE tablename = 'pgmigrations'"
+        ),
+        0,
+        "the dry run created the migrations table"
+    );
+}

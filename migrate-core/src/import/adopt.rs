@@ -102,7 +102,8 @@ pub fn adopt(
             refusals,
         });
     }
-    let applied_at: Vec<usize> = to_record.iter().map(|(at, _)| *at).collect();
+    let applied_at: std::collections::HashSet<usize> =
+        to_record.iter().map(|(at, _)| *at).collect();
     adoption.pending = plan
         .migrations
         .iter()
@@ -117,7 +118,7 @@ pub fn adopt(
             .transaction()
             .map_err(crate::Error::database("cannot start a transaction"))?;
         history::ensure(&mut tx, table)?;
-        let known: Vec<String> = tx
+        let known: std::collections::HashSet<String> = tx
             .query(&format!("SELECT name::text FROM {}", table.quoted()), &[])
             .map_err(crate::Error::database(format!("cannot read {table}")))?
             .iter()

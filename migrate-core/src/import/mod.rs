@@ -80,6 +80,8 @@ pub struct SourceMigration {
     pub down: Option<(String, String)>,
     /// How the source said to run it outside a transaction (the marker as written), when it did.
     pub no_transaction: Option<String>,
+    /// The same for the down, which some tools mark on its own.
+    pub down_no_transaction: Option<String>,
     /// The checksum the tool stores for it, when it stores one.
     pub(crate) checksum: Option<checksums::SourceChecksum>,
 }

@@ -36,8 +36,10 @@ pub(crate) fn file(tool: Tool, m: &SourceMigration) -> String {
     out.push_str("}\n");
     if let Some((_, down)) = &m.down {
         out.push_str("\npub fn down(pgm: &mut MigrationBuilder) {\n");
-        if m.no_transaction.is_some() {
-            out.push_str("    pgm.no_transaction();\n");
+        if let Some(marker) = &m.down_no_transaction {
+            out.push_str(&format!(
+                "    // {tool} ran it outside a transaction ({marker}).\n    pgm.no_transaction();\n"
+            ));
         }
         body(&mut out, down);
         out.push_str("}\n");

@@ -234,10 +234,12 @@ fn sqlx(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMigr
         .into_iter()
         .filter_map(|(order, version, pair)| {
             let up = pair.up?;
-            let no_transaction = up
-                .text
-                .starts_with("-- no-transaction")
-                .then(|| "`-- no-transaction`".to_owned());
+            let marker = |text: &str| {
+                text.starts_with("-- no-transaction")
+                    .then(|| "`-- no-transaction`".to_owned())
+            };
+            let no_transaction = marker(&up.text);
+            let down_no_transaction = pair.down.as_ref().and_then(|d| marker(&d.text));
             Some((
                 order,
                 SourceMigration {
@@ -248,6 +250,7 @@ fn sqlx(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMigr
                     up_sql: up.text,
                     down: pair.down.map(|d| (d.rel, d.text)),
                     no_transaction,
+                    down_no_transaction,
                 },
             ))
         })
@@ -321,6 +324,7 @@ fn refinery(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, Source
                     up_sql: up.text,
                     down: None,
                     no_transaction: None,
+                    down_no_transaction: None,
                 },
             ))
         })
@@ -398,6 +402,10 @@ fn diesel(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
                 no_transaction: f
                     .no_transaction
                     .then(|| "`run_in_transaction = false` in metadata.toml".to_owned()),
+                // diesel's metadata is the migration's, both ways.
+                down_no_transaction: f
+                    .no_transaction
+                    .then(|| "`run_in_transaction = false` in metadata.toml".to_owned()),
                 checksum: None,
             },
         ));
@@ -457,6 +465,9 @@ fn dbmate(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
                 no_transaction: sections
                     .no_transaction
                     .then(|| "`-- migrate:up transaction:false`".to_owned()),
+                down_no_transaction: sections
+                    .down_no_transaction
+                    .then(|| "`-- migrate:down transaction:false`".to_owned()),
                 checksum: None,
             },
         ));
@@ -468,6 +479,7 @@ struct Sections {
     up: String,
     down: Option<String>,
     no_transaction: bool,
+    down_no_transaction: bool,
 }
 
 /// The text after the `-- migrate:up` line up to the `-- migrate:down` line, and after that one.
@@ -475,6 +487,7 @@ fn dbmate_sections(text: &str) -> Option<Sections> {
     let mut up: Option<String> = None;
     let mut down: Option<String> = None;
     let mut no_transaction = false;
+    let mut down_no_transaction = false;
     let mut in_down = false;
     for line in text.split_inclusive('\n') {
         let trimmed = line.trim();
@@ -484,7 +497,8 @@ fn dbmate_sections(text: &str) -> Option<Sections> {
             in_down = false;
             continue;
         }
-        if trimmed.starts_with("-- migrate:down") {
+        if let Some(options) = trimmed.strip_prefix("-- migrate:down") {
+            down_no_transaction = options.split_whitespace().any(|o| o == "transaction:false");
             down = Some(String::new());
             in_down = true;
             continue;
@@ -499,6 +513,7 @@ fn dbmate_sections(text: &str) -> Option<Sections> {
         up: up?,
         down,
         no_transaction,
+        down_no_transaction,
     })
 }
 
@@ -551,6 +566,7 @@ fn golang_migrate(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, 
                     up_sql: up.text,
                     down: pair.down.map(|d| (d.rel, d.text)),
                     no_transaction: None,
+                    down_no_transaction: None,
                     checksum: None,
                 },
             ))
@@ -638,11 +654,15 @@ fn flyway(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
         .into_iter()
         .filter_map(|(order, version, pair)| {
             let up = pair.up?;
-            let no_transaction = configs
-                .get(&up.rel)
-                .copied()
-                .unwrap_or(false)
-                .then(|| format!("`executeInTransaction=false` in {}.conf", up.name()));
+            let marker = |file: &File| {
+                configs
+                    .get(&file.rel)
+                    .copied()
+                    .unwrap_or(false)
+                    .then(|| format!("`executeInTransaction=false` in {}.conf", file.name()))
+            };
+            let no_transaction = marker(&up);
+            let down_no_transaction = pair.down.as_ref().and_then(marker);
             Some((
                 order,
                 SourceMigration {
@@ -653,6 +673,7 @@ fn flyway(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
                     up_sql: up.text,
                     down: pair.down.map(|d| (d.rel, d.text)),
                     no_transaction,
+                    down_no_transaction,
                 },
             ))
         })
