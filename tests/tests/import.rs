@@ -452,6 +452,14 @@ fn flyway_history_adopts_with_checksums() {
         "executeInTransaction=false\n",
     );
     write(src.path(), "U1_1__create_f2.sql", "DROP TABLE f2;\n");
+    // Repeatable migrations: one unchanged since Flyway ran it (adopted), one edited since (left for `up`).
+    let view = "CREATE OR REPLACE VIEW f1_ids AS SELECT id FROM f1;\n";
+    write(src.path(), "R__f1_ids.sql", view);
+    write(
+        src.path(),
+        "R__grants.sql",
+        "GRANT SELECT ON f1 TO PUBLIC;\n",
+    );
     db.exec(
         r#"CREATE TABLE "public"."flyway_schema_history" (
     "installed_rank" INT NOT NULL,
@@ -483,15 +491,62 @@ CREATE INDEX "flyway_schema_history_s_idx" ON "public"."flyway_schema_history" (
             )
             .unwrap();
     }
-    let app = bare_app();
+    for (rank, (script, checksum)) in [
+        ("R__f1_ids.sql", flyway_checksum(view)),
+        (
+            "R__grants.sql",
+            flyway_checksum("GRANT SELECT ON f1 TO app;\n"),
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        client
+            .execute(
+                "INSERT INTO flyway_schema_history VALUES ($1, NULL, 'x', 'SQL', $2, $3, 'postgres', now(), 1, true)",
+                &[&(rank as i32 + 10), script, checksum],
+            )
+            .unwrap();
+    }
+    let app = tempfile::tempdir().unwrap();
+    tests::cli::scaffold_app(app.path(), "importflyway");
+    std::fs::create_dir_all(app.path().join("migrations")).unwrap();
     let dir = src.path().to_str().unwrap();
     let imported = migrate(app.path(), &db, &["import", "--from", "flyway", dir]).expect_code(0);
     assert!(
-        imported.stdout.contains("recorded 3 as applied"),
+        imported.stdout.contains("recorded 4 as applied"),
         "{}",
         imported.stdout
     );
-    assert!(imported.stdout.contains("1 pending"), "{}", imported.stdout);
+    assert!(imported.stdout.contains("2 pending"), "{}", imported.stdout);
+    assert_eq!(
+        db.query_strings("SELECT name FROM public.pgmigrations_repeat"),
+        [[Some("repeatable_f1_ids".to_owned())]]
+    );
+    let repeatable =
+        std::fs::read_to_string(app.path().join("migrations/repeatable_f1_ids.rs")).unwrap();
+    insta::assert_snapshot!("import_flyway_repeatable_file", repeatable);
+    // The adopted repeatable migration is up to date (this tool's checksum of the file was recorded); the
+    // edited one is left for `up`, as Flyway would apply it again.
+    let status = migrate(app.path(), &db, &["status"]).expect_code(0);
+    let line = |name: &str| {
+        status
+            .stdout
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert!(
+        line("repeatable_f1_ids").contains("up to date"),
+        "{}",
+        status.stdout
+    );
+    assert!(
+        !line("repeatable_grants").contains("up to date"),
+        "{}",
+        status.stdout
+    );
     let generated =
         std::fs::read_to_string(app.path().join("migrations/20000101000002_index_f1.rs")).unwrap();
     assert!(generated.contains("pgm.no_transaction();"), "{generated}");
@@ -631,6 +686,11 @@ fn unconvertible_files_are_listed_and_nothing_is_written() {
     write(flyway.path(), "V1__a.sql", "SELECT 1;\n");
     write(flyway.path(), "U2__b.sql", "SELECT 2;\n");
     write(flyway.path(), "R__views.sql", "SELECT 3;\n");
+    write(
+        flyway.path(),
+        "R__views.sql.conf",
+        "executeInTransaction=false\n",
+    );
     write(flyway.path(), "V3__Java.java", "class V3__Java {}\n");
     let run = front(
         bare_app().path(),

@@ -56,11 +56,15 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
         } else {
             ""
         };
+        let version = if m.source.repeatable {
+            "repeatable".to_owned()
+        } else {
+            format!("version {}", m.source.version)
+        };
         outln!(
-            "{what} {}  <- {} (version {}{down}{no_tx})",
+            "{what} {}  <- {} ({version}{down}{no_tx})",
             schema_file::shown(&m.path),
             m.source.up_file,
-            m.source.version
         );
     }
     if !args.dry_run {

@@ -81,6 +81,10 @@ pub fn adopt(
         };
         let m = &plan.migrations[at];
         if let (Some(stored), Some(file)) = (&a.checksum, &m.source.checksum) {
+            if m.source.repeatable && stored != file {
+                // Changed since the tool last applied it: it would apply it again, and so does `up`.
+                continue;
+            }
             if stored != file {
                 refusals.push(Refusal {
                     file: m.source.up_file.clone(),
@@ -130,8 +134,49 @@ pub fn adopt(
             table.quoted()
         );
         let (mut recorded, mut already) = (Vec::new(), Vec::new());
+        let repeatables = to_record
+            .iter()
+            .any(|(at, _)| plan.migrations[*at].source.repeatable);
+        let (repeat, repeat_known) = if repeatables {
+            let repeat = crate::runner::ensure_repeat_table(&mut tx, table)?;
+            let names: std::collections::HashSet<String> = tx
+                .query(&format!("SELECT name FROM {repeat}"), &[])
+                .map_err(crate::Error::database(format!("cannot read {repeat}")))?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            (repeat, names)
+        } else {
+            Default::default()
+        };
         for (at, a) in &to_record {
             let m = &plan.migrations[*at];
+            if m.source.repeatable {
+                if repeat_known.contains(&m.name) {
+                    already.push(m.name.clone());
+                    continue;
+                }
+                if !dry_run {
+                    tx.execute(
+                        &format!(
+                            "INSERT INTO {repeat} (name, checksum, applied_at, execution_ms) \
+                             VALUES ($1, $2, COALESCE($3, pg_catalog.clock_timestamp()), $4)"
+                        ),
+                        &[
+                            &m.name,
+                            &m.checksum,
+                            &a.run_on,
+                            &a.execution_ms.unwrap_or(0),
+                        ],
+                    )
+                    .map_err(crate::Error::database(format!(
+                        "cannot record {} in {repeat}",
+                        m.name
+                    )))?;
+                }
+                recorded.push(m.name.clone());
+                continue;
+            }
             if known.contains(&m.name) {
                 already.push(m.name.clone());
                 continue;
@@ -335,7 +380,19 @@ fn read_applied(
                 let kind: String = r.get(1);
                 let script: String = r.get(6);
                 let Some(version) = version else {
-                    continue; // repeatable migrations and the schema creation have none
+                    // A repeatable migration (the schema creation has no version either): the latest run of
+                    // each script counts.
+                    if kind == "SQL" && r.get::<_, bool>(5) {
+                        let version = format!("{}{script}", super::REPEATABLE_VERSION);
+                        versions.retain(|a| a.version != version);
+                        versions.push(Applied {
+                            version,
+                            checksum: r.get::<_, Option<i32>>(2).map(SourceChecksum::Flyway),
+                            run_on: r.get(3),
+                            execution_ms: r.get(4),
+                        });
+                    }
+                    continue;
                 };
                 if !r.get::<_, bool>(5) {
                     refusals.push(Refusal {

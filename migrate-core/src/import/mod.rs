@@ -82,6 +82,9 @@ pub struct SourceMigration {
     pub no_transaction: Option<String>,
     /// The same for the down, which some tools mark on its own.
     pub down_no_transaction: Option<String>,
+    /// A repeatable migration (Flyway's `R__`): applied again whenever it changes, after the versioned ones;
+    /// written as this tool's `repeatable_<name>.rs`.
+    pub repeatable: bool,
     /// The checksum the tool stores for it, when it stores one.
     pub(crate) checksum: Option<checksums::SourceChecksum>,
 }
@@ -172,6 +175,9 @@ pub(crate) fn render_has_statement(sql: &str) -> bool {
     render::has_statement(sql)
 }
 
+/// How the version of a repeatable migration starts (`R:<script>`): Flyway gives them none.
+pub(crate) const REPEATABLE_VERSION: &str = "R:";
+
 /// The timestamp given to the first migration whose version is not a timestamp (refinery's `V1__`,
 /// golang-migrate's `000001_`, Flyway's `V1_1__`): 2000-01-01 00:00:00, then one second apart.
 const FIRST_SYNTHETIC: &str = "20000101000000";
@@ -199,10 +205,21 @@ pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan
     let mut migrations = Vec::with_capacity(sources.len());
     let mut previous: Option<NaiveDateTime> = None;
     for source in sources {
-        let at = timestamp(&source.version, previous);
-        previous = Some(at);
-        let version = at.format(VERSION_FORMAT).to_string();
-        let name = format!("{version}_{}", snake_case(&source.description));
+        let (version, name) = if source.repeatable {
+            // No timestamp: the name orders repeatable migrations, after the versioned ones.
+            let name = format!(
+                "{}{}",
+                crate::naming::REPEATABLE_PREFIX,
+                snake_case(&source.description)
+            );
+            (name.clone(), name)
+        } else {
+            let at = timestamp(&source.version, previous);
+            previous = Some(at);
+            let version = at.format(VERSION_FORMAT).to_string();
+            let name = format!("{version}_{}", snake_case(&source.description));
+            (version, name)
+        };
         let file_name = format!("{name}.rs");
         let content = render::file(tool, &source);
         let checksum = crate::migration::checksum(&content);

@@ -17,10 +17,18 @@ pub(crate) fn file(tool: Tool, m: &SourceMigration) -> String {
         }
     ));
     out.push_str(&format!(
-        "//! Source: `{}`, version {} in {tool}'s history",
-        m.up_file, m.version
+        "//! Source: `{}`{}",
+        m.up_file,
+        if m.repeatable {
+            String::new()
+        } else {
+            format!(", version {} in {tool}'s history", m.version)
+        }
     ));
     match &m.down {
+        _ if m.repeatable => out.push_str(&format!(
+            ".\n//! Repeatable: applied again, after the migrations, whenever this file changes (as {tool} did).\n"
+        )),
         Some((down, _)) => out.push_str(&format!("; `down` from `{down}`.\n")),
         None => out.push_str(&format!(
             ".\n//! {tool} has no down for it: `down` is derived from the raw SQL, which fails before touching the database.\n"

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use super::checksums;
+use super::REPEATABLE_VERSION;
 use super::{ImportError, Refusal, SourceMigration, Tool};
 
 /// The migrations of `dir` in the tool's order, and the refusals.
@@ -251,6 +252,7 @@ fn sqlx(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMigr
                     down: pair.down.map(|d| (d.rel, d.text)),
                     no_transaction,
                     down_no_transaction,
+                    repeatable: false,
                 },
             ))
         })
@@ -325,6 +327,7 @@ fn refinery(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, Source
                     down: None,
                     no_transaction: None,
                     down_no_transaction: None,
+                    repeatable: false,
                 },
             ))
         })
@@ -407,6 +410,7 @@ fn diesel(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
                     .no_transaction
                     .then(|| "`run_in_transaction = false` in metadata.toml".to_owned()),
                 checksum: None,
+                repeatable: false,
             },
         ));
     }
@@ -469,6 +473,7 @@ fn dbmate(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
                     .down_no_transaction
                     .then(|| "`-- migrate:down transaction:false`".to_owned()),
                 checksum: None,
+                repeatable: false,
             },
         ));
     }
@@ -567,6 +572,7 @@ fn golang_migrate(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, 
                     down: pair.down.map(|d| (d.rel, d.text)),
                     no_transaction: None,
                     down_no_transaction: None,
+                    repeatable: false,
                     checksum: None,
                 },
             ))
@@ -579,6 +585,8 @@ fn golang_migrate(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, 
 /// (`R__`) and Java migrations are refused.
 fn flyway(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMigration)> {
     let mut found = Vec::new();
+    // After the versioned ones (`Order::Text` sorts after `Order::Numbers`), by description.
+    let mut repeatables = Vec::new();
     let mut configs: BTreeMap<String, bool> = BTreeMap::new();
     for file in &files {
         if let Some(sql) = file.rel.strip_suffix(".conf") {
@@ -598,12 +606,30 @@ fn flyway(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
         let Some(stem) = name.strip_suffix(".sql") else {
             continue;
         };
-        if stem.starts_with("R__") {
-            refuse(
-                refusals,
-                &file.rel,
-                "a repeatable migration: write it as a repeatable migration of this tool (`migrate create --repeatable`)",
-            );
+        if let Some(description) = stem.strip_prefix("R__") {
+            if configs.get(&file.rel).copied().unwrap_or(false) {
+                refuse(
+                    refusals,
+                    &file.rel,
+                    "a repeatable migration outside a transaction: this tool runs repeatable migrations in one",
+                );
+                continue;
+            }
+            repeatables.push((
+                Order::Text(description.to_owned()),
+                SourceMigration {
+                    // Flyway records a repeatable migration by its script, without a version.
+                    version: format!("{REPEATABLE_VERSION}{}", file.rel),
+                    description: description.replace('_', " "),
+                    checksum: Some(checksums::flyway(&file.text)),
+                    up_file: file.rel.clone(),
+                    up_sql: file.text,
+                    down: None,
+                    no_transaction: None,
+                    down_no_transaction: None,
+                    repeatable: true,
+                },
+            ));
             continue;
         }
         let (prefix, rest) = stem.split_at(stem.chars().next().map_or(0, char::len_utf8));
@@ -674,8 +700,10 @@ fn flyway(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
                     down: pair.down.map(|d| (d.rel, d.text)),
                     no_transaction,
                     down_no_transaction,
+                    repeatable: false,
                 },
             ))
         })
+        .chain(repeatables)
         .collect()
 }
