@@ -159,6 +159,35 @@ pub enum TraceFormat {
     Github,
 }
 
+/// The tools `import` reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ImportFrom {
+    Sqlx,
+    Refinery,
+    Diesel,
+    Dbmate,
+    GolangMigrate,
+    Flyway,
+    /// JavaScript migrations are not converted: its `pgmigrations` table is adopted as this tool's.
+    NodePgMigrate,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The tool whose migrations folder DIR is.
+    #[arg(long = "from", value_enum)]
+    pub from: ImportFrom,
+    /// The other tool's migrations folder.
+    pub dir: std::path::PathBuf,
+    /// Only write the files: do not record anything in the database (the imported migrations stay pending
+    /// there until `import` runs again with a database).
+    #[arg(long)]
+    pub no_adopt: bool,
+    /// Show what would be written and recorded; write and record nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Set up this cargo package to own migrations: folder, build.rs, registry module, runner binary,
@@ -174,6 +203,10 @@ pub enum Command {
         #[arg(long)]
         repeatable: bool,
     },
+    /// Convert another tool's migrations folder into migration files here (the SQL kept verbatim), and record
+    /// the ones that tool applied on the configured database as applied (from its own history table, which is
+    /// left untouched). Nothing is written when any file cannot be converted.
+    Import(ImportArgs),
     /// Apply pending migrations, oldest first.
     Up(UpArgs),
     /// Revert applied migrations, the most recently applied first (default: one).

@@ -202,6 +202,8 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
         (args::Command::Create { name, repeatable }, _) => {
             commands::create(&settings, name, *repeatable)
         }
+        // Import writes files and reads and records history rows: no compiled migrations needed.
+        (args::Command::Import(args), _) => commands::import(&settings, args),
         // Creating and dropping need no compiled migrations; `reset` applies them, so it is forwarded.
         (args::Command::Database { action }, _)
             if !matches!(action, args::DatabaseAction::Reset { .. }) =>

@@ -189,6 +189,7 @@ fn label(state: State) -> &'static str {
         State::Renamed => "RENAMED",
         State::Unverified => "UNVERIFIED",
         State::Squashed => "SQUASHED",
+        State::Adopted => "adopted",
     }
 }
 
@@ -247,6 +248,7 @@ fn status_footer(status: &StatusReport<'_>) -> String {
         State::Renamed => summary.renamed,
         State::Unverified => summary.unverified,
         State::Squashed => summary.squashed,
+        State::Adopted => summary.adopted,
     };
     let mut line = vec![
         format!(
@@ -255,6 +257,7 @@ fn status_footer(status: &StatusReport<'_>) -> String {
                 + count(State::Changed)
                 + count(State::Renamed)
                 + count(State::Unverified)
+                + count(State::Adopted)
         ),
         match summary.contracts_pending {
             0 => format!(
@@ -271,6 +274,7 @@ fn status_footer(status: &StatusReport<'_>) -> String {
         (State::Changed, "changed"),
         (State::Renamed, "renamed"),
         (State::Unverified, "unverified"),
+        (State::Adopted, "adopted from another tool"),
         (State::Missing, "missing"),
         (State::Squashed, "squashed"),
         (State::OutOfOrder, "out of order"),

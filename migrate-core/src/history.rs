@@ -26,6 +26,10 @@ impl Default for MigrationsTable {
     }
 }
 
+/// How the checksum of a row adopted from another tool whose migrations have no file here starts
+/// (`adopted:node-pg-migrate`): `status` shows such a row as adopted, not as a missing file.
+pub const ADOPTED_PREFIX: &str = "adopted:";
+
 /// Suffixes of the tables named after the migrations table: backfill progress and failure marks.
 const DERIVED_SUFFIXES: [&str; 3] = ["_backfill", "_failed", "_repeat"];
 
@@ -362,6 +366,17 @@ impl<'m> History<'m> {
         }
     }
 
+    /// Whether row `i` was adopted from another tool and has no file here by design ([`ADOPTED_PREFIX`]).
+    pub(crate) fn is_adopted(&self, i: usize) -> bool {
+        match self.checksum(i) {
+            Checksum::Odd(at) => self
+                .odd
+                .get(at as usize)
+                .is_some_and(|text| text.starts_with(ADOPTED_PREFIX)),
+            _ => false,
+        }
+    }
+
     /// Row `i` as the public type.
     pub(crate) fn row(&self, i: usize) -> AppliedMigration {
         let row = &self.rows[i];
@@ -532,7 +547,12 @@ pub(crate) fn check_layout(
     let expected: [(&str, &[&str]); 5] = [
         ("id", &["bigint", "integer"]),
         ("name", &["text", "character varying"]),
-        ("run_on", &["timestamp with time zone"]),
+        // node-pg-migrate's table, adopted as it is, has `timestamp without time zone`; it is read as
+        // `timestamptz` in the session's time zone, as node-pg-migrate wrote it.
+        (
+            "run_on",
+            &["timestamp with time zone", "timestamp without time zone"],
+        ),
         ("checksum", &["text"]),
         ("execution_ms", &["bigint"]),
     ];
@@ -556,7 +576,7 @@ pub(crate) fn check_layout(
             .iter()
             .all(|n| columns.iter().any(|(c, _)| c == n))
     {
-        problems.push_str(" (this looks like a node-pg-migrate table; use another --migrations-table, or add the columns checksum text and execution_ms bigint)");
+        problems.push_str(" (this looks like a node-pg-migrate table: `migrate import --from node-pg-migrate DIR` adopts it, or use another --migrations-table)");
     } else {
         problems.push_str(&format!(
             " (expected columns: id bigint, name text UNIQUE, run_on timestamptz, checksum text, execution_ms bigint; is {table} another tool's table?)"
@@ -577,7 +597,7 @@ pub(crate) fn load<'m>(
 ) -> Result<History<'m>, Error> {
     check_layout(client, table)?;
     let sql = format!(
-        "SELECT id::bigint, name::text, run_on, checksum, execution_ms, pg_catalog.count(*) OVER () FROM {} ORDER BY id",
+        "SELECT id::bigint, name::text, run_on::timestamptz, checksum, execution_ms, pg_catalog.count(*) OVER () FROM {} ORDER BY id",
         table.quoted()
     );
     // Streamed, not collected: the rows as received are never all held next to what is kept of them.

@@ -69,6 +69,8 @@ runtime! {
     mod events;
     pub mod fleet;
     mod history;
+    #[cfg(feature = "import")]
+    pub mod import;
     mod interrupt;
     mod invalid_index;
     mod lock;

@@ -31,6 +31,9 @@ pub enum State {
     /// Applied, but the table holds no checksum for it (a row written by another tool or by hand), so an
     /// edit cannot be detected. Not an obstacle; `repair` records the file's current checksum.
     Unverified,
+    /// Applied by another tool whose migrations cannot be converted (node-pg-migrate's JavaScript), adopted by
+    /// `import`: it has no file here by design, and nothing to run or revert. Not a problem.
+    Adopted,
     /// Applied, and its file was squashed into a baseline (see `squashed_into`) that `up` can neither run nor
     /// record on this database: it applied only some of the migrations the baseline replaces, or some in
     /// another version than the one squashed. Not a missing file: `repair` leaves it, and
@@ -94,6 +97,8 @@ pub struct Summary {
     pub renamed: usize,
     pub unverified: usize,
     pub squashed: usize,
+    /// Rows adopted from another tool, without a file by design ([`State::Adopted`]).
+    pub adopted: usize,
     /// Pending (or out-of-order) migrations marked contract: what `up --expand-only` leaves for after the
     /// rollout.
     pub contracts_pending: usize,
@@ -115,6 +120,8 @@ pub(crate) struct Classified {
     /// Indices of the applied rows whose file is gone (and which are not a rename, nor squashed), in row
     /// order.
     pub(crate) missing: Vec<usize>,
+    /// Indices of the applied rows adopted from another tool (no file by design), in row order.
+    pub(crate) adopted: Vec<usize>,
     /// Rows of `missing` whose content pending files have, with those files' positions, when the rename
     /// cannot be told (several files with it, or several rows): by row.
     lookalikes: Vec<(usize, Vec<usize>)>,
@@ -166,7 +173,9 @@ impl Classified {
         // A file renamed after it was applied keeps its content: an applied row without a file and a
         // pending file with the same checksum are one migration under two names. Only an unambiguous pair
         // (one row, one file with that checksum) is taken as a rename.
-        let mut gone: Vec<usize> = (0..applied.len()).filter(|&i| !compiled[i]).collect();
+        let (adopted, mut gone): (Vec<usize>, Vec<usize>) = (0..applied.len())
+            .filter(|&i| !compiled[i])
+            .partition(|&i| applied.is_adopted(i));
         drop(compiled);
         // Rows a pending baseline stands for are that baseline's, not files gone: checked before renames, as
         // no file can be a rename of them.
@@ -234,6 +243,7 @@ impl Classified {
             states,
             rows,
             missing,
+            adopted,
             lookalikes,
             squashed,
         }
@@ -374,6 +384,7 @@ impl<'a> StatusReport<'a> {
             .iter()
             .copied()
             .chain(classified.squashed.iter().map(|&(r, _)| r))
+            .chain(classified.adopted.iter().copied())
             .collect();
         without_file.sort_by(|&a, &b| applied.name(a).cmp(applied.name(b)).then(a.cmp(&b)));
         let order = crate::migration::name_order(migrations);
@@ -546,6 +557,7 @@ impl<'a> StatusReport<'a> {
         match key {
             Key::File(i) => self.classified.states[i],
             Key::Row(r) if self.squashed_into(r).is_some() => State::Squashed,
+            Key::Row(r) if self.classified.adopted.binary_search(&r).is_ok() => State::Adopted,
             Key::Row(_) => State::Missing,
         }
     }
@@ -629,6 +641,7 @@ impl<'a> StatusReport<'a> {
                 State::Renamed => s.renamed += 1,
                 State::Unverified => s.unverified += 1,
                 State::Squashed => s.squashed += 1,
+                State::Adopted => s.adopted += 1,
             }
             if matches!(self.state(key), State::Pending | State::OutOfOrder)
                 && self.contract(key).is_some()

@@ -5,6 +5,7 @@ mod context;
 mod create;
 mod database;
 mod down;
+mod import;
 mod init;
 mod lint;
 mod redo;
@@ -29,6 +30,7 @@ use crate::settings::Settings;
 pub(crate) use context::write_schema_file;
 pub use create::create;
 pub use database::database;
+pub use import::import;
 pub use init::init;
 
 /// Every command that needs the compiled migrations.
@@ -38,6 +40,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
     match command {
         Command::Create { name, repeatable } => create(settings, name, *repeatable),
         Command::Init(args) => init(args),
+        Command::Import(args) => import(settings, args),
         Command::Database { action } => database(settings, Some(registry), action),
         Command::Up(args) => up::up(&context, args),
         Command::Down(args) => down::down(&context, args),

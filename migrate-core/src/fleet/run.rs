@@ -678,7 +678,8 @@ impl<'a, 'c> Fleet<'a, 'c> {
             Err(e) => out.error = Some(e),
             Ok(status) => {
                 let s = status.summary;
-                out.applied = s.applied + s.changed + s.renamed + s.unverified + s.missing;
+                out.applied =
+                    s.applied + s.changed + s.renamed + s.unverified + s.missing + s.adopted;
                 out.pending = s.pending + s.out_of_order;
                 out.contracts_pending = s.contracts_pending;
                 out.phase = Some(if out.pending == 0 {

@@ -19,6 +19,8 @@ mod data;
 mod execute;
 mod guard;
 mod repeatable;
+#[cfg(feature = "import")]
+pub(crate) use repeatable::ensure_repeat_table;
 mod select;
 mod settings;
 mod units;

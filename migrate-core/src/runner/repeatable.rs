@@ -47,6 +47,25 @@ fn repeat_table(table: &MigrationsTable) -> String {
     table.derived("_repeat")
 }
 
+/// Creates `<table>_repeat` when missing; returns its quoted name.
+pub(crate) fn ensure_repeat_table(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+) -> Result<String, Error> {
+    let repeat = repeat_table(table);
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE IF NOT EXISTS {repeat} (\n\
+             \x20   name text PRIMARY KEY,\n\
+             \x20   checksum text NOT NULL,\n\
+             \x20   applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),\n\
+             \x20   execution_ms bigint NOT NULL\n\
+             )"
+        ))
+        .map_err(Error::database(format!("cannot create {repeat}")))?;
+    Ok(repeat)
+}
+
 /// The checksum each repeatable migration was last applied with (none when the table does not exist).
 fn recorded(
     client: &mut impl GenericClient,
@@ -192,17 +211,7 @@ impl<'a> Migrator<'a> {
         }
         // The schema and migrations table too, for a folder that has only repeatables.
         crate::history::ensure(client, &self.table)?;
-        let repeat = repeat_table(&self.table);
-        client
-            .batch_execute(&format!(
-                "CREATE TABLE IF NOT EXISTS {repeat} (\n\
-                 \x20   name text PRIMARY KEY,\n\
-                 \x20   checksum text NOT NULL,\n\
-                 \x20   applied_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),\n\
-                 \x20   execution_ms bigint NOT NULL\n\
-                 )"
-            ))
-            .map_err(Error::database(format!("cannot create {repeat}")))?;
+        let repeat = ensure_repeat_table(client, &self.table)?;
         let mut ran = Vec::with_capacity(steps.len());
         for step in &steps {
             let m = step.migration;

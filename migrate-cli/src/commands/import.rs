@@ -1,0 +1,167 @@
+//! `import --from TOOL DIR`: another tool's migrations converted into files of the migrations folder, then
+//! (unless `--no-adopt`, or without a database) the ones that tool applied on the configured database recorded
+//! as applied. Everything is checked before anything is written: files that cannot be converted, clashes with
+//! files already here, and the other tool's history (failed runs, checksum mismatches).
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+use migrate_core::import::{self, Tool};
+
+use crate::args::{ImportArgs, ImportFrom};
+use crate::connect;
+use crate::schema_file;
+use crate::settings::Settings;
+use crate::stdio::outln;
+
+pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
+    let tool = match args.from {
+        ImportFrom::Sqlx => Tool::Sqlx,
+        ImportFrom::Refinery => Tool::Refinery,
+        ImportFrom::Diesel => Tool::Diesel,
+        ImportFrom::Dbmate => Tool::Dbmate,
+        ImportFrom::GolangMigrate => Tool::GolangMigrate,
+        ImportFrom::Flyway => Tool::Flyway,
+        ImportFrom::NodePgMigrate => return node_pg_migrate(settings, args),
+    };
+    let plan = import::plan(tool, &args.dir, &settings.migrations_dir)?;
+    // The history is read and checked before any file is written, so that a refusal leaves nothing behind.
+    let adopt = !args.no_adopt && settings.url().is_some_and(|u| !u.trim().is_empty());
+    let mut client = if adopt {
+        let target = connect::resolve_settings(settings)?;
+        Some(target.connect(settings.connect_timeout)?)
+    } else {
+        None
+    };
+    let checked = match &mut client {
+        Some(client) => Some(import::adopt(
+            client,
+            &plan,
+            &settings.table,
+            settings.lock_mode,
+            true,
+        )?),
+        None => None,
+    };
+    let verb = if args.dry_run { "would write" } else { "wrote" };
+    for m in &plan.migrations {
+        let what = if m.exists { "already there" } else { verb };
+        let no_tx = if m.source.no_transaction.is_some() {
+            ", no transaction"
+        } else {
+            ""
+        };
+        let down = if m.source.down.is_some() {
+            ", down"
+        } else {
+            ""
+        };
+        let version = if m.source.repeatable {
+            "repeatable".to_owned()
+        } else {
+            format!("version {}", m.source.version)
+        };
+        outln!(
+            "{what} {}  <- {} ({version}{down}{no_tx})",
+            schema_file::shown(&m.path),
+            m.source.up_file,
+        );
+    }
+    if !args.dry_run {
+        import::write(&plan)?;
+    }
+    outln!(
+        "{} {} migration{} from {tool} ({} already there)",
+        if args.dry_run {
+            "would import"
+        } else {
+            "imported"
+        },
+        plan.migrations.len(),
+        if plan.migrations.len() == 1 { "" } else { "s" },
+        plan.migrations.iter().filter(|m| m.exists).count()
+    );
+    let (Some(client), Some(checked)) = (&mut client, checked) else {
+        outln!(
+            "history not adopted ({}): the imported migrations are pending on every database until `migrate import` \
+             runs again with one",
+            if args.no_adopt { "--no-adopt" } else { "no database configured" }
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let Some(source_table) = checked.source_table.clone() else {
+        outln!(
+            "no {} table in the database: {tool} applied nothing there, all {} stay pending",
+            tool.history_table(),
+            plan.migrations.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let adopted = if args.dry_run {
+        checked
+    } else {
+        import::adopt(client, &plan, &settings.table, settings.lock_mode, false)?
+    };
+    outln!(
+        "{} {} as applied in {} from {source_table} ({} already recorded); {} pending; {source_table} is left as it is",
+        if args.dry_run { "would record" } else { "recorded" },
+        adopted.recorded.len(),
+        settings.table,
+        adopted.already.len(),
+        adopted.pending.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// node-pg-migrate: nothing to write; its table becomes this tool's migrations table.
+fn node_pg_migrate(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
+    if args.no_adopt || settings.url().is_none_or(|u| u.trim().is_empty()) {
+        anyhow::bail!(
+            "import --from node-pg-migrate converts no file (its migrations are JavaScript): it adopts its table on a \
+             database, so it needs one (DATABASE_URL) and cannot run with --no-adopt"
+        );
+    }
+    let target = connect::resolve_settings(settings)?;
+    let mut client = target.connect(settings.connect_timeout)?;
+    let adoption = import::adopt_node_pg_migrate(
+        &mut client,
+        &args.dir,
+        &settings.table,
+        settings.lock_mode,
+        args.dry_run,
+    )?;
+    if adoption.no_table {
+        outln!(
+            "no {} table in the database: node-pg-migrate applied nothing there; nothing to adopt",
+            settings.table
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if !adoption.added_columns.is_empty() {
+        outln!(
+            "{} the column{} {} to {} (node-pg-migrate neither reads nor writes {})",
+            if args.dry_run { "would add" } else { "added" },
+            if adoption.added_columns.len() == 1 {
+                ""
+            } else {
+                "s"
+            },
+            adoption.added_columns.join(" and "),
+            settings.table,
+            if adoption.added_columns.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+        );
+    }
+    outln!(
+        "{} {} node-pg-migrate migration{} as adopted in {} ({} adopted before); new migrations here run after them",
+        if args.dry_run { "would mark" } else { "marked" },
+        adoption.adopted.len(),
+        if adoption.adopted.len() == 1 { "" } else { "s" },
+        settings.table,
+        adoption.already
+    );
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,450 @@
+//! Adopting another tool's history: the imported migrations that tool applied on this database are recorded as
+//! applied in this tool's migrations table, in one transaction, under the migration lock. The other tool's
+//! table is only read (so going back to that tool stays possible); stored checksums are compared with the
+//! source files first, and any mismatch, failed or dirty run, or applied version without a file refuses the
+//! whole adoption, naming each.
+
+use chrono::{DateTime, Utc};
+use postgres::Client;
+
+use super::checksums::SourceChecksum;
+use super::{ImportError, Plan, Refusal, Tool};
+use crate::history::{self, MigrationsTable};
+use crate::{LockMode, Timeouts};
+
+/// What adoption found and did.
+#[derive(Debug, Clone, Default)]
+pub struct Adoption {
+    /// The other tool's table, `None` when the database has none (nothing to adopt).
+    pub source_table: Option<String>,
+    /// Recorded now as applied, by name.
+    pub recorded: Vec<String>,
+    /// Applied by the other tool and already recorded here (an earlier import).
+    pub already: Vec<String>,
+    /// Not applied by the other tool: left pending.
+    pub pending: Vec<String>,
+}
+
+/// One migration the other tool applied.
+struct Applied {
+    version: String,
+    run_on: Option<DateTime<Utc>>,
+    execution_ms: Option<i64>,
+    checksum: Option<SourceChecksum>,
+}
+
+/// Records in `table` the migrations of `plan` that the plan's tool applied on `client`'s database. With
+/// `dry_run`, reads and checks everything and records nothing.
+pub fn adopt(
+    client: &mut Client,
+    plan: &Plan,
+    table: &MigrationsTable,
+    lock_mode: LockMode,
+    dry_run: bool,
+) -> Result<Adoption, ImportError> {
+    let tool = plan.tool;
+    let db = |context: String| move |source| ImportError::Database { context, source };
+    let source_table: Option<String> = client
+        .query_one(
+            "SELECT pg_catalog.to_regclass($1)::text",
+            &[&tool.history_table()],
+        )
+        .map_err(db(format!("cannot look up {}", tool.history_table())))?
+        .get(0);
+    let Some(source_table) = source_table else {
+        return Ok(Adoption {
+            pending: plan.migrations.iter().map(|m| m.name.clone()).collect(),
+            ..Adoption::default()
+        });
+    };
+    let mut refusals = Vec::new();
+    let applied = read_applied(client, tool, &source_table, plan, &mut refusals)?;
+    let mut adoption = Adoption {
+        source_table: Some(source_table.clone()),
+        ..Adoption::default()
+    };
+    let mut to_record: Vec<(usize, &Applied)> = Vec::new();
+    for a in &applied {
+        let Some(at) = plan
+            .migrations
+            .iter()
+            .position(|m| m.source.version == a.version)
+        else {
+            refusals.push(Refusal {
+                file: format!("version {}", a.version),
+                reason: format!(
+                    "{tool} applied it (in {source_table}), but {} has no migration of that version",
+                    plan.source_dir.display()
+                ),
+            });
+            continue;
+        };
+        let m = &plan.migrations[at];
+        if let (Some(stored), Some(file)) = (&a.checksum, &m.source.checksum) {
+            if m.source.repeatable && stored != file {
+                // Changed since the tool last applied it: it would apply it again, and so does `up`.
+                continue;
+            }
+            if stored != file {
+                refusals.push(Refusal {
+                    file: m.source.up_file.clone(),
+                    reason: format!(
+                        "checksum mismatch: {tool} recorded {stored} when it applied version {}, the file now gives {file}; \
+                         it was edited after it ran (restore it, or fix the history with {tool})",
+                        a.version
+                    ),
+                });
+                continue;
+            }
+        }
+        to_record.push((at, a));
+    }
+    if !refusals.is_empty() {
+        return Err(ImportError::Refused {
+            tool,
+            what: "adopt",
+            refusals,
+        });
+    }
+    let applied_at: std::collections::HashSet<usize> =
+        to_record.iter().map(|(at, _)| *at).collect();
+    adoption.pending = plan
+        .migrations
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !applied_at.contains(i))
+        .map(|(_, m)| m.name.clone())
+        .collect();
+    let record = |client: &mut Client,
+                  _events: &mut dyn FnMut(crate::Event<'_>)|
+     -> Result<(Vec<String>, Vec<String>), crate::Error> {
+        let mut tx = client
+            .transaction()
+            .map_err(crate::Error::database("cannot start a transaction"))?;
+        history::ensure(&mut tx, table)?;
+        let known: std::collections::HashSet<String> = tx
+            .query(&format!("SELECT name::text FROM {}", table.quoted()), &[])
+            .map_err(crate::Error::database(format!("cannot read {table}")))?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let insert = format!(
+            "INSERT INTO {} (name, run_on, checksum, execution_ms) \
+             VALUES ($1, COALESCE($2, pg_catalog.clock_timestamp()), $3, $4)",
+            table.quoted()
+        );
+        let (mut recorded, mut already) = (Vec::new(), Vec::new());
+        let repeatables = to_record
+            .iter()
+            .any(|(at, _)| plan.migrations[*at].source.repeatable);
+        let (repeat, repeat_known) = if repeatables {
+            let repeat = crate::runner::ensure_repeat_table(&mut tx, table)?;
+            let names: std::collections::HashSet<String> = tx
+                .query(&format!("SELECT name FROM {repeat}"), &[])
+                .map_err(crate::Error::database(format!("cannot read {repeat}")))?
+                .iter()
+                .map(|r| r.get(0))
+                .collect();
+            (repeat, names)
+        } else {
+            Default::default()
+        };
+        for (at, a) in &to_record {
+            let m = &plan.migrations[*at];
+            if m.source.repeatable {
+                if repeat_known.contains(&m.name) {
+                    already.push(m.name.clone());
+                    continue;
+                }
+                if !dry_run {
+                    tx.execute(
+                        &format!(
+                            "INSERT INTO {repeat} (name, checksum, applied_at, execution_ms) \
+                             VALUES ($1, $2, COALESCE($3, pg_catalog.clock_timestamp()), $4)"
+                        ),
+                        &[
+                            &m.name,
+                            &m.checksum,
+                            &a.run_on,
+                            &a.execution_ms.unwrap_or(0),
+                        ],
+                    )
+                    .map_err(crate::Error::database(format!(
+                        "cannot record {} in {repeat}",
+                        m.name
+                    )))?;
+                }
+                recorded.push(m.name.clone());
+                continue;
+            }
+            if known.contains(&m.name) {
+                already.push(m.name.clone());
+                continue;
+            }
+            if !dry_run {
+                tx.execute(
+                    &insert,
+                    &[
+                        &m.name,
+                        &a.run_on,
+                        &m.checksum,
+                        &a.execution_ms.unwrap_or(0),
+                    ],
+                )
+                .map_err(crate::Error::database(format!(
+                    "cannot record {} in {table}",
+                    m.name
+                )))?;
+            }
+            recorded.push(m.name.clone());
+        }
+        if dry_run {
+            tx.rollback()
+                .map_err(crate::Error::database("cannot roll back"))?;
+        } else {
+            tx.commit().map_err(crate::Error::database(format!(
+                "cannot commit the records in {table}"
+            )))?;
+        }
+        Ok((recorded, already))
+    };
+    let (recorded, already) = crate::lock::with_lock(
+        client,
+        table,
+        lock_mode,
+        &Timeouts::default(),
+        &crate::Interrupt::new(),
+        &mut |_| {},
+        record,
+    )?;
+    adoption.recorded = recorded;
+    adoption.already = already;
+    Ok(adoption)
+}
+
+/// The versions the tool applied, read from its table `source_table` (qualified as the server resolved it).
+fn read_applied(
+    client: &mut Client,
+    tool: Tool,
+    source_table: &str,
+    plan: &Plan,
+    refusals: &mut Vec<Refusal>,
+) -> Result<Vec<Applied>, ImportError> {
+    let db = |context: String| move |source| ImportError::Database { context, source };
+    let read = format!("cannot read {source_table}");
+    let columns: Vec<String> = client
+        .query(
+            "SELECT attname::text FROM pg_catalog.pg_attribute \
+             WHERE attrelid = pg_catalog.to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+            &[&source_table],
+        )
+        .map_err(db(read.clone()))?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let has = |c: &str| columns.iter().any(|x| x == c);
+    let mut applied = Vec::new();
+    match tool {
+        Tool::Sqlx => {
+            let sql = format!(
+                "SELECT version, success, checksum, installed_on, execution_time FROM {source_table} ORDER BY version"
+            );
+            for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
+                let version: i64 = r.get(0);
+                if !r.get::<_, bool>(1) {
+                    refusals.push(Refusal {
+                        file: format!("version {version}"),
+                        reason: format!("sqlx recorded it as failed (success = false) in {source_table}: fix it with sqlx first"),
+                    });
+                    continue;
+                }
+                let nanos: i64 = r.get(4);
+                applied.push(Applied {
+                    version: version.to_string(),
+                    checksum: Some(SourceChecksum::Sqlx(r.get(2))),
+                    run_on: Some(r.get(3)),
+                    execution_ms: Some(nanos / 1_000_000),
+                });
+            }
+        }
+        Tool::Refinery => {
+            let sql = format!(
+                "SELECT version::bigint, applied_on, checksum FROM {source_table} ORDER BY version"
+            );
+            for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
+                let version: i64 = r.get(0);
+                let applied_on: Option<String> = r.get(1);
+                let checksum: Option<String> = r.get(2);
+                applied.push(Applied {
+                    version: version.to_string(),
+                    checksum: checksum
+                        .and_then(|c| c.parse().ok())
+                        .map(SourceChecksum::Refinery),
+                    run_on: applied_on
+                        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                        .map(|t| t.with_timezone(&Utc)),
+                    execution_ms: None,
+                });
+            }
+        }
+        Tool::Diesel => {
+            let sql = format!(
+                "SELECT version::text, run_on::timestamptz FROM {source_table} ORDER BY version"
+            );
+            for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
+                applied.push(Applied {
+                    version: r.get(0),
+                    checksum: None,
+                    run_on: r.get(1),
+                    execution_ms: None,
+                });
+            }
+        }
+        Tool::Dbmate | Tool::GolangMigrate => {
+            let golang = has("dirty");
+            if golang != (tool == Tool::GolangMigrate) {
+                let other = if golang {
+                    "golang-migrate's (version, dirty)"
+                } else {
+                    "dbmate's (version text rows)"
+                };
+                refusals.push(Refusal {
+                    file: source_table.to_owned(),
+                    reason: format!(
+                        "it has {other} layout, not {tool}'s: import with the tool that wrote it"
+                    ),
+                });
+                return Ok(applied);
+            }
+            if golang {
+                let sql = format!("SELECT version::bigint, dirty FROM {source_table}");
+                let rows = client.query(&sql, &[]).map_err(db(read.clone()))?;
+                if let Some(r) = rows.first() {
+                    let version: i64 = r.get(0);
+                    if r.get::<_, bool>(1) {
+                        refusals.push(Refusal {
+                            file: format!("version {version}"),
+                            reason: format!(
+                                "{source_table} is dirty at version {version} (it failed part-way): fix the database and \
+                                 `migrate force` with golang-migrate first"
+                            ),
+                        });
+                        return Ok(applied);
+                    }
+                    // golang-migrate keeps only the newest version: every one up to it was applied.
+                    let newest = u128::try_from(version).unwrap_or(0);
+                    for m in &plan.migrations {
+                        if m.source.version.parse::<u128>().is_ok_and(|v| v <= newest) {
+                            applied.push(Applied {
+                                version: m.source.version.clone(),
+                                checksum: None,
+                                run_on: None,
+                                execution_ms: None,
+                            });
+                        }
+                    }
+                    if !plan
+                        .migrations
+                        .iter()
+                        .any(|m| m.source.version == version.to_string())
+                    {
+                        applied.push(Applied {
+                            version: version.to_string(),
+                            checksum: None,
+                            run_on: None,
+                            execution_ms: None,
+                        });
+                    }
+                }
+            } else {
+                let sql = format!("SELECT version::text FROM {source_table} ORDER BY version");
+                for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
+                    applied.push(Applied {
+                        version: r.get(0),
+                        checksum: None,
+                        run_on: None,
+                        execution_ms: None,
+                    });
+                }
+            }
+        }
+        Tool::NodePgMigrate => {}
+        Tool::Flyway => {
+            let sql = format!(
+                "SELECT version, type, checksum, installed_on::timestamptz, execution_time::bigint, success, script \
+                 FROM {source_table} ORDER BY installed_rank"
+            );
+            let mut versions: Vec<Applied> = Vec::new();
+            for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
+                let version: Option<String> = r.get(0);
+                let kind: String = r.get(1);
+                let script: String = r.get(6);
+                let Some(version) = version else {
+                    // A repeatable migration (the schema creation has no version either): the latest run of
+                    // each script counts.
+                    if kind == "SQL" && r.get::<_, bool>(5) {
+                        let version = format!("{}{script}", super::REPEATABLE_VERSION);
+                        versions.retain(|a| a.version != version);
+                        versions.push(Applied {
+                            version,
+                            checksum: r.get::<_, Option<i32>>(2).map(SourceChecksum::Flyway),
+                            run_on: r.get(3),
+                            execution_ms: r.get(4),
+                        });
+                    }
+                    continue;
+                };
+                if !r.get::<_, bool>(5) {
+                    refusals.push(Refusal {
+                        file: script,
+                        reason: format!("Flyway recorded version {version} as failed in {source_table}: `flyway repair` first"),
+                    });
+                    continue;
+                }
+                match kind.as_str() {
+                    "UNDO_SQL" | "UNDO_JDBC" => versions.retain(|a| a.version != version),
+                    "BASELINE" => {
+                        // Everything up to the baseline counts as applied, without a checksum.
+                        let key = flyway_key(&version);
+                        for m in &plan.migrations {
+                            if flyway_key(&m.source.version) <= key {
+                                versions.push(Applied {
+                                    version: m.source.version.clone(),
+                                    checksum: None,
+                                    run_on: r.get(3),
+                                    execution_ms: None,
+                                });
+                            }
+                        }
+                    }
+                    _ => versions.push(Applied {
+                        checksum: r.get::<_, Option<i32>>(2).map(SourceChecksum::Flyway),
+                        run_on: r.get(3),
+                        execution_ms: r.get(4),
+                        version: plan
+                            .migrations
+                            .iter()
+                            .map(|m| &m.source.version)
+                            .find(|v| flyway_key(v) == flyway_key(&version))
+                            .cloned()
+                            .unwrap_or(version),
+                    }),
+                }
+            }
+            applied = versions;
+        }
+    }
+    Ok(applied)
+}
+
+/// A Flyway version's numbers without trailing zero parts (`1.0` is `1`).
+fn flyway_key(version: &str) -> Vec<u128> {
+    let mut parts: Vec<u128> = version
+        .split(['.', '_'])
+        .map(|p| p.parse().unwrap_or(0))
+        .collect();
+    while parts.len() > 1 && parts.last() == Some(&0) {
+        parts.pop();
+    }
+    parts
+}

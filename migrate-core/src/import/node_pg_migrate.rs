@@ -1,0 +1,176 @@
+//! node-pg-migrate: its migrations are JavaScript (or TypeScript) and cannot be converted, and its table is
+//! `public.pgmigrations` (`id`, `name`, `run_on`), this tool's default. So its table is adopted as it is, as
+//! this tool's migrations table: two nullable columns are added (`checksum`, `execution_ms`, which
+//! node-pg-migrate neither reads nor writes), and each of its rows is marked adopted
+//! (`checksum = 'adopted:node-pg-migrate'`): `status` shows them applied without a file, `up` runs the new
+//! Rust migrations after them, and `down` stops at them.
+
+use postgres::Client;
+
+use super::{ImportError, Refusal, Tool};
+use crate::history::{self, MigrationsTable, ADOPTED_PREFIX};
+use crate::{LockMode, Timeouts};
+
+/// What adopting node-pg-migrate's table found and did.
+#[derive(Debug, Clone, Default)]
+pub struct NodeAdoption {
+    /// The table does not exist: node-pg-migrate applied nothing on this database.
+    pub no_table: bool,
+    /// The columns added (`checksum`, `execution_ms`), empty when an earlier import added them.
+    pub added_columns: Vec<String>,
+    /// The rows marked adopted now.
+    pub adopted: Vec<String>,
+    /// Rows adopted by an earlier import.
+    pub already: usize,
+}
+
+/// The migration names node-pg-migrate gives the files of `dir`: each file's name without its extension.
+fn names(dir: &std::path::Path) -> Result<Vec<String>, ImportError> {
+    let io = |source| ImportError::Io {
+        path: dir.display().to_string(),
+        source,
+    };
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
+        if name.starts_with('.') || !entry.path().is_file() {
+            continue;
+        }
+        if let Some((stem, _)) = name.rsplit_once('.') {
+            names.push(stem.to_owned());
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Adopts node-pg-migrate's table `table` on `client`'s database for the migrations of `dir`, in one
+/// transaction under the migration lock. Refused, naming each, when a row has no file in `dir` (an applied
+/// migration that cannot be checked) or a file of `dir` is not applied (node-pg-migrate must apply it first:
+/// this tool cannot run it). With `dry_run`, checks and changes nothing.
+pub fn adopt_node_pg_migrate(
+    client: &mut Client,
+    dir: &std::path::Path,
+    table: &MigrationsTable,
+    lock_mode: LockMode,
+    dry_run: bool,
+) -> Result<NodeAdoption, ImportError> {
+    if !dir.is_dir() {
+        return Err(ImportError::NoFolder {
+            path: dir.display().to_string(),
+            hint: "give node-pg-migrate's migrations folder".to_owned(),
+        });
+    }
+    let files = names(dir)?;
+    let marker = format!("{ADOPTED_PREFIX}node-pg-migrate");
+    let work = |client: &mut Client,
+                _events: &mut dyn FnMut(crate::Event<'_>)|
+     -> Result<Result<NodeAdoption, Vec<Refusal>>, crate::Error> {
+        let mut tx = client
+            .transaction()
+            .map_err(crate::Error::database("cannot start a transaction"))?;
+        if !history::exists(&mut tx, table)? {
+            return Ok(Ok(NodeAdoption {
+                no_table: true,
+                ..NodeAdoption::default()
+            }));
+        }
+        let mut adoption = NodeAdoption::default();
+        for (column, ty) in [("checksum", "text"), ("execution_ms", "bigint")] {
+            let present: bool = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute \
+                     WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2 AND NOT attisdropped)",
+                    &[&table.quoted(), &column],
+                )
+                .map_err(crate::Error::database(format!("cannot read the columns of {table}")))?
+                .get(0);
+            if !present {
+                tx.batch_execute(&format!(
+                    "ALTER TABLE {} ADD COLUMN {column} {ty}",
+                    table.quoted()
+                ))
+                .map_err(crate::Error::database(format!(
+                    "cannot add the column {column} to {table}"
+                )))?;
+                adoption.added_columns.push(column.to_owned());
+            }
+        }
+        history::check_layout(&mut tx, table)?;
+        let rows: Vec<(String, Option<String>)> = tx
+            .query(
+                &format!(
+                    "SELECT name::text, checksum FROM {} ORDER BY id",
+                    table.quoted()
+                ),
+                &[],
+            )
+            .map_err(crate::Error::database(format!("cannot read {table}")))?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let mut refusals = Vec::new();
+        for (name, checksum) in &rows {
+            match checksum {
+                Some(c) if c == &marker => adoption.already += 1,
+                Some(_) => {} // a row this tool wrote
+                None if files.binary_search(name).is_ok() => adoption.adopted.push(name.clone()),
+                None => refusals.push(Refusal {
+                    file: name.clone(),
+                    reason: format!(
+                        "applied (in {table}), but {} has no file of that name",
+                        dir.display()
+                    ),
+                }),
+            }
+        }
+        for file in &files {
+            if !rows.iter().any(|(name, _)| name == file) {
+                refusals.push(Refusal {
+                    file: file.clone(),
+                    reason: "not applied: apply it with node-pg-migrate first (its JavaScript cannot run here)"
+                        .to_owned(),
+                });
+            }
+        }
+        if !refusals.is_empty() {
+            return Ok(Err(refusals));
+        }
+        let mark = format!(
+            "UPDATE {} SET checksum = $1, execution_ms = 0 WHERE name = $2 AND checksum IS NULL",
+            table.quoted()
+        );
+        for name in &adoption.adopted {
+            tx.execute(&mark, &[&marker, name])
+                .map_err(crate::Error::database(format!(
+                    "cannot mark {name} adopted in {table}"
+                )))?;
+        }
+        if dry_run {
+            tx.rollback()
+                .map_err(crate::Error::database("cannot roll back"))?;
+        } else {
+            tx.commit().map_err(crate::Error::database(format!(
+                "cannot commit the adoption of {table}"
+            )))?;
+        }
+        Ok(Ok(adoption))
+    };
+    let result = crate::lock::with_lock(
+        client,
+        table,
+        lock_mode,
+        &Timeouts::default(),
+        &crate::Interrupt::new(),
+        &mut |_| {},
+        work,
+    )?;
+    result.map_err(|refusals| ImportError::Refused {
+        tool: Tool::NodePgMigrate,
+        what: "adopt",
+        refusals,
+    })
+}
