@@ -1,7 +1,8 @@
 //! Who blocks a migration's locks. A statement waiting for a lock shows its blockers only while it waits
 //! (`pg_blocking_pids`), and the runner's own session is busy waiting then; so, with a second connection
-//! (given with [`Migrator::watch_locks`](crate::Migrator::watch_locks), opened once a run has lasted
-//! [`CONNECT_AFTER`]), a thread looks every [`SAMPLE_INTERVAL`] whether the migration's session waits for a lock and, when it does, notes the
+//! (given with [`Migrator::watch_locks`](crate::Migrator::watch_locks), opened once a statement run under the
+//! lock timeout has lasted [`CONNECT_AFTER`]), a thread looks every [`SAMPLE_INTERVAL`] while such a statement
+//! runs whether the migration's session waits for a lock and, when it does, notes the
 //! sessions that block it (pid, user, application, state, for how long, their query cut short) and how
 //! many sessions queue behind the migration. A lock timeout reports the last such note taken during the
 //! attempt that failed: in the retry's message and event, and in the final error once the retries are
@@ -21,9 +22,11 @@ use postgres::Client;
 /// Every 50 ms: several looks within the default 500 ms lock timeout.
 pub const SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
 
-/// The second connection is opened once the run has lasted this long, not before: most runs end sooner and
-/// never need it, and a statement waiting for a lock until the default 500 ms lock timeout is still watched.
-pub const CONNECT_AFTER: Duration = Duration::from_millis(100);
+/// The second connection is opened once a statement run under the lock timeout (an attempt of the retry) has
+/// lasted this long, not before: most statements end sooner and never need it (a fleet of a thousand short
+/// runs opens none), and a statement waiting for a lock until the default 500 ms lock timeout is still
+/// watched. Once open, it stays open until the run ends.
+pub const CONNECT_AFTER: Duration = Duration::from_millis(50);
 
 /// Opens the second connection the lock watch uses.
 #[derive(Clone)]
@@ -114,6 +117,8 @@ SELECT b.pid, b.usename::text, b.application_name, b.state, \
 #[derive(Debug, Default)]
 struct Shared {
     stop: AtomicBool,
+    /// When the attempt running now started; `None` between attempts.
+    attempt: Mutex<Option<Instant>>,
     /// The last sample with blockers, and when it was taken.
     last: Mutex<Option<(Instant, Blocked)>>,
 }
@@ -127,6 +132,17 @@ pub(crate) struct LockWatch {
 impl fmt::Debug for LockWatch {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("LockWatch")
+    }
+}
+
+/// An attempt running; see [`LockWatch::attempt`].
+pub(crate) struct Attempt(Option<Arc<Shared>>);
+
+impl Drop for Attempt {
+    fn drop(&mut self) {
+        if let Some(shared) = &self.0 {
+            *shared.attempt.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
     }
 }
 
@@ -165,23 +181,33 @@ impl LockWatch {
         let thread = std::thread::Builder::new()
             .name("lock-watch".to_owned())
             .spawn(move || {
-                // Connected only once the run has lasted a while: a short run (a no-op `up`, most
-                // migrations) costs no second connection, while a statement that waits for a lock until
-                // `lock_timeout` (500 ms by default) is still seen waiting.
-                let started = Instant::now();
-                while started.elapsed() < CONNECT_AFTER {
-                    if watched.stop.load(Ordering::SeqCst) {
-                        return;
-                    }
-                    std::thread::sleep(SAMPLE_INTERVAL);
-                }
-                // Without the second connection there is nothing to report; the run goes on.
-                let Ok(mut watcher) = connect() else { return };
-                let Ok(sample) = watcher.prepare(SAMPLE) else {
-                    return;
-                };
+                // Connected only once an attempt has lasted a while: short statements (a no-op `up`, most
+                // migrations, a fleet of small targets) cost no second connection, while a statement that
+                // waits for a lock until `lock_timeout` (500 ms by default) is still seen waiting. Samples
+                // are taken only while such an attempt runs.
+                let mut session: Option<(Client, postgres::Statement)> = None;
                 while !watched.stop.load(Ordering::SeqCst) {
-                    if let Ok(rows) = watcher.query(&sample, &[&pid]) {
+                    std::thread::sleep(SAMPLE_INTERVAL);
+                    let long = watched
+                        .attempt
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .is_some_and(|started| started.elapsed() >= CONNECT_AFTER);
+                    if !long || watched.stop.load(Ordering::SeqCst) {
+                        continue;
+                    }
+                    if session.is_none() {
+                        // Without the second connection there is nothing to report; the run goes on.
+                        let Ok(mut watcher) = connect() else { return };
+                        let Ok(sample) = watcher.prepare(SAMPLE) else {
+                            return;
+                        };
+                        session = Some((watcher, sample));
+                    }
+                    let Some((watcher, sample)) = session.as_mut() else {
+                        return;
+                    };
+                    if let Ok(rows) = watcher.query(&*sample, &[&pid]) {
                         if !rows.is_empty() {
                             let blocked = Blocked {
                                 queued: rows[0].get::<_, i64>(6).try_into().unwrap_or(0),
@@ -203,11 +229,24 @@ impl LockWatch {
                                 Some((Instant::now(), blocked));
                         }
                     }
-                    std::thread::sleep(SAMPLE_INTERVAL);
                 }
             })
             .ok();
         Some(Running { shared, thread })
+    }
+
+    /// Marks an attempt (a statement run under the lock timeout) as running until the guard is dropped: the
+    /// watch connects and samples only while one has run for [`CONNECT_AFTER`].
+    pub(crate) fn attempt(&self) -> Attempt {
+        let shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(shared) = &shared {
+            *shared.attempt.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
+        }
+        Attempt(shared)
     }
 
     /// What blocked the session when last seen waiting, if that was after `since` (an attempt's start).

@@ -97,7 +97,11 @@ impl LockRetry<'_> {
         let mut failures = 0u32;
         loop {
             let attempt_started = Instant::now();
-            let error = match attempt(events) {
+            let result = {
+                let _running = self.watch.map(LockWatch::attempt);
+                attempt(events)
+            };
+            let error = match result {
                 Ok(value) => return Ok(value),
                 Err(error) => error,
             };
