@@ -491,7 +491,7 @@ impl Target {
         Ok(())
     }
 
-    fn pooled(&self, sign: &str) -> anyhow::Error {
+    pub(crate) fn pooled(&self, sign: &str) -> anyhow::Error {
         anyhow!(
             "the connection to {} goes through a connection pooler in transaction pooling mode (or another proxy \
              that does not keep a session): {sign}. Migrations need a session of their own (the migration lock, \

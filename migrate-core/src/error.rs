@@ -81,6 +81,20 @@ pub enum Error {
         path: String,
         reason: String,
     },
+    /// The connection's server session changed between two of its transactions (a prepared statement made in
+    /// one was gone in the next, or one of the same name was there already): it goes through a connection
+    /// pooler in transaction pooling mode, which the connection check can miss when many clients share the
+    /// pool. Raised where the migration lock is taken, before anything runs.
+    #[error(
+        "{context}: the connection does not keep its server session from one transaction to the next ({}), as \
+         behind a connection pooler in transaction pooling mode; nothing was run",
+        describe_pg(error)
+    )]
+    SessionNotKept {
+        context: String,
+        #[source]
+        error: postgres::Error,
+    },
     /// A query of the engine's own (bookkeeping, locking) failed.
     #[error("{context}: {}", describe_pg(error))]
     Database {

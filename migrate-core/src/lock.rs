@@ -36,6 +36,23 @@ pub fn lock_key(table: &MigrationsTable) -> i64 {
     i64::from_be_bytes(bytes)
 }
 
+/// Why taking the lock failed. The lock's query is the run's first prepared statement: a statement the
+/// driver prepared and then did not find (or found already there) means another server session answered,
+/// which only a pooler that hands out server sessions per transaction does.
+fn lock_error(error: postgres::Error) -> Error {
+    use postgres::error::SqlState;
+    let context = "cannot take the migration lock".to_owned();
+    match error.code() {
+        Some(code)
+            if *code == SqlState::INVALID_SQL_STATEMENT_NAME
+                || *code == SqlState::DUPLICATE_PSTATEMENT =>
+        {
+            Error::SessionNotKept { context, error }
+        }
+        _ => Error::Database { context, error },
+    }
+}
+
 /// Runs `f` while holding the lock for `table`, with the session's limits of `timeouts` set (see
 /// `session_limits`), and releases both afterwards whatever `f` returned.
 pub(crate) fn with_lock<T>(
@@ -50,7 +67,7 @@ pub(crate) fn with_lock<T>(
     let key = lock_key(table);
     let got: bool = client
         .query_one("SELECT pg_catalog.pg_try_advisory_lock($1)", &[&key])
-        .map_err(Error::database("cannot take the migration lock"))?
+        .map_err(lock_error)?
         .get(0);
     if !got {
         let holder = lock_holder(client, key);
@@ -76,7 +93,7 @@ pub(crate) fn with_lock<T>(
                     }
                     let got: bool = client
                         .query_one("SELECT pg_catalog.pg_try_advisory_lock($1)", &[&key])
-                        .map_err(Error::database("cannot take the migration lock"))?
+                        .map_err(lock_error)?
                         .get(0);
                     if got {
                         break;

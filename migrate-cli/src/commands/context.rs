@@ -70,8 +70,17 @@ impl<'a> Context<'a> {
         Ok(())
     }
 
-    /// A run's error, with a hint when the server ended the session.
+    /// A run's error, with a hint when the server ended the session; a session that changed between
+    /// transactions (which the connection check can miss when many clients share a pooler) is the pooler's
+    /// refusal.
     pub(super) fn ended(&self, e: migrate_core::Error, client: &postgres::Client) -> anyhow::Error {
+        if matches!(e, migrate_core::Error::SessionNotKept { .. }) {
+            if let Ok(db) = self.target() {
+                return db.pooled(
+                    "a prepared statement made in one of the connection's transactions was gone in the next: they ran in different server sessions",
+                );
+            }
+        }
         crate::session_end::explain(
             e,
             client,
