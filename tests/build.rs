@@ -22,6 +22,35 @@ fn main() {
     guide::generate("..", "guide.rs");
 }
 
+/// A block of Markdown as the migration module `module`, and the `down` of its `Definition`: a block that
+/// defines `pub fn up` is a whole file (the prelude is brought in unless it brings it itself, as a file that opens
+/// with `//!` must: that comment has to come first), any other is the body of its `up` (comments only give an
+/// empty one).
+fn migration_module(module: &str, source: &str) -> (String, String) {
+    let body = if source.contains("pub fn up") {
+        if source.contains("use migrate_dsl::prelude::*;") {
+            source.to_owned()
+        } else {
+            format!("use migrate_dsl::prelude::*;\n{source}")
+        }
+    } else {
+        let indented: Vec<String> = source.lines().map(|l| format!("    {l}")).collect();
+        format!(
+            "use migrate_dsl::prelude::*;\npub fn up(pgm: &mut MigrationBuilder) {{\n    let _ = &pgm;\n{}\n}}",
+            indented.join("\n")
+        )
+    };
+    let down = if source.contains("pub fn down") {
+        format!("Some({module}::down)")
+    } else {
+        "None".to_owned()
+    };
+    (
+        format!("#[allow(unused_imports)]\npub mod {module} {{\n{body}\n}}\n"),
+        down,
+    )
+}
+
 /// The cookbook's recipes as migrations. A recipe is a ```rust block right after a line
 /// `<!-- recipe: NAME (N migration(s)) -->`. The block is split into migrations where a comment line follows an
 /// empty line; a migration that defines `pub fn up` is a whole file, any other is the body of its `up`. Each
@@ -71,26 +100,8 @@ mod cookbook {
             for (i, source) in split(&block).iter().enumerate() {
                 count += 1;
                 let module = format!("recipe_{count}");
-                let file = source.contains("pub fn up");
-                let body = if file {
-                    source.clone()
-                } else {
-                    let indented: Vec<String> =
-                        source.lines().map(|l| format!("    {l}")).collect();
-                    format!(
-                        "pub fn up(pgm: &mut MigrationBuilder) {{\n{}\n}}",
-                        indented.join("\n")
-                    )
-                };
-                let _ = writeln!(
-                    modules,
-                    "#[allow(unused_imports)]\npub mod {module} {{\nuse migrate_dsl::prelude::*;\n{body}\n}}\n"
-                );
-                let down = if source.contains("pub fn down") {
-                    format!("Some({module}::down)")
-                } else {
-                    "None".to_owned()
-                };
+                let (code, down) = super::migration_module(&module, source);
+                modules.push_str(&code);
                 let _ = writeln!(
                     list,
                     "        Migration::defined(&Definition {{ name: \"2099010100{count:04}_{}_{}\", path: \"docs/cookbook.md\", source: {source:?}, up: {module}::up, down: {down} }}),",
@@ -184,25 +195,8 @@ mod guide {
                 count += 1;
                 let source = block.join("\n");
                 let module = format!("block_{count}");
-                // A whole file brings its own `use` lines (and may open with `//!`, which must come first).
-                let body = if source.contains("pub fn up") {
-                    source.clone()
-                } else {
-                    let indented: Vec<String> = block.iter().map(|l| format!("    {l}")).collect();
-                    format!(
-                        "use migrate_dsl::prelude::*;\npub fn up(pgm: &mut MigrationBuilder) {{\n    let _ = &pgm;\n{}\n}}",
-                        indented.join("\n")
-                    )
-                };
-                let _ = writeln!(
-                    modules,
-                    "#[allow(unused_imports)]\npub mod {module} {{\n{body}\n}}\n"
-                );
-                let down = if source.contains("pub fn down") {
-                    format!("Some({module}::down)")
-                } else {
-                    "None".to_owned()
-                };
+                let (code, down) = super::migration_module(&module, &source);
+                modules.push_str(&code);
                 let _ = writeln!(
                     list,
                     "    GuideBlock {{ page: {shown:?}, line: {}, migration: Migration::defined(&Definition {{ name: \"2098010100{count:04}_guide_block\", path: {shown:?}, source: {source:?}, up: {module}::up, down: {down} }}) }},",
