@@ -163,12 +163,8 @@ impl Embedded {
             let (migrator, mut client, _watch) = embedded.connect_for_run(&notices)?;
             match migrator.run_up(&mut client, &target, &mut events) {
                 Ok(ran) => Ok(ran),
-                Err(migrate_core::Error::Target(message)) => match &target {
-                    UpTarget::To(name) if is_applied(&migrator, &mut client, name)? => {
-                        Ok(Vec::new())
-                    }
-                    _ => Err(migrate_core::Error::Target(message).into()),
-                },
+                // Another replica applied it first: up to date, as asked.
+                Err(migrate_core::Error::AlreadyApplied { .. }) => Ok(Vec::new()),
                 Err(e) => Err(e.into()),
             }
         })
@@ -208,15 +204,6 @@ impl Embedded {
         let embedded = self.clone();
         Blocking::spawn(move || f(&embedded))
     }
-}
-
-/// Whether migration `name` (full name or timestamp) is recorded as applied.
-fn is_applied(migrator: &Migrator<'_>, client: &mut Client, name: &str) -> Result<bool> {
-    Ok(migrator
-        .status(client)?
-        .migrations
-        .iter()
-        .any(|e| e.applied.is_some() && (e.name == name || e.name.get(..name.len()) == Some(name))))
 }
 
 /// The result of work running on a thread of its own: `.await` it in async code, or [`wait`](Self::wait)

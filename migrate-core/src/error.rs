@@ -180,9 +180,46 @@ pub enum Error {
         "no migration named {name:?}; `status` lists the names (a timestamp prefix also works)"
     )]
     UnknownMigration { name: String },
-    /// A `--to` target is on the wrong side.
-    #[error("{0}")]
-    Target(String),
+    /// `up --to` names a migration that is applied already.
+    #[error("{name} is already applied; nothing to apply up to it")]
+    AlreadyApplied { name: String },
+    /// `down --to` names a migration that is not applied.
+    #[error(
+        "{name} is not applied; `down --to` keeps the named migration applied and reverts the ones after it"
+    )]
+    NotApplied { name: String },
+    /// A migrations schema or table name that PostgreSQL cannot hold (empty, over 63 bytes, a NUL).
+    #[error(
+        "invalid migrations {what} name {value:?}: it must be 1 to 63 bytes long without NUL characters"
+    )]
+    InvalidTableName { what: &'static str, value: String },
+    /// A migrations table name too long for the tables named after it (`<name>_failed`, ...).
+    #[error(
+        "invalid migrations table name {name:?}: it is {} bytes long; use at most {max} bytes, so that the tables \
+         named after it ({}) fit in PostgreSQL's 63 bytes",
+        name.len(),
+        derived.join(", ")
+    )]
+    TableNameTooLong {
+        name: String,
+        max: usize,
+        derived: Vec<String>,
+    },
+    /// `squash --keep-data` names a table the squashed migrations do not leave.
+    #[error(
+        "no table {schema}.{name} after the squashed migrations: nothing to keep (give `schema.table`, or `table` \
+         for one in schema public)"
+    )]
+    NoTableToKeep { schema: String, name: String },
+    /// The table keeping what `CREATE OR REPLACE` replaced (`<table>_previous`) would not fit in 63 bytes.
+    #[error(
+        "the table {table}_previous, which keeps what `CREATE OR REPLACE` replaced, would have a name longer than 63 \
+         bytes; use a shorter migrations table name"
+    )]
+    PreviousTableNameTooLong { table: String },
+    /// A state the engine never reaches unless one of its own invariants broke.
+    #[error("internal: {0}")]
+    Internal(&'static str),
     /// A count is larger than what there is to run.
     #[error("asked to {action} {asked} migration(s), but only {available} {} {state}", if *available == 1 { "is" } else { "are" })]
     CountTooLarge {

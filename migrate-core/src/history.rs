@@ -47,9 +47,10 @@ impl MigrationsTable {
                 || value.len() > migrate_dsl::MAX_IDENTIFIER_BYTES
                 || value.contains('\0')
             {
-                return Err(Error::Target(format!(
-                    "invalid migrations {what} name {value:?}: it must be 1 to 63 bytes long without NUL characters"
-                )));
+                return Err(Error::InvalidTableName {
+                    what,
+                    value: value.to_owned(),
+                });
             }
         }
         if name.len() > MAX_TABLE_NAME_BYTES {
@@ -57,12 +58,11 @@ impl MigrationsTable {
                 .iter()
                 .map(|suffix| format!("{name}{suffix}"))
                 .collect();
-            return Err(Error::Target(format!(
-                "invalid migrations table name {name:?}: it is {} bytes long; use at most {MAX_TABLE_NAME_BYTES} bytes, so that \
-                 the tables named after it ({}) fit in PostgreSQL's 63 bytes",
-                name.len(),
-                derived.join(", ")
-            )));
+            return Err(Error::TableNameTooLong {
+                name: name.to_owned(),
+                max: MAX_TABLE_NAME_BYTES,
+                derived,
+            });
         }
         Ok(MigrationsTable {
             schema: schema.to_owned(),

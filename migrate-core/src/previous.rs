@@ -59,12 +59,8 @@ fn ensure(conn: &mut impl GenericClient, table: &MigrationsTable) -> Result<Stri
     if let Some(name) = existing(conn, table)? {
         return Ok(name);
     }
-    let name = table_name(table).ok_or_else(|| {
-        Error::Target(format!(
-            "the table {}_previous, which keeps what `CREATE OR REPLACE` replaced, would have a name longer \
-             than 63 bytes; use a shorter migrations table name",
-            table.name()
-        ))
+    let name = table_name(table).ok_or_else(|| Error::PreviousTableNameTooLong {
+        table: table.name().to_owned(),
     })?;
     conn.batch_execute(&format!(
         "CREATE TABLE {name} (migration text NOT NULL, direction text NOT NULL, position integer NOT NULL, \

@@ -222,9 +222,7 @@ impl<'a> Migrator<'a> {
             elapsed: started.elapsed(),
             fake: self.fake,
         });
-        ran.ok_or_else(|| {
-            Error::Target("internal: a migration ran without its bookkeeping".to_owned())
-        })
+        ran.ok_or(Error::Internal("a migration ran without its bookkeeping"))
     }
 
     /// A migration outside a transaction: session-level timeouts around it, put back afterwards even when

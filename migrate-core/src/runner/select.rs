@@ -104,10 +104,9 @@ impl<'a> Selection<'a> {
             UpTarget::To(name) => {
                 let target = self.find(name)?;
                 if applied.contains(target.name()) {
-                    return Err(Error::Target(format!(
-                        "{} is already applied; nothing to apply up to it",
-                        target.name()
-                    )));
+                    return Err(Error::AlreadyApplied {
+                        name: target.name().to_owned(),
+                    });
                 }
                 pending
                     .into_iter()
@@ -178,9 +177,7 @@ impl<'a> Selection<'a> {
                         .ok_or(e)
                 })?;
                 let Some(row) = (0..applied.len()).find(|&i| applied.name(i) == target) else {
-                    return Err(Error::Target(format!(
-                        "{target} is not applied; `down --to` keeps the named migration applied and reverts the ones after it"
-                    )));
+                    return Err(Error::NotApplied { name: target });
                 };
                 newest_first
                     .into_iter()
@@ -417,7 +414,7 @@ mod tests {
             &UpTarget::To("20240101000001_a".into()),
         );
         assert!(
-            matches!(&err, Err(Error::Target(m)) if m.contains("already applied")),
+            matches!(&err, Err(Error::AlreadyApplied { .. })),
             "{err:?}"
         );
         let err = s.up(&History::default(), &UpTarget::To("nope".into()));
@@ -505,7 +502,7 @@ mod tests {
             &mut |_| {},
         );
         assert!(
-            matches!(&err, Err(Error::Target(m)) if m.contains("is not applied")),
+            matches!(&err, Err(Error::NotApplied { .. })),
             "{err:?}"
         );
     }

@@ -31,10 +31,10 @@ pub(super) fn rows(
         ),
     )?;
     let Some(table) = found.first() else {
-        return Err(Error::Target(format!(
-            "no table {schema}.{name} after the squashed migrations: nothing to keep (give `schema.table`, or \
-             `table` for one in schema public)"
-        )));
+        return Err(Error::NoTableToKeep {
+            schema: schema.to_owned(),
+            name: name.to_owned(),
+        });
     };
     let (oid, qualified) = (col(table, 0).to_owned(), col(table, 1).to_owned());
     // A partitioned table's rows are its partitions'; an inheritance parent's own rows are those of `ONLY`.
