@@ -171,7 +171,7 @@ fn drop_database(admin: &mut Client, target: &Target, name: &str) -> Result<()> 
             let (sessions, apps): (i64, Option<String>) = admin
                 .query_one(
                     "SELECT pg_catalog.count(*), pg_catalog.string_agg(DISTINCT coalesce(nullif(application_name, ''), '(unnamed)'), ', ')
-                     FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid()",
+                     FROM pg_catalog.pg_stat_activity WHERE datname = $1 AND pid <> pg_catalog.pg_backend_pid() AND backend_type = 'client backend'",
                     &[&name],
                 )
                 .map(|r| (r.get(0), r.get(1)))

@@ -76,6 +76,7 @@ fn slow_rolled_back_everywhere(db: &TestDb, schemas: &[&str]) {
 // runs for a minute: once the budget is spent, the statement running on each of the three targets is
 // cancelled and rolled back, the other two never start; the summary names each target and what stopped it,
 // the exit status is 1, and no statement is left running on the server. Run again, the fleet completes.
+// The budget leaves a busy machine seconds to start the three targets' slow statements.
 #[test]
 fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
     let db = TestDb::new();
@@ -90,7 +91,7 @@ fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
         "--parallel",
         "3",
         "--max-duration",
-        "2s",
+        "5s",
     ];
     let run = cli.run(&up).expect_code(1);
     // The summary: three interrupted, each named with the budget, two never started.
@@ -99,7 +100,7 @@ fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
     for schema in ["a", "b", "c"] {
         assert!(
             run.stdout.contains(&format!(
-                "\n  {schema}: stopped: the run's time budget of 2.0 s (--max-duration) is spent"
+                "\n  {schema}: stopped: the run's time budget of 5.0 s (--max-duration) is spent"
             )),
             "{schema} not named as stopped by the budget:\n{}",
             run.stdout
@@ -112,14 +113,14 @@ fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
     );
     assert!(
         run.stdout.contains(
-            "\nstopped: the time budget of 2.0 s (--max-duration) is spent: no other target was started\n"
+            "\nstopped: the time budget of 5.0 s (--max-duration) is spent: no other target was started\n"
         ),
         "{}",
         run.stdout
     );
     assert!(
         run.stdout
-            .contains("the fleet's time budget of 2s (--max-duration) is spent"),
+            .contains("the fleet's time budget of 5s (--max-duration) is spent"),
         "{}",
         run.stdout
     );
@@ -143,7 +144,7 @@ fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
     );
     assert_eq!(
         report["stopped"],
-        "the time budget of 2.0 s (--max-duration) is spent: no other target was started"
+        "the time budget of 5.0 s (--max-duration) is spent: no other target was started"
     );
     slow_rolled_back_everywhere(&db, &schemas);
 

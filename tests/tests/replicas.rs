@@ -549,13 +549,12 @@ fn max_duration_rolls_back_a_transactional_migration_and_stops_a_backfill_after_
     let db = tests::TestDb::new();
     let cli = FixtureCli::new("signals_backfill", &db);
     let run = cli.run(&["up", "--max-duration", "4s"]).expect_code(1);
+    // The engine's own check after a batch may see the budget spent before the watcher's line
+    // ("stopping after the backfill's current batch") is printed, so only the engine's error is asserted.
     assert!(
-        run.stderr
-            .contains("stopping after the backfill's current batch")
-            && run.stderr.contains(
-                "time budget of 4.0 s (--max-duration) is spent; stopped after a committed batch"
-            )
-            && run.stderr.contains("run `up` again to resume"),
+        run.stderr.contains(
+            "time budget of 4.0 s (--max-duration) is spent; stopped after a committed batch"
+        ) && run.stderr.contains("run `up` again to resume"),
         "{}",
         run.stderr
     );
