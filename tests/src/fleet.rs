@@ -87,3 +87,25 @@ fn column_if_table(
 
 /// The `fleet` fixture's log name of each of its migrations, in order.
 pub const LOG_NAMES: [&str; 4] = ["create_items", "add_note", "index_name", "drop_note"];
+
+/// A fleet command's `--json` report, or a panic showing what it printed instead.
+pub fn json(run: &crate::cli::Run) -> serde_json::Value {
+    serde_json::from_str(&run.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", run.stdout, run.stderr))
+}
+
+/// `name=state` of every target of a fleet report, in its order.
+pub fn states(report: &serde_json::Value) -> Vec<String> {
+    report["targets"]
+        .as_array()
+        .expect("targets")
+        .iter()
+        .map(|t| {
+            format!(
+                "{}={}",
+                t["name"].as_str().unwrap(),
+                t["state"].as_str().unwrap()
+            )
+        })
+        .collect()
+}

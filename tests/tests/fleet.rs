@@ -4,7 +4,7 @@
 use migrate_core::fleet::{Fleet, FleetOptions, Stop, Target, TargetState};
 use migrate_core::{lock_key, MigrationsTable, Migrator, UpTarget};
 use tests::fixtures::fleet;
-use tests::fleet::{logged, recorded, PlainConnector, LOG_NAMES};
+use tests::fleet::{json, logged, recorded, states, PlainConnector, LOG_NAMES};
 use tests::TestDb;
 
 fn names() -> Vec<String> {
@@ -114,11 +114,6 @@ fn duplicate_targets_are_refused_before_anything_runs() {
 /// `migrate fleet ...` of the `fleet` fixture, with `url` as the configured database.
 fn cli(url: &str) -> tests::cli::FixtureCli {
     tests::cli::FixtureCli::with_url("fleet", url)
-}
-
-fn json(run: &tests::cli::Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", run.stdout, run.stderr))
 }
 
 /// `url` with a password: the test clusters trust every connection, so any password works, and none may
@@ -259,21 +254,6 @@ fn tenants(db: &TestDb, poisoned: &[&str]) {
             "CREATE SCHEMA {schema}; CREATE TABLE {schema}.items (id int)"
         ));
     }
-}
-
-fn states(report: &serde_json::Value) -> Vec<String> {
-    report["targets"]
-        .as_array()
-        .expect("targets")
-        .iter()
-        .map(|t| {
-            format!(
-                "{}={}",
-                t["name"].as_str().unwrap(),
-                t["state"].as_str().unwrap()
-            )
-        })
-        .collect()
 }
 
 // Issue 34, item 2: a canary that fails stops the rollout whatever the policy: the other targets are not

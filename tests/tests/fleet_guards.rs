@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use tests::cli::FixtureCli;
 use tests::fixtures::fleet_budget;
-use tests::fleet::recorded;
+use tests::fleet::{json, recorded, states};
 use tests::TestDb;
 
 /// The fixture's migrations: a quick one, then one that sleeps a minute while `public.fleet_hold` exists.
@@ -17,26 +17,6 @@ fn names() -> Vec<String> {
         .as_slice()
         .iter()
         .map(|m| m.name().to_owned())
-        .collect()
-}
-
-fn json(run: &tests::cli::Run) -> serde_json::Value {
-    serde_json::from_str(&run.stdout)
-        .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\nstderr:\n{}", run.stdout, run.stderr))
-}
-
-fn states(report: &serde_json::Value) -> Vec<String> {
-    report["targets"]
-        .as_array()
-        .expect("targets")
-        .iter()
-        .map(|t| {
-            format!(
-                "{}={}",
-                t["name"].as_str().unwrap(),
-                t["state"].as_str().unwrap()
-            )
-        })
         .collect()
 }
 
