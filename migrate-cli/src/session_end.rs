@@ -34,18 +34,30 @@ pub(crate) fn explain(
     idle_in_transaction: Option<Duration>,
 ) -> anyhow::Error {
     match idle_in_transaction {
-        Some(t) if client.is_closed() => anyhow::Error::new(SessionEnded {
+        Some(_) if client.is_closed() => anyhow::Error::new(SessionEnded {
             error,
             hint: format!(
-                "the server ended the session. It does so when a transaction stays idle longer than \
-                 idle_in_transaction_session_timeout ({} for this run), as data code that waits that long between \
-                 two statements makes it: give it more with --idle-in-transaction-session-timeout or \
-                 idle_in_transaction_session_timeout in migrate.toml (0 leaves the server's own). Otherwise the server \
-                 restarted, an administrator ended the session, or the network dropped the connection",
-                humantime::format_duration(t)
+                "the server ended the session. {}",
+                ended_reasons(idle_in_transaction)
             ),
         }),
         _ => error.into(),
+    }
+}
+
+/// Why the server may have ended a run's session, its own `idle_in_transaction_session_timeout` first (the
+/// server's message saying so does not reach the client).
+pub(crate) fn ended_reasons(idle_in_transaction: Option<Duration>) -> String {
+    let network = "the server restarted, an administrator ended the session, or the network dropped the connection";
+    match idle_in_transaction {
+        Some(t) => format!(
+            "It does so when a transaction stays idle longer than idle_in_transaction_session_timeout ({} for this \
+             run), as data code that waits that long between two statements makes it: give it more with \
+             --idle-in-transaction-session-timeout or idle_in_transaction_session_timeout in migrate.toml (0 leaves \
+             the server's own). Otherwise {network}",
+            humantime::format_duration(t)
+        ),
+        None => format!("Perhaps {network}, or the server's own idle_in_transaction_session_timeout ended it"),
     }
 }
 

@@ -344,6 +344,8 @@ fn failure_policies() {
     );
     let failed = &json(&run)["targets"][1]["error"];
     assert_eq!(failed["migration"], names()[0]);
+    // A migration's own error, on a session that is still open: no hint about a session ended.
+    assert_eq!(failed["session_ended"], false, "{failed:#}");
     assert!(
         failed["message"].as_str().unwrap().contains("items"),
         "{failed:#}"

@@ -445,3 +445,56 @@ fn a_spent_budget_stops_each_backfill_after_its_batch_and_the_next_run_resumes()
         assert_eq!(counts, (3000, 3000, 3000), "{schema}");
     }
 }
+
+/// A target whose session the server ends in the middle of its run (here its own
+/// `idle_in_transaction_session_timeout`, which data code idle for two seconds exceeds) is failed with the
+/// single run's hint: the summary names the targets and the setting, the JSON report marks them, nothing is
+/// recorded, and with the setting left to the server the same command completes.
+#[test]
+fn a_session_the_server_ended_is_named_with_the_reasons() {
+    let db = TestDb::new();
+    let cli = FixtureCli::with_url("idle_data", db.url());
+    let up = [
+        "fleet",
+        "up",
+        "--schemas",
+        "a,b",
+        "--on-error",
+        "continue",
+        "--idle-in-transaction-session-timeout",
+        "1s",
+    ];
+    let run = cli.run(&up).expect_code(1);
+    assert!(run.stdout.contains("  failed       2\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(
+            "\nhint: the server ended the session of a, b: It does so when a transaction stays idle longer \
+             than idle_in_transaction_session_timeout (1s for this run)"
+        ),
+        "{}",
+        run.stdout
+    );
+    let mut json_run = up.to_vec();
+    json_run.push("--json");
+    let report = json(&cli.run(&json_run).expect_code(1));
+    for target in report["targets"].as_array().expect("targets") {
+        assert_eq!(target["error"]["session_ended"], true, "{target:#}");
+    }
+    for schema in ["a", "b"] {
+        assert!(recorded(&mut db.client(), schema).is_empty(), "{schema}");
+    }
+    let run = cli
+        .run(&[
+            "fleet",
+            "up",
+            "--schemas",
+            "a,b",
+            "--idle-in-transaction-session-timeout",
+            "0",
+        ])
+        .expect_code(0);
+    assert!(!run.stdout.contains("hint:"), "{}", run.stdout);
+    for schema in ["a", "b"] {
+        assert_eq!(recorded(&mut db.client(), schema).len(), 1, "{schema}");
+    }
+}

@@ -66,9 +66,14 @@ pub fn run(
                 &connector,
                 options,
             )?;
-            rollout(&fleet, &connector, &args.targets, "up", |stop, events| {
-                fleet.up(&target, stop, events)
-            })
+            rollout(
+                &fleet,
+                &connector,
+                &args.targets,
+                settings,
+                "up",
+                |stop, events| fleet.up(&target, stop, events),
+            )
         }
         FleetCommand::Down(args) => {
             let target = match (args.count, &args.to, args.all) {
@@ -89,9 +94,14 @@ pub fn run(
                 &connector,
                 options,
             )?;
-            rollout(&fleet, &connector, &args.targets, "down", |stop, events| {
-                fleet.down(&target, stop, events)
-            })
+            rollout(
+                &fleet,
+                &connector,
+                &args.targets,
+                settings,
+                "down",
+                |stop, events| fleet.down(&target, stop, events),
+            )
         }
         FleetCommand::Status(args) => {
             let options = config::options(settings, &args.targets, None)?;
@@ -191,6 +201,7 @@ fn rollout(
     fleet: &Fleet<'_, '_>,
     connector: &CliConnector,
     args: &TargetArgs,
+    settings: &crate::Settings,
     verb: &str,
     go: impl FnOnce(
         &Stop,
@@ -221,7 +232,15 @@ fn rollout(
                 .context("cannot write the report")?;
         outln!("{json}");
     } else {
-        out!("{}", summary::run_text(fleet, &report, verb));
+        out!(
+            "{}",
+            summary::run_text(
+                fleet,
+                &report,
+                verb,
+                settings.timeouts.idle_in_transaction_session_timeout
+            )
+        );
     }
     if let Some(signal) = stop.requested() {
         return Ok(signal_exit(signal));

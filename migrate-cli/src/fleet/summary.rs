@@ -52,12 +52,19 @@ fn error_json(error: &Option<TargetError>) -> Value {
             "message": e.message,
             "migration": e.migration,
             "sqlstate": e.sqlstate,
+            "session_ended": e.session_ended,
         }),
     }
 }
 
-/// The text summary of `up` or `down`.
-pub fn run_text(fleet: &Fleet<'_, '_>, report: &FleetReport, verb: &str) -> String {
+/// The text summary of `up` or `down`. `idle_in_transaction` is the run's
+/// `idle_in_transaction_session_timeout`, for the hint on targets whose session the server ended.
+pub fn run_text(
+    fleet: &Fleet<'_, '_>,
+    report: &FleetReport,
+    verb: &str,
+    idle_in_transaction: Option<std::time::Duration>,
+) -> String {
     let mut out = String::new();
     let ran_word = if verb == "down" {
         "reverted"
@@ -108,6 +115,21 @@ pub fn run_text(fleet: &Fleet<'_, '_>, report: &FleetReport, verb: &str) -> Stri
         if with.len() > LISTED {
             let _ = writeln!(out, "  and {} more (see --json)", with.len() - LISTED);
         }
+    }
+    let ended: Vec<&str> = report
+        .targets
+        .iter()
+        .zip(targets)
+        .filter(|(r, _)| r.error.as_ref().is_some_and(|e| e.session_ended))
+        .map(|(_, t)| t.name.as_str())
+        .collect();
+    if !ended.is_empty() {
+        let _ = writeln!(
+            out,
+            "hint: the server ended the session of {}: {}",
+            names(&ended),
+            crate::session_end::ended_reasons(idle_in_transaction)
+        );
     }
     for (state, what) in [
         (

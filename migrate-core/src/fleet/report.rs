@@ -66,6 +66,10 @@ pub struct TargetError {
     pub migration: Option<String>,
     /// The server's SQLSTATE, when the server reported the failure.
     pub sqlstate: Option<String>,
+    /// The target's session was closed when its run failed: the server ended it (its
+    /// `idle_in_transaction_session_timeout`, a restart, an administrator) or the network dropped it. Its
+    /// message does not always reach the client, so the front end says what may have caused it.
+    pub session_ended: bool,
 }
 
 impl TargetError {
@@ -75,6 +79,7 @@ impl TargetError {
             message: error.to_string(),
             migration: failed_migration(error),
             sqlstate: sqlstate(error),
+            session_ended: false,
         }
     }
 
@@ -84,6 +89,7 @@ impl TargetError {
             message: message.into(),
             migration: None,
             sqlstate: None,
+            session_ended: false,
         }
     }
 }

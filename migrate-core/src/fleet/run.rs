@@ -592,6 +592,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
             }
             Err(e) => {
                 let mut error = TargetError::of(&e);
+                error.session_ended = client.is_closed();
                 let cancelled = error.sqlstate.as_deref() == Some("57014");
                 // A statement cancelled for a signal or the spent budget: said so first, the server's
                 // "canceling statement due to user request" after.
