@@ -27,6 +27,25 @@ const QUEUED_LIMIT: Duration = Duration::from_secs(300);
 /// Starts the checks for the rest of the process; a zero `timeout` turns them off. `idle_in_transaction` is
 /// the run's `idle_in_transaction_session_timeout`, for the message.
 pub fn start(target: &Target, timeout: Duration, idle_in_transaction: Option<Duration>) {
+    start_with(target, timeout, move |target, silence| {
+        errln!(
+            "error: the server of {} stopped answering: {silence}; the run stops here instead of waiting \
+             forever. {} What the migration in progress did is for the server to say once it answers again: \
+             a migration in a transaction is rolled back when its session ends, one outside a transaction \
+             stays marked with the statements it committed; run `status` then",
+            target.display,
+            crate::session_end::held_locks(idle_in_transaction)
+        );
+    });
+}
+
+/// Starts the checks of `target`'s server for the rest of the process, as [`start`] does; on silence,
+/// `said` says what stops (a fleet names its targets) before the process ends with status 1.
+pub fn start_with(
+    target: &Target,
+    timeout: Duration,
+    said: impl Fn(&Target, &str) + Send + 'static,
+) {
     if timeout.is_zero() {
         return;
     }
@@ -38,14 +57,7 @@ pub fn start(target: &Target, timeout: Duration, idle_in_transaction: Option<Dur
             loop {
                 std::thread::sleep(timeout);
                 if let Err(silence) = check(&target, timeout, &mut queued) {
-                    errln!(
-                        "error: the server of {} stopped answering: {silence}; the run stops here instead of waiting \
-                         forever. {} What the migration in progress did is for the server to say once it answers again: \
-                         a migration in a transaction is rolled back when its session ends, one outside a transaction \
-                         stays marked with the statements it committed; run `status` then",
-                        target.display,
-                        crate::session_end::held_locks(idle_in_transaction)
-                    );
+                    said(&target, &silence);
                     std::process::exit(1);
                 }
             }

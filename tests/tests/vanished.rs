@@ -380,3 +380,85 @@ fn data_code_idle_longer_than_the_idle_timeout_fails_naming_the_setting() {
         Some("2")
     );
 }
+
+/// Whether `query`'s statement of the fixture's slow migration runs in `db` (any session but this one).
+fn slow_statement_running(db: &TestDb) -> bool {
+    db.client()
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+             AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%')",
+            &[],
+        )
+        .expect("activity")
+        .get(0)
+}
+
+/// A fleet with a target on a server that stops answering while that target's migration runs: the run
+/// stops after the server check's bound, naming that server (not the one that still answers), instead of
+/// waiting forever on the target; every target's transaction rolls back, only what was committed is
+/// recorded on either, and the next run finds the slow migration pending on both.
+// Issue 34, item 6 (a server that stops answering is a target that cannot be reached).
+#[test]
+fn a_fleet_stops_within_the_check_bound_when_a_server_stops_answering() {
+    let direct = TestDb::new();
+    let behind = TestDb::new();
+    let proxy = Proxy::start(&upstream(&behind));
+    let urls = format!("{},{}", direct.url(), proxy.url_for(behind.url()));
+    let child = spawn(
+        direct.url(),
+        &[
+            "fleet",
+            "up",
+            "--urls",
+            &urls,
+            "--to",
+            "20261201000002_slow_tx",
+            "--server-check-timeout",
+            "2",
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(slow_statement_running(&direct) && slow_statement_running(&behind)) {
+        assert!(
+            Instant::now() < deadline,
+            "the slow statements never started on both targets"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    proxy.freeze();
+    let out = wait_bounded(
+        child,
+        Duration::from_secs(40),
+        "fleet up through a frozen proxy",
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "error: the server 127.0.0.1:{} stopped answering",
+            proxy.port()
+        )) && stderr.contains("The fleet run stops here"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(&format!("the server {} stopped", upstream(&direct))),
+        "the server that answers is not named: {stderr}"
+    );
+    // Both servers still run the statement for a connection nobody reads: end them, as each server would
+    // once it notices the closed socket.
+    for db in [&direct, &behind] {
+        db.client()
+            .batch_execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
+                 AND application_name = 'migrate'",
+            )
+            .expect("terminate");
+        let names: Vec<String> = db
+            .query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
+            .into_iter()
+            .map(|r| r[0].clone().unwrap_or_default())
+            .collect();
+        assert_eq!(names, ["20261201000001_first"], "only what was committed");
+        assert!(!db.tables().contains(&"public.slow_tx".to_owned()));
+    }
+}

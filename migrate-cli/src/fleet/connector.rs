@@ -19,6 +19,16 @@ pub struct CliConnector {
     timeout: Duration,
     /// For each address checked: whether it is a transaction pooler (and the refusal).
     checked: Mutex<HashMap<String, Result<(), String>>>,
+    /// The front end's server check (`--server-check-timeout`), started once per server the fleet
+    /// connects to; never in an application embedding the fleet.
+    server_check: Option<ServerCheck>,
+}
+
+/// The server check of a fleet run: one watchdog per server, started on the first session opened there.
+struct ServerCheck {
+    timeout: Duration,
+    idle_in_transaction: Option<Duration>,
+    started: Mutex<std::collections::HashSet<String>>,
 }
 
 impl CliConnector {
@@ -27,7 +37,26 @@ impl CliConnector {
             default_url,
             timeout,
             checked: Mutex::new(HashMap::new()),
+            server_check: None,
         }
+    }
+
+    /// Checks, every `timeout`, that each server the fleet has a session on still answers, as `migrate up`
+    /// checks its one server (`--server-check-timeout`; zero turns it off). A server that stops answering
+    /// leaves the statements running on it waiting for a reply that does not come, so the whole run stops
+    /// there, as a single run does: its sessions end with the process (the transactions in progress roll
+    /// back on every server), and the same command run again resumes every target.
+    pub fn with_server_check(
+        mut self,
+        timeout: Duration,
+        idle_in_transaction: Option<Duration>,
+    ) -> CliConnector {
+        self.server_check = Some(ServerCheck {
+            timeout,
+            idle_in_transaction,
+            started: Mutex::new(std::collections::HashSet::new()),
+        });
+        self
     }
 
     fn url<'t>(&'t self, target: &'t Target) -> Option<&'t str> {
@@ -98,6 +127,27 @@ impl Connector for CliConnector {
                 message,
             }
         })?;
+        if let Some(check) = &self.server_check {
+            let first = check
+                .started
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(db.server());
+            if first {
+                let idle = check.idle_in_transaction;
+                crate::watchdog::start_with(&db, check.timeout, move |db, silence| {
+                    crate::stdio::errln!(
+                        "error: the server {} stopped answering: {silence}. The fleet run stops here instead of \
+                         waiting forever on the targets running there; every target's session ends with it, so a \
+                         migration in a transaction rolls back on every server, and one outside a transaction stays \
+                         marked with the statements it committed. {} Run the same command again once the server \
+                         answers: each target resumes where it stopped",
+                        db.server(),
+                        crate::session_end::held_locks(idle)
+                    );
+                });
+            }
+        }
         let token = client.cancel_token();
         let tls = db.tls.connector().map_err(|e| ConnectError {
             message: format!("{e:#}"),

@@ -46,7 +46,11 @@ pub fn run(
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone())
         .backfill_settings(settings.backfill.clone());
-    let connector = CliConnector::new(settings.url().map(str::to_owned), settings.connect_timeout);
+    let connector = CliConnector::new(settings.url().map(str::to_owned), settings.connect_timeout)
+        .with_server_check(
+            settings.server_check_timeout,
+            settings.timeouts.idle_in_transaction_session_timeout,
+        );
     match command {
         FleetCommand::Up(args) => {
             let target = match (&args.to, args.expand_only) {
