@@ -343,7 +343,7 @@ pub struct SquashArgs {
 
 #[derive(Debug, Args)]
 pub struct TraceArgs {
-    /// Migrations to trace (full name or timestamp); default: the pending ones (reads the database).
+    /// Migrations to trace (full name or timestamp; a repeatable one by its name, `repeatable_<name>`); default: the pending ones and the repeatable ones `up` would apply (reads the database).
     pub names: Vec<String>,
     /// Output format: text for people, json for tools, github for pull request annotations.
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]

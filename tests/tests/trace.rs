@@ -313,3 +313,67 @@ fn trace_refuses_bad_input() {
     let run = cli.run(&["trace", "--rows", "0"]).expect_code(2);
     assert!(run.stderr.contains("--rows"), "{}", run.stderr);
 }
+
+// Repeatable migrations are traced where `up` runs them: after the versioned ones, in name order, the new
+// and changed ones by default; a changed one on a base that has the repeatable ones before it.
+#[test]
+fn trace_takes_the_repeatable_migrations_up_would_apply() {
+    let db = TestDb::new();
+    let v1 = FixtureCli::new("repeatable_v1", &db);
+    let run = v1.run(&["trace", "--format", "json"]).expect_code(0);
+    let trace: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let names: Vec<&str> = trace["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| m["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "20260701000001_accounts",
+            "repeatable_a_active_accounts",
+            "repeatable_b_account_names"
+        ]
+    );
+    let view = &trace["migrations"][2]["transactions"][0]["statements"][0];
+    assert!(
+        view["sql"]
+            .as_str()
+            .expect("sql")
+            .contains("DROP VIEW IF EXISTS account_names"),
+        "{view:#}"
+    );
+    v1.run(&["up"]).expect_code(0);
+    // v2 changes only `b`, whose view reads `a`'s: traced alone, on a base where `a` was applied.
+    let v2 = FixtureCli::new("repeatable_v2", &db);
+    let run = v2.run(&["trace"]).expect_code(0);
+    assert!(
+        run.stdout.starts_with(
+            "trace of 1 migration(s) on a scratch database built from the 1 migration(s) before them"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("\nrepeatable_b_account_names (up): "),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("repeatable_a_active_accounts (up)"),
+        "{}",
+        run.stdout
+    );
+    // Named, and an unknown repeatable name refused before a scratch database is made.
+    let run = v2
+        .run(&["trace", "repeatable_a_active_accounts"])
+        .expect_code(0);
+    assert!(
+        run.stdout.contains("\nrepeatable_a_active_accounts (up): "),
+        "{}",
+        run.stdout
+    );
+    let run = v2.run(&["trace", "repeatable_nope"]).expect_code(1);
+    assert!(run.stderr.contains("repeatable_nope"), "{}", run.stderr);
+}

@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use migrate_core::{trace, Migrator, Notices, Registry, State};
+use migrate_core::{trace, Migrator, Notices, Registry, RepeatableState, State};
 
 use crate::args::{TraceArgs, TraceFormat};
 use crate::connect::Target;
@@ -20,21 +20,37 @@ pub fn trace(
 ) -> Result<ExitCode> {
     let notices = Notices::new();
     let migrator = Migrator::new(registry.migrations.as_slice())
+        .repeatables(registry.repeatables.as_slice())
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone())
         .notices(notices.clone());
     let names: Vec<String> = if args.names.is_empty() {
+        // What `up` would run: the pending migrations, then the new and changed repeatable ones.
         let mut client = db.connect(settings.connect_timeout)?;
-        migrator
+        let pending = migrator
             .status(&mut client)?
             .migrations
             .into_iter()
             .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
-            .map(|e| e.name)
-            .collect()
+            .map(|e| e.name);
+        let repeatables = migrator
+            .repeatable_status(&mut client)?
+            .into_iter()
+            .filter(|r| matches!(r.state, RepeatableState::New | RepeatableState::Changed))
+            .map(|r| r.name);
+        pending.chain(repeatables).collect()
     } else {
         // An unknown name fails here, before a scratch database is made.
-        migrator.plan_named(&args.names, migrate_core::Direction::Up)?;
+        let (repeatables, versioned): (Vec<String>, Vec<String>) =
+            args.names.iter().cloned().partition(|name| {
+                registry
+                    .repeatables
+                    .as_slice()
+                    .iter()
+                    .any(|m| m.name() == name)
+            });
+        migrator.plan_named(&versioned, migrate_core::Direction::Up)?;
+        migrator.plan_named_repeatables(&repeatables, migrate_core::Direction::Up)?;
         args.names.clone()
     };
     if names.is_empty() {

@@ -169,6 +169,41 @@ impl<'a> Migrator<'a> {
         )
     }
 
+    /// Applies the named repeatable migrations (`repeatable_<name>`), in the order given, whatever their
+    /// state, under the lock: what `trace` runs to trace them.
+    pub(crate) fn run_named_repeatables(
+        &self,
+        client: &mut Client,
+        names: &[String],
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        crate::lock::with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            &self.timeouts,
+            &self.interrupt,
+            events,
+            |client, events| {
+                let server = crate::server::server_major(client)?;
+                let steps = names
+                    .iter()
+                    .map(|name| {
+                        let m = self
+                            .repeatables
+                            .iter()
+                            .find(|m| m.name() == name)
+                            .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
+                        let step = Step::for_server(m, Direction::Up, server)?;
+                        check(&step)?;
+                        Ok(step)
+                    })
+                    .collect::<Result<Vec<_>, Error>>()?;
+                self.apply(client, steps, events)
+            },
+        )
+    }
+
     /// The new and changed repeatable migrations (every one with `all`), rendered and checked: every one
     /// before the first runs, so a file that cannot be a repeatable migration leaves the database as it was.
     fn select(&self, client: &mut Client, server: u32, all: bool) -> Result<Vec<Step<'a>>, Error> {
@@ -232,8 +267,18 @@ impl<'a> Migrator<'a> {
                 for sql in self.timeouts.set_sql(step.lock_timeout, true) {
                     tx.batch_execute(&sql).map_err(failed)?;
                 }
+                // `trace` watches each statement as it does a versioned migration's.
+                self.observe(step, None, |observer| {
+                    observer.transaction_started(step, &mut tx)
+                })?;
                 for statement in step.statements() {
+                    self.observe(step, Some(statement), |observer| {
+                        observer.before_unit(step, statement, &mut tx)
+                    })?;
                     tx.batch_execute(&statement.sql).map_err(failed)?;
+                    self.observe(step, Some(statement), |observer| {
+                        observer.after_unit(step, statement, &mut tx)
+                    })?;
                 }
             }
             let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);

@@ -171,6 +171,11 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// The repeatable migrations given with [`repeatables`](Migrator::repeatables).
+    pub fn repeatable_migrations(&self) -> &'a [Migration] {
+        self.repeatables
+    }
+
     /// Where the bookkeeping lives.
     pub fn table(mut self, table: MigrationsTable) -> Self {
         self.table = table;

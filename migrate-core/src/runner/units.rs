@@ -192,7 +192,7 @@ impl<'a> Migrator<'a> {
 
     /// Runs `f` with the observer, when there is one (`migrate trace`); a failure of its catalog reads is an
     /// error naming the migration and, when there is one, the operation.
-    fn observe(
+    pub(super) fn observe(
         &self,
         step: &Step<'a>,
         unit: Option<&Statement>,

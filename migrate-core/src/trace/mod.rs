@@ -79,7 +79,9 @@ pub enum TraceError {
 /// Traces `traced` (names of `migrator`'s migrations, in any order; each is applied after every migration
 /// before it) on `client`, a connection to an empty scratch database whose notices arrive where `migrator`'s
 /// [`Notices`](crate::Notices) collect them; `watcher` is a second connection to it. Migrations between traced
-/// ones are applied without being traced.
+/// ones are applied without being traced. A repeatable migration (`repeatable_<name>`, one of
+/// [`Migrator::repeatable_migrations`]) is traced where `up` runs it: after every versioned migration (those
+/// not traced applied first), with the repeatable ones before it in name order applied untraced.
 pub fn run(
     migrator: &Migrator<'_>,
     client: &mut Client,
@@ -88,8 +90,16 @@ pub fn run(
     options: &Options<'_>,
 ) -> Result<Trace, TraceError> {
     let all = migrator.migrations();
+    let repeatables = migrator.repeatable_migrations();
     let mut selected: Vec<usize> = Vec::new();
+    let mut selected_repeatables: Vec<&Migration> = Vec::new();
     for name in traced {
+        if let Some(m) = repeatables.iter().find(|m| m.name() == name) {
+            if !selected_repeatables.iter().any(|r| r.name() == m.name()) {
+                selected_repeatables.push(m);
+            }
+            continue;
+        }
         let index = all
             .iter()
             .position(|m| m.name() == name || m.version() == name)
@@ -99,15 +109,23 @@ pub fn run(
         }
     }
     selected.sort_unstable();
-    let (Some(&first), Some(&last)) = (selected.first(), selected.last()) else {
-        return Ok(Trace {
-            applied_before: 0,
-            rows: None,
-            data_file: None,
-            migrations: Vec::new(),
-        });
+    // Repeatable migrations run after every versioned one, as `up` runs them.
+    selected_repeatables.sort_by_key(|m| m.name());
+    let (first, last) = match (selected.first(), selected.last()) {
+        (Some(&first), Some(&last)) => (first, last),
+        _ if selected_repeatables.is_empty() => {
+            return Ok(Trace {
+                applied_before: 0,
+                rows: None,
+                data_file: None,
+                migrations: Vec::new(),
+            })
+        }
+        // Only repeatable migrations: every versioned one is the base.
+        _ => (all.len(), all.len().saturating_sub(1)),
     };
-    let allows = allows(all, &selected)?;
+    let mut allows = self::allows(all.iter().enumerate().filter(|(i, _)| selected.contains(i)).map(|(_, m)| m))?;
+    allows.extend(self::allows(selected_repeatables.iter().copied())?);
 
     if first > 0 {
         migrator
@@ -157,6 +175,24 @@ pub fn run(
         };
         run?;
     }
+    if !selected_repeatables.is_empty() {
+        if let Some(newest) = all.last().filter(|_| last + 1 < all.len()) {
+            migrator.run_up(client, &UpTarget::To(newest.name().to_owned()), &mut |_| {})?;
+        }
+        // Every repeatable migration in name order up to the last traced one, the others applied untraced:
+        // a traced one then finds the views and functions of the ones before it, as on a database where
+        // they were applied.
+        let last_traced = selected_repeatables.last().map_or("", |m| m.name());
+        for m in repeatables.iter().filter(|m| m.name() <= last_traced) {
+            let name = [m.name().to_owned()];
+            if selected_repeatables.iter().any(|r| r.name() == m.name()) {
+                traced_migrator
+                    .run_named_repeatables(client, &name, &mut |event| tracer.event(&event))?;
+            } else {
+                migrator.run_named_repeatables(client, &name, &mut |_| {})?;
+            }
+        }
+    }
     client
         .batch_execute("RESET client_min_messages")
         .map_err(Error::database("cannot reset client_min_messages"))?;
@@ -171,13 +207,11 @@ pub fn run(
 
 /// The `// trace: allow` comments of the selected migrations, or every malformed one.
 fn allows<'m>(
-    all: &'m [Migration],
-    selected: &[usize],
+    selected: impl Iterator<Item = &'m Migration>,
 ) -> Result<Vec<(&'m Migration, Vec<allow::Allow>)>, TraceError> {
     let mut found = Vec::new();
     let mut bad = Vec::new();
-    for &index in selected {
-        let m = &all[index];
+    for m in selected {
         match allow::parse(m.source()) {
             Ok(allows) => found.push((m, allows)),
             Err(errors) => bad.extend(
