@@ -231,7 +231,15 @@ fn kind(words: &[String]) -> Kind {
         }
         ["DROP", "INDEX", "CONCURRENTLY", ..] => Kind::Outside("DROP INDEX CONCURRENTLY"),
         ["REINDEX", ..] if has("CONCURRENTLY") => Kind::Outside("REINDEX ... CONCURRENTLY"),
-        ["REINDEX", ..] if has("SYSTEM") || has("DATABASE") => Kind::Outside("REINDEX DATABASE"),
+        // What it rebuilds is the first of these words (`REINDEX TABLE database` rebuilds a table).
+        ["REINDEX", rest @ ..] => match rest
+            .iter()
+            .find(|w| matches!(**w, "INDEX" | "TABLE" | "SCHEMA" | "DATABASE" | "SYSTEM"))
+        {
+            Some(&"DATABASE") => Kind::Outside("REINDEX DATABASE"),
+            Some(&"SYSTEM") => Kind::Outside("REINDEX SYSTEM"),
+            _ => Kind::Plain,
+        },
         ["ALTER", "TABLE", ..] if has("DETACH") && has("CONCURRENTLY") => {
             Kind::Outside("ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY")
         }
@@ -376,6 +384,7 @@ mod tests {
             ("DROP INDEX CONCURRENTLY IF EXISTS i", "DROP INDEX CONCURRENTLY"),
             ("REINDEX (VERBOSE) TABLE CONCURRENTLY t", "REINDEX ... CONCURRENTLY"),
             ("REINDEX DATABASE app", "REINDEX DATABASE"),
+            ("REINDEX (VERBOSE) SYSTEM", "REINDEX SYSTEM"),
             ("ALTER TABLE p DETACH PARTITION p1 CONCURRENTLY", "ALTER TABLE ... DETACH PARTITION ... CONCURRENTLY"),
             ("VACUUM (ANALYZE) t", "VACUUM"),
             ("CREATE DATABASE other", "CREATE DATABASE"),
@@ -403,6 +412,7 @@ mod tests {
         for sql in [
             "CREATE INDEX i ON t (id)",
             "REINDEX TABLE t",
+            "REINDEX TABLE database",
             "ALTER DATABASE d SET work_mem = '8MB'",
             "ALTER TABLE p DETACH PARTITION p1",
             "CLUSTER t USING i",
