@@ -578,6 +578,59 @@ fn ambiguous_transaction_control_is_refused_and_nothing_is_written() {
     assert!(files(&app.path().join("migrations")).is_empty());
 }
 
+/// sqlx has a marker: a file with it runs outside a transaction as before, without a warning; one without it
+/// gets the warning; a marked file that makes its own transaction anyway runs in this tool's, the marker
+/// dropped (said in the output).
+#[test]
+fn a_tools_marker_is_followed_and_its_absence_warned_about() {
+    let src = tempfile::tempdir().unwrap();
+    write(
+        src.path(),
+        "20240101000000_unmarked.sql",
+        "CREATE INDEX CONCURRENTLY a_id ON a (id);\n",
+    );
+    write(
+        src.path(),
+        "20240101000001_marked.sql",
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY b_id ON b (id);\n",
+    );
+    write(
+        src.path(),
+        "20240101000002_marked_own_transaction.sql",
+        "-- no-transaction\nBEGIN;\nCREATE TABLE c (id int);\nCOMMIT;\n",
+    );
+    let app = bare_app();
+    let run = front(
+        app.path(),
+        &[
+            "import",
+            "--from",
+            "sqlx",
+            src.path().to_str().unwrap(),
+            "--no-adopt",
+        ],
+        &[],
+    )
+    .expect_code(0);
+    tests::assert_cli_snapshot!(
+        "import_sqlx_transaction_markers",
+        run,
+        &["import", "--from", "sqlx", "SRC", "--no-adopt"]
+    );
+    let read =
+        |name: &str| std::fs::read_to_string(app.path().join("migrations").join(name)).unwrap();
+    assert!(read("20240101000001_marked.rs").contains(
+        "// sqlx ran it outside a transaction (`-- no-transaction`).\n    pgm.no_transaction();"
+    ));
+    let own = read("20240101000002_marked_own_transaction.rs");
+    assert!(
+        !own.contains("pgm.no_transaction()")
+            && !own.contains("BEGIN;")
+            && !own.contains("COMMIT;"),
+        "{own}"
+    );
+}
+
 /// CRC-32 of the lines without their line breaks, as Flyway checksums a script.
 fn flyway_checksum(text: &str) -> i32 {
     let mut crc = 0xffff_ffffu32;
