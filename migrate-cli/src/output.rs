@@ -174,7 +174,7 @@ pub fn print_event(event: Event<'_>) {
 }
 
 /// `warning:`, yellow on a terminal.
-fn warning() -> String {
+pub(crate) fn warning() -> String {
     paint("warning:", Colour::Yellow, Stream::Stderr)
 }
 

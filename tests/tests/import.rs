@@ -408,6 +408,229 @@ fn golang_migrate_history_adopts_up_to_its_version_and_refuses_dirty() {
     insta::assert_snapshot!("import_golang_migrate_file", generated);
 }
 
+/// golang-migrate files that make their own transaction, or hold a statement PostgreSQL refuses in one: the
+/// first is imported without its BEGIN and COMMIT (said in the output), the second outside a transaction (a
+/// warning names the file); `up` then applies both, and `down` reverts them, down files read the same way.
+#[test]
+fn golang_migrate_transactions_in_the_sql_are_imported_so_that_up_applies_them() {
+    let db = TestDb::new();
+    let src = tempfile::tempdir().unwrap();
+    write(
+        src.path(),
+        "000001_create_items.up.sql",
+        "-- items, in a transaction of its own\nBEGIN;\n\nCREATE TABLE items (id int PRIMARY KEY, note text DEFAULT 'COMMIT;');\nINSERT INTO items (id) VALUES (1);\n\nCOMMIT;\n",
+    );
+    write(
+        src.path(),
+        "000001_create_items.down.sql",
+        "BEGIN;\nDROP TABLE items;\nCOMMIT;\n",
+    );
+    write(
+        src.path(),
+        "000002_index_items.up.sql",
+        "-- built without blocking writes; BEGIN; in a comment is no statement\nCREATE INDEX CONCURRENTLY items_note_idx ON items (note);\nCOMMENT ON INDEX items_note_idx IS 'VACUUM; COMMIT;';\n",
+    );
+    write(
+        src.path(),
+        "000002_index_items.down.sql",
+        "DROP INDEX CONCURRENTLY items_note_idx;\n",
+    );
+    // A body with BEGIN and END in dollar quotes: no transaction control, nothing changed.
+    write(
+        src.path(),
+        "000003_one.up.sql",
+        "CREATE FUNCTION one() RETURNS int LANGUAGE plpgsql AS $body$\nBEGIN\n  RETURN 1;\nEND\n$body$;\n",
+    );
+    write(src.path(), "000003_one.down.sql", "DROP FUNCTION one();\n");
+    let app = tempfile::tempdir().unwrap();
+    tests::cli::scaffold_app(app.path(), "importgolangtx");
+    std::fs::create_dir_all(app.path().join("migrations")).unwrap();
+    let dir = src.path().to_str().unwrap();
+    let imported = migrate(
+        app.path(),
+        &db,
+        &["import", "--from", "golang-migrate", dir],
+    )
+    .expect_code(0);
+    tests::assert_cli_snapshot!(
+        "import_golang_migrate_transactions",
+        imported,
+        &["import", "--from", "golang-migrate", "SRC"]
+    );
+    let migrations = app.path().join("migrations");
+    let read = |name: &str| std::fs::read_to_string(migrations.join(name)).unwrap();
+    insta::assert_snapshot!(
+        "import_golang_migrate_own_transaction_file",
+        read("20000101000000_create_items.rs")
+    );
+    insta::assert_snapshot!(
+        "import_golang_migrate_concurrent_index_file",
+        read("20000101000001_index_items.rs")
+    );
+    let function = read("20000101000002_one.rs");
+    assert!(
+        !function.contains("no_transaction") && function.contains("BEGIN\n  RETURN 1;\nEND"),
+        "{function}"
+    );
+
+    let up = migrate(app.path(), &db, &["up"]).expect_code(0);
+    assert!(up.stdout.contains("20000101000002_one"), "{}", up.stdout);
+    assert_eq!(count(&db, "SELECT count(*) FROM public.pgmigrations"), 3);
+    assert_eq!(count(&db, "SELECT count(*) FROM items"), 1);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             WHERE c.relname = 'items_note_idx' AND i.indisvalid"
+        ),
+        1,
+        "the concurrent build left no valid index"
+    );
+    let status = migrate(app.path(), &db, &["status"]).expect_code(0);
+    assert!(
+        status.stdout.contains("3 applied, 0 pending"),
+        "{}",
+        status.stdout
+    );
+
+    migrate(app.path(), &db, &["down", "--all"]).expect_code(0);
+    assert_eq!(count(&db, "SELECT count(*) FROM public.pgmigrations"), 0);
+    assert_eq!(
+        count(
+            &db,
+            "SELECT count(*) FROM pg_catalog.pg_class WHERE relname IN ('items', 'items_note_idx')"
+        ),
+        0
+    );
+}
+
+/// Transaction control that is not one BEGIN ... COMMIT around the whole file is refused, naming each file
+/// (a dbmate down section by its file), and nothing is written.
+#[test]
+fn ambiguous_transaction_control_is_refused_and_nothing_is_written() {
+    let src = tempfile::tempdir().unwrap();
+    write(
+        src.path(),
+        "1_fine.up.sql",
+        "BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n",
+    );
+    write(
+        src.path(),
+        "2_then_index.up.sql",
+        "BEGIN;\nALTER TABLE a ADD note text;\nCOMMIT;\nCREATE INDEX CONCURRENTLY a_note ON a (note);\n",
+    );
+    write(
+        src.path(),
+        "3_index_inside.up.sql",
+        "BEGIN;\nCREATE INDEX CONCURRENTLY a_id ON a (id);\nCOMMIT;\n",
+    );
+    write(
+        src.path(),
+        "4_isolation.up.sql",
+        "BEGIN ISOLATION LEVEL SERIALIZABLE;\nUPDATE a SET id = id + 1;\nCOMMIT;\n",
+    );
+    write(src.path(), "4_isolation.down.sql", "SELECT 1;\nROLLBACK;\n");
+    let app = bare_app();
+    let run = front(
+        app.path(),
+        &[
+            "import",
+            "--from",
+            "golang-migrate",
+            src.path().to_str().unwrap(),
+            "--no-adopt",
+        ],
+        &[],
+    )
+    .expect_code(1);
+    assert!(files(&app.path().join("migrations")).is_empty());
+    tests::assert_cli_snapshot!(
+        "import_refusals_transactions",
+        run,
+        &["import", "--from", "golang-migrate", "SRC", "--no-adopt"]
+    );
+
+    let dbmate = tempfile::tempdir().unwrap();
+    write(
+        dbmate.path(),
+        "20240101000000_a.sql",
+        "-- migrate:up\nCREATE TABLE a (id int);\n-- migrate:down\nDROP TABLE a;\nCOMMIT;\n",
+    );
+    let run = front(
+        app.path(),
+        &[
+            "import",
+            "--from",
+            "dbmate",
+            dbmate.path().to_str().unwrap(),
+            "--no-adopt",
+        ],
+        &[],
+    )
+    .expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "20240101000000_a.sql: its down section: it controls transactions itself with 1 transaction control statement (`COMMIT` first, statement 2 of 2)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(files(&app.path().join("migrations")).is_empty());
+}
+
+/// sqlx has a marker: a file with it runs outside a transaction as before, without a warning; one without it
+/// gets the warning; a marked file that makes its own transaction anyway runs in this tool's, the marker
+/// dropped (said in the output).
+#[test]
+fn a_tools_marker_is_followed_and_its_absence_warned_about() {
+    let src = tempfile::tempdir().unwrap();
+    write(
+        src.path(),
+        "20240101000000_unmarked.sql",
+        "CREATE INDEX CONCURRENTLY a_id ON a (id);\n",
+    );
+    write(
+        src.path(),
+        "20240101000001_marked.sql",
+        "-- no-transaction\nCREATE INDEX CONCURRENTLY b_id ON b (id);\n",
+    );
+    write(
+        src.path(),
+        "20240101000002_marked_own_transaction.sql",
+        "-- no-transaction\nBEGIN;\nCREATE TABLE c (id int);\nCOMMIT;\n",
+    );
+    let app = bare_app();
+    let run = front(
+        app.path(),
+        &[
+            "import",
+            "--from",
+            "sqlx",
+            src.path().to_str().unwrap(),
+            "--no-adopt",
+        ],
+        &[],
+    )
+    .expect_code(0);
+    tests::assert_cli_snapshot!(
+        "import_sqlx_transaction_markers",
+        run,
+        &["import", "--from", "sqlx", "SRC", "--no-adopt"]
+    );
+    let read =
+        |name: &str| std::fs::read_to_string(app.path().join("migrations").join(name)).unwrap();
+    assert!(read("20240101000001_marked.rs").contains(
+        "// sqlx ran it outside a transaction (`-- no-transaction`).\n    pgm.no_transaction();"
+    ));
+    let own = read("20240101000002_marked_own_transaction.rs");
+    assert!(
+        !own.contains("pgm.no_transaction()")
+            && !own.contains("BEGIN;")
+            && !own.contains("COMMIT;"),
+        "{own}"
+    );
+}
+
 /// CRC-32 of the lines without their line breaks, as Flyway checksums a script.
 fn flyway_checksum(text: &str) -> i32 {
     let mut crc = 0xffff_ffffu32;

@@ -6,13 +6,14 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use migrate_core::import::{self, Tool};
+use migrate_core::import::{self, Imported, Tool, TransactionChange};
 
 use crate::args::{ImportArgs, ImportFrom};
 use crate::connect;
+use crate::output;
 use crate::schema_file;
 use crate::settings::Settings;
-use crate::stdio::outln;
+use crate::stdio::{errln, outln};
 
 pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
     let tool = match args.from {
@@ -46,7 +47,7 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
     let verb = if args.dry_run { "would write" } else { "wrote" };
     for m in &plan.migrations {
         let what = if m.exists { "already there" } else { verb };
-        let no_tx = if m.source.no_transaction.is_some() {
+        let no_tx = if m.up_outside_transaction() {
             ", no transaction"
         } else {
             ""
@@ -66,6 +67,7 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
             schema_file::shown(&m.path),
             m.source.up_file,
         );
+        transaction_notes(tool, m);
     }
     if !args.dry_run {
         import::write(&plan)?;
@@ -111,6 +113,57 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
         adopted.pending.len()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// What import changed about how each side of `m` runs: a removed `BEGIN` and `COMMIT` as a line of the plan,
+/// a side made to run outside a transaction as a warning naming the file.
+fn transaction_notes(tool: Tool, m: &Imported) {
+    let down = m.source.down.as_ref().map(|(file, _)| {
+        if *file == m.source.up_file {
+            format!("{file} (down section)")
+        } else {
+            file.clone()
+        }
+    });
+    let sides = [
+        (Some(m.source.up_file.clone()), &m.up_change),
+        (down, &m.down_change),
+    ];
+    for (file, change) in sides {
+        let (Some(file), Some(change)) = (file, change) else {
+            continue;
+        };
+        match change {
+            TransactionChange::Unwrapped {
+                begin,
+                commit,
+                dropped_marker,
+            } => {
+                let marker = dropped_marker
+                    .as_ref()
+                    .map(|marker| format!(" (instead of outside one, as {marker} said)"))
+                    .unwrap_or_default();
+                outln!(
+                    "  {file}: its own `{begin}` and `{commit}` around it are left out: it runs in this tool's transaction{marker}"
+                );
+            }
+            TransactionChange::NoTransaction {
+                statement,
+                statements,
+            } => errln!(
+                "{} {file}: `{statement}` cannot run in a transaction and {tool} has no marker on it saying so: it runs \
+                 outside a transaction (pgm.no_transaction()){}",
+                output::warning(),
+                if *statements == 1 {
+                    String::new()
+                } else {
+                    format!(", its {statements} statements one at a time, each committed on its own")
+                }
+            ),
+            // A change this version does not know of: the file's comment tells.
+            _ => {}
+        }
+    }
 }
 
 /// node-pg-migrate: nothing to write; its table becomes this tool's migrations table.

@@ -10,6 +10,7 @@ mod checksums;
 mod node_pg_migrate;
 mod render;
 mod sources;
+mod transactions;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ use chrono::{NaiveDateTime, TimeDelta};
 
 pub use adopt::{adopt, Adoption};
 pub use node_pg_migrate::{adopt_node_pg_migrate, NodeAdoption};
+pub use transactions::TransactionChange;
 
 /// The tools whose folders `import` converts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -103,6 +105,21 @@ pub struct Imported {
     pub checksum: String,
     /// The file is there already with exactly this content (an earlier import): it is not written again.
     pub exists: bool,
+    /// What import changed about how the up runs, from reading its SQL (`source.up_sql` is the SQL as
+    /// written into the file, so without a removed `BEGIN` and `COMMIT`).
+    pub up_change: Option<TransactionChange>,
+    /// The same for the down.
+    pub down_change: Option<TransactionChange>,
+}
+
+impl Imported {
+    /// Whether the up runs outside a transaction: by the source's marker or by [`TransactionChange::NoTransaction`].
+    pub fn up_outside_transaction(&self) -> bool {
+        match &self.up_change {
+            Some(change) => change.outside_transaction(),
+            None => self.source.no_transaction.is_some(),
+        }
+    }
 }
 
 /// What `import` writes, in the source's order.
@@ -185,8 +202,13 @@ const VERSION_FORMAT: &str = "%Y%m%d%H%M%S";
 
 /// Reads `source_dir` as `tool`'s migrations folder and plans the files to write into `migrations_dir`.
 /// Every problem is collected: a file that cannot be converted (Rust or Java migrations, an undo script
-/// without its migration, duplicate versions, a name that is not the tool's, text that is not UTF-8), or a
-/// planned file that clashes with one already in `migrations_dir`.
+/// without its migration, duplicate versions, a name that is not the tool's, text that is not UTF-8, SQL that
+/// controls transactions itself other than by one `BEGIN` ... `COMMIT` around all of it), or a planned file
+/// that clashes with one already in `migrations_dir`.
+///
+/// Each side's SQL is read for its transaction (see [`TransactionChange`]): its own `BEGIN` and `COMMIT`
+/// around everything are removed, and a statement that cannot run in a transaction without the source's
+/// marker makes that side run outside one.
 pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan, ImportError> {
     if !source_dir.is_dir() {
         return Err(ImportError::NoFolder {
@@ -204,7 +226,8 @@ pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan
     let existing = existing_files(migrations_dir)?;
     let mut migrations = Vec::with_capacity(sources.len());
     let mut previous: Option<NaiveDateTime> = None;
-    for source in sources {
+    for mut source in sources {
+        let (up_change, down_change) = adjust_transactions(&mut source, &mut refusals);
         let (version, name) = if source.repeatable {
             // No timestamp: the name orders repeatable migrations, after the versioned ones.
             let name = format!(
@@ -221,7 +244,7 @@ pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan
             (version, name)
         };
         let file_name = format!("{name}.rs");
-        let content = render::file(tool, &source);
+        let content = render::file(tool, &source, up_change.as_ref(), down_change.as_ref());
         let checksum = crate::migration::checksum(&content);
         let path = migrations_dir.join(&file_name);
         let mut exists = false;
@@ -254,6 +277,8 @@ pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan
             content,
             checksum,
             exists,
+            up_change,
+            down_change,
         });
     }
     if !refusals.is_empty() {
@@ -268,6 +293,68 @@ pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan
         source_dir: source_dir.to_path_buf(),
         migrations,
     })
+}
+
+/// Reads both sides of `source` for their transaction ([`transactions::check`]): applies the changes to its
+/// SQL and markers and returns them, or adds a refusal naming the file.
+fn adjust_transactions(
+    source: &mut SourceMigration,
+    refusals: &mut Vec<Refusal>,
+) -> (Option<TransactionChange>, Option<TransactionChange>) {
+    let up_file = source.up_file.clone();
+    let up = adjust_side(
+        &up_file,
+        "",
+        &mut source.up_sql,
+        &mut source.no_transaction,
+        source.repeatable,
+        refusals,
+    );
+    let down = match &mut source.down {
+        Some((file, sql)) => {
+            // dbmate's down is a section of the same file.
+            let what = if *file == up_file { "its down section: " } else { "" };
+            adjust_side(
+                file,
+                what,
+                sql,
+                &mut source.down_no_transaction,
+                false,
+                refusals,
+            )
+        }
+        None => None,
+    };
+    (up, down)
+}
+
+/// One side of [`adjust_transactions`]: `what` starts the refusal's reason.
+fn adjust_side(
+    file: &str,
+    what: &str,
+    sql: &mut String,
+    marker: &mut Option<String>,
+    repeatable: bool,
+    refusals: &mut Vec<Refusal>,
+) -> Option<TransactionChange> {
+    match transactions::check(sql, marker.as_deref(), repeatable) {
+        transactions::Verdict::Keep => None,
+        transactions::Verdict::Change { sql: new, change } => {
+            *sql = new;
+            if let TransactionChange::Unwrapped { .. } = change {
+                // The SQL made a transaction of its own anyway: it runs in this tool's.
+                *marker = None;
+            }
+            Some(change)
+        }
+        transactions::Verdict::Refuse(reason) => {
+            refusals.push(Refusal {
+                file: file.to_owned(),
+                reason: format!("{what}{reason}"),
+            });
+            None
+        }
+    }
 }
 
 /// Writes the planned files that are not there yet, each created exclusively; on a failure the ones written

@@ -2,10 +2,15 @@
 //! is reviewable on its own and its checksum covers the SQL (an `include_str!` of a kept `.sql` file would let
 //! the SQL change under an unchanged checksum).
 
-use super::{SourceMigration, Tool};
+use super::{SourceMigration, Tool, TransactionChange};
 
-/// The file for `m`.
-pub(crate) fn file(tool: Tool, m: &SourceMigration) -> String {
+/// The file for `m`, with what import changed about how each side runs (its SQL in `m` already changed).
+pub(crate) fn file(
+    tool: Tool,
+    m: &SourceMigration,
+    up_change: Option<&TransactionChange>,
+    down_change: Option<&TransactionChange>,
+) -> String {
     let mut out = String::new();
     let description = m.description.trim();
     out.push_str(&format!(
@@ -35,24 +40,52 @@ pub(crate) fn file(tool: Tool, m: &SourceMigration) -> String {
         )),
     }
     out.push_str("use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n");
-    if let Some(marker) = &m.no_transaction {
-        out.push_str(&format!(
-            "    // {tool} ran it outside a transaction ({marker}).\n    pgm.no_transaction();\n"
-        ));
-    }
+    transaction(&mut out, tool, m.no_transaction.as_deref(), up_change);
     body(&mut out, &m.up_sql);
     out.push_str("}\n");
     if let Some((_, down)) = &m.down {
         out.push_str("\npub fn down(pgm: &mut MigrationBuilder) {\n");
-        if let Some(marker) = &m.down_no_transaction {
-            out.push_str(&format!(
-                "    // {tool} ran it outside a transaction ({marker}).\n    pgm.no_transaction();\n"
-            ));
-        }
+        transaction(&mut out, tool, m.down_no_transaction.as_deref(), down_change);
         body(&mut out, down);
         out.push_str("}\n");
     }
     out
+}
+
+/// How a side runs, when not in a transaction as written: the source's marker, or what import changed.
+fn transaction(
+    out: &mut String,
+    tool: Tool,
+    marker: Option<&str>,
+    change: Option<&TransactionChange>,
+) {
+    match change {
+        Some(TransactionChange::Unwrapped {
+            begin,
+            commit,
+            dropped_marker,
+        }) => {
+            out.push_str(&format!(
+                "    // Imported without the source's own `{begin}` and `{commit}` around it: it runs in this tool's transaction.\n"
+            ));
+            if let Some(marker) = dropped_marker {
+                out.push_str(&format!(
+                    "    // ({tool} ran it outside a transaction ({marker}), where it made that transaction itself.)\n"
+                ));
+            }
+        }
+        Some(TransactionChange::NoTransaction { statement, .. }) => out.push_str(&format!(
+            "    // `{statement}` cannot run in a transaction and the source had no {tool} marker for that: set by `migrate import`.\n    \
+             // Outside a transaction, its statements run one at a time, each committed on its own.\n    pgm.no_transaction();\n"
+        )),
+        None => {
+            if let Some(marker) = marker {
+                out.push_str(&format!(
+                    "    // {tool} ran it outside a transaction ({marker}).\n    pgm.no_transaction();\n"
+                ));
+            }
+        }
+    }
 }
 
 /// `pgm.sql(r#"<sql>"#);` with the SQL as it is, or a comment when it holds nothing to run.

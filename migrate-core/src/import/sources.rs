@@ -17,11 +17,11 @@ pub(crate) fn read(
     let recursive = matches!(tool, Tool::Refinery | Tool::Flyway | Tool::Diesel);
     let files = list(dir, dir, recursive, &mut refusals)?;
     let mut migrations = match tool {
-        Tool::Sqlx => sqlx(files, &mut refusals),
+        Tool::Sqlx => up_down(files, &SQLX, &mut refusals),
         Tool::Refinery => refinery(files, &mut refusals),
         Tool::Diesel => diesel(files, &mut refusals),
         Tool::Dbmate => dbmate(files, &mut refusals),
-        Tool::GolangMigrate => golang_migrate(files, &mut refusals),
+        Tool::GolangMigrate => up_down(files, &GOLANG_MIGRATE, &mut refusals),
         Tool::Flyway => flyway(files, &mut refusals),
         Tool::NodePgMigrate => {
             refuse(
@@ -180,73 +180,77 @@ fn number_order(version: &str) -> Option<Order> {
         .map(|n| Order::Numbers(vec![n]))
 }
 
-/// sqlx: `<VERSION>_<DESCRIPTION>.sql`, or `.up.sql` and `.down.sql`; the version an `i64`. `-- no-transaction`
-/// at the very start of the file runs it outside a transaction.
-fn sqlx(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMigration)> {
+/// A version as read from a file name by a tool's [`UpDown::version`].
+struct Versioned {
+    /// As the tool records it in its history table.
+    recorded: String,
+    order: Order,
+    /// The description part of the name, as written (`_` not replaced yet).
+    description: String,
+}
+
+/// The rules of a tool whose migrations are `<version>_<description>.up.sql` with an optional `.down.sql` of
+/// the same version (sqlx, golang-migrate): what [`up_down`] needs to know of the tool.
+struct UpDown {
+    /// Whether a plain `<version>_<description>.sql` is an up (sqlx reads it so) rather than no migration at all
+    /// (golang-migrate: left alone).
+    plain_is_up: bool,
+    /// The version of a file's stem (its name without `.up.sql`, `.down.sql` or `.sql`), or why it is not one
+    /// of the tool's names.
+    version: fn(&str) -> Result<Versioned, String>,
+    /// The tool's marker for running a file outside a transaction, as written, when the file has it.
+    no_transaction: fn(&str) -> Option<String>,
+    /// The checksum the tool stores for an up file, when it stores one.
+    checksum: fn(&str) -> Option<checksums::SourceChecksum>,
+}
+
+/// The migrations of a `<version>_<description>.up.sql` / `.down.sql` folder read by `rules`: each down paired
+/// with the up of its version ([`pair`]); other files (not `.sql`, or plain `.sql` where that is no migration)
+/// are left alone.
+fn up_down(
+    files: Vec<File>,
+    rules: &UpDown,
+    refusals: &mut Vec<Refusal>,
+) -> Vec<(Order, SourceMigration)> {
     let mut found = Vec::new();
     for file in files {
         let name = file.name().to_owned();
-        let Some(stem) = name.strip_suffix(".sql") else {
-            continue; // sqlx reads only `.sql` files
+        let (stem, is_down) = match (
+            name.strip_suffix(".up.sql"),
+            name.strip_suffix(".down.sql"),
+            name.strip_suffix(".sql"),
+        ) {
+            (Some(s), _, _) => (s, false),
+            (_, Some(s), _) => (s, true),
+            (_, _, Some(s)) if rules.plain_is_up => (s, false),
+            _ => continue,
         };
-        let (stem, is_down) = match (stem.strip_suffix(".up"), stem.strip_suffix(".down")) {
-            (Some(s), _) => (s, false),
-            (_, Some(s)) => (s, true),
-            _ => (stem, false),
-        };
-        let Some((version, description)) = stem.split_once('_') else {
-            refuse(
-                refusals,
-                &file.rel,
-                "not a sqlx migration name (`<VERSION>_<DESCRIPTION>.sql`)",
-            );
-            continue;
-        };
-        if version.parse::<i64>().is_err() {
-            refuse(
-                refusals,
-                &file.rel,
-                format!("the version `{version}` is not a number (sqlx versions are i64)"),
-            );
-            continue;
+        match (rules.version)(stem) {
+            Ok(v) => found.push((
+                v.recorded,
+                v.order,
+                v.description.replace('_', " "),
+                is_down,
+                file,
+            )),
+            Err(reason) => refuse(refusals, &file.rel, reason),
         }
-        let Some(order) = number_order(version) else {
-            refuse(
-                refusals,
-                &file.rel,
-                format!("the version `{version}` is negative"),
-            );
-            continue;
-        };
-        // sqlx records the version as a number: `0001` is 1.
-        let recorded = version
-            .parse::<i64>()
-            .map(|v| v.to_string())
-            .unwrap_or_default();
-        found.push((
-            recorded,
-            order,
-            description.replace('_', " "),
-            is_down,
-            file,
-        ));
     }
     pair(found, refusals)
         .into_iter()
         .filter_map(|(order, version, pair)| {
             let up = pair.up?;
-            let marker = |text: &str| {
-                text.starts_with("-- no-transaction")
-                    .then(|| "`-- no-transaction`".to_owned())
-            };
-            let no_transaction = marker(&up.text);
-            let down_no_transaction = pair.down.as_ref().and_then(|d| marker(&d.text));
+            let no_transaction = (rules.no_transaction)(&up.text);
+            let down_no_transaction = pair
+                .down
+                .as_ref()
+                .and_then(|d| (rules.no_transaction)(&d.text));
             Some((
                 order,
                 SourceMigration {
                     version,
                     description: pair.description,
-                    checksum: Some(checksums::sqlx(&up.text)),
+                    checksum: (rules.checksum)(&up.text),
                     up_file: up.rel,
                     up_sql: up.text,
                     down: pair.down.map(|d| (d.rel, d.text)),
@@ -257,6 +261,59 @@ fn sqlx(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMigr
             ))
         })
         .collect()
+}
+
+/// sqlx: `<VERSION>_<DESCRIPTION>.sql`, or `.up.sql` and `.down.sql`; the version an `i64`. `-- no-transaction`
+/// at the very start of the file runs it outside a transaction.
+const SQLX: UpDown = UpDown {
+    plain_is_up: true,
+    version: sqlx_version,
+    no_transaction: |text| {
+        text.starts_with("-- no-transaction")
+            .then(|| "`-- no-transaction`".to_owned())
+    },
+    checksum: |text| Some(checksums::sqlx(text)),
+};
+
+fn sqlx_version(stem: &str) -> Result<Versioned, String> {
+    let Some((version, description)) = stem.split_once('_') else {
+        return Err("not a sqlx migration name (`<VERSION>_<DESCRIPTION>.sql`)".to_owned());
+    };
+    let Ok(number) = version.parse::<i64>() else {
+        return Err(format!(
+            "the version `{version}` is not a number (sqlx versions are i64)"
+        ));
+    };
+    let Some(order) = number_order(version) else {
+        return Err(format!("the version `{version}` is negative"));
+    };
+    Ok(Versioned {
+        // sqlx records the version as a number: `0001` is 1.
+        recorded: number.to_string(),
+        order,
+        description: description.to_owned(),
+    })
+}
+
+/// golang-migrate: `<version>_<title>.up.sql` and `.down.sql`, the version an unsigned number. It runs each
+/// file as one multi-statement query without a transaction of its own and has no marker for that.
+const GOLANG_MIGRATE: UpDown = UpDown {
+    plain_is_up: false,
+    version: golang_migrate_version,
+    no_transaction: |_| None,
+    checksum: |_| None,
+};
+
+fn golang_migrate_version(stem: &str) -> Result<Versioned, String> {
+    let (version, description) = stem.split_once('_').unwrap_or((stem, ""));
+    match (version.parse::<u64>(), number_order(version)) {
+        (Ok(number), Some(order)) => Ok(Versioned {
+            recorded: number.to_string(),
+            order,
+            description: description.to_owned(),
+        }),
+        _ => Err("not a golang-migrate migration name (`<version>_<title>.up.sql`)".to_owned()),
+    }
 }
 
 /// refinery: `V<version>__<name>.sql` (or `U` for unversioned), in any sub-folder; the version an `i32`.
@@ -522,64 +579,6 @@ fn dbmate_sections(text: &str) -> Option<Sections> {
     })
 }
 
-/// golang-migrate: `<version>_<title>.up.sql` and `.down.sql`, the version an unsigned number. It runs each
-/// file as one multi-statement query without a transaction of its own and has no marker for that.
-fn golang_migrate(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMigration)> {
-    let mut found = Vec::new();
-    for file in files {
-        let name = file.name().to_owned();
-        let (stem, is_down) = match (name.strip_suffix(".up.sql"), name.strip_suffix(".down.sql")) {
-            (Some(s), _) => (s, false),
-            (_, Some(s)) => (s, true),
-            _ => continue,
-        };
-        let (version, description) = stem.split_once('_').unwrap_or((stem, ""));
-        let Some(order) = version
-            .parse::<u64>()
-            .ok()
-            .and_then(|_| number_order(version))
-        else {
-            refuse(
-                refusals,
-                &file.rel,
-                "not a golang-migrate migration name (`<version>_<title>.up.sql`)",
-            );
-            continue;
-        };
-        let recorded = version
-            .parse::<u64>()
-            .map(|v| v.to_string())
-            .unwrap_or_default();
-        found.push((
-            recorded,
-            order,
-            description.replace('_', " "),
-            is_down,
-            file,
-        ));
-    }
-    pair(found, refusals)
-        .into_iter()
-        .filter_map(|(order, version, pair)| {
-            let up = pair.up?;
-            Some((
-                order,
-                SourceMigration {
-                    version,
-                    description: pair.description,
-                    up_file: up.rel,
-                    up_sql: up.text,
-                    down: pair.down.map(|d| (d.rel, d.text)),
-                    no_transaction: None,
-                    down_no_transaction: None,
-                    repeatable: false,
-                    checksum: None,
-                },
-            ))
-        })
-        .collect()
-}
-
 /// Flyway: `V<version>__<description>.sql` (version parts separated by `.` or `_`), its undo
 /// `U<version>__<description>.sql` as `down`, `executeInTransaction=false` in `<file>.conf`. Repeatable
 /// (`R__`) and Java migrations are refused.
@@ -706,4 +705,151 @@ fn flyway(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
         })
         .chain(repeatables)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn files(list: &[(&str, &str)]) -> Vec<File> {
+        list.iter()
+            .map(|(rel, text)| File {
+                rel: (*rel).to_owned(),
+                text: (*text).to_owned(),
+            })
+            .collect()
+    }
+
+    /// Rules for the scanner alone: any digits, a marker line, a checksum of the text's length.
+    const TEST_RULES: UpDown = UpDown {
+        plain_is_up: false,
+        version: |stem| {
+            let (version, description) = stem.split_once('_').unwrap_or((stem, ""));
+            number_order(version)
+                .map(|order| Versioned {
+                    recorded: format!("v{version}"),
+                    order,
+                    description: description.to_owned(),
+                })
+                .ok_or_else(|| format!("bad version `{version}`"))
+        },
+        no_transaction: |text| text.starts_with("-- out").then(|| "`-- out`".to_owned()),
+        checksum: |_| None,
+    };
+
+    fn scan(rules: &UpDown, list: &[(&str, &str)]) -> (Vec<SourceMigration>, Vec<Refusal>) {
+        let mut refusals = Vec::new();
+        let mut found = up_down(files(list), rules, &mut refusals);
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        (found.into_iter().map(|(_, m)| m).collect(), refusals)
+    }
+
+    #[test]
+    fn the_shared_scanner_pairs_ups_and_downs_by_version() {
+        let (found, refusals) = scan(
+            &TEST_RULES,
+            &[
+                ("10_second_one.up.sql", "SELECT 10;"),
+                ("2_first.up.sql", "-- out\nSELECT 2;"),
+                ("2_first.down.sql", "-- out\nSELECT -2;"),
+                ("10_second_one.down.sql", "SELECT -10;"),
+                ("3_plain.sql", "SELECT 3;"),
+                ("README.md", "not a migration"),
+            ],
+        );
+        assert!(refusals.is_empty(), "{refusals:?}");
+        // By number, not by name: 2 before 10; the plain `.sql` is no migration under these rules.
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].version, "v2");
+        assert_eq!(found[0].description, "first");
+        assert_eq!(found[0].up_file, "2_first.up.sql");
+        assert_eq!(
+            found[0].down,
+            Some(("2_first.down.sql".to_owned(), "-- out\nSELECT -2;".to_owned()))
+        );
+        assert_eq!(found[0].no_transaction.as_deref(), Some("`-- out`"));
+        assert_eq!(found[0].down_no_transaction.as_deref(), Some("`-- out`"));
+        assert_eq!(found[1].version, "v10");
+        assert_eq!(found[1].description, "second one");
+        assert_eq!(found[1].no_transaction, None);
+        assert_eq!(found[1].checksum, None);
+    }
+
+    #[test]
+    fn the_shared_scanner_refuses_what_it_cannot_pair() {
+        let (found, refusals) = scan(
+            &TEST_RULES,
+            &[
+                ("1_a.up.sql", "SELECT 1;"),
+                ("01_b.up.sql", "SELECT 1;"),
+                ("2_lonely.down.sql", "SELECT 2;"),
+                ("x_bad.up.sql", "SELECT 3;"),
+            ],
+        );
+        assert_eq!(found.len(), 1);
+        let refusals: Vec<(&str, &str)> = refusals
+            .iter()
+            .map(|r| (r.file.as_str(), r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            refusals,
+            [
+                ("x_bad.up.sql", "bad version `x`"),
+                (
+                    "01_b.up.sql",
+                    "duplicate version v01: 1_a.up.sql is a migration of the same version"
+                ),
+                (
+                    "2_lonely.down.sql",
+                    "a down of version v2 without its migration: there is nowhere to put it"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn sqlx_and_golang_migrate_differ_only_in_their_rules() {
+        let list = [
+            ("0001_create.sql", "-- no-transaction\nSELECT 1;"),
+            ("0002_index.up.sql", "SELECT 2;"),
+            ("0002_index.down.sql", "-- no-transaction\nSELECT -2;"),
+        ];
+        let (sqlx, refusals) = scan(&SQLX, &list);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        assert_eq!(sqlx.len(), 2);
+        assert_eq!((sqlx[0].version.as_str(), sqlx[0].description.as_str()), ("1", "create"));
+        assert_eq!(sqlx[0].no_transaction.as_deref(), Some("`-- no-transaction`"));
+        assert!(sqlx[0].checksum.is_some());
+        assert_eq!(sqlx[1].no_transaction, None);
+        assert_eq!(
+            sqlx[1].down_no_transaction.as_deref(),
+            Some("`-- no-transaction`")
+        );
+        // golang-migrate: no plain `.sql`, no marker, no checksum.
+        let (golang, refusals) = scan(&GOLANG_MIGRATE, &list);
+        assert!(refusals.is_empty(), "{refusals:?}");
+        assert_eq!(golang.len(), 1);
+        assert_eq!(golang[0].version, "2");
+        assert_eq!(golang[0].down_no_transaction, None);
+        assert_eq!(golang[0].checksum, None);
+
+        // Their refusals, as before.
+        let (_, refusals) = scan(&SQLX, &[("nounderscore.sql", ""), ("x_a.sql", ""), ("-1_a.sql", "")]);
+        let reasons: Vec<&str> = refusals.iter().map(|r| r.reason.as_str()).collect();
+        assert_eq!(
+            reasons,
+            [
+                "not a sqlx migration name (`<VERSION>_<DESCRIPTION>.sql`)",
+                "the version `x` is not a number (sqlx versions are i64)",
+                "the version `-1` is negative",
+            ]
+        );
+        let (golang, refusals) = scan(&GOLANG_MIGRATE, &[("7.up.sql", ""), ("-1_a.up.sql", "")]);
+        assert_eq!(golang[0].description, "");
+        assert_eq!(refusals.len(), 1);
+        assert_eq!(
+            refusals[0].reason,
+            "not a golang-migrate migration name (`<version>_<title>.up.sql`)"
+        );
+    }
 }
