@@ -101,3 +101,74 @@ impl std::fmt::Display for MigrationsTable {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_longest_name_leaves_its_derived_tables_63_bytes() {
+        assert_eq!(MAX_TABLE_NAME_BYTES, 54);
+        let longest = "m".repeat(MAX_TABLE_NAME_BYTES);
+        let table = MigrationsTable::new("app", &longest).expect("fits");
+        assert_eq!(table.name(), longest);
+        for suffix in DERIVED_SUFFIXES {
+            assert!(format!("{longest}{suffix}").len() <= 63, "{suffix}");
+        }
+        assert_eq!(
+            table.derived("_backfill"),
+            format!("\"app\".\"{longest}_backfill\"")
+        );
+    }
+
+    #[test]
+    fn a_name_too_long_for_its_derived_tables_is_refused_naming_them() {
+        let name = "m".repeat(MAX_TABLE_NAME_BYTES + 1);
+        match MigrationsTable::new("public", &name) {
+            Err(Error::TableNameTooLong {
+                name: refused,
+                max,
+                derived,
+            }) => {
+                assert_eq!(refused, name);
+                assert_eq!(max, MAX_TABLE_NAME_BYTES);
+                assert_eq!(
+                    derived,
+                    [
+                        format!("{name}_backfill"),
+                        format!("{name}_failed"),
+                        format!("{name}_repeat")
+                    ]
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn empty_overlong_and_nul_names_are_refused() {
+        let overlong = "s".repeat(64);
+        for (schema, name, what) in [
+            ("", "t", "schema"),
+            ("s", "", "table"),
+            (overlong.as_str(), "t", "schema"),
+            ("s", "a\0b", "table"),
+        ] {
+            match MigrationsTable::new(schema, name) {
+                Err(Error::InvalidTableName { what: refused, .. }) => assert_eq!(refused, what),
+                other => panic!("{schema:?}.{name:?}: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn names_are_quoted_for_sql_and_shown_as_given() {
+        let table = MigrationsTable::new("my schema", "Mig\"s").expect("valid");
+        assert_eq!(table.quoted(), r#""my schema"."Mig""s""#);
+        assert_eq!(table.derived("_failed"), r#""my schema"."Mig""s_failed""#);
+        assert_eq!(table.to_string(), "my schema.Mig\"s");
+        assert_eq!(
+            MigrationsTable::default().quoted(),
+            r#""public"."pgmigrations""#
+        );
+    }
+}
