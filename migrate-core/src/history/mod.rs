@@ -1,0 +1,26 @@
+//! The migrations table: which migrations ran, when, with which checksum and how long they took.
+//!
+//! - `table`: the table's name ([`MigrationsTable`]) and the names derived from it;
+//! - `rows`: the rows as the engine keeps them in memory ([`History`]), compact so that a database with many
+//!   applied migrations costs little to read;
+//! - `sql`: creating the table, checking its columns, reading and changing its rows;
+//! - `failures`: the marks of migrations that failed, or were stopped, part-way ([`Failure`]).
+//!
+//! The rest of the engine goes through this module's re-exports, whichever file an item lives in.
+
+mod failures;
+mod rows;
+mod sql;
+mod table;
+
+pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
+pub(crate) use failures::{clear_failure, load_failures, record_failure};
+pub use rows::AppliedMigration;
+pub(crate) use rows::{Checksum, History, Kept};
+pub(crate) use sql::{delete, ensure, exists, insert, load, rename, update_checksum};
+pub use table::{MigrationsTable, MAX_TABLE_NAME_BYTES};
+// Only the importers check a table before adopting it as it is, and write the mark of an adopted row.
+#[cfg(feature = "import")]
+pub(crate) use sql::check_layout;
+#[cfg(feature = "import")]
+pub use table::ADOPTED_PREFIX;
