@@ -63,8 +63,54 @@ pub fn adopt(
         source_table: Some(source_table.clone()),
         ..Adoption::default()
     };
+    let to_record = to_record(plan, &applied, &source_table, &mut refusals);
+    if !refusals.is_empty() {
+        return Err(ImportError::Refused {
+            tool,
+            what: "adopt",
+            refusals,
+        });
+    }
+    let applied_at: std::collections::HashSet<usize> =
+        to_record.iter().map(|(at, _)| *at).collect();
+    adoption.pending = plan
+        .migrations
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !applied_at.contains(i))
+        .map(|(_, m)| m.name.clone())
+        .collect();
+    let record = |client: &mut Client,
+                  _events: &mut dyn FnMut(crate::Event<'_>)|
+     -> Result<(Vec<String>, Vec<String>), crate::Error> {
+        record(client, table, plan, &to_record, dry_run)
+    };
+    let (recorded, already) = crate::lock::with_lock(
+        client,
+        table,
+        lock_mode,
+        &Timeouts::default(),
+        &crate::Interrupt::new(),
+        &mut |_| {},
+        record,
+    )?;
+    adoption.recorded = recorded;
+    adoption.already = already;
+    Ok(adoption)
+}
+
+/// The applied versions that match a migration of the plan, by position in the plan. A version with no
+/// migration, or whose checksum differs from the file's, is a refusal; a repeatable migration changed since the
+/// tool applied it is left to `up`, which applies it again as the tool would.
+fn to_record<'a>(
+    plan: &Plan,
+    applied: &'a [Applied],
+    source_table: &str,
+    refusals: &mut Vec<Refusal>,
+) -> Vec<(usize, &'a Applied)> {
+    let tool = plan.tool;
     let mut to_record: Vec<(usize, &Applied)> = Vec::new();
-    for a in &applied {
+    for a in applied {
         let Some(at) = plan
             .migrations
             .iter()
@@ -99,127 +145,107 @@ pub fn adopt(
         }
         to_record.push((at, a));
     }
-    if !refusals.is_empty() {
-        return Err(ImportError::Refused {
-            tool,
-            what: "adopt",
-            refusals,
-        });
-    }
-    let applied_at: std::collections::HashSet<usize> =
-        to_record.iter().map(|(at, _)| *at).collect();
-    adoption.pending = plan
-        .migrations
+    to_record
+}
+
+/// Records `to_record` in `table` (the repeatable ones in its `_repeat` table) in one transaction, skipping what
+/// an earlier import recorded; with `dry_run` it rolls back. Returns the names recorded and those already there.
+fn record(
+    client: &mut Client,
+    table: &MigrationsTable,
+    plan: &Plan,
+    to_record: &[(usize, &Applied)],
+    dry_run: bool,
+) -> Result<(Vec<String>, Vec<String>), crate::Error> {
+    let mut tx = client
+        .transaction()
+        .map_err(crate::Error::database("cannot start a transaction"))?;
+    history::ensure(&mut tx, table)?;
+    let known: std::collections::HashSet<String> = tx
+        .query(&format!("SELECT name::text FROM {}", table.quoted()), &[])
+        .map_err(crate::Error::database(format!("cannot read {table}")))?
         .iter()
-        .enumerate()
-        .filter(|(i, _)| !applied_at.contains(i))
-        .map(|(_, m)| m.name.clone())
+        .map(|r| r.get(0))
         .collect();
-    let record = |client: &mut Client,
-                  _events: &mut dyn FnMut(crate::Event<'_>)|
-     -> Result<(Vec<String>, Vec<String>), crate::Error> {
-        let mut tx = client
-            .transaction()
-            .map_err(crate::Error::database("cannot start a transaction"))?;
-        history::ensure(&mut tx, table)?;
-        let known: std::collections::HashSet<String> = tx
-            .query(&format!("SELECT name::text FROM {}", table.quoted()), &[])
-            .map_err(crate::Error::database(format!("cannot read {table}")))?
+    let insert = format!(
+        "INSERT INTO {} (name, run_on, checksum, execution_ms) \
+         VALUES ($1, COALESCE($2, pg_catalog.clock_timestamp()), $3, $4)",
+        table.quoted()
+    );
+    let (mut recorded, mut already) = (Vec::new(), Vec::new());
+    let repeatables = to_record
+        .iter()
+        .any(|(at, _)| plan.migrations[*at].source.repeatable);
+    let (repeat, repeat_known) = if repeatables {
+        let repeat = crate::runner::ensure_repeat_table(&mut tx, table)?;
+        let names: std::collections::HashSet<String> = tx
+            .query(&format!("SELECT name FROM {repeat}"), &[])
+            .map_err(crate::Error::database(format!("cannot read {repeat}")))?
             .iter()
             .map(|r| r.get(0))
             .collect();
-        let insert = format!(
-            "INSERT INTO {} (name, run_on, checksum, execution_ms) \
-             VALUES ($1, COALESCE($2, pg_catalog.clock_timestamp()), $3, $4)",
-            table.quoted()
-        );
-        let (mut recorded, mut already) = (Vec::new(), Vec::new());
-        let repeatables = to_record
-            .iter()
-            .any(|(at, _)| plan.migrations[*at].source.repeatable);
-        let (repeat, repeat_known) = if repeatables {
-            let repeat = crate::runner::ensure_repeat_table(&mut tx, table)?;
-            let names: std::collections::HashSet<String> = tx
-                .query(&format!("SELECT name FROM {repeat}"), &[])
-                .map_err(crate::Error::database(format!("cannot read {repeat}")))?
-                .iter()
-                .map(|r| r.get(0))
-                .collect();
-            (repeat, names)
-        } else {
-            Default::default()
-        };
-        for (at, a) in &to_record {
-            let m = &plan.migrations[*at];
-            if m.source.repeatable {
-                if repeat_known.contains(&m.name) {
-                    already.push(m.name.clone());
-                    continue;
-                }
-                if !dry_run {
-                    tx.execute(
-                        &format!(
-                            "INSERT INTO {repeat} (name, checksum, applied_at, execution_ms) \
-                             VALUES ($1, $2, COALESCE($3, pg_catalog.clock_timestamp()), $4)"
-                        ),
-                        &[
-                            &m.name,
-                            &m.checksum,
-                            &a.run_on,
-                            &a.execution_ms.unwrap_or(0),
-                        ],
-                    )
-                    .map_err(crate::Error::database(format!(
-                        "cannot record {} in {repeat}",
-                        m.name
-                    )))?;
-                }
-                recorded.push(m.name.clone());
-                continue;
-            }
-            if known.contains(&m.name) {
+        (repeat, names)
+    } else {
+        Default::default()
+    };
+    for (at, a) in to_record {
+        let m = &plan.migrations[*at];
+        if m.source.repeatable {
+            if repeat_known.contains(&m.name) {
                 already.push(m.name.clone());
                 continue;
             }
             if !dry_run {
                 tx.execute(
-                    &insert,
+                    &format!(
+                        "INSERT INTO {repeat} (name, checksum, applied_at, execution_ms) \
+                         VALUES ($1, $2, COALESCE($3, pg_catalog.clock_timestamp()), $4)"
+                    ),
                     &[
                         &m.name,
-                        &a.run_on,
                         &m.checksum,
+                        &a.run_on,
                         &a.execution_ms.unwrap_or(0),
                     ],
                 )
                 .map_err(crate::Error::database(format!(
-                    "cannot record {} in {table}",
+                    "cannot record {} in {repeat}",
                     m.name
                 )))?;
             }
             recorded.push(m.name.clone());
+            continue;
         }
-        if dry_run {
-            tx.rollback()
-                .map_err(crate::Error::database("cannot roll back"))?;
-        } else {
-            tx.commit().map_err(crate::Error::database(format!(
-                "cannot commit the records in {table}"
+        if known.contains(&m.name) {
+            already.push(m.name.clone());
+            continue;
+        }
+        if !dry_run {
+            tx.execute(
+                &insert,
+                &[
+                    &m.name,
+                    &a.run_on,
+                    &m.checksum,
+                    &a.execution_ms.unwrap_or(0),
+                ],
+            )
+            .map_err(crate::Error::database(format!(
+                "cannot record {} in {table}",
+                m.name
             )))?;
         }
-        Ok((recorded, already))
-    };
-    let (recorded, already) = crate::lock::with_lock(
-        client,
-        table,
-        lock_mode,
-        &Timeouts::default(),
-        &crate::Interrupt::new(),
-        &mut |_| {},
-        record,
-    )?;
-    adoption.recorded = recorded;
-    adoption.already = already;
-    Ok(adoption)
+        recorded.push(m.name.clone());
+    }
+    if dry_run {
+        tx.rollback()
+            .map_err(crate::Error::database("cannot roll back"))?;
+    } else {
+        tx.commit().map_err(crate::Error::database(format!(
+            "cannot commit the records in {table}"
+        )))?;
+    }
+    Ok((recorded, already))
 }
 
 /// The versions the tool applied, read from its table `source_table` (qualified as the server resolved it).
@@ -230,78 +256,22 @@ fn read_applied(
     plan: &Plan,
     refusals: &mut Vec<Refusal>,
 ) -> Result<Vec<Applied>, ImportError> {
-    let db = |context: String| move |source| ImportError::Database { context, source };
-    let read = format!("cannot read {source_table}");
-    let columns: Vec<String> = client
-        .query(
-            "SELECT attname::text FROM pg_catalog.pg_attribute \
-             WHERE attrelid = pg_catalog.to_regclass($1) AND attnum > 0 AND NOT attisdropped",
-            &[&source_table],
-        )
-        .map_err(db(read.clone()))?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    let has = |c: &str| columns.iter().any(|x| x == c);
-    let mut applied = Vec::new();
+    let table = SourceTable {
+        name: source_table,
+        read: format!("cannot read {source_table}"),
+    };
     match tool {
-        Tool::Sqlx => {
-            let sql = format!(
-                "SELECT version, success, checksum, installed_on, execution_time FROM {source_table} ORDER BY version"
-            );
-            for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
-                let version: i64 = r.get(0);
-                if !r.get::<_, bool>(1) {
-                    refusals.push(Refusal {
-                        file: format!("version {version}"),
-                        reason: format!("sqlx recorded it as failed (success = false) in {source_table}: fix it with sqlx first"),
-                    });
-                    continue;
-                }
-                let nanos: i64 = r.get(4);
-                applied.push(Applied {
-                    version: version.to_string(),
-                    checksum: Some(SourceChecksum::Sqlx(r.get(2))),
-                    run_on: Some(r.get(3)),
-                    execution_ms: Some(nanos / 1_000_000),
-                });
-            }
-        }
-        Tool::Refinery => {
-            let sql = format!(
-                "SELECT version::bigint, applied_on, checksum FROM {source_table} ORDER BY version"
-            );
-            for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
-                let version: i64 = r.get(0);
-                let applied_on: Option<String> = r.get(1);
-                let checksum: Option<String> = r.get(2);
-                applied.push(Applied {
-                    version: version.to_string(),
-                    checksum: checksum
-                        .and_then(|c| c.parse().ok())
-                        .map(SourceChecksum::Refinery),
-                    run_on: applied_on
-                        .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
-                        .map(|t| t.with_timezone(&Utc)),
-                    execution_ms: None,
-                });
-            }
-        }
-        Tool::Diesel => {
-            let sql = format!(
-                "SELECT version::text, run_on::timestamptz FROM {source_table} ORDER BY version"
-            );
-            for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
-                applied.push(Applied {
-                    version: r.get(0),
-                    checksum: None,
-                    run_on: r.get(1),
-                    execution_ms: None,
-                });
-            }
-        }
+        Tool::Sqlx => sqlx_applied(client, &table, refusals),
+        Tool::Refinery => refinery_applied(client, &table),
+        Tool::Diesel => diesel_applied(client, &table),
         Tool::Dbmate | Tool::GolangMigrate => {
-            let golang = has("dirty");
+            let columns = table.query(
+                client,
+                "SELECT attname::text FROM pg_catalog.pg_attribute \
+                 WHERE attrelid = pg_catalog.to_regclass($1) AND attnum > 0 AND NOT attisdropped",
+                &[&source_table],
+            )?;
+            let golang = columns.iter().any(|r| r.get::<_, String>(0) == "dirty");
             if golang != (tool == Tool::GolangMigrate) {
                 let other = if golang {
                     "golang-migrate's (version, dirty)"
@@ -314,127 +284,266 @@ fn read_applied(
                         "it has {other} layout, not {tool}'s: import with the tool that wrote it"
                     ),
                 });
-                return Ok(applied);
+                return Ok(Vec::new());
             }
             if golang {
-                let sql = format!("SELECT version::bigint, dirty FROM {source_table}");
-                let rows = client.query(&sql, &[]).map_err(db(read.clone()))?;
-                if let Some(r) = rows.first() {
-                    let version: i64 = r.get(0);
-                    if r.get::<_, bool>(1) {
-                        refusals.push(Refusal {
-                            file: format!("version {version}"),
-                            reason: format!(
-                                "{source_table} is dirty at version {version} (it failed part-way): fix the database and \
-                                 `migrate force` with golang-migrate first"
-                            ),
-                        });
-                        return Ok(applied);
-                    }
-                    // golang-migrate keeps only the newest version: every one up to it was applied.
-                    let newest = u128::try_from(version).unwrap_or(0);
-                    for m in &plan.migrations {
-                        if m.source.version.parse::<u128>().is_ok_and(|v| v <= newest) {
-                            applied.push(Applied {
-                                version: m.source.version.clone(),
-                                checksum: None,
-                                run_on: None,
-                                execution_ms: None,
-                            });
-                        }
-                    }
-                    if !plan
-                        .migrations
-                        .iter()
-                        .any(|m| m.source.version == version.to_string())
-                    {
-                        applied.push(Applied {
-                            version: version.to_string(),
+                golang_migrate_applied(client, &table, plan, refusals)
+            } else {
+                dbmate_applied(client, &table)
+            }
+        }
+        Tool::NodePgMigrate => Ok(Vec::new()),
+        Tool::Flyway => flyway_applied(client, &table, plan, refusals),
+    }
+}
+
+/// The other tool's history table, as the readers below query it.
+struct SourceTable<'t> {
+    /// Qualified as the server resolved it.
+    name: &'t str,
+    /// The context of a failed read.
+    read: String,
+}
+
+impl SourceTable<'_> {
+    fn query(
+        &self,
+        client: &mut Client,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<postgres::Row>, ImportError> {
+        client
+            .query(sql, params)
+            .map_err(|source| ImportError::Database {
+                context: self.read.clone(),
+                source,
+            })
+    }
+}
+
+/// `_sqlx_migrations`: a failed version is refused (sqlx must repair it first).
+fn sqlx_applied(
+    client: &mut Client,
+    table: &SourceTable<'_>,
+    refusals: &mut Vec<Refusal>,
+) -> Result<Vec<Applied>, ImportError> {
+    let source_table = table.name;
+    let sql = format!(
+        "SELECT version, success, checksum, installed_on, execution_time FROM {source_table} ORDER BY version"
+    );
+    let mut applied = Vec::new();
+    for r in table.query(client, &sql, &[])? {
+        let version: i64 = r.get(0);
+        if !r.get::<_, bool>(1) {
+            refusals.push(Refusal {
+                file: format!("version {version}"),
+                reason: format!("sqlx recorded it as failed (success = false) in {source_table}: fix it with sqlx first"),
+            });
+            continue;
+        }
+        let nanos: i64 = r.get(4);
+        applied.push(Applied {
+            version: version.to_string(),
+            checksum: Some(SourceChecksum::Sqlx(r.get(2))),
+            run_on: Some(r.get(3)),
+            execution_ms: Some(nanos / 1_000_000),
+        });
+    }
+    Ok(applied)
+}
+
+/// `refinery_schema_history`: its time is text, its checksum a number in text.
+fn refinery_applied(
+    client: &mut Client,
+    table: &SourceTable<'_>,
+) -> Result<Vec<Applied>, ImportError> {
+    let sql = format!(
+        "SELECT version::bigint, applied_on, checksum FROM {} ORDER BY version",
+        table.name
+    );
+    let rows = table.query(client, &sql, &[])?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let version: i64 = r.get(0);
+            let applied_on: Option<String> = r.get(1);
+            let checksum: Option<String> = r.get(2);
+            Applied {
+                version: version.to_string(),
+                checksum: checksum
+                    .and_then(|c| c.parse().ok())
+                    .map(SourceChecksum::Refinery),
+                run_on: applied_on
+                    .and_then(|t| DateTime::parse_from_rfc3339(&t).ok())
+                    .map(|t| t.with_timezone(&Utc)),
+                execution_ms: None,
+            }
+        })
+        .collect())
+}
+
+/// `__diesel_schema_migrations`: versions and times, no checksums.
+fn diesel_applied(
+    client: &mut Client,
+    table: &SourceTable<'_>,
+) -> Result<Vec<Applied>, ImportError> {
+    let sql = format!(
+        "SELECT version::text, run_on::timestamptz FROM {} ORDER BY version",
+        table.name
+    );
+    let rows = table.query(client, &sql, &[])?;
+    Ok(rows
+        .iter()
+        .map(|r| Applied {
+            version: r.get(0),
+            checksum: None,
+            run_on: r.get(1),
+            execution_ms: None,
+        })
+        .collect())
+}
+
+/// dbmate's `schema_migrations`: one text row per applied version.
+fn dbmate_applied(
+    client: &mut Client,
+    table: &SourceTable<'_>,
+) -> Result<Vec<Applied>, ImportError> {
+    let sql = format!("SELECT version::text FROM {} ORDER BY version", table.name);
+    let rows = table.query(client, &sql, &[])?;
+    Ok(rows
+        .iter()
+        .map(|r| Applied {
+            version: r.get(0),
+            checksum: None,
+            run_on: None,
+            execution_ms: None,
+        })
+        .collect())
+}
+
+/// golang-migrate's `schema_migrations`: only the newest version and a dirty flag; a dirty table is refused.
+fn golang_migrate_applied(
+    client: &mut Client,
+    table: &SourceTable<'_>,
+    plan: &Plan,
+    refusals: &mut Vec<Refusal>,
+) -> Result<Vec<Applied>, ImportError> {
+    let source_table = table.name;
+    let sql = format!("SELECT version::bigint, dirty FROM {source_table}");
+    let rows = table.query(client, &sql, &[])?;
+    let mut applied = Vec::new();
+    let Some(r) = rows.first() else {
+        return Ok(applied);
+    };
+    let version: i64 = r.get(0);
+    if r.get::<_, bool>(1) {
+        refusals.push(Refusal {
+            file: format!("version {version}"),
+            reason: format!(
+                "{source_table} is dirty at version {version} (it failed part-way): fix the database and \
+                 `migrate force` with golang-migrate first"
+            ),
+        });
+        return Ok(applied);
+    }
+    // golang-migrate keeps only the newest version: every one up to it was applied.
+    let newest = u128::try_from(version).unwrap_or(0);
+    for m in &plan.migrations {
+        if m.source.version.parse::<u128>().is_ok_and(|v| v <= newest) {
+            applied.push(Applied {
+                version: m.source.version.clone(),
+                checksum: None,
+                run_on: None,
+                execution_ms: None,
+            });
+        }
+    }
+    if !plan
+        .migrations
+        .iter()
+        .any(|m| m.source.version == version.to_string())
+    {
+        applied.push(Applied {
+            version: version.to_string(),
+            checksum: None,
+            run_on: None,
+            execution_ms: None,
+        });
+    }
+    Ok(applied)
+}
+
+/// `flyway_schema_history`, in installation order: undone versions leave, a baseline stands for every version up
+/// to it, a repeatable migration counts by its latest successful run, a failed version is refused.
+fn flyway_applied(
+    client: &mut Client,
+    table: &SourceTable<'_>,
+    plan: &Plan,
+    refusals: &mut Vec<Refusal>,
+) -> Result<Vec<Applied>, ImportError> {
+    let source_table = table.name;
+    let sql = format!(
+        "SELECT version, type, checksum, installed_on::timestamptz, execution_time::bigint, success, script \
+         FROM {source_table} ORDER BY installed_rank"
+    );
+    let mut versions: Vec<Applied> = Vec::new();
+    for r in table.query(client, &sql, &[])? {
+        let version: Option<String> = r.get(0);
+        let kind: String = r.get(1);
+        let script: String = r.get(6);
+        let Some(version) = version else {
+            // A repeatable migration (the schema creation has no version either): the latest run of
+            // each script counts.
+            if kind == "SQL" && r.get::<_, bool>(5) {
+                let version = format!("{}{script}", super::REPEATABLE_VERSION);
+                versions.retain(|a| a.version != version);
+                versions.push(Applied {
+                    version,
+                    checksum: r.get::<_, Option<i32>>(2).map(SourceChecksum::Flyway),
+                    run_on: r.get(3),
+                    execution_ms: r.get(4),
+                });
+            }
+            continue;
+        };
+        if !r.get::<_, bool>(5) {
+            refusals.push(Refusal {
+                file: script,
+                reason: format!("Flyway recorded version {version} as failed in {source_table}: `flyway repair` first"),
+            });
+            continue;
+        }
+        match kind.as_str() {
+            "UNDO_SQL" | "UNDO_JDBC" => versions.retain(|a| a.version != version),
+            "BASELINE" => {
+                // Everything up to the baseline counts as applied, without a checksum.
+                let key = flyway_key(&version);
+                for m in &plan.migrations {
+                    if flyway_key(&m.source.version) <= key {
+                        versions.push(Applied {
+                            version: m.source.version.clone(),
                             checksum: None,
-                            run_on: None,
+                            run_on: r.get(3),
                             execution_ms: None,
                         });
                     }
                 }
-            } else {
-                let sql = format!("SELECT version::text FROM {source_table} ORDER BY version");
-                for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
-                    applied.push(Applied {
-                        version: r.get(0),
-                        checksum: None,
-                        run_on: None,
-                        execution_ms: None,
-                    });
-                }
             }
-        }
-        Tool::NodePgMigrate => {}
-        Tool::Flyway => {
-            let sql = format!(
-                "SELECT version, type, checksum, installed_on::timestamptz, execution_time::bigint, success, script \
-                 FROM {source_table} ORDER BY installed_rank"
-            );
-            let mut versions: Vec<Applied> = Vec::new();
-            for r in client.query(&sql, &[]).map_err(db(read.clone()))? {
-                let version: Option<String> = r.get(0);
-                let kind: String = r.get(1);
-                let script: String = r.get(6);
-                let Some(version) = version else {
-                    // A repeatable migration (the schema creation has no version either): the latest run of
-                    // each script counts.
-                    if kind == "SQL" && r.get::<_, bool>(5) {
-                        let version = format!("{}{script}", super::REPEATABLE_VERSION);
-                        versions.retain(|a| a.version != version);
-                        versions.push(Applied {
-                            version,
-                            checksum: r.get::<_, Option<i32>>(2).map(SourceChecksum::Flyway),
-                            run_on: r.get(3),
-                            execution_ms: r.get(4),
-                        });
-                    }
-                    continue;
-                };
-                if !r.get::<_, bool>(5) {
-                    refusals.push(Refusal {
-                        file: script,
-                        reason: format!("Flyway recorded version {version} as failed in {source_table}: `flyway repair` first"),
-                    });
-                    continue;
-                }
-                match kind.as_str() {
-                    "UNDO_SQL" | "UNDO_JDBC" => versions.retain(|a| a.version != version),
-                    "BASELINE" => {
-                        // Everything up to the baseline counts as applied, without a checksum.
-                        let key = flyway_key(&version);
-                        for m in &plan.migrations {
-                            if flyway_key(&m.source.version) <= key {
-                                versions.push(Applied {
-                                    version: m.source.version.clone(),
-                                    checksum: None,
-                                    run_on: r.get(3),
-                                    execution_ms: None,
-                                });
-                            }
-                        }
-                    }
-                    _ => versions.push(Applied {
-                        checksum: r.get::<_, Option<i32>>(2).map(SourceChecksum::Flyway),
-                        run_on: r.get(3),
-                        execution_ms: r.get(4),
-                        version: plan
-                            .migrations
-                            .iter()
-                            .map(|m| &m.source.version)
-                            .find(|v| flyway_key(v) == flyway_key(&version))
-                            .cloned()
-                            .unwrap_or(version),
-                    }),
-                }
-            }
-            applied = versions;
+            _ => versions.push(Applied {
+                checksum: r.get::<_, Option<i32>>(2).map(SourceChecksum::Flyway),
+                run_on: r.get(3),
+                execution_ms: r.get(4),
+                version: plan
+                    .migrations
+                    .iter()
+                    .map(|m| &m.source.version)
+                    .find(|v| flyway_key(v) == flyway_key(&version))
+                    .cloned()
+                    .unwrap_or(version),
+            }),
         }
     }
-    Ok(applied)
+    Ok(versions)
 }
 
 /// A Flyway version's numbers without trailing zero parts (`1.0` is `1`).
