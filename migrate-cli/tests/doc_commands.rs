@@ -129,3 +129,100 @@ fn command_lines_are_found_in_shell_blocks_only() {
         ]
     );
 }
+
+/// The ```toml blocks of `text` with the line of their fence, leaving out snippets of a Cargo manifest: the
+/// rest show `migrate.toml`.
+fn migrate_toml_blocks(text: &str) -> Vec<(usize, String)> {
+    const CARGO: [&str; 10] = [
+        "[package]",
+        "[dependencies]",
+        "[build-dependencies]",
+        "[dev-dependencies]",
+        "[profile",
+        "[[bin]]",
+        "[workspace",
+        "= { package",
+        "= { path",
+        "= { git",
+    ];
+    let mut out = Vec::new();
+    let mut block: Option<(usize, String)> = None;
+    let mut fenced = false;
+    for (i, line) in text.lines().enumerate() {
+        if let Some(info) = line.trim_start().strip_prefix("```") {
+            fenced = !fenced;
+            if fenced && info.trim() == "toml" {
+                block = Some((i + 1, String::new()));
+            } else if let Some((at, body)) = block.take() {
+                if !CARGO.iter().any(|c| body.contains(c)) {
+                    out.push((at, body));
+                }
+            }
+            continue;
+        }
+        if let Some((_, body)) = &mut block {
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    out
+}
+
+/// Every `migrate.toml` the README and the guide show is read by the CLI's own loader, which refuses an unknown
+/// key or a value of the wrong kind: a setting renamed in the code fails here with the file and line. The CLI
+/// loads it for `status` and stops, with no `[runner]` to forward to, before it connects anywhere.
+#[test]
+fn every_documented_migrate_toml_loads() {
+    let scratch = std::env::temp_dir().join(format!("doc-toml-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("a scratch folder");
+    let mut checked = 0;
+    let mut failures = Vec::new();
+    for path in documents() {
+        let text =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let shown = path
+            .strip_prefix(root())
+            .unwrap_or(&path)
+            .display()
+            .to_string();
+        for (line, body) in migrate_toml_blocks(&text) {
+            checked += 1;
+            let file = scratch.join("migrate.toml");
+            std::fs::write(&file, &body).expect("write the block");
+            let output = std::process::Command::new(env!("CARGO_BIN_EXE_migrate"))
+                .current_dir(&scratch)
+                .arg("--config")
+                .arg(&file)
+                .arg("status")
+                // Nothing may connect: a closed port makes an attempt fail loudly instead.
+                .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+                .env(
+                    "CONTROL_DATABASE_URL",
+                    "postgres://nobody@127.0.0.1:1/control",
+                )
+                .env("EU_1_DIRECT_URL", "postgres://nobody@127.0.0.1:1/eu")
+                .env("SHARD_2_URL", "postgres://nobody@127.0.0.1:1/shard")
+                .output()
+                .expect("run migrate");
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            if !stderr.contains("has no [runner] table") {
+                failures.push(format!(
+                    "{shown}:{line}: migrate.toml not loaded:\n{stderr}"
+                ));
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    // The cookbook's backfill settings and the fleet guide's two: fewer means the blocks were not found.
+    assert!(checked >= 3, "only {checked} migrate.toml blocks found");
+}
+
+#[test]
+fn toml_blocks_of_a_cargo_manifest_are_left_out() {
+    let text = "```toml\n[fleet]\nparallel = 4\n```\n\n```toml\nmigrate-core = { package = \"x\", version = \"0.1\" }\n```\n\n```toml\n[profile.dev]\ndebug = 1\n```\n";
+    assert_eq!(
+        migrate_toml_blocks(text),
+        [(1, "[fleet]\nparallel = 4\n".to_owned())]
+    );
+}
