@@ -10,7 +10,7 @@ use postgres::Client;
 use super::checksums::SourceChecksum;
 use super::{ImportError, Plan, Refusal, Tool};
 use crate::history::{self, MigrationsTable};
-use crate::{LockMode, Timeouts};
+use crate::LockMode;
 
 /// What adoption found and did.
 #[derive(Debug, Clone, Default)]
@@ -80,20 +80,9 @@ pub fn adopt(
         .filter(|(i, _)| !applied_at.contains(i))
         .map(|(_, m)| m.name.clone())
         .collect();
-    let record = |client: &mut Client,
-                  _events: &mut dyn FnMut(crate::Event<'_>)|
-     -> Result<(Vec<String>, Vec<String>), crate::Error> {
+    let (recorded, already) = super::locked(client, table, lock_mode, |client| {
         record(client, table, plan, &to_record, dry_run)
-    };
-    let (recorded, already) = crate::lock::with_lock(
-        client,
-        table,
-        lock_mode,
-        &Timeouts::default(),
-        &crate::Interrupt::new(),
-        &mut |_| {},
-        record,
-    )?;
+    })?;
     adoption.recorded = recorded;
     adoption.already = already;
     Ok(adoption)
@@ -256,10 +245,7 @@ fn read_applied(
     plan: &Plan,
     refusals: &mut Vec<Refusal>,
 ) -> Result<Vec<Applied>, ImportError> {
-    let table = SourceTable {
-        name: source_table,
-        read: format!("cannot read {source_table}"),
-    };
+    let table = SourceTable { name: source_table };
     match tool {
         Tool::Sqlx => sqlx_applied(client, &table, refusals),
         Tool::Refinery => refinery_applied(client, &table),
@@ -301,8 +287,6 @@ fn read_applied(
 struct SourceTable<'t> {
     /// Qualified as the server resolved it.
     name: &'t str,
-    /// The context of a failed read.
-    read: String,
 }
 
 impl SourceTable<'_> {
@@ -315,7 +299,7 @@ impl SourceTable<'_> {
         client
             .query(sql, params)
             .map_err(|source| ImportError::Database {
-                context: self.read.clone(),
+                context: format!("cannot read {}", self.name),
                 source,
             })
     }

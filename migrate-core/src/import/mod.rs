@@ -20,6 +20,25 @@ pub use adopt::{adopt, Adoption};
 pub use node_pg_migrate::{adopt_node_pg_migrate, NodeAdoption};
 pub use transactions::TransactionChange;
 
+/// Runs `work` under the migration lock of `table`, as `up` would take it (`lock_mode`), with the default
+/// timeouts and no interrupt: adoption writes the history rows that `up` reads.
+fn locked<T>(
+    client: &mut postgres::Client,
+    table: &crate::history::MigrationsTable,
+    lock_mode: crate::LockMode,
+    work: impl FnOnce(&mut postgres::Client) -> Result<T, crate::Error>,
+) -> Result<T, crate::Error> {
+    crate::lock::with_lock(
+        client,
+        table,
+        lock_mode,
+        &crate::Timeouts::default(),
+        &crate::Interrupt::new(),
+        &mut |_| {},
+        |client, _| work(client),
+    )
+}
+
 /// The tools whose folders `import` converts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tool {

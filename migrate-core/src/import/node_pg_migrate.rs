@@ -9,7 +9,7 @@ use postgres::Client;
 
 use super::{ImportError, Refusal, Tool};
 use crate::history::{self, MigrationsTable, ADOPTED_PREFIX};
-use crate::{LockMode, Timeouts};
+use crate::LockMode;
 
 /// What adopting node-pg-migrate's table found and did.
 #[derive(Debug, Clone, Default)]
@@ -66,9 +66,7 @@ pub fn adopt_node_pg_migrate(
     }
     let files = names(dir)?;
     let marker = format!("{ADOPTED_PREFIX}node-pg-migrate");
-    let work = |client: &mut Client,
-                _events: &mut dyn FnMut(crate::Event<'_>)|
-     -> Result<Result<NodeAdoption, Vec<Refusal>>, crate::Error> {
+    let work = |client: &mut Client| -> Result<Result<NodeAdoption, Vec<Refusal>>, crate::Error> {
         let mut tx = client
             .transaction()
             .map_err(crate::Error::database("cannot start a transaction"))?;
@@ -159,15 +157,7 @@ pub fn adopt_node_pg_migrate(
         }
         Ok(Ok(adoption))
     };
-    let result = crate::lock::with_lock(
-        client,
-        table,
-        lock_mode,
-        &Timeouts::default(),
-        &crate::Interrupt::new(),
-        &mut |_| {},
-        work,
-    )?;
+    let result = super::locked(client, table, lock_mode, work)?;
     result.map_err(|refusals| ImportError::Refused {
         tool: Tool::NodePgMigrate,
         what: "adopt",

@@ -7,7 +7,6 @@ use crate::access::{self, Needs};
 use crate::error::Error;
 use crate::events::Event;
 use crate::history::{self, History};
-use crate::lock::with_lock;
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 use crate::server::server_major;
@@ -124,12 +123,8 @@ impl<'a> Migrator<'a> {
         mut choice: Choice<'_>,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        with_lock(
+        self.locked(
             client,
-            &self.table,
-            self.lock_mode,
-            &self.timeouts,
-            &self.interrupt,
             events,
             |client, events| {
                 self.check_failures(client)?;
@@ -204,12 +199,8 @@ impl<'a> Migrator<'a> {
         let _watching = self
             .lock_watch
             .start(client, self.second_connection.as_ref());
-        with_lock(
+        self.locked(
             client,
-            &self.table,
-            self.lock_mode,
-            &self.timeouts,
-            &self.interrupt,
             events,
             |client, events| {
                 let (applied, server) = self.revertible(client)?;
@@ -232,12 +223,8 @@ impl<'a> Migrator<'a> {
         let _watching = self
             .lock_watch
             .start(client, self.second_connection.as_ref());
-        with_lock(
+        self.locked(
             client,
-            &self.table,
-            self.lock_mode,
-            &self.timeouts,
-            &self.interrupt,
             events,
             |client, events| {
                 let (applied, server) = self.revertible(client)?;
@@ -260,12 +247,8 @@ impl<'a> Migrator<'a> {
     /// Rows of migrations squashed into a baseline that `up` cannot record yet ([`State::Squashed`]) are not
     /// missing files and are left alone; naming one is refused with `up`'s reason.
     pub fn repair(&self, client: &mut Client, names: &[String]) -> Result<Vec<Entry>, Error> {
-        with_lock(
+        self.locked(
             client,
-            &self.table,
-            self.lock_mode,
-            &self.timeouts,
-            &self.interrupt,
             &mut |_| {},
             |client, _| {
                 if !history::exists(client, &self.table)? {

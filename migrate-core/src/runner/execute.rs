@@ -518,15 +518,8 @@ fn runs_again(unit: &Statement) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use migrate_dsl::prelude::*;
-
     use super::*;
-
-    fn statements(record: impl FnOnce(&mut MigrationBuilder)) -> Vec<Statement> {
-        let mut pgm = MigrationBuilder::new();
-        record(&mut pgm);
-        pgm.statements().expect("the test migration renders")
-    }
+    use crate::runner::test_support::statements;
 
     #[test]
     fn a_failure_mark_shows_the_first_line_without_its_terminator_shortened() {

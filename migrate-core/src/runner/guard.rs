@@ -218,13 +218,8 @@ mod tests {
     use migrate_dsl::Action;
 
     use super::*;
+    use crate::runner::test_support::statements;
     use crate::migration::{Definition, Direction, Migration};
-
-    fn statements(record: impl FnOnce(&mut MigrationBuilder)) -> Vec<Statement> {
-        let mut pgm = MigrationBuilder::new();
-        record(&mut pgm);
-        pgm.statements().expect("the test migration renders")
-    }
 
     /// For each statement with a safeguard: its operation, and whether it is checked before the first
     /// statement.

@@ -26,6 +26,19 @@ mod settings;
 mod units;
 
 pub use repeatable::{RepeatableState, RepeatableStatus};
+
+/// What the runner's unit tests record a migration with.
+#[cfg(test)]
+mod test_support {
+    use migrate_dsl::{MigrationBuilder, Statement};
+
+    /// The statements `record` renders, as the runner receives them.
+    pub(super) fn statements(record: impl FnOnce(&mut MigrationBuilder)) -> Vec<Statement> {
+        let mut pgm = MigrationBuilder::new();
+        record(&mut pgm);
+        pgm.statements().expect("the test migration renders")
+    }
+}
 pub use settings::Migrator;
 
 use crate::migration::Direction;

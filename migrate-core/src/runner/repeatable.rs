@@ -154,12 +154,8 @@ impl<'a> Migrator<'a> {
         client: &mut Client,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        crate::lock::with_lock(
+        self.locked(
             client,
-            &self.table,
-            self.lock_mode,
-            &self.timeouts,
-            &self.interrupt,
             events,
             |client, events| {
                 let server = crate::server::server_major(client)?;
@@ -177,12 +173,8 @@ impl<'a> Migrator<'a> {
         names: &[String],
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        crate::lock::with_lock(
+        self.locked(
             client,
-            &self.table,
-            self.lock_mode,
-            &self.timeouts,
-            &self.interrupt,
             events,
             |client, events| {
                 let server = crate::server::server_major(client)?;

@@ -1,5 +1,9 @@
 //! The runner and its settings.
 
+use postgres::Client;
+
+use crate::error::Error;
+use crate::events::Event;
 use crate::history::MigrationsTable;
 use crate::interrupt::Interrupt;
 use crate::lock::LockMode;
@@ -123,6 +127,25 @@ impl<'a> Migrator<'a> {
     ) -> Self {
         self.deadline_at = Some((at, budget));
         self
+    }
+
+    /// Runs `f` under the migration lock of this migrator's table, with its lock mode, timeouts and
+    /// interrupt: every command that changes anything goes through here.
+    pub(super) fn locked<T>(
+        &self,
+        client: &mut Client,
+        events: &mut dyn FnMut(Event<'_>),
+        f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        crate::lock::with_lock(
+            client,
+            &self.table,
+            self.lock_mode,
+            &self.timeouts,
+            &self.interrupt,
+            events,
+            f,
+        )
     }
 
     /// Starts the run's time budget on its interrupt: the fleet's deadline, else `max_duration` from now.
