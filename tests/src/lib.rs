@@ -110,6 +110,26 @@ impl TestDb {
         }
     }
 
+    /// Ends the runner's sessions (`application_name = 'migrate'`) on this database, as the server would once
+    /// it notices that their client is gone.
+    pub fn terminate_runner_sessions(&self) {
+        self.client()
+            .batch_execute(
+                "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity \
+                 WHERE datname = current_database() AND application_name = 'migrate'",
+            )
+            .expect("terminate the runner's sessions");
+    }
+
+    /// The migrations recorded in the default bookkeeping table (`public.pgmigrations`), in the order they
+    /// were applied.
+    pub fn recorded(&self) -> Vec<String> {
+        self.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
+            .into_iter()
+            .map(|row| row[0].clone().unwrap_or_default())
+            .collect()
+    }
+
     /// Creates a new empty database on the server named by `DATABASE_URL`.
     ///
     /// # Panics

@@ -6,13 +6,6 @@ use tests::assert_cli_snapshot;
 use tests::cli::FixtureCli;
 use tests::TestDb;
 
-fn applied(db: &TestDb) -> Vec<String> {
-    db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
-        .into_iter()
-        .map(|row| row[0].clone().unwrap_or_default())
-        .collect()
-}
-
 #[test]
 fn up_expand_only_stops_before_the_first_pending_contract() {
     let db = TestDb::new();
@@ -64,7 +57,7 @@ fn up_expand_only_stops_before_the_first_pending_contract() {
     let expand = cli.run(&["up", "--expand-only"]).expect_code(0);
     assert_cli_snapshot!("phases_up_expand_only", expand, &["up", "--expand-only"]);
     assert_eq!(
-        applied(&db),
+        db.recorded(),
         ["20260501000001_create_posts", "20260501000002_add_slug"]
     );
     assert!(db.columns("posts").contains(&"legacy".to_owned()));
@@ -81,7 +74,7 @@ fn up_expand_only_stops_before_the_first_pending_contract() {
 
     // After the rollout: the contract and what follows it.
     cli.run(&["up"]).expect_code(0);
-    assert_eq!(applied(&db).len(), 4);
+    assert_eq!(db.recorded().len(), 4);
     assert_eq!(db.columns("posts"), ["id", "title", "slug", "summary"]);
     let done = cli.run(&["up", "--expand-only"]).expect_code(0);
     assert!(done.stdout.contains("nothing to apply"), "{}", done.stdout);

@@ -28,10 +28,7 @@ fn recorded(db: &TestDb) -> Vec<String> {
     if exists[0][0].as_deref() != Some("t") {
         return Vec::new();
     }
-    db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
-        .into_iter()
-        .map(|row| row[0].clone().unwrap_or_default())
-        .collect()
+    db.recorded()
 }
 
 /// Panics unless the `slow` fixture's effects and records agree: each migration is recorded at most once,

@@ -5,13 +5,6 @@ use tests::assert_cli_snapshot;
 use tests::cli::FixtureCli;
 use tests::TestDb;
 
-fn recorded(db: &TestDb) -> Vec<String> {
-    db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
-        .into_iter()
-        .map(|row| row[0].clone().unwrap_or_default())
-        .collect()
-}
-
 #[test]
 fn up_applies_everything_in_order_and_status_shows_it() {
     let db = TestDb::new();
@@ -33,7 +26,7 @@ fn up_applies_everything_in_order_and_status_shows_it() {
     );
     assert_eq!(db.columns("users"), ["id", "email", "display_name", "bio"]);
     assert_eq!(
-        recorded(&db),
+        db.recorded(),
         [
             "20260101000001_create_users",
             "20260101000002_add_profile",
@@ -72,7 +65,7 @@ fn down_reverts_exactly_the_last_one_and_restores_the_schema() {
         "down must undo exactly the last migration"
     );
     assert_eq!(
-        recorded(&db),
+        db.recorded(),
         ["20260101000001_create_users", "20260101000002_add_profile"]
     );
 
@@ -80,7 +73,7 @@ fn down_reverts_exactly_the_last_one_and_restores_the_schema() {
     let empty = TestDb::new().schema_dump();
     cli.run(&["down", "2"]).expect_code(0);
     assert_eq!(db.schema_dump(), empty);
-    assert!(recorded(&db).is_empty());
+    assert!(db.recorded().is_empty());
 }
 
 #[test]
@@ -92,15 +85,15 @@ fn down_to_all_and_counts() {
     // --to keeps the named migration applied.
     cli.run(&["down", "--to", "20260101000001_create_users"])
         .expect_code(0);
-    assert_eq!(recorded(&db), ["20260101000001_create_users"]);
+    assert_eq!(db.recorded(), ["20260101000001_create_users"]);
 
     let too_many = cli.run(&["down", "5"]).expect_code(1);
     assert_cli_snapshot!("down_too_many", too_many, &["down", "5"]);
-    assert_eq!(recorded(&db), ["20260101000001_create_users"]);
+    assert_eq!(db.recorded(), ["20260101000001_create_users"]);
 
     cli.run(&["up"]).expect_code(0);
     cli.run(&["down", "--all"]).expect_code(0);
-    assert!(recorded(&db).is_empty());
+    assert!(db.recorded().is_empty());
     assert_eq!(db.tables(), ["public.pgmigrations"]);
 
     let nothing = cli.run(&["down"]).expect_code(1);
@@ -115,11 +108,11 @@ fn up_count_and_to() {
     let db = TestDb::new();
     let cli = FixtureCli::new("basic", &db);
     cli.run(&["up", "1"]).expect_code(0);
-    assert_eq!(recorded(&db), ["20260101000001_create_users"]);
+    assert_eq!(db.recorded(), ["20260101000001_create_users"]);
 
     // A timestamp prefix names a migration too; --to is inclusive.
     cli.run(&["up", "--to", "20260101000002"]).expect_code(0);
-    assert_eq!(recorded(&db).len(), 2);
+    assert_eq!(db.recorded().len(), 2);
 
     let too_many = cli.run(&["up", "2"]).expect_code(1);
     assert_cli_snapshot!("up_too_many", too_many, &["up", "2"]);
@@ -141,7 +134,7 @@ fn up_count_and_to() {
         "{}",
         conflict.stderr
     );
-    assert_eq!(recorded(&db).len(), 2);
+    assert_eq!(db.recorded().len(), 2);
 }
 
 #[test]
@@ -155,13 +148,13 @@ fn redo_reapplies_exactly_what_it_reverted() {
     assert_eq!(db.schema_dump(), before);
     // The third migration was pending before and stays pending: redo is not "down then up everything".
     assert_eq!(
-        recorded(&db),
+        db.recorded(),
         ["20260101000001_create_users", "20260101000002_add_profile"]
     );
 
     cli.run(&["redo", "2"]).expect_code(0);
     assert_eq!(
-        recorded(&db),
+        db.recorded(),
         ["20260101000001_create_users", "20260101000002_add_profile"]
     );
     assert_eq!(db.schema_dump(), before);
@@ -174,7 +167,7 @@ fn a_failing_statement_rolls_back_its_whole_migration() {
     let up = cli.run(&["up"]).expect_code(1);
     assert_cli_snapshot!("failing_up", up, &["up"]);
     // The first migration committed on its own; the second left nothing behind.
-    assert_eq!(recorded(&db), ["20260201000001_create_items"]);
+    assert_eq!(db.recorded(), ["20260201000001_create_items"]);
     assert_eq!(db.tables(), ["public.items", "public.pgmigrations"]);
     assert_eq!(
         db.query_strings("SELECT count(*) FROM items")[0][0].as_deref(),
@@ -192,7 +185,7 @@ fn single_transaction_rolls_back_the_whole_run() {
         "{:?}",
         db.tables()
     );
-    assert!(recorded(&db).is_empty());
+    assert!(db.recorded().is_empty());
 }
 
 #[test]
@@ -204,7 +197,7 @@ fn an_irreversible_migration_refuses_down_before_touching_anything() {
     let down = cli.run(&["down"]).expect_code(1);
     assert_cli_snapshot!("irreversible_down", down, &["down"]);
     assert_eq!(db.schema_dump(), before);
-    assert_eq!(recorded(&db).len(), 2);
+    assert_eq!(db.recorded().len(), 2);
 }
 
 #[test]
@@ -248,7 +241,7 @@ fn concurrently_runs_outside_a_transaction_statement_by_statement() {
         .map(|r| r.map(|v| Some(v.to_owned())).to_vec())
     );
     cli.run(&["down", "2"]).expect_code(0);
-    assert_eq!(recorded(&db), ["20260401000001_create_events"]);
+    assert_eq!(db.recorded(), ["20260401000001_create_events"]);
     assert!(db
         .query_strings(
             "SELECT 1 FROM pg_indexes WHERE tablename = 'events' AND indexname <> 'events_pkey'"
@@ -300,7 +293,7 @@ fn sql_and_dry_run_change_nothing() {
         "{}",
         dry_down.stdout
     );
-    assert_eq!(recorded(&db).len(), 3);
+    assert_eq!(db.recorded().len(), 3);
 }
 
 #[test]
@@ -322,7 +315,7 @@ fn fake_records_without_running() {
     let fake = cli.run(&["up", "--fake"]).expect_code(0);
     assert_cli_snapshot!("basic_up_fake", fake, &["up", "--fake"]);
     assert_eq!(db.tables(), ["public.pgmigrations"]);
-    assert_eq!(recorded(&db).len(), 3);
+    assert_eq!(db.recorded().len(), 3);
     let plan = cli
         .run(&["down", "--all", "--dry-run", "--fake"])
         .expect_code(0);
@@ -331,7 +324,7 @@ fn fake_records_without_running() {
         plan,
         &["down", "--all", "--dry-run", "--fake"]
     );
-    assert_eq!(recorded(&db).len(), 3, "a dry run changes nothing");
+    assert_eq!(db.recorded().len(), 3, "a dry run changes nothing");
     cli.run(&["down", "--all", "--fake"]).expect_code(0);
-    assert!(recorded(&db).is_empty());
+    assert!(db.recorded().is_empty());
 }

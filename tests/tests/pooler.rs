@@ -50,11 +50,7 @@ fn stderr(out: &Output) -> String {
 /// Every `slow` migration recorded exactly once, in order, with its table and its one row.
 #[track_caller]
 fn assert_all_applied_once(db: &TestDb, context: &str) {
-    let names: Vec<String> = db
-        .query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
-        .into_iter()
-        .map(|r| r[0].clone().unwrap_or_default())
-        .collect();
+    let names = db.recorded();
     let expected: Vec<String> = (1..=SLOW).map(slow_name).collect();
     assert_eq!(names, expected, "{context}: each applied once, in order");
     for i in 1..=SLOW {

@@ -15,14 +15,6 @@ use tests::TestDb;
 /// `status` when a migration is CHANGED, MISSING FILE, FAILED or OUT OF ORDER.
 const EXIT_STATUS_PROBLEMS: i32 = migrate_cli::EXIT_STATUS_PROBLEMS as i32;
 
-/// Migration names in the default bookkeeping table, in application order.
-fn recorded(db: &TestDb) -> Vec<String> {
-    db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
-        .into_iter()
-        .map(|row| row[0].clone().unwrap_or_default())
-        .collect()
-}
-
 /// The recorded checksum of `name` in the default bookkeeping table.
 fn recorded_checksum(db: &TestDb, name: &str) -> String {
     let rows = db.query_strings(&format!(
@@ -129,14 +121,14 @@ fn out_of_order_is_refused_until_allowed_then_settles() {
     let db = TestDb::new();
     let v1 = FixtureCli::new("ordering_v1", &db);
     v1.run(&["up"]).expect_code(0);
-    assert_eq!(recorded(&db), ["20260501000001_a", "20260501000003_c"]);
+    assert_eq!(db.recorded(), ["20260501000001_a", "20260501000003_c"]);
 
     let v2 = v1.switch("ordering_v2");
     let before = db.schema_dump();
     let up = v2.run(&["up"]).expect_code(1);
     assert_cli_snapshot!("safety_out_of_order_up", up, &["up"]);
     assert!(up.stderr.contains("20260501000002_b"), "{}", up.stderr);
-    assert_eq!(recorded(&db), ["20260501000001_a", "20260501000003_c"]);
+    assert_eq!(db.recorded(), ["20260501000001_a", "20260501000003_c"]);
     assert_eq!(db.schema_dump(), before, "a refused `up` changes nothing");
     assert!(!db.tables().contains(&"public.b".to_owned()));
 
@@ -150,7 +142,7 @@ fn out_of_order_is_refused_until_allowed_then_settles() {
 
     v2.run(&["up", "--allow-out-of-order"]).expect_code(0);
     assert_eq!(
-        recorded(&db),
+        db.recorded(),
         ["20260501000001_a", "20260501000003_c", "20260501000002_b"]
     );
     assert_eq!(
@@ -169,7 +161,7 @@ fn out_of_order_is_refused_until_allowed_then_settles() {
         "no warning or error: {}",
         again.stderr
     );
-    assert_eq!(recorded(&db).len(), 3);
+    assert_eq!(db.recorded().len(), 3);
     let status = v2.run(&["status"]).expect_code(0);
     assert!(
         status.stdout.contains("3 applied, 0 pending") && !status.stdout.contains("OUT OF ORDER"),
@@ -188,7 +180,7 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
     let db = TestDb::new();
     let v2 = FixtureCli::new("ordering_v2", &db);
     v2.run(&["up"]).expect_code(0);
-    assert_eq!(recorded(&db).len(), 3);
+    assert_eq!(db.recorded().len(), 3);
 
     let v1 = v2.switch("ordering_v1");
     let status = v1.run(&["status"]).expect_code(EXIT_STATUS_PROBLEMS);
@@ -218,11 +210,11 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
 
     let up = v1.run(&["up"]).expect_code(1);
     assert_cli_snapshot!("safety_missing_up", up, &["up"]);
-    assert_eq!(recorded(&db).len(), 3, "a refused `up` records nothing");
+    assert_eq!(db.recorded().len(), 3, "a refused `up` records nothing");
 
     let repair = v1.run(&["repair"]).expect_code(0);
     assert_cli_snapshot!("safety_missing_repair", repair, &["repair"]);
-    assert_eq!(recorded(&db), ["20260501000001_a", "20260501000003_c"]);
+    assert_eq!(db.recorded(), ["20260501000001_a", "20260501000003_c"]);
     assert!(
         db.tables().contains(&"public.b".to_owned()),
         "repair only edits the bookkeeping"
@@ -230,7 +222,7 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
 
     let up = v1.run(&["up"]).expect_code(0);
     assert!(up.stdout.contains("nothing to apply"), "{}", up.stdout);
-    assert_eq!(recorded(&db), ["20260501000001_a", "20260501000003_c"]);
+    assert_eq!(db.recorded(), ["20260501000001_a", "20260501000003_c"]);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -251,7 +243,7 @@ fn an_edited_migration_blocks_up_until_repair_accepts_it() {
     let up = v2.run(&["up"]).expect_code(1);
     assert_cli_snapshot!("safety_drift_up", up, &["up"]);
     assert!(up.stderr.contains(t), "{}", up.stderr);
-    assert_eq!(recorded(&db), [t]);
+    assert_eq!(db.recorded(), [t]);
     assert_eq!(
         db.tables(),
         ["public.pgmigrations", "public.t"],
@@ -281,7 +273,7 @@ fn an_edited_migration_blocks_up_until_repair_accepts_it() {
     );
 
     v2.run(&["up"]).expect_code(0);
-    assert_eq!(recorded(&db), [t, "20260601000002_u"]);
+    assert_eq!(db.recorded(), [t, "20260601000002_u"]);
     assert_eq!(db.tables(), ["public.pgmigrations", "public.t", "public.u"]);
 }
 
@@ -386,7 +378,7 @@ fn a_held_lock_fails_fast_or_is_waited_for() {
     let db = TestDb::new();
     let cli = FixtureCli::new("basic", &db);
     cli.run(&["up"]).expect_code(0);
-    assert_eq!(recorded(&db).len(), 3);
+    assert_eq!(db.recorded().len(), 3);
 
     let key = lock_key(&MigrationsTable::default());
     let mut holder = db.client();
@@ -418,7 +410,7 @@ fn a_held_lock_fails_fast_or_is_waited_for() {
         "names the table and the holder (pid {holder_pid}): {}",
         busy.stderr
     );
-    assert_eq!(recorded(&db).len(), 3, "nothing reverted");
+    assert_eq!(db.recorded().len(), 3, "nothing reverted");
     assert!(db.tables().contains(&"public.posts".to_owned()));
 
     // Wait mode (the default).
@@ -429,7 +421,7 @@ fn a_held_lock_fails_fast_or_is_waited_for() {
         matches!(rx.try_recv(), Err(mpsc::TryRecvError::Empty)),
         "`down` finished while another session held the lock"
     );
-    assert_eq!(recorded(&db).len(), 3, "nothing reverted while waiting");
+    assert_eq!(db.recorded().len(), 3, "nothing reverted while waiting");
     holder
         .execute("SELECT pg_advisory_unlock($1)", &[&key])
         .unwrap();
@@ -452,7 +444,7 @@ fn a_held_lock_fails_fast_or_is_waited_for() {
         waited.stdout
     );
     assert_eq!(
-        recorded(&db),
+        db.recorded(),
         ["20260101000001_create_users", "20260101000002_add_profile"]
     );
     assert!(!db.tables().contains(&"public.posts".to_owned()));
@@ -868,7 +860,7 @@ fn a_failing_down_keeps_the_migration_applied() {
     let down = cli.run(&["down"]).expect_code(1);
     assert_cli_snapshot!("safety_down_fails", down, &["down"]);
     assert!(down.stderr.contains("does_not_exist"), "{}", down.stderr);
-    assert_eq!(recorded(&db), ["20260801000001_create_keeper"]);
+    assert_eq!(db.recorded(), ["20260801000001_create_keeper"]);
     assert_eq!(db.tables(), ["public.keeper", "public.pgmigrations"]);
     assert_eq!(db.schema_dump(), before);
 }
@@ -966,7 +958,7 @@ fn a_renamed_file_is_recognised_by_its_checksum_and_repair_records_the_rename() 
         "{}",
         repair.stdout
     );
-    assert_eq!(recorded(&db), ["20270401000001_create_accounts", new]);
+    assert_eq!(db.recorded(), ["20270401000001_create_accounts", new]);
 
     let up = v2.run(&["up"]).expect_code(0);
     assert!(up.stdout.contains("nothing to apply"), "{}", up.stdout);
@@ -1038,7 +1030,7 @@ fn two_files_with_the_content_of_one_gone_row_are_named_and_never_run_again() {
             refused.stderr
         );
         assert_eq!(seeded(), "1", "migrate {}", args.join(" "));
-        assert_eq!(recorded(&db), ["20270401000001_create_accounts", old]);
+        assert_eq!(db.recorded(), ["20270401000001_create_accounts", old]);
     }
 
     // The copy deleted: one file with that content, a rename.
@@ -1082,7 +1074,7 @@ fn rows_without_checksum_or_execution_time_are_unverified_not_a_crash() {
     );
 
     cli.run(&["up"]).expect_code(0);
-    assert_eq!(recorded(&db).len(), 3);
+    assert_eq!(db.recorded().len(), 3);
     cli.run(&["down"]).expect_code(0);
     cli.run(&["up"]).expect_code(0);
 
@@ -1146,5 +1138,5 @@ fn a_role_owning_the_schema_without_create_on_the_database_can_run_up() {
     let cli = FixtureCli::with_url("basic", url.as_str());
     let run = cli.run(&["up"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert_eq!(recorded(&db).len(), 3);
+    assert_eq!(db.recorded().len(), 3);
 }

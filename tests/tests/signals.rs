@@ -51,13 +51,6 @@ fn text(out: &Output) -> (String, String) {
     )
 }
 
-fn recorded(db: &TestDb) -> Vec<String> {
-    db.query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
-        .into_iter()
-        .map(|r| r[0].clone().unwrap_or_default())
-        .collect()
-}
-
 /// No advisory lock is held on the database once the runner's session is gone (it never lingers: the
 /// statement was cancelled, so the backend is idle and ends with the connection).
 #[track_caller]
@@ -100,7 +93,7 @@ fn a_signal_during_a_transactional_migration_cancels_it_on_the_server_and_rolls_
                 && stderr.contains("rolled back"),
             "SIG{name}: {stderr}"
         );
-        assert_eq!(recorded(&db), ["20261201000001_first"], "SIG{name}");
+        assert_eq!(db.recorded(), ["20261201000001_first"], "SIG{name}");
         assert_eq!(
             db.tables(),
             ["public.first", "public.pgmigrations"],
@@ -235,7 +228,7 @@ fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
     let updated = db.query_strings("SELECT count(*)::text FROM items WHERE doubled = v * 2");
     assert_eq!(updated[0][0].as_deref(), Some("3000"));
     assert_eq!(
-        recorded(&db),
+        db.recorded(),
         ["20261201000101_items", "20261201000102_backfill"]
     );
 }
@@ -322,7 +315,7 @@ fn a_signal_during_a_command_on_a_scratch_database_drops_it() {
             "{command}"
         );
         assert_eq!(
-            recorded(&db),
+            db.recorded(),
             ["20261201000001_first", "20261201000002_slow_tx"],
             "{command}"
         );
@@ -451,7 +444,7 @@ fn a_closed_output_stops_a_run_between_migrations_and_never_panics() {
             }
         }
         let recorded = if db.tables().contains(&"public.pgmigrations".to_owned()) {
-            recorded(&db)
+            db.recorded()
         } else {
             Vec::new()
         };

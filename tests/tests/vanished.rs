@@ -130,19 +130,9 @@ fn a_server_that_stops_answering_mid_migration_ends_the_run_within_the_check_bou
     );
     // The server still runs the statement for a connection nobody reads: end it, as the server itself
     // would once the connection's socket is closed.
-    client
-        .batch_execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
-             AND application_name = 'migrate'",
-        )
-        .expect("terminate");
-    let names: Vec<String> = db
-        .query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
-        .into_iter()
-        .map(|r| r[0].clone().unwrap_or_default())
-        .collect();
+    db.terminate_runner_sessions();
     assert_eq!(
-        names,
+        db.recorded(),
         ["20261201000001_first"],
         "only what was committed is recorded"
     );
@@ -447,18 +437,12 @@ fn a_fleet_stops_within_the_check_bound_when_a_server_stops_answering() {
     // Both servers still run the statement for a connection nobody reads: end them, as each server would
     // once it notices the closed socket.
     for db in [&direct, &behind] {
-        db.client()
-            .batch_execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() \
-                 AND application_name = 'migrate'",
-            )
-            .expect("terminate");
-        let names: Vec<String> = db
-            .query_strings("SELECT name FROM public.pgmigrations ORDER BY id")
-            .into_iter()
-            .map(|r| r[0].clone().unwrap_or_default())
-            .collect();
-        assert_eq!(names, ["20261201000001_first"], "only what was committed");
+        db.terminate_runner_sessions();
+        assert_eq!(
+            db.recorded(),
+            ["20261201000001_first"],
+            "only what was committed"
+        );
         assert!(!db.tables().contains(&"public.slow_tx".to_owned()));
     }
 }
