@@ -39,10 +39,7 @@ pub fn forward(config: &Config, release: bool, args: Vec<OsString>) -> Result<Ex
             "this command needs the compiled migrations, but {found}; add\n\n[runner]\npackage = \"<crate that compiles the migrations>\"\nbin = \"<its runner binary>\"\n"
         );
     };
-    let profile = profile(config, runner, release)?;
-    let root = config.root.clone().unwrap_or_else(|| PathBuf::from("."));
-    let manifest = root.join("Cargo.toml");
-    let build = Build::new(&manifest, &runner.package, &runner.bin, &profile);
+    let (build, manifest, profile) = request(config, runner, release)?;
     let exe = match freshness::fresh_runner(&build) {
         Ok(exe) => exe,
         Err(why) => {
@@ -54,6 +51,27 @@ pub fn forward(config: &Config, release: bool, args: Vec<OsString>) -> Result<Ex
         }
     };
     run(&exe, args)
+}
+
+/// The build of the runner `[runner]` names, with the package's manifest and the profile.
+fn request(
+    config: &Config,
+    runner: &RunnerConfig,
+    release: bool,
+) -> Result<(Build, PathBuf, String)> {
+    let profile = profile(config, runner, release)?;
+    let root = config.root.clone().unwrap_or_else(|| PathBuf::from("."));
+    let manifest = root.join("Cargo.toml");
+    let build = Build::new(&manifest, &runner.package, &runner.bin, &profile);
+    Ok((build, manifest, profile))
+}
+
+/// The build request of `config`'s runner, when it names one and its profile is valid.
+pub(crate) fn build_request(config: &Config, release: bool) -> Option<Build> {
+    let runner = config.file.runner.as_ref()?;
+    request(config, runner, release)
+        .ok()
+        .map(|(build, _, _)| build)
 }
 
 /// `--release`, else `[runner] profile`, else dev.

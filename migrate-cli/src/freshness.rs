@@ -97,7 +97,8 @@ fn build_env() -> Vec<(String, String)> {
     env
 }
 
-fn cache_dir() -> Option<PathBuf> {
+/// The folder of the front end's notes (this module's stamps, `digest_cache`'s checksums).
+pub(crate) fn cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -151,6 +152,27 @@ impl std::fmt::Display for Stale {
             Stale::Settings => f.write_str("the build settings changed"),
             Stale::Executable => f.write_str("the runner built last time is gone or was replaced"),
         }
+    }
+}
+
+/// Whether the runner last built for `build` was built from the migrations folder `dir` (a canonical path):
+/// its build listed that folder among its inputs. `false` without a readable note of such a build. The
+/// runner refuses a configured folder other than the one it compiled, so an answer that reads the folder
+/// instead of running the runner must first know that the runner compiles this one.
+pub fn built_from_folder(build: &Build, dir: &Path) -> bool {
+    let Some(path) = stamp_path(build) else {
+        return false;
+    };
+    let Ok(text) = std::fs::read(path) else {
+        return false;
+    };
+    match serde_json::from_slice::<Stamp>(&text) {
+        Ok(stamp) => {
+            stamp.version == VERSION
+                && stamp.build == *build
+                && stamp.inputs.iter().any(|input| input == dir)
+        }
+        Err(_) => false,
     }
 }
 

@@ -34,6 +34,7 @@ pub mod connect;
 mod conninfo;
 mod database;
 mod deadline;
+mod digest_cache;
 mod dotenv;
 mod embed;
 mod fleet;
@@ -55,6 +56,7 @@ pub mod testing;
 mod tls;
 mod trace_output;
 mod watchdog;
+mod without_runner;
 
 use crate::stdio::errln;
 use std::process::ExitCode;
@@ -211,11 +213,14 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
             commands::database(&settings, None, action)
         }
         (command, Some(registry)) => commands::run(&settings, registry, command),
-        (_, None) => forward::forward(
-            &settings.config,
-            cli.global.release,
-            std::env::args_os().skip(1).collect(),
-        ),
+        (command, None) => match without_runner::answer(&settings, command, cli.global.release) {
+            Some(code) => Ok(code),
+            None => forward::forward(
+                &settings.config,
+                cli.global.release,
+                std::env::args_os().skip(1).collect(),
+            ),
+        },
     }
 }
 

@@ -68,6 +68,8 @@ runtime! {
     mod event_log;
     mod events;
     pub mod fleet;
+    #[doc(hidden)]
+    pub mod folder;
     mod history;
     #[cfg(feature = "import")]
     pub mod import;

@@ -262,3 +262,176 @@ fn release_builds_and_runs_the_release_runner() {
     );
     assert_eq!(app.cargo_calls().len(), 1);
 }
+
+/// The runner binary of `app` (`<package>-migrate` in the shared target folder).
+fn runner_exe(package: &str) -> PathBuf {
+    e2e_target()
+        .join("debug")
+        .join(format!("{package}-migrate"))
+}
+
+/// Runs the runner binary itself, in the app's folder, with the same environment as `migrate`.
+fn runner(app: &App, package: &str, db: &TestDb, args: &[&str]) -> Run {
+    let output = std::process::Command::new(runner_exe(package))
+        .args(args)
+        .current_dir(app.path())
+        .env("DATABASE_URL", db.url())
+        .env("XDG_CACHE_HOME", app.cache.path())
+        .output()
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+/// `up` with nothing to apply and `status` of a database that applied every migration are answered by the
+/// front end from the folder and the migrations table, without cargo and without the runner, in the runner's
+/// own words; anything else (a migration to apply, a changed file, other flags) still goes to the runner.
+#[test]
+fn nothing_to_apply_and_status_are_answered_without_the_runner() {
+    let db = TestDb::new();
+    let package = "answeredapp";
+    let app = App::new(package);
+    app.write_table_migration("20260101000000_first", "answered_first");
+    app.write_table_migration("20260102000000_second", "answered_second");
+    std::fs::write(
+        app.path().join("migrations/repeatable_view.rs"),
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.sql(\"CREATE OR REPLACE VIEW answered_v AS SELECT 1 AS one\");\n}\n",
+    )
+    .unwrap();
+    let applied = app.migrate(&db, &["up"]).expect_code(0);
+    assert!(
+        applied.stdout.contains("2 migration(s) and 1 repeatable"),
+        "{}",
+        applied.stdout
+    );
+    let calls = app.cargo_calls().len();
+
+    // The runner's own answers, for comparison.
+    let runner_up = runner(&app, package, &db, &["up"]);
+    let runner_status = runner(&app, package, &db, &["status"]);
+    let runner_json = runner(&app, package, &db, &["status", "--json"]);
+    assert_eq!(runner_up.code, 0, "{}", runner_up.stderr);
+    assert!(
+        runner_up.stdout.starts_with("nothing to apply: "),
+        "{}",
+        runner_up.stdout
+    );
+
+    // Without the runner binary (a `cargo clean`, say), the same answers, and cargo never runs.
+    std::fs::remove_file(runner_exe(package)).unwrap();
+    for (args, expected) in [
+        (&["up"][..], &runner_up),
+        (&["status"][..], &runner_status),
+        (&["status", "--json"][..], &runner_json),
+    ] {
+        let run = app.migrate(&db, args);
+        assert_eq!(
+            (run.code, run.stdout.as_str(), run.stderr.as_str()),
+            (expected.code, expected.stdout.as_str(), ""),
+            "migrate {args:?}"
+        );
+    }
+    assert_eq!(app.cargo_calls().len(), calls, "{:?}", app.cargo_calls());
+
+    // Flags that change what `up` does or prints go to the runner (built again, as it is gone).
+    let dry = app.migrate(&db, &["up", "--dry-run"]).expect_code(0);
+    assert_eq!(app.cargo_calls().len(), calls + 1, "{}", dry.stderr);
+    let calls = calls + 1;
+
+    // A migration to apply: the runner applies it.
+    app.write_table_migration("20260103000000_third", "answered_third");
+    let third = app.migrate(&db, &["up"]).expect_code(0);
+    assert!(
+        third.stdout.contains("1 migration(s) applied"),
+        "{}",
+        third.stdout
+    );
+    assert_eq!(app.cargo_calls().len(), calls + 1, "{}", third.stderr);
+    let calls = calls + 1;
+
+    // A pending migration makes `status` the runner's (a pending migration may be a contract, which only
+    // its code tells).
+    app.write_table_migration("20260104000000_fourth", "answered_fourth");
+    let status = app.migrate(&db, &["status"]).expect_code(0);
+    assert!(status.stdout.contains("pending"), "{}", status.stdout);
+    assert_eq!(app.cargo_calls().len(), calls + 1, "{}", status.stderr);
+    std::fs::remove_file(app.migration("20260104000000_fourth")).unwrap();
+
+    // An applied migration edited: not "nothing to apply", but the runner's refusal.
+    let first = app.migration("20260101000000_first");
+    let original = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(
+        &first,
+        format!("{original}// edited after it was applied\n"),
+    )
+    .unwrap();
+    let changed = app.migrate(&db, &["up"]);
+    assert_ne!(changed.code, 0, "{}", changed.stdout);
+    assert!(
+        changed.stderr.contains("20260101000000_first"),
+        "{}",
+        changed.stderr
+    );
+    // Put back, the folder is up to date again: answered without building the edited-back runner.
+    std::fs::write(&first, original).unwrap();
+    let calls = app.cargo_calls().len();
+    let again = app.migrate(&db, &["up"]).expect_code(0);
+    assert_eq!(again.stdout, runner_up.stdout);
+    assert_eq!(app.cargo_calls().len(), calls, "{:?}", app.cargo_calls());
+
+    // A repeatable migration changed: the runner applies it again.
+    std::fs::write(
+        app.path().join("migrations/repeatable_view.rs"),
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.sql(\"CREATE OR REPLACE VIEW answered_v AS SELECT 1 AS one, 2 AS two\");\n}\n",
+    )
+    .unwrap();
+    let repeatable = app.migrate(&db, &["up"]).expect_code(0);
+    assert!(
+        repeatable
+            .stdout
+            .contains("1 repeatable migration(s) applied"),
+        "{}",
+        repeatable.stdout
+    );
+    assert_eq!(app.cargo_calls().len(), calls + 1, "{}", repeatable.stderr);
+}
+
+/// A `migrate.toml` naming a folder the runner was not compiled from gets the runner's refusal, never an
+/// answer read from that other folder.
+#[test]
+fn a_folder_the_runner_did_not_compile_is_never_answered_from() {
+    let db = TestDb::new();
+    let app = App::new("otherfolderapp");
+    app.write_table_migration("20260101000000_first", "other_first");
+    app.migrate(&db, &["up"]).expect_code(0);
+    // The same files in another folder, named by migrate.toml: the runner compiles `migrations`.
+    let other = app.path().join("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::copy(
+        app.migration("20260101000000_first"),
+        other.join("20260101000000_first.rs"),
+    )
+    .unwrap();
+    let config = app.path().join("migrate.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    std::fs::write(
+        &config,
+        text.replace(
+            "migrations_dir = \"migrations\"",
+            "migrations_dir = \"other\"",
+        ),
+    )
+    .unwrap();
+    let refused = app.migrate(&db, &["up"]);
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    assert!(
+        refused
+            .stderr
+            .contains("this runner was compiled with the migrations in"),
+        "{}",
+        refused.stderr
+    );
+}

@@ -14,9 +14,9 @@ mod schema;
 mod script;
 mod sql;
 mod squash;
-mod status;
+pub(crate) mod status;
 mod trace;
-mod up;
+pub(crate) mod up;
 mod verify;
 
 use std::process::ExitCode;

@@ -12,14 +12,24 @@ pub(super) fn status(context: &Context<'_>, json: bool) -> Result<ExitCode> {
     let db = context.target()?;
     let mut client = db.connect(context.settings.connect_timeout)?;
     let status = context.migrator().status_report(&mut client)?;
+    print(&status, &db.display, json)
+}
+
+/// Prints `status` of the database shown as `display`, as text or JSON; the exit code says whether it found
+/// problems. Also what the front end prints when it answers `status` without the runner (`without_runner`).
+pub(crate) fn print(
+    status: &migrate_core::StatusReport<'_>,
+    display: &str,
+    json: bool,
+) -> Result<ExitCode> {
     // Through one buffer, not line by line, and entry by entry, never all entries or one text: a long
     // history stays cheap.
     let mut out = std::io::BufWriter::new(crate::stdio::Stdout);
     if json {
-        serde_json::to_writer_pretty(&mut out, &status).context("cannot write the status")?;
+        serde_json::to_writer_pretty(&mut out, status).context("cannot write the status")?;
         writeln!(out).context("cannot write the status")?;
     } else {
-        write_status(&mut out, &status, &db.display).context("cannot write the status")?;
+        write_status(&mut out, status, display).context("cannot write the status")?;
         write_repeatables(&mut out, status.repeatables()).context("cannot write the status")?;
     }
     out.flush().context("cannot write the status")?;

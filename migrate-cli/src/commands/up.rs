@@ -75,7 +75,7 @@ pub(super) fn up(context: &Context<'_>, args: &UpArgs) -> Result<ExitCode> {
     };
     match (ran.len(), &left) {
         (0, Some(_)) => outln!("no expand to apply on {}", db.display),
-        (0, None) => outln!("nothing to apply: {} is up to date", db.display),
+        (0, None) => outln!("{}", nothing_to_apply(&db.display)),
         (n, _) => {
             let repeatables = ran
                 .iter()
@@ -98,6 +98,12 @@ pub(super) fn up(context: &Context<'_>, args: &UpArgs) -> Result<ExitCode> {
         outln!("{left}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `up` says when every migration is applied: also the front end's answer without the runner
+/// (`without_runner`).
+pub(crate) fn nothing_to_apply(display: &str) -> String {
+    format!("nothing to apply: {display} is up to date")
 }
 
 /// What `up --expand-only` left: the pending migrations from the first pending contract on.

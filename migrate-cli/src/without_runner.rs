@@ -1,0 +1,104 @@
+//! `up` and `status` answered by the front end itself, without building or starting the runner, when their
+//! answer needs no migration's code.
+//!
+//! Most runs of `migrate up` in a deploy find nothing to do, and `status` of a database that applied every
+//! migration shows names, times and checksums only. Both are known from the migrations folder (each file's
+//! name and checksum, computed as the build script computes them: [`migrate_core::folder`], kept between
+//! commands by `digest_cache`) and the
+//! migrations table, so the installed `migrate` reads those and answers, and neither cargo nor the runner
+//! (a dev-profile build, with its own start-up and memory) runs at all.
+//!
+//! It answers only when the answer is the runner's, byte for byte, and otherwise hands the command over
+//! exactly as before:
+//! - `up` without a count, `--to`, `--dry-run`, `--fake`, `--backup`, a JSON log or a log file, when every
+//!   migration of the folder is applied with its checksum, no problem or failure mark is recorded, and every
+//!   repeatable migration is up to date: it prints what the runner prints, "nothing to apply: ...";
+//! - `status` (text or `--json`) when every migration of the folder is applied (a pending one may be a
+//!   contract, which only its code tells) and none has a problem.
+//!
+//! Conditions that keep it safe: the runner last built from this package compiled this very folder (the
+//! build note lists it, see [`freshness::built_from_folder`]), so the answer describes the migrations the
+//! runner would run; a folder with a squashed baseline is left to the runner (the baseline's list of the
+//! migrations it replaces is in its code's file, which is not kept here). It reads only, takes no lock and
+//! changes nothing: anything to apply, and every error (no database, a connection refused, a table it cannot
+//! read), goes to the runner, which says it in its own words. The connection skips the pooler check, as a
+//! read needs no session of its own; a run that applies anything is the runner's and checks it.
+
+use std::process::ExitCode;
+
+use migrate_core::{Migrator, RepeatableState, StatusReport};
+
+use crate::args::{Command, LogFormat, UpArgs};
+use crate::connect;
+use crate::digest_cache::DigestCache;
+use crate::forward;
+use crate::freshness;
+use crate::settings::Settings;
+use crate::stdio::outln;
+
+/// The command's exit code when it was answered here; `None` to forward it to the runner as usual.
+pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> Option<ExitCode> {
+    let json = match command {
+        Command::Up(args) if plain(args) => None,
+        Command::Status { json } => Some(*json),
+        _ => return None,
+    };
+    let build = forward::build_request(&settings.config, release)?;
+    let dir = settings.migrations_dir.canonicalize().ok()?;
+    if !freshness::built_from_folder(&build, &dir) {
+        return None;
+    }
+    let mut cache = DigestCache::load(&dir);
+    let registry =
+        migrate_core::folder::read_registry_with(&dir, &mut |path| cache.precomputed(path)).ok()?;
+    cache.save();
+    if registry.migrations.iter().any(|m| m.precomputed().baseline) {
+        return None;
+    }
+    let db = connect::resolve_settings(settings).ok()?;
+    let mut client = db.connect_unchecked(settings.connect_timeout).ok()?;
+    let status = Migrator::new(registry.migrations.as_slice())
+        .repeatables(registry.repeatables.as_slice())
+        .table(settings.table.clone())
+        .status_report(&mut client)
+        .ok()?;
+    if !all_applied(&status) {
+        return None;
+    }
+    match json {
+        None => {
+            let up_to_date = status
+                .repeatables()
+                .iter()
+                .all(|r| r.state == RepeatableState::UpToDate);
+            if !up_to_date {
+                return None;
+            }
+            outln!("{}", crate::commands::up::nothing_to_apply(&db.display));
+            Some(ExitCode::SUCCESS)
+        }
+        // Printing can still fail (a closed output): the runner would fail the same way.
+        Some(json) => crate::commands::status::print(&status, &db.display, json).ok(),
+    }
+}
+
+/// `up` with nothing that changes what a run with nothing to apply does or prints.
+fn plain(args: &UpArgs) -> bool {
+    args.count.is_none()
+        && args.to.is_none()
+        && args.backup.is_none()
+        && !args.run.dry_run
+        && !args.run.fake
+        && args.run.log.log_format == LogFormat::Text
+        && args.run.log.log_file.is_none()
+}
+
+/// Every migration of the folder applied with its checksum (or adopted from another tool), nothing changed,
+/// missing, renamed, squashed, out of order or failed.
+fn all_applied(status: &StatusReport<'_>) -> bool {
+    let summary = status.summary();
+    summary.problems == 0
+        && summary.unverified == 0
+        && summary.applied + summary.adopted == summary.total
+        && status.failures().next().is_none()
+}
