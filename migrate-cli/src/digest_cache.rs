@@ -1,84 +1,107 @@
 //! Checksums of migration files the front end computed before, kept between commands, so that answering
-//! without the runner (`without_runner`) looks at each file's size and modification time instead of reading
-//! and hashing it again: at ten thousand migrations, reading every file would cost more than the rest of the
-//! answer.
+//! without the runner (`without_runner`) looks at each file's identity instead of reading and hashing it
+//! again: at ten thousand migrations, reading every file would cost more than the rest of the answer.
 //!
 //! One file per migrations folder in the cache folder `freshness` uses (`$XDG_CACHE_HOME/migrate`, else
-//! `~/.cache/migrate`), holding for each migration file what identifies its content (length, modification
-//! time, and on Unix the inode's change time and number, which no tool sets back as `touch -d` sets the
-//! modification time), its digest and baseline flag, and when the cache was written. An entry is trusted only
-//! when the file's identity is the one recorded and its modification time is more than [`SETTLED`] older
-//! than the cache: a file rewritten within the clock's granularity of being hashed (the same modification
-//! time, other content) is hashed again. A cache that cannot be read or written only makes the next answer
-//! slower.
+//! `~/.cache/migrate`): a header with the time it was written, then one line per migration file, sorted by
+//! name, with what identifies the file's content (length, modification time, and on Unix the inode's change
+//! time and number, which no tool sets back as `touch -d` sets the modification time), its digest and
+//! baseline flag. An entry is trusted only when the file's identity is the one recorded and its modification
+//! time is more than [`SETTLED`] older than the cache: a file rewritten within the clock's granularity of
+//! being hashed (the same modification time, other content) is hashed again.
+//!
+//! The folder is read in name order, so the cache is read alongside it, line by line, and never held whole:
+//! its memory does not grow with the number of migrations. It is rewritten only when a file had to be
+//! hashed. A cache that cannot be read or written only makes the next answer slower.
 
-use std::collections::HashMap;
-use std::hash::{Hash, Hasher};
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use migrate_core::{Precomputed, SourceError};
-use serde::{Deserialize, Serialize};
+use migrate_core::{Precomputed, Registry, SourceError};
 
-/// Bumped when the file's meaning changes (another checksum, say), so an older cache is not trusted.
-const VERSION: u32 = 1;
-
-/// What tells one version of a file from another without reading it: length, modification time
-/// (nanoseconds since the epoch), and on Unix the change time (nanoseconds) and inode number.
-type Identity = (u64, u128, i128, u64);
+/// The first word of the header; the second is the format's version, bumped when its meaning changes
+/// (another checksum, say), so an older cache is not trusted.
+const HEADER: &str = "migrate-digests 1";
 
 /// How much older than the cache a file's modification time must be for its entry to be trusted: more than
 /// the coarsest file-system timestamp granularity in common use (FAT's 2 seconds).
 const SETTLED: Duration = Duration::from_secs(3);
 
-#[derive(Debug, Serialize, Deserialize)]
-struct Stored {
-    version: u32,
-    /// When the cache was written, in nanoseconds since the epoch.
-    written: u128,
-    /// By file name: the file's identity, digest (hex) and baseline flag.
-    files: HashMap<String, (Identity, String, bool)>,
+/// What tells one version of a file from another without reading it: length, modification time
+/// (nanoseconds since the epoch), and on Unix the change time (nanoseconds) and inode number.
+type Identity = (u64, u128, i128, u64);
+
+/// One line of the cache.
+#[derive(Debug, Clone, PartialEq)]
+struct Entry {
+    name: String,
+    identity: Identity,
+    digest: [u8; 32],
+    baseline: bool,
 }
 
-/// The cache of one migrations folder, loaded, with what this command found.
+/// The cache of one migrations folder, read alongside the folder.
 #[derive(Debug)]
 pub(crate) struct DigestCache {
     path: Option<PathBuf>,
-    stored: Stored,
-    /// What this command saw, to be written back: every file of the folder, so removed files drop out.
-    seen: HashMap<String, (Identity, String, bool)>,
-    /// Whether any file had to be hashed (else the stored cache is already right).
+    /// When the cache was written (nanoseconds since the epoch); 0 when there is none.
+    written: u128,
+    lines: Option<std::io::Lines<BufReader<File>>>,
+    /// The next entry read and not yet passed.
+    next: Option<Entry>,
+    /// Each file's identity, in the order asked for (the registry's), for writing the cache back.
+    identities: Vec<Option<Identity>>,
+    /// Whether any file had to be hashed (else the cache on disk is already right).
     hashed: bool,
 }
 
 impl DigestCache {
     /// The cache of the folder `dir` (canonical); empty when there is none or it cannot be read.
     pub(crate) fn load(dir: &Path) -> DigestCache {
-        let path = crate::freshness::cache_dir().map(|base| {
+        DigestCache::open(crate::freshness::cache_dir().map(|base| {
+            use std::hash::{Hash, Hasher};
             let mut hasher = std::hash::DefaultHasher::new();
             dir.hash(&mut hasher);
-            base.join(format!("digests-{:016x}.json", hasher.finish()))
-        });
-        let stored = path
+            base.join(format!("digests-{:016x}.txt", hasher.finish()))
+        }))
+    }
+
+    /// The cache kept in the file `path`.
+    fn open(path: Option<PathBuf>) -> DigestCache {
+        let mut lines = path
             .as_ref()
-            .and_then(|p| std::fs::read(p).ok())
-            .and_then(|bytes| serde_json::from_slice::<Stored>(&bytes).ok())
-            .filter(|s| s.version == VERSION)
-            .unwrap_or(Stored {
-                version: VERSION,
-                written: 0,
-                files: HashMap::new(),
-            });
-        DigestCache {
+            .and_then(|p| File::open(p).ok())
+            .map(|f| BufReader::new(f).lines());
+        let written = lines
+            .as_mut()
+            .and_then(|lines| lines.next())
+            .and_then(Result::ok)
+            .and_then(|h| h.strip_prefix(HEADER)?.trim().parse().ok());
+        let mut cache = DigestCache {
             path,
-            stored,
-            seen: HashMap::new(),
+            written: written.unwrap_or(0),
+            lines: written.and(lines),
+            next: None,
+            identities: Vec::new(),
             hashed: false,
-        }
+        };
+        cache.advance();
+        cache
+    }
+
+    fn advance(&mut self) {
+        self.next = self
+            .lines
+            .as_mut()
+            .and_then(|lines| lines.next())
+            .and_then(Result::ok)
+            .and_then(|line| parse(&line));
     }
 
     /// The digest and baseline flag of the migration file at `path`: from the cache when the file is the one
-    /// it recorded, else read and hashed.
+    /// it recorded, else read and hashed. Files must come in name order.
     pub(crate) fn precomputed(&mut self, path: &Path) -> Result<Precomputed, SourceError> {
         let meta = std::fs::metadata(path).map_err(|error| SourceError::ReadFile {
             path: path.to_path_buf(),
@@ -86,47 +109,33 @@ impl DigestCache {
         })?;
         let name = path
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
+            .map(|n| n.to_string_lossy())
             .unwrap_or_default();
+        while self.next.as_ref().is_some_and(|e| e.name.as_str() < &*name) {
+            self.advance();
+        }
         let identity = identity(&meta);
-        if let (Some(identity), Some((known, hex, baseline))) =
-            (identity, self.stored.files.get(&name))
-        {
-            let settled = identity.1 + SETTLED.as_nanos() < self.stored.written;
-            if *known == identity && settled {
-                if let Some(digest) = unhex(hex) {
-                    self.seen.insert(name, (identity, hex.clone(), *baseline));
-                    return Ok(Precomputed {
-                        digest,
-                        baseline: *baseline,
-                    });
-                }
+        self.identities.push(identity);
+        if let (Some(identity), Some(entry)) = (identity, &self.next) {
+            let settled = identity.1 + SETTLED.as_nanos() < self.written;
+            if entry.name == name && entry.identity == identity && settled {
+                return Ok(Precomputed {
+                    digest: entry.digest,
+                    baseline: entry.baseline,
+                });
             }
         }
-        let found = migrate_core::folder::digest_of(path)?;
         self.hashed = true;
-        if let Some(identity) = identity {
-            self.seen
-                .insert(name, (identity, hex(&found.digest), found.baseline));
-        }
-        Ok(found)
+        migrate_core::folder::digest_of(path)
     }
 
-    /// Writes what this command saw back, when it hashed anything (through a temporary file and a rename, so
-    /// another command never reads half a cache).
-    pub(crate) fn save(self) {
+    /// Writes the cache of `registry` (the one read through [`Self::precomputed`]) back when a file had to
+    /// be hashed, through a temporary file and a rename, so another command never reads half a cache.
+    pub(crate) fn save(self, registry: &Registry) {
         let Some(path) = self.path.filter(|_| self.hashed) else {
             return;
         };
         let Some(written) = nanos(SystemTime::now()) else {
-            return;
-        };
-        let stored = Stored {
-            version: VERSION,
-            written,
-            files: self.seen,
-        };
-        let Ok(json) = serde_json::to_vec(&stored) else {
             return;
         };
         let Some(parent) = path.parent() else {
@@ -135,11 +144,58 @@ impl DigestCache {
         if std::fs::create_dir_all(parent).is_err() {
             return;
         }
-        let temporary = path.with_extension(format!("json.{}", std::process::id()));
-        if std::fs::write(&temporary, json).is_ok() && std::fs::rename(&temporary, &path).is_err() {
+        let temporary = path.with_extension(format!("txt.{}", std::process::id()));
+        let write = || -> std::io::Result<()> {
+            let mut out = BufWriter::new(File::create(&temporary)?);
+            writeln!(out, "{HEADER} {written}")?;
+            let files = registry
+                .migrations
+                .iter()
+                .chain(registry.repeatables.iter());
+            for (m, identity) in files.zip(&self.identities) {
+                let Some((len, modified, changed, inode)) = identity else {
+                    continue;
+                };
+                let Precomputed { digest, baseline } = m.precomputed();
+                writeln!(
+                    out,
+                    "{len} {modified} {changed} {inode} {} {} {}.rs",
+                    hex(&digest),
+                    u8::from(baseline),
+                    m.name()
+                )?;
+            }
+            // No fsync: a cache cut short by a crash only misses lines, which are hashed again.
+            out.flush()
+        };
+        if write()
+            .and_then(|()| std::fs::rename(&temporary, &path))
+            .is_err()
+        {
             let _ = std::fs::remove_file(&temporary);
         }
     }
+}
+
+/// One line: `<length> <modified> <changed> <inode> <digest> <baseline> <file name>`.
+fn parse(line: &str) -> Option<Entry> {
+    let mut words = line.splitn(7, ' ');
+    let len = words.next()?.parse().ok()?;
+    let modified = words.next()?.parse().ok()?;
+    let changed = words.next()?.parse().ok()?;
+    let inode = words.next()?.parse().ok()?;
+    let digest = unhex(words.next()?)?;
+    let baseline = match words.next()? {
+        "0" => false,
+        "1" => true,
+        _ => return None,
+    };
+    Some(Entry {
+        name: words.next()?.to_owned(),
+        identity: (len, modified, changed, inode),
+        digest,
+        baseline,
+    })
 }
 
 fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
@@ -184,50 +240,89 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hex_round_trips() {
+    fn hex_and_lines_round_trip() {
         let digest: [u8; 32] = std::array::from_fn(|i| (i * 7) as u8);
         assert_eq!(unhex(&hex(&digest)), Some(digest));
         assert_eq!(unhex("zz"), None);
         assert_eq!(unhex(&"g".repeat(64)), None);
+        let line = format!("12 34 -5 6 {} 1 20260101000000_a.rs", hex(&digest));
+        assert_eq!(
+            parse(&line),
+            Some(Entry {
+                name: "20260101000000_a.rs".to_owned(),
+                identity: (12, 34, -5, 6),
+                digest,
+                baseline: true,
+            })
+        );
+        assert_eq!(parse("12 34 -5 6 nothex 1 a.rs"), None);
+        assert_eq!(parse("12 34"), None);
     }
 
-    /// A cached entry is used only for a file that is the one recorded, long enough before the cache.
+    /// A folder read twice: the second time from the cache (the first hashed every file); a file changed
+    /// since is hashed again, whatever its modification time says.
     #[test]
-    fn entries_are_trusted_only_for_the_same_settled_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let file = dir.path().join("20260101000000_a.rs");
-        std::fs::write(&file, "pub fn up(pgm: &mut MigrationBuilder) {}\n").unwrap();
-        let meta = std::fs::metadata(&file).unwrap();
-        let known = identity(&meta).unwrap();
-        let real = migrate_core::folder::digest_of(&file).unwrap();
-        let fake = [7u8; 32];
-        let cache = |written: u128, identity: Identity| DigestCache {
-            path: None,
-            stored: Stored {
-                version: VERSION,
-                written,
-                files: HashMap::from([(
-                    "20260101000000_a.rs".to_owned(),
-                    (identity, hex(&fake), false),
-                )]),
-            },
-            seen: HashMap::new(),
-            hashed: false,
+    fn a_cached_digest_is_used_only_for_the_same_settled_file() {
+        let folder = tempfile::tempdir().unwrap();
+        let cache_home = tempfile::tempdir().unwrap();
+        let dir = folder.path().canonicalize().unwrap();
+        let up = "use migrate_dsl::prelude::*;\npub fn up(pgm: &mut MigrationBuilder) {}\n";
+        for name in [
+            "20260101000000_a.rs",
+            "20260102000000_b.rs",
+            "repeatable_v.rs",
+        ] {
+            std::fs::write(dir.join(name), up).unwrap();
+        }
+        let file = cache_home.path().join("digests.txt");
+        let read = || {
+            let mut cache = DigestCache::open(Some(file.clone()));
+            let registry =
+                migrate_core::folder::read_registry_with(&dir, &mut |p| cache.precomputed(p))
+                    .unwrap();
+            let hashed = cache.hashed;
+            cache.save(&registry);
+            (registry, hashed)
         };
-        let settled = known.1 + SETTLED.as_nanos() + 1;
-        // The recorded file, settled: the cached digest (fake here, to tell it from a fresh hash).
-        let mut c = cache(settled, known);
-        assert_eq!(c.precomputed(&file).unwrap().digest, fake);
-        assert!(!c.hashed);
-        // Written too soon after the file changed: hashed again.
-        let mut c = cache(known.1 + 1, known);
-        assert_eq!(c.precomputed(&file).unwrap().digest, real.digest);
-        assert!(c.hashed);
-        // Another length, another change time (a content written with its old modification time put back):
-        // hashed again.
-        let mut c = cache(settled, (known.0 + 1, known.1, known.2, known.3));
-        assert_eq!(c.precomputed(&file).unwrap().digest, real.digest);
-        let mut c = cache(settled, (known.0, known.1, known.2 + 1, known.3));
-        assert_eq!(c.precomputed(&file).unwrap().digest, real.digest);
+        let (first, hashed) = read();
+        assert!(hashed);
+        // Written just now, the files are not settled yet: hashed again (and written again).
+        let (_, hashed) = read();
+        assert!(hashed);
+        // Backdate the cache as if written long after the files: trusted.
+        let text = std::fs::read_to_string(&file).unwrap();
+        let later = nanos(SystemTime::now()).unwrap() + 60 * 1_000_000_000;
+        let (_, rest) = text.split_once('\n').unwrap();
+        std::fs::write(&file, format!("{HEADER} {later}\n{rest}")).unwrap();
+        let (second, hashed) = read();
+        assert!(!hashed);
+        let digests = |r: &Registry| -> Vec<String> {
+            r.migrations
+                .iter()
+                .chain(r.repeatables.iter())
+                .map(|m| m.checksum())
+                .collect()
+        };
+        assert_eq!(digests(&second), digests(&first));
+        // Another content with the old modification time put back: the change time differs, so hashed.
+        let b = dir.join("20260102000000_b.rs");
+        let modified = std::fs::metadata(&b).unwrap().modified().unwrap();
+        std::fs::write(&b, format!("{up}// edited\n")).unwrap();
+        File::options()
+            .write(true)
+            .open(&b)
+            .unwrap()
+            .set_modified(modified)
+            .unwrap();
+        let (third, hashed) = read();
+        assert!(hashed);
+        assert_ne!(
+            third.migrations[1].checksum(),
+            second.migrations[1].checksum()
+        );
+        assert_eq!(
+            third.migrations[0].checksum(),
+            second.migrations[0].checksum()
+        );
     }
 }

@@ -51,7 +51,7 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
     let mut cache = DigestCache::load(&dir);
     let registry =
         migrate_core::folder::read_registry_with(&dir, &mut |path| cache.precomputed(path)).ok()?;
-    cache.save();
+    cache.save(&registry);
     if registry.migrations.iter().any(|m| m.precomputed().baseline) {
         return None;
     }

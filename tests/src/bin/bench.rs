@@ -299,6 +299,11 @@ fn bench_backfill(rows: u64) {
 
 struct ReplicaRun {
     took: Duration,
+    /// From the end of the run until the standby had replayed everything: the rest of what the run cost the
+    /// standby.
+    catch_up: Duration,
+    /// The table's size (heap, indexes, TOAST) right after the run: the room its dead rows took.
+    size_after: u64,
     writes: usize,
     writer_p50: Duration,
     writer_p99: Duration,
@@ -313,7 +318,7 @@ fn replica_run(
     pair: &tests::cluster::Replicated,
     db: &str,
     rows: u64,
-    batched: Option<Duration>,
+    batched: Option<(Duration, bool)>,
 ) -> ReplicaRun {
     let url = pair.primary.database(db);
     let connect = || postgres::Client::connect(&url, postgres::NoTls).expect("connect");
@@ -376,10 +381,11 @@ fn replica_run(
         std::thread::sleep(Duration::from_millis(200));
         let started = Instant::now();
         let mut client = connect();
-        if let Some(target_batch_time) = batched {
+        if let Some((target_batch_time, pause_for_vacuum)) = batched {
             Migrator::new(&BACKFILL)
                 .backfill_settings(migrate_core::BackfillSettings {
                     target_batch_time,
+                    pause_for_vacuum,
                     ..Default::default()
                 })
                 .run_up(&mut client, &UpTarget::All, &mut |event| {
@@ -407,6 +413,28 @@ fn replica_run(
         done.store(true, Ordering::SeqCst);
         let mut waits = writer.join().expect("writer thread");
         let mut lags = sampler.join().expect("sampler thread");
+        let ended = Instant::now();
+        let mut admin = connect();
+        let size_after: i64 = admin
+            .query_one("SELECT pg_catalog.pg_total_relation_size('items')", &[])
+            .expect("size")
+            .get(0);
+        // The standby has the run once it replayed the primary's position at the run's end.
+        let end: String = admin
+            .query_one("SELECT pg_catalog.pg_current_wal_lsn()::text", &[])
+            .expect("position")
+            .get(0);
+        while admin
+            .query_one(
+                "SELECT COALESCE(bool_or(replay_lsn < $1::text::pg_lsn), false) FROM pg_stat_replication",
+                &[&end],
+            )
+            .expect("replayed")
+            .get::<_, bool>(0)
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let catch_up = ended.elapsed();
         lags.sort_unstable();
         let (_, p99) = worst_and_p99(&mut waits);
         let lag_p99 = lags
@@ -415,6 +443,8 @@ fn replica_run(
             .unwrap_or(0);
         ReplicaRun {
             took,
+            catch_up,
+            size_after: u64::try_from(size_after).unwrap_or(0),
             writes: waits.len(),
             writer_p50: percentile(&waits, 0.5),
             writer_p99: p99,
@@ -462,7 +492,7 @@ fn mb(bytes: u64) -> String {
 
 /// `batch_times`: the target batch times to run the backfill with, each against the same floor (the default
 /// one when empty).
-fn bench_replicas(sizes: &[u64], batch_times: &[Duration]) {
+fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool]) {
     let settings = migrate_core::BackfillSettings::default();
     let batch_times = if batch_times.is_empty() {
         vec![settings.target_batch_time]
@@ -474,23 +504,31 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration]) {
         settings.max_replica_lag,
         settings.target_batch_time.as_millis()
     );
-    println!("| rows | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | standby lag p99 | standby lag max | pauses |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| rows | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | standby lag p99 | standby lag max | pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &rows in sizes {
         let pair = tests::cluster::start_with_standby("bench_standby", None);
         let floor = replica_run(&pair, "floor", rows, None);
         let mut runs = vec![("one UPDATE (floor)".to_owned(), floor)];
-        for (i, &t) in batch_times.iter().enumerate() {
-            let run = replica_run(&pair, &format!("ours{i}"), rows, Some(t));
-            runs.push((
-                format!("pgm.backfill, adaptive, {} ms batches", t.as_millis()),
-                run,
-            ));
+        let mut i = 0;
+        for &t in batch_times {
+            for &pause in vacuum_pauses {
+                let run = replica_run(&pair, &format!("ours{i}"), rows, Some((t, pause)));
+                i += 1;
+                let vacuum = if pause { "" } else { ", no vacuum pause" };
+                runs.push((
+                    format!(
+                        "pgm.backfill, adaptive, {} ms batches{vacuum}",
+                        t.as_millis()
+                    ),
+                    run,
+                ));
+            }
         }
         let floor = &runs[0].1;
         for (label, r) in &runs {
             println!(
-                "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {} | {} | {} |",
+                "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {} | {} | {} | {} | {:.2}x | {} |",
                 ms(r.took),
                 rows as f64 / r.took.as_secs_f64(),
                 floor.took.as_secs_f64() / r.took.as_secs_f64(),
@@ -499,7 +537,10 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration]) {
                 r.writer_p99.as_secs_f64() * 1000.0,
                 mb(r.lag_p99),
                 mb(r.lag_max),
-                r.pauses
+                r.pauses,
+                ms(r.catch_up),
+                (floor.took + floor.catch_up).as_secs_f64() / (r.took + r.catch_up).as_secs_f64(),
+                mb(r.size_after)
             );
         }
     }
@@ -572,7 +613,23 @@ fn main() {
                 .unwrap_or_default(),
             None => Vec::new(),
         };
-        bench_replicas(&sizes, &batch_times);
+        // `--vacuum-pause on,off`: the backfill with and without its wait for a vacuum of the table.
+        let vacuum_pauses: Vec<bool> = match args.iter().position(|a| a == "--vacuum-pause") {
+            Some(i) => args
+                .get(i + 1)
+                .map(|list| {
+                    list.split(',')
+                        .map(|v| match v.trim() {
+                            "on" => true,
+                            "off" => false,
+                            other => panic!("--vacuum-pause takes on and/or off, not {other:?}"),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            None => vec![true],
+        };
+        bench_replicas(&sizes, &batch_times, &vacuum_pauses);
     }
     if args.iter().any(|a| a == "squash") {
         bench_squash(number("--migrations", 2000) as usize);
