@@ -511,7 +511,7 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
         let floor = replica_run(&pair, "floor", rows, None);
         let mut runs = vec![("one UPDATE (floor)".to_owned(), floor)];
         let mut i = 0;
-        for &t in batch_times {
+        for &t in &batch_times {
             for &pause in vacuum_pauses {
                 let run = replica_run(&pair, &format!("ours{i}"), rows, Some((t, pause)));
                 i += 1;
