@@ -7,7 +7,8 @@
 //!   review (`sql`, `--dry-run`);
 //! - [`create_migration`] writes a new file from the template;
 //! - `lint` (feature `lint`) checks migrations against rules for running them on a busy database, without
-//!   a database;
+//!   a database; its first half, what it reads from the compiled migrations (`lint::collect`), is feature
+//!   `lint-inputs`, which a runner binary compiles without the SQL parser;
 //! - [`fleet::Fleet`] applies the same migrations to many databases or schemas (a tenant each), with a
 //!   parallel limit, a canary, a failure policy and a report per target;
 //! - [`schema::describe`] reads a database's schema from the catalog, for the schema file and for comparing
@@ -37,7 +38,7 @@
 #[cfg(feature = "build")]
 pub mod build;
 mod checksum;
-#[cfg(feature = "lint")]
+#[cfg(feature = "lint-inputs")]
 pub mod lint;
 #[doc(hidden)]
 pub mod naming;
