@@ -39,6 +39,7 @@ mod embed;
 mod fleet;
 mod forward;
 mod freshness;
+#[cfg(feature = "init")]
 mod init;
 mod output;
 mod pacing;
@@ -211,6 +212,21 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
             commands::database(&settings, None, action)
         }
         (command, Some(registry)) => commands::run(&settings, registry, command),
+        // The runner collects what the rules need; the rules run here, so a runner need not compile them.
+        #[cfg(feature = "lint")]
+        (
+            args::Command::Lint {
+                format,
+                emit_inputs: false,
+                ..
+            },
+            None,
+        ) => commands::lint_through_runner(
+            &settings.config,
+            cli.global.release,
+            std::env::args_os().skip(1).collect(),
+            *format,
+        ),
         (_, None) => forward::forward(
             &settings.config,
             cli.global.release,
