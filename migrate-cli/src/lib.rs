@@ -30,6 +30,7 @@ mod args;
 mod colour;
 mod commands;
 mod config;
+mod conn_url;
 pub mod connect;
 mod conninfo;
 mod database;
