@@ -25,6 +25,15 @@
 //! application does the same with [`up_schema`], [`up_database`] and [`fleet`].
 //!
 //! `squash` (the `commands::squash` module) replaces the oldest migrations with one baseline; see [`migrate_core::squash`].
+//!
+//! # Features
+//!
+//! `lint`, `import` and `init`, all on by default, are commands the installed `migrate` runs in its own
+//! process, with what they compile (the lint rules on squawk's SQL parser, other tools' formats, `toml_edit`).
+//! `migrate init` writes a runner's dependency with `default-features = false`, so that its first build leaves
+//! them out: the installed `migrate lint` runs the rules on what the runner collects (`lint --emit-inputs`), and
+//! a runner asked for one of these commands directly says to run the installed `migrate <command>`. An
+//! application that embeds the CLI and wants every command in its own binary keeps the defaults.
 
 mod args;
 mod colour;

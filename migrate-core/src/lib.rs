@@ -21,8 +21,10 @@
 //! An application that applies its migrations needs only the default `runtime` (the engine); its build script
 //! needs `build` and not `runtime` (a build script's dependencies are compiled apart from the program's, so
 //! leaving the engine out there spares the first build a second copy of the driver and the engine); a program
-//! that lints migrations needs `lint` (the `migrate` CLI enables it). So the application does not build `syn`
-//! or the SQL parser, and its build script builds neither the driver nor the engine:
+//! that lints migrations needs `lint` (the `migrate` CLI enables it), and a runner binary, which only collects
+//! what the rules read for the installed `migrate lint`, needs `lint-inputs` (no SQL parser). So the
+//! application does not build `syn` or the SQL parser, and its build script builds neither the driver nor the
+//! engine:
 //!
 //! ```toml
 //! [dependencies]
