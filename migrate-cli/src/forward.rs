@@ -7,6 +7,9 @@
 //! the executable cargo reports, notes what it was built from, and then replaces itself with it. Either way the
 //! runner ends up with this process's id, arguments, environment and terminal, so signals sent to `migrate`
 //! reach the runner and its exit status is `migrate`'s.
+//!
+//! `lint` is the exception: the front end runs the rules itself, on what the runner collects, so the runner
+//! runs as a child whose output the front end reads ([`capture`]; see the `commands::lint` module).
 
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal};
