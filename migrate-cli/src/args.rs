@@ -105,6 +105,10 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
 /// Longest timeout PostgreSQL accepts: `INT_MAX` milliseconds (about 24.8 days).
 const MAX_TIMEOUT_MS: u128 = i32::MAX as u128;
 
+/// `lint`'s hidden flag (without its `--`) with which the installed `migrate` asks a runner for the lint's
+/// inputs, to run the rules itself: a runner need not compile the SQL parser the rules run on.
+pub const EMIT_LINT_INPUTS: &str = "emit-inputs";
+
 /// A duration for a PostgreSQL timeout (`lock_timeout`, `statement_timeout`), counted in whole milliseconds
 /// by the server: `0`, or 1ms to about 24.8 days. Anything between 0 and 1ms is refused rather than rounded:
 /// sent as `0ms` it would mean no timeout at all, the opposite of what was asked, and rounding it up would
@@ -255,6 +259,10 @@ pub enum Command {
         /// Output format: text for people, json for tools, github for pull request annotations.
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
+        /// For the installed `migrate`, which runs the rules itself: print what the rules need from the named
+        /// migrations (`migrate_core::lint::LintInputs`, one versioned JSON object) instead of linting them.
+        #[arg(long = EMIT_LINT_INPUTS, hide = true)]
+        emit_inputs: bool,
     },
     /// Run pending (or the named) migrations on a scratch database built from the migrations before them
     /// (created and dropped; needs CREATEDB) and report each statement's locks and what they block, its

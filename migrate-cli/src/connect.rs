@@ -587,54 +587,19 @@ pub fn describe(e: &postgres::Error) -> String {
     s
 }
 
-/// The password of a URL that the URL parser rejects: between the user's `:` and the last `@`.
-fn password_of(conn: &str) -> Option<&str> {
-    let rest = &conn[conn.find("://")? + 3..];
-    let userinfo = &rest[..rest.rfind('@')?];
-    let (_, password) = userinfo.split_once(':')?;
-    (!password.is_empty()).then_some(password)
-}
-
-/// Removes the URL's password from a message, in case a driver error ever quotes the connection string.
+/// Removes the URL's passwords from a message, in case a driver error ever quotes the connection string.
 fn scrub(message: &str, conn: &str) -> String {
-    let from_url = url::Url::parse(conn)
-        .ok()
-        .and_then(|u| u.password().map(str::to_owned));
-    match from_url.as_deref().or(password_of(conn)) {
-        Some(secret) if !secret.is_empty() => message.replace(secret, "***"),
-        _ => message.to_owned(),
-    }
+    crate::conn_url::secrets(conn)
+        .iter()
+        .fold(message.to_owned(), |message, secret| {
+            message.replace(secret.as_str(), "***")
+        })
 }
 
-/// Hides the password in a URL (`postgres://user:***@host/db`) or a `key=value` connection string.
+/// Hides the password in a URL (`postgres://user:***@host/db`, and a `password` query parameter's value) or
+/// a `key=value` connection string; the rest stays as written.
 pub fn redact(conn: &str) -> String {
-    if let Ok(mut url) = url::Url::parse(conn) {
-        if url.password().is_some() {
-            let _ = url.set_password(Some("***"));
-        }
-        let pairs: Vec<(String, String)> = url
-            .query_pairs()
-            .map(|(k, v)| {
-                let v = if k.eq_ignore_ascii_case("password") {
-                    "***".to_owned()
-                } else {
-                    v.into_owned()
-                };
-                (k.into_owned(), v)
-            })
-            .collect();
-        if pairs
-            .iter()
-            .any(|(k, _)| k.eq_ignore_ascii_case("password"))
-        {
-            url.query_pairs_mut().clear().extend_pairs(pairs);
-        }
-        return url.to_string();
-    }
-    if let Some(secret) = password_of(conn) {
-        return conn.replacen(&format!(":{secret}@"), ":***@", 1);
-    }
-    redact_conninfo(conn)
+    crate::conn_url::redact(conn).unwrap_or_else(|| redact_conninfo(conn))
 }
 
 /// A `key=value` connection string with the password's value replaced by `***`, the rest as written. The

@@ -7,6 +7,9 @@
 //! the executable cargo reports, notes what it was built from, and then replaces itself with it. Either way the
 //! runner ends up with this process's id, arguments, environment and terminal, so signals sent to `migrate`
 //! reach the runner and its exit status is `migrate`'s.
+//!
+//! `lint` is the exception: the front end runs the rules itself, on what the runner collects, so the runner
+//! runs as a child whose output the front end reads ([`capture`]; see the `commands::lint` module).
 
 use std::ffi::OsString;
 use std::io::{BufRead, IsTerminal};
@@ -27,6 +30,12 @@ pub const DEFAULT_PROFILE: &str = "dev";
 /// Runs the runner of `[runner]` with `args`, building it first unless it is fresh. Returns only on failure
 /// (or, on platforms without `exec`, with the runner's exit code).
 pub fn forward(config: &Config, release: bool, args: Vec<OsString>) -> Result<ExitCode> {
+    let exe = runner(config, release)?;
+    run(&exe, args)
+}
+
+/// The runner of `[runner]`'s executable, built first unless it is fresh.
+pub fn runner(config: &Config, release: bool) -> Result<PathBuf> {
     let Some(runner) = &config.file.runner else {
         let found = match &config.path {
             Some(p) => format!("{} has no [runner] table", p.display()),
@@ -50,7 +59,91 @@ pub fn forward(config: &Config, release: bool, args: Vec<OsString>) -> Result<Ex
             exe
         }
     };
-    run(&exe, args)
+    Ok(exe)
+}
+
+/// How a runner run by [`capture`] ended.
+#[cfg(feature = "lint")]
+#[derive(Debug)]
+pub enum Captured {
+    /// It succeeded, and printed this on stdout.
+    Stdout(String),
+    /// It failed with this exit code; what it printed on stderr (its error) has been passed on.
+    Failed(ExitCode),
+    /// It does not know `flag`: a runner built by an older version of migrate-cli. Nothing was passed on.
+    UnknownFlag,
+}
+
+/// Runs the runner `exe` with `args` as a child (not in place of this process) and keeps its stdout, for a
+/// command that the front end finishes itself (`lint`: the runner collects, the front end runs the rules).
+/// `flag` is the argument in `args` that older runners do not know: one that rejects it ends as
+/// [`Captured::UnknownFlag`], so that the caller can forward the command as before. Its stderr is held until
+/// it ends for that reason, then passed on as it is; a line starting with `error:` gets the colour the
+/// runner would have given it on this terminal.
+#[cfg(feature = "lint")]
+pub fn capture(exe: &Path, args: Vec<OsString>, flag: &str) -> Result<Captured> {
+    let mut child = Command::new(exe)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .with_context(|| format!("cannot run the migrations runner {}", exe.display()))?;
+    // SIGTERM sent to `migrate` alone reaches the runner (Ctrl-C reaches both with the process group).
+    crate::signals::relay_to(child.id());
+    let stderr = child.stderr.take().map(|mut stderr| {
+        std::thread::spawn(move || {
+            let mut text = Vec::new();
+            let _ = std::io::Read::read_to_end(&mut stderr, &mut text);
+            text
+        })
+    });
+    let mut stdout = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        std::io::Read::read_to_end(&mut out, &mut stdout)
+            .with_context(|| format!("cannot read the output of {}", exe.display()))?;
+    }
+    let status = child.wait();
+    crate::signals::stop_relaying();
+    let status = status.with_context(|| format!("cannot wait for {}", exe.display()))?;
+    let stderr = stderr
+        .and_then(|thread| thread.join().ok())
+        .unwrap_or_default();
+    let stderr = String::from_utf8_lossy(&stderr);
+    // clap's usage errors exit with 2 and quote the argument; the command's own errors exit with 1.
+    if status.code() == Some(2) && stderr.contains(flag) {
+        return Ok(Captured::UnknownFlag);
+    }
+    for line in stderr.split_inclusive('\n') {
+        match line.strip_prefix("error:") {
+            Some(rest) => crate::stdio::errln!(
+                "{}{}",
+                crate::colour::paint(
+                    "error:",
+                    crate::colour::Colour::Red,
+                    crate::colour::Stream::Stderr
+                ),
+                rest.trim_end_matches(['\n', '\r'])
+            ),
+            None => crate::stdio::write_err(format_args!("{line}")),
+        }
+    }
+    if status.success() {
+        return String::from_utf8(stdout)
+            .map(Captured::Stdout)
+            .map_err(|_| {
+                anyhow!(
+                    "the migrations runner {} printed output that is not UTF-8",
+                    exe.display()
+                )
+            });
+    }
+    let code = match (status.code(), ended_by_signal(&status)) {
+        (Some(code), _) => u8::try_from(code).unwrap_or(1),
+        // Ended by a signal: exit as a shell reports it (130 for SIGINT, 143 for SIGTERM).
+        (None, Some(signal)) => 128u8.saturating_add(u8::try_from(signal).unwrap_or(0)),
+        (None, None) => 1,
+    };
+    Ok(Captured::Failed(ExitCode::from(code)))
 }
 
 /// The build of the runner `[runner]` names, with the package's manifest and the profile.
@@ -303,7 +396,7 @@ fn executable(line: &str, bin: &str) -> Option<PathBuf> {
 
 /// Replaces this process with the runner.
 #[cfg(unix)]
-fn run(exe: &Path, args: Vec<OsString>) -> Result<ExitCode> {
+pub fn run(exe: &Path, args: Vec<OsString>) -> Result<ExitCode> {
     use std::os::unix::process::CommandExt;
     let error = Command::new(exe).args(args).exec();
     Err(anyhow!(
@@ -314,7 +407,7 @@ fn run(exe: &Path, args: Vec<OsString>) -> Result<ExitCode> {
 
 /// Runs the runner and passes its exit code on.
 #[cfg(not(unix))]
-fn run(exe: &Path, args: Vec<OsString>) -> Result<ExitCode> {
+pub fn run(exe: &Path, args: Vec<OsString>) -> Result<ExitCode> {
     let status = Command::new(exe)
         .args(args)
         .status()

@@ -25,11 +25,21 @@
 //! application does the same with [`up_schema`], [`up_database`] and [`fleet`].
 //!
 //! `squash` (the `commands::squash` module) replaces the oldest migrations with one baseline; see [`migrate_core::squash`].
+//!
+//! # Features
+//!
+//! `lint`, `import` and `init`, all on by default, are commands the installed `migrate` runs in its own
+//! process, with what they compile (the lint rules on squawk's SQL parser, other tools' formats, `toml_edit`).
+//! `migrate init` writes a runner's dependency with `default-features = false`, so that its first build leaves
+//! them out: the installed `migrate lint` runs the rules on what the runner collects (`lint --emit-inputs`), and
+//! a runner asked for one of these commands directly says to run the installed `migrate <command>`. An
+//! application that embeds the CLI and wants every command in its own binary keeps the defaults.
 
 mod args;
 mod colour;
 mod commands;
 mod config;
+mod conn_url;
 pub mod connect;
 mod conninfo;
 mod database;
@@ -40,6 +50,7 @@ mod embed;
 mod fleet;
 mod forward;
 mod freshness;
+#[cfg(feature = "init")]
 mod init;
 mod output;
 mod pacing;
@@ -213,6 +224,21 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
             commands::database(&settings, None, action)
         }
         (command, Some(registry)) => commands::run(&settings, registry, command),
+        // The runner collects what the rules need; the rules run here, so a runner need not compile them.
+        #[cfg(feature = "lint")]
+        (
+            args::Command::Lint {
+                format,
+                emit_inputs: false,
+                ..
+            },
+            None,
+        ) => commands::lint_through_runner(
+            &settings.config,
+            cli.global.release,
+            std::env::args_os().skip(1).collect(),
+            *format,
+        ),
         (command, None) => match without_runner::answer(&settings, command, cli.global.release) {
             Some(code) => Ok(code),
             None => forward::forward(

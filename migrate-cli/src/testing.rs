@@ -174,10 +174,8 @@ fn unique_name() -> String {
 /// The server's URL with `name` as its database; a `key=value` string gets `dbname=name` appended.
 fn database_url(admin: &str, name: &str) -> Result<String> {
     if admin.starts_with("postgres://") || admin.starts_with("postgresql://") {
-        let mut url = url::Url::parse(admin)
-            .map_err(|e| anyhow!("invalid DATABASE_URL {}: {e}", connect::redact(admin)))?;
-        url.set_path(&format!("/{name}"));
-        Ok(url.to_string())
+        crate::conn_url::with_database(admin, name)
+            .ok_or_else(|| anyhow!("invalid DATABASE_URL {}", connect::redact(admin)))
     } else {
         Ok(format!("{admin} dbname={name}"))
     }

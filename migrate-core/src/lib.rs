@@ -7,7 +7,8 @@
 //!   review (`sql`, `--dry-run`);
 //! - [`create_migration`] writes a new file from the template;
 //! - `lint` (feature `lint`) checks migrations against rules for running them on a busy database, without
-//!   a database;
+//!   a database; its first half, what it reads from the compiled migrations (`lint::collect`), is feature
+//!   `lint-inputs`, which a runner binary compiles without the SQL parser;
 //! - [`fleet::Fleet`] applies the same migrations to many databases or schemas (a tenant each), with a
 //!   parallel limit, a canary, a failure policy and a report per target;
 //! - [`schema::describe`] reads a database's schema from the catalog, for the schema file and for comparing
@@ -20,8 +21,10 @@
 //! An application that applies its migrations needs only the default `runtime` (the engine); its build script
 //! needs `build` and not `runtime` (a build script's dependencies are compiled apart from the program's, so
 //! leaving the engine out there spares the first build a second copy of the driver and the engine); a program
-//! that lints migrations needs `lint` (the `migrate` CLI enables it). So the application does not build `syn`
-//! or the SQL parser, and its build script builds neither the driver nor the engine:
+//! that lints migrations needs `lint` (the `migrate` CLI enables it), and a runner binary, which only collects
+//! what the rules read for the installed `migrate lint`, needs `lint-inputs` (no SQL parser). So the
+//! application does not build `syn` or the SQL parser, and its build script builds neither the driver nor the
+//! engine:
 //!
 //! ```toml
 //! [dependencies]
@@ -37,7 +40,7 @@
 #[cfg(feature = "build")]
 pub mod build;
 mod checksum;
-#[cfg(feature = "lint")]
+#[cfg(feature = "lint-inputs")]
 pub mod lint;
 #[doc(hidden)]
 pub mod naming;

@@ -117,8 +117,9 @@ impl std::fmt::Debug for Migration {
     }
 }
 
-/// Which way a migration runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Which way a migration runs. Written `"up"` or `"down"` (as displayed) where it is serialised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Direction {
     Up,
     Down,

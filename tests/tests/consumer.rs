@@ -99,6 +99,29 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
         assert!(!dir.join("Cargo.lock").exists());
         cargo(&dir, &["build", "--offline"]);
         let lock = std::fs::read_to_string(dir.join("Cargo.lock")).expect("a fresh lockfile");
+        // The runner leaves the lint rules to the installed `migrate` (issue 31, item 5): no squawk at all.
+        assert!(
+            !lock.contains("name = \"squawk-"),
+            "the edition {edition} consumer's runner compiles squawk:\n{lock}"
+        );
+        // With them put back (`features = ["lint"]`), a fresh resolution takes the pinned versions.
+        let with_rules = String::from_utf8_lossy(
+            &cargo(
+                &dir,
+                &[
+                    "tree",
+                    "--offline",
+                    "--edges",
+                    "normal",
+                    "--prefix",
+                    "none",
+                    "--features",
+                    "migrate-cli/lint",
+                ],
+            )
+            .stdout,
+        )
+        .into_owned();
         for squawk in [
             "squawk-linter",
             "squawk-syntax",
@@ -107,8 +130,8 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
             "squawk-line-index",
         ] {
             assert!(
-                lock.contains(&format!("name = \"{squawk}\"\nversion = \"2.68.0\"")),
-                "{squawk} is not 2.68.0 in the edition {edition} consumer's lockfile"
+                with_rules.contains(&format!("{squawk} v2.68.0\n")),
+                "{squawk} is not 2.68.0 for the edition {edition} consumer with the lint rules:\n{with_rules}"
             );
         }
         // The runner it built has the migration compiled in.

@@ -468,3 +468,53 @@ fn a_contract_accepts_what_breaks_the_old_version_and_nothing_else() {
     let run = lint("lint", &args).expect_code(4);
     assert_cli_snapshot!("lint_contract", run, &args);
 }
+
+/// `lint::lint` is `collect` then `analyse`; the installed `migrate lint` (issue 31, item 5) sends what a
+/// runner collected through JSON in between. Every fixture with something for lint to say gives the same
+/// report (or the same error) either way, in both directions, for the oldest, default and newest majors.
+#[test]
+fn collected_inputs_through_json_give_the_same_report_for_every_lint_fixture() {
+    use migrate_core::lint::{self, LintInputs, LintOptions};
+    use migrate_core::Direction;
+
+    for fixture in [
+        "lint",
+        "lint_invalid",
+        "lint_unparsable",
+        "since_pg",
+        "since_pg_old",
+        "needs_pg15",
+        "online",
+        "phases",
+        "irreversible",
+        "tiny_lock_timeout",
+    ] {
+        let registry = tests::fixtures::registry(fixture).expect("a fixture");
+        for direction in [Direction::Up, Direction::Down] {
+            for pg_version in [13, lint::DEFAULT_PG_VERSION, 18] {
+                let options = LintOptions {
+                    direction,
+                    pg_version,
+                };
+                let at = format!("{fixture} {direction} PostgreSQL {pg_version}");
+                let whole = lint::lint(registry.migrations.as_slice(), &[], &options);
+                let through_json = lint::collect(registry.migrations.as_slice(), &[], &options)
+                    .map(|inputs| {
+                        let read =
+                            LintInputs::from_json(&inputs.to_json()).expect("reads its JSON");
+                        assert_eq!(read, inputs, "{at}");
+                        lint::analyse(&read)
+                    });
+                match (whole, through_json) {
+                    (Ok(whole), Ok(through_json)) => assert_eq!(through_json, whole, "{at}"),
+                    (Err(whole), Err(through_json)) => {
+                        assert_eq!(through_json.to_string(), whole.to_string(), "{at}")
+                    }
+                    (whole, through_json) => {
+                        panic!("{at}: lint gave {whole:?}, collect and analyse {through_json:?}")
+                    }
+                }
+            }
+        }
+    }
+}

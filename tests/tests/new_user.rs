@@ -258,3 +258,110 @@ fn new_project_to_migrations_applied_at_start_up() {
     );
     assert!(stdout(&tested).contains("1 passed"), "{}", stdout(&tested));
 }
+
+/// The migration the lint test writes: one finding (an index built while writes wait), one finding silenced by
+/// a comment.
+const LINTED_MIGRATION: &str = "//! Users are found by email.
+use migrate_dsl::prelude::*;
+
+// lint: allow ban-drop-table -- nothing has read old_users since v2
+pub fn up(pgm: &mut MigrationBuilder) {
+    pgm.sql(\"CREATE INDEX users_email ON users (email)\");
+    pgm.sql(\"DROP TABLE old_users\");
+}
+";
+
+/// Issue 31, item 5: the runner `migrate init` sets up leaves out what only the installed `migrate` runs (the
+/// lint rules on squawk's parser, `import`, `init`'s TOML editing, the url crate). The installed `migrate lint`
+/// runs the rules on what the runner collects, printing what a runner with the rules prints, with the same
+/// exit status; the runner asked directly says to run `migrate lint` (or `migrate import`).
+#[test]
+fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
+    let db = TestDb::new();
+    let tmp = tempfile::tempdir().unwrap();
+    cargo(tmp.path(), &["new", "--quiet", "lintapp"]);
+    let app = tmp.path().join("lintapp");
+    let checkout = checkout().display().to_string();
+    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    assert!(
+        manifest.contains("migrate-cli = { path = ")
+            && manifest.contains("default-features = false }"),
+        "{manifest}"
+    );
+    let tree = stdout(&cargo(
+        &app,
+        &["tree", "--edges", "normal", "--prefix", "none", "--quiet"],
+    ));
+    for left_out in ["squawk", "url ", "idna ", "toml_edit "] {
+        assert!(
+            !tree.lines().any(|l| l.starts_with(left_out)),
+            "the runner compiles {left_out}:\n{tree}"
+        );
+    }
+    std::fs::write(
+        app.join("migrations/20260101000001_index_users_email.rs"),
+        LINTED_MIGRATION,
+    )
+    .unwrap();
+    // Written well before the build starts (the freshness check's margin for file times, as above).
+    std::thread::sleep(std::time::Duration::from_millis(100));
+
+    let mut through_front = Vec::new();
+    for format in ["text", "json", "github"] {
+        let run = migrate(&app, &db, &["lint", "--format", format]).expect_code(4);
+        through_front.push(run);
+    }
+    // Once built, nothing changes: no build line, only the report.
+    assert_eq!(through_front[1].stderr, "", "{}", through_front[1].stderr);
+    insta::assert_snapshot!(
+        "new_user_lint_through_the_front_end",
+        through_front[0].stdout
+    );
+    let unknown = migrate(&app, &db, &["lint", "20990101000000"]).expect_code(1);
+    assert!(
+        unknown
+            .stderr
+            .contains("no migration named \"20990101000000\""),
+        "{}",
+        unknown.stderr
+    );
+
+    // The runner with the rules compiled in (as before issue 31) prints the same, with the same status.
+    for (format, front) in ["text", "json", "github"].iter().zip(&through_front) {
+        let run = cargo_unchecked(
+            &app,
+            &[
+                "run",
+                "--quiet",
+                "--bin",
+                "lintapp-migrate",
+                "--features",
+                "migrate-cli/lint",
+                "--",
+                "lint",
+                "--format",
+                format,
+            ],
+            &[("DATABASE_URL", db.url())],
+        );
+        assert_eq!(run.status.code(), Some(4), "{format}");
+        assert_eq!(stdout(&run), front.stdout, "{format}");
+    }
+
+    // Asked directly, the runner without the rules says where they are, and so does it for `import`.
+    for (args, said) in [
+        (&["lint"][..], "run `migrate lint`"),
+        (
+            &["import", "--from", "sqlx", "elsewhere"][..],
+            "run `migrate import`",
+        ),
+    ] {
+        let mut cargo_args = vec!["run", "--quiet", "--bin", "lintapp-migrate", "--"];
+        cargo_args.extend_from_slice(args);
+        let run = cargo_unchecked(&app, &cargo_args, &[("DATABASE_URL", db.url())]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+}

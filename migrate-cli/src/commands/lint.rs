@@ -1,6 +1,13 @@
 //! `lint`: checks migrations against rules for busy databases; exit status 4 on findings.
+//!
+//! Linting has two halves (see `migrate_core::lint`): collecting what the rules need from the compiled
+//! migrations, and running the rules on it. A runner binary always collects; it runs the rules only when built
+//! with migrate-cli's feature `lint` (the SQL parser they run on is a large part of a first build, and
+//! `migrate init` leaves it out). The installed `migrate lint` therefore runs the runner as a child with
+//! `--emit-inputs`, reads the inputs it prints, and runs the rules and prints the report itself
+//! ([`through_runner`]); for a runner from before that flag it forwards the command as it always did.
 
-use crate::stdio::{out, outln};
+use crate::stdio::outln;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
@@ -8,7 +15,6 @@ use migrate_core::{lint, Direction};
 
 use super::context::Context;
 use crate::args::LintFormat;
-use crate::output::{lint_github, lint_json, lint_text};
 
 /// `lint`'s arguments, as `Command::Lint` holds them.
 pub(super) struct LintArgs<'c> {
@@ -17,9 +23,17 @@ pub(super) struct LintArgs<'c> {
     pub(super) pg_version: Option<u32>,
     pub(super) format: LintFormat,
     pub(super) database_on_command_line: bool,
+    /// Print the collected inputs as JSON instead of linting (for the installed `migrate`).
+    pub(super) emit_inputs: bool,
 }
 
+/// `lint` in a runner: collects, then prints the inputs (`--emit-inputs`) or lints and prints the report.
 pub(super) fn lint(context: &Context<'_>, args: &LintArgs<'_>) -> Result<ExitCode> {
+    // Before the database is read for --database-url: this runner cannot finish the lint anyway.
+    #[cfg(not(feature = "lint"))]
+    if !args.emit_inputs {
+        return Err(super::built_without("lint"));
+    }
     let pg_version = match args.pg_version {
         Some(major) => major,
         None if args.database_on_command_line => {
@@ -40,15 +54,86 @@ pub(super) fn lint(context: &Context<'_>, args: &LintArgs<'_>) -> Result<ExitCod
         },
         pg_version,
     };
-    let report = lint_with_repeatables(context.registry, args.names, &options)?;
-    match args.format {
-        LintFormat::Text => out!("{}", lint_text(&report, &options)),
+    let inputs = inputs_with_repeatables(context.registry, args.names, &options)?;
+    if args.emit_inputs {
+        outln!("{}", inputs.to_json());
+        return Ok(ExitCode::SUCCESS);
+    }
+    analyse_and_print(&inputs, args.format)
+}
+
+/// Runs the rules on `inputs` and prints the report in `format`.
+#[cfg(feature = "lint")]
+fn analyse_and_print(inputs: &lint::LintInputs, format: LintFormat) -> Result<ExitCode> {
+    print_report(&lint::analyse(inputs), &inputs.options(), format)
+}
+
+/// Without the rules (`lint` returned before collecting): the installed `migrate lint` runs them.
+#[cfg(not(feature = "lint"))]
+fn analyse_and_print(_: &lint::LintInputs, _: LintFormat) -> Result<ExitCode> {
+    Err(super::built_without("lint"))
+}
+
+/// `lint` in the installed `migrate`: the runner (built first when stale) collects the inputs, this process
+/// runs the rules and prints the report, exactly as a runner with the rules would. `args` are the command
+/// line's arguments (without the program); `format` is `--format`'s value.
+#[cfg(feature = "lint")]
+pub fn through_runner(
+    config: &crate::config::Config,
+    release: bool,
+    args: Vec<std::ffi::OsString>,
+    format: LintFormat,
+) -> Result<ExitCode> {
+    use crate::forward::{self, Captured};
+
+    let exe = forward::runner(config, release)?;
+    let flag = format!("--{}", crate::args::EMIT_LINT_INPUTS);
+    match forward::capture(&exe, with_flag(&args, &flag), &flag)? {
+        Captured::Stdout(json) => {
+            let inputs = lint::LintInputs::from_json(&json).with_context(|| {
+                format!(
+                    "cannot read what the migrations runner {} collected for lint; rebuild it with this \
+                     version of migrate's crates",
+                    exe.display()
+                )
+            })?;
+            analyse_and_print(&inputs, format)
+        }
+        // The runner said why (a name that matches no migration, a malformed suppression comment, ...).
+        Captured::Failed(code) => Ok(code),
+        // A runner built before the flag existed lints by itself, as it always did.
+        Captured::UnknownFlag => forward::run(&exe, args),
+    }
+}
+
+/// `args` with `flag` added to `lint`'s own arguments: before a `--` (after which every word is a migration
+/// name), else at the end.
+#[cfg(feature = "lint")]
+fn with_flag(args: &[std::ffi::OsString], flag: &str) -> Vec<std::ffi::OsString> {
+    let mut out = args.to_vec();
+    let at = out.iter().position(|a| a == "--").unwrap_or(out.len());
+    out.insert(at, flag.into());
+    out
+}
+
+/// Prints `report` in `format`; the exit status says whether it found anything.
+#[cfg(feature = "lint")]
+fn print_report(
+    report: &lint::Report,
+    options: &lint::LintOptions,
+    format: LintFormat,
+) -> Result<ExitCode> {
+    use crate::output::{lint_github, lint_json, lint_text};
+    use crate::stdio::out;
+
+    match format {
+        LintFormat::Text => out!("{}", lint_text(report, options)),
         LintFormat::Json => outln!(
             "{}",
-            serde_json::to_string_pretty(&lint_json(&report, &options))
+            serde_json::to_string_pretty(&lint_json(report, options))
                 .context("cannot serialise the lint report")?
         ),
-        LintFormat::Github => out!("{}", lint_github(&report, &options)),
+        LintFormat::Github => out!("{}", lint_github(report, options)),
     }
     // SQL no rule could read is an error, not a pass: whatever it hides was not checked.
     if report.unparsable_count() > 0 {
@@ -63,23 +148,45 @@ pub(super) fn lint(context: &Context<'_>, args: &LintArgs<'_>) -> Result<ExitCod
     Ok(ExitCode::SUCCESS)
 }
 
-/// `lint`'s report: the named migrations (all without names), then, for `up`, the named repeatable migrations
-/// (all without names). A repeatable is named by its whole name (`repeatable_<name>`); it has no `down` to
-/// lint.
-fn lint_with_repeatables(
+#[cfg(all(test, feature = "lint"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flag_goes_before_a_double_dash() {
+        let args =
+            |words: &[&str]| -> Vec<std::ffi::OsString> { words.iter().map(Into::into).collect() };
+        assert_eq!(
+            with_flag(&args(&["lint", "--down", "a"]), "--emit-inputs"),
+            args(&["lint", "--down", "a", "--emit-inputs"])
+        );
+        assert_eq!(
+            with_flag(
+                &args(&["--release", "lint", "--", "--odd-name"]),
+                "--emit-inputs"
+            ),
+            args(&["--release", "lint", "--emit-inputs", "--", "--odd-name"])
+        );
+    }
+}
+
+/// What `lint` checks: the named migrations (all without names), then, for `up`, the named repeatable
+/// migrations (all without names). A repeatable is named by its whole name (`repeatable_<name>`); it has no
+/// `down` to lint.
+fn inputs_with_repeatables(
     registry: &migrate_core::Registry,
     names: &[String],
     options: &lint::LintOptions,
-) -> Result<lint::Report> {
+) -> Result<lint::LintInputs> {
     let (repeatable_names, versioned_names): (Vec<String>, Vec<String>) = names
         .iter()
         .cloned()
         .partition(|n| n.starts_with(migrate_core::naming::REPEATABLE_PREFIX));
     let only_repeatables = !names.is_empty() && versioned_names.is_empty();
-    let mut report = if only_repeatables {
-        lint::Report::default()
+    let mut inputs = if only_repeatables {
+        lint::LintInputs::new(options)
     } else {
-        lint::lint(registry.migrations.as_slice(), &versioned_names, options)?
+        lint::collect(registry.migrations.as_slice(), &versioned_names, options)?
     };
     if options.direction == Direction::Down {
         if !repeatable_names.is_empty() {
@@ -88,7 +195,7 @@ fn lint_with_repeatables(
                 repeatable_names.join(", ")
             );
         }
-        return Ok(report);
+        return Ok(inputs);
     }
     let repeatables = registry.repeatables.as_slice();
     if let Some(unknown) = repeatable_names
@@ -98,9 +205,7 @@ fn lint_with_repeatables(
         anyhow::bail!("no repeatable migration named {unknown} in the migrations folder");
     }
     if names.is_empty() || !repeatable_names.is_empty() {
-        report
-            .migrations
-            .extend(lint::lint(repeatables, &repeatable_names, options)?.migrations);
+        inputs.extend(lint::collect(repeatables, &repeatable_names, options)?);
     }
-    Ok(report)
+    Ok(inputs)
 }

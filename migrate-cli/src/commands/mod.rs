@@ -5,7 +5,9 @@ mod context;
 mod create;
 mod database;
 mod down;
+#[cfg(feature = "import")]
 mod import;
+#[cfg(feature = "init")]
 mod init;
 mod lint;
 mod redo;
@@ -30,8 +32,12 @@ use crate::settings::Settings;
 pub(crate) use context::write_schema_file;
 pub use create::create;
 pub use database::database;
+#[cfg(feature = "import")]
 pub use import::import;
+#[cfg(feature = "init")]
 pub use init::init;
+#[cfg(feature = "lint")]
+pub use lint::through_runner as lint_through_runner;
 
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
@@ -55,6 +61,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             pg_version,
             format,
             database_on_command_line,
+            emit_inputs,
         } => lint::lint(
             &context,
             &lint::LintArgs {
@@ -63,6 +70,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 pg_version: *pg_version,
                 format: *format,
                 database_on_command_line: *database_on_command_line,
+                emit_inputs: *emit_inputs,
             },
         ),
         Command::Schema { action } => {
@@ -80,4 +88,28 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Fleet { command } => crate::fleet::run(settings, registry, command),
         Command::Repair { names } => repair::repair(&context, names),
     }
+}
+
+/// `init` in a binary built without migrate-cli's feature `init`: a runner, whose dependency `migrate init`
+/// writes with `default-features = false`.
+#[cfg(not(feature = "init"))]
+pub fn init(_: &crate::args::InitArgs) -> Result<ExitCode> {
+    Err(built_without("init"))
+}
+
+/// `import` in a binary built without migrate-cli's feature `import` (see [`init`]).
+#[cfg(not(feature = "import"))]
+pub fn import(_: &Settings, _: &crate::args::ImportArgs) -> Result<ExitCode> {
+    Err(built_without("import"))
+}
+
+/// Why a runner binary cannot run `command` itself: the installed `migrate` runs it (a runner leaves out
+/// what it never needs at run time, so that its first build compiles less).
+#[cfg(not(all(feature = "init", feature = "import", feature = "lint")))]
+fn built_without(command: &str) -> anyhow::Error {
+    anyhow::anyhow!(
+        "this migrations runner was built without `{command}` (its migrate-cli dependency has \
+         `default-features = false`, as `migrate init` writes it): run `migrate {command}`, the installed \
+         command, which has it, or enable migrate-cli's feature `{command}` in the runner's package"
+    )
 }

@@ -8,14 +8,9 @@ use super::package::Package;
 use super::sealed::{SEALED_DEPENDENCY, SEALED_PACKAGE_DIR};
 use super::CratesSource;
 
-/// A build-dependency entry made from `item`, the application's entry for migrate-core.
-///
-/// A build script needs migrate-core's `build` feature (the registry generation) and not the engine (the
-/// default `runtime` feature): a build script's dependencies are compiled apart from the program's, so with
-/// the engine the first build would compile the driver and the engine twice. The application itself does
-/// not need `build`, so it does not compile syn.
-fn with_build_feature(item: Item) -> Item {
-    let mut table = match item {
+/// `item`, a dependency entry, as an inline table (`"1"` becomes `{ version = "1" }`), to add keys to.
+fn inline(item: Item) -> InlineTable {
+    match item {
         Item::Value(toml_edit::Value::InlineTable(table)) => table,
         other => {
             let mut table = InlineTable::new();
@@ -24,11 +19,30 @@ fn with_build_feature(item: Item) -> Item {
             }
             table
         }
-    };
+    }
+}
+
+/// A build-dependency entry made from `item`, the application's entry for migrate-core.
+///
+/// A build script needs migrate-core's `build` feature (the registry generation) and not the engine (the
+/// default `runtime` feature): a build script's dependencies are compiled apart from the program's, so with
+/// the engine the first build would compile the driver and the engine twice. The application itself does
+/// not need `build`, so it does not compile syn.
+fn with_build_feature(item: Item) -> Item {
+    let mut table = inline(item);
     table.insert("default-features", false.into());
     let mut features = toml_edit::Array::new();
     features.push("build");
     table.insert("features", features.into());
+    Item::Value(table.into())
+}
+
+/// The runner's entry for migrate-cli, made from `item`: without its default features (`lint`, `import`,
+/// `init`). The installed `migrate` runs those commands itself (for `lint`, on what the runner collects), so
+/// the runner's first build does not compile the SQL parser, the URL and TOML editing crates they need.
+fn without_default_features(item: Item) -> Item {
+    let mut table = inline(item);
+    table.insert("default-features", false.into());
     Item::Value(table.into())
 }
 
@@ -107,6 +121,9 @@ pub(super) fn add_dependencies(
                     table.insert("package", sealed_package.as_str().into());
                     table.insert("path", SEALED_PACKAGE_DIR.into());
                     Item::Value(table.into())
+                }
+                (_, "migrate-cli") => {
+                    without_default_features(dependency(&package.name, crates, crate_name)?)
                 }
                 _ => dependency(&package.name, crates, crate_name)?,
             };
@@ -285,7 +302,13 @@ mod tests {
         let text = p.manifest.to_string();
         let source = "{ git = \"https://example.com/migrate.git\", rev = \"abc\" }";
         assert!(text.contains(&format!("migrate-core = {source}")), "{text}");
-        assert!(text.contains(&format!("migrate-cli = {source}")), "{text}");
+        // The runner leaves out what the installed `migrate` runs itself (lint's rules, import, init).
+        assert!(
+            text.contains(
+                "migrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", default-features = false }"
+            ),
+            "{text}"
+        );
         assert!(
             text.contains("sealed-migrations = { package = \"shop-sealed-migrations\", path = \"sealed-migrations\" }"),
             "{text}"

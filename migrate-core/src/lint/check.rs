@@ -1,148 +1,91 @@
-//! Linting a list of migrations: selection, rendering, rules and suppressions put together.
+//! The rules' half of linting: what the rules, suppressions and contracts make of [`LintInputs`].
 
-use std::panic::Location;
+use std::sync::Mutex;
 use std::time::Duration;
 
-use migrate_dsl::DslError;
+use migrate_dsl::Operation;
 
-use crate::error::Error;
-use crate::migration::{Direction, Migration};
-use crate::plan::Step;
+use crate::migration::Migration;
 use crate::server::OLDEST_SUPPORTED_MAJOR;
 
-use super::error::{LintError, SuppressionError};
+use super::error::LintError;
+use super::inputs::{collect, LintInputs, LintOptions, MigrationInputs};
 use super::report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
 use super::rules::Rule;
 use super::sql::{self, Input};
-use super::suppress::{self, Suppression};
-
-/// The PostgreSQL major version linted for when none is given: the oldest major version still supported
-/// upstream at the time of writing, on which the lock facts in the guide (docs/reference/lint-rules.md) were observed.
-pub const DEFAULT_PG_VERSION: u32 = 15;
+use super::suppress::Suppression;
 
 /// The longest `pgm.lock_timeout(..)` that passes `lock-timeout-too-long`: strong_migrations' limit too.
 pub const MAX_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// How to lint.
-#[derive(Debug, Clone, Copy)]
-pub struct LintOptions {
-    /// Which function of each migration to lint.
-    pub direction: Direction,
-    /// The PostgreSQL major version the migrations will run on; some rules depend on it.
-    pub pg_version: u32,
-}
-
-impl Default for LintOptions {
-    fn default() -> Self {
-        LintOptions {
-            direction: Direction::Up,
-            pg_version: DEFAULT_PG_VERSION,
-        }
-    }
-}
-
 /// Lints the migrations named in `names` (full name or timestamp), or all of `migrations` when `names` is
-/// empty. Malformed suppression comments anywhere in the selection are one error listing them all, so a CI run
-/// shows every one at once.
+/// empty: [`collect`] then [`analyse`]. Malformed suppression comments anywhere in the selection are one
+/// error listing them all, so a CI run shows every one at once.
 pub fn lint(
     migrations: &[Migration],
     names: &[String],
     options: &LintOptions,
 ) -> Result<Report, LintError> {
-    if !(9..=99).contains(&options.pg_version) {
-        return Err(LintError::PgVersion(options.pg_version));
-    }
-    let selected: Vec<&Migration> = if names.is_empty() {
-        migrations.iter().collect()
-    } else {
-        names
-            .iter()
-            .map(|n| {
-                migrations
-                    .iter()
-                    .find(|m| m.name() == n || m.version() == n)
-                    .ok_or_else(|| Error::UnknownMigration { name: n.clone() })
-            })
-            .collect::<Result<_, _>>()?
-    };
-
-    let mut suppressions = Vec::new();
-    let mut bad: Vec<SuppressionError> = Vec::new();
-    for m in &selected {
-        match suppress::parse(&m.display_path(), m.source()) {
-            Ok(s) => suppressions.push(s),
-            Err(errors) => bad.extend(errors),
-        }
-    }
-    if !bad.is_empty() {
-        return Err(LintError::Suppressions(bad));
-    }
-
-    let mut report = Report::default();
-    for (m, allowed) in selected.into_iter().zip(suppressions) {
-        report.migrations.push(lint_one(m, &allowed, options)?);
-    }
-    Ok(report)
+    Ok(analyse(&collect(migrations, names, options)?))
 }
 
-fn lint_one(
-    m: &Migration,
-    allowed: &[Suppression],
-    options: &LintOptions,
-) -> Result<MigrationLint, LintError> {
+/// Runs the rules on what [`collect`] gathered (in this process or in a runner binary, through
+/// [`LintInputs::from_json`]): the findings, with those a `// lint: allow` comment or the migration's
+/// contract accepts moved to [`MigrationLint::silenced`], the SQL no rule could read, and the notes. Needs
+/// nothing but `inputs`: no migration code, no database.
+pub fn analyse(inputs: &LintInputs) -> Report {
+    let options = inputs.options();
+    Report {
+        migrations: inputs
+            .migrations
+            .iter()
+            .map(|m| analyse_one(m, &options))
+            .collect(),
+    }
+}
+
+fn analyse_one(m: &MigrationInputs, options: &LintOptions) -> MigrationLint {
     let mut out = MigrationLint {
-        name: m.name().to_owned(),
-        path: m.display_path(),
+        name: m.name.clone(),
+        path: m.path.clone(),
         direction: options.direction,
         findings: Vec::new(),
         silenced: Vec::new(),
         unparsable: Vec::new(),
         notes: Vec::new(),
     };
-    let line_of = |at: &Location<'_>| m.line_of(at).map(|line| line as usize);
-    let step = match Step::for_lint(m, options.direction, options.pg_version) {
-        Ok(step) => step,
-        // A migration that declares it cannot run this way has nothing to lint; running it says why.
-        Err(Error::Invalid {
-            error: e @ (DslError::Refused { .. } | DslError::Irreversible { .. }),
-            ..
-        }) => {
-            out.notes.push(Note {
-                line: None,
-                message: format!("`{}` not linted: {e}", options.direction),
-            });
-            return Ok(out);
-        }
-        Err(e) => return Err(e.into()),
-    };
+    if let Some(why) = &m.not_linted {
+        out.notes.push(Note {
+            line: None,
+            message: format!("`{}` not linted: {why}", options.direction),
+        });
+        return out;
+    }
 
     // A gate that every supported server takes is not wrong, but its `otherwise` is dead code a reviewer
     // would otherwise read as a path some server runs.
-    for (major, at) in m.build(options.direction)?.gates_every_server_takes() {
+    for gate in &m.gates {
         out.notes.push(Note {
-            line: line_of(at),
+            line: gate.line,
             message: format!(
-                "since_pg({major}): every supported server takes the first branch (PostgreSQL \
+                "since_pg({}): every supported server takes the first branch (PostgreSQL \
                  {OLDEST_SUPPORTED_MAJOR} is the oldest supported), so its `otherwise` never runs; write the \
-                 first branch's operations without the gate"
+                 first branch's operations without the gate",
+                gate.major
             ),
         });
     }
 
-    let line_of: &dyn Fn(&Location<'_>) -> Option<usize> = &line_of;
-    let mut findings: Vec<Finding> = lock_timeout_finding(&step, line_of).into_iter().collect();
-    findings.extend(sql_findings(&step, options, line_of, &mut out));
-    let findings = accepted_by_contract(&step, findings, line_of, &mut out);
-    silence(findings, allowed, options, &mut out);
-    Ok(out)
+    let mut findings: Vec<Finding> = lock_timeout_finding(m).into_iter().collect();
+    findings.extend(sql_findings(m, options, &mut out));
+    let findings = accepted_by_contract(m, findings, &mut out);
+    silence(findings, &m.suppressions, options, &mut out);
+    out
 }
 
 /// The migration's own `lock_timeout`, when it is none at all or longer than the limit.
-fn lock_timeout_finding(
-    step: &Step<'_>,
-    line_of: &dyn Fn(&Location<'_>) -> Option<usize>,
-) -> Option<Finding> {
-    let timeout = step.lock_timeout?;
+fn lock_timeout_finding(m: &MigrationInputs) -> Option<Finding> {
+    let timeout = m.lock_timeout?;
     if !(timeout.is_zero() || timeout > MAX_LOCK_TIMEOUT) {
         return None;
     }
@@ -154,7 +97,7 @@ fn lock_timeout_finding(
     Some(Finding {
         rule: Rule::LockTimeoutTooLong,
         op: None,
-        line: step.lock_timeout_at.and_then(line_of),
+        line: m.lock_timeout_line,
         statement: "pgm.lock_timeout(..)".to_owned(),
         detail: Some(format!(
             "it is {shown}; the limit is {:?}",
@@ -163,31 +106,43 @@ fn lock_timeout_finding(
     })
 }
 
-/// What the rules find in the step's SQL; statements the parser cannot read go to `out.unparsable`.
+/// The builder method named `name` as the `&'static str` the report holds. Inputs read from JSON carry
+/// names as strings: every name this version's builder records is one of [`Operation::NAMES`]; a name only
+/// a newer builder records (a runner built against a newer migrate-dsl) is kept once per process.
+fn op_name(name: &str) -> &'static str {
+    if let Some(known) = Operation::NAMES.iter().find(|n| **n == name) {
+        return known;
+    }
+    static OTHERS: Mutex<Vec<&'static str>> = Mutex::new(Vec::new());
+    let mut others = OTHERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(kept) = others.iter().find(|n| **n == name) {
+        return kept;
+    }
+    let kept: &'static str = Box::leak(name.to_owned().into_boxed_str());
+    others.push(kept);
+    kept
+}
+
+/// What the rules find in the migration's SQL; statements the parser cannot read go to `out.unparsable`.
 fn sql_findings(
-    step: &Step<'_>,
+    m: &MigrationInputs,
     options: &LintOptions,
-    line_of: &dyn Fn(&Location<'_>) -> Option<usize>,
     out: &mut MigrationLint,
 ) -> Vec<Finding> {
-    let statements = step.statements();
-    // Data code and backfills render as comments and run as Rust: there is no SQL to check.
-    let mut inputs: Vec<Input<'_>> = Vec::with_capacity(statements.len());
-    let mut boundary = false;
-    for s in statements {
-        boundary |= s.new_transaction && step.transactional;
-        if s.action.is_some() {
-            continue;
-        }
-        inputs.push(Input {
+    let inputs: Vec<Input<'_>> = m
+        .statements
+        .iter()
+        .map(|s| Input {
             position: s.position,
-            op: s.op,
+            op: op_name(&s.op),
             sql: &s.sql,
-            line: line_of(s.recorded_at),
-            new_transaction: std::mem::take(&mut boundary),
-        });
-    }
-    let (hits, failures) = sql::check(&inputs, options.pg_version, step.transactional);
+            line: s.line,
+            new_transaction: s.new_transaction,
+        })
+        .collect();
+    let (hits, failures) = sql::check(&inputs, options.pg_version, m.transactional);
     out.unparsable
         .extend(failures.into_iter().map(|f| Unparsable {
             op: (inputs[f.input].position, inputs[f.input].op),
@@ -208,15 +163,14 @@ fn sql_findings(
 /// A migration marked contract breaks the running app version on purpose, after the rollout: its reason
 /// accepts the findings that say so (into `out.silenced`). Every other finding stands, and is returned.
 fn accepted_by_contract(
-    step: &Step<'_>,
+    m: &MigrationInputs,
     findings: Vec<Finding>,
-    line_of: &dyn Fn(&Location<'_>) -> Option<usize>,
     out: &mut MigrationLint,
 ) -> Vec<Finding> {
-    let Some(reason) = &step.contract else {
+    let Some(reason) = &m.contract else {
         return findings;
     };
-    let line = step.contract_at.and_then(line_of).unwrap_or(0);
+    let line = m.contract_line.unwrap_or(0);
     let (accepted, rest): (Vec<Finding>, Vec<Finding>) = findings
         .into_iter()
         .partition(|f| f.rule.breaks_running_code());
@@ -266,5 +220,104 @@ fn silence(
                 ),
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use migrate_dsl::MigrationBuilder;
+
+    use super::*;
+    use crate::lint::DEFAULT_PG_VERSION;
+    use crate::migration::{Definition, Direction};
+
+    fn migration(
+        name: &'static str,
+        source: &'static str,
+        up: fn(&mut MigrationBuilder),
+        down: Option<fn(&mut MigrationBuilder)>,
+    ) -> Migration {
+        Migration::defined(Box::leak(Box::new(Definition {
+            name,
+            path: "/migrations/m.rs",
+            source,
+            up,
+            down,
+        })))
+    }
+
+    /// Collected here or in a runner, sent as JSON: the same report as linting in one process, for every part
+    /// of it (findings, a suppression and a contract that silence, unparsable SQL, notes, a `down` not linted).
+    #[test]
+    fn collected_inputs_through_json_give_the_same_report() {
+        let migrations = [
+            migration(
+                "20260101000001_index",
+                "// lint: allow ban-drop-table -- nothing uses it\n// lint: allow prefer-jsonb -- unused\n",
+                |pgm| {
+                    pgm.lock_timeout(Duration::from_millis(30_500));
+                    pgm.sql("CREATE INDEX i ON t (a)");
+                    pgm.sql("DROP TABLE old");
+                    pgm.sql("SELEC oops");
+                    pgm.since_pg(11, |pgm| {
+                        pgm.sql("SELECT 1");
+                    });
+                },
+                Some(|pgm| {
+                    pgm.sql("DROP INDEX i");
+                }),
+            ),
+            migration(
+                "20260101000002_contract",
+                "",
+                |pgm| {
+                    pgm.contract("drops what v1 reads");
+                    pgm.sql("ALTER TABLE t DROP COLUMN c");
+                },
+                Some(|pgm| {
+                    pgm.irreversible("the column is gone");
+                }),
+            ),
+        ];
+        for direction in [Direction::Up, Direction::Down] {
+            for pg_version in [13, DEFAULT_PG_VERSION, 18] {
+                let options = LintOptions {
+                    direction,
+                    pg_version,
+                };
+                let whole = lint(&migrations, &[], &options).expect("lint runs");
+                let json = collect(&migrations, &[], &options)
+                    .expect("collects")
+                    .to_json();
+                let inputs = LintInputs::from_json(&json).expect("reads its own JSON");
+                assert_eq!(analyse(&inputs), whole, "{direction} {pg_version}: {json}");
+                assert_eq!(inputs.options().pg_version, pg_version);
+            }
+        }
+        let up = lint(&migrations, &[], &LintOptions::default()).expect("lint runs");
+        let counts = (
+            up.finding_count(),
+            up.silenced_count(),
+            up.unparsable_count(),
+            up.note_count(),
+        );
+        assert_eq!(counts, (2, 2, 1, 2), "{up:#?}");
+    }
+
+    #[test]
+    fn inputs_of_another_version_are_refused() {
+        let err = LintInputs::from_json(
+            r#"{"version":2,"direction":"up","pg_version":15,"migrations":[]}"#,
+        )
+        .expect_err("version 2");
+        assert!(
+            err.to_string()
+                .contains("of version 2, and this version reads version 1"),
+            "{err}"
+        );
+        assert!(LintInputs::from_json("[]").is_err());
+        assert!(LintInputs::from_json("not json").is_err());
     }
 }

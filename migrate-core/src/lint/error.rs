@@ -24,3 +24,19 @@ pub enum LintError {
     #[error("unsupported PostgreSQL version {0}; give a major version such as 15")]
     PgVersion(u32),
 }
+
+/// Lint inputs ([`super::LintInputs`]) that cannot be read from their JSON form.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum InputsError {
+    /// Not the JSON object [`super::LintInputs::to_json`] writes.
+    #[error("the lint inputs are not JSON this version reads: {0}")]
+    Json(#[from] serde_json::Error),
+    /// Written by another version of this crate (a runner built against an older or newer migrate).
+    #[error(
+        "the lint inputs are of version {}, and this version reads version {expected}: the runner was built \
+         against another version of migrate's crates",
+        found.map_or_else(|| "none".to_owned(), |v| v.to_string())
+    )]
+    Version { found: Option<u64>, expected: u32 },
+}

@@ -1,20 +1,35 @@
 //! `lint`: static checks of migrations against rules for running them on a busy database.
 //!
-//! Works on compiled migrations only (no database): each migration is recorded and rendered exactly as `sql`
-//! shows it, then its SQL is checked (the `sql` module); findings a `// lint: allow` comment names are moved to
-//! [`MigrationLint::silenced`] (the `suppress` module). The result is data ([`Report`]); the CLI prints it.
+//! Works on compiled migrations only (no database), in two halves:
+//! - [`collect`] (feature `lint-inputs`) records and renders each migration exactly as `sql` shows it and
+//!   gathers what the rules read: its statements with their lines and transaction boundaries, its
+//!   `// lint: allow` comments (the `suppress` module), its contract and `lock_timeout`. The result,
+//!   [`LintInputs`], is plain data with a JSON form;
+//! - [`analyse`] (feature `lint`) checks that data's SQL (the `sql` module, on squawk's parser), and moves the
+//!   findings a comment or a contract accepts to [`MigrationLint::silenced`].
+//!
+//! [`lint`] is both. The result is data ([`Report`]); the CLI prints it. A runner binary compiles only the
+//! first half: the installed `migrate lint` runs it with `lint --emit-inputs` and analyses the JSON it prints.
 
+#[cfg(feature = "lint")]
 mod check;
 mod error;
+mod inputs;
 mod report;
-#[cfg(test)]
+#[cfg(all(test, feature = "lint"))]
 mod rule_tests;
 mod rules;
+#[cfg(feature = "lint")]
 mod sql;
 mod suppress;
 
-pub use check::{lint, LintOptions, DEFAULT_PG_VERSION, MAX_LOCK_TIMEOUT};
-pub use error::{LintError, SuppressionError};
+#[cfg(feature = "lint")]
+pub use check::{analyse, lint, MAX_LOCK_TIMEOUT};
+pub use error::{InputsError, LintError, SuppressionError};
+pub use inputs::{
+    collect, Gate, LintInputs, LintOptions, MigrationInputs, StatementInputs, DEFAULT_PG_VERSION,
+    INPUTS_VERSION,
+};
 pub use report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
 pub use rules::Rule;
 pub use suppress::Suppression;

@@ -55,7 +55,7 @@ pub struct Note {
 }
 
 /// The lint of one migration in one direction.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct MigrationLint {
     pub name: String,
@@ -71,7 +71,7 @@ pub struct MigrationLint {
 }
 
 /// The lint of every migration asked for.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Report {
     pub migrations: Vec<MigrationLint>,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use migrate_dsl::MigrationBuilder;
 
-use super::check::{lint, LintOptions};
+use super::check::lint;
+use super::inputs::LintOptions;
 use super::rules::Rule;
 use super::sql::{check, Input};
 use crate::migration::{Definition, Migration};

@@ -306,6 +306,7 @@ impl Rule {
     }
 
     /// The squawk rules we take over, and their names here.
+    #[cfg(feature = "lint")]
     pub(crate) fn from_squawk(rule: squawk_linter::Rule) -> Option<Rule> {
         use squawk_linter::Rule as Sq;
         Some(match rule {
@@ -328,6 +329,7 @@ impl Rule {
     }
 
     /// The squawk rules enabled in its linter: exactly those [`from_squawk`](Self::from_squawk) maps.
+    #[cfg(feature = "lint")]
     pub(crate) fn squawk_rules() -> Vec<squawk_linter::Rule> {
         use squawk_linter::Rule as Sq;
         vec![
@@ -349,12 +351,27 @@ impl Rule {
     }
 }
 
+/// A rule is written by its name, as in a suppression comment: the JSON form of [`super::LintInputs`].
+impl serde::Serialize for Rule {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Rule {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        Rule::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown lint rule `{name}`")))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn names_are_unique_kebab_case_and_every_squawk_rule_maps() {
+    fn names_are_unique_and_kebab_case() {
         let mut names: Vec<&str> = Rule::ALL.iter().map(|r| r.name()).collect();
         names.sort();
         names.dedup();
@@ -367,6 +384,11 @@ mod tests {
             );
             assert_eq!(Rule::from_name(name).map(Rule::name), Some(name));
         }
+    }
+
+    #[cfg(feature = "lint")]
+    #[test]
+    fn every_squawk_rule_maps() {
         for sq in Rule::squawk_rules() {
             assert!(Rule::from_squawk(sq).is_some(), "{sq:?}");
         }

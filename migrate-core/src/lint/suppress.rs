@@ -8,7 +8,7 @@ use super::error::SuppressionError;
 use super::rules::Rule;
 
 /// One `// lint: allow` comment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub struct Suppression {
     pub rules: Vec<Rule>,
