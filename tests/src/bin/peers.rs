@@ -1,7 +1,8 @@
 //! This project next to other migration tools, on the same generated SQL, through the commands users type.
 //!
 //! ```text
-//! cargo run --release -p tests --bin peers -- [--peers] [--apply N] [--status N] [--loop 10,100,500,2000,10000] [--runs N] [--only NAME,..]
+//! cargo run --release -p tests --bin peers -- [--peers] [--apply N] [--status N] [--loop 10,100,500,2000,10000]
+//!     [--runs N] [--pairs N] [--first-build N] [--only NAME,..]
 //! ```
 //!
 //! Every tool gets the same migrations: migration `i` creates the table `t{i}` with one `bigint` primary key,
@@ -35,6 +36,45 @@
 //! sqlx-cli (`cargo install sqlx-cli --no-default-features --features postgres,rustls`), refinery
 //! (`cargo install refinery_cli`) and node-pg-migrate (`npm install node-pg-migrate pg`). A tool that cannot
 //! be installed gets a row saying why. Without `--peers` only this project and the floor run.
+//!
+//! # The issue-33 summary
+//!
+//! Every run ends with one table, a row per target of issue 33: the measure, this project's figure, the
+//! reference's, the ratio, the target and whether it is met. The full run measures all of them in one call:
+//!
+//! ```text
+//! PEERS_CACHE=/work/peers-cache cargo run --release --locked -p tests --bin peers -- --peers
+//! ```
+//!
+//! A row whose tool did not run in this call (no `--peers`, `--only`, `--first-build 0`) says so. The ratios
+//! compare figures taken in the same minutes, so a change of load shows in both sides:
+//!
+//! - **Pairs run in turn.** While the installed `migrate`'s package holds `--apply` migrations, and again at
+//!   `--status`, it is measured next to its reference in `--pairs` pairs, alternately A B and B A; each row's
+//!   ratio is the median of the pairs' ratios. The reference is `psql -f` for applying (each side on a fresh
+//!   database), and for the rest sqlx-cli on a folder of its own, filled and applied to the same size first
+//!   (untimed). The no-op `up` runs twice over: once with `sslmode=prefer` and once with `sslmode=disable`, both
+//!   URLs derived from `DATABASE_URL` (whatever `sslmode` it gives is replaced); the server's `ssl` setting is
+//!   printed with them, since `prefer` means TLS only when the server has it on.
+//! - **Peak memory** is the largest maximum RSS of those `sslmode=prefer` no-op `up` runs, at `--apply` and at
+//!   `--status`, for `migrate` and for sqlx; flat means at most [`MEMORY_FLAT`] times from one to the other.
+//! - **The loop** reports every loop of the installed `migrate`, not a median: at each `--loop` size it runs at
+//!   least `--runs` loops, and more until one of them is a loop in which `migrate create` sealed older
+//!   migrations (its output says `sealed N older migrations`; that loop's `up` recompiles what was sealed).
+//!   `create` seals once more than
+//!   [`SEAL_WHEN_UNSEALED_OVER`](migrate_core::seal::SEAL_WHEN_UNSEALED_OVER) migrations are unsealed, so
+//!   that many loops plus one always include one; the harness reads the constant from `migrate-core` and
+//!   detects the sealing loops from `create`'s output rather than predicting them. The row gives the worst
+//!   loop at each size.
+//! - **The first build** (`--first-build N` builds of each side, default 2, A B B A; 0 skips it): a fresh
+//!   package made by `cargo new` + `migrate init --crates-path` this checkout, its runner built as `migrate up`
+//!   builds it (`cargo build --package --bin --profile dev`), next to a fresh `cargo new` app with sqlx 0.9
+//!   ([`SQLX_APP_DEPENDENCIES`]) whose `main` connects and runs `sqlx::migrate!("./migrations")`. Each
+//!   build gets a fresh, empty `CARGO_TARGET_DIR`; both lockfiles are resolved and the crates fetched before
+//!   the first timed build, so no build downloads. Wall time and CPU time (user + system of cargo and every
+//!   process it waited for, from `/usr/bin/time`), the ratio of the medians, and the compile units of each
+//!   (cargo's `compiler-artifact` and `build-script-executed` messages). It runs first, so that a broken build
+//!   shows within minutes; its failure is a row saying why, not a lost run.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -53,6 +93,10 @@ struct Options {
     status: usize,
     loops: Vec<usize>,
     runs: usize,
+    /// Pairs of the side-by-side measures (`--pairs`).
+    pairs: usize,
+    /// Builds of each side in the first-build measure (`--first-build`; 0 skips it).
+    first_builds: usize,
     only: Option<Vec<String>>,
 }
 
@@ -83,6 +127,8 @@ fn options() -> Options {
         status: value("--status").map_or(10_000, |v| number(&v, "--status")),
         loops,
         runs: value("--runs").map_or(3, |v| number(&v, "--runs")).max(1),
+        pairs: value("--pairs").map_or(9, |v| number(&v, "--pairs")).max(1),
+        first_builds: value("--first-build").map_or(2, |v| number(&v, "--first-build")),
         only: value("--only").map(|v| v.split(',').map(str::to_owned).collect()),
     }
 }
@@ -365,10 +411,12 @@ impl Setup {
 
     /// Adds migration `i` (the edit of the edit→run loop): for this project through its `create` command (as
     /// users do; it also seals older migrations when enough are unsealed), the new file then renamed to the
-    /// generated name and given its body; for the others, the file written.
-    fn add(&self, i: usize) {
+    /// generated name and given its body; for the others, the file written. Returns how many older migrations
+    /// `create` sealed (its line `sealed N older migrations`), 0 when it sealed none or for another tool.
+    fn add(&self, i: usize) -> usize {
         let (name, text) = self.file(i);
         let path = self.migrations_dir().join(name);
+        let mut sealed = 0;
         if self.through_front_end() {
             let mut cmd = self.create_command(&format!("create_t{i}"));
             let output = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
@@ -384,8 +432,10 @@ impl Setup {
                 });
             std::fs::rename(self.dir.join(created), &path)
                 .unwrap_or_else(|e| panic!("{created} -> {}: {e}", path.display()));
+            sealed = stdout.lines().find_map(sealed_count).unwrap_or(0);
         }
         write_if_changed(&path, &text);
+        sealed
     }
 
     fn through_front_end(&self) -> bool {
@@ -412,7 +462,11 @@ impl Setup {
     }
 
     fn command(&self, db: &TestDb, status: bool) -> Command {
-        let url = db.url();
+        self.command_on(db.url(), status)
+    }
+
+    /// [`command`](Self::command) against `url` (a test database's URL with another `sslmode`).
+    fn command_on(&self, url: &str, status: bool) -> Command {
         match self.tool {
             Tool::Floor => unreachable!("the floor runs psql"),
             Tool::Installed | Tool::Runner => {
@@ -463,12 +517,47 @@ impl Setup {
     }
 }
 
+/// The number in `create`'s line `sealed N older migrations ...`, if `line` is that line.
+fn sealed_count(line: &str) -> Option<usize> {
+    let rest = line.strip_prefix("sealed ")?;
+    let (count, rest) = rest.split_once(' ')?;
+    rest.starts_with("older migration")
+        .then(|| count.parse().ok())
+        .flatten()
+}
+
+/// `url` with `sslmode=mode` (any `sslmode` it had replaced; its other parameters kept).
+fn with_sslmode(url: &str, mode: &str) -> String {
+    let mut parsed = url::Url::parse(url).unwrap_or_else(|e| panic!("DATABASE_URL: {e}"));
+    let kept: Vec<(String, String)> = parsed
+        .query_pairs()
+        .filter(|(key, _)| key != "sslmode")
+        .map(|(key, value)| (key.into_owned(), value.into_owned()))
+        .collect();
+    parsed
+        .query_pairs_mut()
+        .clear()
+        .extend_pairs(kept)
+        .append_pair("sslmode", mode);
+    parsed.into()
+}
+
 /// The package the front end works on, set up as a user does: `cargo new`, then `migrate init --crates-path`
 /// (the registry module, the runner binary, `migrate.toml`, and the sealed-migrations package with an empty
 /// `sealed.txt`). The package is made a workspace root of its own (the cache can lie inside this workspace),
 /// and this workspace's lockfile is copied in, so it builds offline with the versions this checkout uses.
 fn init_package(dir: &Path, name: &str, migrate: &Path) {
-    if dir.join("migrate.toml").exists() && dir.join("sealed-migrations").exists() {
+    // A package set up for another checkout (a cache shared with another worktree) would measure that
+    // checkout's crates: it is set up again.
+    let crates = project_root().join("migrate-core");
+    let crates = crates
+        .canonicalize()
+        .unwrap_or(crates)
+        .display()
+        .to_string();
+    let ours = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .is_ok_and(|manifest| manifest.contains(&format!("{crates:?}")));
+    if ours && dir.join("migrate.toml").exists() && dir.join("sealed-migrations").exists() {
         return;
     }
     let _ = std::fs::remove_dir_all(dir);
@@ -561,17 +650,42 @@ enum Measure {
     Loop(usize),
 }
 
-/// Every figure of the run: (measure, tool) → sample.
+/// Every figure of the run: (measure, tool) → sample, and the side-by-side figures of the issue-33 summary.
 #[derive(Default)]
 struct Results {
     samples: BTreeMap<(Measure, Tool), Sample>,
+    /// Every loop of the installed `migrate`, by loop size.
+    loops: BTreeMap<usize, Vec<LoopSample>>,
+    /// The pairs run in turn, by measure.
+    pairs: BTreeMap<Pair, Paired>,
+    /// Why the pairs against sqlx did not run, when they did not.
+    pairs_missing: Option<String>,
+    /// The server's `ssl` setting, read when the no-op pairs ran.
+    server_ssl: Option<String>,
+    /// The first build, or why it was not measured; `None` when not asked for.
+    first_build: Option<Result<FirstBuild, String>>,
+}
+
+/// One edit→run loop: its time, and how many older migrations `migrate create` sealed in it.
+#[derive(Clone, Copy)]
+struct LoopSample {
+    sample: Sample,
+    sealed: usize,
 }
 
 /// Runs every measure for `setups` (one tool, or several ways of calling one tool, sharing one folder) on a
 /// folder that grows through the sizes: each size is reached by adding files and applying them (untimed),
 /// then measured. Each setup has a database of its own; before each of its measures it catches up, untimed,
 /// with what another setup added.
-fn measure_growing(setups: &[Setup], opts: &Options, results: &mut Results) {
+///
+/// The installed `migrate`'s loops go on until one of them seals; with `side`, it is also measured next to its
+/// references at `--apply` and `--status` (after the measures above at that size, before its loops).
+fn measure_growing(
+    setups: &[Setup],
+    opts: &Options,
+    results: &mut Results,
+    mut side: Option<&mut SideBySide>,
+) {
     let Some(first) = setups.first() else {
         return;
     };
@@ -586,6 +700,12 @@ fn measure_growing(setups: &[Setup], opts: &Options, results: &mut Results) {
     let mut count = 0;
     for &size in &sizes {
         if size < count {
+            // The loops at a smaller size added more than the gap (the installed `migrate`'s run until one
+            // seals): the folder and the databases are past this size.
+            eprintln!(
+                "({}: size {size} skipped, the loops before it brought the folder to {count}; give sizes further apart)",
+                first.tool.key()
+            );
             continue;
         }
         eprintln!("({}: {size} migrations)", first.tool.key());
@@ -617,19 +737,49 @@ fn measure_growing(setups: &[Setup], opts: &Options, results: &mut Results) {
                     .collect();
                 results.add(Measure::Status, tool, median(samples));
             }
+            if let (Tool::Installed, Some(side)) = (tool, side.as_deref_mut()) {
+                side.at(size, setup, db, opts, results);
+            }
             if opts.loops.contains(&size) {
-                let mut samples = Vec::new();
-                for _ in 0..opts.runs {
+                // The installed `migrate`'s loops go on until `create` has sealed in one of them (it does once
+                // more than SEAL_WHEN_UNSEALED_OVER are unsealed, so within that many plus one loops).
+                let until_sealing = tool == Tool::Installed
+                    && setup
+                        .migrations_dir()
+                        .join(migrate_core::seal::LIST_FILE)
+                        .exists();
+                let most = if until_sealing {
+                    opts.runs
+                        .max(migrate_core::seal::SEAL_WHEN_UNSEALED_OVER + 1)
+                } else {
+                    opts.runs
+                };
+                let mut loops: Vec<LoopSample> = Vec::new();
+                while loops.len() < most {
                     let started = Instant::now();
-                    setup.add(count);
+                    let sealed = setup.add(count);
                     count += 1;
                     let sample = timed(&mut setup.command(db, false));
-                    samples.push(Sample {
-                        wall: started.elapsed(),
-                        ..sample
+                    loops.push(LoopSample {
+                        sample: Sample {
+                            wall: started.elapsed(),
+                            ..sample
+                        },
+                        sealed,
                     });
+                    let sealing_seen = !until_sealing || loops.iter().any(|l| l.sealed > 0);
+                    if loops.len() >= opts.runs && sealing_seen {
+                        break;
+                    }
                 }
-                results.add(Measure::Loop(size), tool, median(samples));
+                results.add(
+                    Measure::Loop(size),
+                    tool,
+                    median(loops.iter().map(|l| l.sample).collect()),
+                );
+                if tool == Tool::Installed {
+                    results.loops.insert(size, loops);
+                }
                 // The others apply what this one added before their own measures (untimed).
                 for (other, db) in setups.iter().zip(&dbs) {
                     if other.tool != tool {
@@ -639,6 +789,472 @@ fn measure_growing(setups: &[Setup], opts: &Options, results: &mut Results) {
             }
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Side by side: the pairs of the issue-33 summary
+
+/// The measures run in pairs, this project (A) next to its reference (B).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+enum Pair {
+    /// Installed `migrate up` on an empty database / `psql -f`, at `--apply`.
+    Apply,
+    /// No-op `up` / `sqlx migrate run`, `sslmode=prefer`, at `--apply`.
+    NoopPrefer,
+    /// The same with `sslmode=disable`.
+    NoopDisable,
+    /// No-op `up`, `sslmode=prefer`, at `--status` (for the peak memory's flatness).
+    NoopPreferAtStatus,
+    /// `migrate status` / `sqlx migrate info`, at `--status`.
+    Status,
+}
+
+impl Pair {
+    fn label(self, opts: &Options) -> String {
+        let (apply, status) = (thousands(opts.apply), thousands(opts.status));
+        match self {
+            Pair::Apply => format!("apply {apply}: `migrate up` / `psql -f`"),
+            Pair::NoopPrefer => format!("no-op `up`, {apply} applied, `sslmode=prefer` / sqlx"),
+            Pair::NoopDisable => format!("no-op `up`, {apply} applied, `sslmode=disable` / sqlx"),
+            Pair::NoopPreferAtStatus => {
+                format!("no-op `up`, {status} applied, `sslmode=prefer` / sqlx")
+            }
+            Pair::Status => format!("`status` with {status} applied / `sqlx migrate info`"),
+        }
+    }
+}
+
+/// Samples of A and B, run in turn: pair `i` is (a[i], b[i]).
+#[derive(Default)]
+struct Paired {
+    a: Vec<Sample>,
+    b: Vec<Sample>,
+}
+
+impl Paired {
+    /// `pairs` pairs, alternately A B and B A, so that a drift of the load weighs on both sides alike.
+    fn run(pairs: usize, mut a: impl FnMut() -> Sample, mut b: impl FnMut() -> Sample) -> Paired {
+        let mut paired = Paired::default();
+        for i in 0..pairs {
+            if i % 2 == 0 {
+                paired.a.push(a());
+                paired.b.push(b());
+            } else {
+                paired.b.push(b());
+                paired.a.push(a());
+            }
+        }
+        paired
+    }
+
+    /// Each pair's ratio A / B, sorted.
+    fn ratios(&self) -> Vec<f64> {
+        let mut ratios: Vec<f64> = self
+            .a
+            .iter()
+            .zip(&self.b)
+            .map(|(a, b)| a.wall.as_secs_f64() / b.wall.as_secs_f64().max(1e-9))
+            .collect();
+        ratios.sort_by(f64::total_cmp);
+        ratios
+    }
+
+    /// The median of the pairs' ratios: the ratio the summary reports.
+    fn ratio(&self) -> f64 {
+        median_f64(&self.ratios())
+    }
+
+    fn wall_a(&self) -> Duration {
+        median(self.a.clone()).wall
+    }
+
+    fn wall_b(&self) -> Duration {
+        median(self.b.clone()).wall
+    }
+
+    fn rss_a(&self) -> u64 {
+        self.a.iter().map(|s| s.rss_kib).max().unwrap_or(0)
+    }
+
+    fn rss_b(&self) -> u64 {
+        self.b.iter().map(|s| s.rss_kib).max().unwrap_or(0)
+    }
+}
+
+/// The median of sorted `values` (the mean of the middle two for an even count).
+fn median_f64(values: &[f64]) -> f64 {
+    match values.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// The references of the installed `migrate`'s pairs: `psql -f` for applying, and sqlx-cli on a folder of its
+/// own, grown with this project's (untimed) to each size the pairs run at.
+struct SideBySide {
+    /// sqlx-cli set up on its folder, or why it is not measured.
+    sqlx: Result<Setup, String>,
+    /// sqlx's database and how many migrations it holds.
+    sqlx_db: Option<(TestDb, usize)>,
+}
+
+impl SideBySide {
+    fn new(sqlx: Result<PathBuf, String>) -> SideBySide {
+        let sqlx = sqlx.map(|program| Setup {
+            tool: Tool::Sqlx,
+            dir: cache().join("folders").join("sqlx-pairs"),
+            program,
+        });
+        SideBySide {
+            sqlx,
+            sqlx_db: None,
+        }
+    }
+
+    /// sqlx's folder and database at `size` (filled and applied, untimed).
+    fn sqlx_at(&mut self, size: usize) -> Option<(&Setup, &TestDb)> {
+        let sqlx = self.sqlx.as_ref().ok()?;
+        if self.sqlx_db.as_ref().is_none_or(|(_, n)| *n > size) {
+            // A smaller size than the database holds (`--status` below `--apply`): a fresh database.
+            self.sqlx_db = Some((TestDb::new(), 0));
+        }
+        let (db, n) = self.sqlx_db.as_mut().expect("set above");
+        eprintln!("(sqlx, for the pairs: {size} migrations)");
+        sqlx.fill(size);
+        run(&mut sqlx.command(db, false));
+        *n = size;
+        Some((sqlx, db))
+    }
+
+    /// The pairs due at `size`, with `ours` (the installed `migrate`) holding `size` migrations, all applied
+    /// on `db`.
+    fn at(
+        &mut self,
+        size: usize,
+        ours: &Setup,
+        db: &TestDb,
+        opts: &Options,
+        results: &mut Results,
+    ) {
+        if size != opts.apply && size != opts.status {
+            return;
+        }
+        let pairs = opts.pairs;
+        if size == opts.apply {
+            eprintln!("(pairs: apply {size}, `migrate up` / `psql -f`)");
+            let paired = Paired::run(
+                pairs,
+                || timed(&mut ours.command(&TestDb::new(), false)),
+                || floor_apply(&TestDb::new(), 0, size),
+            );
+            results.pairs.insert(Pair::Apply, paired);
+        }
+        if let Err(why) = &self.sqlx {
+            results.pairs_missing = Some(why.clone());
+            return;
+        }
+        if results.server_ssl.is_none() {
+            let ssl = db
+                .client()
+                .query_one("SHOW ssl", &[])
+                .map(|row| row.get::<_, String>(0))
+                .unwrap_or_else(|e| format!("unknown ({e})"));
+            results.server_ssl = Some(ssl);
+        }
+        let Some((sqlx, sqlx_db)) = self.sqlx_at(size) else {
+            return;
+        };
+        let noop = |mode: &str| {
+            let (url_a, url_b) = (
+                with_sslmode(db.url(), mode),
+                with_sslmode(sqlx_db.url(), mode),
+            );
+            Paired::run(
+                pairs,
+                || timed(&mut ours.command_on(&url_a, false)),
+                || timed(&mut sqlx.command_on(&url_b, false)),
+            )
+        };
+        if size == opts.apply {
+            eprintln!("(pairs: no-op `up` at {size}, `sslmode=prefer` and `disable`)");
+            results.pairs.insert(Pair::NoopPrefer, noop("prefer"));
+            results.pairs.insert(Pair::NoopDisable, noop("disable"));
+        }
+        if size == opts.status {
+            eprintln!("(pairs: `status` and no-op `up` at {size})");
+            results
+                .pairs
+                .insert(Pair::NoopPreferAtStatus, noop("prefer"));
+            let status = Paired::run(
+                pairs,
+                || timed(&mut ours.command(db, true)),
+                || timed(&mut sqlx.command(sqlx_db, true)),
+            );
+            results.pairs.insert(Pair::Status, status);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The first build
+
+/// The sqlx app's dependencies, as its `Cargo.toml` lists them.
+const SQLX_APP_DEPENDENCIES: &str = "\
+sqlx = { version = \"0.9\", features = [\"runtime-tokio\", \"postgres\", \"migrate\", \"macros\"] }
+tokio = { version = \"1\", features = [\"macros\", \"rt-multi-thread\"] }
+";
+
+/// The sqlx app's `main`: connect, run the embedded migrations.
+const SQLX_APP_MAIN: &str = "\
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let url = std::env::var(\"DATABASE_URL\")?;
+    let pool = sqlx::PgPool::connect(&url).await?;
+    sqlx::migrate!(\"./migrations\").run(&pool).await?;
+    Ok(())
+}
+";
+
+/// One build in an empty target folder.
+#[derive(Clone, Copy)]
+struct Build {
+    wall: Duration,
+    /// User + system time of cargo and every process it waited for.
+    cpu: Duration,
+    /// cargo's `compiler-artifact` messages: crates (libraries, binaries, build scripts) compiled.
+    artifacts: usize,
+    /// cargo's `build-script-executed` messages.
+    build_scripts: usize,
+}
+
+impl Build {
+    fn units(&self) -> usize {
+        self.artifacts + self.build_scripts
+    }
+}
+
+/// Both sides' builds, in the order they ran.
+struct FirstBuild {
+    /// `(ours, build)`: true for this project's package.
+    builds: Vec<(bool, Build)>,
+    /// The load average before the first build.
+    load: String,
+    /// The sqlx version the app's lockfile resolved.
+    sqlx_version: String,
+}
+
+impl FirstBuild {
+    fn side(&self, ours: bool) -> Vec<Build> {
+        self.builds
+            .iter()
+            .filter(|(o, _)| *o == ours)
+            .map(|(_, b)| *b)
+            .collect()
+    }
+
+    /// The median wall and CPU time of one side.
+    fn medians(&self, ours: bool) -> (Duration, Duration) {
+        let side = self.side(ours);
+        let mut walls: Vec<f64> = side.iter().map(|b| b.wall.as_secs_f64()).collect();
+        let mut cpus: Vec<f64> = side.iter().map(|b| b.cpu.as_secs_f64()).collect();
+        walls.sort_by(f64::total_cmp);
+        cpus.sort_by(f64::total_cmp);
+        (
+            Duration::from_secs_f64(median_f64(&walls)),
+            Duration::from_secs_f64(median_f64(&cpus)),
+        )
+    }
+}
+
+/// Runs `cmd` to completion; its stdout, or why it failed.
+fn try_run(cmd: &mut Command) -> Result<String, String> {
+    let output = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if !output.status.success() {
+        return Err(format!("{cmd:?} failed: {}", tail(&output.stderr)));
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Resolves the lockfile of the package at `dir` and fetches its crates for this host, so that no timed build
+/// downloads. Offline (from the registry cache) when the registry cannot be reached.
+fn resolve(dir: &Path) -> Result<(), String> {
+    let manifest = dir.join("Cargo.toml");
+    let host = try_run(Command::new("rustc").arg("-vV"))?
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .ok_or("`rustc -vV` names no host")?;
+    for offline in [false, true] {
+        let mut lock = cargo();
+        lock.arg("generate-lockfile")
+            .arg("--manifest-path")
+            .arg(&manifest);
+        let mut fetch = cargo();
+        fetch
+            .args(["fetch", "--target", &host, "--manifest-path"])
+            .arg(&manifest);
+        if offline {
+            lock.arg("--offline");
+            fetch.arg("--offline");
+        }
+        match try_run(&mut lock).and_then(|_| try_run(&mut fetch)) {
+            Ok(_) => return Ok(()),
+            Err(why) if offline => return Err(why),
+            Err(why) => eprintln!("({why}; resolving offline)"),
+        }
+    }
+    unreachable!("the offline attempt returns")
+}
+
+/// `cargo build` of `args` in the package at `dir`, in a new empty target folder under `scratch` (removed
+/// after), under `/usr/bin/time`.
+fn timed_build(dir: &Path, args: &[&str], scratch: &Path) -> Result<Build, String> {
+    let target = tempfile::Builder::new()
+        .prefix("target-")
+        .tempdir_in(scratch)
+        .map_err(|e| format!("target folder: {e}"))?;
+    let times = tempfile::NamedTempFile::new().map_err(|e| e.to_string())?;
+    let mut cmd = Command::new("/usr/bin/time");
+    cmd.args(["-f", "%U %S", "-o"])
+        .arg(times.path())
+        .arg(std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned()))
+        .args([
+            "build",
+            "--quiet",
+            "--message-format=json-render-diagnostics",
+        ])
+        .args(args)
+        .arg("--manifest-path")
+        .arg(dir.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target.path())
+        .stdin(Stdio::null());
+    let started = Instant::now();
+    let stdout = try_run(&mut cmd)?;
+    let wall = started.elapsed();
+    let cpu: f64 = std::fs::read_to_string(times.path())
+        .map_err(|e| e.to_string())?
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|t| t.parse::<f64>().ok())
+        .sum();
+    let reasons: Vec<String> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter_map(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned))
+        .collect();
+    let count = |reason: &str| reasons.iter().filter(|r| *r == reason).count();
+    Ok(Build {
+        wall,
+        cpu: Duration::from_secs_f64(cpu),
+        artifacts: count("compiler-artifact"),
+        build_scripts: count("build-script-executed"),
+    })
+}
+
+/// The first build of a fresh package's runner next to a fresh sqlx app's, `builds` of each, A B B A.
+fn measure_first_build(builds: usize, migrate: &Path) -> Result<FirstBuild, String> {
+    let scratch = tempfile::Builder::new()
+        .prefix("peers-first-build-")
+        .tempdir()
+        .map_err(|e| format!("scratch folder: {e}"))?;
+    let new_package = |side: &str| -> Result<PathBuf, String> {
+        let dir = scratch.path().join(side).join("app");
+        std::fs::create_dir_all(dir.parent().expect("has a parent")).map_err(|e| e.to_string())?;
+        try_run(
+            cargo()
+                .args(["new", "--quiet", "--vcs", "none", "--bin", "--name", "app"])
+                .arg(&dir),
+        )?;
+        Ok(dir)
+    };
+    // This project: `cargo new`, `migrate init --crates-path` this checkout; the runner built as `migrate up`
+    // builds it.
+    let ours = new_package("migrate")?;
+    try_run(
+        Command::new(migrate)
+            .args(["init", "--crates-path"])
+            .arg(project_root())
+            .current_dir(&ours),
+    )?;
+    let config = std::fs::read_to_string(ours.join("migrate.toml")).map_err(|e| e.to_string())?;
+    let setting = |key: &str| {
+        config
+            .lines()
+            .skip_while(|l| l.trim() != "[runner]")
+            .find_map(|l| {
+                let (k, v) = l.split_once('=')?;
+                (k.trim() == key).then(|| v.trim().trim_matches('"').to_owned())
+            })
+            .ok_or(format!("`migrate init` wrote no [runner] {key}"))
+    };
+    let ours_args = [
+        "--package".to_owned(),
+        setting("package")?,
+        "--bin".to_owned(),
+        setting("bin")?,
+        "--profile".to_owned(),
+        setting("profile").unwrap_or_else(|_| "dev".to_owned()),
+    ];
+    // sqlx: `cargo new`, sqlx and tokio added, a `main` that runs `sqlx::migrate!`.
+    let sqlx = new_package("sqlx")?;
+    let manifest = sqlx.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).map_err(|e| e.to_string())?;
+    let text = text.replace(
+        "[dependencies]\n",
+        &format!("[dependencies]\n{SQLX_APP_DEPENDENCIES}"),
+    );
+    std::fs::write(&manifest, text).map_err(|e| e.to_string())?;
+    std::fs::write(sqlx.join("src/main.rs"), SQLX_APP_MAIN).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(sqlx.join("migrations")).map_err(|e| e.to_string())?;
+    resolve(&ours)?;
+    resolve(&sqlx)?;
+    let lock = std::fs::read_to_string(sqlx.join("Cargo.lock")).map_err(|e| e.to_string())?;
+    let sqlx_version = lock
+        .split("[[package]]")
+        .find_map(|p| {
+            p.contains("name = \"sqlx\"\n")
+                .then(|| p.lines().find_map(|l| l.strip_prefix("version = ")))
+                .flatten()
+        })
+        .unwrap_or("?")
+        .trim_matches('"')
+        .to_owned();
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    let ours_args: Vec<&str> = ours_args.iter().map(String::as_str).collect();
+    let mut done = Vec::new();
+    for i in 0..builds {
+        let order = if i % 2 == 0 {
+            [true, false]
+        } else {
+            [false, true]
+        };
+        for side in order {
+            eprintln!(
+                "(first build {} of {builds}: {})",
+                i + 1,
+                if side {
+                    "this project's runner"
+                } else {
+                    "the sqlx app"
+                }
+            );
+            let build = if side {
+                timed_build(&ours, &ours_args, scratch.path())?
+            } else {
+                timed_build(&sqlx, &["--bin", "app"], scratch.path())?
+            };
+            done.push((side, build));
+        }
+    }
+    Ok(FirstBuild {
+        builds: done,
+        load,
+        sqlx_version,
+    })
 }
 
 /// The floor at every size: applying to a fresh database, and reading the bookkeeping table.
@@ -865,6 +1481,455 @@ fn print_memory(rows: &[MemoryRow]) {
     }
 }
 
+/// `n` with thousands separated by commas.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2} s", d.as_secs_f64())
+}
+
+fn print_pairs(results: &Results, opts: &Options) {
+    if results.pairs.is_empty() {
+        return;
+    }
+    println!(
+        "\n### side by side: pairs run in turn (A B, B A, ...), this project's installed `migrate` (A) / reference (B)\n"
+    );
+    if let Some(ssl) = &results.server_ssl {
+        println!("The server's `ssl` setting: {ssl}.");
+    }
+    if let Some(why) = &results.pairs_missing {
+        println!("The pairs against sqlx-cli did not run: {why}.");
+    }
+    println!();
+    println!("| measure | A (median) | B (median) | ratio (median of pairs) | pair ratios (min–max) | max RSS A | max RSS B | pairs |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (pair, paired) in &results.pairs {
+        let ratios = paired.ratios();
+        println!(
+            "| {} | {} | {} | {:.2}× | {:.2}–{:.2}× | {} | {} | {} |",
+            pair.label(opts),
+            ms(paired.wall_a()),
+            ms(paired.wall_b()),
+            paired.ratio(),
+            ratios.first().copied().unwrap_or(f64::NAN),
+            ratios.last().copied().unwrap_or(f64::NAN),
+            mib(paired.rss_a()),
+            mib(paired.rss_b()),
+            ratios.len()
+        );
+    }
+}
+
+/// The most a loop at `n` migrations may take (issue 33: 1 s up to 2,000, 2 s above).
+fn loop_bound(n: usize) -> Duration {
+    if n <= 2000 {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(2)
+    }
+}
+
+/// The worst loop at `n`, and the worst of the loops that sealed.
+fn worst_loops(loops: &[LoopSample]) -> (Option<Duration>, Option<Duration>) {
+    let worst = loops.iter().map(|l| l.sample.wall).max();
+    let sealing = loops
+        .iter()
+        .filter(|l| l.sealed > 0)
+        .map(|l| l.sample.wall)
+        .max();
+    (worst, sealing)
+}
+
+fn print_every_loop(results: &Results) {
+    if results.loops.is_empty() {
+        return;
+    }
+    println!(
+        "\n### edit→run loop of the installed `migrate`, every loop (a sealing loop is one in which `migrate create` sealed older migrations)\n"
+    );
+    println!("| N | loops | sealing loops (migrations sealed) | median | worst | worst sealing loop | worst other loop | bound |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (n, loops) in &results.loops {
+        let (worst, sealing) = worst_loops(loops);
+        let other = loops
+            .iter()
+            .filter(|l| l.sealed == 0)
+            .map(|l| l.sample.wall)
+            .max();
+        let sealed: Vec<String> = loops
+            .iter()
+            .filter(|l| l.sealed > 0)
+            .map(|l| thousands(l.sealed))
+            .collect();
+        let shown = |d: Option<Duration>| d.map_or("–".to_owned(), secs);
+        println!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            thousands(*n),
+            loops.len(),
+            if sealed.is_empty() {
+                "none".to_owned()
+            } else {
+                format!("{} ({})", sealed.len(), sealed.join(", "))
+            },
+            secs(median(loops.iter().map(|l| l.sample).collect()).wall),
+            shown(worst),
+            shown(sealing),
+            shown(other),
+            secs(loop_bound(*n))
+        );
+    }
+}
+
+fn print_first_build(results: &Results) {
+    let Some(first) = &results.first_build else {
+        return;
+    };
+    println!("\n### first build of a fresh package's runner and of a fresh sqlx app, each in an empty target folder\n");
+    let first = match first {
+        Ok(first) => first,
+        Err(why) => {
+            println!("Not measured: {why}");
+            return;
+        }
+    };
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "In turn (A B B A ...); load before: {}; {cores} cores. The sqlx app (sqlx {}): `{}`.\n",
+        first.load,
+        first.sqlx_version,
+        SQLX_APP_DEPENDENCIES.trim().replace('\n', "` + `")
+    );
+    println!("| # | package | wall | CPU (user + system) | compile units (crates compiled + build scripts run) |");
+    println!("|---|---|---|---|---|");
+    let side = |ours: bool| {
+        if ours {
+            "this project: `cargo new` + `migrate init`, the runner"
+        } else {
+            "sqlx app with `sqlx::migrate!`"
+        }
+    };
+    for (i, (ours, build)) in first.builds.iter().enumerate() {
+        println!(
+            "| {} | {} | {:.1} s | {:.1} s | {} ({} + {}) |",
+            i + 1,
+            side(*ours),
+            build.wall.as_secs_f64(),
+            build.cpu.as_secs_f64(),
+            build.units(),
+            build.artifacts,
+            build.build_scripts
+        );
+    }
+    for ours in [true, false] {
+        let (wall, cpu) = first.medians(ours);
+        println!(
+            "| median | {} | {:.1} s | {:.1} s | |",
+            side(ours),
+            wall.as_secs_f64(),
+            cpu.as_secs_f64()
+        );
+    }
+}
+
+/// Issue 33's targets.
+const APPLY_TARGET: f64 = 1.05;
+/// "Keep" the no-op `up` with `sslmode=prefer` where it is (0.32–0.35× sqlx): met up to the top of that range.
+const NOOP_PREFER_KEEP: f64 = 0.35;
+const NOOP_DISABLE_TARGET: f64 = 0.8;
+const STATUS_TARGET: f64 = 0.35;
+const MEMORY_TARGET: f64 = 1.5;
+/// Flat in N: peak memory at `--status` at most this many times that at `--apply` (the runner's target 7).
+const MEMORY_FLAT: f64 = 1.2;
+const FIRST_BUILD_TARGET: f64 = 1.0;
+
+/// One row of the summary.
+struct Row {
+    measure: String,
+    ours: String,
+    reference: String,
+    ratio: String,
+    target: String,
+    met: String,
+}
+
+impl Row {
+    fn missing(measure: String, target: String, why: &str) -> Row {
+        Row {
+            measure,
+            ours: format!("not measured: {why}"),
+            reference: String::new(),
+            ratio: String::new(),
+            target,
+            met: "–".to_owned(),
+        }
+    }
+}
+
+fn yes_no(met: bool) -> String {
+    if met { "yes" } else { "**no**" }.to_owned()
+}
+
+fn print_summary(results: &Results, opts: &Options) {
+    let (apply, status) = (thousands(opts.apply), thousands(opts.status));
+    let no_sqlx = results
+        .pairs_missing
+        .as_deref()
+        .unwrap_or("the installed `migrate` did not run (`--only`)");
+    let mut rows = Vec::new();
+    let paired_row = |pair: Pair, measure: String, target: f64, target_text: String| match results
+        .pairs
+        .get(&pair)
+    {
+        Some(paired) => Row {
+            measure,
+            ours: ms(paired.wall_a()),
+            reference: ms(paired.wall_b()),
+            ratio: format!("{:.2}×", paired.ratio()),
+            target: target_text,
+            met: yes_no(paired.ratio() <= target),
+        },
+        None if pair == Pair::Apply => Row::missing(
+            measure,
+            target_text,
+            "the installed `migrate` did not run (`--only`)",
+        ),
+        None => Row::missing(measure, target_text, no_sqlx),
+    };
+    rows.push(paired_row(
+        Pair::Apply,
+        format!("apply {apply} migrations, installed `migrate up` / one `psql -f` floor"),
+        APPLY_TARGET,
+        format!("≤ {APPLY_TARGET:.2}×"),
+    ));
+    rows.push(paired_row(
+        Pair::NoopPrefer,
+        format!("no-op `up`, {apply} applied, `sslmode=prefer` (TLS server) / sqlx"),
+        NOOP_PREFER_KEEP,
+        format!("keep: ≤ {NOOP_PREFER_KEEP:.2}× (0.32–0.35× before)"),
+    ));
+    rows.push(paired_row(
+        Pair::NoopDisable,
+        format!("no-op `up`, {apply} applied, `sslmode=disable` / sqlx"),
+        NOOP_DISABLE_TARGET,
+        format!("≤ {NOOP_DISABLE_TARGET:.2}×"),
+    ));
+    rows.push(paired_row(
+        Pair::Status,
+        format!("`status` with {status} applied / `sqlx migrate info`"),
+        STATUS_TARGET,
+        format!("≤ {STATUS_TARGET:.2}×"),
+    ));
+
+    // Peak memory: the no-op `up` with `sslmode=prefer`, at both sizes.
+    let measure =
+        format!("peak memory, no-op `up`, {apply} applied / sqlx; flat in N ({status} vs {apply})");
+    let target =
+        format!("≤ {MEMORY_TARGET:.1}×, and flat (≤ {MEMORY_FLAT:.1}× from {apply} to {status})");
+    rows.push(
+        match (
+            results.pairs.get(&Pair::NoopPrefer),
+            results.pairs.get(&Pair::NoopPreferAtStatus),
+        ) {
+            (Some(small), Some(big)) => {
+                let of = |a: u64, b: u64| a as f64 / b.max(1) as f64;
+                let vs_sqlx = of(small.rss_a(), small.rss_b());
+                let flat = of(big.rss_a(), small.rss_a());
+                Row {
+                    measure,
+                    ours: format!(
+                        "{} at {apply}, {} at {status} ({:.2}×)",
+                        mib(small.rss_a()),
+                        mib(big.rss_a()),
+                        flat
+                    ),
+                    reference: format!(
+                        "{} at {apply}, {} at {status} ({:.2}×)",
+                        mib(small.rss_b()),
+                        mib(big.rss_b()),
+                        of(big.rss_b(), small.rss_b())
+                    ),
+                    ratio: format!("{vs_sqlx:.2}× (flat: {flat:.2}×)"),
+                    target,
+                    met: yes_no(vs_sqlx <= MEMORY_TARGET && flat <= MEMORY_FLAT),
+                }
+            }
+            _ => Row::missing(measure, target, no_sqlx),
+        },
+    );
+
+    // The loop: every loop at the issue's sizes (or at every size measured when the run has neither).
+    let issue_sizes: Vec<usize> = [2000, 10_000]
+        .into_iter()
+        .filter(|n| results.loops.contains_key(n))
+        .collect();
+    let sizes: Vec<usize> = if issue_sizes.is_empty() {
+        results.loops.keys().copied().collect()
+    } else {
+        issue_sizes
+    };
+    let at = sizes
+        .iter()
+        .map(|n| thousands(*n))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let bounds = sizes
+        .iter()
+        .map(|n| format!("{} s", loop_bound(*n).as_secs()))
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let measure = format!("edit→run loop at {at}, every loop, sealing included");
+    let target = format!("every loop ≤ {bounds}");
+    rows.push(if sizes.is_empty() {
+        Row::missing(
+            measure,
+            target,
+            "no loop of the installed `migrate` (`--loop`, `--only`)",
+        )
+    } else {
+        let mut ours = Vec::new();
+        let mut ratios = Vec::new();
+        let mut met = true;
+        let mut unsealed = Vec::new();
+        for n in &sizes {
+            let loops = &results.loops[n];
+            let (worst, sealing) = worst_loops(loops);
+            let worst = worst.unwrap_or_default();
+            met &= worst <= loop_bound(*n);
+            ours.push(format!(
+                "worst {} at {} ({} loops; worst sealing {})",
+                secs(worst),
+                thousands(*n),
+                loops.len(),
+                sealing.map_or("none".to_owned(), secs)
+            ));
+            ratios.push(format!(
+                "{:.2}×",
+                worst.as_secs_f64() / loop_bound(*n).as_secs_f64()
+            ));
+            if sealing.is_none() {
+                unsealed.push(thousands(*n));
+            }
+        }
+        Row {
+            measure,
+            ours: ours.join("; "),
+            reference: format!("the bound: {bounds}"),
+            ratio: format!("{} of the bound", ratios.join(" / ")),
+            target,
+            met: if unsealed.is_empty() {
+                yes_no(met)
+            } else {
+                format!(
+                    "{} (no sealing loop at {})",
+                    yes_no(met),
+                    unsealed.join(", ")
+                )
+            },
+        }
+    });
+
+    let measure = "first build of a fresh package's runner (`cargo new` + `migrate init`, empty target folder) / \
+                   a fresh sqlx app with `sqlx::migrate!`"
+        .to_owned();
+    let target = format!("≤ {FIRST_BUILD_TARGET:.1}× (wall)");
+    rows.push(match &results.first_build {
+        None => Row::missing(measure, target, "`--first-build 0`"),
+        Some(Err(why)) => Row::missing(measure, target, why),
+        Some(Ok(first)) => {
+            let (ours_wall, ours_cpu) = first.medians(true);
+            let (sqlx_wall, sqlx_cpu) = first.medians(false);
+            let units = |ours: bool| first.side(ours).first().map_or(0, |b| b.units());
+            let wall = ours_wall.as_secs_f64() / sqlx_wall.as_secs_f64().max(1e-9);
+            let cpu = ours_cpu.as_secs_f64() / sqlx_cpu.as_secs_f64().max(1e-9);
+            Row {
+                measure,
+                ours: format!(
+                    "{:.1} s ({:.0} CPU-s, {} units)",
+                    ours_wall.as_secs_f64(),
+                    ours_cpu.as_secs_f64(),
+                    units(true)
+                ),
+                reference: format!(
+                    "{:.1} s ({:.0} CPU-s, {} units)",
+                    sqlx_wall.as_secs_f64(),
+                    sqlx_cpu.as_secs_f64(),
+                    units(false)
+                ),
+                ratio: format!("{wall:.2}× (CPU {cpu:.2}×)"),
+                target,
+                met: yes_no(wall <= FIRST_BUILD_TARGET),
+            }
+        }
+    });
+
+    println!("\n## issue 33: summary\n");
+    println!("| measure | this project | reference | ratio | target | met |");
+    println!("|---|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {} |",
+            row.measure, row.ours, row.reference, row.ratio, row.target, row.met
+        );
+    }
+}
+
+/// The installed `migrate`: the release build of `migrate-cli`, what `cargo install --path migrate-cli`
+/// installs, built into the cache's target folder.
+fn build_front_end() -> PathBuf {
+    run(cargo()
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "migrate-cli",
+            "--bin",
+            "migrate",
+        ])
+        .arg("--target-dir")
+        .arg(target_dir())
+        .current_dir(project_root()));
+    target_dir().join("release").join("migrate")
+}
+
+/// Installs (or finds in the cache) the peers `wanted` asks for: each tool's program, or why it has none.
+fn install_peers(wanted: impl Fn(Tool) -> bool) -> Vec<(Tool, Result<PathBuf, String>)> {
+    type Install = fn() -> Result<PathBuf, String>;
+    let installs: [(Tool, Install); 3] = [
+        (Tool::Sqlx, || {
+            cargo_install(
+                "sqlx-cli",
+                "sqlx",
+                &["--no-default-features", "--features", "postgres,rustls"],
+            )
+        }),
+        (Tool::Refinery, || {
+            cargo_install(
+                "refinery_cli",
+                "refinery",
+                &["--no-default-features", "--features", "postgresql"],
+            )
+        }),
+        (Tool::NodePgMigrate, npm_install),
+    ];
+    installs
+        .into_iter()
+        .filter(|(tool, _)| wanted(*tool))
+        .map(|(tool, install)| (tool, install()))
+        .collect()
+}
+
 fn main() {
     let opts = options();
     let wanted = |tool: Tool| {
@@ -876,11 +1941,31 @@ fn main() {
     let mut results = Results::default();
     let mut tools: Vec<(Tool, Result<(), String>)> = Vec::new();
 
+    // The first build first: it takes minutes, and a broken build shows before the hour of the rest.
+    let migrate = build_front_end();
+    if opts.first_builds > 0 {
+        eprintln!("(first build, {} of each side)", opts.first_builds);
+        results.first_build = Some(measure_first_build(opts.first_builds, &migrate));
+    }
+
     if wanted(Tool::Floor) {
         eprintln!("(floor)");
         measure_floor(&opts, &mut results);
         tools.push((Tool::Floor, Ok(())));
     }
+
+    // The peers are found (or installed) first: the pairs need sqlx while this project's folder grows.
+    let peers = if opts.peers {
+        install_peers(wanted)
+    } else {
+        println!("\n(peers not run: pass --peers to install and measure sqlx-cli, refinery and node-pg-migrate)");
+        Vec::new()
+    };
+    let sqlx = peers
+        .iter()
+        .find(|(tool, _)| *tool == Tool::Sqlx)
+        .map(|(_, program)| program.clone())
+        .unwrap_or_else(|| Err("sqlx-cli not run (pass --peers, and `sqlx` in --only)".to_owned()));
 
     // This project through its front end: one crate, growing, shared by both ways of typing the command.
     let mut memory = Vec::new();
@@ -888,78 +1973,40 @@ fn main() {
         memory = measure_runner(&opts, &mut results);
     }
     if wanted(Tool::Installed) || wanted(Tool::CargoRun) {
-        // What `cargo install --path migrate-cli` installs: the release build of the front end.
-        run(cargo()
-            .args([
-                "build",
-                "--release",
-                "--quiet",
-                "-p",
-                "migrate-cli",
-                "--bin",
-                "migrate",
-            ])
-            .arg("--target-dir")
-            .arg(target_dir())
-            .current_dir(project_root()));
         // Both ways of typing the command on one crate: the runner they build is the same.
         let name = "peers-front";
         let dir = cache().join("crates").join(name);
-        init_package(&dir, name, &target_dir().join("release").join("migrate"));
+        init_package(&dir, name, &migrate);
         let setups: Vec<Setup> = [Tool::Installed, Tool::CargoRun]
             .into_iter()
             .filter(|t| wanted(*t))
             .map(|tool| Setup {
                 tool,
                 dir: dir.clone(),
-                program: target_dir().join("release").join("migrate"),
+                program: migrate.clone(),
             })
             .collect();
-        measure_growing(&setups, &opts, &mut results);
+        let mut side = SideBySide::new(sqlx);
+        measure_growing(&setups, &opts, &mut results, Some(&mut side));
         tools.extend(setups.iter().map(|s| (s.tool, Ok(()))));
     }
     if wanted(Tool::Runner) {
         tools.push((Tool::Runner, Ok(())));
     }
 
-    if opts.peers {
-        type Install = fn() -> Result<PathBuf, String>;
-        let installs: [(Tool, Install); 3] = [
-            (Tool::Sqlx, || {
-                cargo_install(
-                    "sqlx-cli",
-                    "sqlx",
-                    &["--no-default-features", "--features", "postgres,rustls"],
-                )
-            }),
-            (Tool::Refinery, || {
-                cargo_install(
-                    "refinery_cli",
-                    "refinery",
-                    &["--no-default-features", "--features", "postgresql"],
-                )
-            }),
-            (Tool::NodePgMigrate, npm_install),
-        ];
-        for (tool, install) in installs {
-            if !wanted(tool) {
-                continue;
+    for (tool, program) in peers {
+        match program {
+            Ok(program) => {
+                let setup = Setup {
+                    tool,
+                    dir: cache().join("folders").join(tool.key()),
+                    program,
+                };
+                measure_growing(std::slice::from_ref(&setup), &opts, &mut results, None);
+                tools.push((tool, Ok(())));
             }
-            match install() {
-                Ok(program) => {
-                    let setup = Setup {
-                        tool,
-                        dir: cache().join("folders").join(tool.key()),
-                        program,
-                    };
-                    measure_growing(std::slice::from_ref(&setup), &opts, &mut results);
-                    tools.push((tool, Ok(())));
-                }
-                Err(why) => tools.push((tool, Err(why))),
-            }
+            Err(why) => tools.push((tool, Err(why))),
         }
-    } else {
-        println!("\n(peers not run: pass --peers to install and measure sqlx-cli, refinery and node-pg-migrate)");
     }
     tools.sort_by_key(|(t, _)| *t);
 
@@ -983,4 +2030,8 @@ fn main() {
     );
     print_loop(&results, &tools, &opts.loops);
     print_memory(&memory);
+    print_pairs(&results, &opts);
+    print_every_loop(&results);
+    print_first_build(&results);
+    print_summary(&results, &opts);
 }
