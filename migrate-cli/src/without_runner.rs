@@ -36,6 +36,9 @@ use crate::freshness;
 use crate::settings::Settings;
 use crate::stdio::outln;
 
+/// How long the answer waits for the server to accept its connection.
+const QUICK: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The command's exit code when it was answered here; `None` to forward it to the runner as usual.
 pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> Option<ExitCode> {
     let json = match command {
@@ -48,6 +51,15 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
     if !freshness::built_from_folder(&build, &dir) {
         return None;
     }
+    let db = connect::resolve_settings(settings).ok()?;
+    // The server starts a session while the folder is read: both take a few milliseconds. A server that
+    // takes longer than QUICK to answer is left to the runner, which waits the whole connect timeout and says
+    // why it gave up: a server that does not answer costs this attempt QUICK, not a second timeout.
+    let connecting = {
+        let db = db.clone();
+        let timeout = settings.connect_timeout.min(QUICK);
+        std::thread::spawn(move || db.connect_unchecked(timeout).ok())
+    };
     let mut cache = DigestCache::load(&dir);
     let registry =
         migrate_core::folder::read_registry_with(&dir, &mut |path| cache.precomputed(path)).ok()?;
@@ -55,8 +67,7 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
     if registry.migrations.iter().any(|m| m.precomputed().baseline) {
         return None;
     }
-    let db = connect::resolve_settings(settings).ok()?;
-    let mut client = db.connect_unchecked(settings.connect_timeout).ok()?;
+    let mut client = connecting.join().ok()??;
     let status = Migrator::new(registry.migrations.as_slice())
         .repeatables(registry.repeatables.as_slice())
         .table(settings.table.clone())

@@ -109,7 +109,10 @@ pub(crate) fn load_failures(
 ) -> Result<Vec<Failure>, Error> {
     let failed = failures_table(table);
     let exists: bool = client
-        .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&failed])
+        .query_typed_one(
+            "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+            &[(&failed, postgres::types::Type::TEXT)],
+        )
         .map_err(Error::database(format!("cannot look up {failed}")))?
         .get(0);
     if !exists {

@@ -73,7 +73,10 @@ fn recorded(
 ) -> Result<std::collections::HashMap<String, String>, Error> {
     let repeat = repeat_table(table);
     let exists: bool = client
-        .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&repeat])
+        .query_typed_one(
+            "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+            &[(&repeat, postgres::types::Type::TEXT)],
+        )
         .map_err(Error::database(format!("cannot look up {repeat}")))?
         .get(0);
     if !exists {
