@@ -27,9 +27,10 @@
 //! path and line, and rust-analyzer resolves the `pgm` API inside it. `cargo:rerun-if-changed` on the folder
 //! makes adding, renaming, editing or removing a file rebuild the registry: there is no hand-kept module list.
 //!
-//! A folder with a seal list ([`crate::seal`]) is compiled by two build scripts: the sealed-migrations package's
-//! ([`compile_sealed_migrations`]) compiles the listed migrations, and the owning crate's
-//! ([`compile_migrations`]) the others, with a registry that merges both.
+//! A folder with seal lists ([`crate::seal`]) is compiled by several build scripts: each sealed chunk's
+//! ([`compile_sealed_chunk`]) compiles the migrations its list names, and the owning crate's
+//! ([`compile_migrations`]) the others, with a registry that checks each chunk's digest and merges them all.
+//! The first layout's one sealed crate ([`compile_sealed_migrations`]) keeps building until its first seal.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -51,9 +52,9 @@ struct Found {
 /// `$OUT_DIR/migrations.rs`. Meant to be called from `build.rs`: on a bad folder or file name it prints a
 /// readable error naming the file and exits the build script with status 1.
 ///
-/// When the folder has a seal list ([`crate::seal`]), the listed migrations come from the crate
+/// When the folder has seal lists ([`crate::seal`]), the listed migrations come from the crate
 /// `sealed_migrations` (the package's dependency on its sealed-migrations package, which `migrate init` sets
-/// up) and only the others are compiled here.
+/// up, re-exporting one crate per chunk) and only the others are compiled here.
 pub fn compile_migrations(dir: &str) {
     compile_or_exit(dir, "migrations.rs", Part::Owner);
 }
@@ -157,6 +158,9 @@ fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
             generate_sealed_with(&dir, &list, &mut cache)
         }
         Part::Chunk(index) => {
+            // The chunk's folder is three levels down: errors and cargo's messages name the list by its
+            // plain path, not `chunks/0003/../../../migrations/...`.
+            let dir = canonical(&dir).map_err(|e| e.to_string())?;
             let path = crate::seal::chunk_list_path(&dir, index);
             let list = SealList::read_file(&path).map_err(|e| e.to_string())?;
             // Without its list (sealing turned off) the chunk compiles nothing; it watches the folder then,

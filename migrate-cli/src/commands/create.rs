@@ -78,7 +78,8 @@ fn write_chunk_packages(dir: &std::path::Path) -> Result<()> {
     new_chunks.sort();
     if !new_chunks.is_empty() {
         outln!(
-            "wrote the package of each new chunk ({}): the next build adds {} to Cargo.lock; commit {} with it",
+            "wrote the package of each new chunk ({}): the next build adds {} to Cargo.lock; commit the \
+             lockfile with {}",
             new_chunks.join(", "),
             if new_chunks.len() == 1 { "it" } else { "them" },
             if new_chunks.len() == 1 { "it" } else { "them" },

@@ -209,18 +209,15 @@ fn changes(package: &Package, dir: &str, folder: &Path, planned: &[u32]) -> Resu
 
 /// A new sealed-migrations package's manifest, with no chunk yet.
 fn aggregator_manifest(package: &Package) -> Result<DocumentMut> {
-    let mut manifest: DocumentMut = format!(
+    let mut manifest = DocumentMut::new();
+    let mut table = package_table(package, &package.sealed_package());
+    table.decor_mut().set_prefix(format!(
         "# The older migrations of {}, compiled once, in chunks: one package each under chunks/, compiling the\n\
          # migrations listed in the migrations folder's sealed/NNNN.txt. Written by `migrate` (`migrate create`\n\
          # adds a chunk here when a seal opens one); the chunks' entries are the tool's.\n",
         package.name
-    )
-    .parse()
-    .map_err(|e| anyhow!("{e}"))?;
-    manifest.insert(
-        "package",
-        Item::Table(package_table(package, &package.sealed_package())),
-    );
+    ));
+    manifest.insert("package", Item::Table(table));
     manifest.insert("dependencies", Item::Table(Table::new()));
     Ok(manifest)
 }
