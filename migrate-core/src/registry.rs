@@ -126,7 +126,7 @@ fn merge(tables: &'static [&'static Compiled]) -> Box<[Migration]> {
             let mut heads: BinaryHeap<Reverse<(&'static str, usize)>> = tables
                 .iter()
                 .enumerate()
-                .filter(|(_, t)| t.len() > 0)
+                .filter(|(_, t)| !t.is_empty())
                 .map(|(k, t)| Reverse((t.migration(0).name(), k)))
                 .collect();
             while let Some(Reverse((_, k))) = heads.pop() {

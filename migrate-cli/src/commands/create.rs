@@ -69,7 +69,7 @@ fn write_chunk_packages(dir: &std::path::Path) -> Result<()> {
         .iter()
         .filter_map(|change| match change {
             crate::init::Change::Create { path, .. } if path.ends_with("Cargo.toml") => {
-                path.parent().map(|p| schema_file::shown(p))
+                path.parent().map(schema_file::shown)
             }
             _ => None,
         })
