@@ -64,7 +64,16 @@ fn report_seal(dir: &std::path::Path, outcome: &SealOutcome) -> Result<()> {
 /// Writes the packages of new chunks and says so: a new package changes Cargo.lock at the next build.
 #[cfg(feature = "init")]
 fn write_chunk_packages(dir: &std::path::Path) -> Result<()> {
-    let changes = crate::init::sync_sealed_chunks(dir)?;
+    use anyhow::Context as _;
+    // The migration and the lists are written; without the chunks' packages the next build stops, so this
+    // is an error, one that says what is done and what is not.
+    let changes = crate::init::sync_sealed_chunks(dir).with_context(|| {
+        format!(
+            "the migration is created and the seal lists in {} are written, but the sealed chunks' packages \
+             are not",
+            schema_file::shown(&dir.join(seal::CHUNKS_DIR))
+        )
+    })?;
     let mut new_chunks: Vec<String> = changes
         .iter()
         .filter_map(|change| match change {
