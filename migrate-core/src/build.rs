@@ -27,14 +27,15 @@
 //! path and line, and rust-analyzer resolves the `pgm` API inside it. `cargo:rerun-if-changed` on the folder
 //! makes adding, renaming, editing or removing a file rebuild the registry: there is no hand-kept module list.
 //!
-//! A folder with a seal list ([`crate::seal`]) is compiled by two build scripts: the sealed-migrations package's
-//! ([`compile_sealed_migrations`]) compiles the listed migrations, and the owning crate's
-//! ([`compile_migrations`]) the others, with a registry that merges both.
+//! A folder with seal lists ([`crate::seal`]) is compiled by several build scripts: each sealed chunk's
+//! ([`compile_sealed_chunk`]) compiles the migrations its list names, and the owning crate's
+//! ([`compile_migrations`]) the others, with a registry that checks each chunk's digest and merges them all.
+//! The first layout's one sealed crate ([`compile_sealed_migrations`]) keeps building until its first seal.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use crate::seal::SealList;
+use crate::seal::{SealList, Sealed};
 use crate::source::{scan, scan_all, MigrationFile, RepeatableFile, SourceError};
 
 /// What the build script found in each file.
@@ -51,9 +52,9 @@ struct Found {
 /// `$OUT_DIR/migrations.rs`. Meant to be called from `build.rs`: on a bad folder or file name it prints a
 /// readable error naming the file and exits the build script with status 1.
 ///
-/// When the folder has a seal list ([`crate::seal`]), the listed migrations come from the crate
+/// When the folder has seal lists ([`crate::seal`]), the listed migrations come from the crate
 /// `sealed_migrations` (the package's dependency on its sealed-migrations package, which `migrate init` sets
-/// up) and only the others are compiled here.
+/// up, re-exporting one crate per chunk) and only the others are compiled here.
 pub fn compile_migrations(dir: &str) {
     compile_or_exit(dir, "migrations.rs", Part::Owner);
 }
@@ -72,31 +73,53 @@ fn compile_or_exit(dir: &str, file_name: &str, part: Part) {
     }
 }
 
-/// For the sealed package's `build.rs`: compiles the migrations of `dir` (relative to the package's
-/// `CARGO_MANIFEST_DIR`, e.g. `"../migrations"`) that its seal list names ([`crate::seal`]) into
-/// `$OUT_DIR/migrations.rs`, which defines `pub static TABLE` and `pub const SEALED_DIGEST` for the
-/// owning crate's registry. It watches only the list and the listed files, so a new migration in the folder
-/// does not rebuild it. On a bad file, or a listed migration missing from the folder, it prints an error
-/// naming it and exits with status 1.
+/// For the build script of the first layout's sealed package (one crate for every sealed migration, before
+/// chunks): compiles the migrations of `dir` (relative to the package's `CARGO_MANIFEST_DIR`, e.g.
+/// `"../migrations"`) that its `sealed.txt` names ([`crate::seal`]) into `$OUT_DIR/migrations.rs`, which defines
+/// `pub static TABLE` and `pub const SEALED_DIGEST` for the owning crate's registry. It watches only the list
+/// and the listed files, so a new migration in the folder does not rebuild it. On a bad file, or a listed
+/// migration missing from the folder, it prints an error naming it and exits with status 1.
+///
+/// Packages set up since chunks exist use [`compile_sealed_chunk`]; this one keeps the first layout
+/// building until its first seal moves it to chunks.
 ///
 /// ```no_run
-/// // sealed-migrations/build.rs, the body of its `fn main`
+/// // sealed-migrations/build.rs (the first layout), the body of its `fn main`
 /// migrate_core::build::compile_sealed_migrations("../migrations");
 /// ```
 pub fn compile_sealed_migrations(dir: &str) {
     compile_or_exit(dir, "migrations.rs", Part::Sealed);
 }
 
+/// For the build script of sealed chunk `index` (its package, `sealed-migrations/chunks/<index:04>/`, is
+/// written by `migrate`): compiles the migrations of `dir` (relative to the package's `CARGO_MANIFEST_DIR`,
+/// e.g. `"../../../migrations"`) that the chunk's list `sealed/<index:04>.txt` names ([`crate::seal`]) into
+/// `$OUT_DIR/migrations.rs`, which defines `pub static TABLE` and `pub const SEALED_DIGEST` for the owning
+/// crate's registry. It watches only its list and the files it names, so neither a new migration nor a seal
+/// into another chunk rebuilds it. On a bad file, or a listed migration missing from the folder, it prints an
+/// error naming the list and the migration and exits with status 1. A missing list compiles nothing (sealing
+/// was turned off by deleting the folder `sealed/`).
+///
+/// ```no_run
+/// // sealed-migrations/chunks/0003/build.rs, the body of its `fn main`
+/// migrate_core::build::compile_sealed_chunk("../../../migrations", 3);
+/// ```
+pub fn compile_sealed_chunk(dir: &str, index: u32) {
+    compile_or_exit(dir, "migrations.rs", Part::Chunk(index));
+}
+
 /// Which migrations of the folder a build script compiles.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
-    /// The owning crate: every migration, or with a seal list the unsealed ones merged with the sealed
-    /// crate's.
+    /// The owning crate: every migration, or with seal lists the unsealed ones merged with the sealed
+    /// crates'.
     Owner,
-    /// Every migration, seal list or not.
+    /// Every migration, seal lists or not.
     Whole,
-    /// The sealed crate: the listed ones.
+    /// The first layout's sealed crate: the names in `sealed.txt`.
     Sealed,
+    /// A sealed chunk's crate: the names in its list.
+    Chunk(u32),
 }
 
 fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
@@ -104,43 +127,52 @@ fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
         .ok_or("CARGO_MANIFEST_DIR is not set; call this from build.rs")?;
     let out_dir =
         std::env::var_os("OUT_DIR").ok_or("OUT_DIR is not set; call this from build.rs")?;
-    let dir = PathBuf::from(&manifest_dir).join(dir);
-    // A fixture crate compiles the whole folder, as if it had no list.
-    let list = match part {
-        Part::Whole => None,
-        Part::Owner | Part::Sealed => SealList::read(&dir).map_err(|e| e.to_string())?,
-    };
-    if let (Part::Owner, Some(list)) = (part, &list) {
-        // The registry will name the crate `sealed_migrations`; without the dependency rustc would only say
-        // it cannot find it, inside generated code.
-        let manifest = PathBuf::from(&manifest_dir).join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest).unwrap_or_default();
-        if !text.contains("sealed-migrations") && !text.contains("sealed_migrations") {
-            return Err(format!(
-                "{} exists, so the migrations it lists are compiled in the sealed-migrations package, but {} \
-                 has no `sealed-migrations` dependency: run `migrate init` (it adds the package), or delete \
-                 the list to compile every migration here",
-                list.path.display(),
-                manifest.display()
-            ));
-        }
-    }
-    match (part, &list) {
-        // The sealed crate watches the list and what it names, not the folder: a new file in the folder
-        // must not rebuild it.
-        (Part::Sealed, Some(list)) => {
-            println!("cargo:rerun-if-changed={}", list.path.display());
-        }
-        // Watch the folder itself: cargo then reruns on any file added, removed, renamed or touched in it.
-        _ => println!("cargo:rerun-if-changed={}", dir.display()),
-    }
+    let manifest_dir = PathBuf::from(manifest_dir);
+    let dir = manifest_dir.join(dir);
     let out_dir = PathBuf::from(out_dir);
     // What each file held last time, by content: only new and edited files are parsed again.
     let cache_path = out_dir.join(format!("{file_name}.parsed.json"));
     let mut cache = ParseCache::load(&cache_path);
     let code = match part {
-        Part::Owner | Part::Whole => generate_registry_with(&dir, list.as_ref(), &mut cache),
-        Part::Sealed => generate_sealed_with(&dir, list.as_ref(), &mut cache),
+        // A fixture crate compiles the whole folder, as if it had no list.
+        Part::Whole => {
+            println!("cargo:rerun-if-changed={}", dir.display());
+            generate_registry_with(&dir, None, &mut cache)
+        }
+        Part::Owner => {
+            // Watch the folder itself (and so the lists in it): cargo then reruns on any file added, removed,
+            // renamed or touched in it.
+            println!("cargo:rerun-if-changed={}", dir.display());
+            let sealed = Sealed::read(&dir).map_err(|e| e.to_string())?;
+            if let Some(sealed) = &sealed {
+                check_owner_setup(&manifest_dir, sealed)?;
+            }
+            generate_registry_with(&dir, sealed.as_ref(), &mut cache)
+        }
+        // A sealed crate watches its list and what it names, not the folder: a new file in the folder must
+        // not rebuild it.
+        Part::Sealed => {
+            let list = SealList::read(&dir).map_err(|e| e.to_string())?;
+            let list = list.unwrap_or_else(|| SealList::empty(&dir));
+            println!("cargo:rerun-if-changed={}", list.path.display());
+            generate_sealed_with(&dir, &list, &mut cache)
+        }
+        Part::Chunk(index) => {
+            // The chunk's folder is three levels down: errors and cargo's messages name the list by its
+            // plain path, not `chunks/0003/../../../migrations/...`.
+            let dir = canonical(&dir).map_err(|e| e.to_string())?;
+            let path = crate::seal::chunk_list_path(&dir, index);
+            let list = SealList::read_file(&path).map_err(|e| e.to_string())?;
+            // Without its list (sealing turned off) the chunk compiles nothing; it watches the folder then,
+            // since cargo would rerun a build script watching a missing file at every build.
+            let watched = if list.is_some() { &path } else { &dir };
+            println!("cargo:rerun-if-changed={}", watched.display());
+            generate_sealed_with(
+                &dir,
+                &list.unwrap_or_else(|| SealList::empty_at(path)),
+                &mut cache,
+            )
+        }
     }
     .map_err(|e| e.to_string())?;
     cache.save(&cache_path);
@@ -148,6 +180,55 @@ fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
     // Rewrite only on change, so an unchanged registry does not trigger a recompile.
     if std::fs::read_to_string(&out).ok().as_deref() != Some(code.as_str()) {
         std::fs::write(&out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+    }
+    Ok(())
+}
+
+/// Before the owning crate's registry names the sealed crates: what would otherwise be rustc's error inside
+/// generated code (a crate or module it cannot find), said in the user's terms.
+fn check_owner_setup(manifest_dir: &Path, sealed: &Sealed) -> Result<(), String> {
+    let lists = match sealed {
+        Sealed::Single(list) => list.path.clone(),
+        Sealed::Chunked(_) => PathBuf::from(crate::seal::CHUNKS_DIR),
+    };
+    // The registry names the crate `sealed_migrations`.
+    let manifest = manifest_dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap_or_default();
+    if !text.contains("sealed-migrations") && !text.contains("sealed_migrations") {
+        return Err(format!(
+            "{} exists, so the migrations it lists are compiled in the sealed-migrations package, but {} \
+             has no `sealed-migrations` dependency: run `migrate init` (it adds the package), or delete \
+             the list to compile every migration here",
+            lists.display(),
+            manifest.display()
+        ));
+    }
+    let Sealed::Chunked(chunks) = sealed else {
+        return Ok(());
+    };
+    if let Some((name, first, second)) = sealed.listed_twice() {
+        return Err(format!(
+            "the migration {name} is listed in both {} and {} (a merge of two branches that sealed it in \
+             different chunks): remove one of the two lines (`migrate create` keeps the first when it seals)",
+            first.display(),
+            second.display()
+        ));
+    }
+    // Where `migrate init` puts the package; one placed elsewhere by hand is left to rustc's own errors.
+    let package = manifest_dir.join("sealed-migrations");
+    let Ok(package_manifest) = std::fs::read_to_string(package.join("Cargo.toml")) else {
+        return Ok(());
+    };
+    for chunk in chunks {
+        let key = chunk.crate_name().replace('_', "-");
+        if !package_manifest.contains(&key) {
+            return Err(format!(
+                "{} lists sealed migrations, but {} has no crate for them (no `{key}` dependency): run \
+                 `migrate init`, which writes the packages of the chunks the lists name",
+                chunk.list.path.display(),
+                package.display()
+            ));
+        }
     }
     Ok(())
 }
@@ -230,35 +311,34 @@ impl ParseCache {
 
 fn generate_registry_with(
     dir: &Path,
-    list: Option<&SealList>,
+    sealed: Option<&Sealed>,
     cache: &mut ParseCache,
 ) -> Result<String, SourceError> {
     let (files, repeatables) = scan_all(dir)?;
     let dir = canonical(dir)?;
     let repeatables = inspect_repeatables(repeatables, cache)?;
-    let Some(list) = list else {
+    let Some(sealed) = sealed else {
         return Ok(render(&dir, &inspect_files(files, cache)?, &repeatables));
     };
-    // The owning crate compiles what the list does not name; the names alone decide, so a file older than
-    // the sealed ones (merged from another branch) is compiled here.
-    let sealed: std::collections::HashSet<&str> = list.names.iter().map(String::as_str).collect();
+    // The owning crate compiles what no list names; the names alone decide, so a file older than the sealed
+    // ones (merged from another branch) is compiled here.
+    let names: std::collections::HashSet<&str> = sealed.names().into_iter().collect();
     let unsealed: Vec<MigrationFile> = files
         .into_iter()
-        .filter(|file| !sealed.contains(file.name.stem.as_str()))
+        .filter(|file| !names.contains(file.name.stem.as_str()))
         .collect();
     let found = inspect_files(unsealed, cache)?;
-    Ok(render_merged(&dir, &found, &repeatables, list))
+    Ok(render_merged(&dir, &found, &repeatables, sealed))
 }
 
+/// The code of a sealed crate: the migrations `list` names, which must all be in `dir`.
 fn generate_sealed_with(
     dir: &Path,
-    list: Option<&SealList>,
+    list: &SealList,
     cache: &mut ParseCache,
 ) -> Result<String, SourceError> {
     let files = scan(dir)?;
     let dir = canonical(dir)?;
-    let empty = SealList::empty(&dir);
-    let list = list.unwrap_or(&empty);
     let mut by_name: std::collections::HashMap<&str, &MigrationFile> =
         files.iter().map(|f| (f.name.stem.as_str(), f)).collect();
     let mut listed = Vec::with_capacity(list.names.len());
@@ -266,7 +346,7 @@ fn generate_sealed_with(
         let file = by_name
             .remove(name.as_str())
             .ok_or_else(|| SourceError::SealedMissing {
-                list: dir.join(crate::seal::LIST_FILE),
+                list: list.path.clone(),
                 name: name.clone(),
             })?;
         listed.push(file.clone());
@@ -486,7 +566,7 @@ fn render_sealed(dir: &Path, found: &[Found], list: &SealList) -> String {
     let doc = format!(
         "The migrations of `{}` listed in its `{}`, ordered by timestamp.",
         dir.display(),
-        crate::seal::LIST_FILE
+        list.path.strip_prefix(dir).unwrap_or(&list.path).display()
     );
     render_table(&mut out, dir, "pub ", "TABLE", Some(&doc), found);
     let _ = writeln!(
@@ -497,29 +577,44 @@ fn render_sealed(dir: &Path, found: &[Found], list: &SealList) -> String {
     out
 }
 
-/// The owning crate's code with a seal list: its own (unsealed) migrations, and the sealed crate's, after
-/// checking at compile time that the sealed crate was built from the same list. The two tables are merged
+/// The owning crate's code with seal lists: its own (unsealed) migrations, and the sealed crates', after
+/// checking at compile time that each sealed crate was built from the list read here. The tables are merged
 /// when the registry is first read.
 fn render_merged(
     dir: &Path,
     found: &[Found],
     repeatables: &[RepeatableFile],
-    list: &SealList,
+    sealed: &Sealed,
 ) -> String {
     let mut out = header(dir);
     render_table(&mut out, dir, "", "UNSEALED", None, found);
     render_repeatables(&mut out, repeatables);
-    let _ = writeln!(
-        out,
-        "const _: () = assert!(\n    ::migrate_core::seal::same_digest(&::sealed_migrations::SEALED_DIGEST, b\"{}\"),\n    \"{{}}\",\n    {:?}\n);",
-        escaped(&list.digest()),
-        format!(
-            "the sealed_migrations crate was compiled from another {} than this registry (it changed during the \
-             build): build again",
-            list.path.display()
-        )
-    );
-    render_registry(&mut out, dir, "&[&::sealed_migrations::TABLE, &UNSEALED]");
+    // The sealed crates, as paths from the owning crate: the first layout's one crate, or each chunk's,
+    // which the sealed-migrations package re-exports.
+    let crates: Vec<(String, &SealList)> = match sealed {
+        Sealed::Single(list) => vec![("::sealed_migrations".to_owned(), list)],
+        Sealed::Chunked(chunks) => chunks
+            .iter()
+            .map(|c| (format!("::sealed_migrations::{}", c.crate_name()), &c.list))
+            .collect(),
+    };
+    let mut tables = String::from("&[");
+    for (path, list) in &crates {
+        let _ = writeln!(
+            out,
+            "const _: () = assert!(\n    ::migrate_core::seal::same_digest(&{path}::SEALED_DIGEST, b\"{}\"),\n    \"{{}}\",\n    {:?}\n);",
+            escaped(&list.digest()),
+            format!(
+                "the {} crate was compiled from another {} than this registry (it changed during the build): \
+                 build again",
+                path.trim_start_matches("::"),
+                list.path.display()
+            )
+        );
+        let _ = write!(tables, "&{path}::TABLE, ");
+    }
+    tables.push_str("&UNSEALED]");
+    render_registry(&mut out, dir, &tables);
     out
 }
 
@@ -902,8 +997,12 @@ mod tests {
         let list = SealList::read(dir.path()).unwrap().unwrap();
         let digest = escaped(&list.digest());
 
-        let owner =
-            generate_registry_with(dir.path(), Some(&list), &mut ParseCache::default()).unwrap();
+        let owner = generate_registry_with(
+            dir.path(),
+            Some(&Sealed::Single(list.clone())),
+            &mut ParseCache::default(),
+        )
+        .unwrap();
         assert!(owner.contains("mod m20260101000001_b;"), "{owner}");
         assert!(
             !owner.contains("mod m20260101000000_a;") && !owner.contains("mod m20260101000002_c;")
@@ -915,8 +1014,7 @@ mod tests {
             "::migrate_core::Migrations::compiled(&[&::sealed_migrations::TABLE, &UNSEALED], &HANDLES)"
         ));
 
-        let sealed =
-            generate_sealed_with(dir.path(), Some(&list), &mut ParseCache::default()).unwrap();
+        let sealed = generate_sealed_with(dir.path(), &list, &mut ParseCache::default()).unwrap();
         assert!(
             sealed.contains("mod m20260101000000_a;") && sealed.contains("mod m20260101000002_c;")
         );
@@ -936,11 +1034,69 @@ mod tests {
 
         // A listed file that is gone is named.
         std::fs::remove_file(dir.path().join("20260101000002_c.rs")).unwrap();
-        let err = generate_sealed_with(dir.path(), Some(&list), &mut ParseCache::default())
+        let err = generate_sealed_with(dir.path(), &list, &mut ParseCache::default())
             .unwrap_err()
             .to_string();
         assert!(
             err.contains("lists the migration 20260101000002_c"),
+            "{err}"
+        );
+    }
+
+    /// With chunks, the owning crate checks and merges every chunk's table; each chunk compiles its own list.
+    #[test]
+    fn chunk_lists_split_the_folder_between_the_chunks_and_the_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        for stem in ["20260101000000_a", "20260101000001_b", "20260101000002_c"] {
+            std::fs::write(
+                dir.path().join(format!("{stem}.rs")),
+                "pub fn up(p: &mut B) {}",
+            )
+            .unwrap();
+        }
+        std::fs::create_dir(dir.path().join(crate::seal::CHUNKS_DIR)).unwrap();
+        let chunk_list = |index: u32, text: &str| {
+            let path = crate::seal::chunk_list_path(dir.path(), index);
+            std::fs::write(&path, text).unwrap();
+            SealList::read_file(&path).unwrap().unwrap()
+        };
+        let first = chunk_list(0, "20260101000000_a\n");
+        let second = chunk_list(1, "# header\n20260101000002_c\n");
+        let sealed = Sealed::read(dir.path()).unwrap().unwrap();
+        let owner =
+            generate_registry_with(dir.path(), Some(&sealed), &mut ParseCache::default()).unwrap();
+        assert!(owner.contains("mod m20260101000001_b;"), "{owner}");
+        assert!(
+            !owner.contains("mod m20260101000000_a;") && !owner.contains("mod m20260101000002_c;")
+        );
+        for (krate, list) in [("chunk_0000", &first), ("chunk_0001", &second)] {
+            assert!(
+                owner.contains(&format!(
+                    "::sealed_migrations::{krate}::SEALED_DIGEST, b\"{}\"",
+                    escaped(&list.digest())
+                )),
+                "{owner}"
+            );
+        }
+        assert!(owner.contains(
+            "::migrate_core::Migrations::compiled(&[&::sealed_migrations::chunk_0000::TABLE, &::sealed_migrations::chunk_0001::TABLE, &UNSEALED], &HANDLES)"
+        ), "{owner}");
+        let chunk = generate_sealed_with(dir.path(), &second, &mut ParseCache::default()).unwrap();
+        assert!(
+            chunk.contains("mod m20260101000002_c;") && !chunk.contains("mod m20260101000000_a;")
+        );
+        assert!(chunk.contains(&format!(
+            "pub const SEALED_DIGEST: ::migrate_core::seal::SealedDigest = *b\"{}\";",
+            escaped(&second.digest())
+        )));
+
+        // A listed file that is gone is named, with the chunk's list.
+        std::fs::remove_file(dir.path().join("20260101000002_c.rs")).unwrap();
+        let err = generate_sealed_with(dir.path(), &second, &mut ParseCache::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("sealed/0001.txt lists the migration 20260101000002_c"),
             "{err}"
         );
     }
@@ -1002,11 +1158,34 @@ mod snapshots {
             path: dir.path().join(crate::seal::LIST_FILE),
             names: vec!["20260101000000_create_users".to_owned()],
         };
-        let owner = generate_registry_with(dir.path(), Some(&list), &mut ParseCache::default())
-            .expect("the owner's part");
-        let sealed = generate_sealed_with(dir.path(), Some(&list), &mut ParseCache::default())
+        let owner = generate_registry_with(
+            dir.path(),
+            Some(&Sealed::Single(list.clone())),
+            &mut ParseCache::default(),
+        )
+        .expect("the owner's part");
+        let sealed = generate_sealed_with(dir.path(), &list, &mut ParseCache::default())
             .expect("the sealed part");
         insta::assert_snapshot!("owner", shown(&owner, dir.path()));
         insta::assert_snapshot!("sealed", shown(&sealed, dir.path()));
+    }
+
+    #[test]
+    fn the_generated_registry_with_chunks() {
+        let dir = folder();
+        let chunks = dir.path().join(crate::seal::CHUNKS_DIR);
+        std::fs::create_dir(&chunks).expect("the chunks' folder");
+        std::fs::write(chunks.join("0000.txt"), "20260101000000_create_users\n").expect("a list");
+        std::fs::write(chunks.join("0001.txt"), "").expect("a list");
+        let sealed = Sealed::read(dir.path()).expect("read").expect("sealing on");
+        let owner = generate_registry_with(dir.path(), Some(&sealed), &mut ParseCache::default())
+            .expect("the owner's part");
+        let Sealed::Chunked(lists) = &sealed else {
+            panic!("chunked")
+        };
+        let chunk = generate_sealed_with(dir.path(), &lists[0].list, &mut ParseCache::default())
+            .expect("a chunk");
+        insta::assert_snapshot!("chunked_owner", shown(&owner, dir.path()));
+        insta::assert_snapshot!("chunk", shown(&chunk, dir.path()));
     }
 }

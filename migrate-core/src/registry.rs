@@ -18,9 +18,10 @@ pub struct Registry {
 
 /// A registry's migrations in timestamp order; dereferences to `[Migration]`.
 ///
-/// A generated registry is one table of migrations ([`Compiled`]), or two in a folder with sealed migrations
-/// ([`crate::seal`]): the older ones compiled in a crate of their own. The slice of handles is built the first
-/// time it is read (16 bytes a migration), merging the two tables by name (each is in timestamp order):
+/// A generated registry is one table of migrations ([`Compiled`]), or several in a folder with sealed
+/// migrations ([`crate::seal`]): the older ones compiled in crates of their own, one table per sealed chunk,
+/// and the owning crate's. The slice of handles is built the first time it is read (16 bytes a migration),
+/// merging the tables by name (each is in timestamp order):
 /// merging them while compiling would cost every build time in proportion to the number of migrations, which
 /// is what sealing saves. A hand-built list is a slice of [`Definition`]s:
 ///
@@ -55,7 +56,7 @@ impl Migrations {
         Migrations(Parts::Defined(definitions))
     }
 
-    /// A generated registry: one table, or the sealed crate's and the owning crate's, each in timestamp
+    /// A generated registry: one table, or the sealed crates' and the owning crate's, each in timestamp
     /// order; the handles are built into `handles` on first use. Generated code.
     #[doc(hidden)]
     pub const fn compiled(
@@ -114,9 +115,27 @@ fn merge(tables: &'static [&'static Compiled]) -> Box<[Migration]> {
             out.extend((i..a.len()).map(|i| a.migration(i)));
             out.extend((j..b.len()).map(|j| b.migration(j)));
         }
+        [only] => out.extend((0..only.len()).map(|i| only.migration(i))),
+        // Sealed chunks and the unsealed table: a k-way merge. The chunks mostly hold consecutive stretches of
+        // the history, but not always (a migration merged from a branch is sealed after newer ones), so the
+        // heap compares the head of every table.
         _ => {
-            for t in tables {
-                out.extend((0..t.len()).map(|i| t.migration(i)));
+            use std::cmp::Reverse;
+            use std::collections::BinaryHeap;
+            let mut next = vec![0usize; tables.len()];
+            let mut heads: BinaryHeap<Reverse<(&'static str, usize)>> = tables
+                .iter()
+                .enumerate()
+                .filter(|(_, t)| !t.is_empty())
+                .map(|(k, t)| Reverse((t.migration(0).name(), k)))
+                .collect();
+            while let Some(Reverse((_, k))) = heads.pop() {
+                let table = tables[k];
+                out.push(table.migration(next[k]));
+                next[k] += 1;
+                if next[k] < table.len() {
+                    heads.push(Reverse((table.migration(next[k]).name(), k)));
+                }
             }
         }
     }
@@ -210,6 +229,60 @@ mod tests {
         assert!(std::ptr::eq(ALL.as_slice(), ALL.as_slice()));
         assert_eq!((&ALL).into_iter().count(), 6);
         assert_eq!(std::mem::size_of::<Migration>(), 16);
+    }
+
+    /// Sealed chunks: several tables, not each a stretch of the history (a migration merged from a branch
+    /// sealed in a later chunk), one of them empty.
+    #[test]
+    fn several_chunks_merge_into_timestamp_order() {
+        static FIRST: Compiled = Compiled {
+            names: "20260101000000_a20260101000003_d",
+            name_ends: &[16, 32],
+            dir: "/m",
+            digests: &[[0; 32], [3; 32]],
+            baselines: &[false; 2],
+            code,
+        };
+        static EMPTY: Compiled = Compiled {
+            names: "",
+            name_ends: &[],
+            dir: "/m",
+            digests: &[],
+            baselines: &[],
+            code,
+        };
+        static SECOND: Compiled = Compiled {
+            names: "20260101000001_b20260101000004_e",
+            name_ends: &[16, 32],
+            dir: "/m",
+            digests: &[[1; 32], [4; 32]],
+            baselines: &[false; 2],
+            code,
+        };
+        static UNSEALED: Compiled = Compiled {
+            names: "20260101000002_c20260101000005_f",
+            name_ends: &[16, 32],
+            dir: "/m",
+            digests: &[[2; 32], [5; 32]],
+            baselines: &[false; 2],
+            code,
+        };
+        static HANDLES: OnceLock<Box<[Migration]>> = OnceLock::new();
+        static ALL: Migrations =
+            Migrations::compiled(&[&FIRST, &EMPTY, &SECOND, &UNSEALED], &HANDLES);
+        let names: Vec<&str> = ALL.iter().map(|m| m.name()).collect();
+        assert_eq!(
+            names,
+            [
+                "20260101000000_a",
+                "20260101000001_b",
+                "20260101000002_c",
+                "20260101000003_d",
+                "20260101000004_e",
+                "20260101000005_f"
+            ]
+        );
+        assert_eq!(ALL[4].checksum(), "04".repeat(32));
     }
 
     #[test]

@@ -80,7 +80,7 @@ pub enum SourceError {
     /// The seal list names a migration the folder does not have ([`crate::seal`]).
     #[error(
         "{} lists the migration {name}, which is not in the migrations folder: remove its line (the list only \
-         says which migrations are compiled in the sealed-migrations crate)",
+         says which migrations are compiled in a sealed crate)",
         list.display()
     )]
     SealedMissing { list: PathBuf, name: String },

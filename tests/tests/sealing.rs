@@ -1,13 +1,15 @@
 //! Sealed migrations in a package set up by `migrate init`, driven only through the `migrate` commands: once
-//! enough migrations exist, `create` lists the older ones in `migrations/sealed.txt`; they are compiled in the
-//! sealed-migrations crate, which later builds leave alone, and the registry is the same list, in the same
-//! order, as without sealing. Offline, from the registry cache the workspace's build fills (`tests::consumer`).
+//! enough migrations exist, `create` lists the older ones in chunks (`migrations/sealed/NNNN.txt`, at most
+//! `CHUNK_SIZE` each); each chunk is compiled in a crate of its own, which later builds leave alone, and the
+//! registry is the same list, in the same order, as without sealing. The first layout (one `sealed.txt`, one
+//! crate) keeps building and moves to chunks at its first seal. Offline, from the registry cache the
+//! workspace's build fills (`tests::consumer`).
 
 use std::path::Path;
 
-use migrate_core::seal::{SealList, KEEP_UNSEALED, SEAL_WHEN_UNSEALED_OVER};
+use migrate_core::seal::{Sealed, CHUNK_SIZE, KEEP_UNSEALED, SEAL_WHEN_UNSEALED_OVER};
 use tests::cli::{front, Run};
-use tests::consumer::{cargo, checkout, env};
+use tests::consumer::{cargo, cargo_unchecked, checkout, env};
 use tests::TestDb;
 
 /// `migrate <args>` in `dir`, the installed front end, with `DATABASE_URL` and the offline build settings.
@@ -64,28 +66,17 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     let list_shown = app
         .canonicalize()
         .unwrap()
-        .join("migrations/sealed.txt")
+        .join("migrations/sealed/0000.txt")
         .display()
         .to_string();
-    assert_eq!(
-        SealList::read(&app.join("migrations"))
-            .unwrap()
-            .unwrap()
-            .names
-            .len(),
-        0
-    );
+    assert_eq!(chunk_lists(&app), [Vec::<String>::new()]);
 
     // Up to the threshold nothing is sealed; one more and all but the newest few are.
     let mut names = Vec::new();
     for i in 0..SEAL_WHEN_UNSEALED_OVER {
         names.push(create(&app, &db, &format!("t{i}")));
     }
-    assert!(SealList::read(&app.join("migrations"))
-        .unwrap()
-        .unwrap()
-        .names
-        .is_empty());
+    assert_eq!(chunk_lists(&app), [Vec::<String>::new()]);
     let created = migrate(&app, &db, &["create", "sealing"]).expect_code(0);
     assert!(created.stdout.contains("sealed "), "{}", created.stdout);
     let file = app.join(
@@ -99,8 +90,10 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     );
     write_migration(&file, "sealing");
     names.push(file.file_stem().unwrap().to_string_lossy().into_owned());
-    let list = SealList::read(&app.join("migrations")).unwrap().unwrap();
-    assert_eq!(list.names, names[..names.len() - KEEP_UNSEALED]);
+    assert_eq!(
+        chunk_lists(&app),
+        [names[..names.len() - KEEP_UNSEALED].to_vec()]
+    );
 
     // Everything applies, in timestamp order.
     let up = migrate(&app, &db, &["up"]).expect_code(0);
@@ -113,7 +106,7 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     assert_eq!(status_names(&app, &db), names);
 
     // A new migration rebuilds the package, not the sealed crate: its library is not written again.
-    let sealed_before = sealed_libraries();
+    let sealed_before = sealed_libraries("sealapp_sealed_migrations_0000");
     assert!(!sealed_before.is_empty(), "the sealed crate was built");
     let runner = tests::consumer::target_dir().join("debug/sealapp-migrate");
     let runner_before = modified(&runner);
@@ -126,7 +119,7 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     );
     assert_ne!(modified(&runner), runner_before, "the runner was rebuilt");
     assert_eq!(
-        sealed_libraries(),
+        sealed_libraries("sealapp_sealed_migrations_0000"),
         sealed_before,
         "the sealed crate was rebuilt for a new migration"
     );
@@ -150,11 +143,8 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     // Editing a sealed migration rebuilds the sealed crate: its checksum (computed there) no longer matches
     // what was applied.
     let edited = names[5].clone();
-    assert!(SealList::read(&app.join("migrations"))
-        .unwrap()
-        .unwrap()
-        .contains(&edited));
-    let before = sealed_libraries();
+    assert!(sealed(&app).contains(&edited));
+    let before = sealed_libraries("sealapp_sealed_migrations_0000");
     write_migration(
         &app.join(format!("migrations/{edited}.rs")),
         "edited_after_it_ran",
@@ -167,7 +157,7 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
         .unwrap_or_default();
     assert!(line.starts_with("CHANGED"), "{}", status.stdout);
     assert_ne!(
-        sealed_libraries(),
+        sealed_libraries("sealapp_sealed_migrations_0000"),
         before,
         "the sealed crate was not rebuilt"
     );
@@ -177,10 +167,7 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
 
     // A listed migration whose file is gone stops the build, naming the list and the migration.
     let gone = names[1].clone();
-    assert!(SealList::read(&app.join("migrations"))
-        .unwrap()
-        .unwrap()
-        .contains(&gone));
+    assert!(sealed(&app).contains(&gone));
     std::fs::remove_file(app.join(format!("migrations/{gone}.rs"))).unwrap();
     let status = migrate(&app, &db, &["status"]).expect_code(1);
     assert!(
@@ -190,8 +177,8 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     );
 }
 
-/// The sealed crate's compiled libraries in the shared target folder, with their modification times.
-fn sealed_libraries() -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
+/// The compiled libraries of the crate `krate` in the shared target folder, with their modification times.
+fn sealed_libraries(krate: &str) -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
     let deps = tests::consumer::target_dir().join("debug/deps");
     let mut found: Vec<_> = std::fs::read_dir(&deps)
         .unwrap()
@@ -199,7 +186,7 @@ fn sealed_libraries() -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
         .map(|entry| entry.path())
         .filter(|path| {
             let name = path.file_name().unwrap().to_string_lossy();
-            name.starts_with("libsealapp_sealed_migrations-") && name.ends_with(".rlib")
+            name.starts_with(&format!("lib{krate}-")) && name.ends_with(".rlib")
         })
         .map(|path| {
             let time = modified(&path);
@@ -214,4 +201,329 @@ fn modified(path: &Path) -> std::time::SystemTime {
     std::fs::metadata(path)
         .and_then(|m| m.modified())
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The package's seal lists, chunk by chunk.
+fn chunk_lists(app: &Path) -> Vec<Vec<String>> {
+    match Sealed::read(&app.join("migrations")).unwrap() {
+        Some(Sealed::Chunked(chunks)) => chunks.into_iter().map(|c| c.list.names).collect(),
+        other => panic!("not chunked: {other:?}"),
+    }
+}
+
+fn sealed(app: &Path) -> Sealed {
+    Sealed::read(&app.join("migrations")).unwrap().unwrap()
+}
+
+/// Migration `i` of a folder written at once, as a project that grew to that size holds it: one a second from
+/// 2020-01-01 00:00:00, creating table `t<i>`. Returns its stem.
+fn write_numbered(app: &Path, i: usize) -> String {
+    let stem = format!(
+        "202001{:02}{:02}{:02}{:02}_t{i}",
+        1 + i / 86400,
+        i / 3600 % 24,
+        i / 60 % 60,
+        i % 60
+    );
+    write_migration(&app.join(format!("migrations/{stem}.rs")), &format!("t{i}"));
+    stem
+}
+
+/// `cargo build -v` of the runner (what `migrate up` builds, with its features and profile): which of the
+/// sealed packages cargo compiled (`Compiling` or `Dirty`) and which it found fresh, by name.
+fn build_verbose(app: &Path, package: &str) -> (Vec<String>, Vec<String>) {
+    let out = cargo_unchecked(
+        app,
+        &[
+            "build",
+            "-v",
+            "--package",
+            package,
+            "--bin",
+            &format!("{package}-migrate"),
+            "--profile",
+            "dev",
+        ],
+        &[],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let mut compiled = Vec::new();
+    let mut fresh = Vec::new();
+    for line in stderr.lines() {
+        let mut words = line.split_whitespace();
+        let (Some(what), Some(name)) = (words.next(), words.next()) else {
+            continue;
+        };
+        if !name.contains("-sealed-migrations") {
+            continue;
+        }
+        match what {
+            "Compiling" => compiled.push(name.to_owned()),
+            "Fresh" => fresh.push(name.to_owned()),
+            _ => {}
+        }
+    }
+    compiled.sort();
+    fresh.sort();
+    (compiled, fresh)
+}
+
+/// More than `CHUNK_SIZE` sealed migrations make two chunks, each a crate: a later seal recompiles only the
+/// chunk it appends to, editing a file of the full chunk recompiles that chunk only, the registry is the
+/// folder in timestamp order throughout, and the new chunk's package is in Cargo.lock after a plain `migrate
+/// up` (not `--locked`).
+#[test]
+fn seals_fill_chunks_and_recompile_only_the_open_one() {
+    let db = TestDb::new();
+    let tmp = tempfile::tempdir().unwrap();
+    cargo(tmp.path(), &["new", "--quiet", "chunkapp"]);
+    let app = tmp.path().join("chunkapp");
+    let checkout = checkout().display().to_string();
+    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+
+    // A project that grew past a chunk before its first seal.
+    let written = CHUNK_SIZE + 20;
+    let mut names: Vec<String> = (0..written).map(|i| write_numbered(&app, i)).collect();
+    let created = migrate(&app, &db, &["create", "first_seal"]).expect_code(0);
+    let file = app.join(
+        created
+            .stdout
+            .lines()
+            .next()
+            .unwrap()
+            .strip_prefix("created ")
+            .unwrap(),
+    );
+    write_migration(&file, "first_seal");
+    names.push(file.file_stem().unwrap().to_string_lossy().into_owned());
+    let sealed_count = names.len() - KEEP_UNSEALED;
+    assert!(
+        created.stdout.contains(&format!(
+            "sealed {sealed_count} older migrations into chunks 0000 to 0001"
+        )) && created.stdout.contains("sealed-migrations/chunks/0001")
+            && created.stdout.contains("Cargo.lock"),
+        "{}",
+        created.stdout
+    );
+    let lists = chunk_lists(&app);
+    assert_eq!(lists.len(), 2);
+    assert_eq!(lists[0], names[..CHUNK_SIZE]);
+    assert_eq!(lists[1], names[CHUNK_SIZE..sealed_count]);
+    assert!(app
+        .join("sealed-migrations/chunks/0001/Cargo.toml")
+        .is_file());
+
+    // A plain `migrate up` builds it all and adds the new chunk's package to the lockfile.
+    let up = migrate(&app, &db, &["up"]).expect_code(0);
+    assert!(
+        up.stdout
+            .contains(&format!("{} migration(s) applied", names.len())),
+        "{}",
+        up.stdout
+    );
+    let lock = std::fs::read_to_string(app.join("Cargo.lock")).unwrap();
+    assert!(
+        lock.contains("name = \"chunkapp-sealed-migrations-0001\""),
+        "{lock}"
+    );
+    assert_eq!(status_names(&app, &db), names);
+
+    // Growing to the next seal: it appends to chunk 1 only, and the build recompiles chunk 1, not chunk 0.
+    let mut sealing = None;
+    for i in 0..SEAL_WHEN_UNSEALED_OVER {
+        let created = migrate(&app, &db, &["create", &format!("grow{i}")]).expect_code(0);
+        let file = app.join(
+            created
+                .stdout
+                .lines()
+                .next()
+                .unwrap()
+                .strip_prefix("created ")
+                .unwrap(),
+        );
+        write_migration(&file, &format!("grow{i}"));
+        names.push(file.file_stem().unwrap().to_string_lossy().into_owned());
+        if created.stdout.contains("\nsealed ") {
+            sealing = Some(created.stdout);
+            break;
+        }
+    }
+    let sealing = sealing.expect("create sealed again");
+    assert!(
+        sealing.contains("into chunk 0001 (") && !sealing.contains("wrote the package"),
+        "{sealing}"
+    );
+    let lists = chunk_lists(&app);
+    assert_eq!(lists[0], names[..CHUNK_SIZE], "a full chunk stays as it is");
+    assert_eq!(lists[1], names[CHUNK_SIZE..names.len() - KEEP_UNSEALED]);
+    let (compiled, fresh) = build_verbose(&app, "chunkapp");
+    assert!(
+        compiled.contains(&"chunkapp-sealed-migrations-0001".to_owned())
+            && !compiled.contains(&"chunkapp-sealed-migrations-0000".to_owned())
+            && fresh.contains(&"chunkapp-sealed-migrations-0000".to_owned()),
+        "compiled {compiled:?}, fresh {fresh:?}"
+    );
+    migrate(&app, &db, &["up"]).expect_code(0);
+    assert_eq!(
+        status_names(&app, &db),
+        names,
+        "the registry is the folder in order"
+    );
+
+    // A new migration (no seal) recompiles no chunk.
+    names.push(create(&app, &db, "later"));
+    let (compiled, fresh) = build_verbose(&app, "chunkapp");
+    assert!(
+        !compiled.iter().any(|c| c.contains("-sealed-migrations-0")) && fresh.len() >= 3,
+        "compiled {compiled:?}, fresh {fresh:?}"
+    );
+
+    // Editing a migration of the full chunk recompiles that chunk only; it reads as changed (its checksum
+    // is computed there), and back as it was, as applied.
+    let edited = names[3].clone();
+    write_migration(&app.join(format!("migrations/{edited}.rs")), "edited");
+    let (compiled, fresh) = build_verbose(&app, "chunkapp");
+    assert!(
+        compiled.contains(&"chunkapp-sealed-migrations-0000".to_owned())
+            && fresh.contains(&"chunkapp-sealed-migrations-0001".to_owned()),
+        "compiled {compiled:?}, fresh {fresh:?}"
+    );
+    let status = migrate(&app, &db, &["status"]).expect_code(5);
+    assert!(
+        status
+            .stdout
+            .lines()
+            .any(|l| l.starts_with("CHANGED") && l.contains(&edited)),
+        "{}",
+        status.stdout
+    );
+    write_migration(&app.join(format!("migrations/{edited}.rs")), "t3");
+    migrate(&app, &db, &["up"]).expect_code(0);
+    assert_eq!(status_names(&app, &db), names);
+
+    // `init` again: nothing to do.
+    let again = migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+
+    // A name in two chunks (a merge of two branches that sealed it in different chunks) stops the build,
+    // naming both lists.
+    let twice = names[CHUNK_SIZE + 1].clone();
+    let first_list = app.join("migrations/sealed/0000.txt");
+    let text = std::fs::read_to_string(&first_list).unwrap();
+    std::fs::write(&first_list, format!("{text}{twice}\n")).unwrap();
+    // (`status` would answer from the folder and the database without building: the registry is the same.)
+    let build = cargo_unchecked(&app, &["build", "--bin", "chunkapp-migrate"], &[]);
+    let stderr = String::from_utf8_lossy(&build.stderr);
+    assert!(
+        !build.status.success()
+            && stderr.contains(&format!("the migration {twice} is listed in both"))
+            && stderr.contains("sealed/0000.txt")
+            && stderr.contains("sealed/0001.txt"),
+        "{stderr}"
+    );
+    std::fs::write(&first_list, text).unwrap();
+    build_verbose(&app, "chunkapp");
+}
+
+/// A package sealed in the first layout (`sealed.txt` compiled by the one sealed-migrations crate, as `migrate
+/// init` set packages up before chunks) keeps building; its first seal moves the list into chunks, says so,
+/// and the registry stays the same.
+#[test]
+fn the_first_layout_keeps_building_and_moves_to_chunks_at_its_first_seal() {
+    let db = TestDb::new();
+    let tmp = tempfile::tempdir().unwrap();
+    cargo(tmp.path(), &["new", "--quiet", "oldapp"]);
+    let app = tmp.path().join("oldapp");
+    let checkout = checkout().display().to_string();
+    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    // Back to the first layout: the sealed-migrations package compiling migrations/sealed.txt itself.
+    std::fs::remove_dir_all(app.join("sealed-migrations")).unwrap();
+    std::fs::remove_dir_all(app.join("migrations/sealed")).unwrap();
+    let core = format!("{checkout}/migrate-core");
+    let dsl = format!("{checkout}/migrate-dsl");
+    std::fs::create_dir_all(app.join("sealed-migrations/src")).unwrap();
+    std::fs::write(
+        app.join("sealed-migrations/Cargo.toml"),
+        format!(
+            "[package]\nname = \"oldapp-sealed-migrations\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+             [dependencies]\nmigrate-core = {{ path = \"{core}\" }}\nmigrate-dsl = {{ path = \"{dsl}\" }}\n\n\
+             [build-dependencies]\nmigrate-core = {{ path = \"{core}\", default-features = false, features = [\"build\"] }}\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("sealed-migrations/build.rs"),
+        "fn main() {\n    migrate_core::build::compile_sealed_migrations(\"../migrations\");\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        app.join("sealed-migrations/src/lib.rs"),
+        "include!(concat!(env!(\"OUT_DIR\"), \"/migrations.rs\"));\n",
+    )
+    .unwrap();
+    let mut names: Vec<String> = (0..70).map(|i| write_numbered(&app, i)).collect();
+    std::fs::write(
+        app.join("migrations/sealed.txt"),
+        format!("# the first layout\n{}\n", names[..60].join("\n")),
+    )
+    .unwrap();
+    assert!(matches!(sealed(&app), Sealed::Single(_)));
+    // `init` again leaves the first layout as it is.
+    let again = migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
+
+    let up = migrate(&app, &db, &["up"]).expect_code(0);
+    assert!(
+        up.stdout.contains("70 migration(s) applied"),
+        "{}",
+        up.stdout
+    );
+    assert_eq!(status_names(&app, &db), names);
+
+    // Growing to the first seal: the list moves into chunks.
+    let mut sealing = None;
+    for i in 0..SEAL_WHEN_UNSEALED_OVER {
+        let created = migrate(&app, &db, &["create", &format!("grow{i}")]).expect_code(0);
+        let file = app.join(
+            created
+                .stdout
+                .lines()
+                .next()
+                .unwrap()
+                .strip_prefix("created ")
+                .unwrap(),
+        );
+        write_migration(&file, &format!("grow{i}"));
+        names.push(file.file_stem().unwrap().to_string_lossy().into_owned());
+        if created.stdout.contains("\nsealed ") {
+            sealing = Some(created.stdout);
+            break;
+        }
+    }
+    let sealing = sealing.expect("create sealed");
+    assert!(
+        sealing.contains(
+            "moved the 60 migrations listed in migrations/sealed.txt to the chunked layout"
+        ),
+        "{sealing}"
+    );
+    assert!(!app.join("migrations/sealed.txt").exists());
+    assert!(!app.join("sealed-migrations/build.rs").exists());
+    assert!(app.join("sealed-migrations/chunks/0000/build.rs").is_file());
+    assert_eq!(
+        chunk_lists(&app),
+        [names[..names.len() - KEEP_UNSEALED].to_vec()]
+    );
+
+    let up = migrate(&app, &db, &["up"]).expect_code(0);
+    assert!(
+        up.stdout
+            .contains(&format!("{} migration(s) applied", names.len() - 70)),
+        "{}",
+        up.stdout
+    );
+    assert_eq!(status_names(&app, &db), names);
+    let again = migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
 }

@@ -129,7 +129,7 @@ pub fn squash(
     Ok(ExitCode::SUCCESS)
 }
 
-/// Writes the baseline, removes the squashed files and forgets them in the sealed list.
+/// Writes the baseline, removes the squashed files and forgets them in the seal lists.
 fn write_files(
     dir: &Path,
     baseline_file: &Path,
@@ -148,12 +148,16 @@ fn write_files(
             )
         })?;
     }
-    // A sealed squashed migration would make the sealed crate look for its removed file.
+    // A sealed squashed migration would make its chunk's crate look for its removed file. Only the lists
+    // that named one are written, so only their chunks compile again.
     let names: Vec<String> = range.iter().map(|m| m.name().to_owned()).collect();
     migrate_core::seal::forget(dir, &names).with_context(|| {
         format!(
-            "squashed, but cannot update {}: remove the squashed migrations' lines from it by hand",
-            dir.join(migrate_core::seal::LIST_FILE).display()
+            "squashed, but cannot update the seal lists of {} ({}/ or {}): remove the squashed migrations' \
+             lines from them by hand",
+            dir.display(),
+            migrate_core::seal::CHUNKS_DIR,
+            migrate_core::seal::LIST_FILE
         )
     })?;
     Ok(())

@@ -59,6 +59,8 @@ pub enum Change {
         content: String,
         what: Vec<String>,
     },
+    /// A file `migrate` wrote and no longer needs (the first sealed layout's build script).
+    Remove(PathBuf),
 }
 
 /// The outcome: the changes made (empty when everything was in place) and notes for the user.
@@ -78,7 +80,13 @@ pub struct InitReport {
 /// The `init` command: finds the package from `start` upwards, plans, checks, then writes.
 pub fn init(start: &Path, options: &InitOptions) -> Result<InitReport> {
     let plan = plan(start, options)?;
-    for change in &plan.changes {
+    apply(&plan.changes)?;
+    Ok(plan)
+}
+
+/// Makes `changes`, in order.
+fn apply(changes: &[Change]) -> Result<()> {
+    for change in changes {
         match change {
             Change::CreateDir(dir) => std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?,
@@ -90,9 +98,17 @@ pub fn init(start: &Path, options: &InitOptions) -> Result<InitReport> {
                 std::fs::write(path, content)
                     .with_context(|| format!("cannot write {}", path.display()))?;
             }
+            Change::Remove(path) => std::fs::remove_file(path)
+                .with_context(|| format!("cannot remove {}", path.display()))?,
         }
     }
-    Ok(plan)
+    Ok(())
+}
+
+/// For `migrate create` after a seal: writes the packages the migrations folder `folder`'s chunk lists call
+/// for ([`sealed`]) and returns what it changed.
+pub fn sync_sealed_chunks(folder: &Path) -> Result<Vec<Change>> {
+    sealed::sync(folder)
 }
 
 /// What `init` would change in the package found from `start` upwards, or why it refuses. Writes nothing.
@@ -230,6 +246,7 @@ pub fn describe(report: &InitReport) -> String {
             Change::Update { path, what, .. } => {
                 writeln!(out, "updated {}: {}", shown(root, path), what.join("; "))
             }
+            Change::Remove(path) => writeln!(out, "removed {}", shown(root, path)),
         };
     }
     for note in &report.notes {

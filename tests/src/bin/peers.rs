@@ -225,7 +225,7 @@ fn sync_folder(dir: &Path, files: &[(String, String)]) {
     for entry in std::fs::read_dir(dir).expect("read folder").flatten() {
         let name = entry.file_name();
         let name = name.to_string_lossy();
-        // Only migration files: `sealed.txt` and `.gitkeep` stay.
+        // Only migration files: the seal lists and `.gitkeep` stay.
         let migration = name.ends_with(".rs") || name.ends_with(".sql");
         if migration && !keep.contains(name.as_ref()) {
             let _ = std::fs::remove_file(entry.path());
@@ -393,19 +393,37 @@ impl Setup {
     }
 
     /// Makes the folder hold migrations `0..n`. For this project, older ones are then sealed as `migrate
-    /// create` leaves a folder that grew to `n` (all but the newest ten in `sealed.txt`), with the same
+    /// create` leaves a folder that grew to `n` (all but the newest ten in chunks of sealed lists), with the same
     /// library function.
     fn fill(&self, n: usize) {
         let files: Vec<(String, String)> = (0..n).map(|i| self.file(i)).collect();
         let dir = self.migrations_dir();
         sync_folder(&dir, &files);
-        if dir.join(migrate_core::seal::LIST_FILE).exists() {
-            let sealed = migrate_core::seal::SealList::empty(&dir)
-                .write()
-                .and_then(|()| migrate_core::scan(&dir))
+        let chunks = dir.join(migrate_core::seal::CHUNKS_DIR);
+        let single = dir.join(migrate_core::seal::LIST_FILE);
+        if chunks.exists() || single.exists() {
+            // Start from no sealed migration (in chunks, or the first layout's one list), then seal.
+            if chunks.exists() {
+                for entry in std::fs::read_dir(&chunks)
+                    .expect("read the chunks' lists")
+                    .flatten()
+                {
+                    let _ = std::fs::remove_file(entry.path());
+                }
+            } else {
+                migrate_core::seal::SealList::empty(&dir)
+                    .write()
+                    .unwrap_or_else(|e| panic!("{}: {e}", single.display()));
+            }
+            let outcome = migrate_core::scan(&dir)
                 .and_then(|found| migrate_core::seal::seal_older(&dir, &found))
                 .unwrap_or_else(|e| panic!("sealing {}: {e}", dir.display()));
-            eprintln!("({sealed} of {n} migrations sealed)");
+            // The chunks' packages, as `create` writes them after a seal.
+            run(Command::new(&self.program)
+                .args(["init", "--crates-path"])
+                .arg(project_root())
+                .current_dir(&self.dir));
+            eprintln!("({} of {n} migrations sealed)", outcome.sealed);
         }
     }
 
