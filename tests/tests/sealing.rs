@@ -527,3 +527,54 @@ fn the_first_layout_keeps_building_and_moves_to_chunks_at_its_first_seal() {
     let again = migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
     assert!(again.stdout.contains("nothing to do"), "{}", again.stdout);
 }
+
+/// `squash` on a chunked folder: the squashed names leave the chunk lists that held them (a chunk may end up
+/// empty and still builds, compiling none), the package builds, and the database the squash was made from
+/// applies nothing and lists the baseline, then the migrations after it, in order.
+#[test]
+fn squash_of_a_chunked_folder_leaves_lists_that_build() {
+    let db = TestDb::new();
+    let tmp = tempfile::tempdir().unwrap();
+    cargo(tmp.path(), &["new", "--quiet", "squashapp"]);
+    let app = tmp.path().join("squashapp");
+    let checkout = checkout().display().to_string();
+    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    let mut names: Vec<String> = (0..CHUNK_SIZE + 20)
+        .map(|i| write_numbered(&app, i))
+        .collect();
+    names.push(create(&app, &db, "sealing"));
+    assert_eq!(chunk_lists(&app).len(), 2);
+    migrate(&app, &db, &["up"]).expect_code(0);
+
+    // Up to a migration of the second chunk: every name of the first goes, the second keeps the later ones.
+    let last_squashed = CHUNK_SIZE + 5;
+    let target = names[last_squashed].clone();
+    migrate(&app, &db, &["squash", "--to", &target]).expect_code(0);
+    let lists = chunk_lists(&app);
+    assert!(lists[0].is_empty(), "{lists:?}");
+    assert_eq!(
+        lists[1],
+        names[last_squashed + 1..names.len() - KEEP_UNSEALED]
+    );
+    for name in &names[..=last_squashed] {
+        assert!(
+            !app.join(format!("migrations/{name}.rs")).exists(),
+            "{name} was squashed"
+        );
+    }
+
+    build_verbose(&app, "squashapp");
+    let up = migrate(&app, &db, &["up"]).expect_code(0);
+    assert!(
+        up.stdout.contains("as applied without running it")
+            && up.stdout.contains("nothing to apply"),
+        "{}",
+        up.stdout
+    );
+    let status = status_names(&app, &db);
+    assert!(
+        !names.contains(&status[0]),
+        "the baseline first: {status:?}"
+    );
+    assert_eq!(status[1..], names[last_squashed + 1..], "{status:?}");
+}
