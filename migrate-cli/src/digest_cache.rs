@@ -156,12 +156,11 @@ impl DigestCache {
                 let Some((len, modified, changed, inode)) = identity else {
                     continue;
                 };
-                let Precomputed { digest, baseline } = m.precomputed();
                 writeln!(
                     out,
                     "{len} {modified} {changed} {inode} {} {} {}.rs",
-                    hex(&digest),
-                    u8::from(baseline),
+                    m.checksum(),
+                    u8::from(m.precomputed().baseline),
                     m.name()
                 )?;
             }
@@ -217,10 +216,6 @@ fn nanos(time: SystemTime) -> Option<u128> {
     time.duration_since(UNIX_EPOCH).ok().map(|d| d.as_nanos())
 }
 
-fn hex(digest: &[u8; 32]) -> String {
-    digest.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn unhex(text: &str) -> Option<[u8; 32]> {
     let bytes = text.as_bytes();
     if bytes.len() != 64 {
@@ -238,6 +233,11 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the cache writes for a digest: [`migrate_core::Migration::checksum`]'s lowercase hex.
+    fn hex(digest: &[u8; 32]) -> String {
+        digest.iter().map(|b| format!("{b:02x}")).collect()
+    }
 
     #[test]
     fn hex_and_lines_round_trip() {
