@@ -74,15 +74,9 @@ fn write_chunk_packages(dir: &std::path::Path) -> Result<()> {
             schema_file::shown(&dir.join(seal::CHUNKS_DIR))
         )
     })?;
-    let mut new_chunks: Vec<String> = changes
-        .iter()
-        .filter_map(|change| match change {
-            crate::init::Change::Create { path, .. } if path.ends_with("Cargo.toml") => {
-                path.parent().map(schema_file::shown)
-            }
-            _ => None,
-        })
-        .filter(|p| p.contains("chunks"))
+    let mut new_chunks: Vec<String> = crate::init::created_chunk_packages(&changes)
+        .into_iter()
+        .map(schema_file::shown)
         .collect();
     new_chunks.sort();
     if !new_chunks.is_empty() {

@@ -111,6 +111,11 @@ pub fn sync_sealed_chunks(folder: &Path) -> Result<Vec<Change>> {
     sealed::sync(folder)
 }
 
+/// The folders of the sealed chunks' packages that `changes` (from [`sync_sealed_chunks`]) create.
+pub fn created_chunk_packages(changes: &[Change]) -> Vec<&Path> {
+    sealed::created_chunks(changes)
+}
+
 /// What `init` would change in the package found from `start` upwards, or why it refuses. Writes nothing.
 pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
     let dir = migrations_dir_text(&options.dir)?;

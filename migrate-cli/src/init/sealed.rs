@@ -63,6 +63,24 @@ pub(super) fn plan(plan: &mut Plan, package: &Package, dir: &str, folder: &Path)
     Ok(())
 }
 
+/// The folders of the chunk packages that `changes` create: each such package's `Cargo.toml` is created in
+/// `sealed-migrations/chunks/NNNN/`.
+pub(super) fn created_chunks(changes: &[Change]) -> Vec<&Path> {
+    changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Create { path, .. } if path.file_name() == Some("Cargo.toml".as_ref()) => {
+                let chunk = path.parent()?;
+                let chunks = chunk.parent()?;
+                let in_sealed_package = chunks.file_name() == Some(CHUNKS_DIR.as_ref())
+                    && chunks.parent()?.file_name() == Some(SEALED_PACKAGE_DIR.as_ref());
+                in_sealed_package.then_some(chunk)
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// For `migrate create` after a seal: writes what the lists of the migrations folder `folder` call for in its
 /// package's sealed-migrations package (a new chunk's package, the manifest's entry, the library; the first
 /// layout's build script removed) and returns what it changed, for the output.
@@ -350,6 +368,27 @@ mod tests {
 
     use super::super::package::Targets;
     use super::*;
+
+    #[test]
+    fn created_chunks_are_the_chunk_packages_manifests_only() {
+        let create = |path: &str| Change::Create {
+            path: PathBuf::from(path),
+            content: String::new(),
+        };
+        let changes = [
+            create("/work/chunks/app/sealed-migrations/Cargo.toml"),
+            create("/work/chunks/app/sealed-migrations/chunks/0001/Cargo.toml"),
+            create("/work/chunks/app/sealed-migrations/chunks/0001/build.rs"),
+            create("/work/chunks/app/chunks/0002/Cargo.toml"),
+            Change::Remove(PathBuf::from(
+                "/work/chunks/app/sealed-migrations/chunks/0003/Cargo.toml",
+            )),
+        ];
+        assert_eq!(
+            created_chunks(&changes),
+            [Path::new("/work/chunks/app/sealed-migrations/chunks/0001")]
+        );
+    }
 
     fn package(manifest: &str) -> Package {
         Package {
