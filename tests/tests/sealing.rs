@@ -22,6 +22,11 @@ fn migrate(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
 
 /// `migrate create <name>`, with an `up` that creates table `<name>`; returns the file's stem.
 fn create(app: &Path, db: &TestDb, name: &str) -> String {
+    create_telling(app, db, name).0
+}
+
+/// [`create`], also returning what `create` printed (whether and what it sealed).
+fn create_telling(app: &Path, db: &TestDb, name: &str) -> (String, String) {
     let created = migrate(app, db, &["create", name]).expect_code(0);
     let first = created.stdout.lines().next().unwrap_or_default();
     let file = app.join(
@@ -30,7 +35,8 @@ fn create(app: &Path, db: &TestDb, name: &str) -> String {
             .expect("create prints the file"),
     );
     write_migration(&file, name);
-    file.file_stem().unwrap().to_string_lossy().into_owned()
+    let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+    (stem, created.stdout)
 }
 
 fn write_migration(file: &Path, table: &str) {
@@ -77,19 +83,9 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
         names.push(create(&app, &db, &format!("t{i}")));
     }
     assert_eq!(chunk_lists(&app), [Vec::<String>::new()]);
-    let created = migrate(&app, &db, &["create", "sealing"]).expect_code(0);
-    assert!(created.stdout.contains("sealed "), "{}", created.stdout);
-    let file = app.join(
-        created
-            .stdout
-            .lines()
-            .next()
-            .unwrap()
-            .strip_prefix("created ")
-            .unwrap(),
-    );
-    write_migration(&file, "sealing");
-    names.push(file.file_stem().unwrap().to_string_lossy().into_owned());
+    let (stem, created) = create_telling(&app, &db, "sealing");
+    assert!(created.contains("sealed "), "{}", created);
+    names.push(stem);
     assert_eq!(
         chunk_lists(&app),
         [names[..names.len() - KEEP_UNSEALED].to_vec()]
@@ -285,26 +281,16 @@ fn seals_fill_chunks_and_recompile_only_the_open_one() {
     // A project that grew past a chunk before its first seal.
     let written = CHUNK_SIZE + 20;
     let mut names: Vec<String> = (0..written).map(|i| write_numbered(&app, i)).collect();
-    let created = migrate(&app, &db, &["create", "first_seal"]).expect_code(0);
-    let file = app.join(
-        created
-            .stdout
-            .lines()
-            .next()
-            .unwrap()
-            .strip_prefix("created ")
-            .unwrap(),
-    );
-    write_migration(&file, "first_seal");
-    names.push(file.file_stem().unwrap().to_string_lossy().into_owned());
+    let (stem, created) = create_telling(&app, &db, "first_seal");
+    names.push(stem);
     let sealed_count = names.len() - KEEP_UNSEALED;
     assert!(
-        created.stdout.contains(&format!(
+        created.contains(&format!(
             "sealed {sealed_count} older migrations into chunks 0000 to 0001"
-        )) && created.stdout.contains("sealed-migrations/chunks/0001")
-            && created.stdout.contains("Cargo.lock"),
+        )) && created.contains("sealed-migrations/chunks/0001")
+            && created.contains("Cargo.lock"),
         "{}",
-        created.stdout
+        created
     );
     let lists = chunk_lists(&app);
     assert_eq!(lists.len(), 2);
@@ -332,20 +318,10 @@ fn seals_fill_chunks_and_recompile_only_the_open_one() {
     // Growing to the next seal: it appends to chunk 1 only, and the build recompiles chunk 1, not chunk 0.
     let mut sealing = None;
     for i in 0..SEAL_WHEN_UNSEALED_OVER {
-        let created = migrate(&app, &db, &["create", &format!("grow{i}")]).expect_code(0);
-        let file = app.join(
-            created
-                .stdout
-                .lines()
-                .next()
-                .unwrap()
-                .strip_prefix("created ")
-                .unwrap(),
-        );
-        write_migration(&file, &format!("grow{i}"));
-        names.push(file.file_stem().unwrap().to_string_lossy().into_owned());
-        if created.stdout.contains("\nsealed ") {
-            sealing = Some(created.stdout);
+        let (stem, created) = create_telling(&app, &db, &format!("grow{i}"));
+        names.push(stem);
+        if created.contains("\nsealed ") {
+            sealing = Some(created);
             break;
         }
     }
@@ -484,20 +460,10 @@ fn the_first_layout_keeps_building_and_moves_to_chunks_at_its_first_seal() {
     // Growing to the first seal: the list moves into chunks.
     let mut sealing = None;
     for i in 0..SEAL_WHEN_UNSEALED_OVER {
-        let created = migrate(&app, &db, &["create", &format!("grow{i}")]).expect_code(0);
-        let file = app.join(
-            created
-                .stdout
-                .lines()
-                .next()
-                .unwrap()
-                .strip_prefix("created ")
-                .unwrap(),
-        );
-        write_migration(&file, &format!("grow{i}"));
-        names.push(file.file_stem().unwrap().to_string_lossy().into_owned());
-        if created.stdout.contains("\nsealed ") {
-            sealing = Some(created.stdout);
+        let (stem, created) = create_telling(&app, &db, &format!("grow{i}"));
+        names.push(stem);
+        if created.contains("\nsealed ") {
+            sealing = Some(created);
             break;
         }
     }
