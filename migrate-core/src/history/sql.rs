@@ -212,8 +212,18 @@ pub(crate) fn insert(
     checksum: &str,
     execution_ms: i64,
 ) -> Result<(), Error> {
+    // Typed: one round trip per migration instead of three (prepare, execute, close a named statement).
+    // The declared types are assigned to the columns as an INSERT assigns them, so an adopted table with
+    // `varchar` names or an `integer` duration takes them as before.
     client
-        .execute(&table.insert_sql(), &[&name, &checksum, &execution_ms])
+        .query_typed(
+            &table.insert_sql(),
+            &[
+                (&name, Type::TEXT),
+                (&checksum, Type::TEXT),
+                (&execution_ms, Type::INT8),
+            ],
+        )
         .map_err(Error::database(format!("cannot record {name} in {table}")))?;
     Ok(())
 }
@@ -224,7 +234,7 @@ pub(crate) fn delete(
     name: &str,
 ) -> Result<(), Error> {
     client
-        .execute(&table.delete_sql(), &[&name])
+        .query_typed(&table.delete_sql(), &[(&name, Type::TEXT)])
         .map_err(Error::database(format!(
             "cannot remove {name} from {table}"
         )))?;
