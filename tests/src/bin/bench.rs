@@ -310,16 +310,25 @@ struct ReplicaRun {
     lag_p99: u64,
     lag_max: u64,
     pauses: String,
+    /// Time the backfill waited on a health signal (a standby, a vacuum, the predicate): the cost of
+    /// watching the server, shown apart from what batching costs.
+    paused: Duration,
 }
 
 /// One run on a fresh database of `pair`'s primary: `rows` rows, a writer updating random rows every 2 ms,
 /// the standby's replay lag (bytes, as the primary sees it) sampled every 50 ms.
-fn replica_run(
-    pair: &tests::cluster::Replicated,
-    db: &str,
-    rows: u64,
-    batched: Option<(Duration, bool)>,
-) -> ReplicaRun {
+/// What runs next to the writer in one replicas run.
+#[derive(Clone, Copy)]
+enum Work {
+    /// Nothing for this long: the writer's own latency on this machine, the reference for its p99.
+    Idle(Duration),
+    /// One `UPDATE` of every row in one transaction: the floor.
+    Update,
+    /// The backfill with this target batch time, pausing for a vacuum of the table or not.
+    Backfill(Duration, bool),
+}
+
+fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Work) -> ReplicaRun {
     let url = pair.primary.database(db);
     let connect = || postgres::Client::connect(&url, postgres::NoTls).expect("connect");
     connect()
@@ -346,6 +355,7 @@ fn replica_run(
     }
     let done = AtomicBool::new(false);
     let pauses = std::sync::Mutex::new(String::from("-"));
+    let paused = std::sync::Mutex::new(Duration::ZERO);
     let result = std::thread::scope(|s| {
         let writer = s.spawn(|| {
             let mut client = connect();
@@ -381,7 +391,7 @@ fn replica_run(
         std::thread::sleep(Duration::from_millis(200));
         let started = Instant::now();
         let mut client = connect();
-        if let Some((target_batch_time, pause_for_vacuum)) = batched {
+        if let Work::Backfill(target_batch_time, pause_for_vacuum) = work {
             Migrator::new(&BACKFILL)
                 .backfill_settings(migrate_core::BackfillSettings {
                     target_batch_time,
@@ -390,6 +400,7 @@ fn replica_run(
                 })
                 .run_up(&mut client, &UpTarget::All, &mut |event| {
                     if let migrate_core::Event::BackfillFinished { pauses: p, .. } = event {
+                        *paused.lock().expect("paused") = p.iter().map(|t| t.total).sum();
                         let text: Vec<String> = p
                             .iter()
                             .map(|t| {
@@ -404,6 +415,8 @@ fn replica_run(
                     }
                 })
                 .expect("backfill");
+        } else if let Work::Idle(how_long) = work {
+            std::thread::sleep(how_long);
         } else {
             client
                 .batch_execute("BEGIN; UPDATE items SET doubled = v * 2; COMMIT")
@@ -451,9 +464,14 @@ fn replica_run(
             lag_p99,
             lag_max: lags.last().copied().unwrap_or(0),
             pauses: pauses.lock().expect("pauses").clone(),
+            paused: *paused.lock().expect("paused"),
         }
     });
     let mut check = connect();
+    if matches!(work, Work::Idle(_)) {
+        check.batch_execute("DROP TABLE items").expect("drop");
+        return result;
+    }
     let wrong: i64 = check
         .query_one(
             "SELECT count(*) FROM items WHERE doubled IS DISTINCT FROM v * 2",
@@ -504,16 +522,18 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
         settings.max_replica_lag,
         settings.target_batch_time.as_millis()
     );
-    println!("| rows | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | standby lag p99 | standby lag max | pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| rows | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &rows in sizes {
         let pair = tests::cluster::start_with_standby("bench_standby", None);
-        let floor = replica_run(&pair, "floor", rows, None);
+        let floor = replica_run(&pair, "floor", rows, Work::Update);
+        // As long as the backfill takes, about: the writer's latency with nothing else running.
+        let idle = replica_run(&pair, "idle", rows, Work::Idle(floor.took.mul_f64(1.2)));
         let mut runs = vec![("one UPDATE (floor)".to_owned(), floor)];
         let mut i = 0;
         for &t in &batch_times {
             for &pause in vacuum_pauses {
-                let run = replica_run(&pair, &format!("ours{i}"), rows, Some((t, pause)));
+                let run = replica_run(&pair, &format!("ours{i}"), rows, Work::Backfill(t, pause));
                 i += 1;
                 let vacuum = if pause { "" } else { ", no vacuum pause" };
                 runs.push((
@@ -525,10 +545,19 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
                 ));
             }
         }
+        println!(
+            "| {rows} | the writer alone, nothing else running | {} | | | {} | {:.1} ms | {:.1} ms | {} | {} | | | | | |",
+            ms(idle.took),
+            idle.writes,
+            idle.writer_p50.as_secs_f64() * 1000.0,
+            idle.writer_p99.as_secs_f64() * 1000.0,
+            mb(idle.lag_p99),
+            mb(idle.lag_max),
+        );
         let floor = &runs[0].1;
         for (label, r) in &runs {
             println!(
-                "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {} | {} | {} | {} | {:.2}x | {} |",
+                "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {} | {} | {} | {:.2}x | {} | {:.2}x | {} |",
                 ms(r.took),
                 rows as f64 / r.took.as_secs_f64(),
                 floor.took.as_secs_f64() / r.took.as_secs_f64(),
@@ -538,6 +567,7 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
                 mb(r.lag_p99),
                 mb(r.lag_max),
                 r.pauses,
+                floor.took.as_secs_f64() / r.took.saturating_sub(r.paused).as_secs_f64(),
                 ms(r.catch_up),
                 (floor.took + floor.catch_up).as_secs_f64() / (r.took + r.catch_up).as_secs_f64(),
                 mb(r.size_after)
