@@ -216,17 +216,17 @@ pub fn write_status(
     }
     // One entry at a time: a long history is never held as entries.
     for e in status.entries() {
-        let run_on = e
-            .applied
-            .as_ref()
-            .map(|a| a.run_on.format("%Y-%m-%d %H:%M:%S").to_string())
-            .unwrap_or_default();
         let phase = if e.contract.is_some() {
             "  [contract]"
         } else {
             ""
         };
-        write!(out, "{:<13}{:<21}{}", label(e.state), run_on, e.name)?;
+        write!(out, "{:<13}", label(e.state))?;
+        match &e.applied {
+            Some(a) => write_run_on(out, &a.run_on)?,
+            None => write!(out, "{:21}", "")?,
+        }
+        write!(out, "{}", e.name)?;
         if let Some(old) = &e.renamed_from {
             write!(out, " (was {old})")?;
         }
@@ -236,6 +236,23 @@ pub fn write_status(
         writeln!(out, "{phase}")?;
     }
     out.write_all(status_footer(status).as_bytes())
+}
+
+/// `2026-11-26 00:37:29` and two spaces: the applied column of the status table. Written field by field
+/// rather than through a `strftime` pattern, which is parsed again for every row (a tenth of `status`'s
+/// time at 10,000 rows).
+fn write_run_on(out: &mut impl Write, at: &chrono::DateTime<chrono::Utc>) -> std::io::Result<()> {
+    use chrono::{Datelike, Timelike};
+    write!(
+        out,
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}  ",
+        at.year(),
+        at.month(),
+        at.day(),
+        at.hour(),
+        at.minute(),
+        at.second()
+    )
 }
 
 /// The summary line and the explanations under the status table.
@@ -378,6 +395,24 @@ pub(crate) fn github_property(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_on_is_written_as_the_strftime_pattern_writes_it() {
+        use chrono::TimeZone;
+        for (y, mo, d, h, mi, se) in [
+            (2026, 11, 26, 0, 37, 29),
+            (1999, 1, 2, 3, 4, 5),
+            (812, 12, 31, 23, 59, 59),
+        ] {
+            let at = chrono::Utc.with_ymd_and_hms(y, mo, d, h, mi, se).unwrap();
+            let mut written = Vec::new();
+            write_run_on(&mut written, &at).unwrap();
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                format!("{:<21}", at.format("%Y-%m-%d %H:%M:%S").to_string())
+            );
+        }
+    }
 
     #[test]
     fn github_escapes_what_the_runner_unescapes() {
