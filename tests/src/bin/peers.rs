@@ -761,11 +761,11 @@ fn measure_growing(
             if opts.loops.contains(&size) {
                 // The installed `migrate`'s loops go on until `create` has sealed in one of them (it does once
                 // more than SEAL_WHEN_UNSEALED_OVER are unsealed, so within that many plus one loops).
+                // Sealed in either layout: chunk lists (`sealed/NNNN.txt`) or the one older list.
+                let sealed_dir = setup.migrations_dir();
                 let until_sealing = tool == Tool::Installed
-                    && setup
-                        .migrations_dir()
-                        .join(migrate_core::seal::LIST_FILE)
-                        .exists();
+                    && (sealed_dir.join(migrate_core::seal::CHUNKS_DIR).is_dir()
+                        || sealed_dir.join(migrate_core::seal::LIST_FILE).exists());
                 let most = if until_sealing {
                     opts.runs
                         .max(migrate_core::seal::SEAL_WHEN_UNSEALED_OVER + 1)
