@@ -418,7 +418,17 @@ impl Setup {
             let outcome = migrate_core::scan(&dir)
                 .and_then(|found| migrate_core::seal::seal_older(&dir, &found))
                 .unwrap_or_else(|e| panic!("sealing {}: {e}", dir.display()));
-            // The chunks' packages, as `create` writes them after a seal.
+            // The chunks' packages, as `create` writes them after a seal. A folder refilled to fewer
+            // migrations than the cached package last held has fewer lists than packages: `init` adds
+            // packages but never removes one, and a chunk whose list is gone reruns its build script at every
+            // build (cargo treats a watched file that does not exist as changed), so every loop would
+            // rebuild the sealed crates. Start their packages afresh then, as a new package would have them.
+            let count = |dir: PathBuf| std::fs::read_dir(dir).map_or(0, |d| d.flatten().count());
+            let package = self.dir.join("sealed-migrations");
+            if count(package.join("chunks")) > count(chunks.clone()) {
+                std::fs::remove_dir_all(&package)
+                    .unwrap_or_else(|e| panic!("{}: {e}", package.display()));
+            }
             run(Command::new(&self.program)
                 .args(["init", "--crates-path"])
                 .arg(project_root())
