@@ -83,3 +83,23 @@ pub fn doc_block(file: &str, marker: &str) -> String {
         .0
         .to_owned()
 }
+
+/// `migrate <args>` in `dir`, as the installed front end runs, with `DATABASE_URL` of `db` and [`env()`]'s
+/// offline build settings, nothing else.
+pub fn migrate(dir: &Path, db: &crate::TestDb, args: &[&str]) -> crate::cli::Run {
+    let env = env();
+    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    vars.push(("DATABASE_URL", db.url()));
+    crate::cli::front(dir, args, &vars)
+}
+
+/// A package made by `cargo new --quiet <name>` in a fresh temporary folder and set up by `migrate init
+/// --crates-path` this checkout; the folder (removed when dropped) and the package's path.
+pub fn initialised_package(db: &crate::TestDb, name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().expect("a temporary folder");
+    cargo(tmp.path(), &["new", "--quiet", name]);
+    let app = tmp.path().join(name);
+    let checkout = checkout().display().to_string();
+    migrate(&app, db, &["init", "--crates-path", &checkout]).expect_code(0);
+    (tmp, app)
+}

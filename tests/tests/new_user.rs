@@ -8,18 +8,10 @@
 
 use std::path::Path;
 
-use tests::cli::{front, Run};
-use tests::consumer::{cargo, cargo_unchecked, checkout, doc_block, env, readme_block};
+use tests::consumer::{
+    cargo, cargo_unchecked, checkout, doc_block, env, initialised_package, migrate, readme_block,
+};
 use tests::TestDb;
-
-/// `migrate <args>` in `dir`, as the installed binary runs (the generic front end), with only `DATABASE_URL`
-/// set besides the offline build settings.
-fn migrate(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
-    let env = env();
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    vars.push(("DATABASE_URL", db.url()));
-    front(dir, args, &vars)
-}
 
 /// `migrate <args>` as [`migrate`] runs it, but on a terminal: `script` runs it on a pseudo-terminal and copies
 /// what it shows (stdout and stderr together) to its own stdout.
@@ -278,11 +270,7 @@ pub fn up(pgm: &mut MigrationBuilder) {
 #[test]
 fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
     let db = TestDb::new();
-    let tmp = tempfile::tempdir().unwrap();
-    cargo(tmp.path(), &["new", "--quiet", "lintapp"]);
-    let app = tmp.path().join("lintapp");
-    let checkout = checkout().display().to_string();
-    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    let (_tmp, app) = initialised_package(&db, "lintapp");
     let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
     assert!(
         manifest.contains("migrate-cli = { path = ")

@@ -8,17 +8,8 @@
 use std::path::Path;
 
 use migrate_core::seal::{Sealed, CHUNK_SIZE, KEEP_UNSEALED, SEAL_WHEN_UNSEALED_OVER};
-use tests::cli::{front, Run};
-use tests::consumer::{cargo, cargo_unchecked, checkout, env};
+use tests::consumer::{cargo_unchecked, checkout, initialised_package, migrate};
 use tests::TestDb;
-
-/// `migrate <args>` in `dir`, the installed front end, with `DATABASE_URL` and the offline build settings.
-fn migrate(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
-    let env = env();
-    let mut vars: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    vars.push(("DATABASE_URL", db.url()));
-    front(dir, args, &vars)
-}
 
 /// `migrate create <name>`, with an `up` that creates table `<name>`; returns the file's stem.
 fn create(app: &Path, db: &TestDb, name: &str) -> String {
@@ -64,11 +55,7 @@ fn status_names(app: &Path, db: &TestDb) -> Vec<String> {
 #[test]
 fn create_seals_older_migrations_which_later_builds_leave_alone() {
     let db = TestDb::new();
-    let tmp = tempfile::tempdir().unwrap();
-    cargo(tmp.path(), &["new", "--quiet", "sealapp"]);
-    let app = tmp.path().join("sealapp");
-    let checkout = checkout().display().to_string();
-    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    let (_tmp, app) = initialised_package(&db, "sealapp");
     let list_shown = app
         .canonicalize()
         .unwrap()
@@ -272,11 +259,8 @@ fn build_verbose(app: &Path, package: &str) -> (Vec<String>, Vec<String>) {
 #[test]
 fn seals_fill_chunks_and_recompile_only_the_open_one() {
     let db = TestDb::new();
-    let tmp = tempfile::tempdir().unwrap();
-    cargo(tmp.path(), &["new", "--quiet", "chunkapp"]);
-    let app = tmp.path().join("chunkapp");
+    let (_tmp, app) = initialised_package(&db, "chunkapp");
     let checkout = checkout().display().to_string();
-    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
 
     // A project that grew past a chunk before its first seal.
     let written = CHUNK_SIZE + 20;
@@ -408,11 +392,8 @@ fn seals_fill_chunks_and_recompile_only_the_open_one() {
 #[test]
 fn the_first_layout_keeps_building_and_moves_to_chunks_at_its_first_seal() {
     let db = TestDb::new();
-    let tmp = tempfile::tempdir().unwrap();
-    cargo(tmp.path(), &["new", "--quiet", "oldapp"]);
-    let app = tmp.path().join("oldapp");
+    let (_tmp, app) = initialised_package(&db, "oldapp");
     let checkout = checkout().display().to_string();
-    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
     // Back to the first layout: the sealed-migrations package compiling migrations/sealed.txt itself.
     std::fs::remove_dir_all(app.join("sealed-migrations")).unwrap();
     std::fs::remove_dir_all(app.join("migrations/sealed")).unwrap();
@@ -500,11 +481,7 @@ fn the_first_layout_keeps_building_and_moves_to_chunks_at_its_first_seal() {
 #[test]
 fn squash_of_a_chunked_folder_leaves_lists_that_build() {
     let db = TestDb::new();
-    let tmp = tempfile::tempdir().unwrap();
-    cargo(tmp.path(), &["new", "--quiet", "squashapp"]);
-    let app = tmp.path().join("squashapp");
-    let checkout = checkout().display().to_string();
-    migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    let (_tmp, app) = initialised_package(&db, "squashapp");
     let mut names: Vec<String> = (0..CHUNK_SIZE + 20)
         .map(|i| write_numbered(&app, i))
         .collect();
