@@ -315,8 +315,6 @@ struct ReplicaRun {
     paused: Duration,
 }
 
-/// One run on a fresh database of `pair`'s primary: `rows` rows, a writer updating random rows every 2 ms,
-/// the standby's replay lag (bytes, as the primary sees it) sampled every 50 ms.
 /// What runs next to the writer in one replicas run.
 #[derive(Clone, Copy)]
 enum Work {
@@ -328,6 +326,8 @@ enum Work {
     Backfill(Duration, bool),
 }
 
+/// One run on a fresh database of `pair`'s primary: `rows` rows, a writer updating random rows every 2 ms,
+/// the standby's replay lag (bytes, as the primary sees it) sampled every 50 ms.
 fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Work) -> ReplicaRun {
     let url = pair.primary.database(db);
     let connect = || postgres::Client::connect(&url, postgres::NoTls).expect("connect");
@@ -354,8 +354,8 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
         std::thread::sleep(Duration::from_millis(100));
     }
     let done = AtomicBool::new(false);
-    let pauses = std::sync::Mutex::new(String::from("-"));
-    let paused = std::sync::Mutex::new(Duration::ZERO);
+    // The backfill's pauses: as text, and their total time.
+    let pauses = std::sync::Mutex::new((String::from("-"), Duration::ZERO));
     let result = std::thread::scope(|s| {
         let writer = s.spawn(|| {
             let mut client = connect();
@@ -391,36 +391,42 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
         std::thread::sleep(Duration::from_millis(200));
         let started = Instant::now();
         let mut client = connect();
-        if let Work::Backfill(target_batch_time, pause_for_vacuum) = work {
-            Migrator::new(&BACKFILL)
-                .backfill_settings(migrate_core::BackfillSettings {
-                    target_batch_time,
-                    pause_for_vacuum,
-                    ..Default::default()
-                })
-                .run_up(&mut client, &UpTarget::All, &mut |event| {
-                    if let migrate_core::Event::BackfillFinished { pauses: p, .. } = event {
-                        *paused.lock().expect("paused") = p.iter().map(|t| t.total).sum();
-                        let text: Vec<String> = p
-                            .iter()
-                            .map(|t| {
-                                format!("{} {}x {:.1} s", t.kind, t.count, t.total.as_secs_f64())
-                            })
-                            .collect();
-                        *pauses.lock().expect("pauses") = if text.is_empty() {
-                            "none".to_owned()
-                        } else {
-                            text.join(", ")
-                        };
-                    }
-                })
-                .expect("backfill");
-        } else if let Work::Idle(how_long) = work {
-            std::thread::sleep(how_long);
-        } else {
-            client
+        match work {
+            Work::Backfill(target_batch_time, pause_for_vacuum) => {
+                Migrator::new(&BACKFILL)
+                    .backfill_settings(migrate_core::BackfillSettings {
+                        target_batch_time,
+                        pause_for_vacuum,
+                        ..Default::default()
+                    })
+                    .run_up(&mut client, &UpTarget::All, &mut |event| {
+                        if let migrate_core::Event::BackfillFinished { pauses: p, .. } = event {
+                            let text: Vec<String> = p
+                                .iter()
+                                .map(|t| {
+                                    format!(
+                                        "{} {}x {:.1} s",
+                                        t.kind,
+                                        t.count,
+                                        t.total.as_secs_f64()
+                                    )
+                                })
+                                .collect();
+                            let text = if text.is_empty() {
+                                "none".to_owned()
+                            } else {
+                                text.join(", ")
+                            };
+                            *pauses.lock().expect("pauses") =
+                                (text, p.iter().map(|t| t.total).sum());
+                        }
+                    })
+                    .expect("backfill");
+            }
+            Work::Idle(how_long) => std::thread::sleep(how_long),
+            Work::Update => client
                 .batch_execute("BEGIN; UPDATE items SET doubled = v * 2; COMMIT")
-                .expect("update");
+                .expect("update"),
         }
         let took = started.elapsed();
         done.store(true, Ordering::SeqCst);
@@ -454,6 +460,8 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
             .get(((lags.len() as f64 * 0.99).ceil() as usize).clamp(1, lags.len().max(1)) - 1)
             .copied()
             .unwrap_or(0);
+        // Taken once: a second lock in the same expression would wait on the first.
+        let (pauses, paused) = pauses.lock().expect("pauses").clone();
         ReplicaRun {
             took,
             catch_up,
@@ -463,8 +471,8 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
             writer_p99: p99,
             lag_p99,
             lag_max: lags.last().copied().unwrap_or(0),
-            pauses: pauses.lock().expect("pauses").clone(),
-            paused: *paused.lock().expect("paused"),
+            pauses,
+            paused,
         }
     });
     let mut check = connect();
