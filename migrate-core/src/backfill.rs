@@ -8,6 +8,7 @@
 use std::time::{Duration, Instant};
 
 use migrate_dsl::{Backfill, BatchWork};
+use postgres::types::Type;
 use postgres::GenericClient;
 
 use crate::batch_size::BatchSizer;
@@ -260,6 +261,23 @@ impl Walk<'_> {
         )
     }
 
+    /// The query for the last key of the next batch of at most `limit` rows after the cursor (`$1`): the
+    /// `limit`-th matching row's, or when fewer are left the last one's; NULL when none is.
+    fn range_end(&self, limit: u32) -> String {
+        let key = self.cursor_of("");
+        let (target, keys_after) = (&self.target, self.keys_after());
+        let order = self.columns();
+        let desc: Vec<String> = order.iter().map(|c| format!("{c} DESC")).collect();
+        format!(
+            "SELECT COALESCE(\
+             (SELECT ARRAY[{key}] FROM {target} WHERE {keys_after} ORDER BY {order} OFFSET {skip} LIMIT 1), \
+             (SELECT ARRAY[{key}] FROM {target} WHERE {keys_after} ORDER BY {desc} LIMIT 1))",
+            order = order.join(", "),
+            desc = desc.join(", "),
+            skip = limit.saturating_sub(1),
+        )
+    }
+
     /// The key of a row as the cursor records it, text per column, the columns read from `alias`.
     fn cursor_of(&self, alias: &str) -> String {
         self.keys
@@ -432,9 +450,14 @@ impl Record<'_> {
 
 /// The cursor comparison's right side: `(k1, k2) > ($1[1]::t1, $1[2]::t2)`, so any primary-key type works.
 fn cursor_after(keys: &[Key]) -> String {
+    key_param(keys, 1)
+}
+
+/// A key given as parameter `$n` (text per column) in the key's own types: `$n[1]::t1, $n[2]::t2`.
+fn key_param(keys: &[Key], n: usize) -> String {
     keys.iter()
         .enumerate()
-        .map(|(i, k)| format!("CAST(($1::text[])[{}] AS {})", i + 1, k.sql_type))
+        .map(|(i, k)| format!("CAST((${n}::text[])[{}] AS {})", i + 1, k.sql_type))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -494,52 +517,49 @@ fn batch(
     let keys_after = walk.keys_after();
     let batch = match walk.spec.work() {
         BatchWork::Set(assignments) => {
-            let ks: Vec<String> = walk
-                .columns()
-                .iter()
-                .enumerate()
-                .map(|(i, c)| format!("{c} AS __migrate_k{i}"))
-                .collect();
-            let k_names: Vec<String> = (0..ks.len()).map(|i| format!("__migrate_k{i}")).collect();
-            let k_desc: Vec<String> = k_names.iter().map(|k| format!("{k} DESC")).collect();
-            let k_text: Vec<String> = k_names.iter().map(|k| format!("{k}::text")).collect();
             // The batch is the key range (cursor, last key of the next `limit` matching rows]: an index range
             // scan, cheaper than looking the keys up one by one. No application write is lost: the UPDATE
             // locks each row and computes the assignments from its latest committed version (a row changed
             // since the range was read is re-read and re-checked against the condition), and a write that
-            // comes later waits for the batch to commit.
-            let sql = format!(
-                "WITH batch AS (SELECT {ks} FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit}), \
-                 upper AS (SELECT {k} FROM batch ORDER BY {k_desc} LIMIT 1), \
-                 updated AS (UPDATE {target} SET {assignments} WHERE {keys_after} \
-                 AND ({key_list}) <= (SELECT {k} FROM upper) RETURNING 1), \
-                 progress AS ({upsert} SELECT $2, $3, $5, ARRAY[{k_text}], $4 + (SELECT pg_catalog.count(*) FROM updated) FROM upper {on_conflict}) \
-                 SELECT (SELECT pg_catalog.count(*) FROM updated), (SELECT ARRAY[{k_text}] FROM upper)",
-                upsert = record.insert(),
-                on_conflict = Record::ON_CONFLICT,
-                ks = ks.join(", "),
-                k = k_names.join(", "),
-                k_text = k_text.join(", "),
-                k_desc = k_desc.join(", "),
-            );
-            // The progress row is written by the same statement, so it commits with the batch.
-            let row = tx
-                .query_one(
-                    &sql,
-                    &[
-                        cursor,
-                        &record.migration,
-                        &record.position,
-                        &done_before,
-                        &record.fingerprint,
-                    ],
+            // comes later waits for the batch to commit. Three statements rather than one with the UPDATE in
+            // a CTE: the UPDATE's own row count replaces a `RETURNING` materialised and counted (which spilled
+            // to disk at large batches), and the range's end is read from the index without sorting the
+            // batch's keys; together about a tenth of a batch's time.
+            let Some(upper) = tx
+                .query_typed(&walk.range_end(limit), &[(cursor, Type::TEXT_ARRAY)])
+                .map_err(BatchError::Query)?
+                .first()
+                .and_then(|row| row.get::<_, Option<Vec<String>>>(0))
+            else {
+                return Ok(None);
+            };
+            let rows = tx
+                .execute(
+                    &format!(
+                        "UPDATE {target} SET {assignments} WHERE {keys_after} AND ({key_list}) <= ({upper})",
+                        upper = key_param(&walk.keys, 2)
+                    ),
+                    &[cursor, &upper],
                 )
                 .map_err(BatchError::Query)?;
-            let next: Option<Vec<String>> = row.get(1);
-            next.map(|next| Batch {
-                rows: u64::try_from(row.get::<_, i64>(0)).unwrap_or(0),
-                next,
-            })
+            // The progress row in the batch's transaction, so it commits with the batch.
+            let done = done_before.saturating_add(i64::try_from(rows).unwrap_or(i64::MAX));
+            tx.execute(
+                &format!(
+                    "{} VALUES ($1, $2, $3, $4, $5) {}",
+                    record.insert(),
+                    Record::ON_CONFLICT
+                ),
+                &[
+                    &record.migration,
+                    &record.position,
+                    &record.fingerprint,
+                    &upper,
+                    &done,
+                ],
+            )
+            .map_err(BatchError::Query)?;
+            Some(Batch { rows, next: upper })
         }
         BatchWork::Rust(work) => {
             // The rows are locked until the batch commits: the Rust code writes values computed from what it

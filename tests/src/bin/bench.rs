@@ -307,6 +307,9 @@ struct ReplicaRun {
     writes: usize,
     writer_p50: Duration,
     writer_p99: Duration,
+    /// The same writer's p99 on another table, which the run never locks: what the machine's load alone
+    /// (CPU, WAL flushes) costs a write, apart from waits on the run's row locks.
+    elsewhere_p99: Duration,
     lag_p99: u64,
     lag_max: u64,
     pauses: String,
@@ -334,7 +337,10 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
     connect()
         .batch_execute(&format!(
             "CREATE TABLE items (id bigserial PRIMARY KEY, v integer NOT NULL, doubled integer, touched integer NOT NULL DEFAULT 0);
-             INSERT INTO items (v) SELECT i FROM generate_series(1, {rows}) i"
+             INSERT INTO items (v) SELECT i FROM generate_series(1, {rows}) i;
+             DROP TABLE IF EXISTS elsewhere;
+             CREATE TABLE elsewhere (id integer PRIMARY KEY, touched integer NOT NULL DEFAULT 0);
+             INSERT INTO elsewhere (id) SELECT i FROM generate_series(1, 1000) i"
         ))
         .expect("items");
     let mut admin = connect();
@@ -367,6 +373,22 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
                 let id = 1 + (fastrand_u64() % rows) as i64;
                 let started = Instant::now();
                 client.execute(&update, &[&id]).expect("write");
+                waits.push(started.elapsed());
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            waits
+        });
+        // Another table's writer, every 2 ms too: its waits are the machine's, not the run's row locks.
+        let bystander = s.spawn(|| {
+            let mut client = connect();
+            let update = client
+                .prepare("UPDATE elsewhere SET touched = touched + 1 WHERE id = $1")
+                .expect("prepare");
+            let mut waits = Vec::new();
+            while !done.load(Ordering::SeqCst) {
+                let id = 1 + (fastrand_u64() % 1000) as i32;
+                let started = Instant::now();
+                client.execute(&update, &[&id]).expect("write elsewhere");
                 waits.push(started.elapsed());
                 std::thread::sleep(Duration::from_millis(2));
             }
@@ -431,6 +453,7 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
         let took = started.elapsed();
         done.store(true, Ordering::SeqCst);
         let mut waits = writer.join().expect("writer thread");
+        let mut elsewhere = bystander.join().expect("bystander thread");
         let mut lags = sampler.join().expect("sampler thread");
         let ended = Instant::now();
         let mut admin = connect();
@@ -456,6 +479,7 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
         let catch_up = ended.elapsed();
         lags.sort_unstable();
         let (_, p99) = worst_and_p99(&mut waits);
+        let (_, elsewhere_p99) = worst_and_p99(&mut elsewhere);
         let lag_p99 = lags
             .get(((lags.len() as f64 * 0.99).ceil() as usize).clamp(1, lags.len().max(1)) - 1)
             .copied()
@@ -469,6 +493,7 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
             writes: waits.len(),
             writer_p50: percentile(&waits, 0.5),
             writer_p99: p99,
+            elsewhere_p99,
             lag_p99,
             lag_max: lags.last().copied().unwrap_or(0),
             pauses,
@@ -530,8 +555,8 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
         settings.max_replica_lag,
         settings.target_batch_time.as_millis()
     );
-    println!("| rows | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| rows | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | writer p99, another table | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for &rows in sizes {
         let pair = tests::cluster::start_with_standby("bench_standby", None);
         let floor = replica_run(&pair, "floor", rows, Work::Update);
@@ -554,24 +579,26 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
             }
         }
         println!(
-            "| {rows} | the writer alone, nothing else running | {} | | | {} | {:.1} ms | {:.1} ms | {} | {} | | | | | |",
+            "| {rows} | the writer alone, nothing else running | {} | | | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | | | | | |",
             ms(idle.took),
             idle.writes,
             idle.writer_p50.as_secs_f64() * 1000.0,
             idle.writer_p99.as_secs_f64() * 1000.0,
+            idle.elsewhere_p99.as_secs_f64() * 1000.0,
             mb(idle.lag_p99),
             mb(idle.lag_max),
         );
         let floor = &runs[0].1;
         for (label, r) in &runs {
             println!(
-                "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {} | {} | {} | {:.2}x | {} | {:.2}x | {} |",
+                "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {:.2}x | {} | {:.2}x | {} |",
                 ms(r.took),
                 rows as f64 / r.took.as_secs_f64(),
                 floor.took.as_secs_f64() / r.took.as_secs_f64(),
                 r.writes,
                 r.writer_p50.as_secs_f64() * 1000.0,
                 r.writer_p99.as_secs_f64() * 1000.0,
+                r.elsewhere_p99.as_secs_f64() * 1000.0,
                 mb(r.lag_p99),
                 mb(r.lag_max),
                 r.pauses,
