@@ -19,7 +19,7 @@
 //! - `replicas` (only when named; `--sizes` defaults to 1000000,10000000): on a throwaway primary with a
 //!   streaming standby (`pg_basebackup -R`), filling a column while a writer updates random rows: one UPDATE
 //!   (the floor) against `pgm.backfill` with the default settings (adaptive batches, replica lag watched;
-//!   `--batch-ms 20,50` runs it once per target batch time, against the same floor), with rows/s, the writer's p50/p99 and the standby's replay lag (bytes, sampled every 50 ms) p99 and max.
+//!   `--batch-ms 20,50` runs it once per target batch time, against the same floor), with rows/s, the writer's p50/p99, the p99 of a second writer on another table (the load's share of a write's wait, apart from row locks) and the standby's replay lag (bytes, sampled every 50 ms) p99 and max.
 //! - `squash` (only when named; `--migrations` defaults to 2000 there): a generated crate of N migrations
 //!   (`tests::generated`) applied, then squashed by the `squash` command up to the one before the last; the
 //!   schema a fresh database gets from the baseline and the last migration must equal the one the N
