@@ -66,6 +66,11 @@ impl BatchSizer {
     }
 
     /// Rows the next batch takes.
+    /// Whether the size adapts (rather than being fixed by the backfill or the settings).
+    pub(crate) fn adapts(&self) -> bool {
+        self.adapt.is_some()
+    }
+
     pub(crate) fn next(&self) -> u32 {
         self.size.round().clamp(1.0, f64::from(u32::MAX)) as u32
     }

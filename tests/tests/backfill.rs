@@ -732,3 +732,112 @@ fn down_of_a_backfill_that_cannot_be_undone_reverts_nothing_and_says_why() {
     );
     assert_eq!(count(&db, "SELECT count(*) FROM pgmigrations"), "3");
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// The walk over a dense integer key: key ranges by arithmetic instead of reading each range's end
+
+mod dense_key {
+    use migrate_core::{BackfillSettings, Definition, Migration, Migrator, UpTarget};
+    use migrate_dsl::prelude::*;
+    use tests::TestDb;
+
+    fn doubled(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items", "doubled = v * 2");
+    }
+
+    static DOUBLED: [Migration; 1] = [Migration::defined(&Definition {
+        name: "20260101000000_backfill_doubled",
+        path: "dense_key",
+        source: "backfill_doubled",
+        up: doubled,
+        down: None,
+    })];
+
+    fn items(db: &TestDb, key: &str, ids: &str) {
+        db.exec(&format!(
+            "CREATE TABLE items (id {key} PRIMARY KEY, v integer NOT NULL, doubled integer);
+             INSERT INTO items (id, v) SELECT i, i % 1000 FROM {ids} i;
+             ANALYZE items"
+        ));
+    }
+
+    /// Runs the backfill; `grow`, when given, runs (once) before a batch halfway through the walk, as an
+    /// application inserting rows would.
+    fn backfill(db: &TestDb, grow: Option<&str>) {
+        if let Some(grow) = grow {
+            // The pause query runs before every batch: it grows the table once, when the walk is halfway.
+            db.exec(&format!(
+                "CREATE TABLE grown (done boolean);
+                 CREATE FUNCTION grow() RETURNS boolean LANGUAGE plpgsql AS $$
+                 BEGIN
+                   IF NOT EXISTS (SELECT FROM grown)
+                      AND (SELECT count(*) FROM items WHERE doubled IS NOT NULL) > 0 THEN
+                     {grow};
+                     INSERT INTO grown VALUES (true);
+                   END IF;
+                   RETURN false;
+                 END $$"
+            ));
+        }
+        let settings = BackfillSettings {
+            pause_while: grow.map(|_| "SELECT grow()".to_owned()),
+            min_batch_size: 100,
+            max_batch_size: 700,
+            ..Default::default()
+        };
+        Migrator::new(&DOUBLED)
+            .backfill_settings(settings)
+            .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
+            .expect("backfill");
+    }
+
+    fn wrong(db: &TestDb) -> Vec<Vec<Option<String>>> {
+        db.query_strings(
+            "SELECT count(*)::text, min(id)::text FROM items WHERE doubled IS DISTINCT FROM v * 2",
+        )
+    }
+
+    #[test]
+    fn rows_added_past_the_last_key_during_the_walk_are_filled_too() {
+        let db = TestDb::new();
+        items(&db, "bigint", "generate_series(1, 5000)");
+        backfill(
+            &db,
+            Some("INSERT INTO items (id, v) SELECT i, i FROM generate_series(5001, 6500) i"),
+        );
+        assert_eq!(wrong(&db), [[Some("0".to_owned()), None]]);
+        assert_eq!(
+            db.query_strings("SELECT count(*)::text FROM items"),
+            [[Some("6500".to_owned())]]
+        );
+    }
+
+    #[test]
+    fn a_key_at_the_end_of_its_type_and_negative_keys_are_walked_without_overflow() {
+        let db = TestDb::new();
+        items(
+            &db,
+            "integer",
+            "generate_series(2147483647 - 2999, 2147483647)",
+        );
+        backfill(&db, None);
+        assert_eq!(wrong(&db), [[Some("0".to_owned()), None]]);
+
+        let db = TestDb::new();
+        items(&db, "smallint", "generate_series(-1500, 1500)");
+        backfill(&db, None);
+        assert_eq!(wrong(&db), [[Some("0".to_owned()), None]]);
+    }
+
+    #[test]
+    fn a_sparse_key_is_walked_by_reading_each_range() {
+        // Keys 1,000,000 apart: stepping through them by arithmetic would walk empty ranges.
+        let db = TestDb::new();
+        items(&db, "bigint", "generate_series(1, 3000000000, 1000000)");
+        backfill(
+            &db,
+            Some("INSERT INTO items (id, v) VALUES (4000000000, 7), (5000000000, 8)"),
+        );
+        assert_eq!(wrong(&db), [[Some("0".to_owned()), None]]);
+    }
+}
