@@ -436,14 +436,29 @@ struct Record<'a> {
 }
 
 impl Record<'_> {
-    const ON_CONFLICT: &'static str =
-        "ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
-         rows_done = EXCLUDED.rows_done, fingerprint = EXCLUDED.fingerprint, updated_at = pg_catalog.clock_timestamp()";
-
-    fn insert(&self) -> String {
-        format!(
-            "INSERT INTO {} (migration, position, fingerprint, cursor, rows_done)",
-            self.table
+    /// Records that the walk got to `cursor` with `done` rows done, in the batch's transaction: committed
+    /// together with the batch, or not at all.
+    fn save(
+        &self,
+        conn: &mut impl GenericClient,
+        cursor: &Vec<String>,
+        done: i64,
+    ) -> Result<u64, postgres::Error> {
+        conn.execute(
+            &format!(
+                "INSERT INTO {} (migration, position, fingerprint, cursor, rows_done) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
+                 rows_done = EXCLUDED.rows_done, fingerprint = EXCLUDED.fingerprint, \
+                 updated_at = pg_catalog.clock_timestamp()",
+                self.table
+            ),
+            &[
+                &self.migration,
+                &self.position,
+                &self.fingerprint,
+                cursor,
+                &done,
+            ],
         )
     }
 
@@ -562,23 +577,10 @@ fn batch(
                     &[cursor, &upper],
                 )
                 .map_err(BatchError::Query)?;
-            // The progress row in the batch's transaction, so it commits with the batch.
             let done = done_before.saturating_add(i64::try_from(rows).unwrap_or(i64::MAX));
-            tx.execute(
-                &format!(
-                    "{} VALUES ($1, $2, $3, $4, $5) {}",
-                    record.insert(),
-                    Record::ON_CONFLICT
-                ),
-                &[
-                    &record.migration,
-                    &record.position,
-                    &record.fingerprint,
-                    &upper,
-                    &done,
-                ],
-            )
-            .map_err(BatchError::Query)?;
+            record
+                .save(&mut tx, &upper, done)
+                .map_err(BatchError::Query)?;
             Some(Batch {
                 rows,
                 next: upper,
@@ -614,21 +616,9 @@ fn batch(
                 }
             }
             let done = done_before + i64::try_from(rows.len()).unwrap_or(i64::MAX);
-            tx.execute(
-                &format!(
-                    "{} VALUES ($1, $2, $3, $4, $5) {}",
-                    record.insert(),
-                    Record::ON_CONFLICT
-                ),
-                &[
-                    &record.migration,
-                    &record.position,
-                    &record.fingerprint,
-                    &next,
-                    &done,
-                ],
-            )
-            .map_err(BatchError::Query)?;
+            record
+                .save(&mut tx, &next, done)
+                .map_err(BatchError::Query)?;
             Some(Batch {
                 rows: rows.len() as u64,
                 next,

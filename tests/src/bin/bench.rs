@@ -203,21 +203,7 @@ fn backfill(label: &'static str, rows: u64, batched: bool) -> BackfillResult {
     db.exec("VACUUM ANALYZE items");
     let done = AtomicBool::new(false);
     let result = std::thread::scope(|s| {
-        let writer = s.spawn(|| {
-            let mut client = db.client();
-            let update = client
-                .prepare("UPDATE items SET touched = touched + 1 WHERE id = $1")
-                .expect("prepare");
-            let mut waits = Vec::new();
-            while !done.load(Ordering::SeqCst) {
-                let id = 1 + (fastrand_u64() % rows) as i64;
-                let started = Instant::now();
-                client.execute(&update, &[&id]).expect("write");
-                waits.push(started.elapsed());
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            waits
-        });
+        let writer = s.spawn(|| random_writes(db.client(), "items", rows, &done));
         // Let the writer get going.
         std::thread::sleep(Duration::from_millis(200));
         let started = Instant::now();
@@ -339,7 +325,7 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
             "CREATE TABLE items (id bigserial PRIMARY KEY, v integer NOT NULL, doubled integer, touched integer NOT NULL DEFAULT 0);
              INSERT INTO items (v) SELECT i FROM generate_series(1, {rows}) i;
              DROP TABLE IF EXISTS elsewhere;
-             CREATE TABLE elsewhere (id integer PRIMARY KEY, touched integer NOT NULL DEFAULT 0);
+             CREATE TABLE elsewhere (id bigint PRIMARY KEY, touched integer NOT NULL DEFAULT 0);
              INSERT INTO elsewhere (id) SELECT i FROM generate_series(1, 1000) i"
         ))
         .expect("items");
@@ -363,37 +349,9 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
     // The backfill's pauses: as text, and their total time.
     let pauses = std::sync::Mutex::new((String::from("-"), Duration::ZERO));
     let result = std::thread::scope(|s| {
-        let writer = s.spawn(|| {
-            let mut client = connect();
-            let update = client
-                .prepare("UPDATE items SET touched = touched + 1 WHERE id = $1")
-                .expect("prepare");
-            let mut waits = Vec::new();
-            while !done.load(Ordering::SeqCst) {
-                let id = 1 + (fastrand_u64() % rows) as i64;
-                let started = Instant::now();
-                client.execute(&update, &[&id]).expect("write");
-                waits.push(started.elapsed());
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            waits
-        });
+        let writer = s.spawn(|| random_writes(connect(), "items", rows, &done));
         // Another table's writer, every 2 ms too: its waits are the machine's, not the run's row locks.
-        let bystander = s.spawn(|| {
-            let mut client = connect();
-            let update = client
-                .prepare("UPDATE elsewhere SET touched = touched + 1 WHERE id = $1")
-                .expect("prepare");
-            let mut waits = Vec::new();
-            while !done.load(Ordering::SeqCst) {
-                let id = 1 + (fastrand_u64() % 1000) as i32;
-                let started = Instant::now();
-                client.execute(&update, &[&id]).expect("write elsewhere");
-                waits.push(started.elapsed());
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            waits
-        });
+        let bystander = s.spawn(|| random_writes(connect(), "elsewhere", 1000, &done));
         let sampler = s.spawn(|| {
             let mut client = connect();
             let mut lags = Vec::new();
@@ -516,6 +474,31 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
     // The run leaves a million dead rows: without the table, no autovacuum of it competes with the next run.
     check.batch_execute("DROP TABLE items").expect("drop");
     result
+}
+
+/// Updates a random row of `table` (ids 1 to `rows`) every 2 ms until `done`; how long each write took.
+fn random_writes(
+    mut client: postgres::Client,
+    table: &str,
+    rows: u64,
+    done: &AtomicBool,
+) -> Vec<Duration> {
+    let update = client
+        .prepare(&format!(
+            "UPDATE {table} SET touched = touched + 1 WHERE id = $1"
+        ))
+        .expect("prepare");
+    let mut waits = Vec::new();
+    while !done.load(Ordering::SeqCst) {
+        let id = 1 + (fastrand_u64() % rows) as i64;
+        let started = Instant::now();
+        client
+            .execute(&update, &[&id])
+            .unwrap_or_else(|e| panic!("write to {table}: {e}"));
+        waits.push(started.elapsed());
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    waits
 }
 
 /// Waits (up to a minute) until no autovacuum worker runs on the cluster, so that a run does not share the
