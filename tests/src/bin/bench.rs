@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [squash] [replicas] [trace] [--rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--dev]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [squash] [replicas] [trace] [--rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
 //! ```
 //!
 //! `--dev` builds the generated crates in the dev profile: quicker, for the reduced run in `.ci/run`.
@@ -19,7 +19,12 @@
 //! - `replicas` (only when named; `--sizes` defaults to 1000000,10000000): on a throwaway primary with a
 //!   streaming standby (`pg_basebackup -R`), filling a column while a writer updates random rows: one UPDATE
 //!   (the floor) against `pgm.backfill` with the default settings (adaptive batches, replica lag watched;
-//!   `--batch-ms 20,50` runs it once per target batch time, against the same floor), with rows/s, the writer's p50/p99, the p99 of a second writer on another table (the load's share of a write's wait, apart from row locks) and the standby's replay lag (bytes, sampled every 50 ms) p99 and max.
+//!   `--batch-ms 20,50` runs it once per target batch time, `--vacuum-pause on,off` with and without its
+//!   wait for a vacuum), with rows/s, the writer's p50/p99, the p99 of a second writer on another table (the
+//!   load's share of a write's wait, apart from row locks) and the standby's replay lag (bytes, sampled every
+//!   50 ms) p99 and max. `--pairs N` (default 1) runs the floor and every setting N times, in turn (floor
+//!   first, then floor last), and ends with a table of the medians of the pairs against the issue's targets
+//!   (at least 0.8x the floor, writer p99 under 5 ms, standby lag within the limit).
 //! - `squash` (only when named; `--migrations` defaults to 2000 there): a generated crate of N migrations
 //!   (`tests::generated`) applied, then squashed by the `squash` command up to the one before the last; the
 //!   schema a fresh database gets from the baseline and the last migration must equal the one the N
@@ -526,43 +531,41 @@ fn mb(bytes: u64) -> String {
 
 /// `batch_times`: the target batch times to run the backfill with, each against the same floor (the default
 /// one when empty).
-fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool]) {
+fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool], pairs: usize) {
     let settings = migrate_core::BackfillSettings::default();
     let batch_times = if batch_times.is_empty() {
         vec![settings.target_batch_time]
     } else {
         batch_times.to_vec()
     };
+    let configs: Vec<(Duration, bool)> = batch_times
+        .iter()
+        .flat_map(|&t| vacuum_pauses.iter().map(move |&pause| (t, pause)))
+        .collect();
+    let label = |(t, pause): (Duration, bool)| {
+        let vacuum = if pause { "" } else { ", no vacuum pause" };
+        format!(
+            "pgm.backfill, adaptive, {} ms batches{vacuum}",
+            t.as_millis()
+        )
+    };
     println!(
-        "\n## replicas: fill a column with a standby attached and a writer updating random rows (max_replica_lag {}, default target batch time {} ms)\n",
+        "\n## replicas: fill a column with a standby attached and a writer updating random rows (max_replica_lag {}, default target batch time {} ms, {pairs} pair(s) run in turn)\n",
         settings.max_replica_lag,
         settings.target_batch_time.as_millis()
     );
-    println!("| rows | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | writer p99, another table | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| rows | pair | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | writer p99, another table | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    let mut summaries = Vec::new();
     for &rows in sizes {
         let pair = tests::cluster::start_with_standby("bench_standby", None);
-        let floor = replica_run(&pair, "floor", rows, Work::Update);
+        // A warm-up, not a pair's floor: the first run on a new cluster is slower (cold caches, the first
+        // checkpoints). It times the idle run.
+        let warm_up = replica_run(&pair, "floor", rows, Work::Update);
         // As long as the backfill takes, about: the writer's latency with nothing else running.
-        let idle = replica_run(&pair, "idle", rows, Work::Idle(floor.took.mul_f64(1.2)));
-        let mut runs = vec![("one UPDATE (floor)".to_owned(), floor)];
-        let mut i = 0;
-        for &t in &batch_times {
-            for &pause in vacuum_pauses {
-                let run = replica_run(&pair, &format!("ours{i}"), rows, Work::Backfill(t, pause));
-                i += 1;
-                let vacuum = if pause { "" } else { ", no vacuum pause" };
-                runs.push((
-                    format!(
-                        "pgm.backfill, adaptive, {} ms batches{vacuum}",
-                        t.as_millis()
-                    ),
-                    run,
-                ));
-            }
-        }
+        let idle = replica_run(&pair, "idle", rows, Work::Idle(warm_up.took.mul_f64(1.2)));
         println!(
-            "| {rows} | the writer alone, nothing else running | {} | | | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | | | | | |",
+            "| {rows} | | the writer alone, nothing else running | {} | | | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | | | | | |",
             ms(idle.took),
             idle.writes,
             idle.writer_p50.as_secs_f64() * 1000.0,
@@ -571,27 +574,79 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
             mb(idle.lag_p99),
             mb(idle.lag_max),
         );
-        let floor = &runs[0].1;
-        for (label, r) in &runs {
-            println!(
-                "| {rows} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {:.2}x | {} | {:.2}x | {} |",
-                ms(r.took),
-                rows as f64 / r.took.as_secs_f64(),
-                floor.took.as_secs_f64() / r.took.as_secs_f64(),
-                r.writes,
-                r.writer_p50.as_secs_f64() * 1000.0,
-                r.writer_p99.as_secs_f64() * 1000.0,
-                r.elsewhere_p99.as_secs_f64() * 1000.0,
-                mb(r.lag_p99),
-                mb(r.lag_max),
-                r.pauses,
-                floor.took.as_secs_f64() / r.took.saturating_sub(r.paused).as_secs_f64(),
-                ms(r.catch_up),
-                (floor.took + floor.catch_up).as_secs_f64() / (r.took + r.catch_up).as_secs_f64(),
-                mb(r.size_after)
-            );
+        // Each pair runs the floor and every backfill setting next to each other, alternately floor first
+        // and floor last, so a change of the machine's load shows on both sides of a ratio.
+        let mut per_config: Vec<Vec<(f64, ReplicaRun)>> =
+            configs.iter().map(|_| Vec::new()).collect();
+        let mut run_no = 0;
+        let mut next_db = || {
+            run_no += 1;
+            format!("run{run_no}")
+        };
+        for p in 0..pairs {
+            let floor_first = p % 2 == 0;
+            let floor = floor_first.then(|| replica_run(&pair, &next_db(), rows, Work::Update));
+            let ours: Vec<ReplicaRun> = configs
+                .iter()
+                .map(|&(t, pause)| replica_run(&pair, &next_db(), rows, Work::Backfill(t, pause)))
+                .collect();
+            let floor = floor.unwrap_or_else(|| replica_run(&pair, &next_db(), rows, Work::Update));
+            print_replica_row(rows, p + 1, "one UPDATE (floor)", &floor, &floor);
+            for ((config, run), samples) in configs.iter().zip(ours).zip(per_config.iter_mut()) {
+                print_replica_row(rows, p + 1, &label(*config), &run, &floor);
+                samples.push((floor.took.as_secs_f64() / run.took.as_secs_f64(), run));
+            }
+        }
+        for (config, samples) in configs.iter().zip(per_config) {
+            summaries.push((rows, label(*config), samples));
         }
     }
+    println!("\n### replicas, the median of the pairs\n");
+    println!("| rows | run | pairs | vs one UPDATE, median (range) | writer p99, median (worst) | standby lag max, worst | target |");
+    println!("|---|---|---|---|---|---|---|");
+    for (rows, label, samples) in summaries {
+        let mut ratios: Vec<f64> = samples.iter().map(|(r, _)| *r).collect();
+        ratios.sort_by(f64::total_cmp);
+        let mut p99s: Vec<Duration> = samples.iter().map(|(_, r)| r.writer_p99).collect();
+        p99s.sort();
+        let lag_max = samples.iter().map(|(_, r)| r.lag_max).max().unwrap_or(0);
+        let ratio = ratios[ratios.len() / 2];
+        let p99 = p99s[p99s.len() / 2];
+        let met = ratio >= 0.8
+            && p99 < Duration::from_millis(5)
+            && lag_max <= settings.max_replica_lag.max_bytes().unwrap_or(u64::MAX);
+        println!(
+            "| {rows} | {label} | {} | {ratio:.2}x ({:.2}-{:.2}x) | {:.1} ms ({:.1} ms) | {} | ≥ 0.8x, < 5 ms, lag ≤ {}: {} |",
+            ratios.len(),
+            ratios[0],
+            ratios[ratios.len() - 1],
+            p99.as_secs_f64() * 1000.0,
+            p99s[p99s.len() - 1].as_secs_f64() * 1000.0,
+            mb(lag_max),
+            settings.max_replica_lag,
+            if met { "met" } else { "not met" },
+        );
+    }
+}
+
+fn print_replica_row(rows: u64, pair: usize, label: &str, r: &ReplicaRun, floor: &ReplicaRun) {
+    println!(
+        "| {rows} | {pair} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {:.2}x | {} | {:.2}x | {} |",
+        ms(r.took),
+        rows as f64 / r.took.as_secs_f64(),
+        floor.took.as_secs_f64() / r.took.as_secs_f64(),
+        r.writes,
+        r.writer_p50.as_secs_f64() * 1000.0,
+        r.writer_p99.as_secs_f64() * 1000.0,
+        r.elsewhere_p99.as_secs_f64() * 1000.0,
+        mb(r.lag_p99),
+        mb(r.lag_max),
+        r.pauses,
+        floor.took.as_secs_f64() / r.took.saturating_sub(r.paused).as_secs_f64(),
+        ms(r.catch_up),
+        (floor.took + floor.catch_up).as_secs_f64() / (r.took + r.catch_up).as_secs_f64(),
+        mb(r.size_after)
+    );
 }
 
 fn main() {
@@ -677,7 +732,12 @@ fn main() {
                 .unwrap_or_default(),
             None => vec![true],
         };
-        bench_replicas(&sizes, &batch_times, &vacuum_pauses);
+        bench_replicas(
+            &sizes,
+            &batch_times,
+            &vacuum_pauses,
+            number("--pairs", 1).max(1) as usize,
+        );
     }
     if args.iter().any(|a| a == "squash") {
         bench_squash(number("--migrations", 2000) as usize);
