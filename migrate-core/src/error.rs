@@ -360,6 +360,10 @@ pub struct StatementError {
     pub source: postgres::Error,
     /// What happened to the migration's earlier statements.
     pub outcome: Outcome,
+    /// How many characters the engine sent before `sql` in the same query (the transaction's `SET LOCAL`
+    /// statements ride with its first statement): the server counts its error position from the start of
+    /// what was sent.
+    pub sent_after: usize,
 }
 
 /// What a failure left behind.
@@ -386,7 +390,9 @@ impl std::fmt::Display for StatementError {
         )?;
         writeln!(f, "  {}", describe_pg(&self.source))?;
         let position = self.source.as_db_error().and_then(|e| match e.position() {
-            Some(postgres::error::ErrorPosition::Original(p)) => Some(*p as usize),
+            Some(postgres::error::ErrorPosition::Original(p)) => {
+                (*p as usize).checked_sub(self.sent_after).filter(|p| *p > 0)
+            }
             _ => None,
         });
         for line in excerpt(&self.sql, position) {

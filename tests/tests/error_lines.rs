@@ -57,3 +57,103 @@ fn failing_data_code_names_the_file_and_line_of_its_operation() {
         run.stderr
     );
 }
+
+/// A transaction's first statement, when a builder method rendered it, carries the transaction's `SET LOCAL`
+/// timeouts in its round trip. The server then counts the error position from the start of the whole query;
+/// the message still points into the statement itself, and nothing of the migration remains.
+mod carried_start {
+    use migrate_core::{Definition, Error, Migration, Migrator, UpTarget};
+    use migrate_dsl::prelude::*;
+    use tests::TestDb;
+
+    fn bad_type(pgm: &mut MigrationBuilder) {
+        pgm.create_table("items", [column("id", "bigint").primary_key()]);
+        pgm.create_table("labels", [column("label", "no_such_type")]);
+    }
+
+    fn bad_first(pgm: &mut MigrationBuilder) {
+        pgm.create_table("labels", [column("label", "no_such_type")]);
+        pgm.create_table("items", [column("id", "bigint").primary_key()]);
+    }
+
+    static SECOND: [Migration; 1] = [Migration::defined(&Definition {
+        name: "20260101000000_bad_type_second",
+        path: "carried_start",
+        source: "bad_type",
+        up: bad_type,
+        down: None,
+    })];
+
+    static FIRST: [Migration; 1] = [Migration::defined(&Definition {
+        name: "20260101000000_bad_type_first",
+        path: "carried_start",
+        source: "bad_first",
+        up: bad_first,
+        down: None,
+    })];
+
+    /// The error's text, for the migrations `migrations` on a fresh database; and that database's tables.
+    fn failure(migrations: &'static [Migration]) -> (String, Vec<String>) {
+        let db = TestDb::new();
+        let error = Migrator::new(migrations)
+            .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
+            .expect_err("the type does not exist");
+        assert!(matches!(error, Error::Statement(_)), "{error:?}");
+        (error.to_string(), db.tables())
+    }
+
+    /// The excerpt's caret line points at `no_such_type` in the statement above it.
+    fn caret_under_type(message: &str) {
+        let lines: Vec<&str> = message.lines().collect();
+        let caret = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("^ (line"))
+            .unwrap_or_else(|| panic!("no caret line in:\n{message}"));
+        let column = lines[caret].find('^').expect("caret");
+        let above = lines[..caret]
+            .iter()
+            .rev()
+            .find(|l| l.len() > column)
+            .expect("a statement line above the caret");
+        assert!(
+            above[column..].starts_with("no_such_type"),
+            "the caret points at {:?}, not at the type, in:\n{message}",
+            &above[column..]
+        );
+    }
+
+    #[test]
+    fn the_error_position_points_into_the_first_statement_that_carried_the_start() {
+        let (message, tables) = failure(&FIRST);
+        assert!(
+            message.contains("at operation #1 (create_table)"),
+            "{message}"
+        );
+        assert!(
+            message.contains("type \"no_such_type\" does not exist"),
+            "{message}"
+        );
+        caret_under_type(&message);
+        assert!(message.contains("rolled back"), "{message}");
+        assert!(
+            tables
+                .iter()
+                .all(|t| !t.ends_with(".items") && !t.ends_with(".labels")),
+            "{tables:?}"
+        );
+    }
+
+    #[test]
+    fn the_error_position_of_a_later_statement_is_unchanged() {
+        let (message, tables) = failure(&SECOND);
+        assert!(
+            message.contains("at operation #2 (create_table)"),
+            "{message}"
+        );
+        caret_under_type(&message);
+        assert!(
+            tables.iter().all(|t| !t.ends_with(".items")),
+            "rolled back: {tables:?}"
+        );
+    }
+}

@@ -126,6 +126,30 @@ impl TransactionWatch {
         Ok(TransactionWatch { xid })
     }
 
+    /// Starts the watch with the transaction's first statement in the same round trip: `first` (the
+    /// `SET LOCAL` statements) and the transaction's id, then `sql` with the check appended. Only for a
+    /// statement that cannot end the transaction ([`can_start_with`]): when it fails, the id is lost with the
+    /// query's other results, and the transaction is known to be still open (aborted). The error comes with
+    /// the number of characters sent before `sql`, for its position.
+    pub(super) fn start_with(
+        conn: &mut impl GenericClient,
+        first: &[String],
+        sql: &str,
+    ) -> Result<(Self, Option<Ended>), (postgres::Error, usize)> {
+        let before = format!("{};\n", start_sql(first));
+        let messages = conn
+            .simple_query(&format!("{before}{}", with_check(sql)))
+            .map_err(|e| (e, before.chars().count()))?;
+        let watch = TransactionWatch {
+            xid: parse_xid(first_value(&messages)).unwrap_or(-1),
+        };
+        if watch.is_open(parse_xid(last_value(&messages))) {
+            return Ok((watch, None));
+        }
+        let ended = watch.status(conn).map_err(|e| (e, 0))?;
+        Ok((watch, Some(ended)))
+    }
+
     /// Sends a migration's raw SQL with the check appended, in one round trip: whether the SQL ended the
     /// transaction (see [`ended`](Self::ended)), or the SQL's error. The check goes last, on a line of its
     /// own, so error positions in the SQL are unchanged and a trailing `--` comment cannot swallow it.
@@ -263,6 +287,48 @@ fn parse_xid(text: Option<&str>) -> Option<i64> {
     text.and_then(|v| v.parse().ok())
 }
 
+/// The first column of the first row of a simple query's results.
+fn first_value(messages: &[postgres::SimpleQueryMessage]) -> Option<&str> {
+    messages.iter().find_map(|m| match m {
+        postgres::SimpleQueryMessage::Row(row) => Some(row.get(0)),
+        _ => None,
+    })?
+}
+
+/// Whether a statement can go in the same query as the start of the watch ([`TransactionWatch::start_with`]):
+/// one statement that a builder method rendered (never `pgm.sql`, whose text is the user's), which cannot end
+/// the transaction: `COMMIT`, `ROLLBACK` and their kind are statements of their own, and a procedure or `DO`
+/// block cannot end a transaction block it is called in.
+pub(super) fn can_start_with(op: &str, sql: &str) -> bool {
+    if op == "sql" {
+        return false;
+    }
+    let statements = migrate_dsl::split_statements(sql);
+    let [only] = statements.as_slice() else {
+        return false;
+    };
+    // A leading comment or anything else unusual: not rendered by a builder method, so sent the usual way.
+    let first_word = only
+        .sql
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    !first_word.is_empty()
+        && !matches!(
+            first_word.as_str(),
+            "COMMIT"
+                | "ROLLBACK"
+                | "END"
+                | "ABORT"
+                | "PREPARE"
+                | "BEGIN"
+                | "START"
+                | "SAVEPOINT"
+                | "RELEASE"
+        )
+}
+
 /// The first column of the last row of a simple query's results.
 fn last_value(messages: &[postgres::SimpleQueryMessage]) -> Option<&str> {
     messages.iter().rev().find_map(|m| match m {
@@ -387,6 +453,19 @@ mod tests {
         for status in [Some("aborted"), Some("in progress"), None] {
             assert!(!committed(status), "{status:?}");
         }
+    }
+
+    #[test]
+    fn only_one_rendered_statement_that_cannot_end_the_transaction_carries_its_start() {
+        assert!(can_start_with("create_table", "CREATE TABLE \"t\" (\n    \"id\" bigint PRIMARY KEY\n)"));
+        assert!(can_start_with("add_columns", "ALTER TABLE \"t\" ADD \"note\" text DEFAULT ';'"));
+        // The user's own SQL, several statements, a transaction statement, a leading comment: sent the usual way.
+        assert!(!can_start_with("sql", "CREATE TABLE t (id int)"));
+        assert!(!can_start_with("create_view", "CREATE VIEW v AS SELECT 1; COMMIT"));
+        assert!(!can_start_with("create_table", "COMMIT"));
+        assert!(!can_start_with("create_table", "end"));
+        assert!(!can_start_with("create_table", "-- note\nCREATE TABLE t (id int)"));
+        assert!(!can_start_with("create_table", ""));
     }
 
     #[test]

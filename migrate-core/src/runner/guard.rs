@@ -118,6 +118,7 @@ impl<'a> Migrator<'a> {
                     sql,
                     source,
                     outcome,
+                    sent_after: 0,
                 })));
             }
         }

@@ -18,7 +18,7 @@ use crate::plan::Step;
 use crate::retry::{GaveUp, LockRetry};
 use crate::user_code::UserCode;
 
-use super::data::{run_data, Ended, TransactionWatch};
+use super::data::{can_start_with, run_data, Ended, TransactionWatch};
 use super::execute::OutcomeBase;
 use super::Migrator;
 
@@ -38,22 +38,31 @@ impl<'a> Migrator<'a> {
         if self.fake {
             return Ok(());
         }
-        // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip.
-        let watch = if step.transactional {
+        // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip: the
+        // first statement's, when it can carry them (one round trip less per migration), else their own.
+        let mut watch = None;
+        let mut start_with_first = None;
+        if step.transactional {
             let set = self.timeouts.set_sql(step.lock_timeout, true);
-            Some(
-                TransactionWatch::start(conn, &set).map_err(Error::database(format!(
-                    "cannot start the migration's transaction (`{}`)",
-                    set.join("; ")
-                )))?,
-            )
-        } else {
-            None
-        };
-        if watch.is_some() {
-            self.observe(step, None, |observer| {
-                observer.transaction_started(step, conn)
-            })?;
+            let carried = self.observer.is_none()
+                && units.first().is_some_and(|unit| {
+                    unit.action.is_none()
+                        && unit.safeguard.is_none()
+                        && can_start_with(unit.op, &unit.sql)
+                });
+            if carried {
+                start_with_first = Some(set);
+            } else {
+                watch = Some(TransactionWatch::start(conn, &set).map_err(Error::database(
+                    format!(
+                        "cannot start the migration's transaction (`{}`)",
+                        set.join("; ")
+                    ),
+                ))?);
+                self.observe(step, None, |observer| {
+                    observer.transaction_started(step, conn)
+                })?;
+            }
         }
         for (index, unit) in units.iter().enumerate() {
             if matches!(outcome, OutcomeBase::Outside) {
@@ -77,7 +86,19 @@ impl<'a> Migrator<'a> {
                 observer.before_unit(step, unit, conn)
             })?;
             let started = Instant::now();
-            let (result, checked) = self.send_unit(conn, step, unit, watch.as_ref(), events);
+            let (result, checked) = match start_with_first.take() {
+                Some(set) => match TransactionWatch::start_with(conn, &set, &unit.sql) {
+                    Ok((started, ended)) => {
+                        watch = Some(started);
+                        (Ok(()), Some(ended))
+                    }
+                    // The statement cannot end the transaction: it is still open, aborted.
+                    Err((error, sent_after)) => {
+                        (Err(UnitFailure::Statement(error, sent_after)), Some(None))
+                    }
+                },
+                None => self.send_unit(conn, step, unit, watch.as_ref(), events),
+            };
             let elapsed = started.elapsed();
             // A backfill's notices come from the engine's own batching statements.
             if matches!(unit.action, Some(Action::Backfill(_))) {
@@ -180,11 +201,11 @@ impl<'a> Migrator<'a> {
                         checked = Some(ended);
                         Ok(())
                     }
-                    Err(e) => Err(UnitFailure::Statement(e)),
+                    Err(e) => Err(UnitFailure::Statement(e, 0)),
                 },
                 None => self
                     .run_unit(conn, step, &unit.sql, events)
-                    .map_err(UnitFailure::Statement),
+                    .map_err(|e| UnitFailure::Statement(e, 0)),
             },
         };
         (result, checked)
@@ -309,7 +330,8 @@ fn send_outside_transaction(
 
 /// Why a unit failed, before it is turned into an error naming the migration.
 enum UnitFailure {
-    Statement(postgres::Error),
+    /// The server's error, and how many characters the engine sent before the statement in its query.
+    Statement(postgres::Error, usize),
     Data(DataCause),
     Backfill(backfill::Failure),
 }
@@ -329,7 +351,7 @@ fn transaction_ended(
         Ok(()) => None,
         Err(UnitFailure::Data(cause)) => Some(Box::new(cause)),
         Err(UnitFailure::Backfill(f)) => Some(Box::new(f.cause)),
-        Err(UnitFailure::Statement(e)) => Some(Box::new(e)),
+        Err(UnitFailure::Statement(e, _)) => Some(Box::new(e)),
     };
     let earlier = match outcome {
         Outcome::SplitCommitted { committed } => committed,
@@ -380,7 +402,7 @@ fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: Uni
                 rows: f.rows,
             }),
         ),
-        UnitFailure::Statement(source) => Error::Statement(Box::new(StatementError {
+        UnitFailure::Statement(source, sent_after) => Error::Statement(Box::new(StatementError {
             name: m.name().to_owned(),
             path: m.display_path(),
             direction: step.direction,
@@ -390,6 +412,7 @@ fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: Uni
             sql: unit.sql.clone(),
             source,
             outcome,
+            sent_after,
         })),
     }
 }
