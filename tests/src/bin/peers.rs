@@ -410,6 +410,14 @@ impl Setup {
                 {
                     let _ = std::fs::remove_file(entry.path());
                 }
+                // As `init` leaves a new package: chunk 0's list, empty. Without it, a folder refilled to
+                // fewer migrations than a seal takes would have no list at all, and `init` below would write
+                // no sealed-migrations package for the dependency it declares.
+                migrate_core::seal::SealList::empty_at(migrate_core::seal::chunk_list_path(
+                    &dir, 0,
+                ))
+                .write()
+                .unwrap_or_else(|e| panic!("{}: {e}", chunks.display()));
             } else {
                 migrate_core::seal::SealList::empty(&dir)
                     .write()
