@@ -475,3 +475,26 @@ fn debug_info_the_user_chose_for_the_dev_profile_is_kept() {
     );
     cargo_targets(&manifest_path);
 }
+
+/// The sealed-migrations package and every list removed, the folder `migrations/sealed/` left: the manifest
+/// still depends on the package, so every build would fail on it. `init` again writes what a new package gets:
+/// the package, chunk 0's and its empty list, the very files the first `init` wrote.
+#[test]
+fn init_again_puts_back_a_sealed_package_whose_lists_are_all_gone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("shop");
+    package(&dir, "shop", "2021", false);
+    init(&dir, &[]).expect_code(0);
+    let first = tree(&dir);
+    std::fs::remove_dir_all(dir.join("sealed-migrations")).unwrap();
+    std::fs::remove_file(dir.join("migrations/sealed/0000.txt")).unwrap();
+    assert!(dir.join("migrations/sealed").is_dir());
+
+    let again = init(&dir, &[]).expect_code(0);
+    assert!(
+        again.stdout.contains("sealed-migrations"),
+        "init says what it wrote: {}",
+        again.stdout
+    );
+    assert_eq!(tree(&dir), first, "the same files as the first init wrote");
+}

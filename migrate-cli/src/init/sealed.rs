@@ -44,8 +44,13 @@ pub(super) fn plan(plan: &mut Plan, package: &Package, dir: &str, folder: &Path)
         .join("Cargo.toml")
         .exists();
     // A new package starts with chunk 0 and its empty list (which turns sealing on: `create` seals into it).
-    let first =
-        fresh && !folder.join(seal::CHUNKS_DIR).exists() && !folder.join(seal::LIST_FILE).exists();
+    // So does a package whose sealed-migrations package and every list are gone while the folder `sealed/`
+    // is left: nothing would write the package its dependency names, and every build would fail on it.
+    let no_lists =
+        matches!(Sealed::read(folder)?, Some(Sealed::Chunked(chunks)) if chunks.is_empty());
+    let first = fresh
+        && !folder.join(seal::LIST_FILE).exists()
+        && (!folder.join(seal::CHUNKS_DIR).exists() || no_lists);
     let planned: &[u32] = if first { &[0] } else { &[] };
     for change in changes(package, dir, folder, planned)? {
         match change {
