@@ -46,11 +46,14 @@ pub(super) fn plan(plan: &mut Plan, package: &Package, dir: &str, folder: &Path)
     // A new package starts with chunk 0 and its empty list (which turns sealing on: `create` seals into it).
     // So does a package whose sealed-migrations package and every list are gone while the folder `sealed/`
     // is left: nothing would write the package its dependency names, and every build would fail on it.
-    let no_lists =
-        matches!(Sealed::read(folder)?, Some(Sealed::Chunked(chunks)) if chunks.is_empty());
+    // The lists are read only for a package without its sealed-migrations package.
     let first = fresh
         && !folder.join(seal::LIST_FILE).exists()
-        && (!folder.join(seal::CHUNKS_DIR).exists() || no_lists);
+        && match Sealed::read(folder)? {
+            None => true,
+            Some(Sealed::Chunked(chunks)) => chunks.is_empty(),
+            Some(_) => false,
+        };
     let planned: &[u32] = if first { &[0] } else { &[] };
     for change in changes(package, dir, folder, planned)? {
         match change {

@@ -122,7 +122,8 @@ impl TransactionWatch {
         conn: &mut impl GenericClient,
         first: &[String],
     ) -> Result<Self, postgres::Error> {
-        let xid = parse_xid(last_value(&conn.simple_query(&start_sql(first))?)).unwrap_or(-1);
+        let messages = conn.simple_query(&start_sql(first))?;
+        let xid = parse_xid(first_column(&messages).next_back().flatten()).unwrap_or(-1);
         Ok(TransactionWatch { xid })
     }
 
@@ -141,13 +142,10 @@ impl TransactionWatch {
             .simple_query(&format!("{before}{}", with_check(sql)))
             .map_err(|e| (e, before.chars().count()))?;
         let watch = TransactionWatch {
-            xid: parse_xid(first_value(&messages)).unwrap_or(-1),
+            xid: parse_xid(first_column(&messages).next().flatten()).unwrap_or(-1),
         };
-        if watch.is_open(parse_xid(last_value(&messages))) {
-            return Ok((watch, None));
-        }
-        let ended = watch.status(conn).map_err(|e| (e, 0))?;
-        Ok((watch, Some(ended)))
+        let ended = watch.checked(conn, &messages).map_err(|e| (e, 0))?;
+        Ok((watch, ended))
     }
 
     /// Sends a migration's raw SQL with the check appended, in one round trip: whether the SQL ended the
@@ -159,7 +157,17 @@ impl TransactionWatch {
         sql: &str,
     ) -> Result<Option<Ended>, postgres::Error> {
         let messages = conn.simple_query(&with_check(sql))?;
-        if self.is_open(parse_xid(last_value(&messages))) {
+        self.checked(conn, &messages)
+    }
+
+    /// What the check that ends a query's `messages` ([`with_check`]) says: `None` while the transaction is
+    /// open, else how it ended.
+    fn checked(
+        &self,
+        conn: &mut impl GenericClient,
+        messages: &[postgres::SimpleQueryMessage],
+    ) -> Result<Option<Ended>, postgres::Error> {
+        if self.is_open(parse_xid(first_column(messages).next_back().flatten())) {
             return Ok(None);
         }
         self.status(conn).map(Some)
@@ -287,13 +295,6 @@ fn parse_xid(text: Option<&str>) -> Option<i64> {
     text.and_then(|v| v.parse().ok())
 }
 
-/// The first column of the first row of a simple query's results.
-fn first_value(messages: &[postgres::SimpleQueryMessage]) -> Option<&str> {
-    messages.iter().find_map(|m| match m {
-        postgres::SimpleQueryMessage::Row(row) => Some(row.get(0)),
-        _ => None,
-    })?
-}
 
 /// Whether a statement can go in the same query as the start of the watch ([`TransactionWatch::start_with`]):
 /// one statement that a builder method rendered (never `pgm.sql`, whose text is the user's), which cannot end
@@ -329,12 +330,14 @@ pub(super) fn can_start_with(op: &str, sql: &str) -> bool {
         )
 }
 
-/// The first column of the last row of a simple query's results.
-fn last_value(messages: &[postgres::SimpleQueryMessage]) -> Option<&str> {
-    messages.iter().rev().find_map(|m| match m {
+/// The first column of each row of a simple query's results, in order (`None` for NULL).
+fn first_column(
+    messages: &[postgres::SimpleQueryMessage],
+) -> impl DoubleEndedIterator<Item = Option<&str>> {
+    messages.iter().filter_map(|m| match m {
         postgres::SimpleQueryMessage::Row(row) => Some(row.get(0)),
         _ => None,
-    })?
+    })
 }
 
 #[cfg(test)]
