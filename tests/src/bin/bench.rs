@@ -576,7 +576,7 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
         );
         // Each pair runs the floor and every backfill setting next to each other, alternately floor first
         // and floor last, so a change of the machine's load shows on both sides of a ratio.
-        let mut per_config: Vec<Vec<(f64, ReplicaRun)>> =
+        let mut per_config: Vec<Vec<(Duration, ReplicaRun)>> =
             configs.iter().map(|_| Vec::new()).collect();
         let mut run_no = 0;
         let mut next_db = || {
@@ -594,7 +594,7 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
             print_replica_row(rows, p + 1, "one UPDATE (floor)", &floor, &floor);
             for ((config, run), samples) in configs.iter().zip(ours).zip(per_config.iter_mut()) {
                 print_replica_row(rows, p + 1, &label(*config), &run, &floor);
-                samples.push((floor.took.as_secs_f64() / run.took.as_secs_f64(), run));
+                samples.push((floor.took, run));
             }
         }
         for (config, samples) in configs.iter().zip(per_config) {
@@ -607,14 +607,9 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
     let limit = settings.max_replica_lag.max_bytes().unwrap_or(u64::MAX);
     let yes = |met: bool| if met { "yes" } else { "no" };
     for (rows, label, samples) in summaries {
-        let mut ratios: Vec<f64> = samples.iter().map(|(r, _)| *r).collect();
+        let (mut ratios, mut net): (Vec<f64>, Vec<f64>) =
+            samples.iter().map(|(floor, r)| vs_floor(*floor, r)).unzip();
         ratios.sort_by(f64::total_cmp);
-        let mut net: Vec<f64> = samples
-            .iter()
-            .map(|(ratio, r)| {
-                ratio * r.took.as_secs_f64() / r.took.saturating_sub(r.paused).as_secs_f64()
-            })
-            .collect();
         net.sort_by(f64::total_cmp);
         let mut p99s: Vec<Duration> = samples.iter().map(|(_, r)| r.writer_p99).collect();
         p99s.sort();
@@ -649,12 +644,22 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
     }
 }
 
+/// A run's speed against the floor's time: the floor's time over the run's, and the same net of the run's
+/// pauses.
+fn vs_floor(floor: Duration, r: &ReplicaRun) -> (f64, f64) {
+    (
+        floor.as_secs_f64() / r.took.as_secs_f64(),
+        floor.as_secs_f64() / r.took.saturating_sub(r.paused).as_secs_f64(),
+    )
+}
+
 fn print_replica_row(rows: u64, pair: usize, label: &str, r: &ReplicaRun, floor: &ReplicaRun) {
+    let (ratio, net) = vs_floor(floor.took, r);
     println!(
         "| {rows} | {pair} | {label} | {} | {:.0} | {:.2}x | {} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {:.2}x | {} | {:.2}x | {} |",
         ms(r.took),
         rows as f64 / r.took.as_secs_f64(),
-        floor.took.as_secs_f64() / r.took.as_secs_f64(),
+        ratio,
         r.writes,
         r.writer_p50.as_secs_f64() * 1000.0,
         r.writer_p99.as_secs_f64() * 1000.0,
@@ -662,7 +667,7 @@ fn print_replica_row(rows: u64, pair: usize, label: &str, r: &ReplicaRun, floor:
         mb(r.lag_p99),
         mb(r.lag_max),
         r.pauses,
-        floor.took.as_secs_f64() / r.took.saturating_sub(r.paused).as_secs_f64(),
+        net,
         ms(r.catch_up),
         (floor.took + floor.catch_up).as_secs_f64() / (r.took + r.catch_up).as_secs_f64(),
         mb(r.size_after)
