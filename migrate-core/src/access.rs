@@ -155,14 +155,14 @@ pub(crate) fn check(
     )?;
     if marks {
         needs(
-            table.derived("_failed"),
+            table.failures(),
             &["SELECT", "INSERT", "UPDATE", "DELETE"],
             "where a migration outside a transaction is marked while it runs and when it fails part-way",
         )?;
     }
     if backfills {
         needs(
-            table.derived("_backfill"),
+            table.backfills(),
             &["SELECT", "INSERT", "UPDATE", "DELETE"],
             "where backfills record their progress",
         )?;

@@ -51,7 +51,7 @@ impl Failure {
 
 /// The table holding the progress of unfinished backfills, next to the migrations table.
 pub(crate) fn progress_table(table: &MigrationsTable) -> String {
-    table.derived("_backfill")
+    table.backfills()
 }
 
 struct Key {

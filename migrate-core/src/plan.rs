@@ -281,7 +281,7 @@ pub fn repeatable_script(
         let _ = writeln!(
             out,
             "-- records the checksum: INSERT INTO {} (name, checksum, execution_ms) VALUES ('{}', '{}', ..) ON CONFLICT (name) DO UPDATE ..\nCOMMIT;",
-            table.derived("_repeat"),
+            table.repeats(),
             m.name(),
             m.checksum()
         );

@@ -44,10 +44,6 @@ pub const INTERRUPTED_MARK: &str = "interrupted";
 /// nothing else was committed, so the next run clears the mark and goes on.
 pub const RESUMABLE_MARK: &str = "interrupted in an operation that can run again,";
 
-/// `"schema"."<table>_failed"`.
-fn failures_table(table: &MigrationsTable) -> String {
-    table.derived("_failed")
-}
 
 /// Keeps `failure` (replacing an older one of the same migration), creating the table when missing.
 pub(crate) fn record_failure(
@@ -58,7 +54,7 @@ pub(crate) fn record_failure(
     statements: &[String],
     error: &str,
 ) -> Result<(), Error> {
-    let failed = failures_table(table);
+    let failed = table.failures();
     // Created only when missing, and altered only when it lacks `statements` (a table created by an earlier
     // version, which kept only the count): both need rights a role that may only write the rows lacks.
     let has_statements: Option<bool> = client
@@ -107,7 +103,7 @@ pub(crate) fn load_failures(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
 ) -> Result<Vec<Failure>, Error> {
-    let failed = failures_table(table);
+    let failed = table.failures();
     let exists: bool = client
         .query_typed_one(
             "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
@@ -115,9 +111,19 @@ pub(crate) fn load_failures(
         )
         .map_err(Error::database(format!("cannot look up {failed}")))?
         .get(0);
+    load_failures_if(client, table, exists)
+}
+
+/// [`load_failures`] when whether the table exists is known (a [`super::Probe`]).
+pub(crate) fn load_failures_if(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    exists: bool,
+) -> Result<Vec<Failure>, Error> {
     if !exists {
         return Ok(Vec::new());
     }
+    let failed = table.failures();
     // Through to_jsonb, so a table written by an earlier version without `statements` reads too (as none).
     let rows = client
         .query(
@@ -159,7 +165,7 @@ pub(crate) fn clear_failure(
         return Ok(false);
     }
     // load_failures found a row, so the table exists.
-    let failed = failures_table(table);
+    let failed = table.failures();
     client
         .execute(&format!("DELETE FROM {failed} WHERE name = $1"), &[&name])
         .map_err(Error::database(format!(

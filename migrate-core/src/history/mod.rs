@@ -4,20 +4,23 @@
 //! - `rows`: the rows as the engine keeps them in memory ([`History`]), compact so that a database with many
 //!   applied migrations costs little to read;
 //! - `sql`: creating the table, checking its columns, reading and changing its rows;
+//! - `probe`: whether the table and its companions exist, and its columns, in one round trip;
 //! - `failures`: the marks of migrations that failed, or were stopped, part-way ([`Failure`]).
 //!
 //! The rest of the engine goes through this module's re-exports, whichever file an item lives in.
 
 mod failures;
+mod probe;
 mod rows;
 mod sql;
 mod table;
 
 pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
-pub(crate) use failures::{clear_failure, load_failures, record_failure};
+pub(crate) use failures::{clear_failure, load_failures, load_failures_if, record_failure};
+pub(crate) use probe::{probe, Probe};
 pub use rows::AppliedMigration;
 pub(crate) use rows::{Checksum, History, Kept};
-pub(crate) use sql::{delete, ensure, exists, insert, load, rename, update_checksum};
+pub(crate) use sql::{delete, ensure, exists, insert, load, load_probed, rename, update_checksum};
 pub use table::{MigrationsTable, MAX_TABLE_NAME_BYTES};
 // Only the importers check a table before adopting it as it is, and write the mark of an adopted row.
 #[cfg(feature = "import")]

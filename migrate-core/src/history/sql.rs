@@ -10,6 +10,7 @@ use postgres::GenericClient;
 use crate::error::Error;
 use crate::migration::Migration;
 
+use super::probe::Probe;
 use super::rows::History;
 use super::table::MigrationsTable;
 
@@ -108,6 +109,11 @@ pub(crate) fn check_layout(
             "cannot read the columns of the migrations table {table}"
         )))?;
     let columns: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    check_columns(table, &columns)
+}
+
+/// [`check_layout`] of columns already read (name, type as `format_type` spells it).
+pub(crate) fn check_columns(table: &MigrationsTable, columns: &[(String, String)]) -> Result<(), Error> {
     let expected: [(&str, &[&str]); 5] = [
         ("id", &["bigint", "integer"]),
         ("name", &["text", "character varying"]),
@@ -160,6 +166,29 @@ pub(crate) fn load<'m>(
     known: &'m [Migration],
 ) -> Result<History<'m>, Error> {
     check_layout(client, table)?;
+    load_rows(client, table, known)
+}
+
+/// [`load`] after a [`Probe`]: `None` when the table does not exist, else its rows once its columns passed.
+pub(crate) fn load_probed<'m>(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    known: &'m [Migration],
+    probe: &Probe,
+) -> Result<Option<History<'m>>, Error> {
+    let Some(columns) = &probe.columns else {
+        return Ok(None);
+    };
+    check_columns(table, columns)?;
+    load_rows(client, table, known).map(Some)
+}
+
+/// The rows of a table whose columns were checked.
+fn load_rows<'m>(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    known: &'m [Migration],
+) -> Result<History<'m>, Error> {
     let sql = format!(
         "SELECT id::bigint, name::text, run_on::timestamptz, checksum, execution_ms, pg_catalog.count(*) OVER () FROM {} ORDER BY id",
         table.quoted()

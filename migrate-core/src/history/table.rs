@@ -93,6 +93,21 @@ impl MigrationsTable {
             migrate_dsl::ident(&format!("{}{suffix}", self.name))
         )
     }
+
+    /// `<name>_failed`: the failure marks (see `failures`).
+    pub(crate) fn failures(&self) -> String {
+        self.derived("_failed")
+    }
+
+    /// `<name>_repeat`: the checksums of applied repeatable migrations.
+    pub(crate) fn repeats(&self) -> String {
+        self.derived("_repeat")
+    }
+
+    /// `<name>_backfill`: the progress of backfills.
+    pub(crate) fn backfills(&self) -> String {
+        self.derived("_backfill")
+    }
 }
 
 impl std::fmt::Display for MigrationsTable {

@@ -30,9 +30,14 @@ impl<'a> Migrator<'a> {
     /// [`status`](Self::status) laid out one entry at a time: the same entries, without one per migration
     /// held in memory (what the `status` command prints through). Read-only.
     pub fn status_report(&self, client: &mut Client) -> Result<StatusReport<'a>, Error> {
-        let (exists, applied) = self.read_applied(client)?;
+        // What exists first, in one round trip: a status is often the whole of a command.
+        let probe = history::probe(client, &self.table)?;
+        let (exists, applied) = match history::load_probed(client, &self.table, self.migrations, &probe)? {
+            Some(rows) => (true, crate::squash::as_recorded(self.migrations, rows)),
+            None => (false, History::default()),
+        };
         // A resumable mark does not stop `up` (it clears it and goes on), so the migration is just pending.
-        let mut failures = history::load_failures(client, &self.table)?;
+        let mut failures = history::load_failures_if(client, &self.table, probe.failures)?;
         failures.retain(|f| !resumable(f));
         Ok(StatusReport::new(
             self.table.to_string(),
@@ -42,7 +47,7 @@ impl<'a> Migrator<'a> {
             failures,
         )
         .with_contracts()
-        .with_repeatables(self.repeatable_status(client)?))
+        .with_repeatables(self.repeatable_status_probed(client, &probe)?))
     }
 
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).

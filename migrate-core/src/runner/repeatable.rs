@@ -12,7 +12,7 @@ use postgres::{Client, GenericClient};
 
 use crate::error::Error;
 use crate::events::Event;
-use crate::history::MigrationsTable;
+use crate::history::{self, MigrationsTable};
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 
@@ -42,17 +42,13 @@ pub struct RepeatableStatus {
     pub state: RepeatableState,
 }
 
-/// `"schema"."<table>_repeat"`.
-fn repeat_table(table: &MigrationsTable) -> String {
-    table.derived("_repeat")
-}
 
 /// Creates `<table>_repeat` when missing; returns its quoted name.
 pub(crate) fn ensure_repeat_table(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
 ) -> Result<String, Error> {
-    let repeat = repeat_table(table);
+    let repeat = table.repeats();
     client
         .batch_execute(&format!(
             "CREATE TABLE IF NOT EXISTS {repeat} (\n\
@@ -71,7 +67,7 @@ fn recorded(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
 ) -> Result<std::collections::HashMap<String, String>, Error> {
-    let repeat = repeat_table(table);
+    let repeat = table.repeats();
     let exists: bool = client
         .query_typed_one(
             "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
@@ -79,9 +75,19 @@ fn recorded(
         )
         .map_err(Error::database(format!("cannot look up {repeat}")))?
         .get(0);
+    recorded_if(client, table, exists)
+}
+
+/// [`recorded`] when whether the table exists is known (a [`history::Probe`]).
+fn recorded_if(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    exists: bool,
+) -> Result<std::collections::HashMap<String, String>, Error> {
     if !exists {
         return Ok(Default::default());
     }
+    let repeat = table.repeats();
     let rows = client
         .query(&format!("SELECT name, checksum FROM {repeat}"), &[])
         .map_err(Error::database(format!("cannot read {repeat}")))?;
@@ -94,12 +100,30 @@ impl<'a> Migrator<'a> {
     pub fn repeatable_status(&self, client: &mut Client) -> Result<Vec<RepeatableStatus>, Error> {
         // Read even without files: the last repeatable file deleted leaves its row, which status reports.
         let recorded = recorded(client, &self.table)?;
+        Ok(self.repeatable_states(&recorded))
+    }
+
+    /// [`repeatable_status`](Self::repeatable_status) after a [`history::Probe`] said whether the table of
+    /// applied repeatable migrations exists.
+    pub(crate) fn repeatable_status_probed(
+        &self,
+        client: &mut Client,
+        probe: &history::Probe,
+    ) -> Result<Vec<RepeatableStatus>, Error> {
+        let recorded = recorded_if(client, &self.table, probe.repeatables)?;
+        Ok(self.repeatable_states(&recorded))
+    }
+
+    fn repeatable_states(
+        &self,
+        recorded: &std::collections::HashMap<String, String>,
+    ) -> Vec<RepeatableStatus> {
         let mut status: Vec<RepeatableStatus> = self
             .repeatables
             .iter()
             .map(|m| RepeatableStatus {
                 name: m.name().to_owned(),
-                state: state(&recorded, m),
+                state: state(recorded, m),
             })
             .collect();
         let mut gone: Vec<&String> = recorded
@@ -111,7 +135,7 @@ impl<'a> Migrator<'a> {
             name: name.clone(),
             state: RepeatableState::Gone,
         }));
-        Ok(status)
+        status
     }
 
     /// The named repeatable migrations (`repeatable_<name>`), in the order given, whatever their state: what
