@@ -35,6 +35,7 @@
 //! a runner asked for one of these commands directly says to run the installed `migrate <command>`. An
 //! application that embeds the CLI and wants every command in its own binary keeps the defaults.
 
+mod arena;
 mod args;
 mod colour;
 mod commands;
@@ -107,6 +108,7 @@ pub const EXIT_TRACE_GATE: u8 = 7;
 
 /// `main` of the generic `migrate` binary.
 pub fn main_generic() -> ExitCode {
+    arena::single();
     entry(None)
 }
 
