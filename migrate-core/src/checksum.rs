@@ -43,7 +43,9 @@ pub(crate) fn checksum(source: &str) -> String {
 }
 
 pub(crate) fn hex(digest: &[u8; 32]) -> String {
-    hex_digits(digest).iter().map(|&d| char::from(d)).collect()
+    // Hex digits are ASCII, so the conversion cannot fail; pushed char by char, the 64 digits cost more
+    // than the rest of a status line.
+    String::from_utf8(hex_digits(digest).to_vec()).unwrap_or_default()
 }
 
 /// `digest` in lowercase hex, as ASCII digits on the stack.

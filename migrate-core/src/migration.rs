@@ -148,6 +148,15 @@ impl Migration {
         }
     }
 
+    /// The folder of a compiled migration's file, `<dir>/<name>.rs` (`None` for one written out by hand,
+    /// whose [`path`](Self::path) is its own).
+    pub(crate) fn dir(&self) -> Option<&'static str> {
+        match self.0 {
+            Repr::Compiled(t, _) => Some(t.dir),
+            Repr::Defined(_) => None,
+        }
+    }
+
     /// The file's absolute path at build time (for a generated registry, made from its folder and name when
     /// asked for: the runner keeps no path per migration).
     pub fn path(&self) -> String {

@@ -171,7 +171,9 @@ pub fn scan_all(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<RepeatableFile>),
         })?;
         files.push(MigrationFile { name, path });
     }
-    files.sort_by(|a, b| a.name.cmp(&b.name));
+    // By stem alone, which starts with the version: the same order as by (version, stem), with one
+    // comparison instead of two, and unstable since no two files have the same stem.
+    files.sort_unstable_by(|a, b| a.name.stem.cmp(&b.name.stem));
     for pair in files.windows(2) {
         if pair[0].name.version == pair[1].name.version {
             return Err(SourceError::DuplicateVersion {
