@@ -48,7 +48,9 @@ pub(crate) struct DigestCache {
     path: Option<PathBuf>,
     /// When the cache was written (nanoseconds since the epoch); 0 when there is none.
     written: u128,
-    lines: Option<std::io::Lines<BufReader<File>>>,
+    /// The cache's lines, read one at a time into `line`.
+    reader: Option<BufReader<File>>,
+    line: String,
     /// The next entry read and not yet passed.
     next: Option<Entry>,
     /// Each file's identity, in the order asked for (the registry's), for writing the cache back.
@@ -70,34 +72,41 @@ impl DigestCache {
 
     /// The cache kept in the file `path`.
     fn open(path: Option<PathBuf>) -> DigestCache {
-        let mut lines = path
-            .as_ref()
-            .and_then(|p| File::open(p).ok())
-            .map(|f| BufReader::new(f).lines());
-        let written = lines
-            .as_mut()
-            .and_then(|lines| lines.next())
-            .and_then(Result::ok)
-            .and_then(|h| h.strip_prefix(HEADER)?.trim().parse().ok());
         let mut cache = DigestCache {
+            reader: path
+                .as_ref()
+                .and_then(|p| File::open(p).ok())
+                .map(BufReader::new),
             path,
-            written: written.unwrap_or(0),
-            lines: written.and(lines),
+            written: 0,
+            line: String::new(),
             next: None,
             identities: Vec::new(),
             hashed: false,
         };
+        let written = cache
+            .read_line()
+            .and_then(|h| h.strip_prefix(HEADER)?.trim().parse().ok());
+        match written {
+            Some(written) => cache.written = written,
+            None => cache.reader = None,
+        }
         cache.advance();
         cache
     }
 
+    /// The next line (without its line break), in the one buffer every line is read into.
+    fn read_line(&mut self) -> Option<&str> {
+        let reader = self.reader.as_mut()?;
+        self.line.clear();
+        match reader.read_line(&mut self.line) {
+            Ok(0) | Err(_) => None,
+            Ok(_) => Some(self.line.trim_end_matches(['\n', '\r'])),
+        }
+    }
+
     fn advance(&mut self) {
-        self.next = self
-            .lines
-            .as_mut()
-            .and_then(|lines| lines.next())
-            .and_then(Result::ok)
-            .and_then(|line| parse(&line));
+        self.next = self.read_line().and_then(parse);
     }
 
     /// The digest and baseline flag of the migration file at `path`: from the cache when the file is the one
@@ -176,13 +185,15 @@ impl DigestCache {
     }
 }
 
-/// One line: `<length> <modified> <changed> <inode> <digest> <baseline> <file name>`.
+/// One line: `<length> <modified> <changed> <inode> <digest> <baseline> <file name>`, its numbers and digest
+/// read by hand: at ten thousand lines, reading the cache (a string per line, the standard 128-bit integer
+/// parsers) was a tenth of answering `status`.
 fn parse(line: &str) -> Option<Entry> {
     let mut words = line.splitn(7, ' ');
-    let len = words.next()?.parse().ok()?;
-    let modified = words.next()?.parse().ok()?;
-    let changed = words.next()?.parse().ok()?;
-    let inode = words.next()?.parse().ok()?;
+    let len = u64::try_from(unsigned(words.next()?)?).ok()?;
+    let modified = unsigned(words.next()?)?;
+    let changed = signed(words.next()?)?;
+    let inode = u64::try_from(unsigned(words.next()?)?).ok()?;
     let digest = unhex(words.next()?)?;
     let baseline = match words.next()? {
         "0" => false,
@@ -195,6 +206,25 @@ fn parse(line: &str) -> Option<Entry> {
         digest,
         baseline,
     })
+}
+
+/// Decimal digits (at least one, nothing else) as a number; `None` when it does not fit.
+fn unsigned(word: &str) -> Option<u128> {
+    if word.is_empty() {
+        return None;
+    }
+    word.bytes().try_fold(0u128, |n, b| {
+        let digit = u128::from(b.checked_sub(b'0').filter(|d| *d < 10)?);
+        n.checked_mul(10)?.checked_add(digit)
+    })
+}
+
+/// [`unsigned`] with an optional leading `-`.
+fn signed(word: &str) -> Option<i128> {
+    match word.strip_prefix('-') {
+        Some(digits) => i128::try_from(unsigned(digits)?).ok().map(|n| -n),
+        None => i128::try_from(unsigned(word)?).ok(),
+    }
 }
 
 fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
@@ -221,11 +251,15 @@ fn unhex(text: &str) -> Option<[u8; 32]> {
     if bytes.len() != 64 {
         return None;
     }
+    let nibble = |b: u8| match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    };
     let mut digest = [0u8; 32];
-    for (i, pair) in bytes.chunks_exact(2).enumerate() {
-        let high = char::from(pair[0]).to_digit(16)?;
-        let low = char::from(pair[1]).to_digit(16)?;
-        digest[i] = u8::try_from(high * 16 + low).ok()?;
+    for (byte, pair) in digest.iter_mut().zip(bytes.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
     }
     Some(digest)
 }
@@ -257,6 +291,24 @@ mod tests {
         );
         assert_eq!(parse("12 34 -5 6 nothex 1 a.rs"), None);
         assert_eq!(parse("12 34"), None);
+        for bad in [
+            "",
+            "+1",
+            "1x",
+            "-",
+            "1 ",
+            "340282366920938463463374607431768211456",
+        ] {
+            assert_eq!(unsigned(bad), None, "{bad:?}");
+        }
+        assert_eq!(
+            unsigned("340282366920938463463374607431768211455"),
+            Some(u128::MAX)
+        );
+        assert_eq!(signed("-42"), Some(-42));
+        assert_eq!(signed("42"), Some(42));
+        // A length or inode past u64 is no cache line.
+        assert_eq!(parse(&line.replacen("12", "18446744073709551616", 1)), None);
     }
 
     /// A folder read twice: the second time from the cache (the first hashed every file); a file changed

@@ -214,23 +214,19 @@ pub fn write_status(
     if status.summary().total == 0 {
         return writeln!(out, "no migrations");
     }
-    // One entry at a time: a long history is never held as entries.
-    for e in status.entries() {
-        let phase = if e.contract.is_some() {
-            "  [contract]"
-        } else {
-            ""
-        };
-        write!(out, "{:<13}", label(e.state))?;
-        match &e.applied {
-            Some(a) => write_run_on(out, &a.run_on)?,
+    // One line at a time, borrowed from the report: a long history is never held, nor copied line by line.
+    for line in status.lines() {
+        let phase = if line.contract { "  [contract]" } else { "" };
+        write!(out, "{:<13}", label(line.state))?;
+        match &line.run_on {
+            Some(run_on) => write_run_on(out, run_on)?,
             None => write!(out, "{:21}", "")?,
         }
-        write!(out, "{}", e.name)?;
-        if let Some(old) = &e.renamed_from {
+        out.write_all(line.name.as_bytes())?;
+        if let Some(old) = line.renamed_from {
             write!(out, " (was {old})")?;
         }
-        if let Some(baseline) = &e.squashed_into {
+        if let Some(baseline) = line.squashed_into {
             write!(out, " (squashed into {baseline})")?;
         }
         writeln!(out, "{phase}")?;

@@ -123,7 +123,7 @@ runtime! {
     pub use runner::{DownTarget, Migrator, Ran, RepeatableState, RepeatableStatus, UpTarget};
     pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
     pub use session_limits::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
-    pub use status::{Entry, State, Status, StatusReport, Summary};
+    pub use status::{Entry, Line, State, Status, StatusReport, Summary};
     pub use throttle::{
         BackfillSettings, PauseCause, PauseKind, PauseTotal, DEFAULT_MAX_PAUSE,
         DEFAULT_MAX_REPLICA_LAG_BYTES, DEFAULT_MAX_REPLICA_LAG_TIME, DEFAULT_TARGET_BATCH_TIME,

@@ -281,6 +281,11 @@ impl<'m> History<'m> {
         }
     }
 
+    /// When row `i` was applied.
+    pub(crate) fn run_on(&self, i: usize) -> DateTime<Utc> {
+        self.rows[i].run_on
+    }
+
     /// Row `i` as the public type.
     pub(crate) fn row(&self, i: usize) -> AppliedMigration {
         let row = &self.rows[i];
