@@ -35,7 +35,6 @@
 //! a runner asked for one of these commands directly says to run the installed `migrate <command>`. An
 //! application that embeds the CLI and wants every command in its own binary keeps the defaults.
 
-mod arena;
 mod args;
 mod colour;
 mod commands;
@@ -108,7 +107,6 @@ pub const EXIT_TRACE_GATE: u8 = 7;
 
 /// `main` of the generic `migrate` binary.
 pub fn main_generic() -> ExitCode {
-    arena::single();
     entry(None)
 }
 
