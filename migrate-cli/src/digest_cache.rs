@@ -185,23 +185,30 @@ impl DigestCache {
     }
 }
 
-/// One line: `<length> <modified> <changed> <inode> <digest> <baseline> <file name>`, its numbers and digest
-/// read by hand: at ten thousand lines, reading the cache (a string per line, the standard 128-bit integer
-/// parsers) was a tenth of answering `status`.
+/// One line: `<length> <modified> <changed> <inode> <digest> <baseline> <file name>`, split and read by hand:
+/// at ten thousand lines, reading the cache (`splitn`, the standard 128-bit integer parsers) was a seventh of
+/// answering `status`.
 fn parse(line: &str) -> Option<Entry> {
-    let mut words = line.splitn(7, ' ');
-    let len = u64::try_from(unsigned(words.next()?)?).ok()?;
-    let modified = unsigned(words.next()?)?;
-    let changed = signed(words.next()?)?;
-    let inode = u64::try_from(unsigned(words.next()?)?).ok()?;
-    let digest = unhex(words.next()?)?;
-    let baseline = match words.next()? {
+    let mut rest = line;
+    let mut word = || {
+        let end = rest.bytes().position(|b| b == b' ')?;
+        let (word, after) = (&rest[..end], &rest[end + 1..]);
+        rest = after;
+        Some(word)
+    };
+    let len = u64::try_from(unsigned(word()?)?).ok()?;
+    let modified = unsigned(word()?)?;
+    let changed = signed(word()?)?;
+    let inode = u64::try_from(unsigned(word()?)?).ok()?;
+    let digest = unhex(word()?)?;
+    let baseline = match word()? {
         "0" => false,
         "1" => true,
         _ => return None,
     };
+    // The file name is the rest of the line, spaces and all.
     Some(Entry {
-        name: words.next()?.to_owned(),
+        name: rest.to_owned(),
         identity: (len, modified, changed, inode),
         digest,
         baseline,
@@ -210,12 +217,19 @@ fn parse(line: &str) -> Option<Entry> {
 
 /// Decimal digits (at least one, nothing else) as a number; `None` when it does not fit.
 fn unsigned(word: &str) -> Option<u128> {
-    if word.is_empty() {
+    let digits = word.as_bytes();
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
         return None;
     }
-    word.bytes().try_fold(0u128, |n, b| {
-        let digit = u128::from(b.checked_sub(b'0').filter(|d| *d < 10)?);
-        n.checked_mul(10)?.checked_add(digit)
+    // Nineteen digits always fit 64 bits, whose arithmetic is cheaper: the times in nanoseconds have 19.
+    if digits.len() <= 19 {
+        let n = digits
+            .iter()
+            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+        return Some(u128::from(n));
+    }
+    digits.iter().try_fold(0u128, |n, d| {
+        n.checked_mul(10)?.checked_add(u128::from(d - b'0'))
     })
 }
 

@@ -38,6 +38,16 @@ pub fn parse_repeatable_name(file_name: &str) -> Option<Result<String, String>> 
 
 /// Parses a file name (not a path). The error says what is wrong, for messages that also name the file.
 pub fn parse_file_name(file_name: &str) -> Result<FileName, String> {
+    let stem = file_stem(file_name)?;
+    Ok(FileName {
+        version: stem[..VERSION_LEN].to_owned(),
+        stem: stem.to_owned(),
+    })
+}
+
+/// [`parse_file_name`]'s check, giving the stem (`<version>_<name>`) without copying anything: a folder's scan
+/// checks every file's name.
+pub(crate) fn file_stem(file_name: &str) -> Result<&str, String> {
     let stem = file_name
         .strip_suffix(".rs")
         .ok_or_else(|| "a migration file must end in `.rs`".to_owned())?;
@@ -86,10 +96,7 @@ pub fn parse_file_name(file_name: &str) -> Result<FileName, String> {
             "`{name}` is not snake_case: use lower-case ASCII letters, digits and `_`, starting with a letter"
         ));
     }
-    Ok(FileName {
-        version: version.to_owned(),
-        stem: stem.to_owned(),
-    })
+    Ok(stem)
 }
 
 fn is_snake_case(name: &str) -> bool {

@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::naming::{parse_file_name, parse_repeatable_name, FileName, VERSION_LEN};
+use crate::naming::{file_stem, parse_repeatable_name, FileName, VERSION_LEN};
 
 /// A migration file found on disk.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -214,12 +214,12 @@ pub(crate) fn scan_compact(dir: &Path) -> Result<Scanned, SourceError> {
             });
             continue;
         }
-        let name = parse_file_name(file_name).map_err(|reason| SourceError::InvalidName {
+        let stem = file_stem(file_name).map_err(|reason| SourceError::InvalidName {
             path: entry.path(),
             reason,
         })?;
         let start = text.len();
-        text.push_str(&name.stem);
+        text.push_str(stem);
         // A folder's names are far below 4 GiB: past it, the spans would be wrong, so refuse.
         let (Ok(start), Ok(end)) = (u32::try_from(start), u32::try_from(text.len())) else {
             return Err(SourceError::InvalidName {

@@ -56,6 +56,8 @@ pub(crate) struct History<'m> {
     digests: Vec<[u8; 32]>,
     /// Recorded checksums that are not a digest this tool writes, as read.
     odd: Vec<String>,
+    /// Where the next row's migration probably is: after the last row's (see [`Known::find_from`]).
+    guess: u32,
 }
 
 /// The compiled migrations the rows are matched with by name.
@@ -88,6 +90,18 @@ impl<'m> Known<'m> {
                 .binary_search_by(|&i| name_at(i).cmp(name))
                 .ok()
                 .map(|at| order[at]),
+        }
+    }
+
+    /// [`find`](Self::find), trying `guess` first. Rows come in the order they were applied, which is nearly
+    /// always the files' order, so the migration after the last row's is the next row's: one comparison
+    /// instead of a binary search per row (a tenth of reading 10,000 rows).
+    fn find_from(&self, name: &str, guess: u32) -> Option<u32> {
+        // Only when the list is in name order, as a generated registry is: positions are then the order.
+        let sorted = self.by_name.is_none();
+        match self.migrations.get(guess as usize) {
+            Some(m) if sorted && m.name() == name => Some(guess),
+            _ => self.find(name),
         }
     }
 
@@ -188,7 +202,10 @@ impl<'m> History<'m> {
         checksum: Checksum,
         execution_ms: Option<i64>,
     ) {
-        let known = self.known.find(name);
+        let known = self.known.find_from(name, self.guess);
+        if let Some(k) = known {
+            self.guess = k.saturating_add(1);
+        }
         let name = match known {
             Some(i) => Name::Known(i),
             None => {
@@ -499,6 +516,29 @@ mod tests {
         assert_eq!(history.names, "20251231000000_gone");
         assert_eq!(history.digests.len(), 2);
         assert_eq!(history.odd.len(), 1);
+    }
+
+    /// Rows find their migration whatever their order: the guess that the next row's migration follows the
+    /// last one's only saves a search.
+    #[test]
+    fn rows_in_any_order_find_their_migration() {
+        for order in [[0, 1, 2, 2], [2, 1, 0, 0], [1, 2, 0, 1], [0, 2, 1, 0]] {
+            let rows: Vec<AppliedMigration> = order
+                .iter()
+                .enumerate()
+                .map(|(id, &k)| {
+                    let source = ["a", "b", "c"][k];
+                    row(id as i64, DEFINED[k].name, Some(&checksum(source)))
+                })
+                .collect();
+            let history = History::of_rows(&KNOWN, &rows);
+            assert!(history.names.is_empty(), "{order:?}");
+            assert!(history.digests.is_empty(), "{order:?}");
+            for (i, &k) in order.iter().enumerate() {
+                assert_eq!(history.matches(i, &KNOWN[k]), Some(true), "{order:?} row {i}");
+                assert_eq!(history.row(i), rows[i], "{order:?} row {i}");
+            }
+        }
     }
 
     /// A hand-built list need not be in name order: rows still find their migration.

@@ -205,9 +205,8 @@ fn load_rows<'m>(
     // Only a failure pays for the message.
     let read = |e| Error::database(format!("cannot read a row of {table}"))(e);
     let mut history = History::matched_with(known, 0);
-    while let Some(r) = rows.next().map_err(Error::database(format!(
-        "cannot read the migrations table {table}"
-    )))? {
+    let next = |e| Error::database(format!("cannot read the migrations table {table}"))(e);
+    while let Some(r) = rows.next().map_err(next)? {
         // Sized from the first row's count of all rows: grown by doubling, the rows would briefly be held one
         // and a half times.
         if history.is_empty() {
