@@ -32,10 +32,7 @@ impl<'a> Migrator<'a> {
     pub fn status_report(&self, client: &mut Client) -> Result<StatusReport<'a>, Error> {
         // What exists first, in one round trip: a status is often the whole of a command.
         let probe = history::probe(client, &self.table)?;
-        let (exists, applied) = match history::load_probed(client, &self.table, self.migrations, &probe)? {
-            Some(rows) => (true, crate::squash::as_recorded(self.migrations, rows)),
-            None => (false, History::default()),
-        };
+        let (exists, applied) = self.applied_after(client, &probe)?;
         // A resumable mark does not stop `up` (it clears it and goes on), so the migration is just pending.
         let mut failures = history::load_failures_if(client, &self.table, probe.failures)?;
         failures.retain(|f| !resumable(f));
@@ -380,11 +377,21 @@ impl<'a> Migrator<'a> {
     /// The applied rows, as `up` leaves them once it recorded the squashed baselines that stand for applied
     /// migrations (see [`crate::squash`]): under the lock `up` has recorded them already.
     fn read_applied(&self, client: &mut Client) -> Result<(bool, History<'a>), Error> {
-        if !history::exists(client, &self.table)? {
-            return Ok((false, History::default()));
+        let probe = history::probe(client, &self.table)?;
+        self.applied_after(client, &probe)
+    }
+
+    /// [`read_applied`](Self::read_applied) once `probe` said whether the table exists and which columns it
+    /// has.
+    fn applied_after(
+        &self,
+        client: &mut Client,
+        probe: &history::Probe,
+    ) -> Result<(bool, History<'a>), Error> {
+        match history::load_probed(client, &self.table, self.migrations, probe)? {
+            Some(rows) => Ok((true, crate::squash::as_recorded(self.migrations, rows))),
+            None => Ok((false, History::default())),
         }
-        let applied = history::load(client, &self.table, self.migrations)?;
-        Ok((true, crate::squash::as_recorded(self.migrations, applied)))
     }
 
     fn selection(&self, server: u32) -> Selection<'a> {
