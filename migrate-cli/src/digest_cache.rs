@@ -185,14 +185,13 @@ impl DigestCache {
     }
 }
 
-/// One line: `<length> <modified> <changed> <inode> <digest> <baseline> <file name>`, split and read by hand:
-/// at ten thousand lines, reading the cache (`splitn`, the standard 128-bit integer parsers) was a seventh of
-/// answering `status`.
+/// One line: `<length> <modified> <changed> <inode> <digest> <baseline> <file name>`, its numbers and digest
+/// read by hand: at ten thousand lines, reading the cache (the standard 128-bit integer parsers among it) was a
+/// seventh of answering `status`.
 fn parse(line: &str) -> Option<Entry> {
     let mut rest = line;
     let mut word = || {
-        let end = rest.bytes().position(|b| b == b' ')?;
-        let (word, after) = (&rest[..end], &rest[end + 1..]);
+        let (word, after) = rest.split_once(' ')?;
         rest = after;
         Some(word)
     };

@@ -99,10 +99,8 @@ pub(crate) fn check(
     let mut missing = Vec::new();
     let mut needs = |name: String, rights: &[&str], purpose: &str| -> Result<(), Error> {
         let (exists, held): (bool, Vec<bool>) = {
-            let exists: bool = client
-                .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&name])
-                .map_err(Error::database(format!("cannot look up {name}")))?
-                .get(0);
+            let exists = crate::history::relation_exists(client, &name)
+                .map_err(Error::database(format!("cannot look up {name}")))?;
             let mut held = Vec::new();
             if exists {
                 for right in rights {

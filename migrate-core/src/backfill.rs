@@ -750,10 +750,7 @@ pub(crate) fn lookup_key(
     conn: &mut impl GenericClient,
     target: &str,
 ) -> Result<KeyLookup, postgres::Error> {
-    let exists: bool = conn
-        .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&target])?
-        .get(0);
-    if !exists {
+    if !crate::history::relation_exists(conn, target)? {
         return Ok(KeyLookup::NoTable);
     }
     let rows = conn.query(

@@ -66,16 +66,11 @@ pub fn read_registry_with(
     // of a `status` answered by the installed `migrate`.
     let scanned = scan_compact(dir)?;
     let folder: &'static str = Box::leak(scanned.dir.to_string_lossy().into_owned().into_boxed_str());
-    // One path, its file name replaced for each migration.
-    let mut path = scanned.dir.join("_");
     let migrations = table(
         folder,
         scanned.stems().len(),
         scanned.stems().map(str::len).sum(),
-        scanned.stems().map(|stem| {
-            path.set_file_name(format!("{stem}.rs"));
-            (stem, path.clone())
-        }),
+        scanned.stems().map(|stem| (stem, scanned.path_of(stem))),
         precomputed,
     )?;
     let repeatables = &scanned.repeatables;

@@ -38,11 +38,17 @@ pub fn parse_repeatable_name(file_name: &str) -> Option<Result<String, String>> 
 
 /// Parses a file name (not a path). The error says what is wrong, for messages that also name the file.
 pub fn parse_file_name(file_name: &str) -> Result<FileName, String> {
-    let stem = file_stem(file_name)?;
-    Ok(FileName {
-        version: stem[..VERSION_LEN].to_owned(),
-        stem: stem.to_owned(),
-    })
+    file_stem(file_name).map(FileName::of_stem)
+}
+
+impl FileName {
+    /// The parts of a stem [`file_stem`] checked.
+    pub(crate) fn of_stem(stem: &str) -> FileName {
+        FileName {
+            version: stem[..VERSION_LEN].to_owned(),
+            stem: stem.to_owned(),
+        }
+    }
 }
 
 /// [`parse_file_name`]'s check, giving the stem (`<version>_<name>`) without copying anything: a folder's scan

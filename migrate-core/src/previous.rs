@@ -47,10 +47,8 @@ fn existing(
     let Some(name) = table_name(table) else {
         return Ok(None);
     };
-    let exists: bool = conn
-        .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&name])
-        .map_err(Error::database(format!("cannot look up {name}")))?
-        .get(0);
+    let exists = crate::history::relation_exists(conn, &name)
+        .map_err(Error::database(format!("cannot look up {name}")))?;
     Ok(exists.then_some(name))
 }
 

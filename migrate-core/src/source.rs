@@ -123,10 +123,7 @@ pub fn scan_all(dir: &Path) -> Result<(Vec<MigrationFile>, Vec<RepeatableFile>),
     let files = scanned
         .stems()
         .map(|stem| MigrationFile {
-            name: FileName {
-                version: stem[..VERSION_LEN].to_owned(),
-                stem: stem.to_owned(),
-            },
+            name: FileName::of_stem(stem),
             path: scanned.path_of(stem),
         })
         .collect();
@@ -158,8 +155,13 @@ impl Scanned {
 
     /// The path of the migration `stem` (one of [`stems`](Self::stems)).
     pub fn path_of(&self, stem: &str) -> PathBuf {
-        self.dir.join(format!("{stem}.rs"))
+        stem_path(&self.dir, stem)
     }
+}
+
+/// `<dir>/<stem>.rs`.
+fn stem_path(dir: &Path, stem: &str) -> PathBuf {
+    dir.join(format!("{stem}.rs"))
 }
 
 /// Reads `dir` as [`scan_all`] does, into a [`Scanned`].
@@ -238,8 +240,8 @@ pub(crate) fn scan_compact(dir: &Path) -> Result<Scanned, SourceError> {
         if first[..VERSION_LEN] == second[..VERSION_LEN] {
             return Err(SourceError::DuplicateVersion {
                 version: first[..VERSION_LEN].to_owned(),
-                first: dir.join(format!("{first}.rs")),
-                second: dir.join(format!("{second}.rs")),
+                first: stem_path(&dir, first),
+                second: stem_path(&dir, second),
             });
         }
     }

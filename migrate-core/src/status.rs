@@ -495,32 +495,7 @@ impl<'a> StatusReport<'a> {
     /// borrowed from the report. An entry owns its name, path, row and checksum; at 10,000 migrations
     /// building them was the largest part of printing `status`.
     pub fn lines(&self) -> impl Iterator<Item = Line<'_>> + '_ {
-        self.keys().map(|key| {
-            let state = self.state(key);
-            match key {
-                Key::File(i) => {
-                    let row = self.classified.row(i);
-                    Line {
-                        state,
-                        name: self.migrations[i].name(),
-                        run_on: row.map(|r| self.applied.run_on(r)),
-                        renamed_from: row
-                            .filter(|_| state == State::Renamed)
-                            .map(|r| self.applied.name(r)),
-                        squashed_into: None,
-                        contract: self.contract(key).is_some(),
-                    }
-                }
-                Key::Row(r) => Line {
-                    state,
-                    name: self.applied.name(r),
-                    run_on: Some(self.applied.run_on(r)),
-                    renamed_from: None,
-                    squashed_into: self.squashed_into(r).map(|b| self.migrations[b].name()),
-                    contract: false,
-                },
-            }
-        })
+        self.keys().map(|key| self.line(key))
     }
 
     /// The first pending contract (see [`Status::expand_only`]) and how many pending expands come before it.
@@ -673,46 +648,62 @@ impl<'a> StatusReport<'a> {
         }
     }
 
-    fn entry(&self, key: Key) -> Entry {
+    /// What the line of `key` shows; [`entry`](Self::entry) owns the same and adds the rest.
+    fn line(&self, key: Key) -> Line<'_> {
         let state = self.state(key);
-        let failure = self.failure(key).cloned();
         match key {
             Key::File(i) => {
-                let m = &self.migrations[i];
-                let row = self.classified.row(i).map(|r| self.applied.row(r));
-                Entry {
-                    name: m.name().to_owned(),
+                let row = self.classified.row(i);
+                Line {
                     state,
-                    path: Some(self.shown_path(m)),
+                    name: self.migrations[i].name(),
+                    run_on: row.map(|r| self.applied.run_on(r)),
                     renamed_from: row
-                        .as_ref()
                         .filter(|_| state == State::Renamed)
-                        .map(|a| a.name.clone()),
-                    applied: row,
-                    failure,
-                    contract: self.contract(key).map(str::to_owned),
-                    same_content_as: Vec::new(),
+                        .map(|r| self.applied.name(r)),
                     squashed_into: None,
+                    contract: self.contract(key).is_some(),
                 }
             }
-            Key::Row(r) => Entry {
-                name: self.applied.name(r).to_owned(),
+            Key::Row(r) => Line {
                 state,
-                path: None,
-                applied: Some(self.applied.row(r)),
-                failure,
-                contract: None,
+                name: self.applied.name(r),
+                run_on: Some(self.applied.run_on(r)),
                 renamed_from: None,
-                same_content_as: self
-                    .classified
+                squashed_into: self.squashed_into(r).map(|b| self.migrations[b].name()),
+                contract: false,
+            },
+        }
+    }
+
+    fn entry(&self, key: Key) -> Entry {
+        let line = self.line(key);
+        let (path, applied, same_content_as) = match key {
+            Key::File(i) => (
+                Some(self.shown_path(&self.migrations[i])),
+                self.classified.row(i).map(|r| self.applied.row(r)),
+                Vec::new(),
+            ),
+            Key::Row(r) => (
+                None,
+                Some(self.applied.row(r)),
+                self.classified
                     .lookalikes_of(r)
                     .iter()
                     .map(|&i| self.migrations[i].name().to_owned())
                     .collect(),
-                squashed_into: self
-                    .squashed_into(r)
-                    .map(|b| self.migrations[b].name().to_owned()),
-            },
+            ),
+        };
+        Entry {
+            name: line.name.to_owned(),
+            state: line.state,
+            path,
+            renamed_from: line.renamed_from.map(str::to_owned),
+            applied,
+            failure: self.failure(key).cloned(),
+            contract: self.contract(key).map(str::to_owned),
+            same_content_as,
+            squashed_into: line.squashed_into.map(str::to_owned),
         }
     }
 

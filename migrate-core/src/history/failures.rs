@@ -44,7 +44,6 @@ pub const INTERRUPTED_MARK: &str = "interrupted";
 /// nothing else was committed, so the next run clears the mark and goes on.
 pub const RESUMABLE_MARK: &str = "interrupted in an operation that can run again,";
 
-
 /// Keeps `failure` (replacing an older one of the same migration), creating the table when missing.
 pub(crate) fn record_failure(
     client: &mut impl GenericClient,
@@ -104,13 +103,8 @@ pub(crate) fn load_failures(
     table: &MigrationsTable,
 ) -> Result<Vec<Failure>, Error> {
     let failed = table.failures();
-    let exists: bool = client
-        .query_typed_one(
-            "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
-            &[(&failed, postgres::types::Type::TEXT)],
-        )
-        .map_err(Error::database(format!("cannot look up {failed}")))?
-        .get(0);
+    let exists = super::sql::relation_exists(client, &failed)
+        .map_err(Error::database(format!("cannot look up {failed}")))?;
     load_failures_if(client, table, exists)
 }
 

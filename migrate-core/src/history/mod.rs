@@ -20,7 +20,9 @@ pub(crate) use failures::{clear_failure, load_failures, load_failures_if, record
 pub(crate) use probe::{probe, Probe};
 pub use rows::AppliedMigration;
 pub(crate) use rows::{Checksum, History, Kept};
-pub(crate) use sql::{delete, ensure, exists, insert, load, load_probed, rename, update_checksum};
+pub(crate) use sql::{
+    delete, ensure, exists, insert, load, load_probed, relation_exists, rename, update_checksum,
+};
 pub use table::{MigrationsTable, MAX_TABLE_NAME_BYTES};
 // Only the importers check a table before adopting it as it is, and write the mark of an adopted row.
 #[cfg(feature = "import")]

@@ -36,16 +36,22 @@ pub(crate) fn exists(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
 ) -> Result<bool, Error> {
+    relation_exists(client, &table.quoted())
+        .map_err(Error::database(format!("cannot look up the migrations table {table}")))
+}
+
+/// Whether the relation named `quoted` (as `to_regclass` reads a name: quoted, possibly schema-qualified)
+/// exists: the migrations table, one of its companions, a backfill's target.
+pub(crate) fn relation_exists(
+    client: &mut impl GenericClient,
+    quoted: &str,
+) -> Result<bool, postgres::Error> {
     // Typed, unnamed statements here and below: one round trip each instead of a prepare and an execute,
     // which every command that reads the history pays.
-    let row = client
-        .query_typed_one(
-            "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
-            &[(&table.quoted(), Type::TEXT)],
-        )
-        .map_err(Error::database(format!(
-            "cannot look up the migrations table {table}"
-        )))?;
+    let row = client.query_typed_one(
+        "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
+        &[(&quoted, Type::TEXT)],
+    )?;
     Ok(row.get(0))
 }
 

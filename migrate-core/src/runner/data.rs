@@ -295,7 +295,6 @@ fn parse_xid(text: Option<&str>) -> Option<i64> {
     text.and_then(|v| v.parse().ok())
 }
 
-
 /// Whether a statement can go in the same query as the start of the watch ([`TransactionWatch::start_with`]):
 /// one statement that a builder method rendered (never `pgm.sql`, whose text is the user's), which cannot end
 /// the transaction: `COMMIT`, `ROLLBACK` and their kind are statements of their own, and a procedure or `DO`

@@ -42,7 +42,6 @@ pub struct RepeatableStatus {
     pub state: RepeatableState,
 }
 
-
 /// Creates `<table>_repeat` when missing; returns its quoted name.
 pub(crate) fn ensure_repeat_table(
     client: &mut impl GenericClient,
@@ -68,13 +67,8 @@ fn recorded(
     table: &MigrationsTable,
 ) -> Result<std::collections::HashMap<String, String>, Error> {
     let repeat = table.repeats();
-    let exists: bool = client
-        .query_typed_one(
-            "SELECT pg_catalog.to_regclass($1) IS NOT NULL",
-            &[(&repeat, postgres::types::Type::TEXT)],
-        )
-        .map_err(Error::database(format!("cannot look up {repeat}")))?
-        .get(0);
+    let exists = history::relation_exists(client, &repeat)
+        .map_err(Error::database(format!("cannot look up {repeat}")))?;
     recorded_if(client, table, exists)
 }
 
