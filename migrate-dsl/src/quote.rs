@@ -30,6 +30,7 @@ pub fn ident(name: &str) -> String {
 ///
 /// ```
 /// use migrate_dsl::prelude::*;
+/// assert_eq!(literal("plain"), "'plain'");
 /// assert_eq!(literal("it's"), "'it''s'");
 /// assert_eq!(literal(r"C:\dir"), r"E'C:\\dir'");
 /// ```
@@ -40,6 +41,13 @@ pub fn literal(value: &str) -> String {
         out.push('E');
     }
     out.push('\'');
+    // Most values have nothing to double: copied whole, not a character at a time (the runner, a debug
+    // build, quotes each migration's name and checksum for its bookkeeping row).
+    if !escape_backslash && !value.contains('\'') {
+        out.push_str(value);
+        out.push('\'');
+        return out;
+    }
     for c in value.chars() {
         match c {
             '\'' => out.push_str("''"),

@@ -29,6 +29,22 @@ impl MigrationsTable {
     pub(crate) fn delete_sql(&self) -> String {
         format!("DELETE FROM {} WHERE name = $1", self.quoted())
     }
+
+    /// [`insert_sql`](Self::insert_sql) with its values as literals, for a simple query that commits in the
+    /// same round trip. Untyped literals take their columns' types as the parameters do.
+    pub(crate) fn insert_literal_sql(&self, name: &str, checksum: &str, execution_ms: i64) -> String {
+        format!(
+            "INSERT INTO {} (name, run_on, checksum, execution_ms) VALUES ({}, pg_catalog.clock_timestamp(), {}, {execution_ms})",
+            self.quoted(),
+            migrate_dsl::literal(name),
+            migrate_dsl::literal(checksum)
+        )
+    }
+
+    /// [`delete_sql`](Self::delete_sql) with its name as a literal.
+    pub(crate) fn delete_literal_sql(&self, name: &str) -> String {
+        format!("DELETE FROM {} WHERE name = {}", self.quoted(), migrate_dsl::literal(name))
+    }
 }
 
 /// Whether the table exists (without creating anything).

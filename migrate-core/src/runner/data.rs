@@ -95,6 +95,16 @@ fn watched<E>(
     }
 }
 
+/// Who opens a migration's transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Begin {
+    /// The driver did (a `postgres::Transaction`, which data code needs for its savepoint).
+    Opened,
+    /// The migration's first query does, with a `BEGIN` in front: one round trip less for a migration of
+    /// plain statements, whose transaction the runner ends itself.
+    WithFirstQuery,
+}
+
 /// How a migration's SQL or data code ended the transaction the runner opened for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Ended {
@@ -117,12 +127,13 @@ pub(super) struct TransactionWatch {
 
 impl TransactionWatch {
     /// Runs `first` (the migration's `SET LOCAL` statements) and takes the transaction's id, in one round
-    /// trip.
+    /// trip; with [`Begin::WithFirstQuery`], that round trip opens the transaction too.
     pub(super) fn start(
         conn: &mut impl GenericClient,
+        begin: Begin,
         first: &[String],
     ) -> Result<Self, postgres::Error> {
-        let messages = conn.simple_query(&start_sql(first))?;
+        let messages = conn.simple_query(&start_sql(begin, first))?;
         let xid = parse_xid(first_column(&messages).next_back().flatten()).unwrap_or(-1);
         Ok(TransactionWatch { xid })
     }
@@ -134,10 +145,11 @@ impl TransactionWatch {
     /// the number of characters sent before `sql`, for its position.
     pub(super) fn start_with(
         conn: &mut impl GenericClient,
+        begin: Begin,
         first: &[String],
         sql: &str,
     ) -> Result<(Self, Option<Ended>), (postgres::Error, usize)> {
-        let before = format!("{};\n", start_sql(first));
+        let before = format!("{};\n", start_sql(begin, first));
         let messages = conn
             .simple_query(&format!("{before}{}", with_check(sql)))
             .map_err(|e| (e, before.chars().count()))?;
@@ -277,8 +289,12 @@ fn ended_behind_abort(status: Option<&str>) -> Option<Ended> {
 
 /// The `SET LOCAL` statements that start a migration's transaction, followed by the query for the
 /// transaction's id, as one simple query.
-fn start_sql(first: &[String]) -> String {
-    let mut sql: String = first.iter().map(|s| format!("{s};\n")).collect();
+fn start_sql(begin: Begin, first: &[String]) -> String {
+    let mut sql = String::new();
+    if begin == Begin::WithFirstQuery {
+        sql.push_str("BEGIN;\n");
+    }
+    sql.extend(first.iter().map(|s| format!("{s};\n")));
     sql.push_str("SELECT pg_catalog.txid_current()");
     sql
 }
@@ -505,10 +521,15 @@ mod tests {
             "SET LOCAL statement_timeout = 0".to_owned(),
         ];
         assert_eq!(
-            start_sql(&settings),
+            start_sql(Begin::Opened, &settings),
             "SET LOCAL lock_timeout = '5s';\nSET LOCAL statement_timeout = 0;\nSELECT pg_catalog.txid_current()"
         );
-        assert_eq!(start_sql(&[]), "SELECT pg_catalog.txid_current()");
+        assert_eq!(start_sql(Begin::Opened, &[]), "SELECT pg_catalog.txid_current()");
+        // Opened by the query itself: the BEGIN first, so the settings are local to that transaction.
+        assert_eq!(
+            start_sql(Begin::WithFirstQuery, &settings[..1]),
+            "BEGIN;\nSET LOCAL lock_timeout = '5s';\nSELECT pg_catalog.txid_current()"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use postgres::error::SqlState;
 use postgres::{Client, GenericClient};
 
 use migrate_dsl::{Action, Statement};
@@ -18,6 +19,7 @@ use crate::plan::Step;
 use crate::previous;
 use crate::retry::{GaveUp, LockRetry};
 
+use super::data::Begin;
 use super::{Migrator, Ran};
 
 impl<'a> Migrator<'a> {
@@ -173,6 +175,7 @@ impl<'a> Migrator<'a> {
             step.segments()
         };
         let last = segments.len() - 1;
+        let plain = last == 0 && !self.fake && self.observer.is_none() && is_plain(step);
         let mut committed = 0;
         let mut ran = None;
         for (i, segment) in segments.iter().enumerate() {
@@ -182,13 +185,18 @@ impl<'a> Migrator<'a> {
                 OutcomeBase::Split(committed)
             };
             let attempt = self.retrying(m.name(), events, |events| {
+                if plain {
+                    return self.attempt_plain(client, step, segment, started, events).map(Some);
+                }
                 let mut tx = client
                     .transaction()
                     .map_err(Error::database("cannot start a transaction"))?;
                 // The `SET LOCAL` timeouts are sent with run_units' first query.
                 let result = self
                     .check_first_segment(&mut tx, step, i == 0)
-                    .and_then(|()| self.run_units(&mut tx, step, segment, outcome, events))
+                    .and_then(|()| {
+                        self.run_units(&mut tx, step, segment, outcome, Begin::Opened, events)
+                    })
                     .and_then(|()| {
                         if i == last {
                             self.record(&mut tx, step, started, outcome.at(0), false)
@@ -223,6 +231,71 @@ impl<'a> Migrator<'a> {
             fake: self.fake,
         });
         ran.ok_or(Error::Internal("a migration ran without its bookkeeping"))
+    }
+
+    /// One attempt at a migration of plain statements ([`is_plain`]) in one transaction that the runner
+    /// opens and ends by hand: `BEGIN` goes with the first query and `COMMIT` with the bookkeeping row, so a
+    /// one-statement migration takes two round trips instead of the driver transaction's four. Rolled back
+    /// on any failure, like the driver's.
+    fn attempt_plain(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        units: &[Statement],
+        started: Instant,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Ran, Error> {
+        let result = self
+            .run_units(client, step, units, OutcomeBase::RolledBack, Begin::WithFirstQuery, events)
+            .and_then(|()| self.record_and_commit(client, step, started));
+        if result.is_err() {
+            // Sent explicitly so the session is clean for a retry or the unlock that follows; when the
+            // transaction already ended, the server only warns.
+            let _ = client.batch_execute("ROLLBACK");
+        }
+        result
+    }
+
+    /// The bookkeeping row of a plain migration ([`Self::attempt_plain`]) and the commit of its transaction,
+    /// in one round trip.
+    fn record_and_commit(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        started: Instant,
+    ) -> Result<Ran, Error> {
+        let m = step.migration;
+        let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let sql = match step.direction {
+            Direction::Up => self.table.insert_literal_sql(m.name(), &m.checksum(), execution_ms),
+            Direction::Down => self.table.delete_literal_sql(m.name()),
+        };
+        let Err(error) = client.batch_execute(&format!("{sql};\nCOMMIT")) else {
+            return Ok(Ran {
+                name: m.name().to_owned(),
+                direction: step.direction,
+                execution_ms,
+            });
+        };
+        // Which of the two failed: after a refused row the transaction is still open, aborted, and refuses
+        // any query; after a failed commit it is gone. A lost connection says neither, so it is reported as
+        // the commit's, which does not claim the migration was rolled back.
+        let aborted = matches!(
+            client.simple_query("SELECT 1"),
+            Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION)
+        );
+        Err(if aborted {
+            Error::Record(Box::new(RecordError {
+                name: m.name().to_owned(),
+                table: self.table.to_string(),
+                direction: step.direction,
+                source: error,
+                outcome: Outcome::RolledBack,
+                runs_again: false,
+            }))
+        } else {
+            Error::database(format!("migration {}: cannot commit its transaction", m.name()))(error)
+        })
     }
 
     /// A migration outside a transaction: session-level timeouts around it, put back afterwards even when
@@ -390,7 +463,7 @@ impl<'a> Migrator<'a> {
             };
             let units = step.units();
             self.check_safeguards(conn, step, &units)?;
-            self.run_units(conn, step, &units, outcome, events)?;
+            self.run_units(conn, step, &units, outcome, Begin::Opened, events)?;
         }
         let ran = if step.transactional || self.fake {
             self.record(conn, step, started, Outcome::RolledBack, false)?
@@ -506,6 +579,16 @@ fn describe_unit(unit: &Statement) -> String {
         first.to_owned()
     };
     format!("#{} ({}): {shown}", unit.position, unit.op)
+}
+
+/// Whether a transactional migration is plain statements only, sent by [`Migrator::attempt_plain`]: no
+/// data code (which needs the driver's transaction for its savepoint), backfill, restore, note or
+/// safeguard (whose checks run before the transaction's first statement and whose records go with the
+/// bookkeeping row).
+fn is_plain(step: &Step<'_>) -> bool {
+    step.statements()
+        .iter()
+        .all(|s| s.action.is_none() && s.safeguard.is_none())
 }
 
 /// Whether a unit that may have committed can simply run again: a backfill resumes from its progress, and a

@@ -18,7 +18,7 @@ use crate::plan::Step;
 use crate::retry::{GaveUp, LockRetry};
 use crate::user_code::UserCode;
 
-use super::data::{can_start_with, run_data, Ended, TransactionWatch};
+use super::data::{can_start_with, run_data, Begin, Ended, TransactionWatch};
 use super::execute::OutcomeBase;
 use super::Migrator;
 
@@ -26,12 +26,15 @@ impl<'a> Migrator<'a> {
     /// Sends `units` (statements, data code, backfills) in order; a failure names the migration, the
     /// operation and what the failure left behind. In a transaction, a unit that ended it (a `COMMIT` or
     /// `ROLLBACK` in its SQL or data code) stops the run: every later statement would run on its own.
+    /// `begin` says whether the transaction is open already or opened by the first query (only for units
+    /// without data code, which needs the driver's transaction for its savepoint).
     pub(super) fn run_units(
         &self,
         conn: &mut impl GenericClient,
         step: &Step<'a>,
         units: &[Statement],
         outcome: OutcomeBase,
+        begin: Begin,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Error> {
         let m = step.migration;
@@ -53,7 +56,7 @@ impl<'a> Migrator<'a> {
             if carried {
                 start_with_first = Some(set);
             } else {
-                watch = Some(TransactionWatch::start(conn, &set).map_err(Error::database(
+                watch = Some(TransactionWatch::start(conn, begin, &set).map_err(Error::database(
                     format!(
                         "cannot start the migration's transaction (`{}`)",
                         set.join("; ")
@@ -87,7 +90,7 @@ impl<'a> Migrator<'a> {
             })?;
             let started = Instant::now();
             let (result, checked) = match start_with_first.take() {
-                Some(set) => match TransactionWatch::start_with(conn, &set, &unit.sql) {
+                Some(set) => match TransactionWatch::start_with(conn, begin, &set, &unit.sql) {
                     Ok((started, ended)) => {
                         watch = Some(started);
                         (Ok(()), Some(ended))
