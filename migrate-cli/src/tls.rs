@@ -171,6 +171,24 @@ pub fn with_driver_mode(conn: &str, tls: &Tls) -> String {
     format!("{conn} sslmode={mode}")
 }
 
+/// Trusts the system's root certificates: where the distribution keeps them (found by `openssl-probe`, which
+/// honours `SSL_CERT_FILE` and `SSL_CERT_DIR` first), else OpenSSL's compiled-in default. The compiled-in
+/// default alone is not enough: an OpenSSL built from source (the `vendored-openssl` feature of the
+/// installed `migrate`) looks under its own prefix, where no distribution puts them.
+fn system_roots(builder: &mut SslContextBuilder) -> Result<(), openssl::error::ErrorStack> {
+    let found = openssl_probe::probe();
+    if found.cert_file.is_none() && found.cert_dir.is_empty() {
+        return builder.set_default_verify_paths();
+    }
+    if let Some(file) = &found.cert_file {
+        builder.load_verify_locations(Some(file), None)?;
+    }
+    for dir in &found.cert_dir {
+        builder.load_verify_locations(None, Some(dir))?;
+    }
+    Ok(())
+}
+
 impl Tls {
     /// The connector for this mode: no TLS for `disable`; for `prefer` and `require`, an OpenSSL context that
     /// verifies nothing and so reads no root certificates; for the verify modes, one that trusts the roots of
@@ -212,8 +230,7 @@ impl Tls {
                 })?;
                 builder.set_cert_store(store);
             }
-            None => builder
-                .set_default_verify_paths()
+            None => system_roots(&mut builder)
                 .context("cannot read the system's root certificates (OpenSSL)")?,
         }
         Ok(builder.build())
@@ -337,5 +354,20 @@ mod tests {
         assert_eq!(roots(SslMode::VerifyCa, Some(pem.clone())), Some(1));
         assert_eq!(roots(SslMode::VerifyFull, Some(pem)), Some(1));
         std::fs::remove_dir_all(&dir).unwrap();
+
+        // Without it, the system's: the distribution's bundle, whichever OpenSSL this was built with (one
+        // built from source would look under its own prefix and find none).
+        let bundle = openssl_probe::probe()
+            .cert_file
+            .expect("a CA bundle on this machine (the ca-certificates package)");
+        let in_bundle = X509::stack_from_pem(&std::fs::read(&bundle).unwrap())
+            .unwrap()
+            .len();
+        assert!(
+            in_bundle > 10,
+            "{}: {in_bundle} certificates",
+            bundle.display()
+        );
+        assert_eq!(roots(SslMode::VerifyCa, None), Some(in_bundle));
     }
 }

@@ -47,19 +47,16 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
         _ => return None,
     };
     let build = forward::build_request(&settings.config, release)?;
+    let db = connect::resolve_settings(settings).ok()?;
+    // The server starts a session (a few milliseconds, the longest wait of the answer) while the build note
+    // and the folder are read, so it starts first. A server that takes longer than QUICK to answer is left
+    // to the runner, which waits the whole connect timeout and says why it gave up: a server that does not
+    // answer costs this attempt QUICK, not a second timeout.
+    let mut connecting = Connecting::start(&db, settings.connect_timeout.min(QUICK));
     let dir = settings.migrations_dir.canonicalize().ok()?;
     if !freshness::built_from_folder(&build, &dir) {
         return None;
     }
-    let db = connect::resolve_settings(settings).ok()?;
-    // The server starts a session while the folder is read: both take a few milliseconds. A server that
-    // takes longer than QUICK to answer is left to the runner, which waits the whole connect timeout and says
-    // why it gave up: a server that does not answer costs this attempt QUICK, not a second timeout.
-    let connecting = {
-        let db = db.clone();
-        let timeout = settings.connect_timeout.min(QUICK);
-        std::thread::spawn(move || db.connect_unchecked(timeout).ok())
-    };
     let mut cache = DigestCache::load(&dir);
     let registry =
         migrate_core::folder::read_registry_with(&dir, &mut |path| cache.precomputed(path)).ok()?;
@@ -67,7 +64,7 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
     if registry.migrations.iter().any(|m| m.precomputed().baseline) {
         return None;
     }
-    let mut client = connecting.join().ok()??;
+    let mut client = connecting.client()?;
     let status = Migrator::new(registry.migrations.as_slice())
         .repeatables(registry.repeatables.as_slice())
         .table(settings.table.clone())
@@ -90,6 +87,34 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
         }
         // Printing can still fail (a closed output): the runner would fail the same way.
         Some(json) => crate::commands::status::print(&status, &db.display, json).ok(),
+    }
+}
+
+/// The connection being opened on its own thread while the folder is read.
+struct Connecting(Option<std::thread::JoinHandle<Option<postgres::Client>>>);
+
+impl Connecting {
+    fn start(db: &connect::Target, timeout: std::time::Duration) -> Self {
+        let db = db.clone();
+        Connecting(Some(std::thread::spawn(move || {
+            db.connect_unchecked(timeout).ok()
+        })))
+    }
+
+    /// The connection, once open; `None` when it could not be.
+    fn client(&mut self) -> Option<postgres::Client> {
+        self.0.take()?.join().ok()?
+    }
+}
+
+impl Drop for Connecting {
+    /// Not used after all (the command goes to the runner): the session is ended properly before the
+    /// process replaces itself with the runner, which would cut it off mid-start (a line in the server's
+    /// log).
+    fn drop(&mut self) {
+        if let Some(thread) = self.0.take() {
+            drop(thread.join());
+        }
     }
 }
 
