@@ -143,7 +143,7 @@ struct Sample {
     rss_kib: u64,
 }
 
-/// Runs `cmd` under `/usr/bin/time`, failing loudly (see [`tests::timing::timed`]).
+/// Runs `cmd`, timed with its peak memory, failing loudly (see [`tests::timing::timed`]).
 fn timed(cmd: &mut Command) -> Sample {
     let (wall, rss_kib) = tests::timing::timed(cmd);
     Sample { wall, rss_kib }
