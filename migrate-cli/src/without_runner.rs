@@ -22,7 +22,9 @@
 //! migrations it replaces is in its code's file, which is not kept here). It reads only, takes no lock and
 //! changes nothing: anything to apply, and every error (no database, a connection refused, a table it cannot
 //! read), goes to the runner, which says it in its own words. The connection skips the pooler check, as a
-//! read needs no session of its own; a run that applies anything is the runner's and checks it.
+//! read needs no session of its own; a run that applies anything is the runner's and checks it. The session
+//! is its own and outside any transaction, so the history is read in one query when it can be
+//! ([`Migrator::own_session`]).
 
 use std::process::ExitCode;
 
@@ -68,6 +70,7 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
     let status = Migrator::new(registry.migrations.as_slice())
         .repeatables(registry.repeatables.as_slice())
         .table(settings.table.clone())
+        .own_session()
         .status_report(&mut client)
         .ok()?;
     if !all_applied(&status) {

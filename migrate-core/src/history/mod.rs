@@ -17,7 +17,7 @@ mod table;
 
 pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
 pub(crate) use failures::{clear_failure, load_failures, load_failures_if, record_failure};
-pub(crate) use probe::{probe, Probe};
+pub(crate) use probe::{probe, read_at_once, Probe};
 pub use rows::AppliedMigration;
 pub(crate) use rows::{Checksum, History, Kept};
 pub(crate) use sql::{

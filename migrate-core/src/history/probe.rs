@@ -7,12 +7,19 @@
 //! so the one query is also written to be cheap to plan (a join, no sub-selects): measured from the server's
 //! log on a no-op `up` with 500 migrations, about 1.9 ms for the probe and the rows against 2.0 to 3.4 ms for
 //! the five queries before (and 3.3 ms with the columns as two arrays).
+//!
+//! On a session of its own (the installed `migrate`'s answers), the probe's answers and the rows come in one
+//! query instead ([`read_at_once`]) when the table is as `up` creates it: with `pgbench` opening a session
+//! per read of a 500-row table, 4.4 to 4.6 ms against 4.9 to 5.0 ms for the probe and the rows.
 
 use postgres::types::Type;
 use postgres::GenericClient;
 
 use crate::error::Error;
+use crate::migration::Migration;
 
+use super::rows::History;
+use super::sql::{check_columns, read_rows};
 use super::table::MigrationsTable;
 
 /// The answers of [`probe`].
@@ -71,4 +78,71 @@ pub(crate) fn probe(
         failures: first.get(1),
         repeatables: first.get(2),
     })
+}
+
+/// [`probe`] and the rows in one query, for a table as `up` creates it (`id bigint`, `name text` or
+/// `varchar`, `run_on timestamptz`, `checksum text`, `execution_ms bigint`) that holds rows: `None` for any
+/// other table, or none, which [`probe`] and [`load_probed`](super::load_probed) then read and judge as
+/// usual. One round trip and one statement less for `status` and a no-op `up`, a tenth of the server's
+/// part of a no-op `up` (a new session looks up the catalogs anew for each statement).
+///
+/// The query fails when the table or one of its columns is missing, which would abort a transaction the
+/// session is in, so only for a session that is the caller's own and outside a transaction (see
+/// [`Migrator::own_session`](crate::Migrator::own_session)).
+pub(crate) fn read_at_once<'m>(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    known: &'m [Migration],
+) -> Result<Option<(Probe, History<'m>)>, Error> {
+    // The companions' look-ups are sub-selects that run once, not once per row.
+    let sql = format!(
+        "SELECT id, name, run_on, checksum, execution_ms, pg_catalog.count(*) OVER (), \
+                (SELECT pg_catalog.to_regclass($1) IS NOT NULL), (SELECT pg_catalog.to_regclass($2) IS NOT NULL) \
+         FROM {} ORDER BY id",
+        table.quoted()
+    );
+    let failures = table.failures();
+    let repeats = table.repeats();
+    let Ok(rows) = client.query_typed_raw(
+        &sql,
+        [(&failures, Type::TEXT), (&repeats, Type::TEXT)],
+    ) else {
+        return Ok(None);
+    };
+    let mut probe = None;
+    let history = read_rows(rows, table, known, |first| {
+        let columns: Vec<(String, String)> = first
+            .columns()
+            .iter()
+            .take(5)
+            .map(|c| (c.name().to_owned(), spelled(c.type_()).to_owned()))
+            .collect();
+        let (Ok(failures), Ok(repeatables)) = (first.try_get(6), first.try_get(7)) else {
+            return false;
+        };
+        if check_columns(table, &columns).is_err() {
+            return false;
+        }
+        probe = Some(Probe {
+            columns: Some(columns),
+            failures,
+            repeatables,
+        });
+        true
+    })?;
+    Ok(history.and_then(|history| Some((probe?, history))))
+}
+
+/// A column type as `format_type` spells it, for the types the migrations table's columns are read as; other
+/// types by their internal name, which [`check_columns`] refuses.
+fn spelled(ty: &Type) -> &str {
+    match *ty {
+        Type::INT8 => "bigint",
+        Type::TEXT => "text",
+        Type::VARCHAR => "character varying",
+        Type::TIMESTAMPTZ => "timestamp with time zone",
+        // Read as they are, not cast as `load` casts them: the other types the table may have (`integer`
+        // ids, `timestamp` without time zone) go through the probe.
+        _ => ty.name(),
+    }
 }

@@ -152,11 +152,6 @@ impl<'m> History<'m> {
         }
     }
 
-    /// Makes room for `rows` more rows at once (see [`load`](super::load)).
-    pub(super) fn reserve_exact(&mut self, rows: usize) {
-        self.rows.reserve_exact(rows);
-    }
-
     /// `rows` matched with `known` by name.
     pub(crate) fn of_rows(known: &'m [Migration], rows: &[AppliedMigration]) -> History<'m> {
         let mut history = History::matched_with(known, rows.len());

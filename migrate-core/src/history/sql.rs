@@ -216,7 +216,7 @@ fn load_rows<'m>(
         table.quoted()
     );
     // Streamed, not collected: the rows as received are never all held next to what is kept of them.
-    let mut rows = client
+    let rows = client
         .query_typed_raw(
             &sql,
             std::iter::empty::<(&(dyn postgres::types::ToSql + Sync), Type)>(),
@@ -224,17 +224,34 @@ fn load_rows<'m>(
         .map_err(Error::database(format!(
             "cannot read the migrations table {table}"
         )))?;
+    let history = read_rows(rows, table, known, |_| true)?;
+    Ok(history.unwrap_or_else(|| History::matched_with(known, 0)))
+}
+
+/// Reads the history from `rows`, whose first six columns are id, name, run_on, checksum, execution_ms and
+/// the count of all rows, as [`load_rows`] selects them. `first` looks at the first row before anything is
+/// read from it: `false` stops there with `None`. `None` too when there is no row.
+pub(super) fn read_rows<'m>(
+    mut rows: postgres::RowIter<'_>,
+    table: &MigrationsTable,
+    known: &'m [Migration],
+    first: impl FnOnce(&postgres::Row) -> bool,
+) -> Result<Option<History<'m>>, Error> {
     // Only a failure pays for the message.
     let read = |e| Error::database(format!("cannot read a row of {table}"))(e);
-    let mut history = History::matched_with(known, 0);
     let next = |e| Error::database(format!("cannot read the migrations table {table}"))(e);
-    while let Some(r) = rows.next().map_err(next)? {
-        // Sized from the first row's count of all rows: grown by doubling, the rows would briefly be held one
-        // and a half times.
-        if history.is_empty() {
-            let total: i64 = r.try_get(5).map_err(read)?;
-            history.reserve_exact(usize::try_from(total).unwrap_or(0));
-        }
+    let Some(r) = rows.next().map_err(next)? else {
+        return Ok(None);
+    };
+    if !first(&r) {
+        return Ok(None);
+    }
+    // Sized from the first row's count of all rows: grown by doubling, the rows would briefly be held one
+    // and a half times.
+    let total: i64 = r.try_get(5).map_err(read)?;
+    let mut history = History::matched_with(known, usize::try_from(total).unwrap_or(0));
+    let mut row = Some(r);
+    while let Some(r) = row {
         // Rows written by hand or by another tool may hold NULLs: an unknown checksum or time stays unknown;
         // a row without id, name or run_on cannot be placed at all.
         let id: Option<i64> = r.try_get(0).map_err(read)?;
@@ -251,8 +268,9 @@ fn load_rows<'m>(
         };
         let checksum: Option<&str> = r.try_get(3).map_err(read)?;
         history.push(id, name, run_on, checksum, r.try_get(4).map_err(read)?);
+        row = rows.next().map_err(next)?;
     }
-    Ok(history)
+    Ok(Some(history))
 }
 
 pub(crate) fn insert(

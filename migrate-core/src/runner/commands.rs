@@ -30,9 +30,8 @@ impl<'a> Migrator<'a> {
     /// [`status`](Self::status) laid out one entry at a time: the same entries, without one per migration
     /// held in memory (what the `status` command prints through). Read-only.
     pub fn status_report(&self, client: &mut Client) -> Result<StatusReport<'a>, Error> {
-        // What exists first, in one round trip: a status is often the whole of a command.
-        let probe = history::probe(client, &self.table)?;
-        let (exists, applied) = self.applied_after(client, &probe)?;
+        // What exists first, with the rows when it can be: a status is often the whole of a command.
+        let (probe, (exists, applied)) = self.probe_and_read(client)?;
         // A resumable mark does not stop `up` (it clears it and goes on), so the migration is just pending.
         let mut failures = history::load_failures_if(client, &self.table, probe.failures)?;
         failures.retain(|f| !resumable(f));
@@ -377,8 +376,25 @@ impl<'a> Migrator<'a> {
     /// The applied rows, as `up` leaves them once it recorded the squashed baselines that stand for applied
     /// migrations (see [`crate::squash`]): under the lock `up` has recorded them already.
     fn read_applied(&self, client: &mut Client) -> Result<(bool, History<'a>), Error> {
+        Ok(self.probe_and_read(client)?.1)
+    }
+
+    /// What exists of the migrations table and its rows: in one query on a session of its own when the table
+    /// is as `up` creates it ([`history::read_at_once`]), else a probe and the rows.
+    fn probe_and_read(
+        &self,
+        client: &mut Client,
+    ) -> Result<(history::Probe, (bool, History<'a>)), Error> {
+        if self.own_session {
+            if let Some((probe, rows)) =
+                history::read_at_once(client, &self.table, self.migrations)?
+            {
+                return Ok((probe, (true, crate::squash::as_recorded(self.migrations, rows))));
+            }
+        }
         let probe = history::probe(client, &self.table)?;
-        self.applied_after(client, &probe)
+        let applied = self.applied_after(client, &probe)?;
+        Ok((probe, applied))
     }
 
     /// [`read_applied`](Self::read_applied) once `probe` said whether the table exists and which columns it

@@ -44,6 +44,8 @@ pub struct Migrator<'a> {
     pub(super) second_connection: Option<crate::blockers::Connect>,
     /// Watches each unit as it runs (`migrate trace`).
     pub(super) observer: Option<&'a dyn Observer>,
+    /// The connection is the caller's own, outside any transaction ([`Migrator::own_session`]).
+    pub(super) own_session: bool,
 }
 
 impl<'a> Migrator<'a> {
@@ -67,6 +69,7 @@ impl<'a> Migrator<'a> {
             lock_watch: Default::default(),
             second_connection: None,
             observer: None,
+            own_session: false,
         }
     }
 
@@ -191,6 +194,22 @@ impl<'a> Migrator<'a> {
     /// whose checksum differs from the one recorded when it last ran, after the versioned migrations.
     pub fn repeatables(mut self, repeatables: &'a [Migration]) -> Self {
         self.repeatables = repeatables;
+        self
+    }
+
+    /// Says that the connection given to [`status`](Migrator::status) and the plans is this program's own
+    /// and outside any transaction: the history is then read in one query, which fails when the table is
+    /// missing or laid out otherwise (the usual two queries follow), instead of two that cannot fail. Not
+    /// for a connection whose transaction a failed query would abort. The installed `migrate` sets it for the
+    /// `status` and no-op `up` it answers itself.
+    ///
+    /// ```
+    /// use migrate_core::Migrator;
+    /// let migrator = Migrator::new(&[]).own_session();
+    /// # let _ = migrator;
+    /// ```
+    pub fn own_session(mut self) -> Self {
+        self.own_session = true;
         self
     }
 
