@@ -231,10 +231,16 @@ pub(crate) fn scan_compact(dir: &Path) -> Result<Scanned, SourceError> {
         };
         spans.push((start, end));
     }
-    // By stem alone, which starts with the version: the same order as by (version, stem), and unstable
-    // since no two files have the same stem.
+    // By version, then stem: the order of the stems themselves, which start with the version, but most
+    // comparisons are of two integers instead of two strings (sorting 10,000 names by their text was a
+    // seventh of `status`). A stem was checked to start with the version's digits.
     let stem = |&(start, end): &(u32, u32)| &text[start as usize..end as usize];
-    spans.sort_unstable_by(|a, b| stem(a).cmp(stem(b)));
+    let version = |span: &(u32, u32)| {
+        stem(span).as_bytes()[..VERSION_LEN]
+            .iter()
+            .fold(0u64, |n, digit| n * 10 + u64::from(digit - b'0'))
+    };
+    spans.sort_by_cached_key(|span| (version(span), stem(span)));
     for pair in spans.windows(2) {
         let (first, second) = (stem(&pair[0]), stem(&pair[1]));
         if first[..VERSION_LEN] == second[..VERSION_LEN] {
