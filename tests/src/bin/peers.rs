@@ -7,7 +7,7 @@
 //!
 //! Every tool gets the same migrations: migration `i` creates the table `t{i}` with one `bigint` primary key,
 //! each in its own transaction, recorded in the tool's bookkeeping table. Measured, each as a process (wall time
-//! and maximum resident set size, from the child's `wait4` through `/usr/bin/time`):
+//! and maximum resident set size, from the child's own `wait4`, with no `time` process around it):
 //!
 //! - apply `--apply` migrations to an empty database;
 //! - a no-op `up` with those applied;
