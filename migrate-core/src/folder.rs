@@ -70,7 +70,8 @@ pub fn read_registry_with(
         folder,
         scanned.stems().len(),
         scanned.stems().map(str::len).sum(),
-        scanned.stems().map(|stem| (stem, scanned.path_of(stem))),
+        scanned.stems(),
+        &|_, stem, path| scanned.path_into(stem, path),
         precomputed,
     )?;
     let repeatables = &scanned.repeatables;
@@ -78,7 +79,8 @@ pub fn read_registry_with(
         folder,
         repeatables.len(),
         repeatables.iter().map(|r| r.name.len()).sum(),
-        repeatables.iter().map(|r| (r.name.as_str(), r.path.clone())),
+        repeatables.iter().map(|r| r.name.as_str()),
+        &|i, _, path| path.clone_from(&repeatables[i].path),
         precomputed,
     )?;
     Ok(Registry {
@@ -88,20 +90,24 @@ pub fn read_registry_with(
     })
 }
 
-/// One table of `(name, file)` pairs, already in the order the registry keeps them.
-/// `count` files whose names are `names_len` bytes in all: every table is sized once, not grown by doubling.
+/// One table of the files `names`, already in the order the registry keeps them, the path of the `i`th
+/// (`name`) written by `path_into` into one buffer that every file reuses. `count` files whose names are
+/// `names_len` bytes in all: every table is sized once, not grown by doubling.
 fn table<'f>(
     dir: &'static str,
     count: usize,
     names_len: usize,
-    files: impl Iterator<Item = (&'f str, std::path::PathBuf)>,
+    names_of: impl Iterator<Item = &'f str>,
+    path_into: &dyn Fn(usize, &str, &mut std::path::PathBuf),
     precomputed: &mut dyn FnMut(&Path) -> Result<Precomputed, SourceError>,
 ) -> Result<Migrations, SourceError> {
     let mut names = String::with_capacity(names_len);
     let mut name_ends = Vec::with_capacity(count);
     let mut digests = Vec::with_capacity(count);
     let mut baselines = Vec::with_capacity(count);
-    for (name, path) in files {
+    let mut path = std::path::PathBuf::new();
+    for (i, name) in names_of.enumerate() {
+        path_into(i, name, &mut path);
         let Precomputed { digest, baseline } = precomputed(&path)?;
         names.push_str(name);
         name_ends.push(u32::try_from(names.len()).unwrap_or(u32::MAX));
