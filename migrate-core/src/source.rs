@@ -280,9 +280,10 @@ mod tests {
     #[test]
     fn path_into_writes_what_path_of_returns() {
         let dir = tempfile::tempdir().unwrap();
+        // The longer name first, so that the second path is written over a longer one.
         for name in [
-            "20260101000000_first.rs",
-            "20260102000000_a_much_longer_second_name.rs",
+            "20260101000000_a_much_longer_first_name.rs",
+            "20260102000000_second.rs",
         ] {
             std::fs::write(dir.path().join(name), "").unwrap();
         }

@@ -3,49 +3,26 @@
 //! statement less when the table is as `up` creates it, and the probe's answer (its error included) for any
 //! other table, or none.
 //!
-//! The statements are counted by a proxy in front of the test server that reads the protocol's messages.
+//! The statements are counted by the tests' proxy in front of the test server ([`Proxy::counting_statements`]).
 
-use std::io::{Read, Write};
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use migrate_core::{Migrator, UpTarget};
+use tests::proxy::Proxy;
 use tests::TestDb;
 
-/// A proxy on 127.0.0.1 in front of `db`'s server, counting the statements its clients send (the
-/// extended protocol's `Parse`, the simple protocol's `Query`): the URL to connect through it (without
-/// TLS, so the messages can be read) and the count.
-fn counting_proxy(db: &TestDb) -> (String, Arc<AtomicUsize>) {
+/// A proxy in front of `db`'s server that counts the statements its clients send: the URL to connect
+/// through it, without TLS so that its messages can be read, the proxy and the count.
+fn counting_proxy(db: &TestDb) -> (String, Proxy, Arc<AtomicUsize>) {
     let target = url::Url::parse(db.url()).expect("the test database's URL");
     let upstream = format!(
         "{}:{}",
         target.host_str().unwrap_or("127.0.0.1"),
         target.port().unwrap_or(5432)
     );
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
-    let port = listener.local_addr().expect("proxy address").port();
-    let statements = Arc::new(AtomicUsize::new(0));
-    let counted = statements.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming() {
-            let Ok(client) = client else { break };
-            let server = TcpStream::connect(&upstream).expect("connect to the test server");
-            let (mut to_client, mut from_server) = (
-                client.try_clone().expect("clone"),
-                server.try_clone().expect("clone"),
-            );
-            std::thread::spawn(move || {
-                let _ = std::io::copy(&mut from_server, &mut to_client);
-                let _ = to_client.shutdown(Shutdown::Both);
-            });
-            let counted = counted.clone();
-            std::thread::spawn(move || forward_counting(client, server, &counted));
-        }
-    });
-    let mut url = target.clone();
-    url.set_host(Some("127.0.0.1")).expect("host");
-    url.set_port(Some(port)).expect("port");
+    let (proxy, statements) = Proxy::counting_statements(&upstream);
+    let mut url = url::Url::parse(&proxy.url_for(db.url())).expect("the proxy's URL");
     let kept: Vec<(String, String)> = target
         .query_pairs()
         .filter(|(k, _)| k != "sslmode")
@@ -55,41 +32,7 @@ fn counting_proxy(db: &TestDb) -> (String, Arc<AtomicUsize>) {
         .clear()
         .extend_pairs(kept)
         .append_pair("sslmode", "disable");
-    (url.to_string(), statements)
-}
-
-/// Copies what a client sends to the server message by message, counting `Parse` and `Query`. The first
-/// message (the start-up packet) has no type byte.
-fn forward_counting(mut client: TcpStream, mut server: TcpStream, statements: &AtomicUsize) {
-    let mut first = true;
-    loop {
-        let mut kind = [0u8; 1];
-        if !first && client.read_exact(&mut kind).is_err() {
-            break;
-        }
-        let mut len = [0u8; 4];
-        if client.read_exact(&mut len).is_err() {
-            break;
-        }
-        let body_len = (u32::from_be_bytes(len) as usize).saturating_sub(4);
-        let mut body = vec![0u8; body_len];
-        if client.read_exact(&mut body).is_err() {
-            break;
-        }
-        if matches!(&kind, b"P" | b"Q") {
-            statements.fetch_add(1, Ordering::SeqCst);
-        }
-        let message: Vec<u8> = if first {
-            [&len[..], &body].concat()
-        } else {
-            [&kind[..], &len, &body].concat()
-        };
-        first = false;
-        if server.write_all(&message).is_err() {
-            break;
-        }
-    }
-    let _ = server.shutdown(Shutdown::Both);
+    (url.to_string(), proxy, statements)
 }
 
 /// The status of fixture `fixture` on `db` through `url`, read with or without `own_session`, and how many
@@ -161,7 +104,7 @@ fn one_statement_less_for_the_table_up_creates_and_the_probes_answer_for_any_oth
         if !setup.is_empty() {
             db.exec(setup);
         }
-        let (url, count) = counting_proxy(&db);
+        let (url, _proxy, count) = counting_proxy(&db);
         let (probed, probed_sent) = status(fixture, &url, &count, false);
         let (own, own_sent) = status(fixture, &url, &count, true);
         assert_eq!(own, probed, "{case}: the same status either way");

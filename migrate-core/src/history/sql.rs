@@ -20,30 +20,40 @@ impl MigrationsTable {
     /// `run_on` is written, not left to the column's default: a table converted from another tool's (such
     /// as node-pg-migrate's `run_on timestamp NOT NULL`) has none.
     pub(crate) fn insert_sql(&self) -> String {
-        format!(
-            "INSERT INTO {} (name, run_on, checksum, execution_ms) VALUES ($1, pg_catalog.clock_timestamp(), $2, $3)",
-            self.quoted()
-        )
+        self.insert_of("$1", "$2", "$3")
     }
 
     pub(crate) fn delete_sql(&self) -> String {
-        format!("DELETE FROM {} WHERE name = $1", self.quoted())
+        self.delete_of("$1")
     }
 
     /// [`insert_sql`](Self::insert_sql) with its values as literals, for a simple query that commits in the
     /// same round trip. Untyped literals take their columns' types as the parameters do.
     pub(crate) fn insert_literal_sql(&self, name: &str, checksum: &str, execution_ms: i64) -> String {
-        format!(
-            "INSERT INTO {} (name, run_on, checksum, execution_ms) VALUES ({}, pg_catalog.clock_timestamp(), {}, {execution_ms})",
-            self.quoted(),
-            migrate_dsl::literal(name),
-            migrate_dsl::literal(checksum)
+        self.insert_of(
+            &migrate_dsl::literal(name),
+            &migrate_dsl::literal(checksum),
+            &execution_ms.to_string(),
         )
     }
 
     /// [`delete_sql`](Self::delete_sql) with its name as a literal.
     pub(crate) fn delete_literal_sql(&self, name: &str) -> String {
-        format!("DELETE FROM {} WHERE name = {}", self.quoted(), migrate_dsl::literal(name))
+        self.delete_of(&migrate_dsl::literal(name))
+    }
+
+    /// The bookkeeping row's `INSERT`, with `name`, `checksum` and `execution_ms` as given (parameters or
+    /// literals).
+    fn insert_of(&self, name: &str, checksum: &str, execution_ms: &str) -> String {
+        format!(
+            "INSERT INTO {} (name, run_on, checksum, execution_ms) VALUES ({name}, pg_catalog.clock_timestamp(), {checksum}, {execution_ms})",
+            self.quoted()
+        )
+    }
+
+    /// The bookkeeping row's `DELETE`, with `name` as given.
+    fn delete_of(&self, name: &str) -> String {
+        format!("DELETE FROM {} WHERE name = {name}", self.quoted())
     }
 }
 

@@ -265,17 +265,13 @@ impl<'a> Migrator<'a> {
         started: Instant,
     ) -> Result<Ran, Error> {
         let m = step.migration;
-        let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let execution_ms = elapsed_ms(started);
         let sql = match step.direction {
             Direction::Up => self.table.insert_literal_sql(m.name(), &m.checksum(), execution_ms),
             Direction::Down => self.table.delete_literal_sql(m.name()),
         };
         let Err(error) = client.batch_execute(&format!("{sql};\nCOMMIT")) else {
-            return Ok(Ran {
-                name: m.name().to_owned(),
-                direction: step.direction,
-                execution_ms,
-            });
+            return Ok(Ran::of(step, execution_ms));
         };
         // Which of the two failed: after a refused row the transaction is still open, aborted, and refuses
         // any query; after a failed commit it is gone. A lost connection says neither, so it is reported as
@@ -285,14 +281,7 @@ impl<'a> Migrator<'a> {
             Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION)
         );
         Err(if aborted {
-            Error::Record(Box::new(RecordError {
-                name: m.name().to_owned(),
-                table: self.table.to_string(),
-                direction: step.direction,
-                source: error,
-                outcome: Outcome::RolledBack,
-                runs_again: false,
-            }))
+            self.row_refused(step, error, Outcome::RolledBack, false)
         } else {
             Error::database(format!("migration {}: cannot commit its transaction", m.name()))(error)
         })
@@ -493,8 +482,6 @@ impl<'a> Migrator<'a> {
         Ok(ran)
     }
 
-    /// Sends `units` (statements, data code, backfills) in order; a failure names the migration, the
-    /// operation and what the failure left behind. In a transaction, a unit that ended it (a `COMMIT` or
     /// Writes (up) or deletes (down) the bookkeeping row; `outcome` is what a failure to write it leaves of
     /// the migration's statements.
     fn record(
@@ -506,23 +493,15 @@ impl<'a> Migrator<'a> {
         runs_again: bool,
     ) -> Result<Ran, Error> {
         let m = step.migration;
-        let execution_ms = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let execution_ms = elapsed_ms(started);
         let written = match step.direction {
             Direction::Up => {
                 history::insert(conn, &self.table, m.name(), &m.checksum(), execution_ms)
             }
             Direction::Down => history::delete(conn, &self.table, m.name()),
         };
-        // The row is refused after the migration's statements ran: the error must say what became of them.
         written.map_err(|e| match e {
-            Error::Database { error, .. } => Error::Record(Box::new(RecordError {
-                name: m.name().to_owned(),
-                table: self.table.to_string(),
-                direction: step.direction,
-                source: error,
-                outcome,
-                runs_again,
-            })),
+            Error::Database { error, .. } => self.row_refused(step, error, outcome, runs_again),
             other => other,
         })?;
         // What it recorded about objects goes with the bookkeeping row, in the same transaction. A fake run
@@ -534,12 +513,43 @@ impl<'a> Migrator<'a> {
         if recorded || self.fake {
             previous::forget(conn, &self.table, m.name(), step.direction)?;
         }
-        Ok(Ran {
-            name: m.name().to_owned(),
+        Ok(Ran::of(step, execution_ms))
+    }
+
+    /// The bookkeeping row was refused after the migration's statements ran: the error says what became of
+    /// them (`outcome`) and whether the migration can simply run again.
+    fn row_refused(
+        &self,
+        step: &Step<'a>,
+        source: postgres::Error,
+        outcome: Outcome,
+        runs_again: bool,
+    ) -> Error {
+        Error::Record(Box::new(RecordError {
+            name: step.migration.name().to_owned(),
+            table: self.table.to_string(),
+            direction: step.direction,
+            source,
+            outcome,
+            runs_again,
+        }))
+    }
+}
+
+impl Ran {
+    /// `step` done, in `execution_ms`, as its bookkeeping row records it.
+    fn of(step: &Step<'_>, execution_ms: i64) -> Ran {
+        Ran {
+            name: step.migration.name().to_owned(),
             direction: step.direction,
             execution_ms,
-        })
+        }
     }
+}
+
+/// Milliseconds since `started`, as the bookkeeping row's `execution_ms` holds them.
+fn elapsed_ms(started: Instant) -> i64 {
+    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
 }
 
 /// What a failure in a group of statements leaves behind, before knowing which statement fails.
