@@ -1,18 +1,23 @@
 //! TLS with libpq's `sslmode` semantics. The driver's own parser knows only `disable`, `prefer` and
-//! `require`, so `sslmode` and `sslrootcert` are taken out of the connection string here and turn into an
-//! OpenSSL connector that verifies what the mode asks for. Root certificates are read only by the modes
-//! that verify: reading the system's store takes longer than the rest of a short run.
+//! `require`, so `sslmode` and `sslrootcert` are taken out of the connection string here and turn into a
+//! connector that verifies what the mode asks for. Root certificates are read only by the modes that
+//! verify: reading the system's store takes longer than the rest of a short run.
+//!
+//! OpenSSL verifies, as libpq does, so `verify-ca` and `verify-full` accept and refuse the certificates
+//! libpq would (a name in the subject's CN alone, say, which rustls's WebPKI rules refuse). The modes that
+//! verify nothing (`prefer`, libpq's default, and `require`) only need encryption: with the `rustls`
+//! feature (on in the installed `migrate`) rustls does those, whose client context costs a fraction of
+//! OpenSSL 3's in start-up time and memory (see BENCHMARKS.md). A runner a package builds leaves the feature
+//! out and links only the system's OpenSSL, so that its first build compiles no TLS stack.
 
 mod connector;
+mod with_openssl;
+#[cfg(feature = "rustls")]
+mod with_rustls;
 
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
-use openssl::ssl::{
-    SslContext, SslContextBuilder, SslMethod, SslMode as OpenSslMode, SslOptions, SslVerifyMode,
-};
-use openssl::x509::store::{X509Store, X509StoreBuilder};
-use openssl::x509::X509;
 
 pub use connector::TlsConnector;
 
@@ -171,76 +176,43 @@ pub fn with_driver_mode(conn: &str, tls: &Tls) -> String {
     format!("{conn} sslmode={mode}")
 }
 
-/// Trusts the system's root certificates: where the distribution keeps them (found by `openssl-probe`, which
-/// honours `SSL_CERT_FILE` and `SSL_CERT_DIR` first), else OpenSSL's compiled-in default. The compiled-in
-/// default alone is not enough: an OpenSSL built from source (the `vendored-openssl` feature of the
-/// installed `migrate`) looks under its own prefix, where no distribution puts them.
-fn system_roots(builder: &mut SslContextBuilder) -> Result<(), openssl::error::ErrorStack> {
-    let found = openssl_probe::probe();
-    if found.cert_file.is_none() && found.cert_dir.is_empty() {
-        return builder.set_default_verify_paths();
-    }
-    if let Some(file) = &found.cert_file {
-        builder.load_verify_locations(Some(file), None)?;
-    }
-    for dir in &found.cert_dir {
-        builder.load_verify_locations(None, Some(dir))?;
-    }
-    Ok(())
+/// What a connector checks of the server's certificate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Verify {
+    /// Nothing (`prefer`, `require`): encrypted, no root certificates read. (With the `rustls` feature
+    /// rustls does these, and OpenSSL's unverified context is built by its tests alone.)
+    #[cfg_attr(feature = "rustls", allow(dead_code))]
+    Nothing,
+    /// The chain, up to a trusted root (`verify-ca`).
+    Chain,
+    /// The chain and the certificate's name against the host (`verify-full`).
+    ChainAndName,
 }
 
 impl Tls {
-    /// The connector for this mode: no TLS for `disable`; for `prefer` and `require`, an OpenSSL context that
-    /// verifies nothing and so reads no root certificates; for the verify modes, one that trusts the roots of
+    /// The connector for this mode: no TLS for `disable`; for `prefer` and `require`, one that verifies
+    /// nothing and so reads no root certificates; for the verify modes, one that trusts the roots of
     /// `sslrootcert` alone, else the system's store.
     pub fn connector(&self) -> Result<TlsConnector> {
         let verify = match self.mode {
-            SslMode::Disable => return Ok(TlsConnector::new(None, false)),
-            SslMode::Prefer | SslMode::Require => false,
-            SslMode::VerifyCa | SslMode::VerifyFull => true,
+            SslMode::Disable => return Ok(TlsConnector(connector::Backend::Disabled)),
+            #[cfg(feature = "rustls")]
+            SslMode::Prefer | SslMode::Require => return with_rustls::unverified(),
+            #[cfg(not(feature = "rustls"))]
+            SslMode::Prefer | SslMode::Require => Verify::Nothing,
+            SslMode::VerifyCa => Verify::Chain,
+            SslMode::VerifyFull => Verify::ChainAndName,
         };
-        let context = self.context(verify)?;
-        // Without verify-full the certificate's name is not matched against the host (libpq's rule).
-        Ok(TlsConnector::new(
-            Some(context),
-            self.mode == SslMode::VerifyFull,
-        ))
-    }
-
-    fn context(&self, verify: bool) -> Result<SslContext> {
-        let mut builder = client_context().context("cannot set up TLS (OpenSSL)")?;
-        if !verify {
-            builder.set_verify(SslVerifyMode::NONE);
-            return Ok(builder.build());
-        }
-        builder.set_verify(SslVerifyMode::PEER);
-        match &self.root_cert {
-            // As libpq: with sslrootcert, only those roots are trusted, not the system's store.
-            Some(root) => {
-                let read = || -> Result<X509Store> {
-                    let pem = std::fs::read(root)?;
-                    let mut store = X509StoreBuilder::new()?;
-                    for cert in X509::stack_from_pem(&pem)? {
-                        store.add_cert(cert)?;
-                    }
-                    Ok(store.build())
-                };
-                let store = read().with_context(|| {
-                    format!("cannot read the root certificate {}", root.display())
-                })?;
-                builder.set_cert_store(store);
-            }
-            None => system_roots(&mut builder)
-                .context("cannot read the system's root certificates (OpenSSL)")?,
-        }
-        Ok(builder.build())
+        with_openssl::connector(verify, self.root_cert.as_deref())
     }
 
     /// A hint for a TLS failure, or nothing.
     pub fn hint(&self, message: &str) -> Option<String> {
         if message.contains("certificate verify failed") {
+            // OpenSSL's words for a name that does not match, then rustls's.
             let what = if message.contains("hostname mismatch")
                 || message.contains("IP address mismatch")
+                || message.contains("not valid for name")
             {
                 "the server's certificate does not name the host you connect to; connect by the name in the certificate, or use sslmode=verify-ca"
             } else {
@@ -258,26 +230,68 @@ impl Tls {
     }
 }
 
-/// An OpenSSL client context as OpenSSL's own client connector sets it up, minus its root certificates.
-fn client_context() -> std::result::Result<SslContextBuilder, openssl::error::ErrorStack> {
-    let mut builder = SslContextBuilder::new(SslMethod::tls_client())?;
-    // No compression, no SSLv2/3, no weak or anonymous ciphers, and writes that may be retried from a
-    // moved buffer. The OpenSSL bug workarounds (`ALL`) but one: empty fragments stay, they defeat BEAST
-    // on CBC ciphers.
-    let mut options =
-        SslOptions::ALL | SslOptions::NO_COMPRESSION | SslOptions::NO_SSLV2 | SslOptions::NO_SSLV3;
-    options &= !SslOptions::DONT_INSERT_EMPTY_FRAGMENTS;
-    builder.set_options(options);
-    builder.set_mode(
-        OpenSslMode::AUTO_RETRY
-            | OpenSslMode::ACCEPT_MOVING_WRITE_BUFFER
-            | OpenSslMode::ENABLE_PARTIAL_WRITE
-            | OpenSslMode::RELEASE_BUFFERS,
-    );
-    builder.set_cipher_list(
-        "DEFAULT:!aNULL:!eNULL:!MD5:!3DES:!DES:!RC4:!IDEA:!SEED:!aDSS:!SRP:!PSK",
-    )?;
-    Ok(builder)
+/// Certificates and a one-connection TLS server for the backends' tests (OpenSSL makes them either way).
+#[cfg(test)]
+pub(crate) mod test_server {
+    use openssl::hash::MessageDigest;
+    use openssl::pkey::{PKey, Private};
+    use openssl::ssl::{SslAcceptor, SslMethod};
+    use openssl::x509::extension::SubjectAlternativeName;
+    use openssl::x509::X509;
+
+    pub(crate) fn rsa_key() -> PKey<Private> {
+        PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap()
+    }
+
+    pub(crate) fn ecdsa_p256_key() -> PKey<Private> {
+        let group =
+            openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
+        PKey::from_ec_key(openssl::ec::EcKey::generate(&group).unwrap()).unwrap()
+    }
+
+    /// A self-signed certificate for `name` (subject CN and DNS name), signed by `key` with `digest`.
+    pub(crate) fn certificate(key: &PKey<Private>, name: &str, digest: MessageDigest) -> X509 {
+        let mut subject = openssl::x509::X509NameBuilder::new().unwrap();
+        subject.append_entry_by_text("CN", name).unwrap();
+        let subject = subject.build();
+        let mut cert = X509::builder().unwrap();
+        cert.set_version(2).unwrap();
+        cert.set_subject_name(&subject).unwrap();
+        cert.set_issuer_name(&subject).unwrap();
+        cert.set_pubkey(key).unwrap();
+        let day = |n| openssl::asn1::Asn1Time::days_from_now(n).unwrap();
+        cert.set_not_before(&day(0)).unwrap();
+        cert.set_not_after(&day(1)).unwrap();
+        let san = SubjectAlternativeName::new()
+            .dns(name)
+            .build(&cert.x509v3_context(None, None))
+            .unwrap();
+        cert.append_extension(san).unwrap();
+        cert.sign(key, digest).unwrap();
+        cert.build()
+    }
+
+    /// A server on 127.0.0.1 that completes one TLS handshake with `key` and `cert`, then holds the session
+    /// until the client has read the handshake through.
+    pub(crate) fn serve_once(
+        key: PKey<Private>,
+        cert: X509,
+    ) -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+        let mut acceptor = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls()).unwrap();
+        acceptor.set_private_key(&key).unwrap();
+        acceptor.set_certificate(&cert).unwrap();
+        let acceptor = acceptor.build();
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = std::thread::spawn(move || {
+            let (socket, _) = listener.accept().unwrap();
+            // A client that gave up (a verify test) ends the handshake with an error: that is its result.
+            if let Ok(mut stream) = acceptor.accept(socket) {
+                let _ = std::io::Read::read(&mut stream, &mut [0; 1]);
+            }
+        });
+        (addr, server)
+    }
 }
 
 #[cfg(test)]
@@ -324,50 +338,28 @@ mod tests {
         assert!(extract("postgres://u@h/db?sslcert=/c.crt").is_err());
     }
 
+    /// Which library does each mode: rustls encrypts the unverified modes when the feature is on, OpenSSL
+    /// verifies (and does everything without the feature).
     #[test]
-    fn only_the_verify_modes_load_root_certificates() {
-        let roots = |mode: SslMode, root_cert: Option<PathBuf>| {
-            let connector = Tls { mode, root_cert }.connector().unwrap();
-            connector
-                .context()
-                .map(|c| c.cert_store().all_certificates().len())
+    fn each_mode_gets_its_backend() {
+        let backend = |mode| {
+            let connector = Tls {
+                mode,
+                root_cert: None,
+            }
+            .connector()
+            .unwrap();
+            format!("{connector:?}")
         };
-        assert_eq!(
-            roots(SslMode::Disable, None),
-            None,
-            "disable: no TLS at all"
-        );
-        assert_eq!(roots(SslMode::Prefer, None), Some(0));
-        assert_eq!(roots(SslMode::Require, None), Some(0));
-        // sslrootcert does not make require verify (a file that does not exist is not even read).
-        assert_eq!(
-            roots(SslMode::Require, Some("/nonexistent.crt".into())),
-            Some(0)
-        );
-
-        // With sslrootcert, its roots alone.
-        let dir = std::env::temp_dir().join(format!("tls-roots-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let pem = dir.join("root.crt");
-        let (_, cert) = connector::tests::self_signed("test-root");
-        std::fs::write(&pem, cert.to_pem().unwrap()).unwrap();
-        assert_eq!(roots(SslMode::VerifyCa, Some(pem.clone())), Some(1));
-        assert_eq!(roots(SslMode::VerifyFull, Some(pem)), Some(1));
-        std::fs::remove_dir_all(&dir).unwrap();
-
-        // Without it, the system's: the distribution's bundle, whichever OpenSSL this was built with (one
-        // built from source would look under its own prefix and find none).
-        let bundle = openssl_probe::probe()
-            .cert_file
-            .expect("a CA bundle on this machine (the ca-certificates package)");
-        let in_bundle = X509::stack_from_pem(&std::fs::read(&bundle).unwrap())
-            .unwrap()
-            .len();
-        assert!(
-            in_bundle > 10,
-            "{}: {in_bundle} certificates",
-            bundle.display()
-        );
-        assert_eq!(roots(SslMode::VerifyCa, None), Some(in_bundle));
+        let unverified = if cfg!(feature = "rustls") {
+            "rustls"
+        } else {
+            "openssl"
+        };
+        assert!(backend(SslMode::Disable).contains("\"none\""));
+        assert!(backend(SslMode::Prefer).contains(unverified));
+        assert!(backend(SslMode::Require).contains(unverified));
+        assert!(backend(SslMode::VerifyCa).contains("openssl"));
+        assert!(backend(SslMode::VerifyFull).contains("openssl"));
     }
 }
