@@ -57,7 +57,7 @@ where
             Backend::Disabled => Handshake(HandshakeWith::Disabled),
             Backend::OpenSsl(c) => Handshake(HandshakeWith::OpenSsl(c.handshake(domain)?)),
             #[cfg(feature = "rustls")]
-            Backend::Rustls(c) => Handshake(HandshakeWith::Rustls(c.handshake(domain)?)),
+            Backend::Rustls(c) => Handshake(HandshakeWith::Rustls(c.handshake(domain))),
         })
     }
 }
