@@ -1,24 +1,98 @@
 //! Timing a process for the benchmark binaries (`bench`, `peers`): wall time and peak memory, measured the same
 //! way for every tool so their figures compare.
 
-use std::io::Read;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Set in the environment of a benchmark binary started again by [`timed`] as the spawner of one command.
+const SPAWNER: &str = "MIGRATE_TIMING_SPAWNER";
+
+/// The first word of the spawner's report, the last line it writes to its standard error.
+const REPORT: &str = "migrate-timing-report";
+
 /// Runs `cmd`: its wall time and the maximum RSS (KiB) of the child and its waited-for children, from the
-/// child's own resource usage (`wait4`), as `/usr/bin/time` reports it but without a `time` process around
-/// it, whose own start (a millisecond or more) was counted into every figure: for a command of ten
-/// milliseconds that drew the ratio of two tools towards 1. Output is read and kept for a failure's message.
-/// Panics with the output when it fails: a tool that fails mid-benchmark makes the figures meaningless.
+/// child's own resource usage (`wait4`), as `/usr/bin/time` reports it but without a `time` process's own
+/// start (a millisecond or more) counted into every figure: for a command of ten milliseconds that drew the
+/// ratio of two tools towards 1. Output is read and kept for a failure's message. Panics with the output when
+/// it fails: a tool that fails mid-benchmark makes the figures meaningless.
+///
+/// The command is started by a spawner, this binary started again (see [`spawner_main`]), which times it and
+/// reports. Not by this process itself: the kernel counts the memory of the process a child is started from
+/// (its pages until the child's `exec`) into the child's peak, so every command started by a benchmark holding
+/// 13 MiB peaked at 13 MiB or more, whatever it used. The spawner, just started, holds a few MiB.
 pub fn timed(cmd: &mut Command) -> (Duration, u64) {
-    cmd.stdin(Stdio::null())
+    let exe = std::env::current_exe().expect("this binary's path");
+    let mut spawner = Command::new(exe);
+    spawner.env(SPAWNER, "1");
+    for (key, value) in cmd.get_envs() {
+        match value {
+            Some(value) => spawner.env(key, value),
+            None => spawner.env_remove(key),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        spawner.current_dir(dir);
+    }
+    spawner
+        .arg(cmd.get_program())
+        .args(cmd.get_args())
+        .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    let output = spawner.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let (own, report) = match stderr.trim_end().rsplit_once('\n') {
+        Some((own, last)) => (own, last),
+        None => ("", stderr.trim_end()),
+    };
+    let numbers: Vec<i64> = report
+        .strip_prefix(REPORT)
+        .map(|r| {
+            r.split_whitespace()
+                .filter_map(|n| n.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default();
+    let [wall_ns, rss_kib, status] = numbers[..] else {
+        panic!(
+            "{cmd:?}: no timing report from the spawner ({}): {stderr}",
+            output.status
+        );
+    };
+    let status = i32::try_from(status).unwrap_or(-1);
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "{cmd:?} failed (wait status {status}): {}{own}",
+        String::from_utf8_lossy(&output.stdout),
+    );
+    (
+        Duration::from_nanos(u64::try_from(wall_ns).unwrap_or(0)),
+        u64::try_from(rss_kib).unwrap_or(0),
+    )
+}
+
+/// To call first in the `main` of a binary that uses [`timed`]: when this process is [`timed`]'s spawner, it
+/// runs the command in its arguments (with its own standard streams and environment), times it, writes its
+/// report as the last line of its standard error, and exits.
+pub fn spawner_main() {
+    if std::env::var_os(SPAWNER).is_none() {
+        return;
+    }
+    let mut args = std::env::args_os().skip(1);
+    let Some(program) = args.next() else {
+        eprintln!("the timing spawner needs a command");
+        std::process::exit(2);
+    };
+    let mut cmd = Command::new(&program);
+    cmd.args(args).env_remove(SPAWNER);
     let started = Instant::now();
-    let mut child = cmd.spawn().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
-    // Drained while it runs: a command that writes more than a pipe holds would otherwise never end.
-    let stdout = drain(child.stdout.take());
-    let stderr = drain(child.stderr.take());
+    let child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            eprintln!("{}: {e}", program.to_string_lossy());
+            std::process::exit(2);
+        }
+    };
     let pid = libc::pid_t::try_from(child.id()).expect("a process id");
     let mut status = 0;
     // SAFETY: an all-zero `rusage` is a valid value of the plain C struct, which wait4 fills in.
@@ -27,33 +101,16 @@ pub fn timed(cmd: &mut Command) -> (Duration, u64) {
     // both pointers are to live locals.
     let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
     let wall = started.elapsed();
-    assert_eq!(
-        waited,
-        pid,
-        "wait4 of {cmd:?}: {}",
-        std::io::Error::last_os_error()
-    );
-    let stdout = stdout.join().expect("stdout reader");
-    let stderr = stderr.join().expect("stderr reader");
-    assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
-        "{cmd:?} failed (wait status {status}): {}{}",
-        String::from_utf8_lossy(&stdout),
-        String::from_utf8_lossy(&stderr)
-    );
+    if waited != pid {
+        eprintln!("wait4: {}", std::io::Error::last_os_error());
+        std::process::exit(2);
+    }
     // Reaped already: dropping `child` neither waits nor kills.
     drop(child);
-    let rss_kib = u64::try_from(usage.ru_maxrss).unwrap_or(0);
-    (wall, rss_kib)
-}
-
-/// Reads `pipe` to its end on a thread of its own.
-fn drain(pipe: Option<impl Read + Send + 'static>) -> std::thread::JoinHandle<Vec<u8>> {
-    std::thread::spawn(move || {
-        let mut text = Vec::new();
-        if let Some(mut pipe) = pipe {
-            let _ = pipe.read_to_end(&mut text);
-        }
-        text
-    })
+    eprintln!(
+        "\n{REPORT} {} {} {status}",
+        wall.as_nanos(),
+        usage.ru_maxrss
+    );
+    std::process::exit(0);
 }

@@ -674,8 +674,34 @@ fn print_replica_row(rows: u64, pair: usize, label: &str, r: &ReplicaRun, floor:
     );
 }
 
+/// `bench --time [--hold-mib N] <command...>`: times one command as every table does and prints its wall time
+/// (nanoseconds) and peak memory (KiB), holding N MiB of its own first (what `tests/tests/timing.rs` checks:
+/// the command's peak is its own, not this process's).
+fn time_one(args: &[String]) {
+    let (held, command) = match args {
+        [flag, n, rest @ ..] if flag == "--hold-mib" => {
+            let mib: usize = n
+                .parse()
+                .unwrap_or_else(|_| panic!("--hold-mib takes a number, not {n:?}"));
+            (vec![1u8; mib << 20], rest)
+        }
+        rest => (Vec::new(), rest),
+    };
+    let [program, rest @ ..] = command else {
+        panic!("--time needs a command");
+    };
+    let (wall, rss_kib) = timed(Command::new(program).args(rest));
+    println!("{} {rss_kib}", wall.as_nanos());
+    // Held until the command ran.
+    drop(std::hint::black_box(held));
+}
+
 fn main() {
+    tests::timing::spawner_main();
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("--time") {
+        return time_one(&args[1..]);
+    }
     let rows = args
         .iter()
         .position(|a| a == "--rows")

@@ -1967,6 +1967,7 @@ fn install_peers(wanted: impl Fn(Tool) -> bool) -> Vec<(Tool, Result<PathBuf, St
 }
 
 fn main() {
+    tests::timing::spawner_main();
     let opts = options();
     let wanted = |tool: Tool| {
         opts.only

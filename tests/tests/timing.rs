@@ -1,0 +1,54 @@
+//! The benchmarks' timing (`tests::timing::timed`), through the `bench` binary's `--time`: a command's peak
+//! memory is its own, whatever the benchmark process holds, and a failing command fails the measurement.
+
+use std::process::Command;
+
+fn time(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bench"))
+        .arg("--time")
+        .args(args)
+        .output()
+        .expect("bench --time")
+}
+
+/// Wall time (ns) and peak memory (KiB) that `bench --time` printed.
+fn figures(output: &std::process::Output) -> (u64, u64) {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout);
+    let numbers: Vec<u64> = text
+        .split_whitespace()
+        .map(|n| n.parse().expect("a number"))
+        .collect();
+    let [wall, rss] = numbers[..] else {
+        panic!("two numbers, not {text:?}");
+    };
+    (wall, rss)
+}
+
+#[test]
+fn a_commands_peak_is_its_own_not_the_benchmarks() {
+    // The benchmark holds 64 MiB; `true` itself needs one or two.
+    let (wall, rss) = figures(&time(&["--hold-mib", "64", "true"]));
+    assert!(wall > 0);
+    assert!(rss > 0 && rss < 16 * 1024, "`true` peaked at {rss} KiB");
+
+    // A command that does use memory is measured as using it.
+    let (_, rss) = figures(&time(&[
+        "python3",
+        "-c",
+        "x = bytearray(96 << 20); x[::4096] = b'1' * len(x[::4096])",
+    ]));
+    assert!(rss > 96 * 1024, "a 96 MiB buffer peaked at {rss} KiB");
+}
+
+#[test]
+fn a_failing_command_fails_the_measurement() {
+    let output = time(&["sh", "-c", "echo broken >&2; exit 3"]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("broken"), "{stderr}");
+}
