@@ -50,11 +50,13 @@ struct Entry {
 pub(crate) struct DigestCache {
     path: Option<PathBuf>,
     /// The migrations folder (canonical) and, open, where its files are looked up by name (see
-    /// [`Self::look_up`]).
+    /// [`Self::look_up`]; on 64-bit Linux, where `libc::stat` has the fields as std reads them).
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
     dir: PathBuf,
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
     folder: Option<File>,
     /// The name being looked up, NUL-terminated, in one reused buffer.
-    #[cfg(unix)]
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
     c_name: Vec<u8>,
     /// When the cache was written (nanoseconds since the epoch); 0 when there is none.
     written: u128,
@@ -83,10 +85,14 @@ impl DigestCache {
 
     /// The cache kept in the file `path`, of the folder `dir` (canonical).
     fn open(path: Option<PathBuf>, dir: &Path) -> DigestCache {
+        #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+        let _ = dir;
         let mut cache = DigestCache {
+            #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
             dir: dir.to_path_buf(),
+            #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
             folder: File::open(dir).ok(),
-            #[cfg(unix)]
+            #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
             c_name: Vec::new(),
             reader: path
                 .as_ref()
@@ -138,7 +144,7 @@ impl DigestCache {
     /// open descriptor (`fstatat`) rather than by its whole path, which the kernel would resolve component by
     /// component for each file: at 10,000 files, 13 ms of `stat` became 8.5 (see BENCHMARKS.md).
     fn look_up(&mut self, path: &Path) -> io::Result<Option<Identity>> {
-        #[cfg(unix)]
+        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
         if let (Some(folder), Some(name)) = (&self.folder, name_in(&self.dir, path)) {
             return stat_at(folder, name, &mut self.c_name);
         }
@@ -219,8 +225,8 @@ impl DigestCache {
 
 /// One line: `<length> <modified> <changed> <inode> <digest> <baseline> <file name>`, its numbers and digest
 /// read by hand from the bytes: at ten thousand lines, reading the cache (the standard 128-bit integer
-/// parsers, then splitting UTF-8 text at spaces) was a seventh, then a fifth of answering `status`. The name is
-/// written into `name` when given (the passed entry's, whose allocation is reused).
+/// parsers, then splitting UTF-8 text at spaces) was a seventh, then a fifth of answering `status`. The name
+/// is written into `name` when given (the passed entry's, whose allocation is reused).
 fn parse(line: &[u8], name: Option<String>) -> Option<Entry> {
     let mut rest = line;
     let mut word = || {
@@ -290,7 +296,7 @@ fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
 
 /// The name of `path` when it is a file directly in `dir`, by comparing bytes: `Path::parent` and
 /// `Path::file_name` parse the path's components, 1,500 instructions a file.
-#[cfg(unix)]
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 fn name_in<'p>(dir: &Path, path: &'p Path) -> Option<&'p std::ffi::OsStr> {
     use std::os::unix::ffi::OsStrExt;
     let rest = path
@@ -321,7 +327,7 @@ fn file_name(path: &Path) -> std::borrow::Cow<'_, str> {
 }
 
 /// [`identity`] of the file `name` in the open folder `folder`, `name` copied NUL-terminated into `c_name`.
-#[cfg(unix)]
+#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
 fn stat_at(
     folder: &File,
     name: &std::ffi::OsStr,
@@ -520,11 +526,12 @@ mod tests {
         let file = dir.join("20260101000000_a.rs");
         std::fs::write(&file, "pub fn up() {}\n").unwrap();
         let mut cache = DigestCache::open(None, &dir);
+        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
         assert!(cache.folder.is_some());
         let expected = identity(&std::fs::metadata(&file).unwrap());
         assert!(expected.is_some());
         assert_eq!(cache.look_up(&file).unwrap(), expected);
-        #[cfg(unix)]
+        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
         assert_eq!(
             stat_at(
                 cache.folder.as_ref().unwrap(),
@@ -540,14 +547,14 @@ mod tests {
             io::ErrorKind::NotFound
         );
         // Looked up through the open folder, not the path: found after the folder moved.
-        #[cfg(unix)]
+        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
         {
             let moved = folder.path().with_extension("moved");
             std::fs::rename(&dir, &moved).unwrap();
             assert_eq!(cache.look_up(&file).unwrap(), expected);
             std::fs::rename(&moved, &dir).unwrap();
         }
-        #[cfg(unix)]
+        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
         {
             let name_in = |path: &'static str| name_in(Path::new("/p/migrations"), Path::new(path));
             assert_eq!(name_in("/p/migrations/a.rs"), Some("a.rs".as_ref()));

@@ -209,10 +209,8 @@ impl Tls {
     /// A hint for a TLS failure, or nothing.
     pub fn hint(&self, message: &str) -> Option<String> {
         if message.contains("certificate verify failed") {
-            // OpenSSL's words for a name that does not match, then rustls's.
             let what = if message.contains("hostname mismatch")
                 || message.contains("IP address mismatch")
-                || message.contains("not valid for name")
             {
                 "the server's certificate does not name the host you connect to; connect by the name in the certificate, or use sslmode=verify-ca"
             } else {
@@ -243,6 +241,7 @@ pub(crate) mod test_server {
         PKey::from_rsa(openssl::rsa::Rsa::generate(2048).unwrap()).unwrap()
     }
 
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
     pub(crate) fn ecdsa_p256_key() -> PKey<Private> {
         let group =
             openssl::ec::EcGroup::from_curve_name(openssl::nid::Nid::X9_62_PRIME256V1).unwrap();
@@ -251,22 +250,35 @@ pub(crate) mod test_server {
 
     /// A self-signed certificate for `name` (subject CN and DNS name), signed by `key` with `digest`.
     pub(crate) fn certificate(key: &PKey<Private>, name: &str, digest: MessageDigest) -> X509 {
+        built(key, name, digest, true)
+    }
+
+    /// A version 1 certificate (no extensions) for `name` in its subject CN, as `openssl x509 -req` without
+    /// an extensions file made them: WebPKI refuses such certificates, libpq's `require` does not.
+    #[cfg_attr(not(feature = "rustls"), allow(dead_code))]
+    pub(crate) fn certificate_v1(key: &PKey<Private>, name: &str, digest: MessageDigest) -> X509 {
+        built(key, name, digest, false)
+    }
+
+    fn built(key: &PKey<Private>, name: &str, digest: MessageDigest, v3: bool) -> X509 {
         let mut subject = openssl::x509::X509NameBuilder::new().unwrap();
         subject.append_entry_by_text("CN", name).unwrap();
         let subject = subject.build();
         let mut cert = X509::builder().unwrap();
-        cert.set_version(2).unwrap();
+        cert.set_version(if v3 { 2 } else { 0 }).unwrap();
         cert.set_subject_name(&subject).unwrap();
         cert.set_issuer_name(&subject).unwrap();
         cert.set_pubkey(key).unwrap();
         let day = |n| openssl::asn1::Asn1Time::days_from_now(n).unwrap();
         cert.set_not_before(&day(0)).unwrap();
         cert.set_not_after(&day(1)).unwrap();
-        let san = SubjectAlternativeName::new()
-            .dns(name)
-            .build(&cert.x509v3_context(None, None))
-            .unwrap();
-        cert.append_extension(san).unwrap();
+        if v3 {
+            let san = SubjectAlternativeName::new()
+                .dns(name)
+                .build(&cert.x509v3_context(None, None))
+                .unwrap();
+            cert.append_extension(san).unwrap();
+        }
         cert.sign(key, digest).unwrap();
         cert.build()
     }

@@ -16,10 +16,10 @@ const REPORT: &str = "migrate-timing-report";
 /// ratio of two tools towards 1. Output is read and kept for a failure's message. Panics with the output when
 /// it fails: a tool that fails mid-benchmark makes the figures meaningless.
 ///
-/// The command is started by a spawner, this binary started again (see [`spawner_main`]), which times it and
-/// reports. Not by this process itself: the kernel counts the memory of the process a child is started from
-/// (its pages until the child's `exec`) into the child's peak, so every command started by a benchmark holding
-/// 13 MiB peaked at 13 MiB or more, whatever it used. The spawner, just started, holds a few MiB.
+/// The command is started by a spawner, this binary started again (see [`spawner_main`]), which times it
+/// and reports. Not by this process itself: the kernel counts the memory of the process a child is started
+/// from (its pages until the child's `exec`) into the child's peak, so every command started by a benchmark
+/// holding 13 MiB peaked at 13 MiB or more, whatever it used. The spawner, just started, holds a few MiB.
 pub fn timed(cmd: &mut Command) -> (Duration, u64) {
     let exe = std::env::current_exe().expect("this binary's path");
     let mut spawner = Command::new(exe);
@@ -41,12 +41,13 @@ pub fn timed(cmd: &mut Command) -> (Duration, u64) {
         .stderr(Stdio::piped());
     let output = spawner.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let (own, report) = match stderr.trim_end().rsplit_once('\n') {
-        Some((own, last)) => (own, last),
-        None => ("", stderr.trim_end()),
-    };
-    let numbers: Vec<i64> = report
-        .strip_prefix(REPORT)
+    // The report's line is the spawner's last, but a process the command left behind may still write after
+    // it: the last line that is a report.
+    let at = stderr.rfind(&format!("\n{REPORT} "));
+    let own = at.map_or(&*stderr, |at| &stderr[..at]);
+    let numbers: Vec<i64> = at
+        .and_then(|at| stderr[at + 1..].lines().next())
+        .and_then(|line| line.strip_prefix(REPORT))
         .map(|r| {
             r.split_whitespace()
                 .filter_map(|n| n.parse().ok())
@@ -73,7 +74,8 @@ pub fn timed(cmd: &mut Command) -> (Duration, u64) {
 
 /// To call first in the `main` of a binary that uses [`timed`]: when this process is [`timed`]'s spawner, it
 /// runs the command in its arguments (with its own standard streams and environment), times it, writes its
-/// report as the last line of its standard error, and exits.
+/// report as the last line of its standard error, and exits. What a `Command` cannot tell (`env_clear`,
+/// `arg0`, `pre_exec`) does not reach the command: the benchmarks use none of them.
 pub fn spawner_main() {
     if std::env::var_os(SPAWNER).is_none() {
         return;
@@ -107,10 +109,12 @@ pub fn spawner_main() {
     }
     // Reaped already: dropping `child` neither waits nor kills.
     drop(child);
-    eprintln!(
-        "\n{REPORT} {} {} {status}",
-        wall.as_nanos(),
+    // KiB, as Linux counts it (macOS counts bytes).
+    let rss_kib = if cfg!(target_os = "macos") {
+        usage.ru_maxrss / 1024
+    } else {
         usage.ru_maxrss
-    );
+    };
+    eprintln!("\n{REPORT} {} {rss_kib} {status}", wall.as_nanos());
     std::process::exit(0);
 }

@@ -36,11 +36,13 @@ fn a_commands_peak_is_its_own_not_the_benchmarks() {
     assert!(wall > 0);
     assert!(rss > 0 && rss < 16 * 1024, "`true` peaked at {rss} KiB");
 
-    // A command that does use memory is measured as using it.
+    // A command that does use memory is measured as using it: `bench` itself, holding 96 MiB.
     let (_, rss) = figures(&time(&[
-        "python3",
-        "-c",
-        "x = bytearray(96 << 20); x[::4096] = b'1' * len(x[::4096])",
+        env!("CARGO_BIN_EXE_bench"),
+        "--time",
+        "--hold-mib",
+        "96",
+        "true",
     ]));
     assert!(rss > 96 * 1024, "a 96 MiB buffer peaked at {rss} KiB");
 }
@@ -50,5 +52,8 @@ fn a_failing_command_fails_the_measurement() {
     let output = time(&["sh", "-c", "echo broken >&2; exit 3"]);
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
+    // The command's exit (3) as the spawner reported it, with its output.
+    assert!(stderr.contains("failed (wait status 768)"), "{stderr}");
     assert!(stderr.contains("broken"), "{stderr}");
+    assert!(!stderr.contains("no timing report"), "{stderr}");
 }

@@ -12,10 +12,9 @@ use std::task::{Context, Poll};
 
 use anyhow::Context as _;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::{verify_tls12_signature, verify_tls13_signature, CryptoProvider};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, SignatureScheme};
-use sha2::{Digest, Sha256, Sha384, Sha512};
+use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, SignatureScheme};
+use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::connector::{Backend, TlsConnector};
@@ -23,11 +22,11 @@ use super::connector::{Backend, TlsConnector};
 /// The connector for `prefer` and `require`: encrypted, the certificate taken as the server presents it.
 pub(super) fn unverified() -> anyhow::Result<TlsConnector> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = ClientConfig::builder_with_provider(provider.clone())
+    let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .context("cannot set up TLS (rustls)")?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(Unverified(provider)))
+        .with_custom_certificate_verifier(Arc::new(Unverified))
         .with_no_client_auth();
     Ok(TlsConnector(Backend::Rustls(Connector {
         config: Arc::new(config),
@@ -41,8 +40,9 @@ pub(super) struct Connector {
 
 impl Connector {
     pub(super) fn handshake(&self, domain: &str) -> Handshake {
-        // rustls sends SNI for a name and none for an address, as libpq does. It needs a name of one kind
-        // or the other; a host that is neither (nothing checks it here) is given an address, so no SNI.
+        // rustls sends SNI for a DNS name and none for an address (libpq sends none for an address either).
+        // It needs a name of one kind or the other; a host it does not take for a DNS name (non-ASCII, an
+        // over-long label, ...) is given an address, so no SNI, where libpq would send the host as it is.
         let name = ServerName::try_from(domain.to_owned())
             .unwrap_or(ServerName::IpAddress(Ipv4Addr::UNSPECIFIED.into()));
         Handshake {
@@ -71,11 +71,27 @@ impl Handshake {
     }
 }
 
-/// Accepts the server's certificate whatever it is, but still checks the handshake's signatures with the
-/// certificate's key: the session is then with whoever holds that key, which is what channel binding
-/// (below) ties the login to.
+/// Accepts the server's certificate whatever it is, but still checks that the server signed the handshake
+/// with the key of the certificate it presented: the session is then with whoever holds that key, which is
+/// what channel binding (below) ties the login to. The key is read from the certificate by hand, not by
+/// rustls's own signature check, which first parses the whole certificate by WebPKI's rules (version 3
+/// only, no unknown critical extension, ...) and so would refuse servers that libpq's `prefer` and
+/// `require` talk to.
 #[derive(Debug)]
-struct Unverified(Arc<CryptoProvider>);
+struct Unverified;
+
+/// The handshake signatures [`Unverified`] checks, strongest first.
+const SCHEMES: [SignatureScheme; 9] = [
+    SignatureScheme::ECDSA_NISTP384_SHA384,
+    SignatureScheme::ECDSA_NISTP256_SHA256,
+    SignatureScheme::ED25519,
+    SignatureScheme::RSA_PSS_SHA512,
+    SignatureScheme::RSA_PSS_SHA384,
+    SignatureScheme::RSA_PSS_SHA256,
+    SignatureScheme::RSA_PKCS1_SHA512,
+    SignatureScheme::RSA_PKCS1_SHA384,
+    SignatureScheme::RSA_PKCS1_SHA256,
+];
 
 impl ServerCertVerifier for Unverified {
     fn verify_server_cert(
@@ -95,12 +111,7 @@ impl ServerCertVerifier for Unverified {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        handshake_signature(message, cert, dss.scheme, dss.signature(), false)
     }
 
     fn verify_tls13_signature(
@@ -109,17 +120,52 @@ impl ServerCertVerifier for Unverified {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
+        handshake_signature(message, cert, dss.scheme, dss.signature(), true)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
+        SCHEMES.to_vec()
     }
+}
+
+/// Whether `signature` of `message` (by `scheme`) verifies with the public key of the DER certificate `cert`.
+/// TLS 1.3 allows no PKCS #1 v1.5 signature of the handshake. RSA keys from 1,024 bits, as OpenSSL's default
+/// security level on most systems allows them (PKCS #1 with SHA-384 from 2,048: ring has no shorter).
+fn handshake_signature(
+    message: &[u8],
+    cert: &[u8],
+    scheme: SignatureScheme,
+    signature: &[u8],
+    tls13: bool,
+) -> Result<HandshakeSignatureValid, rustls::Error> {
+    use ring::signature as ring;
+    let algorithm: &'static dyn ring::VerificationAlgorithm = match scheme {
+        SignatureScheme::ECDSA_NISTP384_SHA384 => &ring::ECDSA_P384_SHA384_ASN1,
+        SignatureScheme::ECDSA_NISTP256_SHA256 => &ring::ECDSA_P256_SHA256_ASN1,
+        SignatureScheme::ED25519 => &ring::ED25519,
+        SignatureScheme::RSA_PSS_SHA512 => &ring::RSA_PSS_2048_8192_SHA512,
+        SignatureScheme::RSA_PSS_SHA384 => &ring::RSA_PSS_2048_8192_SHA384,
+        SignatureScheme::RSA_PSS_SHA256 => &ring::RSA_PSS_2048_8192_SHA256,
+        SignatureScheme::RSA_PKCS1_SHA512 if !tls13 => {
+            &ring::RSA_PKCS1_1024_8192_SHA512_FOR_LEGACY_USE_ONLY
+        }
+        SignatureScheme::RSA_PKCS1_SHA384 if !tls13 => &ring::RSA_PKCS1_2048_8192_SHA384,
+        SignatureScheme::RSA_PKCS1_SHA256 if !tls13 => {
+            &ring::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+        }
+        _ => {
+            return Err(rustls::Error::PeerIncompatible(
+                rustls::PeerIncompatible::NoSignatureSchemesInCommon,
+            ))
+        }
+    };
+    let key = subject_public_key(cert).ok_or(rustls::Error::InvalidCertificate(
+        CertificateError::BadEncoding,
+    ))?;
+    ring::UnparsedPublicKey::new(algorithm, key)
+        .verify(message, signature)
+        .map(|()| HandshakeSignatureValid::assertion())
+        .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadSignature))
 }
 
 /// A connection's encrypted stream.
@@ -169,6 +215,7 @@ fn server_end_point(certificate: &[u8]) -> Option<Vec<u8>> {
     const ECDSA: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04];
     #[derive(Clone, Copy)]
     enum Hash {
+        Sha224,
         Sha256,
         Sha384,
         Sha512,
@@ -180,12 +227,14 @@ fn server_end_point(certificate: &[u8]) -> Option<Vec<u8>> {
             [4] | [5] | [11] => Hash::Sha256,
             [12] => Hash::Sha384,
             [13] => Hash::Sha512,
+            [14] => Hash::Sha224,
             _ => return None,
         }
     } else if let Some(rest) = oid.strip_prefix(ECDSA) {
         match rest {
             // ecdsa-with-SHA1, ecdsa-with-SHA256
             [1] | [3, 2] => Hash::Sha256,
+            [3, 1] => Hash::Sha224,
             [3, 3] => Hash::Sha384,
             [3, 4] => Hash::Sha512,
             _ => return None,
@@ -194,6 +243,7 @@ fn server_end_point(certificate: &[u8]) -> Option<Vec<u8>> {
         return None;
     };
     Some(match hash {
+        Hash::Sha224 => Sha224::digest(certificate).to_vec(),
         Hash::Sha256 => Sha256::digest(certificate).to_vec(),
         Hash::Sha384 => Sha384::digest(certificate).to_vec(),
         Hash::Sha512 => Sha512::digest(certificate).to_vec(),
@@ -202,7 +252,8 @@ fn server_end_point(certificate: &[u8]) -> Option<Vec<u8>> {
 
 /// The OID of a DER certificate's `signatureAlgorithm`: `Certificate ::= SEQUENCE { tbsCertificate,
 /// signatureAlgorithm AlgorithmIdentifier, signature }`, `AlgorithmIdentifier ::= SEQUENCE { algorithm OID,
-/// parameters }`. rustls checked the certificate's signature with it already; only the OID is read here.
+/// parameters }`. Only the OID is read: the certificate's own signature is not checked (nothing is, in the
+/// modes that verify nothing).
 fn signature_algorithm(certificate: &[u8]) -> Option<&[u8]> {
     const SEQUENCE: u8 = 0x30;
     const OID: u8 = 0x06;
@@ -217,6 +268,39 @@ fn signature_algorithm(certificate: &[u8]) -> Option<&[u8]> {
     };
     match der_element(algorithm)? {
         (OID, oid, _) => Some(oid),
+        _ => None,
+    }
+}
+
+/// The key of a DER certificate's `subjectPublicKeyInfo` as ring reads it (the BIT STRING's bytes: an
+/// `RSAPublicKey`, an elliptic curve point or an Ed25519 key). `TBSCertificate ::= SEQUENCE { [0] version
+/// OPTIONAL, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo, ... }`.
+fn subject_public_key(certificate: &[u8]) -> Option<&[u8]> {
+    const SEQUENCE: u8 = 0x30;
+    const BIT_STRING: u8 = 0x03;
+    const VERSION: u8 = 0xa0;
+    let (SEQUENCE, certificate, _) = der_element(certificate)? else {
+        return None;
+    };
+    let (SEQUENCE, mut tbs, _) = der_element(certificate)? else {
+        return None;
+    };
+    let (tag, _, after_version) = der_element(tbs)?;
+    if tag == VERSION {
+        tbs = after_version;
+    }
+    // serialNumber, signature, issuer, validity, subject
+    for _ in 0..5 {
+        tbs = der_element(tbs)?.2;
+    }
+    let (SEQUENCE, info, _) = der_element(tbs)? else {
+        return None;
+    };
+    let (SEQUENCE, _, key) = der_element(info)? else {
+        return None;
+    };
+    match der_element(key)? {
+        (BIT_STRING, [0, key @ ..], _) => Some(key),
         _ => None,
     }
 }
@@ -245,17 +329,17 @@ fn der_element(bytes: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::tls::test_server::{certificate, ecdsa_p256_key, rsa_key, serve_once};
+    use crate::tls::test_server::{
+        certificate, certificate_v1, ecdsa_p256_key, rsa_key, serve_once,
+    };
     use openssl::hash::MessageDigest;
+    use openssl::pkey::{PKey, Private};
+    use openssl::x509::X509;
 
-    /// Whatever the certificate (self-signed, for another name than the host, by no known root), `require`
-    /// encrypts; the stream's channel binding data is the certificate's hash with its signature's digest
-    /// (RFC 5929), what the server computes for SCRAM-SHA-256-PLUS.
-    #[test]
-    fn require_takes_any_certificate_and_binds_the_channel_to_it() {
-        let key = rsa_key();
-        let cert = certificate(&key, "elsewhere.example", MessageDigest::sha384());
-        let (served, server) = serve_once(key, cert.clone());
+    /// A handshake with the `require` connector against a one-connection server with `key` and `cert`: the
+    /// stream's channel binding data.
+    fn binding_with(key: PKey<Private>, cert: X509) -> Option<Vec<u8>> {
+        let (served, server) = serve_once(key, cert);
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_io()
             .build()
@@ -273,8 +357,119 @@ mod tests {
             stream.server_end_point()
         });
         server.join().unwrap();
-        let expected = cert.digest(MessageDigest::sha384()).unwrap().to_vec();
-        assert_eq!(binding, Some(expected));
+        binding
+    }
+
+    /// Whatever the certificate (self-signed, for another name than the host, by no known root, even a
+    /// version 1 certificate that WebPKI refuses, with an RSA or an ECDSA key), `require` encrypts; the
+    /// stream's channel binding data is the certificate's hash with its signature's digest (RFC 5929), what
+    /// the server computes for SCRAM-SHA-256-PLUS.
+    #[test]
+    fn require_takes_any_certificate_and_binds_the_channel_to_it() {
+        let rsa = rsa_key();
+        let ecdsa = ecdsa_p256_key();
+        for (key, cert) in [
+            (
+                rsa.clone(),
+                certificate(&rsa, "elsewhere.example", MessageDigest::sha384()),
+            ),
+            (
+                rsa.clone(),
+                certificate_v1(&rsa, "elsewhere.example", MessageDigest::sha256()),
+            ),
+            (
+                ecdsa.clone(),
+                certificate(&ecdsa, "db.example", MessageDigest::sha256()),
+            ),
+        ] {
+            let hashed = match cert.signature_algorithm().object().nid() {
+                openssl::nid::Nid::SHA384WITHRSAENCRYPTION => MessageDigest::sha384(),
+                _ => MessageDigest::sha256(),
+            };
+            let expected = cert.digest(hashed).unwrap().to_vec();
+            assert_eq!(binding_with(key, cert), Some(expected));
+        }
+    }
+
+    /// The handshake's signature is checked with the certificate's key: a signature of another message, by
+    /// another key or by a scheme TLS 1.3 does not allow is refused.
+    #[test]
+    fn the_handshake_signature_is_checked_with_the_certificates_key() {
+        let sign = |key: &PKey<Private>, pss: bool, message: &[u8]| {
+            let mut signer = openssl::sign::Signer::new(MessageDigest::sha256(), key).unwrap();
+            if pss {
+                signer
+                    .set_rsa_padding(openssl::rsa::Padding::PKCS1_PSS)
+                    .unwrap();
+                signer
+                    .set_rsa_pss_saltlen(openssl::sign::RsaPssSaltlen::DIGEST_LENGTH)
+                    .unwrap();
+            }
+            signer.sign_oneshot_to_vec(message).unwrap()
+        };
+        let rsa = rsa_key();
+        let ecdsa = ecdsa_p256_key();
+        let rsa_cert = certificate_v1(&rsa, "db", MessageDigest::sha256())
+            .to_der()
+            .unwrap();
+        let ecdsa_cert = certificate(&ecdsa, "db", MessageDigest::sha256())
+            .to_der()
+            .unwrap();
+        let check = |cert: &[u8], scheme, signature: &[u8], message: &[u8], tls13| {
+            handshake_signature(message, cert, scheme, signature, tls13).is_ok()
+        };
+        let pss = sign(&rsa, true, b"hello");
+        assert!(check(
+            &rsa_cert,
+            SignatureScheme::RSA_PSS_SHA256,
+            &pss,
+            b"hello",
+            true
+        ));
+        assert!(!check(
+            &rsa_cert,
+            SignatureScheme::RSA_PSS_SHA256,
+            &pss,
+            b"hellO",
+            true
+        ));
+        let pkcs1 = sign(&rsa, false, b"hello");
+        assert!(check(
+            &rsa_cert,
+            SignatureScheme::RSA_PKCS1_SHA256,
+            &pkcs1,
+            b"hello",
+            false
+        ));
+        assert!(!check(
+            &rsa_cert,
+            SignatureScheme::RSA_PKCS1_SHA256,
+            &pkcs1,
+            b"hello",
+            true
+        ));
+        let ec = sign(&ecdsa, false, b"hello");
+        assert!(check(
+            &ecdsa_cert,
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            &ec,
+            b"hello",
+            true
+        ));
+        assert!(!check(
+            &rsa_cert,
+            SignatureScheme::ECDSA_NISTP256_SHA256,
+            &ec,
+            b"hello",
+            true
+        ));
+        assert!(!check(
+            b"not a certificate",
+            SignatureScheme::RSA_PSS_SHA256,
+            &pss,
+            b"hello",
+            true
+        ));
     }
 
     /// The digest for each signature algorithm, RSA's and ECDSA's OIDs: MD5 and SHA-1 are hashed with
@@ -285,10 +480,12 @@ mod tests {
         let ecdsa = ecdsa_p256_key();
         for (key, signed, hashed) in [
             (&rsa, MessageDigest::sha1(), MessageDigest::sha256()),
+            (&rsa, MessageDigest::sha224(), MessageDigest::sha224()),
             (&rsa, MessageDigest::sha256(), MessageDigest::sha256()),
             (&rsa, MessageDigest::sha384(), MessageDigest::sha384()),
             (&rsa, MessageDigest::sha512(), MessageDigest::sha512()),
             (&ecdsa, MessageDigest::sha1(), MessageDigest::sha256()),
+            (&ecdsa, MessageDigest::sha224(), MessageDigest::sha224()),
             (&ecdsa, MessageDigest::sha256(), MessageDigest::sha256()),
             (&ecdsa, MessageDigest::sha384(), MessageDigest::sha384()),
             (&ecdsa, MessageDigest::sha512(), MessageDigest::sha512()),
