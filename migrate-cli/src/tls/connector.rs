@@ -153,9 +153,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> postgres::tls::TlsStream for TlsStream<S
     /// certificate (`tls-server-end-point`), so a man in the middle cannot relay the password exchange.
     fn channel_binding(&self) -> ChannelBinding {
         let hash = match &self.0 {
-            StreamWith::OpenSsl(s) => s.server_end_point(),
+            StreamWith::OpenSsl(s) => with_openssl::stream_end_point(s),
             #[cfg(feature = "rustls")]
-            StreamWith::Rustls(s) => s.server_end_point(),
+            StreamWith::Rustls(s) => with_rustls::stream_end_point(s),
         };
         match hash {
             Some(hash) => ChannelBinding::tls_server_end_point(hash),

@@ -4,11 +4,9 @@
 
 use std::error::Error;
 use std::fmt;
-use std::io;
 use std::net::IpAddr;
 use std::path::Path;
 use std::pin::Pin;
-use std::task::{Context, Poll};
 
 use anyhow::Context as _;
 use openssl::error::ErrorStack;
@@ -20,7 +18,7 @@ use openssl::ssl::{
 use openssl::x509::store::{X509Store, X509StoreBuilder};
 use openssl::x509::verify::X509CheckFlags;
 use openssl::x509::{X509VerifyResult, X509};
-use tokio::io::{AsyncRead, AsyncWrite, BufReader, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, BufReader};
 use tokio_openssl::SslStream;
 
 use super::connector::{Backend, TlsConnector};
@@ -150,7 +148,7 @@ impl Handshake {
         // OpenSSL reads a record header and then its body: buffered, that is one read, not two.
         let mut stream = SslStream::new(self.ssl, BufReader::with_capacity(8192, stream))?;
         match Pin::new(&mut stream).connect().await {
-            Ok(()) => Ok(Stream(stream)),
+            Ok(()) => Ok(stream),
             Err(error) => Err(Box::new(HandshakeError {
                 verify_result: stream.ssl().verify_result(),
                 error,
@@ -182,41 +180,12 @@ impl Error for HandshakeError {
     }
 }
 
-/// A connection's encrypted stream.
-pub struct Stream<S>(SslStream<BufReader<S>>);
+/// A connection's encrypted stream (the connector's `TlsStream` forwards reads and writes to it).
+pub(super) type Stream<S> = SslStream<BufReader<S>>;
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
-impl<S> Stream<S> {
-    pub(super) fn server_end_point(&self) -> Option<Vec<u8>> {
-        server_end_point(self.0.ssl())
-    }
+/// [`server_end_point`] of an open stream.
+pub(super) fn stream_end_point<S>(stream: &Stream<S>) -> Option<Vec<u8>> {
+    server_end_point(stream.ssl())
 }
 
 /// The server certificate's hash for `tls-server-end-point` (RFC 5929): with the digest of its signature
@@ -260,7 +229,7 @@ mod tests {
             let handshake = openssl(Verify::Nothing, None)
                 .handshake("db.example")
                 .unwrap();
-            handshake.connect(socket).await.unwrap().server_end_point()
+            stream_end_point(&handshake.connect(socket).await.unwrap())
         });
         server.join().unwrap();
         let expected = cert.digest(MessageDigest::sha384()).unwrap().to_vec();

@@ -4,18 +4,15 @@
 //! modes stay with OpenSSL, which judges certificates as libpq does.
 
 use std::error::Error;
-use std::io;
 use std::net::Ipv4Addr;
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
 use anyhow::Context as _;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConfig, DigitallySignedStruct, SignatureScheme};
 use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::connector::{Backend, TlsConnector};
 
@@ -67,7 +64,7 @@ impl Handshake {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let connector = tokio_rustls::TlsConnector::from(self.config);
-        Ok(Stream(connector.connect(self.name, stream).await?))
+        Ok(connector.connect(self.name, stream).await?)
     }
 }
 
@@ -168,42 +165,13 @@ fn handshake_signature(
         .map_err(|_| rustls::Error::InvalidCertificate(CertificateError::BadSignature))
 }
 
-/// A connection's encrypted stream.
-pub struct Stream<S>(tokio_rustls::client::TlsStream<S>);
+/// A connection's encrypted stream (the connector's `TlsStream` forwards reads and writes to it).
+pub(super) type Stream<S> = tokio_rustls::client::TlsStream<S>;
 
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Stream<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_read(cx, buf)
-    }
-}
-
-impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Stream<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.0).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.0).poll_shutdown(cx)
-    }
-}
-
-impl<S> Stream<S> {
-    pub(super) fn server_end_point(&self) -> Option<Vec<u8>> {
-        let certificate = self.0.get_ref().1.peer_certificates()?.first()?;
-        server_end_point(certificate)
-    }
+/// [`server_end_point`] of an open stream.
+pub(super) fn stream_end_point<S>(stream: &Stream<S>) -> Option<Vec<u8>> {
+    let certificate = stream.get_ref().1.peer_certificates()?.first()?;
+    server_end_point(certificate)
 }
 
 /// The server certificate's hash for `tls-server-end-point` (RFC 5929): with the digest of its signature
@@ -354,7 +322,7 @@ mod tests {
                 .connect(socket)
                 .await
                 .unwrap();
-            stream.server_end_point()
+            stream_end_point(&stream)
         });
         server.join().unwrap();
         binding
@@ -415,61 +383,73 @@ mod tests {
         let ecdsa_cert = certificate(&ecdsa, "db", MessageDigest::sha256())
             .to_der()
             .unwrap();
-        let check = |cert: &[u8], scheme, signature: &[u8], message: &[u8], tls13| {
-            handshake_signature(message, cert, scheme, signature, tls13).is_ok()
-        };
         let pss = sign(&rsa, true, b"hello");
-        assert!(check(
-            &rsa_cert,
-            SignatureScheme::RSA_PSS_SHA256,
-            &pss,
-            b"hello",
-            true
-        ));
-        assert!(!check(
-            &rsa_cert,
-            SignatureScheme::RSA_PSS_SHA256,
-            &pss,
-            b"hellO",
-            true
-        ));
         let pkcs1 = sign(&rsa, false, b"hello");
-        assert!(check(
-            &rsa_cert,
-            SignatureScheme::RSA_PKCS1_SHA256,
-            &pkcs1,
-            b"hello",
-            false
-        ));
-        assert!(!check(
-            &rsa_cert,
-            SignatureScheme::RSA_PKCS1_SHA256,
-            &pkcs1,
-            b"hello",
-            true
-        ));
         let ec = sign(&ecdsa, false, b"hello");
-        assert!(check(
-            &ecdsa_cert,
-            SignatureScheme::ECDSA_NISTP256_SHA256,
-            &ec,
-            b"hello",
-            true
-        ));
-        assert!(!check(
-            &rsa_cert,
-            SignatureScheme::ECDSA_NISTP256_SHA256,
-            &ec,
-            b"hello",
-            true
-        ));
-        assert!(!check(
-            b"not a certificate",
-            SignatureScheme::RSA_PSS_SHA256,
-            &pss,
-            b"hello",
-            true
-        ));
+        use SignatureScheme::{ECDSA_NISTP256_SHA256, RSA_PKCS1_SHA256, RSA_PSS_SHA256};
+        let not_a_certificate: &[u8] = b"not a certificate";
+        // (certificate, scheme, signature, message, TLS 1.3, verifies)
+        for (i, (cert, scheme, signature, message, tls13, verifies)) in [
+            (
+                &rsa_cert[..],
+                RSA_PSS_SHA256,
+                &pss,
+                &b"hello"[..],
+                true,
+                true,
+            ),
+            (&rsa_cert[..], RSA_PSS_SHA256, &pss, b"hellO", true, false),
+            (
+                &rsa_cert[..],
+                RSA_PKCS1_SHA256,
+                &pkcs1,
+                b"hello",
+                false,
+                true,
+            ),
+            (
+                &rsa_cert[..],
+                RSA_PKCS1_SHA256,
+                &pkcs1,
+                b"hello",
+                true,
+                false,
+            ),
+            (
+                &ecdsa_cert[..],
+                ECDSA_NISTP256_SHA256,
+                &ec,
+                b"hello",
+                true,
+                true,
+            ),
+            (
+                &rsa_cert[..],
+                ECDSA_NISTP256_SHA256,
+                &ec,
+                b"hello",
+                true,
+                false,
+            ),
+            (
+                not_a_certificate,
+                RSA_PSS_SHA256,
+                &pss,
+                b"hello",
+                true,
+                false,
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let checked = handshake_signature(message, cert, scheme, signature, tls13);
+            assert_eq!(
+                checked.is_ok(),
+                verifies,
+                "case {i}: {scheme:?}, TLS 1.3 {tls13}"
+            );
+        }
     }
 
     /// The digest for each signature algorithm, RSA's and ECDSA's OIDs: MD5 and SHA-1 are hashed with
