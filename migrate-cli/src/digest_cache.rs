@@ -49,15 +49,8 @@ struct Entry {
 #[derive(Debug)]
 pub(crate) struct DigestCache {
     path: Option<PathBuf>,
-    /// The migrations folder (canonical) and, open, where its files are looked up by name (see
-    /// [`Self::look_up`]; on 64-bit Linux, where `libc::stat` has the fields as std reads them).
-    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-    dir: PathBuf,
-    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-    folder: Option<File>,
-    /// The name being looked up, NUL-terminated, in one reused buffer.
-    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-    c_name: Vec<u8>,
+    /// The migrations folder, where its files are looked up by name.
+    folder: by_name::OpenFolder,
     /// When the cache was written (nanoseconds since the epoch); 0 when there is none.
     written: u128,
     /// The cache's lines, read one at a time into `line`.
@@ -85,15 +78,8 @@ impl DigestCache {
 
     /// The cache kept in the file `path`, of the folder `dir` (canonical).
     fn open(path: Option<PathBuf>, dir: &Path) -> DigestCache {
-        #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
-        let _ = dir;
         let mut cache = DigestCache {
-            #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-            dir: dir.to_path_buf(),
-            #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-            folder: File::open(dir).ok(),
-            #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-            c_name: Vec::new(),
+            folder: by_name::OpenFolder::open(dir),
             reader: path
                 .as_ref()
                 .and_then(|p| File::open(p).ok())
@@ -140,15 +126,12 @@ impl DigestCache {
         self.next = self.read_line().and_then(|line| parse(line, passed));
     }
 
-    /// The identity of the file at `path`. A file of the folder is looked up by its name in the folder's
-    /// open descriptor (`fstatat`) rather than by its whole path, which the kernel would resolve component by
-    /// component for each file: at 10,000 files, 13 ms of `stat` became 8.5 (see BENCHMARKS.md).
+    /// The identity of the file at `path`: by its name in the open folder when it is one of the folder's,
+    /// else by its path.
     fn look_up(&mut self, path: &Path) -> io::Result<Option<Identity>> {
-        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-        if let (Some(folder), Some(name)) = (&self.folder, name_in(&self.dir, path)) {
-            return stat_at(folder, name, &mut self.c_name);
-        }
-        std::fs::metadata(path).map(|meta| identity(&meta))
+        self.folder
+            .identity(path)
+            .unwrap_or_else(|| std::fs::metadata(path).map(|meta| identity(&meta)))
     }
 
     /// The digest and baseline flag of the migration file at `path`: from the cache when the file is the one
@@ -291,19 +274,6 @@ fn identity(meta: &std::fs::Metadata) -> Option<Identity> {
     Some((meta.len(), modified, changed, inode))
 }
 
-/// The name of `path` when it is a file directly in `dir`, by comparing bytes: `Path::parent` and
-/// `Path::file_name` parse the path's components, 1,500 instructions a file.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn name_in<'p>(dir: &Path, path: &'p Path) -> Option<&'p std::ffi::OsStr> {
-    use std::os::unix::ffi::OsStrExt;
-    let rest = path
-        .as_os_str()
-        .as_bytes()
-        .strip_prefix(dir.as_os_str().as_bytes())?;
-    let name = rest.strip_prefix(b"/")?;
-    (!name.is_empty() && !name.contains(&b'/')).then(|| std::ffi::OsStr::from_bytes(name))
-}
-
 /// The file name of `path` as text (migration names are UTF-8), empty when it has none.
 fn file_name(path: &Path) -> std::borrow::Cow<'_, str> {
     #[cfg(unix)]
@@ -323,44 +293,143 @@ fn file_name(path: &Path) -> std::borrow::Cow<'_, str> {
         .unwrap_or_default()
 }
 
-/// [`identity`] of the file `name` in the open folder `folder`, `name` copied NUL-terminated into `c_name`.
-#[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-fn stat_at(
-    folder: &File,
-    name: &std::ffi::OsStr,
-    c_name: &mut Vec<u8>,
-) -> io::Result<Option<Identity>> {
-    use std::os::fd::AsRawFd;
-    use std::os::unix::ffi::OsStrExt;
-    c_name.clear();
-    c_name.extend_from_slice(name.as_bytes());
-    c_name.push(0);
-    let c_name = std::ffi::CStr::from_bytes_with_nul(c_name)
-        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
-    // SAFETY: the descriptor is the open folder's, the name is NUL-terminated, and `stat` is written by the
-    // call before it is read (only when it succeeds).
-    if unsafe { libc::fstatat(folder.as_raw_fd(), c_name.as_ptr(), stat.as_mut_ptr(), 0) } != 0 {
-        return Err(io::Error::last_os_error());
+/// Each file of the migrations folder looked up by its name in the folder, held open (`fstatat` on its
+/// descriptor), rather than by its whole path, which the kernel resolves component by component for each
+/// file: at 10,000 files, 13 ms of `stat` became 8.5 (see BENCHMARKS.md). On 64-bit Linux, where `libc::stat`
+/// has the fields as std reads them; elsewhere [`OpenFolder::identity`] leaves every file to its path.
+mod by_name {
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    pub(super) use linux::OpenFolder;
+    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+    pub(super) use other::OpenFolder;
+
+    #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
+    mod linux {
+        use std::fs::File;
+        use std::path::{Path, PathBuf};
+
+        use super::super::{changed_nanos, io, Identity};
+
+        #[derive(Debug)]
+        pub(in super::super) struct OpenFolder {
+            /// The folder (canonical) and its descriptor; `None` when it could not be opened.
+            open: Option<(PathBuf, File)>,
+            /// The name being looked up, NUL-terminated, in one reused buffer.
+            c_name: Vec<u8>,
+        }
+
+        impl OpenFolder {
+            pub(in super::super) fn open(dir: &Path) -> OpenFolder {
+                OpenFolder {
+                    open: File::open(dir).ok().map(|file| (dir.to_path_buf(), file)),
+                    c_name: Vec::new(),
+                }
+            }
+
+            /// The identity of `path` when it is a file of the folder; `None` to look it up by its path.
+            pub(in super::super) fn identity(
+                &mut self,
+                path: &Path,
+            ) -> Option<io::Result<Option<Identity>>> {
+                let (dir, folder) = self.open.as_ref()?;
+                Some(stat_at(folder, name_in(dir, path)?, &mut self.c_name))
+            }
+        }
+
+        /// The name of `path` when it is a file directly in `dir`, by comparing bytes: `Path::parent` and
+        /// `Path::file_name` parse the path's components, 1,500 instructions a file.
+        fn name_in<'p>(dir: &Path, path: &'p Path) -> Option<&'p std::ffi::OsStr> {
+            use std::os::unix::ffi::OsStrExt;
+            let rest = path
+                .as_os_str()
+                .as_bytes()
+                .strip_prefix(dir.as_os_str().as_bytes())?;
+            let name = rest.strip_prefix(b"/")?;
+            (!name.is_empty() && !name.contains(&b'/')).then(|| std::ffi::OsStr::from_bytes(name))
+        }
+
+        /// [`identity`](super::super::identity) of the file `name` in the open folder `folder`, `name` copied
+        /// NUL-terminated into `c_name`.
+        fn stat_at(
+            folder: &File,
+            name: &std::ffi::OsStr,
+            c_name: &mut Vec<u8>,
+        ) -> io::Result<Option<Identity>> {
+            use std::os::fd::AsRawFd;
+            use std::os::unix::ffi::OsStrExt;
+            c_name.clear();
+            c_name.extend_from_slice(name.as_bytes());
+            c_name.push(0);
+            let c_name = std::ffi::CStr::from_bytes_with_nul(c_name)
+                .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+            let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+            // SAFETY: the descriptor is the open folder's, the name is NUL-terminated, and `stat` is written
+            // by the call before it is read (only when it succeeds).
+            if unsafe { libc::fstatat(folder.as_raw_fd(), c_name.as_ptr(), stat.as_mut_ptr(), 0) }
+                != 0
+            {
+                return Err(io::Error::last_os_error());
+            }
+            let stat = unsafe { stat.assume_init() };
+            // As `identity` reads std's metadata: no modification time before the epoch.
+            let modified = || {
+                let secs = u64::try_from(stat.st_mtime).ok()?;
+                let nsec = u64::try_from(stat.st_mtime_nsec).ok()?;
+                secs.checked_mul(1_000_000_000)?.checked_add(nsec)
+            };
+            let (Some(modified), Some(changed)) =
+                (modified(), changed_nanos(stat.st_ctime, stat.st_ctime_nsec))
+            else {
+                return Ok(None);
+            };
+            Ok(Some((
+                u64::try_from(stat.st_size).unwrap_or(0),
+                modified,
+                changed,
+                stat.st_ino,
+            )))
+        }
+
+        #[cfg(test)]
+        mod tests {
+            use super::*;
+
+            #[test]
+            fn a_name_in_the_folder_is_found_by_comparing_bytes() {
+                let name_in =
+                    |path: &'static str| name_in(Path::new("/p/migrations"), Path::new(path));
+                assert_eq!(name_in("/p/migrations/a.rs"), Some("a.rs".as_ref()));
+                assert_eq!(name_in("/p/migrations/sub/a.rs"), None);
+                assert_eq!(name_in("/p/migrations2/a.rs"), None);
+                assert_eq!(name_in("/p/migrations/"), None);
+                assert_eq!(name_in("/p/a.rs"), None);
+            }
+        }
     }
-    let stat = unsafe { stat.assume_init() };
-    // As `identity` reads std's metadata: no modification time before the epoch.
-    let modified = || {
-        let secs = u64::try_from(stat.st_mtime).ok()?;
-        let nsec = u64::try_from(stat.st_mtime_nsec).ok()?;
-        secs.checked_mul(1_000_000_000)?.checked_add(nsec)
-    };
-    let (Some(modified), Some(changed)) =
-        (modified(), changed_nanos(stat.st_ctime, stat.st_ctime_nsec))
-    else {
-        return Ok(None);
-    };
-    Ok(Some((
-        u64::try_from(stat.st_size).unwrap_or(0),
-        modified,
-        changed,
-        stat.st_ino,
-    )))
+
+    #[cfg(not(all(target_os = "linux", target_pointer_width = "64")))]
+    mod other {
+        use std::path::Path;
+
+        use super::super::{io, Identity};
+
+        /// Every file looked up by its path.
+        #[derive(Debug)]
+        pub(in super::super) struct OpenFolder;
+
+        impl OpenFolder {
+            pub(in super::super) fn open(_dir: &Path) -> OpenFolder {
+                OpenFolder
+            }
+
+            pub(in super::super) fn identity(
+                &mut self,
+                _path: &Path,
+            ) -> Option<io::Result<Option<Identity>>> {
+                None
+            }
+        }
+    }
 }
 
 /// A change time in nanoseconds since the epoch, when it fits 64 bits.
@@ -515,21 +584,12 @@ mod tests {
         let file = dir.join("20260101000000_a.rs");
         std::fs::write(&file, "pub fn up() {}\n").unwrap();
         let mut cache = DigestCache::open(None, &dir);
-        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-        assert!(cache.folder.is_some());
         let expected = identity(&std::fs::metadata(&file).unwrap());
         assert!(expected.is_some());
         assert_eq!(cache.look_up(&file).unwrap(), expected);
+        // By name in the open folder (on 64-bit Linux), with the same identity.
         #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-        assert_eq!(
-            stat_at(
-                cache.folder.as_ref().unwrap(),
-                file.file_name().unwrap(),
-                &mut Vec::new()
-            )
-            .unwrap(),
-            expected
-        );
+        assert_eq!(cache.folder.identity(&file).unwrap().unwrap(), expected);
         let missing = dir.join("20260102000000_b.rs");
         assert_eq!(
             cache.look_up(&missing).unwrap_err().kind(),
@@ -543,20 +603,13 @@ mod tests {
             assert_eq!(cache.look_up(&file).unwrap(), expected);
             std::fs::rename(&moved, &dir).unwrap();
         }
-        #[cfg(all(target_os = "linux", target_pointer_width = "64"))]
-        {
-            let name_in = |path: &'static str| name_in(Path::new("/p/migrations"), Path::new(path));
-            assert_eq!(name_in("/p/migrations/a.rs"), Some("a.rs".as_ref()));
-            assert_eq!(name_in("/p/migrations/sub/a.rs"), None);
-            assert_eq!(name_in("/p/migrations2/a.rs"), None);
-            assert_eq!(name_in("/p/migrations/"), None);
-            assert_eq!(name_in("/p/a.rs"), None);
-        }
         assert_eq!(file_name(Path::new("/p/migrations/a b.rs")), "a b.rs");
         assert_eq!(file_name(Path::new("a.rs")), "a.rs");
         let elsewhere = tempfile::tempdir().unwrap();
         let other = elsewhere.path().join("20260101000000_a.rs");
         std::fs::write(&other, "pub fn up() {} // longer\n").unwrap();
+        // Not the folder's: by its path.
+        assert!(cache.folder.identity(&other).is_none());
         assert_eq!(
             cache.look_up(&other).unwrap(),
             identity(&std::fs::metadata(&other).unwrap())
