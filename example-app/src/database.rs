@@ -132,10 +132,16 @@ pub async fn prepare_schema(
             Vec::new()
         } else {
             let say = say.clone();
-            let on_event = move |e: Event<'_>| match e {
+            let on_event = move |e: Event<'_>| {
+                match e {
                 Event::WaitingForLock { holder, .. } => say(format!(
                     "waiting for the migration lock (held by server process {})",
                     holder.map_or("?".to_owned(), |p| p.to_string())
+                )),
+                Event::Continued {
+                    name, done, total, ..
+                } => say(format!(
+                    "continuing up of {name}: {done} of its {total} statement(s) took effect in an earlier run"
                 )),
                 Event::Finished { name, .. } => say(format!("applied  {name}")),
                 Event::Retrying { name, reason, .. } => say(format!("retrying {name}: {reason}")),
@@ -147,6 +153,7 @@ pub async fn prepare_schema(
                     ..
                 } => say(format!("{name} #{position} ({op}): {notice}")),
                 _ => {}
+            }
             };
             migrations
                 .up_chosen(move |status| start_up_target(phase, status), on_event)

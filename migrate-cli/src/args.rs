@@ -401,6 +401,11 @@ pub struct UpArgs {
     /// Apply pending migrations that are older than the newest applied one.
     #[arg(long)]
     pub allow_out_of_order: bool,
+    /// Continue this migration although it is marked as failed part-way: clear its mark and run it again from
+    /// the statement that failed, keeping those that took effect (what the mark's message says to check
+    /// first). Repeat for several.
+    #[arg(long, value_name = "NAME")]
+    pub retry: Vec<String>,
     /// Back the database up with `pg_dump -Fc` into this folder first (a pg_dump at least as new as the
     /// server: PG_DUMP, else PATH, else /usr/lib/postgresql/*/bin); stop if that fails.
     #[arg(long, value_name = "DIR", conflicts_with_all = ["dry_run", "fake"])]
@@ -418,6 +423,10 @@ pub struct DownArgs {
     /// Revert every applied migration.
     #[arg(long)]
     pub all: bool,
+    /// Continue this migration's `down` although it is marked as failed part-way: clear its mark and run it
+    /// again from the statement that failed, keeping those that took effect. Repeat for several.
+    #[arg(long, value_name = "NAME")]
+    pub retry: Vec<String>,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -89,9 +89,20 @@ pub fn print_event(event: Event<'_>) {
             fake: false,
             direction,
         } => {
-            outln!("running {direction} of {name} outside a transaction (each statement commits on its own)");
+            outln!("running {direction} of {name} outside a transaction (each step commits on its own, recorded as it commits)");
         }
         Event::Started { .. } => {}
+        Event::Continued {
+            name,
+            direction,
+            done,
+            total,
+        } => {
+            outln!("continuing {direction} of {name}: {done} of its {total} statement(s) took effect in an earlier run and are kept");
+        }
+        Event::UndoingPart { name, done, total } => {
+            outln!("undoing the part of {name} that an interrupted `up` applied ({done} of its {total} statement(s)); it is not recorded as applied");
+        }
         Event::Finished {
             name,
             direction,
@@ -382,10 +393,20 @@ fn status_footer(status: &StatusReport<'_>) -> String {
             }
         }
     }
+    for row in status.in_progress() {
+        let undo = match row.direction {
+            Direction::Up => " (or `down` undoes them)".to_owned(),
+            Direction::Down => String::new(),
+        };
+        out.push_str(&format!(
+            "IN PROGRESS: {} was stopped part-way during `{}`: {} statement(s) took effect, each recorded as it committed; the next `{}` continues it{undo}\n",
+            row.name, row.direction, row.done.len(), row.direction
+        ));
+    }
     for f in status.failures() {
         out.push_str(&format!(
-            "FAILED: {} failed part-way during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until those are finished or undone by hand and `repair {}` clears the mark\n",
-            f.name, f.direction, f.committed, f.name
+            "FAILED: {} failed part-way during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until the mark is cleared: check what failed, then `{} --retry {}` continues it, or undo them by hand and `repair {}`\n",
+            f.name, f.direction, f.committed, f.direction, f.name, f.name
         ));
         for statement in &f.statements {
             out.push_str(&format!("  committed: {statement}\n"));

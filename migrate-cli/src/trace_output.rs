@@ -19,7 +19,7 @@ pub fn text(trace: &Trace) -> String {
     for m in &trace.migrations {
         let _ = writeln!(out, "\n{} (up): {}", m.name, m.file);
         if !m.transactional {
-            out.push_str("  runs outside a transaction: each statement commits on its own\n");
+            out.push_str("  runs outside a transaction: each step commits on its own, recorded as it commits\n");
         }
         for t in &m.transactions {
             transaction_text(&mut out, m, t);

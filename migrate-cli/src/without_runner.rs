@@ -126,6 +126,7 @@ fn plain(args: &UpArgs) -> bool {
     args.count.is_none()
         && args.to.is_none()
         && args.backup.is_none()
+        && args.retry.is_empty()
         && !args.run.dry_run
         && !args.run.fake
         && args.run.log.log_format == LogFormat::Text
@@ -140,4 +141,5 @@ fn all_applied(status: &StatusReport<'_>) -> bool {
         && summary.unverified == 0
         && summary.applied + summary.adopted == summary.total
         && status.failures().next().is_none()
+        && status.in_progress().is_empty()
 }

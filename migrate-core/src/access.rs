@@ -18,7 +18,8 @@ pub(crate) struct Needs {
     any: bool,
     up: bool,
     down: bool,
-    /// A step outside a transaction or in several: the runner may write a failure mark.
+    /// A step outside a transaction or in several: the runner journals its steps, and may write a failure
+    /// mark.
     marks: bool,
     backfills: bool,
     /// Safeguards or restores: the runner records what it replaces.
@@ -153,9 +154,14 @@ pub(crate) fn check(
     )?;
     if marks {
         needs(
+            table.journal(),
+            &["SELECT", "INSERT", "UPDATE", "DELETE"],
+            "where a migration that commits more than once records each step as it commits",
+        )?;
+        needs(
             table.failures(),
             &["SELECT", "INSERT", "UPDATE", "DELETE"],
-            "where a migration outside a transaction is marked while it runs and when it fails part-way",
+            "where a migration that failed part-way is marked for a person",
         )?;
     }
     if backfills {

@@ -1,9 +1,12 @@
 //! Running a batched backfill: primary-key keyset batches, each its own transaction that also records how
 //! far it got, so an interrupted backfill resumes after the last committed batch.
 //!
-//! The progress is keyed to what it describes: a fingerprint of the table, its primary key, the condition
-//! and the work. A backfill whose migration was edited (or whose table's key changed) since it was
-//! interrupted starts over rather than resuming from a cursor of another walk, which could skip rows.
+//! The progress is keyed to what it describes: a fingerprint of the application of its migration (the journal's
+//! attempt), the table and the columns it fills as they are in the catalog (re-created, they are others), its
+//! primary key, the condition and the work. A backfill whose migration was edited, reverted or repaired (or
+//! whose table's key changed) since it was interrupted starts over rather than resuming from a cursor of
+//! another walk, which could skip rows. And a cursor alone is never trusted: before its migration may be
+//! recorded, no row may still match the backfill's condition (rows that do are walked again).
 
 use std::time::{Duration, Instant};
 
@@ -27,7 +30,14 @@ pub(crate) struct Origin<'a> {
     /// The migration's checksum: Rust batch code cannot be compared, its source can.
     pub checksum: &'a str,
     pub position: usize,
+    /// The application of the migration this run continues (the journal's): a position saved by another one
+    /// belongs to a walk of another state of the table.
+    pub attempt: &'a str,
 }
+
+/// How many times a backfill walks its table again for rows that still match its condition after its walk,
+/// before it gives up naming them.
+const CATCH_UP_WALKS: u32 = 2;
 
 /// Why a backfill stopped, and what it had committed by then.
 #[derive(Debug)]
@@ -73,12 +83,15 @@ pub(crate) struct Context<'a> {
     pub lock_watch: &'a crate::blockers::LockWatch,
 }
 
-/// Runs the backfill to the end. Returns the number of rows updated (or handed to Rust code).
+/// Runs the backfill to the end: walks its table, walks again for rows that still match its condition, then
+/// forgets its position and runs `finish` (the caller's bookkeeping) in one transaction. Returns the number
+/// of rows updated (or handed to Rust code).
 pub(crate) fn run(
     conn: &mut impl GenericClient,
     spec: &Backfill,
     origin: &Origin<'_>,
     context: &Context<'_>,
+    finish: &mut dyn FnMut(&mut postgres::Transaction<'_>) -> Result<(), postgres::Error>,
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<u64, Failure> {
     let _running = context.interrupt.backfill();
@@ -113,11 +126,13 @@ pub(crate) fn run(
 
     let target = spec.table().quoted();
     let keys = primary_key(conn, &target).map_err(Failure::before_any_batch)?;
+    let identity = identity(conn, spec, &target)
+        .map_err(pg("cannot read the backfill's table in the catalog"))?;
     let walk = Walk {
         spec,
         origin,
         record: Record {
-            fingerprint: fingerprint(spec, &target, &keys, origin.checksum),
+            fingerprint: fingerprint(spec, &target, &keys, origin, &identity),
             table: progress,
             migration: origin.migration.name(),
             position: i32::try_from(origin.position).unwrap_or(i32::MAX),
@@ -154,8 +169,9 @@ pub(crate) fn run(
             let reason = if recorded.is_none() {
                 "its progress was recorded by an older version, which did not record what it described"
             } else {
-                "the backfill changed since it was interrupted (its table, primary key, condition or work), \
-                 so the recorded position belongs to another walk"
+                "the position was saved by another application of its migration (since reverted or repaired), \
+                 or the backfill changed since (its table or the columns it fills re-created, its primary key, \
+                 condition or work), so it belongs to another walk"
             };
             record
                 .clear(conn)
@@ -193,7 +209,8 @@ pub(crate) fn run(
         done,
         total,
     };
-    let result = run_batches(conn, &walk, start, context, events);
+    let result = run_batches(conn, &walk, start, context, events)
+        .and_then(|done| catch_up(conn, &walk, done, context, events));
     let reset = conn.batch_execute("RESET synchronous_commit");
     let done = result?;
     let after = |context: &'static str| {
@@ -204,16 +221,107 @@ pub(crate) fn run(
         }
     };
     reset.map_err(after("cannot reset synchronous_commit"))?;
+    let mut tx = conn
+        .transaction()
+        .map_err(after("cannot start the backfill's last transaction"))?;
     record
-        .clear(conn)
+        .clear(&mut tx)
         .map_err(after("cannot clear the backfill progress"))?;
+    finish(&mut tx).map_err(after("cannot record that the backfill finished"))?;
+    tx.commit()
+        .map_err(after("cannot commit the end of the backfill"))?;
     Ok(done)
+}
+
+/// After the walk: while rows still match the backfill's condition (written since by something that does
+/// not fill them, or passed by a walk), the table is walked again for them, at most [`CATCH_UP_WALKS`] times;
+/// rows left after that fail the backfill, naming how many. Only a condition that names a column the backfill
+/// fills says which rows are left ([`Backfill::completion_check`]); without one there is nothing to count.
+fn catch_up(
+    conn: &mut impl GenericClient,
+    walk: &Walk<'_>,
+    mut done: u64,
+    context: &Context<'_>,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<u64, Failure> {
+    let Some(condition) = walk.spec.completion_check() else {
+        return Ok(done);
+    };
+    let count = format!(
+        "SELECT pg_catalog.count(*) FROM {} WHERE ({condition})",
+        walk.target
+    );
+    for walks in 1.. {
+        let left = conn
+            .query_one(&count, &[])
+            .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+            .map_err(|e| Failure {
+                cause: DataCause::database("cannot count the rows still to backfill")(e),
+                batches: 0,
+                rows: done,
+            })?;
+        if left == 0 {
+            break;
+        }
+        if walks > CATCH_UP_WALKS {
+            return Err(Failure {
+                cause: DataCause::RowsLeft {
+                    table: walk.target.clone(),
+                    condition: condition.to_owned(),
+                    rows: left,
+                    walks,
+                },
+                batches: 0,
+                rows: done,
+            });
+        }
+        events(Event::BackfillRestarted {
+            name: walk.origin.migration.name(),
+            table: &walk.target,
+            rows_discarded: 0,
+            reason: &format!(
+                "{left} row(s) still match its condition after its walk: walking the table again for them"
+            ),
+        });
+        let again = Position {
+            cursor: None,
+            done,
+            total: done + left,
+        };
+        done = run_batches(conn, walk, again, context, events)?;
+    }
+    Ok(done)
+}
+
+/// The catalog's identity of the backfill's table and of the columns it fills: a table or column dropped
+/// and created again since a position was saved has another, and the position is not resumed.
+fn identity(
+    conn: &mut impl GenericClient,
+    spec: &Backfill,
+    target: &str,
+) -> Result<String, postgres::Error> {
+    let columns = spec.assigned_columns().unwrap_or_default();
+    let row = conn.query_one(
+        "SELECT c.oid::int8, ARRAY(SELECT a.attnum::int4 FROM pg_catalog.pg_attribute a \
+         WHERE a.attrelid = c.oid AND a.attname = ANY($2) AND NOT a.attisdropped ORDER BY a.attname) \
+         FROM pg_catalog.pg_class c WHERE c.oid = $1::text::regclass",
+        &[&target, &columns],
+    )?;
+    let (oid, attnums): (i64, Vec<i32>) = (row.get(0), row.get(1));
+    Ok(format!("{oid} {attnums:?}"))
 }
 
 /// What the progress of a backfill describes: table, primary key (names and types, in order), condition and
 /// work. Rust batch code cannot be compared, so the migration's checksum stands for it. The batch size and
 /// pause are left out: resuming with other values walks the same rows.
-fn fingerprint(spec: &Backfill, target: &str, keys: &[Key], checksum: &str) -> String {
+fn fingerprint(
+    spec: &Backfill,
+    target: &str,
+    keys: &[Key],
+    origin: &Origin<'_>,
+    identity: &str,
+) -> String {
+    let checksum = origin.checksum;
     let keys: Vec<String> = keys
         .iter()
         .map(|k| format!("{} {}", migrate_dsl::ident(&k.column), k.sql_type))
@@ -223,7 +331,8 @@ fn fingerprint(spec: &Backfill, target: &str, keys: &[Key], checksum: &str) -> S
         BatchWork::Rust(_) => format!("rust code of the migration with checksum {checksum}"),
     };
     crate::migration::checksum(&format!(
-        "table {target}\nkey {}\nwhere {}\nwork {work}\n",
+        "attempt {}\ntable {target} {identity}\nkey {}\nwhere {}\nwork {work}\n",
+        origin.attempt,
         keys.join(", "),
         spec.condition().unwrap_or("")
     ))

@@ -297,6 +297,67 @@ pub enum Error {
     #[error("role {role:?} lacks what this run needs, so nothing was run: {}; grant them, or run the migrations as a role that has them (the owner of the migrations table and schema)", missing.join("; "))]
     Access { role: String, missing: Vec<String> },
 
+    /// A migration in progress (some of its statements took effect, each recorded as it committed) whose
+    /// file changed since: continuing would run statements of another migration after those.
+    #[error(
+        "migration {name} ({path}) changed after {} of its statements took effect in an earlier `{direction}` \
+         (each recorded as it committed); statement {} is not the one that ran then, so it cannot be continued: \
+         restore the file as it was and run `{direction}` again{}\n{}",
+        done.len(),
+        at + 1,
+        if *direction == Direction::Up { " (or `down`, which undoes them)" } else { "" },
+        done.iter().map(|d| format!("  took effect: {d}")).collect::<Vec<_>>().join("\n")
+    )]
+    ChangedInProgress {
+        name: String,
+        path: String,
+        direction: Direction,
+        /// The statements that took effect, as the journal describes them.
+        done: Vec<String>,
+        /// The first statement (0-based) that differs.
+        at: usize,
+    },
+
+    /// A `down` was stopped part-way (some of its statements took effect): nothing else runs in the other
+    /// direction until it is finished.
+    #[error(
+        "migration {name}'s `down` was stopped after {done} of its statement(s) took effect, so it is reverted \
+         only in part: run `down` to finish reverting it before `up` or `redo`"
+    )]
+    DownInProgress { name: String, done: usize },
+
+    /// A migration in progress that this build has no file for (a newer release's).
+    #[error(
+        "migration {name} was started by `{direction}` and stopped after {done} statement(s) took effect, and \
+         this build has no file for it: run the release that has it to finish it (or undo it by hand and run \
+         `repair {name}`)"
+    )]
+    InProgressUnknown {
+        name: String,
+        direction: Direction,
+        done: usize,
+    },
+
+    /// `down` of a migration applied in part, whose statement sent outside any transaction may or may not
+    /// have taken effect, with nothing to tell which.
+    #[error(
+        "cannot undo the part of migration {name} that took effect: {statement} was interrupted outside any \
+         transaction and nothing tells whether it took effect; run `up` to finish the migration (then `down`), \
+         or check it, undo what took effect by hand and run `repair {name}`"
+    )]
+    UncertainStep { name: String, statement: String },
+
+    /// `--retry` of a migration that has no failure mark, or one that cannot be continued.
+    #[error("cannot retry {name}: {why}")]
+    CannotRetry { name: String, why: String },
+
+    /// `redo` while a migration is in progress.
+    #[error(
+        "migration {name} is in progress (stopped part-way in `{direction}`): finish it with `{direction}` \
+         before `redo`"
+    )]
+    RedoInProgress { name: String, direction: Direction },
+
     /// A stop was requested ([`crate::Interrupt`]) and the run stopped where that leaves a clean state.
     #[error("stopped on {}: {what}", crate::interrupt::signal_name(*signal))]
     Interrupted { signal: i32, what: String },
@@ -332,15 +393,16 @@ fn describe_failures(failures: &[Failure]) -> String {
             out.push_str(&format!("\n  committed: {statement}"));
         }
     }
-    out.push_str(
-        "\nrunning it again would repeat the committed statements, so nothing runs until the mark is cleared: \
-         finish or undo those statements by hand (or make them safe to re-run), then run ",
-    );
-    let names: Vec<String> = failures
-        .iter()
-        .map(|f| format!("`repair {}`", f.name))
-        .collect();
-    out.push_str(&names.join(", "));
+    for f in failures {
+        out.push_str(&format!(
+            "\nnothing runs until the mark of {name} is cleared: check what failed (above); then \
+             `{direction} --retry {name}` clears it and continues from the statement that failed, keeping those \
+             that were committed; or undo them by hand and run `repair {name}`, after which the migration runs \
+             again from its start",
+            name = f.name,
+            direction = f.direction
+        ));
+    }
     out
 }
 
@@ -376,6 +438,10 @@ pub enum Outcome {
     /// The migration runs in several transactions (a `VALIDATE` runs in its own); this many statements of
     /// earlier ones were committed.
     SplitCommitted { committed: usize },
+    /// The migration runs in more than one commit, each recorded in the journal as it commits: `done` of its
+    /// `total` statements took effect and are kept, and the next run in the same direction continues after
+    /// them.
+    Kept { done: usize, total: usize },
 }
 
 impl std::fmt::Display for StatementError {
@@ -404,22 +470,11 @@ impl std::fmt::Display for StatementError {
                 "  the connection's role lacks a right this statement needs (named above): grant it, or run the migrations as a role that has it (e.g. the owner of the schema and its tables)"
             )?;
         }
-        match self.outcome {
-            Outcome::RolledBack => write!(f, "  rolled back: nothing from this migration was applied"),
-            Outcome::PartiallyApplied { committed: 0 } => write!(
-                f,
-                "  this migration runs outside a transaction: 0 earlier statement(s) were committed and it is not recorded as applied; fix the cause and run it again"
-            ),
-            Outcome::PartiallyApplied { committed } => write!(
-                f,
-                "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; it is marked as failed part-way, so `up`, `down` and `redo` refuse until you finish or undo those statements by hand and run `repair {}`",
-                self.name
-            ),
-            Outcome::SplitCommitted { committed } => write!(
-                f,
-                "  this migration runs in several transactions (VALIDATE runs in its own): {committed} statement(s) of earlier ones were committed and it is not recorded as applied; `up` refuses until it is repaired: fix the cause (e.g. the rows that violate the constraint), finish it by hand or undo what was committed, then run `repair NAME` (a `set_not_null` can simply run again after `repair`)"
-            ),
-        }
+        write!(
+            f,
+            "  {}",
+            outcome_line(self.outcome, &self.name, self.direction)
+        )
     }
 }
 
@@ -585,11 +640,28 @@ fn outcome_line(outcome: Outcome, name: &str, direction: Direction) -> String {
     };
     match outcome {
         Outcome::RolledBack | Outcome::PartiallyApplied { committed: 0 } => {
-            format!("nothing of this `{direction}` was applied, and {state}")
+            format!("rolled back: nothing of this `{direction}` was applied, and {state}")
+        }
+        Outcome::Kept { done: 0, .. } => format!(
+            "nothing else of this `{direction}` took effect, and {state}; fix the cause (if any) and run \
+             `{direction}` again"
+        ),
+        Outcome::Kept { done, total } => {
+            let undo = match direction {
+                Direction::Up => format!(" (or `down` undoes those {done})"),
+                Direction::Down => String::new(),
+            };
+            format!(
+                "{done} of its {total} statement(s) took effect and are kept, each recorded as it committed, \
+                 and {state} yet: fix the cause (if any) and run `{direction}` again, which continues from \
+                 statement {}{undo}",
+                done + 1
+            )
         }
         Outcome::PartiallyApplied { committed } | Outcome::SplitCommitted { committed } => format!(
             "{committed} earlier statement(s) of this `{direction}` were committed and {state}; it is marked \
-             as failed part-way until `repair {name}`"
+             as failed part-way: check what failed, then `{direction} --retry {name}` clears the mark and \
+             continues from the statement that failed"
         ),
     }
 }
@@ -669,6 +741,11 @@ impl std::fmt::Display for RecordError {
                  statement(s) of earlier ones were committed, and {state}; it is marked as failed part-way until \
                  `repair {}`",
                 self.name
+            ),
+            Outcome::Kept { .. } => write!(
+                f,
+                "  {}",
+                outcome_line(self.outcome, &self.name, self.direction)
             ),
         }
     }
@@ -755,36 +832,18 @@ impl std::fmt::Display for DataError {
             self.cause
         )?;
         if let Some(progress) = self.backfill {
-            let earlier = match self.outcome {
-                Outcome::PartiallyApplied { committed } if committed > 0 => format!(
-                    "; {committed} earlier statement(s) were committed too, so it is marked as failed part-way until `repair {}`",
-                    self.name
-                ),
-                _ => String::new(),
-            };
-            return write!(
+            writeln!(
                 f,
-                "  {} batch(es) of this backfill were committed before it failed ({} rows done so far), each with its progress; \
-                 it is not recorded as applied, and running it again resumes after the last committed batch{earlier}",
+                "  {} batch(es) of this backfill were committed before it stopped ({} rows done so far), each with \
+                 its position: running it again resumes after the last committed batch",
                 progress.batches, progress.rows
-            );
+            )?;
         }
-        match self.outcome {
-            Outcome::RolledBack => write!(f, "  rolled back: nothing from this migration was applied"),
-            Outcome::PartiallyApplied { committed: 0 } => write!(
-                f,
-                "  this migration runs outside a transaction: 0 earlier statement(s) were committed and it is not recorded as applied"
-            ),
-            Outcome::PartiallyApplied { committed } => write!(
-                f,
-                "  this migration runs outside a transaction: {committed} earlier statement(s) were committed and it is not recorded as applied; it is marked as failed part-way until `repair {}`",
-                self.name
-            ),
-            Outcome::SplitCommitted { committed } => write!(
-                f,
-                "  this migration runs in several transactions: {committed} statement(s) of earlier ones were committed and it is not recorded as applied"
-            ),
-        }
+        write!(
+            f,
+            "  {}",
+            outcome_line(self.outcome, &self.name, self.direction)
+        )
     }
 }
 
@@ -820,6 +879,19 @@ pub enum DataCause {
     /// The backfill's table has no primary key to walk.
     #[error("{table} has no primary key; a backfill walks the primary key in batches")]
     NoPrimaryKey { table: String },
+
+    /// Rows still matched the backfill's condition after it walked its table again for them.
+    #[error(
+        "{rows} row(s) of {table} still match the backfill's condition ({condition}) after {walks} walks of \
+         the table: something keeps writing rows it was to fill (an app version that does not fill them, or \
+         a trigger missing), so it is not done; fill them in the writer (or fix the condition) and run it again"
+    )]
+    RowsLeft {
+        table: String,
+        condition: String,
+        rows: u64,
+        walks: u32,
+    },
     /// Every attempt at a backfill's batch hit `lock_timeout` until the retry budget was spent.
     #[error("a batch kept hitting lock_timeout: {}{}", describe_pg(.source), blocked.as_ref().map(|b| format!("; the last attempt was {b}")).unwrap_or_default())]
     LockTimeout {

@@ -11,6 +11,8 @@ impl Event<'_> {
     pub const LOG_RECORDS: &'static [&'static str] = &[
         "waiting_for_lock",
         "migration_started",
+        "migration_continued",
+        "undoing_part",
         "migration_finished",
         "retrying",
         "lock_blocked",
@@ -45,6 +47,28 @@ impl Event<'_> {
                     "direction": direction.to_string(),
                     "transactional": transactional,
                     "fake": fake,
+                }),
+            ),
+            Event::Continued {
+                name,
+                direction,
+                done,
+                total,
+            } => (
+                "migration_continued",
+                json!({
+                    "migration": name,
+                    "direction": direction.to_string(),
+                    "statements_done": done,
+                    "statements": total,
+                }),
+            ),
+            Event::UndoingPart { name, done, total } => (
+                "undoing_part",
+                json!({
+                    "migration": name,
+                    "statements_done": done,
+                    "statements": total,
                 }),
             ),
             Event::Finished {
@@ -291,20 +315,31 @@ mod tests {
                     transactional: true,
                     fake: false,
                 },
-                2 => Event::Finished {
+                2 => Event::Continued {
+                    name: "m",
+                    direction: Direction::Up,
+                    done: 3,
+                    total: 5,
+                },
+                3 => Event::UndoingPart {
+                    name: "m",
+                    done: 3,
+                    total: 5,
+                },
+                4 => Event::Finished {
                     name: "m",
                     direction: Direction::Up,
                     elapsed: Duration::from_micros(1500),
                     fake: false,
                 },
-                3 => Event::Retrying {
+                5 => Event::Retrying {
                     name: "m",
                     attempt: 1,
                     delay: Duration::from_millis(100),
                     reason: "lock timeout".to_owned(),
                 },
-                4 => Event::LockBlocked { name: "m", blocked },
-                5 => Event::Statement {
+                6 => Event::LockBlocked { name: "m", blocked },
+                7 => Event::Statement {
                     name: "m",
                     direction: Direction::Up,
                     position: 1,
@@ -313,7 +348,7 @@ mod tests {
                     sql: "SELECT 1",
                     elapsed: Duration::from_micros(250),
                 },
-                6 => Event::Backfill {
+                8 => Event::Backfill {
                     name: "m",
                     table: "t",
                     done: 1000,
@@ -321,41 +356,41 @@ mod tests {
                     rate: 5000.0,
                     batch_size: 1250,
                 },
-                7 => Event::BackfillPaused {
+                9 => Event::BackfillPaused {
                     name: "m",
                     table: "t",
                     cause,
                     waited: Duration::ZERO,
                 },
-                8 => Event::BackfillResumed {
+                10 => Event::BackfillResumed {
                     name: "m",
                     table: "t",
                     cause,
                     paused: Duration::from_millis(800),
                 },
-                9 => Event::BackfillFinished {
+                11 => Event::BackfillFinished {
                     name: "m",
                     table: "t",
                     rows: 2000,
                     elapsed: Duration::from_millis(400),
                     pauses: &[],
                 },
-                10 => Event::BackfillRestarted {
+                12 => Event::BackfillRestarted {
                     name: "m",
                     table: "t",
                     rows_discarded: 10,
                     reason: "edited",
                 },
-                11 => Event::DroppedInvalidIndex {
+                13 => Event::DroppedInvalidIndex {
                     name: "m",
                     index: "i",
                 },
-                12 => Event::ChangedSinceApplied { name: "m" },
-                13 => Event::BaselineRecorded {
+                14 => Event::ChangedSinceApplied { name: "m" },
+                15 => Event::BaselineRecorded {
                     name: "m",
                     replaced: 3,
                 },
-                14 => Event::Notice {
+                16 => Event::Notice {
                     name: "m",
                     direction: Direction::Up,
                     position: 1,
@@ -368,6 +403,8 @@ mod tests {
             match &event {
                 Event::WaitingForLock { .. }
                 | Event::Started { .. }
+                | Event::Continued { .. }
+                | Event::UndoingPart { .. }
                 | Event::Finished { .. }
                 | Event::Retrying { .. }
                 | Event::LockBlocked { .. }

@@ -21,6 +21,22 @@ pub enum Event<'a> {
         transactional: bool,
         fake: bool,
     },
+    /// A migration stopped part-way by an earlier run continues: `done` of its `total` statements took effect
+    /// then (each recorded in the journal as it committed) and are not run again. Sent after
+    /// [`Event::Started`].
+    Continued {
+        name: &'a str,
+        direction: Direction,
+        done: usize,
+        total: usize,
+    },
+    /// The part of a migration that an interrupted `up` applied is undone (its `down` on a migration that is
+    /// not recorded as applied): `done` of its statements had taken effect.
+    UndoingPart {
+        name: &'a str,
+        done: usize,
+        total: usize,
+    },
     /// A migration finished and was recorded.
     Finished {
         name: &'a str,

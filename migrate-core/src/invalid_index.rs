@@ -3,8 +3,8 @@
 //! A concurrent build that fails, or whose process is killed, leaves its index behind marked invalid: not
 //! used by queries, yet maintained on every write. Running the migration again then either fails on the
 //! name or, with `IF NOT EXISTS`, silently keeps the broken index. So before a concurrent build the runner
-//! drops an invalid index of the same name on the same table, and after a failed statement it drops the
-//! invalid indexes that statement left.
+//! drops an invalid index of the same name on the same table, and after a failed build it drops the invalid
+//! index that build left on its table (never one elsewhere: another tenant's, another build's).
 //!
 //! An index is also invalid while another session builds it concurrently. Dropping that one would wait for
 //! the build (and fail on the lock timeout, hiding the migration's own error) or, without a timeout,
@@ -40,6 +40,30 @@ pub(crate) fn concurrent_build(sql: &str) -> Option<(String, String)> {
     }
     let table = start[..start.len() - words.rest.len()].trim().to_owned();
     Some((name, table))
+}
+
+/// The table of `CREATE [UNIQUE] INDEX CONCURRENTLY [[IF NOT EXISTS] name] ON [ONLY] table`, named or not, as
+/// SQL text for a `regclass` cast: where the invalid index a failed build of it leaves would be.
+pub(crate) fn built_on(sql: &str) -> Option<String> {
+    if let Some((_, table)) = concurrent_build(sql) {
+        return Some(table);
+    }
+    let mut words = Tokens {
+        rest: sql.trim_start(),
+    };
+    words.keyword("CREATE")?;
+    words.optional_keyword("UNIQUE");
+    words.keyword("INDEX")?;
+    words.keyword("CONCURRENTLY")?;
+    words.keyword("ON")?;
+    words.optional_keyword("ONLY");
+    let start = words.rest;
+    words.identifier()?;
+    if words.rest.starts_with('.') {
+        words.rest = &words.rest[1..];
+        words.identifier()?;
+    }
+    Some(start[..start.len() - words.rest.len()].trim().to_owned())
 }
 
 struct Tokens<'a> {
@@ -104,16 +128,21 @@ const NOT_BEING_BUILT: &str = "NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_prog
      WHERE p.pid <> pg_catalog.pg_backend_pid() AND p.datid = (SELECT oid FROM pg_catalog.pg_database WHERE datname = pg_catalog.current_database()) \
      AND (p.relid IS NULL OR p.relid = i.indrelid OR p.index_relid = i.indexrelid))";
 
-/// Every invalid index that no live backend is building, as a quoted qualified name.
-pub(crate) fn all(conn: &mut impl GenericClient) -> Result<Vec<String>, postgres::Error> {
+/// Every invalid index on `table` (SQL text, resolved as the statement that builds on it resolves it) that
+/// no live backend is building, as a quoted qualified name. Only the statement's own table: an invalid index
+/// elsewhere (another tenant's schema, another migration's build) is not this statement's to drop.
+pub(crate) fn on_table(
+    conn: &mut impl GenericClient,
+    table: &str,
+) -> Result<Vec<String>, postgres::Error> {
     Ok(conn
         .query(
             &format!(
                 "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname) FROM pg_catalog.pg_index i \
                  JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE NOT i.indisvalid AND {NOT_BEING_BUILT}"
+                 WHERE NOT i.indisvalid AND i.indrelid = pg_catalog.to_regclass($1) AND {NOT_BEING_BUILT}"
             ),
-            &[],
+            &[&table],
         )?
         .iter()
         .map(|row| row.get(0))
@@ -139,9 +168,37 @@ pub(crate) fn named(
         .map(|row| row.get(0)))
 }
 
+/// Whether a valid index `name` exists on `table`: a concurrent build of it took effect.
+pub(crate) fn valid_named(
+    conn: &mut impl GenericClient,
+    name: &str,
+    table: &str,
+) -> Result<bool, postgres::Error> {
+    Ok(conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_index i JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indisvalid AND c.relname = $1 AND i.indrelid = pg_catalog.to_regclass($2))",
+            &[&name, &table],
+        )?
+        .get(0))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::concurrent_build;
+    use super::{built_on, concurrent_build};
+
+    #[test]
+    fn finds_the_table_of_named_and_unnamed_builds() {
+        assert_eq!(
+            built_on(r#"CREATE INDEX CONCURRENTLY ON "app"."Posts" (x)"#).as_deref(),
+            Some(r#""app"."Posts""#)
+        );
+        assert_eq!(
+            built_on("create unique index concurrently i on only posts (x)").as_deref(),
+            Some("posts")
+        );
+        assert_eq!(built_on("CREATE INDEX i ON posts (x)"), None);
+    }
 
     #[test]
     fn recognises_concurrent_builds() {

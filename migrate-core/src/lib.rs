@@ -82,6 +82,7 @@ runtime! {
     mod migration;
     mod notices;
     mod observer;
+    mod outside;
     #[doc(hidden)]
     pub mod plan;
     mod previous;
@@ -112,7 +113,7 @@ runtime! {
     };
     pub use events::Event;
     pub use history::{
-        AppliedMigration, Failure, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
+        AppliedMigration, Failure, InProgress, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
     };
     pub use interrupt::{signal_name, Interrupt};
     pub use lock::{lock_key, LockMode};

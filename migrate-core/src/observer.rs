@@ -18,6 +18,10 @@ pub(crate) trait Observer: std::fmt::Debug + Sync {
         conn: &mut dyn Session,
     ) -> Result<(), postgres::Error>;
 
+    /// The transaction the runner opened last was committed (a step of a migration outside a transaction,
+    /// which commits each group of its statements on its own): what runs next runs outside it.
+    fn transaction_ended(&self) {}
+
     /// `unit` is sent next.
     fn before_unit(
         &self,

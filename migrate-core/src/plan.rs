@@ -99,6 +99,39 @@ impl<'m> Step<'m> {
         })
     }
 
+    /// What undoes the part of `migration`'s `up` that took effect on a PostgreSQL `server_major` server when a
+    /// run stopped part-way: `done[i]` of the rendered statements of its operation `i + 1` took effect (see
+    /// [`MigrationBuilder::reversed_part`]). A `down` of a migration that is not recorded as applied.
+    pub(crate) fn undoing_part(
+        migration: &'m Migration,
+        server_major: u32,
+        done: &[usize],
+    ) -> Result<Self, Error> {
+        let invalid = |source| Error::Invalid {
+            name: migration.name().to_owned(),
+            path: migration.display_path(),
+            direction: Direction::Down,
+            error: source,
+        };
+        let up = migration
+            .build(Direction::Up)?
+            .for_server(server_major)
+            .map_err(invalid)?;
+        let pgm = up.reversed_part(done).map_err(invalid)?;
+        let statements = pgm.statements().map_err(invalid)?;
+        Ok(Step {
+            migration,
+            direction: Direction::Down,
+            transactional: pgm.is_transactional(),
+            lock_timeout: pgm.own_lock_timeout(),
+            lock_timeout_at: pgm.lock_timeout_location(),
+            contract: None,
+            contract_at: None,
+            fake: false,
+            statements,
+        })
+    }
+
     /// `migration` in `direction` for `--fake`, which runs none of its statements: nothing is recorded or
     /// rendered, so a `down` that cannot be derived (or an `up` that no longer records) can still be faked.
     pub fn fake(migration: &'m Migration, direction: Direction) -> Self {
@@ -349,7 +382,7 @@ fn step_script(
             "-- --fake: only the bookkeeping changes; none of the migration's statements run\n",
         );
     } else if !step.transactional {
-        out.push_str("-- runs outside a transaction: each statement commits on its own\n");
+        out.push_str("-- runs outside a transaction: each step commits on its own, recorded as it commits, so a stopped run is continued by the next\n");
     }
     if own_transaction {
         out.push_str("BEGIN;\n");
@@ -560,7 +593,7 @@ mod tests {
         let table = MigrationsTable::default();
         insta::assert_snapshot!(shown(script(&[outside], &table, &timeouts(), false), &table), @r#"
         -- 20240101000002_outside (up): migrations/20240101000002_outside.rs
-        -- runs outside a transaction: each statement commits on its own
+        -- runs outside a transaction: each step commits on its own, recorded as it commits, so a stopped run is continued by the next
         SET lock_timeout = '2000ms';
         SET statement_timeout = '60000ms';
         CREATE INDEX CONCURRENTLY i ON t (id);

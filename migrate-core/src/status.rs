@@ -355,6 +355,8 @@ pub struct StatusReport<'a> {
     summary: Summary,
     /// The repeatable migrations and their state (see [`StatusReport::repeatables`]).
     repeatables: Vec<crate::RepeatableStatus>,
+    /// Migrations stopped part-way that the next run continues (see [`StatusReport::in_progress`]).
+    in_progress: Vec<crate::InProgress>,
 }
 
 impl std::fmt::Debug for StatusReport<'_> {
@@ -436,6 +438,7 @@ impl<'a> StatusReport<'a> {
             shown_dirs: Vec::new(),
             summary: Summary::default(),
             repeatables: Vec::new(),
+            in_progress: Vec::new(),
         };
         report.shown_dirs = shown_dirs(migrations, report.cwd.as_deref());
         report.marked = report.mark_failures();
@@ -451,6 +454,18 @@ impl<'a> StatusReport<'a> {
 
     pub(crate) fn with_repeatables(mut self, repeatables: Vec<crate::RepeatableStatus>) -> Self {
         self.repeatables = repeatables;
+        self
+    }
+
+    /// The migrations a run stopped part-way, with the statements that took effect: the next run in the
+    /// same direction continues each (a `down` first undoes an `up`'s part). Not a problem: nothing is
+    /// needed but that run.
+    pub fn in_progress(&self) -> &[crate::InProgress] {
+        &self.in_progress
+    }
+
+    pub(crate) fn with_in_progress(mut self, in_progress: Vec<crate::InProgress>) -> Self {
+        self.in_progress = in_progress;
         self
     }
 
@@ -746,7 +761,11 @@ impl Serialize for StatusReport<'_> {
             }
         }
         let with_repeatables = !self.repeatables.is_empty();
-        let mut s = serializer.serialize_struct("Status", 4 + usize::from(with_repeatables))?;
+        let with_in_progress = !self.in_progress.is_empty();
+        let mut s = serializer.serialize_struct(
+            "Status",
+            4 + usize::from(with_repeatables) + usize::from(with_in_progress),
+        )?;
         s.serialize_field("table", &self.table)?;
         s.serialize_field("table_exists", &self.table_exists)?;
         s.serialize_field("migrations", &Entries(self))?;
@@ -754,6 +773,10 @@ impl Serialize for StatusReport<'_> {
         // Only with repeatable migrations, so the output of a folder without any stays as it was.
         if with_repeatables {
             s.serialize_field("repeatables", &self.repeatables)?;
+        }
+        // Only while a migration is in progress, likewise.
+        if with_in_progress {
+            s.serialize_field("in_progress", &self.in_progress)?;
         }
         s.end()
     }

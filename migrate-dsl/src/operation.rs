@@ -94,6 +94,27 @@ macro_rules! operations {
                     $(Operation::$variant(op) => Reverse::reverse(op, ctx),)*
                 }
             }
+
+            /// The operations that undo the one recorded at 1-based `position` when only the first `done`
+            /// of its `total` rendered statements took effect: nothing for none, its reverse for all.
+            pub(crate) fn reverse_part(
+                &self,
+                position: usize,
+                earlier: &[Operation],
+                done: usize,
+                total: usize,
+            ) -> Result<Vec<Operation>, DslError> {
+                if done == 0 {
+                    return Ok(Vec::new());
+                }
+                if done >= total {
+                    return self.reverse(position, earlier);
+                }
+                let ctx = Ctx { op: self.name(), position };
+                match self {
+                    $(Operation::$variant(op) => Reverse::reverse_partial(op, ctx, done),)*
+                }
+            }
         }
 
         $(

@@ -16,7 +16,22 @@ pub(crate) trait Reverse {
     /// The operations that undo this one, in execution order, or an [`DslError::Irreversible`] from
     /// [`Ctx::irreversible`] saying why there are none.
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError>;
+
+    /// The operations that undo this one when only its first `done` rendered statements took effect (a
+    /// migration outside a transaction, or in several, stopped between two of them), `0 < done < total`.
+    /// The engine runs the statements of one operation that can share a transaction in one, so only an
+    /// operation with its own commit points (a transaction break, a concurrent build, a backfill) can stop
+    /// part-way; each of those says what undoes each of its parts. None by default.
+    fn reverse_partial(&self, ctx: Ctx, done: usize) -> Result<Vec<Operation>, DslError> {
+        let _ = done;
+        Err(ctx.irreversible(PART))
+    }
 }
+
+/// Why an operation applied in part has no derived reverse.
+pub(crate) const PART: &str =
+    "it took effect only in part (its migration was stopped inside it), and it has \
+    no reverse for a part: run `up` to finish it first";
 
 /// Why an operation the author allowed to skip (`if_not_exists`, `if_table_exists`) has no automatic
 /// reverse: when it skipped, the object was not this migration's, and a derived drop would destroy it.

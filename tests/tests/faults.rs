@@ -346,7 +346,8 @@ fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
         first.stderr.contains(PARTIAL)
             && first
                 .stderr
-                .contains("2 earlier statement(s) were committed")
+                .contains("2 earlier statement(s) of this `up` were committed")
+            && first.stderr.contains(&format!("`up --retry {PARTIAL}`"))
             && first.stderr.contains("relation \"gate\" does not exist"),
         "{}",
         first.stderr
@@ -456,6 +457,31 @@ fn a_partly_applied_migration_outside_a_transaction_blocks_up_until_repaired() {
     assert!(!status.stdout.contains("FAILED"), "{}", status.stdout);
 }
 
+/// The other way out of the same mark: the cause fixed, `up --retry NAME` continues from the statement that
+/// failed, and the two committed statements do not run again.
+#[test]
+fn retry_continues_a_partly_applied_migration_from_the_statement_that_failed() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("partial_no_tx", &db);
+    cli.run(&["up"]).expect_code(1);
+    db.exec("CREATE TABLE gate (v integer)");
+    cli.run(&["up"]).expect_code(1);
+    let retried = cli.run(&["up", "--retry", PARTIAL]).expect_code(0);
+    assert!(
+        retried.stdout.contains(&format!(
+            "continuing up of {PARTIAL}: 2 of its 3 statement(s)"
+        )),
+        "{}",
+        retried.stdout
+    );
+    assert_eq!(recorded(&db), [PARTIAL, "20261101000002_after"]);
+    assert_eq!(log_rows(&db), "1", "the committed statements ran once");
+    assert_eq!(
+        db.query_strings("SELECT count(*)::text FROM gate")[0][0].as_deref(),
+        Some("1")
+    );
+}
+
 /// A failures table written by an earlier version (no `statements` column) still reads, and the next failure
 /// adds the column and lists its statements.
 #[test]
@@ -500,7 +526,8 @@ fn a_migration_outside_a_transaction_failing_on_its_first_statement_can_just_be_
     let cli = FixtureCli::new("partial_no_tx", &db);
     let run = cli.run(&["up"]).expect_code(1);
     assert!(
-        run.stderr.contains("0 earlier statement(s) were committed")
+        run.stderr
+            .contains("rolled back: nothing of this `up` was applied")
             && run.stderr.contains("type \"log\" already exists"),
         "{}",
         run.stderr

@@ -337,7 +337,7 @@ fn json_format_has_stable_fields() {
         assert!(first.get(field).is_some(), "missing {field}: {first}");
     }
     assert_eq!(first["rule"], "concurrent-index-with-other-ddl");
-    assert_eq!(first["line"], 6);
+    assert_eq!(first["line"], 8);
     assert_eq!(report["summary"]["findings"], 1);
     assert_eq!(report["summary"]["silenced"], 1);
     assert_eq!(report["summary"]["notes"], 1);

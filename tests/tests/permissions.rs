@@ -107,9 +107,9 @@ fn a_role_without_rights_on_the_migrations_table_is_refused_naming_them() {
 }
 
 /// The bookkeeping lives in a schema of its own that the role may use but not create in, and a migration
-/// runs outside a transaction: the table where such a migration is marked cannot be created, so the run is
-/// refused before that migration's first statement (which would otherwise commit with no way to record a
-/// failure after it).
+/// runs outside a transaction: the tables where such a migration records each step as it commits (and where
+/// a failure is marked) cannot be created, so the run is refused before that migration's first statement
+/// (which would otherwise commit with no way to record it).
 #[test]
 fn a_migration_outside_a_transaction_is_not_started_without_a_place_for_its_mark() {
     let role;
@@ -132,8 +132,10 @@ fn a_migration_outside_a_transaction_is_not_started_without_a_place_for_its_mark
     .expect_code(1);
     assert!(
         run.stderr.contains(
+            "CREATE on schema \"bookkeeping\", to create \"bookkeeping\".\"pgmigrations_journal\""
+        ) && run.stderr.contains(
             "CREATE on schema \"bookkeeping\", to create \"bookkeeping\".\"pgmigrations_failed\""
-        ) && run.stderr.contains("outside a transaction"),
+        ) && run.stderr.contains("commits more than once"),
         "{}",
         run.stderr
     );
@@ -181,7 +183,7 @@ fn a_migration_statement_without_its_right_rolls_back_with_a_hint() {
             && run.stderr.contains("lacks a right this statement needs")
             && run
                 .stderr
-                .contains("rolled back: nothing from this migration was applied"),
+                .contains("rolled back: nothing of this `up` was applied"),
         "{}",
         run.stderr
     );

@@ -100,6 +100,10 @@ pub struct FleetUpArgs {
     /// On each target, apply pending migrations up to, not including, its first pending contract.
     #[arg(long, conflicts_with = "to")]
     pub expand_only: bool,
+    /// Continue this migration on the targets where it is marked as failed part-way (a raw statement that
+    /// failed): clear the mark and run it again from the statement that failed. Repeat for several.
+    #[arg(long, value_name = "NAME")]
+    pub retry: Vec<String>,
 }
 
 #[derive(Debug, Args)]

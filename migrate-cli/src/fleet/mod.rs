@@ -65,7 +65,7 @@ pub fn run(
             );
             let targets = config::targets(settings, &args.targets)?;
             let fleet = Fleet::new(
-                with_guards(migrator, &args.guards),
+                with_guards(migrator, &args.guards).retry(args.retry.clone()),
                 targets,
                 &connector,
                 options,

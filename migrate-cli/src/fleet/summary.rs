@@ -172,9 +172,22 @@ pub fn run_text(
         let _ = writeln!(
             out,
             "each target is its own unit: a failed or interrupted target's migration in progress was rolled \
-             back (or, outside a transaction, marked), the migrations before it stay; run the same command \
-             again to resume"
+             back, or kept as far as it took effect, each step recorded as it committed; the migrations before \
+             it stay; run the same command again to continue"
         );
+    }
+    // A raw statement that failed part-way is marked on its target: the same command refuses there until
+    // a person checks it. Said per target, with the command that continues.
+    for (r, t) in report.targets.iter().zip(targets) {
+        let marked = r.error.as_ref().filter(|e| e.marked);
+        if let Some(marked) = marked.and_then(|e| e.migration.as_deref()) {
+            let _ = writeln!(
+                out,
+                "{}: {marked} is marked as failed part-way; check what failed there, then `migrate fleet up \
+                 --retry {marked}` (with the same targets) continues it",
+                t.name
+            );
+        }
     }
     out
 }

@@ -70,6 +70,9 @@ pub struct TargetError {
     /// `idle_in_transaction_session_timeout`, a restart, an administrator) or the network dropped it. Its
     /// message does not always reach the client, so the front end says what may have caused it.
     pub session_ended: bool,
+    /// The migration is marked as failed part-way on this target (a raw statement that failed after others
+    /// took effect): the next run refuses there until a person checks it and retries it.
+    pub marked: bool,
 }
 
 impl TargetError {
@@ -80,6 +83,7 @@ impl TargetError {
             migration: failed_migration(error),
             sqlstate: sqlstate(error),
             session_ended: false,
+            marked: marked(error),
         }
     }
 
@@ -90,7 +94,18 @@ impl TargetError {
             migration: None,
             sqlstate: None,
             session_ended: false,
+            marked: false,
         }
+    }
+}
+
+/// Whether `error` leaves (or met) a failure mark on its migration.
+fn marked(error: &Error) -> bool {
+    match error {
+        Error::FailedPartWay { .. } | Error::TransactionEnded(_) => true,
+        Error::Statement(e) => matches!(e.outcome, crate::Outcome::PartiallyApplied { committed } if committed > 0),
+        Error::Data(e) => matches!(e.outcome, crate::Outcome::PartiallyApplied { committed } if committed > 0),
+        _ => false,
     }
 }
 

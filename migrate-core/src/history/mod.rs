@@ -5,17 +5,21 @@
 //!   applied migrations costs little to read;
 //! - `sql`: creating the table, checking its columns, reading and changing its rows;
 //! - `probe`: whether the table and its companions exist, and its columns, in one round trip;
-//! - `failures`: the marks of migrations that failed, or were stopped, part-way ([`Failure`]).
+//! - `failures`: the marks of migrations that failed part-way and need a person ([`Failure`]);
+//! - `journal`: the steps done of migrations in progress, which the next run continues ([`InProgress`]).
 //!
 //! The rest of the engine goes through this module's re-exports, whichever file an item lives in.
 
 mod failures;
+pub(crate) mod journal;
 mod probe;
 mod rows;
 mod sql;
 mod table;
 
 pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
+pub use journal::InProgress;
+pub(crate) use journal::Entry as JournalEntry;
 pub(crate) use failures::{clear_failure, load_failures, load_failures_if, record_failure};
 pub(crate) use probe::{probe, read_at_once, Probe};
 pub use rows::AppliedMigration;

@@ -1,5 +1,6 @@
 //! What a read of the history needs to know first, in one round trip: whether the migrations table exists
-//! and which columns it has, and whether its two companions (failure marks, repeatable migrations) exist.
+//! and which columns it has, and whether its companions (failure marks, repeatable migrations, the journal
+//! of migrations in progress) exist.
 //!
 //! `status` and a no-op `up` read nothing else before the rows, so these answers were most of their round
 //! trips: asked one by one (the table, its columns, each companion) they were four queries. In a session
@@ -32,6 +33,8 @@ pub(crate) struct Probe {
     pub failures: bool,
     /// Whether `<table>_repeat` exists.
     pub repeatables: bool,
+    /// Whether `<table>_journal` exists.
+    pub journal: bool,
 }
 
 /// Reads what [`Probe`] holds about `table`, without creating or locking anything.
@@ -45,6 +48,7 @@ pub(crate) fn probe(
             "SELECT c.oid IS NOT NULL, \
                     pg_catalog.to_regclass($2) IS NOT NULL, \
                     pg_catalog.to_regclass($3) IS NOT NULL, \
+                    pg_catalog.to_regclass($4) IS NOT NULL, \
                     a.attname::text, \
                     pg_catalog.format_type(a.atttypid, a.atttypmod) \
              FROM (SELECT pg_catalog.to_regclass($1)::oid AS oid) c \
@@ -54,6 +58,7 @@ pub(crate) fn probe(
                 (&table.quoted(), Type::TEXT),
                 (&table.failures(), Type::TEXT),
                 (&table.repeats(), Type::TEXT),
+                (&table.journal(), Type::TEXT),
             ],
         )
         .map_err(Error::database(format!(
@@ -68,8 +73,8 @@ pub(crate) fn probe(
     let columns = rows
         .iter()
         .filter_map(|r| {
-            let name: Option<String> = r.get(3);
-            let ty: Option<String> = r.get(4);
+            let name: Option<String> = r.get(4);
+            let ty: Option<String> = r.get(5);
             Some((name?, ty?))
         })
         .collect();
@@ -77,6 +82,7 @@ pub(crate) fn probe(
         columns: exists.then_some(columns),
         failures: first.get(1),
         repeatables: first.get(2),
+        journal: first.get(3),
     })
 }
 
@@ -97,15 +103,21 @@ pub(crate) fn read_at_once<'m>(
     // The companions' look-ups are sub-selects that run once, not once per row.
     let sql = format!(
         "SELECT id, name, run_on, checksum, execution_ms, pg_catalog.count(*) OVER (), \
-                (SELECT pg_catalog.to_regclass($1) IS NOT NULL), (SELECT pg_catalog.to_regclass($2) IS NOT NULL) \
+                (SELECT pg_catalog.to_regclass($1) IS NOT NULL), (SELECT pg_catalog.to_regclass($2) IS NOT NULL), \
+                (SELECT pg_catalog.to_regclass($3) IS NOT NULL) \
          FROM {} ORDER BY id",
         table.quoted()
     );
     let failures = table.failures();
     let repeats = table.repeats();
+    let journal = table.journal();
     let Ok(rows) = client.query_typed_raw(
         &sql,
-        [(&failures, Type::TEXT), (&repeats, Type::TEXT)],
+        [
+            (&failures, Type::TEXT),
+            (&repeats, Type::TEXT),
+            (&journal, Type::TEXT),
+        ],
     ) else {
         return Ok(None);
     };
@@ -117,7 +129,9 @@ pub(crate) fn read_at_once<'m>(
             .take(5)
             .map(|c| (c.name().to_owned(), spelled(c.type_()).to_owned()))
             .collect();
-        let (Ok(failures), Ok(repeatables)) = (first.try_get(6), first.try_get(7)) else {
+        let (Ok(failures), Ok(repeatables), Ok(journal)) =
+            (first.try_get(6), first.try_get(7), first.try_get(8))
+        else {
             return false;
         };
         if check_columns(table, &columns).is_err() {
@@ -127,6 +141,7 @@ pub(crate) fn read_at_once<'m>(
             columns: Some(columns),
             failures,
             repeatables,
+            journal,
         });
         true
     })?;

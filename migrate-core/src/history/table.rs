@@ -26,8 +26,9 @@ impl Default for MigrationsTable {
 /// (`adopted:node-pg-migrate`): `status` shows such a row as adopted, not as a missing file.
 pub const ADOPTED_PREFIX: &str = "adopted:";
 
-/// Suffixes of the tables named after the migrations table: backfill progress and failure marks.
-const DERIVED_SUFFIXES: [&str; 3] = ["_backfill", "_failed", "_repeat"];
+/// Suffixes of the tables named after the migrations table: backfill progress, failure marks, repeatable
+/// migrations and the journal of migrations in progress.
+const DERIVED_SUFFIXES: [&str; 4] = ["_backfill", "_failed", "_repeat", "_journal"];
 
 /// The longest migrations table name whose derived tables (`<name>_backfill`) still fit in PostgreSQL's 63
 /// bytes: 54.
@@ -104,6 +105,11 @@ impl MigrationsTable {
         self.derived("_repeat")
     }
 
+    /// `<name>_journal`: the steps done of migrations in progress (see `journal`).
+    pub(crate) fn journal(&self) -> String {
+        self.derived("_journal")
+    }
+
     /// `<name>_backfill`: the progress of backfills.
     pub(crate) fn backfills(&self) -> String {
         self.derived("_backfill")
@@ -151,7 +157,8 @@ mod tests {
                     [
                         format!("{name}_backfill"),
                         format!("{name}_failed"),
-                        format!("{name}_repeat")
+                        format!("{name}_repeat"),
+                        format!("{name}_journal")
                     ]
                 );
             }

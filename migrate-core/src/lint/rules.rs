@@ -268,13 +268,14 @@ rules! {
         problem: "reads and writes wait for the build of the unique index",
         instead: "add the column without UNIQUE, then the constraint with `pgm.add_constraint_online(.., Constraint::unique(..))` (a unique index built CONCURRENTLY, then ADD CONSTRAINT ... UNIQUE USING INDEX, instant)",
     },
-    /// A migration that builds (or drops) an index concurrently and runs other statements too.
+    /// A migration that builds an unnamed index (or drops one without `IF EXISTS`) concurrently and runs
+    /// other statements too.
     ConcurrentIndexWithOtherDdl => {
         name: "concurrent-index-with-other-ddl",
         exempt_new_tables: false,
-        lock: "none of its own; every statement of the migration runs outside a transaction and commits on its own",
-        problem: "the concurrent index operation makes the whole migration run outside a transaction: when a later statement fails, the earlier ones stay committed, and the migration is marked as failed part-way until it is finished or undone by hand",
-        instead: "two migrations: one with only the concurrent index operation (outside a transaction), one with the other statements (in a transaction, all or nothing)",
+        lock: "none of its own; it runs outside any transaction, between the migration's other steps",
+        problem: "should the run be stopped while this statement runs, nothing tells the next run whether it took effect (an unnamed build cannot be found by name, a drop without IF EXISTS fails when it did), so instead of continuing the migration the next run marks it for a person",
+        instead: "name the index and build it with `create_index(..).concurrently()` (or CREATE INDEX CONCURRENTLY IF NOT EXISTS name), drop it with `drop_index(..).concurrently()` (or DROP INDEX CONCURRENTLY IF EXISTS): the next run then continues the migration wherever a run stopped",
     },
 }
 

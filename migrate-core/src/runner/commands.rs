@@ -6,7 +6,7 @@ use postgres::Client;
 use crate::access::{self, Needs};
 use crate::error::Error;
 use crate::events::Event;
-use crate::history::{self, History};
+use crate::history::{self, journal, History, InProgress};
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 use crate::server::server_major;
@@ -35,6 +35,11 @@ impl<'a> Migrator<'a> {
         // A resumable mark does not stop `up` (it clears it and goes on), so the migration is just pending.
         let mut failures = history::load_failures_if(client, &self.table, probe.failures)?;
         failures.retain(|f| !resumable(f));
+        let in_progress = if probe.journal {
+            journal::load_all(client, &self.table)?
+        } else {
+            Vec::new()
+        };
         Ok(StatusReport::new(
             self.table.to_string(),
             exists,
@@ -43,7 +48,8 @@ impl<'a> Migrator<'a> {
             failures,
         )
         .with_contracts()
-        .with_repeatables(self.repeatable_status_probed(client, &probe)?))
+        .with_repeatables(self.repeatable_status_probed(client, &probe)?)
+        .with_in_progress(in_progress))
     }
 
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
@@ -129,6 +135,7 @@ impl<'a> Migrator<'a> {
             events,
             |client, events| {
                 self.check_failures(client)?;
+                self.check_in_progress(client, Direction::Up)?;
                 crate::squash::record_baselines(client, &self.table, self.migrations, events)?;
                 let (exists, applied) = self.read_applied(client)?;
                 let target = match &mut choice {
@@ -205,10 +212,26 @@ impl<'a> Migrator<'a> {
             events,
             |client, events| {
                 let (applied, server) = self.revertible(client)?;
-                let steps = self.selection(server).down(&applied, target, events)?;
+                // The part of a migration an interrupted `up` applied is the newest change: undone first.
+                let mut ran = Vec::new();
+                let mut target = target.clone();
+                if let Some(row) = self.check_in_progress(client, Direction::Down)? {
+                    let m = select::find(self.migrations, &row.name)?;
+                    ran.push(self.undo_part(client, m, &row, server, events)?);
+                    target = match target {
+                        DownTarget::Count(n) if n <= 1 => return Ok(ran),
+                        DownTarget::Count(n) => DownTarget::Count(n - 1),
+                        other => other,
+                    };
+                    if applied.is_empty() && target == DownTarget::All {
+                        return Ok(ran);
+                    }
+                }
+                let steps = self.selection(server).down(&applied, &target, events)?;
                 check_single_transaction(&steps, self.single_transaction)?;
                 access::check(client, &self.table, &Needs::of(&steps), self.fake)?;
-                self.execute(client, &steps, events)
+                ran.extend(self.execute(client, &steps, events)?);
+                Ok(ran)
             },
         )
     }
@@ -229,6 +252,12 @@ impl<'a> Migrator<'a> {
             events,
             |client, events| {
                 let (applied, server) = self.revertible(client)?;
+                if let Some(row) = journal::load_all(client, &self.table)?.into_iter().next() {
+                    return Err(Error::RedoInProgress {
+                        name: row.name,
+                        direction: row.direction,
+                    });
+                }
                 let (down, up) = self.selection(server).redo(&applied, count, events)?;
                 check_single_transaction(&down, self.single_transaction)?;
                 check_single_transaction(&up, self.single_transaction)?;
@@ -330,9 +359,11 @@ impl<'a> Migrator<'a> {
                     repaired.push(entry.clone());
                 }
                 // A failure mark is cleared only when named: it says that statements were committed, and
-                // clearing it is the user's statement that they were finished or undone by hand.
+                // clearing it is the user's statement that they were finished or undone by hand. So is what
+                // the journal recorded of it, with its backfills' positions: the next run starts it over.
                 for name in names {
-                    if history::clear_failure(&mut tx, &self.table, name)? {
+                    let marked = history::clear_failure(&mut tx, &self.table, name)?;
+                    if journal::finish(&mut tx, &self.table, name)? || marked {
                         if let Some(entry) = status.migrations.iter().find(|e| &e.name == name) {
                             let mut entry = entry.clone();
                             entry.state = State::Failed;
@@ -347,10 +378,29 @@ impl<'a> Migrator<'a> {
         )
     }
 
-    /// Refuses to run anything while a migration outside a transaction is marked as failed part-way. A mark
-    /// left by a backfill before which nothing was committed is cleared instead: the backfill resumes.
+    /// Refuses to run anything while a migration is marked as failed part-way, unless `--retry` names it
+    /// and the journal knows what took effect (the mark is cleared, and the run continues it). A mark left
+    /// by an earlier version before a backfill before which nothing was committed is cleared too: the
+    /// backfill resumes.
     fn check_failures(&self, client: &mut Client) -> Result<(), Error> {
         let mut failures = history::load_failures(client, &self.table)?;
+        for name in &self.retry {
+            // Not marked here (on a fleet's other targets, say): nothing to clear.
+            select::find(self.migrations, name)?;
+            if !failures.iter().any(|f| &f.name == name) {
+                continue;
+            }
+            if journal::load(client, &self.table, name)?.is_none() {
+                return Err(Error::CannotRetry {
+                    name: name.clone(),
+                    why: "its mark was written by an earlier version, which did not record which of its \
+                          statements took effect: finish or undo them by hand, then `repair` it"
+                        .to_owned(),
+                });
+            }
+            history::clear_failure(client, &self.table, name)?;
+            failures.retain(|f| &f.name != name);
+        }
         for f in failures.iter().filter(|f| resumable(f)) {
             history::clear_failure(client, &self.table, &f.name)?;
         }
@@ -359,6 +409,35 @@ impl<'a> Migrator<'a> {
             Ok(())
         } else {
             Err(Error::FailedPartWay { failures })
+        }
+    }
+
+    /// The migration in progress, if one is: continued by the run going its way, refused when it went the
+    /// other way (an `up` over a `down` stopped part-way), and a migration this build does not know is
+    /// refused either way. For `down`, the `up` in progress is returned: its part is undone first.
+    fn check_in_progress(
+        &self,
+        client: &mut Client,
+        direction: Direction,
+    ) -> Result<Option<InProgress>, Error> {
+        let Some(row) = journal::load_all(client, &self.table)?.pop() else {
+            return Ok(None);
+        };
+        if select::find(self.migrations, &row.name).is_err() {
+            return Err(Error::InProgressUnknown {
+                done: row.done.len(),
+                name: row.name,
+                direction: row.direction,
+            });
+        }
+        match (row.direction, direction) {
+            (Direction::Down, Direction::Up) => Err(Error::DownInProgress {
+                done: row.done.len(),
+                name: row.name,
+            }),
+            (Direction::Up, Direction::Down) => Ok(Some(row)),
+            // Continued where its step runs.
+            _ => Ok(None),
         }
     }
 

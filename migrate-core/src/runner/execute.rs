@@ -1,7 +1,7 @@
-//! Running the chosen steps: one transaction per migration (several when it has transaction breaks), one
-//! for the whole run (`--single-transaction`), or none (`pgm.no_transaction()`), each with its bookkeeping
-//! row; lock timeouts retried whole transactions at a time; a migration that failed after committing some
-//! of its statements marked so that the next run refuses until it is repaired.
+//! Running the chosen steps: one transaction per migration, several when it has transaction breaks (each
+//! committed with its journal entries, so a stop between them is continued by the next run), one for the
+//! whole run (`--single-transaction`), or none (`pgm.no_transaction()`, see `stepwise`), each with its
+//! bookkeeping row; lock timeouts retried whole transactions at a time.
 
 use std::time::Instant;
 
@@ -12,8 +12,7 @@ use migrate_dsl::{Action, Statement};
 
 use crate::error::{Error, Outcome, RecordError};
 use crate::events::Event;
-use crate::history;
-use crate::invalid_index;
+use crate::history::{self, journal};
 use crate::migration::Direction;
 use crate::plan::Step;
 use crate::previous;
@@ -52,14 +51,20 @@ impl<'a> Migrator<'a> {
     ) -> Result<Vec<Ran>, Error> {
         // Sized up front: grown by doubling, the list would at one point be held one and a half times.
         let mut ran = Vec::with_capacity(steps.size_hint().0);
+        // Read when the first step comes: a run with nothing to apply asks nothing.
+        let mut restore = None;
         for step in steps {
             let step = step?;
             let step = step.borrow();
             self.check_interrupt(step, &ran)?;
+            if restore.is_none() {
+                restore = Some(session_restore(client)?);
+            }
+            let restore = restore.as_deref().unwrap_or_default();
             if step.transactional {
-                ran.push(self.run_segmented(client, step, events)?);
+                ran.push(self.run_segmented(client, step, restore, events)?);
             } else {
-                ran.push(self.run_outside_transaction(client, step, events)?);
+                ran.push(self.run_outside_transaction(client, step, restore, events)?);
             }
         }
         Ok(ran)
@@ -88,7 +93,7 @@ impl<'a> Migrator<'a> {
 
     /// Runs `attempt` again while it fails on a lock timeout, with backoff, until the retry budget is spent.
     /// Only whole transactions are retried: `attempt` must leave nothing behind when it fails.
-    fn retrying<T>(
+    pub(super) fn retrying<T>(
         &self,
         name: &str,
         events: &mut dyn FnMut(Event<'_>),
@@ -142,7 +147,7 @@ impl<'a> Migrator<'a> {
                     if let Error::TransactionEnded(ended) = &mut e {
                         ended.earlier_in_run = ran.iter().map(|r: &Ran| r.name.clone()).collect();
                     }
-                    self.mark_if_partly_applied(client, step, &e);
+                    self.mark_if_ended(client, step, &e);
                     return Err(e);
                 }
             }
@@ -153,12 +158,14 @@ impl<'a> Migrator<'a> {
 
     /// A transactional migration: one transaction, or several when it has transaction breaks (a `VALIDATE`
     /// runs in its own, so the `ACCESS EXCLUSIVE` lock of an `ADD ... NOT VALID` before it is not held
-    /// during the validating scan). Each transaction is retried on its own after a lock timeout; the
-    /// bookkeeping row goes into the last one.
+    /// during the validating scan). Each transaction is retried on its own after a lock timeout and commits
+    /// with its journal entries, so a run stopped between two continues with the next one; the bookkeeping
+    /// row goes into the last.
     fn run_segmented(
         &self,
         client: &mut Client,
         step: &Step<'a>,
+        restore: &str,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Ran, Error> {
         let m = step.migration;
@@ -176,32 +183,67 @@ impl<'a> Migrator<'a> {
         };
         let last = segments.len() - 1;
         let plain = last == 0 && !self.fake && self.observer.is_none() && is_plain(step);
+        let total: usize = segments.iter().map(Vec::len).sum();
+        // Only a migration of several transactions has steps to journal.
+        let (mut started_journal, mut done) = (false, 0);
+        if last > 0 {
+            let units = step.units();
+            if let Some(row) = journal::load(client, &self.table, m.name())? {
+                done = super::stepwise::continue_at(step, &units, &row)?;
+                started_journal = true;
+                events(Event::Continued {
+                    name: m.name(),
+                    direction: step.direction,
+                    done,
+                    total,
+                });
+            }
+        }
         let mut committed = 0;
         let mut ran = None;
         for (i, segment) in segments.iter().enumerate() {
-            let outcome = if i == 0 {
+            if committed + segment.len() <= done && i < last {
+                committed += segment.len();
+                continue;
+            }
+            let outcome = if committed == 0 {
                 OutcomeBase::RolledBack
             } else {
                 OutcomeBase::Split(committed)
             };
+            // The first transaction this run sends checks the safeguards of everything still to run.
+            let first = committed == done;
             let attempt = self.retrying(m.name(), events, |events| {
                 if plain {
-                    return self.attempt_plain(client, step, segment, started, events).map(Some);
+                    return self
+                        .attempt_plain(client, step, segment, started, restore, events)
+                        .map(Some);
                 }
                 let mut tx = client
                     .transaction()
                     .map_err(Error::database("cannot start a transaction"))?;
                 // The `SET LOCAL` timeouts are sent with run_units' first query.
                 let result = self
-                    .check_first_segment(&mut tx, step, i == 0)
+                    .check_first_segment(&mut tx, step, first, &step.units()[committed..])
                     .and_then(|()| {
                         self.run_units(&mut tx, step, segment, outcome, Begin::Opened, events)
                     })
                     .and_then(|()| {
                         if i == last {
-                            self.record(&mut tx, step, started, outcome.at(0), false)
-                                .map(Some)
+                            self.restore_session(&mut tx, step, restore)?;
+                            let recorded =
+                                self.record(&mut tx, step, started, outcome.at(0), false)?;
+                            if started_journal {
+                                journal::finish(&mut tx, &self.table, m.name())?;
+                            }
+                            Ok(Some(recorded))
                         } else {
+                            if !started_journal {
+                                journal::begin(&mut tx, &self.table, m.name(), step.direction)?;
+                            }
+                            let entries: Vec<String> =
+                                segment.iter().map(super::stepwise::entry).collect();
+                            journal::advance(&mut tx, &self.table, m.name(), &entries)?;
                             Ok(None)
                         }
                     });
@@ -217,13 +259,22 @@ impl<'a> Migrator<'a> {
                     }
                 }
             });
-            if let Err(e) = &attempt {
-                self.mark_if_partly_applied(client, step, e);
-            }
-            let recorded = attempt?;
+            let recorded = match attempt {
+                Ok(recorded) => recorded,
+                Err(mut e) => {
+                    // What earlier transactions committed is in the journal: the next run continues.
+                    if committed > 0 {
+                        set_kept(&mut e, committed, total);
+                    }
+                    self.mark_if_ended(client, step, &e);
+                    return Err(e);
+                }
+            };
+            started_journal |= i < last;
             committed += segment.len();
             ran = ran.or(recorded);
         }
+
         events(Event::Finished {
             name: m.name(),
             direction: step.direction,
@@ -243,11 +294,12 @@ impl<'a> Migrator<'a> {
         step: &Step<'a>,
         units: &[Statement],
         started: Instant,
+        restore: &str,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Ran, Error> {
         let result = self
             .run_units(client, step, units, OutcomeBase::RolledBack, Begin::WithFirstQuery, events)
-            .and_then(|()| self.record_and_commit(client, step, started));
+            .and_then(|()| self.record_and_commit(client, step, started, restore));
         if result.is_err() {
             // Sent explicitly so the session is clean for a retry or the unlock that follows; when the
             // transaction already ended, the server only warns.
@@ -256,13 +308,14 @@ impl<'a> Migrator<'a> {
         result
     }
 
-    /// The bookkeeping row of a plain migration ([`Self::attempt_plain`]) and the commit of its transaction,
-    /// in one round trip.
+    /// The session put back as the run found it (`restore`), the bookkeeping row of a plain migration
+    /// ([`Self::attempt_plain`]) and the commit of its transaction, in one round trip.
     fn record_and_commit(
         &self,
         client: &mut Client,
         step: &Step<'a>,
         started: Instant,
+        restore: &str,
     ) -> Result<Ran, Error> {
         let m = step.migration;
         let execution_ms = elapsed_ms(started);
@@ -270,7 +323,7 @@ impl<'a> Migrator<'a> {
             Direction::Up => self.table.insert_literal_sql(m.name(), &m.checksum(), execution_ms),
             Direction::Down => self.table.delete_literal_sql(m.name()),
         };
-        let Err(error) = client.batch_execute(&format!("{sql};\nCOMMIT")) else {
+        let Err(error) = client.batch_execute(&format!("{restore};\n{sql};\nCOMMIT")) else {
             return Ok(Ran::of(step, execution_ms));
         };
         // Which of the two failed: after a refused row the transaction is still open, aborted, and refuses
@@ -293,10 +346,11 @@ impl<'a> Migrator<'a> {
         &self,
         client: &mut Client,
         step: &Step<'a>,
+        restore: &str,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Ran, Error> {
         self.set_timeouts(client, step, false)?;
-        let result = self.run_step(client, step, events);
+        let result = self.run_stepwise(client, step, restore, events);
         // A fake run set none (see set_timeouts).
         let reset = if self.fake {
             Ok(())
@@ -309,110 +363,54 @@ impl<'a> Migrator<'a> {
                     "cannot reset the session's timeouts".to_owned(),
                 ))
         };
-        if let Err(e) = &result {
-            self.mark_if_partly_applied(client, step, e);
-        }
         let ran = result?;
         reset?;
         Ok(ran)
     }
 
-    /// Before each statement of a migration outside a transaction: a committed mark naming the statements
-    /// committed so far and the one about to run. Success clears it (with the bookkeeping row), a failure
-    /// replaces it with the error or clears it when nothing was committed; only when the process, the
-    /// connection or the server ends mid-way does it stay, and the next run refuses with what it says (or,
-    /// for a backfill before which nothing was committed, resumes it).
-    pub(super) fn mark_in_progress(
+    /// Puts the session back as the run found it (see [`session_restore`]), before `step`'s bookkeeping row,
+    /// in its transaction: the row is written as the run's role, and what comes next starts as the run began.
+    pub(super) fn restore_session(
         &self,
-        conn: &mut impl GenericClient,
+        client: &mut impl GenericClient,
         step: &Step<'a>,
-        units: &[Statement],
-        index: usize,
+        restore: &str,
     ) -> Result<(), Error> {
-        let statements: Vec<String> = units[..index].iter().map(describe_unit).collect();
-        let unit = &units[index];
-        // Nothing committed before it, and the operation itself can run again: a backfill resumes from its
-        // progress; a typed concurrent index build drops the invalid index an interrupted build leaves, and
-        // its safeguard recognises a build that finished.
-        let resumable = index == 0 && runs_again(unit);
-        let error = format!(
-            "{} while running {} (the process, the connection or the server ended; that statement may or may not have committed)",
-            if resumable { history::RESUMABLE_MARK } else { history::INTERRUPTED_MARK },
-            describe_unit(unit)
-        );
-        history::record_failure(
-            conn,
+        if restore.is_empty() || self.fake {
+            return Ok(());
+        }
+        client.batch_execute(restore).map_err(Error::database(format!(
+            "migration {}: cannot put the session's search_path and role back after it",
+            step.migration.name()
+        )))
+    }
+
+    /// Marks a migration whose own SQL or data code ended the runner's transaction (`COMMIT`, `ROLLBACK`):
+    /// what it ran after that committed on its own, and only the user can tell what that was.
+    fn mark_if_ended(&self, client: &mut Client, step: &Step<'a>, e: &Error) {
+        let Error::TransactionEnded(ended) = e else {
+            return;
+        };
+        // The units run in order, one transaction after another, so the committed ones are the first.
+        let statements: Vec<String> = step
+            .units()
+            .iter()
+            .take(ended.statements_committed)
+            .map(super::stepwise::describe_unit)
+            .collect();
+        // Best effort: when the connection itself is gone the mark cannot be written, and the error (which
+        // says how many statements were committed) is all that is left.
+        let _ = history::record_failure(
+            client,
             &self.table,
             step.migration.name(),
             &step.direction.to_string(),
             &statements,
-            &error,
-        )
-        .map_err(|e| match e {
-            Error::Database { context, error } => Error::Database {
-                context: format!(
-                    "migration {}: cannot mark it as in progress before operation #{} ({context}), so it was not started there",
-                    step.migration.name(), unit.position
-                ),
-                error,
-            },
-            other => other,
-        })
+            &e.to_string(),
+        );
     }
 
-    /// Marks a migration that failed after committing some of its statements (outside a transaction, or in
-    /// a later transaction of a split migration): running it again would repeat them, so `up` refuses
-    /// until it is repaired.
-    fn mark_if_partly_applied(&self, client: &mut Client, step: &Step<'a>, e: &Error) {
-        let outcome = match e {
-            Error::Statement(s) => s.outcome,
-            Error::Data(d) => d.outcome,
-            Error::NotOwned(n) => n.outcome,
-            Error::Restore(r) => r.outcome,
-            // Its one statement can run again: no mark, the next `up` runs it again (see `runs_again`).
-            Error::Record(r) if r.runs_again => Outcome::RolledBack,
-            Error::Record(r) => r.outcome,
-            _ => Outcome::RolledBack,
-        };
-        let committed = match (outcome, e) {
-            (_, Error::TransactionEnded(ended)) => ended.statements_committed,
-            (
-                Outcome::PartiallyApplied { committed } | Outcome::SplitCommitted { committed },
-                _,
-            ) => committed,
-            (Outcome::RolledBack, _) => 0,
-        };
-        // A migration that ended its own transaction is marked even when it was rolled back: what its code
-        // ran after the ROLLBACK committed on its own, and only the user can tell what that was.
-        let ended = matches!(e, Error::TransactionEnded(_));
-        if committed == 0 && !ended && !step.transactional && !self.fake {
-            // Nothing committed: the in-progress mark goes (best effort, as below).
-            let _ = history::clear_failure(client, &self.table, step.migration.name());
-        }
-        if committed > 0 || ended {
-            // The units run in order, whether one statement at a time outside a transaction or one
-            // transaction after another, so the committed ones are the first `committed`.
-            let statements: Vec<String> = step
-                .units()
-                .iter()
-                .take(committed)
-                .map(describe_unit)
-                .collect();
-            // Best effort: when the connection itself is gone the mark cannot be written, and the error
-            // (which says how many statements were committed) is all that is left; the original error
-            // matters more than this one, so it is the one returned.
-            let _ = history::record_failure(
-                client,
-                &self.table,
-                step.migration.name(),
-                &step.direction.to_string(),
-                &statements,
-                &e.to_string(),
-            );
-        }
-    }
-
-    fn set_timeouts(
+    pub(super) fn set_timeouts(
         &self,
         conn: &mut impl GenericClient,
         step: &Step<'a>,
@@ -428,8 +426,8 @@ impl<'a> Migrator<'a> {
         Ok(())
     }
 
-    /// Runs one step's statements and bookkeeping on `conn` (the run's transaction with
-    /// `--single-transaction`, or the bare connection for a migration outside a transaction).
+    /// Runs one step's statements and bookkeeping in the run's transaction (`--single-transaction`, which
+    /// takes only transactional migrations).
     fn run_step(
         &self,
         conn: &mut impl GenericClient,
@@ -445,34 +443,18 @@ impl<'a> Migrator<'a> {
         });
         let started = Instant::now();
         if !self.fake {
-            let outcome = if step.transactional {
-                OutcomeBase::RolledBack
-            } else {
-                OutcomeBase::Outside
-            };
             let units = step.units();
             self.check_safeguards(conn, step, &units)?;
-            self.run_units(conn, step, &units, outcome, Begin::Opened, events)?;
+            self.run_units(
+                conn,
+                step,
+                &units,
+                OutcomeBase::RolledBack,
+                Begin::Opened,
+                events,
+            )?;
         }
-        let ran = if step.transactional || self.fake {
-            self.record(conn, step, started, Outcome::RolledBack, false)?
-        } else {
-            // The bookkeeping row and the end of the in-progress mark commit together: a crash in between
-            // would otherwise leave an applied migration marked as interrupted.
-            let mut tx = conn
-                .transaction()
-                .map_err(Error::database("cannot start a transaction"))?;
-            // Every statement ran and committed on its own.
-            let units = step.units();
-            let committed = Outcome::PartiallyApplied {
-                committed: units.len(),
-            };
-            let again = matches!(units.as_slice(), [unit] if runs_again(unit));
-            let ran = self.record(&mut tx, step, started, committed, again)?;
-            history::clear_failure(&mut tx, &self.table, m.name())?;
-            tx.commit().map_err(Error::database("cannot commit"))?;
-            ran
-        };
+        let ran = self.record(conn, step, started, Outcome::RolledBack, false)?;
         events(Event::Finished {
             name: m.name(),
             direction: step.direction,
@@ -484,7 +466,7 @@ impl<'a> Migrator<'a> {
 
     /// Writes (up) or deletes (down) the bookkeeping row; `outcome` is what a failure to write it leaves of
     /// the migration's statements.
-    fn record(
+    pub(super) fn record(
         &self,
         conn: &mut impl GenericClient,
         step: &Step<'a>,
@@ -536,6 +518,28 @@ impl<'a> Migrator<'a> {
     }
 }
 
+/// The statements that put the session's `search_path` and role back as they are now: each migration starts
+/// with the session the run was given (a fleet's schema target, the connection's role), whatever the
+/// migration before it set for the session (pg_dump output's `set_config('search_path', '', false)`, a `SET
+/// ROLE`), so its unqualified names land where the run means them to.
+fn session_restore(client: &mut Client) -> Result<String, Error> {
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.current_setting('search_path'), pg_catalog.current_setting('role')",
+            &[],
+        )
+        .map_err(Error::database("cannot read the session's search_path and role"))?;
+    let (path, role): (String, String) = (row.get(0), row.get(1));
+    let role = match role.as_str() {
+        "none" => "RESET ROLE".to_owned(),
+        role => format!("SET ROLE {}", migrate_dsl::ident(role)),
+    };
+    Ok(format!(
+        "SELECT pg_catalog.set_config('search_path', {}, false); {role}",
+        migrate_dsl::literal(&path)
+    ))
+}
+
 impl Ran {
     /// `step` done, in `execution_ms`, as its bookkeeping row records it.
     fn of(step: &Step<'_>, execution_ms: i64) -> Ran {
@@ -559,36 +563,15 @@ pub(super) enum OutcomeBase {
     RolledBack,
     /// In a later transaction of a split migration: the statements of earlier ones are committed.
     Split(usize),
-    /// Outside a transaction: every earlier statement is committed.
-    Outside,
 }
 
 impl OutcomeBase {
-    pub(super) fn at(self, index: usize) -> Outcome {
+    pub(super) fn at(self, _index: usize) -> Outcome {
         match self {
             OutcomeBase::RolledBack => Outcome::RolledBack,
             OutcomeBase::Split(committed) => Outcome::SplitCommitted { committed },
-            OutcomeBase::Outside => Outcome::PartiallyApplied { committed: index },
         }
     }
-}
-
-/// A statement as a failure mark lists it: `#2 (sql): INSERT INTO log VALUES ('once')`, its first line,
-/// shortened.
-fn describe_unit(unit: &Statement) -> String {
-    let first = unit
-        .sql
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or_default()
-        .trim_end_matches(';');
-    let shown = if first.chars().count() > 120 {
-        format!("{}...", first.chars().take(117).collect::<String>())
-    } else {
-        first.to_owned()
-    };
-    format!("#{} ({}): {shown}", unit.position, unit.op)
 }
 
 /// Whether a transactional migration is plain statements only, sent by [`Migrator::attempt_plain`]: no
@@ -601,54 +584,26 @@ fn is_plain(step: &Step<'_>) -> bool {
         .all(|s| s.action.is_none() && s.safeguard.is_none())
 }
 
-/// Whether a unit that may have committed can simply run again: a backfill resumes from its progress, and a
-/// typed concurrent index build drops the invalid index an interrupted build leaves while its safeguard
-/// recognises a build that finished.
-fn runs_again(unit: &Statement) -> bool {
-    matches!(unit.action, Some(Action::Backfill(_)))
-        || (unit.safeguard.is_some() && invalid_index::concurrent_build(&unit.sql).is_some())
+/// Says that `committed` of a migration's `total` statements took effect (in earlier transactions, each with
+/// its journal entries) and are kept for the next run to continue from.
+fn set_kept(e: &mut Error, committed: usize, total: usize) {
+    let kept = Outcome::Kept {
+        done: committed,
+        total,
+    };
+    match e {
+        Error::Statement(s) => s.outcome = kept,
+        Error::Data(d) => d.outcome = kept,
+        Error::NotOwned(n) => n.outcome = kept,
+        Error::Restore(r) => r.outcome = kept,
+        Error::Record(r) => r.outcome = kept,
+        _ => {}
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runner::test_support::statements;
-
-    #[test]
-    fn a_failure_mark_shows_the_first_line_without_its_terminator_shortened() {
-        let units = statements(|pgm| {
-            pgm.sql("\n\n   INSERT INTO log VALUES ('once');\nSELECT 2;");
-            pgm.sql(format!("SELECT '{}'", "x".repeat(200)));
-        });
-        assert_eq!(
-            describe_unit(&units[0]),
-            "#1 (sql): INSERT INTO log VALUES ('once')"
-        );
-        let long = describe_unit(&units[1]);
-        assert!(long.starts_with("#2 (sql): SELECT 'xxx"), "{long}");
-        assert!(long.ends_with("..."), "{long}");
-        assert_eq!(long.chars().count(), "#2 (sql): ".len() + 120);
-    }
-
-    #[test]
-    fn backfills_and_safeguarded_concurrent_index_builds_run_again_raw_sql_does_not() {
-        let units = statements(|pgm| {
-            pgm.backfill("t", "v = 1");
-            pgm.create_index("t", ["v"]).concurrently();
-            pgm.sql("CREATE INDEX CONCURRENTLY i ON t (v)");
-            pgm.sql("UPDATE t SET v = 1");
-        });
-        let again: Vec<(&str, bool)> = units.iter().map(|u| (u.op, runs_again(u))).collect();
-        assert_eq!(
-            again,
-            [
-                ("backfill", true),
-                ("create_index", true),
-                ("sql", false),
-                ("sql", false)
-            ]
-        );
-    }
 
     #[test]
     fn what_a_failure_left_depends_on_where_the_statement_ran() {
@@ -656,10 +611,6 @@ mod tests {
         assert!(matches!(
             OutcomeBase::Split(2).at(5),
             Outcome::SplitCommitted { committed: 2 }
-        ));
-        assert!(matches!(
-            OutcomeBase::Outside.at(4),
-            Outcome::PartiallyApplied { committed: 4 }
         ));
     }
 }

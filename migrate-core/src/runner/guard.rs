@@ -14,16 +14,18 @@ use crate::safeguard::{self, Refusal};
 use super::Migrator;
 
 impl<'a> Migrator<'a> {
-    /// The own-object checks of a transactional migration, once, in its first transaction and before any of
-    /// its statements (a `--fake` run sends none, so it checks nothing).
+    /// The own-object checks of a transactional migration, once, in the first transaction a run sends and
+    /// before any of its statements (`units`, those still to run; a `--fake` run sends none, so it checks
+    /// nothing).
     pub(super) fn check_first_segment(
         &self,
         tx: &mut impl GenericClient,
         step: &Step<'a>,
         first: bool,
+        units: &[Statement],
     ) -> Result<(), Error> {
         if first && !self.fake {
-            self.check_safeguards(tx, step, &step.units())
+            self.check_safeguards(tx, step, units)
         } else {
             Ok(())
         }
@@ -202,7 +204,12 @@ fn not_owned(
 }
 
 /// A derived `down` that cannot put back what the `up`'s `CREATE OR REPLACE` replaced (`message` says why).
-fn restore_failed(step: &Step<'_>, unit: &Statement, message: String, outcome: Outcome) -> Error {
+pub(super) fn restore_failed(
+    step: &Step<'_>,
+    unit: &Statement,
+    message: String,
+    outcome: Outcome,
+) -> Error {
     Error::Restore(Box::new(RestoreError {
         name: step.migration.name().to_owned(),
         path: step.migration.display_path(),
@@ -376,7 +383,7 @@ mod tests {
         assert!(lines[1].contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS"));
         assert_eq!(
             lines.last().copied(),
-            Some("  nothing of this `up` was applied, and it is not recorded as applied")
+            Some("  rolled back: nothing of this `up` was applied, and it is not recorded as applied")
         );
         // Without an owner, the problem ends the line.
         let error = not_owned(
@@ -396,7 +403,7 @@ mod tests {
             "{message}"
         );
         assert!(
-            message.ends_with("2 earlier statement(s) of this `up` were committed and it is not recorded as applied; it is marked as failed part-way until `repair 20240101000002_index`"),
+            message.ends_with("2 earlier statement(s) of this `up` were committed and it is not recorded as applied; it is marked as failed part-way: check what failed, then `up --retry 20240101000002_index` clears the mark and continues from the statement that failed"),
             "{message}"
         );
     }
@@ -420,7 +427,7 @@ mod tests {
             format!(
                 "migration 20240101000003_view (migrations/20240101000003_view.rs) failed in `down` at operation #{} \
                  (restore_previous): nothing was recorded of what it replaced\n  \
-                 nothing of this `down` was applied, and it stays recorded as applied",
+                 rolled back: nothing of this `down` was applied, and it stays recorded as applied",
                 restore.position
             )
         );

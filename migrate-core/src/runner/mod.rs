@@ -5,8 +5,11 @@
 //!   each under the lock where it changes anything;
 //! - `select`: the pure choice of what to run and the checks before it (order, missing and changed
 //!   files, targets), without a database;
-//! - `execute`: running the chosen steps, in one transaction per migration, several, one for the run, or
-//!   none, with the bookkeeping and the failure marks;
+//! - `execute`: running the chosen steps, in one transaction per migration, several (journaled), or one for
+//!   the run, with the bookkeeping;
+//! - `stepwise`: a migration outside a transaction, group by group, each committed with its journal entries,
+//!   continued by the next run wherever it stopped;
+//! - `undo_part`: `down` of the part of a migration that an interrupted `up` applied;
 //! - `units`: sending one migration's statements, data code and backfills, and naming what failed;
 //! - `guard`: the own-object checks of statements whose `IF [NOT] EXISTS` the engine added, and restoring
 //!   what a `CREATE OR REPLACE` replaced;
@@ -23,6 +26,8 @@ mod repeatable;
 pub(crate) use repeatable::ensure_repeat_table;
 mod select;
 mod settings;
+mod stepwise;
+mod undo_part;
 mod units;
 
 pub use repeatable::{RepeatableState, RepeatableStatus};

@@ -46,6 +46,8 @@ pub struct Migrator<'a> {
     pub(super) observer: Option<&'a dyn Observer>,
     /// The connection is the caller's own, outside any transaction ([`Migrator::own_session`]).
     pub(super) own_session: bool,
+    /// Migrations whose failure marks this run clears, to continue them ([`Migrator::retry`]).
+    pub(super) retry: Vec<String>,
 }
 
 impl<'a> Migrator<'a> {
@@ -70,7 +72,17 @@ impl<'a> Migrator<'a> {
             second_connection: None,
             observer: None,
             own_session: false,
+            retry: Vec::new(),
         }
+    }
+
+    /// Continues these migrations although they are marked as failed part-way (`--retry`): their marks are
+    /// cleared, and each runs again from the statement that failed (or was interrupted where nothing tells
+    /// whether it took effect), keeping what took effect before it. A mark written by an earlier version,
+    /// which did not record what took effect, cannot be continued and is refused.
+    pub fn retry(mut self, names: Vec<String>) -> Self {
+        self.retry = names;
+        self
     }
 
     /// Calls `observer` around every statement it sends, on the migration's connection, and when each of its

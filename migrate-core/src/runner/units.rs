@@ -68,9 +68,6 @@ impl<'a> Migrator<'a> {
             }
         }
         for (index, unit) in units.iter().enumerate() {
-            if matches!(outcome, OutcomeBase::Outside) {
-                self.mark_in_progress(conn, step, units, index)?;
-            }
             let outcome = outcome.at(index);
             if let Some(safeguard) = &unit.safeguard {
                 self.guard(conn, step, unit, safeguard, outcome)?;
@@ -180,24 +177,10 @@ impl<'a> Migrator<'a> {
                 }
                 run.result.map_err(UnitFailure::Data)
             }
-            Some(Action::Backfill(spec)) => {
-                let checksum = m.checksum();
-                let origin = backfill::Origin {
-                    migration: *m,
-                    checksum: &checksum,
-                    position: unit.position,
-                };
-                let context = backfill::Context {
-                    table: &self.table,
-                    retry_budget: self.timeouts.retry_budget,
-                    interrupt: &self.interrupt,
-                    settings: &self.backfill,
-                    lock_watch: &self.lock_watch,
-                };
-                backfill::run(conn, spec, &origin, &context, events)
-                    .map(|_| ())
-                    .map_err(UnitFailure::Backfill)
-            }
+            // A backfill makes its migration run outside a transaction (`stepwise`), never here.
+            Some(Action::Backfill(_)) => Err(UnitFailure::Internal(
+                "a backfill runs only in a migration outside a transaction",
+            )),
             None => match watch {
                 Some(watch) => match watch.execute(conn, &unit.sql) {
                     Ok(ended) => {
@@ -294,7 +277,7 @@ impl Migrator<'_> {
 }
 
 /// One attempt at a statement outside a transaction: an invalid index that a failed `CREATE INDEX
-/// CONCURRENTLY` of it left is dropped first, and one its own failure leaves is dropped after it.
+/// CONCURRENTLY` of it left is dropped first, and one its own failure leaves on its table is dropped after it.
 fn send_outside_transaction(
     conn: &mut impl GenericClient,
     migration: &str,
@@ -310,13 +293,16 @@ fn send_outside_transaction(
             });
         }
     }
-    let invalid_before = invalid_index::all(conn)?;
+    let Some(table) = invalid_index::built_on(sql) else {
+        return conn.batch_execute(sql);
+    };
+    let invalid_before = invalid_index::on_table(conn, &table)?;
     let Err(error) = conn.batch_execute(sql) else {
         return Ok(());
     };
     // Cleaning up must not hide the statement's error: when a leftover cannot be dropped now, the next run
     // drops it before building again.
-    for index in invalid_index::all(conn).unwrap_or_default() {
+    for index in invalid_index::on_table(conn, &table).unwrap_or_default() {
         if !invalid_before.contains(&index)
             && conn
                 .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))
@@ -336,7 +322,7 @@ enum UnitFailure {
     /// The server's error, and how many characters the engine sent before the statement in its query.
     Statement(postgres::Error, usize),
     Data(DataCause),
-    Backfill(backfill::Failure),
+    Internal(&'static str),
 }
 
 /// The error for a unit (the `index`th of its transaction) that ended the migration's transaction: how it
@@ -353,7 +339,7 @@ fn transaction_ended(
     let cause: Option<Box<dyn std::error::Error + Send + Sync>> = match result {
         Ok(()) => None,
         Err(UnitFailure::Data(cause)) => Some(Box::new(cause)),
-        Err(UnitFailure::Backfill(f)) => Some(Box::new(f.cause)),
+        Err(UnitFailure::Internal(_)) => None,
         Err(UnitFailure::Statement(e, _)) => Some(Box::new(e)),
     };
     let earlier = match outcome {
@@ -379,6 +365,30 @@ fn transaction_ended(
     }))
 }
 
+/// The error for a backfill that stopped: its cause, with the batches and rows it committed before.
+pub(super) fn backfill_failed(
+    step: &Step<'_>,
+    unit: &Statement,
+    outcome: Outcome,
+    failure: backfill::Failure,
+) -> Error {
+    let m = step.migration;
+    Error::Data(Box::new(DataError {
+        name: m.name().to_owned(),
+        path: m.display_path(),
+        direction: step.direction,
+        position: unit.position,
+        op: unit.op,
+        line: m.line_of(unit.recorded_at),
+        cause: failure.cause,
+        outcome,
+        backfill: Some(BackfillProgress {
+            batches: failure.batches,
+            rows: failure.rows,
+        }),
+    }))
+}
+
 /// The error for a unit that failed: its statement's, or its data code's or backfill's (with the batches
 /// and rows a backfill committed before).
 fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: UnitFailure) -> Error {
@@ -398,13 +408,7 @@ fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: Uni
     };
     match failure {
         UnitFailure::Data(cause) => data_error(cause, None),
-        UnitFailure::Backfill(f) => data_error(
-            f.cause,
-            Some(BackfillProgress {
-                batches: f.batches,
-                rows: f.rows,
-            }),
-        ),
+        UnitFailure::Internal(why) => Error::Internal(why),
         UnitFailure::Statement(source, sent_after) => Error::Statement(Box::new(StatementError {
             name: m.name().to_owned(),
             path: m.display_path(),

@@ -16,8 +16,8 @@ use crate::history::MigrationsTable;
 pub(super) type Row = Vec<Option<String>>;
 
 /// Suffixes of the engine's own tables next to the migrations table (backfill progress, failure marks, what
-/// `CREATE OR REPLACE` replaced): bookkeeping, not schema.
-const BOOKKEEPING_SUFFIXES: [&str; 3] = ["_backfill", "_failed", "_previous"];
+/// `CREATE OR REPLACE` replaced, the journal of migrations in progress): bookkeeping, not schema.
+const BOOKKEEPING_SUFFIXES: [&str; 4] = ["_backfill", "_failed", "_previous", "_journal"];
 
 pub(super) fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Error> {
     let messages = tx.simple_query(sql).map_err(|error| Error::Database {
@@ -521,7 +521,7 @@ mod tests {
         assert_eq!(
             bookkeeping_filter(&table, "n.nspname", "c.relname"),
             "NOT coalesce(n.nspname = 'app' AND c.relname IN ('it''s', 'it''s_backfill', 'it''s_failed', \
-             'it''s_previous'), false)"
+             'it''s_previous', 'it''s_journal'), false)"
         );
     }
 

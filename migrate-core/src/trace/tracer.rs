@@ -282,15 +282,22 @@ impl Observer for Tracer {
         Ok(())
     }
 
+    fn transaction_ended(&self) {
+        let mut state = self.state();
+        self.close(&mut state);
+    }
+
     fn before_unit(
         &self,
-        step: &Step<'_>,
+        _step: &Step<'_>,
         _unit: &Statement,
         conn: &mut dyn Session,
     ) -> Result<(), postgres::Error> {
         let before = catalog::read(conn, &self.bookkeeping)?;
         let mut state = self.state();
-        if !step.transactional {
+        // Outside a transaction the statement's locks end with it: they are sampled while it runs. In one,
+        // they are held until the commit and read after it.
+        if state.transaction.is_none() {
             let pid = self.pid(&mut state, conn)?;
             self.watcher().watch(pid)?;
         }
@@ -313,7 +320,8 @@ impl Observer for Tracer {
             return Ok(());
         };
         let duration = traced.started.elapsed();
-        let observation = if step.transactional {
+        let in_transaction = state.transaction.is_some();
+        let observation = if in_transaction {
             None
         } else {
             Some(self.watcher().stop()?)
@@ -323,7 +331,7 @@ impl Observer for Tracer {
         let mut names: HashMap<u32, Relation> = before.relations.clone();
         names.extend(after.relations.iter().map(|(k, v)| (*k, v.clone())));
         let existing: HashSet<u32> = match &state.transaction {
-            Some(open) if step.transactional => open.existing.clone(),
+            Some(open) if in_transaction => open.existing.clone(),
             _ => before.relations.keys().copied().collect(),
         };
         if let Some(open) = &mut state.transaction {
@@ -340,7 +348,7 @@ impl Observer for Tracer {
             .into_iter()
             .filter(|(oid, _)| names.contains_key(oid))
             .collect();
-        let before_locks = if step.transactional {
+        let before_locks = if in_transaction {
             &before.locks
         } else {
             &HashMap::new()
@@ -390,7 +398,7 @@ impl Observer for Tracer {
             gate: Vec::new(),
         };
         match &mut state.transaction {
-            Some(open) if step.transactional => open.statements.push((statement, locks_after)),
+            Some(open) if in_transaction => open.statements.push((statement, locks_after)),
             _ => {
                 // Outside a transaction the statement committed on its own: its own transaction.
                 let mut statement = statement;

@@ -251,12 +251,10 @@ impl MigrationBuilder {
             }
             for (index, sql) in rendered.into_iter().enumerate() {
                 // A composite operation whose statement `index` is engine work (an online change's backfill).
-                let part = match op.online_change() {
-                    Some(online) if online.phase() == OnlinePhase::Expand && index == 4 => {
-                        Some(Action::Backfill(online.backfill()))
-                    }
-                    _ => None,
-                };
+                let part = op
+                    .online_change()
+                    .and_then(|online| online.backfill_at(index))
+                    .map(Action::Backfill);
                 out.push(Statement {
                     position: i + 1,
                     op: op.name(),
@@ -292,6 +290,48 @@ impl MigrationBuilder {
             lock_timeout: self.lock_timeout,
             lock_timeout_at: self.lock_timeout_at,
             // Undoing a contract brings back what it removed: the reverse is an expand.
+            contract: None,
+        })
+    }
+
+    /// The migration that undoes the part of this one that took effect, when it was stopped part-way:
+    /// `done[i]` of the rendered statements of operation `i + 1` took effect (missing entries: none). Each
+    /// operation with statements done is undone (last first) by its reverse when all of its statements took
+    /// effect, else by the reverse of its part ([`Reverse::reverse_partial`](crate::reverse::Reverse)).
+    /// Fails on the first operation that has no such reverse, naming it.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_columns("comments", [column("body", "text")]);
+    /// pgm.add_constraint_online("users", None, Constraint::unique(["email"]));
+    /// pgm.create_index("comments", ["post_id"]).concurrently();
+    /// // The column and the unique index took effect; the constraint and the last index did not.
+    /// assert_eq!(pgm.reversed_part(&[1, 1]).unwrap().to_sql().unwrap(), [
+    ///     r#"DROP INDEX CONCURRENTLY IF EXISTS "users_email_key""#,
+    ///     r#"ALTER TABLE "comments" DROP COLUMN "body""#,
+    /// ]);
+    /// ```
+    pub fn reversed_part(&self, done: &[usize]) -> Result<MigrationBuilder, DslError> {
+        let mut totals = vec![0; self.operations.ops.len()];
+        for statement in self.statements()? {
+            if let Some(total) = totals.get_mut(statement.position - 1) {
+                *total += 1;
+            }
+        }
+        let mut operations = Recorded::default();
+        let recorded = self.operations.ops.iter().zip(&self.operations.at);
+        for (i, (op, &at)) in recorded.enumerate().rev() {
+            let done = done.get(i).copied().unwrap_or(0);
+            for reverse in op.reverse_part(i + 1, &self.operations.ops[..i], done, totals[i])? {
+                operations.push_at(reverse, at);
+            }
+        }
+        Ok(MigrationBuilder {
+            operations,
+            no_transaction: self.no_transaction,
+            lock_timeout: self.lock_timeout,
+            lock_timeout_at: self.lock_timeout_at,
             contract: None,
         })
     }

@@ -170,7 +170,10 @@ impl Backfill {
     }
 
     /// Only rows matching this SQL condition. Make it false for rows already done (`body IS NULL`), so the
-    /// condition itself also documents what the backfill is for.
+    /// condition itself also documents what the backfill is for; then it is also checked: once the walk is
+    /// done, rows that still match it (written since by something that does not fill them) are walked again,
+    /// and rows left after that fail the migration, naming how many (see
+    /// [`completion_check`](Self::completion_check)).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -236,6 +239,47 @@ impl Backfill {
     /// The pause after each batch.
     pub fn pause_between_batches(&self) -> Duration {
         self.pause
+    }
+
+    /// The condition that no row may match once this backfill is done: its [`where_clause`](Self::where_clause)
+    /// when that names a column its SQL assignments fill (`body IS NULL` for `body = ..`), so filling a row
+    /// makes it false. A condition that only picks rows (`status = 'active'`) says nothing about what is
+    /// left, nor does one over Rust batch code: `None`.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// use migrate_dsl::Operation;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.backfill("comments", "body = contents").where_clause(r#""body" IS NULL"#);
+    /// pgm.backfill("comments", "score = 0").where_clause("status = 'active'");
+    /// let checks: Vec<Option<&str>> = pgm.operations().iter().map(|op| match op {
+    ///     Operation::Backfill(b) => b.completion_check(),
+    ///     _ => unreachable!(),
+    /// }).collect();
+    /// assert_eq!(checks, [Some(r#""body" IS NULL"#), None]);
+    /// ```
+    pub fn completion_check(&self) -> Option<&str> {
+        let condition = self.where_clause.as_deref()?;
+        let filled = self.assigned_columns()?;
+        targets::names_any(condition, &filled).then_some(condition)
+    }
+
+    /// The columns its SQL assignments write, as PostgreSQL resolves their names; `None` for Rust batch code
+    /// or assignments too unusual to read.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// use migrate_dsl::Operation;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.backfill("comments", r#"body = contents, "Edited" = false"#);
+    /// let Some(Operation::Backfill(backfill)) = pgm.operations().first() else { unreachable!() };
+    /// assert_eq!(backfill.assigned_columns(), Some(vec!["body".to_owned(), "Edited".to_owned()]));
+    /// ```
+    pub fn assigned_columns(&self) -> Option<Vec<String>> {
+        match &self.work {
+            BatchWork::Set(set) => targets::assigned_columns(set),
+            BatchWork::Rust(_) => None,
+        }
     }
 }
 

@@ -60,6 +60,44 @@ pub(crate) fn assigned_columns(set: &str) -> Option<Vec<String>> {
     }
 }
 
+/// Whether `sql` (a condition) names one of `columns` (as PostgreSQL resolves names), outside string
+/// literals and comments.
+pub(crate) fn names_any(sql: &str, columns: &[String]) -> bool {
+    let bytes = sql.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'\'' => i = skip_quoted(bytes, i, false),
+            b'$' => i = skip_dollar(bytes, i),
+            b'-' if bytes.get(i + 1) == Some(&b'-') => i = skip_line_comment(bytes, i),
+            b'/' if bytes.get(i + 1) == Some(&b'*') => match skip_block_comment(bytes, i) {
+                Some(end) => i = end,
+                None => return false,
+            },
+            b'"' => match ident(sql, i) {
+                Some((name, end)) => {
+                    if columns.contains(&name) {
+                        return true;
+                    }
+                    i = end;
+                }
+                None => return false,
+            },
+            _ if is_ident_start(b) => {
+                let Some((name, end)) = ident(sql, i) else {
+                    return false;
+                };
+                if columns.contains(&name) {
+                    return true;
+                }
+                i = end;
+            }
+            _ => i += 1,
+        }
+    }
+    false
+}
+
 /// Skips whitespace and comments from `i`; `None` in an unterminated block comment.
 fn skip_space(bytes: &[u8], mut i: usize) -> Option<usize> {
     loop {

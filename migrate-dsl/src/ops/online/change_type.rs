@@ -138,4 +138,12 @@ impl Reverse for ChangeColumnTypeOnline {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
         Ok(vec![ChangeColumnTypeOnline(self.0.undo(ctx)?).into()])
     }
+
+    // As the rename's: the expand's part is undone whole, the contract's part needs nothing.
+    fn reverse_partial(&self, ctx: Ctx, done: usize) -> Result<Vec<Operation>, DslError> {
+        match self.0.phase() {
+            OnlinePhase::Expand => self.reverse(ctx),
+            _ => self.0.reverse_partial(ctx, done),
+        }
+    }
 }

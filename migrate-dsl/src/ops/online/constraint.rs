@@ -106,4 +106,23 @@ impl Reverse for AddConstraintOnline {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
         self.add.reverse(ctx)
     }
+
+    // A check or foreign key that is added but not yet validated is dropped as a validated one is. A unique
+    // index built concurrently that no constraint took over yet is dropped on its own, concurrently too.
+    fn reverse_partial(&self, ctx: Ctx, _done: usize) -> Result<Vec<Operation>, DslError> {
+        match self.add.online_shape() {
+            OnlineShape::Validated(_) => self.add.reverse(ctx),
+            OnlineShape::UniqueIndex { columns, .. } => {
+                let Some(name) = self.add.names(ctx)?.into_iter().next() else {
+                    return Err(ctx.invalid("no constraint name"));
+                };
+                let mut pgm = crate::MigrationBuilder::new();
+                pgm.drop_index(self.add.table().clone(), columns.to_vec())
+                    .name(name)
+                    .concurrently();
+                Ok(pgm.operations().to_vec())
+            }
+            OnlineShape::Unsupported(why) => Err(ctx.invalid(why)),
+        }
+    }
 }

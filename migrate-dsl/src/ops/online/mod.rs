@@ -45,17 +45,19 @@ impl MigrationBuilder {
     /// on); then, in a new transaction, `SET NOT NULL` (PostgreSQL 12+ proves it from the valid check
     /// without a scan), drops the check, moves the old column's default over, and drops the trigger, its
     /// function and the old column. Its derived `down` adds the old column back (type, collation, `NOT
-    /// NULL`, default), copies the values into it in one `UPDATE`, and re-creates the trigger and the
-    /// `NOT VALID` check, so the old version works again.
+    /// NULL`, default) and the trigger, copies the values into it with a batched backfill (so it runs outside
+    /// a transaction, like the expand), then gives it back its `NOT NULL` and default and re-creates the new
+    /// column's `NOT VALID` check, so the old version works again.
     ///
     /// The trigger and its function are named `<table>_<from>_<to>_sync`, the check `<table>_<to>_not_null_check`,
     /// shortened as PostgreSQL shortens derived names to fit 63 bytes. The old column must not be an identity
     /// or generated column.
     ///
-    /// The expand runs outside a transaction: should a statement fail (or the run be interrupted) after the
-    /// first one committed, the migration is marked as failed part-way, as any migration outside a transaction
-    /// is, and `up` refuses until it is finished or undone by hand and `repair`ed; the backfill resumes from its
-    /// last committed batch only when nothing before it in the migration committed, which is not the case here.
+    /// The expand runs outside a transaction: its first four statements commit together, then the backfill
+    /// batch by batch, each recorded as it commits. A run stopped anywhere (a signal, a time budget, a lost
+    /// connection) is continued by the next `up`, which resumes the backfill from its last committed batch and
+    /// records the migration only once no row is left to fill; `down` of an expand stopped part-way drops what
+    /// it added.
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -89,8 +91,9 @@ impl MigrationBuilder {
     ///     r#"DROP FUNCTION "comments_contents_body_sync"()"#,
     ///     r#"ALTER TABLE "comments" DROP COLUMN "contents""#,
     /// ]);
-    /// let down = contract.reversed().unwrap().to_sql().unwrap();
-    /// assert!(down[1].starts_with(r#"UPDATE "comments" SET "contents" = "body""#));
+    /// let down = contract.reversed().unwrap();
+    /// assert!(!down.is_transactional());
+    /// assert!(down.to_sql().unwrap()[3].contains(r#"UPDATE "comments" SET "contents" = "body""#));
     ///
     /// // The contract phase only in a migration marked as a contract: `up --expand-only` stops before it.
     /// let mut unmarked = MigrationBuilder::new();
@@ -151,7 +154,7 @@ impl MigrationBuilder {
     ///     r#"IF (SELECT pg_catalog.format_type(atttypid, atttypmod) FROM pg_catalog.pg_attribute WHERE attrelid = '"products"'::pg_catalog.regclass AND attname = 'price') IS DISTINCT FROM 'numeric(10,2)' THEN"#));
     /// let down = contract.reversed().unwrap().to_sql().unwrap();
     /// assert_eq!(down[0], r#"ALTER TABLE "products" ADD COLUMN "price" numeric(10,2)"#);
-    /// assert_eq!(down[1], r#"UPDATE "products" SET "price" = price_cents / 100.0 WHERE "price_cents" IS NOT NULL"#);
+    /// assert!(down[3].contains(r#"UPDATE "products" SET "price" = price_cents / 100.0 WHERE"#));
     ///
     /// // Without the old type, the contract has no derived down.
     /// let mut unknown = MigrationBuilder::new();
@@ -389,6 +392,41 @@ impl RenameColumnOnline {
         backfill
     }
 
+    /// The contract's `down`'s batched copy of the new column's values back into the old column, for the rows
+    /// written before its trigger existed.
+    pub(crate) fn copy_back(&self) -> Backfill {
+        let (from, to) = (quote_ident(&self.from), quote_ident(&self.to));
+        let value = match &self.retype {
+            Some(Retype {
+                back: Some(back), ..
+            }) => back.clone(),
+            Some(Retype {
+                old_type: Some(old_type),
+                ..
+            }) => format!("{to}::{old_type}"),
+            _ => to.clone(),
+        };
+        let mut backfill = Backfill::new(
+            self.table.clone(),
+            BatchWork::Set(format!("{from} = {value}")),
+        );
+        backfill.where_clause(format!("{from} IS NULL AND {to} IS NOT NULL"));
+        if let Some(rows) = self.batch_size {
+            backfill.batch_size(rows);
+        }
+        backfill.pause(self.pause);
+        backfill
+    }
+
+    /// The engine's backfill standing for rendered statement `index` of this phase, when it is one.
+    pub(crate) fn backfill_at(&self, index: usize) -> Option<Backfill> {
+        match (self.phase, index) {
+            (OnlinePhase::Expand, 4) => Some(self.backfill()),
+            (OnlinePhase::UndoContract, 3) => Some(self.copy_back()),
+            _ => None,
+        }
+    }
+
     /// The same change in another phase.
     fn in_phase(&self, phase: OnlinePhase) -> Self {
         RenameColumnOnline {
@@ -425,6 +463,20 @@ impl RenameColumnOnline {
 impl Reverse for RenameColumnOnline {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
         Ok(vec![self.undo(ctx)?.into()])
+    }
+
+    // The expand's statements before its backfill share one transaction, so a part of the expand is those
+    // four (column, function, trigger, check): undone as the whole expand is. A part of the contract is its
+    // check of what still uses the old column and the validation of the new one's check, which change
+    // nothing an app version needs: nothing to undo.
+    fn reverse_partial(&self, ctx: Ctx, _done: usize) -> Result<Vec<Operation>, DslError> {
+        match self.phase {
+            OnlinePhase::Expand => self.reverse(ctx),
+            OnlinePhase::Contract => Ok(Vec::new()),
+            OnlinePhase::UndoExpand | OnlinePhase::UndoContract => {
+                Err(ctx.irreversible(crate::reverse::PART))
+            }
+        }
     }
 }
 

@@ -13,9 +13,10 @@ use crate::render::Render;
 const TAG: &str = "$migrate$";
 
 impl Render for RenameColumnOnline {
-    // The expand's backfill commits batch by batch.
+    // The backfills (the expand's, and the contract's `down`'s copy back into the old column) commit batch by
+    // batch.
     fn outside_transaction(&self) -> bool {
-        self.phase == OnlinePhase::Expand
+        matches!(self.phase, OnlinePhase::Expand | OnlinePhase::UndoContract)
     }
 
     // The contract: the check is validated in a transaction of its own (so a lock timeout retries only the
@@ -76,6 +77,9 @@ impl Render for RenameColumnOnline {
                 sql.drop_function(),
                 format!("ALTER TABLE {} DROP COLUMN {}", sql.table, sql.from),
             ],
+            // Like the expand in the other direction: the old column, the trigger that keeps both equal from
+            // now on, a batched copy of the rows written before it (never one UPDATE of every row in the
+            // transaction that holds the table's lock), then the old column's NOT NULL and default.
             OnlinePhase::UndoContract => vec![
                 match &self.retype {
                     None => sql.add_column(&self.from, &self.to),
@@ -91,16 +95,11 @@ impl Render for RenameColumnOnline {
                         )
                     }
                 },
-                format!(
-                    "UPDATE {table} SET {from} = {value} WHERE {to} IS NOT NULL",
-                    table = sql.table,
-                    from = sql.from,
-                    to = sql.to,
-                    value = sql.back_value,
-                ),
-                sql.function(),
+                sql.function_while_copying_back(),
                 sql.trigger(),
+                crate::render::Render::render(&self.copy_back(), ctx)?.join("\n"),
                 sql.move_constraints_back(),
+                sql.function_replaced(),
             ],
         })
     }
@@ -125,8 +124,6 @@ struct Sql {
     /// In the trigger: the new column's value from `NEW`, and the old column's.
     forward: String,
     back: String,
-    /// In the contract's `down`: the old column's value from the row.
-    back_value: String,
     /// The contract's check of the old column's type, when it is given.
     old_type: Option<String>,
 }
@@ -155,20 +152,9 @@ impl Sql {
             // PL/pgSQL assigns with an assignment cast, or through text where there is none.
             None => format!("NEW.{to}"),
         };
-        let back_value = match retype {
-            Some(Retype {
-                back: Some(back), ..
-            }) => back.clone(),
-            Some(Retype {
-                old_type: Some(old_type),
-                ..
-            }) => format!("{to}::{old_type}"),
-            _ => to.clone(),
-        };
         Sql {
             forward,
             back,
-            back_value,
             old_type: retype.and_then(|r| r.old_type.clone()),
             table: quote_name(&op.table),
             regclass: format!("{}::pg_catalog.regclass", literal(&quote_name(&op.table))),
@@ -235,6 +221,45 @@ BEGIN
 END
 {TAG}"
         )
+    }
+
+    /// The trigger function while the contract's `down` copies the new column back into the old one: the same
+    /// as [`function`](Self::function) with the sides swapped, so a write that changes neither column fills
+    /// the old column from the new (the old is empty until the copy reaches the row, and must not be copied
+    /// over the new).
+    fn function_while_copying_back(&self) -> String {
+        let Sql {
+            sync,
+            from,
+            to,
+            forward,
+            back,
+            ..
+        } = self;
+        format!(
+            r#"CREATE FUNCTION {sync}() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        IF NEW.{to} IS NULL THEN
+            NEW.{to} := {forward};
+        ELSE
+            NEW.{from} := {back};
+        END IF;
+    ELSIF NEW.{from}::pg_catalog.text IS DISTINCT FROM OLD.{from}::pg_catalog.text THEN
+        NEW.{to} := {forward};
+    ELSE
+        NEW.{from} := {back};
+    END IF;
+    RETURN NEW;
+END
+$$"#
+        )
+    }
+
+    /// Once the copy back is done, the expand's own function again: the state is the expand's, exactly.
+    fn function_replaced(&self) -> String {
+        self.function()
+            .replacen("CREATE FUNCTION", "CREATE OR REPLACE FUNCTION", 1)
     }
 
     /// The trigger function: whichever column the writer set wins. An app that knows only one of the

@@ -76,4 +76,11 @@ impl Reverse for SetNotNull {
             .drop_not_null();
         Ok(pgm.operations().to_vec())
     }
+
+    // Stopped before `SET NOT NULL`: only the temporary check was added (and maybe validated).
+    fn reverse_partial(&self, _ctx: Ctx, _done: usize) -> Result<Vec<Operation>, DslError> {
+        let mut pgm = MigrationBuilder::new();
+        pgm.drop_constraint(self.table.clone(), self.check_name());
+        Ok(pgm.operations().to_vec())
+    }
 }

@@ -1,0 +1,213 @@
+//! Undoing the part of a migration that an interrupted `up` applied: a `down` with a migration in progress
+//! starts there, since that part is the newest change. Each operation with statements that took effect is
+//! undone, the last first, by its reverse (or, when only part of it took effect, the reverse of that part),
+//! and the journal forgets that operation's entries in the same transaction, so a `down` stopped in the
+//! middle is continued by the next one. The journal row goes with the last.
+
+use std::time::Instant;
+
+use postgres::Client;
+
+use migrate_dsl::Statement;
+
+use crate::error::Error;
+use crate::events::Event;
+use crate::history::{self, journal, InProgress};
+use crate::invalid_index;
+use crate::migration::{Direction, Migration};
+use crate::plan::Step;
+
+use super::data::Begin;
+use super::execute::OutcomeBase;
+use super::stepwise::{continue_at, describe_unit, entry, statement_error};
+use super::{Migrator, Ran};
+
+impl<'a> Migrator<'a> {
+    /// Undoes what an interrupted `up` of `m` applied, as `row` records it, on a PostgreSQL `server` server.
+    pub(super) fn undo_part(
+        &self,
+        client: &mut Client,
+        m: &'a Migration,
+        row: &InProgress,
+        server: u32,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Ran, Error> {
+        let started = Instant::now();
+        events(Event::Started {
+            name: m.name(),
+            direction: Direction::Down,
+            transactional: false,
+            fake: false,
+        });
+        let up = Step::for_server(m, Direction::Up, server)?;
+        let units = up.units();
+        let mut done = continue_at(&up, &units, row)?;
+        if row.running.is_some() {
+            done = self.settle_before_undo(client, m, &units, done, events)?;
+        }
+        events(Event::UndoingPart {
+            name: m.name(),
+            done,
+            total: units.len(),
+        });
+        let mut per_operation = vec![0; units.last().map_or(0, |u| u.position)];
+        for unit in &units[..done] {
+            per_operation[unit.position - 1] += 1;
+        }
+        for position in (1..=per_operation.len()).rev() {
+            if per_operation[position - 1] == 0 {
+                continue;
+            }
+            let mut only = vec![0; per_operation.len()];
+            only[position - 1] = per_operation[position - 1];
+            let undo = Step::undoing_part(m, server, &only)?;
+            // What stays done once this operation is undone: the operations before it.
+            let keep: Vec<String> = units
+                .iter()
+                .take_while(|u| u.position < position)
+                .map(entry)
+                .collect();
+            self.run_undo(client, &undo, &keep, events)?;
+        }
+        let mut tx = client
+            .transaction()
+            .map_err(Error::database("cannot start a transaction"))?;
+        journal::finish(&mut tx, &self.table, m.name())?;
+        history::clear_failure(&mut tx, &self.table, m.name())?;
+        crate::previous::forget(&mut tx, &self.table, m.name(), Direction::Down)?;
+        tx.commit().map_err(Error::database("cannot commit"))?;
+        events(Event::Finished {
+            name: m.name(),
+            direction: Direction::Down,
+            elapsed: started.elapsed(),
+            fake: false,
+        });
+        Ok(Ran {
+            name: m.name().to_owned(),
+            direction: Direction::Down,
+            execution_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+        })
+    }
+
+    /// The undo of one operation, with the journal keeping only `keep`: in one transaction when it can run
+    /// in one (retried whole after a lock timeout), else statement by statement and the journal after.
+    fn run_undo(
+        &self,
+        client: &mut Client,
+        undo: &Step<'a>,
+        keep: &[String],
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        let name = undo.migration.name();
+        let units = undo.units();
+        if undo.transactional {
+            return self.retrying(name, events, |events| {
+                let mut tx = client
+                    .transaction()
+                    .map_err(Error::database("cannot start a transaction"))?;
+                let result = self
+                    .check_safeguards(&mut tx, undo, &units)
+                    .and_then(|()| {
+                        self.run_units(
+                            &mut tx,
+                            undo,
+                            &units,
+                            OutcomeBase::RolledBack,
+                            Begin::Opened,
+                            events,
+                        )
+                    })
+                    .and_then(|()| journal::set_done(&mut tx, &self.table, name, keep));
+                match result {
+                    Ok(()) => tx.commit().map_err(Error::database("cannot commit")),
+                    Err(e) => {
+                        let _ = tx.rollback();
+                        Err(e)
+                    }
+                }
+            });
+        }
+        // Statements outside a transaction (a concurrent drop) say IF EXISTS: sent again after an
+        // interruption, they find their work done.
+        for unit in &units {
+            self.send_undo(client, undo, unit, events)?;
+        }
+        journal::set_done(client, &self.table, name, keep)
+    }
+
+    fn send_undo(
+        &self,
+        client: &mut Client,
+        undo: &Step<'a>,
+        unit: &Statement,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        if let Some(safeguard) = &unit.safeguard {
+            self.guard(client, undo, unit, safeguard, crate::Outcome::RolledBack)?;
+        }
+        self.notices.take();
+        let started = Instant::now();
+        let result = self.run_unit(client, undo, &unit.sql, events);
+        self.report_notices(undo, unit, events);
+        result.map_err(|source| {
+            statement_error(
+                undo,
+                unit,
+                unit.sql.clone(),
+                source,
+                crate::Outcome::RolledBack,
+            )
+        })?;
+        events(Event::Statement {
+            name: undo.migration.name(),
+            direction: Direction::Down,
+            position: unit.position,
+            op: unit.op,
+            line: undo.migration.line_of(unit.recorded_at),
+            sql: &unit.sql,
+            elapsed: started.elapsed(),
+        });
+        Ok(())
+    }
+
+    /// Before undoing: the statement the interrupted `up` sent outside any transaction and did not see end.
+    /// A concurrent index build that finished counts as done (its index is dropped with the rest); one that
+    /// left an invalid index has that index dropped. Anything else cannot be told: refused.
+    fn settle_before_undo(
+        &self,
+        client: &mut Client,
+        m: &Migration,
+        units: &[Statement],
+        done: usize,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<usize, Error> {
+        let Some(unit) = units.get(done) else {
+            return Ok(done);
+        };
+        let name = m.name();
+        let pg = |what: &str| Error::database(format!("migration {name}: cannot {what}"));
+        let Some((index, table)) = invalid_index::concurrent_build(&unit.sql) else {
+            return Err(Error::UncertainStep {
+                name: name.to_owned(),
+                statement: describe_unit(unit),
+            });
+        };
+        if invalid_index::valid_named(client, &index, &table)
+            .map_err(pg("check whether its interrupted index build took effect"))?
+        {
+            return Ok(done + 1);
+        }
+        if let Some(invalid) = invalid_index::named(client, &index, &table)
+            .map_err(pg("look up the index its interrupted build left"))?
+        {
+            client
+                .batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {invalid}"))
+                .map_err(pg("drop the invalid index its interrupted build left"))?;
+            events(Event::DroppedInvalidIndex {
+                name,
+                index: &invalid,
+            });
+        }
+        Ok(done)
+    }
+}
