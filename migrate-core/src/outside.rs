@@ -4,8 +4,6 @@
 //! maintenance and `IF [NOT] EXISTS` forms simply run again). The rest need a person when interrupted, which
 //! `lint` says before they run.
 
-use crate::invalid_index;
-
 /// Whether PostgreSQL refuses `sql` in a transaction block, or `sql` ends or opens transactions itself
 /// (`COMMIT`, a `CALL` of a procedure that commits): it is sent on its own. What this does not recognise and
 /// the server refuses in a transaction (SQLSTATE 25001) is sent on its own after that refusal.
@@ -89,7 +87,7 @@ pub(crate) fn runs_again_safely(sql: &str) -> bool {
 /// runs again. What `lint` asks of a concurrent index statement next to other statements.
 #[cfg(feature = "lint")]
 pub(crate) fn recognised_after_interruption(sql: &str) -> bool {
-    invalid_index::concurrent_build(sql).is_some() || runs_again_safely(sql)
+    crate::invalid_index::concurrent_build(sql).is_some() || runs_again_safely(sql)
 }
 
 #[cfg(test)]
