@@ -252,7 +252,7 @@ pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan
             let name = format!(
                 "{}{}",
                 crate::naming::REPEATABLE_PREFIX,
-                snake_case(&source.description)
+                snake_words(&source.description)
             );
             (name.clone(), name)
         } else {
@@ -436,6 +436,16 @@ fn timestamp(version: &str, previous: Option<NaiveDateTime>) -> NaiveDateTime {
 /// `description` as a snake_case name: lower-case ASCII letters and digits, anything else one `_`, starting
 /// with a letter (`m_` is put before a leading digit); `migration` when nothing is left.
 pub(crate) fn snake_case(description: &str) -> String {
+    let mut out = snake_words(description);
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "m_");
+    }
+    out
+}
+
+/// [`snake_case`] without the `m_` before a leading digit: a repeatable migration's name may start with one
+/// (`R__10_views.sql` is `repeatable_10_views.rs`), its number being the order it runs in.
+fn snake_words(description: &str) -> String {
     let mut out = String::new();
     for c in description.chars() {
         if c.is_ascii_alphanumeric() {
@@ -449,9 +459,6 @@ pub(crate) fn snake_case(description: &str) -> String {
     }
     if out.is_empty() {
         return "migration".to_owned();
-    }
-    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
-        out.insert_str(0, "m_");
     }
     out
 }
@@ -467,6 +474,7 @@ mod tests {
         assert_eq!(snake_case("1st table"), "m_1st_table");
         assert_eq!(snake_case("--"), "migration");
         assert_eq!(snake_case("café"), "caf");
+        assert_eq!(snake_words("10 views"), "10_views");
     }
 
     #[test]
