@@ -1208,3 +1208,63 @@ fn a_row_recorded_with_another_checksum_is_a_conflict() {
         );
     }
 }
+
+/// `down` across a row adopted from node-pg-migrate stops there as documented: an error naming the adopted
+/// row and its tool, saying that nothing was reverted and how to revert what came after it (`down --to`),
+/// never "restore the file(s), or run `repair`" (which has nothing to repair). node-pg-migrate's table is
+/// created as it creates it, so this needs no node-pg-migrate.
+#[test]
+fn down_stops_at_a_row_adopted_from_node_pg_migrate() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE public.pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, \
+         run_on timestamp NOT NULL)",
+    );
+    db.exec(
+        "INSERT INTO public.pgmigrations (name, run_on) VALUES \
+         ('1700000000000_js-one', '2024-01-01 10:00'), ('1700000000001_js-two', '2024-01-02 10:00')",
+    );
+    let src = tempfile::tempdir().unwrap();
+    for name in ["1700000000000_js-one", "1700000000001_js-two"] {
+        write(
+            src.path(),
+            &format!("{name}.js"),
+            "exports.up = (pgm) => {};\n",
+        );
+    }
+    let cli = tests::cli::FixtureCli::new("basic", &db);
+    cli.run(&[
+        "import",
+        "--from",
+        "node-pg-migrate",
+        src.path().to_str().unwrap(),
+    ])
+    .expect_code(0);
+    cli.run(&["up"]).expect_code(0);
+    let applied = || count(&db, "SELECT count(*) FROM public.pgmigrations");
+    assert_eq!(applied(), 5);
+
+    for args in [&["down", "--all"][..], &["down", "4"]] {
+        let stopped = cli.run(args).expect_code(1);
+        assert!(
+            stopped.stderr.contains("1700000000001_js-two")
+                && stopped.stderr.contains("node-pg-migrate")
+                && stopped.stderr.contains("down --to 1700000000001_js-two")
+                && !stopped.stderr.contains("repair"),
+            "{args:?}: {}",
+            stopped.stderr
+        );
+        assert_eq!(applied(), 5, "{args:?} reverted something");
+    }
+    cli.run(&["down", "--to", "1700000000001_js-two"])
+        .expect_code(0);
+    assert_eq!(applied(), 2);
+    let at_the_adopted_row = cli.run(&["down"]).expect_code(1);
+    assert!(
+        at_the_adopted_row.stderr.contains("1700000000001_js-two")
+            && at_the_adopted_row.stderr.contains("with node-pg-migrate"),
+        "{}",
+        at_the_adopted_row.stderr
+    );
+    assert_eq!(applied(), 2);
+}
