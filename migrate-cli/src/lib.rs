@@ -228,7 +228,10 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "lint")]
         (
             args::Command::Lint {
+                names,
                 format,
+                since,
+                baseline,
                 emit_inputs: false,
                 ..
             },
@@ -237,7 +240,11 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
             &settings.config,
             cli.global.release,
             std::env::args_os().skip(1).collect(),
-            *format,
+            &commands::LintReportArgs {
+                format: *format,
+                baseline,
+                whole: names.is_empty() && since.is_none(),
+            },
         ),
         (command, None) => match without_runner::answer(&settings, command, cli.global.release) {
             Some(code) => Ok(code),

@@ -126,6 +126,13 @@ fn print_plan(tool: Tool, plan: &import::Plan, dry_run: bool) {
         if plan.migrations.len() == 1 { "" } else { "s" },
         plan.migrations.iter().filter(|m| m.exists).count()
     );
+    if !dry_run && plan.migrations.iter().any(|m| !m.exists) {
+        // Their findings would fail `lint` from the first day, and a comment in them would change their checksum.
+        outln!(
+            "lint: findings in the imported migrations are accepted as they are by `migrate lint \
+             --write-baseline` (in lint-baseline.json, next to migrate.toml), so that `lint` reports only what is new"
+        );
+    }
 }
 
 /// What import changed about how each side of `m` runs: a removed `BEGIN` and `COMMIT` as a line of the plan,

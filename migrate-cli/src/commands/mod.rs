@@ -37,7 +37,7 @@ pub use import::import;
 #[cfg(feature = "init")]
 pub use init::init;
 #[cfg(feature = "lint")]
-pub use lint::through_runner as lint_through_runner;
+pub use lint::{through_runner as lint_through_runner, ReportArgs as LintReportArgs};
 
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
@@ -60,6 +60,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             down,
             pg_version,
             format,
+            since,
+            baseline,
             database_on_command_line,
             emit_inputs,
         } => lint::lint(
@@ -68,7 +70,12 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 names,
                 down: *down,
                 pg_version: *pg_version,
-                format: *format,
+                since: since.as_deref(),
+                report: lint::ReportArgs {
+                    format: *format,
+                    baseline,
+                    whole: names.is_empty() && since.is_none(),
+                },
                 database_on_command_line: *database_on_command_line,
                 emit_inputs: *emit_inputs,
             },
