@@ -320,6 +320,24 @@ pub enum Command {
         /// Only these migrations; default: every changed or missing one.
         names: Vec<String>,
     },
+    /// Print the shell completion script for SHELL (no build, no database): e.g. `migrate completions bash >
+    /// ~/.local/share/bash-completion/completions/migrate`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page, migrate(1), in roff (no build, no database): e.g. `migrate man >
+    /// ~/.local/share/man/man1/migrate.1`.
+    Man,
+}
+
+/// The shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Subcommand)]

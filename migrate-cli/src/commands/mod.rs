@@ -1,6 +1,7 @@
-//! What each command does, given resolved settings and (for all but `create`, `init` and `database create|drop`)
-//! the compiled migrations: one file per command, and this dispatch.
+//! What each command does, given resolved settings and (for all but `create`, `init`, `completions`, `man` and
+//! `database create|drop`) the compiled migrations: one file per command, and this dispatch.
 
+pub(crate) mod completions;
 mod context;
 mod create;
 mod database;
@@ -94,6 +95,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Squash(args) => squash::squash(settings, registry, &context.target()?, args),
         Command::Fleet { command } => crate::fleet::run(settings, registry, command),
         Command::Repair { names } => repair::repair(&context, names),
+        Command::Completions { shell } => completions::completions(*shell),
+        Command::Man => completions::man(),
     }
 }
 
@@ -112,7 +115,12 @@ pub fn import(_: &Settings, _: &crate::args::ImportArgs) -> Result<ExitCode> {
 
 /// Why a runner binary cannot run `command` itself: the installed `migrate` runs it (a runner leaves out
 /// what it never needs at run time, so that its first build compiles less).
-#[cfg(not(all(feature = "init", feature = "import", feature = "lint")))]
+#[cfg(not(all(
+    feature = "init",
+    feature = "import",
+    feature = "lint",
+    feature = "completions"
+)))]
 fn built_without(command: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "this migrations runner was built without `{command}` (its migrate-cli dependency has \
