@@ -12,9 +12,19 @@ pub(super) fn changed_since(rev: &str, dir: &Path) -> Result<Vec<String>> {
     if rev.starts_with('-') {
         anyhow::bail!("lint --since takes a git revision (a commit, branch or tag), not {rev:?}");
     }
+    // First, so that a wrong revision, or no repository, is said as such (`git diff` outside a repository
+    // compares files instead, and says something else).
+    let commit = format!("{rev}^{{commit}}");
+    git(dir, &["rev-parse", "--verify", &commit]).with_context(|| {
+        format!(
+            "lint --since {rev}: no commit {rev} in the git repository of {} (a commit, branch or tag; in CI, \
+             fetch the history it needs, e.g. `fetch-depth: 0`)",
+            dir.display()
+        )
+    })?;
+    let asked = || format!("lint --since {rev} cannot ask git what changed");
     let mut files = git(
         dir,
-        rev,
         &[
             "diff",
             "--name-only",
@@ -25,19 +35,22 @@ pub(super) fn changed_since(rev: &str, dir: &Path) -> Result<Vec<String>> {
             "--",
             ".",
         ],
-    )?;
-    files.extend(git(
-        dir,
-        rev,
-        &[
-            "ls-files",
-            "-z",
-            "--others",
-            "--exclude-standard",
-            "--",
-            ".",
-        ],
-    )?);
+    )
+    .with_context(asked)?;
+    files.extend(
+        git(
+            dir,
+            &[
+                "ls-files",
+                "-z",
+                "--others",
+                "--exclude-standard",
+                "--",
+                ".",
+            ],
+        )
+        .with_context(asked)?,
+    );
     let mut names: Vec<String> = files
         .iter()
         .filter(|file| !file.contains('/'))
@@ -56,7 +69,7 @@ pub(super) fn changed_since(rev: &str, dir: &Path) -> Result<Vec<String>> {
 }
 
 /// The NUL-separated paths `git <args>` prints, run in `dir`.
-fn git(dir: &Path, rev: &str, args: &[&str]) -> Result<Vec<String>> {
+fn git(dir: &Path, args: &[&str]) -> Result<Vec<String>> {
     let out = Command::new("git")
         .arg("-C")
         .arg(dir)
@@ -65,7 +78,7 @@ fn git(dir: &Path, rev: &str, args: &[&str]) -> Result<Vec<String>> {
         .context("lint --since asks git what changed, and git could not be started")?;
     if !out.status.success() {
         anyhow::bail!(
-            "lint --since {rev}: `git {}` failed in {}: {}",
+            "`git {}` failed in {}: {}",
             args.join(" "),
             dir.display(),
             String::from_utf8_lossy(&out.stderr).trim()
