@@ -152,6 +152,24 @@ pub enum LintFormat {
     Github,
 }
 
+/// `lint`'s baseline: findings accepted as they are, in a file of their own, so that a project with history
+/// lints what is new without editing (and so changing the checksum of) a migration that already ran.
+#[derive(Debug, Clone, Default, Args)]
+pub struct BaselineArgs {
+    /// The baseline file: findings it accepts are counted, not reported [default: lint-baseline.json next to
+    /// migrate.toml (or in the current folder without one), when it exists].
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Report every finding, those the baseline accepts too.
+    #[arg(long, conflicts_with_all = ["baseline", "write_baseline"])]
+    pub no_baseline: bool,
+    /// Write the baseline instead of reporting: it accepts every finding found now in the migrations linted
+    /// (its entries for others are kept), and the exit status is 0. Commit it; `lint` then reports only
+    /// findings not in it.
+    #[arg(long)]
+    pub write_baseline: bool,
+}
+
 /// How `trace` prints its report.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum TraceFormat {
@@ -259,6 +277,12 @@ pub enum Command {
         /// Output format: text for people, json for tools, github for pull request annotations.
         #[arg(long, value_enum, default_value_t = LintFormat::Text)]
         format: LintFormat,
+        /// Lint only the migrations whose files were added or changed since this git revision (a commit,
+        /// branch or tag: `origin/main` in a pull request's CI), new files not committed yet included.
+        #[arg(long, value_name = "REV", conflicts_with = "names")]
+        since: Option<String>,
+        #[command(flatten)]
+        baseline: BaselineArgs,
         /// For the installed `migrate`, which runs the rules itself: print what the rules need from the named
         /// migrations (`migrate_core::lint::LintInputs`, one versioned JSON object) instead of linting them.
         #[arg(long = EMIT_LINT_INPUTS, hide = true)]
@@ -296,6 +320,24 @@ pub enum Command {
         /// Only these migrations; default: every changed or missing one.
         names: Vec<String>,
     },
+    /// Print the shell completion script for SHELL (no build, no database): e.g. `migrate completions bash >
+    /// ~/.local/share/bash-completion/completions/migrate`.
+    Completions {
+        /// The shell to complete in.
+        #[arg(value_enum)]
+        shell: CompletionShell,
+    },
+    /// Print the man page, migrate(1), in roff (no build, no database): e.g. `migrate man >
+    /// ~/.local/share/man/man1/migrate.1`.
+    Man,
+}
+
+/// The shells `completions` writes a script for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CompletionShell {
+    Bash,
+    Zsh,
+    Fish,
 }
 
 #[derive(Debug, Subcommand)]

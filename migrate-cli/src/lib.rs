@@ -28,8 +28,9 @@
 //!
 //! # Features
 //!
-//! `lint`, `import` and `init`, all on by default, are commands the installed `migrate` runs in its own
-//! process, with what they compile (the lint rules on squawk's SQL parser, other tools' formats, `toml_edit`).
+//! `lint`, `import`, `init` and `completions` (`completions` and `man`), all on by default, are commands the
+//! installed `migrate` runs in its own process, with what they compile (the lint rules on squawk's SQL parser,
+//! other tools' formats, `toml_edit`, clap's script and man page generators).
 //! `migrate init` writes a runner's dependency with `default-features = false`, so that its first build leaves
 //! them out: the installed `migrate lint` runs the rules on what the runner collects (`lint --emit-inputs`), and
 //! a runner asked for one of these commands directly says to run the installed `migrate <command>`. An
@@ -206,9 +207,13 @@ fn mark_database_on_command_line(cli: &mut Cli, matches: &clap::ArgMatches) {
 }
 
 fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
-    if let args::Command::Init(args) = &cli.command {
+    match &cli.command {
         // Before the settings: init writes the migrate.toml they would read.
-        return commands::init(args);
+        args::Command::Init(args) => return commands::init(args),
+        // Generated from the CLI's definition alone: a broken migrate.toml must not stop them.
+        args::Command::Completions { shell } => return commands::completions::completions(*shell),
+        args::Command::Man => return commands::completions::man(),
+        _ => {}
     }
     let settings = settings::Settings::resolve(&cli.global)?;
     match (&cli.command, registry) {
@@ -228,7 +233,10 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
         #[cfg(feature = "lint")]
         (
             args::Command::Lint {
+                names,
                 format,
+                since,
+                baseline,
                 emit_inputs: false,
                 ..
             },
@@ -237,7 +245,11 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
             &settings.config,
             cli.global.release,
             std::env::args_os().skip(1).collect(),
-            *format,
+            &commands::LintReportArgs {
+                format: *format,
+                baseline,
+                whole: names.is_empty() && since.is_none(),
+            },
         ),
         (command, None) => match without_runner::answer(&settings, command, cli.global.release) {
             Some(code) => Ok(code),

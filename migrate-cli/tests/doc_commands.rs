@@ -67,6 +67,14 @@ fn command_lines(text: &str) -> Vec<(usize, String)> {
         if let Some(at) = joined.find(" #") {
             joined.truncate(at);
         }
+        // The shell's own part: a redirection of the output, a pipe, the next command.
+        if let Some(at) = [" > ", " >> ", " 2> ", " | ", " && ", " || ", "; "]
+            .iter()
+            .filter_map(|operator| joined.find(operator))
+            .min()
+        {
+            joined.truncate(at);
+        }
         let command = joined.trim();
         let args = if let Some(rest) = command.strip_prefix("cargo run -p migrate-cli -- ") {
             rest
@@ -119,13 +127,15 @@ fn every_documented_migrate_command_parses() {
 
 #[test]
 fn command_lines_are_found_in_shell_blocks_only() {
-    let text = "```sh\nmigrate up --to 1   # a comment\n$ migrate status \\\n    --json\ncargo run -p migrate-cli -- sql\nls\n```\n\n```text\nmigrate not-a-command\n```\n";
+    let text = "```sh\nmigrate up --to 1   # a comment\n$ migrate status \\\n    --json\ncargo run -p migrate-cli -- sql\nls\nmigrate man > migrate.1\nmigrate status | head && ls\n```\n\n```text\nmigrate not-a-command\n```\n";
     assert_eq!(
         command_lines(text),
         [
             (2, "up --to 1".to_owned()),
             (3, "status --json".to_owned()),
-            (5, "sql".to_owned())
+            (5, "sql".to_owned()),
+            (7, "man".to_owned()),
+            (8, "status".to_owned())
         ]
     );
 }

@@ -70,11 +70,8 @@ pub fn create_migration(
 /// file of that name is an error (edit it instead: it is applied again when it changes). The folder is
 /// created when missing.
 pub fn create_repeatable(dir: &Path, raw_name: &str) -> Result<PathBuf, SourceError> {
-    let name = to_snake_case(raw_name).map_err(SourceError::InvalidNewName)?;
-    let name = name
-        .strip_prefix(crate::naming::REPEATABLE_PREFIX)
-        .unwrap_or(&name)
-        .to_owned();
+    let name =
+        crate::naming::to_repeatable_name(raw_name).map_err(SourceError::InvalidNewName)?;
     std::fs::create_dir_all(dir).map_err(|source| SourceError::Write {
         path: dir.to_path_buf(),
         error: source,
@@ -179,6 +176,20 @@ mod tests {
             "{again}"
         );
         assert!(create_repeatable(dir.path(), "../x").is_err());
+    }
+
+    /// The order the documentation gives repeatable migrations, a number in front of the name, is a name
+    /// `create --repeatable` writes and the build accepts.
+    #[test]
+    fn a_repeatable_name_may_start_with_a_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let views = create_repeatable(dir.path(), "10 views").unwrap();
+        assert_eq!(views.file_name().unwrap(), "repeatable_10_views.rs");
+        let grants = create_repeatable(dir.path(), "repeatable_20_grants").unwrap();
+        assert_eq!(grants.file_name().unwrap(), "repeatable_20_grants.rs");
+        let code = crate::build::generate_registry(dir.path()).unwrap();
+        let at = |name: &str| code.find(&format!("name: \"{name}\"")).unwrap_or_else(|| panic!("{code}"));
+        assert!(at("repeatable_10_views") < at("repeatable_20_grants"), "{code}");
     }
 
     #[test]

@@ -141,6 +141,28 @@ pub enum Error {
         .names.join(", ")
     )]
     MissingFiles { names: Vec<String> },
+    /// `down` would revert a row adopted from another tool whose migrations are not files here
+    /// (node-pg-migrate's JavaScript): it stops there, before reverting anything.
+    #[error(
+        "{name} was applied by {tool} and adopted by `import`: its migration is not a file here and cannot be \
+         reverted by this tool, so `down` stops at it and reverted nothing; {}",
+        if *after == 0 {
+            format!("it is the newest applied migration: revert it with {tool} itself")
+        } else {
+            format!(
+                "`down --to {name}` reverts the {after} migration(s) applied after it, and {tool} itself reverts \
+                 {name} and the ones before it once they are gone"
+            )
+        }
+    )]
+    AdoptedStop {
+        /// The newest adopted row the `down` reached.
+        name: String,
+        /// The tool it was adopted from.
+        tool: String,
+        /// How many migrations were applied after it (what `down --to name` reverts).
+        after: usize,
+    },
     /// Applied migrations have no file, and pending files have exactly their content (the same checksum), more
     /// than one per migration (or one for several): one of them is probably the renamed file, and running
     /// them would apply the migration again.

@@ -23,14 +23,18 @@ pub struct FileName {
 pub const REPEATABLE_PREFIX: &str = "repeatable_";
 
 /// `Some` when `file_name` (not a path) is a repeatable migration's: its stem (`repeatable_<name>`, the
-/// migration's name everywhere), or what is wrong with it.
+/// migration's name everywhere), or what is wrong with it. The part after the prefix may start with a digit:
+/// repeatable migrations run in name order, and a number in front (`repeatable_10_views` before
+/// `repeatable_20_grants`) is how that order is written; the stem still starts with a letter, so it is a
+/// module name as it is.
 pub fn parse_repeatable_name(file_name: &str) -> Option<Result<String, String>> {
     let stem = file_name.strip_suffix(".rs")?;
     let name = stem.strip_prefix(REPEATABLE_PREFIX)?;
-    if !is_snake_case(name) {
+    if !is_repeatable_name(name) {
         return Some(Err(format!(
-            "`{name}` is not snake_case: use lower-case ASCII letters, digits and `_`, starting with a letter \
-             (`repeatable_<snake_case_name>.rs`, e.g. `repeatable_active_users_view.rs`)"
+            "`{name}` is not snake_case: use lower-case ASCII letters, digits and `_`, starting with a letter or a \
+             digit (`repeatable_<snake_case_name>.rs`, e.g. `repeatable_active_users_view.rs` or \
+             `repeatable_10_views.rs`)"
         )));
     }
     Some(Ok(stem.to_owned()))
@@ -106,8 +110,13 @@ pub(crate) fn file_stem(file_name: &str) -> Result<&str, String> {
 }
 
 fn is_snake_case(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'a'..=b'z'))
+    name.starts_with(|c: char| c.is_ascii_lowercase()) && is_repeatable_name(name)
+}
+
+/// The part of a repeatable migration's name after [`REPEATABLE_PREFIX`]: snake_case that may start with a
+/// digit (see [`parse_repeatable_name`]).
+fn is_repeatable_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
@@ -118,6 +127,28 @@ fn is_snake_case(name: &str) -> bool {
 /// Turns what a user typed after `create` (`add location`, `AddLocation`, `add-location`) into the snake_case
 /// part of a file name.
 pub fn to_snake_case(input: &str) -> Result<String, String> {
+    let name = words(input)?;
+    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
+        return Err(format!("migration name {input:?} must start with a letter"));
+    }
+    Ok(name)
+}
+
+/// Turns what a user typed after `create --repeatable` (`active users view`, `10 views`,
+/// `repeatable_10_views`) into the part of the name after [`REPEATABLE_PREFIX`]: as [`to_snake_case`], but it
+/// may start with a digit, and a typed prefix is not doubled.
+pub fn to_repeatable_name(input: &str) -> Result<String, String> {
+    let name = words(input)?;
+    let name = match name.strip_prefix(REPEATABLE_PREFIX) {
+        Some(rest) if !rest.is_empty() => rest.to_owned(),
+        _ => name,
+    };
+    debug_assert!(is_repeatable_name(&name), "{name:?}");
+    Ok(name)
+}
+
+/// [`to_snake_case`] without the check of the first character.
+fn words(input: &str) -> Result<String, String> {
     if input.contains('/') || input.contains('\\') || input.contains("..") {
         return Err(format!(
             "migration name {input:?} would escape the migrations folder; give a plain name"
@@ -151,9 +182,6 @@ pub fn to_snake_case(input: &str) -> Result<String, String> {
             "migration name is empty; say what the migration does, e.g. `create add_location`"
                 .to_owned(),
         );
-    }
-    if !name.starts_with(|c: char| c.is_ascii_lowercase()) {
-        return Err(format!("migration name {input:?} must start with a letter"));
     }
     if name.len() > 100 {
         return Err(format!(
@@ -230,6 +258,32 @@ mod tests {
             plain.starts_with("the name must start with a 14-digit UTC timestamp"),
             "{plain}"
         );
+    }
+
+    #[test]
+    fn repeatable_names_may_start_with_a_digit() {
+        assert_eq!(
+            parse_repeatable_name("repeatable_10_views.rs"),
+            Some(Ok("repeatable_10_views".to_owned()))
+        );
+        for bad in [
+            "repeatable_.rs",
+            "repeatable_10__views.rs",
+            "repeatable_Views.rs",
+            "repeatable_10_.rs",
+        ] {
+            let err = parse_repeatable_name(bad).unwrap().unwrap_err();
+            assert!(err.contains("not snake_case"), "{bad}: {err}");
+        }
+        assert_eq!(to_repeatable_name("10 views").unwrap(), "10_views");
+        assert_eq!(
+            to_repeatable_name("repeatable_20_grants").unwrap(),
+            "20_grants"
+        );
+        assert_eq!(to_repeatable_name("Active users").unwrap(), "active_users");
+        assert!(to_repeatable_name("../x").is_err());
+        // A versioned migration's name still starts with a letter.
+        assert!(parse_file_name("20261122143005_10_views.rs").is_err());
     }
 
     #[test]

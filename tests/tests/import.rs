@@ -1094,3 +1094,177 @@ fn dry_run_writes_and_records_nothing() {
         "the dry run created the migrations table"
     );
 }
+
+/// A golang-migrate folder of three versions, all applied (its table holds version 3), for the tests of what
+/// recording the history does.
+fn three_applied_golang_versions(db: &TestDb) -> tempfile::TempDir {
+    let src = tempfile::tempdir().unwrap();
+    for i in 1..=3 {
+        write(
+            src.path(),
+            &format!("{i}_step_{i}.up.sql"),
+            &format!("CREATE TABLE r{i} (id int);\n"),
+        );
+    }
+    db.exec("CREATE TABLE public.schema_migrations (version bigint not null primary key, dirty boolean not null)");
+    db.exec("INSERT INTO public.schema_migrations VALUES (3, false)");
+    src
+}
+
+/// Recording the history fails (a trigger on the migrations table refuses the rows, at the insert or only at
+/// the commit): no file is left in the migrations folder, no row is recorded, no line says a file was
+/// written, and the error says what was left.
+#[test]
+fn a_history_that_cannot_be_recorded_leaves_no_file() {
+    for (when, trigger) in [
+        (
+            "at the insert",
+            "CREATE TRIGGER refuse BEFORE INSERT ON public.pgmigrations FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ),
+        (
+            "at the commit",
+            "CREATE CONSTRAINT TRIGGER refuse AFTER INSERT ON public.pgmigrations DEFERRABLE INITIALLY DEFERRED \
+             FOR EACH ROW EXECUTE FUNCTION refuse()",
+        ),
+    ] {
+        let db = TestDb::new();
+        let src = three_applied_golang_versions(&db);
+        // The layout node-pg-migrate leaves after an adoption: a table this tool records in as it is.
+        db.exec(
+            "CREATE TABLE public.pgmigrations (id serial PRIMARY KEY, name varchar(255) NOT NULL, \
+             run_on timestamp NOT NULL, checksum text, execution_ms bigint)",
+        );
+        db.exec(
+            "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'no rows here'; END $$",
+        );
+        db.exec(trigger);
+        let app = bare_app();
+        let failed = migrate(
+            app.path(),
+            &db,
+            &["import", "--from", "golang-migrate", src.path().to_str().unwrap()],
+        )
+        .expect_code(1);
+        assert!(failed.stderr.contains("no rows here"), "{when}: {}", failed.stderr);
+        assert!(
+            failed.stderr.contains("nothing was recorded") && failed.stderr.contains("no file is left"),
+            "{when}: {}",
+            failed.stderr
+        );
+        assert!(
+            !failed.stdout.contains("wrote") && !failed.stdout.contains("imported"),
+            "{when}: {}",
+            failed.stdout
+        );
+        assert!(files(&app.path().join("migrations")).is_empty(), "{when}");
+        assert_eq!(count(&db, "SELECT count(*) FROM public.pgmigrations"), 0, "{when}");
+    }
+}
+
+/// A row already recorded under an imported migration's name with another checksum is a conflict, never
+/// counted as "already recorded": the import stops, naming the row and both checksums, and writes and records
+/// nothing, into another folder as into the one that holds the files.
+#[test]
+fn a_row_recorded_with_another_checksum_is_a_conflict() {
+    let db = TestDb::new();
+    let src = three_applied_golang_versions(&db);
+    let dir = src.path().to_str().unwrap();
+    let app = bare_app();
+    migrate(
+        app.path(),
+        &db,
+        &["import", "--from", "golang-migrate", dir],
+    )
+    .expect_code(0);
+    // Another migration's checksum: the row records other content under this name.
+    db.exec(
+        "UPDATE public.pgmigrations SET checksum = (SELECT checksum FROM public.pgmigrations \
+         WHERE name = '20000101000000_step_1') WHERE name = '20000101000001_step_2'",
+    );
+    let rows = db.query_strings("SELECT name, checksum FROM public.pgmigrations ORDER BY id");
+    let other = rows[0][1].clone().unwrap();
+    let empty = bare_app();
+    for folder in [app.path(), empty.path()] {
+        let before = files(&folder.join("migrations"));
+        let refused =
+            migrate(folder, &db, &["import", "--from", "golang-migrate", dir]).expect_code(1);
+        assert!(
+            refused.stderr.contains("20000101000001_step_2")
+                && refused.stderr.contains("another checksum")
+                && refused.stderr.contains(&other),
+            "{}",
+            refused.stderr
+        );
+        assert!(
+            !refused.stdout.contains("already recorded"),
+            "{}",
+            refused.stdout
+        );
+        assert_eq!(files(&folder.join("migrations")), before);
+        assert_eq!(
+            db.query_strings("SELECT name, checksum FROM public.pgmigrations ORDER BY id"),
+            rows
+        );
+    }
+}
+
+/// `down` across a row adopted from node-pg-migrate stops there as documented: an error naming the adopted
+/// row and its tool, saying that nothing was reverted and how to revert what came after it (`down --to`),
+/// never "restore the file(s), or run `repair`" (which has nothing to repair). node-pg-migrate's table is
+/// created as it creates it, so this needs no node-pg-migrate.
+#[test]
+fn down_stops_at_a_row_adopted_from_node_pg_migrate() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE public.pgmigrations (id SERIAL PRIMARY KEY, name varchar(255) NOT NULL, \
+         run_on timestamp NOT NULL)",
+    );
+    db.exec(
+        "INSERT INTO public.pgmigrations (name, run_on) VALUES \
+         ('1700000000000_js-one', '2024-01-01 10:00'), ('1700000000001_js-two', '2024-01-02 10:00')",
+    );
+    let src = tempfile::tempdir().unwrap();
+    for name in ["1700000000000_js-one", "1700000000001_js-two"] {
+        write(
+            src.path(),
+            &format!("{name}.js"),
+            "exports.up = (pgm) => {};\n",
+        );
+    }
+    let cli = tests::cli::FixtureCli::new("basic", &db);
+    cli.run(&[
+        "import",
+        "--from",
+        "node-pg-migrate",
+        src.path().to_str().unwrap(),
+    ])
+    .expect_code(0);
+    cli.run(&["up"]).expect_code(0);
+    let applied = || count(&db, "SELECT count(*) FROM public.pgmigrations");
+    assert_eq!(applied(), 5);
+
+    for args in [&["down", "--all"][..], &["down", "4"]] {
+        let stopped = cli.run(args).expect_code(1);
+        assert!(
+            stopped.stderr.contains("1700000000001_js-two")
+                && stopped.stderr.contains("node-pg-migrate")
+                && stopped.stderr.contains("down --to 1700000000001_js-two")
+                && !stopped.stderr.contains("repair"),
+            "{args:?}: {}",
+            stopped.stderr
+        );
+        assert_eq!(applied(), 5, "{args:?} reverted something");
+    }
+    cli.run(&["down", "--to", "1700000000001_js-two"])
+        .expect_code(0);
+    assert_eq!(applied(), 2);
+    let at_the_adopted_row = cli.run(&["down"]).expect_code(1);
+    assert!(
+        at_the_adopted_row.stderr.contains("1700000000001_js-two")
+            && at_the_adopted_row.stderr.contains("with node-pg-migrate"),
+        "{}",
+        at_the_adopted_row.stderr
+    );
+    assert_eq!(applied(), 2);
+}

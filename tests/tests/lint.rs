@@ -518,3 +518,122 @@ fn collected_inputs_through_json_give_the_same_report_for_every_lint_fixture() {
         }
     }
 }
+
+/// A project with history, brought over by `import`: its applied migrations have findings nobody will fix (an
+/// edit, even a `// lint: allow` comment, changes their checksum on every database). `lint --write-baseline`
+/// accepts them in `lint-baseline.json` next to migrate.toml, after which `lint` passes, and a new migration's
+/// findings are the only ones reported; `--since REV` lints only the migrations changed since a git revision.
+#[test]
+fn a_project_with_history_lints_only_what_is_new() {
+    let app = tempfile::tempdir().unwrap();
+    tests::cli::scaffold_app(app.path(), "linthistory");
+    std::fs::create_dir(app.path().join("migrations")).unwrap();
+    let src = tempfile::tempdir().unwrap();
+    for (i, sql) in [
+        "CREATE TABLE items (id bigint PRIMARY KEY, label text);",
+        "CREATE INDEX items_label ON items (label);",
+        "ALTER TABLE items DROP COLUMN label;",
+    ]
+    .iter()
+    .enumerate()
+    {
+        std::fs::write(src.path().join(format!("{}_step.up.sql", i + 1)), sql).unwrap();
+    }
+    let target = tests::cli::e2e_target();
+    let env = [("CARGO_TARGET_DIR", target.to_str().unwrap())];
+    let migrate = |args: &[&str]| tests::cli::front(app.path(), args, &env);
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(app.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    migrate(&[
+        "import",
+        "--from",
+        "golang-migrate",
+        src.path().to_str().unwrap(),
+        "--no-adopt",
+    ])
+    .expect_code(0);
+    let imported = migrate(&["lint"]).expect_code(4);
+    assert!(
+        imported.stdout.contains("20000101000001_step"),
+        "{}",
+        imported.stdout
+    );
+
+    let written = migrate(&["lint", "--write-baseline"]).expect_code(0);
+    assert!(
+        written.stdout.contains("lint-baseline.json"),
+        "{}",
+        written.stdout
+    );
+    assert!(app.path().join("lint-baseline.json").is_file());
+    let accepted = migrate(&["lint"]).expect_code(0);
+    assert!(
+        accepted.stdout.contains("accepted by the baseline"),
+        "{}",
+        accepted.stdout
+    );
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "imported"]);
+
+    let created = migrate(&["create", "index", "labels"]).expect_code(0);
+    let rel = created
+        .stdout
+        .trim()
+        .strip_prefix("created ")
+        .unwrap()
+        .to_owned();
+    std::fs::write(
+        app.path().join(&rel),
+        "//! Labels again.\nuse migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    \
+         pgm.sql(\"CREATE INDEX items_id ON items (id)\");\n}\n",
+    )
+    .unwrap();
+    let new_name = std::path::Path::new(&rel)
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let fresh = migrate(&["lint"]).expect_code(4);
+    assert!(fresh.stdout.contains(&new_name), "{}", fresh.stdout);
+    assert!(
+        !fresh.stdout.contains("20000101000001_step"),
+        "{}",
+        fresh.stdout
+    );
+
+    // Only what changed since the commit (the new file, not committed yet), the baseline left out.
+    let since = migrate(&["lint", "--since", "HEAD", "--no-baseline"]).expect_code(4);
+    assert!(
+        since.stdout.contains("1 finding(s) in 1 of 1 migration(s)"),
+        "{}",
+        since.stdout
+    );
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "new"]);
+    let committed = migrate(&["lint", "--since", "HEAD~1", "--no-baseline"]).expect_code(4);
+    assert!(committed.stdout.contains(&new_name), "{}", committed.stdout);
+    assert!(
+        committed.stdout.contains("in 1 of 1 migration(s)"),
+        "{}",
+        committed.stdout
+    );
+    let nothing = migrate(&["lint", "--since", "HEAD"]).expect_code(0);
+    assert!(
+        nothing.stdout.contains("no findings in 0 migration(s)"),
+        "{}",
+        nothing.stdout
+    );
+}

@@ -485,3 +485,55 @@ fn the_application_applies_them_at_start_up() {
     assert!(again.is_empty(), "{again:?}");
     assert_eq!(log(&db), ["a_active_accounts", "b_account_names"]);
 }
+
+/// The order the documentation gives, a number in front of the name (`repeatable_10_views` before
+/// `repeatable_20_grants`), works everywhere: `create --repeatable 10 views` writes it, the build accepts it,
+/// and `up` applies the two in that order on a real database (the grant needs the view).
+#[test]
+fn numbered_repeatables_are_created_built_and_applied_in_order() {
+    let db = TestDb::new();
+    let app = tempfile::tempdir().unwrap();
+    tests::cli::scaffold_app(app.path(), "numberedrepeatables");
+    let target = tests::cli::e2e_target();
+    let env = [
+        ("DATABASE_URL", db.url()),
+        ("CARGO_TARGET_DIR", target.to_str().unwrap()),
+    ];
+    let migrate = |args: &[&str]| tests::cli::front(app.path(), args, &env);
+    let views = migrate(&["create", "--repeatable", "10", "views"]).expect_code(0);
+    assert_eq!(views.stdout, "created migrations/repeatable_10_views.rs\n");
+    let grants = migrate(&["create", "--repeatable", "repeatable_20_grants"]).expect_code(0);
+    assert_eq!(
+        grants.stdout,
+        "created migrations/repeatable_20_grants.rs\n"
+    );
+    let dir = app.path().join("migrations");
+    std::fs::write(
+        dir.join("repeatable_10_views.rs"),
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    \
+         pgm.sql(\"CREATE OR REPLACE VIEW numbered AS SELECT 1 AS one\");\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("repeatable_20_grants.rs"),
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    \
+         pgm.sql(\"GRANT SELECT ON numbered TO PUBLIC\");\n}\n",
+    )
+    .unwrap();
+    let up = migrate(&["up"]).expect_code(0);
+    let views_at = up.stdout.find("repeatable_10_views");
+    let grants_at = up.stdout.find("repeatable_20_grants");
+    assert!(
+        views_at.is_some() && views_at < grants_at,
+        "{}\n{}",
+        up.stdout,
+        up.stderr
+    );
+    assert_eq!(
+        db.query_strings("SELECT name FROM public.pgmigrations_repeat ORDER BY applied_at, name"),
+        [
+            [Some("repeatable_10_views".to_owned())],
+            [Some("repeatable_20_grants".to_owned())]
+        ]
+    );
+}

@@ -1,12 +1,14 @@
 //! `import --from TOOL DIR`: another tool's migrations converted into files of the migrations folder, then
 //! (unless `--no-adopt`, or without a database) the ones that tool applied on the configured database recorded
 //! as applied. Everything is checked before anything is written: files that cannot be converted, clashes with
-//! files already here, and the other tool's history (failed runs, checksum mismatches).
+//! files already here, the other tool's history (failed runs, checksum mismatches), and rows already recorded
+//! here under the same names with other checksums. The files are written once the rows are recorded, in their
+//! transaction, so that a failure to record leaves no file behind.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
-use migrate_core::import::{self, Imported, Tool, TransactionChange};
+use migrate_core::import::{self, Imported, Recording, Tool, TransactionChange};
 
 use crate::args::{ImportArgs, ImportFrom};
 use crate::connect;
@@ -34,17 +36,65 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
     } else {
         None
     };
+    let table = &settings.table;
     let checked = match &mut client {
         Some(client) => Some(import::adopt(
             client,
             &plan,
-            &settings.table,
+            table,
             settings.lock_mode,
-            true,
+            Recording::DryRun,
         )?),
         None => None,
     };
-    let verb = if args.dry_run { "would write" } else { "wrote" };
+    let has_history = checked.as_ref().is_some_and(|c| c.source_table.is_some());
+    // With a history to record, the files are written inside its transaction, once the rows are in: a
+    // refused row (a trigger, a missing INSERT right) leaves no file, and the error says what is left.
+    let adopted = match (&mut client, checked) {
+        (Some(client), Some(_)) if has_history && !args.dry_run => Some(import::adopt(
+            client,
+            &plan,
+            table,
+            settings.lock_mode,
+            Recording::RowsThenFiles,
+        )?),
+        (_, checked) => {
+            if !args.dry_run {
+                import::write(&plan)?;
+            }
+            checked
+        }
+    };
+    print_plan(tool, &plan, args.dry_run);
+    let Some(adopted) = adopted else {
+        outln!(
+            "history not adopted ({}): the imported migrations are pending on every database until `migrate import` \
+             runs again with one",
+            if args.no_adopt { "--no-adopt" } else { "no database configured" }
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let Some(source_table) = adopted.source_table.clone() else {
+        outln!(
+            "no {} table in the database: {tool} applied nothing there, all {} stay pending",
+            tool.history_table(),
+            plan.migrations.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    outln!(
+        "{} {} as applied in {table} from {source_table} ({} already recorded); {} pending; {source_table} is left as it is",
+        if args.dry_run { "would record" } else { "recorded" },
+        adopted.recorded.len(),
+        adopted.already.len(),
+        adopted.pending.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Each file of `plan` (written, or with `dry_run` to be written), its transaction notes, and the count.
+fn print_plan(tool: Tool, plan: &import::Plan, dry_run: bool) {
+    let verb = if dry_run { "would write" } else { "wrote" };
     for m in &plan.migrations {
         let what = if m.exists { "already there" } else { verb };
         let no_tx = if m.up_outside_transaction() {
@@ -69,50 +119,20 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
         );
         transaction_notes(tool, m);
     }
-    if !args.dry_run {
-        import::write(&plan)?;
-    }
     outln!(
         "{} {} migration{} from {tool} ({} already there)",
-        if args.dry_run {
-            "would import"
-        } else {
-            "imported"
-        },
+        if dry_run { "would import" } else { "imported" },
         plan.migrations.len(),
         if plan.migrations.len() == 1 { "" } else { "s" },
         plan.migrations.iter().filter(|m| m.exists).count()
     );
-    let (Some(client), Some(checked)) = (&mut client, checked) else {
+    if !dry_run && plan.migrations.iter().any(|m| !m.exists) {
+        // Their findings would fail `lint` from the first day, and a comment in them would change their checksum.
         outln!(
-            "history not adopted ({}): the imported migrations are pending on every database until `migrate import` \
-             runs again with one",
-            if args.no_adopt { "--no-adopt" } else { "no database configured" }
+            "lint: findings in the imported migrations are accepted as they are by `migrate lint \
+             --write-baseline` (in lint-baseline.json, next to migrate.toml), so that `lint` reports only what is new"
         );
-        return Ok(ExitCode::SUCCESS);
-    };
-    let Some(source_table) = checked.source_table.clone() else {
-        outln!(
-            "no {} table in the database: {tool} applied nothing there, all {} stay pending",
-            tool.history_table(),
-            plan.migrations.len()
-        );
-        return Ok(ExitCode::SUCCESS);
-    };
-    let adopted = if args.dry_run {
-        checked
-    } else {
-        import::adopt(client, &plan, &settings.table, settings.lock_mode, false)?
-    };
-    outln!(
-        "{} {} as applied in {} from {source_table} ({} already recorded); {} pending; {source_table} is left as it is",
-        if args.dry_run { "would record" } else { "recorded" },
-        adopted.recorded.len(),
-        settings.table,
-        adopted.already.len(),
-        adopted.pending.len()
-    );
-    Ok(ExitCode::SUCCESS)
+    }
 }
 
 /// What import changed about how each side of `m` runs: a removed `BEGIN` and `COMMIT` as a line of the plan,

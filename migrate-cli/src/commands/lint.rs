@@ -6,6 +6,15 @@
 //! `migrate init` leaves it out). The installed `migrate lint` therefore runs the runner as a child with
 //! `--emit-inputs`, reads the inputs it prints, and runs the rules and prints the report itself
 //! ([`through_runner`]); for a runner from before that flag it forwards the command as it always did.
+//!
+//! A project with history lints what is new: `--since REV` asks git which migration files changed (the
+//! runner resolves it, as it knows the folder), and a baseline file accepts the findings of migrations that
+//! will not change (applied by `import`, or before linting started) without a comment in them, which would
+//! change their checksum (`baseline`, applied where the rules run).
+
+#[cfg(feature = "lint")]
+mod baseline;
+mod since;
 
 use crate::stdio::outln;
 use std::process::ExitCode;
@@ -14,17 +23,29 @@ use anyhow::{Context as _, Result};
 use migrate_core::{lint, Direction};
 
 use super::context::Context;
-use crate::args::LintFormat;
+use crate::args::{BaselineArgs, LintFormat};
 
 /// `lint`'s arguments, as `Command::Lint` holds them.
 pub(super) struct LintArgs<'c> {
     pub(super) names: &'c [String],
     pub(super) down: bool,
     pub(super) pg_version: Option<u32>,
-    pub(super) format: LintFormat,
+    /// `--since REV`: only the migrations whose files changed since that git revision.
+    pub(super) since: Option<&'c str>,
+    pub(super) report: ReportArgs<'c>,
     pub(super) database_on_command_line: bool,
     /// Print the collected inputs as JSON instead of linting (for the installed `migrate`).
     pub(super) emit_inputs: bool,
+}
+
+/// How the report is made and shown, wherever the rules run (a runner with them, or the installed `migrate`).
+#[cfg_attr(not(feature = "lint"), allow(dead_code))]
+pub struct ReportArgs<'c> {
+    pub format: LintFormat,
+    pub baseline: &'c BaselineArgs,
+    /// Every migration is linted (no names, no `--since`): a baseline written from it drops the entries of
+    /// migrations that are gone.
+    pub whole: bool,
 }
 
 /// `lint` in a runner: collects, then prints the inputs (`--emit-inputs`) or lints and prints the report.
@@ -54,23 +75,58 @@ pub(super) fn lint(context: &Context<'_>, args: &LintArgs<'_>) -> Result<ExitCod
         },
         pg_version,
     };
-    let inputs = inputs_with_repeatables(context.registry, args.names, &options)?;
+    let inputs = match args.since {
+        Some(rev) => {
+            let names = since::changed_since(rev, &context.settings.migrations_dir)?;
+            // Nothing changed: nothing to lint (no names would mean every migration).
+            if names.is_empty() {
+                lint::LintInputs::new(&options)
+            } else {
+                inputs_with_repeatables(context.registry, &names, &options)?
+            }
+        }
+        None => inputs_with_repeatables(context.registry, args.names, &options)?,
+    };
     if args.emit_inputs {
         outln!("{}", inputs.to_json());
         return Ok(ExitCode::SUCCESS);
     }
-    analyse_and_print(&inputs, args.format)
+    analyse_and_print(&inputs, &args.report, &context.settings.config)
 }
 
-/// Runs the rules on `inputs` and prints the report in `format`.
+/// Runs the rules on `inputs`, then writes the baseline (`--write-baseline`), or leaves out what it accepts
+/// and prints the report in the format asked for.
 #[cfg(feature = "lint")]
-fn analyse_and_print(inputs: &lint::LintInputs, format: LintFormat) -> Result<ExitCode> {
-    print_report(&lint::analyse(inputs), &inputs.options(), format)
+fn analyse_and_print(
+    inputs: &lint::LintInputs,
+    args: &ReportArgs<'_>,
+    config: &crate::config::Config,
+) -> Result<ExitCode> {
+    let mut report = lint::analyse(inputs);
+    let options = inputs.options();
+    let path = baseline::path(config, args.baseline);
+    if args.baseline.write_baseline {
+        if report.unparsable_count() > 0 {
+            // Listed, and an error: what the parser cannot read is never accepted unseen.
+            return print_report(&report, &options, args.format);
+        }
+        return baseline::write(&report, &path, args.whole);
+    }
+    if !args.baseline.no_baseline {
+        if let Some(accepted) = baseline::read(&path, args.baseline.baseline.is_some())? {
+            accepted.apply(&mut report);
+        }
+    }
+    print_report(&report, &options, args.format)
 }
 
 /// Without the rules (`lint` returned before collecting): the installed `migrate lint` runs them.
 #[cfg(not(feature = "lint"))]
-fn analyse_and_print(_: &lint::LintInputs, _: LintFormat) -> Result<ExitCode> {
+fn analyse_and_print(
+    _: &lint::LintInputs,
+    _: &ReportArgs<'_>,
+    _: &crate::config::Config,
+) -> Result<ExitCode> {
     Err(super::built_without("lint"))
 }
 
@@ -82,7 +138,7 @@ pub fn through_runner(
     config: &crate::config::Config,
     release: bool,
     args: Vec<std::ffi::OsString>,
-    format: LintFormat,
+    report: &ReportArgs<'_>,
 ) -> Result<ExitCode> {
     use crate::forward::{self, Captured};
 
@@ -97,7 +153,7 @@ pub fn through_runner(
                     exe.display()
                 )
             })?;
-            analyse_and_print(&inputs, format)
+            analyse_and_print(&inputs, report, config)
         }
         // The runner said why (a name that matches no migration, a malformed suppression comment, ...).
         Captured::Failed(code) => Ok(code),

@@ -1,6 +1,7 @@
-//! What each command does, given resolved settings and (for all but `create`, `init` and `database create|drop`)
-//! the compiled migrations: one file per command, and this dispatch.
+//! What each command does, given resolved settings and (for all but `create`, `init`, `completions`, `man` and
+//! `database create|drop`) the compiled migrations: one file per command, and this dispatch.
 
+pub(crate) mod completions;
 mod context;
 mod create;
 mod database;
@@ -37,7 +38,7 @@ pub use import::import;
 #[cfg(feature = "init")]
 pub use init::init;
 #[cfg(feature = "lint")]
-pub use lint::through_runner as lint_through_runner;
+pub use lint::{through_runner as lint_through_runner, ReportArgs as LintReportArgs};
 
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
@@ -60,6 +61,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             down,
             pg_version,
             format,
+            since,
+            baseline,
             database_on_command_line,
             emit_inputs,
         } => lint::lint(
@@ -68,7 +71,12 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 names,
                 down: *down,
                 pg_version: *pg_version,
-                format: *format,
+                since: since.as_deref(),
+                report: lint::ReportArgs {
+                    format: *format,
+                    baseline,
+                    whole: names.is_empty() && since.is_none(),
+                },
                 database_on_command_line: *database_on_command_line,
                 emit_inputs: *emit_inputs,
             },
@@ -87,6 +95,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Squash(args) => squash::squash(settings, registry, &context.target()?, args),
         Command::Fleet { command } => crate::fleet::run(settings, registry, command),
         Command::Repair { names } => repair::repair(&context, names),
+        Command::Completions { shell } => completions::completions(*shell),
+        Command::Man => completions::man(),
     }
 }
 
@@ -105,7 +115,12 @@ pub fn import(_: &Settings, _: &crate::args::ImportArgs) -> Result<ExitCode> {
 
 /// Why a runner binary cannot run `command` itself: the installed `migrate` runs it (a runner leaves out
 /// what it never needs at run time, so that its first build compiles less).
-#[cfg(not(all(feature = "init", feature = "import", feature = "lint")))]
+#[cfg(not(all(
+    feature = "init",
+    feature = "import",
+    feature = "lint",
+    feature = "completions"
+)))]
 fn built_without(command: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "this migrations runner was built without `{command}` (its migrate-cli dependency has \

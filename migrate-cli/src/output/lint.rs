@@ -7,7 +7,7 @@ use super::{github_data, github_property};
 
 /// The lint report: each migration with something to say, its findings with the lock and the safe
 /// alternative, then a summary line. Migrations without findings, silenced findings, errors or notes are not
-/// listed.
+/// listed; findings the baseline accepts are only counted.
 pub fn lint_text(report: &Report, options: &LintOptions) -> String {
     let mut out = String::new();
     for m in &report.migrations {
@@ -68,6 +68,10 @@ fn lint_summary(report: &Report, options: &LintOptions) -> String {
     let silenced = match report.silenced_count() {
         0 => String::new(),
         n => format!(", {n} silenced"),
+    };
+    let silenced = match report.baselined_count() {
+        0 => silenced,
+        n => format!("{silenced}, {n} accepted by the baseline"),
     };
     let errors = match report.unparsable_count() {
         0 => String::new(),
@@ -168,6 +172,7 @@ pub fn lint_json(report: &Report, options: &LintOptions) -> serde_json::Value {
             "errors": report.unparsable_count(),
             "findings": report.finding_count(),
             "silenced": report.silenced_count(),
+            "baselined": report.baselined_count(),
             "notes": report.note_count(),
         },
     })

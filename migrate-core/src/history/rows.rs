@@ -284,12 +284,17 @@ impl<'m> History<'m> {
 
     /// Whether row `i` was adopted from another tool and has no file here by design ([`ADOPTED_PREFIX`]).
     pub(crate) fn is_adopted(&self, i: usize) -> bool {
+        self.adopted_from(i).is_some()
+    }
+
+    /// The tool row `i` was adopted from (`node-pg-migrate`), when it was adopted ([`ADOPTED_PREFIX`]).
+    pub(crate) fn adopted_from(&self, i: usize) -> Option<&str> {
         match self.checksum(i) {
             Checksum::Odd(at) => self
                 .odd
                 .get(at as usize)
-                .is_some_and(|text| text.starts_with(ADOPTED_PREFIX)),
-            _ => false,
+                .and_then(|text| text.strip_prefix(ADOPTED_PREFIX)),
+            _ => None,
         }
     }
 

@@ -33,14 +33,27 @@ struct Applied {
     checksum: Option<SourceChecksum>,
 }
 
-/// Records in `table` the migrations of `plan` that the plan's tool applied on `client`'s database. With
-/// `dry_run`, reads and checks everything and records nothing.
+/// How [`adopt`] ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Recording {
+    /// Read and check everything (the conflicts with rows already recorded too), record nothing.
+    DryRun,
+    /// Record the rows only (the files are there, or written by the caller).
+    Rows,
+    /// Record the rows, then write the plan's files ([`super::write`]) before the transaction commits: a
+    /// refused row writes no file, and a refused commit removes the files written.
+    RowsThenFiles,
+}
+
+/// Records in `table` the migrations of `plan` that the plan's tool applied on `client`'s database, as
+/// `recording` says.
 pub fn adopt(
     client: &mut Client,
     plan: &Plan,
     table: &MigrationsTable,
     lock_mode: LockMode,
-    dry_run: bool,
+    recording: Recording,
 ) -> Result<Adoption, ImportError> {
     let tool = plan.tool;
     let db = |context: String| move |source| ImportError::Database { context, source };
@@ -80,12 +93,39 @@ pub fn adopt(
         .filter(|(i, _)| !applied_at.contains(i))
         .map(|(_, m)| m.name.clone())
         .collect();
-    let (recorded, already) = super::locked(client, table, lock_mode, |client| {
-        record(client, table, plan, &to_record, dry_run)
-    })?;
+    let recorded = super::locked(client, table, lock_mode, |client| {
+        Ok(record(client, table, plan, &to_record, recording))
+    });
+    let (recorded, already) = match recorded.map_err(ImportError::from).and_then(|r| r) {
+        Ok(done) => done,
+        // A refusal found before anything was written (a conflicting row) says so itself.
+        Err(e @ ImportError::Refused { .. }) => return Err(e),
+        Err(e) if recording == Recording::RowsThenFiles => return Err(not_recorded(e, table, plan)),
+        Err(e) => return Err(e),
+    };
     adoption.recorded = recorded;
     adoption.already = already;
     Ok(adoption)
+}
+
+/// `error` stopped the recording of [`Recording::RowsThenFiles`], which removed the files it wrote (or
+/// could not): what is left, as the error says.
+fn not_recorded(error: ImportError, table: &MigrationsTable, plan: &Plan) -> ImportError {
+    let (error, removed, left) = match error {
+        ImportError::FilesNotKept {
+            error,
+            removed,
+            left,
+        } => (*error, removed, left),
+        other => (other, 0, Vec::new()),
+    };
+    ImportError::NotRecorded {
+        table: table.to_string(),
+        dir: crate::migration::display_path(&plan.migrations_dir.display().to_string()),
+        error: Box::new(error),
+        removed,
+        left,
+    }
 }
 
 /// The applied versions that match a migration of the plan, by position in the plan. A version with no
@@ -138,103 +178,141 @@ fn to_record<'a>(
 }
 
 /// Records `to_record` in `table` (the repeatable ones in its `_repeat` table) in one transaction, skipping what
-/// an earlier import recorded; with `dry_run` it rolls back. Returns the names recorded and those already there.
+/// an earlier import recorded with the same checksum; a row under the same name with another checksum is a
+/// conflict, refused before anything is written. With [`Recording::DryRun`] it rolls back; with
+/// [`Recording::RowsThenFiles`] it writes the plan's files once the rows are in, before the commit, and
+/// removes them when the commit fails ([`ImportError::FilesNotKept`]). Returns the names recorded and those
+/// already there.
 fn record(
     client: &mut Client,
     table: &MigrationsTable,
     plan: &Plan,
     to_record: &[(usize, &Applied)],
-    dry_run: bool,
-) -> Result<(Vec<String>, Vec<String>), crate::Error> {
+    recording: Recording,
+) -> Result<(Vec<String>, Vec<String>), ImportError> {
     let mut tx = client
         .transaction()
         .map_err(crate::Error::database("cannot start a transaction"))?;
     history::ensure(&mut tx, table)?;
-    let known: std::collections::HashSet<String> = tx
-        .query(&format!("SELECT name::text FROM {}", table.quoted()), &[])
-        .map_err(crate::Error::database(format!("cannot read {table}")))?
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
+    let known = checksums_by_name(
+        &mut tx,
+        &format!("SELECT name::text, checksum::text FROM {}", table.quoted()),
+        &table.to_string(),
+    )?;
     let insert = format!(
         "INSERT INTO {} (name, run_on, checksum, execution_ms) \
          VALUES ($1, COALESCE($2, pg_catalog.clock_timestamp()), $3, $4)",
         table.quoted()
     );
-    let (mut recorded, mut already) = (Vec::new(), Vec::new());
     let repeatables = to_record
         .iter()
         .any(|(at, _)| plan.migrations[*at].source.repeatable);
     let (repeat, repeat_known) = if repeatables {
         let repeat = crate::runner::ensure_repeat_table(&mut tx, table)?;
-        let names: std::collections::HashSet<String> = tx
-            .query(&format!("SELECT name FROM {repeat}"), &[])
-            .map_err(crate::Error::database(format!("cannot read {repeat}")))?
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-        (repeat, names)
+        let known = checksums_by_name(
+            &mut tx,
+            &format!("SELECT name, checksum FROM {repeat}"),
+            &repeat.to_string(),
+        )?;
+        (repeat, known)
     } else {
         Default::default()
     };
+    let (mut recorded, mut already, mut conflicts) = (Vec::new(), Vec::new(), Vec::new());
     for (at, a) in to_record {
         let m = &plan.migrations[*at];
-        if m.source.repeatable {
-            if repeat_known.contains(&m.name) {
-                already.push(m.name.clone());
-                continue;
+        let (known, where_) = if m.source.repeatable {
+            (&repeat_known, repeat.to_string())
+        } else {
+            (&known, table.to_string())
+        };
+        match known.get(&m.name) {
+            // A row without a checksum says nothing about the content: `status` shows it unverified.
+            Some(None) => already.push(m.name.clone()),
+            Some(Some(stored)) if *stored == m.checksum => already.push(m.name.clone()),
+            Some(Some(stored)) => conflicts.push(Refusal {
+                file: m.name.clone(),
+                reason: format!(
+                    "already recorded in {where_} with another checksum ({stored}) than the file import writes \
+                     from {} ({}): that row records other content under this name (an edit, or an import by \
+                     another version of migrate); if it stands for this migration, `migrate import --no-adopt` \
+                     writes the files and `migrate repair {}` records the new checksum, otherwise delete the row",
+                    m.source.up_file, m.checksum, m.name
+                ),
+            }),
+            None => {
+                if recording != Recording::DryRun {
+                    let result = if m.source.repeatable {
+                        tx.execute(
+                            &format!(
+                                "INSERT INTO {repeat} (name, checksum, applied_at, execution_ms) \
+                                 VALUES ($1, $2, COALESCE($3, pg_catalog.clock_timestamp()), $4)"
+                            ),
+                            &[&m.name, &m.checksum, &a.run_on, &a.execution_ms.unwrap_or(0)],
+                        )
+                    } else {
+                        tx.execute(
+                            &insert,
+                            &[&m.name, &a.run_on, &m.checksum, &a.execution_ms.unwrap_or(0)],
+                        )
+                    };
+                    result.map_err(crate::Error::database(format!(
+                        "cannot record {} in {where_}",
+                        m.name
+                    )))?;
+                }
+                recorded.push(m.name.clone());
             }
-            if !dry_run {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO {repeat} (name, checksum, applied_at, execution_ms) \
-                         VALUES ($1, $2, COALESCE($3, pg_catalog.clock_timestamp()), $4)"
-                    ),
-                    &[
-                        &m.name,
-                        &m.checksum,
-                        &a.run_on,
-                        &a.execution_ms.unwrap_or(0),
-                    ],
-                )
-                .map_err(crate::Error::database(format!(
-                    "cannot record {} in {repeat}",
-                    m.name
-                )))?;
-            }
-            recorded.push(m.name.clone());
-            continue;
         }
-        if known.contains(&m.name) {
-            already.push(m.name.clone());
-            continue;
-        }
-        if !dry_run {
-            tx.execute(
-                &insert,
-                &[
-                    &m.name,
-                    &a.run_on,
-                    &m.checksum,
-                    &a.execution_ms.unwrap_or(0),
-                ],
-            )
-            .map_err(crate::Error::database(format!(
-                "cannot record {} in {table}",
-                m.name
-            )))?;
-        }
-        recorded.push(m.name.clone());
     }
-    if dry_run {
-        tx.rollback()
-            .map_err(crate::Error::database("cannot roll back"))?;
-    } else {
-        tx.commit().map_err(crate::Error::database(format!(
+    if !conflicts.is_empty() {
+        return Err(ImportError::Refused {
+            tool: plan.tool,
+            what: "adopt",
+            refusals: conflicts,
+        });
+    }
+    match recording {
+        Recording::DryRun => tx
+            .rollback()
+            .map_err(crate::Error::database("cannot roll back"))?,
+        Recording::Rows => tx.commit().map_err(crate::Error::database(format!(
             "cannot commit the records in {table}"
-        )))?;
+        )))?,
+        Recording::RowsThenFiles => {
+            // The rows are in: now the files, so that a refused row never leaves a file behind. A failed
+            // write removed what it wrote, and dropping the transaction rolls the rows back.
+            let written = super::write(plan)?;
+            if let Err(e) = tx.commit() {
+                let left: Vec<String> = written
+                    .iter()
+                    .filter(|path| std::fs::remove_file(path).is_err())
+                    .map(|path| crate::migration::display_path(&path.display().to_string()))
+                    .collect();
+                let error = crate::Error::database(format!("cannot commit the records in {table}"))(e);
+                return Err(ImportError::FilesNotKept {
+                    error: Box::new(error.into()),
+                    removed: written.len() - left.len(),
+                    left,
+                });
+            }
+        }
     }
     Ok((recorded, already))
+}
+
+/// The rows of `sql` (name, checksum), by name; `what` names the table in an error.
+fn checksums_by_name(
+    tx: &mut postgres::Transaction<'_>,
+    sql: &str,
+    what: &str,
+) -> Result<std::collections::HashMap<String, Option<String>>, crate::Error> {
+    Ok(tx
+        .query(sql, &[])
+        .map_err(crate::Error::database(format!("cannot read {what}")))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
 }
 
 /// The versions the tool applied, read from its table `source_table` (qualified as the server resolved it).

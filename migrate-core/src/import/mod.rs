@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 
 use chrono::{NaiveDateTime, TimeDelta};
 
-pub use adopt::{adopt, Adoption};
+pub use adopt::{adopt, Adoption, Recording};
 pub use node_pg_migrate::{adopt_node_pg_migrate, NodeAdoption};
 pub use transactions::TransactionChange;
 
@@ -146,6 +146,8 @@ impl Imported {
 pub struct Plan {
     pub tool: Tool,
     pub source_dir: PathBuf,
+    /// The migrations folder the files go into.
+    pub migrations_dir: PathBuf,
     pub migrations: Vec<Imported>,
 }
 
@@ -163,6 +165,12 @@ pub struct Refusal {
 pub enum ImportError {
     #[error("cannot read {path}: {source}")]
     Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
         path: String,
         #[source]
         source: std::io::Error,
@@ -185,6 +193,27 @@ pub enum ImportError {
     },
     #[error(transparent)]
     Engine(#[from] crate::Error),
+    /// Files were written, then the import failed (`source`): they were removed, except `left`.
+    // `error` is not a `source`: the message holds it, and a report of the chain would repeat it.
+    #[error("{error}; {}", files_left(None, *.removed, .left))]
+    FilesNotKept {
+        error: Box<ImportError>,
+        removed: usize,
+        /// The files that could not be removed, as shown.
+        left: Vec<String>,
+    },
+    /// Recording the adopted history failed: nothing was recorded, and no file written for it is left, except
+    /// `left`, which could not be removed.
+    #[error("{error}\nnothing was recorded in {table}, and {}", files_left(Some(.dir), *.removed, .left))]
+    NotRecorded {
+        table: String,
+        /// The migrations folder, as shown.
+        dir: String,
+        error: Box<ImportError>,
+        /// Files written, then removed when the recording failed.
+        removed: usize,
+        left: Vec<String>,
+    },
 }
 
 fn refused_message(tool: &Tool, what: &str, refusals: &[Refusal]) -> String {
@@ -204,6 +233,24 @@ fn refused_message(tool: &Tool, what: &str, refusals: &[Refusal]) -> String {
         message.push_str(&format!("\n  {}: {}", r.file, r.reason));
     }
     message
+}
+
+/// What an import that failed left in the migrations folder (`dir`, when it is named).
+fn files_left(dir: Option<&String>, removed: usize, left: &[String]) -> String {
+    if !left.is_empty() {
+        return format!(
+            "these files were written and could not be removed, delete them before importing again: {}",
+            left.join(", ")
+        );
+    }
+    let written = match removed {
+        0 => "none was written".to_owned(),
+        n => format!("the {n} written were removed"),
+    };
+    match dir {
+        Some(dir) => format!("no file is left in {dir} ({written})"),
+        None => format!("no file is left ({written})"),
+    }
 }
 
 /// Whether `sql` holds anything to run (not only white space and `--` comments).
@@ -252,7 +299,7 @@ pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan
             let name = format!(
                 "{}{}",
                 crate::naming::REPEATABLE_PREFIX,
-                snake_case(&source.description)
+                snake_words(&source.description)
             );
             (name.clone(), name)
         } else {
@@ -310,6 +357,7 @@ pub fn plan(tool: Tool, source_dir: &Path, migrations_dir: &Path) -> Result<Plan
     Ok(Plan {
         tool,
         source_dir: source_dir.to_path_buf(),
+        migrations_dir: migrations_dir.to_path_buf(),
         migrations,
     })
 }
@@ -376,28 +424,38 @@ fn adjust_side(
     }
 }
 
-/// Writes the planned files that are not there yet, each created exclusively; on a failure the ones written
-/// by this call are removed again. Returns how many were written.
-pub fn write(plan: &Plan) -> Result<usize, ImportError> {
-    let mut written: Vec<&Path> = Vec::new();
+/// Writes the planned files that are not there yet, each created exclusively; on a failure the ones created
+/// by this call (the one being written included) are removed again, and the error names any that could not
+/// be. Returns the files written.
+pub fn write(plan: &Plan) -> Result<Vec<PathBuf>, ImportError> {
+    let mut written: Vec<PathBuf> = Vec::new();
     for m in plan.migrations.iter().filter(|m| !m.exists) {
-        let result = std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .write(true)
             .create_new(true)
-            .open(&m.path)
-            .and_then(|mut f| std::io::Write::write_all(&mut f, m.content.as_bytes()));
+            .open(&m.path);
+        let result = file.and_then(|mut f| {
+            written.push(m.path.clone());
+            std::io::Write::write_all(&mut f, m.content.as_bytes())
+        });
         if let Err(source) = result {
-            for path in written {
-                let _ = std::fs::remove_file(path);
-            }
-            return Err(ImportError::Io {
-                path: m.path.display().to_string(),
+            let left: Vec<String> = written
+                .iter()
+                .filter(|path| std::fs::remove_file(path).is_err())
+                .map(|path| crate::migration::display_path(&path.display().to_string()))
+                .collect();
+            let error = ImportError::Write {
+                path: crate::migration::display_path(&m.path.display().to_string()),
                 source,
+            };
+            return Err(ImportError::FilesNotKept {
+                error: Box::new(error),
+                removed: written.len() - left.len(),
+                left,
             });
         }
-        written.push(&m.path);
     }
-    Ok(written.len())
+    Ok(written)
 }
 
 /// The `.rs` files already in the migrations folder: name and path.
@@ -436,6 +494,16 @@ fn timestamp(version: &str, previous: Option<NaiveDateTime>) -> NaiveDateTime {
 /// `description` as a snake_case name: lower-case ASCII letters and digits, anything else one `_`, starting
 /// with a letter (`m_` is put before a leading digit); `migration` when nothing is left.
 pub(crate) fn snake_case(description: &str) -> String {
+    let mut out = snake_words(description);
+    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
+        out.insert_str(0, "m_");
+    }
+    out
+}
+
+/// [`snake_case`] without the `m_` before a leading digit: a repeatable migration's name may start with one
+/// (`R__10_views.sql` is `repeatable_10_views.rs`), its number being the order it runs in.
+fn snake_words(description: &str) -> String {
     let mut out = String::new();
     for c in description.chars() {
         if c.is_ascii_alphanumeric() {
@@ -449,9 +517,6 @@ pub(crate) fn snake_case(description: &str) -> String {
     }
     if out.is_empty() {
         return "migration".to_owned();
-    }
-    if !out.starts_with(|c: char| c.is_ascii_lowercase()) {
-        out.insert_str(0, "m_");
     }
     out
 }
@@ -467,6 +532,7 @@ mod tests {
         assert_eq!(snake_case("1st table"), "m_1st_table");
         assert_eq!(snake_case("--"), "migration");
         assert_eq!(snake_case("café"), "caf");
+        assert_eq!(snake_words("10 views"), "10_views");
     }
 
     #[test]

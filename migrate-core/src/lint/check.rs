@@ -53,6 +53,7 @@ fn analyse_one(m: &MigrationInputs, options: &LintOptions) -> MigrationLint {
         silenced: Vec::new(),
         unparsable: Vec::new(),
         notes: Vec::new(),
+        baselined: Vec::new(),
     };
     if let Some(why) = &m.not_linted {
         out.notes.push(Note {

@@ -8,9 +8,13 @@
 //! - [`analyse`] (feature `lint`) checks that data's SQL (the `sql` module, on squawk's parser), and moves the
 //!   findings a comment or a contract accepts to [`MigrationLint::silenced`].
 //!
-//! [`lint`] is both. The result is data ([`Report`]); the CLI prints it. A runner binary compiles only the
+//! [`lint`] is both. The result is data ([`Report`]); the CLI prints it. A [`Baseline`] (feature `lint`)
+//! accepts findings of migrations that will not change (a history brought over by `import`), in a file of its
+//! own: [`Baseline::apply`] moves them to [`MigrationLint::baselined`]. A runner binary compiles only the
 //! first half: the installed `migrate lint` runs it with `lint --emit-inputs` and analyses the JSON it prints.
 
+#[cfg(feature = "lint")]
+mod baseline;
 #[cfg(feature = "lint")]
 mod check;
 mod error;
@@ -23,6 +27,8 @@ mod rules;
 mod sql;
 mod suppress;
 
+#[cfg(feature = "lint")]
+pub use baseline::{Accepted, Baseline, BaselineError, BASELINE_FILE, BASELINE_VERSION};
 #[cfg(feature = "lint")]
 pub use check::{analyse, lint, MAX_LOCK_TIMEOUT};
 pub use error::{InputsError, LintError, SuppressionError};

@@ -68,6 +68,8 @@ pub struct MigrationLint {
     pub unparsable: Vec<Unparsable>,
     /// A suppression that silenced nothing, a `down` that is irreversible and so was not linted.
     pub notes: Vec<Note>,
+    /// Findings the lint baseline accepts (see `Baseline`, feature `lint`): not listed, only counted.
+    pub baselined: Vec<Finding>,
 }
 
 /// The lint of every migration asked for.
@@ -86,6 +88,11 @@ impl Report {
     /// How many findings a comment silenced.
     pub fn silenced_count(&self) -> usize {
         self.migrations.iter().map(|m| m.silenced.len()).sum()
+    }
+
+    /// How many findings the lint baseline accepted.
+    pub fn baselined_count(&self) -> usize {
+        self.migrations.iter().map(|m| m.baselined.len()).sum()
     }
 
     /// How many operations had SQL that could not be parsed.

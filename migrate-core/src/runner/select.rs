@@ -186,11 +186,11 @@ impl<'a> Selection<'a> {
             }
         };
         let compiled: HashSet<&str> = self.migrations.iter().map(|m| m.name()).collect();
+        // Rows adopted from another tool have no file by design: not missing, a stop (below).
         let missing: Vec<String> = selected
             .iter()
-            .map(|&i| applied.name(i))
-            .filter(|name| !compiled.contains(name))
-            .map(str::to_owned)
+            .filter(|&&i| !compiled.contains(applied.name(i)) && !applied.is_adopted(i))
+            .map(|&i| applied.name(i).to_owned())
             .collect();
         if !missing.is_empty() {
             let classified = Classified::of(self.migrations, applied);
@@ -220,6 +220,18 @@ impl<'a> Selection<'a> {
                 }
             }
             return Err(Error::MissingFiles { names: missing });
+        }
+        // Newest first: the first adopted row is where `down` stops, after the ones before it in `selected`.
+        if let Some((after, tool)) = selected
+            .iter()
+            .enumerate()
+            .find_map(|(at, &i)| applied.adopted_from(i).map(|tool| (at, tool)))
+        {
+            return Err(Error::AdoptedStop {
+                name: applied.name(selected[after]).to_owned(),
+                tool: tool.to_owned(),
+                after,
+            });
         }
         selected
             .into_iter()
@@ -505,6 +517,29 @@ mod tests {
             matches!(&err, Err(Error::NotApplied { .. })),
             "{err:?}"
         );
+    }
+
+    /// A row adopted from node-pg-migrate is no missing file: `down` stops at it before reverting anything,
+    /// naming it, its tool and how many were applied after it; `down --to` it reverts those.
+    #[test]
+    fn down_stops_at_an_adopted_row() {
+        let s = selection(false, false);
+        let mut rows = applied(&["1700000000000_js", "20240101000001_a", "20240101000002_b"]);
+        rows[0].checksum = Some("adopted:node-pg-migrate".to_owned());
+        for target in [DownTarget::All, DownTarget::Count(3)] {
+            let err = s.down(&h(&rows), &target, &mut |_| {});
+            assert!(
+                matches!(&err, Err(Error::AdoptedStop { name, tool, after: 2 })
+                    if name == "1700000000000_js" && tool == "node-pg-migrate"),
+                "{err:?}"
+            );
+        }
+        let steps = s
+            .down(&h(&rows), &DownTarget::To("1700000000000_js".into()), &mut |_| {})
+            .unwrap();
+        assert_eq!(names(&steps), ["20240101000002_b", "20240101000001_a"]);
+        let err = s.down(&h(&rows[..1]), &DownTarget::Count(1), &mut |_| {});
+        assert!(matches!(&err, Err(Error::AdoptedStop { after: 0, .. })), "{err:?}");
     }
 
     #[test]

@@ -7,14 +7,17 @@
 //! cargo run --release -p tests --bin fuzz -- [--seconds N] [--seed S]
 //! ```
 //!
-//! - `file-names`: `parse_file_name` and `to_snake_case` never panic; an accepted name has a 14-digit
-//!   version that is a real date, and a snake-cased name is accepted back as a file name.
+//! - `file-names`: `parse_file_name`, `to_snake_case` and `to_repeatable_name` never panic; an accepted name
+//!   has a 14-digit version that is a real date, and a snake-cased name is accepted back as a file name (a
+//!   repeatable one as a repeatable migration's).
 //! - `quoting`: for random strings, PostgreSQL reads `literal(s)` back as exactly `s`, and a column aliased
 //!   `ident(s)` is named exactly `s` (checked on the server, in batches).
 
 use std::time::{Duration, Instant};
 
-use migrate_core::naming::{parse_file_name, to_snake_case};
+use migrate_core::naming::{
+    parse_file_name, parse_repeatable_name, to_repeatable_name, to_snake_case,
+};
 use migrate_dsl::{ident, literal};
 use tests::TestDb;
 
@@ -77,6 +80,13 @@ fn file_names(rng: &mut Rng, budget: Duration) -> u64 {
             assert!(
                 parse_file_name(&file).is_ok(),
                 "to_snake_case({input:?}) = {snake:?}, which parse_file_name refuses"
+            );
+        }
+        if let Ok(name) = to_repeatable_name(&input) {
+            let file = format!("repeatable_{name}.rs");
+            assert!(
+                matches!(parse_repeatable_name(&file), Some(Ok(_))),
+                "to_repeatable_name({input:?}) = {name:?}, which parse_repeatable_name refuses"
             );
         }
         runs += 1;

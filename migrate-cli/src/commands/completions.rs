@@ -1,0 +1,54 @@
+//! `completions SHELL` and `man`: the shell completion scripts and the man page, generated from the CLI's own
+//! definition (`crate::args::Cli`), so that every command and option completes and is documented as soon as it
+//! exists. Neither needs settings, a build or a database.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use crate::args::CompletionShell;
+
+/// Prints the completion script of `shell` for the command `migrate`.
+#[cfg(feature = "completions")]
+pub(crate) fn completions(shell: CompletionShell) -> Result<ExitCode> {
+    use clap::CommandFactory as _;
+    use clap_complete::Shell;
+
+    let shell = match shell {
+        CompletionShell::Bash => Shell::Bash,
+        CompletionShell::Zsh => Shell::Zsh,
+        CompletionShell::Fish => Shell::Fish,
+    };
+    let mut script = Vec::new();
+    clap_complete::generate(
+        shell,
+        &mut crate::args::Cli::command(),
+        "migrate",
+        &mut script,
+    );
+    crate::stdio::out!("{}", String::from_utf8_lossy(&script));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the man page `migrate(1)`.
+#[cfg(feature = "completions")]
+pub(crate) fn man() -> Result<ExitCode> {
+    use clap::CommandFactory as _;
+
+    let mut page = Vec::new();
+    clap_mangen::Man::new(crate::args::Cli::command()).render(&mut page)?;
+    crate::stdio::out!("{}", String::from_utf8_lossy(&page));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Without migrate-cli's feature `completions` (a runner): the installed `migrate` writes them.
+#[cfg(not(feature = "completions"))]
+pub(crate) fn completions(_: CompletionShell) -> Result<ExitCode> {
+    Err(super::built_without("completions"))
+}
+
+/// See [`completions`].
+#[cfg(not(feature = "completions"))]
+pub(crate) fn man() -> Result<ExitCode> {
+    Err(super::built_without("completions"))
+}
