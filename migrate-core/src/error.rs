@@ -357,6 +357,9 @@ pub struct StatementError {
     /// The line of the operation's call (`pgm.xxx(..)`) in the migration file, when it was recorded there.
     pub line: Option<u32>,
     pub sql: String,
+    /// Raw SQL written in place in the call: the file line of each line of `sql`, so that the message names
+    /// the failing statement's own line (see [`Migration::sql_lines`](crate::Migration::sql_lines)).
+    pub sql_lines: crate::SqlLines,
     pub source: postgres::Error,
     /// What happened to the migration's earlier statements.
     pub outcome: Outcome,
@@ -364,6 +367,54 @@ pub struct StatementError {
     /// statements ride with its first statement): the server counts its error position from the start of
     /// what was sent.
     pub sent_after: usize,
+}
+
+impl StatementError {
+    /// The byte offset in `sql` of the server's error position (a 1-based character offset in what was
+    /// sent), when it gave one.
+    fn error_offset(&self) -> Option<usize> {
+        let position = match self.source.as_db_error()?.position()? {
+            postgres::error::ErrorPosition::Original(p) => {
+                (*p as usize).checked_sub(self.sent_after).filter(|p| *p > 0)?
+            }
+            postgres::error::ErrorPosition::Internal { .. } => return None,
+        };
+        Some(
+            self.sql
+                .char_indices()
+                .nth(position - 1)
+                .map_or(self.sql.len(), |(at, _)| at),
+        )
+    }
+}
+
+/// The statement of a multi-statement SQL text that an error is in.
+struct Failing<'a> {
+    /// 1-based, and how many there are.
+    number: usize,
+    count: usize,
+    /// The statement from its first token (comments before it left out), and where that is in the text.
+    sql: &'a str,
+    offset: usize,
+}
+
+impl<'a> Failing<'a> {
+    /// The statement of `sql` (split as the engine splits raw SQL) that byte `at` is in.
+    fn locate(sql: &'a str, at: usize) -> Option<Failing<'a>> {
+        let statements = migrate_dsl::split_statements(sql);
+        let index = statements
+            .iter()
+            .rposition(|s| s.offset <= at)
+            .unwrap_or(0);
+        let statement = statements.get(index)?;
+        let code = crate::sql_lines::code_start(statement.sql);
+        Some(Failing {
+            number: index + 1,
+            count: statements.len(),
+            sql: &statement.sql[code..],
+            offset: statement.offset + code,
+        })
+    }
 }
 
 /// What a failure left behind.
@@ -380,7 +431,20 @@ pub enum Outcome {
 
 impl std::fmt::Display for StatementError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = At::new(&self.name, &self.path, self.line, self.position, self.op);
+        let error_at = self.error_offset();
+        // In raw SQL of several statements, the one the server's position is in: named, with its own line.
+        let failing = error_at
+            .and_then(|at| Failing::locate(&self.sql, at))
+            .filter(|failing| failing.count > 1);
+        let line = match &failing {
+            Some(failing) => self.sql_lines.line_at(&self.sql, failing.offset),
+            None => self.sql_lines.statement_line(&self.sql),
+        }
+        .or(self.line);
+        let mut at = At::new(&self.name, &self.path, line, self.position, self.op);
+        if let Some(failing) = &failing {
+            at = at.statement(failing.number, failing.count);
+        }
         writeln!(
             f,
             "{} failed in `{}` {}:",
@@ -389,13 +453,26 @@ impl std::fmt::Display for StatementError {
             at.operation()
         )?;
         writeln!(f, "  {}", describe_pg(&self.source))?;
-        let position = self.source.as_db_error().and_then(|e| match e.position() {
-            Some(postgres::error::ErrorPosition::Original(p)) => {
-                (*p as usize).checked_sub(self.sent_after).filter(|p| *p > 0)
-            }
-            _ => None,
+        let (shown, from) = match &failing {
+            Some(failing) => (failing.sql, failing.offset),
+            None => (self.sql.as_str(), 0),
+        };
+        let caret = error_at.map(|at| Caret {
+            offset: at.saturating_sub(from),
+            // The line of the whole text the error is on, for a message that cannot name the file's.
+            text_line: self.sql[..at].matches('\n').count() + 1,
+            file: self
+                .sql_lines
+                .line_at(&self.sql, at)
+                .map(|line| (self.path.as_str(), line)),
         });
-        for line in excerpt(&self.sql, position) {
+        if error_at.is_none() && migrate_dsl::split_statements(&self.sql).len() > 1 {
+            writeln!(
+                f,
+                "  the server gave no position: the failing statement is one of these"
+            )?;
+        }
+        for line in excerpt(shown, caret) {
             writeln!(f, "    {line}")?;
         }
         if self.source.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
@@ -544,6 +621,8 @@ struct At<'a> {
     line: Option<u32>,
     position: usize,
     op: &'a str,
+    /// In raw SQL of several statements, which one (1-based) of how many.
+    statement: Option<(usize, usize)>,
 }
 
 impl<'a> At<'a> {
@@ -554,6 +633,15 @@ impl<'a> At<'a> {
             line,
             position,
             op,
+            statement: None,
+        }
+    }
+
+    /// The same place, in statement `number` of the operation's `count`.
+    fn statement(self, number: usize, count: usize) -> Self {
+        At {
+            statement: Some((number, count)),
+            ..self
         }
     }
 
@@ -565,15 +653,17 @@ impl<'a> At<'a> {
         }
     }
 
-    /// `at operation #2 (sql)`, with `, FILE:LINE` when known.
+    /// `at operation #2 (sql)`, with `, statement 3 of 4` in raw SQL of several statements and `, FILE:LINE`
+    /// when known.
     fn operation(&self) -> String {
-        match self.line {
-            Some(line) => format!(
-                "at operation #{} ({}), {}:{line}",
-                self.position, self.op, self.path
-            ),
-            None => format!("at operation #{} ({})", self.position, self.op),
+        let mut out = format!("at operation #{} ({})", self.position, self.op);
+        if let Some((number, count)) = self.statement {
+            out.push_str(&format!(", statement {number} of {count}"));
         }
+        if let Some(line) = self.line {
+            out.push_str(&format!(", {}:{line}", self.path));
+        }
+        out
     }
 }
 
@@ -1013,49 +1103,98 @@ pub(crate) fn describe_pg(e: &postgres::Error) -> String {
     }
 }
 
-/// The statement's lines around the error position (1-based character offset), with a caret under it.
-fn excerpt(sql: &str, position: Option<usize>) -> Vec<String> {
+/// Where the server's error is, for the caret under it.
+struct Caret<'a> {
+    /// The byte offset in the text shown.
+    offset: usize,
+    /// The 1-based line of the whole SQL text it is on.
+    text_line: usize,
+    /// The migration file and its line, when the SQL is written there in place.
+    file: Option<(&'a str, u32)>,
+}
+
+/// How many lines before the error's the excerpt shows, and after it.
+const LINES_BEFORE: usize = 5;
+const LINES_AFTER: usize = 3;
+
+/// The statement's lines around the error, with a caret under it; its first twelve lines without one.
+fn excerpt(sql: &str, caret: Option<Caret<'_>>) -> Vec<String> {
     let lines: Vec<&str> = sql.lines().collect();
-    let Some(position) = position else {
+    let Some(caret) = caret else {
         return lines.iter().take(12).map(|l| (*l).to_owned()).collect();
     };
-    let mut remaining = position.saturating_sub(1);
-    for (i, line) in lines.iter().enumerate() {
-        let len = line.chars().count() + 1;
-        if remaining < len {
-            let start = i.saturating_sub(2);
-            let mut out: Vec<String> = lines[start..=i].iter().map(|l| (*l).to_owned()).collect();
-            out.push(format!(
-                "{}^ (line {}, column {})",
-                " ".repeat(remaining),
-                i + 1,
-                remaining + 1
-            ));
-            return out;
-        }
-        remaining -= len;
+    let before = &sql[..caret.offset.min(sql.len())];
+    let index = before.matches('\n').count();
+    let column = before.rsplit('\n').next().unwrap_or_default().chars().count();
+    let Some(line) = lines.get(index) else {
+        return lines.iter().take(12).map(|l| (*l).to_owned()).collect();
+    };
+    let mut out: Vec<String> = lines[index.saturating_sub(LINES_BEFORE)..index]
+        .iter()
+        .map(|l| (*l).to_owned())
+        .collect();
+    out.push((*line).to_owned());
+    let place = match caret.file {
+        Some((path, line)) => format!("{path}:{line}, column {}", column + 1),
+        None => format!("line {}, column {}", caret.text_line, column + 1),
+    };
+    out.push(format!("{}^ ({place})", " ".repeat(column)));
+    let after = &lines[index + 1..];
+    out.extend(after.iter().take(LINES_AFTER).map(|l| (*l).to_owned()));
+    if after.len() > LINES_AFTER {
+        out.push(format!("... ({} more lines)", after.len() - LINES_AFTER));
     }
-    lines.iter().map(|l| (*l).to_owned()).collect()
+    out
 }
 
 #[cfg(test)]
 mod tests {
-    use super::excerpt;
+    use super::{excerpt, Caret, Failing};
 
     #[test]
     fn excerpt_points_at_the_position() {
-        let sql = "CREATE TABLE a (id int);\nCREATE TABL b ();";
+        let sql = "CREATE TABLE a (id int);\nCREATE TABL b ();\nSELECT 1;";
+        let caret = |offset, file| {
+            Some(Caret {
+                offset,
+                text_line: 2,
+                file,
+            })
+        };
         assert_eq!(
-            excerpt(sql, Some(33)),
+            excerpt(sql, caret(32, None)),
             vec![
                 "CREATE TABLE a (id int);",
                 "CREATE TABL b ();",
-                "       ^ (line 2, column 8)"
+                "       ^ (line 2, column 8)",
+                "SELECT 1;"
             ]
         );
         assert_eq!(
-            excerpt("SELEC 1", Some(1)),
-            vec!["SELEC 1", "^ (line 1, column 1)"]
+            excerpt(sql, caret(32, Some(("m.rs", 14)))),
+            vec![
+                "CREATE TABLE a (id int);",
+                "CREATE TABL b ();",
+                "       ^ (m.rs:14, column 8)",
+                "SELECT 1;"
+            ]
         );
+        let long: String = (1..=12).map(|i| format!("SELECT {i};\n")).collect();
+        let shown = excerpt(&long, caret(long.find("SELECT 7").unwrap_or(0), None));
+        assert_eq!(shown.first().map(String::as_str), Some("SELECT 2;"));
+        assert_eq!(shown.last().map(String::as_str), Some("... (2 more lines)"));
+    }
+
+    #[test]
+    fn the_failing_statement_is_found_by_the_error_offset() {
+        let sql = "CREATE TABLE a ();\n\n-- the second\nINSERT INTO a\nVALUES (1);\nSELECT 3";
+        let at = sql.find("VALUES").unwrap_or(0);
+        let failing = Failing::locate(sql, at).expect("a statement");
+        assert_eq!((failing.number, failing.count), (2, 3));
+        assert_eq!(failing.sql, "INSERT INTO a\nVALUES (1)");
+        assert_eq!(&sql[failing.offset..failing.offset + 6], "INSERT");
+        // Between two statements: the one before.
+        let failing = Failing::locate(sql, sql.find("\n\n").unwrap_or(0)).expect("a statement");
+        assert_eq!(failing.number, 1);
     }
 }

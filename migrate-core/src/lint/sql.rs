@@ -33,6 +33,8 @@ pub(crate) struct Input<'a> {
 pub(crate) struct Hit {
     pub rule: Rule,
     pub input: usize,
+    /// Where the statement starts (its first token) in the input's SQL, in bytes.
+    pub offset: usize,
     pub statement: String,
     pub detail: Option<String>,
 }
@@ -73,6 +75,8 @@ impl Layout {
 struct Stmt {
     node: ast::Stmt,
     start: usize,
+    /// Its first token (comments before it aside), in the combined text.
+    code_start: usize,
     input: usize,
     /// The table it changes, normalised ([`normalise`]), where that is one table.
     table: Option<String>,
@@ -82,6 +86,8 @@ struct Stmt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ParseFailure {
     pub input: usize,
+    /// Where the parser stopped in the input's SQL, in bytes.
+    pub offset: usize,
     pub message: String,
 }
 
@@ -121,6 +127,7 @@ pub(crate) fn check(
             + 1;
         failures.push(ParseFailure {
             input,
+            offset: offset.clamp(start, end) - start,
             message: format!("{}, {near} (line {line} of its SQL)", error.message()),
         });
     }
@@ -132,10 +139,17 @@ pub(crate) fn check(
         .filter_map(|node| {
             let start = usize::from(node.syntax().text_range().start());
             let input = layout.input_at(start)?;
+            let code_start = node
+                .syntax()
+                .descendants_with_tokens()
+                .filter_map(|e| e.into_token())
+                .find(|t| !matches!(t.kind(), SyntaxKind::WHITESPACE | SyntaxKind::COMMENT))
+                .map_or(start, |t| usize::from(t.text_range().start()));
             Some(Stmt {
                 table: target_table(&node),
                 node,
                 start,
+                code_start,
                 input,
             })
         })
@@ -204,6 +218,7 @@ pub(crate) fn check(
         .map(|(i, rule, detail)| Hit {
             rule,
             input: stmts[i].input,
+            offset: stmts[i].code_start - layout.spans[stmts[i].input].0,
             statement: one_line(&stmts[i].node.syntax().text().to_string()),
             detail,
         })

@@ -113,7 +113,8 @@ pub struct StatementTrace {
     pub position: usize,
     /// The builder method that recorded it (`add_columns`, `sql`, ...).
     pub operation: String,
-    /// The line of its `pgm.xxx(..)` call in the migration file, when it was recorded there.
+    /// The line of its `pgm.xxx(..)` call in the migration file, when it was recorded there; for raw SQL
+    /// written in the call, the line of its first statement inside the string.
     pub line: Option<u32>,
     pub sql: String,
     pub duration_ms: f64,

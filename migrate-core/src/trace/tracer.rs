@@ -374,7 +374,7 @@ impl Observer for Tracer {
         let statement = StatementTrace {
             position: unit.position,
             operation: unit.op.to_owned(),
-            line: step.migration.line_of(unit.recorded_at),
+            line: step.migration.statement_line(unit.recorded_at, &unit.sql),
             sql: unit.sql.clone(),
             duration_ms: millis(duration),
             observed,
