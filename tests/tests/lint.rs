@@ -200,6 +200,31 @@ fn require_where_clause() {
     );
 }
 
+/// A derived `down` is linted like an `up`: `rename_column_online(..).contract()`'s adds the old column back
+/// and copies every value into it with one UPDATE, in the transaction that added the column.
+#[test]
+fn whole_table_update_in_the_transaction_that_altered_the_table() {
+    rule_case(
+        "lint_whole_table_update",
+        &["20260401000055"],
+        &["20260401000056"],
+    );
+    let run = FixtureCli::with_url("online", NO_DATABASE)
+        .run(&["lint", "--down", "20261201000003"])
+        .expect_code(4);
+    assert!(
+        run.stdout.contains("whole-table-update\n")
+            && run
+                .stdout
+                .contains(r#"UPDATE "comments" SET "contents" = "body" WHERE "body" IS NOT NULL"#)
+            && run
+                .stdout
+                .contains("ACCESS EXCLUSIVE lock is held while every row is changed"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn ban_transaction_control() {
     rule_case(
@@ -461,7 +486,7 @@ fn without_names_every_migration_is_linted() {
     let summary = run.stdout.lines().last().unwrap_or_default();
     assert!(
         summary.starts_with(
-            "lint (up, PostgreSQL 15): 29 finding(s) in 26 of 54 migration(s), 7 silenced;"
+            "lint (up, PostgreSQL 15): 30 finding(s) in 27 of 56 migration(s), 7 silenced;"
         ),
         "{}",
         run.stdout
