@@ -92,6 +92,7 @@ runtime! {
     pub mod schema;
     mod server;
     mod session_limits;
+    mod sql_excerpt;
     mod sql_lines;
     mod status;
     mod throttle;

@@ -22,6 +22,8 @@ mod rules;
 #[cfg(feature = "lint")]
 mod sql;
 mod suppress;
+#[cfg(feature = "lint")]
+mod whole_table;
 
 #[cfg(feature = "lint")]
 pub use check::{analyse, lint, MAX_LOCK_TIMEOUT};
