@@ -395,6 +395,9 @@ pub struct SquashArgs {
 pub struct TraceArgs {
     /// Migrations to trace (full name or timestamp; a repeatable one by its name, `repeatable_<name>`); default: the pending ones and the repeatable ones `up` would apply (reads the database).
     pub names: Vec<String>,
+    /// Trace their `down` instead (default: of the pending ones): the scratch database gets every migration up to the newest of them, then they are reverted, newest first.
+    #[arg(long)]
+    pub down: bool,
     /// Output format: text for people, json for tools, github for pull request annotations.
     #[arg(long, value_enum, default_value_t = TraceFormat::Text)]
     pub format: TraceFormat,

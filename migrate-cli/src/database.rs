@@ -79,7 +79,7 @@ pub fn reset(settings: &Settings, registry: &Registry, force: bool) -> Result<Ex
         .run_up(&mut client, &UpTarget::All, &mut print_event)?;
     outln!("{} migration(s) applied on {}", ran.len(), target.display);
     if !ran.is_empty() {
-        crate::commands::write_schema_file(settings, &target);
+        crate::commands::note_schema_file(settings, registry);
     }
     Ok(ExitCode::SUCCESS)
 }

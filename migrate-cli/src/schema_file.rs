@@ -1,11 +1,15 @@
 //! The schema file (`schema_file` in migrate.toml): the catalog description of the schema
-//! (`migrate_core::schema`), written after every run that changed the database and by `schema write`,
-//! compared by `schema check`.
+//! (`migrate_core::schema`) that every migration gives on an empty database, written by `schema write` and
+//! compared by `schema check`, both from a scratch database built from the migrations. Runs never write it
+//! from the database they changed (which may hold what no migration made, such as another tool's history
+//! table or a change made by hand); after a run, [`behind`] tells from the files alone whether it may be
+//! out of date.
 
 use std::path::Path;
+use std::time::SystemTime;
 
 use anyhow::{Context, Result};
-use migrate_core::MigrationsTable;
+use migrate_core::{MigrationsTable, Registry};
 
 use crate::connect::Target;
 use crate::settings::Settings;
@@ -38,4 +42,38 @@ pub fn write(file: &Path, text: &str) -> Result<bool> {
     }
     std::fs::write(file, text).with_context(|| format!("cannot write {}", file.display()))?;
     Ok(true)
+}
+
+/// Why `file` may not hold what the migrations give: it does not exist, or a migration file (versioned or
+/// repeatable) was modified after it. Modification times only, no database: a few microseconds a
+/// migration, so every run can afford it. `None` when neither, or when the times cannot be read (a runner
+/// deployed without its migration files).
+pub fn behind(file: &Path, registry: &Registry) -> Option<String> {
+    let written = match std::fs::metadata(file).and_then(|m| m.modified()) {
+        Ok(time) => time,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Some(format!("{} does not exist", shown(file)))
+        }
+        Err(_) => return None,
+    };
+    let mut newer: Vec<(SystemTime, String)> = registry
+        .migrations
+        .iter()
+        .chain(registry.repeatables.iter())
+        .filter_map(|m| {
+            let path = m.path();
+            let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok()?;
+            (modified > written).then_some((modified, path))
+        })
+        .collect();
+    newer.sort();
+    let (_, newest) = newer.last()?;
+    Some(match newer.len() {
+        1 => format!("{} is older than {}", shown(file), shown(Path::new(newest))),
+        n => format!(
+            "{} is older than {n} migration files, the newest {}",
+            shown(file),
+            shown(Path::new(newest))
+        ),
+    })
 }

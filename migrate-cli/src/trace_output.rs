@@ -7,6 +7,8 @@ use migrate_core::trace::{
     TransactionTrace,
 };
 
+use migrate_core::Direction;
+
 use crate::output::{github_data, github_property};
 
 /// How many lines of a statement's SQL the text shows.
@@ -17,7 +19,7 @@ pub fn text(trace: &Trace) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "{}", heading(trace));
     for m in &trace.migrations {
-        let _ = writeln!(out, "\n{} (up): {}", m.name, m.file);
+        let _ = writeln!(out, "\n{} ({}): {}", m.name, m.direction, m.file);
         if !m.transactional {
             out.push_str("  runs outside a transaction: each step commits on its own, recorded as it commits\n");
         }
@@ -34,20 +36,23 @@ pub fn text(trace: &Trace) -> String {
 
 /// What was traced, on what.
 fn heading(trace: &Trace) -> String {
-    let mut line = match trace.applied_before {
-        0 => format!(
-            "trace of {} migration(s) on an empty scratch database",
-            trace.migrations.len()
+    let count = trace.migrations.len();
+    let mut line = match (trace.direction, trace.applied_before) {
+        (Direction::Down, n) => format!(
+            "trace of the `down` of {count} migration(s), reverted newest first on a scratch database where the {n} migration(s) up to the newest of them were applied"
         ),
-        n => format!(
-            "trace of {} migration(s) on a scratch database built from the {n} migration(s) before them",
-            trace.migrations.len()
+        (Direction::Up, 0) => {
+            format!("trace of {count} migration(s) on an empty scratch database")
+        }
+        (Direction::Up, n) => format!(
+            "trace of {count} migration(s) on a scratch database built from the {n} migration(s) before them"
         ),
     };
     if let Some(file) = &trace.data_file {
         let _ = write!(line, "; {file} ran first");
     }
     match &trace.rows {
+        None if trace.data_file.is_some() => {}
         None => line.push_str(
             "; its tables hold no rows (--rows N fills them, so durations mean something)",
         ),

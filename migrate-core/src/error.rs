@@ -5,6 +5,7 @@ use migrate_dsl::DslError;
 use crate::history::Failure;
 use crate::migration::Direction;
 use crate::source::SourceError;
+use crate::sql_excerpt::{excerpt, Caret, Failing};
 
 /// Everything that can stop a migration run. Messages are lower-case, without a trailing period, and say what
 /// to do next where there is something to do.
@@ -441,6 +442,9 @@ pub struct StatementError {
     /// The line of the operation's call (`pgm.xxx(..)`) in the migration file, when it was recorded there.
     pub line: Option<u32>,
     pub sql: String,
+    /// Raw SQL written in place in the call: the file line of each line of `sql`, so that the message names
+    /// the failing statement's own line (see [`Migration::sql_lines`](crate::Migration::sql_lines)).
+    pub sql_lines: crate::SqlLines,
     pub source: postgres::Error,
     /// What happened to the migration's earlier statements.
     pub outcome: Outcome,
@@ -448,6 +452,25 @@ pub struct StatementError {
     /// statements ride with its first statement): the server counts its error position from the start of
     /// what was sent.
     pub sent_after: usize,
+}
+
+impl StatementError {
+    /// The byte offset in `sql` of the server's error position (a 1-based character offset in what was
+    /// sent), when it gave one.
+    fn error_offset(&self) -> Option<usize> {
+        let position = match self.source.as_db_error()?.position()? {
+            postgres::error::ErrorPosition::Original(p) => {
+                (*p as usize).checked_sub(self.sent_after).filter(|p| *p > 0)?
+            }
+            postgres::error::ErrorPosition::Internal { .. } => return None,
+        };
+        Some(
+            self.sql
+                .char_indices()
+                .nth(position - 1)
+                .map_or(self.sql.len(), |(at, _)| at),
+        )
+    }
 }
 
 /// What a failure left behind.
@@ -468,7 +491,20 @@ pub enum Outcome {
 
 impl std::fmt::Display for StatementError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = At::new(&self.name, &self.path, self.line, self.position, self.op);
+        let error_at = self.error_offset();
+        // In raw SQL of several statements, the one the server's position is in: named, with its own line.
+        let failing = error_at
+            .and_then(|at| Failing::locate(&self.sql, at))
+            .filter(|failing| failing.count > 1);
+        let line = match &failing {
+            Some(failing) => self.sql_lines.line_at(&self.sql, failing.offset),
+            None => self.sql_lines.statement_line(&self.sql),
+        }
+        .or(self.line);
+        let mut at = At::new(&self.name, &self.path, line, self.position, self.op);
+        if let Some(failing) = &failing {
+            at = at.statement(failing.number, failing.count);
+        }
         writeln!(
             f,
             "{} failed in `{}` {}:",
@@ -477,13 +513,26 @@ impl std::fmt::Display for StatementError {
             at.operation()
         )?;
         writeln!(f, "  {}", describe_pg(&self.source))?;
-        let position = self.source.as_db_error().and_then(|e| match e.position() {
-            Some(postgres::error::ErrorPosition::Original(p)) => {
-                (*p as usize).checked_sub(self.sent_after).filter(|p| *p > 0)
-            }
-            _ => None,
+        let (shown, from) = match &failing {
+            Some(failing) => (failing.sql, failing.offset),
+            None => (self.sql.as_str(), 0),
+        };
+        let caret = error_at.map(|at| Caret {
+            offset: at.saturating_sub(from),
+            // The line of the whole text the error is on, for a message that cannot name the file's.
+            text_line: self.sql[..at].matches('\n').count() + 1,
+            file: self
+                .sql_lines
+                .line_at(&self.sql, at)
+                .map(|line| (self.path.as_str(), line)),
         });
-        for line in excerpt(&self.sql, position) {
+        if error_at.is_none() && migrate_dsl::split_statements(&self.sql).len() > 1 {
+            writeln!(
+                f,
+                "  the server gave no position: the failing statement is one of these"
+            )?;
+        }
+        for line in excerpt(shown, caret) {
             writeln!(f, "    {line}")?;
         }
         if self.source.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) {
@@ -621,6 +670,8 @@ struct At<'a> {
     line: Option<u32>,
     position: usize,
     op: &'a str,
+    /// In raw SQL of several statements, which one (1-based) of how many.
+    statement: Option<(usize, usize)>,
 }
 
 impl<'a> At<'a> {
@@ -631,6 +682,15 @@ impl<'a> At<'a> {
             line,
             position,
             op,
+            statement: None,
+        }
+    }
+
+    /// The same place, in statement `number` of the operation's `count`.
+    fn statement(self, number: usize, count: usize) -> Self {
+        At {
+            statement: Some((number, count)),
+            ..self
         }
     }
 
@@ -642,15 +702,17 @@ impl<'a> At<'a> {
         }
     }
 
-    /// `at operation #2 (sql)`, with `, FILE:LINE` when known.
+    /// `at operation #2 (sql)`, with `, statement 3 of 4` in raw SQL of several statements and `, FILE:LINE`
+    /// when known.
     fn operation(&self) -> String {
-        match self.line {
-            Some(line) => format!(
-                "at operation #{} ({}), {}:{line}",
-                self.position, self.op, self.path
-            ),
-            None => format!("at operation #{} ({})", self.position, self.op),
+        let mut out = format!("at operation #{} ({})", self.position, self.op);
+        if let Some((number, count)) = self.statement {
+            out.push_str(&format!(", statement {number} of {count}"));
         }
+        if let Some(line) = self.line {
+            out.push_str(&format!(", {}:{line}", self.path));
+        }
+        out
     }
 }
 
@@ -1104,52 +1166,5 @@ pub(crate) fn describe_pg(e: &postgres::Error) -> String {
             }
             s
         }
-    }
-}
-
-/// The statement's lines around the error position (1-based character offset), with a caret under it.
-fn excerpt(sql: &str, position: Option<usize>) -> Vec<String> {
-    let lines: Vec<&str> = sql.lines().collect();
-    let Some(position) = position else {
-        return lines.iter().take(12).map(|l| (*l).to_owned()).collect();
-    };
-    let mut remaining = position.saturating_sub(1);
-    for (i, line) in lines.iter().enumerate() {
-        let len = line.chars().count() + 1;
-        if remaining < len {
-            let start = i.saturating_sub(2);
-            let mut out: Vec<String> = lines[start..=i].iter().map(|l| (*l).to_owned()).collect();
-            out.push(format!(
-                "{}^ (line {}, column {})",
-                " ".repeat(remaining),
-                i + 1,
-                remaining + 1
-            ));
-            return out;
-        }
-        remaining -= len;
-    }
-    lines.iter().map(|l| (*l).to_owned()).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::excerpt;
-
-    #[test]
-    fn excerpt_points_at_the_position() {
-        let sql = "CREATE TABLE a (id int);\nCREATE TABL b ();";
-        assert_eq!(
-            excerpt(sql, Some(33)),
-            vec![
-                "CREATE TABLE a (id int);",
-                "CREATE TABL b ();",
-                "       ^ (line 2, column 8)"
-            ]
-        );
-        assert_eq!(
-            excerpt("SELEC 1", Some(1)),
-            vec!["SELEC 1", "^ (line 1, column 1)"]
-        );
     }
 }

@@ -93,6 +93,8 @@ runtime! {
     pub mod schema;
     mod server;
     mod session_limits;
+    mod sql_excerpt;
+    mod sql_lines;
     mod status;
     mod throttle;
     mod timeouts;
@@ -124,6 +126,7 @@ runtime! {
     pub use runner::{DownTarget, Migrator, Ran, RepeatableState, RepeatableStatus, UpTarget};
     pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
     pub use session_limits::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
+    pub use sql_lines::SqlLines;
     pub use status::{Entry, Line, State, Status, StatusReport, Summary};
     pub use throttle::{
         BackfillSettings, PauseCause, PauseKind, PauseTotal, DEFAULT_MAX_PAUSE,

@@ -266,6 +266,22 @@ impl Migration {
         same_file.then(|| at.line())
     }
 
+    /// Where `sql`, recorded at `at`, is in this migration's file, line by line: when the call is in the file
+    /// and its first string literal holds `sql` (raw SQL written in place, as `import` writes it). Lint
+    /// findings and server errors then name the line of a statement inside the string.
+    pub fn sql_lines(&self, at: &std::panic::Location<'_>, sql: &str) -> Option<crate::SqlLines> {
+        self.line_of(at)?;
+        crate::SqlLines::find(self.source(), at.line(), at.column(), sql)
+    }
+
+    /// The line of the first statement of `sql` (recorded at `at`) in this migration's file, else the line of
+    /// its call ([`line_of`](Self::line_of)).
+    pub fn statement_line(&self, at: &std::panic::Location<'_>, sql: &str) -> Option<u32> {
+        self.sql_lines(at, sql)
+            .and_then(|lines| lines.statement_line(sql))
+            .or_else(|| self.line_of(at))
+    }
+
     /// Records the migration's operations in `direction`. A missing `down` is derived from `up`; a migration
     /// that panics while recording is an error naming it. An empty `up` or `down` is valid: it runs no
     /// statement (a written, empty `down` declares a forward-only migration whose revert changes nothing).

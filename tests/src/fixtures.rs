@@ -88,6 +88,7 @@ fixtures!(
     repeatable_v2,
     repeatable_fails,
     repeatable_once,
+    sql_lines,
     example_app
 );
 

@@ -688,8 +688,9 @@ fn casts_and_functions_a_migration_creates_do_not_reach_the_tools_queries() {
          WHERE p.proname LIKE 'hostile_cast_%'",
     );
     assert_eq!(casts[0][0].as_deref(), Some("9"));
+    run(&["schema", "write"], 0);
     let schema =
-        std::fs::read_to_string(cli.cwd().join("schema.sql")).expect("`up` wrote the schema file");
+        std::fs::read_to_string(cli.cwd().join("schema.sql")).expect("`schema write` wrote it");
     assert!(schema.contains("hostile_cast_0"), "{schema}");
 
     let status = run(&["status", "--json"], 0);

@@ -1,4 +1,4 @@
-//! Around runs: a `pg_dump` backup before `up --backup`, and the schema file written after a run.
+//! Around runs: a `pg_dump` backup before `up --backup`, and the note on the schema file after a run.
 
 use tests::cli::FixtureCli;
 use tests::TestDb;
@@ -62,8 +62,11 @@ fn a_failed_backup_stops_the_run_before_any_change() {
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 }
 
+/// A run never writes the schema file: it holds what the migrations give on an empty database, which only
+/// `schema write` builds (see `schema.rs`). After a run that changed the database, a note says when the file
+/// may be behind the migrations: it is missing, or older than one of their files.
 #[test]
-fn the_schema_file_follows_every_run() {
+fn a_run_notes_a_schema_file_behind_the_migrations_and_writes_none() {
     let db = TestDb::new();
     let cli = FixtureCli::new("basic", &db);
     std::fs::write(
@@ -74,26 +77,36 @@ fn the_schema_file_follows_every_run() {
     let schema = cli.cwd().join("schema.sql");
 
     let up = cli.run(&["up"]).expect_code(0);
-    assert!(up.stdout.contains("schema written to"), "{}", up.stdout);
-    let after_up = std::fs::read_to_string(&schema).expect("schema.sql");
-    insta::assert_snapshot!("schema_file_after_up", after_up);
     assert!(
-        !after_up.contains("pgmigrations"),
-        "bookkeeping is left out"
-    );
-
-    cli.run(&["down"]).expect_code(0);
-    let after_down = std::fs::read_to_string(&schema).expect("schema.sql");
-    assert!(after_up.contains("\ntable public.posts\n"));
-    assert!(!after_down.contains("table public.posts"), "{after_down}");
-
-    // A run that changes nothing leaves the file alone.
-    let status = cli.run(&["up", "--dry-run"]).expect_code(0);
-    assert!(
-        !status.stdout.contains("schema written"),
+        up.stdout.contains("note: schema.sql does not exist")
+            && up.stdout.contains("`migrate schema write` writes it"),
         "{}",
-        status.stdout
+        up.stdout
     );
+    assert!(!schema.exists(), "a run wrote the schema file");
+
+    cli.run(&["schema", "write"]).expect_code(0);
+    let down = cli.run(&["down"]).expect_code(0);
+    assert!(!down.stdout.contains("note:"), "{}", down.stdout);
+
+    // Older than every migration file, as after editing one.
+    std::fs::File::options()
+        .write(true)
+        .open(&schema)
+        .and_then(|f| {
+            f.set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(86_400))
+        })
+        .expect("set the file's time");
+    let up = cli.run(&["up"]).expect_code(0);
+    assert!(
+        up.stdout
+            .contains("note: schema.sql is older than 3 migration files, the newest "),
+        "{}",
+        up.stdout
+    );
+    // A run that changes nothing says nothing.
+    let again = cli.run(&["up"]).expect_code(0);
+    assert!(!again.stdout.contains("note:"), "{}", again.stdout);
 }
 
 /// A folder holding a `pg_dump` that fails, as one older than the server does.
@@ -137,7 +150,8 @@ fn a_backup_with_an_unusable_pg_dump_stops_the_run_before_any_change() {
     assert!(!backup_dir.exists());
 }
 
-/// The schema file needs no pg_dump: with only a broken one on `PATH`, every run writes it.
+/// The schema file needs no pg_dump: with only a broken one on `PATH`, `schema write` writes it, and a run
+/// says nothing on stderr.
 #[test]
 fn the_schema_file_does_not_need_pg_dump() {
     let db = TestDb::new();
@@ -153,16 +167,24 @@ fn the_schema_file_does_not_need_pg_dump() {
         bin.path().display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let run = cli.run_env(&["up"], &[("PATH", &path)]).expect_code(0);
-    assert!(run.stdout.contains("schema written to"), "{}", run.stdout);
-    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let write = cli
+        .run_env(&["schema", "write"], &[("PATH", &path)])
+        .expect_code(0);
+    assert!(
+        write.stdout.contains("schema written to"),
+        "{}",
+        write.stdout
+    );
+    assert!(write.stderr.is_empty(), "{}", write.stderr);
     assert!(cli.cwd().join("schema.sql").is_file());
+    let run = cli.run_env(&["up"], &[("PATH", &path)]).expect_code(0);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
 }
 
-/// The migrations are committed before the schema file is written: when writing it fails, the run still
-/// prints its summary and exits 0, and a warning says the file was not written, why and what to do.
+/// A schema file that cannot be written is not a run's business: `up`, `down` and `redo` write none, exit 0
+/// and leave its folder alone; `schema write` fails naming it.
 #[test]
-fn a_schema_file_failure_is_a_warning_after_the_summary() {
+fn a_schema_file_in_a_missing_folder_fails_only_schema_write() {
     let db = TestDb::new();
     let cli = FixtureCli::new("basic", &db);
     // A folder that does not exist: the file cannot be written.
@@ -181,14 +203,18 @@ fn a_schema_file_failure_is_a_warning_after_the_summary() {
         assert_eq!(run.code, 0, "{args:?}\n{}\n{}", run.stdout, run.stderr);
         assert!(run.stdout.contains(summary), "{args:?}: {}", run.stdout);
         assert!(
-            run.stderr.contains("warning: the run is committed")
-                && run.stderr.contains("schema.sql was not written")
-                && run.stderr.contains("migrate schema write"),
+            run.stdout.contains("schema.sql does not exist"),
             "{args:?}: {}",
-            run.stderr
+            run.stdout
         );
     }
     assert!(!cli.cwd().join("missing").exists());
+    let write = cli.run(&["schema", "write"]).expect_code(1);
+    assert!(
+        write.stderr.contains("cannot write") && write.stderr.contains("missing/schema.sql"),
+        "{}",
+        write.stderr
+    );
 }
 
 /// A pg_dump first on `PATH` that is older than the server is passed over for a new enough one in

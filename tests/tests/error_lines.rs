@@ -23,11 +23,11 @@ fn a_failing_statement_names_the_file_and_line_of_its_operation() {
     let cli = FixtureCli::new("failing", &db);
     let run = cli.run(&["up"]).expect_code(1);
     // Operation #2 is the `pgm.sql(..)` on the file's sixth line, after a doc comment, a `use` and the
-    // `create_table` of operation #1.
+    // `create_table` of operation #1; its second statement fails, on the same line (`\n` escapes).
     let (path, line) = line_of(&cli, "20260201000002_broken.rs", "pgm.sql(");
     assert_eq!(line, 6);
     let expected = format!(
-        "error: migration 20260201000002_broken failed in `up` at operation #2 (sql), {path}:{line}:"
+        "error: migration 20260201000002_broken failed in `up` at operation #2 (sql), statement 2 of 2, {path}:{line}:"
     );
     assert!(
         run.stderr.lines().any(|l| l == expected),
@@ -155,5 +155,105 @@ mod carried_start {
             tables.iter().all(|t| !t.ends_with(".items")),
             "rolled back: {tables:?}"
         );
+    }
+}
+
+/// A statement of a multi-statement `pgm.sql(..)` that the server rejects is named (its number, and its line
+/// in the migration file: the line the string starts on plus the statement's line inside it), and the error
+/// shows that statement, not the whole string. The fixture's file is shaped as `import` writes one: a single
+/// `pgm.sql(r#"..."#)` holding the source's SQL file.
+#[test]
+fn a_failing_statement_inside_raw_sql_is_named_with_its_line() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("sql_lines", &db);
+    let run = cli.run(&["up"]).expect_code(1);
+    let file = "20260601000003_invoices.rs";
+    let (path, call) = line_of(&cli, file, "pgm.sql(");
+    let (_, line) = line_of(&cli, file, "INSERT INTO invoices (id, customer_id, amount)");
+    assert!(line > call + 1);
+    let expected = format!(
+        "error: migration 20260601000003_invoices failed in `up` at operation #1 (sql), statement 3 of 4, {path}:{line}:"
+    );
+    assert!(
+        run.stderr.lines().any(|l| l == expected),
+        "expected the line {expected:?} in:\n{}",
+        run.stderr
+    );
+    // The failing statement with a caret under the unknown column, and none of the others.
+    let lines: Vec<&str> = run.stderr.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.trim() == "INSERT INTO invoices (id, customer_id, amount)")
+        .unwrap_or_else(|| panic!("the statement is not shown:\n{}", run.stderr));
+    let caret = lines[at + 1];
+    let column = caret.find('^').expect("a caret under the statement");
+    assert!(lines[at][column..].starts_with("amount"), "{}", run.stderr);
+    assert!(
+        caret.contains(&format!("({path}:{line}, column ")),
+        "{caret}"
+    );
+    for other in [
+        "CREATE TABLE invoices",
+        "VALUES (1, 1)",
+        "CREATE INDEX invoices_customer_index",
+    ] {
+        assert!(
+            !run.stderr.contains(other),
+            "{other} shown:\n{}",
+            run.stderr
+        );
+    }
+    assert!(
+        db.tables().iter().all(|t| t != "public.invoices"),
+        "the failed migration was rolled back"
+    );
+}
+
+/// Outside a transaction raw SQL is sent one statement at a time: the failing one is named by its line in
+/// the file (not the `pgm.sql(` call's), and shown alone.
+mod outside_a_transaction {
+    use migrate_core::{Definition, Migration, Migrator, UpTarget};
+    use migrate_dsl::prelude::*;
+    use tests::TestDb;
+
+    fn up(pgm: &mut MigrationBuilder) {
+        pgm.no_transaction();
+        pgm.create_table("loose", [column("id", "bigint")]);
+        pgm.sql(
+            "CREATE INDEX CONCURRENTLY loose_id_index ON loose (id);
+             CREATE INDEX CONCURRENTLY loose_nope_index ON loose (nope);
+             COMMENT ON TABLE loose IS 'never reached'",
+        );
+    }
+
+    static LOOSE: [Migration; 1] = [Migration::defined(&Definition {
+        name: "20260101000000_loose",
+        path: file!(),
+        source: include_str!("error_lines.rs"),
+        up,
+        down: None,
+    })];
+
+    #[test]
+    fn the_failing_statement_is_named_by_its_line_in_the_file() {
+        let db = TestDb::new();
+        let error = Migrator::new(&LOOSE)
+            .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
+            .expect_err("the column does not exist");
+        let message = error.to_string();
+        let line = include_str!("error_lines.rs")
+            .lines()
+            .position(|l| {
+                l.trim_start()
+                    .starts_with("CREATE INDEX CONCURRENTLY loose_nope_index")
+            })
+            .expect("the statement's line")
+            + 1;
+        assert!(
+            message.contains(&format!("at operation #2 (sql), {}:{line}:", file!())),
+            "{message}"
+        );
+        assert!(!message.contains("loose_id_index"), "{message}");
+        assert!(!message.contains("never reached"), "{message}");
     }
 }

@@ -200,6 +200,31 @@ fn require_where_clause() {
     );
 }
 
+/// A derived `down` is linted like an `up`: `rename_column_online(..).contract()`'s adds the old column back
+/// and copies every value into it with one UPDATE, in the transaction that added the column.
+#[test]
+fn whole_table_update_in_the_transaction_that_altered_the_table() {
+    rule_case(
+        "lint_whole_table_update",
+        &["20260401000055"],
+        &["20260401000056"],
+    );
+    let run = FixtureCli::with_url("online", NO_DATABASE)
+        .run(&["lint", "--down", "20261201000003"])
+        .expect_code(4);
+    assert!(
+        run.stdout.contains("whole-table-update\n")
+            && run
+                .stdout
+                .contains(r#"UPDATE "comments" SET "contents" = "body" WHERE "body" IS NOT NULL"#)
+            && run
+                .stdout
+                .contains("ACCESS EXCLUSIVE lock is held while every row is changed"),
+        "{}",
+        run.stdout
+    );
+}
+
 #[test]
 fn ban_transaction_control() {
     rule_case(
@@ -283,6 +308,61 @@ fn findings_carry_the_line_of_the_call_in_the_migration_file() {
     );
 }
 
+/// The 1-based line of `file` (in fixture `fixture`) that starts with `text`.
+fn line_starting(fixture: &str, file: &str, text: &str) -> usize {
+    let source =
+        std::fs::read_to_string(tests::fixtures::dir(fixture).join(file)).expect("fixture");
+    source
+        .lines()
+        .position(|l| l.trim_start().starts_with(text))
+        .unwrap_or_else(|| panic!("{file} has no line starting with {text}"))
+        + 1
+}
+
+/// A finding in raw SQL points at its statement's line in the migration file (the line the string starts on
+/// plus the statement's line inside it), not at the `pgm.sql(` call: an imported migration is one call
+/// holding the whole SQL file, and its findings would all name the same line.
+#[test]
+fn findings_in_raw_sql_carry_the_line_of_their_statement() {
+    let file = "20260601000002_settings.rs";
+    let run = lint("sql_lines", &["lint", "20260601000002"]).expect_code(4);
+    let call = line_starting("sql_lines", file, "pgm.sql(");
+    for (starts, rule) in [
+        ("ALTER TABLE customers", "prefer-jsonb"),
+        (
+            "CREATE INDEX customers_email_index",
+            "require-concurrent-index-creation",
+        ),
+        ("UPDATE customers", "require-where-clause"),
+    ] {
+        let line = line_starting("sql_lines", file, starts);
+        assert!(line > call + 1, "{starts}");
+        assert!(
+            run.stdout
+                .contains(&format!("  #1 (sql), line {line}: {rule}\n")),
+            "{rule} on line {line}:\n{}",
+            run.stdout
+        );
+    }
+    let json = lint("sql_lines", &["lint", "--format", "json", "20260601000002"]).expect_code(4);
+    let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
+    let lines: Vec<u64> = report["diagnostics"]
+        .as_array()
+        .expect("diagnostics")
+        .iter()
+        .filter_map(|d| d["line"].as_u64())
+        .collect();
+    let expected: Vec<u64> = [
+        "ALTER TABLE customers",
+        "CREATE INDEX customers_email_index",
+        "UPDATE customers",
+    ]
+    .iter()
+    .map(|starts| line_starting("sql_lines", file, starts) as u64)
+    .collect();
+    assert_eq!(lines, expected, "{}", json.stdout);
+}
+
 #[test]
 fn unparsable_sql_is_an_error_naming_the_file_operation_and_line() {
     let args = ["lint"];
@@ -294,7 +374,8 @@ fn unparsable_sql_is_an_error_naming_the_file_operation_and_line() {
     let report: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON on stdout");
     assert_eq!(report["summary"]["errors"], 1);
     assert_eq!(report["diagnostics"][0]["severity"], "error");
-    assert_eq!(report["diagnostics"][0]["line"], 6);
+    // The line of the typo inside the string, not the `pgm.sql(` call's (line 6).
+    assert_eq!(report["diagnostics"][0]["line"], 8);
     assert_eq!(report["diagnostics"][0]["operation"], "sql");
     let github = lint("lint_unparsable", &["lint", "--format", "github"]).expect_code(1);
     assert!(
@@ -405,7 +486,7 @@ fn without_names_every_migration_is_linted() {
     let summary = run.stdout.lines().last().unwrap_or_default();
     assert!(
         summary.starts_with(
-            "lint (up, PostgreSQL 15): 29 finding(s) in 26 of 54 migration(s), 7 silenced;"
+            "lint (up, PostgreSQL 15): 30 finding(s) in 27 of 56 migration(s), 7 silenced;"
         ),
         "{}",
         run.stdout
@@ -488,6 +569,7 @@ fn collected_inputs_through_json_give_the_same_report_for_every_lint_fixture() {
         "phases",
         "irreversible",
         "tiny_lock_timeout",
+        "sql_lines",
     ] {
         let registry = tests::fixtures::registry(fixture).expect("a fixture");
         for direction in [Direction::Up, Direction::Down] {

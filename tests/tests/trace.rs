@@ -205,16 +205,20 @@ fn trace_takes_the_pending_migrations() {
     let db = TestDb::new();
     let cli = FixtureCli::new("trace_ops", &db);
     cli.run(&["up", "--to", "20261001000010"]).expect_code(0);
+    // Its tables hold no rows: the UPDATE of 20261001000012 reads none, so the gate has nothing to stop.
     let run = cli.run(&["trace"]).expect_code(0);
     assert!(
         run.stdout.starts_with(
-            "trace of 1 migration(s) on a scratch database built from the 10 migration(s) before them"
+            "trace of 2 migration(s) on a scratch database built from the 10 migration(s) before them"
         ),
         "{}",
         run.stdout
     );
     assert!(
-        run.stdout.contains("\n20261001000011_rename_email (up): "),
+        run.stdout.contains("\n20261001000011_rename_email (up): ")
+            && run
+                .stdout
+                .contains("\n20261001000012_total_in_transaction (up): "),
         "{}",
         run.stdout
     );
@@ -376,4 +380,109 @@ fn trace_takes_the_repeatable_migrations_up_would_apply() {
     );
     let run = v2.run(&["trace", "repeatable_nope"]).expect_code(1);
     assert!(run.stderr.contains("repeatable_nope"), "{}", run.stderr);
+}
+
+/// An UPDATE of every row is a scan too: the statement reads the whole table (a sequential scan, counted in
+/// the transaction's own statistics) and here writes every row, while the ADD COLUMN before it in the same
+/// transaction holds ACCESS EXCLUSIVE: the gate stops it.
+#[test]
+fn an_update_of_every_row_under_access_exclusive_is_a_gated_scan() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("trace_ops", &db);
+    let run = cli
+        .run(&[
+            "trace",
+            "20261001000012",
+            "--rows",
+            "1000",
+            "--format",
+            "json",
+        ])
+        .expect_code(GATE);
+    let t: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let update = statement(&t, 0, 1);
+    assert!(
+        update["sql"]
+            .as_str()
+            .expect("sql")
+            .starts_with("UPDATE orders"),
+        "{update}"
+    );
+    assert_eq!(update["scans"][0]["table"], "orders", "{update}");
+    let reason = update["scans"][0]["reason"].as_str().expect("reason");
+    assert!(
+        reason.contains("sequential scan") && reason.contains("1000 row(s) read, 1000 updated"),
+        "{reason}"
+    );
+    assert_eq!(update["gate"][0]["kind"], "scan", "{update}");
+    assert_eq!(update["gate"][0]["holding"], serde_json::json!(["orders"]));
+    // The ADD COLUMN alone reads nothing.
+    assert_eq!(statement(&t, 0, 0)["scans"], serde_json::json!([]));
+}
+
+/// `trace --down`: the named migrations are applied on the scratch database (with every one before them),
+/// then reverted, newest first, and each statement of their `down` traced. The derived `down` of
+/// `rename_column_online(..).contract()` adds the old column back and copies every value into it with one
+/// UPDATE in that transaction: a scan under ACCESS EXCLUSIVE, stopped by the gate.
+#[test]
+fn trace_down_traces_the_revert_of_the_named_or_pending_migrations() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("online", &db);
+    let run = cli
+        .run(&["trace", "--down", "20261201000003", "--format", "json"])
+        .expect_code(GATE);
+    let t: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let m = &t["migrations"][0];
+    assert_eq!(m["name"], "20261201000003_contract_comments_contents");
+    assert_eq!(m["direction"], "down");
+    let statements: Vec<&serde_json::Value> = m["transactions"]
+        .as_array()
+        .expect("transactions")
+        .iter()
+        .flat_map(|t| t["statements"].as_array().expect("statements"))
+        .collect();
+    let copy = statements
+        .iter()
+        .find(|s| {
+            s["sql"]
+                .as_str()
+                .is_some_and(|sql| sql.starts_with("UPDATE \"comments\""))
+        })
+        .unwrap_or_else(|| panic!("no UPDATE traced: {m:#}"));
+    assert_eq!(copy["scans"][0]["table"], "comments", "{copy}");
+    assert!(
+        copy["scans"][0]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("1000 row(s) read, 1000 updated")),
+        "{copy}"
+    );
+    assert_eq!(copy["gate"][0]["kind"], "scan", "{copy}");
+    assert_eq!(copy["gate"][0]["holding"], serde_json::json!(["comments"]));
+    assert!(db.tables().is_empty(), "trace touched the target database");
+
+    // Without names: the pending migrations, applied and then reverted newest first.
+    cli.run(&["up", "--to", "20261201000002"]).expect_code(0);
+    let run = cli.run(&["trace", "--down"]).expect_code(GATE);
+    let order: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.ends_with(".rs") && l.contains(" (down): "))
+        .map(|l| l.split(' ').next().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "20261201000005_unique_comments_body",
+            "20261201000004_check_comments_body_length",
+            "20261201000003_contract_comments_contents"
+        ],
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .starts_with("trace of the `down` of 3 migration(s)"),
+        "{}",
+        run.stdout
+    );
 }

@@ -1,7 +1,7 @@
 //! What the commands that run migrations share: the migrator configured from the settings, the connection
-//! target, the watchers a run starts once it is connected, and the schema file it writes afterwards.
+//! target, the watchers a run starts once it is connected, and the note on the schema file afterwards.
 
-use crate::stdio::{errln, outln};
+use crate::stdio::outln;
 
 use anyhow::Result;
 use migrate_core::{Interrupt, Migrator, Notices, Registry};
@@ -108,22 +108,18 @@ pub(super) fn count(n: u64) -> usize {
     usize::try_from(n).unwrap_or(usize::MAX)
 }
 
-/// Writes `schema_file` (when configured) after a run that changed the database: the schema described from
-/// the catalog, which needs no client tools. The run itself is committed by then, so a failure here is a
-/// warning, not the run's failure: the exit status and the summary printed before report what happened to
-/// the database.
-pub(crate) fn write_schema_file(settings: &Settings, db: &Target) {
+/// After a run that changed the database, with `schema_file` configured: a note when the file may be behind
+/// the migrations (see [`schema_file::behind`]). The file holds what the migrations give on an empty
+/// database, which only `schema write` builds (on a scratch database: seconds to minutes with thousands of
+/// migrations, see docs/schema-file.md), so a run never writes it, and never from the database it ran on.
+pub(crate) fn note_schema_file(settings: &Settings, registry: &Registry) {
     let Some(file) = &settings.schema_file else {
         return;
     };
-    match schema_file::text(db, settings).and_then(|text| schema_file::write(file, &text)) {
-        Ok(true) => outln!("schema written to {}", schema_file::shown(file)),
-        Ok(false) => {}
-        Err(e) => errln!(
-            "warning: the run is committed, but the schema file {} was not written: {}\n\
-             hint: the file is written again after the next run that changes the database, or now with `migrate schema write`",
-            schema_file::shown(file),
-            crate::error_message(&e)
-        ),
+    if let Some(why) = schema_file::behind(file, registry) {
+        outln!(
+            "note: {why}: the schema file holds what the migrations give, never what a run did to a database; \
+             `migrate schema write` writes it (from a scratch database), then commit it"
+        );
     }
 }

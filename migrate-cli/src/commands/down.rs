@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::Result;
 use migrate_core::DownTarget;
 
-use super::context::{count, with_run_args, write_schema_file, Context};
+use super::context::{count, note_schema_file, with_run_args, Context};
 use super::script;
 use crate::args::DownArgs;
 use crate::run_log::RunLog;
@@ -47,7 +47,7 @@ pub(super) fn down(context: &Context<'_>, args: &DownArgs) -> Result<ExitCode> {
         n => outln!("{n} migration(s) reverted on {}", db.display),
     }
     if !ran.is_empty() {
-        write_schema_file(settings, &db);
+        note_schema_file(settings, context.registry);
     }
     Ok(ExitCode::SUCCESS)
 }

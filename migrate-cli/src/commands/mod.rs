@@ -30,7 +30,7 @@ use migrate_core::Registry;
 use crate::args::{Command, SchemaAction};
 use crate::settings::Settings;
 
-pub(crate) use context::write_schema_file;
+pub(crate) use context::note_schema_file;
 pub use create::create;
 pub use database::database;
 #[cfg(feature = "import")]

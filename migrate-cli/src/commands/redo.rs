@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 
-use super::context::{count, write_schema_file, Context};
+use super::context::{count, note_schema_file, Context};
 use crate::args::LogArgs;
 use crate::run_log::RunLog;
 
@@ -25,6 +25,6 @@ pub(super) fn redo(context: &Context<'_>, n: u64, log_args: &LogArgs) -> Result<
         .map_err(|e| context.ended(e, &client));
     let ran = log.outcome(result)?;
     outln!("{} migration(s) redone on {}", ran.len() / 2, db.display);
-    write_schema_file(settings, &db);
+    note_schema_file(settings, context.registry);
     Ok(ExitCode::SUCCESS)
 }

@@ -1,5 +1,6 @@
 //! `trace`: runs the pending (or named) migrations on a scratch database built from the migrations before them
-//! and reports what each statement locks, rewrites and scans (see [`migrate_core::trace`]).
+//! and reports what each statement locks, rewrites and scans (see [`migrate_core::trace`]); with `--down`,
+//! applies them there and traces their `down`s.
 
 use std::process::ExitCode;
 
@@ -25,7 +26,8 @@ pub fn trace(
         .timeouts(settings.timeouts.clone())
         .notices(notices.clone());
     let names: Vec<String> = if args.names.is_empty() {
-        // What `up` would run: the pending migrations, then the new and changed repeatable ones.
+        // What `up` would run: the pending migrations, then the new and changed repeatable ones (which have
+        // no `down`).
         let mut client = db.connect(settings.connect_timeout)?;
         let pending = migrator
             .status(&mut client)?
@@ -33,11 +35,16 @@ pub fn trace(
             .into_iter()
             .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
             .map(|e| e.name);
-        let repeatables = migrator
-            .repeatable_status(&mut client)?
-            .into_iter()
-            .filter(|r| matches!(r.state, RepeatableState::New | RepeatableState::Changed))
-            .map(|r| r.name);
+        let repeatables: Vec<String> = if args.down {
+            Vec::new()
+        } else {
+            migrator
+                .repeatable_status(&mut client)?
+                .into_iter()
+                .filter(|r| matches!(r.state, RepeatableState::New | RepeatableState::Changed))
+                .map(|r| r.name)
+                .collect()
+        };
         pending.chain(repeatables).collect()
     } else {
         // An unknown name fails here, before a scratch database is made.
@@ -49,8 +56,15 @@ pub fn trace(
                     .iter()
                     .any(|m| m.name() == name)
             });
-        migrator.plan_named(&versioned, migrate_core::Direction::Up)?;
-        migrator.plan_named_repeatables(&repeatables, migrate_core::Direction::Up)?;
+        if args.down {
+            if let Some(name) = repeatables.first() {
+                return Err(trace::TraceError::NoDown(name.clone()).into());
+            }
+            migrator.plan_named(&versioned, migrate_core::Direction::Down)?;
+        } else {
+            migrator.plan_named(&versioned, migrate_core::Direction::Up)?;
+            migrator.plan_named_repeatables(&repeatables, migrate_core::Direction::Up)?;
+        }
         args.names.clone()
     };
     if names.is_empty() {
@@ -79,7 +93,11 @@ pub fn trace(
             .as_ref()
             .map(|(file, sql)| (file.as_str(), sql.as_str())),
     };
-    let result = trace::run(&migrator, &mut client, watcher, &names, &options);
+    let result = if args.down {
+        trace::run_down(&migrator, &mut client, watcher, &names, &options)
+    } else {
+        trace::run(&migrator, &mut client, watcher, &names, &options)
+    };
     drop(client);
     drop(scratch);
     let trace = result?;

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use migrate_core::{State, UpTarget};
 
-use super::context::{count, with_run_args, write_schema_file, Context};
+use super::context::{count, note_schema_file, with_run_args, Context};
 use super::script;
 use crate::args::UpArgs;
 use crate::connect;
@@ -93,7 +93,7 @@ pub(super) fn up(context: &Context<'_>, args: &UpArgs) -> Result<ExitCode> {
         }
     }
     if !ran.is_empty() {
-        write_schema_file(settings, &db);
+        note_schema_file(settings, context.registry);
     }
     if let Some(left) = left {
         outln!("{left}");

@@ -143,18 +143,27 @@ fn sql_findings(
             new_transaction: s.new_transaction,
         })
         .collect();
+    // The line of what is at `offset` in input `i`'s SQL: its own line in the file when the SQL is written
+    // there in place, else the line of the operation's call.
+    let line = |i: usize, offset: usize| {
+        m.statements[i]
+            .sql_lines
+            .line_at(&m.statements[i].sql, offset)
+            .map(|line| line as usize)
+            .or(inputs[i].line)
+    };
     let (hits, failures) = sql::check(&inputs, options.pg_version, m.transactional);
     out.unparsable
         .extend(failures.into_iter().map(|f| Unparsable {
             op: (inputs[f.input].position, inputs[f.input].op),
-            line: inputs[f.input].line,
+            line: line(f.input, f.offset),
             message: f.message,
         }));
     hits.into_iter()
         .map(|h| Finding {
             rule: h.rule,
             op: Some((inputs[h.input].position, inputs[h.input].op)),
-            line: inputs[h.input].line,
+            line: line(h.input, h.offset),
             statement: h.statement,
             detail: h.detail,
         })

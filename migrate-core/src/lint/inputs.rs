@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::Error;
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
+use crate::SqlLines;
 
 use super::error::{InputsError, LintError, SuppressionError};
 use super::suppress::{self, Suppression};
@@ -108,6 +109,10 @@ pub struct StatementInputs {
     pub sql: String,
     /// The line of the operation's `pgm.xxx(..)` call in the migration file, when it is there.
     pub line: Option<usize>,
+    /// Raw SQL written in place in the call (`pgm.sql(r#"..."#)`): the file line of each line of `sql`, so
+    /// that a finding names its statement's line. Empty otherwise (and in inputs from an older runner).
+    #[serde(default, skip_serializing_if = "SqlLines::is_empty")]
+    pub sql_lines: SqlLines,
     /// In a transactional migration, the engine commits what came before and runs this in a new transaction
     /// (`VALIDATE CONSTRAINT` after an `ADD ... NOT VALID`): rules that look at what shares a transaction
     /// must see that boundary.
@@ -274,6 +279,7 @@ fn collect_one(
             op: s.op.to_owned(),
             sql: s.sql.clone(),
             line: line_of(s.recorded_at),
+            sql_lines: m.sql_lines(s.recorded_at, &s.sql).unwrap_or_default(),
             new_transaction: std::mem::take(&mut boundary),
         });
     }

@@ -26,6 +26,8 @@ mod rules;
 #[cfg(feature = "lint")]
 mod sql;
 mod suppress;
+#[cfg(feature = "lint")]
+mod whole_table;
 
 #[cfg(feature = "lint")]
 pub use baseline::{Accepted, Baseline, BaselineError, BASELINE_FILE, BASELINE_VERSION};

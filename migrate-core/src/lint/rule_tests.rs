@@ -465,6 +465,34 @@ fn require_where_clause() {
 }
 
 #[test]
+fn whole_table_update() {
+    let rule = Rule::WholeTableUpdate;
+    lint_errors(
+        Rule::WholeTableUpdate,
+        &[r#"UPDATE "comments" SET "contents" = "body" WHERE "body" IS NOT NULL"#],
+        IN_TRANSACTION,
+    );
+    lint_errors(
+        rule,
+        &["DELETE FROM t WHERE a IS DISTINCT FROM b"],
+        IN_TRANSACTION,
+    );
+    lint_ok(
+        rule,
+        &["UPDATE t SET a = b WHERE id BETWEEN 1 AND 1000"],
+        IN_TRANSACTION,
+    );
+    lint_ok(
+        rule,
+        &[
+            "CREATE TABLE t (a int, b int)",
+            "UPDATE t SET a = b WHERE a IS NULL",
+        ],
+        IN_TRANSACTION,
+    );
+}
+
+#[test]
 fn ban_transaction_control() {
     let rule = Rule::BanTransactionControl;
     lint_errors(Rule::BanTransactionControl, &["COMMIT"], IN_TRANSACTION);

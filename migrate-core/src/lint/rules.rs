@@ -227,6 +227,16 @@ rules! {
         problem: "every row is changed in one transaction: writes to any row wait, and the table bloats",
         instead: "a `pgm.backfill(..)` in a data migration of its own (batched, resumable), or a WHERE clause if only some rows are meant",
     },
+    /// `UPDATE` or `DELETE` whose `WHERE` picks rows only by their own columns (`WHERE new IS NOT NULL`,
+    /// `WHERE a IS DISTINCT FROM b`): no constant, parameter or subquery bounds it, so it reaches about every
+    /// row of the table, in one statement and one transaction.
+    WholeTableUpdate => {
+        name: "whole-table-update",
+        exempt_new_tables: true,
+        lock: "ROW EXCLUSIVE on the table and a row lock on every row it changes until the migration commits; ACCESS EXCLUSIVE on the table for all of it when the same transaction altered the table first",
+        problem: "about every row is changed in one transaction: writes to those rows wait until the commit (reads and writes of the whole table when the transaction altered it first, as a derived `down` that adds a column back and copies the values into it does), and the table bloats",
+        instead: "a `pgm.backfill(..)` in a data migration of its own (batched, resumable, outside the transaction that changes the table), or a WHERE clause naming the rows meant when only some are",
+    },
     /// `BEGIN`, `COMMIT`, `ROLLBACK` and the like in a migration.
     BanTransactionControl => {
         name: "ban-transaction-control",

@@ -13,6 +13,7 @@ use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SourceFile, SyntaxKind, SyntaxNode};
 
 use super::rules::Rule;
+use super::whole_table::{altered_in_the_same_transaction, by_own_columns};
 
 /// One rendered statement of the migration, as recorded.
 #[derive(Debug, Clone, Copy)]
@@ -33,6 +34,8 @@ pub(crate) struct Input<'a> {
 pub(crate) struct Hit {
     pub rule: Rule,
     pub input: usize,
+    /// Where the statement starts (its first token) in the input's SQL, in bytes.
+    pub offset: usize,
     pub statement: String,
     pub detail: Option<String>,
 }
@@ -70,18 +73,22 @@ impl Layout {
 }
 
 /// A top-level statement of the combined text.
-struct Stmt {
-    node: ast::Stmt,
+pub(super) struct Stmt {
+    pub(super) node: ast::Stmt,
     start: usize,
-    input: usize,
+    /// Its first token (comments before it aside), in the combined text.
+    code_start: usize,
+    pub(super) input: usize,
     /// The table it changes, normalised ([`normalise`]), where that is one table.
-    table: Option<String>,
+    pub(super) table: Option<String>,
 }
 
 /// The first thing the parser could not read in `inputs[input]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct ParseFailure {
     pub input: usize,
+    /// Where the parser stopped in the input's SQL, in bytes.
+    pub offset: usize,
     pub message: String,
 }
 
@@ -121,6 +128,7 @@ pub(crate) fn check(
             + 1;
         failures.push(ParseFailure {
             input,
+            offset: offset.clamp(start, end) - start,
             message: format!("{}, {near} (line {line} of its SQL)", error.message()),
         });
     }
@@ -132,10 +140,17 @@ pub(crate) fn check(
         .filter_map(|node| {
             let start = usize::from(node.syntax().text_range().start());
             let input = layout.input_at(start)?;
+            let code_start = node
+                .syntax()
+                .descendants_with_tokens()
+                .filter_map(|e| e.into_token())
+                .find(|t| !matches!(t.kind(), SyntaxKind::WHITESPACE | SyntaxKind::COMMENT))
+                .map_or(start, |t| usize::from(t.text_range().start()));
             Some(Stmt {
                 table: target_table(&node),
                 node,
                 start,
+                code_start,
                 input,
             })
         })
@@ -171,6 +186,11 @@ pub(crate) fn check(
     if !transactional {
         concurrent_with_other_ddl(&stmts, inputs, &mut raw);
     }
+    for (i, rule, detail) in &mut raw {
+        if matches!(rule, Rule::RequireWhereClause | Rule::WholeTableUpdate) && detail.is_none() {
+            *detail = altered_in_the_same_transaction(&stmts, inputs, *i, transactional);
+        }
+    }
 
     // One hit per rule and statement, and a general rule gives way to a more precise one on the same statement:
     // squawk reports constraint-missing-not-valid next to its foreign key, unique and primary key rules, and
@@ -204,6 +224,7 @@ pub(crate) fn check(
         .map(|(i, rule, detail)| Hit {
             rule,
             input: stmts[i].input,
+            offset: stmts[i].code_start - layout.spans[stmts[i].input].0,
             statement: one_line(&stmts[i].node.syntax().text().to_string()),
             detail,
         })
@@ -325,12 +346,16 @@ fn own_hits(stmt: &Stmt, op: &str, pg_major: u32, mut hit: impl FnMut(Rule, Opti
                 }
             }
         }
-        ast::Stmt::Update(u) if u.where_clause_or_current_of().is_none() => {
-            hit(Rule::RequireWhereClause, None)
-        }
-        ast::Stmt::Delete(d) if d.where_clause_or_current_of().is_none() => {
-            hit(Rule::RequireWhereClause, None)
-        }
+        ast::Stmt::Update(u) => match u.where_clause_or_current_of() {
+            None => hit(Rule::RequireWhereClause, None),
+            Some(w) if by_own_columns(w.syntax()) => hit(Rule::WholeTableUpdate, None),
+            Some(_) => {}
+        },
+        ast::Stmt::Delete(d) => match d.where_clause_or_current_of() {
+            None => hit(Rule::RequireWhereClause, None),
+            Some(w) if by_own_columns(w.syntax()) => hit(Rule::WholeTableUpdate, None),
+            Some(_) => {}
+        },
         ast::Stmt::DropType(_) | ast::Stmt::DropDomain(_) => hit(Rule::BanDropType, None),
         ast::Stmt::DropFunction(_)
         | ast::Stmt::DropProcedure(_)
@@ -490,7 +515,7 @@ fn timeout_setting(stmt: &ast::Stmt) -> Option<&'static str> {
 }
 
 /// Whether `words` appear in a row among the statement's tokens (keywords, ignoring whitespace and comments).
-fn has_keywords(node: &SyntaxNode, words: &[&str]) -> bool {
+pub(super) fn has_keywords(node: &SyntaxNode, words: &[&str]) -> bool {
     let tokens: Vec<String> = node
         .descendants_with_tokens()
         .filter_map(|e| e.into_token())
@@ -549,7 +574,7 @@ pub(crate) fn normalise(name: &str) -> String {
 }
 
 /// A statement on one line, at most 120 characters, for findings.
-fn one_line(sql: &str) -> String {
+pub(super) fn one_line(sql: &str) -> String {
     let flat = sql
         .lines()
         .map(|l| l.split("--").next().unwrap_or("").trim())
@@ -627,7 +652,19 @@ mod tests {
             rules(&["UPDATE t SET a = 1", "DELETE FROM t"], 15),
             ["require-where-clause", "require-where-clause"]
         );
-        assert!(rules(&["UPDATE t SET a = 1 WHERE a IS NULL"], 15).is_empty());
+        assert_eq!(
+            rules(&["UPDATE t SET a = 1 WHERE a IS NULL"], 15),
+            ["whole-table-update"]
+        );
+        for bounded in [
+            "UPDATE t SET a = 1 WHERE id = 7",
+            "UPDATE t SET a = b WHERE id IN (SELECT id FROM t WHERE a IS NULL LIMIT 1000)",
+            "UPDATE t SET a = b WHERE id = ANY($1)",
+            "DELETE FROM t WHERE created < now() - interval '1 year'",
+            "DELETE FROM t WHERE status = 'gone'",
+        ] {
+            assert!(rules(&[bounded], 15).is_empty(), "{bounded}");
+        }
         assert_eq!(
             rules(&["BEGIN; SELECT 1; COMMIT", "ROLLBACK"], 15),
             [
@@ -783,7 +820,7 @@ mod tests {
             &inputs(&[
                 "ALTER TABLE posts ADD COLUMN location point",
                 "DROP INDEX CONCURRENTLY k",
-                "UPDATE posts SET x = 1 WHERE x IS NULL",
+                "UPDATE posts SET x = 1 WHERE id = 1",
             ]),
             15,
             false,

@@ -118,6 +118,8 @@ impl<'a> Migrator<'a> {
                     op: unit.op,
                     line: m.line_of(unit.recorded_at),
                     sql,
+                    // What the engine built to restore an object, not SQL of the file.
+                    sql_lines: Default::default(),
                     source,
                     outcome,
                     sent_after: 0,

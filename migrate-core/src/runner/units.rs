@@ -416,6 +416,7 @@ fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: Uni
             position: unit.position,
             op: unit.op,
             line: m.line_of(unit.recorded_at),
+            sql_lines: m.sql_lines(unit.recorded_at, &unit.sql).unwrap_or_default(),
             sql: unit.sql.clone(),
             source,
             outcome,

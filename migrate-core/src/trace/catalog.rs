@@ -1,6 +1,7 @@
 //! What the trace reads from the catalog around each statement: the relations (and their files, whose change
-//! means a rewrite), the constraints (and whether each is validated), and the relation locks the migration's
-//! session holds. One round trip, simple queries: every value arrives as text through its output function.
+//! means a rewrite; for tables, the transaction's own statistics: sequential scans and rows written), the
+//! constraints (and whether each is validated), and the relation locks the migration's session holds. One
+//! round trip, simple queries: every value arrives as text through its output function.
 
 use std::collections::HashMap;
 
@@ -25,6 +26,32 @@ pub(crate) struct Relation {
     pub table: Option<u32>,
     /// The bare name, as the server's messages quote it (`verifying table "comments"`).
     pub relname: String,
+    /// What the session's current transaction did to a table's rows so far (zero outside a transaction).
+    pub rows: RowCounts,
+}
+
+/// A table's statistics for the current transaction (`pg_stat_xact_user_tables`): kept by the session
+/// itself, so they count the statements of its open transaction, and they are zero in a new one.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RowCounts {
+    /// Sequential scans of the table (each reads every row).
+    pub seq_scans: u64,
+    /// Rows those scans read.
+    pub read: u64,
+    pub updated: u64,
+    pub deleted: u64,
+}
+
+impl RowCounts {
+    /// What happened between `before` and `self`.
+    pub fn since(self, before: RowCounts) -> RowCounts {
+        RowCounts {
+            seq_scans: self.seq_scans.saturating_sub(before.seq_scans),
+            read: self.read.saturating_sub(before.read),
+            updated: self.updated.saturating_sub(before.updated),
+            deleted: self.deleted.saturating_sub(before.deleted),
+        }
+    }
 }
 
 /// What kind of relation a lock, rewrite or scan concerns.
@@ -88,7 +115,9 @@ pub(crate) fn read(
 ) -> Result<Snapshot, postgres::Error> {
     let sql = format!(
         "SELECT c.oid, pg_catalog.quote_ident(n.nspname), pg_catalog.quote_ident(c.relname), c.relkind, \
-         c.relfilenode, i.indrelid, c.relname \
+         c.relfilenode, i.indrelid, c.relname, \
+         pg_catalog.pg_stat_get_xact_numscans(c.oid), pg_catalog.pg_stat_get_xact_tuples_returned(c.oid), \
+         pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) \
          FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid \
@@ -127,6 +156,15 @@ pub(crate) fn read(
                 file: number(&row, 4).unwrap_or(0),
                 table: number(&row, 5),
                 relname: text(&row, 6).to_owned(),
+                rows: match kind {
+                    RelationKind::Index => RowCounts::default(),
+                    _ => RowCounts {
+                        seq_scans: count(&row, 7),
+                        read: count(&row, 8),
+                        updated: count(&row, 9),
+                        deleted: count(&row, 10),
+                    },
+                },
             },
         );
     }
@@ -188,4 +226,8 @@ fn text(row: &[Option<String>], i: usize) -> &str {
 
 fn number(row: &[Option<String>], i: usize) -> Option<u32> {
     text(row, i).parse().ok()
+}
+
+fn count(row: &[Option<String>], i: usize) -> u64 {
+    text(row, i).parse().unwrap_or(0)
 }

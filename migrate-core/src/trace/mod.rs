@@ -2,14 +2,18 @@
 //!
 //! Public for migrate-cli (`migrate trace`); not a stable API.
 //!
-//! The traced migrations run on a scratch database built from the migrations before them, through the real
-//! runner (its transactions, its transaction breaks, its statements outside a transaction), with an observer
-//! attached ([`crate::observer`]). Around each statement the observer reads, on the migration's own session:
+//! The traced migrations run on a scratch database built from the migrations before them ([`run`]; or, to
+//! trace their `down`, [`run_down`]: applied with those, then reverted), through the real runner (its
+//! transactions, its transaction breaks, its statements outside a transaction), with an observer attached
+//! ([`crate::observer`]). Around each statement the observer reads, on the migration's own session:
 //!
 //! - the relation locks the session holds (`pg_locks`), so each statement's new locks and the strongest lock
 //!   held on each relation until the commit are known, with what each mode blocks ([`LockMode::blocks`]);
 //! - every relation's file (`pg_class.relfilenode`): a new one means a rewrite;
 //! - every constraint's `convalidated`: a constraint that became validated was checked against the rows;
+//! - in a transaction, each table's statistics of that transaction (`pg_stat_xact_user_tables`): a new
+//!   sequential scan that read rows means the statement read the whole table (an `UPDATE` or `DELETE` of
+//!   every row, a copy), with the rows it updated and deleted;
 //! - the server's `DEBUG1` messages (the session runs with `client_min_messages = debug1`), which name each
 //!   table the statement read whole: `verifying table "t"` (a constraint or `NOT NULL` checked),
 //!   `validating foreign key constraint "fk"`, `building index "i" on table "t"`, and what it proved without
@@ -31,8 +35,8 @@ mod watcher;
 use postgres::Client;
 
 use crate::error::Error;
-use crate::migration::Migration;
-use crate::runner::{Migrator, UpTarget};
+use crate::migration::{Direction, Migration};
+use crate::runner::{DownTarget, Migrator, UpTarget};
 
 pub use allow::GateKind;
 pub use catalog::RelationKind;
@@ -61,9 +65,14 @@ pub enum TraceError {
         .0.iter().map(|(file, line, message)| format!("  {file}:{line}: {message}")).collect::<Vec<_>>().join("\n")
     )]
     Allow(Vec<(String, usize, String)>),
-    /// The migrations before the traced ones do not apply.
-    #[error("the migrations before the traced ones do not apply to the scratch database: {0}")]
+    /// The migrations before the traced ones do not apply (for a trace of `down`s, the traced ones too).
+    #[error("the migrations the trace starts from do not apply to the scratch database: {0}")]
     Base(#[source] Error),
+    /// A trace of `down`s named a repeatable migration, which has none.
+    #[error(
+        "{0} is a repeatable migration: it has no `down` to trace (`trace --down` takes versioned migrations)"
+    )]
+    NoDown(String),
     /// The data file failed.
     #[error("the data file {file} failed: {}", crate::error::describe_pg(.source))]
     Data {
@@ -115,6 +124,7 @@ pub fn run(
         (Some(&first), Some(&last)) => (first, last),
         _ if selected_repeatables.is_empty() => {
             return Ok(Trace {
+                direction: Direction::Up,
                 applied_before: 0,
                 rows: None,
                 data_file: None,
@@ -136,23 +146,7 @@ pub fn run(
             )
             .map_err(TraceError::Base)?;
     }
-    if let Some((file, sql)) = options.data {
-        client
-            .batch_execute(sql)
-            .map_err(|source| TraceError::Data {
-                file: file.to_owned(),
-                source,
-            })?;
-    }
-    let rows = if options.rows > 0 {
-        Some(seed::fill(
-            client,
-            migrator.migrations_table(),
-            options.rows,
-        )?)
-    } else {
-        None
-    };
+    let rows = fill(migrator, client, options)?;
 
     let tracer = tracer::Tracer::new(
         migrator.migrations_table().clone(),
@@ -160,11 +154,7 @@ pub fn run(
         &allows,
     );
     let traced_migrator = migrator.clone().observer(&tracer);
-    client
-        .batch_execute("SET client_min_messages = debug1")
-        .map_err(Error::database(
-            "cannot ask the server for its DEBUG1 messages",
-        ))?;
+    debug_messages(client, true)?;
     for (index, _) in all.iter().enumerate().take(last + 1).skip(first) {
         let run = if selected.contains(&index) {
             traced_migrator.run_up(client, &UpTarget::Count(1), &mut |event| {
@@ -193,16 +183,131 @@ pub fn run(
             }
         }
     }
-    client
-        .batch_execute("RESET client_min_messages")
-        .map_err(Error::database("cannot reset client_min_messages"))?;
+    debug_messages(client, false)?;
     drop(traced_migrator);
     Ok(Trace {
+        direction: Direction::Up,
         applied_before: first,
         rows,
         data_file: options.data.map(|(file, _)| file.to_owned()),
         migrations: tracer.finish(),
     })
+}
+
+/// Traces the `down` of `traced` (names of `migrator`'s versioned migrations, in any order) on `client`, a
+/// connection to an empty scratch database (`watcher` is a second one): every migration up to the newest
+/// traced one is applied, then `options`' data and rows are put in, then the migrations are reverted one at
+/// a time, newest first, down to the oldest traced one, through the runner `down` uses. The traced ones are
+/// observed; those between them are reverted without being traced.
+pub fn run_down(
+    migrator: &Migrator<'_>,
+    client: &mut Client,
+    watcher: Client,
+    traced: &[String],
+    options: &Options<'_>,
+) -> Result<Trace, TraceError> {
+    let all = migrator.migrations();
+    let mut selected: Vec<usize> = Vec::new();
+    for name in traced {
+        if migrator
+            .repeatable_migrations()
+            .iter()
+            .any(|m| m.name() == name)
+        {
+            return Err(TraceError::NoDown(name.clone()));
+        }
+        let index = all
+            .iter()
+            .position(|m| m.name() == name || m.version() == name)
+            .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
+        if !selected.contains(&index) {
+            selected.push(index);
+        }
+    }
+    selected.sort_unstable();
+    let (Some(&first), Some(&last)) = (selected.first(), selected.last()) else {
+        return Ok(Trace {
+            direction: Direction::Down,
+            applied_before: 0,
+            rows: None,
+            data_file: None,
+            migrations: Vec::new(),
+        });
+    };
+    let allows = self::allows(selected.iter().map(|&i| &all[i]))?;
+    migrator
+        .run_up(
+            client,
+            &UpTarget::To(all[last].name().to_owned()),
+            &mut |_| {},
+        )
+        .map_err(TraceError::Base)?;
+    let rows = fill(migrator, client, options)?;
+
+    let tracer = tracer::Tracer::new(
+        migrator.migrations_table().clone(),
+        watcher::Watcher::start(watcher),
+        &allows,
+    );
+    let traced_migrator = migrator.clone().observer(&tracer);
+    debug_messages(client, true)?;
+    for index in (first..=last).rev() {
+        let one = DownTarget::Count(1);
+        if selected.contains(&index) {
+            traced_migrator.run_down(client, &one, &mut |event| tracer.event(&event))?;
+        } else {
+            migrator.run_down(client, &one, &mut |_| {})?;
+        }
+    }
+    debug_messages(client, false)?;
+    drop(traced_migrator);
+    Ok(Trace {
+        direction: Direction::Down,
+        applied_before: last + 1,
+        rows,
+        data_file: options.data.map(|(file, _)| file.to_owned()),
+        migrations: tracer.finish(),
+    })
+}
+
+/// Runs `--data FILE`, then fills the tables for `--rows N`: what the traced statements then find.
+fn fill(
+    migrator: &Migrator<'_>,
+    client: &mut Client,
+    options: &Options<'_>,
+) -> Result<Option<Seeding>, TraceError> {
+    if let Some((file, sql)) = options.data {
+        client
+            .batch_execute(sql)
+            .map_err(|source| TraceError::Data {
+                file: file.to_owned(),
+                source,
+            })?;
+    }
+    if options.rows == 0 {
+        return Ok(None);
+    }
+    Ok(Some(seed::fill(
+        client,
+        migrator.migrations_table(),
+        options.rows,
+    )?))
+}
+
+/// Asks the server for its `DEBUG1` messages on the migrations' session (which say what a statement read
+/// whole), or stops asking.
+fn debug_messages(client: &mut Client, on: bool) -> Result<(), Error> {
+    if on {
+        client
+            .batch_execute("SET client_min_messages = debug1")
+            .map_err(Error::database(
+                "cannot ask the server for its DEBUG1 messages",
+            ))
+    } else {
+        client
+            .batch_execute("RESET client_min_messages")
+            .map_err(Error::database("cannot reset client_min_messages"))
+    }
 }
 
 /// The `// trace: allow` comments of the selected migrations, or every malformed one.

@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::allow::GateKind;
+use crate::migration::Direction;
 use super::catalog::RelationKind;
 use super::locks::{Blocks, LockMode};
 
@@ -12,7 +13,11 @@ use super::locks::{Blocks, LockMode};
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct Trace {
-    /// How many migrations built the scratch database before the first traced one (applied, not traced).
+    /// What was traced: the migrations' `up`, or their `down` (after applying them).
+    pub direction: Direction,
+    /// How many migrations built the scratch database before the first traced one was run (applied, not
+    /// traced): for a trace of `up`s, those before the oldest traced one; of `down`s, every migration up to
+    /// the newest traced one, which the `down`s then revert.
     pub applied_before: usize,
     /// `--rows N`: what was filled with generated rows before the traced migrations ran.
     pub rows: Option<Seeding>,
@@ -74,11 +79,12 @@ pub struct SkippedTable {
     pub reason: String,
 }
 
-/// One traced migration (its `up`).
+/// One traced migration, its `up` or its `down`.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]
 pub struct MigrationTrace {
     pub name: String,
+    pub direction: Direction,
     pub file: String,
     /// Whether it runs in transactions (else each statement commits on its own).
     pub transactional: bool,
@@ -113,7 +119,8 @@ pub struct StatementTrace {
     pub position: usize,
     /// The builder method that recorded it (`add_columns`, `sql`, ...).
     pub operation: String,
-    /// The line of its `pgm.xxx(..)` call in the migration file, when it was recorded there.
+    /// The line of its `pgm.xxx(..)` call in the migration file, when it was recorded there; for raw SQL
+    /// written in the call, the line of its first statement inside the string.
     pub line: Option<u32>,
     pub sql: String,
     pub duration_ms: f64,

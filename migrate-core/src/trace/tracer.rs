@@ -16,7 +16,7 @@ use crate::observer::{Observer, Session};
 use crate::plan::Step;
 
 use super::allow::{Allow, GateKind};
-use super::catalog::{self, Relation, RelationKind, Snapshot};
+use super::catalog::{self, Relation, RelationKind, RowCounts, Snapshot};
 use super::locks::LockMode;
 use super::report::{
     Allowed, GateFinding, Lock, MigrationTrace, Observed, RelationRef, Scan, StatementTrace,
@@ -103,12 +103,14 @@ impl Tracer {
         match event {
             Event::Started {
                 name,
+                direction,
                 transactional,
                 ..
             } => {
                 let file = self.files.get(*name).cloned().unwrap_or_default();
                 state.migrations.push(MigrationTrace {
                     name: (*name).to_owned(),
+                    direction: *direction,
                     file,
                     transactional: *transactional,
                     transactions: Vec::new(),
@@ -379,10 +381,11 @@ impl Observer for Tracer {
             &names,
             &rewrites,
         );
+        let scans = with_sequential_scans(scans, before, &after, &existing, &rewrites);
         let statement = StatementTrace {
             position: unit.position,
             operation: unit.op.to_owned(),
-            line: step.migration.line_of(unit.recorded_at),
+            line: step.migration.statement_line(unit.recorded_at, &unit.sql),
             sql: unit.sql.clone(),
             duration_ms: millis(duration),
             observed,
@@ -553,6 +556,51 @@ fn read_notices(
     }
 }
 
+/// `scans` with the tables of `existing` the statement read by a sequential scan, by the transaction's own
+/// statistics (so in a transaction only: outside one they start again with each statement's): an UPDATE or
+/// DELETE of every row, a copy, a query the server planned that way. Each row read counts, so an empty
+/// table is left out (its scan costs nothing here, and the plan on a table with rows may differ). A table
+/// already listed for the server's own message, or rewritten, stays as it is.
+fn with_sequential_scans(
+    mut scans: Vec<Scan>,
+    before: &Snapshot,
+    after: &Snapshot,
+    existing: &HashSet<u32>,
+    rewrites: &[RelationRef],
+) -> Vec<Scan> {
+    let mut found: Vec<(&Relation, RowCounts)> = after
+        .relations
+        .iter()
+        .filter(|(oid, _)| existing.contains(oid))
+        .filter_map(|(oid, r)| {
+            let done = r
+                .rows
+                .since(before.relations.get(oid).map_or_else(RowCounts::default, |b| b.rows));
+            (done.seq_scans > 0 && done.read > 0).then_some((r, done))
+        })
+        .collect();
+    found.sort_by(|a, b| a.0.name.cmp(&b.0.name));
+    for (relation, done) in found {
+        if scans.iter().any(|s| s.table == relation.name)
+            || rewrites.iter().any(|r| r.relation == relation.name)
+        {
+            continue;
+        }
+        let mut reason = format!("sequential scan: {} row(s) read", done.read);
+        if done.updated > 0 {
+            reason.push_str(&format!(", {} updated", done.updated));
+        }
+        if done.deleted > 0 {
+            reason.push_str(&format!(", {} deleted", done.deleted));
+        }
+        scans.push(Scan {
+            table: relation.name.clone(),
+            reason,
+        });
+    }
+    scans
+}
+
 /// The table a server's `DEBUG` message says a statement read whole, and why; `None` for other messages.
 fn scan(message: &str, after: &Snapshot, locked: &HashMap<u32, LockMode>) -> Option<(u32, String)> {
     let quoted = |text: &str| -> Option<String> {
@@ -659,6 +707,7 @@ mod tests {
             file,
             table: None,
             relname: name.to_owned(),
+            rows: RowCounts::default(),
         }
     }
 
