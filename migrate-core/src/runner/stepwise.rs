@@ -683,6 +683,7 @@ pub(super) fn statement_error(
         position: unit.position,
         op: unit.op,
         line: m.line_of(unit.recorded_at),
+        sql_lines: m.sql_lines(unit.recorded_at, &sql).unwrap_or_default(),
         sql,
         source,
         outcome,
