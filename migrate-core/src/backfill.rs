@@ -339,9 +339,10 @@ fn run_batches(
     );
     let retry = LockRetry {
         name: walk.origin.migration.name(),
-        budget: context.retry_budget,
-        // Checked after each committed batch, below.
-        interrupt: None,
+        // Retrying after lock timeouts is waiting too: no longer than one pause may last.
+        budget: context.retry_budget.min(context.settings.max_pause),
+        // Between attempts the batch has rolled back: a stop loses nothing there.
+        interrupt: Some(context.interrupt),
         watch: Some(context.lock_watch),
     };
     loop {
@@ -362,6 +363,12 @@ fn run_batches(
                         done,
                         total,
                     },
+                    Stopped::Unanswered { check, waited } => DataCause::CheckUnanswered {
+                        check,
+                        waited,
+                        done,
+                        total,
+                    },
                     Stopped::Interrupted(stop) => stop.cause(done, total),
                 };
                 failed(cause, done)
@@ -371,6 +378,8 @@ fn run_batches(
         let batch_started = Instant::now();
         let batch = retry
             .run(events, |_| {
+                // No batch starts once a stop is due; a first stop lets a running one commit.
+                let _running = context.interrupt.batch().map_err(BatchError::Stopped)?;
                 batch(conn, walk, &mut dense, &cursor, done_before, limit)
             })
             .map_err(|gave_up| {
@@ -380,9 +389,15 @@ fn run_batches(
                         blocked,
                         ..
                     } => DataCause::LockTimeout { source, blocked },
-                    GaveUp::Failed(error)
-                    | GaveUp::Exhausted { error, .. }
-                    | GaveUp::Interrupted { error, .. } => error.into_cause(),
+                    GaveUp::Interrupted { stop, .. }
+                    | GaveUp::Failed(BatchError::Stopped(stop)) => stop.cause(done, total),
+                    // Cancelled on a stop (a second signal, or a batch past its grace): rolled back.
+                    GaveUp::Failed(error) | GaveUp::Exhausted { error, .. } => {
+                        match context.interrupt.stop() {
+                            Some(stop) if error.is_cancel() => stop.cause(done, total),
+                            _ => error.into_cause(),
+                        }
+                    }
                 };
                 failed(cause, done)
             })?;
@@ -411,8 +426,12 @@ fn run_batches(
             });
         }
         let pause = walk.spec.pause_between_batches();
-        if !pause.is_zero() {
-            std::thread::sleep(pause);
+        if let Some(stop) = context.interrupt.sleep(pause) {
+            return Err(Failure {
+                cause: stop.cause(done, total),
+                batches,
+                rows: done,
+            });
         }
     }
     events(Event::BackfillFinished {
@@ -505,6 +524,8 @@ enum BatchError {
     Commit(postgres::Error),
     /// The user's batch code failed.
     Code(DataCause),
+    /// A stop was due before the batch started.
+    Stopped(crate::interrupt::Stop),
 }
 
 impl BatchError {
@@ -513,6 +534,21 @@ impl BatchError {
             BatchError::Query(e) => DataCause::database("a batch failed")(e),
             BatchError::Commit(e) => DataCause::database("cannot commit a batch")(e),
             BatchError::Code(cause) => cause,
+            BatchError::Stopped(stop) => stop.cause(0, 0),
+        }
+    }
+
+    /// Whether the server cancelled the batch (a stop's cancel).
+    fn is_cancel(&self) -> bool {
+        let cancelled = |e: &postgres::Error| {
+            e.code() == Some(&postgres::error::SqlState::QUERY_CANCELED)
+        };
+        match self {
+            BatchError::Query(e) | BatchError::Commit(e) => cancelled(e),
+            BatchError::Code(DataCause::BatchReturned(e)) => e
+                .downcast_ref::<postgres::Error>()
+                .is_some_and(cancelled),
+            BatchError::Code(_) | BatchError::Stopped(_) => false,
         }
     }
 }
@@ -526,6 +562,7 @@ impl LockTimeout for BatchError {
         match self {
             BatchError::Query(e) | BatchError::Commit(e) => describe_pg(e),
             BatchError::Code(cause) => cause.to_string(),
+            BatchError::Stopped(_) => "a stop was requested".to_owned(),
         }
     }
 }

@@ -66,6 +66,7 @@ runtime! {
     mod backfill;
     mod batch_size;
     mod blockers;
+    mod check_time;
     mod create;
     mod error;
     mod event_log;
@@ -114,7 +115,7 @@ runtime! {
     pub use history::{
         AppliedMigration, Failure, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
     };
-    pub use interrupt::{signal_name, Interrupt};
+    pub use interrupt::{signal_name, Interrupt, BATCH_GRACE};
     pub use lock::{lock_key, LockMode};
     pub use migration::{Code, Compiled, Definition, Direction, Migration};
     pub use notices::{Notice, Notices};

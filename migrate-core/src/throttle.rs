@@ -32,9 +32,10 @@ use std::time::{Duration, Instant};
 use migrate_dsl::{size, Backfill, LagLimit};
 use postgres::GenericClient;
 
+use crate::check_time::{self, CheckFailed, CheckLimit, Ended};
 use crate::error::DataCause;
 use crate::events::Event;
-use crate::interrupt::Interrupt;
+use crate::interrupt::{Interrupt, Stop};
 
 /// How backfills pace themselves, for every backfill of a run. What a backfill records itself (its
 /// `max_replica_lag`, `pause_for_vacuum`, `pause_while`, batch size) wins over these.
@@ -292,6 +293,9 @@ pub(crate) struct Throttle<'a> {
     seen: VecDeque<(Instant, u64)>,
     positions: Option<postgres::Statement>,
     vacuums: Option<postgres::Statement>,
+    predicate: Option<postgres::Statement>,
+    /// The checks' `statement_timeout`.
+    limit: CheckLimit,
     totals: Vec<PauseTotal>,
 }
 
@@ -303,6 +307,8 @@ impl<'a> Throttle<'a> {
             seen: VecDeque::new(),
             positions: None,
             vacuums: None,
+            predicate: None,
+            limit: CheckLimit::default(),
             totals: Vec::new(),
         }
     }
@@ -316,7 +322,7 @@ impl<'a> Throttle<'a> {
     pub(crate) fn check(
         &mut self,
         conn: &mut impl GenericClient,
-    ) -> Result<Option<PauseCause>, DataCause> {
+    ) -> Result<Option<PauseCause>, CheckFailed> {
         if !self.settings.lag.is_off() {
             if let Some(cause) = self.lag(conn)? {
                 return Ok(Some(cause));
@@ -328,23 +334,7 @@ impl<'a> Throttle<'a> {
             }
         }
         if let Some(sql) = self.settings.predicate {
-            let row = conn
-                .query_opt(sql, &[])
-                .map_err(|e| DataCause::PauseQuery {
-                    sql: sql.to_owned(),
-                    problem: crate::error::describe_pg(&e),
-                })?;
-            let pause = match row {
-                None => false,
-                Some(row) => row
-                    .try_get::<_, Option<bool>>(0)
-                    .map_err(|e| DataCause::PauseQuery {
-                        sql: sql.to_owned(),
-                        problem: format!("its first column must be a boolean ({e})"),
-                    })?
-                    .unwrap_or(false),
-            };
-            if pause {
+            if self.predicate(conn, sql)? {
                 return Ok(Some(PauseCause::Predicate {
                     sql: sql.to_owned(),
                 }));
@@ -353,10 +343,52 @@ impl<'a> Throttle<'a> {
         Ok(None)
     }
 
+    /// Whether any check runs before a batch.
+    fn checks(&self) -> bool {
+        !self.settings.lag.is_off() || self.settings.vacuum || self.settings.predicate.is_some()
+    }
+
+    /// The user's query: whether it returns true. Prepared once.
+    fn predicate(&mut self, conn: &mut impl GenericClient, sql: &str) -> Result<bool, CheckFailed> {
+        let unusable = |e: postgres::Error| DataCause::PauseQuery {
+            sql: sql.to_owned(),
+            problem: crate::error::describe_pg(&e),
+        };
+        let what = || format!("the pause_while query `{sql}`");
+        let statement = match &self.predicate {
+            Some(s) => s.clone(),
+            None => {
+                let s = conn
+                    .prepare(sql)
+                    .map_err(|e| CheckFailed::of(what(), e, unusable))?;
+                self.predicate = Some(s.clone());
+                s
+            }
+        };
+        let row = conn
+            .query_opt(&statement, &[])
+            .map_err(|e| CheckFailed::of(what(), e, unusable))?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let pause = row
+            .try_get::<_, Option<bool>>(0)
+            .map_err(|e| {
+                CheckFailed::Cause(DataCause::PauseQuery {
+                    sql: sql.to_owned(),
+                    problem: format!("its first column must be a boolean ({e})"),
+                })
+            })?
+            .unwrap_or(false);
+        Ok(pause)
+    }
+
     /// A vacuum of the table by another session. A role without `pg_read_all_stats` does not see which
     /// table another role's vacuum (an autovacuum worker's, say) works on; the lock a vacuum holds on its
     /// table (SHARE UPDATE EXCLUSIVE) is visible to everyone in `pg_locks`, which is read only then.
-    fn vacuum(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, DataCause> {
+    fn vacuum(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, CheckFailed> {
+        const WHAT: &str = "the check for a vacuum of the table (pg_stat_progress_vacuum)";
+        let failed = |e| CheckFailed::of(WHAT, e, DataCause::database("cannot read pg_stat_progress_vacuum"));
         let statement = match &self.vacuums {
             Some(s) => s.clone(),
             None => {
@@ -371,14 +403,14 @@ impl<'a> Throttle<'a> {
                              AND l.relation = pg_catalog.to_regclass($1) AND l.granted))) \
                          LIMIT 1",
                     )
-                    .map_err(DataCause::database("cannot read pg_stat_progress_vacuum"))?;
+                    .map_err(failed)?;
                 self.vacuums = Some(s.clone());
                 s
             }
         };
         let row = conn
             .query_opt(&statement, &[&self.table])
-            .map_err(DataCause::database("cannot read pg_stat_progress_vacuum"))?;
+            .map_err(failed)?;
         Ok(row.map(|row| PauseCause::Vacuum {
             table: self.table.to_owned(),
             pid: row.get(0),
@@ -387,20 +419,25 @@ impl<'a> Throttle<'a> {
     }
 
     /// The first standby or slot over the limit.
-    fn lag(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, DataCause> {
+    fn lag(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, CheckFailed> {
+        let failed = |e| {
+            CheckFailed::of(
+                "the check of the standbys' positions (pg_stat_replication, pg_replication_slots)",
+                e,
+                DataCause::database(
+                    "cannot read the replication positions (pg_stat_replication, pg_replication_slots)",
+                ),
+            )
+        };
         let statement = match &self.positions {
             Some(s) => s.clone(),
             None => {
-                let s = conn.prepare(POSITIONS).map_err(DataCause::database(
-                    "cannot read the replication positions (pg_stat_replication, pg_replication_slots)",
-                ))?;
+                let s = conn.prepare(POSITIONS).map_err(failed)?;
                 self.positions = Some(s.clone());
                 s
             }
         };
-        let rows = conn.query(&statement, &[]).map_err(DataCause::database(
-            "cannot read the replication positions (pg_stat_replication, pg_replication_slots)",
-        ))?;
+        let rows = conn.query(&statement, &[]).map_err(failed)?;
         let now = Instant::now();
         let mut current = None;
         let mut standbys = Vec::new();
@@ -436,10 +473,10 @@ impl<'a> Throttle<'a> {
                 .query_one("SELECT current_user::text", &[])
                 .map(|r| r.get(0))
                 .unwrap_or_else(|_| "of this connection".to_owned());
-            return Err(DataCause::ReplicaLagHidden {
+            return Err(CheckFailed::Cause(DataCause::ReplicaLagHidden {
                 role,
                 walsenders: hidden,
-            });
+            }));
         }
         let Some(current) = current else {
             return Ok(None);
@@ -511,7 +548,8 @@ impl<'a> Throttle<'a> {
 
     /// Waits until nothing holds the next batch back, re-checking with a backoff of up to a second, each
     /// check reported as an [`Event::BackfillPaused`] and the end as [`Event::BackfillResumed`]. Gives up
-    /// after `max_pause` of one pause, or when a stop is requested.
+    /// after `max_pause` of one pause (a check that does not answer is cancelled there), or when a stop is
+    /// requested or the run's budget is spent (the check running then is cancelled: see `check_time`).
     pub(crate) fn wait(
         &mut self,
         conn: &mut impl GenericClient,
@@ -519,11 +557,58 @@ impl<'a> Throttle<'a> {
         interrupt: &Interrupt,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Stopped> {
+        if !self.checks() {
+            return Ok(());
+        }
+        let waited = self.wait_bounded(conn, name, interrupt, events);
+        let restored = self.limit.restore(conn);
+        waited?;
+        restored.map_err(Stopped::Failed)
+    }
+
+    fn wait_bounded(
+        &mut self,
+        conn: &mut impl GenericClient,
+        name: &str,
+        interrupt: &Interrupt,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Stopped> {
+        let began = Instant::now();
         let mut paused: Option<(Instant, PauseCause)> = None;
-        let mut last_check = Instant::now();
+        let mut last_check = began;
         let mut delay = Duration::from_millis(50);
         loop {
-            let cause = self.check(conn).map_err(Stopped::Failed)?;
+            let since = paused.as_ref().map_or(began, |(since, _)| *since);
+            let (time, bound) = check_time::limit(
+                Instant::now(),
+                since,
+                self.settings.max_pause,
+                interrupt.deadline(),
+            );
+            if let Some(stop) = interrupt.stop() {
+                return Err(Stopped::Interrupted(stop));
+            }
+            let time = match bound {
+                check_time::Bound::Budget(budget) if time.is_zero() => {
+                    return Err(Stopped::Interrupted(Stop::OutOfTime(budget)));
+                }
+                check_time::Bound::Budget(_) => time,
+                // The check at the end of a pause still gets to say whether its cause cleared.
+                check_time::Bound::MaxPause => time.max(check_time::LAST_CHECK),
+            };
+            self.limit
+                .set(conn, time, bound)
+                .map_err(Stopped::Failed)?;
+            let cause = self.check(conn).map_err(|failed| {
+                match self.limit.failed(failed, interrupt) {
+                    Ended::Stopped(stop) => Stopped::Interrupted(stop),
+                    Ended::Failed(cause) => Stopped::Failed(cause),
+                    Ended::Unanswered { check } => Stopped::Unanswered {
+                        check,
+                        waited: since.elapsed(),
+                    },
+                }
+            })?;
             let now = Instant::now();
             if let Some((_, previous)) = &paused {
                 self.add_time(previous.kind(), now.duration_since(last_check));
@@ -562,18 +647,31 @@ impl<'a> Throttle<'a> {
             if waited >= self.settings.max_pause {
                 return Err(Stopped::TooLong { cause, waited });
             }
-            if let Some(stop) = interrupt.stop() {
-                return Err(Stopped::Interrupted(stop));
-            }
             if matches!(cause.kind(), PauseKind::ReplicaLag | PauseKind::SlotLag) {
                 nudge(conn).map_err(|e| {
-                    Stopped::Failed(DataCause::database(
-                        "cannot write the commit that asks standbys for their position",
-                    )(e))
+                    let failed = CheckFailed::of(
+                        "the commit that asks the standbys for their position",
+                        e,
+                        DataCause::database(
+                            "cannot write the commit that asks standbys for their position",
+                        ),
+                    );
+                    match self.limit.failed(failed, interrupt) {
+                        Ended::Stopped(stop) => Stopped::Interrupted(stop),
+                        Ended::Failed(cause) => Stopped::Failed(cause),
+                        Ended::Unanswered { check } => Stopped::Unanswered {
+                            check,
+                            waited: since.elapsed(),
+                        },
+                    }
                 })?;
             }
             paused = Some((since, cause));
-            std::thread::sleep(delay.min(self.settings.max_pause.saturating_sub(waited)));
+            if let Some(stop) =
+                interrupt.sleep(delay.min(self.settings.max_pause.saturating_sub(waited)))
+            {
+                return Err(Stopped::Interrupted(stop));
+            }
             delay = (delay * 2).min(Duration::from_secs(1));
         }
     }
@@ -620,6 +718,8 @@ pub(crate) enum Stopped {
     Failed(DataCause),
     /// One pause lasted `max_pause`.
     TooLong { cause: PauseCause, waited: Duration },
+    /// A check did not answer within what remained of `max_pause`, `waited` after the pause began.
+    Unanswered { check: String, waited: Duration },
     /// A stop was requested, or the run's time budget is spent.
     Interrupted(crate::interrupt::Stop),
 }
