@@ -13,6 +13,7 @@ use postgres::GenericClient;
 
 use crate::batch_size::BatchSizer;
 use crate::error::{describe_pg, DataCause};
+use crate::estimate::Remaining;
 use crate::events::Event;
 use crate::history::MigrationsTable;
 use crate::interrupt::Interrupt;
@@ -346,6 +347,9 @@ fn run_batches(
     } else {
         None
     };
+    // The estimate of the time left counts keys on a walk by key ranges, from where this run starts.
+    let walked_from = dense.map(|d| key_of(cursor.as_ref()).unwrap_or(d.first.saturating_sub(1)));
+    let mut remaining = Remaining::default();
     let mut throttle = Throttle::new(
         throttle::Resolved::of(walk.spec, context.settings),
         &walk.target,
@@ -428,7 +432,15 @@ fn run_batches(
         sizer.observe(walked, batch_started.elapsed());
         done += rows;
         batches += 1;
+        let progress = match (dense, walked_from) {
+            (Some(dense), Some(from)) => (
+                key_of(Some(&next)).map_or(0, |at| keys_between(from, at)),
+                keys_between(from, dense.last),
+            ),
+            _ => (done - done_at_start, total.saturating_sub(done_at_start)),
+        };
         cursor = Some(next);
+        let worked = started.elapsed().saturating_sub(throttle.paused());
         events(Event::Backfill {
             name,
             table: &walk.target,
@@ -436,6 +448,7 @@ fn run_batches(
             total,
             rate: (done - done_at_start) as f64 / started.elapsed().as_secs_f64().max(1e-3),
             batch_size: sizer.next(),
+            remaining: remaining.after_batch(worked, progress.0, progress.1),
         });
         // Between batches, where stopping loses nothing: the next run resumes after this batch.
         if let Some(stop) = context.interrupt.stop() {
@@ -462,6 +475,16 @@ fn run_batches(
         pauses: throttle.totals(),
     });
     Ok(done)
+}
+
+/// How many keys are after `from` up to `to`.
+fn keys_between(from: i64, to: i64) -> u64 {
+    u64::try_from(i128::from(to) - i128::from(from)).unwrap_or(0)
+}
+
+/// The key of a single integer key column, as a cursor records it.
+fn key_of(cursor: Option<&Vec<String>>) -> Option<i64> {
+    cursor.and_then(|c| c.first()).and_then(|k| k.parse().ok())
 }
 
 /// Where a batch records the backfill's progress, in the batch's own transaction: committed together with

@@ -117,6 +117,7 @@ impl Event<'_> {
                 total,
                 rate,
                 batch_size,
+                remaining,
             } => (
                 "backfill_batch",
                 json!({
@@ -126,6 +127,7 @@ impl Event<'_> {
                     "rows_total": total,
                     "rows_per_second": rate,
                     "next_batch_size": batch_size,
+                    "remaining_ms": remaining.map(millis),
                 }),
             ),
             Event::BackfillPaused {
@@ -320,6 +322,7 @@ mod tests {
                     total: 2000,
                     rate: 5000.0,
                     batch_size: 1250,
+                    remaining: Some(Duration::from_millis(200)),
                 },
                 7 => Event::BackfillPaused {
                     name: "m",

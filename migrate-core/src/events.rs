@@ -69,6 +69,9 @@ pub enum Event<'a> {
         rate: f64,
         /// Rows the next batch takes (it adapts toward the target batch time unless the backfill fixed it).
         batch_size: u32,
+        /// How long the rest of the backfill should take at the rate of the recent part of this run (pauses
+        /// not counted); `None` over the first batches.
+        remaining: Option<Duration>,
     },
     /// A backfill waits before its next batch: the server cannot take it now. Sent when the pause starts
     /// (`waited` zero) and at each re-check while it lasts, with the cause as it stands then.

@@ -69,6 +69,7 @@ runtime! {
     mod check_time;
     mod create;
     mod error;
+    mod estimate;
     mod event_log;
     mod events;
     pub mod fleet;

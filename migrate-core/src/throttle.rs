@@ -318,6 +318,11 @@ impl<'a> Throttle<'a> {
         &self.totals
     }
 
+    /// How long it waited in all.
+    pub(crate) fn paused(&self) -> Duration {
+        self.totals.iter().map(|t| t.total).sum()
+    }
+
     /// What holds the next batch back now, if anything.
     pub(crate) fn check(
         &mut self,
