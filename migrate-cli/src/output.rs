@@ -155,6 +155,23 @@ pub fn print_event(event: Event<'_>) {
                 warning()
             );
         }
+        Event::BackfillSlotInactive {
+            name,
+            table,
+            slot,
+            logical,
+            bytes,
+        } => {
+            let line = format!(
+                "{} {name}: {}",
+                warning(),
+                crate::pacing::inactive_slot(table, slot, logical, bytes)
+            );
+            BACKFILL_BAR.with(|cell| match cell.borrow().as_ref() {
+                Some(bar) if !bar.is_hidden() => bar.println(line),
+                _ => errln!("{line}"),
+            });
+        }
         Event::ChangedSinceApplied { name } => {
             errln!(
                 "{} {name} changed since it was applied; reverting it with its current `down`",

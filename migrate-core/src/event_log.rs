@@ -24,6 +24,7 @@ impl Event<'_> {
         "changed_since_applied",
         "baseline_recorded",
         "notice",
+        "backfill_slot_inactive",
     ];
 
     /// The event as a record of the JSON run log: its name (`event`) and its other fields.
@@ -223,6 +224,22 @@ impl Event<'_> {
                     "hint": notice.hint,
                 }),
             ),
+            Event::BackfillSlotInactive {
+                name,
+                table,
+                slot,
+                logical,
+                bytes,
+            } => (
+                "backfill_slot_inactive",
+                json!({
+                    "migration": name,
+                    "table": table,
+                    "slot": slot,
+                    "logical": logical,
+                    "bytes": bytes,
+                }),
+            ),
         }
     }
 }
@@ -365,6 +382,13 @@ mod tests {
                     op: "sql",
                     notice,
                 },
+                15 => Event::BackfillSlotInactive {
+                    name: "m",
+                    table: "t",
+                    slot: "s",
+                    logical: false,
+                    bytes: 300 << 20,
+                },
                 _ => return,
             };
             // Exhaustive: a new variant fails to compile here until it has a case above.
@@ -383,7 +407,8 @@ mod tests {
                 | Event::DroppedInvalidIndex { .. }
                 | Event::ChangedSinceApplied { .. }
                 | Event::BaselineRecorded { .. }
-                | Event::Notice { .. } => {}
+                | Event::Notice { .. }
+                | Event::BackfillSlotInactive { .. } => {}
             }
             each(event);
         }

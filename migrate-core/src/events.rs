@@ -127,4 +127,15 @@ pub enum Event<'a> {
         op: &'a str,
         notice: &'a crate::Notice,
     },
+    /// A replication slot nobody streams from is behind by more than `max_replica_lag`. A backfill does not
+    /// wait for it (no pause brings its consumer back), but the server keeps the WAL it has not confirmed;
+    /// said once per backfill and slot.
+    BackfillSlotInactive {
+        name: &'a str,
+        table: &'a str,
+        slot: &'a str,
+        logical: bool,
+        /// WAL the slot holds back.
+        bytes: u64,
+    },
 }

@@ -17,8 +17,10 @@
 //! row but the pid is NULL, so no lag can be measured; that is an error naming the fix (grant the role, or
 //! turn the watch off), never a silent pass. A physical slot's `restart_lsn` follows what the standby
 //! flushed, not what it replayed, so it cannot stand in for a standby's row. Inactive slots are not
-//! watched: their consumer is gone, and no pause brings it back (they hold WAL all the same; that is for
-//! monitoring to report). Standbys and slots named in `replica_lag_ignore` (an archiver such as barman or
+//! waited for: their consumer is gone, and no pause brings it back. They hold WAL all the same, which the
+//! backfill adds to: one behind by more than the limit (its size; 16 MB for a limit in time only) is said
+//! once per backfill ([`Event::BackfillSlotInactive`]), so that a run that "did not pause" does not pass for
+//! one that nothing was behind. Standbys and slots named in `replica_lag_ignore` (an archiver such as barman or
 //! `pg_receivewal`) are not watched; a walsender without a replay position (an archiver, a base backup) is
 //! not a standby.
 //!
@@ -279,10 +281,10 @@ SELECT 'standby', r.pid, r.application_name, r.state IS NULL, \
        pg_catalog.textin(pg_catalog.pg_lsn_out(r.replay_lsn)), pg_catalog.date_part('epoch', r.replay_lag) \
   FROM pg_catalog.pg_stat_replication r \
 UNION ALL \
-SELECT CASE WHEN s.slot_type = 'logical' THEN 'logical slot' ELSE 'slot' END, s.active_pid, s.slot_name::text, false, \
+SELECT CASE WHEN s.slot_type = 'logical' THEN 'logical slot' ELSE 'slot' END, s.active_pid, s.slot_name::text, NOT s.active, \
        pg_catalog.textin(pg_catalog.pg_lsn_out(CASE WHEN s.slot_type = 'logical' THEN s.confirmed_flush_lsn \
                                                 ELSE s.restart_lsn END)), NULL::float8 \
-  FROM pg_catalog.pg_replication_slots s WHERE s.active";
+  FROM pg_catalog.pg_replication_slots s";
 
 /// Asks, before each batch of one backfill, whether the server can take it.
 pub(crate) struct Throttle<'a> {
@@ -297,6 +299,18 @@ pub(crate) struct Throttle<'a> {
     /// The checks' `statement_timeout`.
     limit: CheckLimit,
     totals: Vec<PauseTotal>,
+    /// Inactive slots found behind by more than the limit, each said once.
+    inactive: Vec<InactiveSlot>,
+}
+
+/// A replication slot nobody streams from, behind by more than the limit when first seen so.
+#[derive(Debug)]
+struct InactiveSlot {
+    slot: String,
+    logical: bool,
+    bytes: u64,
+    /// Whether its event was sent.
+    said: bool,
 }
 
 impl<'a> Throttle<'a> {
@@ -310,6 +324,7 @@ impl<'a> Throttle<'a> {
             predicate: None,
             limit: CheckLimit::default(),
             totals: Vec::new(),
+            inactive: Vec::new(),
         }
     }
 
@@ -447,6 +462,7 @@ impl<'a> Throttle<'a> {
         let mut current = None;
         let mut standbys = Vec::new();
         let mut slots = Vec::new();
+        let mut inactive = Vec::new();
         let mut hidden = Vec::new();
         for row in &rows {
             let kind: &str = row.get(0);
@@ -465,6 +481,12 @@ impl<'a> Throttle<'a> {
                     let lag: Option<f64> = row.get(5);
                     standbys.push((pid, name, position, lag));
                 }
+                // Not waited for (see the module's docs), but said once when it holds much WAL back.
+                _ if row.get::<_, bool>(3) => inactive.push((
+                    kind == "logical slot",
+                    name.unwrap_or_default(),
+                    position,
+                )),
                 _ => slots.push((
                     kind == "logical slot",
                     pid,
@@ -541,6 +563,21 @@ impl<'a> Throttle<'a> {
                 });
             }
         }
+        for (logical, slot, position) in inactive {
+            let Some(position) = position else { continue };
+            let bytes = current.saturating_sub(position);
+            if !ignored(&slot)
+                && bytes > limit.max_bytes().unwrap_or(DEFAULT_MAX_REPLICA_LAG_BYTES)
+                && !self.inactive.iter().any(|s| s.slot == slot)
+            {
+                self.inactive.push(InactiveSlot {
+                    slot,
+                    logical,
+                    bytes,
+                    said: false,
+                });
+            }
+        }
         // Positions every watched consumer has passed are no longer needed, but the last one before them is.
         while self.seen.len() > 1 && self.seen[1].1 <= slowest {
             self.seen.pop_front();
@@ -614,6 +651,16 @@ impl<'a> Throttle<'a> {
                     },
                 }
             })?;
+            for slot in self.inactive.iter_mut().filter(|s| !s.said) {
+                slot.said = true;
+                events(Event::BackfillSlotInactive {
+                    name,
+                    table: self.table,
+                    slot: &slot.slot,
+                    logical: slot.logical,
+                    bytes: slot.bytes,
+                });
+            }
             let now = Instant::now();
             if let Some((_, previous)) = &paused {
                 self.add_time(previous.kind(), now.duration_since(last_check));
