@@ -99,7 +99,7 @@ pub(crate) struct CheckLimit {
 
 impl CheckLimit {
     /// Sets the limit for the next check: `time` (at least a millisecond: zero would mean no limit).
-    pub(crate) fn set(
+    fn set(
         &mut self,
         conn: &mut impl GenericClient,
         time: Duration,
@@ -129,6 +129,30 @@ impl CheckLimit {
         self.set = true;
         self.bound = Some(bound);
         Ok(())
+    }
+
+    /// Sets the limit for a check made in a pause that began at `since`, or says why none may run: a stop
+    /// is due, or the budget is spent. The check at the end of a pause still gets [`LAST_CHECK`] to say
+    /// whether its cause cleared.
+    pub(crate) fn before_check(
+        &mut self,
+        conn: &mut impl GenericClient,
+        since: Instant,
+        max_pause: Duration,
+        interrupt: &Interrupt,
+    ) -> Result<(), Ended> {
+        if let Some(stop) = interrupt.stop() {
+            return Err(Ended::Stopped(stop));
+        }
+        let (time, bound) = limit(Instant::now(), since, max_pause, interrupt.deadline());
+        let time = match bound {
+            Bound::Budget(budget) if time.is_zero() => {
+                return Err(Ended::Stopped(Stop::OutOfTime(budget)));
+            }
+            Bound::Budget(_) => time,
+            Bound::MaxPause => time.max(LAST_CHECK),
+        };
+        self.set(conn, time, bound).map_err(Ended::Failed)
     }
 
     /// Puts the session's own `statement_timeout` back, once the checks are done.

@@ -34,10 +34,10 @@ use std::time::{Duration, Instant};
 use migrate_dsl::{size, Backfill, LagLimit};
 use postgres::GenericClient;
 
-use crate::check_time::{self, CheckFailed, CheckLimit, Ended};
+use crate::check_time::{CheckFailed, CheckLimit, Ended};
 use crate::error::DataCause;
 use crate::events::Event;
-use crate::interrupt::{Interrupt, Stop};
+use crate::interrupt::Interrupt;
 
 /// How backfills pace themselves, for every backfill of a run. What a backfill records itself (its
 /// `max_replica_lag`, `pause_for_vacuum`, `pause_while`, batch size) wins over these.
@@ -621,46 +621,13 @@ impl<'a> Throttle<'a> {
         let mut delay = Duration::from_millis(50);
         loop {
             let since = paused.as_ref().map_or(began, |(since, _)| *since);
-            let (time, bound) = check_time::limit(
-                Instant::now(),
-                since,
-                self.settings.max_pause,
-                interrupt.deadline(),
-            );
-            if let Some(stop) = interrupt.stop() {
-                return Err(Stopped::Interrupted(stop));
-            }
-            let time = match bound {
-                check_time::Bound::Budget(budget) if time.is_zero() => {
-                    return Err(Stopped::Interrupted(Stop::OutOfTime(budget)));
-                }
-                check_time::Bound::Budget(_) => time,
-                // The check at the end of a pause still gets to say whether its cause cleared.
-                check_time::Bound::MaxPause => time.max(check_time::LAST_CHECK),
-            };
             self.limit
-                .set(conn, time, bound)
-                .map_err(Stopped::Failed)?;
-            let cause = self.check(conn).map_err(|failed| {
-                match self.limit.failed(failed, interrupt) {
-                    Ended::Stopped(stop) => Stopped::Interrupted(stop),
-                    Ended::Failed(cause) => Stopped::Failed(cause),
-                    Ended::Unanswered { check } => Stopped::Unanswered {
-                        check,
-                        waited: since.elapsed(),
-                    },
-                }
-            })?;
-            for slot in self.inactive.iter_mut().filter(|s| !s.said) {
-                slot.said = true;
-                events(Event::BackfillSlotInactive {
-                    name,
-                    table: self.table,
-                    slot: &slot.slot,
-                    logical: slot.logical,
-                    bytes: slot.bytes,
-                });
-            }
+                .before_check(conn, since, self.settings.max_pause, interrupt)
+                .map_err(|ended| stopped(ended, since))?;
+            let cause = self
+                .check(conn)
+                .map_err(|failed| stopped(self.limit.failed(failed, interrupt), since))?;
+            self.say_inactive_slots(name, events);
             let now = Instant::now();
             if let Some((_, previous)) = &paused {
                 self.add_time(previous.kind(), now.duration_since(last_check));
@@ -708,14 +675,7 @@ impl<'a> Throttle<'a> {
                             "cannot write the commit that asks standbys for their position",
                         ),
                     );
-                    match self.limit.failed(failed, interrupt) {
-                        Ended::Stopped(stop) => Stopped::Interrupted(stop),
-                        Ended::Failed(cause) => Stopped::Failed(cause),
-                        Ended::Unanswered { check } => Stopped::Unanswered {
-                            check,
-                            waited: since.elapsed(),
-                        },
-                    }
+                    stopped(self.limit.failed(failed, interrupt), since)
                 })?;
             }
             paused = Some((since, cause));
@@ -725,6 +685,20 @@ impl<'a> Throttle<'a> {
                 return Err(Stopped::Interrupted(stop));
             }
             delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Each inactive slot found behind by more than the limit, once.
+    fn say_inactive_slots(&mut self, name: &str, events: &mut dyn FnMut(Event<'_>)) {
+        for slot in self.inactive.iter_mut().filter(|s| !s.said) {
+            slot.said = true;
+            events(Event::BackfillSlotInactive {
+                name,
+                table: self.table,
+                slot: &slot.slot,
+                logical: slot.logical,
+                bytes: slot.bytes,
+            });
         }
     }
 
@@ -761,6 +735,18 @@ fn nudge(conn: &mut impl GenericClient) -> Result<(), postgres::Error> {
     conn.batch_execute(
         "BEGIN; SET LOCAL synchronous_commit = on; SELECT pg_catalog.txid_current(); COMMIT",
     )
+}
+
+/// How a check that ended the wait (in a pause that began at `since`) stops the backfill.
+fn stopped(ended: Ended, since: Instant) -> Stopped {
+    match ended {
+        Ended::Stopped(stop) => Stopped::Interrupted(stop),
+        Ended::Failed(cause) => Stopped::Failed(cause),
+        Ended::Unanswered { check } => Stopped::Unanswered {
+            check,
+            waited: since.elapsed(),
+        },
+    }
 }
 
 /// Why [`Throttle::wait`] ended without the server being ready.
