@@ -1,7 +1,8 @@
 //! `--max-duration`: the run's time budget. The engine stops by itself where it checks (before each
 //! migration, after a backfill's batch, while it waits); a statement still running when the budget is spent
 //! is cancelled here on the server, as for a signal (see `signals`), so a transactional migration rolls back.
-//! A backfill is left to finish its current batch.
+//! A backfill between batches (a pause, its checks) stops at once; a batch running then is left to commit,
+//! for at most [`migrate_core::BATCH_GRACE`].
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
@@ -33,7 +34,8 @@ impl Drop for Watch {
 }
 
 /// Watches `interrupt`'s deadline (set when a run starts with a budget): once it passes, the statement
-/// running on the connection of `token` is cancelled unless a backfill runs.
+/// running on the connection of `token` is cancelled, a backfill's batch only if it has not committed
+/// within the grace.
 pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: TlsConnector) -> Watch {
     watch_with(interrupt, move || {
         let _ = token.cancel_query(tls);
@@ -58,14 +60,23 @@ pub fn watch_with(interrupt: &Interrupt, cancel: impl FnOnce() + Send + 'static)
                 }
                 let _ = SPENT.set(budget);
                 let shown = humantime::format_duration(budget);
-                if interrupt.expire() {
+                let mut cancel = Some(cancel);
+                let cancelled = interrupt.expire_and_cancel(|| {
                     errln!(
                         "the run's time budget of {shown} (--max-duration) is spent: cancelling the running statement on the server"
                     );
-                    cancel();
-                } else {
+                    if let Some(cancel) = cancel.take() {
+                        cancel();
+                    }
+                });
+                if let (false, Some(cancel)) = (cancelled, cancel) {
                     errln!(
                         "the run's time budget of {shown} (--max-duration) is spent: stopping after the backfill's current batch"
+                    );
+                    crate::signals::cancel_batch_after_grace(
+                        &interrupt,
+                        "the end of the time budget",
+                        cancel,
                     );
                 }
                 return;

@@ -3,6 +3,7 @@
 use crate::colour::{paint, Colour, Stream};
 use crate::stdio::{errln, outln};
 use std::io::Write;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::{Direction, Event, State, StatusReport};
@@ -27,6 +28,7 @@ pub fn print_event(event: Event<'_>) {
             total,
             rate,
             batch_size,
+            remaining,
         } => {
             BACKFILL_BAR.with(|cell| {
                 let mut bar = cell.borrow_mut();
@@ -34,18 +36,27 @@ pub fn print_event(event: Event<'_>) {
                     // Drawn on stderr, and only on a terminal: indicatif hides it otherwise.
                     let bar = ProgressBar::new(total);
                     bar.set_style(
-                        ProgressStyle::with_template(
-                            "{prefix} [{bar:30}] {pos}/{len} rows, {msg}, ETA {eta}",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
+                        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} rows, {msg}")
+                            .unwrap_or_else(|_| ProgressStyle::default_bar())
+                            .progress_chars("=> "),
                     );
                     bar.set_prefix(format!("{name}: backfill {table}"));
                     bar
                 });
                 bar.set_length(total.max(done));
                 bar.set_position(done);
-                bar.set_message(format!("{rate:.0} rows/s, batch of {batch_size}"));
+                // The engine's estimate: the bar's own would count the rows the application's writers fill
+                // meanwhile as left to do, and smooths over a quarter of a minute.
+                let left = remaining.map_or_else(
+                    || "estimating the time left".to_owned(),
+                    |left| {
+                        format!(
+                            "about {} left",
+                            humantime::format_duration(Duration::from_secs(left.as_secs()))
+                        )
+                    },
+                );
+                bar.set_message(format!("{rate:.0} rows/s, batch of {batch_size}, {left}"));
             });
         }
         Event::BackfillPaused {
@@ -154,6 +165,23 @@ pub fn print_event(event: Event<'_>) {
                 "{} {name}: the backfill of {table} starts over ({rows_discarded} row(s) were done by an interrupted run): {reason}",
                 warning()
             );
+        }
+        Event::BackfillSlotInactive {
+            name,
+            table,
+            slot,
+            logical,
+            bytes,
+        } => {
+            let line = format!(
+                "{} {name}: {}",
+                warning(),
+                crate::pacing::inactive_slot(table, slot, logical, bytes)
+            );
+            BACKFILL_BAR.with(|cell| match cell.borrow().as_ref() {
+                Some(bar) if !bar.is_hidden() => bar.println(line),
+                _ => errln!("{line}"),
+            });
         }
         Event::ChangedSinceApplied { name } => {
             errln!(

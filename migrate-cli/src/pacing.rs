@@ -148,6 +148,17 @@ fn same_subject(a: &migrate_core::PauseCause, b: &migrate_core::PauseCause) -> b
     }
 }
 
+/// What an inactive replication slot behind by more than the limit means for the backfill of `table`.
+pub fn inactive_slot(table: &str, slot: &str, logical: bool, bytes: u64) -> String {
+    format!(
+        "{}replication slot `{slot}` is inactive and {} behind: the backfill of {table} does not wait for a slot \
+         nobody streams from (no pause brings its consumer back), and the server keeps its WAL, which the backfill \
+         adds to, until the consumer returns or the slot is dropped",
+        if logical { "logical " } else { "" },
+        migrate_dsl::size(bytes)
+    )
+}
+
 /// A pause ended.
 pub fn show_resume(name: &str, table: &str, cause: &migrate_core::PauseCause, paused: Duration) {
     SHOWN.with(|shown| *shown.borrow_mut() = None);

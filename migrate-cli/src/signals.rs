@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::OnceLock;
 
 use crate::tls::TlsConnector;
-use migrate_core::{signal_name, Interrupt};
+use migrate_core::{signal_name, Interrupt, BATCH_GRACE};
 use postgres::CancelToken;
 
 /// The write end of the pipe, for the handler.
@@ -38,17 +38,47 @@ pub fn watch(interrupt: &Interrupt, token: CancelToken, tls: TlsConnector) {
     let interrupt = interrupt.clone();
     install(move |signal| {
         let name = signal_name(signal);
-        let backfill_waits = interrupt.in_backfill() && interrupt.requested().is_none();
-        let cancel = interrupt.request(signal);
-        if cancel {
+        let first = interrupt.requested().is_none();
+        let cancelled = interrupt.request_and_cancel(signal, || {
             errln!("{name} received: cancelling the running statement on the server and stopping");
             let _ = token.cancel_query(tls.clone());
-        } else if backfill_waits {
+        });
+        if !cancelled && first {
             errln!(
                 "{name} received: stopping after the backfill's current batch (send it again to stop at once)"
             );
+            let (token, tls) = (token.clone(), tls.clone());
+            cancel_batch_after_grace(&interrupt, &name, move || {
+                let _ = token.cancel_query(tls);
+            });
         }
     });
+}
+
+/// After a stop that lets a backfill's batch commit (a first signal, the spent time budget): once
+/// [`BATCH_GRACE`] has passed, a batch still running (waiting for a row lock, or its code hanging) is
+/// cancelled with `cancel`, so that the run stops within seconds wherever it is; it rolls back, and the next
+/// run does it again. `after` names the stop in the message.
+pub(crate) fn cancel_batch_after_grace(
+    interrupt: &Interrupt,
+    after: &str,
+    cancel: impl FnOnce() + Send + 'static,
+) {
+    let interrupt = interrupt.clone();
+    let after = after.to_owned();
+    let _ = std::thread::Builder::new()
+        .name("batch-grace".to_owned())
+        .spawn(move || {
+            std::thread::sleep(BATCH_GRACE);
+            interrupt.cancel_batch(|| {
+                errln!(
+                    "the backfill's batch did not commit within {} s of {after}: cancelling it on the server \
+                     (it rolls back; the next run does it again)",
+                    BATCH_GRACE.as_secs()
+                );
+                cancel();
+            });
+        });
 }
 
 /// From now on, SIGINT and SIGTERM call `handle` with the signal's number (on a thread of its own), which

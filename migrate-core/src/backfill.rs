@@ -16,6 +16,7 @@ use postgres::GenericClient;
 
 use crate::batch_size::BatchSizer;
 use crate::error::{describe_pg, DataCause};
+use crate::estimate::Remaining;
 use crate::events::Event;
 use crate::history::MigrationsTable;
 use crate::interrupt::Interrupt;
@@ -362,19 +363,32 @@ impl Walk<'_> {
 
     /// The rows after the cursor (`$1`, none before the first batch) that match the condition.
     fn keys_after(&self) -> String {
+        format!("{}{}", self.any_key_after(), self.filter)
+    }
+
+    /// The rows after the cursor (`$1`, none before the first batch), whether they match or not.
+    fn any_key_after(&self) -> String {
         format!(
-            "($1::text[] IS NULL OR ({}) > ({})){}",
+            "($1::text[] IS NULL OR ({}) > ({}))",
             self.columns().join(", "),
             cursor_after(&self.keys),
-            self.filter
         )
     }
 
     /// The query for the last key of the next batch of at most `limit` rows after the cursor (`$1`): the
-    /// `limit`-th matching row's, or when fewer are left the last one's; NULL when none is.
-    fn range_end(&self, limit: u32) -> String {
+    /// `limit`-th matching row's, or when fewer are left the last one's; NULL when none is. With
+    /// `any_row`, the `limit`-th row's whether it matches or not (the batch's UPDATE applies the
+    /// condition): the planner then always walks the key's index, whereas with a condition on a column
+    /// without statistics (one just added, a table never analysed) it guesses that few rows match and, past
+    /// a few hundred rows, sorts the whole table for each batch instead.
+    fn range_end(&self, limit: u32, any_row: bool) -> String {
         let key = self.cursor_of("");
-        let (target, keys_after) = (&self.target, self.keys_after());
+        let target = &self.target;
+        let keys_after = if any_row {
+            self.any_key_after()
+        } else {
+            self.keys_after()
+        };
         let order = self.columns();
         let desc: Vec<String> = order.iter().map(|c| format!("{c} DESC")).collect();
         format!(
@@ -434,7 +448,7 @@ fn run_batches(
     let name = walk.origin.migration.name();
     let mut sizer = BatchSizer::of(walk.spec, context.settings);
     let mut dense = if sizer.adapts() && matches!(walk.spec.work(), BatchWork::Set(_)) {
-        DenseKey::of(conn, walk, cursor.as_ref()).map_err(|e| Failure {
+        DenseKey::of(conn, walk, cursor.as_ref(), total).map_err(|e| Failure {
             cause: DataCause::database("cannot read the bounds of the primary key")(e),
             batches,
             rows: done,
@@ -442,15 +456,19 @@ fn run_batches(
     } else {
         None
     };
+    // The estimate of the time left counts keys on a walk by key ranges, from where this run starts.
+    let walked_from = dense.map(|d| key_of(cursor.as_ref()).unwrap_or(d.first.saturating_sub(1)));
+    let mut remaining = Remaining::default();
     let mut throttle = Throttle::new(
         throttle::Resolved::of(walk.spec, context.settings),
         &walk.target,
     );
     let retry = LockRetry {
         name: walk.origin.migration.name(),
-        budget: context.retry_budget,
-        // Checked after each committed batch, below.
-        interrupt: None,
+        // Retrying after lock timeouts is waiting too: no longer than one pause may last.
+        budget: context.retry_budget.min(context.settings.max_pause),
+        // Between attempts the batch has rolled back: a stop loses nothing there.
+        interrupt: Some(context.interrupt),
         watch: Some(context.lock_watch),
     };
     loop {
@@ -471,6 +489,12 @@ fn run_batches(
                         done,
                         total,
                     },
+                    Stopped::Unanswered { check, waited } => DataCause::CheckUnanswered {
+                        check,
+                        waited,
+                        done,
+                        total,
+                    },
                     Stopped::Interrupted(stop) => stop.cause(done, total),
                 };
                 failed(cause, done)
@@ -480,7 +504,16 @@ fn run_batches(
         let batch_started = Instant::now();
         let batch = retry
             .run(events, |_| {
-                batch(conn, walk, &mut dense, &cursor, done_before, limit)
+                // No batch starts once a stop is due; a first stop lets a running one commit.
+                let _running = context.interrupt.batch().map_err(BatchError::Stopped)?;
+                batch(
+                    conn,
+                    walk,
+                    &mut dense,
+                    &cursor,
+                    done_before,
+                    (limit, sizer.adapts()),
+                )
             })
             .map_err(|gave_up| {
                 let cause = match gave_up {
@@ -489,9 +522,15 @@ fn run_batches(
                         blocked,
                         ..
                     } => DataCause::LockTimeout { source, blocked },
-                    GaveUp::Failed(error)
-                    | GaveUp::Exhausted { error, .. }
-                    | GaveUp::Interrupted { error, .. } => error.into_cause(),
+                    GaveUp::Interrupted { stop, .. }
+                    | GaveUp::Failed(BatchError::Stopped(stop)) => stop.cause(done, total),
+                    // Cancelled on a stop (a second signal, or a batch past its grace): rolled back.
+                    GaveUp::Failed(error) | GaveUp::Exhausted { error, .. } => {
+                        match context.interrupt.stop() {
+                            Some(stop) if error.is_cancel() => stop.cause(done, total),
+                            _ => error.into_cause(),
+                        }
+                    }
                 };
                 failed(cause, done)
             })?;
@@ -502,7 +541,15 @@ fn run_batches(
         sizer.observe(walked, batch_started.elapsed());
         done += rows;
         batches += 1;
+        let progress = match (dense, walked_from) {
+            (Some(dense), Some(from)) => (
+                key_of(Some(&next)).map_or(0, |at| keys_between(from, at)),
+                keys_between(from, dense.last),
+            ),
+            _ => (done - done_at_start, total.saturating_sub(done_at_start)),
+        };
         cursor = Some(next);
+        let worked = started.elapsed().saturating_sub(throttle.paused());
         events(Event::Backfill {
             name,
             table: &walk.target,
@@ -510,6 +557,7 @@ fn run_batches(
             total,
             rate: (done - done_at_start) as f64 / started.elapsed().as_secs_f64().max(1e-3),
             batch_size: sizer.next(),
+            remaining: remaining.after_batch(worked, progress.0, progress.1),
         });
         // Between batches, where stopping loses nothing: the next run resumes after this batch.
         if let Some(stop) = context.interrupt.stop() {
@@ -520,8 +568,12 @@ fn run_batches(
             });
         }
         let pause = walk.spec.pause_between_batches();
-        if !pause.is_zero() {
-            std::thread::sleep(pause);
+        if let Some(stop) = context.interrupt.sleep(pause) {
+            return Err(Failure {
+                cause: stop.cause(done, total),
+                batches,
+                rows: done,
+            });
         }
     }
     events(Event::BackfillFinished {
@@ -532,6 +584,16 @@ fn run_batches(
         pauses: throttle.totals(),
     });
     Ok(done)
+}
+
+/// How many keys are after `from` up to `to`.
+fn keys_between(from: i64, to: i64) -> u64 {
+    u64::try_from(i128::from(to) - i128::from(from)).unwrap_or(0)
+}
+
+/// The key of a single integer key column, as a cursor records it.
+fn key_of(cursor: Option<&Vec<String>>) -> Option<i64> {
+    cursor.and_then(|c| c.first()).and_then(|k| k.parse().ok())
 }
 
 /// Where a batch records the backfill's progress, in the batch's own transaction: committed together with
@@ -614,6 +676,8 @@ enum BatchError {
     Commit(postgres::Error),
     /// The user's batch code failed.
     Code(DataCause),
+    /// A stop was due before the batch started.
+    Stopped(crate::interrupt::Stop),
 }
 
 impl BatchError {
@@ -622,6 +686,21 @@ impl BatchError {
             BatchError::Query(e) => DataCause::database("a batch failed")(e),
             BatchError::Commit(e) => DataCause::database("cannot commit a batch")(e),
             BatchError::Code(cause) => cause,
+            BatchError::Stopped(stop) => stop.cause(0, 0),
+        }
+    }
+
+    /// Whether the server cancelled the batch (a stop's cancel).
+    fn is_cancel(&self) -> bool {
+        let cancelled = |e: &postgres::Error| {
+            e.code() == Some(&postgres::error::SqlState::QUERY_CANCELED)
+        };
+        match self {
+            BatchError::Query(e) | BatchError::Commit(e) => cancelled(e),
+            BatchError::Code(DataCause::BatchReturned(e)) => e
+                .downcast_ref::<postgres::Error>()
+                .is_some_and(cancelled),
+            BatchError::Code(_) | BatchError::Stopped(_) => false,
         }
     }
 }
@@ -635,18 +714,21 @@ impl LockTimeout for BatchError {
         match self {
             BatchError::Query(e) | BatchError::Commit(e) => describe_pg(e),
             BatchError::Code(cause) => cause.to_string(),
+            BatchError::Stopped(_) => "a stop was requested".to_owned(),
         }
     }
 }
 
 /// One batch in a transaction of its own, committed with its progress. `None` when no rows are left.
+/// With `adapts` (the batch size adapts rather than being fixed), a batch of a reading walk is the next
+/// `limit` rows whether they match the condition or not.
 fn batch(
     conn: &mut impl GenericClient,
     walk: &Walk<'_>,
     dense: &mut Option<DenseKey>,
     cursor: &Option<Vec<String>>,
     done_before: i64,
-    limit: u32,
+    (limit, adapts): (u32, bool),
 ) -> Result<Option<Batch>, BatchError> {
     let mut tx = conn.transaction().map_err(BatchError::Query)?;
     let record = &walk.record;
@@ -667,11 +749,17 @@ fn batch(
             let end = match dense {
                 Some(dense) => dense.end(&mut tx, walk, cursor, limit),
                 None => tx
-                    .query_typed(&walk.range_end(limit), &[(cursor, Type::TEXT_ARRAY)])
+                    .query_typed(
+                        &walk.range_end(limit, adapts),
+                        &[(cursor, Type::TEXT_ARRAY)],
+                    )
                     .map(|rows| {
                         rows.first()
                             .and_then(|row| row.get::<_, Option<Vec<String>>>(0))
-                            .map(|key| RangeEnd { key, walked: None })
+                            .map(|key| RangeEnd {
+                                key,
+                                walked: adapts.then_some(u64::from(limit)),
+                            })
                     }),
             };
             let Some(RangeEnd { key: upper, walked }) = end.map_err(BatchError::Query)? else {
@@ -761,6 +849,7 @@ impl DenseKey {
         conn: &mut impl GenericClient,
         walk: &Walk<'_>,
         cursor: Option<&Vec<String>>,
+        known_rows: u64,
     ) -> Result<Option<DenseKey>, postgres::Error> {
         let [key] = walk.keys.as_slice() else {
             return Ok(None);
@@ -788,9 +877,18 @@ impl DenseKey {
         ) else {
             return Ok(None);
         };
-        // reltuples is -1 for a table never vacuumed or analysed: then nothing is known of its density.
+        Ok(Self::dense(first, last, rows, known_rows).then_some(DenseKey { first, last }))
+    }
+
+    /// Whether keys from `first` to `last` are dense in a table of `reltuples` rows as the server last
+    /// counted them, `known_rows` of which were counted before the walk. reltuples is -1 for a table never
+    /// vacuumed or analysed (one just created and filled, the usual case for a backfill); the rows counted
+    /// before the walk (those left to do, and those an earlier run did) are at most the table's, so a span
+    /// within twice them is dense too.
+    fn dense(first: i64, last: i64, reltuples: f64, known_rows: u64) -> bool {
+        let rows = reltuples.max(known_rows as f64);
         let span = (i128::from(last) - i128::from(first) + 1) as f64;
-        Ok((rows > 0.0 && span <= Self::SPAN * rows).then_some(DenseKey { first, last }))
+        rows > 0.0 && span <= Self::SPAN * rows
     }
 
     /// The end of the next range of `width` keys after the cursor, and the range's width; `None` once no
@@ -900,4 +998,24 @@ fn primary_key(conn: &mut impl GenericClient, target: &str) -> Result<Vec<Key>, 
             sql_type: r.get(1),
         })
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::DenseKey;
+
+    #[test]
+    fn a_key_is_dense_by_the_servers_count_or_by_the_rows_counted_before_the_walk() {
+        // Analysed: 1,000 rows over keys 1..=1500 are dense, over 1..=5000 sparse.
+        assert!(DenseKey::dense(1, 1500, 1000.0, 0));
+        assert!(!DenseKey::dense(1, 5000, 1000.0, 0));
+        // Never analysed (reltuples -1): the rows counted before the walk decide.
+        assert!(DenseKey::dense(1, 300_000, -1.0, 300_000));
+        assert!(DenseKey::dense(1, 300_000, -1.0, 150_000));
+        assert!(!DenseKey::dense(1, 300_000, -1.0, 1_000));
+        // Nothing known, or an empty table: not dense.
+        assert!(!DenseKey::dense(1, 10, -1.0, 0));
+        // Keys at both ends of the type: no overflow.
+        assert!(!DenseKey::dense(i64::MIN, i64::MAX, 1e6, 1_000_000));
+    }
 }

@@ -1027,6 +1027,19 @@ pub enum DataCause {
         done: u64,
         total: u64,
     },
+    /// A check before a batch (the `pause_while` query, the standbys' positions) did not answer within what
+    /// remained of `max_pause`, and the server cancelled it; the backfill stopped after a committed batch.
+    #[error(
+        "{check} did not answer within {} (max_pause), so the server cancelled it; stopped after {done} of {total} \
+         rows; run `up` again to resume once it answers",
+        crate::throttle::describe_wait(*waited)
+    )]
+    CheckUnanswered {
+        check: String,
+        waited: std::time::Duration,
+        done: u64,
+        total: u64,
+    },
 }
 
 impl DataCause {

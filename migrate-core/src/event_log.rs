@@ -26,6 +26,7 @@ impl Event<'_> {
         "changed_since_applied",
         "baseline_recorded",
         "notice",
+        "backfill_slot_inactive",
     ];
 
     /// The event as a record of the JSON run log: its name (`event`) and its other fields.
@@ -141,6 +142,7 @@ impl Event<'_> {
                 total,
                 rate,
                 batch_size,
+                remaining,
             } => (
                 "backfill_batch",
                 json!({
@@ -150,6 +152,7 @@ impl Event<'_> {
                     "rows_total": total,
                     "rows_per_second": rate,
                     "next_batch_size": batch_size,
+                    "remaining_ms": remaining.map(millis),
                 }),
             ),
             Event::BackfillPaused {
@@ -243,6 +246,22 @@ impl Event<'_> {
                     "message": notice.message,
                     "detail": notice.detail,
                     "hint": notice.hint,
+                }),
+            ),
+            Event::BackfillSlotInactive {
+                name,
+                table,
+                slot,
+                logical,
+                bytes,
+            } => (
+                "backfill_slot_inactive",
+                json!({
+                    "migration": name,
+                    "table": table,
+                    "slot": slot,
+                    "logical": logical,
+                    "bytes": bytes,
                 }),
             ),
         }
@@ -355,6 +374,7 @@ mod tests {
                     total: 2000,
                     rate: 5000.0,
                     batch_size: 1250,
+                    remaining: Some(Duration::from_millis(200)),
                 },
                 9 => Event::BackfillPaused {
                     name: "m",
@@ -397,6 +417,13 @@ mod tests {
                     op: "sql",
                     notice,
                 },
+                15 => Event::BackfillSlotInactive {
+                    name: "m",
+                    table: "t",
+                    slot: "s",
+                    logical: false,
+                    bytes: 300 << 20,
+                },
                 _ => return,
             };
             // Exhaustive: a new variant fails to compile here until it has a case above.
@@ -417,7 +444,8 @@ mod tests {
                 | Event::DroppedInvalidIndex { .. }
                 | Event::ChangedSinceApplied { .. }
                 | Event::BaselineRecorded { .. }
-                | Event::Notice { .. } => {}
+                | Event::Notice { .. }
+                | Event::BackfillSlotInactive { .. } => {}
             }
             each(event);
         }

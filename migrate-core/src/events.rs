@@ -85,6 +85,9 @@ pub enum Event<'a> {
         rate: f64,
         /// Rows the next batch takes (it adapts toward the target batch time unless the backfill fixed it).
         batch_size: u32,
+        /// How long the rest of the backfill should take at the rate of the recent part of this run (pauses
+        /// not counted); `None` over the first batches.
+        remaining: Option<Duration>,
     },
     /// A backfill waits before its next batch: the server cannot take it now. Sent when the pause starts
     /// (`waited` zero) and at each re-check while it lasts, with the cause as it stands then.
@@ -139,5 +142,16 @@ pub enum Event<'a> {
         position: usize,
         op: &'a str,
         notice: &'a crate::Notice,
+    },
+    /// A replication slot nobody streams from is behind by more than `max_replica_lag`. A backfill does not
+    /// wait for it (no pause brings its consumer back), but the server keeps the WAL it has not confirmed;
+    /// said once per backfill and slot.
+    BackfillSlotInactive {
+        name: &'a str,
+        table: &'a str,
+        slot: &'a str,
+        logical: bool,
+        /// WAL the slot holds back.
+        bytes: u64,
     },
 }

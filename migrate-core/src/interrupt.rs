@@ -1,11 +1,18 @@
 //! Stopping a run on request (the CLI's SIGINT and SIGTERM): the request is noted here by whoever receives
 //! it, and the runner checks it where stopping leaves a clean state: before each migration, while waiting for
-//! the lock or between lock-timeout retries, and after each committed backfill batch. A statement already
+//! the lock or between lock-timeout retries, and before and after each backfill batch. A statement already
 //! running is the receiver's to cancel on the server (its transaction then rolls back as on any error):
-//! [`Interrupt::request`] says when to.
+//! [`Interrupt::request_and_cancel`] says when to and cancels.
+//!
+//! A backfill is spared only while a batch runs: a first request lets the batch commit (at most
+//! [`BATCH_GRACE`], after which the receiver cancels it with [`Interrupt::cancel_batch`]; it rolls back and
+//! the next run does it again). Between batches (a pause, its checks, a lock-timeout retry's delay) there is
+//! nothing to lose, so the running statement (a `pause_while` query that hangs, say) is cancelled at once.
+//! Deciding and cancelling happen under one lock that a batch also takes to start, so a cancel meant for a
+//! check never lands on the batch that follows it.
 
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::error::{DataCause, Error};
@@ -20,6 +27,10 @@ struct Inner {
     signal: AtomicI32,
     requests: AtomicU32,
     in_backfill: AtomicBool,
+    /// A backfill's batch runs: a first request lets it commit.
+    in_batch: AtomicBool,
+    /// Held while a request decides whether to cancel and cancels, and while a batch starts.
+    gate: Mutex<()>,
     /// The run's time budget (`--max-duration`) and when it is spent.
     deadline: Mutex<Option<(Instant, Duration)>>,
 }
@@ -32,11 +43,23 @@ impl Interrupt {
 
     /// Notes a request to stop, made by `signal` (its number, for messages), and returns whether the
     /// statement running now should be cancelled on the server: yes, except for the first request while a
-    /// backfill runs, which stops after the batch in progress commits (a second one stops at once).
+    /// backfill's batch runs, which stops after that batch commits (a second one stops at once). Prefer
+    /// [`Interrupt::request_and_cancel`], which cancels before a batch can start.
     pub fn request(&self, signal: i32) -> bool {
+        self.request_and_cancel(signal, || {})
+    }
+
+    /// [`Interrupt::request`], calling `cancel` (which cancels the running statement on the server) when the
+    /// statement should be cancelled, before a backfill can start its next batch. Returns whether it did.
+    pub fn request_and_cancel(&self, signal: i32, cancel: impl FnOnce()) -> bool {
+        let _gate = self.gate();
         self.0.signal.store(signal, Ordering::SeqCst);
         let before = self.0.requests.fetch_add(1, Ordering::SeqCst);
-        !(before == 0 && self.0.in_backfill.load(Ordering::SeqCst))
+        let cancels = !(before == 0 && self.in_batch());
+        if cancels {
+            cancel();
+        }
+        cancels
     }
 
     /// The signal of the request, once one was made.
@@ -68,9 +91,33 @@ impl Interrupt {
     }
 
     /// At the deadline: returns whether the statement running now should be cancelled on the server. Yes,
-    /// except while a backfill runs, which stops after its current batch (as on a first signal).
+    /// except while a backfill's batch runs, which stops after it commits (as on a first signal).
     pub fn expire(&self) -> bool {
-        !self.in_backfill()
+        self.expire_and_cancel(|| {})
+    }
+
+    /// [`Interrupt::expire`], calling `cancel` when the statement should be cancelled, before a backfill can
+    /// start its next batch. Returns whether it did.
+    pub fn expire_and_cancel(&self, cancel: impl FnOnce()) -> bool {
+        let _gate = self.gate();
+        let cancels = !self.in_batch();
+        if cancels {
+            cancel();
+        }
+        cancels
+    }
+
+    /// After a stop that let a backfill's batch commit, and [`BATCH_GRACE`] later: calls `cancel` (which
+    /// cancels the running statement on the server) when that batch still runs (it waits for a lock, or its
+    /// code hangs), so that it rolls back and the run stops. No batch starts after a stop. Returns whether
+    /// it cancelled.
+    pub fn cancel_batch(&self, cancel: impl FnOnce()) -> bool {
+        let _gate = self.gate();
+        let cancels = self.in_batch();
+        if cancels {
+            cancel();
+        }
+        cancels
     }
 
     /// The time budget, once it is spent.
@@ -86,9 +133,14 @@ impl Interrupt {
             .or_else(|| self.out_of_time().map(Stop::OutOfTime))
     }
 
-    /// Whether a backfill is running (a first request then waits for its batch).
+    /// Whether a backfill is running.
     pub fn in_backfill(&self) -> bool {
         self.0.in_backfill.load(Ordering::SeqCst)
+    }
+
+    /// Whether a backfill's batch is running (a first request then waits for it to commit).
+    pub fn in_batch(&self) -> bool {
+        self.0.in_batch.load(Ordering::SeqCst)
     }
 
     /// Marks a backfill as running until the guard is dropped.
@@ -96,7 +148,45 @@ impl Interrupt {
         self.0.in_backfill.store(true, Ordering::SeqCst);
         BackfillGuard(self)
     }
+
+    /// Marks a backfill's batch as running until the guard is dropped; refused once a stop is due, so that
+    /// no batch starts after a request (nor after a cancel meant for what ran before it).
+    pub(crate) fn batch(&self) -> Result<BatchGuard<'_>, Stop> {
+        let _gate = self.gate();
+        if let Some(stop) = self.stop() {
+            return Err(stop);
+        }
+        self.0.in_batch.store(true, Ordering::SeqCst);
+        Ok(BatchGuard(self))
+    }
+
+    /// Sleeps `time`, or less when a stop is due meanwhile: then returns it.
+    pub(crate) fn sleep(&self, time: Duration) -> Option<Stop> {
+        let until = Instant::now() + time;
+        loop {
+            if let Some(stop) = self.stop() {
+                return Some(stop);
+            }
+            let now = Instant::now();
+            if now >= until {
+                return None;
+            }
+            std::thread::sleep((until - now).min(SLEEP_SLICE));
+        }
+    }
+
+    fn gate(&self) -> MutexGuard<'_, ()> {
+        self.0.gate.lock().unwrap_or_else(|e| e.into_inner())
+    }
 }
+
+/// How long a backfill's batch may go on after a stop before it is cancelled: many times the time a batch
+/// aims at, so a healthy batch commits, and short enough that a stop never waits long for one that waits for
+/// a lock or whose code hangs.
+pub const BATCH_GRACE: Duration = Duration::from_secs(3);
+
+/// How often a wait looks for a stop.
+const SLEEP_SLICE: Duration = Duration::from_millis(20);
 
 /// Why a run stops before its end.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -142,6 +232,15 @@ impl Drop for BackfillGuard<'_> {
     }
 }
 
+/// While alive, a backfill's batch runs.
+pub(crate) struct BatchGuard<'a>(&'a Interrupt);
+
+impl Drop for BatchGuard<'_> {
+    fn drop(&mut self) {
+        self.0 .0.in_batch.store(false, Ordering::SeqCst);
+    }
+}
+
 /// `SIGINT`, `SIGTERM`, or `signal N`. SIGPIPE is what the CLI requests a stop with when its output is
 /// closed.
 pub fn signal_name(signal: i32) -> String {
@@ -151,5 +250,74 @@ pub fn signal_name(signal: i32) -> String {
         1 => "SIGHUP".to_owned(),
         13 => "SIGPIPE".to_owned(),
         n => format!("signal {n}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_request_spares_a_running_batch_and_nothing_else() {
+        // Between batches (a pause, a check): cancelled at once.
+        let interrupt = Interrupt::new();
+        let _backfill = interrupt.backfill();
+        let mut cancels = 0;
+        assert!(interrupt.request_and_cancel(15, || cancels += 1));
+        assert_eq!(cancels, 1);
+
+        // During a batch: the first request lets it commit, a second one cancels it.
+        let interrupt = Interrupt::new();
+        let batch = interrupt.batch().expect("no stop yet");
+        let mut cancels = 0;
+        assert!(!interrupt.request_and_cancel(15, || cancels += 1));
+        assert_eq!(cancels, 0);
+        assert!(interrupt.request_and_cancel(15, || cancels += 1));
+        assert_eq!(cancels, 1);
+        drop(batch);
+    }
+
+    #[test]
+    fn no_batch_starts_after_a_stop_and_a_running_one_is_cancelled_after_the_grace() {
+        let interrupt = Interrupt::new();
+        let batch = interrupt.batch().expect("no stop yet");
+        assert!(!interrupt.request_and_cancel(2, || {}));
+        // The grace is over and the batch still runs: cancelled.
+        let mut cancels = 0;
+        assert!(interrupt.cancel_batch(|| cancels += 1));
+        assert_eq!(cancels, 1);
+        drop(batch);
+        // It ended: nothing to cancel, and no other batch starts.
+        assert!(!interrupt.cancel_batch(|| cancels += 1));
+        assert_eq!(cancels, 1);
+        assert_eq!(interrupt.batch().err(), Some(Stop::Signal(2)));
+    }
+
+    #[test]
+    fn a_spent_budget_spares_a_running_batch_only() {
+        let interrupt = Interrupt::new();
+        interrupt.set_deadline(Some(Duration::ZERO));
+        assert!(interrupt.expire_and_cancel(|| {}));
+        assert_eq!(
+            interrupt.batch().err(),
+            Some(Stop::OutOfTime(Duration::ZERO))
+        );
+
+        let interrupt = Interrupt::new();
+        let batch = interrupt.batch().expect("no budget yet");
+        interrupt.set_deadline(Some(Duration::ZERO));
+        assert!(!interrupt.expire_and_cancel(|| {}));
+        drop(batch);
+    }
+
+    #[test]
+    fn a_sleep_ends_at_a_stop() {
+        let interrupt = Interrupt::new();
+        assert_eq!(interrupt.sleep(Duration::from_millis(1)), None);
+        interrupt.request(15);
+        assert_eq!(
+            interrupt.sleep(Duration::from_secs(3600)),
+            Some(Stop::Signal(15))
+        );
     }
 }

@@ -66,8 +66,10 @@ runtime! {
     mod backfill;
     mod batch_size;
     mod blockers;
+    mod check_time;
     mod create;
     mod error;
+    mod estimate;
     mod event_log;
     mod events;
     pub mod fleet;
@@ -117,7 +119,7 @@ runtime! {
     pub use history::{
         AppliedMigration, Failure, InProgress, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
     };
-    pub use interrupt::{signal_name, Interrupt};
+    pub use interrupt::{signal_name, Interrupt, BATCH_GRACE};
     pub use lock::{lock_key, LockMode};
     pub use migration::{Code, Compiled, Definition, Direction, Migration};
     pub use notices::{Notice, Notices};

@@ -138,7 +138,15 @@ impl LockRetry<'_> {
                 delay,
                 reason,
             });
-            std::thread::sleep(delay);
+            match self.interrupt {
+                // A stop during the delay ends it: the delay lasts up to seconds.
+                Some(interrupt) => {
+                    if let Some(stop) = interrupt.sleep(delay) {
+                        return Err(GaveUp::Interrupted { error, stop });
+                    }
+                }
+                None => std::thread::sleep(delay),
+            }
         }
     }
 }

@@ -17,8 +17,10 @@
 //! row but the pid is NULL, so no lag can be measured; that is an error naming the fix (grant the role, or
 //! turn the watch off), never a silent pass. A physical slot's `restart_lsn` follows what the standby
 //! flushed, not what it replayed, so it cannot stand in for a standby's row. Inactive slots are not
-//! watched: their consumer is gone, and no pause brings it back (they hold WAL all the same; that is for
-//! monitoring to report). Standbys and slots named in `replica_lag_ignore` (an archiver such as barman or
+//! waited for: their consumer is gone, and no pause brings it back. They hold WAL all the same, which the
+//! backfill adds to: one behind by more than the limit (its size; 16 MB for a limit in time only) is said
+//! once per backfill ([`Event::BackfillSlotInactive`]), so that a run that "did not pause" does not pass for
+//! one that nothing was behind. Standbys and slots named in `replica_lag_ignore` (an archiver such as barman or
 //! `pg_receivewal`) are not watched; a walsender without a replay position (an archiver, a base backup) is
 //! not a standby.
 //!
@@ -32,6 +34,7 @@ use std::time::{Duration, Instant};
 use migrate_dsl::{size, Backfill, LagLimit};
 use postgres::GenericClient;
 
+use crate::check_time::{CheckFailed, CheckLimit, Ended};
 use crate::error::DataCause;
 use crate::events::Event;
 use crate::interrupt::Interrupt;
@@ -278,10 +281,10 @@ SELECT 'standby', r.pid, r.application_name, r.state IS NULL, \
        pg_catalog.textin(pg_catalog.pg_lsn_out(r.replay_lsn)), pg_catalog.date_part('epoch', r.replay_lag) \
   FROM pg_catalog.pg_stat_replication r \
 UNION ALL \
-SELECT CASE WHEN s.slot_type = 'logical' THEN 'logical slot' ELSE 'slot' END, s.active_pid, s.slot_name::text, false, \
+SELECT CASE WHEN s.slot_type = 'logical' THEN 'logical slot' ELSE 'slot' END, s.active_pid, s.slot_name::text, NOT s.active, \
        pg_catalog.textin(pg_catalog.pg_lsn_out(CASE WHEN s.slot_type = 'logical' THEN s.confirmed_flush_lsn \
                                                 ELSE s.restart_lsn END)), NULL::float8 \
-  FROM pg_catalog.pg_replication_slots s WHERE s.active";
+  FROM pg_catalog.pg_replication_slots s";
 
 /// Asks, before each batch of one backfill, whether the server can take it.
 pub(crate) struct Throttle<'a> {
@@ -292,7 +295,22 @@ pub(crate) struct Throttle<'a> {
     seen: VecDeque<(Instant, u64)>,
     positions: Option<postgres::Statement>,
     vacuums: Option<postgres::Statement>,
+    predicate: Option<postgres::Statement>,
+    /// The checks' `statement_timeout`.
+    limit: CheckLimit,
     totals: Vec<PauseTotal>,
+    /// Inactive slots found behind by more than the limit, each said once.
+    inactive: Vec<InactiveSlot>,
+}
+
+/// A replication slot nobody streams from, behind by more than the limit when first seen so.
+#[derive(Debug)]
+struct InactiveSlot {
+    slot: String,
+    logical: bool,
+    bytes: u64,
+    /// Whether its event was sent.
+    said: bool,
 }
 
 impl<'a> Throttle<'a> {
@@ -303,7 +321,10 @@ impl<'a> Throttle<'a> {
             seen: VecDeque::new(),
             positions: None,
             vacuums: None,
+            predicate: None,
+            limit: CheckLimit::default(),
             totals: Vec::new(),
+            inactive: Vec::new(),
         }
     }
 
@@ -312,11 +333,16 @@ impl<'a> Throttle<'a> {
         &self.totals
     }
 
+    /// How long it waited in all.
+    pub(crate) fn paused(&self) -> Duration {
+        self.totals.iter().map(|t| t.total).sum()
+    }
+
     /// What holds the next batch back now, if anything.
     pub(crate) fn check(
         &mut self,
         conn: &mut impl GenericClient,
-    ) -> Result<Option<PauseCause>, DataCause> {
+    ) -> Result<Option<PauseCause>, CheckFailed> {
         if !self.settings.lag.is_off() {
             if let Some(cause) = self.lag(conn)? {
                 return Ok(Some(cause));
@@ -328,23 +354,7 @@ impl<'a> Throttle<'a> {
             }
         }
         if let Some(sql) = self.settings.predicate {
-            let row = conn
-                .query_opt(sql, &[])
-                .map_err(|e| DataCause::PauseQuery {
-                    sql: sql.to_owned(),
-                    problem: crate::error::describe_pg(&e),
-                })?;
-            let pause = match row {
-                None => false,
-                Some(row) => row
-                    .try_get::<_, Option<bool>>(0)
-                    .map_err(|e| DataCause::PauseQuery {
-                        sql: sql.to_owned(),
-                        problem: format!("its first column must be a boolean ({e})"),
-                    })?
-                    .unwrap_or(false),
-            };
-            if pause {
+            if self.predicate(conn, sql)? {
                 return Ok(Some(PauseCause::Predicate {
                     sql: sql.to_owned(),
                 }));
@@ -353,10 +363,52 @@ impl<'a> Throttle<'a> {
         Ok(None)
     }
 
+    /// Whether any check runs before a batch.
+    fn checks(&self) -> bool {
+        !self.settings.lag.is_off() || self.settings.vacuum || self.settings.predicate.is_some()
+    }
+
+    /// The user's query: whether it returns true. Prepared once.
+    fn predicate(&mut self, conn: &mut impl GenericClient, sql: &str) -> Result<bool, CheckFailed> {
+        let unusable = |e: postgres::Error| DataCause::PauseQuery {
+            sql: sql.to_owned(),
+            problem: crate::error::describe_pg(&e),
+        };
+        let what = || format!("the pause_while query `{sql}`");
+        let statement = match &self.predicate {
+            Some(s) => s.clone(),
+            None => {
+                let s = conn
+                    .prepare(sql)
+                    .map_err(|e| CheckFailed::of(what(), e, unusable))?;
+                self.predicate = Some(s.clone());
+                s
+            }
+        };
+        let row = conn
+            .query_opt(&statement, &[])
+            .map_err(|e| CheckFailed::of(what(), e, unusable))?;
+        let Some(row) = row else {
+            return Ok(false);
+        };
+        let pause = row
+            .try_get::<_, Option<bool>>(0)
+            .map_err(|e| {
+                CheckFailed::Cause(DataCause::PauseQuery {
+                    sql: sql.to_owned(),
+                    problem: format!("its first column must be a boolean ({e})"),
+                })
+            })?
+            .unwrap_or(false);
+        Ok(pause)
+    }
+
     /// A vacuum of the table by another session. A role without `pg_read_all_stats` does not see which
     /// table another role's vacuum (an autovacuum worker's, say) works on; the lock a vacuum holds on its
     /// table (SHARE UPDATE EXCLUSIVE) is visible to everyone in `pg_locks`, which is read only then.
-    fn vacuum(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, DataCause> {
+    fn vacuum(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, CheckFailed> {
+        const WHAT: &str = "the check for a vacuum of the table (pg_stat_progress_vacuum)";
+        let failed = |e| CheckFailed::of(WHAT, e, DataCause::database("cannot read pg_stat_progress_vacuum"));
         let statement = match &self.vacuums {
             Some(s) => s.clone(),
             None => {
@@ -371,14 +423,14 @@ impl<'a> Throttle<'a> {
                              AND l.relation = pg_catalog.to_regclass($1) AND l.granted))) \
                          LIMIT 1",
                     )
-                    .map_err(DataCause::database("cannot read pg_stat_progress_vacuum"))?;
+                    .map_err(failed)?;
                 self.vacuums = Some(s.clone());
                 s
             }
         };
         let row = conn
             .query_opt(&statement, &[&self.table])
-            .map_err(DataCause::database("cannot read pg_stat_progress_vacuum"))?;
+            .map_err(failed)?;
         Ok(row.map(|row| PauseCause::Vacuum {
             table: self.table.to_owned(),
             pid: row.get(0),
@@ -387,24 +439,30 @@ impl<'a> Throttle<'a> {
     }
 
     /// The first standby or slot over the limit.
-    fn lag(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, DataCause> {
+    fn lag(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, CheckFailed> {
+        let failed = |e| {
+            CheckFailed::of(
+                "the check of the standbys' positions (pg_stat_replication, pg_replication_slots)",
+                e,
+                DataCause::database(
+                    "cannot read the replication positions (pg_stat_replication, pg_replication_slots)",
+                ),
+            )
+        };
         let statement = match &self.positions {
             Some(s) => s.clone(),
             None => {
-                let s = conn.prepare(POSITIONS).map_err(DataCause::database(
-                    "cannot read the replication positions (pg_stat_replication, pg_replication_slots)",
-                ))?;
+                let s = conn.prepare(POSITIONS).map_err(failed)?;
                 self.positions = Some(s.clone());
                 s
             }
         };
-        let rows = conn.query(&statement, &[]).map_err(DataCause::database(
-            "cannot read the replication positions (pg_stat_replication, pg_replication_slots)",
-        ))?;
+        let rows = conn.query(&statement, &[]).map_err(failed)?;
         let now = Instant::now();
         let mut current = None;
         let mut standbys = Vec::new();
         let mut slots = Vec::new();
+        let mut inactive = Vec::new();
         let mut hidden = Vec::new();
         for row in &rows {
             let kind: &str = row.get(0);
@@ -423,6 +481,12 @@ impl<'a> Throttle<'a> {
                     let lag: Option<f64> = row.get(5);
                     standbys.push((pid, name, position, lag));
                 }
+                // Not waited for (see the module's docs), but said once when it holds much WAL back.
+                _ if row.get::<_, bool>(3) => inactive.push((
+                    kind == "logical slot",
+                    name.unwrap_or_default(),
+                    position,
+                )),
                 _ => slots.push((
                     kind == "logical slot",
                     pid,
@@ -436,10 +500,10 @@ impl<'a> Throttle<'a> {
                 .query_one("SELECT current_user::text", &[])
                 .map(|r| r.get(0))
                 .unwrap_or_else(|_| "of this connection".to_owned());
-            return Err(DataCause::ReplicaLagHidden {
+            return Err(CheckFailed::Cause(DataCause::ReplicaLagHidden {
                 role,
                 walsenders: hidden,
-            });
+            }));
         }
         let Some(current) = current else {
             return Ok(None);
@@ -499,6 +563,21 @@ impl<'a> Throttle<'a> {
                 });
             }
         }
+        for (logical, slot, position) in inactive {
+            let Some(position) = position else { continue };
+            let bytes = current.saturating_sub(position);
+            if !ignored(&slot)
+                && bytes > limit.max_bytes().unwrap_or(DEFAULT_MAX_REPLICA_LAG_BYTES)
+                && !self.inactive.iter().any(|s| s.slot == slot)
+            {
+                self.inactive.push(InactiveSlot {
+                    slot,
+                    logical,
+                    bytes,
+                    said: false,
+                });
+            }
+        }
         // Positions every watched consumer has passed are no longer needed, but the last one before them is.
         while self.seen.len() > 1 && self.seen[1].1 <= slowest {
             self.seen.pop_front();
@@ -511,7 +590,8 @@ impl<'a> Throttle<'a> {
 
     /// Waits until nothing holds the next batch back, re-checking with a backoff of up to a second, each
     /// check reported as an [`Event::BackfillPaused`] and the end as [`Event::BackfillResumed`]. Gives up
-    /// after `max_pause` of one pause, or when a stop is requested.
+    /// after `max_pause` of one pause (a check that does not answer is cancelled there), or when a stop is
+    /// requested or the run's budget is spent (the check running then is cancelled: see `check_time`).
     pub(crate) fn wait(
         &mut self,
         conn: &mut impl GenericClient,
@@ -519,11 +599,35 @@ impl<'a> Throttle<'a> {
         interrupt: &Interrupt,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Stopped> {
+        if !self.checks() {
+            return Ok(());
+        }
+        let waited = self.wait_bounded(conn, name, interrupt, events);
+        let restored = self.limit.restore(conn);
+        waited?;
+        restored.map_err(Stopped::Failed)
+    }
+
+    fn wait_bounded(
+        &mut self,
+        conn: &mut impl GenericClient,
+        name: &str,
+        interrupt: &Interrupt,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Stopped> {
+        let began = Instant::now();
         let mut paused: Option<(Instant, PauseCause)> = None;
-        let mut last_check = Instant::now();
+        let mut last_check = began;
         let mut delay = Duration::from_millis(50);
         loop {
-            let cause = self.check(conn).map_err(Stopped::Failed)?;
+            let since = paused.as_ref().map_or(began, |(since, _)| *since);
+            self.limit
+                .before_check(conn, since, self.settings.max_pause, interrupt)
+                .map_err(|ended| stopped(ended, since))?;
+            let cause = self
+                .check(conn)
+                .map_err(|failed| stopped(self.limit.failed(failed, interrupt), since))?;
+            self.say_inactive_slots(name, events);
             let now = Instant::now();
             if let Some((_, previous)) = &paused {
                 self.add_time(previous.kind(), now.duration_since(last_check));
@@ -562,19 +666,39 @@ impl<'a> Throttle<'a> {
             if waited >= self.settings.max_pause {
                 return Err(Stopped::TooLong { cause, waited });
             }
-            if let Some(stop) = interrupt.stop() {
-                return Err(Stopped::Interrupted(stop));
-            }
             if matches!(cause.kind(), PauseKind::ReplicaLag | PauseKind::SlotLag) {
                 nudge(conn).map_err(|e| {
-                    Stopped::Failed(DataCause::database(
-                        "cannot write the commit that asks standbys for their position",
-                    )(e))
+                    let failed = CheckFailed::of(
+                        "the commit that asks the standbys for their position",
+                        e,
+                        DataCause::database(
+                            "cannot write the commit that asks standbys for their position",
+                        ),
+                    );
+                    stopped(self.limit.failed(failed, interrupt), since)
                 })?;
             }
             paused = Some((since, cause));
-            std::thread::sleep(delay.min(self.settings.max_pause.saturating_sub(waited)));
+            if let Some(stop) =
+                interrupt.sleep(delay.min(self.settings.max_pause.saturating_sub(waited)))
+            {
+                return Err(Stopped::Interrupted(stop));
+            }
             delay = (delay * 2).min(Duration::from_secs(1));
+        }
+    }
+
+    /// Each inactive slot found behind by more than the limit, once.
+    fn say_inactive_slots(&mut self, name: &str, events: &mut dyn FnMut(Event<'_>)) {
+        for slot in self.inactive.iter_mut().filter(|s| !s.said) {
+            slot.said = true;
+            events(Event::BackfillSlotInactive {
+                name,
+                table: self.table,
+                slot: &slot.slot,
+                logical: slot.logical,
+                bytes: slot.bytes,
+            });
         }
     }
 
@@ -613,6 +737,18 @@ fn nudge(conn: &mut impl GenericClient) -> Result<(), postgres::Error> {
     )
 }
 
+/// How a check that ended the wait (in a pause that began at `since`) stops the backfill.
+fn stopped(ended: Ended, since: Instant) -> Stopped {
+    match ended {
+        Ended::Stopped(stop) => Stopped::Interrupted(stop),
+        Ended::Failed(cause) => Stopped::Failed(cause),
+        Ended::Unanswered { check } => Stopped::Unanswered {
+            check,
+            waited: since.elapsed(),
+        },
+    }
+}
+
 /// Why [`Throttle::wait`] ended without the server being ready.
 #[derive(Debug)]
 pub(crate) enum Stopped {
@@ -620,6 +756,8 @@ pub(crate) enum Stopped {
     Failed(DataCause),
     /// One pause lasted `max_pause`.
     TooLong { cause: PauseCause, waited: Duration },
+    /// A check did not answer within what remained of `max_pause`, `waited` after the pause began.
+    Unanswered { check: String, waited: Duration },
     /// A stop was requested, or the run's time budget is spent.
     Interrupted(crate::interrupt::Stop),
 }

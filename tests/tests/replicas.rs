@@ -329,6 +329,76 @@ fn ignored_standbys_and_inactive_slots_hold_no_backfill_back() {
 }
 
 #[test]
+fn a_slot_left_behind_by_a_stopped_standby_is_said_once_and_not_waited_for() {
+    // The standby streams from its slot, then stops: the slot goes inactive and falls behind as the
+    // primary writes. No pause brings its consumer back, so the backfill goes on, but it says so once,
+    // on stderr and in the JSON log, rather than report "no pauses" as if nothing were behind.
+    use tests::cli::FixtureCli;
+    let cluster::Replicated { standby, primary } =
+        cluster::start_with_standby("replica_gone", Some("replica_gone_slot"));
+    let url = primary.database("gone");
+    let cli = FixtureCli::with_url("backfill", &url);
+    cli.run(&["up", "2"]).expect_code(0);
+    drop(standby);
+    eventually("the slot is inactive", || {
+        one(
+            &url,
+            "SELECT NOT active FROM pg_replication_slots WHERE slot_name = 'replica_gone_slot'",
+        ) == "t"
+    });
+    // Two megabytes of WAL past the slot: over the limit below.
+    one(
+        &url,
+        "CREATE TABLE filler AS SELECT i, repeat('x', 200) AS pad FROM generate_series(1, 20000) i",
+    );
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        "[backfill]\nmax_replica_lag = \"1MB\"\n",
+    )
+    .expect("write migrate.toml");
+    let run = cli.run(&["up", "--log-format", "json"]).expect_code(0);
+    let said: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("replication slot `replica_gone_slot` is inactive"))
+        .collect();
+    assert_eq!(
+        said.len(),
+        2,
+        "once per backfill (items, pairs):\n{}",
+        run.stderr
+    );
+    assert!(
+        said[0].starts_with("warning: 20260701000003_backfill_doubled: replication slot `replica_gone_slot` is inactive and ")
+            && said[0].contains(" MB behind: the backfill of \"items\" does not wait for a slot nobody streams from"),
+        "{}",
+        run.stderr
+    );
+    let records: Vec<serde_json::Value> = run
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|r: &serde_json::Value| r["event"] == "backfill_slot_inactive")
+        .collect();
+    assert_eq!(records.len(), 2, "{}", run.stdout);
+    assert_eq!(records[0]["slot"], "replica_gone_slot");
+    assert_eq!(records[0]["table"], "\"items\"");
+    assert!(
+        records[0]["bytes"].as_u64().is_some_and(|b| b > 1 << 20),
+        "{}",
+        records[0]
+    );
+    assert!(
+        run.stderr
+            .lines()
+            .any(|l| l.contains("backfilled \"items\": 10500 rows in ")
+                && l.ends_with("; no pauses")),
+        "the backfill went on without waiting: {}",
+        run.stderr
+    );
+}
+
+#[test]
 fn a_role_that_cannot_read_the_standbys_positions_is_told_how_to_fix_it() {
     // Issue 28, item 1: without pg_read_all_stats the lag columns are NULL; that is a clear error, not a
     // silent pass.

@@ -1,7 +1,8 @@
 //! SIGINT and SIGTERM during a run, sent to a real runner process: the running statement is cancelled on the
 //! server, its transaction rolls back, the lock is released, the runner says what happened and exits with
 //! 130 or 143; during a backfill the first signal stops after the current batch, a second one at once, and
-//! the next run resumes.
+//! the next run resumes. And every wait of a backfill between its batches (a `pause_while` query that does
+//! not answer, lock-timeout retries) ends at `max_pause`, at `--max-duration`, and at one signal.
 
 use std::process::{Child, Command, Output};
 use std::time::{Duration, Instant};
@@ -463,4 +464,283 @@ fn a_closed_output_stops_a_run_between_migrations_and_never_panics() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Waits between batches: bounded by max_pause, --max-duration and one signal
+
+/// A `pause_while` query that does not answer for ten minutes.
+const HANGING: &str = "SELECT pg_sleep(600) IS NULL";
+
+/// The `backfill` fixture's schema applied, and a `migrate.toml` with `[backfill]` `settings` in the folder the
+/// runner will start in.
+fn before_the_backfill(db: &TestDb, settings: &str) -> FixtureCli {
+    let cli = FixtureCli::new("backfill", db);
+    cli.run(&["up", "2"]).expect_code(0);
+    configured(cli, settings)
+}
+
+/// `cli` with a `migrate.toml` of `[backfill]` `settings`.
+fn configured(cli: FixtureCli, settings: &str) -> FixtureCli {
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        format!("[backfill]\nmax_replica_lag = \"off\"\n{settings}"),
+    )
+    .expect("write migrate.toml");
+    cli
+}
+
+/// The `backfill` fixture's runner with `args`, started in `cli`'s folder.
+fn spawn_in(cli: &FixtureCli, db: &TestDb, args: &[&str]) -> Child {
+    runner("backfill")
+        .env("DATABASE_URL", db.url())
+        .current_dir(cli.cwd())
+        .args(args)
+        .spawn()
+        .expect("the runner starts")
+}
+
+/// The child's output once it ended; fails (killing it) when it runs for a minute: the waits under test
+/// would last ten minutes or two.
+#[track_caller]
+fn ended_within_a_minute(mut child: Child, what: &str) -> Output {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while child.try_wait().expect("the runner's status").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("the killed runner");
+            let (stdout, stderr) = text(&out);
+            panic!("still running after a minute: {what}\nstdout: {stdout}\nstderr: {stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("the runner's output")
+}
+
+/// Whether the server still runs `sql` for some session of the test's database.
+fn still_running(db: &TestDb, sql: &str) -> bool {
+    db.query_strings(&format!(
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+         AND pid <> pg_backend_pid() AND state = 'active' AND query = '{sql}')::text"
+    ))[0][0]
+        .as_deref()
+        == Some("true")
+}
+
+/// Nothing of the backfill was done or recorded.
+#[track_caller]
+fn nothing_backfilled(db: &TestDb) {
+    assert_eq!(
+        db.query_strings("SELECT count(*)::text FROM items WHERE doubled IS NOT NULL")[0][0]
+            .as_deref(),
+        Some("0")
+    );
+    assert_eq!(
+        db.recorded(),
+        ["20260701000001_create_items", "20260701000002_add_doubled"]
+    );
+}
+
+#[test]
+fn a_pause_while_query_that_does_not_answer_ends_at_max_pause() {
+    let db = TestDb::new();
+    let cli = before_the_backfill(
+        &db,
+        &format!("pause_while = \"{HANGING}\"\nmax_pause = \"2s\"\n"),
+    );
+    let out = ended_within_a_minute(spawn_in(&cli, &db, &["up"]), "max_pause of 2 s");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains(&format!(
+            "the pause_while query `{HANGING}` did not answer within 2.0 s (max_pause), so the server cancelled it; \
+             stopped after 0 of 10500 rows; run `up` again to resume once it answers"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !still_running(&db, HANGING),
+        "the query was cancelled on the server"
+    );
+    nothing_backfilled(&db);
+    assert_lock_released(&db);
+}
+
+#[test]
+fn a_pause_while_query_that_does_not_answer_ends_at_max_duration() {
+    let db = TestDb::new();
+    let cli = before_the_backfill(&db, &format!("pause_while = \"{HANGING}\"\n"));
+    let out = ended_within_a_minute(
+        spawn_in(&cli, &db, &["up", "--max-duration", "3s"]),
+        "--max-duration 3s",
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("time budget of 3.0 s (--max-duration) is spent; stopped after a committed batch (0 of 10500 rows done)"),
+        "{stderr}"
+    );
+    assert!(
+        !still_running(&db, HANGING),
+        "the query was cancelled on the server"
+    );
+    nothing_backfilled(&db);
+    assert_lock_released(&db);
+}
+
+#[test]
+fn one_sigterm_stops_a_backfill_whose_pause_while_query_does_not_answer() {
+    let db = TestDb::new();
+    let cli = before_the_backfill(&db, &format!("pause_while = \"{HANGING}\"\n"));
+    let child = spawn_in(&cli, &db, &["up"]);
+    wait_until(
+        &db,
+        "the pause_while query runs",
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+             AND application_name = 'migrate' AND state = 'active' AND query = '{HANGING}')"
+        ),
+    );
+    signal(&child, "TERM");
+    let out = ended_within_a_minute(child, "one SIGTERM");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("SIGTERM received: cancelling the running statement on the server")
+            && stderr.contains("stopped on SIGTERM after a committed batch (0 of 10500 rows done)"),
+        "{stderr}"
+    );
+    nothing_backfilled(&db);
+    assert_lock_released(&db);
+}
+
+/// A session holding row 5 of `items` locked (an open transaction) until it is dropped.
+struct RowLock(std::sync::mpsc::Sender<()>);
+
+impl RowLock {
+    fn hold(db: &TestDb) -> RowLock {
+        let mut client = db.client();
+        let (release, released) = std::sync::mpsc::channel();
+        let (held, is_held) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut tx = client.transaction().expect("begin");
+            tx.execute("UPDATE items SET v = v WHERE id = 5", &[])
+                .expect("lock row 5");
+            held.send(()).expect("tell the test");
+            let _ = released.recv();
+            tx.rollback().expect("rollback");
+        });
+        is_held.recv().expect("the row is locked");
+        RowLock(release)
+    }
+}
+
+impl Drop for RowLock {
+    fn drop(&mut self) {
+        let _ = self.0.send(());
+    }
+}
+
+#[test]
+fn lock_timeout_retries_of_a_batch_end_at_max_pause_max_duration_and_one_signal() {
+    // Each batch attempt waits for row 5 until lock_timeout (500 ms); the retries would go on for the
+    // retry budget (two minutes) without the bounds.
+    let db = TestDb::new();
+    let cli = before_the_backfill(&db, "max_pause = \"2s\"\n");
+    let _lock = RowLock::hold(&db);
+    let out = ended_within_a_minute(spawn_in(&cli, &db, &["up"]), "max_pause of 2 s");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("a batch kept hitting lock_timeout"),
+        "{stderr}"
+    );
+    nothing_backfilled(&db);
+
+    let cli = configured(cli, "");
+    let out = ended_within_a_minute(
+        spawn_in(&cli, &db, &["up", "--max-duration", "3s"]),
+        "--max-duration 3s",
+    );
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("time budget of 3.0 s (--max-duration) is spent; stopped after a committed batch (0 of 10500 rows done)"),
+        "{stderr}"
+    );
+    nothing_backfilled(&db);
+
+    let child = spawn_in(&cli, &db, &["up"]);
+    wait_until(
+        &db,
+        "a batch waits for the row lock",
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = 'migrate' AND wait_event_type = 'Lock')",
+    );
+    signal(&child, "TERM");
+    let out = ended_within_a_minute(child, "one SIGTERM");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("stopped on SIGTERM after a committed batch (0 of 10500 rows done)"),
+        "{stderr}"
+    );
+    nothing_backfilled(&db);
+    assert_lock_released(&db);
+}
+
+#[test]
+fn a_batch_that_waits_for_a_lock_past_the_grace_is_cancelled_by_one_signal() {
+    // A lock_timeout of a minute: the first batch waits for row 5 that long. A first SIGTERM lets a batch
+    // commit, for a few seconds at most: then it is cancelled (it rolls back), and the run stops.
+    let db = TestDb::new();
+    let cli = before_the_backfill(&db, "");
+    let _lock = RowLock::hold(&db);
+    let child = spawn_in(&cli, &db, &["up", "--lock-timeout", "1min"]);
+    wait_until(
+        &db,
+        "a batch waits for the row lock",
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+         AND application_name = 'migrate' AND wait_event_type = 'Lock')",
+    );
+    signal(&child, "TERM");
+    let out = ended_within_a_minute(child, "one SIGTERM, a batch waiting for a lock");
+    let (stdout, stderr) = text(&out);
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
+    assert!(
+        stderr.contains("SIGTERM received: stopping after the backfill's current batch")
+            && stderr.contains("the backfill's batch did not commit within 3 s of SIGTERM: cancelling it on the server")
+            && stderr.contains("stopped on SIGTERM after a committed batch (0 of 10500 rows done)"),
+        "{stderr}"
+    );
+    nothing_backfilled(&db);
+    assert_lock_released(&db);
 }

@@ -229,6 +229,16 @@ impl Progress {
             } => self.note(&format!(
                 "warning: {name}: {migration}: the backfill of {table} starts over: {reason}"
             )),
+            Event::BackfillSlotInactive {
+                name: migration,
+                table,
+                slot,
+                logical,
+                bytes,
+            } => self.note(&format!(
+                "warning: {name}: {migration}: {}",
+                crate::pacing::inactive_slot(table, slot, logical, bytes)
+            )),
             Event::DroppedInvalidIndex {
                 name: migration,
                 index: dropped,

@@ -53,9 +53,9 @@ impl Stop {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         for target in running.values() {
-            if target.interrupt.request(signal) {
-                (target.cancel)();
-            }
+            target
+                .interrupt
+                .request_and_cancel(signal, || (target.cancel)());
         }
         running.len()
     }
@@ -98,8 +98,7 @@ impl Stop {
             .unwrap_or_else(PoisonError::into_inner);
         let mut cancelled = 0;
         for target in running.values() {
-            if target.interrupt.expire() {
-                (target.cancel)();
+            if target.interrupt.expire_and_cancel(|| (target.cancel)()) {
                 cancelled += 1;
             }
         }
