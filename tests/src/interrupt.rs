@@ -1,0 +1,383 @@
+//! A runner process interrupted at a chosen moment, in each way a deploy gets interrupted: SIGINT, SIGTERM,
+//! SIGKILL, its own `--max-duration`, its sessions ended by the server (a lost connection), and a backfill
+//! pause longer than `max_pause`. The moment is counted from when the runner holds its migration lock (an
+//! advisory lock on the database), so that it falls inside the run's work and not in the process's start.
+//!
+//! Every process started here is killed and reaped when its [`Process`] is dropped, so a failed assertion
+//! leaves none running.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use postgres::{Client, NoTls};
+
+/// The `application_name` of the session that holds backfills back while it is connected (see [`CONFIG`]).
+pub const GATE_APPLICATION: &str = "resume: pause backfills";
+
+/// The `migrate.toml` every run of the proofs uses: backfills wait while the gate's session is connected and
+/// give up after 300 ms of one pause. They do not wait for autovacuum: an autovacuum of the table would
+/// otherwise stop a run that nobody interrupted, after 300 ms.
+pub const CONFIG: &str = "[backfill]
+pause_for_vacuum = false
+max_pause = \"300ms\"
+pause_while = \"SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity WHERE datname = pg_catalog.current_database() AND application_name = 'resume: pause backfills')\"
+";
+
+/// How long a runner may take to stop once interrupted before it counts as hung (and is killed).
+const STOP_DEADLINE: Duration = Duration::from_secs(120);
+
+/// A way to interrupt a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    Sigint,
+    Sigterm,
+    Sigkill,
+    /// `--max-duration`, ending at the moment.
+    Budget,
+    /// The runner's sessions ended by the server (`pg_terminate_backend`), as when the connection is lost.
+    LostConnection,
+    /// The backfill held back from the moment on, longer than `max_pause` (only where there is a backfill).
+    LongPause,
+}
+
+impl Kind {
+    /// Every kind that applies to any migration.
+    pub const ANY_MIGRATION: [Kind; 5] = [
+        Kind::Sigint,
+        Kind::Sigterm,
+        Kind::Sigkill,
+        Kind::Budget,
+        Kind::LostConnection,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Sigint => "SIGINT",
+            Kind::Sigterm => "SIGTERM",
+            Kind::Sigkill => "SIGKILL",
+            Kind::Budget => "budget",
+            Kind::LostConnection => "conn",
+            Kind::LongPause => "pause",
+        }
+    }
+}
+
+/// A child process whose output goes to files (a full pipe would stall it); killed and reaped on drop.
+#[derive(Debug)]
+pub struct Process {
+    child: Child,
+    started: Instant,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+/// How a process ended.
+#[derive(Debug, Clone)]
+pub struct Ended {
+    /// The exit status, `None` when a signal ended it.
+    pub code: Option<i32>,
+    pub elapsed: Duration,
+    pub stdout: String,
+    pub stderr: String,
+    /// It did not stop within two minutes and was killed.
+    pub hung: bool,
+}
+
+impl Ended {
+    pub fn succeeded(&self) -> bool {
+        self.code == Some(0)
+    }
+
+    /// What a report quotes: the first line of stderr, else of stdout (a fleet's summary), that says `error`
+    /// or `failed`, else the last line of stderr; cut at 300 characters.
+    pub fn error_line(&self) -> String {
+        let says = |l: &&str| l.contains("error") || l.contains("failed");
+        let line = self
+            .stderr
+            .lines()
+            .find(says)
+            .or_else(|| self.stdout.lines().find(says))
+            .or_else(|| self.stderr.lines().rfind(|l| !l.trim().is_empty()))
+            .map(str::trim);
+        match line {
+            Some(line) if line.chars().count() > 300 => {
+                format!("{}...", line.chars().take(300).collect::<String>())
+            }
+            Some(line) => line.to_owned(),
+            None => format!("exit {:?}, no output", self.code),
+        }
+    }
+}
+
+impl Process {
+    /// Starts `cmd` with its output in files of `dir` (named after `label`).
+    pub fn spawn(mut cmd: Command, dir: &Path, label: &str) -> Process {
+        let stdout = dir.join(format!("{label}.stdout"));
+        let stderr = dir.join(format!("{label}.stderr"));
+        // Before the spawn: the process's own clock (its `--max-duration`) starts after this one.
+        let started = Instant::now();
+        let child = cmd
+            .stdin(Stdio::null())
+            .stdout(File::create(&stdout).expect("stdout file"))
+            .stderr(File::create(&stderr).expect("stderr file"))
+            .spawn()
+            .expect("the runner starts");
+        Process {
+            child,
+            started,
+            stdout,
+            stderr,
+        }
+    }
+
+    pub fn started(&self) -> Instant {
+        self.started
+    }
+
+    pub fn has_exited(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(Some(_)))
+    }
+
+    /// Sends `signal` (`INT`, `TERM`, `KILL`) with kill(1); a process that already ended is left alone.
+    pub fn signal(&mut self, signal: &str) {
+        if self.has_exited() {
+            return;
+        }
+        let _ = Command::new("kill")
+            .args([&format!("-{signal}"), &self.child.id().to_string()])
+            .status();
+    }
+
+    /// Waits for the end (killing the process after two minutes), and reads its output.
+    pub fn wait(mut self) -> Ended {
+        let mut hung = false;
+        let status = loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                break status;
+            }
+            if self.started.elapsed() > STOP_DEADLINE && !hung {
+                hung = true;
+                let _ = self.child.kill();
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        Ended {
+            code: status.code(),
+            elapsed: self.started.elapsed(),
+            stdout: std::fs::read_to_string(&self.stdout).unwrap_or_default(),
+            stderr: std::fs::read_to_string(&self.stderr).unwrap_or_default(),
+            hung,
+        }
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        if !self.has_exited() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
+    }
+}
+
+/// A fixture's runner pointed at a database, run in `cwd` (which holds [`CONFIG`] as `migrate.toml`).
+#[derive(Debug, Clone, Copy)]
+pub struct Runner<'a> {
+    pub fixture: &'a str,
+    pub url: &'a str,
+    pub cwd: &'a Path,
+    /// `up`, or `fleet up --schemas ...`.
+    pub args: &'a [&'a str],
+}
+
+impl Runner<'_> {
+    /// Writes [`CONFIG`] into `cwd`.
+    pub fn write_config(cwd: &Path) {
+        std::fs::write(cwd.join("migrate.toml"), CONFIG).expect("write migrate.toml");
+    }
+
+    fn spawn(&self, extra: &[String], label: &str) -> Process {
+        let mut cmd = crate::cli::runner(self.fixture);
+        cmd.env("DATABASE_URL", self.url)
+            .current_dir(self.cwd)
+            .args(self.args)
+            .args(extra);
+        Process::spawn(cmd, self.cwd, label)
+    }
+
+    /// Runs `args` (not `self.args`) to the end.
+    pub fn run(&self, args: &[&str], label: &str) -> Ended {
+        let mut cmd = crate::cli::runner(self.fixture);
+        cmd.env("DATABASE_URL", self.url)
+            .current_dir(self.cwd)
+            .args(args);
+        Process::spawn(cmd, self.cwd, label).wait()
+    }
+
+    /// Runs `self.args` to the end, uninterrupted; also how long it took to take its lock.
+    pub fn run_measured(&self, label: &str) -> (Ended, Duration) {
+        let mut monitor = monitor(self.url);
+        wait_for_runner_sessions_to_end(&mut monitor);
+        let mut process = self.spawn(&[], label);
+        let locked = wait_for_lock(&mut monitor, &mut process);
+        (process.wait(), locked)
+    }
+
+    /// Runs `self.args` and interrupts it `delay` after it holds its lock (`lock_latency` after its start
+    /// plus `delay`, for its own `--max-duration`).
+    pub fn interrupt(
+        &self,
+        kind: Kind,
+        delay: Duration,
+        lock_latency: Duration,
+        label: &str,
+    ) -> Attempt {
+        let mut monitor = monitor(self.url);
+        // A killed run's session may linger until the server notices: the lock seen must be this run's.
+        wait_for_runner_sessions_to_end(&mut monitor);
+        let extra = match kind {
+            Kind::Budget => vec![
+                "--max-duration".to_owned(),
+                format!("{}ms", (lock_latency + delay).as_millis().max(1)),
+            ],
+            _ => Vec::new(),
+        };
+        let budget = lock_latency + delay;
+        let mut process = self.spawn(&extra, label);
+        let mut acted = false;
+        let mut gate = None;
+        if kind != Kind::Budget {
+            wait_for_lock(&mut monitor, &mut process);
+            std::thread::sleep(delay);
+            if !process.has_exited() {
+                acted = true;
+                match kind {
+                    Kind::Sigint => process.signal("INT"),
+                    Kind::Sigterm => process.signal("TERM"),
+                    Kind::Sigkill => process.signal("KILL"),
+                    Kind::LostConnection => terminate_runner_sessions(&mut monitor),
+                    Kind::LongPause => gate = Some(Gate::close(self.url)),
+                    Kind::Budget => unreachable!("handled by the runner itself"),
+                }
+            }
+        }
+        let ended = process.wait();
+        if let Some(gate) = gate {
+            gate.open(&mut monitor);
+        }
+        let outcome = match (ended.succeeded(), kind) {
+            (true, _) => Outcome::Completed,
+            (false, Kind::Budget) if ended.elapsed >= budget => Outcome::Interrupted,
+            (false, Kind::Budget) => Outcome::Failed,
+            (false, _) if acted => Outcome::Interrupted,
+            (false, _) => Outcome::Failed,
+        };
+        Attempt {
+            kind,
+            delay,
+            outcome,
+            ended,
+        }
+    }
+}
+
+/// What became of one interrupted run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// It was still running at the moment and did not succeed.
+    Interrupted,
+    /// It succeeded (it was done before the moment, or finished anyway).
+    Completed,
+    /// It ended with an error before the moment: it failed on its own.
+    Failed,
+}
+
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub kind: Kind,
+    pub delay: Duration,
+    pub outcome: Outcome,
+    pub ended: Ended,
+}
+
+/// A session of the test's own on the runner's database.
+pub fn monitor(url: &str) -> Client {
+    let mut config = postgres::Config::from_str(url).expect("URL");
+    config
+        .connect_timeout(crate::CONNECT_TIMEOUT)
+        .application_name("resume monitor");
+    config.connect(NoTls).expect("monitor connects")
+}
+
+/// Waits until a runner session holds an advisory lock on the database, or the process ended; how long
+/// after its start.
+fn wait_for_lock(monitor: &mut Client, process: &mut Process) -> Duration {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline && !process.has_exited() {
+        let locked: bool = monitor
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_locks l JOIN pg_catalog.pg_stat_activity a USING (pid) \
+                 WHERE l.locktype = 'advisory' AND l.granted AND a.datname = pg_catalog.current_database() \
+                 AND a.application_name LIKE 'migrate%')",
+                &[],
+            )
+            .expect("pg_locks")
+            .get(0);
+        if locked {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    process.started().elapsed()
+}
+
+/// Ends every runner session on the database, as a lost connection or a failover does.
+fn terminate_runner_sessions(monitor: &mut Client) {
+    monitor
+        .batch_execute(
+            "SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity \
+             WHERE datname = pg_catalog.current_database() AND application_name LIKE 'migrate%'",
+        )
+        .expect("terminate the runner's sessions");
+}
+
+/// Waits (at most 30 s) until no runner session is left on the database, as the next deploy's runner would
+/// wait for the lock.
+pub fn wait_for_runner_sessions_to_end(monitor: &mut Client) {
+    wait_until_gone(monitor, "application_name LIKE 'migrate%'");
+}
+
+fn wait_until_gone(monitor: &mut Client, condition: &str) {
+    let sql = format!(
+        "SELECT NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity \
+         WHERE datname = pg_catalog.current_database() AND {condition})"
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if monitor.query_one(&sql, &[]).expect(&sql).get::<_, bool>(0) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    panic!("30 s later, sessions with {condition} are still on the database");
+}
+
+/// While connected, backfills of runs using [`CONFIG`] pause before their next batch.
+struct Gate(Client);
+
+impl Gate {
+    fn close(url: &str) -> Gate {
+        let mut config = postgres::Config::from_str(url).expect("URL");
+        config.application_name(GATE_APPLICATION);
+        Gate(config.connect(NoTls).expect("the gate connects"))
+    }
+
+    /// Disconnects, and waits until the server no longer lists the session (the next run must not see it).
+    fn open(self, monitor: &mut Client) {
+        drop(self.0);
+        wait_until_gone(monitor, &format!("application_name = '{GATE_APPLICATION}'"));
+    }
+}
