@@ -1,6 +1,6 @@
 //! A runner process interrupted at a chosen moment, in each way a deploy gets interrupted: SIGINT, SIGTERM,
-//! SIGKILL, its own `--max-duration`, its sessions ended by the server (a lost connection), and a backfill
-//! pause longer than `max_pause`. The moment is counted from when the runner holds its migration lock (an
+//! SIGKILL, its own `--max-duration`, its sessions ended by the server (a lost connection), a backfill pause
+//! longer than `max_pause`, and the server restarted (on a throwaway cluster, by the caller's hook). The moment is counted from when the runner holds its migration lock (an
 //! advisory lock on the database), so that it falls inside the run's work and not in the process's start.
 //!
 //! Every process started here is killed and reaped when its [`Process`] is dropped, so a failed assertion
@@ -41,6 +41,8 @@ pub enum Kind {
     LostConnection,
     /// The backfill held back from the moment on, longer than `max_pause` (only where there is a backfill).
     LongPause,
+    /// The server restarted (only with a [`Runner::restart`] hook).
+    Restart,
 }
 
 impl Kind {
@@ -61,6 +63,7 @@ impl Kind {
             Kind::Budget => "budget",
             Kind::LostConnection => "conn",
             Kind::LongPause => "pause",
+            Kind::Restart => "restart",
         }
     }
 }
@@ -184,13 +187,26 @@ impl Drop for Process {
 }
 
 /// A fixture's runner pointed at a database, run in `cwd` (which holds [`CONFIG`] as `migrate.toml`).
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct Runner<'a> {
     pub fixture: &'a str,
     pub url: &'a str,
     pub cwd: &'a Path,
     /// `up`, or `fleet up --schemas ...`.
     pub args: &'a [&'a str],
+    /// Restarts the server, for [`Kind::Restart`]; returns once it accepts connections again.
+    pub restart: Option<&'a (dyn Fn() + Sync)>,
+}
+
+impl std::fmt::Debug for Runner<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runner")
+            .field("fixture", &self.fixture)
+            .field("cwd", &self.cwd)
+            .field("args", &self.args)
+            .field("restart", &self.restart.is_some())
+            .finish()
+    }
 }
 
 impl Runner<'_> {
@@ -260,6 +276,10 @@ impl Runner<'_> {
                     Kind::Sigkill => process.signal("KILL"),
                     Kind::LostConnection => terminate_runner_sessions(&mut monitor),
                     Kind::LongPause => gate = Some(Gate::close(self.url)),
+                    Kind::Restart => match self.restart {
+                        Some(restart) => restart(),
+                        None => panic!("Kind::Restart needs a Runner::restart hook"),
+                    },
                     Kind::Budget => unreachable!("handled by the runner itself"),
                 }
             }
@@ -268,6 +288,7 @@ impl Runner<'_> {
         if let Some(gate) = gate {
             gate.open(&mut monitor);
         }
+        drop(monitor);
         let outcome = match (ended.succeeded(), kind) {
             (true, _) => Outcome::Completed,
             (false, Kind::Budget) if ended.elapsed >= budget => Outcome::Interrupted,

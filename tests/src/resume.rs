@@ -50,9 +50,9 @@ pub fn load_items(client: &mut Client, rows: i64) {
         .expect("analyse items");
 }
 
-/// What one version of the app writes. Every statement is prepared with `int8` parameters, the round number
-/// for inserts, the id of an existing row and the round number for updates and read-backs, and may leave the
-/// last one unused.
+/// What one version of the app writes. Every statement takes `int8` parameters, the round number for inserts,
+/// the id of an existing row and the round number for updates and read-backs, and may leave the last one
+/// unused.
 #[derive(Debug, Clone, Copy)]
 pub struct WriterSpec {
     pub name: &'static str,
@@ -179,8 +179,14 @@ pub struct WriteError {
     /// The SQLSTATE, `connection` for an error without one, `read back` for a mismatch.
     pub code: String,
     pub message: String,
-    /// Since the writers started.
-    pub at: Duration,
+    pub at: Instant,
+}
+
+impl WriteError {
+    /// The session was lost (the server restarted or ended it): the writer connects again.
+    pub fn lost_the_session(&self) -> bool {
+        self.code == "connection" || self.code.starts_with("57P") || self.code.starts_with("08")
+    }
 }
 
 impl WriteError {
@@ -272,7 +278,9 @@ impl Writers {
                 let stop = Arc::clone(&stop);
                 let spec = *spec;
                 let seed = seed.wrapping_add(i as u64);
-                std::thread::spawn(move || write_until_stopped(client, spec, rows, seed, &stop))
+                std::thread::spawn(move || {
+                    write_until_stopped(client, &config, spec, rows, seed, &stop)
+                })
             })
             .collect();
         Writers { stop, threads }
@@ -297,15 +305,16 @@ impl Drop for Writers {
     }
 }
 
-/// A writer's loop: wait until its version can run, then insert, update and read back, every 2 ms.
+/// A writer's loop: wait until its version can run, then insert, update and read back, every 2 ms. A lost
+/// session is recorded and connected again.
 fn write_until_stopped(
     mut client: Client,
+    config: &postgres::Config,
     spec: WriterSpec,
     rows: i64,
     seed: u64,
     stop: &AtomicBool,
 ) -> WriterReport {
-    let started = Instant::now();
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut report = WriterReport {
         name: spec.name,
@@ -324,61 +333,20 @@ fn write_until_stopped(
                     .query_one(sql, &[])
                     .is_ok_and(|row| row.get::<_, bool>(0))
             });
+            if !ready && client.is_closed() {
+                client = reconnect(config, stop).unwrap_or(client);
+            }
             std::thread::sleep(Duration::from_millis(if ready { 0 } else { 10 }));
             continue;
         }
         round += 1;
-        let half = (rows / 2).max(1);
-        let other = 2 * rng.i64(1..=half) - i64::from(spec.odd_rows);
-        let mut fail = |statement: &'static str, code: String, message: String| {
-            report.errors.push(WriteError {
-                writer: spec.name,
-                statement,
-                code,
-                message,
-                at: started.elapsed(),
-            });
-        };
-        let timed = Instant::now();
-        let inserted = query(&mut client, spec.insert, &[&round]);
-        let id: i64 = match inserted {
-            Ok(Some(row)) => row.get(0),
-            Ok(None) => {
-                fail("insert", "no row".into(), "RETURNING gave nothing".into());
-                continue;
-            }
-            Err((code, message)) => {
-                fail("insert", code, message);
-                std::thread::sleep(Duration::from_millis(5));
-                continue;
-            }
-        };
-        report.latencies.push(timed.elapsed());
-        report.writes += 1;
-        let timed = Instant::now();
-        match query(&mut client, spec.update, &[&other, &round]) {
-            Ok(_) => {
-                report.latencies.push(timed.elapsed());
-                report.writes += 1;
-            }
-            Err((code, message)) => fail("update", code, message),
-        }
-        for (statement, sql, row) in [
-            ("read back insert", spec.check_insert, id),
-            ("read back update", spec.check_update, other),
-        ] {
-            match query(&mut client, sql, &[&row, &round]) {
-                Ok(Some(r)) if r.get::<_, Option<bool>>(0) == Some(true) => {}
-                Ok(_) => fail(
-                    statement,
-                    "read back".into(),
-                    format!(
-                        "row {row} does not read back what round {round} wrote to {}",
-                        spec.column
-                    ),
-                ),
-                Err((code, message)) => fail(statement, code, message),
-            }
+        let errors = report.errors.len();
+        one_round(&mut client, &spec, &mut rng, rows, round, &mut report);
+        if report.errors[errors..]
+            .iter()
+            .any(WriteError::lost_the_session)
+        {
+            client = reconnect(config, stop).unwrap_or(client);
         }
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -386,17 +354,84 @@ fn write_until_stopped(
     report
 }
 
-/// Runs `sql` with `int8` parameters; the first row, or the SQLSTATE (`connection` without one) and message.
+/// Insert a row, update an older one, read both back.
+fn one_round(
+    client: &mut Client,
+    spec: &WriterSpec,
+    rng: &mut fastrand::Rng,
+    rows: i64,
+    round: i64,
+    report: &mut WriterReport,
+) {
+    let half = (rows / 2).max(1);
+    let other = 2 * rng.i64(1..=half) - i64::from(spec.odd_rows);
+    let fail = |report: &mut WriterReport, statement: &'static str, (code, message)| {
+        report.errors.push(WriteError {
+            writer: spec.name,
+            statement,
+            code,
+            message,
+            at: Instant::now(),
+        });
+    };
+    let timed = Instant::now();
+    let id: i64 = match query(client, spec.insert, &[&round]) {
+        Ok(Some(row)) => row.get(0),
+        Ok(None) => {
+            let nothing = ("no row".to_owned(), "RETURNING gave nothing".to_owned());
+            return fail(report, "insert", nothing);
+        }
+        Err(e) => return fail(report, "insert", e),
+    };
+    report.latencies.push(timed.elapsed());
+    report.writes += 1;
+    let timed = Instant::now();
+    match query(client, spec.update, &[&other, &round]) {
+        Ok(_) => {
+            report.latencies.push(timed.elapsed());
+            report.writes += 1;
+        }
+        Err(e) => return fail(report, "update", e),
+    }
+    for (statement, sql, row) in [
+        ("read back insert", spec.check_insert, id),
+        ("read back update", spec.check_update, other),
+    ] {
+        match query(client, sql, &[&row, &round]) {
+            Ok(Some(r)) if r.get::<_, Option<bool>>(0) == Some(true) => {}
+            Ok(_) => {
+                let message = format!(
+                    "row {row} does not read back what round {round} wrote to {}",
+                    spec.column
+                );
+                fail(report, statement, ("read back".to_owned(), message));
+            }
+            Err(e) => return fail(report, statement, e),
+        }
+    }
+}
+
+/// Connects again (every 50 ms) until it works or the writers are stopped.
+fn reconnect(config: &postgres::Config, stop: &AtomicBool) -> Option<Client> {
+    while !stop.load(Ordering::Relaxed) {
+        if let Ok(client) = config.connect(NoTls) {
+            return Some(client);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// Runs `sql` with `int8` parameters in one round trip; the first row, or the SQLSTATE (`connection` without
+/// one) and message.
 fn query(
     client: &mut Client,
     sql: &str,
     params: &[&(dyn postgres::types::ToSql + Sync)],
 ) -> Result<Option<postgres::Row>, (String, String)> {
-    let types = vec![Type::INT8; params.len()];
-    let result = client
-        .prepare_typed(sql, &types)
-        .and_then(|statement| client.query(&statement, params));
-    match result {
+    let typed: Vec<(&(dyn postgres::types::ToSql + Sync), Type)> =
+        params.iter().map(|p| (*p, Type::INT8)).collect();
+    match client.query_typed(sql, &typed) {
         Ok(rows) => Ok(rows.into_iter().next()),
         Err(e) => Err(match e.as_db_error() {
             Some(db) => (db.code().code().to_owned(), db.message().to_owned()),

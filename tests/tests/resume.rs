@@ -1,13 +1,15 @@
 //! Interrupted is resumable: every builder operation that runs outside a transaction, on a table of 300,000
 //! rows that an old and a new version of the app keep writing, is interrupted at random moments (SIGINT,
-//! SIGTERM, SIGKILL, `--max-duration`, its sessions ended by the server, a backfill pause longer than
-//! `max_pause`), and then plain `up` runs until it succeeds, with no other command. Afterwards the schema
-//! equals the one an uninterrupted run of the same migration gives (its catalog description, bookkeeping
-//! tables left out), every row the change covers is as it promises (backfilled, indexed, checked), every index
-//! passes `amcheck` with all heap rows, `status` reports no problem, and the writers saw no error of a kind the
-//! uninterrupted run did not give them. A second copy is interrupted once and then reverted with plain
-//! `down`, which must give back the schema from before. The same, through `fleet up --schemas`, over 50
-//! tenant schemas that each get all six migrations.
+//! SIGTERM, SIGKILL, `--max-duration`, its sessions ended by the server, a server restart, a backfill pause
+//! longer than `max_pause`), and then plain `up` runs until it succeeds, with no other command. Afterwards the
+//! schema equals the one an uninterrupted run of the same migration gives (its catalog description,
+//! bookkeeping tables left out), every row the change covers is as it promises (backfilled, indexed,
+//! checked), every index passes `amcheck` with all heap rows, `status` reports no problem, and the writers saw
+//! no error of a kind the uninterrupted run did not give them (a session a restart ended aside). A migration
+//! recorded after an interruption must be whole. A second copy is interrupted once and then reverted with
+//! plain `down`, which must give back the schema from before. The same, through `fleet up --schemas`, over 50
+//! tenant schemas that each get all six migrations. Each proof runs on a throwaway cluster of its own, which
+//! it restarts.
 //!
 //! Nothing here knows how the engine resumes: it only runs the commands a deploy runs and reads the catalog.
 //! The moments are random, the checks are not. Each run prints its seed and a table (`--nocapture`).
@@ -18,12 +20,14 @@
 //! - `RESUME_ROWS=N` shrinks the table, while working on the harness.
 
 use std::collections::BTreeSet;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
+use tests::cluster::{Server, Shutdown};
 use tests::interrupt::{monitor, wait_for_runner_sessions_to_end, Attempt, Kind, Outcome, Runner};
 use tests::resume::{
-    error_classes, load_items, rows_from_env, WriterReport, WriterSpec, Writers, NEW_APP_BODY,
-    NEW_APP_DOUBLED, NEW_APP_LABEL, NEW_APP_TRIPLED, NEW_APP_V, OLD_APP,
+    load_items, rows_from_env, WriterReport, WriterSpec, Writers, NEW_APP_BODY, NEW_APP_DOUBLED,
+    NEW_APP_LABEL, NEW_APP_TRIPLED, NEW_APP_V, OLD_APP,
 };
 use tests::TestDb;
 
@@ -100,6 +104,58 @@ const MAX_RESUMES: usize = 3;
 
 /// Rounds of interruptions on fresh copies when a round's migration finished before every kind landed.
 const MAX_ROUNDS: usize = 3;
+
+/// The throwaway cluster a proof runs on, so that it can be restarted: fast and immediate shutdowns in turn.
+/// It remembers when, so that the writers' sessions lost to a restart do not count against the migration.
+struct Cluster {
+    server: Server,
+    restarts: Mutex<Vec<(Instant, Instant)>>,
+}
+
+impl Cluster {
+    fn start() -> Cluster {
+        Cluster {
+            server: tests::cluster::start(),
+            restarts: Mutex::new(Vec::new()),
+        }
+    }
+
+    fn restart(&self) {
+        let started = Instant::now();
+        let count = self.restarts.lock().expect("restarts").len();
+        let mode = if count % 2 == 0 {
+            Shutdown::Immediate
+        } else {
+            Shutdown::Fast
+        };
+        self.server.restart(mode);
+        self.restarts
+            .lock()
+            .expect("restarts")
+            .push((started, Instant::now()));
+    }
+
+    /// During a restart, or in the second after it (the writers connect again every 50 ms).
+    fn during_a_restart(&self, at: Instant) -> bool {
+        let restarts = self.restarts.lock().expect("restarts");
+        restarts
+            .iter()
+            .any(|(from, to)| at >= *from && at <= *to + Duration::from_secs(1))
+    }
+}
+
+/// The writers' errors, but for a session a restart ended (and its reconnection), as classes.
+fn errors_not_from_restarts(
+    cluster: &Cluster,
+    writers: &[WriterReport],
+) -> (BTreeSet<String>, usize) {
+    let counted: Vec<_> = writers
+        .iter()
+        .flat_map(|w| &w.errors)
+        .filter(|e| !cluster.during_a_restart(e.at))
+        .collect();
+    (counted.iter().map(|e| e.class()).collect(), counted.len())
+}
 
 fn seed() -> u64 {
     std::env::var("RESUME_SEED")
@@ -230,6 +286,7 @@ struct Baseline {
 
 /// Where one proof runs: the fixture, the command, the writers, and the template copied for each run.
 struct Setup<'a> {
+    cluster: &'a Cluster,
     template: &'a TestDb,
     fixture: &'a str,
     args: &'a [&'a str],
@@ -248,6 +305,7 @@ fn baseline(setup: &Setup<'_>, seed: u64) -> Baseline {
         url: db.url(),
         cwd: cwd.path(),
         args: setup.args,
+        restart: None,
     };
     let writers = Writers::start(db.url(), setup.schema, &setup.writers, setup.rows, seed);
     let (ended, lock_latency) = runner.run_measured("uninterrupted");
@@ -262,7 +320,7 @@ fn baseline(setup: &Setup<'_>, seed: u64) -> Baseline {
     assert!(nothing_to_do.succeeded(), "{}", nothing_to_do.stderr);
     Baseline {
         schema: schema_without_bookkeeping(&db),
-        errors: error_classes(&writers),
+        errors: errors_not_from_restarts(setup.cluster, &writers).0,
         writers,
         lock_latency,
         work: ended.elapsed.saturating_sub(lock_latency),
@@ -292,11 +350,13 @@ fn round(
     let db = TestDb::copy_of(setup.template);
     let cwd = tempfile::tempdir().expect("temp dir");
     Runner::write_config(cwd.path());
+    let restart = || setup.cluster.restart();
     let runner = Runner {
         fixture: setup.fixture,
         url: db.url(),
         cwd: cwd.path(),
         args: setup.args,
+        restart: Some(&restart),
     };
     let writers = Writers::start(
         db.url(),
@@ -330,7 +390,8 @@ fn round(
         problems.extend(found);
         checked = rows;
     }
-    let new_errors: Vec<String> = error_classes(&writers)
+    let new_errors: Vec<String> = errors_not_from_restarts(setup.cluster, &writers)
+        .0
         .difference(&base.errors)
         .take(5)
         .cloned()
@@ -476,6 +537,8 @@ struct Line {
     resumes: String,
     checked: i64,
     failed_writes: (usize, usize),
+    /// Writes that failed because a restart ended the writer's session.
+    lost_to_restarts: usize,
     p99: String,
     down: String,
     problems: Vec<String>,
@@ -505,6 +568,7 @@ fn prove(
         resumes: String::new(),
         checked: 0,
         failed_writes: (base.writers.iter().map(|w| w.errors.len()).sum(), 0),
+        lost_to_restarts: 0,
         p99: String::new(),
         down: String::new(),
         problems: Vec::new(),
@@ -525,7 +589,10 @@ fn prove(
             .collect();
         line.landed.extend(&landed);
         line.checked = round.checked;
-        line.failed_writes.1 += round.writers.iter().map(|w| w.errors.len()).sum::<usize>();
+        let all: usize = round.writers.iter().map(|w| w.errors.len()).sum();
+        let counted = errors_not_from_restarts(setup.cluster, &round.writers).1;
+        line.failed_writes.1 += counted;
+        line.lost_to_restarts += all - counted;
         line.p99 = p99s(&base.writers, &round.writers);
         resumes.push(round.resumes.map_or("never".to_owned(), |r| r.to_string()));
         line.problems.extend(round.problems.iter().cloned());
@@ -566,25 +633,29 @@ fn down_after_a_partial_run(
     let db = TestDb::copy_of(setup.template);
     let cwd = tempfile::tempdir().expect("temp dir");
     Runner::write_config(cwd.path());
+    let restart = || setup.cluster.restart();
     let runner = Runner {
         fixture: setup.fixture,
         url: db.url(),
         cwd: cwd.path(),
         args: setup.args,
+        restart: Some(&restart),
     };
     let kind = kinds[rng.usize(..kinds.len())];
-    let delay = base.work.mul_f64(rng.f64());
+    // Within the first part of the work: the uninterrupted run, the first on its cluster, is the slowest.
+    let delay = base.lead + base.work.saturating_sub(base.lead).mul_f64(0.6 * rng.f64());
     let attempt = runner.interrupt(kind, delay, base.lock_latency, "partial");
     let how = format!("{} after {} ms", kind.label(), delay.as_millis());
     let down = runner.run(&["down"], "down");
     wait_for_runner_sessions_to_end(&mut monitor(db.url()));
-    if !down.succeeded() {
+    let after = schema_without_bookkeeping(&db);
+    // A `down` that finds nothing to revert may say so with an error: the schema is what counts.
+    if !down.succeeded() && after != before {
         return (
             format!("refused ({how})"),
             Some(format!("`down` after {how}: {}", down.error_line())),
         );
     }
-    let after = schema_without_bookkeeping(&db);
     if after != before {
         return (
             format!("wrong schema ({how})"),
@@ -599,17 +670,22 @@ fn down_after_a_partial_run(
         Outcome::Completed => "it had finished",
         Outcome::Failed => "it had failed",
     };
-    (format!("ok ({how}, {state})"), None)
+    let down = if down.succeeded() {
+        "reverted"
+    } else {
+        "nothing to revert"
+    };
+    (format!("ok ({how}, {state}; {down})"), None)
 }
 
 fn print_table(title: &str, lines: &[Line]) {
     println!("\n{title}\n");
-    println!("| operation | uninterrupted | interruptions | resumes needed (per round) | rows checked | failed writes (uninterrupted / interrupted) | writer p99 ms, old / new app (uninterrupted→interrupted) | down after a partial run |");
+    println!("| operation | uninterrupted | interruptions | resumes needed (per round) | rows checked | failed writes (uninterrupted / interrupted, + lost to restarts) | writer p99 ms, old / new app (uninterrupted→interrupted) | down after a partial run |");
     println!("|---|---|---|---|---|---|---|---|");
     for l in lines {
         let kinds: Vec<&str> = l.landed.iter().map(|k| k.label()).collect();
         println!(
-            "| {} | {} ms (lead {} ms) | {} ({}) | {} | {} | {} / {} | {} | {} |",
+            "| {} | {} ms (lead {} ms) | {} ({}) | {} | {} | {} / {} + {} | {} | {} |",
             l.name,
             l.work.as_millis(),
             l.lead.as_millis(),
@@ -619,6 +695,7 @@ fn print_table(title: &str, lines: &[Line]) {
             l.checked,
             l.failed_writes.0,
             l.failed_writes.1,
+            l.lost_to_restarts,
             l.p99,
             l.down
         );
@@ -640,16 +717,19 @@ fn every_operation_outside_a_transaction_resumes_after_interruptions_anywhere() 
         interrupts_from_env().map_or("one of each kind".to_owned(), |n| n.to_string())
     );
     let mut rng = fastrand::Rng::with_seed(seed);
-    let template = TestDb::new();
+    let cluster = Cluster::start();
+    let template = TestDb::new_on(&cluster.server.admin_url());
     template.exec("CREATE EXTENSION amcheck");
     load_items(&mut template.client(), rows);
     let mut lines = Vec::new();
     for op in OPS.iter().filter(|op| selected(op.name)) {
         let mut kinds = Kind::ANY_MIGRATION.to_vec();
+        kinds.push(Kind::Restart);
         if op.backfill {
             kinds.push(Kind::LongPause);
         }
         let setup = Setup {
+            cluster: &cluster,
             template: &template,
             fixture: op.fixture,
             args: &["up"],
@@ -687,7 +767,8 @@ fn a_fleet_of_tenant_schemas_resumes_after_interruptions_anywhere() {
     let seed = seed();
     println!("seed {seed} (replay: RESUME_SEED={seed}), {TENANTS} schemas of {TENANT_ROWS} rows");
     let mut rng = fastrand::Rng::with_seed(seed);
-    let template = TestDb::new();
+    let cluster = Cluster::start();
+    let template = TestDb::new_on(&cluster.server.admin_url());
     template.exec("CREATE EXTENSION amcheck");
     let mut client = template.client();
     let schemas: Vec<String> = (1..=TENANTS).map(|i| format!("tenant_{i}")).collect();
@@ -702,6 +783,7 @@ fn a_fleet_of_tenant_schemas_resumes_after_interruptions_anywhere() {
     drop(client);
     let list = schemas.join(",");
     let setup = Setup {
+        cluster: &cluster,
         template: &template,
         fixture: "resume_fleet",
         args: &["fleet", "up", "--schemas", list.as_str()],
@@ -720,7 +802,7 @@ fn a_fleet_of_tenant_schemas_resumes_after_interruptions_anywhere() {
         (problems, checked)
     };
     let mut kinds = Kind::ANY_MIGRATION.to_vec();
-    kinds.push(Kind::LongPause);
+    kinds.extend([Kind::Restart, Kind::LongPause]);
     let (_, mut line) = prove(
         &setup,
         &format!("fleet up, {TENANTS} schemas, all six"),
