@@ -123,7 +123,7 @@ impl Cluster {
     fn restart(&self) {
         let started = Instant::now();
         let count = self.restarts.lock().expect("restarts").len();
-        let mode = if count % 2 == 0 {
+        let mode = if count.is_multiple_of(2) {
             Shutdown::Immediate
         } else {
             Shutdown::Fast
