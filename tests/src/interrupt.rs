@@ -1,7 +1,8 @@
 //! A runner process interrupted at a chosen moment, in each way a deploy gets interrupted: SIGINT, SIGTERM,
 //! SIGKILL, its own `--max-duration`, its sessions ended by the server (a lost connection), a backfill pause
-//! longer than `max_pause`, and the server restarted (on a throwaway cluster, by the caller's hook). The moment is counted from when the runner holds its migration lock (an
-//! advisory lock on the database), so that it falls inside the run's work and not in the process's start.
+//! longer than `max_pause`, and the server restarted (on a throwaway cluster, by the caller's hook). The moment
+//! is counted from an [`Anchor`]: the migration's start as the run's JSON log records it, or the migration
+//! lock, so that it falls inside the migration's work rather than in the process's start.
 //!
 //! Every process started here is killed and reaped when its [`Process`] is dropped, so a failed assertion
 //! leaves none running.
@@ -186,6 +187,16 @@ impl Drop for Process {
     }
 }
 
+/// What the moment of an interruption is counted from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Anchor {
+    /// The first record of the run's JSON log (`--log-file`, docs/json-log.md) about a migration
+    /// (`migration_started`, or any other `migration_*` record should the engine start with another).
+    MigrationStarted,
+    /// A runner session holds an advisory lock on the database (the migration lock; a fleet's per target).
+    Lock,
+}
+
 /// A fixture's runner pointed at a database, run in `cwd` (which holds [`CONFIG`] as `migrate.toml`).
 #[derive(Clone, Copy)]
 pub struct Runner<'a> {
@@ -196,6 +207,8 @@ pub struct Runner<'a> {
     pub args: &'a [&'a str],
     /// Restarts the server, for [`Kind::Restart`]; returns once it accepts connections again.
     pub restart: Option<&'a (dyn Fn() + Sync)>,
+    /// [`Anchor::MigrationStarted`] needs `--log-file`, which `up` has and `fleet up` has not.
+    pub anchor: Anchor,
 }
 
 impl std::fmt::Debug for Runner<'_> {
@@ -205,6 +218,7 @@ impl std::fmt::Debug for Runner<'_> {
             .field("cwd", &self.cwd)
             .field("args", &self.args)
             .field("restart", &self.restart.is_some())
+            .field("anchor", &self.anchor)
             .finish()
     }
 }
@@ -215,13 +229,32 @@ impl Runner<'_> {
         std::fs::write(cwd.join("migrate.toml"), CONFIG).expect("write migrate.toml");
     }
 
-    fn spawn(&self, extra: &[String], label: &str) -> Process {
+    /// Starts `self.args` (with `--log-file` when the anchor reads the log) and `extra`.
+    fn spawn(&self, extra: &[String], label: &str) -> (Process, Option<PathBuf>) {
+        let log = (self.anchor == Anchor::MigrationStarted)
+            .then(|| self.cwd.join(format!("{label}.jsonl")));
         let mut cmd = crate::cli::runner(self.fixture);
         cmd.env("DATABASE_URL", self.url)
             .current_dir(self.cwd)
             .args(self.args)
             .args(extra);
-        Process::spawn(cmd, self.cwd, label)
+        if let Some(log) = &log {
+            cmd.arg("--log-file").arg(log);
+        }
+        (Process::spawn(cmd, self.cwd, label), log)
+    }
+
+    /// Waits for the anchor (or the end of the process); whether it came.
+    fn wait_for_anchor(
+        &self,
+        monitor: &mut Client,
+        process: &mut Process,
+        log: Option<&Path>,
+    ) -> bool {
+        match log {
+            Some(log) => wait_for_record(log, "migration_", process),
+            None => wait_for_lock(monitor, process),
+        }
     }
 
     /// Runs `args` (not `self.args`) to the end.
@@ -233,40 +266,44 @@ impl Runner<'_> {
         Process::spawn(cmd, self.cwd, label).wait()
     }
 
-    /// Runs `self.args` to the end, uninterrupted; also how long it took to take its lock.
+    /// Runs `self.args` to the end, uninterrupted; also how long after its start the anchor came.
     pub fn run_measured(&self, label: &str) -> (Ended, Duration) {
         let mut monitor = monitor(self.url);
         wait_for_runner_sessions_to_end(&mut monitor);
-        let mut process = self.spawn(&[], label);
-        let locked = wait_for_lock(&mut monitor, &mut process);
-        (process.wait(), locked)
+        let (mut process, log) = self.spawn(&[], label);
+        self.wait_for_anchor(&mut monitor, &mut process, log.as_deref());
+        let anchored = process.started().elapsed();
+        (process.wait(), anchored)
     }
 
-    /// Runs `self.args` and interrupts it `delay` after it holds its lock (`lock_latency` after its start
-    /// plus `delay`, for its own `--max-duration`).
+    /// Runs `self.args` and interrupts it `delay` after the anchor (for its own `--max-duration`, `delay`
+    /// after `anchor_latency`, when the anchor came in an uninterrupted run).
     pub fn interrupt(
         &self,
         kind: Kind,
         delay: Duration,
-        lock_latency: Duration,
+        anchor_latency: Duration,
         label: &str,
     ) -> Attempt {
         let mut monitor = monitor(self.url);
         // A killed run's session may linger until the server notices: the lock seen must be this run's.
         wait_for_runner_sessions_to_end(&mut monitor);
+        let budget = anchor_latency + delay;
         let extra = match kind {
             Kind::Budget => vec![
                 "--max-duration".to_owned(),
-                format!("{}ms", (lock_latency + delay).as_millis().max(1)),
+                format!("{}ms", budget.as_millis().max(1)),
             ],
             _ => Vec::new(),
         };
-        let budget = lock_latency + delay;
-        let mut process = self.spawn(&extra, label);
+        let (mut process, log) = self.spawn(&extra, label);
         let mut acted = false;
+        let mut anchored = true;
+        let mut anchor_at = None;
         let mut gate = None;
         if kind != Kind::Budget {
-            wait_for_lock(&mut monitor, &mut process);
+            anchored = self.wait_for_anchor(&mut monitor, &mut process, log.as_deref());
+            anchor_at = anchored.then(|| process.started().elapsed());
             std::thread::sleep(delay);
             if !process.has_exited() {
                 acted = true;
@@ -289,6 +326,12 @@ impl Runner<'_> {
             gate.open(&mut monitor);
         }
         drop(monitor);
+        if kind == Kind::Budget {
+            // Whether the budget ran out after the anchor: the log says whether the migration started.
+            anchored = log
+                .as_deref()
+                .is_none_or(|log| has_record(log, "migration_"));
+        }
         let outcome = match (ended.succeeded(), kind) {
             (true, _) => Outcome::Completed,
             (false, Kind::Budget) if ended.elapsed >= budget => Outcome::Interrupted,
@@ -300,6 +343,8 @@ impl Runner<'_> {
             kind,
             delay,
             outcome,
+            inside: outcome == Outcome::Interrupted && anchored,
+            anchor_at,
             ended,
         }
     }
@@ -321,6 +366,10 @@ pub struct Attempt {
     pub kind: Kind,
     pub delay: Duration,
     pub outcome: Outcome,
+    /// Interrupted after the anchor: inside the migration's work, not before it.
+    pub inside: bool,
+    /// When the anchor came, after the start (not known for [`Kind::Budget`]).
+    pub anchor_at: Option<Duration>,
     pub ended: Ended,
 }
 
@@ -333,9 +382,9 @@ pub fn monitor(url: &str) -> Client {
     config.connect(NoTls).expect("monitor connects")
 }
 
-/// Waits until a runner session holds an advisory lock on the database, or the process ended; how long
-/// after its start.
-fn wait_for_lock(monitor: &mut Client, process: &mut Process) -> Duration {
+/// Waits (at most a minute) until a runner session holds an advisory lock on the database; false when the
+/// process ended first.
+fn wait_for_lock(monitor: &mut Client, process: &mut Process) -> bool {
     let deadline = Instant::now() + Duration::from_secs(60);
     while Instant::now() < deadline && !process.has_exited() {
         let locked: bool = monitor
@@ -348,11 +397,28 @@ fn wait_for_lock(monitor: &mut Client, process: &mut Process) -> Duration {
             .expect("pg_locks")
             .get(0);
         if locked {
-            break;
+            return true;
         }
         std::thread::sleep(Duration::from_millis(2));
     }
-    process.started().elapsed()
+    false
+}
+
+/// Waits (at most a minute) until the JSON log at `path` has a record whose event starts with `event`; false
+/// when the process ended first.
+fn wait_for_record(path: &Path, event: &str, process: &mut Process) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline && !process.has_exited() {
+        if has_record(path, event) {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    has_record(path, event)
+}
+
+fn has_record(path: &Path, event: &str) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| text.contains(&format!("\"event\":\"{event}")))
 }
 
 /// Ends every runner session on the database, as a lost connection or a failover does.

@@ -17,14 +17,16 @@
 //! - `RESUME_SEED=N` replays a seed;
 //! - `RESUME_INTERRUPTS=N` interrupts each operation N times (default: once in each way that applies to it);
 //! - `RESUME_ONLY=text` proves only the operations whose name contains `text` (`fleet` for the fleet);
-//! - `RESUME_ROWS=N` shrinks the table, while working on the harness.
+//! - `RESUME_ROWS=N` shrinks the table, and `RESUME_VERBOSE=1` prints every run, while working on the harness.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tests::cluster::{Server, Shutdown};
-use tests::interrupt::{monitor, wait_for_runner_sessions_to_end, Attempt, Kind, Outcome, Runner};
+use tests::interrupt::{
+    monitor, wait_for_runner_sessions_to_end, Anchor, Attempt, Kind, Outcome, Runner,
+};
 use tests::resume::{
     load_items, rows_from_env, WriterReport, WriterSpec, Writers, NEW_APP_BODY, NEW_APP_DOUBLED,
     NEW_APP_LABEL, NEW_APP_TRIPLED, NEW_APP_V, OLD_APP,
@@ -103,7 +105,7 @@ const OPS: [Op; 6] = [
 const MAX_RESUMES: usize = 3;
 
 /// Rounds of interruptions on fresh copies when a round's migration finished before every kind landed.
-const MAX_ROUNDS: usize = 3;
+const MAX_ROUNDS: usize = 5;
 
 /// The throwaway cluster a proof runs on, so that it can be restarted: fast and immediate shutdowns in turn.
 /// It remembers when, so that the writers' sessions lost to a restart do not count against the migration.
@@ -276,12 +278,10 @@ struct Baseline {
     schema: String,
     errors: BTreeSet<String>,
     writers: Vec<WriterReport>,
-    lock_latency: Duration,
-    /// From the lock to the end.
+    /// From the start of the process to the anchor.
+    anchor_latency: Duration,
+    /// From the anchor to the end.
     work: Duration,
-    /// From the lock to the end of a run with nothing to do: reading the history and planning, before the
-    /// migration's first statement. Each interruption comes after it, or a run would never get further.
-    lead: Duration,
 }
 
 /// Where one proof runs: the fixture, the command, the writers, and the template copied for each run.
@@ -294,6 +294,8 @@ struct Setup<'a> {
     schema: Option<&'a str>,
     writers: [WriterSpec; 2],
     rows: i64,
+    /// What the moments are counted from.
+    anchor: Anchor,
 }
 
 fn baseline(setup: &Setup<'_>, seed: u64) -> Baseline {
@@ -306,9 +308,10 @@ fn baseline(setup: &Setup<'_>, seed: u64) -> Baseline {
         cwd: cwd.path(),
         args: setup.args,
         restart: None,
+        anchor: setup.anchor,
     };
     let writers = Writers::start(db.url(), setup.schema, &setup.writers, setup.rows, seed);
-    let (ended, lock_latency) = runner.run_measured("uninterrupted");
+    let (ended, anchor_latency) = runner.run_measured("uninterrupted");
     let writers = writers.finish();
     assert!(
         ended.succeeded(),
@@ -316,20 +319,17 @@ fn baseline(setup: &Setup<'_>, seed: u64) -> Baseline {
         setup.fixture,
         ended.stderr
     );
-    let (nothing_to_do, noop_lock_latency) = runner.run_measured("nothing to do");
-    assert!(nothing_to_do.succeeded(), "{}", nothing_to_do.stderr);
     Baseline {
         schema: schema_without_bookkeeping(&db),
         errors: errors_not_from_restarts(setup.cluster, &writers).0,
         writers,
-        lock_latency,
-        work: ended.elapsed.saturating_sub(lock_latency),
-        lead: nothing_to_do.elapsed.saturating_sub(noop_lock_latency),
+        anchor_latency,
+        work: ended.elapsed.saturating_sub(anchor_latency),
     }
 }
 
-/// A round: a fresh copy written by both writers, interrupted at each of `kinds` in turn, the baseline's
-/// lead and a random part of `window` after the run holds its lock, then plain `up` until it succeeds.
+/// A round: a fresh copy written by both writers, interrupted at each of `kinds` in turn, a random part of
+/// `window` after the anchor, then plain `up` until it succeeds.
 struct Round {
     attempts: Vec<Attempt>,
     /// Plain runs until one succeeded.
@@ -357,6 +357,7 @@ fn round(
         cwd: cwd.path(),
         args: setup.args,
         restart: Some(&restart),
+        anchor: setup.anchor,
     };
     let writers = Writers::start(
         db.url(),
@@ -425,15 +426,29 @@ fn interrupt_in_turn(
 ) -> (Vec<Attempt>, Vec<String>) {
     let mut attempts = Vec::new();
     let mut problems = Vec::new();
+    // A budget counts from the process's start: from when the anchor came in the last run, which a warm
+    // server reaches sooner than the uninterrupted run did.
+    let mut anchor_latency = base.anchor_latency;
     for (i, kind) in kinds.iter().enumerate() {
-        let delay = base.lead + window.mul_f64(rng.f64());
-        let attempt = runner.interrupt(*kind, delay, base.lock_latency, &format!("run-{i}"));
+        let delay = window.mul_f64(rng.f64());
+        let attempt = runner.interrupt(*kind, delay, anchor_latency, &format!("run-{i}"));
+        anchor_latency = attempt.anchor_at.unwrap_or(anchor_latency);
         let label = format!(
             "run {} ({} after {} ms)",
             i + 1,
             kind.label(),
             delay.as_millis()
         );
+        if std::env::var_os("RESUME_VERBOSE").is_some() {
+            println!(
+                "{}: {label}: {:?}, exit {:?} after {} ms: {}",
+                runner.fixture,
+                attempt.outcome,
+                attempt.ended.code,
+                attempt.ended.elapsed.as_millis(),
+                attempt.ended.error_line()
+            );
+        }
         if attempt.ended.hung {
             problems.push(format!("{label}: did not stop within 2 minutes"));
         }
@@ -530,10 +545,11 @@ fn check_resumed(
 /// One line of the final table.
 struct Line {
     name: String,
-    /// The uninterrupted run, from its lock to its end, and the part of it before the first statement.
+    /// The uninterrupted run, from the anchor to its end.
     work: Duration,
-    lead: Duration,
     landed: Vec<Kind>,
+    /// Interruptions that came before the migration started.
+    before: usize,
     resumes: String,
     checked: i64,
     failed_writes: (usize, usize),
@@ -544,7 +560,7 @@ struct Line {
     problems: Vec<String>,
 }
 
-/// Rounds until every kind landed (or the engine failed), with the window halved each time.
+/// Rounds until every kind landed inside the migration (or the engine failed), each sooner after the anchor.
 fn prove(
     setup: &Setup<'_>,
     name: &str,
@@ -557,14 +573,13 @@ fn prove(
         .unwrap_or(kinds.len())
         .max(kinds.len());
     // Below the uninterrupted run's time in all, so that the interruptions spread over the whole migration.
-    let work = base.work.saturating_sub(base.lead);
-    let mut window = (work.mul_f64(0.6) / n as u32).max(Duration::from_millis(20));
+    let mut window = (base.work.mul_f64(0.6) / n as u32).max(Duration::from_millis(10));
     let mut to_land: Vec<Kind> = kinds.to_vec();
     let mut line = Line {
         name: name.to_owned(),
         work: base.work,
-        lead: base.lead,
         landed: Vec::new(),
+        before: 0,
         resumes: String::new(),
         checked: 0,
         failed_writes: (base.writers.iter().map(|w| w.errors.len()).sum(), 0),
@@ -584,10 +599,15 @@ fn prove(
         let landed: Vec<Kind> = round
             .attempts
             .iter()
-            .filter(|a| a.outcome == Outcome::Interrupted)
+            .filter(|a| a.inside)
             .map(|a| a.kind)
             .collect();
         line.landed.extend(&landed);
+        line.before += round
+            .attempts
+            .iter()
+            .filter(|a| a.outcome == Outcome::Interrupted && !a.inside)
+            .count();
         line.checked = round.checked;
         let all: usize = round.writers.iter().map(|w| w.errors.len()).sum();
         let counted = errors_not_from_restarts(setup.cluster, &round.writers).1;
@@ -600,7 +620,12 @@ fn prove(
         if !round.problems.is_empty() || to_land.is_empty() {
             break;
         }
-        window /= 2;
+        // The migration finished before every kind landed: sooner after the anchor, down to at once.
+        window = if window > Duration::from_millis(40) {
+            window / 4
+        } else {
+            Duration::ZERO
+        };
     }
     line.resumes = resumes.join(", ");
     if !to_land.is_empty() && line.problems.is_empty() {
@@ -640,11 +665,12 @@ fn down_after_a_partial_run(
         cwd: cwd.path(),
         args: setup.args,
         restart: Some(&restart),
+        anchor: setup.anchor,
     };
     let kind = kinds[rng.usize(..kinds.len())];
     // Within the first part of the work: the uninterrupted run, the first on its cluster, is the slowest.
-    let delay = base.lead + base.work.saturating_sub(base.lead).mul_f64(0.6 * rng.f64());
-    let attempt = runner.interrupt(kind, delay, base.lock_latency, "partial");
+    let delay = base.work.mul_f64(0.6 * rng.f64());
+    let attempt = runner.interrupt(kind, delay, base.anchor_latency, "partial");
     let how = format!("{} after {} ms", kind.label(), delay.as_millis());
     let down = runner.run(&["down"], "down");
     wait_for_runner_sessions_to_end(&mut monitor(db.url()));
@@ -680,17 +706,21 @@ fn down_after_a_partial_run(
 
 fn print_table(title: &str, lines: &[Line]) {
     println!("\n{title}\n");
-    println!("| operation | uninterrupted | interruptions | resumes needed (per round) | rows checked | failed writes (uninterrupted / interrupted, + lost to restarts) | writer p99 ms, old / new app (uninterrupted→interrupted) | down after a partial run |");
+    println!("| operation | uninterrupted | interruptions inside the migration | resumes needed (per round) | rows checked | failed writes (uninterrupted / interrupted, + lost to restarts) | writer p99 ms, old / new app (uninterrupted→interrupted) | down after a partial run |");
     println!("|---|---|---|---|---|---|---|---|");
     for l in lines {
         let kinds: Vec<&str> = l.landed.iter().map(|k| k.label()).collect();
         println!(
-            "| {} | {} ms (lead {} ms) | {} ({}) | {} | {} | {} / {} + {} | {} | {} |",
+            "| {} | {} ms | {} ({}){} | {} | {} | {} / {} + {} | {} | {} |",
             l.name,
             l.work.as_millis(),
-            l.lead.as_millis(),
             l.landed.len(),
             kinds.join(" "),
+            if l.before > 0 {
+                format!(", {} more before the migration", l.before)
+            } else {
+                String::new()
+            },
             l.resumes,
             l.checked,
             l.failed_writes.0,
@@ -736,6 +766,7 @@ fn every_operation_outside_a_transaction_resumes_after_interruptions_anywhere() 
             schema: None,
             writers: [OLD_APP, op.new_app],
             rows,
+            anchor: Anchor::MigrationStarted,
         };
         let check = |db: &TestDb| check_rows(db, None, &[op], rows);
         let (base, mut line) = prove(&setup, op.name, &kinds, &mut rng, &check);
@@ -790,6 +821,8 @@ fn a_fleet_of_tenant_schemas_resumes_after_interruptions_anywhere() {
         schema: Some("tenant_1"),
         writers: [OLD_APP, NEW_APP_BODY],
         rows: TENANT_ROWS,
+        // `fleet up` writes no JSON log: from the first target's lock.
+        anchor: Anchor::Lock,
     };
     let ops: Vec<&Op> = OPS.iter().collect();
     let check = |db: &TestDb| {
