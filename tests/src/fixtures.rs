@@ -89,6 +89,14 @@ fixtures!(
     repeatable_fails,
     repeatable_once,
     sql_lines,
+    resume_rename,
+    resume_add_backfill,
+    resume_index,
+    resume_constraint,
+    resume_not_null,
+    resume_raw_sql,
+    resume_fleet,
+    resume_bench_plain,
     example_app
 );
 

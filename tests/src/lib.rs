@@ -168,6 +168,32 @@ impl TestDb {
         }
     }
 
+    /// A new database copied from `template` (`CREATE DATABASE .. TEMPLATE`), on the same server and
+    /// dropped like any other: a large table is loaded once and copied for each run that changes it. No
+    /// session may stay connected to `template` (the server waits a few seconds for closing ones).
+    ///
+    /// # Panics
+    ///
+    /// When the copy cannot be created.
+    pub fn copy_of(template: &TestDb) -> TestDb {
+        let name = unique_db_name();
+        let url = database_url(&template.admin_url, &name);
+        let sql = format!(
+            "CREATE DATABASE {} TEMPLATE {}",
+            quote_ident(&name),
+            quote_ident(&template.name)
+        );
+        let mut admin = connect(&template.admin_url, "admin database");
+        if let Err(e) = admin.batch_execute(&sql) {
+            panic!("TestDb: `{sql}` failed: {}", describe_error(&e));
+        }
+        TestDb {
+            name,
+            url,
+            admin_url: template.admin_url.clone(),
+        }
+    }
+
     /// Name of the database (`mt_<pid>_<counter>_<suffix>`).
     pub fn name(&self) -> &str {
         &self.name
@@ -1087,9 +1113,11 @@ pub mod fixtures;
 pub mod fleet;
 pub mod generated;
 pub mod guide;
+pub mod interrupt;
 pub mod pg_versions;
 pub mod pooler;
 pub mod proxy;
+pub mod resume;
 pub mod roundtrip;
 pub mod scaffold;
 pub mod skip;

@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [scale] [squash] [replicas] [trace] [--rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [online] [scale] [squash] [replicas] [trace] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
 //! ```
 //!
 //! `--dev` builds the generated crates in the dev profile: quicker, for the reduced run in `.ci/run`.
@@ -12,6 +12,10 @@
 //! - `backfill`: filling a column on 1M rows while another connection keeps updating random rows: one big
 //!   UPDATE (the baseline) against `pgm.backfill` in 1000-row batches. Reports the writer's worst and p99
 //!   wait.
+//! - `online` (`bench/online.rs`): the backfill of `rename_column_online`'s expand, through its sync trigger,
+//!   against a plain `backfill` of the same column and one `UPDATE`, on 300,000 rows (`--online-rows`; at most
+//!   `--rows`) written by an old and a new app version: rows/s, batch sizes, the writers' p99, and the error
+//!   of the progress estimate in the JSON run log once 20% is done. `--pairs N` runs the three N times in turn.
 //! - `scale`: generated crates with N migrations (and a backfill) built like an application's runner, then
 //!   timed as processes: applying N one-table migrations against the same SQL through `psql -f` (the floor),
 //!   a no-op `up`, `status` with many applied, the edit→run loop through the `migrate` front end, and the
@@ -44,6 +48,9 @@ use migrate_dsl::prelude::*;
 use tests::cli::workspace_root;
 use tests::timing::timed;
 use tests::TestDb;
+
+#[path = "bench/online.rs"]
+mod online;
 
 fn add_email(pgm: &mut MigrationBuilder) {
     pgm.add_columns("accounts", [column("email", "text")]);
@@ -728,6 +735,7 @@ fn main() {
             || a == "squash"
             || a == "replicas"
             || a == "trace"
+            || a == "online"
     });
     println!("# migrate benchmarks (PostgreSQL at DATABASE_URL or the local default)");
     if all || args.iter().any(|a| a == "lock-queue") {
@@ -792,6 +800,13 @@ fn main() {
     }
     if args.iter().any(|a| a == "squash") {
         bench_squash(number("--migrations", 2000) as usize);
+    }
+    if all || args.iter().any(|a| a == "online") {
+        // 300,000 rows unless `--online-rows`, fewer when `--rows` asks for fewer (the reduced run in CI).
+        online::bench_online(
+            number("--online-rows", rows.min(300_000)),
+            number("--pairs", 1).max(1) as usize,
+        );
     }
     if all || args.iter().any(|a| a == "trace") {
         bench_trace();

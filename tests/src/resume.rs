@@ -1,0 +1,441 @@
+//! The load of the resume proofs (`tests/tests/resume.rs`) and of the bench's `online` section: a table of
+//! items, and two versions of the app writing it on connections of their own while a runner changes it.
+//!
+//! The old version writes `contents` (and a unique `v` on its inserts); the new version writes the column the
+//! change is about. Each writer inserts a row, updates an older one, and reads both back, timing every write
+//! and recording every error instead of stopping, so that a run can compare what writers saw with what they
+//! see during an uninterrupted run of the same change. The two writers update disjoint rows (odd and even
+//! ids), so a read-back never sees the other writer's value.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use postgres::types::Type;
+use postgres::{Client, NoTls};
+
+/// The rows of the table the proofs and the bench change.
+pub const DEFAULT_ROWS: i64 = 300_000;
+
+/// `RESUME_ROWS` (for a quicker run while working on the harness), else [`DEFAULT_ROWS`].
+pub fn rows_from_env() -> i64 {
+    std::env::var("RESUME_ROWS")
+        .ok()
+        .and_then(|n| n.trim().parse().ok())
+        .filter(|n| *n >= 100)
+        .unwrap_or(DEFAULT_ROWS)
+}
+
+/// Creates `items` with `rows` rows in the first schema of the session's `search_path`, and analyses it (the
+/// backfill's key walk reads the row estimate). Row `i` has id `i`, `v = i`, a `contents` and a `label`.
+pub fn load_items(client: &mut Client, rows: i64) {
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE items (
+                 id bigserial PRIMARY KEY,
+                 contents text COLLATE \"C\" NOT NULL DEFAULT '(empty)',
+                 v integer NOT NULL,
+                 label text DEFAULT 'none',
+                 touched integer NOT NULL DEFAULT 0
+             );
+             INSERT INTO items (contents, v, label)
+                 SELECT 'comment ' || i, i, 'label ' || i FROM generate_series(1, {rows}) AS i"
+        ))
+        .expect("load items");
+    client
+        .batch_execute("VACUUM ANALYZE items")
+        .expect("analyse items");
+}
+
+/// What one version of the app writes. Every statement takes `int8` parameters, the round number for inserts,
+/// the id of an existing row and the round number for updates and read-backs, and may leave the last one
+/// unused.
+#[derive(Debug, Clone, Copy)]
+pub struct WriterSpec {
+    pub name: &'static str,
+    /// The column it writes, for messages.
+    pub column: &'static str,
+    /// `$1`: the round; returns the new row's id.
+    pub insert: &'static str,
+    /// `$1`: an existing row's id, `$2`: the round.
+    pub update: &'static str,
+    /// `$1`: the inserted row's id, `$2`: its round; true when the row reads back what was written.
+    pub check_insert: &'static str,
+    /// `$1`: the updated row's id, `$2`: the round.
+    pub check_update: &'static str,
+    /// A query that is true once this version can run (its column exists): it waits until then, as a
+    /// rollout waits for the expand.
+    pub ready: Option<&'static str>,
+    /// Updates odd ids (the old version) or even ones.
+    pub odd_rows: bool,
+}
+
+/// The version that writes `contents`: the running app before the change.
+pub const OLD_APP: WriterSpec = WriterSpec {
+    name: "old app",
+    column: "contents",
+    insert: "INSERT INTO items (contents, v) VALUES ('old ' || $1, 1000000 + 2 * $1) RETURNING id",
+    update: "UPDATE items SET contents = 'old ' || $2, touched = touched + 1 WHERE id = $1",
+    check_insert: "SELECT contents = 'old ' || $2 FROM items WHERE id = $1",
+    check_update: "SELECT contents = 'old ' || $2 FROM items WHERE id = $1",
+    ready: None,
+    odd_rows: true,
+};
+
+/// The version that writes `body`, once the rename's sync trigger keeps `contents` in step.
+pub const NEW_APP_BODY: WriterSpec = WriterSpec {
+    name: "new app",
+    column: "body",
+    insert: "INSERT INTO items (body, v) VALUES ('new ' || $1, 1000001 + 2 * $1) RETURNING id",
+    update: "UPDATE items SET body = 'new ' || $2 WHERE id = $1",
+    check_insert: "SELECT body = 'new ' || $2 AND contents = body FROM items WHERE id = $1",
+    check_update: "SELECT body = 'new ' || $2 AND contents = body FROM items WHERE id = $1",
+    ready: Some(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger \
+         WHERE tgrelid = 'items'::pg_catalog.regclass AND NOT tgisinternal)",
+    ),
+    odd_rows: false,
+};
+
+/// The version that writes `body` and `contents` both, once `body` exists: what it does where no trigger
+/// keeps the two in step (the bench's plain backfill and `UPDATE`).
+pub const NEW_APP_BODY_AND_CONTENTS: WriterSpec = WriterSpec {
+    name: "new app",
+    column: "body",
+    insert: "INSERT INTO items (body, contents, v) VALUES ('new ' || $1, 'new ' || $1, 1000001 + 2 * $1) RETURNING id",
+    update: "UPDATE items SET body = 'new ' || $2, contents = 'new ' || $2 WHERE id = $1",
+    check_insert: "SELECT body = 'new ' || $2 AND contents = body FROM items WHERE id = $1",
+    check_update: "SELECT body = 'new ' || $2 AND contents = body FROM items WHERE id = $1",
+    ready: Some(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'items'::pg_catalog.regclass \
+         AND attname = 'body' AND NOT attisdropped)",
+    ),
+    odd_rows: false,
+};
+
+/// The version that fills `doubled` itself, once it exists.
+pub const NEW_APP_DOUBLED: WriterSpec = WriterSpec {
+    name: "new app",
+    column: "doubled",
+    insert: "INSERT INTO items (v, doubled) VALUES (1000001 + 2 * $1, 2 * (1000001 + 2 * $1)) RETURNING id",
+    update: "UPDATE items SET doubled = v * 2 WHERE id = $1",
+    check_insert: "SELECT doubled = v * 2 AND v = 1000001 + 2 * $2 FROM items WHERE id = $1",
+    check_update: "SELECT doubled = v * 2 FROM items WHERE id = $1",
+    ready: Some(COLUMN_DOUBLED_EXISTS),
+    odd_rows: false,
+};
+
+/// The version that fills `tripled` itself, once it exists.
+pub const NEW_APP_TRIPLED: WriterSpec = WriterSpec {
+    name: "new app",
+    column: "tripled",
+    insert: "INSERT INTO items (v, tripled) VALUES (1000001 + 2 * $1, 3 * (1000001 + 2 * $1)) RETURNING id",
+    update: "UPDATE items SET tripled = v * 3 WHERE id = $1",
+    check_insert: "SELECT tripled = v * 3 AND v = 1000001 + 2 * $2 FROM items WHERE id = $1",
+    check_update: "SELECT tripled = v * 3 FROM items WHERE id = $1",
+    ready: Some(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'items'::pg_catalog.regclass \
+         AND attname = 'tripled' AND NOT attisdropped)",
+    ),
+    odd_rows: false,
+};
+
+/// The version that writes `v` (the indexed and constrained column): unique, never negative.
+pub const NEW_APP_V: WriterSpec = WriterSpec {
+    name: "new app",
+    column: "v",
+    insert: "INSERT INTO items (v) VALUES (1000001 + 2 * $1) RETURNING id",
+    update: "UPDATE items SET v = v WHERE id = $1",
+    check_insert: "SELECT v = 1000001 + 2 * $2 FROM items WHERE id = $1",
+    check_update: "SELECT v = $1 FROM items WHERE id = $1",
+    ready: None,
+    odd_rows: false,
+};
+
+/// The version that always sets `label` (the column made `NOT NULL`).
+pub const NEW_APP_LABEL: WriterSpec = WriterSpec {
+    name: "new app",
+    column: "label",
+    insert: "INSERT INTO items (v, label) VALUES (1000001 + 2 * $1, 'new ' || $1) RETURNING id",
+    update: "UPDATE items SET label = 'new ' || $2 WHERE id = $1",
+    check_insert: "SELECT label = 'new ' || $2 FROM items WHERE id = $1",
+    check_update: "SELECT label = 'new ' || $2 FROM items WHERE id = $1",
+    ready: None,
+    odd_rows: false,
+};
+
+const COLUMN_DOUBLED_EXISTS: &str =
+    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = 'items'::pg_catalog.regclass \
+     AND attname = 'doubled' AND NOT attisdropped)";
+
+/// One failed statement of a writer (or a read-back that did not match).
+#[derive(Debug, Clone)]
+pub struct WriteError {
+    pub writer: &'static str,
+    pub statement: &'static str,
+    /// The SQLSTATE, `connection` for an error without one, `read back` for a mismatch.
+    pub code: String,
+    pub message: String,
+    pub at: Instant,
+}
+
+impl WriteError {
+    /// The session was lost (the server restarted or ended it): the writer connects again.
+    pub fn lost_the_session(&self) -> bool {
+        self.code == "connection" || self.code.starts_with("57P") || self.code.starts_with("08")
+    }
+}
+
+impl WriteError {
+    /// What compares across runs: the writer, the statement, the SQLSTATE and the message without its
+    /// numbers.
+    pub fn class(&self) -> String {
+        let message: String = self
+            .message
+            .chars()
+            .map(|c| if c.is_ascii_digit() { '#' } else { c })
+            .collect();
+        format!(
+            "{} {}: {} {message}",
+            self.writer, self.statement, self.code
+        )
+    }
+}
+
+/// What one writer saw.
+#[derive(Debug, Clone)]
+pub struct WriterReport {
+    pub name: &'static str,
+    pub column: &'static str,
+    /// Writes that succeeded.
+    pub writes: usize,
+    pub errors: Vec<WriteError>,
+    /// Every write's time, sorted.
+    pub latencies: Vec<Duration>,
+}
+
+impl WriterReport {
+    /// The `q` quantile of the write times (zero without writes).
+    pub fn quantile(&self, q: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let at = ((self.latencies.len() as f64) * q).ceil() as usize;
+        self.latencies[at.clamp(1, self.latencies.len()) - 1]
+    }
+
+    pub fn p99(&self) -> Duration {
+        self.quantile(0.99)
+    }
+
+    pub fn worst(&self) -> Duration {
+        self.latencies.last().copied().unwrap_or_default()
+    }
+}
+
+/// The error classes of `reports` (see [`WriteError::class`]).
+pub fn error_classes(reports: &[WriterReport]) -> BTreeSet<String> {
+    reports
+        .iter()
+        .flat_map(|r| r.errors.iter().map(WriteError::class))
+        .collect()
+}
+
+/// Writer threads, each on a connection of its own. Dropping them stops and joins them, so a failed assertion
+/// leaves no thread writing.
+#[derive(Debug)]
+pub struct Writers {
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<WriterReport>>,
+}
+
+impl Writers {
+    /// Starts one thread per spec on `url` (in `schema` when given: its `search_path`), updating rows 1 to
+    /// `rows` at random (from `seed`).
+    pub fn start(
+        url: &str,
+        schema: Option<&str>,
+        specs: &[WriterSpec],
+        rows: i64,
+        seed: u64,
+    ) -> Writers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let threads = specs
+            .iter()
+            .enumerate()
+            .map(|(i, spec)| {
+                let mut config = postgres::Config::from_str(url).expect("writer URL");
+                config
+                    .connect_timeout(crate::CONNECT_TIMEOUT)
+                    .application_name(&format!("resume {}", spec.name));
+                if let Some(schema) = schema {
+                    config.options(&format!("-c search_path={schema}"));
+                }
+                let client = config.connect(NoTls).expect("writer connects");
+                let stop = Arc::clone(&stop);
+                let spec = *spec;
+                let seed = seed.wrapping_add(i as u64);
+                std::thread::spawn(move || {
+                    write_until_stopped(client, &config, spec, rows, seed, &stop)
+                })
+            })
+            .collect();
+        Writers { stop, threads }
+    }
+
+    /// Stops the writers and returns what each saw.
+    pub fn finish(mut self) -> Vec<WriterReport> {
+        self.stop.store(true, Ordering::Relaxed);
+        self.threads
+            .drain(..)
+            .map(|t| t.join().expect("a writer thread panicked"))
+            .collect()
+    }
+}
+
+impl Drop for Writers {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// A writer's loop: wait until its version can run, then insert, update and read back, every 2 ms. A lost
+/// session is recorded and connected again.
+fn write_until_stopped(
+    mut client: Client,
+    config: &postgres::Config,
+    spec: WriterSpec,
+    rows: i64,
+    seed: u64,
+    stop: &AtomicBool,
+) -> WriterReport {
+    let mut rng = fastrand::Rng::with_seed(seed);
+    let mut report = WriterReport {
+        name: spec.name,
+        column: spec.column,
+        writes: 0,
+        errors: Vec::new(),
+        latencies: Vec::new(),
+    };
+    let mut ready = spec.ready.is_none();
+    let mut round: i64 = 0;
+    while !stop.load(Ordering::Relaxed) {
+        if !ready {
+            // Never an error of the writer's: the version is not rolled out yet.
+            ready = spec.ready.is_some_and(|sql| {
+                client
+                    .query_one(sql, &[])
+                    .is_ok_and(|row| row.get::<_, bool>(0))
+            });
+            if !ready && client.is_closed() {
+                client = reconnect(config, stop).unwrap_or(client);
+            }
+            std::thread::sleep(Duration::from_millis(if ready { 0 } else { 10 }));
+            continue;
+        }
+        round += 1;
+        let errors = report.errors.len();
+        one_round(&mut client, &spec, &mut rng, rows, round, &mut report);
+        if report.errors[errors..]
+            .iter()
+            .any(WriteError::lost_the_session)
+        {
+            client = reconnect(config, stop).unwrap_or(client);
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    report.latencies.sort();
+    report
+}
+
+/// Insert a row, update an older one, read both back.
+fn one_round(
+    client: &mut Client,
+    spec: &WriterSpec,
+    rng: &mut fastrand::Rng,
+    rows: i64,
+    round: i64,
+    report: &mut WriterReport,
+) {
+    let half = (rows / 2).max(1);
+    let other = 2 * rng.i64(1..=half) - i64::from(spec.odd_rows);
+    let fail = |report: &mut WriterReport, statement: &'static str, (code, message)| {
+        report.errors.push(WriteError {
+            writer: spec.name,
+            statement,
+            code,
+            message,
+            at: Instant::now(),
+        });
+    };
+    let timed = Instant::now();
+    let id: i64 = match query(client, spec.insert, &[&round]) {
+        Ok(Some(row)) => row.get(0),
+        Ok(None) => {
+            let nothing = ("no row".to_owned(), "RETURNING gave nothing".to_owned());
+            return fail(report, "insert", nothing);
+        }
+        Err(e) => return fail(report, "insert", e),
+    };
+    report.latencies.push(timed.elapsed());
+    report.writes += 1;
+    let timed = Instant::now();
+    match query(client, spec.update, &[&other, &round]) {
+        Ok(_) => {
+            report.latencies.push(timed.elapsed());
+            report.writes += 1;
+        }
+        Err(e) => return fail(report, "update", e),
+    }
+    for (statement, sql, row) in [
+        ("read back insert", spec.check_insert, id),
+        ("read back update", spec.check_update, other),
+    ] {
+        match query(client, sql, &[&row, &round]) {
+            Ok(Some(r)) if r.get::<_, Option<bool>>(0) == Some(true) => {}
+            Ok(_) => {
+                let message = format!(
+                    "row {row} does not read back what round {round} wrote to {}",
+                    spec.column
+                );
+                fail(report, statement, ("read back".to_owned(), message));
+            }
+            Err(e) => return fail(report, statement, e),
+        }
+    }
+}
+
+/// Connects again (every 50 ms) until it works or the writers are stopped.
+fn reconnect(config: &postgres::Config, stop: &AtomicBool) -> Option<Client> {
+    while !stop.load(Ordering::Relaxed) {
+        if let Ok(client) = config.connect(NoTls) {
+            return Some(client);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    None
+}
+
+/// Runs `sql` with `int8` parameters in one round trip; the first row, or the SQLSTATE (`connection` without
+/// one) and message.
+fn query(
+    client: &mut Client,
+    sql: &str,
+    params: &[&(dyn postgres::types::ToSql + Sync)],
+) -> Result<Option<postgres::Row>, (String, String)> {
+    let typed: Vec<(&(dyn postgres::types::ToSql + Sync), Type)> =
+        params.iter().map(|p| (*p, Type::INT8)).collect();
+    match client.query_typed(sql, &typed) {
+        Ok(rows) => Ok(rows.into_iter().next()),
+        Err(e) => Err(match e.as_db_error() {
+            Some(db) => (db.code().code().to_owned(), db.message().to_owned()),
+            None => ("connection".to_owned(), e.to_string()),
+        }),
+    }
+}
