@@ -2,7 +2,9 @@
 //! starts there, since that part is the newest change. Each operation with statements that took effect is
 //! undone, the last first, by its reverse (or, when only part of it took effect, the reverse of that part),
 //! and the journal forgets that operation's entries in the same transaction, so a `down` stopped in the
-//! middle is continued by the next one. The journal row goes with the last.
+//! middle is continued by the next one. The journal row goes with the last. Where an operation that took
+//! effect has no such reverse (raw SQL), the migration's written `down` runs instead, whole: it must undo any
+//! part of its `up`.
 
 use std::time::Instant;
 
@@ -54,20 +56,34 @@ impl<'a> Migrator<'a> {
         for unit in &units[..done] {
             per_operation[unit.position - 1] += 1;
         }
+        // Each operation's own reverse, when every one that took effect has one; else the migration's
+        // written `down`, which must then undo any part of its `up` (`IF EXISTS`).
+        let mut undos = Vec::new();
         for position in (1..=per_operation.len()).rev() {
             if per_operation[position - 1] == 0 {
                 continue;
             }
             let mut only = vec![0; per_operation.len()];
             only[position - 1] = per_operation[position - 1];
-            let undo = Step::undoing_part(m, server, &only)?;
-            // What stays done once this operation is undone: the operations before it.
-            let keep: Vec<String> = units
-                .iter()
-                .take_while(|u| u.position < position)
-                .map(entry)
-                .collect();
-            self.run_undo(client, &undo, &keep, events)?;
+            match Step::undoing_part(m, server, &only) {
+                Ok(undo) => {
+                    // What stays done once this operation is undone: the operations before it.
+                    let keep: Vec<String> = units
+                        .iter()
+                        .take_while(|u| u.position < position)
+                        .map(entry)
+                        .collect();
+                    undos.push((undo, keep));
+                }
+                Err(_) if m.down().is_some() => {
+                    undos = vec![(Step::for_server(m, Direction::Down, server)?, Vec::new())];
+                    break;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        for (undo, keep) in &undos {
+            self.run_undo(client, undo, keep, events)?;
         }
         let mut tx = client
             .transaction()
