@@ -561,6 +561,61 @@ fn fleet_sql_groups_targets_by_what_is_pending() {
     assert!(!db.tables().iter().any(|t| t.starts_with("c.")));
 }
 
+// A group's SQL is its first target's, the one its header names, whichever target is planned first: here
+// the first target's plan waits behind a lock on its migrations table while the second one's is done.
+#[test]
+fn fleet_sql_shows_the_sql_of_the_target_its_header_names() {
+    let db = TestDb::new();
+    let cli = cli(db.url());
+    cli.run(&["fleet", "up", "--schemas", "a,b", "--to", &names()[0]])
+        .expect_code(0);
+    let mut holder = db.client();
+    holder
+        .batch_execute("BEGIN; LOCK TABLE a.pgmigrations IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let run = std::thread::scope(|s| {
+        let run = s.spawn(|| cli.run(&["fleet", "sql", "--schemas", "a,b"]));
+        let mut watcher = db.client();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        // The plan of `a` waits for the lock; `b`'s is not held up.
+        while watcher
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'a.pgmigrations'::regclass",
+                &[],
+            )
+            .unwrap()
+            .get::<_, i64>(0)
+            == 0
+        {
+            assert!(std::time::Instant::now() < deadline, "a's plan never waited");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        holder.batch_execute("COMMIT").unwrap();
+        run.join().unwrap()
+    });
+    let run = run.expect_code(0);
+    assert!(
+        run.stdout
+            .contains("-- 2 target(s): a, b\n-- shown for a: "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        run.stdout
+            .matches("INSERT INTO \"a\".\"pgmigrations\"")
+            .count(),
+        3,
+        "{}",
+        run.stdout
+    );
+    assert!(
+        !run.stdout.contains("\"b\".\"pgmigrations\""),
+        "{}",
+        run.stdout
+    );
+}
+
 /// Runs `fleet <args>` and returns stderr, expecting exit status 1 and nothing created in `db`.
 fn refused(db: &TestDb, args: &[&str]) -> String {
     let run = cli(db.url()).run(args).expect_code(1);

@@ -269,10 +269,14 @@ fn rollout(
     Ok(ExitCode::SUCCESS)
 }
 
-/// `fleet sql`: each group of targets with the same pending migrations, and the SQL they would run.
+/// `fleet sql`: each group of targets with the same pending migrations, and the SQL they would run. A
+/// group's script is its first target's (in the fleet's order), the one its header names, whatever order
+/// the targets are planned in: a schema target's script names its own migrations table.
 fn sql(fleet: &Fleet<'_, '_>, settings: &crate::Settings, target: &UpTarget) -> Result<ExitCode> {
     struct Group {
         targets: Vec<usize>,
+        /// The target whose script this is: the first of the group so far.
+        first: usize,
         script: String,
     }
     let groups: Mutex<BTreeMap<Vec<String>, Group>> = Mutex::new(BTreeMap::new());
@@ -289,15 +293,20 @@ fn sql(fleet: &Fleet<'_, '_>, settings: &crate::Settings, target: &UpTarget) -> 
                 .map(|s| s.migration.name().to_owned())
                 .collect();
             let mut groups = groups.lock().unwrap_or_else(PoisonError::into_inner);
-            let group = groups.entry(key).or_insert_with(|| {
+            let group = groups.entry(key).or_insert_with(|| Group {
+                targets: Vec::new(),
+                first: usize::MAX,
+                script: String::new(),
+            });
+            // Targets are planned in parallel and answer in any order: the script is rendered again only
+            // when a target earlier in the fleet joins the group.
+            if i < group.first {
                 let table = fleet.targets()[i]
                     .migrations_table(&settings.table)
                     .unwrap_or_else(|_| settings.table.clone());
-                Group {
-                    targets: Vec::new(),
-                    script: plan::script(&steps, &table, &settings.timeouts, false),
-                }
-            });
+                group.script = plan::script(&steps, &table, &settings.timeouts, false);
+                group.first = i;
+            }
             group.targets.push(i);
         }
     });
@@ -327,7 +336,7 @@ fn sql(fleet: &Fleet<'_, '_>, settings: &crate::Settings, target: &UpTarget) -> 
             .map(|&i| targets[i].name.as_str())
             .collect();
         outln!("-- {} target(s): {}", listed.len(), summary_names(&listed));
-        let first = &targets[g.targets[0]];
+        let first = &targets[g.first];
         let nothing = g.script.starts_with("-- nothing to run");
         if let (Some(schema), false) = (&first.schema, nothing) {
             let mut search = vec![migrate_dsl::ident(schema)];
