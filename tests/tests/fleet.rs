@@ -519,6 +519,41 @@ fn fleet_status_exits_5_on_a_changed_or_failed_target() {
     );
 }
 
+// The text of `status` counts targets as its JSON does: a current target with a changed migration, or with
+// an applied migration whose file is gone, is a problem, not current.
+#[test]
+fn fleet_status_text_counts_what_the_json_counts() {
+    let db = TestDb::new();
+    let cli = cli(db.url());
+    cli.run(&["fleet", "up", "--schemas", "a,b,c,d"])
+        .expect_code(0);
+    cli.run(&["fleet", "up", "--schemas", "e", "--to", &names()[1]])
+        .expect_code(0);
+    cli.run(&["fleet", "down", "--schemas", "d"]).expect_code(0);
+    db.exec(&format!(
+        "UPDATE b.pgmigrations SET checksum = repeat('0', 64) WHERE name = '{}';
+         INSERT INTO c.pgmigrations (name, run_on, checksum, execution_ms)
+         VALUES ('20260601000009_gone', now(), repeat('0', 64), 0)",
+        names()[1]
+    ));
+    let args = ["fleet", "status", "--schemas", "a,b,c,d,e"];
+    let json = json(&cli.run(&[&args[..], &["--json"]].concat()).expect_code(5));
+    let summary = &json["summary"];
+    let counts: Vec<&serde_json::Value> = ["current", "expanded", "behind", "problem"]
+        .iter()
+        .map(|k| &summary[k])
+        .collect();
+    assert_eq!(counts, [1, 1, 1, 2], "{json}");
+    let text = cli.run(&args).expect_code(5).stdout;
+    assert!(text.contains("\ncurrent: 1\n"), "{text}");
+    assert!(
+        text.contains("\nexpanded, contracts left for after the rollout (1): d (1 contract(s))\n"),
+        "{text}"
+    );
+    assert!(text.contains("\nbehind (1): e (2 pending)\n"), "{text}");
+    assert!(text.contains("\nproblems (2): "), "{text}");
+}
+
 // Issue 34, item 2: `fleet sql` prints the pending SQL once per group of targets with the same pending
 // migrations, changing nothing.
 #[test]

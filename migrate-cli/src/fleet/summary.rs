@@ -281,17 +281,18 @@ pub fn status_text(fleet: &Fleet<'_, '_>, statuses: &[TargetStatus], known: usiz
             .filter_map(|(s, t)| pick(s).map(|what| format!("{}{what}", t.name)))
             .collect()
     };
+    // Counted by the word the JSON gives each target: one with a problem is listed with the problems, not
+    // as current, behind or expanded, whatever its phase.
     let current = statuses
         .iter()
-        .filter(|s| s.error.is_none() && s.phase == Some(Phase::Current))
+        .filter(|s| status_word(s) == Phase::Current.as_str())
         .count();
     let _ = writeln!(out, "current: {current}");
     let behind = listed(&|s| {
-        (s.error.is_none() && s.phase == Some(Phase::Behind))
-            .then(|| format!(" ({} pending)", s.pending))
+        (status_word(s) == Phase::Behind.as_str()).then(|| format!(" ({} pending)", s.pending))
     });
     let expanded = listed(&|s| {
-        (s.error.is_none() && s.phase == Some(Phase::Expanded))
+        (status_word(s) == Phase::Expanded.as_str())
             .then(|| format!(" ({} contract(s))", s.contracts_pending))
     });
     for (what, list) in [
