@@ -111,14 +111,7 @@ thread_local! {
 /// A re-check while a backfill waits: on a terminal, the progress bar says why; a line when the pause starts
 /// or its cause changes (the only output when stderr is not a terminal).
 pub fn show_pause(name: &str, table: &str, cause: &migrate_core::PauseCause, waited: Duration) {
-    let new = SHOWN.with(|shown| {
-        let mut shown = shown.borrow_mut();
-        let new = shown
-            .as_ref()
-            .is_none_or(|s| s.kind() != cause.kind() || !same_subject(s, cause));
-        *shown = Some(cause.clone());
-        new
-    });
+    let new = SHOWN.with(|shown| pause_is_news(&mut shown.borrow_mut(), cause));
     crate::output::BACKFILL_BAR.with(|cell| {
         let bar = cell.borrow();
         if let Some(bar) = bar.as_ref() {
@@ -128,13 +121,44 @@ pub fn show_pause(name: &str, table: &str, cause: &migrate_core::PauseCause, wai
             ));
         }
         if new {
-            let line = format!("{name}: backfill of {table} paused: {cause}");
+            let line = pause_line(name, table, cause);
             match bar.as_ref().filter(|b| !b.is_hidden()) {
                 Some(bar) => bar.println(line),
                 None => errln!("{line}"),
             }
         }
     });
+}
+
+/// Whether a pause re-checked with `cause` is worth a line: it starts, or its cause changed since `shown`,
+/// the cause last shown (now `cause`).
+pub fn pause_is_news(
+    shown: &mut Option<migrate_core::PauseCause>,
+    cause: &migrate_core::PauseCause,
+) -> bool {
+    let new = shown
+        .as_ref()
+        .is_none_or(|s| s.kind() != cause.kind() || !same_subject(s, cause));
+    *shown = Some(cause.clone());
+    new
+}
+
+/// `MIGRATION: backfill of TABLE paused: CAUSE`.
+pub fn pause_line(name: &str, table: &str, cause: &migrate_core::PauseCause) -> String {
+    format!("{name}: backfill of {table} paused: {cause}")
+}
+
+/// `MIGRATION: backfill of TABLE resumed after N s (last: CAUSE)`.
+pub fn resume_line(
+    name: &str,
+    table: &str,
+    cause: &migrate_core::PauseCause,
+    paused: Duration,
+) -> String {
+    format!(
+        "{name}: backfill of {table} resumed after {:.1} s (last: {cause})",
+        paused.as_secs_f64()
+    )
 }
 
 /// Whether two causes are about the same standby, slot, vacuum or query.
@@ -162,10 +186,7 @@ pub fn inactive_slot(table: &str, slot: &str, logical: bool, bytes: u64) -> Stri
 /// A pause ended.
 pub fn show_resume(name: &str, table: &str, cause: &migrate_core::PauseCause, paused: Duration) {
     SHOWN.with(|shown| *shown.borrow_mut() = None);
-    let line = format!(
-        "{name}: backfill of {table} resumed after {:.1} s (last: {cause})",
-        paused.as_secs_f64()
-    );
+    let line = resume_line(name, table, cause, paused);
     crate::output::BACKFILL_BAR.with(|cell| match cell.borrow().as_ref() {
         Some(bar) if !bar.is_hidden() => bar.println(line),
         _ => errln!("{line}"),

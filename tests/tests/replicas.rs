@@ -794,6 +794,106 @@ fn a_run_says_why_a_backfill_waits_once_per_pause_and_sums_its_pauses_up() {
     );
 }
 
+#[test]
+fn a_fleet_run_says_each_targets_pause_and_resume_off_a_terminal() {
+    // A fleet's backfills held back by a standby whose replay is paused: off a terminal, a line named after
+    // each target when its pause starts (not one per re-check) and one when it ends, as `up` says them.
+    use tests::cli::FixtureCli;
+    let pair = cluster::start_with_standby("fleet_lag", None);
+    let url = pair.primary.database("fleetlag");
+    let cli = FixtureCli::with_url("backfill", &url);
+    let schemas = ["--schemas", "a,b"];
+    cli.run(
+        &[
+            &["fleet", "up", "--to", "20260701000002_add_doubled"],
+            &schemas[..],
+        ]
+        .concat(),
+    )
+    .expect_code(0);
+    // Enough rows that each backfill writes several times the limit of WAL.
+    for schema in ["a", "b"] {
+        one(
+            &url,
+            &format!("INSERT INTO {schema}.items (v) SELECT i FROM generate_series(1, 50000) i"),
+        );
+    }
+    eventually("the standby replays the tables", || {
+        pair.replay_lag_bytes() == 0
+    });
+    pair.pause_replay();
+    let done = |schema: &str| {
+        one(
+            &url,
+            &format!("SELECT count(*) FROM {schema}.items WHERE doubled IS NOT NULL"),
+        )
+    };
+    let run = std::thread::scope(|s| {
+        let run = s.spawn(|| {
+            cli.run(
+                &[
+                    &[
+                        "fleet",
+                        "up",
+                        "--parallel",
+                        "2",
+                        "--max-replica-lag",
+                        "512kB",
+                    ],
+                    &schemas[..],
+                ]
+                .concat(),
+            )
+        });
+        // Both targets paused: the lag is over the limit and neither backfill goes on for 2 s.
+        let mut last = (String::new(), String::new());
+        let mut since = Instant::now();
+        eventually("both backfills pause", || {
+            let now = (done("a"), done("b"));
+            if now != last {
+                last = now;
+                since = Instant::now();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+            pair.replay_lag_bytes() > LIMIT as i64 && since.elapsed() > Duration::from_secs(2)
+        });
+        pair.resume_replay();
+        run.join().expect("the fleet run")
+    });
+    let run = run.expect_code(0);
+    for target in ["a", "b"] {
+        // Once replay goes on, the two backfills at full speed may get ahead of it again: more pauses, each
+        // a line when it starts and one when it ends, never one per re-check.
+        let prefix = format!("{target}: 20260701000003_backfill_doubled: backfill of \"items\" ");
+        let said: Vec<&str> = run
+            .stdout
+            .lines()
+            .filter_map(|l| l.strip_prefix(&prefix))
+            .collect();
+        assert!(!said.is_empty(), "no pause of {target}:\n{}", run.stdout);
+        for (n, line) in said.iter().enumerate() {
+            let expected = if n.is_multiple_of(2) {
+                "paused: "
+            } else {
+                "resumed after "
+            };
+            assert!(
+                line.starts_with(expected),
+                "{target}, line {n}:\n{}",
+                run.stdout
+            );
+            assert!(line.contains("standby `fleet_lag` is "), "{line}");
+        }
+        assert!(
+            said.len().is_multiple_of(2),
+            "{target} never resumed:\n{}",
+            run.stdout
+        );
+    }
+    assert_eq!(done("a"), "60500");
+    assert_eq!(done("b"), "60500");
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Lock waits explained (issue 28, item 5)
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use migrate_core::fleet::{FleetEvent, TargetState};
-use migrate_core::{Direction, Event};
+use migrate_core::{Direction, Event, PauseCause};
 
 use super::summary::brief;
 use crate::stdio::{errln, outln};
@@ -24,6 +24,9 @@ pub struct Progress {
     /// Print plain lines per target (not for `status`, whose summary says it all).
     lines: bool,
     counts: Mutex<Counts>,
+    /// Each paused target's cause last shown, so a pause prints a line when it starts or its cause
+    /// changes, not at every re-check.
+    paused: Mutex<HashMap<usize, PauseCause>>,
 }
 
 struct Bars {
@@ -73,6 +76,7 @@ impl Progress {
             ran_word,
             lines: per_target,
             counts: Mutex::new(Counts::default()),
+            paused: Mutex::new(HashMap::new()),
         }
     }
 
@@ -120,6 +124,10 @@ impl Progress {
                 report,
             } => {
                 self.end_line(index);
+                self.paused
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&index);
                 let failed = matches!(report.state, TargetState::Failed | TargetState::Unreachable);
                 self.count(|c| {
                     c.running -= 1;
@@ -221,6 +229,51 @@ impl Progress {
                 name,
                 &format!("{migration}: backfill {table} {done}/{total} rows"),
             ),
+            // A pause and its end, as `up` says them, named after the target; on a terminal the target's
+            // line also says why it waits.
+            Event::BackfillPaused {
+                name: migration,
+                table,
+                cause,
+                waited,
+            } => {
+                let news = {
+                    let mut paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
+                    let mut shown = paused.remove(&index);
+                    let news = crate::pacing::pause_is_news(&mut shown, cause);
+                    paused.extend(shown.map(|c| (index, c)));
+                    news
+                };
+                self.running_line(
+                    index,
+                    name,
+                    &format!(
+                        "{migration}: backfill {table} paused: {cause} (waiting {})",
+                        humantime::format_duration(Duration::from_secs(waited.as_secs()))
+                    ),
+                );
+                if news {
+                    self.note(&format!(
+                        "{name}: {}",
+                        crate::pacing::pause_line(migration, table, cause)
+                    ));
+                }
+            }
+            Event::BackfillResumed {
+                name: migration,
+                table,
+                cause,
+                paused,
+            } => {
+                self.paused
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(&index);
+                self.note(&format!(
+                    "{name}: {}",
+                    crate::pacing::resume_line(migration, table, cause, paused)
+                ));
+            }
             Event::BackfillRestarted {
                 name: migration,
                 table,
