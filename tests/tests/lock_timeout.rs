@@ -168,3 +168,120 @@ fn an_invalid_index_left_by_an_interrupted_run_is_rebuilt_not_kept() {
         [[Some("true".to_owned())]]
     );
 }
+
+/// Holds SHARE UPDATE EXCLUSIVE on `table` (what a concurrent index build needs) in an open transaction of
+/// a session named `holder`, until the returned client commits or is dropped; with its server process id.
+fn hold_build_lock(db: &TestDb, table: &str) -> (postgres::Client, i32) {
+    let mut holder = db.client();
+    let pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .expect("pid")
+        .get(0);
+    holder
+        .batch_execute(&format!(
+            "SET application_name = 'holder'; BEGIN; LOCK TABLE {table} IN SHARE UPDATE EXCLUSIVE MODE"
+        ))
+        .expect("hold the lock");
+    (holder, pid)
+}
+
+// A statement outside a transaction (`CREATE INDEX CONCURRENTLY`) that never gets its lock fails as a
+// migration's transaction does: the error counts the retries and names who blocked the last attempt.
+#[test]
+fn a_concurrent_build_that_spends_its_retries_says_so_and_names_the_blocker() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("concurrent", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    let (mut holder, pid) = hold_build_lock(&db, "events");
+    let run = cli.run(&["up", "--lock-retry-budget", "3s"]).expect_code(1);
+    assert!(
+        run.stderr
+            .contains("error: migration 20260401000002_index_events could not get its locks: ")
+            && run.stderr.contains(" attempt(s) over ")
+            && run
+                .stderr
+                .contains("canceling statement due to lock timeout"),
+        "{}",
+        run.stderr
+    );
+    let blocker = run
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("the last attempt was blocked by pid"))
+        .unwrap_or_else(|| panic!("the error names no blocker:\n{}", run.stderr));
+    assert!(
+        blocker.contains(&format!("pid {pid} (user postgres, application holder")),
+        "{blocker}"
+    );
+    assert_eq!(
+        db.query_strings("SELECT count(*) FROM pg_index WHERE NOT indisvalid"),
+        [[Some("0".to_owned())]]
+    );
+    holder.batch_execute("COMMIT").expect("release");
+    cli.run(&["up"]).expect_code(0);
+}
+
+// The same over a fleet: the blocked target's error counts the retries and names the blocker, in the JSON
+// report, and its line of the summary says it could not get its locks.
+#[test]
+fn a_fleet_targets_concurrent_build_that_spends_its_retries_says_so_and_names_the_blocker() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("concurrent", &db);
+    let schemas = ["--schemas", "a,b"];
+    cli.run(
+        &[
+            &["fleet", "up", "--to", "20260401000001_create_events"],
+            &schemas[..],
+        ]
+        .concat(),
+    )
+    .expect_code(0);
+    let (mut holder, pid) = hold_build_lock(&db, "b.events");
+    let up = [
+        &[
+            "fleet",
+            "up",
+            "--on-error",
+            "continue",
+            "--lock-retry-budget",
+            "3s",
+        ],
+        &schemas[..],
+    ]
+    .concat();
+    let run = cli.run(&up).expect_code(1);
+    assert!(
+        run.stdout
+            .contains("\n  b: migration 20260401000002_index_events could not get its locks: "),
+        "{}",
+        run.stdout
+    );
+    // Reverted on `a` and retried on both, the JSON this time.
+    cli.run(
+        &[
+            &["fleet", "down", "--to", "20260401000001_create_events"],
+            &schemas[..],
+        ]
+        .concat(),
+    )
+    .expect_code(0);
+    let report: serde_json::Value = serde_json::from_str(
+        &cli.run(&[&up[..], &["--json"]].concat())
+            .expect_code(1)
+            .stdout,
+    )
+    .expect("the JSON report");
+    let error = report["targets"][1]["error"]["message"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no error on b: {report}"));
+    assert!(
+        error.starts_with("migration 20260401000002_index_events could not get its locks: ")
+            && error.contains(&format!(
+                "\nthe last attempt was blocked by pid {pid} (user postgres, application holder"
+            )),
+        "{error}"
+    );
+    holder.batch_execute("COMMIT").expect("release");
+    cli.run(&[&["fleet", "up"], &schemas[..]].concat())
+        .expect_code(0);
+}

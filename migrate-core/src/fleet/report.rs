@@ -103,6 +103,8 @@ impl TargetError {
 fn marked(error: &Error) -> bool {
     match error {
         Error::FailedPartWay { .. } | Error::TransactionEnded(_) => true,
+        // A statement that never got its locks, in a migration whose earlier statements took effect.
+        Error::LockTimeout { error, .. } => marked(error),
         Error::Statement(e) => matches!(e.outcome, crate::Outcome::PartiallyApplied { committed } if committed > 0),
         Error::Data(e) => matches!(e.outcome, crate::Outcome::PartiallyApplied { committed } if committed > 0),
         _ => false,

@@ -109,21 +109,23 @@ impl<'a> Migrator<'a> {
             self.notices.take();
             let result = self.run_unit(conn, step, &sql, events);
             self.report_notices(step, unit, events);
-            if let Err(source) = result {
-                return Err(Error::Statement(Box::new(StatementError {
-                    name: m.name().to_owned(),
-                    path: m.display_path(),
-                    direction: step.direction,
-                    position: unit.position,
-                    op: unit.op,
-                    line: m.line_of(unit.recorded_at),
-                    sql,
-                    // What the engine built to restore an object, not SQL of the file.
-                    sql_lines: Default::default(),
-                    source,
-                    outcome,
-                    sent_after: 0,
-                })));
+            if let Err(failed) = result {
+                return Err(failed.into_error(m.name(), |source| {
+                    Error::Statement(Box::new(StatementError {
+                        name: m.name().to_owned(),
+                        path: m.display_path(),
+                        direction: step.direction,
+                        position: unit.position,
+                        op: unit.op,
+                        line: m.line_of(unit.recorded_at),
+                        sql,
+                        // What the engine built to restore an object, not SQL of the file.
+                        sql_lines: Default::default(),
+                        source,
+                        outcome,
+                        sent_after: 0,
+                    }))
+                }));
             }
         }
         Ok(())

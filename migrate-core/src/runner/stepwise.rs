@@ -33,6 +33,7 @@ use crate::plan::Step;
 use crate::user_code::UserCode;
 
 use super::data::run_data;
+use super::units::SentError;
 use super::{Migrator, Ran};
 
 /// How a group of a migration's units commits.
@@ -661,6 +662,7 @@ fn refused_in_transaction(e: &Error) -> bool {
 fn set_outcome(e: &mut Error, outcome: Outcome) {
     match e {
         Error::Statement(s) => s.outcome = outcome,
+        Error::LockTimeout { error, .. } => set_outcome(error, outcome),
         Error::Data(d) => d.outcome = outcome,
         Error::NotOwned(n) => n.outcome = outcome,
         Error::Restore(r) => r.outcome = outcome,
@@ -672,23 +674,25 @@ pub(super) fn statement_error(
     step: &Step<'_>,
     unit: &Statement,
     sql: String,
-    source: postgres::Error,
+    source: impl Into<SentError>,
     outcome: Outcome,
 ) -> Error {
     let m = step.migration;
-    Error::Statement(Box::new(StatementError {
-        name: m.name().to_owned(),
-        path: m.display_path(),
-        direction: step.direction,
-        position: unit.position,
-        op: unit.op,
-        line: m.line_of(unit.recorded_at),
-        sql_lines: m.sql_lines(unit.recorded_at, &sql).unwrap_or_default(),
-        sql,
-        source,
-        outcome,
-        sent_after: 0,
-    }))
+    source.into().into_error(m.name(), |source| {
+        Error::Statement(Box::new(StatementError {
+            name: m.name().to_owned(),
+            path: m.display_path(),
+            direction: step.direction,
+            position: unit.position,
+            op: unit.op,
+            line: m.line_of(unit.recorded_at),
+            sql_lines: m.sql_lines(unit.recorded_at, &sql).unwrap_or_default(),
+            sql,
+            source,
+            outcome,
+            sent_after: 0,
+        }))
+    })
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! Sending one migration's units (statements, data code, backfills) in order, and turning a failure into an
 //! error that names the migration, the operation and what the failure left behind.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use postgres::GenericClient;
 
 use migrate_dsl::{Action, Safeguard, Statement};
 
 use crate::backfill;
+use crate::blockers::Blocked;
 use crate::error::{
     BackfillProgress, DataCause, DataError, Error, Outcome, StatementError, TransactionEnded,
 };
@@ -93,9 +94,10 @@ impl<'a> Migrator<'a> {
                         (Ok(()), Some(ended))
                     }
                     // The statement cannot end the transaction: it is still open, aborted.
-                    Err((error, sent_after)) => {
-                        (Err(UnitFailure::Statement(error, sent_after)), Some(None))
-                    }
+                    Err((error, sent_after)) => (
+                        Err(UnitFailure::Statement(error.into(), sent_after)),
+                        Some(None),
+                    ),
                 },
                 None => self.send_unit(conn, step, unit, watch.as_ref(), events),
             };
@@ -187,7 +189,7 @@ impl<'a> Migrator<'a> {
                         checked = Some(ended);
                         Ok(())
                     }
-                    Err(e) => Err(UnitFailure::Statement(e, 0)),
+                    Err(e) => Err(UnitFailure::Statement(e.into(), 0)),
                 },
                 None => self
                     .run_unit(conn, step, &unit.sql, events)
@@ -249,16 +251,17 @@ impl<'a> Migrator<'a> {
 impl Migrator<'_> {
     /// Sends one statement. Outside a transaction each statement is its own transaction, so a lock timeout
     /// retries just that statement; and an invalid index that a failed `CREATE INDEX CONCURRENTLY` leaves
-    /// behind is dropped first, or the retry (or the next run) would fail on its name.
+    /// behind is dropped first, or the retry (or the next run) would fail on its name. When the retries are
+    /// spent, the failure keeps them (and who blocked the last attempt) for its error.
     pub(super) fn run_unit(
         &self,
         conn: &mut impl GenericClient,
         step: &Step<'_>,
         sql: &str,
         events: &mut dyn FnMut(Event<'_>),
-    ) -> Result<(), postgres::Error> {
+    ) -> Result<(), SentError> {
         if step.transactional {
-            return conn.batch_execute(sql);
+            return Ok(conn.batch_execute(sql)?);
         }
         let retry = LockRetry {
             name: step.migration.name(),
@@ -272,7 +275,74 @@ impl Migrator<'_> {
             .run(events, |events| {
                 send_outside_transaction(conn, step.migration.name(), sql, events)
             })
-            .map_err(GaveUp::into_error)
+            .map_err(|gave_up| match gave_up {
+                GaveUp::Exhausted {
+                    error,
+                    attempts,
+                    waited,
+                    blocked,
+                } => SentError {
+                    source: error,
+                    retries: Some(SpentRetries {
+                        attempts,
+                        waited,
+                        blocked,
+                    }),
+                },
+                other => other.into_error().into(),
+            })
+    }
+}
+
+/// A statement [`Migrator::run_unit`] sent that failed: the server's error and, when it kept hitting
+/// `lock_timeout` until the retry budget was spent, those retries.
+#[derive(Debug)]
+pub(super) struct SentError {
+    pub(super) source: postgres::Error,
+    retries: Option<SpentRetries>,
+}
+
+/// The retries of a statement that never got its locks.
+#[derive(Debug)]
+struct SpentRetries {
+    attempts: u32,
+    waited: Duration,
+    blocked: Option<Blocked>,
+}
+
+impl From<postgres::Error> for SentError {
+    fn from(source: postgres::Error) -> Self {
+        SentError {
+            source,
+            retries: None,
+        }
+    }
+}
+
+impl SentError {
+    /// The error of migration `name` for it: `statement` (the statement's own, naming the operation and what
+    /// the failure left) and, when its retries were spent, that error within an [`Error::LockTimeout`] that
+    /// counts them and names who blocked the last one, as a migration's transaction's lock timeout does.
+    pub(super) fn into_error(
+        self,
+        name: &str,
+        statement: impl FnOnce(postgres::Error) -> Error,
+    ) -> Error {
+        let error = statement(self.source);
+        match self.retries {
+            None => error,
+            Some(SpentRetries {
+                attempts,
+                waited,
+                blocked,
+            }) => Error::LockTimeout {
+                name: name.to_owned(),
+                attempts,
+                waited,
+                error: Box::new(error),
+                blocked,
+            },
+        }
     }
 }
 
@@ -319,8 +389,9 @@ fn send_outside_transaction(
 
 /// Why a unit failed, before it is turned into an error naming the migration.
 enum UnitFailure {
-    /// The server's error, and how many characters the engine sent before the statement in its query.
-    Statement(postgres::Error, usize),
+    /// The server's error (with the retries, when spent), and how many characters the engine sent before
+    /// the statement in its query.
+    Statement(SentError, usize),
     Data(DataCause),
     Internal(&'static str),
 }
@@ -340,7 +411,7 @@ fn transaction_ended(
         Ok(()) => None,
         Err(UnitFailure::Data(cause)) => Some(Box::new(cause)),
         Err(UnitFailure::Internal(_)) => None,
-        Err(UnitFailure::Statement(e, _)) => Some(Box::new(e)),
+        Err(UnitFailure::Statement(e, _)) => Some(Box::new(e.source)),
     };
     let earlier = match outcome {
         Outcome::SplitCommitted { committed } => committed,
@@ -409,19 +480,21 @@ fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: Uni
     match failure {
         UnitFailure::Data(cause) => data_error(cause, None),
         UnitFailure::Internal(why) => Error::Internal(why),
-        UnitFailure::Statement(source, sent_after) => Error::Statement(Box::new(StatementError {
-            name: m.name().to_owned(),
-            path: m.display_path(),
-            direction: step.direction,
-            position: unit.position,
-            op: unit.op,
-            line: m.line_of(unit.recorded_at),
-            sql_lines: m.sql_lines(unit.recorded_at, &unit.sql).unwrap_or_default(),
-            sql: unit.sql.clone(),
-            source,
-            outcome,
-            sent_after,
-        })),
+        UnitFailure::Statement(failed, sent_after) => failed.into_error(m.name(), |source| {
+            Error::Statement(Box::new(StatementError {
+                name: m.name().to_owned(),
+                path: m.display_path(),
+                direction: step.direction,
+                position: unit.position,
+                op: unit.op,
+                line: m.line_of(unit.recorded_at),
+                sql_lines: m.sql_lines(unit.recorded_at, &unit.sql).unwrap_or_default(),
+                sql: unit.sql.clone(),
+                source,
+                outcome,
+                sent_after,
+            }))
+        }),
     }
 }
 
