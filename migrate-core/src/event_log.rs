@@ -417,7 +417,7 @@ mod tests {
                     op: "sql",
                     notice,
                 },
-                15 => Event::BackfillSlotInactive {
+                17 => Event::BackfillSlotInactive {
                     name: "m",
                     table: "t",
                     slot: "s",

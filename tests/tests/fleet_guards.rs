@@ -220,7 +220,7 @@ fn sigterm_cancels_the_statement_running_on_every_target() {
         );
         assert_eq!(target["error"]["sqlstate"], "57014");
         assert!(
-            message.contains("rolled back: nothing from this migration was applied"),
+            message.contains("rolled back: nothing of this `up` was applied"),
             "{message}"
         );
     }
