@@ -169,9 +169,9 @@ fn an_invalid_index_left_by_an_interrupted_run_is_rebuilt_not_kept() {
     );
 }
 
-/// Holds SHARE UPDATE EXCLUSIVE on `table` (what a concurrent index build needs) in an open transaction of
-/// a session named `holder`, until the returned client commits or is dropped; with its server process id.
-fn hold_build_lock(db: &TestDb, table: &str) -> (postgres::Client, i32) {
+/// Holds a lock of `mode` on `table` in an open transaction of a session named `holder`, until the returned
+/// client commits or is dropped; with its server process id.
+fn hold_lock(db: &TestDb, table: &str, mode: &str) -> (postgres::Client, i32) {
     let mut holder = db.client();
     let pid: i32 = holder
         .query_one("SELECT pg_backend_pid()", &[])
@@ -179,7 +179,7 @@ fn hold_build_lock(db: &TestDb, table: &str) -> (postgres::Client, i32) {
         .get(0);
     holder
         .batch_execute(&format!(
-            "SET application_name = 'holder'; BEGIN; LOCK TABLE {table} IN SHARE UPDATE EXCLUSIVE MODE"
+            "SET application_name = 'holder'; BEGIN; LOCK TABLE {table} IN {mode} MODE"
         ))
         .expect("hold the lock");
     (holder, pid)
@@ -192,7 +192,7 @@ fn a_concurrent_build_that_spends_its_retries_says_so_and_names_the_blocker() {
     let db = TestDb::new();
     let cli = FixtureCli::new("concurrent", &db);
     cli.run(&["up", "1"]).expect_code(0);
-    let (mut holder, pid) = hold_build_lock(&db, "events");
+    let (mut holder, pid) = hold_lock(&db, "events", "SHARE UPDATE EXCLUSIVE");
     let run = cli.run(&["up", "--lock-retry-budget", "3s"]).expect_code(1);
     assert!(
         run.stderr
@@ -236,7 +236,7 @@ fn a_fleet_targets_concurrent_build_that_spends_its_retries_says_so_and_names_th
         .concat(),
     )
     .expect_code(0);
-    let (mut holder, pid) = hold_build_lock(&db, "b.events");
+    let (mut holder, pid) = hold_lock(&db, "b.events", "SHARE UPDATE EXCLUSIVE");
     let up = [
         &[
             "fleet",
@@ -284,4 +284,32 @@ fn a_fleet_targets_concurrent_build_that_spends_its_retries_says_so_and_names_th
     holder.batch_execute("COMMIT").expect("release");
     cli.run(&[&["fleet", "up"], &schemas[..]].concat())
         .expect_code(0);
+}
+
+// Outside a transaction, a raw statement that spends its lock retries after earlier ones took effect leaves
+// the migration marked as failed part-way, and its error says so (not that the next `up` continues it).
+#[test]
+fn a_raw_statement_that_spends_its_retries_after_others_took_effect_says_it_is_marked() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("partial_no_tx", &db);
+    db.exec("CREATE TABLE gate (v integer)");
+    let (mut holder, _) = hold_lock(&db, "gate", "EXCLUSIVE");
+    let run = cli.run(&["up", "--lock-retry-budget", "1s"]).expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "error: migration 20261101000001_log could not get its locks: "
+        ) && run.stderr.contains(
+            "2 earlier statement(s) of this `up` were committed and it is not recorded as applied; it is \
+             marked as failed part-way"
+        ),
+        "{}",
+        run.stderr
+    );
+    holder.batch_execute("COMMIT").expect("release");
+    let refused = cli.run(&["up"]).expect_code(1);
+    assert!(
+        refused.stderr.contains("20261101000001_log"),
+        "{}",
+        refused.stderr
+    );
 }
