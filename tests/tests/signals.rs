@@ -109,10 +109,10 @@ fn a_signal_during_a_transactional_migration_cancels_it_on_the_server_and_rolls_
 }
 
 /// SIGTERM while a migration outside a transaction runs its second statement: that statement is cancelled,
-/// the first stays committed, and the migration is marked as failed part-way naming the committed statement,
-/// so the next `up` refuses rather than creating the table twice; `status` shows it.
+/// the first stays committed with its journal entry, `status` shows the migration in progress, and the next
+/// `up` continues from the second statement rather than creating the table twice.
 #[test]
-fn a_signal_during_a_migration_outside_a_transaction_marks_what_was_committed() {
+fn a_signal_during_a_migration_outside_a_transaction_keeps_what_took_effect_and_up_continues() {
     let db = TestDb::new();
     let cli = FixtureCli::new("signals", &db);
     cli.run(&["up", "1"]).expect_code(0);
@@ -129,20 +129,32 @@ fn a_signal_during_a_migration_outside_a_transaction_marks_what_was_committed() 
     );
     assert!(
         stderr.contains("canceling statement due to user request")
-            && stderr.contains("20261201000003_slow_no_tx"),
+            && stderr.contains("20261201000003_slow_no_tx")
+            && stderr.contains("took effect and are kept"),
         "{stderr}"
     );
     assert!(db.tables().contains(&"public.slow_no_tx".to_owned()));
     assert_lock_released(&db);
-    let again = cli.run(&["up"]).expect_code(1);
+    let status = cli.run(&["status"]).expect_code(0);
     assert!(
-        again.stderr.contains("20261201000003_slow_no_tx")
-            && again.stderr.contains("CREATE TABLE slow_no_tx"),
+        status
+            .stdout
+            .contains("IN PROGRESS: 20261201000003_slow_no_tx was stopped part-way during `up`"),
         "{}",
-        again.stderr
+        status.stdout
     );
-    let status = cli.run(&["status"]);
-    assert!(status.stdout.contains("FAILED"), "{}", status.stdout);
+    // The next run goes straight to the slow statement (the table is not created again), where it is
+    // stopped once more.
+    let again = spawn("signals", &db, &["up"]);
+    wait_until(&db, "the slow statement runs again", SLEEPING);
+    signal(&again, "TERM");
+    let out = again.wait_with_output().expect("the runner ends");
+    let (stdout, stderr) = text(&out);
+    assert!(
+        stdout.contains("continuing up of 20261201000003_slow_no_tx: 1 of its")
+            && !stderr.contains("already exists"),
+        "stdout: {stdout}\nstderr: {stderr}"
+    );
 }
 
 /// Counts: rows the backfill handled, rows it updated, rows its progress says are done.
