@@ -1,7 +1,9 @@
 //! Interrupted is resumable: every builder operation that runs outside a transaction, on a table of 300,000
 //! rows that an old and a new version of the app keep writing, is interrupted at random moments (SIGINT,
 //! SIGTERM, SIGKILL, `--max-duration`, its sessions ended by the server, a server restart, a backfill pause
-//! longer than `max_pause`), and then plain `up` runs until it succeeds, with no other command. Afterwards the
+//! longer than `max_pause`), and then plain `up` runs until it succeeds, with no other command. Where a
+//! change backfills a new column, the rollout replaces the old app by the version that fills it as soon as
+//! it exists: such a backfill only holds once every writer fills the column. Afterwards the
 //! schema equals the one an uninterrupted run of the same migration gives (its catalog description,
 //! bookkeeping tables left out), every row the change covers is as it promises (backfilled, indexed,
 //! checked), every index passes `amcheck` with all heap rows, `status` reports no problem, and the writers saw
@@ -17,7 +19,8 @@
 //! - `RESUME_SEED=N` replays a seed;
 //! - `RESUME_INTERRUPTS=N` interrupts each operation N times (default: once in each way that applies to it);
 //! - `RESUME_ONLY=text` proves only the operations whose name contains `text` (`fleet` for the fleet);
-//! - `RESUME_ROWS=N` shrinks the table, and `RESUME_VERBOSE=1` prints every run, while working on the harness.
+//! - `RESUME_ROWS=N` shrinks the table, and `RESUME_VERBOSE=1` prints every run (and the resumes that
+//!   failed), while working on the harness.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -29,7 +32,8 @@ use tests::interrupt::{
 };
 use tests::resume::{
     load_items, rows_from_env, WriterReport, WriterSpec, Writers, NEW_APP_BODY, NEW_APP_DOUBLED,
-    NEW_APP_LABEL, NEW_APP_TRIPLED, NEW_APP_V, OLD_APP,
+    NEW_APP_FLEET, NEW_APP_LABEL, NEW_APP_TRIPLED, NEW_APP_V, OLD_APP, OLD_APP_FLEET,
+    OLD_APP_THEN_DOUBLED, OLD_APP_THEN_TRIPLED,
 };
 use tests::TestDb;
 
@@ -37,7 +41,8 @@ use tests::TestDb;
 struct Op {
     name: &'static str,
     fixture: &'static str,
-    /// The version of the app that writes what the change is about.
+    /// The version of the app running before the change, and the one that writes what it is about.
+    old_app: WriterSpec,
     new_app: WriterSpec,
     backfill: bool,
     /// Rows that break the promise and rows checked, as one row of two counts; `rows` is the number loaded.
@@ -48,6 +53,7 @@ const OPS: [Op; 6] = [
     Op {
         name: "rename_column_online",
         fixture: "resume_rename",
+        old_app: OLD_APP,
         new_app: NEW_APP_BODY,
         backfill: true,
         wrong_rows: |_| {
@@ -58,17 +64,19 @@ const OPS: [Op; 6] = [
     Op {
         name: "add_columns + backfill",
         fixture: "resume_add_backfill",
+        old_app: OLD_APP_THEN_DOUBLED,
         new_app: NEW_APP_DOUBLED,
         backfill: true,
-        wrong_rows: |rows| {
-            format!(
-                "SELECT count(*) FILTER (WHERE doubled IS DISTINCT FROM v * 2), count(*) FROM items WHERE id <= {rows}"
-            )
+        // Every row: the rows written since are filled by the writers.
+        wrong_rows: |_| {
+            "SELECT count(*) FILTER (WHERE doubled IS DISTINCT FROM v * 2), count(*) FROM items"
+                .into()
         },
     },
     Op {
         name: "create_index concurrently (2)",
         fixture: "resume_index",
+        old_app: OLD_APP,
         new_app: NEW_APP_V,
         backfill: false,
         // What the indexes hold is amcheck's to check.
@@ -77,6 +85,7 @@ const OPS: [Op; 6] = [
     Op {
         name: "add_constraint_online (check, unique)",
         fixture: "resume_constraint",
+        old_app: OLD_APP,
         new_app: NEW_APP_V,
         backfill: false,
         wrong_rows: |_| "SELECT count(*) FILTER (WHERE v < 0), count(*) FROM items".into(),
@@ -84,6 +93,7 @@ const OPS: [Op; 6] = [
     Op {
         name: "set_not_null",
         fixture: "resume_not_null",
+        old_app: OLD_APP,
         new_app: NEW_APP_LABEL,
         backfill: false,
         wrong_rows: |_| "SELECT count(*) FILTER (WHERE label IS NULL), count(*) FROM items".into(),
@@ -91,12 +101,13 @@ const OPS: [Op; 6] = [
     Op {
         name: "no_transaction: sql DDL + backfill",
         fixture: "resume_raw_sql",
+        old_app: OLD_APP_THEN_TRIPLED,
         new_app: NEW_APP_TRIPLED,
         backfill: true,
-        wrong_rows: |rows| {
-            format!(
-                "SELECT count(*) FILTER (WHERE tripled IS DISTINCT FROM v * 3), count(*) FROM items WHERE id <= {rows}"
-            )
+        // Every row: the rows written since are filled by the writers.
+        wrong_rows: |_| {
+            "SELECT count(*) FILTER (WHERE tripled IS DISTINCT FROM v * 3), count(*) FROM items"
+                .into()
         },
     },
 ];
@@ -315,8 +326,10 @@ fn baseline(setup: &Setup<'_>, seed: u64) -> Baseline {
     let writers = writers.finish();
     assert!(
         ended.succeeded(),
-        "{}: the uninterrupted run failed:\n{}",
+        "{}: the uninterrupted run failed (exit {:?}):\n{}{}",
         setup.fixture,
+        ended.code,
+        ended.stdout,
         ended.stderr
     );
     Baseline {
@@ -372,6 +385,14 @@ fn round(
     let mut resumes = None;
     for run in 1..=MAX_RESUMES {
         let ended = runner.run(setup.args, &format!("resume-{run}"));
+        if std::env::var_os("RESUME_VERBOSE").is_some() && !ended.succeeded() {
+            println!(
+                "{}: resume {run}: exit {:?}: {}",
+                runner.fixture,
+                ended.code,
+                ended.error_line()
+            );
+        }
         if ended.succeeded() {
             resumes = Some(run);
             break;
@@ -764,7 +785,7 @@ fn every_operation_outside_a_transaction_resumes_after_interruptions_anywhere() 
             fixture: op.fixture,
             args: &["up"],
             schema: None,
-            writers: [OLD_APP, op.new_app],
+            writers: [op.old_app, op.new_app],
             rows,
             anchor: Anchor::MigrationStarted,
         };
@@ -819,7 +840,7 @@ fn a_fleet_of_tenant_schemas_resumes_after_interruptions_anywhere() {
         fixture: "resume_fleet",
         args: &["fleet", "up", "--schemas", list.as_str()],
         schema: Some("tenant_1"),
-        writers: [OLD_APP, NEW_APP_BODY],
+        writers: [OLD_APP_FLEET, NEW_APP_FLEET],
         rows: TENANT_ROWS,
         // `fleet up` writes no JSON log: from the first target's lock.
         anchor: Anchor::Lock,
