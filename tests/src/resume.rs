@@ -10,11 +10,16 @@
 //! A writer may be rolled out to a later version as the change goes ([`WriterSpec::next`]): where the change
 //! backfills a new column, every writer must fill it once it exists, or the engine rightly refuses to
 //! record the backfill as done while unfilled rows keep coming.
+//!
+//! The old version can also run a report over the table again and again ([`Reports`]): a transaction that holds
+//! `ACCESS SHARE` on it for a while, as a slow dashboard query does on a busy table. A statement of the change
+//! that needs `ACCESS EXCLUSIVE` then waits behind it, gives up at `lock_timeout` and is retried, as in
+//! production.
 
 use std::collections::BTreeSet;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{mpsc, Arc};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -495,6 +500,138 @@ fn one_round(
             Err(e) => return fail(report, statement, e),
         }
     }
+}
+
+/// A report of the old app: a transaction that reads `items` and stays open for `hold` (reading on elsewhere),
+/// so it holds `ACCESS SHARE` on the table that long; the next starts `gap` after its end.
+#[derive(Debug, Clone, Copy)]
+pub struct ReportSpec {
+    pub hold: Duration,
+    pub gap: Duration,
+}
+
+/// Twice the engine's default `lock_timeout` (500 ms), every 1.5 s: a statement that needs `ACCESS
+/// EXCLUSIVE` mostly waits, often gives up and is retried, and sometimes finds the table free, so that the
+/// runs of a proof stop in each of a change's steps.
+pub const OLD_APP_REPORT: ReportSpec = ReportSpec {
+    hold: Duration::from_millis(1000),
+    gap: Duration::from_millis(500),
+};
+
+/// The old app's reports, on a connection of their own, until finished; dropping them stops and joins them.
+#[derive(Debug)]
+pub struct Reports {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<WriterReport>>,
+}
+
+impl Reports {
+    /// Starts the reports on `url` (in `schema` when given), and returns once the first one holds the table,
+    /// so that what starts next finds it held.
+    pub fn start(url: &str, schema: Option<&str>, spec: ReportSpec) -> Reports {
+        let mut config = postgres::Config::from_str(url).expect("report URL");
+        config
+            .connect_timeout(crate::CONNECT_TIMEOUT)
+            .application_name("resume old app report");
+        if let Some(schema) = schema {
+            config.options(&format!("-c search_path={schema}"));
+        }
+        let client = config.connect(NoTls).expect("the report connects");
+        let stop = Arc::new(AtomicBool::new(false));
+        let (holding, held) = mpsc::channel();
+        let thread = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || report_until_stopped(client, &config, spec, &stop, holding))
+        };
+        // A first report that fails is recorded; the proof goes on without waiting for it.
+        let _ = held.recv_timeout(Duration::from_secs(30));
+        Reports {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    /// Stops the reports and returns what they saw: each report's time from its start to its end.
+    pub fn finish(mut self) -> WriterReport {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .expect("finished once")
+            .join()
+            .expect("the report thread panicked")
+    }
+}
+
+impl Drop for Reports {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The report's loop: read the table, keep the transaction open for `hold`, commit, pause for `gap`. Says
+/// on `holding` once the first report holds the table. A lost session is recorded and connected again.
+fn report_until_stopped(
+    mut client: Client,
+    config: &postgres::Config,
+    spec: ReportSpec,
+    stop: &AtomicBool,
+    holding: mpsc::Sender<()>,
+) -> WriterReport {
+    let mut report = WriterReport {
+        name: "old app report",
+        column: "*",
+        writes: 0,
+        errors: Vec::new(),
+        latencies: Vec::new(),
+    };
+    let hold = format!("SELECT pg_catalog.pg_sleep({})", spec.hold.as_secs_f64());
+    while !stop.load(Ordering::Relaxed) {
+        let timed = Instant::now();
+        let steps = [
+            "BEGIN",
+            "SELECT count(*) FROM items",
+            hold.as_str(),
+            "COMMIT",
+        ];
+        let mut failed = None;
+        for step in steps {
+            if let Err(e) = query(&mut client, step, &[]) {
+                failed = Some(e);
+                break;
+            }
+            if step.contains("items") {
+                let _ = holding.send(());
+            }
+        }
+        match failed {
+            None => {
+                report.latencies.push(timed.elapsed());
+                report.writes += 1;
+            }
+            Some((code, message)) => {
+                let error = WriteError {
+                    writer: report.name,
+                    statement: "report",
+                    code,
+                    message,
+                    at: Instant::now(),
+                };
+                let lost = error.lost_the_session();
+                report.errors.push(error);
+                if lost {
+                    client = reconnect(config, stop).unwrap_or(client);
+                } else {
+                    let _ = client.batch_execute("ROLLBACK");
+                }
+            }
+        }
+        std::thread::sleep(spec.gap);
+    }
+    report.latencies.sort();
+    report
 }
 
 /// Connects again (every 50 ms) until it works or the writers are stopped.
