@@ -343,6 +343,7 @@ impl Runner<'_> {
             kind,
             delay,
             outcome,
+            delivered: acted || (kind == Kind::Budget && ended.elapsed >= budget),
             inside: outcome == Outcome::Interrupted && anchored,
             anchor_at,
             ended,
@@ -366,6 +367,9 @@ pub struct Attempt {
     pub kind: Kind,
     pub delay: Duration,
     pub outcome: Outcome,
+    /// The interruption reached the run while it was still going (its budget ran out before its end): with
+    /// [`Outcome::Completed`], the run finished all the same.
+    pub delivered: bool,
     /// Interrupted after the anchor: inside the migration's work, not before it.
     pub inside: bool,
     /// When the anchor came, after the start (not known for [`Kind::Budget`]).

@@ -1,7 +1,12 @@
 //! Interrupted is resumable: every builder operation that runs outside a transaction, on a table of 300,000
 //! rows that an old and a new version of the app keep writing, is interrupted at random moments (SIGINT,
 //! SIGTERM, SIGKILL, `--max-duration`, its sessions ended by the server, a server restart, a backfill pause
-//! longer than `max_pause`), and then plain `up` runs until it succeeds, with no other command. Afterwards the
+//! longer than `max_pause`), and then plain `up` runs until it succeeds, with no other command. Where the
+//! change has no work of its own that lasts (`set_not_null`: a few statements, each short), the old app's
+//! report also holds the table for a second at a time, so that its `ACCESS EXCLUSIVE` statements wait and
+//! retry as on a busy table, and the interruptions land in those waits and between its steps. Where a change
+//! backfills a new column, the rollout replaces the old app by the version that fills it as soon as it
+//! exists: such a backfill only holds once every writer fills the column. Afterwards the
 //! schema equals the one an uninterrupted run of the same migration gives (its catalog description,
 //! bookkeeping tables left out), every row the change covers is as it promises (backfilled, indexed,
 //! checked), every index passes `amcheck` with all heap rows, `status` reports no problem, and the writers saw
@@ -12,12 +17,14 @@
 //! it restarts.
 //!
 //! Nothing here knows how the engine resumes: it only runs the commands a deploy runs and reads the catalog.
-//! The moments are random, the checks are not. Each run prints its seed and a table (`--nocapture`).
+//! The moments are random, the checks are not. Each run prints its seed and a table (`--nocapture`), which
+//! also names the interruptions that reached a run still going after which it finished all the same.
 //!
 //! - `RESUME_SEED=N` replays a seed;
 //! - `RESUME_INTERRUPTS=N` interrupts each operation N times (default: once in each way that applies to it);
 //! - `RESUME_ONLY=text` proves only the operations whose name contains `text` (`fleet` for the fleet);
-//! - `RESUME_ROWS=N` shrinks the table, and `RESUME_VERBOSE=1` prints every run, while working on the harness.
+//! - `RESUME_ROWS=N` shrinks the table, and `RESUME_VERBOSE=1` prints every run (and the resumes that
+//!   failed), while working on the harness.
 
 use std::collections::BTreeSet;
 use std::sync::Mutex;
@@ -28,8 +35,9 @@ use tests::interrupt::{
     monitor, wait_for_runner_sessions_to_end, Anchor, Attempt, Kind, Outcome, Runner,
 };
 use tests::resume::{
-    load_items, rows_from_env, WriterReport, WriterSpec, Writers, NEW_APP_BODY, NEW_APP_DOUBLED,
-    NEW_APP_LABEL, NEW_APP_TRIPLED, NEW_APP_V, OLD_APP,
+    load_items, rows_from_env, ReportSpec, Reports, WriterReport, WriterSpec, Writers,
+    NEW_APP_BODY, NEW_APP_DOUBLED, NEW_APP_FLEET, NEW_APP_LABEL, NEW_APP_TRIPLED, NEW_APP_V,
+    OLD_APP, OLD_APP_FLEET, OLD_APP_REPORT, OLD_APP_THEN_DOUBLED, OLD_APP_THEN_TRIPLED,
 };
 use tests::TestDb;
 
@@ -37,9 +45,14 @@ use tests::TestDb;
 struct Op {
     name: &'static str,
     fixture: &'static str,
-    /// The version of the app that writes what the change is about.
+    /// The version of the app running before the change, and the one that writes what it is about.
+    old_app: WriterSpec,
     new_app: WriterSpec,
     backfill: bool,
+    /// The old app's report, where the change has no work of its own that lasts long enough for every kind
+    /// of interruption to land inside it: its `ACCESS EXCLUSIVE` statements then wait and retry, as on a busy
+    /// table.
+    report: Option<ReportSpec>,
     /// Rows that break the promise and rows checked, as one row of two counts; `rows` is the number loaded.
     wrong_rows: fn(i64) -> String,
 }
@@ -48,8 +61,10 @@ const OPS: [Op; 6] = [
     Op {
         name: "rename_column_online",
         fixture: "resume_rename",
+        old_app: OLD_APP,
         new_app: NEW_APP_BODY,
         backfill: true,
+        report: None,
         wrong_rows: |_| {
             "SELECT count(*) FILTER (WHERE body IS DISTINCT FROM contents), count(*) FROM items"
                 .into()
@@ -58,45 +73,55 @@ const OPS: [Op; 6] = [
     Op {
         name: "add_columns + backfill",
         fixture: "resume_add_backfill",
+        old_app: OLD_APP_THEN_DOUBLED,
         new_app: NEW_APP_DOUBLED,
         backfill: true,
-        wrong_rows: |rows| {
-            format!(
-                "SELECT count(*) FILTER (WHERE doubled IS DISTINCT FROM v * 2), count(*) FROM items WHERE id <= {rows}"
-            )
+        report: None,
+        // Every row: the rows written since are filled by the writers.
+        wrong_rows: |_| {
+            "SELECT count(*) FILTER (WHERE doubled IS DISTINCT FROM v * 2), count(*) FROM items"
+                .into()
         },
     },
     Op {
         name: "create_index concurrently (2)",
         fixture: "resume_index",
+        old_app: OLD_APP,
         new_app: NEW_APP_V,
         backfill: false,
+        report: None,
         // What the indexes hold is amcheck's to check.
         wrong_rows: |_| "SELECT count(*) FILTER (WHERE v IS NULL), count(*) FROM items".into(),
     },
     Op {
         name: "add_constraint_online (check, unique)",
         fixture: "resume_constraint",
+        old_app: OLD_APP,
         new_app: NEW_APP_V,
         backfill: false,
+        report: None,
         wrong_rows: |_| "SELECT count(*) FILTER (WHERE v < 0), count(*) FROM items".into(),
     },
     Op {
         name: "set_not_null",
         fixture: "resume_not_null",
+        old_app: OLD_APP,
         new_app: NEW_APP_LABEL,
         backfill: false,
+        report: Some(OLD_APP_REPORT),
         wrong_rows: |_| "SELECT count(*) FILTER (WHERE label IS NULL), count(*) FROM items".into(),
     },
     Op {
         name: "no_transaction: sql DDL + backfill",
         fixture: "resume_raw_sql",
+        old_app: OLD_APP_THEN_TRIPLED,
         new_app: NEW_APP_TRIPLED,
         backfill: true,
-        wrong_rows: |rows| {
-            format!(
-                "SELECT count(*) FILTER (WHERE tripled IS DISTINCT FROM v * 3), count(*) FROM items WHERE id <= {rows}"
-            )
+        report: None,
+        // Every row: the rows written since are filled by the writers.
+        wrong_rows: |_| {
+            "SELECT count(*) FILTER (WHERE tripled IS DISTINCT FROM v * 3), count(*) FROM items"
+                .into()
         },
     },
 ];
@@ -293,9 +318,35 @@ struct Setup<'a> {
     /// The writers' schema (a fleet's tenant), else the database's default.
     schema: Option<&'a str>,
     writers: [WriterSpec; 2],
+    /// The old app's report, running beside the writers.
+    report: Option<ReportSpec>,
     rows: i64,
     /// What the moments are counted from.
     anchor: Anchor,
+}
+
+/// The writers, and the report where the setup has one, started before a runner and finished after it.
+struct Load {
+    writers: Writers,
+    report: Option<Reports>,
+}
+
+impl Load {
+    /// The report first: it holds the table when the writers and then the runner start.
+    fn start(setup: &Setup<'_>, url: &str, seed: u64) -> Load {
+        let report = setup
+            .report
+            .map(|spec| Reports::start(url, setup.schema, spec));
+        let writers = Writers::start(url, setup.schema, &setup.writers, setup.rows, seed);
+        Load { writers, report }
+    }
+
+    /// What the old app, the new app and the report (when there is one) saw, in that order.
+    fn finish(self) -> Vec<WriterReport> {
+        let mut seen = self.writers.finish();
+        seen.extend(self.report.map(Reports::finish));
+        seen
+    }
 }
 
 fn baseline(setup: &Setup<'_>, seed: u64) -> Baseline {
@@ -310,13 +361,15 @@ fn baseline(setup: &Setup<'_>, seed: u64) -> Baseline {
         restart: None,
         anchor: setup.anchor,
     };
-    let writers = Writers::start(db.url(), setup.schema, &setup.writers, setup.rows, seed);
+    let load = Load::start(setup, db.url(), seed);
     let (ended, anchor_latency) = runner.run_measured("uninterrupted");
-    let writers = writers.finish();
+    let writers = load.finish();
     assert!(
         ended.succeeded(),
-        "{}: the uninterrupted run failed:\n{}",
+        "{}: the uninterrupted run failed (exit {:?}):\n{}{}",
         setup.fixture,
+        ended.code,
+        ended.stdout,
         ended.stderr
     );
     Baseline {
@@ -359,19 +412,21 @@ fn round(
         restart: Some(&restart),
         anchor: setup.anchor,
     };
-    let writers = Writers::start(
-        db.url(),
-        setup.schema,
-        &setup.writers,
-        setup.rows,
-        rng.u64(..),
-    );
+    let load = Load::start(setup, db.url(), rng.u64(..));
     let recorded_whole = |db: &TestDb| recorded_only_when_whole(db, base, check);
     let (attempts, mut problems) =
         interrupt_in_turn(&runner, &db, base, kinds, window, rng, &recorded_whole);
     let mut resumes = None;
     for run in 1..=MAX_RESUMES {
         let ended = runner.run(setup.args, &format!("resume-{run}"));
+        if std::env::var_os("RESUME_VERBOSE").is_some() && !ended.succeeded() {
+            println!(
+                "{}: resume {run}: exit {:?}: {}",
+                runner.fixture,
+                ended.code,
+                ended.error_line()
+            );
+        }
         if ended.succeeded() {
             resumes = Some(run);
             break;
@@ -384,7 +439,7 @@ fn round(
             ));
         }
     }
-    let writers = writers.finish();
+    let writers = load.finish();
     let mut checked = 0;
     if resumes.is_some() {
         let (found, rows) = check_resumed(&runner, &db, base, check);
@@ -448,6 +503,9 @@ fn interrupt_in_turn(
                 attempt.ended.elapsed.as_millis(),
                 attempt.ended.error_line()
             );
+            if attempt.outcome != Outcome::Interrupted {
+                println!("{}", attempt.ended.stderr);
+            }
         }
         if attempt.ended.hung {
             problems.push(format!("{label}: did not stop within 2 minutes"));
@@ -550,6 +608,9 @@ struct Line {
     landed: Vec<Kind>,
     /// Interruptions that came before the migration started.
     before: usize,
+    /// Interruptions that reached a run still going, which then finished all the same (exit 0): a stop
+    /// request the engine did not act on, unless it came after the last commit.
+    finished_anyway: Vec<Kind>,
     resumes: String,
     checked: i64,
     failed_writes: (usize, usize),
@@ -580,6 +641,7 @@ fn prove(
         work: base.work,
         landed: Vec::new(),
         before: 0,
+        finished_anyway: Vec::new(),
         resumes: String::new(),
         checked: 0,
         failed_writes: (base.writers.iter().map(|w| w.errors.len()).sum(), 0),
@@ -608,6 +670,13 @@ fn prove(
             .iter()
             .filter(|a| a.outcome == Outcome::Interrupted && !a.inside)
             .count();
+        line.finished_anyway.extend(
+            round
+                .attempts
+                .iter()
+                .filter(|a| a.outcome == Outcome::Completed && a.delivered)
+                .map(|a| a.kind),
+        );
         line.checked = round.checked;
         let all: usize = round.writers.iter().map(|w| w.errors.len()).sum();
         let counted = errors_not_from_restarts(setup.cluster, &round.writers).1;
@@ -637,7 +706,7 @@ fn prove(
     (base, line)
 }
 
-/// The writers' p99, uninterrupted → interrupted, old app / new app.
+/// The writers' p99, uninterrupted → interrupted, old app / new app (/ the old app's report's time).
 fn p99s(base: &[WriterReport], run: &[WriterReport]) -> String {
     let ms = |r: &WriterReport| format!("{:.1}", r.p99().as_secs_f64() * 1000.0);
     base.iter()
@@ -670,9 +739,16 @@ fn down_after_a_partial_run(
     let kind = kinds[rng.usize(..kinds.len())];
     // Within the first part of the work: the uninterrupted run, the first on its cluster, is the slowest.
     let delay = base.work.mul_f64(0.6 * rng.f64());
+    // The run starts at a random moment of the report's cycle, so that it sometimes gets a step done first.
+    let report = setup.report.map(|spec| {
+        let report = Reports::start(db.url(), setup.schema, spec);
+        std::thread::sleep((spec.hold + spec.gap).mul_f64(rng.f64()));
+        report
+    });
     let attempt = runner.interrupt(kind, delay, base.anchor_latency, "partial");
     let how = format!("{} after {} ms", kind.label(), delay.as_millis());
     let down = runner.run(&["down"], "down");
+    drop(report);
     wait_for_runner_sessions_to_end(&mut monitor(db.url()));
     let after = schema_without_bookkeeping(&db);
     // A `down` that finds nothing to revert may say so with an error: the schema is what counts.
@@ -706,12 +782,12 @@ fn down_after_a_partial_run(
 
 fn print_table(title: &str, lines: &[Line]) {
     println!("\n{title}\n");
-    println!("| operation | uninterrupted | interruptions inside the migration | resumes needed (per round) | rows checked | failed writes (uninterrupted / interrupted, + lost to restarts) | writer p99 ms, old / new app (uninterrupted→interrupted) | down after a partial run |");
+    println!("| operation | uninterrupted | interruptions inside the migration | resumes needed (per round) | rows checked | failed writes (uninterrupted / interrupted, + lost to restarts) | writer p99 ms, old / new app (/ old app's report) (uninterrupted→interrupted) | down after a partial run |");
     println!("|---|---|---|---|---|---|---|---|");
     for l in lines {
         let kinds: Vec<&str> = l.landed.iter().map(|k| k.label()).collect();
         println!(
-            "| {} | {} ms | {} ({}){} | {} | {} | {} / {} + {} | {} | {} |",
+            "| {} | {} ms | {} ({}){}{} | {} | {} | {} / {} + {} | {} | {} |",
             l.name,
             l.work.as_millis(),
             l.landed.len(),
@@ -720,6 +796,12 @@ fn print_table(title: &str, lines: &[Line]) {
                 format!(", {} more before the migration", l.before)
             } else {
                 String::new()
+            },
+            if l.finished_anyway.is_empty() {
+                String::new()
+            } else {
+                let kinds: Vec<&str> = l.finished_anyway.iter().map(|k| k.label()).collect();
+                format!("; finished after it anyway: {}", kinds.join(" "))
             },
             l.resumes,
             l.checked,
@@ -764,7 +846,8 @@ fn every_operation_outside_a_transaction_resumes_after_interruptions_anywhere() 
             fixture: op.fixture,
             args: &["up"],
             schema: None,
-            writers: [OLD_APP, op.new_app],
+            writers: [op.old_app, op.new_app],
+            report: op.report,
             rows,
             anchor: Anchor::MigrationStarted,
         };
@@ -819,7 +902,8 @@ fn a_fleet_of_tenant_schemas_resumes_after_interruptions_anywhere() {
         fixture: "resume_fleet",
         args: &["fleet", "up", "--schemas", list.as_str()],
         schema: Some("tenant_1"),
-        writers: [OLD_APP, NEW_APP_BODY],
+        writers: [OLD_APP_FLEET, NEW_APP_FLEET],
+        report: None,
         rows: TENANT_ROWS,
         // `fleet up` writes no JSON log: from the first target's lock.
         anchor: Anchor::Lock,
