@@ -123,6 +123,13 @@ mod fixtures {
             .where_clause("contents = lower(contents)")
             .batch_size(1000);
     }
+    fn slow_then_validated(pgm: &mut MigrationBuilder) {
+        pgm.sql("SELECT pg_sleep(0.3)");
+        pgm.add_constraint_online("notes", None, Constraint::check("length(body) > 0"));
+    }
+    pub static SLOW_SPLIT: Migrations =
+        Migrations::new(&[named("20270101000007_slow_split", slow_then_validated)]);
+
     pub static FOREVER: Migrations =
         Migrations::new(&[named("20270101000006_fill_forever", fill_forever)]);
 }
@@ -494,4 +501,41 @@ fn a_migrations_session_settings_do_not_reach_the_next_one() {
         ]
     );
     assert_eq!(one(&db, "SELECT count(*) FROM tenant_1.pgmigrations"), "4");
+}
+
+/// A stop that arrives while no statement runs (a time budget spent during a migration's first transaction,
+/// which nobody cancels here) stops a migration of several transactions before its next one: the first
+/// transaction's statements are kept, and the next run continues.
+#[test]
+fn a_migration_of_several_transactions_stops_between_them() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE notes (id bigint PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'a');",
+    );
+    let error = Migrator::new(&fixtures::SLOW_SPLIT)
+        .max_duration(Some(std::time::Duration::from_millis(100)))
+        .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
+        .expect_err("the budget is spent");
+    let message = error.to_string();
+    assert!(
+        message.contains("time budget")
+            && message.contains("2 of its statement(s) took effect and are kept"),
+        "{message}"
+    );
+    assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations"), "0");
+    assert_eq!(
+        one(
+            &db,
+            "SELECT convalidated::text FROM pg_constraint WHERE conname = 'notes_body_check'"
+        ),
+        "false"
+    );
+    up(&db, &fixtures::SLOW_SPLIT).expect("continued");
+    assert_eq!(
+        one(
+            &db,
+            "SELECT convalidated::text FROM pg_constraint WHERE conname = 'notes_body_check'"
+        ),
+        "true"
+    );
 }

@@ -206,6 +206,19 @@ impl<'a> Migrator<'a> {
                 committed += segment.len();
                 continue;
             }
+            // Between two transactions is where a stop leaves a clean state: what committed is recorded.
+            if committed > 0 {
+                if let Some(stop) = self.interrupt.stop() {
+                    return Err(stop.error(format!(
+                        "before statement {} of {total} of migration {} (`{}`); {committed} of its statement(s) \
+                         took effect and are kept, each recorded as it committed; the next `{}` continues it",
+                        committed + 1,
+                        m.name(),
+                        step.direction,
+                        step.direction
+                    )));
+                }
+            }
             let outcome = if committed == 0 {
                 OutcomeBase::RolledBack
             } else {

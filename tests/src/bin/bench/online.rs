@@ -4,7 +4,7 @@
 //! keep writing (`tests::resume`'s writers). Each run gets a fresh copy of the loaded table. The runner's JSON
 //! run log (`--log-format json`) gives the backfill's rate, its batch sizes, and the progress estimate: at
 //! each `backfill_batch` record once 20% of the rows are done, the rows left over the record's
-//! `rows_per_second` (or the record's own `eta_ms`, should it carry one), next to the time really left until
+//! `rows_per_second` (or the record's own `remaining_ms`, the engine's estimate, when it carries one), next to the time really left until
 //! `backfill_finished`. Targets: the rename's backfill at least 0.5x the plain one's rate; the estimate
 //! within 30% once 20% is done. A writer stalls once per `UPDATE` (on the first row it locked), so its worst
 //! write shows what the `UPDATE` costs it, where its p99 may not.
@@ -46,7 +46,7 @@ struct Batch {
     rows_done: u64,
     rows_total: u64,
     rows_per_second: f64,
-    /// The record's own estimate of the time left, in seconds, when it has one (`eta_ms`).
+    /// The record's own estimate of the time left, in seconds, when it has one (`remaining_ms`).
     eta: Option<f64>,
 }
 
@@ -214,7 +214,7 @@ fn run_fixture(
                 rows_done: record["rows_done"].as_u64().unwrap_or(0),
                 rows_total: record["rows_total"].as_u64().unwrap_or(0),
                 rows_per_second: record["rows_per_second"].as_f64().unwrap_or(0.0),
-                eta: record["eta_ms"].as_f64().map(|ms| ms / 1000.0),
+                eta: record["remaining_ms"].as_f64().map(|ms| ms / 1000.0),
             }),
             (Some("backfill_finished"), Some(at)) => {
                 let ms = record["duration_ms"].as_f64().unwrap_or(0.0);
