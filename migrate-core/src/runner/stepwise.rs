@@ -402,11 +402,16 @@ impl<'a> Migrator<'a> {
         let mut finish = |tx: &mut postgres::Transaction<'_>| {
             journal::advance_raw(tx, &self.table, m.name(), &entries)
         };
+        self.observe(step, Some(unit), |observer| {
+            observer.before_unit(step, unit, client)
+        })?;
         let started = Instant::now();
         backfill::run(client, spec, &origin, &context, &mut finish, events)
             .map_err(|f| super::units::backfill_failed(step, unit, outcome, f))?;
         self.statement_ran(step, unit, started, events);
-        Ok(())
+        self.observe(step, Some(unit), |observer| {
+            observer.after_unit(step, unit, client)
+        })
     }
 
     /// Data code in a transaction of its own, with its journal entry.
