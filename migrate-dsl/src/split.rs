@@ -927,24 +927,6 @@ mod tests {
         );
     }
 
-    /// A small deterministic PRNG (xorshift64*), so the property test needs no crate.
-    struct XorShift(u64);
-
-    impl XorShift {
-        fn next(&mut self) -> u64 {
-            let mut x = self.0;
-            x ^= x >> 12;
-            x ^= x << 25;
-            x ^= x >> 27;
-            self.0 = x;
-            x.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn random_inputs_never_panic_and_give_substrings_at_their_offsets() {
         const PIECES: &[&str] = &[
@@ -991,12 +973,12 @@ mod tests {
             "END",
             "SELECT",
         ];
-        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let mut rng = fastrand::Rng::with_seed(0x9e37_79b9_7f4a_7c15);
         for _ in 0..5000 {
-            let len = rng.below(40);
+            let len = rng.usize(..40);
             let mut input = String::new();
             for _ in 0..len {
-                input.push_str(PIECES[rng.below(PIECES.len())]);
+                input.push_str(PIECES[rng.usize(..PIECES.len())]);
             }
             check_invariants(&input);
         }
@@ -1008,12 +990,12 @@ mod tests {
         const PIECES: &[&str] = &[
             ";", ";", " ", "\n", "a", "b", "1", "é", "🦀", "+", "*", "=", ",", "x y",
         ];
-        let mut rng = XorShift(42);
+        let mut rng = fastrand::Rng::with_seed(42);
         for _ in 0..2000 {
-            let len = rng.below(30);
+            let len = rng.usize(..30);
             let mut input = String::new();
             for _ in 0..len {
-                input.push_str(PIECES[rng.below(PIECES.len())]);
+                input.push_str(PIECES[rng.usize(..PIECES.len())]);
             }
             let expected: Vec<&str> = input
                 .split(';')

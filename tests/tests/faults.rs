@@ -80,24 +80,6 @@ fn spawn_runner(fixture: &str, url: &str, args: &[&str]) -> Child {
         .expect("the runner starts")
 }
 
-/// xorshift64*: a small deterministic generator, so a failing seed can be replayed.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        let mut x = self.0;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.0 = x;
-        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-}
-
 /// The seed of the kill test: `FAULTS_SEED` to replay another, else a fixed one.
 fn seed() -> u64 {
     std::env::var("FAULTS_SEED")
@@ -188,7 +170,8 @@ fn a_runner_killed_at_random_points_leaves_no_half_applied_migration() {
     let seed = seed();
     // Printed so a failure can be replayed with FAULTS_SEED=<seed>.
     println!("faults: kill test seed {seed} (replay with FAULTS_SEED={seed})");
-    let mut rng = Rng(seed | 1);
+    // Seeded, so a failing seed can be replayed.
+    let mut rng = fastrand::Rng::with_seed(seed);
 
     // How long a whole run takes here, so the kills spread over it.
     let full = {
@@ -203,7 +186,7 @@ fn a_runner_killed_at_random_points_leaves_no_half_applied_migration() {
     let mut interrupted = 0;
     for round in 0..KILLS {
         let db = TestDb::new();
-        let delay = Duration::from_millis(rng.below(span_ms));
+        let delay = Duration::from_millis(rng.u64(..span_ms.max(1)));
         let context = format!(
             "seed {seed}, round {round}, kill after {} ms",
             delay.as_millis()

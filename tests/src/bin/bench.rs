@@ -251,20 +251,6 @@ fn backfill(label: &'static str, rows: u64, batched: bool) -> BackfillResult {
     result
 }
 
-/// A cheap pseudo-random number (xorshift), enough to spread writes over the table.
-fn fastrand_u64() -> u64 {
-    use std::cell::Cell;
-    thread_local!(static STATE: Cell<u64> = const { Cell::new(0x9E37_79B9_7F4A_7C15) });
-    STATE.with(|s| {
-        let mut x = s.get();
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        s.set(x);
-        x
-    })
-}
-
 fn bench_backfill(rows: u64) {
     println!(
         "\n## backfill: fill a column on {rows} rows while another connection updates random rows\n"
@@ -502,7 +488,7 @@ fn random_writes(
         .expect("prepare");
     let mut waits = Vec::new();
     while !done.load(Ordering::SeqCst) {
-        let id = 1 + (fastrand_u64() % rows) as i64;
+        let id = 1 + fastrand::u64(..rows.max(1)) as i64;
         let started = Instant::now();
         client
             .execute(&update, &[&id])
