@@ -732,8 +732,8 @@ fn outcome_line(outcome: Outcome, name: &str, direction: Direction) -> String {
         ),
         Outcome::Kept { done, total } => {
             let undo = match direction {
-                Direction::Up => format!(" (or `down` undoes those {done})"),
-                Direction::Down => String::new(),
+                Direction::Up => " (or `down` undoes them)",
+                Direction::Down => "",
             };
             format!(
                 "{done} of its {total} statement(s) took effect and are kept, each recorded as it committed, \

@@ -237,7 +237,7 @@ fn cases() -> Vec<Case> {
             "migration 20261201000001_typo",
             "ERROR: syntax error at or near \"DEFALT\" (SQLSTATE 42601)",
             "    label txet NOT NULL DEFALT 'x'\n",
-            "^ (line 3, column 25)",
+            "20261201000001_typo.rs:5, column 25)",
             "rolled back",
         ]).fixture("syntax_error").creates_bookkeeping(),
         // --- config file

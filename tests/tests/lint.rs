@@ -200,8 +200,9 @@ fn require_where_clause() {
     );
 }
 
-/// A derived `down` is linted like an `up`: `rename_column_online(..).contract()`'s adds the old column back
-/// and copies every value into it with one UPDATE, in the transaction that added the column.
+/// A whole-table UPDATE in the transaction that altered the table is flagged. A derived `down` is linted
+/// like an `up`: `rename_column_online(..).contract()`'s adds the old column back and copies the values into
+/// it in batches (a backfill, outside the transaction that added the column), so it has no such finding.
 #[test]
 fn whole_table_update_in_the_transaction_that_altered_the_table() {
     rule_case(
@@ -211,15 +212,9 @@ fn whole_table_update_in_the_transaction_that_altered_the_table() {
     );
     let run = FixtureCli::with_url("online", NO_DATABASE)
         .run(&["lint", "--down", "20261201000003"])
-        .expect_code(4);
+        .expect_code(0);
     assert!(
-        run.stdout.contains("whole-table-update\n")
-            && run
-                .stdout
-                .contains(r#"UPDATE "comments" SET "contents" = "body" WHERE "body" IS NOT NULL"#)
-            && run
-                .stdout
-                .contains("ACCESS EXCLUSIVE lock is held while every row is changed"),
+        run.stdout.contains("no findings in 1 migration(s)"),
         "{}",
         run.stdout
     );

@@ -422,8 +422,9 @@ fn an_update_of_every_row_under_access_exclusive_is_a_gated_scan() {
 
 /// `trace --down`: the named migrations are applied on the scratch database (with every one before them),
 /// then reverted, newest first, and each statement of their `down` traced. The derived `down` of
-/// `rename_column_online(..).contract()` adds the old column back and copies every value into it with one
-/// UPDATE in that transaction: a scan under ACCESS EXCLUSIVE, stopped by the gate.
+/// `rename_column_online(..).contract()` adds the old column back and copies the values into it in batches:
+/// the copy scans the table but holds no exclusive lock, while putting the column's `NOT NULL` back verifies
+/// every row under ACCESS EXCLUSIVE, which the gate stops.
 #[test]
 fn trace_down_traces_the_revert_of_the_named_or_pending_migrations() {
     let db = TestDb::new();
@@ -446,18 +447,31 @@ fn trace_down_traces_the_revert_of_the_named_or_pending_migrations() {
         .find(|s| {
             s["sql"]
                 .as_str()
-                .is_some_and(|sql| sql.starts_with("UPDATE \"comments\""))
+                .is_some_and(|sql| sql.starts_with("-- backfill \"comments\""))
         })
-        .unwrap_or_else(|| panic!("no UPDATE traced: {m:#}"));
+        .unwrap_or_else(|| panic!("no backfill traced: {m:#}"));
     assert_eq!(copy["scans"][0]["table"], "comments", "{copy}");
     assert!(
         copy["scans"][0]["reason"]
             .as_str()
-            .is_some_and(|r| r.contains("1000 row(s) read, 1000 updated")),
+            .is_some_and(|r| r.contains("1000 updated")),
         "{copy}"
     );
-    assert_eq!(copy["gate"][0]["kind"], "scan", "{copy}");
-    assert_eq!(copy["gate"][0]["holding"], serde_json::json!(["comments"]));
+    assert_eq!(copy["gate"], serde_json::json!([]), "{copy}");
+    let verified = statements
+        .iter()
+        .find(|s| s["gate"][0]["kind"] == "scan")
+        .unwrap_or_else(|| panic!("no statement stopped by the gate: {m:#}"));
+    assert_eq!(
+        verified["gate"][0]["holding"],
+        serde_json::json!(["comments"])
+    );
+    assert!(
+        verified["sql"]
+            .as_str()
+            .is_some_and(|sql| sql.contains("SET NOT NULL")),
+        "{verified}"
+    );
     assert!(db.tables().is_empty(), "trace touched the target database");
 
     // Without names: the pending migrations, applied and then reverted newest first.

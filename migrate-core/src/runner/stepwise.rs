@@ -225,13 +225,35 @@ impl<'a> Migrator<'a> {
         if row.running.is_some() {
             done = self.settle_running(client, step, units, done, events)?;
         }
-        self.check_safeguards(client, step, &units[done.min(total)..])?;
+        // Refused or stopped before anything of a run that had nothing done: the migration is as if it never
+        // started, so that neither another release's runner nor `down` of the migration before it finds it in
+        // progress. (A journal row left with nothing done also holds a backfill's committed batches, which
+        // are lost with it: the backfill starts over, which skips no row.)
+        let untouched = done == 0 && row.running.is_none();
+        let forget = |client: &mut Client, e: Error| {
+            if untouched {
+                // Best effort, as the error matters more.
+                let _ = journal::finish(client, &self.table, step.migration.name());
+            }
+            e
+        };
+        if let Err(e) = self.check_safeguards(client, step, &units[done.min(total)..]) {
+            return Err(forget(client, e));
+        }
         for group in groups(units) {
             if group.range.end <= done {
                 continue;
             }
             let range = done.max(group.range.start)..group.range.end;
             if let Some(stop) = self.interrupt.stop() {
+                if done == 0 {
+                    let e = stop.error(format!(
+                        "before migration {} (`{}`) started; nothing of it ran",
+                        step.migration.name(),
+                        step.direction
+                    ));
+                    return Err(forget(client, e));
+                }
                 return Err(stop.error(format!(
                     "before statement {} of {} of migration {} (`{}`); {}",
                     range.start + 1,
