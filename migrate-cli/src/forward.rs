@@ -52,10 +52,15 @@ pub fn runner(config: &Config, release: bool) -> Result<PathBuf> {
     let exe = match freshness::fresh_runner(&build) {
         Ok(exe) => exe,
         Err(why) => {
+            let marked = match &why {
+                freshness::Stale::Changed { paths, .. } => paths.as_slice(),
+                _ => &[],
+            };
+            freshness::mark_changed(marked);
             let started = SystemTime::now();
             let exe = cargo_build(&manifest, runner, &profile, &why)?;
             // A runner whose inputs cannot all be listed is simply built again next time.
-            freshness::record(&build, &exe, started);
+            freshness::record(&build, &exe, started, marked);
             exe
         }
     };

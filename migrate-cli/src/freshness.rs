@@ -7,18 +7,20 @@
 //! - the executable cargo reported, with its modification time and size;
 //! - every input cargo listed for it in its dep-info file (`<bin>.d` next to the executable): the source files
 //!   of the runner's crate and of every path dependency, each migration file, the migrations folder itself
-//!   (a file added, removed or renamed changes its modification time) and the build scripts; plus the
-//!   `Cargo.toml` and `Cargo.lock` files of those packages and of their parent folders (the workspace); a
-//!   lockfile cargo rewrote during the build is held to the time cargo wrote it;
+//!   and the build scripts; plus the `Cargo.toml` and `Cargo.lock` files of those packages and of their
+//!   parent folders (the workspace); each with a hash of its content as the build left it (for a folder, of
+//!   the names in it);
 //! - the cargo configuration and toolchain files seen from the current folder (`.cargo/config.toml`,
 //!   `rust-toolchain.toml` in it and its parents, and `$CARGO_HOME/config.toml`), with their modification times;
 //! - when the build started.
 //!
 //! The runner is fresh only when all of that still holds: same request and environment, the executable
-//! untouched, the same configuration files unchanged, and every input present and last modified before the
-//! build started. Anything else, including a stamp that cannot be read, means a `cargo build` (which is a
-//! quick no-op when cargo finds nothing to do). The check never runs cargo; it reads one small file and
-//! looks at the modification times of the inputs.
+//! untouched, the same configuration files unchanged, and every input present with the content it had.
+//! Content, not modification times: a file copied in with its time kept (`cp -p`, `rsync -a`, a tar
+//! extraction, `touch -r`) is as changed as one edited in place. Anything else, including a stamp that
+//! cannot be read, means a `cargo build`; since cargo itself goes by modification times, the files found
+//! changed are first given the current time ([`mark_changed`]) so that cargo rebuilds from them. The check
+//! never runs cargo; it reads one small file and the inputs.
 
 use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
@@ -27,7 +29,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 /// Bumped when the stamp's meaning changes, so an older stamp is not trusted.
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 
 /// One runner build request: what `cargo build` is asked for, and the environment that shapes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -63,11 +65,31 @@ struct Stamp {
     exe_len: u64,
     /// Cargo configuration and toolchain files seen from the current folder, with their modification times.
     probes: Vec<(PathBuf, SystemTime)>,
-    /// Files and folders the runner was built from.
-    inputs: Vec<PathBuf>,
-    /// Lockfiles cargo itself wrote during the build (a new package or dependency is resolved then), with
-    /// the time it wrote them: they are what the build used as long as that time is theirs.
-    written_by_cargo: Vec<(PathBuf, SystemTime)>,
+    /// Files and folders the runner was built from, each with a hash of its content after the build
+    /// (`None`: it changed while cargo ran, so what the build read is not known).
+    inputs: Vec<(PathBuf, Option<u64>)>,
+}
+
+/// A hash of the content of the file or folder at `path`: a file's bytes, a folder's sorted names. `None`
+/// when it cannot be read (removed, say). Not a checksum anyone else sees: it only tells this machine's
+/// builds apart, and a stamp written by another version of `migrate` is not read (its `VERSION`).
+fn content_hash(path: &Path) -> Option<u64> {
+    let mut hasher = std::hash::DefaultHasher::new();
+    let meta = std::fs::metadata(path).ok()?;
+    if meta.is_dir() {
+        let mut names: Vec<std::ffi::OsString> = std::fs::read_dir(path)
+            .ok()?
+            .map(|entry| entry.map(|e| e.file_name()))
+            .collect::<Result<_, _>>()
+            .ok()?;
+        names.sort();
+        "folder".hash(&mut hasher);
+        names.hash(&mut hasher);
+    } else {
+        let bytes = std::fs::read(path).ok()?;
+        bytes.hash(&mut hasher);
+    }
+    Some(hasher.finish())
 }
 
 /// Environment variables that change what cargo builds or where it puts it.
@@ -97,7 +119,7 @@ fn build_env() -> Vec<(String, String)> {
     env
 }
 
-/// The folder of the front end's notes (this module's stamps, `digest_cache`'s checksums).
+/// The folder of the front end's notes (this module's stamps).
 pub(crate) fn cache_dir() -> Option<PathBuf> {
     let base = std::env::var_os("XDG_CACHE_HOME")
         .filter(|v| !v.is_empty())
@@ -123,8 +145,13 @@ pub enum Stale {
     /// No note of an earlier build of this runner with this profile (or none that this version reads).
     FirstBuild,
     /// Files it is built from changed since the last build: `files` edited or removed, `folders` whose list
-    /// of files changed (a migration added, removed or renamed).
-    Changed { files: usize, folders: usize },
+    /// of files changed (a migration added, removed or renamed). `paths` are what changed, with the files
+    /// new in those folders: what [`mark_changed`] gives the current time.
+    Changed {
+        files: usize,
+        folders: usize,
+        paths: Vec<PathBuf>,
+    },
     /// The build settings changed: the environment, cargo's configuration, the toolchain files.
     Settings,
     /// The runner cargo built last time is gone or was replaced.
@@ -135,7 +162,7 @@ impl std::fmt::Display for Stale {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Stale::FirstBuild => f.write_str("first build"),
-            Stale::Changed { files, folders } => {
+            Stale::Changed { files, folders, .. } => {
                 let files = match files {
                     0 => None,
                     1 => Some("1 changed file".to_owned()),
@@ -177,10 +204,13 @@ fn stamp_lists_folder(text: &[u8], build: &Build, dir: &Path) -> bool {
         #[serde(borrow)]
         inputs: Vec<Input<'a>>,
     }
-    /// A path as the text holds it: borrowed, unless JSON escaped something in it. (`borrow` on a
-    /// `Vec<Cow<str>>` itself would not reach its elements.)
+    /// A path as the text holds it: borrowed, unless JSON escaped something in it (`borrow` on a
+    /// `Vec<Cow<str>>` itself would not reach its elements), and its content's hash, skipped.
     #[derive(Deserialize)]
-    struct Input<'a>(#[serde(borrow)] std::borrow::Cow<'a, str>);
+    struct Input<'a>(
+        #[serde(borrow)] std::borrow::Cow<'a, str>,
+        #[allow(dead_code)] serde::de::IgnoredAny,
+    );
     match serde_json::from_slice::<Head>(text) {
         Ok(stamp) => {
             stamp.version == VERSION
@@ -210,34 +240,55 @@ pub fn fresh_runner(build: &Build) -> Result<PathBuf, Stale> {
         return Err(Stale::Executable);
     }
     // Every input is looked at, so the count is the whole change, not the first one found.
-    let (mut files, mut folders) = (0, 0);
-    for input in &stamp.inputs {
-        let meta = std::fs::metadata(input).ok();
-        let changed = meta
-            .as_ref()
-            .and_then(|m| m.modified().ok())
-            .is_none_or(|modified| !before(modified, stamp.started));
-        if changed {
-            if meta.is_some_and(|m| m.is_dir()) {
-                folders += 1;
-            } else {
-                files += 1;
-            }
+    let (mut files, mut folders, mut paths) = (0, 0, Vec::new());
+    for (input, built) in &stamp.inputs {
+        let now = content_hash(input);
+        if built.is_some() && now == *built {
+            continue;
         }
-    }
-    for (lockfile, written) in &stamp.written_by_cargo {
-        if std::fs::metadata(lockfile)
-            .ok()
-            .and_then(|m| m.modified().ok())
-            != Some(*written)
-        {
+        // Only content known to differ is marked for cargo: a file that changed while cargo ran is newer
+        // than cargo's build to cargo already, and marking it would rebuild what it feeds (a sealed chunk)
+        // even when it holds what the build read.
+        let known_changed = built.is_some() && now.is_some();
+        if input.is_dir() {
+            folders += 1;
+            // A file that arrived with an old time (`rsync -a`, `tar x`) is not newer than the build to cargo
+            // either: it is marked too.
+            let known = |p: &Path| stamp.inputs.iter().any(|(i, _)| i == p);
+            if let (true, Ok(entries)) = (known_changed, std::fs::read_dir(input)) {
+                paths.extend(
+                    entries
+                        .filter_map(|e| Some(e.ok()?.path()))
+                        .filter(|p| p.is_file() && !known(p)),
+                );
+            }
+        } else {
             files += 1;
+        }
+        if known_changed {
+            paths.push(input.clone());
         }
     }
     if files + folders > 0 {
-        return Err(Stale::Changed { files, folders });
+        return Err(Stale::Changed {
+            files,
+            folders,
+            paths,
+        });
     }
     Ok(stamp.exe)
+}
+
+/// Gives the files and folders `paths` the current modification time, so that cargo, which compares times,
+/// rebuilds from what they hold now. One that cannot be touched (read-only, removed) is left as it is: the
+/// runner then finds its compiled migrations differ from the folder and refuses to run, naming them.
+pub fn mark_changed(paths: &[PathBuf]) {
+    let now = std::fs::FileTimes::new().set_modified(SystemTime::now());
+    for path in paths {
+        if let Ok(file) = std::fs::File::open(path) {
+            let _ = file.set_times(now);
+        }
+    }
 }
 
 /// Whether a file last modified at `modified` was read by a build that started at `started`. File times
@@ -255,13 +306,14 @@ fn before(modified: SystemTime, started: SystemTime) -> bool {
     modified.checked_add(margin).is_some_and(|m| m < started)
 }
 
-/// Notes that `exe` was built for `build` by a cargo run that started at `started`. When its inputs cannot
-/// all be listed, the stamp is removed instead, so the next command builds again.
-pub fn record(build: &Build, exe: &Path, started: SystemTime) {
+/// Notes that `exe` was built for `build` by a cargo run that started at `started`, just after
+/// [`mark_changed`] gave `marked` the current time. When its inputs cannot all be listed, the stamp is
+/// removed instead, so the next command builds again.
+pub fn record(build: &Build, exe: &Path, started: SystemTime, marked: &[PathBuf]) {
     let Some(path) = stamp_path(build) else {
         return;
     };
-    let written = stamp(build, exe, started).and_then(|stamp| {
+    let written = stamp(build, exe, started, marked).and_then(|stamp| {
         let dir = path.parent()?;
         std::fs::create_dir_all(dir).ok()?;
         let json = serde_json::to_vec(&stamp).ok()?;
@@ -279,7 +331,7 @@ pub fn record(build: &Build, exe: &Path, started: SystemTime) {
     }
 }
 
-fn stamp(build: &Build, exe: &Path, started: SystemTime) -> Option<Stamp> {
+fn stamp(build: &Build, exe: &Path, started: SystemTime, marked: &[PathBuf]) -> Option<Stamp> {
     let meta = std::fs::metadata(exe).ok()?;
     let out_dir = exe.parent()?;
     let name = exe.file_name()?.to_str()?;
@@ -328,18 +380,22 @@ fn stamp(build: &Build, exe: &Path, started: SystemTime) -> Option<Stamp> {
     inputs.extend(manifests);
     inputs.sort();
     inputs.dedup();
-    let mut written_by_cargo = Vec::new();
-    inputs.retain(|path| {
-        if path.file_name().is_some_and(|n| n == "Cargo.lock") {
-            if let Some(modified) = std::fs::metadata(path).ok().and_then(|m| m.modified().ok()) {
-                if !before(modified, started) {
-                    written_by_cargo.push((path.clone(), modified));
-                    return false;
-                }
-            }
-        }
-        true
-    });
+    let inputs = inputs
+        .into_iter()
+        .map(|path| {
+            // A file changed after the build started may or may not be what cargo read: not known. Cargo
+            // rewrites a lockfile itself during the build (a new dependency resolved), and then what it holds
+            // now is what the build used. The files marked just before the build are newer than its start only by that mark.
+            let lockfile = path.file_name().is_some_and(|n| n == "Cargo.lock");
+            let settled = marked.contains(&path)
+                || std::fs::metadata(&path)
+                    .ok()
+                    .and_then(|m| m.modified().ok())
+                    .is_some_and(|modified| before(modified, started));
+            let hash = (settled || lockfile).then(|| content_hash(&path)).flatten();
+            (path, hash)
+        })
+        .collect();
     Some(Stamp {
         version: VERSION,
         build: build.clone(),
@@ -349,7 +405,6 @@ fn stamp(build: &Build, exe: &Path, started: SystemTime) -> Option<Stamp> {
         exe_len: meta.len(),
         probes: probes(),
         inputs,
-        written_by_cargo,
     })
 }
 
@@ -437,7 +492,14 @@ mod tests {
 
     #[test]
     fn says_why_it_builds() {
-        let changed = |files, folders| Stale::Changed { files, folders }.to_string();
+        let changed = |files, folders| {
+            Stale::Changed {
+                files,
+                folders,
+                paths: Vec::new(),
+            }
+            .to_string()
+        };
         assert_eq!(Stale::FirstBuild.to_string(), "first build");
         assert_eq!(changed(1, 0), "1 changed file");
         assert_eq!(changed(3, 0), "3 changed files");
@@ -477,8 +539,7 @@ mod tests {
                 exe_modified: UNIX_EPOCH,
                 exe_len: 1,
                 probes: vec![(PathBuf::from("/p/.cargo/config.toml"), UNIX_EPOCH)],
-                inputs: inputs.iter().map(PathBuf::from).collect(),
-                written_by_cargo: Vec::new(),
+                inputs: inputs.iter().map(|i| (PathBuf::from(i), Some(1))).collect(),
             })
             .unwrap()
         };

@@ -45,7 +45,6 @@ pub mod connect;
 mod conninfo;
 mod database;
 mod deadline;
-mod digest_cache;
 mod dotenv;
 mod embed;
 mod fleet;

@@ -119,6 +119,7 @@ impl Settings {
                 )
             })?;
         }
+        check_compiled_content(registry)?;
         Ok(settings)
     }
 
@@ -255,6 +256,48 @@ impl Settings {
         }
         Ok(())
     }
+}
+
+/// Checks that the files of the folder compiled into this binary still hold what it compiled, when that
+/// folder is here. Cargo rebuilds by modification times, so a migration copied in with an older time (`cp -p`,
+/// `rsync -a`, a tar extraction, a branch switch that kept times) leaves a binary that would apply, record or
+/// report content the folder no longer has: it refuses instead, naming the files. The installed `migrate`
+/// compares contents itself and rebuilds before it gets here.
+pub fn check_compiled_content(registry: &Registry) -> Result<()> {
+    let drift = migrate_core::folder::drift(registry).with_context(|| {
+        format!(
+            "cannot compare the migrations folder {} with what this binary compiled",
+            registry.dir
+        )
+    })?;
+    let Some(drift) = drift.filter(|d| !d.is_empty()) else {
+        return Ok(());
+    };
+    let mut changes = Vec::new();
+    for (names, how) in [
+        (&drift.edited, "edited"),
+        (&drift.added, "added"),
+        (&drift.removed, "removed"),
+    ] {
+        if names.is_empty() {
+            continue;
+        }
+        let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
+        let more = names.len().saturating_sub(shown.len());
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        changes.push(format!("{how}: {}{more}", shown.join(", ")));
+    }
+    anyhow::bail!(
+        "this binary was compiled from other contents of the migrations folder {} than it holds now ({}); \
+         nothing was run. Cargo missed the change because the files kept older modification times: `touch` \
+         them and build again (the installed `migrate` does this itself)",
+        registry.dir,
+        changes.join("; ")
+    )
 }
 
 /// The global options with no flags given: clap's environment fallbacks, plus the same variables from a

@@ -3,10 +3,10 @@
 //!
 //! Most runs of `migrate up` in a deploy find nothing to do, and `status` of a database that applied every
 //! migration shows names, times and checksums only. Both are known from the migrations folder (each file's
-//! name and checksum, computed as the build script computes them: [`migrate_core::folder`], kept between
-//! commands by `digest_cache`) and the
-//! migrations table, so the installed `migrate` reads those and answers, and neither cargo nor the runner
-//! (a dev-profile build, with its own start-up and memory) runs at all.
+//! name and checksum, read and hashed now as the build script computes them: [`migrate_core::folder`]) and
+//! the migrations table, so the installed `migrate` reads those and answers, and neither cargo nor the runner
+//! (a dev-profile build, with its own start-up and memory) runs at all. Every file is read each time, with no
+//! cache keyed by file times: an answer that says nothing is pending must never rest on a time a copy kept.
 //!
 //! It answers only when the answer is the runner's, byte for byte, and otherwise hands the command over
 //! exactly as before:
@@ -32,7 +32,6 @@ use migrate_core::{Migrator, RepeatableState, StatusReport};
 
 use crate::args::{Command, LogFormat, UpArgs};
 use crate::connect;
-use crate::digest_cache::DigestCache;
 use crate::forward;
 use crate::freshness;
 use crate::settings::Settings;
@@ -59,10 +58,7 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
     if !freshness::built_from_folder(&build, &dir) {
         return None;
     }
-    let mut cache = DigestCache::load(&dir);
-    let registry =
-        migrate_core::folder::read_registry_with(&dir, &mut |path| cache.precomputed(path)).ok()?;
-    cache.save(&registry);
+    let registry = migrate_core::folder::read_registry(&dir).ok()?;
     if registry.migrations.iter().any(|m| m.precomputed().baseline) {
         return None;
     }
@@ -140,6 +136,6 @@ fn all_applied(status: &StatusReport<'_>) -> bool {
     summary.problems == 0
         && summary.unverified == 0
         && summary.applied + summary.adopted == summary.total
-        && status.failures().next().is_none()
+        && !status.has_failure_marks()
         && status.in_progress().is_empty()
 }

@@ -57,8 +57,8 @@ pub fn read_registry(dir: &Path) -> Result<Registry, SourceError> {
 }
 
 /// [`read_registry`] with each file's checksum and baseline flag from `precomputed` (given the file's
-/// absolute path), e.g. a cache that skips files it hashed before; [`digest_of`] reads and hashes one.
-pub fn read_registry_with(
+/// absolute path); [`digest_of`] reads and hashes one.
+fn read_registry_with(
     dir: &Path,
     precomputed: &mut dyn FnMut(&Path) -> Result<Precomputed, SourceError>,
 ) -> Result<Registry, SourceError> {
@@ -88,6 +88,57 @@ pub fn read_registry_with(
         migrations,
         repeatables,
     })
+}
+
+/// How the files of a migrations folder differ from the registry compiled from it: names of migrations
+/// (versioned or repeatable) whose file now holds other content, that have a file but were not compiled, and
+/// that were compiled but have no file any more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drift {
+    pub edited: Vec<String>,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+}
+
+impl Drift {
+    pub fn is_empty(&self) -> bool {
+        self.edited.is_empty() && self.added.is_empty() && self.removed.is_empty()
+    }
+}
+
+/// Compares `compiled` with the files of the folder it was compiled from, read and hashed now, by content
+/// alone: cargo decides what to rebuild by modification times, so a file copied with its time kept (`cp -p`,
+/// `rsync -a`, a tar extraction) can leave a binary compiled from older content than the folder holds.
+/// `None` when the folder is not there (a binary deployed without its sources runs what it compiled).
+pub fn drift(compiled: &Registry) -> Result<Option<Drift>, SourceError> {
+    let dir = Path::new(compiled.dir);
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    let on_disk = read_registry(dir)?;
+    let mut drift = Drift::default();
+    for (built, now) in [
+        (&compiled.migrations, &on_disk.migrations),
+        (&compiled.repeatables, &on_disk.repeatables),
+    ] {
+        let built: std::collections::BTreeMap<&str, [u8; 32]> = built
+            .iter()
+            .map(|m| (m.name(), m.precomputed().digest))
+            .collect();
+        let mut now: std::collections::BTreeMap<&str, [u8; 32]> = now
+            .iter()
+            .map(|m| (m.name(), m.precomputed().digest))
+            .collect();
+        for (name, digest) in built {
+            match now.remove(name) {
+                Some(d) if d == digest => {}
+                Some(_) => drift.edited.push(name.to_owned()),
+                None => drift.removed.push(name.to_owned()),
+            }
+        }
+        drift.added.extend(now.into_keys().map(str::to_owned));
+    }
+    Ok(Some(drift))
 }
 
 /// One table of the files `names`, already in the order the registry keeps them, the path of the `i`th

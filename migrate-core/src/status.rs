@@ -549,6 +549,13 @@ impl<'a> StatusReport<'a> {
         self.keys().filter_map(|k| self.failure(k))
     }
 
+    /// Whether any failure mark is recorded, including one of a migration that has neither a file here nor a
+    /// history row (a newer release's that failed part-way): [`failures`](Self::failures) lists only the
+    /// migrations in the report, but `up` refuses to run past any mark.
+    pub fn has_failure_marks(&self) -> bool {
+        !self.failures.is_empty()
+    }
+
     /// The entries, collected.
     pub fn into_status(self) -> Status {
         Status {

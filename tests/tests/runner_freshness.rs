@@ -435,3 +435,149 @@ fn a_folder_the_runner_did_not_compile_is_never_answered_from() {
         refused.stderr
     );
 }
+
+/// Gives `path` the modification time `time`, as `cp -p`, `rsync -a`, `tar x` and `touch -r` do.
+fn set_mtime(path: &Path, time: std::time::SystemTime) {
+    let file = std::fs::File::open(path).unwrap();
+    file.set_times(std::fs::FileTimes::new().set_modified(time))
+        .unwrap();
+}
+
+fn mtime(path: &Path) -> std::time::SystemTime {
+    std::fs::metadata(path).unwrap().modified().unwrap()
+}
+
+/// Whether the runner is current is decided by what the files hold, never by their times: every way of
+/// bringing in content with an older time (`cp -p` of an edited copy, `rsync -a` or a tar extraction of a
+/// new file, an in-place edit followed by `touch -r`, a repeatable replaced with `cp -p`) is applied or
+/// reported as the file says. The runner started directly (cargo, which goes by times, did not rebuild it)
+/// refuses to act on what it compiled, naming the file.
+#[test]
+fn files_with_older_times_are_compiled_and_run_as_they_read() {
+    let db = TestDb::new();
+    let package = "contentapp";
+    let app = App::new(package);
+    let folder = app.path().join("migrations");
+    app.write_table_migration("20260101000000_first", "content_first");
+    app.write_table_migration("20260102000000_pending", "app_d_old");
+    app.migrate(&db, &["up", "1"]).expect_code(0);
+    let calls = app.cargo_calls().len();
+
+    // `cp -p` of an edited copy over the pending migration: the copy keeps the original's time.
+    let pending = app.migration("20260102000000_pending");
+    let before = mtime(&pending);
+    let folder_time = mtime(&folder);
+    app.write_table_migration("20260102000000_pending", "app_d_new");
+    set_mtime(&pending, before);
+    set_mtime(&folder, folder_time);
+    // The runner as cargo left it refuses: it compiled other content.
+    let direct = runner(&app, package, &db, &["up"]);
+    assert_ne!(direct.code, 0, "{}", direct.stdout);
+    assert!(
+        direct.stderr.contains("edited: 20260102000000_pending")
+            && direct.stderr.contains("nothing was run"),
+        "{}",
+        direct.stderr
+    );
+    assert!(!db.tables().iter().any(|t| t.starts_with("public.app_d")));
+    let up = app.migrate(&db, &["up"]).expect_code(0);
+    assert_eq!(app.cargo_calls().len(), calls + 1, "{}", up.stderr);
+    let tables = db.tables();
+    assert!(
+        tables.contains(&"public.app_d_new".to_owned())
+            && !tables.contains(&"public.app_d_old".to_owned()),
+        "{tables:?}\n{}",
+        up.stderr
+    );
+
+    // A new migration brought by `rsync -a` or `tar x`: an old time, and the folder's time set back too.
+    let folder_time = mtime(&folder);
+    app.write_table_migration("20260103000000_synced", "content_synced");
+    set_mtime(&app.migration("20260103000000_synced"), before);
+    set_mtime(&folder, folder_time);
+    let up = app.migrate(&db, &["up"]).expect_code(0);
+    assert!(
+        db.tables().contains(&"public.content_synced".to_owned()),
+        "{}\n{}",
+        up.stdout,
+        up.stderr
+    );
+
+    // An applied migration edited in place at the same size, its time put back (`touch -r`): CHANGED.
+    let first = app.migration("20260101000000_first");
+    let time = mtime(&first);
+    let text = std::fs::read_to_string(&first).unwrap();
+    std::fs::write(&first, text.replace("content_first", "content_frist")).unwrap();
+    set_mtime(&first, time);
+    let status = app.migrate(&db, &["status"]);
+    assert!(
+        status.stdout.contains("CHANGED") && status.stdout.contains("20260101000000_first"),
+        "{}\n{}",
+        status.stdout,
+        status.stderr
+    );
+    let up = app.migrate(&db, &["up"]);
+    assert_ne!(up.code, 0, "{}", up.stdout);
+    assert!(!up.stdout.contains("nothing to apply"), "{}", up.stdout);
+    std::fs::write(&first, text).unwrap();
+
+    // A repeatable migration replaced with `cp -p`: `status` and `up` agree that it changed, and `up`
+    // applies it.
+    let repeatable = folder.join("repeatable_view.rs");
+    std::fs::write(
+        &repeatable,
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.sql(\"CREATE OR REPLACE VIEW content_v AS SELECT 1 AS one\");\n}\n",
+    )
+    .unwrap();
+    app.migrate(&db, &["up"]).expect_code(0);
+    let time = mtime(&repeatable);
+    let folder_time = mtime(&folder);
+    std::fs::write(
+        &repeatable,
+        "use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n    pgm.sql(\"CREATE OR REPLACE VIEW content_v AS SELECT 1 AS one, 2 AS two\");\n}\n",
+    )
+    .unwrap();
+    set_mtime(&repeatable, time);
+    set_mtime(&folder, folder_time);
+    let up = app.migrate(&db, &["up"]).expect_code(0);
+    assert!(
+        up.stdout.contains("1 repeatable migration(s) applied"),
+        "{}\n{}",
+        up.stdout,
+        up.stderr
+    );
+    assert_eq!(
+        db.query_strings(
+            "SELECT count(*)::text FROM information_schema.columns WHERE table_name = 'content_v'"
+        ),
+        [[Some("2".to_owned())]]
+    );
+}
+
+/// A failure mark of a migration this folder does not have (a newer release's, failed part-way) keeps the
+/// installed `migrate` from answering "nothing to apply": the runner's refusal is what it says.
+#[test]
+fn a_failure_mark_of_an_unknown_migration_is_not_answered_as_up_to_date() {
+    let db = TestDb::new();
+    let app = App::new("unknownmarkapp");
+    app.write_table_migration("20260101000000_first", "mark_first");
+    app.migrate(&db, &["up"]).expect_code(0);
+    let up = app.migrate(&db, &["up"]).expect_code(0);
+    assert!(up.stdout.starts_with("nothing to apply"), "{}", up.stdout);
+    db.exec(
+        "CREATE TABLE public.pgmigrations_failed (name text PRIMARY KEY, direction text NOT NULL, \
+         committed bigint NOT NULL, error text NOT NULL, \
+         failed_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(), \
+         statements text[] NOT NULL DEFAULT '{}'); \
+         INSERT INTO public.pgmigrations_failed (name, direction, committed, error) \
+         VALUES ('20270101000000_from_a_newer_release', 'up', 2, 'canceling statement due to user request')",
+    );
+    let up = app.migrate(&db, &["up"]);
+    assert_ne!(up.code, 0, "{}", up.stdout);
+    assert!(!up.stdout.contains("nothing to apply"), "{}", up.stdout);
+    assert!(
+        up.stderr.contains("20270101000000_from_a_newer_release"),
+        "{}",
+        up.stderr
+    );
+}

@@ -43,6 +43,18 @@ pub use lint::{through_runner as lint_through_runner, ReportArgs as LintReportAr
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
     settings.check_compiled_dir(registry.dir)?;
+    let acts_on_compiled = !matches!(
+        command,
+        Command::Create { .. }
+            | Command::Init(_)
+            | Command::Import(_)
+            | Command::Database { .. }
+            | Command::Completions { .. }
+            | Command::Man
+    );
+    if acts_on_compiled {
+        crate::settings::check_compiled_content(registry)?;
+    }
     let context = context::Context::new(settings, registry);
     match command {
         Command::Create { name, repeatable } => create(settings, name, *repeatable),
