@@ -1,0 +1,40 @@
+//! The engine's runs against a real server: backfills, online changes, resuming, bookkeeping, trace and lint.
+//!
+//! Each module is one file of `tests/tests` (kept there, so its snapshots stay in `tests/tests/snapshots`).
+
+#[path = "../tests/backfill.rs"]
+mod backfill;
+#[path = "../tests/bad_input.rs"]
+mod bad_input;
+#[path = "../tests/database.rs"]
+mod database;
+#[path = "../tests/dump.rs"]
+mod dump;
+#[path = "../tests/error_lines.rs"]
+mod error_lines;
+#[path = "../tests/history_read.rs"]
+mod history_read;
+#[path = "../tests/json_log.rs"]
+mod json_log;
+#[path = "../tests/lifecycle.rs"]
+mod lifecycle;
+#[path = "../tests/lint.rs"]
+mod lint;
+#[path = "../tests/lock_timeout.rs"]
+mod lock_timeout;
+#[path = "../tests/online.rs"]
+mod online;
+#[path = "../tests/permissions.rs"]
+mod permissions;
+#[path = "../tests/restart.rs"]
+mod restart;
+#[path = "../tests/resumable.rs"]
+mod resumable;
+#[path = "../tests/test_database.rs"]
+mod test_database;
+#[path = "../tests/timing.rs"]
+mod timing;
+#[path = "../tests/trace.rs"]
+mod trace;
+#[path = "../tests/vanished.rs"]
+mod vanished;

@@ -1,0 +1,28 @@
+//! Faults, servers and fleets: crashes, kills, signals, server versions, poolers, standbys, TLS and many tenants.
+//!
+//! Each module is one file of `tests/tests` (kept there, so its snapshots stay in `tests/tests/snapshots`).
+
+#[path = "../tests/connection.rs"]
+mod connection;
+#[path = "../tests/crash.rs"]
+mod crash;
+#[path = "../tests/faults.rs"]
+mod faults;
+#[path = "../tests/fleet.rs"]
+mod fleet;
+#[path = "../tests/fleet_guards.rs"]
+mod fleet_guards;
+#[path = "../tests/newer_server.rs"]
+mod newer_server;
+#[path = "../tests/pooler.rs"]
+mod pooler;
+#[path = "../tests/replicas.rs"]
+mod replicas;
+#[path = "../tests/resume.rs"]
+mod resume;
+#[path = "../tests/server_version.rs"]
+mod server_version;
+#[path = "../tests/signals.rs"]
+mod signals;
+#[path = "../tests/tls.rs"]
+mod tls;

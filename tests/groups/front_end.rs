@@ -1,0 +1,20 @@
+//! The installed `migrate` and the packages it builds: freshness, sealing, init, import, embedding.
+//!
+//! Each module is one file of `tests/tests` (kept there, so its snapshots stay in `tests/tests/snapshots`).
+
+#[path = "../tests/compile_loop.rs"]
+mod compile_loop;
+#[path = "../tests/consumer.rs"]
+mod consumer;
+#[path = "../tests/embed.rs"]
+mod embed;
+#[path = "../tests/import.rs"]
+mod import;
+#[path = "../tests/init.rs"]
+mod init;
+#[path = "../tests/new_user.rs"]
+mod new_user;
+#[path = "../tests/runner_freshness.rs"]
+mod runner_freshness;
+#[path = "../tests/sealing.rs"]
+mod sealing;
