@@ -166,20 +166,19 @@ fn if_table_exists(sql: String, yes: bool) -> String {
 
 impl Render for AddColumns {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        check_columns(ctx, &o.columns, false)?;
-        if o.columns.iter().filter(|c| c.primary_key).count() > 1 {
+        ctx.name(&self.table, "table")?;
+        check_columns(ctx, &self.columns, false)?;
+        if self.columns.iter().filter(|c| c.primary_key).count() > 1 {
             return Err(ctx.invalid(
                 "several columns are marked `primary_key()`; a table has one primary key: add the columns, then \
                  `add_constraint(table, None, Constraint::primary_key([..]))` for the composite key",
             ));
         }
         let mut stmt = Table::alter();
-        stmt.table(table_ref(&o.table));
-        for c in &o.columns {
+        stmt.table(table_ref(&self.table));
+        for c in &self.columns {
             let def = column_def(c, &column_options(ctx, c)?);
-            if o.if_not_exists {
+            if self.if_not_exists {
                 stmt.add_column_if_not_exists(def);
             } else {
                 stmt.add_column(def);
@@ -187,29 +186,28 @@ impl Render for AddColumns {
         }
         let mut out = vec![if_table_exists(
             stmt.to_string(PostgresQueryBuilder),
-            o.if_table_exists,
+            self.if_table_exists,
         )];
-        out.extend(column_comments(&o.table, &o.columns));
+        out.extend(column_comments(&self.table, &self.columns));
         Ok(out)
     }
 }
 
 impl Render for DropColumns {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.idents(&o.columns, "column")?;
+        ctx.name(&self.table, "table")?;
+        ctx.idents(&self.columns, "column")?;
         // sea-query has no CASCADE on DROP COLUMN, so this statement is written here.
-        let cascade = if o.cascade { " CASCADE" } else { "" };
-        let if_exists = if o.if_exists { "IF EXISTS " } else { "" };
-        let actions: Vec<String> = o
+        let cascade = if self.cascade { " CASCADE" } else { "" };
+        let if_exists = if self.if_exists { "IF EXISTS " } else { "" };
+        let actions: Vec<String> = self
             .columns
             .iter()
             .map(|c| format!("DROP COLUMN {if_exists}{}{cascade}", quote_ident(c)))
             .collect();
         Ok(vec![format!(
             "{} {}",
-            alter_table(&o.table, o.if_table_exists),
+            alter_table(&self.table, self.if_table_exists),
             actions.join(", ")
         )])
     }
@@ -217,46 +215,44 @@ impl Render for DropColumns {
 
 impl Render for RenameColumn {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.from, "column")?;
-        ctx.ident(&o.to, "column")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.from, "column")?;
+        ctx.ident(&self.to, "column")?;
         Ok(vec![if_table_exists(
             Table::alter()
-                .table(table_ref(&o.table))
-                .rename_column(alias(&o.from), alias(&o.to))
+                .table(table_ref(&self.table))
+                .rename_column(alias(&self.from), alias(&self.to))
                 .to_string(PostgresQueryBuilder),
-            o.if_table_exists,
+            self.if_table_exists,
         )])
     }
 }
 
 impl Render for AlterColumn {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.column, "column")?;
-        if o.using.is_some() && o.set_type.is_none() {
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.column, "column")?;
+        if self.using.is_some() && self.set_type.is_none() {
             return Err(
                 ctx.invalid("`using` converts values to a new type; give the type with `set_type`")
             );
         }
-        if o.collation.is_some() && o.set_type.is_none() {
+        if self.collation.is_some() && self.set_type.is_none() {
             return Err(ctx.invalid(
                 "PostgreSQL changes a collation together with the type; give the type (it may be the same) with `set_type`",
             ));
         }
-        let col = quote_ident(&o.column);
+        let col = quote_ident(&self.column);
         let mut actions = Vec::new();
-        if let Some(ty) = &o.set_type {
-            let collate = match &o.collation {
+        if let Some(ty) = &self.set_type {
+            let collate = match &self.collation {
                 Some(collation) => {
                     ctx.name(collation, "collation")?;
                     format!(" COLLATE {}", quote_name(collation))
                 }
                 None => String::new(),
             };
-            let using = o
+            let using = self
                 .using
                 .as_ref()
                 .map(|u| format!(" USING {u}"))
@@ -265,20 +261,20 @@ impl Render for AlterColumn {
                 "ALTER COLUMN {col} SET DATA TYPE {ty}{collate}{using}"
             ));
         }
-        match &o.default {
+        match &self.default {
             Change::Set(v) => {
                 actions.push(format!("ALTER COLUMN {col} SET DEFAULT {}", v.to_sql()))
             }
             Change::Remove => actions.push(format!("ALTER COLUMN {col} DROP DEFAULT")),
             Change::Keep => {}
         }
-        match o.not_null {
+        match self.not_null {
             Some(true) => actions.push(format!("ALTER COLUMN {col} SET NOT NULL")),
             Some(false) => actions.push(format!("ALTER COLUMN {col} DROP NOT NULL")),
             None => {}
         }
         // After SET NOT NULL: adding an identity needs a NOT NULL column.
-        match &o.identity {
+        match &self.identity {
             Some(IdentityChange::Add(identity)) => {
                 actions.push(format!("ALTER COLUMN {col} ADD {}", identity_sql(identity)))
             }
@@ -299,10 +295,10 @@ impl Render for AlterColumn {
             )),
             None => {}
         }
-        if o.drop_expression {
+        if self.drop_expression {
             actions.push(format!("ALTER COLUMN {col} DROP EXPRESSION"));
         }
-        if o.if_table_exists && !o.comment.is_keep() {
+        if self.if_table_exists && !self.comment.is_keep() {
             return Err(ctx.invalid(
                 "`if_table_exists` cannot guard the comment: COMMENT ON COLUMN has no IF EXISTS; set the comment in a separate `alter_column`",
             ));
@@ -311,18 +307,18 @@ impl Render for AlterColumn {
         if !actions.is_empty() {
             out.push(format!(
                 "{} {}",
-                alter_table(&o.table, o.if_table_exists),
+                alter_table(&self.table, self.if_table_exists),
                 actions.join(", ")
             ));
         }
-        if !o.comment.is_keep() {
-            let text = o
+        if !self.comment.is_keep() {
+            let text = self
                 .comment
                 .value()
                 .map_or_else(|| "NULL".to_owned(), |text| literal(text));
             out.push(format!(
                 "COMMENT ON COLUMN {}.{col} IS {text}",
-                quote_name(&o.table)
+                quote_name(&self.table)
             ));
         }
         if out.is_empty() {

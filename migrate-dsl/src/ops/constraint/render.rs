@@ -233,14 +233,13 @@ impl Render for AddConstraint {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        let names = o.names(ctx)?;
+        ctx.name(&self.table, "table")?;
+        let names = self.names(ctx)?;
         let constraints =
-            constraint_sql(ctx, &names, &o.constraint, ConstraintSite::AddConstraint)?;
-        let not_valid = if o.not_valid {
+            constraint_sql(ctx, &names, &self.constraint, ConstraintSite::AddConstraint)?;
+        let not_valid = if self.not_valid {
             if !matches!(
-                o.constraint.kind,
+                self.constraint.kind,
                 ConstraintKind::Check(_) | ConstraintKind::ForeignKey { .. }
             ) {
                 return Err(
@@ -257,40 +256,38 @@ impl Render for AddConstraint {
             .collect();
         let mut out = vec![format!(
             "{} {}",
-            alter_table(&o.table, o.if_table_exists),
+            alter_table(&self.table, self.if_table_exists),
             adds.join(", ")
         )];
-        out.extend(constraint_comment(&o.table, &names, &o.constraint));
+        out.extend(constraint_comment(&self.table, &names, &self.constraint));
         Ok(out)
     }
 }
 
 impl Render for DropConstraint {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.name, "constraint")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.name, "constraint")?;
         Ok(vec![format!(
             "{} DROP CONSTRAINT {}{}{}",
-            alter_table(&o.table, o.if_table_exists),
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_ident(&o.name),
-            if o.cascade { " CASCADE" } else { "" }
+            alter_table(&self.table, self.if_table_exists),
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_ident(&self.name),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
 
 impl Render for RenameConstraint {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.from, "constraint")?;
-        ctx.ident(&o.to, "constraint")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.from, "constraint")?;
+        ctx.ident(&self.to, "constraint")?;
         Ok(vec![format!(
             "{} RENAME CONSTRAINT {} TO {}",
-            alter_table(&o.table, o.if_table_exists),
-            quote_ident(&o.from),
-            quote_ident(&o.to)
+            alter_table(&self.table, self.if_table_exists),
+            quote_ident(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }
@@ -301,13 +298,12 @@ impl Render for ValidateConstraint {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.name, "constraint")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.name, "constraint")?;
         Ok(vec![format!(
             "ALTER TABLE {} VALIDATE CONSTRAINT {}",
-            quote_name(&o.table),
-            quote_ident(&o.name)
+            quote_name(&self.table),
+            quote_ident(&self.name)
         )])
     }
 }

@@ -9,23 +9,26 @@ use crate::value::Change;
 
 impl Render for CreateDomain {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "domain")?;
-        if o.data_type.trim().is_empty() {
+        ctx.name(&self.name, "domain")?;
+        if self.data_type.trim().is_empty() {
             return Err(ctx.invalid("the domain has no underlying type"));
         }
-        let mut sql = format!("CREATE DOMAIN {} AS {}", quote_name(&o.name), o.data_type);
-        if let Some(collation) = &o.collation {
+        let mut sql = format!(
+            "CREATE DOMAIN {} AS {}",
+            quote_name(&self.name),
+            self.data_type
+        );
+        if let Some(collation) = &self.collation {
             ctx.name(collation, "collation")?;
             sql.push_str(&format!(" COLLATE {}", quote_name(collation)));
         }
-        if let Some(default) = &o.default {
+        if let Some(default) = &self.default {
             sql.push_str(&format!(" DEFAULT {}", default.to_sql()));
         }
-        if o.not_null {
+        if self.not_null {
             sql.push_str(" NOT NULL");
         }
-        match (&o.check, &o.constraint_name) {
+        match (&self.check, &self.constraint_name) {
             (Some(check), name) => {
                 if let Some(name) = name {
                     ctx.ident(name, "constraint")?;
@@ -41,10 +44,10 @@ impl Render for CreateDomain {
             (None, None) => {}
         }
         let mut out = vec![sql];
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON DOMAIN {} IS {}",
-                quote_name(&o.name),
+                quote_name(&self.name),
                 literal(text)
             ));
         }
@@ -54,23 +57,22 @@ impl Render for CreateDomain {
 
 impl Render for AlterDomain {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "domain")?;
-        let domain = quote_name(&o.name);
+        ctx.name(&self.name, "domain")?;
+        let domain = quote_name(&self.name);
         let mut out = Vec::new();
-        match &o.default {
+        match &self.default {
             Change::Set(v) => out.push(format!("ALTER DOMAIN {domain} SET DEFAULT {}", v.to_sql())),
             Change::Remove => out.push(format!("ALTER DOMAIN {domain} DROP DEFAULT")),
             Change::Keep => {}
         }
-        match o.not_null {
+        match self.not_null {
             Some(true) => out.push(format!("ALTER DOMAIN {domain} SET NOT NULL")),
             Some(false) => out.push(format!("ALTER DOMAIN {domain} DROP NOT NULL")),
             None => {}
         }
-        match &o.check {
+        match &self.check {
             Some(check) => {
-                let name = match &o.constraint_name {
+                let name = match &self.constraint_name {
                     Some(name) => {
                         ctx.ident(name, "constraint")?;
                         format!("CONSTRAINT {} ", quote_ident(name))
@@ -79,15 +81,15 @@ impl Render for AlterDomain {
                 };
                 out.push(format!(
                     "ALTER DOMAIN {domain} ADD {name}CHECK ({check}){}",
-                    if o.not_valid { " NOT VALID" } else { "" }
+                    if self.not_valid { " NOT VALID" } else { "" }
                 ));
             }
-            None if o.constraint_name.is_some() => {
+            None if self.constraint_name.is_some() => {
                 return Err(ctx.invalid(
                     "`constraint_name` names an added check; give the check with `add_check`",
                 ))
             }
-            None if o.not_valid => {
+            None if self.not_valid => {
                 return Err(ctx.invalid(
                     "`not_valid` applies to an added check; give the check with `add_check`",
                 ))
@@ -105,27 +107,25 @@ impl Render for AlterDomain {
 
 impl Render for DropDomain {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "domain")?;
+        ctx.name(&self.name, "domain")?;
         Ok(vec![format!(
             "DROP DOMAIN {}{}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_name(&o.name),
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_name(&self.name),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
 
 impl Render for RenameDomain {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.from, "domain")?;
-        ctx.ident(&o.to, "domain")?;
+        ctx.name(&self.from, "domain")?;
+        ctx.ident(&self.to, "domain")?;
         // RENAME TO takes a bare name: the domain stays in its schema.
         Ok(vec![format!(
             "ALTER DOMAIN {} RENAME TO {}",
-            quote_name(&o.from),
-            quote_ident(&o.to)
+            quote_name(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }

@@ -16,14 +16,13 @@ fn check_names(ctx: Ctx, names: &[Ident]) -> Result<(), DslError> {
 
 impl Render for CreateExtension {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        check_names(ctx, &o.names)?;
-        if o.comment.is_some() && o.names.len() > 1 {
+        check_names(ctx, &self.names)?;
+        if self.comment.is_some() && self.names.len() > 1 {
             return Err(ctx.invalid(
                 "a comment describes one extension; create the extensions one by one to comment each",
             ));
         }
-        let schema = match &o.schema {
+        let schema = match &self.schema {
             Some(schema) => {
                 ctx.ident(schema, "schema")?;
                 format!(" SCHEMA {}", quote_ident(schema))
@@ -31,13 +30,13 @@ impl Render for CreateExtension {
             None => String::new(),
         };
         // CREATE EXTENSION takes one name: one statement per extension.
-        let mut out: Vec<String> = o
+        let mut out: Vec<String> = self
             .names
             .iter()
             .map(|name| {
                 format!(
                     "CREATE EXTENSION {}{}{schema}",
-                    if o.if_not_exists {
+                    if self.if_not_exists {
                         "IF NOT EXISTS "
                     } else {
                         ""
@@ -46,7 +45,7 @@ impl Render for CreateExtension {
                 )
             })
             .collect();
-        if let (Some(text), [name]) = (&o.comment, o.names.as_slice()) {
+        if let (Some(text), [name]) = (&self.comment, self.names.as_slice()) {
             out.push(format!(
                 "COMMENT ON EXTENSION {} IS {}",
                 quote_ident(name),
@@ -59,13 +58,12 @@ impl Render for CreateExtension {
 
 impl Render for DropExtension {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        check_names(ctx, &o.names)?;
+        check_names(ctx, &self.names)?;
         Ok(vec![format!(
             "DROP EXTENSION {}{}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_list(&o.names),
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_list(&self.names),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }

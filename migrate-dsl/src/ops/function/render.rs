@@ -142,24 +142,23 @@ impl Render for CreateFunction {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "function")?;
-        check_params(ctx, &o.params)?;
-        let params = param_list(ctx, &o.params, false)?;
-        check_word(ctx, &o.language, "language")?;
-        if o.body.trim().is_empty() {
+        ctx.name(&self.name, "function")?;
+        check_params(ctx, &self.params)?;
+        let params = param_list(ctx, &self.params, false)?;
+        check_word(ctx, &self.language, "language")?;
+        if self.body.trim().is_empty() {
             return Err(ctx.invalid("empty function body"));
         }
-        let has_out = o
+        let has_out = self
             .params
             .iter()
             .any(|p| matches!(p.mode, Some(ParamMode::Out | ParamMode::InOut)));
         let mut sql = format!(
             "CREATE {}FUNCTION {}{params}",
-            if o.or_replace { "OR REPLACE " } else { "" },
-            quote_name(&o.name)
+            if self.or_replace { "OR REPLACE " } else { "" },
+            quote_name(&self.name)
         );
-        match &o.returns {
+        match &self.returns {
             Some(ty) => {
                 check_sql(ctx, ty, "return type")?;
                 sql.push_str(&format!(" RETURNS {ty}"));
@@ -171,46 +170,46 @@ impl Render for CreateFunction {
                 ))
             }
         }
-        sql.push_str(&format!(" LANGUAGE {}", o.language));
-        if o.window {
+        sql.push_str(&format!(" LANGUAGE {}", self.language));
+        if self.window {
             sql.push_str(" WINDOW");
         }
-        match o.volatility {
+        match self.volatility {
             Some(Volatility::Immutable) => sql.push_str(" IMMUTABLE"),
             Some(Volatility::Stable) => sql.push_str(" STABLE"),
             Some(Volatility::Volatile) => sql.push_str(" VOLATILE"),
             None => {}
         }
-        match o.security_definer {
+        match self.security_definer {
             Some(true) => sql.push_str(" SECURITY DEFINER"),
             Some(false) => sql.push_str(" SECURITY INVOKER"),
             None => {}
         }
-        match o.strict {
+        match self.strict {
             Some(true) => sql.push_str(" STRICT"),
             Some(false) => sql.push_str(" CALLED ON NULL INPUT"),
             None => {}
         }
-        match o.parallel {
+        match self.parallel {
             Some(Parallel::Safe) => sql.push_str(" PARALLEL SAFE"),
             Some(Parallel::Restricted) => sql.push_str(" PARALLEL RESTRICTED"),
             Some(Parallel::Unsafe) => sql.push_str(" PARALLEL UNSAFE"),
             None => {}
         }
-        for (parameter, value) in &o.set {
+        for (parameter, value) in &self.set {
             check_word(ctx, parameter, "configuration parameter")?;
             match value {
                 SetValue::To(v) => sql.push_str(&format!(" SET {parameter} = {}", v.to_sql())),
                 SetValue::FromCurrent => sql.push_str(&format!(" SET {parameter} FROM CURRENT")),
             }
         }
-        sql.push_str(&format!(" AS {}", dollar_quote(&o.body)));
+        sql.push_str(&format!(" AS {}", dollar_quote(&self.body)));
         let mut out = vec![sql];
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON FUNCTION {}{} IS {}",
-                quote_name(&o.name),
-                param_list(ctx, &o.params, true)?,
+                quote_name(&self.name),
+                param_list(ctx, &self.params, true)?,
                 literal(text)
             ));
         }
@@ -220,28 +219,26 @@ impl Render for CreateFunction {
 
 impl Render for DropFunction {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "function")?;
+        ctx.name(&self.name, "function")?;
         Ok(vec![format!(
             "DROP FUNCTION {}{}{}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_name(&o.name),
-            param_list(ctx, &o.params, true)?,
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_name(&self.name),
+            param_list(ctx, &self.params, true)?,
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
 
 impl Render for RenameFunction {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.from, "function")?;
-        ctx.ident(&o.to, "function")?;
+        ctx.name(&self.from, "function")?;
+        ctx.ident(&self.to, "function")?;
         Ok(vec![format!(
             "ALTER FUNCTION {}{} RENAME TO {}",
-            quote_name(&o.from),
-            param_list(ctx, &o.params, true)?,
-            quote_ident(&o.to)
+            quote_name(&self.from),
+            param_list(ctx, &self.params, true)?,
+            quote_ident(&self.to)
         )])
     }
 }

@@ -43,51 +43,56 @@ impl Render for CreateIndex {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
+        ctx.name(&self.table, "table")?;
         let name = index_name(
             ctx.op,
             ctx.position,
-            &o.table,
-            &o.columns,
-            &o.name,
-            o.unique,
+            &self.table,
+            &self.columns,
+            &self.name,
+            self.unique,
         )?;
-        o.include.iter().try_for_each(|c| ctx.ident(c, "column"))?;
-        if o.nulls_not_distinct && !o.unique {
+        self.include
+            .iter()
+            .try_for_each(|c| ctx.ident(c, "column"))?;
+        if self.nulls_not_distinct && !self.unique {
             return Err(ctx
                 .invalid("`nulls_not_distinct` applies to unique indexes only; chain `unique()`"));
         }
-        let elements: Vec<String> = o
+        let elements: Vec<String> = self
             .columns
             .iter()
             .map(|c| index_element(ctx, c))
             .collect::<Result<_, DslError>>()?;
         let mut sql = format!(
             "CREATE {}INDEX {}{}{} ON {}",
-            if o.unique { "UNIQUE " } else { "" },
-            if o.concurrently { "CONCURRENTLY " } else { "" },
+            if self.unique { "UNIQUE " } else { "" },
+            if self.concurrently {
+                "CONCURRENTLY "
+            } else {
+                ""
+            },
             // CONCURRENTLY runs outside a transaction: if a later statement of the migration fails, this one
             // stays committed, and running the migration again must not fail on it.
-            if o.if_not_exists || o.concurrently {
+            if self.if_not_exists || self.concurrently {
                 "IF NOT EXISTS "
             } else {
                 ""
             },
             quote_ident(&name),
-            quote_name(&o.table)
+            quote_name(&self.table)
         );
-        if let Some(method) = &o.method {
+        if let Some(method) = &self.method {
             sql.push_str(&format!(" USING {method}"));
         }
         sql.push_str(&format!(" ({})", elements.join(", ")));
-        if !o.include.is_empty() {
-            sql.push_str(&format!(" INCLUDE ({})", quote_list(&o.include)));
+        if !self.include.is_empty() {
+            sql.push_str(&format!(" INCLUDE ({})", quote_list(&self.include)));
         }
-        if o.nulls_not_distinct {
+        if self.nulls_not_distinct {
             sql.push_str(" NULLS NOT DISTINCT");
         }
-        if let Some(predicate) = &o.where_clause {
+        if let Some(predicate) = &self.where_clause {
             sql.push_str(&format!(" WHERE {predicate}"));
         }
         Ok(vec![sql])
@@ -132,14 +137,13 @@ pub(crate) fn index_element(ctx: Ctx, c: &IndexColumn) -> Result<String, DslErro
 
 impl Render for RenameIndex {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.from, "index")?;
-        ctx.ident(&o.to, "index")?;
+        ctx.name(&self.from, "index")?;
+        ctx.ident(&self.to, "index")?;
         // RENAME TO takes a bare name: the index stays in its schema.
         Ok(vec![format!(
             "ALTER INDEX {} RENAME TO {}",
-            quote_name(&o.from),
-            quote_ident(&o.to)
+            quote_name(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }
@@ -171,28 +175,31 @@ impl Render for DropIndex {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
+        ctx.name(&self.table, "table")?;
         let name = index_name(
             ctx.op,
             ctx.position,
-            &o.table,
-            &o.columns,
-            &o.name,
-            o.unique,
+            &self.table,
+            &self.columns,
+            &self.name,
+            self.unique,
         )?;
         Ok(vec![format!(
             "DROP INDEX {}{}{}{}",
-            if o.concurrently { "CONCURRENTLY " } else { "" },
+            if self.concurrently {
+                "CONCURRENTLY "
+            } else {
+                ""
+            },
             // Outside a transaction too: re-runnable after a partial failure.
-            if o.if_exists || o.concurrently {
+            if self.if_exists || self.concurrently {
                 "IF EXISTS "
             } else {
                 ""
             },
             // An index lives in its table's schema.
-            quote_name(&o.table.sibling(name)),
-            if o.cascade { " CASCADE" } else { "" }
+            quote_name(&self.table.sibling(name)),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }

@@ -8,43 +8,42 @@ use crate::render::*;
 
 impl Render for CreateMaterializedView {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "materialized view")?;
-        check_sql(ctx, &o.definition, "view definition")?;
+        ctx.name(&self.name, "materialized view")?;
+        check_sql(ctx, &self.definition, "view definition")?;
         let mut sql = format!(
             "CREATE MATERIALIZED VIEW {}{}",
-            if o.if_not_exists {
+            if self.if_not_exists {
                 "IF NOT EXISTS "
             } else {
                 ""
             },
-            quote_name(&o.name)
+            quote_name(&self.name)
         );
-        if !o.columns.is_empty() {
-            ctx.idents(&o.columns, "column")?;
-            sql.push_str(&format!(" ({})", quote_list(&o.columns)));
+        if !self.columns.is_empty() {
+            ctx.idents(&self.columns, "column")?;
+            sql.push_str(&format!(" ({})", quote_list(&self.columns)));
         }
-        if !o.storage.is_empty() {
+        if !self.storage.is_empty() {
             sql.push_str(&format!(
                 " WITH ({})",
-                option_list(ctx, &o.storage, "storage parameter")?
+                option_list(ctx, &self.storage, "storage parameter")?
             ));
         }
-        if let Some(tablespace) = &o.tablespace {
+        if let Some(tablespace) = &self.tablespace {
             ctx.ident(tablespace, "tablespace")?;
             sql.push_str(&format!(" TABLESPACE {}", quote_ident(tablespace)));
         }
-        sql.push_str(&format!(" AS {}", o.definition));
-        match o.with_data {
+        sql.push_str(&format!(" AS {}", self.definition));
+        match self.with_data {
             Some(true) => sql.push_str(" WITH DATA"),
             Some(false) => sql.push_str(" WITH NO DATA"),
             None => {}
         }
         let mut out = vec![sql];
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON MATERIALIZED VIEW {} IS {}",
-                quote_name(&o.name),
+                quote_name(&self.name),
                 literal(text)
             ));
         }
@@ -54,30 +53,28 @@ impl Render for CreateMaterializedView {
 
 impl Render for DropMaterializedView {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "materialized view")?;
+        ctx.name(&self.name, "materialized view")?;
         Ok(vec![format!(
             "DROP MATERIALIZED VIEW {}{}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_name(&o.name),
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_name(&self.name),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
 
 impl Render for AlterMaterializedView {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "materialized view")?;
-        if o.changes.is_empty() {
+        ctx.name(&self.name, "materialized view")?;
+        if self.changes.is_empty() {
             return Err(ctx.invalid(
                 "nothing to alter; chain `cluster_on`, `depends_on_extension`, `set_storage_parameter`, ...",
             ));
         }
-        let view = quote_name(&o.name);
+        let view = quote_name(&self.name);
         // One statement per change: `DEPENDS ON EXTENSION` cannot be combined with other actions, and separate
         // statements keep each change readable in the plan.
-        o.changes
+        self.changes
             .iter()
             .map(|change| {
                 let action = match change {
@@ -109,28 +106,26 @@ impl Render for AlterMaterializedView {
 
 impl Render for RenameMaterializedView {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.from, "materialized view")?;
-        ctx.ident(&o.to, "materialized view")?;
+        ctx.name(&self.from, "materialized view")?;
+        ctx.ident(&self.to, "materialized view")?;
         Ok(vec![format!(
             "ALTER MATERIALIZED VIEW {} RENAME TO {}",
-            quote_name(&o.from),
-            quote_ident(&o.to)
+            quote_name(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }
 
 impl Render for RenameMaterializedViewColumn {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.view, "materialized view")?;
-        ctx.ident(&o.from, "column")?;
-        ctx.ident(&o.to, "column")?;
+        ctx.name(&self.view, "materialized view")?;
+        ctx.ident(&self.from, "column")?;
+        ctx.ident(&self.to, "column")?;
         Ok(vec![format!(
             "ALTER MATERIALIZED VIEW {} RENAME COLUMN {} TO {}",
-            quote_name(&o.view),
-            quote_ident(&o.from),
-            quote_ident(&o.to)
+            quote_name(&self.view),
+            quote_ident(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }
@@ -139,17 +134,20 @@ impl Render for RefreshMaterializedView {
     // REFRESH ... CONCURRENTLY is allowed in a transaction block (PostgreSQL documents no restriction, unlike
     // CREATE INDEX CONCURRENTLY), so the default `outside_transaction` (false) is right.
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "materialized view")?;
-        if o.concurrently && o.with_data == Some(false) {
+        ctx.name(&self.name, "materialized view")?;
+        if self.concurrently && self.with_data == Some(false) {
             return Err(ctx.invalid("CONCURRENTLY and WITH NO DATA cannot be used together"));
         }
         let mut sql = format!(
             "REFRESH MATERIALIZED VIEW {}{}",
-            if o.concurrently { "CONCURRENTLY " } else { "" },
-            quote_name(&o.name)
+            if self.concurrently {
+                "CONCURRENTLY "
+            } else {
+                ""
+            },
+            quote_name(&self.name)
         );
-        match o.with_data {
+        match self.with_data {
             Some(true) => sql.push_str(" WITH DATA"),
             Some(false) => sql.push_str(" WITH NO DATA"),
             None => {}

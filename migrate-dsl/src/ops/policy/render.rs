@@ -32,48 +32,47 @@ impl Render for CreatePolicy {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.name, "policy")?;
-        match o.command {
-            Some(PolicyCommand::Select | PolicyCommand::Delete) if o.with_check.is_some() => {
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.name, "policy")?;
+        match self.command {
+            Some(PolicyCommand::Select | PolicyCommand::Delete) if self.with_check.is_some() => {
                 return Err(ctx.invalid("only INSERT, UPDATE and ALL policies can have WITH CHECK"))
             }
-            Some(PolicyCommand::Insert) if o.using.is_some() => {
+            Some(PolicyCommand::Insert) if self.using.is_some() => {
                 return Err(ctx.invalid("an INSERT policy cannot have USING; use `with_check`"))
             }
             _ => {}
         }
         let mut sql = format!(
             "CREATE POLICY {} ON {}",
-            quote_ident(&o.name),
-            quote_name(&o.table)
+            quote_ident(&self.name),
+            quote_name(&self.table)
         );
-        match o.restrictive {
+        match self.restrictive {
             Some(true) => sql.push_str(" AS RESTRICTIVE"),
             Some(false) => sql.push_str(" AS PERMISSIVE"),
             None => {}
         }
-        if let Some(command) = o.command {
+        if let Some(command) = self.command {
             sql.push_str(&format!(" FOR {}", command.as_sql()));
         }
-        if !o.roles.is_empty() {
-            sql.push_str(&format!(" TO {}", role_list(ctx, &o.roles)?));
+        if !self.roles.is_empty() {
+            sql.push_str(&format!(" TO {}", role_list(ctx, &self.roles)?));
         }
-        if let Some(expression) = &o.using {
+        if let Some(expression) = &self.using {
             check_sql(ctx, expression, "USING expression")?;
             sql.push_str(&format!(" USING ({expression})"));
         }
-        if let Some(expression) = &o.with_check {
+        if let Some(expression) = &self.with_check {
             check_sql(ctx, expression, "WITH CHECK expression")?;
             sql.push_str(&format!(" WITH CHECK ({expression})"));
         }
         let mut out = vec![sql];
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON POLICY {} ON {} IS {}",
-                quote_ident(&o.name),
-                quote_name(&o.table),
+                quote_ident(&self.name),
+                quote_name(&self.table),
                 literal(text)
             ));
         }
@@ -87,25 +86,24 @@ impl Render for AlterPolicy {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.name, "policy")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.name, "policy")?;
         let mut sql = format!(
             "ALTER POLICY {} ON {}",
-            quote_ident(&o.name),
-            quote_name(&o.table)
+            quote_ident(&self.name),
+            quote_name(&self.table)
         );
-        if o.roles.is_empty() && o.using.is_none() && o.with_check.is_none() {
+        if self.roles.is_empty() && self.using.is_none() && self.with_check.is_none() {
             return Err(ctx.invalid("nothing to alter; chain `to`, `using` or `with_check`"));
         }
-        if !o.roles.is_empty() {
-            sql.push_str(&format!(" TO {}", role_list(ctx, &o.roles)?));
+        if !self.roles.is_empty() {
+            sql.push_str(&format!(" TO {}", role_list(ctx, &self.roles)?));
         }
-        if let Some(expression) = &o.using {
+        if let Some(expression) = &self.using {
             check_sql(ctx, expression, "USING expression")?;
             sql.push_str(&format!(" USING ({expression})"));
         }
-        if let Some(expression) = &o.with_check {
+        if let Some(expression) = &self.with_check {
             check_sql(ctx, expression, "WITH CHECK expression")?;
             sql.push_str(&format!(" WITH CHECK ({expression})"));
         }
@@ -115,29 +113,27 @@ impl Render for AlterPolicy {
 
 impl Render for DropPolicy {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.name, "policy")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.name, "policy")?;
         Ok(vec![format!(
             "DROP POLICY {}{} ON {}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_ident(&o.name),
-            quote_name(&o.table)
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_ident(&self.name),
+            quote_name(&self.table)
         )])
     }
 }
 
 impl Render for RenamePolicy {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.from, "policy")?;
-        ctx.ident(&o.to, "policy")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.from, "policy")?;
+        ctx.ident(&self.to, "policy")?;
         Ok(vec![format!(
             "ALTER POLICY {} ON {} RENAME TO {}",
-            quote_ident(&o.from),
-            quote_name(&o.table),
-            quote_ident(&o.to)
+            quote_ident(&self.from),
+            quote_name(&self.table),
+            quote_ident(&self.to)
         )])
     }
 }

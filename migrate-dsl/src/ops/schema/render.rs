@@ -8,26 +8,25 @@ use crate::render::*;
 
 impl Render for CreateSchema {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.ident(&o.name, "schema")?;
+        ctx.ident(&self.name, "schema")?;
         let mut sql = format!(
             "CREATE SCHEMA {}{}",
-            if o.if_not_exists {
+            if self.if_not_exists {
                 "IF NOT EXISTS "
             } else {
                 ""
             },
-            quote_ident(&o.name)
+            quote_ident(&self.name)
         );
-        if let Some(role) = &o.authorization {
+        if let Some(role) = &self.authorization {
             ctx.ident(role, "role")?;
             sql.push_str(&format!(" AUTHORIZATION {}", quote_ident(role)));
         }
         let mut out = vec![sql];
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON SCHEMA {} IS {}",
-                quote_ident(&o.name),
+                quote_ident(&self.name),
                 literal(text)
             ));
         }
@@ -37,26 +36,24 @@ impl Render for CreateSchema {
 
 impl Render for DropSchema {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.ident(&o.name, "schema")?;
+        ctx.ident(&self.name, "schema")?;
         Ok(vec![format!(
             "DROP SCHEMA {}{}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_ident(&o.name),
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_ident(&self.name),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
 
 impl Render for RenameSchema {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.ident(&o.from, "schema")?;
-        ctx.ident(&o.to, "schema")?;
+        ctx.ident(&self.from, "schema")?;
+        ctx.ident(&self.to, "schema")?;
         Ok(vec![format!(
             "ALTER SCHEMA {} RENAME TO {}",
-            quote_ident(&o.from),
-            quote_ident(&o.to)
+            quote_ident(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }

@@ -120,28 +120,27 @@ fn sequence_clauses(
 
 impl Render for CreateSequence {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "sequence")?;
-        if o.temporary && o.name.schema.is_some() {
+        ctx.name(&self.name, "sequence")?;
+        if self.temporary && self.name.schema.is_some() {
             return Err(ctx.invalid(
                 "a temporary sequence lives in the session's temporary schema; do not schema-qualify it",
             ));
         }
-        let clauses = sequence_clauses(ctx, &o.name, &o.options, None)?;
+        let clauses = sequence_clauses(ctx, &self.name, &self.options, None)?;
         let mut out = vec![format!(
             "CREATE {}SEQUENCE {}{}{clauses}",
-            if o.temporary { "TEMPORARY " } else { "" },
-            if o.if_not_exists {
+            if self.temporary { "TEMPORARY " } else { "" },
+            if self.if_not_exists {
                 "IF NOT EXISTS "
             } else {
                 ""
             },
-            quote_name(&o.name)
+            quote_name(&self.name)
         )];
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON SEQUENCE {} IS {}",
-                quote_name(&o.name),
+                quote_name(&self.name),
                 literal(text)
             ));
         }
@@ -151,9 +150,8 @@ impl Render for CreateSequence {
 
 impl Render for AlterSequence {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "sequence")?;
-        let clauses = sequence_clauses(ctx, &o.name, &o.options, o.restart)?;
+        ctx.name(&self.name, "sequence")?;
+        let clauses = sequence_clauses(ctx, &self.name, &self.options, self.restart)?;
         if clauses.is_empty() {
             return Err(
                 ctx.invalid("nothing to alter; chain `increment`, `minvalue`, `restart`, ...")
@@ -161,34 +159,32 @@ impl Render for AlterSequence {
         }
         Ok(vec![format!(
             "ALTER SEQUENCE {}{clauses}",
-            quote_name(&o.name)
+            quote_name(&self.name)
         )])
     }
 }
 
 impl Render for DropSequence {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "sequence")?;
+        ctx.name(&self.name, "sequence")?;
         Ok(vec![format!(
             "DROP SEQUENCE {}{}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_name(&o.name),
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_name(&self.name),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
 
 impl Render for RenameSequence {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.from, "sequence")?;
-        ctx.ident(&o.to, "sequence")?;
+        ctx.name(&self.from, "sequence")?;
+        ctx.ident(&self.to, "sequence")?;
         // RENAME TO takes a bare name: the sequence stays in its schema.
         Ok(vec![format!(
             "ALTER SEQUENCE {} RENAME TO {}",
-            quote_name(&o.from),
-            quote_ident(&o.to)
+            quote_name(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }

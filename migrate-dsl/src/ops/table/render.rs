@@ -82,13 +82,13 @@ impl Render for CreateTable {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "table")?;
-        if o.temporary && o.unlogged {
+        ctx.name(&self.name, "table")?;
+        if self.temporary && self.unlogged {
             return Err(ctx.invalid("a table cannot be both TEMPORARY and UNLOGGED"));
         }
-        if o.temporary
-            && o.name
+        if self.temporary
+            && self
+                .name
                 .schema
                 .as_ref()
                 .is_some_and(|s| s.as_str() != "pg_temp")
@@ -97,15 +97,15 @@ impl Render for CreateTable {
                 "a temporary table lives in the session's temporary schema; do not schema-qualify it",
             ));
         }
-        if o.partition_by.is_some() && !o.inherits.is_empty() {
+        if self.partition_by.is_some() && !self.inherits.is_empty() {
             return Err(ctx.invalid("a partitioned table cannot use INHERITS"));
         }
         // A table may get all its columns from LIKE or INHERITS; otherwise an empty list is a mistake.
-        let allow_no_columns = !o.like.is_empty() || !o.inherits.is_empty();
-        check_columns(ctx, &o.columns, allow_no_columns)?;
+        let allow_no_columns = !self.like.is_empty() || !self.inherits.is_empty();
+        check_columns(ctx, &self.columns, allow_no_columns)?;
 
         let mut elements = Vec::new();
-        for like in &o.like {
+        for like in &self.like {
             ctx.name(&like.table, "LIKE source table")?;
             let mut clause = format!("LIKE {}", quote_name(&like.table));
             for (including, option) in &like.options {
@@ -118,13 +118,13 @@ impl Render for CreateTable {
             }
             elements.push(clause);
         }
-        let (columns, primary_key) = composite_primary_key(ctx, o)?;
+        let (columns, primary_key) = composite_primary_key(ctx, self)?;
         for c in &columns {
             elements.push(column_sql(ctx, c)?);
         }
         elements.extend(primary_key);
-        let names = o.constraint_names(ctx)?;
-        for ((_, constraint), names) in o.constraints.iter().zip(&names) {
+        let names = self.constraint_names(ctx)?;
+        for ((_, constraint), names) in self.constraints.iter().zip(&names) {
             elements.extend(constraint_sql(
                 ctx,
                 names,
@@ -135,19 +135,19 @@ impl Render for CreateTable {
 
         let mut sql = format!(
             "CREATE {}TABLE {}{}",
-            if o.temporary {
+            if self.temporary {
                 "TEMPORARY "
-            } else if o.unlogged {
+            } else if self.unlogged {
                 "UNLOGGED "
             } else {
                 ""
             },
-            if o.if_not_exists {
+            if self.if_not_exists {
                 "IF NOT EXISTS "
             } else {
                 ""
             },
-            quote_name(&o.name)
+            quote_name(&self.name)
         );
         // One column or table constraint per line, as pg_dump writes it: a reviewer reads a wide table
         // down the page, and a later change to one column is a one-line diff.
@@ -156,14 +156,14 @@ impl Render for CreateTable {
         } else {
             sql.push_str(&format!(" (\n    {}\n)", elements.join(",\n    ")));
         }
-        if !o.inherits.is_empty() {
-            for parent in &o.inherits {
+        if !self.inherits.is_empty() {
+            for parent in &self.inherits {
                 ctx.name(parent, "parent table")?;
             }
-            let parents: Vec<String> = o.inherits.iter().map(quote_name).collect();
+            let parents: Vec<String> = self.inherits.iter().map(quote_name).collect();
             sql.push_str(&format!(" INHERITS ({})", parents.join(", ")));
         }
-        if let Some(partition) = &o.partition_by {
+        if let Some(partition) = &self.partition_by {
             if partition.keys.is_empty() {
                 return Err(
                     ctx.invalid("`partition_by` needs at least one key column or expression")
@@ -189,16 +189,16 @@ impl Render for CreateTable {
         }
 
         let mut out = vec![sql];
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON TABLE {} IS {}",
-                quote_name(&o.name),
+                quote_name(&self.name),
                 literal(text)
             ));
         }
-        out.extend(column_comments(&o.name, &o.columns));
-        for ((_, c), names) in o.constraints.iter().zip(&names) {
-            out.extend(constraint_comment(&o.name, names, c));
+        out.extend(column_comments(&self.name, &self.columns));
+        for ((_, c), names) in self.constraints.iter().zip(&names) {
+            out.extend(constraint_comment(&self.name, names, c));
         }
         Ok(out)
     }
@@ -206,14 +206,13 @@ impl Render for CreateTable {
 
 impl Render for DropTable {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "table")?;
+        ctx.name(&self.name, "table")?;
         let mut stmt = Table::drop();
-        stmt.table(table_ref(&o.name));
-        if o.if_exists {
+        stmt.table(table_ref(&self.name));
+        if self.if_exists {
             stmt.if_exists();
         }
-        if o.cascade {
+        if self.cascade {
             stmt.cascade();
         }
         Ok(vec![stmt.to_string(PostgresQueryBuilder)])
@@ -222,23 +221,21 @@ impl Render for DropTable {
 
 impl Render for RenameTable {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.from, "table")?;
-        ctx.ident(&o.to, "table")?;
+        ctx.name(&self.from, "table")?;
+        ctx.ident(&self.to, "table")?;
         // RENAME TO takes a bare name: the table stays in its schema.
         Ok(vec![Table::rename()
-            .table(table_ref(&o.from), alias(&o.to))
+            .table(table_ref(&self.from), alias(&self.to))
             .to_string(PostgresQueryBuilder)])
     }
 }
 impl Render for AlterTable {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "table")?;
+        ctx.name(&self.name, "table")?;
         let mut actions: Vec<&str> = Vec::new();
-        actions.extend(o.rls_enabled.map(RowLevelSecurity::as_sql));
-        actions.extend(o.rls_forced.map(RowLevelSecurity::as_sql));
-        match o.logged {
+        actions.extend(self.rls_enabled.map(RowLevelSecurity::as_sql));
+        actions.extend(self.rls_forced.map(RowLevelSecurity::as_sql));
+        match self.logged {
             Some(true) => actions.push("SET LOGGED"),
             Some(false) => actions.push("SET UNLOGGED"),
             None => {}
@@ -250,7 +247,7 @@ impl Render for AlterTable {
         }
         Ok(vec![format!(
             "ALTER TABLE {} {}",
-            quote_name(&o.name),
+            quote_name(&self.name),
             actions.join(", ")
         )])
     }

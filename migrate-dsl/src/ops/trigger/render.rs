@@ -78,12 +78,11 @@ impl Render for CreateTrigger {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.name, "trigger")?;
-        let timing = o.check(ctx)?;
-        let (function, mut out) = o.function(ctx)?;
-        let events = o
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.name, "trigger")?;
+        let timing = self.check(ctx)?;
+        let (function, mut out) = self.function(ctx)?;
+        let events = self
             .events
             .iter()
             .map(|e| {
@@ -101,43 +100,43 @@ impl Render for CreateTrigger {
             .collect::<Result<Vec<_>, DslError>>()?;
         let mut sql = format!(
             "CREATE {}TRIGGER {} {} {} ON {}",
-            if o.constraint { "CONSTRAINT " } else { "" },
-            quote_ident(&o.name),
+            if self.constraint { "CONSTRAINT " } else { "" },
+            quote_ident(&self.name),
             match timing {
                 TriggerTiming::Before => "BEFORE",
                 TriggerTiming::After => "AFTER",
                 TriggerTiming::InsteadOf => "INSTEAD OF",
             },
             events.join(" OR "),
-            quote_name(&o.table)
+            quote_name(&self.table)
         );
-        if o.deferrable {
+        if self.deferrable {
             sql.push_str(" DEFERRABLE");
         }
-        if o.initially_deferred {
+        if self.initially_deferred {
             sql.push_str(" INITIALLY DEFERRED");
         }
-        sql.push_str(if o.for_each_row {
+        sql.push_str(if self.for_each_row {
             " FOR EACH ROW"
         } else {
             " FOR EACH STATEMENT"
         });
-        if let Some(condition) = &o.when {
+        if let Some(condition) = &self.when {
             check_sql(ctx, condition, "WHEN condition")?;
             sql.push_str(&format!(" WHEN ({condition})"));
         }
-        let arguments: Vec<String> = o.arguments.iter().map(|v| v.to_sql()).collect();
+        let arguments: Vec<String> = self.arguments.iter().map(|v| v.to_sql()).collect();
         sql.push_str(&format!(
             " EXECUTE FUNCTION {}({})",
             quote_name(&function),
             arguments.join(", ")
         ));
         out.push(sql);
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON TRIGGER {} ON {} IS {}",
-                quote_ident(&o.name),
-                quote_name(&o.table),
+                quote_ident(&self.name),
+                quote_name(&self.table),
                 literal(text)
             ));
         }
@@ -147,30 +146,28 @@ impl Render for CreateTrigger {
 
 impl Render for DropTrigger {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.name, "trigger")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.name, "trigger")?;
         Ok(vec![format!(
             "DROP TRIGGER {}{} ON {}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_ident(&o.name),
-            quote_name(&o.table),
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_ident(&self.name),
+            quote_name(&self.table),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
 
 impl Render for RenameTrigger {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.table, "table")?;
-        ctx.ident(&o.from, "trigger")?;
-        ctx.ident(&o.to, "trigger")?;
+        ctx.name(&self.table, "table")?;
+        ctx.ident(&self.from, "trigger")?;
+        ctx.ident(&self.to, "trigger")?;
         Ok(vec![format!(
             "ALTER TRIGGER {} ON {} RENAME TO {}",
-            quote_ident(&o.from),
-            quote_name(&o.table),
-            quote_ident(&o.to)
+            quote_ident(&self.from),
+            quote_name(&self.table),
+            quote_ident(&self.to)
         )])
     }
 }

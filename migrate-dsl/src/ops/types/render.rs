@@ -28,9 +28,8 @@ fn check_label(ctx: Ctx, label: &str) -> Result<(), DslError> {
 
 impl Render for CreateType {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "type")?;
-        let body = match &o.definition {
+        ctx.name(&self.name, "type")?;
+        let body = match &self.definition {
             TypeDefinition::Enum(labels) => {
                 for (i, label) in labels.iter().enumerate() {
                     check_label(ctx, label)?;
@@ -55,11 +54,11 @@ impl Render for CreateType {
                 format!("({})", parts.join(", "))
             }
         };
-        let mut out = vec![format!("CREATE TYPE {} AS {body}", quote_name(&o.name))];
-        if let Some(text) = &o.comment {
+        let mut out = vec![format!("CREATE TYPE {} AS {body}", quote_name(&self.name))];
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON TYPE {} IS {}",
-                quote_name(&o.name),
+                quote_name(&self.name),
                 literal(text)
             ));
         }
@@ -69,101 +68,94 @@ impl Render for CreateType {
 
 impl Render for DropType {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "type")?;
+        ctx.name(&self.name, "type")?;
         Ok(vec![format!(
             "DROP TYPE {}{}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_name(&o.name),
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_name(&self.name),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
 
 impl Render for RenameType {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.from, "type")?;
-        ctx.ident(&o.to, "type")?;
+        ctx.name(&self.from, "type")?;
+        ctx.ident(&self.to, "type")?;
         // RENAME TO takes a bare name: the type stays in its schema.
         Ok(vec![format!(
             "ALTER TYPE {} RENAME TO {}",
-            quote_name(&o.from),
-            quote_ident(&o.to)
+            quote_name(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }
 
 impl Render for AddTypeAttribute {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.type_name, "type")?;
-        ctx.ident(&o.attribute, "attribute")?;
-        if o.data_type.trim().is_empty() {
+        ctx.name(&self.type_name, "type")?;
+        ctx.ident(&self.attribute, "attribute")?;
+        if self.data_type.trim().is_empty() {
             return Err(ctx.invalid("the attribute has no type"));
         }
         Ok(vec![format!(
             "ALTER TYPE {} ADD ATTRIBUTE {} {}",
-            quote_name(&o.type_name),
-            quote_ident(&o.attribute),
-            o.data_type
+            quote_name(&self.type_name),
+            quote_ident(&self.attribute),
+            self.data_type
         )])
     }
 }
 
 impl Render for DropTypeAttribute {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.type_name, "type")?;
-        ctx.ident(&o.attribute, "attribute")?;
+        ctx.name(&self.type_name, "type")?;
+        ctx.ident(&self.attribute, "attribute")?;
         Ok(vec![format!(
             "ALTER TYPE {} DROP ATTRIBUTE {}{}",
-            quote_name(&o.type_name),
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_ident(&o.attribute)
+            quote_name(&self.type_name),
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_ident(&self.attribute)
         )])
     }
 }
 
 impl Render for RenameTypeAttribute {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.type_name, "type")?;
-        ctx.ident(&o.from, "attribute")?;
-        ctx.ident(&o.to, "attribute")?;
+        ctx.name(&self.type_name, "type")?;
+        ctx.ident(&self.from, "attribute")?;
+        ctx.ident(&self.to, "attribute")?;
         Ok(vec![format!(
             "ALTER TYPE {} RENAME ATTRIBUTE {} TO {}",
-            quote_name(&o.type_name),
-            quote_ident(&o.from),
-            quote_ident(&o.to)
+            quote_name(&self.type_name),
+            quote_ident(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }
 
 impl Render for SetTypeAttribute {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.type_name, "type")?;
-        ctx.ident(&o.attribute, "attribute")?;
-        if o.data_type.trim().is_empty() {
+        ctx.name(&self.type_name, "type")?;
+        ctx.ident(&self.attribute, "attribute")?;
+        if self.data_type.trim().is_empty() {
             return Err(ctx.invalid("no new type given for the attribute"));
         }
         Ok(vec![format!(
             "ALTER TYPE {} ALTER ATTRIBUTE {} SET DATA TYPE {}",
-            quote_name(&o.type_name),
-            quote_ident(&o.attribute),
-            o.data_type
+            quote_name(&self.type_name),
+            quote_ident(&self.attribute),
+            self.data_type
         )])
     }
 }
 
 impl Render for AddTypeValue {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.type_name, "type")?;
-        check_label(ctx, &o.value)?;
+        ctx.name(&self.type_name, "type")?;
+        check_label(ctx, &self.value)?;
         let position =
-            match (&o.before, &o.after) {
+            match (&self.before, &self.after) {
                 (Some(_), Some(_)) => return Err(ctx.invalid(
                     "a new enum label goes either `before` or `after` an existing one, not both",
                 )),
@@ -179,28 +171,27 @@ impl Render for AddTypeValue {
             };
         Ok(vec![format!(
             "ALTER TYPE {} ADD VALUE {}{}{position}",
-            quote_name(&o.type_name),
-            if o.if_not_exists {
+            quote_name(&self.type_name),
+            if self.if_not_exists {
                 "IF NOT EXISTS "
             } else {
                 ""
             },
-            literal(&o.value)
+            literal(&self.value)
         )])
     }
 }
 
 impl Render for RenameTypeValue {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.type_name, "type")?;
-        check_label(ctx, &o.from)?;
-        check_label(ctx, &o.to)?;
+        ctx.name(&self.type_name, "type")?;
+        check_label(ctx, &self.from)?;
+        check_label(ctx, &self.to)?;
         Ok(vec![format!(
             "ALTER TYPE {} RENAME VALUE {} TO {}",
-            quote_name(&o.type_name),
-            literal(&o.from),
-            literal(&o.to)
+            quote_name(&self.type_name),
+            literal(&self.from),
+            literal(&self.to)
         )])
     }
 }

@@ -45,47 +45,46 @@ impl Render for CreateView {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "view")?;
-        check_sql(ctx, &o.definition, "view definition")?;
-        if o.recursive && o.columns.is_empty() {
+        ctx.name(&self.name, "view")?;
+        check_sql(ctx, &self.definition, "view definition")?;
+        if self.recursive && self.columns.is_empty() {
             return Err(ctx.invalid("a recursive view needs its column names; chain `columns`"));
         }
-        if o.temporary && o.name.schema.is_some() {
+        if self.temporary && self.name.schema.is_some() {
             return Err(ctx.invalid(
                 "a temporary view lives in the session's temporary schema; do not qualify its name",
             ));
         }
-        if o.check_option.is_some() && o.options.iter().any(|(n, _)| n == "check_option") {
+        if self.check_option.is_some() && self.options.iter().any(|(n, _)| n == "check_option") {
             return Err(ctx
                 .invalid("the check option is given twice: with `check_option` and as an option"));
         }
         let mut sql = format!(
             "CREATE {}{}{}VIEW {}",
-            if o.or_replace { "OR REPLACE " } else { "" },
-            if o.temporary { "TEMPORARY " } else { "" },
-            if o.recursive { "RECURSIVE " } else { "" },
-            quote_name(&o.name)
+            if self.or_replace { "OR REPLACE " } else { "" },
+            if self.temporary { "TEMPORARY " } else { "" },
+            if self.recursive { "RECURSIVE " } else { "" },
+            quote_name(&self.name)
         );
-        if !o.columns.is_empty() {
-            ctx.idents(&o.columns, "column")?;
-            sql.push_str(&format!(" ({})", quote_list(&o.columns)));
+        if !self.columns.is_empty() {
+            ctx.idents(&self.columns, "column")?;
+            sql.push_str(&format!(" ({})", quote_list(&self.columns)));
         }
-        if !o.options.is_empty() {
+        if !self.options.is_empty() {
             sql.push_str(&format!(
                 " WITH ({})",
-                option_list(ctx, &o.options, "view option")?
+                option_list(ctx, &self.options, "view option")?
             ));
         }
-        sql.push_str(&format!(" AS {}", o.definition));
-        if let Some(option) = o.check_option {
+        sql.push_str(&format!(" AS {}", self.definition));
+        if let Some(option) = self.check_option {
             sql.push_str(&format!(" WITH {} CHECK OPTION", option.as_sql()));
         }
         let mut out = vec![sql];
-        if let Some(text) = &o.comment {
+        if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON VIEW {} IS {}",
-                quote_name(&o.name),
+                quote_name(&self.name),
                 literal(text)
             ));
         }
@@ -95,13 +94,12 @@ impl Render for CreateView {
 
 impl Render for DropView {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "view")?;
+        ctx.name(&self.name, "view")?;
         Ok(vec![format!(
             "DROP VIEW {}{}{}",
-            if o.if_exists { "IF EXISTS " } else { "" },
-            quote_name(&o.name),
-            if o.cascade { " CASCADE" } else { "" }
+            if self.if_exists { "IF EXISTS " } else { "" },
+            quote_name(&self.name),
+            if self.cascade { " CASCADE" } else { "" }
         )])
     }
 }
@@ -117,24 +115,23 @@ impl Render for AlterView {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.name, "view")?;
-        if let Some((name, _)) = o.set.iter().find(|(n, _)| o.reset.contains(n)) {
+        ctx.name(&self.name, "view")?;
+        if let Some((name, _)) = self.set.iter().find(|(n, _)| self.reset.contains(n)) {
             return Err(ctx.invalid(format!("option {name:?} is both set and reset")));
         }
         let mut out = Vec::new();
-        if !o.set.is_empty() {
+        if !self.set.is_empty() {
             out.push(format!(
                 "ALTER VIEW {} SET ({})",
-                quote_name(&o.name),
-                option_list(ctx, &o.set, "view option")?
+                quote_name(&self.name),
+                option_list(ctx, &self.set, "view option")?
             ));
         }
-        if !o.reset.is_empty() {
+        if !self.reset.is_empty() {
             out.push(format!(
                 "ALTER VIEW {} RESET ({})",
-                quote_name(&o.name),
-                name_list(ctx, &o.reset, "view option")?
+                quote_name(&self.name),
+                name_list(ctx, &self.reset, "view option")?
             ));
         }
         if out.is_empty() {
@@ -148,10 +145,9 @@ impl Render for AlterView {
 
 impl Render for AlterViewColumn {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.view, "view")?;
-        ctx.ident(&o.column, "column")?;
-        let action = match &o.default {
+        ctx.name(&self.view, "view")?;
+        ctx.ident(&self.column, "column")?;
+        let action = match &self.default {
             Change::Set(value) => format!("SET DEFAULT {}", value.to_sql()),
             Change::Remove => "DROP DEFAULT".to_owned(),
             Change::Keep => {
@@ -160,21 +156,20 @@ impl Render for AlterViewColumn {
         };
         Ok(vec![format!(
             "ALTER VIEW {} ALTER COLUMN {} {action}",
-            quote_name(&o.view),
-            quote_ident(&o.column)
+            quote_name(&self.view),
+            quote_ident(&self.column)
         )])
     }
 }
 
 impl Render for RenameView {
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let o = self;
-        ctx.name(&o.from, "view")?;
-        ctx.ident(&o.to, "view")?;
+        ctx.name(&self.from, "view")?;
+        ctx.ident(&self.to, "view")?;
         Ok(vec![format!(
             "ALTER VIEW {} RENAME TO {}",
-            quote_name(&o.from),
-            quote_ident(&o.to)
+            quote_name(&self.from),
+            quote_ident(&self.to)
         )])
     }
 }
