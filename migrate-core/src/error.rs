@@ -807,31 +807,11 @@ impl std::fmt::Display for RecordError {
                 self.direction
             );
         }
-        match self.outcome {
-            Outcome::RolledBack => write!(
-                f,
-                "  the migration's transaction was rolled back: nothing of this `{}` was applied, and {state}",
-                self.direction
-            ),
-            Outcome::PartiallyApplied { committed } => write!(
-                f,
-                "  this migration runs outside a transaction: all {committed} of its statement(s) were committed, \
-                 but {state}; it is marked as failed part-way until `repair {}`",
-                self.name
-            ),
-            Outcome::SplitCommitted { committed } => write!(
-                f,
-                "  this migration runs in several transactions: the last one was rolled back, the {committed} \
-                 statement(s) of earlier ones were committed, and {state}; it is marked as failed part-way until \
-                 `repair {}`",
-                self.name
-            ),
-            Outcome::Kept { .. } => write!(
-                f,
-                "  {}",
-                outcome_line(self.outcome, &self.name, self.direction)
-            ),
-        }
+        write!(
+            f,
+            "  {}",
+            outcome_line(self.outcome, &self.name, self.direction)
+        )
     }
 }
 
