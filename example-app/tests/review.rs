@@ -67,7 +67,7 @@ fn the_committed_schema_file_matches_the_migrations() {
 
 /// The guide's trace of one of the story's migrations (docs/reviewing.md) is what `trace` prints (durations
 /// aside).
-// Issue 29, item 1; the trace moved from the README to the guide in issue 32.
+// The trace is shown in the guide, not the README.
 #[test]
 fn the_guide_shows_a_real_trace() {
     let guide =

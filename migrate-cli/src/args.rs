@@ -538,7 +538,7 @@ mod tests {
     use super::Cli;
 
     /// Every command's help lists its own options first and the global ones after them, under their own
-    /// heading (issue 32, item 4): before, each command's 13 global options came first.
+    /// heading: before, each command's 13 global options came first.
     #[test]
     fn each_command_lists_its_own_options_before_the_global_ones() {
         let mut cli = Cli::command();

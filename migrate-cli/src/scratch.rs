@@ -239,7 +239,7 @@ mod tests {
     #[test]
     fn scratch_names_fit_63_bytes_and_keep_their_end() {
         assert_eq!(scratch_name("app", "squash", 42), "app_squash_42");
-        // Issue 27, item 6: 40 characters of two bytes each; both names are cut to one prefix, not the same.
+        // 40 characters of two bytes each; both names are cut to one prefix, not the same.
         let long = "é".repeat(40);
         let source = scratch_name(&long, "squash", 4_194_304);
         let check = scratch_name(&long, "squash_check", 4_194_304);

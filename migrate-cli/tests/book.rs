@@ -1,4 +1,4 @@
-//! The README stays a short tour, and the guide (docs/, an mdBook) holds together: issue 32, items 1 and 2.
+//! The README stays a short tour, and the guide (docs/, an mdBook) holds together.
 //! `.ci/run` builds the book with `mdbook build docs`, which fails on a chapter file that is missing; these tests
 //! need no mdbook and check what mdbook does not: the README's length, and that every relative link of the
 //! README, of SUMMARY.md and of every chapter names a file that exists.

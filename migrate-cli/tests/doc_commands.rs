@@ -1,4 +1,4 @@
-//! Every `migrate` command line of the README and the guide parses as the CLI defines it (issue 32, item 2):
+//! Every `migrate` command line of the README and the guide parses as the CLI defines it:
 //! a flag renamed or removed in the code fails here, naming the file, the line and clap's error. The
 //! walkthrough and the fleet guide's worked example are also replayed against a real server by the tests
 //! crate; the other chapters' shell blocks show commands against the reader's own database, so they are

@@ -1,5 +1,5 @@
 //! The guide's reference pages that are generated from the code, and the tests that fail when a committed page
-//! is stale (issue 32, item 2), as `migrate-dsl/tests/operations_page.rs` does for docs/operations.md:
+//! is stale, as `migrate-dsl/tests/operations_page.rs` does for docs/operations.md:
 //!
 //! - docs/reference/cli.md: every command and flag, rendered from the clap definition (`migrate_cli::Cli`);
 //! - docs/reference/lint-rules.md: every lint rule of `migrate_core::lint::Rule`, with the rule table's texts.

@@ -768,7 +768,7 @@ mod tests {
         );
     }
 
-    /// Repeatable migrations (issue 31) sit in the same folder: listed by name after their own modules,
+    /// Repeatable migrations sit in the same folder: listed by name after their own modules,
     /// never among the versioned ones; one with a `down`, a bad name or no `up` is refused, naming the file.
     #[test]
     fn repeatables_are_listed_by_name_apart_from_the_migrations() {
@@ -1112,7 +1112,7 @@ mod tests {
 }
 
 /// The code the build script generates, pinned: a change to what every user's runner compiles is a review
-/// item (issue 32, item 5). A folder of a migration with a `down`, one without, and a repeatable one; the
+/// item. A folder of a migration with a `down`, one without, and a repeatable one; the
 /// whole registry, and with a seal list the owning crate's part and the sealed crate's. The folder's path is
 /// shown as `<dir>`.
 #[cfg(test)]

@@ -151,7 +151,7 @@ mod tests {
         NaiveDateTime::parse_from_str(s, "%Y%m%d%H%M%S").unwrap()
     }
 
-    /// `create --repeatable` (issue 31): `repeatable_<name>.rs` with only an `up` that refuses until written,
+    /// `create --repeatable`: `repeatable_<name>.rs` with only an `up` that refuses until written,
     /// which the build accepts as a repeatable migration; the prefix is not doubled, and an existing file is
     /// never overwritten.
     #[test]
@@ -204,7 +204,6 @@ mod tests {
         assert!(text.contains("pub fn down(pgm: &mut MigrationBuilder) {\n    pgm.irreversible("));
     }
 
-    // Issue 27, item 18.
     #[test]
     fn no_file_is_created_after_the_last_timestamp_a_name_can_hold() {
         let dir = tempfile::tempdir().unwrap();

@@ -1054,7 +1054,6 @@ mod tests {
     /// Rows of migrations squashed into a baseline that is not applied yet, where the database applied only
     /// some of them: squashed (with the baseline named and `up`'s reason), not missing files; other rows
     /// without a file stay missing.
-    // Issue 27, item 4.
     #[test]
     fn rows_a_pending_baseline_stands_for_are_squashed_not_missing() {
         static FILES: Migrations = Migrations::new(&[file(

@@ -597,7 +597,7 @@ struct RevertCase {
     after: &'static [(&'static str, &'static str)],
 }
 
-/// Issue 27, item 12: a derived `down` of a backfill does nothing only when the backfill's writes go with the
+/// A derived `down` of a backfill does nothing only when the backfill's writes go with the
 /// migration's own reverse (a column it added, a table it created). Otherwise it used to report "reverted"
 /// and leave every row filled; now it is refused before anything runs, and the migration stays applied. A
 /// written `down` (even an empty one) is the author's choice and runs.
@@ -705,7 +705,7 @@ fn a_backfill_is_reverted_only_when_its_migration_added_what_it_filled() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-/// Issue 27, item 12, through the CLI: `down` of the fixture's backfill migration is refused, exit 1, naming
+/// Through the CLI: `down` of the fixture's backfill migration is refused, exit 1, naming
 /// the migration; nothing is reverted and every row keeps its filled value.
 #[test]
 fn down_of_a_backfill_that_cannot_be_undone_reverts_nothing_and_says_why() {

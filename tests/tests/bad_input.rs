@@ -151,7 +151,7 @@ fn cases() -> Vec<Case> {
             .url("postgres://postgres:s3cret-pw@127.0.0.1:1/x"),
         case("url_password_in_query", &["up", "--connect-timeout", "1"], 1, &["password=***"])
             .url("postgres://postgres@127.0.0.1:1/x?password=s3cret-pw"),
-        // Issue 27, item 22: an escaped space belongs to the value, as libpq reads it.
+        // An escaped space belongs to the value, as libpq reads it.
         case("conninfo_escaped_space_password_hidden_whole", &["status", "--connect-timeout", "1"], 1,
             &["cannot connect to host=127.0.0.1 port=1 password=*** user=postgres dbname=x"])
             .url("host=127.0.0.1 port=1 password=abc\\ s3cret-pw user=postgres dbname=x"),
@@ -200,7 +200,7 @@ fn cases() -> Vec<Case> {
             .setup("CREATE TABLE public.pgmigrations (id bigint, name text, run_on timestamptz, checksum integer, execution_ms bigint)"),
         case("table_layout_status", &["status"], 1, &["unexpected layout", "column name is missing"])
             .setup("CREATE TABLE public.pgmigrations (id bigint, run_on timestamptz, checksum text, execution_ms bigint)"),
-        // Issue 27, item 16: a row the table refuses after the migration ran says what became of the migration.
+        // A row the table refuses after the migration ran says what became of the migration.
         case("table_with_a_not_null_column_it_does_not_write", &["up"], 1, &[
             "migration 20260101000001_create_users: its `up` ran, but recording it as applied in public.pgmigrations failed",
             "null value in column \"owner\"",
@@ -265,7 +265,7 @@ fn cases() -> Vec<Case> {
         // --- .env
         case("dot_env_unterminated_quote_hides_the_value", &["status"], 1, &["invalid .env file", "DATABASE_URL"])
             .dotenv("# local\nDATABASE_URL='postgres://postgres:s3cret-pw@127.0.0.1:5432/x\n"),
-        // Issue 27, item 21: a line that is no KEY=value entry is not shown at all.
+        // A line that is no KEY=value entry is not shown at all.
         case("dot_env_bare_url_line_is_not_shown", &["status"], 1,
             &["invalid .env file", "line 2", "a line that is no KEY=value entry", "the text is not shown"])
             .dotenv("# local\npostgres://postgres:s3cret-pw@127.0.0.1:5432/x\n"),
@@ -276,7 +276,7 @@ fn cases() -> Vec<Case> {
             &["invalid .env file", "line 2", "a line that is no KEY=value entry"])
             .dotenv("DATABASE_URL=postgres://postgres@127.0.0.1:5432/x\ns3cret-pw\n"),
         case("config_file_missing", &["up", "--config", "/nonexistent/migrate.toml"], 1, &["cannot read /nonexistent/migrate.toml"]),
-        // Issue 27, item 23: a direct URL naming another database than DATABASE_URL is refused, whether it comes
+        // A direct URL naming another database than DATABASE_URL is refused, whether it comes
         // from the environment, a .env file or the command line.
         case("direct_url_names_another_database", &["up"], 1, &[
             "the direct URL (MIGRATE_DIRECT_URL or --direct-url) postgres://postgres:***@127.0.0.1:5432/migrate_stale_direct_target \
@@ -648,7 +648,7 @@ fn build_time_folder_errors_name_the_file() {
 // ---------------------------------------------------------------------------------------------------------
 // Objects a migration creates that redefine what the tool's own queries mean.
 
-/// Issue 27, item 24: after a migration creates casts the server has none of (`text AS integer`, `integer AS
+/// After a migration creates casts the server has none of (`text AS integer`, `integer AS
 /// text`, `regclass AS text`, ...), each through a function that casts again, and functions of the catalog's
 /// names in `public` with a session `search_path` that puts `public` first (the `shadowing` fixture), every
 /// command still works: the tool reads the server's version as text, schema-qualifies what it calls, and

@@ -176,7 +176,7 @@ fn create_then_up_compiles_and_runs_new_files_with_no_other_edit() {
     assert!(!table_exists(&db, "aliased"));
 }
 
-/// Issue 27, item 18: after a file dated in the last second a file name can hold, `create` writes nothing (the
+/// After a file dated in the last second a file name can hold, `create` writes nothing (the
 /// next second would need a five-digit year, a name the build refuses) and names that file; the folder still
 /// builds, so every later command works.
 #[test]
@@ -212,7 +212,7 @@ fn create_after_the_last_timestamp_writes_nothing_and_later_commands_work() {
     assert!(table_exists(&db, "the_end"));
 }
 
-/// Issue 27, item 15: a signal while the front end builds the runner (SIGTERM to the front end alone, as a
+/// A signal while the front end builds the runner (SIGTERM to the front end alone, as a
 /// service manager sends it; SIGINT to the whole process group, as Ctrl-C does) is reported as that signal, and
 /// the front end exits with 143 / 130 without running anything, instead of "building failed; see cargo's
 /// messages above" (there are none) and exit 1. The crate's build script holds the build at a gate the test

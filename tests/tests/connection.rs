@@ -227,7 +227,6 @@ fn a_host_list_is_tried_in_order() {
 
 /// A direct URL naming another database than `DATABASE_URL` (both exist, on one server): `up` refuses, naming
 /// both, and changes neither database; given the same URL as `--database-url` too, it migrates that one.
-// Issue 27, item 23.
 #[test]
 fn a_direct_url_to_another_database_is_refused_unless_the_urls_agree() {
     let app = TestDb::new();

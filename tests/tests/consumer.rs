@@ -99,7 +99,7 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
         assert!(!dir.join("Cargo.lock").exists());
         cargo(&dir, &["build", "--offline"]);
         let lock = std::fs::read_to_string(dir.join("Cargo.lock")).expect("a fresh lockfile");
-        // The runner leaves the lint rules to the installed `migrate` (issue 31, item 5): no squawk at all.
+        // The runner leaves the lint rules to the installed `migrate`: no squawk at all.
         assert!(
             !lock.contains("name = \"squawk-"),
             "the edition {edition} consumer's runner compiles squawk:\n{lock}"

@@ -21,7 +21,6 @@ fn problems(report: &lint::Report) -> Vec<String> {
     out
 }
 
-// Issue 29, item 2.
 #[test]
 fn every_cookbook_recipe_lints_clean() {
     assert!(

@@ -16,7 +16,6 @@ fn line_of(cli: &FixtureCli, file: &str, call: &str) -> (String, usize) {
     (path.display().to_string(), line)
 }
 
-// Issue 29, item 4.
 #[test]
 fn a_failing_statement_names_the_file_and_line_of_its_operation() {
     let db = TestDb::new();
@@ -40,7 +39,6 @@ fn a_failing_statement_names_the_file_and_line_of_its_operation() {
     );
 }
 
-// Issue 29, item 4.
 #[test]
 fn failing_data_code_names_the_file_and_line_of_its_operation() {
     let db = TestDb::new();

@@ -603,7 +603,7 @@ fn user_code_cases() -> Vec<UserCodeCase> {
     ]
 }
 
-/// Issue 27, item 14: a migration's `up` function that calls `std::process::exit(0)` while it records (every
+/// A migration's `up` function that calls `std::process::exit(0)` while it records (every
 /// command that plans calls it) used to end `up`, `status`, `sql`... with status 0 and nothing done, so a CI
 /// gate passed. Each command now fails with status 1 and an error naming the migration, and that migration is
 /// not applied.
@@ -915,7 +915,7 @@ fn transaction_cases() -> Vec<TransactionCase> {
             recorded: &["20270501000001_first"],
             marked_committed: "2",
         },
-        // Issue 27, item 13: after COMMIT AND CHAIN the rest of the operation runs in the chained transaction,
+        // After COMMIT AND CHAIN the rest of the operation runs in the chained transaction,
         // which the runner rolls back: the second row is not in the database, and the error says so.
         TransactionCase {
             name: "commit_and_chain_in_raw_sql",

@@ -1,4 +1,4 @@
-//! Fleets: the same migrations over many schemas and databases (issue 34). The engine's fleet
+//! Fleets: the same migrations over many schemas and databases. The engine's fleet
 //! (`migrate_core::fleet`) directly, and `migrate fleet` as a user runs it.
 
 use migrate_core::fleet::{Fleet, FleetOptions, Stop, Target, TargetState};
@@ -16,7 +16,7 @@ fn names() -> Vec<String> {
         .collect()
 }
 
-// Issue 34, item 1: a schema target has its own migrations table in its schema and runs with search_path
+// A schema target has its own migrations table in its schema and runs with search_path
 // set to exactly that schema, so unqualified names land there and nowhere else, even when the database's own
 // search_path and an object of the same name in public would catch them; names that need quoting work.
 #[test]
@@ -84,7 +84,7 @@ fn schema_targets_keep_their_migrations_and_objects_in_their_own_schema() {
         .all(|r| r.version_before == r.version_after && r.version_after.is_some()));
 }
 
-// Issue 34, items 1 and 6: two targets that are the same schema of the same database are refused before
+// Two targets that are the same schema of the same database are refused before
 // anything runs, naming both.
 #[test]
 fn duplicate_targets_are_refused_before_anything_runs() {
@@ -122,7 +122,7 @@ fn with_password(url: &str) -> String {
     url.replacen("postgres@", "postgres:s3cret-pw@", 1)
 }
 
-// Issue 34, items 1, 2, 4 and 6: one fleet over three servers (throwaway clusters) of tenant schemas and
+// One fleet over three servers (throwaway clusters) of tenant schemas and
 // databases, plus a server that accepts connections and never answers: it is unreachable within the
 // connect timeout, counted, and the others go on under `continue`; the JSON report has every target with
 // its versions and migrations; no password is ever printed; `status` reports every target and exits 1 while
@@ -256,7 +256,7 @@ fn tenants(db: &TestDb, poisoned: &[&str]) {
     }
 }
 
-// Issue 34, item 2: a canary that fails stops the rollout whatever the policy: the other targets are not
+// A canary that fails stops the rollout whatever the policy: the other targets are not
 // started, and the summary says why.
 #[test]
 fn a_failing_canary_stops_the_rollout() {
@@ -321,7 +321,7 @@ fn a_failing_canary_stops_the_rollout() {
     );
 }
 
-// Issue 34, item 2: with `continue`, a failing target is reported and the others go on; with `stop` (the
+// With `continue`, a failing target is reported and the others go on; with `stop` (the
 // default) nothing starts after a failure; --max-failures bounds `continue`.
 #[test]
 fn failure_policies() {
@@ -390,7 +390,7 @@ fn failure_policies() {
     assert!(recorded(&mut db.client(), "bad_1").is_empty());
 }
 
-// Issue 34, item 2: --expand-only per target, `down --to` over the fleet, and `status` telling the phases
+// --expand-only per target, `down --to` over the fleet, and `status` telling the phases
 // apart.
 #[test]
 fn expand_only_down_and_phases_over_the_fleet() {
@@ -468,7 +468,7 @@ fn expand_only_down_and_phases_over_the_fleet() {
     assert_eq!(logged(&mut client, "b"), LOG_NAMES[..2]);
 }
 
-// Issue 34, item 4: `status` over the fleet finds a CHANGED migration and a failure mark on one target each,
+// `status` over the fleet finds a CHANGED migration and a failure mark on one target each,
 // and exits 5 so CI can gate on it.
 #[test]
 fn fleet_status_exits_5_on_a_changed_or_failed_target() {
@@ -554,7 +554,7 @@ fn fleet_status_text_counts_what_the_json_counts() {
     assert!(text.contains("\nproblems (2): "), "{text}");
 }
 
-// Issue 34, item 2: `fleet sql` prints the pending SQL once per group of targets with the same pending
+// `fleet sql` prints the pending SQL once per group of targets with the same pending
 // migrations, changing nothing.
 #[test]
 fn fleet_sql_groups_targets_by_what_is_pending() {
@@ -668,7 +668,7 @@ fn refused(db: &TestDb, args: &[&str]) -> String {
     run.stderr
 }
 
-// Issue 34, item 6: bad target lists are refused before anything runs, naming what is wrong: duplicate
+// Bad target lists are refused before anything runs, naming what is wrong: duplicate
 // schemas or databases, a canary not in the fleet, a target query that returns no rows, unknown or missing
 // columns, non-text columns, or a row without url and schema.
 #[test]
@@ -778,7 +778,7 @@ fn bad_target_lists_are_refused_before_anything_runs() {
     );
 }
 
-// Issue 34, items 1 and 6: targets from a tenants table (the source of truth), with names, and a target
+// Targets from a tenants table (the source of truth), with names, and a target
 // behind a transaction pooler refused for that target alone while the others are migrated; the same target
 // with a direct URL for the migrator goes through.
 #[test]
@@ -910,7 +910,7 @@ fn concurrent_runners(server: &tests::cluster::Server, runners: usize) {
     every_migration_applied_exactly_once(&db, TENANTS);
 }
 
-// Issue 34, item 3: two, then four, fleet runs started at once share 200 targets through each target's lock
+// Two, then four, fleet runs started at once share 200 targets through each target's lock
 // (a target another runner holds is revisited later, never waited on), and every migration is applied
 // exactly once per target. On a throwaway cluster of the test's own: up to sixteen sessions at once.
 #[test]
@@ -920,7 +920,7 @@ fn concurrent_runners_apply_each_migration_once_per_target() {
     concurrent_runners(&server, 4);
 }
 
-// Issue 34, items 3 and 6: a fleet run killed (SIGKILL) at about half-way leaves every target either untouched
+// A fleet run killed (SIGKILL) at about half-way leaves every target either untouched
 // or with a prefix of its migrations applied and recorded, never half of one (the one in flight rolled back
 // with its session); running the same command again resumes: it applies what is left and nothing twice.
 #[test]
@@ -981,7 +981,7 @@ fn a_fleet_killed_half_way_resumes_where_it_stopped() {
     every_migration_applied_exactly_once(&db, TENANTS);
 }
 
-// Issue 34, item 6: SIGINT in the middle of a fleet: every running target stops cleanly (its running
+// SIGINT in the middle of a fleet: every running target stops cleanly (its running
 // statement cancelled, its migration rolled back, its lock released), no other target starts, the summary
 // says which were interrupted and which never started, and the exit status is 130.
 #[test]
@@ -1086,7 +1086,7 @@ fn snapshot(name: &str, run: &tests::cli::Run, args: &[&str]) {
     });
 }
 
-// Issue 34, items 2 and 4: what a fleet run prints when stdout is not a terminal (a line per migration and
+// What a fleet run prints when stdout is not a terminal (a line per migration and
 // per target, then the summary), what `status` prints, and `sql`'s groups.
 #[test]
 fn fleet_output() {
@@ -1110,7 +1110,7 @@ fn fleet_output() {
     snapshot("fleet_sql", &cli.run(&sql).expect_code(0), &sql);
 }
 
-// Issue 34, item 5: an application migrates a new tenant's schema through one call, and every tenant at
+// An application migrates a new tenant's schema through one call, and every tenant at
 // start-up with a parallel limit, from async code, with the same events as the CLI; a callback that panics
 // fails its target instead of leaving the run hanging.
 #[tokio::test(flavor = "multi_thread")]
@@ -1207,7 +1207,7 @@ fn transcript_matches(expected: &[String], actual: &[String]) -> bool {
     }
 }
 
-// Issue 34, proof: docs/fleet.md's worked example (the example app's migrations on 50 tenant schemas) is
+// Proof: docs/fleet.md's worked example (the example app's migrations on 50 tenant schemas) is
 // replayed command by command on a fresh database, and every transcript must be what the command prints. The
 // SQL of its `psql "$DATABASE_URL"` lines runs on that database; its `migrate.toml` block is the configuration;
 // `migrate ...` runs the example app's migrations through the fixtures' runner.
@@ -1332,7 +1332,7 @@ fn the_fleet_guide_replays() {
     }
 }
 
-// Issue 34, item 2: a fleet of many databases keeps no session open on the databases it is done with (sessions
+// A fleet of many databases keeps no session open on the databases it is done with (sessions
 // are kept for the next target of the same database only up to the parallel limit): on a server that allows
 // few connections, twelve databases two at a time all go through.
 #[test]

@@ -1,4 +1,4 @@
-//! The guards of a single `up`, on every target of a fleet (issue 34, item 6): the time budget
+//! The guards of a single `up`, on every target of a fleet: the time budget
 //! (`--max-duration`, the whole fleet run's), SIGTERM cancelling the statement running on every target, and
 //! the lock watch naming the session that blocks a target's migration. Durations here are budgets of
 //! seconds against statements of a minute; the assertions are on states, never on how long anything took.
@@ -52,7 +52,7 @@ fn slow_rolled_back_everywhere(db: &TestDb, schemas: &[&str]) {
     }
 }
 
-// Issue 34, item 6: `fleet up --max-duration 2s` over five schemas, three at a time, with a migration that
+// `fleet up --max-duration 2s` over five schemas, three at a time, with a migration that
 // runs for a minute: once the budget is spent, the statement running on each of the three targets is
 // cancelled and rolled back, the other two never start; the summary names each target and what stopped it,
 // the exit status is 1, and no statement is left running on the server. Run again, the fleet completes.
@@ -155,7 +155,7 @@ fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
     }
 }
 
-// Issue 34, item 6: SIGTERM while two targets run the minute-long statement: each one's statement is
+// SIGTERM while two targets run the minute-long statement: each one's statement is
 // cancelled on the server (none is left running once the runner is gone), its migration rolled back and not
 // recorded, no failure mark anywhere (`fleet status` finds no problem), the others never start, the summary
 // says which, and the exit status is 143.
@@ -246,7 +246,7 @@ fn sigterm_cancels_the_statement_running_on_every_target() {
     assert_eq!(locks, 0);
 }
 
-// Issue 34, item 6: a target whose table another session holds a lock on: each time its migration's
+// A target whose table another session holds a lock on: each time its migration's
 // statement hits lock_timeout, a line named after the target says which session blocks it (pid,
 // application, state, its query); the target fails once its retries are spent, the other target is done.
 // With the lock released, the next run completes.
@@ -318,7 +318,7 @@ fn the_lock_watch_names_the_session_blocking_a_target() {
     assert_eq!(recorded(&mut client, "b"), names);
 }
 
-// Issue 34, item 6: the application's fleet and single-target calls keep the same guards: with `max_duration`
+// The application's fleet and single-target calls keep the same guards: with `max_duration`
 // in the settings, the budget is the whole fleet run's and cancels the statement running on every target, and
 // a new tenant's `up_target` has its statement cancelled as `up` does; nothing is left running either way.
 #[tokio::test(flavor = "multi_thread")]
@@ -383,7 +383,7 @@ async fn the_applications_fleet_keeps_the_budget() {
     .expect("no panic");
 }
 
-// Issue 34, item 6: a backfill running on two targets when the fleet's budget is spent is not cancelled: each
+// A backfill running on two targets when the fleet's budget is spent is not cancelled: each
 // stops after its current batch (committed whole: every row it updated is logged, nothing else), the targets
 // are interrupted, and the next run resumes each backfill where it stopped, handling every row exactly once.
 #[test]

@@ -1,4 +1,4 @@
-//! `migrate import` (issue 31): other tools' migration folders converted into migration files, and their
+//! `migrate import`: other tools' migration folders converted into migration files, and their
 //! histories adopted. sqlx, refinery, diesel, dbmate and node-pg-migrate run for real: each applies its own
 //! sample migrations (`.ci/peers` installs them; a missing one skips loudly outside CI and fails under CI).
 //! golang-migrate and Flyway have no CLI on this machine: their folders are converted and their history tables

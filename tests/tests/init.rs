@@ -366,7 +366,7 @@ fn several_binaries_keep_their_default_run() {
     assert_eq!(default_run, None, "two binaries already needed --bin");
 }
 
-/// Issue 31: without a source of the crates, `init` wrote `migrate-core = "0.1"`, which resolves to an
+/// Without a source of the crates, `init` wrote `migrate-core = "0.1"`, which resolves to an
 /// unrelated crate of that name on crates.io. It refuses instead, names both flags, and writes nothing.
 #[test]
 fn r31_init_without_a_source_of_the_crates_refuses_and_writes_nothing() {

@@ -48,7 +48,7 @@ fn snapshot(name: &str, run: &Run, args: &[&str]) {
     });
 }
 
-// Issue 29, item 3: one JSON object per line on stdout for every event, the text for people on stderr; the
+// One JSON object per line on stdout for every event, the text for people on stderr; the
 // records pinned.
 #[test]
 fn up_with_log_format_json_prints_one_record_per_event() {
@@ -85,7 +85,7 @@ fn up_with_log_format_json_prints_one_record_per_event() {
     );
 }
 
-// Issue 29, item 3: down and redo log the same way.
+// Down and redo log the same way.
 #[test]
 fn down_and_redo_write_the_json_log_too() {
     let db = TestDb::new();
@@ -109,7 +109,7 @@ fn down_and_redo_write_the_json_log_too() {
     );
 }
 
-// Issue 29, item 3: a failure is the last record, with the message people get (which names the operation's
+// A failure is the last record, with the message people get (which names the operation's
 // file and line).
 #[test]
 fn a_failed_run_ends_its_log_with_the_error() {
@@ -140,7 +140,7 @@ fn a_failed_run_ends_its_log_with_the_error() {
     assert_eq!(events(&records(&run)), ["run_started", "error"]);
 }
 
-// Issue 29, item 3: notices and backfill batches are records.
+// Notices and backfill batches are records.
 #[test]
 fn notices_and_backfill_batches_are_records() {
     let db = TestDb::new();
@@ -176,7 +176,7 @@ fn notices_and_backfill_batches_are_records() {
     assert_eq!(batches[0]["rows_total"], 10500);
 }
 
-// Issue 29, item 3: --log-file appends the records to a file and leaves stdout as it is.
+// --log-file appends the records to a file and leaves stdout as it is.
 #[test]
 fn log_file_appends_the_records_and_keeps_the_text() {
     let db = TestDb::new();
@@ -224,7 +224,7 @@ fn on_terminal(cli: &FixtureCli, db: &TestDb, args: &str, extra: &str) -> String
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-// Issue 29, item 3: colour on a terminal, none when NO_COLOR is set, none in a pipe.
+// Colour on a terminal, none when NO_COLOR is set, none in a pipe.
 #[test]
 fn colour_on_a_terminal_unless_no_color() {
     let db = TestDb::new();
@@ -251,7 +251,7 @@ fn colour_on_a_terminal_unless_no_color() {
     assert!(!piped.stdout.contains('\x1b') && !piped.stderr.contains('\x1b'));
 }
 
-// Issue 29, item 3: docs/json-log.md describes every record the engine and the run write.
+// Docs/json-log.md describes every record the engine and the run write.
 #[test]
 fn every_record_is_documented() {
     let page =

@@ -47,7 +47,7 @@ fn constraint_missing_not_valid_but_not_a_validate_in_its_own_transaction() {
     rule_case(
         "lint_constraint_missing_not_valid",
         &["20260401000005"],
-        // 7 validates in the same migration as the ADD, in a transaction of its own (issue 29, item 2).
+        // 7 validates in the same migration as the ADD, in a transaction of its own.
         &["20260401000006", "20260401000007"],
     );
 }
@@ -545,7 +545,7 @@ fn a_contract_accepts_what_breaks_the_old_version_and_nothing_else() {
     assert_cli_snapshot!("lint_contract", run, &args);
 }
 
-/// `lint::lint` is `collect` then `analyse`; the installed `migrate lint` (issue 31, item 5) sends what a
+/// `lint::lint` is `collect` then `analyse`; the installed `migrate lint` sends what a
 /// runner collected through JSON in between. Every fixture with something for lint to say gives the same
 /// report (or the same error) either way, in both directions, for the oldest, default and newest majors.
 #[test]

@@ -94,7 +94,7 @@ fn new_project_to_migrations_applied_at_start_up() {
     cargo(tmp.path(), &["new", "--quiet", "myapp"]);
     let app = tmp.path().join("myapp");
 
-    // Issue 31: the crates are not on crates.io (the registry's `migrate-core` is another project's), so
+    // The crates are not on crates.io (the registry's `migrate-core` is another project's), so
     // `init` without a source of them refuses, says what to pass, and writes nothing.
     let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
     let refused = migrate(&app, &db, &["init"]).expect_code(1);
@@ -144,7 +144,7 @@ fn new_project_to_migrations_applied_at_start_up() {
         "{}",
         up.stdout
     );
-    // Issue 31: the first build said nothing for a minute or more. Not on a terminal: one line before it,
+    // The first build said nothing for a minute or more. Not on a terminal: one line before it,
     // saying why, and one after (cargo itself is quiet then).
     insta::with_settings!({ filters => vec![(r"in \d+\.\d s", "in [T] s")] }, {
         insta::assert_snapshot!(up.stderr, @r"
@@ -265,7 +265,7 @@ pub fn up(pgm: &mut MigrationBuilder) {
 }
 ";
 
-/// Issue 31, item 5: the runner `migrate init` sets up leaves out what only the installed `migrate` runs (the
+/// The runner `migrate init` sets up leaves out what only the installed `migrate` runs (the
 /// lint rules on squawk's parser, `import`, `init`'s TOML editing, the url crate). The installed `migrate lint`
 /// runs the rules on what the runner collects, printing what a runner with the rules prints, with the same
 /// exit status; the runner asked directly says to run `migrate lint` (or `migrate import`).
@@ -317,7 +317,7 @@ fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
         unknown.stderr
     );
 
-    // The runner with the rules compiled in (as before issue 31) prints the same, with the same status.
+    // The runner with the rules compiled in prints the same, with the same status.
     for (format, front) in ["text", "json", "github"].iter().zip(&through_front) {
         let run = cargo_unchecked(
             &app,

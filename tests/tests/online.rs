@@ -1,4 +1,4 @@
-//! Online changes (issue 30): `rename_column_online` in its expand and its contract, each phase round-tripped
+//! Online changes: `rename_column_online` in its expand and its contract, each phase round-tripped
 //! through the engine on tables with rows, and an old-version writer and a new-version writer kept busy
 //! through every phase (up and down) with no failed write and no row whose two columns differ.
 

@@ -190,7 +190,6 @@ const SESSION_MARKER: &str = "migrate.session_marker";
 /// (PgBouncer in session mode with an empty `server_reset_query` hands a server session to its next client as
 /// the last one left it): runs through it are not refused, as the check counts only its own run's marker, and
 /// the stale prepared statements are dropped before the driver prepares its own under the same names.
-// Issue 27, item 8.
 #[test]
 fn a_session_pooler_keeping_an_earlier_runs_marker_is_not_taken_for_a_transaction_pooler() {
     let db = TestDb::new();
@@ -248,7 +247,6 @@ fn a_session_pooler_keeping_an_earlier_runs_marker_is_not_taken_for_a_transactio
 /// runner succeeds, each migration applied once. (`query_wait_timeout` is 90 s: the runs the check would
 /// fail end sooner than with PgBouncer's default two minutes, and a loaded machine, where the first three runs
 /// may hold the pool for tens of seconds, does not time out a healthy run.)
-// Issue 27, item 9.
 #[test]
 fn six_runners_through_a_full_session_pool_of_three_all_succeed() {
     let db = TestDb::new();
@@ -273,7 +271,6 @@ fn six_runners_through_a_full_session_pool_of_three_all_succeed() {
 /// connection takes the other, so every server check's query waits in PgBouncer's queue while a migration
 /// sleeps for four seconds. The check counts the pooler's answer to its connection as the server being
 /// there, and the run completes (it used to stop with "stopped answering" after two seconds).
-// Issue 27, item 10.
 #[test]
 fn the_server_check_does_not_take_a_full_session_pool_for_a_dead_server() {
     let db = TestDb::new();
@@ -307,7 +304,6 @@ fn the_server_check_does_not_take_a_full_session_pool_for_a_dead_server() {
 /// A pooler that calls the database by another name (an alias, as managed poolers name their pools): the
 /// pooled `DATABASE_URL` and the direct URL name different databases, but the database behind the pooled one
 /// is the direct URL's, so the run goes ahead.
-// Issue 27, item 23.
 #[test]
 fn a_direct_url_to_the_database_behind_a_pool_alias_is_accepted() {
     let db = TestDb::new();

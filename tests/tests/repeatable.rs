@@ -1,4 +1,4 @@
-//! Repeatable migrations (`repeatable_<name>.rs`, issue 31 item 3), driven through the CLI against a fresh
+//! Repeatable migrations (`repeatable_<name>.rs`), driven through the CLI against a fresh
 //! database per test: applied after the versioned migrations in name order, skipped while unchanged, applied
 //! again after a change, and a failing one rolled back with nothing recorded.
 //!

@@ -65,7 +65,7 @@ fn the_standby_helper_streams_and_a_paused_replay_holds_its_position() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Replication lag (issue 28, item 1)
+// Replication lag
 
 mod lagging {
     use std::sync::Mutex;
@@ -179,7 +179,7 @@ const BACKGROUND_WAL: i64 = 64 << 10;
 
 #[test]
 fn a_backfill_waits_while_a_standby_lags_and_goes_on_once_it_replays() {
-    // Issue 28, item 1: with replay paused the backfill pauses within one batch of the threshold, stays
+    // With replay paused the backfill pauses within one batch of the threshold, stays
     // paused, and goes on once replay resumes; the lag never exceeds the threshold plus one batch.
     let pair = cluster::start_with_standby("replica_a", None);
     let url = pair.primary.database("lag");
@@ -273,7 +273,7 @@ fn a_backfill_waits_while_a_standby_lags_and_goes_on_once_it_replays() {
 
 #[test]
 fn ignored_standbys_and_inactive_slots_hold_no_backfill_back() {
-    // Issue 28, item 1: archivers and delayed standbys can be left out by name; a slot nobody streams from
+    // Archivers and delayed standbys can be left out by name; a slot nobody streams from
     // is not waited for (no pause would bring its consumer back).
     let pair = cluster::start_with_standby("replica_b", Some("replica_b_slot"));
     let url = pair.primary.database("ignored");
@@ -400,7 +400,7 @@ fn a_slot_left_behind_by_a_stopped_standby_is_said_once_and_not_waited_for() {
 
 #[test]
 fn a_role_that_cannot_read_the_standbys_positions_is_told_how_to_fix_it() {
-    // Issue 28, item 1: without pg_read_all_stats the lag columns are NULL; that is a clear error, not a
+    // Without pg_read_all_stats the lag columns are NULL; that is a clear error, not a
     // silent pass.
     let pair = cluster::start_with_standby("replica_c", None);
     let admin = pair.primary.database("hidden");
@@ -434,7 +434,7 @@ fn a_role_that_cannot_read_the_standbys_positions_is_told_how_to_fix_it() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Server health: vacuum on the table, the user's pause query, the run's time budget (issue 28, item 2)
+// Server health: vacuum on the table, the user's pause query, the run's time budget
 
 mod doubling {
     use migrate_core::{Definition, Migration};
@@ -463,7 +463,7 @@ fn next(events: &std::sync::mpsc::Receiver<Seen>) -> Seen {
 
 #[test]
 fn a_backfill_waits_while_a_vacuum_works_on_its_table() {
-    // Issue 28, item 2: a VACUUM of the table from another session (slowed with vacuum_cost_delay, seen in
+    // A VACUUM of the table from another session (slowed with vacuum_cost_delay, seen in
     // pg_stat_progress_vacuum) holds the backfill back until it ends.
     let db = tests::TestDb::new();
     create_items(db.url(), 20_000);
@@ -533,7 +533,7 @@ fn a_backfill_waits_while_a_vacuum_works_on_its_table() {
 
 #[test]
 fn a_backfill_waits_while_the_users_query_says_so() {
-    // Issue 28, item 2: `pause_while` (a maintenance flag) holds the backfill back while it returns true.
+    // `pause_while` (a maintenance flag) holds the backfill back while it returns true.
     let db = tests::TestDb::new();
     create_items(db.url(), 5_000);
     db.exec("CREATE TABLE flags (maintenance boolean NOT NULL); INSERT INTO flags VALUES (true)");
@@ -584,7 +584,7 @@ fn a_backfill_waits_while_the_users_query_says_so() {
 
 #[test]
 fn max_duration_rolls_back_a_transactional_migration_and_stops_a_backfill_after_its_batch() {
-    // Issue 28, item 2: --max-duration cancels a running transactional migration (rolled back) and stops a
+    // --max-duration cancels a running transactional migration (rolled back) and stops a
     // backfill after its current batch; the next run resumes it. The budgets leave seconds for the steps
     // before the one they stop (a busy CI machine runs the first migration slowly); the slow ones take 60 s
     // and about 9 s.
@@ -652,7 +652,7 @@ fn max_duration_rolls_back_a_transactional_migration_and_stops_a_backfill_after_
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Batch sizes that adapt (issue 28, item 3)
+// Batch sizes that adapt
 
 mod bounded {
     use migrate_core::{Definition, Migration};
@@ -674,7 +674,7 @@ mod bounded {
 
 #[test]
 fn adapted_batches_stay_within_the_backfills_bounds_and_are_reported() {
-    // Issue 28, item 3: the size moves (toward the target batch time) within the backfill's bounds; each
+    // The size moves (toward the target batch time) within the backfill's bounds; each
     // batch's progress event carries the size of the next one. Which size it picks depends on the machine,
     // so only the bounds are asserted.
     let db = tests::TestDb::new();
@@ -717,11 +717,11 @@ fn adapted_batches_stay_within_the_backfills_bounds_and_are_reported() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// What a run shows (issue 28, item 4)
+// What a run shows
 
 #[test]
 fn a_run_says_why_a_backfill_waits_once_per_pause_and_sums_its_pauses_up() {
-    // Issue 28, item 4: off a terminal, a line when a pause starts and one when it ends (not one per
+    // Off a terminal, a line when a pause starts and one when it ends (not one per
     // re-check), and a summary per backfill with its pauses by cause; settings from migrate.toml.
     use tests::cli::FixtureCli;
     let db = tests::TestDb::new();
@@ -895,11 +895,11 @@ fn a_fleet_run_says_each_targets_pause_and_resume_off_a_terminal() {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Lock waits explained (issue 28, item 5)
+// Lock waits explained
 
 #[test]
 fn a_lock_timeout_names_the_session_that_holds_the_lock_and_the_final_error_too() {
-    // Issue 28, item 5: another session holds a lock the migration needs; each retry's message and the
+    // Another session holds a lock the migration needs; each retry's message and the
     // error once the retries are spent name it (pid, user, application, state, its query).
     use tests::cli::FixtureCli;
     let db = tests::TestDb::new();

@@ -221,7 +221,7 @@ fn a_view_replaced_with_more_columns_is_not_dropped_to_restore_it() {
     );
 }
 
-/// Issue 27, item 19: CREATE OR REPLACE FUNCTION cannot remove a parameter default (42P13), so a function to
+/// CREATE OR REPLACE FUNCTION cannot remove a parameter default (42P13), so a function to
 /// which the `up` added one cannot be put back that way; the derived down says so before sending anything,
 /// as for a view with added columns, and leaves the function as the up made it.
 #[test]

@@ -107,7 +107,7 @@ impl App {
             self.cargo_calls(),
             run.stderr
         );
-        // Issue 31: a build says so, before and after; a fresh runner starts without a word.
+        // A build says so, before and after; a fresh runner starts without a word.
         assert_eq!(
             built_because(&run).is_some(),
             calls > before,

@@ -573,7 +573,7 @@ fn a_node_pg_migrate_table_is_refused() {
     assert_eq!(db.columns("pgmigrations"), ["id", "name", "run_on"]);
 }
 
-/// Issue 27, item 16, and issue 31: node-pg-migrate's table (as it creates `pgmigrations`) is refused with the
+/// And node-pg-migrate's table (as it creates `pgmigrations`) is refused with the
 /// way on (`migrate import --from node-pg-migrate`); with the two nullable columns that import adds, and `run_on`
 /// kept as `timestamp` (no default there, so the bookkeeping row must write it), it records migrations.
 #[test]
@@ -971,7 +971,7 @@ fn a_renamed_file_is_recognised_by_its_checksum_and_repair_records_the_rename() 
     );
 }
 
-/// Issue 27, item 20: two pending files with the content of one applied migration whose file is gone (a
+/// Two pending files with the content of one applied migration whose file is gone (a
 /// rename plus a copy): which one is the renamed file cannot be told, so status names both and never advises
 /// `repair` to forget the row; `up` and `repair` refuse (forgetting it would run the seed twice more, three
 /// rows instead of one). Once one file is left it is a rename, which `repair` records.

@@ -128,7 +128,7 @@ fn lint_reads_the_pg_version_from_a_database_given_on_the_command_line() {
     assert!(run.stderr.contains("pass --pg-version"), "{}", run.stderr);
 }
 
-/// Issue 27, item 25: a gate at or below the oldest supported major (13) is taken by every supported server.
+/// A gate at or below the oldest supported major (13) is taken by every supported server.
 /// `sql` without a database shows its `otherwise` as comment lines and says why, `lint` notes it (exit 0: it is
 /// dead code, not a hazard), and a run takes the first branch.
 #[test]

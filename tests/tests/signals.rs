@@ -249,7 +249,6 @@ fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
 /// SIGINT and SIGTERM while `squash`, `schema check` or `verify` runs a migration on its scratch database: the
 /// scratch database (a full copy, rows included) is dropped, the runner says so and exits with 130 / 143, and
 /// nothing else changes (`squash` leaves the migrations folder as it was).
-// Issue 27, item 7.
 #[test]
 fn a_signal_during_a_command_on_a_scratch_database_drops_it() {
     let cases: [(&str, &[&str], &str, i32); 3] = [
@@ -349,7 +348,7 @@ struct ClosedOutputCase {
     recorded: &'static [&'static str],
 }
 
-/// Issue 27, item 17: a closed stdout never panics (it was "failed printing to stdout: Broken pipe", exit
+/// A closed stdout never panics (it was "failed printing to stdout: Broken pipe", exit
 /// 101) and never leaves a run half-way: `up` and `down` stop before their next migration, as for a first
 /// SIGINT, say so on stderr and exit 141 (128 + SIGPIPE); every other command finishes and exits 141.
 #[test]

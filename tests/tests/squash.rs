@@ -442,7 +442,7 @@ fn bad_input_is_refused_with_a_clear_message_and_changes_nothing() {
 }
 
 /// The command's own help: everything above the global options, which every command shares and its help lists
-/// last, under their own heading (issue 32, item 4).
+/// last, under their own heading.
 #[test]
 fn squash_help_is_pinned() {
     let db = TestDb::new();
@@ -644,7 +644,6 @@ fn contents(db: &TestDb, table: &str) -> Vec<Vec<Option<String>>> {
     db.query_strings(&format!("SELECT t::text FROM {table} t ORDER BY 1"))
 }
 
-// Issue 27, item 1.
 #[test]
 fn kept_rows_load_without_firing_triggers() {
     let (db, fresh) = squashed_data(&DATA_TABLES);
@@ -675,7 +674,6 @@ fn kept_rows_load_without_firing_triggers() {
     );
 }
 
-// Issue 27, item 2.
 #[test]
 fn kept_tables_may_be_given_in_any_order() {
     // The child before its parent, the log before what it logs.
@@ -701,7 +699,6 @@ fn kept_tables_may_be_given_in_any_order() {
     );
 }
 
-// Issue 27, item 3.
 #[test]
 fn sequences_and_materialized_views_continue_where_the_migrations_left_them() {
     let (db, fresh) = squashed_data(&DATA_TABLES);
@@ -724,7 +721,6 @@ fn sequences_and_materialized_views_continue_where_the_migrations_left_them() {
 
 /// Kept rows that the baseline cannot give back as they were: refused, with a message naming the tables and
 /// the cause (not "a bug in squash"), and nothing written.
-// Issue 27, items 1 and 2.
 #[test]
 fn kept_rows_the_baseline_cannot_give_back_are_refused_clearly() {
     let cases: [(&str, &[&str], &[&str]); 2] = [
@@ -820,7 +816,6 @@ fn names(db: &TestDb) -> Vec<String> {
 /// A database that applied only some of the squashed migrations: `status` shows their rows as squashed
 /// (not as missing files) with `up`'s advice, `repair` leaves them alone, and once the rest is applied with
 /// the files from before the squash, `up` records the baseline.
-// Issue 27, item 4.
 #[test]
 fn status_and_repair_leave_a_partly_applied_baseline_to_up() {
     let db = TestDb::new();
@@ -900,7 +895,6 @@ fn status_and_repair_leave_a_partly_applied_baseline_to_up() {
 
 /// A database that applied an edited version of a squashed migration (the file was edited back before the
 /// squash): `up` refuses to record the baseline, naming it, and changes nothing; `status` says the same.
-// Issue 27, item 5.
 #[test]
 fn a_database_that_applied_another_version_of_a_squashed_migration_is_refused() {
     let db = TestDb::new();
@@ -976,7 +970,6 @@ fn a_baseline_without_checksums_still_works() {
 
 /// A database whose name is long and not ASCII: its two scratch databases still get two names within
 /// PostgreSQL's 63 bytes (cut by characters they were longer, and cut again by the server to one name).
-// Issue 27, item 6.
 #[test]
 fn squash_works_on_a_database_with_a_long_non_ascii_name() {
     let db = TestDb::new();

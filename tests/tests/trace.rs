@@ -46,7 +46,7 @@ fn statement(trace: &serde_json::Value, t: usize, n: usize) -> &serde_json::Valu
     &trace["migrations"][0]["transactions"][t]["statements"][n]
 }
 
-// Issue 29, item 1: each typed operation that takes a distinctive lock, traced on its own and pinned.
+// Each typed operation that takes a distinctive lock, traced on its own and pinned.
 #[test]
 fn the_trace_of_each_operation_kind_with_a_distinctive_lock() {
     let db = TestDb::new();
@@ -70,7 +70,7 @@ fn the_trace_of_each_operation_kind_with_a_distinctive_lock() {
     assert!(db.tables().is_empty(), "trace touched the target database");
 }
 
-// Issue 29, item 1: what the snapshots show, asserted on the JSON form.
+// What the snapshots show, asserted on the JSON form.
 #[test]
 fn the_trace_reports_locks_rewrites_scans_and_the_gate() {
     let db = TestDb::new();
@@ -161,7 +161,7 @@ fn the_trace_reports_locks_rewrites_scans_and_the_gate() {
     assert_eq!(t["summary"]["gate_failures"], 0);
 }
 
-// Issue 29, item 1: the JSON form's schema, pinned.
+// The JSON form's schema, pinned.
 #[test]
 fn trace_json_is_pinned() {
     let db = TestDb::new();
@@ -177,7 +177,7 @@ fn trace_json_is_pinned() {
     snapshot_filtered("trace_json", &run, &args, &[index_read]);
 }
 
-// Issue 29, item 1: GitHub annotations on the migration file's lines: an error where the gate stops.
+// GitHub annotations on the migration file's lines: an error where the gate stops.
 #[test]
 fn trace_github_annotates_the_lines_the_gate_stops() {
     let db = TestDb::new();
@@ -199,7 +199,7 @@ fn trace_github_annotates_the_lines_the_gate_stops() {
     );
 }
 
-// Issue 29, item 1: without names, the pending migrations are traced; with none pending, nothing is.
+// Without names, the pending migrations are traced; with none pending, nothing is.
 #[test]
 fn trace_takes_the_pending_migrations() {
     let db = TestDb::new();
@@ -232,7 +232,7 @@ fn trace_takes_the_pending_migrations() {
     );
 }
 
-// Issue 29, item 1: --rows fills the tables that exist before the traced migration, parents first, and
+// --rows fills the tables that exist before the traced migration, parents first, and
 // --data runs a file before it.
 #[test]
 fn trace_fills_tables_with_rows_and_runs_a_data_file_first() {
@@ -288,7 +288,7 @@ fn trace_fills_tables_with_rows_and_runs_a_data_file_first() {
     assert!(db.tables().is_empty(), "trace touched the target database");
 }
 
-// Issue 29, item 1: bad input is an error naming what is wrong, before any scratch database exists.
+// Bad input is an error naming what is wrong, before any scratch database exists.
 #[test]
 fn trace_refuses_bad_input() {
     let db = TestDb::new();

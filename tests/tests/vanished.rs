@@ -191,7 +191,6 @@ fn runner_in_pg_sleep(client: &mut postgres::Client) -> i32 {
 /// a while and how long; the server, left with a session idle in its transaction for a client that is gone,
 /// ends it after the run's `idle_in_transaction_session_timeout` (2 s here), which frees the table and the migration
 /// lock. Nothing of the migration is applied, and the next run applies it.
-// Issue 27, item 11.
 #[test]
 fn after_a_stall_the_server_ends_the_abandoned_session_and_its_locks() {
     let db = TestDb::new();
@@ -289,7 +288,6 @@ fn after_a_stall_the_server_ends_the_abandoned_session_and_its_locks() {
 /// backfill pausing 1.5 s between batches and a statement running four seconds complete. On the local server
 /// and on the oldest supported major, 13, which lacks `client_connection_check_interval` (the server comes
 /// from `server_for_test`: see `tests::pg_versions`).
-// Issue 27, item 11.
 #[test]
 fn the_migration_session_has_server_side_limits_that_its_own_pauses_do_not_trip() {
     let local = TestDb::new();
@@ -345,7 +343,6 @@ fn assert_session_limits(db: &TestDb) {
 /// Data code that keeps its migration's transaction idle longer than `idle_in_transaction_session_timeout`
 /// is ended by the server: the run fails naming the migration and the setting, nothing is applied, and with
 /// the setting raised (here: 0, the server's own) the migration runs.
-// Issue 27, item 11.
 #[test]
 fn data_code_idle_longer_than_the_idle_timeout_fails_naming_the_setting() {
     let db = TestDb::new();
@@ -387,7 +384,7 @@ fn slow_statement_running(db: &TestDb) -> bool {
 /// stops after the server check's bound, naming that server (not the one that still answers), instead of
 /// waiting forever on the target; every target's transaction rolls back, only what was committed is
 /// recorded on either, and the next run finds the slow migration pending on both.
-// Issue 34, item 6 (a server that stops answering is a target that cannot be reached).
+// Item 6 (a server that stops answering is a target that cannot be reached).
 #[test]
 fn a_fleet_stops_within_the_check_bound_when_a_server_stops_answering() {
     let direct = TestDb::new();

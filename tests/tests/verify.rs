@@ -28,7 +28,7 @@ fn verify_shows_what_a_down_leaves_behind() {
     );
 }
 
-// Issue 29, item 5: migrations whose `down` does not run by design are skipped, with their reason, and stay
+// Migrations whose `down` does not run by design are skipped, with their reason, and stay
 // applied so that the ones after them are checked; the run passes.
 #[test]
 fn verify_skips_irreversible_and_forward_only_migrations_and_checks_the_rest() {

@@ -179,7 +179,7 @@ fn constraint_missing_not_valid() {
         ],
         IN_TRANSACTION,
     );
-    // Issue 29, item 2: lint follows the transactions the engine really uses. The builder's
+    // Lint follows the transactions the engine really uses. The builder's
     // `validate_constraint` runs in a transaction of its own, so the cookbook's recipes pass: the two steps
     // in one migration, and `set_not_null`, which does both and then SET NOT NULL.
     lint_migration_ok(rule, |pgm| {

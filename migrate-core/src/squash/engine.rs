@@ -448,7 +448,6 @@ mod tests {
         decide(&found[0], &History::from(rows))
     }
 
-    // Issue 27, item 5.
     #[test]
     fn a_baseline_is_recorded_only_over_the_versions_it_squashed() {
         let (a, b) = (checksum("a"), checksum("b"));

@@ -39,7 +39,7 @@
 //!
 //! # The issue-33 summary
 //!
-//! Every run ends with one table, a row per target of issue 33: the measure, this project's figure, the
+//! Every run ends with one table, a row per target: the measure, this project's figure, the
 //! reference's, the ratio, the target and whether it is met. The full run measures all of them in one call:
 //!
 //! ```text
@@ -1567,7 +1567,7 @@ fn print_pairs(results: &Results, opts: &Options) {
     }
 }
 
-/// The most a loop at `n` migrations may take (issue 33: 1 s up to 2,000, 2 s above).
+/// The most a loop at `n` migrations may take (1 s up to 2,000, 2 s above).
 fn loop_bound(n: usize) -> Duration {
     if n <= 2000 {
         Duration::from_secs(1)
@@ -1678,7 +1678,7 @@ fn print_first_build(results: &Results) {
     }
 }
 
-/// Issue 33's targets.
+/// The targets each row is held to.
 const APPLY_TARGET: f64 = 1.05;
 /// "Keep" the no-op `up` with `sslmode=prefer` where it is (0.32–0.35× sqlx): met up to the top of that range.
 const NOOP_PREFER_KEEP: f64 = 0.35;
@@ -1909,7 +1909,7 @@ fn print_summary(results: &Results, opts: &Options) {
         }
     });
 
-    println!("\n## issue 33: summary\n");
+    println!("\n## summary\n");
     println!("| measure | this project | reference | ratio | target | met |");
     println!("|---|---|---|---|---|---|");
     for row in rows {
