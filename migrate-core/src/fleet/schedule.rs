@@ -333,3 +333,214 @@ fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
         .or_else(|| payload.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".to_owned())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+
+    fn names(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("t{i}")).collect()
+    }
+
+    fn plan<'p>(servers: &'p [usize], canary: &'p [usize], names: &'p [String]) -> Plan<'p> {
+        Plan {
+            servers,
+            parallel: 1,
+            per_server: 1,
+            canary,
+            on_error: OnError::Stop,
+            max_failures: None,
+            on_busy: OnBusy::Wait,
+            names,
+        }
+    }
+
+    /// What became of each target: `ran`, `failed`, `busy`, `skipped`, `not started`, `panicked`.
+    fn kinds(outcome: &Outcome<bool>) -> Vec<&'static str> {
+        outcome
+            .slots
+            .iter()
+            .map(|slot| match slot {
+                Slot::Ran(false) => "ran",
+                Slot::Ran(true) => "failed",
+                Slot::Busy => "busy",
+                Slot::Skipped => "skipped",
+                Slot::NotStarted => "not started",
+                Slot::Panicked(_) => "panicked",
+            })
+            .collect()
+    }
+
+    fn finished(failed: bool) -> Attempt<bool> {
+        Attempt::Finished {
+            result: failed,
+            failed,
+        }
+    }
+
+    #[test]
+    fn the_canary_runs_first_and_the_others_only_once_it_passed() {
+        let names = names(4);
+        let order = Mutex::new(Vec::new());
+        let passed = AtomicUsize::new(0);
+        let outcome = run(
+            &plan(&[0, 0, 0, 0], &[2], &names),
+            &Stop::new(),
+            &|note| {
+                if let Note::CanaryPassed { targets } = note {
+                    passed.store(targets, Ordering::SeqCst);
+                }
+            },
+            &|i| {
+                order.lock().unwrap().push(i);
+                finished(false)
+            },
+        );
+        assert_eq!(order.into_inner().unwrap(), [2, 0, 1, 3]);
+        assert_eq!(passed.load(Ordering::SeqCst), 1);
+        assert_eq!(kinds(&outcome), ["ran"; 4]);
+        assert!(outcome.stopped.is_none());
+    }
+
+    #[test]
+    fn a_failed_canary_stops_the_rollout_naming_it() {
+        let names = names(3);
+        let outcome = run(
+            &plan(&[0, 0, 0], &[0], &names),
+            &Stop::new(),
+            &|_| {},
+            &|i| finished(i == 0),
+        );
+        assert_eq!(kinds(&outcome), ["failed", "skipped", "skipped"]);
+        assert_eq!(
+            outcome.stopped,
+            Some(StopReason::Canary {
+                failed: vec!["t0".to_owned()]
+            })
+        );
+    }
+
+    #[test]
+    fn a_failure_stops_new_targets_or_counts_toward_the_limit() {
+        let names = names(5);
+        let servers = [0; 5];
+        let stop = run(
+            &plan(&servers, &[], &names),
+            &Stop::new(),
+            &|_| {},
+            &|i| finished(i == 1),
+        );
+        assert_eq!(
+            kinds(&stop),
+            ["ran", "failed", "skipped", "skipped", "skipped"]
+        );
+        assert_eq!(
+            stop.stopped,
+            Some(StopReason::Failure {
+                target: "t1".to_owned()
+            })
+        );
+        let mut go_on = plan(&servers, &[], &names);
+        go_on.on_error = OnError::Continue;
+        let all = run(&go_on, &Stop::new(), &|_| {}, &|i| finished(i % 2 == 1));
+        assert_eq!(kinds(&all), ["ran", "failed", "ran", "failed", "ran"]);
+        assert!(all.stopped.is_none());
+        go_on.max_failures = Some(1);
+        let limited = run(&go_on, &Stop::new(), &|_| {}, &|i| finished(i % 2 == 1));
+        assert_eq!(
+            kinds(&limited),
+            ["ran", "failed", "skipped", "skipped", "skipped"]
+        );
+        assert_eq!(
+            limited.stopped,
+            Some(StopReason::MaxFailures { failures: 1 })
+        );
+    }
+
+    /// Four workers over two servers of three targets each, at most two sessions a server: never more.
+    #[test]
+    fn no_server_gets_more_sessions_than_its_budget() {
+        let names = names(6);
+        let servers = [0, 0, 0, 1, 1, 1];
+        let mut p = plan(&servers, &[], &names);
+        p.parallel = 4;
+        p.per_server = 2;
+        let running = [AtomicUsize::new(0), AtomicUsize::new(0)];
+        let most = [AtomicUsize::new(0), AtomicUsize::new(0)];
+        let outcome = run(&p, &Stop::new(), &|_| {}, &|i| {
+            let server = servers[i];
+            let now = running[server].fetch_add(1, Ordering::SeqCst) + 1;
+            most[server].fetch_max(now, Ordering::SeqCst);
+            std::thread::sleep(Duration::from_millis(20));
+            running[server].fetch_sub(1, Ordering::SeqCst);
+            finished(false)
+        });
+        assert_eq!(kinds(&outcome), ["ran"; 6]);
+        for server in &most {
+            let most = server.load(Ordering::SeqCst);
+            assert!((1..=2).contains(&most), "{most} sessions on one server");
+        }
+    }
+
+    /// A target held by another runner is tried again after the free ones, and runs once it is free; with
+    /// `OnBusy::Report` one still held when nothing else is left is reported as busy.
+    #[test]
+    fn a_held_target_is_revisited_after_the_free_ones_or_reported() {
+        let names = names(3);
+        let servers = [0; 3];
+        let order = Mutex::new(Vec::new());
+        let held_once = AtomicUsize::new(0);
+        let outcome = run(&plan(&servers, &[], &names), &Stop::new(), &|_| {}, &|i| {
+            order.lock().unwrap().push(i);
+            if i == 0 && held_once.fetch_add(1, Ordering::SeqCst) == 0 {
+                return Attempt::Busy { holder: Some(42) };
+            }
+            finished(false)
+        });
+        assert_eq!(order.into_inner().unwrap(), [0, 1, 2, 0]);
+        assert_eq!(kinds(&outcome), ["ran"; 3]);
+        assert_eq!(outcome.busy, [1, 0, 0]);
+
+        let mut report = plan(&servers, &[], &names);
+        report.on_busy = OnBusy::Report;
+        let outcome = run(&report, &Stop::new(), &|_| {}, &|i| {
+            if i == 1 {
+                Attempt::Busy { holder: None }
+            } else {
+                finished(false)
+            }
+        });
+        assert_eq!(kinds(&outcome), ["ran", "busy", "ran"]);
+    }
+
+    #[test]
+    fn a_stop_request_starts_nothing_new_and_a_panic_counts_as_a_failure() {
+        let names = names(3);
+        let servers = [0; 3];
+        let stop = Stop::new();
+        let outcome = run(&plan(&servers, &[], &names), &stop, &|_| {}, &|i| {
+            if i == 0 {
+                stop.request(15);
+            }
+            finished(false)
+        });
+        assert_eq!(kinds(&outcome), ["ran", "not started", "not started"]);
+        assert_eq!(outcome.stopped, Some(StopReason::Signal(15)));
+
+        let mut go_on = plan(&servers, &[], &names);
+        go_on.on_error = OnError::Continue;
+        let outcome = run(&go_on, &Stop::new(), &|_| {}, &|i| {
+            if i == 1 {
+                panic!("the event callback broke");
+            }
+            finished(false)
+        });
+        assert_eq!(kinds(&outcome), ["ran", "panicked", "ran"]);
+        match &outcome.slots[1] {
+            Slot::Panicked(message) => assert_eq!(message, "the event callback broke"),
+            _ => unreachable!(),
+        }
+    }
+}
