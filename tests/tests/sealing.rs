@@ -148,6 +148,31 @@ fn create_seals_older_migrations_which_later_builds_leave_alone() {
     write_migration(&app.join(format!("migrations/{edited}.rs")), &edited[15..]);
     migrate(&app, &db, &["status"]).expect_code(0);
 
+    // Two sealed files swapped with `mv`, which keeps each file's time: both are CHANGED all the same.
+    let (a, b) = (names[3].clone(), names[4].clone());
+    assert!(sealed(&app).contains(&a) && sealed(&app).contains(&b));
+    let file = |name: &str| app.join(format!("migrations/{name}.rs"));
+    let spare = app.join("migrations.swap");
+    std::fs::rename(file(&a), &spare).unwrap();
+    std::fs::rename(file(&b), file(&a)).unwrap();
+    std::fs::rename(&spare, file(&b)).unwrap();
+    let status = migrate(&app, &db, &["status"]).expect_code(5);
+    for name in [&a, &b] {
+        assert!(
+            status
+                .stdout
+                .lines()
+                .any(|l| l.starts_with("CHANGED") && l.contains(name.as_str())),
+            "{}\n{}",
+            status.stdout,
+            status.stderr
+        );
+    }
+    std::fs::rename(file(&a), &spare).unwrap();
+    std::fs::rename(file(&b), file(&a)).unwrap();
+    std::fs::rename(&spare, file(&b)).unwrap();
+    migrate(&app, &db, &["status"]).expect_code(0);
+
     // A listed migration whose file is gone stops the build, naming the list and the migration.
     let gone = names[1].clone();
     assert!(sealed(&app).contains(&gone));
