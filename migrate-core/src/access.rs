@@ -41,8 +41,9 @@ impl Needs {
         self.down |= s.direction == Direction::Down;
         // More than one segment (see `Step::segments`) without building them: a transaction break after the
         // first statement.
-        self.marks |=
-            !s.transactional || s.statements().iter().skip(1).any(|st| st.new_transaction);
+        // A fake step writes its bookkeeping row only.
+        self.marks |= !s.fake
+            && (!s.transactional || s.statements().iter().skip(1).any(|st| st.new_transaction));
         self.backfills |= s
             .statements()
             .iter()
@@ -60,7 +61,6 @@ pub(crate) fn check(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
     needs: &Needs,
-    fake: bool,
 ) -> Result<(), Error> {
     if !needs.any {
         return Ok(());
@@ -94,8 +94,7 @@ pub(crate) fn check(
 
     let (up, down, previous) = (needs.up, needs.down, needs.previous);
     // What the runner writes besides the migrations table, and which table it goes to.
-    let marks = !fake && needs.marks;
-    let backfills = !fake && needs.backfills;
+    let (marks, backfills) = (needs.marks, needs.backfills);
 
     let mut missing = Vec::new();
     let mut needs = |name: String, rights: &[&str], purpose: &str| -> Result<(), Error> {

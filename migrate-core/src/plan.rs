@@ -132,6 +132,25 @@ impl<'m> Step<'m> {
         })
     }
 
+    /// `migration` in `direction` as a run takes it: the one place `--fake` is decided, so that the
+    /// runner reads it from the step. A fake `down` is not even recorded: it runs no SQL, so it needs no
+    /// `down`, and one that cannot be derived is fine. A fake `up` is recorded (an invalid migration is still
+    /// refused), then keeps only its bookkeeping.
+    pub fn for_run(
+        migration: &'m Migration,
+        direction: Direction,
+        server_major: u32,
+        fake: bool,
+    ) -> Result<Self, Error> {
+        match (fake, direction) {
+            (true, Direction::Down) => Ok(Step::fake(migration, direction)),
+            (true, Direction::Up) => {
+                Step::for_server(migration, direction, server_major).map(Step::into_fake)
+            }
+            (false, _) => Step::for_server(migration, direction, server_major),
+        }
+    }
+
     /// `migration` in `direction` for `--fake`, which runs none of its statements: nothing is recorded or
     /// rendered, so a `down` that cannot be derived (or an `up` that no longer records) can still be faked.
     pub fn fake(migration: &'m Migration, direction: Direction) -> Self {

@@ -164,7 +164,7 @@ impl<'a> Migrator<'a> {
                     // One transaction for the run, retried as a whole: its steps are kept.
                     let steps = selected.iter().map(step).collect::<Result<Vec<_>, _>>()?;
                     check_single_transaction(&steps, self.single_transaction)?;
-                    access::check(client, &self.table, &Needs::of(&steps), self.fake)?;
+                    access::check(client, &self.table, &Needs::of(&steps))?;
                     if !steps.is_empty() {
                         history::ensure(client, &self.table)?;
                     }
@@ -181,7 +181,7 @@ impl<'a> Migrator<'a> {
                 for m in &selected {
                     needs.add(&step(m)?);
                 }
-                access::check(client, &self.table, &needs, self.fake)?;
+                access::check(client, &self.table, &needs)?;
                 if !selected.is_empty() {
                     history::ensure(client, &self.table)?;
                 }
@@ -229,7 +229,7 @@ impl<'a> Migrator<'a> {
                 }
                 let steps = self.selection(server).down(&applied, &target, events)?;
                 check_single_transaction(&steps, self.single_transaction)?;
-                access::check(client, &self.table, &Needs::of(&steps), self.fake)?;
+                access::check(client, &self.table, &Needs::of(&steps))?;
                 ran.extend(self.execute(client, &steps, events)?);
                 Ok(ran)
             },
@@ -261,8 +261,8 @@ impl<'a> Migrator<'a> {
                 let (down, up) = self.selection(server).redo(&applied, count, events)?;
                 check_single_transaction(&down, self.single_transaction)?;
                 check_single_transaction(&up, self.single_transaction)?;
-                access::check(client, &self.table, &Needs::of(&down), self.fake)?;
-                access::check(client, &self.table, &Needs::of(&up), self.fake)?;
+                access::check(client, &self.table, &Needs::of(&down))?;
+                access::check(client, &self.table, &Needs::of(&up))?;
                 let mut ran = self.execute(client, &down, events)?;
                 ran.extend(self.execute(client, &up, events)?);
                 Ok(ran)

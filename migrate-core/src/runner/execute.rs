@@ -173,16 +173,16 @@ impl<'a> Migrator<'a> {
             name: m.name(),
             direction: step.direction,
             transactional: true,
-            fake: self.fake,
+            fake: step.fake,
         });
         let started = Instant::now();
-        let segments = if self.fake {
+        let segments = if step.fake {
             vec![Vec::new()]
         } else {
             step.segments()
         };
         let last = segments.len() - 1;
-        let plain = last == 0 && !self.fake && self.observer.is_none() && is_plain(step);
+        let plain = last == 0 && !step.fake && self.observer.is_none() && is_plain(step);
         let total: usize = segments.iter().map(Vec::len).sum();
         // Only a migration of several transactions has steps to journal.
         let (mut started_journal, mut done) = (false, 0);
@@ -292,7 +292,7 @@ impl<'a> Migrator<'a> {
             name: m.name(),
             direction: step.direction,
             elapsed: started.elapsed(),
-            fake: self.fake,
+            fake: step.fake,
         });
         ran.ok_or(Error::Internal("a migration ran without its bookkeeping"))
     }
@@ -365,7 +365,7 @@ impl<'a> Migrator<'a> {
         self.set_timeouts(client, step, false)?;
         let result = self.run_stepwise(client, step, restore, events);
         // A fake run set none (see set_timeouts).
-        let reset = if self.fake {
+        let reset = if step.fake {
             Ok(())
         } else {
             self.timeouts
@@ -389,7 +389,7 @@ impl<'a> Migrator<'a> {
         step: &Step<'a>,
         restore: &str,
     ) -> Result<(), Error> {
-        if restore.is_empty() || self.fake {
+        if restore.is_empty() || step.fake {
             return Ok(());
         }
         client.batch_execute(restore).map_err(Error::database(format!(
@@ -429,7 +429,7 @@ impl<'a> Migrator<'a> {
         step: &Step<'a>,
         local: bool,
     ) -> Result<(), Error> {
-        if self.fake {
+        if step.fake {
             return Ok(());
         }
         for sql in self.timeouts.set_sql(step.lock_timeout, local) {
@@ -452,10 +452,10 @@ impl<'a> Migrator<'a> {
             name: m.name(),
             direction: step.direction,
             transactional: step.transactional,
-            fake: self.fake,
+            fake: step.fake,
         });
         let started = Instant::now();
-        if !self.fake {
+        if !step.fake {
             let units = step.units();
             self.check_safeguards(conn, step, &units)?;
             self.run_units(
@@ -472,7 +472,7 @@ impl<'a> Migrator<'a> {
             name: m.name(),
             direction: step.direction,
             elapsed: started.elapsed(),
-            fake: self.fake,
+            fake: step.fake,
         });
         Ok(ran)
     }
@@ -505,7 +505,7 @@ impl<'a> Migrator<'a> {
             .statements()
             .iter()
             .any(|s| s.safeguard.is_some() || matches!(s.action, Some(Action::Restore(_))));
-        if recorded || self.fake {
+        if recorded || step.fake {
             previous::forget(conn, &self.table, m.name(), step.direction)?;
         }
         Ok(Ran::of(step, execution_ms))

@@ -24,7 +24,7 @@ impl<'a> Migrator<'a> {
         first: bool,
         units: &[Statement],
     ) -> Result<(), Error> {
-        if first && !self.fake {
+        if first && !step.fake {
             self.check_safeguards(tx, step, units)
         } else {
             Ok(())

@@ -207,7 +207,7 @@ impl<'a> Migrator<'a> {
                             .iter()
                             .find(|m| m.name() == name)
                             .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
-                        let step = Step::for_server(m, Direction::Up, server)?;
+                        let step = Step::for_run(m, Direction::Up, server, self.fake)?;
                         check(&step)?;
                         Ok(step)
                     })
@@ -225,7 +225,7 @@ impl<'a> Migrator<'a> {
             .iter()
             .filter(|m| all || state(&recorded, m) != RepeatableState::UpToDate)
             .map(|m| {
-                let step = Step::for_server(m, Direction::Up, server)?;
+                let step = Step::for_run(m, Direction::Up, server, self.fake)?;
                 check(&step)?;
                 Ok(step)
             })
@@ -267,7 +267,7 @@ impl<'a> Migrator<'a> {
                 name: m.name(),
                 direction: Direction::Up,
                 transactional: true,
-                fake: self.fake,
+                fake: step.fake,
             });
             let started = Instant::now();
             let failed = |error| Error::Repeatable {
@@ -276,7 +276,7 @@ impl<'a> Migrator<'a> {
                 error,
             };
             let mut tx = client.transaction().map_err(failed)?;
-            if !self.fake {
+            if !step.fake {
                 for sql in self.timeouts.set_sql(step.lock_timeout, true) {
                     tx.batch_execute(&sql).map_err(failed)?;
                 }
@@ -312,7 +312,7 @@ impl<'a> Migrator<'a> {
                 name: m.name(),
                 direction: Direction::Up,
                 elapsed: started.elapsed(),
-                fake: self.fake,
+                fake: step.fake,
             });
             ran.push(Ran {
                 name: m.name().to_owned(),

@@ -263,17 +263,9 @@ impl<'a> Selection<'a> {
         Ok((down, up))
     }
 
-    /// One step as this run takes it. A fake `down` is not even recorded: `--fake` runs no SQL, so it needs
-    /// no `down`, and one that cannot be derived is fine. A fake `up` is recorded (an invalid migration is
-    /// still refused), then keeps only its bookkeeping.
+    /// One step as this run takes it ([`Step::for_run`]).
     pub fn step(&self, migration: &'a Migration, direction: Direction) -> Result<Step<'a>, Error> {
-        match (self.fake, direction) {
-            (true, Direction::Down) => Ok(Step::fake(migration, direction)),
-            (true, Direction::Up) => {
-                Step::for_server(migration, direction, self.server).map(Step::into_fake)
-            }
-            (false, _) => Step::for_server(migration, direction, self.server),
-        }
+        Step::for_run(migration, direction, self.server, self.fake)
     }
 }
 

@@ -162,10 +162,10 @@ impl<'a> Migrator<'a> {
             name: m.name(),
             direction: step.direction,
             transactional: false,
-            fake: self.fake,
+            fake: step.fake,
         });
         let started = Instant::now();
-        if !self.fake {
+        if !step.fake {
             let units = step.units();
             let row = self.open_journal(client, step, &units, events)?;
             self.run_groups(client, step, &units, &row, events)?;
@@ -175,7 +175,7 @@ impl<'a> Migrator<'a> {
             name: m.name(),
             direction: step.direction,
             elapsed: started.elapsed(),
-            fake: self.fake,
+            fake: step.fake,
         });
         Ok(ran)
     }

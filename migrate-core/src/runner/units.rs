@@ -39,7 +39,7 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Error> {
         let m = step.migration;
-        if self.fake {
+        if step.fake {
             return Ok(());
         }
         // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip: the
