@@ -7,19 +7,19 @@
 //! During `squash`, `schema check`, `schema write` and `verify`, which work on scratch databases, a signal
 //! drops those databases instead ([`handle_with`], called by the `scratch` module) and exits the same way.
 //!
-//! The handler only writes the signal's number to a pipe (what a signal handler may do); a thread reads it
-//! and does the rest.
+//! The signals are read on a thread of their own (`signal_hook`'s iterator: its handler only notes the signal,
+//! what a signal handler may do), which does the rest.
 
 use crate::stdio::errln;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::OnceLock;
 
 use crate::tls::TlsConnector;
 use migrate_core::{signal_name, Interrupt, BATCH_GRACE};
 use postgres::CancelToken;
 
-/// The write end of the pipe, for the handler.
-static PIPE: AtomicI32 = AtomicI32::new(-1);
+/// Whether [`install`] ran.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
 
 /// The request the handler's thread notes signals in, once installed.
 static INTERRUPT: OnceLock<Interrupt> = OnceLock::new();
@@ -98,56 +98,23 @@ pub fn handle_with(stop: fn(i32)) {
     install(stop);
 }
 
-/// The pipe, the thread that calls `on` for each signal read from it, and the handlers; nothing when a
-/// first call installed them already.
+/// The thread that calls `on` for each SIGINT and SIGTERM, and the handlers that wake it; nothing when a
+/// first call installed them already. The handlers restart interrupted system calls, so the driver's socket
+/// reads do not fail with EINTR.
 fn install(mut on: impl FnMut(i32) + Send + 'static) {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe writes.
-    if PIPE.load(Ordering::SeqCst) >= 0 || unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+    if INSTALLED.swap(true, Ordering::SeqCst) {
         return;
     }
-    PIPE.store(fds[1], Ordering::SeqCst);
-    let spawned = std::thread::Builder::new()
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([libc::SIGINT, libc::SIGTERM]) else {
+        return;
+    };
+    let _ = std::thread::Builder::new()
         .name("signals".to_owned())
-        .spawn(move || loop {
-            let mut byte = 0u8;
-            // SAFETY: reads at most one byte into `byte`.
-            let n = unsafe { libc::read(fds[0], (&mut byte as *mut u8).cast(), 1) };
-            if n != 1 {
-                if n < 0
-                    && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
-                {
-                    continue;
-                }
-                return;
+        .spawn(move || {
+            for signal in signals.forever() {
+                on(signal);
             }
-            on(i32::from(byte));
         });
-    if spawned.is_err() {
-        return;
-    }
-    for signal in [libc::SIGINT, libc::SIGTERM] {
-        // SAFETY: installs a handler that only loads an atomic and writes one byte to a pipe, both
-        // async-signal-safe. SA_RESTART keeps the driver's socket reads from failing with EINTR.
-        unsafe {
-            let mut action: libc::sigaction = std::mem::zeroed();
-            action.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
-            action.sa_flags = libc::SA_RESTART;
-            libc::sigemptyset(&mut action.sa_mask);
-            libc::sigaction(signal, &action, std::ptr::null_mut());
-        }
-    }
-}
-
-extern "C" fn on_signal(signal: libc::c_int) {
-    let fd = PIPE.load(Ordering::SeqCst);
-    if fd >= 0 {
-        let byte = u8::try_from(signal).unwrap_or(u8::MAX);
-        // SAFETY: writes one byte from a live local; write is async-signal-safe.
-        unsafe {
-            libc::write(fd, (&byte as *const u8).cast(), 1);
-        }
-    }
 }
 
 /// The runner the generic front end started, for [`relay_to`].
