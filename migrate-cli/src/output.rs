@@ -431,11 +431,19 @@ fn status_footer(status: &StatusReport<'_>) -> String {
             row.name, row.direction, row.done.len(), row.direction
         ));
     }
+    let unknown: Vec<&str> = status.unknown_failures().map(|f| f.name.as_str()).collect();
     for f in status.failures() {
-        out.push_str(&format!(
-            "FAILED: {} failed part-way during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until the mark is cleared: check what failed, then `{} --retry {}` continues it, or undo them by hand and `repair {}`\n",
-            f.name, f.direction, f.committed, f.direction, f.name, f.name
-        ));
+        if unknown.contains(&f.name.as_str()) {
+            out.push_str(&format!(
+                "FAILED: {} failed part-way during `{}`, and this folder has no file of it (a newer release's migration, say): {} statement(s) were committed; `up`, `down` and `redo` refuse until the mark is cleared: finish it with the release that has it, or undo them by hand and `repair {}`\n",
+                f.name, f.direction, f.committed, f.name
+            ));
+        } else {
+            out.push_str(&format!(
+                "FAILED: {} failed part-way during `{}`: {} statement(s) were committed; `up`, `down` and `redo` refuse until the mark is cleared: check what failed, then `{} --retry {}` continues it, or undo them by hand and `repair {}`\n",
+                f.name, f.direction, f.committed, f.direction, f.name, f.name
+            ));
+        }
         for statement in &f.statements {
             out.push_str(&format!("  committed: {statement}\n"));
         }

@@ -302,8 +302,12 @@ pub enum Error {
     Source(#[from] SourceError),
     /// Migrations outside a transaction failed after committing some statements; running them again would
     /// repeat those, so nothing runs until `repair NAME` clears each mark.
-    #[error("{}", describe_failures(.failures))]
-    FailedPartWay { failures: Vec<Failure> },
+    #[error("{}", describe_failures(.failures, .elsewhere))]
+    FailedPartWay {
+        failures: Vec<Failure>,
+        /// The names among them that this build has no file of (a newer release's migrations).
+        elsewhere: Vec<String>,
+    },
     /// A transactional migration's own SQL or data code ended the runner's transaction (`COMMIT`,
     /// `ROLLBACK`); the migration is not recorded and is marked as failed part-way.
     #[error(transparent)]
@@ -394,7 +398,7 @@ pub enum Error {
     },
 }
 
-fn describe_failures(failures: &[Failure]) -> String {
+fn describe_failures(failures: &[Failure], elsewhere: &[String]) -> String {
     let mut out = String::new();
     for (i, f) in failures.iter().enumerate() {
         if i > 0 {
@@ -417,6 +421,16 @@ fn describe_failures(failures: &[Failure]) -> String {
         }
     }
     for f in failures {
+        if elsewhere.contains(&f.name) {
+            out.push_str(&format!(
+                "\nnothing runs until the mark of {name} is cleared; this build has no file of it (a newer \
+                 release's migration, say): finish it with the release that has it (its `{direction} --retry \
+                 {name}`), or undo the committed statements by hand and run `repair {name}`",
+                name = f.name,
+                direction = f.direction
+            ));
+            continue;
+        }
         out.push_str(&format!(
             "\nnothing runs until the mark of {name} is cleared: check what failed (above); then \
              `{direction} --retry {name}` clears it and continues from the statement that failed, keeping those \

@@ -544,9 +544,30 @@ impl<'a> StatusReport<'a> {
         crate::squash::refusals(self.migrations, &self.applied)
     }
 
-    /// The failure marks of migrations in the report, in name order, each once.
+    /// The failure marks, each once: those of migrations in the report in name order, then those of
+    /// migrations this report has neither a file nor a row of ([`unknown_failures`](Self::unknown_failures)).
     pub fn failures(&self) -> impl Iterator<Item = &Failure> + '_ {
-        self.keys().filter_map(|k| self.failure(k))
+        self.keys()
+            .filter_map(|k| self.failure(k))
+            .chain(self.unknown_failures())
+    }
+
+    /// The failure marks of migrations with neither a file here nor a history row (a newer release's that
+    /// failed part-way), in name order, the last mark of each name: `up` refuses to run past them as past
+    /// any other.
+    pub fn unknown_failures(&self) -> impl Iterator<Item = &Failure> + '_ {
+        let known = |name: &str| self.marked.iter().any(|&(_, m)| self.failures[m].name == name);
+        let mut names: Vec<&str> = self
+            .failures
+            .iter()
+            .map(|f| f.name.as_str())
+            .filter(|name| !known(name))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names.into_iter().filter_map(|name| {
+            self.failures.iter().rev().find(|f| f.name == name)
+        })
     }
 
     /// Whether any failure mark is recorded, including one of a migration that has neither a file here nor a
@@ -752,6 +773,7 @@ impl<'a> StatusReport<'a> {
                 s.contracts_pending += 1;
             }
         }
+        s.failed += self.unknown_failures().count();
         s.problems = s.changed + s.renamed + s.missing + s.squashed + s.out_of_order + s.failed;
         s
     }
@@ -769,9 +791,12 @@ impl Serialize for StatusReport<'_> {
         }
         let with_repeatables = !self.repeatables.is_empty();
         let with_in_progress = !self.in_progress.is_empty();
+        let unknown: Vec<&Failure> = self.unknown_failures().collect();
         let mut s = serializer.serialize_struct(
             "Status",
-            4 + usize::from(with_repeatables) + usize::from(with_in_progress),
+            4 + usize::from(with_repeatables)
+                + usize::from(with_in_progress)
+                + usize::from(!unknown.is_empty()),
         )?;
         s.serialize_field("table", &self.table)?;
         s.serialize_field("table_exists", &self.table_exists)?;
@@ -784,6 +809,10 @@ impl Serialize for StatusReport<'_> {
         // Only while a migration is in progress, likewise.
         if with_in_progress {
             s.serialize_field("in_progress", &self.in_progress)?;
+        }
+        // Likewise: marks of migrations with neither a file here nor a row (each entry's own mark is on it).
+        if !unknown.is_empty() {
+            s.serialize_field("failed_elsewhere", &unknown)?;
         }
         s.end()
     }
@@ -961,7 +990,8 @@ mod tests {
     #[test]
     fn a_failure_marks_only_the_first_line_of_its_name() {
         // Two rows under one name (the table has no unique key on it) whose file is gone, and a mark for it:
-        // one line is failed, the other stays missing, and the mark is listed once.
+        // one line is failed, the other stays missing, and the mark is listed once; a mark of a migration
+        // this report has nothing of is listed too.
         static FILES: Migrations = Migrations::new(&[file("20260101000003_kept", "k")]);
         let applied = [
             row(1, "20260101000002_twice", None),
@@ -991,8 +1021,14 @@ mod tests {
                 failure("20260101000002_twice", "last"),
             ],
         );
+        // The mark of a migration with neither a file nor a row comes after those of the lines, on none.
         let failures: Vec<&str> = report.failures().map(|f| f.error.as_str()).collect();
-        assert_eq!(failures, ["last"]);
+        assert_eq!(failures, ["last", "no line"]);
+        let unknown: Vec<&str> = report
+            .unknown_failures()
+            .map(|f| f.name.as_str())
+            .collect();
+        assert_eq!(unknown, ["20260101000009_elsewhere"]);
         lines_agree(&report);
         let status = report.into_status();
         assert_eq!(
@@ -1005,8 +1041,9 @@ mod tests {
         );
         assert_eq!(status.migrations[0].applied.as_ref().map(|a| a.id), Some(1));
         assert!(status.migrations[1].failure.is_none());
-        assert_eq!((status.summary.failed, status.summary.missing), (1, 1));
-        assert_eq!(status.summary.problems, 2);
+        // The other migration's mark counts as failed (a problem) too, on no line.
+        assert_eq!((status.summary.failed, status.summary.missing), (2, 1));
+        assert_eq!(status.summary.problems, 3);
     }
 
     #[test]

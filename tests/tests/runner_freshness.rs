@@ -576,8 +576,30 @@ fn a_failure_mark_of_an_unknown_migration_is_not_answered_as_up_to_date() {
     assert_ne!(up.code, 0, "{}", up.stdout);
     assert!(!up.stdout.contains("nothing to apply"), "{}", up.stdout);
     assert!(
-        up.stderr.contains("20270101000000_from_a_newer_release"),
+        up.stderr.contains("20270101000000_from_a_newer_release")
+            && up.stderr.contains("this build has no file of it"),
         "{}",
         up.stderr
     );
+    // `status` shows it (exit 5, problems), in text and JSON.
+    let status = app.migrate(&db, &["status"]).expect_code(5);
+    assert!(
+        status.stdout.contains(
+            "FAILED: 20270101000000_from_a_newer_release failed part-way during `up`, and this folder has no file of it"
+        ),
+        "{}",
+        status.stdout
+    );
+    let json = app.migrate(&db, &["status", "--json"]).expect_code(5);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    assert_eq!(
+        json["failed_elsewhere"][0]["name"],
+        "20270101000000_from_a_newer_release"
+    );
+    assert_eq!(json["summary"]["failed"], 1);
+    // `repair` of it clears the mark, after which nothing is left to do.
+    app.migrate(&db, &["repair", "20270101000000_from_a_newer_release"])
+        .expect_code(0);
+    let up = app.migrate(&db, &["up"]).expect_code(0);
+    assert!(up.stdout.starts_with("nothing to apply"), "{}", up.stdout);
 }

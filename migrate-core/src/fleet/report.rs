@@ -123,7 +123,7 @@ fn failed_migration(error: &Error) -> Option<String> {
         Error::NotOwned(e) => Some(e.name.clone()),
         Error::Restore(e) => Some(e.name.clone()),
         Error::TransactionEnded(e) => Some(e.name.clone()),
-        Error::FailedPartWay { failures } => failures.first().map(|f| f.name.clone()),
+        Error::FailedPartWay { failures, .. } => failures.first().map(|f| f.name.clone()),
         _ => None,
     }
 }

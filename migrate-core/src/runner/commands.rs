@@ -302,9 +302,28 @@ impl<'a> Migrator<'a> {
                 let named = |e: &Entry, name: &String| {
                     &e.name == name || e.renamed_from.as_ref() == Some(name)
                 };
+                // A migration with neither a file nor a row can still be marked or in progress (a newer
+                // release's): naming it clears that.
+                let marks = history::load_failures(client, &self.table)?;
+                let mut elsewhere = Vec::new();
                 for name in names {
                     let Some(entry) = status.migrations.iter().find(|e| named(e, name)) else {
-                        return Err(Error::UnknownMigration { name: name.clone() });
+                        let mark = marks.iter().rev().find(|f| &f.name == name);
+                        if mark.is_none() && journal::load(client, &self.table, name)?.is_none() {
+                            return Err(Error::UnknownMigration { name: name.clone() });
+                        }
+                        elsewhere.push(Entry {
+                            name: name.clone(),
+                            state: State::Failed,
+                            path: None,
+                            applied: None,
+                            failure: mark.cloned(),
+                            contract: None,
+                            renamed_from: None,
+                            same_content_as: Vec::new(),
+                            squashed_into: None,
+                        });
+                        continue;
                     };
                     // A squashed row is not a missing file: deleting it would make the baseline unrecordable
                     // for good. What frees it is what `up` says.
@@ -371,6 +390,7 @@ impl<'a> Migrator<'a> {
                         }
                     }
                 }
+                repaired.extend(elsewhere);
                 tx.commit()
                     .map_err(Error::database("cannot commit the repair".to_owned()))?;
                 Ok(repaired)
@@ -408,7 +428,15 @@ impl<'a> Migrator<'a> {
         if failures.is_empty() {
             Ok(())
         } else {
-            Err(Error::FailedPartWay { failures })
+            let elsewhere = failures
+                .iter()
+                .filter(|f| select::find(self.migrations, &f.name).is_err())
+                .map(|f| f.name.clone())
+                .collect();
+            Err(Error::FailedPartWay {
+                failures,
+                elsewhere,
+            })
         }
     }
 

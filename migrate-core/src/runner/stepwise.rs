@@ -586,6 +586,7 @@ impl<'a> Migrator<'a> {
                 .into_iter()
                 .filter(|f| f.name == name)
                 .collect(),
+            elsewhere: Vec::new(),
         })
     }
 
