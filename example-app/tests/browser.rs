@@ -2,7 +2,7 @@
 //! migration, applied or pending, expand or contract) are in the DOM it built, and it takes a screenshot.
 //! Skipped, with the reason printed, when no Chromium is installed; under CI (`CI` set) that fails instead.
 
-mod common;
+use super::common;
 
 use std::path::Path;
 use std::process::Command;

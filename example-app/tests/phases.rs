@@ -3,7 +3,7 @@
 //! back everything written so far by any phase. This is the expand/contract promise: old and new app
 //! versions keep working side by side between migrations.
 
-mod common;
+use super::common;
 
 use std::collections::BTreeSet;
 

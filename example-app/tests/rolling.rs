@@ -3,7 +3,7 @@
 //! contract runs after the rollout, and the old version is refused with a message saying why. The whole
 //! story goes this way, v1 to v4: `--phase vN --migrate` never breaks vN-1.
 
-mod common;
+use super::common;
 
 use std::net::SocketAddr;
 use std::process::Command;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use migrate_core::{lock_key, MigrationsTable};
 use tests::TestDb;
 
-mod common;
+use super::common;
 
 /// The app with `args`, run in `cwd` with `env`, and no migration settings inherited from the test's own
 /// environment.

@@ -1,7 +1,7 @@
 //! The application binary embeds the same migrations as the CLI and applies them at start-up under the same
 //! advisory lock, so replicas starting together apply each migration once.
 
-mod common;
+use super::common;
 
 use std::process::Command;
 use std::time::Duration;

@@ -10,7 +10,7 @@
 //! (`psql`, `echo ... > .env`, `alias`) are skipped; any other command fails the test, so a new kind of step
 //! needs a rule here.
 
-mod common;
+use super::common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,7 +1,7 @@
 //! Helpers shared by the example app's tests: an in-process server per app phase, a minimal HTTP/1.1
 //! client over a plain TCP stream (so the tests see exactly what a browser gets), and the app binary run
 //! as a child process.
-#![allow(dead_code)] // Each test file uses its own subset.
+#![allow(dead_code)] // Not every helper is used by every test.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpStream};
