@@ -27,6 +27,11 @@ use super::schedule::{self, Attempt, Note, Plan, Slot};
 use super::stop::Stop;
 use super::target::Target;
 
+mod ending;
+mod op;
+use ending::failed;
+use op::run_op;
+
 /// How often a fleet run with a time budget looks whether it is spent.
 const DEADLINE_POLL: Duration = Duration::from_millis(20);
 
@@ -487,21 +492,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
         } = session;
         let interrupt = Interrupt::new();
         let running = stop.register(i, &interrupt, Arc::clone(&cancel));
-        let mut migrator = self
-            .migrator
-            .clone()
-            .table(table.clone())
-            .lock_mode(LockMode::Fail)
-            .interrupt(interrupt.clone())
-            .notices(notices.clone());
-        // The guards of a single run, per target: its locks watched on a session of its own, the fleet's
-        // time budget (what is left of it) as the run's.
-        if let Some(connect) = self.connector.lock_watch(t) {
-            migrator = migrator.watch_locks(connect);
-        }
-        if let Some((at, budget)) = stop.deadline() {
-            migrator = migrator.deadline_at(at, budget);
-        }
+        let migrator = self.target_migrator(t, &table, &interrupt, &notices, stop);
         let mut before = None;
         let mut ran = Vec::new();
         let mut forward = |event: Event<'_>| {
@@ -518,58 +509,16 @@ impl<'a, 'c> Fleet<'a, 'c> {
             Some(schema) => set_search_path(&mut client, schema, &self.options.search_path),
             None => Ok(()),
         }
-        .and_then(|()| match op {
-            // The target's lock is tried once (another runner holding it means "later", never a wait), and
-            // what it stands at is read under it, from the status `up` reads there anyway.
-            Op::Up(target) => migrator
-                .run_up_chosen(
-                    &mut client,
-                    &mut |status| {
-                        before = status
-                            .migrations
-                            .iter()
-                            .filter(|e| e.applied.is_some())
-                            .map(|e| e.name.as_str())
-                            .max()
-                            .map(str::to_owned);
-                        match target {
-                            // Already there: nothing to do (another runner may have gone past it).
-                            UpTarget::To(name)
-                                if status
-                                    .migrations
-                                    .iter()
-                                    .any(|e| &e.name == name && e.applied.is_some()) =>
-                            {
-                                UpTarget::Count(0)
-                            }
-                            target => (*target).clone(),
-                        }
-                    },
-                    &mut forward,
-                )
-                .map(drop),
-            // `down` has no such status: the version is read under a lock of its own, which the run takes
-            // again (a session that holds it always gets it).
-            Op::Down(target) => with_lock(
+        .and_then(|()| {
+            run_op(
                 &mut client,
+                &migrator,
                 &table,
-                LockMode::Fail,
-                migrator.timeout_settings(),
+                op,
                 &interrupt,
-                &mut |_| {},
-                |client, _| {
-                    before = newest(client, &table)?;
-                    match target {
-                        _ if before.is_none() => Ok(()),
-                        DownTarget::To(name)
-                            if before.as_deref().is_some_and(|b| b <= name.as_str()) =>
-                        {
-                            Ok(())
-                        }
-                        target => migrator.run_down(client, target, &mut forward).map(drop),
-                    }
-                },
-            ),
+                &mut before,
+                &mut forward,
+            )
         });
         report.version_before = before;
         report.ran = ran;
@@ -591,33 +540,9 @@ impl<'a, 'c> Fleet<'a, 'c> {
                 return Attempt::Busy { holder };
             }
             Err(e) => {
-                let mut error = TargetError::of(&e);
-                error.session_ended = client.is_closed();
-                let cancelled = error.sqlstate.as_deref() == Some("57014");
-                // A statement cancelled for a signal or the spent budget: said so first, the server's
-                // "canceling statement due to user request" after.
-                let why = match (interrupt.requested(), interrupt.deadline()) {
-                    _ if !cancelled => None,
-                    (Some(signal), _) => Some(Error::Interrupted {
-                        signal,
-                        what: cancelled_statement(error.migration.as_deref()),
-                    }),
-                    (None, Some((at, budget))) if Instant::now() >= at => Some(Error::OutOfTime {
-                        budget,
-                        what: cancelled_statement(error.migration.as_deref()),
-                    }),
-                    _ => None,
-                };
-                let stopped = why.is_some() || stopped_cleanly(&e);
-                if let Some(why) = why {
-                    error.message = format!("{why}\n{}", error.message);
-                }
+                let (error, state) = failed(&e, client.is_closed(), &interrupt, Instant::now());
                 report.error = Some(error);
-                if stopped {
-                    TargetState::Interrupted
-                } else {
-                    TargetState::Failed
-                }
+                state
             }
         };
         report.version_after = match op {
@@ -636,6 +561,33 @@ impl<'a, 'c> Fleet<'a, 'c> {
             keep(client);
         }
         finish(report, state)
+    }
+
+    /// The fleet's migrator as one target runs it: its table, the lock tried once, its own stop request and
+    /// notices, and the guards of a single run: its locks watched on a session of its own, the fleet's time
+    /// budget (what is left of it) as the run's.
+    fn target_migrator(
+        &self,
+        t: &Target,
+        table: &MigrationsTable,
+        interrupt: &Interrupt,
+        notices: &crate::Notices,
+        stop: &Stop,
+    ) -> Migrator<'a> {
+        let mut migrator = self
+            .migrator
+            .clone()
+            .table(table.clone())
+            .lock_mode(LockMode::Fail)
+            .interrupt(interrupt.clone())
+            .notices(notices.clone());
+        if let Some(connect) = self.connector.lock_watch(t) {
+            migrator = migrator.watch_locks(connect);
+        }
+        if let Some((at, budget)) = stop.deadline() {
+            migrator = migrator.deadline_at(at, budget);
+        }
+        migrator
     }
 
     fn status_one(&self, pool: &Pool, i: usize) -> TargetStatus {
@@ -733,24 +685,6 @@ impl<'a, 'c> Fleet<'a, 'c> {
 /// What a target's run left when its running statement was cancelled for a signal or the spent budget. A
 /// transactional migration rolled back; one outside a transaction is marked as a single run marks it (the
 /// rest of the message says so).
-fn cancelled_statement(migration: Option<&str>) -> String {
-    let of = migration.map(|m| format!(" of {m}")).unwrap_or_default();
-    format!("the running statement{of} was cancelled on the server; run the same command again to resume")
-}
-
-/// Whether `e` is a run that stopped on request or at its budget where that leaves a clean state: before a
-/// migration, between retries, or after a backfill's committed batch.
-fn stopped_cleanly(e: &Error) -> bool {
-    match e {
-        Error::Interrupted { .. } | Error::OutOfTime { .. } => true,
-        Error::Data(data) => matches!(
-            data.cause,
-            DataCause::Interrupted { .. } | DataCause::OutOfTime { .. }
-        ),
-        _ => false,
-    }
-}
-
 /// Sets the session's `search_path` to exactly `schema` and then `extra`, for this session only: unqualified
 /// names in migrations land in the schema, and nothing else of the server's or role's path is searched.
 pub(crate) fn set_search_path(
@@ -806,3 +740,6 @@ fn shown_name(t: &Target) -> String {
         (None, None) => "the default database".to_owned(),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,66 @@
+//! One target's `up` or `down`, under its lock.
+
+use super::*;
+
+/// Runs `op` on one target's session, noting in `before` the version the target stood at, read under its lock.
+pub(super) fn run_op(
+    client: &mut Client,
+    migrator: &Migrator<'_>,
+    table: &MigrationsTable,
+    op: &Op<'_>,
+    interrupt: &Interrupt,
+    before: &mut Option<String>,
+    forward: &mut dyn FnMut(Event<'_>),
+) -> Result<(), Error> {
+    match op {
+        // The target's lock is tried once (another runner holding it means "later", never a wait), and
+        // what it stands at is read under it, from the status `up` reads there anyway.
+        Op::Up(target) => migrator
+            .run_up_chosen(
+                client,
+                &mut |status| {
+                    *before = status
+                        .migrations
+                        .iter()
+                        .filter(|e| e.applied.is_some())
+                        .map(|e| e.name.as_str())
+                        .max()
+                        .map(str::to_owned);
+                    match target {
+                        // Already there: nothing to do (another runner may have gone past it).
+                        UpTarget::To(name)
+                            if status
+                                .migrations
+                                .iter()
+                                .any(|e| &e.name == name && e.applied.is_some()) =>
+                        {
+                            UpTarget::Count(0)
+                        }
+                        target => (*target).clone(),
+                    }
+                },
+                forward,
+            )
+            .map(drop),
+        // `down` has no such status: the version is read under a lock of its own, which the run takes
+        // again (a session that holds it always gets it).
+        Op::Down(target) => with_lock(
+            client,
+            table,
+            LockMode::Fail,
+            migrator.timeout_settings(),
+            interrupt,
+            &mut |_| {},
+            |client, _| {
+                *before = newest(client, table)?;
+                match target {
+                    _ if before.is_none() => Ok(()),
+                    DownTarget::To(name) if before.as_deref().is_some_and(|b| b <= name.as_str()) => {
+                        Ok(())
+                    }
+                    target => migrator.run_down(client, target, forward).map(drop),
+                }
+            },
+        ),
+    }
+}
