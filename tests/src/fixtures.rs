@@ -74,6 +74,7 @@ fixtures!(
     fleet,
     fleet_bench,
     fleet_session,
+    fleet_search_path,
     fleet_slow,
     fleet_budget,
     squash_data,

@@ -596,6 +596,44 @@ fn fleet_sql_groups_targets_by_what_is_pending() {
     assert!(!db.tables().iter().any(|t| t.starts_with("c.")));
 }
 
+/// A migration that moves its session's `search_path` for good (as pg_dump output does) does not move the next
+/// migration of the same target: over three schemas, one session for all of them, each schema gets its own
+/// table and both of its history rows, and `public` gets neither.
+#[test]
+fn a_migration_that_moves_the_search_path_leaves_the_next_one_in_its_target() {
+    let db = TestDb::new();
+    db.exec("CREATE SCHEMA t1; CREATE SCHEMA t2; CREATE SCHEMA t3");
+    let out = tests::cli::runner("fleet_search_path")
+        .env("DATABASE_URL", db.url())
+        .args(["fleet", "up", "--schemas", "t1,t2,t3", "--per-server", "1"])
+        .output()
+        .expect("the runner runs");
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        db.query_strings(
+            "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.relname = 'made_here' ORDER BY 1"
+        ),
+        [[Some("t1".to_owned())], [Some("t2".to_owned())], [Some("t3".to_owned())]]
+    );
+    for schema in ["t1", "t2", "t3"] {
+        assert_eq!(
+            db.query_strings(&format!("SELECT count(*)::text FROM {schema}.pgmigrations")),
+            [[Some("2".to_owned())]],
+            "{schema}"
+        );
+    }
+    assert_eq!(
+        db.query_strings("SELECT pg_catalog.to_regclass('public.pgmigrations')::text"),
+        [[None]]
+    );
+}
+
 // A group's SQL is its first target's, the one its header names, whichever target is planned first: here
 // the first target's plan waits behind a lock on its migrations table while the second one's is done.
 #[test]
