@@ -216,12 +216,16 @@ fn run_fixture(
                 rows_per_second: record["rows_per_second"].as_f64().unwrap_or(0.0),
                 eta: record["remaining_ms"].as_f64().map(|ms| ms / 1000.0),
             }),
+            // A walk that found rows written behind it is followed by a catch-up walk, with a record of its
+            // own: the backfill is all of them, and its time left runs to the last one.
             (Some("backfill_finished"), Some(at)) => {
                 let ms = record["duration_ms"].as_f64().unwrap_or(0.0);
+                let rows = record["rows"].as_u64().unwrap_or(0);
+                let (before, took) = finished.map_or((0, Duration::ZERO), |(_, r, t)| (r, t));
                 finished = Some((
                     at,
-                    record["rows"].as_u64().unwrap_or(0),
-                    Duration::from_secs_f64(ms / 1000.0),
+                    before + rows,
+                    took + Duration::from_secs_f64(ms / 1000.0),
                 ));
             }
             _ => {}
