@@ -24,7 +24,7 @@ use postgres::Client;
 use migrate_dsl::{Action, Restore, Statement};
 
 use crate::backfill;
-use crate::error::{DataError, Error, Outcome, StatementError};
+use crate::error::{Error, Outcome, StatementError};
 use crate::events::Event;
 use crate::history::{self, journal, InProgress, JournalEntry};
 use crate::invalid_index;
@@ -33,7 +33,7 @@ use crate::plan::Step;
 use crate::user_code::UserCode;
 
 use super::data::run_data;
-use super::units::SentError;
+use super::units::{data_failed, SentError};
 use super::{Migrator, Ran};
 
 /// How a group of a migration's units commits.
@@ -457,22 +457,9 @@ impl<'a> Migrator<'a> {
             op: unit.op,
             transactional: false,
         };
-        let data_failed = |cause| {
-            Error::Data(Box::new(DataError {
-                name: m.name().to_owned(),
-                path: m.display_path(),
-                direction: step.direction,
-                position: unit.position,
-                op: unit.op,
-                line: m.line_of(unit.recorded_at),
-                cause,
-                outcome,
-                backfill: None,
-            }))
-        };
         if let Err(cause) = run_data(&mut tx, data, code, None).result {
             let _ = tx.rollback();
-            return Err(data_failed(cause));
+            return Err(data_failed(step, unit, outcome, cause, None));
         }
         journal::advance(&mut tx, &self.table, m.name(), &[entry(unit)])?;
         tx.commit().map_err(Error::database("cannot commit"))

@@ -443,6 +443,21 @@ pub(super) fn backfill_failed(
     outcome: Outcome,
     failure: backfill::Failure,
 ) -> Error {
+    let progress = BackfillProgress {
+        batches: failure.batches,
+        rows: failure.rows,
+    };
+    data_failed(step, unit, outcome, failure.cause, Some(progress))
+}
+
+/// The error for a unit's data code or backfill that failed with `cause`, with what a backfill committed before.
+pub(super) fn data_failed(
+    step: &Step<'_>,
+    unit: &Statement,
+    outcome: Outcome,
+    cause: DataCause,
+    backfill: Option<BackfillProgress>,
+) -> Error {
     let m = step.migration;
     Error::Data(Box::new(DataError {
         name: m.name().to_owned(),
@@ -451,12 +466,9 @@ pub(super) fn backfill_failed(
         position: unit.position,
         op: unit.op,
         line: m.line_of(unit.recorded_at),
-        cause: failure.cause,
+        cause,
         outcome,
-        backfill: Some(BackfillProgress {
-            batches: failure.batches,
-            rows: failure.rows,
-        }),
+        backfill,
     }))
 }
 
@@ -464,21 +476,8 @@ pub(super) fn backfill_failed(
 /// and rows a backfill committed before).
 fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: UnitFailure) -> Error {
     let m = step.migration;
-    let data_error = |cause: DataCause, backfill: Option<BackfillProgress>| {
-        Error::Data(Box::new(DataError {
-            name: m.name().to_owned(),
-            path: m.display_path(),
-            direction: step.direction,
-            position: unit.position,
-            op: unit.op,
-            line: m.line_of(unit.recorded_at),
-            cause,
-            outcome,
-            backfill,
-        }))
-    };
     match failure {
-        UnitFailure::Data(cause) => data_error(cause, None),
+        UnitFailure::Data(cause) => data_failed(step, unit, outcome, cause, None),
         UnitFailure::Internal(why) => Error::Internal(why),
         UnitFailure::Statement(failed, sent_after) => failed.into_error(m.name(), |source| {
             Error::Statement(Box::new(StatementError {
