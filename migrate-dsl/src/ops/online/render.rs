@@ -228,32 +228,7 @@ END
     /// the old column from the new (the old is empty until the copy reaches the row, and must not be copied
     /// over the new).
     fn function_while_copying_back(&self) -> String {
-        let Sql {
-            sync,
-            from,
-            to,
-            forward,
-            back,
-            ..
-        } = self;
-        format!(
-            r#"CREATE FUNCTION {sync}() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF TG_OP = 'INSERT' THEN
-        IF NEW.{to} IS NULL THEN
-            NEW.{to} := {forward};
-        ELSE
-            NEW.{from} := {back};
-        END IF;
-    ELSIF NEW.{from}::pg_catalog.text IS DISTINCT FROM OLD.{from}::pg_catalog.text THEN
-        NEW.{to} := {forward};
-    ELSE
-        NEW.{from} := {back};
-    END IF;
-    RETURN NEW;
-END
-$$"#
-        )
+        self.sync_function(Watched::From)
     }
 
     /// Once the copy back is done, the expand's own function again: the state is the expand's, exactly.
@@ -267,6 +242,12 @@ $$"#
     /// on `UPDATE`. Values are compared as text, so types without an equality operator (`json`, `point`)
     /// work too. It only assigns `NEW`: it never fires itself again.
     fn function(&self) -> String {
+        self.sync_function(Watched::To)
+    }
+
+    /// The trigger function, `watched` being the column whose change on `UPDATE` wins: a change to it is
+    /// copied to the other column, and an `UPDATE` that leaves it alone copies the other column into it.
+    fn sync_function(&self, watched: Watched) -> String {
         let Sql {
             sync,
             from,
@@ -275,6 +256,18 @@ $$"#
             back,
             ..
         } = self;
+        let (watched, changed, unchanged) = match watched {
+            Watched::To => (
+                to,
+                format!("NEW.{from} := {back}"),
+                format!("NEW.{to} := {forward}"),
+            ),
+            Watched::From => (
+                from,
+                format!("NEW.{to} := {forward}"),
+                format!("NEW.{from} := {back}"),
+            ),
+        };
         format!(
             r#"CREATE FUNCTION {sync}() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
@@ -284,10 +277,10 @@ BEGIN
         ELSE
             NEW.{from} := {back};
         END IF;
-    ELSIF NEW.{to}::pg_catalog.text IS DISTINCT FROM OLD.{to}::pg_catalog.text THEN
-        NEW.{from} := {back};
+    ELSIF NEW.{watched}::pg_catalog.text IS DISTINCT FROM OLD.{watched}::pg_catalog.text THEN
+        {changed};
     ELSE
-        NEW.{to} := {forward};
+        {unchanged};
     END IF;
     RETURN NEW;
 END
@@ -466,4 +459,13 @@ END
 {TAG}"
         )
     }
+}
+
+/// Which column of the sync trigger a write's change wins for on `UPDATE`.
+#[derive(Clone, Copy)]
+enum Watched {
+    /// The new column (while the expand runs).
+    To,
+    /// The old column (while the contract's `down` copies the values back).
+    From,
 }
