@@ -155,29 +155,10 @@ pub(crate) fn with_database(url: &str, name: &str) -> Option<String> {
     Some(out)
 }
 
-/// `text` with its `%XX` escapes decoded (a `+` stays a `+`); an escape that is not one stays as it is, and
-/// bytes that are not UTF-8 become U+FFFD.
+/// `text` with its `%XX` escapes decoded as the driver reads them; as written when it has an escape that is
+/// none (the driver refuses such a URL, and a message may still quote it).
 fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    crate::conninfo::percent_decode(text).unwrap_or_else(|_| text.to_owned())
 }
 
 #[cfg(test)]

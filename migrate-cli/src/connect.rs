@@ -181,7 +181,7 @@ pub fn for_async_driver(url: &str) -> Result<(String, TlsConnector)> {
 impl Target {
     /// libpq's environment variables for this connection, for the PostgreSQL tools (`pg_dump`): the
     /// password travels in `PGPASSWORD`, never on a command line.
-    /// The TLS settings travel too (`PGSSLMODE`, `PGSSLROOTCERT`), so the tool verifies the server as this
+    /// The TLS settings travel too (`PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`), so the tool verifies the server as this
     /// connection does instead of falling back to libpq's unverified default. Several hosts are passed as
     /// libpq's comma-separated lists.
     pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
@@ -211,8 +211,14 @@ impl Target {
             env.push(("PGPASSWORD", secret.clone()));
         }
         env.push(("PGSSLMODE", self.tls.mode.libpq_value().to_owned()));
-        if let Some(root) = &self.tls.root_cert {
-            env.push(("PGSSLROOTCERT", root.display().to_string()));
+        for (var, file) in [
+            ("PGSSLROOTCERT", &self.tls.root_cert),
+            ("PGSSLCERT", &self.tls.client_cert),
+            ("PGSSLKEY", &self.tls.client_key),
+        ] {
+            if let Some(file) = file {
+                env.push((var, file.display().to_string()));
+            }
         }
         env
     }
@@ -319,8 +325,8 @@ impl Target {
         let mut config = self.config.clone();
         config.connect_timeout(timeout);
         config.application_name(application);
-        let connector = self.tls.connector()?;
-        let client = within(timeout, move || config.connect(connector))
+        let (connector, mode) = (self.tls.connector()?, self.tls.mode);
+        let client = within(timeout, move || tls_or_plain(config, connector, mode))
             .ok_or_else(|| anyhow!("connecting timed out after {}s", timeout.as_secs()))?
             .map_err(|e| anyhow!("{}", self.scrub(&describe(&e))))?;
         Ok(client)
@@ -363,8 +369,8 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name("migrate");
         }
-        let connector = self.tls.connector()?;
-        let mut client = within(timeout, move || config.connect(connector))
+        let (connector, mode) = (self.tls.connector()?, self.tls.mode);
+        let mut client = within(timeout, move || tls_or_plain(config, connector, mode))
             .ok_or_else(|| {
                 anyhow!(
                     "cannot connect to {}: it accepted the connection but did not answer within {}s (a stopped \
@@ -517,6 +523,25 @@ fn forget_prepared_statements(client: &mut Client, display: &str) -> Result<()> 
 /// only the TCP handshake: a server or proxy that accepts and then says nothing (stopped, or behind a
 /// network that drops packets) would keep the startup waiting forever. The thread of such a connection is
 /// left behind, blocked, until the process ends.
+/// Connects through `connector`; with `prefer`, a failed TLS handshake (a root certificate file that does
+/// not verify the server's certificate, say) is followed by a try in plain text, as libpq does.
+fn tls_or_plain(
+    config: postgres::Config,
+    connector: TlsConnector,
+    mode: SslMode,
+) -> Result<Client, postgres::Error> {
+    let plain = (mode == SslMode::Prefer).then(|| config.clone());
+    match (config.connect(connector), plain) {
+        (Err(e), Some(mut plain))
+            if e.to_string().starts_with("error performing TLS handshake") =>
+        {
+            plain.ssl_mode(postgres::config::SslMode::Disable);
+            plain.connect(TlsConnector::disabled())
+        }
+        (result, _) => result,
+    }
+}
+
 fn within<T: Send + 'static>(
     timeout: Duration,
     f: impl FnOnce() -> T + Send + 'static,
@@ -541,7 +566,7 @@ const SECOND_SESSION_WAIT: Duration = Duration::from_secs(2);
 /// A mark no other run uses: 128 random bits, in hexadecimal.
 fn run_marker() -> String {
     let mut bytes = [0u8; 16];
-    if openssl::rand::rand_bytes(&mut bytes).is_err() {
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut bytes).is_err() {
         // Without the system's randomness, the process and the time are unique enough on one machine.
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

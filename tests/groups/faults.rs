@@ -26,3 +26,5 @@ mod server_version;
 mod signals;
 #[path = "../tests/tls.rs"]
 mod tls;
+#[path = "../tests/tls_matrix.rs"]
+mod tls_matrix;

@@ -363,6 +363,25 @@ impl Server {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// Writes `contents` into the cluster's data folder as `name`, owned by the server user with `mode`
+    /// (a server key must be readable by the server alone), and returns its path.
+    ///
+    /// # Panics
+    ///
+    /// When it cannot be written.
+    pub fn write_file(&self, name: &str, contents: &[u8], mode: u32) -> PathBuf {
+        use std::os::unix::fs::PermissionsExt;
+        let path = self.dir.join("data").join(name);
+        std::fs::write(&path, contents).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode))
+            .unwrap_or_else(|e| panic!("chmod {}: {e}", path.display()));
+        if let Some(user) = &self.run_as {
+            run(Command::new("chown").arg(user).arg(&path), "chown")
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        path
+    }
+
     /// Runs a server binary as the server user, from the cluster's folder (which that user may enter).
     fn command(&self, name: &str, args: &[&str]) -> Result<String, String> {
         let program = self.bin.join(name);

@@ -1,45 +1,39 @@
-//! The driver's TLS hook (`postgres::tls`): one connector type whatever does the handshake, so the blocking
-//! client, `tokio-postgres` and the pools built on it take the same value. The backends (`with_openssl.rs`,
-//! `with_rustls.rs`) make the sessions; this file only dispatches to them.
+//! The driver's TLS hook (`postgres::tls`): one connector type, so the blocking client, `tokio-postgres`
+//! and the pools built on it take the same value.
 
 use std::error::Error;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::net::Ipv4Addr;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use postgres::tls::{ChannelBinding, MakeTlsConnect, TlsConnect};
+use rustls::pki_types::ServerName;
+use rustls::ClientConfig;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::with_openssl;
-#[cfg(feature = "rustls")]
-use super::with_rustls;
-
-/// Makes the TLS session of each connection. Cloning shares the backend's context.
+/// Makes the TLS session of each connection. Cloning shares the client configuration.
 #[derive(Clone)]
-pub struct TlsConnector(pub(super) Backend);
+pub struct TlsConnector(Option<Arc<ClientConfig>>);
 
-#[derive(Clone)]
-pub(super) enum Backend {
+impl TlsConnector {
     /// `sslmode=disable`: the driver then never asks for TLS.
-    Disabled,
-    OpenSsl(with_openssl::Connector),
-    #[cfg(feature = "rustls")]
-    Rustls(with_rustls::Connector),
+    pub(crate) fn disabled() -> TlsConnector {
+        TlsConnector(None)
+    }
+
+    pub(super) fn new(config: ClientConfig) -> TlsConnector {
+        TlsConnector(Some(Arc::new(config)))
+    }
 }
 
 impl fmt::Debug for TlsConnector {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let backend = match &self.0 {
-            Backend::Disabled => "none",
-            Backend::OpenSsl(_) => "openssl",
-            #[cfg(feature = "rustls")]
-            Backend::Rustls(_) => "rustls",
-        };
-        f.debug_struct("TlsConnector")
-            .field("tls", &backend)
-            .finish()
+        let tls = if self.0.is_some() { "rustls" } else { "none" };
+        f.debug_struct("TlsConnector").field("tls", &tls).finish()
     }
 }
 
@@ -53,23 +47,22 @@ where
 
     fn make_tls_connect(&mut self, domain: &str) -> Result<Handshake, Self::Error> {
         // The driver asks for this before it knows whether TLS is wanted, also with sslmode=disable.
-        Ok(match &self.0 {
-            Backend::Disabled => Handshake(HandshakeWith::Disabled),
-            Backend::OpenSsl(c) => Handshake(HandshakeWith::OpenSsl(c.handshake(domain)?)),
-            #[cfg(feature = "rustls")]
-            Backend::Rustls(c) => Handshake(HandshakeWith::Rustls(c.handshake(domain))),
+        // rustls sends SNI for a DNS name and none for an address (libpq sends none for an address either).
+        // It needs a name of one kind or the other; a host it does not take for a DNS name (non-ASCII, an
+        // over-long label, ...) is given an address, so no SNI, where libpq would send the host as it is.
+        let name = ServerName::try_from(domain.to_owned())
+            .unwrap_or(ServerName::IpAddress(Ipv4Addr::UNSPECIFIED.into()));
+        Ok(Handshake {
+            config: self.0.clone(),
+            name,
         })
     }
 }
 
 /// The TLS handshake of one connection.
-pub struct Handshake(HandshakeWith);
-
-enum HandshakeWith {
-    Disabled,
-    OpenSsl(with_openssl::Handshake),
-    #[cfg(feature = "rustls")]
-    Rustls(with_rustls::Handshake),
+pub struct Handshake {
+    config: Option<Arc<ClientConfig>>,
+    name: ServerName<'static>,
 }
 
 impl<S> TlsConnect<S> for Handshake
@@ -82,27 +75,15 @@ where
 
     fn connect(self, stream: S) -> Self::Future {
         Box::pin(async move {
-            Ok(TlsStream(match self.0 {
-                HandshakeWith::Disabled => return Err("TLS is disabled (sslmode=disable)".into()),
-                HandshakeWith::OpenSsl(h) => StreamWith::OpenSsl(h.connect(stream).await?),
-                #[cfg(feature = "rustls")]
-                HandshakeWith::Rustls(h) => StreamWith::Rustls(h.connect(stream).await?),
-            }))
+            let config = self.config.ok_or("TLS is disabled (sslmode=disable)")?;
+            let connector = tokio_rustls::TlsConnector::from(config);
+            Ok(TlsStream(connector.connect(self.name, stream).await?))
         })
     }
 }
 
 /// A connection's encrypted stream.
-pub struct TlsStream<S>(StreamWith<S>);
-
-// One per connection, for its life: boxing rustls's kilobyte of state would put an indirection into every
-// read and write instead.
-#[allow(clippy::large_enum_variant)]
-enum StreamWith<S> {
-    OpenSsl(with_openssl::Stream<S>),
-    #[cfg(feature = "rustls")]
-    Rustls(with_rustls::Stream<S>),
-}
+pub struct TlsStream<S>(pub(super) tokio_rustls::client::TlsStream<S>);
 
 impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
     fn poll_read(
@@ -110,11 +91,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for TlsStream<S> {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().0 {
-            StreamWith::OpenSsl(s) => Pin::new(s).poll_read(cx, buf),
-            #[cfg(feature = "rustls")]
-            StreamWith::Rustls(s) => Pin::new(s).poll_read(cx, buf),
-        }
+        Pin::new(&mut self.get_mut().0).poll_read(cx, buf)
     }
 }
 
@@ -124,27 +101,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for TlsStream<S> {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
-        match &mut self.get_mut().0 {
-            StreamWith::OpenSsl(s) => Pin::new(s).poll_write(cx, buf),
-            #[cfg(feature = "rustls")]
-            StreamWith::Rustls(s) => Pin::new(s).poll_write(cx, buf),
-        }
+        Pin::new(&mut self.get_mut().0).poll_write(cx, buf)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().0 {
-            StreamWith::OpenSsl(s) => Pin::new(s).poll_flush(cx),
-            #[cfg(feature = "rustls")]
-            StreamWith::Rustls(s) => Pin::new(s).poll_flush(cx),
-        }
+        Pin::new(&mut self.get_mut().0).poll_flush(cx)
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match &mut self.get_mut().0 {
-            StreamWith::OpenSsl(s) => Pin::new(s).poll_shutdown(cx),
-            #[cfg(feature = "rustls")]
-            StreamWith::Rustls(s) => Pin::new(s).poll_shutdown(cx),
-        }
+        Pin::new(&mut self.get_mut().0).poll_shutdown(cx)
     }
 }
 
@@ -152,12 +117,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> postgres::tls::TlsStream for TlsStream<S
     /// SCRAM-SHA-256-PLUS binds the login to this TLS session through the hash of the server's
     /// certificate (`tls-server-end-point`), so a man in the middle cannot relay the password exchange.
     fn channel_binding(&self) -> ChannelBinding {
-        let hash = match &self.0 {
-            StreamWith::OpenSsl(s) => with_openssl::stream_end_point(s),
-            #[cfg(feature = "rustls")]
-            StreamWith::Rustls(s) => with_rustls::stream_end_point(s),
-        };
-        match hash {
+        let certificate = self
+            .0
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first());
+        match certificate.and_then(|c| super::verifier::server_end_point(c)) {
             Some(hash) => ChannelBinding::tls_server_end_point(hash),
             None => ChannelBinding::none(),
         }
