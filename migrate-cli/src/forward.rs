@@ -20,9 +20,9 @@ use std::time::{Duration, Instant, SystemTime};
 use anyhow::{anyhow, bail, Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::config::{Config, RunnerConfig};
 use crate::freshness::{self, Build};
-use crate::stdio::errln;
+use migrate_runner::config::{Config, RunnerConfig};
+use migrate_runner::stdio::errln;
 
 /// The profile used when neither `--release` nor `[runner] profile` names one.
 pub const DEFAULT_PROFILE: &str = "dev";
@@ -41,7 +41,7 @@ pub fn runner(config: &Config, release: bool) -> Result<PathBuf> {
             Some(p) => format!("{} has no [runner] table", p.display()),
             None => format!(
                 "no {} was found in this folder or its parents",
-                crate::config::FILE_NAME
+                migrate_runner::config::FILE_NAME
             ),
         };
         bail!(
@@ -68,7 +68,6 @@ pub fn runner(config: &Config, release: bool) -> Result<PathBuf> {
 }
 
 /// How a runner run by [`capture`] ended.
-#[cfg(feature = "lint")]
 #[derive(Debug)]
 pub enum Captured {
     /// It succeeded, and printed this on stdout.
@@ -85,7 +84,6 @@ pub enum Captured {
 /// [`Captured::UnknownFlag`], so that the caller can forward the command as before. Its stderr is held until
 /// it ends for that reason, then passed on as it is; a line starting with `error:` gets the colour the
 /// runner would have given it on this terminal.
-#[cfg(feature = "lint")]
 pub fn capture(exe: &Path, args: Vec<OsString>, flag: &str) -> Result<Captured> {
     let mut child = Command::new(exe)
         .args(args)
@@ -94,7 +92,7 @@ pub fn capture(exe: &Path, args: Vec<OsString>, flag: &str) -> Result<Captured> 
         .spawn()
         .with_context(|| format!("cannot run the migrations runner {}", exe.display()))?;
     // SIGTERM sent to `migrate` alone reaches the runner (Ctrl-C reaches both with the process group).
-    crate::signals::relay_to(child.id());
+    migrate_runner::signals::relay_to(child.id());
     let stderr = child.stderr.take().map(|mut stderr| {
         std::thread::spawn(move || {
             let mut text = Vec::new();
@@ -108,7 +106,7 @@ pub fn capture(exe: &Path, args: Vec<OsString>, flag: &str) -> Result<Captured> 
             .with_context(|| format!("cannot read the output of {}", exe.display()))?;
     }
     let status = child.wait();
-    crate::signals::stop_relaying();
+    migrate_runner::signals::stop_relaying();
     let status = status.with_context(|| format!("cannot wait for {}", exe.display()))?;
     let stderr = stderr
         .and_then(|thread| thread.join().ok())
@@ -120,16 +118,16 @@ pub fn capture(exe: &Path, args: Vec<OsString>, flag: &str) -> Result<Captured> 
     }
     for line in stderr.split_inclusive('\n') {
         match line.strip_prefix("error:") {
-            Some(rest) => crate::stdio::errln!(
+            Some(rest) => migrate_runner::stdio::errln!(
                 "{}{}",
-                crate::colour::paint(
+                migrate_runner::colour::paint(
                     "error:",
-                    crate::colour::Colour::Red,
-                    crate::colour::Stream::Stderr
+                    migrate_runner::colour::Colour::Red,
+                    migrate_runner::colour::Stream::Stderr
                 ),
                 rest.trim_end_matches(['\n', '\r'])
             ),
-            None => crate::stdio::write_err(format_args!("{line}")),
+            None => migrate_runner::stdio::write_err(format_args!("{line}")),
         }
     }
     if status.success() {
@@ -245,7 +243,7 @@ fn cargo_build(
         .spawn()
         .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
     // Ctrl-C reaches cargo with the terminal's process group; SIGTERM sent to `migrate` alone is passed on.
-    crate::signals::relay_to(child.id());
+    migrate_runner::signals::relay_to(child.id());
     let shown = child.stderr.take().map(show_progress);
     let mut exe = None;
     if let Some(stdout) = child.stdout.take() {
@@ -262,11 +260,11 @@ fn cargo_build(
         let _ = passing_on.join();
         bar.finish_and_clear();
     }
-    crate::signals::stop_relaying();
+    migrate_runner::signals::stop_relaying();
     let status = status.with_context(|| format!("cannot wait for {}", cargo.to_string_lossy()))?;
     // A signal that stopped the build (the front end's, or one that ended cargo) is what happened, not a
     // compile error: cargo printed nothing about it.
-    if let Some(signal) = crate::signals::relayed().or_else(|| ended_by_signal(&status)) {
+    if let Some(signal) = migrate_runner::signals::relayed().or_else(|| ended_by_signal(&status)) {
         return Err(BuildStopped {
             signal,
             bin: runner.bin.clone(),

@@ -1,331 +1,132 @@
-//! The `migrate` command line.
+//! The installed `migrate` command: the front end.
 //!
-//! Two binaries share it:
-//! - `migrate` (this crate's binary) is the generic front end. `create` runs here; every other command is
-//!   forwarded to the runner of the crate that compiles the migrations folder (the `forward` module): built
-//!   with `cargo build` when anything it is built from changed (the `freshness` module), then run in place
-//!   of `migrate`.
-//! - a runner binary in that crate (`example-app`'s `example-app-migrate`), whose `main` is
-//!   `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`.
+//! A package's migrations are compiled into its runner binary, which links `migrate-runner` (every command
+//! that runs migrations). This crate is the rest, what only the installed command does:
+//! - `main_generic`, the `migrate` binary: `create` and `database create|drop` run here, and every other
+//!   command is forwarded to the package's runner (the `forward` module), built with `cargo build` when
+//!   anything it is built from changed (the `freshness` module); a no-op `up` or `status` is answered without
+//!   it when nothing changed (`without_runner`);
+//! - the commands a runner does not compile: `init` (sets a package up), `import` (other tools' migrations),
+//!   `completions` and `man`, and the lint rules on squawk's SQL parser (a runner collects what they need with
+//!   `lint --emit-inputs`, and `lint` here runs them).
 //!
-//! An application applies its migrations itself at start-up with [`up`] (`migrate_cli::up(&REGISTRY).await`
-//! in an async `main`, `.wait()` in a plain one) or [`Embedded`], with the settings the CLI uses
-//! ([`Settings::for_registry`]). [`testing::TestDatabase`] gives its tests a fresh database with the
-//! migrations applied.
+//! It re-exports `migrate-runner`'s API, so an application may depend on either: one that wants the whole
+//! command line in its own binary (lint, init and import included) calls [`run_embedded`] from here.
 //!
-//! Exit codes: 0 success, 1 error, 2 invalid arguments, 3 lock busy (`--lock-mode fail`), 4 `lint` findings,
-//! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER, 6 `schema check` found the schema
-//! file out of date (or missing), 7 `trace` found an `ACCESS EXCLUSIVE` lock held across a rewrite or a scan, 130/143 `up`, `down` or `redo` stopped by SIGINT/SIGTERM (the running
-//! statement cancelled on the server, its transaction rolled back), `squash`, `schema check`, `schema write` or
-//! `verify` stopped by one (their scratch databases dropped, nothing else changed), or the front end's
-//! `cargo build` of the runner stopped by one (nothing run), 141 stdout or stderr closed before the command
-//! finished (`up`, `down` and `redo` stop before their next migration; see the `stdio` module).
-//!
-//! `fleet` (the `fleet` module) runs `up`, `down`, `status` and `sql` over many databases or schemas; an
-//! application does the same with [`up_schema`], [`up_database`] and [`fleet`].
-//!
-//! `squash` (the `commands::squash` module) replaces the oldest migrations with one baseline; see [`migrate_core::squash`].
-//!
-//! # Features
-//!
-//! `lint`, `import`, `init` and `completions` (`completions` and `man`), all on by default, are commands the
-//! installed `migrate` runs in its own process, with what they compile (the lint rules on squawk's SQL parser,
-//! other tools' formats, `toml_edit`, clap's script and man page generators).
-//! `migrate init` writes a runner's dependency with `default-features = false`, so that its first build leaves
-//! them out: the installed `migrate lint` runs the rules on what the runner collects (`lint --emit-inputs`), and
-//! a runner asked for one of these commands directly says to run the installed `migrate <command>`. An
-//! application that embeds the CLI and wants every command in its own binary keeps the defaults.
+//! Exit codes: see `migrate_runner`.
 
-mod args;
-mod colour;
 mod commands;
-mod config;
-mod conn_url;
-pub mod connect;
-mod conninfo;
-mod database;
-mod deadline;
-mod dotenv;
-mod embed;
-mod fleet;
 mod forward;
 mod freshness;
-#[cfg(feature = "init")]
 mod init;
-mod output;
-mod pacing;
-mod pg_dump;
-mod report;
-mod run_log;
-mod schema_file;
-mod scratch;
-mod session_end;
-mod settings;
-mod signals;
-mod stdio;
-pub mod testing;
-mod tls;
-mod trace_output;
-mod watchdog;
+mod lint;
 mod without_runner;
 
-use crate::stdio::errln;
+use std::path::Path;
 use std::process::ExitCode;
 
-use clap::{CommandFactory, FromArgMatches};
 use migrate_core::Registry;
+use migrate_runner::args::{Command, DatabaseAction};
+use migrate_runner::front::Front;
 
-pub use args::{Cli, GlobalArgs, LockModeArg};
-pub use config::{Config, ConfigFile, RunnerConfig};
-pub use connect::redact;
-pub use embed::{up, up_expand_only, Blocking, Embedded};
-pub use fleet::embed::{fleet, up_database, up_schema, EmbeddedFleet};
-pub use fleet::{CanaryConfig, FleetConfig, TargetConfig};
-pub use report::error_message;
-pub use settings::Settings;
-
-/// Exit status when another runner holds the lock and `--lock-mode fail` was given.
-pub const EXIT_LOCK_BUSY: u8 = 3;
-
-/// Exit status when `lint` found something: distinct from errors (1), so CI can tell "unsafe" from "broken".
-pub const EXIT_LINT_FINDINGS: u8 = 4;
-
-/// Exit status when `status` shows a migration that is CHANGED, MISSING FILE, FAILED (part-way) or OUT OF
-/// ORDER: `up` would refuse to run (or, out of order, needs a decision), so CI can gate on `status`. The
-/// status is still printed in full. Distinct from errors (1), so "cannot read the status" stays tellable.
-pub const EXIT_STATUS_PROBLEMS: u8 = 5;
-
-/// Exit status when `schema check` finds that the schema file differs from the schema the migrations give, or
-/// that it does not exist: the file needs `schema write` (or the migrations a fix). Distinct from errors (1),
-/// such as migrations that do not apply.
-pub const EXIT_SCHEMA_DIFFERS: u8 = 6;
-
-/// Exit status when `trace` finds an `ACCESS EXCLUSIVE` lock held across a rewrite or a scan that no
-/// `// trace: allow` comment accepts: distinct from errors (1), so CI can tell "would block the table" from
-/// "broken".
-pub const EXIT_TRACE_GATE: u8 = 7;
+pub use migrate_runner::{
+    connect, error_message, fleet, redact, testing, up, up_database, up_expand_only, up_schema,
+    Blocking, CanaryConfig, Cli, Config, ConfigFile, Embedded, EmbeddedFleet, FleetConfig,
+    GlobalArgs, LockModeArg, RunnerConfig, Settings, TargetConfig, EXIT_LINT_FINDINGS,
+    EXIT_LOCK_BUSY, EXIT_SCHEMA_DIFFERS, EXIT_STATUS_PROBLEMS, EXIT_TRACE_GATE,
+};
 
 /// `main` of the generic `migrate` binary.
 pub fn main_generic() -> ExitCode {
-    entry(None)
+    migrate_runner::front::install(&FRONT_END);
+    migrate_runner::entry(None)
 }
 
-/// `main` of a runner binary compiled with `registry`.
+/// `main` of a runner binary compiled with `registry` that runs every command itself, the front end's
+/// included.
 pub fn run_embedded(registry: &Registry) -> ExitCode {
-    entry(Some(registry))
+    migrate_runner::front::install(&FRONT_END);
+    migrate_runner::entry(Some(registry))
 }
 
-fn entry(registry: Option<&Registry>) -> ExitCode {
-    // Before parsing, so DATABASE_URL and friends from .env reach clap's environment fallbacks.
-    if let Err(message) = dotenv::load() {
-        errln!("error: {message}");
-        return ExitCode::FAILURE;
+struct FrontEnd;
+
+static FRONT_END: FrontEnd = FrontEnd;
+
+impl Front for FrontEnd {
+    fn run(&self, cli: &Cli, registry: Option<&Registry>) -> Option<anyhow::Result<ExitCode>> {
+        match (&cli.command, registry) {
+            // Before the settings: init writes the migrate.toml they would read.
+            (Command::Init(args), _) => Some(commands::init(args)),
+            // Generated from the CLI's definition alone: a broken migrate.toml must not stop them.
+            (Command::Completions { shell }, _) => Some(commands::completions::completions(*shell)),
+            (Command::Man, _) => Some(commands::completions::man()),
+            // Import writes files and reads and records history rows: no compiled migrations needed.
+            (Command::Import(args), _) => {
+                Some(Settings::resolve(&cli.global).and_then(|s| commands::import(&s, args)))
+            }
+            // The runner's own: `create`, `database create|drop`, and everything a runner is asked.
+            (Command::Create { .. }, _) => None,
+            (Command::Database { action }, None)
+                if !matches!(action, DatabaseAction::Reset { .. }) =>
+            {
+                None
+            }
+            (_, Some(_)) => None,
+            (command, None) => Some(
+                Settings::resolve(&cli.global)
+                    .and_then(|settings| through_runner(cli, &settings, command)),
+            ),
+        }
     }
-    if registry.is_some() {
-        exit_guard::install();
+
+    fn lint_report(
+        &self,
+        inputs: &migrate_core::lint::LintInputs,
+        args: &migrate_runner::commands::LintReportArgs<'_>,
+        config: &Config,
+    ) -> anyhow::Result<ExitCode> {
+        lint::analyse_and_print(inputs, args, config)
     }
-    let parsed = Cli::command()
-        .try_get_matches()
-        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
-    let cli = match parsed {
-        Ok((mut cli, matches)) => {
-            mark_database_on_command_line(&mut cli, &matches);
-            cli
-        }
-        Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            };
-        }
-    };
-    let exit_on =
-        |signal: i32| ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
-    match run(&cli, registry) {
-        // The command did its work, but what it printed after stdout closed was lost: not a plain success.
-        Ok(code) if code == ExitCode::SUCCESS && stdio::output_closed() => {
-            errln!("note: the output was closed before the command finished (its reader went away); the command finished, but what it printed after that was lost");
-            exit_on(stdio::SIGPIPE)
-        }
-        Ok(code) => code,
-        Err(e) => {
-            errln!(
-                "{} {}",
-                colour::paint("error:", colour::Colour::Red, colour::Stream::Stderr),
-                error_message(&e)
-            );
-            if let Some(signal) = signals::received() {
-                if signal == stdio::SIGPIPE {
-                    errln!(
-                        "the output was closed (its reader went away), so the run stopped where a SIGINT would stop \
-                         it, before the next migration (the message above says what was kept); the migration lock \
-                         is released"
-                    );
-                } else {
-                    errln!(
-                        "interrupted by {}: the run stopped there (the message above says what was rolled back and \
-                         what, if anything, was kept); the migration lock is released",
-                        migrate_core::signal_name(signal)
-                    );
-                }
-                return exit_on(signal);
-            }
-            if let Some(stopped) = e.downcast_ref::<forward::BuildStopped>() {
-                return exit_on(stopped.signal);
-            }
-            if let Some(budget) = deadline::spent() {
-                errln!(
-                    "the run's time budget of {} (--max-duration) was spent: the run stopped there (the message \
-                     above says what was rolled back and what, if anything, was kept); the migration lock is released",
-                    humantime::format_duration(budget)
-                );
-            }
-            match e.downcast_ref::<migrate_core::Error>() {
-                Some(migrate_core::Error::LockBusy { .. }) => ExitCode::from(EXIT_LOCK_BUSY),
-                _ => ExitCode::FAILURE,
-            }
-        }
+
+    fn write_chunk_packages(&self, dir: &Path) -> anyhow::Result<()> {
+        init::write_chunk_packages(dir)
+    }
+
+    fn stopped_by(&self, error: &anyhow::Error) -> Option<i32> {
+        error
+            .downcast_ref::<forward::BuildStopped>()
+            .map(|stopped| stopped.signal)
     }
 }
 
-/// Tells `lint` whether `--database-url` was typed on the command line (before or after the subcommand).
-fn mark_database_on_command_line(cli: &mut Cli, matches: &clap::ArgMatches) {
-    let typed = |m: &clap::ArgMatches| {
-        m.value_source("database_url") == Some(clap::parser::ValueSource::CommandLine)
-    };
-    let on_command_line = typed(matches) || matches.subcommand().is_some_and(|(_, sub)| typed(sub));
-    if let args::Command::Lint {
-        database_on_command_line,
+/// A command that needs the compiled migrations, in the installed `migrate`: answered here when nothing
+/// changed, else run by the runner (built first when stale).
+fn through_runner(cli: &Cli, settings: &Settings, command: &Command) -> anyhow::Result<ExitCode> {
+    let args = || std::env::args_os().skip(1).collect();
+    if let Command::Lint {
+        names,
+        format,
+        since,
+        baseline,
+        emit_inputs: false,
         ..
-    } = &mut cli.command
+    } = command
     {
-        *database_on_command_line = on_command_line;
-    }
-}
-
-fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
-    match &cli.command {
-        // Before the settings: init writes the migrate.toml they would read.
-        args::Command::Init(args) => return commands::init(args),
-        // Generated from the CLI's definition alone: a broken migrate.toml must not stop them.
-        args::Command::Completions { shell } => return commands::completions::completions(*shell),
-        args::Command::Man => return commands::completions::man(),
-        _ => {}
-    }
-    let settings = settings::Settings::resolve(&cli.global)?;
-    match (&cli.command, registry) {
-        (args::Command::Create { name, repeatable }, _) => {
-            commands::create(&settings, name, *repeatable)
-        }
-        // Import writes files and reads and records history rows: no compiled migrations needed.
-        (args::Command::Import(args), _) => commands::import(&settings, args),
-        // Creating and dropping need no compiled migrations; `reset` applies them, so it is forwarded.
-        (args::Command::Database { action }, _)
-            if !matches!(action, args::DatabaseAction::Reset { .. }) =>
-        {
-            commands::database(&settings, None, action)
-        }
-        (command, Some(registry)) => commands::run(&settings, registry, command),
         // The runner collects what the rules need; the rules run here, so a runner need not compile them.
-        #[cfg(feature = "lint")]
-        (
-            args::Command::Lint {
-                names,
-                format,
-                since,
-                baseline,
-                emit_inputs: false,
-                ..
-            },
-            None,
-        ) => commands::lint_through_runner(
+        return lint::through_runner(
             &settings.config,
             cli.global.release,
-            std::env::args_os().skip(1).collect(),
-            &commands::LintReportArgs {
+            args(),
+            &migrate_runner::commands::LintReportArgs {
                 format: *format,
                 baseline,
                 whole: names.is_empty() && since.is_none(),
             },
-        ),
-        (command, None) => match without_runner::answer(&settings, command, cli.global.release) {
-            Some(code) => Ok(code),
-            None => forward::forward(
-                &settings.config,
-                cli.global.release,
-                std::env::args_os().skip(1).collect(),
-            ),
-        },
-    }
-}
-
-/// A process that ends inside a migration's Rust code (a `pgm.db` closure or a backfill's batch code
-/// calling `std::process::exit`) would otherwise end the run with that code, often 0, while the migration
-/// was not applied: its transaction dies with the connection. So would one ending in a migration's `up` or
-/// `down` function itself, which every command that plans calls (`status` and `sql` too), so that a CI gate
-/// passed with nothing done. The hook turns either into an error naming the migration and exit status 1.
-mod exit_guard {
-    use std::io::Write;
-    use std::sync::Once;
-
-    pub fn install() {
-        static INSTALL: Once = Once::new();
-        INSTALL.call_once(|| {
-            // SAFETY: registers a plain `extern "C"` function; atexit has no other precondition.
-            // Its result is ignored: without the hook the run only loses this report.
-            unsafe {
-                libc::atexit(on_exit);
-            }
-        });
-    }
-
-    extern "C" fn on_exit() {
-        let Some(code) = migrate_core::running_user_code() else {
-            if let Some(recording) = migrate_core::recording_migration() {
-                recorded(recording);
-            }
-            return;
-        };
-        let aftermath = if code.transactional {
-            "the server rolls its transaction back, so the migration is not applied and not recorded"
-        } else if code.op == "backfill" {
-            "the batch in progress is rolled back; the batches before it stay committed, the migration is not recorded as applied, and running it again resumes the backfill"
-        } else {
-            "its data code's transaction is rolled back, the statements before it stay committed, and the migration is not applied (not recorded)"
-        };
-        // Written directly: stdout/stderr handles may be gone this late, and a panic here would abort.
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: migration {} ({}) ended the process from its Rust code at operation #{} ({}), e.g. with std::process::exit; \
-             {aftermath}; return an error from the closure instead",
-            code.migration.name(),
-            code.migration.path(),
-            code.position,
-            code.op
         );
-        crate::scratch::drop_all_at_exit();
-        // SAFETY: _exit ends the process at once with status 1, which is the point: the exit status the
-        // code asked for would report success.
-        unsafe { libc::_exit(1) }
     }
-
-    /// The process ended while a migration's `up` or `down` function recorded its operations: the command
-    /// was planning, and that migration ran nothing.
-    fn recorded(recording: migrate_core::Recording) {
-        let _ = writeln!(
-            std::io::stderr(),
-            "error: migration {} ({}) ended the process while its `{}` function was recording its operations, \
-             e.g. with std::process::exit; that function runs whenever a command plans (up, down, status, sql, \
-             lint, ...), before anything of the migration runs, so this migration was not run and this command \
-             did not finish (what it printed above it did); record the operations and return instead",
-            recording.migration.name(),
-            recording.migration.path(),
-            recording.direction
-        );
-        crate::scratch::drop_all_at_exit();
-        // SAFETY: as above: _exit ends the process at once, with the status that says it failed.
-        unsafe { libc::_exit(1) }
+    match without_runner::answer(settings, command, cli.global.release) {
+        Some(code) => Ok(code),
+        None => forward::forward(&settings.config, cli.global.release, args()),
     }
 }

@@ -30,12 +30,12 @@ use std::process::ExitCode;
 
 use migrate_core::{Migrator, RepeatableState, StatusReport};
 
-use crate::args::{Command, LogFormat, UpArgs};
-use crate::connect;
 use crate::forward;
 use crate::freshness;
-use crate::settings::Settings;
-use crate::stdio::outln;
+use migrate_runner::args::{Command, LogFormat, UpArgs};
+use migrate_runner::connect;
+use migrate_runner::settings::Settings;
+use migrate_runner::stdio::outln;
 
 /// How long the answer waits for the server to accept its connection.
 const QUICK: std::time::Duration = std::time::Duration::from_secs(1);
@@ -81,11 +81,14 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
             if !up_to_date {
                 return None;
             }
-            outln!("{}", crate::commands::up::nothing_to_apply(&db.display));
+            outln!(
+                "{}",
+                migrate_runner::commands::up::nothing_to_apply(&db.display)
+            );
             Some(ExitCode::SUCCESS)
         }
         // Printing can still fail (a closed output): the runner would fail the same way.
-        Some(json) => crate::commands::status::print(&status, &db.display, json).ok(),
+        Some(json) => migrate_runner::commands::status::print(&status, &db.display, json).ok(),
     }
 }
 

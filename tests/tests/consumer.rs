@@ -104,7 +104,12 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
             !lock.contains("name = \"squawk-"),
             "the edition {edition} consumer's runner compiles squawk:\n{lock}"
         );
-        // With them put back (`features = ["lint"]`), a fresh resolution takes the pinned versions.
+        // With them put back (the whole command line, migrate-cli itself, instead of the runner crate), a
+        // fresh resolution takes the pinned versions.
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        let whole = manifest.replace("/runner\", package = \"migrate-runner\"", "\"");
+        assert_ne!(whole, manifest, "init wrote no runner-crate entry:\n{manifest}");
+        std::fs::write(dir.join("Cargo.toml"), whole).unwrap();
         let with_rules = String::from_utf8_lossy(
             &cargo(
                 &dir,
@@ -115,8 +120,6 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
                     "normal",
                     "--prefix",
                     "none",
-                    "--features",
-                    "migrate-cli/lint",
                 ],
             )
             .stdout,
@@ -134,6 +137,7 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
                 "{squawk} is not 2.68.0 for the edition {edition} consumer with the lint rules:\n{with_rules}"
             );
         }
+        std::fs::write(dir.join("Cargo.toml"), &manifest).unwrap();
         // The runner it built has the migration compiled in.
         let out = cargo(
             &dir,
@@ -156,7 +160,7 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
     }
 }
 
-/// The three crates are publishable: `cargo package` builds each from its packaged sources alone, the
+/// The four crates are publishable: `cargo package` builds each from its packaged sources alone, the
 /// inter-crate dependencies resolved by version (cargo packages them together, in dependency order, against a
 /// temporary local registry; so no `--no-verify` is needed). Nothing is published.
 #[test]
@@ -177,13 +181,15 @@ fn the_crates_package_and_verify() {
             "-p",
             "migrate-core",
             "-p",
+            "migrate-runner",
+            "-p",
             "migrate-cli",
         ],
         &[("CARGO_TARGET_DIR", &target), ("CARGO_HOME", &home)],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    for c in ["migrate-dsl", "migrate-core", "migrate-cli"] {
+    for c in ["migrate-dsl", "migrate-core", "migrate-runner", "migrate-cli"] {
         assert!(
             stderr.contains(&format!("Verifying {c} v")),
             "{c} was not verified:\n{stderr}"

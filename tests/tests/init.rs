@@ -410,8 +410,8 @@ fn crates_git_writes_git_dependencies_everywhere() {
     .expect_code(0);
     let git = format!("{{ git = \"{url}\", rev = \"0123abc\" }}");
     let git_build = format!("{{ git = \"{url}\", rev = \"0123abc\", default-features = false, features = [\"build\"] }}");
-    // The runner leaves out what the installed `migrate` runs itself (lint's rules, import, init).
-    let git_cli = format!("{{ git = \"{url}\", rev = \"0123abc\", default-features = false }}");
+    // The runner links the runner crate, under the name the code uses.
+    let git_cli = format!("{{ git = \"{url}\", rev = \"0123abc\", package = \"migrate-runner\" }}");
     let manifest = read(&dir.join("Cargo.toml"));
     for line in [
         format!("migrate-core = {git}"),

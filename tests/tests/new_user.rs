@@ -274,9 +274,17 @@ fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
     let db = TestDb::new();
     let (_tmp, app) = initialised_package(&db, "lintapp");
     let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
+    // The runner links the runner crate, under the name the code uses.
+    let cli_path = tests::cli::workspace_root()
+        .join("migrate-cli")
+        .canonicalize()
+        .unwrap()
+        .display()
+        .to_string();
     assert!(
-        manifest.contains("migrate-cli = { path = ")
-            && manifest.contains("default-features = false }"),
+        manifest.contains(&format!(
+            "migrate-cli = {{ path = \"{cli_path}/runner\", package = \"migrate-runner\" }}"
+        )),
         "{manifest}"
     );
     let tree = stdout(&cargo(
@@ -317,28 +325,6 @@ fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
         unknown.stderr
     );
 
-    // The runner with the rules compiled in prints the same, with the same status.
-    for (format, front) in ["text", "json", "github"].iter().zip(&through_front) {
-        let run = cargo_unchecked(
-            &app,
-            &[
-                "run",
-                "--quiet",
-                "--bin",
-                "lintapp-migrate",
-                "--features",
-                "migrate-cli/lint",
-                "--",
-                "lint",
-                "--format",
-                format,
-            ],
-            &[("DATABASE_URL", db.url())],
-        );
-        assert_eq!(run.status.code(), Some(4), "{format}");
-        assert_eq!(stdout(&run), front.stdout, "{format}");
-    }
-
     // Asked directly, the runner without the rules says where they are, and so does it for `import`.
     for (args, said) in [
         (&["lint"][..], "run `migrate lint`"),
@@ -353,5 +339,32 @@ fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
         let stderr = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{args:?}: {stderr}");
         assert!(stderr.contains(said), "{args:?}: {stderr}");
+    }
+
+    // A runner with the rules compiled in (one that links migrate-cli, the whole command line, instead of
+    // the runner crate) prints the same, with the same status.
+    let whole = manifest.replace(
+        &format!("{}/runner\", package = \"migrate-runner\"", cli_path),
+        &format!("{cli_path}\""),
+    );
+    assert_ne!(whole, manifest, "{manifest}");
+    std::fs::write(app.join("Cargo.toml"), whole).unwrap();
+    for (format, front) in ["text", "json", "github"].iter().zip(&through_front) {
+        let run = cargo_unchecked(
+            &app,
+            &[
+                "run",
+                "--quiet",
+                "--bin",
+                "lintapp-migrate",
+                "--",
+                "lint",
+                "--format",
+                format,
+            ],
+            &[("DATABASE_URL", db.url())],
+        );
+        assert_eq!(run.status.code(), Some(4), "{format}");
+        assert_eq!(stdout(&run), front.stdout, "{format}");
     }
 }

@@ -1,15 +1,14 @@
 //! `completions SHELL` and `man`: the shell completion scripts and the man page, generated from the CLI's own
-//! definition (`crate::args::Cli`), so that every command and option completes and is documented as soon as it
+//! definition (`migrate_runner::args::Cli`), so that every command and option completes and is documented as soon as it
 //! exists. Neither needs settings, a build or a database.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 
-use crate::args::CompletionShell;
+use migrate_runner::args::CompletionShell;
 
 /// Prints the completion script of `shell` for the command `migrate`.
-#[cfg(feature = "completions")]
 pub(crate) fn completions(shell: CompletionShell) -> Result<ExitCode> {
     use clap::CommandFactory as _;
     use clap_complete::Shell;
@@ -22,33 +21,20 @@ pub(crate) fn completions(shell: CompletionShell) -> Result<ExitCode> {
     let mut script = Vec::new();
     clap_complete::generate(
         shell,
-        &mut crate::args::Cli::command(),
+        &mut migrate_runner::args::Cli::command(),
         "migrate",
         &mut script,
     );
-    crate::stdio::out!("{}", String::from_utf8_lossy(&script));
+    migrate_runner::stdio::out!("{}", String::from_utf8_lossy(&script));
     Ok(ExitCode::SUCCESS)
 }
 
 /// Prints the man page `migrate(1)`.
-#[cfg(feature = "completions")]
 pub(crate) fn man() -> Result<ExitCode> {
     use clap::CommandFactory as _;
 
     let mut page = Vec::new();
-    clap_mangen::Man::new(crate::args::Cli::command()).render(&mut page)?;
-    crate::stdio::out!("{}", String::from_utf8_lossy(&page));
+    clap_mangen::Man::new(migrate_runner::args::Cli::command()).render(&mut page)?;
+    migrate_runner::stdio::out!("{}", String::from_utf8_lossy(&page));
     Ok(ExitCode::SUCCESS)
-}
-
-/// Without migrate-cli's feature `completions` (a runner): the installed `migrate` writes them.
-#[cfg(not(feature = "completions"))]
-pub(crate) fn completions(_: CompletionShell) -> Result<ExitCode> {
-    Err(super::built_without("completions"))
-}
-
-/// See [`completions`].
-#[cfg(not(feature = "completions"))]
-pub(crate) fn man() -> Result<ExitCode> {
-    Err(super::built_without("completions"))
 }

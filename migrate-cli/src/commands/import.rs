@@ -10,12 +10,12 @@ use std::process::ExitCode;
 use anyhow::Result;
 use migrate_core::import::{self, Imported, Recording, Tool, TransactionChange};
 
-use crate::args::{ImportArgs, ImportFrom};
-use crate::connect;
-use crate::output;
-use crate::schema_file;
-use crate::settings::Settings;
-use crate::stdio::{errln, outln};
+use migrate_runner::args::{ImportArgs, ImportFrom};
+use migrate_runner::connect;
+use migrate_runner::output;
+use migrate_runner::schema_file;
+use migrate_runner::settings::Settings;
+use migrate_runner::stdio::{errln, outln};
 
 pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
     let tool = match args.from {

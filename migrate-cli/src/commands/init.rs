@@ -1,12 +1,12 @@
 //! `init`: sets up the package in the current folder (or its nearest parent package); the planning and
 //! writing are in the crate's `init` module.
 
-use crate::stdio::out;
+use migrate_runner::stdio::out;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::args::InitArgs;
+use migrate_runner::args::InitArgs;
 
 pub fn init(args: &InitArgs) -> Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;

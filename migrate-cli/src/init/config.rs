@@ -23,7 +23,7 @@ fn config_text(dir: &str, package: &str, runner_bin: &str) -> String {
 /// Plans `migrate.toml` for `package` and the migrations folder `dir`: an existing one must already say the
 /// same (other keys may be there too).
 pub(super) fn plan(plan: &mut Plan, package: &Package, dir: &str) -> Result<()> {
-    let path = package.root.join(crate::config::FILE_NAME);
+    let path = package.root.join(migrate_runner::config::FILE_NAME);
     let (name, runner_bin) = (&package.name, package.runner_bin());
     let config = config_text(dir, name, &runner_bin);
     if path.exists() {
@@ -45,7 +45,7 @@ pub(super) fn plan(plan: &mut Plan, package: &Package, dir: &str) -> Result<()> 
 
 /// Whether an existing migrate.toml already says what init would write (other keys may be there too).
 fn same_config(text: &str, dir: &str, package: &str, bin: &str) -> bool {
-    let Ok(file) = toml::from_str::<crate::config::ConfigFile>(text) else {
+    let Ok(file) = toml::from_str::<migrate_runner::config::ConfigFile>(text) else {
         return false;
     };
     file.migrations_dir.as_deref() == Some(Path::new(dir))

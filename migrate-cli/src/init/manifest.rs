@@ -37,13 +37,69 @@ fn with_build_feature(item: Item) -> Item {
     Item::Value(table.into())
 }
 
-/// The runner's entry for migrate-cli, made from `item`: without its default features (`lint`, `import`,
-/// `init`). The installed `migrate` runs those commands itself (for `lint`, on what the runner collects), so
-/// the runner's first build does not compile the SQL parser, the URL and TOML editing crates they need.
-fn without_default_features(item: Item) -> Item {
+/// The crate a runner links, in the folder of migrate-cli: every command that runs migrations, without
+/// the installed command's front end (init, import, the lint rules, building and forwarding).
+const RUNNER_CRATE: &str = "migrate-runner";
+const RUNNER_DIR: &str = "migrate-cli/runner";
+
+/// The runner's entry under the name `migrate-cli` (so code says `migrate_cli::...` either way), made from
+/// `item`, an entry for the repository or the checkout: the runner crate, named by `package`.
+fn runner_entry(item: Item) -> Item {
     let mut table = inline(item);
-    table.insert("default-features", false.into());
+    table.insert("package", RUNNER_CRATE.into());
     Item::Value(table.into())
+}
+
+/// An entry an earlier `init` wrote for the runner (`migrate-cli` itself, `default-features = false`) made
+/// to name the runner crate, which has nothing of the front end to leave out; `None` for any other entry
+/// (one with default features is an application's choice to link the whole command line).
+fn upgraded_runner_entry(item: &Item) -> Option<Item> {
+    let table = item.as_table_like()?;
+    let without_defaults = table
+        .get("default-features")
+        .and_then(Item::as_bool)
+        .is_some_and(|d| !d);
+    if table.contains_key("package") || !without_defaults {
+        return None;
+    }
+    let mut entry = InlineTable::new();
+    for (key, value) in table.iter() {
+        match key {
+            "default-features" => {}
+            "path" => {
+                let path = std::path::Path::new(value.as_str()?).join("runner");
+                entry.insert("path", path.display().to_string().into());
+            }
+            _ => {
+                entry.insert(key, value.as_value()?.clone());
+            }
+        }
+    }
+    entry.insert("package", RUNNER_CRATE.into());
+    Some(Item::Value(entry.into()))
+}
+
+/// Upgrades the runner's dependency of a package an earlier `init` set up (see [`upgraded_runner_entry`]).
+/// Returns what it changed, for the report.
+pub(super) fn upgrade_runner_dependency(package: &mut Package) -> Vec<String> {
+    let Some(dependencies) = package
+        .manifest
+        .get_mut("dependencies")
+        .and_then(Item::as_table_like_mut)
+    else {
+        return Vec::new();
+    };
+    let Some(upgraded) = dependencies
+        .get("migrate-cli")
+        .and_then(upgraded_runner_entry)
+    else {
+        return Vec::new();
+    };
+    dependencies.insert("migrate-cli", upgraded);
+    vec![format!(
+        "[dependencies] migrate-cli now names {RUNNER_CRATE} (package = \"{RUNNER_CRATE}\"): the runner's crate, \
+         without the installed command's front end, which its first build no longer compiles"
+    )]
 }
 
 /// The entry for one of migrate's crates, from `crates`; the package `package` is named in the refusal.
@@ -66,10 +122,15 @@ fn dependency(package: &str, crates: Option<&CratesSource>, crate_name: &str) ->
             Item::Value(table.into())
         }
         Some(CratesSource::Path(checkout)) => {
-            let path = checkout.join(crate_name);
+            let dir = if crate_name == RUNNER_CRATE {
+                RUNNER_DIR
+            } else {
+                crate_name
+            };
+            let path = checkout.join(dir);
             if !path.join("Cargo.toml").is_file() {
                 bail!(
-                    "--crates-path {}: no {crate_name}/Cargo.toml there; give the folder of a checkout of the migrate repository",
+                    "--crates-path {}: no {dir}/Cargo.toml there; give the folder of a checkout of the migrate repository",
                     checkout.display()
                 );
             }
@@ -123,7 +184,7 @@ pub(super) fn add_dependencies(
                     Item::Value(table.into())
                 }
                 (_, "migrate-cli") => {
-                    without_default_features(dependency(&package.name, crates, crate_name)?)
+                    runner_entry(dependency(&package.name, crates, RUNNER_CRATE)?)
                 }
                 _ => dependency(&package.name, crates, crate_name)?,
             };
@@ -302,10 +363,10 @@ mod tests {
         let text = p.manifest.to_string();
         let source = "{ git = \"https://example.com/migrate.git\", rev = \"abc\" }";
         assert!(text.contains(&format!("migrate-core = {source}")), "{text}");
-        // The runner leaves out what the installed `migrate` runs itself (lint's rules, import, init).
+        // The runner links the runner crate, under the name code uses (`migrate_cli::...`).
         assert!(
             text.contains(
-                "migrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", default-features = false }"
+                "migrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", package = \"migrate-runner\" }"
             ),
             "{text}"
         );
@@ -344,6 +405,47 @@ mod tests {
             error.contains("no migrate-core/Cargo.toml there"),
             "{error}"
         );
+    }
+
+    /// A package an earlier `init` set up (migrate-cli without default features) is moved to the runner
+    /// crate; an entry with default features, or one naming a package already, is the user's and stays.
+    #[test]
+    fn an_earlier_runner_entry_is_upgraded_to_the_runner_crate() {
+        let old = "[package]\nname = \"shop\"\n\n[dependencies]\nmigrate-cli = { path = \"/src/migrate/migrate-cli\", default-features = false }\n";
+        let mut p = package(old, &[]);
+        let what = upgrade_runner_dependency(&mut p);
+        assert_eq!(what.len(), 1, "{what:?}");
+        assert!(
+            what[0].contains("migrate-cli now names migrate-runner"),
+            "{what:?}"
+        );
+        let text = p.manifest.to_string();
+        assert!(
+            text.contains("migrate-cli = { path = \"/src/migrate/migrate-cli/runner\", package = \"migrate-runner\" }"),
+            "{text}"
+        );
+        // Once is enough: the entry names a package now.
+        assert!(upgrade_runner_dependency(&mut p).is_empty());
+
+        let git = "[dependencies]\nmigrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", default-features = false }\n";
+        let mut p = package(git, &[]);
+        upgrade_runner_dependency(&mut p);
+        assert!(
+            p.manifest.to_string().contains(
+                "migrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", package = \"migrate-runner\" }"
+            ),
+            "{}",
+            p.manifest
+        );
+
+        for kept in [
+            "[dependencies]\nmigrate-cli = { path = \"/src/migrate/migrate-cli\" }\n",
+            "[dependencies]\nmigrate-cli = \"0.1\"\n",
+        ] {
+            let mut p = package(kept, &[]);
+            assert!(upgrade_runner_dependency(&mut p).is_empty());
+            assert_eq!(p.manifest.to_string(), kept);
+        }
     }
 
     #[test]

@@ -34,8 +34,8 @@ pub struct InitOptions {
 
 /// Where the dependencies on migrate's crates point. There is no registry version: the crates are not
 /// published yet, and the registry's `migrate-core` is an unrelated project's crate, so a version dependency
-/// would build someone else's code. They will be published as `pgm-migrate-core`, `pgm-migrate-dsl` and
-/// `pgm-migrate-cli` (names of this project's own), depended on under the keys used here
+/// would build someone else's code. They will be published as `pgm-migrate-core`, `pgm-migrate-dsl`,
+/// `pgm-migrate-runner` and `pgm-migrate-cli` (names of this project's own), depended on under the keys used here
 /// (`migrate-core = { package = "pgm-migrate-core", version = ".." }`), so the code keeps its `migrate_core`
 /// paths; see the README's "Where the crates come from".
 #[derive(Debug, Clone)]
@@ -132,7 +132,11 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
 
     // Cargo.toml: the dependencies first, since the sealed package copies them; then its [[bin]], default-run
     // and profile. Its change is listed last.
-    let mut what = manifest::add_dependencies(&mut package, options.crates.as_ref())?;
+    let mut what = manifest::upgrade_runner_dependency(&mut package);
+    what.extend(manifest::add_dependencies(
+        &mut package,
+        options.crates.as_ref(),
+    )?);
     sealed::plan(&mut plan, &package, &dir, &folder)?;
     what.extend(manifest::add_runner_bin(&mut package)?);
     match package::workspace_root_above(&root, &package.manifest) {
@@ -275,6 +279,35 @@ pub fn describe(report: &InitReport) -> String {
         );
     }
     out
+}
+
+/// Writes the packages of new chunks and says so: a new package changes Cargo.lock at the next build.
+pub(crate) fn write_chunk_packages(dir: &std::path::Path) -> Result<()> {
+    use anyhow::Context as _;
+    // The migration and the lists are written; without the chunks' packages the next build stops, so this
+    // is an error, one that says what is done and what is not.
+    let changes = sync_sealed_chunks(dir).with_context(|| {
+        format!(
+            "the migration is created and the seal lists in {} are written, but the sealed chunks' packages \
+             are not",
+            migrate_runner::schema_file::shown(&dir.join(migrate_core::seal::CHUNKS_DIR))
+        )
+    })?;
+    let mut new_chunks: Vec<String> = created_chunk_packages(&changes)
+        .into_iter()
+        .map(migrate_runner::schema_file::shown)
+        .collect();
+    new_chunks.sort();
+    if !new_chunks.is_empty() {
+        migrate_runner::stdio::outln!(
+            "wrote the package of each new chunk ({}): the next build adds {} to Cargo.lock; commit the \
+             lockfile with {}",
+            new_chunks.join(", "),
+            if new_chunks.len() == 1 { "it" } else { "them" },
+            if new_chunks.len() == 1 { "it" } else { "them" },
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -136,7 +136,11 @@ fn tls(mode: SslMode, root_cert: Option<PathBuf>) -> Tls {
 }
 
 /// A server's certificate and key, and the hash its channel binding data must be.
-type Served = (CertificateDer<'static>, PrivateKeyDer<'static>, fn(&[u8]) -> Vec<u8>);
+type Served = (
+    CertificateDer<'static>,
+    PrivateKeyDer<'static>,
+    fn(&[u8]) -> Vec<u8>,
+);
 
 /// (certificate, scheme, signature, message, TLS 1.3, verifies)
 type SignatureCase<'a> = (&'a [u8], SignatureScheme, &'a [u8], &'a [u8], bool, bool);

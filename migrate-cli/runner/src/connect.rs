@@ -296,7 +296,7 @@ impl Target {
     /// A connection without the pooler check, for the check that the server still answers and other
     /// one-off simple queries. Nothing runs on it before the caller's first query: in a full session pool
     /// that query is the one that waits for a server session, within the caller's own bound.
-    pub(crate) fn connect_unchecked(&self, timeout: Duration) -> Result<Client> {
+    pub fn connect_unchecked(&self, timeout: Duration) -> Result<Client> {
         self.connect_as(timeout, "migrate")
     }
 

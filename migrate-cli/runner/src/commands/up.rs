@@ -103,7 +103,7 @@ pub(super) fn up(context: &Context<'_>, args: &UpArgs) -> Result<ExitCode> {
 
 /// What `up` says when every migration is applied: also the front end's answer without the runner
 /// (`without_runner`).
-pub(crate) fn nothing_to_apply(display: &str) -> String {
+pub fn nothing_to_apply(display: &str) -> String {
     format!("nothing to apply: {display} is up to date")
 }
 

@@ -17,7 +17,7 @@ pub(super) fn status(context: &Context<'_>, json: bool) -> Result<ExitCode> {
 
 /// Prints `status` of the database shown as `display`, as text or JSON; the exit code says whether it found
 /// problems. Also what the front end prints when it answers `status` without the runner (`without_runner`).
-pub(crate) fn print(
+pub fn print(
     status: &migrate_core::StatusReport<'_>,
     display: &str,
     json: bool,

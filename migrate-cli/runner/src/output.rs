@@ -8,11 +8,6 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::{Direction, Event, State, StatusReport};
 
-#[cfg(feature = "lint")]
-mod lint;
-#[cfg(feature = "lint")]
-pub use lint::{lint_github, lint_json, lint_text};
-
 thread_local! {
     /// The progress bar of the backfill running now, if any.
     pub(crate) static BACKFILL_BAR: std::cell::RefCell<Option<ProgressBar>> = const { std::cell::RefCell::new(None) };
@@ -217,7 +212,7 @@ pub fn print_event(event: Event<'_>) {
 }
 
 /// `warning:`, yellow on a terminal.
-pub(crate) fn warning() -> String {
+pub fn warning() -> String {
     paint("warning:", Colour::Yellow, Stream::Stderr)
 }
 
@@ -463,14 +458,14 @@ fn status_footer(status: &StatusReport<'_>) -> String {
 }
 
 /// A workflow command's message, escaped as GitHub's runner unescapes it.
-pub(crate) fn github_data(text: &str) -> String {
+pub fn github_data(text: &str) -> String {
     text.replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
 
 /// A workflow command's property value (file, title): also `:` and `,` escaped.
-pub(crate) fn github_property(text: &str) -> String {
+pub fn github_property(text: &str) -> String {
     github_data(text).replace(':', "%3A").replace(',', "%2C")
 }
 

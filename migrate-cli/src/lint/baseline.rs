@@ -6,12 +6,12 @@ use std::process::ExitCode;
 use anyhow::{Context as _, Result};
 use migrate_core::lint::{Baseline, Report, BASELINE_FILE};
 
-use crate::args::BaselineArgs;
-use crate::schema_file::shown;
-use crate::stdio::outln;
+use migrate_runner::args::BaselineArgs;
+use migrate_runner::schema_file::shown;
+use migrate_runner::stdio::outln;
 
 /// `--baseline FILE`, else `lint-baseline.json` next to `migrate.toml` (in the current folder without one).
-pub(super) fn path(config: &crate::config::Config, args: &BaselineArgs) -> PathBuf {
+pub(super) fn path(config: &migrate_runner::config::Config, args: &BaselineArgs) -> PathBuf {
     match (&args.baseline, &config.root) {
         (Some(file), _) => file.clone(),
         (None, Some(root)) => root.join(BASELINE_FILE),

@@ -1,9 +1,8 @@
-//! How the lint report looks: text for people, JSON for tools, GitHub workflow commands (feature `lint`:
-//! a runner without the rules never prints a report).
+//! How the lint report looks: text for people, JSON for tools, GitHub workflow commands.
 
 use migrate_core::lint::{Finding, LintOptions, Report};
 
-use super::{github_data, github_property};
+use migrate_runner::output::{github_data, github_property};
 
 /// The lint report: each migration with something to say, its findings with the lock and the safe
 /// alternative, then a summary line. Migrations without findings, silenced findings, errors or notes are not

@@ -61,39 +61,11 @@ fn report_seal(dir: &std::path::Path, outcome: &SealOutcome) -> Result<()> {
     write_chunk_packages(dir)
 }
 
-/// Writes the packages of new chunks and says so: a new package changes Cargo.lock at the next build.
-#[cfg(feature = "init")]
+/// The packages of new chunks, written by the front end (it edits manifests); a runner without it says how.
 fn write_chunk_packages(dir: &std::path::Path) -> Result<()> {
-    use anyhow::Context as _;
-    // The migration and the lists are written; without the chunks' packages the next build stops, so this
-    // is an error, one that says what is done and what is not.
-    let changes = crate::init::sync_sealed_chunks(dir).with_context(|| {
-        format!(
-            "the migration is created and the seal lists in {} are written, but the sealed chunks' packages \
-             are not",
-            schema_file::shown(&dir.join(seal::CHUNKS_DIR))
-        )
-    })?;
-    let mut new_chunks: Vec<String> = crate::init::created_chunk_packages(&changes)
-        .into_iter()
-        .map(schema_file::shown)
-        .collect();
-    new_chunks.sort();
-    if !new_chunks.is_empty() {
-        outln!(
-            "wrote the package of each new chunk ({}): the next build adds {} to Cargo.lock; commit the \
-             lockfile with {}",
-            new_chunks.join(", "),
-            if new_chunks.len() == 1 { "it" } else { "them" },
-            if new_chunks.len() == 1 { "it" } else { "them" },
-        );
+    if let Some(front) = crate::front::installed() {
+        return front.write_chunk_packages(dir);
     }
-    Ok(())
-}
-
-/// A runner built without `init` cannot write packages; the installed `migrate` can.
-#[cfg(not(feature = "init"))]
-fn write_chunk_packages(_dir: &std::path::Path) -> Result<()> {
     outln!(
         "note: run `migrate init` (the installed migrate) to write the packages of new sealed chunks: this \
          runner was built without it"

@@ -8,7 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// PostgreSQL schema migrations written in Rust.
 #[derive(Debug, Parser)]
-#[command(name = "migrate", version, about, max_term_width = 100)]
+#[command(
+    name = "migrate",
+    version,
+    about = "The `migrate` command (init, create, up, down, status, database, lint, ...): PostgreSQL schema migrations written in Rust",
+    max_term_width = 100
+)]
 pub struct Cli {
     // Under their own heading, after a command's own options: every command accepts them, so listed first
     // they would bury the few that command has.

@@ -30,27 +30,35 @@ static TEXT_TO_STDERR: AtomicBool = AtomicBool::new(false);
 static STOP: OnceLock<Interrupt> = OnceLock::new();
 
 /// Writes to stdout; see the module documentation.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! out {
     ($($arg:tt)*) => { $crate::stdio::write_out(format_args!($($arg)*)) };
 }
 
 /// Writes a line to stdout; see the module documentation.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! outln {
     () => { $crate::stdio::write_out(format_args!("\n")) };
     ($($arg:tt)*) => { $crate::stdio::write_out(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
 /// Writes to stderr; see the module documentation.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! err {
     ($($arg:tt)*) => { $crate::stdio::write_err(format_args!($($arg)*)) };
 }
 
 /// Writes a line to stderr; see the module documentation.
+#[macro_export]
+#[doc(hidden)]
 macro_rules! errln {
     ($($arg:tt)*) => { $crate::stdio::write_err(format_args!("{}\n", format_args!($($arg)*))) };
 }
 
-pub(crate) use {err, errln, out, outln};
+pub use crate::{err, errln, out, outln};
 
 /// From now on, a closed output asks `interrupt` to stop the run at its next clean point.
 pub fn stop_on_close(interrupt: &Interrupt) {
