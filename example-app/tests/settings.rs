@@ -196,7 +196,7 @@ fn migrations_and_pool_honour_sslmode_and_sslrootcert() {
     assert_eq!(missing.status.code(), Some(1), "{}", text(&missing));
     assert!(
         String::from_utf8_lossy(&missing.stderr)
-            .contains("cannot read the root certificate /nonexistent/root.crt"),
+            .contains("root certificate file \"/nonexistent/root.crt\" does not exist"),
         "{}",
         text(&missing)
     );

@@ -108,19 +108,15 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
         // fresh resolution takes the pinned versions.
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
         let whole = manifest.replace("/runner\", package = \"migrate-runner\"", "\"");
-        assert_ne!(whole, manifest, "init wrote no runner-crate entry:\n{manifest}");
+        assert_ne!(
+            whole, manifest,
+            "init wrote no runner-crate entry:\n{manifest}"
+        );
         std::fs::write(dir.join("Cargo.toml"), whole).unwrap();
         let with_rules = String::from_utf8_lossy(
             &cargo(
                 &dir,
-                &[
-                    "tree",
-                    "--offline",
-                    "--edges",
-                    "normal",
-                    "--prefix",
-                    "none",
-                ],
+                &["tree", "--offline", "--edges", "normal", "--prefix", "none"],
             )
             .stdout,
         )
@@ -189,7 +185,12 @@ fn the_crates_package_and_verify() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    for c in ["migrate-dsl", "migrate-core", "migrate-runner", "migrate-cli"] {
+    for c in [
+        "migrate-dsl",
+        "migrate-core",
+        "migrate-runner",
+        "migrate-cli",
+    ] {
         assert!(
             stderr.contains(&format!("Verifying {c} v")),
             "{c} was not verified:\n{stderr}"

@@ -105,6 +105,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
 /// and a runner does not compile it, so that its first build compiles less.
 pub(crate) fn built_without(command: &str) -> anyhow::Error {
     anyhow::anyhow!(
-        "`{command}` is the installed command's: run `migrate {command}` (this migrations runner links          migrate-runner, which leaves it out; an application that wants it in its own binary depends on          migrate-cli and calls `migrate_cli::run_embedded`)"
+        "`{command}` is the installed command's: run `migrate {command}` (this migrations runner links \
+         migrate-runner, which leaves it out; an application that wants it in its own binary depends on \
+         migrate-cli and calls `migrate_cli::run_embedded`)"
     )
 }
