@@ -8,6 +8,8 @@ use anyhow::{anyhow, bail, Result};
 use migrate_core::Notices;
 use postgres::Client;
 
+pub use crate::conninfo::redact;
+use crate::conninfo::scrub;
 use crate::settings::Settings;
 pub use crate::tls::TlsConnector;
 use crate::tls::{self, SslMode, Tls};
@@ -612,82 +614,9 @@ pub fn describe(e: &postgres::Error) -> String {
     s
 }
 
-/// Removes the URL's passwords from a message, in case a driver error ever quotes the connection string.
-fn scrub(message: &str, conn: &str) -> String {
-    crate::conn_url::secrets(conn)
-        .iter()
-        .fold(message.to_owned(), |message, secret| {
-            message.replace(secret.as_str(), "***")
-        })
-}
-
-/// Hides the password in a URL (`postgres://user:***@host/db`, and a `password` query parameter's value) or
-/// a `key=value` connection string; the rest stays as written.
-pub fn redact(conn: &str) -> String {
-    crate::conn_url::redact(conn).unwrap_or_else(|| redact_conninfo(conn))
-}
-
-/// A `key=value` connection string with the password's value replaced by `***`, the rest as written. The
-/// string is split as libpq reads it (quotes, backslash escapes: see `conninfo`), so a password with spaces is
-/// hidden whole rather than only up to its first space.
-fn redact_conninfo(conn: &str) -> String {
-    let mut out = String::with_capacity(conn.len());
-    let mut copied = 0;
-    for param in crate::conninfo::split(conn) {
-        if let (true, Some(value)) = (param.key.eq_ignore_ascii_case("password"), param.value_span)
-        {
-            out.push_str(&conn[copied..value.start]);
-            out.push_str("***");
-            copied = value.end;
-        }
-    }
-    out.push_str(&conn[copied..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacts_passwords() {
-        assert_eq!(
-            redact("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            redact("postgres://u@h/db?password=secret&x=1"),
-            "postgres://u@h/db?password=***&x=1"
-        );
-        assert_eq!(
-            redact("host=h password=secret user=u"),
-            "host=h password=*** user=u"
-        );
-        assert_eq!(
-            redact("host=h password='two words \\' secret' user=u"),
-            "host=h password=*** user=u"
-        );
-        assert_eq!(
-            redact("host=h password = 'a b' x"),
-            "host=h password = *** x"
-        );
-        assert_eq!(redact("::: not a url :::"), "::: not a url :::");
-        // An escaped space belongs to the value, as libpq reads it.
-        assert_eq!(
-            redact("host=h password=abc\\ secret user=u"),
-            "host=h password=*** user=u"
-        );
-        assert_eq!(redact("postgres://u:se@cret@h/db"), "postgres://u:***@h/db");
-        assert_eq!(
-            redact("postgres://u:secret@h:notaport/db"),
-            "postgres://u:***@h:notaport/db"
-        );
-        assert_eq!(
-            scrub("bad secret here", "postgres://u:secret@h:x/db"),
-            "bad *** here"
-        );
-    }
 
     #[test]
     fn invalid_urls_are_reported_without_the_password() {

@@ -31,7 +31,6 @@ pub mod colour;
 pub mod commands;
 #[doc(hidden)]
 pub mod config;
-mod conn_url;
 pub mod connect;
 mod conninfo;
 mod database;

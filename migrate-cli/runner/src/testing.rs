@@ -174,7 +174,7 @@ fn unique_name() -> String {
 /// The server's URL with `name` as its database; a `key=value` string gets `dbname=name` appended.
 fn database_url(admin: &str, name: &str) -> Result<String> {
     if admin.starts_with("postgres://") || admin.starts_with("postgresql://") {
-        crate::conn_url::with_database(admin, name)
+        crate::conninfo::with_database(admin, name)
             .ok_or_else(|| anyhow!("invalid DATABASE_URL {}", connect::redact(admin)))
     } else {
         Ok(format!("{admin} dbname={name}"))

@@ -8,7 +8,7 @@ use std::ops::Range;
 
 /// One parameter of a connection string, or a word that is none (no `=` after it), with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Param<'a> {
+pub(super) struct Param<'a> {
     pub key: &'a str,
     /// The value, quotes and escapes resolved; `None` for a word without `=`.
     pub value: Option<String>,
@@ -19,7 +19,7 @@ pub(crate) struct Param<'a> {
 }
 
 /// The parameters of `conn`, in order.
-pub(crate) fn split(conn: &str) -> Vec<Param<'_>> {
+pub(super) fn split(conn: &str) -> Vec<Param<'_>> {
     let bytes = conn.as_bytes();
     let at = |i: usize| bytes.get(i).copied();
     let is_space = |b: u8| b.is_ascii_whitespace();
@@ -80,69 +80,21 @@ pub(crate) fn split(conn: &str) -> Vec<Param<'_>> {
     params
 }
 
-/// `conn` (a URL or a `key=value` string) without the parameters `take` claims: `take(key, value)` is given
-/// each parameter's key and value as libpq reads them (a URL's percent-decoded) and returns whether it took
-/// it. What is kept reaches the driver exactly as written.
-pub(crate) fn remove(
-    conn: &str,
-    take: &mut dyn FnMut(&str, &str) -> anyhow::Result<bool>,
-) -> anyhow::Result<String> {
-    if conn.starts_with("postgres://") || conn.starts_with("postgresql://") {
-        // The query is taken apart by hand, not with a URL library: libpq only percent-decodes values (`+`
-        // is a plus, not a space, unlike in HTML forms), and host lists (`h1:5432,h2:5432`) are no valid
-        // URL authority.
-        let Some((base, query)) = conn.split_once('?') else {
-            return Ok(conn.to_owned());
-        };
-        let mut kept = Vec::new();
-        for segment in query.split('&').filter(|s| !s.is_empty()) {
-            let (k, v) = segment.split_once('=').unwrap_or((segment, ""));
-            if !take(&percent_decode(k)?, &percent_decode(v)?)? {
-                kept.push(segment);
-            }
-        }
-        return Ok(if kept.is_empty() {
-            base.to_owned()
-        } else {
-            format!("{base}?{}", kept.join("&"))
-        });
-    }
-    let mut kept = Vec::new();
+/// `conn` with the password's value replaced by `***`, the rest as written. The string is split as libpq
+/// reads it, so a password with spaces is hidden whole rather than only up to its first space.
+pub(super) fn redact(conn: &str) -> String {
+    let mut out = String::with_capacity(conn.len());
+    let mut copied = 0;
     for param in split(conn) {
-        match &param.value {
-            Some(value) if take(param.key, value)? => {}
-            _ => kept.push(&conn[param.span]),
+        if let (true, Some(value)) = (param.key.eq_ignore_ascii_case("password"), param.value_span)
+        {
+            out.push_str(&conn[copied..value.start]);
+            out.push_str("***");
+            copied = value.end;
         }
     }
-    Ok(kept.join(" "))
-}
-
-/// `%XX` sequences decoded, as libpq decodes URI parts (a `+` stays a `+`); anything else is kept as it is.
-/// An escape that is none, or bytes that are not UTF-8, are an error.
-pub(crate) fn percent_decode(text: &str) -> anyhow::Result<String> {
-    use anyhow::Context as _;
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = text
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-                .with_context(|| {
-                    format!(
-                        "invalid percent-encoded token in the URL near {:?}",
-                        &text[i..]
-                    )
-                })?;
-            out.push(hex);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).context("a percent-encoded URL value is not UTF-8")
+    out.push_str(&conn[copied..]);
+    out
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Connection URLs (`postgres://user:password@host:port/dbname?key=value`) taken apart by hand, for the two
-//! things this crate does to one itself: hide its password in what it prints (`connect::redact`,
-//! `connect::scrub`), and name another database on the same server (`testing`). The driver parses the URL it
+//! things this crate does to one itself: hide its password in what it prints (`conninfo::redact`,
+//! `conninfo::scrub`), and name another database on the same server (`testing`). The driver parses the URL it
 //! connects with; this only finds where the password, the database name and the query are, and changes them in
 //! place, so the rest prints as the user typed it.
 //!
@@ -107,7 +107,7 @@ fn password_spans(url: &str) -> Option<Vec<Range<usize>>> {
 
 /// `url` with each password (the userinfo's, and the `password` query parameter's) replaced by `***`, the
 /// rest as written; `None` when `url` is not a URL.
-pub(crate) fn redact(url: &str) -> Option<String> {
+pub(super) fn redact(url: &str) -> Option<String> {
     let spans = password_spans(url)?;
     let mut out = String::with_capacity(url.len());
     let mut copied = 0;
@@ -122,7 +122,7 @@ pub(crate) fn redact(url: &str) -> Option<String> {
 
 /// The passwords of `url`, each as written and percent-decoded (an error message may quote either), for
 /// removing them from text. Empty when it has none or is not a URL.
-pub(crate) fn secrets(url: &str) -> Vec<String> {
+pub(super) fn secrets(url: &str) -> Vec<String> {
     let mut secrets = Vec::new();
     for span in password_spans(url).unwrap_or_default() {
         let written = &url[span];
@@ -139,7 +139,7 @@ pub(crate) fn secrets(url: &str) -> Vec<String> {
 
 /// `url` with its database (the path) replaced by `name`, percent-encoded where it must be; `None` when `url`
 /// is not a URL.
-pub(crate) fn with_database(url: &str, name: &str) -> Option<String> {
+pub(super) fn with_database(url: &str, name: &str) -> Option<String> {
     let parts = parts(url)?;
     let mut out = String::with_capacity(url.len() + name.len());
     out.push_str(&url[..parts.path.start]);
@@ -158,7 +158,7 @@ pub(crate) fn with_database(url: &str, name: &str) -> Option<String> {
 /// `text` with its `%XX` escapes decoded as the driver reads them; as written when it has an escape that is
 /// none (the driver refuses such a URL, and a message may still quote it).
 fn decode(text: &str) -> String {
-    crate::conninfo::percent_decode(text).unwrap_or_else(|_| text.to_owned())
+    super::percent_decode(text).unwrap_or_else(|_| text.to_owned())
 }
 
 #[cfg(test)]
