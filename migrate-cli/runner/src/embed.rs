@@ -2,6 +2,7 @@
 //! plain one, with the CLI's settings, connection and advisory lock.
 //!
 //! ```no_run
+//! # extern crate migrate_runner as migrate_cli; // applications name this crate `migrate-cli`
 //! # mod migrations { pub static REGISTRY: migrate_core::Registry =
 //! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]),
 //! #     repeatables: migrate_core::Migrations::new(&[]) }; }

@@ -6,6 +6,7 @@
 /// say) and are not printed again.
 ///
 /// ```
+/// # extern crate migrate_runner as migrate_cli; // applications name this crate `migrate-cli`
 /// let error = anyhow::Error::new(migrate_core::Error::NothingApplied).context("cannot revert");
 /// assert_eq!(
 ///     migrate_cli::error_message(&error),

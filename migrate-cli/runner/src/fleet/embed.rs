@@ -3,6 +3,7 @@
 //! `migrate fleet`, on a thread of its own behind a [`Blocking`] future, as [`crate::up`].
 //!
 //! ```no_run
+//! # extern crate migrate_runner as migrate_cli; // applications name this crate `migrate-cli`
 //! # mod migrations { pub static REGISTRY: migrate_core::Registry =
 //! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]),
 //! #     repeatables: migrate_core::Migrations::new(&[]) }; }
