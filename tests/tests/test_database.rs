@@ -60,14 +60,114 @@ fn a_fresh_database_with_the_migrations_applied_is_dropped_afterwards() {
 fn a_failing_migration_is_an_error_and_leaves_no_database_behind() {
     let err = TestDatabase::with_settings(&fixtures::failing::REGISTRY, settings()).unwrap_err();
     let message = format!("{err:#}");
+    // The migrations run into the template, which is not left behind half-built.
     let name = message
-        .split("test database ")
+        .split("test template ")
         .nth(1)
         .and_then(|rest| rest.split(':').next())
-        .expect("the error names the database")
+        .expect("the error names the template")
         .to_owned();
-    assert!(name.starts_with("migrate_test_"), "{message}");
+    assert!(name.starts_with("migrate_tpl_"), "{message}");
     assert!(!database_exists(&name), "{name} was left behind");
+}
+
+/// Settings whose bookkeeping table has a name of this test's own: a template no other test shares.
+fn settings_with_own_table(table: &str) -> Settings {
+    Settings {
+        table: migrate_core::MigrationsTable::new("public", table).expect("table name"),
+        ..settings()
+    }
+}
+
+fn template_oid(name: &str) -> Option<u32> {
+    let mut admin =
+        postgres::Client::connect(&tests::admin_url_from_env(), postgres::NoTls).expect("admin");
+    admin
+        .query_opt(
+            "SELECT oid FROM pg_database WHERE datname = $1 AND datistemplate",
+            &[&name],
+        )
+        .expect("query")
+        .map(|row| row.get(0))
+}
+
+fn drop_template(name: &str) {
+    let mut admin =
+        postgres::Client::connect(&tests::admin_url_from_env(), postgres::NoTls).expect("admin");
+    for sql in [
+        format!("ALTER DATABASE {name} IS_TEMPLATE false"),
+        format!("DROP DATABASE {name} WITH (FORCE)"),
+    ] {
+        admin.batch_execute(&sql).expect("drop the template");
+    }
+}
+
+/// Test databases are copies of a template migrated once per set of migrations: the same migrations and
+/// bookkeeping table share it (it is not built again), others get their own; many tests starting at once
+/// build it once.
+#[test]
+fn copies_share_a_template_per_set_of_migrations() {
+    let table = format!("tpl_{}", std::process::id());
+    let dbs: Vec<TestDatabase> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                s.spawn(|| {
+                    TestDatabase::with_settings(
+                        &fixtures::basic::REGISTRY,
+                        settings_with_own_table(&table),
+                    )
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread").expect("created at once"))
+            .collect()
+    });
+    let template = dbs[0]
+        .template()
+        .expect("copied from a template")
+        .to_owned();
+    assert!(template.starts_with("migrate_tpl_"), "{template}");
+    assert!(dbs
+        .iter()
+        .all(|db| db.template() == Some(template.as_str())));
+    let oid = template_oid(&template).expect("the template is marked as one");
+
+    // Each copy has the migrations applied, recorded in the table of these settings.
+    for db in &dbs {
+        let mut client = db.client().expect("client");
+        let applied: i64 = client
+            .query_one(&format!("SELECT count(*) FROM public.{table}"), &[])
+            .expect("count")
+            .get(0);
+        assert_eq!(applied, 3, "{}", db.name());
+    }
+
+    // Later copies reuse it as it is.
+    let again =
+        TestDatabase::with_settings(&fixtures::basic::REGISTRY, settings_with_own_table(&table))
+            .expect("again");
+    assert_eq!(again.template(), Some(template.as_str()));
+    assert_eq!(
+        template_oid(&template),
+        Some(oid),
+        "the template was built again"
+    );
+
+    // Other migrations, or another bookkeeping table: another template.
+    let other =
+        TestDatabase::with_settings(&fixtures::data::REGISTRY, settings_with_own_table(&table))
+            .expect("other migrations");
+    assert_ne!(other.template(), Some(template.as_str()));
+    let default_table =
+        TestDatabase::with_settings(&fixtures::basic::REGISTRY, settings()).expect("default table");
+    assert_ne!(default_table.template(), Some(template.as_str()));
+
+    let other_template = other.template().expect("a template").to_owned();
+    drop((dbs, again, other, default_table));
+    drop_template(&template);
+    drop_template(&other_template);
 }
 
 #[tokio::test]

@@ -144,7 +144,20 @@ fn current_role(admin: &mut Client) -> String {
 }
 
 pub(crate) fn create_database(admin: &mut Client, target: &Target, name: &str) -> Result<()> {
-    let sql = format!("CREATE DATABASE {}", migrate_dsl::ident(name));
+    create_database_from(admin, target, name, None)
+}
+
+/// [`create_database`], as a copy of the database `template` when one is given.
+pub(crate) fn create_database_from(
+    admin: &mut Client,
+    target: &Target,
+    name: &str,
+    template: Option<&str>,
+) -> Result<()> {
+    let mut sql = format!("CREATE DATABASE {}", migrate_dsl::ident(name));
+    if let Some(template) = template {
+        sql.push_str(&format!(" TEMPLATE {}", migrate_dsl::ident(template)));
+    }
     match admin.batch_execute(&sql) {
         Ok(()) => Ok(()),
         Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
