@@ -241,6 +241,9 @@ pub fn fresh_runner(build: &Build) -> Result<PathBuf, Stale> {
     }
     // Every input is looked at, so the count is the whole change, not the first one found.
     let (mut files, mut folders, mut paths) = (0, 0, Vec::new());
+    // A set: a folder of 10,000 migrations is checked entry by entry against as many inputs.
+    let inputs: std::collections::HashSet<&Path> =
+        stamp.inputs.iter().map(|(i, _)| i.as_path()).collect();
     for (input, built) in &stamp.inputs {
         let now = content_hash(input);
         if built.is_some() && now == *built {
@@ -254,7 +257,7 @@ pub fn fresh_runner(build: &Build) -> Result<PathBuf, Stale> {
             folders += 1;
             // A file that arrived with an old time (`rsync -a`, `tar x`) is not newer than the build to cargo
             // either: it is marked too.
-            let known = |p: &Path| stamp.inputs.iter().any(|(i, _)| i == p);
+            let known = |p: &Path| inputs.contains(p);
             if let (true, Ok(entries)) = (known_changed, std::fs::read_dir(input)) {
                 paths.extend(
                     entries
