@@ -272,8 +272,13 @@ impl Target {
     fn current_database(&self, timeout: Duration) -> Result<String> {
         let mut client = self.connect_unchecked(timeout)?;
         let (name, _) = session_of(&mut client, "SELECT pg_catalog.current_database(), ''")
-            .map_err(|e| anyhow!("{}", self.scrub(&describe(&e))))?;
+            .map_err(|e| self.error(&e))?;
         Ok(name)
+    }
+
+    /// A driver error of a session on this target, described with its causes and the password scrubbed.
+    pub(crate) fn error(&self, e: &postgres::Error) -> anyhow::Error {
+        anyhow!("{}", self.scrub(&describe(e)))
     }
 
     /// `message` with the password replaced by `***`.
@@ -330,7 +335,7 @@ impl Target {
         let (connector, mode) = (self.tls.connector()?, self.tls.mode);
         let client = within(timeout, move || tls_or_plain(config, connector, mode))
             .ok_or_else(|| anyhow!("connecting timed out after {}s", timeout.as_secs()))?
-            .map_err(|e| anyhow!("{}", self.scrub(&describe(&e))))?;
+            .map_err(|e| self.error(&e))?;
         Ok(client)
     }
 

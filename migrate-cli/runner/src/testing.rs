@@ -73,24 +73,22 @@ impl TestDatabase {
     /// Like [`TestDatabase::new`] with settings of your own; `settings.database_url` names the server.
     pub fn with_settings(registry: &'static Registry, settings: Settings) -> Result<TestDatabase> {
         if template_wanted() {
-            return TestDatabase::from_template(registry, settings);
+            return TestDatabase::create(settings, Some(registry));
         }
-        let db = TestDatabase::empty_with(settings, None)?;
-        // The fresh database only: a direct URL from the environment names another one.
-        let mut settings = db.settings.clone();
-        settings.direct_url = None;
-        let embedded = Embedded::with_settings(registry, settings).database_url(&db.url);
-        embedded
-            .up(UpTarget::All, |_| {})
-            .wait()
-            .with_context(|| format!("applying the migrations to test database {}", db.name))?;
+        let db = TestDatabase::create(settings, None)?;
+        apply(
+            registry,
+            &db.settings,
+            &db.url,
+            &format!("test database {}", db.name),
+        )?;
         Ok(db)
     }
 
     /// A fresh, empty database on the server of `DATABASE_URL`, without migrations.
     pub fn empty() -> Result<TestDatabase> {
         let global = crate::settings::global_args_from_environment()?;
-        TestDatabase::empty_with(
+        TestDatabase::create(
             Settings {
                 database_url: global.database_url,
                 ..Settings::default()
@@ -99,28 +97,35 @@ impl TestDatabase {
         )
     }
 
-    /// A copy of the template of `registry` (built first when there is none yet).
-    fn from_template(registry: &'static Registry, settings: Settings) -> Result<TestDatabase> {
-        let admin_url = admin_url(&settings)?;
-        let admin = connect::resolve(Some(&admin_url))?;
-        let template = off_thread(|| template::ensure(&admin, &admin_url, registry, &settings))?;
-        TestDatabase::empty_with(settings, Some(template))
-    }
-
-    /// A new database, empty or a copy of `template`.
-    fn empty_with(settings: Settings, template: Option<String>) -> Result<TestDatabase> {
+    /// A new database: a copy of the template of `template` (built first when there is none yet), else empty.
+    fn create(settings: Settings, template: Option<&'static Registry>) -> Result<TestDatabase> {
         let admin_url = admin_url(&settings)?;
         let name = unique_name();
         let url = database_url(&admin_url, &name)?;
         let admin = connect::resolve(Some(&admin_url))?;
-        let timeout = settings.connect_timeout;
-        off_thread(|| -> Result<()> {
-            let mut client = admin.connect(timeout)?;
-            crate::database::create_database_from(&mut client, &admin, &name, template.as_deref())
+        let copied_from = off_thread(|| -> Result<Option<String>> {
+            let mut client = admin.connect(settings.connect_timeout)?;
+            let copied_from = match template {
+                Some(registry) => Some(template::ensure(
+                    &mut client,
+                    &admin,
+                    &admin_url,
+                    registry,
+                    &settings,
+                )?),
+                None => None,
+            };
+            crate::database::create_database_from(
+                &mut client,
+                &admin,
+                &name,
+                copied_from.as_deref(),
+            )?;
+            Ok(copied_from)
         })?;
         Ok(TestDatabase {
             name,
-            template,
+            template: copied_from,
             url,
             admin,
             settings,
@@ -163,14 +168,25 @@ impl Drop for TestDatabase {
         );
         let result = off_thread(|| -> Result<()> {
             let mut client = self.admin.connect(self.settings.connect_timeout)?;
-            client
-                .batch_execute(&sql)
-                .map_err(|e| anyhow!("{}", connect::describe(&e)))
+            client.batch_execute(&sql).map_err(|e| self.admin.error(&e))
         });
         if let Err(e) = result {
             eprintln!("warning: could not drop test database {}: {e:#}", self.name);
         }
     }
+}
+
+/// Applies every migration of `registry` to the database of `url` (`what` names it in errors), with `settings`
+/// but their direct URL, which names another database.
+fn apply(registry: &'static Registry, settings: &Settings, url: &str, what: &str) -> Result<()> {
+    let mut settings = settings.clone();
+    settings.direct_url = None;
+    Embedded::with_settings(registry, settings)
+        .database_url(url)
+        .up(UpTarget::All, |_| {})
+        .wait()
+        .with_context(|| format!("applying the migrations to {what}"))?;
+    Ok(())
 }
 
 /// The server's URL: `DATABASE_URL`.

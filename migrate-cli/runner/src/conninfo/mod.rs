@@ -24,10 +24,7 @@ pub(crate) fn scrub(message: &str, conn: &str) -> String {
         })
 }
 
-/// The URL `url` naming the database `name` instead; `None` for a string that is no URL.
-pub(crate) fn with_database(url: &str, name: &str) -> Option<String> {
-    url::with_database(url, name)
-}
+pub(crate) use url::with_database;
 
 /// `conn` (a URL or a `key=value` string) without the parameters `take` claims: `take(key, value)` is given
 /// each parameter's key and value as libpq reads them (a URL's percent-decoded) and returns whether it took

@@ -139,7 +139,7 @@ pub(super) fn secrets(url: &str) -> Vec<String> {
 
 /// `url` with its database (the path) replaced by `name`, percent-encoded where it must be; `None` when `url`
 /// is not a URL.
-pub(super) fn with_database(url: &str, name: &str) -> Option<String> {
+pub(crate) fn with_database(url: &str, name: &str) -> Option<String> {
     let parts = parts(url)?;
     let mut out = String::with_capacity(url.len() + name.len());
     out.push_str(&url[..parts.path.start]);

@@ -9,11 +9,10 @@
 
 use std::hash::Hasher as _;
 
-use anyhow::{anyhow, Context, Result};
-use migrate_core::{Registry, UpTarget};
+use anyhow::Result;
+use migrate_core::Registry;
 
-use crate::connect::{self, Target};
-use crate::embed::Embedded;
+use crate::connect::Target;
 use crate::settings::Settings;
 
 /// The template's name for `registry` applied with `settings`.
@@ -33,29 +32,25 @@ pub(super) fn name(registry: &Registry, settings: &Settings) -> String {
     format!("migrate_tpl_{:016x}", hasher.finish())
 }
 
-/// Makes sure the template for `registry` exists on the server of `admin`, migrated and marked as a
-/// template, and returns its name.
+/// Makes sure the template for `registry` exists on the server of `admin` (`client` is a session there),
+/// migrated and marked as a template, and returns its name.
 pub(super) fn ensure(
+    client: &mut postgres::Client,
     admin: &Target,
     admin_url: &str,
     registry: &'static Registry,
     settings: &Settings,
 ) -> Result<String> {
     let name = name(registry, settings);
-    let mut client = admin.connect(settings.connect_timeout)?;
-    let sql = |client: &mut postgres::Client, sql: &str| {
-        client
-            .batch_execute(sql)
-            .map_err(|e| anyhow!("{}", admin.scrub(&connect::describe(&e))))
-    };
     let lock_key = format!("hashtext('{name}')");
-    sql(&mut client, &format!("SELECT pg_advisory_lock({lock_key})"))?;
-    let built = build_unless_ready(&mut client, admin, admin_url, registry, settings, &name);
+    client
+        .batch_execute(&format!("SELECT pg_advisory_lock({lock_key})"))
+        .map_err(|e| admin.error(&e))?;
+    let built = build_unless_ready(client, admin, admin_url, registry, settings, &name);
     // The session's end would release it too; unlocking at once lets the next waiter copy without delay.
-    let unlocked = sql(
-        &mut client,
-        &format!("SELECT pg_advisory_unlock({lock_key})"),
-    );
+    let unlocked = client
+        .batch_execute(&format!("SELECT pg_advisory_unlock({lock_key})"))
+        .map_err(|e| admin.error(&e));
     built.and(unlocked).map(|()| name)
 }
 
@@ -72,30 +67,32 @@ fn build_unless_ready(
             "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_database WHERE datname = $1 AND datistemplate)",
             &[&name],
         )
-        .map_err(|e| anyhow!("{}", admin.scrub(&connect::describe(&e))))?
+        .map_err(|e| admin.error(&e))?
         .get::<_, bool>(0);
     if ready {
         return Ok(());
     }
-    let ident = migrate_dsl::ident(name);
-    client
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {ident} WITH (FORCE)"))
-        .map_err(|e| anyhow!("{}", admin.scrub(&connect::describe(&e))))?;
+    let drop = format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        migrate_dsl::ident(name)
+    );
+    client.batch_execute(&drop).map_err(|e| admin.error(&e))?;
     crate::database::create_database(client, admin, name)?;
     let url = super::database_url(admin_url, name)?;
-    let mut settings = settings.clone();
-    settings.direct_url = None;
-    let applied = Embedded::with_settings(registry, settings)
-        .database_url(&url)
-        .up(UpTarget::All, |_| {})
-        .wait()
-        .with_context(|| format!("applying the migrations to the test template {name}"));
-    if let Err(e) = applied {
+    if let Err(e) = super::apply(
+        registry,
+        settings,
+        &url,
+        &format!("the test template {name}"),
+    ) {
         // Not left for the next run to find: it would be dropped and built again anyway.
-        let _ = client.batch_execute(&format!("DROP DATABASE IF EXISTS {ident} WITH (FORCE)"));
+        let _ = client.batch_execute(&drop);
         return Err(e);
     }
     client
-        .batch_execute(&format!("ALTER DATABASE {ident} IS_TEMPLATE true"))
-        .map_err(|e| anyhow!("{}", admin.scrub(&connect::describe(&e))))
+        .batch_execute(&format!(
+            "ALTER DATABASE {} IS_TEMPLATE true",
+            migrate_dsl::ident(name)
+        ))
+        .map_err(|e| admin.error(&e))
 }

@@ -45,10 +45,7 @@ pub(super) fn roots(tls: &Tls) -> Result<Option<RootCertStore>> {
 
 fn read_roots(file: &Path) -> Result<RootCertStore> {
     let mut store = RootCertStore::empty();
-    let certificates = CertificateDer::pem_file_iter(file)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .with_context(|| format!("cannot read the root certificate file {}", file.display()))?;
-    for certificate in certificates {
+    for certificate in certificates(file, "root certificate file")? {
         store.add(certificate).with_context(|| {
             format!(
                 "the root certificate file {} holds a certificate that cannot be used",
@@ -56,13 +53,18 @@ fn read_roots(file: &Path) -> Result<RootCertStore> {
             )
         })?;
     }
-    if store.is_empty() {
-        bail!(
-            "the root certificate file {} holds no certificate",
-            file.display()
-        );
-    }
     Ok(store)
+}
+
+/// The certificates of the PEM file `file`, at least one; `what` names the file in errors.
+fn certificates(file: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>> {
+    let certificates = CertificateDer::pem_file_iter(file)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("cannot read the {what} {}", file.display()))?;
+    if certificates.is_empty() {
+        bail!("the {what} {} holds no certificate", file.display());
+    }
+    Ok(certificates)
 }
 
 /// The system's store (`SSL_CERT_FILE` and `SSL_CERT_DIR` first, else where the distribution keeps it).
@@ -104,15 +106,7 @@ pub(super) fn client_identity(tls: &Tls) -> Result<Option<Identity>> {
     if !cert_file.exists() || tls.mode == SslMode::Disable {
         return Ok(None);
     }
-    let chain = CertificateDer::pem_file_iter(&cert_file)
-        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-        .with_context(|| format!("cannot read the certificate file {}", cert_file.display()))?;
-    if chain.is_empty() {
-        bail!(
-            "the certificate file {} holds no certificate",
-            cert_file.display()
-        );
-    }
+    let chain = certificates(&cert_file, "certificate file")?;
     let Some(key_file) = tls.client_key.clone().or_else(|| in_home("postgresql.key")) else {
         bail!(
             "could not get the home directory to locate the client key file: give it with sslkey"
