@@ -67,6 +67,17 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// PostgreSQL's identifier length limit (NAMEDATALEN - 1).
 const MAX_IDENTIFIER_BYTES: usize = 63;
 
+/// Drops the template database `name` (a `TestDatabase` template, `migrate_tpl_...`): no longer a template
+/// first, as PostgreSQL drops none.
+///
+/// # Errors
+///
+/// The server's, when either statement fails.
+pub fn drop_template(client: &mut postgres::Client, name: &str) -> Result<(), postgres::Error> {
+    client.batch_execute(&format!("ALTER DATABASE {name} IS_TEMPLATE false"))?;
+    client.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+}
+
 /// The admin database URL: `DATABASE_URL`, or [`DEFAULT_DATABASE_URL`] when it
 /// is unset or empty.
 pub fn admin_url_from_env() -> String {

@@ -94,12 +94,7 @@ fn template_oid(name: &str) -> Option<u32> {
 fn drop_template(name: &str) {
     let mut admin =
         postgres::Client::connect(&tests::admin_url_from_env(), postgres::NoTls).expect("admin");
-    for sql in [
-        format!("ALTER DATABASE {name} IS_TEMPLATE false"),
-        format!("DROP DATABASE {name} WITH (FORCE)"),
-    ] {
-        admin.batch_execute(&sql).expect("drop the template");
-    }
+    tests::drop_template(&mut admin, name).expect("drop the template");
 }
 
 /// Test databases are copies of a template migrated once per set of migrations: the same migrations and

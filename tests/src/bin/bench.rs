@@ -1148,20 +1148,12 @@ fn bench_test_database(n: usize, copies: usize) {
             .collect()
     };
     let mut admin_client = postgres::Client::connect(&admin, postgres::NoTls).expect("admin");
-    let drop_template = |client: &mut postgres::Client, name: &str| {
-        for sql in [
-            format!("ALTER DATABASE {name} IS_TEMPLATE false"),
-            format!("DROP DATABASE {name} WITH (FORCE)"),
-        ] {
-            let _ = client.batch_execute(&sql);
-        }
-    };
     // A first call builds the template: dropped before, so it is built here, and timed as such.
     let name = {
         let probe = run("on");
         probe[0].1.clone()
     };
-    drop_template(&mut admin_client, &name);
+    let _ = tests::drop_template(&mut admin_client, &name);
     let with_template = run("on");
     let first = with_template[0].0;
     let copied: Vec<Duration> = with_template[1..].iter().map(|(d, _)| *d).collect();
@@ -1181,7 +1173,7 @@ fn bench_test_database(n: usize, copies: usize) {
             took
         })
         .collect();
-    drop_template(&mut admin_client, &name);
+    let _ = tests::drop_template(&mut admin_client, &name);
     let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
     let (copied, without, floor) = (median(copied), median(without), median(floor));
     println!("| per test database | median | against the floor |");
