@@ -52,8 +52,10 @@ fn runner_entry(item: Item) -> Item {
 
 /// An entry an earlier `init` wrote for the runner (`migrate-cli` itself, `default-features = false`) made
 /// to name the runner crate, which has nothing of the front end to leave out; `None` for any other entry
-/// (one with default features is an application's choice to link the whole command line).
-fn upgraded_runner_entry(item: &Item) -> Option<Item> {
+/// (one with default features is an application's choice to link the whole command line, and a path to a
+/// checkout without the runner crate, from before it existed, is left until the checkout has it). A relative
+/// path is the package's, under `root`.
+fn upgraded_runner_entry(item: &Item, root: &std::path::Path) -> Option<Item> {
     let table = item.as_table_like()?;
     let without_defaults = table
         .get("default-features")
@@ -68,6 +70,9 @@ fn upgraded_runner_entry(item: &Item) -> Option<Item> {
             "default-features" => {}
             "path" => {
                 let path = std::path::Path::new(value.as_str()?).join("runner");
+                if !root.join(&path).join("Cargo.toml").is_file() {
+                    return None;
+                }
                 entry.insert("path", path.display().to_string().into());
             }
             _ => {
@@ -91,7 +96,7 @@ pub(super) fn upgrade_runner_dependency(package: &mut Package) -> Vec<String> {
     };
     let Some(upgraded) = dependencies
         .get("migrate-cli")
-        .and_then(upgraded_runner_entry)
+        .and_then(|entry| upgraded_runner_entry(entry, &package.root))
     else {
         return Vec::new();
     };
@@ -411,8 +416,20 @@ mod tests {
     /// crate; an entry with default features, or one naming a package already, is the user's and stays.
     #[test]
     fn an_earlier_runner_entry_is_upgraded_to_the_runner_crate() {
-        let old = "[package]\nname = \"shop\"\n\n[dependencies]\nmigrate-cli = { path = \"/src/migrate/migrate-cli\", default-features = false }\n";
-        let mut p = package(old, &[]);
+        let checkout = tempfile::tempdir().unwrap();
+        let cli = checkout.path().join("migrate-cli");
+        let old = format!(
+            "[package]\nname = \"shop\"\n\n[dependencies]\nmigrate-cli = {{ path = \"{}\", default-features = false }}\n",
+            cli.display()
+        );
+        // A checkout from before the runner crate: left as it is.
+        let mut p = package(&old, &[]);
+        assert!(upgrade_runner_dependency(&mut p).is_empty());
+        assert_eq!(p.manifest.to_string(), old);
+
+        std::fs::create_dir_all(cli.join("runner")).unwrap();
+        std::fs::write(cli.join("runner/Cargo.toml"), "").unwrap();
+        let mut p = package(&old, &[]);
         let what = upgrade_runner_dependency(&mut p);
         assert_eq!(what.len(), 1, "{what:?}");
         assert!(
@@ -421,7 +438,10 @@ mod tests {
         );
         let text = p.manifest.to_string();
         assert!(
-            text.contains("migrate-cli = { path = \"/src/migrate/migrate-cli/runner\", package = \"migrate-runner\" }"),
+            text.contains(&format!(
+                "migrate-cli = {{ path = \"{}/runner\", package = \"migrate-runner\" }}",
+                cli.display()
+            )),
             "{text}"
         );
         // Once is enough: the entry names a package now.
