@@ -20,9 +20,16 @@ fn in_home(name: &str) -> Option<PathBuf> {
         .map(|home| home.join(".postgresql").join(name))
 }
 
+/// What the server is verified with: the roots its chain must end at, and the certificates of the root file
+/// as they are, which libpq (OpenSSL) trusts as the server's own certificate too.
+pub(super) struct Roots {
+    pub store: RootCertStore,
+    pub listed: Vec<CertificateDer<'static>>,
+}
+
 /// The roots to verify the server with, or `None` when it is not verified: no root certificate file and a
 /// mode that does not ask for verification.
-pub(super) fn roots(tls: &Tls) -> Result<Option<RootCertStore>> {
+pub(super) fn roots(tls: &Tls) -> Result<Option<Roots>> {
     let file = tls.root_cert.clone().or_else(|| in_home("root.crt"));
     if file.as_deref() == Some(Path::new(SYSTEM)) {
         return system_roots().map(Some);
@@ -43,17 +50,18 @@ pub(super) fn roots(tls: &Tls) -> Result<Option<RootCertStore>> {
     }
 }
 
-fn read_roots(file: &Path) -> Result<RootCertStore> {
+fn read_roots(file: &Path) -> Result<Roots> {
     let mut store = RootCertStore::empty();
-    for certificate in certificates(file, "root certificate file")? {
-        store.add(certificate).with_context(|| {
+    let listed = certificates(file, "root certificate file")?;
+    for certificate in &listed {
+        store.add(certificate.clone()).with_context(|| {
             format!(
                 "the root certificate file {} holds a certificate that cannot be used",
                 file.display()
             )
         })?;
     }
-    Ok(store)
+    Ok(Roots { store, listed })
 }
 
 /// The certificates of the PEM file `file`, at least one; `what` names the file in errors.
@@ -68,7 +76,7 @@ fn certificates(file: &Path, what: &str) -> Result<Vec<CertificateDer<'static>>>
 }
 
 /// The system's store (`SSL_CERT_FILE` and `SSL_CERT_DIR` first, else where the distribution keeps it).
-fn system_roots() -> Result<RootCertStore> {
+fn system_roots() -> Result<Roots> {
     let found = rustls_native_certs::load_native_certs();
     let mut store = RootCertStore::empty();
     let (added, _) = store.add_parsable_certificates(found.certs);
@@ -83,7 +91,11 @@ fn system_roots() -> Result<RootCertStore> {
              or install the ca-certificates package)"
         );
     }
-    Ok(store)
+    // The store holds authorities: none of them is a server's own certificate.
+    Ok(Roots {
+        store,
+        listed: Vec::new(),
+    })
 }
 
 /// A client certificate and its key, to present when the server asks.

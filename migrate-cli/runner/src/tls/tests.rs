@@ -19,6 +19,10 @@ use super::{SslMode, Tls, TlsConnector};
 /// `openssl x509 -req -signkey` makes): rcgen makes neither.
 const RSA_KEY: &str = include_str!("testdata/rsa.key");
 const V1_CERT: &str = include_str!("testdata/v1.crt");
+/// A root certificate and a version 1 certificate it issued (`openssl x509 -req`) for `signed.example`,
+/// with the key of `rsa.key`.
+const V1_ROOT: &str = include_str!("testdata/v1-root.crt");
+const V1_SIGNED: &str = include_str!("testdata/v1-signed.crt");
 
 fn rsa_key() -> KeyPair {
     KeyPair::from_pem_and_sign_algo(RSA_KEY, &rcgen::PKCS_RSA_SHA256).unwrap()
@@ -219,27 +223,114 @@ fn the_verify_modes_check_the_chain_and_the_name() {
     let err = ok(SslMode::VerifyFull, "elsewhere.example", &signed, &key).unwrap_err();
     assert!(err.contains("not valid for name"), "{err}");
 
-    // A name in the subject's CN alone: libpq matches it, WebPKI does not.
+    // A name in the subject's CN alone, with no subjectAltName: libpq matches the CN, and so does the tool.
     let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
     params
         .distinguished_name
         .push(rcgen::DnType::CommonName, "db.example");
     let cn_only = params.signed_by(&key, &issuer).unwrap().der().clone();
-    let err = ok(SslMode::VerifyFull, "db.example", &cn_only, &key).unwrap_err();
-    assert!(err.contains("in the subject's CN only"), "{err}");
-    assert!(ok(SslMode::VerifyCa, "db.example", &cn_only, &key).is_ok());
+    assert!(ok(SslMode::VerifyFull, "db.example", &cn_only, &key).is_ok());
+    assert!(ok(SslMode::VerifyFull, "DB.Example", &cn_only, &key).is_ok());
+    let err = ok(SslMode::VerifyFull, "elsewhere.example", &cn_only, &key).unwrap_err();
+    assert!(err.contains("not valid for name"), "{err}");
+    assert!(ok(SslMode::VerifyCa, "elsewhere.example", &cn_only, &key).is_ok());
+    // With a subjectAltName, the CN is not looked at (libpq's rule).
+    let mut params = CertificateParams::new(vec!["alt.example".to_owned()]).unwrap();
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "db.example");
+    let both = params.signed_by(&key, &issuer).unwrap().der().clone();
+    assert!(ok(SslMode::VerifyFull, "alt.example", &both, &key).is_ok());
+    let err = ok(SslMode::VerifyFull, "db.example", &both, &key).unwrap_err();
+    assert!(err.contains("not valid for name"), "{err}");
 
-    // A version 1 certificate as its own root: libpq verifies it, WebPKI does not.
-    let v1_file = dir.path().join("v1.crt");
-    std::fs::write(&v1_file, V1_CERT).unwrap();
-    let err = handshake(
-        &tls(SslMode::VerifyCa, Some(v1_file)),
+    // A CA certificate signed by the root as the server's own: libpq takes it, WebPKI does not, and the
+    // error says so and what to do.
+    let mut params = CertificateParams::new(vec!["db.example".to_owned()]).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    let ca_leaf = params.signed_by(&key, &issuer).unwrap().der().clone();
+    let err = ok(SslMode::VerifyCa, "db.example", &ca_leaf, &key).unwrap_err();
+    assert!(err.contains("libpq accepts it"), "{err}");
+    assert!(err.contains("CA:FALSE"), "{err}");
+
+    // A certificate given as its own root is trusted as it is, as OpenSSL trusts it: PostgreSQL's
+    // documentation's self-signed CA certificate with its name in the CN, a version 1 certificate.
+    let docs_key = new_key(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "db.example");
+    let docs = params.self_signed(&docs_key).unwrap().der().clone();
+    let docs_file = dir.path().join("docs.crt");
+    std::fs::write(&docs_file, pem(&docs)).unwrap();
+    let own_root =
+        |mode, host: &str, cert: CertificateDer<'static>, key: PrivateKeyDer<'static>| {
+            handshake(&tls(mode, Some(docs_file.clone())), host, cert, key)
+        };
+    for mode in [SslMode::Require, SslMode::VerifyCa, SslMode::VerifyFull] {
+        own_root(mode, "db.example", docs.clone(), pkcs8(&docs_key)).expect("its own root");
+    }
+    let err = own_root(
+        SslMode::VerifyFull,
         "elsewhere.example",
-        v1_cert(),
-        pkcs8(&rsa_key()),
+        docs.clone(),
+        pkcs8(&docs_key),
     )
     .unwrap_err();
-    assert!(err.contains("not a version 3 certificate"), "{err}");
+    assert!(err.contains("not valid for name"), "{err}");
+    // ...within its dates.
+    let mut params = CertificateParams::new(vec!["db.example".to_owned()]).unwrap();
+    params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+    params.not_after = rcgen::date_time_ymd(2021, 1, 1);
+    let expired = params.self_signed(&docs_key).unwrap().der().clone();
+    std::fs::write(&docs_file, pem(&expired)).unwrap();
+    let err = own_root(SslMode::VerifyCa, "db.example", expired, pkcs8(&docs_key)).unwrap_err();
+    assert!(err.contains("expired"), "{err}");
+
+    let v1_file = dir.path().join("v1.crt");
+    std::fs::write(&v1_file, V1_CERT).unwrap();
+    let v1 = |mode, host: &str| {
+        handshake(
+            &tls(mode, Some(v1_file.clone())),
+            host,
+            v1_cert(),
+            pkcs8(&rsa_key()),
+        )
+    };
+    v1(SslMode::VerifyCa, "db.example").expect("a version 1 certificate as its own root");
+    v1(SslMode::VerifyFull, "elsewhere.example").expect("named in its CN");
+    // Issued by a root of the file (`openssl x509 -req` makes version 1: PostgreSQL's documentation's
+    // recipe for a chain), it is checked with that root's key; by another root, its issuer is unknown.
+    let v1_root = dir.path().join("v1-root.crt");
+    std::fs::write(&v1_root, V1_ROOT).unwrap();
+    let signed_v1 = || CertificateDer::from_pem_slice(V1_SIGNED.as_bytes()).unwrap();
+    let by = |root: &PathBuf, mode, host: &str| {
+        handshake(
+            &tls(mode, Some(root.clone())),
+            host,
+            signed_v1(),
+            pkcs8(&rsa_key()),
+        )
+    };
+    by(&v1_root, SslMode::VerifyFull, "signed.example").expect("issued by the root");
+    let err = by(&v1_root, SslMode::VerifyFull, "elsewhere.example").unwrap_err();
+    assert!(err.contains("not valid for name"), "{err}");
+    let err = by(&root_file, SslMode::VerifyCa, "signed.example").unwrap_err();
+    assert!(err.contains("UnknownIssuer"), "{err}");
+    // A root with the issuer's name but another key: the signature does not verify.
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "v1 test root");
+    let impostor = dir.path().join("impostor.crt");
+    let impostor_cert = params
+        .self_signed(&new_key(&rcgen::PKCS_ECDSA_P256_SHA256))
+        .unwrap();
+    std::fs::write(&impostor, impostor_cert.pem()).unwrap();
+    let err = by(&impostor, SslMode::VerifyCa, "signed.example").unwrap_err();
+    assert!(err.contains("BadSignature"), "{err}");
 
     // The verify modes need a root certificate file; the others go on unverified without one.
     let err = tls(SslMode::VerifyCa, None).connector().unwrap_err();
