@@ -122,7 +122,7 @@ pub enum Error {
     #[error(
         "migration {name} could not get its locks: {attempts} attempt(s) over {:.1} s each hit lock_timeout; \
          a long transaction holds a conflicting lock (look in pg_stat_activity for old `xact_start`s), \
-         or raise the budget with --lock-retry-budget{}\nlast attempt: {error}",
+         or give the run a larger lock retry budget{}\nlast attempt: {error}",
         waited.as_secs_f64(),
         blocked.as_ref().map(|b| format!("\nthe last attempt was {b}")).unwrap_or_default()
     )]
@@ -135,14 +135,14 @@ pub enum Error {
         /// Who blocked the last attempt, when the run watched its locks.
         blocked: Option<crate::blockers::Blocked>,
     },
-    /// `--lock-mode fail` and another runner holds the lock.
-    #[error("another migration run holds the lock on {table}{}; retry later or use --lock-mode wait", holder.map(|p| format!(" (server process {p})")).unwrap_or_default())]
+    /// The lock mode is `fail` and another runner holds the lock.
+    #[error("another migration run holds the lock on {table}{}; retry later, or wait for it (lock mode `wait`)", holder.map(|p| format!(" (server process {p})")).unwrap_or_default())]
     LockBusy { table: String, holder: Option<i32> },
     /// Pending migrations are older than the newest applied one.
     #[error(
         "{} pending migration(s) are older than the newest applied migration {newest_applied}: {}\n\
          they were probably merged from another branch after {newest_applied} ran; check that they can run after it, \
-         then rerun with --allow-out-of-order (or give them newer timestamps)",
+         then run them allowing out-of-order migrations (or give them newer timestamps)",
         pending.len(), pending.join(", ")
     )]
     OutOfOrder {
@@ -309,8 +309,8 @@ pub enum Error {
     /// The migrations table exists with another layout.
     #[error("the migrations table {table} has an unexpected layout: {problems}")]
     TableLayout { table: String, problems: String },
-    /// `--single-transaction` cannot include a migration that must run outside a transaction.
-    #[error("migration {name} must run outside a transaction, so it cannot be part of --single-transaction; run it separately")]
+    /// A run in one transaction cannot include a migration that must run outside a transaction.
+    #[error("migration {name} must run outside a transaction, so it cannot be part of a run in a single transaction; run it separately")]
     NeedsNoTransaction { name: String },
     /// The migrations folder or a file in it is invalid.
     #[error(transparent)]
@@ -404,9 +404,8 @@ pub enum Error {
     #[error("stopped on {}: {what}", crate::interrupt::signal_name(*signal))]
     Interrupted { signal: i32, what: String },
 
-    /// The run's time budget (`--max-duration`) was spent and the run stopped where that leaves a clean
-    /// state.
-    #[error("stopped: the run's time budget of {} (--max-duration) is spent: {what}", crate::throttle::describe_wait(*budget))]
+    /// The run's time budget was spent and the run stopped where that leaves a clean state.
+    #[error("stopped: the run's time budget of {} is spent: {what}", crate::throttle::describe_wait(*budget))]
     OutOfTime {
         budget: std::time::Duration,
         what: String,

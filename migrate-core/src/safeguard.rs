@@ -390,9 +390,9 @@ pub(crate) fn restore_statements(
     )?
     else {
         return Ok(Err(format!(
-            "no previous definition of {} was recorded when the `up` ran (it was applied with --fake, or by a \
-             version of migrate that did not record it), so it cannot be restored; write a `down` that \
-             restores it, or record the revert with `down --fake` after restoring it by hand",
+            "no previous definition of {} was recorded when the `up` ran (it was recorded as applied without running, or by \
+             a version of migrate that did not record it), so it cannot be restored; write a `down` that \
+             restores it, or restore it by hand and record the revert without running it",
             object.describe()
         )));
     };

@@ -805,7 +805,12 @@ fn bad_target_lists_are_refused_before_anything_runs() {
         "{e}"
     );
     let e = refused(&db, &["fleet", "up"]);
-    assert!(e.contains("the fleet has no targets"), "{e}");
+    // The engine says what is missing; the command names its flags.
+    assert!(
+        e.contains("the fleet has no targets: list its schemas")
+            && e.contains("hint: give --schemas, --urls or --query"),
+        "{e}"
+    );
     let e = refused(
         &db,
         &["fleet", "up", "--schemas", "a", "--max-failures", "2"],

@@ -80,7 +80,7 @@ fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
     for schema in ["a", "b", "c"] {
         assert!(
             run.stdout.contains(&format!(
-                "\n  {schema}: stopped: the run's time budget of 5.0 s (--max-duration) is spent"
+                "\n  {schema}: stopped: the run's time budget of 5.0 s is spent"
             )),
             "{schema} not named as stopped by the budget:\n{}",
             run.stdout
@@ -93,7 +93,7 @@ fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
     );
     assert!(
         run.stdout.contains(
-            "\nstopped: the time budget of 5.0 s (--max-duration) is spent: no other target was started\n"
+            "\nstopped: the time budget of 5.0 s is spent: no other target was started\n"
         ),
         "{}",
         run.stdout
@@ -124,7 +124,7 @@ fn a_spent_budget_rolls_back_every_running_target_and_the_next_run_completes() {
     );
     assert_eq!(
         report["stopped"],
-        "the time budget of 5.0 s (--max-duration) is spent: no other target was started"
+        "the time budget of 5.0 s is spent: no other target was started"
     );
     slow_rolled_back_everywhere(&db, &schemas);
 
@@ -372,7 +372,7 @@ async fn the_applications_fleet_keeps_the_budget() {
     let error = format!("{error:#}");
     assert!(
         error.contains("canceling statement due to user request")
-            || error.contains("(--max-duration) is spent"),
+            || error.contains("time budget of 2.0 s is spent"),
         "{error}"
     );
     std::thread::spawn(move || {
@@ -409,7 +409,7 @@ fn a_spent_budget_stops_each_backfill_after_its_batch_and_the_next_run_resumes()
             .to_owned();
         assert!(
             // After a committed batch; on a slow machine, possibly before the backfill's first.
-            message.contains("(--max-duration) is spent"),
+            message.contains("s is spent"),
             "{message}"
         );
         let row = client

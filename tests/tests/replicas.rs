@@ -413,7 +413,7 @@ fn a_role_that_cannot_read_the_standbys_positions_is_told_how_to_fix_it() {
     assert!(
         error.contains("walsender pid(s)")
             && error.contains("GRANT pg_read_all_stats TO app")
-            && error.contains("--max-replica-lag off"),
+            && error.contains(".max_replica_lag(LagLimit::off())"),
         "{error}"
     );
     assert_eq!(
@@ -622,9 +622,9 @@ fn max_duration_rolls_back_a_transactional_migration_and_stops_a_backfill_after_
     // The engine's own check after a batch may see the budget spent before the watcher's line
     // ("stopping after the backfill's current batch") is printed, so only the engine's error is asserted.
     assert!(
-        run.stderr.contains(
-            "time budget of 4.0 s (--max-duration) is spent; stopped after a committed batch"
-        ) && run.stderr.contains("run `up` again to resume"),
+        run.stderr
+            .contains("time budget of 4.0 s is spent; stopped after a committed batch")
+            && run.stderr.contains("run `up` again to resume"),
         "{}",
         run.stderr
     );

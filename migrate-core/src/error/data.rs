@@ -120,9 +120,9 @@ pub enum DataCause {
         crate::interrupt::signal_name(*signal)
     )]
     Interrupted { signal: i32, done: u64, total: u64 },
-    /// The run's time budget (`--max-duration`) was spent; the backfill stopped after a committed batch.
+    /// The run's time budget was spent; the backfill stopped after a committed batch.
     #[error(
-        "the run's time budget of {} (--max-duration) is spent; stopped after a committed batch ({done} of {total} rows done); run `up` again to resume",
+        "the run's time budget of {} is spent; stopped after a committed batch ({done} of {total} rows done); run `up` again to resume",
         crate::throttle::describe_wait(*budget)
     )]
     OutOfTime {
@@ -136,8 +136,8 @@ pub enum DataCause {
     #[error(
         "cannot tell how far the standbys behind walsender pid(s) {} are: role {role:?} may not read their positions \
          in pg_stat_replication; `GRANT pg_read_all_stats TO {role}` (as a superuser), or run without watching \
-         replicas (max_replica_lag = \"off\" in migrate.toml, --max-replica-lag off, or \
-         .max_replica_lag(LagLimit::off()) on the backfill)",
+         replicas (a max_replica_lag of \"off\" for the run, or .max_replica_lag(LagLimit::off()) on the \
+         backfill)",
         .walsenders.iter().map(i32::to_string).collect::<Vec<_>>().join(", ")
     )]
     ReplicaLagHidden { role: String, walsenders: Vec<i32> },

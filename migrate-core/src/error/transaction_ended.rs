@@ -64,7 +64,7 @@ impl std::fmt::Display for TransactionEnded {
             if !self.earlier_in_run.is_empty() {
                 writeln!(
                     f,
-                    "  with --single-transaction, the migrations before it in this run were committed and recorded with it: {}",
+                    "  the run was one transaction: the migrations before it in this run were committed and recorded with it: {}",
                     self.earlier_in_run.join(", ")
                 )?;
             }

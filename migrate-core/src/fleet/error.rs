@@ -6,7 +6,7 @@
 pub enum FleetError {
     /// The fleet has no targets.
     #[error(
-        "the fleet has no targets: give --schemas, --urls or --query, or [fleet] in migrate.toml"
+        "the fleet has no targets: list its schemas or database URLs, or a query that lists them"
     )]
     NoTargets,
     /// Two targets are the same schema of the same database.

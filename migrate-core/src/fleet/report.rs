@@ -207,7 +207,7 @@ impl std::fmt::Display for StopReason {
             ),
             StopReason::MaxFailures { failures } => write!(
                 f,
-                "{failures} target(s) failed, the most --max-failures allows: no other target was started"
+                "{failures} target(s) failed, the most the fleet's failure limit allows: no other target was started"
             ),
             StopReason::Signal(signal) => write!(
                 f,
@@ -216,7 +216,7 @@ impl std::fmt::Display for StopReason {
             ),
             StopReason::OutOfTime(budget) => write!(
                 f,
-                "the time budget of {} (--max-duration) is spent: no other target was started",
+                "the time budget of {} is spent: no other target was started",
                 crate::throttle::describe_wait(*budget)
             ),
         }

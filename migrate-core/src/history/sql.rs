@@ -178,7 +178,7 @@ pub(crate) fn check_columns(table: &MigrationsTable, columns: &[(String, String)
             .iter()
             .all(|n| columns.iter().any(|(c, _)| c == n))
     {
-        problems.push_str(" (this looks like a node-pg-migrate table: `migrate import --from node-pg-migrate DIR` adopts it, or use another --migrations-table)");
+        problems.push_str(" (this looks like a node-pg-migrate table: `migrate import --from node-pg-migrate DIR` adopts it, or use another migrations table)");
     } else {
         problems.push_str(&format!(
             " (expected columns: id bigint, name text UNIQUE, run_on timestamptz, checksum text, execution_ms bigint; is {table} another tool's table?)"

@@ -70,7 +70,7 @@ pub enum TraceError {
     Base(#[source] Error),
     /// A trace of `down`s named a repeatable migration, which has none.
     #[error(
-        "{0} is a repeatable migration: it has no `down` to trace (`trace --down` takes versioned migrations)"
+        "{0} is a repeatable migration: it has no `down` to trace (a trace of `down`s takes versioned migrations)"
     )]
     NoDown(String),
     /// The data file failed.

@@ -117,7 +117,7 @@ fn read(
         bookkeeping_filter(bookkeeping, "n.nspname", "c.relname"),
     );
     let messages = client.simple_query(&sql).map_err(Error::database(
-        "cannot read the tables to fill with --rows",
+        "cannot read the tables to fill with rows",
     ))?;
     let [column_rows, key_rows] = super::catalog::results::<2>(&messages).map(|rows| {
         rows.into_iter()
