@@ -11,8 +11,7 @@ use std::sync::OnceLock;
 use migrate_core::lint::LintInputs;
 use migrate_core::Registry;
 
-use crate::args::Cli;
-use crate::commands::LintReportArgs;
+use crate::args::{BaselineArgs, Cli, LintFormat};
 use crate::config::Config;
 
 /// What the front end adds to a runner's commands.
@@ -34,6 +33,15 @@ pub trait Front: Sync {
 
     /// The signal that stopped the front end's own work (building the runner), when `error` says so.
     fn stopped_by(&self, error: &anyhow::Error) -> Option<i32>;
+}
+
+/// How the report is made and shown, wherever the rules run (a runner with them, or the installed `migrate`).
+pub struct LintReportArgs<'c> {
+    pub format: LintFormat,
+    pub baseline: &'c BaselineArgs,
+    /// Every migration is linted (no names, no `--since`): a baseline written from it drops the entries of
+    /// migrations that are gone.
+    pub whole: bool,
 }
 
 static FRONT: OnceLock<&'static dyn Front> = OnceLock::new();

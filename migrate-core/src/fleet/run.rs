@@ -437,7 +437,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
             .checkout(self.connector, t)
             .map_err(|e| TargetError::message(e.message))?;
         if let Some(schema) = &t.schema {
-            set_search_path(&mut session.client, schema, &self.options.search_path)
+            super::target::set_search_path(&mut session.client, schema, &self.options.search_path)
                 .map_err(|e| TargetError::of(&e))?;
         }
         Ok((session, table))
@@ -506,7 +506,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
             });
         };
         let result = match &t.schema {
-            Some(schema) => set_search_path(&mut client, schema, &self.options.search_path),
+            Some(schema) => super::target::set_search_path(&mut client, schema, &self.options.search_path),
             None => Ok(()),
         }
         .and_then(|()| {
@@ -680,32 +680,6 @@ impl<'a, 'c> Fleet<'a, 'c> {
         out.duration = started.elapsed();
         out
     }
-}
-
-/// What a target's run left when its running statement was cancelled for a signal or the spent budget. A
-/// transactional migration rolled back; one outside a transaction is marked as a single run marks it (the
-/// rest of the message says so).
-/// Sets the session's `search_path` to exactly `schema` and then `extra`, for this session only: unqualified
-/// names in migrations land in the schema, and nothing else of the server's or role's path is searched.
-pub(crate) fn set_search_path(
-    client: &mut Client,
-    schema: &str,
-    extra: &[String],
-) -> Result<(), Error> {
-    let path: Vec<String> = std::iter::once(schema)
-        .chain(extra.iter().map(String::as_str))
-        .map(migrate_dsl::ident)
-        .collect();
-    // One round trip, as a simple query: the value is quoted as a literal.
-    let value = path.join(", ");
-    client
-        .batch_execute(&format!(
-            "SELECT pg_catalog.set_config('search_path', {}, false)",
-            migrate_dsl::literal(&value)
-        ))
-        .map_err(Error::database(format!(
-            "cannot set search_path to {value}"
-        )))
 }
 
 /// The newest applied migration by name (timestamp order), if any is applied.

@@ -76,7 +76,7 @@ impl Target {
     /// running a [`Migrator`](crate::Migrator) on one target's session directly.
     pub fn enter(&self, client: &mut postgres::Client, extra: &[String]) -> Result<(), Error> {
         match &self.schema {
-            Some(schema) => super::run::set_search_path(client, schema, extra),
+            Some(schema) => set_search_path(client, schema, extra),
             None => Ok(()),
         }
     }
@@ -100,4 +100,27 @@ pub struct Location {
     pub server: String,
     /// The database name.
     pub database: String,
+}
+
+/// Sets the session's `search_path` to exactly `schema` and then `extra`, for this session only: unqualified
+/// names in migrations land in the schema, and nothing else of the server's or role's path is searched.
+pub(crate) fn set_search_path(
+    client: &mut postgres::Client,
+    schema: &str,
+    extra: &[String],
+) -> Result<(), Error> {
+    let path: Vec<String> = std::iter::once(schema)
+        .chain(extra.iter().map(String::as_str))
+        .map(migrate_dsl::ident)
+        .collect();
+    // One round trip, as a simple query: the value is quoted as a literal.
+    let value = path.join(", ");
+    client
+        .batch_execute(&format!(
+            "SELECT pg_catalog.set_config('search_path', {}, false)",
+            migrate_dsl::literal(&value)
+        ))
+        .map_err(Error::database(format!(
+            "cannot set search_path to {value}"
+        )))
 }

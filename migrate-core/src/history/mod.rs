@@ -21,11 +21,11 @@ pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
 pub use journal::InProgress;
 pub(crate) use journal::Entry as JournalEntry;
 pub(crate) use failures::{clear_failure, load_failures, load_failures_if, record_failure};
-pub(crate) use probe::{probe, read_at_once, Probe};
+pub(crate) use probe::{load_probed, probe, read_at_once, Probe};
 pub use rows::AppliedMigration;
 pub(crate) use rows::{Checksum, History, Kept};
 pub(crate) use sql::{
-    delete, ensure, exists, insert, load, load_probed, relation_exists, rename, update_checksum,
+    delete, ensure, exists, insert, load, relation_exists, rename, update_checksum,
 };
 pub use table::{MigrationsTable, MAX_TABLE_NAME_BYTES};
 // Only the importers check a table before adopting it as it is, and write the mark of an adopted row.

@@ -20,7 +20,7 @@ use crate::error::Error;
 use crate::migration::Migration;
 
 use super::rows::History;
-use super::sql::{check_columns, read_rows};
+use super::sql::{check_columns, load_rows, read_rows};
 use super::table::MigrationsTable;
 
 /// The answers of [`probe`].
@@ -160,4 +160,18 @@ fn spelled(ty: &Type) -> &str {
         // ids, `timestamp` without time zone) go through the probe.
         _ => ty.name(),
     }
+}
+
+/// [`load`](super::load) after a [`Probe`]: `None` when the table does not exist, else its rows once its columns passed.
+pub(crate) fn load_probed<'m>(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    known: &'m [Migration],
+    probe: &Probe,
+) -> Result<Option<History<'m>>, Error> {
+    let Some(columns) = &probe.columns else {
+        return Ok(None);
+    };
+    check_columns(table, columns)?;
+    load_rows(client, table, known).map(Some)
 }

@@ -10,7 +10,6 @@ use postgres::GenericClient;
 use crate::error::Error;
 use crate::migration::Migration;
 
-use super::probe::Probe;
 use super::rows::History;
 use super::table::MigrationsTable;
 
@@ -201,22 +200,8 @@ pub(crate) fn load<'m>(
     load_rows(client, table, known)
 }
 
-/// [`load`] after a [`Probe`]: `None` when the table does not exist, else its rows once its columns passed.
-pub(crate) fn load_probed<'m>(
-    client: &mut impl GenericClient,
-    table: &MigrationsTable,
-    known: &'m [Migration],
-    probe: &Probe,
-) -> Result<Option<History<'m>>, Error> {
-    let Some(columns) = &probe.columns else {
-        return Ok(None);
-    };
-    check_columns(table, columns)?;
-    load_rows(client, table, known).map(Some)
-}
-
 /// The rows of a table whose columns were checked.
-fn load_rows<'m>(
+pub(super) fn load_rows<'m>(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
     known: &'m [Migration],

@@ -19,7 +19,7 @@ use anyhow::{Context as _, Result};
 use migrate_core::{lint, Direction};
 
 use super::context::Context;
-use crate::args::{BaselineArgs, LintFormat};
+use crate::front::LintReportArgs;
 
 /// `lint`'s arguments, as `Command::Lint` holds them.
 pub struct LintArgs<'c> {
@@ -28,19 +28,10 @@ pub struct LintArgs<'c> {
     pub pg_version: Option<u32>,
     /// `--since REV`: only the migrations whose files changed since that git revision.
     pub since: Option<&'c str>,
-    pub report: ReportArgs<'c>,
+    pub report: LintReportArgs<'c>,
     pub database_on_command_line: bool,
     /// Print the collected inputs as JSON instead of linting (for the installed `migrate`).
     pub emit_inputs: bool,
-}
-
-/// How the report is made and shown, wherever the rules run (a runner with them, or the installed `migrate`).
-pub struct ReportArgs<'c> {
-    pub format: LintFormat,
-    pub baseline: &'c BaselineArgs,
-    /// Every migration is linted (no names, no `--since`): a baseline written from it drops the entries of
-    /// migrations that are gone.
-    pub whole: bool,
 }
 
 /// `lint` in a runner: collects, then prints the inputs (`--emit-inputs`) or has the front end lint them and

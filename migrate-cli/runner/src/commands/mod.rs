@@ -25,10 +25,10 @@ use migrate_core::Registry;
 use crate::args::{Command, SchemaAction};
 use crate::settings::Settings;
 
+pub use crate::front::LintReportArgs;
 pub(crate) use context::note_schema_file;
 pub use create::create;
 pub use database::database;
-pub use lint::ReportArgs as LintReportArgs;
 
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
@@ -74,7 +74,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
                 down: *down,
                 pg_version: *pg_version,
                 since: since.as_deref(),
-                report: lint::ReportArgs {
+                report: LintReportArgs {
                     format: *format,
                     baseline,
                     whole: names.is_empty() && since.is_none(),
