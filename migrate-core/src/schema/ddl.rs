@@ -20,7 +20,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use postgres::Transaction;
 
-use super::catalog::{
+use super::query::{
     acl_changes, bookkeeping_filter, col, flag, not_extension_member, opt, query, user_schema, Row,
 };
 use crate::error::Error;

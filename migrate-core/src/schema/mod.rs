@@ -16,6 +16,7 @@
 //! it). The migrations table and the engine's tables named after it are bookkeeping and left out too.
 
 pub(crate) mod catalog;
+pub(crate) mod query;
 pub mod ddl;
 mod description;
 mod relations;

@@ -5,7 +5,7 @@
 
 use postgres::Transaction;
 
-use super::catalog::{
+use super::query::{
     bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query,
     user_schema,
 };

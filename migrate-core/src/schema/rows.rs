@@ -3,7 +3,7 @@
 
 use postgres::Transaction;
 
-use super::catalog::{
+use super::query::{
     bookkeeping_filter, col, flag, literal, not_extension_member, query, user_schema,
 };
 use crate::error::Error;

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::history::MigrationsTable;
 use crate::observer::Session;
-use crate::schema::catalog::{bookkeeping_filter, user_schema};
+use crate::schema::query::{bookkeeping_filter, user_schema};
 
 use super::locks::LockMode;
 
