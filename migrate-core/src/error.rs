@@ -3,7 +3,7 @@
 use migrate_dsl::DslError;
 
 use crate::history::Failure;
-use crate::migration::Direction;
+use crate::direction::Direction;
 use crate::source::SourceError;
 use crate::sql_excerpt::{excerpt, Caret, Failing};
 
@@ -13,6 +13,7 @@ mod not_owned;
 mod record;
 mod statement;
 mod transaction_ended;
+mod words;
 
 pub use data::{BackfillProgress, DataCause, DataError};
 pub use not_owned::NotOwnedError;
@@ -21,6 +22,7 @@ pub use record::{RecordError, RestoreError};
 use record::outcome_line;
 pub use statement::{Outcome, StatementError};
 pub use transaction_ended::TransactionEnded;
+pub use words::signal_name;
 
 /// Everything that can stop a migration run. Messages are lower-case, without a trailing period, and say what
 /// to do next where there is something to do.
@@ -401,7 +403,7 @@ pub enum Error {
     RedoInProgress { name: String, direction: Direction },
 
     /// A stop was requested ([`crate::Interrupt`]) and the run stopped where that leaves a clean state.
-    #[error("stopped on {}: {what}", crate::interrupt::signal_name(*signal))]
+    #[error("stopped on {}: {what}", signal_name(*signal))]
     Interrupted { signal: i32, what: String },
 
     /// The run's time budget was spent and the run stopped where that leaves a clean state.
@@ -468,7 +470,7 @@ impl Error {
     /// Whether this is a statement that failed on `lock_timeout` (SQLSTATE 55P03), which is retried.
     pub fn is_lock_timeout(&self) -> bool {
         match self {
-            Error::Statement(e) => crate::retry::is_lock_timeout(&e.source),
+            Error::Statement(e) => is_lock_timeout(&e.source),
             _ => false,
         }
     }
@@ -512,4 +514,9 @@ pub(crate) fn describe_pg(e: &postgres::Error) -> String {
             s
         }
     }
+}
+
+/// Whether a server error is a lock timeout (SQLSTATE 55P03, `lock_not_available`).
+pub(crate) fn is_lock_timeout(e: &postgres::Error) -> bool {
+    e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
 }

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use crate::history::MigrationsTable;
-use crate::migration::Direction;
+use crate::direction::Direction;
 
 /// Something that happened during a run.
 #[derive(Debug)]

@@ -68,6 +68,7 @@ runtime! {
     mod blockers;
     mod check_time;
     mod create;
+    mod direction;
     mod error;
     mod estimate;
     mod event_log;
@@ -113,13 +114,13 @@ runtime! {
     pub use create::{create_migration, create_repeatable};
     pub use error::{
         BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RecordError,
-        RestoreError, StatementError, TransactionEnded,
+        RestoreError, StatementError, TransactionEnded, signal_name,
     };
     pub use events::Event;
     pub use history::{
         AppliedMigration, Failure, InProgress, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
     };
-    pub use interrupt::{signal_name, Interrupt, BATCH_GRACE};
+    pub use interrupt::{Interrupt, BATCH_GRACE};
     pub use lock::{lock_key, LockMode};
     pub use migration::{Code, Compiled, Definition, Direction, Migration};
     pub use notices::{Notice, Notices};

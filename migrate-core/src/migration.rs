@@ -1,5 +1,6 @@
 //! A compiled migration and the registry that lists them.
 
+pub use crate::direction::Direction;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use migrate_dsl::MigrationBuilder;
@@ -114,23 +115,6 @@ impl std::fmt::Debug for Migration {
             .field("name", &self.name())
             .field("path", &self.path())
             .finish_non_exhaustive()
-    }
-}
-
-/// Which way a migration runs. Written `"up"` or `"down"` (as displayed) where it is serialised.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Direction {
-    Up,
-    Down,
-}
-
-impl std::fmt::Display for Direction {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            Direction::Up => "up",
-            Direction::Down => "down",
-        })
     }
 }
 

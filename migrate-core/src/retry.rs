@@ -5,7 +5,7 @@
 use std::time::{Duration, Instant};
 
 use crate::blockers::{Blocked, LockWatch};
-use crate::error::describe_pg;
+use crate::error::{describe_pg, is_lock_timeout};
 use crate::events::Event;
 use crate::interrupt::{Interrupt, Stop};
 
@@ -39,10 +39,6 @@ impl LockTimeout for crate::Error {
     }
 }
 
-/// Whether a server error is a lock timeout (SQLSTATE 55P03, `lock_not_available`).
-pub(crate) fn is_lock_timeout(e: &postgres::Error) -> bool {
-    e.code() == Some(&postgres::error::SqlState::LOCK_NOT_AVAILABLE)
-}
 
 /// How one thing is retried.
 pub(crate) struct LockRetry<'r> {

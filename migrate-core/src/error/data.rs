@@ -117,7 +117,7 @@ pub enum DataCause {
     /// A stop was requested ([`crate::Interrupt`]); the backfill stopped after a committed batch.
     #[error(
         "stopped on {} after a committed batch ({done} of {total} rows done); run `up` again to resume",
-        crate::interrupt::signal_name(*signal)
+        crate::error::signal_name(*signal)
     )]
     Interrupted { signal: i32, done: u64, total: u64 },
     /// The run's time budget was spent; the backfill stopped after a committed batch.

@@ -212,7 +212,7 @@ impl std::fmt::Display for StopReason {
             StopReason::Signal(signal) => write!(
                 f,
                 "stopped on {}: no other target was started",
-                crate::interrupt::signal_name(*signal)
+                crate::error::signal_name(*signal)
             ),
             StopReason::OutOfTime(budget) => write!(
                 f,

@@ -708,3 +708,62 @@ impl CreateTable {
         out
     }
 }
+
+impl MigrationBuilder {
+    /// `ALTER TABLE table ATTACH PARTITION partition FOR VALUES ...`: makes an existing table a partition of the
+    /// partitioned `table` (see [`CreateTable::partition_by`]), for the rows within `bound`. Reversed by
+    /// `DETACH PARTITION`. PostgreSQL scans the new partition to check its rows fit the bound (a `CHECK`
+    /// constraint matching the bound, added and validated beforehand, lets it skip the scan), and takes a
+    /// `SHARE UPDATE EXCLUSIVE` lock on `table`, so reads and writes of the other partitions continue.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.attach_partition(
+    ///     ("app", "measurements"),
+    ///     ("app", "measurements_2026_11"),
+    ///     PartitionBound::range(["2026-11-01"], ["2026-12-01"]),
+    /// );
+    /// pgm.attach_partition("regions", "regions_eu", PartitionBound::list(["de", "fr"]));
+    /// pgm.attach_partition("events", "events_0", PartitionBound::hash(4, 0));
+    /// pgm.attach_partition("events_by_day", "events_other", PartitionBound::Default);
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "app"."measurements" ATTACH PARTITION "app"."measurements_2026_11" FOR VALUES FROM ('2026-11-01') TO ('2026-12-01')"#,
+    ///     r#"ALTER TABLE "regions" ATTACH PARTITION "regions_eu" FOR VALUES IN ('de', 'fr')"#,
+    ///     r#"ALTER TABLE "events" ATTACH PARTITION "events_0" FOR VALUES WITH (MODULUS 4, REMAINDER 0)"#,
+    ///     r#"ALTER TABLE "events_by_day" ATTACH PARTITION "events_other" DEFAULT"#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap()[3],
+    ///     r#"ALTER TABLE "app"."measurements" DETACH PARTITION "app"."measurements_2026_11""#);
+    /// ```
+    #[track_caller]
+    pub fn attach_partition(
+        &mut self,
+        table: impl Into<Name>,
+        partition: impl Into<Name>,
+        bound: PartitionBound,
+    ) -> &mut AttachPartition {
+        self.record(AttachPartition::new(table.into(), partition.into(), bound))
+    }
+
+    /// `ALTER TABLE table DETACH PARTITION partition`: the partition becomes a table of its own, keeping its
+    /// rows. Irreversible (the partition's bound is not known); write a `down` with
+    /// [`attach_partition`](Self::attach_partition).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.detach_partition("measurements", "measurements_2025_01");
+    /// assert_eq!(pgm.to_sql().unwrap(),
+    ///     [r#"ALTER TABLE "measurements" DETACH PARTITION "measurements_2025_01""#]);
+    /// assert!(pgm.reversed().is_err());
+    /// ```
+    #[track_caller]
+    pub fn detach_partition(
+        &mut self,
+        table: impl Into<Name>,
+        partition: impl Into<Name>,
+    ) -> &mut DetachPartition {
+        self.record(DetachPartition::new(table.into(), partition.into()))
+    }
+}
