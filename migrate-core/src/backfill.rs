@@ -27,8 +27,10 @@ use crate::user_code::{self, UserCode};
 
 mod batch;
 mod dense_key;
+mod walker;
 use batch::*;
 use dense_key::*;
+use walker::*;
 
 /// Where a backfill is recorded: which migration, which operation.
 pub(crate) struct Origin<'a> {
@@ -61,6 +63,15 @@ impl Failure {
             cause,
             batches: 0,
             rows: 0,
+        }
+    }
+
+    /// One of the backfill's own queries failed outside its batches, with `rows` done in all by then.
+    fn database(context: &'static str, rows: u64) -> impl FnOnce(postgres::Error) -> Failure {
+        move |e| Failure {
+            cause: DataCause::database(context)(e),
+            batches: 0,
+            rows,
         }
     }
 }
@@ -102,15 +113,37 @@ pub(crate) fn run(
 ) -> Result<u64, Failure> {
     let _running = context.interrupt.backfill();
     let progress = progress_table(context.table);
-    let pg = |context: &'static str| {
-        move |e: postgres::Error| Failure::before_any_batch(DataCause::database(context)(e))
-    };
+    prepare_progress_table(conn, &progress)?;
+    let walk = plan_walk(conn, spec, origin, progress)?;
+    let start = start_position(conn, &walk, events)?;
+
+    // Waiting for the WAL flush of every small batch would dominate the run. Without it, a server crash
+    // can lose the last few batches, together with their progress rows (same transactions), so the
+    // backfill resumes before them: nothing is skipped. Reset below, and on errors by the caller's
+    // session end or the next migration's own settings.
+    conn.batch_execute("SET synchronous_commit = off")
+        .map_err(Failure::database("cannot set synchronous_commit", 0))?;
+    let result = run_batches(conn, &walk, start, context, events)
+        .and_then(|done| catch_up(conn, &walk, done, context, events));
+    let reset = conn.batch_execute("RESET synchronous_commit");
+    let done = result?;
+    reset.map_err(Failure::database("cannot reset synchronous_commit", done))?;
+    finish_walk(conn, &walk.record, done, finish)?;
+    Ok(done)
+}
+
+/// Creates the progress table if it is missing; one that an older version created gets its fingerprint
+/// column.
+fn prepare_progress_table(conn: &mut impl GenericClient, progress: &str) -> Result<(), Failure> {
     conn.batch_execute(&format!(
         "CREATE TABLE IF NOT EXISTS {progress} (migration text NOT NULL, position integer NOT NULL, \
          cursor text[] NOT NULL, rows_done bigint NOT NULL, updated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(), \
          fingerprint text, PRIMARY KEY (migration, position))"
     ))
-    .map_err(pg("cannot create the backfill progress table"))?;
+    .map_err(Failure::database(
+        "cannot create the backfill progress table",
+        0,
+    ))?;
     // Tables created by versions before the fingerprint get the column; their rows have none, so they
     // count as recorded for another definition.
     let has_fingerprint: bool = conn
@@ -119,22 +152,38 @@ pub(crate) fn run(
              AND attname = 'fingerprint' AND NOT attisdropped)",
             &[&progress],
         )
-        .map_err(pg("cannot read the backfill progress table"))?
+        .map_err(Failure::database(
+            "cannot read the backfill progress table",
+            0,
+        ))?
         .get(0);
     if !has_fingerprint {
         conn.batch_execute(&format!(
             "ALTER TABLE {progress} ADD COLUMN IF NOT EXISTS fingerprint text"
         ))
-        .map_err(pg(
+        .map_err(Failure::database(
             "cannot add the fingerprint to the backfill progress table",
+            0,
         ))?;
     }
+    Ok(())
+}
 
+/// Plans the walk once, before its first batch: the table's primary key, and what the progress it records
+/// is keyed to (see [`fingerprint`]).
+fn plan_walk<'a>(
+    conn: &mut impl GenericClient,
+    spec: &'a Backfill,
+    origin: &'a Origin<'a>,
+    progress: String,
+) -> Result<Walk<'a>, Failure> {
     let target = spec.table().quoted();
     let keys = primary_key(conn, &target).map_err(Failure::before_any_batch)?;
-    let identity = identity(conn, spec, &target)
-        .map_err(pg("cannot read the backfill's table in the catalog"))?;
-    let walk = Walk {
+    let identity = identity(conn, spec, &target).map_err(Failure::database(
+        "cannot read the backfill's table in the catalog",
+        0,
+    ))?;
+    Ok(Walk {
         spec,
         origin,
         record: Record {
@@ -149,7 +198,40 @@ pub(crate) fn run(
             .unwrap_or_default(),
         target,
         keys,
-    };
+    })
+}
+
+/// Where the walk starts, with the rows it has left counted: after the recorded cursor when the recorded
+/// progress belongs to this walk, else from the start.
+fn start_position(
+    conn: &mut impl GenericClient,
+    walk: &Walk<'_>,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<Position, Failure> {
+    let (cursor, done) = recorded_progress(conn, walk, events)?;
+    let sql = format!(
+        "SELECT pg_catalog.count(*) FROM {} WHERE {}",
+        walk.target,
+        walk.keys_after()
+    );
+    let row = conn
+        .query_one(&sql, &[&cursor])
+        .map_err(Failure::database("cannot count the rows to backfill", 0))?;
+    let total = u64::try_from(row.get::<_, i64>(0)).unwrap_or(0) + done;
+    Ok(Position {
+        cursor,
+        done,
+        total,
+    })
+}
+
+/// The cursor and rows done that an interrupted run recorded, when they belong to this walk. Progress
+/// recorded for another walk is discarded, saying why: resuming from its cursor could skip rows.
+fn recorded_progress(
+    conn: &mut impl GenericClient,
+    walk: &Walk<'_>,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<(Option<Vec<String>>, u64), Failure> {
     let record = &walk.record;
     let resumed = conn
         .query_opt(
@@ -159,7 +241,7 @@ pub(crate) fn run(
             ),
             &[&record.migration, &record.position],
         )
-        .map_err(pg("cannot read the backfill progress"))?
+        .map_err(Failure::database("cannot read the backfill progress", 0))?
         .map(|row| {
             (
                 row.get::<_, Vec<String>>(0),
@@ -167,9 +249,9 @@ pub(crate) fn run(
                 row.get::<_, Option<String>>(2),
             )
         });
-    let (cursor, done) = match resumed {
+    match resumed {
         Some((cursor, done, Some(recorded))) if recorded == record.fingerprint => {
-            (Some(cursor), u64::try_from(done).unwrap_or(0))
+            Ok((Some(cursor), u64::try_from(done).unwrap_or(0)))
         }
         Some((_, done, recorded)) => {
             let reason = if recorded.is_none() {
@@ -181,62 +263,43 @@ pub(crate) fn run(
             };
             record
                 .clear(conn)
-                .map_err(pg("cannot discard the backfill progress"))?;
+                .map_err(Failure::database("cannot discard the backfill progress", 0))?;
             events(Event::BackfillRestarted {
-                name: origin.migration.name(),
+                name: walk.origin.migration.name(),
                 table: &walk.target,
                 rows_discarded: u64::try_from(done).unwrap_or(0),
                 reason,
             });
-            (None, 0)
+            Ok((None, 0))
         }
-        None => (None, 0),
-    };
-    let total = {
-        let sql = format!(
-            "SELECT pg_catalog.count(*) FROM {} WHERE {}",
-            walk.target,
-            walk.keys_after()
-        );
-        let row = conn
-            .query_one(&sql, &[&cursor])
-            .map_err(pg("cannot count the rows to backfill"))?;
-        u64::try_from(row.get::<_, i64>(0)).unwrap_or(0) + done
-    };
+        None => Ok((None, 0)),
+    }
+}
 
-    // Waiting for the WAL flush of every small batch would dominate the run. Without it, a server crash
-    // can lose the last few batches, together with their progress rows (same transactions), so the
-    // backfill resumes before them: nothing is skipped. Reset below, and on errors by the caller's
-    // session end or the next migration's own settings.
-    conn.batch_execute("SET synchronous_commit = off")
-        .map_err(pg("cannot set synchronous_commit"))?;
-    let start = Position {
-        cursor,
+/// The backfill's last transaction: its progress forgotten together with the caller's bookkeeping
+/// (`finish`), so that the progress stays for as long as the migration is not recorded.
+fn finish_walk(
+    conn: &mut impl GenericClient,
+    record: &Record<'_>,
+    done: u64,
+    finish: &mut dyn FnMut(&mut postgres::Transaction<'_>) -> Result<(), postgres::Error>,
+) -> Result<(), Failure> {
+    let mut tx = conn.transaction().map_err(Failure::database(
+        "cannot start the backfill's last transaction",
         done,
-        total,
-    };
-    let result = run_batches(conn, &walk, start, context, events)
-        .and_then(|done| catch_up(conn, &walk, done, context, events));
-    let reset = conn.batch_execute("RESET synchronous_commit");
-    let done = result?;
-    let after = |context: &'static str| {
-        move |e: postgres::Error| Failure {
-            cause: DataCause::database(context)(e),
-            batches: 0,
-            rows: done,
-        }
-    };
-    reset.map_err(after("cannot reset synchronous_commit"))?;
-    let mut tx = conn
-        .transaction()
-        .map_err(after("cannot start the backfill's last transaction"))?;
+    ))?;
     record
         .clear(&mut tx)
-        .map_err(after("cannot clear the backfill progress"))?;
-    finish(&mut tx).map_err(after("cannot record that the backfill finished"))?;
-    tx.commit()
-        .map_err(after("cannot commit the end of the backfill"))?;
-    Ok(done)
+        .map_err(Failure::database("cannot clear the backfill progress", done))?;
+    finish(&mut tx).map_err(Failure::database(
+        "cannot record that the backfill finished",
+        done,
+    ))?;
+    tx.commit().map_err(Failure::database(
+        "cannot commit the end of the backfill",
+        done,
+    ))?;
+    Ok(())
 }
 
 /// After the walk: while rows still match the backfill's condition (written since by something that does
@@ -458,163 +521,6 @@ struct Position {
     cursor: Option<Vec<String>>,
     done: u64,
     total: u64,
-}
-
-/// The batch loop; returns the rows done.
-fn run_batches(
-    conn: &mut impl GenericClient,
-    walk: &Walk<'_>,
-    start: Position,
-    context: &Context<'_>,
-    events: &mut dyn FnMut(Event<'_>),
-) -> Result<u64, Failure> {
-    let Position {
-        mut cursor,
-        mut done,
-        total,
-    } = start;
-    let started = Instant::now();
-    let done_at_start = done;
-    let mut batches = 0u64;
-    let name = walk.origin.migration.name();
-    let mut sizer = BatchSizer::of(walk.spec, context.settings);
-    let mut dense = if sizer.adapts() && matches!(walk.spec.work(), BatchWork::Set(_)) {
-        DenseKey::of(conn, walk, cursor.as_ref(), total).map_err(|e| Failure {
-            cause: DataCause::database("cannot read the bounds of the primary key")(e),
-            batches,
-            rows: done,
-        })?
-    } else {
-        None
-    };
-    // The estimate of the time left counts keys on a walk by key ranges, from where this run starts.
-    let walked_from = dense.map(|d| key_of(cursor.as_ref()).unwrap_or(d.first.saturating_sub(1)));
-    let mut remaining = Remaining::default();
-    let mut throttle = Throttle::new(
-        throttle::Resolved::of(walk.spec, context.settings),
-        &walk.target,
-    );
-    let retry = LockRetry {
-        name: walk.origin.migration.name(),
-        // Retrying after lock timeouts is waiting too: no longer than one pause may last.
-        budget: context.retry_budget.min(context.settings.max_pause),
-        // Between attempts the batch has rolled back: a stop loses nothing there.
-        interrupt: Some(context.interrupt),
-        watch: Some(context.lock_watch),
-    };
-    loop {
-        let failed = |cause: DataCause, done: u64| Failure {
-            cause,
-            batches,
-            rows: done,
-        };
-        // Before each batch, the first included: the lag never exceeds the limit by more than one batch.
-        throttle
-            .wait(conn, name, context.interrupt, events)
-            .map_err(|stopped| {
-                let cause = match stopped {
-                    Stopped::Failed(cause) => cause,
-                    Stopped::TooLong { cause, waited } => DataCause::PausedTooLong {
-                        cause,
-                        waited,
-                        done,
-                        total,
-                    },
-                    Stopped::Unanswered { check, waited } => DataCause::CheckUnanswered {
-                        check,
-                        waited,
-                        done,
-                        total,
-                    },
-                    Stopped::Interrupted(stop) => stop.cause(done, total),
-                };
-                failed(cause, done)
-            })?;
-        let done_before = i64::try_from(done).unwrap_or(i64::MAX);
-        let limit = sizer.next();
-        let batch_started = Instant::now();
-        let batch = retry
-            .run(events, |_| {
-                // No batch starts once a stop is due; a first stop lets a running one commit.
-                let _running = context.interrupt.batch().map_err(BatchError::Stopped)?;
-                batch(
-                    conn,
-                    walk,
-                    &mut dense,
-                    &cursor,
-                    done_before,
-                    (limit, sizer.adapts()),
-                )
-            })
-            .map_err(|gave_up| {
-                let cause = match gave_up {
-                    GaveUp::Exhausted {
-                        error: BatchError::Query(source),
-                        blocked,
-                        ..
-                    } => DataCause::LockTimeout { source, blocked },
-                    GaveUp::Interrupted { stop, .. }
-                    | GaveUp::Failed(BatchError::Stopped(stop)) => stop.cause(done, total),
-                    // Cancelled on a stop (a second signal, or a batch past its grace): rolled back.
-                    GaveUp::Failed(error) | GaveUp::Exhausted { error, .. } => {
-                        match context.interrupt.stop() {
-                            Some(stop) if error.is_cancel() => stop.cause(done, total),
-                            _ => error.into_cause(),
-                        }
-                    }
-                };
-                failed(cause, done)
-            })?;
-        let Some(Batch { rows, next, walked }) = batch else {
-            break;
-        };
-        // Lock waits and retries count: they are what the application's writers feel too.
-        sizer.observe(walked, batch_started.elapsed());
-        done += rows;
-        batches += 1;
-        let progress = match (dense, walked_from) {
-            (Some(dense), Some(from)) => (
-                key_of(Some(&next)).map_or(0, |at| keys_between(from, at)),
-                keys_between(from, dense.last),
-            ),
-            _ => (done - done_at_start, total.saturating_sub(done_at_start)),
-        };
-        cursor = Some(next);
-        let worked = started.elapsed().saturating_sub(throttle.paused());
-        events(Event::Backfill {
-            name,
-            table: &walk.target,
-            done,
-            total,
-            rate: (done - done_at_start) as f64 / started.elapsed().as_secs_f64().max(1e-3),
-            batch_size: sizer.next(),
-            remaining: remaining.after_batch(worked, progress.0, progress.1),
-        });
-        // Between batches, where stopping loses nothing: the next run resumes after this batch.
-        if let Some(stop) = context.interrupt.stop() {
-            return Err(Failure {
-                cause: stop.cause(done, total),
-                batches,
-                rows: done,
-            });
-        }
-        let pause = walk.spec.pause_between_batches();
-        if let Some(stop) = context.interrupt.sleep(pause) {
-            return Err(Failure {
-                cause: stop.cause(done, total),
-                batches,
-                rows: done,
-            });
-        }
-    }
-    events(Event::BackfillFinished {
-        name,
-        table: &walk.target,
-        rows: done - done_at_start,
-        elapsed: started.elapsed(),
-        pauses: throttle.totals(),
-    });
-    Ok(done)
 }
 
 /// Where a batch records the backfill's progress, in the batch's own transaction: committed together with
