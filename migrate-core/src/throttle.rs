@@ -39,6 +39,8 @@ use crate::error::DataCause;
 use crate::events::Event;
 use crate::interrupt::Interrupt;
 
+mod lag;
+
 /// How backfills pace themselves, for every backfill of a run. What a backfill records itself (its
 /// `max_replica_lag`, `pause_for_vacuum`, `pause_while`, batch size) wins over these.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -271,21 +273,6 @@ fn lsn(text: &str) -> Option<u64> {
     Some((u64::from_str_radix(high, 16).ok()? << 32) | u64::from_str_radix(low, 16).ok()?)
 }
 
-/// Standbys and slots with their positions, in one round trip. Values are read through their output
-/// functions (see the project's rule on casts); the server's own time lag as seconds.
-const POSITIONS: &str = "\
-SELECT 'now', NULL::int4, NULL::text, false, \
-       pg_catalog.textin(pg_catalog.pg_lsn_out(pg_catalog.pg_current_wal_lsn())), NULL::float8 \
-UNION ALL \
-SELECT 'standby', r.pid, r.application_name, r.state IS NULL, \
-       pg_catalog.textin(pg_catalog.pg_lsn_out(r.replay_lsn)), pg_catalog.date_part('epoch', r.replay_lag) \
-  FROM pg_catalog.pg_stat_replication r \
-UNION ALL \
-SELECT CASE WHEN s.slot_type = 'logical' THEN 'logical slot' ELSE 'slot' END, s.active_pid, s.slot_name::text, NOT s.active, \
-       pg_catalog.textin(pg_catalog.pg_lsn_out(CASE WHEN s.slot_type = 'logical' THEN s.confirmed_flush_lsn \
-                                                ELSE s.restart_lsn END)), NULL::float8 \
-  FROM pg_catalog.pg_replication_slots s";
-
 /// Asks, before each batch of one backfill, whether the server can take it.
 pub(crate) struct Throttle<'a> {
     settings: Resolved<'a>,
@@ -436,156 +423,6 @@ impl<'a> Throttle<'a> {
             pid: row.get(0),
             autovacuum: row.get(1),
         }))
-    }
-
-    /// The first standby or slot over the limit.
-    fn lag(&mut self, conn: &mut impl GenericClient) -> Result<Option<PauseCause>, CheckFailed> {
-        let failed = |e| {
-            CheckFailed::of(
-                "the check of the standbys' positions (pg_stat_replication, pg_replication_slots)",
-                e,
-                DataCause::database(
-                    "cannot read the replication positions (pg_stat_replication, pg_replication_slots)",
-                ),
-            )
-        };
-        let statement = match &self.positions {
-            Some(s) => s.clone(),
-            None => {
-                let s = conn.prepare(POSITIONS).map_err(failed)?;
-                self.positions = Some(s.clone());
-                s
-            }
-        };
-        let rows = conn.query(&statement, &[]).map_err(failed)?;
-        let now = Instant::now();
-        let mut current = None;
-        let mut standbys = Vec::new();
-        let mut slots = Vec::new();
-        let mut inactive = Vec::new();
-        let mut hidden = Vec::new();
-        for row in &rows {
-            let kind: &str = row.get(0);
-            let pid: Option<i32> = row.get(1);
-            let name: Option<String> = row.get(2);
-            let position = row.get::<_, Option<&str>>(4).and_then(lsn);
-            match kind {
-                "now" => current = position,
-                "standby" => {
-                    let pid = pid.unwrap_or_default();
-                    if row.get::<_, bool>(3) {
-                        hidden.push(pid);
-                        continue;
-                    }
-                    let name = name.unwrap_or_default();
-                    let lag: Option<f64> = row.get(5);
-                    standbys.push((pid, name, position, lag));
-                }
-                // Not waited for (see the module's docs), but said once when it holds much WAL back.
-                _ if row.get::<_, bool>(3) => inactive.push((
-                    kind == "logical slot",
-                    name.unwrap_or_default(),
-                    position,
-                )),
-                _ => slots.push((
-                    kind == "logical slot",
-                    pid,
-                    name.unwrap_or_default(),
-                    position,
-                )),
-            }
-        }
-        if !hidden.is_empty() {
-            let role: String = conn
-                .query_one("SELECT current_user::text", &[])
-                .map(|r| r.get(0))
-                .unwrap_or_else(|_| "of this connection".to_owned());
-            return Err(CheckFailed::Cause(DataCause::ReplicaLagHidden {
-                role,
-                walsenders: hidden,
-            }));
-        }
-        let Some(current) = current else {
-            return Ok(None);
-        };
-        self.seen.push_back((now, current));
-        let limit = self.settings.lag;
-        let ignored = |name: &str| self.settings.ignore.iter().any(|i| i == name);
-        // How long a consumer at `position` is behind: since the first position it has not reached was current.
-        let behind = |position: u64| {
-            self.seen
-                .iter()
-                .find(|(_, seen)| *seen > position)
-                .map_or(Duration::ZERO, |(at, _)| now.duration_since(*at))
-        };
-        let over = |bytes: u64, time: Duration| {
-            limit.max_bytes().is_some_and(|max| bytes > max)
-                || limit.max_time().is_some_and(|max| time > max)
-        };
-        let mut watched_pids = Vec::new();
-        let mut slowest = current;
-        let mut found = None;
-        for (pid, name, position, server_lag) in standbys {
-            watched_pids.push(pid);
-            // No replay position: an archiver or a base backup, not a standby.
-            let Some(position) = position else { continue };
-            if ignored(&name) {
-                continue;
-            }
-            slowest = slowest.min(position);
-            let bytes = current.saturating_sub(position);
-            let time =
-                behind(position).max(Duration::from_secs_f64(server_lag.unwrap_or(0.0).max(0.0)));
-            if found.is_none() && over(bytes, time) {
-                found = Some(PauseCause::ReplicaLag {
-                    name,
-                    pid,
-                    bytes,
-                    time,
-                });
-            }
-        }
-        for (logical, pid, slot, position) in slots {
-            // A standby's slot follows what it flushed: the standby's own row says more.
-            let Some(position) = position else { continue };
-            if ignored(&slot) || pid.is_some_and(|p| watched_pids.contains(&p)) {
-                continue;
-            }
-            slowest = slowest.min(position);
-            let bytes = current.saturating_sub(position);
-            let time = behind(position);
-            if found.is_none() && over(bytes, time) {
-                found = Some(PauseCause::SlotLag {
-                    slot,
-                    logical,
-                    bytes,
-                    time,
-                });
-            }
-        }
-        for (logical, slot, position) in inactive {
-            let Some(position) = position else { continue };
-            let bytes = current.saturating_sub(position);
-            if !ignored(&slot)
-                && bytes > limit.max_bytes().unwrap_or(DEFAULT_MAX_REPLICA_LAG_BYTES)
-                && !self.inactive.iter().any(|s| s.slot == slot)
-            {
-                self.inactive.push(InactiveSlot {
-                    slot,
-                    logical,
-                    bytes,
-                    said: false,
-                });
-            }
-        }
-        // Positions every watched consumer has passed are no longer needed, but the last one before them is.
-        while self.seen.len() > 1 && self.seen[1].1 <= slowest {
-            self.seen.pop_front();
-        }
-        while self.seen.len() > 100_000 {
-            self.seen.pop_front();
-        }
-        Ok(found)
     }
 
     /// Waits until nothing holds the next batch back, re-checking with a backoff of up to a second, each
