@@ -185,92 +185,38 @@ impl<'a> Migrator<'a> {
         let plain = last == 0 && !step.fake && self.observer.is_none() && is_plain(step);
         let total: usize = segments.iter().map(Vec::len).sum();
         // Only a migration of several transactions has steps to journal.
-        let (mut started_journal, mut done) = (false, 0);
-        if last > 0 {
-            let units = step.units();
-            if let Some(row) = journal::load(client, &self.table, m.name())? {
-                done = super::stepwise::continue_at(step, &units, &row)?;
-                started_journal = true;
-                events(Event::Continued {
-                    name: m.name(),
-                    direction: step.direction,
-                    done,
-                    total,
-                });
-            }
-        }
+        let continued = if last > 0 {
+            self.continue_from_journal(client, step, total, events)?
+        } else {
+            None
+        };
+        let (mut started_journal, done) = (continued.is_some(), continued.unwrap_or(0));
         let mut committed = 0;
         let mut ran = None;
-        for (i, segment) in segments.iter().enumerate() {
-            if committed + segment.len() <= done && i < last {
-                committed += segment.len();
+        for (i, units) in segments.iter().enumerate() {
+            if committed + units.len() <= done && i < last {
+                committed += units.len();
                 continue;
             }
             // Between two transactions is where a stop leaves a clean state: what committed is recorded.
             if committed > 0 {
-                if let Some(stop) = self.interrupt.stop() {
-                    return Err(stop.error(format!(
-                        "before statement {} of {total} of migration {} (`{}`); {committed} of its statement(s) \
-                         took effect and are kept, each recorded as it committed; the next `{}` continues it",
-                        committed + 1,
-                        m.name(),
-                        step.direction,
-                        step.direction
-                    )));
-                }
+                self.check_interrupt_within(step, committed, total)?;
             }
-            let outcome = if committed == 0 {
-                OutcomeBase::RolledBack
-            } else {
-                OutcomeBase::Split(committed)
+            let segment = Segment {
+                units,
+                committed,
+                // The first transaction this run sends checks the safeguards of everything still to run.
+                first: committed == done,
+                last: i == last,
+                journaled: started_journal,
             };
-            // The first transaction this run sends checks the safeguards of everything still to run.
-            let first = committed == done;
             let attempt = self.retrying(m.name(), events, |events| {
                 if plain {
                     return self
-                        .attempt_plain(client, step, segment, started, restore, events)
+                        .attempt_plain(client, step, units, started, restore, events)
                         .map(Some);
                 }
-                let mut tx = client
-                    .transaction()
-                    .map_err(Error::database("cannot start a transaction"))?;
-                // The `SET LOCAL` timeouts are sent with run_units' first query.
-                let result = self
-                    .check_first_segment(&mut tx, step, first, &step.units()[committed..])
-                    .and_then(|()| {
-                        self.run_units(&mut tx, step, segment, outcome, Begin::Opened, events)
-                    })
-                    .and_then(|()| {
-                        if i == last {
-                            self.restore_session(&mut tx, step, restore)?;
-                            let recorded =
-                                self.record(&mut tx, step, started, outcome.at(0), false)?;
-                            if started_journal {
-                                journal::finish(&mut tx, &self.table, m.name())?;
-                            }
-                            Ok(Some(recorded))
-                        } else {
-                            if !started_journal {
-                                journal::begin(&mut tx, &self.table, m.name(), step.direction)?;
-                            }
-                            let entries: Vec<String> =
-                                segment.iter().map(super::stepwise::entry).collect();
-                            journal::advance(&mut tx, &self.table, m.name(), &entries)?;
-                            Ok(None)
-                        }
-                    });
-                match result {
-                    Ok(recorded) => {
-                        tx.commit().map_err(Error::database("cannot commit"))?;
-                        Ok(recorded)
-                    }
-                    Err(e) => {
-                        // Sent explicitly so the session is clean for a retry or the unlock that follows.
-                        let _ = tx.rollback();
-                        Err(e)
-                    }
-                }
+                self.attempt_segment(client, step, &segment, started, restore, events)
             });
             let recorded = match attempt {
                 Ok(recorded) => recorded,
@@ -284,7 +230,7 @@ impl<'a> Migrator<'a> {
                 }
             };
             started_journal |= i < last;
-            committed += segment.len();
+            committed += units.len();
             ran = ran.or(recorded);
         }
 
@@ -295,6 +241,113 @@ impl<'a> Migrator<'a> {
             fake: step.fake,
         });
         ran.ok_or(Error::Internal("a migration ran without its bookkeeping"))
+    }
+
+    /// Where an earlier run stopped in a migration of several transactions: the statements it committed, as
+    /// its journal entry records them; `None` when there is none.
+    fn continue_from_journal(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        total: usize,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Option<usize>, Error> {
+        let m = step.migration;
+        let units = step.units();
+        let Some(row) = journal::load(client, &self.table, m.name())? else {
+            return Ok(None);
+        };
+        let done = super::stepwise::continue_at(step, &units, &row)?;
+        events(Event::Continued {
+            name: m.name(),
+            direction: step.direction,
+            done,
+            total,
+        });
+        Ok(Some(done))
+    }
+
+    /// Stops before the statement after the `committed` ones of a segmented migration when a stop was
+    /// requested: its earlier transactions are kept, and the next run continues it.
+    fn check_interrupt_within(
+        &self,
+        step: &Step<'a>,
+        committed: usize,
+        total: usize,
+    ) -> Result<(), Error> {
+        let Some(stop) = self.interrupt.stop() else {
+            return Ok(());
+        };
+        Err(stop.error(format!(
+            "before statement {} of {total} of migration {} (`{}`); {committed} of its statement(s) \
+             took effect and are kept, each recorded as it committed; the next `{}` continues it",
+            committed + 1,
+            step.migration.name(),
+            step.direction,
+            step.direction
+        )))
+    }
+
+    /// One attempt at one transaction of a segmented migration, in a driver transaction; rolled back on any
+    /// failure. Returns the bookkeeping row's `Ran` from the last transaction.
+    fn attempt_segment(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        segment: &Segment<'_>,
+        started: Instant,
+        restore: &str,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Option<Ran>, Error> {
+        let mut tx = client
+            .transaction()
+            .map_err(Error::database("cannot start a transaction"))?;
+        // The `SET LOCAL` timeouts are sent with run_units' first query.
+        let result = self
+            .check_first_segment(&mut tx, step, segment.first, &step.units()[segment.committed..])
+            .and_then(|()| {
+                self.run_units(&mut tx, step, segment.units, segment.outcome(), Begin::Opened, events)
+            })
+            .and_then(|()| self.close_segment(&mut tx, step, segment, started, restore));
+        match result {
+            Ok(recorded) => {
+                tx.commit().map_err(Error::database("cannot commit"))?;
+                Ok(recorded)
+            }
+            Err(e) => {
+                // Sent explicitly so the session is clean for a retry or the unlock that follows.
+                let _ = tx.rollback();
+                Err(e)
+            }
+        }
+    }
+
+    /// The end of a segmented migration's transaction, before its commit: in the last, the session put
+    /// back and the bookkeeping row; in the others, the journal advanced past its statements.
+    fn close_segment(
+        &self,
+        tx: &mut impl GenericClient,
+        step: &Step<'a>,
+        segment: &Segment<'_>,
+        started: Instant,
+        restore: &str,
+    ) -> Result<Option<Ran>, Error> {
+        let name = step.migration.name();
+        if segment.last {
+            self.restore_session(tx, step, restore)?;
+            let recorded = self.record(tx, step, started, segment.outcome().at(0), false)?;
+            if segment.journaled {
+                journal::finish(tx, &self.table, name)?;
+            }
+            Ok(Some(recorded))
+        } else {
+            if !segment.journaled {
+                journal::begin(tx, &self.table, name, step.direction)?;
+            }
+            let entries: Vec<String> = segment.units.iter().map(super::stepwise::entry).collect();
+            journal::advance(tx, &self.table, name, &entries)?;
+            Ok(None)
+        }
     }
 
     /// One attempt at a migration of plain statements ([`is_plain`]) in one transaction that the runner
@@ -583,6 +636,31 @@ impl OutcomeBase {
         match self {
             OutcomeBase::RolledBack => Outcome::RolledBack,
             OutcomeBase::Split(committed) => Outcome::SplitCommitted { committed },
+        }
+    }
+}
+
+/// One transaction of a segmented migration ([`Migrator::run_segmented`]), and where it stands in the
+/// migration.
+struct Segment<'s> {
+    units: &'s [Statement],
+    /// The migration's statements committed before it, by earlier runs or transactions.
+    committed: usize,
+    /// Whether it is the first transaction this run sends.
+    first: bool,
+    /// Whether it is the migration's last, which takes the bookkeeping row.
+    last: bool,
+    /// Whether the journal has an entry for the migration already.
+    journaled: bool,
+}
+
+impl Segment<'_> {
+    /// What a failure in it leaves of the migration's statements.
+    fn outcome(&self) -> OutcomeBase {
+        if self.committed == 0 {
+            OutcomeBase::RolledBack
+        } else {
+            OutcomeBase::Split(self.committed)
         }
     }
 }
