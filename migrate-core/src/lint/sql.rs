@@ -101,6 +101,14 @@ pub(crate) fn check(
 ) -> (Vec<Hit>, Vec<ParseFailure>) {
     let layout = Layout::new(inputs);
     let parse = SourceFile::parse(&layout.text);
+    let failures = parse_failures(&parse, &layout);
+    let stmts = statements(&parse, &layout);
+    let raw = raw_hits(&parse, &stmts, inputs, pg_major, transactional);
+    (hits(raw, &stmts, &layout), failures)
+}
+
+/// The first error the parser found in each input, in input order.
+fn parse_failures(parse: &squawk_syntax::Parse<SourceFile>, layout: &Layout) -> Vec<ParseFailure> {
     let mut failures: Vec<ParseFailure> = Vec::new();
     for error in parse.errors() {
         let offset = usize::from(error.range().start());
@@ -133,8 +141,12 @@ pub(crate) fn check(
         });
     }
     failures.sort_by_key(|f| f.input);
+    failures
+}
 
-    let stmts: Vec<Stmt> = parse
+/// The top-level statements of the combined text that belong to an input.
+fn statements(parse: &squawk_syntax::Parse<SourceFile>, layout: &Layout) -> Vec<Stmt> {
+    parse
         .tree()
         .stmts()
         .filter_map(|node| {
@@ -154,9 +166,38 @@ pub(crate) fn check(
                 input,
             })
         })
-        .collect();
+        .collect()
+}
 
-    // Where each table was created, to exempt later statements on it.
+/// Every rule each statement (by index) breaks, squawk's and ours, with repeats and rules that a more
+/// precise one shadows; those are sorted out by [`hits`].
+fn raw_hits(
+    parse: &squawk_syntax::Parse<SourceFile>,
+    stmts: &[Stmt],
+    inputs: &[Input<'_>],
+    pg_major: u32,
+    transactional: bool,
+) -> Vec<(usize, Rule, Option<String>)> {
+    let mut raw: Vec<(usize, Rule, Option<String>)> = Vec::new();
+    squawk_hits(parse, stmts, pg_major, transactional, &mut raw);
+    for (i, stmt) in stmts.iter().enumerate() {
+        own_hits(stmt, inputs[stmt.input].op, pg_major, |rule, detail| {
+            raw.push((i, rule, detail))
+        });
+    }
+    if !transactional {
+        concurrent_with_other_ddl(stmts, inputs, &mut raw);
+    }
+    for (i, rule, detail) in &mut raw {
+        if matches!(rule, Rule::RequireWhereClause | Rule::WholeTableUpdate) && detail.is_none() {
+            *detail = altered_in_the_same_transaction(stmts, inputs, *i, transactional);
+        }
+    }
+    raw
+}
+
+/// Where each table was created, to exempt later statements on it.
+fn created_tables(stmts: &[Stmt]) -> HashMap<String, usize> {
     let mut created: HashMap<String, usize> = HashMap::new();
     for (i, stmt) in stmts.iter().enumerate() {
         if let ast::Stmt::CreateTable(t) = &stmt.node {
@@ -168,6 +209,14 @@ pub(crate) fn check(
             }
         }
     }
+    created
+}
+
+/// The hits as reported, in statement order: one per rule and statement, a general rule left out where a
+/// more precise one is there, and the rules that exempt new tables left out on a table the migration created
+/// before the statement.
+fn hits(mut raw: Vec<(usize, Rule, Option<String>)>, stmts: &[Stmt], layout: &Layout) -> Vec<Hit> {
+    let created = created_tables(stmts);
     let is_new = |i: usize| {
         stmts[i]
             .table
@@ -175,22 +224,6 @@ pub(crate) fn check(
             .and_then(|t| created.get(t))
             .is_some_and(|&at| at < i)
     };
-
-    let mut raw: Vec<(usize, Rule, Option<String>)> = Vec::new();
-    squawk_hits(&parse, &stmts, pg_major, transactional, &mut raw);
-    for (i, stmt) in stmts.iter().enumerate() {
-        own_hits(stmt, inputs[stmt.input].op, pg_major, |rule, detail| {
-            raw.push((i, rule, detail))
-        });
-    }
-    if !transactional {
-        concurrent_with_other_ddl(&stmts, inputs, &mut raw);
-    }
-    for (i, rule, detail) in &mut raw {
-        if matches!(rule, Rule::RequireWhereClause | Rule::WholeTableUpdate) && detail.is_none() {
-            *detail = altered_in_the_same_transaction(&stmts, inputs, *i, transactional);
-        }
-    }
 
     // One hit per rule and statement, and a general rule gives way to a more precise one on the same statement:
     // squawk reports constraint-missing-not-valid next to its foreign key, unique and primary key rules, and
@@ -213,8 +246,7 @@ pub(crate) fn check(
     let present: HashSet<(usize, Rule)> = raw.iter().map(|(i, r, _)| (*i, *r)).collect();
     raw.sort_by_key(|(i, r, _)| (*i, *r));
     raw.dedup_by_key(|(i, r, _)| (*i, *r));
-    let hits = raw
-        .into_iter()
+    raw.into_iter()
         .filter(|(i, r, _)| {
             !SHADOWED
                 .iter()
@@ -228,8 +260,7 @@ pub(crate) fn check(
             statement: one_line(&stmts[i].node.syntax().text().to_string()),
             detail,
         })
-        .collect();
-    (hits, failures)
+        .collect()
 }
 
 fn squawk_hits(
