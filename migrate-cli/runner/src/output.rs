@@ -16,6 +16,26 @@ thread_local! {
 /// Prints engine events: progress on stdout, waits, warnings and backfill progress bars on stderr.
 pub fn print_event(event: Event<'_>) {
     match event {
+        Event::Backfill { .. }
+        | Event::BackfillPaused { .. }
+        | Event::BackfillResumed { .. }
+        | Event::BackfillFinished { .. }
+        | Event::BackfillRestarted { .. }
+        | Event::BackfillSlotInactive { .. } => print_backfill_event(event),
+        Event::Started { .. }
+        | Event::Continued { .. }
+        | Event::UndoingPart { .. }
+        | Event::Finished { .. }
+        | Event::ChangedSinceApplied { .. }
+        | Event::BaselineRecorded { .. } => print_migration_event(event),
+        _ => print_lock_or_server_event(event),
+    }
+    crate::stdio::flush_out();
+}
+
+/// A backfill's events: its progress bar, its pauses, its end, and what makes it start over or hold WAL back.
+fn print_backfill_event(event: Event<'_>) {
+    match event {
         Event::Backfill {
             name,
             table,
@@ -24,36 +44,13 @@ pub fn print_event(event: Event<'_>) {
             rate,
             batch_size,
             remaining,
-        } => {
-            BACKFILL_BAR.with(|cell| {
-                let mut bar = cell.borrow_mut();
-                let bar = bar.get_or_insert_with(|| {
-                    // Drawn on stderr, and only on a terminal: indicatif hides it otherwise.
-                    let bar = ProgressBar::new(total);
-                    bar.set_style(
-                        ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} rows, {msg}")
-                            .unwrap_or_else(|_| ProgressStyle::default_bar())
-                            .progress_chars("=> "),
-                    );
-                    bar.set_prefix(format!("{name}: backfill {table}"));
-                    bar
-                });
-                bar.set_length(total.max(done));
-                bar.set_position(done);
-                // The engine's estimate: the bar's own would count the rows the application's writers fill
-                // meanwhile as left to do, and smooths over a quarter of a minute.
-                let left = remaining.map_or_else(
-                    || "estimating the time left".to_owned(),
-                    |left| {
-                        format!(
-                            "about {} left",
-                            humantime::format_duration(Duration::from_secs(left.as_secs()))
-                        )
-                    },
-                );
-                bar.set_message(format!("{rate:.0} rows/s, batch of {batch_size}, {left}"));
-            });
-        }
+        } => show_backfill_bar(
+            name,
+            table,
+            done,
+            total,
+            backfill_message(rate, batch_size, remaining),
+        ),
         Event::BackfillPaused {
             name,
             table,
@@ -73,82 +70,11 @@ pub fn print_event(event: Event<'_>) {
             elapsed,
             pauses,
         } => {
-            BACKFILL_BAR.with(|cell| {
-                if let Some(bar) = cell.borrow_mut().take() {
-                    bar.finish_and_clear();
-                }
-            });
+            clear_backfill_bar();
             outln!(
                 "{name}: backfilled {table}: {}",
                 crate::pacing::summary(rows, elapsed, pauses)
             );
-        }
-        Event::WaitingForLock { table, holder } => {
-            let holder = holder
-                .map(|p| format!(" (held by server process {p})"))
-                .unwrap_or_default();
-            errln!("waiting for the migration lock on {table}{holder}...");
-        }
-        Event::Started {
-            name,
-            transactional: false,
-            fake: false,
-            direction,
-        } => {
-            outln!("running {direction} of {name} outside a transaction (each step commits on its own, recorded as it commits)");
-        }
-        Event::Started { .. } => {}
-        Event::Continued {
-            name,
-            direction,
-            done,
-            total,
-        } => {
-            outln!("continuing {direction} of {name}: {done} of its {total} statement(s) took effect in an earlier run and are kept");
-        }
-        Event::UndoingPart { name, done, total } => {
-            outln!("undoing the part of {name} that an interrupted `up` applied ({done} of its {total} statement(s)); it is not recorded as applied");
-        }
-        Event::Finished {
-            name,
-            direction,
-            elapsed,
-            fake,
-        } => {
-            BACKFILL_BAR.with(|cell| {
-                if let Some(bar) = cell.borrow_mut().take() {
-                    bar.finish_and_clear();
-                }
-            });
-            let verb = match (direction, fake) {
-                (Direction::Up, false) => "applied ",
-                (Direction::Down, false) => "reverted",
-                (Direction::Up, true) => "recorded (--fake, not run)",
-                (Direction::Down, true) => "unrecorded (--fake, not run)",
-            };
-            let verb = paint(verb, Colour::Green, Stream::Stdout);
-            outln!("{verb} {name} ({} ms)", elapsed.as_millis());
-        }
-        Event::Retrying {
-            name,
-            attempt,
-            delay,
-            reason,
-        } => {
-            let mut lines = reason.lines();
-            let first = lines.next().unwrap_or_default();
-            errln!(
-                "{name}: {} ({first}); retry {attempt} in {} ms",
-                paint("lock not available", Colour::Yellow, Stream::Stderr),
-                delay.as_millis()
-            );
-            // Who held the locks, when the run saw it (see `Migrator::watch_locks`).
-            for line in lines.filter(|l| l.trim_start().starts_with("blocked by ")) {
-                errln!("{line}");
-            }
-        }
-        Event::DroppedInvalidIndex { name, index } => {
-            errln!("{name}: dropped the invalid index {index} left by a failed concurrent build");
         }
         Event::BackfillRestarted {
             name,
@@ -178,6 +104,95 @@ pub fn print_event(event: Event<'_>) {
                 _ => errln!("{line}"),
             });
         }
+        _ => {}
+    }
+}
+
+/// Moves the running backfill's bar to `done` of `total` rows, creating it at its first batch.
+fn show_backfill_bar(name: &str, table: &str, done: u64, total: u64, message: String) {
+    BACKFILL_BAR.with(|cell| {
+        let mut bar = cell.borrow_mut();
+        let bar = bar.get_or_insert_with(|| {
+            // Drawn on stderr, and only on a terminal: indicatif hides it otherwise.
+            let bar = ProgressBar::new(total);
+            bar.set_style(
+                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} rows, {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
+            );
+            bar.set_prefix(format!("{name}: backfill {table}"));
+            bar
+        });
+        bar.set_length(total.max(done));
+        bar.set_position(done);
+        bar.set_message(message);
+    });
+}
+
+/// The backfill bar's message: its rate, its next batch and the time left.
+fn backfill_message(rate: f64, batch_size: u32, remaining: Option<Duration>) -> String {
+    // The engine's estimate: the bar's own would count the rows the application's writers fill
+    // meanwhile as left to do, and smooths over a quarter of a minute.
+    let left = remaining.map_or_else(
+        || "estimating the time left".to_owned(),
+        |left| {
+            format!(
+                "about {} left",
+                humantime::format_duration(Duration::from_secs(left.as_secs()))
+            )
+        },
+    );
+    format!("{rate:.0} rows/s, batch of {batch_size}, {left}")
+}
+
+/// Removes the backfill's bar, if one is drawn, before the line that says how it ended.
+fn clear_backfill_bar() {
+    BACKFILL_BAR.with(|cell| {
+        if let Some(bar) = cell.borrow_mut().take() {
+            bar.finish_and_clear();
+        }
+    });
+}
+
+/// A migration's run: how it starts or continues, how it ends, and how it is recorded.
+fn print_migration_event(event: Event<'_>) {
+    match event {
+        Event::Started {
+            name,
+            transactional: false,
+            fake: false,
+            direction,
+        } => {
+            outln!("running {direction} of {name} outside a transaction (each step commits on its own, recorded as it commits)");
+        }
+        Event::Started { .. } => {}
+        Event::Continued {
+            name,
+            direction,
+            done,
+            total,
+        } => {
+            outln!("continuing {direction} of {name}: {done} of its {total} statement(s) took effect in an earlier run and are kept");
+        }
+        Event::UndoingPart { name, done, total } => {
+            outln!("undoing the part of {name} that an interrupted `up` applied ({done} of its {total} statement(s)); it is not recorded as applied");
+        }
+        Event::Finished {
+            name,
+            direction,
+            elapsed,
+            fake,
+        } => {
+            clear_backfill_bar();
+            let verb = match (direction, fake) {
+                (Direction::Up, false) => "applied ",
+                (Direction::Down, false) => "reverted",
+                (Direction::Up, true) => "recorded (--fake, not run)",
+                (Direction::Down, true) => "unrecorded (--fake, not run)",
+            };
+            let verb = paint(verb, Colour::Green, Stream::Stdout);
+            outln!("{verb} {name} ({} ms)", elapsed.as_millis());
+        }
         Event::ChangedSinceApplied { name } => {
             errln!(
                 "{} {name} changed since it was applied; reverting it with its current `down`",
@@ -188,6 +203,40 @@ pub fn print_event(event: Event<'_>) {
             outln!(
                 "recorded {name} as applied without running it: this database applied all {replaced} migrations it squashes"
             );
+        }
+        _ => {}
+    }
+}
+
+/// Waits for locks and retries, and what the server left behind or said while a migration ran.
+fn print_lock_or_server_event(event: Event<'_>) {
+    match event {
+        Event::WaitingForLock { table, holder } => {
+            let holder = holder
+                .map(|p| format!(" (held by server process {p})"))
+                .unwrap_or_default();
+            errln!("waiting for the migration lock on {table}{holder}...");
+        }
+        Event::Retrying {
+            name,
+            attempt,
+            delay,
+            reason,
+        } => {
+            let mut lines = reason.lines();
+            let first = lines.next().unwrap_or_default();
+            errln!(
+                "{name}: {} ({first}); retry {attempt} in {} ms",
+                paint("lock not available", Colour::Yellow, Stream::Stderr),
+                delay.as_millis()
+            );
+            // Who held the locks, when the run saw it (see `Migrator::watch_locks`).
+            for line in lines.filter(|l| l.trim_start().starts_with("blocked by ")) {
+                errln!("{line}");
+            }
+        }
+        Event::DroppedInvalidIndex { name, index } => {
+            errln!("{name}: dropped the invalid index {index} left by a failed concurrent build");
         }
         Event::Notice {
             name,
@@ -208,7 +257,6 @@ pub fn print_event(event: Event<'_>) {
         }
         _ => {}
     }
-    crate::stdio::flush_out();
 }
 
 /// `warning:`, yellow on a terminal.
