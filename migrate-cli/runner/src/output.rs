@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressStyle};
-use migrate_core::{Direction, Event, State, StatusReport};
+use migrate_core::{Direction, Event, State, StatusReport, Summary};
 
 thread_local! {
     /// The progress bar of the backfill running now, if any.
@@ -364,9 +364,24 @@ fn write_run_on(out: &mut impl Write, at: &chrono::DateTime<chrono::Utc>) -> std
 
 /// The summary line and the explanations under the status table.
 fn status_footer(status: &StatusReport<'_>) -> String {
-    let mut out = String::new();
     let summary = status.summary();
-    let count = |s| match s {
+    let mut out = summary_line(&summary);
+    out.push('\n');
+    explain_pending_contract(&mut out, status);
+    explain_edited_files(&mut out, &summary);
+    explain_missing_files(&mut out, status, &summary);
+    explain_squashed(&mut out, status, &summary);
+    explain_in_progress(&mut out, status);
+    explain_failures(&mut out, status);
+    if count(&summary, State::OutOfOrder) > 0 {
+        out.push_str("OUT OF ORDER: pending but older than the newest applied migration; `up` needs --allow-out-of-order\n");
+    }
+    out
+}
+
+/// How many migrations the summary counts in `state`.
+fn count(summary: &Summary, state: State) -> usize {
+    match state {
         State::Applied => summary.applied,
         State::Changed => summary.changed,
         State::Missing => summary.missing,
@@ -377,24 +392,28 @@ fn status_footer(status: &StatusReport<'_>) -> String {
         State::Unverified => summary.unverified,
         State::Squashed => summary.squashed,
         State::Adopted => summary.adopted,
-    };
+    }
+}
+
+/// `3 applied, 1 pending, 1 changed`: applied and pending always, the other states when there are any.
+fn summary_line(summary: &Summary) -> String {
     let mut line = vec![
         format!(
             "{} applied",
-            count(State::Applied)
-                + count(State::Changed)
-                + count(State::Renamed)
-                + count(State::Unverified)
-                + count(State::Adopted)
+            count(summary, State::Applied)
+                + count(summary, State::Changed)
+                + count(summary, State::Renamed)
+                + count(summary, State::Unverified)
+                + count(summary, State::Adopted)
         ),
         match summary.contracts_pending {
             0 => format!(
                 "{} pending",
-                count(State::Pending) + count(State::OutOfOrder)
+                count(summary, State::Pending) + count(summary, State::OutOfOrder)
             ),
             contracts => format!(
                 "{} pending ({contracts} of them contract(s))",
-                count(State::Pending) + count(State::OutOfOrder)
+                count(summary, State::Pending) + count(summary, State::OutOfOrder)
             ),
         },
     ];
@@ -408,12 +427,15 @@ fn status_footer(status: &StatusReport<'_>) -> String {
         (State::OutOfOrder, "out of order"),
         (State::Failed, "failed part-way"),
     ] {
-        if count(state) > 0 {
-            line.push(format!("{} {what}", count(state)));
+        if count(summary, state) > 0 {
+            line.push(format!("{} {what}", count(summary, state)));
         }
     }
-    out.push_str(&line.join(", "));
-    out.push('\n');
+    line.join(", ")
+}
+
+/// When the first pending contract can be applied, and what comes before it.
+fn explain_pending_contract(out: &mut String, status: &StatusReport<'_>) {
     if let Some((expands, contract)) = status.first_pending_contract() {
         let before = match expands {
             0 => "no expand comes before it".to_owned(),
@@ -425,18 +447,26 @@ fn status_footer(status: &StatusReport<'_>) -> String {
             contract.contract.as_deref().unwrap_or_default(),
         ));
     }
-    if count(State::Changed) > 0 {
+}
+
+/// Applied migrations whose file no longer matches what was recorded: edited, renamed, or never checksummed.
+fn explain_edited_files(out: &mut String, summary: &Summary) {
+    if count(summary, State::Changed) > 0 {
         out.push_str("CHANGED: the file was edited after it was applied; `up` refuses until the edit is undone or `repair` accepts it\n");
     }
-    if count(State::Renamed) > 0 {
+    if count(summary, State::Renamed) > 0 {
         out.push_str("RENAMED: the file of an applied migration has a new name, with the same content; `up` refuses until `repair` records the new name\n");
     }
-    if count(State::Unverified) > 0 {
+    if count(summary, State::Unverified) > 0 {
         out.push_str("UNVERIFIED: applied, but the migrations table has no checksum for it (written by another tool or by hand), so an edit cannot be detected; `repair` records the file's current checksum\n");
     }
+}
+
+/// Applied migrations without a file, and the pending files that look like one of them.
+fn explain_missing_files(out: &mut String, status: &StatusReport<'_>, summary: &Summary) {
     // An applied migration whose content pending files have is not to be forgotten: `up` would run it again.
     let lookalikes = status.lookalikes();
-    if count(State::Missing) > lookalikes.len() {
+    if count(summary, State::Missing) > lookalikes.len() {
         out.push_str(
             "MISSING FILE: applied, but the file is gone; restore it, or `repair` forgets it\n",
         );
@@ -452,7 +482,11 @@ fn status_footer(status: &StatusReport<'_>) -> String {
             if files.len() == 1 { "has" } else { "have" },
         ));
     }
-    if count(State::Squashed) > 0 {
+}
+
+/// Applied migrations squashed into a baseline that this database cannot record yet, with `up`'s refusal.
+fn explain_squashed(out: &mut String, status: &StatusReport<'_>, summary: &Summary) {
+    if count(summary, State::Squashed) > 0 {
         // Not missing files: `up` refuses, and what it says is the way on.
         out.push_str(
             "SQUASHED: applied, and its file was squashed into a baseline that `up` cannot record on this database \
@@ -464,6 +498,10 @@ fn status_footer(status: &StatusReport<'_>) -> String {
             }
         }
     }
+}
+
+/// Migrations run outside a transaction that were stopped part-way, and the command that continues each.
+fn explain_in_progress(out: &mut String, status: &StatusReport<'_>) {
     for row in status.in_progress() {
         let undo = match row.direction {
             Direction::Up => " (or `down` undoes them)".to_owned(),
@@ -474,6 +512,10 @@ fn status_footer(status: &StatusReport<'_>) -> String {
             row.name, row.direction, row.done.len(), row.direction
         ));
     }
+}
+
+/// Migrations marked as failed part-way: what was committed, and how to clear the mark.
+fn explain_failures(out: &mut String, status: &StatusReport<'_>) {
     let unknown: Vec<&str> = status.unknown_failures().map(|f| f.name.as_str()).collect();
     for f in status.failures() {
         if unknown.contains(&f.name.as_str()) {
@@ -499,10 +541,6 @@ fn status_footer(status: &StatusReport<'_>) -> String {
             ));
         }
     }
-    if count(State::OutOfOrder) > 0 {
-        out.push_str("OUT OF ORDER: pending but older than the newest applied migration; `up` needs --allow-out-of-order\n");
-    }
-    out
 }
 
 /// A workflow command's message, escaped as GitHub's runner unescapes it.
