@@ -177,6 +177,19 @@ impl Progress {
 
     fn engine(&self, index: usize, name: &str, event: Event<'_>) {
         match event {
+            Event::Backfill { .. }
+            | Event::BackfillPaused { .. }
+            | Event::BackfillResumed { .. }
+            | Event::BackfillRestarted { .. }
+            | Event::BackfillSlotInactive { .. } => self.backfill_event(index, name, event),
+            _ => self.migration_event(index, name, event),
+        }
+    }
+
+    /// A migration's events on target `name`: its start and end, lock retries, and what the server left
+    /// behind or said.
+    fn migration_event(&self, index: usize, name: &str, event: Event<'_>) {
+        match event {
             // Plain lines name a migration once it is applied; on a terminal the target's line shows it as it
             // starts.
             Event::Started {
@@ -218,6 +231,37 @@ impl Progress {
                 name: migration,
                 blocked,
             } => self.note(&format!("{name}: {migration}: {blocked}")),
+            Event::DroppedInvalidIndex {
+                name: migration,
+                index: dropped,
+            } => self.note(&format!(
+                "{name}: {migration}: dropped the invalid index {dropped} left by a failed concurrent build"
+            )),
+            Event::ChangedSinceApplied { name: migration } => self.note(&format!(
+                "warning: {name}: {migration} changed since it was applied; reverting it with its current `down`"
+            )),
+            Event::BaselineRecorded {
+                name: migration, ..
+            } => self.note(&format!(
+                "{name}: recorded the squashed baseline {migration} as applied without running it"
+            )),
+            Event::Notice {
+                name: migration,
+                direction,
+                position,
+                op,
+                notice,
+            } => self.note(&format!(
+                "{name}: {migration} ({direction}) #{position} ({op}): {notice}"
+            )),
+            _ => {}
+        }
+    }
+
+    /// A backfill's events on target `name`: its progress, its pauses, and what makes it start over or hold
+    /// WAL back.
+    fn backfill_event(&self, index: usize, name: &str, event: Event<'_>) {
+        match event {
             Event::Backfill {
                 name: migration,
                 table,
@@ -237,13 +281,7 @@ impl Progress {
                 cause,
                 waited,
             } => {
-                let news = {
-                    let mut paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
-                    let mut shown = paused.remove(&index);
-                    let news = crate::pacing::pause_is_news(&mut shown, cause);
-                    paused.extend(shown.map(|c| (index, c)));
-                    news
-                };
+                let news = self.pause_is_news(index, cause);
                 self.running_line(
                     index,
                     name,
@@ -292,31 +330,18 @@ impl Progress {
                 "warning: {name}: {migration}: {}",
                 crate::pacing::inactive_slot(table, slot, logical, bytes)
             )),
-            Event::DroppedInvalidIndex {
-                name: migration,
-                index: dropped,
-            } => self.note(&format!(
-                "{name}: {migration}: dropped the invalid index {dropped} left by a failed concurrent build"
-            )),
-            Event::ChangedSinceApplied { name: migration } => self.note(&format!(
-                "warning: {name}: {migration} changed since it was applied; reverting it with its current `down`"
-            )),
-            Event::BaselineRecorded {
-                name: migration, ..
-            } => self.note(&format!(
-                "{name}: recorded the squashed baseline {migration} as applied without running it"
-            )),
-            Event::Notice {
-                name: migration,
-                direction,
-                position,
-                op,
-                notice,
-            } => self.note(&format!(
-                "{name}: {migration} ({direction}) #{position} ({op}): {notice}"
-            )),
             _ => {}
         }
+    }
+
+    /// Whether target `index`'s pause is worth a line (it starts, or its cause changed), remembering `cause`
+    /// as the one shown.
+    fn pause_is_news(&self, index: usize, cause: &PauseCause) -> bool {
+        let mut paused = self.paused.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut shown = paused.remove(&index);
+        let news = crate::pacing::pause_is_news(&mut shown, cause);
+        paused.extend(shown.map(|c| (index, c)));
+        news
     }
 
     fn count(&self, f: impl FnOnce(&mut Counts)) {
