@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use migrate_core::fleet::{
-    Fleet, FleetReport, Phase, TargetError, TargetReport, TargetState, TargetStatus,
+    Fleet, FleetReport, Phase, Target, TargetError, TargetReport, TargetState, TargetStatus,
 };
 use serde_json::{json, Value};
 
@@ -66,6 +66,29 @@ pub fn run_text(
     idle_in_transaction: Option<std::time::Duration>,
 ) -> String {
     let mut out = String::new();
+    run_counts(&mut out, report, verb);
+    let targets = fleet.targets();
+    failed_targets(&mut out, targets, report);
+    ended_sessions_hint(&mut out, targets, report, idle_in_transaction);
+    unfinished_targets(&mut out, targets, report);
+    slowest_targets(&mut out, targets, report);
+    if let Some(reason) = &report.stopped {
+        let _ = writeln!(out, "stopped: {reason}");
+    }
+    if report.count(TargetState::Failed) + report.count(TargetState::Interrupted) > 0 {
+        let _ = writeln!(
+            out,
+            "each target is its own unit: a failed or interrupted target's migration in progress was rolled \
+             back, or kept as far as it took effect, each step recorded as it committed; the migrations before \
+             it stay; run the same command again to continue"
+        );
+    }
+    marked_targets(&mut out, targets, report);
+    out
+}
+
+/// The run's first line (targets, time, migrations run) and how many targets ended in each state.
+fn run_counts(out: &mut String, report: &FleetReport, verb: &str) {
     let ran_word = if verb == "down" {
         "reverted"
     } else {
@@ -84,7 +107,10 @@ pub fn run_text(
             let _ = writeln!(out, "  {:<12} {n}", state.as_str());
         }
     }
-    let targets = fleet.targets();
+}
+
+/// The failed, unreachable and interrupted targets, each with its error.
+fn failed_targets(out: &mut String, targets: &[Target], report: &FleetReport) {
     for state in [
         TargetState::Failed,
         TargetState::Unreachable,
@@ -116,6 +142,15 @@ pub fn run_text(
             let _ = writeln!(out, "  and {} more (see --json)", with.len() - LISTED);
         }
     }
+}
+
+/// Why the server may have ended the sessions it ended, naming their targets.
+fn ended_sessions_hint(
+    out: &mut String,
+    targets: &[Target],
+    report: &FleetReport,
+    idle_in_transaction: Option<std::time::Duration>,
+) {
     let ended: Vec<&str> = report
         .targets
         .iter()
@@ -131,6 +166,10 @@ pub fn run_text(
             crate::session_end::ended_reasons(idle_in_transaction)
         );
     }
+}
+
+/// The targets that ran nothing: busy to the end, skipped, or never started.
+fn unfinished_targets(out: &mut String, targets: &[Target], report: &FleetReport) {
     for (state, what) in [
         (
             TargetState::Busy,
@@ -150,6 +189,10 @@ pub fn run_text(
             let _ = writeln!(out, "{what}: {}", names(&with));
         }
     }
+}
+
+/// The three targets that took longest among those that ran a migration.
+fn slowest_targets(out: &mut String, targets: &[Target], report: &FleetReport) {
     let mut slowest: Vec<(usize, &TargetReport)> = report
         .targets
         .iter()
@@ -165,19 +208,11 @@ pub fn run_text(
             .collect();
         let _ = writeln!(out, "slowest: {}", list.join(", "));
     }
-    if let Some(reason) = &report.stopped {
-        let _ = writeln!(out, "stopped: {reason}");
-    }
-    if report.count(TargetState::Failed) + report.count(TargetState::Interrupted) > 0 {
-        let _ = writeln!(
-            out,
-            "each target is its own unit: a failed or interrupted target's migration in progress was rolled \
-             back, or kept as far as it took effect, each step recorded as it committed; the migrations before \
-             it stay; run the same command again to continue"
-        );
-    }
-    // A raw statement that failed part-way is marked on its target: the same command refuses there until
-    // a person checks it. Said per target, with the command that continues.
+}
+
+/// A raw statement that failed part-way is marked on its target: the same command refuses there until
+/// a person checks it. Said per target, with the command that continues.
+fn marked_targets(out: &mut String, targets: &[Target], report: &FleetReport) {
     for (r, t) in report.targets.iter().zip(targets) {
         let marked = r.error.as_ref().filter(|e| e.marked);
         if let Some(marked) = marked.and_then(|e| e.migration.as_deref()) {
@@ -189,7 +224,6 @@ pub fn run_text(
             );
         }
     }
-    out
 }
 
 /// The JSON report of `up` or `down`.
