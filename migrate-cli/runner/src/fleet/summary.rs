@@ -294,6 +294,16 @@ pub fn status_text(fleet: &Fleet<'_, '_>, statuses: &[TargetStatus], known: usiz
         "fleet status: {} target(s), {known} migration(s) known",
         statuses.len()
     );
+    version_table(&mut out, statuses);
+    phases(&mut out, targets, statuses);
+    problem_targets(&mut out, targets, statuses);
+    unreadable_targets(&mut out, targets, statuses);
+    slowest_migrations(&mut out, targets, statuses);
+    out
+}
+
+/// How many readable targets are at each version, newest first.
+fn version_table(out: &mut String, statuses: &[TargetStatus]) {
     let mut versions: BTreeMap<&str, usize> = BTreeMap::new();
     for s in statuses.iter().filter(|s| s.error.is_none()) {
         *versions
@@ -308,13 +318,10 @@ pub fn status_text(fleet: &Fleet<'_, '_>, statuses: &[TargetStatus], known: usiz
             let _ = writeln!(out, "  {version:<width$}  {n}");
         }
     }
-    let listed = |pick: &dyn Fn(&TargetStatus) -> Option<String>| -> Vec<String> {
-        statuses
-            .iter()
-            .zip(targets)
-            .filter_map(|(s, t)| pick(s).map(|what| format!("{}{what}", t.name)))
-            .collect()
-    };
+}
+
+/// How many targets are current, and which are behind or expanded, with what they have left.
+fn phases(out: &mut String, targets: &[Target], statuses: &[TargetStatus]) {
     // Counted by the word the JSON gives each target: one with a problem is listed with the problems, not
     // as current, behind or expanded, whatever its phase.
     let current = statuses
@@ -322,10 +329,10 @@ pub fn status_text(fleet: &Fleet<'_, '_>, statuses: &[TargetStatus], known: usiz
         .filter(|s| status_word(s) == Phase::Current.as_str())
         .count();
     let _ = writeln!(out, "current: {current}");
-    let behind = listed(&|s| {
+    let behind = listed(targets, statuses, |s| {
         (status_word(s) == Phase::Behind.as_str()).then(|| format!(" ({} pending)", s.pending))
     });
-    let expanded = listed(&|s| {
+    let expanded = listed(targets, statuses, |s| {
         (status_word(s) == Phase::Expanded.as_str())
             .then(|| format!(" ({} contract(s))", s.contracts_pending))
     });
@@ -338,6 +345,23 @@ pub fn status_text(fleet: &Fleet<'_, '_>, statuses: &[TargetStatus], known: usiz
             let _ = writeln!(out, "{what} ({}): {}", list.len(), names(&refs));
         }
     }
+}
+
+/// Each target's name followed by what `pick` says of it, for the targets it says something of.
+fn listed(
+    targets: &[Target],
+    statuses: &[TargetStatus],
+    pick: impl Fn(&TargetStatus) -> Option<String>,
+) -> Vec<String> {
+    statuses
+        .iter()
+        .zip(targets)
+        .filter_map(|(s, t)| pick(s).map(|what| format!("{}{what}", t.name)))
+        .collect()
+}
+
+/// The readable targets with problems, each with the problems.
+fn problem_targets(out: &mut String, targets: &[Target], statuses: &[TargetStatus]) {
     let problems: Vec<(usize, &TargetStatus)> = statuses
         .iter()
         .enumerate()
@@ -356,6 +380,10 @@ pub fn status_text(fleet: &Fleet<'_, '_>, statuses: &[TargetStatus], known: usiz
             let _ = writeln!(out, "  and {} more (see --json)", problems.len() - LISTED);
         }
     }
+}
+
+/// The targets whose status could not be read, each with its error.
+fn unreadable_targets(out: &mut String, targets: &[Target], statuses: &[TargetStatus]) {
     let failed: Vec<(usize, &TargetStatus)> = statuses
         .iter()
         .enumerate()
@@ -375,6 +403,10 @@ pub fn status_text(fleet: &Fleet<'_, '_>, statuses: &[TargetStatus], known: usiz
             let _ = writeln!(out, "  and {} more (see --json)", failed.len() - LISTED);
         }
     }
+}
+
+/// The three slowest migrations across the fleet, each with its target.
+fn slowest_migrations(out: &mut String, targets: &[Target], statuses: &[TargetStatus]) {
     let mut slowest: Vec<(usize, &str, i64)> = statuses
         .iter()
         .enumerate()
@@ -389,7 +421,6 @@ pub fn status_text(fleet: &Fleet<'_, '_>, statuses: &[TargetStatus], known: usiz
             .collect();
         let _ = writeln!(out, "slowest migrations: {}", list.join(", "));
     }
-    out
 }
 
 /// The JSON of `status`: `targets` with one entry per target, and `summary`.
