@@ -58,7 +58,33 @@ fn one_constraint_sql(
             name.as_str()
         )));
     }
-    let body = match &c.kind {
+    let body = constraint_body(ctx, name, &c.kind, check, site)?;
+    let mut sql = format!("CONSTRAINT {} {body}", quote_ident(name));
+    if let Some(initially_deferred) = c.deferrable {
+        if matches!(c.kind, ConstraintKind::Check(_)) {
+            return Err(ctx.invalid(format!(
+                "constraint {:?}: CHECK constraints cannot be deferrable",
+                name.as_str()
+            )));
+        }
+        sql.push_str(if initially_deferred {
+            " DEFERRABLE INITIALLY DEFERRED"
+        } else {
+            " DEFERRABLE INITIALLY IMMEDIATE"
+        });
+    }
+    Ok(sql)
+}
+
+/// What follows `CONSTRAINT name`, validated: `CHECK (...)`, `UNIQUE (...)`, `FOREIGN KEY ...` and so on.
+fn constraint_body(
+    ctx: Ctx,
+    name: &Ident,
+    kind: &ConstraintKind,
+    check: &str,
+    site: ConstraintSite,
+) -> Result<String, DslError> {
+    let body = match kind {
         ConstraintKind::Check(_) => {
             if check.trim().is_empty() {
                 return Err(ctx.invalid(format!(
@@ -109,81 +135,102 @@ fn one_constraint_sql(
             on_update,
             match_type,
         } => {
-            ctx.idents(columns, "column")?;
-            ctx.name(references, "referenced table")?;
-            referenced_columns
-                .iter()
-                .try_for_each(|c| ctx.ident(c, "referenced column"))?;
-            let mut s = format!(
-                "FOREIGN KEY ({}) REFERENCES {}",
-                quote_list(columns),
-                quote_name(references)
-            );
-            if !referenced_columns.is_empty() {
-                s.push_str(&format!(" ({})", quote_list(referenced_columns)));
-            }
-            if let Some(m) = match_type {
-                s.push_str(&format!(" {}", m.as_sql()));
-            }
-            if let Some(a) = on_delete {
-                s.push_str(&format!(" ON DELETE {}", a.as_sql()));
-            }
-            if let Some(a) = on_update {
-                s.push_str(&format!(" ON UPDATE {}", a.as_sql()));
-            }
+            let mut s = foreign_key_sql(ctx, columns, references, referenced_columns)?;
+            s.push_str(&foreign_key_rules(
+                match_type.as_ref(),
+                on_delete.as_ref(),
+                on_update.as_ref(),
+            ));
             s
         }
         ConstraintKind::Exclude {
             method,
             elements,
             where_clause,
-        } => {
-            if elements.is_empty() {
-                return Err(DslError::NoColumns {
-                    op: ctx.op,
-                    position: ctx.position,
-                });
-            }
-            if method.trim().is_empty() {
+        } => exclude_sql(ctx, name, method, elements, where_clause.as_deref())?,
+    };
+    Ok(body)
+}
+
+/// `FOREIGN KEY (columns) REFERENCES table [(columns)]`, validated.
+fn foreign_key_sql(
+    ctx: Ctx,
+    columns: &[Ident],
+    references: &Name,
+    referenced_columns: &[Ident],
+) -> Result<String, DslError> {
+    ctx.idents(columns, "column")?;
+    ctx.name(references, "referenced table")?;
+    referenced_columns
+        .iter()
+        .try_for_each(|c| ctx.ident(c, "referenced column"))?;
+    let mut s = format!(
+        "FOREIGN KEY ({}) REFERENCES {}",
+        quote_list(columns),
+        quote_name(references)
+    );
+    if !referenced_columns.is_empty() {
+        s.push_str(&format!(" ({})", quote_list(referenced_columns)));
+    }
+    Ok(s)
+}
+
+/// A foreign key's ` MATCH ...`, ` ON DELETE ...` and ` ON UPDATE ...`, those it has, in that order.
+fn foreign_key_rules(
+    match_type: Option<&FkMatch>,
+    on_delete: Option<&FkAction>,
+    on_update: Option<&FkAction>,
+) -> String {
+    let mut s = String::new();
+    if let Some(m) = match_type {
+        s.push_str(&format!(" {}", m.as_sql()));
+    }
+    if let Some(a) = on_delete {
+        s.push_str(&format!(" ON DELETE {}", a.as_sql()));
+    }
+    if let Some(a) = on_update {
+        s.push_str(&format!(" ON UPDATE {}", a.as_sql()));
+    }
+    s
+}
+
+/// `EXCLUDE USING method (element WITH operator, ...) [WHERE (predicate)]`, validated.
+fn exclude_sql(
+    ctx: Ctx,
+    name: &Ident,
+    method: &str,
+    elements: &[(IndexColumn, String)],
+    where_clause: Option<&str>,
+) -> Result<String, DslError> {
+    if elements.is_empty() {
+        return Err(DslError::NoColumns {
+            op: ctx.op,
+            position: ctx.position,
+        });
+    }
+    if method.trim().is_empty() {
+        return Err(ctx.invalid(format!(
+            "constraint {:?}: empty index method; exclusion constraints usually use \"gist\"",
+            name.as_str()
+        )));
+    }
+    let elements = elements
+        .iter()
+        .map(|(element, operator)| {
+            if operator.trim().is_empty() {
                 return Err(ctx.invalid(format!(
-                    "constraint {:?}: empty index method; exclusion constraints usually use \"gist\"",
+                    "constraint {:?}: empty operator in EXCLUDE",
                     name.as_str()
                 )));
             }
-            let elements = elements
-                .iter()
-                .map(|(element, operator)| {
-                    if operator.trim().is_empty() {
-                        return Err(ctx.invalid(format!(
-                            "constraint {:?}: empty operator in EXCLUDE",
-                            name.as_str()
-                        )));
-                    }
-                    Ok(format!("{} WITH {operator}", index_element(ctx, element)?))
-                })
-                .collect::<Result<Vec<_>, DslError>>()?;
-            let mut s = format!("EXCLUDE USING {method} ({})", elements.join(", "));
-            if let Some(predicate) = where_clause {
-                s.push_str(&format!(" WHERE ({predicate})"));
-            }
-            s
-        }
-    };
-    let mut sql = format!("CONSTRAINT {} {body}", quote_ident(name));
-    if let Some(initially_deferred) = c.deferrable {
-        if matches!(c.kind, ConstraintKind::Check(_)) {
-            return Err(ctx.invalid(format!(
-                "constraint {:?}: CHECK constraints cannot be deferrable",
-                name.as_str()
-            )));
-        }
-        sql.push_str(if initially_deferred {
-            " DEFERRABLE INITIALLY DEFERRED"
-        } else {
-            " DEFERRABLE INITIALLY IMMEDIATE"
-        });
+            Ok(format!("{} WITH {operator}", index_element(ctx, element)?))
+        })
+        .collect::<Result<Vec<_>, DslError>>()?;
+    let mut s = format!("EXCLUDE USING {method} ({})", elements.join(", "));
+    if let Some(predicate) = where_clause {
+        s.push_str(&format!(" WHERE ({predicate})"));
     }
-    Ok(sql)
+    Ok(s)
 }
 
 /// `COMMENT ON CONSTRAINT name ON table IS '...'` for each name, when the constraint has a comment.
