@@ -22,6 +22,7 @@ pub use record::{RecordError, RestoreError};
 use record::outcome_line;
 pub use statement::{Outcome, StatementError};
 pub use transaction_ended::TransactionEnded;
+pub(crate) use words::describe_wait;
 pub use words::signal_name;
 
 /// Everything that can stop a migration run. Messages are lower-case, without a trailing period, and say what
@@ -407,7 +408,7 @@ pub enum Error {
     Interrupted { signal: i32, what: String },
 
     /// The run's time budget was spent and the run stopped where that leaves a clean state.
-    #[error("stopped: the run's time budget of {} is spent: {what}", crate::throttle::describe_wait(*budget))]
+    #[error("stopped: the run's time budget of {} is spent: {what}", describe_wait(*budget))]
     OutOfTime {
         budget: std::time::Duration,
         what: String,

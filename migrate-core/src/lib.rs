@@ -128,7 +128,7 @@ runtime! {
     pub use registry::{Migrations, Registry};
     pub use runner::{DownTarget, Migrator, Ran, RepeatableState, RepeatableStatus, UpTarget};
     pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
-    pub use session_limits::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
+    pub use timeouts::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
     pub use sql_lines::SqlLines;
     pub use status::{Entry, Line, State, Status, StatusReport, Summary};
     pub use throttle::{

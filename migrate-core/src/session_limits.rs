@@ -22,7 +22,6 @@
 //! long statement is not idle. Only user code (`pgm.db` data code, a backfill's Rust batch code) that keeps
 //! its transaction idle longer than the timeout is ended, and says so (SQLSTATE 25P03).
 
-use std::time::Duration;
 
 use postgres::Client;
 
@@ -107,8 +106,3 @@ impl SessionLimits {
         let _ = client.batch_execute(&sql);
     }
 }
-
-/// The default [`Timeouts::idle_in_transaction_session_timeout`]: well past any pause of the runner's own
-/// inside a transaction (there is none) and of ordinary data code, and short enough that locks left behind
-/// by a client that gave up go in minutes, not hours.
-pub const DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT: Duration = Duration::from_secs(300);

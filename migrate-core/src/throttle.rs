@@ -164,15 +164,6 @@ impl PauseCause {
     }
 }
 
-/// A wait as a message gives it: `2m 30s`, `45.2 s`.
-pub(crate) fn describe_wait(t: Duration) -> String {
-    if t >= Duration::from_secs(60) {
-        format!("{}m {}s", t.as_secs() / 60, t.as_secs() % 60)
-    } else {
-        format!("{:.1} s", t.as_secs_f64())
-    }
-}
-
 /// Seconds, or milliseconds under one second.
 fn seconds(t: Duration) -> String {
     if t < Duration::from_secs(1) {

@@ -39,7 +39,7 @@ impl Default for Timeouts {
             statement_timeout: None,
             retry_budget: DEFAULT_RETRY_BUDGET,
             idle_in_transaction_session_timeout: Some(
-                crate::session_limits::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
+                DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT,
             ),
         }
     }
@@ -83,6 +83,11 @@ pub(crate) fn millis(t: Duration) -> u128 {
         t.as_millis().max(1)
     }
 }
+
+/// The default [`Timeouts::idle_in_transaction_session_timeout`]: well past any pause of the runner's own
+/// inside a transaction (there is none) and of ordinary data code, and short enough that locks left behind
+/// by a client that gave up go in minutes, not hours.
+pub const DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT: Duration = Duration::from_secs(300);
 
 #[cfg(test)]
 mod tests {

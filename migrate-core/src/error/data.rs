@@ -123,7 +123,7 @@ pub enum DataCause {
     /// The run's time budget was spent; the backfill stopped after a committed batch.
     #[error(
         "the run's time budget of {} is spent; stopped after a committed batch ({done} of {total} rows done); run `up` again to resume",
-        crate::throttle::describe_wait(*budget)
+        crate::error::describe_wait(*budget)
     )]
     OutOfTime {
         budget: std::time::Duration,
@@ -149,7 +149,7 @@ pub enum DataCause {
     #[error(
         "waited {} for the server before the next batch, the longest one pause may last (max_pause), and it still \
          says: {cause}; stopped after {done} of {total} rows; run `up` again to resume once that is over",
-        crate::throttle::describe_wait(*waited)
+        crate::error::describe_wait(*waited)
     )]
     PausedTooLong {
         cause: crate::throttle::PauseCause,
@@ -162,7 +162,7 @@ pub enum DataCause {
     #[error(
         "{check} did not answer within {} (max_pause), so the server cancelled it; stopped after {done} of {total} \
          rows; run `up` again to resume once it answers",
-        crate::throttle::describe_wait(*waited)
+        crate::error::describe_wait(*waited)
     )]
     CheckUnanswered {
         check: String,

@@ -1,4 +1,7 @@
-//! How messages name what stopped a run: a signal by its name.
+//! How messages write what stopped a run: a signal by its name, a wait or a time budget in minutes and
+//! seconds.
+
+use std::time::Duration;
 
 /// `SIGINT`, `SIGTERM`, or `signal N`. SIGPIPE is what the CLI requests a stop with when its output is
 /// closed.
@@ -9,5 +12,14 @@ pub fn signal_name(signal: i32) -> String {
         1 => "SIGHUP".to_owned(),
         13 => "SIGPIPE".to_owned(),
         n => format!("signal {n}"),
+    }
+}
+
+/// A wait as a message gives it: `2m 30s`, `45.2 s`.
+pub(crate) fn describe_wait(t: Duration) -> String {
+    if t >= Duration::from_secs(60) {
+        format!("{}m {}s", t.as_secs() / 60, t.as_secs() % 60)
+    } else {
+        format!("{:.1} s", t.as_secs_f64())
     }
 }

@@ -217,7 +217,7 @@ impl std::fmt::Display for StopReason {
             StopReason::OutOfTime(budget) => write!(
                 f,
                 "the time budget of {} is spent: no other target was started",
-                crate::throttle::describe_wait(*budget)
+                crate::error::describe_wait(*budget)
             ),
         }
     }

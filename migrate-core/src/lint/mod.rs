@@ -25,6 +25,7 @@ mod rule_tests;
 mod rules;
 #[cfg(feature = "lint")]
 mod sql;
+mod statement;
 mod suppress;
 #[cfg(feature = "lint")]
 mod whole_table;

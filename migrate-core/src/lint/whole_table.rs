@@ -6,7 +6,7 @@
 use squawk_syntax::ast::{self, AstNode};
 use squawk_syntax::{SyntaxKind, SyntaxNode};
 
-use super::sql::{has_keywords, normalise, one_line, Input, Stmt};
+use super::statement::{has_keywords, normalise, one_line, Input, Stmt};
 
 /// Whether a `WHERE` clause picks rows only by their own columns: no constant (`NULL`, `TRUE` and `FALSE`
 /// aside), parameter or subquery in it, so nothing bounds how many rows match (`WHERE new IS NULL`, the
