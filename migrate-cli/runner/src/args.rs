@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub use crate::parse::{parse_duration, parse_timeout};
+use crate::parse::{parse_lag, parse_positive_duration};
+
 /// PostgreSQL schema migrations written in Rust.
 #[derive(Debug, Parser)]
 #[command(
@@ -98,43 +101,9 @@ pub struct GlobalArgs {
     pub release: bool,
 }
 
-/// `500ms`, `2s`, `1m 30s`, or `0`.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    if text.trim() == "0" {
-        return Ok(Duration::ZERO);
-    }
-    humantime::parse_duration(text.trim())
-        .map_err(|e| format!("{e}; write a duration such as 500ms, 2s or 1m"))
-}
-
-/// Longest timeout PostgreSQL accepts: `INT_MAX` milliseconds (about 24.8 days).
-const MAX_TIMEOUT_MS: u128 = i32::MAX as u128;
-
 /// `lint`'s hidden flag (without its `--`) with which the installed `migrate` asks a runner for the lint's
 /// inputs, to run the rules itself: a runner need not compile the SQL parser the rules run on.
 pub const EMIT_LINT_INPUTS: &str = "emit-inputs";
-
-/// A duration for a PostgreSQL timeout (`lock_timeout`, `statement_timeout`), counted in whole milliseconds
-/// by the server: `0`, or 1ms to about 24.8 days. Anything between 0 and 1ms is refused rather than rounded:
-/// sent as `0ms` it would mean no timeout at all, the opposite of what was asked, and rounding it up would
-/// silently change the value.
-pub fn parse_timeout(text: &str) -> Result<Duration, String> {
-    let d = parse_duration(text)?;
-    if !d.is_zero() && d.as_millis() == 0 {
-        return Err(format!(
-            "{} is less than 1ms: PostgreSQL counts timeouts in whole milliseconds and would read it as 0, \
-             which means no timeout at all; give 1ms or more, or 0 to leave the server's setting",
-            humantime::format_duration(d)
-        ));
-    }
-    if d.as_millis() > MAX_TIMEOUT_MS {
-        return Err(format!(
-            "{} is more than PostgreSQL's longest timeout, {MAX_TIMEOUT_MS}ms (about 24.8 days)",
-            humantime::format_duration(d)
-        ));
-    }
-    Ok(d)
-}
 
 /// Lock behaviour.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
@@ -318,7 +287,7 @@ pub enum Command {
     /// (--urls), or the rows of a query (--query), or [fleet] in migrate.toml.
     Fleet {
         #[command(subcommand)]
-        command: crate::fleet::FleetCommand,
+        command: crate::fleet::args::FleetCommand,
     },
     /// Accept edited migrations (record their new checksum) and forget applied ones whose file was removed.
     Repair {
@@ -496,7 +465,7 @@ pub struct RunArgs {
     /// Backfills wait before a batch while a standby or replication slot is further behind than this: a size
     /// (8MB), a time (10s), both (8MB,10s), or off [default: max_replica_lag in migrate.toml's [backfill],
     /// else 16MB,10s].
-    #[arg(long, value_name = "LIMIT", value_parser = crate::pacing::parse_lag)]
+    #[arg(long, value_name = "LIMIT", value_parser = parse_lag)]
     pub max_replica_lag: Option<migrate_core::LagLimit>,
     /// A time budget for the run, e.g. 30m: once spent, a running transactional migration is cancelled and
     /// rolled back, a backfill stops after its current batch (the next run resumes it), and nothing else
@@ -505,14 +474,6 @@ pub struct RunArgs {
     pub max_duration: Option<Duration>,
     #[command(flatten)]
     pub log: LogArgs,
-}
-
-/// A duration above zero.
-pub(crate) fn parse_positive_duration(text: &str) -> Result<Duration, String> {
-    match parse_duration(text)? {
-        d if d.is_zero() => Err("it must be more than 0".to_owned()),
-        d => Ok(d),
-    }
 }
 
 /// How `up`, `down` and `redo` report the run.

@@ -32,7 +32,7 @@ pub struct ConfigFile {
     /// The crate that compiles the migrations folder, and its runner binary.
     pub runner: Option<RunnerConfig>,
     /// The targets of `migrate fleet` and how to run them.
-    pub fleet: Option<crate::fleet::FleetConfig>,
+    pub fleet: Option<FleetConfig>,
     /// How backfills pace themselves (replica lag, vacuum, a pause query, batch sizes).
     pub backfill: Option<crate::pacing::BackfillConfig>,
 }
@@ -107,4 +107,49 @@ fn find_upwards(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .map(|dir| dir.join(FILE_NAME))
         .find(|p| p.is_file())
+}
+
+/// `[fleet]`: the targets and how to run them. Targets come from `targets`, then `schemas`, then `urls`,
+/// then the rows of `query`, in that order (the order a canary of K counts in).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FleetConfig {
+    /// Schemas of the configured database.
+    pub schemas: Option<Vec<String>>,
+    /// Databases. `${VAR}` in a URL is read from the environment (keep passwords out of the file).
+    pub urls: Option<Vec<String>>,
+    /// A query returning the targets (see `--query`).
+    pub query: Option<String>,
+    /// Where `query` runs; default: the configured database.
+    pub control_url: Option<String>,
+    /// Targets with settings of their own.
+    pub targets: Option<Vec<TargetConfig>>,
+    /// Schemas searched after a schema target's own (e.g. `["extensions"]`).
+    pub search_path: Option<Vec<String>>,
+    pub parallel: Option<usize>,
+    pub per_server: Option<usize>,
+    /// The first K targets, or a list of names.
+    pub canary: Option<CanaryConfig>,
+    pub on_error: Option<crate::fleet::args::OnErrorArg>,
+    pub max_failures: Option<usize>,
+}
+
+/// One `[[fleet.targets]]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TargetConfig {
+    pub name: Option<String>,
+    /// Default: the configured database.
+    pub url: Option<String>,
+    pub schema: Option<String>,
+    /// The server's own address for the migrator, when `url` goes through a transaction pooler.
+    pub direct_url: Option<String>,
+}
+
+/// `canary = 2` or `canary = ["tenant_1", "tenant_9"]`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum CanaryConfig {
+    First(usize),
+    Named(Vec<String>),
 }

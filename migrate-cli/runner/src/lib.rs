@@ -25,6 +25,7 @@
 //!
 #[doc(hidden)]
 pub mod args;
+mod backfill_bar;
 #[doc(hidden)]
 pub mod colour;
 #[doc(hidden)]
@@ -43,6 +44,7 @@ pub mod front;
 #[doc(hidden)]
 pub mod output;
 mod pacing;
+mod parse;
 mod pg_dump;
 mod report;
 mod run_log;

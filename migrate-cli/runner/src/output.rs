@@ -5,13 +5,7 @@ use crate::stdio::{errln, outln};
 use std::io::Write;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressStyle};
 use migrate_core::{Direction, Event, State, StatusReport, Summary};
-
-thread_local! {
-    /// The progress bar of the backfill running now, if any.
-    pub(crate) static BACKFILL_BAR: std::cell::RefCell<Option<ProgressBar>> = const { std::cell::RefCell::new(None) };
-}
 
 /// Prints engine events: progress on stdout, waits, warnings and backfill progress bars on stderr.
 pub fn print_event(event: Event<'_>) {
@@ -44,7 +38,7 @@ fn print_backfill_event(event: Event<'_>) {
             rate,
             batch_size,
             remaining,
-        } => show_backfill_bar(
+        } => crate::backfill_bar::show(
             name,
             table,
             done,
@@ -70,7 +64,7 @@ fn print_backfill_event(event: Event<'_>) {
             elapsed,
             pauses,
         } => {
-            clear_backfill_bar();
+            crate::backfill_bar::clear();
             outln!(
                 "{name}: backfilled {table}: {}",
                 crate::pacing::summary(rows, elapsed, pauses)
@@ -99,34 +93,10 @@ fn print_backfill_event(event: Event<'_>) {
                 warning(),
                 crate::pacing::inactive_slot(table, slot, logical, bytes)
             );
-            BACKFILL_BAR.with(|cell| match cell.borrow().as_ref() {
-                Some(bar) if !bar.is_hidden() => bar.println(line),
-                _ => errln!("{line}"),
-            });
+            crate::backfill_bar::println(line);
         }
         _ => {}
     }
-}
-
-/// Moves the running backfill's bar to `done` of `total` rows, creating it at its first batch.
-fn show_backfill_bar(name: &str, table: &str, done: u64, total: u64, message: String) {
-    BACKFILL_BAR.with(|cell| {
-        let mut bar = cell.borrow_mut();
-        let bar = bar.get_or_insert_with(|| {
-            // Drawn on stderr, and only on a terminal: indicatif hides it otherwise.
-            let bar = ProgressBar::new(total);
-            bar.set_style(
-                ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} rows, {msg}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar())
-                    .progress_chars("=> "),
-            );
-            bar.set_prefix(format!("{name}: backfill {table}"));
-            bar
-        });
-        bar.set_length(total.max(done));
-        bar.set_position(done);
-        bar.set_message(message);
-    });
 }
 
 /// The backfill bar's message: its rate, its next batch and the time left.
@@ -143,15 +113,6 @@ fn backfill_message(rate: f64, batch_size: u32, remaining: Option<Duration>) -> 
         },
     );
     format!("{rate:.0} rows/s, batch of {batch_size}, {left}")
-}
-
-/// Removes the backfill's bar, if one is drawn, before the line that says how it ended.
-fn clear_backfill_bar() {
-    BACKFILL_BAR.with(|cell| {
-        if let Some(bar) = cell.borrow_mut().take() {
-            bar.finish_and_clear();
-        }
-    });
 }
 
 /// A migration's run: how it starts or continues, how it ends, and how it is recorded.
@@ -183,7 +144,7 @@ fn print_migration_event(event: Event<'_>) {
             elapsed,
             fake,
         } => {
-            clear_backfill_bar();
+            crate::backfill_bar::clear();
             let verb = match (direction, fake) {
                 (Direction::Up, false) => "applied ",
                 (Direction::Down, false) => "reverted",

@@ -7,8 +7,7 @@ use anyhow::{anyhow, Result};
 use migrate_core::{BackfillSettings, LagLimit};
 use serde::Deserialize;
 
-use crate::args::parse_duration;
-use crate::stdio::errln;
+use crate::parse::parse_duration;
 
 /// `[backfill]` in `migrate.toml`. Unknown keys are errors, as in the rest of the file.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -28,11 +27,6 @@ pub struct BackfillConfig {
     pub target_batch_time: Option<String>,
     pub min_batch_size: Option<u32>,
     pub max_batch_size: Option<u32>,
-}
-
-/// `--max-replica-lag`: a [`LagLimit`] for clap.
-pub fn parse_lag(text: &str) -> Result<LagLimit, String> {
-    LagLimit::parse(text)
 }
 
 /// The settings `[backfill]` describes, over the defaults; `file` names the config file for messages.
@@ -112,22 +106,13 @@ thread_local! {
 /// or its cause changes (the only output when stderr is not a terminal).
 pub fn show_pause(name: &str, table: &str, cause: &migrate_core::PauseCause, waited: Duration) {
     let new = SHOWN.with(|shown| pause_is_news(&mut shown.borrow_mut(), cause));
-    crate::output::BACKFILL_BAR.with(|cell| {
-        let bar = cell.borrow();
-        if let Some(bar) = bar.as_ref() {
-            bar.set_message(format!(
-                "paused: {cause} (waiting {})",
-                humantime::format_duration(Duration::from_secs(waited.as_secs()))
-            ));
-        }
-        if new {
-            let line = pause_line(name, table, cause);
-            match bar.as_ref().filter(|b| !b.is_hidden()) {
-                Some(bar) => bar.println(line),
-                None => errln!("{line}"),
-            }
-        }
-    });
+    crate::backfill_bar::set_message(format!(
+        "paused: {cause} (waiting {})",
+        humantime::format_duration(Duration::from_secs(waited.as_secs()))
+    ));
+    if new {
+        crate::backfill_bar::println(pause_line(name, table, cause));
+    }
 }
 
 /// Whether a pause re-checked with `cause` is worth a line: it starts, or its cause changed since `shown`,
@@ -187,10 +172,7 @@ pub fn inactive_slot(table: &str, slot: &str, logical: bool, bytes: u64) -> Stri
 pub fn show_resume(name: &str, table: &str, cause: &migrate_core::PauseCause, paused: Duration) {
     SHOWN.with(|shown| *shown.borrow_mut() = None);
     let line = resume_line(name, table, cause, paused);
-    crate::output::BACKFILL_BAR.with(|cell| match cell.borrow().as_ref() {
-        Some(bar) if !bar.is_hidden() => bar.println(line),
-        _ => errln!("{line}"),
-    });
+    crate::backfill_bar::println(line);
 }
 
 /// `10500 rows in 0.4 s (26250 rows/s); paused 2 times for 3.1 s: standby lag 1× 2.9 s, vacuum on the

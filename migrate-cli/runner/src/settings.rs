@@ -12,8 +12,9 @@ use migrate_core::{LockMode, MigrationsTable, Timeouts};
 use clap::Parser;
 use migrate_core::Registry;
 
-use crate::args::{parse_duration, parse_timeout, GlobalArgs, LockModeArg};
+use crate::args::{GlobalArgs, LockModeArg};
 use crate::config::Config;
+use crate::parse::{parse_duration, parse_timeout};
 
 /// Everything a command needs to know besides its own arguments.
 #[derive(Debug, Clone)]

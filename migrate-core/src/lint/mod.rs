@@ -25,6 +25,7 @@ mod rule_tests;
 mod rules;
 #[cfg(feature = "lint")]
 mod sql;
+#[cfg(feature = "lint")]
 mod statement;
 mod suppress;
 #[cfg(feature = "lint")]

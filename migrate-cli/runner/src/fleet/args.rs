@@ -54,13 +54,13 @@ pub struct GuardArgs {
     /// Backfills wait before a batch while a standby or replication slot of their target's server is further
     /// behind than this: a size (8MB), a time (10s), both (8MB,10s), or off [default: max_replica_lag in
     /// migrate.toml's [backfill], else 16MB,10s].
-    #[arg(long, value_name = "LIMIT", value_parser = crate::pacing::parse_lag)]
+    #[arg(long, value_name = "LIMIT", value_parser = crate::parse::parse_lag)]
     pub max_replica_lag: Option<migrate_core::LagLimit>,
     /// A time budget for the whole fleet run, e.g. 30m: once spent, no other target starts, and on every
     /// running target a transactional migration's statement is cancelled and rolled back and a backfill
     /// stops after its current batch (the next run resumes them) [default: max_duration in migrate.toml,
     /// else none].
-    #[arg(long, value_name = "DURATION", value_parser = crate::args::parse_positive_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = crate::parse::parse_positive_duration)]
     pub max_duration: Option<std::time::Duration>,
 }
 

@@ -5,56 +5,11 @@ use anyhow::{anyhow, bail, Context, Result};
 use migrate_core::fleet::{Canary, FleetOptions, OnBusy, OnError, Target};
 use migrate_core::LockMode;
 use postgres::types::Type;
-use serde::Deserialize;
 
 use super::args::{split_urls, OnErrorArg, RolloutArgs, TargetArgs};
+use crate::config::{CanaryConfig, FleetConfig};
 use crate::connect::{self, redact};
 use crate::settings::Settings;
-
-/// `[fleet]`: the targets and how to run them. Targets come from `targets`, then `schemas`, then `urls`,
-/// then the rows of `query`, in that order (the order a canary of K counts in).
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FleetConfig {
-    /// Schemas of the configured database.
-    pub schemas: Option<Vec<String>>,
-    /// Databases. `${VAR}` in a URL is read from the environment (keep passwords out of the file).
-    pub urls: Option<Vec<String>>,
-    /// A query returning the targets (see `--query`).
-    pub query: Option<String>,
-    /// Where `query` runs; default: the configured database.
-    pub control_url: Option<String>,
-    /// Targets with settings of their own.
-    pub targets: Option<Vec<TargetConfig>>,
-    /// Schemas searched after a schema target's own (e.g. `["extensions"]`).
-    pub search_path: Option<Vec<String>>,
-    pub parallel: Option<usize>,
-    pub per_server: Option<usize>,
-    /// The first K targets, or a list of names.
-    pub canary: Option<CanaryConfig>,
-    pub on_error: Option<OnErrorArg>,
-    pub max_failures: Option<usize>,
-}
-
-/// One `[[fleet.targets]]`.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct TargetConfig {
-    pub name: Option<String>,
-    /// Default: the configured database.
-    pub url: Option<String>,
-    pub schema: Option<String>,
-    /// The server's own address for the migrator, when `url` goes through a transaction pooler.
-    pub direct_url: Option<String>,
-}
-
-/// `canary = 2` or `canary = ["tenant_1", "tenant_9"]`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
-pub enum CanaryConfig {
-    First(usize),
-    Named(Vec<String>),
-}
 
 /// The `[fleet]` section in use (empty without one).
 fn section(settings: &Settings) -> FleetConfig {

@@ -10,7 +10,7 @@
 //! target was done; 5 when `status` finds a problem (or, with `--fail-on-pending`,
 //! pending migrations); 130/143 on SIGINT/SIGTERM.
 
-mod args;
+pub(crate) mod args;
 mod config;
 mod connector;
 pub(crate) mod embed;
@@ -25,8 +25,8 @@ use anyhow::{Context, Result};
 use migrate_core::fleet::{Fleet, FleetReport, Stop, StopReason, TargetError, TargetState};
 use migrate_core::{plan, signal_name, DownTarget, Migrator, Registry, UpTarget};
 
+pub use crate::config::{CanaryConfig, FleetConfig, TargetConfig};
 pub use args::FleetCommand;
-pub use config::{CanaryConfig, FleetConfig, TargetConfig};
 pub(crate) use connector::CliConnector;
 
 use crate::stdio::{errln, out, outln};
