@@ -81,60 +81,63 @@ pub(crate) fn choose(
     name
 }
 
+/// Words that stand alone in an expression without being column names: the SQL keywords an expression
+/// may hold. Only bare words are compared (a quoted `"user"` is a column).
+const EXPRESSION_KEYWORDS: &[&str] = &[
+    "all",
+    "and",
+    "any",
+    "array",
+    "as",
+    "asymmetric",
+    "at",
+    "between",
+    "case",
+    "cast",
+    "collate",
+    "current_date",
+    "current_time",
+    "current_timestamp",
+    "current_user",
+    "distinct",
+    "else",
+    "end",
+    "escape",
+    "exists",
+    "false",
+    "from",
+    "ilike",
+    "in",
+    "interval",
+    "is",
+    "isnull",
+    "like",
+    "localtime",
+    "localtimestamp",
+    "not",
+    "notnull",
+    "null",
+    "or",
+    "overlaps",
+    "row",
+    "session_user",
+    "similar",
+    "some",
+    "symmetric",
+    "then",
+    "time",
+    "to",
+    "true",
+    "unknown",
+    "user",
+    "when",
+    "zone",
+];
+
 /// The identifiers an expression uses as column names. Bare words are folded to lower case, quoted ones
 /// kept; function names (a word before `(`), type names (after `::` or before a string literal), qualified
 /// names and SQL keywords are left out. With `columns` known, only those count.
 pub(crate) fn referenced_columns(expression: &str, columns: Option<&[String]>) -> Vec<String> {
-    const KEYWORDS: &[&str] = &[
-        "all",
-        "and",
-        "any",
-        "array",
-        "as",
-        "asymmetric",
-        "at",
-        "between",
-        "case",
-        "cast",
-        "collate",
-        "current_date",
-        "current_time",
-        "current_timestamp",
-        "current_user",
-        "distinct",
-        "else",
-        "end",
-        "escape",
-        "exists",
-        "false",
-        "from",
-        "ilike",
-        "in",
-        "interval",
-        "is",
-        "isnull",
-        "like",
-        "localtime",
-        "localtimestamp",
-        "not",
-        "notnull",
-        "null",
-        "or",
-        "overlaps",
-        "row",
-        "session_user",
-        "similar",
-        "some",
-        "symmetric",
-        "then",
-        "time",
-        "to",
-        "true",
-        "unknown",
-        "user",
-        "when",
-        "zone",
-    ];
     let chars: Vec<char> = expression.chars().collect();
     let mut found: Vec<String> = Vec::new();
     let mut i = 0;
@@ -147,67 +150,21 @@ pub(crate) fn referenced_columns(expression: &str, columns: Option<&[String]>) -
             continue;
         }
         if c == '\'' {
-            i += 1;
-            while i < chars.len() {
-                if chars[i] == '\'' {
-                    if chars.get(i + 1) == Some(&'\'') {
-                        i += 2;
-                        continue;
-                    }
-                    break;
-                }
-                i += 1;
-            }
-            i += 1;
+            i = skip_string_literal(&chars, i);
             previous = "'".to_owned();
             continue;
         }
         let (word, quoted, next) = if c == '"' {
-            let mut word = String::new();
-            let mut j = i + 1;
-            while j < chars.len() {
-                if chars[j] == '"' {
-                    if chars.get(j + 1) == Some(&'"') {
-                        word.push('"');
-                        j += 2;
-                        continue;
-                    }
-                    break;
-                }
-                word.push(chars[j]);
-                j += 1;
-            }
-            (word, true, j + 1)
+            let (word, next) = quoted_word(&chars, i);
+            (word, true, next)
         } else if c.is_alphabetic() || c == '_' {
-            let mut j = i;
-            while j < chars.len()
-                && (chars[j].is_alphanumeric() || chars[j] == '_' || chars[j] == '$')
-            {
-                j += 1;
-            }
-            (
-                chars[i..j].iter().collect::<String>().to_lowercase(),
-                false,
-                j,
-            )
+            let (word, next) = bare_word(&chars, i);
+            (word, false, next)
         } else {
-            previous = if c == ':' && chars.get(i + 1) == Some(&':') {
-                i += 1;
-                "::".to_owned()
-            } else {
-                c.to_string()
-            };
-            i += 1;
+            (previous, i) = punctuation(&chars, i);
             continue;
         };
-        let after = chars[next.min(chars.len())..]
-            .iter()
-            .find(|c| !c.is_whitespace())
-            .copied();
-        let is_column = previous != "::"
-            && previous != "."
-            && !matches!(after, Some('(' | '.' | '\''))
-            && (quoted || !KEYWORDS.contains(&word.as_str()));
+        let is_column = is_column_use(&chars, &word, quoted, &previous, next);
         let known = columns.is_none_or(|cols| cols.contains(&word));
         if is_column && known && !found.contains(&word) {
             found.push(word.clone());
@@ -216,6 +173,76 @@ pub(crate) fn referenced_columns(expression: &str, columns: Option<&[String]>) -
         i = next;
     }
     found
+}
+
+/// Skips the string literal whose opening quote is at `i` (`''` is a quote inside it); returns the index
+/// just past its closing quote, or past the end when it has none.
+fn skip_string_literal(chars: &[char], mut i: usize) -> usize {
+    i += 1;
+    while i < chars.len() {
+        if chars[i] == '\'' {
+            if chars.get(i + 1) == Some(&'\'') {
+                i += 2;
+                continue;
+            }
+            break;
+        }
+        i += 1;
+    }
+    i + 1
+}
+
+/// The quoted identifier whose opening `"` is at `i`, unescaped (`""` is a quote inside it), and the index
+/// just past its closing quote (or past the end).
+fn quoted_word(chars: &[char], i: usize) -> (String, usize) {
+    let mut word = String::new();
+    let mut j = i + 1;
+    while j < chars.len() {
+        if chars[j] == '"' {
+            if chars.get(j + 1) == Some(&'"') {
+                word.push('"');
+                j += 2;
+                continue;
+            }
+            break;
+        }
+        word.push(chars[j]);
+        j += 1;
+    }
+    (word, j + 1)
+}
+
+/// The unquoted word starting at `i`, folded to lower case as PostgreSQL folds it, and the index just past it.
+fn bare_word(chars: &[char], i: usize) -> (String, usize) {
+    let mut j = i;
+    while j < chars.len() && (chars[j].is_alphanumeric() || chars[j] == '_' || chars[j] == '$') {
+        j += 1;
+    }
+    (chars[i..j].iter().collect::<String>().to_lowercase(), j)
+}
+
+/// The operator or punctuation character at `i` (`::` taken whole, so a type name after it is known), and
+/// the index just past it.
+fn punctuation(chars: &[char], i: usize) -> (String, usize) {
+    if chars[i] == ':' && chars.get(i + 1) == Some(&':') {
+        ("::".to_owned(), i + 2)
+    } else {
+        (chars[i].to_string(), i + 1)
+    }
+}
+
+/// Whether `word`, ending before `next`, stands where a column name does: not a type name (after `::`), a
+/// qualified name's last part (after `.`), a function or qualifier (before `(` or `.`), a type before a
+/// string literal, or a bare keyword.
+fn is_column_use(chars: &[char], word: &str, quoted: bool, previous: &str, next: usize) -> bool {
+    let after = chars[next.min(chars.len())..]
+        .iter()
+        .find(|c| !c.is_whitespace())
+        .copied();
+    previous != "::"
+        && previous != "."
+        && !matches!(after, Some('(' | '.' | '\''))
+        && (quoted || !EXPRESSION_KEYWORDS.contains(&word))
 }
 
 /// The name PostgreSQL gives an expression element (`FigureIndexColname`): a function call is named after
