@@ -3,6 +3,7 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::Ident;
 use crate::ops::Column;
 use crate::ops::{
     column_constraint_names, constraint_comment, constraint_names, constraint_sql, index_element,
@@ -82,6 +83,30 @@ impl Render for CreateTable {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        self.check_definition(ctx)?;
+        let (elements, names) = self.elements(ctx)?;
+        let mut sql = self.create_head();
+        // One column or table constraint per line, as pg_dump writes it: a reviewer reads a wide table
+        // down the page, and a later change to one column is a one-line diff.
+        if elements.is_empty() {
+            sql.push_str(" ()");
+        } else {
+            sql.push_str(&format!(" (\n    {}\n)", elements.join(",\n    ")));
+        }
+        sql.push_str(&self.inherits_clause(ctx)?);
+        if let Some(partition) = &self.partition_by {
+            sql.push_str(&partition_clause(ctx, partition)?);
+        }
+        let mut out = vec![sql];
+        out.extend(self.comments(&names));
+        Ok(out)
+    }
+}
+
+impl CreateTable {
+    /// The checks on the table as a whole, made before any part of it is rendered: its name, the options
+    /// that cannot go together, and its column list.
+    fn check_definition(&self, ctx: Ctx) -> Result<(), DslError> {
         ctx.name(&self.name, "table")?;
         if self.temporary && self.unlogged {
             return Err(ctx.invalid("a table cannot be both TEMPORARY and UNLOGGED"));
@@ -102,21 +127,15 @@ impl Render for CreateTable {
         }
         // A table may get all its columns from LIKE or INHERITS; otherwise an empty list is a mistake.
         let allow_no_columns = !self.like.is_empty() || !self.inherits.is_empty();
-        check_columns(ctx, &self.columns, allow_no_columns)?;
+        check_columns(ctx, &self.columns, allow_no_columns)
+    }
 
+    /// What goes between the parentheses, in order: the LIKE clauses, the columns, a composite primary
+    /// key and the table constraints. Also the constraints' names, which their comments need.
+    fn elements(&self, ctx: Ctx) -> Result<(Vec<String>, Vec<Vec<Ident>>), DslError> {
         let mut elements = Vec::new();
         for like in &self.like {
-            ctx.name(&like.table, "LIKE source table")?;
-            let mut clause = format!("LIKE {}", quote_name(&like.table));
-            for (including, option) in &like.options {
-                clause.push_str(if *including {
-                    " INCLUDING "
-                } else {
-                    " EXCLUDING "
-                });
-                clause.push_str(option.as_sql());
-            }
-            elements.push(clause);
+            elements.push(like_clause(ctx, like)?);
         }
         let (columns, primary_key) = composite_primary_key(ctx, self)?;
         for c in &columns {
@@ -132,8 +151,12 @@ impl Render for CreateTable {
                 ConstraintSite::CreateTable,
             )?);
         }
+        Ok((elements, names))
+    }
 
-        let mut sql = format!(
+    /// `CREATE [TEMPORARY | UNLOGGED] TABLE [IF NOT EXISTS] name`.
+    fn create_head(&self) -> String {
+        format!(
             "CREATE {}TABLE {}{}",
             if self.temporary {
                 "TEMPORARY "
@@ -148,47 +171,24 @@ impl Render for CreateTable {
                 ""
             },
             quote_name(&self.name)
-        );
-        // One column or table constraint per line, as pg_dump writes it: a reviewer reads a wide table
-        // down the page, and a later change to one column is a one-line diff.
-        if elements.is_empty() {
-            sql.push_str(" ()");
-        } else {
-            sql.push_str(&format!(" (\n    {}\n)", elements.join(",\n    ")));
-        }
-        if !self.inherits.is_empty() {
-            for parent in &self.inherits {
-                ctx.name(parent, "parent table")?;
-            }
-            let parents: Vec<String> = self.inherits.iter().map(quote_name).collect();
-            sql.push_str(&format!(" INHERITS ({})", parents.join(", ")));
-        }
-        if let Some(partition) = &self.partition_by {
-            if partition.keys.is_empty() {
-                return Err(
-                    ctx.invalid("`partition_by` needs at least one key column or expression")
-                );
-            }
-            let keys = partition
-                .keys
-                .iter()
-                .map(|k| {
-                    if k.has_ordering() {
-                        return Err(
-                            ctx.invalid("partition keys have no sort order or NULLS position")
-                        );
-                    }
-                    index_element(ctx, k)
-                })
-                .collect::<Result<Vec<_>, DslError>>()?;
-            sql.push_str(&format!(
-                " PARTITION BY {} ({})",
-                partition.strategy.as_sql(),
-                keys.join(", ")
-            ));
-        }
+        )
+    }
 
-        let mut out = vec![sql];
+    /// ` INHERITS (parents)`, or nothing when the table has no parent.
+    fn inherits_clause(&self, ctx: Ctx) -> Result<String, DslError> {
+        if self.inherits.is_empty() {
+            return Ok(String::new());
+        }
+        for parent in &self.inherits {
+            ctx.name(parent, "parent table")?;
+        }
+        let parents: Vec<String> = self.inherits.iter().map(quote_name).collect();
+        Ok(format!(" INHERITS ({})", parents.join(", ")))
+    }
+
+    /// The statements after `CREATE TABLE`: the table's comment, its columns' and its constraints'.
+    fn comments(&self, names: &[Vec<Ident>]) -> Vec<String> {
+        let mut out = Vec::new();
         if let Some(text) = &self.comment {
             out.push(format!(
                 "COMMENT ON TABLE {} IS {}",
@@ -197,11 +197,48 @@ impl Render for CreateTable {
             ));
         }
         out.extend(column_comments(&self.name, &self.columns));
-        for ((_, c), names) in self.constraints.iter().zip(&names) {
+        for ((_, c), names) in self.constraints.iter().zip(names) {
             out.extend(constraint_comment(&self.name, names, c));
         }
-        Ok(out)
+        out
     }
+}
+
+/// `LIKE source [INCLUDING | EXCLUDING option ...]`, the options in the order given.
+fn like_clause(ctx: Ctx, like: &Like) -> Result<String, DslError> {
+    ctx.name(&like.table, "LIKE source table")?;
+    let mut clause = format!("LIKE {}", quote_name(&like.table));
+    for (including, option) in &like.options {
+        clause.push_str(if *including {
+            " INCLUDING "
+        } else {
+            " EXCLUDING "
+        });
+        clause.push_str(option.as_sql());
+    }
+    Ok(clause)
+}
+
+/// ` PARTITION BY strategy (keys)`, validated: at least one key, none with a sort order.
+fn partition_clause(ctx: Ctx, partition: &PartitionBy) -> Result<String, DslError> {
+    if partition.keys.is_empty() {
+        return Err(ctx.invalid("`partition_by` needs at least one key column or expression"));
+    }
+    let keys = partition
+        .keys
+        .iter()
+        .map(|k| {
+            if k.has_ordering() {
+                return Err(ctx.invalid("partition keys have no sort order or NULLS position"));
+            }
+            index_element(ctx, k)
+        })
+        .collect::<Result<Vec<_>, DslError>>()?;
+    Ok(format!(
+        " PARTITION BY {} ({})",
+        partition.strategy.as_sql(),
+        keys.join(", ")
+    ))
 }
 
 impl Render for DropTable {
