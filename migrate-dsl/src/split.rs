@@ -50,112 +50,156 @@ pub struct SplitStatement<'a> {
 /// assert_eq!((parts[1].sql, parts[1].offset), ("-- done\nSELECT 1", 37));
 /// ```
 pub fn split_statements(sql: &str) -> Vec<SplitStatement<'_>> {
-    let bytes = sql.as_bytes();
-    let len = bytes.len();
-    let mut out = Vec::new();
-
-    // The current statement: where it starts, and whether it holds anything besides whitespace and comments.
-    let mut start = 0;
-    let mut has_content = false;
-    let mut paren_depth: usize = 0;
-    // 0 outside a `BEGIN ATOMIC` body; inside, 1 plus the number of open `CASE`s.
-    let mut atomic_depth: usize = 0;
-    // Whether the previous token (whitespace and comments aside) was the word `BEGIN`.
-    let mut after_begin = false;
-
+    let mut splitter = Splitter::new(sql);
     let mut i = 0;
-    while i < len {
-        let b = bytes[i];
-        let next = bytes.get(i + 1).copied();
+    while i < sql.len() {
+        i = splitter.step(i);
+    }
+    splitter.finish()
+}
+
+/// The splitter's state between two tokens: the statements found so far, the current one, and the nesting
+/// that keeps a semicolon from ending it.
+struct Splitter<'a> {
+    sql: &'a str,
+    bytes: &'a [u8],
+    out: Vec<SplitStatement<'a>>,
+    // The current statement: where it starts, and whether it holds anything besides whitespace and comments.
+    start: usize,
+    has_content: bool,
+    paren_depth: usize,
+    // 0 outside a `BEGIN ATOMIC` body; inside, 1 plus the number of open `CASE`s.
+    atomic_depth: usize,
+    // Whether the previous token (whitespace and comments aside) was the word `BEGIN`.
+    after_begin: bool,
+}
+
+impl<'a> Splitter<'a> {
+    fn new(sql: &'a str) -> Self {
+        Splitter {
+            sql,
+            bytes: sql.as_bytes(),
+            out: Vec::new(),
+            start: 0,
+            has_content: false,
+            paren_depth: 0,
+            atomic_depth: 0,
+            after_begin: false,
+        }
+    }
+
+    /// Lexes what starts at `i` (below the end of the input); returns where the next step starts.
+    fn step(&mut self, i: usize) -> usize {
+        let b = self.bytes[i];
+        let next = self.bytes.get(i + 1).copied();
 
         // Whitespace and comments: not tokens.
         if is_space(b) {
-            i += 1;
-            continue;
+            return i + 1;
         }
         if b == b'-' && next == Some(b'-') {
-            i = skip_line_comment(bytes, i);
-            continue;
+            return skip_line_comment(self.bytes, i);
         }
         if b == b'/' && next == Some(b'*') {
-            match skip_block_comment(bytes, i) {
-                Some(end) => i = end,
-                None => {
-                    // Unterminated: keep the rest, for the server to reject.
-                    has_content = true;
-                    i = len;
-                }
-            }
-            continue;
+            return self.block_comment(i);
         }
 
         if b == b';' {
-            if paren_depth == 0 && atomic_depth == 0 {
-                push_statement(sql, start, i, has_content, &mut out);
-                start = i + 1;
-                has_content = false;
-            } else {
-                has_content = true;
-            }
-            after_begin = false;
-            i += 1;
-            continue;
+            return self.semicolon(i);
         }
+        self.token(i)
+    }
 
-        has_content = true;
+    /// Skips the block comment at `i`. An unterminated one runs to the end of the input and makes the
+    /// statement non-empty, so that the server sees it.
+    fn block_comment(&mut self, i: usize) -> usize {
+        match skip_block_comment(self.bytes, i) {
+            Some(end) => end,
+            None => {
+                // Unterminated: keep the rest, for the server to reject.
+                self.has_content = true;
+                self.bytes.len()
+            }
+        }
+    }
+
+    /// The semicolon at `i`: it ends the statement at top level, and is part of it inside parentheses or a
+    /// `BEGIN ATOMIC` body.
+    fn semicolon(&mut self, i: usize) -> usize {
+        if self.paren_depth == 0 && self.atomic_depth == 0 {
+            push_statement(self.sql, self.start, i, self.has_content, &mut self.out);
+            self.start = i + 1;
+            self.has_content = false;
+        } else {
+            self.has_content = true;
+        }
+        self.after_begin = false;
+        i + 1
+    }
+
+    /// The token at `i`, neither a semicolon nor whitespace nor a comment: skipped whole, so that nothing
+    /// inside a string or quote counts; parentheses and words update the nesting.
+    fn token(&mut self, i: usize) -> usize {
+        self.has_content = true;
         let mut is_begin = false;
-        match b {
-            b'\'' => i = skip_quoted(bytes, i, false),
-            b'"' => i = skip_quoted_ident(bytes, i),
-            b'$' => i = skip_dollar(bytes, i),
+        let end = match self.bytes[i] {
+            b'\'' => skip_quoted(self.bytes, i, false),
+            b'"' => skip_quoted_ident(self.bytes, i),
+            b'$' => skip_dollar(self.bytes, i),
             b'(' => {
-                paren_depth += 1;
-                i += 1;
+                self.paren_depth += 1;
+                i + 1
             }
             b')' => {
-                paren_depth = paren_depth.saturating_sub(1);
-                i += 1;
+                self.paren_depth = self.paren_depth.saturating_sub(1);
+                i + 1
             }
-            b'0'..=b'9' => {
-                // A number (`42`, `1.5e3`, `0x1F`, `1_000`). It stops before `$`, so `1$$x$$` is a number
-                // followed by a dollar quote, as for the server.
-                i += 1;
-                while i < len
-                    && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_' || bytes[i] == b'.')
-                {
-                    i += 1;
-                }
-            }
-            _ if is_ident_start(b) => {
-                let word_start = i;
-                i += 1;
-                while i < len && is_ident_cont(bytes[i]) {
-                    i += 1;
-                }
-                let word = &bytes[word_start..i];
-                if word.eq_ignore_ascii_case(b"e") && bytes.get(i) == Some(&b'\'') {
-                    // `E'...'`: an escape string, where a backslash escapes the next character.
-                    i = skip_quoted(bytes, i, true);
-                } else if atomic_depth == 0 {
-                    if after_begin && word.eq_ignore_ascii_case(b"atomic") {
-                        atomic_depth = 1;
-                    }
-                    is_begin = word.eq_ignore_ascii_case(b"begin");
-                } else if word.eq_ignore_ascii_case(b"case") {
-                    atomic_depth += 1;
-                } else if word.eq_ignore_ascii_case(b"end") {
-                    atomic_depth -= 1;
-                }
+            b'0'..=b'9' => skip_number(self.bytes, i),
+            b if is_ident_start(b) => {
+                let (end, begin) = self.word(i);
+                is_begin = begin;
+                end
             }
             // Any other ASCII character is a token of its own (operators, punctuation). Bytes of multibyte
             // characters are identifier characters, handled above.
-            _ => i += 1,
-        }
-        after_begin = is_begin;
+            _ => i + 1,
+        };
+        self.after_begin = is_begin;
+        end
     }
 
-    push_statement(sql, start, len, has_content, &mut out);
-    out
+    /// The word at `i`: an `E'...'` string, or a keyword or identifier, which may open or close a
+    /// `BEGIN ATOMIC` body or a `CASE` inside one. Returns where it ends and whether it is `BEGIN`.
+    fn word(&mut self, i: usize) -> (usize, bool) {
+        let bytes = self.bytes;
+        let mut end = i + 1;
+        while end < bytes.len() && is_ident_cont(bytes[end]) {
+            end += 1;
+        }
+        let word = &bytes[i..end];
+        let mut is_begin = false;
+        if word.eq_ignore_ascii_case(b"e") && bytes.get(end) == Some(&b'\'') {
+            // `E'...'`: an escape string, where a backslash escapes the next character.
+            end = skip_quoted(bytes, end, true);
+        } else if self.atomic_depth == 0 {
+            if self.after_begin && word.eq_ignore_ascii_case(b"atomic") {
+                self.atomic_depth = 1;
+            }
+            is_begin = word.eq_ignore_ascii_case(b"begin");
+        } else if word.eq_ignore_ascii_case(b"case") {
+            self.atomic_depth += 1;
+        } else if word.eq_ignore_ascii_case(b"end") {
+            self.atomic_depth -= 1;
+        }
+        (end, is_begin)
+    }
+
+    /// The statements found, the last one (after the last semicolon) included.
+    fn finish(mut self) -> Vec<SplitStatement<'a>> {
+        let end = self.bytes.len();
+        push_statement(self.sql, self.start, end, self.has_content, &mut self.out);
+        self.out
+    }
 }
 
 /// Records `sql[start..end]`, trimmed, as a statement unless it holds only whitespace and comments.
@@ -209,6 +253,18 @@ pub(crate) fn is_ident_cont(b: u8) -> bool {
 /// Characters of a dollar-quote tag after its first: like an identifier's, without `$`.
 fn is_dollar_tag_cont(b: u8) -> bool {
     is_ident_start(b) || b.is_ascii_digit()
+}
+
+/// Skips a number (`42`, `1.5e3`, `0x1F`, `1_000`) starting at `i`; returns the index just past it. It
+/// stops before `$`, so `1$$x$$` is a number followed by a dollar quote, as for the server.
+fn skip_number(bytes: &[u8], i: usize) -> usize {
+    let mut j = i + 1;
+    while j < bytes.len()
+        && (bytes[j].is_ascii_alphanumeric() || bytes[j] == b'_' || bytes[j] == b'.')
+    {
+        j += 1;
+    }
+    j
 }
 
 /// Skips a `-- comment` starting at `i`; returns the index of the newline ending it (or the end).
