@@ -2,7 +2,7 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
-use crate::name::Name;
+use crate::name::{Ident, Name};
 use crate::ops::*;
 use crate::quote::{literal, quote_ident, quote_name};
 use crate::render::*;
@@ -23,13 +23,7 @@ fn sequence_clauses(
 ) -> Result<String, DslError> {
     let mut sql = String::new();
     if let Some(data_type) = &o.data_type {
-        let normalized = data_type.trim().to_ascii_lowercase();
-        if !SEQUENCE_TYPES.contains(&normalized.as_str()) {
-            return Err(ctx.invalid(format!(
-                "a sequence's type is smallint, integer or bigint, not {data_type:?}"
-            )));
-        }
-        sql.push_str(&format!(" AS {normalized}"));
+        sql.push_str(&type_clause(ctx, data_type)?);
     }
     if let Some(step) = o.increment {
         if step == 0 {
@@ -37,6 +31,45 @@ fn sequence_clauses(
         }
         sql.push_str(&format!(" INCREMENT BY {step}"));
     }
+    check_bounds(ctx, o, restart)?;
+    sql.push_str(&bound_clauses(o));
+    if let Some(start) = o.start {
+        sql.push_str(&format!(" START WITH {start}"));
+    }
+    match restart {
+        Some(Restart::With(value)) => sql.push_str(&format!(" RESTART WITH {value}")),
+        Some(Restart::AtStart) => sql.push_str(" RESTART"),
+        None => {}
+    }
+    if let Some(cache) = o.cache {
+        if cache < 1 {
+            return Err(ctx.invalid(format!("CACHE ({cache}) must be at least 1")));
+        }
+        sql.push_str(&format!(" CACHE {cache}"));
+    }
+    match o.cycle {
+        Some(true) => sql.push_str(" CYCLE"),
+        Some(false) => sql.push_str(" NO CYCLE"),
+        None => {}
+    }
+    sql.push_str(&owned_by_clause(ctx, sequence, &o.owned_by)?);
+    Ok(sql)
+}
+
+/// ` AS type`, the type in lower case; only the integer types a sequence can have are accepted.
+fn type_clause(ctx: Ctx, data_type: &str) -> Result<String, DslError> {
+    let normalized = data_type.trim().to_ascii_lowercase();
+    if !SEQUENCE_TYPES.contains(&normalized.as_str()) {
+        return Err(ctx.invalid(format!(
+            "a sequence's type is smallint, integer or bigint, not {data_type:?}"
+        )));
+    }
+    Ok(format!(" AS {normalized}"))
+}
+
+/// The bounds given must hold together: MINVALUE below MAXVALUE, and the START and RESTART values within
+/// those of them that are given.
+fn check_bounds(ctx: Ctx, o: &SequenceOptions, restart: Option<Restart>) -> Result<(), DslError> {
     let min = o.minvalue.value().copied();
     let max = o.maxvalue.value().copied();
     if let (Some(min), Some(max)) = (min, max) {
@@ -64,6 +97,12 @@ fn sequence_clauses(
             return Err(ctx.invalid(format!("{what} value ({value}) is above MAXVALUE ({max})")));
         }
     }
+    Ok(())
+}
+
+/// ` MINVALUE n` or ` NO MINVALUE`, then the same for MAXVALUE, those given.
+fn bound_clauses(o: &SequenceOptions) -> String {
+    let mut sql = String::new();
     match o.minvalue {
         Change::Set(min) => sql.push_str(&format!(" MINVALUE {min}")),
         Change::Remove => sql.push_str(" NO MINVALUE"),
@@ -74,26 +113,17 @@ fn sequence_clauses(
         Change::Remove => sql.push_str(" NO MAXVALUE"),
         Change::Keep => {}
     }
-    if let Some(start) = o.start {
-        sql.push_str(&format!(" START WITH {start}"));
-    }
-    match restart {
-        Some(Restart::With(value)) => sql.push_str(&format!(" RESTART WITH {value}")),
-        Some(Restart::AtStart) => sql.push_str(" RESTART"),
-        None => {}
-    }
-    if let Some(cache) = o.cache {
-        if cache < 1 {
-            return Err(ctx.invalid(format!("CACHE ({cache}) must be at least 1")));
-        }
-        sql.push_str(&format!(" CACHE {cache}"));
-    }
-    match o.cycle {
-        Some(true) => sql.push_str(" CYCLE"),
-        Some(false) => sql.push_str(" NO CYCLE"),
-        None => {}
-    }
-    match &o.owned_by {
+    sql
+}
+
+/// ` OWNED BY table.column` or ` OWNED BY NONE`, or nothing when not given. PostgreSQL requires the
+/// owning table to be in the sequence's schema; where both names say their schema, that is checked here.
+fn owned_by_clause(
+    ctx: Ctx,
+    sequence: &Name,
+    owned_by: &Change<(Name, Ident)>,
+) -> Result<String, DslError> {
+    let sql = match owned_by {
         Change::Set((table, column)) => {
             ctx.name(table, "table")?;
             ctx.ident(column, "column")?;
@@ -106,15 +136,11 @@ fn sequence_clauses(
                     )));
                 }
             }
-            sql.push_str(&format!(
-                " OWNED BY {}.{}",
-                quote_name(table),
-                quote_ident(column)
-            ));
+            format!(" OWNED BY {}.{}", quote_name(table), quote_ident(column))
         }
-        Change::Remove => sql.push_str(" OWNED BY NONE"),
-        Change::Keep => {}
-    }
+        Change::Remove => " OWNED BY NONE".to_owned(),
+        Change::Keep => String::new(),
+    };
     Ok(sql)
 }
 
