@@ -26,45 +26,9 @@ pub fn trace(
         .timeouts(settings.timeouts.clone())
         .notices(notices.clone());
     let names: Vec<String> = if args.names.is_empty() {
-        // What `up` would run: the pending migrations, then the new and changed repeatable ones (which have
-        // no `down`).
-        let mut client = db.connect(settings.connect_timeout)?;
-        let pending = migrator
-            .status(&mut client)?
-            .migrations
-            .into_iter()
-            .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
-            .map(|e| e.name);
-        let repeatables: Vec<String> = if args.down {
-            Vec::new()
-        } else {
-            migrator
-                .repeatable_status(&mut client)?
-                .into_iter()
-                .filter(|r| matches!(r.state, RepeatableState::New | RepeatableState::Changed))
-                .map(|r| r.name)
-                .collect()
-        };
-        pending.chain(repeatables).collect()
+        pending_names(settings, db, &migrator, args.down)?
     } else {
-        // An unknown name fails here, before a scratch database is made.
-        let (repeatables, versioned): (Vec<String>, Vec<String>) =
-            args.names.iter().cloned().partition(|name| {
-                registry
-                    .repeatables
-                    .as_slice()
-                    .iter()
-                    .any(|m| m.name() == name)
-            });
-        if args.down {
-            if let Some(name) = repeatables.first() {
-                return Err(trace::TraceError::NoDown(name.clone()).into());
-            }
-            migrator.plan_named(&versioned, migrate_core::Direction::Down)?;
-        } else {
-            migrator.plan_named(&versioned, migrate_core::Direction::Up)?;
-            migrator.plan_named_repeatables(&repeatables, migrate_core::Direction::Up)?;
-        }
+        check_named(registry, &migrator, args)?;
         args.names.clone()
     };
     if names.is_empty() {
@@ -74,44 +38,122 @@ pub fn trace(
         );
         return Ok(ExitCode::SUCCESS);
     }
-    let data = match &args.data {
-        Some(path) => Some((
-            crate::schema_file::shown(path),
-            std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the data file {}", path.display()))?,
-        )),
-        None => None,
-    };
-    let scratch = Scratch::create(db, settings, "trace", "trace")?;
-    let mut client = scratch
-        .target()
-        .connect_collecting(settings.connect_timeout, &notices)?;
-    let watcher = scratch.target().connect(settings.connect_timeout)?;
+    let data = read_data(args)?;
     let options = trace::Options {
         rows: args.rows.unwrap_or(0),
         data: data
             .as_ref()
             .map(|(file, sql)| (file.as_str(), sql.as_str())),
     };
-    let result = if args.down {
-        trace::run_down(&migrator, &mut client, watcher, &names, &options)
-    } else {
-        trace::run(&migrator, &mut client, watcher, &names, &options)
-    };
-    drop(client);
-    drop(scratch);
-    let trace = result?;
-    match args.format {
-        TraceFormat::Text => out!("{}", crate::trace_output::text(&trace)),
-        TraceFormat::Json => outln!(
-            "{}",
-            serde_json::to_string_pretty(&crate::trace_output::json(&trace))
-                .context("cannot serialise the trace")?
-        ),
-        TraceFormat::Github => out!("{}", crate::trace_output::github(&trace)),
-    }
+    let trace = trace_on_scratch(
+        settings, db, &migrator, &notices, &names, args.down, &options,
+    )?;
+    print_trace(args.format, &trace)?;
     if trace.gate_failures() > 0 {
         return Ok(ExitCode::from(crate::EXIT_TRACE_GATE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `up` would run: the pending migrations, then the new and changed repeatable ones (which have
+/// no `down`: with `down`, none of them).
+fn pending_names(
+    settings: &Settings,
+    db: &Target,
+    migrator: &Migrator<'_>,
+    down: bool,
+) -> Result<Vec<String>> {
+    let mut client = db.connect(settings.connect_timeout)?;
+    let pending = migrator
+        .status(&mut client)?
+        .migrations
+        .into_iter()
+        .filter(|e| matches!(e.state, State::Pending | State::OutOfOrder))
+        .map(|e| e.name);
+    let repeatables: Vec<String> = if down {
+        Vec::new()
+    } else {
+        migrator
+            .repeatable_status(&mut client)?
+            .into_iter()
+            .filter(|r| matches!(r.state, RepeatableState::New | RepeatableState::Changed))
+            .map(|r| r.name)
+            .collect()
+    };
+    Ok(pending.chain(repeatables).collect())
+}
+
+/// Plans the named migrations in the direction traced: an unknown name fails here, before a scratch
+/// database is made (so does a repeatable one with `--down`, having no `down`).
+fn check_named(registry: &Registry, migrator: &Migrator<'_>, args: &TraceArgs) -> Result<()> {
+    let (repeatables, versioned): (Vec<String>, Vec<String>) =
+        args.names.iter().cloned().partition(|name| {
+            registry
+                .repeatables
+                .as_slice()
+                .iter()
+                .any(|m| m.name() == name)
+        });
+    if args.down {
+        if let Some(name) = repeatables.first() {
+            return Err(trace::TraceError::NoDown(name.clone()).into());
+        }
+        migrator.plan_named(&versioned, migrate_core::Direction::Down)?;
+    } else {
+        migrator.plan_named(&versioned, migrate_core::Direction::Up)?;
+        migrator.plan_named_repeatables(&repeatables, migrate_core::Direction::Up)?;
+    }
+    Ok(())
+}
+
+/// The `--data` file, if given: its name as shown in the report, and its SQL.
+fn read_data(args: &TraceArgs) -> Result<Option<(String, String)>> {
+    let Some(path) = &args.data else {
+        return Ok(None);
+    };
+    let file = crate::schema_file::shown(path);
+    let sql = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the data file {}", path.display()))?;
+    Ok(Some((file, sql)))
+}
+
+/// Traces `names` on a scratch database made for the purpose. Its connections are closed and the scratch
+/// database dropped before this returns, whether the trace succeeded or not, so nothing is left open
+/// while the report is printed.
+fn trace_on_scratch(
+    settings: &Settings,
+    db: &Target,
+    migrator: &Migrator<'_>,
+    notices: &Notices,
+    names: &[String],
+    down: bool,
+    options: &trace::Options<'_>,
+) -> Result<trace::Trace> {
+    let scratch = Scratch::create(db, settings, "trace", "trace")?;
+    let mut client = scratch
+        .target()
+        .connect_collecting(settings.connect_timeout, notices)?;
+    let watcher = scratch.target().connect(settings.connect_timeout)?;
+    let result = if down {
+        trace::run_down(migrator, &mut client, watcher, names, options)
+    } else {
+        trace::run(migrator, &mut client, watcher, names, options)
+    };
+    drop(client);
+    drop(scratch);
+    Ok(result?)
+}
+
+/// Prints the report in the format asked for.
+fn print_trace(format: TraceFormat, trace: &trace::Trace) -> Result<()> {
+    match format {
+        TraceFormat::Text => out!("{}", crate::trace_output::text(trace)),
+        TraceFormat::Json => outln!(
+            "{}",
+            serde_json::to_string_pretty(&crate::trace_output::json(trace))
+                .context("cannot serialise the trace")?
+        ),
+        TraceFormat::Github => out!("{}", crate::trace_output::github(trace)),
+    }
+    Ok(())
 }
