@@ -158,68 +158,13 @@ impl Settings {
             Some(LockModeArg::Fail) => LockMode::Fail,
             Some(LockModeArg::Wait) | None => LockMode::Wait,
         };
-        let duration = |flag: Option<Duration>,
-                        key: &str,
-                        value: &Option<String>,
-                        parse: fn(&str) -> Result<Duration, String>|
-         -> Result<Option<Duration>> {
-            match (flag, value) {
-                (Some(d), _) => Ok(Some(d)),
-                (None, Some(text)) => parse(text).map(Some).map_err(|e| {
-                    anyhow::anyhow!("invalid {key} = {text:?} in {}: {e}", config.describe())
-                }),
-                (None, None) => Ok(None),
-            }
-        };
-        let defaults = Timeouts::default();
-        // 0 switches a timeout off, leaving the server's (or role's) own setting in force.
-        let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
-        let timeouts = Timeouts {
-            lock_timeout: duration(
-                global.lock_timeout,
-                "lock_timeout",
-                &file.lock_timeout,
-                parse_timeout,
-            )?
-            .map_or(defaults.lock_timeout, off_if_zero),
-            statement_timeout: duration(
-                global.statement_timeout,
-                "statement_timeout",
-                &file.statement_timeout,
-                parse_timeout,
-            )?
-            .and_then(off_if_zero),
-            retry_budget: duration(
-                global.lock_retry_budget,
-                "lock_retry_budget",
-                &file.lock_retry_budget,
-                parse_duration,
-            )?
-            .unwrap_or(defaults.retry_budget),
-            idle_in_transaction_session_timeout: duration(
-                global.idle_in_transaction_session_timeout,
-                "idle_in_transaction_session_timeout",
-                &file.idle_in_transaction_session_timeout,
-                parse_timeout,
-            )?
-            .map_or(defaults.idle_in_transaction_session_timeout, off_if_zero),
-        };
+        let timeouts = timeouts(global, &config)?;
         let schema_file = match (&file.schema_file, &config.root) {
             (Some(f), Some(root)) => Some(root.join(f)),
             _ => None,
         };
         let backfill = crate::pacing::resolve(file.backfill.as_ref(), &config.describe())?;
-        let max_duration = match &file.max_duration {
-            None => None,
-            Some(text) => match parse_duration(text) {
-                Ok(d) if !d.is_zero() => Some(d),
-                Ok(_) => anyhow::bail!(
-                    "invalid max_duration = {text:?} in {}: it must be more than 0 (leave it out for no budget)",
-                    config.describe()
-                ),
-                Err(e) => anyhow::bail!("invalid max_duration = {text:?} in {}: {e}", config.describe()),
-            },
-        };
+        let max_duration = max_duration(&config)?;
         Ok(Settings {
             backfill,
             max_duration,
@@ -333,4 +278,70 @@ pub(crate) fn global_args_from_environment() -> Result<GlobalArgs> {
 
 fn canonical(p: &Path) -> std::io::Result<PathBuf> {
     p.canonicalize()
+}
+
+/// The session timeouts: each flag, else its key in `migrate.toml`, else the default; 0 switches one off.
+fn timeouts(global: &GlobalArgs, config: &Config) -> Result<Timeouts> {
+    let file = &config.file;
+    let duration = |flag: Option<Duration>,
+                    key: &str,
+                    value: &Option<String>,
+                    parse: fn(&str) -> Result<Duration, String>|
+     -> Result<Option<Duration>> {
+        match (flag, value) {
+            (Some(d), _) => Ok(Some(d)),
+            (None, Some(text)) => parse(text).map(Some).map_err(|e| {
+                anyhow::anyhow!("invalid {key} = {text:?} in {}: {e}", config.describe())
+            }),
+            (None, None) => Ok(None),
+        }
+    };
+    let defaults = Timeouts::default();
+    // 0 switches a timeout off, leaving the server's (or role's) own setting in force.
+    let off_if_zero = |d: Duration| (!d.is_zero()).then_some(d);
+    Ok(Timeouts {
+        lock_timeout: duration(
+            global.lock_timeout,
+            "lock_timeout",
+            &file.lock_timeout,
+            parse_timeout,
+        )?
+        .map_or(defaults.lock_timeout, off_if_zero),
+        statement_timeout: duration(
+            global.statement_timeout,
+            "statement_timeout",
+            &file.statement_timeout,
+            parse_timeout,
+        )?
+        .and_then(off_if_zero),
+        retry_budget: duration(
+            global.lock_retry_budget,
+            "lock_retry_budget",
+            &file.lock_retry_budget,
+            parse_duration,
+        )?
+        .unwrap_or(defaults.retry_budget),
+        idle_in_transaction_session_timeout: duration(
+            global.idle_in_transaction_session_timeout,
+            "idle_in_transaction_session_timeout",
+            &file.idle_in_transaction_session_timeout,
+            parse_timeout,
+        )?
+        .map_or(defaults.idle_in_transaction_session_timeout, off_if_zero),
+    })
+}
+
+/// The run's time budget in `migrate.toml` (`--max-duration` is read where the run starts), above zero.
+fn max_duration(config: &Config) -> Result<Option<Duration>> {
+    Ok(match &config.file.max_duration {
+        None => None,
+        Some(text) => match parse_duration(text) {
+            Ok(d) if !d.is_zero() => Some(d),
+            Ok(_) => anyhow::bail!(
+                "invalid max_duration = {text:?} in {}: it must be more than 0 (leave it out for no budget)",
+                config.describe()
+            ),
+            Err(e) => anyhow::bail!("invalid max_duration = {text:?} in {}: {e}", config.describe()),
+        },
+    })
 }

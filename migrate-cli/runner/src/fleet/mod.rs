@@ -52,111 +52,143 @@ pub fn run(
             settings.timeouts.idle_in_transaction_session_timeout,
         );
     match command {
-        FleetCommand::Up(args) => {
-            let target = match (&args.to, args.expand_only) {
-                (Some(name), _) => UpTarget::To(name.clone()),
-                (None, true) => UpTarget::ExpandOnly,
-                (None, false) => UpTarget::All,
-            };
-            let options = guarded(
-                config::options(settings, &args.targets, Some(&args.rollout))?,
-                settings,
-                &args.guards,
-            );
-            let targets = config::targets(settings, &args.targets)?;
-            let fleet = Fleet::new(
-                with_guards(migrator, &args.guards).retry(args.retry.clone()),
-                targets,
-                &connector,
-                options,
-            )?;
-            rollout(
-                &fleet,
-                &connector,
-                &args.targets,
-                settings,
-                "up",
-                |stop, events| fleet.up(&target, stop, events),
-            )
-        }
-        FleetCommand::Down(args) => {
-            let target = match (args.count, &args.to, args.all) {
-                (Some(n), _, _) => DownTarget::Count(usize::try_from(n).unwrap_or(usize::MAX)),
-                (None, Some(name), _) => DownTarget::To(name.clone()),
-                (None, None, true) => DownTarget::All,
-                (None, None, false) => DownTarget::Count(1),
-            };
-            let options = guarded(
-                config::options(settings, &args.targets, Some(&args.rollout))?,
-                settings,
-                &args.guards,
-            );
-            let targets = config::targets(settings, &args.targets)?;
-            let fleet = Fleet::new(
-                with_guards(migrator, &args.guards),
-                targets,
-                &connector,
-                options,
-            )?;
-            rollout(
-                &fleet,
-                &connector,
-                &args.targets,
-                settings,
-                "down",
-                |stop, events| fleet.down(&target, stop, events),
-            )
-        }
-        FleetCommand::Status(args) => {
-            let options = config::options(settings, &args.targets, None)?;
-            let targets = config::targets(settings, &args.targets)?;
-            let fleet = Fleet::new(migrator, targets, &connector, options)?;
-            let stop = watch_signals();
-            let progress = Progress::new(
-                fleet.targets().len(),
-                args.targets.json,
-                false,
-                "fleet status",
-                "applied",
-            );
-            let statuses = fleet.status(&stop, &|e| progress.event(e));
-            progress.finish();
-            if args.targets.json {
-                let json = serde_json::to_string_pretty(&summary::status_json(
-                    &fleet, &connector, &statuses,
-                ))
-                .context("cannot write the status")?;
-                outln!("{json}");
-            } else {
-                out!(
-                    "{}",
-                    summary::status_text(&fleet, &statuses, registry.migrations.as_slice().len())
-                );
-            }
-            if let Some(signal) = stop.requested() {
-                return Ok(signal_exit(signal));
-            }
-            if statuses.iter().any(|s| s.error.is_some()) {
-                return Ok(ExitCode::FAILURE);
-            }
-            let pending = args.fail_on_pending && statuses.iter().any(|s| s.pending > 0);
-            if pending || statuses.iter().any(|s| !s.problems.is_empty()) {
-                return Ok(ExitCode::from(crate::EXIT_STATUS_PROBLEMS));
-            }
-            Ok(ExitCode::SUCCESS)
-        }
-        FleetCommand::Sql(args) => {
-            let target = if args.expand_only {
-                UpTarget::ExpandOnly
-            } else {
-                UpTarget::All
-            };
-            let options = config::options(settings, &args.targets, None)?;
-            let targets = config::targets(settings, &args.targets)?;
-            let fleet = Fleet::new(migrator, targets, &connector, options)?;
-            sql(&fleet, settings, &target)
-        }
+        FleetCommand::Up(args) => up(settings, migrator, &connector, args),
+        FleetCommand::Down(args) => down(settings, migrator, &connector, args),
+        FleetCommand::Status(args) => status(settings, registry, migrator, &connector, args),
+        FleetCommand::Sql(args) => sql_command(settings, migrator, &connector, args),
     }
+}
+
+/// `fleet up`: the rollout of the pending migrations (to `--to`, or the expand phase alone).
+fn up(
+    settings: &crate::Settings,
+    migrator: Migrator<'_>,
+    connector: &CliConnector,
+    args: &args::FleetUpArgs,
+) -> Result<ExitCode> {
+    let target = match (&args.to, args.expand_only) {
+        (Some(name), _) => UpTarget::To(name.clone()),
+        (None, true) => UpTarget::ExpandOnly,
+        (None, false) => UpTarget::All,
+    };
+    let options = guarded(
+        config::options(settings, &args.targets, Some(&args.rollout))?,
+        settings,
+        &args.guards,
+    );
+    let targets = config::targets(settings, &args.targets)?;
+    let fleet = Fleet::new(
+        with_guards(migrator, &args.guards).retry(args.retry.clone()),
+        targets,
+        connector,
+        options,
+    )?;
+    rollout(
+        &fleet,
+        connector,
+        &args.targets,
+        settings,
+        "up",
+        |stop, events| fleet.up(&target, stop, events),
+    )
+}
+
+/// `fleet down`: the rollout of reverts (the last migration of each target by default).
+fn down(
+    settings: &crate::Settings,
+    migrator: Migrator<'_>,
+    connector: &CliConnector,
+    args: &args::FleetDownArgs,
+) -> Result<ExitCode> {
+    let target = match (args.count, &args.to, args.all) {
+        (Some(n), _, _) => DownTarget::Count(usize::try_from(n).unwrap_or(usize::MAX)),
+        (None, Some(name), _) => DownTarget::To(name.clone()),
+        (None, None, true) => DownTarget::All,
+        (None, None, false) => DownTarget::Count(1),
+    };
+    let options = guarded(
+        config::options(settings, &args.targets, Some(&args.rollout))?,
+        settings,
+        &args.guards,
+    );
+    let targets = config::targets(settings, &args.targets)?;
+    let fleet = Fleet::new(
+        with_guards(migrator, &args.guards),
+        targets,
+        connector,
+        options,
+    )?;
+    rollout(
+        &fleet,
+        connector,
+        &args.targets,
+        settings,
+        "down",
+        |stop, events| fleet.down(&target, stop, events),
+    )
+}
+
+/// `fleet status`: every target read, then the table or JSON, and the exit status it calls for.
+fn status(
+    settings: &crate::Settings,
+    registry: &Registry,
+    migrator: Migrator<'_>,
+    connector: &CliConnector,
+    args: &args::FleetStatusArgs,
+) -> Result<ExitCode> {
+    let options = config::options(settings, &args.targets, None)?;
+    let targets = config::targets(settings, &args.targets)?;
+    let fleet = Fleet::new(migrator, targets, connector, options)?;
+    let stop = watch_signals();
+    let progress = Progress::new(
+        fleet.targets().len(),
+        args.targets.json,
+        false,
+        "fleet status",
+        "applied",
+    );
+    let statuses = fleet.status(&stop, &|e| progress.event(e));
+    progress.finish();
+    if args.targets.json {
+        let json =
+            serde_json::to_string_pretty(&summary::status_json(&fleet, connector, &statuses))
+                .context("cannot write the status")?;
+        outln!("{json}");
+    } else {
+        out!(
+            "{}",
+            summary::status_text(&fleet, &statuses, registry.migrations.as_slice().len())
+        );
+    }
+    if let Some(signal) = stop.requested() {
+        return Ok(signal_exit(signal));
+    }
+    if statuses.iter().any(|s| s.error.is_some()) {
+        return Ok(ExitCode::FAILURE);
+    }
+    let pending = args.fail_on_pending && statuses.iter().any(|s| s.pending > 0);
+    if pending || statuses.iter().any(|s| !s.problems.is_empty()) {
+        return Ok(ExitCode::from(crate::EXIT_STATUS_PROBLEMS));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `fleet sql`: the SQL `fleet up` would run, per group of targets.
+fn sql_command(
+    settings: &crate::Settings,
+    migrator: Migrator<'_>,
+    connector: &CliConnector,
+    args: &args::FleetSqlArgs,
+) -> Result<ExitCode> {
+    let target = if args.expand_only {
+        UpTarget::ExpandOnly
+    } else {
+        UpTarget::All
+    };
+    let options = config::options(settings, &args.targets, None)?;
+    let targets = config::targets(settings, &args.targets)?;
+    let fleet = Fleet::new(migrator, targets, connector, options)?;
+    sql(&fleet, settings, &target)
 }
 
 /// The fleet's time budget: `--max-duration`, else `max_duration` of `migrate.toml`, as for `up`. It is the
