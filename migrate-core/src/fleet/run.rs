@@ -1,7 +1,6 @@
 //! A fleet and what it runs on each target: `up`, `down`, the status and the plan, each on a session of the
 //! target's own, under the target's own migration lock.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,8 +27,10 @@ use super::stop::Stop;
 use super::target::Target;
 
 mod ending;
+mod list;
 mod op;
 use ending::failed;
+use list::{canary_of, check_limits, check_schema, fill_in_name, name_index, shown_name, Places};
 use op::run_op;
 
 /// How often a fleet run with a time budget looks whether it is spent.
@@ -87,20 +88,11 @@ impl<'a, 'c> Fleet<'a, 'c> {
         connector: &'c dyn Connector,
         options: FleetOptions,
     ) -> Result<Fleet<'a, 'c>, FleetError> {
-        if options.parallel == 0 {
-            return Err(FleetError::Zero { what: "parallel" });
-        }
-        if options.per_server == 0 {
-            return Err(FleetError::Zero {
-                what: "per-server parallel",
-            });
-        }
+        check_limits(&options)?;
         if targets.is_empty() {
             return Err(FleetError::NoTargets);
         }
-        let mut server_numbers: HashMap<String, usize> = HashMap::new();
-        let mut seen: HashMap<(String, String, Option<String>), usize> = HashMap::new();
-        let mut servers = Vec::with_capacity(targets.len());
+        let mut places = Places::default();
         for i in 0..targets.len() {
             let location =
                 connector
@@ -109,81 +101,18 @@ impl<'a, 'c> Fleet<'a, 'c> {
                         target: shown_name(&targets[i]),
                         message,
                     })?;
-            let t = &mut targets[i];
-            if let Some(schema) = &t.schema {
-                if let Err(e) = t.migrations_table(migrator.migrations_table()) {
-                    return Err(FleetError::Schema {
-                        target: shown_name(t),
-                        schema: schema.clone(),
-                        reason: e.to_string(),
-                    });
-                }
-            }
-            if t.name.is_empty() {
-                t.name = match (&t.schema, &t.url) {
-                    (Some(schema), None) => schema.clone(),
-                    (schema, _) => format!(
-                        "{}/{}{}",
-                        location.server,
-                        location.database,
-                        schema
-                            .as_deref()
-                            .map(|s| format!("/{s}"))
-                            .unwrap_or_default()
-                    ),
-                };
-            }
-            let key = (
-                location.server.clone(),
-                location.database.clone(),
-                t.schema.clone(),
-            );
-            if let Some(&first) = seen.get(&key) {
-                return Err(FleetError::Duplicate {
-                    first: targets[first].name.clone(),
-                    second: targets[i].name.clone(),
-                    what: match &key.2 {
-                        Some(schema) => {
-                            format!("schema {schema:?} of database {} on {}", key.1, key.0)
-                        }
-                        None => format!("database {} on {}", key.1, key.0),
-                    },
-                });
-            }
-            seen.insert(key, i);
-            let next = server_numbers.len();
-            servers.push(*server_numbers.entry(location.server).or_insert(next));
+            check_schema(&targets[i], migrator.migrations_table())?;
+            fill_in_name(&mut targets[i], &location);
+            places.add(&targets, i, location)?;
         }
-        let mut names: HashMap<&str, usize> = HashMap::new();
-        for (i, t) in targets.iter().enumerate() {
-            if names.insert(&t.name, i).is_some() {
-                return Err(FleetError::DuplicateName {
-                    name: t.name.clone(),
-                });
-            }
-        }
-        let canary = match &options.canary {
-            Canary::None => Vec::new(),
-            Canary::First(k) => (0..(*k).min(targets.len())).collect(),
-            Canary::Named(wanted) => {
-                let mut canary = Vec::new();
-                for name in wanted {
-                    let i = *names
-                        .get(name.as_str())
-                        .ok_or_else(|| FleetError::UnknownCanary { name: name.clone() })?;
-                    if !canary.contains(&i) {
-                        canary.push(i);
-                    }
-                }
-                canary
-            }
-        };
+        let names = name_index(&targets)?;
+        let canary = canary_of(&options.canary, &names, targets.len())?;
         let names = targets.iter().map(|t| t.name.clone()).collect();
         Ok(Fleet {
             migrator,
             targets,
             names,
-            servers,
+            servers: places.servers,
             canary,
             options,
             connector,
@@ -694,25 +623,6 @@ fn newest(client: &mut Client, table: &MigrationsTable) -> Result<Option<String>
         )
         .map(|row| row.get(0))
         .map_err(Error::database(format!("cannot read {table}")))
-}
-
-/// A target's name for messages before names are filled in.
-fn shown_name(t: &Target) -> String {
-    if !t.name.is_empty() {
-        return t.name.clone();
-    }
-    match (&t.schema, &t.url) {
-        (Some(schema), None) => schema.clone(),
-        (_, Some(_)) => format!(
-            "{}{}",
-            "the database of a URL",
-            t.schema
-                .as_deref()
-                .map(|s| format!(", schema {s}"))
-                .unwrap_or_default()
-        ),
-        (None, None) => "the default database".to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -172,3 +172,55 @@ fn a_canary_is_made_of_the_fleets_own_targets() {
         Err(FleetError::UnknownCanary { name }) if name == "zz"
     ));
 }
+
+fn at(server: &str, database: &str) -> super::super::Location {
+    super::super::Location {
+        server: server.to_owned(),
+        database: database.to_owned(),
+    }
+}
+
+/// Servers are numbered in the order they first appear, so targets of any database on one server share its
+/// budget; a second target at a place already seen names both.
+#[test]
+fn places_number_servers_and_refuse_a_place_twice() {
+    let targets = vec![
+        Target::database("a/x").named("ax"),
+        Target::database("b/x").named("bx"),
+        Target::database("a/y").named("ay"),
+        Target::database("a/y").in_schema("s").named("ays"),
+        Target::database("a/y").named("again"),
+    ];
+    let mut places = Places::default();
+    for (i, (server, database)) in [("a", "x"), ("b", "x"), ("a", "y"), ("a", "y")]
+        .into_iter()
+        .enumerate()
+    {
+        places
+            .add(&targets, i, at(server, database))
+            .expect("a new place");
+    }
+    assert_eq!(places.servers, [0, 1, 0, 0]);
+    let Err(FleetError::Duplicate { first, second, what }) = places.add(&targets, 4, at("a", "y"))
+    else {
+        panic!("a place twice is refused");
+    };
+    assert_eq!((first.as_str(), second.as_str()), ("ay", "again"));
+    assert_eq!(what, "database y on a");
+}
+
+/// Zero targets at once, in all or per server, would run nothing: either is refused by name.
+#[test]
+fn a_parallel_limit_of_zero_is_refused() {
+    assert!(check_limits(&FleetOptions::default()).is_ok());
+    let per_server = FleetOptions {
+        per_server: 0,
+        ..FleetOptions::default()
+    };
+    assert!(matches!(
+        check_limits(&per_server),
+        Err(FleetError::Zero {
+            what: "per-server parallel"
+        })
+    ));
+}
