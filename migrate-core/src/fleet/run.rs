@@ -372,6 +372,8 @@ impl<'a, 'c> Fleet<'a, 'c> {
         Ok((session, table))
     }
 
+    /// Runs `op` on target `i`, on a session of its own under its own lock. A target whose lock another runner
+    /// holds is busy, to be revisited; any other end is the target's report.
     fn apply_one(
         &self,
         pool: &Pool,
@@ -387,31 +389,11 @@ impl<'a, 'c> Fleet<'a, 'c> {
             target: t,
         });
         let mut report = TargetReport::not_started(&t.name, TargetState::Failed, 0);
-        let finish = |mut report: TargetReport, state: TargetState| {
-            report.state = state;
-            report.duration = started.elapsed();
-            Attempt::Finished {
-                failed: matches!(state, TargetState::Failed | TargetState::Unreachable),
-                result: report,
-            }
-        };
-        let table = match t.migrations_table(self.migrator.migrations_table()) {
-            Ok(table) => table,
-            Err(e) => {
-                report.error = Some(TargetError::of(&e));
-                return finish(report, TargetState::Failed);
-            }
-        };
-        let session = match pool.checkout(self.connector, t) {
-            Ok(session) => session,
-            Err(e) => {
-                let state = if e.unreachable {
-                    TargetState::Unreachable
-                } else {
-                    TargetState::Failed
-                };
-                report.error = Some(TargetError::message(e.message));
-                return finish(report, state);
+        let (table, session) = match self.open_target(pool, t) {
+            Ok(opened) => opened,
+            Err((error, state)) => {
+                report.error = Some(error);
+                return finished(report, state, started);
             }
         };
         let Pooled {
@@ -422,35 +404,24 @@ impl<'a, 'c> Fleet<'a, 'c> {
         let interrupt = Interrupt::new();
         let running = stop.register(i, &interrupt, Arc::clone(&cancel));
         let migrator = self.target_migrator(t, &table, &interrupt, &notices, stop);
-        let mut before = None;
-        let mut ran = Vec::new();
-        let mut forward = |event: Event<'_>| {
-            if let Event::Finished { name, .. } = &event {
-                ran.push((*name).to_owned());
-            }
-            events(FleetEvent::Engine {
-                index: i,
-                target: t,
-                event,
-            });
+        let mut forward = Forward {
+            index: i,
+            target: t,
+            events,
+            ran: Vec::new(),
         };
-        let result = match &t.schema {
-            Some(schema) => super::target::set_search_path(&mut client, schema, &self.options.search_path),
-            None => Ok(()),
-        }
-        .and_then(|()| {
+        let result = schema_search_path(&mut client, t, &self.options.search_path).and_then(|()| {
             run_op(
                 &mut client,
                 &migrator,
                 &table,
                 op,
                 &interrupt,
-                &mut before,
-                &mut forward,
+                &mut report.version_before,
+                &mut |event| forward.event(event),
             )
         });
-        report.version_before = before;
-        report.ran = ran;
+        report.ran = forward.ran;
         drop(running);
         let keep = |client: Client| {
             pool.checkin(
@@ -474,22 +445,33 @@ impl<'a, 'c> Fleet<'a, 'c> {
                 state
             }
         };
-        report.version_after = match op {
-            // What `up` applied comes on top of what was there.
-            Op::Up(_) => report
-                .version_before
-                .iter()
-                .chain(&report.ran)
-                .max()
-                .cloned(),
-            // After a failure the session may be gone; the version after is then unknown.
-            Op::Down(_) => newest(&mut client, &table).ok().flatten(),
-        };
+        report.version_after = version_after(op, &report, &mut client, &table);
         // Only a session that ended cleanly serves another target.
         if state == TargetState::Done {
             keep(client);
         }
-        finish(report, state)
+        finished(report, state, started)
+    }
+
+    /// Target `t`'s migrations table and a session of it from `pool`; why not, if not, and whether that
+    /// leaves the target unreachable or failed.
+    fn open_target(
+        &self,
+        pool: &Pool,
+        t: &Target,
+    ) -> Result<(MigrationsTable, Pooled), (TargetError, TargetState)> {
+        let table = t
+            .migrations_table(self.migrator.migrations_table())
+            .map_err(|e| (TargetError::of(&e), TargetState::Failed))?;
+        let session = pool.checkout(self.connector, t).map_err(|e| {
+            let state = if e.unreachable {
+                TargetState::Unreachable
+            } else {
+                TargetState::Failed
+            };
+            (TargetError::message(e.message), state)
+        })?;
+        Ok((table, session))
     }
 
     /// The fleet's migrator as one target runs it: its table, the lock tried once, its own stop request and
@@ -623,6 +605,67 @@ fn newest(client: &mut Client, table: &MigrationsTable) -> Result<Option<String>
         )
         .map(|row| row.get(0))
         .map_err(Error::database(format!("cannot read {table}")))
+}
+
+/// A target's attempt ended in `state`, timed from `started`; a failed or unreachable target counts under the
+/// failure policy.
+fn finished(mut report: TargetReport, state: TargetState, started: Instant) -> Attempt<TargetReport> {
+    report.state = state;
+    report.duration = started.elapsed();
+    Attempt::Finished {
+        failed: matches!(state, TargetState::Failed | TargetState::Unreachable),
+        result: report,
+    }
+}
+
+/// Sets the `search_path` of a schema target's session; a database target's session is left as it is.
+fn schema_search_path(client: &mut Client, t: &Target, extra: &[String]) -> Result<(), Error> {
+    match &t.schema {
+        Some(schema) => super::target::set_search_path(client, schema, extra),
+        None => Ok(()),
+    }
+}
+
+/// The engine's events of one target's run, sent on as the target's, noting the migrations that ran for its
+/// report.
+struct Forward<'t, 'e> {
+    index: usize,
+    target: &'t Target,
+    events: &'e (dyn Fn(FleetEvent<'_>) + Sync),
+    ran: Vec<String>,
+}
+
+impl Forward<'_, '_> {
+    fn event(&mut self, event: Event<'_>) {
+        if let Event::Finished { name, .. } = &event {
+            self.ran.push((*name).to_owned());
+        }
+        (self.events)(FleetEvent::Engine {
+            index: self.index,
+            target: self.target,
+            event,
+        });
+    }
+}
+
+/// The version a target stands at after `op`, given the version before and what ran as `report` has them.
+fn version_after(
+    op: &Op<'_>,
+    report: &TargetReport,
+    client: &mut Client,
+    table: &MigrationsTable,
+) -> Option<String> {
+    match op {
+        // What `up` applied comes on top of what was there.
+        Op::Up(_) => report
+            .version_before
+            .iter()
+            .chain(&report.ran)
+            .max()
+            .cloned(),
+        // After a failure the session may be gone; the version after is then unknown.
+        Op::Down(_) => newest(client, table).ok().flatten(),
+    }
 }
 
 #[cfg(test)]
