@@ -4,7 +4,7 @@
 //! nothing new once the failure policy or a stop request says so.
 
 use std::collections::VecDeque;
-use std::sync::{Condvar, Mutex, PoisonError};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use super::options::{OnBusy, OnError};
@@ -169,62 +169,25 @@ fn worker<R: Send>(
     state: &Mutex<State<R>>,
     changed: &Condvar,
 ) {
-    let lock = || state.lock().unwrap_or_else(PoisonError::into_inner);
-    let mut st = lock();
+    let w = Worker {
+        plan,
+        note,
+        work,
+        state,
+        changed,
+    };
+    let mut st = w.lock();
     loop {
         if st.stopped.is_none() {
-            if let Some(signal) = stop.requested() {
-                st.stopped = Some(StopReason::Signal(signal));
-            } else if let Some(budget) = stop.out_of_time() {
-                st.stopped = Some(StopReason::OutOfTime(budget));
-            }
+            st.stopped = requested_stop(stop);
         }
         if let (Some(reason), false) = (st.stopped.clone(), st.announced) {
-            st.announced = true;
-            drop(st);
-            note(Note::Stopping(&reason));
-            changed.notify_all();
-            st = lock();
+            st = w.announce(st, &reason);
             continue;
         }
         let now = Instant::now();
         if let Some(i) = pick(&mut st, plan, now) {
-            st.running += 1;
-            st.per_server[plan.servers[i]] += 1;
-            drop(st);
-            // A panic must not leave the target counted as running, which would keep the others waiting.
-            let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work(i)))
-                .map_err(|panic| panic_text(panic.as_ref()));
-            st = lock();
-            st.running -= 1;
-            st.per_server[plan.servers[i]] -= 1;
-            match attempt {
-                Err(message) => {
-                    st.slots[i] = Some(Slot::Panicked(message));
-                    failed_target(&mut st, plan, i);
-                }
-                Ok(Attempt::Busy { holder }) => {
-                    st.busy[i] += 1;
-                    // A little spread, so runners that collided do not collide again in step.
-                    let jitter = Duration::from_millis(fastrand::u64(0..100));
-                    let wait = REVISIT * st.busy[i].min(10) + jitter;
-                    st.later.push((Instant::now() + wait, i));
-                    let revisits = st.busy[i];
-                    drop(st);
-                    note(Note::Busy {
-                        index: i,
-                        holder,
-                        revisits,
-                    });
-                    st = lock();
-                }
-                Ok(Attempt::Finished { result, failed }) => {
-                    st.slots[i] = Some(Slot::Ran(result));
-                    if failed {
-                        failed_target(&mut st, plan, i);
-                    }
-                }
-            }
+            st = w.attempt(st, i);
             changed.notify_all();
             continue;
         }
@@ -237,45 +200,146 @@ fn worker<R: Send>(
             && st.ready.is_empty()
             && (st.later.is_empty() || plan.on_busy == OnBusy::Report);
         if idle {
-            let busy: Vec<usize> = std::mem::take(&mut st.later)
-                .into_iter()
-                .map(|(_, i)| i)
-                .collect();
-            for &i in &busy {
-                st.slots[i] = Some(Slot::Busy);
-            }
-            if st.in_canary {
-                st.in_canary = false;
-                if busy.is_empty() {
-                    st.ready = std::mem::take(&mut st.rest).into();
-                    let targets = plan.canary.len();
-                    drop(st);
-                    note(Note::CanaryPassed { targets });
-                    st = lock();
-                } else {
-                    // Held by another runner to the end: not known to have succeeded.
-                    st.stopped = Some(StopReason::Canary {
-                        failed: busy.iter().map(|&i| plan.names[i].clone()).collect(),
-                    });
-                }
-                changed.notify_all();
-                continue;
-            }
+            let (guard, more) = w.drained(st);
             changed.notify_all();
-            return;
+            if !more {
+                return;
+            }
+            st = guard;
+            continue;
         }
-        let wait = st
-            .later
-            .iter()
-            .map(|(at, _)| at.saturating_duration_since(now))
-            .min()
-            .unwrap_or(IDLE_POLL)
-            .clamp(Duration::from_millis(1), IDLE_POLL);
+        let wait = next_look(&st.later, now);
         st = changed
             .wait_timeout(st, wait)
             .unwrap_or_else(PoisonError::into_inner)
             .0;
     }
+}
+
+/// The schedule's state as one worker reaches it, with the plan and the caller's work and notes. Each step
+/// takes the lock's guard and gives it back, having released it around the caller's code.
+struct Worker<'w, 'p, R> {
+    plan: &'w Plan<'p>,
+    note: &'w (dyn Fn(Note<'_>) + Sync),
+    work: &'w (dyn Fn(usize) -> Attempt<R> + Sync),
+    state: &'w Mutex<State<R>>,
+    changed: &'w Condvar,
+}
+
+type Guard<'w, R> = MutexGuard<'w, State<R>>;
+
+impl<'w, R> Worker<'w, '_, R> {
+    fn lock(&self) -> Guard<'w, R> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Says once why the rollout stops, and wakes the other workers to see it.
+    fn announce(&self, mut st: Guard<'w, R>, reason: &StopReason) -> Guard<'w, R> {
+        st.announced = true;
+        drop(st);
+        (self.note)(Note::Stopping(reason));
+        self.changed.notify_all();
+        self.lock()
+    }
+
+    /// Runs target `i`, counted as running on its server meanwhile, and records what it gave.
+    fn attempt(&self, mut st: Guard<'w, R>, i: usize) -> Guard<'w, R> {
+        st.running += 1;
+        st.per_server[self.plan.servers[i]] += 1;
+        drop(st);
+        // A panic must not leave the target counted as running, which would keep the others waiting.
+        let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| (self.work)(i)))
+            .map_err(|panic| panic_text(panic.as_ref()));
+        st = self.lock();
+        st.running -= 1;
+        st.per_server[self.plan.servers[i]] -= 1;
+        match attempt {
+            Err(message) => {
+                st.slots[i] = Some(Slot::Panicked(message));
+                failed_target(&mut st, self.plan, i);
+            }
+            Ok(Attempt::Busy { holder }) => st = self.held(st, i, holder),
+            Ok(Attempt::Finished { result, failed }) => {
+                st.slots[i] = Some(Slot::Ran(result));
+                if failed {
+                    failed_target(&mut st, self.plan, i);
+                }
+            }
+        }
+        st
+    }
+
+    /// Puts back target `i`, held by another runner (`holder`), to be tried again later, and says so.
+    fn held(&self, mut st: Guard<'w, R>, i: usize, holder: Option<i32>) -> Guard<'w, R> {
+        st.busy[i] += 1;
+        // A little spread, so runners that collided do not collide again in step.
+        let jitter = Duration::from_millis(fastrand::u64(0..100));
+        let wait = revisit_after(st.busy[i]) + jitter;
+        st.later.push((Instant::now() + wait, i));
+        let revisits = st.busy[i];
+        drop(st);
+        (self.note)(Note::Busy {
+            index: i,
+            holder,
+            revisits,
+        });
+        self.lock()
+    }
+
+    /// Nothing runs and nothing is left to start: the targets still held by another runner are busy to the end.
+    /// After the canary, the others are queued if every canary target ran, else the rollout stops. Whether
+    /// there is more to do.
+    fn drained(&self, mut st: Guard<'w, R>) -> (Guard<'w, R>, bool) {
+        let busy: Vec<usize> = std::mem::take(&mut st.later)
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect();
+        for &i in &busy {
+            st.slots[i] = Some(Slot::Busy);
+        }
+        if !st.in_canary {
+            return (st, false);
+        }
+        st.in_canary = false;
+        if busy.is_empty() {
+            st.ready = std::mem::take(&mut st.rest).into();
+            let targets = self.plan.canary.len();
+            drop(st);
+            (self.note)(Note::CanaryPassed { targets });
+            st = self.lock();
+        } else {
+            // Held by another runner to the end: not known to have succeeded.
+            st.stopped = Some(StopReason::Canary {
+                failed: busy.iter().map(|&i| self.plan.names[i].clone()).collect(),
+            });
+        }
+        (st, true)
+    }
+}
+
+/// Why the rollout stops at the caller's request, if it does: a signal, else the time budget spent.
+fn requested_stop(stop: &Stop) -> Option<StopReason> {
+    if let Some(signal) = stop.requested() {
+        Some(StopReason::Signal(signal))
+    } else {
+        stop.out_of_time().map(StopReason::OutOfTime)
+    }
+}
+
+/// How long a target found held `found_held` times waits before it is tried again (see [`REVISIT`]).
+fn revisit_after(found_held: u32) -> Duration {
+    REVISIT * found_held.min(10)
+}
+
+/// How long an idle worker waits for a change: until the first held target is due, between a millisecond
+/// and [`IDLE_POLL`], so that a stop request is seen.
+fn next_look(later: &[(Instant, usize)], now: Instant) -> Duration {
+    later
+        .iter()
+        .map(|(at, _)| at.saturating_duration_since(now))
+        .min()
+        .unwrap_or(IDLE_POLL)
+        .clamp(Duration::from_millis(1), IDLE_POLL)
 }
 
 /// The next target to run: the first ready one whose server has room, else the first one held by another
@@ -542,5 +606,27 @@ mod tests {
             Slot::Panicked(message) => assert_eq!(message, "the event callback broke"),
             _ => unreachable!(),
         }
+    }
+
+    /// A held target waits longer each time it is found held, up to ten times [`REVISIT`]; an idle worker
+    /// looks again when the first one is due, never sooner than a millisecond nor later than [`IDLE_POLL`].
+    #[test]
+    fn held_targets_are_revisited_later_each_time_and_idle_workers_look_in_time() {
+        assert_eq!(revisit_after(1), REVISIT);
+        assert_eq!(revisit_after(3), REVISIT * 3);
+        assert_eq!(revisit_after(25), REVISIT * 10);
+
+        let now = Instant::now();
+        assert_eq!(next_look(&[], now), IDLE_POLL);
+        let soon = [
+            (now + Duration::from_millis(60), 0),
+            (now + Duration::from_millis(30), 1),
+        ];
+        assert_eq!(next_look(&soon, now), Duration::from_millis(30));
+        assert_eq!(
+            next_look(&[(now + Duration::from_secs(5), 0)], now),
+            IDLE_POLL
+        );
+        assert_eq!(next_look(&[(now, 0)], now), Duration::from_millis(1));
     }
 }
