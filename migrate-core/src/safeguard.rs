@@ -4,7 +4,7 @@
 
 use postgres::GenericClient;
 
-use migrate_dsl::{Object, Restore, Safeguard};
+use migrate_dsl::{GrantCheck, Object, Restore, Safeguard};
 
 use crate::error::Error;
 use crate::history::{self, MigrationsTable};
@@ -36,101 +36,143 @@ pub(crate) fn check(
     safeguard: &Safeguard,
     statement: &str,
 ) -> Result<Option<Refusal>, Error> {
-    if let Safeguard::GrantsNothingHeld(grant) = safeguard {
-        let held: Vec<String> = conn
-            .query(&grant.held_query, &[])
-            .map_err(Error::database(
-                "cannot check what is already granted".to_owned(),
-            ))?
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
-        return Ok((!held.is_empty()).then(|| Refusal {
-            problem: format!("grants what is already held: {}", held.join(", ")),
-            present: false,
-        }));
-    }
-    let Some(object) = safeguard.object() else {
-        return Ok(None);
-    };
-    let ours = |conn: &mut _| {
-        previous::attempted(
-            conn,
-            at.table,
-            at.migration.name(),
-            at.direction,
-            at.position,
-            &object.key(),
-            statement,
-        )
-    };
     match safeguard {
-        Safeguard::CreatesIfAbsent(o) => {
-            match relation_in_table_schema(conn, o)? {
-                None => Ok(None),
-                // An index a failed concurrent build left behind: the runner drops and rebuilds it.
-                Some(state) if state.invalid_index_on_table => Ok(None),
-                Some(_) if ours(conn)? => Ok(None),
-                Some(state) => Ok(Some(Refusal {
-                    problem: format!("already exists ({})", state.what),
-                    present: true,
-                })),
-            }
-        }
-        Safeguard::DropsIfPresent(o) => {
-            if index_exists(conn, o)? || ours(conn)? {
-                Ok(None)
-            } else {
-                Ok(Some(Refusal {
-                    problem:
-                        "does not exist: it was dropped outside this migration, or never created"
-                            .to_owned(),
-                    present: false,
-                }))
-            }
-        }
-        Safeguard::ClearsLeftover(o) => {
-            let Some(kind) = constraint_kind(conn, o)? else {
-                return Ok(None);
-            };
-            if kind == "n" {
-                // PostgreSQL 18 records NOT NULL as a constraint named `<table>_<column>_not_null`: the name
-                // `set_not_null` gives its temporary check. Dropping it would drop the column's NOT NULL.
-                Ok(Some(Refusal {
-                    problem: "is the NOT NULL constraint of the column (PostgreSQL 18 and newer name it so): \
-                              the column is NOT NULL already, and the statement would drop it"
-                        .to_owned(),
-                    present: true,
-                }))
-            } else if ours(conn)? {
-                Ok(None)
-            } else {
-                Ok(Some(Refusal {
-                    problem:
-                        "already exists, and the statement drops it first to clear what a failed \
-                              earlier attempt of this migration left"
-                            .to_owned(),
-                    present: true,
-                }))
-            }
-        }
-        Safeguard::SetsNotNull(Object::Column { table, column }) => {
-            let not_null: bool = conn
-                .query_one(
-                    "SELECT coalesce((SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) \
-                     AND attname = $2 AND NOT attisdropped), false)",
-                    &[&table.quoted(), &column.as_str()],
-                )
-                .map_err(Error::database(format!("cannot look up {}", object.describe())))?
-                .get(0);
-            Ok(not_null.then(|| Refusal {
-                problem: "is NOT NULL already".to_owned(),
-                present: false,
-            }))
-        }
+        Safeguard::GrantsNothingHeld(grant) => grants_nothing_held(conn, grant),
+        Safeguard::CreatesIfAbsent(o) => creates_if_absent(conn, at, o, statement),
+        Safeguard::DropsIfPresent(o) => drops_if_present(conn, at, o, statement),
+        Safeguard::ClearsLeftover(o) => clears_leftover(conn, at, o, statement),
+        Safeguard::SetsNotNull(o) => sets_not_null(conn, o),
         // Nothing to check: the record is written just before the statement runs.
         _ => Ok(None),
     }
+}
+
+/// A `GRANT` whose `down` revokes it may give nothing that is held already.
+fn grants_nothing_held(
+    conn: &mut impl GenericClient,
+    grant: &GrantCheck,
+) -> Result<Option<Refusal>, Error> {
+    let held: Vec<String> = conn
+        .query(&grant.held_query, &[])
+        .map_err(Error::database(
+            "cannot check what is already granted".to_owned(),
+        ))?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    Ok((!held.is_empty()).then(|| Refusal {
+        problem: format!("grants what is already held: {}", held.join(", ")),
+        present: false,
+    }))
+}
+
+/// An engine-added `IF NOT EXISTS` may only skip `object` when an earlier attempt of this migration created it.
+fn creates_if_absent(
+    conn: &mut impl GenericClient,
+    at: At<'_>,
+    object: &Object,
+    statement: &str,
+) -> Result<Option<Refusal>, Error> {
+    match relation_in_table_schema(conn, object)? {
+        None => Ok(None),
+        // An index a failed concurrent build left behind: the runner drops and rebuilds it.
+        Some(state) if state.invalid_index_on_table => Ok(None),
+        Some(_) if ours(conn, at, object, statement)? => Ok(None),
+        Some(state) => Ok(Some(Refusal {
+            problem: format!("already exists ({})", state.what),
+            present: true,
+        })),
+    }
+}
+
+/// An engine-added `IF EXISTS` may only skip `object` when an earlier attempt of this migration dropped it.
+fn drops_if_present(
+    conn: &mut impl GenericClient,
+    at: At<'_>,
+    object: &Object,
+    statement: &str,
+) -> Result<Option<Refusal>, Error> {
+    if index_exists(conn, object)? || ours(conn, at, object, statement)? {
+        Ok(None)
+    } else {
+        Ok(Some(Refusal {
+            problem: "does not exist: it was dropped outside this migration, or never created"
+                .to_owned(),
+            present: false,
+        }))
+    }
+}
+
+/// A statement that first drops what a failed attempt left may only drop a constraint that attempt added.
+fn clears_leftover(
+    conn: &mut impl GenericClient,
+    at: At<'_>,
+    object: &Object,
+    statement: &str,
+) -> Result<Option<Refusal>, Error> {
+    let Some(kind) = constraint_kind(conn, object)? else {
+        return Ok(None);
+    };
+    if kind == "n" {
+        // PostgreSQL 18 records NOT NULL as a constraint named `<table>_<column>_not_null`: the name
+        // `set_not_null` gives its temporary check. Dropping it would drop the column's NOT NULL.
+        Ok(Some(Refusal {
+            problem: "is the NOT NULL constraint of the column (PostgreSQL 18 and newer name it so): \
+                      the column is NOT NULL already, and the statement would drop it"
+                .to_owned(),
+            present: true,
+        }))
+    } else if ours(conn, at, object, statement)? {
+        Ok(None)
+    } else {
+        Ok(Some(Refusal {
+            problem: "already exists, and the statement drops it first to clear what a failed \
+                              earlier attempt of this migration left"
+                .to_owned(),
+            present: true,
+        }))
+    }
+}
+
+/// A column whose `down` drops `NOT NULL` again must allow `NULL`s before the statement runs.
+fn sets_not_null(
+    conn: &mut impl GenericClient,
+    object: &Object,
+) -> Result<Option<Refusal>, Error> {
+    let Object::Column { table, column } = object else {
+        return Ok(None);
+    };
+    let not_null: bool = conn
+        .query_one(
+            "SELECT coalesce((SELECT attnotnull FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) \
+             AND attname = $2 AND NOT attisdropped), false)",
+            &[&table.quoted(), &column.as_str()],
+        )
+        .map_err(Error::database(format!("cannot look up {}", object.describe())))?
+        .get(0);
+    Ok(not_null.then(|| Refusal {
+        problem: "is NOT NULL already".to_owned(),
+        present: false,
+    }))
+}
+
+/// Whether an earlier attempt of this migration ran `statement` on `object` at this position, so that what
+/// it finds is the migration's own.
+fn ours(
+    conn: &mut impl GenericClient,
+    at: At<'_>,
+    object: &Object,
+    statement: &str,
+) -> Result<bool, Error> {
+    previous::attempted(
+        conn,
+        at.table,
+        at.migration.name(),
+        at.direction,
+        at.position,
+        &object.key(),
+        statement,
+    )
 }
 
 /// Records, before `statement` runs, what the safeguard needs later: that this migration ran it (for a
