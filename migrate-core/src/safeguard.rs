@@ -4,7 +4,7 @@
 
 use postgres::GenericClient;
 
-use migrate_dsl::{GrantCheck, Object, Restore, Safeguard};
+use migrate_dsl::{GrantCheck, Ident, Name, Object, Restore, Safeguard};
 
 use crate::error::Error;
 use crate::history::{self, MigrationsTable};
@@ -307,109 +307,137 @@ fn current_definition(
     };
     match object {
         Object::Function { signature, .. } => {
-            let row = conn
-                .query_opt(
-                    "SELECT pg_catalog.pg_get_functiondef(p.oid), pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)), \
-                     pg_catalog.obj_description(p.oid, 'pg_proc'), p.pronargdefaults FROM pg_catalog.pg_proc p \
-                     WHERE p.oid = pg_catalog.to_regprocedure($1)",
-                    &[signature],
-                )
-                .map_err(Error::database(context()))?;
-            Ok(Some(match row {
-                None => Previous {
-                    existed: false,
-                    restore: Vec::new(),
-                    kept: None,
-                },
-                Some(r) => {
-                    let definition: String = r.get(0);
-                    let identity: String = r.get(1);
-                    let comment: Option<String> = r.get(2);
-                    let defaults: i16 = r.get(3);
-                    Previous {
-                        existed: true,
-                        restore: vec![
-                            definition.trim_end().to_owned(),
-                            format!("COMMENT ON FUNCTION {identity} IS {}", comment_sql(comment)),
-                        ],
-                        kept: Some(i32::from(defaults)),
-                    }
-                }
-            }))
+            function_definition(conn, signature, context()).map(Some)
         }
-        Object::View { name } => {
-            let row = conn
-                .query_opt(
-                    "SELECT c.relkind::text, pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), pg_catalog.pg_get_viewdef(c.oid), \
-                     array(SELECT pg_catalog.quote_ident(a.attname) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid \
-                     AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
-                     coalesce(pg_catalog.array_to_string(c.reloptions, ', '), ''), pg_catalog.obj_description(c.oid, 'pg_class') \
-                     FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
-                    &[&name.quoted()],
-                )
-                .map_err(Error::database(context()))?;
-            let Some(r) = row else {
-                return Ok(Some(Previous {
-                    existed: false,
-                    restore: Vec::new(),
-                    kept: None,
-                }));
-            };
-            let kind: String = r.get(0);
-            if kind != "v" {
-                return Ok(None);
-            }
-            let view: String = r.get(1);
-            let query: String = r.get(2);
-            let columns: Vec<String> = r.get(3);
-            let options: String = r.get(4);
-            let comment: Option<String> = r.get(5);
-            // CREATE OR REPLACE keeps the view's owner, privileges, column defaults, triggers and dependent
-            // views, which a DROP and CREATE would lose; its WITH list replaces the options entirely (an
-            // empty one clears them), check option included.
-            let with = if options.is_empty() {
-                String::new()
-            } else {
-                format!(" WITH ({options})")
-            };
-            Ok(Some(Previous {
-                existed: true,
-                restore: vec![
-                    format!(
-                        "CREATE OR REPLACE VIEW {view} ({}){with} AS {}",
-                        columns.join(", "),
-                        query.trim().trim_end_matches(';')
-                    ),
-                    format!("COMMENT ON VIEW {view} IS {}", comment_sql(comment)),
-                ],
-                kept: i32::try_from(columns.len()).ok(),
-            }))
-        }
+        Object::View { name } => view_definition(conn, name, context()),
         Object::OperatorFamily { name, method } => {
-            // CREATE OPERATOR CLASS makes the family in its own schema: the qualified one, or the first
-            // schema of the search_path.
-            let schema = name
-                .schema()
-                .map(|s| s.as_str().to_owned())
-                .unwrap_or_default();
-            let existed: bool = conn
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod \
-                     WHERE f.opfname = $1 AND am.amname = $2 AND f.opfnamespace = \
-                     CASE WHEN $3 = '' THEN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
-                     ELSE (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $3) END)",
-                    &[&name.name().as_str(), &method.as_str(), &schema],
-                )
-                .map_err(Error::database(context()))?
-                .get(0);
-            Ok(Some(Previous {
-                existed,
-                restore: Vec::new(),
-                kept: None,
-            }))
+            operator_family_existed(conn, name, method, context()).map(Some)
         }
         _ => Ok(None),
     }
+}
+
+/// Nothing to restore: the object did not exist, and the `down` drops it.
+fn absent() -> Previous {
+    Previous {
+        existed: false,
+        restore: Vec::new(),
+        kept: None,
+    }
+}
+
+/// The function of `signature` as it is now: its definition and comment, and how many parameter defaults it
+/// has (the `down` cannot remove any added since).
+fn function_definition(
+    conn: &mut impl GenericClient,
+    signature: &str,
+    context: String,
+) -> Result<Previous, Error> {
+    let row = conn
+        .query_opt(
+            "SELECT pg_catalog.pg_get_functiondef(p.oid), pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)), \
+             pg_catalog.obj_description(p.oid, 'pg_proc'), p.pronargdefaults FROM pg_catalog.pg_proc p \
+             WHERE p.oid = pg_catalog.to_regprocedure($1)",
+            &[&signature],
+        )
+        .map_err(Error::database(context))?;
+    let Some(r) = row else {
+        return Ok(absent());
+    };
+    let definition: String = r.get(0);
+    let identity: String = r.get(1);
+    let comment: Option<String> = r.get(2);
+    let defaults: i16 = r.get(3);
+    Ok(Previous {
+        existed: true,
+        restore: vec![
+            definition.trim_end().to_owned(),
+            format!("COMMENT ON FUNCTION {identity} IS {}", comment_sql(comment)),
+        ],
+        kept: Some(i32::from(defaults)),
+    })
+}
+
+/// The view `name` as it is now: its query, columns, options and comment, and how many columns it has (the
+/// `down` cannot remove any added since). `None` when `name` is a relation other than a view.
+fn view_definition(
+    conn: &mut impl GenericClient,
+    name: &Name,
+    context: String,
+) -> Result<Option<Previous>, Error> {
+    let row = conn
+        .query_opt(
+            "SELECT c.relkind::text, pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), pg_catalog.pg_get_viewdef(c.oid), \
+             array(SELECT pg_catalog.quote_ident(a.attname) FROM pg_catalog.pg_attribute a WHERE a.attrelid = c.oid \
+             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), \
+             coalesce(pg_catalog.array_to_string(c.reloptions, ', '), ''), pg_catalog.obj_description(c.oid, 'pg_class') \
+             FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+            &[&name.quoted()],
+        )
+        .map_err(Error::database(context))?;
+    let Some(r) = row else {
+        return Ok(Some(absent()));
+    };
+    let kind: String = r.get(0);
+    if kind != "v" {
+        return Ok(None);
+    }
+    let view: String = r.get(1);
+    let query: String = r.get(2);
+    let columns: Vec<String> = r.get(3);
+    let options: String = r.get(4);
+    let comment: Option<String> = r.get(5);
+    // CREATE OR REPLACE keeps the view's owner, privileges, column defaults, triggers and dependent
+    // views, which a DROP and CREATE would lose; its WITH list replaces the options entirely (an
+    // empty one clears them), check option included.
+    let with = if options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({options})")
+    };
+    Ok(Some(Previous {
+        existed: true,
+        restore: vec![
+            format!(
+                "CREATE OR REPLACE VIEW {view} ({}){with} AS {}",
+                columns.join(", "),
+                query.trim().trim_end_matches(';')
+            ),
+            format!("COMMENT ON VIEW {view} IS {}", comment_sql(comment)),
+        ],
+        kept: i32::try_from(columns.len()).ok(),
+    }))
+}
+
+/// Whether the operator family `name` of index method `method` exists: the `down` drops it if it did not
+/// (there is nothing to restore otherwise).
+fn operator_family_existed(
+    conn: &mut impl GenericClient,
+    name: &Name,
+    method: &Ident,
+    context: String,
+) -> Result<Previous, Error> {
+    // CREATE OPERATOR CLASS makes the family in its own schema: the qualified one, or the first
+    // schema of the search_path.
+    let schema = name
+        .schema()
+        .map(|s| s.as_str().to_owned())
+        .unwrap_or_default();
+    let existed: bool = conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_opfamily f JOIN pg_catalog.pg_am am ON am.oid = f.opfmethod \
+             WHERE f.opfname = $1 AND am.amname = $2 AND f.opfnamespace = \
+             CASE WHEN $3 = '' THEN (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = current_schema()) \
+             ELSE (SELECT oid FROM pg_catalog.pg_namespace WHERE nspname = $3) END)",
+            &[&name.name().as_str(), &method.as_str(), &schema],
+        )
+        .map_err(Error::database(context))?
+        .get(0);
+    Ok(Previous {
+        existed,
+        restore: Vec::new(),
+        kept: None,
+    })
 }
 
 fn comment_sql(comment: Option<String>) -> String {
