@@ -99,43 +99,23 @@ pub fn run(
     options: &Options<'_>,
 ) -> Result<Trace, TraceError> {
     let all = migrator.migrations();
-    let repeatables = migrator.repeatable_migrations();
-    let mut selected: Vec<usize> = Vec::new();
-    let mut selected_repeatables: Vec<&Migration> = Vec::new();
-    for name in traced {
-        if let Some(m) = repeatables.iter().find(|m| m.name() == name) {
-            if !selected_repeatables.iter().any(|r| r.name() == m.name()) {
-                selected_repeatables.push(m);
-            }
-            continue;
-        }
-        let index = all
-            .iter()
-            .position(|m| m.name() == name || m.version() == name)
-            .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
-        if !selected.contains(&index) {
-            selected.push(index);
-        }
-    }
-    selected.sort_unstable();
-    // Repeatable migrations run after every versioned one, as `up` runs them.
-    selected_repeatables.sort_by_key(|m| m.name());
-    let (first, last) = match (selected.first(), selected.last()) {
-        (Some(&first), Some(&last)) => (first, last),
-        _ if selected_repeatables.is_empty() => {
-            return Ok(Trace {
-                direction: Direction::Up,
-                applied_before: 0,
-                rows: None,
-                data_file: None,
-                migrations: Vec::new(),
-            })
-        }
-        // Only repeatable migrations: every versioned one is the base.
-        _ => (all.len(), all.len().saturating_sub(1)),
+    let selection = Selection::of(migrator, traced)?;
+    let Some((first, last)) = selection.span(all.len()) else {
+        return Ok(Trace {
+            direction: Direction::Up,
+            applied_before: 0,
+            rows: None,
+            data_file: None,
+            migrations: Vec::new(),
+        });
     };
-    let mut allows = self::allows(all.iter().enumerate().filter(|(i, _)| selected.contains(i)).map(|(_, m)| m))?;
-    allows.extend(self::allows(selected_repeatables.iter().copied())?);
+    let mut allows = self::allows(
+        all.iter()
+            .enumerate()
+            .filter(|(i, _)| selection.versioned.contains(i))
+            .map(|(_, m)| m),
+    )?;
+    allows.extend(self::allows(selection.repeatables.iter().copied())?);
 
     if first > 0 {
         migrator
@@ -153,38 +133,23 @@ pub fn run(
         watcher::Watcher::start(watcher),
         &allows,
     );
-    let traced_migrator = migrator.clone().observer(&tracer);
+    let runners = Runners {
+        plain: migrator,
+        traced: migrator.clone().observer(&tracer),
+        tracer: &tracer,
+    };
     debug_messages(client, true)?;
     for (index, _) in all.iter().enumerate().take(last + 1).skip(first) {
-        let run = if selected.contains(&index) {
-            traced_migrator.run_up(client, &UpTarget::Count(1), &mut |event| {
-                tracer.event(&event)
-            })
-        } else {
-            migrator.run_up(client, &UpTarget::Count(1), &mut |_| {})
-        };
-        run?;
+        runners.up_one(client, selection.versioned.contains(&index))?;
     }
-    if !selected_repeatables.is_empty() {
+    if !selection.repeatables.is_empty() {
         if let Some(newest) = all.last().filter(|_| last + 1 < all.len()) {
             migrator.run_up(client, &UpTarget::To(newest.name().to_owned()), &mut |_| {})?;
         }
-        // Every repeatable migration in name order up to the last traced one, the others applied untraced:
-        // a traced one then finds the views and functions of the ones before it, as on a database where
-        // they were applied.
-        let last_traced = selected_repeatables.last().map_or("", |m| m.name());
-        for m in repeatables.iter().filter(|m| m.name() <= last_traced) {
-            let name = [m.name().to_owned()];
-            if selected_repeatables.iter().any(|r| r.name() == m.name()) {
-                traced_migrator
-                    .run_named_repeatables(client, &name, &mut |event| tracer.event(&event))?;
-            } else {
-                migrator.run_named_repeatables(client, &name, &mut |_| {})?;
-            }
-        }
+        runners.up_repeatables(client, &selection.repeatables)?;
     }
     debug_messages(client, false)?;
-    drop(traced_migrator);
+    drop(runners);
     Ok(Trace {
         direction: Direction::Up,
         applied_before: first,
@@ -192,6 +157,99 @@ pub fn run(
         data_file: options.data.map(|(file, _)| file.to_owned()),
         migrations: tracer.finish(),
     })
+}
+
+/// The migrations a trace of `up` names: the versioned ones by position, in order, and the repeatable ones in
+/// name order, each once.
+struct Selection<'m> {
+    versioned: Vec<usize>,
+    repeatables: Vec<&'m Migration>,
+}
+
+impl<'m> Selection<'m> {
+    /// The migrations of `migrator` that `traced` names (a repeatable one by name, a versioned one by name or
+    /// version); a name that is neither is refused.
+    fn of(migrator: &Migrator<'m>, traced: &[String]) -> Result<Selection<'m>, Error> {
+        let all = migrator.migrations();
+        let repeatables = migrator.repeatable_migrations();
+        let mut selected: Vec<usize> = Vec::new();
+        let mut selected_repeatables: Vec<&Migration> = Vec::new();
+        for name in traced {
+            if let Some(m) = repeatables.iter().find(|m| m.name() == name) {
+                if !selected_repeatables.iter().any(|r| r.name() == m.name()) {
+                    selected_repeatables.push(m);
+                }
+                continue;
+            }
+            let index = all
+                .iter()
+                .position(|m| m.name() == name || m.version() == name)
+                .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
+            if !selected.contains(&index) {
+                selected.push(index);
+            }
+        }
+        selected.sort_unstable();
+        // Repeatable migrations run after every versioned one, as `up` runs them.
+        selected_repeatables.sort_by_key(|m| m.name());
+        Ok(Selection {
+            versioned: selected,
+            repeatables: selected_repeatables,
+        })
+    }
+
+    /// The positions of the first and the last versioned migration the trace runs, of `count`: those
+    /// between them are applied untraced. `None` when nothing is traced.
+    fn span(&self, count: usize) -> Option<(usize, usize)> {
+        match (self.versioned.first(), self.versioned.last()) {
+            (Some(&first), Some(&last)) => Some((first, last)),
+            _ if self.repeatables.is_empty() => None,
+            // Only repeatable migrations: every versioned one is the base.
+            _ => Some((count, count.saturating_sub(1))),
+        }
+    }
+}
+
+/// How a trace runs each migration on the scratch database: through `traced`, which reports to `tracer`, or
+/// through `plain`, untraced.
+struct Runners<'r, 'm> {
+    plain: &'r Migrator<'m>,
+    traced: Migrator<'r>,
+    tracer: &'r tracer::Tracer,
+}
+
+impl Runners<'_, '_> {
+    /// Applies the next versioned migration, traced or not.
+    fn up_one(&self, client: &mut Client, traced: bool) -> Result<(), Error> {
+        let run = if traced {
+            self.traced
+                .run_up(client, &UpTarget::Count(1), &mut |event| {
+                    self.tracer.event(&event)
+                })
+        } else {
+            self.plain.run_up(client, &UpTarget::Count(1), &mut |_| {})
+        };
+        run.map(drop)
+    }
+
+    /// Applies the repeatable migrations up to the last of `selected`, tracing those selected.
+    fn up_repeatables(&self, client: &mut Client, selected: &[&Migration]) -> Result<(), Error> {
+        // Every repeatable migration in name order up to the last traced one, the others applied untraced:
+        // a traced one then finds the views and functions of the ones before it, as on a database where
+        // they were applied.
+        let last_traced = selected.last().map_or("", |m| m.name());
+        let repeatables = self.plain.repeatable_migrations();
+        for m in repeatables.iter().filter(|m| m.name() <= last_traced) {
+            let name = [m.name().to_owned()];
+            if selected.iter().any(|r| r.name() == m.name()) {
+                self.traced
+                    .run_named_repeatables(client, &name, &mut |event| self.tracer.event(&event))?;
+            } else {
+                self.plain.run_named_repeatables(client, &name, &mut |_| {})?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Traces the `down` of `traced` (names of `migrator`'s versioned migrations, in any order) on `client`, a
@@ -330,5 +388,79 @@ fn allows<'m>(
         Ok(found)
     } else {
         Err(TraceError::Allow(bad))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use migrate_dsl::MigrationBuilder;
+
+    use super::*;
+    use crate::migration::Definition;
+    use crate::registry::Migrations;
+
+    fn up(_: &mut MigrationBuilder) {}
+
+    const fn migration(name: &'static str) -> Definition {
+        Definition {
+            name,
+            path: "migrations/m.rs",
+            source: "",
+            up,
+            down: None,
+        }
+    }
+
+    static VERSIONED: Migrations = Migrations::new(&[
+        migration("20260101000001_a"),
+        migration("20260101000002_b"),
+        migration("20260101000003_c"),
+        migration("20260101000004_d"),
+    ]);
+    static REPEATABLES: Migrations = Migrations::new(&[
+        migration("repeatable_views"),
+        migration("repeatable_functions"),
+    ]);
+
+    fn selection(traced: &[&str]) -> Result<Selection<'static>, Error> {
+        let migrator = Migrator::new(&VERSIONED).repeatables(&REPEATABLES);
+        let traced: Vec<String> = traced.iter().map(|&t| t.to_owned()).collect();
+        Selection::of(&migrator, &traced)
+    }
+
+    fn names(selection: &Selection<'_>) -> Vec<&'static str> {
+        selection.repeatables.iter().map(|m| m.name()).collect()
+    }
+
+    /// Versioned migrations are traced in order by name or version, repeatable ones in name order, each
+    /// once whatever the order given; a name that is neither is refused.
+    #[test]
+    fn a_trace_selects_each_named_migration_once_in_the_order_up_runs_them() {
+        let s = selection(&[
+            "20260101000003",
+            "repeatable_views",
+            "20260101000001_a",
+            "repeatable_functions",
+            "20260101000003_c",
+            "repeatable_views",
+        ])
+        .expect("known names");
+        assert_eq!(s.versioned, [0, 2]);
+        assert_eq!(names(&s), ["repeatable_functions", "repeatable_views"]);
+        assert!(matches!(
+            selection(&["20260101000009_z"]),
+            Err(Error::UnknownMigration { name }) if name == "20260101000009_z"
+        ));
+    }
+
+    /// The span runs from the first traced versioned migration to the last; with only repeatable ones
+    /// traced it is empty, past every versioned one, which are all the base; with nothing traced there is none.
+    #[test]
+    fn a_trace_runs_from_its_first_to_its_last_versioned_migration() {
+        let count = VERSIONED.len();
+        let span = |traced: &[&str]| selection(traced).expect("known names").span(count);
+        assert_eq!(span(&["20260101000004_d", "20260101000002_b"]), Some((1, 3)));
+        assert_eq!(span(&["repeatable_views"]), Some((4, 3)));
+        assert_eq!(span(&[]), None);
     }
 }
