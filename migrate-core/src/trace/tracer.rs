@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Mutex, PoisonError};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use migrate_dsl::Statement;
 
@@ -22,7 +22,7 @@ use super::report::{
     Allowed, GateFinding, Lock, MigrationTrace, Observed, StatementTrace,
     TransactionTrace,
 };
-use super::watcher::Watcher;
+use super::watcher::{Observation, Watcher};
 
 mod effects;
 use effects::{changes, read_notices, validated, with_sequential_scans, Changes, Read};
@@ -194,6 +194,23 @@ impl Tracer {
         });
     }
 
+    /// A statement that ran outside a transaction, as the transaction of its own it was: it held its locks
+    /// until it ended, and its gate findings are known at once.
+    fn autocommitted(&self, state: &mut State, mut statement: StatementTrace, duration: Duration) {
+        statement.held = statement.locks.clone();
+        let exclusive = exclusive(&statement.held);
+        self.gate(state, &mut statement, &exclusive);
+        if let Some(migration) = state.migrations.last_mut() {
+            migration.transactions.push(TransactionTrace {
+                number: migration.transactions.len() + 1,
+                autocommit: true,
+                duration_ms: millis(duration),
+                held_until_commit: statement.held.clone(),
+                statements: vec![statement],
+            });
+        }
+    }
+
     /// The gate findings of `statement`, which held `exclusive` (relations locked `ACCESS EXCLUSIVE`) when
     /// it ended, each accepted or not by the migration's `// trace: allow` comments.
     fn gate(&self, state: &mut State, statement: &mut StatementTrace, exclusive: &[String]) {
@@ -333,39 +350,15 @@ impl Observer for Tracer {
         };
         let after = catalog::read(conn, &self.bookkeeping)?;
         let before = &traced.before;
-        let mut names: HashMap<u32, Relation> = before.relations.clone();
-        names.extend(after.relations.iter().map(|(k, v)| (*k, v.clone())));
-        let existing: HashSet<u32> = match &state.transaction {
-            Some(open) if in_transaction => open.existing.clone(),
-            _ => before.relations.keys().copied().collect(),
-        };
-        if let Some(open) = &mut state.transaction {
-            open.names
-                .extend(names.iter().map(|(k, v)| (*k, v.clone())));
-            names.extend(open.names.iter().map(|(k, v)| (*k, v.clone())));
-        }
-        let (locks_after, observed) = match &observation {
-            None => (after.locks.clone(), Observed::InTransaction),
-            Some(seen) if seen.waited => (seen.locks.clone(), Observed::WhileWaiting),
-            Some(seen) => (seen.locks.clone(), Observed::Sampled),
-        };
-        let locks_after: HashMap<u32, LockMode> = locks_after
-            .into_iter()
-            .filter(|(oid, _)| names.contains_key(oid))
-            .collect();
+        let (names, existing) =
+            relations_seen(&mut state.transaction, before, &after, in_transaction);
+        let (locks_after, observed) = locks_at_end(observation.as_ref(), &after, &names);
         let before_locks = if in_transaction {
             &before.locks
         } else {
             &HashMap::new()
         };
-        let mut acquired: Vec<Lock> = locks_after
-            .iter()
-            .filter(|(oid, mode)| {
-                existing.contains(oid) && before_locks.get(oid).is_none_or(|b| *mode > b)
-            })
-            .map(|(oid, mode)| lock(&names, *oid, *mode))
-            .collect();
-        sort_locks(&mut acquired);
+        let acquired = acquired(&locks_after, before_locks, &existing, &names);
         let Changes {
             created,
             dropped,
@@ -405,25 +398,71 @@ impl Observer for Tracer {
         };
         match &mut state.transaction {
             Some(open) if in_transaction => open.statements.push((statement, locks_after)),
-            _ => {
-                // Outside a transaction the statement committed on its own: its own transaction.
-                let mut statement = statement;
-                statement.held = statement.locks.clone();
-                let exclusive = exclusive(&statement.held);
-                self.gate(&mut state, &mut statement, &exclusive);
-                if let Some(migration) = state.migrations.last_mut() {
-                    migration.transactions.push(TransactionTrace {
-                        number: migration.transactions.len() + 1,
-                        autocommit: true,
-                        duration_ms: millis(duration),
-                        held_until_commit: statement.held.clone(),
-                        statements: vec![statement],
-                    });
-                }
-            }
+            // Outside a transaction the statement committed on its own: its own transaction.
+            _ => self.autocommitted(&mut state, statement, duration),
         }
         Ok(())
     }
+}
+
+/// Every relation a statement's trace can name (seen before or after it, or earlier in its transaction, which
+/// learns those the statement saw), and those that existed before it: before its transaction, in one.
+fn relations_seen(
+    transaction: &mut Option<Open>,
+    before: &Snapshot,
+    after: &Snapshot,
+    in_transaction: bool,
+) -> (HashMap<u32, Relation>, HashSet<u32>) {
+    let mut names: HashMap<u32, Relation> = before.relations.clone();
+    names.extend(after.relations.iter().map(|(k, v)| (*k, v.clone())));
+    let existing: HashSet<u32> = match transaction {
+        Some(open) if in_transaction => open.existing.clone(),
+        _ => before.relations.keys().copied().collect(),
+    };
+    if let Some(open) = transaction {
+        open.names
+            .extend(names.iter().map(|(k, v)| (*k, v.clone())));
+        names.extend(open.names.iter().map(|(k, v)| (*k, v.clone())));
+    }
+    (names, existing)
+}
+
+/// The locks a statement held as it ended, on relations the trace can name (`names`), and how they were seen:
+/// read after it in a transaction (which holds them until the commit), else what the watcher saw while it ran.
+fn locks_at_end(
+    observation: Option<&Observation>,
+    after: &Snapshot,
+    names: &HashMap<u32, Relation>,
+) -> (HashMap<u32, LockMode>, Observed) {
+    let (locks_after, observed) = match observation {
+        None => (after.locks.clone(), Observed::InTransaction),
+        Some(seen) if seen.waited => (seen.locks.clone(), Observed::WhileWaiting),
+        Some(seen) => (seen.locks.clone(), Observed::Sampled),
+    };
+    let locks_after: HashMap<u32, LockMode> = locks_after
+        .into_iter()
+        .filter(|(oid, _)| names.contains_key(oid))
+        .collect();
+    (locks_after, observed)
+}
+
+/// The locks a statement took on relations that `existing` before it, strongest first: one already held
+/// before it (`before_locks`) counts only in a stronger mode.
+fn acquired(
+    locks_after: &HashMap<u32, LockMode>,
+    before_locks: &HashMap<u32, LockMode>,
+    existing: &HashSet<u32>,
+    names: &HashMap<u32, Relation>,
+) -> Vec<Lock> {
+    let mut acquired: Vec<Lock> = locks_after
+        .iter()
+        .filter(|(oid, mode)| {
+            existing.contains(oid) && before_locks.get(oid).is_none_or(|b| *mode > b)
+        })
+        .map(|(oid, mode)| lock(names, *oid, *mode))
+        .collect();
+    sort_locks(&mut acquired);
+    acquired
 }
 
 /// The lock `mode` on relation `oid`, named from `names` (which holds it).
