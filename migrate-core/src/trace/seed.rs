@@ -355,3 +355,105 @@ fn value(column: &Column) -> Option<String> {
         _ => return None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str, not_null: bool, category: &str, base_type: &str) -> Column {
+        Column {
+            name: name.to_owned(),
+            not_null,
+            server_fills: false,
+            category: category.to_owned(),
+            base_type: base_type.to_owned(),
+            typmod: -1,
+            type_name: base_type.to_owned(),
+        }
+    }
+
+    fn tables() -> BTreeMap<u32, Table> {
+        let id = Column {
+            server_fills: true,
+            ..column("id", true, "N", "int8")
+        };
+        BTreeMap::from([
+            (
+                1,
+                Table {
+                    name: "public.users".to_owned(),
+                    columns: vec![id, column("email", true, "S", "text")],
+                },
+            ),
+            (
+                2,
+                Table {
+                    name: "public.posts".to_owned(),
+                    columns: vec![
+                        column("author", true, "N", "int8"),
+                        column("editor", false, "N", "int8"),
+                        column("shape", false, "X", "box"),
+                        column("draft", true, "B", "bool"),
+                    ],
+                },
+            ),
+        ])
+    }
+
+    fn key(column: &str) -> ForeignKey {
+        ForeignKey {
+            columns: vec![column.to_owned()],
+            parent: 1,
+            parent_columns: vec!["id".to_owned()],
+        }
+    }
+
+    /// A foreign key takes the referenced table's rows in turn, a column the server fills is left to it, a
+    /// nullable one without a generated value stays NULL.
+    #[test]
+    fn a_table_is_filled_from_its_parents_rows_and_generated_values() {
+        let tables = tables();
+        let (author, editor) = (key("author"), key("editor"));
+        let filled = HashSet::from([1]);
+        assert_eq!(
+            insert_sql(&tables[&1], &[], &tables, &filled, 10).as_deref(),
+            Ok("INSERT INTO public.users (email) SELECT pg_catalog.substr(pg_catalog.md5(\
+                pg_catalog.textin(pg_catalog.int4out(g.i))), 1, 32) FROM pg_catalog.generate_series(1, 10) \
+                AS g(i) ")
+        );
+        assert_eq!(
+            insert_sql(&tables[&2], &[&author, &editor], &tables, &filled, 5).as_deref(),
+            Ok("WITH fk1 AS (SELECT id AS k1, pg_catalog.row_number() OVER () AS rn FROM public.users), \
+                fk2 AS (SELECT id AS k1, pg_catalog.row_number() OVER () AS rn FROM public.users) \
+                INSERT INTO public.posts (author, editor, draft) SELECT fk1.k1, fk2.k1, (g.i % 2 = 0) \
+                FROM pg_catalog.generate_series(1, 5) AS g(i) \
+                JOIN fk1 ON fk1.rn = (g.i - 1) % (SELECT pg_catalog.count(*) FROM fk1) + 1 \
+                JOIN fk2 ON fk2.rn = (g.i - 1) % (SELECT pg_catalog.count(*) FROM fk2) + 1")
+        );
+    }
+
+    /// A referenced table without rows leaves a nullable key NULL, and refuses the table for a NOT NULL one;
+    /// so does a NOT NULL column of a type without a generated value.
+    #[test]
+    fn a_table_that_cannot_be_filled_says_why() {
+        let mut tables = tables();
+        let (author, editor) = (key("author"), key("editor"));
+        let none = HashSet::new();
+        assert_eq!(
+            insert_sql(&tables[&2], &[&editor], &tables, &none, 5).as_deref(),
+            Ok("INSERT INTO public.posts (author, draft) SELECT g.i, (g.i % 2 = 0) \
+                FROM pg_catalog.generate_series(1, 5) AS g(i) ")
+        );
+        assert_eq!(
+            insert_sql(&tables[&2], &[&author], &tables, &none, 5),
+            Err("author references public.users, which has no rows (it was skipped, or is in a cycle of \
+                 foreign keys)"
+                .to_owned())
+        );
+        tables.get_mut(&2).expect("posts").columns[2].not_null = true;
+        assert_eq!(
+            insert_sql(&tables[&2], &[&author], &tables, &HashSet::from([1]), 5),
+            Err("no value can be generated for column shape of type box".to_owned())
+        );
+    }
+}
