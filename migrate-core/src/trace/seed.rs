@@ -37,6 +37,12 @@ struct Table {
     columns: Vec<Column>,
 }
 
+impl Table {
+    fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
 /// A foreign key: the referencing columns, the referenced table and its columns.
 #[derive(Debug)]
 struct ForeignKey {
@@ -216,102 +222,156 @@ fn insert_sql(
     filled: &HashSet<u32>,
     rows: u64,
 ) -> Result<String, String> {
-    let mut ctes = Vec::new();
-    let mut joins = Vec::new();
-    let mut targets = Vec::new();
-    let mut values = Vec::new();
-    let mut keyed: HashSet<&str> = HashSet::new();
-    for (i, key) in keys.iter().enumerate() {
-        if key.columns.iter().any(|c| keyed.contains(c.as_str())) {
-            continue;
+    let mut insert = Insert::default();
+    for (i, key) in keys.iter().copied().enumerate() {
+        insert.foreign_key(i, key, table, tables, filled)?;
+    }
+    insert.other_columns(table)?;
+    Ok(insert.sql(table, rows))
+}
+
+/// An `INSERT ... SELECT` over the row numbers `g.i` as it is built: a CTE and a join for each referenced
+/// table whose rows are taken in turn, and the target columns with their values.
+#[derive(Default)]
+struct Insert<'k> {
+    ctes: Vec<String>,
+    joins: Vec<String>,
+    targets: Vec<String>,
+    values: Vec<String>,
+    /// The columns a foreign key fills or leaves NULL.
+    keyed: HashSet<&'k str>,
+}
+
+impl<'k> Insert<'k> {
+    /// Foreign key `i` of `table`: its columns take the referenced table's rows in turn. A key sharing a
+    /// column with an earlier one, or whose columns the server fills, is left out.
+    fn foreign_key(
+        &mut self,
+        i: usize,
+        key: &'k ForeignKey,
+        table: &Table,
+        tables: &BTreeMap<u32, Table>,
+        filled: &HashSet<u32>,
+    ) -> Result<(), String> {
+        if key.columns.iter().any(|c| self.keyed.contains(c.as_str())) {
+            return Ok(());
         }
-        let column = |name: &str| table.columns.iter().find(|c| c.name == name);
         if key
             .columns
             .iter()
-            .all(|c| column(c).is_some_and(|c| c.server_fills))
+            .all(|c| table.column(c).is_some_and(|c| c.server_fills))
         {
-            continue;
+            return Ok(());
         }
-        keyed.extend(key.columns.iter().map(String::as_str));
+        self.keyed.extend(key.columns.iter().map(String::as_str));
         if !filled.contains(&key.parent) {
-            let required: Vec<&str> = key
-                .columns
-                .iter()
-                .filter(|c| column(c).is_some_and(|c| c.not_null && !c.server_fills))
-                .map(String::as_str)
-                .collect();
-            if !required.is_empty() {
-                let parent = tables
-                    .get(&key.parent)
-                    .map_or("its referenced table", |t| t.name.as_str());
-                return Err(format!(
-                    "{} references {parent}, which has no rows (it was skipped, or is in a cycle of foreign keys)",
-                    required.join(", ")
-                ));
-            }
-            // Nullable: left NULL.
-            continue;
+            return without_parent_rows(key, table, tables);
         }
         let Some(parent) = tables.get(&key.parent) else {
-            continue;
+            return Ok(());
         };
-        let alias = format!("fk{}", i + 1);
+        self.take_rows(&format!("fk{}", i + 1), key, parent);
+        Ok(())
+    }
+
+    /// Row `g.i` takes `key`'s columns from row `g.i` of `parent`, modulo its number of rows, through the CTE
+    /// `alias`.
+    fn take_rows(&mut self, alias: &str, key: &ForeignKey, parent: &Table) {
         let picked: Vec<String> = key
             .parent_columns
             .iter()
             .enumerate()
             .map(|(j, c)| format!("{c} AS k{}", j + 1))
             .collect();
-        ctes.push(format!(
+        self.ctes.push(format!(
             "{alias} AS (SELECT {}, pg_catalog.row_number() OVER () AS rn FROM {})",
             picked.join(", "),
             parent.name
         ));
-        joins.push(format!(
+        self.joins.push(format!(
             "JOIN {alias} ON {alias}.rn = (g.i - 1) % (SELECT pg_catalog.count(*) FROM {alias}) + 1"
         ));
         for (j, c) in key.columns.iter().enumerate() {
-            targets.push(c.clone());
-            values.push(format!("{alias}.k{}", j + 1));
+            self.targets.push(c.clone());
+            self.values.push(format!("{alias}.k{}", j + 1));
         }
     }
-    for column in &table.columns {
-        if column.server_fills || keyed.contains(column.name.as_str()) {
-            continue;
-        }
-        match value(column) {
-            Some(value) => {
-                targets.push(column.name.clone());
-                values.push(value);
+
+    /// A generated value for each column that neither the server nor a foreign key fills; a column of a type
+    /// without one stays NULL, or leaves the table empty when it is NOT NULL.
+    fn other_columns(&mut self, table: &Table) -> Result<(), String> {
+        for column in &table.columns {
+            if column.server_fills || self.keyed.contains(column.name.as_str()) {
+                continue;
             }
-            None if column.not_null => {
-                return Err(format!(
-                    "no value can be generated for column {} of type {}",
-                    column.name, column.type_name
-                ))
+            match value(column) {
+                Some(value) => {
+                    self.targets.push(column.name.clone());
+                    self.values.push(value);
+                }
+                None if column.not_null => {
+                    return Err(format!(
+                        "no value can be generated for column {} of type {}",
+                        column.name, column.type_name
+                    ))
+                }
+                // Nullable: left NULL.
+                None => {}
             }
-            // Nullable: left NULL.
-            None => {}
         }
+        Ok(())
     }
-    let with = if ctes.is_empty() {
-        String::new()
-    } else {
-        format!("WITH {} ", ctes.join(", "))
-    };
-    // No column list and no values: every column takes its default.
-    let columns = if targets.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", targets.join(", "))
-    };
-    Ok(format!(
-        "{with}INSERT INTO {}{columns} SELECT {} FROM pg_catalog.generate_series(1, {rows}) AS g(i) {}",
-        table.name,
-        values.join(", "),
-        joins.join(" ")
-    ))
+
+    /// The statement that inserts `rows` rows into `table`.
+    fn sql(self, table: &Table, rows: u64) -> String {
+        let with = if self.ctes.is_empty() {
+            String::new()
+        } else {
+            format!("WITH {} ", self.ctes.join(", "))
+        };
+        // No column list and no values: every column takes its default.
+        let columns = if self.targets.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.targets.join(", "))
+        };
+        format!(
+            "{with}INSERT INTO {}{columns} SELECT {} FROM pg_catalog.generate_series(1, {rows}) AS g(i) {}",
+            table.name,
+            self.values.join(", "),
+            self.joins.join(" ")
+        )
+    }
+}
+
+/// A foreign key of `table` whose referenced table has no rows: its columns stay NULL, unless one of them
+/// is NOT NULL (and not the server's to fill), which leaves the table empty.
+fn without_parent_rows(
+    key: &ForeignKey,
+    table: &Table,
+    tables: &BTreeMap<u32, Table>,
+) -> Result<(), String> {
+    let required: Vec<&str> = key
+        .columns
+        .iter()
+        .filter(|c| {
+            table
+                .column(c)
+                .is_some_and(|c| c.not_null && !c.server_fills)
+        })
+        .map(String::as_str)
+        .collect();
+    if !required.is_empty() {
+        let parent = tables
+            .get(&key.parent)
+            .map_or("its referenced table", |t| t.name.as_str());
+        return Err(format!(
+            "{} references {parent}, which has no rows (it was skipped, or is in a cycle of foreign keys)",
+            required.join(", ")
+        ));
+    }
+    // Nullable: left NULL.
+    Ok(())
 }
 
 /// A value of `column`'s type made from the row number `g.i` (an `integer`), or `None` for a type this does
