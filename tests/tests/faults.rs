@@ -907,7 +907,7 @@ fn transaction_cases() -> Vec<TransactionCase> {
             fragments: &[
                 "operation #2 (db)",
                 "was committed",
-                "--single-transaction",
+                "the run was one transaction",
                 "20270501000001_first",
             ],
             absent: &[],
