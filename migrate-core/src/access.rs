@@ -65,6 +65,27 @@ pub(crate) fn check(
     if !needs.any {
         return Ok(());
     }
+    let role = writable_role(client)?;
+    let mut rights = Rights {
+        client,
+        table,
+        role: &role,
+        missing: Vec::new(),
+    };
+    rights.of_migrations_table(needs)?;
+    rights.of_bookkeeping_tables(needs)?;
+    let mut missing = rights.missing;
+    missing.dedup();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Access { role, missing })
+    }
+}
+
+/// The current role, once the server and the session are known to accept writes: a standby or a read-only
+/// session would refuse the first write, whatever the role's rights.
+fn writable_role(client: &mut impl GenericClient) -> Result<String, Error> {
     let row = client
         .query_one(
             "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('default_transaction_read_only') = 'on', \
@@ -91,97 +112,119 @@ pub(crate) fn check(
             migrate_dsl::ident(&role)
         )));
     }
+    Ok(role)
+}
 
-    let (up, down, previous) = (needs.up, needs.down, needs.previous);
-    // What the runner writes besides the migrations table, and which table it goes to.
-    let (marks, backfills) = (needs.marks, needs.backfills);
+/// The rights of `role` checked table by table, with what is missing gathered so that the refusal names
+/// all of it at once.
+struct Rights<'c, C> {
+    client: &'c mut C,
+    table: &'c MigrationsTable,
+    role: &'c str,
+    missing: Vec<String>,
+}
 
-    let mut missing = Vec::new();
-    let mut needs = |name: String, rights: &[&str], purpose: &str| -> Result<(), Error> {
-        let (exists, held): (bool, Vec<bool>) = {
-            let exists = crate::history::relation_exists(client, &name)
-                .map_err(Error::database(format!("cannot look up {name}")))?;
-            let mut held = Vec::new();
-            if exists {
-                for right in rights {
-                    held.push(
-                        client
-                            .query_one(
-                                "SELECT pg_catalog.has_table_privilege($1, $2)",
-                                &[&name, right],
-                            )
-                            .map_err(Error::database(format!(
-                                "cannot check the rights on {name}"
-                            )))?
-                            .get(0),
-                    );
-                }
-            }
-            (exists, held)
-        };
-        if exists {
-            let lacking: Vec<&str> = rights
-                .iter()
-                .zip(&held)
-                .filter(|(_, held)| !**held)
-                .map(|(r, _)| *r)
-                .collect();
-            if !lacking.is_empty() {
-                missing.push(format!(
-                    "{} on table {name} ({purpose}; GRANT {} ON {name} TO {})",
-                    lacking.join(", "),
-                    lacking.join(", "),
-                    migrate_dsl::ident(&role)
-                ));
-            }
-        } else {
-            schema_create(client, table, &name, purpose, &role, &mut missing)?;
+impl<C: GenericClient> Rights<'_, C> {
+    /// Reading the migrations table, and inserting (`up`) or deleting (`down`) its rows.
+    fn of_migrations_table(&mut self, needs: &Needs) -> Result<(), Error> {
+        let mut rights = vec!["SELECT"];
+        if needs.up {
+            rights.push("INSERT");
+        }
+        if needs.down {
+            rights.push("DELETE");
+        }
+        self.need(
+            self.table.quoted(),
+            &rights,
+            "the migrations table, where applied migrations are recorded",
+        )
+    }
+
+    /// What the runner writes besides the migrations table, and which table it goes to.
+    fn of_bookkeeping_tables(&mut self, needs: &Needs) -> Result<(), Error> {
+        let table = self.table;
+        if needs.marks {
+            self.need(
+                table.journal(),
+                &["SELECT", "INSERT", "UPDATE", "DELETE"],
+                "where a migration that commits more than once records each step as it commits",
+            )?;
+            self.need(
+                table.failures(),
+                &["SELECT", "INSERT", "UPDATE", "DELETE"],
+                "where a migration that failed part-way is marked for a person",
+            )?;
+        }
+        if needs.backfills {
+            self.need(
+                table.backfills(),
+                &["SELECT", "INSERT", "UPDATE", "DELETE"],
+                "where backfills record their progress",
+            )?;
+        }
+        if let Some(name) = crate::previous::table_name(table).filter(|_| needs.previous) {
+            self.need(
+                name,
+                &["SELECT", "INSERT", "UPDATE", "DELETE"],
+                "where what a migration replaces or creates is recorded",
+            )?;
         }
         Ok(())
-    };
-    let mut rights = vec!["SELECT"];
-    if up {
-        rights.push("INSERT");
     }
-    if down {
-        rights.push("DELETE");
-    }
-    needs(
-        table.quoted(),
-        &rights,
-        "the migrations table, where applied migrations are recorded",
-    )?;
-    if marks {
-        needs(
-            table.journal(),
-            &["SELECT", "INSERT", "UPDATE", "DELETE"],
-            "where a migration that commits more than once records each step as it commits",
-        )?;
-        needs(
-            table.failures(),
-            &["SELECT", "INSERT", "UPDATE", "DELETE"],
-            "where a migration that failed part-way is marked for a person",
-        )?;
-    }
-    if backfills {
-        needs(
-            table.backfills(),
-            &["SELECT", "INSERT", "UPDATE", "DELETE"],
-            "where backfills record their progress",
-        )?;
-    }
-    if let Some(name) = crate::previous::table_name(table).filter(|_| previous) {
-        needs(
-            name,
-            &["SELECT", "INSERT", "UPDATE", "DELETE"],
-            "where what a migration replaces or creates is recorded",
-        )?;
-    }
-    missing.dedup();
-    if missing.is_empty() {
+
+    /// `rights` on table `name`, or, when it does not exist yet, what creating it takes.
+    fn need(&mut self, name: String, rights: &[&str], purpose: &str) -> Result<(), Error> {
+        let Some(held) = self.held(&name, rights)? else {
+            return schema_create(
+                self.client,
+                self.table,
+                &name,
+                purpose,
+                self.role,
+                &mut self.missing,
+            );
+        };
+        let lacking: Vec<&str> = rights
+            .iter()
+            .zip(&held)
+            .filter(|(_, held)| !**held)
+            .map(|(r, _)| *r)
+            .collect();
+        if !lacking.is_empty() {
+            self.missing.push(format!(
+                "{} on table {name} ({purpose}; GRANT {} ON {name} TO {})",
+                lacking.join(", "),
+                lacking.join(", "),
+                migrate_dsl::ident(self.role)
+            ));
+        }
         Ok(())
-    } else {
-        Err(Error::Access { role, missing })
+    }
+
+    /// Whether the role holds each of `rights` on table `name`, in order; `None` when the table does not
+    /// exist.
+    fn held(&mut self, name: &str, rights: &[&str]) -> Result<Option<Vec<bool>>, Error> {
+        let exists = crate::history::relation_exists(self.client, name)
+            .map_err(Error::database(format!("cannot look up {name}")))?;
+        if !exists {
+            return Ok(None);
+        }
+        let mut held = Vec::new();
+        for right in rights {
+            held.push(
+                self.client
+                    .query_one(
+                        "SELECT pg_catalog.has_table_privilege($1, $2)",
+                        &[&name, right],
+                    )
+                    .map_err(Error::database(format!(
+                        "cannot check the rights on {name}"
+                    )))?
+                    .get(0),
+            );
+        }
+        Ok(Some(held))
     }
 }
 
