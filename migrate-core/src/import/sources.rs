@@ -586,16 +586,7 @@ fn flyway(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
     let mut found = Vec::new();
     // After the versioned ones (`Order::Text` sorts after `Order::Numbers`), by description.
     let mut repeatables = Vec::new();
-    let mut configs: BTreeMap<String, bool> = BTreeMap::new();
-    for file in &files {
-        if let Some(sql) = file.rel.strip_suffix(".conf") {
-            let off = file.text.lines().any(|l| {
-                l.replace([' ', '\t'], "")
-                    .eq_ignore_ascii_case("executeInTransaction=false")
-            });
-            configs.insert(sql.to_owned(), off);
-        }
-    }
+    let configs = flyway_configs(&files);
     for file in files {
         let name = file.name().to_owned();
         if name.ends_with(".java") || name.ends_with(".class") || name.ends_with(".jar") {
@@ -606,105 +597,149 @@ fn flyway(files: Vec<File>, refusals: &mut Vec<Refusal>) -> Vec<(Order, SourceMi
             continue;
         };
         if let Some(description) = stem.strip_prefix("R__") {
-            if configs.get(&file.rel).copied().unwrap_or(false) {
-                refuse(
-                    refusals,
-                    &file.rel,
-                    "a repeatable migration outside a transaction: this tool runs repeatable migrations in one",
-                );
-                continue;
-            }
-            repeatables.push((
-                Order::Text(description.to_owned()),
-                SourceMigration {
-                    // Flyway records a repeatable migration by its script, without a version.
-                    version: format!("{REPEATABLE_VERSION}{}", file.rel),
-                    description: description.replace('_', " "),
-                    checksum: Some(checksums::flyway(&file.text)),
-                    up_file: file.rel.clone(),
-                    up_sql: file.text,
-                    down: None,
-                    no_transaction: None,
-                    down_no_transaction: None,
-                    repeatable: true,
-                },
-            ));
+            repeatables.extend(flyway_repeatable(file, description, &configs, refusals));
             continue;
         }
-        let (prefix, rest) = stem.split_at(stem.chars().next().map_or(0, char::len_utf8));
-        let is_down = match prefix {
-            "V" => false,
-            "U" => true,
-            _ => {
-                refuse(
-                    refusals,
-                    &file.rel,
-                    "not a Flyway migration name (`V<version>__<description>.sql`)",
-                );
-                continue;
-            }
-        };
-        let Some((version, description)) = rest.split_once("__") else {
+        found.extend(flyway_versioned(file, stem, refusals));
+    }
+    pair(found, refusals)
+        .into_iter()
+        .filter_map(|(order, version, pair)| flyway_migration(order, version, pair, &configs))
+        .chain(repeatables)
+        .collect()
+}
+
+/// Whether each script's `<file>.conf` sets `executeInTransaction=false`, by the script's path.
+fn flyway_configs(files: &[File]) -> BTreeMap<String, bool> {
+    let mut configs: BTreeMap<String, bool> = BTreeMap::new();
+    for file in files {
+        if let Some(sql) = file.rel.strip_suffix(".conf") {
+            let off = file.text.lines().any(|l| {
+                l.replace([' ', '\t'], "")
+                    .eq_ignore_ascii_case("executeInTransaction=false")
+            });
+            configs.insert(sql.to_owned(), off);
+        }
+    }
+    configs
+}
+
+/// A repeatable migration `R__<description>.sql`; refused outside a transaction.
+fn flyway_repeatable(
+    file: File,
+    description: &str,
+    configs: &BTreeMap<String, bool>,
+    refusals: &mut Vec<Refusal>,
+) -> Option<(Order, SourceMigration)> {
+    if configs.get(&file.rel).copied().unwrap_or(false) {
+        refuse(
+            refusals,
+            &file.rel,
+            "a repeatable migration outside a transaction: this tool runs repeatable migrations in one",
+        );
+        return None;
+    }
+    Some((
+        Order::Text(description.to_owned()),
+        SourceMigration {
+            // Flyway records a repeatable migration by its script, without a version.
+            version: format!("{REPEATABLE_VERSION}{}", file.rel),
+            description: description.replace('_', " "),
+            checksum: Some(checksums::flyway(&file.text)),
+            up_file: file.rel.clone(),
+            up_sql: file.text,
+            down: None,
+            no_transaction: None,
+            down_no_transaction: None,
+            repeatable: true,
+        },
+    ))
+}
+
+/// A versioned migration or its undo, `V` or `U` then `<version>__<description>`, as [`pair`] takes it:
+/// its version as Flyway records it, its order, its description and whether it is an undo.
+fn flyway_versioned(
+    file: File,
+    stem: &str,
+    refusals: &mut Vec<Refusal>,
+) -> Option<(String, Order, String, bool, File)> {
+    let (prefix, rest) = stem.split_at(stem.chars().next().map_or(0, char::len_utf8));
+    let is_down = match prefix {
+        "V" => false,
+        "U" => true,
+        _ => {
             refuse(
                 refusals,
                 &file.rel,
                 "not a Flyway migration name (`V<version>__<description>.sql`)",
             );
-            continue;
-        };
-        let parts: Option<Vec<u128>> = version.split(['.', '_']).map(|p| p.parse().ok()).collect();
-        let Some(parts) = parts else {
-            refuse(
-                refusals,
-                &file.rel,
-                format!("the version `{version}` is not numbers separated by `.` or `_`"),
-            );
-            continue;
-        };
-        // Flyway compares versions without trailing zero parts (1.0 is 1) and records them with dots.
-        let mut key = parts.clone();
-        while key.len() > 1 && key.last() == Some(&0) {
-            key.pop();
+            return None;
         }
-        let recorded = version.replace('_', ".");
-        found.push((
-            recorded,
-            Order::Numbers(key),
-            description.replace('_', " "),
-            is_down,
-            file,
-        ));
+    };
+    let Some((version, description)) = rest.split_once("__") else {
+        refuse(
+            refusals,
+            &file.rel,
+            "not a Flyway migration name (`V<version>__<description>.sql`)",
+        );
+        return None;
+    };
+    let parts: Option<Vec<u128>> = version.split(['.', '_']).map(|p| p.parse().ok()).collect();
+    let Some(parts) = parts else {
+        refuse(
+            refusals,
+            &file.rel,
+            format!("the version `{version}` is not numbers separated by `.` or `_`"),
+        );
+        return None;
+    };
+    // Flyway compares versions without trailing zero parts (1.0 is 1) and records them with dots.
+    let mut key = parts.clone();
+    while key.len() > 1 && key.last() == Some(&0) {
+        key.pop();
     }
-    pair(found, refusals)
-        .into_iter()
-        .filter_map(|(order, version, pair)| {
-            let up = pair.up?;
-            let marker = |file: &File| {
-                configs
-                    .get(&file.rel)
-                    .copied()
-                    .unwrap_or(false)
-                    .then(|| format!("`executeInTransaction=false` in {}.conf", file.name()))
-            };
-            let no_transaction = marker(&up);
-            let down_no_transaction = pair.down.as_ref().and_then(marker);
-            Some((
-                order,
-                SourceMigration {
-                    version,
-                    description: pair.description,
-                    checksum: Some(checksums::flyway(&up.text)),
-                    up_file: up.rel,
-                    up_sql: up.text,
-                    down: pair.down.map(|d| (d.rel, d.text)),
-                    no_transaction,
-                    down_no_transaction,
-                    repeatable: false,
-                },
-            ))
-        })
-        .chain(repeatables)
-        .collect()
+    let recorded = version.replace('_', ".");
+    Some((
+        recorded,
+        Order::Numbers(key),
+        description.replace('_', " "),
+        is_down,
+        file,
+    ))
+}
+
+/// The migration of a version's paired files; `None` for an undo without its migration (refused by
+/// [`pair`]).
+fn flyway_migration(
+    order: Order,
+    version: String,
+    pair: Pair,
+    configs: &BTreeMap<String, bool>,
+) -> Option<(Order, SourceMigration)> {
+    let up = pair.up?;
+    let marker = |file: &File| {
+        configs
+            .get(&file.rel)
+            .copied()
+            .unwrap_or(false)
+            .then(|| format!("`executeInTransaction=false` in {}.conf", file.name()))
+    };
+    let no_transaction = marker(&up);
+    let down_no_transaction = pair.down.as_ref().and_then(marker);
+    Some((
+        order,
+        SourceMigration {
+            version,
+            description: pair.description,
+            checksum: Some(checksums::flyway(&up.text)),
+            up_file: up.rel,
+            up_sql: up.text,
+            down: pair.down.map(|d| (d.rel, d.text)),
+            no_transaction,
+            down_no_transaction,
+            repeatable: false,
+        },
+    ))
 }
 
 #[cfg(test)]
