@@ -277,125 +277,144 @@ impl<'a> Migrator<'a> {
     /// Rows of migrations squashed into a baseline that `up` cannot record yet ([`State::Squashed`]) are not
     /// missing files and are left alone; naming one is refused with `up`'s reason.
     pub fn repair(&self, client: &mut Client, names: &[String]) -> Result<Vec<Entry>, Error> {
-        self.locked(
-            client,
-            &mut |_| {},
-            |client, _| {
-                if !history::exists(client, &self.table)? {
-                    return Ok(Vec::new());
+        self.locked(client, &mut |_| {}, |client, _| {
+            self.repair_locked(client, names)
+        })
+    }
+
+    /// [`repair`](Self::repair) under the lock: every check first, then the changes in one transaction.
+    fn repair_locked(&self, client: &mut Client, names: &[String]) -> Result<Vec<Entry>, Error> {
+        if !history::exists(client, &self.table)? {
+            return Ok(Vec::new());
+        }
+        let (status, refusals) = self.repair_status(client)?;
+        let elsewhere = self.check_repair_names(client, &status, refusals, names)?;
+        check_lookalikes(&status, names)?;
+        let mut tx = client
+            .transaction()
+            .map_err(Error::database("cannot start a transaction".to_owned()))?;
+        let mut repaired = self.repair_rows(&mut tx, &status, names)?;
+        repaired.extend(self.clear_marks(&mut tx, &status, names)?);
+        repaired.extend(elsewhere);
+        tx.commit()
+            .map_err(Error::database("cannot commit the repair".to_owned()))?;
+        Ok(repaired)
+    }
+
+    /// The status `repair` works from, and why `up` cannot record a squashed baseline yet, if it cannot.
+    fn repair_status(&self, client: &mut Client) -> Result<(Status, Vec<Error>), Error> {
+        // Rows a squashed baseline stands for are not missing files: `up` replaces them.
+        let applied = crate::squash::as_recorded(
+            self.migrations,
+            history::load(client, &self.table, self.migrations)?,
+        );
+        // Names and states only: no migration's `up` is recorded to tell contracts.
+        let report = StatusReport::new(
+            self.table.to_string(),
+            true,
+            self.migrations,
+            applied,
+            Vec::new(),
+        );
+        let refusals = report.squash_refusals();
+        Ok((report.into_status(), refusals))
+    }
+
+    /// Refuses a name that is neither a migration of `status`, nor marked, nor in progress, and a squashed
+    /// row named (with `refusals`, `up`'s reason). Returns the entries of the names known only by a mark or
+    /// the journal.
+    fn check_repair_names(
+        &self,
+        client: &mut Client,
+        status: &Status,
+        refusals: Vec<Error>,
+        names: &[String],
+    ) -> Result<Vec<Entry>, Error> {
+        // A migration with neither a file nor a row can still be marked or in progress (a newer
+        // release's): naming it clears that.
+        let marks = history::load_failures(client, &self.table)?;
+        let mut elsewhere = Vec::new();
+        for name in names {
+            let Some(entry) = status.migrations.iter().find(|e| repair_names(e, name)) else {
+                let mark = marks.iter().rev().find(|f| &f.name == name);
+                if mark.is_none() && journal::load(client, &self.table, name)?.is_none() {
+                    return Err(Error::UnknownMigration { name: name.clone() });
                 }
-                // Rows a squashed baseline stands for are not missing files: `up` replaces them.
-                let applied = crate::squash::as_recorded(
-                    self.migrations,
-                    history::load(client, &self.table, self.migrations)?,
-                );
-                // Names and states only: no migration's `up` is recorded to tell contracts.
-                let report = StatusReport::new(
-                    self.table.to_string(),
-                    true,
-                    self.migrations,
-                    applied,
-                    Vec::new(),
-                );
-                let refusals = report.squash_refusals();
-                let status = report.into_status();
-                let named = |e: &Entry, name: &String| {
-                    &e.name == name || e.renamed_from.as_ref() == Some(name)
-                };
-                // A migration with neither a file nor a row can still be marked or in progress (a newer
-                // release's): naming it clears that.
-                let marks = history::load_failures(client, &self.table)?;
-                let mut elsewhere = Vec::new();
-                for name in names {
-                    let Some(entry) = status.migrations.iter().find(|e| named(e, name)) else {
-                        let mark = marks.iter().rev().find(|f| &f.name == name);
-                        if mark.is_none() && journal::load(client, &self.table, name)?.is_none() {
-                            return Err(Error::UnknownMigration { name: name.clone() });
-                        }
-                        elsewhere.push(Entry {
-                            name: name.clone(),
-                            state: State::Failed,
-                            path: None,
-                            applied: None,
-                            failure: mark.cloned(),
-                            contract: None,
-                            renamed_from: None,
-                            same_content_as: Vec::new(),
-                            squashed_into: None,
-                        });
-                        continue;
-                    };
-                    // A squashed row is not a missing file: deleting it would make the baseline unrecordable
-                    // for good. What frees it is what `up` says.
-                    if entry.state == State::Squashed {
-                        if let Some(refusal) = refusals.into_iter().next() {
-                            return Err(refusal);
-                        }
-                        break;
-                    }
+                elsewhere.push(Entry {
+                    name: name.clone(),
+                    state: State::Failed,
+                    path: None,
+                    applied: None,
+                    failure: mark.cloned(),
+                    contract: None,
+                    renamed_from: None,
+                    same_content_as: Vec::new(),
+                    squashed_into: None,
+                });
+                continue;
+            };
+            // A squashed row is not a missing file: deleting it would make the baseline unrecordable
+            // for good. What frees it is what `up` says.
+            if entry.state == State::Squashed {
+                if let Some(refusal) = refusals.into_iter().next() {
+                    return Err(refusal);
                 }
-                // Forgetting an applied migration whose content pending files have would make `up` run it
-                // again: refused until one file is left (then it is a rename, which `repair` records).
-                let lookalikes: Vec<(String, Vec<String>)> = status
-                    .migrations
-                    .iter()
-                    .filter(|e| !e.same_content_as.is_empty())
-                    .filter(|e| {
-                        names.is_empty()
-                            || names
-                                .iter()
-                                .any(|n| named(e, n) || e.same_content_as.contains(n))
-                    })
-                    .map(|e| (e.name.clone(), e.same_content_as.clone()))
-                    .collect();
-                if !lookalikes.is_empty() {
-                    return Err(Error::AmbiguousRename { lookalikes });
+                break;
+            }
+        }
+        Ok(elsewhere)
+    }
+
+    /// Records the checksums of changed and unverified migrations, the new names of renamed ones, and
+    /// forgets those whose file is gone (only those of `names`, when given). Returns them as they were.
+    fn repair_rows(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        status: &Status,
+        names: &[String],
+    ) -> Result<Vec<Entry>, Error> {
+        let mut repaired = Vec::new();
+        for entry in &status.migrations {
+            if !names.is_empty() && !names.iter().any(|n| repair_names(entry, n)) {
+                continue;
+            }
+            match (entry.state, &entry.renamed_from) {
+                (State::Changed | State::Unverified, _) => {
+                    let m = select::find(self.migrations, &entry.name)?;
+                    history::update_checksum(tx, &self.table, m.name(), &m.checksum())?;
                 }
-                let mut tx = client
-                    .transaction()
-                    .map_err(Error::database("cannot start a transaction".to_owned()))?;
-                let mut repaired = Vec::new();
-                for entry in &status.migrations {
-                    if !names.is_empty() && !names.iter().any(|n| named(entry, n)) {
-                        continue;
-                    }
-                    match (entry.state, &entry.renamed_from) {
-                        (State::Changed | State::Unverified, _) => {
-                            let m = select::find(self.migrations, &entry.name)?;
-                            history::update_checksum(
-                                &mut tx,
-                                &self.table,
-                                m.name(),
-                                &m.checksum(),
-                            )?;
-                        }
-                        (State::Renamed, Some(old)) => {
-                            history::rename(&mut tx, &self.table, old, &entry.name)?
-                        }
-                        (State::Missing, _) => history::delete(&mut tx, &self.table, &entry.name)?,
-                        _ => continue,
-                    }
-                    repaired.push(entry.clone());
+                (State::Renamed, Some(old)) => history::rename(tx, &self.table, old, &entry.name)?,
+                (State::Missing, _) => history::delete(tx, &self.table, &entry.name)?,
+                _ => continue,
+            }
+            repaired.push(entry.clone());
+        }
+        Ok(repaired)
+    }
+
+    /// Clears the failure marks and journal rows of `names`. Returns the entries of those that had one,
+    /// as failed.
+    fn clear_marks(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        status: &Status,
+        names: &[String],
+    ) -> Result<Vec<Entry>, Error> {
+        let mut cleared = Vec::new();
+        // A failure mark is cleared only when named: it says that statements were committed, and
+        // clearing it is the user's statement that they were finished or undone by hand. So is what
+        // the journal recorded of it, with its backfills' positions: the next run starts it over.
+        for name in names {
+            let marked = history::clear_failure(tx, &self.table, name)?;
+            if journal::finish(tx, &self.table, name)? || marked {
+                if let Some(entry) = status.migrations.iter().find(|e| &e.name == name) {
+                    let mut entry = entry.clone();
+                    entry.state = State::Failed;
+                    cleared.push(entry);
                 }
-                // A failure mark is cleared only when named: it says that statements were committed, and
-                // clearing it is the user's statement that they were finished or undone by hand. So is what
-                // the journal recorded of it, with its backfills' positions: the next run starts it over.
-                for name in names {
-                    let marked = history::clear_failure(&mut tx, &self.table, name)?;
-                    if journal::finish(&mut tx, &self.table, name)? || marked {
-                        if let Some(entry) = status.migrations.iter().find(|e| &e.name == name) {
-                            let mut entry = entry.clone();
-                            entry.state = State::Failed;
-                            repaired.push(entry);
-                        }
-                    }
-                }
-                repaired.extend(elsewhere);
-                tx.commit()
-                    .map_err(Error::database("cannot commit the repair".to_owned()))?;
-                Ok(repaired)
-            },
-        )
+            }
+        }
+        Ok(cleared)
     }
 
     /// Refuses to run anything while a migration is marked as failed part-way, unless `--retry` names it
@@ -531,4 +550,30 @@ impl<'a> Migrator<'a> {
 /// concurrent index build): nothing else was committed, so the next run clears it and goes on.
 fn resumable(f: &history::Failure) -> bool {
     f.committed == 0 && f.error.starts_with(history::RESUMABLE_MARK)
+}
+
+/// Whether `name`, as given to `repair`, names `entry`: a renamed migration by its old or new name.
+fn repair_names(entry: &Entry, name: &str) -> bool {
+    entry.name == name || entry.renamed_from.as_deref() == Some(name)
+}
+
+/// Forgetting an applied migration whose content pending files have would make `up` run it again: refused
+/// until one file is left (then it is a rename, which `repair` records).
+fn check_lookalikes(status: &Status, names: &[String]) -> Result<(), Error> {
+    let lookalikes: Vec<(String, Vec<String>)> = status
+        .migrations
+        .iter()
+        .filter(|e| !e.same_content_as.is_empty())
+        .filter(|e| {
+            names.is_empty()
+                || names
+                    .iter()
+                    .any(|n| repair_names(e, n) || e.same_content_as.contains(n))
+        })
+        .map(|e| (e.name.clone(), e.same_content_as.clone()))
+        .collect();
+    if !lookalikes.is_empty() {
+        return Err(Error::AmbiguousRename { lookalikes });
+    }
+    Ok(())
 }
