@@ -42,32 +42,7 @@ impl<'a> Migrator<'a> {
         if step.fake {
             return Ok(());
         }
-        // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip: the
-        // first statement's, when it can carry them (one round trip less per migration), else their own.
-        let mut watch = None;
-        let mut start_with_first = None;
-        if step.transactional {
-            let set = self.timeouts.set_sql(step.lock_timeout, true);
-            let carried = self.observer.is_none()
-                && units.first().is_some_and(|unit| {
-                    unit.action.is_none()
-                        && unit.safeguard.is_none()
-                        && can_start_with(unit.op, &unit.sql)
-                });
-            if carried {
-                start_with_first = Some(set);
-            } else {
-                watch = Some(TransactionWatch::start(conn, begin, &set).map_err(Error::database(
-                    format!(
-                        "cannot start the migration's transaction (`{}`)",
-                        set.join("; ")
-                    ),
-                ))?);
-                self.observe(step, None, |observer| {
-                    observer.transaction_started(step, conn)
-                })?;
-            }
-        }
+        let mut transaction = self.open_transaction(conn, step, units, begin)?;
         for (index, unit) in units.iter().enumerate() {
             let outcome = outcome.at(index);
             if let Some(safeguard) = &unit.safeguard {
@@ -87,45 +62,17 @@ impl<'a> Migrator<'a> {
                 observer.before_unit(step, unit, conn)
             })?;
             let started = Instant::now();
-            let (result, checked) = match start_with_first.take() {
-                Some(set) => match TransactionWatch::start_with(conn, begin, &set, &unit.sql) {
-                    Ok((started, ended)) => {
-                        watch = Some(started);
-                        (Ok(()), Some(ended))
-                    }
-                    // The statement cannot end the transaction: it is still open, aborted.
-                    Err((error, sent_after)) => (
-                        Err(UnitFailure::Statement(error.into(), sent_after)),
-                        Some(None),
-                    ),
-                },
-                None => self.send_unit(conn, step, unit, watch.as_ref(), events),
-            };
+            let (result, checked) =
+                self.send_with_start(conn, step, unit, begin, &mut transaction, events);
             let elapsed = started.elapsed();
             // A backfill's notices come from the engine's own batching statements.
             if matches!(unit.action, Some(Action::Backfill(_))) {
                 self.notices.take();
             }
             self.report_notices(step, unit, events);
-            let ended = match (checked, &watch) {
-                (Some(ended), _) => ended,
-                // A failed statement usually leaves the transaction aborted, which the check reads as open.
-                (None, Some(watch)) => match watch.ended(conn) {
-                    Ok(ended) => ended,
-                    Err(error) if result.is_ok() => {
-                        return Err(Error::Database {
-                            context: format!(
-                                "migration {}: cannot check its transaction after operation #{}",
-                                m.name(),
-                                unit.position
-                            ),
-                            error,
-                        })
-                    }
-                    // The unit's own error (a lost connection, say) tells more than the check's.
-                    Err(_) => None,
-                },
-                (None, None) => None,
+            let ended = match checked {
+                Some(ended) => ended,
+                None => transaction.ended_after(conn, step, unit, result.is_ok())?,
             };
             if let Some(ended) = ended {
                 return Err(transaction_ended(step, unit, index, outcome, ended, result));
@@ -147,6 +94,74 @@ impl<'a> Migrator<'a> {
             })?;
         }
         Ok(())
+    }
+
+    /// The migration's transaction before its first unit: none outside a transaction, else opened and
+    /// watched now, or left for the first unit to open.
+    fn open_transaction(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        units: &[Statement],
+        begin: Begin,
+    ) -> Result<UnitsTransaction, Error> {
+        let mut transaction = UnitsTransaction {
+            watch: None,
+            start_with_first: None,
+        };
+        if !step.transactional {
+            return Ok(transaction);
+        }
+        // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip: the
+        // first statement's, when it can carry them (one round trip less per migration), else their own.
+        let set = self.timeouts.set_sql(step.lock_timeout, true);
+        let carried = self.observer.is_none()
+            && units.first().is_some_and(|unit| {
+                unit.action.is_none()
+                    && unit.safeguard.is_none()
+                    && can_start_with(unit.op, &unit.sql)
+            });
+        if carried {
+            transaction.start_with_first = Some(set);
+        } else {
+            transaction.watch = Some(TransactionWatch::start(conn, begin, &set).map_err(
+                Error::database(format!(
+                    "cannot start the migration's transaction (`{}`)",
+                    set.join("; ")
+                )),
+            )?);
+            self.observe(step, None, |observer| {
+                observer.transaction_started(step, conn)
+            })?;
+        }
+        Ok(transaction)
+    }
+
+    /// Sends one unit as [`send_unit`](Self::send_unit) does, or, when it is the first and carries the
+    /// `SET LOCAL` statements, with them: that round trip opens the transaction and starts its watch.
+    fn send_with_start(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'a>,
+        unit: &Statement,
+        begin: Begin,
+        transaction: &mut UnitsTransaction,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> (Result<(), UnitFailure>, Option<Option<Ended>>) {
+        let Some(set) = transaction.start_with_first.take() else {
+            return self.send_unit(conn, step, unit, transaction.watch.as_ref(), events);
+        };
+        match TransactionWatch::start_with(conn, begin, &set, &unit.sql) {
+            Ok((started, ended)) => {
+                transaction.watch = Some(started);
+                (Ok(()), Some(ended))
+            }
+            // The statement cannot end the transaction: it is still open, aborted.
+            Err((error, sent_after)) => (
+                Err(UnitFailure::Statement(error.into(), sent_after)),
+                Some(None),
+            ),
+        }
     }
 
     /// Sends one unit: its statement, data code or backfill. Returns how it went and, when the unit's own
@@ -394,6 +409,42 @@ enum UnitFailure {
     Statement(SentError, usize),
     Data(DataCause),
     Internal(&'static str),
+}
+
+/// The migration's transaction as its units run: watched once it is open, or, until the first unit is
+/// sent, the `SET LOCAL` statements that unit carries to open it. Neither outside a transaction.
+struct UnitsTransaction {
+    watch: Option<TransactionWatch>,
+    start_with_first: Option<Vec<String>>,
+}
+
+impl UnitsTransaction {
+    /// Whether `unit` ended the transaction, asked after it ran when its own round trip did not tell.
+    fn ended_after(
+        &self,
+        conn: &mut impl GenericClient,
+        step: &Step<'_>,
+        unit: &Statement,
+        unit_ok: bool,
+    ) -> Result<Option<Ended>, Error> {
+        let Some(watch) = &self.watch else {
+            return Ok(None);
+        };
+        // A failed statement usually leaves the transaction aborted, which the check reads as open.
+        match watch.ended(conn) {
+            Ok(ended) => Ok(ended),
+            Err(error) if unit_ok => Err(Error::Database {
+                context: format!(
+                    "migration {}: cannot check its transaction after operation #{}",
+                    step.migration.name(),
+                    unit.position
+                ),
+                error,
+            }),
+            // The unit's own error (a lost connection, say) tells more than the check's.
+            Err(_) => Ok(None),
+        }
+    }
 }
 
 /// The error for a unit (the `index`th of its transaction) that ended the migration's transaction: how it
