@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use postgres::Client;
 
 use super::checksums::SourceChecksum;
-use super::{ImportError, Plan, Refusal, Tool};
+use super::{ImportError, Imported, Plan, Refusal, Tool};
 use crate::history::{self, MigrationsTable};
 use crate::LockMode;
 
@@ -194,72 +194,19 @@ fn record(
         .transaction()
         .map_err(crate::Error::database("cannot start a transaction"))?;
     history::ensure(&mut tx, table)?;
-    let known = checksums_by_name(
-        &mut tx,
-        &format!("SELECT name::text, checksum::text FROM {}", table.quoted()),
-        &table.to_string(),
-    )?;
-    let insert = format!(
-        "INSERT INTO {} (name, run_on, checksum, execution_ms) \
-         VALUES ($1, COALESCE($2, pg_catalog.clock_timestamp()), $3, $4)",
-        table.quoted()
-    );
-    let repeatables = to_record
-        .iter()
-        .any(|(at, _)| plan.migrations[*at].source.repeatable);
-    let (repeat, repeat_known) = if repeatables {
-        let repeat = crate::runner::ensure_repeat_table(&mut tx, table)?;
-        let known = checksums_by_name(
-            &mut tx,
-            &format!("SELECT name, checksum FROM {repeat}"),
-            &repeat.to_string(),
-        )?;
-        (repeat, known)
-    } else {
-        Default::default()
-    };
+    let rows = Rows::read(&mut tx, table, plan, to_record)?;
     let (mut recorded, mut already, mut conflicts) = (Vec::new(), Vec::new(), Vec::new());
     for (at, a) in to_record {
         let m = &plan.migrations[*at];
-        let (known, where_) = if m.source.repeatable {
-            (&repeat_known, repeat.to_string())
-        } else {
-            (&known, table.to_string())
-        };
+        let (known, where_) = rows.of(m);
         match known.get(&m.name) {
             // A row without a checksum says nothing about the content: `status` shows it unverified.
             Some(None) => already.push(m.name.clone()),
             Some(Some(stored)) if *stored == m.checksum => already.push(m.name.clone()),
-            Some(Some(stored)) => conflicts.push(Refusal {
-                file: m.name.clone(),
-                reason: format!(
-                    "already recorded in {where_} with another checksum ({stored}) than the file import writes \
-                     from {} ({}): that row records other content under this name (an edit, or an import by \
-                     another version of migrate); if it stands for this migration, `migrate import --no-adopt` \
-                     writes the files and `migrate repair {}` records the new checksum, otherwise delete the row",
-                    m.source.up_file, m.checksum, m.name
-                ),
-            }),
+            Some(Some(stored)) => conflicts.push(conflict(m, where_, stored)),
             None => {
                 if recording != Recording::DryRun {
-                    let result = if m.source.repeatable {
-                        tx.execute(
-                            &format!(
-                                "INSERT INTO {repeat} (name, checksum, applied_at, execution_ms) \
-                                 VALUES ($1, $2, COALESCE($3, pg_catalog.clock_timestamp()), $4)"
-                            ),
-                            &[&m.name, &m.checksum, &a.run_on, &a.execution_ms.unwrap_or(0)],
-                        )
-                    } else {
-                        tx.execute(
-                            &insert,
-                            &[&m.name, &a.run_on, &m.checksum, &a.execution_ms.unwrap_or(0)],
-                        )
-                    };
-                    result.map_err(crate::Error::database(format!(
-                        "cannot record {} in {where_}",
-                        m.name
-                    )))?;
+                    rows.insert(&mut tx, m, a, where_)?;
                 }
                 recorded.push(m.name.clone());
             }
@@ -272,6 +219,127 @@ fn record(
             refusals: conflicts,
         });
     }
+    finish(tx, table, plan, recording)?;
+    Ok((recorded, already))
+}
+
+/// The rows already in this tool's tables, read in the adoption's transaction, by name: what each
+/// migration to record is compared with.
+struct Rows {
+    /// The migrations table, as messages name it.
+    table: String,
+    known: std::collections::HashMap<String, Option<String>>,
+    /// The migrations table's `INSERT` of one row.
+    insert: String,
+    /// The `_repeat` table and its rows, read only when a repeatable migration is adopted.
+    repeat: String,
+    repeat_known: std::collections::HashMap<String, Option<String>>,
+}
+
+impl Rows {
+    /// Reads the rows of `table`, and of its `_repeat` table (created when missing) when `to_record` has a
+    /// repeatable migration.
+    fn read(
+        tx: &mut postgres::Transaction<'_>,
+        table: &MigrationsTable,
+        plan: &Plan,
+        to_record: &[(usize, &Applied)],
+    ) -> Result<Self, ImportError> {
+        let known = checksums_by_name(
+            tx,
+            &format!("SELECT name::text, checksum::text FROM {}", table.quoted()),
+            &table.to_string(),
+        )?;
+        let insert = format!(
+            "INSERT INTO {} (name, run_on, checksum, execution_ms) \
+             VALUES ($1, COALESCE($2, pg_catalog.clock_timestamp()), $3, $4)",
+            table.quoted()
+        );
+        let repeatables = to_record
+            .iter()
+            .any(|(at, _)| plan.migrations[*at].source.repeatable);
+        let (repeat, repeat_known) = if repeatables {
+            let repeat = crate::runner::ensure_repeat_table(tx, table)?;
+            let known = checksums_by_name(
+                tx,
+                &format!("SELECT name, checksum FROM {repeat}"),
+                &repeat.to_string(),
+            )?;
+            (repeat, known)
+        } else {
+            Default::default()
+        };
+        Ok(Rows {
+            table: table.to_string(),
+            known,
+            insert,
+            repeat,
+            repeat_known,
+        })
+    }
+
+    /// The rows `m` is compared with, and the name of their table.
+    fn of(&self, m: &Imported) -> (&std::collections::HashMap<String, Option<String>>, &str) {
+        if m.source.repeatable {
+            (&self.repeat_known, &self.repeat)
+        } else {
+            (&self.known, &self.table)
+        }
+    }
+
+    /// Records `m` as applied as `a` says, in `where_` (its table, named as [`Rows::of`] does).
+    fn insert(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        m: &Imported,
+        a: &Applied,
+        where_: &str,
+    ) -> Result<(), ImportError> {
+        let repeat = &self.repeat;
+        let result = if m.source.repeatable {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {repeat} (name, checksum, applied_at, execution_ms) \
+                     VALUES ($1, $2, COALESCE($3, pg_catalog.clock_timestamp()), $4)"
+                ),
+                &[&m.name, &m.checksum, &a.run_on, &a.execution_ms.unwrap_or(0)],
+            )
+        } else {
+            tx.execute(
+                &self.insert,
+                &[&m.name, &a.run_on, &m.checksum, &a.execution_ms.unwrap_or(0)],
+            )
+        };
+        result.map_err(crate::Error::database(format!(
+            "cannot record {} in {where_}",
+            m.name
+        )))?;
+        Ok(())
+    }
+}
+
+/// The refusal of `m`, whose name has a row in `where_` with another checksum, `stored`.
+fn conflict(m: &Imported, where_: &str, stored: &str) -> Refusal {
+    Refusal {
+        file: m.name.clone(),
+        reason: format!(
+            "already recorded in {where_} with another checksum ({stored}) than the file import writes \
+             from {} ({}): that row records other content under this name (an edit, or an import by \
+             another version of migrate); if it stands for this migration, `migrate import --no-adopt` \
+             writes the files and `migrate repair {}` records the new checksum, otherwise delete the row",
+            m.source.up_file, m.checksum, m.name
+        ),
+    }
+}
+
+/// Ends the adoption's transaction as `recording` says: rolled back, committed, or committed once the
+/// plan's files are written.
+fn finish(
+    tx: postgres::Transaction<'_>,
+    table: &MigrationsTable,
+    plan: &Plan,
+    recording: Recording,
+) -> Result<(), ImportError> {
     match recording {
         Recording::DryRun => tx
             .rollback()
@@ -298,7 +366,7 @@ fn record(
             }
         }
     }
-    Ok((recorded, already))
+    Ok(())
 }
 
 /// The rows of `sql` (name, checksum), by name; `what` names the table in an error.
