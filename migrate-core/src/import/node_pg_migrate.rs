@@ -65,102 +65,157 @@ pub fn adopt_node_pg_migrate(
         });
     }
     let files = names(dir)?;
-    let marker = format!("{ADOPTED_PREFIX}node-pg-migrate");
-    let work = |client: &mut Client| -> Result<Result<NodeAdoption, Vec<Refusal>>, crate::Error> {
-        let mut tx = client
-            .transaction()
-            .map_err(crate::Error::database("cannot start a transaction"))?;
-        if !history::exists(&mut tx, table)? {
-            return Ok(Ok(NodeAdoption {
-                no_table: true,
-                ..NodeAdoption::default()
-            }));
-        }
-        let mut adoption = NodeAdoption::default();
-        for (column, ty) in [("checksum", "text"), ("execution_ms", "bigint")] {
-            let present: bool = tx
-                .query_one(
-                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute \
-                     WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2 AND NOT attisdropped)",
-                    &[&table.quoted(), &column],
-                )
-                .map_err(crate::Error::database(format!("cannot read the columns of {table}")))?
-                .get(0);
-            if !present {
-                tx.batch_execute(&format!(
-                    "ALTER TABLE {} ADD COLUMN {column} {ty}",
-                    table.quoted()
-                ))
-                .map_err(crate::Error::database(format!(
-                    "cannot add the column {column} to {table}"
-                )))?;
-                adoption.added_columns.push(column.to_owned());
-            }
-        }
-        history::check_layout(&mut tx, table)?;
-        let rows: Vec<(String, Option<String>)> = tx
-            .query(
-                &format!(
-                    "SELECT name::text, checksum FROM {} ORDER BY id",
-                    table.quoted()
-                ),
-                &[],
-            )
-            .map_err(crate::Error::database(format!("cannot read {table}")))?
-            .iter()
-            .map(|r| (r.get(0), r.get(1)))
-            .collect();
-        let mut refusals = Vec::new();
-        for (name, checksum) in &rows {
-            match checksum {
-                Some(c) if c == &marker => adoption.already += 1,
-                Some(_) => {} // a row this tool wrote
-                None if files.binary_search(name).is_ok() => adoption.adopted.push(name.clone()),
-                None => refusals.push(Refusal {
-                    file: name.clone(),
-                    reason: format!(
-                        "applied (in {table}), but {} has no file of that name",
-                        dir.display()
-                    ),
-                }),
-            }
-        }
-        for file in &files {
-            if !rows.iter().any(|(name, _)| name == file) {
-                refusals.push(Refusal {
-                    file: file.clone(),
-                    reason: "not applied: apply it with node-pg-migrate first (its JavaScript cannot run here)"
-                        .to_owned(),
-                });
-            }
-        }
-        if !refusals.is_empty() {
-            return Ok(Err(refusals));
-        }
-        let mark = format!(
-            "UPDATE {} SET checksum = $1, execution_ms = 0 WHERE name = $2 AND checksum IS NULL",
-            table.quoted()
-        );
-        for name in &adoption.adopted {
-            tx.execute(&mark, &[&marker, name])
-                .map_err(crate::Error::database(format!(
-                    "cannot mark {name} adopted in {table}"
-                )))?;
-        }
-        if dry_run {
-            tx.rollback()
-                .map_err(crate::Error::database("cannot roll back"))?;
-        } else {
-            tx.commit().map_err(crate::Error::database(format!(
-                "cannot commit the adoption of {table}"
-            )))?;
-        }
-        Ok(Ok(adoption))
-    };
-    let result = super::locked(client, table, lock_mode, work)?;
+    let result = super::locked(client, table, lock_mode, |client| {
+        adopt_table(client, dir, &files, table, dry_run)
+    })?;
     result.map_err(|refusals| ImportError::Refused {
         tool: Tool::NodePgMigrate,
         what: "adopt",
         refusals,
     })
+}
+
+/// The adoption's transaction, under the lock: the refusals when a row and the files of `dir` disagree.
+fn adopt_table(
+    client: &mut Client,
+    dir: &std::path::Path,
+    files: &[String],
+    table: &MigrationsTable,
+    dry_run: bool,
+) -> Result<Result<NodeAdoption, Vec<Refusal>>, crate::Error> {
+    let marker = format!("{ADOPTED_PREFIX}node-pg-migrate");
+    let mut tx = client
+        .transaction()
+        .map_err(crate::Error::database("cannot start a transaction"))?;
+    if !history::exists(&mut tx, table)? {
+        return Ok(Ok(NodeAdoption {
+            no_table: true,
+            ..NodeAdoption::default()
+        }));
+    }
+    let mut adoption = NodeAdoption {
+        added_columns: add_columns(&mut tx, table)?,
+        ..NodeAdoption::default()
+    };
+    history::check_layout(&mut tx, table)?;
+    let rows = read_rows(&mut tx, table)?;
+    let refusals = compare(&rows, files, &marker, table, dir, &mut adoption);
+    if !refusals.is_empty() {
+        return Ok(Err(refusals));
+    }
+    mark_adopted(&mut tx, table, &marker, &adoption.adopted)?;
+    if dry_run {
+        tx.rollback()
+            .map_err(crate::Error::database("cannot roll back"))?;
+    } else {
+        tx.commit().map_err(crate::Error::database(format!(
+            "cannot commit the adoption of {table}"
+        )))?;
+    }
+    Ok(Ok(adoption))
+}
+
+/// Adds the columns this tool's table has and node-pg-migrate's lacks. Returns those added.
+fn add_columns(
+    tx: &mut postgres::Transaction<'_>,
+    table: &MigrationsTable,
+) -> Result<Vec<String>, crate::Error> {
+    let mut added = Vec::new();
+    for (column, ty) in [("checksum", "text"), ("execution_ms", "bigint")] {
+        let present: bool = tx
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute \
+                 WHERE attrelid = pg_catalog.to_regclass($1) AND attname = $2 AND NOT attisdropped)",
+                &[&table.quoted(), &column],
+            )
+            .map_err(crate::Error::database(format!("cannot read the columns of {table}")))?
+            .get(0);
+        if !present {
+            tx.batch_execute(&format!(
+                "ALTER TABLE {} ADD COLUMN {column} {ty}",
+                table.quoted()
+            ))
+            .map_err(crate::Error::database(format!(
+                "cannot add the column {column} to {table}"
+            )))?;
+            added.push(column.to_owned());
+        }
+    }
+    Ok(added)
+}
+
+/// The rows of `table` (name, checksum), in the order node-pg-migrate applied them.
+fn read_rows(
+    tx: &mut postgres::Transaction<'_>,
+    table: &MigrationsTable,
+) -> Result<Vec<(String, Option<String>)>, crate::Error> {
+    Ok(tx
+        .query(
+            &format!(
+                "SELECT name::text, checksum FROM {} ORDER BY id",
+                table.quoted()
+            ),
+            &[],
+        )
+        .map_err(crate::Error::database(format!("cannot read {table}")))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// Sorts the rows into `adoption` (adopted now, or by an earlier import) and returns the refusals: a row
+/// without a file, a file without a row.
+fn compare(
+    rows: &[(String, Option<String>)],
+    files: &[String],
+    marker: &str,
+    table: &MigrationsTable,
+    dir: &std::path::Path,
+    adoption: &mut NodeAdoption,
+) -> Vec<Refusal> {
+    let mut refusals = Vec::new();
+    for (name, checksum) in rows {
+        match checksum {
+            Some(c) if c == marker => adoption.already += 1,
+            Some(_) => {} // a row this tool wrote
+            None if files.binary_search(name).is_ok() => adoption.adopted.push(name.clone()),
+            None => refusals.push(Refusal {
+                file: name.clone(),
+                reason: format!(
+                    "applied (in {table}), but {} has no file of that name",
+                    dir.display()
+                ),
+            }),
+        }
+    }
+    for file in files {
+        if !rows.iter().any(|(name, _)| name == file) {
+            refusals.push(Refusal {
+                file: file.clone(),
+                reason: "not applied: apply it with node-pg-migrate first (its JavaScript cannot run here)"
+                    .to_owned(),
+            });
+        }
+    }
+    refusals
+}
+
+/// Marks the rows of `adopted` adopted, with `marker` as their checksum.
+fn mark_adopted(
+    tx: &mut postgres::Transaction<'_>,
+    table: &MigrationsTable,
+    marker: &str,
+    adopted: &[String],
+) -> Result<(), crate::Error> {
+    let mark = format!(
+        "UPDATE {} SET checksum = $1, execution_ms = 0 WHERE name = $2 AND checksum IS NULL",
+        table.quoted()
+    );
+    for name in adopted {
+        tx.execute(&mark, &[&marker, name])
+            .map_err(crate::Error::database(format!(
+                "cannot mark {name} adopted in {table}"
+            )))?;
+    }
+    Ok(())
 }
