@@ -74,100 +74,145 @@ pub(super) fn batch(
     (limit, adapts): (u32, bool),
 ) -> Result<Option<Batch>, BatchError> {
     let mut tx = conn.transaction().map_err(BatchError::Query)?;
-    let record = &walk.record;
-    let target = &walk.target;
-    let key_list = walk.columns().join(", ");
-    let keys_after = walk.keys_after();
     let batch = match walk.spec.work() {
-        BatchWork::Set(assignments) => {
-            // The batch is the key range (cursor, last key of the next `limit` matching rows]: an index range
-            // scan, cheaper than looking the keys up one by one. No application write is lost: the UPDATE
-            // locks each row and computes the assignments from its latest committed version (a row changed
-            // since the range was read is re-read and re-checked against the condition), and a write that
-            // comes later waits for the batch to commit. Three statements rather than one with the UPDATE in
-            // a CTE: the UPDATE's own row count replaces a `RETURNING` materialised and counted (which spilled
-            // to disk at large batches), and the range's end is read from the index without sorting the
-            // batch's keys (a tenth of a 100,000-row batch's time, together), or for a dense integer key
-            // computed without reading anything ([`DenseKey`]).
-            let end = match dense {
-                Some(dense) => dense.end(&mut tx, walk, cursor, limit),
-                None => tx
-                    .query_typed(
-                        &walk.range_end(limit, adapts),
-                        &[(cursor, Type::TEXT_ARRAY)],
-                    )
-                    .map(|rows| {
-                        rows.first()
-                            .and_then(|row| row.get::<_, Option<Vec<String>>>(0))
-                            .map(|key| RangeEnd {
-                                key,
-                                walked: adapts.then_some(u64::from(limit)),
-                            })
-                    }),
-            };
-            let Some(RangeEnd { key: upper, walked }) = end.map_err(BatchError::Query)? else {
-                return Ok(None);
-            };
-            let rows = tx
-                .execute(
-                    &format!(
-                        "UPDATE {target} SET {assignments} WHERE {keys_after} AND ({key_list}) <= ({upper})",
-                        upper = key_param(&walk.keys, 2)
-                    ),
-                    &[cursor, &upper],
-                )
-                .map_err(BatchError::Query)?;
-            let done = done_before.saturating_add(i64::try_from(rows).unwrap_or(i64::MAX));
-            record
-                .save(&mut tx, &upper, done)
-                .map_err(BatchError::Query)?;
-            Some(Batch {
-                rows,
-                next: upper,
-                walked: walked.unwrap_or(rows),
-            })
-        }
-        BatchWork::Rust(work) => {
-            // The rows are locked until the batch commits: the Rust code writes values computed from what it
-            // read, so an application write to one of these rows in between would be overwritten. With the
-            // lock it waits (a batch lasts milliseconds) and applies after the batch's write. NO KEY: inserts
-            // referencing these rows by foreign key are not blocked.
-            let sql = format!(
-                "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit} \
-                 FOR NO KEY UPDATE",
-                walk.cursor_of("")
-            );
-            let rows = tx.query(&sql, &[cursor]).map_err(BatchError::Query)?;
-            let Some(last) = rows.last() else {
-                return Ok(None);
-            };
-            let next: Vec<String> = last.get("__migrate_cursor");
-            let result = {
-                let _running = user_code::enter(walk.code());
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.call(&mut tx, &rows)))
-            };
-            match result {
-                Ok(Ok(())) => {}
-                Ok(Err(e)) => return Err(BatchError::Code(DataCause::BatchReturned(e))),
-                Err(panic) => {
-                    return Err(BatchError::Code(DataCause::BatchPanicked(panic_message(
-                        &panic,
-                    ))))
-                }
-            }
-            let done = done_before + i64::try_from(rows.len()).unwrap_or(i64::MAX);
-            record
-                .save(&mut tx, &next, done)
-                .map_err(BatchError::Query)?;
-            Some(Batch {
-                rows: rows.len() as u64,
-                next,
-                walked: rows.len() as u64,
-            })
-        }
+        BatchWork::Set(assignments) => set_batch(
+            &mut tx,
+            walk,
+            assignments,
+            dense,
+            cursor,
+            done_before,
+            (limit, adapts),
+        )?,
+        BatchWork::Rust(work) => rust_batch(&mut tx, walk, work, cursor, done_before, limit)?,
     };
     if batch.is_some() {
         tx.commit().map_err(BatchError::Commit)?;
     }
     Ok(batch)
+}
+
+/// A batch of a backfill that sets columns: one `UPDATE` over the next key range, with its progress.
+fn set_batch(
+    tx: &mut postgres::Transaction<'_>,
+    walk: &Walk<'_>,
+    assignments: &str,
+    dense: &mut Option<DenseKey>,
+    cursor: &Option<Vec<String>>,
+    done_before: i64,
+    (limit, adapts): (u32, bool),
+) -> Result<Option<Batch>, BatchError> {
+    let target = &walk.target;
+    let key_list = walk.columns().join(", ");
+    let keys_after = walk.keys_after();
+    // The batch is the key range (cursor, last key of the next `limit` matching rows]: an index range
+    // scan, cheaper than looking the keys up one by one. No application write is lost: the UPDATE
+    // locks each row and computes the assignments from its latest committed version (a row changed
+    // since the range was read is re-read and re-checked against the condition), and a write that
+    // comes later waits for the batch to commit. Three statements rather than one with the UPDATE in
+    // a CTE: the UPDATE's own row count replaces a `RETURNING` materialised and counted (which spilled
+    // to disk at large batches), and the range's end is read from the index without sorting the
+    // batch's keys (a tenth of a 100,000-row batch's time, together), or for a dense integer key
+    // computed without reading anything ([`DenseKey`]).
+    let Some(RangeEnd { key: upper, walked }) = range_end(tx, walk, dense, cursor, (limit, adapts))?
+    else {
+        return Ok(None);
+    };
+    let rows = tx
+        .execute(
+            &format!(
+                "UPDATE {target} SET {assignments} WHERE {keys_after} AND ({key_list}) <= ({upper})",
+                upper = key_param(&walk.keys, 2)
+            ),
+            &[cursor, &upper],
+        )
+        .map_err(BatchError::Query)?;
+    let done = done_before.saturating_add(i64::try_from(rows).unwrap_or(i64::MAX));
+    walk.record
+        .save(tx, &upper, done)
+        .map_err(BatchError::Query)?;
+    Ok(Some(Batch {
+        rows,
+        next: upper,
+        walked: walked.unwrap_or(rows),
+    }))
+}
+
+/// Where the next key range ends: computed for a dense key, else read from the index. `None` when no rows
+/// are left.
+fn range_end(
+    tx: &mut postgres::Transaction<'_>,
+    walk: &Walk<'_>,
+    dense: &mut Option<DenseKey>,
+    cursor: &Option<Vec<String>>,
+    (limit, adapts): (u32, bool),
+) -> Result<Option<RangeEnd>, BatchError> {
+    let end = match dense {
+        Some(dense) => dense.end(tx, walk, cursor, limit),
+        None => tx
+            .query_typed(
+                &walk.range_end(limit, adapts),
+                &[(cursor, Type::TEXT_ARRAY)],
+            )
+            .map(|rows| {
+                rows.first()
+                    .and_then(|row| row.get::<_, Option<Vec<String>>>(0))
+                    .map(|key| RangeEnd {
+                        key,
+                        walked: adapts.then_some(u64::from(limit)),
+                    })
+            }),
+    };
+    end.map_err(BatchError::Query)
+}
+
+/// A batch of a backfill with Rust code: the next `limit` rows, locked, handed to the code, with the
+/// progress.
+fn rust_batch(
+    tx: &mut postgres::Transaction<'_>,
+    walk: &Walk<'_>,
+    work: &migrate_dsl::BatchFn,
+    cursor: &Option<Vec<String>>,
+    done_before: i64,
+    limit: u32,
+) -> Result<Option<Batch>, BatchError> {
+    let target = &walk.target;
+    let key_list = walk.columns().join(", ");
+    let keys_after = walk.keys_after();
+    // The rows are locked until the batch commits: the Rust code writes values computed from what it
+    // read, so an application write to one of these rows in between would be overwritten. With the
+    // lock it waits (a batch lasts milliseconds) and applies after the batch's write. NO KEY: inserts
+    // referencing these rows by foreign key are not blocked.
+    let sql = format!(
+        "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {target} WHERE {keys_after} ORDER BY {key_list} LIMIT {limit} \
+         FOR NO KEY UPDATE",
+        walk.cursor_of("")
+    );
+    let rows = tx.query(&sql, &[cursor]).map_err(BatchError::Query)?;
+    let Some(last) = rows.last() else {
+        return Ok(None);
+    };
+    let next: Vec<String> = last.get("__migrate_cursor");
+    let result = {
+        let _running = user_code::enter(walk.code());
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| work.call(tx, &rows)))
+    };
+    match result {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => return Err(BatchError::Code(DataCause::BatchReturned(e))),
+        Err(panic) => {
+            return Err(BatchError::Code(DataCause::BatchPanicked(panic_message(
+                &panic,
+            ))))
+        }
+    }
+    let done = done_before + i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    walk.record
+        .save(tx, &next, done)
+        .map_err(BatchError::Query)?;
+    Ok(Some(Batch {
+        rows: rows.len() as u64,
+        next,
+        walked: rows.len() as u64,
+    }))
 }
