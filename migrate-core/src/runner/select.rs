@@ -47,9 +47,30 @@ impl<'a> Selection<'a> {
         applied: &History,
         target: &UpTarget,
     ) -> Result<Vec<&'a Migration>, Error> {
+        let pending = self.pending(applied)?;
+        let selected = self.up_target(pending, applied, target)?;
+        self.check_in_order(&selected, applied)?;
+        Ok(selected)
+    }
+
+    /// The pending migrations (out of order ones too), in registry order, once no file is renamed, missing
+    /// or changed.
+    fn pending(&self, applied: &History) -> Result<Vec<&'a Migration>, Error> {
         // Classified, not a full status: with every migration applied this is all a no-op `up` does, and it
         // must not hold a copy of each row.
         let classified = Classified::of(self.migrations, applied);
+        self.check_files(&classified, applied)?;
+        Ok(self
+            .migrations
+            .iter()
+            .zip(&classified.states)
+            .filter(|(_, state)| matches!(state, State::Pending | State::OutOfOrder))
+            .map(|(m, _)| m)
+            .collect())
+    }
+
+    /// Refuses renamed, missing and changed files: `up` would run again what was applied.
+    fn check_files(&self, classified: &Classified, applied: &History) -> Result<(), Error> {
         // Before the renames: `repair` of those would leave these to be forgotten and run again.
         let lookalikes = classified.lookalikes(self.migrations, applied);
         if !lookalikes.is_empty() {
@@ -82,15 +103,17 @@ impl<'a> Selection<'a> {
         if !changed.is_empty() {
             return Err(Error::Changed { names: changed });
         }
-        let pending: Vec<&'a Migration> = self
-            .migrations
-            .iter()
-            .zip(&classified.states)
-            .filter(|(_, state)| matches!(state, State::Pending | State::OutOfOrder))
-            .map(|(m, _)| m)
-            .collect();
-        drop(classified);
-        let selected: Vec<&'a Migration> = match target {
+        Ok(())
+    }
+
+    /// The migrations of `pending` that `target` names.
+    fn up_target(
+        &self,
+        pending: Vec<&'a Migration>,
+        applied: &History,
+        target: &UpTarget,
+    ) -> Result<Vec<&'a Migration>, Error> {
+        Ok(match target {
             UpTarget::All => pending,
             UpTarget::Count(n) if *n > pending.len() => {
                 return Err(Error::CountTooLarge {
@@ -125,23 +148,28 @@ impl<'a> Selection<'a> {
                 }
                 pending
             }
-        };
-        if !self.allow_out_of_order {
-            if let Some(newest) = applied.names().max() {
-                let older: Vec<String> = selected
-                    .iter()
-                    .filter(|m| m.name() < newest)
-                    .map(|m| m.name().to_owned())
-                    .collect();
-                if !older.is_empty() {
-                    return Err(Error::OutOfOrder {
-                        pending: older,
-                        newest_applied: newest.to_owned(),
-                    });
-                }
+        })
+    }
+
+    /// Refuses a migration of `selected` older than the newest applied one, unless out of order is allowed.
+    fn check_in_order(&self, selected: &[&Migration], applied: &History) -> Result<(), Error> {
+        if self.allow_out_of_order {
+            return Ok(());
+        }
+        if let Some(newest) = applied.names().max() {
+            let older: Vec<String> = selected
+                .iter()
+                .filter(|m| m.name() < newest)
+                .map(|m| m.name().to_owned())
+                .collect();
+            if !older.is_empty() {
+                return Err(Error::OutOfOrder {
+                    pending: older,
+                    newest_applied: newest.to_owned(),
+                });
             }
         }
-        Ok(selected)
+        Ok(())
     }
 
     /// The steps `down` runs to reach `target`, newest application first. Reports each applied migration
