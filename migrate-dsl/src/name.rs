@@ -115,7 +115,7 @@ impl Name {
     /// assert_eq!(Name::from(("app", "Posts")).quoted(), r#""app"."Posts""#);
     /// ```
     pub fn quoted(&self) -> String {
-        crate::quote::quote_name(self)
+        quote_name(self)
     }
 
     /// The same schema with another object name (a renamed table keeps its schema; an index lives in its
@@ -150,4 +150,24 @@ impl<S: Into<Ident>, N: Into<Ident>> From<(S, N)> for Name {
     fn from((schema, name): (S, N)) -> Self {
         Name::qualified(schema, name)
     }
+}
+
+/// Quoting of the typed names, for the renderers.
+pub(crate) fn quote_ident(name: &Ident) -> String {
+    crate::quote::ident(name.as_str())
+}
+
+pub(crate) fn quote_name(name: &Name) -> String {
+    match &name.schema {
+        Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(&name.name)),
+        None => quote_ident(&name.name),
+    }
+}
+
+pub(crate) fn quote_list(idents: &[Ident]) -> String {
+    idents
+        .iter()
+        .map(quote_ident)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -1,7 +1,5 @@
 //! Quoting of identifiers and literals: the only place where user values become SQL text.
 
-use crate::name::{Ident, Name};
-
 /// Quotes an identifier: `my "table"` becomes `"my ""table"""`. Always quoting keeps case, spaces and
 /// reserved words (a column named `cascade`) intact.
 ///
@@ -57,23 +55,4 @@ pub fn literal(value: &str) -> String {
     }
     out.push('\'');
     out
-}
-
-pub(crate) fn quote_ident(name: &Ident) -> String {
-    ident(name.as_str())
-}
-
-pub(crate) fn quote_name(name: &Name) -> String {
-    match &name.schema {
-        Some(schema) => format!("{}.{}", quote_ident(schema), quote_ident(&name.name)),
-        None => quote_ident(&name.name),
-    }
-}
-
-pub(crate) fn quote_list(idents: &[Ident]) -> String {
-    idents
-        .iter()
-        .map(quote_ident)
-        .collect::<Vec<_>>()
-        .join(", ")
 }

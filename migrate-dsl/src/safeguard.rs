@@ -6,8 +6,8 @@
 //! this migration's own, and refuses otherwise. A `CREATE OR REPLACE` carries one too: the engine records
 //! what it replaces, so the derived `down` can restore it exactly.
 
+use crate::name::{quote_ident, quote_name};
 use crate::name::{Ident, Name};
-use crate::quote::{quote_ident, quote_name};
 
 /// A database object as the engine looks it up by name.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -220,7 +220,9 @@ fn concurrently_runs_outside_a_transaction_statement_by_statement() {
     let refused = cli.run(&["up", "--single-transaction"]).expect_code(1);
     assert!(
         refused.stderr.contains("must run outside a transaction")
-            && refused.stderr.contains("hint: run without --single-transaction"),
+            && refused
+                .stderr
+                .contains("hint: run without --single-transaction"),
         "{}",
         refused.stderr
     );

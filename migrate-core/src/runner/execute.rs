@@ -19,6 +19,7 @@ use crate::previous;
 use crate::retry::{GaveUp, LockRetry};
 
 use super::data::Begin;
+use super::units::OutcomeBase;
 use super::{Migrator, Ran};
 
 impl<'a> Migrator<'a> {
@@ -620,24 +621,6 @@ impl Ran {
 /// Milliseconds since `started`, as the bookkeeping row's `execution_ms` holds them.
 fn elapsed_ms(started: Instant) -> i64 {
     i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-/// What a failure in a group of statements leaves behind, before knowing which statement fails.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum OutcomeBase {
-    /// In the migration's only (or first) transaction: rolled back.
-    RolledBack,
-    /// In a later transaction of a split migration: the statements of earlier ones are committed.
-    Split(usize),
-}
-
-impl OutcomeBase {
-    pub(super) fn at(self, _index: usize) -> Outcome {
-        match self {
-            OutcomeBase::RolledBack => Outcome::RolledBack,
-            OutcomeBase::Split(committed) => Outcome::SplitCommitted { committed },
-        }
-    }
 }
 
 /// One transaction of a segmented migration ([`Migrator::run_segmented`]), and where it stands in the

@@ -20,7 +20,7 @@ use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 
 use super::data::Begin;
-use super::execute::OutcomeBase;
+use super::units::OutcomeBase;
 use super::stepwise::{continue_at, describe_unit, entry, statement_error};
 use super::{Migrator, Ran};
 

@@ -20,7 +20,6 @@ use crate::retry::{GaveUp, LockRetry};
 use crate::user_code::UserCode;
 
 use super::data::{can_start_with, run_data, Begin, Ended, TransactionWatch};
-use super::execute::OutcomeBase;
 use super::Migrator;
 
 impl<'a> Migrator<'a> {
@@ -545,6 +544,24 @@ fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: Uni
                 sent_after,
             }))
         }),
+    }
+}
+
+/// What a failure in a group of statements leaves behind, before knowing which statement fails.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum OutcomeBase {
+    /// In the migration's only (or first) transaction: rolled back.
+    RolledBack,
+    /// In a later transaction of a split migration: the statements of earlier ones are committed.
+    Split(usize),
+}
+
+impl OutcomeBase {
+    pub(super) fn at(self, _index: usize) -> Outcome {
+        match self {
+            OutcomeBase::RolledBack => Outcome::RolledBack,
+            OutcomeBase::Split(committed) => Outcome::SplitCommitted { committed },
+        }
     }
 }
 

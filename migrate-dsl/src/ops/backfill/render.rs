@@ -4,8 +4,9 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::quote_name;
 use crate::ops::{Backfill, BatchWork};
-use crate::quote::{ident, quote_name};
+use crate::quote::ident;
 use crate::render::Render;
 
 impl Render for Backfill {

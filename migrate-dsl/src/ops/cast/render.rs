@@ -3,8 +3,8 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::quote_name;
 use crate::ops::*;
-use crate::quote::quote_name;
 use crate::render::Render;
 
 /// A type as written in SQL: refused when empty or when it could smuggle in another statement.

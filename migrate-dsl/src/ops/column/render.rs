@@ -3,9 +3,10 @@
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Name;
+use crate::name::{quote_ident, quote_list, quote_name};
 use crate::ops::constraint::naming::{choose, referenced_columns};
 use crate::ops::{alter_table, *};
-use crate::quote::{literal, quote_ident, quote_list, quote_name};
+use crate::quote::literal;
 use crate::render::*;
 use crate::value::Change;
 use sea_query::{Alias, ColumnDef as SqColumnDef, PostgresQueryBuilder, Table};

@@ -4,9 +4,10 @@
 use super::naming::constraint_names;
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::{quote_ident, quote_list, quote_name};
 use crate::name::{Ident, Name};
 use crate::ops::{index_element, *};
-use crate::quote::{literal, quote_ident, quote_list, quote_name};
+use crate::quote::literal;
 use crate::render::*;
 
 /// Where a constraint is being written: `USING INDEX` exists only in `ALTER TABLE ... ADD CONSTRAINT`.

@@ -3,8 +3,9 @@
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Ident;
+use crate::name::{quote_ident, quote_list};
 use crate::ops::*;
-use crate::quote::{literal, quote_ident, quote_list};
+use crate::quote::literal;
 use crate::render::*;
 
 fn check_names(ctx: Ctx, names: &[Ident]) -> Result<(), DslError> {

@@ -2,8 +2,9 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::{quote_ident, quote_list, quote_name};
 use crate::ops::{role_list, *};
-use crate::quote::{literal, quote_ident, quote_list, quote_name};
+use crate::quote::literal;
 use crate::render::{Needs, Render};
 use crate::safeguard::{GrantCheck, Safeguard};
 

@@ -2,9 +2,9 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::{quote_ident, quote_list, quote_name};
 use crate::name::{Ident, Name};
 use crate::ops::*;
-use crate::quote::{quote_ident, quote_list, quote_name};
 use crate::render::*;
 use crate::safeguard::{Object, Safeguard};
 

@@ -3,10 +3,10 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::{quote_ident, quote_list, quote_name};
 use crate::operation::Operation;
 use crate::ops::constraint::OnlineShape;
 use crate::ops::AddConstraint;
-use crate::quote::{quote_ident, quote_list, quote_name};
 use crate::render::Render;
 use crate::reverse::Reverse;
 use crate::safeguard::{Object, Safeguard};

@@ -7,11 +7,11 @@ use std::time::Duration;
 use crate::builder::MigrationBuilder;
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::quote_ident;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
 use crate::ops::constraint::naming::make_object_name;
 use crate::ops::{AddConstraint, Backfill, BatchWork, Constraint, ConstraintName};
-use crate::quote::quote_ident;
 use crate::reverse::Reverse;
 
 mod change_type;

@@ -4,9 +4,10 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::{quote_ident, quote_name};
 use crate::ops::online::Retype;
 use crate::ops::{OnlinePhase, RenameColumnOnline};
-use crate::quote::{literal, quote_ident, quote_name};
+use crate::quote::literal;
 use crate::render::Render;
 
 /// The dollar quote of the `DO` blocks; the trigger function's body uses `$$`.

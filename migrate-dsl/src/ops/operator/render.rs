@@ -2,8 +2,8 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::{quote_ident, quote_name};
 use crate::ops::{check_type, *};
-use crate::quote::{quote_ident, quote_name};
 use crate::render::Render;
 use crate::safeguard::{Object, Safeguard};
 

@@ -3,8 +3,9 @@
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Ident;
+use crate::name::{quote_ident, quote_name};
 use crate::ops::{check_sql, *};
-use crate::quote::{literal, quote_ident, quote_name};
+use crate::quote::literal;
 use crate::render::*;
 
 /// The role specifications PostgreSQL accepts as keywords in `TO`. Anything else is a role name and is quoted,

@@ -2,8 +2,9 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::quote_ident;
 use crate::ops::*;
-use crate::quote::{literal, quote_ident};
+use crate::quote::literal;
 use crate::render::{Needs, Render};
 use crate::value::Change;
 

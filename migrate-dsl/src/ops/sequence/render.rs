@@ -2,9 +2,10 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
+use crate::name::{quote_ident, quote_name};
 use crate::name::{Ident, Name};
 use crate::ops::*;
-use crate::quote::{literal, quote_ident, quote_name};
+use crate::quote::literal;
 use crate::render::*;
 use crate::value::Change;
 

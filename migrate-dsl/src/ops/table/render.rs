@@ -4,12 +4,13 @@
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Ident;
+use crate::name::{quote_list, quote_name};
 use crate::ops::Column;
 use crate::ops::{
     column_constraint_names, constraint_comment, constraint_names, constraint_sql, index_element,
     ConstraintSite, *,
 };
-use crate::quote::{literal, quote_list, quote_name};
+use crate::quote::literal;
 use crate::render::*;
 use crate::value::Value;
 use sea_query::{PostgresQueryBuilder, Table};

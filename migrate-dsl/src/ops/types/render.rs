@@ -4,8 +4,9 @@
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::MAX_IDENTIFIER_BYTES;
+use crate::name::{quote_ident, quote_name};
 use crate::ops::*;
-use crate::quote::{literal, quote_ident, quote_name};
+use crate::quote::literal;
 use crate::render::*;
 
 /// PostgreSQL stores enum labels in a `name` column: 1 to 63 bytes. Longer labels are an error on the server;
