@@ -528,15 +528,8 @@ fn acl_statements(
     subid: &str,
     on: &str,
 ) -> String {
-    // acl_changes gives `grant p1, p2 to role` / `revoke p1 from role` lines; rewrite them into SQL.
-    let changes = acl_changes(
-        &format!("coalesce({acl}, acldefault('{kind}', {owner}))"),
-        &format!(
-            "coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.objoid = {oid} \
-             AND ip.classoid = '{class}'::regclass AND ip.objsubid = {subid}), acldefault('{kind}', {owner}))"
-        ),
-        owner,
-    );
+    // The query gives `grant p1, p2 to role` / `revoke p1 from role` lines; rewrite them into SQL.
+    let changes = super::query::privileges(acl, kind, owner, class, oid, subid);
     format!(
         "(SELECT string_agg(CASE WHEN l LIKE 'grant %' THEN \
             'GRANT ' || regexp_replace(substr(l, 7), ' to ', ' ON ' || {on} || ' TO ') \

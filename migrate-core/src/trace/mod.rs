@@ -181,13 +181,7 @@ impl<'m> Selection<'m> {
                 }
                 continue;
             }
-            let index = all
-                .iter()
-                .position(|m| m.name() == name || m.version() == name)
-                .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
-            if !selected.contains(&index) {
-                selected.push(index);
-            }
+            select_versioned(&mut selected, all, name)?;
         }
         selected.sort_unstable();
         // Repeatable migrations run after every versioned one, as `up` runs them.
@@ -274,13 +268,7 @@ pub fn run_down(
         {
             return Err(TraceError::NoDown(name.clone()));
         }
-        let index = all
-            .iter()
-            .position(|m| m.name() == name || m.version() == name)
-            .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
-        if !selected.contains(&index) {
-            selected.push(index);
-        }
+        select_versioned(&mut selected, all, name)?;
     }
     selected.sort_unstable();
     let (Some(&first), Some(&last)) = (selected.first(), selected.last()) else {
@@ -389,6 +377,22 @@ fn allows<'m>(
     } else {
         Err(TraceError::Allow(bad))
     }
+}
+
+
+/// Adds to `selected` (once) the position in `all` of the versioned migration `name`, given by its full name
+/// or its version.
+fn select_versioned(selected: &mut Vec<usize>, all: &[Migration], name: &str) -> Result<(), Error> {
+    let index = all
+        .iter()
+        .position(|m| m.name() == name || m.version() == name)
+        .ok_or_else(|| Error::UnknownMigration {
+            name: name.to_owned(),
+        })?;
+    if !selected.contains(&index) {
+        selected.push(index);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -76,13 +76,8 @@ fn up(
         settings,
         &args.guards,
     );
-    let targets = config::targets(settings, &args.targets)?;
-    let fleet = Fleet::new(
-        with_guards(migrator, &args.guards).retry(args.retry.clone()),
-        targets,
-        connector,
-        options,
-    )?;
+    let migrator = with_guards(migrator, &args.guards).retry(args.retry.clone());
+    let fleet = checked(settings, migrator, connector, &args.targets, options)?;
     rollout(
         &fleet,
         connector,
@@ -111,13 +106,8 @@ fn down(
         settings,
         &args.guards,
     );
-    let targets = config::targets(settings, &args.targets)?;
-    let fleet = Fleet::new(
-        with_guards(migrator, &args.guards),
-        targets,
-        connector,
-        options,
-    )?;
+    let migrator = with_guards(migrator, &args.guards);
+    let fleet = checked(settings, migrator, connector, &args.targets, options)?;
     rollout(
         &fleet,
         connector,
@@ -137,8 +127,7 @@ fn status(
     args: &args::FleetStatusArgs,
 ) -> Result<ExitCode> {
     let options = config::options(settings, &args.targets, None)?;
-    let targets = config::targets(settings, &args.targets)?;
-    let fleet = Fleet::new(migrator, targets, connector, options)?;
+    let fleet = checked(settings, migrator, connector, &args.targets, options)?;
     let stop = watch_signals();
     let progress = Progress::new(
         fleet.targets().len(),
@@ -186,9 +175,21 @@ fn sql_command(
         UpTarget::All
     };
     let options = config::options(settings, &args.targets, None)?;
-    let targets = config::targets(settings, &args.targets)?;
-    let fleet = Fleet::new(migrator, targets, connector, options)?;
+    let fleet = checked(settings, migrator, connector, &args.targets, options)?;
     sql(&fleet, settings, &target)
+}
+
+/// The fleet of the targets the flags name (else `[fleet]`'s), run with `options`: its list is checked
+/// before anything runs.
+fn checked<'a, 'c>(
+    settings: &crate::Settings,
+    migrator: Migrator<'a>,
+    connector: &'c CliConnector,
+    targets: &TargetArgs,
+    options: migrate_core::fleet::FleetOptions,
+) -> Result<Fleet<'a, 'c>> {
+    let targets = config::targets(settings, targets)?;
+    Ok(Fleet::new(migrator, targets, connector, options)?)
 }
 
 /// The fleet's time budget: `--max-duration`, else `max_duration` of `migrate.toml`, as for `up`. It is the
