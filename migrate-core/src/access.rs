@@ -41,8 +41,8 @@ impl Needs {
         self.down |= s.direction == Direction::Down;
         // More than one segment (see `Step::segments`) without building them: a transaction break after the
         // first statement.
-        // A fake step writes its bookkeeping row only.
-        self.marks |= !s.fake
+        // A step that sends nothing writes its bookkeeping row only.
+        self.marks |= !s.sends_nothing()
             && (!s.transactional || s.statements().iter().skip(1).any(|st| st.new_transaction));
         self.backfills |= s
             .statements()

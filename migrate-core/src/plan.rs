@@ -175,6 +175,13 @@ impl<'m> Step<'m> {
         }
     }
 
+    /// Whether the step sends none of its migration's SQL (a `--fake` step, or a migration without
+    /// statements): the runner then writes only the bookkeeping, with no timeouts, journal or safeguard
+    /// checks. The executor asks this rather than `fake`, which only reports and cleans up.
+    pub fn sends_nothing(&self) -> bool {
+        self.statements.is_empty()
+    }
+
     /// The rendered statements, one or more per operation, before raw SQL is split.
     pub fn statements(&self) -> &[Statement] {
         &self.statements

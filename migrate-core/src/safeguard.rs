@@ -11,6 +11,9 @@ use crate::history::{self, MigrationsTable};
 use crate::migration::{Direction, Migration};
 use crate::previous::{self, Previous};
 
+#[cfg(test)]
+mod tests;
+
 /// The migration and operation a statement belongs to.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct At<'a> {
@@ -60,10 +63,15 @@ fn grants_nothing_held(
         .iter()
         .map(|row| row.get(0))
         .collect();
-    Ok((!held.is_empty()).then(|| Refusal {
+    Ok(grant_verdict(&held))
+}
+
+/// A grant may run when nothing of it is `held` already.
+fn grant_verdict(held: &[String]) -> Option<Refusal> {
+    (!held.is_empty()).then(|| Refusal {
         problem: format!("grants what is already held: {}", held.join(", ")),
         present: false,
-    }))
+    })
 }
 
 /// An engine-added `IF NOT EXISTS` may only skip `object` when an earlier attempt of this migration created it.
@@ -73,11 +81,22 @@ fn creates_if_absent(
     object: &Object,
     statement: &str,
 ) -> Result<Option<Refusal>, Error> {
-    match relation_in_table_schema(conn, object)? {
+    let relation = relation_in_table_schema(conn, object)?;
+    create_verdict(relation, || ours(conn, at, object, statement))
+}
+
+/// Whether `IF NOT EXISTS` may skip the relation in the way. Like the other verdicts, apart from the lookups
+/// that feed it so the decision reads (and is tested) on its own; `ours` costs a query and is asked only
+/// where it decides.
+fn create_verdict(
+    relation: Option<Relation>,
+    ours: impl FnOnce() -> Result<bool, Error>,
+) -> Result<Option<Refusal>, Error> {
+    match relation {
         None => Ok(None),
         // An index a failed concurrent build left behind: the runner drops and rebuilds it.
         Some(state) if state.invalid_index_on_table => Ok(None),
-        Some(_) if ours(conn, at, object, statement)? => Ok(None),
+        Some(_) if ours()? => Ok(None),
         Some(state) => Ok(Some(Refusal {
             problem: format!("already exists ({})", state.what),
             present: true,
@@ -92,7 +111,15 @@ fn drops_if_present(
     object: &Object,
     statement: &str,
 ) -> Result<Option<Refusal>, Error> {
-    if index_exists(conn, object)? || ours(conn, at, object, statement)? {
+    let exists = index_exists(conn, object)?;
+    drop_verdict(exists, || ours(conn, at, object, statement))
+}
+
+fn drop_verdict(
+    exists: bool,
+    ours: impl FnOnce() -> Result<bool, Error>,
+) -> Result<Option<Refusal>, Error> {
+    if exists || ours()? {
         Ok(None)
     } else {
         Ok(Some(Refusal {
@@ -110,7 +137,16 @@ fn clears_leftover(
     object: &Object,
     statement: &str,
 ) -> Result<Option<Refusal>, Error> {
-    let Some(kind) = constraint_kind(conn, object)? else {
+    let kind = constraint_kind(conn, object)?;
+    clear_verdict(kind.as_deref(), || ours(conn, at, object, statement))
+}
+
+/// `kind` is the `contype` of the constraint in the way, if there is one.
+fn clear_verdict(
+    kind: Option<&str>,
+    ours: impl FnOnce() -> Result<bool, Error>,
+) -> Result<Option<Refusal>, Error> {
+    let Some(kind) = kind else {
         return Ok(None);
     };
     if kind == "n" {
@@ -122,7 +158,7 @@ fn clears_leftover(
                 .to_owned(),
             present: true,
         }))
-    } else if ours(conn, at, object, statement)? {
+    } else if ours()? {
         Ok(None)
     } else {
         Ok(Some(Refusal {
@@ -150,10 +186,15 @@ fn sets_not_null(
         )
         .map_err(Error::database(format!("cannot look up {}", object.describe())))?
         .get(0);
-    Ok(not_null.then(|| Refusal {
+    Ok(not_null_verdict(not_null))
+}
+
+/// `SET NOT NULL` whose `down` drops it again may only run on a column that allows `NULL`s.
+fn not_null_verdict(not_null: bool) -> Option<Refusal> {
+    not_null.then(|| Refusal {
         problem: "is NOT NULL already".to_owned(),
         present: false,
-    }))
+    })
 }
 
 /// Whether an earlier attempt of this migration ran `statement` on `object` at this position, so that what
@@ -242,12 +283,14 @@ fn relation_in_table_schema(
             &[&name.name().as_str(), &table.quoted()],
         )
         .map_err(Error::database(format!("cannot look up {}", object.describe())))?;
-    Ok(row.map(|r| {
-        let kind: String = r.get(0);
-        let on: Option<String> = r.get(1);
-        let same_table: bool = r.get(2);
-        let invalid: bool = r.get(3);
-        let what = match (kind.as_str(), on) {
+    Ok(row.map(|r| Relation::described(&r.get::<_, String>(0), r.get(1), r.get(2), r.get(3))))
+}
+
+impl Relation {
+    /// A relation of `kind` (`relkind`), an index `on` a table when it is one, `same_table` as the
+    /// statement's, `invalid` when a failed concurrent build left it.
+    fn described(kind: &str, on: Option<String>, same_table: bool, invalid: bool) -> Relation {
+        let what = match (kind, on) {
             ("i" | "I", Some(on)) if same_table => format!("an index on {on}"),
             ("i" | "I", Some(on)) => format!("an index on another table, {on}"),
             ("r" | "p", _) => "a table of that name".to_owned(),
@@ -260,7 +303,7 @@ fn relation_in_table_schema(
             what,
             invalid_index_on_table: same_table && invalid,
         }
-    }))
+    }
 }
 
 fn index_exists(conn: &mut impl GenericClient, object: &Object) -> Result<bool, Error> {

@@ -177,13 +177,10 @@ impl<'a> Migrator<'a> {
             fake: step.fake,
         });
         let started = Instant::now();
-        let segments = if step.fake {
-            vec![Vec::new()]
-        } else {
-            step.segments()
-        };
+        let segments = step.segments();
         let last = segments.len() - 1;
-        let plain = last == 0 && !step.fake && self.observer.is_none() && is_plain(step);
+        // A step that sends nothing goes through `record`, which also clears what an earlier run recorded.
+        let plain = last == 0 && !step.sends_nothing() && self.observer.is_none() && is_plain(step);
         let total: usize = segments.iter().map(Vec::len).sum();
         // Only a migration of several transactions has steps to journal.
         let continued = if last > 0 {
@@ -418,8 +415,8 @@ impl<'a> Migrator<'a> {
     ) -> Result<Ran, Error> {
         self.set_timeouts(client, step, false)?;
         let result = self.run_stepwise(client, step, restore, events);
-        // A fake run set none (see set_timeouts).
-        let reset = if step.fake {
+        // A step that sends nothing set none (see set_timeouts).
+        let reset = if step.sends_nothing() {
             Ok(())
         } else {
             self.timeouts
@@ -443,7 +440,7 @@ impl<'a> Migrator<'a> {
         step: &Step<'a>,
         restore: &str,
     ) -> Result<(), Error> {
-        if restore.is_empty() || step.fake {
+        if restore.is_empty() || step.sends_nothing() {
             return Ok(());
         }
         client.batch_execute(restore).map_err(Error::database(format!(
@@ -483,7 +480,7 @@ impl<'a> Migrator<'a> {
         step: &Step<'a>,
         local: bool,
     ) -> Result<(), Error> {
-        if step.fake {
+        if step.sends_nothing() {
             return Ok(());
         }
         for sql in self.timeouts.set_sql(step.lock_timeout, local) {
@@ -509,7 +506,7 @@ impl<'a> Migrator<'a> {
             fake: step.fake,
         });
         let started = Instant::now();
-        if !step.fake {
+        if !step.sends_nothing() {
             let units = step.units();
             self.check_safeguards(conn, step, &units)?;
             self.run_units(

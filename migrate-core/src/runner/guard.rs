@@ -15,7 +15,7 @@ use super::Migrator;
 
 impl<'a> Migrator<'a> {
     /// The own-object checks of a transactional migration, once, in the first transaction a run sends and
-    /// before any of its statements (`units`, those still to run; a `--fake` run sends none, so it checks
+    /// before any of its statements (`units`, those still to run; a step that sends none checks
     /// nothing).
     pub(super) fn check_first_segment(
         &self,
@@ -24,7 +24,7 @@ impl<'a> Migrator<'a> {
         first: bool,
         units: &[Statement],
     ) -> Result<(), Error> {
-        if first && !step.fake {
+        if first && !units.is_empty() {
             self.check_safeguards(tx, step, units)
         } else {
             Ok(())

@@ -276,7 +276,7 @@ impl<'a> Migrator<'a> {
                 error,
             };
             let mut tx = client.transaction().map_err(failed)?;
-            if !step.fake {
+            if !step.sends_nothing() {
                 for sql in self.timeouts.set_sql(step.lock_timeout, true) {
                     tx.batch_execute(&sql).map_err(failed)?;
                 }
