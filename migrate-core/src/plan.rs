@@ -36,7 +36,39 @@ pub struct Step<'m> {
     pub contract_at: Option<&'static Location<'static>>,
     /// `--fake`: only the bookkeeping changes; none of the migration's statements run (it has none here).
     pub fake: bool,
+    /// The migration's `down` as its applied row records it, for an `up` planned to run (see
+    /// [`RecordedDown`]); `None` for every other step, and when the `down` is not plain SQL.
+    pub recorded_down: Option<RecordedDown>,
     statements: Vec<Statement>,
+}
+
+/// A migration's `down`, rendered for the server when its `up` runs and kept in its applied row, so that an
+/// older release of the application (whose binary has no file for it, after a rollback) can judge and revert
+/// it. Only a `down` of plain SQL is kept: one with Rust data code, a backfill or a restore of a recorded
+/// definition needs the migration's own code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedDown {
+    /// The statements as they are sent, one round trip each.
+    pub statements: Vec<String>,
+    pub transactional: bool,
+}
+
+impl RecordedDown {
+    /// The `down` of `down` (a step in that direction), when it is plain SQL.
+    fn of(down: &Step<'_>) -> Option<RecordedDown> {
+        let units = down.units();
+        let plain = units
+            .iter()
+            .all(|u| matches!(u.action, None | Some(Action::Note)));
+        plain.then(|| RecordedDown {
+            statements: units
+                .into_iter()
+                .filter(|u| u.action.is_none())
+                .map(|u| u.sql)
+                .collect(),
+            transactional: down.transactional,
+        })
+    }
 }
 
 impl<'m> Step<'m> {
@@ -55,7 +87,16 @@ impl<'m> Step<'m> {
         direction: Direction,
         server_major: u32,
     ) -> Result<Self, Error> {
-        Self::build(migration, direction, |pgm| pgm.for_server(server_major))
+        let mut step = Self::build(migration, direction, |pgm| pgm.for_server(server_major))?;
+        if direction == Direction::Up {
+            // A `down` that cannot be derived is no error here: the `up` runs, and nothing is recorded.
+            step.recorded_down = Self::build(migration, Direction::Down, |pgm| {
+                pgm.for_server(server_major)
+            })
+            .ok()
+            .and_then(|down| RecordedDown::of(&down));
+        }
+        Ok(step)
     }
 
     /// Like [`for_server`](Self::for_server), for `lint --pg-version`: gates take that major's branch, and
@@ -95,6 +136,7 @@ impl<'m> Step<'m> {
                 .contract_location()
                 .filter(|_| direction == Direction::Up),
             fake: false,
+            recorded_down: None,
             statements,
         })
     }
@@ -128,6 +170,7 @@ impl<'m> Step<'m> {
             contract: None,
             contract_at: None,
             fake: false,
+            recorded_down: None,
             statements,
         })
     }
@@ -163,6 +206,7 @@ impl<'m> Step<'m> {
             contract: None,
             contract_at: None,
             fake: true,
+            recorded_down: None,
             statements: Vec::new(),
         }
     }
@@ -171,6 +215,7 @@ impl<'m> Step<'m> {
     pub fn into_fake(self) -> Self {
         Step {
             transactional: self.transactional,
+            recorded_down: self.recorded_down,
             ..Step::fake(self.migration, self.direction)
         }
     }
@@ -419,12 +464,22 @@ fn step_script(
     }
     match step.direction {
         Direction::Up => {
+            let recorded = crate::history::Recorded::of(step);
+            let down = match &step.recorded_down {
+                Some(down) => format!(
+                    "its down as rendered ({} statement(s)), $6 = {}",
+                    down.statements.len(),
+                    down.transactional
+                ),
+                None => "NULL (no down of plain SQL), $6 = NULL".to_owned(),
+            };
             let _ = writeln!(
                 out,
-                "{}; -- $1 = {}, $2 = {}, $3 = run time in ms",
+                "{}; -- $1 = {}, $2 = {}, $3 = run time in ms, $4 = {}, $5 = {down}",
                 table.insert_sql(),
                 migrate_dsl::literal(m.name()),
-                migrate_dsl::literal(&m.checksum())
+                migrate_dsl::literal(&m.checksum()),
+                migrate_dsl::literal(recorded.phase),
             );
         }
         Direction::Down => {

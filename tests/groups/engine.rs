@@ -38,3 +38,5 @@ mod timing;
 mod trace;
 #[path = "../tests/vanished.rs"]
 mod vanished;
+#[path = "../tests/versions.rs"]
+mod versions;

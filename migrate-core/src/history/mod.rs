@@ -25,6 +25,7 @@ pub(crate) use probe::{load_probed, probe, read_at_once, Probe};
 pub use rows::AppliedMigration;
 pub(crate) use rows::{Checksum, History, Kept};
 pub(crate) use sql::{
+    Recorded,
     delete, ensure, exists, insert, load, relation_exists, rename, update_checksum,
 };
 pub use table::{MigrationsTable, MAX_TABLE_NAME_BYTES};

@@ -17,9 +17,15 @@ use super::table::MigrationsTable;
 // (`plan`), so they are the table's methods.
 impl MigrationsTable {
     /// `run_on` is written, not left to the column's default: a table converted from another tool's (such
-    /// as node-pg-migrate's `run_on timestamp NOT NULL`) has none.
+    /// as node-pg-migrate's `run_on timestamp NOT NULL`) has none. `$4` to `$6` are what a later binary
+    /// needs to judge and revert the migration without its file ([`Recorded`]).
     pub(crate) fn insert_sql(&self) -> String {
-        self.insert_of("$1", "$2", "$3")
+        self.insert_of("$1", "$2", "$3", Some(["$4", "$5", "$6"]))
+    }
+
+    /// [`insert_sql`](Self::insert_sql) for a table without the columns of [`Recorded`].
+    fn insert_without_recorded_sql(&self) -> String {
+        self.insert_of("$1", "$2", "$3", None)
     }
 
     pub(crate) fn delete_sql(&self) -> String {
@@ -28,11 +34,34 @@ impl MigrationsTable {
 
     /// [`insert_sql`](Self::insert_sql) with its values as literals, for a simple query that commits in the
     /// same round trip. Untyped literals take their columns' types as the parameters do.
-    pub(crate) fn insert_literal_sql(&self, name: &str, checksum: &str, execution_ms: i64) -> String {
+    pub(crate) fn insert_literal_sql(
+        &self,
+        name: &str,
+        checksum: &str,
+        execution_ms: i64,
+        recorded: Option<&Recorded<'_>>,
+    ) -> String {
+        let (name, checksum) = (migrate_dsl::literal(name), migrate_dsl::literal(checksum));
+        let Some(recorded) = recorded else {
+            return self.insert_of(&name, &checksum, &execution_ms.to_string(), None);
+        };
+        let down = recorded.down.map_or_else(
+            || ["NULL".to_owned(), "NULL".to_owned()],
+            |down| {
+                let statements: Vec<String> =
+                    down.statements.iter().map(|s| migrate_dsl::literal(s)).collect();
+                [
+                    format!("ARRAY[{}]::text[]", statements.join(", ")),
+                    down.transactional.to_string(),
+                ]
+            },
+        );
+        let phase = migrate_dsl::literal(recorded.phase);
         self.insert_of(
-            &migrate_dsl::literal(name),
-            &migrate_dsl::literal(checksum),
+            &name,
+            &checksum,
             &execution_ms.to_string(),
+            Some([&phase, &down[0], &down[1]]),
         )
     }
 
@@ -41,11 +70,24 @@ impl MigrationsTable {
         self.delete_of(&migrate_dsl::literal(name))
     }
 
-    /// The bookkeeping row's `INSERT`, with `name`, `checksum` and `execution_ms` as given (parameters or
-    /// literals).
-    fn insert_of(&self, name: &str, checksum: &str, execution_ms: &str) -> String {
+    /// The bookkeeping row's `INSERT`, with `name`, `checksum`, `execution_ms` and the phase, down and its
+    /// transaction mode as given (parameters or literals).
+    fn insert_of(
+        &self,
+        name: &str,
+        checksum: &str,
+        execution_ms: &str,
+        recorded: Option<[&str; 3]>,
+    ) -> String {
+        let Some([phase, down, transactional]) = recorded else {
+            return format!(
+                "INSERT INTO {} (name, run_on, checksum, execution_ms) VALUES ({name}, pg_catalog.clock_timestamp(), {checksum}, {execution_ms})",
+                self.quoted()
+            );
+        };
         format!(
-            "INSERT INTO {} (name, run_on, checksum, execution_ms) VALUES ({name}, pg_catalog.clock_timestamp(), {checksum}, {execution_ms})",
+            "INSERT INTO {} (name, run_on, checksum, execution_ms, phase, down_statements, down_transactional) \
+             VALUES ({name}, pg_catalog.clock_timestamp(), {checksum}, {execution_ms}, {phase}, {down}, {transactional})",
             self.quoted()
         )
     }
@@ -81,11 +123,12 @@ pub(crate) fn relation_exists(
 }
 
 /// Creates the schema and table when missing, then checks the layout. Runs under the advisory lock, so two
-/// runners never race to create it.
+/// runners never race to create it. Returns whether the table has the columns of [`Recorded`] (see
+/// [`add_recorded_columns`] for a table made by an earlier version).
 pub(crate) fn ensure(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     if !exists(client, table)? {
         // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists, which a
         // role that only owns its schema lacks: only create a schema that is missing.
@@ -113,7 +156,8 @@ pub(crate) fn ensure(
              \x20   name text NOT NULL UNIQUE,\n\
              \x20   run_on timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(),\n\
              \x20   checksum text NOT NULL,\n\
-             \x20   execution_ms bigint NOT NULL\n\
+             \x20   execution_ms bigint NOT NULL,\n\
+             \x20   {RECORDED_COLUMNS}\n\
              )",
             table = table.quoted()
         );
@@ -121,7 +165,71 @@ pub(crate) fn ensure(
             "cannot create the migrations table {table}"
         )))?;
     }
-    check_layout(client, table)
+    let columns = read_columns(client, table)?;
+    check_columns(table, &columns)?;
+    if columns.iter().any(|(c, _)| c == "phase") {
+        return Ok(true);
+    }
+    add_recorded_columns(client, table, &columns)
+}
+
+/// The columns a later binary reads to judge and revert a migration it has no file for (see [`Recorded`]).
+/// `NULL` in rows written before they existed, or by another tool: their phase is unknown.
+const RECORDED_COLUMNS: &str =
+    "phase text, down_statements text[], down_transactional boolean";
+
+/// Adds [`RECORDED_COLUMNS`] to a table made by an earlier version of this tool (its five columns, no
+/// trigger), and says whether the table has them now. Adding nullable columns without a default changes only
+/// the catalog: the table's exclusive lock is brief. A table adopted from another tool or given columns or
+/// triggers of its own is left as it is, and so is one the role cannot alter: its rows are written as before,
+/// without a phase, which a later binary treats as a possible contract. The upgrade commits on its own, so
+/// it is made only where recording a migration cannot then fail for the table's own reasons.
+fn add_recorded_columns(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    columns: &[(String, String)],
+) -> Result<bool, Error> {
+    if columns.len() != 5 {
+        return Ok(false);
+    }
+    let triggers: bool = client
+        .query_typed_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = pg_catalog.to_regclass($1) \
+             AND NOT tgisinternal)",
+            &[(&table.quoted(), Type::TEXT)],
+        )
+        .map_err(Error::database(format!("cannot read the triggers of {table}")))?
+        .get(0);
+    if triggers {
+        return Ok(false);
+    }
+    let add: Vec<String> = RECORDED_COLUMNS
+        .split(", ")
+        .map(|column| format!("ADD COLUMN IF NOT EXISTS {column}"))
+        .collect();
+    let sql = format!("ALTER TABLE {} {}", table.quoted(), add.join(", "));
+    Ok(client.batch_execute(&sql).is_ok())
+}
+
+/// What an applied row records besides name and checksum, for a later binary without the migration's file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Recorded<'s> {
+    /// `expand` or `contract` (whether the `up` is marked [`contract`](migrate_dsl::MigrationBuilder::contract)).
+    pub phase: &'static str,
+    pub down: Option<&'s crate::plan::RecordedDown>,
+}
+
+impl<'s> Recorded<'s> {
+    pub(crate) fn of(step: &'s crate::Step<'_>) -> Self {
+        Recorded {
+            phase: if step.contract.is_some() {
+                "contract"
+            } else {
+                "expand"
+            },
+            down: step.recorded_down.as_ref(),
+        }
+    }
 }
 
 /// Refuses a table whose columns are not the ones this tool reads and writes, naming what differs.
@@ -129,6 +237,14 @@ pub(crate) fn check_layout(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
 ) -> Result<(), Error> {
+    check_columns(table, &read_columns(client, table)?)
+}
+
+/// The table's columns: name, and type as `format_type` spells it.
+fn read_columns(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+) -> Result<Vec<(String, String)>, Error> {
     let rows = client
         .query_typed(
             "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod)
@@ -139,8 +255,7 @@ pub(crate) fn check_layout(
         .map_err(Error::database(format!(
             "cannot read the columns of the migrations table {table}"
         )))?;
-    let columns: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    check_columns(table, &columns)
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
 }
 
 /// [`check_layout`] of columns already read (name, type as `format_type` spells it).
@@ -274,19 +389,36 @@ pub(crate) fn insert(
     name: &str,
     checksum: &str,
     execution_ms: i64,
+    recorded: Option<&Recorded<'_>>,
 ) -> Result<(), Error> {
     // Typed: one round trip per migration instead of three (prepare, execute, close a named statement).
     // The declared types are assigned to the columns as an INSERT assigns them, so an adopted table with
     // `varchar` names or an `integer` duration takes them as before.
-    client
-        .query_typed(
-            &table.insert_sql(),
-            &[
-                (&name, Type::TEXT),
-                (&checksum, Type::TEXT),
-                (&execution_ms, Type::INT8),
-            ],
-        )
+    let base: [(&(dyn postgres::types::ToSql + Sync), Type); 3] = [
+        (&name, Type::TEXT),
+        (&checksum, Type::TEXT),
+        (&execution_ms, Type::INT8),
+    ];
+    let inserted = match recorded {
+        None => client.query_typed(&table.insert_without_recorded_sql(), &base),
+        Some(recorded) => {
+            let down = recorded.down.map(|d| &d.statements);
+            let transactional = recorded.down.map(|d| d.transactional);
+            let [name, checksum, ms] = base;
+            client.query_typed(
+                &table.insert_sql(),
+                &[
+                    name,
+                    checksum,
+                    ms,
+                    (&recorded.phase, Type::TEXT),
+                    (&down, Type::TEXT_ARRAY),
+                    (&transactional, Type::BOOL),
+                ],
+            )
+        }
+    };
+    inserted
         .map_err(Error::database(format!("cannot record {name} in {table}")))?;
     Ok(())
 }

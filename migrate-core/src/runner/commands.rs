@@ -166,7 +166,7 @@ impl<'a> Migrator<'a> {
                     check_single_transaction(&steps, self.single_transaction)?;
                     access::check(client, &self.table, &Needs::of(&steps))?;
                     if !steps.is_empty() {
-                        history::ensure(client, &self.table)?;
+                        self.ensure_table(client)?;
                     }
                     let mut ran = self.execute(client, &steps, events)?;
                     if target == UpTarget::All {
@@ -183,7 +183,7 @@ impl<'a> Migrator<'a> {
                 }
                 access::check(client, &self.table, &needs)?;
                 if !selected.is_empty() {
-                    history::ensure(client, &self.table)?;
+                    self.ensure_table(client)?;
                 }
                 let mut ran = self.execute_each(client, selected.iter().map(step), events)?;
                 // Repeatable migrations follow the versioned ones, so they only run once every versioned

@@ -384,7 +384,12 @@ impl<'a> Migrator<'a> {
         let m = step.migration;
         let execution_ms = elapsed_ms(started);
         let sql = match step.direction {
-            Direction::Up => self.table.insert_literal_sql(m.name(), &m.checksum(), execution_ms),
+            Direction::Up => self.table.insert_literal_sql(
+                m.name(),
+                &m.checksum(),
+                execution_ms,
+                self.recorded(step).as_ref(),
+            ),
             Direction::Down => self.table.delete_literal_sql(m.name()),
         };
         let Err(error) = client.batch_execute(&format!("{restore};\n{sql};\nCOMMIT")) else {
@@ -528,6 +533,20 @@ impl<'a> Migrator<'a> {
         Ok(ran)
     }
 
+    /// Creates the migrations table when missing, and notes whether it records phases and downs.
+    pub(super) fn ensure_table(&self, client: &mut Client) -> Result<(), Error> {
+        let records = history::ensure(client, &self.table)?;
+        self.records_reverse.set(records);
+        Ok(())
+    }
+
+    /// What `step`'s row records besides its name and checksum, when the table has the columns for it.
+    fn recorded<'s>(&self, step: &'s Step<'a>) -> Option<history::Recorded<'s>> {
+        self.records_reverse
+            .get()
+            .then(|| history::Recorded::of(step))
+    }
+
     /// Writes (up) or deletes (down) the bookkeeping row; `outcome` is what a failure to write it leaves of
     /// the migration's statements.
     pub(super) fn record(
@@ -542,7 +561,8 @@ impl<'a> Migrator<'a> {
         let execution_ms = elapsed_ms(started);
         let written = match step.direction {
             Direction::Up => {
-                history::insert(conn, &self.table, m.name(), &m.checksum(), execution_ms)
+                let recorded = self.recorded(step);
+                history::insert(conn, &self.table, m.name(), &m.checksum(), execution_ms, recorded.as_ref())
             }
             Direction::Down => history::delete(conn, &self.table, m.name()),
         };

@@ -48,6 +48,30 @@ pub struct Migrator<'a> {
     pub(super) own_session: bool,
     /// Migrations whose failure marks this run clears, to continue them ([`Migrator::retry`]).
     pub(super) retry: Vec<String>,
+    /// Whether the migrations table has the columns that record each migration's phase and `down` (as
+    /// `history::ensure` found it before the run's first step).
+    pub(super) records_reverse: RecordsReverse,
+}
+
+/// [`Migrator::records_reverse`]: set by each run from its own table, so a clone (a fleet's migrator for
+/// another target) starts from the value and then keeps its own.
+#[derive(Debug, Default)]
+pub(super) struct RecordsReverse(std::sync::atomic::AtomicBool);
+
+impl RecordsReverse {
+    pub(super) fn get(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(super) fn set(&self, yes: bool) {
+        self.0.store(yes, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl Clone for RecordsReverse {
+    fn clone(&self) -> Self {
+        RecordsReverse(std::sync::atomic::AtomicBool::new(self.get()))
+    }
 }
 
 impl<'a> Migrator<'a> {
@@ -73,6 +97,7 @@ impl<'a> Migrator<'a> {
             observer: None,
             own_session: false,
             retry: Vec::new(),
+            records_reverse: RecordsReverse(std::sync::atomic::AtomicBool::new(true)),
         }
     }
 
