@@ -660,7 +660,7 @@ mod tests {
         SET LOCAL lock_timeout = '500ms';
         SET LOCAL statement_timeout = '60000ms';
         ALTER TABLE "t" VALIDATE CONSTRAINT "id_positive";
-        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms
+        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms, $4 = 'expand', $5 = its down as rendered (2 statement(s)), $6 = true
         COMMIT;
         "#);
     }
@@ -679,7 +679,7 @@ mod tests {
         SET statement_timeout = '60000ms';
         CREATE INDEX CONCURRENTLY i ON t (id);
         CREATE INDEX CONCURRENTLY j ON t (id);
-        [insert]; -- $1 = '20240101000002_outside', $2 = '[checksum]', $3 = run time in ms
+        [insert]; -- $1 = '20240101000002_outside', $2 = '[checksum]', $3 = run time in ms, $4 = 'expand', $5 = NULL (no down of plain SQL), $6 = NULL
         RESET lock_timeout;
         RESET statement_timeout;
         "#);
@@ -700,14 +700,14 @@ mod tests {
         );
         ALTER TABLE "t" ADD CONSTRAINT "id_positive" CHECK (id > 0) NOT VALID;
         ALTER TABLE "t" VALIDATE CONSTRAINT "id_positive";
-        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms
+        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms, $4 = 'expand', $5 = its down as rendered (2 statement(s)), $6 = true
 
         -- 20240101000003_contract (up): migrations/20240101000003_contract.rs
         -- contract: the old app still reads t (`up --expand-only` leaves it for after the rollout)
         SET LOCAL lock_timeout = '500ms';
         SET LOCAL statement_timeout = '60000ms';
         DROP TABLE "old";
-        [insert]; -- $1 = '20240101000003_contract', $2 = '[checksum]', $3 = run time in ms
+        [insert]; -- $1 = '20240101000003_contract', $2 = '[checksum]', $3 = run time in ms, $4 = 'contract', $5 = its down as rendered (0 statement(s)), $6 = true
 
         COMMIT;
         "#);
@@ -722,7 +722,7 @@ mod tests {
         -- 20240101000001_create (up): migrations/20240101000001_create.rs
         -- --fake: only the bookkeeping changes; none of the migration's statements run
         BEGIN;
-        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms
+        [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms, $4 = 'expand', $5 = its down as rendered (2 statement(s)), $6 = true
         COMMIT;
         "#);
     }
