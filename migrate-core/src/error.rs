@@ -7,6 +7,7 @@ use crate::direction::Direction;
 use crate::source::SourceError;
 use crate::sql_excerpt::{excerpt, Caret, Failing};
 
+mod ahead;
 mod at;
 mod data;
 mod not_owned;
@@ -23,6 +24,7 @@ use record::outcome_line;
 pub use statement::{Outcome, StatementError};
 pub use transaction_ended::TransactionEnded;
 pub(crate) use words::describe_wait;
+pub use ahead::ahead_note;
 pub use words::signal_name;
 
 /// Everything that can stop a migration run. Messages are lower-case, without a trailing period, and say what
@@ -151,6 +153,14 @@ pub enum Error {
     OutOfOrder {
         pending: Vec<String>,
         newest_applied: String,
+    },
+    /// The database holds migrations newer than this binary's newest (applied by a newer release), and at
+    /// least one is a contract, or was recorded without its phase: the code of this release may not work with
+    /// it, so `up` applies nothing.
+    #[error("{}", ahead::message(table, ahead))]
+    AheadOfBinary {
+        table: String,
+        ahead: Vec<crate::history::Ahead>,
     },
     /// Applied migrations have no file any more.
     #[error(

@@ -108,6 +108,7 @@ impl Event<'_> {
             } => backfill_restarted(name, table, *rows_discarded, reason),
             Event::DroppedInvalidIndex { name, index } => dropped_invalid_index(name, index),
             Event::ChangedSinceApplied { name } => changed_since_applied(name),
+            Event::AheadOfBinary { ahead } => ("ahead_of_binary", json!({ "migrations": ahead })),
             Event::BaselineRecorded { name, replaced } => baseline_recorded(name, *replaced),
             Event::Notice {
                 name,
@@ -486,6 +487,7 @@ mod tests {
                 | Event::BackfillRestarted { .. }
                 | Event::DroppedInvalidIndex { .. }
                 | Event::ChangedSinceApplied { .. }
+                | Event::AheadOfBinary { .. }
                 | Event::BaselineRecorded { .. }
                 | Event::Notice { .. }
                 | Event::BackfillSlotInactive { .. } => {}

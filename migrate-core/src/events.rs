@@ -130,6 +130,10 @@ pub enum Event<'a> {
     DroppedInvalidIndex { name: &'a str, index: &'a str },
     /// A migration being reverted was edited after it was applied; its current `down` is used.
     ChangedSinceApplied { name: &'a str },
+    /// The database holds migrations newer than this binary's newest (applied by a newer release, before a
+    /// rollback), all recorded as expands: `up` goes on, since an expand only adds what older code ignores.
+    /// Said once per run, before anything is applied.
+    AheadOfBinary { ahead: &'a [crate::history::Ahead] },
     /// A squashed baseline was recorded as applied without running: the database had applied all the
     /// `replaced` migrations it stands for, whose rows it replaces (see [`crate::squash`]).
     BaselineRecorded { name: &'a str, replaced: usize },

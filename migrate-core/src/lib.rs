@@ -114,11 +114,12 @@ runtime! {
     pub use create::{create_migration, create_repeatable};
     pub use error::{
         BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RecordError,
-        RestoreError, StatementError, TransactionEnded, signal_name,
+        RestoreError, StatementError, TransactionEnded, ahead_note, signal_name,
     };
     pub use events::Event;
     pub use history::{
-        AppliedMigration, Failure, InProgress, MigrationsTable, INTERRUPTED_MARK, MAX_TABLE_NAME_BYTES,
+        Ahead, AppliedMigration, Failure, InProgress, MigrationsTable, INTERRUPTED_MARK,
+        MAX_TABLE_NAME_BYTES,
     };
     pub use interrupt::{Interrupt, BATCH_GRACE};
     pub use lock::{lock_key, LockMode};

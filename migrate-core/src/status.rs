@@ -43,6 +43,10 @@ pub enum State {
     /// another version than the one squashed. Not a missing file: `repair` leaves it, and
     /// [`StatusReport::squash_refusals`] says what to do (what `up` says).
     Squashed,
+    /// Applied, newer than every file here: applied by a newer release of the application (this binary is
+    /// an older one, after a rollback). Its recorded phase (see `phase`) says whether `up` may go on: past
+    /// expands it does; a contract, or a row without a phase, counts as a problem.
+    Ahead,
 }
 
 /// One line of `status`.
@@ -72,6 +76,10 @@ pub struct Entry {
     /// The baseline its file was squashed into, when it is [`State::Squashed`].
     #[serde(skip_serializing_if = "Option::is_none")]
     pub squashed_into: Option<String>,
+    /// The phase its row recorded, when it is [`State::Ahead`]: `expand`, `contract`, or `unknown` for a row
+    /// written without one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
 }
 
 /// The status of every migration, ordered by timestamp.
@@ -103,11 +111,15 @@ pub struct Summary {
     pub squashed: usize,
     /// Rows adopted from another tool, without a file by design ([`State::Adopted`]).
     pub adopted: usize,
+    /// Rows applied by a newer release ([`State::Ahead`]).
+    pub ahead: usize,
+    /// Of those, the contracts and the rows without a recorded phase: what `up` refuses to go past.
+    pub ahead_blocking: usize,
     /// Pending (or out-of-order) migrations marked contract: what `up --expand-only` leaves for after the
     /// rollout.
     pub contracts_pending: usize,
-    /// Changed, renamed, missing, squashed, out of order and failed together: what `status` exits non-zero for
-    /// (each makes `up` refuse). Unverified ones do not.
+    /// Changed, renamed, missing, squashed, out of order, failed and blocking ahead ones together: what
+    /// `status` exits non-zero for (each makes `up` refuse). Unverified ones and ahead expands do not.
     pub problems: usize,
 }
 
@@ -141,6 +153,9 @@ pub struct StatusReport<'a> {
     repeatables: Vec<crate::RepeatableStatus>,
     /// Migrations stopped part-way that the next run continues (see [`StatusReport::in_progress`]).
     in_progress: Vec<crate::InProgress>,
+    /// Rows newer than every file, as they recorded their phase, in name order (see
+    /// [`with_ahead`](Self::with_ahead)).
+    ahead: Vec<crate::history::Ahead>,
 }
 
 impl std::fmt::Debug for StatusReport<'_> {
@@ -166,6 +181,8 @@ pub struct Line<'r> {
     pub squashed_into: Option<&'r str>,
     /// Whether it is a pending contract (`Entry::contract` is set).
     pub contract: bool,
+    /// The recorded phase of an [`State::Ahead`] row (`Entry::phase`).
+    pub phase: Option<&'r str>,
 }
 
 /// One line of the report: a compiled migration (registry position) or an applied row without a file.
@@ -223,6 +240,7 @@ impl<'a> StatusReport<'a> {
             summary: Summary::default(),
             repeatables: Vec::new(),
             in_progress: Vec::new(),
+            ahead: Vec::new(),
         };
         report.shown_dirs = shown_dirs(migrations, report.cwd.as_deref());
         report.marked = report.mark_failures();
@@ -263,6 +281,23 @@ impl<'a> StatusReport<'a> {
             .collect();
         self.summary = self.count();
         self
+    }
+
+    /// The rows newer than every file (a newer release's), with what they recorded: shown as
+    /// [`State::Ahead`] rather than as missing files.
+    pub(crate) fn with_ahead(mut self, mut ahead: Vec<crate::history::Ahead>) -> Self {
+        ahead.sort_by(|a, b| a.name.cmp(&b.name));
+        self.ahead = ahead;
+        self.summary = self.count();
+        self
+    }
+
+    fn ahead_of(&self, r: usize) -> Option<&crate::history::Ahead> {
+        let name = self.applied.name(r);
+        self.ahead
+            .binary_search_by(|a| a.name.as_str().cmp(name))
+            .ok()
+            .map(|at| &self.ahead[at])
     }
 
     /// The migrations table, `schema.name`.
@@ -427,6 +462,7 @@ impl<'a> StatusReport<'a> {
             Key::File(i) => self.classified.states[i],
             Key::Row(r) if self.squashed_into(r).is_some() => State::Squashed,
             Key::Row(r) if self.classified.adopted.binary_search(&r).is_ok() => State::Adopted,
+            Key::Row(r) if self.ahead_of(r).is_some() => State::Ahead,
             Key::Row(_) => State::Missing,
         }
     }
@@ -490,6 +526,7 @@ impl<'a> StatusReport<'a> {
                         .map(|r| self.applied.name(r)),
                     squashed_into: None,
                     contract: self.contract(key).is_some(),
+                    phase: None,
                 }
             }
             Key::Row(r) => Line {
@@ -499,6 +536,9 @@ impl<'a> StatusReport<'a> {
                 renamed_from: None,
                 squashed_into: self.squashed_into(r).map(|b| self.migrations[b].name()),
                 contract: false,
+                phase: self
+                    .ahead_of(r)
+                    .map(|a| a.phase.as_deref().unwrap_or("unknown")),
             },
         }
     }
@@ -531,6 +571,7 @@ impl<'a> StatusReport<'a> {
             contract: self.contract(key).map(str::to_owned),
             same_content_as,
             squashed_into: line.squashed_into.map(str::to_owned),
+            phase: line.phase.map(str::to_owned),
         }
     }
 
@@ -550,6 +591,12 @@ impl<'a> StatusReport<'a> {
                 State::Unverified => s.unverified += 1,
                 State::Squashed => s.squashed += 1,
                 State::Adopted => s.adopted += 1,
+                State::Ahead => {
+                    s.ahead += 1;
+                    if !matches!(key, Key::Row(r) if self.ahead_of(r).is_some_and(crate::history::Ahead::is_expand)) {
+                        s.ahead_blocking += 1;
+                    }
+                }
             }
             if matches!(self.state(key), State::Pending | State::OutOfOrder)
                 && self.contract(key).is_some()
@@ -558,7 +605,13 @@ impl<'a> StatusReport<'a> {
             }
         }
         s.failed += self.unknown_failures().count();
-        s.problems = s.changed + s.renamed + s.missing + s.squashed + s.out_of_order + s.failed;
+        s.problems = s.changed
+            + s.renamed
+            + s.missing
+            + s.squashed
+            + s.out_of_order
+            + s.failed
+            + s.ahead_blocking;
         s
     }
 }

@@ -98,6 +98,8 @@ fixtures!(
     resume_raw_sql,
     resume_fleet,
     resume_bench_plain,
+    versions_r1,
+    versions_r2,
     example_app
 );
 

@@ -203,8 +203,8 @@ fn a_missing_file_blocks_up_until_repair_forgets_it() {
         json["summary"],
         serde_json::json!({
             "total": 3, "applied": 2, "changed": 0, "missing": 1, "pending": 0, "out_of_order": 0,
-            "failed": 0, "renamed": 0, "unverified": 0, "squashed": 0, "adopted": 0, "contracts_pending": 0,
-            "problems": 1
+            "failed": 0, "renamed": 0, "unverified": 0, "squashed": 0, "adopted": 0, "ahead": 0, "ahead_blocking": 0,
+            "contracts_pending": 0, "problems": 1
         })
     );
 

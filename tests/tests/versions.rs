@@ -1,8 +1,18 @@
 //! The app and the database at different versions: what each applied row records so that a binary without
 //! the migration's file (an older release, after a rollback) can judge it and revert it.
 
-use tests::cli::FixtureCli;
+use tests::cli::{FixtureCli, Run};
 use tests::TestDb;
+
+/// A run that must fail: its exit code is not 0.
+fn failed(run: Run) -> Run {
+    assert_ne!(
+        run.code, 0,
+        "expected a failure:\n{}\n{}",
+        run.stdout, run.stderr
+    );
+    run
+}
 
 /// The rows as `(name, phase, down_statements, down_transactional)`, oldest first.
 fn recorded(db: &TestDb) -> Vec<Vec<Option<String>>> {
@@ -115,5 +125,183 @@ fn a_table_made_by_an_earlier_version_gains_the_columns_and_its_old_rows_have_no
         !db.columns("pgmigrations").iter().any(|c| c == "phase"),
         "{:?}",
         db.columns("pgmigrations")
+    );
+}
+
+/// Release 1 (`versions_r1`) on a database release 2 migrated further: `up` goes on past expands and says
+/// so once; `status` shows them as ahead, not as missing files, and exits 0.
+#[test]
+fn an_older_release_goes_on_past_newer_expands_and_status_shows_them_ahead() {
+    let db = TestDb::new();
+    FixtureCli::new("versions_r2", &db)
+        .run(&["up"])
+        .expect_code(0);
+    let release_1 = FixtureCli::new("versions_r1", &db);
+
+    let up = release_1.run(&["up"]).expect_code(0);
+    assert_eq!(
+        up.stderr
+            .matches("the database is ahead of this binary")
+            .count(),
+        1,
+        "{}",
+        up.stderr
+    );
+    assert!(
+        up.stderr.contains("20260501000004_add_summary (expand)"),
+        "{}",
+        up.stderr
+    );
+    assert!(up.stdout.contains("nothing to apply"), "{}", up.stdout);
+
+    let status = release_1.run(&["status"]).expect_code(0);
+    let line = status
+        .stdout
+        .lines()
+        .find(|l| l.contains("20260501000004_add_summary"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("AHEAD") && line.ends_with("[expand]"),
+        "{}",
+        status.stdout
+    );
+    assert!(!status.stdout.contains("MISSING FILE"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("1 ahead of this binary"),
+        "{}",
+        status.stdout
+    );
+
+    let json = release_1.run(&["status", "--json"]).expect_code(0);
+    let value: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    let entry = value["migrations"]
+        .as_array()
+        .and_then(|m| m.iter().find(|e| e["name"] == "20260501000004_add_summary"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(entry["state"], "ahead", "{entry}");
+    assert_eq!(entry["phase"], "expand", "{entry}");
+    assert_eq!(value["summary"]["ahead"], 1);
+    assert_eq!(value["summary"]["problems"], 0);
+}
+
+/// Release 2 applied a contract: release 1 applies nothing, naming it; `status` exits non-zero.
+#[test]
+fn an_older_release_refuses_a_newer_contract_and_changes_nothing() {
+    let db = TestDb::new();
+    FixtureCli::new("phases", &db).run(&["up"]).expect_code(0);
+    let before = db.schema_dump();
+    let release_1 = FixtureCli::new("versions_r1", &db);
+
+    let up = failed(release_1.run(&["up"]));
+    assert!(
+        up.stderr.contains("20260501000003_drop_legacy (contract)")
+            && up.stderr.contains("20260501000004_add_summary (expand)")
+            && up
+                .stderr
+                .contains("20260501000003_drop_legacy is a contract or of unknown phase")
+            && up.stderr.contains("nothing was applied"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(db.schema_dump(), before);
+
+    let status = failed(release_1.run(&["status"]));
+    assert!(
+        status.stdout.contains("[contract]") && status.stdout.contains("AHEAD:"),
+        "{}",
+        status.stdout
+    );
+}
+
+/// A row written before phases were recorded may be a contract: refused, with the statement that marks it
+/// once a person knows it is an expand; after that, `up` goes on.
+#[test]
+fn a_newer_migration_without_a_phase_is_refused_until_marked() {
+    let db = TestDb::new();
+    FixtureCli::new("versions_r2", &db)
+        .run(&["up"])
+        .expect_code(0);
+    db.exec(
+        "UPDATE public.pgmigrations SET phase = NULL WHERE name = '20260501000004_add_summary'",
+    );
+    let release_1 = FixtureCli::new("versions_r1", &db);
+
+    let up = failed(release_1.run(&["up"]));
+    let mark = "UPDATE \"public\".\"pgmigrations\" SET phase = 'expand' WHERE name IN ('20260501000004_add_summary')";
+    assert!(
+        up.stderr.contains("(phase not recorded)") && up.stderr.contains(mark),
+        "{}",
+        up.stderr
+    );
+    let status = failed(release_1.run(&["status", "--json"]));
+    assert!(
+        status.stdout.contains("\"phase\": \"unknown\""),
+        "{}",
+        status.stdout
+    );
+
+    db.exec(mark);
+    release_1.run(&["up"]).expect_code(0);
+}
+
+/// An unknown row older than the binary's newest file is a missing file, as before: not a newer release's.
+#[test]
+fn an_unknown_migration_older_than_the_newest_file_is_still_a_missing_file() {
+    let db = TestDb::new();
+    let release_1 = FixtureCli::new("versions_r1", &db);
+    release_1.run(&["up"]).expect_code(0);
+    db.exec(
+        "INSERT INTO public.pgmigrations (name, run_on, checksum, execution_ms, phase) \
+         VALUES ('20260501000001_gone', now(), 'x', 1, 'expand')",
+    );
+    let up = failed(release_1.run(&["up"]));
+    assert!(
+        up.stderr.contains("have no file") && up.stderr.contains("20260501000001_gone"),
+        "{}",
+        up.stderr
+    );
+}
+
+/// The library call an application starts with takes the same decisions as the command.
+#[test]
+fn the_library_call_goes_on_past_expands_and_refuses_a_contract() {
+    use migrate_cli::{Embedded, Settings};
+    use migrate_core::{Event, UpTarget};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    // The harness's own client is synchronous: the database is changed off the runtime, between the calls.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let db = TestDb::new();
+    let release =
+        |registry| Embedded::with_settings(registry, Settings::default()).database_url(db.url());
+    runtime
+        .block_on(release(&tests::fixtures::versions_r2::REGISTRY).up(UpTarget::All, |_| {}))
+        .expect("release 2 applies");
+    let said = Arc::new(AtomicUsize::new(0));
+    let counted = said.clone();
+    let release_1 = &tests::fixtures::versions_r1::REGISTRY;
+    runtime
+        .block_on(release(release_1).up(UpTarget::All, move |e| {
+            if let Event::AheadOfBinary { ahead } = e {
+                assert_eq!(ahead[0].name, "20260501000004_add_summary");
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+        }))
+        .expect("release 1 goes on past an expand");
+    assert_eq!(said.load(Ordering::Relaxed), 1);
+
+    db.exec("UPDATE public.pgmigrations SET phase = 'contract' WHERE name = '20260501000004_add_summary'");
+    let refused = runtime
+        .block_on(release(release_1).up(UpTarget::All, |_| {}))
+        .unwrap_err();
+    assert!(
+        format!("{refused:#}").contains("is a contract or of unknown phase"),
+        "{refused:#}"
     );
 }

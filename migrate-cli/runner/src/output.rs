@@ -21,6 +21,7 @@ pub fn print_event(event: Event<'_>) {
         | Event::UndoingPart { .. }
         | Event::Finished { .. }
         | Event::ChangedSinceApplied { .. }
+        | Event::AheadOfBinary { .. }
         | Event::BaselineRecorded { .. } => print_migration_event(event),
         _ => print_lock_or_server_event(event),
     }
@@ -160,6 +161,9 @@ fn print_migration_event(event: Event<'_>) {
                 warning()
             );
         }
+        Event::AheadOfBinary { ahead } => {
+            errln!("note: {}", migrate_core::ahead_note(ahead));
+        }
         Event::BaselineRecorded { name, replaced } => {
             outln!(
                 "recorded {name} as applied without running it: this database applied all {replaced} migrations it squashes"
@@ -237,6 +241,7 @@ fn label(state: State) -> &'static str {
         State::Unverified => "UNVERIFIED",
         State::Squashed => "SQUASHED",
         State::Adopted => "adopted",
+        State::Ahead => "AHEAD",
     }
 }
 
@@ -276,6 +281,9 @@ pub fn write_status(
         }
         if line.contract {
             out.write_all(b"  [contract]")?;
+        }
+        if let Some(phase) = line.phase {
+            write!(out, "  [{phase}]")?;
         }
         out.write_all(b"\n")?;
     }
@@ -331,6 +339,7 @@ fn status_footer(status: &StatusReport<'_>) -> String {
     explain_pending_contract(&mut out, status);
     explain_edited_files(&mut out, &summary);
     explain_missing_files(&mut out, status, &summary);
+    explain_ahead(&mut out, &summary);
     explain_squashed(&mut out, status, &summary);
     explain_in_progress(&mut out, status);
     explain_failures(&mut out, status);
@@ -353,6 +362,7 @@ fn count(summary: &Summary, state: State) -> usize {
         State::Unverified => summary.unverified,
         State::Squashed => summary.squashed,
         State::Adopted => summary.adopted,
+        State::Ahead => summary.ahead,
     }
 }
 
@@ -384,6 +394,7 @@ fn summary_line(summary: &Summary) -> String {
         (State::Unverified, "unverified"),
         (State::Adopted, "adopted from another tool"),
         (State::Missing, "missing"),
+        (State::Ahead, "ahead of this binary"),
         (State::Squashed, "squashed"),
         (State::OutOfOrder, "out of order"),
         (State::Failed, "failed part-way"),
@@ -421,6 +432,24 @@ fn explain_edited_files(out: &mut String, summary: &Summary) {
     if count(summary, State::Unverified) > 0 {
         out.push_str("UNVERIFIED: applied, but the migrations table has no checksum for it (written by another tool or by hand), so an edit cannot be detected; `repair` records the file's current checksum\n");
     }
+}
+
+/// Migrations a newer release applied: fine while they are expands.
+fn explain_ahead(out: &mut String, summary: &Summary) {
+    if summary.ahead == 0 {
+        return;
+    }
+    out.push_str(
+        "AHEAD: applied by a newer release of the application, which this binary has no file for (it is an older \
+         release, after a rollback?); `up` goes on past expands, which only add what this release ignores",
+    );
+    if summary.ahead_blocking > 0 {
+        out.push_str(
+            ", and refuses while a contract or a migration without a recorded phase is among them: revert \
+             those with the release that applied them, or deploy it",
+        );
+    }
+    out.push('\n');
 }
 
 /// Applied migrations without a file, and the pending files that look like one of them.

@@ -571,6 +571,11 @@ impl<'a, 'c> Fleet<'a, 'c> {
                     let problem = match e.state {
                         State::Changed => format!("CHANGED {}", e.name),
                         State::Missing => format!("MISSING FILE {}", e.name),
+                        State::Ahead if e.phase.as_deref() != Some("expand") => format!(
+                            "AHEAD {} ({}, applied by a newer release)",
+                            e.name,
+                            e.phase.as_deref().unwrap_or("unknown")
+                        ),
                         State::OutOfOrder => format!("OUT OF ORDER {}", e.name),
                         State::Renamed => format!(
                             "RENAMED {} -> {}",

@@ -14,9 +14,12 @@ mod failures;
 pub(crate) mod journal;
 mod probe;
 mod rows;
+mod ahead;
 mod sql;
 mod table;
 
+pub use ahead::Ahead;
+pub(crate) use ahead::{ahead_names, load as load_ahead};
 pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
 pub use journal::InProgress;
 pub(crate) use journal::Entry as JournalEntry;

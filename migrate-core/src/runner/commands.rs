@@ -40,6 +40,12 @@ impl<'a> Migrator<'a> {
         } else {
             Vec::new()
         };
+        let ahead_names = history::ahead_names(self.migrations, &applied);
+        let ahead = if ahead_names.is_empty() {
+            Vec::new()
+        } else {
+            history::load_ahead(client, &self.table, &ahead_names)?
+        };
         Ok(StatusReport::new(
             self.table.to_string(),
             exists,
@@ -48,6 +54,7 @@ impl<'a> Migrator<'a> {
             failures,
         )
         .with_contracts()
+        .with_ahead(ahead)
         .with_repeatables(self.repeatable_status_probed(client, &probe)?)
         .with_in_progress(in_progress))
     }
@@ -56,6 +63,7 @@ impl<'a> Migrator<'a> {
     /// Backfill plans show the primary key columns of tables that exist.
     pub fn plan_up(&self, client: &mut Client, target: &UpTarget) -> Result<Vec<Step<'a>>, Error> {
         let (_, applied) = self.read_applied(client)?;
+        self.check_ahead(client, &applied, &mut |_| {})?;
         let server = server_major(client)?;
         let mut steps = self.selection(server).up(&applied, target)?;
         for step in &mut steps {
@@ -138,6 +146,7 @@ impl<'a> Migrator<'a> {
                 self.check_in_progress(client, Direction::Up)?;
                 crate::squash::record_baselines(client, &self.table, self.migrations, events)?;
                 let (exists, applied) = self.read_applied(client)?;
+                self.check_ahead(client, &applied, events)?;
                 let target = match &mut choice {
                     Choice::Fixed(target) => (*target).clone(),
                     // Only a chosen target pays for recording the pending migrations to find the contracts.
@@ -350,6 +359,7 @@ impl<'a> Migrator<'a> {
                     renamed_from: None,
                     same_content_as: Vec::new(),
                     squashed_into: None,
+                    phase: None,
                 });
                 continue;
             };
@@ -534,6 +544,29 @@ impl<'a> Migrator<'a> {
             Some(rows) => Ok((true, crate::squash::as_recorded(self.migrations, rows))),
             None => Ok((false, History::default())),
         }
+    }
+
+    /// Applied migrations newer than every file of this binary (a newer release's, met after a rollback):
+    /// `up` goes on when all of them are recorded expands, saying so, and refuses otherwise.
+    fn check_ahead(
+        &self,
+        client: &mut Client,
+        applied: &History<'a>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        let names = history::ahead_names(self.migrations, applied);
+        if names.is_empty() {
+            return Ok(());
+        }
+        let ahead = history::load_ahead(client, &self.table, &names)?;
+        if ahead.iter().all(history::Ahead::is_expand) {
+            events(Event::AheadOfBinary { ahead: &ahead });
+            return Ok(());
+        }
+        Err(Error::AheadOfBinary {
+            table: self.table.quoted(),
+            ahead,
+        })
     }
 
     fn selection(&self, server: u32) -> Selection<'a> {

@@ -87,6 +87,9 @@ impl<'a> Selection<'a> {
             }
         }
         let mut missing = classified.missing_names(applied);
+        // Newer than every file here: a newer release's, which the caller judges by their recorded phases.
+        let newest = self.migrations.iter().map(Migration::name).max();
+        missing.retain(|name| newest.is_some_and(|newest| name.as_str() < newest));
         // Recordable, yet not recorded (rows given as they are, not as `up` records them): their files are
         // gone all the same.
         missing.extend(

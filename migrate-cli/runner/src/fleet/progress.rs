@@ -240,6 +240,9 @@ impl Progress {
             Event::ChangedSinceApplied { name: migration } => self.note(&format!(
                 "warning: {name}: {migration} changed since it was applied; reverting it with its current `down`"
             )),
+            Event::AheadOfBinary { ahead } => {
+                self.note(&format!("{name}: {}", migrate_core::ahead_note(ahead)))
+            }
             Event::BaselineRecorded {
                 name: migration, ..
             } => self.note(&format!(
