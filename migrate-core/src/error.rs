@@ -162,6 +162,13 @@ pub enum Error {
         table: String,
         ahead: Vec<crate::history::Ahead>,
     },
+    /// `down` would revert migrations a newer release applied, which this binary has no file for.
+    #[error("{}", ahead::down_message(names, *recorded_tried))]
+    AheadDown {
+        names: Vec<String>,
+        /// Whether the `down`s their rows recorded were asked for (and these have none).
+        recorded_tried: bool,
+    },
     /// Applied migrations have no file any more.
     #[error(
         "applied migration(s) have no file in the migrations folder: {}\n\

@@ -41,6 +41,21 @@ pub struct Migration(Repr);
 enum Repr {
     Compiled(&'static Compiled, u32),
     Defined(&'static Definition),
+    Recorded(&'static Recorded),
+}
+
+/// A migration known only from its applied row: one a newer release applied, which this binary has no file
+/// for, reverted with the `down` its row recorded ([`crate::plan::RecordedDown`]). Made by
+/// [`Migration::recorded`] for the run that reverts it; it has no `up`.
+#[derive(Debug)]
+pub(crate) struct Recorded {
+    pub name: String,
+    /// The row's checksum, so the row is not taken for an edited file.
+    pub digest: [u8; 32],
+    pub statements: Vec<String>,
+    pub transactional: bool,
+    /// Where it was read from, for messages: `the row in public.pgmigrations`.
+    pub origin: String,
 }
 
 /// A migration written out by hand: what [`Migration::defined`] points to.
@@ -124,11 +139,18 @@ impl Migration {
         Migration(Repr::Defined(definition))
     }
 
+    /// A migration known from its row alone (see [`Recorded`]). Kept for the life of the process: made only
+    /// when a run reverts a newer release's migrations, a few hundred bytes each.
+    pub(crate) fn recorded(recorded: Recorded) -> Migration {
+        Migration(Repr::Recorded(Box::leak(Box::new(recorded))))
+    }
+
     /// The file stem, `<timestamp>_<name>`: the name recorded in the migrations table.
     pub fn name(&self) -> &'static str {
         match self.0 {
             Repr::Compiled(t, i) => Compiled::range(t.names, t.name_ends, i as usize),
             Repr::Defined(d) => d.name,
+            Repr::Recorded(r) => &r.name,
         }
     }
 
@@ -137,7 +159,7 @@ impl Migration {
     pub(crate) fn dir(&self) -> Option<&'static str> {
         match self.0 {
             Repr::Compiled(t, _) => Some(t.dir),
-            Repr::Defined(_) => None,
+            Repr::Defined(_) | Repr::Recorded(_) => None,
         }
     }
 
@@ -150,6 +172,7 @@ impl Migration {
                 .display()
                 .to_string(),
             Repr::Defined(d) => d.path.to_owned(),
+            Repr::Recorded(r) => r.origin.clone(),
         }
     }
 
@@ -177,6 +200,12 @@ impl Migration {
                 down: d.down,
                 source: d.source,
             },
+            // Its `down` is built from the row (see `build`); it has no code.
+            Repr::Recorded(_) => Code {
+                up: |_| {},
+                down: Some(|_| {}),
+                source: "",
+            },
         }
     }
 
@@ -203,6 +232,10 @@ impl Migration {
                 baseline: t.baselines[i as usize],
             },
             Repr::Defined(d) => Precomputed::of(d.source),
+            Repr::Recorded(r) => Precomputed {
+                digest: r.digest,
+                baseline: false,
+            },
         }
     }
 
@@ -212,6 +245,7 @@ impl Migration {
         match self.0 {
             Repr::Compiled(t, i) => t.digests[i as usize],
             Repr::Defined(d) => digest(d.source),
+            Repr::Recorded(r) => r.digest,
         }
     }
 
@@ -220,6 +254,7 @@ impl Migration {
         match self.0 {
             Repr::Compiled(t, i) => t.baselines[i as usize],
             Repr::Defined(d) => crate::squash::squashed_names(d.source).is_some(),
+            Repr::Recorded(_) => false,
         }
     }
 
@@ -270,6 +305,18 @@ impl Migration {
     /// that panics while recording is an error naming it. An empty `up` or `down` is valid: it runs no
     /// statement (a written, empty `down` declares a forward-only migration whose revert changes nothing).
     pub fn build(&self, direction: Direction) -> Result<MigrationBuilder, Error> {
+        if let Repr::Recorded(recorded) = self.0 {
+            let mut pgm = MigrationBuilder::new();
+            if direction == Direction::Down {
+                if !recorded.transactional {
+                    pgm.no_transaction();
+                }
+                for statement in &recorded.statements {
+                    pgm.sql(statement.as_str());
+                }
+            }
+            return Ok(pgm);
+        }
         let record = |f: fn(&mut MigrationBuilder),
                       which: Direction|
          -> Result<MigrationBuilder, Error> {

@@ -305,3 +305,72 @@ fn the_library_call_goes_on_past_expands_and_refuses_a_contract() {
         "{refused:#}"
     );
 }
+
+/// Release 1 cannot revert release 2's migrations with code it does not have: it refuses, naming them, and
+/// with `--recorded` reverts them with the `down` their rows recorded, leaving the schema release 1 had.
+#[test]
+fn an_older_release_reverts_newer_migrations_only_with_their_recorded_down() {
+    let db = TestDb::new();
+    let release_1 = FixtureCli::new("versions_r1", &db);
+    release_1.run(&["up"]).expect_code(0);
+    // The contract's written `down` adds the dropped column back at the end, as any `down` would.
+    let columns = |db: &TestDb| {
+        let mut columns = db.columns("posts");
+        columns.sort();
+        columns
+    };
+    let columns_of_release_1 = columns(&db);
+    FixtureCli::new("phases", &db).run(&["up"]).expect_code(0);
+
+    let refused = failed(release_1.run(&["down"]));
+    assert!(
+        refused
+            .stderr
+            .contains("20260501000004_add_summary applied by a newer release")
+            && refused.stderr.contains("nothing was reverted")
+            && refused.stderr.contains("down --recorded"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(db.recorded().len(), 4);
+
+    let plan = release_1
+        .run(&["down", "--recorded", "--dry-run"])
+        .expect_code(0);
+    assert!(
+        plan.stdout
+            .contains("ALTER TABLE \"posts\" DROP COLUMN \"summary\""),
+        "{}",
+        plan.stdout
+    );
+    assert_eq!(db.recorded().len(), 4, "a dry run changes nothing");
+
+    // The newest first, each as its row recorded it: the expand, then the contract's written `down`.
+    release_1
+        .run(&["down", "--recorded", "--to", "20260501000002_add_slug"])
+        .expect_code(0);
+    assert_eq!(
+        db.recorded(),
+        ["20260501000001_create_posts", "20260501000002_add_slug"]
+    );
+    assert_eq!(columns(&db), columns_of_release_1);
+    release_1.run(&["status"]).expect_code(0);
+}
+
+/// A newer migration whose row recorded no `down` is refused even with `--recorded`.
+#[test]
+fn a_newer_migration_without_a_recorded_down_is_refused_even_when_asked() {
+    let db = TestDb::new();
+    let release_1 = FixtureCli::new("versions_r1", &db);
+    FixtureCli::new("versions_r2", &db)
+        .run(&["up"])
+        .expect_code(0);
+    db.exec("UPDATE public.pgmigrations SET down_statements = NULL WHERE name = '20260501000004_add_summary'");
+    let refused = failed(release_1.run(&["down", "--recorded"]));
+    assert!(
+        refused.stderr.contains("recorded no `down` of plain SQL"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(db.recorded().len(), 3);
+}

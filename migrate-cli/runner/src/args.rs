@@ -446,6 +446,10 @@ pub struct DownArgs {
     /// again from the statement that failed, keeping those that took effect. Repeat for several.
     #[arg(long, value_name = "NAME")]
     pub retry: Vec<String>,
+    /// Revert migrations a newer release applied (this binary has no file for them, as after an app
+    /// rollback) with the `down` each row recorded when it was applied, rendered by that release.
+    #[arg(long)]
+    pub recorded: bool,
     #[command(flatten)]
     pub run: RunArgs,
 }

@@ -49,6 +49,10 @@ fn core_hint(error: &migrate_core::Error) -> Option<&'static str> {
             "--lock-retry-budget DURATION (lock_retry_budget in migrate.toml) gives the run longer"
         }
         Error::OutOfOrder { .. } => "--allow-out-of-order runs them",
+        Error::AheadDown {
+            recorded_tried: false,
+            ..
+        } => "`down --recorded` runs the `down` recorded with each of them",
         Error::NeedsNoTransaction { .. } => "run without --single-transaction",
         Error::TableLayout { .. } => {
             "--migrations-table NAME (migrations_table in migrate.toml) keeps the history in another table"

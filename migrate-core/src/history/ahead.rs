@@ -7,7 +7,7 @@ use postgres::GenericClient;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::migration::Migration;
+use crate::migration::{Migration, Recorded};
 use crate::status::Classified;
 
 use super::rows::History;
@@ -80,6 +80,45 @@ pub(crate) fn load(
             name: r.get(0),
             phase: r.get(1),
             has_down: r.get(2),
+        })
+        .collect())
+}
+
+/// The rows of `names` that recorded a `down`, as migrations that revert with it (see
+/// [`Migration::recorded`]). Rows without one are left out: this binary cannot revert them.
+pub(crate) fn load_recorded(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    names: &[String],
+) -> Result<Vec<Migration>, Error> {
+    let failed = || Error::database(format!("cannot read the migrations table {table}"));
+    if load(client, table, names)?.iter().all(|a| !a.has_down) {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query_typed(
+            &format!(
+                "SELECT name::text, checksum, down_statements, down_transactional FROM {} \
+                 WHERE name = ANY($1) AND down_statements IS NOT NULL ORDER BY name",
+                table.quoted()
+            ),
+            &[(&names, Type::TEXT_ARRAY)],
+        )
+        .map_err(failed())?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let checksum: Option<String> = r.get(1);
+            Migration::recorded(Recorded {
+                name: r.get(0),
+                digest: checksum
+                    .as_deref()
+                    .and_then(super::rows::parse_digest)
+                    .unwrap_or_default(),
+                statements: r.get(2),
+                transactional: r.get::<_, Option<bool>>(3).unwrap_or(true),
+                origin: format!("its row in {table} (recorded by the release that applied it)"),
+            })
         })
         .collect())
 }

@@ -19,7 +19,7 @@ mod sql;
 mod table;
 
 pub use ahead::Ahead;
-pub(crate) use ahead::{ahead_names, load as load_ahead};
+pub(crate) use ahead::{ahead_names, load as load_ahead, load_recorded};
 pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
 pub use journal::InProgress;
 pub(crate) use journal::Entry as JournalEntry;

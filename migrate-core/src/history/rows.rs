@@ -377,7 +377,7 @@ impl From<&[AppliedMigration]> for History<'static> {
 }
 
 /// The digest 64 lowercase hex digits spell, as [`crate::Migration::checksum`] writes it.
-fn parse_digest(text: &str) -> Option<[u8; 32]> {
+pub(crate) fn parse_digest(text: &str) -> Option<[u8; 32]> {
     let digits = text.as_bytes();
     if digits.len() != 64 {
         return None;

@@ -79,6 +79,11 @@ impl<'a> Migrator<'a> {
         client: &mut Client,
         target: &DownTarget,
     ) -> Result<Vec<Step<'a>>, Error> {
+        if self.recorded_downs {
+            if let Some(with_recorded) = self.with_recorded_downs(client)? {
+                return with_recorded.plan_down(client, target);
+            }
+        }
         let (_, applied) = self.read_applied(client)?;
         let server = server_major(client)?;
         let mut steps = self.selection(server).down(&applied, target, &mut |_| {})?;
@@ -220,6 +225,51 @@ impl<'a> Migrator<'a> {
             client,
             events,
             |client, events| {
+                if self.recorded_downs {
+                    if let Some(with_recorded) = self.with_recorded_downs(client)? {
+                        return with_recorded.down_under_lock(client, target, events);
+                    }
+                }
+                self.down_under_lock(client, target, events)
+            },
+        )
+    }
+
+    /// This runner with the migrations a newer release applied, which this binary has no file for, added as
+    /// migrations that revert with the `down` their rows recorded; `None` when there are none.
+    fn with_recorded_downs(&self, client: &mut Client) -> Result<Option<Migrator<'a>>, Error> {
+        if !history::exists(client, &self.table)? {
+            return Ok(None);
+        }
+        let applied = history::load(client, &self.table, self.migrations)?;
+        let names = history::ahead_names(self.migrations, &applied);
+        let recorded = if names.is_empty() {
+            Vec::new()
+        } else {
+            history::load_recorded(client, &self.table, &names)?
+        };
+        if recorded.is_empty() {
+            return Ok(None);
+        }
+        let mut migrations: Vec<Migration> = self.migrations.to_vec();
+        migrations.extend(recorded);
+        // A registry is in name order, and the recorded ones are newer than all of its files.
+        let migrations: &'static [Migration] = Box::leak(migrations.into_boxed_slice());
+        Ok(Some(Migrator {
+            migrations,
+            ..self.clone()
+        }))
+    }
+
+    /// `down` once the lock is held.
+    fn down_under_lock(
+        &self,
+        client: &mut Client,
+        target: &DownTarget,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Vec<Ran>, Error> {
+        {
+            {
                 let (applied, server) = self.revertible(client)?;
                 // The part of a migration an interrupted `up` applied is the newest change: undone first.
                 let mut ran = Vec::new();
@@ -241,8 +291,8 @@ impl<'a> Migrator<'a> {
                 access::check(client, &self.table, &Needs::of(&steps))?;
                 ran.extend(self.execute(client, &steps, events)?);
                 Ok(ran)
-            },
-        )
+            }
+        }
     }
 
     /// Reverts the last `count` applied migrations, then applies exactly those again, under one lock.
@@ -575,6 +625,7 @@ impl<'a> Migrator<'a> {
             allow_out_of_order: self.allow_out_of_order,
             fake: self.fake,
             server,
+            recorded_downs: self.recorded_downs,
         }
     }
 }

@@ -24,6 +24,9 @@ pub(super) struct Selection<'a> {
     pub fake: bool,
     /// The server's major version, for the migrations' version gates.
     pub server: u32,
+    /// Whether migrations a newer release applied are reverted with the `down` their rows recorded (they
+    /// are then among `migrations`); a refusal says whether that was tried.
+    pub recorded_downs: bool,
 }
 
 impl<'a> Selection<'a> {
@@ -223,6 +226,19 @@ impl<'a> Selection<'a> {
             .filter(|&&i| !compiled.contains(applied.name(i)) && !applied.is_adopted(i))
             .map(|&i| applied.name(i).to_owned())
             .collect();
+        // Newer than every file: a newer release's, not a file that went missing.
+        let newest = self.migrations.iter().map(Migration::name).max();
+        let ahead: Vec<String> = missing
+            .iter()
+            .filter(|name| newest.is_none_or(|newest| name.as_str() > newest))
+            .cloned()
+            .collect();
+        if !ahead.is_empty() {
+            return Err(Error::AheadDown {
+                names: ahead,
+                recorded_tried: self.recorded_downs,
+            });
+        }
         if !missing.is_empty() {
             let classified = Classified::of(self.migrations, applied);
             let lookalikes: Vec<(String, Vec<String>)> = classified
@@ -376,6 +392,7 @@ mod tests {
             allow_out_of_order,
             fake,
             server: 17,
+            recorded_downs: false,
         }
     }
 
@@ -581,11 +598,17 @@ mod tests {
         assert_eq!(steps.len(), 2);
         assert_eq!(changed, ["20240101000002_b"]);
 
-        rows[1].name = "20240101000009_gone".into();
+        rows[1].name = "20240101000000_gone".into();
         rows[1].checksum = None;
         assert!(matches!(
             s.down(&h(&rows), &DownTarget::Count(1), &mut |_| {}),
-            Err(Error::MissingFiles { names }) if names == ["20240101000009_gone"]
+            Err(Error::MissingFiles { names }) if names == ["20240101000000_gone"]
+        ));
+        // Newer than every file: a newer release's, whose `down` this binary does not have.
+        rows[1].name = "20240101000009_newer".into();
+        assert!(matches!(
+            s.down(&h(&rows), &DownTarget::Count(1), &mut |_| {}),
+            Err(Error::AheadDown { names, recorded_tried: false }) if names == ["20240101000009_newer"]
         ));
         // Without the missing one, the rest reverts.
         assert!(s

@@ -51,6 +51,9 @@ pub struct Migrator<'a> {
     /// Whether the migrations table has the columns that record each migration's phase and `down` (as
     /// `history::ensure` found it before the run's first step).
     pub(super) records_reverse: RecordsReverse,
+    /// Revert migrations a newer release applied with the `down` their rows recorded
+    /// ([`Migrator::recorded_downs`]).
+    pub(super) recorded_downs: bool,
 }
 
 /// [`Migrator::records_reverse`]: set by each run from its own table, so a clone (a fleet's migrator for
@@ -98,6 +101,7 @@ impl<'a> Migrator<'a> {
             own_session: false,
             retry: Vec::new(),
             records_reverse: RecordsReverse(std::sync::atomic::AtomicBool::new(true)),
+            recorded_downs: false,
         }
     }
 
@@ -276,6 +280,16 @@ impl<'a> Migrator<'a> {
     /// Wrap the whole run in one transaction instead of one per migration.
     pub fn single_transaction(mut self, yes: bool) -> Self {
         self.single_transaction = yes;
+        self
+    }
+
+    /// Lets `down` revert migrations a newer release of the application applied (this binary, an older
+    /// release after a rollback, has no file for them) with the `down` each row recorded when it was
+    /// applied, rendered by that release: in a transaction or not as recorded, with this run's lock timeout
+    /// and retries. One without a recorded `down` is still refused. Off by default: the SQL comes from the
+    /// database, not from this binary, so the caller asks for it.
+    pub fn recorded_downs(mut self, yes: bool) -> Self {
+        self.recorded_downs = yes;
         self
     }
 

@@ -22,6 +22,7 @@ pub(super) fn down(context: &Context<'_>, args: &DownArgs) -> Result<ExitCode> {
     let db = context.target()?;
     let migrator = with_run_args(context.migrator(), &args.run)
         .retry(args.retry.clone())
+        .recorded_downs(args.recorded)
         .notices(context.notices.clone())
         .watch_locks(db.lock_watch(settings.connect_timeout));
     if args.run.dry_run {
