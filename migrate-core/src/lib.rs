@@ -98,6 +98,7 @@ runtime! {
     mod session_limits;
     mod sql_excerpt;
     mod sql_lines;
+    mod readiness;
     mod status;
     mod throttle;
     mod timeouts;
@@ -131,6 +132,7 @@ runtime! {
     pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
     pub use timeouts::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
     pub use sql_lines::SqlLines;
+    pub use readiness::{Need, Readiness};
     pub use status::{Entry, Line, State, Status, StatusReport, Summary};
     pub use throttle::{
         BackfillSettings, PauseCause, PauseKind, PauseTotal, DEFAULT_MAX_PAUSE,

@@ -40,3 +40,5 @@ mod trace;
 mod vanished;
 #[path = "../tests/versions.rs"]
 mod versions;
+#[path = "../tests/wait.rs"]
+mod wait;

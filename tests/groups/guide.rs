@@ -4,6 +4,8 @@
 
 #[path = "../tests/cookbook.rs"]
 mod cookbook;
+#[path = "../tests/deploy_recipes.rs"]
+mod deploy_recipes;
 #[path = "../tests/docs.rs"]
 mod docs;
 #[path = "../tests/guide_blocks.rs"]

@@ -215,6 +215,9 @@ pub enum Command {
         #[command(flatten)]
         log: LogArgs,
     },
+    /// Wait until the database has the migrations this binary needs (for an init container or a start-up
+    /// script), reading only; exit 8 when the time runs out.
+    Wait(WaitArgs),
     /// Show applied, pending, changed, missing and out-of-order migrations.
     Status {
         /// Machine-readable output.
@@ -452,6 +455,23 @@ pub struct DownArgs {
     pub recorded: bool,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WaitArgs {
+    /// Wait for the migrations up to this one (full name or timestamp), not all of them.
+    #[arg(long, value_name = "NAME", conflicts_with = "expand_only")]
+    pub to: Option<String>,
+    /// Wait for the expand phase only (what `up --expand-only` applies): what a release needs to serve while
+    /// its contracts are left for after the rollout.
+    #[arg(long)]
+    pub expand_only: bool,
+    /// How long to wait, e.g. 10m [default: 5m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Look once and exit 0 (ready) or 8 (not ready), without waiting: a readiness check.
+    #[arg(long, conflicts_with = "timeout")]
+    pub check: bool,
 }
 
 #[derive(Debug, Args)]

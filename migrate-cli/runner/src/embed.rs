@@ -38,7 +38,7 @@ use std::thread::JoinHandle;
 
 use anyhow::{anyhow, Result};
 use migrate_core::postgres::Client;
-use migrate_core::{Event, Migrator, Notices, Ran, Registry, Status, UpTarget};
+use migrate_core::{Event, Migrator, Need, Notices, Ran, Registry, Status, UpTarget};
 
 use crate::settings::Settings;
 
@@ -184,6 +184,35 @@ impl Embedded {
             let notices = Notices::new();
             let (migrator, mut client, _watch) = embedded.connect_for_run(&notices)?;
             Ok(migrator.run_up_chosen(&mut client, &mut choose, &mut events)?)
+        })
+    }
+
+    /// Waits until the database has the migrations this binary needs (`need`; [`Need::ExpandPhase`] for a
+    /// release that may serve before its contracts), reading the status every quarter of a second on a new
+    /// connection each time (read-only: no lock, no table created), so a database that is not up yet is
+    /// waited for too. Fails when `timeout` passes first, saying what was still missing: for a start-up that
+    /// must not serve on a schema it does not know, while a migration job applies it.
+    pub fn wait_for_schema(&self, need: Need, timeout: std::time::Duration) -> Blocking<()> {
+        self.blocking(move |embedded| {
+            let migrator = embedded.migrator();
+            match crate::wait::wait_for(
+                &migrator,
+                &need,
+                timeout,
+                |limit| crate::connect::resolve_settings(&embedded.settings)?.connect(limit),
+                |_| {},
+            ) {
+                crate::wait::Waited::Ready => Ok(()),
+                crate::wait::Waited::TimedOut { readiness, error } => Err(anyhow!(
+                    "the database does not have what this binary needs after {}: {}",
+                    humantime::format_duration(timeout),
+                    match (readiness, error) {
+                        (Some(readiness), _) => readiness.describe(),
+                        (None, Some(error)) => format!("cannot read it: {error}"),
+                        (None, None) => "nothing was read".to_owned(),
+                    }
+                )),
+            }
         })
     }
 

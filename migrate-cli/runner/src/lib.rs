@@ -61,6 +61,7 @@ pub mod stdio;
 pub mod testing;
 mod tls;
 mod trace_output;
+pub mod wait;
 mod watchdog;
 
 use std::process::ExitCode;
@@ -97,6 +98,11 @@ pub const EXIT_SCHEMA_DIFFERS: u8 = 6;
 /// `// trace: allow` comment accepts: distinct from errors (1), so CI can tell "would block the table" from
 /// "broken".
 pub const EXIT_TRACE_GATE: u8 = 7;
+
+/// Exit status when `wait` ran out of time before the database had what this binary needs (or, with
+/// `--check`, does not have it now): distinct from errors (1), so a readiness probe can tell "not yet" from
+/// "broken".
+pub const EXIT_NOT_READY: u8 = 8;
 
 /// `main` of a runner binary compiled with `registry`.
 pub fn run_embedded(registry: &Registry) -> ExitCode {

@@ -308,4 +308,9 @@ impl<'a> Migrator<'a> {
     pub fn migrations(&self) -> &'a [Migration] {
         self.migrations
     }
+
+    /// The migration called `name` (its full name, or its timestamp), or the error naming the ones that are.
+    pub fn find(&self, name: &str) -> Result<&'a Migration, crate::Error> {
+        super::select::find(self.migrations, name)
+    }
 }

@@ -16,6 +16,7 @@ pub mod status;
 mod trace;
 pub mod up;
 mod verify;
+mod wait;
 
 use std::process::ExitCode;
 
@@ -55,6 +56,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Down(args) => down::down(&context, args),
         Command::Redo { count, log } => redo::redo(&context, *count, log),
         Command::Status { json } => status::status(&context, *json),
+        Command::Wait(args) => wait::wait(&context, args),
         Command::Sql { names, down } => sql::sql(&context, names, *down),
         Command::Verify => verify::verify(settings, registry, &context.target()?),
         Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),
