@@ -8,6 +8,8 @@ mod backfill;
 mod bad_input;
 #[path = "../tests/database.rs"]
 mod database;
+#[path = "../tests/drift.rs"]
+mod drift;
 #[path = "../tests/dump.rs"]
 mod dump;
 #[path = "../tests/error_lines.rs"]

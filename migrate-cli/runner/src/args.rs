@@ -215,6 +215,17 @@ pub enum Command {
         #[command(flatten)]
         log: LogArgs,
     },
+    /// Compare the live schema with the one its applied migrations give (built on a scratch database) and
+    /// name each object that differs; exit 9 when one does.
+    Drift {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+        /// Leave out objects whose `kind name` matches, `*` for any run of characters (e.g. 'schema
+        /// monitoring', 'extension *'); adds to drift_ignore in migrate.toml. Repeatable.
+        #[arg(long, value_name = "PATTERN")]
+        ignore: Vec<String>,
+    },
     /// Wait until the database has the migrations this binary needs (for an init container or a start-up
     /// script), reading only; exit 8 when the time runs out.
     Wait(WaitArgs),

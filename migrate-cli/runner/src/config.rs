@@ -35,6 +35,9 @@ pub struct ConfigFile {
     pub fleet: Option<FleetConfig>,
     /// How backfills pace themselves (replica lag, vacuum, a pause query, batch sizes).
     pub backfill: Option<crate::pacing::BackfillConfig>,
+    /// Objects `drift` leaves out, as `kind name` with `*` for any run of characters (`"schema monitoring"`,
+    /// `"extension *"`).
+    pub drift_ignore: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

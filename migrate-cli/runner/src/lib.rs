@@ -104,6 +104,10 @@ pub const EXIT_TRACE_GATE: u8 = 7;
 /// "broken".
 pub const EXIT_NOT_READY: u8 = 8;
 
+/// Exit status when `drift` finds the live schema differs from the one the applied migrations give: distinct
+/// from errors (1), so a scheduled check can tell "changed by hand" from "cannot tell".
+pub const EXIT_DRIFT: u8 = 9;
+
 /// `main` of a runner binary compiled with `registry`.
 pub fn run_embedded(registry: &Registry) -> ExitCode {
     entry(Some(registry))

@@ -19,6 +19,7 @@ pub(crate) mod catalog;
 pub(crate) mod query;
 pub mod ddl;
 mod description;
+pub mod drift;
 mod relations;
 mod rows;
 

@@ -5,6 +5,7 @@ mod context;
 mod create;
 mod database;
 mod down;
+mod drift;
 mod lint;
 mod redo;
 mod repair;
@@ -57,6 +58,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Redo { count, log } => redo::redo(&context, *count, log),
         Command::Status { json } => status::status(&context, *json),
         Command::Wait(args) => wait::wait(&context, args),
+        Command::Drift { json, ignore } => drift::drift(&context, *json, ignore),
         Command::Sql { names, down } => sql::sql(&context, names, *down),
         Command::Verify => verify::verify(settings, registry, &context.target()?),
         Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),

@@ -1,0 +1,110 @@
+//! `drift`: whether the live schema of the database is the one its applied migrations give. That schema is
+//! built on a scratch database (created and dropped) by applying exactly the migrations the database
+//! records, so a migration not applied yet is not drift; then both are described from the catalog, as the
+//! schema file is, and compared object by object.
+
+use std::process::ExitCode;
+
+use anyhow::{bail, Context as _, Result};
+use migrate_core::schema::drift::{compare, Change, Drift, Ignore};
+use migrate_core::{Migration, Migrator, State, UpTarget};
+
+use super::context::Context;
+use crate::scratch::Scratch;
+use crate::stdio::outln;
+
+pub(super) fn drift(context: &Context<'_>, json: bool, ignore: &[String]) -> Result<ExitCode> {
+    let settings = context.settings;
+    let db = context.target()?;
+    let mut client = db.connect(settings.connect_timeout)?;
+    let status = context.migrator().status(&mut client)?;
+    let unknown: Vec<&str> = status
+        .migrations
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.state,
+                State::Missing | State::Ahead | State::Squashed | State::Failed
+            )
+        })
+        .map(|e| e.name.as_str())
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "cannot build the schema the applied migrations give: {} {} applied without a file here, or failed \
+             part-way (see `status`), so no scratch database can be brought to the same version",
+            unknown.join(", "),
+            if unknown.len() == 1 { "is" } else { "are" }
+        );
+    }
+    let applied: Vec<Migration> = context
+        .registry
+        .migrations
+        .iter()
+        .filter(|m| {
+            status
+                .migrations
+                .iter()
+                .any(|e| e.name == m.name() && e.applied.is_some())
+        })
+        .copied()
+        .collect();
+    let scratch = Scratch::create(&db, settings, "drift", "drift")?;
+    let mut scratch_client = scratch.target().connect(settings.connect_timeout)?;
+    Migrator::new(&applied)
+        .table(settings.table.clone())
+        .timeouts(settings.timeouts.clone())
+        .run_up(&mut scratch_client, &UpTarget::All, &mut |_| {})
+        .context("the applied migrations do not apply to an empty database")?;
+    let expected = migrate_core::schema::describe(&mut scratch_client, &settings.table)?;
+    drop(scratch_client);
+    drop(scratch);
+    let live = migrate_core::schema::describe(&mut client, &settings.table)?;
+    let mut patterns = settings
+        .config
+        .file
+        .drift_ignore
+        .clone()
+        .unwrap_or_default();
+    patterns.extend(ignore.iter().cloned());
+    let drifts = compare(&expected, &live, &Ignore::new(patterns));
+    if json {
+        let report = serde_json::json!({
+            "database": db.display,
+            "applied": applied.len(),
+            "drift": drifts,
+        });
+        outln!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print(&drifts, &db.display, applied.len());
+    }
+    Ok(if drifts.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(crate::EXIT_DRIFT)
+    })
+}
+
+fn print(drifts: &[Drift], database: &str, applied: usize) {
+    if drifts.is_empty() {
+        outln!(
+            "no drift: {database} has exactly the schema its {applied} applied migration(s) give"
+        );
+        return;
+    }
+    outln!(
+        "drift on {database}: {} object(s) differ from the schema its {applied} applied migration(s) give",
+        drifts.len()
+    );
+    for d in drifts {
+        let what = match d.change {
+            Change::Added => "added (by no migration)",
+            Change::Missing => "missing (a migration made it)",
+            Change::Changed => "changed",
+        };
+        outln!("  {} {}: {what}", d.kind, d.name);
+        for line in &d.lines {
+            outln!("      {line}");
+        }
+    }
+}
