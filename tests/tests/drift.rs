@@ -120,3 +120,13 @@ fn an_index_a_column_and_a_grant_added_by_hand_are_drift_unless_ignored() {
     ])
     .expect_code(0);
 }
+
+/// The objects repeatable migrations define are the migrations' own, not drift.
+#[test]
+fn objects_of_repeatable_migrations_are_not_drift() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("repeatable_v1", &db);
+    cli.run(&["up"]).expect_code(0);
+    let run = cli.run(&["drift"]).expect_code(0);
+    assert!(run.stdout.contains("no drift"), "{}", run.stdout);
+}

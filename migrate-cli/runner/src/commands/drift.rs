@@ -51,7 +51,9 @@ pub(super) fn drift(context: &Context<'_>, json: bool, ignore: &[String]) -> Res
         .collect();
     let scratch = Scratch::create(&db, settings, "drift", "drift")?;
     let mut scratch_client = scratch.target().connect(settings.connect_timeout)?;
+    // Repeatable migrations too: the objects they define are the migrations', not changes by hand.
     Migrator::new(&applied)
+        .repeatables(context.registry.repeatables.as_slice())
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone())
         .run_up(&mut scratch_client, &UpTarget::All, &mut |_| {})
