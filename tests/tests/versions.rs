@@ -201,7 +201,8 @@ fn an_older_release_refuses_a_newer_contract_and_changes_nothing() {
             && up
                 .stderr
                 .contains("20260501000003_drop_legacy is a contract or of unknown phase")
-            && up.stderr.contains("nothing was applied"),
+            && up.stderr.contains("nothing was applied")
+            && up.stderr.contains("hint: `down --recorded --to NAME`"),
         "{}",
         up.stderr
     );

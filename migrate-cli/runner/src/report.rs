@@ -53,6 +53,9 @@ fn core_hint(error: &migrate_core::Error) -> Option<&'static str> {
             recorded_tried: false,
             ..
         } => "`down --recorded` runs the `down` recorded with each of them",
+        Error::AheadOfBinary { .. } => {
+            "`down --recorded --to NAME` (NAME: this release's newest migration) reverts them with the `down` each row recorded"
+        }
         Error::NeedsNoTransaction { .. } => "run without --single-transaction",
         Error::TableLayout { .. } => {
             "--migrations-table NAME (migrations_table in migrate.toml) keeps the history in another table"
