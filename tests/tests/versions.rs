@@ -369,7 +369,9 @@ fn a_newer_migration_without_a_recorded_down_is_refused_even_when_asked() {
     db.exec("UPDATE public.pgmigrations SET down_statements = NULL WHERE name = '20260501000004_add_summary'");
     let refused = failed(release_1.run(&["down", "--recorded"]));
     assert!(
-        refused.stderr.contains("recorded no `down` of plain SQL"),
+        refused
+            .stderr
+            .contains("no `down` of plain SQL was recorded"),
         "{}",
         refused.stderr
     );

@@ -54,20 +54,20 @@ pub(super) fn message(table: &str, ahead: &[Ahead]) -> String {
 }
 
 pub(super) fn down_message(names: &[String], recorded_tried: bool) -> String {
-    let (list, it) = match names {
-        [one] => (one.clone(), "it"),
-        many => (many.join(", "), "them"),
+    let (list, it, its, they_were) = match names {
+        [one] => (one.clone(), "it", "its", "it was"),
+        many => (many.join(", "), "them", "their", "they were"),
     };
     if recorded_tried {
         return format!(
-            "{list} applied by a newer release, which this binary has no file for, and {it} recorded no `down` \
-             of plain SQL (Rust data code, a backfill, a restored definition, or a row written before downs were \
-             recorded): revert {it} with the release that applied {it}; nothing was reverted"
+            "{list} applied by a newer release, which this binary has no file for, and no `down` of plain \
+             SQL was recorded with {it} (Rust data code, a backfill, a restored definition, or a row written before \
+             downs were recorded): revert {it} with the release that applied {it}; nothing was reverted"
         );
     }
     format!(
-        "{list} applied by a newer release, which this binary has no file for, so its compiled `down` is not \
-         here: revert {it} with the release that applied {it}, or with the `down` its row recorded when it was \
+        "{list} applied by a newer release, which this binary has no file for, so {its} compiled `down` is not \
+         here: revert {it} with the release that applied {it}, or with the `down` recorded when {they_were} \
          applied; nothing was reverted"
     )
 }
