@@ -41,14 +41,14 @@ pub struct Migration(Repr);
 enum Repr {
     Compiled(&'static Compiled, u32),
     Defined(&'static Definition),
-    Recorded(&'static Recorded),
+    Recorded(&'static RecordedMigration),
 }
 
 /// A migration known only from its applied row: one a newer release applied, which this binary has no file
 /// for, reverted with the `down` its row recorded ([`crate::plan::RecordedDown`]). Made by
 /// [`Migration::recorded`] for the run that reverts it; it has no `up`.
 #[derive(Debug)]
-pub(crate) struct Recorded {
+pub(crate) struct RecordedMigration {
     pub name: String,
     /// The row's checksum, so the row is not taken for an edited file.
     pub digest: [u8; 32],
@@ -139,9 +139,9 @@ impl Migration {
         Migration(Repr::Defined(definition))
     }
 
-    /// A migration known from its row alone (see [`Recorded`]). Kept for the life of the process: made only
-    /// when a run reverts a newer release's migrations, a few hundred bytes each.
-    pub(crate) fn recorded(recorded: Recorded) -> Migration {
+    /// A migration known from its row alone (see [`RecordedMigration`]). Kept for the life of the process:
+    /// made only when a run reverts a newer release's migrations, a few hundred bytes each.
+    pub(crate) fn recorded(recorded: RecordedMigration) -> Migration {
         Migration(Repr::Recorded(Box::leak(Box::new(recorded))))
     }
 

@@ -36,9 +36,8 @@ pub struct Step<'m> {
     pub contract_at: Option<&'static Location<'static>>,
     /// `--fake`: only the bookkeeping changes; none of the migration's statements run (it has none here).
     pub fake: bool,
-    /// The migration's `down` as its applied row records it, for an `up` planned to run (see
-    /// [`RecordedDown`]); `None` for every other step, and when the `down` is not plain SQL.
-    pub recorded_down: Option<RecordedDown>,
+    /// The server an `up` was planned for, whose `down` its row records ([`Step::recorded_down`]).
+    server_for_down: Option<u32>,
     statements: Vec<Statement>,
 }
 
@@ -89,12 +88,7 @@ impl<'m> Step<'m> {
     ) -> Result<Self, Error> {
         let mut step = Self::build(migration, direction, |pgm| pgm.for_server(server_major))?;
         if direction == Direction::Up {
-            // A `down` that cannot be derived is no error here: the `up` runs, and nothing is recorded.
-            step.recorded_down = Self::build(migration, Direction::Down, |pgm| {
-                pgm.for_server(server_major)
-            })
-            .ok()
-            .and_then(|down| RecordedDown::of(&down));
+            step.server_for_down = Some(server_major);
         }
         Ok(step)
     }
@@ -136,7 +130,7 @@ impl<'m> Step<'m> {
                 .contract_location()
                 .filter(|_| direction == Direction::Up),
             fake: false,
-            recorded_down: None,
+            server_for_down: None,
             statements,
         })
     }
@@ -170,7 +164,7 @@ impl<'m> Step<'m> {
             contract: None,
             contract_at: None,
             fake: false,
-            recorded_down: None,
+            server_for_down: None,
             statements,
         })
     }
@@ -206,7 +200,7 @@ impl<'m> Step<'m> {
             contract: None,
             contract_at: None,
             fake: true,
-            recorded_down: None,
+            server_for_down: None,
             statements: Vec::new(),
         }
     }
@@ -215,9 +209,19 @@ impl<'m> Step<'m> {
     pub fn into_fake(self) -> Self {
         Step {
             transactional: self.transactional,
-            recorded_down: self.recorded_down,
+            server_for_down: self.server_for_down,
             ..Step::fake(self.migration, self.direction)
         }
+    }
+
+    /// The migration's `down` as its applied row records it, rendered for the server this `up` was planned
+    /// for (see [`RecordedDown`]); `None` for any other step, and when the `down` is not plain SQL or cannot
+    /// be derived (the `up` still runs; nothing is recorded). Rendered when asked, when the row is written:
+    /// planning a run does not pay for it.
+    pub fn recorded_down(&self) -> Option<RecordedDown> {
+        let server = self.server_for_down?;
+        let down = Self::build(self.migration, Direction::Down, |pgm| pgm.for_server(server)).ok()?;
+        RecordedDown::of(&down)
     }
 
     /// Whether the step sends none of its migration's SQL (a `--fake` step, or a migration without
@@ -464,8 +468,8 @@ fn step_script(
     }
     match step.direction {
         Direction::Up => {
-            let recorded = crate::history::Recorded::of(step);
-            let down = match &step.recorded_down {
+            let recorded = crate::history::PhaseAndDown::of(step);
+            let down = match &recorded.down {
                 Some(down) => format!(
                     "its down as rendered ({} statement(s)), $6 = {}",
                     down.statements.len(),

@@ -64,7 +64,7 @@ impl Readiness {
         };
         Readiness {
             missing,
-            ahead_blocking: named(State::Ahead, |e| e.phase.as_deref() != Some("expand")),
+            ahead_blocking: named(State::Ahead, Entry::is_blocking_ahead),
             failed: named(State::Failed, |_| true),
         }
     }

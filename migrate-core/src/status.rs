@@ -82,6 +82,14 @@ pub struct Entry {
     pub phase: Option<String>,
 }
 
+impl Entry {
+    /// Whether it is a newer release's migration that an older release may not work with: [`State::Ahead`]
+    /// and not a recorded expand (a contract, or a row without a phase).
+    pub fn is_blocking_ahead(&self) -> bool {
+        self.state == State::Ahead && self.phase.as_deref() != Some("expand")
+    }
+}
+
 /// The status of every migration, ordered by timestamp.
 #[derive(Debug, Clone, Serialize)]
 #[non_exhaustive]

@@ -203,14 +203,9 @@ impl Embedded {
                 |_| {},
             ) {
                 crate::wait::Waited::Ready => Ok(()),
-                crate::wait::Waited::TimedOut { readiness, error } => Err(anyhow!(
-                    "the database does not have what this binary needs after {}: {}",
+                crate::wait::Waited::TimedOut { why } => Err(anyhow!(
+                    "the database does not have what this binary needs after {}: {why}",
                     humantime::format_duration(timeout),
-                    match (readiness, error) {
-                        (Some(readiness), _) => readiness.describe(),
-                        (None, Some(error)) => format!("cannot read it: {error}"),
-                        (None, None) => "nothing was read".to_owned(),
-                    }
                 )),
             }
         })

@@ -21,12 +21,9 @@ pub const POLL: Duration = Duration::from_millis(250);
 pub enum Waited {
     /// The database has what was needed.
     Ready,
-    /// The time ran out: what was still missing at the last look, and the last connection error, if the
-    /// database could not be read then.
-    TimedOut {
-        readiness: Option<Readiness>,
-        error: Option<String>,
-    },
+    /// The time ran out: what was still missing at the last look, or why the database could not be read
+    /// then.
+    TimedOut { why: String },
 }
 
 /// Reads the database through `connect` every [`POLL`] until `migrator`'s migrations meet `need` or `timeout`
@@ -53,15 +50,14 @@ pub fn wait_for(
         if now.as_ref().is_ok_and(Readiness::is_ready) {
             return Waited::Ready;
         }
-        last = Some(now);
         if Instant::now() + POLL > deadline {
-            let (readiness, error) = match last {
-                Some(Ok(r)) => (Some(r), None),
-                Some(Err(e)) => (None, Some(e)),
-                None => (None, None),
+            let why = match now {
+                Ok(readiness) => readiness.describe(),
+                Err(error) => format!("cannot read it: {error}"),
             };
-            return Waited::TimedOut { readiness, error };
+            return Waited::TimedOut { why };
         }
+        last = Some(now);
         std::thread::sleep(POLL);
     }
 }

@@ -571,7 +571,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
                     let problem = match e.state {
                         State::Changed => format!("CHANGED {}", e.name),
                         State::Missing => format!("MISSING FILE {}", e.name),
-                        State::Ahead if e.phase.as_deref() != Some("expand") => format!(
+                        State::Ahead if e.is_blocking_ahead() => format!(
                             "AHEAD {} ({}, applied by a newer release)",
                             e.name,
                             e.phase.as_deref().unwrap_or("unknown")

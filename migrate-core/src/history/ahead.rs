@@ -1,13 +1,13 @@
 //! Applied migrations this binary has no file for and that are newer than its newest: applied by a newer
 //! release of the application, met by an older one after a rollback. What their rows recorded (phase and
-//! `down`, see [`Recorded`](super::Recorded)) says whether this binary may go on.
+//! `down`, see [`RecordedMigration`](super::RecordedMigration)) says whether this binary may go on.
 
 use postgres::types::Type;
 use postgres::GenericClient;
 use serde::Serialize;
 
 use crate::error::Error;
-use crate::migration::{Migration, Recorded};
+use crate::migration::{Migration, RecordedMigration};
 use crate::status::Classified;
 
 use super::rows::History;
@@ -31,12 +31,33 @@ impl Ahead {
     }
 }
 
+/// The newest file of a binary: an applied row without a file that sorts after it is a newer release's
+/// (ahead); one that sorts before it is a missing file.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Newest<'m>(Option<&'m str>);
+
+impl<'m> Newest<'m> {
+    pub(crate) fn of(migrations: &'m [Migration]) -> Self {
+        Newest(migrations.iter().map(Migration::name).max())
+    }
+
+    /// Whether a row named `name` that matches no file is ahead (every such row, when there is no file).
+    pub(crate) fn is_ahead(self, name: &str) -> bool {
+        self.0.is_none_or(|newest| name > newest)
+    }
+}
+
 /// The names of applied rows that match no migration of `migrations` and sort after the newest of them, in
 /// name order. An unknown row older than the newest file is a missing file, not a newer release's.
 pub(crate) fn ahead_names(migrations: &[Migration], applied: &History) -> Vec<String> {
+    let newest = Newest::of(migrations);
+    // Nearly always no row sorts after the newest file, which the names tell without classifying every row
+    // (`status` and every `up` ask).
+    if !applied.names().any(|name| newest.is_ahead(name)) {
+        return Vec::new();
+    }
     let mut names = Classified::of(migrations, applied).missing_names(applied);
-    let newest = migrations.iter().map(Migration::name).max();
-    names.retain(|name| newest.is_none_or(|newest| name.as_str() > newest));
+    names.retain(|name| newest.is_ahead(name));
     names
 }
 
@@ -109,7 +130,7 @@ pub(crate) fn load_recorded(
         .iter()
         .map(|r| {
             let checksum: Option<String> = r.get(1);
-            Migration::recorded(Recorded {
+            Migration::recorded(RecordedMigration {
                 name: r.get(0),
                 digest: checksum
                     .as_deref()

@@ -19,7 +19,7 @@ mod sql;
 mod table;
 
 pub use ahead::Ahead;
-pub(crate) use ahead::{ahead_names, load as load_ahead, load_recorded};
+pub(crate) use ahead::{ahead_names, load as load_ahead, load_recorded, Newest};
 pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
 pub use journal::InProgress;
 pub(crate) use journal::Entry as JournalEntry;
@@ -28,7 +28,7 @@ pub(crate) use probe::{load_probed, probe, read_at_once, Probe};
 pub use rows::AppliedMigration;
 pub(crate) use rows::{Checksum, History, Kept};
 pub(crate) use sql::{
-    Recorded,
+    PhaseAndDown,
     delete, ensure, exists, insert, load, relation_exists, rename, update_checksum,
 };
 pub use table::{MigrationsTable, MAX_TABLE_NAME_BYTES};

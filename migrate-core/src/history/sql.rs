@@ -18,12 +18,12 @@ use super::table::MigrationsTable;
 impl MigrationsTable {
     /// `run_on` is written, not left to the column's default: a table converted from another tool's (such
     /// as node-pg-migrate's `run_on timestamp NOT NULL`) has none. `$4` to `$6` are what a later binary
-    /// needs to judge and revert the migration without its file ([`Recorded`]).
+    /// needs to judge and revert the migration without its file ([`PhaseAndDown`]).
     pub(crate) fn insert_sql(&self) -> String {
         self.insert_of("$1", "$2", "$3", Some(["$4", "$5", "$6"]))
     }
 
-    /// [`insert_sql`](Self::insert_sql) for a table without the columns of [`Recorded`].
+    /// [`insert_sql`](Self::insert_sql) for a table without the columns of [`PhaseAndDown`].
     fn insert_without_recorded_sql(&self) -> String {
         self.insert_of("$1", "$2", "$3", None)
     }
@@ -39,13 +39,13 @@ impl MigrationsTable {
         name: &str,
         checksum: &str,
         execution_ms: i64,
-        recorded: Option<&Recorded<'_>>,
+        recorded: Option<&PhaseAndDown>,
     ) -> String {
         let (name, checksum) = (migrate_dsl::literal(name), migrate_dsl::literal(checksum));
         let Some(recorded) = recorded else {
             return self.insert_of(&name, &checksum, &execution_ms.to_string(), None);
         };
-        let down = recorded.down.map_or_else(
+        let down = recorded.down.as_ref().map_or_else(
             || ["NULL".to_owned(), "NULL".to_owned()],
             |down| {
                 let statements: Vec<String> =
@@ -123,7 +123,7 @@ pub(crate) fn relation_exists(
 }
 
 /// Creates the schema and table when missing, then checks the layout. Runs under the advisory lock, so two
-/// runners never race to create it. Returns whether the table has the columns of [`Recorded`] (see
+/// runners never race to create it. Returns whether the table has the columns of [`PhaseAndDown`] (see
 /// [`add_recorded_columns`] for a table made by an earlier version).
 pub(crate) fn ensure(
     client: &mut impl GenericClient,
@@ -173,7 +173,7 @@ pub(crate) fn ensure(
     add_recorded_columns(client, table, &columns)
 }
 
-/// The columns a later binary reads to judge and revert a migration it has no file for (see [`Recorded`]).
+/// The columns a later binary reads to judge and revert a migration it has no file for (see [`PhaseAndDown`]).
 /// `NULL` in rows written before they existed, or by another tool: their phase is unknown.
 const RECORDED_COLUMNS: &str =
     "phase text, down_statements text[], down_transactional boolean";
@@ -212,22 +212,22 @@ fn add_recorded_columns(
 }
 
 /// What an applied row records besides name and checksum, for a later binary without the migration's file.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Recorded<'s> {
+#[derive(Debug, Clone)]
+pub(crate) struct PhaseAndDown {
     /// `expand` or `contract` (whether the `up` is marked [`contract`](migrate_dsl::MigrationBuilder::contract)).
     pub phase: &'static str,
-    pub down: Option<&'s crate::plan::RecordedDown>,
+    pub down: Option<crate::plan::RecordedDown>,
 }
 
-impl<'s> Recorded<'s> {
-    pub(crate) fn of(step: &'s crate::Step<'_>) -> Self {
-        Recorded {
+impl PhaseAndDown {
+    pub(crate) fn of(step: &crate::Step<'_>) -> Self {
+        PhaseAndDown {
             phase: if step.contract.is_some() {
                 "contract"
             } else {
                 "expand"
             },
-            down: step.recorded_down.as_ref(),
+            down: step.recorded_down(),
         }
     }
 }
@@ -389,7 +389,7 @@ pub(crate) fn insert(
     name: &str,
     checksum: &str,
     execution_ms: i64,
-    recorded: Option<&Recorded<'_>>,
+    recorded: Option<&PhaseAndDown>,
 ) -> Result<(), Error> {
     // Typed: one round trip per migration instead of three (prepare, execute, close a named statement).
     // The declared types are assigned to the columns as an INSERT assigns them, so an adopted table with
@@ -402,8 +402,8 @@ pub(crate) fn insert(
     let inserted = match recorded {
         None => client.query_typed(&table.insert_without_recorded_sql(), &base),
         Some(recorded) => {
-            let down = recorded.down.map(|d| &d.statements);
-            let transactional = recorded.down.map(|d| d.transactional);
+            let down = recorded.down.as_ref().map(|d| &d.statements);
+            let transactional = recorded.down.as_ref().map(|d| d.transactional);
             let [name, checksum, ms] = base;
             client.query_typed(
                 &table.insert_sql(),

@@ -268,31 +268,27 @@ impl<'a> Migrator<'a> {
         target: &DownTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        {
-            {
-                let (applied, server) = self.revertible(client)?;
-                // The part of a migration an interrupted `up` applied is the newest change: undone first.
-                let mut ran = Vec::new();
-                let mut target = target.clone();
-                if let Some(row) = self.check_in_progress(client, Direction::Down)? {
-                    let m = select::find(self.migrations, &row.name)?;
-                    ran.push(self.undo_part(client, m, &row, server, events)?);
-                    target = match target {
-                        DownTarget::Count(n) if n <= 1 => return Ok(ran),
-                        DownTarget::Count(n) => DownTarget::Count(n - 1),
-                        other => other,
-                    };
-                    if applied.is_empty() && target == DownTarget::All {
-                        return Ok(ran);
-                    }
-                }
-                let steps = self.selection(server).down(&applied, &target, events)?;
-                check_single_transaction(&steps, self.single_transaction)?;
-                access::check(client, &self.table, &Needs::of(&steps))?;
-                ran.extend(self.execute(client, &steps, events)?);
-                Ok(ran)
+        let (applied, server) = self.revertible(client)?;
+        // The part of a migration an interrupted `up` applied is the newest change: undone first.
+        let mut ran = Vec::new();
+        let mut target = target.clone();
+        if let Some(row) = self.check_in_progress(client, Direction::Down)? {
+            let m = select::find(self.migrations, &row.name)?;
+            ran.push(self.undo_part(client, m, &row, server, events)?);
+            target = match target {
+                DownTarget::Count(n) if n <= 1 => return Ok(ran),
+                DownTarget::Count(n) => DownTarget::Count(n - 1),
+                other => other,
+            };
+            if applied.is_empty() && target == DownTarget::All {
+                return Ok(ran);
             }
         }
+        let steps = self.selection(server).down(&applied, &target, events)?;
+        check_single_transaction(&steps, self.single_transaction)?;
+        access::check(client, &self.table, &Needs::of(&steps))?;
+        ran.extend(self.execute(client, &steps, events)?);
+        Ok(ran)
     }
 
     /// Reverts the last `count` applied migrations, then applies exactly those again, under one lock.

@@ -541,10 +541,10 @@ impl<'a> Migrator<'a> {
     }
 
     /// What `step`'s row records besides its name and checksum, when the table has the columns for it.
-    fn recorded<'s>(&self, step: &'s Step<'a>) -> Option<history::Recorded<'s>> {
+    fn recorded(&self, step: &Step<'a>) -> Option<history::PhaseAndDown> {
         self.records_reverse
             .get()
-            .then(|| history::Recorded::of(step))
+            .then(|| history::PhaseAndDown::of(step))
     }
 
     /// Writes (up) or deletes (down) the bookkeeping row; `outcome` is what a failure to write it leaves of

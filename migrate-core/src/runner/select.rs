@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use crate::error::Error;
 use crate::events::Event;
-use crate::history::History;
+use crate::history::{History, Newest};
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 use crate::status::{Classified, State};
@@ -91,8 +91,8 @@ impl<'a> Selection<'a> {
         }
         let mut missing = classified.missing_names(applied);
         // Newer than every file here: a newer release's, which the caller judges by their recorded phases.
-        let newest = self.migrations.iter().map(Migration::name).max();
-        missing.retain(|name| newest.is_some_and(|newest| name.as_str() < newest));
+        let newest = Newest::of(self.migrations);
+        missing.retain(|name| !newest.is_ahead(name));
         // Recordable, yet not recorded (rows given as they are, not as `up` records them): their files are
         // gone all the same.
         missing.extend(
@@ -227,10 +227,10 @@ impl<'a> Selection<'a> {
             .map(|&i| applied.name(i).to_owned())
             .collect();
         // Newer than every file: a newer release's, not a file that went missing.
-        let newest = self.migrations.iter().map(Migration::name).max();
+        let newest = Newest::of(self.migrations);
         let ahead: Vec<String> = missing
             .iter()
-            .filter(|name| newest.is_none_or(|newest| name.as_str() > newest))
+            .filter(|name| newest.is_ahead(name))
             .cloned()
             .collect();
         if !ahead.is_empty() {

@@ -37,16 +37,18 @@ pub(super) fn drift(context: &Context<'_>, json: bool, ignore: &[String]) -> Res
             if unknown.len() == 1 { "is" } else { "are" }
         );
     }
+    // A set: with thousands of migrations, a search of the entries per file would be quadratic.
+    let applied_names: std::collections::HashSet<&str> = status
+        .migrations
+        .iter()
+        .filter(|e| e.applied.is_some())
+        .map(|e| e.name.as_str())
+        .collect();
     let applied: Vec<Migration> = context
         .registry
         .migrations
         .iter()
-        .filter(|m| {
-            status
-                .migrations
-                .iter()
-                .any(|e| e.name == m.name() && e.applied.is_some())
-        })
+        .filter(|m| applied_names.contains(m.name()))
         .copied()
         .collect();
     let scratch = Scratch::create(&db, settings, "drift", "drift")?;

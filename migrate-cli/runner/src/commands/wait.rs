@@ -49,12 +49,7 @@ pub(super) fn wait(context: &Context<'_>, args: &WaitArgs) -> Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Waited::TimedOut { readiness, error } => {
-            let why = match (readiness, error) {
-                (Some(readiness), _) => readiness.describe(),
-                (None, Some(error)) => format!("cannot read it: {error}"),
-                (None, None) => "nothing was read".to_owned(),
-            };
+        Waited::TimedOut { why } => {
             if args.check {
                 errln!("not ready: {}: {why}", db.display);
             } else {
