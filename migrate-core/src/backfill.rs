@@ -27,6 +27,7 @@ use crate::user_code::{self, UserCode};
 
 mod batch;
 mod dense_key;
+pub(crate) mod kept;
 mod walker;
 use batch::*;
 use dense_key::*;
@@ -114,7 +115,35 @@ pub(crate) fn run(
     let _running = context.interrupt.backfill();
     let progress = progress_table(context.table);
     prepare_progress_table(conn, &progress)?;
-    let walk = plan_walk(conn, spec, origin, progress)?;
+    // A restore walks the table like the backfill it reverts, with the kept values as its assignments.
+    let (restoring, restore_spec) = match spec.work() {
+        BatchWork::Restore { up_position, .. } => {
+            let kept = kept::find(conn, context.table, origin.migration.name(), *up_position)
+                .map_err(Failure::database("cannot read the kept values", 0))?
+                .ok_or_else(|| {
+                    Failure::before_any_batch(DataCause::KeptValuesGone {
+                        table: spec.table().quoted(),
+                        up_position: *up_position,
+                    })
+                })?;
+            let (set, condition) = kept
+                .restore(conn, &spec.table().quoted())
+                .map_err(Failure::database("cannot index the kept values", 0))?;
+            let restore = spec.with_work(BatchWork::Set(set), Some(condition));
+            (Some(kept), Some(restore))
+        }
+        _ => (None, None),
+    };
+    let spec = restore_spec.as_ref().unwrap_or(spec);
+    let mut finish = |tx: &mut postgres::Transaction<'_>| {
+        if let Some(kept) = &restoring {
+            kept.forget(tx)?;
+        }
+        finish(tx)
+    };
+    let finish: &mut dyn FnMut(&mut postgres::Transaction<'_>) -> Result<(), postgres::Error> =
+        &mut finish;
+    let walk = plan_walk(conn, spec, origin, progress, context.table)?;
     let start = start_position(conn, &walk, events)?;
 
     // Waiting for the WAL flush of every small batch would dominate the run. Without it, a server crash
@@ -176,6 +205,7 @@ fn plan_walk<'a>(
     spec: &'a Backfill,
     origin: &'a Origin<'a>,
     progress: String,
+    table: &MigrationsTable,
 ) -> Result<Walk<'a>, Failure> {
     let target = spec.table().quoted();
     let keys = primary_key(conn, &target).map_err(Failure::before_any_batch)?;
@@ -183,7 +213,18 @@ fn plan_walk<'a>(
         "cannot read the backfill's table in the catalog",
         0,
     ))?;
+    let keep = match spec.keeps_previous_values() {
+        true => {
+            let columns = spec.assigned_columns().unwrap_or_default();
+            let at = (origin.migration.name(), origin.position);
+            let keeping = kept::prepare(conn, table, at, &target, &keys, &columns)
+                .map_err(|problem| Failure::before_any_batch(DataCause::CannotKeep { problem }))?;
+            Some(keeping)
+        }
+        false => None,
+    };
     Ok(Walk {
+        keep,
         spec,
         origin,
         record: Record {
@@ -424,6 +465,12 @@ fn fingerprint(
     let work = match spec.work() {
         BatchWork::Set(assignments) => format!("set {assignments}"),
         BatchWork::Rust(_) => format!("rust code of the migration with checksum {checksum}"),
+        // Resolved to its assignments before the walk is planned.
+        BatchWork::Restore { columns, .. } => format!("restore {columns:?}"),
+    };
+    let work = match spec.keeps_previous_values() {
+        true => format!("{work} keeping the previous values"),
+        false => work,
     };
     crate::migration::checksum(&format!(
         "attempt {}\ntable {target} {identity}\nkey {}\nwhere {}\nwork {work}\n",
@@ -444,6 +491,8 @@ struct Walk<'a> {
     /// ` AND (condition)`, or nothing.
     filter: String,
     record: Record<'a>,
+    /// Where each batch keeps the values it overwrites, with `keep_previous_values`.
+    keep: Option<kept::Keeping>,
 }
 
 impl Walk<'_> {

@@ -111,6 +111,7 @@ pub use checksum::Precomputed;
 pub use source::{scan, scan_all, MigrationFile, RepeatableFile, SourceError};
 
 runtime! {
+    pub use backfill::kept::{KeptSelection, KeptValues};
     pub use blockers::{Blocked, Blocker, SAMPLE_INTERVAL};
     pub use create::{create_migration, create_repeatable};
     pub use error::{

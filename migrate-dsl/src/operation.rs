@@ -142,6 +142,7 @@ operations! {
     Irreversible => "irreversible",
     Db => "db",
     Backfill => "backfill",
+    DropKeptValues => "drop_kept_values",
     // Only in derived downs: puts back what a `CREATE OR REPLACE` replaced
     RestorePrevious => "restore_previous",
     // Version-gated operations, and the comments of their resolved form

@@ -18,6 +18,8 @@ mod error_lines;
 mod history_read;
 #[path = "../tests/json_log.rs"]
 mod json_log;
+#[path = "../tests/kept_values.rs"]
+mod kept_values;
 #[path = "../tests/lifecycle.rs"]
 mod lifecycle;
 #[path = "../tests/lint.rs"]

@@ -100,6 +100,7 @@ fixtures!(
     resume_bench_plain,
     versions_r1,
     versions_r2,
+    kept,
     example_app
 );
 

@@ -143,6 +143,14 @@ const SAMPLES: &[Sample] = &[
         expect: Expect::NoObject("a backfill changes rows, not the schema"),
     },
     Sample {
+        op: "drop_kept_values",
+        setup: "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t VALUES (1, 2)",
+        run: Run::Engine(|pgm| {
+            pgm.drop_kept_values("t");
+        }),
+        expect: Expect::NoObject("kept values are the engine's bookkeeping, not the schema"),
+    },
+    Sample {
         op: "restore_previous",
         setup: "",
         run: Run::EngineDown(|pgm| {

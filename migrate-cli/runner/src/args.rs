@@ -226,6 +226,19 @@ pub enum Command {
         #[arg(long, value_name = "PATTERN")]
         ignore: Vec<String>,
     },
+    /// List the values backfills kept for their `down`s (`keep_previous_values`), with their size, or drop
+    /// them once no `down` should restore them.
+    Kept {
+        /// Drop the values this migration's backfills kept; its `down` can no longer restore them.
+        #[arg(long, value_name = "MIGRATION", conflicts_with = "drop_all")]
+        drop: Option<String>,
+        /// Drop every kept value.
+        #[arg(long)]
+        drop_all: bool,
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
     /// Wait until the database has the migrations this binary needs (for an init container or a start-up
     /// script), reading only; exit 8 when the time runs out.
     Wait(WaitArgs),

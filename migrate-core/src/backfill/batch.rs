@@ -49,8 +49,12 @@ impl BatchError {
 }
 
 impl LockTimeout for BatchError {
+    /// A lock timeout, or the serialization failure of a batch that keeps values (see [`batch`]): both
+    /// rolled the batch back, and the next attempt can go through.
     fn is_lock_timeout(&self) -> bool {
-        matches!(self, BatchError::Query(e) if e.is_lock_timeout())
+        let serialization =
+            |e: &postgres::Error| e.code() == Some(&postgres::error::SqlState::T_R_SERIALIZATION_FAILURE);
+        matches!(self, BatchError::Query(e) if e.is_lock_timeout() || serialization(e))
     }
 
     fn reason(&self) -> String {
@@ -74,6 +78,13 @@ pub(super) fn batch(
     (limit, adapts): (u32, bool),
 ) -> Result<Option<Batch>, BatchError> {
     let mut tx = conn.transaction().map_err(BatchError::Query)?;
+    if walk.keep.is_some() {
+        // The values kept and the UPDATE then read one snapshot: a row an application changes in between
+        // fails the UPDATE (a serialization failure, retried as a lock timeout is), so the value kept is
+        // always the one the batch overwrites. Locking the batch's rows first did the same for 15% more.
+        tx.batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .map_err(BatchError::Query)?;
+    }
     let batch = match walk.spec.work() {
         BatchWork::Set(assignments) => set_batch(
             &mut tx,
@@ -85,6 +96,11 @@ pub(super) fn batch(
             (limit, adapts),
         )?,
         BatchWork::Rust(work) => rust_batch(&mut tx, walk, work, cursor, done_before, limit)?,
+        BatchWork::Restore { .. } => {
+            return Err(BatchError::Code(DataCause::Internal(
+                "a restore walks with the assignments of its kept values",
+            )))
+        }
     };
     if batch.is_some() {
         tx.commit().map_err(BatchError::Commit)?;
@@ -118,12 +134,17 @@ fn set_batch(
     else {
         return Ok(None);
     };
+    let rows_of_batch = format!(
+        "{keys_after} AND ({key_list}) <= ({upper})",
+        upper = key_param(&walk.keys, 2)
+    );
+    if let Some(keeping) = &walk.keep {
+        tx.execute(&keeping.statement(target, &rows_of_batch), &[cursor, &upper])
+            .map_err(BatchError::Query)?;
+    }
     let rows = tx
         .execute(
-            &format!(
-                "UPDATE {target} SET {assignments} WHERE {keys_after} AND ({key_list}) <= ({upper})",
-                upper = key_param(&walk.keys, 2)
-            ),
+            &format!("UPDATE {target} SET {assignments} WHERE {rows_of_batch}"),
             &[cursor, &upper],
         )
         .map_err(BatchError::Query)?;

@@ -108,6 +108,7 @@ fn walk<'a>(spec: &'a Backfill, origin: &'a Origin<'a>, keys: Vec<Key>) -> Walk<
         target: "public.accounts".to_owned(),
         keys,
         filter,
+        keep: None,
         record: Record {
             table: "public.migrations_backfills".to_owned(),
             migration: "20240101000001_fill",

@@ -90,6 +90,19 @@ pub enum DataCause {
         #[source]
         source: postgres::Error,
     },
+    /// The `down` of a backfill that kept the values it overwrote found them gone.
+    #[error(
+        "the values the backfill at position {up_position} of the up kept of {table} are gone (dropped by a \
+         migration's drop_kept_values, or by `kept --drop`), so this down cannot put them back; write a `down` \
+         of its own (an empty one keeps the table as the backfill left it)"
+    )]
+    KeptValuesGone { table: String, up_position: usize },
+    /// The values a backfill overwrites cannot be kept.
+    #[error("{problem}")]
+    CannotKeep { problem: String },
+    /// The engine met a state its own code should never produce.
+    #[error("internal error: {0}")]
+    Internal(&'static str),
     /// The backfill's table has no primary key to walk.
     #[error("{table} has no primary key; a backfill walks the primary key in batches")]
     NoPrimaryKey { table: String },

@@ -28,7 +28,7 @@ pub const ADOPTED_PREFIX: &str = "adopted:";
 
 /// Suffixes of the tables named after the migrations table: backfill progress, failure marks, repeatable
 /// migrations and the journal of migrations in progress.
-const DERIVED_SUFFIXES: [&str; 4] = ["_backfill", "_failed", "_repeat", "_journal"];
+const DERIVED_SUFFIXES: [&str; 5] = ["_backfill", "_failed", "_repeat", "_journal", "_kept"];
 
 /// The longest migrations table name whose derived tables (`<name>_backfill`) still fit in PostgreSQL's 63
 /// bytes: 54.
@@ -158,7 +158,8 @@ mod tests {
                         format!("{name}_backfill"),
                         format!("{name}_failed"),
                         format!("{name}_repeat"),
-                        format!("{name}_journal")
+                        format!("{name}_journal"),
+                        format!("{name}_kept")
                     ]
                 );
             }

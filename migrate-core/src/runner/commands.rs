@@ -4,6 +4,7 @@
 use postgres::Client;
 
 use crate::access::{self, Needs};
+use crate::backfill::kept::{KeptSelection, KeptValues};
 use crate::error::Error;
 use crate::events::Event;
 use crate::history::{self, journal, History, InProgress};
@@ -323,6 +324,32 @@ impl<'a> Migrator<'a> {
                 Ok(ran)
             },
         )
+    }
+
+    /// The values that backfills with `keep_previous_values` kept for their `down`s, oldest migration first.
+    /// Read-only; no lock.
+    pub fn kept_values(&self, client: &mut Client) -> Result<Vec<KeptValues>, Error> {
+        crate::backfill::kept::list(client, &self.table)
+            .map_err(Error::database("cannot read the kept values".to_owned()))
+    }
+
+    /// Drops the selected kept values, under the lock, in one transaction; returns what was dropped. The
+    /// `down`s of their backfills can no longer restore them, and say so.
+    pub fn drop_kept_values(
+        &self,
+        client: &mut Client,
+        selection: KeptSelection<'_>,
+    ) -> Result<Vec<KeptValues>, Error> {
+        self.locked(client, &mut |_| {}, |client, _| {
+            let mut tx = client
+                .transaction()
+                .map_err(Error::database("cannot start a transaction".to_owned()))?;
+            let dropped = crate::backfill::kept::drop_kept(&mut tx, &self.table, selection)
+                .map_err(Error::database("cannot drop the kept values".to_owned()))?;
+            tx.commit()
+                .map_err(Error::database("cannot commit the drop of kept values".to_owned()))?;
+            Ok(dropped)
+        })
     }
 
     /// Records the current checksum of changed migrations (and of rows without one), records the new name of

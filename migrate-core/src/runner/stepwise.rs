@@ -24,6 +24,7 @@ use postgres::Client;
 use migrate_dsl::{Action, Restore, Statement};
 
 use crate::backfill;
+use crate::backfill::kept::KeptSelection;
 use crate::error::{Error, Outcome, StatementError};
 use crate::events::Event;
 use crate::history::{self, journal, InProgress, JournalEntry};
@@ -347,6 +348,14 @@ impl<'a> Migrator<'a> {
             Some(Action::Note) => return Ok(()),
             Some(Action::Restore(restore)) => {
                 return self.restore_in(tx, step, unit, restore, outcome, events)
+            }
+            Some(Action::DropKept(table)) => {
+                let selection = KeptSelection::Table(&table.quoted());
+                return crate::backfill::kept::drop_kept(tx, &self.table, selection)
+                    .map(drop)
+                    .map_err(|source| {
+                        statement_error(step, unit, unit.sql.clone(), source, outcome)
+                    });
             }
             _ => {}
         }

@@ -9,6 +9,7 @@ use migrate_dsl::{Action, Safeguard, Statement};
 
 use crate::backfill;
 use crate::blockers::Blocked;
+use crate::backfill::kept::KeptSelection;
 use crate::error::{
     BackfillProgress, DataCause, DataError, Error, Outcome, StatementError, TransactionEnded,
 };
@@ -193,6 +194,13 @@ impl<'a> Migrator<'a> {
                 }
                 run.result.map_err(UnitFailure::Data)
             }
+            Some(Action::DropKept(table)) => crate::backfill::kept::drop_kept(
+                conn,
+                &self.table,
+                KeptSelection::Table(&table.quoted()),
+            )
+            .map(drop)
+            .map_err(|e| UnitFailure::Data(DataCause::database("cannot drop the kept values")(e))),
             // A backfill makes its migration run outside a transaction (`stepwise`), never here.
             Some(Action::Backfill(_)) => Err(UnitFailure::Internal(
                 "a backfill runs only in a migration outside a transaction",
@@ -497,7 +505,13 @@ pub(super) fn backfill_failed(
         batches: failure.batches,
         rows: failure.rows,
     };
-    data_failed(step, unit, outcome, failure.cause, Some(progress))
+    // Refused before its walk could start: running it again would not resume anything.
+    let refused = matches!(
+        failure.cause,
+        DataCause::KeptValuesGone { .. } | DataCause::CannotKeep { .. }
+    );
+    let progress = (!refused).then_some(progress);
+    data_failed(step, unit, outcome, failure.cause, progress)
 }
 
 /// The error for a unit's data code or backfill that failed with `cause`, with what a backfill committed before.

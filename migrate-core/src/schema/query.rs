@@ -10,7 +10,7 @@ pub(super) type Row = Vec<Option<String>>;
 
 /// Suffixes of the engine's own tables next to the migrations table (backfill progress, failure marks, what
 /// `CREATE OR REPLACE` replaced, the journal of migrations in progress): bookkeeping, not schema.
-const BOOKKEEPING_SUFFIXES: [&str; 4] = ["_backfill", "_failed", "_previous", "_journal"];
+const BOOKKEEPING_SUFFIXES: [&str; 5] = ["_backfill", "_failed", "_previous", "_journal", "_kept"];
 
 pub(super) fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Error> {
     let messages = tx.simple_query(sql).map_err(|error| Error::Database {
@@ -118,10 +118,16 @@ pub(crate) fn bookkeeping_filter(table: &MigrationsTable, schema: &str, name: &s
         )
         .map(|n| literal(&n))
         .collect();
+    // The side tables of backfills' kept values: `<name>_kept_<digest>`.
+    let side_tables = crate::backfill::kept::side_table_prefix(table)
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!(
-        "NOT coalesce({schema} = {} AND {name} IN ({}), false)",
+        "NOT coalesce({schema} = {} AND ({name} IN ({}) OR {name} LIKE {}), false)",
         literal(table.schema()),
-        names.join(", ")
+        names.join(", "),
+        literal(&format!("{side_tables}%"))
     )
 }
 
@@ -140,8 +146,8 @@ mod tests {
         let table = MigrationsTable::new("app", "it's").expect("valid name");
         assert_eq!(
             bookkeeping_filter(&table, "n.nspname", "c.relname"),
-            "NOT coalesce(n.nspname = 'app' AND c.relname IN ('it''s', 'it''s_backfill', 'it''s_failed', \
-             'it''s_previous', 'it''s_journal'), false)"
+            "NOT coalesce(n.nspname = 'app' AND (c.relname IN ('it''s', 'it''s_backfill', 'it''s_failed', \
+             'it''s_previous', 'it''s_journal', 'it''s_kept') OR c.relname LIKE 'it''s\\_kept\\_%'), false)"
         );
     }
 

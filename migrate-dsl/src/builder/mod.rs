@@ -238,6 +238,7 @@ impl MigrationBuilder {
                 Operation::Db(db) => Some(Action::Data(db.data_fn().clone())),
                 Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
                 Operation::SincePgNote(_) => Some(Action::Note),
+                Operation::DropKeptValues(d) => Some(Action::DropKept(d.table().clone())),
                 Operation::RestorePrevious(r) => Some(Action::Restore(r.action(Ctx {
                     op: op.name(),
                     position: i + 1,

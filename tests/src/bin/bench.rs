@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [online] [scale] [squash] [replicas] [trace] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [kept] [online] [scale] [squash] [replicas] [trace] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
 //! ```
 //!
 //! `--dev` builds the generated crates in the dev profile: quicker, for the reduced run in `.ci/run`.
@@ -12,6 +12,8 @@
 //! - `backfill`: filling a column on 1M rows while another connection keeps updating random rows: one big
 //!   UPDATE (the baseline) against `pgm.backfill` in 1000-row batches. Reports the writer's worst and p99
 //!   wait.
+//! - `kept` (`bench/kept.rs`): a backfill overwriting a filled column of `--rows` rows with and without
+//!   `keep_previous_values`, in turn, then the kept run's `down`; target: keeping at most 1.3x.
 //! - `online` (`bench/online.rs`): the backfill of `rename_column_online`'s expand, through its sync trigger,
 //!   against a plain `backfill` of the same column and one `UPDATE`, on 300,000 rows (`--online-rows`; at most
 //!   `--rows`) written by an old and a new app version: rows/s, batch sizes, the writers' p99, and the error
@@ -49,6 +51,8 @@ use tests::cli::workspace_root;
 use tests::timing::timed;
 use tests::TestDb;
 
+#[path = "bench/kept.rs"]
+mod kept;
 #[path = "bench/online.rs"]
 mod online;
 
@@ -717,6 +721,7 @@ fn main() {
     let all = !args.iter().any(|a| {
         a == "lock-queue"
             || a == "backfill"
+            || a == "kept"
             || a == "scale"
             || a == "squash"
             || a == "replicas"
@@ -730,6 +735,9 @@ fn main() {
     }
     if all || args.iter().any(|a| a == "backfill") {
         bench_backfill(rows);
+    }
+    if all || args.iter().any(|a| a == "kept") {
+        kept::bench_kept(rows);
     }
     if args.iter().any(|a| a == "replicas") {
         let sizes: Vec<u64> = match args.iter().position(|a| a == "--sizes") {

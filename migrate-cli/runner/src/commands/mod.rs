@@ -6,6 +6,7 @@ mod create;
 mod database;
 mod down;
 mod drift;
+mod kept;
 mod lint;
 mod redo;
 mod repair;
@@ -59,6 +60,11 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Status { json } => status::status(&context, *json),
         Command::Wait(args) => wait::wait(&context, args),
         Command::Drift { json, ignore } => drift::drift(&context, *json, ignore),
+        Command::Kept {
+            drop,
+            drop_all,
+            json,
+        } => kept::kept(&context, drop.as_deref(), *drop_all, *json),
         Command::Sql { names, down } => sql::sql(&context, names, *down),
         Command::Verify => verify::verify(settings, registry, &context.target()?),
         Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),

@@ -93,6 +93,52 @@ impl MigrationBuilder {
     }
 }
 
+impl MigrationBuilder {
+    /// Drops the values that backfills of `table` kept for their `down`s
+    /// ([`Backfill::keep_previous_values`]): the side tables and their entries, in this migration's
+    /// transaction. Call it in the contract that retires the old values (the app version that could need
+    /// them is gone); from then on those backfills' `down`s refuse, naming the values as gone. Nothing kept
+    /// is nothing to drop. Reverting this migration does not bring them back.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.contract("every app version reads lower-case emails");
+    /// pgm.drop_kept_values("users");
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"-- drop the values backfills of "users" kept for their downs (side tables next to the migrations table, run by the engine): those downs can no longer restore them"#,
+    /// ]);
+    /// assert!(pgm.reversed().unwrap().to_sql().unwrap().is_empty());
+    /// ```
+    #[track_caller]
+    pub fn drop_kept_values(&mut self, table: impl Into<Name>) -> &mut DropKeptValues {
+        self.record(DropKeptValues {
+            table: table.into(),
+        })
+    }
+}
+
+/// Recorded by [`MigrationBuilder::drop_kept_values`]: the engine drops the kept values of `table`'s
+/// backfills.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropKeptValues {
+    table: Name,
+}
+
+impl DropKeptValues {
+    /// The table whose backfills' kept values are dropped.
+    pub fn table(&self) -> &Name {
+        &self.table
+    }
+}
+
+/// Nothing to undo: what was dropped is gone, and the backfills' `down`s say so.
+impl Reverse for DropKeptValues {
+    fn reverse(&self, _ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Ok(Vec::new())
+    }
+}
+
 /// 1000 rows per batch: each batch's transaction stays in the milliseconds, holding row locks briefly
 /// (the batch size pgroll and reshape use).
 pub const DEFAULT_BATCH_SIZE: u32 = 1000;
@@ -143,6 +189,15 @@ pub enum BatchWork {
     Set(String),
     /// Rust code over the batch's rows.
     Rust(BatchFn),
+    /// Puts back the values that the backfill at `up_position` of the migration's `up` kept before it
+    /// overwrote `columns` ([`Backfill::keep_previous_values`]), then drops what kept them: the derived
+    /// `down` of such a backfill. The engine finds the kept values by the migration and that position.
+    Restore {
+        /// The 1-based position of the backfill in the `up`.
+        up_position: usize,
+        /// The columns whose values are put back, as PostgreSQL names them.
+        columns: Vec<String>,
+    },
 }
 
 /// A batched backfill, recorded with [`MigrationBuilder::backfill`](crate::MigrationBuilder::backfill) or
@@ -155,6 +210,7 @@ pub struct Backfill {
     batch_size: u32,
     pause: Duration,
     pacing: Pacing,
+    keep_previous: bool,
 }
 
 impl Backfill {
@@ -166,7 +222,55 @@ impl Backfill {
             batch_size: DEFAULT_BATCH_SIZE,
             pause: Duration::ZERO,
             pacing: Pacing::default(),
+            keep_previous: false,
         }
+    }
+
+    /// The same walk over the same table doing other `work` under another `condition`: what the engine runs
+    /// for a [`BatchWork::Restore`] once it knows where the kept values are.
+    pub fn with_work(&self, work: BatchWork, condition: Option<String>) -> Backfill {
+        Backfill {
+            work,
+            where_clause: condition,
+            keep_previous: false,
+            ..self.clone()
+        }
+    }
+
+    /// Keeps the values the backfill overwrites, so that its derived `down` puts them back exactly: each
+    /// batch first copies the primary key and the previous values of the columns its assignments write into
+    /// a side table (next to the migrations table), in the batch's own transaction, with the batch's rows
+    /// locked so no write slips in between. The `down` walks the table in batches again, restores those
+    /// values, and drops the side table. Rows inserted after the backfill have nothing kept and are left as
+    /// they are. The kept values go when a later migration calls
+    /// [`drop_kept_values`](crate::MigrationBuilder::drop_kept_values) on the table (the contract that
+    /// retires them), or with `migrate kept --drop`; after that, this `down` refuses, naming them. Needs
+    /// SQL assignments whose columns can be read (not Rust batch code).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.backfill("users", "email = lower(email)")
+    ///     .where_clause("email <> lower(email)")
+    ///     .keep_previous_values();
+    /// assert_eq!(pgm.to_sql().unwrap()[0].lines().nth(1).unwrap(),
+    ///     r#"-- each batch first keeps <primary key> and the previous "email" of its rows (locked) in a side table, for the down to restore"#);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap()[0].lines().next().unwrap(),
+    ///     r#"-- restore "email" of "users" from the values the backfill at position 1 of the up kept, in batches sized toward the target batch time (1000 rows at first) in primary-key order, each batch its own transaction; then drop the side table"#);
+    ///
+    /// // Rust batch code may write any column: what to keep is not known.
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.backfill_with("users", |_, _| Ok(())).keep_previous_values();
+    /// assert!(pgm.to_sql().unwrap_err().to_string().contains("keep_previous_values needs SQL assignments"));
+    /// ```
+    pub fn keep_previous_values(&mut self) -> &mut Self {
+        self.keep_previous = true;
+        self
+    }
+
+    /// Whether each batch keeps the values it overwrites ([`keep_previous_values`](Self::keep_previous_values)).
+    pub fn keeps_previous_values(&self) -> bool {
+        self.keep_previous
     }
 
     /// Only rows matching this SQL condition. Make it false for rows already done (`body IS NULL`), so the
@@ -279,6 +383,7 @@ impl Backfill {
         match &self.work {
             BatchWork::Set(set) => targets::assigned_columns(set),
             BatchWork::Rust(_) => None,
+            BatchWork::Restore { columns, .. } => Some(columns.clone()),
         }
     }
 }
@@ -293,6 +398,21 @@ impl Backfill {
         ctx: Ctx,
         earlier: &[Operation],
     ) -> Result<Vec<Operation>, DslError> {
+        if let BatchWork::Restore { .. } = self.work {
+            return Err(ctx.irreversible("restoring kept values has no reverse"));
+        }
+        if self.keep_previous {
+            // The kept values are put back even where the migration's own reverse drops the column next:
+            // restoring first also drops the side table, which nothing else would.
+            let columns = self.assigned_columns().ok_or_else(|| {
+                ctx.invalid("keep_previous_values needs SQL assignments whose columns can be read")
+            })?;
+            let restore = BatchWork::Restore {
+                up_position: ctx.position,
+                columns,
+            };
+            return Ok(vec![Operation::Backfill(self.with_work(restore, None))]);
+        }
         let created = earlier.iter().any(|op| match op {
             Operation::CreateTable(t) => t.certainly_creates() == Some(&self.table),
             _ => false,
@@ -319,7 +439,7 @@ impl Backfill {
                     self.table.quoted()
                 )))
             }
-            BatchWork::Set(set) => targets::assigned_columns(set),
+            BatchWork::Set(_) | BatchWork::Restore { .. } => self.assigned_columns(),
         };
         let Some(written) = written else {
             return Err(ctx.irreversible(&format!(
@@ -327,18 +447,19 @@ impl Backfill {
                  overwrote are not known: a derived `down` would undo nothing; {keep}"
             )));
         };
-        let kept: Vec<&String> = written
+        let overwritten: Vec<&String> = written
             .iter()
             .filter(|c| !added.contains(&c.as_str()))
             .collect();
-        if kept.is_empty() {
+        if overwritten.is_empty() {
             return Ok(Vec::new());
         }
-        let kept: Vec<String> = kept.iter().map(|c| crate::ident(c)).collect();
+        let overwritten: Vec<String> = overwritten.iter().map(|c| crate::ident(c)).collect();
         Err(ctx.irreversible(&format!(
             "the backfill overwrites {} of {}, which this migration did not add, and the values it overwrote \
-             are not known: a derived `down` would undo nothing; {keep}",
-            kept.join(", "),
+             are not known: a derived `down` would undo nothing; `.keep_previous_values()` on the backfill \
+             keeps them for a `down` that restores them, or {keep}",
+            overwritten.join(", "),
             self.table.quoted()
         )))
     }

@@ -5,7 +5,7 @@
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::quote_name;
-use crate::ops::{Backfill, BatchWork};
+use crate::ops::{Backfill, BatchWork, DropKeptValues};
 use crate::quote::ident;
 use crate::render::Render;
 
@@ -24,6 +24,12 @@ impl Render for Backfill {
             if assignments.trim().is_empty() {
                 return Err(ctx.invalid("empty SET assignments"));
             }
+        }
+        if self.keep_previous && self.assigned_columns().is_none() {
+            return Err(ctx.invalid(
+                "keep_previous_values needs SQL assignments whose columns can be read (`col = expr, ..`): \
+                 the columns Rust batch code or unusual assignments write are not known",
+            ));
         }
         let pacing = &self.pacing;
         if let Some((min, max)) = pacing.batch_bounds {
@@ -56,6 +62,16 @@ impl Render for Backfill {
                 .to_owned(),
         );
         Ok(out)
+    }
+}
+
+impl Render for DropKeptValues {
+    fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        ctx.name(&self.table, "table")?;
+        Ok(vec![format!(
+            "-- drop the values backfills of {} kept for their downs (side tables next to the migrations table, run by the engine): those downs can no longer restore them",
+            quote_name(&self.table)
+        )])
     }
 }
 
@@ -137,9 +153,23 @@ impl Backfill {
                 "<batch size>".to_owned(),
             )
         };
-        let plan = format!(
-            "-- backfill {table} {batches} in primary-key order{order}, each batch its own transaction{pause}; resumes where it stopped"
-        );
+        let quoted_columns = || {
+            self.assigned_columns()
+                .unwrap_or_default()
+                .iter()
+                .map(|c| ident(c))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let plan = match &self.work {
+            BatchWork::Restore { up_position, .. } => format!(
+                "-- restore {} of {table} from the values the backfill at position {up_position} of the up kept, {batches} in primary-key order{order}, each batch its own transaction{pause}; then drop the side table",
+                quoted_columns()
+            ),
+            _ => format!(
+                "-- backfill {table} {batches} in primary-key order{order}, each batch its own transaction{pause}; resumes where it stopped"
+            ),
+        };
         let rows =
             format!("FROM {table} WHERE {key} > {after}{filter} ORDER BY {columns} LIMIT {limit}");
         let batch = match &self.work {
@@ -149,8 +179,19 @@ impl Backfill {
             BatchWork::Rust(_) => format!(
                 "-- each batch: SELECT * {rows} FOR NO KEY UPDATE and Rust code over those rows (locked until the batch commits), in the batch's transaction"
             ),
+            BatchWork::Restore { .. } => format!(
+                "-- each batch: UPDATE {table} SET ({}) = (<the kept values of the row>) WHERE {key} IN (SELECT {columns} {rows}) AND the row has kept values",
+                quoted_columns()
+            ),
         };
-        let mut lines = vec![plan, batch];
+        let mut lines = vec![plan];
+        if self.keep_previous {
+            lines.push(format!(
+                "-- each batch first keeps {columns} and the previous {} of its rows (locked) in a side table, for the down to restore",
+                quoted_columns()
+            ));
+        }
+        lines.push(batch);
         lines.extend(self.pacing.comment());
         lines
     }

@@ -89,6 +89,9 @@ pub enum Action {
     Backfill(crate::ops::Backfill),
     /// Putting back what a `CREATE OR REPLACE` of the `up` replaced, in a derived `down`.
     Restore(crate::ops::Restore),
+    /// Dropping the values backfills of this table kept
+    /// ([`MigrationBuilder::drop_kept_values`](crate::MigrationBuilder::drop_kept_values)).
+    DropKept(crate::Name),
     /// Nothing: a comment of the plan, such as which branch of a
     /// [`MigrationBuilder::since_pg`](crate::MigrationBuilder::since_pg) runs.
     Note,
