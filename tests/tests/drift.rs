@@ -130,3 +130,82 @@ fn objects_of_repeatable_migrations_are_not_drift() {
     let run = cli.run(&["drift"]).expect_code(0);
     assert!(run.stdout.contains("no drift"), "{}", run.stdout);
 }
+
+/// `fleet drift`: every schema target compared, one scratch build per distinct applied version; a change by
+/// hand in one tenant is named for that tenant only.
+#[test]
+fn fleet_drift_builds_once_per_version_and_names_the_drifted_tenant() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("fleet", &db);
+    cli.run(&["fleet", "up", "--schemas", "t1,t2,t3"])
+        .expect_code(0);
+    cli.run(&[
+        "fleet",
+        "up",
+        "--schemas",
+        "t4",
+        "--to",
+        "20260601000002_add_note",
+    ])
+    .expect_code(0);
+    let clean = cli
+        .run(&["fleet", "drift", "--schemas", "t1,t2,t3,t4"])
+        .expect_code(0);
+    assert!(
+        clean.stdout.contains("4 target(s) compared")
+            && clean
+                .stdout
+                .contains("(2 scratch build(s)): 0 drifted, 4 without drift"),
+        "{}",
+        clean.stdout
+    );
+    db.exec("CREATE INDEX by_hand ON t2.items (id); GRANT SELECT ON t3.items TO PUBLIC");
+    let drifted = cli
+        .run(&["fleet", "drift", "--schemas", "t1,t2,t3,t4"])
+        .expect_code(DRIFT);
+    let out = &drifted.stdout;
+    let t2 = "t2: 1 object(s) differ\n  table t2.items: changed\n      +   CREATE INDEX by_hand ON t2.items USING btree (id)\n";
+    let t3 =
+        "t3: 1 object(s) differ\n  table t3.items: changed\n      +   grant SELECT to PUBLIC\n";
+    assert!(out.contains(t2) && out.contains(t3), "{out}");
+    assert!(!out.contains("t1:") && !out.contains("t4:"), "{out}");
+    assert!(out.contains("2 drifted, 2 without drift"), "{out}");
+    let json = cli
+        .run(&["fleet", "drift", "--schemas", "t1,t2,t3,t4", "--json"])
+        .expect_code(DRIFT);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("JSON");
+    assert_eq!(value["summary"]["builds"], 2);
+    assert_eq!(value["summary"]["drifted"], 2);
+    assert_eq!(value["targets"][0]["drift"], serde_json::json!([]));
+}
+
+/// Database targets: each compared whole, the scratch database built once for the two at one version.
+#[test]
+fn fleet_drift_over_databases() {
+    let (a, b) = (TestDb::new(), TestDb::new());
+    let cli = FixtureCli::new("fleet", &a);
+    let urls = format!("{},{}", a.url(), b.url());
+    cli.run(&["fleet", "up", "--urls", &urls]).expect_code(0);
+    let clean = cli.run(&["fleet", "drift", "--urls", &urls]).expect_code(0);
+    assert!(
+        clean.stdout.contains("2 target(s) compared with the schema their applied migrations give (1 scratch build(s)): 0 drifted"),
+        "{}",
+        clean.stdout
+    );
+    b.exec("CREATE TABLE public.hotfix (id int)");
+    let drifted = cli
+        .run(&["fleet", "drift", "--urls", &urls])
+        .expect_code(DRIFT);
+    assert!(
+        drifted
+            .stdout
+            .contains("table public.hotfix: added (by no migration)"),
+        "{}",
+        drifted.stdout
+    );
+    assert!(
+        drifted.stdout.contains("1 drifted, 1 without drift"),
+        "{}",
+        drifted.stdout
+    );
+}

@@ -36,6 +36,6 @@ pub use options::{Canary, FleetOptions, OnBusy, OnError, DEFAULT_PARALLEL, DEFAU
 pub use report::{
     FleetReport, Phase, StopReason, TargetError, TargetReport, TargetState, TargetStatus,
 };
-pub use run::Fleet;
+pub use run::{Fleet, TargetSession};
 pub use stop::Stop;
 pub use target::{Location, Target};

@@ -237,6 +237,38 @@ impl<'a, 'c> Fleet<'a, 'c> {
         schedule::run(&self.read_plan(), stop, &|_| {}, &work);
     }
 
+    /// Reads every target on a session of its own (`search_path` set for a schema target), without a lock:
+    /// `each` gets the target's index and its session with its migrations table, or why none could be
+    /// opened, from the workers' threads, as the targets are reached. What `each` reads is its own business;
+    /// it must change nothing.
+    pub fn read_each(
+        &self,
+        stop: &Stop,
+        each: &(dyn Fn(usize, Result<TargetSession<'_>, TargetError>) + Sync),
+    ) {
+        let pool = Pool::new(self.options.parallel);
+        let work = |i: usize| {
+            match self.session(&pool, i) {
+                Ok((mut session, table)) => {
+                    each(
+                        i,
+                        Ok(TargetSession {
+                            client: &mut session.client,
+                            table: &table,
+                        }),
+                    );
+                    pool.checkin(&self.targets[i], session);
+                }
+                Err(e) => each(i, Err(e)),
+            }
+            Attempt::Finished {
+                result: (),
+                failed: false,
+            }
+        };
+        schedule::run(&self.read_plan(), stop, &|_| {}, &work);
+    }
+
     fn read_plan(&self) -> Plan<'_> {
         Plan {
             servers: &self.servers,
@@ -675,3 +707,18 @@ fn version_after(
 
 #[cfg(test)]
 mod tests;
+
+/// A target's session as [`Fleet::read_each`] lends it: `search_path` set for a schema target, with the
+/// target's migrations table.
+pub struct TargetSession<'s> {
+    pub client: &'s mut Client,
+    pub table: &'s MigrationsTable,
+}
+
+impl std::fmt::Debug for TargetSession<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TargetSession")
+            .field("table", &self.table)
+            .finish_non_exhaustive()
+    }
+}

@@ -141,6 +141,16 @@ impl SchemaObject {
         self.kind
     }
 
+    /// The same object under `name`, its header's remainder and every line passed through `map`.
+    pub(crate) fn with_text(&self, name: String, map: impl Fn(&str) -> String) -> SchemaObject {
+        SchemaObject {
+            kind: self.kind,
+            name,
+            summary: map(&self.summary),
+            lines: self.lines.iter().map(|line| map(line)).collect(),
+        }
+    }
+
     /// Schema-qualified name (functions with their argument types).
     pub fn name(&self) -> &str {
         &self.name

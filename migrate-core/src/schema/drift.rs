@@ -18,6 +18,17 @@ pub enum Change {
     Changed,
 }
 
+impl Change {
+    /// What happened, as the drift reports say it.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            Change::Added => "added (by no migration)",
+            Change::Missing => "missing (a migration made it)",
+            Change::Changed => "changed",
+        }
+    }
+}
+
 /// One object that differs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Drift {

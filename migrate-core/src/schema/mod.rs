@@ -22,8 +22,10 @@ mod description;
 pub mod drift;
 mod relations;
 mod rows;
+mod slice;
 
 pub use description::{Kind, SchemaDescription, SchemaObject, HEADER};
+pub use slice::SchemaSlice;
 
 use postgres::{Client, IsolationLevel};
 
@@ -39,6 +41,28 @@ use crate::history::MigrationsTable;
 pub fn describe(client: &mut Client, table: &MigrationsTable) -> Result<SchemaDescription, Error> {
     read_only(client, "describe the schema", |tx| {
         catalog::describe(tx, table)
+    })
+}
+
+/// [`describe`] by schema, for a database whose schemas are a fleet's targets: one slice per schema (its
+/// objects and itself), the engine's tables left out in every schema (each schema target has its own
+/// migrations table, named as `table`). Objects of the whole database (extensions, casts, event triggers,
+/// default privileges) are in no slice. One description for all the schemas: read schema by schema, each
+/// read scanned the whole catalog. Reads as [`describe`] does.
+pub fn describe_schemas(
+    client: &mut Client,
+    table: &MigrationsTable,
+) -> Result<Vec<SchemaSlice>, Error> {
+    read_only(client, "describe the schemas", |tx| {
+        tx.execute(
+            "SELECT pg_catalog.set_config($1, 'on', true)",
+            &[&query::BOOKKEEPING_IN_EVERY_SCHEMA],
+        )
+        .map_err(|error| Error::Database {
+            context: "cannot leave out the engine's tables of every schema".to_owned(),
+            error,
+        })?;
+        Ok(SchemaSlice::by_schema(catalog::describe(tx, table)?))
     })
 }
 

@@ -108,6 +108,10 @@ pub(super) fn acl_changes(actual: &str, base: &str, owner: &str) -> String {
     )
 }
 
+/// The setting under which the engine's tables are left out in every schema, not only the migrations table's
+/// (see [`describe_schemas`](super::describe_schemas)): each tenant schema of a fleet has its own.
+pub(super) const BOOKKEEPING_IN_EVERY_SCHEMA: &str = "migrate.bookkeeping_in_every_schema";
+
 /// `(schema, name)` pairs left out: the migrations table and the engine's tables named after it.
 pub(crate) fn bookkeeping_filter(table: &MigrationsTable, schema: &str, name: &str) -> String {
     let names: Vec<String> = std::iter::once(table.name().to_owned())
@@ -124,7 +128,8 @@ pub(crate) fn bookkeeping_filter(table: &MigrationsTable, schema: &str, name: &s
         .replace('%', "\\%")
         .replace('_', "\\_");
     format!(
-        "NOT coalesce({schema} = {} AND ({name} IN ({}) OR {name} LIKE {}), false)",
+        "NOT coalesce(({schema} = {} OR current_setting('{BOOKKEEPING_IN_EVERY_SCHEMA}', true) = 'on') \
+         AND ({name} IN ({}) OR {name} LIKE {}), false)",
         literal(table.schema()),
         names.join(", "),
         literal(&format!("{side_tables}%"))
@@ -146,7 +151,8 @@ mod tests {
         let table = MigrationsTable::new("app", "it's").expect("valid name");
         assert_eq!(
             bookkeeping_filter(&table, "n.nspname", "c.relname"),
-            "NOT coalesce(n.nspname = 'app' AND (c.relname IN ('it''s', 'it''s_backfill', 'it''s_failed', \
+            "NOT coalesce((n.nspname = 'app' OR current_setting('migrate.bookkeeping_in_every_schema', true) = 'on') \
+             AND (c.relname IN ('it''s', 'it''s_backfill', 'it''s_failed', \
              'it''s_previous', 'it''s_journal', 'it''s_kept') OR c.relname LIKE 'it''s\\_kept\\_%'), false)"
         );
     }

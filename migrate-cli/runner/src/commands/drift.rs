@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use anyhow::{bail, Context as _, Result};
-use migrate_core::schema::drift::{compare, Change, Drift, Ignore};
+use migrate_core::schema::drift::{compare, Drift, Ignore};
 use migrate_core::{Migration, Migrator, State, UpTarget};
 
 use super::context::Context;
@@ -64,14 +64,7 @@ pub(super) fn drift(context: &Context<'_>, json: bool, ignore: &[String]) -> Res
     drop(scratch_client);
     drop(scratch);
     let live = migrate_core::schema::describe(&mut client, &settings.table)?;
-    let mut patterns = settings
-        .config
-        .file
-        .drift_ignore
-        .clone()
-        .unwrap_or_default();
-    patterns.extend(ignore.iter().cloned());
-    let drifts = compare(&expected, &live, &Ignore::new(patterns));
+    let drifts = compare(&expected, &live, &ignore_patterns(settings, ignore));
     if json {
         let report = serde_json::json!({
             "database": db.display,
@@ -101,14 +94,21 @@ fn print(drifts: &[Drift], database: &str, applied: usize) {
         drifts.len()
     );
     for d in drifts {
-        let what = match d.change {
-            Change::Added => "added (by no migration)",
-            Change::Missing => "missing (a migration made it)",
-            Change::Changed => "changed",
-        };
-        outln!("  {} {}: {what}", d.kind, d.name);
+        outln!("  {} {}: {}", d.kind, d.name, d.change.describe());
         for line in &d.lines {
             outln!("      {line}");
         }
     }
+}
+
+/// What `drift` leaves out: `drift_ignore` of `migrate.toml` and the command's `--ignore` patterns.
+pub(crate) fn ignore_patterns(settings: &crate::Settings, extra: &[String]) -> Ignore {
+    let mut patterns = settings
+        .config
+        .file
+        .drift_ignore
+        .clone()
+        .unwrap_or_default();
+    patterns.extend(extra.iter().cloned());
+    Ignore::new(patterns)
 }

@@ -6,6 +6,7 @@ mod create;
 mod database;
 mod down;
 mod drift;
+pub(crate) use drift::ignore_patterns as drift_ignore;
 mod kept;
 mod lint;
 mod redo;

@@ -81,6 +81,9 @@ pub enum FleetCommand {
     /// Where every target stands: versions, behind, expanded, problems, unreachable; exit status 5 on a
     /// problem (CHANGED, MISSING FILE, FAILED, OUT OF ORDER, RENAMED), 1 when a target cannot be read.
     Status(FleetStatusArgs),
+    /// Compare every target's live schema with the one its applied migrations give (built on a scratch
+    /// database once per distinct applied set; a schema target on its schema alone); exit 9 when one drifted.
+    Drift(FleetDriftArgs),
     /// Print the SQL that `fleet up` would run, once for each group of targets with the same pending
     /// migrations, changing nothing.
     Sql(FleetSqlArgs),
@@ -132,6 +135,16 @@ pub struct FleetStatusArgs {
     /// Also exit with status 5 when a target has pending migrations (a gate that every target is current).
     #[arg(long)]
     pub fail_on_pending: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetDriftArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Leave out objects whose `kind name` matches, `*` for any run of characters; adds to drift_ignore in
+    /// migrate.toml. Repeatable.
+    #[arg(long, value_name = "PATTERN")]
+    pub ignore: Vec<String>,
 }
 
 #[derive(Debug, Args)]

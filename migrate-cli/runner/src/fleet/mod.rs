@@ -1,4 +1,4 @@
-//! `migrate fleet up|down|status|sql`: the same migrations over many targets (a database or a schema per
+//! `migrate fleet up|down|status|drift|sql`: the same migrations over many targets (a database or a schema per
 //! tenant, shards on several servers), with the engine's [`migrate_core::fleet`]. Here: the target list
 //! from the command line or `[fleet]` in `migrate.toml` (`config`), the sessions (`connector`), the
 //! progress display (`progress`), the summary and JSON report (`summary`), SIGINT/SIGTERM, and the
@@ -13,6 +13,7 @@
 pub(crate) mod args;
 mod config;
 mod connector;
+mod drift;
 pub(crate) mod embed;
 mod progress;
 mod summary;
@@ -56,6 +57,7 @@ pub fn run(
         FleetCommand::Down(args) => down(settings, migrator, &connector, args),
         FleetCommand::Status(args) => status(settings, registry, migrator, &connector, args),
         FleetCommand::Sql(args) => sql_command(settings, migrator, &connector, args),
+        FleetCommand::Drift(args) => drift::drift(settings, registry, migrator, &connector, args),
     }
 }
 
