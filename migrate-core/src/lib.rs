@@ -89,6 +89,7 @@ runtime! {
     #[doc(hidden)]
     pub mod plan;
     mod previous;
+    pub mod production;
     mod registry;
     mod retry;
     mod runner;

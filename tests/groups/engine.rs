@@ -30,6 +30,8 @@ mod lock_timeout;
 mod online;
 #[path = "../tests/permissions.rs"]
 mod permissions;
+#[path = "../tests/production.rs"]
+mod production;
 #[path = "../tests/restart.rs"]
 mod restart;
 #[path = "../tests/resumable.rs"]

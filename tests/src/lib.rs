@@ -1129,6 +1129,7 @@ pub mod pg_versions;
 pub mod pooler;
 pub mod proxy;
 pub mod resume;
+pub mod role;
 pub mod roundtrip;
 pub mod scaffold;
 pub mod skip;

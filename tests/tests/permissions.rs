@@ -2,42 +2,8 @@
 //! the missing right named, so nothing is half-applied or half-recorded.
 
 use tests::cli::{FixtureCli, Run};
+use tests::role::Role;
 use tests::TestDb;
-
-/// A login role of its own for one test, dropped (after the test's database) when it goes out of scope.
-struct Role {
-    name: String,
-    admin_url: String,
-}
-
-impl Role {
-    fn new(db: &TestDb, suffix: &str) -> Role {
-        let name = format!("{}_{suffix}", db.name());
-        db.exec(&format!("CREATE ROLE \"{name}\" LOGIN"));
-        // PostgreSQL 14 and older let every role create in `public`; 15 made that opt-in. Take it away here so
-        // the role starts with the same rights on every major.
-        db.exec("REVOKE CREATE ON SCHEMA public FROM PUBLIC");
-        Role {
-            name,
-            admin_url: db.admin_url().to_owned(),
-        }
-    }
-
-    /// `db`'s URL as this role.
-    fn url(&self, db: &TestDb) -> String {
-        let mut url = url::Url::parse(db.url()).expect("URL");
-        url.set_username(&self.name).expect("user");
-        url.to_string()
-    }
-}
-
-impl Drop for Role {
-    fn drop(&mut self) {
-        if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
-            let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS \"{}\"", self.name));
-        }
-    }
-}
 
 fn run_as(fixture: &str, url: &str, args: &[&str]) -> Run {
     FixtureCli::with_url(fixture, url).run(args)
