@@ -143,7 +143,8 @@ pub(crate) fn run(
     };
     let finish: &mut dyn FnMut(&mut postgres::Transaction<'_>) -> Result<(), postgres::Error> =
         &mut finish;
-    let walk = plan_walk(conn, spec, origin, progress, context.table)?;
+    let mut walk = plan_walk(conn, spec, origin, progress, context.table)?;
+    walk.restoring = restoring.is_some();
     let start = start_position(conn, &walk, events)?;
 
     // Waiting for the WAL flush of every small batch would dominate the run. Without it, a server crash
@@ -225,6 +226,7 @@ fn plan_walk<'a>(
     };
     Ok(Walk {
         keep,
+        restoring: false,
         spec,
         origin,
         record: Record {
@@ -493,6 +495,8 @@ struct Walk<'a> {
     record: Record<'a>,
     /// Where each batch keeps the values it overwrites, with `keep_previous_values`.
     keep: Option<kept::Keeping>,
+    /// The walk puts back kept values (a `down`'s restore).
+    restoring: bool,
 }
 
 impl Walk<'_> {

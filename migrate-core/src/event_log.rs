@@ -99,6 +99,7 @@ impl Event<'_> {
                 rows,
                 elapsed,
                 pauses,
+                ..
             } => backfill_finished(name, table, *rows, *elapsed, pauses),
             Event::BackfillRestarted {
                 name,
@@ -576,6 +577,7 @@ mod tests {
                 name: "m",
                 table: "t",
                 rows: 2000,
+                restored: false,
                 elapsed: Duration::from_millis(400),
                 pauses: &[],
             },

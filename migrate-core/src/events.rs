@@ -112,6 +112,8 @@ pub enum Event<'a> {
         table: &'a str,
         /// Rows done by this run.
         rows: u64,
+        /// The walk put back values a backfill kept (the `down` of a backfill with `keep_previous_values`).
+        restored: bool,
         elapsed: Duration,
         pauses: &'a [crate::PauseTotal],
     },

@@ -48,7 +48,13 @@ fn down_puts_back_exactly_what_the_backfill_overwrote_and_drops_the_side_table()
     // A row the app writes after the backfill has nothing kept: the down leaves it.
     db.exec("INSERT INTO users VALUES (5000, 'Late@Example.COM', 'late')");
     let down = cli.run(&["down"]).expect_code(0);
-    assert!(down.stdout.contains(BACKFILL), "{}", down.stdout);
+    assert!(
+        down.stdout.contains(&format!(
+            "{BACKFILL}: restored the kept values of \"users\": 2572 rows"
+        )),
+        "{}",
+        down.stdout
+    );
     db.exec("DELETE FROM users WHERE id = 5000");
     assert_eq!(
         contents(&db, "users", "id"),

@@ -64,10 +64,16 @@ fn print_backfill_event(event: Event<'_>) {
             rows,
             elapsed,
             pauses,
+            restored,
         } => {
             crate::backfill_bar::clear();
+            let done = if restored {
+                "restored the kept values of"
+            } else {
+                "backfilled"
+            };
             outln!(
-                "{name}: backfilled {table}: {}",
+                "{name}: {done} {table}: {}",
                 crate::pacing::summary(rows, elapsed, pauses)
             );
         }

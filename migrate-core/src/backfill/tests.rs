@@ -109,6 +109,7 @@ fn walk<'a>(spec: &'a Backfill, origin: &'a Origin<'a>, keys: Vec<Key>) -> Walk<
         keys,
         filter,
         keep: None,
+        restoring: false,
         record: Record {
             table: "public.migrations_backfills".to_owned(),
             migration: "20240101000001_fill",

@@ -204,6 +204,7 @@ impl<'w> Walker<'w> {
             name: self.walk.origin.migration.name(),
             table: &self.walk.target,
             rows: self.done - self.done_at_start,
+            restored: self.walk.restoring,
             elapsed: self.started.elapsed(),
             pauses: self.throttle.totals(),
         });
