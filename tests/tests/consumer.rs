@@ -246,7 +246,12 @@ fn private_cargo_home(target: &Path) -> PathBuf {
 /// extracted sources in the private `CARGO_HOME`'s `registry/src/-<hash of the temporary registry's path>/` and
 /// their builds in `target` (only this test builds there).
 fn forget_packaged_builds(target: &Path, home: &Path) {
-    let names = ["migrate-dsl", "migrate-core", "migrate-cli"];
+    let names = [
+        "migrate-dsl",
+        "migrate-core",
+        "migrate-runner",
+        "migrate-cli",
+    ];
     let src = home.join("registry").join("src");
     for registry in std::fs::read_dir(&src).into_iter().flatten().flatten() {
         if !registry.file_name().to_string_lossy().starts_with('-') {
