@@ -249,16 +249,24 @@ impl Kept {
 
     /// Drops the side table and its entry, in the restore's last transaction.
     pub(crate) fn forget(&self, tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
-        tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", self.side))?;
-        tx.execute(
-            &format!(
-                "DELETE FROM {} WHERE migration = $1 AND position = $2",
-                self.registry
-            ),
-            &[&self.migration, &self.position],
-        )?;
-        Ok(())
+        forget(tx, &self.registry, &self.side, &self.migration, self.position)
     }
+}
+
+/// Drops one side table and its entry in `registry`.
+fn forget(
+    conn: &mut impl GenericClient,
+    registry: &str,
+    side: &str,
+    migration: &str,
+    position: i32,
+) -> Result<(), postgres::Error> {
+    conn.batch_execute(&format!("DROP TABLE IF EXISTS {side}"))?;
+    conn.execute(
+        &format!("DELETE FROM {registry} WHERE migration = $1 AND position = $2"),
+        &[&migration, &position],
+    )?;
+    Ok(())
 }
 
 /// One entry of the list of kept values, for `migrate kept`.
@@ -280,28 +288,57 @@ pub struct KeptValues {
     pub bytes: i64,
 }
 
-/// Every kept set of values, oldest migration first.
+/// Which kept values.
+#[derive(Debug, Clone, Copy)]
+pub enum KeptSelection<'a> {
+    /// Those of one migration's backfills.
+    Migration(&'a str),
+    /// Those of backfills of one table (quoted as the migrations name it, or as `drop_kept_values` does).
+    Table(&'a str),
+    /// All of them.
+    All,
+}
+
+impl KeptSelection<'_> {
+    /// The condition on the list's rows, with its one parameter (`$1`).
+    fn condition(&self) -> (&'static str, &str) {
+        match *self {
+            KeptSelection::Migration(name) => ("migration = $1", name),
+            // The same table however it is named (`"orders"`, `"public"."orders"`), or, gone, the same text.
+            KeptSelection::Table(target) => (
+                "coalesce(pg_catalog.to_regclass(target) = pg_catalog.to_regclass($1), target = $1)",
+                target,
+            ),
+            // Every row; the one parameter is there, unused.
+            KeptSelection::All => ("$1::text = ''", ""),
+        }
+    }
+}
+
+/// The selected kept values, oldest migration first, their rows counted (the statistics of a side table just
+/// filled are not there yet).
 pub fn list(
     conn: &mut impl GenericClient,
     table: &MigrationsTable,
+    selection: KeptSelection<'_>,
 ) -> Result<Vec<KeptValues>, postgres::Error> {
     let registry = registry(table);
     if !crate::history::relation_exists(conn, &registry)? {
         return Ok(Vec::new());
     }
+    let (condition, param) = selection.condition();
     let rows = conn.query(
         &format!(
             "SELECT migration, position, target, columns, side_table, \
              pg_catalog.to_regclass(side_table) IS NOT NULL, \
              COALESCE(pg_catalog.pg_total_relation_size(pg_catalog.to_regclass(side_table)), 0) \
-             FROM {registry} ORDER BY migration, position"
+             FROM {registry} WHERE {condition} ORDER BY migration, position"
         ),
-        &[],
+        &[&param],
     )?;
     let mut kept = Vec::with_capacity(rows.len());
     for r in rows {
         let side_table: String = r.get(4);
-        // Counted: the statistics of a side table just filled are not there yet.
         let rows = match r.get::<_, bool>(5) {
             true => conn
                 .query_one(&format!("SELECT pg_catalog.count(*) FROM {side_table}"), &[])?
@@ -321,54 +358,25 @@ pub fn list(
     Ok(kept)
 }
 
-/// Which kept values to drop.
-#[derive(Debug, Clone, Copy)]
-pub enum KeptSelection<'a> {
-    /// Those of one migration's backfills.
-    Migration(&'a str),
-    /// Those of backfills of one table (quoted as the migrations name it, or as `drop_kept_values` does).
-    Table(&'a str),
-    /// All of them.
-    All,
-}
-
-/// Drops the selected kept values (side tables and entries) in the caller's transaction; returns what was
-/// dropped. The `down`s of their backfills can no longer restore them, and say so.
+/// Drops the selected kept values (side tables and entries) in the caller's transaction, without reading
+/// them (a contract's `drop_kept_values` runs in its migration's transaction); returns how many. The
+/// `down`s of their backfills can no longer restore them, and say so.
 pub(crate) fn drop_kept(
-    tx: &mut impl GenericClient,
+    conn: &mut impl GenericClient,
     table: &MigrationsTable,
     selection: KeptSelection<'_>,
-) -> Result<Vec<KeptValues>, postgres::Error> {
-    let all = list(tx, table)?;
-    let chosen: Vec<KeptValues> = all
-        .into_iter()
-        .filter(|k| match selection {
-            KeptSelection::Migration(name) => k.migration == name,
-            KeptSelection::Table(target) => same_table(tx, &k.table, target).unwrap_or(false),
-            KeptSelection::All => true,
-        })
-        .collect();
+) -> Result<usize, postgres::Error> {
     let registry = registry(table);
-    for kept in &chosen {
-        tx.batch_execute(&format!("DROP TABLE IF EXISTS {}", kept.side_table))?;
-        tx.execute(
-            &format!("DELETE FROM {registry} WHERE migration = $1 AND position = $2"),
-            &[&kept.migration, &kept.position],
-        )?;
+    if !crate::history::relation_exists(conn, &registry)? {
+        return Ok(0);
     }
-    Ok(chosen)
-}
-
-/// Whether two names of a table are the same table (`"orders"` and `"public"."orders"`), or the same text
-/// when neither exists any more.
-fn same_table(
-    conn: &mut impl GenericClient,
-    a: &str,
-    b: &str,
-) -> Result<bool, postgres::Error> {
-    let row = conn.query_one(
-        "SELECT COALESCE(pg_catalog.to_regclass($1) = pg_catalog.to_regclass($2), $1 = $2)",
-        &[&a, &b],
+    let (condition, param) = selection.condition();
+    let chosen = conn.query(
+        &format!("SELECT side_table, migration, position FROM {registry} WHERE {condition}"),
+        &[&param],
     )?;
-    Ok(row.get(0))
+    for row in &chosen {
+        forget(conn, &registry, row.get(0), row.get(1), row.get(2))?;
+    }
+    Ok(chosen.len())
 }

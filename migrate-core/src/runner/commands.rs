@@ -329,7 +329,7 @@ impl<'a> Migrator<'a> {
     /// The values that backfills with `keep_previous_values` kept for their `down`s, oldest migration first.
     /// Read-only; no lock.
     pub fn kept_values(&self, client: &mut Client) -> Result<Vec<KeptValues>, Error> {
-        crate::backfill::kept::list(client, &self.table)
+        crate::backfill::kept::list(client, &self.table, KeptSelection::All)
             .map_err(Error::database("cannot read the kept values".to_owned()))
     }
 
@@ -344,7 +344,10 @@ impl<'a> Migrator<'a> {
             let mut tx = client
                 .transaction()
                 .map_err(Error::database("cannot start a transaction".to_owned()))?;
-            let dropped = crate::backfill::kept::drop_kept(&mut tx, &self.table, selection)
+            // Listed first, rows counted, for the report.
+            let dropped = crate::backfill::kept::list(&mut tx, &self.table, selection)
+                .map_err(Error::database("cannot read the kept values".to_owned()))?;
+            crate::backfill::kept::drop_kept(&mut tx, &self.table, selection)
                 .map_err(Error::database("cannot drop the kept values".to_owned()))?;
             tx.commit()
                 .map_err(Error::database("cannot commit the drop of kept values".to_owned()))?;
