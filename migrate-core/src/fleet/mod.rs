@@ -38,4 +38,4 @@ pub use report::{
 };
 pub use run::{Fleet, TargetSession};
 pub use stop::Stop;
-pub use target::{Location, Target};
+pub use target::{set_search_path, Location, Target};

@@ -104,7 +104,7 @@ pub struct Location {
 
 /// Sets the session's `search_path` to exactly `schema` and then `extra`, for this session only: unqualified
 /// names in migrations land in the schema, and nothing else of the server's or role's path is searched.
-pub(crate) fn set_search_path(
+pub fn set_search_path(
     client: &mut postgres::Client,
     schema: &str,
     extra: &[String],

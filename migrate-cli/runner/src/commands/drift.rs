@@ -5,9 +5,9 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{anyhow, Context as _, Result};
 use migrate_core::schema::drift::{compare, Drift, Ignore};
-use migrate_core::{Migration, Migrator, State, UpTarget};
+use migrate_core::{Migration, MigrationsTable, Migrator, Registry, State, Status, UpTarget};
 
 use super::context::Context;
 use crate::scratch::Scratch;
@@ -18,51 +18,22 @@ pub(super) fn drift(context: &Context<'_>, json: bool, ignore: &[String]) -> Res
     let db = context.target()?;
     let mut client = db.connect(settings.connect_timeout)?;
     let status = context.migrator().status(&mut client)?;
-    let unknown: Vec<&str> = status
-        .migrations
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.state,
-                State::Missing | State::Ahead | State::Squashed | State::Failed
-            )
-        })
-        .map(|e| e.name.as_str())
-        .collect();
-    if !unknown.is_empty() {
-        bail!(
+    let applied = applied_files(&status, context.registry.migrations.as_slice()).map_err(|unknown| {
+        anyhow!(
             "cannot build the schema the applied migrations give: {} {} applied without a file here, or failed \
              part-way (see `status`), so no scratch database can be brought to the same version",
             unknown.join(", "),
             if unknown.len() == 1 { "is" } else { "are" }
-        );
-    }
-    // A set: with thousands of migrations, a search of the entries per file would be quadratic.
-    let applied_names: std::collections::HashSet<&str> = status
-        .migrations
-        .iter()
-        .filter(|e| e.applied.is_some())
-        .map(|e| e.name.as_str())
-        .collect();
-    let applied: Vec<Migration> = context
-        .registry
-        .migrations
-        .iter()
-        .filter(|m| applied_names.contains(m.name()))
-        .copied()
-        .collect();
-    let scratch = Scratch::create(&db, settings, "drift", "drift")?;
-    let mut scratch_client = scratch.target().connect(settings.connect_timeout)?;
-    // Repeatable migrations too: the objects they define are the migrations', not changes by hand.
-    Migrator::new(&applied)
-        .repeatables(context.registry.repeatables.as_slice())
-        .table(settings.table.clone())
-        .timeouts(settings.timeouts.clone())
-        .run_up(&mut scratch_client, &UpTarget::All, &mut |_| {})
-        .context("the applied migrations do not apply to an empty database")?;
-    let expected = migrate_core::schema::describe(&mut scratch_client, &settings.table)?;
-    drop(scratch_client);
-    drop(scratch);
+        )
+    })?;
+    let expected = on_scratch(
+        settings,
+        &db,
+        ("drift", context.registry),
+        (&applied, &settings.table),
+        |_| Ok(()),
+        |scratch| Ok(migrate_core::schema::describe(scratch, &settings.table)?),
+    )?;
     let live = migrate_core::schema::describe(&mut client, &settings.table)?;
     let drifts = compare(&expected, &live, &ignore_patterns(settings, ignore));
     if json {
@@ -82,6 +53,65 @@ pub(super) fn drift(context: &Context<'_>, json: bool, ignore: &[String]) -> Res
     })
 }
 
+/// The migrations `status` records as applied, as files of `migrations`, in their order; or the names of
+/// those no scratch database can be brought to: applied without a file here (missing, ahead, squashed) or
+/// failed part-way.
+pub(crate) fn applied_files(
+    status: &Status,
+    migrations: &[Migration],
+) -> std::result::Result<Vec<Migration>, Vec<String>> {
+    let unknown: Vec<String> = status
+        .migrations
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.state,
+                State::Missing | State::Ahead | State::Squashed | State::Failed
+            )
+        })
+        .map(|e| e.name.clone())
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    // A set: with thousands of migrations, a search of the entries per file would be quadratic.
+    let applied: std::collections::HashSet<&str> = status
+        .migrations
+        .iter()
+        .filter(|e| e.applied.is_some())
+        .map(|e| e.name.as_str())
+        .collect();
+    Ok(migrations
+        .iter()
+        .filter(|m| applied.contains(m.name()))
+        .copied()
+        .collect())
+}
+
+/// The schema `applied` gives with `table` as the migrations table: a scratch database of `db`'s server
+/// (for `command`'s messages) created, `prepare`d, brought to exactly `applied` and the registry's
+/// repeatable migrations (the objects they define are the migrations', not changes by hand), `describe`d,
+/// and dropped.
+pub(crate) fn on_scratch<T>(
+    settings: &crate::Settings,
+    db: &crate::connect::Target,
+    (command, registry): (&str, &Registry),
+    (applied, table): (&[Migration], &MigrationsTable),
+    prepare: impl FnOnce(&mut postgres::Client) -> Result<()>,
+    describe: impl FnOnce(&mut postgres::Client) -> Result<T>,
+) -> Result<T> {
+    let scratch = Scratch::create(db, settings, "drift", command)?;
+    let mut client = scratch.target().connect(settings.connect_timeout)?;
+    prepare(&mut client)?;
+    Migrator::new(applied)
+        .repeatables(registry.repeatables.as_slice())
+        .table(table.clone())
+        .timeouts(settings.timeouts.clone())
+        .run_up(&mut client, &UpTarget::All, &mut |_| {})
+        .context("the applied migrations do not apply to an empty database")?;
+    describe(&mut client)
+}
+
 fn print(drifts: &[Drift], database: &str, applied: usize) {
     if drifts.is_empty() {
         outln!(
@@ -93,6 +123,11 @@ fn print(drifts: &[Drift], database: &str, applied: usize) {
         "drift on {database}: {} object(s) differ from the schema its {applied} applied migration(s) give",
         drifts.len()
     );
+    print_objects(drifts);
+}
+
+/// Each object that differs, with its lines.
+pub(crate) fn print_objects(drifts: &[Drift]) {
     for d in drifts {
         outln!("  {} {}: {}", d.kind, d.name, d.change.describe());
         for line in &d.lines {

@@ -6,7 +6,9 @@ mod create;
 mod database;
 mod down;
 mod drift;
-pub(crate) use drift::ignore_patterns as drift_ignore;
+pub(crate) use drift::{
+    applied_files, ignore_patterns as drift_ignore, on_scratch, print_objects as print_drift,
+};
 mod kept;
 mod lint;
 mod redo;

@@ -8,14 +8,13 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use anyhow::{Context as _, Result};
-use migrate_core::fleet::{Fleet, Target};
+use migrate_core::fleet::{set_search_path, Fleet, Target};
 use migrate_core::schema::drift::{compare, Drift};
 use migrate_core::schema::{SchemaDescription, SchemaSlice};
-use migrate_core::{Migration, Migrator, Registry, State, UpTarget};
+use migrate_core::{Migration, Migrator, Registry};
 
 use super::args::FleetDriftArgs;
 use super::{checked, config, signal_exit, watch_signals, CliConnector};
-use crate::scratch::Scratch;
 use crate::stdio::{errln, outln};
 
 /// What one target gave: the migrations it records as applied, in the order of the folder, and its live
@@ -146,36 +145,14 @@ fn read_target(
         .table(table.clone())
         .status(client)
         .map_err(|e| e.to_string())?;
-    let unknown: Vec<&str> = status
-        .migrations
-        .iter()
-        .filter(|e| {
-            matches!(
-                e.state,
-                State::Missing | State::Ahead | State::Squashed | State::Failed
+    let applied =
+        crate::commands::applied_files(&status, registry.migrations.as_slice()).map_err(|unknown| {
+            format!(
+                "cannot build the schema its applied migrations give: {} applied without a file here, or \
+                 failed part-way (see `fleet status`)",
+                unknown.join(", ")
             )
-        })
-        .map(|e| e.name.as_str())
-        .collect();
-    if !unknown.is_empty() {
-        return Err(format!(
-            "cannot build the schema its applied migrations give: {} applied without a file here, or failed \
-             part-way (see `fleet status`)",
-            unknown.join(", ")
-        ));
-    }
-    let applied_names: std::collections::HashSet<&str> = status
-        .migrations
-        .iter()
-        .filter(|e| e.applied.is_some())
-        .map(|e| e.name.as_str())
-        .collect();
-    let applied = registry
-        .migrations
-        .iter()
-        .filter(|m| applied_names.contains(m.name()))
-        .copied()
-        .collect();
+        })?;
     let live = match &target.schema {
         None => Described::Database(
             migrate_core::schema::describe(client, table).map_err(|e| e.to_string())?,
@@ -209,39 +186,32 @@ fn build(
 ) -> std::result::Result<Described, String> {
     let built = || -> Result<Described> {
         let db = crate::connect::resolve_settings(settings)?;
-        let scratch = Scratch::create(&db, settings, "drift", "fleet drift")?;
-        let mut client = scratch.target().connect(settings.connect_timeout)?;
         let table = target
             .migrations_table(&settings.table)
             .unwrap_or_else(|_| settings.table.clone());
-        if let Some(schema) = &target.schema {
-            let mut path = vec![migrate_dsl::ident(schema)];
-            path.extend(
-                fleet
-                    .options()
-                    .search_path
-                    .iter()
-                    .map(|s| migrate_dsl::ident(s)),
-            );
-            client.batch_execute(&format!(
-                "CREATE SCHEMA {}; SET search_path = {}",
-                migrate_dsl::ident(schema),
-                path.join(", ")
-            ))?;
-        }
-        Migrator::new(applied)
-            .repeatables(registry.repeatables.as_slice())
-            .table(table.clone())
-            .timeouts(settings.timeouts.clone())
-            .run_up(&mut client, &UpTarget::All, &mut |_| {})
-            .context("the applied migrations do not apply to an empty database")?;
-        Ok(match &target.schema {
-            None => Described::Database(migrate_core::schema::describe(&mut client, &table)?),
-            Some(schema) => {
-                let slices = migrate_core::schema::describe_schemas(&mut client, &table)?;
-                in_schema(&mut client, &slices, schema).map_err(anyhow::Error::msg)?
-            }
-        })
+        crate::commands::on_scratch(
+            settings,
+            &db,
+            ("fleet drift", registry),
+            (applied, &table),
+            |client| {
+                if let Some(schema) = &target.schema {
+                    client
+                        .batch_execute(&format!("CREATE SCHEMA {}", migrate_dsl::ident(schema)))?;
+                    set_search_path(client, schema, &fleet.options().search_path)?;
+                }
+                Ok(())
+            },
+            |client| {
+                Ok(match &target.schema {
+                    None => Described::Database(migrate_core::schema::describe(client, &table)?),
+                    Some(schema) => {
+                        let slices = migrate_core::schema::describe_schemas(client, &table)?;
+                        in_schema(client, &slices, schema).map_err(anyhow::Error::msg)?
+                    }
+                })
+            },
+        )
     };
     built().map_err(|e| format!("{e:#}"))
 }
@@ -304,12 +274,7 @@ fn report(
                 Verdict::Compared(drift) if drift.is_empty() => {}
                 Verdict::Compared(drift) => {
                     outln!("{}: {} object(s) differ", t.name, drift.len());
-                    for d in drift {
-                        outln!("  {} {}: {}", d.kind, d.name, d.change.describe());
-                        for line in &d.lines {
-                            outln!("      {line}");
-                        }
-                    }
+                    crate::commands::print_drift(drift);
                 }
                 Verdict::Failed(error) => errln!("error: {}: {error}", t.name),
             }
