@@ -23,22 +23,8 @@ RUNS=${RUNS:-3}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$WORK/target}
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-secs() { awk -v ms="$1" 'BEGIN {printf "%.2f s", ms/1000}'; }
-# The median wall time of RUNS runs of a command whose exit status is $1.
-timed() {
-    local want=$1
-    shift
-    for ((r = 0; r < RUNS; r++)); do
-        local t0
-        t0=$(now_ms)
-        local code=0
-        "$@" >/dev/null 2>&1 || code=$?
-        [ "$code" = "$want" ] || { echo "$* exited $code, not $want" >&2; exit 1; }
-        echo $(($(now_ms) - t0))
-    done | median
-}
+# shellcheck source=tests/bench-timing.sh
+source "$here/tests/bench-timing.sh"
 
 app=$WORK/app$TABLES
 rm -rf "$app"

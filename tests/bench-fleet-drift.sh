@@ -17,20 +17,8 @@ SCHEMAS=${SCHEMAS:-1000}
 RUNS=${RUNS:-3}
 PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-secs() { awk -v ms="$1" 'BEGIN {printf "%.2f s", ms/1000}'; }
-timed() {
-    local want=$1
-    shift
-    for ((r = 0; r < RUNS; r++)); do
-        local t0 code=0
-        t0=$(now_ms)
-        "$@" >/dev/null 2>&1 || code=$?
-        [ "$code" = "$want" ] || { echo "$* exited $code, not $want" >&2; exit 1; }
-        echo $(($(now_ms) - t0))
-    done | median
-}
+# shellcheck source=tests/bench-timing.sh
+source "$here/tests/bench-timing.sh"
 
 db=bench_fleet_drift
 psql -q "$PGURL/postgres" -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"

@@ -38,9 +38,8 @@ LABEL=${LABEL:-$MIGRATE}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$WORK/target}
 mkdir -p "$WORK"
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-secs() { awk -v ms="$1" 'BEGIN {printf "%.2f s", ms/1000}'; }
+# shellcheck source=tests/bench-timing.sh
+source "$here/tests/bench-timing.sh"
 
 # A one-table migration creating table t$1.
 body() {
