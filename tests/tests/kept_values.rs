@@ -341,3 +341,55 @@ fn a_write_between_keeping_and_updating_is_what_the_down_restores() {
     );
     assert_eq!(one(&db, "SELECT email FROM users WHERE id = 2"), "User2@X");
 }
+
+mod keeps_a_key {
+    use migrate_core::{Definition, Migrations};
+    use migrate_dsl::prelude::*;
+
+    fn up(pgm: &mut MigrationBuilder) {
+        pgm.backfill("codes", "code = code + 1000, label = upper(label)")
+            .keep_previous_values();
+    }
+
+    pub static MIGRATIONS: Migrations = Migrations::new(&[Definition {
+        name: "20260801000030_renumber",
+        path: "tests/kept_values.rs",
+        source: "renumber",
+        up,
+        down: None,
+    }]);
+}
+
+/// A backfill that writes its table's primary key cannot keep what it overwrites (the kept rows are found by
+/// that key): refused before its first batch, naming the column, with nothing changed or kept.
+#[test]
+fn keeping_a_primary_key_column_is_refused_before_anything_changes() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE codes (code int PRIMARY KEY, label text);
+         INSERT INTO codes SELECT i, 'c' || i FROM generate_series(1, 10) i",
+    );
+    let before = contents(&db, "codes", "code");
+    let migrator = Migrator::new(&keeps_a_key::MIGRATIONS);
+    let mut client = db.client();
+    let refused = migrator
+        .run_up(&mut client, &UpTarget::All, &mut |_| {})
+        .expect_err("refused")
+        .to_string();
+    assert!(
+        refused.contains(r#"keep_previous_values cannot keep "code": it is a primary key column"#)
+            && refused.contains("20260801000030_renumber")
+            && !refused.contains("batch(es) of this backfill were committed"),
+        "{refused}"
+    );
+    assert_eq!(contents(&db, "codes", "code"), before);
+    assert!(migrator
+        .kept_values(&mut client)
+        .expect("listed")
+        .is_empty());
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM pgmigrations"),
+        "0",
+        "not recorded as applied"
+    );
+}
