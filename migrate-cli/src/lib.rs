@@ -20,6 +20,7 @@ mod forward;
 mod freshness;
 mod init;
 mod lint;
+mod review;
 mod without_runner;
 
 use std::path::Path;
@@ -89,6 +90,16 @@ impl Front for FrontEnd {
         lint::analyse_and_print(inputs, args, config)
     }
 
+    fn review_report(
+        &self,
+        review: &migrate_core::review::Review,
+        inputs: &migrate_core::lint::LintInputs,
+        format: migrate_runner::args::ReviewFormat,
+        config: &Config,
+    ) -> anyhow::Result<ExitCode> {
+        review::report(review, inputs, format, config)
+    }
+
     fn write_chunk_packages(&self, dir: &Path) -> anyhow::Result<()> {
         init::write_chunk_packages(dir)
     }
@@ -124,6 +135,17 @@ fn through_runner(cli: &Cli, settings: &Settings, command: &Command) -> anyhow::
                 whole: names.is_empty() && since.is_none(),
             },
         );
+    }
+    if let Command::Review(review) = command {
+        if !review.emit_review {
+            // As lint: the runner does the databases' part, the rules run here.
+            return review::through_runner(
+                &settings.config,
+                cli.global.release,
+                args(),
+                review.format,
+            );
+        }
     }
     match without_runner::answer(settings, command, cli.global.release) {
         Some(code) => Ok(code),

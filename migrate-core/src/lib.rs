@@ -92,6 +92,8 @@ runtime! {
     pub mod production;
     mod registry;
     mod retry;
+    #[doc(hidden)]
+    pub mod review;
     mod runner;
     mod safeguard;
     pub mod schema;

@@ -58,6 +58,7 @@ fixtures!(
     exit_in_db,
     exit_in_up,
     backfill_panic,
+    review,
     tiny_lock_timeout,
     rename_v1,
     rename_v2,

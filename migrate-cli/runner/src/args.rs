@@ -294,6 +294,13 @@ pub enum Command {
     /// rewrites and validating scans, and its duration; exit status 7 when an ACCESS EXCLUSIVE lock is held
     /// across a rewrite or a scan that no `// trace: allow rewrite|scan -- <reason>` in the migration accepts.
     Trace(TraceArgs),
+    /// Review the pending (or the named, or --since REV's) migrations for a pull request: per migration its
+    /// phase, SQL, locks, what each statement rewrites or scans, the lint findings with a level set by the
+    /// table's size, and the schema changes; with --production-url (read-only, statistics only) each
+    /// statement's estimated duration and how long it makes queries wait, scaled from a calibration run on a
+    /// scratch database; with --clone-url, measured on a throwaway copy of a clone. Exit status 10 when a
+    /// migration's verdict is an error.
+    Review(ReviewArgs),
     /// Create, drop or recreate the database named by the connection (DATABASE_URL).
     Database {
         #[command(subcommand)]
@@ -409,6 +416,61 @@ pub struct TraceArgs {
     /// and before --rows).
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
+}
+
+/// What `review` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReviewFormat {
+    /// Each migration with its statements, estimates and findings, for a terminal.
+    Text,
+    /// One JSON object: the review with every statement, estimate and finding.
+    Json,
+    /// One pull-request comment: a summary table, one line per migration with its verdict, details folded.
+    Markdown,
+    /// GitHub Actions workflow commands that annotate the migration files' lines.
+    Github,
+}
+
+/// The hidden flag with which the installed `migrate` asks a runner for the review without the lint rules.
+pub const EMIT_REVIEW: &str = "emit-review";
+
+#[derive(Debug, Args)]
+pub struct ReviewArgs {
+    /// Migrations to review (full name or timestamp); default: the pending ones (reads the database).
+    pub names: Vec<String>,
+    /// Review the migrations whose files were added or changed since this git revision (`origin/main` in a
+    /// pull request's CI), new files not committed yet included.
+    #[arg(long, value_name = "REV", conflicts_with = "names")]
+    pub since: Option<String>,
+    #[arg(long, value_enum, default_value_t = ReviewFormat::Text)]
+    pub format: ReviewFormat,
+    /// A read-only connection to production or a replica, for table sizes and activity (catalog and
+    /// statistics views only) [default: `[review] production_url` in migrate.toml, else none: sizes unknown].
+    #[arg(
+        long,
+        value_name = "URL",
+        env = "MIGRATE_PRODUCTION_URL",
+        hide_env_values = true
+    )]
+    pub production_url: Option<String>,
+    /// Go on when the production session could write (a superuser, or a role with write rights); refused by
+    /// default.
+    #[arg(long)]
+    pub allow_writable_production: bool,
+    /// Rows the calibration puts in each table the migrations touch [default: 200000].
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1000..=i32::MAX as u64))]
+    pub calibration_rows: Option<u64>,
+    /// A copy of production (a restored backup, a database branch) to measure on instead of estimating: the
+    /// migrations run on a throwaway copy of it (CREATE DATABASE ... TEMPLATE; needs CREATEDB on its server
+    /// and no other session on it), which is dropped after.
+    #[arg(long, value_name = "URL")]
+    pub clone_url: Option<String>,
+    /// Let --clone-url name the database the migrations are applied to (refused by default).
+    #[arg(long, requires = "clone_url")]
+    pub clone_is_target: bool,
+    /// For the installed `migrate`, which runs the lint rules itself: print the review as JSON without them.
+    #[arg(long = EMIT_REVIEW, hide = true)]
+    pub emit_review: bool,
 }
 
 #[derive(Debug, Args)]

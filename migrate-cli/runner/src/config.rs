@@ -38,6 +38,23 @@ pub struct ConfigFile {
     /// Objects `drift` leaves out, as `kind name` with `*` for any run of characters (`"schema monitoring"`,
     /// `"extension *"`).
     pub drift_ignore: Option<Vec<String>>,
+    /// How `migrate review` reads production and judges what it finds.
+    pub review: Option<ReviewConfig>,
+}
+
+/// `[review]`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewConfig {
+    /// A read-only connection to production or a replica. `${VAR}` is read from the environment (keep
+    /// passwords out of the file).
+    pub production_url: Option<String>,
+    /// Rows the calibration puts in each touched table.
+    pub calibration_rows: Option<u64>,
+    /// A lock that makes queries wait longer than this is an error (a fifth of it, a warning), e.g. "5s".
+    pub max_blocking: Option<String>,
+    /// Per lint rule (or `default`): `{ note_below = ROWS, error_from = ROWS }`.
+    pub thresholds: Option<std::collections::BTreeMap<String, migrate_core::review::Threshold>>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

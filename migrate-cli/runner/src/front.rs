@@ -28,6 +28,16 @@ pub trait Front: Sync {
         config: &Config,
     ) -> anyhow::Result<ExitCode>;
 
+    /// Runs the lint rules on what a runner collected for a review, sets each finding's level and prints
+    /// the review.
+    fn review_report(
+        &self,
+        review: &migrate_core::review::Review,
+        inputs: &LintInputs,
+        format: crate::args::ReviewFormat,
+        config: &Config,
+    ) -> anyhow::Result<ExitCode>;
+
     /// Writes the packages of new sealed chunks of the migrations folder `dir` after `create`.
     fn write_chunk_packages(&self, dir: &Path) -> anyhow::Result<()>;
 

@@ -44,7 +44,7 @@ pub mod front;
 #[doc(hidden)]
 pub mod output;
 mod pacing;
-mod parse;
+pub mod parse;
 mod pg_dump;
 mod report;
 mod run_log;

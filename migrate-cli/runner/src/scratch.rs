@@ -72,24 +72,56 @@ impl Scratch {
         purpose: &str,
         command: &str,
     ) -> Result<Scratch> {
+        Scratch::make(db, db, settings, purpose, command, None)
+    }
+
+    /// A throwaway copy of `db`'s database (`CREATE DATABASE ... TEMPLATE`), made through a connection to
+    /// the server's `postgres` database: the server refuses to copy a database anyone is connected to, this
+    /// command included.
+    pub fn copy_of(
+        db: &Target,
+        settings: &Settings,
+        purpose: &str,
+        command: &str,
+    ) -> Result<Scratch> {
+        let admin = db.with_dbname("postgres");
+        Scratch::make(db, &admin, settings, purpose, command, Some(&db.dbname()))
+    }
+
+    fn make(
+        db: &Target,
+        admin_db: &Target,
+        settings: &Settings,
+        purpose: &str,
+        command: &str,
+        template: Option<&str>,
+    ) -> Result<Scratch> {
         static SIGNALS: Once = Once::new();
         SIGNALS.call_once(|| crate::signals::handle_with(stop));
-        let mut admin = db.connect(settings.connect_timeout)?;
+        let mut admin = admin_db.connect(settings.connect_timeout)?;
         let name = scratch_name(&db.dbname(), purpose, std::process::id());
         let mut live = live();
         live.command = command.to_owned();
         live.databases.push(LiveDatabase {
             name: name.clone(),
-            admin: db.clone(),
+            admin: admin_db.clone(),
             connect_timeout: settings.connect_timeout,
         });
-        let created =
-            admin.batch_execute(&format!("CREATE DATABASE {}", migrate_dsl::ident(&name)));
+        let created = admin.batch_execute(&format!(
+            "CREATE DATABASE {}{}",
+            migrate_dsl::ident(&name),
+            template
+                .map(|t| format!(" TEMPLATE {}", migrate_dsl::ident(t)))
+                .unwrap_or_default()
+        ));
         if let Err(e) = created {
             live.databases.retain(|d| d.name != name);
             let privilege = e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
             return Err(anyhow!(
-                "cannot create the scratch database {name}{}: {}",
+                "cannot create the scratch database {name}{}{}: {}",
+                template
+                    .map(|t| format!(" as a copy of {t}"))
+                    .unwrap_or_default(),
                 if privilege {
                     format!(" ({command} needs the CREATEDB privilege)")
                 } else {

@@ -74,7 +74,7 @@ pub fn through_runner(
 
 /// `args` with `flag` added to `lint`'s own arguments: before a `--` (after which every word is a migration
 /// name), else at the end.
-fn with_flag(args: &[std::ffi::OsString], flag: &str) -> Vec<std::ffi::OsString> {
+pub(crate) fn with_flag(args: &[std::ffi::OsString], flag: &str) -> Vec<std::ffi::OsString> {
     let mut out = args.to_vec();
     let at = out.iter().position(|a| a == "--").unwrap_or(out.len());
     out.insert(at, flag.into());

@@ -42,8 +42,8 @@ pub use allow::GateKind;
 pub use catalog::RelationKind;
 pub use locks::{Blocks, LockMode};
 pub use report::{
-    Allowed, GateFinding, Lock, MigrationTrace, Observed, RelationRef, Scan, Seeding, SkippedTable,
-    StatementTrace, Trace, TransactionTrace,
+    Allowed, GateFinding, Lock, MigrationTrace, Observed, RelationRef, Scan, SeededSize, Seeding,
+    SkippedTable, StatementTrace, Trace, TransactionTrace,
 };
 
 /// What to put in the scratch database before the traced migrations run, so their durations mean something.
@@ -53,6 +53,8 @@ pub struct Options<'a> {
     pub rows: u64,
     /// SQL to run first (`--data FILE`): its label (the file) and its text.
     pub data: Option<(&'a str, &'a str)>,
+    /// Fill only these tables (as the trace names them) and the tables they reference; `None`: every table.
+    pub only: Option<&'a [String]>,
 }
 
 /// Why a trace could not be made. Nothing outside the scratch database is changed in any case.
@@ -118,13 +120,16 @@ pub fn run(
     allows.extend(self::allows(selection.repeatables.iter().copied())?);
 
     if first > 0 {
-        migrator
-            .run_up(
-                client,
-                &UpTarget::To(all[first - 1].name().to_owned()),
-                &mut |_| {},
-            )
-            .map_err(TraceError::Base)?;
+        // Applied already when the scratch database was built further by the caller (a review traces
+        // migrations one at a time on one database).
+        match migrator.run_up(
+            client,
+            &UpTarget::To(all[first - 1].name().to_owned()),
+            &mut |_| {},
+        ) {
+            Ok(_) | Err(Error::AlreadyApplied { .. }) => {}
+            Err(e) => return Err(TraceError::Base(e)),
+        }
     }
     let rows = fill(migrator, client, options)?;
 
@@ -337,6 +342,7 @@ fn fill(
         client,
         migrator.migrations_table(),
         options.rows,
+        options.only,
     )?))
 }
 

@@ -69,6 +69,22 @@ pub struct Seeding {
     /// The tables filled, parents before the tables that reference them.
     pub filled: Vec<String>,
     pub skipped: Vec<SkippedTable>,
+    /// The filled tables' sizes right after they were filled (what a review scales its estimates from).
+    #[serde(skip)]
+    pub sizes: Vec<SeededSize>,
+}
+
+/// A table as `--rows` (or a review's calibration) left it, before the traced migrations ran.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SeededSize {
+    /// As the trace shows it (`public` left out).
+    pub table: String,
+    pub rows: f64,
+    /// Heap only.
+    pub table_bytes: i64,
+    /// With its indexes and TOAST.
+    pub total_bytes: i64,
 }
 
 /// A table `--rows` left empty, and why.

@@ -16,7 +16,7 @@ use crate::error::{describe_pg, Error};
 use crate::history::MigrationsTable;
 use crate::schema::query::{bookkeeping_filter, user_schema};
 
-use super::report::{Seeding, SkippedTable};
+use super::report::{SeededSize, Seeding, SkippedTable};
 
 #[derive(Debug)]
 struct Column {
@@ -51,18 +51,25 @@ struct ForeignKey {
     parent_columns: Vec<String>,
 }
 
-/// Fills every table with `rows` generated rows (at most `i32::MAX`).
+/// Fills every table (or, with `only`, the tables named there, as the trace shows them, and the tables they
+/// reference) with `rows` generated rows (at most `i32::MAX`).
 pub(crate) fn fill(
     client: &mut Client,
     bookkeeping: &MigrationsTable,
     rows: u64,
+    only: Option<&[String]>,
 ) -> Result<Seeding, Error> {
     let rows = rows.min(i32::MAX as u64);
     let (tables, keys) = read(client, bookkeeping)?;
+    let wanted = only.map(|names| with_parents(&tables, &keys, names));
     let mut filled: Vec<String> = Vec::new();
     let mut filled_oids: HashSet<u32> = HashSet::new();
     let mut skipped: Vec<SkippedTable> = Vec::new();
+    let mut sizes: Vec<SeededSize> = Vec::new();
     for oid in order(&tables, &keys) {
+        if wanted.as_ref().is_some_and(|w| !w.contains(&oid)) {
+            continue;
+        }
         let table = &tables[&oid];
         let table_keys: Vec<&ForeignKey> = keys
             .iter()
@@ -76,6 +83,7 @@ pub(crate) fn fill(
             }),
             Ok(sql) => match client.batch_execute(&format!("{sql};\nANALYZE {}", table.name)) {
                 Ok(()) => {
+                    sizes.push(size(client, oid, &table.name)?);
                     filled.push(table.name.clone());
                     filled_oids.insert(oid);
                 }
@@ -90,6 +98,52 @@ pub(crate) fn fill(
         rows_per_table: rows,
         filled,
         skipped,
+        sizes,
+    })
+}
+
+/// The tables of `names` (as the trace shows them: `public` left out) and every table they reference,
+/// directly or not: what must be filled for theirs to be.
+fn with_parents(
+    tables: &BTreeMap<u32, Table>,
+    keys: &[(u32, ForeignKey)],
+    names: &[String],
+) -> HashSet<u32> {
+    let mut wanted: HashSet<u32> = tables
+        .iter()
+        .filter(|(_, t)| {
+            let shown = t.name.strip_prefix("public.").unwrap_or(&t.name);
+            names.iter().any(|n| n == shown || *n == t.name)
+        })
+        .map(|(oid, _)| *oid)
+        .collect();
+    loop {
+        let parents: Vec<u32> = keys
+            .iter()
+            .filter(|(child, key)| wanted.contains(child) && !wanted.contains(&key.parent))
+            .map(|(_, key)| key.parent)
+            .collect();
+        if parents.is_empty() {
+            return wanted;
+        }
+        wanted.extend(parents);
+    }
+}
+
+/// A filled table's size, right after it was filled and analysed.
+fn size(client: &mut Client, oid: u32, name: &str) -> Result<SeededSize, Error> {
+    let row = client
+        .query_one(
+            "SELECT greatest(c.reltuples, 0)::float8, pg_catalog.pg_relation_size(c.oid), \
+             pg_catalog.pg_total_relation_size(c.oid) FROM pg_catalog.pg_class c WHERE c.oid = $1",
+            &[&oid],
+        )
+        .map_err(Error::database("cannot read the size of a table filled with rows"))?;
+    Ok(SeededSize {
+        table: name.strip_prefix("public.").unwrap_or(name).to_owned(),
+        rows: row.get(0),
+        table_bytes: row.get(1),
+        total_bytes: row.get(2),
     })
 }
 

@@ -10,7 +10,7 @@
 //! will not change (applied by `import`, or before linting started) without a comment in them, which would
 //! change their checksum (`baseline`, applied where the rules run).
 
-mod since;
+pub(super) mod since;
 
 use crate::stdio::outln;
 use std::process::ExitCode;
@@ -64,7 +64,7 @@ pub(super) fn lint(context: &Context<'_>, args: &LintArgs<'_>) -> Result<ExitCod
     };
     let inputs = match args.since {
         Some(rev) => {
-            let names = since::changed_since(rev, &context.settings.migrations_dir)?;
+            let names = since::changed_since("lint", rev, &context.settings.migrations_dir)?;
             // Nothing changed: nothing to lint (no names would mean every migration).
             if names.is_empty() {
                 lint::LintInputs::new(&options)
@@ -87,7 +87,7 @@ pub(super) fn lint(context: &Context<'_>, args: &LintArgs<'_>) -> Result<ExitCod
 /// What `lint` checks: the named migrations (all without names), then, for `up`, the named repeatable
 /// migrations (all without names). A repeatable is named by its whole name (`repeatable_<name>`); it has no
 /// `down` to lint.
-fn inputs_with_repeatables(
+pub(super) fn inputs_with_repeatables(
     registry: &migrate_core::Registry,
     names: &[String],
     options: &lint::LintOptions,

@@ -13,6 +13,7 @@ mod kept;
 mod lint;
 mod redo;
 mod repair;
+mod review;
 mod schema;
 mod script;
 mod sql;
@@ -71,6 +72,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Sql { names, down } => sql::sql(&context, names, *down),
         Command::Verify => verify::verify(settings, registry, &context.target()?),
         Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),
+        Command::Review(args) => review::review(&context, args),
         Command::Lint {
             names,
             down,

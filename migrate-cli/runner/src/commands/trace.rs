@@ -44,6 +44,7 @@ pub fn trace(
         data: data
             .as_ref()
             .map(|(file, sql)| (file.as_str(), sql.as_str())),
+        only: None,
     };
     let trace = trace_on_scratch(
         settings, db, &migrator, &notices, &names, args.down, &options,
@@ -57,7 +58,7 @@ pub fn trace(
 
 /// What `up` would run: the pending migrations, then the new and changed repeatable ones (which have
 /// no `down`: with `down`, none of them).
-fn pending_names(
+pub(super) fn pending_names(
     settings: &Settings,
     db: &Target,
     migrator: &Migrator<'_>,

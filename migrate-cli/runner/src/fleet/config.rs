@@ -154,6 +154,11 @@ fn control_url(settings: &Settings, args: &TargetArgs) -> Result<Option<String>>
 
 /// `${VAR}` replaced by the environment variable's value.
 fn expand(text: &str) -> Result<String> {
+    expand_env(text, "[fleet]")
+}
+
+/// `${VAR}` in `text`, a value of migrate.toml's `section`, replaced by the environment variable's value.
+pub(crate) fn expand_env(text: &str, section: &str) -> Result<String> {
     let mut out = String::new();
     let mut rest = text;
     while let Some(start) = rest.find("${") {
@@ -161,11 +166,11 @@ fn expand(text: &str) -> Result<String> {
         let after = &rest[start + 2..];
         let end = after
             .find('}')
-            .ok_or_else(|| anyhow!("an unclosed ${{ in {} in [fleet]", redact(text)))?;
+            .ok_or_else(|| anyhow!("an unclosed ${{ in {} in {section}", redact(text)))?;
         let name = &after[..end];
         let value = std::env::var(name).map_err(|_| {
             anyhow!(
-                "[fleet] names the environment variable {name} (in {}), which is not set",
+                "{section} names the environment variable {name} (in {}), which is not set",
                 redact(text)
             )
         })?;

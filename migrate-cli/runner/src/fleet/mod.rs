@@ -12,6 +12,7 @@
 
 pub(crate) mod args;
 mod config;
+pub(crate) use config::expand_env;
 mod connector;
 mod drift;
 pub(crate) mod embed;

@@ -8,21 +8,24 @@ use anyhow::{Context as _, Result};
 /// The names of the migrations (and repeatable migrations) in `dir` whose files differ from `rev` in the work
 /// tree (added, changed or renamed; not deleted), with the new files git does not track yet. Files of other
 /// names (and sub-folders) are no migrations and are left out.
-pub(super) fn changed_since(rev: &str, dir: &Path) -> Result<Vec<String>> {
+/// `command` names what asks (`lint`, `review`) in messages.
+pub(crate) fn changed_since(command: &str, rev: &str, dir: &Path) -> Result<Vec<String>> {
     if rev.starts_with('-') {
-        anyhow::bail!("lint --since takes a git revision (a commit, branch or tag), not {rev:?}");
+        anyhow::bail!(
+            "{command} --since takes a git revision (a commit, branch or tag), not {rev:?}"
+        );
     }
     // First, so that a wrong revision, or no repository, is said as such (`git diff` outside a repository
     // compares files instead, and says something else).
     let commit = format!("{rev}^{{commit}}");
     git(dir, &["rev-parse", "--verify", &commit]).with_context(|| {
         format!(
-            "lint --since {rev}: no commit {rev} in the git repository of {} (a commit, branch or tag; in CI, \
+            "{command} --since {rev}: no commit {rev} in the git repository of {} (a commit, branch or tag; in CI, \
              fetch the history it needs, e.g. `fetch-depth: 0`)",
             dir.display()
         )
     })?;
-    let asked = || format!("lint --since {rev} cannot ask git what changed");
+    let asked = || format!("{command} --since {rev} cannot ask git what changed");
     let mut files = git(
         dir,
         &[

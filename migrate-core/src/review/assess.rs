@@ -1,0 +1,435 @@
+//! Each traced statement's work, locks and estimate: the measured duration of the calibration run scaled by
+//! how much bigger production's table is, in the unit the statement's work grows with.
+//!
+//! The scale is a ratio of sizes measured on the same kind of server: a statement that rewrote a table of
+//! 20 MB in 0.3 s on the scratch database rewrites one of 2 GB in about 30 s. An index build sorts, so its
+//! ratio of rows gets the ratio of their logarithms too; a foreign key is checked row by row; a rewrite and
+//! a scan read and write pages. A statement that only changes the catalog is not scaled: its duration is
+//! what it measured. Every estimate carries its basis in words, so a reviewer sees what it rests on.
+
+use crate::trace::{Blocks, LockMode, MigrationTrace, RelationKind, StatementTrace};
+
+use super::{Blocking, Estimate, LockTaken, StatementReview, TableSize, Work};
+
+/// How the statements' durations are known.
+#[derive(Debug, Clone, Copy)]
+pub enum Assessed<'a> {
+    /// From the calibration run's trace of the same migration, scaled from its tables' `sizes` to
+    /// `production`'s (`None`: no production connection, so no scale is known).
+    Calibrated {
+        run: &'a MigrationTrace,
+        sizes: &'a [TableSize],
+        production: Option<&'a [TableSize]>,
+    },
+    /// Measured on a copy of a clone of production: as they are. `production` (the clone's sizes) gives the
+    /// activity for the waiting queries.
+    Measured {
+        run: &'a MigrationTrace,
+        production: Option<&'a [TableSize]>,
+    },
+    /// Not known, and why.
+    Unknown(&'a str),
+}
+
+/// The statements of `plain` (the migration traced on the empty scratch database) with their work, locks
+/// and, from `timing`, their estimates.
+pub fn assess(plain: &MigrationTrace, timing: Assessed<'_>) -> Vec<StatementReview> {
+    let mut out: Vec<StatementReview> = Vec::new();
+    for t in &plain.transactions {
+        for s in &t.statements {
+            let (work, table) = classify(s);
+            out.push(StatementReview {
+                position: s.position,
+                operation: s.operation.clone(),
+                line: s.line,
+                sql: s.sql.clone(),
+                transaction: t.number,
+                autocommit: t.autocommit,
+                locks: s
+                    .locks
+                    .iter()
+                    .map(|l| LockTaken {
+                        relation: l.relation.clone(),
+                        mode: l.mode.name().to_owned(),
+                        blocks: blocks_word(l.mode.blocks()).to_owned(),
+                    })
+                    .collect(),
+                work,
+                table,
+                estimate: None,
+                unknown: None,
+                findings: Vec::new(),
+            });
+        }
+    }
+    let (run, production) = match timing {
+        Assessed::Unknown(why) => {
+            for s in &mut out {
+                s.unknown = Some(why.to_owned());
+            }
+            return out;
+        }
+        Assessed::Calibrated {
+            run, production, ..
+        }
+        | Assessed::Measured { run, production } => (run, production),
+    };
+    let timed: Vec<&StatementTrace> = run
+        .transactions
+        .iter()
+        .flat_map(|t| &t.statements)
+        .collect();
+    if timed.len() != out.len() {
+        let why = format!(
+            "the timed run ran {} statement(s) where the trace ran {}",
+            timed.len(),
+            out.len()
+        );
+        for s in &mut out {
+            s.unknown = Some(why.clone());
+        }
+        return out;
+    }
+    for (review, measured) in out.iter_mut().zip(&timed) {
+        let seconds = measured.duration_ms / 1000.0;
+        match timing {
+            Assessed::Measured { .. } => {
+                review.estimate = Some(Estimate {
+                    seconds,
+                    blocking: None,
+                    basis: "measured on a copy of the clone".to_owned(),
+                    measured: true,
+                });
+            }
+            Assessed::Calibrated {
+                sizes, production, ..
+            } => match scale(review, sizes, production) {
+                Ok((factor, basis)) => {
+                    review.estimate = Some(Estimate {
+                        seconds: seconds * factor,
+                        blocking: None,
+                        basis: format!("{} measured {}", duration(seconds), basis),
+                        measured: false,
+                    });
+                }
+                Err(why) => review.unknown = Some(why),
+            },
+            Assessed::Unknown(_) => {}
+        }
+    }
+    blocking(&mut out, production);
+    out
+}
+
+/// The statement's work and the table it is on: a rewrite of a table, else the first table it read whole
+/// (and why), else catalog only on the first table it locked.
+fn classify(s: &StatementTrace) -> (Work, Option<String>) {
+    if let Some(r) = s.rewrites.iter().find(|r| r.kind == RelationKind::Table) {
+        return (Work::Rewrite, Some(r.relation.clone()));
+    }
+    if let Some(scan) = s.scans.first() {
+        let work = if scan.reason.starts_with("building index") {
+            Work::IndexBuild
+        } else if scan.reason.starts_with("validating foreign key") {
+            Work::ValidateForeignKey
+        } else {
+            Work::Scan
+        };
+        return (work, Some(scan.table.clone()));
+    }
+    if let Some(index) = s.rewrites.first() {
+        let table = s
+            .locks
+            .iter()
+            .find(|l| l.relation == index.relation)
+            .and_then(|l| l.table.clone());
+        return (Work::IndexBuild, table);
+    }
+    // The table of its strongest lock (a foreign key locks the referenced table too, more weakly).
+    let table = s
+        .locks
+        .iter()
+        .filter_map(|l| match l.kind {
+            RelationKind::Table => Some((l.mode, true, l.relation.clone())),
+            RelationKind::Index => l.table.clone().map(|t| (l.mode, false, t)),
+            _ => None,
+        })
+        .max_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)))
+        .map(|(_, _, table)| table);
+    (Work::Metadata, table)
+}
+
+/// The factor from the calibration's duration to production's, and its basis in words.
+fn scale(
+    statement: &StatementReview,
+    sizes: &[TableSize],
+    production: Option<&[TableSize]>,
+) -> Result<(f64, String), String> {
+    let (work, table) = (statement.work, statement.table.as_deref());
+    if work == Work::Metadata {
+        return Ok((1.0, "(catalog only: not scaled)".to_owned()));
+    }
+    let Some(table) = table else {
+        return Err("the table it works on is not known".to_owned());
+    };
+    let Some(production) = production else {
+        return Err("production sizes unknown (no --production-url)".to_owned());
+    };
+    let Some(p) = production.iter().find(|t| t.table == table) else {
+        return Ok((
+            0.0,
+            format!("on a table production does not have yet ({table}): empty there"),
+        ));
+    };
+    let Some(c) = sizes.iter().find(|t| t.table == table) else {
+        return Err(format!("the calibration did not fill {table}"));
+    };
+    if c.rows < 1.0 || c.total_bytes <= 0 {
+        return Err(format!("the calibration left {table} empty"));
+    }
+    let rows = p.rows.max(0.0) / c.rows;
+    let (factor, unit) = match work {
+        Work::Rewrite => (
+            p.total_bytes as f64 / c.total_bytes as f64,
+            format!(
+                "{} with indexes, against {}",
+                bytes(c.total_bytes),
+                bytes(p.total_bytes)
+            ),
+        ),
+        Work::Scan => (
+            p.table_bytes as f64 / c.table_bytes.max(1) as f64,
+            format!(
+                "{}, against {}",
+                bytes(c.table_bytes),
+                bytes(p.table_bytes)
+            ),
+        ),
+        Work::IndexBuild => {
+            let logs = if p.rows > 2.0 && c.rows > 2.0 {
+                p.rows.ln() / c.rows.ln()
+            } else {
+                1.0
+            };
+            (
+                rows * logs,
+                format!(
+                    "{} rows, against {} (rows × log rows: a sort)",
+                    count(c.rows),
+                    count(p.rows)
+                ),
+            )
+        }
+        Work::ValidateForeignKey => {
+            // One join of the table with the referenced one: it grows with the rows of both.
+            let both = |list: &[TableSize]| -> f64 {
+                list.iter()
+                    .filter(|t| statement.locks.iter().any(|l| l.relation == t.table))
+                    .map(|t| t.rows.max(0.0))
+                    .sum()
+            };
+            let (from, to) = (both(sizes).max(c.rows), both(production).max(p.rows));
+            (
+                to / from,
+                format!(
+                    "{} rows in it and the referenced table, against {} (a join)",
+                    count(from),
+                    count(to)
+                ),
+            )
+        }
+        Work::Metadata => (1.0, String::new()),
+    };
+    Ok((factor, format!("on {unit} in production: ×{factor:.1}")))
+}
+
+/// For each statement, the lock it takes that makes application queries wait (the one that blocks the
+/// most, on a relation that existed before), and how long it is held: to the end of its transaction.
+fn blocking(out: &mut [StatementReview], production: Option<&[TableSize]>) {
+    let seconds: Vec<Option<f64>> = out
+        .iter()
+        .map(|s| s.estimate.as_ref().map(|e| e.seconds))
+        .collect();
+    for i in 0..out.len() {
+        let Some(lock) = strongest(&out[i]).filter(|l| l.blocks != "nothing").cloned() else {
+            continue;
+        };
+        // Held until the transaction commits: this statement and those after it in the same one.
+        let same = |j: &usize| {
+            out[*j].transaction == out[i].transaction && !out[i].autocommit
+        };
+        let held: f64 = std::iter::once(i)
+            .chain((i + 1..out.len()).filter(same))
+            .map(|j| seconds[j].unwrap_or(0.0))
+            .sum();
+        let table = out[i].table.clone();
+        let activity = production.and_then(|p| {
+            p.iter()
+                .find(|t| t.table == lock.relation || Some(&t.table) == table.as_ref())
+        });
+        let queries_waiting = activity.and_then(|t| {
+            let writes = t.writes_per_s?;
+            let reads = if lock.blocks == "reads and writes" {
+                t.scans_per_s.unwrap_or(0.0)
+            } else {
+                0.0
+            };
+            Some((writes + reads) * held)
+        });
+        if let Some(estimate) = out[i].estimate.as_mut() {
+            estimate.blocking = Some(Blocking {
+                relation: lock.relation,
+                mode: lock.mode,
+                blocks: lock.blocks,
+                seconds: held,
+                queries_waiting,
+            });
+        }
+    }
+}
+
+/// The strongest lock a statement takes; of equal ones, the one on the table it works on (a rewrite locks
+/// the table and each of its indexes alike).
+pub fn strongest(s: &StatementReview) -> Option<&LockTaken> {
+    let rank = |mode: &str| LockMode::ALL.iter().position(|m| m.name() == mode);
+    s.locks
+        .iter()
+        .max_by_key(|l| (rank(&l.mode), s.table.as_deref() == Some(l.relation.as_str())))
+}
+
+fn blocks_word(blocks: Blocks) -> &'static str {
+    match blocks {
+        Blocks::Nothing => "nothing",
+        Blocks::Writes => "writes",
+        Blocks::ReadsAndWrites => "reads and writes",
+    }
+}
+
+/// A duration for people: `12 ms`, `3.4 s`, `2 min 5 s`.
+pub fn duration(seconds: f64) -> String {
+    if seconds < 1.0 {
+        format!("{:.0} ms", seconds * 1000.0)
+    } else if seconds < 60.0 {
+        format!("{seconds:.1} s")
+    } else {
+        let whole = seconds.round() as u64;
+        format!("{} min {} s", whole / 60, whole % 60)
+    }
+}
+
+/// A size for people: `512 kB`, `38 MB`, `2.1 GB`.
+pub fn bytes(n: i64) -> String {
+    let n = n as f64;
+    if n < 1e6 {
+        format!("{:.0} kB", n / 1e3)
+    } else if n < 1e9 {
+        format!("{:.0} MB", n / 1e6)
+    } else {
+        format!("{:.1} GB", n / 1e9)
+    }
+}
+
+/// A count for people: `950`, `12k`, `5.0M`.
+pub fn count(n: f64) -> String {
+    if n < 10_000.0 {
+        format!("{n:.0}")
+    } else if n < 1e6 {
+        format!("{:.0}k", n / 1e3)
+    } else {
+        format!("{:.1}M", n / 1e6)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size(table: &str, rows: f64, table_bytes: i64, total_bytes: i64) -> TableSize {
+        TableSize {
+            table: table.into(),
+            rows,
+            table_bytes,
+            total_bytes,
+            writes_per_s: Some(100.0),
+            scans_per_s: Some(1000.0),
+        }
+    }
+
+    fn statement(work: Work, table: &str, locked: &[&str]) -> StatementReview {
+        StatementReview {
+            position: 1,
+            operation: "sql".into(),
+            line: None,
+            sql: String::new(),
+            transaction: 1,
+            autocommit: false,
+            locks: locked
+                .iter()
+                .map(|r| LockTaken {
+                    relation: (*r).into(),
+                    mode: "SHARE ROW EXCLUSIVE".into(),
+                    blocks: "writes".into(),
+                })
+                .collect(),
+            work,
+            table: Some(table.into()),
+            estimate: None,
+            unknown: None,
+            findings: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_work_scales_by_its_own_unit() {
+        let calibration = [
+            size("items", 1e5, 10_000_000, 20_000_000),
+            size("categories", 1e5, 1, 1),
+        ];
+        let production = [
+            size("items", 1e7, 2_000_000_000, 3_000_000_000),
+            size("categories", 1e3, 1, 1),
+        ];
+        let p = Some(&production[..]);
+        let on = |work| scale(&statement(work, "items", &["items"]), &calibration, p).unwrap();
+        let rewrite = on(Work::Rewrite);
+        assert!((rewrite.0 - 150.0).abs() < 1e-9, "{rewrite:?}");
+        let scan = on(Work::Scan);
+        assert!((scan.0 - 200.0).abs() < 1e-9, "{scan:?}");
+        let index = on(Work::IndexBuild);
+        assert!((index.0 - 100.0 * 1e7f64.ln() / 1e5f64.ln()).abs() < 1e-9);
+        assert!(index.1.contains("a sort"), "{index:?}");
+        assert_eq!(on(Work::Metadata).0, 1.0);
+        let fk = scale(
+            &statement(Work::ValidateForeignKey, "items", &["items", "categories"]),
+            &calibration,
+            p,
+        )
+        .unwrap();
+        assert!((fk.0 - (1e7 + 1e3) / 2e5).abs() < 1e-9, "{fk:?}");
+    }
+
+    #[test]
+    fn without_production_or_calibration_there_is_no_estimate_and_a_reason() {
+        let calibration = [size("items", 1e5, 10_000_000, 20_000_000)];
+        let items = |work| statement(work, "items", &["items"]);
+        let none = scale(&items(Work::Rewrite), &calibration, None).unwrap_err();
+        assert!(none.contains("--production-url"), "{none}");
+        let production = [size("orders", 1e7, 1, 1)];
+        let new = scale(&items(Work::Rewrite), &calibration, Some(&production)).unwrap();
+        assert_eq!(new.0, 0.0, "a table production lacks is empty there");
+        let production = [size("items", 1e7, 1, 1)];
+        let unfilled = scale(&items(Work::Scan), &[], Some(&production)).unwrap_err();
+        assert!(unfilled.contains("did not fill items"), "{unfilled}");
+    }
+
+    #[test]
+    fn sizes_and_durations_read_as_people_write_them() {
+        assert_eq!(duration(0.0123), "12 ms");
+        assert_eq!(duration(3.44), "3.4 s");
+        assert_eq!(duration(125.0), "2 min 5 s");
+        assert_eq!(bytes(512_000), "512 kB");
+        assert_eq!(bytes(2_100_000_000), "2.1 GB");
+        assert_eq!(count(5_000_000.0), "5.0M");
+        assert_eq!(count(950.0), "950");
+    }
+}

@@ -1,0 +1,317 @@
+//! `migrate review`: what the pending migrations will cost on the real tables, as plain data.
+//!
+//! Public for the migrate crates (`migrate review`); not a stable API.
+//!
+//! A review is put together in two processes, as `lint` is: the runner (which has the compiled migrations)
+//! traces the pending migrations on scratch databases, reads production's statistics and fills in a
+//! [`Review`]; the installed `migrate` runs the lint rules on the same migrations, sets each finding's level
+//! by the size of its table ([`Thresholds`]) and prints the result. [`Review`] crosses between them as JSON,
+//! so every type here reads back what it writes.
+//!
+//! How long a statement takes is never a constant of this module: the runner runs the migrations a second
+//! time on a scratch database whose touched tables it filled with generated rows (the calibration), and
+//! [`assess`] scales each statement's measured duration by how much bigger the production table is, in the
+//! unit its work grows with (bytes for a rewrite or a scan, rows for a foreign key lookup or an index build;
+//! see [`Work`]).
+
+mod assess;
+mod levels;
+
+use serde::{Deserialize, Serialize};
+
+pub use assess::{assess, bytes, count, duration, strongest, Assessed};
+pub use levels::{Level, Threshold, Thresholds, DEFAULT_THRESHOLD, SIZE_RULES};
+
+/// The JSON form's version: a runner and the installed `migrate` of different versions refuse each other's
+/// reviews instead of misreading them.
+pub const REVIEW_VERSION: u32 = 1;
+
+/// The rows the calibration puts in each table a pending migration touches, unless told otherwise.
+pub const DEFAULT_CALIBRATION_ROWS: u64 = 200_000;
+
+/// A whole review: the pending migrations, each statement with its locks, its work and its estimate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Review {
+    pub version: u32,
+    /// The database the pending migrations were read from (as shown, without a password).
+    pub target: String,
+    /// What production (or its replica) has; `None` when no production connection was given: sizes unknown.
+    pub production: Option<Production>,
+    pub calibration: Calibration,
+    /// Measured on a throwaway copy of a clone (`--clone-url`): durations there are real, not estimated.
+    pub clone: Option<CloneRun>,
+    pub migrations: Vec<MigrationReview>,
+}
+
+/// The production session and what it read.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Production {
+    /// The connection, as shown (no password).
+    pub url: String,
+    pub role: String,
+    pub server_version: String,
+    pub standby: bool,
+    /// What the role could write, when a writable session was allowed.
+    pub could_write: Vec<String>,
+    /// The settings that decide how long DDL takes, by name.
+    pub settings: Vec<(String, String)>,
+    /// The touched tables production has.
+    pub tables: Vec<TableSize>,
+    /// How long the activity counters were watched to turn them into rates, in seconds.
+    pub window_s: f64,
+}
+
+/// A table's size (production's, or the calibration's).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TableSize {
+    /// As the trace names it: `public` left out.
+    pub table: String,
+    pub rows: f64,
+    /// Heap only.
+    pub table_bytes: i64,
+    /// With its indexes and TOAST.
+    pub total_bytes: i64,
+    /// Writes (rows inserted, updated, deleted) per second while watched; `None` when not measured.
+    pub writes_per_s: Option<f64>,
+    /// Scans (sequential and by index) per second while watched.
+    pub scans_per_s: Option<f64>,
+}
+
+/// The calibration run: where, with how many rows, and the tables it filled.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Generated rows per touched table.
+    pub rows: u64,
+    /// The filled tables as they were before the migrations ran.
+    pub tables: Vec<TableSize>,
+    /// Tables the calibration could not fill, and why.
+    pub skipped: Vec<(String, String)>,
+    /// Why the calibration run failed, when it did: no statement has an estimate then.
+    pub failed: Option<String>,
+}
+
+/// A run of the pending migrations on a throwaway copy of a clone of production.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CloneRun {
+    /// The clone, as shown (no password).
+    pub url: String,
+    /// The copy the migrations ran on, dropped after.
+    pub copy: String,
+}
+
+/// Expand or contract, as the migration marks itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    Expand,
+    Contract,
+}
+
+/// One pending migration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct MigrationReview {
+    pub name: String,
+    pub file: String,
+    pub phase: Phase,
+    /// Why it is a contract (`pgm.contract(..)`).
+    pub contract: Option<String>,
+    /// Runs in transactions (else each statement commits on its own).
+    pub transactional: bool,
+    /// Its `up` as `migrate sql` prints it.
+    pub sql: String,
+    pub statements: Vec<StatementReview>,
+    /// What it changes in the schema file: `+`/`-`/`~` object lines.
+    pub schema_changes: Vec<String>,
+    /// The lint findings of statements no trace matched (the `down`'s, a whole-migration note), and notes.
+    pub findings: Vec<ReviewFinding>,
+}
+
+impl MigrationReview {
+    /// What the application version running during the deploy must tolerate.
+    pub fn tolerates(&self) -> String {
+        match self.phase {
+            Phase::Expand => "additive: the app version running now must work with the new objects \
+                              (it does not read them yet); no running code loses anything"
+                .to_owned(),
+            Phase::Contract => format!(
+                "contract: no running app version may still use what it removes or renames{}; deploy \
+                 the app that stops using it first",
+                self.contract
+                    .as_deref()
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ),
+        }
+    }
+
+    /// The longest time any statement holds a lock that makes reads or writes wait, with the statement.
+    pub fn longest_block(&self) -> Option<(&StatementReview, &Blocking)> {
+        self.statements
+            .iter()
+            .filter_map(|s| s.estimate.as_ref()?.blocking.as_ref().map(|b| (s, b)))
+            .max_by(|a, b| a.1.seconds.total_cmp(&b.1.seconds))
+    }
+
+    /// The sum of the statements' estimated (or measured) durations; `None` when one has none.
+    pub fn seconds(&self) -> Option<f64> {
+        self.statements
+            .iter()
+            .map(|s| s.estimate.as_ref().map(|e| e.seconds))
+            .sum()
+    }
+
+    /// Every finding, of its statements and its own.
+    pub fn all_findings(&self) -> impl Iterator<Item = &ReviewFinding> {
+        self.statements
+            .iter()
+            .flat_map(|s| &s.findings)
+            .chain(&self.findings)
+    }
+
+    /// The worst level among its findings; [`Level::Ok`] without any.
+    pub fn verdict(&self) -> Level {
+        self.all_findings()
+            .map(|f| f.level)
+            .max()
+            .unwrap_or(Level::Ok)
+    }
+}
+
+/// What a statement does to the table it touches, which decides what its duration grows with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Work {
+    /// Catalog only: no row read or written; its duration does not grow with the table.
+    Metadata,
+    /// The table written again (and its indexes rebuilt): grows with its total size.
+    Rewrite,
+    /// An index built from the table's rows: grows with rows × log(rows) (a sort).
+    IndexBuild,
+    /// Every row looked up in the referenced table: grows with the rows.
+    ValidateForeignKey,
+    /// Every row read (a constraint checked, an UPDATE of every row): grows with the table's size.
+    Scan,
+}
+
+impl Work {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Work::Metadata => "catalog only",
+            Work::Rewrite => "rewrites the table",
+            Work::IndexBuild => "builds an index",
+            Work::ValidateForeignKey => "checks every row against the referenced table",
+            Work::Scan => "reads every row",
+        }
+    }
+}
+
+/// One statement of a pending migration.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StatementReview {
+    /// 1-based position of its operation in the migration.
+    pub position: usize,
+    /// The builder method that recorded it.
+    pub operation: String,
+    pub line: Option<u32>,
+    pub sql: String,
+    /// Its transaction, 1-based; `autocommit` when it commits on its own.
+    pub transaction: usize,
+    pub autocommit: bool,
+    /// The locks it takes on tables and indexes that existed before it.
+    pub locks: Vec<LockTaken>,
+    pub work: Work,
+    /// The table its work is on.
+    pub table: Option<String>,
+    pub estimate: Option<Estimate>,
+    /// Why there is no estimate, when there is none.
+    pub unknown: Option<String>,
+    pub findings: Vec<ReviewFinding>,
+}
+
+impl StatementReview {
+    /// The first line of its SQL, cut to `width` characters.
+    pub fn headline(&self, width: usize) -> String {
+        let line = self.sql.lines().next().unwrap_or("").trim();
+        if line.chars().count() > width {
+            let cut: String = line.chars().take(width.saturating_sub(1)).collect();
+            format!("{cut}…")
+        } else if self.sql.lines().nth(1).is_some() {
+            format!("{line} …")
+        } else {
+            line.to_owned()
+        }
+    }
+}
+
+/// A lock a statement takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LockTaken {
+    pub relation: String,
+    /// `ACCESS EXCLUSIVE`, ...
+    pub mode: String,
+    /// `nothing`, `writes`, `reads and writes`.
+    pub blocks: String,
+}
+
+/// How long a statement takes on production, and how long it holds what it blocks.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub seconds: f64,
+    /// The lock it takes that makes application queries wait, held until its transaction commits.
+    pub blocking: Option<Blocking>,
+    /// How the figure was reached, in words.
+    pub basis: String,
+    /// Measured on a copy of a clone rather than estimated.
+    pub measured: bool,
+}
+
+/// A lock that makes application queries wait, and for how long.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Blocking {
+    pub relation: String,
+    pub mode: String,
+    /// `writes` or `reads and writes`.
+    pub blocks: String,
+    /// From the statement's start to its transaction's commit.
+    pub seconds: f64,
+    /// The table's queries that would wait meanwhile, by its measured activity.
+    pub queries_waiting: Option<f64>,
+}
+
+/// A lint finding, or a finding of the review's own (a lock held too long), with its level.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewFinding {
+    /// The lint rule's name, or `long-lock` for the review's own.
+    pub rule: String,
+    pub level: Level,
+    pub message: String,
+    pub line: Option<usize>,
+}
+
+impl Review {
+    /// The worst verdict of all migrations.
+    pub fn verdict(&self) -> Level {
+        self.migrations
+            .iter()
+            .map(MigrationReview::verdict)
+            .max()
+            .unwrap_or(Level::Ok)
+    }
+
+    /// The JSON form passed from a runner to the installed `migrate`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads [`Review::to_json`]'s output; refuses another version's.
+    pub fn from_json(json: &str) -> Result<Review, String> {
+        let review: Review = serde_json::from_str(json).map_err(|e| e.to_string())?;
+        if review.version != REVIEW_VERSION {
+            return Err(format!(
+                "review format {} where {REVIEW_VERSION} is read",
+                review.version
+            ));
+        }
+        Ok(review)
+    }
+}
