@@ -36,6 +36,8 @@ mod production;
 mod restart;
 #[path = "../tests/resumable.rs"]
 mod resumable;
+#[path = "../tests/review.rs"]
+mod review;
 #[path = "../tests/test_database.rs"]
 mod test_database;
 #[path = "../tests/timing.rs"]

@@ -1,0 +1,378 @@
+//! `migrate review` against real servers: a "production" database read through a role that may only read
+//! statistics, while a writer keeps writing; estimates for an index build, a column rewrite, the NOT NULL
+//! recipe and a foreign key added NOT VALID then validated; the read-only guard; a clone measured on a
+//! throwaway copy and left as it was; thresholds from migrate.toml.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use serde_json::Value;
+use tests::cli::FixtureCli;
+use tests::role::Role;
+use tests::TestDb;
+
+const FIXTURE: &str = "review";
+
+/// A database with the fixture's first migration (categories and items) and `rows` items, analysed.
+fn production(rows: u64) -> (TestDb, FixtureCli) {
+    let db = TestDb::new();
+    let cli = FixtureCli::new(FIXTURE, &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    db.exec(&format!(
+        "INSERT INTO categories SELECT i, 'category ' || i FROM generate_series(1, 1000) i;
+         INSERT INTO items SELECT i, 'item number ' || i, i % 1000, 1 + i % 1000,
+           CASE WHEN i % 3 = 0 THEN 'note ' || i ELSE 'n' END FROM generate_series(1, {rows}) i;"
+    ));
+    db.exec("VACUUM ANALYZE items");
+    db.exec("VACUUM ANALYZE categories");
+    (db, cli)
+}
+
+/// A role that can read statistics and nothing else.
+fn statistics_role(db: &TestDb) -> Role {
+    let role = Role::new(db, "stats");
+    db.exec(&format!("GRANT pg_read_all_stats TO \"{}\"", role.name));
+    role
+}
+
+/// The database the migrations are applied to (CI's service container): the first migration applied.
+fn target() -> (TestDb, FixtureCli) {
+    let db = TestDb::new();
+    let cli = FixtureCli::new(FIXTURE, &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    (db, cli)
+}
+
+/// Updates random items until dropped: the application's traffic.
+struct Writer {
+    stop: Arc<AtomicBool>,
+    thread: Option<std::thread::JoinHandle<u64>>,
+}
+
+impl Writer {
+    fn start(db: &TestDb, rows: u64) -> Writer {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut client = db.client();
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut writes = 0u64;
+            while !flag.load(Ordering::Relaxed) {
+                let id = (fastrand::u64(1..=rows)) as i64;
+                client
+                    .execute("UPDATE items SET note = note WHERE id = $1", &[&id])
+                    .expect("the writer's update");
+                writes += 1;
+            }
+            writes
+        });
+        Writer {
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn stop(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        self.thread
+            .take()
+            .map(|t| t.join().expect("writer thread"))
+            .unwrap_or(0)
+    }
+}
+
+fn statement<'a>(review: &'a Value, migration: &str, index: usize) -> &'a Value {
+    let m = review["review"]["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .find(|m| m["name"].as_str().is_some_and(|n| n.contains(migration)))
+        .unwrap_or_else(|| panic!("{migration} reviewed: {review:#}"));
+    &m["statements"][index]
+}
+
+fn seconds(s: &Value) -> f64 {
+    s["estimate"]["seconds"]
+        .as_f64()
+        .unwrap_or_else(|| panic!("an estimate: {s:#}"))
+}
+
+#[test]
+fn a_review_of_five_million_rows_shows_sizes_locks_and_estimates_for_each_recipe() {
+    const ROWS: u64 = 5_000_000;
+    let (prod, _) = production(ROWS);
+    let role = statistics_role(&prod);
+    let (_target, cli) = target();
+    // A lock that makes queries wait a second is an error; a fifth of it, a warning: the rewrite of 5
+    // million rows holds its lock longer on any machine, the catalog-only statements far shorter.
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        "[review]\nmax_blocking = \"1s\"\n",
+    )
+    .expect("config");
+    let writer = Writer::start(&prod, ROWS);
+    let url = role.url(&prod);
+    let json = cli.run(&["review", "--production-url", &url, "--format", "json"]);
+    let markdown = cli.run(&["review", "--production-url", &url, "--format", "markdown"]);
+    assert!(writer.stop() > 0, "the writer wrote");
+    // The rewrite of a 5-million-row table is an error: exit 10, the report printed all the same.
+    let json = json.expect_code(10);
+    let review: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let production = &review["review"]["production"];
+    assert_eq!(production["role"], role.name.as_str());
+    assert_eq!(production["could_write"], serde_json::json!([]));
+    let items = production["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["table"] == "items")
+        .expect("production's items");
+    let rows = items["rows"].as_f64().expect("rows");
+    assert!((rows - ROWS as f64).abs() < ROWS as f64 * 0.05, "{items}");
+    assert!(
+        items["writes_per_s"].as_f64().expect("measured") > 0.0,
+        "{items}"
+    );
+
+    let index = statement(&review, "index_items_name", 0);
+    assert_eq!(index["work"], "index_build", "{index:#}");
+    assert_eq!(index["locks"][0]["mode"], "SHARE UPDATE EXCLUSIVE");
+    assert!(seconds(index) > 0.5, "{index:#}");
+    assert!(index["estimate"]["blocking"].is_null(), "{index:#}");
+
+    let rewrite = statement(&review, "price_bigint", 0);
+    assert_eq!(rewrite["work"], "rewrite", "{rewrite:#}");
+    let blocking = &rewrite["estimate"]["blocking"];
+    assert_eq!(blocking["mode"], "ACCESS EXCLUSIVE", "{rewrite:#}");
+    assert_eq!(blocking["blocks"], "reads and writes");
+    assert!(
+        blocking["seconds"].as_f64().expect("held") > 1.0,
+        "{rewrite:#}"
+    );
+    assert!(
+        blocking["queries_waiting"].as_f64().expect("waiting") > 0.0,
+        "{rewrite:#}"
+    );
+    let rules: Vec<(&str, &str)> = rewrite["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or(""),
+                f["level"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert!(
+        rules.contains(&("changing-column-type", "error")),
+        "{rules:?}"
+    );
+
+    let add = statement(&review, "category_fk", 0);
+    assert_eq!(add["work"], "metadata", "{add:#}");
+    let validate = statement(&review, "category_fk", 1);
+    assert_eq!(validate["work"], "validate_foreign_key", "{validate:#}");
+    assert_eq!(validate["locks"][0]["mode"], "SHARE UPDATE EXCLUSIVE");
+    assert!(seconds(validate) > seconds(add), "{validate:#}");
+
+    // The recipe: NOT VALID check, VALIDATE (a scan without a blocking lock), SET NOT NULL proven by it.
+    let scan = statement(&review, "note_not_null", 1);
+    assert_eq!(scan["work"], "scan", "{scan:#}");
+    assert!(scan["estimate"]["blocking"].is_null(), "{scan:#}");
+    let set = statement(&review, "note_not_null", 2);
+    assert_eq!(set["work"], "metadata", "{set:#}");
+    assert!(seconds(set) < 0.5, "{set:#}");
+    for s in [index, rewrite, validate, scan] {
+        let basis = s["estimate"]["basis"].as_str().expect("basis");
+        assert!(
+            basis.contains("measured") && basis.contains("in production"),
+            "{basis}"
+        );
+    }
+    assert_eq!(review["summary"]["verdict"], "error");
+
+    let markdown = markdown.expect_code(10);
+    let mut filters: Vec<(String, String)> = tests::cli::filters();
+    let ours = [
+        (r"\d+(\.\d+)? (ms|s|min|kB|MB|GB)\b", "[N]"),
+        (r"\b\d+(\.\d+)?[kM]\b", "[N]"),
+        (r"\d+(\.\d+)?[kM]? rows", "[N] rows"),
+        (r"\d+ (writes|reads)/s", "[N] $1/s"),
+        (r"×\d+\.\d", "×[N]"),
+        (r"~\d+ queries", "~[N] queries"),
+        (r"about \d+ queries", "about [N] queries"),
+        (
+            r"postgres://[^ ]+ as role [a-z0-9_]+",
+            "[PRODUCTION] as role [ROLE]",
+        ),
+        (r"PostgreSQL [0-9.]+[^;]*;", "PostgreSQL [VERSION];"),
+        (r"(\d+ min )?\[N\]", "[N]"),
+    ];
+    filters.extend(ours.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    insta::with_settings!({ filters => filters, prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("review_markdown", markdown.stdout);
+    });
+}
+
+#[test]
+fn a_production_session_that_could_write_is_refused_and_nothing_is_reviewed() {
+    let (prod, _) = production(1_000);
+    let (target, cli) = target();
+    // The test's own connection is a superuser's.
+    let refused = cli
+        .run(&["review", "--production-url", prod.url()])
+        .expect_code(1);
+    assert!(
+        refused.stderr.contains("could write to production")
+            && refused.stderr.contains("it is a superuser"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
+    // Told that a writable session is meant, it reads (and says what the session could do).
+    let allowed = cli
+        .run(&[
+            "review",
+            "--production-url",
+            prod.url(),
+            "--allow-writable-production",
+        ])
+        .expect_code(0);
+    assert!(
+        allowed
+            .stdout
+            .contains("warning: this session could write (it is a superuser"),
+        "{}",
+        allowed.stdout
+    );
+    // Neither run changed the target's history.
+    assert_eq!(target.recorded().len(), 1);
+}
+
+#[test]
+fn without_production_the_review_says_sizes_are_unknown_and_still_lints_and_traces() {
+    let (_target, cli) = target();
+    let run = cli.run(&["review", "20261127000003"]).expect_code(0);
+    assert!(
+        run.stdout.contains("sizes and durations unknown"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("lock:     ACCESS EXCLUSIVE on items (blocks reads and writes)"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("estimate: unknown: production sizes unknown (no --production-url)"),
+        "{}",
+        run.stdout
+    );
+    // Size unknown: the size-dependent rule is a warning, not an error.
+    assert!(
+        run.stdout.contains("warning: changing-column-type")
+            && run.stdout.contains("[table size unknown]"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("-   column price integer")
+            && run.stdout.contains("+   column price bigint"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn thresholds_from_migrate_toml_set_the_level_and_an_unknown_rule_is_refused() {
+    let (prod, _) = production(20_000);
+    let role = statistics_role(&prod);
+    let (_target, cli) = target();
+    let url = role.url(&prod);
+    let args = ["review", "20261127000003", "--production-url", url.as_str()];
+    // 20,000 rows: between the default thresholds, a warning.
+    let default = cli.run(&args).expect_code(0);
+    assert!(
+        default.stdout.contains("warning: changing-column-type"),
+        "{}",
+        default.stdout
+    );
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        "[review.thresholds]\nchanging-column-type = { note_below = 100, error_from = 10000 }\n",
+    )
+    .expect("config");
+    let strict = cli.run(&args).expect_code(10);
+    assert!(
+        strict.stdout.contains("error: changing-column-type")
+            && strict.stdout.contains("at or above 10000"),
+        "{}",
+        strict.stdout
+    );
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        "[review.thresholds]\nchanging-column-typ = { note_below = 100, error_from = 10000 }\n",
+    )
+    .expect("config");
+    let typo = cli.run(&args).expect_code(1);
+    assert!(
+        typo.stderr.contains("\"changing-column-typ\""),
+        "{}",
+        typo.stderr
+    );
+}
+
+#[test]
+fn a_clone_is_measured_on_a_throwaway_copy_and_left_as_it_was() {
+    let (clone, clone_cli) = production(50_000);
+    let (_target, cli) = target();
+    let before = clone.schema_dump();
+    let recorded = clone.recorded();
+    let run = cli
+        .run(&[
+            "review",
+            "20261127000003",
+            "--clone-url",
+            clone.url(),
+            "--format",
+            "json",
+        ])
+        .expect_code(0);
+    let review: Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let rewrite = statement(&review, "price_bigint", 0);
+    assert_eq!(rewrite["estimate"]["measured"], true, "{rewrite:#}");
+    assert!(
+        rewrite["estimate"]["basis"]
+            .as_str()
+            .is_some_and(|b| b.contains("measured on a copy of the clone")),
+        "{rewrite:#}"
+    );
+    assert_eq!(clone.schema_dump(), before, "the clone is left as it was");
+    assert_eq!(clone.recorded(), recorded);
+    assert!(
+        clone
+            .query_strings(&format!(
+                "SELECT datname FROM pg_database WHERE datname LIKE '{}_review_%'",
+                clone.name()
+            ))
+            .is_empty(),
+        "the copy is dropped"
+    );
+    // The database migrations are applied to is not a clone.
+    let refused = clone_cli
+        .run(&["review", "20261127000003", "--clone-url", clone.url()])
+        .expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("names the database the migrations are applied to"),
+        "{}",
+        refused.stderr
+    );
+}
