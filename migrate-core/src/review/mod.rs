@@ -185,7 +185,7 @@ pub enum Work {
     Metadata,
     /// The table written again (and its indexes rebuilt): grows with its total size.
     Rewrite,
-    /// An index built from the table's rows: grows with rows × log(rows) (a sort).
+    /// An index built from the table's rows: grows with the table's size (its rows and their width).
     IndexBuild,
     /// Every row looked up in the referenced table: grows with the rows.
     ValidateForeignKey,
