@@ -945,3 +945,56 @@ fn a_lock_timeout_names_the_session_that_holds_the_lock_and_the_final_error_too(
     holder.batch_execute("COMMIT").expect("release");
     cli.run(&["up"]).expect_code(0);
 }
+
+/// `migrate review` reads production from a standby: nothing can be written there, so even a superuser's
+/// session passes the read-only guard, and the sizes are the primary's as replayed.
+#[test]
+fn a_review_reads_production_statistics_from_a_standby() {
+    let pair = cluster::start_with_standby("review_standby", None);
+    let primary = pair.primary.database("shop");
+    let standby = primary.replace(
+        &format!(":{}/", pair.primary.port()),
+        &format!(":{}/", pair.standby.port()),
+    );
+    tests::cli::FixtureCli::with_url("review", &primary)
+        .run(&["up", "1"])
+        .expect_code(0);
+    one(
+        &primary,
+        "INSERT INTO items SELECT i, 'item ' || i, i, NULL, 'n' FROM generate_series(1, 30000) i",
+    );
+    one(&primary, "ANALYZE items");
+    eventually("the standby replays the rows and their statistics", || {
+        try_one(
+            &standby,
+            "SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass('items')",
+        )
+        .is_ok_and(|v| v == "30000")
+    });
+    let target = tests::TestDb::new();
+    let cli = tests::cli::FixtureCli::new("review", &target);
+    cli.run(&["up", "1"]).expect_code(0);
+    let run = cli
+        .run(&[
+            "review",
+            "20261127000003",
+            "--production-url",
+            &standby,
+            "--format",
+            "json",
+        ])
+        .expect_code(0);
+    let review: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    let production = &review["review"]["production"];
+    assert_eq!(production["standby"], true, "{production:#}");
+    assert_eq!(production["could_write"], serde_json::json!([]));
+    let items = &production["tables"][0];
+    assert_eq!(items["table"], "items", "{production:#}");
+    assert_eq!(items["rows"], 30000.0, "{production:#}");
+    let statement = &review["review"]["migrations"][0]["statements"][0];
+    assert_eq!(statement["work"], "rewrite", "{statement:#}");
+    assert!(
+        statement["estimate"]["seconds"].as_f64().is_some(),
+        "{statement:#}"
+    );
+}

@@ -25,8 +25,12 @@ pub(super) fn read(
     let mut client = target
         .connect(settings.connect_timeout)
         .with_context(|| format!("cannot connect to production at {shown}"))?;
-    let session = production::connect(&mut client, allow_writable)
-        .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
+    let session = production::connect(&mut client, allow_writable).map_err(|e| match e {
+        production::ProductionError::Writable { .. } => anyhow::anyhow!(
+            "production at {shown}: {e} (--allow-writable-production); nothing was read"
+        ),
+        e => anyhow::anyhow!("production at {shown}: {e}"),
+    })?;
     let first = production::read(&mut client, tables)
         .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
     std::thread::sleep(WINDOW);
