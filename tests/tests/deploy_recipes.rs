@@ -108,11 +108,8 @@ fn the_review_ci_recipes_validate_against_github_and_gitlab_schemas() {
                 .stderr(std::process::Stdio::piped())
                 .spawn()
                 .expect("bash");
-            std::io::Write::write_all(
-                check.stdin.as_mut().expect("stdin"),
-                script.as_bytes(),
-            )
-            .expect("the script is written");
+            std::io::Write::write_all(check.stdin.as_mut().expect("stdin"), script.as_bytes())
+                .expect("the script is written");
             let done = check.wait_with_output().expect("bash -n");
             assert!(
                 done.status.success(),

@@ -199,8 +199,8 @@ fn a_review_of_five_million_rows_shows_sizes_locks_and_estimates_for_each_recipe
         (r"\d+(\.\d+)?[kM]? rows", "[N] rows"),
         (r"\d+ (writes|reads)/s", "[N] $1/s"),
         (r"×\d+\.\d", "×[N]"),
-        (r"~\d+ queries", "~[N] queries"),
-        (r"about \d+ queries", "about [N] queries"),
+        (r"~[\d,]+ quer(y|ies)", "~[N] queries"),
+        (r"about [\d,]+ quer(y|ies)", "about [N] queries"),
         (
             r"postgres://[^ ]+ as role [a-z0-9_]+",
             "[PRODUCTION] as role [ROLE]",

@@ -222,7 +222,10 @@ fn long_lock(s: &migrate_core::review::StatementReview, max: Duration) -> Option
             blocking.blocks,
             blocking
                 .queries_waiting
-                .map(|q| format!(", about {q:.0} queries at the current rate"))
+                .map(|q| format!(
+                    ", about {} at the current rate",
+                    migrate_core::review::queries(q)
+                ))
                 .unwrap_or_default(),
             if s.autocommit {
                 ""

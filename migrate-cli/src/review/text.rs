@@ -1,7 +1,7 @@
 //! The review for a terminal, and as GitHub workflow commands.
 
 use migrate_core::review::{
-    bytes, count, duration, Level, MigrationReview, Review, StatementReview, TableSize,
+    bytes, count, duration, queries, Level, MigrationReview, Review, StatementReview, TableSize,
 };
 use migrate_runner::output::{github_data, github_property};
 
@@ -85,7 +85,7 @@ pub(super) fn estimate(s: &StatementReview) -> String {
             if let Some(b) = &e.blocking {
                 text.push_str(&format!("; {} wait {}", b.blocks, duration(b.seconds)));
                 if let Some(q) = b.queries_waiting {
-                    text.push_str(&format!(" (~{q:.0} queries)"));
+                    text.push_str(&format!(" (~{})", queries(q)));
                 }
             }
             text
@@ -104,7 +104,7 @@ pub(super) fn longest_wait(m: &MigrationReview) -> String {
             b.relation,
             duration(b.seconds),
             b.queries_waiting
-                .map(|q| format!(" (~{q:.0} queries)"))
+                .map(|q| format!(" (~{})", queries(q)))
                 .unwrap_or_default()
         ),
         None if m.statements.iter().any(|s| s.estimate.is_none()) => "unknown".to_owned(),

@@ -326,6 +326,20 @@ pub fn bytes(n: i64) -> String {
     }
 }
 
+/// Queries that wait, for people: `1 query`, `6,678 queries`.
+pub fn queries(n: f64) -> String {
+    let n = n.round().max(0.0) as u64;
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{grouped} quer{}", if n == 1 { "y" } else { "ies" })
+}
+
 /// A count for people: `950`, `12k`, `5.0M`.
 pub fn count(n: f64) -> String {
     if n < 10_000.0 {
@@ -427,5 +441,8 @@ mod tests {
         assert_eq!(bytes(2_100_000_000), "2.1 GB");
         assert_eq!(count(5_000_000.0), "5.0M");
         assert_eq!(count(950.0), "950");
+        assert_eq!(queries(0.6), "1 query");
+        assert_eq!(queries(6678.2), "6,678 queries");
+        assert_eq!(queries(1_234_567.0), "1,234,567 queries");
     }
 }

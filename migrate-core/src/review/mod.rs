@@ -19,7 +19,7 @@ mod levels;
 
 use serde::{Deserialize, Serialize};
 
-pub use assess::{assess, bytes, count, duration, strongest, Assessed};
+pub use assess::{assess, bytes, count, duration, queries, strongest, Assessed};
 pub use levels::{Level, Threshold, Thresholds, DEFAULT_THRESHOLD, SIZE_RULES};
 
 /// The JSON form's version: a runner and the installed `migrate` of different versions refuse each other's

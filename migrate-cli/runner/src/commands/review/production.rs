@@ -24,7 +24,7 @@ pub(super) fn read(
     let shown = target.display.clone();
     let mut client = target
         .connect(settings.connect_timeout)
-        .with_context(|| format!("cannot connect to production at {shown}"))?;
+        .context("production (--production-url or [review] production_url)")?;
     let session = production::connect(&mut client, allow_writable).map_err(|e| match e {
         production::ProductionError::Writable { .. } => anyhow::anyhow!(
             "production at {shown}: {e} (--allow-writable-production); nothing was read"
