@@ -2,7 +2,7 @@
 //! migration's details folded under it. The first line is a marker the CI recipe finds the comment by, so a
 //! new push updates the comment instead of adding one.
 
-use migrate_core::review::{Level, Review};
+use migrate_core::review::{Level, MigrationReview, Review};
 
 use super::text::{counts, estimate, lock, longest_wait, size, source};
 
@@ -55,70 +55,76 @@ pub(super) fn markdown(review: &Review) -> String {
         ));
     }
     for m in &review.migrations {
-        out.push_str(&format!(
-            "\n<details><summary><b>{}</b>: {}</summary>\n\n",
-            m.name,
-            badge(m.verdict())
-        ));
-        out.push_str(&format!("File `{}`. Phase: {}.\n\n", m.file, m.tolerates()));
-        out.push_str("| # | Statement | Lock | Work | Estimate |\n|---|---|---|---|---|\n");
-        for s in &m.statements {
-            let on = match (&s.table, size(review, s.table.as_deref())) {
-                (Some(t), Some(size)) => format!(" on `{t}` ({size})"),
-                (Some(t), None) => format!(" on `{t}`"),
-                _ => String::new(),
-            };
-            out.push_str(&format!(
-                "| {} | `{}` | {} | {}{} | {} |\n",
-                s.position,
-                cell(&s.headline(80)),
-                cell(&lock(s)),
-                s.work.describe(),
-                cell(&on),
-                cell(&estimate(s))
-            ));
-        }
-        let findings: Vec<_> = m
-            .statements
-            .iter()
-            .flat_map(|s| s.findings.iter().map(move |f| (f, Some(s.position))))
-            .chain(m.findings.iter().map(|f| (f, None)))
-            .collect();
-        if !findings.is_empty() {
-            out.push_str("\n**Findings**\n\n");
-            for (f, position) in findings {
-                out.push_str(&format!(
-                    "- {} `{}`{}{}: {}\n",
-                    badge(f.level),
-                    f.rule,
-                    position.map(|p| format!(" #{p}")).unwrap_or_default(),
-                    f.line.map(|l| format!(" (line {l})")).unwrap_or_default(),
-                    f.message
-                ));
-            }
-        }
-        let bases: Vec<String> = m
-            .statements
-            .iter()
-            .filter_map(|s| Some(format!("- #{}: {}", s.position, s.estimate.as_ref()?.basis)))
-            .collect();
-        if !bases.is_empty() {
-            out.push_str("\n**How the estimates were made**\n\n");
-            out.push_str(&bases.join("\n"));
-            out.push('\n');
-        }
-        if !m.schema_changes.is_empty() {
-            out.push_str("\n**Schema changes**\n\n```diff\n");
-            for line in &m.schema_changes {
-                out.push_str(line);
-                out.push('\n');
-            }
-            out.push_str("```\n");
-        }
-        out.push_str(&format!(
-            "\n**SQL**\n\n```sql\n{}\n```\n\n</details>\n",
-            m.sql
-        ));
+        details(&mut out, review, m);
     }
     out
+}
+
+/// One migration's folded details: its statements, findings, the basis of its estimates, its schema changes
+/// and its SQL.
+fn details(out: &mut String, review: &Review, m: &MigrationReview) {
+    out.push_str(&format!(
+        "\n<details><summary><b>{}</b>: {}</summary>\n\n",
+        m.name,
+        badge(m.verdict())
+    ));
+    out.push_str(&format!("File `{}`. Phase: {}.\n\n", m.file, m.tolerates()));
+    out.push_str("| # | Statement | Lock | Work | Estimate |\n|---|---|---|---|---|\n");
+    for s in &m.statements {
+        let on = match (&s.table, size(review, s.table.as_deref())) {
+            (Some(t), Some(size)) => format!(" on `{t}` ({size})"),
+            (Some(t), None) => format!(" on `{t}`"),
+            _ => String::new(),
+        };
+        out.push_str(&format!(
+            "| {} | `{}` | {} | {}{} | {} |\n",
+            s.position,
+            cell(&s.headline(80)),
+            cell(&lock(s)),
+            s.work.describe(),
+            cell(&on),
+            cell(&estimate(s))
+        ));
+    }
+    let findings: Vec<_> = m
+        .statements
+        .iter()
+        .flat_map(|s| s.findings.iter().map(move |f| (f, Some(s.position))))
+        .chain(m.findings.iter().map(|f| (f, None)))
+        .collect();
+    if !findings.is_empty() {
+        out.push_str("\n**Findings**\n\n");
+        for (f, position) in findings {
+            out.push_str(&format!(
+                "- {} `{}`{}{}: {}\n",
+                badge(f.level),
+                f.rule,
+                position.map(|p| format!(" #{p}")).unwrap_or_default(),
+                f.line.map(|l| format!(" (line {l})")).unwrap_or_default(),
+                f.message
+            ));
+        }
+    }
+    let bases: Vec<String> = m
+        .statements
+        .iter()
+        .filter_map(|s| Some(format!("- #{}: {}", s.position, s.estimate.as_ref()?.basis)))
+        .collect();
+    if !bases.is_empty() {
+        out.push_str("\n**How the estimates were made**\n\n");
+        out.push_str(&bases.join("\n"));
+        out.push('\n');
+    }
+    if !m.schema_changes.is_empty() {
+        out.push_str("\n**Schema changes**\n\n```diff\n");
+        for line in &m.schema_changes {
+            out.push_str(line);
+            out.push('\n');
+        }
+        out.push_str("```\n");
+    }
+    out.push_str(&format!(
+        "\n**SQL**\n\n```sql\n{}\n```\n\n</details>\n",
+        m.sql
+    ));
 }

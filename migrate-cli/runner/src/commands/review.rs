@@ -24,8 +24,10 @@ use postgres::Client;
 
 use super::context::Context;
 use crate::args::ReviewArgs;
+use crate::config::ReviewConfig;
 use crate::connect::Target;
 use crate::scratch::Scratch;
+use crate::settings::Settings;
 use crate::stdio::outln;
 
 pub(super) fn review(context: &Context<'_>, args: &ReviewArgs) -> Result<ExitCode> {
@@ -69,16 +71,14 @@ pub(super) fn review(context: &Context<'_>, args: &ReviewArgs) -> Result<ExitCod
         migrations: Vec::new(),
     };
     if !names.is_empty() {
-        fill(
-            context,
-            &db,
-            &migrator,
-            &notices,
-            &names,
-            args,
-            &config,
-            &mut review,
-        )?;
+        let run = Run {
+            settings,
+            db: &db,
+            migrator: &migrator,
+            notices: &notices,
+            names: &names,
+        };
+        fill(&run, args, &config, &mut review)?;
     }
     if args.emit_review {
         let lint: serde_json::Value = serde_json::from_str(&lint_inputs.to_json())
@@ -135,59 +135,129 @@ fn names(
     Ok(versioned.into_iter().chain(repeatables).collect())
 }
 
-/// Traces, reads production, calibrates and assesses: everything but the lint rules.
-#[allow(clippy::too_many_arguments)]
+/// What every part of a review works with: the settings, the configured database (whose server the
+/// scratch databases are made on), the migrations and the names reviewed, in order.
+struct Run<'r, 'm> {
+    settings: &'r Settings,
+    db: &'r Target,
+    migrator: &'r Migrator<'m>,
+    notices: &'r Notices,
+    names: &'r [String],
+}
+
+impl Run<'_, '_> {
+    /// A scratch database's session for the migrations (its notices collected) and one for the trace's
+    /// watcher.
+    fn sessions(&self, scratch: &Scratch) -> Result<(Client, Client)> {
+        let timeout = self.settings.connect_timeout;
+        Ok((
+            scratch.target().connect_collecting(timeout, self.notices)?,
+            scratch.target().connect(timeout)?,
+        ))
+    }
+}
+
+/// Traces, reads production, times and assesses: everything but the lint rules.
 fn fill(
-    context: &Context<'_>,
-    db: &Target,
-    migrator: &Migrator<'_>,
-    notices: &Notices,
-    names: &[String],
+    run: &Run<'_, '_>,
     args: &ReviewArgs,
-    config: &crate::config::ReviewConfig,
+    config: &ReviewConfig,
     review: &mut Review,
 ) -> Result<()> {
-    let settings = context.settings;
-    let (plain, schema_changes) = trace_each(context, db, migrator, notices, names)?;
+    let (plain, schema_changes) = trace_each(run)?;
     let touched = touched_tables(&plain);
-    let production_url = match &args.production_url {
-        Some(url) => Some(url.clone()),
-        None => config
-            .production_url
-            .as_deref()
-            .map(|u| crate::fleet::expand_env(u, "[review]"))
-            .transpose()?,
-    };
-    if let Some(url) = &production_url {
+    if let Some(url) = production_url(args, config)? {
         review.production = Some(production::read(
-            settings,
-            url,
+            run.settings,
+            &url,
             args.allow_writable_production,
             &touched,
         )?);
     }
-    let clone_run = match &args.clone_url {
-        Some(url) => Some(on_clone(
-            context, db, migrator, notices, names, args, url, &touched,
-        )?),
-        None => None,
+    let timed = timed_runs(run, args, config, &touched, review)?;
+    for (traced, changes) in plain.iter().zip(schema_changes) {
+        let statements = review::assess(traced, timed.of(traced, review));
+        let migration = migration_review(run.migrator, traced, statements, changes);
+        review.migrations.push(migration);
+    }
+    Ok(())
+}
+
+/// `--production-url`, else `[review] production_url` with its `${VAR}`s read from the environment.
+fn production_url(args: &ReviewArgs, config: &ReviewConfig) -> Result<Option<String>> {
+    match &args.production_url {
+        Some(url) => Ok(Some(url.clone())),
+        None => config
+            .production_url
+            .as_deref()
+            .map(|u| crate::fleet::expand_env(u, "[review]"))
+            .transpose(),
+    }
+}
+
+/// The timed runs of the migrations: on a copy of the clone, or the calibration (only with production's
+/// sizes to scale to), and why a statement has no estimate when neither times it.
+struct TimedRuns {
+    clone: Option<trace::Trace>,
+    calibration: Option<trace::Trace>,
+    unknown: String,
+}
+
+impl TimedRuns {
+    fn of<'a>(&'a self, traced: &MigrationTrace, review: &'a Review) -> Assessed<'a> {
+        let production = review.production.as_ref().map(|p| p.tables.as_slice());
+        let find = |t: &'a Option<trace::Trace>| {
+            t.as_ref()?
+                .migrations
+                .iter()
+                .find(|m| m.name == traced.name)
+        };
+        if let Some(run) = find(&self.clone) {
+            return Assessed::Measured { run, production };
+        }
+        if let Some(run) = find(&self.calibration) {
+            return Assessed::Calibrated {
+                run,
+                sizes: &review.calibration.tables,
+                production,
+            };
+        }
+        Assessed::Unknown(&self.unknown)
+    }
+}
+
+/// Runs the migrations where they are timed, and says in `review` where that was.
+fn timed_runs(
+    run: &Run<'_, '_>,
+    args: &ReviewArgs,
+    config: &ReviewConfig,
+    touched: &[String],
+    review: &mut Review,
+) -> Result<TimedRuns> {
+    let mut timed = TimedRuns {
+        clone: None,
+        calibration: None,
+        unknown: "production sizes unknown (no --production-url)".to_owned(),
     };
+    if let Some(url) = &args.clone_url {
+        let (info, trace, sizes) = on_clone(run, args, url, touched)?;
+        review.clone = Some(info);
+        review.production.get_or_insert(sizes);
+        timed.clone = Some(trace);
+        timed.unknown = "not run on the clone".to_owned();
+        return Ok(timed);
+    }
+    if review.production.is_none() {
+        return Ok(timed);
+    }
     let rows = args
         .calibration_rows
         .or(config.calibration_rows)
         .unwrap_or(review::DEFAULT_CALIBRATION_ROWS);
-    let calibrated = if review.production.is_some() && clone_run.is_none() {
-        Some(calibrate(
-            context, db, migrator, notices, names, rows, &touched,
-        ))
-    } else {
-        None
-    };
-    let mut calibration_trace: Option<trace::Trace> = None;
-    match calibrated {
-        Some(Ok(run)) => {
-            review.calibration.rows = rows;
-            if let Some(seeding) = &run.rows {
+    review.calibration.rows = rows;
+    match calibrate(run, rows, touched) {
+        Ok(trace) => {
+            if let Some(seeding) = &trace.rows {
                 review.calibration.tables = seeding.sizes.iter().map(seeded).collect();
                 review.calibration.skipped = seeding
                     .skipped
@@ -195,96 +265,65 @@ fn fill(
                     .map(|s| (s.table.clone(), s.reason.clone()))
                     .collect();
             }
-            calibration_trace = Some(run);
+            timed.calibration = Some(trace);
+            timed.unknown = "not run by the calibration".to_owned();
         }
-        Some(Err(e)) => {
-            review.calibration.rows = rows;
-            review.calibration.failed = Some(format!("{e:#}"));
+        Err(e) => {
+            let why = format!("{e:#}");
+            timed.unknown = format!("the calibration run failed: {why}");
+            review.calibration.failed = Some(why);
         }
-        None => {}
     }
-    let (clone_trace, clone_sizes) = match clone_run {
-        Some((info, run, sizes)) => {
-            review.clone = Some(info);
-            if review.production.is_none() {
-                review.production = Some(sizes);
-            }
-            (Some(run), true)
-        }
-        None => (None, false),
-    };
-    let no_sizes = "production sizes unknown (no --production-url)".to_owned();
-    let failed = review
-        .calibration
-        .failed
-        .as_ref()
-        .map(|e| format!("the calibration run failed: {e}"));
-    for (traced, changes) in plain.iter().zip(schema_changes) {
-        let production = review.production.as_ref().map(|p| p.tables.as_slice());
-        let find = |t: &Option<trace::Trace>| {
-            t.as_ref()
-                .and_then(|t| t.migrations.iter().find(|m| m.name == traced.name).cloned())
-        };
-        let (clone_m, calib_m) = (find(&clone_trace), find(&calibration_trace));
-        let timing = match (&clone_m, &calib_m) {
-            (Some(run), _) if clone_sizes => Assessed::Measured { run, production },
-            (_, Some(run)) => Assessed::Calibrated {
-                run,
-                sizes: &review.calibration.tables,
-                production,
-            },
-            _ => Assessed::Unknown(failed.as_deref().unwrap_or(&no_sizes)),
-        };
-        let statements = review::assess(traced, timing);
-        let migration = migrator
-            .migrations()
+    Ok(timed)
+}
+
+/// One migration's part of the review.
+fn migration_review(
+    migrator: &Migrator<'_>,
+    traced: &MigrationTrace,
+    statements: Vec<review::StatementReview>,
+    schema_changes: Vec<String>,
+) -> MigrationReview {
+    let contract = migrator
+        .migrations()
+        .iter()
+        .find(|m| m.name() == traced.name)
+        .and_then(|m| m.contract());
+    MigrationReview {
+        name: traced.name.clone(),
+        file: traced.file.clone(),
+        phase: if contract.is_some() {
+            Phase::Contract
+        } else {
+            Phase::Expand
+        },
+        contract,
+        transactional: traced.transactional,
+        sql: statements
             .iter()
-            .find(|m| m.name() == traced.name);
-        let contract = migration.and_then(|m| m.contract());
-        review.migrations.push(MigrationReview {
-            name: traced.name.clone(),
-            file: traced.file.clone(),
-            phase: if contract.is_some() {
-                Phase::Contract
-            } else {
-                Phase::Expand
-            },
-            contract,
-            transactional: traced.transactional,
-            sql: statements
-                .iter()
-                .map(|s| format!("{};", s.sql.trim_end().trim_end_matches(';')))
-                .collect::<Vec<_>>()
-                .join("\n"),
-            statements,
-            schema_changes: changes,
-            findings: Vec::new(),
-        });
+            .map(|s| format!("{};", s.sql.trim_end().trim_end_matches(';')))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        statements,
+        schema_changes,
+        findings: Vec::new(),
     }
-    Ok(())
 }
 
 /// Each migration traced on its own on one scratch database, in order, with the schema changes it made.
-fn trace_each(
-    context: &Context<'_>,
-    db: &Target,
-    migrator: &Migrator<'_>,
-    notices: &Notices,
-    names: &[String],
-) -> Result<(Vec<MigrationTrace>, Vec<Vec<String>>)> {
-    let settings = context.settings;
-    let scratch = Scratch::create(db, settings, "review", "review")?;
+fn trace_each(run: &Run<'_, '_>) -> Result<(Vec<MigrationTrace>, Vec<Vec<String>>)> {
+    let scratch = Scratch::create(run.db, run.settings, "review", "review")?;
     let mut client = scratch
         .target()
-        .connect_collecting(settings.connect_timeout, notices)?;
-    base(migrator, &mut client, &names[0])?;
-    let table = migrator.migrations_table().clone();
+        .connect_collecting(run.settings.connect_timeout, run.notices)?;
+    base(run.migrator, &mut client, &run.names[0])?;
+    let table = run.migrator.migrations_table().clone();
     let mut before = migrate_core::schema::describe(&mut client, &table)?;
     let (mut traces, mut changes) = (Vec::new(), Vec::new());
-    for name in names {
-        let watcher = scratch.target().connect(settings.connect_timeout)?;
+    for name in run.names {
+        let watcher = scratch.target().connect(run.settings.connect_timeout)?;
         let traced = trace::run(
-            migrator,
+            run.migrator,
             &mut client,
             watcher,
             std::slice::from_ref(name),
@@ -366,62 +405,48 @@ fn touched_tables(traces: &[MigrationTrace]) -> Vec<String> {
 
 /// The calibration run: the migrations again, on a scratch database whose touched tables hold `rows`
 /// generated rows each, timed.
-fn calibrate(
-    context: &Context<'_>,
-    db: &Target,
-    migrator: &Migrator<'_>,
-    notices: &Notices,
-    names: &[String],
-    rows: u64,
-    touched: &[String],
-) -> Result<trace::Trace> {
-    let settings = context.settings;
-    let scratch = Scratch::create(db, settings, "calibrate", "review")?;
-    let mut client = scratch
-        .target()
-        .connect_collecting(settings.connect_timeout, notices)?;
-    let watcher = scratch.target().connect(settings.connect_timeout)?;
+fn calibrate(run: &Run<'_, '_>, rows: u64, touched: &[String]) -> Result<trace::Trace> {
+    let scratch = Scratch::create(run.db, run.settings, "calibrate", "review")?;
+    let (mut client, watcher) = run.sessions(&scratch)?;
     let options = trace::Options {
         rows,
         data: None,
         only: Some(touched),
     };
-    Ok(trace::run(migrator, &mut client, watcher, names, &options)?)
+    Ok(trace::run(
+        run.migrator,
+        &mut client,
+        watcher,
+        run.names,
+        &options,
+    )?)
 }
 
 /// The migrations run and timed on a throwaway copy of the clone at `url`, with the clone's sizes.
-#[allow(clippy::too_many_arguments)]
 fn on_clone(
-    context: &Context<'_>,
-    db: &Target,
-    migrator: &Migrator<'_>,
-    notices: &Notices,
-    names: &[String],
+    run: &Run<'_, '_>,
     args: &ReviewArgs,
     url: &str,
     touched: &[String],
 ) -> Result<(review::CloneRun, trace::Trace, review::Production)> {
-    let settings = context.settings;
     let clone = crate::connect::resolve(Some(url))?;
-    if clone.server() == db.server() && clone.dbname() == db.dbname() && !args.clone_is_target {
+    let same = clone.server() == run.db.server() && clone.dbname() == run.db.dbname();
+    if same && !args.clone_is_target {
         anyhow::bail!(
             "--clone-url {} names the database the migrations are applied to ({}); give a copy of \
              production (a restored backup, a database branch), or --clone-is-target if this one is meant",
             clone.display,
-            db.display
+            run.db.display
         );
     }
-    let sizes = production::read(settings, url, true, touched)?;
-    let copy = Scratch::copy_of(&clone, settings, "review", "review")?;
-    let mut client = copy
-        .target()
-        .connect_collecting(settings.connect_timeout, notices)?;
-    let watcher = copy.target().connect(settings.connect_timeout)?;
-    let run = trace::run(
-        migrator,
+    let sizes = production::read(run.settings, url, true, touched)?;
+    let copy = Scratch::copy_of(&clone, run.settings, "review", "review")?;
+    let (mut client, watcher) = run.sessions(&copy)?;
+    let traced = trace::run(
+        run.migrator,
         &mut client,
         watcher,
-        names,
+        run.names,
         &trace::Options::default(),
     )?;
     Ok((
@@ -429,7 +454,7 @@ fn on_clone(
             url: clone.display.clone(),
             copy: copy.name().to_owned(),
         },
-        run,
+        traced,
         sizes,
     ))
 }
