@@ -181,7 +181,7 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
         f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        crate::lock::with_lock(
+        let done = crate::lock::with_lock(
             client,
             &self.table,
             self.lock_mode,
@@ -189,7 +189,20 @@ impl<'a> Migrator<'a> {
             &self.interrupt,
             events,
             f,
-        )
+        );
+        // The migrations' commits did not wait for the disk (see `units`): a commit that does, with a
+        // transaction id so that it writes a commit record, flushes them all before the run reports.
+        let flushed = client.batch_execute("SELECT pg_catalog.pg_current_xact_id()");
+        match (done, flushed) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(e)) => Err(Error::database(
+                "cannot wait for the run's commits to reach the disk (the server may have lost the newest \
+                 ones; `status` says which are applied)"
+                    .to_owned(),
+            )(e)),
+            // The run's own error says more; the flush is best effort then.
+            (Err(e), _) => Err(e),
+        }
     }
 
     /// Starts the run's time budget on its interrupt: the fleet's deadline, else `max_duration` from now.
