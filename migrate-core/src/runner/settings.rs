@@ -190,9 +190,12 @@ impl<'a> Migrator<'a> {
             events,
             f,
         );
-        // The migrations' commits did not wait for the disk (see `units`): a commit that does, with a
-        // transaction id so that it writes a commit record, flushes them all before the run reports.
-        let flushed = client.batch_execute("SELECT pg_catalog.pg_current_xact_id()");
+        // The migrations' commits did not wait for the disk (see `units`): a commit that does flushes them all
+        // before the run reports. The server waits only for a transaction that wrote to its log, and a
+        // transaction id alone writes nothing; a transactional logical message is a record and nothing else
+        // (any role may write one, at any `wal_level`; a logical decoding client sees it with its prefix).
+        let flushed = client
+            .batch_execute("SELECT pg_catalog.pg_logical_emit_message(true, 'migrate', 'run ended')");
         match (done, flushed) {
             (Ok(value), Ok(())) => Ok(value),
             (Ok(_), Err(e)) => Err(Error::database(
