@@ -759,3 +759,58 @@ fn a_batch_that_waits_for_a_lock_past_the_grace_is_cancelled_by_one_signal() {
     nothing_backfilled(&db);
     assert_lock_released(&db);
 }
+
+/// SIGKILL while `verify` runs on its scratch database leaves the database behind (nothing runs to drop it);
+/// the next command that makes a scratch database for the same database on this machine sees the process gone
+/// and drops it, saying so.
+#[test]
+fn a_scratch_database_a_killed_process_left_is_dropped_by_the_next_command() {
+    let db = TestDb::new();
+    FixtureCli::new("signals", &db)
+        .run(&["up", "--to", "20261201000002", "--fake"])
+        .expect_code(0);
+    let child = runner("signals")
+        .env("DATABASE_URL", db.url())
+        .args(["verify"])
+        .spawn()
+        .expect("the runner starts");
+    let pid = child.id();
+    let scratch = format!("{}\\_%", db.name());
+    wait_until(
+        &db,
+        "the slow statement runs on the scratch database",
+        &format!(
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname LIKE '{scratch}' \
+             AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%')"
+        ),
+    );
+    signal(&child, "KILL");
+    let out = child.wait_with_output().expect("the runner ends");
+    assert_eq!(out.status.code(), None, "killed");
+    let left = db.query_strings(&format!(
+        "SELECT datname, shobj_description(oid, 'pg_database') FROM pg_database WHERE datname LIKE '{scratch}'"
+    ));
+    assert_eq!(left.len(), 1, "{left:?}");
+    let name = left[0][0].clone().unwrap_or_default();
+    let comment = left[0][1].clone().unwrap_or_default();
+    assert!(
+        comment.starts_with(&format!("migrate scratch database of process {pid} on "))
+            && comment.ends_with(&format!(" for {}", db.name())),
+        "{comment}"
+    );
+    // `trace` of the first migration alone makes a scratch database of its own, and sweeps first.
+    let trace = FixtureCli::new("signals", &db)
+        .run(&["trace", "20261201000001"])
+        .expect_code(0);
+    assert!(
+        trace.stderr.contains(&format!(
+            "dropped the scratch database {name}, which process {pid} (gone: killed, or its machine restarted) left behind"
+        )),
+        "{}",
+        trace.stderr
+    );
+    let left = db.query_strings(&format!(
+        "SELECT datname FROM pg_database WHERE datname LIKE '{scratch}'"
+    ));
+    assert!(left.is_empty(), "{left:?}");
+}

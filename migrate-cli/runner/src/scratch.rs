@@ -99,6 +99,7 @@ impl Scratch {
         static SIGNALS: Once = Once::new();
         SIGNALS.call_once(|| crate::signals::handle_with(stop));
         let mut admin = admin_db.connect(settings.connect_timeout)?;
+        sweep(&mut admin, &db.dbname());
         let name = scratch_name(&db.dbname(), purpose, std::process::id());
         let mut live = live();
         live.command = command.to_owned();
@@ -131,6 +132,14 @@ impl Scratch {
             ));
         }
         drop(live);
+        if let Some(host) = host() {
+            // Best effort: without it a SIGKILL's leftover is only not swept later.
+            let _ = admin.batch_execute(&format!(
+                "COMMENT ON DATABASE {} IS {}",
+                migrate_dsl::ident(&name),
+                migrate_dsl::literal(&owner_comment(&host, std::process::id(), &db.dbname()))
+            ));
+        }
         let target = db.with_dbname(&name);
         Ok(Scratch {
             admin,
@@ -173,6 +182,80 @@ impl Drop for Scratch {
 pub fn finishing<T>(write: impl FnOnce() -> T) -> T {
     live().finishing = true;
     write()
+}
+
+/// What a scratch database's comment says: the machine and the process that made it, and for which database.
+/// A process killed by SIGKILL cannot drop its scratch database; a later command for the same database on the
+/// same machine finds the comment, sees the process gone, and drops it ([`sweep`]). One made on another
+/// machine is never touched: its process cannot be checked from here.
+fn owner_comment(host: &str, pid: u32, database: &str) -> String {
+    format!("{OWNER_PREFIX}{pid} on {host} for {database}")
+}
+
+const OWNER_PREFIX: &str = "migrate scratch database of process ";
+
+/// The process, machine and database of [`owner_comment`]'s text.
+fn owner(comment: &str) -> Option<(u32, &str, &str)> {
+    let (pid, rest) = comment.strip_prefix(OWNER_PREFIX)?.split_once(" on ")?;
+    let (host, database) = rest.split_once(" for ")?;
+    Some((pid.parse().ok()?, host, database))
+}
+
+/// This machine's name, as the kernel has it; `None` where it cannot be read (no sweeping then).
+fn host() -> Option<String> {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+}
+
+/// Whether process `pid` of this machine still runs (a process of another user counts: it exists).
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = i32::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 sends nothing; it only asks whether the process exists.
+    let found = unsafe { libc::kill(pid, 0) } == 0;
+    found || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Drops the scratch databases for `database` that processes of this machine made and that are gone (killed
+/// by SIGKILL, or by a machine's crash), saying so. Best effort: a database that cannot be listed or dropped
+/// is left.
+fn sweep(admin: &mut Client, database: &str) {
+    let Some(host) = host() else {
+        return;
+    };
+    let Ok(rows) = admin.query(
+        "SELECT d.datname, pg_catalog.shobj_description(d.oid, 'pg_database') FROM pg_catalog.pg_database d \
+         WHERE pg_catalog.shobj_description(d.oid, 'pg_database') LIKE $1",
+        &[&format!("{OWNER_PREFIX}%")],
+    ) else {
+        return;
+    };
+    for row in rows {
+        let (name, comment): (String, String) = (row.get(0), row.get(1));
+        let Some((pid, made_on, made_for)) = owner(&comment) else {
+            continue;
+        };
+        if made_on != host || made_for != database || pid == std::process::id() || alive(pid) {
+            continue;
+        }
+        let drop = format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            migrate_dsl::ident(&name)
+        );
+        match admin.batch_execute(&drop) {
+            Ok(()) => errln!(
+                "dropped the scratch database {name}, which process {pid} (gone: killed, or its machine \
+                 restarted) left behind"
+            ),
+            Err(e) => errln!(
+                "warning: could not drop the scratch database {name}, which process {pid} left behind: {}",
+                crate::connect::describe(&e)
+            ),
+        }
+    }
 }
 
 /// `<database>_<purpose>_<pid>` within [`MAX_NAME_BYTES`] bytes: the database's name is cut on a character
@@ -266,7 +349,19 @@ fn drop_databases(databases: &[LiveDatabase]) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::scratch_name;
+    use super::{alive, owner, owner_comment, scratch_name};
+
+    #[test]
+    fn the_owner_comment_reads_back_and_this_process_is_alive() {
+        assert_eq!(
+            owner(&owner_comment("build-7", 4242, "app on main")),
+            Some((4242, "build-7", "app on main"))
+        );
+        assert_eq!(owner("a comment of someone else's"), None);
+        assert!(alive(std::process::id()));
+        // Above the kernel's largest process id.
+        assert!(!alive(4_194_305));
+    }
 
     #[test]
     fn scratch_names_fit_63_bytes_and_keep_their_end() {
