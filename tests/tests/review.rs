@@ -287,6 +287,19 @@ fn without_production_the_review_says_sizes_are_unknown_and_still_lints_and_trac
         "{}",
         run.stdout
     );
+    // Everything applied: nothing pending, nothing reviewed, nothing linted.
+    cli.run(&["up"]).expect_code(0);
+    let none = cli.run(&["review", "--format", "json"]).expect_code(0);
+    let review: Value = serde_json::from_str(&none.stdout).expect("JSON");
+    assert_eq!(review["summary"]["migrations"], 0, "{review:#}");
+    assert_eq!(review["summary"]["verdict"], "ok");
+    let text = cli.run(&["review"]).expect_code(0);
+    assert!(
+        text.stdout
+            .contains("nothing to review: no migration is pending"),
+        "{}",
+        text.stdout
+    );
 }
 
 #[test]

@@ -49,14 +49,16 @@ pub(super) fn review(context: &Context<'_>, args: &ReviewArgs) -> Result<ExitCod
         let mut client = db.connect(settings.connect_timeout)?;
         migrate_core::server_major(&mut client)?
     };
-    let lint_inputs = super::lint::inputs_with_repeatables(
-        context.registry,
-        &names,
-        &lint::LintOptions {
-            direction: Direction::Up,
-            pg_version,
-        },
-    )?;
+    let options = lint::LintOptions {
+        direction: Direction::Up,
+        pg_version,
+    };
+    // No names means every migration to `lint`; to a review, nothing pending means nothing to lint.
+    let lint_inputs = if names.is_empty() {
+        lint::LintInputs::new(&options)
+    } else {
+        super::lint::inputs_with_repeatables(context.registry, &names, &options)?
+    };
     let mut review = Review {
         version: review::REVIEW_VERSION,
         target: db.display.clone(),
