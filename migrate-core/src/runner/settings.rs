@@ -194,8 +194,14 @@ impl<'a> Migrator<'a> {
         // before the run reports. The server waits only for a transaction that wrote to its log, and a
         // transaction id alone writes nothing; a transactional logical message is a record and nothing else
         // (any role may write one, at any `wal_level`; a logical decoding client sees it with its prefix).
-        let flushed = client
-            .batch_execute("SELECT pg_catalog.pg_logical_emit_message(true, 'migrate', 'run ended')");
+        // Only when the log holds what is not on disk yet, so that a run that committed nothing (an app's
+        // start-up with nothing pending) writes nothing; never on a standby, which can write nothing (CASE
+        // evaluates in order: the positions cannot be read there).
+        let flushed = client.batch_execute(
+            "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL \
+             WHEN pg_catalog.pg_current_wal_insert_lsn() > pg_catalog.pg_current_wal_flush_lsn() \
+             THEN pg_catalog.pg_logical_emit_message(true, 'migrate', 'run ended') END",
+        );
         match (done, flushed) {
             (Ok(value), Ok(())) => Ok(value),
             (Ok(_), Err(e)) => Err(Error::database(
