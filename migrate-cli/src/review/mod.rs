@@ -219,7 +219,7 @@ fn long_lock(s: &migrate_core::review::StatementReview, max: Duration) -> Option
             blocking.mode,
             blocking.relation,
             migrate_core::review::duration(blocking.seconds),
-            blocking.blocks,
+            blocking.blocks.word(),
             blocking
                 .queries_waiting
                 .map(|q| format!(

@@ -1,7 +1,8 @@
 //! The review for a terminal, and as GitHub workflow commands.
 
 use migrate_core::review::{
-    bytes, count, duration, queries, Level, MigrationReview, Review, StatementReview, TableSize,
+    bytes, count, duration, queries, Level, MigrationReview, Review, ReviewFinding,
+    StatementReview, TableSize,
 };
 use migrate_runner::output::{github_data, github_property};
 
@@ -68,7 +69,7 @@ fn describe_size(t: &TableSize) -> String {
 /// The strongest lock a statement takes, in words.
 pub(super) fn lock(s: &StatementReview) -> String {
     match migrate_core::review::strongest(s) {
-        Some(l) => format!("{} on {} (blocks {})", l.mode, l.relation, l.blocks),
+        Some(l) => format!("{} on {} (blocks {})", l.mode, l.relation, l.blocks.word()),
         None => "none on existing tables".to_owned(),
     }
 }
@@ -83,7 +84,11 @@ pub(super) fn estimate(s: &StatementReview) -> String {
                 duration(e.seconds)
             );
             if let Some(b) = &e.blocking {
-                text.push_str(&format!("; {} wait {}", b.blocks, duration(b.seconds)));
+                text.push_str(&format!(
+                    "; {} wait {}",
+                    b.blocks.word(),
+                    duration(b.seconds)
+                ));
                 if let Some(q) = b.queries_waiting {
                     text.push_str(&format!(" (~{})", queries(q)));
                 }
@@ -100,7 +105,7 @@ pub(super) fn longest_wait(m: &MigrationReview) -> String {
     match m.longest_block() {
         Some((_, b)) => format!(
             "{} on {} for {}{}",
-            b.blocks,
+            b.blocks.word(),
             b.relation,
             duration(b.seconds),
             b.queries_waiting
@@ -172,21 +177,11 @@ pub(super) fn text(review: &Review) -> String {
                 out.push_str(&format!("      basis:    {}\n", e.basis));
             }
             for f in &s.findings {
-                out.push_str(&format!(
-                    "      {}: {}: {}\n",
-                    f.level.word(),
-                    f.rule,
-                    f.message
-                ));
+                out.push_str(&format!("      {}\n", finding(f)));
             }
         }
         for f in &m.findings {
-            out.push_str(&format!(
-                "  {}: {}: {}\n",
-                f.level.word(),
-                f.rule,
-                f.message
-            ));
+            out.push_str(&format!("  {}\n", finding(f)));
         }
         if !m.schema_changes.is_empty() {
             out.push_str("  schema changes:\n");
@@ -201,6 +196,11 @@ pub(super) fn text(review: &Review) -> String {
         review.verdict().word()
     ));
     out
+}
+
+/// A finding on one line: `error: changing-column-type: ...`.
+fn finding(f: &ReviewFinding) -> String {
+    format!("{}: {}: {}", f.level.word(), f.rule, f.message)
 }
 
 /// GitHub workflow commands: one annotation per finding at its line (notes left out).

@@ -7,7 +7,7 @@
 //! with the rows of both tables. A statement that only changes the catalog is not scaled: its duration is
 //! what it measured. Every estimate carries its basis in words, so a reviewer sees what it rests on.
 
-use crate::trace::{Blocks, LockMode, MigrationTrace, RelationKind, StatementTrace};
+use crate::trace::{Blocks, MigrationTrace, RelationKind, StatementTrace};
 
 use super::{Blocking, Estimate, LockTaken, StatementReview, TableSize, Work};
 
@@ -50,8 +50,8 @@ pub fn assess(plain: &MigrationTrace, timing: Assessed<'_>) -> Vec<StatementRevi
                     .iter()
                     .map(|l| LockTaken {
                         relation: l.relation.clone(),
-                        mode: l.mode.name().to_owned(),
-                        blocks: blocks_word(l.mode.blocks()).to_owned(),
+                        mode: l.mode,
+                        blocks: l.mode.blocks(),
                     })
                     .collect(),
                 work,
@@ -248,7 +248,10 @@ fn blocking(out: &mut [StatementReview], production: Option<&[TableSize]>) {
         .map(|s| s.estimate.as_ref().map(|e| e.seconds))
         .collect();
     for i in 0..out.len() {
-        let Some(lock) = strongest(&out[i]).filter(|l| l.blocks != "nothing").cloned() else {
+        let Some(lock) = strongest(&out[i])
+            .filter(|l| l.blocks != Blocks::Nothing)
+            .cloned()
+        else {
             continue;
         };
         // Held until the transaction commits: this statement and those after it in the same one.
@@ -266,7 +269,7 @@ fn blocking(out: &mut [StatementReview], production: Option<&[TableSize]>) {
         });
         let queries_waiting = activity.and_then(|t| {
             let writes = t.writes_per_s?;
-            let reads = if lock.blocks == "reads and writes" {
+            let reads = if lock.blocks == Blocks::ReadsAndWrites {
                 t.scans_per_s.unwrap_or(0.0)
             } else {
                 0.0
@@ -288,18 +291,9 @@ fn blocking(out: &mut [StatementReview], production: Option<&[TableSize]>) {
 /// The strongest lock a statement takes; of equal ones, the one on the table it works on (a rewrite locks
 /// the table and each of its indexes alike).
 pub fn strongest(s: &StatementReview) -> Option<&LockTaken> {
-    let rank = |mode: &str| LockMode::ALL.iter().position(|m| m.name() == mode);
     s.locks
         .iter()
-        .max_by_key(|l| (rank(&l.mode), s.table.as_deref() == Some(l.relation.as_str())))
-}
-
-fn blocks_word(blocks: Blocks) -> &'static str {
-    match blocks {
-        Blocks::Nothing => "nothing",
-        Blocks::Writes => "writes",
-        Blocks::ReadsAndWrites => "reads and writes",
-    }
+        .max_by_key(|l| (l.mode, s.table.as_deref() == Some(l.relation.as_str())))
 }
 
 /// A duration for people: `12 ms`, `3.4 s`, `2 min 5 s`.
@@ -354,6 +348,7 @@ pub fn count(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::trace::LockMode;
 
     fn size(table: &str, rows: f64, table_bytes: i64, total_bytes: i64) -> TableSize {
         TableSize {
@@ -378,8 +373,8 @@ mod tests {
                 .iter()
                 .map(|r| LockTaken {
                     relation: (*r).into(),
-                    mode: "SHARE ROW EXCLUSIVE".into(),
-                    blocks: "writes".into(),
+                    mode: LockMode::ShareRowExclusive,
+                    blocks: Blocks::Writes,
                 })
                 .collect(),
             work,

@@ -19,6 +19,8 @@ mod levels;
 
 use serde::{Deserialize, Serialize};
 
+use crate::trace::{Blocks, LockMode};
+
 pub use assess::{assess, bytes, count, duration, queries, strongest, Assessed};
 pub use levels::{Level, Threshold, Thresholds, DEFAULT_THRESHOLD, SIZE_RULES};
 
@@ -247,10 +249,8 @@ impl StatementReview {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockTaken {
     pub relation: String,
-    /// `ACCESS EXCLUSIVE`, ...
-    pub mode: String,
-    /// `nothing`, `writes`, `reads and writes`.
-    pub blocks: String,
+    pub mode: LockMode,
+    pub blocks: Blocks,
 }
 
 /// How long a statement takes on production, and how long it holds what it blocks.
@@ -269,9 +269,9 @@ pub struct Estimate {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Blocking {
     pub relation: String,
-    pub mode: String,
-    /// `writes` or `reads and writes`.
-    pub blocks: String,
+    pub mode: LockMode,
+    /// Writes, or reads and writes.
+    pub blocks: Blocks,
     /// From the statement's start to its transaction's commit.
     pub seconds: f64,
     /// The table's queries that would wait meanwhile, by its measured activity.

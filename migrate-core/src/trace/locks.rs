@@ -1,10 +1,10 @@
 //! PostgreSQL's table-level lock modes and what each blocks: the conflict table of the manual's "Explicit
 //! Locking" chapter (Table 13.2), in one place.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A table-level lock mode, weakest first (the order PostgreSQL numbers them in).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum LockMode {
     /// `SELECT`.
     #[serde(rename = "ACCESS SHARE")]
@@ -33,7 +33,7 @@ pub enum LockMode {
 }
 
 /// What application traffic a lock makes wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Blocks {
     /// Neither reads nor writes (only other schema changes, `VACUUM` and the like).
     #[serde(rename = "nothing")]
@@ -152,6 +152,17 @@ impl LockMode {
 impl std::fmt::Display for LockMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl Blocks {
+    /// What waits, in a word or three (as the JSON forms write it): `nothing`, `writes`, `reads and writes`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Blocks::Nothing => "nothing",
+            Blocks::Writes => "writes",
+            Blocks::ReadsAndWrites => "reads and writes",
+        }
     }
 }
 
