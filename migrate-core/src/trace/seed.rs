@@ -112,7 +112,7 @@ fn with_parents(
     let mut wanted: HashSet<u32> = tables
         .iter()
         .filter(|(_, t)| {
-            let shown = t.name.strip_prefix("public.").unwrap_or(&t.name);
+            let shown = as_traced(&t.name);
             names.iter().any(|n| n == shown || *n == t.name)
         })
         .map(|(oid, _)| *oid)
@@ -130,6 +130,11 @@ fn with_parents(
     }
 }
 
+/// A table's schema-qualified name as the trace shows it: `public` left out.
+fn as_traced(name: &str) -> &str {
+    name.strip_prefix("public.").unwrap_or(name)
+}
+
 /// A filled table's size, right after it was filled and analysed.
 fn size(client: &mut Client, oid: u32, name: &str) -> Result<SeededSize, Error> {
     let row = client
@@ -140,7 +145,7 @@ fn size(client: &mut Client, oid: u32, name: &str) -> Result<SeededSize, Error> 
         )
         .map_err(Error::database("cannot read the size of a table filled with rows"))?;
     Ok(SeededSize {
-        table: name.strip_prefix("public.").unwrap_or(name).to_owned(),
+        table: as_traced(name).to_owned(),
         rows: row.get(0),
         table_bytes: row.get(1),
         total_bytes: row.get(2),

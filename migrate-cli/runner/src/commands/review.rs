@@ -39,11 +39,7 @@ pub(super) fn review(context: &Context<'_>, args: &ReviewArgs) -> Result<ExitCod
     let config = settings.config.file.review.clone().unwrap_or_default();
     let db = context.target()?;
     let notices = Notices::new();
-    let migrator = Migrator::new(context.registry.migrations.as_slice())
-        .repeatables(context.registry.repeatables.as_slice())
-        .table(settings.table.clone())
-        .timeouts(settings.timeouts.clone())
-        .notices(notices.clone());
+    let migrator = super::trace::scratch_migrator(settings, context.registry, &notices);
     let names = names(context, &db, &migrator, args)?;
     let pg_version = {
         let mut client = db.connect(settings.connect_timeout)?;
@@ -339,7 +335,8 @@ fn trace_each(run: &Run<'_, '_>) -> Result<(Vec<MigrationTrace>, Vec<Vec<String>
     Ok((traces, changes))
 }
 
-/// Applies what comes before `first` (for a repeatable migration, every versioned one).
+/// Applies what comes before `first` (for a repeatable migration, every versioned one) to a fresh scratch
+/// database.
 fn base(migrator: &Migrator<'_>, client: &mut Client, first: &str) -> Result<()> {
     let all = migrator.migrations();
     let before = match all.iter().position(|m| m.name() == first) {
@@ -350,10 +347,10 @@ fn base(migrator: &Migrator<'_>, client: &mut Client, first: &str) -> Result<()>
             None => return Ok(()),
         },
     };
-    match migrator.run_up(client, &UpTarget::To(before.to_owned()), &mut |_| {}) {
-        Ok(_) | Err(migrate_core::Error::AlreadyApplied { .. }) => Ok(()),
-        Err(e) => Err(trace::TraceError::Base(e).into()),
-    }
+    migrator
+        .run_up(client, &UpTarget::To(before.to_owned()), &mut |_| {})
+        .map_err(trace::TraceError::Base)?;
+    Ok(())
 }
 
 /// `+`/`-`/`~` lines for the objects the migration added, removed and changed.

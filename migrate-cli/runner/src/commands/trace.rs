@@ -20,11 +20,7 @@ pub fn trace(
     args: &TraceArgs,
 ) -> Result<ExitCode> {
     let notices = Notices::new();
-    let migrator = Migrator::new(registry.migrations.as_slice())
-        .repeatables(registry.repeatables.as_slice())
-        .table(settings.table.clone())
-        .timeouts(settings.timeouts.clone())
-        .notices(notices.clone());
+    let migrator = scratch_migrator(settings, registry, &notices);
     let names: Vec<String> = if args.names.is_empty() {
         pending_names(settings, db, &migrator, args.down)?
     } else {
@@ -54,6 +50,20 @@ pub fn trace(
         return Ok(ExitCode::from(crate::EXIT_TRACE_GATE));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The migrator of a command that runs migrations on scratch databases (`trace`, `review`): the configured
+/// table and timeouts, and the server's notices collected in `notices` for the report.
+pub(super) fn scratch_migrator<'r>(
+    settings: &Settings,
+    registry: &'r Registry,
+    notices: &Notices,
+) -> Migrator<'r> {
+    Migrator::new(registry.migrations.as_slice())
+        .repeatables(registry.repeatables.as_slice())
+        .table(settings.table.clone())
+        .timeouts(settings.timeouts.clone())
+        .notices(notices.clone())
 }
 
 /// What `up` would run: the pending migrations, then the new and changed repeatable ones (which have
