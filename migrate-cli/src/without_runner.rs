@@ -63,12 +63,11 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
         return None;
     }
     let mut client = connecting.client()?;
-    let status = Migrator::new(registry.migrations.as_slice())
+    let migrator = Migrator::new(registry.migrations.as_slice())
         .repeatables(registry.repeatables.as_slice())
         .table(settings.table.clone())
-        .own_session()
-        .status_report(&mut client)
-        .ok()?;
+        .own_session();
+    let status = migrator.status_report(&mut client).ok()?;
     if !all_applied(&status) {
         return None;
     }
@@ -88,7 +87,10 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
             Some(ExitCode::SUCCESS)
         }
         // Printing can still fail (a closed output): the runner would fail the same way.
-        Some(json) => migrate_runner::commands::status::print(&status, &db.display, json).ok(),
+        Some(json) => {
+            let jobs = migrator.jobs(&mut client).ok()?;
+            migrate_runner::commands::status::print(&status, &jobs, &db.display, json).ok()
+        }
     }
 }
 

@@ -82,9 +82,9 @@ pub(crate) fn progress_table(table: &MigrationsTable) -> String {
     table.backfills()
 }
 
-struct Key {
-    column: String,
-    sql_type: String,
+pub(crate) struct Key {
+    pub(crate) column: String,
+    pub(crate) sql_type: String,
 }
 
 /// What a backfill runs with, besides its own definition.
@@ -631,7 +631,7 @@ fn cursor_after(keys: &[Key]) -> String {
 }
 
 /// A key given as parameter `$n` (text per column) in the key's own types: `$n[1]::t1, $n[2]::t2`.
-fn key_param(keys: &[Key], n: usize) -> String {
+pub(crate) fn key_param(keys: &[Key], n: usize) -> String {
     keys.iter()
         .enumerate()
         .map(|(i, k)| format!("CAST((${n}::text[])[{}] AS {})", i + 1, k.sql_type))
@@ -673,7 +673,10 @@ pub(crate) fn lookup_key(
 }
 
 /// The primary key columns and types of `target`, in key order.
-fn primary_key(conn: &mut impl GenericClient, target: &str) -> Result<Vec<Key>, DataCause> {
+pub(crate) fn primary_key(
+    conn: &mut impl GenericClient,
+    target: &str,
+) -> Result<Vec<Key>, DataCause> {
     let rows = conn
         .query(
             "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_index i \

@@ -424,6 +424,10 @@ pub enum Error {
     #[error("stopped on {}: {what}", signal_name(*signal))]
     Interrupted { signal: i32, what: String },
 
+    /// A background job keeps a migration waiting, or a change to a job is refused.
+    #[error(transparent)]
+    Job(#[from] crate::jobs::JobError),
+
     /// The run's time budget was spent and the run stopped where that leaves a clean state.
     #[error("stopped: the run's time budget of {} is spent: {what}", describe_wait(*budget))]
     OutOfTime {

@@ -81,6 +81,7 @@ runtime! {
     pub mod import;
     mod interrupt;
     mod invalid_index;
+    mod jobs;
     mod lock;
     mod migration;
     mod notices;
@@ -127,6 +128,7 @@ runtime! {
         MAX_TABLE_NAME_BYTES,
     };
     pub use interrupt::{Interrupt, BATCH_GRACE};
+    pub use jobs::{Job, JobChange, JobError, JobState, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS};
     pub use lock::{lock_key, LockMode};
     pub use migration::{Code, Compiled, Definition, Direction, Migration};
     pub use notices::{Notice, Notices};

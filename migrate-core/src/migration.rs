@@ -258,12 +258,23 @@ impl Migration {
         }
     }
 
-    /// Why the migration is a contract (`pgm.contract(..)` in its `up`), or `None` for an expand. Records the
-    /// `up` to find out; a migration that cannot be recorded counts as an expand here (running or showing it
-    /// reports the error).
+    /// Why the migration is a contract (`pgm.contract(..)` in its `up`, or a wait for background jobs, which
+    /// run after the deploy: `pgm.require_background_jobs(..)`), or `None` for an expand. Records the `up` to
+    /// find out; a migration that cannot be recorded counts as an expand here (running or showing it reports
+    /// the error).
     pub fn contract(&self) -> Option<String> {
         let pgm = self.build(Direction::Up).ok()?;
-        pgm.contract_reason().map(str::to_owned)
+        if let Some(reason) = pgm.contract_reason() {
+            return Some(reason.to_owned());
+        }
+        // The jobs it waits for run after the deploy: so does it.
+        let required = pgm.required_background_jobs();
+        (!required.is_empty()).then(|| {
+            format!(
+                "waits for the background jobs of {}, which workers run after the deploy",
+                required.join(", ")
+            )
+        })
     }
 
     /// The path relative to the current directory when it is below it, for shorter messages.

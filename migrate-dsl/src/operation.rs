@@ -143,6 +143,7 @@ operations! {
     Db => "db",
     Backfill => "backfill",
     DropKeptValues => "drop_kept_values",
+    RequireBackgroundJobs => "require_background_jobs",
     // Only in derived downs: puts back what a `CREATE OR REPLACE` replaced
     RestorePrevious => "restore_previous",
     // Version-gated operations, and the comments of their resolved form

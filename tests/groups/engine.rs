@@ -16,6 +16,8 @@ mod dump;
 mod error_lines;
 #[path = "../tests/history_read.rs"]
 mod history_read;
+#[path = "../tests/jobs.rs"]
+mod jobs;
 #[path = "../tests/json_log.rs"]
 mod json_log;
 #[path = "../tests/kept_values.rs"]

@@ -58,6 +58,7 @@ fixtures!(
     exit_in_db,
     exit_in_up,
     backfill_panic,
+    jobs,
     review,
     tiny_lock_timeout,
     rename_v1,

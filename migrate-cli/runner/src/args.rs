@@ -239,6 +239,19 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the background jobs migrations queued (backfills with `.in_background()`), batch by batch, until
+    /// none is left or the budget is spent. Any number of workers, on any number of machines, share the
+    /// batches; a stop (SIGTERM) ends a worker after its batch in progress.
+    Work(WorkArgs),
+    /// List the background jobs with their progress and the time left, or pause, resume, retry or cancel
+    /// one.
+    Jobs {
+        #[command(subcommand)]
+        action: Option<JobsAction>,
+        /// Machine-readable output.
+        #[arg(long, global = true)]
+        json: bool,
+    },
     /// Wait until the database has the migrations this binary needs (for an init container or a start-up
     /// script), reading only; exit 8 when the time runs out.
     Wait(WaitArgs),
@@ -504,6 +517,10 @@ pub struct UpArgs {
     /// step before rolling out new code. Apply the contracts with `up` once the rollout is done.
     #[arg(long, conflicts_with_all = ["count", "to"])]
     pub expand_only: bool,
+    /// Before a migration that requires background jobs to have finished, run what is left of them here
+    /// instead of refusing it (for development and test databases, where no worker runs).
+    #[arg(long)]
+    pub finish_jobs: bool,
     #[command(flatten)]
     pub run: RunArgs,
     /// Apply pending migrations that are older than the newest applied one.
@@ -584,6 +601,40 @@ pub struct RunArgs {
     pub max_duration: Option<Duration>,
     #[command(flatten)]
     pub log: LogArgs,
+}
+
+/// `work`'s options.
+#[derive(Debug, Args)]
+pub struct WorkArgs {
+    /// Stop after this long (after the batch in progress), e.g. 10m; another worker, or the next run,
+    /// goes on from there. Default: until no job is left.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub budget: Option<std::time::Duration>,
+    /// Only this job (its id, as `migrate jobs` lists it). Repeatable.
+    #[arg(long = "job", value_name = "ID")]
+    pub jobs: Vec<i64>,
+    /// Only the jobs this migration queued. Repeatable.
+    #[arg(long = "migration", value_name = "NAME")]
+    pub migrations: Vec<String>,
+    /// The worker's name in the batches it commits (default: host:pid).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    #[command(flatten)]
+    pub log: LogArgs,
+}
+
+/// What `jobs` does to one job.
+#[derive(Debug, Subcommand)]
+pub enum JobsAction {
+    /// No batch starts until it is resumed; batches in progress commit.
+    Pause { id: i64 },
+    /// A paused job goes on.
+    Resume { id: i64 },
+    /// A failed or cancelled job goes on, its failed batches with their attempts back, with its
+    /// migration's definition as this binary has it.
+    Retry { id: i64 },
+    /// No batch starts again; what committed stays.
+    Cancel { id: i64 },
 }
 
 /// How `up`, `down` and `redo` report the run.

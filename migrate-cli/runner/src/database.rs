@@ -76,6 +76,8 @@ pub fn reset(settings: &Settings, registry: &Registry, force: bool) -> Result<Ex
         .table(settings.table.clone())
         .lock_mode(settings.lock_mode)
         .timeouts(settings.timeouts.clone())
+        // A development database: no worker runs the background jobs.
+        .finish_jobs(true)
         .run_up(&mut client, &UpTarget::All, &mut print_event)?;
     outln!("{} migration(s) applied on {}", ran.len(), target.display);
     if !ran.is_empty() {

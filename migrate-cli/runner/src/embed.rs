@@ -219,6 +219,35 @@ impl Embedded {
         })
     }
 
+    /// Works on the background jobs that migrations queued (backfills with `.in_background()`), as
+    /// `migrate work` does, on a thread of its own: batch after batch until no job is left (or the budget in
+    /// `options` is spent), sharing the batches with every other worker through the database. `stop` ends it
+    /// after the batch in progress: keep a clone and call `stop.request(15)` when the application shuts
+    /// down (the result is then [`migrate_core::Error::Interrupted`]; nothing is lost, the next worker goes
+    /// on). Events as in [`Embedded::up`] (`Event::Backfill` after each batch).
+    ///
+    /// ```no_run
+    /// # async fn demo(registry: &'static migrate_core::Registry) -> anyhow::Result<()> {
+    /// use migrate_core::{Interrupt, WorkOptions};
+    /// let migrations = migrate_runner::Embedded::new(registry)?;
+    /// let stop = Interrupt::new();
+    /// let report = migrations.work(WorkOptions::default(), stop.clone(), |_event| {}).await?;
+    /// println!("{} row(s) in {} batch(es)", report.rows, report.batches);
+    /// # Ok(()) }
+    /// ```
+    pub fn work(
+        &self,
+        options: migrate_core::WorkOptions,
+        stop: migrate_core::Interrupt,
+        mut events: impl FnMut(Event<'_>) + Send + 'static,
+    ) -> Blocking<migrate_core::WorkReport> {
+        self.blocking(move |embedded| {
+            let mut client = embedded.connect()?;
+            let migrator = embedded.migrator().interrupt(stop);
+            Ok(migrator.work(&mut client, &options, &mut events)?)
+        })
+    }
+
     /// Runs `f` on a thread of its own, where the synchronous engine and [`Embedded::connect`] may be used;
     /// for anything the other methods do not cover.
     pub fn blocking<T, F>(&self, f: F) -> Blocking<T>

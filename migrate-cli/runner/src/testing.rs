@@ -183,7 +183,16 @@ fn apply(registry: &'static Registry, settings: &Settings, url: &str, what: &str
     settings.direct_url = None;
     Embedded::with_settings(registry, settings)
         .database_url(url)
-        .up(UpTarget::All, |_| {})
+        .blocking(|embedded| {
+            let mut client = embedded.connect()?;
+            // A test database: no worker runs the background jobs, so they run here.
+            embedded.migrator().finish_jobs(true).run_up(
+                &mut client,
+                &UpTarget::All,
+                &mut |_| {},
+            )?;
+            Ok(())
+        })
         .wait()
         .with_context(|| format!("applying the migrations to {what}"))?;
     Ok(())

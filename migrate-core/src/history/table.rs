@@ -28,7 +28,9 @@ pub const ADOPTED_PREFIX: &str = "adopted:";
 
 /// Suffixes of the tables named after the migrations table: backfill progress, failure marks, repeatable
 /// migrations and the journal of migrations in progress.
-const DERIVED_SUFFIXES: [&str; 5] = ["_backfill", "_failed", "_repeat", "_journal", "_kept"];
+const DERIVED_SUFFIXES: [&str; 7] = [
+    "_backfill", "_failed", "_repeat", "_journal", "_kept", "_jobs", "_batches",
+];
 
 /// The longest migrations table name whose derived tables (`<name>_backfill`) still fit in PostgreSQL's 63
 /// bytes: 54.
@@ -110,6 +112,16 @@ impl MigrationsTable {
         self.derived("_journal")
     }
 
+    /// `<name>_jobs`: the background jobs migrations queued (see `jobs`).
+    pub(crate) fn jobs(&self) -> String {
+        self.derived("_jobs")
+    }
+
+    /// `<name>_batches`: the batches of background jobs, claimed by workers.
+    pub(crate) fn job_batches(&self) -> String {
+        self.derived("_batches")
+    }
+
     /// `<name>_backfill`: the progress of backfills.
     pub(crate) fn backfills(&self) -> String {
         self.derived("_backfill")
@@ -159,7 +171,9 @@ mod tests {
                         format!("{name}_failed"),
                         format!("{name}_repeat"),
                         format!("{name}_journal"),
-                        format!("{name}_kept")
+                        format!("{name}_kept"),
+                        format!("{name}_jobs"),
+                        format!("{name}_batches")
                     ]
                 );
             }

@@ -31,6 +31,9 @@ impl<'a> Migrator<'a> {
     ) -> Result<Vec<Ran>, Error> {
         if self.single_transaction {
             // One transaction for the run: a lock timeout retries all of it.
+            for step in steps {
+                self.jobs_before(client, step, events)?;
+            }
             let label = steps.first().map_or("", |s| s.migration.name());
             if let Some(first) = steps.first() {
                 self.check_interrupt(first, &[])?;
@@ -58,6 +61,7 @@ impl<'a> Migrator<'a> {
             let step = step?;
             let step = step.borrow();
             self.check_interrupt(step, &ran)?;
+            self.jobs_before(client, step, events)?;
             if restore.is_none() {
                 restore = Some(session_restore(client)?);
             }
@@ -69,6 +73,36 @@ impl<'a> Migrator<'a> {
             }
         }
         Ok(ran)
+    }
+
+    /// Before `step`: an `up` waits for the background jobs it requires (refused until they finished, or
+    /// run here with [`Migrator::finish_jobs`]); a `down` of a migration that queued jobs cancels them
+    /// first, in a transaction of its own: the batches in progress commit, and none starts on a table the
+    /// `down` changes. Nothing for a fake step.
+    fn jobs_before(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        if step.fake {
+            return Ok(());
+        }
+        let m = step.migration;
+        match step.direction {
+            Direction::Up => self.check_gates(client, m, self.finish_jobs, events),
+            Direction::Down => {
+                if !m.build(Direction::Up).is_ok_and(|pgm| pgm.queues_background_jobs()) {
+                    return Ok(());
+                }
+                crate::jobs::cancel_of(client, &self.table, m.name())
+                    .map(drop)
+                    .map_err(Error::database(format!(
+                        "migration {}: cannot cancel its background jobs before its down",
+                        m.name()
+                    )))
+            }
+        }
     }
 
     /// Stops before `step` when a stop was requested; what ran before it in this run stays.

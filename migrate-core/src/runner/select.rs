@@ -144,10 +144,8 @@ impl<'a> Selection<'a> {
             }
             UpTarget::ExpandOnly => {
                 // Recorded here and again below: recording is cheap, and the steps stay built in one place.
-                let first_contract = pending.iter().position(|m| {
-                    m.build(Direction::Up)
-                        .is_ok_and(|pgm| pgm.contract_reason().is_some())
-                });
+                // A migration that waits for background jobs counts as one (see `Migration::contract`).
+                let first_contract = pending.iter().position(|m| m.contract().is_some());
                 let mut pending = pending;
                 if let Some(at) = first_contract {
                     pending.truncate(at);

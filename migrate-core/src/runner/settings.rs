@@ -24,18 +24,18 @@ use crate::timeouts::Timeouts;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Migrator<'a> {
-    pub(super) migrations: &'a [Migration],
+    pub(crate) migrations: &'a [Migration],
     /// Repeatable migrations, in the order they are applied (by name).
     pub(super) repeatables: &'a [Migration],
-    pub(super) table: MigrationsTable,
+    pub(crate) table: MigrationsTable,
     pub(super) lock_mode: LockMode,
     pub(super) allow_out_of_order: bool,
     pub(super) single_transaction: bool,
     pub(super) fake: bool,
-    pub(super) timeouts: Timeouts,
+    pub(crate) timeouts: Timeouts,
     pub(super) notices: Notices,
-    pub(super) interrupt: Interrupt,
-    pub(super) backfill: BackfillSettings,
+    pub(crate) interrupt: Interrupt,
+    pub(crate) backfill: BackfillSettings,
     pub(super) max_duration: Option<std::time::Duration>,
     /// A budget that started before the run (a fleet's): when it is spent, and the budget. Wins over
     /// `max_duration`.
@@ -54,6 +54,9 @@ pub struct Migrator<'a> {
     /// Revert migrations a newer release applied with the `down` their rows recorded
     /// ([`Migrator::recorded_downs`]).
     pub(super) recorded_downs: bool,
+    /// Run what is left of the background jobs a migration requires before it, instead of refusing it
+    /// ([`Migrator::finish_jobs`]).
+    pub(crate) finish_jobs: bool,
 }
 
 /// [`Migrator::records_reverse`]: set by each run from its own table, so a clone (a fleet's migrator for
@@ -102,6 +105,7 @@ impl<'a> Migrator<'a> {
             retry: Vec::new(),
             records_reverse: RecordsReverse(std::sync::atomic::AtomicBool::new(true)),
             recorded_downs: false,
+            finish_jobs: false,
         }
     }
 
@@ -312,6 +316,16 @@ impl<'a> Migrator<'a> {
     /// database, not from this binary, so the caller asks for it.
     pub fn recorded_downs(mut self, yes: bool) -> Self {
         self.recorded_downs = yes;
+        self
+    }
+
+    /// Before a migration that requires background jobs to have finished
+    /// ([`require_background_jobs`](migrate_dsl::MigrationBuilder::require_background_jobs)), runs what is
+    /// left of them in this process (as [`Migrator::work`] does) instead of refusing the migration: for
+    /// development and test databases, where nobody runs workers. Off by default: in production the jobs
+    /// run after the deploy, by workers.
+    pub fn finish_jobs(mut self, yes: bool) -> Self {
+        self.finish_jobs = yes;
         self
     }
 

@@ -50,7 +50,7 @@ impl<'a> Migrator<'a> {
             }
             // What the server said before this unit (the engine's own queries) is not this unit's.
             self.notices.take();
-            if matches!(unit.action, Some(Action::Note)) {
+            if matches!(unit.action, Some(Action::Note | Action::RequireJobs(_))) {
                 // A comment of the plan: nothing runs.
                 continue;
             }
@@ -184,8 +184,17 @@ impl<'a> Migrator<'a> {
         // The check that the transaction is still open, when it already ran with the unit.
         let mut checked = None;
         let result = match &unit.action {
-            // Handled by the caller.
-            Some(Action::Restore(_) | Action::Note) => Ok(()),
+            // Handled by the caller; a gate was checked before the migration started.
+            Some(Action::Restore(_) | Action::Note | Action::RequireJobs(_)) => Ok(()),
+            Some(Action::Queue(spec)) => crate::jobs::queue(
+                conn,
+                &self.table,
+                m.name(),
+                unit.position,
+                &m.checksum(),
+                &spec.table().quoted(),
+            )
+            .map_err(|e| UnitFailure::Data(DataCause::database("cannot queue the background job")(e))),
             Some(Action::Data(data)) => {
                 let code = UserCode {
                     migration: *m,

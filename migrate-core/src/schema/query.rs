@@ -9,8 +9,11 @@ use crate::history::MigrationsTable;
 pub(super) type Row = Vec<Option<String>>;
 
 /// Suffixes of the engine's own tables next to the migrations table (backfill progress, failure marks, what
-/// `CREATE OR REPLACE` replaced, the journal of migrations in progress): bookkeeping, not schema.
-const BOOKKEEPING_SUFFIXES: [&str; 5] = ["_backfill", "_failed", "_previous", "_journal", "_kept"];
+/// `CREATE OR REPLACE` replaced, the journal of migrations in progress, background jobs and their batches):
+/// bookkeeping, not schema. Their owned sequences go with them.
+const BOOKKEEPING_SUFFIXES: [&str; 7] = [
+    "_backfill", "_failed", "_previous", "_journal", "_kept", "_jobs", "_batches",
+];
 
 pub(super) fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Error> {
     let messages = tx.simple_query(sql).map_err(|error| Error::Database {
@@ -153,7 +156,7 @@ mod tests {
             bookkeeping_filter(&table, "n.nspname", "c.relname"),
             "NOT coalesce((n.nspname = 'app' OR current_setting('migrate.bookkeeping_in_every_schema', true) = 'on') \
              AND (c.relname IN ('it''s', 'it''s_backfill', 'it''s_failed', \
-             'it''s_previous', 'it''s_journal', 'it''s_kept') OR c.relname LIKE 'it''s\\_kept\\_%'), false)"
+             'it''s_previous', 'it''s_journal', 'it''s_kept', 'it''s_jobs', 'it''s_batches') OR c.relname LIKE 'it''s\\_kept\\_%'), false)"
         );
     }
 

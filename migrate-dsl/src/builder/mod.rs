@@ -198,6 +198,42 @@ impl MigrationBuilder {
         self
     }
 
+    /// The migrations whose background jobs this one requires to have finished
+    /// ([`require_background_jobs`](Self::require_background_jobs)), in the order recorded.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.require_background_jobs("20261201000002_fill_email_lower");
+    /// assert_eq!(pgm.required_background_jobs(), ["20261201000002_fill_email_lower"]);
+    /// ```
+    pub fn required_background_jobs(&self) -> Vec<&str> {
+        self.operations
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Operation::RequireBackgroundJobs(r) => Some(r.migration()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Whether a backfill of this migration is queued as a background job
+    /// ([`Backfill::in_background`](crate::ops::Backfill::in_background)).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.backfill("users", "email_lower = lower(email)").in_background();
+    /// assert!(pgm.queues_background_jobs());
+    /// ```
+    pub fn queues_background_jobs(&self) -> bool {
+        self.operations
+            .ops
+            .iter()
+            .any(|op| matches!(op, Operation::Backfill(b) if b.is_background()))
+    }
+
     /// Whether [`no_transaction`](Self::no_transaction) was called explicitly.
     pub fn is_marked_no_transaction(&self) -> bool {
         self.no_transaction
@@ -236,7 +272,11 @@ impl MigrationBuilder {
             }
             let mut action = match op {
                 Operation::Db(db) => Some(Action::Data(db.data_fn().clone())),
+                Operation::Backfill(b) if b.is_background() => Some(Action::Queue(b.clone())),
                 Operation::Backfill(b) => Some(Action::Backfill(b.clone())),
+                Operation::RequireBackgroundJobs(r) => {
+                    Some(Action::RequireJobs(r.migration().to_owned()))
+                }
                 Operation::SincePgNote(_) => Some(Action::Note),
                 Operation::DropKeptValues(d) => Some(Action::DropKept(d.table().clone())),
                 Operation::RestorePrevious(r) => Some(Action::Restore(r.action(Ctx {

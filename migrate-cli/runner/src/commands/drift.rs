@@ -107,6 +107,7 @@ pub(crate) fn on_scratch<T>(
         .repeatables(registry.repeatables.as_slice())
         .table(table.clone())
         .timeouts(settings.timeouts.clone())
+        .finish_jobs(true)
         .run_up(&mut client, &UpTarget::All, &mut |_| {})
         .context("the applied migrations do not apply to an empty database")?;
     describe(&mut client)

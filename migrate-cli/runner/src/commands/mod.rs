@@ -9,6 +9,7 @@ mod drift;
 pub(crate) use drift::{
     applied_files, ignore_patterns as drift_ignore, on_scratch, print_objects as print_drift,
 };
+mod jobs;
 mod kept;
 mod lint;
 mod redo;
@@ -69,6 +70,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             drop_all,
             json,
         } => kept::kept(&context, drop.as_deref(), *drop_all, *json),
+        Command::Work(args) => jobs::work(&context, args),
+        Command::Jobs { action, json } => jobs::jobs(&context, action.as_ref(), *json),
         Command::Sql { names, down } => sql::sql(&context, names, *down),
         Command::Verify => verify::verify(settings, registry, &context.target()?),
         Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),

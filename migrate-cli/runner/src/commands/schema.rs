@@ -48,6 +48,7 @@ fn schema_after_migrations(
     Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone())
+        .finish_jobs(true)
         .run_up(&mut client, &UpTarget::All, &mut |_| {})
         .context("the migrations do not apply to an empty database")?;
     drop(client);

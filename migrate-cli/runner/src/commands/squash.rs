@@ -66,6 +66,7 @@ pub fn squash(
     Migrator::new(registry.migrations.as_slice())
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone())
+        .finish_jobs(true)
         .run_up(&mut client, &UpTarget::To(last.to_owned()), &mut |_| {})
         .context(
             "the migrations to squash do not apply to an empty database; nothing was changed",

@@ -11,32 +11,56 @@ use crate::output::write_status;
 pub(super) fn status(context: &Context<'_>, json: bool) -> Result<ExitCode> {
     let db = context.target()?;
     let mut client = db.connect(context.settings.connect_timeout)?;
-    let status = context.migrator().status_report(&mut client)?;
-    print(&status, &db.display, json)
+    let migrator = context.migrator();
+    let status = migrator.status_report(&mut client)?;
+    let jobs = migrator.jobs(&mut client)?;
+    print(&status, &jobs, &db.display, json)
 }
 
-/// Prints `status` of the database shown as `display`, as text or JSON; the exit code says whether it found
-/// problems. Also what the front end prints when it answers `status` without the runner (`without_runner`).
+/// Prints `status` of the database shown as `display`, with its background jobs, as text or JSON; the exit
+/// code says whether it found problems. Also what the front end prints when it answers `status` without the
+/// runner (`without_runner`).
 pub fn print(
     status: &migrate_core::StatusReport<'_>,
+    jobs: &[migrate_core::Job],
     display: &str,
     json: bool,
 ) -> Result<ExitCode> {
     // Through one buffer, not line by line, and entry by entry, never all entries or one text: a long
     // history stays cheap.
     let mut out = std::io::BufWriter::new(crate::stdio::Stdout);
-    if json {
+    if json && jobs.is_empty() {
         serde_json::to_writer_pretty(&mut out, status).context("cannot write the status")?;
+        writeln!(out).context("cannot write the status")?;
+    } else if json {
+        // Jobs are rare: only then is the report built as a value to add them.
+        let mut value = serde_json::to_value(status).context("cannot write the status")?;
+        value["jobs"] = serde_json::to_value(jobs).context("cannot write the status")?;
+        serde_json::to_writer_pretty(&mut out, &value).context("cannot write the status")?;
         writeln!(out).context("cannot write the status")?;
     } else {
         write_status(&mut out, status, display).context("cannot write the status")?;
         write_repeatables(&mut out, status.repeatables()).context("cannot write the status")?;
+        write_jobs(&mut out, jobs).context("cannot write the status")?;
     }
     out.flush().context("cannot write the status")?;
     if status.has_problems() {
         return Ok(ExitCode::from(crate::EXIT_STATUS_PROBLEMS));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The background jobs' lines of `status`, after the migrations' (nothing without any): each job's state and
+/// progress (`migrate jobs` shows the rate and the time left).
+fn write_jobs(out: &mut impl std::io::Write, jobs: &[migrate_core::Job]) -> std::io::Result<()> {
+    if jobs.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "background jobs (run by `migrate work`):")?;
+    for job in jobs {
+        writeln!(out, "  {}", job.summary())?;
+    }
+    Ok(())
 }
 
 /// The repeatable migrations' lines of `status`, after the migrations' (nothing without any).

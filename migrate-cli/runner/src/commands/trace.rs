@@ -63,6 +63,8 @@ pub(super) fn scratch_migrator<'r>(
         .repeatables(registry.repeatables.as_slice())
         .table(settings.table.clone())
         .timeouts(settings.timeouts.clone())
+        // A scratch database: no worker runs the background jobs.
+        .finish_jobs(true)
         .notices(notices.clone())
 }
 

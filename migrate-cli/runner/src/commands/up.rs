@@ -24,6 +24,7 @@ pub(super) fn up(context: &Context<'_>, args: &UpArgs) -> Result<ExitCode> {
     let db = context.target()?;
     let migrator = with_run_args(context.migrator(), &args.run)
         .allow_out_of_order(args.allow_out_of_order)
+        .finish_jobs(args.finish_jobs)
         .retry(args.retry.clone())
         .notices(context.notices.clone())
         .watch_locks(db.lock_watch(settings.connect_timeout));

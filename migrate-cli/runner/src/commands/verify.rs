@@ -33,7 +33,8 @@ pub fn verify(settings: &Settings, registry: &Registry, db: &Target) -> Result<E
         table: &settings.table,
         migrator: Migrator::new(registry.migrations.as_slice())
             .table(settings.table.clone())
-            .timeouts(settings.timeouts.clone()),
+            .timeouts(settings.timeouts.clone())
+            .finish_jobs(true),
     };
     outln!(
         "verifying {} migration(s) on a scratch database ({})",

@@ -211,6 +211,7 @@ pub struct Backfill {
     pause: Duration,
     pacing: Pacing,
     keep_previous: bool,
+    background: bool,
 }
 
 impl Backfill {
@@ -223,6 +224,7 @@ impl Backfill {
             pause: Duration::ZERO,
             pacing: Pacing::default(),
             keep_previous: false,
+            background: false,
         }
     }
 
@@ -266,6 +268,38 @@ impl Backfill {
     pub fn keep_previous_values(&mut self) -> &mut Self {
         self.keep_previous = true;
         self
+    }
+
+    /// Queues the backfill as a background job instead of running it: `up` records the job in the
+    /// migration's own transaction (the migration stays transactional) and goes on, and workers
+    /// (`migrate work`, or [`Embedded::work`] in the application's own process) run its batches after the
+    /// deploy, any number of them side by side, each batch committed with its progress. A later migration
+    /// that needs the rows filled waits for the job with
+    /// [`require_background_jobs`](crate::MigrationBuilder::require_background_jobs); reverting this
+    /// migration cancels the job. The pacing options (replica lag, vacuum, `pause_while`, the batch size)
+    /// apply to each worker's batches. Not with
+    /// [`keep_previous_values`](Self::keep_previous_values).
+    ///
+    /// [`Embedded::work`]: https://docs.rs/migrate-cli
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.backfill("users", "email_lower = lower(email)")
+    ///     .where_clause("email_lower IS NULL")
+    ///     .in_background();
+    /// assert!(pgm.is_transactional());
+    /// assert_eq!(pgm.to_sql().unwrap()[0].lines().next().unwrap(),
+    ///     r#"-- queue a background job (run by `migrate work`): backfill "users" in batches sized toward the target batch time (1000 rows at first) in primary-key order, each batch its own transaction"#);
+    /// ```
+    pub fn in_background(&mut self) -> &mut Self {
+        self.background = true;
+        self
+    }
+
+    /// Whether the backfill is queued as a background job ([`in_background`](Self::in_background)).
+    pub fn is_background(&self) -> bool {
+        self.background
     }
 
     /// Whether each batch keeps the values it overwrites ([`keep_previous_values`](Self::keep_previous_values)).

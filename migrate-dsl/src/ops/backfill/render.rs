@@ -11,8 +11,9 @@ use crate::render::Render;
 
 impl Render for Backfill {
     fn outside_transaction(&self) -> bool {
-        // Each batch commits on its own; inside one transaction the batches would be one big UPDATE.
-        true
+        // Each batch commits on its own; inside one transaction the batches would be one big UPDATE. A
+        // background job is only queued by the migration: the queueing is part of its transaction.
+        !self.background
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
@@ -29,6 +30,12 @@ impl Render for Backfill {
             return Err(ctx.invalid(
                 "keep_previous_values needs SQL assignments whose columns can be read (`col = expr, ..`): \
                  the columns Rust batch code or unusual assignments write are not known",
+            ));
+        }
+        if self.keep_previous && self.background {
+            return Err(ctx.invalid(
+                "keep_previous_values is not available for a background job: run the backfill in the \
+                 migration (without in_background) to keep the values it overwrites",
             ));
         }
         let pacing = &self.pacing;
@@ -165,6 +172,9 @@ impl Backfill {
             BatchWork::Restore { up_position, .. } => format!(
                 "-- restore {} of {table} from the values the backfill at position {up_position} of the up kept, {batches} in primary-key order{order}, each batch its own transaction{pause}; then drop the side table",
                 quoted_columns()
+            ),
+            _ if self.background => format!(
+                "-- queue a background job (run by `migrate work`): backfill {table} {batches} in primary-key order{order}, each batch its own transaction{pause}"
             ),
             _ => format!(
                 "-- backfill {table} {batches} in primary-key order{order}, each batch its own transaction{pause}; resumes where it stopped"

@@ -87,6 +87,12 @@ pub enum Action {
     Data(DataFn),
     /// A batched backfill ([`MigrationBuilder::backfill`](crate::MigrationBuilder::backfill)).
     Backfill(crate::ops::Backfill),
+    /// A backfill queued as a background job ([`crate::ops::Backfill::in_background`]): the engine records
+    /// the job in the migration's transaction; workers run it.
+    Queue(crate::ops::Backfill),
+    /// The background jobs that the named migration queued must have finished before this migration
+    /// starts ([`MigrationBuilder::require_background_jobs`](crate::MigrationBuilder::require_background_jobs)).
+    RequireJobs(String),
     /// Putting back what a `CREATE OR REPLACE` of the `up` replaced, in a derived `down`.
     Restore(crate::ops::Restore),
     /// Dropping the values backfills of this table kept

@@ -1,0 +1,792 @@
+//! A worker: takes the active jobs oldest first and, for each, claims the next key range of its table
+//! (a short transaction under the job's advisory lock), runs it as one batch (a transaction that locks the
+//! range's row `FOR UPDATE SKIP LOCKED`, does the work and marks the row done), and finishes the job once
+//! no range is left, none is pending and no row still matches the backfill's condition. Any number of
+//! workers share a job: a range is claimed once, a pending range left by a killed worker is taken by the
+//! next one (its lock went with the worker's session), and a batch commits its work with its row or not at
+//! all, so no row is updated twice.
+
+use std::time::{Duration, Instant};
+
+use migrate_dsl::{Action, Backfill, BatchWork};
+use postgres::types::Type;
+use postgres::{Client, GenericClient};
+
+use super::store;
+use super::{Job, JobError, JobState, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS};
+use crate::backfill::{key_param, primary_key, Key};
+use crate::batch_size::BatchSizer;
+use crate::error::{describe_pg, Error};
+use crate::estimate::Remaining;
+use crate::events::Event;
+use crate::history::MigrationsTable;
+use crate::migration::{panic_message, Direction, Migration};
+use crate::retry::{GaveUp, LockRetry, LockTimeout};
+use crate::runner::Migrator;
+use crate::throttle::{self, Stopped, Throttle};
+use crate::user_code::{self, UserCode};
+
+/// Walks again for rows that still match the condition after a walk, before the job fails naming them.
+const CATCH_UP_WALKS: i32 = 2;
+
+/// How long a worker waits for the batches other workers have in progress before it looks again.
+const IN_FLIGHT_WAIT: Duration = Duration::from_millis(100);
+
+/// Whether `migration` queues a background job.
+pub(super) fn queues_jobs(migration: &Migration) -> bool {
+    migration
+        .build(Direction::Up)
+        .is_ok_and(|pgm| pgm.queues_background_jobs())
+}
+
+/// The backfill a job runs, as this binary has its migration; why not, when it cannot.
+fn definition(migrations: &[Migration], job: &Job, checksum: &str) -> Result<Backfill, String> {
+    let Some(migration) = migrations.iter().find(|m| m.name() == job.migration) else {
+        return Err("its migration is not among this binary's".to_owned());
+    };
+    if migration.checksum() != checksum {
+        return Err(format!(
+            "its migration's file changed since the job was queued (checksum {checksum}, now {}): a walk of \
+             another definition could skip rows; `migrate jobs retry {}` takes the definition as it is now",
+            migration.checksum(),
+            job.id
+        ));
+    }
+    let statements = migration
+        .build(Direction::Up)
+        .and_then(|pgm| pgm.statements().map_err(|e| Error::Internal(leak(e.to_string()))))
+        .map_err(|e| format!("its migration does not build: {e}"))?;
+    statements
+        .into_iter()
+        .find_map(|s| match s.action {
+            Some(Action::Queue(spec)) if s.position == job.position => Some(spec),
+            _ => None,
+        })
+        .ok_or_else(|| format!("operation #{} of its migration is not a background backfill", job.position))
+}
+
+/// A message for [`Error::Internal`], which takes a static string; used only on the way to a job's error.
+fn leak(message: String) -> &'static str {
+    Box::leak(message.into_boxed_str())
+}
+
+/// `migrate jobs retry`: the job takes its migration's checksum as this binary has it.
+pub(super) fn take_current_definition(
+    client: &mut Client,
+    table: &MigrationsTable,
+    migrations: &[Migration],
+    id: i64,
+) -> Result<(), Error> {
+    let Some(job) = store::list(client, table, None)
+        .map_err(Error::database("cannot read the background jobs"))?
+        .into_iter()
+        .find(|j| j.id == id)
+    else {
+        return Ok(());
+    };
+    let migration = migrations.iter().find(|m| m.name() == job.migration).ok_or_else(|| {
+        JobError::Definition {
+            id,
+            migration: job.migration.clone(),
+            position: job.position,
+            why: "its migration is not among this binary's".to_owned(),
+        }
+    })?;
+    client
+        .execute(
+            &format!("UPDATE {} SET checksum = $2 WHERE id = $1", table.jobs()),
+            &[&id, &migration.checksum()],
+        )
+        .map_err(Error::database(format!("cannot retry background job {id}")))?;
+    Ok(())
+}
+
+/// How a worker's turn at one job ended.
+enum JobEnd {
+    Finished,
+    Failed,
+    /// Paused, cancelled or finished by someone else meanwhile.
+    NotActive,
+    OutOfBudget,
+}
+
+impl<'a> Migrator<'a> {
+    /// Works on the active background jobs (all, or those `options` names) until none is left or the
+    /// budget in `options` is spent: batch after batch, each committed with its progress, sharing the
+    /// batches with any other worker on any machine. Run it in the application's own process or with
+    /// `migrate work`; a stop (SIGTERM) ends it after the batch in progress. A job whose batch fails
+    /// [`MAX_BATCH_ATTEMPTS`](super::MAX_BATCH_ATTEMPTS) times is marked failed and the worker goes on with
+    /// the next; the report lists it.
+    ///
+    /// ```no_run
+    /// # fn demo(client: &mut postgres::Client, migrations: &'static [migrate_core::Migration]) -> Result<(), migrate_core::Error> {
+    /// use migrate_core::{Migrator, WorkOptions};
+    /// let report = Migrator::new(migrations).work(client, &WorkOptions::default(), &mut |_event| {})?;
+    /// println!("{} row(s) in {} batch(es)", report.rows, report.batches);
+    /// # Ok(()) }
+    /// ```
+    pub fn work(
+        &self,
+        client: &mut Client,
+        options: &WorkOptions,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<WorkReport, Error> {
+        let deadline = options.budget.map(|budget| (Instant::now() + budget, budget));
+        let name = match options.name.as_str() {
+            "" => format!("{}:{}", host(), std::process::id()),
+            name => name.to_owned(),
+        };
+        let mut report = WorkReport::default();
+        let mut skipped: Vec<i64> = Vec::new();
+        loop {
+            if let Some(stop) = self.interrupt.stop() {
+                return Err(stop.error(format!(
+                    "the worker stopped after {} batch(es); the next worker goes on from there",
+                    report.batches
+                )));
+            }
+            let jobs = store::list(client, &self.table, None)
+                .map_err(Error::database("cannot read the background jobs"))?;
+            let next = jobs.into_iter().find(|job| {
+                job.state == JobState::Active
+                    && !skipped.contains(&job.id)
+                    && (options.jobs.is_empty() || options.jobs.contains(&job.id))
+                    && (options.migrations.is_empty() || options.migrations.contains(&job.migration))
+            });
+            let Some(job) = next else { break };
+            let checksum = store_checksum(client, &self.table, job.id)?;
+            let spec = match definition(self.migrations, &job, &checksum) {
+                Ok(spec) => spec,
+                Err(why) if why.contains("not among this binary's") => {
+                    skipped.push(job.id);
+                    continue;
+                }
+                Err(why) => {
+                    fail(client, &self.table, job.id, &why)?;
+                    report.failed.push(job.id);
+                    continue;
+                }
+            };
+            let turn = JobTurn {
+                migrator: self,
+                job: &job,
+                spec: &spec,
+                worker: &name,
+                deadline,
+            };
+            match turn.run(client, &mut report, events)? {
+                JobEnd::Finished => report.finished.push(job.id),
+                JobEnd::Failed => report.failed.push(job.id),
+                JobEnd::NotActive => {}
+                JobEnd::OutOfBudget => {
+                    let budget = deadline.map_or(Duration::ZERO, |(_, b)| b);
+                    report.stopped = Some(format!(
+                        "its time budget of {} is spent",
+                        crate::error::describe_wait(budget)
+                    ));
+                    break;
+                }
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// The host's name, for the batches' `worker` column.
+fn host() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_owned())
+        .ok()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "localhost".to_owned())
+}
+
+fn store_checksum(client: &mut Client, table: &MigrationsTable, id: i64) -> Result<String, Error> {
+    client
+        .query_one(&format!("SELECT checksum FROM {} WHERE id = $1", table.jobs()), &[&id])
+        .map(|row| row.get(0))
+        .map_err(Error::database("cannot read a background job"))
+}
+
+/// Marks job `id` failed with `error`, unless it is no longer active.
+fn fail(
+    conn: &mut impl GenericClient,
+    table: &MigrationsTable,
+    id: i64,
+    error: &str,
+) -> Result<(), Error> {
+    conn.execute(
+        &format!(
+            "UPDATE {} SET state = 'failed', error = $2, updated_at = pg_catalog.clock_timestamp() \
+             WHERE id = $1 AND state = 'active'",
+            table.jobs()
+        ),
+        &[&id, &error],
+    )
+    .map_err(Error::database(format!("cannot record that background job {id} failed")))?;
+    Ok(())
+}
+
+/// One worker's turn at one job.
+struct JobTurn<'t, 'a> {
+    migrator: &'t Migrator<'a>,
+    job: &'t Job,
+    spec: &'t Backfill,
+    worker: &'t str,
+    deadline: Option<(Instant, Duration)>,
+}
+
+/// What the next pending batch came to.
+enum Pending {
+    Ran { rows: u64 },
+    /// No range is pending (or every pending one is in another worker's hands).
+    None,
+    /// The job is no longer active.
+    NotActive,
+}
+
+/// Why a batch failed; its transaction was rolled back.
+#[derive(Debug)]
+struct BatchFailed {
+    /// The batch, once it was taken.
+    batch: Option<i64>,
+    error: String,
+    lock_timeout: bool,
+}
+
+impl BatchFailed {
+    fn query(batch: Option<i64>) -> impl FnOnce(postgres::Error) -> BatchFailed {
+        move |e| BatchFailed {
+            batch,
+            lock_timeout: crate::error::is_lock_timeout(&e),
+            error: describe_pg(&e),
+        }
+    }
+}
+
+impl LockTimeout for BatchFailed {
+    fn is_lock_timeout(&self) -> bool {
+        self.lock_timeout
+    }
+
+    fn reason(&self) -> String {
+        self.error.clone()
+    }
+}
+
+impl JobTurn<'_, '_> {
+    fn table(&self) -> &MigrationsTable {
+        &self.migrator.table
+    }
+
+    fn run(
+        &self,
+        client: &mut Client,
+        report: &mut WorkReport,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<JobEnd, Error> {
+        let (job, spec, migrator) = (self.job, self.spec, self.migrator);
+        let keys = match primary_key(client, &job.table) {
+            Ok(keys) => keys,
+            Err(cause) => {
+                fail(client, self.table(), job.id, &cause.to_string())?;
+                return Ok(JobEnd::Failed);
+            }
+        };
+        let settings = &migrator.backfill;
+        let mut sizer = BatchSizer::of(spec, settings);
+        let mut throttle = Throttle::new(throttle::Resolved::of(spec, settings), &job.table);
+        let retry = LockRetry {
+            name: &job.migration,
+            budget: migrator.timeouts.retry_budget.min(settings.max_pause),
+            interrupt: Some(&migrator.interrupt),
+            watch: None,
+        };
+        let started = Instant::now();
+        let mut remaining = Remaining::default();
+        let mut rows_here = 0u64;
+        let total = job.estimated_rows.max(job.rows_done);
+        loop {
+            if let Some(stop) = migrator.interrupt.stop() {
+                return Err(stop.error(format!(
+                    "the worker stopped after {} batch(es) (background job {}: {} row(s) by this worker); \
+                     the next worker goes on from there",
+                    report.batches, job.id, rows_here
+                )));
+            }
+            if self.deadline.is_some_and(|(at, _)| Instant::now() >= at) {
+                return Ok(JobEnd::OutOfBudget);
+            }
+            match throttle.wait(client, &job.migration, &migrator.interrupt, events) {
+                Ok(()) => {}
+                // A worker has no deploy waiting on it: a long pause is waited out, and looked at again.
+                Err(Stopped::TooLong { .. } | Stopped::Unanswered { .. }) => continue,
+                Err(Stopped::Interrupted(stop)) => {
+                    return Err(stop.error(format!(
+                        "the worker stopped while its batches waited (background job {})",
+                        job.id
+                    )))
+                }
+                Err(Stopped::Failed(cause)) => {
+                    fail(client, self.table(), job.id, &cause.to_string())?;
+                    return Ok(JobEnd::Failed);
+                }
+            }
+            let limit = sizer.next();
+            let batch_started = Instant::now();
+            let ran = retry.run(events, |_| {
+                let _running = migrator.interrupt.batch().map_err(|_| BatchFailed {
+                    batch: None,
+                    error: "a stop was requested".to_owned(),
+                    lock_timeout: false,
+                })?;
+                self.pending(client, &keys)
+            });
+            match ran {
+                Ok(Pending::Ran { rows }) => {
+                    sizer.observe(rows.max(1), batch_started.elapsed());
+                    rows_here += rows;
+                    report.rows += rows;
+                    report.batches += 1;
+                    let done = job.rows_done + rows_here;
+                    let worked = started.elapsed().saturating_sub(throttle.paused());
+                    events(Event::Backfill {
+                        name: &job.migration,
+                        table: &job.table,
+                        done,
+                        total: total.max(done),
+                        rate: rows_here as f64 / started.elapsed().as_secs_f64().max(1e-3),
+                        batch_size: sizer.next(),
+                        remaining: remaining.after_batch(worked, done, total.max(done)),
+                    });
+                    if let Some(stop) = migrator.interrupt.sleep(spec.pause_between_batches()) {
+                        return Err(stop.error(format!(
+                            "the worker stopped after {} batch(es); the next worker goes on from there",
+                            report.batches
+                        )));
+                    }
+                }
+                Ok(Pending::NotActive) => return Ok(JobEnd::NotActive),
+                Ok(Pending::None) => match self.claim(client, &keys, limit)? {
+                    Claim::Claimed => {}
+                    Claim::NotActive => return Ok(JobEnd::NotActive),
+                    Claim::Exhausted => match self.finish(client, &keys)? {
+                        Finish::Finished => {
+                            events(Event::BackfillFinished {
+                                name: &job.migration,
+                                table: &job.table,
+                                rows: rows_here,
+                                restored: false,
+                                elapsed: started.elapsed(),
+                                pauses: throttle.totals(),
+                            });
+                            return Ok(JobEnd::Finished);
+                        }
+                        Finish::InFlight => {
+                            if let Some(stop) = migrator.interrupt.sleep(IN_FLIGHT_WAIT) {
+                                return Err(stop.error(format!(
+                                    "the worker stopped after {} batch(es)",
+                                    report.batches
+                                )));
+                            }
+                        }
+                        Finish::Again => {}
+                        Finish::Failed => return Ok(JobEnd::Failed),
+                        Finish::NotActive => return Ok(JobEnd::NotActive),
+                    },
+                },
+                Err(GaveUp::Interrupted { stop, .. }) => {
+                    return Err(stop.error(format!(
+                        "the worker stopped after {} batch(es)",
+                        report.batches
+                    )))
+                }
+                Err(gave_up) => {
+                    let failed = gave_up.into_error();
+                    if let Some(stop) = migrator.interrupt.stop() {
+                        return Err(stop.error(format!(
+                            "the worker stopped after {} batch(es); its batch in progress was rolled back",
+                            report.batches
+                        )));
+                    }
+                    if self.record_failure(client, &failed)? {
+                        return Ok(JobEnd::Failed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The next pending batch, in one transaction: the job's row `FOR SHARE` (a pause or cancel waits for
+    /// the batch, and no batch starts after one), the batch's row `FOR UPDATE SKIP LOCKED`, the work, and
+    /// the row marked done.
+    fn pending(&self, client: &mut Client, keys: &[Key]) -> Result<Pending, BatchFailed> {
+        let (job, table) = (self.job, self.table());
+        let mut tx = client.transaction().map_err(BatchFailed::query(None))?;
+        let state: String = tx
+            .query_one(
+                &format!("SELECT state FROM {} WHERE id = $1 FOR SHARE", table.jobs()),
+                &[&job.id],
+            )
+            .map_err(BatchFailed::query(None))?
+            .get(0);
+        if state != "active" {
+            return Ok(Pending::NotActive);
+        }
+        let Some(row) = tx
+            .query_opt(
+                &format!(
+                    "SELECT id, after_key, last_key FROM {} WHERE job = $1 AND state = 'pending' \
+                     AND attempts < $2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                    table.job_batches()
+                ),
+                &[&job.id, &MAX_BATCH_ATTEMPTS],
+            )
+            .map_err(BatchFailed::query(None))?
+        else {
+            return Ok(Pending::None);
+        };
+        let batch: i64 = row.get(0);
+        let after: Option<Vec<String>> = row.get(1);
+        let last: Vec<String> = row.get(2);
+        let rows = self.work(&mut tx, keys, batch, &after, &last)?;
+        tx.execute(
+            &format!(
+                "UPDATE {} SET state = 'done', rows = $3, worker = $4, done_at = pg_catalog.clock_timestamp() \
+                 WHERE job = $1 AND id = $2",
+                table.job_batches()
+            ),
+            &[&job.id, &batch, &i64::try_from(rows).unwrap_or(i64::MAX), &self.worker],
+        )
+        .map_err(BatchFailed::query(Some(batch)))?;
+        tx.commit().map_err(BatchFailed::query(Some(batch)))?;
+        Ok(Pending::Ran { rows })
+    }
+
+    /// The batch's work over the key range `(after, last]`: the UPDATE, or the Rust code over its rows
+    /// (locked until the batch commits, as an inline backfill's are).
+    fn work(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+        keys: &[Key],
+        batch: i64,
+        after: &Option<Vec<String>>,
+        last: &Vec<String>,
+    ) -> Result<u64, BatchFailed> {
+        let (job, spec) = (self.job, self.spec);
+        let key_list = key_columns(keys);
+        let filter = spec.condition().map(|w| format!(" AND ({w})")).unwrap_or_default();
+        let range = format!(
+            "($1::text[] IS NULL OR ({key_list}) > ({})) AND ({key_list}) <= ({}){filter}",
+            key_param(keys, 1),
+            key_param(keys, 2)
+        );
+        match spec.work() {
+            BatchWork::Set(assignments) => tx
+                .execute(
+                    &format!("UPDATE {} SET {assignments} WHERE {range}", job.table),
+                    &[after, last],
+                )
+                .map_err(BatchFailed::query(Some(batch))),
+            BatchWork::Rust(code) => {
+                let cursor: Vec<String> = keys
+                    .iter()
+                    .map(|k| format!("{}::text", migrate_dsl::ident(&k.column)))
+                    .collect();
+                let rows = tx
+                    .query(
+                        &format!(
+                            "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {} WHERE {range} ORDER BY {key_list} \
+                             FOR NO KEY UPDATE",
+                            cursor.join(", "),
+                            job.table
+                        ),
+                        &[after, last],
+                    )
+                    .map_err(BatchFailed::query(Some(batch)))?;
+                let Some(migration) = self.migrator.migrations.iter().find(|m| m.name() == job.migration)
+                else {
+                    return Err(BatchFailed {
+                        batch: Some(batch),
+                        error: "its migration is not among this binary's".to_owned(),
+                        lock_timeout: false,
+                    });
+                };
+                let result = {
+                    let _running = user_code::enter(UserCode {
+                        migration: *migration,
+                        position: job.position,
+                        op: "backfill",
+                        transactional: false,
+                    });
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| code.call(tx, &rows)))
+                };
+                let error = match result {
+                    Ok(Ok(())) => return Ok(rows.len() as u64),
+                    Ok(Err(e)) => format!("its batch code returned an error: {e}"),
+                    Err(panic) => format!("its batch code panicked: {}", panic_message(&panic)),
+                };
+                Err(BatchFailed {
+                    batch: Some(batch),
+                    error,
+                    lock_timeout: false,
+                })
+            }
+            BatchWork::Restore { .. } => Err(BatchFailed {
+                batch: Some(batch),
+                error: "a background job does not restore kept values".to_owned(),
+                lock_timeout: false,
+            }),
+        }
+    }
+
+    /// Counts a failed attempt at its batch; the job fails once a batch failed
+    /// [`MAX_BATCH_ATTEMPTS`] times. Returns whether the job failed.
+    fn record_failure(&self, client: &mut Client, failed: &BatchFailed) -> Result<bool, Error> {
+        let (job, table) = (self.job, self.table());
+        let Some(batch) = failed.batch else {
+            // It failed before it took a batch (reading the job): nothing to count it against.
+            fail(client, table, job.id, &failed.error)?;
+            return Ok(true);
+        };
+        let attempts: i32 = client
+            .query_one(
+                &format!(
+                    "UPDATE {} SET attempts = attempts + 1, error = $3 WHERE job = $1 AND id = $2 RETURNING attempts",
+                    table.job_batches()
+                ),
+                &[&job.id, &batch, &failed.error],
+            )
+            .map_err(Error::database(format!("cannot record a failed batch of background job {}", job.id)))?
+            .get(0);
+        if attempts < MAX_BATCH_ATTEMPTS {
+            return Ok(false);
+        }
+        fail(
+            client,
+            table,
+            job.id,
+            &format!("a batch failed {attempts} times, last: {}", failed.error),
+        )?;
+        Ok(true)
+    }
+
+    /// The job's advisory lock for this transaction: claims and the end of a walk are one at a time.
+    fn lock(&self, tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
+        tx.execute(
+            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1), $2::int8::int4)",
+            &[&self.table().jobs(), &self.job.id],
+        )
+        .map(drop)
+    }
+
+    /// Where the job's current walk stands: its number, and the last key claimed (or where it starts).
+    fn cursor(
+        &self,
+        tx: &mut postgres::Transaction<'_>,
+    ) -> Result<Option<Walk>, postgres::Error> {
+        let table = self.table();
+        let Some(row) = tx.query_opt(
+            &format!("SELECT state, walk, walk_from FROM {} WHERE id = $1", table.jobs()),
+            &[&self.job.id],
+        )?
+        else {
+            return Ok(None);
+        };
+        if row.get::<_, &str>(0) != "active" {
+            return Ok(None);
+        }
+        let walk: i32 = row.get(1);
+        let from: Option<Vec<String>> = row.get(2);
+        let last = tx.query_opt(
+            &format!(
+                "SELECT last_key FROM {} WHERE job = $1 AND walk = $2 ORDER BY id DESC LIMIT 1",
+                table.job_batches()
+            ),
+            &[&self.job.id, &walk],
+        )?;
+        Ok(Some(Walk {
+            number: walk,
+            cursor: last.map(|r| r.get(0)).or(from),
+        }))
+    }
+
+    /// Claims the next key range of the walk: up to `limit` rows after the last range claimed.
+    fn claim(&self, client: &mut Client, keys: &[Key], limit: u32) -> Result<Claim, Error> {
+        let context = format!("cannot claim a batch of background job {}", self.job.id);
+        let failed = |e: postgres::Error| Error::database(context.clone())(e);
+        let mut tx = client.transaction().map_err(&failed)?;
+        self.lock(&mut tx).map_err(&failed)?;
+        let Some(Walk {
+            number: walk,
+            cursor,
+        }) = self.cursor(&mut tx).map_err(&failed)?
+        else {
+            return Ok(Claim::NotActive);
+        };
+        let Some(end) = range_end(&mut tx, &self.job.table, keys, &cursor, limit).map_err(&failed)?
+        else {
+            return Ok(Claim::Exhausted);
+        };
+        tx.execute(
+            &format!(
+                "INSERT INTO {} (job, walk, after_key, last_key, worker) VALUES ($1, $2, $3, $4, $5)",
+                self.table().job_batches()
+            ),
+            &[&self.job.id, &walk, &cursor, &end, &self.worker],
+        )
+        .map_err(&failed)?;
+        tx.commit().map_err(&failed)?;
+        Ok(Claim::Claimed)
+    }
+
+    /// At the end of a walk: once no batch is pending, the job finishes when no row still matches its
+    /// condition; otherwise the table is walked again from the first row left, at most
+    /// [`CATCH_UP_WALKS`] times.
+    fn finish(&self, client: &mut Client, keys: &[Key]) -> Result<Finish, Error> {
+        let (job, table) = (self.job, self.table());
+        let context = format!("cannot finish background job {}", job.id);
+        let failed = |e: postgres::Error| Error::database(context.clone())(e);
+        let mut tx = client.transaction().map_err(&failed)?;
+        self.lock(&mut tx).map_err(&failed)?;
+        let Some(Walk {
+            number: walk,
+            cursor,
+        }) = self.cursor(&mut tx).map_err(&failed)?
+        else {
+            return Ok(Finish::NotActive);
+        };
+        let pending: i64 = tx
+            .query_one(
+                &format!(
+                    "SELECT pg_catalog.count(*) FROM {} WHERE job = $1 AND state = 'pending'",
+                    table.job_batches()
+                ),
+                &[&job.id],
+            )
+            .map_err(&failed)?
+            .get(0);
+        if pending > 0 {
+            return Ok(Finish::InFlight);
+        }
+        // Rows written after the last claim at the end of the key: the walk goes on.
+        if range_end(&mut tx, &job.table, keys, &cursor, 1).map_err(&failed)?.is_some() {
+            return Ok(Finish::Again);
+        }
+        let left = match self.spec.completion_check() {
+            None => None,
+            Some(condition) => {
+                let first = match keys {
+                    [key] if ["smallint", "integer", "bigint"].contains(&key.sql_type.as_str()) => {
+                        format!("pg_catalog.min({})::int8", migrate_dsl::ident(&key.column))
+                    }
+                    _ => "NULL::int8".to_owned(),
+                };
+                let row = tx
+                    .query_one(
+                        &format!("SELECT pg_catalog.count(*), {first} FROM {} WHERE ({condition})", job.table),
+                        &[],
+                    )
+                    .map_err(&failed)?;
+                let (count, first): (i64, Option<i64>) = (row.get(0), row.get(1));
+                (count > 0).then_some((count, first, condition))
+            }
+        };
+        let jobs = table.jobs();
+        let Some((count, first, condition)) = left else {
+            tx.execute(
+                &format!(
+                    "UPDATE {jobs} SET state = 'finished', finished_at = pg_catalog.clock_timestamp(), \
+                     updated_at = pg_catalog.clock_timestamp() WHERE id = $1"
+                ),
+                &[&job.id],
+            )
+            .map_err(&failed)?;
+            tx.commit().map_err(&failed)?;
+            return Ok(Finish::Finished);
+        };
+        if walk > CATCH_UP_WALKS {
+            let error = format!(
+                "{count} row(s) of {} still match its condition ({condition}) after {walk} walks: something \
+                 writes such rows without filling them (the application version still running?)",
+                job.table
+            );
+            fail(&mut tx, table, job.id, &error)?;
+            tx.commit().map_err(&failed)?;
+            return Ok(Finish::Failed);
+        }
+        // The next walk starts just before the first row left, when the key says where that is.
+        let from: Option<Vec<String>> = first.map(|key| vec![key.saturating_sub(1).to_string()]);
+        tx.execute(
+            &format!(
+                "UPDATE {jobs} SET walk = walk + 1, walk_from = $2, updated_at = pg_catalog.clock_timestamp() \
+                 WHERE id = $1"
+            ),
+            &[&job.id, &from],
+        )
+        .map_err(&failed)?;
+        tx.commit().map_err(&failed)?;
+        Ok(Finish::Again)
+    }
+}
+
+/// The walk a job is on: its number, and the last key claimed (or where it starts).
+struct Walk {
+    number: i32,
+    cursor: Option<Vec<String>>,
+}
+
+enum Claim {
+    Claimed,
+    Exhausted,
+    NotActive,
+}
+
+enum Finish {
+    Finished,
+    /// Other workers have batches in progress (or a stopped worker left one pending).
+    InFlight,
+    /// There is more to walk.
+    Again,
+    Failed,
+    NotActive,
+}
+
+/// The quoted key columns, comma-separated.
+fn key_columns(keys: &[Key]) -> String {
+    keys.iter()
+        .map(|k| migrate_dsl::ident(&k.column))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The key of the `limit`-th row after `cursor` (whether it matches the condition or not: the planner then
+/// walks the key's index), or of the last row when fewer are left; `None` when none is.
+fn range_end(
+    tx: &mut postgres::Transaction<'_>,
+    target: &str,
+    keys: &[Key],
+    cursor: &Option<Vec<String>>,
+    limit: u32,
+) -> Result<Option<Vec<String>>, postgres::Error> {
+    let list = key_columns(keys);
+    let as_text: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{}::text", migrate_dsl::ident(&k.column)))
+        .collect();
+    let desc: Vec<String> = keys
+        .iter()
+        .map(|k| format!("{} DESC", migrate_dsl::ident(&k.column)))
+        .collect();
+    let after = format!("($1::text[] IS NULL OR ({list}) > ({}))", key_param(keys, 1));
+    let sql = format!(
+        "SELECT COALESCE(\
+         (SELECT ARRAY[{key}] FROM {target} WHERE {after} ORDER BY {list} OFFSET {skip} LIMIT 1), \
+         (SELECT ARRAY[{key}] FROM {target} WHERE {after} ORDER BY {desc} LIMIT 1))",
+        key = as_text.join(", "),
+        desc = desc.join(", "),
+        skip = limit.saturating_sub(1),
+    );
+    let rows = tx.query_typed(&sql, &[(cursor, Type::TEXT_ARRAY)])?;
+    Ok(rows.first().and_then(|row| row.get::<_, Option<Vec<String>>>(0)))
+}

@@ -1,0 +1,347 @@
+//! Background jobs: backfills a migration queues with `.in_background()`, run after `up` by workers (`migrate
+//! work` processes and library workers side by side), listed, paused, resumed, retried and cancelled with
+//! `migrate jobs`, waited for by the migration that needs them, and cancelled by the `down` of theirs.
+
+use std::process::Child;
+use std::time::{Duration, Instant};
+
+use migrate_core::{Migrator, WorkOptions};
+use tests::cli::{runner, FixtureCli};
+use tests::TestDb;
+
+const QUEUE: &str = "20261201000002_queue_jobs";
+
+fn one(db: &TestDb, sql: &str) -> String {
+    db.query_strings(sql)[0][0].clone().unwrap_or_default()
+}
+
+/// The fixture's table with `rows` items, before the migration that queues the jobs.
+fn items(rows: u32) -> (TestDb, FixtureCli) {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("jobs", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    db.exec(&format!(
+        "INSERT INTO items (email) SELECT 'User' || i || '@Example.COM' FROM generate_series(1, {rows}) i; \
+         ANALYZE items"
+    ));
+    (db, cli)
+}
+
+/// Each job's `state rows_done`, by id.
+fn job_states(db: &TestDb) -> Vec<String> {
+    db.query_strings(
+        "SELECT j.state || ' ' || COALESCE((SELECT sum(rows) FROM public.pgmigrations_batches b \
+         WHERE b.job = j.id AND b.state = 'done'), 0) FROM public.pgmigrations_jobs j ORDER BY j.id",
+    )
+    .into_iter()
+    .map(|row| row[0].clone().unwrap_or_default())
+    .collect()
+}
+
+fn done_right(db: &TestDb) -> String {
+    one(
+        db,
+        "SELECT count(*) FILTER (WHERE touched = 1 AND email_lower = lower(email))::text FROM items",
+    )
+}
+
+#[test]
+fn up_queues_the_jobs_work_runs_them_and_the_migration_that_needs_them_waits() {
+    let (db, cli) = items(5_000);
+    let up = cli.run(&["up"]).expect_code(1);
+    assert!(
+        up.stdout.contains(&format!("applied  {QUEUE}")),
+        "{}",
+        up.stdout
+    );
+    assert!(
+        up.stderr.contains(&format!(
+            "migration 20261201000003_check_touched requires the background jobs of {QUEUE} to have finished"
+        )) && up.stderr.contains("job 1 (20261201000002_queue_jobs #2, \"items\"): active, 0 row(s) of about 5000")
+            && up.stderr.contains("`migrate work`"),
+        "{}",
+        up.stderr
+    );
+    // `up` queued the jobs and ran none of their batches.
+    assert_eq!(
+        one(&db, "SELECT count(*)::text FROM items WHERE touched > 0"),
+        "0"
+    );
+    assert_eq!(job_states(&db), ["active 0", "active 0"]);
+    // `--expand-only` stops before the migration that waits, without an error.
+    let expand = cli.run(&["up", "--expand-only"]).expect_code(0);
+    assert!(
+        expand.stdout.contains("no expand to apply")
+            && expand.stdout.contains("from the contract 20261201000003_check_touched (waits for the background jobs of 20261201000002_queue_jobs, which workers run after the deploy)"),
+        "{}",
+        expand.stdout
+    );
+
+    let status = cli.run(&["status"]).expect_code(0);
+    assert!(
+        status.stdout.contains("background jobs (run by `migrate work`):\n  job 1 (20261201000002_queue_jobs #2, \"items\"): active, 0 row(s) of about 5000 in 0 batch(es)"),
+        "{}",
+        status.stdout
+    );
+    let listed = cli.run(&["jobs"]).expect_code(0);
+    assert!(
+        listed.stdout.contains("job 2 (20261201000002_queue_jobs #3, \"items\"): active, 0 row(s) of about 5000 in 0 batch(es)"),
+        "{}",
+        listed.stdout
+    );
+
+    let work = cli.run(&["work"]).expect_code(0);
+    assert!(
+        work.stdout.contains("worked 10000 row(s)") && work.stdout.contains("no job is left"),
+        "{}",
+        work.stdout
+    );
+    assert_eq!(done_right(&db), "5000");
+    assert_eq!(job_states(&db), ["finished 5000", "finished 5000"]);
+    let json = cli.run(&["jobs", "--json"]).expect_code(0);
+    let listed: serde_json::Value = serde_json::from_str(&json.stdout).expect("json");
+    assert_eq!(listed["jobs"][0]["state"], "finished");
+    assert_eq!(
+        listed["jobs"][1]["batches_done"], 8,
+        "5000 rows in batches of 700"
+    );
+
+    cli.run(&["up"]).expect_code(0);
+    assert_eq!(
+        db.query_strings("SELECT count(*)::text FROM pgmigrations")[0][0].as_deref(),
+        Some("3")
+    );
+}
+
+#[test]
+fn up_finish_jobs_runs_them_before_the_migration_that_needs_them() {
+    let (db, cli) = items(1_200);
+    let up = cli.run(&["up", "--finish-jobs"]).expect_code(0);
+    assert!(
+        up.stdout.contains("2 migration(s) applied"),
+        "{}",
+        up.stdout
+    );
+    assert_eq!(done_right(&db), "1200");
+    assert_eq!(job_states(&db), ["finished 1200", "finished 1200"]);
+}
+
+/// The commands that build the schema on a scratch database (`verify`, `drift`) run the jobs there before
+/// the migration that waits for them; the jobs tables are bookkeeping, not schema.
+#[test]
+fn scratch_databases_run_the_jobs_and_drift_leaves_their_tables_out() {
+    let (_db, cli) = items(100);
+    cli.run(&["up", "--finish-jobs"]).expect_code(0);
+    let drift = cli.run(&["drift"]).expect_code(0);
+    assert!(
+        !drift.stdout.contains("pgmigrations_jobs"),
+        "{}",
+        drift.stdout
+    );
+    let verify = cli.run(&["verify"]).expect_code(0);
+    assert!(
+        verify.stdout.contains("20261201000003_check_touched"),
+        "{}",
+        verify.stdout
+    );
+}
+
+#[test]
+fn pause_resume_retry_and_cancel() {
+    let (db, cli) = items(2_000);
+    cli.run(&["up", "1"]).expect_code(0);
+    cli.run(&["jobs", "pause", "1"]).expect_code(0);
+    let refused = cli.run(&["jobs", "resume", "2"]).expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("background job 2 is active: only a job that is paused can be resumed"),
+        "{}",
+        refused.stderr
+    );
+    let unknown = cli.run(&["jobs", "cancel", "9"]).expect_code(1);
+    assert!(
+        unknown.stderr.contains("there is no background job 9"),
+        "{}",
+        unknown.stderr
+    );
+    // The paused job waits; the other one runs.
+    cli.run(&["work"]).expect_code(0);
+    assert_eq!(job_states(&db), ["paused 0", "finished 2000"]);
+    cli.run(&["jobs", "resume", "1"]).expect_code(0);
+
+    // A batch that fails three times fails its job, naming the error; the worker says so and exits 1.
+    db.exec(
+        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+           IF NEW.id = 1234 THEN RAISE EXCEPTION 'item 1234 is locked by the auditors'; END IF; RETURN NEW; END $$; \
+         CREATE TRIGGER refuse BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION refuse()",
+    );
+    let failed = cli.run(&["work"]).expect_code(1);
+    assert!(
+        failed.stderr.contains("background job 1 (20261201000002_queue_jobs #2) failed: a batch failed 3 times, last: ERROR: item 1234 is locked by the auditors")
+            && failed.stderr.contains("`migrate jobs retry 1`"),
+        "{}",
+        failed.stderr
+    );
+    let states = job_states(&db);
+    assert_eq!(
+        states[0], "failed 1000",
+        "two batches of 500 done, the third (rows 1001 to 1500) failed"
+    );
+    let listed = cli.run(&["jobs"]).expect_code(0);
+    assert!(
+        listed.stdout.contains("error: a batch failed 3 times"),
+        "{}",
+        listed.stdout
+    );
+
+    db.exec("DROP TRIGGER refuse ON items");
+    cli.run(&["jobs", "retry", "1"]).expect_code(0);
+    cli.run(&["work"]).expect_code(0);
+    assert_eq!(done_right(&db), "2000");
+
+    // Cancelling a finished job is refused.
+    let refused = cli.run(&["jobs", "cancel", "1"]).expect_code(1);
+    assert!(
+        refused.stderr.contains("background job 1 is finished"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn the_down_of_the_migration_that_queued_a_job_cancels_it() {
+    let (db, cli) = items(3_000);
+    cli.run(&["up", "1"]).expect_code(0);
+    cli.run(&["work", "--job", "1", "--budget", "1ms"])
+        .expect_code(0);
+    cli.run(&["down"]).expect_code(0);
+    let states = job_states(&db);
+    assert!(
+        states.iter().all(|s| s.starts_with("cancelled")),
+        "{states:?}"
+    );
+    let work = cli.run(&["work"]).expect_code(0);
+    assert!(work.stdout.contains("worked 0 row(s)"), "{}", work.stdout);
+    // Applied again, the migration queues new jobs, which walk the table from its start.
+    cli.run(&["up", "--finish-jobs"]).expect_code(0);
+    let states = job_states(&db);
+    assert_eq!(&states[2..], ["finished 3000", "finished 3000"]);
+    assert_eq!(
+        one(
+            &db,
+            "SELECT count(*)::text FROM items WHERE email_lower = lower(email)"
+        ),
+        "3000"
+    );
+}
+
+fn kill(child: &mut Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Four workers over the same jobs, two `migrate work` processes killed with SIGKILL at random moments and
+/// started again, and two library workers in this process: every row is updated exactly once (`touched`
+/// is 1, never 2) and every batch is recorded once.
+#[test]
+fn four_workers_with_sigkills_update_every_row_exactly_once() {
+    const ROWS: u32 = 60_000;
+    let (db, cli) = items(ROWS);
+    cli.run(&["up", "1"]).expect_code(0);
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(1, |d| d.as_nanos() as u64)
+        | 1;
+    let mut rng = seed;
+    let mut next = move |below: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % below
+    };
+    let library: Vec<_> = (0..2)
+        .map(|i| {
+            let url = db.url().to_owned();
+            std::thread::spawn(move || {
+                let mut client =
+                    postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+                let migrations = tests::fixtures::jobs::REGISTRY.migrations.as_slice();
+                Migrator::new(migrations)
+                    .work(
+                        &mut client,
+                        &WorkOptions::default().name(format!("library-{i}")),
+                        &mut |_| {},
+                    )
+                    .map_err(|e| e.to_string())
+            })
+        })
+        .collect();
+    let spawn = || {
+        runner("jobs")
+            .env("DATABASE_URL", db.url())
+            .args(["work"])
+            .spawn()
+            .expect("the worker starts")
+    };
+    let mut processes = [spawn(), spawn()];
+    let mut kills = 0;
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while kills < 8 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(30 + next(300)));
+        let victim = &mut processes[next(2) as usize];
+        if victim.try_wait().ok().flatten().is_some() {
+            break;
+        }
+        kill(victim);
+        kills += 1;
+        *victim = spawn();
+    }
+    for worker in library {
+        let report = worker
+            .join()
+            .expect("the library worker")
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        assert!(report.failed.is_empty(), "seed {seed}: {report:?}");
+    }
+    for process in processes {
+        let out = process.wait_with_output().expect("the worker ends");
+        assert!(
+            out.status.success(),
+            "seed {seed}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        job_states(&db),
+        [format!("finished {ROWS}"), format!("finished {ROWS}")],
+        "seed {seed}"
+    );
+    assert_eq!(
+        done_right(&db),
+        ROWS.to_string(),
+        "seed {seed}: every row once"
+    );
+    assert_eq!(
+        one(&db, "SELECT count(*)::text FROM items WHERE touched <> 1"),
+        "0",
+        "seed {seed}: no row updated twice"
+    );
+    // The batches: no key range claimed twice within a walk.
+    assert_eq!(
+        one(
+            &db,
+            "SELECT count(*)::text FROM (SELECT job, walk, last_key FROM public.pgmigrations_batches \
+             GROUP BY 1, 2, 3 HAVING count(*) > 1) twice"
+        ),
+        "0"
+    );
+    let workers = one(
+        &db,
+        "SELECT count(DISTINCT worker)::text FROM public.pgmigrations_batches",
+    );
+    assert!(
+        workers.parse::<u32>().unwrap_or(0) >= 3,
+        "seed {seed}: {workers} workers did batches"
+    );
+}
