@@ -345,3 +345,49 @@ fn four_workers_with_sigkills_update_every_row_exactly_once() {
         "seed {seed}: {workers} workers did batches"
     );
 }
+
+/// SIGTERM stops a worker after its batch in progress (exit 143), leaving no batch half done; the next
+/// worker finishes the job.
+#[test]
+fn sigterm_stops_a_worker_after_its_batch() {
+    let (db, cli) = items(20_000);
+    cli.run(&["up", "1"]).expect_code(0);
+    let worker = runner("jobs")
+        .env("DATABASE_URL", db.url())
+        .args(["work"])
+        .spawn()
+        .expect("the worker starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while one(
+        &db,
+        "SELECT count(*)::text FROM public.pgmigrations_batches WHERE state = 'done'",
+    ) == "0"
+    {
+        assert!(Instant::now() < deadline, "60 s without a batch");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &worker.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success());
+    let out = worker.wait_with_output().expect("the worker ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains("the next worker goes on from there"),
+        "{stderr}"
+    );
+    assert_eq!(job_states(&db).len(), 2);
+    assert_ne!(
+        job_states(&db),
+        ["finished 20000", "finished 20000"],
+        "stopped before the end"
+    );
+    cli.run(&["work"]).expect_code(0);
+    assert_eq!(done_right(&db), "20000");
+    assert_eq!(
+        one(&db, "SELECT count(*)::text FROM items WHERE touched <> 1"),
+        "0"
+    );
+}

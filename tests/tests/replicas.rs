@@ -271,6 +271,115 @@ fn a_backfill_waits_while_a_standby_lags_and_goes_on_once_it_replays() {
     );
 }
 
+/// A background job (queued by `up`, run by a worker): the migration that queues it.
+mod queued {
+    use migrate_core::{Definition, Migration};
+    use migrate_dsl::prelude::*;
+
+    fn up(pgm: &mut MigrationBuilder) {
+        pgm.backfill("items", "doubled = v * 2")
+            .where_clause("doubled IS NULL")
+            .batch_size(500)
+            .in_background();
+    }
+
+    pub static MIGRATION: [Migration; 1] = [Migration::defined(&Definition {
+        name: "20280101000002_queue_doubled",
+        path: "tests/replicas.rs",
+        source: "queue_doubled",
+        up,
+        down: None,
+    })];
+}
+
+#[test]
+fn a_background_job_waits_while_a_standby_lags_and_goes_on_once_it_replays() {
+    let pair = cluster::start_with_standby("replica_jobs", None);
+    let url = pair.primary.database("jobs");
+    create_items(&url, 30_000);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connect");
+    migrate_core::Migrator::new(&queued::MIGRATION)
+        .run_up(&mut client, &migrate_core::UpTarget::All, &mut |_| {})
+        .expect("up queues the job");
+    assert_eq!(
+        one(&url, "SELECT count(*) FROM items WHERE doubled IS NOT NULL"),
+        "0"
+    );
+    eventually("the standby replays the table", || {
+        pair.replay_lag_bytes() == 0
+    });
+    pair.pause_replay();
+
+    let (tx, events) = std::sync::mpsc::channel();
+    let worker_url = url.clone();
+    let worker = std::thread::spawn(move || {
+        let mut client =
+            postgres::Client::connect(&worker_url, postgres::NoTls).map_err(|e| e.to_string())?;
+        let settings = migrate_core::BackfillSettings {
+            max_replica_lag: migrate_core::LagLimit::bytes(LIMIT),
+            ..Default::default()
+        };
+        migrate_core::Migrator::new(&queued::MIGRATION)
+            .backfill_settings(settings)
+            .work(
+                &mut client,
+                &migrate_core::WorkOptions::default(),
+                &mut |event| {
+                    let seen = match event {
+                        migrate_core::Event::Backfill { .. } => Seen::Batch,
+                        migrate_core::Event::BackfillPaused { cause, .. } => {
+                            Seen::Paused(cause.clone())
+                        }
+                        migrate_core::Event::BackfillResumed { .. } => Seen::Resumed,
+                        _ => return,
+                    };
+                    let _ = tx.send(seen);
+                },
+            )
+            .map_err(|e| e.to_string())
+    });
+    // Batches until the lag passes the limit, then a pause that holds while replay stays paused.
+    let mut paused = 0;
+    let mut batches_before = 0;
+    while paused < 3 {
+        match events
+            .recv_timeout(Duration::from_secs(60))
+            .expect("an event")
+        {
+            Seen::Batch => {
+                assert_eq!(paused, 0, "a batch ran while paused");
+                batches_before += 1;
+            }
+            Seen::Paused(migrate_core::PauseCause::ReplicaLag { name, .. }) => {
+                assert_eq!(name, "replica_jobs");
+                paused += 1;
+            }
+            Seen::Paused(cause) => panic!("paused for {cause}, not the standby"),
+            Seen::Resumed => panic!("resumed while replay is paused"),
+        }
+    }
+    assert!(
+        batches_before > 1,
+        "{batches_before} batch(es) before the pause"
+    );
+    let done_while_paused = one(&url, "SELECT count(*) FROM items WHERE doubled IS NOT NULL");
+    pair.resume_replay();
+    let report = worker
+        .join()
+        .expect("worker thread")
+        .expect("the worker finishes the job");
+    assert_eq!(report.finished.len(), 1, "{report:?}");
+    assert!(
+        done_while_paused.parse::<u64>().unwrap_or(u64::MAX) < 30_000,
+        "{done_while_paused} rows done before the standby replayed"
+    );
+    assert_eq!(
+        one(&url, "SELECT count(*) FROM items WHERE doubled = v * 2"),
+        "30000"
+    );
+    assert_eq!(one(&url, "SELECT state FROM pgmigrations_jobs"), "finished");
+}
+
 #[test]
 fn ignored_standbys_and_inactive_slots_hold_no_backfill_back() {
     // Archivers and delayed standbys can be left out by name; a slot nobody streams from
