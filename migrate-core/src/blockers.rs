@@ -114,6 +114,25 @@ SELECT b.pid, b.usename::text, b.application_name, b.state, \
   JOIN pg_catalog.pg_stat_activity b ON b.pid = blocking.pid \
  WHERE me.pid = $1 AND me.wait_event_type = 'Lock'";
 
+/// What the server's progress view says of the session's index build (PostgreSQL 12 and later).
+const PROGRESS: &str = "\
+SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total, \
+       COALESCE(pg_catalog.textin(pg_catalog.regclassout(relid)), '') \
+  FROM pg_catalog.pg_stat_progress_create_index WHERE pid = $1";
+
+/// The progress of the statement running now, as the server's progress view last showed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Progress {
+    pub phase: String,
+    pub done: u64,
+    pub total: u64,
+    /// The table, as the view names it.
+    pub relation: String,
+}
+
+/// Progress is sampled once an attempt has lasted this long: what a person watching would call long.
+pub(crate) const PROGRESS_AFTER: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Default)]
 struct Shared {
     stop: AtomicBool,
@@ -121,6 +140,8 @@ struct Shared {
     attempt: Mutex<Option<Instant>>,
     /// The last sample with blockers, and when it was taken.
     last: Mutex<Option<(Instant, Blocked)>>,
+    /// The last progress sample of the attempt running now.
+    progress: Mutex<Option<Progress>>,
 }
 
 /// The lock watch of a run; clones share it.
@@ -142,6 +163,7 @@ impl Drop for Attempt {
     fn drop(&mut self) {
         if let Some(shared) = &self.0 {
             *shared.attempt.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            *shared.progress.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
     }
 }
@@ -186,6 +208,8 @@ impl LockWatch {
                 // waits for a lock until `lock_timeout` (500 ms by default) is still seen waiting. Samples
                 // are taken only while such an attempt runs.
                 let mut session: Option<(Client, postgres::Statement)> = None;
+                let mut progress_query: Option<postgres::Statement> = None;
+                let mut progress_at = Instant::now();
                 while !watched.stop.load(Ordering::SeqCst) {
                     std::thread::sleep(SAMPLE_INTERVAL);
                     let long = watched
@@ -207,6 +231,36 @@ impl LockWatch {
                     let Some((watcher, sample)) = session.as_mut() else {
                         return;
                     };
+                    // A long attempt's progress, about once a second: the view is shared memory, no locks.
+                    let running_for = watched
+                        .attempt
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .map(|started| started.elapsed());
+                    if running_for.is_some_and(|t| t >= PROGRESS_AFTER)
+                        && progress_at.elapsed() >= PROGRESS_AFTER / 2
+                    {
+                        progress_at = Instant::now();
+                        if progress_query.is_none() {
+                            progress_query = watcher.prepare(PROGRESS).ok();
+                        }
+                        if let Some(query) = &progress_query {
+                            let seen = watcher.query_opt(query, &[&pid]).ok().flatten().map(|r| {
+                                let count = |i: usize| u64::try_from(r.get::<_, i64>(i)).unwrap_or(0);
+                                let (done, total) = match count(2) {
+                                    0 => (count(3), count(4)),
+                                    blocks => (count(1), blocks),
+                                };
+                                Progress {
+                                    phase: r.get(0),
+                                    done,
+                                    total,
+                                    relation: r.get(5),
+                                }
+                            });
+                            *watched.progress.lock().unwrap_or_else(|e| e.into_inner()) = seen;
+                        }
+                    }
                     if let Ok(rows) = watcher.query(&*sample, &[&pid]) {
                         if !rows.is_empty() {
                             let blocked = Blocked {
@@ -247,6 +301,18 @@ impl LockWatch {
             *shared.attempt.lock().unwrap_or_else(|e| e.into_inner()) = Some(Instant::now());
         }
         Attempt(shared)
+    }
+
+    /// The progress of the attempt running now, as last sampled (none before [`PROGRESS_AFTER`], without a
+    /// second connection, or for a statement no progress view follows).
+    pub(crate) fn progress(&self) -> Option<Progress> {
+        let shared = self
+            .shared
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()?;
+        let progress = shared.progress.lock().unwrap_or_else(|e| e.into_inner());
+        progress.clone()
     }
 
     /// What blocked the session when last seen waiting, if that was after `since` (an attempt's start).

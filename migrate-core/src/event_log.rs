@@ -31,6 +31,8 @@ impl Event<'_> {
         "baseline_recorded",
         "notice",
         "backfill_slot_inactive",
+        "partition_indexed",
+        "statement_progress",
     ];
 
     /// The event as a record of the JSON run log: its name (`event`) and its other fields.
@@ -125,6 +127,46 @@ impl Event<'_> {
                 logical,
                 bytes,
             } => backfill_slot_inactive(name, table, slot, *logical, *bytes),
+            Event::PartitionIndexed {
+                name,
+                index,
+                partition,
+                done,
+                total,
+                elapsed,
+            } => (
+                "partition_indexed",
+                json!({
+                    "migration": name,
+                    "index": index,
+                    "partition": partition,
+                    "done": done,
+                    "total": total,
+                    "duration_ms": millis(*elapsed),
+                }),
+            ),
+            Event::StatementProgress {
+                name,
+                position,
+                op,
+                relation,
+                phase,
+                done,
+                total,
+                elapsed,
+            } => (
+                "statement_progress",
+                json!({
+                    "migration": name,
+                    "position": position,
+                    "op": op,
+                    "relation": relation,
+                    "phase": phase,
+                    "done": done,
+                    "total": total,
+                    "elapsed_ms": millis(*elapsed),
+                }),
+            ),
         }
     }
 }
@@ -491,7 +533,9 @@ mod tests {
                 | Event::AheadOfBinary { .. }
                 | Event::BaselineRecorded { .. }
                 | Event::Notice { .. }
-                | Event::BackfillSlotInactive { .. } => {}
+                | Event::BackfillSlotInactive { .. }
+                | Event::PartitionIndexed { .. }
+                | Event::StatementProgress { .. } => {}
             }
             each(event);
         }
@@ -615,6 +659,24 @@ mod tests {
                 slot: "s",
                 logical: false,
                 bytes: 300 << 20,
+            },
+            Event::PartitionIndexed {
+                name: "m",
+                index: "i_p1",
+                partition: "p1",
+                done: 1,
+                total: 24,
+                elapsed: Duration::from_millis(120),
+            },
+            Event::StatementProgress {
+                name: "m",
+                position: 1,
+                op: "create_index",
+                relation: "t",
+                phase: "building index: scanning table",
+                done: 100,
+                total: 1000,
+                elapsed: Duration::from_secs(2),
             },
         ]
     }

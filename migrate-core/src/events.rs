@@ -160,4 +160,30 @@ pub enum Event<'a> {
         /// WAL the slot holds back.
         bytes: u64,
     },
+    /// An index built partition by partition (`concurrently_per_partition`) was built on one more partition
+    /// and attached: `done` of the `total` partitions left when this run started.
+    PartitionIndexed {
+        name: &'a str,
+        /// The partition's index, quoted.
+        index: &'a str,
+        /// The partition, quoted.
+        partition: &'a str,
+        done: usize,
+        total: usize,
+        elapsed: Duration,
+    },
+    /// A statement still runs, sent about once a second from its second second on: what the server's
+    /// progress view says of it (an index build's `phase`, with the blocks or tuples `done` of `total`), or,
+    /// for a statement no view follows (`VALIDATE CONSTRAINT`), only how long it has run (`total` 0).
+    StatementProgress {
+        name: &'a str,
+        position: usize,
+        op: &'a str,
+        /// The relation the view names (the table of an index build), quoted; empty when none.
+        relation: &'a str,
+        phase: &'a str,
+        done: u64,
+        total: u64,
+        elapsed: Duration,
+    },
 }

@@ -87,9 +87,11 @@ runtime! {
     mod notices;
     mod observer;
     mod outside;
+    mod partition_index;
     #[doc(hidden)]
     pub mod plan;
     mod previous;
+    mod progress;
     pub mod production;
     mod registry;
     mod retry;

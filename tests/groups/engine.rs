@@ -30,10 +30,14 @@ mod lint;
 mod lock_timeout;
 #[path = "../tests/online.rs"]
 mod online;
+#[path = "../tests/partitions.rs"]
+mod partitions;
 #[path = "../tests/permissions.rs"]
 mod permissions;
 #[path = "../tests/production.rs"]
 mod production;
+#[path = "../tests/progress.rs"]
+mod progress;
 #[path = "../tests/restart.rs"]
 mod restart;
 #[path = "../tests/resumable.rs"]

@@ -1,4 +1,5 @@
-//! Faults, servers and fleets: crashes, kills, signals, server versions, poolers, standbys, TLS and many tenants.
+//! Faults, servers and fleets: crashes, kills, signals, server versions, poolers, standbys, TLS, many tenants,
+//! and extensions of the local server (pg_partman).
 //!
 //! Each module is one file of `tests/tests` (kept there, so its snapshots stay in `tests/tests/snapshots`).
 
@@ -14,6 +15,8 @@ mod fleet;
 mod fleet_guards;
 #[path = "../tests/newer_server.rs"]
 mod newer_server;
+#[path = "../tests/partman.rs"]
+mod partman;
 #[path = "../tests/pooler.rs"]
 mod pooler;
 #[path = "../tests/replicas.rs"]

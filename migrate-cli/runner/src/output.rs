@@ -23,6 +23,9 @@ pub fn print_event(event: Event<'_>) {
         | Event::ChangedSinceApplied { .. }
         | Event::AheadOfBinary { .. }
         | Event::BaselineRecorded { .. } => print_migration_event(event),
+        Event::PartitionIndexed { .. } | Event::StatementProgress { .. } => {
+            print_progress_event(event)
+        }
         _ => print_lock_or_server_event(event),
     }
     crate::stdio::flush_out();
@@ -101,6 +104,73 @@ fn print_backfill_event(event: Event<'_>) {
                 crate::pacing::inactive_slot(table, slot, logical, bytes)
             );
             crate::backfill_bar::println(line);
+        }
+        _ => {}
+    }
+}
+
+/// How often a long statement's progress is printed: the engine reports it every second, which a log kept
+/// off a terminal does not need.
+const PROGRESS_EVERY: Duration = Duration::from_secs(10);
+
+thread_local! {
+    /// When a statement's progress was last printed, and its phase then.
+    static LAST_PROGRESS: std::cell::RefCell<Option<(std::time::Instant, String)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// A partition's index built, and a long statement's progress (printed when its phase changes and every
+/// [`PROGRESS_EVERY`]).
+fn print_progress_event(event: Event<'_>) {
+    match event {
+        Event::PartitionIndexed {
+            name,
+            index,
+            partition,
+            done,
+            total,
+            elapsed,
+        } => outln!(
+            "{name}: built and attached {index} on partition {partition} ({done} of {total}, {} ms)",
+            elapsed.as_millis()
+        ),
+        Event::StatementProgress {
+            name,
+            position,
+            op,
+            relation,
+            phase,
+            done,
+            total,
+            elapsed,
+        } => {
+            let due = LAST_PROGRESS.with(|last| {
+                let mut last = last.borrow_mut();
+                let due = match &*last {
+                    Some((at, seen)) => seen != phase || at.elapsed() >= PROGRESS_EVERY,
+                    None => true,
+                };
+                if due {
+                    *last = Some((std::time::Instant::now(), phase.to_owned()));
+                }
+                due
+            });
+            if !due {
+                return;
+            }
+            let on = if relation.is_empty() {
+                String::new()
+            } else {
+                format!(" on {relation}")
+            };
+            let progress = (done.saturating_mul(100))
+                .checked_div(total)
+                .map(|percent| format!(", {done} of {total} ({percent}%)"))
+                .unwrap_or_default();
+            errln!(
+                "{name} #{position} ({op}){on}: {phase}{progress}, running for {}",
+                humantime::format_duration(Duration::from_secs(elapsed.as_secs()))
+            );
         }
         _ => {}
     }

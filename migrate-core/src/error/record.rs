@@ -107,15 +107,19 @@ impl std::error::Error for RecordError {
     }
 }
 
-/// A derived `down` that cannot restore what a `CREATE OR REPLACE` of the `up` replaced.
+/// A step the engine runs itself that cannot go on: a derived `down` that cannot restore what a `CREATE OR
+/// REPLACE` of the `up` replaced (`restore_previous`), an index per partition that cannot be built
+/// (`create_index`).
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct RestoreError {
     pub name: String,
     pub path: String,
     pub direction: Direction,
-    /// 1-based position of the `restore_previous` operation in the `down`.
+    /// 1-based position of the operation.
     pub position: usize,
+    /// The operation.
+    pub op: &'static str,
     pub message: String,
     /// What happened to the migration's earlier statements.
     pub outcome: Outcome,
@@ -125,8 +129,8 @@ impl std::fmt::Display for RestoreError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         writeln!(
             f,
-            "migration {} ({}) failed in `{}` at operation #{} (restore_previous): {}",
-            self.name, self.path, self.direction, self.position, self.message
+            "migration {} ({}) failed in `{}` at operation #{} ({}): {}",
+            self.name, self.path, self.direction, self.position, self.op, self.message
         )?;
         write!(
             f,

@@ -79,6 +79,7 @@ fn analyse_one(m: &MigrationInputs, options: &LintOptions) -> MigrationLint {
 
     let mut findings: Vec<Finding> = lock_timeout_finding(m).into_iter().collect();
     findings.extend(sql_findings(m, options, &mut out));
+    let findings = per_partition(m, findings);
     let findings = accepted_by_contract(m, findings, &mut out);
     silence(findings, &m.suppressions, options, &mut out);
     out
@@ -168,6 +169,60 @@ fn sql_findings(
             detail: h.detail,
         })
         .collect()
+}
+
+/// Index builds on partitioned tables: a plain build on one is `require-index-per-partition`, not
+/// `require-concurrent-index-creation` (whose `CONCURRENTLY` PostgreSQL refuses there), and so is a
+/// `CONCURRENTLY` one; the parent's `ON ONLY` index alone is catalog only and no finding.
+fn per_partition(m: &MigrationInputs, findings: Vec<Finding>) -> Vec<Finding> {
+    // PostgreSQL refuses CONCURRENTLY on a table this migration created partitioned too.
+    let own: Vec<String> = m
+        .statements
+        .iter()
+        .flat_map(|s| migrate_dsl::split_statements(&s.sql))
+        .filter_map(|s| super::partitioned::created_partitioned(s.sql))
+        .collect();
+    let partitioned = |table: &str| m.partitioned.iter().chain(&own).any(|t| t == table);
+    let mut out: Vec<Finding> = findings
+        .into_iter()
+        .filter_map(|f| {
+            if f.rule != Rule::RequireConcurrentIndexCreation {
+                return Some(f);
+            }
+            match super::partitioned::index_target(&f.statement) {
+                Some(target) if target.only => None,
+                Some(target) if partitioned(&target.table) => Some(Finding {
+                    rule: Rule::RequireIndexPerPartition,
+                    ..f
+                }),
+                _ => Some(f),
+            }
+        })
+        .collect();
+    for s in &m.statements {
+        for part in migrate_dsl::split_statements(&s.sql) {
+            let Some(target) = super::partitioned::index_target(part.sql) else {
+                continue;
+            };
+            if target.concurrently && partitioned(&target.table) {
+                out.push(Finding {
+                    rule: Rule::RequireIndexPerPartition,
+                    op: Some((s.position, op_name(&s.op))),
+                    line: s
+                        .sql_lines
+                        .line_at(&s.sql, part.offset)
+                        .map(|l| l as usize)
+                        .or(s.line),
+                    statement: super::statement::one_line(part.sql),
+                    detail: Some(
+                        "PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table"
+                            .to_owned(),
+                    ),
+                });
+            }
+        }
+    }
+    out
 }
 
 /// A migration marked contract breaks the running app version on purpose, after the rollout: its reason

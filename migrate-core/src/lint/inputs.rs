@@ -86,6 +86,10 @@ pub struct MigrationInputs {
     pub contract_line: Option<usize>,
     /// The rendered statements that are SQL (data code and backfills run as Rust and are left out), in order.
     pub statements: Vec<StatementInputs>,
+    /// The partitioned tables the migrations before this one created (`CREATE TABLE .. PARTITION BY`), as
+    /// PostgreSQL stores their names, without schema: an index on one of them must be built per partition.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partitioned: Vec<String>,
 }
 
 /// A `pgm.since_pg(major, ..)` gate that every supported server takes.
@@ -214,11 +218,50 @@ pub fn collect(
         return Err(LintError::Suppressions(bad));
     }
 
+    let mut partitioned = partitioned_before(migrations, &selected);
     let mut inputs = LintInputs::new(options);
     for (m, allowed) in selected.into_iter().zip(suppressions) {
-        inputs.migrations.push(collect_one(m, allowed, options)?);
+        let mut one = collect_one(m, allowed, options)?;
+        one.partitioned = partitioned.remove(m.name()).unwrap_or_default();
+        inputs.migrations.push(one);
     }
     Ok(inputs)
+}
+
+/// For each of `selected`, the partitioned tables the migrations before it created: one walk over the
+/// migrations in order, up to the last one selected.
+fn partitioned_before(
+    migrations: &[Migration],
+    selected: &[&Migration],
+) -> std::collections::HashMap<&'static str, Vec<String>> {
+    let wanted: std::collections::HashSet<&str> = selected.iter().map(|m| m.name()).collect();
+    let last = selected.iter().map(|m| m.name()).max();
+    let mut out = std::collections::HashMap::new();
+    let mut known: Vec<String> = Vec::new();
+    for m in migrations {
+        if Some(m.name()) > last {
+            break;
+        }
+        if wanted.contains(m.name()) {
+            out.insert(m.name(), known.clone());
+        }
+        known.extend(partitioned_by(m));
+    }
+    out
+}
+
+fn partitioned_by(m: &Migration) -> Vec<String> {
+    m.build(Direction::Up)
+        .and_then(|pgm| pgm.statements().map_err(|_| Error::Internal("")))
+        .map(|statements| {
+            statements
+                .iter()
+                .filter(|s| s.action.is_none())
+                .flat_map(|s| migrate_dsl::split_statements(&s.sql))
+                .filter_map(|s| super::partitioned::created_partitioned(s.sql))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 fn collect_one(
@@ -239,6 +282,7 @@ fn collect_one(
         contract: None,
         contract_line: None,
         statements: Vec::new(),
+        partitioned: Vec::new(),
     };
     let step = match Step::for_lint(m, options.direction, options.pg_version) {
         Ok(step) => step,

@@ -19,6 +19,7 @@ mod baseline;
 mod check;
 mod error;
 mod inputs;
+mod partitioned;
 mod report;
 #[cfg(all(test, feature = "lint"))]
 mod rule_tests;

@@ -126,6 +126,23 @@ fn every_rule_has_its_test() {
 }
 
 #[test]
+fn require_index_per_partition() {
+    fn concurrent_on_partitioned(pgm: &mut MigrationBuilder) {
+        pgm.no_transaction();
+        pgm.sql("CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at)");
+        pgm.sql("CREATE INDEX CONCURRENTLY IF NOT EXISTS events_at ON events (at)");
+    }
+    lint_migration_errors(Rule::RequireIndexPerPartition, concurrent_on_partitioned);
+    fn per_partition(pgm: &mut MigrationBuilder) {
+        pgm.sql("CREATE TABLE events (id bigint, at date) PARTITION BY RANGE (at)");
+        pgm.create_index("events", ["at"])
+            .concurrently_per_partition();
+    }
+    lint_migration_ok(Rule::RequireIndexPerPartition, per_partition);
+    lint_migration_ok(Rule::RequireConcurrentIndexCreation, per_partition);
+}
+
+#[test]
 fn require_concurrent_index_creation() {
     let rule = Rule::RequireConcurrentIndexCreation;
     lint_errors(

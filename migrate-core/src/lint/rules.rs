@@ -287,6 +287,15 @@ rules! {
         problem: "should the run be stopped while this statement runs, nothing tells the next run whether it took effect (an unnamed build cannot be found by name, a drop without IF EXISTS fails when it did), so instead of continuing the migration the next run marks it for a person",
         instead: "name the index and build it with `create_index(..).concurrently()` (or CREATE INDEX CONCURRENTLY IF NOT EXISTS name), drop it with `drop_index(..).concurrently()` (or DROP INDEX CONCURRENTLY IF EXISTS): the next run then continues the migration wherever a run stopped",
     },
+    /// `CREATE INDEX` on a partitioned table, plain (it builds every partition's index while writes wait) or
+    /// `CONCURRENTLY` (which PostgreSQL refuses on a partitioned table).
+    RequireIndexPerPartition => {
+        name: "require-index-per-partition",
+        exempt_new_tables: true,
+        lock: "SHARE on the table and each partition as its index is built: blocks INSERT, UPDATE and DELETE on all of them until the last is built (CONCURRENTLY: refused on a partitioned table)",
+        problem: "a partitioned table cannot be indexed CONCURRENTLY, and the plain build holds writes on every partition for the whole build",
+        instead: "`create_index(..).concurrently_per_partition()`: the index ON ONLY the parent, then CONCURRENTLY on each partition and attached, each step on its own, continued where a run stopped",
+    },
 }
 
 impl fmt::Display for Rule {

@@ -358,7 +358,7 @@ impl<'a> Migrator<'a> {
     /// back and the bookkeeping row; in the others, the journal advanced past its statements.
     fn close_segment(
         &self,
-        tx: &mut impl GenericClient,
+        tx: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         segment: &Segment<'_>,
         started: Instant,
@@ -515,7 +515,7 @@ impl<'a> Migrator<'a> {
 
     pub(super) fn set_timeouts(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         local: bool,
     ) -> Result<(), Error> {
@@ -533,7 +533,7 @@ impl<'a> Migrator<'a> {
     /// takes only transactional migrations).
     fn run_step(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Ran, Error> {
@@ -585,7 +585,7 @@ impl<'a> Migrator<'a> {
     /// the migration's statements.
     pub(super) fn record(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         started: Instant,
         outcome: Outcome,

@@ -19,7 +19,7 @@ impl<'a> Migrator<'a> {
     /// nothing).
     pub(super) fn check_first_segment(
         &self,
-        tx: &mut impl GenericClient,
+        tx: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         first: bool,
         units: &[Statement],
@@ -36,7 +36,7 @@ impl<'a> Migrator<'a> {
     /// same migration touches are checked just before their own statement instead (by [`Self::guard`]).
     pub(super) fn check_safeguards(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         units: &[Statement],
     ) -> Result<(), Error> {
@@ -55,7 +55,7 @@ impl<'a> Migrator<'a> {
     /// object), then the record it needs.
     pub(super) fn guard(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         unit: &Statement,
         safeguard: &Safeguard,
@@ -67,7 +67,7 @@ impl<'a> Migrator<'a> {
 
     pub(super) fn refuse_unless_own(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         unit: &Statement,
         safeguard: &Safeguard,
@@ -92,7 +92,7 @@ impl<'a> Migrator<'a> {
     /// Puts back what a `CREATE OR REPLACE` of the `up` replaced, as recorded then, or drops the object.
     pub(super) fn restore(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         unit: &Statement,
         restore: &Restore,
@@ -107,7 +107,7 @@ impl<'a> Migrator<'a> {
             };
         for sql in statements {
             self.notices.take();
-            let result = self.run_unit(conn, step, &sql, events);
+            let result = self.run_unit(conn, step, unit, &sql, events);
             self.report_notices(step, unit, events);
             if let Err(failed) = result {
                 return Err(failed.into_error(m.name(), |source| {
@@ -207,7 +207,8 @@ fn not_owned(
     }))
 }
 
-/// A derived `down` that cannot put back what the `up`'s `CREATE OR REPLACE` replaced (`message` says why).
+/// An engine step of `unit` that cannot go on (`message` says why): a derived `down` that cannot put back
+/// what the `up`'s `CREATE OR REPLACE` replaced, an index per partition that cannot be built.
 pub(super) fn restore_failed(
     step: &Step<'_>,
     unit: &Statement,
@@ -219,6 +220,7 @@ pub(super) fn restore_failed(
         path: step.migration.display_path(),
         direction: step.direction,
         position: unit.position,
+        op: unit.op,
         message,
         outcome,
     }))

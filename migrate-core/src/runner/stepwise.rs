@@ -37,6 +37,9 @@ use super::data::run_data;
 use super::units::{data_failed, SentError};
 use super::{Migrator, Ran};
 
+/// Rounds over a table's partitions before an index built per partition must be valid.
+const PARTITION_ROUNDS: usize = 3;
+
 /// How a group of a migration's units commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Commit {
@@ -49,6 +52,9 @@ pub(super) enum Commit {
     /// A statement PostgreSQL refuses in a transaction block (or one that ends transactions itself): sent on
     /// its own, named in the journal as running while it runs.
     Bare,
+    /// The partitions' indexes of an index built partition by partition: each statement on its own, the
+    /// whole named in the journal as running until the last partition is attached.
+    Partitions,
 }
 
 /// Units of a migration that commit together.
@@ -65,6 +71,7 @@ pub(super) fn groups(units: &[Statement]) -> Vec<Group> {
         let commit = match &unit.action {
             Some(Action::Backfill(_)) => Commit::Backfill,
             Some(Action::Data(_)) => Commit::Data,
+            Some(Action::IndexPartitions(_)) => Commit::Partitions,
             _ if must_run_alone(&unit.sql) => Commit::Bare,
             _ => Commit::Together,
         };
@@ -274,6 +281,9 @@ impl<'a> Migrator<'a> {
                 }
                 Commit::Data => self.commit_data(client, step, &units[range.start], outcome),
                 Commit::Bare => self.commit_bare(client, step, &units[range.start], outcome, events),
+                Commit::Partitions => {
+                    self.commit_partitions(client, step, &units[range.start], outcome, events)
+                }
             };
             let result = match result {
                 // A raw statement the server refuses in a transaction block, sent on its own instead.
@@ -495,7 +505,7 @@ impl<'a> Migrator<'a> {
             observer.before_unit(step, unit, client)
         })?;
         let started = Instant::now();
-        let result = self.run_unit(client, step, &unit.sql, events);
+        let result = self.run_unit(client, step, unit, &unit.sql, events);
         self.report_notices(step, unit, events);
         result.map_err(|source| statement_error(step, unit, unit.sql.clone(), source, outcome))?;
         self.statement_ran(step, unit, started, events);
@@ -503,6 +513,67 @@ impl<'a> Migrator<'a> {
             observer.after_unit(step, unit, client)
         })?;
         journal::advance(client, &self.table, name, &[entry])
+    }
+
+    /// The partitions' indexes of an index built partition by partition: for each partition whose index is
+    /// not attached yet, its build (`CONCURRENTLY`, retried after lock timeouts, an invalid leftover of a
+    /// failed build dropped first) and its attach, each sent on its own. Partitions created meanwhile get
+    /// the index from PostgreSQL; ones attached by another route are looked at again, at most
+    /// [`PARTITION_ROUNDS`] times, until the parent's index is valid.
+    fn commit_partitions(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        unit: &Statement,
+        outcome: Outcome,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        let Some(Action::IndexPartitions(spec)) = &unit.action else {
+            return Err(Error::Internal("a partitions group without its index"));
+        };
+        let name = step.migration.name();
+        let entry = entry(unit);
+        journal::set_running(client, &self.table, name, &entry)?;
+        let started = Instant::now();
+        let failed =
+            |sql: String, source: postgres::Error| statement_error(step, unit, sql, source, outcome);
+        for _ in 0..PARTITION_ROUNDS {
+            let pending = crate::partition_index::pending(client, spec)
+                .map_err(|e| failed("-- the partitions of the table, read from the catalog".to_owned(), e))?
+                .map_err(|why| super::guard::restore_failed(step, unit, why, outcome))?;
+            let total = pending.len();
+            for (done, partition) in pending.iter().enumerate() {
+                let built = Instant::now();
+                for sql in [&partition.create, &partition.attach] {
+                    self.run_unit(client, step, unit, sql, events)
+                        .map_err(|e| statement_error(step, unit, sql.clone(), e, outcome))?;
+                }
+                events(Event::PartitionIndexed {
+                    name,
+                    index: &partition.index,
+                    partition: &partition.partition,
+                    done: done + 1,
+                    total,
+                    elapsed: built.elapsed(),
+                });
+            }
+            if crate::partition_index::is_valid(client, spec)
+                .map_err(|e| failed("-- whether the index is valid".to_owned(), e))?
+            {
+                self.statement_ran(step, unit, started, events);
+                return journal::advance(client, &self.table, name, &[entry]);
+            }
+        }
+        Err(super::guard::restore_failed(
+            step,
+            unit,
+            format!(
+                "the index {} is still not valid after {PARTITION_ROUNDS} rounds over the partitions: \
+                 partitions keep changing; run the migration again",
+                spec.index.quoted()
+            ),
+            outcome,
+        ))
     }
 
     fn statement_ran(
@@ -556,7 +627,35 @@ impl<'a> Migrator<'a> {
             // Absent, or left invalid: built again (an invalid one is dropped first).
             return Ok(done);
         }
+        // A concurrent detach stopped between its two transactions is finished; one that ended is done.
+        if let Some((table, partition)) = crate::partition_index::concurrent_detach(&unit.sql) {
+            use crate::partition_index::Detach;
+            let state = crate::partition_index::detach_state(client, table, partition)
+                .map_err(pg("whether its interrupted detach took effect"))?;
+            if state == Detach::Attached {
+                return Ok(done);
+            }
+            if state == Detach::Pending {
+                client
+                    .batch_execute(&format!(
+                        "ALTER TABLE {table} DETACH PARTITION {partition} FINALIZE"
+                    ))
+                    .map_err(Error::database(format!(
+                        "migration {name}: cannot finish its interrupted detach with FINALIZE"
+                    )))?;
+            }
+            journal::advance(client, &self.table, name, &[entry(unit)])?;
+            events(Event::Continued {
+                name,
+                direction: step.direction,
+                done: done + 1,
+                total: units.len(),
+            });
+            return Ok(done + 1);
+        }
+        // The partitions of an index built per partition: every step of it is skipped once done.
         if unit.safeguard.is_some()
+            || matches!(unit.action, Some(Action::IndexPartitions(_)))
             || runs_again_safely(&unit.sql)
             || self.retry.iter().any(|r| r == name)
         {
@@ -601,6 +700,16 @@ impl<'a> Migrator<'a> {
         let name = step.migration.name();
         let interrupted = self.interrupt.stop().is_some() || client.is_closed();
         let unit = &units[group.range.start];
+        // A concurrent detach whose first transaction committed stays in the journal as running: the next
+        // run finishes it with FINALIZE.
+        if let Some((table, partition)) = crate::partition_index::concurrent_detach(&unit.sql) {
+            if matches!(
+                crate::partition_index::detach_state(client, table, partition),
+                Ok(crate::partition_index::Detach::Pending)
+            ) {
+                return e;
+            }
+        }
         // A backfill keeps the position of its committed batches, even when nothing before it took effect.
         let nothing = done == 0 && group.commit != Commit::Backfill;
         if interrupted || (unit.op != "sql" && !nothing) {

@@ -163,7 +163,7 @@ impl<'a> Migrator<'a> {
         }
         self.notices.take();
         let started = Instant::now();
-        let result = self.run_unit(client, undo, &unit.sql, events);
+        let result = self.run_unit(client, undo, unit, &unit.sql, events);
         self.report_notices(undo, unit, events);
         result.map_err(|source| {
             statement_error(
@@ -188,7 +188,8 @@ impl<'a> Migrator<'a> {
 
     /// Before undoing: the statement the interrupted `up` sent outside any transaction and did not see end.
     /// A concurrent index build that finished counts as done (its index is dropped with the rest); one that
-    /// left an invalid index has that index dropped. Anything else cannot be told: refused.
+    /// left an invalid index has that index dropped. The partitions of an index built per partition count as
+    /// done: its reverse drops whatever of them was built. Anything else cannot be told: refused.
     fn settle_before_undo(
         &self,
         client: &mut Client,
@@ -200,6 +201,9 @@ impl<'a> Migrator<'a> {
         let Some(unit) = units.get(done) else {
             return Ok(done);
         };
+        if matches!(unit.action, Some(migrate_dsl::Action::IndexPartitions(_))) {
+            return Ok(done + 1);
+        }
         let name = m.name();
         let pg = |what: &str| Error::database(format!("migration {name}: cannot {what}"));
         let Some((index, table)) = invalid_index::concurrent_build(&unit.sql) else {

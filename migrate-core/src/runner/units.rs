@@ -31,7 +31,7 @@ impl<'a> Migrator<'a> {
     /// without data code, which needs the driver's transaction for its savepoint).
     pub(super) fn run_units(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         units: &[Statement],
         outcome: OutcomeBase,
@@ -100,7 +100,7 @@ impl<'a> Migrator<'a> {
     /// watched now, or left for the first unit to open.
     fn open_transaction(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         units: &[Statement],
         begin: Begin,
@@ -146,7 +146,7 @@ impl<'a> Migrator<'a> {
     /// `SET LOCAL` statements, with them: that round trip opens the transaction and starts its watch.
     fn send_with_start(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         unit: &Statement,
         begin: Begin,
@@ -174,7 +174,7 @@ impl<'a> Migrator<'a> {
     /// handled by the caller and sends nothing here).
     fn send_unit(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         unit: &Statement,
         watch: Option<&TransactionWatch>,
@@ -215,6 +215,16 @@ impl<'a> Migrator<'a> {
             )
             .map(drop)
             .map_err(|e| UnitFailure::Data(DataCause::database("cannot drop the kept values")(e))),
+            Some(Action::DropPartitionIndexes(spec)) => crate::partition_index::drop_leftovers(conn, spec)
+                .map(drop)
+                .map_err(|e| {
+                    UnitFailure::Data(DataCause::database(
+                        "cannot drop the partitions' indexes left unattached",
+                    )(e))
+                }),
+            Some(Action::IndexPartitions(_)) => Err(UnitFailure::Internal(
+                "an index per partition runs only in a migration outside a transaction",
+            )),
             // A backfill makes its migration run outside a transaction (`stepwise`), never here.
             Some(Action::Backfill(_)) => Err(UnitFailure::Internal(
                 "a backfill runs only in a migration outside a transaction",
@@ -228,7 +238,7 @@ impl<'a> Migrator<'a> {
                     Err(e) => Err(UnitFailure::Statement(e.into(), 0)),
                 },
                 None => self
-                    .run_unit(conn, step, &unit.sql, events)
+                    .run_unit(conn, step, unit, &unit.sql, events)
                     .map_err(|e| UnitFailure::Statement(e, 0)),
             },
         };
@@ -291,13 +301,25 @@ impl Migrator<'_> {
     /// spent, the failure keeps them (and who blocked the last attempt) for its error.
     pub(super) fn run_unit(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'_>,
+        unit: &Statement,
         sql: &str,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), SentError> {
+        let at = crate::progress::At {
+            name: step.migration.name(),
+            position: unit.position,
+            op: unit.op,
+        };
         if step.transactional {
-            return Ok(conn.batch_execute(sql)?);
+            return Ok(crate::progress::execute(
+                conn,
+                sql,
+                &self.lock_watch,
+                &at,
+                events,
+            )?);
         }
         let retry = LockRetry {
             name: step.migration.name(),
@@ -309,7 +331,7 @@ impl Migrator<'_> {
         };
         retry
             .run(events, |events| {
-                send_outside_transaction(conn, step.migration.name(), sql, events)
+                send_outside_transaction(conn, &at, sql, &self.lock_watch, events)
             })
             .map_err(|gave_up| match gave_up {
                 GaveUp::Exhausted {
@@ -385,11 +407,13 @@ impl SentError {
 /// One attempt at a statement outside a transaction: an invalid index that a failed `CREATE INDEX
 /// CONCURRENTLY` of it left is dropped first, and one its own failure leaves on its table is dropped after it.
 fn send_outside_transaction(
-    conn: &mut impl GenericClient,
-    migration: &str,
+    conn: &mut (impl GenericClient + Send),
+    at: &crate::progress::At<'_>,
     sql: &str,
+    watch: &crate::blockers::LockWatch,
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), postgres::Error> {
+    let migration = at.name;
     if let Some((name, table)) = invalid_index::concurrent_build(sql) {
         if let Some(index) = invalid_index::named(conn, &name, &table)? {
             conn.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
@@ -400,10 +424,10 @@ fn send_outside_transaction(
         }
     }
     let Some(table) = invalid_index::built_on(sql) else {
-        return conn.batch_execute(sql);
+        return crate::progress::execute(conn, sql, watch, at, events);
     };
     let invalid_before = invalid_index::on_table(conn, &table)?;
-    let Err(error) = conn.batch_execute(sql) else {
+    let Err(error) = crate::progress::execute(conn, sql, watch, at, events) else {
         return Ok(());
     };
     // Cleaning up must not hide the statement's error: when a leftover cannot be dropped now, the next run
@@ -443,7 +467,7 @@ impl UnitsTransaction {
     /// Whether `unit` ended the transaction, asked after it ran when its own round trip did not tell.
     fn ended_after(
         &self,
-        conn: &mut impl GenericClient,
+        conn: &mut (impl GenericClient + Send),
         step: &Step<'_>,
         unit: &Statement,
         unit_ok: bool,

@@ -292,10 +292,22 @@ impl MigrationBuilder {
             }
             for (index, sql) in rendered.into_iter().enumerate() {
                 // A composite operation whose statement `index` is engine work (an online change's backfill).
-                let part = op
-                    .online_change()
-                    .and_then(|online| online.backfill_at(index))
-                    .map(Action::Backfill);
+                let ctx = Ctx {
+                    op: op.name(),
+                    position: i + 1,
+                };
+                let part = match op {
+                    Operation::CreateIndex(c) if c.is_per_partition() && index == 1 => {
+                        Some(Action::IndexPartitions(c.partition_index(ctx)?))
+                    }
+                    Operation::DropIndex(d) if d.is_per_partition() && index == 1 => {
+                        Some(Action::DropPartitionIndexes(d.partition_index(ctx)?))
+                    }
+                    _ => op
+                        .online_change()
+                        .and_then(|online| online.backfill_at(index))
+                        .map(Action::Backfill),
+                };
                 out.push(Statement {
                     position: i + 1,
                     op: op.name(),

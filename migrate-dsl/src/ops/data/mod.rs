@@ -90,6 +90,13 @@ pub enum Action {
     /// A backfill queued as a background job ([`crate::ops::Backfill::in_background`]): the engine records
     /// the job in the migration's transaction; workers run it.
     Queue(crate::ops::Backfill),
+    /// The partitions' indexes of an index built partition by partition
+    /// ([`CreateIndex::concurrently_per_partition`](crate::ops::CreateIndex::concurrently_per_partition)):
+    /// built `CONCURRENTLY` and attached, one statement at a time, outside any transaction.
+    IndexPartitions(crate::ops::PartitionIndex),
+    /// The partitions' indexes such a build left unattached, dropped by name
+    /// ([`DropIndex::per_partition`](crate::ops::DropIndex::per_partition)).
+    DropPartitionIndexes(crate::ops::PartitionIndex),
     /// The background jobs that the named migration queued must have finished before this migration
     /// starts ([`MigrationBuilder::require_background_jobs`](crate::MigrationBuilder::require_background_jobs)).
     RequireJobs(String),

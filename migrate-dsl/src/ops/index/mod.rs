@@ -267,6 +267,7 @@ pub struct CreateIndex {
     where_clause: Option<String>,
     include: Vec<Ident>,
     nulls_not_distinct: bool,
+    per_partition: bool,
 }
 
 impl CreateIndex {
@@ -283,6 +284,7 @@ impl CreateIndex {
             where_clause: None,
             include: Vec::new(),
             nulls_not_distinct: false,
+            per_partition: false,
         }
     }
 }
@@ -332,6 +334,44 @@ impl CreateIndex {
     pub fn concurrently(&mut self) -> &mut Self {
         self.concurrently = true;
         self
+    }
+
+    /// Builds the index on a partitioned table without blocking writes, which PostgreSQL's `CONCURRENTLY`
+    /// refuses on a partitioned table: the index is created `ON ONLY` the parent (catalog only, invalid until
+    /// every partition has its own), then the engine builds it `CONCURRENTLY` on each partition
+    /// (sub-partitions included: `ON ONLY` each sub-partitioned table, `CONCURRENTLY` on its partitions) and
+    /// attaches it, each statement on its own; once the last one is attached the parent's index is valid.
+    /// Each partition's index is named `<partition>_<index>` (shortened with a digest past 63 bytes). An
+    /// interrupted build continues with the partitions left when the migration runs again (an invalid
+    /// index a failed build left is dropped and built again); a partition created meanwhile gets the index
+    /// from PostgreSQL. The migration runs outside a transaction. Reversed by
+    /// [`DropIndex::per_partition`]: the parent's index, with every attached index, and the indexes built
+    /// but not attached yet.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_index("measurements", ["taken_at"]).concurrently_per_partition();
+    /// assert!(!pgm.is_transactional());
+    /// let sql = pgm.to_sql().unwrap();
+    /// assert_eq!(sql[0], r#"CREATE INDEX IF NOT EXISTS "measurements_taken_at_index" ON ONLY "measurements" ("taken_at")"#);
+    /// assert_eq!(sql[1].lines().collect::<Vec<_>>(), [
+    ///     r#"-- for each partition of "measurements" (sub-partitions included), each statement on its own, by the engine:"#,
+    ///     r#"--   CREATE INDEX CONCURRENTLY IF NOT EXISTS "<partition>_measurements_taken_at_index" ON <partition> ("taken_at")"#,
+    ///     r#"--   ALTER INDEX "measurements_taken_at_index" ATTACH PARTITION "<partition>_measurements_taken_at_index""#,
+    ///     r#"-- continues with the partitions left when it runs again; the index is valid once every partition's is attached"#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap()[0],
+    ///     r#"DROP INDEX IF EXISTS "measurements_taken_at_index""#);
+    /// ```
+    pub fn concurrently_per_partition(&mut self) -> &mut Self {
+        self.per_partition = true;
+        self
+    }
+
+    /// Whether the index is built partition by partition ([`concurrently_per_partition`](Self::concurrently_per_partition)).
+    pub fn is_per_partition(&self) -> bool {
+        self.per_partition
     }
 
     /// `IF NOT EXISTS`: an existing index (or relation) of that name is skipped, with a server notice that
@@ -420,6 +460,7 @@ pub struct DropIndex {
     concurrently: bool,
     if_exists: bool,
     cascade: bool,
+    per_partition: bool,
 }
 
 impl DropIndex {
@@ -433,6 +474,7 @@ impl DropIndex {
             concurrently: false,
             if_exists: false,
             cascade: false,
+            per_partition: false,
         }
     }
 }
@@ -506,6 +548,79 @@ impl DropIndex {
         self.cascade = true;
         self
     }
+
+    /// Drops the index of a partitioned table that
+    /// [`concurrently_per_partition`](CreateIndex::concurrently_per_partition) built: `DROP INDEX IF EXISTS`
+    /// of the parent's index (PostgreSQL drops every attached partition index with it: catalog only, under
+    /// `ACCESS EXCLUSIVE` on the table and its partitions for that instant), then the partitions' indexes an
+    /// interrupted build left unattached, by their names. What the derived `down` of such an index runs.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.drop_index("measurements", ["taken_at"]).per_partition();
+    /// assert!(pgm.is_transactional());
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"DROP INDEX IF EXISTS "measurements_taken_at_index""#,
+    ///     r#"-- then, for each partition of "measurements", by the engine: DROP INDEX IF EXISTS "<partition>_measurements_taken_at_index" (one a build left unattached)"#,
+    /// ]);
+    /// ```
+    pub fn per_partition(&mut self) -> &mut Self {
+        self.per_partition = true;
+        self
+    }
+
+    /// Whether it drops a partitioned table's index with its partitions' leftovers ([`per_partition`](Self::per_partition)).
+    pub fn is_per_partition(&self) -> bool {
+        self.per_partition
+    }
+}
+
+/// An index built partition by partition ([`CreateIndex::concurrently_per_partition`]), as the engine needs it
+/// to build or drop the partitions' indexes: inert data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionIndex {
+    /// The partitioned table.
+    pub table: Name,
+    /// The parent's index, in the table's schema.
+    pub index: Name,
+    pub unique: bool,
+    /// What follows `ON <relation>` in each `CREATE INDEX`: `[USING method] (elements) [INCLUDE (..)]
+    /// [NULLS NOT DISTINCT] [WHERE predicate]`.
+    pub definition: String,
+}
+
+impl PartitionIndex {
+    /// The name of a partition's index: `<partition>_<index>`, or, past PostgreSQL's 63 bytes, shortened
+    /// with a digest of the whole name so that two partitions never share one. The same on every database,
+    /// so the schema description (drift, verify, the schema file) compares equal.
+    ///
+    /// ```
+    /// use migrate_dsl::PartitionIndex;
+    /// assert_eq!(PartitionIndex::partition_index_name("m_2026_11", "m_at_index"), "m_2026_11_m_at_index");
+    /// let long = PartitionIndex::partition_index_name(&"p".repeat(40), &"i".repeat(40));
+    /// assert_eq!(long.len(), 63);
+    /// ```
+    pub fn partition_index_name(partition: &str, index: &str) -> String {
+        let name = format!("{partition}_{index}");
+        if name.len() <= crate::MAX_IDENTIFIER_BYTES {
+            return name;
+        }
+        let digest = fnv1a(name.as_bytes());
+        let mut head = name;
+        let keep = crate::MAX_IDENTIFIER_BYTES - 9;
+        while head.len() > keep || !head.is_char_boundary(head.len()) {
+            head.pop();
+        }
+        format!("{head}_{digest:08x}")
+    }
+}
+
+/// FNV-1a, 32 bits: a short, stable digest for names (not for security).
+fn fnv1a(bytes: &[u8]) -> u32 {
+    bytes.iter().fold(0x811c_9dc5u32, |hash, b| {
+        (hash ^ u32::from(*b)).wrapping_mul(0x0100_0193)
+    })
 }
 
 impl Reverse for CreateIndex {
@@ -525,9 +640,19 @@ impl Reverse for CreateIndex {
             name: Some(name),
             unique: self.unique,
             concurrently: self.concurrently,
+            per_partition: self.per_partition,
             ..DropIndex::new(self.table.clone(), Vec::new())
         }
         .into()])
+    }
+
+    /// Built per partition and stopped after the parent's `ON ONLY` (and perhaps some partitions): the
+    /// same drop undoes it, the partitions' indexes not attached yet included.
+    fn reverse_partial(&self, ctx: Ctx, _done: usize) -> Result<Vec<Operation>, DslError> {
+        if !self.per_partition {
+            return Err(ctx.irreversible(crate::reverse::PART));
+        }
+        self.reverse(ctx)
     }
 }
 

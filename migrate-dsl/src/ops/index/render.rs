@@ -18,13 +18,14 @@ impl Render for CreateIndex {
     }
 
     fn outside_transaction(&self) -> bool {
-        self.concurrently
+        self.concurrently || self.per_partition
     }
 
     // The `IF NOT EXISTS` that CONCURRENTLY adds is the engine's, not the author's: it may only skip an
-    // index an earlier attempt of the same migration built.
-    fn safeguard(&self, _index: usize) -> Option<Safeguard> {
-        if !self.concurrently || self.if_not_exists {
+    // index an earlier attempt of the same migration built. Per partition, the parent's `ON ONLY` is the
+    // statement that creates it.
+    fn safeguard(&self, index: usize) -> Option<Safeguard> {
+        if !(self.concurrently || self.per_partition && index == 0) || self.if_not_exists {
             return None;
         }
         let name = index_name(
@@ -43,6 +44,37 @@ impl Render for CreateIndex {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        if self.per_partition {
+            return self.render_per_partition(ctx);
+        }
+        let spec = self.partition_index(ctx)?;
+        let sql = format!(
+            "CREATE {}INDEX {}{}{} ON {}{}",
+            if self.unique { "UNIQUE " } else { "" },
+            if self.concurrently {
+                "CONCURRENTLY "
+            } else {
+                ""
+            },
+            // CONCURRENTLY runs outside a transaction: if a later statement of the migration fails, this one
+            // stays committed, and running the migration again must not fail on it.
+            if self.if_not_exists || self.concurrently {
+                "IF NOT EXISTS "
+            } else {
+                ""
+            },
+            quote_ident(&spec.index.name),
+            quote_name(&self.table),
+            spec.definition
+        );
+        Ok(vec![sql])
+    }
+}
+
+impl CreateIndex {
+    /// The index as the engine builds it on partitions, and as every `CREATE INDEX` of it reads after `ON
+    /// <relation>`: validated here.
+    pub(crate) fn partition_index(&self, ctx: Ctx) -> Result<PartitionIndex, DslError> {
         ctx.name(&self.table, "table")?;
         let name = index_name(
             ctx.op,
@@ -64,38 +96,61 @@ impl Render for CreateIndex {
             .iter()
             .map(|c| index_element(ctx, c))
             .collect::<Result<_, DslError>>()?;
-        let mut sql = format!(
-            "CREATE {}INDEX {}{}{} ON {}",
-            if self.unique { "UNIQUE " } else { "" },
-            if self.concurrently {
-                "CONCURRENTLY "
-            } else {
-                ""
-            },
-            // CONCURRENTLY runs outside a transaction: if a later statement of the migration fails, this one
-            // stays committed, and running the migration again must not fail on it.
-            if self.if_not_exists || self.concurrently {
-                "IF NOT EXISTS "
-            } else {
-                ""
-            },
-            quote_ident(&name),
-            quote_name(&self.table)
-        );
+        let mut definition = String::new();
         if let Some(method) = &self.method {
-            sql.push_str(&format!(" USING {method}"));
+            definition.push_str(&format!(" USING {method}"));
         }
-        sql.push_str(&format!(" ({})", elements.join(", ")));
+        definition.push_str(&format!(" ({})", elements.join(", ")));
         if !self.include.is_empty() {
-            sql.push_str(&format!(" INCLUDE ({})", quote_list(&self.include)));
+            definition.push_str(&format!(" INCLUDE ({})", quote_list(&self.include)));
         }
         if self.nulls_not_distinct {
-            sql.push_str(" NULLS NOT DISTINCT");
+            definition.push_str(" NULLS NOT DISTINCT");
         }
         if let Some(predicate) = &self.where_clause {
-            sql.push_str(&format!(" WHERE {predicate}"));
+            definition.push_str(&format!(" WHERE {predicate}"));
         }
-        Ok(vec![sql])
+        Ok(PartitionIndex {
+            table: self.table.clone(),
+            index: self.table.sibling(name),
+            unique: self.unique,
+            definition,
+        })
+    }
+
+    /// `ON ONLY` the parent, then the engine's walk over the partitions, described.
+    fn render_per_partition(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        if self.concurrently || self.if_not_exists {
+            return Err(ctx.invalid(
+                "concurrently_per_partition builds each partition's index CONCURRENTLY and adds IF NOT EXISTS \
+                 itself: leave out concurrently() and if_not_exists()",
+            ));
+        }
+        let spec = self.partition_index(ctx)?;
+        let unique = if self.unique { "UNIQUE " } else { "" };
+        let index = quote_ident(&spec.index.name);
+        let child = quote_ident(&Ident(format!("<partition>_{}", spec.index.name.as_str())));
+        Ok(vec![
+            format!(
+                "CREATE {unique}INDEX IF NOT EXISTS {index} ON ONLY {}{}",
+                quote_name(&self.table),
+                spec.definition
+            ),
+            [
+                format!(
+                    "-- for each partition of {} (sub-partitions included), each statement on its own, by the engine:",
+                    quote_name(&self.table)
+                ),
+                format!(
+                    "--   CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {child} ON <partition>{}",
+                    spec.definition
+                ),
+                format!("--   ALTER INDEX {} ATTACH PARTITION {child}", quote_name(&spec.index)),
+                "-- continues with the partitions left when it runs again; the index is valid once every partition's is attached"
+                    .to_owned(),
+            ]
+            .join("\n"),
+        ])
     }
 }
 
@@ -184,6 +239,26 @@ impl Render for DropIndex {
             &self.name,
             self.unique,
         )?;
+        if self.per_partition {
+            if self.concurrently {
+                return Err(ctx.invalid(
+                    "PostgreSQL cannot drop a partitioned table's index CONCURRENTLY: leave out concurrently() \
+                     (the drop is catalog only)",
+                ));
+            }
+            let child = quote_ident(&Ident(format!("<partition>_{}", name.as_str())));
+            return Ok(vec![
+                format!(
+                    "DROP INDEX IF EXISTS {}{}",
+                    quote_name(&self.table.sibling(name)),
+                    if self.cascade { " CASCADE" } else { "" }
+                ),
+                format!(
+                    "-- then, for each partition of {}, by the engine: DROP INDEX IF EXISTS {child} (one a build left unattached)",
+                    quote_name(&self.table)
+                ),
+            ]);
+        }
         Ok(vec![format!(
             "DROP INDEX {}{}{}{}",
             if self.concurrently {
@@ -201,6 +276,26 @@ impl Render for DropIndex {
             quote_name(&self.table.sibling(name)),
             if self.cascade { " CASCADE" } else { "" }
         )])
+    }
+}
+
+impl DropIndex {
+    /// The index whose partitions' leftovers the engine drops ([`DropIndex::per_partition`]).
+    pub(crate) fn partition_index(&self, ctx: Ctx) -> Result<PartitionIndex, DslError> {
+        let name = index_name(
+            ctx.op,
+            ctx.position,
+            &self.table,
+            &self.columns,
+            &self.name,
+            self.unique,
+        )?;
+        Ok(PartitionIndex {
+            table: self.table.clone(),
+            index: self.table.sibling(name),
+            unique: self.unique,
+            definition: String::new(),
+        })
     }
 }
 

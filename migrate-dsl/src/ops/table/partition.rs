@@ -81,16 +81,67 @@ impl Reverse for AttachPartition {
 pub struct DetachPartition {
     pub(super) table: Name,
     pub(super) partition: Name,
+    pub(super) concurrently: bool,
+    pub(super) bound: Option<PartitionBound>,
 }
 
 impl DetachPartition {
     pub(crate) fn new(table: Name, partition: Name) -> Self {
-        DetachPartition { table, partition }
+        DetachPartition {
+            table,
+            partition,
+            concurrently: false,
+            bound: None,
+        }
+    }
+
+    /// `DETACH PARTITION .. CONCURRENTLY` (PostgreSQL 14 and later): takes only `SHARE UPDATE EXCLUSIVE` on
+    /// the partitioned table, so queries on it go on, in two transactions of its own (the migration runs
+    /// outside a transaction; a detach interrupted between them is finished with `FINALIZE` by running the
+    /// migration again). Not for a table with a default partition.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.detach_partition("measurements", "measurements_2025_01").concurrently();
+    /// assert!(!pgm.is_transactional());
+    /// assert_eq!(pgm.to_sql().unwrap(),
+    ///     [r#"ALTER TABLE "measurements" DETACH PARTITION "measurements_2025_01" CONCURRENTLY"#]);
+    /// ```
+    pub fn concurrently(&mut self) -> &mut Self {
+        self.concurrently = true;
+        self
+    }
+
+    /// The partition's bound, which makes the detach reversible: its `down` attaches the table again
+    /// for it.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.detach_partition("measurements", "measurements_2025_01")
+    ///     .bound(PartitionBound::range(["2025-01-01"], ["2025-02-01"]));
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(),
+    ///     [r#"ALTER TABLE "measurements" ATTACH PARTITION "measurements_2025_01" FOR VALUES FROM ('2025-01-01') TO ('2025-02-01')"#]);
+    /// ```
+    pub fn bound(&mut self, bound: PartitionBound) -> &mut Self {
+        self.bound = Some(bound);
+        self
     }
 }
 
 impl Reverse for DetachPartition {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
-        Err(ctx.irreversible("the detached partition's bound is not known"))
+        let Some(bound) = &self.bound else {
+            return Err(ctx.irreversible(
+                "the detached partition's bound is not known: give it with `.bound(..)`",
+            ));
+        };
+        Ok(vec![AttachPartition::new(
+            self.table.clone(),
+            self.partition.clone(),
+            bound.clone(),
+        )
+        .into()])
     }
 }

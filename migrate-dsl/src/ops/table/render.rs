@@ -336,13 +336,30 @@ impl Render for AttachPartition {
 }
 
 impl Render for DetachPartition {
+    fn outside_transaction(&self) -> bool {
+        // PostgreSQL commits between the two halves of a concurrent detach.
+        self.concurrently
+    }
+
+    fn needs_server(&self) -> Vec<Needs> {
+        match self.concurrently {
+            true => vec![Needs::new(14, "DETACH PARTITION .. CONCURRENTLY")],
+            false => Vec::new(),
+        }
+    }
+
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
         ctx.name(&self.table, "table")?;
         ctx.name(&self.partition, "partition")?;
         Ok(vec![format!(
-            "ALTER TABLE {} DETACH PARTITION {}",
+            "ALTER TABLE {} DETACH PARTITION {}{}",
             quote_name(&self.table),
-            quote_name(&self.partition)
+            quote_name(&self.partition),
+            if self.concurrently {
+                " CONCURRENTLY"
+            } else {
+                ""
+            }
         )])
     }
 }
