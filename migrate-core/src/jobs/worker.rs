@@ -136,6 +136,8 @@ impl<'a> Migrator<'a> {
             "" => format!("{}:{}", host(), std::process::id()),
             name => name.to_owned(),
         };
+        // A first stop lets the batch in progress commit (see `Interrupt::batch`), as a backfill's does.
+        let _working = self.interrupt.backfill();
         let mut report = WorkReport::default();
         let mut skipped: Vec<i64> = Vec::new();
         loop {
@@ -405,7 +407,8 @@ impl JobTurn<'_, '_> {
                     let failed = gave_up.into_error();
                     if let Some(stop) = migrator.interrupt.stop() {
                         return Err(stop.error(format!(
-                            "the worker stopped after {} batch(es); its batch in progress was rolled back",
+                            "the worker stopped after {} batch(es); its batch in progress was rolled back, and the next \
+                             worker goes on from there",
                             report.batches
                         )));
                     }

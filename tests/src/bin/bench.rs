@@ -55,6 +55,8 @@ use tests::TestDb;
 mod kept;
 #[path = "bench/online.rs"]
 mod online;
+#[path = "bench/partitions.rs"]
+mod partitions;
 
 fn add_email(pgm: &mut MigrationBuilder) {
     pgm.add_columns("accounts", [column("email", "text")]);
@@ -69,6 +71,19 @@ static ADD_EMAIL: [Migration; 1] = [Migration::defined(&Definition {
     path: "bench",
     source: "add_email",
     up: add_email,
+    down: None,
+})];
+
+fn queue_doubled(pgm: &mut MigrationBuilder) {
+    pgm.backfill("items", "doubled = v * 2").in_background();
+}
+
+/// The same backfill queued as a background job, for workers.
+static QUEUED: [Migration; 1] = [Migration::defined(&Definition {
+    name: "20260101000000_queue_doubled",
+    path: "bench",
+    source: "queue_doubled",
+    up: queue_doubled,
     down: None,
 })];
 
@@ -315,6 +330,9 @@ enum Work {
     Update,
     /// The backfill with this target batch time, pausing for a vacuum of the table or not.
     Backfill(Duration, bool),
+    /// The backfill queued as a background job (by `up`, timed) and run by this many library workers at
+    /// once, each on its own connection.
+    Jobs(usize),
 }
 
 /// One run on a fresh database of `pair`'s primary: `rows` rows, a writer updating random rows every 2 ms,
@@ -404,6 +422,24 @@ fn replica_run(pair: &tests::cluster::Replicated, db: &str, rows: u64, work: Wor
                         }
                     })
                     .expect("backfill");
+            }
+            Work::Jobs(workers) => {
+                Migrator::new(&QUEUED)
+                    .run_up(&mut client, &UpTarget::All, &mut |_| {})
+                    .expect("queue");
+                std::thread::scope(|w| {
+                    for i in 0..workers {
+                        let mut worker = connect();
+                        w.spawn(move || {
+                            let options =
+                                migrate_core::WorkOptions::default().name(format!("bench-{i}"));
+                            let report = Migrator::new(&QUEUED)
+                                .work(&mut worker, &options, &mut |_| {})
+                                .expect("work");
+                            assert!(report.failed.is_empty(), "{report:?}");
+                        });
+                    }
+                });
             }
             Work::Idle(how_long) => std::thread::sleep(how_long),
             Work::Update => client
@@ -641,6 +677,55 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
     }
 }
 
+/// `jobs`: the backfill as a background job, run by 1, 2 and 4 workers, each next to one `UPDATE` of the same
+/// rows (the floor), on a primary with a streaming standby and a writer updating random rows.
+fn bench_jobs(sizes: &[u64], workers: &[u64], pairs: usize) {
+    let settings = migrate_core::BackfillSettings::default();
+    println!(
+        "\n## jobs: a background job filling a column, run by workers, with a standby attached and a writer updating random rows (max_replica_lag {}, {pairs} pair(s) run in turn)\n",
+        settings.max_replica_lag
+    );
+    println!("| rows | pair | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | writer p99, another table | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for &rows in sizes {
+        let pair = tests::cluster::start_with_standby("bench_jobs_standby", None);
+        let warm_up = replica_run(&pair, "warm", rows, Work::Update);
+        println!(
+            "| {rows} | | warm-up: one UPDATE | {} | | | | | | | | | | | | | |",
+            ms(warm_up.took)
+        );
+        let mut run_no = 0;
+        let mut next_db = || {
+            run_no += 1;
+            format!("jobs{run_no}")
+        };
+        for p in 0..pairs {
+            let floor_first = p % 2 == 0;
+            let floor = floor_first.then(|| replica_run(&pair, &next_db(), rows, Work::Update));
+            let ours: Vec<(u64, ReplicaRun)> = workers
+                .iter()
+                .map(|&n| {
+                    (
+                        n,
+                        replica_run(&pair, &next_db(), rows, Work::Jobs(n as usize)),
+                    )
+                })
+                .collect();
+            let floor = floor.unwrap_or_else(|| replica_run(&pair, &next_db(), rows, Work::Update));
+            print_replica_row(rows, p + 1, "one UPDATE (floor)", &floor, &floor);
+            for (n, run) in ours {
+                print_replica_row(
+                    rows,
+                    p + 1,
+                    &format!("background job, {n} worker(s)"),
+                    &run,
+                    &floor,
+                );
+            }
+        }
+    }
+}
+
 /// A run's speed against the floor's time: the floor's time over the run's, and the same net of the run's
 /// pauses.
 fn vs_floor(floor: Duration, r: &ReplicaRun) -> (f64, f64) {
@@ -728,6 +813,8 @@ fn main() {
             || a == "trace"
             || a == "online"
             || a == "test-database"
+            || a == "jobs"
+            || a == "partitions"
     });
     println!("# migrate benchmarks (PostgreSQL at DATABASE_URL or the local default)");
     if all || args.iter().any(|a| a == "lock-queue") {
@@ -790,6 +877,36 @@ fn main() {
             &sizes,
             &batch_times,
             &vacuum_pauses,
+            number("--pairs", 1).max(1) as usize,
+        );
+    }
+    if args.iter().any(|a| a == "jobs") {
+        let list = |flag: &str, default: Vec<u64>| -> Vec<u64> {
+            match args.iter().position(|a| a == flag) {
+                Some(i) => args
+                    .get(i + 1)
+                    .map(|list| {
+                        list.split(',')
+                            .map(|n| {
+                                n.trim()
+                                    .parse()
+                                    .unwrap_or_else(|_| panic!("{flag} takes numbers, not {n:?}"))
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                None => default,
+            }
+        };
+        bench_jobs(
+            &list("--sizes", vec![10_000_000]),
+            &list("--workers", vec![1, 2, 4]),
+            number("--pairs", 1).max(1) as usize,
+        );
+    }
+    if args.iter().any(|a| a == "partitions") {
+        partitions::bench_partitions(
+            number("--rows", 2_000_000),
             number("--pairs", 1).max(1) as usize,
         );
     }
