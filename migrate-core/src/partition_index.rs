@@ -17,10 +17,39 @@ pub(crate) struct PartitionStep {
     /// Its index, quoted and qualified.
     pub index: String,
     /// `CREATE INDEX CONCURRENTLY IF NOT EXISTS ..` (for a sub-partitioned table, `CREATE INDEX IF NOT
-    /// EXISTS .. ON ONLY ..`).
-    pub create: String,
+    /// EXISTS .. ON ONLY ..`, or the constraint `ONLY` on it); none for a sub-partitioned table whose
+    /// constraint exists.
+    pub create: Option<String>,
+    /// For an index that backs a constraint: `ALTER TABLE <partition> ADD CONSTRAINT <its index> ..` (`USING
+    /// INDEX` on a leaf), when the partition has no such constraint yet.
+    pub constrain: Option<String>,
     /// `ALTER INDEX <its parent's index> ATTACH PARTITION <its index>`.
     pub attach: String,
+}
+
+impl PartitionStep {
+    /// Its statements, in order.
+    pub(crate) fn statements(&self) -> impl Iterator<Item = &String> {
+        self.create
+            .iter()
+            .chain(self.constrain.as_ref())
+            .chain(std::iter::once(&self.attach))
+    }
+}
+
+/// Whether `relation` (quoted) has a constraint named `name`.
+fn has_constraint(
+    conn: &mut impl GenericClient,
+    relation: &str,
+    name: &str,
+) -> Result<bool, postgres::Error> {
+    Ok(conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint \
+             WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2)",
+            &[&relation, &name],
+        )?
+        .get(0))
 }
 
 /// A partition in the table's tree, parents before their partitions.
@@ -112,24 +141,47 @@ pub(crate) fn pending(
         if attached {
             continue;
         }
+        let constrained = match &spec.constraint {
+            Some(_) => has_constraint(conn, &partition, &index_name)?,
+            None => true,
+        };
         let create = if member.relkind == "p" {
-            format!(
-                "CREATE {unique}INDEX IF NOT EXISTS {} ON ONLY {partition}{}",
-                ident(&index_name),
-                spec.definition
-            )
+            match &spec.constraint {
+                // A sub-partitioned table's own constraint creates its (invalid) index, as the parent's did.
+                Some(constraint) if !constrained => Some(format!(
+                    "ALTER TABLE ONLY {partition} ADD CONSTRAINT {} {constraint}",
+                    ident(&index_name)
+                )),
+                Some(_) => None,
+                None => Some(format!(
+                    "CREATE {unique}INDEX IF NOT EXISTS {} ON ONLY {partition}{}",
+                    ident(&index_name),
+                    spec.definition
+                )),
+            }
         } else {
-            format!(
+            Some(format!(
                 "CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {} ON {partition}{}",
                 ident(&index_name),
                 spec.definition
-            )
+            ))
+        };
+        let constrain = match &spec.constraint {
+            Some(constraint) if member.relkind != "p" && !constrained => {
+                let kind = constraint.split(" (").next().unwrap_or_default();
+                Some(format!(
+                    "ALTER TABLE {partition} ADD CONSTRAINT {name} {kind} USING INDEX {name}",
+                    name = ident(&index_name)
+                ))
+            }
+            _ => None,
         };
         steps.push(PartitionStep {
             attach: format!("ALTER INDEX {parent_index} ATTACH PARTITION {index}"),
             partition,
             index,
             create,
+            constrain,
         });
     }
     Ok(Ok(steps))
@@ -171,6 +223,14 @@ pub(crate) fn drop_leftovers(
             )?
             .get(0);
         if exists {
+            let partition = qualified(&member.schema, &member.name);
+            // An index that backs a constraint goes with it.
+            if spec.constraint.is_some() && has_constraint(conn, &partition, &name)? {
+                conn.batch_execute(&format!(
+                    "ALTER TABLE {partition} DROP CONSTRAINT IF EXISTS {}",
+                    ident(&name)
+                ))?;
+            }
             conn.batch_execute(&format!("DROP INDEX IF EXISTS {index}"))?;
             dropped.push(index);
         }

@@ -461,3 +461,117 @@ fn a_concurrent_detach_left_pending_is_finished_by_the_next_run() {
         "1"
     );
 }
+
+fn unique_constraint(pgm: &mut MigrationBuilder) {
+    pgm.add_constraint_online(
+        "events",
+        "events_id_at_key",
+        Constraint::unique(["id", "at"]),
+    )
+    .per_partition();
+}
+
+static UNIQUE_CONSTRAINT: [Migration; 1] = [Migration::defined(&Definition {
+    name: "20261201000050_unique_events",
+    path: "tests/partitions.rs",
+    source: "unique_constraint",
+    up: unique_constraint,
+    down: None,
+})];
+
+/// A unique constraint per partition: each partition's index built concurrently, made its constraint and
+/// attached; the parent's constraint holds; lint finds nothing; the derived `down` drops it all.
+#[test]
+fn a_unique_constraint_is_added_per_partition() {
+    let db = TestDb::new();
+    db.exec(&events(20_000));
+    let report =
+        migrate_core::lint::lint(&UNIQUE_CONSTRAINT, &[], &Default::default()).expect("lints");
+    assert!(
+        report.migrations[0].findings.is_empty(),
+        "{:?}",
+        report.migrations[0].findings
+    );
+    let migrator = Migrator::new(&UNIQUE_CONSTRAINT);
+    if let Err(e) = migrator.run_up(&mut db.client(), &UpTarget::All, &mut |_| {}) {
+        panic!("up failed: {e}");
+    }
+    assert_eq!(
+        one(
+            &db,
+            "SELECT indisvalid::text || ' ' || (SELECT count(*) FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
+             WHERE c.contype = 'u' AND r.relname LIKE 'events%')::text \
+             FROM pg_index WHERE indexrelid = 'events_id_at_key'::regclass"
+        ),
+        "true 27",
+        "the parent, the sub-partitioned one and 25 leaves"
+    );
+    let refused = db.client().execute(
+        "INSERT INTO events VALUES (5, timestamptz '2025-01-01' + 5 * interval '1 day', 'again', NULL)",
+        &[],
+    );
+    let error = refused.expect_err("the constraint holds");
+    assert!(
+        format!("{error:?}").contains("events_2025_01_events_id_at_key"),
+        "{error:?}"
+    );
+    if let Err(e) = migrator.run_down(&mut db.client(), &DownTarget::All, &mut |_| {}) {
+        panic!("down failed: {e}");
+    }
+    assert_eq!(indexes(&db), Vec::<String>::new());
+    assert_eq!(
+        one(
+            &db,
+            "SELECT count(*)::text FROM pg_constraint c JOIN pg_class r ON r.oid = c.conrelid \
+             WHERE c.contype = 'u' AND r.relname LIKE 'events%'"
+        ),
+        "0"
+    );
+}
+
+fn check_kind(pgm: &mut MigrationBuilder) {
+    pgm.add_constraint_online(
+        "events",
+        "events_kind_check",
+        Constraint::check("kind <> ''"),
+    );
+}
+
+static CHECK: [Migration; 1] = [Migration::defined(&Definition {
+    name: "20261201000060_check_events_kind",
+    path: "tests/partitions.rs",
+    source: "check_kind",
+    up: check_kind,
+    down: None,
+})];
+
+/// A check on a partitioned table goes through the usual online recipe: added `NOT VALID` (catalog only, on
+/// the parent and every partition), then validated in a transaction of its own, partition by partition
+/// under `SHARE UPDATE EXCLUSIVE`, which writes do not wait for.
+#[test]
+fn a_check_is_added_not_valid_then_validated_on_a_partitioned_table() {
+    let db = TestDb::new();
+    db.exec(&events(20_000));
+    let migrator = Migrator::new(&CHECK);
+    if let Err(e) = migrator.run_up(&mut db.client(), &UpTarget::All, &mut |_| {}) {
+        panic!("up failed: {e}");
+    }
+    assert_eq!(
+        one(
+            &db,
+            "SELECT count(*) FILTER (WHERE convalidated)::text || ' of ' || count(*)::text FROM pg_constraint \
+             WHERE conname = 'events_kind_check'"
+        ),
+        "27 of 27"
+    );
+    if let Err(e) = migrator.run_down(&mut db.client(), &DownTarget::All, &mut |_| {}) {
+        panic!("down failed: {e}");
+    }
+    assert_eq!(
+        one(
+            &db,
+            "SELECT count(*)::text FROM pg_constraint WHERE conname = 'events_kind_check'"
+        ),
+        "0"
+    );
+}

@@ -186,6 +186,15 @@ fn per_partition(m: &MigrationInputs, findings: Vec<Finding>) -> Vec<Finding> {
     let mut out: Vec<Finding> = findings
         .into_iter()
         .filter_map(|f| {
+            // A unique constraint added per partition: `ONLY` the parent (its index is built per partition).
+            if f.rule == Rule::DisallowedUniqueConstraint
+                && f.op.is_some_and(|(_, op)| op == "add_constraint_online")
+                && f.statement
+                    .to_ascii_uppercase()
+                    .starts_with("ALTER TABLE ONLY ")
+            {
+                return None;
+            }
             if f.rule != Rule::RequireConcurrentIndexCreation {
                 return Some(f);
             }

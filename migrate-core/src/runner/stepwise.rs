@@ -544,7 +544,7 @@ impl<'a> Migrator<'a> {
             let total = pending.len();
             for (done, partition) in pending.iter().enumerate() {
                 let built = Instant::now();
-                for sql in [&partition.create, &partition.attach] {
+                for sql in partition.statements() {
                     self.run_unit(client, step, unit, sql, events)
                         .map_err(|e| statement_error(step, unit, sql.clone(), e, outcome))?;
                 }

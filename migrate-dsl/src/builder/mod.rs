@@ -303,6 +303,12 @@ impl MigrationBuilder {
                     Operation::DropIndex(d) if d.is_per_partition() && index == 1 => {
                         Some(Action::DropPartitionIndexes(d.partition_index(ctx)?))
                     }
+                    Operation::AddConstraintOnline(c) if c.is_per_partition() && index == 1 => {
+                        Some(Action::IndexPartitions(c.partition_index(ctx)?))
+                    }
+                    Operation::DropPartitionConstraint(d) if index == 1 => {
+                        Some(Action::DropPartitionIndexes(d.partition_index().clone()))
+                    }
                     _ => op
                         .online_change()
                         .and_then(|online| online.backfill_at(index))

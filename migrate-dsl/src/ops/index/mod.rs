@@ -588,6 +588,9 @@ pub struct PartitionIndex {
     /// What follows `ON <relation>` in each `CREATE INDEX`: `[USING method] (elements) [INCLUDE (..)]
     /// [NULLS NOT DISTINCT] [WHERE predicate]`.
     pub definition: String,
+    /// The index backs a constraint (`UNIQUE` or `PRIMARY KEY`, with its column list): each partition's index
+    /// backs one of its own, named as the index, which PostgreSQL needs to attach it.
+    pub constraint: Option<String>,
 }
 
 impl PartitionIndex {

@@ -115,6 +115,7 @@ impl CreateIndex {
             index: self.table.sibling(name),
             unique: self.unique,
             definition,
+            constraint: None,
         })
     }
 
@@ -295,6 +296,7 @@ impl DropIndex {
             index: self.table.sibling(name),
             unique: self.unique,
             definition: String::new(),
+            constraint: None,
         })
     }
 }

@@ -3,10 +3,10 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
-use crate::name::{quote_ident, quote_list, quote_name};
+use crate::name::{quote_ident, quote_list, quote_name, Ident};
 use crate::operation::Operation;
 use crate::ops::constraint::OnlineShape;
-use crate::ops::AddConstraint;
+use crate::ops::{AddConstraint, PartitionIndex};
 use crate::render::Render;
 use crate::reverse::Reverse;
 use crate::safeguard::{Object, Safeguard};
@@ -16,11 +16,68 @@ use crate::safeguard::{Object, Safeguard};
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddConstraintOnline {
     add: AddConstraint,
+    per_partition: bool,
 }
 
 impl AddConstraintOnline {
     pub(crate) fn new(add: AddConstraint) -> Self {
-        AddConstraintOnline { add }
+        AddConstraintOnline {
+            add,
+            per_partition: false,
+        }
+    }
+
+    /// A unique constraint (or primary key) on a partitioned table, whose index PostgreSQL cannot build
+    /// `CONCURRENTLY` there: the constraint is added `ONLY` to the parent (catalog only, its index invalid),
+    /// then the engine builds each partition's unique index `CONCURRENTLY`, makes it the partition's own
+    /// constraint (`USING INDEX`, instant) and attaches it, each statement on its own and continued where a
+    /// run stopped, as [`CreateIndex::concurrently_per_partition`](crate::ops::CreateIndex::concurrently_per_partition)
+    /// does. The columns must include the partition key. Reversed by dropping the constraint, with the
+    /// partitions' indexes and constraints a stopped build left unattached.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint_online("events", None, Constraint::unique(["id", "at"])).per_partition();
+    /// assert!(!pgm.is_transactional());
+    /// let sql = pgm.to_sql().unwrap();
+    /// assert_eq!(sql[0], r#"ALTER TABLE ONLY "events" ADD CONSTRAINT "events_id_at_key" UNIQUE ("id", "at")"#);
+    /// assert_eq!(sql[1].lines().nth(1).unwrap(),
+    ///     r#"--   CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "<partition>_events_id_at_key" ON <partition> ("id", "at")"#);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap()[0],
+    ///     r#"ALTER TABLE "events" DROP CONSTRAINT IF EXISTS "events_id_at_key""#);
+    /// ```
+    pub fn per_partition(&mut self) -> &mut Self {
+        self.per_partition = true;
+        self
+    }
+
+    /// Whether it is built per partition ([`per_partition`](Self::per_partition)).
+    pub fn is_per_partition(&self) -> bool {
+        self.per_partition
+    }
+
+    /// The constraint's index as the engine builds it on the partitions.
+    pub(crate) fn partition_index(&self, ctx: Ctx) -> Result<PartitionIndex, DslError> {
+        let OnlineShape::UniqueIndex { primary, columns } = self.add.online_shape() else {
+            return Err(ctx.invalid(
+                "per_partition applies to unique constraints and primary keys (a check or a foreign key is \
+                 added NOT VALID and validated, which needs no index)",
+            ));
+        };
+        ctx.name(self.add.table(), "table")?;
+        ctx.idents(columns, "column")?;
+        let Some(name) = self.add.names(ctx)?.into_iter().next() else {
+            return Err(ctx.invalid("no constraint name"));
+        };
+        let kind = if primary { "PRIMARY KEY" } else { "UNIQUE" };
+        Ok(PartitionIndex {
+            table: self.add.table().clone(),
+            index: self.add.table().sibling(name),
+            unique: true,
+            definition: format!(" ({})", quote_list(columns)),
+            constraint: Some(format!("{kind} ({})", quote_list(columns))),
+        })
     }
 }
 
@@ -34,7 +91,7 @@ impl AddConstraintOnline {
 impl Render for AddConstraintOnline {
     // A concurrent index build cannot run in a transaction.
     fn outside_transaction(&self) -> bool {
-        matches!(self.add.online_shape(), OnlineShape::UniqueIndex { .. })
+        self.per_partition || matches!(self.add.online_shape(), OnlineShape::UniqueIndex { .. })
     }
 
     // Each VALIDATE in a transaction of its own: not while the ADD's ACCESS EXCLUSIVE lock is held.
@@ -48,7 +105,7 @@ impl Render for AddConstraintOnline {
     // The IF NOT EXISTS of the concurrent build is for re-running after a failure only: the index must be
     // this migration's own.
     fn safeguard(&self, index: usize) -> Option<Safeguard> {
-        if index != 0 || !self.outside_transaction() {
+        if index != 0 || !self.outside_transaction() || self.per_partition {
             return None;
         }
         let ctx = Ctx {
@@ -63,6 +120,32 @@ impl Render for AddConstraintOnline {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        if self.per_partition {
+            let spec = self.partition_index(ctx)?;
+            let table = quote_name(self.add.table());
+            let name = quote_ident(spec.index.name());
+            let child = quote_ident(&Ident(format!(
+                "<partition>_{}",
+                spec.index.name().as_str()
+            )));
+            let constraint = spec.constraint.as_deref().unwrap_or_default();
+            let kind = constraint.split(" (").next().unwrap_or_default();
+            return Ok(vec![
+                format!("ALTER TABLE ONLY {table} ADD CONSTRAINT {name} {constraint}"),
+                [
+                    format!("-- for each partition of {table} (sub-partitions included), each statement on its own, by the engine:"),
+                    format!(
+                        "--   CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {child} ON <partition>{}",
+                        spec.definition
+                    ),
+                    format!("--   ALTER TABLE <partition> ADD CONSTRAINT {child} {kind} USING INDEX {child}"),
+                    format!("--   ALTER INDEX {} ATTACH PARTITION {child}", quote_name(&spec.index)),
+                    "-- continues with the partitions left when it runs again; the constraint's index is valid once every partition's is attached"
+                        .to_owned(),
+                ]
+                .join("\n"),
+            ]);
+        }
         match self.add.online_shape() {
             OnlineShape::Unsupported(why) => Err(ctx.invalid(why)),
             OnlineShape::Validated(_) => {
@@ -104,12 +187,21 @@ impl Render for AddConstraintOnline {
 /// Dropping the constraint undoes both shapes: a constraint that took over an index drops it.
 impl Reverse for AddConstraintOnline {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        if self.per_partition {
+            return Ok(vec![DropPartitionConstraint {
+                index: self.partition_index(ctx)?,
+            }
+            .into()]);
+        }
         self.add.reverse(ctx)
     }
 
     // A check or foreign key that is added but not yet validated is dropped as a validated one is. A unique
     // index built concurrently that no constraint took over yet is dropped on its own, concurrently too.
     fn reverse_partial(&self, ctx: Ctx, _done: usize) -> Result<Vec<Operation>, DslError> {
+        if self.per_partition {
+            return self.reverse(ctx);
+        }
         match self.add.online_shape() {
             OnlineShape::Validated(_) => self.add.reverse(ctx),
             OnlineShape::UniqueIndex { columns, .. } => {
@@ -124,5 +216,46 @@ impl Reverse for AddConstraintOnline {
             }
             OnlineShape::Unsupported(why) => Err(ctx.invalid(why)),
         }
+    }
+}
+
+/// The reverse of a unique constraint added per partition ([`AddConstraintOnline::per_partition`]): the
+/// parent's constraint dropped (its attached partition constraints and indexes go with it), then what a
+/// stopped build left unattached on the partitions. Only in derived `down`s.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DropPartitionConstraint {
+    index: PartitionIndex,
+}
+
+impl DropPartitionConstraint {
+    /// The constraint's index, as built on the partitions.
+    pub fn partition_index(&self) -> &PartitionIndex {
+        &self.index
+    }
+}
+
+impl Render for DropPartitionConstraint {
+    fn render(&self, _ctx: Ctx) -> Result<Vec<String>, DslError> {
+        let table = quote_name(&self.index.table);
+        let child = quote_ident(&Ident(format!(
+            "<partition>_{}",
+            self.index.index.name().as_str()
+        )));
+        Ok(vec![
+            format!(
+                "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {}",
+                quote_ident(self.index.index.name())
+            ),
+            format!(
+                "-- then, for each partition of {table}, by the engine: ALTER TABLE <partition> DROP CONSTRAINT IF EXISTS {child}, DROP INDEX IF EXISTS {child} (what a build left unattached)"
+            ),
+        ])
+    }
+}
+
+/// Nothing of a derived reverse to undo.
+impl Reverse for DropPartitionConstraint {
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
+        Err(ctx.irreversible("it is the reverse of add_constraint_online(..).per_partition()"))
     }
 }

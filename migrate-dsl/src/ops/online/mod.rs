@@ -19,7 +19,7 @@ mod constraint;
 mod render;
 
 pub use change_type::ChangeColumnTypeOnline;
-pub use constraint::AddConstraintOnline;
+pub use constraint::{AddConstraintOnline, DropPartitionConstraint};
 
 impl MigrationBuilder {
     /// Renames `from` to `to` on a live table, in two migrations: record it in an expand migration, deploy
