@@ -309,7 +309,13 @@ fn every_operation_has_its_signature_and_summary_on_the_page() {
     let documented: Vec<&Method> = sections.iter().flat_map(|s| &s.methods).collect();
     for name in migrate_dsl::Operation::NAMES {
         // Recorded only by the engine (a derived `down`, a resolved plan), never by a migration file.
-        if ["restore_previous", "since_pg_note", "drop_partition_constraint"].contains(name) {
+        if [
+            "restore_previous",
+            "since_pg_note",
+            "drop_partition_constraint",
+        ]
+        .contains(name)
+        {
             continue;
         }
         let method = documented

@@ -138,6 +138,29 @@ impl<'a> Migrator<'a> {
         };
         // A first stop lets the batch in progress commit (see `Interrupt::batch`), as a backfill's does.
         let _working = self.interrupt.backfill();
+        // Waiting for the WAL flush of every batch, claim and mark would dominate the work. Without it, a
+        // server crash can lose the last batches together with their marks (same transactions): they are
+        // claimed again, so no row is skipped and none is updated twice. Put back afterwards: the session
+        // may be the application's.
+        client
+            .batch_execute("SET synchronous_commit = off")
+            .map_err(Error::database("cannot set synchronous_commit for the worker"))?;
+        let result = self.work_jobs(client, options, deadline, &name, events);
+        let reset = client.batch_execute("RESET synchronous_commit");
+        let report = result?;
+        reset.map_err(Error::database("cannot reset synchronous_commit after the worker"))?;
+        Ok(report)
+    }
+
+    /// The worker's loop over the jobs (see [`Migrator::work`]).
+    fn work_jobs(
+        &self,
+        client: &mut Client,
+        options: &WorkOptions,
+        deadline: Option<(Instant, Duration)>,
+        name: &str,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<WorkReport, Error> {
         let mut report = WorkReport::default();
         let mut skipped: Vec<i64> = Vec::new();
         loop {
@@ -173,7 +196,7 @@ impl<'a> Migrator<'a> {
                 migrator: self,
                 job: &job,
                 spec: &spec,
-                worker: &name,
+                worker: name,
                 deadline,
             };
             match turn.run(client, &mut report, events)? {
@@ -308,6 +331,9 @@ impl JobTurn<'_, '_> {
         let mut remaining = Remaining::default();
         let mut rows_here = 0u64;
         let total = job.estimated_rows.max(job.rows_done);
+        // The range this worker just claimed: it runs next, without another wait (the wait before the claim
+        // was the batch's).
+        let mut claimed: Option<i64> = None;
         loop {
             if let Some(stop) = migrator.interrupt.stop() {
                 return Err(stop.error(format!(
@@ -319,7 +345,11 @@ impl JobTurn<'_, '_> {
             if self.deadline.is_some_and(|(at, _)| Instant::now() >= at) {
                 return Ok(JobEnd::OutOfBudget);
             }
-            match throttle.wait(client, &job.migration, &migrator.interrupt, events) {
+            let waited = match claimed {
+                Some(_) => Ok(()),
+                None => throttle.wait(client, &job.migration, &migrator.interrupt, events),
+            };
+            match waited {
                 Ok(()) => {}
                 // A worker has no deploy waiting on it: a long pause is waited out, and looked at again.
                 Err(Stopped::TooLong { .. } | Stopped::Unanswered { .. }) => continue,
@@ -342,8 +372,9 @@ impl JobTurn<'_, '_> {
                     error: "a stop was requested".to_owned(),
                     lock_timeout: false,
                 })?;
-                self.pending(client, &keys)
+                self.pending(client, &keys, claimed)
             });
+            claimed = None;
             match ran {
                 Ok(Pending::Ran { rows }) => {
                     sizer.observe(rows.max(1), batch_started.elapsed());
@@ -370,7 +401,7 @@ impl JobTurn<'_, '_> {
                 }
                 Ok(Pending::NotActive) => return Ok(JobEnd::NotActive),
                 Ok(Pending::None) => match self.claim(client, &keys, limit)? {
-                    Claim::Claimed => {}
+                    Claim::Claimed(batch) => claimed = Some(batch),
                     Claim::NotActive => return Ok(JobEnd::NotActive),
                     Claim::Exhausted => match self.finish(client, &keys)? {
                         Finish::Finished => {
@@ -423,7 +454,12 @@ impl JobTurn<'_, '_> {
     /// The next pending batch, in one transaction: the job's row `FOR SHARE` (a pause or cancel waits for
     /// the batch, and no batch starts after one), the batch's row `FOR UPDATE SKIP LOCKED`, the work, and
     /// the row marked done.
-    fn pending(&self, client: &mut Client, keys: &[Key]) -> Result<Pending, BatchFailed> {
+    fn pending(
+        &self,
+        client: &mut Client,
+        keys: &[Key],
+        only: Option<i64>,
+    ) -> Result<Pending, BatchFailed> {
         let (job, table) = (self.job, self.table());
         let mut tx = client.transaction().map_err(BatchFailed::query(None))?;
         let state: String = tx
@@ -440,10 +476,11 @@ impl JobTurn<'_, '_> {
             .query_opt(
                 &format!(
                     "SELECT id, after_key, last_key FROM {} WHERE job = $1 AND state = 'pending' \
-                     AND attempts < $2 ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+                     AND attempts < $2 AND ($3::int8 IS NULL OR id = $3) ORDER BY id LIMIT 1 \
+                     FOR UPDATE SKIP LOCKED",
                     table.job_batches()
                 ),
-                &[&job.id, &MAX_BATCH_ATTEMPTS],
+                &[&job.id, &MAX_BATCH_ATTEMPTS, &only],
             )
             .map_err(BatchFailed::query(None))?
         else {
@@ -631,16 +668,19 @@ impl JobTurn<'_, '_> {
         else {
             return Ok(Claim::Exhausted);
         };
-        tx.execute(
-            &format!(
-                "INSERT INTO {} (job, walk, after_key, last_key, worker) VALUES ($1, $2, $3, $4, $5)",
-                self.table().job_batches()
-            ),
-            &[&self.job.id, &walk, &cursor, &end, &self.worker],
-        )
-        .map_err(&failed)?;
+        let batch: i64 = tx
+            .query_one(
+                &format!(
+                    "INSERT INTO {} (job, walk, after_key, last_key, worker) VALUES ($1, $2, $3, $4, $5) \
+                     RETURNING id",
+                    self.table().job_batches()
+                ),
+                &[&self.job.id, &walk, &cursor, &end, &self.worker],
+            )
+            .map_err(&failed)?
+            .get(0);
         tx.commit().map_err(&failed)?;
-        Ok(Claim::Claimed)
+        Ok(Claim::Claimed(batch))
     }
 
     /// At the end of a walk: once no batch is pending, the job finishes when no row still matches its
@@ -740,7 +780,8 @@ struct Walk {
 }
 
 enum Claim {
-    Claimed,
+    /// A new range, pending as this batch.
+    Claimed(i64),
     Exhausted,
     NotActive,
 }
