@@ -272,7 +272,7 @@ impl Step<'_> {
     /// earlier migration of the same run creates it), the placeholder stays with a line saying so.
     pub fn show_backfill_keys(&mut self, conn: &mut impl GenericClient) -> Result<(), Error> {
         for statement in &mut self.statements {
-            let Some(Action::Backfill(spec)) = &statement.action else {
+            let Some(Action::Backfill(spec) | Action::Queue(spec)) = &statement.action else {
                 continue;
             };
             let table = spec.table().quoted();
