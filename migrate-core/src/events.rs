@@ -161,10 +161,11 @@ pub enum Event<'a> {
         bytes: u64,
     },
     /// An index built partition by partition (`concurrently_per_partition`) was built on one more partition
-    /// and attached: `done` of the `total` partitions left when this run started.
+    /// and attached (or a foreign key added per partition was added and validated on one more): `done` of the
+    /// `total` partitions left when this run started.
     PartitionIndexed {
         name: &'a str,
-        /// The partition's index, quoted.
+        /// The partition's index (or the foreign key's name), quoted.
         index: &'a str,
         /// The partition, quoted.
         partition: &'a str,

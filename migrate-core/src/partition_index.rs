@@ -274,3 +274,66 @@ pub(crate) fn detach_state(
         Some(false) => Detach::Attached,
     })
 }
+
+/// The leaf partitions whose foreign key is not validated yet, with the statements for each: `ADD .. NOT
+/// VALID` (when missing) and `VALIDATE`.
+pub(crate) fn pending_constraints(
+    conn: &mut impl GenericClient,
+    spec: &migrate_dsl::PartitionConstraint,
+) -> Result<Vec<(String, Vec<String>)>, postgres::Error> {
+    let name = spec.name.as_str();
+    let mut steps = Vec::new();
+    for member in tree(conn, &spec.table.quoted())? {
+        // A sub-partitioned table gets its constraint from the table's own, which attaches its partitions'.
+        if member.relkind != "r" {
+            continue;
+        }
+        let partition = qualified(&member.schema, &member.name);
+        let validated: Option<bool> = conn
+            .query_opt(
+                "SELECT convalidated FROM pg_catalog.pg_constraint \
+                 WHERE conrelid = pg_catalog.to_regclass($1) AND conname = $2",
+                &[&partition, &name],
+            )?
+            .map(|r| r.get(0));
+        let validate = format!("ALTER TABLE {partition} VALIDATE CONSTRAINT {}", ident(name));
+        let statements = match validated {
+            Some(true) => continue,
+            Some(false) => vec![validate],
+            None => vec![
+                format!(
+                    "ALTER TABLE {partition} ADD CONSTRAINT {} {} NOT VALID",
+                    ident(name),
+                    spec.definition
+                ),
+                validate,
+            ],
+        };
+        steps.push((partition, statements));
+    }
+    Ok(steps)
+}
+
+/// Drops the partitions' foreign keys a build left unattached (once the table's own is dropped, the attached
+/// ones are gone with it); returns the partitions.
+pub(crate) fn drop_constraint_leftovers(
+    conn: &mut impl GenericClient,
+    spec: &migrate_dsl::PartitionConstraint,
+) -> Result<Vec<String>, postgres::Error> {
+    let table = spec.table.quoted();
+    if !crate::history::relation_exists(conn, &table)? {
+        return Ok(Vec::new());
+    }
+    let mut dropped = Vec::new();
+    for member in tree(conn, &table)? {
+        let partition = qualified(&member.schema, &member.name);
+        if has_constraint(conn, &partition, spec.name.as_str())? {
+            conn.batch_execute(&format!(
+                "ALTER TABLE {partition} DROP CONSTRAINT IF EXISTS {}",
+                ident(spec.name.as_str())
+            ))?;
+            dropped.push(partition);
+        }
+    }
+    Ok(dropped)
+}

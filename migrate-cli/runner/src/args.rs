@@ -248,8 +248,8 @@ pub enum Command {
     Jobs {
         #[command(subcommand)]
         action: Option<JobsAction>,
-        /// Machine-readable output.
-        #[arg(long, global = true)]
+        /// Machine-readable output (before the action: `jobs --json pause 3`).
+        #[arg(long)]
         json: bool,
     },
     /// Wait until the database has the migrations this binary needs (for an init container or a start-up

@@ -195,6 +195,16 @@ fn per_partition(m: &MigrationInputs, findings: Vec<Finding>) -> Vec<Finding> {
             {
                 return None;
             }
+            // A foreign key added online without `NOT VALID` is one added per partition: each partition's was
+            // validated first, and this one attaches them without a scan.
+            if matches!(
+                f.rule,
+                Rule::AddingForeignKeyConstraint | Rule::ConstraintMissingNotValid
+            ) && f.op.is_some_and(|(_, op)| op == "add_constraint_online")
+                && !f.statement.to_ascii_uppercase().contains("NOT VALID")
+            {
+                return None;
+            }
             if f.rule != Rule::RequireConcurrentIndexCreation {
                 return Some(f);
             }

@@ -71,7 +71,7 @@ pub(super) fn groups(units: &[Statement]) -> Vec<Group> {
         let commit = match &unit.action {
             Some(Action::Backfill(_)) => Commit::Backfill,
             Some(Action::Data(_)) => Commit::Data,
-            Some(Action::IndexPartitions(_)) => Commit::Partitions,
+            Some(Action::IndexPartitions(_) | Action::ConstrainPartitions(_)) => Commit::Partitions,
             _ if must_run_alone(&unit.sql) => Commit::Bare,
             _ => Commit::Together,
         };
@@ -528,8 +528,12 @@ impl<'a> Migrator<'a> {
         outcome: Outcome,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Error> {
-        let Some(Action::IndexPartitions(spec)) = &unit.action else {
-            return Err(Error::Internal("a partitions group without its index"));
+        let spec = match &unit.action {
+            Some(Action::IndexPartitions(spec)) => spec,
+            Some(Action::ConstrainPartitions(fk)) => {
+                return self.commit_partition_constraints(client, step, unit, fk, outcome, events)
+            }
+            _ => return Err(Error::Internal("a partitions group without its index")),
         };
         let name = step.migration.name();
         let entry = entry(unit);
@@ -574,6 +578,52 @@ impl<'a> Migrator<'a> {
             ),
             outcome,
         ))
+    }
+
+    /// A foreign key per partition: on each leaf whose constraint is not validated yet, `ADD .. NOT VALID`
+    /// (when missing) and `VALIDATE`, each sent on its own with the lock-timeout retries; the table's own
+    /// `ADD CONSTRAINT`, the next unit, then attaches them.
+    fn commit_partition_constraints(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        unit: &Statement,
+        fk: &migrate_dsl::PartitionConstraint,
+        outcome: Outcome,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        let name = step.migration.name();
+        let entry = entry(unit);
+        journal::set_running(client, &self.table, name, &entry)?;
+        let started = Instant::now();
+        let pending = crate::partition_index::pending_constraints(client, fk).map_err(|e| {
+            statement_error(
+                step,
+                unit,
+                "-- the partitions of the table, read from the catalog".to_owned(),
+                e,
+                outcome,
+            )
+        })?;
+        let total = pending.len();
+        let constraint = migrate_dsl::ident(fk.name.as_str());
+        for (done, (partition, statements)) in pending.iter().enumerate() {
+            let built = Instant::now();
+            for sql in statements {
+                self.run_unit(client, step, unit, sql, events)
+                    .map_err(|e| statement_error(step, unit, sql.clone(), e, outcome))?;
+            }
+            events(Event::PartitionIndexed {
+                name,
+                index: &constraint,
+                partition,
+                done: done + 1,
+                total,
+                elapsed: built.elapsed(),
+            });
+        }
+        self.statement_ran(step, unit, started, events);
+        journal::advance(client, &self.table, name, &[entry])
     }
 
     fn statement_ran(
@@ -655,7 +705,10 @@ impl<'a> Migrator<'a> {
         }
         // The partitions of an index built per partition: every step of it is skipped once done.
         if unit.safeguard.is_some()
-            || matches!(unit.action, Some(Action::IndexPartitions(_)))
+            || matches!(
+                unit.action,
+                Some(Action::IndexPartitions(_) | Action::ConstrainPartitions(_))
+            )
             || runs_again_safely(&unit.sql)
             || self.retry.iter().any(|r| r == name)
         {

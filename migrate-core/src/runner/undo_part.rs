@@ -201,7 +201,10 @@ impl<'a> Migrator<'a> {
         let Some(unit) = units.get(done) else {
             return Ok(done);
         };
-        if matches!(unit.action, Some(migrate_dsl::Action::IndexPartitions(_))) {
+        if matches!(
+            unit.action,
+            Some(migrate_dsl::Action::IndexPartitions(_) | migrate_dsl::Action::ConstrainPartitions(_))
+        ) {
             return Ok(done + 1);
         }
         let name = m.name();

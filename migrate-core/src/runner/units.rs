@@ -222,9 +222,20 @@ impl<'a> Migrator<'a> {
                         "cannot drop the partitions' indexes left unattached",
                     )(e))
                 }),
-            Some(Action::IndexPartitions(_)) => Err(UnitFailure::Internal(
-                "an index per partition runs only in a migration outside a transaction",
-            )),
+            Some(Action::DropPartitionConstraints(fk)) => {
+                crate::partition_index::drop_constraint_leftovers(conn, fk)
+                    .map(drop)
+                    .map_err(|e| {
+                        UnitFailure::Data(DataCause::database(
+                            "cannot drop the partitions' constraints left unattached",
+                        )(e))
+                    })
+            }
+            Some(Action::IndexPartitions(_) | Action::ConstrainPartitions(_)) => {
+                Err(UnitFailure::Internal(
+                    "work per partition runs only in a migration outside a transaction",
+                ))
+            }
             // A backfill makes its migration run outside a transaction (`stepwise`), never here.
             Some(Action::Backfill(_)) => Err(UnitFailure::Internal(
                 "a backfill runs only in a migration outside a transaction",

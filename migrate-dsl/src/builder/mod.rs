@@ -303,12 +303,14 @@ impl MigrationBuilder {
                     Operation::DropIndex(d) if d.is_per_partition() && index == 1 => {
                         Some(Action::DropPartitionIndexes(d.partition_index(ctx)?))
                     }
-                    Operation::AddConstraintOnline(c) if c.is_per_partition() && index == 1 => {
-                        Some(Action::IndexPartitions(c.partition_index(ctx)?))
+                    Operation::AddConstraintOnline(c) if c.is_per_partition() => {
+                        match (c.partition_constraint(ctx)?, index) {
+                            (Some(fk), 0) => Some(Action::ConstrainPartitions(fk)),
+                            (None, 1) => Some(Action::IndexPartitions(c.partition_index(ctx)?)),
+                            _ => None,
+                        }
                     }
-                    Operation::DropPartitionConstraint(d) if index == 1 => {
-                        Some(Action::DropPartitionIndexes(d.partition_index().clone()))
-                    }
+                    Operation::DropPartitionConstraint(d) if index == 1 => Some(d.action()),
                     _ => op
                         .online_change()
                         .and_then(|online| online.backfill_at(index))

@@ -65,6 +65,11 @@ impl AddConstraint {
     }
 
     /// How this constraint is added online.
+    /// Whether it adds one foreign key.
+    pub(crate) fn is_foreign_key(&self) -> bool {
+        matches!(self.constraint.kind, ConstraintKind::ForeignKey { .. })
+    }
+
     pub(crate) fn online_shape(&self) -> OnlineShape<'_> {
         if self.if_table_exists || self.not_valid {
             return OnlineShape::Unsupported(

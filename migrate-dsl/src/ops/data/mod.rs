@@ -97,6 +97,11 @@ pub enum Action {
     /// The partitions' indexes such a build left unattached, dropped by name
     /// ([`DropIndex::per_partition`](crate::ops::DropIndex::per_partition)).
     DropPartitionIndexes(crate::ops::PartitionIndex),
+    /// A foreign key added to each partition `NOT VALID` and validated, one statement at a time, outside any
+    /// transaction, before the table's own (which then attaches them without a scan).
+    ConstrainPartitions(crate::ops::PartitionConstraint),
+    /// The partitions' constraints such a build left unattached, dropped by name.
+    DropPartitionConstraints(crate::ops::PartitionConstraint),
     /// The background jobs that the named migration queued must have finished before this migration
     /// starts ([`MigrationBuilder::require_background_jobs`](crate::MigrationBuilder::require_background_jobs)).
     RequireJobs(String),

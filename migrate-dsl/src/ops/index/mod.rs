@@ -619,6 +619,19 @@ impl PartitionIndex {
     }
 }
 
+/// A foreign key added partition by partition
+/// ([`AddConstraintOnline::per_partition`](crate::ops::AddConstraintOnline::per_partition)), as the engine needs
+/// it: inert data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartitionConstraint {
+    /// The partitioned table.
+    pub table: Name,
+    /// The constraint's name, on the table and on each partition.
+    pub name: Ident,
+    /// What follows `ADD CONSTRAINT <name>`: `FOREIGN KEY (..) REFERENCES ..`.
+    pub definition: String,
+}
+
 /// FNV-1a, 32 bits: a short, stable digest for names (not for security).
 fn fnv1a(bytes: &[u8]) -> u32 {
     bytes.iter().fold(0x811c_9dc5u32, |hash, b| {

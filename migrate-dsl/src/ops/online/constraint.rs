@@ -3,10 +3,10 @@
 
 use crate::ctx::Ctx;
 use crate::error::DslError;
-use crate::name::{quote_ident, quote_list, quote_name, Ident};
+use crate::name::{quote_ident, quote_list, quote_name, Ident, Name};
 use crate::operation::Operation;
 use crate::ops::constraint::OnlineShape;
-use crate::ops::{AddConstraint, PartitionIndex};
+use crate::ops::{AddConstraint, PartitionConstraint, PartitionIndex};
 use crate::render::Render;
 use crate::reverse::Reverse;
 use crate::safeguard::{Object, Safeguard};
@@ -35,6 +35,22 @@ impl AddConstraintOnline {
     /// does. The columns must include the partition key. Reversed by dropping the constraint, with the
     /// partitions' indexes and constraints a stopped build left unattached.
     ///
+    /// A foreign key from a partitioned table, which PostgreSQL before 18 cannot add `NOT VALID` there: the
+    /// engine adds it to each partition `NOT VALID` and validates it (`SHARE UPDATE EXCLUSIVE`: writes go
+    /// on), each statement on its own and continued where a run stopped; then the table's own `ADD
+    /// CONSTRAINT` finds every partition's validated and attaches them, without a scan.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.add_constraint_online("events", None, Constraint::foreign_key(["kind"], "kinds", ["name"]))
+    ///     .per_partition();
+    /// let sql = pgm.to_sql().unwrap();
+    /// assert_eq!(sql[0].lines().nth(1).unwrap(),
+    ///     r#"--   ALTER TABLE <partition> ADD CONSTRAINT "events_kind_fkey" FOREIGN KEY ("kind") REFERENCES "kinds" ("name") NOT VALID"#);
+    /// assert_eq!(sql[1], r#"ALTER TABLE "events" ADD CONSTRAINT "events_kind_fkey" FOREIGN KEY ("kind") REFERENCES "kinds" ("name")"#);
+    /// ```
+    ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
@@ -57,12 +73,41 @@ impl AddConstraintOnline {
         self.per_partition
     }
 
+    /// The foreign key as the engine adds it to the partitions; `None` for a unique constraint.
+    pub(crate) fn partition_constraint(
+        &self,
+        ctx: Ctx,
+    ) -> Result<Option<PartitionConstraint>, DslError> {
+        if !self.add.is_foreign_key() {
+            return Ok(None);
+        }
+        let Some(name) = self.add.names(ctx)?.into_iter().next() else {
+            return Err(ctx.invalid("no constraint name"));
+        };
+        let rendered = self.add.render(ctx)?;
+        let prefix = format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} ",
+            quote_name(self.add.table()),
+            quote_ident(&name)
+        );
+        let definition = rendered
+            .first()
+            .and_then(|sql| sql.strip_prefix(&prefix))
+            .ok_or_else(|| ctx.invalid("a foreign key that cannot be added per partition"))?
+            .to_owned();
+        Ok(Some(PartitionConstraint {
+            table: self.add.table().clone(),
+            name,
+            definition,
+        }))
+    }
+
     /// The constraint's index as the engine builds it on the partitions.
     pub(crate) fn partition_index(&self, ctx: Ctx) -> Result<PartitionIndex, DslError> {
         let OnlineShape::UniqueIndex { primary, columns } = self.add.online_shape() else {
             return Err(ctx.invalid(
-                "per_partition applies to unique constraints and primary keys (a check or a foreign key is \
-                 added NOT VALID and validated, which needs no index)",
+                "per_partition applies to unique constraints, primary keys and foreign keys (a check is added \
+                 NOT VALID to a partitioned table and validated as to any other)",
             ));
         };
         ctx.name(self.add.table(), "table")?;
@@ -96,6 +141,9 @@ impl Render for AddConstraintOnline {
 
     // Each VALIDATE in a transaction of its own: not while the ADD's ACCESS EXCLUSIVE lock is held.
     fn starts_transaction(&self, index: usize) -> bool {
+        if self.per_partition {
+            return index == 1;
+        }
         match self.add.online_shape() {
             OnlineShape::Validated(count) => (1..=count).contains(&index),
             _ => false,
@@ -120,6 +168,20 @@ impl Render for AddConstraintOnline {
     }
 
     fn render(&self, ctx: Ctx) -> Result<Vec<String>, DslError> {
+        if let (true, Some(fk)) = (self.per_partition, self.partition_constraint(ctx)?) {
+            let table = quote_name(&fk.table);
+            let name = quote_ident(&fk.name);
+            return Ok(vec![
+                [
+                    format!("-- for each partition of {table} (the leaves), each statement on its own, by the engine:"),
+                    format!("--   ALTER TABLE <partition> ADD CONSTRAINT {name} {} NOT VALID", fk.definition),
+                    format!("--   ALTER TABLE <partition> VALIDATE CONSTRAINT {name}"),
+                    "-- continues with the partitions left when it runs again".to_owned(),
+                ]
+                .join("\n"),
+                format!("ALTER TABLE {table} ADD CONSTRAINT {name} {}", fk.definition),
+            ]);
+        }
         if self.per_partition {
             let spec = self.partition_index(ctx)?;
             let table = quote_name(self.add.table());
@@ -188,10 +250,22 @@ impl Render for AddConstraintOnline {
 impl Reverse for AddConstraintOnline {
     fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError> {
         if self.per_partition {
-            return Ok(vec![DropPartitionConstraint {
-                index: self.partition_index(ctx)?,
-            }
-            .into()]);
+            let drop = match self.partition_constraint(ctx)? {
+                Some(fk) => DropPartitionConstraint {
+                    table: fk.table.clone(),
+                    name: fk.name.clone(),
+                    leftovers: Leftovers::Constraints(fk),
+                },
+                None => {
+                    let index = self.partition_index(ctx)?;
+                    DropPartitionConstraint {
+                        table: index.table.clone(),
+                        name: index.index.name().clone(),
+                        leftovers: Leftovers::Indexes(index),
+                    }
+                }
+            };
+            return Ok(vec![drop.into()]);
         }
         self.add.reverse(ctx)
     }
@@ -219,36 +293,57 @@ impl Reverse for AddConstraintOnline {
     }
 }
 
-/// The reverse of a unique constraint added per partition ([`AddConstraintOnline::per_partition`]): the
-/// parent's constraint dropped (its attached partition constraints and indexes go with it), then what a
-/// stopped build left unattached on the partitions. Only in derived `down`s.
+/// The reverse of a constraint added per partition ([`AddConstraintOnline::per_partition`]): the parent's
+/// constraint dropped (its attached partition constraints, and their indexes, go with it), then what a stopped
+/// build left unattached on the partitions. Only in derived `down`s.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DropPartitionConstraint {
-    index: PartitionIndex,
+    table: Name,
+    name: Ident,
+    leftovers: Leftovers,
+}
+
+/// What a stopped build can leave on the partitions.
+#[derive(Debug, Clone, PartialEq)]
+enum Leftovers {
+    /// A unique constraint's: indexes, and the constraints they back.
+    Indexes(PartitionIndex),
+    /// A foreign key's: the partitions' own constraints.
+    Constraints(PartitionConstraint),
 }
 
 impl DropPartitionConstraint {
-    /// The constraint's index, as built on the partitions.
-    pub fn partition_index(&self) -> &PartitionIndex {
-        &self.index
+    /// The engine's part: the leftovers on the partitions.
+    pub(crate) fn action(&self) -> crate::ops::Action {
+        match &self.leftovers {
+            Leftovers::Indexes(index) => crate::ops::Action::DropPartitionIndexes(index.clone()),
+            Leftovers::Constraints(fk) => crate::ops::Action::DropPartitionConstraints(fk.clone()),
+        }
     }
 }
 
 impl Render for DropPartitionConstraint {
     fn render(&self, _ctx: Ctx) -> Result<Vec<String>, DslError> {
-        let table = quote_name(&self.index.table);
-        let child = quote_ident(&Ident(format!(
-            "<partition>_{}",
-            self.index.index.name().as_str()
-        )));
+        let table = quote_name(&self.table);
+        let what = match &self.leftovers {
+            Leftovers::Indexes(index) => {
+                let child = quote_ident(&Ident(format!(
+                    "<partition>_{}",
+                    index.index.name().as_str()
+                )));
+                format!("ALTER TABLE <partition> DROP CONSTRAINT IF EXISTS {child}, DROP INDEX IF EXISTS {child}")
+            }
+            Leftovers::Constraints(fk) => format!(
+                "ALTER TABLE <partition> DROP CONSTRAINT IF EXISTS {}",
+                quote_ident(&fk.name)
+            ),
+        };
         Ok(vec![
             format!(
                 "ALTER TABLE {table} DROP CONSTRAINT IF EXISTS {}",
-                quote_ident(self.index.index.name())
+                quote_ident(&self.name)
             ),
-            format!(
-                "-- then, for each partition of {table}, by the engine: ALTER TABLE <partition> DROP CONSTRAINT IF EXISTS {child}, DROP INDEX IF EXISTS {child} (what a build left unattached)"
-            ),
+            format!("-- then, for each partition of {table}, by the engine: {what} (what a build left unattached)"),
         ])
     }
 }
