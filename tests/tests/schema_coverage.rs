@@ -151,6 +151,24 @@ const SAMPLES: &[Sample] = &[
         expect: Expect::NoObject("kept values are the engine's bookkeeping, not the schema"),
     },
     Sample {
+        op: "require_background_jobs",
+        setup: T,
+        run: Run::Sql(|pgm, _| {
+            pgm.require_background_jobs("20261201000002_fill_t");
+        }),
+        expect: Expect::NoObject("a gate on background jobs, checked before the migration starts"),
+    },
+    Sample {
+        op: "drop_partition_constraint",
+        setup: "CREATE TABLE p (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
+                CREATE TABLE p_2025 PARTITION OF p FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",
+        run: Run::EngineDown(|pgm| {
+            pgm.add_constraint_online("p", "p_id_at_key", Constraint::unique(["id", "at"]))
+                .per_partition();
+        }),
+        expect: Expect::Seen,
+    },
+    Sample {
         op: "restore_previous",
         setup: "",
         run: Run::EngineDown(|pgm| {
