@@ -59,6 +59,17 @@ fn indexes(db: &TestDb) -> Vec<String> {
     .collect()
 }
 
+/// The oids of the partition indexes attached to `index`, in order.
+fn attached(db: &TestDb, index: &str) -> Vec<String> {
+    db.query_strings(&format!(
+        "SELECT i.oid::text FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid \
+         WHERE h.inhparent = '{index}'::regclass ORDER BY 1"
+    ))
+    .into_iter()
+    .map(|r| r[0].clone().unwrap_or_default())
+    .collect()
+}
+
 fn by_kind(pgm: &mut MigrationBuilder) {
     pgm.create_index("events", ["kind", "at"])
         .concurrently_per_partition();
@@ -191,14 +202,7 @@ fn a_stopped_build_continues_with_the_partitions_left() {
         error.contains("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"events_2025_03_events_id_at_unique_index\" ON \"public\".\"events_2025_03\""),
         "{error}"
     );
-    let attached_before: Vec<String> = db
-        .query_strings(
-            "SELECT i.oid::text FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid \
-             WHERE h.inhparent = 'events_id_at_unique_index'::regclass ORDER BY 1",
-        )
-        .into_iter()
-        .map(|r| r[0].clone().unwrap_or_default())
-        .collect();
+    let attached_before = attached(&db, "events_id_at_unique_index");
     assert_eq!(
         attached_before.len(),
         2,
@@ -222,14 +226,7 @@ fn a_stopped_build_continues_with_the_partitions_left() {
         })
         .expect_err("the duplicates fail the build again");
     assert_eq!(dropped, ["public.events_2025_03_events_id_at_unique_index"]);
-    let attached: Vec<String> = db
-        .query_strings(
-            "SELECT i.oid::text FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid \
-             WHERE h.inhparent = 'events_id_at_unique_index'::regclass ORDER BY 1",
-        )
-        .into_iter()
-        .map(|r| r[0].clone().unwrap_or_default())
-        .collect();
+    let attached = attached(&db, "events_id_at_unique_index");
     db.exec("DELETE FROM events WHERE kind = 'dup'");
     let mut indexed = 0;
     if let Err(e) = migrator.run_up(&mut db.client(), &UpTarget::All, &mut |e| {

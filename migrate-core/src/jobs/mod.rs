@@ -9,7 +9,6 @@
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::migration::Direction;
 use crate::runner::Migrator;
 
 mod store;
@@ -313,20 +312,18 @@ impl<'a> Migrator<'a> {
             .ok_or_else(|| JobError::Unknown { id }.into())
     }
 
-    /// Checks the gates of `migration` (its [`require_background_jobs`](migrate_dsl::MigrationBuilder::require_background_jobs)):
-    /// every job of each required migration finished. With `finish`, runs what is left of them first.
+    /// Checks the gates of `migration`, the migrations whose jobs it requires (`required`, from its
+    /// [`require_background_jobs`](migrate_dsl::MigrationBuilder::require_background_jobs)): every job of each
+    /// finished. With `finish`, runs what is left of them first.
     pub(crate) fn check_gates(
         &self,
         client: &mut postgres::Client,
         migration: &crate::Migration,
+        required: &[&str],
         finish: bool,
         events: &mut dyn FnMut(crate::Event<'_>),
     ) -> Result<(), Error> {
-        let Ok(pgm) = migration.build(Direction::Up) else {
-            // A migration that does not build fails where it runs, naming the cause.
-            return Ok(());
-        };
-        for required in pgm.required_background_jobs() {
+        for &required in required {
             if finish {
                 self.work(client, &WorkOptions::default().migration(required), events)?;
             }

@@ -611,21 +611,18 @@ impl JobTurn<'_, '_> {
         Ok(true)
     }
 
-    /// The job's advisory lock for this transaction: claims and the end of a walk are one at a time.
-    fn lock(&self, tx: &mut postgres::Transaction<'_>) -> Result<(), postgres::Error> {
-        tx.execute(
-            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1), $2::int8::int4)",
-            &[&self.table().jobs(), &self.job.id],
-        )
-        .map(drop)
-    }
-
-    /// Where the job's current walk stands: its number, and the last key claimed (or where it starts).
-    fn cursor(
+    /// Where the job's current walk stands (its number, and the last key claimed or where it starts), under
+    /// the job's advisory lock for the rest of `tx`: claims and the end of a walk are one at a time. `None`
+    /// when the job is no longer active.
+    fn locked_walk(
         &self,
         tx: &mut postgres::Transaction<'_>,
     ) -> Result<Option<Walk>, postgres::Error> {
         let table = self.table();
+        tx.execute(
+            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1), $2::int8::int4)",
+            &[&table.jobs(), &self.job.id],
+        )?;
         let Some(row) = tx.query_opt(
             &format!("SELECT state, walk, walk_from FROM {} WHERE id = $1", table.jobs()),
             &[&self.job.id],
@@ -656,11 +653,10 @@ impl JobTurn<'_, '_> {
         let context = format!("cannot claim a batch of background job {}", self.job.id);
         let failed = |e: postgres::Error| Error::database(context.clone())(e);
         let mut tx = client.transaction().map_err(&failed)?;
-        self.lock(&mut tx).map_err(&failed)?;
         let Some(Walk {
             number: walk,
             cursor,
-        }) = self.cursor(&mut tx).map_err(&failed)?
+        }) = self.locked_walk(&mut tx).map_err(&failed)?
         else {
             return Ok(Claim::NotActive);
         };
@@ -691,11 +687,10 @@ impl JobTurn<'_, '_> {
         let context = format!("cannot finish background job {}", job.id);
         let failed = |e: postgres::Error| Error::database(context.clone())(e);
         let mut tx = client.transaction().map_err(&failed)?;
-        self.lock(&mut tx).map_err(&failed)?;
         let Some(Walk {
             number: walk,
             cursor,
-        }) = self.cursor(&mut tx).map_err(&failed)?
+        }) = self.locked_walk(&mut tx).map_err(&failed)?
         else {
             return Ok(Finish::NotActive);
         };

@@ -90,7 +90,21 @@ impl<'a> Migrator<'a> {
         }
         let m = step.migration;
         match step.direction {
-            Direction::Up => self.check_gates(client, m, self.finish_jobs, events),
+            Direction::Up => {
+                // Read from the step's statements, already rendered: no second recording of its `up`.
+                let required: Vec<&str> = step
+                    .statements()
+                    .iter()
+                    .filter_map(|s| match &s.action {
+                        Some(Action::RequireJobs(name)) => Some(name.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                if required.is_empty() {
+                    return Ok(());
+                }
+                self.check_gates(client, m, &required, self.finish_jobs, events)
+            }
             Direction::Down => {
                 if !m.build(Direction::Up).is_ok_and(|pgm| pgm.queues_background_jobs()) {
                     return Ok(());

@@ -644,6 +644,27 @@ impl<'a> Migrator<'a> {
         });
     }
 
+    /// Records the interrupted statement `units[done]` as done (the catalog says it took effect) and says the
+    /// migration continues after it.
+    fn took_effect(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        units: &[Statement],
+        done: usize,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<usize, Error> {
+        let name = step.migration.name();
+        journal::advance(client, &self.table, name, &[entry(&units[done])])?;
+        events(Event::Continued {
+            name,
+            direction: step.direction,
+            done: done + 1,
+            total: units.len(),
+        });
+        Ok(done + 1)
+    }
+
     /// The statement an earlier run sent outside any transaction and did not see end: where the catalog can
     /// tell whether it took effect, the run goes on from there; a typed operation's own checks recognise an
     /// earlier attempt's work, and statements that can simply run again do. Anything else needs a person:
@@ -665,14 +686,7 @@ impl<'a> Migrator<'a> {
             let built = invalid_index::valid_named(client, &index, &table)
                 .map_err(pg("whether its interrupted index build took effect"))?;
             if built {
-                journal::advance(client, &self.table, name, &[entry(unit)])?;
-                events(Event::Continued {
-                    name,
-                    direction: step.direction,
-                    done: done + 1,
-                    total: units.len(),
-                });
-                return Ok(done + 1);
+                return self.took_effect(client, step, units, done, events);
             }
             // Absent, or left invalid: built again (an invalid one is dropped first).
             return Ok(done);
@@ -694,14 +708,7 @@ impl<'a> Migrator<'a> {
                         "migration {name}: cannot finish its interrupted detach with FINALIZE"
                     )))?;
             }
-            journal::advance(client, &self.table, name, &[entry(unit)])?;
-            events(Event::Continued {
-                name,
-                direction: step.direction,
-                done: done + 1,
-                total: units.len(),
-            });
-            return Ok(done + 1);
+            return self.took_effect(client, step, units, done, events);
         }
         // The partitions of an index built per partition: every step of it is skipped once done.
         if unit.safeguard.is_some()

@@ -587,8 +587,7 @@ fn bench_replicas(sizes: &[u64], batch_times: &[Duration], vacuum_pauses: &[bool
         settings.max_replica_lag,
         settings.target_batch_time.as_millis()
     );
-    println!("| rows | pair | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | writer p99, another table | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    print_replica_header();
     let mut summaries = Vec::new();
     for &rows in sizes {
         let pair = tests::cluster::start_with_standby("bench_standby", None);
@@ -685,8 +684,7 @@ fn bench_jobs(sizes: &[u64], workers: &[u64], pairs: usize) {
         "\n## jobs: a background job filling a column, run by workers, with a standby attached and a writer updating random rows (max_replica_lag {}, {pairs} pair(s) run in turn)\n",
         settings.max_replica_lag
     );
-    println!("| rows | pair | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | writer p99, another table | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+    print_replica_header();
     for &rows in sizes {
         let pair = tests::cluster::start_with_standby("bench_jobs_standby", None);
         let warm_up = replica_run(&pair, "warm", rows, Work::Update);
@@ -733,6 +731,12 @@ fn vs_floor(floor: Duration, r: &ReplicaRun) -> (f64, f64) {
         floor.as_secs_f64() / r.took.as_secs_f64(),
         floor.as_secs_f64() / r.took.saturating_sub(r.paused).as_secs_f64(),
     )
+}
+
+/// The header of the table [`print_replica_row`] fills.
+fn print_replica_header() {
+    println!("| rows | pair | run | took | rows/s | vs one UPDATE | writes | writer p50 | writer p99 | writer p99, another table | standby lag p99 | standby lag max | pauses | vs one UPDATE, net of pauses | standby caught up after | took + catch-up, vs one UPDATE | table size after |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
 }
 
 fn print_replica_row(rows: u64, pair: usize, label: &str, r: &ReplicaRun, floor: &ReplicaRun) {
