@@ -69,6 +69,7 @@ runtime! {
     mod check_time;
     mod create;
     mod direction;
+    pub mod diff;
     mod error;
     mod estimate;
     mod event_log;

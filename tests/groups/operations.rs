@@ -6,6 +6,8 @@
 mod data;
 #[path = "../tests/deploy.rs"]
 mod deploy;
+#[path = "../tests/diff.rs"]
+mod diff;
 #[path = "../tests/ops_access.rs"]
 mod ops_access;
 #[path = "../tests/ops_functions.rs"]

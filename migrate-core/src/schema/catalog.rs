@@ -29,7 +29,7 @@ fn comment(object: &mut SchemaObject, what: &str, text: Option<&str>) {
     }
 }
 
-pub(super) fn describe(
+pub(crate) fn describe(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<SchemaDescription, Error> {

@@ -142,7 +142,7 @@ pub fn tables_with_rows(
     })
 }
 
-fn read_only<T>(
+pub(crate) fn read_only<T>(
     client: &mut Client,
     what: &str,
     f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, Error>,

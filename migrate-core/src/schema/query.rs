@@ -6,7 +6,7 @@ use postgres::{SimpleQueryMessage, Transaction};
 use crate::error::Error;
 use crate::history::MigrationsTable;
 
-pub(super) type Row = Vec<Option<String>>;
+pub(crate) type Row = Vec<Option<String>>;
 
 /// Suffixes of the engine's own tables next to the migrations table (backfill progress, failure marks, what
 /// `CREATE OR REPLACE` replaced, the journal of migrations in progress, background jobs and their batches):
@@ -15,7 +15,7 @@ const BOOKKEEPING_SUFFIXES: [&str; 7] = [
     "_backfill", "_failed", "_previous", "_journal", "_kept", "_jobs", "_batches",
 ];
 
-pub(super) fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Error> {
+pub(crate) fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Error> {
     let messages = tx.simple_query(sql).map_err(|error| Error::Database {
         context: format!("cannot describe the schema ({what})"),
         error,
@@ -33,19 +33,19 @@ pub(super) fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<V
         .collect())
 }
 
-pub(super) fn col(row: &Row, i: usize) -> &str {
+pub(crate) fn col(row: &Row, i: usize) -> &str {
     row.get(i).and_then(|v| v.as_deref()).unwrap_or("")
 }
 
-pub(super) fn opt(row: &Row, i: usize) -> Option<&str> {
+pub(crate) fn opt(row: &Row, i: usize) -> Option<&str> {
     row.get(i).and_then(|v| v.as_deref())
 }
 
-pub(super) fn flag(row: &Row, i: usize) -> bool {
+pub(crate) fn flag(row: &Row, i: usize) -> bool {
     col(row, i) == "t"
 }
 
-pub(super) fn literal(value: &str) -> String {
+pub(crate) fn literal(value: &str) -> String {
     format!("'{}'", value.replace('\'', "''"))
 }
 
@@ -58,7 +58,7 @@ pub(crate) fn user_schema(alias: &str) -> String {
 }
 
 /// Not an extension's member: the extension itself stands for everything it installed.
-pub(super) fn not_extension_member(catalog: &str, oid: &str) -> String {
+pub(crate) fn not_extension_member(catalog: &str, oid: &str) -> String {
     format!(
         "NOT EXISTS (SELECT 1 FROM pg_depend dep WHERE dep.classid = '{catalog}'::regclass \
          AND dep.objid = {oid} AND dep.deptype = 'e')"

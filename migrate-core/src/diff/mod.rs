@@ -1,0 +1,301 @@
+//! `migrate diff`: from the schema of one database to that of another, the migrations that make the change,
+//! written as Rust with the builder's typed operations.
+//!
+//! The generator reads both schemas from the catalog, compares them and writes the
+//! changes as migration files ([`Generated::files`]), split for a rolling deploy: renames (expand), the
+//! expand, indexes built `CONCURRENTLY`, `NOT NULL` through the check-constraint recipe, the rename
+//! contracts and the drops (contracts). It changes nothing in either database.
+//!
+//! Renames are never guessed: a column or table that disappears next to a similar new one is a
+//! [`Proposal`], and nothing is written until each is confirmed ([`Options::renames`]) or declined
+//! ([`Options::not_renamed`]). A table, column, sequence, schema or extension that disappears is dropped
+//! only with [`Options::allow_drop`]. What the generator does not write is listed in
+//! [`Generated::uncovered`], never left out silently.
+
+mod model;
+mod objects;
+mod plan;
+mod propose;
+mod read;
+mod rust;
+mod tables;
+mod uncovered;
+
+use std::fmt;
+
+use postgres::Client;
+
+pub use plan::{Proposal, Step};
+
+use crate::error::Error;
+use crate::history::MigrationsTable;
+
+/// A rename confirmed (or proposed): `public.users=accounts` for a table, `public.users.name=full_name`
+/// for a column. Names are as the catalog spells them, unquoted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rename {
+    Table {
+        table: (String, String),
+        to: String,
+    },
+    Column {
+        table: (String, String),
+        column: String,
+        to: String,
+    },
+}
+
+impl Rename {
+    /// Reads `schema.table=new` or `schema.table.column=new`. The error says what is expected.
+    pub fn parse(text: &str) -> Result<Rename, String> {
+        let (source, to) = text.split_once('=').ok_or_else(|| {
+            format!("`{text}`: expected schema.table=new_name or schema.table.column=new_name")
+        })?;
+        if to.is_empty() {
+            return Err(format!("`{text}`: the new name is empty"));
+        }
+        Ok(match Rename::parse_source(source)? {
+            (table, None) => Rename::Table {
+                table,
+                to: to.to_owned(),
+            },
+            (table, Some(column)) => Rename::Column {
+                table,
+                column,
+                to: to.to_owned(),
+            },
+        })
+    }
+
+    /// Reads `schema.table` or `schema.table.column` (what `--no-rename` takes).
+    pub fn parse_source(text: &str) -> Result<((String, String), Option<String>), String> {
+        let parts: Vec<&str> = text.split('.').collect();
+        match parts.as_slice() {
+            [schema, table] if !schema.is_empty() && !table.is_empty() => {
+                Ok(((schema.to_string(), table.to_string()), None))
+            }
+            [schema, table, column] if [schema, table, column].iter().all(|p| !p.is_empty()) => Ok((
+                (schema.to_string(), table.to_string()),
+                Some(column.to_string()),
+            )),
+            _ => Err(format!(
+                "`{text}`: expected schema.table or schema.table.column (schema-qualified, unquoted)"
+            )),
+        }
+    }
+
+    /// `public.users.name`: what disappears.
+    pub fn source(&self) -> String {
+        match self {
+            Rename::Table { table, .. } => format!("{}.{}", table.0, table.1),
+            Rename::Column { table, column, .. } => format!("{}.{}.{column}", table.0, table.1),
+        }
+    }
+
+    pub fn to(&self) -> &str {
+        match self {
+            Rename::Table { to, .. } | Rename::Column { to, .. } => to,
+        }
+    }
+}
+
+impl fmt::Display for Rename {
+    /// As `--rename` takes it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}={}", self.source(), self.to())
+    }
+}
+
+/// The decisions the generator cannot make alone.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Options {
+    /// Confirmed renames.
+    pub renames: Vec<Rename>,
+    /// Declined proposals, by what disappears (`public.users.name`): dropped (with `allow_drop`) or kept,
+    /// and the new object added.
+    pub not_renamed: Vec<String>,
+    /// Write drops of tables, columns, sequences, schemas and extensions that disappear.
+    pub allow_drop: bool,
+    /// The migrations table of both databases, left out with the engine's tables.
+    pub table: MigrationsTable,
+}
+
+impl Options {
+    pub fn new(table: MigrationsTable) -> Options {
+        Options {
+            table,
+            ..Options::default()
+        }
+    }
+
+    pub fn rename(mut self, rename: Rename) -> Options {
+        self.renames.push(rename);
+        self
+    }
+
+    pub fn not_renamed(mut self, source: impl Into<String>) -> Options {
+        self.not_renamed.push(source.into());
+        self
+    }
+
+    pub fn allow_drop(mut self, allow: bool) -> Options {
+        self.allow_drop = allow;
+        self
+    }
+}
+
+/// One migration file to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedFile {
+    pub step: Step,
+    /// The Rust source.
+    pub source: String,
+}
+
+/// What [`generate`] found.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Generated {
+    /// In the order they run; empty when the schemas are the same or a proposal is open.
+    pub files: Vec<GeneratedFile>,
+    /// Renames to confirm or decline first: while any is open, no file is generated.
+    pub proposals: Vec<Proposal>,
+    /// Objects of the current schema only, kept (no `allow_drop`).
+    pub kept: Vec<String>,
+    /// What is not written, one line each.
+    pub uncovered: Vec<String>,
+    /// What a reviewer must know about what is written.
+    pub warnings: Vec<String>,
+}
+
+/// The migrations that change the schema of `from` into that of `to`, named `<name><step suffix>` in the
+/// files' doc comments. Reads both catalogs (read-only); changes nothing.
+pub fn generate(
+    from: &mut Client,
+    to: &mut Client,
+    name: &str,
+    options: &Options,
+) -> Result<Generated, Error> {
+    let table = &options.table;
+    let (from_model, from_description) = crate::schema::read_only(from, "read the current schema", |tx| {
+        Ok((read::read(tx, table)?, crate::schema::catalog::describe(tx, table)?))
+    })?;
+    let (to_model, to_description) = crate::schema::read_only(to, "read the desired schema", |tx| {
+        Ok((read::read(tx, table)?, crate::schema::catalog::describe(tx, table)?))
+    })?;
+    let mut planned = plan::plan(&from_model, &to_model, options);
+    planned
+        .uncovered
+        .extend(uncovered::uncovered(&from_description, &to_description));
+    let files = if planned.proposals.is_empty() {
+        write_files(name, &planned.changes)
+    } else {
+        Vec::new()
+    };
+    Ok(Generated {
+        files,
+        proposals: planned.proposals,
+        kept: planned.kept,
+        uncovered: planned.uncovered,
+        warnings: planned.warnings,
+    })
+}
+
+fn write_files(name: &str, changes: &[plan::Change]) -> Vec<GeneratedFile> {
+    let mut steps: Vec<Step> = changes.iter().map(|c| c.step).collect();
+    steps.sort();
+    steps.dedup();
+    steps
+        .into_iter()
+        .map(|step| {
+            let mut changes: Vec<&plan::Change> = changes.iter().filter(|c| c.step == step).collect();
+            if step == Step::Drops {
+                // Stable: within one rank, the order the planner found them in.
+                changes.sort_by_key(|c| c.order);
+            }
+            GeneratedFile {
+                step,
+                source: write_file(name, step, &changes),
+            }
+        })
+        .collect()
+}
+
+/// What each step's doc comment says it is for.
+fn purpose(step: Step) -> &'static str {
+    match step {
+        Step::Renames => "Expand: renames, the old names kept working until the contract",
+        Step::Expand => "Expand: new objects and compatible changes",
+        Step::Indexes => "Indexes and unique keys of existing tables, built concurrently",
+        Step::NotNull => "NOT NULL through a validated check (fill the columns first)",
+        Step::RenameContracts => "Contract: the renames' old columns dropped, after the rollout",
+        Step::Drops => "Contract: drops, after the rollout",
+    }
+}
+
+fn write_file(name: &str, step: Step, changes: &[&plan::Change]) -> String {
+    let mut out = format!(
+        "//! {name}{}: {}.\n//!\n//! Generated by `migrate diff`; review it like any migration.\n//!\n",
+        step.suffix(),
+        purpose(step)
+    );
+    for change in changes {
+        out.push_str(&format!("//! - {}\n", change.summary));
+    }
+    for change in changes {
+        for (rule, reason) in &change.allow {
+            out.push_str(&format!("// lint: allow {rule} -- {reason}\n"));
+        }
+    }
+    out.push_str("use migrate_dsl::prelude::*;\n\npub fn up(pgm: &mut MigrationBuilder) {\n");
+    if step.contract() {
+        let reasons: Vec<&str> = changes.iter().map(|c| c.summary.as_str()).collect();
+        out.push_str(&format!(
+            "    pgm.contract({});\n",
+            rust::lit(&format!(
+                "after the rollout of the app version that no longer uses what this removes: {}",
+                reasons.join("; ")
+            ))
+        ));
+    }
+    for change in changes {
+        if let Some(comment) = &change.comment {
+            for line in comment.lines() {
+                out.push_str(&format!("    // {line}\n"));
+            }
+        }
+        for call in &change.up {
+            out.push_str(&indent(call));
+        }
+    }
+    out.push_str("}\n");
+    if !step.derived_down() {
+        out.push_str("\npub fn down(pgm: &mut MigrationBuilder) {\n");
+        for change in changes.iter().rev() {
+            for call in &change.down {
+                out.push_str(&indent(call));
+            }
+        }
+        out.push_str("}\n");
+    }
+    out
+}
+
+/// A call as a statement of the function body: indented, ended with `;`.
+fn indent(call: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in call.lines().enumerate() {
+        // Lines inside a raw string literal are kept as they are: they are the SQL.
+        if i == 0 {
+            out.push_str("    ");
+        }
+        out.push_str(line);
+        out.push('\n');
+    }
+    if out.ends_with('\n') {
+        out.pop();
+    }
+    out.push_str(";\n");
+    out
+}

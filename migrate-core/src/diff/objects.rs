@@ -1,0 +1,688 @@
+//! Everything but tables: schemas, extensions, types, domains, sequences and functions before the tables
+//! (columns and defaults use them), views, SQL functions and sequence owners after them.
+
+use std::collections::BTreeSet;
+
+use super::model::{Domain, Function, Model, QName, Sequence, View};
+use super::plan::{Change, Planner, Step};
+use super::rust::{self, lit, name, shown};
+use super::tables::{serial_type, sql_ident, sql_literal, sql_name};
+
+pub(crate) fn before_tables(p: &mut Planner<'_>) {
+    schemas(p);
+    extensions(p);
+    enums(p);
+    composites(p);
+    domains(p);
+    sequences(p);
+    drop_views_over_changed_columns(p);
+    functions(p, false);
+}
+
+pub(crate) fn after_tables(p: &mut Planner<'_>) {
+    sequence_owners(p);
+    functions(p, true);
+    views(p);
+}
+
+fn schemas(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    for (schema, desired) in &to.schemas {
+        match from.schemas.get(schema) {
+            None => {
+                let mut call = format!("pgm.create_schema({})", lit(schema));
+                if let Some(comment) = &desired.comment {
+                    call.push_str(&format!(".comment({})", lit(comment)));
+                }
+                p.push(
+                    Change::new(Step::Expand, format!("add schema {schema}"))
+                        .up(call)
+                        .down(format!("pgm.drop_schema({})", lit(schema))),
+                );
+            }
+            Some(current) if current.comment != desired.comment => {
+                let set = |c: Option<&str>| {
+                    format!("pgm.sql({})", lit(&format!("COMMENT ON SCHEMA {} IS {}", sql_ident(schema), sql_literal(c))))
+                };
+                p.push(
+                    Change::new(Step::Expand, format!("comment on schema {schema}"))
+                        .comment("No operation sets the comment of an existing schema: written as SQL.")
+                        .up(set(desired.comment.as_deref()))
+                        .down(set(current.comment.as_deref())),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+    for (schema, current) in &from.schemas {
+        if !to.schemas.contains_key(schema) && p.may_drop(&format!("schema {schema}")) {
+            let mut create = format!("pgm.create_schema({})", lit(schema));
+            if let Some(comment) = &current.comment {
+                create.push_str(&format!(".comment({})", lit(comment)));
+            }
+            p.push(
+                Change::new(Step::Drops, format!("drop schema {schema}"))
+                    .order(10)
+                    .up(format!("pgm.drop_schema({})", lit(schema)))
+                    .down(create),
+            );
+        }
+    }
+}
+
+fn extensions(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    let create = |extension: &str, schema: &str| {
+        let mut call = format!("pgm.create_extension([{}])", lit(extension));
+        if schema != "public" {
+            call.push_str(&format!(".schema({})", lit(schema)));
+        }
+        call
+    };
+    for (extension, schema) in &to.extensions {
+        match from.extensions.get(extension) {
+            None => p.push(
+                Change::new(Step::Expand, format!("add extension {extension}"))
+                    .up(create(extension, schema))
+                    .down(format!("pgm.drop_extension([{}])", lit(extension))),
+            ),
+            Some(current) if current != schema => {
+                p.uncovered(format!("extension {extension}: moves from schema {current} to {schema}"))
+            }
+            Some(_) => {}
+        }
+    }
+    for (extension, schema) in &from.extensions {
+        if !to.extensions.contains_key(extension) && p.may_drop(&format!("extension {extension}")) {
+            p.push(
+                Change::new(Step::Drops, format!("drop extension {extension}"))
+                    .order(9)
+                    .up(format!("pgm.drop_extension([{}])", lit(extension)))
+                    .down(create(extension, schema)),
+            );
+        }
+    }
+}
+
+fn create_enum(q: &QName, labels: &[String]) -> String {
+    format!("pgm.create_type({}, TypeDefinition::enumeration({}))", name(q), rust::list(labels))
+}
+
+fn enums(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    for (q, labels) in &to.enums {
+        let Some(current) = from.enums.get(q) else {
+            p.push(
+                Change::new(Step::Expand, format!("add enum {}", shown(q)))
+                    .up(create_enum(q, labels))
+                    .down(format!("pgm.drop_type({})", name(q))),
+            );
+            continue;
+        };
+        if current == labels {
+            continue;
+        }
+        // Labels only added, the existing ones in their order: `ADD VALUE` each, placed before the label
+        // that follows it (or at the end).
+        let kept: Vec<&String> = labels.iter().filter(|l| current.contains(l)).collect();
+        if kept.len() != current.len() || kept.iter().zip(current).any(|(a, b)| *a != b) {
+            p.uncovered(format!(
+                "enum {}: labels removed or reordered ({} to {}); PostgreSQL only adds labels",
+                shown(q),
+                current.join(", "),
+                labels.join(", ")
+            ));
+            continue;
+        }
+        let mut change = Change::new(Step::Expand, format!("enum {}: add {}", shown(q), labels.iter().filter(|l| !current.contains(l)).cloned().collect::<Vec<_>>().join(", ")));
+        for (i, label) in labels.iter().enumerate() {
+            if current.contains(label) {
+                continue;
+            }
+            let mut call = format!("pgm.add_type_value({}, {})", name(q), lit(label));
+            if let Some(next) = labels[i + 1..].iter().find(|l| current.contains(l)) {
+                call.push_str(&format!(".before({})", lit(next)));
+            }
+            change = change.up(call);
+        }
+        // PostgreSQL cannot remove a label: the down makes the type again with the old labels and moves
+        // the columns of that type over to it.
+        change.down = recreate_enum(from, q, current);
+        p.push(change);
+    }
+    for (q, labels) in &from.enums {
+        if !to.enums.contains_key(q) {
+            p.push(
+                Change::new(Step::Drops, format!("drop enum {}", shown(q)))
+                    .order(8)
+                    .up(format!("pgm.drop_type({})", name(q)))
+                    .down(create_enum(q, labels)),
+            );
+        }
+    }
+}
+
+/// The calls that make enum `q` again with `labels` and move every column of type `q` (as `model` has
+/// them) over to it, their defaults put back. Listed in the order they run.
+fn recreate_enum(model: &Model, q: &QName, labels: &[String]) -> Vec<String> {
+    let type_name = format!("{}.{}", sql_ident(&q.0), sql_ident(&q.1));
+    let shown_type = format!("{}.{}", q.0, q.1);
+    let old = format!("{}_before_diff", q.1);
+    let mut calls = vec![
+        format!("pgm.rename_type({}, {})", name(q), lit(&old)),
+        create_enum(q, labels),
+    ];
+    for (table_name, table) in &model.tables {
+        for column in &table.columns {
+            if column.data_type != shown_type && column.data_type != type_name {
+                continue;
+            }
+            let alter = format!("pgm.alter_column({}, {})", name(table_name), lit(&column.name));
+            if column.default.is_some() {
+                calls.push(format!("{alter}.drop_default()"));
+            }
+            calls.push(format!(
+                "{alter}.set_type({}).using({})",
+                lit(&column.data_type),
+                lit(&format!("{}::text::{}", sql_ident(&column.name), column.data_type))
+            ));
+            if let Some(default) = &column.default {
+                calls.push(format!("{alter}.set_default(expr({}))", lit(default)));
+            }
+        }
+    }
+    calls.push(format!("pgm.drop_type({})", name(&(q.0.clone(), old))));
+    // Downs are written in reverse order of the changes, each change's calls as listed.
+    calls
+}
+
+fn create_composite(q: &QName, attributes: &[(String, String)]) -> String {
+    let pairs: Vec<String> = attributes
+        .iter()
+        .map(|(a, t)| format!("({}, {})", lit(a), lit(t)))
+        .collect();
+    format!("pgm.create_type({}, TypeDefinition::composite([{}]))", name(q), pairs.join(", "))
+}
+
+fn composites(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    for (q, attributes) in &to.composites {
+        match from.composites.get(q) {
+            None => p.push(
+                Change::new(Step::Expand, format!("add type {}", shown(q)))
+                    .up(create_composite(q, attributes))
+                    .down(format!("pgm.drop_type({})", name(q))),
+            ),
+            Some(current) if current == attributes => {}
+            Some(current) if attributes.starts_with(current) => {
+                for (attribute, data_type) in &attributes[current.len()..] {
+                    p.push(
+                        Change::new(Step::Expand, format!("type {}: add attribute {attribute}", shown(q)))
+                            .up(format!("pgm.add_type_attribute({}, {}, {})", name(q), lit(attribute), lit(data_type)))
+                            .down(format!("pgm.drop_type_attribute({}, {})", name(q), lit(attribute))),
+                    );
+                }
+            }
+            Some(_) => p.uncovered(format!("type {}: attributes changed other than added at the end", shown(q))),
+        }
+    }
+    for (q, attributes) in &from.composites {
+        if !to.composites.contains_key(q) {
+            p.push(
+                Change::new(Step::Drops, format!("drop type {}", shown(q)))
+                    .order(8)
+                    .up(format!("pgm.drop_type({})", name(q)))
+                    .down(create_composite(q, attributes)),
+            );
+        }
+    }
+}
+
+fn create_domain(q: &QName, d: &Domain) -> Vec<String> {
+    let mut call = format!("pgm.create_domain({}, {})", name(q), lit(&d.base));
+    if d.not_null {
+        call.push_str(".not_null()");
+    }
+    if let Some(default) = &d.default {
+        call.push_str(&format!(".default(expr({}))", lit(default)));
+    }
+    if let Some(comment) = &d.comment {
+        call.push_str(&format!(".comment({})", lit(comment)));
+    }
+    let mut calls = vec![call];
+    for (i, (check_name, expression)) in d.checks.iter().enumerate() {
+        let expression = expression.trim_start_matches("CHECK ");
+        let check = format!(".check({}).constraint_name({})", lit(strip(expression)), lit(check_name));
+        if i == 0 {
+            calls[0].push_str(&check);
+        } else {
+            calls.push(format!(
+                "pgm.alter_domain({}).add_check({}).constraint_name({})",
+                name(q),
+                lit(strip(expression)),
+                lit(check_name)
+            ));
+        }
+    }
+    calls
+}
+
+fn strip(expression: &str) -> &str {
+    expression
+        .strip_prefix('(')
+        .and_then(|e| e.strip_suffix(')'))
+        .filter(|inner| !inner.contains(')') || inner.find('(') < inner.find(')'))
+        .unwrap_or(expression)
+}
+
+fn domains(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    for (q, domain) in &to.domains {
+        match from.domains.get(q) {
+            None => {
+                let mut change = Change::new(Step::Expand, format!("add domain {}", shown(q)));
+                for call in create_domain(q, domain) {
+                    change = change.up(call);
+                }
+                p.push(change.down(format!("pgm.drop_domain({})", name(q))));
+            }
+            Some(current) if current == domain => {}
+            Some(_) => p.uncovered(format!("domain {}: its definition changes", shown(q))),
+        }
+    }
+    for (q, domain) in &from.domains {
+        if !to.domains.contains_key(q) {
+            let mut change = Change::new(Step::Drops, format!("drop domain {}", shown(q)))
+                .order(8)
+                .up(format!("pgm.drop_domain({})", name(q)));
+            change.down = create_domain(q, domain);
+            p.push(change);
+        }
+    }
+}
+
+/// A sequence the desired schema has that a new table's serial column makes.
+fn made_by_serial(model: &Model, other: &Model, q: &QName, s: &Sequence) -> bool {
+    let Some((table, column)) = &s.owned_by else {
+        return false;
+    };
+    let new_table = !other.tables.contains_key(table);
+    new_table
+        && model
+            .tables
+            .get(table)
+            .and_then(|t| t.column(column))
+            .is_some_and(|c| serial_type(model, table, c).is_some() && q.1 == format!("{}_{}_seq", table.1, c.name))
+}
+
+fn create_sequence(q: &QName, s: &Sequence) -> String {
+    let mut call = format!("pgm.create_sequence({})", name(q));
+    let defaults = rust::sequence_defaults(&s.data_type, s.increment);
+    if s.data_type != "bigint" {
+        call.push_str(&format!(".data_type({})", lit(&s.data_type)));
+    }
+    if s.increment != 1 {
+        call.push_str(&format!(".increment({})", s.increment));
+    }
+    if s.min != defaults.min {
+        call.push_str(&format!(".minvalue({})", s.min));
+    }
+    if s.max != defaults.max {
+        call.push_str(&format!(".maxvalue({})", s.max));
+    }
+    if s.start != defaults.start && !(s.start == s.min && s.increment > 0) {
+        call.push_str(&format!(".start({})", s.start));
+    }
+    if s.cache != 1 {
+        call.push_str(&format!(".cache({})", s.cache));
+    }
+    if s.cycle {
+        call.push_str(".cycle()");
+    }
+    if let Some(comment) = &s.comment {
+        call.push_str(&format!(".comment({})", lit(comment)));
+    }
+    call
+}
+
+fn sequences(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    for (q, sequence) in &to.sequences {
+        match from.sequences.get(q) {
+            None if made_by_serial(to, from, q, sequence) => {}
+            None => p.push(
+                Change::new(Step::Expand, format!("add sequence {}", shown(q)))
+                    .up(create_sequence(q, sequence))
+                    .down(format!("pgm.drop_sequence({})", name(q))),
+            ),
+            Some(current) => {
+                let settings = |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min, s.max, s.cache, s.cycle);
+                if settings(current) != settings(sequence) {
+                    let alter = |s: &Sequence| {
+                        let mut call = format!(
+                            "pgm.alter_sequence({}).data_type({}).increment({}).minvalue({}).maxvalue({}).start({}).cache({})",
+                            name(q),
+                            lit(&s.data_type),
+                            s.increment,
+                            s.min,
+                            s.max,
+                            s.start,
+                            s.cache
+                        );
+                        call.push_str(if s.cycle { ".cycle()" } else { ".no_cycle()" });
+                        call
+                    };
+                    p.push(
+                        Change::new(Step::Expand, format!("sequence {}: settings", shown(q)))
+                            .up(alter(sequence))
+                            .down(alter(current)),
+                    );
+                }
+                if current.comment != sequence.comment {
+                    p.uncovered(format!("sequence {}: its comment", shown(q)));
+                }
+            }
+        }
+    }
+    for (q, sequence) in &from.sequences {
+        if to.sequences.contains_key(q) || made_by_serial(from, to, q, sequence) {
+            continue;
+        }
+        // A sequence its dropped column or table owns goes with them.
+        if let Some((table, column)) = &sequence.owned_by {
+            if to.tables.get(table).is_none_or(|t| t.column(column).is_none()) {
+                continue;
+            }
+        }
+        if p.may_drop(&format!("sequence {}", shown(q))) {
+            p.push(
+                Change::new(Step::Drops, format!("drop sequence {}", shown(q)))
+                    .order(6)
+                    .up(format!("pgm.drop_sequence({})", name(q)))
+                    .down(create_sequence(q, sequence)),
+            );
+        }
+    }
+}
+
+/// `OWNED BY` of new sequences, once their tables exist.
+fn sequence_owners(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    for (q, sequence) in &to.sequences {
+        if from.sequences.contains_key(q) || made_by_serial(to, from, q, sequence) {
+            continue;
+        }
+        if let Some((table, column)) = &sequence.owned_by {
+            p.push(
+                Change::new(Step::Expand, format!("sequence {} owned by {}.{column}", shown(q), shown(table)))
+                    .up(format!("pgm.alter_sequence({}).owned_by({}, {})", name(q), name(table), lit(column)))
+                    .down(format!("pgm.alter_sequence({}).owned_by_none()", name(q))),
+            );
+        }
+    }
+}
+
+fn create_function(q: &QName, f: &Function, replace: bool) -> String {
+    if f.procedure || (f.language == "sql" && f.body.trim().is_empty()) {
+        let definition = if replace {
+            f.definition.clone()
+        } else {
+            f.definition.replacen("CREATE OR REPLACE", "CREATE", 1)
+        };
+        return format!("pgm.sql({})", lit(definition.trim_end()));
+    }
+    let mut call = format!(
+        "pgm.create_function(\n        {},\n        {},\n        {},\n    )",
+        name(q),
+        rust::params(&f.params),
+        lit(&f.body)
+    );
+    if let Some(result) = &f.result {
+        call.push_str(&format!("\n    .returns({})", lit(result)));
+    }
+    if f.language != "plpgsql" {
+        call.push_str(&format!("\n    .language({})", lit(&f.language)));
+    }
+    match f.volatility {
+        'i' => call.push_str("\n    .immutable()"),
+        's' => call.push_str("\n    .stable()"),
+        _ => {}
+    }
+    if f.strict {
+        call.push_str("\n    .strict()");
+    }
+    if f.security_definer {
+        call.push_str("\n    .security_definer()");
+    }
+    match f.parallel {
+        's' => call.push_str("\n    .parallel_safe()"),
+        'r' => call.push_str("\n    .parallel_restricted()"),
+        _ => {}
+    }
+    for (parameter, value) in &f.config {
+        call.push_str(&format!("\n    .set({}, {})", lit(parameter), lit(value)));
+    }
+    if let Some(comment) = &f.comment {
+        call.push_str(&format!("\n    .comment({})", lit(comment)));
+    }
+    if replace {
+        call.push_str("\n    .or_replace()");
+    }
+    call
+}
+
+fn drop_function(q: &QName, f: &Function) -> String {
+    if f.procedure {
+        let types: Vec<String> = f
+            .params
+            .iter()
+            .filter(|p| p.mode != 'o')
+            .map(|p| p.data_type.clone())
+            .collect();
+        return format!("pgm.sql({})", lit(&format!("DROP PROCEDURE {}({})", sql_name(q), types.join(", "))));
+    }
+    format!("pgm.drop_function({}, {})", name(q), rust::param_types(&f.params))
+}
+
+/// Functions: those in `sql` (checked against the tables when created) after the tables, the others
+/// before them (defaults, checks and triggers call them).
+fn functions(p: &mut Planner<'_>, sql_language: bool) {
+    let (from, to) = (p.from, p.to);
+    for ((q, arguments), function) in &to.functions {
+        if (function.language == "sql") != sql_language {
+            continue;
+        }
+        let what = format!("{} {}({arguments})", if function.procedure { "procedure" } else { "function" }, shown(q));
+        let written_as_sql = function.procedure || (function.language == "sql" && function.body.trim().is_empty());
+        let note = |change: Change| {
+            if written_as_sql {
+                change.comment("No operation creates a procedure or a function with a SQL-standard body: written as its definition.")
+            } else {
+                change
+            }
+        };
+        match from.functions.get(&(q.clone(), arguments.clone())) {
+            None => p.push(note(
+                Change::new(Step::Expand, format!("add {what}"))
+                    .up(create_function(q, function, false))
+                    .down(drop_function(q, function)),
+            )),
+            Some(current) if current.definition == function.definition && current.comment == function.comment => {}
+            Some(current) if current.result == function.result && current.procedure == function.procedure => p.push(note(
+                Change::new(Step::Expand, format!("replace {what} (the old definition kept for down)"))
+                    .up(create_function(q, function, true))
+                    .down(create_function(q, current, true)),
+            )),
+            Some(current) => {
+                p.push(
+                    Change::new(Step::Expand, format!("drop {what} (its result type changes)"))
+                        .up(drop_function(q, current))
+                        .down(create_function(q, current, false)),
+                );
+                p.push(note(
+                    Change::new(Step::Expand, format!("add {what}"))
+                        .up(create_function(q, function, false))
+                        .down(drop_function(q, function)),
+                ));
+            }
+        }
+    }
+    if sql_language {
+        return;
+    }
+    for ((q, arguments), function) in &from.functions {
+        if !to.functions.contains_key(&(q.clone(), arguments.clone())) {
+            p.push(
+                Change::new(Step::Drops, format!("drop function {}({arguments})", shown(q)))
+                    .order(7)
+                    .up(drop_function(q, function))
+                    .down(create_function(q, function, false)),
+            );
+        }
+    }
+}
+
+fn create_view(q: &QName, v: &View) -> String {
+    let mut call = if v.materialized {
+        format!("pgm.create_materialized_view({}, {})", name(q), lit(&v.definition))
+    } else {
+        format!("pgm.create_view({}, {})", name(q), lit(&v.definition))
+    };
+    for (option, value) in &v.options {
+        call.push_str(&format!("\n    .option({}, {})", lit(option), lit(value)));
+    }
+    if let Some(comment) = &v.comment {
+        call.push_str(&format!("\n    .comment({})", lit(comment)));
+    }
+    call
+}
+
+fn drop_view(q: &QName, v: &View) -> String {
+    if v.materialized {
+        format!("pgm.drop_materialized_view({})", name(q))
+    } else {
+        format!("pgm.drop_view({})", name(q))
+    }
+}
+
+/// Views of both schemas that read a table whose column changes type or is dropped: PostgreSQL refuses
+/// those changes under a view, so the view is dropped before them and made again after.
+fn views_over_changed_columns(from: &Model, to: &Model) -> BTreeSet<QName> {
+    let changed: BTreeSet<&QName> = from
+        .tables
+        .iter()
+        .filter(|(q, table)| {
+            to.tables.get(*q).is_some_and(|desired| {
+                table.columns.iter().any(|c| {
+                    desired
+                        .column(&c.name)
+                        .is_none_or(|d| d.data_type != c.data_type)
+                })
+            })
+        })
+        .map(|(q, _)| q)
+        .collect();
+    let mut views: BTreeSet<QName> = BTreeSet::new();
+    loop {
+        let before = views.len();
+        for (q, view) in &from.views {
+            if to.views.contains_key(q)
+                && view
+                    .depends_on
+                    .iter()
+                    .any(|d| changed.contains(d) || views.contains(d))
+            {
+                views.insert(q.clone());
+            }
+        }
+        if views.len() == before {
+            return views;
+        }
+    }
+}
+
+fn drop_views_over_changed_columns(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    let views = views_over_changed_columns(from, to);
+    for q in order(from, views.iter().collect()).into_iter().rev() {
+        let view = &from.views[q];
+        p.push(
+            Change::new(Step::Expand, format!("drop view {} (made again after the column changes)", shown(q)))
+                .up(drop_view(q, view))
+                .down(create_view(q, view)),
+        );
+    }
+}
+
+/// `views` in an order that creates each after the views it reads.
+fn order<'m>(model: &'m Model, views: Vec<&'m QName>) -> Vec<&'m QName> {
+    let mut pending = views;
+    let mut ordered = Vec::new();
+    while !pending.is_empty() {
+        let waiting = pending.clone();
+        let (ready, rest): (Vec<&QName>, Vec<&QName>) = pending
+            .into_iter()
+            .partition(|q| model.views[*q].depends_on.iter().all(|d| !waiting.contains(&d)));
+        if ready.is_empty() {
+            // Views cannot read each other in a cycle; keep the rest in name order rather than loop.
+            ordered.extend(rest);
+            break;
+        }
+        ordered.extend(ready);
+        pending = rest;
+    }
+    ordered
+}
+
+fn views(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    let recreated = views_over_changed_columns(from, to);
+    let mut created: Vec<&QName> = Vec::new();
+    for (q, view) in &to.views {
+        match from.views.get(q) {
+            _ if recreated.contains(q) => created.push(q),
+            None => created.push(q),
+            Some(current) if current == view => {}
+            Some(current) => {
+                let same_columns = current.columns == view.columns;
+                if !view.materialized && !current.materialized && view.columns.starts_with(&current.columns) {
+                    let replace = |v: &View| format!("{}\n    .or_replace()", create_view(q, v));
+                    let down = if same_columns {
+                        vec![replace(current)]
+                    } else {
+                        vec![drop_view(q, view), create_view(q, current)]
+                    };
+                    let mut change = Change::new(Step::Expand, format!("replace view {} (the old definition kept for down)", shown(q)))
+                        .up(replace(view));
+                    change.down = down;
+                    p.push(change);
+                } else {
+                    p.push(
+                        Change::new(Step::Expand, format!("drop view {} (its columns change)", shown(q)))
+                            .up(drop_view(q, current))
+                            .down(create_view(q, current)),
+                    );
+                    created.push(q);
+                }
+            }
+        }
+    }
+    for q in order(to, created) {
+        let view = &to.views[q];
+        p.push(
+            Change::new(Step::Expand, format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q)))
+                .up(create_view(q, view))
+                .down(drop_view(q, view)),
+        );
+    }
+    let dropped: Vec<&QName> = from.views.keys().filter(|q| !to.views.contains_key(*q)).collect();
+    for q in order(from, dropped).into_iter().rev() {
+        let view = &from.views[q];
+        p.push(
+            Change::new(Step::Drops, format!("drop view {}", shown(q)))
+                .order(0)
+                .up(drop_view(q, view))
+                .down(create_view(q, view)),
+        );
+    }
+}

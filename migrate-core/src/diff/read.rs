@@ -1,0 +1,632 @@
+//! The catalog queries behind the generator's [`Model`]: one query per kind of object, run in the read-only
+//! transaction of [`crate::schema::read_only`] (empty `search_path`, fixed formats), on PostgreSQL 13 to 18.
+//!
+//! What a partition inherits from its parent (constraints, indexes, triggers made by the parent's) is left
+//! out: PostgreSQL makes it when the partition is created.
+
+use std::collections::BTreeMap;
+
+use postgres::Transaction;
+
+use super::model::*;
+use crate::error::Error;
+use crate::history::MigrationsTable;
+use crate::schema::query::{
+    bookkeeping_filter, col, flag, not_extension_member, opt, query, user_schema, Row,
+};
+
+/// Lists travel as one text column, elements separated by this character (no name holds it).
+const SEP: &str = "chr(1)";
+
+fn list(row: &Row, i: usize) -> Vec<String> {
+    match opt(row, i) {
+        None | Some("") => Vec::new(),
+        Some(text) => text.split('\u{1}').map(str::to_owned).collect(),
+    }
+}
+
+fn qname(row: &Row, i: usize) -> QName {
+    (col(row, i).to_owned(), col(row, i + 1).to_owned())
+}
+
+/// A `schema<SEP>name` column as a name.
+fn pair(row: &Row, i: usize) -> Option<QName> {
+    let parts = list(row, i);
+    match parts.as_slice() {
+        [schema, name] => Some((schema.clone(), name.clone())),
+        _ => None,
+    }
+}
+
+fn owned(row: &Row, i: usize) -> Option<String> {
+    opt(row, i).map(str::to_owned)
+}
+
+fn number(row: &Row, i: usize) -> i64 {
+    col(row, i).parse().unwrap_or_default()
+}
+
+fn letter(row: &Row, i: usize) -> char {
+    col(row, i).chars().next().unwrap_or(' ')
+}
+
+pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
+    let mut model = Model::default();
+    let relations = format!(
+        "{} AND {} AND {}",
+        user_schema("n"),
+        bookkeeping_filter(table, "n.nspname", "c.relname"),
+        not_extension_member("pg_class", "c.oid")
+    );
+    schemas(tx, &mut model)?;
+    extensions(tx, &mut model)?;
+    types(tx, &mut model)?;
+    let owners = sequences(tx, &relations, &mut model)?;
+    let tables = tables(tx, &relations, &mut model)?;
+    columns(tx, &relations, &tables, &owners, &mut model)?;
+    constraints(tx, &relations, &tables, &mut model)?;
+    indexes(tx, &relations, &tables, &mut model)?;
+    triggers(tx, &relations, &tables, &mut model)?;
+    policies(tx, &relations, &tables, &mut model)?;
+    views(tx, &relations, &mut model)?;
+    functions(tx, &mut model)?;
+    Ok(model)
+}
+
+fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT n.nspname, CASE WHEN n.oid >= 16384 OR d.description <> 'standard public schema' \
+           THEN d.description END \
+         FROM pg_namespace n LEFT JOIN pg_description d ON d.objoid = n.oid \
+           AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0 \
+         WHERE {} AND {}",
+        user_schema("n"),
+        not_extension_member("pg_namespace", "n.oid")
+    );
+    for row in query(tx, "schemas", &sql)? {
+        model.schemas.insert(
+            col(&row, 0).to_owned(),
+            Schema {
+                comment: owned(&row, 1),
+            },
+        );
+    }
+    Ok(())
+}
+
+fn extensions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
+    let sql = "SELECT e.extname, n.nspname FROM pg_extension e \
+               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384";
+    for row in query(tx, "extensions", sql)? {
+        model
+            .extensions
+            .insert(col(&row, 0).to_owned(), col(&row, 1).to_owned());
+    }
+    Ok(())
+}
+
+fn types(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
+    let filter = format!(
+        "{} AND {}",
+        user_schema("n"),
+        not_extension_member("pg_type", "t.oid")
+    );
+    let sql = format!(
+        "SELECT n.nspname, t.typname, \
+           array_to_string(ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid \
+             ORDER BY e.enumsortorder), {SEP}) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND {filter}"
+    );
+    for row in query(tx, "enums", &sql)? {
+        model.enums.insert(qname(&row, 0), list(&row, 2));
+    }
+    let sql = format!(
+        "SELECT n.nspname, t.typname, \
+           array_to_string(ARRAY(SELECT a.attname || {SEP} || format_type(a.atttypid, a.atttypmod) \
+             FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped \
+             ORDER BY a.attnum), {SEP}) \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c' WHERE t.typtype = 'c' AND {filter}"
+    );
+    for row in query(tx, "composite types", &sql)? {
+        let parts = list(&row, 2);
+        let attributes = parts
+            .chunks(2)
+            .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+            .collect();
+        model.composites.insert(qname(&row, 0), attributes);
+    }
+    let sql = format!(
+        "SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
+           array_to_string(ARRAY(SELECT con.conname || {SEP} || pg_get_expr(con.conbin, 0) \
+             FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname), {SEP}), \
+           obj_description(t.oid, 'pg_type') \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'd' AND {filter}"
+    );
+    for row in query(tx, "domains", &sql)? {
+        let parts = list(&row, 5);
+        model.domains.insert(
+            qname(&row, 0),
+            Domain {
+                base: col(&row, 2).to_owned(),
+                not_null: flag(&row, 3),
+                default: owned(&row, 4),
+                checks: parts
+                    .chunks(2)
+                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+                    .collect(),
+                comment: owned(&row, 6),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Standalone sequences into the model; every sequence a column owns (serial or identity) by its owner,
+/// `(table oid, column number)`, with its kind of ownership (`a` serial, `i` identity).
+type Owners = BTreeMap<(String, String), (char, QName, Sequence)>;
+
+fn sequences(
+    tx: &mut Transaction<'_>,
+    relations: &str,
+    model: &mut Model,
+) -> Result<Owners, Error> {
+    let sql = format!(
+        "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, \
+           s.seqmax, s.seqcache, s.seqcycle, d.deptype, d.refobjid, d.refobjsubid, tn.nspname, tc.relname, \
+           a.attname, obj_description(c.oid, 'pg_class') \
+         FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+           AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
+         LEFT JOIN pg_class tc ON tc.oid = d.refobjid LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
+         LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+         WHERE {relations}"
+    );
+    let mut owners = Owners::new();
+    for row in query(tx, "sequences", &sql)? {
+        let owner = opt(&row, 9).map(|_| ((col(&row, 12).to_owned(), col(&row, 13).to_owned()), col(&row, 14).to_owned()));
+        let sequence = Sequence {
+            data_type: col(&row, 2).to_owned(),
+            start: number(&row, 3),
+            increment: number(&row, 4),
+            min: number(&row, 5),
+            max: number(&row, 6),
+            cache: number(&row, 7),
+            cycle: flag(&row, 8),
+            owned_by: owner,
+            comment: owned(&row, 15),
+        };
+        match opt(&row, 9) {
+            Some(kind) => {
+                owners.insert(
+                    (col(&row, 10).to_owned(), col(&row, 11).to_owned()),
+                    (kind.chars().next().unwrap_or('a'), qname(&row, 0), sequence),
+                );
+            }
+            None => {
+                model.sequences.insert(qname(&row, 0), sequence);
+            }
+        }
+    }
+    Ok(owners)
+}
+
+/// Table names by oid.
+type Tables = BTreeMap<String, QName>;
+
+fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Result<Tables, Error> {
+    let sql = format!(
+        "SELECT c.oid, n.nspname, c.relname, c.relpersistence = 'u', \
+           CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END, \
+           pn.nspname, pc.relname, CASE WHEN c.relispartition THEN pg_get_expr(c.relpartbound, c.oid) END, \
+           c.relrowsecurity, c.relforcerowsecurity, obj_description(c.oid, 'pg_class'), \
+           array_to_string(ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END \
+             || {SEP} || a.privilege_type FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner \
+             ORDER BY 1), {SEP}) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid \
+         LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {relations}"
+    );
+    let mut tables = Tables::new();
+    for row in query(tx, "tables", &sql)? {
+        let name = qname(&row, 1);
+        let grants = list(&row, 11);
+        tables.insert(col(&row, 0).to_owned(), name.clone());
+        model.tables.insert(
+            name,
+            Table {
+                unlogged: flag(&row, 3),
+                partition_key: owned(&row, 4),
+                partition_of: opt(&row, 7).map(|bound| (qname(&row, 5), bound.to_owned())),
+                columns: Vec::new(),
+                constraints: BTreeMap::new(),
+                indexes: BTreeMap::new(),
+                triggers: BTreeMap::new(),
+                policies: BTreeMap::new(),
+                row_security: flag(&row, 8),
+                force_row_security: flag(&row, 9),
+                grants: grants
+                    .chunks(2)
+                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+                    .collect(),
+                comment: owned(&row, 10),
+            },
+        );
+    }
+    Ok(tables)
+}
+
+fn table_of<'m>(model: &'m mut Model, tables: &Tables, oid: &str) -> Option<&'m mut Table> {
+    tables.get(oid).and_then(|name| model.tables.get_mut(name))
+}
+
+fn columns(
+    tx: &mut Transaction<'_>,
+    relations: &str,
+    tables: &Tables,
+    owners: &Owners,
+    model: &mut Model,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT a.attrelid, a.attnum, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
+           CASE WHEN a.attgenerated = '' THEN pg_get_expr(d.adbin, d.adrelid) END, a.attidentity, \
+           CASE WHEN a.attgenerated <> '' THEN pg_get_expr(d.adbin, d.adrelid) END, \
+           CASE WHEN a.attcollation <> t.typcollation THEN \
+             (SELECT cn.nspname || {SEP} || co.collname FROM pg_collation co \
+              JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END, \
+           col_description(a.attrelid, a.attnum) \
+         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_type t ON t.oid = a.atttypid \
+         LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {relations} \
+         ORDER BY a.attrelid, a.attnum"
+    );
+    for row in query(tx, "columns", &sql)? {
+        let identity = match letter(&row, 6) {
+            kind @ ('a' | 'd') => owners
+                .get(&(col(&row, 0).to_owned(), col(&row, 1).to_owned()))
+                .map(|(_, _, sequence)| (kind, sequence.clone())),
+            _ => None,
+        };
+        // A serial column's sequence is the model's too, with its owner: `create_sequence(..).owned_by`
+        // makes it when the column's type is not written as `serial`.
+        if identity.is_none() {
+            if let Some(('a', name, sequence)) =
+                owners.get(&(col(&row, 0).to_owned(), col(&row, 1).to_owned()))
+            {
+                model.sequences.insert(name.clone(), sequence.clone());
+            }
+        }
+        let column = Column {
+            name: col(&row, 2).to_owned(),
+            data_type: col(&row, 3).to_owned(),
+            not_null: flag(&row, 4),
+            default: owned(&row, 5),
+            identity,
+            generated: owned(&row, 7),
+            collation: pair(&row, 8),
+            comment: owned(&row, 9),
+        };
+        if let Some(table) = table_of(model, tables, col(&row, 0)) {
+            table.columns.push(column);
+        }
+    }
+    Ok(())
+}
+
+/// Column names of `attrelid` at the positions of int2 array `keys`, in order, as a list.
+fn names_of(attrelid: &str, keys: &str) -> String {
+    format!(
+        "array_to_string(ARRAY(SELECT a.attname FROM unnest({keys}) WITH ORDINALITY k(num, pos) \
+         JOIN pg_attribute a ON a.attrelid = {attrelid} AND a.attnum = k.num ORDER BY k.pos), {SEP})"
+    )
+}
+
+fn constraints(
+    tx: &mut Transaction<'_>,
+    relations: &str,
+    tables: &Tables,
+    model: &mut Model,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT con.conrelid, con.conname, con.contype, pg_get_constraintdef(con.oid), con.convalidated, \
+           con.condeferrable, con.condeferred, {}, fn.nspname, fc.relname, {}, con.confupdtype, \
+           con.confdeltype, con.confmatchtype, pg_get_expr(con.conbin, con.conrelid), con.connoinherit, \
+           coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false), \
+           obj_description(con.oid, 'pg_constraint') \
+         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
+         LEFT JOIN pg_index i ON i.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
+         WHERE con.contype IN ('c', 'f', 'p', 'u', 'x') AND con.conparentid = 0 AND con.conislocal \
+           AND c.relkind IN ('r', 'p') AND {relations}",
+        names_of("con.conrelid", "con.conkey"),
+        names_of("con.confrelid", "con.confkey"),
+    );
+    for row in query(tx, "constraints", &sql)? {
+        let columns = list(&row, 7);
+        let kind = match letter(&row, 2) {
+            'p' => ConstraintKind::PrimaryKey { columns },
+            'u' => ConstraintKind::Unique {
+                columns,
+                nulls_not_distinct: flag(&row, 16),
+            },
+            'c' => ConstraintKind::Check {
+                expression: col(&row, 14).to_owned(),
+                no_inherit: flag(&row, 15),
+            },
+            'f' => ConstraintKind::ForeignKey {
+                columns,
+                references: qname(&row, 8),
+                referenced_columns: list(&row, 10),
+                on_update: letter(&row, 11),
+                on_delete: letter(&row, 12),
+                match_full: col(&row, 13) == "f",
+            },
+            _ => ConstraintKind::Exclude,
+        };
+        let constraint = Constraint {
+            kind,
+            definition: col(&row, 3).to_owned(),
+            validated: flag(&row, 4),
+            deferrable: flag(&row, 5),
+            deferred: flag(&row, 6),
+            comment: owned(&row, 17),
+        };
+        if let Some(table) = table_of(model, tables, col(&row, 0)) {
+            table.constraints.insert(col(&row, 1).to_owned(), constraint);
+        }
+    }
+    Ok(())
+}
+
+fn indexes(
+    tx: &mut Transaction<'_>,
+    relations: &str,
+    tables: &Tables,
+    model: &mut Model,
+) -> Result<(), Error> {
+    // One row per key or included column: `indkey` and `indclass` are 0-based vectors.
+    let sql = format!(
+        "SELECT i.indrelid, ic.relname, i.indisunique, am.amname, i.indnkeyatts, \
+           pg_get_expr(i.indpred, i.indrelid, true), \
+           coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false), pg_get_indexdef(i.indexrelid), \
+           obj_description(i.indexrelid, 'pg_class'), k.pos, \
+           (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k.pos] \
+             AND i.indkey[k.pos] <> 0), \
+           pg_get_indexdef(i.indexrelid, k.pos + 1, true), \
+           (SELECT on_.nspname || {SEP} || opc.opcname FROM pg_opclass opc \
+             JOIN pg_namespace on_ ON on_.oid = opc.opcnamespace WHERE opc.oid = i.indclass[k.pos] \
+             AND NOT opc.opcdefault), \
+           (SELECT cn.nspname || {SEP} || co.collname FROM pg_collation co \
+             JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = i.indcollation[k.pos] \
+             AND co.oid <> coalesce((SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid \
+               AND a.attnum = i.indkey[k.pos] AND i.indkey[k.pos] <> 0), \
+               (SELECT t.typcollation FROM pg_attribute ia JOIN pg_type t ON t.oid = ia.atttypid \
+                 WHERE ia.attrelid = i.indexrelid AND ia.attnum = k.pos + 1), 0)), \
+           (i.indoption[k.pos] & 1) <> 0, (i.indoption[k.pos] & 2) <> 0 \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam \
+         CROSS JOIN LATERAL generate_series(0, i.indnatts - 1) k(pos) \
+         WHERE c.relkind IN ('r', 'p') AND {relations} \
+           AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
+             AND con.contype IN ('p', 'u', 'x') AND con.conrelid = i.indrelid) \
+           AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid) \
+         ORDER BY i.indrelid, ic.relname, k.pos"
+    );
+    for row in query(tx, "indexes", &sql)? {
+        let Some(table) = table_of(model, tables, col(&row, 0)) else {
+            continue;
+        };
+        let index = table
+            .indexes
+            .entry(col(&row, 1).to_owned())
+            .or_insert_with(|| Index {
+                unique: flag(&row, 2),
+                method: col(&row, 3).to_owned(),
+                elements: Vec::new(),
+                include: Vec::new(),
+                predicate: owned(&row, 5),
+                nulls_not_distinct: flag(&row, 6),
+                definition: col(&row, 7).to_owned(),
+                comment: owned(&row, 8),
+            });
+        let position = number(&row, 9);
+        if position >= number(&row, 4) {
+            index.include.push(col(&row, 10).to_owned());
+            continue;
+        }
+        let descending = flag(&row, 14);
+        let nulls_first = flag(&row, 15);
+        index.elements.push(IndexElement {
+            column: owned(&row, 10),
+            expression: col(&row, 11).to_owned(),
+            opclass: pair(&row, 12),
+            collation: pair(&row, 13),
+            descending,
+            nulls_flipped: nulls_first != descending,
+        });
+    }
+    Ok(())
+}
+
+fn triggers(
+    tx: &mut Transaction<'_>,
+    relations: &str,
+    tables: &Tables,
+    model: &mut Model,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT t.tgrelid, t.tgname, fn.nspname, f.proname, t.tgtype, {}, pg_get_triggerdef(t.oid), \
+           array_to_string(ARRAY(SELECT a FROM \
+             unnest(string_to_array(encode(t.tgargs, 'escape'), '\\000')) a WHERE a <> ''), {SEP}), \
+           obj_description(t.oid, 'pg_trigger') \
+         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         JOIN pg_proc f ON f.oid = t.tgfoid JOIN pg_namespace fn ON fn.oid = f.pronamespace \
+         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p') AND {relations}",
+        names_of("t.tgrelid", "t.tgattr::int2[]"),
+    );
+    for row in query(tx, "triggers", &sql)? {
+        let tgtype = number(&row, 4);
+        let timing = if tgtype & 64 != 0 {
+            "instead_of"
+        } else if tgtype & 2 != 0 {
+            "before"
+        } else {
+            "after"
+        };
+        let events = [(4, "on_insert"), (16, "on_update"), (8, "on_delete"), (32, "on_truncate")]
+            .into_iter()
+            .filter(|(bit, _)| tgtype & bit != 0)
+            .map(|(_, event)| event)
+            .collect();
+        let definition = col(&row, 6).to_owned();
+        let when = definition.find(" WHEN (").and_then(|start| {
+            let end = definition.rfind(") EXECUTE ")?;
+            Some(definition[start + " WHEN (".len()..end].to_owned())
+        });
+        let trigger = Trigger {
+            function: qname(&row, 2),
+            timing,
+            events,
+            update_columns: list(&row, 5),
+            for_each_row: tgtype & 1 != 0,
+            when,
+            arguments: list(&row, 7),
+            definition,
+            comment: owned(&row, 8),
+        };
+        if let Some(table) = table_of(model, tables, col(&row, 0)) {
+            table.triggers.insert(col(&row, 1).to_owned(), trigger);
+        }
+    }
+    Ok(())
+}
+
+fn policies(
+    tx: &mut Transaction<'_>,
+    relations: &str,
+    tables: &Tables,
+    model: &mut Model,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT p.polrelid, p.polname, p.polcmd, p.polpermissive, \
+           array_to_string(ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END \
+             FROM unnest(p.polroles) r ORDER BY 1), {SEP}), \
+           pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), \
+           obj_description(p.oid, 'pg_policy') \
+         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE {relations}"
+    );
+    for row in query(tx, "policies", &sql)? {
+        let policy = Policy {
+            command: letter(&row, 2),
+            permissive: flag(&row, 3),
+            roles: list(&row, 4),
+            using: owned(&row, 5),
+            with_check: owned(&row, 6),
+            comment: owned(&row, 7),
+        };
+        if let Some(table) = table_of(model, tables, col(&row, 0)) {
+            table.policies.insert(col(&row, 1).to_owned(), policy);
+        }
+    }
+    Ok(())
+}
+
+fn views(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT n.nspname, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid), \
+           array_to_string(ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid \
+             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), {SEP}), \
+           array_to_string(ARRAY(SELECT replace(o, '=', {SEP}) FROM unnest(c.reloptions) o), {SEP}), \
+           obj_description(c.oid, 'pg_class'), \
+           array_to_string(ARRAY(SELECT DISTINCT dn.nspname || {SEP} || dc.relname FROM pg_rewrite r \
+             JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
+               AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid \
+             JOIN pg_class dc ON dc.oid = d.refobjid JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
+             WHERE r.ev_class = c.oid), {SEP}) \
+         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('v', 'm') AND {relations}"
+    );
+    for row in query(tx, "views", &sql)? {
+        let options = list(&row, 5);
+        let depends = list(&row, 7);
+        model.views.insert(
+            qname(&row, 0),
+            View {
+                materialized: flag(&row, 2),
+                definition: col(&row, 3).trim().trim_end_matches(';').to_owned(),
+                columns: list(&row, 4),
+                options: options
+                    .chunks(2)
+                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+                    .collect(),
+                comment: owned(&row, 6),
+                depends_on: depends
+                    .chunks(2)
+                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+                    .collect(),
+            },
+        );
+    }
+    Ok(())
+}
+
+fn functions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind = 'p', \
+           CASE WHEN p.prokind = 'f' THEN pg_get_function_result(p.oid) END, l.lanname, p.prosrc, \
+           p.provolatile, p.proisstrict, p.prosecdef, p.proparallel, \
+           array_to_string(ARRAY(SELECT replace(c, '=', {SEP}) FROM unnest(p.proconfig) c), {SEP}), \
+           pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc'), \
+           array_to_string(ARRAY(SELECT coalesce(p.proargnames[k.i], '') || {SEP} || format_type(k.t, NULL) \
+             || {SEP} || coalesce(p.proargmodes[k.i]::text, 'i') \
+             FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY k(t, i) \
+             ORDER BY k.i), {SEP}), \
+           array_to_string(ARRAY(SELECT coalesce(pg_get_function_arg_default(p.oid, k.i::int), '') \
+             FROM generate_series(1, coalesce(array_length(coalesce(p.proallargtypes, p.proargtypes::oid[]), 1), 0)) k(i) \
+             ORDER BY k.i), {SEP}) \
+         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
+         WHERE p.prokind IN ('f', 'p') AND {} AND {}",
+        user_schema("n"),
+        not_extension_member("pg_proc", "p.oid")
+    );
+    for row in query(tx, "functions", &sql)? {
+        let parts = list(&row, 14);
+        let defaults = list(&row, 15);
+        let params = parts
+            .chunks(3)
+            .enumerate()
+            .map(|(i, part)| Param {
+                name: Some(part[0].clone()).filter(|n| !n.is_empty()),
+                data_type: part.get(1).cloned().unwrap_or_default(),
+                mode: part.get(2).and_then(|m| m.chars().next()).unwrap_or('i'),
+                default: defaults.get(i).cloned().filter(|d| !d.is_empty()),
+            })
+            .collect();
+        let config = list(&row, 11);
+        model.functions.insert(
+            (qname(&row, 0), col(&row, 2).to_owned()),
+            Function {
+                procedure: flag(&row, 3),
+                params,
+                result: owned(&row, 4),
+                language: col(&row, 5).to_owned(),
+                body: col(&row, 6).to_owned(),
+                volatility: letter(&row, 7),
+                strict: flag(&row, 8),
+                security_definer: flag(&row, 9),
+                parallel: letter(&row, 10),
+                config: config
+                    .chunks(2)
+                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+                    .collect(),
+                definition: col(&row, 12).to_owned(),
+                comment: owned(&row, 13),
+            },
+        );
+    }
+    Ok(())
+}
