@@ -6,6 +6,8 @@
 mod compile_loop;
 #[path = "../tests/consumer.rs"]
 mod consumer;
+#[path = "../tests/diff_cli.rs"]
+mod diff_cli;
 #[path = "../tests/embed.rs"]
 mod embed;
 #[path = "../tests/import.rs"]

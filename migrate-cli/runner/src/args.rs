@@ -272,6 +272,10 @@ pub enum Command {
     },
     /// Prove on a scratch database (created and dropped) that every migration's down undoes its up.
     Verify,
+    /// Write the migrations that turn the current schema (what the migrations give, or `--from`'s) into
+    /// the one wanted (`--to`): typed Rust, split into expand, indexes, NOT NULL and contract migrations,
+    /// each with its down. Changes no database; renames are confirmed, never guessed.
+    Diff(DiffArgs),
     /// Check migrations against rules for busy databases, without a database (unless `--database-url` is given
     /// on the command line: then `--pg-version` defaults to that server's major); exit status 4 on findings.
     Lint {
@@ -558,6 +562,35 @@ pub struct DownArgs {
     pub recorded: bool,
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The schema wanted: a SQL file, a folder of `.sql` files (applied in name order to a scratch
+    /// database), or a database URL (`postgres://...`, read only).
+    #[arg(long, value_name = "FILE|DIR|URL")]
+    pub to: String,
+    /// The current schema as a database URL (read only) [default: what the migrations give, built on a
+    /// scratch database].
+    #[arg(long, value_name = "URL")]
+    pub from: Option<String>,
+    /// Name of the migrations (snake_case; the steps add `_indexes`, `_not_null`, `_drops`, ...).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// Confirm a rename: `schema.table=new_name` or `schema.table.column=new_name` (repeatable).
+    #[arg(long, value_name = "OLD=NEW")]
+    pub rename: Vec<String>,
+    /// Decline a proposed rename: `schema.table` or `schema.table.column` disappears, the new one is added
+    /// (repeatable).
+    #[arg(long, value_name = "OLD")]
+    pub no_rename: Vec<String>,
+    /// Write drops of tables, columns, sequences, schemas and extensions the wanted schema does not have
+    /// (in a contract migration); without it they are kept and listed.
+    #[arg(long)]
+    pub allow_drop: bool,
+    /// Print the migrations instead of writing them.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Args)]

@@ -108,6 +108,10 @@ pub const EXIT_NOT_READY: u8 = 8;
 /// from errors (1), so a scheduled check can tell "changed by hand" from "cannot tell".
 pub const EXIT_DRIFT: u8 = 9;
 
+/// Exit status when `diff` finds a rename to confirm and nobody can be asked (no terminal, or
+/// `--dry-run`): nothing is written; `--rename` or `--no-rename` decides it. Distinct from errors (1).
+pub const EXIT_RENAME_TO_CONFIRM: u8 = 11;
+
 /// `main` of a runner binary compiled with `registry`.
 pub fn run_embedded(registry: &Registry) -> ExitCode {
     entry(Some(registry))

@@ -178,12 +178,23 @@ pub fn generate(
     options: &Options,
 ) -> Result<Generated, Error> {
     let table = &options.table;
-    let (from_model, from_description) = crate::schema::read_only(from, "read the current schema", |tx| {
-        Ok((read::read(tx, table)?, crate::schema::catalog::describe(tx, table)?))
-    })?;
-    let (to_model, to_description) = crate::schema::read_only(to, "read the desired schema", |tx| {
-        Ok((read::read(tx, table)?, crate::schema::catalog::describe(tx, table)?))
-    })?;
+    // The two catalogs are read at once, each over its own connection: on a large schema most of the
+    // time is the server's.
+    let read = |client: &mut Client, what: &str| {
+        crate::schema::read_only(client, what, |tx| {
+            Ok((read::read(tx, table)?, crate::schema::catalog::describe(tx, table)?))
+        })
+    };
+    let (current, desired) = std::thread::scope(|scope| {
+        let current = scope.spawn(|| read(from, "read the current schema"));
+        let desired = read(to, "read the desired schema");
+        (current.join(), desired)
+    });
+    let (from_model, from_description) = match current {
+        Ok(result) => result?,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let (to_model, to_description) = desired?;
     let mut planned = plan::plan(&from_model, &to_model, options);
     planned
         .uncovered
@@ -254,7 +265,7 @@ fn write_file(name: &str, step: Step, changes: &[&plan::Change]) -> String {
         out.push_str(&format!(
             "    pgm.contract({});\n",
             rust::lit(&format!(
-                "after the rollout of the app version that no longer uses what this removes: {}",
+                "the app version before this change still uses what this removes: {}",
                 reasons.join("; ")
             ))
         ));

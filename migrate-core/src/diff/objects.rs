@@ -462,13 +462,23 @@ fn create_function(q: &QName, f: &Function, replace: bool) -> String {
     for (parameter, value) in &f.config {
         call.push_str(&format!("\n    .set({}, {})", lit(parameter), lit(value)));
     }
-    if let Some(comment) = &f.comment {
+    if let (Some(comment), false) = (&f.comment, replace) {
         call.push_str(&format!("\n    .comment({})", lit(comment)));
     }
     if replace {
         call.push_str("\n    .or_replace()");
     }
     call
+}
+
+/// `COMMENT ON <what> IS ..` as SQL, with the old comment put back by `down`: no operation sets the
+/// comment of an existing object.
+fn comment_change(what: &str, subject: String, from: Option<&str>, to: Option<&str>) -> Change {
+    let set = |c: Option<&str>| format!("pgm.sql({})", lit(&format!("COMMENT ON {subject} IS {}", sql_literal(c))));
+    Change::new(Step::Expand, format!("comment on {what}"))
+        .comment("No operation sets the comment of an existing object: written as SQL.")
+        .up(set(to))
+        .down(set(from))
 }
 
 fn drop_function(q: &QName, f: &Function) -> String {
@@ -507,17 +517,36 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
                     .up(create_function(q, function, false))
                     .down(drop_function(q, function)),
             )),
-            Some(current) if current.definition == function.definition && current.comment == function.comment => {}
-            Some(current) if current.result == function.result && current.procedure == function.procedure => p.push(note(
-                Change::new(Step::Expand, format!("replace {what} (the old definition kept for down)"))
-                    .up(create_function(q, function, true))
-                    .down(create_function(q, current, true)),
-            )),
+            Some(current)
+                if current.definition == function.definition
+                    || (current.result == function.result && current.procedure == function.procedure) =>
+            {
+                if current.definition != function.definition {
+                    p.push(note(
+                        Change::new(Step::Expand, format!("replace {what} (the old definition kept for down)"))
+                            .up(create_function(q, function, true))
+                            .down(create_function(q, current, true)),
+                    ));
+                }
+                if current.comment != function.comment {
+                    let kind = if function.procedure { "PROCEDURE" } else { "FUNCTION" };
+                    p.push(comment_change(
+                        &what,
+                        format!("{kind} {}({arguments})", sql_name(q)),
+                        current.comment.as_deref(),
+                        function.comment.as_deref(),
+                    ));
+                }
+            }
             Some(current) => {
                 p.push(
                     Change::new(Step::Expand, format!("drop {what} (its result type changes)"))
                         .up(drop_function(q, current))
-                        .down(create_function(q, current, false)),
+                        .down(create_function(q, current, false))
+                        .allow(
+                            "ban-drop-function",
+                            format!("{what} changes its result type: dropped and created again in one transaction"),
+                        ),
                 );
                 p.push(note(
                     Change::new(Step::Expand, format!("add {what}"))
@@ -642,11 +671,21 @@ fn views(p: &mut Planner<'_>) {
         match from.views.get(q) {
             _ if recreated.contains(q) => created.push(q),
             None => created.push(q),
-            Some(current) if current == view => {}
+            Some(current) if View { comment: None, ..current.clone() } == View { comment: None, ..view.clone() } => {
+                if current.comment != view.comment {
+                    let kind = if view.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
+                    p.push(comment_change(
+                        &format!("view {}", shown(q)),
+                        format!("{kind} {}", sql_name(q)),
+                        current.comment.as_deref(),
+                        view.comment.as_deref(),
+                    ));
+                }
+            }
             Some(current) => {
                 let same_columns = current.columns == view.columns;
                 if !view.materialized && !current.materialized && view.columns.starts_with(&current.columns) {
-                    let replace = |v: &View| format!("{}\n    .or_replace()", create_view(q, v));
+                    let replace = |v: &View| format!("{}\n    .or_replace()", create_view(q, &View { comment: None, ..v.clone() }));
                     let down = if same_columns {
                         vec![replace(current)]
                     } else {
@@ -656,6 +695,14 @@ fn views(p: &mut Planner<'_>) {
                         .up(replace(view));
                     change.down = down;
                     p.push(change);
+                    if current.comment != view.comment {
+                        p.push(comment_change(
+                            &format!("view {}", shown(q)),
+                            format!("VIEW {}", sql_name(q)),
+                            current.comment.as_deref(),
+                            view.comment.as_deref(),
+                        ));
+                    }
                 } else {
                     p.push(
                         Change::new(Step::Expand, format!("drop view {} (its columns change)", shown(q)))

@@ -108,7 +108,7 @@ impl Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proposal {
     pub rename: Rename,
-    /// Why it looks like a rename: `same type text`, `same columns`.
+    /// Why it looks like a rename: `of type text`, `with the same columns`.
     pub because: String,
 }
 

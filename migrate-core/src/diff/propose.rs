@@ -45,7 +45,7 @@ pub(crate) fn propose(p: &mut Planner<'_>) {
                 taken.push(new);
                 proposals.push(Proposal {
                     rename,
-                    because: "same columns".to_owned(),
+                    because: "with the same columns".to_owned(),
                 });
             }
         }
@@ -86,7 +86,7 @@ pub(crate) fn propose(p: &mut Planner<'_>) {
                     used.push(&new.name);
                     proposals.push(Proposal {
                         rename,
-                        because: format!("same type ({})", column.data_type),
+                        because: format!("of type {}", column.data_type),
                     });
                 }
             }

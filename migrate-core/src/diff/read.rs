@@ -387,33 +387,34 @@ fn indexes(
     tables: &Tables,
     model: &mut Model,
 ) -> Result<(), Error> {
-    // One row per key or included column: `indkey` and `indclass` are 0-based vectors.
+    // One row per key or included column: `indkey` and `indclass` are 0-based vectors. What is per index
+    // (its definition, predicate, comment) is computed once, in `idx`.
     let sql = format!(
-        "SELECT i.indrelid, ic.relname, i.indisunique, am.amname, i.indnkeyatts, \
-           pg_get_expr(i.indpred, i.indrelid, true), \
-           coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false), pg_get_indexdef(i.indexrelid), \
-           obj_description(i.indexrelid, 'pg_class'), k.pos, \
-           (SELECT a.attname FROM pg_attribute a WHERE a.attrelid = i.indrelid AND a.attnum = i.indkey[k.pos] \
-             AND i.indkey[k.pos] <> 0), \
-           pg_get_indexdef(i.indexrelid, k.pos + 1, true), \
+        "WITH idx AS ( \
+           SELECT i.indexrelid, i.indrelid, i.indkey, i.indclass, i.indcollation, i.indoption, i.indnatts, \
+             ic.relname, i.indisunique, am.amname, i.indnkeyatts, pg_get_expr(i.indpred, i.indrelid, true) AS pred, \
+             coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nnd, \
+             pg_get_indexdef(i.indexrelid) AS def, obj_description(i.indexrelid, 'pg_class') AS comment \
+           FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
+           JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam \
+           LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
+             AND con.contype IN ('p', 'u', 'x') \
+           LEFT JOIN pg_inherits inh ON inh.inhrelid = i.indexrelid \
+           WHERE c.relkind IN ('r', 'p') AND {relations} AND con.oid IS NULL AND inh.inhrelid IS NULL) \
+         SELECT i.indrelid, i.relname, i.indisunique, i.amname, i.indnkeyatts, i.pred, i.nnd, i.def, i.comment, \
+           k.pos, a.attname, CASE WHEN i.indkey[k.pos] = 0 THEN pg_get_indexdef(i.indexrelid, k.pos + 1, true) END, \
            (SELECT on_.nspname || {SEP} || opc.opcname FROM pg_opclass opc \
              JOIN pg_namespace on_ ON on_.oid = opc.opcnamespace WHERE opc.oid = i.indclass[k.pos] \
              AND NOT opc.opcdefault), \
            (SELECT cn.nspname || {SEP} || co.collname FROM pg_collation co \
              JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = i.indcollation[k.pos] \
-             AND co.oid <> coalesce((SELECT a.attcollation FROM pg_attribute a WHERE a.attrelid = i.indrelid \
-               AND a.attnum = i.indkey[k.pos] AND i.indkey[k.pos] <> 0), \
+             AND co.oid <> coalesce(a.attcollation, \
                (SELECT t.typcollation FROM pg_attribute ia JOIN pg_type t ON t.oid = ia.atttypid \
                  WHERE ia.attrelid = i.indexrelid AND ia.attnum = k.pos + 1), 0)), \
            (i.indoption[k.pos] & 1) <> 0, (i.indoption[k.pos] & 2) <> 0 \
-         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam \
-         CROSS JOIN LATERAL generate_series(0, i.indnatts - 1) k(pos) \
-         WHERE c.relkind IN ('r', 'p') AND {relations} \
-           AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
-             AND con.contype IN ('p', 'u', 'x') AND con.conrelid = i.indrelid) \
-           AND NOT EXISTS (SELECT 1 FROM pg_inherits inh WHERE inh.inhrelid = i.indexrelid) \
-         ORDER BY i.indrelid, ic.relname, k.pos"
+         FROM idx i CROSS JOIN LATERAL generate_series(0, i.indnatts - 1) k(pos) \
+         LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.pos] AND i.indkey[k.pos] <> 0 \
+         ORDER BY i.indrelid, i.relname, k.pos"
     );
     for row in query(tx, "indexes", &sql)? {
         let Some(table) = table_of(model, tables, col(&row, 0)) else {
@@ -441,7 +442,7 @@ fn indexes(
         let nulls_first = flag(&row, 15);
         index.elements.push(IndexElement {
             column: owned(&row, 10),
-            expression: col(&row, 11).to_owned(),
+            expression: opt(&row, 11).or(opt(&row, 10)).unwrap_or_default().to_owned(),
             opclass: pair(&row, 12),
             collation: pair(&row, 13),
             descending,

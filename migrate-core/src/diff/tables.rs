@@ -243,7 +243,12 @@ fn create_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
         .comment("No operation creates a table as a partition (`PARTITION OF`): written as SQL.")
         .up(format!(
             "pgm.sql({})",
-            lit(&format!("CREATE TABLE {} PARTITION OF {} {bound}", sql_name(q), sql_name(parent)))
+            lit(&format!(
+                "CREATE TABLE {} PARTITION OF {} {bound}{}",
+                sql_name(q),
+                sql_name(parent),
+                table.partition_key.as_ref().map(|k| format!(" PARTITION BY {k}")).unwrap_or_default()
+            ))
         )),
         None => Change::new(Step::Expand, format!("add table {}", shown(q)))
             .up(create_table_call(to, q, table)),
@@ -271,22 +276,76 @@ fn add_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Con
     let drop = format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name));
     let summary = format!("add constraint {constraint_name} on {}", shown(q));
     let Some(value) = rust::constraint(c) else {
-        p.push(
-            Change::new(Step::Expand, summary)
-                .comment("No typed constraint reads back as this one (an exclusion or NO INHERIT check): written as SQL.")
-                .up(format!(
-                    "pgm.sql({})",
-                    lit(&format!(
-                        "ALTER TABLE {} ADD CONSTRAINT {} {}",
-                        sql_name(q),
-                        sql_ident(constraint_name),
-                        c.definition
-                    ))
+        let add = |suffix: &str| {
+            format!(
+                "pgm.sql({})",
+                lit(&format!(
+                    "ALTER TABLE {} ADD CONSTRAINT {} {}{suffix}",
+                    sql_name(q),
+                    sql_ident(constraint_name),
+                    c.definition
                 ))
+            )
+        };
+        let mut change = Change::new(Step::Expand, summary)
+            .comment("No typed constraint reads back as this one (an exclusion or NO INHERIT check): written as SQL.");
+        let check = matches!(c.kind, ConstraintKind::Check { .. });
+        change = if new_table || !c.validated {
+            change.up(add(if c.validated { "" } else { " NOT VALID" }))
+        } else if check {
+            // As `add_constraint_online` does for the typed ones: new rows checked at once, the existing
+            // ones in a transaction of their own.
+            change
+                .up(add(" NOT VALID"))
+                .up(format!("pgm.validate_constraint({}, {})", name(q), lit(constraint_name)))
+        } else {
+            p.warn(format!(
+                "{constraint_name} on {}: an exclusion constraint builds its index while writes wait",
+                shown(q)
+            ));
+            change.up(add("")).allow(
+                "constraint-missing-not-valid",
+                format!("{constraint_name} on {}: an exclusion constraint cannot be added NOT VALID", shown(q)),
+            )
+        };
+        p.push(change.down(drop));
+        return;
+    };
+    // A unique key with options the online form refuses: its index built concurrently, then the
+    // constraint on it.
+    if let (false, true, ConstraintKind::Unique { .. } | ConstraintKind::PrimaryKey { .. }) =
+        (new_table, c.validated && (c.deferrable || c.comment.is_some() || value.contains("nulls_not_distinct")), &c.kind)
+    {
+        let (columns, using) = match &c.kind {
+            ConstraintKind::PrimaryKey { columns } => (columns, "primary_key_using_index"),
+            ConstraintKind::Unique { columns, .. } => (columns, "unique_using_index"),
+            _ => unreachable!("matched above"),
+        };
+        let mut index = format!(
+            "pgm.create_index({}, {}).name({}).unique().concurrently()",
+            name(q),
+            rust::list(columns),
+            lit(constraint_name)
+        );
+        if value.contains("nulls_not_distinct") {
+            index = index.replace(".unique()", ".unique().nulls_not_distinct()");
+        }
+        let mut value = format!("Constraint::{using}({})", lit(constraint_name));
+        if c.deferrable {
+            value.push_str(&format!(".deferrable({})", c.deferred));
+        }
+        if let Some(comment) = &c.comment {
+            value.push_str(&format!(".comment({})", lit(comment)));
+        }
+        let constraint = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
+        p.push(
+            Change::new(Step::Indexes, summary)
+                .up(index)
+                .up(constraint)
                 .down(drop),
         );
         return;
-    };
+    }
     let call = if new_table || !c.validated {
         let mut call = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
         if !c.validated {
@@ -350,8 +409,12 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
             Change::new(Step::Expand, format!("table {} {}", shown(q), if to.unlogged { "unlogged" } else { "logged" }))
                 .up(format!("pgm.alter_table({}).{call}", name(q)))
                 .down(format!("pgm.alter_table({}).{back}", name(q)))
-                .allow("ban-alter-table-set-logged", "the generator writes the persistence the desired schema has"),
         );
+        p.warn(format!(
+            "{}: SET {} rewrites the table under an ACCESS EXCLUSIVE lock",
+            shown(q),
+            if to.unlogged { "UNLOGGED" } else { "LOGGED" }
+        ));
     }
     columns(p, old, q, from, to);
     // A constraint or index that only changes its name (a renamed table's `<table>_pkey`) is renamed.
@@ -510,11 +573,36 @@ fn add_column(p: &mut Planner<'_>, q: &QName, column: &Column) {
     if needs_fill {
         written.not_null = false;
     }
-    p.push(
-        Change::new(Step::Expand, format!("add column {}.{}", shown(q), column.name))
-            .up(format!("pgm.add_columns({}, [{}])", name(q), rust::column(&written, None)))
-            .down(format!("pgm.drop_columns({}, [{}])", name(q), lit(&column.name))),
-    );
+    let mut change = Change::new(Step::Expand, format!("add column {}.{}", shown(q), column.name))
+        .up(format!("pgm.add_columns({}, [{}])", name(q), rust::column(&written, None)))
+        .down(format!("pgm.drop_columns({}, [{}])", name(q), lit(&column.name)));
+    let volatile_default = column.default.as_deref().is_some_and(volatile);
+    if volatile_default {
+        change = change
+            .comment(format!(
+                "The default is computed for every existing row of {}: the table is rewritten under an \
+                 ACCESS EXCLUSIVE lock. On a large table, add it without the default, set the default, backfill.",
+                shown(q)
+            ))
+            .allow("adding-field-with-default", format!("{}.{} is in the desired schema; see the comment in up", shown(q), column.name));
+        p.warn(format!("{}.{}: a volatile default rewrites the table", shown(q), column.name));
+    }
+    if column.identity.is_some() || column.generated.is_some() {
+        // Every existing row gets its value now: the table is rewritten.
+        let rule = "adding-serial-field";
+        change = change
+            .comment(format!(
+                "Fills every existing row of {}: the table is rewritten under an ACCESS EXCLUSIVE lock.",
+                shown(q)
+            ))
+            .allow(rule, format!("{}.{} is in the desired schema; see the comment in up", shown(q), column.name));
+        p.warn(format!(
+            "{}.{}: adding an identity or generated column rewrites the table under an ACCESS EXCLUSIVE lock",
+            shown(q),
+            column.name
+        ));
+    }
+    p.push(change);
     if needs_fill {
         p.warn(format!(
             "{}.{} is NOT NULL without a default: added nullable, and made NOT NULL in the `_not_null` \
@@ -524,6 +612,60 @@ fn add_column(p: &mut Planner<'_>, q: &QName, column: &Column) {
         ));
         set_not_null(p, q, &column.name);
     }
+}
+
+/// Whether a default calls a function PostgreSQL evaluates anew for each row (so `ADD COLUMN` fills every
+/// existing row by rewriting the table). Functions of the database's own are taken as volatile: their
+/// volatility is not in the default's text.
+fn volatile(default: &str) -> bool {
+    const STABLE: [&str; 6] = [
+        "now()",
+        "CURRENT_TIMESTAMP",
+        "CURRENT_DATE",
+        "LOCALTIMESTAMP",
+        "transaction_timestamp()",
+        "statement_timestamp()",
+    ];
+    let mut text = default.to_owned();
+    for stable in STABLE {
+        text = text.replace(stable, "");
+    }
+    // What is left once string literals and casts (`::character varying(10)`) are taken out: a call is a
+    // name followed by `(`.
+    let mut left = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                for n in chars.by_ref() {
+                    if n == '\'' {
+                        break;
+                    }
+                }
+            }
+            ':' if chars.peek() == Some(&':') => {
+                chars.next();
+                while chars
+                    .peek()
+                    .is_some_and(|n| n.is_alphanumeric() || matches!(n, '_' | ' ' | '.' | '"' | '[' | ']'))
+                {
+                    chars.next();
+                }
+                if chars.peek() == Some(&'(') {
+                    for n in chars.by_ref() {
+                        if n == ')' {
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => left.push(c),
+        }
+    }
+    let bytes = left.as_bytes();
+    (1..bytes.len()).any(|i| {
+        bytes[i] == b'(' && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'"'))
+    })
 }
 
 fn set_not_null(p: &mut Planner<'_>, q: &QName, column: &str) {
@@ -576,7 +718,12 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
         let mut change = Change::new(Step::Expand, format!("{at}: type {} to {}", from.data_type, to.data_type))
             .up(format!("{}.set_type({}).using({})", column(), lit(&to.data_type), lit(&format!("{quoted}::{}", to.data_type))))
             .down(format!("{}.set_type({}).using({})", column(), lit(&from.data_type), lit(&format!("{quoted}::{}", from.data_type))));
-        if !binary_compatible(&from.data_type, &to.data_type) {
+        if binary_compatible(&from.data_type, &to.data_type) {
+            change = change.allow(
+                "changing-column-type",
+                format!("{at}: {} to {} keeps the stored values (no rewrite)", from.data_type, to.data_type),
+            );
+        } else {
             change = change
                 .comment(format!(
                     "Rewrites {} under an ACCESS EXCLUSIVE lock. On a large live table, move the values to a new\n\
@@ -948,4 +1095,20 @@ pub(crate) fn create_policy(q: &QName, policy_name: &str, policy: &Policy) -> St
         out.push_str(&format!("\n        .with_check({})", lit(check)));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::volatile;
+
+    #[test]
+    fn calls_are_volatile_literals_casts_and_now_are_not() {
+        assert!(volatile("clock_timestamp()"));
+        assert!(volatile("md5((random())::text)"));
+        assert!(volatile("public.next_code()"));
+        assert!(!volatile("now()"));
+        assert!(!volatile("'x(y'::character varying(10)"));
+        assert!(!volatile("'{}'::text[]"));
+        assert!(!volatile("0.5"));
+    }
 }

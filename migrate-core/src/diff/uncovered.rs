@@ -20,7 +20,7 @@ const MODELLED: [Kind; 12] = [
 ];
 
 /// Table lines the model does not read: rules, extended statistics.
-const UNMODELLED_LINES: [&str; 2] = ["rule ", "statistics "];
+const UNMODELLED_LINES: [&str; 2] = ["CREATE RULE ", "CREATE STATISTICS "];
 
 pub(crate) fn uncovered(from: &SchemaDescription, to: &SchemaDescription) -> Vec<String> {
     let mut out = Vec::new();
@@ -42,11 +42,19 @@ pub(crate) fn uncovered(from: &SchemaDescription, to: &SchemaDescription) -> Vec
         let before: Vec<&str> = current.as_ref().map(|c| c.lines().iter().map(String::as_str).collect()).unwrap_or_default();
         // Privileges are modelled on tables only.
         let table = matches!(object.kind(), Kind::Table | Kind::PartitionedTable);
-        for line in object.lines() {
+        let after: Vec<&str> = object.lines().iter().map(String::as_str).collect();
+        let unmodelled = |line: &str| {
             let trimmed = line.trim_start();
-            let unmodelled = UNMODELLED_LINES.iter().any(|p| trimmed.starts_with(p))
-                || (!table && (trimmed.starts_with("grant ") || trimmed.starts_with("revoke ")));
-            if unmodelled && !before.contains(&line.as_str()) {
+            UNMODELLED_LINES.iter().any(|p| trimmed.starts_with(p))
+                || (!table && (trimmed.starts_with("grant ") || trimmed.starts_with("revoke ")))
+        };
+        for line in &before {
+            if unmodelled(line) && !after.contains(line) {
+                out.push(format!("{} {}: {} (not dropped)", object.kind().word(), object.name(), line.trim()));
+            }
+        }
+        for line in object.lines() {
+            if unmodelled(line) && !before.contains(&line.as_str()) {
                 out.push(format!("{} {}: {} (not generated)", object.kind().word(), object.name(), line.trim()));
             }
         }

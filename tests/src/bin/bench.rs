@@ -51,6 +51,8 @@ use tests::cli::workspace_root;
 use tests::timing::timed;
 use tests::TestDb;
 
+#[path = "bench/diff.rs"]
+mod diff;
 #[path = "bench/kept.rs"]
 mod kept;
 #[path = "bench/online.rs"]
@@ -819,6 +821,7 @@ fn main() {
             || a == "test-database"
             || a == "jobs"
             || a == "partitions"
+            || a == "diff"
     });
     println!("# migrate benchmarks (PostgreSQL at DATABASE_URL or the local default)");
     if all || args.iter().any(|a| a == "lock-queue") {
@@ -912,6 +915,12 @@ fn main() {
         partitions::bench_partitions(
             number("--rows", 2_000_000),
             number("--pairs", 1).max(1) as usize,
+        );
+    }
+    if args.iter().any(|a| a == "diff") {
+        diff::bench_diff(
+            number("--tables", 1000) as usize,
+            number("--pairs", 3).max(1) as usize,
         );
     }
     if args.iter().any(|a| a == "squash") {

@@ -4,6 +4,7 @@
 mod context;
 mod create;
 mod database;
+mod diff;
 mod down;
 mod drift;
 pub(crate) use drift::{
@@ -74,6 +75,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Jobs { action, json } => jobs::jobs(&context, action.as_ref(), *json),
         Command::Sql { names, down } => sql::sql(&context, names, *down),
         Command::Verify => verify::verify(settings, registry, &context.target()?),
+        Command::Diff(args) => diff::diff(&context, args),
         Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),
         Command::Review(args) => review::review(&context, args),
         Command::Lint {

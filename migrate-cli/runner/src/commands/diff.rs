@@ -1,0 +1,225 @@
+//! `diff`: the migrations that turn the schema the migrations give (or `--from`'s) into the one wanted
+//! (`--to`: SQL files or a database), written as typed Rust into the migrations folder for review.
+//!
+//! Neither schema is changed: SQL files and the migrations are applied to scratch databases (created and
+//! dropped), databases given by URL are only read.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{anyhow, bail, Context as _, Result};
+use migrate_core::diff::{generate, Generated, Options, Rename};
+use migrate_core::UpTarget;
+use postgres::Client;
+
+use super::context::Context;
+use crate::args::DiffArgs;
+use crate::connect::{self, Target};
+use crate::schema_file;
+use crate::scratch::Scratch;
+use crate::stdio::{errln, out, outln};
+
+pub(super) fn diff(context: &Context<'_>, args: &DiffArgs) -> Result<ExitCode> {
+    let settings = context.settings;
+    let name = match &args.name {
+        Some(name) => migrate_core::naming::to_snake_case(name)
+            .map_err(|e| anyhow!("--name {name:?}: {e}"))?,
+        None => "schema_diff".to_owned(),
+    };
+    let mut options = Options::new(settings.table.clone()).allow_drop(args.allow_drop);
+    for rename in &args.rename {
+        options = options.rename(Rename::parse(rename).map_err(|e| anyhow!("--rename {e}"))?);
+    }
+    for source in &args.no_rename {
+        Rename::parse_source(source).map_err(|e| anyhow!("--no-rename {e}"))?;
+        options = options.not_renamed(source.clone());
+    }
+    // Scratch databases live until the end of this function: both schemas are read while they exist.
+    let mut scratches = Vec::new();
+    let mut from = match &args.from {
+        Some(url) => connect::resolve(Some(url))?.connect(settings.connect_timeout)?,
+        None => {
+            let db = context.target()?;
+            let scratch = Scratch::create(&db, settings, "diff_from", "diff")?;
+            outln!(
+                "applying {} migration(s) to a scratch database ({}) for the current schema",
+                context.registry.migrations.len(),
+                scratch.name()
+            );
+            let mut client = scratch.target().connect(settings.connect_timeout)?;
+            context
+                .migrator()
+                .finish_jobs(true)
+                .run_up(&mut client, &UpTarget::All, &mut |_| {})
+                .context("the migrations do not apply to an empty database")?;
+            scratches.push(scratch);
+            client
+        }
+    };
+    let mut to = desired(context, &args.to, &mut scratches)?;
+    let mut generated = generate(&mut from, &mut to, &name, &options)?;
+    if !generated.proposals.is_empty() {
+        if !std::io::stdin().is_terminal() || args.dry_run {
+            report_proposals(&generated);
+            return Ok(ExitCode::from(crate::EXIT_RENAME_TO_CONFIRM));
+        }
+        for proposal in &generated.proposals {
+            if ask(&format!(
+                "is {} renamed to {} (both {})? [y/N] ",
+                proposal.rename.source(),
+                proposal.rename.to(),
+                proposal.because
+            ))? {
+                options = options.rename(proposal.rename.clone());
+            } else {
+                options = options.not_renamed(proposal.rename.source());
+            }
+        }
+        generated = generate(&mut from, &mut to, &name, &options)?;
+    }
+    drop((from, to, scratches));
+    report(&generated);
+    if generated.files.is_empty() {
+        outln!(
+            "nothing to write: the schemas are the same{}",
+            if generated.kept.is_empty() && generated.uncovered.is_empty() {
+                ""
+            } else {
+                " but for what is listed above"
+            }
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    if args.dry_run {
+        for file in &generated.files {
+            out!("{}\n", file.source);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let written = write(&settings.migrations_dir, &name, &generated)?;
+    format(&written);
+    for path in &written {
+        outln!("created {}", schema_file::shown(path));
+    }
+    outln!("review them, then: migrate lint && migrate verify");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A connection to the desired schema: the database at a URL, or a scratch database holding the
+/// statements of a SQL file or of a folder's `.sql` files (in name order).
+fn desired(context: &Context<'_>, to: &str, scratches: &mut Vec<Scratch>) -> Result<Client> {
+    let settings = context.settings;
+    if to.starts_with("postgres://") || to.starts_with("postgresql://") {
+        return connect::resolve(Some(to))?.connect(settings.connect_timeout);
+    }
+    let path = Path::new(to);
+    let files = sql_files(path)?;
+    let db: Target = context.target()?;
+    let scratch = Scratch::create(&db, settings, "diff_to", "diff")?;
+    outln!(
+        "applying {} SQL file(s) of {} to a scratch database ({}) for the desired schema",
+        files.len(),
+        path.display(),
+        scratch.name()
+    );
+    let mut client = scratch.target().connect(settings.connect_timeout)?;
+    for file in &files {
+        let sql = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        client.batch_execute(&sql).map_err(|e| {
+            anyhow!(
+                "{} does not apply to an empty database: {}",
+                file.display(),
+                connect::describe(&e)
+            )
+        })?;
+    }
+    scratches.push(scratch);
+    Ok(client)
+}
+
+fn sql_files(path: &Path) -> Result<Vec<PathBuf>> {
+    let metadata = std::fs::metadata(path).with_context(|| {
+        format!(
+            "--to {}: no such file or folder (give SQL files or a postgres:// URL)",
+            path.display()
+        )
+    })?;
+    if metadata.is_file() {
+        return Ok(vec![path.to_owned()]);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    if files.is_empty() {
+        bail!("--to {}: the folder holds no .sql file", path.display());
+    }
+    Ok(files)
+}
+
+fn ask(question: &str) -> Result<bool> {
+    let mut stderr = std::io::stderr();
+    write!(stderr, "{question}")?;
+    stderr.flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(matches!(answer.trim(), "y" | "Y" | "yes"))
+}
+
+fn report_proposals(generated: &Generated) {
+    errln!("nothing written: a rename is never guessed; confirm or decline each of these and run diff again:");
+    for proposal in &generated.proposals {
+        let (source, to) = (proposal.rename.source(), proposal.rename.to());
+        errln!("  {source} -> {to} ({})", proposal.because);
+        errln!("      --rename {}    it was renamed", proposal.rename);
+        errln!("      --no-rename {source}    it was not: {to} is added, {source} kept (dropped with --allow-drop)");
+    }
+}
+
+fn report(generated: &Generated) {
+    for (what, lines) in [
+        ("kept", &generated.kept),
+        ("not generated", &generated.uncovered),
+        ("warning", &generated.warnings),
+    ] {
+        for line in lines {
+            outln!("{what}: {line}");
+        }
+    }
+}
+
+/// Writes the files as `create` names new migrations (after every existing one, each after the one
+/// before), so they sort in the order they run.
+fn write(dir: &Path, name: &str, generated: &Generated) -> Result<Vec<PathBuf>> {
+    let mut paths = Vec::new();
+    for file in &generated.files {
+        let now = chrono::Utc::now().naive_utc();
+        let path =
+            migrate_core::create_migration(dir, &format!("{name}{}", file.step.suffix()), now)?;
+        std::fs::write(&path, &file.source)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        paths.push(path);
+    }
+    Ok(paths)
+}
+
+/// Formats the files as the project formats its code: `rustfmt` reads the project's `rustfmt.toml`. The
+/// files are valid as written, so a missing `rustfmt` only leaves them unformatted, saying so.
+fn format(paths: &[PathBuf]) {
+    let outcome = std::process::Command::new("rustfmt")
+        .args(["--edition", "2021"])
+        .args(paths)
+        .output();
+    match outcome {
+        Ok(output) if output.status.success() => {}
+        Ok(output) => errln!(
+            "note: rustfmt did not format the new files: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        ),
+        Err(e) => errln!("note: the new files are not formatted: rustfmt cannot run ({e})"),
+    }
+}

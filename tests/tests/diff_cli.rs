@@ -1,0 +1,183 @@
+//! `migrate diff` as a user runs it, through the installed command and a package's runner: the guide's story
+//! (a column renamed by hand in a development database), the rename refused until it is confirmed, the files
+//! written, then `lint`, `verify` and `up` on them, and the database ending with the development schema.
+
+use std::path::Path;
+
+use migrate_core::schema::describe;
+use migrate_core::MigrationsTable;
+use tests::cli::{front, Run};
+use tests::TestDb;
+
+const FIRST: &str = r#"use migrate_dsl::prelude::*;
+
+pub fn up(pgm: &mut MigrationBuilder) {
+    pgm.create_table("users", [
+        column("id", "bigint").identity(Identity::always()).primary_key(),
+        column("email", "text").not_null(),
+        column("display_name", "text"),
+    ]);
+}
+"#;
+
+fn migrate(app: &Path, db: &TestDb, args: &[&str]) -> Run {
+    let target = tests::cli::e2e_target();
+    front(
+        app,
+        args,
+        &[
+            ("DATABASE_URL", db.url()),
+            ("CARGO_TARGET_DIR", &target.display().to_string()),
+        ],
+    )
+}
+
+fn migration_files(app: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(app.join("migrations"))
+        .expect("migrations/")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".rs"))
+        .collect();
+    names.sort();
+    names
+}
+
+/// The description with each table's columns sorted: a renamed column moves to the table's end.
+fn schema(db: &TestDb) -> String {
+    let text = describe(&mut db.client(), &MigrationsTable::default())
+        .expect("describe")
+        .render();
+    text.split("\n\n")
+        .map(|paragraph| {
+            let mut lines: Vec<&str> = paragraph.lines().collect();
+            lines.sort();
+            lines.join("\n")
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
+
+#[test]
+fn a_column_renamed_by_hand_becomes_an_expand_and_a_contract_that_lint_verify_and_apply() {
+    let app = tempfile::tempdir().expect("tempdir");
+    tests::cli::scaffold_app(app.path(), "diffstory");
+    std::fs::create_dir_all(app.path().join("migrations")).expect("migrations/");
+    std::fs::write(
+        app.path().join("migrations/20260101000000_create_users.rs"),
+        FIRST,
+    )
+    .expect("write");
+    let db = TestDb::new();
+    migrate(app.path(), &db, &["up"]).expect_code(0);
+
+    // The development database, changed by hand.
+    let dev = TestDb::new();
+    migrate(app.path(), &dev, &["up"]).expect_code(0);
+    dev.exec(
+        "ALTER TABLE users RENAME COLUMN display_name TO full_name; \
+         CREATE INDEX users_full_name_index ON users (full_name); \
+         ALTER TABLE users ADD COLUMN signed_up_at timestamptz NOT NULL DEFAULT now()",
+    );
+
+    // Not on a terminal: the rename is proposed, nothing is written.
+    let refused = migrate(
+        app.path(),
+        &db,
+        &["diff", "--to", dev.url(), "--name", "full_name"],
+    );
+    assert_eq!(refused.code, 11, "{}\n{}", refused.stdout, refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("--rename public.users.display_name=full_name"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(migration_files(app.path()).len(), 1);
+
+    let written = migrate(
+        app.path(),
+        &db,
+        &[
+            "diff",
+            "--to",
+            dev.url(),
+            "--name",
+            "full_name",
+            "--rename",
+            "public.users.display_name=full_name",
+        ],
+    )
+    .expect_code(0);
+    let files = migration_files(app.path());
+    let steps: Vec<&str> = files.iter().map(|f| &f[15..]).collect();
+    assert_eq!(
+        steps,
+        [
+            "create_users.rs",
+            "full_name_renames.rs",
+            "full_name.rs",
+            "full_name_indexes.rs",
+            "full_name_rename_contracts.rs",
+        ],
+        "{}",
+        written.stdout
+    );
+    let mut sources = String::new();
+    for file in &files[1..] {
+        sources.push_str(&format!("// ---- {}\n", &file[15..]));
+        sources.push_str(
+            &std::fs::read_to_string(app.path().join("migrations").join(file)).expect("read"),
+        );
+    }
+    insta::assert_snapshot!("diff_cli_story", sources);
+
+    migrate(app.path(), &db, &["lint"]).expect_code(0);
+    migrate(app.path(), &db, &["verify"]).expect_code(0);
+    // The expand phase first, as a deploy runs it; then the contract after the rollout.
+    let expand = migrate(app.path(), &db, &["up", "--expand-only"]).expect_code(0);
+    assert!(expand.stdout.contains("contract"), "{}", expand.stdout);
+    migrate(app.path(), &db, &["up"]).expect_code(0);
+    assert_eq!(schema(&db), schema(&dev));
+
+    // Once applied, the schemas are the same: nothing more to write.
+    let again = migrate(app.path(), &db, &["diff", "--to", dev.url()]).expect_code(0);
+    assert!(
+        again.stdout.contains("nothing to write"),
+        "{}",
+        again.stdout
+    );
+}
+
+#[test]
+fn a_desired_schema_file_that_does_not_apply_is_named_and_nothing_is_written() {
+    let app = tempfile::tempdir().expect("tempdir");
+    tests::cli::scaffold_app(app.path(), "diffbad");
+    std::fs::create_dir_all(app.path().join("migrations")).expect("migrations/");
+    std::fs::write(
+        app.path().join("migrations/20260101000000_create_users.rs"),
+        FIRST,
+    )
+    .expect("write");
+    std::fs::write(app.path().join("desired.sql"), "CREATE TABLE broken (;").expect("write");
+    let db = TestDb::new();
+    let run = migrate(app.path(), &db, &["diff", "--to", "desired.sql"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("desired.sql does not apply"),
+        "{}",
+        run.stderr
+    );
+    let missing = migrate(app.path(), &db, &["diff", "--to", "nowhere.sql"]);
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("nowhere.sql: no such file or folder"),
+        "{}",
+        missing.stderr
+    );
+    assert_eq!(migration_files(app.path()).len(), 1);
+    // Nothing was applied to the configured database either.
+    assert!(db.tables().is_empty(), "{:?}", db.tables());
+}
