@@ -12,6 +12,8 @@
 //! - `backfill`: filling a column on 1M rows while another connection keeps updating random rows: one big
 //!   UPDATE (the baseline) against `pgm.backfill` in 1000-row batches. Reports the writer's worst and p99
 //!   wait.
+//! - `diff` (`bench/diff.rs`, only when named): `migrate diff`'s generator on 1,000 tables (`--tables`), the
+//!   generation timed apart from building the two schemas; budget 2 s.
 //! - `kept` (`bench/kept.rs`): a backfill overwriting a filled column of `--rows` rows with and without
 //!   `keep_previous_values`, in turn, then the kept run's `down`; target: keeping at most 1.3x.
 //! - `online` (`bench/online.rs`): the backfill of `rename_column_online`'s expand, through its sync trigger,
