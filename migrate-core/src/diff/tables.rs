@@ -417,10 +417,69 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
         ));
     }
     columns(p, old, q, from, to);
+    // Constraints and indexes on a column renamed online go with the old column when the contract drops
+    // it; `rename_column_online` does not carry them to the new one.
+    let renamed_columns: Vec<&str> = from
+        .columns
+        .iter()
+        .filter(|c| p.column_renamed(old, &c.name).is_some())
+        .map(|c| c.name.as_str())
+        .collect();
+    let on_renamed = |text: &str| renamed_columns.iter().any(|c| mentions(text, c));
+    // `rename_column_online`'s contract refuses while anything but the old column's own default uses it:
+    // each such constraint and index is made again on the new column (under a temporary name when the
+    // desired one is the same) and the old one dropped, before the contract.
+    let mut leaving_constraints: Vec<&String> = Vec::new();
+    for (constraint_name, c) in &from.constraints {
+        if !on_renamed(&c.definition) {
+            continue;
+        }
+        leaving_constraints.push(constraint_name);
+        if let Some(desired) = to.constraints.get(constraint_name) {
+            let temporary = temporary_name(constraint_name);
+            add_constraint(p, q, &temporary, desired, false);
+            drop_constraint(p, q, constraint_name, c, Step::Indexes);
+            let rename = |a: &str, b: &str| format!("pgm.rename_constraint({}, {}, {})", name(q), lit(a), lit(b));
+            p.push(
+                Change::new(Step::Indexes, format!("rename constraint {temporary} on {} to {constraint_name}", shown(q)))
+                    .up(rename(&temporary, constraint_name))
+                    .down(rename(constraint_name, &temporary)),
+            );
+        } else {
+            drop_constraint(p, q, constraint_name, c, Step::Indexes);
+        }
+    }
+    let mut leaving_indexes: Vec<&String> = Vec::new();
+    for (index_name, index) in &from.indexes {
+        if !on_renamed(&index.definition) {
+            continue;
+        }
+        leaving_indexes.push(index_name);
+        let drop_old = Change::new(Step::Indexes, format!("drop index {index_name} on {} (on the old column)", shown(q)))
+            .up(rust::drop_index(q, index_name, index, true))
+            .down(rust::create_index(q, index_name, index, true));
+        if let Some(desired) = to.indexes.get(index_name) {
+            let temporary = temporary_name(index_name);
+            p.push(
+                Change::new(Step::Indexes, format!("add index {temporary} on {}", shown(q)))
+                    .up(rust::create_index(q, &temporary, desired, true))
+                    .down(rust::drop_index(q, &temporary, desired, true)),
+            );
+            p.push(drop_old);
+            let index_name_of = |n: &str| name(&(q.0.clone(), n.to_owned()));
+            p.push(
+                Change::new(Step::Indexes, format!("rename index {temporary} on {} to {index_name}", shown(q)))
+                    .up(format!("pgm.rename_index({}, {})", index_name_of(&temporary), lit(index_name)))
+                    .down(format!("pgm.rename_index({}, {})", index_name_of(index_name), lit(&temporary))),
+            );
+        } else {
+            p.push(drop_old);
+        }
+    }
     // A constraint or index that only changes its name (a renamed table's `<table>_pkey`) is renamed.
     let mut renamed_constraints: Vec<(&String, &String)> = Vec::new();
     for (old_name, c) in &from.constraints {
-        if to.constraints.contains_key(old_name) {
+        if to.constraints.contains_key(old_name) || leaving_constraints.contains(&old_name) {
             continue;
         }
         let same = to.constraints.iter().find(|(new_name, d)| {
@@ -442,7 +501,7 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
     }
     let mut renamed_indexes: Vec<(&String, &String)> = Vec::new();
     for (old_name, index) in &from.indexes {
-        if to.indexes.contains_key(old_name) {
+        if to.indexes.contains_key(old_name) || leaving_indexes.contains(&old_name) {
             continue;
         }
         let same = to.indexes.iter().find(|(new_name, d)| {
@@ -467,7 +526,9 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
     }
     // Constraints: by name, compared by definition.
     for (constraint_name, c) in &to.constraints {
-        if renamed_constraints.iter().any(|(_, n)| *n == constraint_name) {
+        if renamed_constraints.iter().any(|(_, n)| *n == constraint_name)
+            || leaving_constraints.contains(&constraint_name)
+        {
             continue;
         }
         match from.constraints.get(constraint_name) {
@@ -497,6 +558,7 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
     for (constraint_name, c) in &from.constraints {
         if !to.constraints.contains_key(constraint_name)
             && !renamed_constraints.iter().any(|(o, _)| *o == constraint_name)
+            && !leaving_constraints.contains(&constraint_name)
         {
             drop_constraint(p, q, constraint_name, c, Step::Drops);
         }
@@ -505,7 +567,8 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
         .iter()
         .map(|(o, n)| ((*o).clone(), (*n).clone()))
         .collect();
-    indexes(p, q, from, to, &renamed);
+    let leaving: Vec<String> = leaving_indexes.iter().map(|n| (*n).clone()).collect();
+    indexes(p, q, from, to, &renamed, &leaving);
     table_extras(p, q, Some(from), to);
 }
 
@@ -612,6 +675,24 @@ fn add_column(p: &mut Planner<'_>, q: &QName, column: &Column) {
         ));
         set_not_null(p, q, &column.name);
     }
+}
+
+/// `<name>_new`, cut to PostgreSQL's 63 bytes on a character boundary.
+fn temporary_name(name: &str) -> String {
+    let mut base = name.to_owned();
+    while base.len() + "_new".len() > 63 {
+        base.pop();
+    }
+    format!("{base}_new")
+}
+
+/// Whether SQL `text` names `column` (as a whole word, quoted or not).
+fn mentions(text: &str, column: &str) -> bool {
+    let quoted = sql_ident(column);
+    text.contains(&quoted)
+        || text
+            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
+            .any(|word| word == column)
 }
 
 /// Whether a default calls a function PostgreSQL evaluates anew for each row (so `ADD COLUMN` fills every
@@ -784,8 +865,16 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     }
 }
 
-/// Indexes by name; `renamed` pairs (old, new) are renamed already.
-fn indexes(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, renamed: &[(String, String)]) {
+/// Indexes by name; `renamed` pairs (old, new) are renamed already, `leaving` ones go with a column the
+/// contract of an online rename drops.
+fn indexes(
+    p: &mut Planner<'_>,
+    q: &QName,
+    from: &Table,
+    to: &Table,
+    renamed: &[(String, String)],
+    leaving: &[String],
+) {
     let partitioned = to.partition_key.is_some();
     if partitioned && to.indexes.keys().any(|n| !from.indexes.contains_key(n)) {
         p.warn(format!(
@@ -809,7 +898,7 @@ fn indexes(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, renamed: &[
         }
     };
     for (index_name, index) in &to.indexes {
-        if renamed.iter().any(|(_, n)| n == index_name) {
+        if renamed.iter().any(|(_, n)| n == index_name) || leaving.contains(index_name) {
             continue;
         }
         match from.indexes.get(index_name) {
@@ -838,7 +927,10 @@ fn indexes(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, renamed: &[
         }
     }
     for (index_name, index) in &from.indexes {
-        if !to.indexes.contains_key(index_name) && !renamed.iter().any(|(o, _)| o == index_name) {
+        if !to.indexes.contains_key(index_name)
+            && !renamed.iter().any(|(o, _)| o == index_name)
+            && !leaving.contains(index_name)
+        {
             p.push(
                 Change::new(Step::Drops, format!("drop index {index_name} on {}", shown(q)))
                     .order(3)
