@@ -20,11 +20,29 @@ pub(crate) struct Model {
     pub tables: BTreeMap<QName, Table>,
     pub views: BTreeMap<QName, View>,
     pub functions: BTreeMap<(QName, String), Function>,
+    /// `ALTER DEFAULT PRIVILEGES` relative to the built-in defaults, one entry per grantee and privilege.
+    pub default_privileges: std::collections::BTreeSet<DefaultPrivilege>,
+}
+
+/// One granted (or revoked) privilege of the defaults for objects `role` creates.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct DefaultPrivilege {
+    pub role: String,
+    /// Only in this schema; `None` for the whole database.
+    pub schema: Option<String>,
+    /// `TABLES`, `SEQUENCES`, `FUNCTIONS`, `TYPES`, `SCHEMAS`.
+    pub objects: String,
+    /// Granted beyond the defaults (`true`) or revoked from them.
+    pub granted: bool,
+    pub grantee: String,
+    pub privilege: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Schema {
     pub comment: Option<String>,
+    /// `(grantee, privilege)` granted on it beyond the owner's own.
+    pub grants: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -23,11 +23,64 @@ pub(crate) fn after_tables(p: &mut Planner<'_>) {
     sequence_owners(p);
     functions(p, true);
     views(p);
+    default_privileges(p);
+}
+
+/// `ALTER DEFAULT PRIVILEGES`: no operation writes them, so each difference is one statement, undone by
+/// the opposite one.
+fn default_privileges(p: &mut Planner<'_>) {
+    let (from, to) = (p.from, p.to);
+    let statement = |d: &super::model::DefaultPrivilege, grant: bool| {
+        let scope = match &d.schema {
+            Some(schema) => format!(" IN SCHEMA {}", sql_ident(schema)),
+            None => String::new(),
+        };
+        let grantee = if d.grantee == "PUBLIC" { "PUBLIC".to_owned() } else { sql_ident(&d.grantee) };
+        let action = if grant {
+            format!("GRANT {} ON {} TO {grantee}", d.privilege, d.objects)
+        } else {
+            format!("REVOKE {} ON {} FROM {grantee}", d.privilege, d.objects)
+        };
+        format!(
+            "pgm.sql({})",
+            lit(&format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}{scope} {action}", sql_ident(&d.role)))
+        )
+    };
+    let push = |d: &super::model::DefaultPrivilege, grant: bool, p: &mut Planner<'_>| {
+        p.push(
+            Change::new(
+                Step::Expand,
+                format!(
+                    "default privileges of {}{}: {} {} on {} {} {}",
+                    d.role,
+                    d.schema.as_ref().map(|s| format!(" in {s}")).unwrap_or_default(),
+                    if grant { "grant" } else { "revoke" },
+                    d.privilege,
+                    d.objects.to_lowercase(),
+                    if grant { "to" } else { "from" },
+                    d.grantee
+                ),
+            )
+            .comment("No operation sets default privileges: written as SQL.")
+            .up(statement(d, grant))
+            .down(statement(d, !grant)),
+        );
+    };
+    // In the desired schema only: granted, or revoked from the defaults. In the current one only: undone.
+    for d in to.default_privileges.difference(&from.default_privileges) {
+        push(d, d.granted, p);
+    }
+    for d in from.default_privileges.difference(&to.default_privileges) {
+        push(d, !d.granted, p);
+    }
 }
 
 fn schemas(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
+    let mut schema_grants_later = Vec::new();
     for (schema, desired) in &to.schemas {
+        let current_grants = from.schemas.get(schema).map(|s| s.grants.as_slice()).unwrap_or_default();
+        schema_grants_later.push((schema, current_grants, desired.grants.as_slice()));
         match from.schemas.get(schema) {
             None => {
                 let mut call = format!("pgm.create_schema({})", lit(schema));
@@ -54,6 +107,9 @@ fn schemas(p: &mut Planner<'_>) {
             Some(_) => {}
         }
     }
+    for (schema, current, desired) in schema_grants_later {
+        schema_grants(p, schema, current, desired);
+    }
     for (schema, current) in &from.schemas {
         if !to.schemas.contains_key(schema) && p.may_drop(&format!("schema {schema}")) {
             let mut create = format!("pgm.create_schema({})", lit(schema));
@@ -65,6 +121,36 @@ fn schemas(p: &mut Planner<'_>) {
                     .order(10)
                     .up(format!("pgm.drop_schema({})", lit(schema)))
                     .down(create),
+            );
+        }
+    }
+}
+
+/// Privileges on schemas, as `grant_on_schemas` / `revoke_on_schemas` for each grantee.
+fn schema_grants(p: &mut Planner<'_>, schema: &str, from: &[(String, String)], to: &[(String, String)]) {
+    let privilege = |name: &str| match name {
+        "USAGE" => Some("Privilege::Usage"),
+        "CREATE" => Some("Privilege::Create"),
+        _ => None,
+    };
+    let call = |verb: &str, grantee: &str, privileges: &str| {
+        format!("pgm.{verb}_on_schemas([{}], [{privileges}], [{}])", lit(schema), lit(grantee))
+    };
+    for (grantee, granted) in to.iter().filter(|g| !from.contains(g)) {
+        if let Some(typed) = privilege(granted) {
+            p.push(
+                Change::new(Step::Expand, format!("grant {granted} on schema {schema} to {grantee}"))
+                    .up(call("grant", grantee, typed))
+                    .down(call("revoke", grantee, typed)),
+            );
+        }
+    }
+    for (grantee, revoked) in from.iter().filter(|g| !to.contains(g)) {
+        if let Some(typed) = privilege(revoked) {
+            p.push(
+                Change::new(Step::Expand, format!("revoke {revoked} on schema {schema} from {grantee}"))
+                    .up(call("revoke", grantee, typed))
+                    .down(call("grant", grantee, typed)),
             );
         }
     }

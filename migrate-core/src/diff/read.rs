@@ -70,13 +70,17 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     policies(tx, &relations, &tables, &mut model)?;
     views(tx, &relations, &mut model)?;
     functions(tx, &mut model)?;
+    default_privileges(tx, &mut model)?;
     Ok(model)
 }
 
 fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     let sql = format!(
         "SELECT n.nspname, CASE WHEN n.oid >= 16384 OR d.description <> 'standard public schema' \
-           THEN d.description END \
+           THEN d.description END, \
+           array_to_string(ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END \
+             || {SEP} || a.privilege_type FROM aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner \
+             ORDER BY 1), {SEP}) \
          FROM pg_namespace n LEFT JOIN pg_description d ON d.objoid = n.oid \
            AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0 \
          WHERE {} AND {}",
@@ -84,10 +88,15 @@ fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
         not_extension_member("pg_namespace", "n.oid")
     );
     for row in query(tx, "schemas", &sql)? {
+        let grants = list(&row, 2);
         model.schemas.insert(
             col(&row, 0).to_owned(),
             Schema {
                 comment: owned(&row, 1),
+                grants: grants
+                    .chunks(2)
+                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+                    .collect(),
             },
         );
     }
@@ -628,6 +637,36 @@ fn functions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
                 comment: owned(&row, 13),
             },
         );
+    }
+    Ok(())
+}
+
+fn default_privileges(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
+    // Compared with what the role's objects get without them: the built-in defaults for the whole
+    // database, nothing for one schema (as `describe` does).
+    let sql = "SELECT pg_get_userbyid(d.defaclrole), n.nspname, \
+           CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS' \
+             WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE d.defaclobjtype::text END, \
+           x.granted, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END, x.privilege_type \
+         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace \
+         CROSS JOIN LATERAL ( \
+           WITH actual AS (SELECT a.grantee, a.privilege_type FROM aclexplode(d.defaclacl) a \
+               WHERE a.grantee <> d.defaclrole), \
+             base AS (SELECT a.grantee, a.privilege_type FROM aclexplode(acldefault( \
+               CASE WHEN d.defaclnamespace = 0 THEN (CASE d.defaclobjtype WHEN 'S' THEN 's' \
+                 ELSE d.defaclobjtype::text END)::\"char\" ELSE 'c' END, d.defaclrole)) a \
+               WHERE a.grantee <> d.defaclrole) \
+           SELECT true AS granted, g.* FROM (SELECT * FROM actual EXCEPT SELECT * FROM base) g \
+           UNION ALL SELECT false, r.* FROM (SELECT * FROM base EXCEPT SELECT * FROM actual) r) x";
+    for row in query(tx, "default privileges", sql)? {
+        model.default_privileges.insert(DefaultPrivilege {
+            role: col(&row, 0).to_owned(),
+            schema: owned(&row, 1),
+            objects: col(&row, 2).to_owned(),
+            granted: flag(&row, 3),
+            grantee: col(&row, 4).to_owned(),
+            privilege: col(&row, 5).to_owned(),
+        });
     }
     Ok(())
 }

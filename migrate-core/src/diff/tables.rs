@@ -854,14 +854,38 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
                 .down(set(&from.comment)),
         );
     }
-    if from.identity.as_ref().map(|i| i.0) != to.identity.as_ref().map(|i| i.0) {
-        p.uncovered(format!("column {at}: its identity changes"));
+    let kind = |k: char| if k == 'a' { "Identity::always()" } else { "Identity::by_default()" };
+    let identity = match (from.identity.as_ref().map(|i| i.0), to.identity.as_ref().map(|i| i.0)) {
+        (None, Some(k)) => Some((format!("add_identity({})", kind(k)), "drop_identity()".to_owned())),
+        (Some(k), None) => Some(("drop_identity()".to_owned(), format!("add_identity({})", kind(k)))),
+        (Some(a), Some(b)) if a != b => Some((format!("set_identity({})", kind(b)), format!("set_identity({})", kind(a)))),
+        _ => None,
+    };
+    if let Some((up, down)) = identity {
+        // The identity's own sequence starts afresh: its settings and position are the defaults.
+        p.push(
+            Change::new(Step::Expand, format!("{at}: identity"))
+                .up(format!("{}.{up}", column()))
+                .down(format!("{}.{down}", column())),
+        );
     }
     if from.generated != to.generated {
         p.uncovered(format!("column {at}: its generation expression changes"));
     }
-    if from.collation != to.collation {
-        p.uncovered(format!("column {at}: its collation changes"));
+    if from.collation != to.collation && from.data_type == to.data_type {
+        let collate = |c: &Option<QName>| {
+            let collation = c.clone().unwrap_or_else(|| ("pg_catalog".to_owned(), "default".to_owned()));
+            format!("{}.set_type({}).collate({})", column(), lit(&to.data_type), rust::catalog_name(&collation))
+        };
+        p.push(
+            Change::new(Step::Expand, format!("{at}: collation"))
+                .comment("A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock.")
+                .up(collate(&to.collation))
+                .down(collate(&from.collation))
+                .allow("changing-column-type", format!("{at}: only its collation changes, as the desired schema says")),
+        );
+    } else if from.collation != to.collation {
+        p.uncovered(format!("column {at}: its collation changes with its type"));
     }
 }
 

@@ -4,7 +4,7 @@
 use crate::schema::{Kind, SchemaDescription, SchemaObject};
 
 /// Kinds the generator writes (the rest of a difference in them is reported by the planner).
-const MODELLED: [Kind; 12] = [
+const MODELLED: [Kind; 13] = [
     Kind::Schema,
     Kind::Extension,
     Kind::Enum,
@@ -17,6 +17,7 @@ const MODELLED: [Kind; 12] = [
     Kind::Sequence,
     Kind::Function,
     Kind::Procedure,
+    Kind::DefaultPrivileges,
 ];
 
 /// Table lines the model does not read: rules, extended statistics.
@@ -40,8 +41,11 @@ pub(crate) fn uncovered(from: &SchemaDescription, to: &SchemaDescription) -> Vec
             continue;
         }
         let before: Vec<&str> = current.as_ref().map(|c| c.lines().iter().map(String::as_str).collect()).unwrap_or_default();
-        // Privileges are modelled on tables only.
-        let table = matches!(object.kind(), Kind::Table | Kind::PartitionedTable);
+        // Privileges are modelled on tables, schemas and default privileges only.
+        let table = matches!(
+            object.kind(),
+            Kind::Table | Kind::PartitionedTable | Kind::Schema | Kind::DefaultPrivileges
+        );
         let after: Vec<&str> = object.lines().iter().map(String::as_str).collect();
         let unmodelled = |line: &str| {
             let trimmed = line.trim_start();
