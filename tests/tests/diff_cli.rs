@@ -181,3 +181,75 @@ fn a_desired_schema_file_that_does_not_apply_is_named_and_nothing_is_written() {
     // Nothing was applied to the configured database either.
     assert!(db.tables().is_empty(), "{:?}", db.tables());
 }
+
+/// `script`'s path: it runs a command on a pseudo-terminal, as a person at a terminal would.
+fn script() -> Option<std::path::PathBuf> {
+    ["/usr/bin/script", "/bin/script"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn on_a_terminal_diff_asks_about_each_rename_and_writes_what_the_answers_say() {
+    let Some(script) = tests::skip::require("script (util-linux), for a pseudo-terminal", script())
+    else {
+        return;
+    };
+    let app = tempfile::tempdir().expect("tempdir");
+    tests::cli::scaffold_app(app.path(), "diffask");
+    std::fs::create_dir_all(app.path().join("migrations")).expect("migrations/");
+    std::fs::write(
+        app.path().join("migrations/20260101000000_create_users.rs"),
+        FIRST,
+    )
+    .expect("write");
+    let db = TestDb::new();
+    migrate(app.path(), &db, &["up"]).expect_code(0);
+    let dev = TestDb::new();
+    migrate(app.path(), &dev, &["up"]).expect_code(0);
+    dev.exec("ALTER TABLE users RENAME COLUMN display_name TO full_name");
+    // Built already (the `up` above): the answer goes to the question, not to a build.
+    let command = format!(
+        "{} diff --to '{}' --name asked",
+        tests::cli::bin("migrate-front").display(),
+        dev.url()
+    );
+    let output = std::process::Command::new(script)
+        .args(["-qec", &command, "/dev/null"])
+        .current_dir(app.path())
+        .env("DATABASE_URL", db.url())
+        .env("CARGO_TARGET_DIR", tests::cli::e2e_target())
+        .env(
+            "XDG_CACHE_HOME",
+            tests::cli::workspace_root().join("target/front-cache"),
+        )
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            use std::io::Write as _;
+            child.stdin.take().expect("stdin").write_all(b"y\n")?;
+            child.wait_with_output()
+        })
+        .expect("script runs");
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{shown}");
+    assert!(
+        shown.contains(
+            "is public.users.display_name renamed to full_name (both of type text)? [y/N]"
+        ),
+        "{shown}"
+    );
+    let files = migration_files(app.path());
+    assert_eq!(
+        files.iter().map(|f| &f[15..]).collect::<Vec<_>>(),
+        [
+            "create_users.rs",
+            "asked_renames.rs",
+            "asked_rename_contracts.rs"
+        ],
+        "{shown}"
+    );
+}
