@@ -303,8 +303,9 @@ const CASES: &[Case] = &[
 struct Generation {
     case: &'static Case,
     result: Result<Generated, String>,
-    before: TestDb,
-    after: TestDb,
+    /// Taken (and so dropped, with its database) by the group that runs the case: a static is never
+    /// dropped, so databases left in it would outlive the test run.
+    databases: std::sync::Mutex<Option<(TestDb, TestDb)>>,
 }
 
 struct Built {
@@ -349,8 +350,7 @@ fn generation(case: &'static Case) -> Generation {
     Generation {
         case,
         result,
-        before,
-        after,
+        databases: std::sync::Mutex::new(Some((before, after))),
     }
 }
 
@@ -468,6 +468,14 @@ fn run(runner: &std::path::Path, case: &str, direction: &str, db: &TestDb) -> Re
     }
 }
 
+/// One case's generation and its two databases, while its group runs it.
+struct Run<'a> {
+    case: &'static Case,
+    result: &'a Result<Generated, String>,
+    before: TestDb,
+    after: TestDb,
+}
+
 /// Runs the round trip of every case whose name starts with one of `prefixes`; every failure is
 /// collected, so one run shows them all.
 fn round_trips(prefixes: &[&str]) {
@@ -481,7 +489,24 @@ fn round_trips(prefixes: &[&str]) {
         }
         ran += 1;
         let name = g.case.name;
-        let generated = match &g.result {
+        let Some((before_db, after_db)) = g
+            .databases
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+        else {
+            failures.push(format!(
+                "{name}: its databases were used up by an earlier run of its group"
+            ));
+            continue;
+        };
+        let g = Run {
+            case: g.case,
+            result: &g.result,
+            before: before_db,
+            after: after_db,
+        };
+        let generated = match g.result {
             Ok(generated) => generated,
             Err(e) => {
                 failures.push(format!("{name}: generation failed: {e}"));
