@@ -25,6 +25,14 @@ fn list(row: &Row, i: usize) -> Vec<String> {
     }
 }
 
+/// A list of `a, b, a, b, ...` as pairs (grantee and privilege, attribute and type, ...).
+fn pairs(items: &[String]) -> Vec<(String, String)> {
+    items
+        .chunks(2)
+        .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
+        .collect()
+}
+
 fn qname(row: &Row, i: usize) -> QName {
     (col(row, i).to_owned(), col(row, i + 1).to_owned())
 }
@@ -93,10 +101,7 @@ fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
             col(&row, 0).to_owned(),
             Schema {
                 comment: owned(&row, 1),
-                grants: grants
-                    .chunks(2)
-                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
-                    .collect(),
+                grants: pairs(&grants),
             },
         );
     }
@@ -139,10 +144,7 @@ fn types(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     );
     for row in query(tx, "composite types", &sql)? {
         let parts = list(&row, 2);
-        let attributes = parts
-            .chunks(2)
-            .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
-            .collect();
+        let attributes = pairs(&parts);
         model.composites.insert(qname(&row, 0), attributes);
     }
     let sql = format!(
@@ -160,10 +162,7 @@ fn types(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
                 base: col(&row, 2).to_owned(),
                 not_null: flag(&row, 3),
                 default: owned(&row, 4),
-                checks: parts
-                    .chunks(2)
-                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
-                    .collect(),
+                checks: pairs(&parts),
                 comment: owned(&row, 6),
             },
         );
@@ -255,10 +254,7 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
                 policies: BTreeMap::new(),
                 row_security: flag(&row, 8),
                 force_row_security: flag(&row, 9),
-                grants: grants
-                    .chunks(2)
-                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
-                    .collect(),
+                grants: pairs(&grants),
                 comment: owned(&row, 10),
             },
         );
@@ -569,15 +565,9 @@ fn views(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Result
                 materialized: flag(&row, 2),
                 definition: col(&row, 3).trim().trim_end_matches(';').to_owned(),
                 columns: list(&row, 4),
-                options: options
-                    .chunks(2)
-                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
-                    .collect(),
+                options: pairs(&options),
                 comment: owned(&row, 6),
-                depends_on: depends
-                    .chunks(2)
-                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
-                    .collect(),
+                depends_on: pairs(&depends),
             },
         );
     }
@@ -629,10 +619,7 @@ fn functions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
                 strict: flag(&row, 8),
                 security_definer: flag(&row, 9),
                 parallel: letter(&row, 10),
-                config: config
-                    .chunks(2)
-                    .map(|pair| (pair[0].clone(), pair.get(1).cloned().unwrap_or_default()))
-                    .collect(),
+                config: pairs(&config),
                 definition: col(&row, 12).to_owned(),
                 comment: owned(&row, 13),
             },
