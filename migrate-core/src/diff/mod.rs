@@ -11,7 +11,16 @@
 //! ([`Options::not_renamed`]). A table, column, sequence, schema or extension that disappears is dropped
 //! only with [`Options::allow_drop`]. What the generator does not write is listed in
 //! [`Generated::uncovered`], never left out silently.
+//!
+//! Layout: `read` turns a catalog into a `model`; `propose` finds the renames to confirm; `plan` walks the
+//! two models, object kind by object kind (`objects` and `views` around the tables; `tables`, and for each
+//! table that stays `columns`, `constraints`, `indexes`, `extras`), into changes sorted by step; `rust`
+//! writes the calls; `uncovered` lists what the model does not read.
 
+mod columns;
+mod constraints;
+mod extras;
+mod indexes;
 mod model;
 mod objects;
 mod plan;
@@ -20,6 +29,7 @@ mod read;
 mod rust;
 mod tables;
 mod uncovered;
+mod views;
 
 use std::fmt;
 

@@ -3,26 +3,30 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Domain, Function, Model, QName, Sequence, View};
+use super::model::{Domain, Function, Model, QName, Sequence};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
 use super::tables::{serial_type, sql_ident, sql_literal, sql_name};
+use super::views;
 
-pub(crate) fn before_tables(p: &mut Planner<'_>) {
+/// Returns the views dropped to be made again after the tables (see [`views::drop_over_changed_columns`]).
+pub(crate) fn before_tables(p: &mut Planner<'_>) -> BTreeSet<QName> {
     schemas(p);
     extensions(p);
     enums(p);
     composites(p);
     domains(p);
     sequences(p);
-    drop_views_over_changed_columns(p);
+    let recreated = views::drop_over_changed_columns(p);
     functions(p, false);
+    recreated
 }
 
-pub(crate) fn after_tables(p: &mut Planner<'_>) {
+/// `recreated`: what [`before_tables`] returned.
+pub(crate) fn after_tables(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
     sequence_owners(p);
     functions(p, true);
-    views(p);
+    views::views(p, recreated);
     default_privileges(p);
 }
 
@@ -559,7 +563,7 @@ fn create_function(q: &QName, f: &Function, replace: bool) -> String {
 
 /// `COMMENT ON <what> IS ..` as SQL, with the old comment put back by `down`: no operation sets the
 /// comment of an existing object.
-fn comment_change(what: &str, subject: String, from: Option<&str>, to: Option<&str>) -> Change {
+pub(super) fn comment_change(what: &str, subject: String, from: Option<&str>, to: Option<&str>) -> Change {
     let set = |c: Option<&str>| format!("pgm.sql({})", lit(&format!("COMMENT ON {subject} IS {}", sql_literal(c))));
     Change::new(Step::Expand, format!("comment on {what}"))
         .comment("No operation sets the comment of an existing object: written as SQL.")
@@ -654,168 +658,5 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
                     .down(create_function(q, function, false)),
             );
         }
-    }
-}
-
-fn create_view(q: &QName, v: &View) -> String {
-    let mut call = if v.materialized {
-        format!("pgm.create_materialized_view({}, {})", name(q), lit(&v.definition))
-    } else {
-        format!("pgm.create_view({}, {})", name(q), lit(&v.definition))
-    };
-    for (option, value) in &v.options {
-        call.push_str(&format!("\n    .option({}, {})", lit(option), lit(value)));
-    }
-    if let Some(comment) = &v.comment {
-        call.push_str(&format!("\n    .comment({})", lit(comment)));
-    }
-    call
-}
-
-fn drop_view(q: &QName, v: &View) -> String {
-    if v.materialized {
-        format!("pgm.drop_materialized_view({})", name(q))
-    } else {
-        format!("pgm.drop_view({})", name(q))
-    }
-}
-
-/// Views of both schemas that read a table whose column changes type or is dropped: PostgreSQL refuses
-/// those changes under a view, so the view is dropped before them and made again after.
-fn views_over_changed_columns(from: &Model, to: &Model) -> BTreeSet<QName> {
-    let changed: BTreeSet<&QName> = from
-        .tables
-        .iter()
-        .filter(|(q, table)| {
-            to.tables.get(*q).is_some_and(|desired| {
-                table.columns.iter().any(|c| {
-                    desired
-                        .column(&c.name)
-                        .is_none_or(|d| d.data_type != c.data_type)
-                })
-            })
-        })
-        .map(|(q, _)| q)
-        .collect();
-    let mut views: BTreeSet<QName> = BTreeSet::new();
-    loop {
-        let before = views.len();
-        for (q, view) in &from.views {
-            if to.views.contains_key(q)
-                && view
-                    .depends_on
-                    .iter()
-                    .any(|d| changed.contains(d) || views.contains(d))
-            {
-                views.insert(q.clone());
-            }
-        }
-        if views.len() == before {
-            return views;
-        }
-    }
-}
-
-fn drop_views_over_changed_columns(p: &mut Planner<'_>) {
-    let (from, to) = (p.from, p.to);
-    let views = views_over_changed_columns(from, to);
-    for q in order(from, views.iter().collect()).into_iter().rev() {
-        let view = &from.views[q];
-        p.push(
-            Change::new(Step::Expand, format!("drop view {} (made again after the column changes)", shown(q)))
-                .up(drop_view(q, view))
-                .down(create_view(q, view)),
-        );
-    }
-}
-
-/// `views` in an order that creates each after the views it reads.
-fn order<'m>(model: &'m Model, views: Vec<&'m QName>) -> Vec<&'m QName> {
-    let mut pending = views;
-    let mut ordered = Vec::new();
-    while !pending.is_empty() {
-        let waiting = pending.clone();
-        let (ready, rest): (Vec<&QName>, Vec<&QName>) = pending
-            .into_iter()
-            .partition(|q| model.views[*q].depends_on.iter().all(|d| !waiting.contains(&d)));
-        if ready.is_empty() {
-            // Views cannot read each other in a cycle; keep the rest in name order rather than loop.
-            ordered.extend(rest);
-            break;
-        }
-        ordered.extend(ready);
-        pending = rest;
-    }
-    ordered
-}
-
-fn views(p: &mut Planner<'_>) {
-    let (from, to) = (p.from, p.to);
-    let recreated = views_over_changed_columns(from, to);
-    let mut created: Vec<&QName> = Vec::new();
-    for (q, view) in &to.views {
-        match from.views.get(q) {
-            _ if recreated.contains(q) => created.push(q),
-            None => created.push(q),
-            Some(current) if View { comment: None, ..current.clone() } == View { comment: None, ..view.clone() } => {
-                if current.comment != view.comment {
-                    let kind = if view.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
-                    p.push(comment_change(
-                        &format!("view {}", shown(q)),
-                        format!("{kind} {}", sql_name(q)),
-                        current.comment.as_deref(),
-                        view.comment.as_deref(),
-                    ));
-                }
-            }
-            Some(current) => {
-                let same_columns = current.columns == view.columns;
-                if !view.materialized && !current.materialized && view.columns.starts_with(&current.columns) {
-                    let replace = |v: &View| format!("{}\n    .or_replace()", create_view(q, &View { comment: None, ..v.clone() }));
-                    let down = if same_columns {
-                        vec![replace(current)]
-                    } else {
-                        vec![drop_view(q, view), create_view(q, current)]
-                    };
-                    let mut change = Change::new(Step::Expand, format!("replace view {} (the old definition kept for down)", shown(q)))
-                        .up(replace(view));
-                    change.down = down;
-                    p.push(change);
-                    if current.comment != view.comment {
-                        p.push(comment_change(
-                            &format!("view {}", shown(q)),
-                            format!("VIEW {}", sql_name(q)),
-                            current.comment.as_deref(),
-                            view.comment.as_deref(),
-                        ));
-                    }
-                } else {
-                    p.push(
-                        Change::new(Step::Expand, format!("drop view {} (its columns change)", shown(q)))
-                            .up(drop_view(q, current))
-                            .down(create_view(q, current)),
-                    );
-                    created.push(q);
-                }
-            }
-        }
-    }
-    for q in order(to, created) {
-        let view = &to.views[q];
-        p.push(
-            Change::new(Step::Expand, format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q)))
-                .up(create_view(q, view))
-                .down(drop_view(q, view)),
-        );
-    }
-    let dropped: Vec<&QName> = from.views.keys().filter(|q| !to.views.contains_key(*q)).collect();
-    for q in order(from, dropped).into_iter().rev() {
-        let view = &from.views[q];
-        p.push(
-            Change::new(Step::Drops, format!("drop view {}", shown(q)))
-                .order(0)
-                .up(drop_view(q, view))
-                .down(create_view(q, view)),
-        );
     }
 }

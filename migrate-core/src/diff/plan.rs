@@ -196,8 +196,8 @@ pub(crate) fn plan(from: &Model, to: &Model, options: &super::Options) -> Planne
     if !planner.out.proposals.is_empty() {
         return planner.out;
     }
-    super::objects::before_tables(&mut planner);
+    let recreated = super::objects::before_tables(&mut planner);
     super::tables::tables(&mut planner);
-    super::objects::after_tables(&mut planner);
+    super::objects::after_tables(&mut planner, &recreated);
     planner.out
 }

@@ -9,8 +9,9 @@
 use std::time::{Duration, Instant};
 
 use migrate_dsl::{Action, Backfill, BatchWork};
-use postgres::types::Type;
 use postgres::{Client, GenericClient};
+
+mod ranges;
 
 use super::store;
 use super::{Job, JobError, JobState, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS};
@@ -25,6 +26,7 @@ use crate::retry::{GaveUp, LockRetry, LockTimeout};
 use crate::runner::Migrator;
 use crate::throttle::{self, Stopped, Throttle};
 use crate::user_code::{self, UserCode};
+use ranges::{key_columns, Claim, Finish};
 
 /// Walks again for rows that still match the condition after a walk, before the job fails naming them.
 const CATCH_UP_WALKS: i32 = 2;
@@ -102,6 +104,7 @@ pub(super) fn take_current_definition(
 }
 
 /// How a worker's turn at one job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum JobEnd {
     Finished,
     Failed,
@@ -262,6 +265,13 @@ struct JobTurn<'t, 'a> {
 }
 
 /// What the next pending batch came to.
+/// What the throttle's wait before a batch came to.
+enum Waited {
+    Go,
+    Again,
+    Failed,
+}
+
 enum Pending {
     Ran { rows: u64 },
     /// No range is pending (or every pending one is in another worker's hands).
@@ -331,8 +341,7 @@ impl JobTurn<'_, '_> {
         let mut remaining = Remaining::default();
         let mut rows_here = 0u64;
         let total = job.estimated_rows.max(job.rows_done);
-        // The range this worker just claimed: it runs next, without another wait (the wait before the claim
-        // was the batch's).
+        // The range this worker just claimed, if any: it runs next.
         let mut claimed: Option<i64> = None;
         loop {
             if let Some(stop) = migrator.interrupt.stop() {
@@ -345,23 +354,12 @@ impl JobTurn<'_, '_> {
             if self.deadline.is_some_and(|(at, _)| Instant::now() >= at) {
                 return Ok(JobEnd::OutOfBudget);
             }
-            let waited = match claimed {
-                Some(_) => Ok(()),
-                None => throttle.wait(client, &job.migration, &migrator.interrupt, events),
-            };
-            match waited {
-                Ok(()) => {}
-                // A worker has no deploy waiting on it: a long pause is waited out, and looked at again.
-                Err(Stopped::TooLong { .. } | Stopped::Unanswered { .. }) => continue,
-                Err(Stopped::Interrupted(stop)) => {
-                    return Err(stop.error(format!(
-                        "the worker stopped while its batches waited (background job {})",
-                        job.id
-                    )))
-                }
-                Err(Stopped::Failed(cause)) => {
-                    fail(client, self.table(), job.id, &cause.to_string())?;
-                    return Ok(JobEnd::Failed);
+            // The range this worker just claimed runs at once: the wait before the claim was its batch's.
+            if claimed.is_none() {
+                match self.wait(client, &mut throttle, events)? {
+                    Waited::Go => {}
+                    Waited::Again => continue,
+                    Waited::Failed => return Ok(JobEnd::Failed),
                 }
             }
             let limit = sizer.next();
@@ -403,30 +401,21 @@ impl JobTurn<'_, '_> {
                 Ok(Pending::None) => match self.claim(client, &keys, limit)? {
                     Claim::Claimed(batch) => claimed = Some(batch),
                     Claim::NotActive => return Ok(JobEnd::NotActive),
-                    Claim::Exhausted => match self.finish(client, &keys)? {
-                        Finish::Finished => {
-                            events(Event::BackfillFinished {
-                                name: &job.migration,
-                                table: &job.table,
-                                rows: rows_here,
-                                restored: false,
-                                elapsed: started.elapsed(),
-                                pauses: throttle.totals(),
-                            });
-                            return Ok(JobEnd::Finished);
-                        }
-                        Finish::InFlight => {
-                            if let Some(stop) = migrator.interrupt.sleep(IN_FLIGHT_WAIT) {
-                                return Err(stop.error(format!(
-                                    "the worker stopped after {} batch(es)",
-                                    report.batches
-                                )));
+                    Claim::Exhausted => {
+                        if let Some(end) = self.exhausted(client, &keys, report)? {
+                            if end == JobEnd::Finished {
+                                events(Event::BackfillFinished {
+                                    name: &job.migration,
+                                    table: &job.table,
+                                    rows: rows_here,
+                                    restored: false,
+                                    elapsed: started.elapsed(),
+                                    pauses: throttle.totals(),
+                                });
                             }
+                            return Ok(end);
                         }
-                        Finish::Again => {}
-                        Finish::Failed => return Ok(JobEnd::Failed),
-                        Finish::NotActive => return Ok(JobEnd::NotActive),
-                    },
+                    }
                 },
                 Err(GaveUp::Interrupted { stop, .. }) => {
                     return Err(stop.error(format!(
@@ -449,6 +438,46 @@ impl JobTurn<'_, '_> {
                 }
             }
         }
+    }
+
+    /// The throttle's wait before a batch. A worker has no deploy waiting on it: a long pause is waited out,
+    /// and looked at again.
+    fn wait(
+        &self,
+        client: &mut Client,
+        throttle: &mut Throttle,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<Waited, Error> {
+        let (job, migrator) = (self.job, self.migrator);
+        match throttle.wait(client, &job.migration, &migrator.interrupt, events) {
+            Ok(()) => Ok(Waited::Go),
+            Err(Stopped::TooLong { .. } | Stopped::Unanswered { .. }) => Ok(Waited::Again),
+            Err(Stopped::Interrupted(stop)) => Err(stop.error(format!(
+                "the worker stopped while its batches waited (background job {})",
+                job.id
+            ))),
+            Err(Stopped::Failed(cause)) => {
+                fail(client, self.table(), job.id, &cause.to_string())?;
+                Ok(Waited::Failed)
+            }
+        }
+    }
+
+    /// No range is left to claim: how the job ends, or `None` to look again (ranges other workers hold
+    /// are still running, or the table is walked again for rows left).
+    fn exhausted(&self, client: &mut Client, keys: &[Key], report: &WorkReport) -> Result<Option<JobEnd>, Error> {
+        Ok(match self.finish(client, keys)? {
+            Finish::Finished => Some(JobEnd::Finished),
+            Finish::InFlight => {
+                if let Some(stop) = self.migrator.interrupt.sleep(IN_FLIGHT_WAIT) {
+                    return Err(stop.error(format!("the worker stopped after {} batch(es)", report.batches)));
+                }
+                None
+            }
+            Finish::Again => None,
+            Finish::Failed => Some(JobEnd::Failed),
+            Finish::NotActive => Some(JobEnd::NotActive),
+        })
     }
 
     /// The next pending batch, in one transaction: the job's row `FOR SHARE` (a pause or cancel waits for
@@ -610,222 +639,4 @@ impl JobTurn<'_, '_> {
         )?;
         Ok(true)
     }
-
-    /// Where the job's current walk stands (its number, and the last key claimed or where it starts), under
-    /// the job's advisory lock for the rest of `tx`: claims and the end of a walk are one at a time. `None`
-    /// when the job is no longer active.
-    fn locked_walk(
-        &self,
-        tx: &mut postgres::Transaction<'_>,
-    ) -> Result<Option<Walk>, postgres::Error> {
-        let table = self.table();
-        tx.execute(
-            "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1), $2::int8::int4)",
-            &[&table.jobs(), &self.job.id],
-        )?;
-        let Some(row) = tx.query_opt(
-            &format!("SELECT state, walk, walk_from FROM {} WHERE id = $1", table.jobs()),
-            &[&self.job.id],
-        )?
-        else {
-            return Ok(None);
-        };
-        if row.get::<_, &str>(0) != "active" {
-            return Ok(None);
-        }
-        let walk: i32 = row.get(1);
-        let from: Option<Vec<String>> = row.get(2);
-        let last = tx.query_opt(
-            &format!(
-                "SELECT last_key FROM {} WHERE job = $1 AND walk = $2 ORDER BY id DESC LIMIT 1",
-                table.job_batches()
-            ),
-            &[&self.job.id, &walk],
-        )?;
-        Ok(Some(Walk {
-            number: walk,
-            cursor: last.map(|r| r.get(0)).or(from),
-        }))
-    }
-
-    /// Claims the next key range of the walk: up to `limit` rows after the last range claimed.
-    fn claim(&self, client: &mut Client, keys: &[Key], limit: u32) -> Result<Claim, Error> {
-        let context = format!("cannot claim a batch of background job {}", self.job.id);
-        let failed = |e: postgres::Error| Error::database(context.clone())(e);
-        let mut tx = client.transaction().map_err(&failed)?;
-        let Some(Walk {
-            number: walk,
-            cursor,
-        }) = self.locked_walk(&mut tx).map_err(&failed)?
-        else {
-            return Ok(Claim::NotActive);
-        };
-        let Some(end) = range_end(&mut tx, &self.job.table, keys, &cursor, limit).map_err(&failed)?
-        else {
-            return Ok(Claim::Exhausted);
-        };
-        let batch: i64 = tx
-            .query_one(
-                &format!(
-                    "INSERT INTO {} (job, walk, after_key, last_key, worker) VALUES ($1, $2, $3, $4, $5) \
-                     RETURNING id",
-                    self.table().job_batches()
-                ),
-                &[&self.job.id, &walk, &cursor, &end, &self.worker],
-            )
-            .map_err(&failed)?
-            .get(0);
-        tx.commit().map_err(&failed)?;
-        Ok(Claim::Claimed(batch))
-    }
-
-    /// At the end of a walk: once no batch is pending, the job finishes when no row still matches its
-    /// condition; otherwise the table is walked again from the first row left, at most
-    /// [`CATCH_UP_WALKS`] times.
-    fn finish(&self, client: &mut Client, keys: &[Key]) -> Result<Finish, Error> {
-        let (job, table) = (self.job, self.table());
-        let context = format!("cannot finish background job {}", job.id);
-        let failed = |e: postgres::Error| Error::database(context.clone())(e);
-        let mut tx = client.transaction().map_err(&failed)?;
-        let Some(Walk {
-            number: walk,
-            cursor,
-        }) = self.locked_walk(&mut tx).map_err(&failed)?
-        else {
-            return Ok(Finish::NotActive);
-        };
-        let pending: i64 = tx
-            .query_one(
-                &format!(
-                    "SELECT pg_catalog.count(*) FROM {} WHERE job = $1 AND state = 'pending'",
-                    table.job_batches()
-                ),
-                &[&job.id],
-            )
-            .map_err(&failed)?
-            .get(0);
-        if pending > 0 {
-            return Ok(Finish::InFlight);
-        }
-        // Rows written after the last claim at the end of the key: the walk goes on.
-        if range_end(&mut tx, &job.table, keys, &cursor, 1).map_err(&failed)?.is_some() {
-            return Ok(Finish::Again);
-        }
-        let left = match self.spec.completion_check() {
-            None => None,
-            Some(condition) => {
-                let first = match keys {
-                    [key] if ["smallint", "integer", "bigint"].contains(&key.sql_type.as_str()) => {
-                        format!("pg_catalog.min({})::int8", migrate_dsl::ident(&key.column))
-                    }
-                    _ => "NULL::int8".to_owned(),
-                };
-                let row = tx
-                    .query_one(
-                        &format!("SELECT pg_catalog.count(*), {first} FROM {} WHERE ({condition})", job.table),
-                        &[],
-                    )
-                    .map_err(&failed)?;
-                let (count, first): (i64, Option<i64>) = (row.get(0), row.get(1));
-                (count > 0).then_some((count, first, condition))
-            }
-        };
-        let jobs = table.jobs();
-        let Some((count, first, condition)) = left else {
-            tx.execute(
-                &format!(
-                    "UPDATE {jobs} SET state = 'finished', finished_at = pg_catalog.clock_timestamp(), \
-                     updated_at = pg_catalog.clock_timestamp() WHERE id = $1"
-                ),
-                &[&job.id],
-            )
-            .map_err(&failed)?;
-            tx.commit().map_err(&failed)?;
-            return Ok(Finish::Finished);
-        };
-        if walk > CATCH_UP_WALKS {
-            let error = format!(
-                "{count} row(s) of {} still match its condition ({condition}) after {walk} walks: something \
-                 writes such rows without filling them (the application version still running?)",
-                job.table
-            );
-            fail(&mut tx, table, job.id, &error)?;
-            tx.commit().map_err(&failed)?;
-            return Ok(Finish::Failed);
-        }
-        // The next walk starts just before the first row left, when the key says where that is.
-        let from: Option<Vec<String>> = first.map(|key| vec![key.saturating_sub(1).to_string()]);
-        tx.execute(
-            &format!(
-                "UPDATE {jobs} SET walk = walk + 1, walk_from = $2, updated_at = pg_catalog.clock_timestamp() \
-                 WHERE id = $1"
-            ),
-            &[&job.id, &from],
-        )
-        .map_err(&failed)?;
-        tx.commit().map_err(&failed)?;
-        Ok(Finish::Again)
-    }
-}
-
-/// The walk a job is on: its number, and the last key claimed (or where it starts).
-struct Walk {
-    number: i32,
-    cursor: Option<Vec<String>>,
-}
-
-enum Claim {
-    /// A new range, pending as this batch.
-    Claimed(i64),
-    Exhausted,
-    NotActive,
-}
-
-enum Finish {
-    Finished,
-    /// Other workers have batches in progress (or a stopped worker left one pending).
-    InFlight,
-    /// There is more to walk.
-    Again,
-    Failed,
-    NotActive,
-}
-
-/// The quoted key columns, comma-separated.
-fn key_columns(keys: &[Key]) -> String {
-    keys.iter()
-        .map(|k| migrate_dsl::ident(&k.column))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The key of the `limit`-th row after `cursor` (whether it matches the condition or not: the planner then
-/// walks the key's index), or of the last row when fewer are left; `None` when none is.
-fn range_end(
-    tx: &mut postgres::Transaction<'_>,
-    target: &str,
-    keys: &[Key],
-    cursor: &Option<Vec<String>>,
-    limit: u32,
-) -> Result<Option<Vec<String>>, postgres::Error> {
-    let list = key_columns(keys);
-    let as_text: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{}::text", migrate_dsl::ident(&k.column)))
-        .collect();
-    let desc: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{} DESC", migrate_dsl::ident(&k.column)))
-        .collect();
-    let after = format!("($1::text[] IS NULL OR ({list}) > ({}))", key_param(keys, 1));
-    let sql = format!(
-        "SELECT COALESCE(\
-         (SELECT ARRAY[{key}] FROM {target} WHERE {after} ORDER BY {list} OFFSET {skip} LIMIT 1), \
-         (SELECT ARRAY[{key}] FROM {target} WHERE {after} ORDER BY {desc} LIMIT 1))",
-        key = as_text.join(", "),
-        desc = desc.join(", "),
-        skip = limit.saturating_sub(1),
-    );
-    let rows = tx.query_typed(&sql, &[(cursor, Type::TEXT_ARRAY)])?;
-    Ok(rows.first().and_then(|row| row.get::<_, Option<Vec<String>>>(0)))
 }

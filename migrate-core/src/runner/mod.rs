@@ -21,6 +21,7 @@ mod commands;
 mod data;
 mod execute;
 mod guard;
+mod partitions;
 mod repeatable;
 #[cfg(feature = "import")]
 pub(crate) use repeatable::ensure_repeat_table;

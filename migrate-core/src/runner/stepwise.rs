@@ -37,9 +37,6 @@ use super::data::run_data;
 use super::units::{data_failed, SentError};
 use super::{Migrator, Ran};
 
-/// Rounds over a table's partitions before an index built per partition must be valid.
-const PARTITION_ROUNDS: usize = 3;
-
 /// How a group of a migration's units commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Commit {
@@ -515,118 +512,7 @@ impl<'a> Migrator<'a> {
         journal::advance(client, &self.table, name, &[entry])
     }
 
-    /// The partitions' indexes of an index built partition by partition: for each partition whose index is
-    /// not attached yet, its build (`CONCURRENTLY`, retried after lock timeouts, an invalid leftover of a
-    /// failed build dropped first) and its attach, each sent on its own. Partitions created meanwhile get
-    /// the index from PostgreSQL; ones attached by another route are looked at again, at most
-    /// [`PARTITION_ROUNDS`] times, until the parent's index is valid.
-    fn commit_partitions(
-        &self,
-        client: &mut Client,
-        step: &Step<'a>,
-        unit: &Statement,
-        outcome: Outcome,
-        events: &mut dyn FnMut(Event<'_>),
-    ) -> Result<(), Error> {
-        let spec = match &unit.action {
-            Some(Action::IndexPartitions(spec)) => spec,
-            Some(Action::ConstrainPartitions(fk)) => {
-                return self.commit_partition_constraints(client, step, unit, fk, outcome, events)
-            }
-            _ => return Err(Error::Internal("a partitions group without its index")),
-        };
-        let name = step.migration.name();
-        let entry = entry(unit);
-        journal::set_running(client, &self.table, name, &entry)?;
-        let started = Instant::now();
-        let failed =
-            |sql: String, source: postgres::Error| statement_error(step, unit, sql, source, outcome);
-        for _ in 0..PARTITION_ROUNDS {
-            let pending = crate::partition_index::pending(client, spec)
-                .map_err(|e| failed("-- the partitions of the table, read from the catalog".to_owned(), e))?
-                .map_err(|why| super::guard::restore_failed(step, unit, why, outcome))?;
-            let total = pending.len();
-            for (done, partition) in pending.iter().enumerate() {
-                let built = Instant::now();
-                for sql in partition.statements() {
-                    self.run_unit(client, step, unit, sql, events)
-                        .map_err(|e| statement_error(step, unit, sql.clone(), e, outcome))?;
-                }
-                events(Event::PartitionIndexed {
-                    name,
-                    index: &partition.index,
-                    partition: &partition.partition,
-                    done: done + 1,
-                    total,
-                    elapsed: built.elapsed(),
-                });
-            }
-            if crate::partition_index::is_valid(client, spec)
-                .map_err(|e| failed("-- whether the index is valid".to_owned(), e))?
-            {
-                self.statement_ran(step, unit, started, events);
-                return journal::advance(client, &self.table, name, &[entry]);
-            }
-        }
-        Err(super::guard::restore_failed(
-            step,
-            unit,
-            format!(
-                "the index {} is still not valid after {PARTITION_ROUNDS} rounds over the partitions: \
-                 partitions keep changing; run the migration again",
-                spec.index.quoted()
-            ),
-            outcome,
-        ))
-    }
-
-    /// A foreign key per partition: on each leaf whose constraint is not validated yet, `ADD .. NOT VALID`
-    /// (when missing) and `VALIDATE`, each sent on its own with the lock-timeout retries; the table's own
-    /// `ADD CONSTRAINT`, the next unit, then attaches them.
-    fn commit_partition_constraints(
-        &self,
-        client: &mut Client,
-        step: &Step<'a>,
-        unit: &Statement,
-        fk: &migrate_dsl::PartitionConstraint,
-        outcome: Outcome,
-        events: &mut dyn FnMut(Event<'_>),
-    ) -> Result<(), Error> {
-        let name = step.migration.name();
-        let entry = entry(unit);
-        journal::set_running(client, &self.table, name, &entry)?;
-        let started = Instant::now();
-        let pending = crate::partition_index::pending_constraints(client, fk).map_err(|e| {
-            statement_error(
-                step,
-                unit,
-                "-- the partitions of the table, read from the catalog".to_owned(),
-                e,
-                outcome,
-            )
-        })?;
-        let total = pending.len();
-        let constraint = migrate_dsl::ident(fk.name.as_str());
-        for (done, (partition, statements)) in pending.iter().enumerate() {
-            let built = Instant::now();
-            for sql in statements {
-                self.run_unit(client, step, unit, sql, events)
-                    .map_err(|e| statement_error(step, unit, sql.clone(), e, outcome))?;
-            }
-            events(Event::PartitionIndexed {
-                name,
-                index: &constraint,
-                partition,
-                done: done + 1,
-                total,
-                elapsed: built.elapsed(),
-            });
-        }
-        self.statement_ran(step, unit, started, events);
-        journal::advance(client, &self.table, name, &[entry])
-    }
-
-    fn statement_ran(
+    pub(super) fn statement_ran(
         &self,
         step: &Step<'a>,
         unit: &Statement,
@@ -889,54 +775,4 @@ pub(super) fn statement_error(
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::runner::test_support::statements;
-
-    #[test]
-    fn a_typed_operation_shares_a_transaction_raw_statements_and_breaks_do_not() {
-        let units = statements(|pgm| {
-            pgm.no_transaction();
-            pgm.rename_column_online("comments", "contents", "body");
-            pgm.sql("UPDATE a SET x = 1");
-            pgm.sql("UPDATE b SET x = 1");
-            pgm.create_index("comments", ["body"]).concurrently();
-            pgm.set_not_null("comments", "body");
-        });
-        let shape: Vec<(Range<usize>, Commit)> = groups(&units)
-            .into_iter()
-            .map(|g| (g.range, g.commit))
-            .collect();
-        assert_eq!(
-            shape,
-            [
-                // column, function, trigger, check
-                (0..4, Commit::Together),
-                (4..5, Commit::Backfill),
-                (5..6, Commit::Together),
-                (6..7, Commit::Together),
-                (7..8, Commit::Bare),
-                // set_not_null: the check, its VALIDATE, then SET NOT NULL with the check's drop
-                (8..9, Commit::Together),
-                (9..10, Commit::Together),
-                (10..12, Commit::Together),
-            ]
-        );
-    }
-
-    #[test]
-    fn an_entry_names_the_statement_and_changes_with_it() {
-        let units = statements(|pgm| {
-            pgm.sql("UPDATE a SET x = 1");
-            pgm.sql("UPDATE a SET x = 2");
-        });
-        let (first, second) = (entry(&units[0]), entry(&units[1]));
-        assert!(first.ends_with(" #1 (sql): UPDATE a SET x = 1"), "{first}");
-        assert_ne!(
-            JournalEntry::parse(&first).digest,
-            JournalEntry::parse(&second).digest
-        );
-        assert_eq!(JournalEntry::parse(&first).digest.len(), 16);
-    }
-
-}
+mod tests;

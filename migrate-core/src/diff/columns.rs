@@ -1,0 +1,340 @@
+//! Columns of a table that exists in both schemas: renamed online, added (nullable first when they must be
+//! filled), changed in type, default, nullability, comment, identity and collation, or dropped.
+
+use std::collections::BTreeSet;
+
+use super::model::{Column, QName, Table};
+use super::plan::{Change, Planner, Step};
+use super::rust::{self, lit, name, shown};
+use super::tables::sql_ident;
+
+pub(super) fn columns(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &Table) {
+    let mut renamed_to: BTreeSet<String> = BTreeSet::new();
+    for column in &from.columns {
+        if let Some(new_name) = p.column_renamed(old, &column.name).map(str::to_owned) {
+            renamed_to.insert(new_name.clone());
+            let call = format!(
+                "pgm.rename_column_online({}, {}, {})",
+                name(q),
+                lit(&column.name),
+                lit(&new_name)
+            );
+            p.push(
+                Change::new(
+                    Step::Renames,
+                    format!("rename column {}.{} to {new_name} (both kept in sync until the contract)", shown(q), column.name),
+                )
+                .up(call.clone()),
+            );
+            p.push(
+                Change::new(Step::RenameContracts, format!("drop {}.{}, renamed to {new_name}", shown(q), column.name))
+                    .up(format!("{call}.contract()")),
+            );
+            if let Some(desired) = to.column(&new_name) {
+                let mut moved = column.clone();
+                moved.name = new_name.clone();
+                // The online rename copies the definition; NOT NULL comes with its contract.
+                moved.not_null = desired.not_null;
+                change_column(p, q, &moved, desired);
+            }
+            continue;
+        }
+        match to.column(&column.name) {
+            Some(desired) => change_column(p, q, column, desired),
+            None => {
+                if p.may_drop(&format!("column {}.{}", shown(q), column.name)) {
+                    let serial = None;
+                    p.push(
+                        Change::new(Step::Drops, format!("drop column {}.{}", shown(q), column.name))
+                            .order(4)
+                            .up(format!("pgm.drop_columns({}, [{}])", name(q), lit(&column.name)))
+                            .down(format!("pgm.add_columns({}, [{}])", name(q), rust::column(column, serial)))
+                            .allow("ban-drop-column", format!("{}.{} is gone from the desired schema", shown(q), column.name)),
+                    );
+                }
+            }
+        }
+    }
+    for column in &to.columns {
+        if from.column(&column.name).is_some() || renamed_to.contains(&column.name) {
+            continue;
+        }
+        add_column(p, q, column);
+    }
+}
+
+fn add_column(p: &mut Planner<'_>, q: &QName, column: &Column) {
+    let needs_fill = column.not_null
+        && column.default.is_none()
+        && column.identity.is_none()
+        && column.generated.is_none();
+    let mut written = column.clone();
+    if needs_fill {
+        written.not_null = false;
+    }
+    let mut change = Change::new(Step::Expand, format!("add column {}.{}", shown(q), column.name))
+        .up(format!("pgm.add_columns({}, [{}])", name(q), rust::column(&written, None)))
+        .down(format!("pgm.drop_columns({}, [{}])", name(q), lit(&column.name)));
+    let volatile_default = column.default.as_deref().is_some_and(volatile);
+    if volatile_default {
+        change = change
+            .comment(format!(
+                "The default is computed for every existing row of {}: the table is rewritten under an \
+                 ACCESS EXCLUSIVE lock. On a large table, add it without the default, set the default, backfill.",
+                shown(q)
+            ))
+            .allow("adding-field-with-default", format!("{}.{} is in the desired schema; see the comment in up", shown(q), column.name));
+        p.warn(format!("{}.{}: a volatile default rewrites the table", shown(q), column.name));
+    }
+    if column.identity.is_some() || column.generated.is_some() {
+        // Every existing row gets its value now: the table is rewritten.
+        let rule = "adding-serial-field";
+        change = change
+            .comment(format!(
+                "Fills every existing row of {}: the table is rewritten under an ACCESS EXCLUSIVE lock.",
+                shown(q)
+            ))
+            .allow(rule, format!("{}.{} is in the desired schema; see the comment in up", shown(q), column.name));
+        p.warn(format!(
+            "{}.{}: adding an identity or generated column rewrites the table under an ACCESS EXCLUSIVE lock",
+            shown(q),
+            column.name
+        ));
+    }
+    p.push(change);
+    if needs_fill {
+        p.warn(format!(
+            "{}.{} is NOT NULL without a default: added nullable, and made NOT NULL in the `_not_null` \
+             migration, after the application (or a backfill) fills it",
+            shown(q),
+            column.name
+        ));
+        set_not_null(p, q, &column.name);
+    }
+}
+
+/// Whether a default calls a function PostgreSQL evaluates anew for each row (so `ADD COLUMN` fills every
+/// existing row by rewriting the table). Functions of the database's own are taken as volatile: their
+/// volatility is not in the default's text.
+fn volatile(default: &str) -> bool {
+    const STABLE: [&str; 6] = [
+        "now()",
+        "CURRENT_TIMESTAMP",
+        "CURRENT_DATE",
+        "LOCALTIMESTAMP",
+        "transaction_timestamp()",
+        "statement_timestamp()",
+    ];
+    let mut text = default.to_owned();
+    for stable in STABLE {
+        text = text.replace(stable, "");
+    }
+    // What is left once string literals and casts (`::character varying(10)`) are taken out: a call is a
+    // name followed by `(`.
+    let mut left = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' => {
+                for n in chars.by_ref() {
+                    if n == '\'' {
+                        break;
+                    }
+                }
+            }
+            ':' if chars.peek() == Some(&':') => {
+                chars.next();
+                while chars
+                    .peek()
+                    .is_some_and(|n| n.is_alphanumeric() || matches!(n, '_' | ' ' | '.' | '"' | '[' | ']'))
+                {
+                    chars.next();
+                }
+                if chars.peek() == Some(&'(') {
+                    for n in chars.by_ref() {
+                        if n == ')' {
+                            break;
+                        }
+                    }
+                }
+            }
+            _ => left.push(c),
+        }
+    }
+    let bytes = left.as_bytes();
+    (1..bytes.len()).any(|i| {
+        bytes[i] == b'(' && (bytes[i - 1].is_ascii_alphanumeric() || matches!(bytes[i - 1], b'_' | b'"'))
+    })
+}
+
+fn set_not_null(p: &mut Planner<'_>, q: &QName, column: &str) {
+    p.push(
+        Change::new(Step::NotNull, format!("NOT NULL on {}.{column}", shown(q)))
+            .up(format!("pgm.set_not_null({}, {})", name(q), lit(column)))
+            .down(format!("pgm.alter_column({}, {}).drop_not_null()", name(q), lit(column))),
+    );
+}
+
+/// Whether changing a column from `from` to `to` keeps its stored values as they are (no rewrite).
+fn binary_compatible(from: &str, to: &str) -> bool {
+    let varchar = |t: &str| -> Option<Option<u32>> {
+        if t == "character varying" {
+            return Some(None);
+        }
+        t.strip_prefix("character varying(")
+            .and_then(|r| r.strip_suffix(')'))
+            .and_then(|n| n.parse().ok())
+            .map(Some)
+    };
+    let numeric = |t: &str| -> Option<Option<(u32, u32)>> {
+        if t == "numeric" {
+            return Some(None);
+        }
+        let inner = t.strip_prefix("numeric(")?.strip_suffix(')')?;
+        let (precision, scale) = inner.split_once(',')?;
+        Some(Some((precision.trim().parse().ok()?, scale.trim().parse().ok()?)))
+    };
+    match (varchar(from), varchar(to)) {
+        (Some(_), Some(None)) => return true,
+        (Some(Some(a)), Some(Some(b))) => return b >= a,
+        _ => {}
+    }
+    if varchar(from).is_some() && to == "text" {
+        return true;
+    }
+    match (numeric(from), numeric(to)) {
+        (Some(_), Some(None)) => true,
+        (Some(Some((p1, s1))), Some(Some((p2, s2)))) => s1 == s2 && p2 >= p1,
+        _ => false,
+    }
+}
+
+fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
+    let column = || format!("pgm.alter_column({}, {})", name(q), lit(&to.name));
+    let at = format!("{}.{}", shown(q), to.name);
+    if from.data_type != to.data_type {
+        change_type(p, q, from, to);
+    }
+    if from.default != to.default {
+        let set = |d: &Option<String>| match d {
+            Some(d) => format!("{}.set_default(expr({}))", column(), lit(d)),
+            None => format!("{}.drop_default()", column()),
+        };
+        p.push(
+            Change::new(Step::Expand, format!("{at}: default"))
+                .up(set(&to.default))
+                .down(set(&from.default)),
+        );
+    }
+    match (from.not_null, to.not_null) {
+        (false, true) => set_not_null(p, q, &to.name),
+        (true, false) => p.push(
+            Change::new(Step::Expand, format!("{at}: NULL allowed"))
+                .up(format!("{}.drop_not_null()", column()))
+                .down(format!("{}.set_not_null()", column())),
+        ),
+        _ => {}
+    }
+    if from.comment != to.comment {
+        let set = |c: &Option<String>| match c {
+            Some(c) => format!("{}.comment(Some({}))", column(), lit(c)),
+            None => format!("{}.comment(None::<String>)", column()),
+        };
+        p.push(
+            Change::new(Step::Expand, format!("{at}: comment"))
+                .up(set(&to.comment))
+                .down(set(&from.comment)),
+        );
+    }
+    identity(p, q, from, to);
+    if from.generated != to.generated {
+        p.uncovered(format!("column {at}: its generation expression changes"));
+    }
+    if from.collation != to.collation && from.data_type == to.data_type {
+        let collate = |c: &Option<QName>| {
+            let collation = c.clone().unwrap_or_else(|| ("pg_catalog".to_owned(), "default".to_owned()));
+            format!("{}.set_type({}).collate({})", column(), lit(&to.data_type), rust::catalog_name(&collation))
+        };
+        p.push(
+            Change::new(Step::Expand, format!("{at}: collation"))
+                .comment("A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock.")
+                .up(collate(&to.collation))
+                .down(collate(&from.collation))
+                .allow("changing-column-type", format!("{at}: only its collation changes, as the desired schema says")),
+        );
+    } else if from.collation != to.collation {
+        p.uncovered(format!("column {at}: its collation changes with its type"));
+    }
+}
+
+/// A new type: metadata only when the stored values stay as they are, else a rewrite, written as
+/// `alter_column` with the online recipe in a comment (the desired schema keeps the column's name, which
+/// `change_column_type_online` cannot).
+fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
+    let column = || format!("pgm.alter_column({}, {})", name(q), lit(&to.name));
+    let at = format!("{}.{}", shown(q), to.name);
+    let quoted = sql_ident(&to.name);
+    let mut change = Change::new(Step::Expand, format!("{at}: type {} to {}", from.data_type, to.data_type))
+        .up(format!("{}.set_type({}).using({})", column(), lit(&to.data_type), lit(&format!("{quoted}::{}", to.data_type))))
+        .down(format!("{}.set_type({}).using({})", column(), lit(&from.data_type), lit(&format!("{quoted}::{}", from.data_type))));
+    if binary_compatible(&from.data_type, &to.data_type) {
+        change = change.allow(
+            "changing-column-type",
+            format!("{at}: {} to {} keeps the stored values (no rewrite)", from.data_type, to.data_type),
+        );
+    } else {
+        change = change
+            .comment(format!(
+                "Rewrites {} under an ACCESS EXCLUSIVE lock. On a large live table, move the values to a new\n\
+                 column instead: pgm.change_column_type_online({}, {}, \"<new column>\", {}).",
+                shown(q),
+                name(q),
+                lit(&to.name),
+                lit(&to.data_type)
+            ))
+            .allow("changing-column-type", format!("{at} changes type as the desired schema says; see the comment in up"));
+        p.warn(format!(
+            "{at}: {} to {} rewrites the table under an ACCESS EXCLUSIVE lock (written as alter_column, \
+             with the online recipe in a comment)",
+            from.data_type, to.data_type
+        ));
+    }
+    p.push(change);
+}
+
+/// `GENERATED .. AS IDENTITY` added, dropped or changed.
+fn identity(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
+    let column = || format!("pgm.alter_column({}, {})", name(q), lit(&to.name));
+    let at = format!("{}.{}", shown(q), to.name);
+    let kind = |k: char| if k == 'a' { "Identity::always()" } else { "Identity::by_default()" };
+    let identity = match (from.identity.as_ref().map(|i| i.0), to.identity.as_ref().map(|i| i.0)) {
+        (None, Some(k)) => Some((format!("add_identity({})", kind(k)), "drop_identity()".to_owned())),
+        (Some(k), None) => Some(("drop_identity()".to_owned(), format!("add_identity({})", kind(k)))),
+        (Some(a), Some(b)) if a != b => Some((format!("set_identity({})", kind(b)), format!("set_identity({})", kind(a)))),
+        _ => None,
+    };
+    if let Some((up, down)) = identity {
+        // The identity's own sequence starts afresh: its settings and position are the defaults.
+        p.push(
+            Change::new(Step::Expand, format!("{at}: identity"))
+                .up(format!("{}.{up}", column()))
+                .down(format!("{}.{down}", column())),
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::volatile;
+
+    #[test]
+    fn calls_are_volatile_literals_casts_and_now_are_not() {
+        assert!(volatile("clock_timestamp()"));
+        assert!(volatile("md5((random())::text)"));
+        assert!(volatile("public.next_code()"));
+        assert!(!volatile("now()"));
+        assert!(!volatile("'x(y'::character varying(10)"));
+        assert!(!volatile("'{}'::text[]"));
+        assert!(!volatile("0.5"));
+    }
+}

@@ -1,0 +1,219 @@
+//! Constraints of a table that exists in both schemas: added (checks and foreign keys `NOT VALID` then
+//! validated, unique and primary keys on an index built concurrently), renamed, replaced, dropped.
+
+use super::model::{Constraint, ConstraintKind, QName, Table};
+use super::plan::{Change, Planner, Step};
+use super::rust::{self, lit, name, shown};
+use super::tables::{sql_ident, sql_name, temporary_name, Settled};
+
+/// The constraints of `from` that use a column renamed online (`on_renamed` says which text does): made
+/// again on the new column under a temporary name when the desired schema keeps them, and the old ones
+/// dropped, before the contract (`rename_column_online`'s contract refuses while anything uses the old
+/// column). Returns their names.
+pub(super) fn move_off_renamed_columns(
+    p: &mut Planner<'_>,
+    q: &QName,
+    from: &Table,
+    to: &Table,
+    on_renamed: &dyn Fn(&str) -> bool,
+) -> Vec<String> {
+    let mut leaving = Vec::new();
+    for (constraint_name, c) in &from.constraints {
+        if !on_renamed(&c.definition) {
+            continue;
+        }
+        leaving.push(constraint_name.clone());
+        drop_constraint_moved(p, q, constraint_name, c, to.constraints.get(constraint_name));
+    }
+    leaving
+}
+
+fn drop_constraint_moved(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, desired: Option<&Constraint>) {
+    let Some(desired) = desired else {
+        drop_constraint(p, q, constraint_name, c, Step::Indexes);
+        return;
+    };
+    let temporary = temporary_name(constraint_name);
+    add_constraint(p, q, &temporary, desired, false);
+    drop_constraint(p, q, constraint_name, c, Step::Indexes);
+    p.push(rename(q, Step::Indexes, &temporary, constraint_name));
+}
+
+/// `rename_constraint` from `a` to `b`, and back in `down`.
+fn rename(q: &QName, step: Step, a: &str, b: &str) -> Change {
+    let call = |a: &str, b: &str| format!("pgm.rename_constraint({}, {}, {})", name(q), lit(a), lit(b));
+    Change::new(step, format!("rename constraint {a} on {} to {b}", shown(q)))
+        .up(call(a, b))
+        .down(call(b, a))
+}
+
+/// A constraint that only changes its name (a renamed table's `<table>_pkey`) is renamed: the pairs.
+pub(super) fn renamed(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, leaving: &[String]) -> Vec<(String, String)> {
+    let pairs = super::tables::renamed_by_definition(&from.constraints, &to.constraints, leaving, |a, b| {
+        a.definition == b.definition && a.deferrable == b.deferrable && a.deferred == b.deferred
+    });
+    for (old_name, new_name) in &pairs {
+        p.push(rename(q, Step::Expand, old_name, new_name));
+    }
+    pairs
+}
+
+/// Constraints by name, compared by definition; those `settled` are left alone.
+pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, settled: &Settled) {
+    for (constraint_name, c) in &to.constraints {
+        if settled.new_name_settled(constraint_name) {
+            continue;
+        }
+        match from.constraints.get(constraint_name) {
+            None => add_constraint(p, q, constraint_name, c, false),
+            Some(before) if before.definition == c.definition && before.deferrable == c.deferrable && before.deferred == c.deferred => {
+                same_definition(p, q, constraint_name, before, c);
+            }
+            Some(before) => {
+                drop_constraint(p, q, constraint_name, before, Step::Expand);
+                add_constraint(p, q, constraint_name, c, false);
+            }
+        }
+    }
+    for (constraint_name, c) in &from.constraints {
+        if !to.constraints.contains_key(constraint_name) && !settled.old_name_settled(constraint_name) {
+            drop_constraint(p, q, constraint_name, c, Step::Drops);
+        }
+    }
+}
+
+/// The same constraint in both: validated when the desired one is, the rest listed.
+fn same_definition(p: &mut Planner<'_>, q: &QName, constraint_name: &str, before: &Constraint, c: &Constraint) {
+    if !before.validated && c.validated {
+        p.push(
+            Change::new(Step::Expand, format!("validate constraint {constraint_name} on {}", shown(q)))
+                .up(format!("pgm.validate_constraint({}, {})", name(q), lit(constraint_name))),
+        );
+    } else if before.validated && !c.validated {
+        p.uncovered(format!(
+            "constraint {constraint_name} on {}: validated now, NOT VALID in the desired schema",
+            shown(q)
+        ));
+    }
+    if before.comment != c.comment {
+        p.uncovered(format!("constraint {constraint_name} on {}: its comment", shown(q)));
+    }
+}
+
+/// `ALTER TABLE .. ADD CONSTRAINT <definition><suffix>` as `pgm.sql`, for a constraint no typed one reads
+/// back as (an exclusion or `NO INHERIT` check).
+fn add_as_sql(q: &QName, constraint_name: &str, c: &Constraint, suffix: &str) -> String {
+    format!(
+        "pgm.sql({})",
+        lit(&format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} {}{suffix}",
+            sql_name(q),
+            sql_ident(constraint_name),
+            c.definition
+        ))
+    )
+}
+
+/// `ALTER TABLE .. ADD CONSTRAINT`: plain on a new table; on one that exists, checks and foreign keys
+/// `NOT VALID` then validated, unique and primary keys on an index built concurrently.
+pub(super) fn add_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, new_table: bool) {
+    let drop = format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name));
+    let summary = format!("add constraint {constraint_name} on {}", shown(q));
+    let Some(value) = rust::constraint(c) else {
+        let add = |suffix: &str| add_as_sql(q, constraint_name, c, suffix);
+        let mut change = Change::new(Step::Expand, summary)
+            .comment("No typed constraint reads back as this one (an exclusion or NO INHERIT check): written as SQL.");
+        let check = matches!(c.kind, ConstraintKind::Check { .. });
+        change = if new_table || !c.validated {
+            change.up(add(if c.validated { "" } else { " NOT VALID" }))
+        } else if check {
+            // As `add_constraint_online` does for the typed ones: new rows checked at once, the existing
+            // ones in a transaction of their own.
+            change
+                .up(add(" NOT VALID"))
+                .up(format!("pgm.validate_constraint({}, {})", name(q), lit(constraint_name)))
+        } else {
+            p.warn(format!(
+                "{constraint_name} on {}: an exclusion constraint builds its index while writes wait",
+                shown(q)
+            ));
+            change.up(add("")).allow(
+                "constraint-missing-not-valid",
+                format!("{constraint_name} on {}: an exclusion constraint cannot be added NOT VALID", shown(q)),
+            )
+        };
+        p.push(change.down(drop));
+        return;
+    };
+    // A unique key with options the online form refuses: its index built concurrently, then the
+    // constraint on it.
+    if let (false, true, ConstraintKind::Unique { .. } | ConstraintKind::PrimaryKey { .. }) =
+        (new_table, c.validated && (c.deferrable || c.comment.is_some() || value.contains("nulls_not_distinct")), &c.kind)
+    {
+        let (columns, using) = match &c.kind {
+            ConstraintKind::PrimaryKey { columns } => (columns, "primary_key_using_index"),
+            ConstraintKind::Unique { columns, .. } => (columns, "unique_using_index"),
+            _ => unreachable!("matched above"),
+        };
+        let mut index = format!(
+            "pgm.create_index({}, {}).name({}).unique().concurrently()",
+            name(q),
+            rust::list(columns),
+            lit(constraint_name)
+        );
+        if value.contains("nulls_not_distinct") {
+            index = index.replace(".unique()", ".unique().nulls_not_distinct()");
+        }
+        let mut value = format!("Constraint::{using}({})", lit(constraint_name));
+        if c.deferrable {
+            value.push_str(&format!(".deferrable({})", c.deferred));
+        }
+        if let Some(comment) = &c.comment {
+            value.push_str(&format!(".comment({})", lit(comment)));
+        }
+        let constraint = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
+        p.push(
+            Change::new(Step::Indexes, summary)
+                .up(index)
+                .up(constraint)
+                .down(drop),
+        );
+        return;
+    }
+    let call = if new_table || !c.validated {
+        let mut call = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
+        if !c.validated {
+            call.push_str(".not_valid()");
+        }
+        (Step::Expand, call)
+    } else {
+        let step = match c.kind {
+            ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. } => Step::Indexes,
+            _ => Step::Expand,
+        };
+        (
+            step,
+            format!("pgm.add_constraint_online({}, {}, {value})", name(q), lit(constraint_name)),
+        )
+    };
+    p.push(Change::new(call.0, summary).up(call.1).down(drop));
+}
+
+pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, step: Step) {
+    let restore = match rust::constraint(c) {
+        Some(value) => {
+            let mut call = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
+            if !c.validated {
+                call.push_str(".not_valid()");
+            }
+            call
+        }
+        None => add_as_sql(q, constraint_name, c, ""),
+    };
+    p.push(
+        Change::new(step, format!("drop constraint {constraint_name} on {}", shown(q)))
+            .order(2)
+            .up(format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name)))
+            .down(restore),
+    );
+}
