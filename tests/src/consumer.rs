@@ -1,7 +1,8 @@
 //! Throwaway consumer crates outside the workspace, built the way a user's project is: their own fresh lockfile
-//! (never this repository's), offline from the local registry cache, in a target folder shared between the
-//! tests that build them (`target/consumer-target`, kept between runs, so only the first run compiles the
-//! dependencies).
+//! (never this repository's), offline from the local registry cache. They build in the end-to-end tests'
+//! target folder (`target/e2e-target`, kept between runs): a fresh lockfile resolved offline takes the
+//! versions already downloaded, mostly those the other packages there were built with, so the dependencies
+//! are compiled once for all of them rather than once more for the consumers.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -11,9 +12,9 @@ pub fn checkout() -> PathBuf {
     crate::cli::workspace_root()
 }
 
-/// The target folder every consumer build shares.
+/// The target folder every consumer build shares with the other end-to-end packages.
 pub fn target_dir() -> PathBuf {
-    checkout().join("target").join("consumer-target")
+    crate::cli::e2e_target()
 }
 
 /// The environment of every command run in a consumer: offline, the shared target folder, and nothing of the

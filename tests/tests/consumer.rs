@@ -181,7 +181,13 @@ fn the_crates_package_and_verify() {
             "-p",
             "migrate-cli",
         ],
-        &[("CARGO_TARGET_DIR", &target), ("CARGO_HOME", &home)],
+        // Without debug info: whether the packaged sources build does not depend on it, and the build
+        // takes a quarter less CPU without (122 s against 161 s on 2 cores).
+        &[
+            ("CARGO_TARGET_DIR", &target),
+            ("CARGO_HOME", &home),
+            ("CARGO_PROFILE_DEV_DEBUG", "false"),
+        ],
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
