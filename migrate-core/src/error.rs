@@ -426,7 +426,7 @@ pub enum Error {
 
     /// A background job keeps a migration waiting, or a change to a job is refused.
     #[error(transparent)]
-    Job(#[from] crate::jobs::JobError),
+    Job(#[from] crate::jobs::job::JobError),
 
     /// The run's time budget was spent and the run stopped where that leaves a clean state.
     #[error("stopped: the run's time budget of {} is spent: {what}", describe_wait(*budget))]

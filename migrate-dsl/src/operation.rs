@@ -10,7 +10,24 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::ops::*;
 use crate::render::Render;
-use crate::reverse::Reverse;
+use crate::reverse::PART;
+
+/// How an operation is undone.
+pub(crate) trait Reverse {
+    /// The operations that undo this one, in execution order, or an [`DslError::Irreversible`] from
+    /// [`Ctx::irreversible`] saying why there are none.
+    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError>;
+
+    /// The operations that undo this one when only its first `done` rendered statements took effect (a
+    /// migration outside a transaction, or in several, stopped between two of them), `0 < done < total`.
+    /// The engine runs the statements of one operation that can share a transaction in one, so only an
+    /// operation with its own commit points (a transaction break, a concurrent build, a backfill) can stop
+    /// part-way; each of those says what undoes each of its parts. None by default.
+    fn reverse_partial(&self, ctx: Ctx, done: usize) -> Result<Vec<Operation>, DslError> {
+        let _ = done;
+        Err(ctx.irreversible(PART))
+    }
+}
 
 /// An operation struct that [`MigrationBuilder::record`](crate::MigrationBuilder) can push and hand back.
 pub(crate) trait Recordable: Into<Operation> {

@@ -1,32 +1,11 @@
-//! Automatic reversal: each operation has its own typed reverse, implemented next to its data in
-//! [`crate::ops`], so options recorded at create time (a schema, a derived index name, `CONCURRENTLY`,
+//! Automatic reversal: each operation has its own typed reverse ([`Reverse`](crate::operation::Reverse)),
+//! implemented next to its data in [`crate::ops`], so options recorded at create time (a schema, a derived index name, `CONCURRENTLY`,
 //! `cascade`) reach the statement that undoes it.
 //!
 //! A derived reverse undoes only what its operation did. An operation the author allowed to skip
 //! (`if_not_exists`, `if_table_exists`) has none, since it may have done nothing; a `CREATE OR REPLACE` is
 //! reversed by [`RestorePrevious`](crate::RestorePrevious), which the engine runs from what it recorded
 //! before the `up` replaced the object.
-
-use crate::ctx::Ctx;
-use crate::error::DslError;
-use crate::operation::Operation;
-
-/// How an operation is undone.
-pub(crate) trait Reverse {
-    /// The operations that undo this one, in execution order, or an [`DslError::Irreversible`] from
-    /// [`Ctx::irreversible`] saying why there are none.
-    fn reverse(&self, ctx: Ctx) -> Result<Vec<Operation>, DslError>;
-
-    /// The operations that undo this one when only its first `done` rendered statements took effect (a
-    /// migration outside a transaction, or in several, stopped between two of them), `0 < done < total`.
-    /// The engine runs the statements of one operation that can share a transaction in one, so only an
-    /// operation with its own commit points (a transaction break, a concurrent build, a backfill) can stop
-    /// part-way; each of those says what undoes each of its parts. None by default.
-    fn reverse_partial(&self, ctx: Ctx, done: usize) -> Result<Vec<Operation>, DslError> {
-        let _ = done;
-        Err(ctx.irreversible(PART))
-    }
-}
 
 /// Why an operation applied in part has no derived reverse.
 pub(crate) const PART: &str =

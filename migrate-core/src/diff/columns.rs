@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::model::{Column, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
-use super::tables::sql_ident;
+use super::sql::sql_ident;
 
 pub(super) fn columns(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &Table) {
     let mut renamed_to: BTreeSet<String> = BTreeSet::new();

@@ -4,7 +4,8 @@
 use super::model::{Constraint, ConstraintKind, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
-use super::tables::{sql_ident, sql_name, temporary_name, Settled};
+use super::by_name::{renamed_by_definition, Settled};
+use super::sql::{sql_ident, sql_name, temporary_name};
 
 /// The constraints of `from` that use a column renamed online (`on_renamed` says which text does): made
 /// again on the new column under a temporary name when the desired schema keeps them, and the old ones
@@ -49,7 +50,7 @@ fn rename(q: &QName, step: Step, a: &str, b: &str) -> Change {
 
 /// A constraint that only changes its name (a renamed table's `<table>_pkey`) is renamed: the pairs.
 pub(super) fn renamed(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, leaving: &[String]) -> Vec<(String, String)> {
-    let pairs = super::tables::renamed_by_definition(&from.constraints, &to.constraints, leaving, |a, b| {
+    let pairs = renamed_by_definition(&from.constraints, &to.constraints, leaving, |a, b| {
         a.definition == b.definition && a.deferrable == b.deferrable && a.deferred == b.deferred
     });
     for (old_name, new_name) in &pairs {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::{Policy, QName, Table, Trigger};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
-use super::tables::{sql_literal, sql_name};
+use super::sql::{sql_literal, sql_name};
 
 /// Objects of one table held by name and replaced as a whole (dropped and made again) when their definition
 /// changes: its triggers, its policies.

@@ -4,7 +4,8 @@
 use super::model::{Index, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
-use super::tables::{temporary_name, Settled};
+use super::by_name::{renamed_by_definition, Settled};
+use super::sql::temporary_name;
 
 /// The indexes of `from` on a column renamed online (`on_renamed` says which text uses one): built again
 /// on the new column under a temporary name when the desired schema keeps them, and the old ones dropped,
@@ -51,7 +52,7 @@ fn rename(q: &QName, step: Step, a: &str, b: &str) -> Change {
 
 /// An index that only changes its name is renamed: the pairs.
 pub(super) fn renamed(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, leaving: &[String]) -> Vec<(String, String)> {
-    let pairs = super::tables::renamed_by_definition(&from.indexes, &to.indexes, leaving, same);
+    let pairs = renamed_by_definition(&from.indexes, &to.indexes, leaving, same);
     for (old_name, new_name) in &pairs {
         p.push(rename(q, Step::Expand, old_name, new_name));
     }

@@ -17,6 +17,7 @@
 //! table that stays `columns`, `constraints`, `indexes`, `extras`), into changes sorted by step; `rust`
 //! writes the calls; `uncovered` lists what the model does not read.
 
+mod by_name;
 mod columns;
 mod constraints;
 mod extras;
@@ -27,6 +28,7 @@ mod plan;
 mod propose;
 mod read;
 mod rust;
+mod sql;
 mod tables;
 mod uncovered;
 mod views;
@@ -205,7 +207,7 @@ pub fn generate(
         Err(panic) => std::panic::resume_unwind(panic),
     };
     let (to_model, to_description) = desired?;
-    let mut planned = plan::plan(&from_model, &to_model, options);
+    let mut planned = plan(&from_model, &to_model, options);
     planned
         .uncovered
         .extend(uncovered::uncovered(&from_description, &to_description));
@@ -319,4 +321,24 @@ fn indent(call: &str) -> String {
     }
     out.push_str(";\n");
     out
+}
+
+/// The changes from `from` to `to`.
+fn plan(from: &model::Model, to: &model::Model, options: &Options) -> plan::Planned {
+    let mut planner = plan::Planner {
+        from,
+        to,
+        renames: &options.renames,
+        declined: &options.not_renamed,
+        allow_drop: options.allow_drop,
+        out: plan::Planned::default(),
+    };
+    propose::propose(&mut planner);
+    if !planner.out.proposals.is_empty() {
+        return planner.out;
+    }
+    let recreated = objects::before_tables(&mut planner);
+    tables::tables(&mut planner);
+    objects::after_tables(&mut planner, &recreated);
+    planner.out
 }

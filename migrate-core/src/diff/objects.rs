@@ -6,7 +6,8 @@ use std::collections::BTreeSet;
 use super::model::{Domain, Function, Model, QName, Sequence};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
-use super::tables::{serial_type, sql_ident, sql_literal, sql_name};
+use super::rust::serial_type;
+use super::sql::{comment_change, sql_ident, sql_literal, sql_name};
 use super::views;
 
 /// Returns the views dropped to be made again after the tables (see [`views::drop_over_changed_columns`]).
@@ -563,14 +564,6 @@ fn create_function(q: &QName, f: &Function, replace: bool) -> String {
 
 /// `COMMENT ON <what> IS ..` as SQL, with the old comment put back by `down`: no operation sets the
 /// comment of an existing object.
-pub(super) fn comment_change(what: &str, subject: String, from: Option<&str>, to: Option<&str>) -> Change {
-    let set = |c: Option<&str>| format!("pgm.sql({})", lit(&format!("COMMENT ON {subject} IS {}", sql_literal(c))));
-    Change::new(Step::Expand, format!("comment on {what}"))
-        .comment("No operation sets the comment of an existing object: written as SQL.")
-        .up(set(to))
-        .down(set(from))
-}
-
 fn drop_function(q: &QName, f: &Function) -> String {
     if f.procedure {
         let types: Vec<String> = f

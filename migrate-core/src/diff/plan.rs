@@ -181,23 +181,3 @@ impl Planner<'_> {
         self.declined.iter().any(|d| *d == rename.source())
     }
 }
-
-/// The changes from `from` to `to`.
-pub(crate) fn plan(from: &Model, to: &Model, options: &super::Options) -> Planned {
-    let mut planner = Planner {
-        from,
-        to,
-        renames: &options.renames,
-        declined: &options.not_renamed,
-        allow_drop: options.allow_drop,
-        out: Planned::default(),
-    };
-    super::propose::propose(&mut planner);
-    if !planner.out.proposals.is_empty() {
-        return planner.out;
-    }
-    let recreated = super::objects::before_tables(&mut planner);
-    super::tables::tables(&mut planner);
-    super::objects::after_tables(&mut planner, &recreated);
-    planner.out
-}

@@ -1,6 +1,6 @@
 //! Rust source text for the generated migrations: literals, names and the calls the changes are made of.
 
-use super::model::{Column, Constraint, ConstraintKind, Index, IndexElement, Param, QName, Sequence};
+use super::model::{Column, Constraint, ConstraintKind, Index, IndexElement, Model, Param, QName, Sequence};
 
 /// A Rust string literal holding `text` exactly: a plain literal for one line, a raw literal with as many
 /// `#` as the text needs for several lines (SQL bodies read as they run).
@@ -354,6 +354,38 @@ pub(crate) fn param_types(params: &[Param]) -> String {
         "[] as [FunctionParam; 0]".to_owned()
     } else {
         format!("[{}]", written.join(", "))
+    }
+}
+
+/// The type to write for a serial column (`serial`, `bigserial`, `smallserial`) whose sequence has a new
+/// serial's name and settings: written so, the column makes its sequence.
+pub(crate) fn serial_type(model: &Model, table: &QName, column: &Column) -> Option<&'static str> {
+    let sequence_name = (table.0.clone(), format!("{}_{}_seq", table.1, column.name));
+    let expected = format!("nextval('{}.{}'::regclass)", table.0, sequence_name.1);
+    if column.default.as_deref() != Some(expected.as_str()) || !column.not_null {
+        return None;
+    }
+    let sequence = model.sequences.get(&sequence_name)?;
+    let owner = (table.clone(), column.name.clone());
+    if sequence.owned_by.as_ref() != Some(&owner) {
+        return None;
+    }
+    let defaults = sequence_defaults(&sequence.data_type, 1);
+    let same = sequence.data_type == column.data_type
+        && sequence.start == defaults.start
+        && sequence.increment == 1
+        && sequence.min == defaults.min
+        && sequence.max == defaults.max
+        && sequence.cache == 1
+        && !sequence.cycle;
+    if !same || sequence.comment.is_some() {
+        return None;
+    }
+    match column.data_type.as_str() {
+        "integer" => Some("serial"),
+        "bigint" => Some("bigserial"),
+        "smallint" => Some("smallserial"),
+        _ => None,
     }
 }
 

@@ -1,29 +1,13 @@
 //! Tables: created, renamed (the old name kept as a view until the contract), changed column by column,
 //! constraint by constraint and index by index, or dropped.
 
-use std::collections::BTreeMap;
-
 use super::constraints::{self, add_constraint};
-use super::model::{Column, ConstraintKind, Model, QName, Table};
+use super::model::{ConstraintKind, Model, QName, Table};
 use super::plan::{Change, Planner, Step};
-use super::rust::{self, lit, name, shown};
+use super::by_name::Settled;
+use super::rust::{self, lit, name, serial_type, shown};
+use super::sql::{mentions, sql_name};
 use super::{columns, extras, indexes};
-
-/// `"name"` as SQL quotes an identifier.
-pub(crate) fn sql_ident(ident: &str) -> String {
-    format!("\"{}\"", ident.replace('"', "\"\""))
-}
-
-pub(crate) fn sql_name(q: &QName) -> String {
-    format!("{}.{}", sql_ident(&q.0), sql_ident(&q.1))
-}
-
-pub(crate) fn sql_literal(text: Option<&str>) -> String {
-    match text {
-        Some(text) => format!("'{}'", text.replace('\'', "''")),
-        None => "NULL".to_owned(),
-    }
-}
 
 pub(crate) fn tables(p: &mut Planner<'_>) {
     let renamed: Vec<(QName, QName)> = p
@@ -120,38 +104,6 @@ fn rename_table(p: &mut Planner<'_>, old: &QName, new: &QName) {
     );
 }
 
-/// The type to write for a serial column (`serial`, `bigserial`, `smallserial`) whose sequence has a new
-/// serial's name and settings: written so, the column makes its sequence.
-pub(crate) fn serial_type(model: &Model, table: &QName, column: &Column) -> Option<&'static str> {
-    let sequence_name = (table.0.clone(), format!("{}_{}_seq", table.1, column.name));
-    let expected = format!("nextval('{}.{}'::regclass)", table.0, sequence_name.1);
-    if column.default.as_deref() != Some(expected.as_str()) || !column.not_null {
-        return None;
-    }
-    let sequence = model.sequences.get(&sequence_name)?;
-    let owner = (table.clone(), column.name.clone());
-    if sequence.owned_by.as_ref() != Some(&owner) {
-        return None;
-    }
-    let defaults = rust::sequence_defaults(&sequence.data_type, 1);
-    let same = sequence.data_type == column.data_type
-        && sequence.start == defaults.start
-        && sequence.increment == 1
-        && sequence.min == defaults.min
-        && sequence.max == defaults.max
-        && sequence.cache == 1
-        && !sequence.cycle;
-    if !same || sequence.comment.is_some() {
-        return None;
-    }
-    match column.data_type.as_str() {
-        "integer" => Some("serial"),
-        "bigint" => Some("bigserial"),
-        "smallint" => Some("smallserial"),
-        _ => None,
-    }
-}
-
 fn create_table_call(model: &Model, q: &QName, table: &Table) -> String {
     let columns: Vec<String> = table
         .columns
@@ -211,7 +163,7 @@ fn partition_key(key: &str) -> (String, String) {
     (strategy.to_owned(), format!("[{}]", keys.join(", ")))
 }
 
-pub(crate) fn split_top_level(text: &str) -> Vec<String> {
+fn split_top_level(text: &str) -> Vec<String> {
     let mut parts = Vec::new();
     let mut depth = 0;
     let mut quoted = false;
@@ -324,67 +276,6 @@ fn set_logged(p: &mut Planner<'_>, q: &QName, unlogged: bool) {
     ));
 }
 
-/// Constraints or indexes of one table taken care of before they are compared by name: renamed (old,
-/// new), or leaving with a column renamed online.
-#[derive(Default)]
-pub(crate) struct Settled {
-    pub renamed: Vec<(String, String)>,
-    pub leaving: Vec<String>,
-}
-
-impl Settled {
-    /// Whether the desired schema's object `n` is taken care of.
-    pub fn new_name_settled(&self, n: &str) -> bool {
-        self.renamed.iter().any(|(_, new)| new == n) || self.leaving.iter().any(|l| l == n)
-    }
-
-    /// Whether the current schema's object `n` is taken care of.
-    pub fn old_name_settled(&self, n: &str) -> bool {
-        self.renamed.iter().any(|(old, _)| old == n) || self.leaving.iter().any(|l| l == n)
-    }
-}
-
-/// Objects that only change their name: each old one neither kept nor `leaving` paired with the first new
-/// one that is `same` and not paired yet.
-pub(crate) fn renamed_by_definition<T>(
-    from: &BTreeMap<String, T>,
-    to: &BTreeMap<String, T>,
-    leaving: &[String],
-    same: impl Fn(&T, &T) -> bool,
-) -> Vec<(String, String)> {
-    let mut pairs: Vec<(String, String)> = Vec::new();
-    for (old_name, before) in from {
-        if to.contains_key(old_name) || leaving.contains(old_name) {
-            continue;
-        }
-        let found = to.iter().find(|(new_name, after)| {
-            !from.contains_key(*new_name) && same(before, after) && !pairs.iter().any(|(_, n)| n == *new_name)
-        });
-        if let Some((new_name, _)) = found {
-            pairs.push((old_name.clone(), new_name.clone()));
-        }
-    }
-    pairs
-}
-
-/// `<name>_new`, cut to PostgreSQL's 63 bytes on a character boundary.
-pub(crate) fn temporary_name(name: &str) -> String {
-    let mut base = name.to_owned();
-    while base.len() + "_new".len() > 63 {
-        base.pop();
-    }
-    format!("{base}_new")
-}
-
-/// Whether SQL `text` names `column` (as a whole word, quoted or not).
-pub(crate) fn mentions(text: &str, column: &str) -> bool {
-    let quoted = sql_ident(column);
-    text.contains(&quoted)
-        || text
-            .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '$'))
-            .any(|word| word == column)
-}
-
 fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
     if p.table_renamed(q).is_some() || !p.may_drop(&format!("table {}", shown(q))) {
         return;
@@ -407,3 +298,4 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
     change.down.reverse();
     p.push(change);
 }
+

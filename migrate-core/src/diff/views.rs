@@ -4,10 +4,9 @@
 use std::collections::BTreeSet;
 
 use super::model::{Model, QName, View};
-use super::objects::comment_change;
 use super::plan::{Change, Planner, Step};
 use super::rust::{lit, name, shown};
-use super::tables::sql_name;
+use super::sql::{comment_change, sql_name};
 
 fn create_view(q: &QName, v: &View) -> String {
     let mut call = if v.materialized {

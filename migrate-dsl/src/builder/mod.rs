@@ -358,7 +358,7 @@ impl MigrationBuilder {
     /// The migration that undoes the part of this one that took effect, when it was stopped part-way:
     /// `done[i]` of the rendered statements of operation `i + 1` took effect (missing entries: none). Each
     /// operation with statements done is undone (last first) by its reverse when all of its statements took
-    /// effect, else by the reverse of its part ([`Reverse::reverse_partial`](crate::reverse::Reverse)).
+    /// effect, else by the reverse of its part ([`Reverse::reverse_partial`](crate::operation::Reverse)).
     /// Fails on the first operation that has no such reverse, naming it.
     ///
     /// ```

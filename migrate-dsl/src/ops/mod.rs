@@ -1,6 +1,6 @@
 //! Every operation, one folder per object kind: `ops/<kind>/mod.rs` holds the builder methods that record
 //! the kind's operations, the operation structs (inert data) with their constructors, option setters and
-//! doctests, and their typed reverse ([`crate::reverse::Reverse`]); `ops/<kind>/render.rs` turns them into SQL
+//! doctests, and their typed reverse ([`crate::operation::Reverse`]); `ops/<kind>/render.rs` turns them into SQL
 //! ([`crate::render::Render`]). [`crate::operation`] lists them all. docs/operations.md says how to add one.
 
 mod backfill;

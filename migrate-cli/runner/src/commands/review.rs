@@ -188,7 +188,7 @@ fn production_url(args: &ReviewArgs, config: &ReviewConfig) -> Result<Option<Str
         None => config
             .production_url
             .as_deref()
-            .map(|u| crate::fleet::expand_env(u, "[review]"))
+            .map(|u| crate::fleet::config::expand_env(u, "[review]"))
             .transpose(),
     }
 }

@@ -14,7 +14,9 @@ use migrate_core::schema::{SchemaDescription, SchemaSlice};
 use migrate_core::{Migration, Migrator, Registry};
 
 use super::args::FleetDriftArgs;
+// What `migrate drift` does for one database, done here for each tenant.
 use super::{checked, config, signal_exit, watch_signals, CliConnector};
+use crate::commands::drift as one_database;
 use crate::stdio::{errln, outln};
 
 /// What one target gave: the migrations it records as applied, in the order of the folder, and its live
@@ -98,7 +100,7 @@ pub(super) fn drift(
             Some(Ok(_)) => Verdict::Compared(Vec::new()),
         })
         .collect();
-    let ignore = crate::commands::drift_ignore(settings, &args.ignore);
+    let ignore = one_database::ignore_patterns(settings, &args.ignore);
     let builds = groups.len();
     for members in groups.values() {
         let first = members[0];
@@ -146,7 +148,7 @@ fn read_target(
         .status(client)
         .map_err(|e| e.to_string())?;
     let applied =
-        crate::commands::applied_files(&status, registry.migrations.as_slice()).map_err(|unknown| {
+        one_database::applied_files(&status, registry.migrations.as_slice()).map_err(|unknown| {
             format!(
                 "cannot build the schema its applied migrations give: {} applied without a file here, or \
                  failed part-way (see `fleet status`)",
@@ -189,7 +191,7 @@ fn build(
         let table = target
             .migrations_table(&settings.table)
             .unwrap_or_else(|_| settings.table.clone());
-        crate::commands::on_scratch(
+        one_database::on_scratch(
             settings,
             &db,
             ("fleet drift", registry),
@@ -274,7 +276,7 @@ fn report(
                 Verdict::Compared(drift) if drift.is_empty() => {}
                 Verdict::Compared(drift) => {
                     outln!("{}: {} object(s) differ", t.name, drift.len());
-                    crate::commands::print_drift(drift);
+                    one_database::print_objects(drift);
                 }
                 Verdict::Failed(error) => errln!("error: {}: {error}", t.name),
             }

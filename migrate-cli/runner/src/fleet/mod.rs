@@ -11,8 +11,7 @@
 //! pending migrations); 130/143 on SIGINT/SIGTERM.
 
 pub(crate) mod args;
-mod config;
-pub(crate) use config::expand_env;
+pub(crate) mod config;
 mod connector;
 mod drift;
 pub(crate) mod embed;

@@ -6,8 +6,8 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Name;
 use crate::operation::Operation;
+use crate::operation::Reverse;
 use crate::ops::DataResult;
-use crate::reverse::Reverse;
 use std::sync::Arc;
 use std::time::Duration;
 

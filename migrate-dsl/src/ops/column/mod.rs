@@ -21,7 +21,8 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
-use crate::reverse::{may_have_done_nothing, may_have_skipped, Reverse};
+use crate::operation::Reverse;
+use crate::reverse::{may_have_done_nothing, may_have_skipped};
 use crate::value::Change;
 use crate::value::Value;
 

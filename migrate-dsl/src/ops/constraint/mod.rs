@@ -5,9 +5,10 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
+use crate::operation::Reverse;
 use crate::ops::IndexColumn;
 use crate::ops::{FkAction, FkMatch};
-use crate::reverse::{may_have_done_nothing, Reverse};
+use crate::reverse::may_have_done_nothing;
 
 pub(crate) mod naming;
 mod render;

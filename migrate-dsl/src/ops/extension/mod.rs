@@ -5,7 +5,8 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Ident;
 use crate::operation::Operation;
-use crate::reverse::{may_have_skipped, Reverse};
+use crate::operation::Reverse;
+use crate::reverse::may_have_skipped;
 
 mod render;
 

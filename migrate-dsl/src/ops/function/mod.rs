@@ -5,8 +5,8 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
+use crate::operation::Reverse;
 use crate::ops::RestorePrevious;
-use crate::reverse::Reverse;
 use crate::safeguard::Object;
 use crate::value::Value;
 

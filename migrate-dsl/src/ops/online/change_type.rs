@@ -6,12 +6,12 @@ use std::time::Duration;
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::operation::Operation;
+use crate::operation::Reverse;
 use crate::ops::online::Retype;
 use crate::ops::{OnlinePhase, RenameColumnOnline};
 use crate::render::Render;
-use crate::reverse::Reverse;
 
-/// An online type change, recorded with [`MigrationBuilder::change_column_type_online`]: a
+/// An online type change, recorded with [`MigrationBuilder::change_column_type_online`](crate::MigrationBuilder::change_column_type_online): a
 /// [`RenameColumnOnline`] whose new column has another type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ChangeColumnTypeOnline(pub(crate) RenameColumnOnline);
@@ -26,7 +26,7 @@ impl ChangeColumnTypeOnline {
     }
 
     /// Records the contract phase instead of the expand: the migration must be marked with
-    /// [`MigrationBuilder::contract`].
+    /// [`MigrationBuilder::contract`](crate::MigrationBuilder::contract).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;

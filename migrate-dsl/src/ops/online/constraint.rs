@@ -5,10 +5,10 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{quote_ident, quote_list, quote_name, Ident, Name};
 use crate::operation::Operation;
+use crate::operation::Reverse;
 use crate::ops::constraint::OnlineShape;
 use crate::ops::{AddConstraint, PartitionConstraint, PartitionIndex};
 use crate::render::Render;
-use crate::reverse::Reverse;
 use crate::safeguard::{Object, Safeguard};
 
 /// A constraint added online, recorded with

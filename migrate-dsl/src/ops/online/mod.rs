@@ -10,9 +10,9 @@ use crate::error::DslError;
 use crate::name::quote_ident;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
+use crate::operation::Reverse;
 use crate::ops::constraint::naming::make_object_name;
 use crate::ops::{AddConstraint, Backfill, BatchWork, Constraint, ConstraintName};
-use crate::reverse::Reverse;
 
 mod change_type;
 mod constraint;

@@ -4,7 +4,7 @@
 use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::operation::Operation;
-use crate::reverse::Reverse;
+use crate::operation::Reverse;
 use crate::safeguard::Object;
 
 mod render;

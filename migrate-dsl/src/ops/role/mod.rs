@@ -5,7 +5,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Ident;
 use crate::operation::Operation;
-use crate::reverse::Reverse;
+use crate::operation::Reverse;
 use crate::value::Change;
 
 mod render;

@@ -5,9 +5,10 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
+use crate::operation::Reverse;
 use crate::ops::Column;
 use crate::ops::{Constraint, ConstraintName, IndexColumn};
-use crate::reverse::{may_have_skipped, Reverse};
+use crate::reverse::may_have_skipped;
 use crate::safeguard::Object;
 
 mod partition;

@@ -5,10 +5,10 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::Name;
 use crate::operation::Operation;
-use crate::reverse::Reverse;
+use crate::operation::Reverse;
 use crate::value::Value;
 
-/// The rows a partition holds, for [`MigrationBuilder::attach_partition`]. Bound values are literals or, with
+/// The rows a partition holds, for [`MigrationBuilder::attach_partition`](crate::MigrationBuilder::attach_partition). Bound values are literals or, with
 /// [`expr`](crate::expr), expressions (`expr("MINVALUE")`, `expr("MAXVALUE")` for an open range end).
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

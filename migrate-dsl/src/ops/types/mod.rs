@@ -5,7 +5,7 @@ use crate::ctx::Ctx;
 use crate::error::DslError;
 use crate::name::{Ident, Name};
 use crate::operation::Operation;
-use crate::reverse::Reverse;
+use crate::operation::Reverse;
 
 mod render;
 
