@@ -112,6 +112,36 @@ pub fn front(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     run_in(cmd, cwd, args)
 }
 
+/// The installed `migrate` run in package `dir` against `db`, its runner built in [`e2e_target`] with the other
+/// end-to-end packages.
+pub fn migrate_in(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
+    let target = e2e_target();
+    front(
+        dir,
+        args,
+        &[
+            ("DATABASE_URL", db.url()),
+            ("CARGO_TARGET_DIR", &target.display().to_string()),
+        ],
+    )
+}
+
+/// The names of the `.rs` files in `dir`, sorted.
+pub fn rust_files(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()))
+        .map(|e| {
+            e.expect("a directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|n| n.ends_with(".rs"))
+        .collect();
+    names.sort();
+    names
+}
+
 /// A binary of this package. Integration tests run from `target/<profile>/deps/`; cargo builds the package's
 /// binaries into `target/<profile>/` before running them.
 pub fn bin(name: &str) -> PathBuf {

@@ -8,7 +8,7 @@
 
 use std::path::Path;
 
-use tests::cli::{front, Run};
+use tests::cli::{front, migrate_in as migrate};
 use tests::TestDb;
 
 /// Writes a minimal application crate that owns `migrations/`, like `example-app` does.
@@ -17,18 +17,6 @@ use tests::TestDb;
 /// handed the other's build (its build script not run again, its migrations compiled in).
 fn scaffold(dir: &Path, name: &str) {
     tests::cli::scaffold_app(dir, name);
-}
-
-fn migrate(dir: &Path, db: &TestDb, args: &[&str]) -> Run {
-    let target = tests::cli::e2e_target();
-    front(
-        dir,
-        args,
-        &[
-            ("DATABASE_URL", db.url()),
-            ("CARGO_TARGET_DIR", &target.display().to_string()),
-        ],
-    )
 }
 
 fn table_exists(db: &TestDb, name: &str) -> bool {

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use migrate_core::schema::describe;
 use migrate_core::MigrationsTable;
-use tests::cli::{front, Run};
+use tests::cli::migrate_in as migrate;
 use tests::TestDb;
 
 const FIRST: &str = r#"use migrate_dsl::prelude::*;
@@ -20,26 +20,8 @@ pub fn up(pgm: &mut MigrationBuilder) {
 }
 "#;
 
-fn migrate(app: &Path, db: &TestDb, args: &[&str]) -> Run {
-    let target = tests::cli::e2e_target();
-    front(
-        app,
-        args,
-        &[
-            ("DATABASE_URL", db.url()),
-            ("CARGO_TARGET_DIR", &target.display().to_string()),
-        ],
-    )
-}
-
 fn migration_files(app: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(app.join("migrations"))
-        .expect("migrations/")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".rs"))
-        .collect();
-    names.sort();
-    names
+    tests::cli::rust_files(&app.join("migrations"))
 }
 
 /// The description with each table's columns sorted: a renamed column moves to the table's end.

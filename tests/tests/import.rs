@@ -7,23 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use tests::cli::{front, Run};
+use tests::cli::{front, migrate_in as migrate, rust_files as files};
 use tests::TestDb;
 
 /// How many sample migrations each peer applies.
 const SAMPLES: usize = 20;
-
-fn migrate(app: &Path, db: &TestDb, args: &[&str]) -> Run {
-    let target = tests::cli::e2e_target();
-    front(
-        app,
-        args,
-        &[
-            ("DATABASE_URL", db.url()),
-            ("CARGO_TARGET_DIR", &target.display().to_string()),
-        ],
-    )
-}
 
 /// A folder holding `migrations/` only, for imports that need no build.
 fn bare_app() -> tempfile::TempDir {
@@ -41,16 +29,6 @@ fn write(dir: &Path, rel: &str, text: &str) {
     let path = dir.join(rel);
     std::fs::create_dir_all(path.parent().unwrap()).unwrap();
     std::fs::write(path, text).unwrap();
-}
-
-fn files(dir: &Path) -> Vec<String> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.ends_with(".rs"))
-        .collect();
-    names.sort();
-    names
 }
 
 /// The peer's program on PATH (or in ~/.cargo/bin), if installed.
