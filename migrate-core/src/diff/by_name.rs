@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 /// Constraints or indexes of one table taken care of before they are compared by name: renamed (old,
 /// new), or leaving with a column renamed online.
-#[derive(Default)]
 pub(crate) struct Settled {
     pub renamed: Vec<(String, String)>,
     pub leaving: Vec<String>,

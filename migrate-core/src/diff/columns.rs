@@ -209,9 +209,19 @@ fn binary_compatible(from: &str, to: &str) -> bool {
     }
 }
 
+/// `pgm.alter_column(..)` of column `column` of table `q`, the start of each call changing it.
+fn alter_column(q: &QName, column: &str) -> String {
+    format!("pgm.alter_column({}, {})", name(q), lit(column))
+}
+
+/// `schema.table.column`, as the summary and the warnings name a column.
+fn shown_column(q: &QName, column: &str) -> String {
+    format!("{}.{column}", shown(q))
+}
+
 fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
-    let column = || format!("pgm.alter_column({}, {})", name(q), lit(&to.name));
-    let at = format!("{}.{}", shown(q), to.name);
+    let column = || alter_column(q, &to.name);
+    let at = shown_column(q, &to.name);
     if from.data_type != to.data_type {
         change_type(p, q, from, to);
     }
@@ -271,8 +281,8 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
 /// `alter_column` with the online recipe in a comment (the desired schema keeps the column's name, which
 /// `change_column_type_online` cannot).
 fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
-    let column = || format!("pgm.alter_column({}, {})", name(q), lit(&to.name));
-    let at = format!("{}.{}", shown(q), to.name);
+    let column = || alter_column(q, &to.name);
+    let at = shown_column(q, &to.name);
     let quoted = sql_ident(&to.name);
     let mut change = Change::new(Step::Expand, format!("{at}: type {} to {}", from.data_type, to.data_type))
         .up(format!("{}.set_type({}).using({})", column(), lit(&to.data_type), lit(&format!("{quoted}::{}", to.data_type))))
@@ -304,8 +314,8 @@ fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
 
 /// `GENERATED .. AS IDENTITY` added, dropped or changed.
 fn identity(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
-    let column = || format!("pgm.alter_column({}, {})", name(q), lit(&to.name));
-    let at = format!("{}.{}", shown(q), to.name);
+    let column = || alter_column(q, &to.name);
+    let at = shown_column(q, &to.name);
     let kind = |k: char| if k == 'a' { "Identity::always()" } else { "Identity::by_default()" };
     let identity = match (from.identity.as_ref().map(|i| i.0), to.identity.as_ref().map(|i| i.0)) {
         (None, Some(k)) => Some((format!("add_identity({})", kind(k)), "drop_identity()".to_owned())),

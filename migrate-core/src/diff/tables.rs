@@ -243,16 +243,16 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
         .map(|c| c.name.as_str())
         .collect();
     let on_renamed = |text: &str| renamed_columns.iter().any(|c| mentions(text, c));
-    let mut constraints = Settled {
-        leaving: constraints::move_off_renamed_columns(p, q, from, to, &on_renamed),
-        ..Settled::default()
+    let constraints_leaving = constraints::move_off_renamed_columns(p, q, from, to, &on_renamed);
+    let indexes_leaving = indexes::move_off_renamed_columns(p, q, from, to, &on_renamed);
+    let constraints = Settled {
+        renamed: constraints::renamed(p, q, from, to, &constraints_leaving),
+        leaving: constraints_leaving,
     };
-    let mut indexes = Settled {
-        leaving: indexes::move_off_renamed_columns(p, q, from, to, &on_renamed),
-        ..Settled::default()
+    let indexes = Settled {
+        renamed: indexes::renamed(p, q, from, to, &indexes_leaving),
+        leaving: indexes_leaving,
     };
-    constraints.renamed = constraints::renamed(p, q, from, to, &constraints.leaving);
-    indexes.renamed = indexes::renamed(p, q, from, to, &indexes.leaving);
     constraints::by_name(p, q, from, to, &constraints);
     indexes::by_name(p, q, from, to, &indexes);
     extras::table_extras(p, q, Some(from), to);
