@@ -146,6 +146,15 @@ pub const NEW_APP_BODY_AND_CONTENTS: WriterSpec = WriterSpec {
     odd_rows: false,
 };
 
+/// The old app for a backfill without a trigger (the bench's plain backfill): rolled out to the version that
+/// writes both columns as soon as `body` exists, as such a backfill requires (see [`OLD_APP_THEN_DOUBLED`]).
+/// Left writing alone, its inserts keep matching the backfill's condition and the backfill rightly refuses
+/// to finish.
+pub const OLD_APP_THEN_BODY_AND_CONTENTS: WriterSpec = WriterSpec {
+    next: Some(&NEW_APP_BODY_AND_CONTENTS),
+    ..OLD_APP
+};
+
 /// The version that fills `doubled` itself, once it exists.
 pub const NEW_APP_DOUBLED: WriterSpec = WriterSpec {
     name: "new app",

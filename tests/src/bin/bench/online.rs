@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use tests::resume::{load_items, WriterReport, Writers, OLD_APP};
+use tests::resume::{load_items, WriterReport, Writers, OLD_APP, OLD_APP_THEN_BODY_AND_CONTENTS};
 use tests::TestDb;
 
 /// What each run does.
@@ -252,10 +252,17 @@ fn run(runner: &Path, template: &TestDb, rows: u64, work: Work) -> Run {
     if work == Work::Update {
         db.exec("ALTER TABLE items ADD COLUMN body text COLLATE \"C\"");
     }
+    // The plain backfill has no trigger to fill what the old app inserts, so the old app is rolled out
+    // once `body` exists; the UPDATE adds `body` before the writers start, so there it stays the old app.
+    let old_app = if work == Work::PlainBackfill {
+        OLD_APP_THEN_BODY_AND_CONTENTS
+    } else {
+        OLD_APP
+    };
     let writers = Writers::start(
         db.url(),
         None,
-        &[OLD_APP, tests::resume::NEW_APP_BODY_AND_CONTENTS],
+        &[old_app, tests::resume::NEW_APP_BODY_AND_CONTENTS],
         rows as i64,
         fastrand::u64(..),
     );
