@@ -451,10 +451,10 @@ impl<'a> Throttle<'a> {
             let since = paused.as_ref().map_or(began, |(since, _)| *since);
             self.limit
                 .before_check(conn, since, self.settings.max_pause, interrupt)
-                .map_err(|ended| stopped(ended, since))?;
+                .map_err(|ended| stopped(ended, self.settings.max_pause))?;
             let cause = self
                 .check(conn)
-                .map_err(|failed| stopped(self.limit.failed(failed, interrupt), since))?;
+                .map_err(|failed| stopped(self.limit.failed(failed, interrupt), self.settings.max_pause))?;
             self.say_inactive_slots(name, events);
             let now = Instant::now();
             if let Some((_, previous)) = &paused {
@@ -503,7 +503,7 @@ impl<'a> Throttle<'a> {
                             "cannot write the commit that asks standbys for their position",
                         ),
                     );
-                    stopped(self.limit.failed(failed, interrupt), since)
+                    stopped(self.limit.failed(failed, interrupt), self.settings.max_pause)
                 })?;
             }
             paused = Some((since, cause));
@@ -565,15 +565,13 @@ fn nudge(conn: &mut impl GenericClient) -> Result<(), postgres::Error> {
     )
 }
 
-/// How a check that ended the wait (in a pause that began at `since`) stops the backfill.
-fn stopped(ended: Ended, since: Instant) -> Stopped {
+/// How a check that ended the wait stops the backfill. An unanswered check names `max_pause`, the limit it
+/// ran into, not the time measured: on a busy machine that is a little longer, and the user set the limit.
+fn stopped(ended: Ended, max_pause: Duration) -> Stopped {
     match ended {
         Ended::Stopped(stop) => Stopped::Interrupted(stop),
         Ended::Failed(cause) => Stopped::Failed(cause),
-        Ended::Unanswered { check } => Stopped::Unanswered {
-            check,
-            waited: since.elapsed(),
-        },
+        Ended::Unanswered { check } => Stopped::Unanswered { check, max_pause },
     }
 }
 
@@ -584,8 +582,8 @@ pub(crate) enum Stopped {
     Failed(DataCause),
     /// One pause lasted `max_pause`.
     TooLong { cause: PauseCause, waited: Duration },
-    /// A check did not answer within what remained of `max_pause`, `waited` after the pause began.
-    Unanswered { check: String, waited: Duration },
+    /// A check did not answer within what remained of `max_pause`.
+    Unanswered { check: String, max_pause: Duration },
     /// A stop was requested, or the run's time budget is spent.
     Interrupted(crate::interrupt::Stop),
 }

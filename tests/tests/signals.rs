@@ -174,6 +174,10 @@ fn backfill_counts(db: &TestDb) -> (i64, i64, i64, i64) {
     (n(0), n(1), n(2), n(3))
 }
 
+/// True while a batch of the `signals_backfill` fixture runs its first statement (300 ms of `pg_sleep`).
+const IN_BATCH: &str = "EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
+     AND application_name = 'migrate' AND state = 'active' AND query LIKE 'SELECT pg_sleep(0.3)%')";
+
 /// During a backfill, a first SIGINT stops after the current batch: exit 130, the batches done stay done,
 /// with their progress; the next run resumes and no row is handled twice. A second signal sent right after
 /// the first stops at once: the batch in progress is cancelled and rolled back with its progress row.
@@ -183,10 +187,15 @@ fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
     let cli = FixtureCli::new("signals_backfill", &db);
     cli.run(&["up", "1"]).expect_code(0);
     let child = spawn("signals_backfill", &db, &["up"]);
+    // In a batch after one committed: a signal between two batches (in the throttle's checks) stops at
+    // once, rightly, and says so instead.
     wait_until(
         &db,
-        "a batch committed",
-        "SELECT to_regclass('public.pgmigrations_backfill') IS NOT NULL AND (SELECT count(*) > 0 FROM handled)",
+        "a batch committed and the next in its server statement",
+        &format!(
+            "SELECT to_regclass('public.pgmigrations_backfill') IS NOT NULL AND (SELECT count(*) > 0 FROM handled) \
+             AND {IN_BATCH}"
+        ),
     );
     signal(&child, "INT");
     let out = child.wait_with_output().expect("the runner ends");
@@ -213,8 +222,7 @@ fn a_signal_during_a_backfill_stops_after_the_batch_and_the_next_run_resumes() {
     wait_until(
         &db,
         "a batch of the second run is in its server statement",
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = current_database() \
-         AND application_name = 'migrate' AND state = 'active' AND query LIKE 'SELECT pg_sleep(0.3)%')",
+        &format!("SELECT {IN_BATCH}"),
     );
     let before = backfill_counts(&db).0;
     signal(&child, "INT");

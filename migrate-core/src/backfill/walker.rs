@@ -222,9 +222,9 @@ fn stopped_cause(stopped: Stopped, done: u64, total: u64) -> DataCause {
             done,
             total,
         },
-        Stopped::Unanswered { check, waited } => DataCause::CheckUnanswered {
+        Stopped::Unanswered { check, max_pause } => DataCause::CheckUnanswered {
             check,
-            waited,
+            max_pause,
             done,
             total,
         },

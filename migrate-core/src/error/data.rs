@@ -175,11 +175,11 @@ pub enum DataCause {
     #[error(
         "{check} did not answer within {} (max_pause), so the server cancelled it; stopped after {done} of {total} \
          rows; run `up` again to resume once it answers",
-        crate::error::describe_wait(*waited)
+        crate::error::describe_wait(*max_pause)
     )]
     CheckUnanswered {
         check: String,
-        waited: std::time::Duration,
+        max_pause: std::time::Duration,
         done: u64,
         total: u64,
     },
