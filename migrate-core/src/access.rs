@@ -4,6 +4,7 @@
 //! applied but not recorded, or a failure that cannot be marked. The refusal names each missing right.
 
 use migrate_dsl::Action;
+use postgres::types::Type;
 use postgres::GenericClient;
 
 use crate::error::Error;
@@ -87,7 +88,7 @@ pub(crate) fn check(
 /// session would refuse the first write, whatever the role's rights.
 fn writable_role(client: &mut impl GenericClient) -> Result<String, Error> {
     let row = client
-        .query_one(
+        .query_typed_one(
             "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('default_transaction_read_only') = 'on', \
              pg_catalog.current_setting('transaction_read_only') = 'on', current_user::text",
             &[],
@@ -239,12 +240,12 @@ fn schema_create(
     missing: &mut Vec<String>,
 ) -> Result<(), Error> {
     let row = client
-        .query_one(
+        .query_typed_one(
             "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), \
              EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1 AND pg_catalog.has_schema_privilege(oid, 'CREATE') \
                      AND pg_catalog.has_schema_privilege(oid, 'USAGE')), \
              pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'), pg_catalog.current_database()::text",
-            &[&table.schema()],
+            &[(&table.schema(), Type::NAME)],
         )
         .map_err(Error::database(format!("cannot check the rights on schema {}", table.schema())))?;
     let (schema_exists, on_schema, on_database, database): (bool, bool, bool, String) =

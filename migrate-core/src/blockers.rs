@@ -194,7 +194,7 @@ impl LockWatch {
     pub(crate) fn start(&self, client: &mut Client, connect: Option<&Connect>) -> Option<Running> {
         let connect = Arc::clone(&connect?.0);
         let pid: i32 = client
-            .query_one("SELECT pg_catalog.pg_backend_pid()", &[])
+            .query_typed_one("SELECT pg_catalog.pg_backend_pid()", &[])
             .ok()?
             .get(0);
         let shared = Arc::new(Shared::default());

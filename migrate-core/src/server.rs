@@ -19,7 +19,7 @@ pub const NEWEST_SUPPORTED_MAJOR: u32 = 18;
 /// returns, which would stop every later command.
 pub fn server_major(client: &mut impl GenericClient) -> Result<u32, Error> {
     let row = client
-        .query_one(
+        .query_typed_one(
             "SELECT pg_catalog.current_setting('server_version_num')",
             &[],
         )

@@ -93,16 +93,12 @@ impl SessionLimits {
         Ok(SessionLimits { changed })
     }
 
-    /// Puts the changed settings back to the session's defaults. A connection that is gone needs nothing.
-    pub(crate) fn reset(self, client: &mut Client) {
-        if self.changed.is_empty() {
-            return;
-        }
-        let sql: String = self
-            .changed
+    /// The statements that put the changed settings back to the session's defaults, each ended by `;`
+    /// (none when nothing changed), for the caller to send with what it sends next.
+    pub(crate) fn reset_sql(&self) -> String {
+        self.changed
             .iter()
             .map(|name| format!("RESET {name};"))
-            .collect();
-        let _ = client.batch_execute(&sql);
+            .collect()
     }
 }

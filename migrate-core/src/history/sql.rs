@@ -133,9 +133,9 @@ pub(crate) fn ensure(
         // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even when the schema exists, which a
         // role that only owns its schema lacks: only create a schema that is missing.
         let schema_exists: bool = client
-            .query_one(
+            .query_typed_one(
                 "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1)",
-                &[&table.schema()],
+                &[(&table.schema(), Type::NAME)],
             )
             .map_err(Error::database(format!(
                 "cannot look up the schema of {table}"

@@ -656,7 +656,7 @@ impl<'a> Migrator<'a> {
 /// ROLE`), so its unqualified names land where the run means them to.
 fn session_restore(client: &mut Client) -> Result<String, Error> {
     let row = client
-        .query_one(
+        .query_typed_one(
             "SELECT pg_catalog.current_setting('search_path'), pg_catalog.current_setting('role')",
             &[],
         )
