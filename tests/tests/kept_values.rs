@@ -294,11 +294,13 @@ fn a_write_between_keeping_and_updating_is_what_the_down_restores() {
     app.batch_execute("SELECT pg_advisory_lock(4242)")
         .expect("app locks");
     let app = std::thread::spawn(move || -> Result<(), postgres::Error> {
-        // No timing: write once the first batch has kept its rows and waits.
+        // No timing: write once the first batch has kept its rows and waits. pg_locks is the whole
+        // server's: only this database's wait for this lock counts, not another test's.
         loop {
             let waiting: bool = app
                 .query_one(
-                    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND NOT granted)",
+                    "SELECT EXISTS (SELECT FROM pg_locks WHERE locktype = 'advisory' AND NOT granted \
+                     AND objid = 4242 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))",
                     &[],
                 )?
                 .get(0);
