@@ -102,18 +102,15 @@ pub(crate) fn with_lock<T>(
             }
         }
     }
-    let mut reset = String::new();
-    let result = SessionLimits::apply(client, timeouts).and_then(|limits| {
-        let result = f(client, events);
-        reset = limits.reset_sql();
-        result
-    });
+    let (result, reset) = match SessionLimits::apply(client, timeouts) {
+        Ok(limits) => (f(client, events), limits.reset_sql()),
+        Err(e) => (Err(e), String::new()),
+    };
     // The limits reset and the lock released in one round trip (a fleet does this once per target). Unlock
     // only what was locked, and never inside an aborted transaction: every path through `f` ends its
     // transactions. Should the reset fail, the unlock is sent on its own. If the connection is gone the
-    // server has already released the lock.
-    // As a quoted literal, which the server reads as the function's bigint: `i64::MIN` written as a number
-    // would be a numeric.
+    // server has already released the lock. The key is a quoted literal, which the server reads as the
+    // function's bigint: `i64::MIN` written as a number would be a numeric.
     let unlock = format!("SELECT pg_catalog.pg_advisory_unlock('{key}')");
     if client.batch_execute(&format!("{reset}{unlock}")).is_err() && !reset.is_empty() {
         let _ = client.batch_execute(&unlock);
