@@ -8,7 +8,8 @@
 # - the edit→run loop: `migrate create`, write a one-table migration, `migrate up` (RUNS times; each run is
 #   one new file and one incremental build);
 # - the loop when `create` seals older migrations (above 50 migrations, once per 40 new ones): that `up`
-#   compiles the sealed-migrations crate again;
+#   compiles the chunk the seal appended to; SEALS such loops (default 1), each with the chunk's size after
+#   the seal in brackets;
 # - peak memory (maximum RSS, `/usr/bin/time -f %M`, median of NOOP_RUNS) of a no-op `migrate up` and of
 #   `migrate status` with all N applied, and of the runner applying all N to a fresh database;
 # - with RELEASE_MEMORY=1, the same three through `migrate up --release` / `migrate status --release` (the
@@ -19,7 +20,7 @@
 #
 # Settings (environment): MIGRATE (the `migrate` binary), CRATES (checkout for `migrate init --crates-path`,
 # default: this one), WORK (scratch folder, default /tmp/front/bench), SIZES, RUNS (default 3), NOOP_RUNS
-# (default 11), PGURL (server URL without a database, default postgres://postgres@127.0.0.1:5432), LABEL (for
+# (default 11), SEALS (default 1), PGURL (server URL without a database, default postgres://postgres@127.0.0.1:5432), LABEL (for
 # the table), CARGO_RUN=1 adds a no-op `up` through `cargo run -p migrate-cli` of CRATES (built once, dev),
 # RELEASE_MEMORY=1 adds the release runner's peak memory.
 # The packages share one CARGO_TARGET_DIR (default: under WORK), so the dependencies are compiled once; the first `up`
@@ -72,7 +73,6 @@ for n in $SIZES; do
     # all but the newest 10); one create here does that for the N written above.
     next=$n
     new_migration() {
-        local created
         created=$("$MIGRATE" create "$1")
         body "$next" >"$(head -1 <<<"$created" | sed 's/^created //')"
         next=$((next + 1))
@@ -125,20 +125,28 @@ for n in $SIZES; do
         "$MIGRATE" up >/dev/null
         loops+=($(($(now_ms) - t0)))
     done
-    # The loop that seals (once per 40 new migrations): new files until `create` seals, then the timed
-    # `create` + `up`, which compiles the sealed crate again.
+    # The loop that seals (once per 40 new migrations): `create`, write the file, `up`, as in the loop above
+    # (each `up` untimed), until `create` seals; that loop is timed: its `up` compiles the chunk the seal
+    # appended to, with the number of migrations the chunk then holds in brackets. SEALS such loops (default
+    # 1); a chunk near 250 migrations is the most a seal recompiles.
     sealing="-"
     if ((n > 50)); then
-        for ((k = 0; k < 100; k++)); do
-            t0=$(now_ms)
-            new_migration "grow $k"
-            if ((sealed_now > 0)); then
+        sealing=""
+        for ((s = 0; s < ${SEALS:-1}; s++)); do
+            for ((k = 0; k < 100; k++)); do
+                t0=$(now_ms)
+                new_migration "grow $s $k"
                 "$MIGRATE" up >/dev/null
-                sealing=$(secs $(($(now_ms) - t0)))
-                break
-            fi
+                if ((sealed_now > 0)); then
+                    # "into chunk 0008 (...)" or "into chunks 0008 to 0009 (...)": the size of each.
+                    held=$(sed -n 's/^sealed .* into chunks* \([0-9]*\)\( to \([0-9]*\)\)* .*/\1 \3/p' <<<"$created" |
+                        { read -r a b; for ((c = 10#$a; c <= 10#${b:-$a}; c++)); do grep -vc '^#' "$(printf 'migrations/sealed/%04d.txt' "$c")"; done; } | paste -sd+)
+                    sealing="$sealing$(secs $(($(now_ms) - t0))) [$held], "
+                    break
+                fi
+            done
         done
-        "$MIGRATE" up >/dev/null
+        sealing=${sealing%, }
     fi
     cd "$WORK"
     extra=""
