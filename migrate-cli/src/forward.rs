@@ -30,12 +30,40 @@ pub const DEFAULT_PROFILE: &str = "dev";
 /// Runs the runner of `[runner]` with `args`, building it first unless it is fresh. Returns only on failure
 /// (or, on platforms without `exec`, with the runner's exit code).
 pub fn forward(config: &Config, release: bool, args: Vec<OsString>) -> Result<ExitCode> {
-    let exe = runner(config, release)?;
-    run(&exe, args)
+    let runner = runner(config, release)?;
+    run(&runner, args)
+}
+
+/// A runner ready to start.
+pub struct Runner {
+    /// Its executable.
+    pub exe: PathBuf,
+    /// When every file it was built from was just found to hold what its build read (a fresh runner, or a
+    /// build that no file changed under), the note that tells the runner so, naming the executable as it was
+    /// then: it does not compare the migrations folder again ([`migrate_runner::checked`]).
+    note: Option<String>,
+}
+
+impl Runner {
+    fn new(exe: PathBuf, checked: bool) -> Runner {
+        let note = checked
+            .then(|| migrate_runner::checked::note(&exe))
+            .flatten();
+        Runner { exe, note }
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new(&self.exe);
+        match &self.note {
+            Some(note) => command.env(migrate_runner::checked::ENV, note),
+            None => command.env_remove(migrate_runner::checked::ENV),
+        };
+        command
+    }
 }
 
 /// The runner of `[runner]`'s executable, built first unless it is fresh.
-pub fn runner(config: &Config, release: bool) -> Result<PathBuf> {
+pub fn runner(config: &Config, release: bool) -> Result<Runner> {
     let Some(runner) = &config.file.runner else {
         let found = match &config.path {
             Some(p) => format!("{} has no [runner] table", p.display()),
@@ -49,8 +77,8 @@ pub fn runner(config: &Config, release: bool) -> Result<PathBuf> {
         );
     };
     let (build, manifest, profile) = request(config, runner, release)?;
-    let exe = match freshness::fresh_runner(&build) {
-        Ok(exe) => exe,
+    let runner = match freshness::fresh_runner(&build) {
+        Ok(exe) => Runner::new(exe, true),
         Err(why) => {
             let marked = match &why {
                 freshness::Stale::Changed { paths, .. } => paths.as_slice(),
@@ -60,11 +88,11 @@ pub fn runner(config: &Config, release: bool) -> Result<PathBuf> {
             let started = SystemTime::now();
             let exe = cargo_build(&manifest, runner, &profile, &why)?;
             // A runner whose inputs cannot all be listed is simply built again next time.
-            freshness::record(&build, &exe, started, marked);
-            exe
+            let checked = freshness::record(&build, &exe, started, marked);
+            Runner::new(exe, checked)
         }
     };
-    Ok(exe)
+    Ok(runner)
 }
 
 /// How a runner run by [`capture`] ended.
@@ -84,8 +112,10 @@ pub enum Captured {
 /// [`Captured::UnknownFlag`], so that the caller can forward the command as before. Its stderr is held until
 /// it ends for that reason, then passed on as it is; a line starting with `error:` gets the colour the
 /// runner would have given it on this terminal.
-pub fn capture(exe: &Path, args: Vec<OsString>, flag: &str) -> Result<Captured> {
-    let mut child = Command::new(exe)
+pub fn capture(runner: &Runner, args: Vec<OsString>, flag: &str) -> Result<Captured> {
+    let exe = &runner.exe;
+    let mut child = runner
+        .command()
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -399,22 +429,22 @@ fn executable(line: &str, bin: &str) -> Option<PathBuf> {
 
 /// Replaces this process with the runner.
 #[cfg(unix)]
-pub fn run(exe: &Path, args: Vec<OsString>) -> Result<ExitCode> {
+pub fn run(runner: &Runner, args: Vec<OsString>) -> Result<ExitCode> {
     use std::os::unix::process::CommandExt;
-    let error = Command::new(exe).args(args).exec();
+    let error = runner.command().args(args).exec();
     Err(anyhow!(
         "cannot run the migrations runner {}: {error}",
-        exe.display()
+        runner.exe.display()
     ))
 }
 
 /// Runs the runner and passes its exit code on.
 #[cfg(not(unix))]
-pub fn run(exe: &Path, args: Vec<OsString>) -> Result<ExitCode> {
-    let status = Command::new(exe)
-        .args(args)
-        .status()
-        .with_context(|| format!("cannot run the migrations runner {}", exe.display()))?;
+pub fn run(runner: &Runner, args: Vec<OsString>) -> Result<ExitCode> {
+    let status =
+        runner.command().args(args).status().with_context(|| {
+            format!("cannot run the migrations runner {}", runner.exe.display())
+        })?;
     Ok(ExitCode::from(
         status
             .code()

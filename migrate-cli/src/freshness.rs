@@ -311,12 +311,15 @@ fn before(modified: SystemTime, started: SystemTime) -> bool {
 
 /// Notes that `exe` was built for `build` by a cargo run that started at `started`, just after
 /// [`mark_changed`] gave `marked` the current time. When its inputs cannot all be listed, the stamp is
-/// removed instead, so the next command builds again.
-pub fn record(build: &Build, exe: &Path, started: SystemTime, marked: &[PathBuf]) {
+/// removed instead, so the next command builds again. Returns whether the note was written with every input
+/// as the build read it (none changed while cargo ran): the runner then holds what the files hold.
+pub fn record(build: &Build, exe: &Path, started: SystemTime, marked: &[PathBuf]) -> bool {
     let Some(path) = stamp_path(build) else {
-        return;
+        return false;
     };
+    let mut settled = false;
     let written = stamp(build, exe, started, marked).and_then(|stamp| {
+        settled = stamp.inputs.iter().all(|(_, hash)| hash.is_some());
         let dir = path.parent()?;
         std::fs::create_dir_all(dir).ok()?;
         let json = serde_json::to_vec(&stamp).ok()?;
@@ -331,7 +334,9 @@ pub fn record(build: &Build, exe: &Path, started: SystemTime, marked: &[PathBuf]
     });
     if written.is_none() {
         let _ = std::fs::remove_file(&path);
+        return false;
     }
+    settled
 }
 
 fn stamp(build: &Build, exe: &Path, started: SystemTime, marked: &[PathBuf]) -> Option<Stamp> {

@@ -272,8 +272,14 @@ fn runner_exe(package: &str) -> PathBuf {
 
 /// Runs the runner binary itself, in the app's folder, with the same environment as `migrate`.
 fn runner(app: &App, package: &str, db: &TestDb, args: &[&str]) -> Run {
+    runner_with(app, package, db, args, &[])
+}
+
+/// [`runner`] with more environment variables.
+fn runner_with(app: &App, package: &str, db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Run {
     let output = std::process::Command::new(runner_exe(package))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(app.path())
         .env("DATABASE_URL", db.url())
         .env("XDG_CACHE_HOME", app.cache.path())
@@ -478,6 +484,22 @@ fn files_with_older_times_are_compiled_and_run_as_they_read() {
             && direct.stderr.contains("nothing was run"),
         "{}",
         direct.stderr
+    );
+    // The installed `migrate` tells a runner it checked the folder with a note naming that executable; a
+    // note naming anything else (another build, another file) does not spare the check.
+    let foreign = migrate_runner::checked::note(&app.path().join("Cargo.toml")).unwrap();
+    let noted = runner_with(
+        &app,
+        package,
+        &db,
+        &["up"],
+        &[(migrate_runner::checked::ENV, &foreign)],
+    );
+    assert_ne!(noted.code, 0, "{}", noted.stdout);
+    assert!(
+        noted.stderr.contains("edited: 20260102000000_pending"),
+        "{}",
+        noted.stderr
     );
     assert!(!db.tables().iter().any(|t| t.starts_with("public.app_d")));
     let up = app.migrate(&db, &["up"]).expect_code(0);

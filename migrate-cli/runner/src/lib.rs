@@ -27,6 +27,8 @@
 pub mod args;
 mod backfill_bar;
 #[doc(hidden)]
+pub mod checked;
+#[doc(hidden)]
 pub mod colour;
 #[doc(hidden)]
 pub mod commands;

@@ -208,8 +208,12 @@ impl Settings {
 /// folder is here. Cargo rebuilds by modification times, so a migration copied in with an older time (`cp -p`,
 /// `rsync -a`, a tar extraction, a branch switch that kept times) leaves a binary that would apply, record or
 /// report content the folder no longer has: it refuses instead, naming the files. The installed `migrate`
-/// compares contents itself and rebuilds before it gets here.
+/// compares contents itself and rebuilds before it gets here, and says so ([`crate::checked`]): the folder
+/// is not read a second time then.
 pub fn check_compiled_content(registry: &Registry) -> Result<()> {
+    if crate::checked::by_front_end() {
+        return Ok(());
+    }
     let drift = migrate_core::folder::drift(registry).with_context(|| {
         format!(
             "cannot compare the migrations folder {} with what this binary compiled",

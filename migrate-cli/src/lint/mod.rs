@@ -52,9 +52,10 @@ pub fn through_runner(
 ) -> Result<ExitCode> {
     use crate::forward::{self, Captured};
 
-    let exe = forward::runner(config, release)?;
+    let runner = forward::runner(config, release)?;
+    let exe = &runner.exe;
     let flag = format!("--{}", migrate_runner::args::EMIT_LINT_INPUTS);
-    match forward::capture(&exe, with_flag(&args, &flag), &flag)? {
+    match forward::capture(&runner, with_flag(&args, &flag), &flag)? {
         Captured::Stdout(json) => {
             let inputs = lint::LintInputs::from_json(&json).with_context(|| {
                 format!(
@@ -68,7 +69,7 @@ pub fn through_runner(
         // The runner said why (a name that matches no migration, a malformed suppression comment, ...).
         Captured::Failed(code) => Ok(code),
         // A runner built before the flag existed lints by itself, as it always did.
-        Captured::UnknownFlag => forward::run(&exe, args),
+        Captured::UnknownFlag => forward::run(&runner, args),
     }
 }
 

@@ -55,9 +55,10 @@ pub fn through_runner(
 ) -> Result<ExitCode> {
     use crate::forward::{self, Captured};
 
-    let exe = forward::runner(config, release)?;
+    let runner = forward::runner(config, release)?;
+    let exe = &runner.exe;
     let flag = format!("--{}", migrate_runner::args::EMIT_REVIEW);
-    match forward::capture(&exe, crate::lint::with_flag(&args, &flag), &flag)? {
+    match forward::capture(&runner, crate::lint::with_flag(&args, &flag), &flag)? {
         Captured::Stdout(json) => {
             let (review, inputs) = read_emitted(&json).with_context(|| {
                 format!(
