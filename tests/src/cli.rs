@@ -286,7 +286,7 @@ pub fn scaffold_app(dir: &Path, package: &str) {
         "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [[bin]]\nname = \"{package}-migrate\"\npath = \"src/main.rs\"\n\n\
          [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
-         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n",
+         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\nincremental = false\n",
         dep("migrate-core"),
         dep("migrate-dsl"),
         dep("migrate-cli"),

@@ -182,7 +182,8 @@ fn binary_package_gets_everything_and_a_rerun_changes_nothing() {
     assert!(
         manifest.contains("# Set by `migrate init`")
             && manifest.contains("[profile.dev]\ndebug = \"line-tables-only\"\n")
-            && manifest.contains("[profile.dev.package.\"*\"]\ndebug = false\n"),
+            && manifest
+                .contains("[profile.dev.package.\"*\"]\ndebug = false\nincremental = false\n"),
         "{manifest}"
     );
 
@@ -284,7 +285,7 @@ fn member_of_a_workspace_with_an_existing_build_script_and_another_folder() {
     let root_manifest = root.canonicalize().unwrap().join("Cargo.toml");
     assert!(
         run.stdout.contains(&format!(
-            "[profile.dev.package.\"*\"] debug = false` to {}",
+            "[profile.dev.package.\"*\"] debug = false` and `incremental = false` (under the same table) to {}",
             root_manifest.display()
         )),
         "{}",
@@ -463,12 +464,12 @@ fn debug_info_the_user_chose_for_the_dev_profile_is_kept() {
     );
     // Only what was not set is added, and the report says which.
     assert!(
-        manifest.contains("[profile.dev.package.\"*\"]\ndebug = false\n"),
+        manifest.contains("[profile.dev.package.\"*\"]\ndebug = false\nincremental = false\n"),
         "{manifest}"
     );
     assert!(
         run.stdout
-            .contains("[profile.dev.package.\"*\"] debug = false (less debug info")
+            .contains("[profile.dev.package.\"*\"] debug = false, [profile.dev.package.\"*\"] incremental = false (less debug info")
             && !run.stdout.contains("line-tables-only"),
         "{}",
         run.stdout

@@ -260,66 +260,85 @@ pub(super) fn add_runner_bin(package: &mut Package) -> Result<Vec<String>> {
     Ok(what)
 }
 
-/// Why `init` sets the dev profile's debug info, written above the settings in Cargo.toml.
+/// Why `init` sets the dev profile, written above the settings in Cargo.toml.
 const PROFILE_COMMENT: &str = "\n# Set by `migrate init`: every new migration recompiles and relinks the migrations runner, and full debug\n\
 # info makes that several times slower (most of it is the dependencies' debug info, copied at each link).\n\
-# Line tables keep file and line numbers in backtraces; remove these lines to get full debug info back.\n";
+# Line tables keep file and line numbers in backtraces; remove these lines to get full debug info back.\n\
+# A seal (see `migrate create`) recompiles a chunk of older migrations whole, several times faster without\n\
+# an incremental cache: the dependencies' caches are turned off (crates.io's have none anyway).\n";
 
-/// The dev profile's debug info, made smaller unless the manifest already says how much it wants: line tables
-/// for the package, none for dependencies. Returns what it added, for the report.
-pub(super) fn smaller_dev_debug_info(manifest: &mut DocumentMut) -> Result<Vec<String>> {
-    let (own_set, deps_set) = manifest
-        .get("profile")
-        .and_then(|p| p.get("dev"))
-        .and_then(Item::as_table_like)
-        .map(|dev| {
-            (
-                dev.contains_key("debug"),
-                dev.get("package")
-                    .and_then(|p| p.get("*"))
-                    .and_then(Item::as_table_like)
-                    .is_some_and(|all| all.contains_key("debug")),
-            )
-        })
-        .unwrap_or((false, false));
+/// What `init` sets in the dev profile for a fast edit→run loop: where (the table's path), the key, its value
+/// and what to report.
+const DEV_PROFILE: [(&[&str], &str, DevValue, &str); 3] = [
+    (
+        &["profile", "dev"],
+        "debug",
+        DevValue::Str("line-tables-only"),
+        "[profile.dev] debug = \"line-tables-only\"",
+    ),
+    (
+        &["profile", "dev", "package", "*"],
+        "debug",
+        DevValue::Bool(false),
+        "[profile.dev.package.\"*\"] debug = false",
+    ),
+    (
+        &["profile", "dev", "package", "*"],
+        "incremental",
+        DevValue::Bool(false),
+        "[profile.dev.package.\"*\"] incremental = false",
+    ),
+];
+
+#[derive(Clone, Copy)]
+enum DevValue {
+    Str(&'static str),
+    Bool(bool),
+}
+
+/// The dev profile made faster to rebuild, each setting unless the manifest already has one for it: line
+/// tables for the package's debug info, none for dependencies, and no incremental cache for dependencies
+/// (the sealed chunks among them). Returns what it added, for the report.
+pub(super) fn faster_dev_profile(manifest: &mut DocumentMut) -> Result<Vec<String>> {
     let mut added = Vec::new();
-    let mut first = true;
-    let mut set_debug = |manifest: &mut DocumentMut, path: &[&str], debug: Item| -> Result<()> {
+    let mut commented = manifest.get("profile").and_then(|p| p.get("dev")).is_some();
+    for (path, key, setting, shown) in DEV_PROFILE {
         let mut item = manifest.as_item_mut();
-        for key in path {
+        for part in path {
             let parent = item
                 .as_table_like_mut()
                 .ok_or_else(|| anyhow!("`{}` in Cargo.toml is not a table", path.join(".")))?;
-            item = parent.entry(key).or_insert_with(|| {
+            item = parent.entry(part).or_insert_with(|| {
                 let mut t = Table::new();
                 t.set_implicit(true);
                 Item::Table(t)
             });
         }
-        let t = item
+        let table = item
             .as_table_mut()
             .ok_or_else(|| anyhow!("[{}] in Cargo.toml is not a table", path.join(".")))?;
-        t.set_implicit(false);
-        if first && t.is_empty() {
-            t.decor_mut().set_prefix(PROFILE_COMMENT);
-            first = false;
+        if table.contains_key(key) {
+            continue;
         }
-        t.insert("debug", debug);
-        Ok(())
-    };
-    if !own_set {
-        set_debug(manifest, &["profile", "dev"], value("line-tables-only"))?;
-        added.push("[profile.dev] debug = \"line-tables-only\"");
-    }
-    if !deps_set {
-        set_debug(manifest, &["profile", "dev", "package", "*"], value(false))?;
-        added.push("[profile.dev.package.\"*\"] debug = false");
+        table.set_implicit(false);
+        if !commented && table.is_empty() {
+            table.decor_mut().set_prefix(PROFILE_COMMENT);
+            commented = true;
+        }
+        table.insert(
+            key,
+            match setting {
+                DevValue::Str(text) => value(text),
+                DevValue::Bool(on) => value(on),
+            },
+        );
+        added.push(shown);
     }
     Ok(if added.is_empty() {
         Vec::new()
     } else {
         vec![format!(
-            "{} (less debug info: a new migration builds faster)",
+            "{} (less debug info, no incremental cache for dependencies: a new migration builds faster)",
             added.join(", ")
         )]
     })
@@ -507,21 +526,30 @@ mod tests {
     #[test]
     fn debug_info_is_made_smaller_unless_the_manifest_says_how_much() {
         let mut m: DocumentMut = "[package]\nname = \"shop\"\n".parse().unwrap();
-        assert_eq!(smaller_dev_debug_info(&mut m).unwrap().len(), 1);
+        assert_eq!(faster_dev_profile(&mut m).unwrap().len(), 1);
         let text = m.to_string();
         assert!(
             text.contains("[profile.dev]\ndebug = \"line-tables-only\""),
             "{text}"
         );
         assert!(
-            text.contains("[profile.dev.package.\"*\"]\ndebug = false"),
+            text.contains("[profile.dev.package.\"*\"]\ndebug = false\nincremental = false"),
             "{text}"
         );
         assert!(text.contains("# Set by `migrate init`"), "{text}");
 
-        let own = "[package]\nname = \"shop\"\n\n[profile.dev]\ndebug = true\n\n[profile.dev.package.\"*\"]\ndebug = 1\n";
+        let own = "[package]\nname = \"shop\"\n\n[profile.dev]\ndebug = true\n\n[profile.dev.package.\"*\"]\ndebug = 1\nincremental = true\n";
         let mut m: DocumentMut = own.parse().unwrap();
-        assert!(smaller_dev_debug_info(&mut m).unwrap().is_empty());
+        assert!(faster_dev_profile(&mut m).unwrap().is_empty());
         assert_eq!(m.to_string(), own);
+
+        // A package set up by an earlier `init`: only the missing setting is added, and said.
+        let earlier = "[package]\nname = \"shop\"\n\n[profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\n";
+        let mut m: DocumentMut = earlier.parse().unwrap();
+        assert_eq!(
+            faster_dev_profile(&mut m).unwrap(),
+            ["[profile.dev.package.\"*\"] incremental = false (less debug info, no incremental cache for dependencies: a new migration builds faster)"]
+        );
+        assert_eq!(m.to_string(), format!("{earlier}incremental = false\n"));
     }
 }

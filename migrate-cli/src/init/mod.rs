@@ -140,9 +140,9 @@ pub fn plan(start: &Path, options: &InitOptions) -> Result<InitReport> {
     sealed::plan(&mut plan, &package, &dir, &folder)?;
     what.extend(manifest::add_runner_bin(&mut package)?);
     match package::workspace_root_above(&root, &package.manifest) {
-        None => what.extend(manifest::smaller_dev_debug_info(&mut package.manifest)?),
+        None => what.extend(manifest::faster_dev_profile(&mut package.manifest)?),
         Some(workspace) => plan.notes.push(format!(
-            "a new migration recompiles and relinks the runner; with less debug info that is several times faster (see docs/getting-started.md): add `[profile.dev] debug = \"line-tables-only\"` and `[profile.dev.package.\"*\"] debug = false` to {} if you want that (cargo reads profiles from the workspace root only)",
+            "a new migration recompiles and relinks the runner; with less debug info that is several times faster (see docs/getting-started.md): add `[profile.dev] debug = \"line-tables-only\"`, `[profile.dev.package.\"*\"] debug = false` and `incremental = false` (under the same table) to {} if you want that (cargo reads profiles from the workspace root only)",
             workspace.display()
         )),
     }

@@ -85,12 +85,18 @@ pub struct SealOutcome {
     pub moved: usize,
     /// The chunks whose lists it wrote (in order): their crates compile again at the next build.
     pub written: Vec<u32>,
+    /// The chunk it opened ahead, empty, for the next seal, which would not fit in the last one (when it did
+    /// not seal).
+    pub ahead: Option<u32>,
 }
 
 /// After `migrate create`: when more than [`SEAL_WHEN_UNSEALED_OVER`] of `files` (the folder's migrations, in
 /// timestamp order) could be sealed and are not, seals all of them but the newest [`KEEP_UNSEALED`]: appends
-/// them, oldest first, to the last chunk until it holds [`CHUNK_SIZE`], then to new chunks. Does nothing when
-/// sealing is off (neither `sealed/` nor `sealed.txt`).
+/// them, oldest first, to the last chunk when they all fit in it ([`CHUNK_SIZE`]), else to the next chunk, so
+/// that the next build compiles one chunk, not a full one and a new one. More than a chunk's worth (a
+/// folder sealed for the first time) fills the last chunk, then new ones. When the last chunk is left too
+/// full for another seal, a later `create` that does not seal opens the next one ahead, empty
+/// ([`SealOutcome::ahead`]). Does nothing when sealing is off (neither `sealed/` nor `sealed.txt`).
 ///
 /// Only a migration that refers to nothing but `std`, `migrate_dsl` and `migrate_core` is sealed ([`sealable`]):
 /// one using its crate's own items or another dependency would not compile in a chunk's crate. Such files do
@@ -110,7 +116,7 @@ pub fn seal_older(dir: &Path, files: &[MigrationFile]) -> Result<SealOutcome, So
         .collect();
     let older = &unsealed[..unsealed.len().saturating_sub(KEEP_UNSEALED)];
     if older.len() + KEEP_UNSEALED <= SEAL_WHEN_UNSEALED_OVER {
-        return Ok(SealOutcome::default());
+        return open_ahead(dir, sealed);
     }
     let mut candidates = Vec::with_capacity(older.len());
     for file in older {
@@ -124,7 +130,7 @@ pub fn seal_older(dir: &Path, files: &[MigrationFile]) -> Result<SealOutcome, So
         }
     }
     if candidates.len() + KEEP_UNSEALED <= SEAL_WHEN_UNSEALED_OVER {
-        return Ok(SealOutcome::default());
+        return open_ahead(dir, sealed);
     }
     let sealed_now = candidates.len();
     let (chunks, moved) = match sealed {
@@ -135,6 +141,7 @@ pub fn seal_older(dir: &Path, files: &[MigrationFile]) -> Result<SealOutcome, So
         sealed: sealed_now,
         moved: moved.len(),
         written: Vec::new(),
+        ahead: None,
     };
     // The moved names and the new ones, in timestamp order (names start with their timestamp), so each
     // chunk holds a stretch of the history.
@@ -145,15 +152,17 @@ pub fn seal_older(dir: &Path, files: &[MigrationFile]) -> Result<SealOutcome, So
     let mut chunks = without_names_listed_twice(chunks, &mut outcome.written);
     let mut pending = new_names.into_iter().peekable();
     while pending.peek().is_some() {
-        let open = match chunks.last() {
-            Some(last) if last.list.names.len() < CHUNK_SIZE => chunks.len() - 1,
-            last => {
-                let index = last.map_or(0, |c| c.index + 1);
-                chunks.push(Chunk {
-                    index,
-                    list: SealList::empty_at(chunk_list_path(dir, index)),
-                });
-                chunks.len() - 1
+        let remaining = pending.len();
+        // The chunks after the last one holding names are empty: opened ahead by an earlier seal (below).
+        let last_filled = chunks.iter().rposition(|c| !c.list.names.is_empty());
+        let open = match last_filled {
+            Some(last) if takes(chunks[last].list.names.len(), remaining) => last,
+            _ => {
+                let next = last_filled.map_or(0, |last| last + 1);
+                if next == chunks.len() {
+                    push_empty(&mut chunks, dir);
+                }
+                next
             }
         };
         let chunk = &mut chunks[open];
@@ -179,6 +188,49 @@ pub fn seal_older(dir: &Path, files: &[MigrationFile]) -> Result<SealOutcome, So
         })?;
     }
     Ok(outcome)
+}
+
+/// How many migrations a seal usually appends: the threshold's worth, less those kept unsealed.
+const USUAL_SEAL: usize = SEAL_WHEN_UNSEALED_OVER + 1 - KEEP_UNSEALED;
+
+/// After a `create` that did not seal: when the next seal would not fit in the last chunk, opens the chunk it
+/// will fill now, empty. Cargo then compiles the new package's build script in this build, whose loop
+/// compiles no chunk, instead of in front of the chunk the next seal fills (the loop that seals does the most
+/// work of all). Once: an empty last chunk is the one opened ahead.
+fn open_ahead(dir: &Path, sealed: Sealed) -> Result<SealOutcome, SourceError> {
+    let Sealed::Chunked(mut chunks) = sealed else {
+        return Ok(SealOutcome::default());
+    };
+    if chunks
+        .last()
+        .is_none_or(|last| last.list.names.len() + USUAL_SEAL <= CHUNK_SIZE)
+    {
+        return Ok(SealOutcome::default());
+    }
+    let index = push_empty(&mut chunks, dir);
+    if let Some(chunk) = chunks.last() {
+        chunk.list.write()?;
+    }
+    Ok(SealOutcome {
+        ahead: Some(index),
+        ..SealOutcome::default()
+    })
+}
+
+/// Whether a chunk holding `held` migrations takes all of `remaining` more: when they fit, or when they are
+/// more than a chunk's worth anyway (a folder sealed for the first time) and it is not full.
+fn takes(held: usize, remaining: usize) -> bool {
+    held + remaining <= CHUNK_SIZE || (remaining > CHUNK_SIZE && held < CHUNK_SIZE)
+}
+
+/// Adds an empty chunk after the last of `chunks`, and returns its index.
+fn push_empty(chunks: &mut Vec<Chunk>, dir: &Path) -> u32 {
+    let index = chunks.last().map_or(0, |c| c.index + 1);
+    chunks.push(Chunk {
+        index,
+        list: SealList::empty_at(chunk_list_path(dir, index)),
+    });
+    index
 }
 
 /// `chunks` with every name listed in two of them kept in the first only; the chunks changed are added to
@@ -363,6 +415,73 @@ mod tests {
                 .modified()
                 .unwrap(),
             before
+        );
+    }
+
+    /// A seal that does not fit in the last chunk goes to a new one whole: the next build compiles one
+    /// chunk of 41, not a full one and a new one.
+    #[test]
+    fn a_seal_that_does_not_fit_opens_a_chunk_of_its_own() {
+        let (dir, files) = folder(CHUNK_SIZE + 31);
+        chunked(dir.path());
+        let near_full = CHUNK_SIZE - 20;
+        SealList {
+            path: chunk_list_path(dir.path(), 0),
+            names: stems(&files[..near_full]),
+        }
+        .write()
+        .unwrap();
+        let outcome = seal_older(dir.path(), &files).unwrap();
+        assert_eq!(outcome.sealed, files.len() - KEEP_UNSEALED - near_full);
+        assert_eq!(outcome.written, [1]);
+        let lists = chunks(dir.path());
+        assert_eq!(lists[0], stems(&files[..near_full]));
+        assert_eq!(
+            lists[1],
+            stems(&files[near_full..files.len() - KEEP_UNSEALED])
+        );
+    }
+
+    /// After a seal that left the last chunk too full for another, the next `create` that does not seal opens
+    /// the next chunk ahead, empty, once; the next seal goes into it.
+    #[test]
+    fn the_chunk_the_next_seal_needs_is_opened_ahead() {
+        let held = 200;
+        let (dir, files) = folder(held + 51 + 51);
+        chunked(dir.path());
+        SealList {
+            path: chunk_list_path(dir.path(), 0),
+            names: stems(&files[..held]),
+        }
+        .write()
+        .unwrap();
+        let first = &files[..held + 51];
+        let outcome = seal_older(dir.path(), first).unwrap();
+        assert_eq!(
+            (outcome.sealed, outcome.written.clone(), outcome.ahead),
+            (41, vec![0], None)
+        );
+        // The next `create`, which does not seal, opens chunk 1; the one after finds it open.
+        let second = &files[..held + 52];
+        let outcome = seal_older(dir.path(), second).unwrap();
+        assert_eq!((outcome.sealed, outcome.ahead), (0, Some(1)));
+        let outcome = seal_older(dir.path(), &files[..held + 53]).unwrap();
+        assert_eq!(outcome, SealOutcome::default());
+        let lists = chunks(dir.path());
+        assert_eq!(lists.len(), 2);
+        assert_eq!(lists[0], stems(&files[..held + 41]));
+        assert!(lists[1].is_empty());
+        // The next seal (41 more, which do not fit in chunk 0) fills the chunk opened ahead: no new one.
+        let outcome = seal_older(dir.path(), &files).unwrap();
+        assert_eq!(
+            (outcome.sealed, outcome.written, outcome.ahead),
+            (51, vec![1], None)
+        );
+        let lists = chunks(dir.path());
+        assert_eq!(lists.len(), 2);
+        assert_eq!(
+            lists[1],
+            stems(&files[held + 41..files.len() - KEEP_UNSEALED])
         );
     }
 

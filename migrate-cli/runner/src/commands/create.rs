@@ -23,6 +23,13 @@ pub fn create(settings: &Settings, words: &[String], repeatable: bool) -> Result
     let outcome = seal::seal_older(dir, &migrate_core::scan(dir)?)?;
     if outcome.sealed > 0 {
         report_seal(dir, &outcome)?;
+    } else if let Some(ahead) = outcome.ahead {
+        outln!(
+            "opened sealed chunk {ahead:04} ({}) ahead, empty: the next seal would not fit in the last chunk, \
+             and this build compiles no chunk, so the new package's build script is compiled now",
+            schema_file::shown(&seal::chunk_list_path(dir, ahead))
+        );
+        write_chunk_packages(dir)?;
     }
     Ok(ExitCode::SUCCESS)
 }
