@@ -332,16 +332,26 @@ pub(super) fn faster_dev_profile(manifest: &mut DocumentMut) -> Result<Vec<Strin
                 DevValue::Bool(on) => value(on),
             },
         );
-        added.push(shown);
+        added.push((key, shown));
     }
-    Ok(if added.is_empty() {
-        Vec::new()
-    } else {
-        vec![format!(
-            "{} (less debug info, no incremental cache for dependencies: a new migration builds faster)",
-            added.join(", ")
-        )]
-    })
+    if added.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut why = Vec::new();
+    for (key, reason) in [
+        ("debug", "less debug info"),
+        ("incremental", "no incremental cache for dependencies"),
+    ] {
+        if added.iter().any(|(k, _)| *k == key) {
+            why.push(reason);
+        }
+    }
+    let shown: Vec<&str> = added.iter().map(|(_, shown)| *shown).collect();
+    Ok(vec![format!(
+        "{} ({}: a new migration builds faster)",
+        shown.join(", "),
+        why.join(", ")
+    )])
 }
 
 #[cfg(test)]
@@ -548,7 +558,7 @@ mod tests {
         let mut m: DocumentMut = earlier.parse().unwrap();
         assert_eq!(
             faster_dev_profile(&mut m).unwrap(),
-            ["[profile.dev.package.\"*\"] incremental = false (less debug info, no incremental cache for dependencies: a new migration builds faster)"]
+            ["[profile.dev.package.\"*\"] incremental = false (no incremental cache for dependencies: a new migration builds faster)"]
         );
         assert_eq!(m.to_string(), format!("{earlier}incremental = false\n"));
     }
