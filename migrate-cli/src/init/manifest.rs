@@ -267,26 +267,29 @@ const PROFILE_COMMENT: &str = "\n# Set by `migrate init`: every new migration re
 # A seal (see `migrate create`) recompiles a chunk of older migrations whole, several times faster without\n\
 # an incremental cache: the dependencies' caches are turned off (crates.io's have none anyway).\n";
 
-/// What `init` sets in the dev profile for a fast edit→run loop: where (the table's path), the key, its value
-/// and what to report.
-const DEV_PROFILE: [(&[&str], &str, DevValue, &str); 3] = [
+/// What `init` sets in the dev profile for a fast edit→run loop: where (the table's path), the key, its value,
+/// and what to report with why.
+const DEV_PROFILE: [(&[&str], &str, DevValue, &str, &str); 3] = [
     (
         &["profile", "dev"],
         "debug",
         DevValue::Str("line-tables-only"),
         "[profile.dev] debug = \"line-tables-only\"",
+        "less debug info",
     ),
     (
         &["profile", "dev", "package", "*"],
         "debug",
         DevValue::Bool(false),
         "[profile.dev.package.\"*\"] debug = false",
+        "less debug info",
     ),
     (
         &["profile", "dev", "package", "*"],
         "incremental",
         DevValue::Bool(false),
         "[profile.dev.package.\"*\"] incremental = false",
+        "no incremental cache for dependencies",
     ),
 ];
 
@@ -300,9 +303,9 @@ enum DevValue {
 /// tables for the package's debug info, none for dependencies, and no incremental cache for dependencies
 /// (the sealed chunks among them). Returns what it added, for the report.
 pub(super) fn faster_dev_profile(manifest: &mut DocumentMut) -> Result<Vec<String>> {
-    let mut added = Vec::new();
+    let (mut added, mut why) = (Vec::new(), Vec::new());
     let mut commented = manifest.get("profile").and_then(|p| p.get("dev")).is_some();
-    for (path, key, setting, shown) in DEV_PROFILE {
+    for (path, key, setting, shown, reason) in DEV_PROFILE {
         let mut item = manifest.as_item_mut();
         for part in path {
             let parent = item
@@ -332,24 +335,17 @@ pub(super) fn faster_dev_profile(manifest: &mut DocumentMut) -> Result<Vec<Strin
                 DevValue::Bool(on) => value(on),
             },
         );
-        added.push((key, shown));
+        added.push(shown);
+        if !why.contains(&reason) {
+            why.push(reason);
+        }
     }
     if added.is_empty() {
         return Ok(Vec::new());
     }
-    let mut why = Vec::new();
-    for (key, reason) in [
-        ("debug", "less debug info"),
-        ("incremental", "no incremental cache for dependencies"),
-    ] {
-        if added.iter().any(|(k, _)| *k == key) {
-            why.push(reason);
-        }
-    }
-    let shown: Vec<&str> = added.iter().map(|(_, shown)| *shown).collect();
     Ok(vec![format!(
         "{} ({}: a new migration builds faster)",
-        shown.join(", "),
+        added.join(", "),
         why.join(", ")
     )])
 }

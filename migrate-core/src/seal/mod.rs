@@ -198,19 +198,17 @@ const USUAL_SEAL: usize = SEAL_WHEN_UNSEALED_OVER + 1 - KEEP_UNSEALED;
 /// compiles no chunk, instead of in front of the chunk the next seal fills (the loop that seals does the most
 /// work of all). Once: an empty last chunk is the one opened ahead.
 fn open_ahead(dir: &Path, sealed: Sealed) -> Result<SealOutcome, SourceError> {
-    let Sealed::Chunked(mut chunks) = sealed else {
+    let Sealed::Chunked(chunks) = sealed else {
         return Ok(SealOutcome::default());
     };
-    if chunks
+    let Some(last) = chunks
         .last()
-        .is_none_or(|last| last.list.names.len() + USUAL_SEAL <= CHUNK_SIZE)
-    {
+        .filter(|last| last.list.names.len() + USUAL_SEAL > CHUNK_SIZE)
+    else {
         return Ok(SealOutcome::default());
-    }
-    let index = push_empty(&mut chunks, dir);
-    if let Some(chunk) = chunks.last() {
-        chunk.list.write()?;
-    }
+    };
+    let index = last.index + 1;
+    SealList::empty_at(chunk_list_path(dir, index)).write()?;
     Ok(SealOutcome {
         ahead: Some(index),
         ..SealOutcome::default()
