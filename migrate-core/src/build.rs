@@ -222,9 +222,17 @@ fn check_owner_setup(manifest_dir: &Path, sealed: &Sealed) -> Result<(), String>
     for chunk in chunks {
         let key = chunk.crate_name().replace('_', "-");
         if !package_manifest.contains(&key) {
+            // An empty list is a chunk opened ahead (see `seal`) by a `create` stopped before it wrote the
+            // package: said so, since "lists sealed migrations" would send the user looking for names.
+            let what = if chunk.list.names.is_empty() {
+                "opens a chunk (empty, opened ahead by a `migrate create` that stopped before writing its \
+                 package)"
+            } else {
+                "lists sealed migrations"
+            };
             return Err(format!(
-                "{} lists sealed migrations, but {} has no crate for them (no `{key}` dependency): run \
-                 `migrate init`, which writes the packages of the chunks the lists name",
+                "{} {what}, but {} has no crate for it (no `{key}` dependency): run `migrate init`, which \
+                 writes the packages of the chunks the lists name",
                 chunk.list.path.display(),
                 package.display()
             ));

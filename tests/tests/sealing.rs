@@ -411,6 +411,139 @@ fn seals_fill_chunks_and_recompile_only_the_open_one() {
     build_verbose(&app, "chunkapp");
 }
 
+/// When the last chunk has no room for another seal, the next `create` that does not seal opens the next chunk
+/// ahead, empty, with its package: the build after it compiles that package and no chunk, and the next seal
+/// fills it. A `create` stopped between the empty list and the package leaves a package whose next build says
+/// what to run, and `migrate init` mends it.
+#[test]
+fn the_chunk_the_next_seal_needs_is_opened_ahead_by_a_create_that_does_not_seal() {
+    let db = TestDb::new();
+    let (_tmp, app) = initialised_package(&db, "aheadapp");
+    let checkout = checkout().display().to_string();
+
+    // A first seal that leaves its only chunk with no room for another (more than CHUNK_SIZE - 41).
+    let mut names: Vec<String> = (0..CHUNK_SIZE - 20)
+        .map(|i| write_numbered(&app, i))
+        .collect();
+    let (stem, created) = create_telling(&app, &db, "first_seal");
+    names.push(stem);
+    let in_first = names.len() - KEEP_UNSEALED;
+    assert!(
+        created.contains(&format!(
+            "sealed {in_first} older migrations into chunk 0000"
+        )),
+        "{created}"
+    );
+    assert!(
+        !created.contains("ahead"),
+        "a seal opens no chunk ahead: {created}"
+    );
+    migrate(&app, &db, &["up"]).expect_code(0);
+
+    // Keep the package as it is before the chunk is opened, to recreate a `create` stopped half-way below.
+    let packages = app.join("sealed-migrations");
+    let before = tempfile::tempdir().unwrap();
+    copy_tree(&packages, before.path());
+
+    let (stem, opened) = create_telling(&app, &db, "opens_ahead");
+    names.push(stem);
+    assert!(
+        opened.contains("opened sealed chunk 0001 (")
+            && opened.contains("ahead, empty")
+            && opened.contains("sealed-migrations/chunks/0001"),
+        "{opened}"
+    );
+    assert_eq!(chunk_lists(&app), [names[..in_first].to_vec(), Vec::new()]);
+    assert!(packages.join("chunks/0001/Cargo.toml").is_file());
+
+    // A `create` stopped after it wrote the empty list and before the package: the packages as they were
+    // before, the empty list of chunk 0001 and the new migration kept. The next build stops, naming the
+    // list and `migrate init`, which writes the missing package.
+    let opened_packages = tempfile::tempdir().unwrap();
+    copy_tree(&packages, opened_packages.path());
+    std::fs::remove_dir_all(&packages).unwrap();
+    copy_tree(before.path(), &packages);
+    let up = migrate(&app, &db, &["up"]);
+    assert!(
+        up.code != 0
+            && up
+                .stderr
+                .contains("sealed/0001.txt opens a chunk (empty, opened ahead")
+            && up.stderr.contains("run `migrate init`"),
+        "{}",
+        up.stderr
+    );
+    let mended = migrate(&app, &db, &["init", "--crates-path", &checkout]).expect_code(0);
+    assert!(
+        mended.stdout.contains("sealed-migrations/chunks/0001"),
+        "{}",
+        mended.stdout
+    );
+    std::fs::remove_dir_all(&packages).unwrap();
+    copy_tree(opened_packages.path(), &packages);
+    let (compiled, fresh) = build_verbose(&app, "aheadapp");
+    assert!(
+        compiled.contains(&"aheadapp-sealed-migrations-0001".to_owned())
+            && fresh.contains(&"aheadapp-sealed-migrations-0000".to_owned()),
+        "the empty chunk's package is compiled, the full chunk left alone: compiled {compiled:?}, fresh {fresh:?}"
+    );
+    migrate(&app, &db, &["up"]).expect_code(0);
+    assert_eq!(status_names(&app, &db), names);
+
+    // The next seal goes into the chunk opened ahead, without writing a package, and the build compiles it
+    // alone.
+    let mut sealing = None;
+    for i in 0..SEAL_WHEN_UNSEALED_OVER {
+        let (stem, created) = create_telling(&app, &db, &format!("grow{i}"));
+        names.push(stem);
+        assert!(
+            !created.contains("opened sealed chunk"),
+            "opened once: {created}"
+        );
+        if created.contains("\nsealed ") {
+            sealing = Some(created);
+            break;
+        }
+    }
+    let sealing = sealing.expect("create sealed again");
+    assert!(
+        sealing.contains("into chunk 0001 (") && !sealing.contains("wrote the package"),
+        "{sealing}"
+    );
+    let lists = chunk_lists(&app);
+    assert_eq!(
+        lists[0],
+        names[..in_first],
+        "a chunk with no room stays as it is"
+    );
+    assert_eq!(lists[1], names[in_first..names.len() - KEEP_UNSEALED]);
+    let (compiled, fresh) = build_verbose(&app, "aheadapp");
+    assert!(
+        compiled.contains(&"aheadapp-sealed-migrations-0001".to_owned())
+            && !compiled.contains(&"aheadapp-sealed-migrations-0000".to_owned())
+            && fresh.contains(&"aheadapp-sealed-migrations-0000".to_owned()),
+        "compiled {compiled:?}, fresh {fresh:?}"
+    );
+    migrate(&app, &db, &["up"]).expect_code(0);
+    assert_eq!(status_names(&app, &db), names);
+}
+
+/// Copies the files under `from` to `to`, keeping their modification times (as a backup restored would).
+fn copy_tree(from: &Path, to: &Path) {
+    let status = std::process::Command::new("cp")
+        .args(["-a", "-T"])
+        .arg(from)
+        .arg(to)
+        .status()
+        .expect("cp runs");
+    assert!(
+        status.success(),
+        "cp -a {} {}",
+        from.display(),
+        to.display()
+    );
+}
+
 /// A package sealed in the first layout (`sealed.txt` compiled by the one sealed-migrations crate, as `migrate
 /// init` set packages up before chunks) keeps building; its first seal moves the list into chunks, says so,
 /// and the registry stays the same.
