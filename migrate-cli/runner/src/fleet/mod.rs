@@ -316,9 +316,10 @@ const LARGE_FLEET: usize = 200;
 fn debug_build_note(targets: usize, debug_build: bool, verb: &str) -> Option<String> {
     (debug_build && targets >= LARGE_FLEET).then(|| {
         format!(
-            "note: {targets} targets, and this runner is a debug build: its own CPU can slow the rollout. A \
-             release build runs at the server's pace: `migrate fleet {verb} --release` (or `profile = \"release\"` \
-             under `[runner]` in migrate.toml), or an application's runner built with `cargo build --release`."
+            "note: {targets} targets, and this runner is a debug build: its own CPU can slow the rollout, and \
+             a release build spends about a quarter of it: `migrate fleet {verb} --release` (or `profile = \
+             \"release\"` under `[runner]` in migrate.toml), or an application's runner built with `cargo \
+             build --release`."
         )
     })
 }
