@@ -325,16 +325,7 @@ fn seals_fill_chunks_and_recompile_only_the_open_one() {
     assert_eq!(status_names(&app, &db), names);
 
     // Growing to the next seal: it appends to chunk 1 only, and the build recompiles chunk 1, not chunk 0.
-    let mut sealing = None;
-    for i in 0..SEAL_WHEN_UNSEALED_OVER {
-        let (stem, created) = create_telling(&app, &db, &format!("grow{i}"));
-        names.push(stem);
-        if created.contains("\nsealed ") {
-            sealing = Some(created);
-            break;
-        }
-    }
-    let sealing = sealing.expect("create sealed again");
+    let (sealing, _) = grow_until_seal(&app, &db, &mut names);
     assert!(
         sealing.contains("into chunk 0001 (") && !sealing.contains("wrote the package"),
         "{sealing}"
@@ -461,8 +452,7 @@ fn the_chunk_the_next_seal_needs_is_opened_ahead_by_a_create_that_does_not_seal(
     // list and `migrate init`, which writes the missing package.
     let opened_packages = tempfile::tempdir().unwrap();
     copy_tree(&packages, opened_packages.path());
-    std::fs::remove_dir_all(&packages).unwrap();
-    copy_tree(before.path(), &packages);
+    restore_tree(before.path(), &packages);
     let up = migrate(&app, &db, &["up"]);
     assert!(
         up.code != 0
@@ -479,8 +469,7 @@ fn the_chunk_the_next_seal_needs_is_opened_ahead_by_a_create_that_does_not_seal(
         "{}",
         mended.stdout
     );
-    std::fs::remove_dir_all(&packages).unwrap();
-    copy_tree(opened_packages.path(), &packages);
+    restore_tree(opened_packages.path(), &packages);
     let (compiled, fresh) = build_verbose(&app, "aheadapp");
     assert!(
         compiled.contains(&"aheadapp-sealed-migrations-0001".to_owned())
@@ -492,20 +481,13 @@ fn the_chunk_the_next_seal_needs_is_opened_ahead_by_a_create_that_does_not_seal(
 
     // The next seal goes into the chunk opened ahead, without writing a package, and the build compiles it
     // alone.
-    let mut sealing = None;
-    for i in 0..SEAL_WHEN_UNSEALED_OVER {
-        let (stem, created) = create_telling(&app, &db, &format!("grow{i}"));
-        names.push(stem);
+    let (sealing, before_seal) = grow_until_seal(&app, &db, &mut names);
+    for created in before_seal.iter().chain([&sealing]) {
         assert!(
             !created.contains("opened sealed chunk"),
             "opened once: {created}"
         );
-        if created.contains("\nsealed ") {
-            sealing = Some(created);
-            break;
-        }
     }
-    let sealing = sealing.expect("create sealed again");
     assert!(
         sealing.contains("into chunk 0001 (") && !sealing.contains("wrote the package"),
         "{sealing}"
@@ -526,6 +508,27 @@ fn the_chunk_the_next_seal_needs_is_opened_ahead_by_a_create_that_does_not_seal(
     );
     migrate(&app, &db, &["up"]).expect_code(0);
     assert_eq!(status_names(&app, &db), names);
+}
+
+/// `migrate create` until it seals, each new migration's name added to `names`: what the sealing `create`
+/// printed, and what each `create` before it printed.
+fn grow_until_seal(app: &Path, db: &TestDb, names: &mut Vec<String>) -> (String, Vec<String>) {
+    let mut before = Vec::new();
+    for i in 0..SEAL_WHEN_UNSEALED_OVER {
+        let (stem, created) = create_telling(app, db, &format!("grow{i}"));
+        names.push(stem);
+        if created.contains("\nsealed ") {
+            return (created, before);
+        }
+        before.push(created);
+    }
+    panic!("no seal after {SEAL_WHEN_UNSEALED_OVER} new migrations: {before:?}");
+}
+
+/// Replaces `to` with a copy of `from` (see [`copy_tree`]).
+fn restore_tree(from: &Path, to: &Path) {
+    std::fs::remove_dir_all(to).unwrap();
+    copy_tree(from, to);
 }
 
 /// Copies the files under `from` to `to`, keeping their modification times (as a backup restored would).

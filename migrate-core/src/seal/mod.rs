@@ -153,7 +153,8 @@ pub fn seal_older(dir: &Path, files: &[MigrationFile]) -> Result<SealOutcome, So
     let mut pending = new_names.into_iter().peekable();
     while pending.peek().is_some() {
         let remaining = pending.len();
-        // The chunks after the last one holding names are empty: opened ahead by an earlier seal (below).
+        // The chunks after the last one holding names are empty: opened ahead by a `create` that did not seal
+        // (see `open_ahead`).
         let last_filled = chunks.iter().rposition(|c| !c.list.names.is_empty());
         let open = match last_filled {
             Some(last) if takes(chunks[last].list.names.len(), remaining) => last,
@@ -221,14 +222,13 @@ fn takes(held: usize, remaining: usize) -> bool {
     held + remaining <= CHUNK_SIZE || (remaining > CHUNK_SIZE && held < CHUNK_SIZE)
 }
 
-/// Adds an empty chunk after the last of `chunks`, and returns its index.
-fn push_empty(chunks: &mut Vec<Chunk>, dir: &Path) -> u32 {
+/// Adds an empty chunk after the last of `chunks`.
+fn push_empty(chunks: &mut Vec<Chunk>, dir: &Path) {
     let index = chunks.last().map_or(0, |c| c.index + 1);
     chunks.push(Chunk {
         index,
         list: SealList::empty_at(chunk_list_path(dir, index)),
     });
-    index
 }
 
 /// `chunks` with every name listed in two of them kept in the first only; the chunks changed are added to
