@@ -26,12 +26,15 @@ pub(crate) struct Relation {
     pub table: Option<u32>,
     /// The bare name, as the server's messages quote it (`verifying table "comments"`).
     pub relname: String,
-    /// What the session's current transaction did to a table's rows so far (zero outside a transaction).
+    /// What was done to a table's rows, counted from the server's statistics: only a difference means anything.
     pub rows: RowCounts,
 }
 
-/// A table's statistics for the current transaction (`pg_stat_xact_user_tables`): kept by the session
-/// itself, so they count the statements of its open transaction, and they are zero in a new one.
+/// A table's row statistics: the server's cumulative ones plus what this session has not reported to them
+/// yet (`pg_stat_xact_user_tables`). A session reports its counts when it goes idle, at most about once a
+/// second, so a statement outside a transaction (a backfill's batches) has its counts in either half
+/// depending on the timing; the sum does not depend on it. In a transaction the cumulative half is read once
+/// and kept, so the difference is the transaction's own work.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct RowCounts {
     /// Sequential scans of the table (each reads every row).
@@ -116,8 +119,10 @@ pub(crate) fn read(
     let sql = format!(
         "SELECT c.oid, pg_catalog.quote_ident(n.nspname), pg_catalog.quote_ident(c.relname), c.relkind, \
          c.relfilenode, i.indrelid, c.relname, \
-         pg_catalog.pg_stat_get_xact_numscans(c.oid), pg_catalog.pg_stat_get_xact_tuples_returned(c.oid), \
-         pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) \
+         pg_catalog.pg_stat_get_numscans(c.oid) + pg_catalog.pg_stat_get_xact_numscans(c.oid), \
+         pg_catalog.pg_stat_get_tuples_returned(c.oid) + pg_catalog.pg_stat_get_xact_tuples_returned(c.oid), \
+         pg_catalog.pg_stat_get_tuples_updated(c.oid) + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), \
+         pg_catalog.pg_stat_get_tuples_deleted(c.oid) + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) \
          FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid \

@@ -11,9 +11,9 @@
 //!   held on each relation until the commit are known, with what each mode blocks ([`LockMode::blocks`]);
 //! - every relation's file (`pg_class.relfilenode`): a new one means a rewrite;
 //! - every constraint's `convalidated`: a constraint that became validated was checked against the rows;
-//! - in a transaction, each table's statistics of that transaction (`pg_stat_xact_user_tables`): a new
-//!   sequential scan that read rows means the statement read the whole table (an `UPDATE` or `DELETE` of
-//!   every row, a copy), with the rows it updated and deleted;
+//! - each table's row statistics (the server's cumulative ones plus those the session has not reported yet):
+//!   a new sequential scan that read rows means the statement read the whole table (an `UPDATE` or `DELETE`
+//!   of every row, a copy, a backfill's batches), with the rows it updated and deleted;
 //! - the server's `DEBUG1` messages (the session runs with `client_min_messages = debug1`), which name each
 //!   table the statement read whole: `verifying table "t"` (a constraint or `NOT NULL` checked),
 //!   `validating foreign key constraint "fk"`, `building index "i" on table "t"`, and what it proved without

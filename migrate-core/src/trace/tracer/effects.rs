@@ -142,9 +142,9 @@ pub(super) fn read_notices(
     }
 }
 
-/// `scans` with the tables of `existing` the statement read by a sequential scan, by the transaction's own
-/// statistics (so in a transaction only: outside one they start again with each statement's): an UPDATE or
-/// DELETE of every row, a copy, a query the server planned that way. Each row read counts, so an empty
+/// `scans` with the tables of `existing` the statement read by a sequential scan, by the tables' row
+/// statistics before and after it: an UPDATE or DELETE of every row, a copy, a query the server planned
+/// that way. Each row read counts, so an empty
 /// table is left out (its scan costs nothing here, and the plan on a table with rows may differ). A table
 /// already listed for the server's own message, or rewritten, stays as it is.
 pub(super) fn with_sequential_scans(
