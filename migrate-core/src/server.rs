@@ -32,7 +32,7 @@ pub fn server_major(client: &mut impl GenericClient) -> Result<u32, Error> {
 
 /// The major of a `server_version_num` (`150004` is 15); 0 for what is not a number, which every version gate
 /// treats as older than any major.
-fn major_of(server_version_num: &str) -> u32 {
+pub(crate) fn major_of(server_version_num: &str) -> u32 {
     server_version_num.trim().parse::<u32>().unwrap_or(0) / 10_000
 }
 

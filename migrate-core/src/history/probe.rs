@@ -35,6 +35,9 @@ pub(crate) struct Probe {
     pub repeatables: bool,
     /// Whether `<table>_journal` exists.
     pub journal: bool,
+    /// The server's major version (see [`crate::server::server_major`]): asked here because every command
+    /// that reads the history then decides by it, and it costs no round trip of its own.
+    pub server: u32,
 }
 
 /// Reads what [`Probe`] holds about `table`, without creating or locking anything.
@@ -50,7 +53,8 @@ pub(crate) fn probe(
                     pg_catalog.to_regclass($3) IS NOT NULL, \
                     pg_catalog.to_regclass($4) IS NOT NULL, \
                     a.attname::text, \
-                    pg_catalog.format_type(a.atttypid, a.atttypmod) \
+                    pg_catalog.format_type(a.atttypid, a.atttypmod), \
+                    pg_catalog.current_setting('server_version_num') \
              FROM (SELECT pg_catalog.to_regclass($1)::oid AS oid) c \
              LEFT JOIN pg_catalog.pg_attribute a \
                ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped",
@@ -83,6 +87,7 @@ pub(crate) fn probe(
         failures: first.get(1),
         repeatables: first.get(2),
         journal: first.get(3),
+        server: crate::server::major_of(first.get(6)),
     })
 }
 
@@ -104,7 +109,8 @@ pub(crate) fn read_at_once<'m>(
     let sql = format!(
         "SELECT id, name, run_on, checksum, execution_ms, pg_catalog.count(*) OVER (), \
                 (SELECT pg_catalog.to_regclass($1) IS NOT NULL), (SELECT pg_catalog.to_regclass($2) IS NOT NULL), \
-                (SELECT pg_catalog.to_regclass($3) IS NOT NULL) \
+                (SELECT pg_catalog.to_regclass($3) IS NOT NULL), \
+                (SELECT pg_catalog.current_setting('server_version_num')) \
          FROM {} ORDER BY id",
         table.quoted()
     );
@@ -129,9 +135,12 @@ pub(crate) fn read_at_once<'m>(
             .take(5)
             .map(|c| (c.name().to_owned(), spelled(c.type_()).to_owned()))
             .collect();
-        let (Ok(failures), Ok(repeatables), Ok(journal)) =
-            (first.try_get(6), first.try_get(7), first.try_get(8))
-        else {
+        let (Ok(failures), Ok(repeatables), Ok(journal), Ok(server)) = (
+            first.try_get(6),
+            first.try_get(7),
+            first.try_get(8),
+            first.try_get::<_, String>(9),
+        ) else {
             return false;
         };
         if check_columns(table, &columns).is_err() {
@@ -142,6 +151,7 @@ pub(crate) fn read_at_once<'m>(
             failures,
             repeatables,
             journal,
+            server: crate::server::major_of(&server),
         });
         true
     })?;

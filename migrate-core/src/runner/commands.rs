@@ -10,7 +10,6 @@ use crate::events::Event;
 use crate::history::{self, journal, History, InProgress};
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
-use crate::server::server_major;
 use crate::status::{Entry, State, Status, StatusReport};
 
 use super::select::{self, check_single_transaction, Selection};
@@ -63,9 +62,9 @@ impl<'a> Migrator<'a> {
     /// What `up` would run, without changing anything or taking the lock (for `sql` and `--dry-run`).
     /// Backfill plans show the primary key columns of tables that exist.
     pub fn plan_up(&self, client: &mut Client, target: &UpTarget) -> Result<Vec<Step<'a>>, Error> {
-        let (_, applied) = self.read_applied(client)?;
+        let (probe, (_, applied)) = self.probe_and_read(client)?;
         self.check_ahead(client, &applied, &mut |_| {})?;
-        let server = server_major(client)?;
+        let server = probe.server;
         let mut steps = self.selection(server).up(&applied, target)?;
         for step in &mut steps {
             step.show_backfill_keys(client)?;
@@ -85,8 +84,8 @@ impl<'a> Migrator<'a> {
                 return with_recorded.plan_down(client, target);
             }
         }
-        let (_, applied) = self.read_applied(client)?;
-        let server = server_major(client)?;
+        let (probe, (_, applied)) = self.probe_and_read(client)?;
+        let server = probe.server;
         let mut steps = self.selection(server).down(&applied, target, &mut |_| {})?;
         for step in &mut steps {
             step.show_backfill_keys(client)?;
@@ -148,10 +147,17 @@ impl<'a> Migrator<'a> {
             client,
             events,
             |client, events| {
-                self.check_failures(client)?;
-                self.check_in_progress(client, Direction::Up)?;
-                crate::squash::record_baselines(client, &self.table, self.migrations, events)?;
-                let (exists, applied) = self.read_applied(client)?;
+                // What exists, with the rows, read once: the checks below go by it, and only recorded
+                // baselines change the rows.
+                let (probe, read) = self.probe_and_read(client)?;
+                self.check_failures(client, probe.failures)?;
+                self.check_in_progress(client, probe.journal, Direction::Up)?;
+                let (exists, applied) =
+                    if crate::squash::record_baselines(client, &self.table, self.migrations, events)? {
+                        self.applied_after(client, &probe)?
+                    } else {
+                        read
+                    };
                 self.check_ahead(client, &applied, events)?;
                 let target = match &mut choice {
                     Choice::Fixed(target) => (*target).clone(),
@@ -170,7 +176,7 @@ impl<'a> Migrator<'a> {
                 };
                 // Plan every step before changing anything, the bookkeeping table included: a bad migration or
                 // target leaves the database exactly as it was.
-                let server = server_major(client)?;
+                let server = probe.server;
                 let selection = self.selection(server);
                 let selected = selection.up_migrations(&applied, &target)?;
                 drop(applied);
@@ -269,11 +275,11 @@ impl<'a> Migrator<'a> {
         target: &DownTarget,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        let (applied, server) = self.revertible(client)?;
+        let (applied, server, probe) = self.revertible(client)?;
         // The part of a migration an interrupted `up` applied is the newest change: undone first.
         let mut ran = Vec::new();
         let mut target = target.clone();
-        if let Some(row) = self.check_in_progress(client, Direction::Down)? {
+        if let Some(row) = self.check_in_progress(client, probe.journal, Direction::Down)? {
             let m = select::find(self.migrations, &row.name)?;
             ran.push(self.undo_part(client, m, &row, server, events)?);
             target = match target {
@@ -307,7 +313,7 @@ impl<'a> Migrator<'a> {
             client,
             events,
             |client, events| {
-                let (applied, server) = self.revertible(client)?;
+                let (applied, server, _) = self.revertible(client)?;
                 if let Some(row) = journal::load_all(client, &self.table)?.into_iter().next() {
                     return Err(Error::RedoInProgress {
                         name: row.name,
@@ -507,8 +513,8 @@ impl<'a> Migrator<'a> {
     /// and the journal knows what took effect (the mark is cleared, and the run continues it). A mark left
     /// by an earlier version before a backfill before which nothing was committed is cleared too: the
     /// backfill resumes.
-    fn check_failures(&self, client: &mut Client) -> Result<(), Error> {
-        let mut failures = history::load_failures(client, &self.table)?;
+    fn check_failures(&self, client: &mut Client, marked: bool) -> Result<(), Error> {
+        let mut failures = history::load_failures_if(client, &self.table, marked)?;
         for name in &self.retry {
             // Not marked here (on a fleet's other targets, say): nothing to clear.
             select::find(self.migrations, name)?;
@@ -551,8 +557,12 @@ impl<'a> Migrator<'a> {
     fn check_in_progress(
         &self,
         client: &mut Client,
+        journal: bool,
         direction: Direction,
     ) -> Result<Option<InProgress>, Error> {
+        if !journal {
+            return Ok(None);
+        }
         let Some(row) = journal::load_all(client, &self.table)?.pop() else {
             return Ok(None);
         };
@@ -576,19 +586,13 @@ impl<'a> Migrator<'a> {
 
     /// What `down` and `redo` start from, under the lock: no migration failed part-way, the applied rows (none
     /// is an error: there is nothing to revert) and the server's major version.
-    fn revertible(&self, client: &mut Client) -> Result<(History<'a>, u32), Error> {
-        self.check_failures(client)?;
-        if !history::exists(client, &self.table)? {
+    fn revertible(&self, client: &mut Client) -> Result<(History<'a>, u32, history::Probe), Error> {
+        let probe = history::probe(client, &self.table)?;
+        self.check_failures(client, probe.failures)?;
+        let Some(applied) = history::load_probed(client, &self.table, self.migrations, &probe)? else {
             return Err(Error::NothingApplied);
-        }
-        let applied = history::load(client, &self.table, self.migrations)?;
-        Ok((applied, server_major(client)?))
-    }
-
-    /// The applied rows, as `up` leaves them once it recorded the squashed baselines that stand for applied
-    /// migrations (see [`crate::squash`]): under the lock `up` has recorded them already.
-    fn read_applied(&self, client: &mut Client) -> Result<(bool, History<'a>), Error> {
-        Ok(self.probe_and_read(client)?.1)
+        };
+        Ok((applied, probe.server, probe))
     }
 
     /// What exists of the migrations table and its rows: in one query on a session of its own when the table
@@ -609,7 +613,7 @@ impl<'a> Migrator<'a> {
         Ok((probe, applied))
     }
 
-    /// [`read_applied`](Self::read_applied) once `probe` said whether the table exists and which columns it
+    /// The applied rows, once `probe` said whether the table exists and which columns it
     /// has.
     fn applied_after(
         &self,

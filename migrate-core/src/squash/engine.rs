@@ -178,16 +178,17 @@ pub(crate) fn as_recorded<'m>(migrations: &[Migration], mut applied: History<'m>
 }
 
 /// Records, under the migration lock and in one transaction, every pending baseline whose migrations are all
-/// applied; refuses (changing nothing) when a baseline's migrations are only partly applied.
+/// applied, and says whether it recorded any (the rows changed); refuses (changing nothing) when a baseline's
+/// migrations are only partly applied.
 pub(crate) fn record_baselines(
     client: &mut Client,
     table: &MigrationsTable,
     migrations: &[Migration],
     events: &mut dyn FnMut(Event<'_>),
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     let found = baselines(migrations);
     if found.is_empty() || !history::exists(client, table)? {
-        return Ok(());
+        return Ok(false);
     }
     let applied = history::load(client, table, migrations)?;
     let mut records = Vec::new();
@@ -200,7 +201,7 @@ pub(crate) fn record_baselines(
         }
     }
     if records.is_empty() {
-        return Ok(());
+        return Ok(false);
     }
     let mut tx = client.transaction().map_err(|error| Error::Database {
         context: "cannot start a transaction to record a squashed baseline".to_owned(),
@@ -243,7 +244,7 @@ pub(crate) fn record_baselines(
             replaced: baseline.replaces.len(),
         });
     }
-    Ok(())
+    Ok(true)
 }
 
 /// The migrations `squash` replaces: those up to and including `target` (full name or timestamp). Refuses
