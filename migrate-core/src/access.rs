@@ -57,7 +57,7 @@ impl Needs {
 }
 
 /// Refuses a read-only server or session, or a role without a right the steps behind `needs` need, before
-/// anything runs.
+/// anything runs. One query asks all of it: a fleet checks each of its targets.
 pub(crate) fn check(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
@@ -66,16 +66,16 @@ pub(crate) fn check(
     if !needs.any {
         return Ok(());
     }
-    let role = writable_role(client)?;
-    let mut rights = Rights {
-        client,
-        table,
-        role: &role,
-        missing: Vec::new(),
-    };
-    rights.of_migrations_table(needs)?;
-    rights.of_bookkeeping_tables(needs)?;
-    let mut missing = rights.missing;
+    let wanted = wanted(table, needs);
+    let facts = read(client, table, &wanted)?;
+    let role = writable_role(&facts)?;
+    let mut missing = Vec::new();
+    for (want, held) in wanted.iter().zip(&facts.held) {
+        match held {
+            Some(held) => lacking(want, held, &role, &mut missing),
+            None => schema_create(&facts, table, want, &role, &mut missing),
+        }
+    }
     missing.dedup();
     if missing.is_empty() {
         Ok(())
@@ -84,186 +84,242 @@ pub(crate) fn check(
     }
 }
 
+/// A table the run writes or reads, the rights it needs on it, and what the table is for (named in the
+/// refusal).
+struct Wanted {
+    name: String,
+    rights: &'static [&'static str],
+    purpose: &'static str,
+}
+
+/// The tables the steps behind `needs` use: the migrations table (read, and rows inserted by `up`, deleted by
+/// `down`), and what the runner writes besides it.
+fn wanted(table: &MigrationsTable, needs: &Needs) -> Vec<Wanted> {
+    const ALL: &[&str] = &["SELECT", "INSERT", "UPDATE", "DELETE"];
+    let rights: &'static [&'static str] = match (needs.up, needs.down) {
+        (true, true) => &["SELECT", "INSERT", "DELETE"],
+        (true, false) => &["SELECT", "INSERT"],
+        (false, true) => &["SELECT", "DELETE"],
+        (false, false) => &["SELECT"],
+    };
+    let mut wanted = vec![Wanted {
+        name: table.quoted(),
+        rights,
+        purpose: "the migrations table, where applied migrations are recorded",
+    }];
+    if needs.marks {
+        wanted.push(Wanted {
+            name: table.journal(),
+            rights: ALL,
+            purpose: "where a migration that commits more than once records each step as it commits",
+        });
+        wanted.push(Wanted {
+            name: table.failures(),
+            rights: ALL,
+            purpose: "where a migration that failed part-way is marked for a person",
+        });
+    }
+    if needs.backfills {
+        wanted.push(Wanted {
+            name: table.backfills(),
+            rights: ALL,
+            purpose: "where backfills record their progress",
+        });
+    }
+    if let Some(name) = crate::previous::table_name(table).filter(|_| needs.previous) {
+        wanted.push(Wanted {
+            name,
+            rights: ALL,
+            purpose: "where what a migration replaces or creates is recorded",
+        });
+    }
+    wanted
+}
+
+/// What [`check`] decides by, as one query read it.
+struct Facts {
+    standby: bool,
+    read_only: bool,
+    role: String,
+    schema_exists: bool,
+    /// USAGE and CREATE on the migrations table's schema.
+    on_schema: bool,
+    /// CREATE on the database.
+    on_database: bool,
+    database: String,
+    /// For each wanted table, whether the role holds each of its rights, in order; `None` when the table
+    /// does not exist.
+    held: Vec<Option<Vec<bool>>>,
+}
+
+fn read(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    wanted: &[Wanted],
+) -> Result<Facts, Error> {
+    // The rights are this module's own words, written into the query; the names are parameters. A table that
+    // does not exist has no oid, and the privilege of none is NULL.
+    let mut sql = String::from(
+        "SELECT pg_catalog.pg_is_in_recovery(), \
+         pg_catalog.current_setting('default_transaction_read_only') = 'on' \
+         OR pg_catalog.current_setting('transaction_read_only') = 'on', current_user::text, \
+         EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), \
+         EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1 \
+                 AND pg_catalog.has_schema_privilege(oid, 'CREATE') AND pg_catalog.has_schema_privilege(oid, 'USAGE')), \
+         pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'), pg_catalog.current_database()::text",
+    );
+    for (i, want) in wanted.iter().enumerate() {
+        let at = i + 2;
+        sql.push_str(&format!(", pg_catalog.to_regclass(${at}) IS NOT NULL"));
+        for right in want.rights {
+            sql.push_str(&format!(
+                ", pg_catalog.has_table_privilege(pg_catalog.to_regclass(${at})::oid, '{right}')"
+            ));
+        }
+    }
+    let schema = table.schema();
+    let mut params: Vec<(&(dyn postgres::types::ToSql + Sync), Type)> = vec![(&schema, Type::NAME)];
+    for want in wanted {
+        params.push((&want.name, Type::TEXT));
+    }
+    let row = client
+        .query_typed_one(&sql, &params)
+        .map_err(Error::database(
+            "cannot check whether the server accepts writes and the role's rights",
+        ))?;
+    let mut at = 7;
+    let mut held = Vec::new();
+    for want in wanted {
+        let exists: bool = row.get(at);
+        let rights: Vec<bool> = (0..want.rights.len())
+            .map(|r| row.get::<_, Option<bool>>(at + 1 + r).unwrap_or(false))
+            .collect();
+        held.push(exists.then_some(rights));
+        at += 1 + want.rights.len();
+    }
+    Ok(Facts {
+        standby: row.get(0),
+        read_only: row.get(1),
+        role: row.get(2),
+        schema_exists: row.get(3),
+        on_schema: row.get(4),
+        on_database: row.get(5),
+        database: row.get(6),
+        held,
+    })
+}
+
 /// The current role, once the server and the session are known to accept writes: a standby or a read-only
 /// session would refuse the first write, whatever the role's rights.
-fn writable_role(client: &mut impl GenericClient) -> Result<String, Error> {
-    let row = client
-        .query_typed_one(
-            "SELECT pg_catalog.pg_is_in_recovery(), pg_catalog.current_setting('default_transaction_read_only') = 'on', \
-             pg_catalog.current_setting('transaction_read_only') = 'on', current_user::text",
-            &[],
-        )
-        .map_err(Error::database(
-            "cannot check whether the server accepts writes",
-        ))?;
-    let (standby, default_read_only, read_only, role): (bool, bool, bool, String) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
-    if standby {
+fn writable_role(facts: &Facts) -> Result<String, Error> {
+    let role = &facts.role;
+    if facts.standby {
         return Err(Error::ReadOnly(
             "the server is a read-only standby (pg_is_in_recovery() is true); run the migrations on the primary \
              (with several hosts in the URL, add target_session_attrs=read-write)"
                 .to_owned(),
         ));
     }
-    if default_read_only || read_only {
+    if facts.read_only {
         return Err(Error::ReadOnly(format!(
             "default_transaction_read_only is on for this session (set for the server, the database or role \
              {role:?}, or in the connection's options), so every transaction is read-only; connect as a role or to \
              a database where it is off (e.g. ALTER ROLE {} SET default_transaction_read_only = off)",
-            migrate_dsl::ident(&role)
+            migrate_dsl::ident(role)
         )));
     }
-    Ok(role)
+    Ok(role.clone())
 }
 
-/// The rights of `role` checked table by table, with what is missing gathered so that the refusal names
-/// all of it at once.
-struct Rights<'c, C> {
-    client: &'c mut C,
-    table: &'c MigrationsTable,
-    role: &'c str,
-    missing: Vec<String>,
-}
-
-impl<C: GenericClient> Rights<'_, C> {
-    /// Reading the migrations table, and inserting (`up`) or deleting (`down`) its rows.
-    fn of_migrations_table(&mut self, needs: &Needs) -> Result<(), Error> {
-        let mut rights = vec!["SELECT"];
-        if needs.up {
-            rights.push("INSERT");
-        }
-        if needs.down {
-            rights.push("DELETE");
-        }
-        self.need(
-            self.table.quoted(),
-            &rights,
-            "the migrations table, where applied migrations are recorded",
-        )
-    }
-
-    /// What the runner writes besides the migrations table, and which table it goes to.
-    fn of_bookkeeping_tables(&mut self, needs: &Needs) -> Result<(), Error> {
-        let table = self.table;
-        if needs.marks {
-            self.need(
-                table.journal(),
-                &["SELECT", "INSERT", "UPDATE", "DELETE"],
-                "where a migration that commits more than once records each step as it commits",
-            )?;
-            self.need(
-                table.failures(),
-                &["SELECT", "INSERT", "UPDATE", "DELETE"],
-                "where a migration that failed part-way is marked for a person",
-            )?;
-        }
-        if needs.backfills {
-            self.need(
-                table.backfills(),
-                &["SELECT", "INSERT", "UPDATE", "DELETE"],
-                "where backfills record their progress",
-            )?;
-        }
-        if let Some(name) = crate::previous::table_name(table).filter(|_| needs.previous) {
-            self.need(
-                name,
-                &["SELECT", "INSERT", "UPDATE", "DELETE"],
-                "where what a migration replaces or creates is recorded",
-            )?;
-        }
-        Ok(())
-    }
-
-    /// `rights` on table `name`, or, when it does not exist yet, what creating it takes.
-    fn need(&mut self, name: String, rights: &[&str], purpose: &str) -> Result<(), Error> {
-        let Some(held) = self.held(&name, rights)? else {
-            return schema_create(
-                self.client,
-                self.table,
-                &name,
-                purpose,
-                self.role,
-                &mut self.missing,
-            );
-        };
-        let lacking: Vec<&str> = rights
-            .iter()
-            .zip(&held)
-            .filter(|(_, held)| !**held)
-            .map(|(r, _)| *r)
-            .collect();
-        if !lacking.is_empty() {
-            self.missing.push(format!(
-                "{} on table {name} ({purpose}; GRANT {} ON {name} TO {})",
-                lacking.join(", "),
-                lacking.join(", "),
-                migrate_dsl::ident(self.role)
-            ));
-        }
-        Ok(())
-    }
-
-    /// Whether the role holds each of `rights` on table `name`, in order; `None` when the table does not
-    /// exist.
-    fn held(&mut self, name: &str, rights: &[&str]) -> Result<Option<Vec<bool>>, Error> {
-        let exists = crate::history::relation_exists(self.client, name)
-            .map_err(Error::database(format!("cannot look up {name}")))?;
-        if !exists {
-            return Ok(None);
-        }
-        let mut held = Vec::new();
-        for right in rights {
-            held.push(
-                self.client
-                    .query_one(
-                        "SELECT pg_catalog.has_table_privilege($1, $2)",
-                        &[&name, right],
-                    )
-                    .map_err(Error::database(format!(
-                        "cannot check the rights on {name}"
-                    )))?
-                    .get(0),
-            );
-        }
-        Ok(Some(held))
+/// The rights of `want` that `held` says the role lacks, as a refusal's line.
+fn lacking(want: &Wanted, held: &[bool], role: &str, missing: &mut Vec<String>) {
+    let lacking: Vec<&str> = want
+        .rights
+        .iter()
+        .zip(held)
+        .filter(|(_, held)| !**held)
+        .map(|(r, _)| *r)
+        .collect();
+    if !lacking.is_empty() {
+        missing.push(format!(
+            "{} on table {} ({}; GRANT {} ON {} TO {})",
+            lacking.join(", "),
+            want.name,
+            want.purpose,
+            lacking.join(", "),
+            want.name,
+            migrate_dsl::ident(role)
+        ));
     }
 }
 
 /// A bookkeeping table that does not exist yet is created in the migrations table's schema: that needs
 /// USAGE and CREATE on the schema, or CREATE on the database when the schema is missing too.
 fn schema_create(
-    client: &mut impl GenericClient,
+    facts: &Facts,
     table: &MigrationsTable,
-    name: &str,
-    purpose: &str,
+    want: &Wanted,
     role: &str,
     missing: &mut Vec<String>,
-) -> Result<(), Error> {
-    let row = client
-        .query_typed_one(
-            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), \
-             EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1 AND pg_catalog.has_schema_privilege(oid, 'CREATE') \
-                     AND pg_catalog.has_schema_privilege(oid, 'USAGE')), \
-             pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'), pg_catalog.current_database()::text",
-            &[(&table.schema(), Type::NAME)],
-        )
-        .map_err(Error::database(format!("cannot check the rights on schema {}", table.schema())))?;
-    let (schema_exists, on_schema, on_database, database): (bool, bool, bool, String) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
+) {
+    let (name, purpose) = (&want.name, want.purpose);
     let schema = migrate_dsl::ident(table.schema());
     let role = migrate_dsl::ident(role);
-    if schema_exists && !on_schema {
+    if facts.schema_exists && !facts.on_schema {
         missing.push(format!(
             "CREATE on schema {schema}, to create {name} ({purpose}; GRANT USAGE, CREATE ON SCHEMA {schema} TO {role}, \
              or create the table as its owner)"
         ));
-    } else if !schema_exists && !on_database {
+    } else if !facts.schema_exists && !facts.on_database {
+        let database = migrate_dsl::ident(&facts.database);
         missing.push(format!(
-            "CREATE on database {}, to create schema {schema} for {name} ({purpose}; GRANT CREATE ON DATABASE {} TO {role}, \
-             or create the schema as its owner)",
-            migrate_dsl::ident(&database),
-            migrate_dsl::ident(&database)
+            "CREATE on database {database}, to create schema {schema} for {name} ({purpose}; GRANT CREATE ON DATABASE \
+             {database} TO {role}, or create the schema as its owner)"
         ));
     }
-    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wanted_of(needs: Needs) -> Vec<(String, Vec<&'static str>)> {
+        let table = MigrationsTable::default();
+        wanted(&table, &needs)
+            .into_iter()
+            .map(|w| (w.name, w.rights.to_vec()))
+            .collect()
+    }
+
+    #[test]
+    fn each_need_asks_for_its_tables_and_rights() {
+        let up = Needs {
+            any: true,
+            up: true,
+            ..Needs::default()
+        };
+        assert_eq!(
+            wanted_of(up),
+            [(r#""public"."pgmigrations""#.to_owned(), vec!["SELECT", "INSERT"])]
+        );
+        let everything = Needs {
+            any: true,
+            up: true,
+            down: true,
+            marks: true,
+            backfills: true,
+            previous: true,
+        };
+        let all = vec!["SELECT", "INSERT", "UPDATE", "DELETE"];
+        assert_eq!(
+            wanted_of(everything),
+            [
+                (r#""public"."pgmigrations""#.to_owned(), vec!["SELECT", "INSERT", "DELETE"]),
+                (r#""public"."pgmigrations_journal""#.to_owned(), all.clone()),
+                (r#""public"."pgmigrations_failed""#.to_owned(), all.clone()),
+                (r#""public"."pgmigrations_backfill""#.to_owned(), all.clone()),
+                (r#""public"."pgmigrations_previous""#.to_owned(), all),
+            ]
+        );
+    }
 }
