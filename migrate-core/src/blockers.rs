@@ -148,6 +148,8 @@ struct Shared {
 #[derive(Clone, Default)]
 pub(crate) struct LockWatch {
     shared: Arc<Mutex<Option<Arc<Shared>>>>,
+    /// The watched session's server process, when the caller knows it already (a fleet's pooled session).
+    pid: Option<i32>,
 }
 
 impl fmt::Debug for LockWatch {
@@ -189,14 +191,25 @@ impl Drop for Running {
 }
 
 impl LockWatch {
+    /// A watch of its own for the session of server process `pid`.
+    pub(crate) fn of_session(pid: i32) -> LockWatch {
+        LockWatch {
+            shared: Arc::default(),
+            pid: Some(pid),
+        }
+    }
+
     /// Starts watching the session of `client` on a connection of `connect`, until the returned guard is
     /// dropped. Without `connect`, or when the session's pid cannot be read, nothing is watched.
     pub(crate) fn start(&self, client: &mut Client, connect: Option<&Connect>) -> Option<Running> {
         let connect = Arc::clone(&connect?.0);
-        let pid: i32 = client
-            .query_typed_one("SELECT pg_catalog.pg_backend_pid()", &[])
-            .ok()?
-            .get(0);
+        let pid: i32 = match self.pid {
+            Some(pid) => pid,
+            None => client
+                .query_typed_one("SELECT pg_catalog.pg_backend_pid()", &[])
+                .ok()?
+                .get(0),
+        };
         let shared = Arc::new(Shared::default());
         *self.shared.lock().unwrap_or_else(|e| e.into_inner()) = Some(Arc::clone(&shared));
         let watched = Arc::clone(&shared);

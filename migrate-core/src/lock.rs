@@ -64,6 +64,60 @@ pub(crate) fn with_lock<T>(
     events: &mut dyn FnMut(Event<'_>),
     f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
 ) -> Result<T, Error> {
+    with_lock_ending(client, table, mode, timeouts, interrupt, events, "", f).0
+}
+
+/// [`with_lock`], with `ending` (statements, each ended by `;`) sent under the lock in the round trip that
+/// releases it, whatever `f` returned; `ending`'s result comes next to `f`'s.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn with_lock_ending<T>(
+    client: &mut Client,
+    table: &MigrationsTable,
+    mode: LockMode,
+    timeouts: &Timeouts,
+    interrupt: &Interrupt,
+    events: &mut dyn FnMut(Event<'_>),
+    ending: &str,
+    f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
+) -> (Result<T, Error>, Result<(), postgres::Error>) {
+    match take(client, table, mode, interrupt, events) {
+        Ok(()) => {}
+        Err(e) => return (Err(e), Ok(())),
+    }
+    let (result, reset) = match SessionLimits::apply(client, timeouts) {
+        Ok(limits) => (f(client, events), limits.reset_sql()),
+        Err(e) => (Err(e), String::new()),
+    };
+    // The limits reset, the ending and the lock released in one round trip (a fleet does this once per
+    // target). Unlock only what was locked, and never inside an aborted transaction: every path through `f`
+    // ends its transactions. Should the batch fail, the ending and the unlock are sent on their own. If the
+    // connection is gone the server has already released the lock. The key is a quoted literal, which the
+    // server reads as the function's bigint: `i64::MIN` written as a number would be a numeric.
+    let key = lock_key(table);
+    let unlock = format!("SELECT pg_catalog.pg_advisory_unlock('{key}')");
+    let ended = match client.batch_execute(&format!("{reset}{ending}{unlock}")) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let ended = if ending.is_empty() {
+                Err(e)
+            } else {
+                client.batch_execute(ending)
+            };
+            let _ = client.batch_execute(&unlock);
+            ended
+        }
+    };
+    (result, ended)
+}
+
+/// Takes the lock for `table`: at once, or (`LockMode::Wait`) once its holder lets it go.
+fn take(
+    client: &mut Client,
+    table: &MigrationsTable,
+    mode: LockMode,
+    interrupt: &Interrupt,
+    events: &mut dyn FnMut(Event<'_>),
+) -> Result<(), Error> {
     let key = lock_key(table);
     let got: bool = client
         .query_one("SELECT pg_catalog.pg_try_advisory_lock($1)", &[&key])
@@ -102,20 +156,7 @@ pub(crate) fn with_lock<T>(
             }
         }
     }
-    let (result, reset) = match SessionLimits::apply(client, timeouts) {
-        Ok(limits) => (f(client, events), limits.reset_sql()),
-        Err(e) => (Err(e), String::new()),
-    };
-    // The limits reset and the lock released in one round trip (a fleet does this once per target). Unlock
-    // only what was locked, and never inside an aborted transaction: every path through `f` ends its
-    // transactions. Should the reset fail, the unlock is sent on its own. If the connection is gone the
-    // server has already released the lock. The key is a quoted literal, which the server reads as the
-    // function's bigint: `i64::MIN` written as a number would be a numeric.
-    let unlock = format!("SELECT pg_catalog.pg_advisory_unlock('{key}')");
-    if client.batch_execute(&format!("{reset}{unlock}")).is_err() && !reset.is_empty() {
-        let _ = client.batch_execute(&unlock);
-    }
-    result
+    Ok(())
 }
 
 /// The server process holding the lock, to name it in messages.

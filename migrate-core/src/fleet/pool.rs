@@ -28,6 +28,11 @@ pub(crate) struct Pooled {
     pub client: Client,
     pub cancel: Arc<dyn Fn() + Send + Sync>,
     pub notices: Notices,
+    /// Whether the checkout's `prepare` ran (on a session reused, with its reset); a new session has not
+    /// run it.
+    pub prepared: bool,
+    /// The session's server process, when the reset read it.
+    pub pid: Option<i32>,
 }
 
 /// Idle sessions by connection string, for one fleet run: at most `capacity` of them, the oldest closed first,
@@ -57,11 +62,14 @@ impl Pool {
         }
     }
 
-    /// A session of `target`'s database: an idle one, reset, or a new one.
+    /// A session of `target`'s database: an idle one, reset, or a new one. An idle one runs `prepare` (a
+    /// statement; none when empty) and tells its server process in the reset's round trip: a fleet of small
+    /// tenants pays per target for each round trip.
     pub fn checkout(
         &self,
         connector: &dyn Connector,
         target: &Target,
+        prepare: &str,
     ) -> Result<Pooled, ConnectError> {
         loop {
             let idle = {
@@ -77,9 +85,20 @@ impl Pool {
             };
             let Some(mut session) = idle else { break };
             // One that cannot be reset (its server went away) is dropped, and the next one tried.
-            if session.client.batch_execute(RESET).is_ok() {
+            let prepare = if prepare.is_empty() {
+                String::new()
+            } else {
+                format!("{prepare}; ")
+            };
+            let sql = format!("{RESET}; {prepare}SELECT pg_catalog.pg_backend_pid()");
+            if let Ok(messages) = session.client.simple_query(&sql) {
                 session.client.clear_type_cache();
                 session.notices.take();
+                session.prepared = true;
+                session.pid = messages.iter().rev().find_map(|m| match m {
+                    postgres::SimpleQueryMessage::Row(row) => row.get(0)?.parse().ok(),
+                    _ => None,
+                });
                 return Ok(session);
             }
         }
@@ -89,6 +108,8 @@ impl Pool {
             client: session.client,
             cancel: Arc::from(session.cancel),
             notices,
+            prepared: false,
+            pid: None,
         })
     }
 

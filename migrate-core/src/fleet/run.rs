@@ -395,13 +395,21 @@ impl<'a, 'c> Fleet<'a, 'c> {
             .migrations_table(self.migrator.migrations_table())
             .map_err(|e| TargetError::of(&e))?;
         let mut session = pool
-            .checkout(self.connector, t)
+            .checkout(self.connector, t, &self.prepare(t))
             .map_err(|e| TargetError::message(e.message))?;
-        if let Some(schema) = &t.schema {
-            super::target::set_search_path(&mut session.client, schema, &self.options.search_path)
+        if !session.prepared {
+            schema_search_path(&mut session.client, t, &self.options.search_path)
                 .map_err(|e| TargetError::of(&e))?;
         }
         Ok((session, table))
+    }
+
+    /// What a pooled session of target `t` runs with its reset: a schema target's `search_path`.
+    fn prepare(&self, t: &Target) -> String {
+        t.schema
+            .as_deref()
+            .map(|schema| super::target::search_path_sql(schema, &self.options.search_path))
+            .unwrap_or_default()
     }
 
     /// Runs `op` on target `i`, on a session of its own under its own lock. A target whose lock another runner
@@ -432,17 +440,24 @@ impl<'a, 'c> Fleet<'a, 'c> {
             mut client,
             cancel,
             notices,
+            prepared,
+            pid,
         } = session;
         let interrupt = Interrupt::new();
         let running = stop.register(i, &interrupt, Arc::clone(&cancel));
-        let migrator = self.target_migrator(t, &table, &interrupt, &notices, stop);
+        let migrator = self.target_migrator(t, &table, &interrupt, &notices, stop, pid);
         let mut forward = Forward {
             index: i,
             target: t,
             events,
             ran: Vec::new(),
         };
-        let result = schema_search_path(&mut client, t, &self.options.search_path).and_then(|()| {
+        let search_path = if prepared {
+            Ok(())
+        } else {
+            schema_search_path(&mut client, t, &self.options.search_path)
+        };
+        let result = search_path.and_then(|()| {
             run_op(
                 &mut client,
                 &migrator,
@@ -462,6 +477,8 @@ impl<'a, 'c> Fleet<'a, 'c> {
                     client,
                     cancel,
                     notices,
+                    prepared: false,
+                    pid: None,
                 },
             )
         };
@@ -495,7 +512,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
         let table = t
             .migrations_table(self.migrator.migrations_table())
             .map_err(|e| (TargetError::of(&e), TargetState::Failed))?;
-        let session = pool.checkout(self.connector, t).map_err(|e| {
+        let session = pool.checkout(self.connector, t, &self.prepare(t)).map_err(|e| {
             let state = if e.unreachable {
                 TargetState::Unreachable
             } else {
@@ -516,6 +533,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
         interrupt: &Interrupt,
         notices: &crate::Notices,
         stop: &Stop,
+        pid: Option<i32>,
     ) -> Migrator<'a> {
         let mut migrator = self
             .migrator
@@ -526,6 +544,9 @@ impl<'a, 'c> Fleet<'a, 'c> {
             .notices(notices.clone());
         if let Some(connect) = self.connector.lock_watch(t) {
             migrator = migrator.watch_locks(connect);
+            if let Some(pid) = pid {
+                migrator = migrator.session_pid(pid);
+            }
         }
         if let Some((at, budget)) = stop.deadline() {
             migrator = migrator.deadline_at(at, budget);
@@ -551,7 +572,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
         };
         let read = match t.migrations_table(self.migrator.migrations_table()) {
             Err(e) => Err(TargetError::of(&e)),
-            Ok(table) => match pool.checkout(self.connector, t) {
+            Ok(table) => match pool.checkout(self.connector, t, "") {
                 Err(e) => {
                     out.unreachable = e.unreachable;
                     Err(TargetError::message(e.message))

@@ -109,18 +109,27 @@ pub fn set_search_path(
     schema: &str,
     extra: &[String],
 ) -> Result<(), Error> {
+    // One round trip, as a simple query: the value is quoted as a literal.
+    client
+        .batch_execute(&search_path_sql(schema, extra))
+        .map_err(Error::database(format!(
+            "cannot set search_path to {}",
+            search_path(schema, extra)
+        )))
+}
+
+/// The statement of [`set_search_path`].
+pub(crate) fn search_path_sql(schema: &str, extra: &[String]) -> String {
+    format!(
+        "SELECT pg_catalog.set_config('search_path', {}, false)",
+        migrate_dsl::literal(&search_path(schema, extra))
+    )
+}
+
+fn search_path(schema: &str, extra: &[String]) -> String {
     let path: Vec<String> = std::iter::once(schema)
         .chain(extra.iter().map(String::as_str))
         .map(migrate_dsl::ident)
         .collect();
-    // One round trip, as a simple query: the value is quoted as a literal.
-    let value = path.join(", ");
-    client
-        .batch_execute(&format!(
-            "SELECT pg_catalog.set_config('search_path', {}, false)",
-            migrate_dsl::literal(&value)
-        ))
-        .map_err(Error::database(format!(
-            "cannot set search_path to {value}"
-        )))
+    path.join(", ")
 }

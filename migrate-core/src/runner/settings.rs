@@ -185,26 +185,24 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
         f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
     ) -> Result<T, Error> {
-        let done = crate::lock::with_lock(
+        // The migrations' commits did not wait for the disk (see `units`): a commit that does flushes them all
+        // before the lock is released and the run reports. The server waits only for a transaction that
+        // wrote to its log, and a transaction id alone writes nothing; a transactional logical message is a
+        // record and nothing else (any role may write one, at any `wal_level`; a logical decoding client sees
+        // it with its prefix). Only when the log holds what is not on disk yet, so that a run that committed
+        // nothing (an app's start-up with nothing pending) writes nothing; never on a standby, which can write
+        // nothing (CASE evaluates in order: the positions cannot be read there).
+        let (done, flushed) = crate::lock::with_lock_ending(
             client,
             &self.table,
             self.lock_mode,
             &self.timeouts,
             &self.interrupt,
             events,
-            f,
-        );
-        // The migrations' commits did not wait for the disk (see `units`): a commit that does flushes them all
-        // before the run reports. The server waits only for a transaction that wrote to its log, and a
-        // transaction id alone writes nothing; a transactional logical message is a record and nothing else
-        // (any role may write one, at any `wal_level`; a logical decoding client sees it with its prefix).
-        // Only when the log holds what is not on disk yet, so that a run that committed nothing (an app's
-        // start-up with nothing pending) writes nothing; never on a standby, which can write nothing (CASE
-        // evaluates in order: the positions cannot be read there).
-        let flushed = client.batch_execute(
             "SELECT CASE WHEN pg_catalog.pg_is_in_recovery() THEN NULL \
              WHEN pg_catalog.pg_current_wal_insert_lsn() > pg_catalog.pg_current_wal_flush_lsn() \
-             THEN pg_catalog.pg_logical_emit_message(true, 'migrate', 'run ended') END",
+             THEN pg_catalog.pg_logical_emit_message(true, 'migrate', 'run ended') END;",
+            f,
         );
         match (done, flushed) {
             (Ok(value), Ok(())) => Ok(value),
@@ -239,6 +237,13 @@ impl<'a> Migrator<'a> {
         // A watch of its own: clones of a migrator share its watch, and a fleet runs a clone per target at
         // once, each of which must read its own session's blockers.
         self.lock_watch = Default::default();
+        self
+    }
+
+    /// The server process of the session the run will be given, when known already: the lock watch of
+    /// [`watch_locks`](Self::watch_locks) does not ask for it again. After `watch_locks`.
+    pub(crate) fn session_pid(mut self, pid: i32) -> Self {
+        self.lock_watch = crate::blockers::LockWatch::of_session(pid);
         self
     }
 
