@@ -14,7 +14,8 @@
 # loop can do. A schema target in the loop is the way a loop reaches one: MIGRATIONS_SCHEMA for the table and
 # `options=-c search_path=...` in the URL. The fleet runs with its defaults (16 at once, 8 per server).
 #
-# Settings (environment): RUNNER (default target/release/fixture-runner), PGURL (server URL without a database,
+# Settings (environment): RUNNER (default target/release/fixture-runner), BASE_RUNNER (another build of the same
+# runner, say of the commit before a change: `pairs` adds it as a member of each round), PGURL (server URL without a database,
 # default postgres://postgres@127.0.0.1:5432), SCHEMAS (default 1000), SCHEMAS_SMALL (default 100), DATABASES
 # (default 100), MIGRATE (an installed `migrate`: adds the row through it, see `front` below), PARTS (default
 # "schemas floor databases front memory resume"; `pairs`, not run by default, compares the fleet with psql round by
@@ -214,6 +215,8 @@ fi
 echo
 header="| round | psql | runner binary (release) |"
 rule="|---|---|---|"
+base=""
+if [ -n "${BASE_RUNNER:-}" ]; then base=base; header="$header base runner binary |"; rule="$rule---|"; fi
 for profile in $profiles; do header="$header migrate fleet up, $profile runner |"; rule="$rule---|"; done
 echo "$header"
 echo "$rule"
@@ -221,12 +224,12 @@ echo "$rule"
 binary_run() {
     local ms
     fresh_db bench_fleet_s
-    ms=$(fleet_schemas bench_fleet_s "$SCHEMAS" | cut -d' ' -f1)
+    ms=$(RUNNER=${1:-$RUNNER} fleet_schemas bench_fleet_s "$SCHEMAS" | cut -d' ' -f1)
     [ "$(recorded bench_fleet_s)" = $((SCHEMAS * MIGRATIONS)) ] || { echo "fleet: not every migration recorded" >&2; exit 1; }
     drop_db bench_fleet_s
     echo "$ms"
 }
-members=(psql binary $profiles)
+members=(psql binary $base $profiles)
 for ((r = 1; r <= ${ROUNDS:-3}; r++)); do
     # Each round starts one member later, so no member always runs first (or right after the slowest).
     declare -A took=()
@@ -235,11 +238,12 @@ for ((r = 1; r <= ${ROUNDS:-3}; r++)); do
         case $what in
             psql) took[$what]=$(floor_run) ;;
             binary) took[$what]=$(binary_run) ;;
+            base) took[$what]=$(binary_run "$BASE_RUNNER") ;;
             *) took[$what]=$(front_fleet "$what") ;;
         esac
     done
     row="| $r | $(secs "${took[psql]}") |"
-    for what in binary $profiles; do
+    for what in binary $base $profiles; do
         row="$row $(secs "${took[$what]}") ($(ratio "${took[$what]}" "${took[psql]}")) |"
         echo "$what $(ratio "${took[$what]}" "${took[psql]}")" >>ratios.txt
     done
@@ -247,7 +251,7 @@ for ((r = 1; r <= ${ROUNDS:-3}; r++)); do
     unset took
 done
 echo
-for what in binary $profiles; do
+for what in binary $base $profiles; do
     echo "median of $what / psql: $(grep "^$what " ratios.txt | cut -d' ' -f2 | tr -d x | sort -n | awk '{a[NR]=$1} END {printf "%.2fx", (NR % 2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}')"
 done
 fi
