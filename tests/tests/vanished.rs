@@ -291,14 +291,37 @@ fn after_a_stall_the_server_ends_the_abandoned_session_and_its_locks() {
 #[test]
 fn the_migration_session_has_server_side_limits_that_its_own_pauses_do_not_trip() {
     let local = TestDb::new();
-    assert_session_limits(&local);
+    assert_session_limits(&local, &[]);
     if let Some(server) = tests::pg_versions::server_for_test(13) {
-        assert_session_limits(&TestDb::new_on(&server.admin_url()));
+        assert_session_limits(&TestDb::new_on(&server.admin_url()), &[]);
     }
 }
 
+/// A limit the database already sets stricter than the runner's stays as it is, whatever unit the server
+/// shows it in (`2s`, `7s`): the runner only tightens what is off or looser.
+#[test]
+fn a_stricter_limit_of_the_database_stays() {
+    let db = TestDb::new();
+    let name = db.name().to_owned();
+    db.exec(&format!(
+        "ALTER DATABASE \"{name}\" SET client_connection_check_interval = '2s'; \
+         ALTER DATABASE \"{name}\" SET tcp_keepalives_idle = '7s'; \
+         ALTER DATABASE \"{name}\" SET tcp_user_timeout = '1500ms'"
+    ));
+    assert_session_limits(
+        &db,
+        &[
+            ("client_connection_check_interval", "2000"),
+            ("tcp_keepalives_idle", "7"),
+            ("tcp_user_timeout", "1500"),
+        ],
+    );
+}
+
+/// The limits a migration of the `stall` fixture sees, with `kept` (name, value) where the database's own
+/// setting is stricter.
 #[track_caller]
-fn assert_session_limits(db: &TestDb) {
+fn assert_session_limits(db: &TestDb, kept: &[(&str, &str)]) {
     let major = db.server_major();
     let cwd = tempfile::tempdir().expect("temp dir");
     std::fs::write(
@@ -323,15 +346,25 @@ fn assert_session_limits(db: &TestDb) {
         .map(|r| r[0].clone().unwrap_or_default())
         .collect();
     let mut expected = vec![
-        "idle_in_transaction_session_timeout=1000",
-        "tcp_keepalives_count=3",
-        "tcp_keepalives_idle=30",
-        "tcp_keepalives_interval=10",
-        "tcp_user_timeout=60000",
+        ("idle_in_transaction_session_timeout", "1000"),
+        ("tcp_keepalives_count", "3"),
+        ("tcp_keepalives_idle", "30"),
+        ("tcp_keepalives_interval", "10"),
+        ("tcp_user_timeout", "60000"),
     ];
     if major >= 14 {
-        expected.insert(0, "client_connection_check_interval=10000");
+        expected.insert(0, ("client_connection_check_interval", "10000"));
     }
+    let expected: Vec<String> = expected
+        .into_iter()
+        .map(|(name, value)| {
+            let value = kept
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map_or(value, |(_, v)| *v);
+            format!("{name}={value}")
+        })
+        .collect();
     assert_eq!(limits, expected, "PostgreSQL {major}");
     assert_eq!(
         db.query_strings("SELECT string_agg(note, ',' ORDER BY id) FROM held")[0][0].as_deref(),
