@@ -15,7 +15,8 @@
 # `options=-c search_path=...` in the URL. The fleet runs with its defaults (16 at once, 8 per server).
 #
 # Settings (environment): RUNNER (default target/release/fixture-runner), BASE_RUNNER (another build of the same
-# runner, say of the commit before a change: `pairs` adds it as a member of each round), PGURL (server URL without a database,
+# runner, say of the commit before a change: `pairs` adds it as a member of each round; BASE_MIGRATIONS_DIR is the
+# fixture's folder it was built from, when another checkout's), PGURL (server URL without a database,
 # default postgres://postgres@127.0.0.1:5432), SCHEMAS (default 1000), SCHEMAS_SMALL (default 100), DATABASES
 # (default 100), MIGRATE (an installed `migrate`: adds the row through it, see `front` below), PARTS (default
 # "schemas floor databases front memory resume"; `pairs`, not run by default, compares the fleet with psql round by
@@ -238,7 +239,7 @@ for ((r = 1; r <= ${ROUNDS:-3}; r++)); do
         case $what in
             psql) took[$what]=$(floor_run) ;;
             binary) took[$what]=$(binary_run) ;;
-            base) took[$what]=$(binary_run "$BASE_RUNNER") ;;
+            base) took[$what]=$(MIGRATIONS_DIR=${BASE_MIGRATIONS_DIR:-$MIGRATIONS_DIR} binary_run "$BASE_RUNNER") ;;
             *) took[$what]=$(front_fleet "$what") ;;
         esac
     done
