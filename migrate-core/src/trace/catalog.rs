@@ -34,7 +34,8 @@ pub(crate) struct Relation {
 /// yet (`pg_stat_xact_user_tables`). A session reports its counts when it goes idle, at most about once a
 /// second, so a statement outside a transaction (a backfill's batches) has its counts in either half
 /// depending on the timing; the sum does not depend on it. In a transaction the cumulative half is read once
-/// and kept, so the difference is the transaction's own work.
+/// and kept, so the difference is the transaction's own work. Before PostgreSQL 15 a separate process kept
+/// the cumulative statistics and took reports late, so only the pending half is read there.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct RowCounts {
     /// Sequential scans of the table (each reads every row).
@@ -119,11 +120,17 @@ pub(crate) fn read(
     let sql = format!(
         "SELECT c.oid, pg_catalog.quote_ident(n.nspname), pg_catalog.quote_ident(c.relname), c.relkind, \
          c.relfilenode, i.indrelid, c.relname, \
-         pg_catalog.pg_stat_get_numscans(c.oid) + pg_catalog.pg_stat_get_xact_numscans(c.oid), \
-         pg_catalog.pg_stat_get_tuples_returned(c.oid) + pg_catalog.pg_stat_get_xact_tuples_returned(c.oid), \
-         pg_catalog.pg_stat_get_tuples_updated(c.oid) + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), \
-         pg_catalog.pg_stat_get_tuples_deleted(c.oid) + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) \
+         CASE WHEN v.shared THEN pg_catalog.pg_stat_get_numscans(c.oid) ELSE 0 END \
+           + pg_catalog.pg_stat_get_xact_numscans(c.oid), \
+         CASE WHEN v.shared THEN pg_catalog.pg_stat_get_tuples_returned(c.oid) ELSE 0 END \
+           + pg_catalog.pg_stat_get_xact_tuples_returned(c.oid), \
+         CASE WHEN v.shared THEN pg_catalog.pg_stat_get_tuples_updated(c.oid) ELSE 0 END \
+           + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), \
+         CASE WHEN v.shared THEN pg_catalog.pg_stat_get_tuples_deleted(c.oid) ELSE 0 END \
+           + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) \
          FROM pg_catalog.pg_class c \
+         CROSS JOIN (SELECT pg_catalog.current_setting('server_version_num') OPERATOR(pg_catalog.>=) '150000' \
+                     AS shared) v \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid \
          LEFT JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
