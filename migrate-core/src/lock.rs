@@ -80,9 +80,8 @@ pub(crate) fn with_lock_ending<T>(
     ending: &str,
     f: impl FnOnce(&mut Client, &mut dyn FnMut(Event<'_>)) -> Result<T, Error>,
 ) -> (Result<T, Error>, Result<(), postgres::Error>) {
-    match take(client, table, mode, interrupt, events) {
-        Ok(()) => {}
-        Err(e) => return (Err(e), Ok(())),
+    if let Err(e) = take(client, table, mode, interrupt, events) {
+        return (Err(e), Ok(()));
     }
     let (result, reset) = match SessionLimits::apply(client, timeouts) {
         Ok(limits) => (f(client, events), limits.reset_sql()),

@@ -397,10 +397,8 @@ impl<'a, 'c> Fleet<'a, 'c> {
         let mut session = pool
             .checkout(self.connector, t, &self.prepare(t))
             .map_err(|e| TargetError::message(e.message))?;
-        if !session.prepared {
-            schema_search_path(&mut session.client, t, &self.options.search_path)
-                .map_err(|e| TargetError::of(&e))?;
-        }
+        schema_search_path(&mut session.client, t, &self.options.search_path, session.prepared)
+            .map_err(|e| TargetError::of(&e))?;
         Ok((session, table))
     }
 
@@ -452,11 +450,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
             events,
             ran: Vec::new(),
         };
-        let search_path = if prepared {
-            Ok(())
-        } else {
-            schema_search_path(&mut client, t, &self.options.search_path)
-        };
+        let search_path = schema_search_path(&mut client, t, &self.options.search_path, prepared);
         let result = search_path.and_then(|()| {
             run_op(
                 &mut client,
@@ -676,11 +670,17 @@ fn finished(mut report: TargetReport, state: TargetState, started: Instant) -> A
     }
 }
 
-/// Sets the `search_path` of a schema target's session; a database target's session is left as it is.
-fn schema_search_path(client: &mut Client, t: &Target, extra: &[String]) -> Result<(), Error> {
+/// Sets the `search_path` of a schema target's session, unless its checkout did (`prepared`: the
+/// fleet's `prepare`); a database target's session is left as it is.
+fn schema_search_path(
+    client: &mut Client,
+    t: &Target,
+    extra: &[String],
+    prepared: bool,
+) -> Result<(), Error> {
     match &t.schema {
-        Some(schema) => super::target::set_search_path(client, schema, extra),
-        None => Ok(()),
+        Some(schema) if !prepared => super::target::set_search_path(client, schema, extra),
+        _ => Ok(()),
     }
 }
 
