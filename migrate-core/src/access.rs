@@ -57,14 +57,15 @@ impl Needs {
 }
 
 /// Refuses a read-only server or session, or a role without a right the steps behind `needs` need, before
-/// anything runs. One query asks all of it: a fleet checks each of its targets.
+/// anything runs. One query asks all of it: a fleet checks each of its targets. When `needs` asked anything,
+/// the same query read what the run needs next (see [`Checked`]).
 pub(crate) fn check(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
     needs: &Needs,
-) -> Result<(), Error> {
+) -> Result<Option<Checked>, Error> {
     if !needs.any {
-        return Ok(());
+        return Ok(None);
     }
     let wanted = wanted(table, needs);
     let facts = read(client, table, &wanted)?;
@@ -78,10 +79,24 @@ pub(crate) fn check(
     }
     missing.dedup();
     if missing.is_empty() {
-        Ok(())
+        Ok(Some(Checked {
+            schema_exists: facts.schema_exists,
+            search_path: facts.search_path,
+            set_role: facts.set_role,
+        }))
     } else {
         Err(Error::Access { role, missing })
     }
+}
+
+/// What the access check read besides the rights, which the run would otherwise ask in round trips of their
+/// own (a fleet pays each per target).
+pub(crate) struct Checked {
+    /// Whether the migrations table's schema exists: creating the table needs no look-up.
+    pub schema_exists: bool,
+    /// The session's `search_path` and role setting, which the run puts back before each migration.
+    pub search_path: String,
+    pub set_role: String,
 }
 
 /// A table the run writes or reads, the rights it needs on it, and what the table is for (named in the
@@ -147,6 +162,10 @@ struct Facts {
     /// CREATE on the database.
     on_database: bool,
     database: String,
+    /// The session's `search_path` and role setting (`none` unless the session ran `SET ROLE`), which the
+    /// run puts back before each migration.
+    search_path: String,
+    set_role: String,
     /// For each wanted table, whether the role holds each of its rights, in order; `None` when the table
     /// does not exist.
     held: Vec<Option<Vec<bool>>>,
@@ -166,7 +185,8 @@ fn read(
          EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1), \
          EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = $1 \
                  AND pg_catalog.has_schema_privilege(oid, 'CREATE') AND pg_catalog.has_schema_privilege(oid, 'USAGE')), \
-         pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'), pg_catalog.current_database()::text",
+         pg_catalog.has_database_privilege(pg_catalog.current_database(), 'CREATE'), pg_catalog.current_database()::text, \
+         pg_catalog.current_setting('search_path'), pg_catalog.current_setting('role')",
     );
     for (i, want) in wanted.iter().enumerate() {
         let at = i + 2;
@@ -187,7 +207,7 @@ fn read(
         .map_err(Error::database(
             "cannot check whether the server accepts writes and the role's rights",
         ))?;
-    let mut at = 7;
+    let mut at = 9;
     let mut held = Vec::new();
     for want in wanted {
         let exists: bool = row.get(at);
@@ -205,6 +225,8 @@ fn read(
         on_schema: row.get(4),
         on_database: row.get(5),
         database: row.get(6),
+        search_path: row.get(7),
+        set_role: row.get(8),
         held,
     })
 }

@@ -29,7 +29,7 @@ pub use rows::AppliedMigration;
 pub(crate) use rows::{Checksum, History, Kept};
 pub(crate) use sql::{
     PhaseAndDown,
-    delete, ensure, exists, insert, load, relation_exists, rename, update_checksum,
+    delete, ensure, ensure_read, exists, insert, load, relation_exists, rename, update_checksum,
 };
 pub use table::{MigrationsTable, MAX_TABLE_NAME_BYTES};
 // Only the importers check a table before adopting it as it is, and write the mark of an adopted row.

@@ -29,6 +29,9 @@ pub(crate) struct Probe {
     /// The migrations table's columns (name, type as `format_type` spells it) in their order; `None` when
     /// the table does not exist.
     pub columns: Option<Vec<(String, String)>>,
+    /// Whether `columns` are all of the table's ([`probe`]'s), or only the five read with the rows
+    /// ([`read_at_once`]'s).
+    pub every_column: bool,
     /// Whether `<table>_failed` exists.
     pub failures: bool,
     /// Whether `<table>_repeat` exists.
@@ -84,6 +87,7 @@ pub(crate) fn probe(
         .collect();
     Ok(Probe {
         columns: exists.then_some(columns),
+        every_column: true,
         failures: first.get(1),
         repeatables: first.get(2),
         journal: first.get(3),
@@ -148,6 +152,7 @@ pub(crate) fn read_at_once<'m>(
         }
         probe = Some(Probe {
             columns: Some(columns),
+            every_column: false,
             failures,
             repeatables,
             journal,

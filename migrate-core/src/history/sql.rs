@@ -124,8 +124,8 @@ pub(crate) fn relation_exists(
 
 /// Creates the schema and table when missing, then checks the layout. Runs under the advisory lock, so two
 /// runners never race to create it. Returns whether the table has the columns of [`PhaseAndDown`] (see
-/// [`add_recorded_columns`] for a table made by an earlier version). Two round trips either way (a fleet
-/// pays them per target): what exists, then the columns, read in the same query as the creation.
+/// [`add_recorded_columns`] for a table made by an earlier version). Two round trips either way: what exists,
+/// then the columns, read in the same query as the creation ([`ensure_read`] saves the first).
 pub(crate) fn ensure(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
@@ -143,11 +143,39 @@ pub(crate) fn ensure(
     } else {
         create(client, table, schema_exists)?
     };
-    check_columns(table, &columns)?;
+    settle(client, table, &columns)
+}
+
+/// [`ensure`] after the run has read what it looks up: the table's columns from the probe under the same
+/// lock (`None`: no table), and whether its schema exists from the access check (`None`: not read). Nothing is
+/// looked up again: a fleet's target saves the round trip, and one whose table exists both.
+pub(crate) fn ensure_read(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    probe: &super::Probe,
+    schema_exists: Option<bool>,
+) -> Result<bool, Error> {
+    match (&probe.columns, schema_exists) {
+        (Some(columns), _) if probe.every_column => settle(client, table, columns),
+        (None, Some(schema_exists)) => {
+            let columns = create(client, table, schema_exists)?;
+            settle(client, table, &columns)
+        }
+        _ => ensure(client, table),
+    }
+}
+
+/// Checks the columns of a table that exists now, and gives it [`RECORDED_COLUMNS`] when it lacks them.
+fn settle(
+    client: &mut impl GenericClient,
+    table: &MigrationsTable,
+    columns: &[(String, String)],
+) -> Result<bool, Error> {
+    check_columns(table, columns)?;
     if columns.iter().any(|(c, _)| c == "phase") {
         return Ok(true);
     }
-    add_recorded_columns(client, table, &columns)
+    add_recorded_columns(client, table, columns)
 }
 
 /// Creates the table (and its schema when `schema_exists` is false), and returns its columns as

@@ -12,6 +12,7 @@ use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 use crate::status::{Entry, State, Status, StatusReport};
 
+use super::execute::session_restore_sql;
 use super::select::{self, check_single_transaction, Selection};
 use super::{DownTarget, Migrator, Ran, UpTarget};
 
@@ -185,9 +186,9 @@ impl<'a> Migrator<'a> {
                     // One transaction for the run, retried as a whole: its steps are kept.
                     let steps = selected.iter().map(step).collect::<Result<Vec<_>, _>>()?;
                     check_single_transaction(&steps, self.single_transaction)?;
-                    access::check(client, &self.table, &Needs::of(&steps))?;
+                    let checked = access::check(client, &self.table, &Needs::of(&steps))?;
                     if !steps.is_empty() {
-                        self.ensure_table(client)?;
+                        self.ensure_table(client, &probe, checked.as_ref().map(|c| c.schema_exists))?;
                     }
                     let mut ran = self.execute(client, &steps, events)?;
                     if target == UpTarget::All {
@@ -202,11 +203,12 @@ impl<'a> Migrator<'a> {
                 for m in &selected {
                     needs.add(&step(m)?);
                 }
-                access::check(client, &self.table, &needs)?;
+                let checked = access::check(client, &self.table, &needs)?;
                 if !selected.is_empty() {
-                    self.ensure_table(client)?;
+                    self.ensure_table(client, &probe, checked.as_ref().map(|c| c.schema_exists))?;
                 }
-                let mut ran = self.execute_each(client, selected.iter().map(step), events)?;
+                let restore = checked.map(|c| session_restore_sql(&c.search_path, &c.set_role));
+                let mut ran = self.execute_each(client, selected.iter().map(step), restore, events)?;
                 // Repeatable migrations follow the versioned ones, so they only run once every versioned
                 // migration is applied: a partial `up` leaves them for the run that finishes.
                 if target == UpTarget::All {

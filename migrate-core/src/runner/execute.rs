@@ -42,21 +42,22 @@ impl<'a> Migrator<'a> {
                 self.attempt_transaction(client, steps, events)
             });
         }
-        self.execute_each(client, steps.iter().map(Ok), events)
+        self.execute_each(client, steps.iter().map(Ok), None, events)
     }
 
     /// Runs `steps` one after the other, each in its own transaction (or none), taking each from the
-    /// iterator only when it is its turn.
+    /// iterator only when it is its turn. `restore` puts the session back before each (see
+    /// [`session_restore`]), when the caller has read it already.
     pub(super) fn execute_each<S: std::borrow::Borrow<Step<'a>>>(
         &self,
         client: &mut Client,
         steps: impl Iterator<Item = Result<S, Error>>,
+        mut restore: Option<String>,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
         // Sized up front: grown by doubling, the list would at one point be held one and a half times.
         let mut ran = Vec::with_capacity(steps.size_hint().0);
-        // Read when the first step comes: a run with nothing to apply asks nothing.
-        let mut restore = None;
+        // Else read when the first step comes: a run with nothing to apply asks nothing.
         for step in steps {
             let step = step?;
             let step = step.borrow();
@@ -581,9 +582,15 @@ impl<'a> Migrator<'a> {
         Ok(ran)
     }
 
-    /// Creates the migrations table when missing, and notes whether it records phases and downs.
-    pub(super) fn ensure_table(&self, client: &mut Client) -> Result<(), Error> {
-        let records = history::ensure(client, &self.table)?;
+    /// Creates the migrations table when missing, and notes whether it records phases and downs: from what
+    /// `probe` (read under the same lock) and the access check (`schema_exists`) found, without looking again.
+    pub(super) fn ensure_table(
+        &self,
+        client: &mut Client,
+        probe: &history::Probe,
+        schema_exists: Option<bool>,
+    ) -> Result<(), Error> {
+        let records = history::ensure_read(client, &self.table, probe, schema_exists)?;
         self.records_reverse.set(records);
         Ok(())
     }
@@ -661,15 +668,19 @@ fn session_restore(client: &mut Client) -> Result<String, Error> {
             &[],
         )
         .map_err(Error::database("cannot read the session's search_path and role"))?;
-    let (path, role): (String, String) = (row.get(0), row.get(1));
-    let role = match role.as_str() {
+    Ok(session_restore_sql(row.get(0), row.get(1)))
+}
+
+/// [`session_restore`] of a `search_path` and a role setting already read.
+pub(super) fn session_restore_sql(path: &str, role: &str) -> String {
+    let role = match role {
         "none" => "RESET ROLE".to_owned(),
         role => format!("SET ROLE {}", migrate_dsl::ident(role)),
     };
-    Ok(format!(
+    format!(
         "SELECT pg_catalog.set_config('search_path', {}, false); {role}",
-        migrate_dsl::literal(&path)
-    ))
+        migrate_dsl::literal(path)
+    )
 }
 
 impl Ran {
