@@ -450,13 +450,18 @@ fn trace_down_traces_the_revert_of_the_named_or_pending_migrations() {
                 .is_some_and(|sql| sql.starts_with("-- backfill \"comments\""))
         })
         .unwrap_or_else(|| panic!("no backfill traced: {m:#}"));
-    assert_eq!(copy["scans"][0]["table"], "comments", "{copy}");
-    assert!(
-        copy["scans"][0]["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("1000 updated")),
-        "{copy}"
-    );
+    // Its batches commit on their own: only the cumulative statistics of PostgreSQL 15 and later keep
+    // their counts for the trace (before 15 the session's own counts are handed to the collector now and
+    // then, and a hand-over during the copy loses them).
+    if db.server_major() >= 15 {
+        assert_eq!(copy["scans"][0]["table"], "comments", "{copy}");
+        assert!(
+            copy["scans"][0]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("1000 updated")),
+            "{copy}"
+        );
+    }
     assert_eq!(copy["gate"], serde_json::json!([]), "{copy}");
     let verified = statements
         .iter()
