@@ -190,7 +190,7 @@ impl<'a> Migrator<'a> {
                     if !steps.is_empty() {
                         self.ensure_table(client, &probe, checked.as_ref().map(|c| c.schema_exists))?;
                     }
-                    let mut ran = self.execute(client, &steps, events)?;
+                    let mut ran = self.execute(client, &steps, None, events)?;
                     if target == UpTarget::All {
                         ran.extend(self.apply_repeatables(client, server, events)?);
                     }
@@ -207,8 +207,8 @@ impl<'a> Migrator<'a> {
                 if !selected.is_empty() {
                     self.ensure_table(client, &probe, checked.as_ref().map(|c| c.schema_exists))?;
                 }
-                let restore = checked.map(|c| session_restore_sql(&c.search_path, &c.set_role));
-                let mut ran = self.execute_each(client, selected.iter().map(step), restore, events)?;
+                let mut ran =
+                    self.execute_each(client, selected.iter().map(step), restore_from(checked), events)?;
                 // Repeatable migrations follow the versioned ones, so they only run once every versioned
                 // migration is applied: a partial `up` leaves them for the run that finishes.
                 if target == UpTarget::All {
@@ -295,8 +295,8 @@ impl<'a> Migrator<'a> {
         }
         let steps = self.selection(server).down(&applied, &target, events)?;
         check_single_transaction(&steps, self.single_transaction)?;
-        access::check(client, &self.table, &Needs::of(&steps))?;
-        ran.extend(self.execute(client, &steps, events)?);
+        let checked = access::check(client, &self.table, &Needs::of(&steps))?;
+        ran.extend(self.execute(client, &steps, restore_from(checked), events)?);
         Ok(ran)
     }
 
@@ -325,10 +325,11 @@ impl<'a> Migrator<'a> {
                 let (down, up) = self.selection(server).redo(&applied, count, events)?;
                 check_single_transaction(&down, self.single_transaction)?;
                 check_single_transaction(&up, self.single_transaction)?;
-                access::check(client, &self.table, &Needs::of(&down))?;
+                let checked = access::check(client, &self.table, &Needs::of(&down))?;
                 access::check(client, &self.table, &Needs::of(&up))?;
-                let mut ran = self.execute(client, &down, events)?;
-                ran.extend(self.execute(client, &up, events)?);
+                let mut ran = self.execute(client, &down, restore_from(checked), events)?;
+                // The ups start from the session as the downs leave it: read again.
+                ran.extend(self.execute(client, &up, None, events)?);
                 Ok(ran)
             },
         )
@@ -692,4 +693,10 @@ fn check_lookalikes(status: &Status, names: &[String]) -> Result<(), Error> {
         return Err(Error::AmbiguousRename { lookalikes });
     }
     Ok(())
+}
+
+/// The statements that put the session back before each migration (see `execute_each`), from what the access
+/// check read, when it read anything.
+fn restore_from(checked: Option<access::Checked>) -> Option<String> {
+    checked.map(|c| session_restore_sql(&c.search_path, &c.set_role))
 }

@@ -23,10 +23,13 @@ use super::units::OutcomeBase;
 use super::{Migrator, Ran};
 
 impl<'a> Migrator<'a> {
+    /// Runs `steps`: all in one transaction when the run asked for a single one, else as
+    /// [`execute_each`](Self::execute_each) does, with `restore` as it takes it.
     pub(super) fn execute(
         &self,
         client: &mut Client,
         steps: &[Step<'a>],
+        restore: Option<String>,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
         if self.single_transaction {
@@ -42,7 +45,7 @@ impl<'a> Migrator<'a> {
                 self.attempt_transaction(client, steps, events)
             });
         }
-        self.execute_each(client, steps.iter().map(Ok), None, events)
+        self.execute_each(client, steps.iter().map(Ok), restore, events)
     }
 
     /// Runs `steps` one after the other, each in its own transaction (or none), taking each from the
