@@ -4,7 +4,8 @@
 //! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [kept] [online] [scale] [squash] [replicas] [trace] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
 //! ```
 //!
-//! `--dev` builds the generated crates in the dev profile: quicker, for the reduced run in `.ci/run`.
+//! `--dev` builds the generated crates in the dev profile and runs the edit→run loop through the dev-built
+//! `migrate-front` beside this binary: quicker, for the reduced run in `.ci/run`.
 //!
 //! - `lock-queue`: a transaction holds a read lock on a table for 3 s while a migration adds a column. Without
 //!   a lock timeout the migration's queued lock request blocks every later query on the table; with the
@@ -989,6 +990,48 @@ fn dev_profile() -> bool {
     std::env::args().any(|a| a == "--dev")
 }
 
+/// The `migrate` front end the edit→run loop runs. By default the installed build (`cargo build --release -p
+/// migrate-cli`, fat LTO: minutes from scratch); with `--dev` the test package's `migrate-front` (the same
+/// one-line `main`) from this binary's own folder, which the build of the tests made already: the CI's reduced
+/// run checks the loop works, not its speed.
+fn front_end() -> PathBuf {
+    if dev_profile() {
+        let beside = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join("migrate-front")));
+        match beside {
+            Some(front) if front.is_file() => return front,
+            _ => {
+                let status_ok = cargo()
+                    .args(["build", "--quiet", "-p", "tests", "--bin", "migrate-front"])
+                    .current_dir(workspace_root())
+                    .status()
+                    .expect("cargo");
+                assert!(status_ok.success(), "building the migrate front end failed");
+                return workspace_root().join("target/debug/migrate-front");
+            }
+        }
+    }
+    let status_ok = cargo()
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "migrate-cli",
+            "--bin",
+            "migrate",
+        ])
+        .current_dir(workspace_root())
+        .status()
+        .expect("cargo");
+    assert!(status_ok.success(), "building the migrate front end failed");
+    workspace_root()
+        .join("target")
+        .join("release")
+        .join("migrate")
+}
+
 /// Builds the crate's runner (release mode unless `--dev`); returns the binary.
 fn build_release(dir: &Path, name: &str) -> PathBuf {
     let started = Instant::now();
@@ -1160,32 +1203,22 @@ fn bench_scale(n: usize, status_rows: usize, backfill_rows: u64) {
     let (backfill_took, backfill_big_rss) = backfill_rss(backfill_rows);
 
     // 6. The edit→run loop through the generic front end, in the dev profile a developer uses.
-    let front = workspace_root()
-        .join("target")
-        .join("release")
-        .join("migrate");
-    let status_ok = cargo()
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "migrate-cli",
-            "--bin",
-            "migrate",
-        ])
-        .current_dir(workspace_root())
-        .status()
-        .expect("cargo");
-    assert!(status_ok.success(), "building the migrate front end failed");
+    let front = front_end();
     let loop_dir = scaffold("bench-loop", &table_migrations(3));
     let loop_db = TestDb::new();
+    // With `--dev` the loop's runner builds beside the other generated crates (same profile, so their
+    // dependencies are reused); in release mode those are release builds, and the loop gets a folder of its own.
+    let loop_target = if dev_profile() {
+        bench_target()
+    } else {
+        bench_target().join("loop-dev")
+    };
     let front_cmd = |args: &[&str]| {
         let mut cmd = Command::new(&front);
         cmd.args(args)
             .current_dir(&loop_dir)
             .env("DATABASE_URL", loop_db.url())
-            .env("CARGO_TARGET_DIR", bench_target().join("loop-dev"));
+            .env("CARGO_TARGET_DIR", &loop_target);
         cmd
     };
     timed(&mut front_cmd(&["up"])); // first build, not measured
