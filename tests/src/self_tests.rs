@@ -2,6 +2,7 @@
 //! `DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/postgres`).
 
 use super::*;
+use crate::schema_dump::unqualify_columns;
 
 fn admin_client() -> Client {
     connect(&admin_url_from_env(), "admin database")
