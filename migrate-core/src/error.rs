@@ -186,7 +186,7 @@ pub enum Error {
             format!("it is the newest applied migration: revert it with {tool} itself")
         } else {
             format!(
-                "`down --to {name}` reverts the {after} migration(s) applied after it, and {tool} itself reverts \
+                "a `down` to {name} reverts the {after} migration(s) applied after it, and {tool} itself reverts \
                  {name} and the ones before it once they are gone"
             )
         }
@@ -243,7 +243,7 @@ pub enum Error {
     AlreadyApplied { name: String },
     /// `down --to` names a migration that is not applied.
     #[error(
-        "{name} is not applied; `down --to` keeps the named migration applied and reverts the ones after it"
+        "{name} is not applied; a `down` to a migration keeps that migration applied and reverts the ones after it"
     )]
     NotApplied { name: String },
     /// A migrations schema or table name that PostgreSQL cannot hold (empty, over 63 bytes, a NUL).
@@ -293,7 +293,7 @@ pub enum Error {
          applied: {}\n\
          not applied: {}\n\
          nothing was changed; apply the missing ones with the migration files from before the squash (check out \
-         the commit before it and run `up --to {}`), then run `up` again with the baseline",
+         the commit before it and apply up to {}), then run `up` again with the baseline",
         .applied.len() + .missing.len(),
         .applied.join(", "),
         .missing.join(", "),
@@ -328,7 +328,12 @@ pub enum Error {
     NothingApplied,
     /// The migrations table exists with another layout.
     #[error("the migrations table {table} has an unexpected layout: {problems}")]
-    TableLayout { table: String, problems: String },
+    TableLayout {
+        table: String,
+        problems: String,
+        /// The tool whose table it looks like, whose migrations an import adopts with their table.
+        other_tool: Option<&'static str>,
+    },
     /// A run in one transaction cannot include a migration that must run outside a transaction.
     #[error("migration {name} must run outside a transaction, so it cannot be part of a run in a single transaction; run it separately")]
     NeedsNoTransaction { name: String },
@@ -462,8 +467,8 @@ fn describe_failures(failures: &[Failure], elsewhere: &[String]) -> String {
         if elsewhere.contains(&f.name) {
             out.push_str(&format!(
                 "\nnothing runs until the mark of {name} is cleared; this build has no file of it (a newer \
-                 release's migration, say): finish it with the release that has it (its `{direction} --retry \
-                 {name}`), or undo the committed statements by hand and run `repair {name}`",
+                 release's migration, say): finish it with the release that has it (retrying {name} \
+                 with its `{direction}`), or undo the committed statements by hand and run `repair {name}`",
                 name = f.name,
                 direction = f.direction
             ));
@@ -471,8 +476,8 @@ fn describe_failures(failures: &[Failure], elsewhere: &[String]) -> String {
         }
         out.push_str(&format!(
             "\nnothing runs until the mark of {name} is cleared: check what failed (above); then \
-             `{direction} --retry {name}` clears it and continues from the statement that failed, keeping those \
-             that were committed; or undo them by hand and run `repair {name}`, after which the migration runs \
+             retrying {name} with `{direction}` clears it and continues from the statement that failed, keeping \
+             those that were committed; or undo them by hand and run `repair {name}`, after which the migration runs \
              again from its start",
             name = f.name,
             direction = f.direction
@@ -494,6 +499,35 @@ impl Error {
         match self {
             Error::Statement(e) => is_lock_timeout(&e.source),
             _ => false,
+        }
+    }
+
+    /// The migrations this error leaves marked as failed part-way, each with the direction (`up`, `down`) in
+    /// which a retry ([`Migrator::retry`](crate::Migrator::retry)) clears the mark and continues. The message
+    /// says a retry does it; a front end adds how its users ask for one.
+    pub fn retries(&self) -> Vec<(&str, String)> {
+        fn one(name: &str, direction: Direction, outcome: Outcome) -> Vec<(&str, String)> {
+            match outcome {
+                Outcome::PartiallyApplied { committed: 0 } | Outcome::RolledBack | Outcome::Kept { .. } => {
+                    Vec::new()
+                }
+                Outcome::PartiallyApplied { .. } | Outcome::SplitCommitted { .. } => {
+                    vec![(name, direction.to_string())]
+                }
+            }
+        }
+        match self {
+            Error::Statement(e) => one(&e.name, e.direction, e.outcome),
+            Error::Data(e) => one(&e.name, e.direction, e.outcome),
+            Error::NotOwned(e) => one(&e.name, e.direction, e.outcome),
+            Error::Restore(e) => one(&e.name, e.direction, e.outcome),
+            Error::Record(e) if !e.runs_again => one(&e.name, e.direction, e.outcome),
+            Error::LockTimeout { error, .. } => error.retries(),
+            Error::FailedPartWay { failures, .. } => failures
+                .iter()
+                .map(|f| (f.name.as_str(), f.direction.clone()))
+                .collect(),
+            _ => Vec::new(),
         }
     }
 }

@@ -40,6 +40,14 @@ pub fn parse_repeatable_name(file_name: &str) -> Option<Result<String, String>> 
     Some(Ok(stem.to_owned()))
 }
 
+/// Whether a file name (or its stem) is a Flyway- or refinery-style versioned name (`V1__init.sql`,
+/// `U2__undo.rs`): a folder of another tool brought over by hand, which an import converts.
+pub fn versioned_elsewhere(file_name: &str) -> bool {
+    file_name
+        .strip_prefix(['V', 'U'])
+        .is_some_and(|rest| rest.contains("__") && rest.starts_with(|c: char| c.is_ascii_digit()))
+}
+
 /// Parses a file name (not a path). The error says what is wrong, for messages that also name the file.
 pub fn parse_file_name(file_name: &str) -> Result<FileName, String> {
     file_stem(file_name).map(FileName::of_stem)
@@ -71,13 +79,11 @@ pub(crate) fn file_stem(file_name: &str) -> Result<&str, String> {
              (e.g. `repeatable_{name}.rs`)"
         ));
     }
-    if let Some(rest) = stem.strip_prefix(['V', 'U']) {
-        if rest.contains("__") && rest.starts_with(|c: char| c.is_ascii_digit()) {
-            return Err(format!(
-                "a Flyway- or refinery-style versioned name; {expected}, and `migrate import --from flyway DIR` \
-                 (or `--from refinery`) converts such a folder"
-            ));
-        }
+    if versioned_elsewhere(stem) {
+        return Err(format!(
+            "a Flyway- or refinery-style versioned name; {expected}, and an import of the folder from \
+             Flyway or refinery converts it"
+        ));
     }
     let (version, name) = match (stem.get(..VERSION_LEN), stem.get(VERSION_LEN..)) {
         (Some(v), Some(rest)) if v.bytes().all(|b| b.is_ascii_digit()) => {
@@ -249,9 +255,11 @@ mod tests {
         );
         let versioned = parse_file_name("V2__add_email.rs").unwrap_err();
         assert!(
-            versioned.contains("migrate import --from flyway"),
+            versioned.contains("an import of the folder from Flyway or refinery"),
             "{versioned}"
         );
+        assert!(versioned_elsewhere("V2__add_email.rs") && versioned_elsewhere("U10__x"));
+        assert!(!versioned_elsewhere("Vacation.rs") && !versioned_elsewhere("V__x.rs"));
         // Not another tool's name: the usual reason.
         let plain = parse_file_name("Vacation.rs").unwrap_err();
         assert!(

@@ -446,7 +446,7 @@ fn step_script(
     if let Some(reason) = &step.contract {
         let _ = writeln!(
             out,
-            "-- contract: {} (`up --expand-only` leaves it for after the rollout)",
+            "-- contract: {} (an expand-only `up` leaves it for after the rollout)",
             reason.split_whitespace().collect::<Vec<_>>().join(" ")
         );
     }
@@ -454,7 +454,7 @@ fn step_script(
     let own_transaction = step.transactional && !single_transaction;
     if fake {
         out.push_str(
-            "-- --fake: only the bookkeeping changes; none of the migration's statements run\n",
+            "-- faked: only the bookkeeping changes; none of the migration's statements run\n",
         );
     } else if !step.transactional {
         out.push_str("-- runs outside a transaction: each step commits on its own, recorded as it commits, so a stopped run is continued by the next\n");
@@ -707,7 +707,7 @@ mod tests {
         [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms, $4 = 'expand', $5 = its down as rendered (2 statement(s)), $6 = true
 
         -- 20240101000003_contract (up): migrations/20240101000003_contract.rs
-        -- contract: the old app still reads t (`up --expand-only` leaves it for after the rollout)
+        -- contract: the old app still reads t (an expand-only `up` leaves it for after the rollout)
         SET LOCAL lock_timeout = '500ms';
         SET LOCAL statement_timeout = '60000ms';
         DROP TABLE "old";
@@ -724,7 +724,7 @@ mod tests {
         let table = MigrationsTable::default();
         insta::assert_snapshot!(shown(script(&[fake], &table, &timeouts(), false), &table), @r#"
         -- 20240101000001_create (up): migrations/20240101000001_create.rs
-        -- --fake: only the bookkeeping changes; none of the migration's statements run
+        -- faked: only the bookkeeping changes; none of the migration's statements run
         BEGIN;
         [insert]; -- $1 = '20240101000001_create', $2 = '[checksum]', $3 = run time in ms, $4 = 'expand', $5 = its down as rendered (2 statement(s)), $6 = true
         COMMIT;

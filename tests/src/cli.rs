@@ -251,6 +251,34 @@ macro_rules! assert_cli_snapshot {
     }};
 }
 
+/// Builds the installed command, `migrate`, as `cargo install` does (release: fat LTO, minutes from scratch),
+/// from the checkout at `project` into `target_dir`, and returns it. The benchmarks measure this build, the one
+/// users run.
+pub fn release_front_end(project: &Path, target_dir: &Path) -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let status = Command::new(cargo)
+        .args([
+            "build",
+            "--release",
+            "--quiet",
+            "-p",
+            "migrate-cli",
+            "--bin",
+            "migrate",
+        ])
+        .arg("--target-dir")
+        .arg(target_dir)
+        .current_dir(project)
+        .status();
+    match status {
+        Ok(s) if s.success() => target_dir.join("release").join("migrate"),
+        other => panic!(
+            "building the migrate front end in {} failed: {other:?}",
+            project.display()
+        ),
+    }
+}
+
 /// The workspace's root folder.
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -129,6 +129,22 @@ fn a_column_renamed_by_hand_becomes_an_expand_and_a_contract_that_lint_verify_an
         "{}",
         again.stdout
     );
+
+    // A column gone from the desired schema is kept and listed; the hint names the flag that drops it.
+    dev.exec("ALTER TABLE users DROP COLUMN signed_up_at");
+    let kept = migrate(app.path(), &db, &["diff", "--to", dev.url()]).expect_code(0);
+    assert!(
+        kept.stdout
+            .contains("kept: column public.users.signed_up_at: kept (drops were not allowed)")
+            && kept.stdout.contains(
+                "nothing to write: the schemas are the same but for what is listed above"
+            )
+            && kept.stderr.contains("hint: --allow-drop writes the drops"),
+        "{}\n{}",
+        kept.stdout,
+        kept.stderr
+    );
+    assert_eq!(migration_files(app.path()).len(), 5);
 }
 
 #[test]

@@ -1170,7 +1170,13 @@ fn a_row_recorded_with_another_checksum_is_a_conflict() {
         assert!(
             refused.stderr.contains("20000101000001_step_2")
                 && refused.stderr.contains("another checksum")
-                && refused.stderr.contains(&other),
+                && refused.stderr.contains(&other)
+                && refused
+                    .stderr
+                    .contains("import the files without adopting the history")
+                && refused.stderr.contains(
+                    "\nhint: `migrate import --no-adopt` writes the files without adopting"
+                ),
             "{}",
             refused.stderr
         );
@@ -1227,7 +1233,12 @@ fn down_stops_at_a_row_adopted_from_node_pg_migrate() {
         assert!(
             stopped.stderr.contains("1700000000001_js-two")
                 && stopped.stderr.contains("node-pg-migrate")
-                && stopped.stderr.contains("down --to 1700000000001_js-two")
+                && stopped
+                    .stderr
+                    .contains("a `down` to 1700000000001_js-two reverts")
+                && stopped
+                    .stderr
+                    .contains("hint: `down --to 1700000000001_js-two` reverts")
                 && !stopped.stderr.contains("repair"),
             "{args:?}: {}",
             stopped.stderr

@@ -58,7 +58,9 @@ fn up_queues_the_jobs_work_runs_them_and_the_migration_that_needs_them_waits() {
         up.stderr.contains(&format!(
             "migration 20261201000003_check_touched requires the background jobs of {QUEUE} to have finished"
         )) && up.stderr.contains("job 1 (20261201000002_queue_jobs #2, \"items\"): active, 0 row(s) of about 5000")
-            && up.stderr.contains("`migrate work`"),
+            && up.stderr.contains("let the job workers finish them, or finish them in this run")
+            && up.stderr.contains("\nhint: `migrate work` runs the jobs until they finish")
+            && up.stderr.contains("`up --finish-jobs` finishes them in this run"),
         "{}",
         up.stderr
     );

@@ -660,6 +660,24 @@ fn a_project_with_history_lints_only_what_is_new() {
         "{}",
         accepted.stdout
     );
+    // A baseline that accepts more than there is can shrink: the note says so, the hint names the flag.
+    let baseline = std::fs::read_to_string(app.path().join("lint-baseline.json")).unwrap();
+    let inflated = baseline.replacen("\"count\": 1", "\"count\": 2", 1);
+    assert_ne!(inflated, baseline, "{baseline}");
+    std::fs::write(app.path().join("lint-baseline.json"), inflated).unwrap();
+    let shrinkable = migrate(&["lint"]).expect_code(0);
+    assert!(
+        shrinkable
+            .stdout
+            .contains("writing the baseline again shrinks it")
+            && shrinkable
+                .stderr
+                .contains("hint: `migrate lint --write-baseline` shrinks the baseline"),
+        "{}\n{}",
+        shrinkable.stdout,
+        shrinkable.stderr
+    );
+    std::fs::write(app.path().join("lint-baseline.json"), baseline).unwrap();
     git(&["init", "-q"]);
     git(&["add", "-A"]);
     git(&["commit", "-q", "-m", "imported"]);

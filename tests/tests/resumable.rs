@@ -284,16 +284,18 @@ fn a_failed_raw_statement_is_marked_and_retry_continues_from_it() {
     assert!(message.contains("violated by some row"), "{message}");
     assert!(
         message.contains("3 earlier statement(s) of this `up` were committed")
-            && message.contains("`up --retry 20270101000003_raw`"),
+            && message.contains("retrying 20270101000003_raw with `up` clears the mark"),
         "{message}"
     );
+    assert_eq!(first.retries(), [("20270101000003_raw", "up".to_owned())]);
     let refused = up(&db, &fixtures::RAW).expect_err("marked");
     let refusal = refused.to_string();
     assert!(
         refusal.contains("committed: #1 (sql): CREATE TABLE log (line text NOT NULL)")
-            && refusal.contains("`up --retry 20270101000003_raw`"),
+            && refusal.contains("retrying 20270101000003_raw with `up` clears it"),
         "{refusal}"
     );
+    assert_eq!(refused.retries(), [("20270101000003_raw", "up".to_owned())]);
     // The person fixes the data, then continues.
     db.exec("DELETE FROM log WHERE line = 'comment 1'");
     Migrator::new(&fixtures::RAW)

@@ -586,7 +586,8 @@ fn a_node_pg_migrate_table_converted_as_the_hints_say_records_migrations() {
     let refused = cli.run(&["up"]).expect_code(1);
     for hint in [
         "column checksum is missing; column execution_ms is missing",
-        "`migrate import --from node-pg-migrate DIR` adopts it",
+        "(this looks like a node-pg-migrate table: importing its migrations adopts it",
+        "hint: `migrate import --from node-pg-migrate DIR` adopts it",
     ] {
         assert!(
             refused.stderr.contains(hint),

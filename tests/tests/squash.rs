@@ -838,9 +838,9 @@ fn status_and_repair_leave_a_partly_applied_baseline_to_up() {
         status.stdout
     );
     assert!(
-        status
-            .stdout
-            .contains("run `up --to 20260301000300_fill_names`"),
+        status.stdout.contains(
+            "hint: `up --to 20260301000300_fill_names`, with the files from before the squash"
+        ),
         "{}",
         status.stdout
     );

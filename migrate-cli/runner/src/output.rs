@@ -559,7 +559,7 @@ fn explain_squashed(out: &mut String, status: &StatusReport<'_>, summary: &Summa
              yet; `repair` leaves these rows alone (deleting them would leave the baseline unrecordable). `up` says:\n",
         );
         for refusal in status.squash_refusals() {
-            for line in refusal.to_string().lines() {
+            for line in crate::report::core_message(&refusal).lines() {
                 out.push_str(&format!("  {line}\n"));
             }
         }

@@ -38,26 +38,26 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
     };
     let table = &settings.table;
     let checked = match &mut client {
-        Some(client) => Some(import::adopt(
-            client,
-            &plan,
-            table,
-            settings.lock_mode,
-            Recording::DryRun,
-        )?),
+        Some(client) => Some(
+            import::adopt(client, &plan, table, settings.lock_mode, Recording::DryRun)
+                .map_err(adopt_hint)?,
+        ),
         None => None,
     };
     let has_history = checked.as_ref().is_some_and(|c| c.source_table.is_some());
     // With a history to record, the files are written inside its transaction, once the rows are in: a
     // refused row (a trigger, a missing INSERT right) leaves no file, and the error says what is left.
     let adopted = match (&mut client, checked) {
-        (Some(client), Some(_)) if has_history && !args.dry_run => Some(import::adopt(
-            client,
-            &plan,
-            table,
-            settings.lock_mode,
-            Recording::RowsThenFiles,
-        )?),
+        (Some(client), Some(_)) if has_history && !args.dry_run => Some(
+            import::adopt(
+                client,
+                &plan,
+                table,
+                settings.lock_mode,
+                Recording::RowsThenFiles,
+            )
+            .map_err(adopt_hint)?,
+        ),
         (_, checked) => {
             if !args.dry_run {
                 import::write(&plan)?;
@@ -93,6 +93,17 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
 }
 
 /// Each file of `plan` (written, or with `dry_run` to be written), its transaction notes, and the count.
+/// A refused adoption (a row recording other content under a file's name, say) leaves the way of writing the
+/// files without the history.
+fn adopt_hint(error: import::ImportError) -> anyhow::Error {
+    if matches!(error, import::ImportError::Refused { what: "adopt", .. }) {
+        let hint = "`migrate import --no-adopt` writes the files without adopting the history; \
+                    `migrate repair NAME` then records a file's new checksum";
+        return migrate_runner::Hinted::new(error, hint).into();
+    }
+    error.into()
+}
+
 fn print_plan(tool: Tool, plan: &import::Plan, dry_run: bool) {
     let verb = if dry_run { "would write" } else { "wrote" };
     for m in &plan.migrations {

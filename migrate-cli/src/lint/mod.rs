@@ -14,7 +14,7 @@ use anyhow::{Context as _, Result};
 use migrate_core::lint;
 use migrate_runner::args::LintFormat;
 use migrate_runner::commands::LintReportArgs as ReportArgs;
-use migrate_runner::stdio::{out, outln};
+use migrate_runner::stdio::{errln, out, outln};
 
 /// Runs the rules on `inputs`, then writes the baseline (`--write-baseline`), or leaves out what it accepts
 /// and prints the report in the format asked for.
@@ -35,7 +35,9 @@ pub(crate) fn analyse_and_print(
     }
     if !args.baseline.no_baseline {
         if let Some(accepted) = baseline::read(&path, args.baseline.baseline.is_some())? {
-            accepted.apply(&mut report);
+            if accepted.apply(&mut report) > 0 {
+                errln!("hint: `migrate lint --write-baseline` shrinks the baseline to what is found now");
+            }
         }
     }
     print_report(&report, &options, args.format)

@@ -153,7 +153,7 @@ impl Planner<'_> {
         if !self.allow_drop {
             self.out
                 .kept
-                .push(format!("{what}: kept (pass --allow-drop to drop it)"));
+                .push(format!("{what}: kept (drops were not allowed)"));
         }
         self.allow_drop
     }

@@ -93,7 +93,7 @@ pub enum DataCause {
     /// The `down` of a backfill that kept the values it overwrote found them gone.
     #[error(
         "the values the backfill at position {up_position} of the up kept of {table} are gone (dropped by a \
-         migration's drop_kept_values, or by `kept --drop`), so this down cannot put them back; write a `down` \
+         migration's drop_kept_values, or by a drop of the kept values), so this down cannot put them back; write a `down` \
          of its own (an empty one keeps the table as the backfill left it)"
     )]
     KeptValuesGone { table: String, up_position: usize },

@@ -30,8 +30,8 @@ pub(super) fn outcome_line(outcome: Outcome, name: &str, direction: Direction) -
         }
         Outcome::PartiallyApplied { committed } | Outcome::SplitCommitted { committed } => format!(
             "{committed} earlier statement(s) of this `{direction}` were committed and {state}; it is marked \
-             as failed part-way: check what failed, then `{direction} --retry {name}` clears the mark and \
-             continues from the statement that failed"
+             as failed part-way: check what failed, then retrying {name} with `{direction}` clears the mark \
+             and continues from the statement that failed"
         ),
     }
 }

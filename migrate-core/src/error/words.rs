@@ -23,3 +23,60 @@ pub(crate) fn describe_wait(t: Duration) -> String {
         format!("{:.1} s", t.as_secs_f64())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    /// The engine's messages speak to applications that embed it as much as to the CLI: a command-line flag
+    /// (`--retry`, `--to`) in one would be wrong for them. The runner adds the flag on a `hint:` line. This
+    /// reads every source file of the crate, up to its test module, outside comments.
+    #[test]
+    fn no_message_names_a_command_line_flag() {
+        fn visit(dir: &Path, found: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                panic!("cannot read {}", dir.display());
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    visit(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs")
+                    && path.file_name().is_some_and(|n| n != "tests.rs")
+                {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    let lines: Vec<&str> = text.lines().collect();
+                    for (i, line) in lines.iter().enumerate() {
+                        // An inline test module ends what is read (a `mod tests;` line does not).
+                        let next = lines.get(i + 1).copied().unwrap_or_default();
+                        if line.trim() == "#[cfg(test)]" && next.trim_start().starts_with("mod tests {") {
+                            break;
+                        }
+                        let code = line.trim_start();
+                        if code.starts_with("//") {
+                            continue;
+                        }
+                        let flag = code.match_indices("--").any(|(at, _)| {
+                            code[at + 2..].starts_with(|c: char| c.is_ascii_lowercase())
+                        });
+                        if flag {
+                            found.push(format!("{}:{}: {code}", path.display(), i + 1));
+                        }
+                    }
+                }
+            }
+        }
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut found = Vec::new();
+        visit(&src, &mut found);
+        assert!(found.is_empty(), "{}", found.join("\n"));
+        // The check sees what it looks for.
+        let mut planted = Vec::new();
+        let dir = std::env::temp_dir().join(format!("flags-check-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("m.rs"), "// `--to` in a comment\nlet m = \"use --retry\";\n").unwrap();
+        visit(&dir, &mut planted);
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(planted.len(), 1, "{planted:?}");
+    }
+}

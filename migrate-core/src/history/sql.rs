@@ -340,12 +340,15 @@ pub(crate) fn check_columns(table: &MigrationsTable, columns: &[(String, String)
         return Ok(());
     }
     let mut problems = problems.join("; ");
-    if columns.len() == 3
+    let other_tool = (columns.len() == 3
         && ["id", "name", "run_on"]
             .iter()
-            .all(|n| columns.iter().any(|(c, _)| c == n))
-    {
-        problems.push_str(" (this looks like a node-pg-migrate table: `migrate import --from node-pg-migrate DIR` adopts it, or use another migrations table)");
+            .all(|n| columns.iter().any(|(c, _)| c == n)))
+    .then_some("node-pg-migrate");
+    if let Some(tool) = other_tool {
+        problems.push_str(&format!(
+            " (this looks like a {tool} table: importing its migrations adopts it, or use another migrations table)"
+        ));
     } else {
         problems.push_str(&format!(
             " (expected columns: id bigint, name text UNIQUE, run_on timestamptz, checksum text, execution_ms bigint; is {table} another tool's table?)"
@@ -354,6 +357,7 @@ pub(crate) fn check_columns(table: &MigrationsTable, columns: &[(String, String)
     Err(Error::TableLayout {
         table: table.to_string(),
         problems,
+        other_tool,
     })
 }
 
@@ -427,6 +431,7 @@ pub(super) fn read_rows<'m>(
                     "a row ({}) has no id, name or run_on; fix or delete it",
                     id.map_or("id NULL".to_owned(), |id| format!("id {id}"))
                 ),
+                other_tool: None,
             });
         };
         let checksum: Option<&str> = r.try_get(3).map_err(read)?;

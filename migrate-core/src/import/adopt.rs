@@ -325,8 +325,8 @@ fn conflict(m: &Imported, where_: &str, stored: &str) -> Refusal {
         reason: format!(
             "already recorded in {where_} with another checksum ({stored}) than the file import writes \
              from {} ({}): that row records other content under this name (an edit, or an import by \
-             another version of migrate); if it stands for this migration, `migrate import --no-adopt` \
-             writes the files and `migrate repair {}` records the new checksum, otherwise delete the row",
+             another version of migrate); if it stands for this migration, import the files without adopting \
+             the history, then a repair of {} records the new checksum; otherwise delete the row",
             m.source.up_file, m.checksum, m.name
         ),
     }

@@ -219,8 +219,8 @@ impl WorkOptions {
 pub enum JobError {
     /// A migration requires jobs that have not finished.
     #[error(
-        "migration {migration} requires the background jobs of {required} to have finished, and {}: run \
-         `migrate work` until they finish (`migrate jobs` shows them), or `up --finish-jobs` to run them here",
+        "migration {migration} requires the background jobs of {required} to have finished, and {}: let the \
+         job workers finish them, or finish them in this run",
         jobs.iter().map(Job::summary).collect::<Vec<_>>().join("; ")
     )]
     Unfinished {

@@ -99,9 +99,11 @@ impl Baseline {
 
     /// Moves the findings of `report` that this baseline accepts to [`MigrationLint::baselined`]
     /// (`super::MigrationLint`), and notes where the counts differ: more findings of a rule than accepted
-    /// are all reported (which ones are new cannot be told), fewer mean the entry can shrink.
-    pub fn apply(&self, report: &mut Report) {
+    /// are all reported (which ones are new cannot be told), fewer mean the entry can shrink. Returns how
+    /// many entries can shrink, for a front end to say how its users write the baseline again.
+    pub fn apply(&self, report: &mut Report) -> usize {
         let counts = self.counts();
+        let mut shrinkable = 0;
         for m in &mut report.migrations {
             let direction = direction_name(m.direction);
             let mut found: BTreeMap<String, usize> = BTreeMap::new();
@@ -128,9 +130,10 @@ impl Baseline {
                          listed, as which are new cannot be told"
                     )
                 } else if n < accepted {
+                    shrinkable += 1;
                     format!(
                         "the lint baseline accepts {accepted} finding(s) of {rule} here and there are {n}: \
-                         `lint --write-baseline` shrinks it"
+                         writing the baseline again shrinks it"
                     )
                 } else {
                     continue;
@@ -141,6 +144,7 @@ impl Baseline {
                 });
             }
         }
+        shrinkable
     }
 
     /// The baseline that accepts every finding `report` lists (not silenced, not yet accepted, or accepted by
@@ -250,7 +254,7 @@ mod tests {
                 migration("20250101000000_new", vec![finding(INDEX)]),
             ],
         };
-        baseline.apply(&mut same);
+        assert_eq!(baseline.apply(&mut same), 0);
         assert_eq!(same.migrations[0].findings, []);
         assert_eq!(same.migrations[0].baselined.len(), 2);
         assert!(same.migrations[0].notes.is_empty());
@@ -277,11 +281,11 @@ mod tests {
         let mut fewer = Report {
             migrations: vec![migration("20240101000000_old", vec![finding(DROP)])],
         };
-        baseline.apply(&mut fewer);
+        assert_eq!(baseline.apply(&mut fewer), 1);
         assert_eq!(fewer.migrations[0].findings, []);
         assert!(fewer.migrations[0].notes[0]
             .message
-            .contains("`lint --write-baseline` shrinks it"));
+            .contains("writing the baseline again shrinks it"));
     }
 
     /// Written again from a partial lint, it keeps what that lint did not look at; from a whole one, it drops

@@ -145,7 +145,7 @@ rules! {
         exempt_new_tables: true,
         lock: "ACCESS EXCLUSIVE on the table (instant)",
         problem: "code that still reads or writes the column fails, and the data is gone",
-        instead: "expand/contract: stop using the column in the code and deploy that everywhere first; then drop it in a migration marked `pgm.contract(\"<which app version must be gone>\")`, applied after the rollout (`up --expand-only` leaves it for then)",
+        instead: "expand/contract: stop using the column in the code and deploy that everywhere first; then drop it in a migration marked `pgm.contract(\"<which app version must be gone>\")`, applied after the rollout (an expand-only `up` leaves it for then)",
     },
     /// `DROP TABLE`.
     BanDropTable => {
@@ -209,7 +209,7 @@ rules! {
         exempt_new_tables: false,
         lock: "none of its own; it replaces the runner's lock_timeout for the rest of the migration",
         problem: "the runner's lock timeout and retries stop protecting the statements after it: a statement waiting for a lock stalls every query on the table for as long as the new timeout allows",
-        instead: "`pgm.lock_timeout(Duration)` for this migration's lock_timeout, `--statement-timeout` for statement_timeout",
+        instead: "`pgm.lock_timeout(Duration)` for this migration's lock_timeout, the run's statement_timeout setting for statement_timeout",
     },
     /// `pgm.lock_timeout(..)` longer than 10 seconds, or 0 (no timeout).
     LockTimeoutTooLong => {
@@ -251,7 +251,7 @@ rules! {
         exempt_new_tables: false,
         lock: "none (the server rejects the statement)",
         problem: "NULLS NOT DISTINCT exists only from PostgreSQL 15 on",
-        instead: "upgrade the server, or enforce uniqueness over NULLs with an index on COALESCE(..) expressions; if the server is newer, pass --pg-version",
+        instead: "upgrade the server, or enforce uniqueness over NULLs with an index on COALESCE(..) expressions; if the server is newer, lint with its version (the pg_version lint option)",
     },
     /// `ADD COLUMN ... CHECK (..)` on an existing table.
     AddingFieldWithCheck => {

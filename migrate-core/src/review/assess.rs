@@ -173,7 +173,7 @@ fn scale(
         return Err("the table it works on is not known".to_owned());
     };
     let Some(production) = production else {
-        return Err("production sizes unknown (no --production-url)".to_owned());
+        return Err("production sizes unknown (no production database given)".to_owned());
     };
     let Some(p) = production.iter().find(|t| t.table == table) else {
         return Ok((
@@ -418,7 +418,7 @@ mod tests {
         let calibration = [size("items", 1e5, 10_000_000, 20_000_000)];
         let items = |work| statement(work, "items", &["items"]);
         let none = scale(&items(Work::Rewrite), &calibration, None).unwrap_err();
-        assert!(none.contains("--production-url"), "{none}");
+        assert!(none.contains("no production database given"), "{none}");
         let production = [size("orders", 1e7, 1, 1)];
         let new = scale(&items(Work::Rewrite), &calibration, Some(&production)).unwrap();
         assert_eq!(new.0, 0.0, "a table production lacks is empty there");

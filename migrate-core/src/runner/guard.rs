@@ -409,7 +409,7 @@ mod tests {
             "{message}"
         );
         assert!(
-            message.ends_with("2 earlier statement(s) of this `up` were committed and it is not recorded as applied; it is marked as failed part-way: check what failed, then `up --retry 20240101000002_index` clears the mark and continues from the statement that failed"),
+            message.ends_with("2 earlier statement(s) of this `up` were committed and it is not recorded as applied; it is marked as failed part-way: check what failed, then retrying 20240101000002_index with `up` clears the mark and continues from the statement that failed"),
             "{message}"
         );
     }

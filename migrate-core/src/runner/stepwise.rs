@@ -610,7 +610,7 @@ impl<'a> Migrator<'a> {
         let statements: Vec<String> = units[..done].iter().map(describe_unit).collect();
         let error = format!(
             "interrupted while running {} outside any transaction: it may or may not have taken effect, and \
-             nothing tells which; check it, undo it if it did, then continue with `{} --retry {name}`",
+             nothing tells which; check it, undo it if it did, then continue by retrying {name} with `{}`",
             describe_unit(unit),
             step.direction
         );

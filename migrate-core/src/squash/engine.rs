@@ -361,7 +361,7 @@ pub fn render_baseline(
     }
     for (table, statements) in data {
         out.push_str(&format!(
-            "    // Rows of {table} (--keep-data), before any trigger, rule or constraint.\n"
+            "    // Rows of {table}, kept by the squash, before any trigger, rule or constraint.\n"
         ));
         for statement in statements {
             out.push_str(&format!("    pgm.sql({});\n", raw_string(statement)));

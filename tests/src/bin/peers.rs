@@ -442,20 +442,7 @@ fn measure_growing(
 /// The installed `migrate`: the release build of `migrate-cli`, what `cargo install --path migrate-cli`
 /// installs, built into the cache's target folder.
 fn build_front_end() -> PathBuf {
-    run(cargo()
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "migrate-cli",
-            "--bin",
-            "migrate",
-        ])
-        .arg("--target-dir")
-        .arg(target_dir())
-        .current_dir(project_root()));
-    target_dir().join("release").join("migrate")
+    tests::cli::release_front_end(&project_root(), &target_dir())
 }
 
 /// Installs (or finds in the cache) the peers `wanted` asks for: each tool's program, or why it has none.

@@ -190,6 +190,9 @@ fn report(generated: &Generated) {
             outln!("{what}: {line}");
         }
     }
+    if !generated.kept.is_empty() {
+        errln!("hint: --allow-drop writes the drops of what is kept (once no code uses it)");
+    }
 }
 
 /// Writes the files as `create` names new migrations (after every existing one, each after the one

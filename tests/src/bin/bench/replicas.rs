@@ -46,17 +46,16 @@ pub(super) fn replica_run(
     work: Work,
 ) -> ReplicaRun {
     let url = pair.primary.database(db);
-    let connect = || postgres::Client::connect(&url, postgres::NoTls).expect("connect");
     setup_items(&url, rows);
     let done = AtomicBool::new(false);
     // The backfill's pauses: as text, and their total time.
     let pauses = std::sync::Mutex::new((String::from("-"), Duration::ZERO));
     let result = std::thread::scope(|s| {
-        let writer = s.spawn(|| random_writes(connect(), "items", rows, &done));
+        let writer = s.spawn(|| random_writes(connect(&url), "items", rows, &done));
         // Another table's writer, every 2 ms too: its waits are the machine's, not the run's row locks.
-        let bystander = s.spawn(|| random_writes(connect(), "elsewhere", 1000, &done));
+        let bystander = s.spawn(|| random_writes(connect(&url), "elsewhere", 1000, &done));
         let sampler = s.spawn(|| {
-            let mut client = connect();
+            let mut client = connect(&url);
             let mut lags = Vec::new();
             while !done.load(Ordering::SeqCst) {
                 lags.push(u64::try_from(replay_lag(&mut client)).unwrap_or(0));
@@ -66,7 +65,7 @@ pub(super) fn replica_run(
         });
         std::thread::sleep(Duration::from_millis(200));
         let started = Instant::now();
-        let mut client = connect();
+        let mut client = connect(&url);
         run_work(&mut client, work, &url, &pauses);
         let took = started.elapsed();
         done.store(true, Ordering::SeqCst);
@@ -74,7 +73,7 @@ pub(super) fn replica_run(
         let mut elsewhere = bystander.join().expect("bystander thread");
         let mut lags = sampler.join().expect("sampler thread");
         let ended = Instant::now();
-        let mut admin = connect();
+        let mut admin = connect(&url);
         let size_after: i64 = admin
             .query_one("SELECT pg_catalog.pg_total_relation_size('items')", &[])
             .expect("size")
@@ -118,7 +117,7 @@ pub(super) fn replica_run(
             paused,
         }
     });
-    let mut check = connect();
+    let mut check = connect(&url);
     if matches!(work, Work::Idle(_)) {
         check.batch_execute("DROP TABLE items").expect("drop");
         return result;
@@ -138,8 +137,7 @@ pub(super) fn replica_run(
 
 /// `items` (and the bystander's table) filled, vacuumed and checkpointed, and the standby caught up.
 fn setup_items(url: &str, rows: u64) {
-    let connect = || postgres::Client::connect(url, postgres::NoTls).expect("connect");
-    connect()
+    connect(url)
         .batch_execute(&format!(
             "CREATE TABLE items (id bigserial PRIMARY KEY, v integer NOT NULL, doubled integer, touched integer NOT NULL DEFAULT 0);
              INSERT INTO items (v) SELECT i FROM generate_series(1, {rows}) i;
@@ -148,7 +146,7 @@ fn setup_items(url: &str, rows: u64) {
              INSERT INTO elsewhere (id) SELECT i FROM generate_series(1, 1000) i"
         ))
         .expect("items");
-    let mut admin = connect();
+    let mut admin = connect(url);
     // One statement each: VACUUM cannot run in the implicit transaction of a multi-statement query.
     admin.batch_execute("VACUUM ANALYZE items").expect("vacuum");
     wait_for_autovacuum(&mut admin);
@@ -156,6 +154,11 @@ fn setup_items(url: &str, rows: u64) {
     while replay_lag(&mut admin) > 0 {
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// A session of the bench's own (setup, writers, checks) on the primary.
+fn connect(url: &str) -> postgres::Client {
+    postgres::Client::connect(url, postgres::NoTls).expect("connect")
 }
 
 /// How far behind the primary the standby's replay is, in bytes (the most of any standby).
@@ -176,7 +179,6 @@ fn run_work(
     url: &str,
     pauses: &std::sync::Mutex<(String, Duration)>,
 ) {
-    let connect = || postgres::Client::connect(url, postgres::NoTls).expect("connect");
     match work {
         Work::Backfill(target_batch_time, pause_for_vacuum) => {
             Migrator::new(&BACKFILL)
@@ -209,7 +211,7 @@ fn run_work(
                 .expect("queue");
             std::thread::scope(|w| {
                 for i in 0..workers {
-                    let mut worker = connect();
+                    let mut worker = connect(url);
                     w.spawn(move || {
                         let options =
                             migrate_core::WorkOptions::default().name(format!("bench-{i}"));

@@ -57,24 +57,7 @@ pub(super) fn front_end() -> PathBuf {
             }
         }
     }
-    let status_ok = cargo()
-        .args([
-            "build",
-            "--release",
-            "--quiet",
-            "-p",
-            "migrate-cli",
-            "--bin",
-            "migrate",
-        ])
-        .current_dir(workspace_root())
-        .status()
-        .expect("cargo");
-    assert!(status_ok.success(), "building the migrate front end failed");
-    workspace_root()
-        .join("target")
-        .join("release")
-        .join("migrate")
+    tests::cli::release_front_end(&workspace_root(), &workspace_root().join("target"))
 }
 
 /// Builds the crate's runner (release mode unless `--dev`); returns the binary.
