@@ -86,13 +86,43 @@ pub fn runner(config: &Config, release: bool) -> Result<Runner> {
             };
             freshness::mark_changed(marked);
             let started = SystemTime::now();
-            let exe = cargo_build(&manifest, runner, &profile, &why)?;
+            let exe = cargo_build(&manifest, runner, &profile, &why)
+                .map_err(|e| other_tools_names_hint(config, e))?;
             // A runner whose inputs cannot all be listed is simply built again next time.
             let checked = freshness::record(&build, &exe, started, marked);
             Runner::new(exe, checked)
         }
     };
     Ok(runner)
+}
+
+/// A build that failed where the migrations folder holds a file named as Flyway or refinery name theirs (the
+/// build script said which): the command that converts such a folder.
+fn other_tools_names_hint(config: &Config, error: anyhow::Error) -> anyhow::Error {
+    if error.is::<BuildStopped>() {
+        return error;
+    }
+    let dir = match (&config.file.migrations_dir, &config.root) {
+        (Some(dir), Some(root)) => root.join(dir),
+        _ => PathBuf::from("migrations"),
+    };
+    let named_elsewhere = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(migrate_core::naming::versioned_elsewhere)
+        });
+    if !named_elsewhere {
+        return error;
+    }
+    migrate_runner::Hinted::new(
+        error,
+        "`migrate import --from flyway DIR` (or `--from refinery`) converts a folder of such files",
+    )
+    .into()
 }
 
 /// How a runner run by [`capture`] ended.

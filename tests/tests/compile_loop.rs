@@ -126,11 +126,30 @@ fn create_then_up_compiles_and_runs_new_files_with_no_other_edit() {
     let run = migrate(app.path(), &db, &["status"]).expect_code(1);
     assert!(
         run.stderr.contains("invalid migration file name")
-            && run.stderr.contains("2026112214300_short.rs"),
+            && run.stderr.contains("2026112214300_short.rs")
+            && !run.stderr.contains("hint:"),
         "{}",
         run.stderr
     );
     std::fs::remove_file(&bad).unwrap();
+    // A Flyway-style name: the build says what it is, the front end how to convert such a folder.
+    let flyway = app.path().join("migrations/V2__add_email.rs");
+    std::fs::write(
+        &flyway,
+        "pub fn up(_: &mut migrate_dsl::MigrationBuilder) {}\n",
+    )
+    .unwrap();
+    let run = migrate(app.path(), &db, &["status"]).expect_code(1);
+    assert!(
+        run.stderr
+            .contains("a Flyway- or refinery-style versioned name")
+            && run
+                .stderr
+                .contains("\nhint: `migrate import --from flyway DIR` (or `--from refinery`)"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(&flyway).unwrap();
 
     let dup = app.path().join("migrations").join(format!(
         "{}_same_second.rs",
