@@ -313,9 +313,28 @@ struct Built {
     runner: Result<PathBuf, String>,
 }
 
+static BUILT: OnceLock<Built> = OnceLock::new();
+
+/// Drops the databases of the cases no group took: a run of some groups only (a filter), or a group stopped by
+/// a failure, leaves them in [`BUILT`], and a static is never dropped. Registered with `atexit`, which the test
+/// harness's exit runs, passing or failing.
+extern "C" fn drop_untaken_databases() {
+    if let Some(built) = BUILT.get() {
+        for g in &built.generations {
+            let untaken = g
+                .databases
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            drop(untaken);
+        }
+    }
+}
+
 fn built() -> &'static Built {
-    static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
+        // SAFETY: registers a plain function without arguments; it only reads a static.
+        unsafe { libc::atexit(drop_untaken_databases) };
         let generations: Vec<Generation> = std::thread::scope(|scope| {
             let handles: Vec<_> = CASES
                 .chunks(CASES.len().div_ceil(8))
