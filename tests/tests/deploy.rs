@@ -40,7 +40,7 @@ fn up_expand_only_stops_before_the_first_pending_contract() {
         sql.stdout.contains(
             "-- 20260501000003_drop_legacy (up): "
         ) && sql.stdout.contains(
-            "-- contract: drops posts.legacy, which release 1 reads: run it once no release 1 is serving (`up --expand-only` leaves it for after the rollout)\nBEGIN;"
+            "-- contract: drops posts.legacy, which release 1 reads: run it once no release 1 is serving (an expand-only `up` leaves it for after the rollout)\nBEGIN;"
         ),
         "{}",
         sql.stdout
