@@ -102,11 +102,7 @@ fn other_tools_names_hint(config: &Config, error: anyhow::Error) -> anyhow::Erro
     if error.is::<BuildStopped>() {
         return error;
     }
-    let dir = match (&config.file.migrations_dir, &config.root) {
-        (Some(dir), Some(root)) => root.join(dir),
-        _ => PathBuf::from("migrations"),
-    };
-    let named_elsewhere = std::fs::read_dir(dir)
+    let named_elsewhere = std::fs::read_dir(config.migrations_dir())
         .into_iter()
         .flatten()
         .flatten()
@@ -118,11 +114,7 @@ fn other_tools_names_hint(config: &Config, error: anyhow::Error) -> anyhow::Erro
     if !named_elsewhere {
         return error;
     }
-    migrate_runner::Hinted::new(
-        error,
-        "`migrate import --from flyway DIR` (or `--from refinery`) converts a folder of such files",
-    )
-    .into()
+    migrate_runner::Hinted::new(error, migrate_runner::OTHER_TOOLS_NAMES_HINT).into()
 }
 
 /// How a runner run by [`capture`] ended.

@@ -79,6 +79,15 @@ pub struct Config {
 pub const FILE_NAME: &str = "migrate.toml";
 
 impl Config {
+    /// The migrations folder the file names (relative to the file's folder), else `migrations`; a command's
+    /// `--migrations-dir` wins over both ([`crate::Settings`]).
+    pub fn migrations_dir(&self) -> PathBuf {
+        match (&self.file.migrations_dir, &self.root) {
+            (Some(dir), Some(root)) => root.join(dir),
+            _ => PathBuf::from("migrations"),
+        }
+    }
+
     /// The config file's path for messages.
     pub fn describe(&self) -> String {
         self.path

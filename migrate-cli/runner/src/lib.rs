@@ -77,7 +77,7 @@ pub use connect::redact;
 pub use embed::{up, up_expand_only, Blocking, Embedded};
 pub use fleet::embed::{fleet, up_database, up_schema, EmbeddedFleet};
 pub use fleet::{CanaryConfig, FleetConfig, TargetConfig};
-pub use report::{error_message, Hinted};
+pub use report::{error_message, Hinted, OTHER_TOOLS_NAMES_HINT};
 pub use settings::Settings;
 
 /// Exit status when another runner holds the lock and `--lock-mode fail` was given.

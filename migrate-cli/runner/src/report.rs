@@ -44,6 +44,11 @@ pub fn error_message(error: &anyhow::Error) -> String {
     message
 }
 
+/// The hint for a migration file named as Flyway or refinery name theirs, wherever it is met (discovery, or a
+/// runner's build script).
+pub const OTHER_TOOLS_NAMES_HINT: &str =
+    "`migrate import --from flyway DIR` (or `--from refinery`) converts such a folder";
+
 /// The engine's `error` with the command's hint for it, for output that lists such errors (`status`).
 pub(crate) fn core_message(error: &migrate_core::Error) -> String {
     match core_hint(error) {
@@ -147,7 +152,7 @@ fn core_hint(error: &migrate_core::Error) -> Option<String> {
                 .and_then(|f| f.to_str())
                 .is_some_and(migrate_core::naming::versioned_elsewhere) =>
         {
-            "`migrate import --from flyway DIR` (or `--from refinery`) converts such a folder".into()
+            OTHER_TOOLS_NAMES_HINT.into()
         }
         Error::Data(data) => match &data.cause {
             DataCause::ReplicaLagHidden { .. } => {

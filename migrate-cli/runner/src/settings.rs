@@ -126,10 +126,9 @@ impl Settings {
 
     fn from_parts(global: &GlobalArgs, config: Config) -> Result<Settings> {
         let file = &config.file;
-        let migrations_dir = match (&global.migrations_dir, &file.migrations_dir, &config.root) {
-            (Some(dir), _, _) => dir.clone(),
-            (None, Some(dir), Some(root)) => root.join(dir),
-            _ => PathBuf::from("migrations"),
+        let migrations_dir = match &global.migrations_dir {
+            Some(dir) => dir.clone(),
+            None => config.migrations_dir(),
         };
         let schema = global
             .migrations_schema

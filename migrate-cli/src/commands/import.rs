@@ -92,7 +92,6 @@ pub fn import(settings: &Settings, args: &ImportArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Each file of `plan` (written, or with `dry_run` to be written), its transaction notes, and the count.
 /// A refused adoption (a row recording other content under a file's name, say) leaves the way of writing the
 /// files without the history.
 fn adopt_hint(error: import::ImportError) -> anyhow::Error {
@@ -104,6 +103,7 @@ fn adopt_hint(error: import::ImportError) -> anyhow::Error {
     error.into()
 }
 
+/// Each file of `plan` (written, or with `dry_run` to be written), its transaction notes, and the count.
 fn print_plan(tool: Tool, plan: &import::Plan, dry_run: bool) {
     let verb = if dry_run { "would write" } else { "wrote" };
     for m in &plan.migrations {
