@@ -5,6 +5,8 @@
 mod browser;
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/deployed.rs"]
+mod deployed;
 #[path = "../tests/docs.rs"]
 mod docs;
 #[path = "../tests/phases.rs"]

@@ -89,7 +89,14 @@ pub(crate) fn answer(settings: &Settings, command: &Command, release: bool) -> O
         // Printing can still fail (a closed output): the runner would fail the same way.
         Some(json) => {
             let jobs = migrator.jobs(&mut client).ok()?;
-            migrate_runner::commands::status::print(&status, &jobs, &db.display, json).ok()
+            migrate_runner::commands::status::print(
+                &status,
+                &jobs,
+                &db.display,
+                json,
+                &migrate_runner::compiled::Origin::Folder(dir),
+            )
+            .ok()
         }
     }
 }

@@ -137,7 +137,7 @@ fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
         // A fixture crate compiles the whole folder, as if it had no list.
         Part::Whole => {
             println!("cargo:rerun-if-changed={}", dir.display());
-            generate_registry_with(&dir, None, &mut cache)
+            generate_registry_with(&dir, None, None, &mut cache)
         }
         Part::Owner => {
             // Watch the folder itself (and so the lists in it): cargo then reruns on any file added, removed,
@@ -147,7 +147,8 @@ fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
             if let Some(sealed) = &sealed {
                 check_owner_setup(&manifest_dir, sealed)?;
             }
-            generate_registry_with(&dir, sealed.as_ref(), &mut cache)
+            let config = settings_file(&manifest_dir)?;
+            generate_registry_with(&dir, sealed.as_ref(), config.as_ref(), &mut cache)
         }
         // A sealed crate watches its list and what it names, not the folder: a new file in the folder must
         // not rebuild it.
@@ -182,6 +183,39 @@ fn try_compile(dir: &str, file_name: &str, part: Part) -> Result<(), String> {
         std::fs::write(&out, code).map_err(|e| format!("cannot write {}: {e}", out.display()))?;
     }
     Ok(())
+}
+
+/// The settings file the owning crate's registry carries: the nearest `migrate.toml` upwards from the package,
+/// the one its runner finds from the package's folder when it runs there. Watched only when found: cargo
+/// reruns a build script that watches a missing file at every build. A file added later is carried from the
+/// next build that compiles the folder again (a new or edited migration).
+fn settings_file(manifest_dir: &Path) -> Result<Option<(PathBuf, String)>, String> {
+    let Some(path) = manifest_dir
+        .ancestors()
+        .map(|dir| dir.join(SETTINGS_FILE))
+        .find(|p| p.is_file())
+    else {
+        return Ok(None);
+    };
+    println!("cargo:rerun-if-changed={}", path.display());
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(Some((path, text)))
+}
+
+/// The file the runner reads its settings from (the runner crate's `config::FILE_NAME`).
+const SETTINGS_FILE: &str = "migrate.toml";
+
+/// The registry's `config` field.
+fn config_literal(config: Option<&(PathBuf, String)>) -> String {
+    match config {
+        None => "config: ::core::option::Option::None".to_owned(),
+        Some((path, text)) => format!(
+            "config: ::core::option::Option::Some(::migrate_core::BuiltConfig {{ path: {:?}, text: {:?} }})",
+            path.display().to_string(),
+            text
+        ),
+    }
 }
 
 /// Before the owning crate's registry names the sealed crates: what would otherwise be rustc's error inside
@@ -244,7 +278,7 @@ fn check_owner_setup(manifest_dir: &Path, sealed: &Sealed) -> Result<(), String>
 /// The Rust source of the registry for the migrations in `dir` (ignoring any seal list: every migration is a
 /// module of the registry's crate).
 pub fn generate_registry(dir: &Path) -> Result<String, SourceError> {
-    generate_registry_with(dir, None, &mut ParseCache::default())
+    generate_registry_with(dir, None, None, &mut ParseCache::default())
 }
 
 /// What [`inspect`] and [`crate::Precomputed::of`] found in one file's source; serialisable, for
@@ -320,13 +354,19 @@ impl ParseCache {
 fn generate_registry_with(
     dir: &Path,
     sealed: Option<&Sealed>,
+    config: Option<&(PathBuf, String)>,
     cache: &mut ParseCache,
 ) -> Result<String, SourceError> {
     let (files, repeatables) = scan_all(dir)?;
     let dir = canonical(dir)?;
     let repeatables = inspect_repeatables(repeatables, cache)?;
     let Some(sealed) = sealed else {
-        return Ok(render(&dir, &inspect_files(files, cache)?, &repeatables));
+        return Ok(render(
+            &dir,
+            &inspect_files(files, cache)?,
+            &repeatables,
+            config,
+        ));
     };
     // The owning crate compiles what no list names; the names alone decide, so a file older than the sealed
     // ones (merged from another branch) is compiled here.
@@ -336,7 +376,7 @@ fn generate_registry_with(
         .filter(|file| !names.contains(file.name.stem.as_str()))
         .collect();
     let found = inspect_files(unsealed, cache)?;
-    Ok(render_merged(&dir, &found, &repeatables, sealed))
+    Ok(render_merged(&dir, &found, &repeatables, sealed, config))
 }
 
 /// The code of a sealed crate: the migrations `list` names, which must all be in `dir`.
@@ -535,11 +575,16 @@ fn describe_use(tree: &syn::UseTree) -> String {
     }
 }
 
-fn render(dir: &Path, found: &[Found], repeatables: &[RepeatableFile]) -> String {
+fn render(
+    dir: &Path,
+    found: &[Found],
+    repeatables: &[RepeatableFile],
+    config: Option<&(PathBuf, String)>,
+) -> String {
     let mut out = header(dir);
     render_table(&mut out, dir, "", "ALL", None, found);
     render_repeatables(&mut out, repeatables);
-    render_registry(&mut out, dir, "&[&ALL]");
+    render_registry(&mut out, dir, "&[&ALL]", config);
     out
 }
 
@@ -593,6 +638,7 @@ fn render_merged(
     found: &[Found],
     repeatables: &[RepeatableFile],
     sealed: &Sealed,
+    config: Option<&(PathBuf, String)>,
 ) -> String {
     let mut out = header(dir);
     render_table(&mut out, dir, "", "UNSEALED", None, found);
@@ -622,7 +668,7 @@ fn render_merged(
         let _ = write!(tables, "&{path}::TABLE, ");
     }
     tables.push_str("&UNSEALED]");
-    render_registry(&mut out, dir, &tables);
+    render_registry(&mut out, dir, &tables, config);
     out
 }
 
@@ -706,11 +752,12 @@ fn render_table(
     );
 }
 
-fn render_registry(out: &mut String, dir: &Path, tables: &str) {
+fn render_registry(out: &mut String, dir: &Path, tables: &str, config: Option<&(PathBuf, String)>) {
     let _ = writeln!(
         out,
-        "static HANDLES: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\n/// The compiled migrations together with the folder they came from.\npub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: ::migrate_core::Migrations::compiled({tables}, &HANDLES), repeatables: ::migrate_core::Migrations::new(&REPEATABLE_LIST) }};",
-        dir.display().to_string()
+        "static HANDLES: ::std::sync::OnceLock<::std::boxed::Box<[::migrate_core::Migration]>> = ::std::sync::OnceLock::new();\n/// The compiled migrations together with the folder they came from.\npub static REGISTRY: ::migrate_core::Registry = ::migrate_core::Registry {{ dir: {:?}, migrations: ::migrate_core::Migrations::compiled({tables}, &HANDLES), repeatables: ::migrate_core::Migrations::new(&REPEATABLE_LIST), {} }};",
+        dir.display().to_string(),
+        config_literal(config)
     );
     let _ = writeln!(
         out,

@@ -87,6 +87,7 @@ fn read_registry_with(
         dir: folder,
         migrations,
         repeatables,
+        config: None,
     })
 }
 

@@ -136,7 +136,7 @@ runtime! {
     pub use migration::{Code, Compiled, Definition, Direction, Migration};
     pub use notices::{Notice, Notices};
     pub use plan::Step;
-    pub use registry::{Migrations, Registry};
+    pub use registry::{BuiltConfig, Migrations, Registry};
     pub use runner::{DownTarget, Migrator, Ran, RepeatableState, RepeatableStatus, UpTarget};
     pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
     pub use timeouts::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;

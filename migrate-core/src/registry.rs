@@ -14,6 +14,18 @@ pub struct Registry {
     /// The repeatable migrations (`repeatable_<name>.rs`), ordered by name: applied after the migrations
     /// whenever their file changed since they last ran.
     pub repeatables: Migrations,
+    /// The `migrate.toml` the build found upwards from the compiling package, carried so that a binary deployed
+    /// without its sources (an image with the runner alone) still runs with the settings it was built with. A
+    /// file found when the binary runs wins over it; hand-built registries have none.
+    pub config: Option<BuiltConfig>,
+}
+
+/// A `migrate.toml` as the build read it: its path at build time (its relative paths start from its folder)
+/// and its text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BuiltConfig {
+    pub path: &'static str,
+    pub text: &'static str,
 }
 
 /// A registry's migrations in timestamp order; dereferences to `[Migration]`.

@@ -298,6 +298,7 @@ async fn a_failure_reaches_the_servers_error_through_the_source_chain() {
                 dir: "/embed",
                 migrations: migrate_core::Migrations::new(migrations),
                 repeatables: migrate_core::Migrations::new(&[]),
+                config: None,
             }));
         let error = Embedded::with_settings(registry, Settings::default())
             .database_url(db.url())

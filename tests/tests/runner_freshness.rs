@@ -243,13 +243,22 @@ fn release_builds_and_runs_the_release_runner() {
     assert!(run.stdout.contains("\"release_first\""), "{}", run.stdout);
     assert_eq!(app.cargo_calls().len(), 1, "{:?}", app.cargo_calls());
 
-    // The same profile chosen in migrate.toml is the same runner.
+    // The same profile chosen in migrate.toml is the same runner: built again because the runner carries
+    // migrate.toml (for where it runs without it), in release, and no other one.
     let config = app.path().join("migrate.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     std::fs::write(&config, format!("{text}profile = \"release\"\n")).unwrap();
     let run = app.migrate(&db, &["sql"]).expect_code(0);
     assert!(run.stdout.contains("\"release_first\""), "{}", run.stdout);
-    assert_eq!(app.cargo_calls().len(), 1, "{:?}", app.cargo_calls());
+    let calls = app.cargo_calls();
+    assert!(
+        calls.len() == 2 && calls[1].contains("--profile release"),
+        "{calls:?}"
+    );
+    assert!(!e2e_target().join("debug/releaseapp-migrate").exists());
+    let run = app.migrate(&db, &["sql"]).expect_code(0);
+    assert!(run.stdout.contains("\"release_first\""), "{}", run.stdout);
+    assert_eq!(app.cargo_calls().len(), 2, "{:?}", app.cargo_calls());
 
     // A profile name that is not one is refused before anything runs.
     std::fs::write(&config, format!("{text}profile = \"fast dev\"\n")).unwrap();
@@ -260,7 +269,7 @@ fn release_builds_and_runs_the_release_runner() {
         "{}",
         run.stderr
     );
-    assert_eq!(app.cargo_calls().len(), 1);
+    assert_eq!(app.cargo_calls().len(), 2);
 }
 
 /// The runner binary of `app` (`<package>-migrate` in the shared target folder).

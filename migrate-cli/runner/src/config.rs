@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+use migrate_core::BuiltConfig;
+
 use crate::args::LockModeArg;
 
 /// The file's contents. Unknown keys are errors, so a typo does not silently fall back to a default.
@@ -74,6 +76,9 @@ pub struct Config {
     /// The file's folder; `None` when there is no config file.
     pub root: Option<PathBuf>,
     pub path: Option<PathBuf>,
+    /// The file is the one the build read, carried in the binary ([`migrate_core::BuiltConfig`]): no
+    /// `migrate.toml` was found where it ran.
+    pub built: bool,
 }
 
 pub const FILE_NAME: &str = "migrate.toml";
@@ -90,9 +95,25 @@ impl Config {
 
     /// The config file's path for messages.
     pub fn describe(&self) -> String {
-        self.path
-            .as_ref()
-            .map_or_else(|| FILE_NAME.to_owned(), |p| p.display().to_string())
+        match &self.path {
+            None => FILE_NAME.to_owned(),
+            Some(p) if self.built => format!("{} (as built into this binary)", p.display()),
+            Some(p) => p.display().to_string(),
+        }
+    }
+
+    /// Loads `explicit`, or the nearest `migrate.toml` upwards from the first of `starts` that has one above
+    /// it, else `built`, the one the build read and the binary carries (a runner deployed alone).
+    pub fn load_or_built(
+        explicit: Option<&Path>,
+        starts: &[&Path],
+        built: Option<BuiltConfig>,
+    ) -> Result<Config> {
+        let config = Config::load_searching(explicit, starts)?;
+        match (&config.path, built) {
+            (None, Some(built)) => Config::parse(built.text, PathBuf::from(built.path), true),
+            _ => Ok(config),
+        }
     }
 
     /// Loads `explicit`, or the nearest `migrate.toml` from the current folder upwards; no file is fine.
@@ -113,21 +134,26 @@ impl Config {
         };
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read {}", path.display()))?;
-        // toml's message includes the line, column and key at fault.
-        let file: ConfigFile = toml::from_str(&text)
-            .map_err(|e| anyhow::anyhow!("invalid {}: {e}", path.display()))?;
-        let root = path.parent().map(|p| {
-            if p.as_os_str().is_empty() {
-                PathBuf::from(".")
-            } else {
-                p.to_path_buf()
-            }
-        });
-        Ok(Config {
-            file,
-            root,
+        Config::parse(&text, path, false)
+    }
+
+    fn parse(text: &str, path: PathBuf, built: bool) -> Result<Config> {
+        let mut config = Config {
+            file: ConfigFile::default(),
+            root: path.parent().map(|p| {
+                if p.as_os_str().is_empty() {
+                    PathBuf::from(".")
+                } else {
+                    p.to_path_buf()
+                }
+            }),
             path: Some(path),
-        })
+            built,
+        };
+        // toml's message includes the line, column and key at fault.
+        config.file = toml::from_str(text)
+            .map_err(|e| anyhow::anyhow!("invalid {}: {e}", config.describe()))?;
+        Ok(config)
     }
 }
 

@@ -5,7 +5,7 @@
 //! # extern crate migrate_runner as migrate_cli; // applications name this crate `migrate-cli`
 //! # mod migrations { pub static REGISTRY: migrate_core::Registry =
 //! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]),
-//! #     repeatables: migrate_core::Migrations::new(&[]) }; }
+//! #     repeatables: migrate_core::Migrations::new(&[]), config: None }; }
 //! # async fn start() -> anyhow::Result<()> {
 //! // In an async `main` (e.g. `#[tokio::main]`), before serving:
 //! let ran = migrate_cli::up(&migrations::REGISTRY).await?;

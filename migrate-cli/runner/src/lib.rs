@@ -32,6 +32,7 @@ pub mod checked;
 pub mod colour;
 #[doc(hidden)]
 pub mod commands;
+pub mod compiled;
 #[doc(hidden)]
 pub mod config;
 pub mod connect;
@@ -224,7 +225,10 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
-    let settings = settings::Settings::resolve(&cli.global)?;
+    let settings = match registry {
+        Some(registry) => settings::Settings::resolve_for_registry(&cli.global, registry)?,
+        None => settings::Settings::resolve(&cli.global)?,
+    };
     match (&cli.command, registry) {
         (args::Command::Create { name, repeatable }, _) => {
             commands::create(&settings, name, *repeatable)

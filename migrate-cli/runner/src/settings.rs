@@ -87,7 +87,7 @@ impl Settings {
     /// upwards from the current folder (or `--config`), then defaults.
     pub fn resolve(global: &GlobalArgs) -> Result<Settings> {
         let config = Config::load(global.config.as_deref())?;
-        Settings::from_parts(global, config)
+        Settings::from_parts(global, config, None)
     }
 
     /// The settings an application compiled with `registry` uses to apply its migrations itself: exactly what
@@ -98,37 +98,47 @@ impl Settings {
     ///    not override the environment and is not loaded into it);
     /// 2. `migrate.toml`: `MIGRATE_CONFIG`, else the nearest one upwards from the current folder, else the
     ///    nearest one upwards from the compiled migrations folder (the crate's own folder at build time, so
-    ///    `cargo run` from anywhere finds the project's file);
+    ///    `cargo run` from anywhere finds the project's file), else the one the build read, which the binary
+    ///    carries (a binary deployed without its sources);
     /// 3. the defaults (`public.pgmigrations`, waiting for the lock, 500ms lock timeout, ...).
     ///
-    /// A configured migrations folder that exists and is not the one compiled into `registry` is an error: that
-    /// `migrate.toml` describes another set of migrations. One that does not exist (a deployed binary without
-    /// its sources) is fine.
+    /// The migrations folder, where it is here, must be the one compiled into `registry` and hold what was
+    /// compiled ([`crate::compiled::check`]); where neither it nor the compiled one is here, the binary runs
+    /// what it compiled.
     pub fn for_registry(registry: &Registry) -> Result<Settings> {
         let global = global_args_from_environment()?;
         let cwd = std::env::current_dir().context("cannot read the current folder")?;
-        let compiled = Path::new(registry.dir);
-        let config = Config::load_searching(global.config.as_deref(), &[&cwd, compiled])?;
-        let folder_configured =
-            global.migrations_dir.is_some() || config.file.migrations_dir.is_some();
-        let settings = Settings::from_parts(&global, config)?;
-        if folder_configured && settings.migrations_dir.exists() {
-            settings.check_compiled_dir(registry.dir).with_context(|| {
-                format!(
-                    "the settings come from {} and the environment",
-                    settings.config.describe()
-                )
-            })?;
-        }
-        check_compiled_content(registry)?;
+        let config = Config::load_or_built(
+            global.config.as_deref(),
+            &[&cwd, Path::new(registry.dir)],
+            registry.config,
+        )?;
+        let settings = Settings::from_parts(&global, config, Some(registry))?;
+        crate::compiled::check(&settings, registry, true)?;
         Ok(settings)
     }
 
-    fn from_parts(global: &GlobalArgs, config: Config) -> Result<Settings> {
+    /// The settings of a command line run by a binary with compiled migrations: as [`Settings::resolve`],
+    /// with the `migrate.toml` the binary carries when none is found, and the compiled folder as the
+    /// migrations folder unless one is configured.
+    pub fn resolve_for_registry(global: &GlobalArgs, registry: &Registry) -> Result<Settings> {
+        let cwd = std::env::current_dir().context("cannot read the current folder")?;
+        let config = Config::load_or_built(global.config.as_deref(), &[&cwd], registry.config)?;
+        Settings::from_parts(global, config, Some(registry))
+    }
+
+    fn from_parts(
+        global: &GlobalArgs,
+        config: Config,
+        registry: Option<&Registry>,
+    ) -> Result<Settings> {
         let file = &config.file;
-        let migrations_dir = match &global.migrations_dir {
-            Some(dir) => dir.clone(),
-            None => config.migrations_dir(),
+        // A binary with compiled migrations knows its folder; `migrations` in the current folder is only the
+        // guess of a command that has none.
+        let migrations_dir = match (&global.migrations_dir, &file.migrations_dir, registry) {
+            (Some(dir), _, _) => dir.clone(),
+            (None, None, Some(registry)) => PathBuf::from(registry.dir),
+            (None, _, _) => config.migrations_dir(),
         };
         let schema = global
             .migrations_schema
@@ -179,74 +189,6 @@ impl Settings {
             direct_url: global.direct_url.clone(),
         })
     }
-
-    /// Checks that the requested migrations folder is the one compiled into this runner: running another
-    /// folder's checksums and names against this binary would be silently wrong.
-    pub fn check_compiled_dir(&self, compiled: &str) -> Result<()> {
-        let requested = canonical(&self.migrations_dir).with_context(|| {
-            format!(
-                "cannot read migrations folder {}",
-                self.migrations_dir.display()
-            )
-        })?;
-        let compiled_path =
-            canonical(Path::new(compiled)).unwrap_or_else(|_| PathBuf::from(compiled));
-        if requested != compiled_path {
-            anyhow::bail!(
-                "this runner was compiled with the migrations in {}, not {}; use that folder (--migrations-dir, MIGRATIONS_DIR or migrations_dir in migrate.toml), or point [runner] in migrate.toml at the crate that compiles {}",
-                compiled_path.display(),
-                requested.display(),
-                requested.display()
-            );
-        }
-        Ok(())
-    }
-}
-
-/// Checks that the files of the folder compiled into this binary still hold what it compiled, when that
-/// folder is here. Cargo rebuilds by modification times, so a migration copied in with an older time (`cp -p`,
-/// `rsync -a`, a tar extraction, a branch switch that kept times) leaves a binary that would apply, record or
-/// report content the folder no longer has: it refuses instead, naming the files. The installed `migrate`
-/// compares contents itself and rebuilds before it gets here, and says so ([`crate::checked`]): the folder
-/// is not read a second time then.
-pub fn check_compiled_content(registry: &Registry) -> Result<()> {
-    if crate::checked::by_front_end() {
-        return Ok(());
-    }
-    let drift = migrate_core::folder::drift(registry).with_context(|| {
-        format!(
-            "cannot compare the migrations folder {} with what this binary compiled",
-            registry.dir
-        )
-    })?;
-    let Some(drift) = drift.filter(|d| !d.is_empty()) else {
-        return Ok(());
-    };
-    let mut changes = Vec::new();
-    for (names, how) in [
-        (&drift.edited, "edited"),
-        (&drift.added, "added"),
-        (&drift.removed, "removed"),
-    ] {
-        if names.is_empty() {
-            continue;
-        }
-        let shown: Vec<&str> = names.iter().take(5).map(String::as_str).collect();
-        let more = names.len().saturating_sub(shown.len());
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        changes.push(format!("{how}: {}{more}", shown.join(", ")));
-    }
-    anyhow::bail!(
-        "this binary was compiled from other contents of the migrations folder {} than it holds now ({}); \
-         nothing was run. Cargo missed the change because the files kept older modification times: `touch` \
-         them and build again (the installed `migrate` does this itself)",
-        registry.dir,
-        changes.join("; ")
-    )
 }
 
 /// The global options with no flags given: clap's environment fallbacks, plus the same variables from a
@@ -277,10 +219,6 @@ pub(crate) fn global_args_from_environment() -> Result<GlobalArgs> {
     NoFlags::try_parse_from(flags)
         .map(|parsed| parsed.global)
         .map_err(|e| anyhow::anyhow!("invalid migration settings in the environment: {e}"))
-}
-
-fn canonical(p: &Path) -> std::io::Result<PathBuf> {
-    p.canonicalize()
 }
 
 /// The session timeouts: each flag, else its key in `migrate.toml`, else the default; 0 switches one off.

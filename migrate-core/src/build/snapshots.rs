@@ -47,6 +47,7 @@ fn the_generated_registry_with_a_seal_list() {
     let owner = generate_registry_with(
         dir.path(),
         Some(&Sealed::Single(list.clone())),
+        None,
         &mut ParseCache::default(),
     )
     .expect("the owner's part");
@@ -64,7 +65,7 @@ fn the_generated_registry_with_chunks() {
     std::fs::write(chunks.join("0000.txt"), "20260101000000_create_users\n").expect("a list");
     std::fs::write(chunks.join("0001.txt"), "").expect("a list");
     let sealed = Sealed::read(dir.path()).expect("read").expect("sealing on");
-    let owner = generate_registry_with(dir.path(), Some(&sealed), &mut ParseCache::default())
+    let owner = generate_registry_with(dir.path(), Some(&sealed), None, &mut ParseCache::default())
         .expect("the owner's part");
     let Sealed::Chunked(lists) = &sealed else {
         panic!("chunked")

@@ -230,34 +230,34 @@ fn the_parse_cache_gives_what_parsing_gives_and_forgets_removed_files() {
     let uncached = generate_registry(&migrations).unwrap();
     let mut cache = ParseCache::load(&cache_file);
     assert_eq!(
-        generate_registry_with(&migrations, None, &mut cache).unwrap(),
+        generate_registry_with(&migrations, None, None, &mut cache).unwrap(),
         uncached
     );
     cache.save(&cache_file);
     let mut cache = ParseCache::load(&cache_file);
     assert_eq!(cache.known.len(), 2);
     assert_eq!(
-        generate_registry_with(&migrations, None, &mut cache).unwrap(),
+        generate_registry_with(&migrations, None, None, &mut cache).unwrap(),
         uncached
     );
 
     // Edited: parsed again, so the new `down` (and an error) are seen.
     std::fs::write(&first, "pub fn up(p: &mut B) {}").unwrap();
-    let code = generate_registry_with(&migrations, None, &mut cache).unwrap();
+    let code = generate_registry_with(&migrations, None, None, &mut cache).unwrap();
     assert!(
         code.contains("up: m20260101000000_first::up, down: None,")
             && !code.contains("Some(m20260101000000_first::down)"),
         "{code}"
     );
     std::fs::write(&first, "fn up(p: &mut B) {}").unwrap();
-    let err =
-        generate_registry_with(&migrations, None, &mut ParseCache::load(&cache_file)).unwrap_err();
+    let err = generate_registry_with(&migrations, None, None, &mut ParseCache::load(&cache_file))
+        .unwrap_err();
     assert!(err.to_string().contains("has no `pub fn up"), "{err}");
 
     // Removed: its entry is not kept.
     std::fs::remove_file(&first).unwrap();
     let mut cache = ParseCache::load(&cache_file);
-    generate_registry_with(&migrations, None, &mut cache).unwrap();
+    generate_registry_with(&migrations, None, None, &mut cache).unwrap();
     cache.save(&cache_file);
     assert_eq!(ParseCache::load(&cache_file).known.len(), 1);
 }
@@ -284,6 +284,7 @@ fn a_seal_list_splits_the_folder_between_the_two_crates() {
     let owner = generate_registry_with(
         dir.path(),
         Some(&Sealed::Single(list.clone())),
+        None,
         &mut ParseCache::default(),
     )
     .unwrap();
@@ -343,8 +344,8 @@ fn chunk_lists_split_the_folder_between_the_chunks_and_the_owner() {
     let first = chunk_list(0, "20260101000000_a\n");
     let second = chunk_list(1, "# header\n20260101000002_c\n");
     let sealed = Sealed::read(dir.path()).unwrap().unwrap();
-    let owner =
-        generate_registry_with(dir.path(), Some(&sealed), &mut ParseCache::default()).unwrap();
+    let owner = generate_registry_with(dir.path(), Some(&sealed), None, &mut ParseCache::default())
+        .unwrap();
     assert!(owner.contains("mod m20260101000001_b;"), "{owner}");
     assert!(!owner.contains("mod m20260101000000_a;") && !owner.contains("mod m20260101000002_c;"));
     for (krate, list) in [("chunk_0000", &first), ("chunk_0001", &second)] {

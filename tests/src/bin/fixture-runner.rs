@@ -12,6 +12,7 @@ fn main() -> ExitCode {
                 dir: Box::leak(dir.into_boxed_str()),
                 migrations: registry.migrations,
                 repeatables: registry.repeatables,
+                config: None,
             }),
             Err(_) => migrate_cli::run_embedded(registry),
         },

@@ -7,6 +7,7 @@ use anyhow::Result;
 use migrate_core::{Interrupt, Migrator, Notices, Registry};
 
 use crate::args::RunArgs;
+use crate::compiled::Origin;
 use crate::connect::{self, Target};
 use crate::schema_file;
 use crate::settings::Settings;
@@ -15,6 +16,8 @@ use crate::settings::Settings;
 pub(super) struct Context<'a> {
     pub(super) settings: &'a Settings,
     pub(super) registry: &'a Registry,
+    /// Whether the migrations were checked against their folder, or run as compiled (deployed alone).
+    pub(super) origin: Origin,
     /// SIGINT/SIGTERM during `up`, `down` and `redo` (see the signals module).
     interrupt: Interrupt,
     /// Server notices of `up`, `down` and `redo`, each reported with its migration and operation.
@@ -22,10 +25,11 @@ pub(super) struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    pub(super) fn new(settings: &'a Settings, registry: &'a Registry) -> Self {
+    pub(super) fn new(settings: &'a Settings, registry: &'a Registry, origin: Origin) -> Self {
         Self {
             settings,
             registry,
+            origin,
             interrupt: Interrupt::new(),
             notices: Notices::new(),
         }
@@ -116,6 +120,11 @@ pub(crate) fn note_schema_file(settings: &Settings, registry: &Registry) {
     let Some(file) = &settings.schema_file else {
         return;
     };
+    // A binary deployed without its sources has no schema file to keep up: the note is for the project's
+    // machine.
+    if !std::path::Path::new(registry.dir).exists() {
+        return;
+    }
     if let Some(why) = schema_file::behind(file, registry) {
         outln!(
             "note: {why}: the schema file holds what the migrations give, never what a run did to a database; \

@@ -39,7 +39,6 @@ pub use database::database;
 
 /// Every command that needs the compiled migrations.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
-    settings.check_compiled_dir(registry.dir)?;
     let acts_on_compiled = !matches!(
         command,
         Command::Create { .. }
@@ -49,10 +48,8 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
             | Command::Completions { .. }
             | Command::Man
     );
-    if acts_on_compiled {
-        crate::settings::check_compiled_content(registry)?;
-    }
-    let context = context::Context::new(settings, registry);
+    let origin = crate::compiled::check(settings, registry, acts_on_compiled)?;
+    let context = context::Context::new(settings, registry, origin);
     match command {
         Command::Create { name, repeatable } => create(settings, name, *repeatable),
         Command::Init(_) => Err(built_without("init")),

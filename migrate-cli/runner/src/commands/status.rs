@@ -3,6 +3,7 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use crate::compiled::Origin;
 use anyhow::{Context as _, Result};
 
 use super::context::Context;
@@ -14,7 +15,7 @@ pub(super) fn status(context: &Context<'_>, json: bool) -> Result<ExitCode> {
     let migrator = context.migrator();
     let status = migrator.status_report(&mut client)?;
     let jobs = migrator.jobs(&mut client)?;
-    print(&status, &jobs, &db.display, json)
+    print(&status, &jobs, &db.display, json, &context.origin)
 }
 
 /// Prints `status` of the database shown as `display`, with its background jobs, as text or JSON; the exit
@@ -25,23 +26,37 @@ pub fn print(
     jobs: &[migrate_core::Job],
     display: &str,
     json: bool,
+    origin: &Origin,
 ) -> Result<ExitCode> {
     // Through one buffer, not line by line, and entry by entry, never all entries or one text: a long
     // history stays cheap.
     let mut out = std::io::BufWriter::new(crate::stdio::Stdout);
-    if json && jobs.is_empty() {
+    if json && jobs.is_empty() && matches!(origin, Origin::Folder(_)) {
         serde_json::to_writer_pretty(&mut out, status).context("cannot write the status")?;
         writeln!(out).context("cannot write the status")?;
     } else if json {
-        // Jobs are rare: only then is the report built as a value to add them.
+        // Jobs and a binary deployed alone are rare: only then is the report built as a value to add them.
         let mut value = serde_json::to_value(status).context("cannot write the status")?;
-        value["jobs"] = serde_json::to_value(jobs).context("cannot write the status")?;
+        if !jobs.is_empty() {
+            value["jobs"] = serde_json::to_value(jobs).context("cannot write the status")?;
+        }
+        if let Origin::Compiled { built_from } = origin {
+            value["compiled_only"] = serde_json::json!({ "built_from": built_from });
+        }
         serde_json::to_writer_pretty(&mut out, &value).context("cannot write the status")?;
         writeln!(out).context("cannot write the status")?;
     } else {
         write_status(&mut out, status, display).context("cannot write the status")?;
         write_repeatables(&mut out, status.repeatables()).context("cannot write the status")?;
         write_jobs(&mut out, jobs).context("cannot write the status")?;
+        if let Origin::Compiled { built_from } = origin {
+            writeln!(
+                out,
+                "migrations: as compiled into this binary (from {built_from}, a folder not here, so no file \
+                 was compared)"
+            )
+            .context("cannot write the status")?;
+        }
     }
     out.flush().context("cannot write the status")?;
     if status.has_problems() {

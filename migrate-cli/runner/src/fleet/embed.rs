@@ -6,7 +6,7 @@
 //! # extern crate migrate_runner as migrate_cli; // applications name this crate `migrate-cli`
 //! # mod migrations { pub static REGISTRY: migrate_core::Registry =
 //! #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]),
-//! #     repeatables: migrate_core::Migrations::new(&[]) }; }
+//! #     repeatables: migrate_core::Migrations::new(&[]), config: None }; }
 //! # async fn start(new_tenant: &str) -> anyhow::Result<()> {
 //! // A new tenant's schema, created and migrated:
 //! migrate_cli::up_schema(&migrations::REGISTRY, new_tenant).await?;
