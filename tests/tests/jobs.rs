@@ -462,8 +462,22 @@ fn a_tenants_job_runs_in_its_schema_not_the_workers_search_path() {
         ),
         "t1"
     );
-    cli.run_env(&["work"], &[("MIGRATIONS_SCHEMA", "t2")])
-        .expect_code(0);
+    // A worker in the application's own session, which searches `public` first: t2's jobs run in t2, and
+    // the session gets its own settings back.
+    let mut client = db.client();
+    client
+        .batch_execute("SET search_path = public")
+        .expect("search_path");
+    let report = Migrator::new(tests::fixtures::jobs::REGISTRY.migrations.as_slice())
+        .table(migrate_core::MigrationsTable::new("t2", "pgmigrations").expect("a valid table"))
+        .work(&mut client, &WorkOptions::default(), &mut |_| {})
+        .expect("the worker runs");
+    assert_eq!((report.rows, report.finished.len()), (6000, 2));
+    let setting: String = client
+        .query_one("SELECT current_setting('search_path')", &[])
+        .expect("reads the setting")
+        .get(0);
+    assert_eq!(setting, "public");
     assert_eq!(filled("t2"), "3000/0");
     assert_eq!(filled("public"), "0/500");
 }

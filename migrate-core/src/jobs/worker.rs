@@ -293,7 +293,8 @@ impl Migrator<'_> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<JobEnd, Error> {
         let path = session.search_path.as_deref().unwrap_or(&own.search_path);
-        let role = session.role.as_deref().unwrap_or(&own.role);
+        // A migration that set no role ran as its login: the worker runs as its own session does then.
+        let role = session.role.as_deref().filter(|r| *r != "none").unwrap_or(&own.role);
         let entered = client.batch_execute(&crate::runner::session_restore_sql(path, role));
         let ended = match entered {
             Ok(()) => turn.run(client, report, events),
