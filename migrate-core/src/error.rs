@@ -238,9 +238,6 @@ pub enum Error {
         "no migration named {name:?}; `status` lists the names (a timestamp prefix also works)"
     )]
     UnknownMigration { name: String },
-    /// `up --to` names a migration that is applied already.
-    #[error("{name} is already applied; nothing to apply up to it")]
-    AlreadyApplied { name: String },
     /// `down --to` names a migration that is not applied.
     #[error(
         "{name} is not applied; a `down` to a migration keeps that migration applied and reverts the ones after it"

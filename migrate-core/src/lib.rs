@@ -131,7 +131,9 @@ runtime! {
         MAX_TABLE_NAME_BYTES,
     };
     pub use interrupt::{Interrupt, BATCH_GRACE};
-    pub use jobs::{Job, JobChange, JobError, JobState, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS};
+    pub use jobs::{
+        Job, JobChange, JobError, JobState, LeftJob, WhyLeft, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS,
+    };
     pub use lock::{lock_key, LockMode};
     pub use migration::{Code, Compiled, Definition, Direction, Migration};
     pub use notices::{Notice, Notices};

@@ -249,6 +249,12 @@ impl Migration {
         }
     }
 
+    /// Whether the migration is known from its applied row alone (a newer release's, reverted with the
+    /// `down` its row recorded): what its `up` did, such as queueing background jobs, is not known here.
+    pub(crate) fn is_recorded(&self) -> bool {
+        matches!(self.0, Repr::Recorded(_))
+    }
+
     /// Whether the migration is a squashed baseline: its source lists the migrations it replaces.
     pub(crate) fn is_baseline(&self) -> bool {
         match self.0 {

@@ -59,6 +59,7 @@ fixtures!(
     exit_in_up,
     backfill_panic,
     jobs,
+    jobs_r1,
     review,
     tiny_lock_timeout,
     rename_v1,

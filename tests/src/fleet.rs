@@ -29,16 +29,15 @@ impl Connector for PlainConnector {
     }
 
     fn connect(&self, target: &Target, notices: &Notices) -> Result<Session, ConnectError> {
-        let mut config = self.config(target).map_err(|message| ConnectError {
-            message,
-            unreachable: false,
-        })?;
+        let mut config = self
+            .config(target)
+            .map_err(|message| ConnectError::new(message, false))?;
         config.connect_timeout(std::time::Duration::from_secs(5));
         config.application_name("migrate");
         notices.install(&mut config);
-        let client = config.connect(NoTls).map_err(|e| ConnectError {
-            message: e.to_string(),
-            unreachable: e.as_db_error().is_none(),
+        let client = config.connect(NoTls).map_err(|e| {
+            ConnectError::new(e.to_string(), e.as_db_error().is_none())
+                .sqlstate(e.code().map(|c| c.code().to_owned()))
         })?;
         let token = client.cancel_token();
         Ok(Session {

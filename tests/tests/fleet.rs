@@ -1409,3 +1409,89 @@ fn sessions_kept_between_targets_stay_within_the_parallel_limit() {
     let report = json(&run.expect_code(0));
     assert_eq!(report["summary"]["done"], 12, "{report:#}");
 }
+
+// `fleet up --parallel 8` against a server whose connections are nearly all taken (a throwaway cluster with
+// max_connections = 10, eight of them held by "the application"): the targets the server refuses fail
+// naming its connection limit, the summary names the limit to lower with its value in this run, and no
+// target is left with part of a migration; with room made and --per-server lowered, the same command
+// completes every target.
+#[test]
+fn a_fleet_at_the_servers_connection_limit_names_it_and_applies_nothing_by_halves() {
+    let server = tests::cluster::start();
+    {
+        let mut admin =
+            postgres::Client::connect(&server.admin_url(), postgres::NoTls).expect("connects");
+        // One statement each: ALTER SYSTEM refuses to run in the transaction of a multi-statement query.
+        admin
+            .batch_execute("ALTER SYSTEM SET max_connections = 10")
+            .expect("max_connections");
+        admin
+            .batch_execute("ALTER SYSTEM SET superuser_reserved_connections = 0")
+            .expect("superuser_reserved_connections");
+    }
+    server.restart(tests::pg_versions::Shutdown::Fast);
+    let url = server.database("fleetdb");
+    let held: Vec<postgres::Client> = (0..8)
+        .map(|_| postgres::Client::connect(&url, postgres::NoTls).expect("a held session"))
+        .collect();
+    let schemas: Vec<String> = (1..=16).map(|i| format!("t{i}")).collect();
+    let list = schemas.join(",");
+    let run = cli(&url)
+        .run(&["fleet", "up", "--schemas", &list, "--parallel", "8"])
+        .expect_code(1);
+    assert!(
+        run.stdout.contains("sorry, too many clients already (SQLSTATE 53300); the connection limit is reached (the server's max_connections): this target ran nothing")
+            && run.stdout.contains("this target ran nothing")
+            && run.stdout.contains("hint: the server refused ")
+            && run.stdout.contains("This run opens up to 8 session(s) on each server (--per-server 8, --parallel 8 over all servers)")
+            && run.stdout.contains("lower --per-server below the sessions the server has free"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    // Nothing by halves: each target has all of the fixture's migrations or none, each recorded exactly when
+    // its own writes are there, and no failure mark anywhere.
+    drop(held);
+    let mut client = postgres::Client::connect(&url, postgres::NoTls).expect("connects");
+    for schema in &schemas {
+        let recorded = recorded(&mut client, schema);
+        assert!(
+            recorded.is_empty() || recorded == names(),
+            "{schema}: {recorded:?}"
+        );
+        assert_eq!(
+            logged(&mut client, schema),
+            LOG_NAMES[..recorded.len()],
+            "{schema}"
+        );
+        let marks: i64 = client
+            .query_one(
+                "SELECT count(*) FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = 'pgmigrations_failed'",
+                &[schema],
+            )
+            .expect("reads the catalog")
+            .get(0);
+        if marks > 0 {
+            let rows: i64 = client
+                .query_one(
+                    &format!("SELECT count(*) FROM {schema}.pgmigrations_failed"),
+                    &[],
+                )
+                .expect("reads the marks")
+                .get(0);
+            assert_eq!(rows, 0, "{schema}: failure marks");
+        }
+    }
+    let again = cli(&url)
+        .run(&["fleet", "up", "--schemas", &list, "--per-server", "2"])
+        .expect_code(0);
+    for schema in &schemas {
+        assert_eq!(
+            recorded(&mut client, schema),
+            names(),
+            "{schema}: {}",
+            again.stdout
+        );
+    }
+}

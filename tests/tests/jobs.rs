@@ -393,3 +393,230 @@ fn sigterm_stops_a_worker_after_its_batch() {
         "0"
     );
 }
+
+/// Each job's `state rows_done` in `schema`'s jobs table, by id.
+fn job_states_in(db: &TestDb, schema: &str) -> Vec<String> {
+    db.query_strings(&format!(
+        "SELECT j.state || ' ' || COALESCE((SELECT sum(rows) FROM {schema}.pgmigrations_batches b \
+         WHERE b.job = j.id AND b.state = 'done'), 0) FROM {schema}.pgmigrations_jobs j ORDER BY j.id"
+    ))
+    .into_iter()
+    .map(|row| row[0].clone().unwrap_or_default())
+    .collect()
+}
+
+/// A fleet's tenant queues its jobs in its own schema; a worker pointed at that tenant's migrations table
+/// (`MIGRATIONS_SCHEMA`), whose own session searches `public` where a table of the same name is, runs them
+/// on the tenant's table, with the session settings of the migration that queued them, and checks the rows
+/// there before the job counts as finished.
+#[test]
+fn a_tenants_job_runs_in_its_schema_not_the_workers_search_path() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("jobs", &db);
+    // A table of the same name in public, which the worker's own session finds first.
+    db.exec(
+        "CREATE TABLE public.items (id bigserial PRIMARY KEY, touched integer NOT NULL DEFAULT 0, email text, \
+         email_lower text); INSERT INTO public.items (email) SELECT 'P' || i FROM generate_series(1, 500) i",
+    );
+    let fleet_up = |to: &str| {
+        cli.run(&["fleet", "up", "--schemas", "t1,t2", "--to", to])
+            .expect_code(0)
+    };
+    fleet_up("20261201000001_create_items");
+    for schema in ["t1", "t2"] {
+        db.exec(&format!(
+            "INSERT INTO {schema}.items (email) SELECT 'User' || i || '@Example.COM' \
+             FROM generate_series(1, 3000) i; ANALYZE {schema}.items"
+        ));
+    }
+    fleet_up(QUEUE);
+    let work = cli
+        .run_env(&["work"], &[("MIGRATIONS_SCHEMA", "t1")])
+        .expect_code(0);
+    assert!(
+        work.stdout.contains("worked 6000 row(s)") && work.stdout.contains("no job is left"),
+        "{}",
+        work.stdout
+    );
+    let filled = |schema: &str| {
+        one(
+            &db,
+            &format!(
+                "SELECT count(*) FILTER (WHERE touched = 1 AND email_lower = lower(email))::text || '/' || \
+                 count(*) FILTER (WHERE touched = 0 AND email_lower IS NULL)::text FROM {schema}.items"
+            ),
+        )
+    };
+    assert_eq!(filled("t1"), "3000/0", "t1's rows filled");
+    assert_eq!(filled("public"), "0/500", "public's table left alone");
+    assert_eq!(filled("t2"), "0/3000", "t2 waits for its own worker");
+    assert_eq!(job_states_in(&db, "t1"), ["finished 3000", "finished 3000"]);
+    assert_eq!(job_states_in(&db, "t2"), ["active 0", "active 0"]);
+    // t1's gate is open: its contract applies there.
+    cli.run(&["fleet", "up", "--schemas", "t1"]).expect_code(0);
+    assert_eq!(
+        one(
+            &db,
+            "SELECT string_agg(n.nspname, ',') FROM pg_constraint c JOIN pg_namespace n ON n.oid = c.connamespace \
+             WHERE c.conname = 'items_touched'"
+        ),
+        "t1"
+    );
+    // A worker in the application's own session, which searches `public` first: t2's jobs run in t2, and
+    // the session gets its own settings back.
+    let mut client = db.client();
+    client
+        .batch_execute("SET search_path = public")
+        .expect("search_path");
+    let report = Migrator::new(tests::fixtures::jobs::REGISTRY.migrations.as_slice())
+        .table(migrate_core::MigrationsTable::new("t2", "pgmigrations").expect("a valid table"))
+        .work(&mut client, &WorkOptions::default(), &mut |_| {})
+        .expect("the worker runs");
+    assert_eq!((report.rows, report.finished.len()), (6000, 2));
+    let setting: String = client
+        .query_one("SELECT current_setting('search_path')", &[])
+        .expect("reads the setting")
+        .get(0);
+    assert_eq!(setting, "public");
+    assert_eq!(filled("t2"), "3000/0");
+    assert_eq!(filled("public"), "0/500");
+}
+
+/// `down --recorded` of a migration that queued jobs (a newer release's, reverted with the `down` its row
+/// recorded) cancels the jobs first, as the compiled `down` does: no worker runs them on the column it drops.
+#[test]
+fn down_recorded_cancels_the_jobs_of_the_migration_it_reverts() {
+    let (db, cli) = items(2_000);
+    cli.run(&["up", "1"]).expect_code(0);
+    cli.run(&["work", "--job", "1", "--budget", "1ms"])
+        .expect_code(0);
+    let release_1 = cli.switch("jobs_r1");
+    release_1.run(&["down", "--recorded"]).expect_code(0);
+    let states = job_states(&db);
+    assert!(
+        states.iter().all(|s| s.starts_with("cancelled")),
+        "{states:?}"
+    );
+    let work = cli.run(&["work"]).expect_code(0);
+    assert!(
+        work.stdout.contains("worked 0 row(s)") && work.stdout.contains("no job is left"),
+        "{}",
+        work.stdout
+    );
+}
+
+/// A worker asked for a job or a migration that has none is an error, not a run that did nothing; one that
+/// runs out of active jobs while a job it was given is paused names it, with what lets it go on.
+#[test]
+fn work_refuses_unknown_jobs_and_names_a_paused_one() {
+    let (db, cli) = items(1_000);
+    let unknown = cli.run(&["work", "--job", "424242"]).expect_code(1);
+    assert!(
+        unknown.stderr.contains("there is no background job 424242"),
+        "{}",
+        unknown.stderr
+    );
+    cli.run(&["up", "1"]).expect_code(0);
+    let unknown = cli.run(&["work", "--job", "424242"]).expect_code(1);
+    assert!(
+        unknown.stderr.contains("there is no background job 424242"),
+        "{}",
+        unknown.stderr
+    );
+    let nope = cli.run(&["work", "--migration", "nope"]).expect_code(1);
+    assert!(
+        nope.stderr.contains(
+            "there is no background job of migration \"nope\": no migration has that name"
+        ),
+        "{}",
+        nope.stderr
+    );
+    let none = cli
+        .run(&["work", "--migration", "20261201000001_create_items"])
+        .expect_code(1);
+    assert!(
+        none.stderr
+            .contains("that migration queues no background job"),
+        "{}",
+        none.stderr
+    );
+    cli.run(&["jobs", "pause", "1"]).expect_code(0);
+    let work = cli.run(&["work"]).expect_code(0);
+    assert!(
+        !work.stdout.contains("no job is left")
+            && work.stdout.contains(
+                "no active job is left, and 1 job(s) it was given are not finished:\n  job 1 (20261201000002_queue_jobs #2, \"items\"): paused"
+            )
+            && work.stdout.contains("no worker runs it until it is resumed (`migrate jobs resume 1`)"),
+        "{}",
+        work.stdout
+    );
+    assert_eq!(job_states(&db), ["paused 0", "finished 1000"]);
+    // By its migration's timestamp, as other commands take a name.
+    cli.run(&["jobs", "resume", "1"]).expect_code(0);
+    let work = cli
+        .run(&["work", "--migration", "20261201000002"])
+        .expect_code(0);
+    assert!(work.stdout.contains("no job is left"), "{}", work.stdout);
+    assert_eq!(job_states(&db), ["finished 1000", "finished 1000"]);
+}
+
+/// A change a job's state does not allow is refused in words written out, not made by appending letters.
+#[test]
+fn a_refused_change_says_cancelled_and_retried() {
+    let (_db, cli) = items(100);
+    cli.run(&["up", "--finish-jobs"]).expect_code(0);
+    let cancel = cli.run(&["jobs", "cancel", "1"]).expect_code(1);
+    assert!(
+        cancel.stderr.contains(
+            "background job 1 is finished: only a job that is active, paused or failed can be cancelled"
+        ),
+        "{}",
+        cancel.stderr
+    );
+    let retry = cli.run(&["jobs", "retry", "1"]).expect_code(1);
+    assert!(
+        retry.stderr.contains(
+            "background job 1 is finished: only a job that is failed or cancelled can be retried"
+        ),
+        "{}",
+        retry.stderr
+    );
+}
+
+/// Two `up --to NAME --finish-jobs` at once (replicas starting together): one runs the jobs and applies the
+/// migration, the other finds it applied, and both succeed.
+#[test]
+fn two_runs_up_to_the_same_target_finishing_jobs_both_succeed() {
+    let (db, cli) = items(2_000);
+    let target = "20261201000003_check_touched";
+    let barrier = std::sync::Barrier::new(2);
+    let runs: Vec<tests::cli::Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    cli.run(&["up", "--to", target, "--finish-jobs"])
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("joins"))
+            .collect()
+    });
+    for run in &runs {
+        assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    }
+    assert!(
+        runs.iter().any(|r| r
+            .stdout
+            .contains(&format!("nothing to apply: {target} is applied on"))),
+        "{runs:#?}"
+    );
+    assert_eq!(
+        one(&db, "SELECT count(*)::text FROM public.pgmigrations"),
+        "3"
+    );
+    assert_eq!(done_right(&db), "2000");
+}

@@ -371,6 +371,51 @@ fn concurrent_runners_apply_each_migration_once() {
     );
 }
 
+/// Twenty `up --to NAME` started at once (replicas starting together): one applies up to NAME, the others
+/// find it applied once they get the lock; the target they asked for is reached, so every one succeeds.
+#[test]
+fn concurrent_runners_up_to_the_same_target_all_succeed() {
+    const RUNNERS: usize = 20;
+    const TARGET: &str = "20260101000002_add_profile";
+    let db = TestDb::new();
+    let cli = FixtureCli::new("basic", &db);
+    let barrier = Barrier::new(RUNNERS);
+    let runs: Vec<Run> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..RUNNERS)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    cli.run(&["up", "--to", TARGET])
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    for run in &runs {
+        assert_eq!(
+            run.code, 0,
+            "every runner succeeds\nstdout:\n{}\nstderr:\n{}",
+            run.stdout, run.stderr
+        );
+    }
+    let appliers = runs
+        .iter()
+        .filter(|r| r.stdout.contains("2 migration(s) applied"))
+        .count();
+    let reached = runs
+        .iter()
+        .filter(|r| {
+            r.stdout
+                .contains(&format!("nothing to apply: {TARGET} is applied on"))
+        })
+        .count();
+    assert_eq!((appliers, reached), (1, RUNNERS - 1), "{runs:#?}");
+    assert_eq!(
+        db.query_strings("SELECT name FROM public.pgmigrations ORDER BY name"),
+        ["20260101000001_create_users", TARGET].map(|n| vec![Some(n.to_owned())])
+    );
+}
+
 /// With the lock held elsewhere, `--lock-mode fail` exits 3 at once naming the table and the holder's server
 /// process, and reverts nothing; the default mode waits (visibly) until the lock is released, then runs.
 #[test]

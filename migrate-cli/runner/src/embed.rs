@@ -162,12 +162,8 @@ impl Embedded {
         self.blocking(move |embedded| {
             let notices = Notices::new();
             let (migrator, mut client, _watch) = embedded.connect_for_run(&notices)?;
-            match migrator.run_up(&mut client, &target, &mut events) {
-                Ok(ran) => Ok(ran),
-                // Another replica applied it first: up to date, as asked.
-                Err(migrate_core::Error::AlreadyApplied { .. }) => Ok(Vec::new()),
-                Err(e) => Err(e.into()),
-            }
+            // Another replica applied it first: up to date, as asked (the engine selects nothing).
+            Ok(migrator.run_up(&mut client, &target, &mut events)?)
         })
     }
 

@@ -79,4 +79,59 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(planted.len(), 1, "{planted:?}");
     }
+
+    /// The placeholders of `line` directly followed by a verb's ending (`d`, `ed`, `ing`, `er`): a word made
+    /// by appending letters, which English does not always allow ("canceld", "retryd", "stoping").
+    fn appended_endings(line: &str) -> Vec<String> {
+        let mut found = Vec::new();
+        for (open, _) in line.match_indices('{') {
+            let Some(close) = line[open..].find('}').map(|c| open + c) else {
+                continue;
+            };
+            let inside = &line[open + 1..close];
+            if !inside.chars().all(|c| c.is_ascii_alphanumeric() || "_.:?".contains(c)) {
+                continue;
+            }
+            let after = &line[close + 1..];
+            let word: String = after.chars().take_while(|c| c.is_ascii_alphabetic()).collect();
+            if ["d", "ed", "ing", "er"].contains(&word.as_str()) {
+                found.push(format!("{{{inside}}}{word}"));
+            }
+        }
+        found
+    }
+
+    /// No message builds a verb's form by appending letters to a placeholder: every form is written out.
+    /// Reads the sources of the engine, the DSL, the runner and the front end.
+    #[test]
+    fn no_message_builds_a_word_by_appending_letters() {
+        fn visit(dir: &Path, found: &mut Vec<String>) {
+            let Ok(entries) = std::fs::read_dir(dir) else {
+                panic!("cannot read {}", dir.display());
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    visit(&path, found);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap_or_default();
+                    for (i, line) in text.lines().enumerate() {
+                        for hit in appended_endings(line) {
+                            found.push(format!("{}:{}: {hit}", path.display(), i + 1));
+                        }
+                    }
+                }
+            }
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut found = Vec::new();
+        for crate_src in ["migrate-core/src", "migrate-dsl/src", "migrate-cli/src", "migrate-cli/runner/src"] {
+            visit(&root.join(crate_src), &mut found);
+        }
+        assert!(found.is_empty(), "{}", found.join("\n"));
+        // The check sees what it looks for, and leaves units and plain words alone.
+        let planted = concat!("\"can be {verb", "}d\", \"{", "}ing\"");
+        assert_eq!(appended_endings(planted), [concat!("{verb", "}d"), concat!("{", "}ing")]);
+        assert!(appended_endings("\"{}s, {}ms, {n} done, {more}locks\"").is_empty());
+    }
 }

@@ -53,4 +53,25 @@ pub struct ConnectError {
     /// The server could not be reached (refused, timed out, unknown host), as opposed to reached and
     /// refused (authentication, a transaction pooler, no such database).
     pub unreachable: bool,
+    /// The server's SQLSTATE when it refused the session: `53300` when its connections are all taken
+    /// (`max_connections`, or the role's or database's connection limit), which the front end explains with
+    /// the fleet's parallel limits. The target's report carries it.
+    pub sqlstate: Option<String>,
+}
+
+impl ConnectError {
+    /// A session not opened, for `message`; `unreachable` as [`ConnectError::unreachable`].
+    pub fn new(message: impl Into<String>, unreachable: bool) -> ConnectError {
+        ConnectError {
+            message: message.into(),
+            unreachable,
+            sqlstate: None,
+        }
+    }
+
+    /// With the server's SQLSTATE.
+    pub fn sqlstate(mut self, code: Option<String>) -> ConnectError {
+        self.sqlstate = code;
+        self
+    }
 }

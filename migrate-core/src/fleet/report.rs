@@ -87,7 +87,16 @@ impl TargetError {
         }
     }
 
-    /// A failure with a message only (a connection that could not be opened).
+    /// A session the server refused (or that could not be opened), with the server's SQLSTATE when it
+    /// gave one.
+    pub fn refused(message: impl Into<String>, sqlstate: Option<String>) -> TargetError {
+        TargetError {
+            sqlstate,
+            ..TargetError::message(message)
+        }
+    }
+
+    /// A failure with a message only.
     pub fn message(message: impl Into<String>) -> TargetError {
         TargetError {
             message: message.into(),

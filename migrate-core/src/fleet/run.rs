@@ -512,7 +512,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
             } else {
                 TargetState::Failed
             };
-            (TargetError::message(e.message), state)
+            (TargetError::refused(e.message, e.sqlstate), state)
         })?;
         Ok((table, session))
     }
@@ -569,7 +569,7 @@ impl<'a, 'c> Fleet<'a, 'c> {
             Ok(table) => match pool.checkout(self.connector, t, "") {
                 Err(e) => {
                     out.unreachable = e.unreachable;
-                    Err(TargetError::message(e.message))
+                    Err(TargetError::refused(e.message, e.sqlstate))
                 }
                 Ok(mut session) => {
                     let status = self

@@ -143,6 +143,17 @@ impl JobChange {
         }
     }
 
+    /// The verb's past participle, written out: English does not make it by appending letters
+    /// ("cancelled", "retried").
+    pub(super) fn done(self) -> &'static str {
+        match self {
+            JobChange::Pause => "paused",
+            JobChange::Resume => "resumed",
+            JobChange::Retry => "retried",
+            JobChange::Cancel => "cancelled",
+        }
+    }
+
     /// The states it applies to, and the state it leaves.
     pub(super) fn transition(self) -> (&'static [JobState], JobState) {
         match self {
@@ -171,6 +182,31 @@ pub struct WorkReport {
     pub failed: Vec<i64>,
     /// Why the worker stopped with jobs left: its time budget (none when the queue ran empty).
     pub stopped: Option<String>,
+    /// The jobs it was given that are left unfinished with no active one to run (none once it stopped on its
+    /// budget): paused, failed before this run, or of a migration this binary does not have. A worker that
+    /// ran out of work while one of these waits has not finished the work it was given; its report names
+    /// each, with why.
+    pub left: Vec<LeftJob>,
+}
+
+/// A job a worker was given and left unfinished, though it ran out of active jobs ([`WorkReport::left`]).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct LeftJob {
+    pub job: Job,
+    pub why: WhyLeft,
+}
+
+/// Why a worker left a job unfinished ([`LeftJob`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum WhyLeft {
+    /// Paused: no batch starts until it is resumed.
+    Paused,
+    /// It failed before this run (its error is the job's); it goes on once retried.
+    Failed,
+    /// Its migration is not among this binary's (a newer release queued it): that release's workers run it.
+    NotThisBinary,
 }
 
 /// What a worker works on ([`Migrator::work`]).
@@ -238,13 +274,17 @@ pub enum JobError {
     /// No job has that id.
     #[error("there is no background job {id} (`migrate jobs` lists them)")]
     Unknown { id: i64 },
+    /// A worker was asked for the jobs of a migration that has none.
+    #[error("there is no background job of migration {migration:?}: {why}")]
+    NoneOf { migration: String, why: String },
     /// The job is not in a state the change applies to.
-    #[error("background job {id} is {state}: only a job that is {allowed} can be {verb}d")]
+    #[error("background job {id} is {state}: only a job that is {allowed} can be {done}")]
     WrongState {
         id: i64,
         state: JobState,
         allowed: String,
-        verb: &'static str,
+        /// The change, as a past participle (`cancelled`).
+        done: &'static str,
     },
     /// A job's migration is not among this binary's, or changed since the job was queued.
     #[error("background job {id} ({migration} #{position}): {why}")]

@@ -16,8 +16,22 @@ pub(crate) mod job;
 mod store;
 mod worker;
 
-pub use job::{Job, JobChange, JobError, JobState, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS};
+pub use job::{
+    Job, JobChange, JobError, JobState, LeftJob, WhyLeft, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS,
+};
 pub(crate) use store::{cancel_of, queue};
+
+/// `active`, `failed or cancelled`, `active, paused or failed`.
+fn one_of(states: &[JobState]) -> String {
+    match states {
+        [] => String::new(),
+        [one] => one.as_str().to_owned(),
+        [first @ .., last] => format!(
+            "{} or {last}",
+            first.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
 
 impl<'a> Migrator<'a> {
     /// The background jobs and their progress, oldest first.
@@ -41,8 +55,8 @@ impl<'a> Migrator<'a> {
             return Err(JobError::WrongState {
                 id,
                 state: before,
-                allowed: from.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or "),
-                verb: change.verb(),
+                allowed: one_of(from),
+                done: change.done(),
             }
             .into());
         }
@@ -67,24 +81,21 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(crate::Event<'_>),
     ) -> Result<(), Error> {
         for &required in required {
-            if finish {
-                self.work(client, &WorkOptions::default().migration(required), events)?;
-            }
-            let jobs = store::list(client, &self.table, Some(required))
-                .map_err(Error::database("cannot read the background jobs"))?;
-            let no_jobs = |why: &str| JobError::NoJobs {
-                migration: migration.name().to_owned(),
-                required: required.to_owned(),
-                why: why.to_owned(),
-            };
+            let jobs = self.jobs_of(client, required)?;
             if jobs.is_empty() {
-                let why = match self.migrations.iter().find(|m| m.name() == required) {
-                    None => "no migration has that name",
-                    Some(m) if !worker::queues_jobs(m) => "that migration queues no background job",
-                    Some(_) => "it has not queued them: is it applied?",
-                };
-                return Err(no_jobs(why).into());
+                return Err(JobError::NoJobs {
+                    migration: migration.name().to_owned(),
+                    required: required.to_owned(),
+                    why: self.why_no_jobs(required).to_owned(),
+                }
+                .into());
             }
+            let jobs = if finish {
+                self.work(client, &WorkOptions::default().migration(required), events)?;
+                self.jobs_of(client, required)?
+            } else {
+                jobs
+            };
             // The newest job of each backfill: an earlier one was cancelled by a revert.
             let mut newest: Vec<Job> = Vec::new();
             for job in jobs {
@@ -105,5 +116,20 @@ impl<'a> Migrator<'a> {
             }
         }
         Ok(())
+    }
+
+    /// The jobs `migration` queued, oldest first.
+    fn jobs_of(&self, client: &mut postgres::Client, migration: &str) -> Result<Vec<Job>, Error> {
+        store::list(client, &self.table, Some(migration))
+            .map_err(Error::database("cannot read the background jobs"))
+    }
+
+    /// Why a migration has no jobs recorded.
+    fn why_no_jobs(&self, migration: &str) -> &'static str {
+        match self.migrations.iter().find(|m| m.name() == migration) {
+            None => "no migration has that name",
+            Some(m) if !worker::queues_jobs(m) => "that migration queues no background job",
+            Some(_) => "it has not queued them: is it applied?",
+        }
     }
 }

@@ -10,9 +10,16 @@ use crate::history::MigrationsTable;
 
 use super::{Job, JobState};
 
+/// What a job records of the session that queued it, so that its workers run where its migration ran: the
+/// `search_path` and role setting then (a fleet's schema target runs with `search_path` set to its schema;
+/// a worker's own session may have any), and the table it fills as that `search_path` resolved it, schema
+/// included. Added to a jobs table made before them (their rows have none: see [`JobSession`]).
+const SESSION_COLUMNS: [&str; 3] = ["search_path text", "role text", "relation text"];
+
 /// The tables' `CREATE`s; run by the migration that queues the first job, in its transaction.
 pub(crate) fn create_sql(table: &MigrationsTable) -> String {
     let (jobs, batches) = (table.jobs(), table.job_batches());
+    let session = SESSION_COLUMNS.join(", ");
     format!(
         "CREATE TABLE IF NOT EXISTS {jobs} (\
            id bigserial PRIMARY KEY, \
@@ -28,7 +35,8 @@ pub(crate) fn create_sql(table: &MigrationsTable) -> String {
            error text, \
            queued_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(), \
            finished_at timestamptz, \
-           updated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp()); \
+           updated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(), \
+           {session}); \
          CREATE TABLE IF NOT EXISTS {batches} (\
            job bigint NOT NULL, \
            id bigserial, \
@@ -114,6 +122,8 @@ pub(crate) fn queue(
     // job after the first.
     if !exists(conn, table)? {
         conn.batch_execute(&create_sql(table))?;
+    } else {
+        add_session_columns(conn, table)?;
     }
     let position = i32::try_from(position).unwrap_or(i32::MAX);
     let jobs = table.jobs();
@@ -126,15 +136,75 @@ pub(crate) fn queue(
     )?;
     // The table's size as the planner knows it, for the estimate of the time left: counting the rows
     // here would read the whole table in the migration's transaction.
+    // The session's settings as the migration has them at this point (its own `SET LOCAL`s included).
     conn.execute(
         &format!(
-            "INSERT INTO {jobs} (migration, position, checksum, target, estimated_rows) \
-             SELECT $1, $2, $3, $4, GREATEST(c.reltuples, 0)::int8 \
-             FROM pg_catalog.pg_class c WHERE c.oid = $4::text::regclass"
+            "INSERT INTO {jobs} (migration, position, checksum, target, estimated_rows, search_path, role, relation) \
+             SELECT $1, $2, $3, $4, GREATEST(c.reltuples, 0)::int8, \
+               pg_catalog.current_setting('search_path'), pg_catalog.current_setting('role'), \
+               pg_catalog.format('%I.%I', n.nspname, c.relname) \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = $4::text::regclass"
         ),
         &[&migration, &position, &checksum, &target],
     )?;
     Ok(())
+}
+
+/// Adds the [`SESSION_COLUMNS`] to a jobs table made before them; checked first, as `IF NOT EXISTS` alone
+/// would have the server say "already exists, skipping".
+fn add_session_columns(
+    conn: &mut impl GenericClient,
+    table: &MigrationsTable,
+) -> Result<(), postgres::Error> {
+    let jobs = table.jobs();
+    let has: bool = conn
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = $1::text::regclass \
+             AND attname = 'relation' AND NOT attisdropped)",
+            &[&jobs],
+        )?
+        .get(0);
+    if !has {
+        let add: Vec<String> = SESSION_COLUMNS
+            .iter()
+            .map(|column| format!("ADD COLUMN IF NOT EXISTS {column}"))
+            .collect();
+        conn.batch_execute(&format!("ALTER TABLE {jobs} {}", add.join(", ")))?;
+    }
+    Ok(())
+}
+
+/// What job `id` recorded of the session that queued it (see [`SESSION_COLUMNS`]); each `None` for a job
+/// queued before they were recorded.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct JobSession {
+    pub search_path: Option<String>,
+    pub role: Option<String>,
+    /// The table, schema-qualified and quoted.
+    pub relation: Option<String>,
+}
+
+/// Job `id`'s [`JobSession`]. Read through the row as JSON, so a jobs table without the columns reads as none.
+pub(crate) fn session_of(
+    conn: &mut impl GenericClient,
+    table: &MigrationsTable,
+    id: i64,
+) -> Result<JobSession, postgres::Error> {
+    let row = conn.query_opt(
+        &format!(
+            "SELECT pg_catalog.to_jsonb(j) ->> 'search_path', pg_catalog.to_jsonb(j) ->> 'role', \
+             pg_catalog.to_jsonb(j) ->> 'relation' \
+             FROM {} j WHERE id = $1",
+            table.jobs()
+        ),
+        &[&id],
+    )?;
+    Ok(row.map_or_else(JobSession::default, |row| JobSession {
+        search_path: row.get(0),
+        role: row.get(1),
+        relation: row.get(2),
+    }))
 }
 
 /// Cancels the jobs of `migration` that have not finished, in a transaction of its own, before the

@@ -13,8 +13,8 @@ use postgres::{Client, GenericClient};
 
 mod ranges;
 
-use super::store;
-use super::{Job, JobError, JobState, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS};
+use super::store::{self, JobSession};
+use super::{Job, JobError, JobState, LeftJob, WhyLeft, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS};
 use crate::backfill::{key_param, primary_key, Key};
 use crate::batch_size::BatchSizer;
 use crate::error::{describe_pg, Error};
@@ -119,7 +119,10 @@ impl<'a> Migrator<'a> {
     /// batches with any other worker on any machine. Run it in the application's own process or with
     /// `migrate work`; a stop (SIGTERM) ends it after the batch in progress. A job whose batch fails
     /// [`MAX_BATCH_ATTEMPTS`](super::MAX_BATCH_ATTEMPTS) times is marked failed and the worker goes on with
-    /// the next; the report lists it.
+    /// the next; the report lists it. Each job runs with the `search_path` and role of the migration that
+    /// queued it, on its table as that migration resolved it; the session's own are put back afterwards. A
+    /// job id or a migration in `options` that has no job is an error; jobs it was given and left paused or
+    /// failed are in [`WorkReport::left`].
     ///
     /// ```no_run
     /// # fn demo(client: &mut postgres::Client, migrations: &'static [migrate_core::Migration]) -> Result<(), migrate_core::Error> {
@@ -134,6 +137,7 @@ impl<'a> Migrator<'a> {
         options: &WorkOptions,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<WorkReport, Error> {
+        let options = &self.resolve_work(client, options)?;
         let deadline = options.budget.map(|budget| (Instant::now() + budget, budget));
         let name = match options.name.as_str() {
             "" => format!("{}:{}", host(), std::process::id()),
@@ -148,11 +152,45 @@ impl<'a> Migrator<'a> {
         client
             .batch_execute("SET synchronous_commit = off")
             .map_err(Error::database("cannot set synchronous_commit for the worker"))?;
-        let result = self.work_jobs(client, options, deadline, &name, events);
-        let reset = client.batch_execute("RESET synchronous_commit");
+        // Each job runs with the settings of the session that queued it; this one's are put back after each.
+        let own = own_session(client)?;
+        let result = self.work_jobs(client, options, deadline, &name, &own, events);
+        let reset = client.batch_execute(&format!("RESET synchronous_commit; {}", own.restore));
         let report = result?;
-        reset.map_err(Error::database("cannot reset synchronous_commit after the worker"))?;
+        reset.map_err(Error::database("cannot put the worker's session settings back"))?;
         Ok(report)
+    }
+
+    /// `options` with each migration under its full name (a timestamp prefix names one too), once every
+    /// job and migration it names is known: a worker asked for a job that does not exist would otherwise
+    /// report that it finished the work it was given.
+    fn resolve_work(&self, client: &mut Client, options: &WorkOptions) -> Result<WorkOptions, Error> {
+        let mut resolved = options.clone();
+        if options.jobs.is_empty() && options.migrations.is_empty() {
+            return Ok(resolved);
+        }
+        let jobs = store::list(client, &self.table, None)
+            .map_err(Error::database("cannot read the background jobs"))?;
+        if let Some(&id) = options.jobs.iter().find(|id| !jobs.iter().any(|j| j.id == **id)) {
+            return Err(JobError::Unknown { id }.into());
+        }
+        resolved.migrations.clear();
+        for name in &options.migrations {
+            let full = self
+                .migrations
+                .iter()
+                .find(|m| m.name() == name.as_str() || m.version() == name.as_str())
+                .map_or(name.as_str(), |m| m.name());
+            if !jobs.iter().any(|j| j.migration == full) {
+                return Err(JobError::NoneOf {
+                    migration: name.clone(),
+                    why: self.why_no_jobs(full).to_owned(),
+                }
+                .into());
+            }
+            resolved.migrations.push(full.to_owned());
+        }
+        Ok(resolved)
     }
 
     /// The worker's loop over the jobs (see [`Migrator::work`]).
@@ -162,6 +200,7 @@ impl<'a> Migrator<'a> {
         options: &WorkOptions,
         deadline: Option<(Instant, Duration)>,
         name: &str,
+        own: &OwnSession,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<WorkReport, Error> {
         let mut report = WorkReport::default();
@@ -175,13 +214,29 @@ impl<'a> Migrator<'a> {
             }
             let jobs = store::list(client, &self.table, None)
                 .map_err(Error::database("cannot read the background jobs"))?;
-            let next = jobs.into_iter().find(|job| {
-                job.state == JobState::Active
-                    && !skipped.contains(&job.id)
-                    && (options.jobs.is_empty() || options.jobs.contains(&job.id))
+            let given = |job: &Job| {
+                (options.jobs.is_empty() || options.jobs.contains(&job.id))
                     && (options.migrations.is_empty() || options.migrations.contains(&job.migration))
-            });
-            let Some(job) = next else { break };
+            };
+            let next = jobs
+                .iter()
+                .find(|job| job.state == JobState::Active && !skipped.contains(&job.id) && given(job));
+            let Some(job) = next.cloned() else {
+                report.left = jobs
+                    .into_iter()
+                    .filter(|job| given(job))
+                    .filter_map(|job| {
+                        let why = match job.state {
+                            JobState::Paused => WhyLeft::Paused,
+                            JobState::Failed if !report.failed.contains(&job.id) => WhyLeft::Failed,
+                            JobState::Active => WhyLeft::NotThisBinary,
+                            _ => return None,
+                        };
+                        Some(LeftJob { job, why })
+                    })
+                    .collect();
+                break;
+            };
             let checksum = store_checksum(client, &self.table, job.id)?;
             let spec = match definition(self.migrations, &job, &checksum) {
                 Ok(spec) => spec,
@@ -195,14 +250,17 @@ impl<'a> Migrator<'a> {
                     continue;
                 }
             };
+            let session = store::session_of(client, &self.table, job.id)
+                .map_err(Error::database("cannot read a background job"))?;
             let turn = JobTurn {
                 migrator: self,
                 job: &job,
+                relation: session.relation.as_deref().unwrap_or(&job.table),
                 spec: &spec,
                 worker: name,
                 deadline,
             };
-            match turn.run(client, &mut report, events)? {
+            match self.turn_in_session(client, &turn, &session, own, &mut report, events)? {
                 JobEnd::Finished => report.finished.push(job.id),
                 JobEnd::Failed => report.failed.push(job.id),
                 JobEnd::NotActive => {}
@@ -218,6 +276,65 @@ impl<'a> Migrator<'a> {
         }
         Ok(report)
     }
+}
+
+impl Migrator<'_> {
+    /// `turn`, in the session settings of the migration that queued its job (`session`; the worker's own,
+    /// `own`, for what a job queued before they were recorded lacks), put back to the worker's own after it
+    /// whatever its end: its batches, the rows they pick and the check that none is left before it
+    /// finishes all run where the migration ran, not wherever the worker's session points.
+    fn turn_in_session(
+        &self,
+        client: &mut Client,
+        turn: &JobTurn<'_, '_>,
+        session: &JobSession,
+        own: &OwnSession,
+        report: &mut WorkReport,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<JobEnd, Error> {
+        let path = session.search_path.as_deref().unwrap_or(&own.search_path);
+        // A migration that set no role ran as its login: the worker runs as its own session does then.
+        let role = session.role.as_deref().filter(|r| *r != "none").unwrap_or(&own.role);
+        let entered = client.batch_execute(&crate::runner::session_restore_sql(path, role));
+        let ended = match entered {
+            Ok(()) => turn.run(client, report, events),
+            // A multi-statement query is one transaction: none of the settings stayed.
+            Err(e) => {
+                let why = format!(
+                    "cannot take the session settings of the migration that queued it (search_path {path}, \
+                     role {role}): {}",
+                    describe_pg(&e)
+                );
+                fail(client, &self.table, turn.job.id, &why).map(|()| JobEnd::Failed)
+            }
+        };
+        let restored = client.batch_execute(&own.restore);
+        let ended = ended?;
+        restored.map_err(Error::database("cannot put the worker's session settings back"))?;
+        Ok(ended)
+    }
+}
+
+/// The worker's session settings as it found them, and the statements that put them back.
+struct OwnSession {
+    search_path: String,
+    role: String,
+    restore: String,
+}
+
+fn own_session(client: &mut Client) -> Result<OwnSession, Error> {
+    let row = client
+        .query_typed_one(
+            "SELECT pg_catalog.current_setting('search_path'), pg_catalog.current_setting('role')",
+            &[],
+        )
+        .map_err(Error::database("cannot read the session's search_path and role"))?;
+    let (search_path, role): (String, String) = (row.get(0), row.get(1));
+    Ok(OwnSession {
+        restore: crate::runner::session_restore_sql(&search_path, &role),
+        search_path,
+        role,
+    })
 }
 
 /// The host's name, for the batches' `worker` column.
@@ -259,6 +376,9 @@ fn fail(
 struct JobTurn<'t, 'a> {
     migrator: &'t Migrator<'a>,
     job: &'t Job,
+    /// The table its statements name: schema-qualified as the migration that queued it resolved it (the job's
+    /// `target` for a job queued before that was recorded).
+    relation: &'t str,
     spec: &'t Backfill,
     worker: &'t str,
     deadline: Option<(Instant, Duration)>,
@@ -321,7 +441,7 @@ impl JobTurn<'_, '_> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<JobEnd, Error> {
         let (job, spec, migrator) = (self.job, self.spec, self.migrator);
-        let keys = match primary_key(client, &job.table) {
+        let keys = match primary_key(client, self.relation) {
             Ok(keys) => keys,
             Err(cause) => {
                 fail(client, self.table(), job.id, &cause.to_string())?;
@@ -330,7 +450,7 @@ impl JobTurn<'_, '_> {
         };
         let settings = &migrator.backfill;
         let mut sizer = BatchSizer::of(spec, settings);
-        let mut throttle = Throttle::new(throttle::Resolved::of(spec, settings), &job.table);
+        let mut throttle = Throttle::new(throttle::Resolved::of(spec, settings), self.relation);
         let retry = LockRetry {
             name: &job.migration,
             budget: migrator.timeouts.retry_budget.min(settings.max_pause),
@@ -553,7 +673,7 @@ impl JobTurn<'_, '_> {
         match spec.work() {
             BatchWork::Set(assignments) => tx
                 .execute(
-                    &format!("UPDATE {} SET {assignments} WHERE {range}", job.table),
+                    &format!("UPDATE {} SET {assignments} WHERE {range}", self.relation),
                     &[after, last],
                 )
                 .map_err(BatchFailed::query(Some(batch))),
@@ -568,7 +688,7 @@ impl JobTurn<'_, '_> {
                             "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {} WHERE {range} ORDER BY {key_list} \
                              FOR NO KEY UPDATE",
                             cursor.join(", "),
-                            job.table
+                            self.relation
                         ),
                         &[after, last],
                     )

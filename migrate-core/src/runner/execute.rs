@@ -110,7 +110,11 @@ impl<'a> Migrator<'a> {
                 self.check_gates(client, m, &required, self.finish_jobs, events)
             }
             Direction::Down => {
-                if !m.build(Direction::Up).is_ok_and(|pgm| pgm.queues_background_jobs()) {
+                // A migration known from its row alone may have queued jobs as well: its `up` is not here
+                // to tell, so its jobs are looked for.
+                if !m.is_recorded()
+                    && !m.build(Direction::Up).is_ok_and(|pgm| pgm.queues_background_jobs())
+                {
                     return Ok(());
                 }
                 crate::jobs::cancel_of(client, &self.table, m.name())
@@ -675,7 +679,7 @@ fn session_restore(client: &mut Client) -> Result<String, Error> {
 }
 
 /// [`session_restore`] of a `search_path` and a role setting already read.
-pub(super) fn session_restore_sql(path: &str, role: &str) -> String {
+pub(crate) fn session_restore_sql(path: &str, role: &str) -> String {
     let role = match role {
         "none" => "RESET ROLE".to_owned(),
         role => format!("SET ROLE {}", migrate_dsl::ident(role)),

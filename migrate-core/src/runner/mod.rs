@@ -25,6 +25,7 @@ mod partitions;
 mod repeatable;
 #[cfg(feature = "import")]
 pub(crate) use repeatable::ensure_repeat_table;
+pub(crate) use execute::session_restore_sql;
 mod select;
 mod settings;
 mod stepwise;
@@ -56,7 +57,8 @@ pub enum UpTarget {
     All,
     /// The next N pending migrations.
     Count(usize),
-    /// Pending migrations up to and including this one (the database ends at it).
+    /// Pending migrations up to and including this one (the database ends at it). Once it is applied (by
+    /// another process that started at the same time, say) the target is reached: nothing to apply, no error.
     To(String),
     /// Pending migrations up to, not including, the first pending contract (`pgm.contract(..)`): the expands
     /// a rolling deploy may apply while the previous app version still serves. Contracts wait for an

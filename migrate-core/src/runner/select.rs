@@ -51,7 +51,7 @@ impl<'a> Selection<'a> {
         target: &UpTarget,
     ) -> Result<Vec<&'a Migration>, Error> {
         let pending = self.pending(applied)?;
-        let selected = self.up_target(pending, applied, target)?;
+        let selected = self.up_target(pending, target)?;
         self.check_in_order(&selected, applied)?;
         Ok(selected)
     }
@@ -116,7 +116,6 @@ impl<'a> Selection<'a> {
     fn up_target(
         &self,
         pending: Vec<&'a Migration>,
-        applied: &History,
         target: &UpTarget,
     ) -> Result<Vec<&'a Migration>, Error> {
         Ok(match target {
@@ -131,12 +130,10 @@ impl<'a> Selection<'a> {
             }
             UpTarget::Count(n) => pending.into_iter().take(*n).collect(),
             UpTarget::To(name) => {
+                // An applied target is reached, not an error: replicas starting together all ask for it, and
+                // the ones that got the lock after the first find it applied. What is still pending up to it
+                // (out of order) is selected all the same.
                 let target = self.find(name)?;
-                if applied.contains(target.name()) {
-                    return Err(Error::AlreadyApplied {
-                        name: target.name().to_owned(),
-                    });
-                }
                 pending
                     .into_iter()
                     .filter(|m| m.name() <= target.name())
@@ -459,14 +456,14 @@ mod tests {
                 ..
             })
         ));
-        let err = s.up(
-            &h(&applied(&["20240101000001_a"])),
-            &UpTarget::To("20240101000001_a".into()),
-        );
-        assert!(
-            matches!(&err, Err(Error::AlreadyApplied { .. })),
-            "{err:?}"
-        );
+        // An applied target is reached: nothing to apply, no error.
+        let reached = s
+            .up(
+                &h(&applied(&["20240101000001_a"])),
+                &UpTarget::To("20240101000001_a".into()),
+            )
+            .expect("reached");
+        assert!(reached.is_empty(), "{:?}", names(&reached));
         let err = s.up(&History::default(), &UpTarget::To("nope".into()));
         assert!(matches!(err, Err(Error::UnknownMigration { name }) if name == "nope"));
     }

@@ -5,7 +5,7 @@
 use std::process::ExitCode;
 
 use anyhow::Result;
-use migrate_core::{Job, JobChange, JobError, WorkOptions};
+use migrate_core::{Job, JobChange, JobError, LeftJob, WhyLeft, WorkOptions};
 use serde_json::json;
 
 use super::context::Context;
@@ -38,11 +38,16 @@ pub(super) fn work(context: &Context<'_>, args: &WorkArgs) -> Result<ExitCode> {
         report.rows,
         report.batches,
         db.display,
-        match &report.stopped {
-            Some(why) => format!("; stopped: {why}, jobs are left for the next worker"),
-            None => "; no job is left".to_owned(),
+        match (&report.stopped, report.left.len()) {
+            (Some(why), _) => format!("; stopped: {why}, jobs are left for the next worker"),
+            (None, 0) => "; no job is left".to_owned(),
+            (None, n) =>
+                format!("; no active job is left, and {n} job(s) it was given are not finished:"),
         }
     );
+    for left in &report.left {
+        outln!("  {}", left_line(left));
+    }
     for id in &report.finished {
         outln!("background job {id} finished");
     }
@@ -100,6 +105,27 @@ pub(super) fn jobs(
         outln!("{}", job.summary());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A job the worker was given and left unfinished, with what lets it go on.
+fn left_line(left: &LeftJob) -> String {
+    let (job, id) = (&left.job, left.job.id);
+    match left.why {
+        WhyLeft::Paused => format!(
+            "{}: no worker runs it until it is resumed (`migrate jobs resume {id}`)",
+            job.summary()
+        ),
+        WhyLeft::Failed => format!(
+            "{}: it failed before this run ({}); fix the cause, then `migrate jobs retry {id}`",
+            job.summary(),
+            job.error.as_deref().unwrap_or("no error recorded")
+        ),
+        WhyLeft::NotThisBinary => format!(
+            "{}: its migration is not among this runner's; a worker of the release that queued it runs it",
+            job.summary()
+        ),
+        _ => job.summary(),
+    }
 }
 
 fn as_json(jobs: &[Job]) -> serde_json::Value {

@@ -77,7 +77,18 @@ pub(super) fn up(context: &Context<'_>, args: &UpArgs) -> Result<ExitCode> {
     };
     match (ran.len(), &left) {
         (0, Some(_)) => outln!("no expand to apply on {}", db.display),
-        (0, None) => outln!("{}", nothing_to_apply(&db.display)),
+        (0, None) => match &up {
+            // Reached already, by another run that started with this one, or before.
+            UpTarget::To(name) => outln!(
+                "nothing to apply: {} is applied on {}",
+                context
+                    .migrator()
+                    .find(name)
+                    .map_or(name.as_str(), |m| m.name()),
+                db.display
+            ),
+            _ => outln!("{}", nothing_to_apply(&db.display)),
+        },
         (n, _) => {
             let repeatables = ran
                 .iter()

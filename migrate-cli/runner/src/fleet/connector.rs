@@ -13,6 +13,34 @@ use migrate_core::Notices;
 
 use crate::connect::{self, redact};
 
+/// The SQLSTATE of a session refused because the server's connections (or the role's or the database's) are
+/// all taken.
+pub const TOO_MANY_CONNECTIONS: &str = "53300";
+
+/// The SQLSTATE a connection error's message ends its server error with (`(SQLSTATE 53300)`, as
+/// [`connect::describe`] writes it).
+fn sqlstate_in(message: &str) -> Option<String> {
+    let (_, after) = message.rsplit_once("(SQLSTATE ")?;
+    let code: String = after
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric())
+        .collect();
+    (code.len() == 5).then_some(code)
+}
+
+/// Which limit a refusal for too many connections names: PostgreSQL says "too many connections for role" or
+/// "for database" for their `CONNECTION LIMIT`, and "too many clients" or "remaining connection slots are
+/// reserved" for the server's.
+fn connection_limit(message: &str) -> &'static str {
+    if message.contains("for role") {
+        "the role's CONNECTION LIMIT"
+    } else if message.contains("for database") {
+        "the database's CONNECTION LIMIT"
+    } else {
+        "the server's max_connections"
+    }
+}
+
 pub struct CliConnector {
     /// The configured database (its direct URL when given), for targets without a URL of their own.
     default_url: Option<String>,
@@ -80,10 +108,7 @@ impl Connector for CliConnector {
 
     fn connect(&self, target: &Target, notices: &Notices) -> Result<Session, ConnectError> {
         let url = self.url(target);
-        let db = connect::resolve(url).map_err(|e| ConnectError {
-            message: format!("{e:#}"),
-            unreachable: false,
-        })?;
+        let db = connect::resolve(url).map_err(|e| ConnectError::new(format!("{e:#}"), false))?;
         let key = url.unwrap_or_default().to_owned();
         let verdict = self
             .checked
@@ -92,12 +117,7 @@ impl Connector for CliConnector {
             .get(&key)
             .cloned();
         let client = match verdict {
-            Some(Err(refusal)) => {
-                return Err(ConnectError {
-                    message: refusal,
-                    unreachable: false,
-                })
-            }
+            Some(Err(refusal)) => return Err(ConnectError::new(refusal, false)),
             Some(Ok(())) => db.connect_checked_already(self.timeout, notices),
             None => {
                 let client = db.connect_collecting(self.timeout, notices);
@@ -120,12 +140,17 @@ impl Connector for CliConnector {
             }
         };
         let client = client.map_err(|e| {
-            let message = format!("{e:#}");
-            ConnectError {
-                // A server that answered (an error with its SQLSTATE, or the pooler check) was reached.
-                unreachable: !message.contains("SQLSTATE") && !is_pooler_refusal(&e),
-                message,
+            let mut message = format!("{e:#}");
+            let sqlstate = sqlstate_in(&message);
+            if sqlstate.as_deref() == Some(TOO_MANY_CONNECTIONS) {
+                message.push_str(&format!(
+                    "; the connection limit is reached ({}): this target ran nothing",
+                    connection_limit(&message)
+                ));
             }
+            // A server that answered (an error with its SQLSTATE, or the pooler check) was reached.
+            let unreachable = sqlstate.is_none() && !is_pooler_refusal(&e);
+            ConnectError::new(message, unreachable).sqlstate(sqlstate)
         })?;
         if let Some(check) = &self.server_check {
             let first = check
@@ -149,10 +174,10 @@ impl Connector for CliConnector {
             }
         }
         let token = client.cancel_token();
-        let tls = db.tls.connector().map_err(|e| ConnectError {
-            message: format!("{e:#}"),
-            unreachable: false,
-        })?;
+        let tls = db
+            .tls
+            .connector()
+            .map_err(|e| ConnectError::new(format!("{e:#}"), false))?;
         Ok(Session {
             client,
             cancel: Box::new(move || {
@@ -171,4 +196,24 @@ impl Connector for CliConnector {
 fn is_pooler_refusal(e: &anyhow::Error) -> bool {
     e.to_string()
         .contains("connection pooler in transaction pooling mode")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refusal_for_too_many_connections_names_its_limit() {
+        let server = "cannot connect to postgres://h/db: FATAL: sorry, too many clients already (SQLSTATE 53300)";
+        assert_eq!(sqlstate_in(server).as_deref(), Some(TOO_MANY_CONNECTIONS));
+        assert_eq!(connection_limit(server), "the server's max_connections");
+        let role = "FATAL: too many connections for role \"app\" (SQLSTATE 53300)\nhint: x";
+        assert_eq!(sqlstate_in(role).as_deref(), Some("53300"));
+        assert_eq!(connection_limit(role), "the role's CONNECTION LIMIT");
+        assert_eq!(
+            connection_limit("FATAL: too many connections for database \"db\""),
+            "the database's CONNECTION LIMIT"
+        );
+        assert_eq!(sqlstate_in("connecting timed out after 5s"), None);
+    }
 }

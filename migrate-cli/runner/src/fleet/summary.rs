@@ -9,7 +9,7 @@ use migrate_core::fleet::{
 };
 use serde_json::{json, Value};
 
-use super::connector::CliConnector;
+use super::connector::{CliConnector, TOO_MANY_CONNECTIONS};
 
 /// At most this many names in a list of the text summary (the JSON has them all).
 const LISTED: usize = 20;
@@ -70,6 +70,7 @@ pub fn run_text(
     let targets = fleet.targets();
     failed_targets(&mut out, targets, report);
     ended_sessions_hint(&mut out, targets, report, idle_in_transaction);
+    connection_limit_hint(&mut out, fleet, report);
     unfinished_targets(&mut out, targets, report);
     slowest_targets(&mut out, targets, report);
     if let Some(reason) = &report.stopped {
@@ -166,6 +167,38 @@ fn ended_sessions_hint(
             crate::session_end::ended_reasons(idle_in_transaction)
         );
     }
+}
+
+/// The targets the server refused a session because its connections were all taken: the fleet's own sessions
+/// count among them, so the limit to lower is named with its value in this run.
+fn connection_limit_hint(out: &mut String, fleet: &Fleet<'_, '_>, report: &FleetReport) {
+    let refused: Vec<&str> = report
+        .targets
+        .iter()
+        .zip(fleet.targets())
+        .filter(|(r, _)| {
+            r.error
+                .as_ref()
+                .is_some_and(|e| e.sqlstate.as_deref() == Some(TOO_MANY_CONNECTIONS))
+        })
+        .map(|(_, t)| t.name.as_str())
+        .collect();
+    if refused.is_empty() {
+        return;
+    }
+    let options = fleet.options();
+    let _ = writeln!(
+        out,
+        "hint: the server refused {} a session: its connection limit is reached (max_connections, or the \
+         role's or the database's CONNECTION LIMIT). This run opens up to {} session(s) on each server \
+         (--per-server {}, --parallel {} over all servers), and one more for each running target while its \
+         locks are watched, next to the application's own: lower --per-server below the sessions the server \
+         has free, or raise its limit, then run the same command again; the refused targets ran nothing",
+        names(&refused),
+        options.per_server.min(options.parallel),
+        options.per_server,
+        options.parallel,
+    );
 }
 
 /// The targets that ran nothing: busy to the end, skipped, or never started.

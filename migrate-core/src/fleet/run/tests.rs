@@ -52,10 +52,10 @@ impl Connector for ByUrl {
         _target: &Target,
         _notices: &crate::notices::Notices,
     ) -> Result<super::super::Session, super::super::ConnectError> {
-        Err(super::super::ConnectError {
-            message: "the list checks never connect".to_owned(),
-            unreachable: true,
-        })
+        Err(super::super::ConnectError::new(
+            "the list checks never connect",
+            true,
+        ))
     }
 }
 

@@ -58,7 +58,7 @@ impl JobTurn<'_, '_> {
         else {
             return Ok(Claim::NotActive);
         };
-        let Some(end) = range_end(&mut tx, &self.job.table, keys, &cursor, limit).map_err(&failed)?
+        let Some(end) = range_end(&mut tx, self.relation, keys, &cursor, limit).map_err(&failed)?
         else {
             return Ok(Claim::Exhausted);
         };
@@ -106,7 +106,7 @@ impl JobTurn<'_, '_> {
             return Ok(Finish::InFlight);
         }
         // Rows written after the last claim at the end of the key: the walk goes on.
-        if range_end(&mut tx, &job.table, keys, &cursor, 1).map_err(&failed)?.is_some() {
+        if range_end(&mut tx, self.relation, keys, &cursor, 1).map_err(&failed)?.is_some() {
             return Ok(Finish::Again);
         }
         let left = match self.spec.completion_check() {
@@ -120,7 +120,7 @@ impl JobTurn<'_, '_> {
                 };
                 let row = tx
                     .query_one(
-                        &format!("SELECT pg_catalog.count(*), {first} FROM {} WHERE ({condition})", job.table),
+                        &format!("SELECT pg_catalog.count(*), {first} FROM {} WHERE ({condition})", self.relation),
                         &[],
                     )
                     .map_err(&failed)?;
@@ -145,7 +145,7 @@ impl JobTurn<'_, '_> {
             let error = format!(
                 "{count} row(s) of {} still match its condition ({condition}) after {walk} walks: something \
                  writes such rows without filling them (the application version still running?)",
-                job.table
+                self.relation
             );
             fail(&mut tx, table, job.id, &error)?;
             tx.commit().map_err(&failed)?;
