@@ -433,3 +433,81 @@ fn a_desired_file_cannot_act_outside_the_scratch_database_it_is_built_in() {
     assert_eq!(leftovers(&db), Vec::<String>::new());
     assert_eq!(migration_files(app.path()).len(), 1);
 }
+
+/// A role of the server for one test, dropped at its end.
+struct TestRole<'a> {
+    db: &'a TestDb,
+    name: String,
+}
+
+impl Drop for TestRole<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .db
+            .client()
+            .batch_execute(&format!("DROP ROLE IF EXISTS \"{}\"", self.name));
+    }
+}
+
+#[test]
+fn a_configured_role_that_cannot_create_roles_runs_the_file_itself_and_the_refusals_hold() {
+    let app = app_with_users("diffnorole");
+    let db = TestDb::new();
+    let role = TestRole {
+        db: &db,
+        name: format!("{}_builder", db.name()),
+    };
+    db.exec(&format!("CREATE ROLE \"{}\" LOGIN CREATEDB", role.name));
+    let url = db
+        .url()
+        .replacen("postgres@", &format!("{}@", role.name), 1);
+    assert_ne!(
+        url,
+        db.url(),
+        "the test database's URL names the user postgres"
+    );
+    let target = tests::cli::e2e_target().display().to_string();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("CARGO_TARGET_DIR", target.as_str()),
+    ];
+    let marker = std::env::temp_dir().join(format!("{}_norole", db.name()));
+    std::fs::write(
+        app.path().join("desired.sql"),
+        format!(
+            "CREATE TABLE extra (a int);\nCOPY (select 1) TO PROGRAM 'touch {}';\n",
+            marker.display()
+        ),
+    )
+    .expect("write");
+    let run = tests::cli::front(app.path(), &["diff", "--to", "desired.sql"], &env);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("desired.sql:2: `COPY (select 1) TO PROGRAM"),
+        "{}",
+        run.stderr
+    );
+    assert!(!marker.exists());
+    std::fs::write(
+        app.path().join("desired.sql"),
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, \
+         display_name text, nickname text);\n",
+    )
+    .expect("write");
+    let run = tests::cli::front(
+        app.path(),
+        &["diff", "--to", "desired.sql", "--dry-run"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "note: the SQL runs with the configured role's rights (the configured role cannot create roles)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("nickname"), "{}", run.stdout);
+    assert_eq!(leftovers(&db), Vec::<String>::new());
+}

@@ -143,7 +143,11 @@ fn extra_definition(catalog: &str) -> &'static str {
 /// (`("publication", "pub")`), each with its catalog row as JSON but for [`UNCOMPARED_TYPES`]: what tells
 /// a changed object from the same one.
 #[derive(Debug, Default)]
-pub(crate) struct Others(BTreeMap<(String, String), String>);
+pub(crate) struct Others {
+    objects: BTreeMap<(String, String), String>,
+    /// Catalogs the session may not read, whose objects are not compared.
+    unread: Vec<String>,
+}
 
 /// Sweeps every catalog of the database (not the shared ones: roles, databases and tablespaces belong to
 /// the server) whose rows are objects (they have an `oid`), for objects made after initdb that are not an
@@ -155,7 +159,7 @@ pub(crate) fn others(tx: &mut Transaction<'_>) -> Result<Others, Error> {
         tx,
         "catalogs",
         &format!(
-            "SELECT c.relname, COALESCE((SELECT string_agg(quote_literal(a.attname), ', ') FROM pg_catalog.pg_attribute a \
+            "SELECT c.relname, pg_catalog.has_table_privilege(c.oid, 'SELECT'), COALESCE((SELECT string_agg(quote_literal(a.attname), ', ') FROM pg_catalog.pg_attribute a \
                WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
                  AND (a.attname = 'oid' OR pg_catalog.format_type(a.atttypid, NULL) IN ({UNCOMPARED_TYPES}))), '') \
              FROM pg_catalog.pg_class c \
@@ -166,15 +170,26 @@ pub(crate) fn others(tx: &mut Transaction<'_>) -> Result<Others, Error> {
         ),
     )?;
     let handled: Vec<String> = HANDLED.iter().map(|k| literal(k)).collect();
-    let mut out = BTreeMap::new();
+    let mut out = Others::default();
     for catalog in &catalogs {
-        let (name, skipped) = (col(catalog, 0), col(catalog, 1));
+        let (name, readable, skipped) = (col(catalog, 0), col(catalog, 1) == "t", col(catalog, 2));
         let quoted = format!("pg_catalog.\"{}\"", name.replace('"', "\"\""));
+        let source = match (readable, name) {
+            (true, _) => quoted.clone(),
+            // Only superusers read it (it holds passwords); its view shows the mappings without them.
+            (false, "pg_user_mapping") => {
+                "(SELECT m.umid AS oid FROM pg_catalog.pg_user_mappings m)".to_owned()
+            }
+            (false, _) => {
+                out.unread.push(quoted);
+                continue;
+            }
+        };
         let sql = format!(
             "SELECT i.type, i.identity, o.definition FROM ( \
                SELECT {class}::pg_catalog.regclass::pg_catalog.oid AS classid, x.oid AS objid, \
                  (pg_catalog.to_jsonb(x) - ARRAY[{skipped}]::pg_catalog.text[])::pg_catalog.text{extra} AS definition \
-               FROM {quoted} x WHERE x.oid >= 16384) o \
+               FROM {source} x WHERE x.oid >= 16384) o \
              CROSS JOIN LATERAL pg_catalog.pg_identify_object(o.classid, o.objid, 0) i \
              WHERE i.type <> ALL (ARRAY[{handled}]) \
                AND COALESCE(i.schema NOT IN ('pg_catalog', 'information_schema') \
@@ -202,17 +217,26 @@ pub(crate) fn others(tx: &mut Transaction<'_>) -> Result<Others, Error> {
             Err(e) => return Err(e),
         };
         for row in rows {
-            out.insert((col(&row, 0).to_owned(), col(&row, 1).to_owned()), col(&row, 2).to_owned());
+            out.objects
+                .insert((col(&row, 0).to_owned(), col(&row, 1).to_owned()), col(&row, 2).to_owned());
         }
     }
-    Ok(Others(out))
+    Ok(out)
 }
 
 /// The objects [`others`] found that differ between the two databases: none is written.
 pub(crate) fn other_differences(from: &Others, to: &Others) -> Vec<String> {
     let mut out = Vec::new();
-    for ((kind, identity), definition) in &to.0 {
-        match from.0.get(&(kind.clone(), identity.clone())) {
+    let mut unread: Vec<&String> = from.unread.iter().chain(&to.unread).collect();
+    unread.sort();
+    unread.dedup();
+    for catalog in unread {
+        out.push(format!(
+            "the objects in {catalog}: not compared (the configured role may not read that catalog)"
+        ));
+    }
+    for ((kind, identity), definition) in &to.objects {
+        match from.objects.get(&(kind.clone(), identity.clone())) {
             None => out.push(format!("{kind} {identity}: not generated (no model for it)")),
             Some(current) if current != definition => {
                 out.push(format!("{kind} {identity}: changed, not generated (no model for it)"))
@@ -220,8 +244,8 @@ pub(crate) fn other_differences(from: &Others, to: &Others) -> Vec<String> {
             Some(_) => {}
         }
     }
-    for (kind, identity) in from.0.keys() {
-        if !to.0.contains_key(&(kind.clone(), identity.clone())) {
+    for (kind, identity) in from.objects.keys() {
+        if !to.objects.contains_key(&(kind.clone(), identity.clone())) {
             out.push(format!("{kind} {identity}: not dropped (no model for it)"));
         }
     }
