@@ -511,3 +511,97 @@ fn a_configured_role_that_cannot_create_roles_runs_the_file_itself_and_the_refus
     assert!(run.stdout.contains("nickname"), "{}", run.stdout);
     assert_eq!(leftovers(&db), Vec::<String>::new());
 }
+
+/// `migrate diff` in `app` against `db`, started and left running.
+fn spawn_diff(app: &Path, db: &TestDb, file: &str) -> std::process::Child {
+    std::process::Command::new(tests::cli::bin("migrate-front"))
+        .current_dir(app)
+        .env("DATABASE_URL", db.url())
+        .env("CARGO_TARGET_DIR", tests::cli::e2e_target())
+        .env(
+            "XDG_CACHE_HOME",
+            tests::cli::workspace_root().join("target/front-cache"),
+        )
+        .args(["diff", "--to", file, "--dry-run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("migrate starts")
+}
+
+/// Waits (at most a minute) until the desired file's `pg_sleep` runs on its scratch database, as the role
+/// made for it; returns that role's name.
+fn sleeping_as(db: &TestDb) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let pattern = format!("{}\\_diff\\_to\\_%", db.name().replace('_', "\\_"));
+    loop {
+        let rows = db.query_strings(&format!(
+            "SELECT usename FROM pg_stat_activity WHERE datname LIKE '{pattern}' \
+             AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%'"
+        ));
+        if let Some(user) = rows.first().and_then(|r| r[0].clone()) {
+            return user;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a minute without the file's pg_sleep"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{name} {}", child.id());
+}
+
+#[test]
+fn the_role_made_for_the_desired_file_is_dropped_on_a_signal_and_after_a_sigkill_by_the_next_run() {
+    let app = app_with_users("diffsignal");
+    let db = TestDb::new();
+    std::fs::write(app.path().join("sleep.sql"), "SELECT pg_sleep(60);\n").expect("write");
+    std::fs::write(app.path().join("empty.sql"), "SELECT 1;\n").expect("write");
+    // Builds the runner, so the runs below start at once.
+    migrate(app.path(), &db, &["diff", "--to", "empty.sql", "--dry-run"]).expect_code(0);
+
+    let child = spawn_diff(app.path(), &db, "sleep.sql");
+    let role = sleeping_as(&db);
+    assert!(
+        role.starts_with(&format!("{}_diff_to_", db.name())),
+        "the file runs as {role}, not as a role made for it"
+    );
+    signal(&child, "TERM");
+    let out = child.wait_with_output().expect("migrate ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains(&format!("dropped the scratch database {role} and its role")),
+        "{stderr}"
+    );
+    assert_eq!(leftovers(&db), Vec::<String>::new());
+
+    let child = spawn_diff(app.path(), &db, "sleep.sql");
+    let role = sleeping_as(&db);
+    let pid = child.id();
+    signal(&child, "KILL");
+    let out = child.wait_with_output().expect("migrate ends");
+    assert_eq!(out.status.code(), None, "killed");
+    let mut left = leftovers(&db);
+    left.sort();
+    assert!(
+        left.contains(&format!("database {role}")) && left.contains(&format!("role {role}")),
+        "{left:?}"
+    );
+    let next = migrate(app.path(), &db, &["diff", "--to", "empty.sql", "--dry-run"]).expect_code(0);
+    assert!(
+        next.stderr.contains(&format!(
+            "dropped the role made for a scratch database {role}, which process {pid}"
+        )),
+        "{}",
+        next.stderr
+    );
+    assert_eq!(leftovers(&db), Vec::<String>::new());
+}

@@ -1,5 +1,7 @@
 //! A scratch database on the configured server, created for one command (`verify`, `schema check`,
-//! `schema write`, `squash`) and dropped on every exit path, a signal included.
+//! `schema write`, `squash`, `diff`) and dropped on every exit path, a signal included. One that runs SQL
+//! a user gives (`diff --to schema.sql`) is owned by a role made for it without the server's rights
+//! ([`Scratch::for_untrusted_sql`]), dropped after the database on the same paths.
 //!
 //! A scratch database holds a full copy of what the migrations made, rows included, so one left behind is a
 //! leak. Dropping the value drops the database; on SIGINT or SIGTERM (see [`crate::signals::handle_with`]) a
