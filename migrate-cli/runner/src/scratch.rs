@@ -42,7 +42,7 @@ pub enum Builder {
     /// server's rights (no superuser, no `CREATEDB`, `CREATEROLE`, replication or membership of any role),
     /// so the SQL can do nothing outside that database that any role cannot. `admin` is the configured
     /// role's session on the same database, for the catalog-only statements that need its rights.
-    Role { session: Client, admin: Client },
+    Role { session: Client, admin: Box<Client> },
     /// As the configured role itself, because no role could be made or log in (`why`).
     Configured { session: Client, why: String },
 }
@@ -216,7 +216,13 @@ impl Scratch {
         match db.as_role(&name, &name, &password).connect(timeout) {
             Ok(session) => {
                 let admin = scratch.target().connect(timeout)?;
-                Ok((scratch, Builder::Role { session, admin }))
+                Ok((
+                    scratch,
+                    Builder::Role {
+                        session,
+                        admin: Box::new(admin),
+                    },
+                ))
             }
             Err(e) => {
                 let why = format!(
