@@ -773,3 +773,48 @@ fn renames_are_read_as_flags_name_them() {
         .unwrap_err()
         .contains("schema-qualified"));
 }
+
+#[test]
+fn objects_of_kinds_the_generator_has_no_model_for_are_listed_added_changed_or_dropped() {
+    let before = TestDb::new();
+    let after = TestDb::new();
+    before.exec(
+        "CREATE TABLE t (a int); \
+         CREATE COLLATION gone (provider = libc, locale = 'C'); \
+         CREATE TEXT SEARCH CONFIGURATION cfg (COPY = pg_catalog.english); \
+         CREATE TEXT SEARCH CONFIGURATION same (COPY = pg_catalog.simple)",
+    );
+    after.exec(
+        "CREATE TABLE t (a int); \
+         CREATE PUBLICATION pub FOR TABLE t; \
+         CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false); \
+         CREATE TEXT SEARCH CONFIGURATION cfg (COPY = pg_catalog.simple); \
+         CREATE TEXT SEARCH CONFIGURATION same (COPY = pg_catalog.simple); \
+         CREATE TEXT SEARCH DICTIONARY dict (TEMPLATE = pg_catalog.simple, STOPWORDS = english); \
+         CREATE CONVERSION conv FOR 'LATIN1' TO 'UTF8' FROM pg_catalog.iso8859_1_to_utf8",
+    );
+    let generated = generate(
+        &mut before.client(),
+        &mut after.client(),
+        "others",
+        &Options::new(MigrationsTable::default()),
+    )
+    .expect("generate");
+    let mut listed = generated.uncovered.clone();
+    listed.sort();
+    assert_eq!(
+        listed,
+        [
+            "collation public.ci: not generated (no model for it)",
+            "collation public.gone: not dropped (no model for it)",
+            "conversion public.conv: not generated (no model for it)",
+            "publication pub: not generated (no model for it)",
+            "publication relation public.t in publication pub: not generated (no model for it)",
+            "text search configuration public.cfg: changed, not generated (no model for it)",
+            "text search dictionary public.dict: not generated (no model for it)",
+        ],
+        "{:?}",
+        generated.files
+    );
+    assert!(generated.files.is_empty(), "{:?}", generated.files);
+}

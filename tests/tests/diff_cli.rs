@@ -251,3 +251,357 @@ fn on_a_terminal_diff_asks_about_each_rename_and_writes_what_the_answers_say() {
         "{shown}"
     );
 }
+
+/// A package with the first migration, for `diff --to` a file.
+fn app_with_users(package: &str) -> tempfile::TempDir {
+    let app = tempfile::tempdir().expect("tempdir");
+    tests::cli::scaffold_app(app.path(), package);
+    std::fs::create_dir_all(app.path().join("migrations")).expect("migrations/");
+    std::fs::write(
+        app.path().join("migrations/20260101000000_create_users.rs"),
+        FIRST,
+    )
+    .expect("write");
+    app
+}
+
+/// The scratch databases and the roles made for them that a run left on the server for `db`.
+fn leftovers(db: &TestDb) -> Vec<String> {
+    let mut client = db.client();
+    let pattern = format!("{}\\_diff\\_%", db.name().replace('_', "\\_"));
+    client
+        .query(
+            "SELECT 'database ' || datname FROM pg_database WHERE datname LIKE $1 \
+             UNION ALL SELECT 'role ' || rolname FROM pg_roles WHERE rolname LIKE $1",
+            &[&pattern],
+        )
+        .expect("leftovers")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[test]
+fn a_pg_dump_file_with_restrict_lines_owners_and_rows_is_a_desired_schema() {
+    let app = app_with_users("diffdump");
+    let db = TestDb::new();
+    // As PostgreSQL 17.6's pg_dump writes it: `\restrict`/`\unrestrict`, owners, default privileges of
+    // the role named, a publication, and a table's rows.
+    std::fs::copy(
+        tests::cli::workspace_root().join("tests/fixtures/diff_input/pg_dump_17_6.sql"),
+        app.path().join("schema.sql"),
+    )
+    .expect("copy the fixture");
+    let run = migrate(
+        app.path(),
+        &db,
+        &["diff", "--to", "schema.sql", "--dry-run"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    for needle in [
+        "add_columns(\"users\"",
+        "nickname",
+        "default privileges of postgres in public: grant SELECT on tables to PUBLIC",
+        "not generated: publication everything: not generated (no model for it)",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "{needle:?} missing\n{}\n{}",
+            run.stdout,
+            run.stderr
+        );
+    }
+    for needle in [
+        "note: 2 statement(s) setting owners (ALTER ... OWNER TO, SET SESSION AUTHORIZATION) not run",
+        "note: 1 row(s) of COPY ... FROM stdin not loaded",
+    ] {
+        assert!(run.stderr.contains(needle), "{needle:?} missing\n{}", run.stderr);
+    }
+    assert_eq!(leftovers(&db), Vec::<String>::new());
+
+    // What this machine's pg_dump writes (15.14 and later write `\restrict` too), of a database the
+    // migrations built and a column added by hand.
+    let dev = TestDb::new();
+    migrate(app.path(), &dev, &["up"]).expect_code(0);
+    dev.exec("ALTER TABLE users ADD COLUMN nickname text");
+    let dump = std::process::Command::new("pg_dump")
+        .args(["--schema-only", "--dbname", dev.url()])
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        dump.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dump.stderr)
+    );
+    let dump = String::from_utf8(dump.stdout).expect("UTF-8");
+    if !dump.contains("\\restrict ") {
+        eprintln!("note: this pg_dump writes no \\restrict line (older than 13.22, 14.19, 15.14, 16.10, 17.6)");
+    }
+    std::fs::write(app.path().join("local_dump.sql"), &dump).expect("write the dump");
+    let run = migrate(
+        app.path(),
+        &db,
+        &["diff", "--to", "local_dump.sql", "--dry-run"],
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains("nickname"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+
+    // A meta-command pg_dump does not write is named with its file and line; nothing is applied.
+    std::fs::write(
+        app.path().join("psql.sql"),
+        "CREATE TABLE t (a int);\n\\set ON_ERROR_STOP on\n",
+    )
+    .expect("write");
+    let run = migrate(app.path(), &db, &["diff", "--to", "psql.sql"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("psql.sql:2: the psql meta-command `\\set` is not supported"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(migration_files(app.path()).len(), 1);
+}
+
+#[test]
+fn a_desired_file_cannot_act_outside_the_scratch_database_it_is_built_in() {
+    let app = app_with_users("diffoutside");
+    let db = TestDb::new();
+    let marker = |name: &str| std::env::temp_dir().join(format!("{}_{name}", db.name()));
+    let (plain, hidden) = (marker("plain"), marker("hidden"));
+    // Written as it is: refused before anything runs, naming the file, the line and the statement.
+    std::fs::write(
+        app.path().join("desired.sql"),
+        format!(
+            "CREATE TABLE extra (a int);\nCOPY (select 1) TO PROGRAM 'touch {}';\n",
+            plain.display()
+        ),
+    )
+    .expect("write");
+    let run = migrate(app.path(), &db, &["diff", "--to", "desired.sql"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "desired.sql:2: `COPY (select 1) TO PROGRAM 'touch {}'` acts outside the scratch database",
+            plain.display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(!plain.exists(), "the file's COPY ... TO PROGRAM ran");
+
+    // Assembled at run time, where no reading of the text can see it: the role the file runs as has no
+    // right to run programs.
+    std::fs::write(
+        app.path().join("hidden.sql"),
+        format!(
+            "CREATE TABLE extra (a int);\n\
+             DO $$ BEGIN EXECUTE 'COPY (select 1) TO PRO' || 'GRAM ''touch {}'''; END $$;\n",
+            hidden.display()
+        ),
+    )
+    .expect("write");
+    let run = migrate(app.path(), &db, &["diff", "--to", "hidden.sql"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("hidden.sql does not apply to an empty database: line 2: `DO $$"),
+        "{}",
+        run.stderr
+    );
+    assert!(!hidden.exists(), "the file's COPY ... TO PROGRAM ran");
+
+    // Another database reached through dblink: refused.
+    std::fs::write(
+        app.path().join("dblink.sql"),
+        "CREATE EXTENSION dblink;\nSELECT dblink_exec('dbname=postgres', 'CREATE TABLE leaked ()');\n",
+    )
+    .expect("write");
+    let run = migrate(app.path(), &db, &["diff", "--to", "dblink.sql"]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("dblink.sql:1: `CREATE EXTENSION dblink` acts outside"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(leftovers(&db), Vec::<String>::new());
+    assert_eq!(migration_files(app.path()).len(), 1);
+}
+
+/// A role of the server for one test, dropped at its end.
+struct TestRole<'a> {
+    db: &'a TestDb,
+    name: String,
+}
+
+impl Drop for TestRole<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .db
+            .client()
+            .batch_execute(&format!("DROP ROLE IF EXISTS \"{}\"", self.name));
+    }
+}
+
+#[test]
+fn a_configured_role_that_cannot_create_roles_runs_the_file_itself_and_the_refusals_hold() {
+    let app = app_with_users("diffnorole");
+    let db = TestDb::new();
+    let role = TestRole {
+        db: &db,
+        name: format!("{}_builder", db.name()),
+    };
+    db.exec(&format!("CREATE ROLE \"{}\" LOGIN CREATEDB", role.name));
+    let url = db
+        .url()
+        .replacen("postgres@", &format!("{}@", role.name), 1);
+    assert_ne!(
+        url,
+        db.url(),
+        "the test database's URL names the user postgres"
+    );
+    let target = tests::cli::e2e_target().display().to_string();
+    let env = [
+        ("DATABASE_URL", url.as_str()),
+        ("CARGO_TARGET_DIR", target.as_str()),
+    ];
+    let marker = std::env::temp_dir().join(format!("{}_norole", db.name()));
+    std::fs::write(
+        app.path().join("desired.sql"),
+        format!(
+            "CREATE TABLE extra (a int);\nCOPY (select 1) TO PROGRAM 'touch {}';\n",
+            marker.display()
+        ),
+    )
+    .expect("write");
+    let run = tests::cli::front(app.path(), &["diff", "--to", "desired.sql"], &env);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr
+            .contains("desired.sql:2: `COPY (select 1) TO PROGRAM"),
+        "{}",
+        run.stderr
+    );
+    assert!(!marker.exists());
+    std::fs::write(
+        app.path().join("desired.sql"),
+        "CREATE TABLE users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL, \
+         display_name text, nickname text);\n",
+    )
+    .expect("write");
+    let run = tests::cli::front(
+        app.path(),
+        &["diff", "--to", "desired.sql", "--dry-run"],
+        &env,
+    );
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "note: the SQL runs with the configured role's rights (the configured role cannot create roles)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("nickname"), "{}", run.stdout);
+    assert_eq!(leftovers(&db), Vec::<String>::new());
+}
+
+/// `migrate diff` in `app` against `db`, started and left running.
+fn spawn_diff(app: &Path, db: &TestDb, file: &str) -> std::process::Child {
+    std::process::Command::new(tests::cli::bin("migrate-front"))
+        .current_dir(app)
+        .env("DATABASE_URL", db.url())
+        .env("CARGO_TARGET_DIR", tests::cli::e2e_target())
+        .env(
+            "XDG_CACHE_HOME",
+            tests::cli::workspace_root().join("target/front-cache"),
+        )
+        .args(["diff", "--to", file, "--dry-run"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("migrate starts")
+}
+
+/// Waits (at most a minute) until the desired file's `pg_sleep` runs on its scratch database, as the role
+/// made for it; returns that role's name.
+fn sleeping_as(db: &TestDb) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let pattern = format!("{}\\_diff\\_to\\_%", db.name().replace('_', "\\_"));
+    loop {
+        let rows = db.query_strings(&format!(
+            "SELECT usename FROM pg_stat_activity WHERE datname LIKE '{pattern}' \
+             AND state = 'active' AND query LIKE 'SELECT pg_sleep(60)%'"
+        ));
+        if let Some(user) = rows.first().and_then(|r| r[0].clone()) {
+            return user;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a minute without the file's pg_sleep"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let status = std::process::Command::new("kill")
+        .args([&format!("-{name}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{name} {}", child.id());
+}
+
+#[test]
+fn the_role_made_for_the_desired_file_is_dropped_on_a_signal_and_after_a_sigkill_by_the_next_run() {
+    let app = app_with_users("diffsignal");
+    let db = TestDb::new();
+    std::fs::write(app.path().join("sleep.sql"), "SELECT pg_sleep(60);\n").expect("write");
+    std::fs::write(app.path().join("empty.sql"), "SELECT 1;\n").expect("write");
+    // Builds the runner, so the runs below start at once.
+    migrate(app.path(), &db, &["diff", "--to", "empty.sql", "--dry-run"]).expect_code(0);
+
+    let child = spawn_diff(app.path(), &db, "sleep.sql");
+    let role = sleeping_as(&db);
+    assert!(
+        role.starts_with(&format!("{}_diff_to_", db.name())),
+        "the file runs as {role}, not as a role made for it"
+    );
+    signal(&child, "TERM");
+    let out = child.wait_with_output().expect("migrate ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{stderr}");
+    assert!(
+        stderr.contains(&format!("dropped the scratch database {role} and its role")),
+        "{stderr}"
+    );
+    assert_eq!(leftovers(&db), Vec::<String>::new());
+
+    let child = spawn_diff(app.path(), &db, "sleep.sql");
+    let role = sleeping_as(&db);
+    let pid = child.id();
+    signal(&child, "KILL");
+    let out = child.wait_with_output().expect("migrate ends");
+    assert_eq!(out.status.code(), None, "killed");
+    let mut left = leftovers(&db);
+    left.sort();
+    assert!(
+        left.contains(&format!("database {role}")) && left.contains(&format!("role {role}")),
+        "{left:?}"
+    );
+    let next = migrate(app.path(), &db, &["diff", "--to", "empty.sql", "--dry-run"]).expect_code(0);
+    assert!(
+        next.stderr.contains(&format!(
+            "dropped the role made for a scratch database {role}, which process {pid}"
+        )),
+        "{}",
+        next.stderr
+    );
+    assert_eq!(leftovers(&db), Vec::<String>::new());
+}

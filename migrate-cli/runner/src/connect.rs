@@ -237,6 +237,23 @@ impl Target {
         }
     }
 
+    /// The same server, database `dbname` as `user` with `password` (a role made for one command).
+    pub(crate) fn as_role(&self, dbname: &str, user: &str, password: &str) -> Target {
+        let mut config = self.config.clone();
+        config.dbname(dbname);
+        config.user(user);
+        config.password(password);
+        Target {
+            config,
+            display: format!(
+                "database {dbname} as {user} on the server of {}",
+                self.display
+            ),
+            secret: Some(password.to_owned()),
+            tls: self.tls.clone(),
+        }
+    }
+
     /// The server as `host:port` (several joined with commas), for telling a fleet's targets apart.
     pub(crate) fn server(&self) -> String {
         let ports = self.config.get_ports();

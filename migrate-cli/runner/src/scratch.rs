@@ -1,5 +1,7 @@
 //! A scratch database on the configured server, created for one command (`verify`, `schema check`,
-//! `schema write`, `squash`) and dropped on every exit path, a signal included.
+//! `schema write`, `squash`, `diff`) and dropped on every exit path, a signal included. One that runs SQL
+//! a user gives (`diff --to schema.sql`) is owned by a role made for it without the server's rights
+//! ([`Scratch::for_untrusted_sql`]), dropped after the database on the same paths.
 //!
 //! A scratch database holds a full copy of what the migrations made, rows included, so one left behind is a
 //! leak. Dropping the value drops the database; on SIGINT or SIGTERM (see [`crate::signals::handle_with`]) a
@@ -29,6 +31,20 @@ pub struct Scratch {
     admin: Client,
     name: String,
     target: Target,
+    /// The role made to own the database and run SQL the user gave ([`Scratch::for_untrusted_sql`]),
+    /// dropped after the database.
+    role: Option<String>,
+}
+
+/// How SQL that a user gives (`diff --to schema.sql`) reaches its scratch database.
+pub enum Builder {
+    /// As a role made for the command: it can log in, owns the scratch database, and has none of the
+    /// server's rights (no superuser, no `CREATEDB`, `CREATEROLE`, replication or membership of any role),
+    /// so the SQL can do nothing outside that database that any role cannot. `admin` is the configured
+    /// role's session on the same database, for the catalog-only statements that need its rights.
+    Role { session: Client, admin: Box<Client> },
+    /// As the configured role itself, because no role could be made or log in (`why`).
+    Configured { session: Client, why: String },
 }
 
 /// What a signal's cleanup needs: the scratch databases that exist (or are being created), and how to reach
@@ -45,6 +61,8 @@ struct Live {
 #[derive(Clone)]
 struct LiveDatabase {
     name: String,
+    /// The role made for it, dropped after it.
+    role: Option<String>,
     /// The configured database, where `CREATE DATABASE` ran: the drop connects there.
     admin: Target,
     connect_timeout: Duration,
@@ -73,6 +91,147 @@ impl Scratch {
         command: &str,
     ) -> Result<Scratch> {
         Scratch::make(db, db, settings, purpose, command, None)
+    }
+
+    /// A scratch database for SQL a user gives, reached with the least rights that can build it (see
+    /// [`Builder`]): when the configured role can create roles, a role made for it (`LOGIN` with a random
+    /// password, none of the server's rights) owns the database and runs the SQL; it is dropped with the
+    /// database, on a signal too. Otherwise, or when that role cannot log in (a `pg_hba.conf` that does not
+    /// let it), the configured role runs it, and [`Builder::Configured`] says why.
+    pub fn for_untrusted_sql(
+        db: &Target,
+        settings: &Settings,
+        purpose: &str,
+        command: &str,
+    ) -> Result<(Scratch, Builder)> {
+        static SIGNALS: Once = Once::new();
+        SIGNALS.call_once(|| crate::signals::handle_with(stop));
+        let timeout = settings.connect_timeout;
+        let configured = |scratch: Scratch, why: String| -> Result<(Scratch, Builder)> {
+            let session = scratch.target().connect(timeout)?;
+            Ok((scratch, Builder::Configured { session, why }))
+        };
+        let mut admin = db.connect(timeout)?;
+        let rights = admin
+            .query_one(
+                "SELECT r.rolsuper, r.rolcreaterole FROM pg_catalog.pg_roles r WHERE r.rolname = current_user",
+                &[],
+            )
+            .map(|row| (row.get::<_, bool>(0), row.get::<_, bool>(1)));
+        let superuser = match rights {
+            Ok((superuser, createrole)) if superuser || createrole => superuser,
+            Ok(_) => {
+                drop(admin);
+                let scratch = Scratch::create(db, settings, purpose, command)?;
+                return configured(
+                    scratch,
+                    "the configured role cannot create roles".to_owned(),
+                );
+            }
+            Err(e) => {
+                drop(admin);
+                let scratch = Scratch::create(db, settings, purpose, command)?;
+                return configured(
+                    scratch,
+                    format!(
+                        "its rights could not be read: {}",
+                        crate::connect::describe(&e)
+                    ),
+                );
+            }
+        };
+        let Some(password) = random_password() else {
+            drop(admin);
+            let scratch = Scratch::create(db, settings, purpose, command)?;
+            return configured(
+                scratch,
+                "no random password could be made (/dev/urandom)".to_owned(),
+            );
+        };
+        sweep(&mut admin, &db.dbname());
+        let name = scratch_name(&db.dbname(), purpose, std::process::id());
+        let mut live = live();
+        live.command = command.to_owned();
+        live.databases.push(LiveDatabase {
+            name: name.clone(),
+            role: Some(name.clone()),
+            admin: db.clone(),
+            connect_timeout: timeout,
+        });
+        let role = migrate_dsl::ident(&name);
+        let created = admin.batch_execute(&format!(
+            // INHERIT: as the database's owner it has the rights of `pg_database_owner`, which owns schema
+            // `public` (PostgreSQL 15 and later); it is a member of no other role.
+            "CREATE ROLE {role} LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT \
+             PASSWORD {}",
+            migrate_dsl::literal(&password)
+        ));
+        if let Err(e) = created {
+            live.databases.retain(|d| d.name != name);
+            drop(live);
+            drop(admin);
+            let scratch = Scratch::create(db, settings, purpose, command)?;
+            return configured(
+                scratch,
+                format!(
+                    "no role could be made for it: {}",
+                    crate::connect::describe(&e)
+                ),
+            );
+        }
+        if !superuser {
+            // A role with CREATEROLE (PostgreSQL 16 and later) may only make a database owned by a role it
+            // can become.
+            let _ = admin.batch_execute(&format!("GRANT {role} TO CURRENT_USER"));
+        }
+        if let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {role} OWNER {role}")) {
+            let privilege = e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
+            let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {role}"));
+            live.databases.retain(|d| d.name != name);
+            return Err(anyhow!(
+                "cannot create the scratch database {name}{}: {}",
+                if privilege {
+                    format!(" ({command} needs the CREATEDB privilege)")
+                } else {
+                    String::new()
+                },
+                crate::connect::describe(&e)
+            ));
+        }
+        drop(live);
+        if let Some(host) = host() {
+            // Best effort, as for the databases: a SIGKILL's leftover role is then swept later.
+            let comment =
+                migrate_dsl::literal(&owner_comment(&host, std::process::id(), &db.dbname()));
+            let _ = admin.batch_execute(&format!(
+                "COMMENT ON DATABASE {role} IS {comment}; COMMENT ON ROLE {role} IS {comment}"
+            ));
+        }
+        let scratch = Scratch {
+            admin,
+            target: db.with_dbname(&name),
+            name: name.clone(),
+            role: Some(name.clone()),
+        };
+        match db.as_role(&name, &name, &password).connect(timeout) {
+            Ok(session) => {
+                let admin = scratch.target().connect(timeout)?;
+                Ok((
+                    scratch,
+                    Builder::Role {
+                        session,
+                        admin: Box::new(admin),
+                    },
+                ))
+            }
+            Err(e) => {
+                let why = format!(
+                    "the role made for it ({name}) cannot log in: {}",
+                    crate::report::error_message(&e)
+                );
+                configured(scratch, why)
+            }
+        }
     }
 
     /// A throwaway copy of `db`'s database (`CREATE DATABASE ... TEMPLATE`), made through a connection to
@@ -105,6 +264,7 @@ impl Scratch {
         live.command = command.to_owned();
         live.databases.push(LiveDatabase {
             name: name.clone(),
+            role: None,
             admin: admin_db.clone(),
             connect_timeout: settings.connect_timeout,
         });
@@ -145,6 +305,7 @@ impl Scratch {
             admin,
             name,
             target,
+            role: None,
         })
     }
 
@@ -172,6 +333,14 @@ impl Drop for Scratch {
                 self.name,
                 crate::connect::describe(&e)
             );
+        } else if let Some(role) = &self.role {
+            let sql = format!("DROP ROLE IF EXISTS {}", migrate_dsl::ident(role));
+            if let Err(e) = self.admin.batch_execute(&sql) {
+                errln!(
+                    "warning: could not drop the role {role} made for the scratch database: {}",
+                    crate::connect::describe(&e)
+                );
+            }
         }
         live.databases.retain(|d| d.name != self.name);
     }
@@ -233,7 +402,19 @@ fn sweep(admin: &mut Client, database: &str) {
     ) else {
         return;
     };
-    for row in rows {
+    let roles = admin
+        .query(
+            "SELECT r.rolname, pg_catalog.shobj_description(r.oid, 'pg_authid') FROM pg_catalog.pg_roles r \
+             WHERE pg_catalog.shobj_description(r.oid, 'pg_authid') LIKE $1",
+            &[&format!("{OWNER_PREFIX}%")],
+        )
+        .unwrap_or_default();
+    // Databases first: a role made for one is dropped after it.
+    for (row, is_role) in rows
+        .into_iter()
+        .map(|r| (r, false))
+        .chain(roles.into_iter().map(|r| (r, true)))
+    {
         let (name, comment): (String, String) = (row.get(0), row.get(1));
         let Some((pid, made_on, made_for)) = owner(&comment) else {
             continue;
@@ -241,21 +422,41 @@ fn sweep(admin: &mut Client, database: &str) {
         if made_on != host || made_for != database || pid == std::process::id() || alive(pid) {
             continue;
         }
-        let drop = format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            migrate_dsl::ident(&name)
-        );
+        let (what, drop) = if is_role {
+            (
+                "the role made for a scratch database",
+                format!("DROP ROLE IF EXISTS {}", migrate_dsl::ident(&name)),
+            )
+        } else {
+            (
+                "the scratch database",
+                format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    migrate_dsl::ident(&name)
+                ),
+            )
+        };
         match admin.batch_execute(&drop) {
             Ok(()) => errln!(
-                "dropped the scratch database {name}, which process {pid} (gone: killed, or its machine \
+                "dropped {what} {name}, which process {pid} (gone: killed, or its machine \
                  restarted) left behind"
             ),
             Err(e) => errln!(
-                "warning: could not drop the scratch database {name}, which process {pid} left behind: {}",
+                "warning: could not drop {what} {name}, which process {pid} left behind: {}",
                 crate::connect::describe(&e)
             ),
         }
     }
+}
+
+/// 32 random hexadecimal digits from the kernel, for the password of a role made for one command.
+fn random_password() -> Option<String> {
+    use std::io::Read as _;
+    let mut bytes = [0u8; 16];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut bytes))
+        .ok()?;
+    Some(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// `<database>_<purpose>_<pid>` within [`MAX_NAME_BYTES`] bytes: the database's name is cut on a character
@@ -330,12 +531,22 @@ fn drop_databases(databases: &[LiveDatabase]) -> Vec<String> {
             "DROP DATABASE IF EXISTS {} WITH (FORCE)",
             migrate_dsl::ident(&database.name)
         );
+        let role = database.role.as_ref().map_or(String::new(), |role| {
+            format!("; DROP ROLE IF EXISTS {}", migrate_dsl::ident(role))
+        });
         let dropped = database
             .admin
             .connect_unchecked(database.connect_timeout)
-            .and_then(|mut client| Ok(client.batch_execute(&sql)?));
+            .and_then(|mut client| {
+                client.batch_execute(&sql)?;
+                Ok(client.batch_execute(role.trim_start_matches("; "))?)
+            });
         match dropped {
-            Ok(()) => done.push(format!("dropped the scratch database {}", database.name)),
+            Ok(()) => done.push(format!(
+                "dropped the scratch database {}{}",
+                database.name,
+                if database.role.is_some() { " and its role" } else { "" }
+            )),
             Err(e) => done.push(format!(
                 "could not drop the scratch database {} ({}); drop it by hand with DROP DATABASE {} WITH (FORCE)",
                 database.name,

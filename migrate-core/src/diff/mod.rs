@@ -194,7 +194,11 @@ pub fn generate(
     // time is the server's.
     let read = |client: &mut Client, what: &str| {
         crate::schema::read_only(client, what, |tx| {
-            Ok((read::read(tx, table)?, crate::schema::catalog::describe(tx, table)?))
+            Ok((
+                read::read(tx, table)?,
+                crate::schema::catalog::describe(tx, table)?,
+                uncovered::others(tx)?,
+            ))
         })
     };
     let (current, desired) = std::thread::scope(|scope| {
@@ -202,15 +206,18 @@ pub fn generate(
         let desired = read(to, "read the desired schema");
         (current.join(), desired)
     });
-    let (from_model, from_description) = match current {
+    let (from_model, from_description, from_others) = match current {
         Ok(result) => result?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
-    let (to_model, to_description) = desired?;
+    let (to_model, to_description, to_others) = desired?;
     let mut planned = plan(&from_model, &to_model, options);
     planned
         .uncovered
         .extend(uncovered::uncovered(&from_description, &to_description));
+    planned
+        .uncovered
+        .extend(uncovered::other_differences(&from_others, &to_others));
     let files = if planned.proposals.is_empty() {
         write_files(name, &planned.changes)
     } else {

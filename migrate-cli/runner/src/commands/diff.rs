@@ -17,8 +17,12 @@ use super::context::Context;
 use crate::args::DiffArgs;
 use crate::connect::{self, Target};
 use crate::schema_file;
-use crate::scratch::Scratch;
+use crate::scratch::{Builder, Scratch};
 use crate::stdio::{errln, out, outln};
+
+mod build;
+mod outside;
+mod script;
 
 pub(super) fn diff(context: &Context<'_>, args: &DiffArgs) -> Result<ExitCode> {
     let settings = context.settings;
@@ -107,7 +111,8 @@ pub(super) fn diff(context: &Context<'_>, args: &DiffArgs) -> Result<ExitCode> {
 }
 
 /// A connection to the desired schema: the database at a URL, or a scratch database holding the
-/// statements of a SQL file or of a folder's `.sql` files (in name order).
+/// statements of a SQL file or of a folder's `.sql` files (in name order), built as [`build`] says with the
+/// least rights that can build it.
 fn desired(context: &Context<'_>, to: &str, scratches: &mut Vec<Scratch>) -> Result<Client> {
     let settings = context.settings;
     if to.starts_with("postgres://") || to.starts_with("postgresql://") {
@@ -115,28 +120,30 @@ fn desired(context: &Context<'_>, to: &str, scratches: &mut Vec<Scratch>) -> Res
     }
     let path = Path::new(to);
     let files = sql_files(path)?;
+    // Read and checked before the scratch database is made: a refused file runs nothing.
+    let scripts = build::read_all(&files)?;
     let db: Target = context.target()?;
-    let scratch = Scratch::create(&db, settings, "diff_to", "diff")?;
+    let (scratch, mut builder) = Scratch::for_untrusted_sql(&db, settings, "diff_to", "diff")?;
     outln!(
         "applying {} SQL file(s) of {} to a scratch database ({}) for the desired schema",
         files.len(),
         path.display(),
         scratch.name()
     );
-    let mut client = scratch.target().connect(settings.connect_timeout)?;
-    for file in &files {
-        let sql = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        client.batch_execute(&sql).map_err(|e| {
-            anyhow!(
-                "{} does not apply to an empty database: {}",
-                file.display(),
-                connect::describe(&e)
-            )
-        })?;
+    if let Builder::Configured { why, .. } = &builder {
+        errln!(
+            "note: the SQL runs with the configured role's rights ({why}); diff refuses the statements that \
+             act outside the scratch database it can recognize, but a role without the server's rights is \
+             what holds a file to it (see docs/diff.md)"
+        );
     }
+    build::run(&mut builder, &scripts)?;
+    drop(builder);
     scratches.push(scratch);
-    Ok(client)
+    scratches.last().map_or_else(
+        || Err(anyhow!("the scratch database is gone")),
+        |s| s.target().connect(settings.connect_timeout),
+    )
 }
 
 fn sql_files(path: &Path) -> Result<Vec<PathBuf>> {
