@@ -60,6 +60,7 @@ fixtures!(
     backfill_panic,
     jobs,
     review,
+    review_markup,
     tiny_lock_timeout,
     rename_v1,
     rename_v2,
