@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use migrate_core::production::{self, Activity};
+use migrate_core::production::{self, Activity, ServerIdentity};
 use migrate_core::review::{Production, TableSize};
 
 use crate::settings::Settings;
@@ -12,13 +12,14 @@ use crate::settings::Settings;
 /// How long the activity counters are watched.
 const WINDOW: Duration = Duration::from_secs(1);
 
-/// Reads what production has of `tables` (as the trace names them) over the connection `url`.
+/// Reads what production has of `tables` (as the trace names them) over the connection `url`, and which
+/// database of which server that is.
 pub(super) fn read(
     settings: &Settings,
     url: &str,
     allow_writable: bool,
     tables: &[String],
-) -> Result<Production> {
+) -> Result<(Production, ServerIdentity)> {
     let target = crate::connect::resolve(Some(url))
         .context("the production URL (--production-url or [review] production_url)")?;
     let shown = target.display.clone();
@@ -31,6 +32,8 @@ pub(super) fn read(
         ),
         e => anyhow::anyhow!("production at {shown}: {e}"),
     })?;
+    let identity = production::identity(&mut client)
+        .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
     let first = production::read(&mut client, tables)
         .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
     std::thread::sleep(WINDOW);
@@ -61,10 +64,11 @@ pub(super) fn read(
                 total_bytes: now.total_bytes,
                 writes_per_s: rate(|a| a.inserted + a.updated + a.deleted),
                 scans_per_s: rate(|a| a.seq_scans + a.index_scans),
+                unread: now.unread.clone(),
             }
         })
         .collect();
-    Ok(Production {
+    let production = Production {
         url: shown,
         role: session.role,
         server_version: session.server_version,
@@ -73,5 +77,6 @@ pub(super) fn read(
         settings: second.settings,
         tables: sizes,
         window_s: window,
-    })
+    };
+    Ok((production, identity))
 }
