@@ -150,11 +150,11 @@ fn reached(client: &mut Client) -> Result<Vec<Reached>, ProductionError> {
                  JOIN pg_catalog.pg_auth_members m ON m.member = reach.oid \
                  JOIN pg_catalog.pg_roles g ON g.oid = m.roleid \
                  WHERE NOT g.rolname::text = ANY (reach.path)) \
-             SELECT DISTINCT ON (array_length(x.path, 1), x.oid) x.oid, g.rolname::text, x.path, g.rolsuper, \
-               g.rolcreaterole, g.rolcreatedb, g.rolreplication \
+             SELECT x.oid, g.rolname::text, x.path, g.rolsuper, g.rolcreaterole, g.rolcreatedb, \
+               g.rolreplication \
              FROM (SELECT DISTINCT ON (oid) oid, path FROM reach ORDER BY oid, array_length(path, 1)) x \
              JOIN pg_catalog.pg_roles g ON g.oid = x.oid \
-             ORDER BY array_length(x.path, 1), x.oid",
+             ORDER BY array_length(x.path, 1), g.rolname",
             &[],
         )
         .map_err(database("read the roles the session's role reaches"))?;
