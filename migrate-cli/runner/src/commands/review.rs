@@ -167,10 +167,15 @@ fn fill(
     let touched = touched_tables(&plain);
     let mut production_identity = None;
     if let Some(url) = production_url(args, config)? {
-        let (read, identity) =
-            production::read(run.settings, &url, args.allow_writable_production, &touched)?;
+        let (read, identity) = production::read(
+            run.settings,
+            &url,
+            args.allow_writable_production,
+            &touched,
+            args.clone_url.is_some(),
+        )?;
         review.production = Some(read);
-        production_identity = Some(identity);
+        production_identity = identity;
     }
     let timed = timed_runs(run, args, config, &touched, production_identity, review)?;
     for (traced, changes) in plain.iter().zip(schema_changes) {
@@ -434,7 +439,10 @@ fn on_clone(
     production: Option<&ServerIdentity>,
 ) -> Result<(review::CloneRun, trace::Trace, review::Production)> {
     let clone = crate::connect::resolve(Some(url))?;
-    let (sizes, identity) = production::read(run.settings, url, true, touched)?;
+    let (sizes, identity) = production::read(run.settings, url, true, touched, true)?;
+    let Some(identity) = identity else {
+        anyhow::bail!("the clone's identity was not read");
+    };
     if production == Some(&identity) {
         anyhow::bail!(
             "--clone-url {} is the production database ({} on the server whose system identifier is {}, as \

@@ -12,14 +12,15 @@ use crate::settings::Settings;
 /// How long the activity counters are watched.
 const WINDOW: Duration = Duration::from_secs(1);
 
-/// Reads what production has of `tables` (as the trace names them) over the connection `url`, and which
-/// database of which server that is.
+/// Reads what production has of `tables` (as the trace names them) over the connection `url`, and, when
+/// `identify`, which database of which server that is (only a clone needs it to be told apart).
 pub(super) fn read(
     settings: &Settings,
     url: &str,
     allow_writable: bool,
     tables: &[String],
-) -> Result<(Production, ServerIdentity)> {
+    identify: bool,
+) -> Result<(Production, Option<ServerIdentity>)> {
     let target = crate::connect::resolve(Some(url))
         .context("the production URL (--production-url or [review] production_url)")?;
     let shown = target.display.clone();
@@ -32,8 +33,13 @@ pub(super) fn read(
         ),
         e => anyhow::anyhow!("production at {shown}: {e}"),
     })?;
-    let identity = production::identity(&mut client)
-        .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
+    let identity = if identify {
+        let identity = production::identity(&mut client)
+            .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
+        Some(identity)
+    } else {
+        None
+    };
     let first = production::read(&mut client, tables)
         .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
     std::thread::sleep(WINDOW);
