@@ -167,13 +167,12 @@ fn fill(
     let touched = touched_tables(&plain);
     let mut production_identity = None;
     if let Some(url) = production_url(args, config)? {
-        let (read, identity) = production::read(
-            run.settings,
-            &url,
-            args.allow_writable_production,
-            &touched,
-            args.clone_url.is_some(),
-        )?;
+        let source = production::Source::Production {
+            url: &url,
+            allow_writable: args.allow_writable_production,
+            identify: args.clone_url.is_some(),
+        };
+        let (read, identity) = production::read(run.settings, source, &touched)?;
         review.production = Some(read);
         production_identity = identity;
     }
@@ -439,7 +438,8 @@ fn on_clone(
     production: Option<&ServerIdentity>,
 ) -> Result<(review::CloneRun, trace::Trace, review::Production)> {
     let clone = crate::connect::resolve(Some(url))?;
-    let (sizes, identity) = production::read(run.settings, url, true, touched, true)?;
+    let (sizes, identity) =
+        production::read(run.settings, production::Source::Clone { url }, touched)?;
     let Some(identity) = identity else {
         anyhow::bail!("the clone's identity was not read");
     };
