@@ -249,6 +249,25 @@ fn a_production_session_that_could_write_is_refused_and_nothing_is_reviewed() {
         "{}",
         allowed.stdout
     );
+    // A role that reads, but may `SET ROLE` to one that writes (NOINHERIT): refused, naming the path.
+    let reader = statistics_role(&prod);
+    let writer = Role::new(&prod, "writer");
+    prod.exec(&format!(
+        "GRANT UPDATE ON items TO \"{0}\"; ALTER ROLE \"{1}\" NOINHERIT; GRANT \"{0}\" TO \"{1}\"",
+        writer.name, reader.name
+    ));
+    let refused = cli
+        .run(&["review", "--production-url", &reader.url(&prod)])
+        .expect_code(1);
+    assert!(
+        refused.stderr.contains(&format!(
+            "through membership of {0} ({1} > {0}): it may change table(s) public.items",
+            writer.name, reader.name
+        )) && refused.stderr.contains("--allow-writable-production"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
     // Neither run changed the target's history.
     assert_eq!(target.recorded().len(), 1);
 }
