@@ -61,6 +61,7 @@ fixtures!(
     jobs,
     jobs_r1,
     review,
+    review_markup,
     tiny_lock_timeout,
     rename_v1,
     rename_v2,

@@ -1,4 +1,4 @@
-//! A login role of a test's own, dropped (after the test's database) when it goes out of scope.
+//! A login role of a test's own, dropped when it goes out of scope, with what it owns and was granted.
 
 use crate::TestDb;
 
@@ -7,6 +7,8 @@ use crate::TestDb;
 pub struct Role {
     pub name: String,
     admin_url: String,
+    /// The test's database, where what the role owns or was granted is dropped first (when it still exists).
+    db_url: String,
 }
 
 impl Role {
@@ -20,6 +22,7 @@ impl Role {
         Role {
             name,
             admin_url: db.admin_url().to_owned(),
+            db_url: db.url().to_owned(),
         }
     }
 
@@ -32,8 +35,15 @@ impl Role {
 }
 
 impl Drop for Role {
+    /// Roles are cluster-wide: a role that owns something, or holds a privilege, in the test's database or on
+    /// the server (a parameter, a database) cannot be dropped until that is gone, and would be left behind.
     fn drop(&mut self) {
+        let drop_owned = format!("DROP OWNED BY \"{}\"", self.name);
+        if let Ok(mut db) = postgres::Client::connect(&self.db_url, postgres::NoTls) {
+            let _ = db.batch_execute(&drop_owned);
+        }
         if let Ok(mut admin) = postgres::Client::connect(&self.admin_url, postgres::NoTls) {
+            let _ = admin.batch_execute(&drop_owned);
             let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS \"{}\"", self.name));
         }
     }

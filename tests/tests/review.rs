@@ -249,6 +249,25 @@ fn a_production_session_that_could_write_is_refused_and_nothing_is_reviewed() {
         "{}",
         allowed.stdout
     );
+    // A role that reads, but may `SET ROLE` to one that writes (NOINHERIT): refused, naming the path.
+    let reader = statistics_role(&prod);
+    let writer = Role::new(&prod, "writer");
+    prod.exec(&format!(
+        "GRANT UPDATE ON items TO \"{0}\"; ALTER ROLE \"{1}\" NOINHERIT; GRANT \"{0}\" TO \"{1}\"",
+        writer.name, reader.name
+    ));
+    let refused = cli
+        .run(&["review", "--production-url", &reader.url(&prod)])
+        .expect_code(1);
+    assert!(
+        refused.stderr.contains(&format!(
+            "through membership of {0} ({1} > {0}): it may change table(s) public.items",
+            writer.name, reader.name
+        )) && refused.stderr.contains("--allow-writable-production"),
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stdout.is_empty(), "{}", refused.stdout);
     // Neither run changed the target's history.
     assert_eq!(target.recorded().len(), 1);
 }
@@ -388,4 +407,193 @@ fn a_clone_is_measured_on_a_throwaway_copy_and_left_as_it_was() {
         "{}",
         refused.stderr
     );
+}
+
+/// `[review] calibration_rows` is held to the range `--calibration-rows` is: 5 rows would scale every
+/// estimate from almost nothing.
+#[test]
+fn calibration_rows_in_migrate_toml_is_refused_where_the_flag_would_be() {
+    let (_target, cli) = target();
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        "[review]\ncalibration_rows = 5\n",
+    )
+    .expect("config");
+    let run = cli.run(&["review", "20261127000003"]).expect_code(1);
+    assert!(
+        run.stderr.contains(
+            "[review] calibration_rows = 5: 5 is not in 1000..=2147483647 (as for review --calibration-rows)"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+}
+
+/// The same URL spelt another way (`localhost` for `127.0.0.1`) is the same database: a clone is told apart
+/// from the target and from production by what their sessions say (the cluster's system identifier and the
+/// database's name), and production is never copied.
+#[test]
+fn a_clone_is_told_apart_by_what_the_servers_say_not_by_the_urls_spelling() {
+    let (prod, _) = production(1_000);
+    let role = statistics_role(&prod);
+    let (target, cli) = target();
+    let respelt = |url: &str| {
+        if url.contains("127.0.0.1") {
+            url.replace("127.0.0.1", "localhost")
+        } else {
+            url.replace("localhost", "127.0.0.1")
+        }
+    };
+    let target_respelt = respelt(target.url());
+    assert_ne!(target_respelt, target.url());
+    let refused = cli
+        .run(&["review", "20261127000003", "--clone-url", &target_respelt])
+        .expect_code(1);
+    assert!(
+        refused
+            .stderr
+            .contains("names the database the migrations are applied to"),
+        "{}",
+        refused.stderr
+    );
+    let production_url = role.url(&prod);
+    for clone in [prod.url().to_owned(), respelt(prod.url())] {
+        let refused = cli
+            .run(&[
+                "review",
+                "20261127000003",
+                "--production-url",
+                &production_url,
+                "--clone-url",
+                &clone,
+            ])
+            .expect_code(1);
+        assert!(
+            refused.stderr.contains("is the production database")
+                && refused.stderr.contains("on production's server"),
+            "{}",
+            refused.stderr
+        );
+    }
+    for db in [&prod, &target] {
+        assert!(
+            db.query_strings(&format!(
+                "SELECT datname FROM pg_database WHERE datname LIKE '{}_review_%'",
+                db.name()
+            ))
+            .is_empty(),
+            "no copy of {} was made",
+            db.name()
+        );
+    }
+}
+
+/// A lock held in production (a migration running there, a VACUUM FULL) makes the size read wait: it gives
+/// up after a second, the report says which table's size is unknown and why, and the review goes on.
+#[test]
+fn a_table_locked_in_production_is_reported_and_the_review_does_not_wait() {
+    let (prod, _) = production(1_000);
+    let role = statistics_role(&prod);
+    let (_target, cli) = target();
+    let mut locker = prod.client();
+    locker
+        .batch_execute("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE")
+        .expect("lock");
+    let url = role.url(&prod);
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let run = cli.run(&["review", "20261127000003", "--production-url", &url]);
+        let _ = done.send(run);
+    });
+    // The lock is held until the review ends (a review that waits for it never does), or for two minutes.
+    let run = result.recv_timeout(std::time::Duration::from_secs(120));
+    locker.batch_execute("COMMIT").expect("unlock");
+    let run = run
+        .expect("the review waited behind production's lock for 2 minutes")
+        .expect_code(0);
+    assert!(
+        run.stdout.contains(
+            "size unknown: its size was not read: a lock held on it in production made the read wait"
+        ) && run
+            .stdout
+            .contains("estimate: unknown: production's size of items is unknown"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// A migration's SQL and names that hold a fence, `</details>`, an HTML comment and lines that look like the
+/// review's own stay inside the comment's code: outside it there is one marker, one `</details>` per
+/// migration, one heading, and none of the SQL's lines.
+#[test]
+fn what_a_migration_quotes_cannot_change_the_pull_request_comments_layout() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("review_markup", &db);
+    let run = cli.run(&["review", "--format", "markdown"]).expect_code(0);
+    let markdown = &run.stdout;
+    let mut fence: Option<usize> = None;
+    let mut outside = Vec::new();
+    for line in markdown.lines() {
+        let ticks = line.chars().take_while(|c| *c == '`').count();
+        match fence {
+            Some(n) if ticks >= n && line[ticks..].trim().is_empty() => fence = None,
+            Some(_) => {}
+            None if ticks >= 3 => fence = Some(ticks),
+            None => outside.push(without_code_spans(line)),
+        }
+    }
+    assert_eq!(fence, None, "a fence left open:\n{markdown}");
+    let count = |what: &str| outside.iter().filter(|l| l.contains(what)).count();
+    assert_eq!(outside[0], "<!-- migrate-review -->", "{markdown}");
+    assert_eq!(count("<!--"), 1, "{markdown}");
+    assert_eq!(count("</details>"), 1, "{markdown}");
+    assert_eq!(count("## "), 1, "{markdown}");
+    assert_eq!(count("Approved"), 0, "{markdown}");
+    // The SQL is quoted whole, in a fence longer than its own.
+    assert!(
+        markdown.contains(
+            "````sql\nCREATE TABLE \"``` </details> <!-- x\" (id integer);\nCOMMENT ON TABLE \"``` </details> \
+             <!-- x\" IS '\n```\n\n</details>\n\n## Migration review: :white_check_mark: ok\n\nApproved\n\n<!--';\n````"
+        ),
+        "{markdown}"
+    );
+}
+
+/// `line` with its inline code spans (a run of backticks to the next run of the same length) left out.
+fn without_code_spans(line: &str) -> String {
+    let bytes = line.as_bytes();
+    let run_at = |i: usize| bytes[i..].iter().take_while(|b| **b == b'`').count();
+    let (mut out, mut i, mut kept) = (Vec::new(), 0, 0);
+    while i < bytes.len() {
+        if bytes[i] != b'`' {
+            i += 1;
+            continue;
+        }
+        let run = run_at(i);
+        let mut j = i + run;
+        let close = loop {
+            if j >= bytes.len() {
+                break None;
+            }
+            if bytes[j] == b'`' {
+                let other = run_at(j);
+                if other == run {
+                    break Some(j + run);
+                }
+                j += other;
+            } else {
+                j += 1;
+            }
+        };
+        match close {
+            Some(end) => {
+                out.extend_from_slice(&bytes[kept..i]);
+                (i, kept) = (end, end);
+            }
+            None => i += run,
+        }
+    }
+    out.extend_from_slice(&bytes[kept..]);
+    String::from_utf8_lossy(&out).into_owned()
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 pub use crate::parse::{parse_duration, parse_timeout};
-use crate::parse::{parse_lag, parse_positive_duration};
+use crate::parse::{parse_lag, parse_positive_duration, ranges};
 
 /// PostgreSQL schema migrations written in Rust.
 #[derive(Debug, Parser)]
@@ -62,13 +62,13 @@ pub struct GlobalArgs {
     pub config: Option<PathBuf>,
 
     /// Seconds to wait for the database connection.
-    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(ranges::CONNECT_TIMEOUT_SECS))]
     pub connect_timeout: Option<u64>,
 
     /// During up/down/redo, check every SECS on a new connection that the server still answers, and stop with
     /// an error when a check gets no reply within SECS (a server or network that stopped answering would
     /// otherwise leave the run hanging); 0 turns the check off [default: 30].
-    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    #[arg(long, value_name = "SECS", global = true, value_parser = clap::value_parser!(u64).range(ranges::SERVER_CHECK_TIMEOUT_SECS))]
     pub server_check_timeout: Option<u64>,
 
     /// What to do when another runner holds the migration lock [default: wait].
@@ -475,7 +475,7 @@ pub struct ReviewArgs {
     #[arg(long)]
     pub allow_writable_production: bool,
     /// Rows the calibration puts in each table the migrations touch [default: 200000].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1000..=i32::MAX as u64))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(ranges::CALIBRATION_ROWS))]
     pub calibration_rows: Option<u64>,
     /// A copy of production (a restored backup, a database branch) to measure on instead of estimating: the
     /// migrations run on a throwaway copy of it (CREATE DATABASE ... TEMPLATE; needs CREATEDB on its server

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use migrate_core::BuiltConfig;
 
 use crate::args::LockModeArg;
+use crate::parse::{in_range, ranges};
 
 /// The file's contents. Unknown keys are errors, so a typo does not silently fall back to a default.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -153,7 +154,95 @@ impl Config {
         // toml's message includes the line, column and key at fault.
         config.file = toml::from_str(text)
             .map_err(|e| anyhow::anyhow!("invalid {}: {e}", config.describe()))?;
+        config
+            .file
+            .check()
+            .map_err(|e| anyhow::anyhow!("invalid {}: {e}", config.describe()))?;
         Ok(config)
+    }
+}
+
+impl ConfigFile {
+    /// Refuses what the flags of the same settings refuse (their ranges are shared: [`ranges`]), so a value
+    /// cannot get in through the file that the command line keeps out. The settings written as text
+    /// (durations, limits) are read by the flags' own parsers where they are resolved.
+    fn check(&self) -> std::result::Result<(), String> {
+        let count = |v: Option<usize>| v.map(|v| u64::try_from(v).unwrap_or(u64::MAX));
+        within(
+            "connect_timeout",
+            self.connect_timeout,
+            "--connect-timeout",
+            &ranges::CONNECT_TIMEOUT_SECS,
+        )?;
+        within(
+            "server_check_timeout",
+            self.server_check_timeout,
+            "--server-check-timeout",
+            &ranges::SERVER_CHECK_TIMEOUT_SECS,
+        )?;
+        if let Some(review) = &self.review {
+            within(
+                "[review] calibration_rows",
+                review.calibration_rows,
+                "review --calibration-rows",
+                &ranges::CALIBRATION_ROWS,
+            )?;
+        }
+        if let Some(fleet) = &self.fleet {
+            within(
+                "[fleet] parallel",
+                count(fleet.parallel),
+                "--parallel",
+                &ranges::FLEET_PARALLEL,
+            )?;
+            within(
+                "[fleet] per_server",
+                count(fleet.per_server),
+                "--per-server",
+                &ranges::FLEET_PARALLEL,
+            )?;
+            within(
+                "[fleet] max_failures",
+                count(fleet.max_failures),
+                "--max-failures",
+                &ranges::MAX_FAILURES,
+            )?;
+            match &fleet.canary {
+                Some(CanaryConfig::First(0)) => {
+                    return Err("[fleet] canary = 0: give at least one target, or leave canary out \
+                                (as for --canary)"
+                        .to_owned())
+                }
+                Some(CanaryConfig::Named(names))
+                    if names.is_empty() || names.iter().any(|n| n.trim().is_empty()) =>
+                {
+                    return Err(format!(
+                        "[fleet] canary = {names:?}: give a number of targets or their names, none empty \
+                         (as for --canary)"
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A number of the file refused as its flag refuses it.
+fn within<R>(
+    key: &str,
+    value: Option<u64>,
+    flag: &str,
+    range: &R,
+) -> std::result::Result<(), String>
+where
+    R: std::ops::RangeBounds<u64> + std::fmt::Debug,
+{
+    match value {
+        Some(v) => in_range(v, range)
+            .map(|_| ())
+            .map_err(|e| format!("{key} = {v}: {e} (as for {flag})")),
+        None => Ok(()),
     }
 }
 
@@ -207,4 +296,89 @@ pub struct TargetConfig {
 pub enum CanaryConfig {
     First(usize),
     Named(Vec<String>),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::Config;
+    use crate::args::Cli;
+
+    /// Each number a flag and `migrate.toml` both set: a value just out of the flag's range is refused in
+    /// the file too, naming the key; the edges of the range pass both.
+    #[test]
+    fn the_file_refuses_what_the_flags_refuse() {
+        let cases: &[(&str, &[&str], &str)] = &[
+            (
+                "connect_timeout = {}",
+                &["--connect-timeout", "{}", "status"],
+                "0 3601 | 1 3600",
+            ),
+            (
+                "server_check_timeout = {}",
+                &["--server-check-timeout", "{}", "status"],
+                "3601 | 0 3600",
+            ),
+            (
+                "[review]\ncalibration_rows = {}",
+                &["review", "--calibration-rows", "{}"],
+                "5 999 2147483648 | 1000 2147483647",
+            ),
+            (
+                "[fleet]\nparallel = {}",
+                &["fleet", "up", "--parallel", "{}"],
+                "0 1025 | 1 1024",
+            ),
+            (
+                "[fleet]\nper_server = {}",
+                &["fleet", "up", "--per-server", "{}"],
+                "0 1025 | 1 1024",
+            ),
+            (
+                "[fleet]\nmax_failures = {}",
+                &[
+                    "fleet",
+                    "up",
+                    "--on-error",
+                    "continue",
+                    "--max-failures",
+                    "{}",
+                ],
+                "0 | 1",
+            ),
+        ];
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("migrate.toml");
+        for (toml, flags, values) in cases {
+            let (bad, good) = values.split_once(" | ").expect("bad | good");
+            for (value, ok) in bad
+                .split(' ')
+                .map(|v| (v, false))
+                .chain(good.split(' ').map(|v| (v, true)))
+            {
+                let line = toml.replace("{}", value);
+                std::fs::write(&path, &line).expect("write");
+                let file = Config::load(Some(&path));
+                let args: Vec<String> = std::iter::once("migrate".to_owned())
+                    .chain(flags.iter().map(|f| f.replace("{}", value)))
+                    .collect();
+                let flag = Cli::try_parse_from(&args);
+                assert_eq!(flag.is_ok(), ok, "{args:?}");
+                match file {
+                    Ok(_) => assert!(ok, "{line:?} accepted, where {args:?} is refused"),
+                    Err(e) => {
+                        let key = line.rsplit('\n').next().unwrap_or_default();
+                        assert!(!ok, "{line:?} refused: {e}");
+                        assert!(e.to_string().contains(key), "{e}");
+                    }
+                }
+            }
+        }
+        for canary in ["canary = 0", "canary = []", "canary = [\"\"]"] {
+            std::fs::write(&path, format!("[fleet]\n{canary}")).expect("write");
+            let e = Config::load(Some(&path)).expect_err(canary);
+            assert!(e.to_string().contains("[fleet] canary"), "{e}");
+        }
+    }
 }

@@ -51,3 +51,32 @@ pub(crate) fn parse_positive_duration(text: &str) -> Result<Duration, String> {
 pub fn parse_lag(text: &str) -> Result<LagLimit, String> {
     LagLimit::parse(text)
 }
+
+/// The numbers the flags take, as ranges shared by their value parsers and `migrate.toml`'s loader
+/// ([`crate::config::Config::load`]): a value a flag refuses is refused in the file too.
+pub mod ranges {
+    use std::ops::{RangeFrom, RangeInclusive};
+
+    /// `--connect-timeout`, `connect_timeout`: seconds.
+    pub const CONNECT_TIMEOUT_SECS: RangeInclusive<u64> = 1..=3600;
+    /// `--server-check-timeout`, `server_check_timeout`: seconds, 0 for no checks.
+    pub const SERVER_CHECK_TIMEOUT_SECS: RangeInclusive<u64> = 0..=3600;
+    /// `review --calibration-rows`, `[review] calibration_rows`: fewer rows time nothing worth scaling.
+    pub const CALIBRATION_ROWS: RangeInclusive<u64> = 1000..=i32::MAX as u64;
+    /// `fleet --parallel`/`--per-server`, `[fleet] parallel`/`per_server`.
+    pub const FLEET_PARALLEL: RangeInclusive<u64> = 1..=1024;
+    /// `fleet --max-failures`, `[fleet] max_failures`.
+    pub const MAX_FAILURES: RangeFrom<u64> = 1..;
+}
+
+/// `value` when it is in `range`, with clap's words for a flag's value out of it otherwise.
+pub(crate) fn in_range<R>(value: u64, range: &R) -> Result<u64, String>
+where
+    R: std::ops::RangeBounds<u64> + std::fmt::Debug,
+{
+    if range.contains(&value) {
+        Ok(value)
+    } else {
+        Err(format!("{value} is not in {range:?}"))
+    }
+}

@@ -1,9 +1,13 @@
 //! The review as one pull-request comment: a summary table with a verdict per migration first, each
 //! migration's details folded under it. The first line is a marker the CI recipe finds the comment by, so a
 //! new push updates the comment instead of adding one.
+//!
+//! Whatever the comment quotes of the migrations (SQL, names, messages) goes through [`super::escape`]: it
+//! cannot close a fence or a `<details>`, hide the rest in an HTML comment, or start a line of its own.
 
 use migrate_core::review::{Level, MigrationReview, Review};
 
+use super::escape::{cell, code, code_cell, fence, html, text};
 use super::text::{counts, estimate, lock, longest_wait, size, source};
 
 /// What the comment starts with: the CI recipe updates the comment that has it.
@@ -18,17 +22,12 @@ fn badge(level: Level) -> &'static str {
     }
 }
 
-/// Text for a table cell: no line breaks, no column separators.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
 pub(super) fn markdown(review: &Review) -> String {
     let mut out = format!(
         "{MARKER}\n## Migration review: {}\n\n",
         badge(review.verdict())
     );
-    out.push_str(&format!("{}.\n\n", cell(&source(review))));
+    out.push_str(&format!("{}.\n\n", text(&source(review))));
     if review.migrations.is_empty() {
         out.push_str("No migration to review.\n");
         return out;
@@ -41,9 +40,9 @@ pub(super) fn markdown(review: &Review) -> String {
             None => "unknown".to_owned(),
         };
         out.push_str(&format!(
-            "| {} | `{}` | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             badge(m.verdict()),
-            m.name,
+            code_cell(&m.name),
             if m.contract.is_some() {
                 "contract"
             } else {
@@ -65,24 +64,28 @@ pub(super) fn markdown(review: &Review) -> String {
 fn details(out: &mut String, review: &Review, m: &MigrationReview) {
     out.push_str(&format!(
         "\n<details><summary><b>{}</b>: {}</summary>\n\n",
-        m.name,
+        html(&m.name),
         badge(m.verdict())
     ));
-    out.push_str(&format!("File `{}`. Phase: {}.\n\n", m.file, m.tolerates()));
+    out.push_str(&format!(
+        "File {}. Phase: {}.\n\n",
+        code(&m.file),
+        text(&m.tolerates())
+    ));
     out.push_str("| # | Statement | Lock | Work | Estimate |\n|---|---|---|---|---|\n");
     for s in &m.statements {
         let on = match (&s.table, size(review, s.table.as_deref())) {
-            (Some(t), Some(size)) => format!(" on `{t}` ({size})"),
-            (Some(t), None) => format!(" on `{t}`"),
+            (Some(t), Some(size)) => format!(" on {} ({})", code_cell(t), cell(&size)),
+            (Some(t), None) => format!(" on {}", code_cell(t)),
             _ => String::new(),
         };
         out.push_str(&format!(
-            "| {} | `{}` | {} | {}{} | {} |\n",
+            "| {} | {} | {} | {}{} | {} |\n",
             s.position,
-            cell(&s.headline(80)),
+            code_cell(&s.headline(80)),
             cell(&lock(s)),
             s.work.describe(),
-            cell(&on),
+            on,
             cell(&estimate(s))
         ));
     }
@@ -96,19 +99,25 @@ fn details(out: &mut String, review: &Review, m: &MigrationReview) {
         out.push_str("\n**Findings**\n\n");
         for (f, position) in findings {
             out.push_str(&format!(
-                "- {} `{}`{}{}: {}\n",
+                "- {} {}{}{}: {}\n",
                 badge(f.level),
-                f.rule,
+                code(&f.rule),
                 position.map(|p| format!(" #{p}")).unwrap_or_default(),
                 f.line.map(|l| format!(" (line {l})")).unwrap_or_default(),
-                f.message
+                text(&f.message)
             ));
         }
     }
     let bases: Vec<String> = m
         .statements
         .iter()
-        .filter_map(|s| Some(format!("- #{}: {}", s.position, s.estimate.as_ref()?.basis)))
+        .filter_map(|s| {
+            Some(format!(
+                "- #{}: {}",
+                s.position,
+                text(&s.estimate.as_ref()?.basis)
+            ))
+        })
         .collect();
     if !bases.is_empty() {
         out.push_str("\n**How the estimates were made**\n\n");
@@ -116,15 +125,11 @@ fn details(out: &mut String, review: &Review, m: &MigrationReview) {
         out.push('\n');
     }
     if !m.schema_changes.is_empty() {
-        out.push_str("\n**Schema changes**\n\n```diff\n");
-        for line in &m.schema_changes {
-            out.push_str(line);
-            out.push('\n');
-        }
-        out.push_str("```\n");
+        out.push_str("\n**Schema changes**\n\n");
+        out.push_str(&fence("diff", &m.schema_changes.join("\n")));
     }
     out.push_str(&format!(
-        "\n**SQL**\n\n```sql\n{}\n```\n\n</details>\n",
-        m.sql
+        "\n**SQL**\n\n{}\n</details>\n",
+        fence("sql", &m.sql)
     ));
 }

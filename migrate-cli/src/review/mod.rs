@@ -2,6 +2,7 @@
 //! set by the size of its table, the review's own findings for locks held too long, and the report (the
 //! runner's half: `migrate_runner::commands::review`).
 
+mod escape;
 mod markdown;
 mod text;
 

@@ -56,7 +56,10 @@ pub(super) fn size(review: &Review, table: Option<&str>) -> Option<String> {
 }
 
 fn describe_size(t: &TableSize) -> String {
-    let mut s = format!("{} rows, {}", count(t.rows), bytes(t.total_bytes));
+    let mut s = match &t.unread {
+        Some(why) => format!("{} rows, size unknown: {why}", count(t.rows)),
+        None => format!("{} rows, {}", count(t.rows), bytes(t.total_bytes)),
+    };
     if let Some(w) = t.writes_per_s {
         s.push_str(&format!(", {w:.0} writes/s"));
     }

@@ -181,6 +181,10 @@ fn scale(
             format!("on a table production does not have yet ({table}): empty there"),
         ));
     };
+    // A foreign key's check grows with the rows, which are known without the sizes.
+    if let (Some(why), false) = (&p.unread, work == Work::ValidateForeignKey) {
+        return Err(format!("production's size of {table} is unknown: {why}"));
+    }
     let Some(c) = sizes.iter().find(|t| t.table == table) else {
         return Err(format!("the calibration did not fill {table}"));
     };
@@ -358,6 +362,7 @@ mod tests {
             total_bytes,
             writes_per_s: Some(100.0),
             scans_per_s: Some(1000.0),
+            unread: None,
         }
     }
 

@@ -77,6 +77,10 @@ pub struct TableSize {
     pub writes_per_s: Option<f64>,
     /// Scans (sequential and by index) per second while watched.
     pub scans_per_s: Option<f64>,
+    /// Why its sizes (the bytes) are not known, when a lock held in production kept them from being read;
+    /// its rows are known all the same.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
 }
 
 /// The calibration run: where, with how many rows, and the tables it filled.

@@ -17,6 +17,7 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
+use migrate_core::production::ServerIdentity;
 use migrate_core::review::{self, Assessed, MigrationReview, Phase, Review, TableSize};
 use migrate_core::trace::{self, MigrationTrace, RelationKind};
 use migrate_core::{lint, Direction, Migrator, Notices, UpTarget};
@@ -164,15 +165,18 @@ fn fill(
 ) -> Result<()> {
     let (plain, schema_changes) = trace_each(run)?;
     let touched = touched_tables(&plain);
+    let mut production_identity = None;
     if let Some(url) = production_url(args, config)? {
-        review.production = Some(production::read(
-            run.settings,
-            &url,
-            args.allow_writable_production,
-            &touched,
-        )?);
+        let source = production::Source::Production {
+            url: &url,
+            allow_writable: args.allow_writable_production,
+            identify: args.clone_url.is_some(),
+        };
+        let (read, identity) = production::read(run.settings, source, &touched)?;
+        review.production = Some(read);
+        production_identity = identity;
     }
-    let timed = timed_runs(run, args, config, &touched, review)?;
+    let timed = timed_runs(run, args, config, &touched, production_identity, review)?;
     for (traced, changes) in plain.iter().zip(schema_changes) {
         let statements = review::assess(traced, timed.of(traced, review));
         let migration = migration_review(run.migrator, traced, statements, changes);
@@ -230,6 +234,7 @@ fn timed_runs(
     args: &ReviewArgs,
     config: &ReviewConfig,
     touched: &[String],
+    production: Option<ServerIdentity>,
     review: &mut Review,
 ) -> Result<TimedRuns> {
     let mut timed = TimedRuns {
@@ -238,7 +243,7 @@ fn timed_runs(
         unknown: "production sizes unknown (no --production-url)".to_owned(),
     };
     if let Some(url) = &args.clone_url {
-        let (info, trace, sizes) = on_clone(run, args, url, touched)?;
+        let (info, trace, sizes) = on_clone(run, args, url, touched, production.as_ref())?;
         review.clone = Some(info);
         review.production.get_or_insert(sizes);
         timed.clone = Some(trace);
@@ -421,24 +426,49 @@ fn calibrate(run: &Run<'_, '_>, rows: u64, touched: &[String]) -> Result<trace::
     )?)
 }
 
-/// The migrations run and timed on a throwaway copy of the clone at `url`, with the clone's sizes.
+/// The migrations run and timed on a throwaway copy of the clone at `url`, with the clone's sizes. The
+/// clone is told apart from the target and from production by what their sessions say they are (the
+/// cluster's system identifier and the database's name), never by the URLs' spelling: the copy is made on the
+/// clone's server, and must never be made of production.
 fn on_clone(
     run: &Run<'_, '_>,
     args: &ReviewArgs,
     url: &str,
     touched: &[String],
+    production: Option<&ServerIdentity>,
 ) -> Result<(review::CloneRun, trace::Trace, review::Production)> {
     let clone = crate::connect::resolve(Some(url))?;
-    let same = clone.server() == run.db.server() && clone.dbname() == run.db.dbname();
-    if same && !args.clone_is_target {
+    let (sizes, identity) =
+        production::read(run.settings, production::Source::Clone { url }, touched)?;
+    let Some(identity) = identity else {
+        anyhow::bail!("the clone's identity was not read");
+    };
+    if production == Some(&identity) {
         anyhow::bail!(
-            "--clone-url {} names the database the migrations are applied to ({}); give a copy of \
-             production (a restored backup, a database branch), or --clone-is-target if this one is meant",
+            "--clone-url {} is the production database ({} on the server whose system identifier is {}, as \
+             the production URL's session says): the copy would be made there, on production's server; give \
+             a copy of production (a restored backup, a database branch) on another server",
             clone.display,
-            run.db.display
+            identity.database,
+            identity.system_identifier
         );
     }
-    let sizes = production::read(run.settings, url, true, touched)?;
+    let target = {
+        let mut client = run.db.connect(run.settings.connect_timeout)?;
+        migrate_core::production::identity(&mut client)
+            .context("the database the migrations are applied to")?
+    };
+    if target == identity && !args.clone_is_target {
+        anyhow::bail!(
+            "--clone-url {} names the database the migrations are applied to ({}: the same database {} on \
+             the same server, by its system identifier {}); give a copy of production (a restored backup, a \
+             database branch), or --clone-is-target if this one is meant",
+            clone.display,
+            run.db.display,
+            identity.database,
+            identity.system_identifier
+        );
+    }
     let copy = Scratch::copy_of(&clone, run.settings, "review", "review")?;
     let (mut client, watcher) = run.sessions(&copy)?;
     let traced = trace::run(
@@ -466,5 +496,6 @@ fn seeded(s: &trace::SeededSize) -> TableSize {
         total_bytes: s.total_bytes,
         writes_per_s: None,
         scans_per_s: None,
+        unread: None,
     }
 }

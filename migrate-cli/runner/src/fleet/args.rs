@@ -21,10 +21,10 @@ pub struct TargetArgs {
     #[arg(long, value_name = "URL", hide_env_values = true)]
     pub control_url: Option<String>,
     /// Targets run at once [default: 16, or parallel of [fleet]].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(crate::parse::ranges::FLEET_PARALLEL))]
     pub parallel: Option<u64>,
     /// Targets of one server (its databases and schemas) run at once [default: 8, or per_server of [fleet]].
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(crate::parse::ranges::FLEET_PARALLEL))]
     pub per_server: Option<u64>,
     /// One JSON object on stdout (every target in `targets`); progress goes to stderr.
     #[arg(long)]
@@ -43,7 +43,7 @@ pub struct RolloutArgs {
     #[arg(long, value_enum)]
     pub on_error: Option<OnErrorArg>,
     /// With --on-error continue: start no other target once N failed.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(crate::parse::ranges::MAX_FAILURES))]
     pub max_failures: Option<u64>,
 }
 

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use migrate_core::production::{self, Activity};
+use migrate_core::production::{self, Activity, ServerIdentity};
 use migrate_core::review::{Production, TableSize};
 
 use crate::settings::Settings;
@@ -12,30 +12,61 @@ use crate::settings::Settings;
 /// How long the activity counters are watched.
 const WINDOW: Duration = Duration::from_secs(1);
 
-/// Reads what production has of `tables` (as the trace names them) over the connection `url`.
+/// Where the sizes are read: production (or its replica), or a clone of it.
+pub(super) enum Source<'a> {
+    /// `--production-url`: refused when it could write, unless `allow_writable`; its identity read when
+    /// `identify` (only a clone needs it, to be told apart from it).
+    Production {
+        url: &'a str,
+        allow_writable: bool,
+        identify: bool,
+    },
+    /// `--clone-url`: a copy, which may be writable; its identity is always read.
+    Clone { url: &'a str },
+}
+
+/// Reads what `source` has of `tables` (as the trace names them), and which database of which server that
+/// is when asked (always for a clone).
 pub(super) fn read(
     settings: &Settings,
-    url: &str,
-    allow_writable: bool,
+    source: Source<'_>,
     tables: &[String],
-) -> Result<Production> {
+) -> Result<(Production, Option<ServerIdentity>)> {
+    let (url, allow_writable, identify, name, flag) = match source {
+        Source::Production {
+            url,
+            allow_writable,
+            identify,
+        } => (
+            url,
+            allow_writable,
+            identify,
+            "production",
+            "--production-url or [review] production_url",
+        ),
+        Source::Clone { url } => (url, true, true, "the clone", "--clone-url"),
+    };
     let target = crate::connect::resolve(Some(url))
-        .context("the production URL (--production-url or [review] production_url)")?;
+        .with_context(|| format!("the URL of {name} ({flag})"))?;
     let shown = target.display.clone();
     let mut client = target
         .connect(settings.connect_timeout)
-        .context("production (--production-url or [review] production_url)")?;
+        .with_context(|| format!("{name} ({flag})"))?;
+    let at = |e: production::ProductionError| anyhow::anyhow!("{name} at {shown}: {e}");
     let session = production::connect(&mut client, allow_writable).map_err(|e| match e {
         production::ProductionError::Writable { .. } => anyhow::anyhow!(
-            "production at {shown}: {e} (--allow-writable-production); nothing was read"
+            "{name} at {shown}: {e} (--allow-writable-production); nothing was read"
         ),
-        e => anyhow::anyhow!("production at {shown}: {e}"),
+        e => at(e),
     })?;
-    let first = production::read(&mut client, tables)
-        .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
+    let identity = if identify {
+        Some(production::identity(&mut client).map_err(at)?)
+    } else {
+        None
+    };
+    let first = production::read(&mut client, tables).map_err(at)?;
     std::thread::sleep(WINDOW);
-    let second = production::read(&mut client, tables)
-        .map_err(|e| anyhow::anyhow!("production at {shown}: {e}"))?;
+    let second = production::read(&mut client, tables).map_err(at)?;
     let window = WINDOW.as_secs_f64();
     let sizes = second
         .tables
@@ -61,10 +92,11 @@ pub(super) fn read(
                 total_bytes: now.total_bytes,
                 writes_per_s: rate(|a| a.inserted + a.updated + a.deleted),
                 scans_per_s: rate(|a| a.seq_scans + a.index_scans),
+                unread: now.unread.clone(),
             }
         })
         .collect();
-    Ok(Production {
+    let production = Production {
         url: shown,
         role: session.role,
         server_version: session.server_version,
@@ -73,5 +105,6 @@ pub(super) fn read(
         settings: second.settings,
         tables: sizes,
         window_s: window,
-    })
+    };
+    Ok((production, identity))
 }

@@ -1,0 +1,168 @@
+//! The tables' sizes, row estimates and activity, and the settings, as production has them.
+
+use postgres::error::SqlState;
+use postgres::{Client, IsolationLevel, Transaction};
+
+use super::{database, ProductionError, READ_LOCK_TIMEOUT};
+
+/// One table as production has it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableStats {
+    /// Schema-qualified, as `quote_ident` writes each part.
+    pub table: String,
+    /// The planner's row estimate (`reltuples`); `None` for a table never analysed or vacuumed.
+    pub rows: Option<f64>,
+    /// The table's own size in bytes (heap), without indexes and TOAST; 0 when `unread`.
+    pub table_bytes: i64,
+    /// With indexes and TOAST; 0 when `unread`.
+    pub total_bytes: i64,
+    /// Its indexes and their sizes, by name; empty when `unread`.
+    pub indexes: Vec<(String, i64)>,
+    /// What the statistics collector counted since its last reset; `None` when it has nothing.
+    pub activity: Option<Activity>,
+    /// Why its sizes could not be read (a lock held on it in production made the read wait longer than
+    /// [`READ_LOCK_TIMEOUT`]); its row estimate and activity, which take no lock, are still read.
+    pub unread: Option<String>,
+}
+
+/// A table's activity, as `pg_stat_user_tables` counts it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Activity {
+    pub seq_scans: i64,
+    pub index_scans: i64,
+    pub inserted: i64,
+    pub updated: i64,
+    pub deleted: i64,
+    pub live_rows: i64,
+    pub dead_rows: i64,
+}
+
+/// The settings that decide how long a migration's statements take and how they lock.
+pub const SETTINGS: &[&str] = &[
+    "maintenance_work_mem",
+    "max_parallel_maintenance_workers",
+    "work_mem",
+    "shared_buffers",
+    "effective_io_concurrency",
+    "statement_timeout",
+    "lock_timeout",
+];
+
+/// What a review reads of production, at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The tables asked for that production has, in the order asked.
+    pub tables: Vec<TableStats>,
+    /// The [`SETTINGS`], by name, each with its unit.
+    pub settings: Vec<(String, String)>,
+}
+
+/// What production has of `tables` (names as the migration writes them; ones it lacks are left out) and
+/// the [`SETTINGS`], read in one read-only transaction. A table whose sizes cannot be read within
+/// [`READ_LOCK_TIMEOUT`] (the size functions take a lock that an `ACCESS EXCLUSIVE` holder makes wait) is
+/// kept with [`TableStats::unread`] saying so; nothing waits longer.
+pub fn read(client: &mut Client, tables: &[String]) -> Result<Snapshot, ProductionError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(database("start a read-only transaction"))?;
+    tx.batch_execute(&format!(
+        "SET LOCAL lock_timeout = '{}ms'",
+        READ_LOCK_TIMEOUT.as_millis()
+    ))
+    .map_err(database("set the read's lock timeout"))?;
+    // Catalog and statistics only: none of this locks the tables.
+    let rows = tx
+        .query(
+            "SELECT c.oid, quote_ident(n.nspname) || '.' || quote_ident(c.relname), \
+               CASE WHEN c.reltuples >= 0 THEN c.reltuples::float8 END, \
+               s.seq_scan, s.idx_scan, s.n_tup_ins, s.n_tup_upd, s.n_tup_del, s.n_live_tup, s.n_dead_tup \
+             FROM unnest($1::text[]) WITH ORDINALITY AS w(name, at) \
+             JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(w.name) \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_catalog.pg_stat_user_tables s ON s.relid = c.oid \
+             ORDER BY w.at",
+            &[&tables],
+        )
+        .map_err(database("read the tables' row estimates and statistics"))?;
+    let mut stats = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let activity = r.get::<_, Option<i64>>(3).map(|seq_scans| Activity {
+            seq_scans,
+            index_scans: r.get::<_, Option<i64>>(4).unwrap_or(0),
+            inserted: r.get(5),
+            updated: r.get(6),
+            deleted: r.get(7),
+            live_rows: r.get(8),
+            dead_rows: r.get(9),
+        });
+        let mut table = TableStats {
+            table: r.get(1),
+            rows: r.get(2),
+            table_bytes: 0,
+            total_bytes: 0,
+            indexes: Vec::new(),
+            activity,
+            unread: None,
+        };
+        sizes(&mut tx, r.get(0), &mut table)?;
+        stats.push(table);
+    }
+    let settings = tx
+        .query(
+            "SELECT name, setting || coalesce(' ' || unit, '') FROM pg_catalog.pg_settings \
+             WHERE name = ANY($1) ORDER BY name",
+            &[&SETTINGS],
+        )
+        .map_err(database("read the server's settings"))?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    tx.commit().map_err(database("end the read-only transaction"))?;
+    Ok(Snapshot {
+        tables: stats,
+        settings,
+    })
+}
+
+/// The sizes of table `oid` and its indexes, in a savepoint: when a lock held in production makes them
+/// wait past the lock timeout, `table` says so and the read goes on with the next table.
+fn sizes(tx: &mut Transaction<'_>, oid: u32, table: &mut TableStats) -> Result<(), ProductionError> {
+    let mut savepoint = tx
+        .transaction()
+        .map_err(database("start a savepoint"))?;
+    let read = savepoint.query_one(
+        "SELECT pg_catalog.pg_relation_size(c.oid), pg_catalog.pg_total_relation_size(c.oid), \
+           ARRAY(SELECT i.indexrelid::regclass::text FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid \
+                 ORDER BY 1), \
+           ARRAY(SELECT pg_catalog.pg_relation_size(i.indexrelid) FROM pg_catalog.pg_index i \
+                 WHERE i.indrelid = c.oid ORDER BY i.indexrelid::regclass::text) \
+         FROM pg_catalog.pg_class c WHERE c.oid = $1",
+        &[&oid],
+    );
+    match read {
+        Ok(r) => {
+            table.table_bytes = r.get(0);
+            table.total_bytes = r.get(1);
+            let names: Vec<String> = r.get(2);
+            let sizes: Vec<i64> = r.get(3);
+            table.indexes = names.into_iter().zip(sizes).collect();
+            savepoint
+                .commit()
+                .map_err(database("release the savepoint"))?;
+        }
+        Err(e) if e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) => {
+            table.unread = Some(format!(
+                "its size was not read: a lock held on it in production made the read wait over {} ms",
+                READ_LOCK_TIMEOUT.as_millis()
+            ));
+            savepoint
+                .rollback()
+                .map_err(database("roll back to the savepoint"))?;
+        }
+        Err(e) => return Err(database("read the tables' sizes")(e)),
+    }
+    Ok(())
+}
