@@ -132,6 +132,7 @@ fn handshake(
 fn tls(mode: SslMode, root_cert: Option<PathBuf>) -> Tls {
     Tls {
         mode,
+        negotiation: super::SslNegotiation::Postgres,
         // A root certificate file that does not exist: ~/.postgresql/root.crt is not looked for.
         root_cert: root_cert.or(Some(PathBuf::from("/nonexistent/root.crt"))),
         client_cert: Some(PathBuf::from("/nonexistent/postgresql.crt")),
