@@ -127,7 +127,7 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
 /// `url` checked ([`conninfo::check`]) and its TLS settings taken out, every error made by
 /// [`conninfo::invalid`].
 fn read(url: &str) -> Result<(String, tls::Tls)> {
-    conninfo::check(url).map_err(|why| conninfo::invalid(url, &why))?;
+    conninfo::checked(url)?;
     tls::extract(url).map_err(|e| conninfo::invalid(url, &format!("{e:#}")))
 }
 
@@ -242,7 +242,8 @@ impl Target {
         }
     }
 
-    /// The server as `host:port` (several joined with commas), for telling a fleet's targets apart.
+    /// The server as `host:port` (several joined with commas), for telling a fleet's targets apart and
+    /// naming them: a host that holds credentials (`user:pw@host`, a URL that lost its scheme) is hidden.
     pub(crate) fn server(&self) -> String {
         let ports = self.config.get_ports();
         self.config
@@ -251,7 +252,9 @@ impl Target {
             .enumerate()
             .map(|(i, host)| {
                 let host = match host {
-                    postgres::config::Host::Tcp(host) => host.to_lowercase(),
+                    postgres::config::Host::Tcp(host) => {
+                        conninfo::shown_value(&host.to_lowercase())
+                    }
                     #[cfg(unix)]
                     postgres::config::Host::Unix(dir) => dir.display().to_string(),
                 };

@@ -71,7 +71,7 @@ pub(super) fn shown(key: &str, value: &str) -> bool {
 }
 
 /// A value holding another connection string, a URL, or `user:password@` credentials.
-fn looks_like_credentials(value: &str) -> bool {
+pub(super) fn looks_like_credentials(value: &str) -> bool {
     value.contains("://")
         || value.contains('=')
         || value.rfind('@').is_some_and(|at| value[..at].contains(':'))

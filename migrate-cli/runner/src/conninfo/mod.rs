@@ -56,11 +56,35 @@ pub(crate) fn invalid(conn: &str, why: &dyn Display) -> anyhow::Error {
     )
 }
 
+/// [`invalid`] for a reason of [`check`]'s, which quotes nothing of the string and is not scrubbed (a
+/// word hidden in the string may be a short one that the reason's own words hold).
+fn refused(conn: &str, why: &str) -> anyhow::Error {
+    anyhow::anyhow!("invalid database URL {}: {why}", redact(conn))
+}
+
+/// [`check`], its refusal made by [`refused`].
+pub(crate) fn checked(conn: &str) -> anyhow::Result<()> {
+    check(conn).map_err(|why| refused(conn, &why))
+}
+
+/// One value read out of a connection string (a host, a database name) as it may be shown: hidden when it
+/// holds credentials or a connection string (`user:pw@host`), which libpq would never take for one, with
+/// what follows the last `@` kept so that two such values stay apart.
+pub(crate) fn shown_value(value: &str) -> String {
+    if !keys::looks_like_credentials(value) {
+        return value.to_owned();
+    }
+    match value.rfind('@') {
+        Some(at) if !value[at + 1..].contains([':', '=', '/']) => format!("***{}", &value[at..]),
+        _ => "***".to_owned(),
+    }
+}
+
 /// Refuses what libpq would refuse before connecting, in words that quote nothing of a value: a URL whose
 /// scheme is not `postgres://` or `postgresql://`, a string that is neither a URL nor `key=value` settings
 /// (a word without `=`), and a parameter libpq does not know (a misspelt name, quoted when it is a plain
 /// word, with the name it is closest to).
-pub(crate) fn check(conn: &str) -> Result<(), String> {
+fn check(conn: &str) -> Result<(), String> {
     if let Some(scheme) = url::scheme(conn) {
         if scheme != "postgres" && scheme != "postgresql" {
             return Err(format!(
@@ -250,8 +274,8 @@ mod tests {
             format!("host=h {PW}=x"),
         ] {
             assert!(!redact(&conn).contains(PW), "{conn} -> {}", redact(&conn));
-            if let Err(why) = check(&conn) {
-                let error = format!("{:#}", invalid(&conn, &why));
+            if let Err(error) = checked(&conn) {
+                let error = format!("{error:#}");
                 assert!(!error.contains(PW), "{conn}: {error}");
             }
             assert!(
