@@ -4,9 +4,10 @@
 //! connection string here ([`extract`]) and turn into a connector ([`Tls::connector`]) that verifies what
 //! they ask for, following libpq's rules for which files count ([`files`]).
 //!
-//! Where WebPKI (rustls's verifier) is stricter than libpq, libpq's rules are added: a certificate listed
-//! in the root file is trusted as it is, and a name in the subject's CN counts when no subjectAltName of
-//! the host's kind is there ([`verifier`]). What is still judged otherwise (a CA or version 1 certificate as
+//! Where WebPKI (rustls's verifier) is stricter than libpq, libpq's rules are added: a self-signed
+//! certificate listed in the root file is trusted as it is, and a name in the subject's CN counts when no
+//! subjectAltName of the host's kind is there; where it is looser, OpenSSL's rule is kept: only the root
+//! file's self-signed certificates are trusted ([`verifier`]). What is still judged otherwise (a CA or version 1 certificate as
 //! the server's, signed by another root) is refused with a message that says so and names the way out; the
 //! modes that verify nothing take any certificate, as libpq does.
 

@@ -1,9 +1,12 @@
 //! What is checked of the server's certificate. The verify modes (and the others when a root certificate
 //! file exists) use rustls's WebPKI verifier, minus the name for all but `verify-full`, and then libpq's
-//! rules where they accept more: a certificate listed in the root file is trusted as it is (PostgreSQL's
-//! documentation makes the server's certificate its own root), and a certificate without a subjectAltName
-//! for the host names it in its CN. Where WebPKI still refuses what libpq accepts, the error says so. The
-//! modes that verify nothing take any certificate, and still check that the server holds its key.
+//! rules where they accept more: a self-signed certificate listed in the root file is trusted as it is
+//! (PostgreSQL's documentation makes the server's certificate its own root), and a certificate without a
+//! subjectAltName for the host names it in its CN. And where WebPKI accepts more, OpenSSL's rule: only the
+//! root file's self-signed certificates are trust anchors (WebPKI would trust any certificate of the file,
+//! an intermediate alone included); the others may complete a chain. Where WebPKI still refuses what libpq
+//! accepts, the error says so. The modes that verify nothing take any certificate, and still check that the
+//! server holds its key.
 
 use std::net::IpAddr;
 use std::sync::Arc;
