@@ -326,6 +326,33 @@ mod settings_tests {
         assert!(extract("postgres://u@h/db?sslcrl=/r.crl").is_err());
     }
 
+    /// `sslnegotiation`, as libpq 17 has it: taken out of the string, given back to the driver, and refused
+    /// with a mode that may use plain text; `allow` is a mode of its own.
+    #[test]
+    fn direct_negotiation_needs_a_mode_that_insists_on_tls() {
+        let (rest, tls) =
+            extract("postgres://u@h/db?sslmode=require&sslnegotiation=direct").unwrap();
+        assert_eq!(rest, "postgres://u@h/db");
+        assert_eq!(tls.negotiation, SslNegotiation::Direct);
+        assert_eq!(
+            with_driver_mode(&rest, &tls),
+            "postgres://u@h/db?sslmode=require&sslnegotiation=direct"
+        );
+        for mode in ["disable", "allow", "prefer"] {
+            let err = extract(&format!("host=h sslmode={mode} sslnegotiation=direct")).unwrap_err();
+            assert!(
+                err.to_string().starts_with(&format!(
+                    "weak sslmode \"{mode}\" may not be used with sslnegotiation=direct"
+                )),
+                "{err}"
+            );
+        }
+        assert!(extract("host=h sslnegotiation=sideways").is_err());
+        let (_, tls) = extract("host=h sslmode=allow").unwrap();
+        assert_eq!(tls.mode, SslMode::Allow);
+        assert_eq!(with_driver_mode("host=h", &tls), "host=h sslmode=prefer");
+    }
+
     /// `sslrootcert=system`, as libpq 16 has it: `verify-full` unless said otherwise, and no weaker mode.
     #[test]
     fn the_systems_roots_come_with_verify_full() {
