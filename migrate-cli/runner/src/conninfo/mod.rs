@@ -239,7 +239,7 @@ mod tests {
         assert_eq!(redact("postgres://u:se@cret@h/db"), "postgres://u:***@h/db");
         assert_eq!(
             redact("postgres://u:secret@h:notaport/db"),
-            "postgres://u:***@h:***"
+            "postgres://u:***@h:notaport/db"
         );
         assert_eq!(
             scrub("bad secret here", "postgres://u:secret@h:x/db"),

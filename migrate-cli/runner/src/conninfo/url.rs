@@ -135,14 +135,16 @@ fn query_hidden(url: &str, range: Range<usize>) -> Vec<Range<usize>> {
 }
 
 /// Every place `url` may hold a password: the userinfo's, the query's values not shown as they are, a port
-/// that is no number (and all after it: a userinfo that lost its `@`), and a fragment. In order.
+/// that is no number when the userinfo has no password (and all after it: a userinfo that lost its `@`),
+/// and a fragment. In order.
 fn hidden_spans(url: &str) -> Option<Vec<Range<usize>>> {
     let parts = parts(url)?;
-    let mut spans: Vec<Range<usize>> = parts.password.into_iter().collect();
-    if let Some(from) = bad_port(url, parts.hosts.clone()) {
-        spans.push(from..url.len());
-        return Some(spans);
+    // A port that is no number where the userinfo has no password: the password may be it (a userinfo
+    // that lost its `@`). After a userinfo with a password, it is only a mistyped port.
+    if let (None, Some(from)) = (&parts.password, bad_port(url, parts.hosts.clone())) {
+        return Some(vec![from..url.len()]);
     }
+    let mut spans: Vec<Range<usize>> = parts.password.into_iter().collect();
     if let Some(query) = parts.query {
         spans.extend(query_hidden(url, query));
     }
@@ -255,11 +257,10 @@ mod tests {
             );
             assert_eq!(secrets(&url), [password], "{password}");
         }
-        // Not a port: the URL parser used to reject these; the password is hidden all the same, and what
-        // might be another part of it too.
+        // Not a port: the URL parser used to reject these; the password is hidden all the same.
         assert_eq!(
             redacted("postgres://u:secret@h:notaport/db"),
-            "postgres://u:***@h:***"
+            "postgres://u:***@h:notaport/db"
         );
     }
 
