@@ -187,7 +187,7 @@ pub fn for_async_driver(url: &str) -> Result<(String, TlsConnector)> {
 impl Target {
     /// libpq's environment variables for this connection, for the PostgreSQL tools (`pg_dump`): the
     /// password travels in `PGPASSWORD`, never on a command line.
-    /// The TLS settings travel too (`PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`), so the tool verifies the server as this
+    /// The TLS settings travel too (`PGSSLMODE`, `PGSSLNEGOTIATION`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`), so the tool verifies the server as this
     /// connection does instead of falling back to libpq's unverified default. Several hosts are passed as
     /// libpq's comma-separated lists.
     pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
@@ -217,6 +217,10 @@ impl Target {
             env.push(("PGPASSWORD", secret.clone()));
         }
         env.push(("PGSSLMODE", self.tls.mode.libpq_value().to_owned()));
+        if self.tls.negotiation == tls::SslNegotiation::Direct {
+            // A libpq older than 17 ignores it, and asks first, which a newer server answers too.
+            env.push(("PGSSLNEGOTIATION", "direct".to_owned()));
+        }
         for (var, file) in [
             ("PGSSLROOTCERT", &self.tls.root_cert),
             ("PGSSLCERT", &self.tls.client_cert),
