@@ -124,7 +124,7 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     })
 }
 
-/// `url` checked ([`conninfo::check`]) and its TLS settings taken out, every error made by
+/// `url` checked ([`conninfo::checked`]) and its TLS settings taken out, every error made by
 /// [`conninfo::invalid`].
 fn read(url: &str) -> Result<(String, tls::Tls)> {
     conninfo::checked(url)?;
@@ -556,7 +556,9 @@ fn forget_prepared_statements(client: &mut Client, display: &str) -> Result<()> 
 ///   the server), or the server refuses the session over TLS (an error at start-up, such as `pg_hba.conf`
 ///   having only `hostnossl` lines for it, or a wrong password, tried twice as libpq tries it).
 ///
-/// The error of a failed second attempt follows the first's. The message is the driver's, described.
+/// The error of a failed second attempt follows the first's. The message is the driver's, described. With
+/// several hosts, each attempt is the driver's through the whole list (libpq makes the second try host by
+/// host): the driver's configuration cannot be narrowed to one of its hosts.
 fn connect_as_libpq(config: postgres::Config, tls: &Tls) -> Result<Client, String> {
     let plain = |mut config: postgres::Config| {
         config.ssl_mode(postgres::config::SslMode::Disable);
