@@ -565,8 +565,14 @@ fn connect_as_libpq(config: postgres::Config, tls: &Tls) -> Result<Client, Strin
         config.connect(TlsConnector::disabled())
     };
     let refused_at_startup = |e: &postgres::Error| e.as_db_error().is_some();
+    // The same refusal twice (a database that does not exist) is said once, as libpq says it.
     let both = |first: String, second: &postgres::Error, how: &str| {
-        format!("{first}; then {how}: {}", describe(second))
+        let second = describe(second);
+        if first == second {
+            first
+        } else {
+            format!("{first}; then {how}: {second}")
+        }
     };
     match tls.mode {
         SslMode::Disable => plain(config).map_err(|e| describe(&e)),
