@@ -270,7 +270,7 @@ mod tests {
             format!("host=h dbname=postgres://u:{PW}@h/db"),
             format!("host=u:{PW}@h dbname=d"),
             format!("host=h password={PW} port=notaport"),
-            format!("{PW}"),
+            PW.to_owned(),
             format!("host=h {PW}=x"),
         ] {
             assert!(!redact(&conn).contains(PW), "{conn} -> {}", redact(&conn));

@@ -121,11 +121,12 @@ fn query_hidden(url: &str, range: Range<usize>) -> Vec<Range<usize>> {
     let mut from = range.start;
     for pair in url[range.clone()].split('&') {
         match pair.split_once('=') {
-            Some((key, value)) => {
-                if !value.is_empty() && !super::keys::shown(&decode(key), &decode(value)) {
-                    found.push(from + key.len() + 1..from + pair.len());
-                }
+            Some((key, value))
+                if !value.is_empty() && !super::keys::shown(&decode(key), &decode(value)) =>
+            {
+                found.push(from + key.len() + 1..from + pair.len());
             }
+            Some(_) => {}
             None if !pair.is_empty() => found.push(from..from + pair.len()),
             None => {}
         }
@@ -142,7 +143,8 @@ fn hidden_spans(url: &str) -> Option<Vec<Range<usize>>> {
     // A port that is no number where the userinfo has no password: the password may be it (a userinfo
     // that lost its `@`). After a userinfo with a password, it is only a mistyped port.
     if let (None, Some(from)) = (&parts.password, bad_port(url, parts.hosts.clone())) {
-        return Some(vec![from..url.len()]);
+        let rest: Range<usize> = from..url.len();
+        return Some(vec![rest]);
     }
     let mut spans: Vec<Range<usize>> = parts.password.into_iter().collect();
     if let Some(query) = parts.query {
