@@ -71,8 +71,19 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     // As libpq: PGHOST may list several hosts, tried in order, and PGPORT one port for all or one per host.
     let host_list = var("PGHOST").unwrap_or_else(|| "localhost".to_owned());
     let hosts: Vec<&str> = host_list.split(',').map(str::trim).collect();
+    // A host is shown only when it holds no credentials (a URL put in PGHOST, say).
+    let shown_hosts = || {
+        hosts
+            .iter()
+            .map(|h| conninfo::shown_value(h))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     if hosts.iter().any(|h| h.is_empty()) {
-        bail!("invalid PGHOST {host_list:?}: an empty host in the list");
+        bail!(
+            "invalid PGHOST \"{}\": an empty host in the list",
+            shown_hosts()
+        );
     }
     let ports = match var("PGPORT") {
         Some(p) => p
@@ -93,7 +104,7 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     for (i, host) in hosts.iter().enumerate() {
         let port = ports.get(i).copied().unwrap_or(ports[0]);
         config.host(host).port(port);
-        shown.push(format!("{host}:{port}"));
+        shown.push(format!("{}:{port}", conninfo::shown_value(host)));
     }
     config.user(&user).dbname(&dbname);
     if let Some(attrs) = var("PGTARGETSESSIONATTRS") {
