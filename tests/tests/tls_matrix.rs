@@ -1,6 +1,10 @@
 //! The tool and `psql` against the same throwaway server, one TLS setting after another: each `sslmode`
 //! with each source of root certificates, against a CA-signed, a self-signed, an expired and a wrongly
-//! named server certificate and a server with `ssl = off`; then channel binding and client certificates.
+//! named server certificate and a server with `ssl = off`; then channel binding, client certificates
+//! (version 1 ones, and ones whose key is another's), servers whose `pg_hba.conf` takes the role only with
+//! or only without TLS, and chains through an intermediate against root files holding the root, the
+//! intermediate alone, both, or the server's certificate. `sslnegotiation=direct` is judged against
+//! libpq 17 on a PostgreSQL 17 server.
 //! Both must come to the same verdict (connect or refuse) every time. The server is reloaded between
 //! configurations, so one cluster serves them all.
 
