@@ -4,7 +4,8 @@
 //! client-side time limit notices.
 //!
 //! It can also count the statements its clients send ([`Proxy::counting_statements`]), for a test that a
-//! command sends one statement less.
+//! command sends one statement less, or hold the server's first answer on each connection a while
+//! ([`Proxy::slow_to_answer`]), as a login that takes long (SCRAM on a loaded machine) does.
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -21,7 +22,13 @@ pub struct Proxy {
 impl Proxy {
     /// Forwards `127.0.0.1:<a free port>` to `upstream` (`host:port`).
     pub fn start(upstream: &str) -> Proxy {
-        Proxy::start_tapped(upstream, None)
+        Proxy::start_tapped(upstream, None, Duration::ZERO)
+    }
+
+    /// [`start`](Self::start), holding the server's first bytes on each connection for `delay`: every login
+    /// through it takes at least that long.
+    pub fn slow_to_answer(upstream: &str, delay: Duration) -> Proxy {
+        Proxy::start_tapped(upstream, None, delay)
     }
 
     /// [`start`](Self::start), counting the statements clients send: the extended protocol's `Parse` and
@@ -29,10 +36,17 @@ impl Proxy {
     /// without TLS (`sslmode=disable`).
     pub fn counting_statements(upstream: &str) -> (Proxy, Arc<AtomicUsize>) {
         let count = Arc::new(AtomicUsize::new(0));
-        (Proxy::start_tapped(upstream, Some(count.clone())), count)
+        (
+            Proxy::start_tapped(upstream, Some(count.clone()), Duration::ZERO),
+            count,
+        )
     }
 
-    fn start_tapped(upstream: &str, statements: Option<Arc<AtomicUsize>>) -> Proxy {
+    fn start_tapped(
+        upstream: &str,
+        statements: Option<Arc<AtomicUsize>>,
+        first_answer_delay: Duration,
+    ) -> Proxy {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
         let port = listener.local_addr().expect("proxy address").port();
         let frozen = Arc::new(AtomicBool::new(false));
@@ -51,15 +65,20 @@ impl Proxy {
                 };
                 // Only what the client sends is read for statements.
                 let tap = statements.clone().map(Messages::new);
-                for (from, to, tap) in [
-                    (client.try_clone(), server.try_clone(), tap),
-                    (server.try_clone(), client.try_clone(), None),
+                for (from, to, tap, delay) in [
+                    (client.try_clone(), server.try_clone(), tap, Duration::ZERO),
+                    (
+                        server.try_clone(),
+                        client.try_clone(),
+                        None,
+                        first_answer_delay,
+                    ),
                 ] {
                     let (Ok(from), Ok(to)) = (from, to) else {
                         continue;
                     };
                     let flag = flag.clone();
-                    std::thread::spawn(move || pump(from, to, &flag, tap));
+                    std::thread::spawn(move || pump(from, to, &flag, tap, delay));
                 }
                 held.push(client);
             }
@@ -86,7 +105,13 @@ impl Proxy {
     }
 }
 
-fn pump(mut from: TcpStream, mut to: TcpStream, frozen: &AtomicBool, mut tap: Option<Messages>) {
+fn pump(
+    mut from: TcpStream,
+    mut to: TcpStream,
+    frozen: &AtomicBool,
+    mut tap: Option<Messages>,
+    mut first_delay: Duration,
+) {
     let _ = from.set_read_timeout(Some(Duration::from_millis(50)));
     let mut buf = [0u8; 16 * 1024];
     loop {
@@ -101,6 +126,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, frozen: &AtomicBool, mut tap: Op
                 if let Some(tap) = &mut tap {
                     tap.read(&buf[..n]);
                 }
+                std::thread::sleep(std::mem::take(&mut first_delay));
                 if to.write_all(&buf[..n]).is_err() {
                     break;
                 }

@@ -136,7 +136,9 @@ const TABLE_63_BYTES: &str = "tttttttttttttttttttttttttttttttttttttttttttttttttt
 fn cases() -> Vec<Case> {
     vec![
         // --- connection
-        case("url_not_a_url", &["up"], 1, &["invalid database URL ::: not a url :::", "invalid connection string"]).url("::: not a url :::"),
+        // Words without `=` may hold a password: none is shown.
+        case("url_not_a_url", &["up"], 1, &["invalid database URL *** *** *** *** ***", "neither a URL nor key=value settings"])
+            .url("::: not a url :::"),
         case("conninfo_quoted_password_bad_port", &["up"], 1, &["invalid database URL", "password=***"])
             .url("host=127.0.0.1 port=notaport password='two words s3cret-pw' user=postgres"),
         case("url_unknown_scheme", &["up"], 1, &["invalid database URL mysql://root:***@127.0.0.1/x"])
@@ -387,6 +389,200 @@ fn bad_input_cases() {
             .collect()
     });
     println!("{} bad-input cases, {} failed", cases.len(), failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A password in a connection string of any shape, through every option that takes one.
+
+/// Connection strings that hold [`SECRET`] where a user's slip puts it: a scheme missing, cut short or
+/// misspelt, a userinfo without its `@`, a misspelt `password` key or one that lost its `=`, credentials in
+/// another parameter's value, a percent escape that is none next to it.
+const MALFORMED: [&str; 19] = [
+    "postgres:s3cret-pw@127.0.0.1:5432/x",
+    "postgres:/postgres:s3cret-pw@127.0.0.1:5432/x",
+    "postgres:postgres:s3cret-pw@127.0.0.1/x",
+    "postgresql:/postgres:s3cret-pw@127.0.0.1/x",
+    "postgress://postgres:s3cret-pw@127.0.0.1/x",
+    "127.0.0.1:5432/x?user=postgres&password=s3cret-pw",
+    "postgres://postgres:s3cret-pw/x",
+    "postgres://postgres:s3cret-pw,127.0.0.1/x",
+    "postgres://postgres:s3cret-pw@127.0.0.1:notaport/x",
+    "postgres://postgres@127.0.0.1:5432/x?pasword=s3cret-pw",
+    "postgres://postgres@127.0.0.1:5432/x?s3cret-pw",
+    "postgres://postgres@127.0.0.1:5432/x?password=ab%zzs3cret-pw",
+    "postgres://postgres@127.0.0.1:5432/x?password=s3cret-pw&sslmode=bogus",
+    "host=127.0.0.1 user=postgres pasword=s3cret-pw dbname=x",
+    "host=127.0.0.1 user=postgres password s3cret-pw",
+    "host=127.0.0.1 passwd='two words s3cret-pw'",
+    "host=postgres:s3cret-pw@127.0.0.1 dbname=x",
+    "dbname=postgres://postgres:s3cret-pw@127.0.0.1/x",
+    "s3cret-pw",
+];
+
+/// Each malformed string through each option that takes a connection string (the environment, each flag,
+/// fleet's lists and its control database, the review's production and clone), in text and JSON: the
+/// password is in no output, the run fails without a panic, and the string's error says why without it.
+#[test]
+fn no_output_shows_a_password_whatever_the_connection_strings_shape() {
+    let db = TestDb::new();
+    let good = db.url().to_owned();
+    type Way = (
+        &'static str,
+        &'static str,
+        fn(&str, &str) -> (Vec<String>, Vec<(String, String)>),
+    );
+    let ways: [Way; 10] = [
+        ("DATABASE_URL", "basic", |bad, _| {
+            (
+                vec!["status".into()],
+                vec![("DATABASE_URL".into(), bad.into())],
+            )
+        }),
+        ("--database-url, JSON", "basic", |bad, _| {
+            (
+                vec![
+                    "status".into(),
+                    "--json".into(),
+                    "--database-url".into(),
+                    bad.into(),
+                ],
+                vec![],
+            )
+        }),
+        ("--database-url, up with a JSON log", "basic", |bad, _| {
+            (
+                vec![
+                    "up".into(),
+                    "--log-format".into(),
+                    "json".into(),
+                    "--database-url".into(),
+                    bad.into(),
+                ],
+                vec![],
+            )
+        }),
+        ("--direct-url", "basic", |bad, good| {
+            (
+                vec!["up".into(), "--direct-url".into(), bad.into()],
+                vec![("DATABASE_URL".into(), good.into())],
+            )
+        }),
+        ("MIGRATE_DIRECT_URL", "basic", |bad, good| {
+            (
+                vec!["status".into()],
+                vec![
+                    ("DATABASE_URL".into(), good.into()),
+                    ("MIGRATE_DIRECT_URL".into(), bad.into()),
+                ],
+            )
+        }),
+        ("fleet --urls, JSON", "fleet", |bad, good| {
+            (
+                vec![
+                    "fleet".into(),
+                    "up".into(),
+                    "--json".into(),
+                    "--urls".into(),
+                    bad.into(),
+                ],
+                vec![("DATABASE_URL".into(), good.into())],
+            )
+        }),
+        ("fleet --control-url", "fleet", |bad, good| {
+            (
+                vec![
+                    "fleet".into(),
+                    "status".into(),
+                    "--query".into(),
+                    "SELECT 'x'::text AS schema".into(),
+                    "--control-url".into(),
+                    bad.into(),
+                ],
+                vec![("DATABASE_URL".into(), good.into())],
+            )
+        }),
+        ("review --production-url", "review", |bad, good| {
+            (
+                vec!["review".into(), "--production-url".into(), bad.into()],
+                vec![("DATABASE_URL".into(), good.into())],
+            )
+        }),
+        ("MIGRATE_PRODUCTION_URL, JSON", "review", |bad, good| {
+            (
+                vec!["review".into(), "--format".into(), "json".into()],
+                vec![
+                    ("DATABASE_URL".into(), good.into()),
+                    ("MIGRATE_PRODUCTION_URL".into(), bad.into()),
+                ],
+            )
+        }),
+        ("review --clone-url", "review", |bad, good| {
+            (
+                vec!["review".into(), "--clone-url".into(), bad.into()],
+                vec![("DATABASE_URL".into(), good.into())],
+            )
+        }),
+    ];
+    let runs: Vec<(&str, &str, &str)> = ways
+        .iter()
+        .flat_map(|(way, fixture, _)| MALFORMED.iter().map(move |bad| (*way, *fixture, *bad)))
+        .collect();
+    let failures: Vec<String> = std::thread::scope(|s| {
+        let (even, odd): (Vec<_>, Vec<_>) = runs.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+        let handles: Vec<_> = [even, odd]
+            .into_iter()
+            .map(|half| {
+                let (ways, good) = (&ways, &good);
+                s.spawn(move || {
+                    let mut failures = Vec::new();
+                    for (_, (way, fixture, bad)) in half {
+                        let make = ways.iter().find(|w| w.0 == *way).expect("way").2;
+                        let (args, env) = make(bad, good);
+                        let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+                        args.extend(["--connect-timeout", "2"]);
+                        let env: Vec<(&str, &str)> =
+                            env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                        // Without DATABASE_URL of its own, the runner gets the malformed one.
+                        let cli = FixtureCli::with_url(
+                            fixture,
+                            if env.iter().any(|(k, _)| *k == "DATABASE_URL") {
+                                good
+                            } else {
+                                bad
+                            },
+                        );
+                        let run = cli.run_env(&args, &env);
+                        let mut problems = Vec::new();
+                        if run.stdout.contains(SECRET) || run.stderr.contains(SECRET) {
+                            problems.push("the password is shown");
+                        }
+                        if run.stderr.contains("panicked") {
+                            problems.push("a panic");
+                        }
+                        if run.code == 0 {
+                            problems.push("it succeeded");
+                        }
+                        if !problems.is_empty() {
+                            failures.push(format!(
+                                "{way} = {bad:?}: {}\n[exit {}]\n--- stdout\n{}--- stderr\n{}",
+                                problems.join(", "),
+                                run.code,
+                                run.stdout,
+                                run.stderr
+                            ));
+                        }
+                    }
+                    failures
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    println!("{} runs, {} failed", runs.len(), failures.len());
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
 

@@ -1,6 +1,10 @@
 //! The tool and `psql` against the same throwaway server, one TLS setting after another: each `sslmode`
 //! with each source of root certificates, against a CA-signed, a self-signed, an expired and a wrongly
-//! named server certificate and a server with `ssl = off`; then channel binding and client certificates.
+//! named server certificate and a server with `ssl = off`; then channel binding, client certificates
+//! (version 1 ones, and ones whose key is another's), servers whose `pg_hba.conf` takes the role only with
+//! or only without TLS, and chains through an intermediate against root files holding the root, the
+//! intermediate alone, both, or the server's certificate. `sslnegotiation=direct` is judged against
+//! libpq 17 on a PostgreSQL 17 server.
 //! Both must come to the same verdict (connect or refuse) every time. The server is reloaded between
 //! configurations, so one cluster serves them all.
 
@@ -64,6 +68,33 @@ fn leaf(name: &str, by: Option<&Authority>, expired: bool) -> (String, String) {
     }
     .expect("certificate");
     (cert.pem(), key.serialize_pem())
+}
+
+/// An intermediate certificate authority issued by `by`.
+fn intermediate_of(by: &Authority) -> Authority {
+    let key = KeyPair::generate().expect("key");
+    let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+    params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "matrix test intermediate");
+    let pem = params
+        .signed_by(&key, &by.issuer)
+        .expect("intermediate")
+        .pem();
+    Authority {
+        pem,
+        issuer: Issuer::new(params, key),
+    }
+}
+
+/// A file of the runner's TLS test data (certificates `openssl x509 -req` made, which rcgen cannot).
+fn read_testdata(name: &str) -> String {
+    let testdata = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../migrate-cli/runner/src/tls/testdata"
+    );
+    std::fs::read_to_string(format!("{testdata}/{name}")).expect("the runner's TLS test data")
 }
 
 /// A self-signed CA certificate naming `name` in its CN alone, and its key (PEM).
@@ -157,9 +188,18 @@ fn clear(command: &mut Command, env: &ClientEnv<'_>) {
 
 /// psql's verdict: `Ok` when it connected, else its message.
 fn psql(url: &str, env: &ClientEnv<'_>) -> Result<(), String> {
+    psql_with(url, env, None)
+}
+
+/// [`psql`] with the libpq of `libpq_dir` instead of its own (libpq.so.5 keeps its interface from one major
+/// to the next, so the machine's psql runs on a newer libpq and judges as that libpq does).
+fn psql_with(url: &str, env: &ClientEnv<'_>, libpq_dir: Option<&Path>) -> Result<(), String> {
     let mut command = Command::new("psql");
     command.arg(url).args(["-X", "-w", "-tAc", "SELECT 1"]);
     clear(&mut command, env);
+    if let Some(dir) = libpq_dir {
+        command.env("LD_LIBRARY_PATH", dir);
+    }
     let out = command.output().expect("psql");
     if out.status.success() {
         Ok(())
@@ -213,7 +253,14 @@ fn each_sslmode_and_certificate_gets_libpqs_verdict() {
         ))
         .expect("role");
     let ca = authority();
-    server.write_file("ca.crt", ca.pem.as_bytes(), 0o644);
+    // The server takes client certificates of the matrix's root and of the root that issued the
+    // version 1 client certificate of the runner's test data.
+    let v1_client_root = read_testdata("v1-client-root.crt");
+    server.write_file(
+        "ca.crt",
+        format!("{}{v1_client_root}", ca.pem).as_bytes(),
+        0o644,
+    );
     let mut bench = Bench { server, admin };
     let work = tempfile::tempdir().expect("temp dir");
     let ca_copy = work.path().join("ca.crt");
@@ -375,13 +422,7 @@ fn each_sslmode_and_certificate_gets_libpqs_verdict() {
     }
 
     // PostgreSQL's documentation's recipe for a chain: `openssl x509 -req` issues a version 1 certificate.
-    let testdata = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../migrate-cli/runner/src/tls/testdata"
-    );
-    let read = |name: &str| {
-        std::fs::read_to_string(format!("{testdata}/{name}")).expect("the runner's TLS test data")
-    };
+    let read = read_testdata;
     let v1_chain = (read("v1-signed.crt"), read("rsa.key"));
     let v1_root = work.path().join("v1-root.crt");
     std::fs::write(&v1_root, read("v1-root.crt")).expect("v1 root");
@@ -461,6 +502,179 @@ fn each_sslmode_and_certificate_gets_libpqs_verdict() {
         compare("client_cert", label, params, &env, &bench);
     }
 
+    // A version 1 client certificate (`openssl x509 -req` without an extension file), given and kept in
+    // ~/.postgresql, for a server that asks for one and for one that does not (where `prefer` must not
+    // break over it either); and a client certificate whose key is another's, which libpq's `prefer`
+    // answers by connecting in plain text.
+    let v1_cert = work.path().join("v1-client.crt");
+    let v1_key = work.path().join("v1-client.key");
+    std::fs::write(&v1_cert, read("v1-client.crt")).expect("v1 client cert");
+    let home_with_v1 = work.path().join("home-v1");
+    let home_with_wrong_key = work.path().join("home-wrong-key");
+    for dir in [&home_with_v1, &home_with_wrong_key] {
+        std::fs::create_dir_all(dir.join(".postgresql")).expect("home");
+    }
+    std::fs::write(
+        home_with_v1.join(".postgresql/postgresql.crt"),
+        read("v1-client.crt"),
+    )
+    .expect("copy");
+    std::fs::write(
+        home_with_wrong_key.join(".postgresql/postgresql.crt"),
+        &client_cert,
+    )
+    .expect("copy");
+    for (file, key) in [
+        (v1_key.clone(), read("v1-client.key")),
+        (
+            home_with_v1.join(".postgresql/postgresql.key"),
+            read("v1-client.key"),
+        ),
+        (
+            home_with_wrong_key.join(".postgresql/postgresql.key"),
+            read("rsa.key"),
+        ),
+    ] {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::write(&file, key).expect("key");
+        std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    }
+    let v1_given = format!("sslcert={}&sslkey={}", v1_cert.display(), v1_key.display());
+    for (label, params, home) in [
+        (
+            "v1 certificate, sslcert and sslkey",
+            format!("sslmode=require&{v1_given}"),
+            &empty_home,
+        ),
+        (
+            "v1 certificate in ~/.postgresql, prefer",
+            "sslmode=prefer".to_owned(),
+            &home_with_v1,
+        ),
+        (
+            "v1 certificate in ~/.postgresql, verify-full",
+            format!("sslmode=verify-full&sslrootcert={ca_text}"),
+            &home_with_v1,
+        ),
+    ] {
+        let env = ClientEnv {
+            home,
+            system_roots: &other_roots,
+        };
+        compare("client_cert", label, params, &env, &bench);
+    }
+    bench.configure("cert_unasked", servers[0].1.as_ref(), &trust);
+    for (label, params, home) in [
+        (
+            "v1 certificate in ~/.postgresql, prefer",
+            "sslmode=prefer",
+            &home_with_v1,
+        ),
+        (
+            "v1 certificate in ~/.postgresql, require",
+            "sslmode=require",
+            &home_with_v1,
+        ),
+        (
+            "a key not the certificate's, prefer",
+            "sslmode=prefer",
+            &home_with_wrong_key,
+        ),
+        (
+            "a key not the certificate's, allow",
+            "sslmode=allow",
+            &home_with_wrong_key,
+        ),
+        (
+            "a key not the certificate's, require",
+            "sslmode=require",
+            &home_with_wrong_key,
+        ),
+    ] {
+        let env = ClientEnv {
+            home,
+            system_roots: &other_roots,
+        };
+        compare("cert_unasked", label, params.to_owned(), &env, &bench);
+    }
+
+    // A server whose pg_hba.conf takes the role only in plain text (hostnossl), or only over TLS (hostssl):
+    // `prefer` and `allow` try the other way when the server refuses the session, as libpq does.
+    for (tag, hba) in [
+        (
+            "hostnossl",
+            format!("hostnossl all {ROLE} 127.0.0.1/32 trust"),
+        ),
+        ("hostssl", format!("hostssl all {ROLE} 127.0.0.1/32 trust")),
+        (
+            "nossl_scram",
+            format!("hostnossl all {ROLE} 127.0.0.1/32 scram-sha-256"),
+        ),
+    ] {
+        bench.configure(tag, servers[0].1.as_ref(), &hba);
+        for mode in modes {
+            for (label, extra) in [
+                ("", String::new()),
+                (" sslrootcert", format!("&sslrootcert={ca_text}")),
+            ] {
+                compare(
+                    tag,
+                    &format!("sslmode={mode}{label}"),
+                    format!("sslmode={mode}{extra}"),
+                    &env,
+                    &bench,
+                );
+            }
+        }
+    }
+
+    // A chain through an intermediate, the server sending it or not, against root files holding the
+    // root, the intermediate alone, both, or the server's own certificate: OpenSSL trusts a chain only
+    // when it ends at a self-signed certificate of the file.
+    let intermediate = intermediate_of(&ca);
+    let (chain_leaf, chain_key) = leaf("localhost", Some(&intermediate), false);
+    let root_files = [
+        ("the root", ca.pem.clone()),
+        ("the intermediate alone", intermediate.pem.clone()),
+        (
+            "intermediate and root",
+            format!("{}{}", intermediate.pem, ca.pem),
+        ),
+        ("the server's certificate", chain_leaf.clone()),
+    ];
+    let root_paths: Vec<(&str, std::path::PathBuf)> = root_files
+        .iter()
+        .enumerate()
+        .map(|(i, (label, pem))| {
+            let path = work.path().join(format!("chain-root-{i}.crt"));
+            std::fs::write(&path, pem).expect("root file");
+            (*label, path)
+        })
+        .collect();
+    for (tag, cert) in [
+        (
+            "int_sent",
+            (
+                format!("{chain_leaf}{}", intermediate.pem),
+                chain_key.clone(),
+            ),
+        ),
+        ("int_unsent", (chain_leaf.clone(), chain_key.clone())),
+    ] {
+        bench.configure(tag, Some(&cert), &trust);
+        for (label, path) in &root_paths {
+            for mode in ["require", "verify-ca", "verify-full"] {
+                compare(
+                    tag,
+                    &format!("sslmode={mode} {label}"),
+                    format!("sslmode={mode}&sslrootcert={}", path.display()),
+                    &env,
+                    &bench,
+                );
+            }
+        }
+    }
+
     println!("{}", rows.join("\n"));
     println!(
         "\n{} verdicts differ from psql's, each refused with the reason and the way out:\n{}",
@@ -496,4 +710,107 @@ fn verdict(result: &Result<(), String>) -> &'static str {
     } else {
         "refuse"
     }
+}
+
+/// `sslnegotiation=direct` (PostgreSQL 17): the TLS handshake at once, no `SSLRequest` first. A PostgreSQL 17
+/// server takes it only with the ALPN protocol `postgresql`, and libpq 17 refuses it with a mode that may
+/// fall back to plain text. Judged against libpq 17 (the machine's psql run on the libpq of the PostgreSQL 17
+/// binaries) on a PostgreSQL 17 server, and on the machine's older server, which knows no direct handshake.
+#[test]
+fn direct_tls_negotiation_gets_libpq_17s_verdict() {
+    let Some(server) = tests::pg_versions::server_for_test(17) else {
+        return;
+    };
+    let libpq_17 = tests::pg_versions::bin_dir(17)
+        .expect("installed with the server")
+        .parent()
+        .expect("native/")
+        .join("lib");
+    let older = tests::cluster::start();
+    let work = tempfile::tempdir().expect("temp dir");
+    let home = work.path().join("home");
+    std::fs::create_dir_all(&home).expect("home");
+    let ca = authority();
+    let ca_file = work.path().join("ca.crt");
+    std::fs::write(&ca_file, &ca.pem).expect("ca");
+    let system_roots = work.path().join("system-roots.pem");
+    std::fs::write(&system_roots, authority().pem).expect("system roots");
+    let env = ClientEnv {
+        home: &home,
+        system_roots: &system_roots,
+    };
+    let cert = leaf("localhost", Some(&ca), false);
+    let trust = format!("host all {ROLE} 127.0.0.1/32 trust");
+    let mut benches = Vec::new();
+    for server in [server, older] {
+        let mut admin =
+            postgres::Client::connect(&server.admin_url(), postgres::NoTls).expect("admin session");
+        admin
+            .batch_execute(&format!("CREATE ROLE {ROLE} LOGIN PASSWORD '{PASSWORD}'"))
+            .expect("role");
+        server.write_file("ca.crt", ca.pem.as_bytes(), 0o644);
+        let mut bench = Bench { server, admin };
+        bench.configure("direct", Some(&cert), &trust);
+        benches.push(bench);
+    }
+    // The libpq is 17's: it knows the parameter and refuses a weak mode with it.
+    let weak = psql_with(
+        &benches[0].url("sslmode=prefer&sslnegotiation=direct"),
+        &env,
+        Some(&libpq_17),
+    );
+    assert!(
+        weak.as_ref().is_err_and(|e| e.contains("weak sslmode")),
+        "libpq 17 is not the one psql runs on: {weak:?}"
+    );
+    let mut rows = Vec::new();
+    let mut differ = Vec::new();
+    for (i, bench) in benches.iter().enumerate() {
+        let major = bench.server.major();
+        for negotiation in ["postgres", "direct"] {
+            for mode in [
+                "disable",
+                "allow",
+                "prefer",
+                "require",
+                "verify-ca",
+                "verify-full",
+            ] {
+                if i == 1 && negotiation == "postgres" {
+                    continue;
+                }
+                let url = bench.url(&format!(
+                    "sslmode={mode}&sslnegotiation={negotiation}&sslrootcert={}",
+                    ca_file.display()
+                ));
+                let (libpq, ours) = (
+                    psql_with(&url, &env, Some(&libpq_17)),
+                    tool(&url, &env, work.path()),
+                );
+                let line = format!(
+                    "PostgreSQL {major:<3} sslnegotiation={negotiation:<9} sslmode={mode:<12} psql {:<7} migrate {}",
+                    verdict(&libpq),
+                    verdict(&ours)
+                );
+                if libpq.is_ok() != ours.is_ok() {
+                    differ.push(format!("{line}\n  psql: {libpq:?}\n  migrate: {ours:?}"));
+                }
+                rows.push(line);
+            }
+        }
+    }
+    println!("{}", rows.join("\n"));
+    assert!(
+        differ.is_empty(),
+        "{} of {} verdicts differ from libpq 17's:\n{}",
+        differ.len(),
+        rows.len(),
+        differ.join("\n")
+    );
+    assert!(
+        rows.iter().any(|r| r.contains("=direct")
+            && r.contains("require")
+            && r.ends_with("migrate connect")),
+        "a direct handshake connected"
+    );
 }

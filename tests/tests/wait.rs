@@ -111,3 +111,37 @@ fn the_library_call_waits_for_the_expand_phase_and_times_out_naming_what_is_miss
         .wait()
         .expect("the expand phase is applied");
 }
+
+/// A readiness check is one look, and that look connects as any connection does: within
+/// `--connect-timeout`, not within a poll's quarter of a second, so a ready database whose logins are slow
+/// (SCRAM on a loaded machine) is ready. The flag the timeout's message names is the one that sets it.
+#[test]
+fn a_check_waits_for_a_slow_login_as_long_as_the_connect_timeout() {
+    let db = TestDb::new();
+    FixtureCli::new("versions_r1", &db)
+        .run(&["up"])
+        .expect_code(0);
+    let proxy = tests::proxy::Proxy::slow_to_answer("127.0.0.1:5432", Duration::from_millis(700));
+    let through = proxy.url_for(&format!("{}?sslmode=disable", db.url()));
+    let cli = FixtureCli::with_url("versions_r1", &through);
+    for _ in 0..3 {
+        let ready = cli.run(&["wait", "--check"]).expect_code(0);
+        assert!(ready.stdout.contains("ready"), "{}", ready.stdout);
+    }
+    cli.run(&["wait", "--timeout", "5s"]).expect_code(0);
+
+    let slower = tests::proxy::Proxy::slow_to_answer("127.0.0.1:5432", Duration::from_millis(2500));
+    let through = slower.url_for(&format!("{}?sslmode=disable", db.url()));
+    let cli = FixtureCli::with_url("versions_r1", &through);
+    let late = cli
+        .run(&["wait", "--check", "--connect-timeout", "1"])
+        .expect_code(NOT_READY);
+    assert!(
+        late.stderr.contains("did not answer within 1s")
+            && late.stderr.contains("--connect-timeout"),
+        "{}",
+        late.stderr
+    );
+    cli.run(&["wait", "--check", "--connect-timeout", "5"])
+        .expect_code(0);
+}

@@ -8,8 +8,8 @@ use anyhow::{anyhow, bail, Result};
 use migrate_core::Notices;
 use postgres::Client;
 
+use crate::conninfo;
 pub use crate::conninfo::redact;
-use crate::conninfo::scrub;
 use crate::settings::Settings;
 pub use crate::tls::TlsConnector;
 use crate::tls::{self, SslMode, Tls};
@@ -18,8 +18,11 @@ use crate::tls::{self, SslMode, Tls};
 #[derive(Debug, Clone)]
 pub struct Target {
     config: postgres::Config,
-    /// The password, only to scrub it from driver messages should one ever quote it.
+    /// The password, for the PostgreSQL tools' `PGPASSWORD`.
     secret: Option<String>,
+    /// The password and whatever else the display hides (see [`redact`]), to scrub from driver messages
+    /// should one ever quote it.
+    hidden: Vec<String>,
     /// A display form with the password hidden.
     pub display: String,
     /// `sslmode` and the root certificate.
@@ -30,26 +33,23 @@ pub struct Target {
 /// already), else libpq's `PG*` variables. Nothing is invented: with neither, it is an error.
 pub fn resolve(url: Option<&str>) -> Result<Target> {
     if let Some(url) = url.filter(|u| !u.trim().is_empty()) {
-        let (rest, tls) = tls::extract(url)
-            .map_err(|e| anyhow!("invalid database URL {}: {e:#}", redact(url)))?;
-        let config =
-            postgres::Config::from_str(&tls::with_driver_mode(&rest, &tls)).map_err(|e| {
-                anyhow!(
-                    "invalid database URL {}: {}",
-                    redact(url),
-                    scrub(&describe(&e), url)
-                )
-            })?;
+        let (rest, tls) = read(url)?;
+        let mut config = postgres::Config::from_str(&tls::with_driver_mode(&rest, &tls))
+            .map_err(|e| conninfo::invalid(url, &describe(&e)))?;
         if config.get_hosts().is_empty() {
-            bail!("invalid database URL {}: it names no host", redact(url));
+            return Err(conninfo::invalid(url, &"it names no host"));
         }
+        tls.configure(&mut config);
         let secret = config
             .get_password()
             .map(|p| String::from_utf8_lossy(p).into_owned());
+        let mut hidden = conninfo::secrets(url);
+        hidden.extend(secret.clone().filter(|s| !s.is_empty()));
         return Ok(Target {
             config,
             display: redact(url),
             secret,
+            hidden,
             tls,
         });
     }
@@ -71,8 +71,19 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     // As libpq: PGHOST may list several hosts, tried in order, and PGPORT one port for all or one per host.
     let host_list = var("PGHOST").unwrap_or_else(|| "localhost".to_owned());
     let hosts: Vec<&str> = host_list.split(',').map(str::trim).collect();
+    // A host is shown only when it holds no credentials (a URL put in PGHOST, say).
+    let shown_hosts = || {
+        hosts
+            .iter()
+            .map(|h| conninfo::shown_value(h))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
     if hosts.iter().any(|h| h.is_empty()) {
-        bail!("invalid PGHOST {host_list:?}: an empty host in the list");
+        bail!(
+            "invalid PGHOST \"{}\": an empty host in the list",
+            shown_hosts()
+        );
     }
     let ports = match var("PGPORT") {
         Some(p) => p
@@ -93,7 +104,7 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
     for (i, host) in hosts.iter().enumerate() {
         let port = ports.get(i).copied().unwrap_or(ports[0]);
         config.host(host).port(port);
-        shown.push(format!("{host}:{port}"));
+        shown.push(format!("{}:{port}", conninfo::shown_value(host)));
     }
     config.user(&user).dbname(&dbname);
     if let Some(attrs) = var("PGTARGETSESSIONATTRS") {
@@ -110,20 +121,25 @@ pub fn resolve(url: Option<&str>) -> Result<Target> {
         config.password(password);
     }
     let (_, tls) = tls::extract("")?;
-    config.ssl_mode(match tls.mode {
-        SslMode::Disable => postgres::config::SslMode::Disable,
-        SslMode::Prefer => postgres::config::SslMode::Prefer,
-        _ => postgres::config::SslMode::Require,
-    });
+    config.ssl_mode(tls.mode.driver_mode());
+    tls.configure(&mut config);
     Ok(Target {
         config,
         display: format!(
             "postgres://{user}@{}/{dbname} (from PG* variables)",
             shown.join(",")
         ),
+        hidden: secret.clone().into_iter().collect(),
         secret,
         tls,
     })
+}
+
+/// `url` checked ([`conninfo::checked`]) and its TLS settings taken out, every error made by
+/// [`conninfo::invalid`].
+fn read(url: &str) -> Result<(String, tls::Tls)> {
+    conninfo::checked(url)?;
+    tls::extract(url).map_err(|e| conninfo::invalid(url, &format!("{e:#}")))
 }
 
 /// The migrator's connection for `settings`: [`resolve`] of [`Settings::url`], the direct URL when one is
@@ -175,15 +191,14 @@ pub fn resolve_settings(settings: &Settings) -> Result<Target> {
 /// reads it: the connection string for the driver (`sslmode` reduced to what it knows) and a TLS connector
 /// that verifies what `sslmode` asks for (`verify-ca`, `verify-full`, `sslrootcert`).
 pub fn for_async_driver(url: &str) -> Result<(String, TlsConnector)> {
-    let (rest, tls) =
-        tls::extract(url).map_err(|e| anyhow!("invalid database URL {}: {e:#}", redact(url)))?;
+    let (rest, tls) = read(url)?;
     Ok((tls::with_driver_mode(&rest, &tls), tls.connector()?))
 }
 
 impl Target {
     /// libpq's environment variables for this connection, for the PostgreSQL tools (`pg_dump`): the
     /// password travels in `PGPASSWORD`, never on a command line.
-    /// The TLS settings travel too (`PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`), so the tool verifies the server as this
+    /// The TLS settings travel too (`PGSSLMODE`, `PGSSLNEGOTIATION`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`), so the tool verifies the server as this
     /// connection does instead of falling back to libpq's unverified default. Several hosts are passed as
     /// libpq's comma-separated lists.
     pub fn libpq_env(&self) -> Vec<(&'static str, String)> {
@@ -213,6 +228,10 @@ impl Target {
             env.push(("PGPASSWORD", secret.clone()));
         }
         env.push(("PGSSLMODE", self.tls.mode.libpq_value().to_owned()));
+        if self.tls.negotiation == tls::SslNegotiation::Direct {
+            // A libpq older than 17 ignores it, and asks first, which a newer server answers too.
+            env.push(("PGSSLNEGOTIATION", "direct".to_owned()));
+        }
         for (var, file) in [
             ("PGSSLROOTCERT", &self.tls.root_cert),
             ("PGSSLCERT", &self.tls.client_cert),
@@ -233,6 +252,7 @@ impl Target {
             config,
             display: format!("database {dbname} on the server of {}", self.display),
             secret: self.secret.clone(),
+            hidden: self.hidden.clone(),
             tls: self.tls.clone(),
         }
     }
@@ -250,11 +270,18 @@ impl Target {
                 self.display
             ),
             secret: Some(password.to_owned()),
+            hidden: self
+                .hidden
+                .iter()
+                .cloned()
+                .chain([password.to_owned()])
+                .collect(),
             tls: self.tls.clone(),
         }
     }
 
-    /// The server as `host:port` (several joined with commas), for telling a fleet's targets apart.
+    /// The server as `host:port` (several joined with commas), for telling a fleet's targets apart and
+    /// naming them: a host that holds credentials (`user:pw@host`, a URL that lost its scheme) is hidden.
     pub(crate) fn server(&self) -> String {
         let ports = self.config.get_ports();
         self.config
@@ -263,7 +290,9 @@ impl Target {
             .enumerate()
             .map(|(i, host)| {
                 let host = match host {
-                    postgres::config::Host::Tcp(host) => host.to_lowercase(),
+                    postgres::config::Host::Tcp(host) => {
+                        conninfo::shown_value(&host.to_lowercase())
+                    }
                     #[cfg(unix)]
                     postgres::config::Host::Unix(dir) => dir.display().to_string(),
                 };
@@ -298,12 +327,15 @@ impl Target {
         anyhow!("{}", self.scrub(&describe(e)))
     }
 
-    /// `message` with the password replaced by `***`.
+    /// `message` with the password (and whatever else the display hides) replaced by `***`.
     pub fn scrub(&self, message: &str) -> String {
-        match self.secret.as_deref().filter(|s| !s.is_empty()) {
-            Some(secret) => message.replace(secret, "***"),
-            None => message.to_owned(),
-        }
+        let mut hidden: Vec<&String> = self.hidden.iter().collect();
+        hidden.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        hidden
+            .into_iter()
+            .fold(message.to_owned(), |message, secret| {
+                message.replace(secret.as_str(), "***")
+            })
     }
 
     /// Opens the connection, waiting at most `timeout` for the server.
@@ -349,10 +381,15 @@ impl Target {
         let mut config = self.config.clone();
         config.connect_timeout(timeout);
         config.application_name(application);
-        let (connector, mode) = (self.tls.connector()?, self.tls.mode);
-        let client = within(timeout, move || tls_or_plain(config, connector, mode))
-            .ok_or_else(|| anyhow!("connecting timed out after {}s", timeout.as_secs()))?
-            .map_err(|e| self.error(&e))?;
+        let tls = self.tls.clone();
+        let client = within(timeout, move || connect_as_libpq(config, &tls))
+            .ok_or_else(|| {
+                anyhow!(
+                    "connecting timed out after {}",
+                    humantime::format_duration(timeout)
+                )
+            })?
+            .map_err(|e| anyhow!("{}", self.scrub(&e)))?;
         Ok(client)
     }
 
@@ -393,18 +430,18 @@ impl Target {
         if config.get_application_name().is_none() {
             config.application_name("migrate");
         }
-        let (connector, mode) = (self.tls.connector()?, self.tls.mode);
-        let mut client = within(timeout, move || tls_or_plain(config, connector, mode))
+        let tls = self.tls.clone();
+        let mut client = within(timeout, move || connect_as_libpq(config, &tls))
             .ok_or_else(|| {
                 anyhow!(
-                    "cannot connect to {}: it accepted the connection but did not answer within {}s (a stopped \
-                     server or proxy, or a network dropping packets?); --connect-timeout sets the limit",
+                    "cannot connect to {}: it accepted the connection but did not answer within {} (a stopped \
+                     server or proxy, a network dropping packets, or a slow login?); --connect-timeout sets the limit",
                     self.display,
-                    timeout.as_secs()
+                    humantime::format_duration(timeout)
                 )
             })?
             .map_err(|e| {
-            let message = self.scrub(&describe(&e));
+            let message = self.scrub(&e);
             match self.tls.hint(&message) {
                 Some(hint) => anyhow!(
                     "cannot connect to {}: {message}\nhint: {hint}",
@@ -543,29 +580,83 @@ fn forget_prepared_statements(client: &mut Client, display: &str) -> Result<()> 
         .map_err(|e| anyhow!("cannot prepare the session of {display}: {}", describe(&e)))
 }
 
+/// Connects as libpq does for the TLS settings `tls`, in one or two attempts:
+/// - `disable`, `require`, `verify-*`: one attempt (TLS for the last three; a client certificate that
+///   cannot be used is an error).
+/// - `allow`: in plain text; when the server refuses that session (an error at start-up, such as
+///   `pg_hba.conf` having only `hostssl` lines for it), again over TLS.
+/// - `prefer`: over TLS when the server takes it; in plain text again when TLS cannot be set up (a client
+///   certificate that cannot be used), its handshake fails (a root certificate file that does not verify
+///   the server), or the server refuses the session over TLS (an error at start-up, such as `pg_hba.conf`
+///   having only `hostnossl` lines for it, or a wrong password, tried twice as libpq tries it).
+///
+/// The error of a failed second attempt follows the first's. The message is the driver's, described. With
+/// several hosts, each attempt is the driver's through the whole list (libpq makes the second try host by
+/// host): the driver's configuration cannot be narrowed to one of its hosts.
+fn connect_as_libpq(config: postgres::Config, tls: &Tls) -> Result<Client, String> {
+    let plain = |mut config: postgres::Config| {
+        config.ssl_mode(postgres::config::SslMode::Disable);
+        config.connect(TlsConnector::disabled())
+    };
+    let refused_at_startup = |e: &postgres::Error| e.as_db_error().is_some();
+    // The same refusal twice (a database that does not exist) is said once, as libpq says it.
+    let both = |first: String, second: &postgres::Error, how: &str| {
+        let second = describe(second);
+        if first == second {
+            first
+        } else {
+            format!("{first}; then {how}: {second}")
+        }
+    };
+    match tls.mode {
+        SslMode::Disable => plain(config).map_err(|e| describe(&e)),
+        SslMode::Allow => match plain(config.clone()) {
+            Err(e) if refused_at_startup(&e) => {
+                let connector = tls
+                    .connector()
+                    .map_err(|setup| format!("{}; then over TLS: {setup:#}", describe(&e)))?;
+                let mut again = config;
+                again.ssl_mode(postgres::config::SslMode::Require);
+                again
+                    .connect(connector)
+                    .map_err(|second| both(describe(&e), &second, "over TLS"))
+            }
+            result => result.map_err(|e| describe(&e)),
+        },
+        SslMode::Prefer => {
+            let connector = match tls.connector() {
+                Ok(connector) => connector,
+                Err(setup) => {
+                    return plain(config).map_err(|second| {
+                        both(
+                            format!("TLS could not be set up: {setup:#}"),
+                            &second,
+                            "without TLS",
+                        )
+                    })
+                }
+            };
+            match config.clone().connect(connector) {
+                Err(e)
+                    if refused_at_startup(&e)
+                        || e.to_string().starts_with("error performing TLS handshake") =>
+                {
+                    plain(config).map_err(|second| both(describe(&e), &second, "without TLS"))
+                }
+                result => result.map_err(|e| describe(&e)),
+            }
+        }
+        SslMode::Require | SslMode::VerifyCa | SslMode::VerifyFull => {
+            let connector = tls.connector().map_err(|setup| format!("{setup:#}"))?;
+            config.connect(connector).map_err(|e| describe(&e))
+        }
+    }
+}
+
 /// Runs `f` on a thread of its own and waits at most `timeout` for it. The driver's connect timeout covers
 /// only the TCP handshake: a server or proxy that accepts and then says nothing (stopped, or behind a
 /// network that drops packets) would keep the startup waiting forever. The thread of such a connection is
 /// left behind, blocked, until the process ends.
-/// Connects through `connector`; with `prefer`, a failed TLS handshake (a root certificate file that does
-/// not verify the server's certificate, say) is followed by a try in plain text, as libpq does.
-fn tls_or_plain(
-    config: postgres::Config,
-    connector: TlsConnector,
-    mode: SslMode,
-) -> Result<Client, postgres::Error> {
-    let plain = (mode == SslMode::Prefer).then(|| config.clone());
-    match (config.connect(connector), plain) {
-        (Err(e), Some(mut plain))
-            if e.to_string().starts_with("error performing TLS handshake") =>
-        {
-            plain.ssl_mode(postgres::config::SslMode::Disable);
-            plain.connect(TlsConnector::disabled())
-        }
-        (result, _) => result,
-    }
-}
-
 fn within<T: Send + 'static>(
     timeout: Duration,
     f: impl FnOnce() -> T + Send + 'static,

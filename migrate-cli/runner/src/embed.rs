@@ -195,6 +195,7 @@ impl Embedded {
                 &migrator,
                 &need,
                 timeout,
+                embedded.settings.connect_timeout,
                 |limit| crate::connect::resolve_settings(&embedded.settings)?.connect(limit),
                 |_| {},
             ) {

@@ -31,6 +31,7 @@ pub(super) fn wait(context: &Context<'_>, args: &WaitArgs) -> Result<ExitCode> {
         &context.migrator(),
         &need,
         timeout,
+        context.settings.connect_timeout,
         |limit| db.connect(limit),
         |now| match now {
             Ok(readiness) if !readiness.is_ready() && !args.check => {

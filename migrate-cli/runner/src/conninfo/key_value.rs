@@ -80,21 +80,52 @@ pub(super) fn split(conn: &str) -> Vec<Param<'_>> {
     params
 }
 
-/// `conn` with the password's value replaced by `***`, the rest as written. The string is split as libpq
-/// reads it, so a password with spaces is hidden whole rather than only up to its first space.
+/// What may be a password in `conn`, as written: the value of every parameter not shown as it is (a
+/// password, a name libpq does not know, such as a misspelt `password`, a value holding credentials), and
+/// whole every word without `=` (`user:pw@host/db`, or a password after a `password` that lost its `=`).
+fn hidden(conn: &str) -> Vec<(Range<usize>, Option<String>)> {
+    split(conn)
+        .into_iter()
+        .filter_map(|param| match (param.value, param.value_span) {
+            // A name that is no plain word (`u:pw@h/db?sslmode` of `u:pw@h/db?sslmode=require`) may hold
+            // the password itself.
+            (Some(value), Some(_)) if !super::keys::quotable(param.key) => {
+                Some((param.span, Some(value)))
+            }
+            (Some(value), Some(span)) => (!value.is_empty()
+                && !super::keys::shown(param.key, &value))
+            .then_some((span, Some(value))),
+            _ => Some((param.span, None)),
+        })
+        .collect()
+}
+
+/// `conn` with what may be a password (see [`hidden`]) replaced by `***`, the rest as written. The string
+/// is split as libpq reads it, so a password with spaces is hidden whole rather than only up to its first
+/// space.
 pub(super) fn redact(conn: &str) -> String {
     let mut out = String::with_capacity(conn.len());
     let mut copied = 0;
-    for param in split(conn) {
-        if let (true, Some(value)) = (param.key.eq_ignore_ascii_case("password"), param.value_span)
-        {
-            out.push_str(&conn[copied..value.start]);
-            out.push_str("***");
-            copied = value.end;
-        }
+    for (span, _) in hidden(conn) {
+        out.push_str(&conn[copied..span.start]);
+        out.push_str("***");
+        copied = span.end;
     }
     out.push_str(&conn[copied..]);
     out
+}
+
+/// What [`redact`] hides of `conn`, as written and as libpq reads it (quotes and escapes resolved).
+pub(super) fn secrets(conn: &str) -> Vec<String> {
+    let mut secrets = Vec::new();
+    for (span, value) in hidden(conn) {
+        for secret in [Some(conn[span].to_owned()), value].into_iter().flatten() {
+            if !secret.is_empty() && !secrets.contains(&secret) {
+                secrets.push(secret);
+            }
+        }
+    }
+    secrets
 }
 
 #[cfg(test)]

@@ -17,22 +17,19 @@ use std::ops::Range;
 struct Parts {
     /// The password of the userinfo, as written (percent-encoded or not); `None` without one.
     password: Option<Range<usize>>,
+    /// The hosts (`h1:5432,h2`), after the userinfo.
+    hosts: Range<usize>,
     /// The path (`/dbname`), empty (at the end of the hosts) when the URL has none.
     path: Range<usize>,
     /// The query, without its `?`.
     query: Option<Range<usize>>,
+    /// What follows a `#`, without it.
+    fragment: Option<Range<usize>>,
 }
 
 /// The parts of `url`, or `None` when it is not `scheme://...` (a `key=value` connection string).
 fn parts(url: &str) -> Option<Parts> {
-    let scheme_end = url.find("://")?;
-    let scheme = &url[..scheme_end];
-    let mut chars = scheme.chars();
-    if !chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        || !chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-    {
-        return None;
-    }
+    let scheme_end = scheme(url)?.len();
     let start = scheme_end + 3;
     let rest = &url[start..];
     // The last `@` before the query that follows it: one in the query (`?application_name=me@laptop`) ends no
@@ -59,6 +56,7 @@ fn parts(url: &str) -> Option<Parts> {
         + after_hosts
             .find(['/', '?', '#'])
             .unwrap_or(after_hosts.len());
+    let hosts = hosts_start..path_start;
     let path_end = path_start
         + url[path_start..]
             .find(['?', '#'])
@@ -69,46 +67,97 @@ fn parts(url: &str) -> Option<Parts> {
         // No path: an empty one where it would start.
         path_end
     };
-    let query = url[path_end..].starts_with('?').then(|| {
-        let from = path_end + 1;
-        from..from + url[from..].find('#').unwrap_or(url.len() - from)
-    });
+    let query_end = path_end + url[path_end..].find('#').unwrap_or(url.len() - path_end);
+    let query = url[path_end..]
+        .starts_with('?')
+        .then(|| path_end + 1..query_end);
+    let fragment = (query_end < url.len()).then(|| query_end + 1..url.len());
     Some(Parts {
         password,
+        hosts,
         path: path_start..path_end,
         query,
+        fragment,
     })
 }
 
-/// The `password` parameters' values in the query `range` of `url`, as written.
-fn query_passwords(url: &str, range: Range<usize>) -> Vec<Range<usize>> {
+/// The scheme of `url` (`postgres` of `postgres://...`), or `None` when it does not start with one.
+pub(super) fn scheme(url: &str) -> Option<&str> {
+    let scheme = &url[..url.find("://")?];
+    let mut chars = scheme.chars();
+    let valid = chars.next().is_some_and(|c| c.is_ascii_alphabetic())
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    valid.then_some(scheme)
+}
+
+/// Where a port that is no number starts in the hosts `range` of `url` (`u:pw` of `postgres://u:pw/db`, a
+/// URL whose userinfo lost its `@`), or `None`.
+fn bad_port(url: &str, range: Range<usize>) -> Option<usize> {
+    let mut from = range.start;
+    for entry in url[range.clone()].split(',') {
+        // An IPv6 address in brackets has colons of its own.
+        let host_end = if entry.starts_with('[') {
+            entry.find(']').map_or(entry.len(), |i| i + 1)
+        } else {
+            entry.find(':').unwrap_or(entry.len())
+        };
+        if let Some(port) = entry[host_end..].strip_prefix(':') {
+            if !port.bytes().all(|b| b.is_ascii_digit()) {
+                return Some(from + host_end + 1);
+            }
+        } else if host_end < entry.len() {
+            // Something after a bracketed address other than a port.
+            return Some(from + host_end);
+        }
+        from += entry.len() + 1;
+    }
+    None
+}
+
+/// The query's parts to hide in the `range` of `url`: the value of every parameter not shown as it is
+/// (a password, a name libpq does not know, a value that holds credentials), and whole any part without `=`.
+fn query_hidden(url: &str, range: Range<usize>) -> Vec<Range<usize>> {
     let mut found = Vec::new();
     let mut from = range.start;
     for pair in url[range.clone()].split('&') {
-        if let Some((key, _)) = pair.split_once('=') {
-            if decode(key).eq_ignore_ascii_case("password") {
+        match pair.split_once('=') {
+            Some((key, value))
+                if !value.is_empty() && !super::keys::shown(&decode(key), &decode(value)) =>
+            {
                 found.push(from + key.len() + 1..from + pair.len());
             }
+            Some(_) => {}
+            None if !pair.is_empty() => found.push(from..from + pair.len()),
+            None => {}
         }
         from += pair.len() + 1;
     }
     found
 }
 
-/// Every place `url` holds a password: the userinfo's and the `password` query parameters', in order.
-fn password_spans(url: &str) -> Option<Vec<Range<usize>>> {
+/// Every place `url` may hold a password: the userinfo's, the query's values not shown as they are, a port
+/// that is no number when the userinfo has no password (and all after it: a userinfo that lost its `@`),
+/// and a fragment. In order.
+fn hidden_spans(url: &str) -> Option<Vec<Range<usize>>> {
     let parts = parts(url)?;
+    // A port that is no number where the userinfo has no password: the password may be it (a userinfo
+    // that lost its `@`). After a userinfo with a password, it is only a mistyped port.
+    if let (None, Some(from)) = (&parts.password, bad_port(url, parts.hosts.clone())) {
+        let rest: Range<usize> = from..url.len();
+        return Some(vec![rest]);
+    }
     let mut spans: Vec<Range<usize>> = parts.password.into_iter().collect();
     if let Some(query) = parts.query {
-        spans.extend(query_passwords(url, query));
+        spans.extend(query_hidden(url, query));
     }
+    spans.extend(parts.fragment.filter(|f| !f.is_empty()));
     Some(spans)
 }
 
-/// `url` with each password (the userinfo's, and the `password` query parameter's) replaced by `***`, the
-/// rest as written; `None` when `url` is not a URL.
+/// `url` with everything that may be a password (see [`hidden_spans`]) replaced by `***`, the rest as
+/// written; `None` when `url` is not a URL.
 pub(super) fn redact(url: &str) -> Option<String> {
-    let spans = password_spans(url)?;
+    let spans = hidden_spans(url)?;
     let mut out = String::with_capacity(url.len());
     let mut copied = 0;
     for span in spans {
@@ -120,11 +169,11 @@ pub(super) fn redact(url: &str) -> Option<String> {
     Some(out)
 }
 
-/// The passwords of `url`, each as written and percent-decoded (an error message may quote either), for
-/// removing them from text. Empty when it has none or is not a URL.
+/// What [`redact`] hides of `url`, each as written and percent-decoded (an error message may quote either),
+/// for removing it from text. Empty when it hides nothing or `url` is not a URL.
 pub(super) fn secrets(url: &str) -> Vec<String> {
     let mut secrets = Vec::new();
-    for span in password_spans(url).unwrap_or_default() {
+    for span in hidden_spans(url).unwrap_or_default() {
         let written = &url[span];
         for secret in [written.to_owned(), decode(written)] {
             if !secret.is_empty() && !secrets.contains(&secret) {
@@ -135,6 +184,25 @@ pub(super) fn secrets(url: &str) -> Vec<String> {
     // Longest first, so that a secret inside another does not leave the longer one's rest behind.
     secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     secrets
+}
+
+/// The query parameters' names of `url` as libpq reads them (percent-decoded), and whether each has a
+/// `=`; `None` when `url` is not a URL.
+pub(super) fn query_keys(url: &str) -> Option<Vec<(String, bool)>> {
+    let parts = parts(url)?;
+    let Some(query) = parts.query else {
+        return Some(Vec::new());
+    };
+    Some(
+        url[query]
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| match pair.split_once('=') {
+                Some((key, _)) => (decode(key), true),
+                None => (String::new(), false),
+            })
+            .collect(),
+    )
 }
 
 /// `url` with its database (the path) replaced by `name`, percent-encoded where it must be; `None` when `url`
@@ -227,21 +295,54 @@ mod tests {
     #[test]
     fn hides_the_password_query_parameter() {
         assert_eq!(
-            redacted("postgres://u@h/db?password=secret&x=1"),
-            "postgres://u@h/db?password=***&x=1"
+            redacted("postgres://u@h/db?password=secret&application_name=1"),
+            "postgres://u@h/db?password=***&application_name=1"
         );
         assert_eq!(
             redacted("postgres://u:one@h/db?sslmode=require&PASSWORD=t%26o#frag"),
-            "postgres://u:***@h/db?sslmode=require&PASSWORD=***#frag"
+            "postgres://u:***@h/db?sslmode=require&PASSWORD=***#***"
         );
         assert_eq!(
             secrets("postgres://u:one@h/db?sslmode=require&PASSWORD=t%26o"),
             ["t%26o", "one", "t&o"]
         );
+        // A misspelt name, a part without `=`: hidden, as either may hold the password.
         assert_eq!(
             redacted("postgres://h/db?passwordx=1&password"),
-            "postgres://h/db?passwordx=1&password"
+            "postgres://h/db?passwordx=***&***"
         );
+    }
+
+    /// Malformed URLs: wherever a password may have landed is hidden, with the rest as typed.
+    #[test]
+    fn hides_what_may_be_a_password_in_a_malformed_url() {
+        for (url, shown) in [
+            // The userinfo lost its `@`: the password reads as a port.
+            ("postgres://u:pw-secret/db", "postgres://u:***"),
+            ("postgres://u:pw,secret/db", "postgres://u:***"),
+            ("postgres://[::1]x:pw-secret/db", "postgres://[::1]***"),
+            // A misspelt `password` parameter, or one that lost its `=`.
+            (
+                "postgres://u@h/db?pasword=pw-secret",
+                "postgres://u@h/db?pasword=***",
+            ),
+            ("postgres://u@h/db?pw-secret", "postgres://u@h/db?***"),
+            // A URL in the value of a parameter, and a fragment.
+            (
+                "postgres://h/db?dbname=postgres://u:pw-secret@h/db",
+                "postgres://h/db?dbname=postgres:***@h/db",
+            ),
+            ("postgres://u@h/db#pw-secret", "postgres://u@h/db#***"),
+            // A mistyped scheme is still a URL.
+            ("postgress://u:pw-secret@h/db", "postgress://u:***@h/db"),
+        ] {
+            assert_eq!(redacted(url), shown, "{url}");
+            assert!(
+                secrets(url).iter().any(|s| s.contains("secret")),
+                "{url}: {:?}",
+                secrets(url)
+            );
+        }
     }
 
     #[test]

@@ -102,7 +102,8 @@ impl Connector for CliConnector {
         let db = connect::resolve(self.url(target)).map_err(|e| format!("{e:#}"))?;
         Ok(Location {
             server: db.server(),
-            database: db.dbname(),
+            // A target is named after its place: a database name that holds credentials is hidden.
+            database: crate::conninfo::shown_value(&db.dbname()),
         })
     }
 

@@ -20,11 +20,16 @@ fn in_home(name: &str) -> Option<PathBuf> {
         .map(|home| home.join(".postgresql").join(name))
 }
 
-/// What the server is verified with: the roots its chain must end at, and the certificates of the root file
-/// as they are, which libpq (OpenSSL) trusts as the server's own certificate too.
+/// What the server is verified with: the roots its chain must end at (the root file's self-signed
+/// certificates: OpenSSL, and so libpq, trusts a chain only when it ends at one), which libpq also trusts
+/// as the server's own certificate; and the root file's other certificates, which may complete a chain but
+/// are trusted by none (an intermediate alone in the root file verifies nothing).
 pub(super) struct Roots {
     pub store: RootCertStore,
     pub listed: Vec<CertificateDer<'static>>,
+    pub intermediates: Vec<CertificateDer<'static>>,
+    /// The file they come from, for the error when it holds no root.
+    pub file: Option<PathBuf>,
 }
 
 /// The roots to verify the server with, or `None` when it is not verified: no root certificate file and a
@@ -52,16 +57,34 @@ pub(super) fn roots(tls: &Tls) -> Result<Option<Roots>> {
 
 fn read_roots(file: &Path) -> Result<Roots> {
     let mut store = RootCertStore::empty();
-    let listed = certificates(file, "root certificate file")?;
-    for certificate in &listed {
+    let (mut listed, mut intermediates) = (Vec::new(), Vec::new());
+    for certificate in certificates(file, "root certificate file")? {
+        if !self_issued(&certificate) {
+            intermediates.push(certificate);
+            continue;
+        }
         store.add(certificate.clone()).with_context(|| {
             format!(
                 "the root certificate file {} holds a certificate that cannot be used",
                 file.display()
             )
         })?;
+        listed.push(certificate);
     }
-    Ok(Roots { store, listed })
+    Ok(Roots {
+        store,
+        listed,
+        intermediates,
+        file: Some(file.to_owned()),
+    })
+}
+
+/// Whether `certificate` names itself as its issuer: a root (or a self-signed server certificate), what
+/// OpenSSL takes for a trust anchor. Its signature is not checked, as OpenSSL does not check it either.
+fn self_issued(certificate: &CertificateDer<'_>) -> bool {
+    use x509_cert::der::Decode;
+    x509_cert::Certificate::from_der(certificate)
+        .is_ok_and(|c| c.tbs_certificate.subject == c.tbs_certificate.issuer)
 }
 
 /// The certificates of the PEM file `file`, at least one; `what` names the file in errors.
@@ -95,6 +118,8 @@ fn system_roots() -> Result<Roots> {
     Ok(Roots {
         store,
         listed: Vec::new(),
+        intermediates: Vec::new(),
+        file: None,
     })
 }
 

@@ -132,6 +132,7 @@ fn handshake(
 fn tls(mode: SslMode, root_cert: Option<PathBuf>) -> Tls {
     Tls {
         mode,
+        negotiation: super::SslNegotiation::Postgres,
         // A root certificate file that does not exist: ~/.postgresql/root.crt is not looked for.
         root_cert: root_cert.or(Some(PathBuf::from("/nonexistent/root.crt"))),
         client_cert: Some(PathBuf::from("/nonexistent/postgresql.crt")),
@@ -339,6 +340,73 @@ fn the_verify_modes_check_the_chain_and_the_name() {
             .contains("root certificate file \"/nonexistent/root.crt\" does not exist"),
         "{err:#}"
     );
+}
+
+/// A client certificate is taken whatever its version (a version 1 one, what `openssl x509 -req` makes
+/// without an extension file, was refused as not going with its key), and refused, saying so, when the
+/// key is not its own.
+#[test]
+fn client_certificates_of_any_version_go_with_their_own_key_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let write = |name: &str, text: &str, mode: u32| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        path
+    };
+    let cert = write("client.crt", include_str!("testdata/v1-client.crt"), 0o644);
+    let key = write("client.key", include_str!("testdata/v1-client.key"), 0o600);
+    let other_key = write("other.key", RSA_KEY, 0o600);
+    let with = |key: &PathBuf| Tls {
+        client_cert: Some(cert.clone()),
+        client_key: Some(key.clone()),
+        ..tls(SslMode::Require, None)
+    };
+    with(&key)
+        .connector()
+        .expect("a version 1 client certificate with its key");
+    let err = format!("{:#}", with(&other_key).connector().unwrap_err());
+    assert!(
+        err.contains("certificate does not match private key file"),
+        "{err}"
+    );
+}
+
+/// A root file with an intermediate alone trusts nothing, as OpenSSL's: a chain is trusted only when it
+/// ends at a self-signed certificate of the file.
+#[test]
+fn an_intermediate_alone_in_the_root_file_verifies_no_server() {
+    let dir = tempfile::tempdir().unwrap();
+    let (root, root_issuer) = authority();
+    let key = new_key(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    params.is_ca = IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, "intermediate");
+    let intermediate = params.signed_by(&key, &root_issuer).unwrap().der().clone();
+    let intermediate_issuer = Issuer::new(params, key);
+    let server_key = new_key(&rcgen::PKCS_ECDSA_P256_SHA256);
+    let server = certificate(&["db.example"], &server_key, Some(&intermediate_issuer));
+    let file = |name: &str, certs: &[&CertificateDer<'_>]| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, certs.iter().map(|c| pem(c)).collect::<String>()).unwrap();
+        path
+    };
+    let alone = file("int.crt", &[&intermediate]);
+    let both = file("both.crt", &[&intermediate, &root]);
+    let verify = |root_file: &PathBuf| {
+        handshake(
+            &tls(SslMode::VerifyFull, Some(root_file.clone())),
+            "db.example",
+            server.clone(),
+            pkcs8(&server_key),
+        )
+    };
+    verify(&both).expect("a chain to the root of the file");
+    let err = verify(&alone).unwrap_err();
+    assert!(err.contains("holds no root certificate"), "{err}");
 }
 
 fn pem(cert: &CertificateDer<'_>) -> String {

@@ -1,9 +1,12 @@
 //! What is checked of the server's certificate. The verify modes (and the others when a root certificate
 //! file exists) use rustls's WebPKI verifier, minus the name for all but `verify-full`, and then libpq's
-//! rules where they accept more: a certificate listed in the root file is trusted as it is (PostgreSQL's
-//! documentation makes the server's certificate its own root), and a certificate without a subjectAltName
-//! for the host names it in its CN. Where WebPKI still refuses what libpq accepts, the error says so. The
-//! modes that verify nothing take any certificate, and still check that the server holds its key.
+//! rules where they accept more: a self-signed certificate listed in the root file is trusted as it is
+//! (PostgreSQL's documentation makes the server's certificate its own root), and a certificate without a
+//! subjectAltName for the host names it in its CN. And where WebPKI accepts more, OpenSSL's rule: only the
+//! root file's self-signed certificates are trust anchors (WebPKI would trust any certificate of the file,
+//! an intermediate alone included); the others may complete a chain. Where WebPKI still refuses what libpq
+//! accepts, the error says so. The modes that verify nothing take any certificate, and still check that the
+//! server holds its key.
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -34,6 +37,18 @@ pub(super) fn chain(
     check_name: bool,
     provider: &Arc<CryptoProvider>,
 ) -> anyhow::Result<Arc<dyn ServerCertVerifier>> {
+    if roots.store.is_empty() {
+        let file = roots
+            .file
+            .as_deref()
+            .map(|f| f.display().to_string())
+            .unwrap_or_default();
+        return Ok(Arc::new(NoRoot(format!(
+            "the root certificate file {file} holds no root certificate (one that is its own issuer), only \
+             intermediates: libpq (OpenSSL) trusts a chain only when it ends at a root of the file, so nothing \
+             verifies with it. Add the root that issued them to the file"
+        ))));
+    }
     let webpki =
         WebPkiServerVerifier::builder_with_provider(Arc::new(roots.store), provider.clone())
             .build()
@@ -41,6 +56,7 @@ pub(super) fn chain(
     Ok(Arc::new(Chain {
         webpki,
         listed: roots.listed,
+        intermediates: roots.intermediates,
         check_name,
     }))
 }
@@ -48,8 +64,10 @@ pub(super) fn chain(
 #[derive(Debug)]
 struct Chain {
     webpki: Arc<WebPkiServerVerifier>,
-    /// The root file's certificates as they are.
+    /// The root file's roots as they are.
     listed: Vec<CertificateDer<'static>>,
+    /// The root file's other certificates: they may complete the server's chain, and are trusted by none.
+    intermediates: Vec<CertificateDer<'static>>,
     check_name: bool,
 }
 
@@ -63,6 +81,12 @@ impl ServerCertVerifier for Chain {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         use CertificateError::{NotValidForName, NotValidForNameContext};
+        let intermediates: Vec<CertificateDer<'_>> = intermediates
+            .iter()
+            .cloned()
+            .chain(self.intermediates.iter().cloned())
+            .collect();
+        let intermediates = intermediates.as_slice();
         let error = match self.webpki.verify_server_cert(
             end_entity,
             intermediates,
@@ -414,6 +438,46 @@ fn explained(error: rustls::Error, certificate: &Certificate, issuers: &[&[u8]])
          certificate file, which does not verify it"
             .to_owned()
     })
+}
+
+/// Refuses every server: the root file holds no root, so no chain can end at one (libpq's verdict too).
+/// The handshake signature is still checked, so the refusal is about the certificate, not the key.
+#[derive(Debug)]
+struct NoRoot(String);
+
+impl ServerCertVerifier for NoRoot {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Err(rustls::Error::General(self.0.clone()))
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        handshake_signature(message, cert, dss.scheme, dss.signature(), false)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        handshake_signature(message, cert, dss.scheme, dss.signature(), true)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        SCHEMES.to_vec()
+    }
 }
 
 /// Accepts the server's certificate whatever it is, but still checks that the server signed the handshake
