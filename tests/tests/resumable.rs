@@ -134,6 +134,12 @@ mod fixtures {
 
     pub static FOREVER: Migrations =
         Migrations::new(&[named("20270101000006_fill_forever", fill_forever)]);
+
+    fn index_by_author(pgm: &mut MigrationBuilder) {
+        pgm.create_index("posts", ["author"]).concurrently();
+    }
+    pub static BY_AUTHOR: Migrations =
+        Migrations::new(&[named("20270101000008_index_by_author", index_by_author)]);
 }
 
 /// The expand of an online rename stops half-way through its backfill (after the column, the function, the
@@ -401,6 +407,60 @@ fn a_failed_concurrent_build_drops_only_its_own_invalid_index() {
         ),
         [[Some("other.events_at".to_owned())]],
         "its own leftover is dropped, the other session's index stays"
+    );
+}
+
+/// An invalid index with the name the engine gives its index, left by someone else's failed concurrent build
+/// (on another column), is not the migration's: nothing records it building it, so `up` refuses, naming the
+/// index, and leaves it as it is, instead of dropping it and building its own under that name.
+#[test]
+fn an_invalid_index_the_migration_did_not_build_is_refused_not_rebuilt() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE posts (id bigint PRIMARY KEY, author int, slug text);
+         INSERT INTO posts SELECT i, i % 10, 'same' FROM generate_series(1, 100) i;",
+    );
+    // The user's own build, on `slug`, fails on the duplicates and leaves its index invalid.
+    let failed = db
+        .client()
+        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY posts_author_index ON posts (slug)");
+    assert!(failed.is_err(), "the duplicates fail the user's build");
+    let theirs = one(
+        &db,
+        "SELECT oid::text || ' ' || indisvalid::text FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+         WHERE relname = 'posts_author_index'",
+    );
+    assert!(theirs.ends_with(" false"), "{theirs}");
+    let error = up(&db, &fixtures::BY_AUTHOR)
+        .expect_err("refused")
+        .to_string();
+    for fragment in [
+        "posts_author_index",
+        "already exists, invalid",
+        "not this migration's",
+    ] {
+        assert!(error.contains(fragment), "{fragment}: {error}");
+    }
+    assert_eq!(
+        one(
+            &db,
+            "SELECT oid::text || ' ' || indisvalid::text FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+             WHERE relname = 'posts_author_index'"
+        ),
+        theirs,
+        "the user's index is left as it was"
+    );
+    assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations"), "0");
+    // Once the user drops it, the migration builds its own.
+    db.exec("DROP INDEX posts_author_index");
+    up(&db, &fixtures::BY_AUTHOR).expect("builds its index");
+    assert_eq!(
+        one(
+            &db,
+            "SELECT pg_get_indexdef(indexrelid) || ' ' || indisvalid::text FROM pg_index \
+             WHERE indexrelid = 'posts_author_index'::regclass"
+        ),
+        "CREATE INDEX posts_author_index ON public.posts USING btree (author) true"
     );
 }
 
