@@ -214,6 +214,72 @@ fn an_interrupted_run_resumed_is_still_undone_exactly() {
         .is_empty());
 }
 
+/// A run stopped half-way is not applied, yet its committed batches overwrote values: the `down` of the part
+/// applied restores exactly what they kept, says so, and leaves nothing kept for a migration that is not
+/// applied.
+#[test]
+fn down_after_a_stopped_run_restores_what_its_committed_batches_overwrote() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE SCHEMA app;
+         CREATE TABLE app.accounts (tenant int, id int, plan text, seats int, PRIMARY KEY (tenant, id));
+         INSERT INTO app.accounts SELECT t, i, CASE WHEN i % 5 = 0 THEN NULL ELSE 'pro' || i END, i
+           FROM generate_series(1, 3) t, generate_series(1, 700) i;
+         CREATE FUNCTION app.stop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.tenant = 2 THEN RAISE EXCEPTION 'stopped at %', NEW.id; END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER stop BEFORE UPDATE ON app.accounts FOR EACH ROW EXECUTE FUNCTION app.stop();",
+    );
+    let before = contents(&db, "app.accounts", "tenant, id");
+    let migrator = Migrator::new(&interrupted::MIGRATIONS);
+    let mut client = db.client();
+    migrator
+        .run_up(&mut client, &UpTarget::All, &mut |_| {})
+        .expect_err("the trigger stops it");
+    db.exec("DROP TRIGGER stop ON app.accounts");
+    let overwritten = one(
+        &db,
+        "SELECT count(*) FROM app.accounts WHERE seats % 10 = 0 AND seats <> id",
+    );
+    assert_ne!(overwritten, "0", "batches committed");
+    let mut events = Vec::new();
+    migrator
+        .run_down(&mut client, &DownTarget::Count(1), &mut |e| {
+            events.push(format!("{e:?}"))
+        })
+        .expect("the down restores the part applied");
+    assert!(
+        events.iter().any(|e| e.starts_with("UndoingPart")
+            && e.contains("backfill: Some(StoppedBackfill { position: 1, rows: Some(")),
+        "{events:#?}"
+    );
+    assert_eq!(
+        contents(&db, "app.accounts", "tenant, id"),
+        before,
+        "every overwritten value back"
+    );
+    assert!(
+        migrator
+            .kept_values(&mut client)
+            .expect("listed")
+            .is_empty(),
+        "nothing kept for a migration that is not applied"
+    );
+    for table in [
+        "pgmigrations",
+        "pgmigrations_journal",
+        "pgmigrations_backfill",
+    ] {
+        assert_eq!(
+            one(&db, &format!("SELECT count(*) FROM {table}")),
+            "0",
+            "{table}"
+        );
+    }
+}
+
 mod walked_again {
     use migrate_core::{Definition, Migrations};
     use migrate_dsl::prelude::*;

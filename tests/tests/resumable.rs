@@ -7,7 +7,7 @@
 //! The failures here are deterministic (a trigger that refuses rows until a gate opens, data that violates a
 //! constraint); the random kills of real processes are in the kill-anywhere proof.
 
-use migrate_core::{DownTarget, Error, Migration, Migrator, UpTarget};
+use migrate_core::{DownTarget, Error, Migration, Migrations, Migrator, UpTarget};
 use tests::TestDb;
 
 /// The tables the engine keeps its bookkeeping in.
@@ -135,6 +135,24 @@ mod fixtures {
     pub static FOREVER: Migrations =
         Migrations::new(&[named("20270101000006_fill_forever", fill_forever)]);
 
+    fn shout(pgm: &mut MigrationBuilder) {
+        pgm.backfill("comments", "contents = upper(contents)")
+            .batch_size(1000);
+    }
+    fn whisper(pgm: &mut MigrationBuilder) {
+        pgm.sql("UPDATE comments SET contents = lower(contents)");
+    }
+    /// A backfill over values it does not keep, with a written `down` that undoes any part of it.
+    pub static SHOUT_WRITTEN_DOWN: Migrations = Migrations::new(&[Definition {
+        name: "20270101000009_shout",
+        path: "tests/resumable.rs",
+        source: "shout",
+        up: shout,
+        down: Some(whisper),
+    }]);
+    /// The same without a `down`: what its batches overwrote cannot be undone.
+    pub static SHOUT: Migrations = Migrations::new(&[named("20270101000009_shout", shout)]);
+
     fn index_by_author(pgm: &mut MigrationBuilder) {
         pgm.create_index("posts", ["author"]).concurrently();
     }
@@ -247,6 +265,69 @@ fn down_of_a_migration_applied_in_part_undoes_exactly_that_part() {
         ),
         "0"
     );
+}
+
+/// A backfill stopped half-way committed batches that overwrote values: they took effect, though the journal
+/// does not record the backfill as done. The `down` of the part applied runs the migration's written `down`,
+/// saying why; without one it refuses, naming what committed, and changes nothing.
+#[test]
+fn down_of_a_backfill_stopped_half_way_runs_the_written_down_or_refuses() {
+    let count_upper = "SELECT count(*) FROM comments WHERE contents <> lower(contents)";
+    for written in [true, false] {
+        let db = TestDb::new();
+        db.exec(GATED_COMMENTS);
+        let migrations: &Migrations = if written {
+            &fixtures::SHOUT_WRITTEN_DOWN
+        } else {
+            &fixtures::SHOUT
+        };
+        up(&db, migrations).expect_err("stops half-way");
+        assert_eq!(
+            one(&db, count_upper),
+            "10000",
+            "the batches before row 10001 committed"
+        );
+        if written {
+            // The written down updates every row, the gated ones too.
+            db.exec("INSERT INTO gate VALUES (true)");
+        }
+        let mut events = Vec::new();
+        let result =
+            Migrator::new(migrations).run_down(&mut db.client(), &DownTarget::Count(1), &mut |e| {
+                events.push(format!("{e:?}"))
+            });
+        if written {
+            result.expect("the written down undoes the part");
+            assert!(
+                events.iter().any(|e| e.starts_with("UndoingPart")
+                    && e.contains("rows: Some(10000)")
+                    && e.contains("written_down: Some(1)")),
+                "{events:#?}"
+            );
+            assert_eq!(one(&db, count_upper), "0", "every row as before");
+            assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations_journal"), "0");
+            assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations_backfill"), "0");
+        } else {
+            let error = result.expect_err("nothing can undo it").to_string();
+            for fragment in [
+                "cannot undo the part of migration 20270101000009_shout",
+                "the backfill #1 committed 10000 row(s)",
+                "overwrites \"contents\"",
+                "nothing was undone",
+            ] {
+                assert!(error.contains(fragment), "{fragment}: {error}");
+            }
+            assert_eq!(one(&db, count_upper), "10000", "nothing changed");
+            assert_eq!(
+                one(&db, "SELECT count(*) FROM pgmigrations_journal"),
+                "1",
+                "still in progress, for `up` to finish"
+            );
+            db.exec("INSERT INTO gate VALUES (true)");
+            up(&db, migrations).expect("up finishes it");
+            assert_eq!(one(&db, count_upper), "20000");
+        }
+    }
 }
 
 /// The documented way to start over, by hand: undo what took effect, `repair` the migration. The next `up`

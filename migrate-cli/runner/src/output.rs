@@ -212,8 +212,33 @@ fn print_migration_event(event: Event<'_>) {
         } => {
             outln!("continuing {direction} of {name}: {done} of its {total} statement(s) took effect in an earlier run and are kept");
         }
-        Event::UndoingPart { name, done, total } => {
-            outln!("undoing the part of {name} that an interrupted `up` applied ({done} of its {total} statement(s)); it is not recorded as applied");
+        Event::UndoingPart {
+            name,
+            done,
+            total,
+            backfill,
+            written_down,
+            ..
+        } => {
+            let backfill = match backfill {
+                Some(migrate_core::StoppedBackfill {
+                    position,
+                    rows: Some(rows),
+                    ..
+                }) => format!(
+                    ", and {rows} row(s) the backfill #{position} committed before it stopped"
+                ),
+                Some(migrate_core::StoppedBackfill { position, .. }) => {
+                    format!(
+                        ", and the batches the backfill #{position} committed before it stopped"
+                    )
+                }
+                None => String::new(),
+            };
+            outln!("undoing the part of {name} that an interrupted `up` applied ({done} of its {total} statement(s){backfill}); it is not recorded as applied");
+            if let Some(position) = written_down {
+                outln!("  operation #{position} has no reverse for what of it took effect: running the migration's written `down` instead, whole");
+            }
         }
         Event::Finished {
             name,
