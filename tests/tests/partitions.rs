@@ -485,11 +485,23 @@ fn a_concurrent_detach_left_pending_is_finished_by_the_next_run() {
     let mut open = reader.transaction().expect("begin");
     open.query("SELECT count(*) FROM events", &[])
         .expect("a reader's snapshot");
+    // Its retries finish the pending detach (`FINALIZE`), which waits for the reader as the second
+    // transaction did: a short budget, so that they are spent soon.
     let error = migrator
+        .clone()
+        .timeouts(migrate_core::Timeouts {
+            retry_budget: std::time::Duration::from_secs(2),
+            ..Default::default()
+        })
         .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
         .expect_err("the detach waits for the reader");
     let error = error.to_string();
     assert!(error.contains("DETACH PARTITION"), "{error}");
+    // Its first transaction took effect: the error says what it left, not that nothing did.
+    assert!(
+        error.contains("\"events_2025_01\" is left pending detach") && error.contains("FINALIZE"),
+        "{error}"
+    );
     assert_eq!(
         one(&db, "SELECT inhdetachpending::text FROM pg_inherits WHERE inhrelid = 'events_2025_01'::regclass"),
         "true"

@@ -653,6 +653,16 @@ impl<'a> Migrator<'a> {
                 crate::partition_index::detach_state(client, table, partition),
                 Ok(crate::partition_index::Detach::Pending)
             ) {
+                // Its first transaction took effect: the error says so, or it would read as if nothing had.
+                set_left(
+                    &mut e,
+                    format!(
+                        "the detach's first transaction committed: {partition} is left pending detach from \
+                         {table} (`inhdetachpending`), still read with it by queries that started before; \
+                         running `{}` again finishes the detach (`DETACH PARTITION .. FINALIZE`)",
+                        step.direction
+                    ),
+                );
                 return e;
             }
         }
@@ -738,6 +748,15 @@ fn refused_in_transaction(e: &Error) -> bool {
 }
 
 /// Replaces what an error says its failure left behind.
+/// Records on a statement's error what the statement itself left in place.
+fn set_left(e: &mut Error, left: String) {
+    match e {
+        Error::Statement(s) => s.left = Some(left),
+        Error::LockTimeout { error, .. } => set_left(error, left),
+        _ => {}
+    }
+}
+
 fn set_outcome(e: &mut Error, outcome: Outcome) {
     match e {
         Error::Statement(s) => s.outcome = outcome,
@@ -770,6 +789,7 @@ pub(super) fn statement_error(
             source,
             outcome,
             sent_after: 0,
+            left: None,
         }))
     })
 }
