@@ -412,4 +412,8 @@ fn an_older_release_names_a_newer_migration_in_progress_as_a_problem() {
     // What it says this release cannot do, it cannot.
     let up = failed(older.run(&["up"]));
     assert!(up.stderr.contains(NEWER), "{}", up.stderr);
+    // And what it says it can do, it can: the part undone by hand, `repair` forgets the run.
+    db.exec("ALTER TABLE items DROP COLUMN doubled");
+    older.run(&["repair", NEWER]).expect_code(0);
+    older.run(&["status"]).expect_code(0);
 }
