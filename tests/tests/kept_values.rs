@@ -280,6 +280,36 @@ fn down_after_a_stopped_run_restores_what_its_committed_batches_overwrote() {
     }
 }
 
+/// The same through the command, as a user sees it: `up` stopped in the backfill, `down` says how many rows
+/// its batches committed, restores them, and `kept` lists nothing for a migration no longer applied.
+#[test]
+fn the_down_command_after_a_stopped_backfill_says_what_it_restores() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("kept", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    let before = contents(&db, "users", "id");
+    db.exec(
+        "CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.id > 1500 THEN RAISE EXCEPTION 'stopped at %', NEW.id; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER stop BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION stop();",
+    );
+    cli.run(&["up", "1"]).expect_code(1);
+    db.exec("DROP TRIGGER stop ON users; DROP FUNCTION stop()");
+    let kept = cli.run(&["kept"]).expect_code(0);
+    assert!(kept.stdout.contains(BACKFILL), "{}", kept.stdout);
+    let down = cli.run(&["down"]).expect_code(0);
+    assert!(
+        down.stdout.contains(&format!(
+            "undoing the part of {BACKFILL} that an interrupted `up` applied (0 of its 1 statement(s), and "
+        )) && down.stdout.contains("row(s) the backfill #1 committed before it stopped"),
+        "{}",
+        down.stdout
+    );
+    assert_eq!(contents(&db, "users", "id"), before, "every email as typed again");
+    let kept = cli.run(&["kept"]).expect_code(0);
+    assert!(kept.stdout.contains("no kept values"), "{}", kept.stdout);
+}
+
 mod walked_again {
     use migrate_core::{Definition, Migrations};
     use migrate_dsl::prelude::*;
