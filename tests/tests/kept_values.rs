@@ -305,7 +305,11 @@ fn the_down_command_after_a_stopped_backfill_says_what_it_restores() {
         "{}",
         down.stdout
     );
-    assert_eq!(contents(&db, "users", "id"), before, "every email as typed again");
+    assert_eq!(
+        contents(&db, "users", "id"),
+        before,
+        "every email as typed again"
+    );
     let kept = cli.run(&["kept"]).expect_code(0);
     assert!(kept.stdout.contains("no kept values"), "{}", kept.stdout);
 }

@@ -153,6 +153,18 @@ mod fixtures {
     /// The same without a `down`: what its batches overwrote cannot be undone.
     pub static SHOUT: Migrations = Migrations::new(&[named("20270101000009_shout", shout)]);
 
+    fn shout_kept_then_index(pgm: &mut MigrationBuilder) {
+        pgm.backfill("comments", "contents = upper(contents)")
+            .batch_size(1000)
+            .keep_previous_values();
+        pgm.create_index("comments", ["contents"]).concurrently();
+    }
+    /// A backfill that keeps what it overwrites, then an index the engine checks is not someone else's.
+    pub static SHOUT_THEN_INDEX: Migrations = Migrations::new(&[named(
+        "20270101000010_shout_then_index",
+        shout_kept_then_index,
+    )]);
+
     fn index_by_author(pgm: &mut MigrationBuilder) {
         pgm.create_index("posts", ["author"]).concurrently();
     }
@@ -328,6 +340,43 @@ fn down_of_a_backfill_stopped_half_way_runs_the_written_down_or_refuses() {
             assert_eq!(one(&db, count_upper), "20000");
         }
     }
+}
+
+/// A run refused before it sends anything (an index of that name made by hand in the way) must not forget a
+/// backfill's committed batches from an earlier run: the migration stays in progress, and `down` restores
+/// what they overwrote.
+#[test]
+fn a_refused_rerun_keeps_the_committed_batches_of_a_stopped_backfill_in_progress() {
+    let db = TestDb::new();
+    db.exec(GATED_COMMENTS);
+    let before = one(
+        &db,
+        "SELECT md5(string_agg(contents, '|' ORDER BY id)) FROM comments",
+    );
+    up(&db, &fixtures::SHOUT_THEN_INDEX).expect_err("stops half-way");
+    db.exec("CREATE INDEX comments_contents_index ON comments (id)");
+    let refused = up(&db, &fixtures::SHOUT_THEN_INDEX)
+        .expect_err("the index in the way is refused")
+        .to_string();
+    assert!(refused.contains("comments_contents_index"), "{refused}");
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM pgmigrations_journal"),
+        "1",
+        "still in progress"
+    );
+    db.exec("DROP INDEX comments_contents_index; INSERT INTO gate VALUES (true)");
+    Migrator::new(&fixtures::SHOUT_THEN_INDEX)
+        .run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {})
+        .expect("down restores the part applied");
+    assert_eq!(
+        one(
+            &db,
+            "SELECT md5(string_agg(contents, '|' ORDER BY id)) FROM comments"
+        ),
+        before,
+        "every value as before"
+    );
+    assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations_journal"), "0");
 }
 
 /// The documented way to start over, by hand: undo what took effect, `repair` the migration. The next `up`
