@@ -314,6 +314,55 @@ fn the_down_command_after_a_stopped_backfill_says_what_it_restores() {
     assert!(kept.stdout.contains("no kept values"), "{}", kept.stdout);
 }
 
+/// The same over a fleet: a tenant whose backfill stopped half-way is reverted by `fleet down --to` the
+/// migration before it (which that tenant stands at) like any other: the part applied is the newest change,
+/// and its committed batches are restored, not skipped as "already there".
+#[test]
+fn fleet_down_restores_a_tenants_stopped_backfill() {
+    let db = TestDb::new();
+    db.exec("CREATE SCHEMA t1; CREATE SCHEMA t2");
+    let cli = FixtureCli::new("kept", &db);
+    const CREATE: &str = "20260801000001_create_users";
+    cli.run(&["fleet", "up", "--schemas", "t1,t2", "--to", CREATE])
+        .expect_code(0);
+    let before = contents(&db, "t1.users", "id");
+    db.exec(
+        "CREATE FUNCTION t1.stop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.id > 1500 THEN RAISE EXCEPTION 'stopped at %', NEW.id; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER stop BEFORE UPDATE ON t1.users FOR EACH ROW EXECUTE FUNCTION t1.stop();",
+    );
+    let up = cli.run(&["fleet", "up", "--schemas", "t1,t2", "--to", BACKFILL]);
+    assert_ne!(up.code, 0, "t1 stops: {}\n{}", up.stdout, up.stderr);
+    db.exec("DROP TRIGGER stop ON t1.users; DROP FUNCTION t1.stop()");
+    assert_ne!(
+        contents(&db, "t1.users", "id"),
+        before,
+        "t1's batches committed"
+    );
+    cli.run(&["fleet", "down", "--schemas", "t1,t2", "--to", CREATE])
+        .expect_code(0);
+    assert_eq!(
+        contents(&db, "t1.users", "id"),
+        before,
+        "t1's emails as typed again"
+    );
+    assert_eq!(
+        contents(&db, "t2.users", "id"),
+        before,
+        "t2's, reverted as applied"
+    );
+    for schema in ["t1", "t2"] {
+        assert_eq!(
+            one(
+                &db,
+                &format!("SELECT count(*) FROM {schema}.pgmigrations_journal")
+            ),
+            "0",
+            "{schema}"
+        );
+    }
+}
+
 mod walked_again {
     use migrate_core::{Definition, Migrations};
     use migrate_dsl::prelude::*;
