@@ -53,6 +53,21 @@ fn a_migration_in_progress_is_named_and_drift_cannot_tell() {
         assert!(run.stderr.contains(fragment), "{fragment}: {}", run.stderr);
     }
     assert!(!run.stdout.contains("doubled"), "{}", run.stdout);
+    // The same for a tenant of a fleet: that target cannot tell, naming its migration in progress.
+    db.exec(
+        "CREATE SCHEMA t1; CREATE TABLE t1.items (id bigint PRIMARY KEY, v int);
+         INSERT INTO t1.items SELECT i, i FROM generate_series(1, 5000) i;
+         CREATE TRIGGER stop BEFORE UPDATE ON t1.items FOR EACH ROW EXECUTE FUNCTION public.stop();",
+    );
+    let up = cli.run(&["fleet", "up", "--schemas", "t1"]);
+    assert_ne!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    let fleet = cli.run(&["fleet", "drift", "--schemas", "t1"]);
+    let out = format!("{}{}", fleet.stdout, fleet.stderr);
+    assert_eq!(fleet.code, 1, "{out}");
+    assert!(
+        out.contains("migration 20270501000002_add_and_fill_doubled is in progress"),
+        "{out}"
+    );
 }
 
 #[test]
