@@ -162,6 +162,59 @@ pub(crate) fn run(
     Ok(done)
 }
 
+/// What a backfill that stopped in its walk committed, as a `down` of its migration finds it: its batches
+/// are effects to undo with the rest of the part applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Committed {
+    /// The rows its saved position counts as done; `None` when only its kept values are left (a restore of
+    /// them was stopped, say).
+    pub rows: Option<u64>,
+}
+
+/// Whether the backfill at `position` of `migration` committed anything that is not recorded as done: a saved
+/// position, or values kept for its `down` (their list entry is made before the first batch).
+pub(crate) fn committed(
+    conn: &mut impl GenericClient,
+    table: &MigrationsTable,
+    migration: &str,
+    position: usize,
+) -> Result<Option<Committed>, postgres::Error> {
+    let progress = progress_table(table);
+    let at = i32::try_from(position).unwrap_or(i32::MAX);
+    let rows = if crate::history::relation_exists(conn, &progress)? {
+        conn.query_opt(
+            &format!("SELECT rows_done FROM {progress} WHERE migration = $1 AND position = $2"),
+            &[&migration, &at],
+        )?
+        .map(|row| u64::try_from(row.get::<_, i64>(0)).unwrap_or(0))
+    } else {
+        None
+    };
+    if rows.is_some() || kept::find(conn, table, migration, position)?.is_some() {
+        return Ok(Some(Committed { rows }));
+    }
+    Ok(None)
+}
+
+/// Forgets the saved position of the backfill at `position` of `migration` (its kept values, which its
+/// restore reads, stay).
+pub(crate) fn forget_position(
+    conn: &mut impl GenericClient,
+    table: &MigrationsTable,
+    migration: &str,
+    position: usize,
+) -> Result<(), postgres::Error> {
+    let progress = progress_table(table);
+    if crate::history::relation_exists(conn, &progress)? {
+        let at = i32::try_from(position).unwrap_or(i32::MAX);
+        conn.execute(
+            &format!("DELETE FROM {progress} WHERE migration = $1 AND position = $2"),
+            &[&migration, &at],
+        )?;
+    }
+    Ok(())
+}
+
 /// Creates the progress table if it is missing; one that an older version created gets its fingerprint
 /// column.
 fn prepare_progress_table(conn: &mut impl GenericClient, progress: &str) -> Result<(), Failure> {

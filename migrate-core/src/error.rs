@@ -411,6 +411,21 @@ pub enum Error {
     )]
     UncertainStep { name: String, statement: String },
 
+    /// `down` of a migration applied in part, where what took effect has no reverse and the migration has no
+    /// written `down` to run instead: nothing is undone.
+    #[error(
+        "cannot undo the part of migration {name} that an interrupted `up` applied ({took_effect}): {error}; \
+         nothing was undone and it is not recorded as applied: run `up` to finish the migration (then `down`), \
+         or give it a written `down` that undoes any part of its `up`"
+    )]
+    CannotUndoPart {
+        name: String,
+        /// What took effect: "1 of its 2 statement(s), and 27011 row(s) of the backfill #2".
+        took_effect: String,
+        #[source]
+        error: migrate_dsl::DslError,
+    },
+
     /// `--retry` of a migration that has no failure mark, or one that cannot be continued.
     #[error("cannot retry {name}: {why}")]
     CannotRetry { name: String, why: String },

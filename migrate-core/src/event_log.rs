@@ -51,7 +51,13 @@ impl Event<'_> {
                 done,
                 total,
             } => migration_continued(name, *direction, *done, *total),
-            Event::UndoingPart { name, done, total } => undoing_part(name, *done, *total),
+            Event::UndoingPart {
+                name,
+                done,
+                total,
+                backfill,
+                written_down,
+            } => undoing_part(name, (*done, *total), *backfill, *written_down),
             Event::Finished {
                 name,
                 direction,
@@ -215,15 +221,25 @@ fn migration_continued(
     )
 }
 
-fn undoing_part(name: &str, done: usize, total: usize) -> (&'static str, Value) {
-    (
-        "undoing_part",
-        json!({
-            "migration": name,
-            "statements_done": done,
-            "statements": total,
-        }),
-    )
+fn undoing_part(
+    name: &str,
+    (done, total): (usize, usize),
+    backfill: Option<crate::events::StoppedBackfill>,
+    written_down: Option<usize>,
+) -> (&'static str, Value) {
+    let mut value = json!({
+        "migration": name,
+        "statements_done": done,
+        "statements": total,
+    });
+    // Only when there is one, so the records of other undos stay as they were.
+    if let Some(b) = backfill {
+        value["stopped_backfill"] = json!({ "position": b.position, "rows": b.rows });
+    }
+    if let Some(position) = written_down {
+        value["written_down_for"] = json!(position);
+    }
+    ("undoing_part", value)
 }
 
 fn migration_finished(
@@ -567,6 +583,11 @@ mod tests {
                 name: "m",
                 done: 3,
                 total: 5,
+                backfill: Some(crate::events::StoppedBackfill {
+                    position: 4,
+                    rows: Some(27011),
+                }),
+                written_down: Some(4),
             },
             Event::Finished {
                 name: "m",

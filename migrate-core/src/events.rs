@@ -36,6 +36,11 @@ pub enum Event<'a> {
         name: &'a str,
         done: usize,
         total: usize,
+        /// A backfill the `up` stopped in its walk, whose committed batches are undone with the rest.
+        backfill: Option<StoppedBackfill>,
+        /// When an operation that took effect has no reverse for it, the position of the first such one: the
+        /// migration's written `down` runs instead, whole.
+        written_down: Option<usize>,
     },
     /// A migration finished and was recorded.
     Finished {
@@ -187,4 +192,14 @@ pub enum Event<'a> {
         total: u64,
         elapsed: Duration,
     },
+}
+
+/// A backfill stopped in its walk, as a `down` of the part applied undoes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StoppedBackfill {
+    /// Its operation's 1-based position in the `up`.
+    pub position: usize,
+    /// The rows its saved position counts as done; `None` when only the values it kept are left.
+    pub rows: Option<u64>,
 }

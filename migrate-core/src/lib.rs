@@ -125,7 +125,7 @@ runtime! {
         BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RecordError,
         RestoreError, StatementError, TransactionEnded, ahead_note, signal_name,
     };
-    pub use events::Event;
+    pub use events::{Event, StoppedBackfill};
     pub use history::{
         Ahead, AppliedMigration, Failure, InProgress, MigrationsTable, INTERRUPTED_MARK,
         MAX_TABLE_NAME_BYTES,

@@ -131,11 +131,15 @@ pub(crate) fn pending(
         };
         let index_name = PartitionIndex::partition_index_name(&member.name, &parent_index_name);
         let index = qualified(&member.schema, &index_name);
+        // Any index of this partition attached to its parent's counts, whatever its name: a partition
+        // created (or attached) while the build was stopped gets one from PostgreSQL itself, named by
+        // PostgreSQL, and a second could not be attached.
         let attached: bool = conn
             .query_one(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits \
-                 WHERE inhrelid = pg_catalog.to_regclass($1) AND inhparent = pg_catalog.to_regclass($2))",
-                &[&index, &parent_index],
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h \
+                 JOIN pg_catalog.pg_index x ON x.indexrelid = h.inhrelid \
+                 WHERE h.inhparent = pg_catalog.to_regclass($2) AND x.indrelid = pg_catalog.to_regclass($1))",
+                &[&partition, &parent_index],
             )?
             .get(0);
         if attached {

@@ -92,16 +92,29 @@ fn create_verdict(
     relation: Option<Relation>,
     ours: impl FnOnce() -> Result<bool, Error>,
 ) -> Result<Option<Refusal>, Error> {
-    match relation {
-        None => Ok(None),
-        // An index a failed concurrent build left behind: the runner drops and rebuilds it.
-        Some(state) if state.invalid_index_on_table => Ok(None),
-        Some(_) if ours()? => Ok(None),
-        Some(state) => Ok(Some(Refusal {
-            problem: format!("already exists ({})", state.what),
-            present: true,
-        })),
+    let Some(state) = relation else {
+        return Ok(None);
+    };
+    // An invalid index an earlier attempt of this migration left (a failed or interrupted concurrent build)
+    // is the runner's to drop and rebuild; one nothing records this migration building is someone else's
+    // failed build, which it must neither drop nor take for its own.
+    if ours()? {
+        return Ok(None);
     }
+    let problem = if state.invalid_index_on_table {
+        format!(
+            "already exists, invalid ({}): a failed `CREATE INDEX CONCURRENTLY` left it, and no earlier \
+             attempt of this migration built it, so it is not this migration's to drop and build again; drop \
+             it (`DROP INDEX CONCURRENTLY`) if it is a leftover, or give this index another name",
+            state.what
+        )
+    } else {
+        format!("already exists ({})", state.what)
+    };
+    Ok(Some(Refusal {
+        problem,
+        present: true,
+    }))
 }
 
 /// An engine-added `IF EXISTS` may only skip `object` when an earlier attempt of this migration dropped it.

@@ -126,9 +126,18 @@ pub struct Summary {
     /// Pending (or out-of-order) migrations marked contract: what `up --expand-only` leaves for after the
     /// rollout.
     pub contracts_pending: usize,
-    /// Changed, renamed, missing, squashed, out of order, failed and blocking ahead ones together: what
-    /// `status` exits non-zero for (each makes `up` refuse). Unverified ones and ahead expands do not.
+    /// Migrations in progress (stopped part-way) that this folder has no file of: a newer release's, which
+    /// `up`, `down` and `redo` of this release refuse. Left out of JSON while there are none.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub in_progress_elsewhere: usize,
+    /// Changed, renamed, missing, squashed, out of order, failed, blocking ahead ones and those in progress
+    /// elsewhere together: what `status` exits non-zero for (each makes `up` refuse). Unverified ones and
+    /// ahead expands do not.
     pub problems: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// The status of every migration, laid out one [`Entry`] at a time: what [`Status`] holds, without an entry
@@ -276,7 +285,16 @@ impl<'a> StatusReport<'a> {
 
     pub(crate) fn with_in_progress(mut self, in_progress: Vec<crate::InProgress>) -> Self {
         self.in_progress = in_progress;
+        self.summary = self.count();
         self
+    }
+
+    /// The migrations in progress that this folder has no file of (a newer release's, stopped part-way):
+    /// this release can neither continue nor undo them.
+    pub fn unknown_in_progress(&self) -> impl Iterator<Item = &crate::InProgress> + '_ {
+        self.in_progress
+            .iter()
+            .filter(|row| !self.migrations.iter().any(|m| m.name() == row.name))
     }
 
     /// Finds which migrations not applied yet are contracts, recording each one's `up` (see
@@ -613,7 +631,9 @@ impl<'a> StatusReport<'a> {
             }
         }
         s.failed += self.unknown_failures().count();
-        s.problems = s.changed
+        s.in_progress_elsewhere = self.unknown_in_progress().count();
+        s.problems = s.in_progress_elsewhere
+            + s.changed
             + s.renamed
             + s.missing
             + s.squashed

@@ -24,6 +24,52 @@ fn an_untouched_database_has_no_drift_even_with_migrations_pending() {
     assert_eq!(value["drift"], serde_json::json!([]));
 }
 
+/// A migration stopped part-way has added its column, and the scratch database cannot be brought to that half
+/// of it: `drift` cannot tell, names the migration in progress and exits 1, instead of reporting the column
+/// as a change made by hand.
+#[test]
+fn a_migration_in_progress_is_named_and_drift_cannot_tell() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE items (id bigint PRIMARY KEY, v int);
+         INSERT INTO items SELECT i, i FROM generate_series(1, 5000) i;
+         CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.id > 2000 THEN RAISE EXCEPTION 'stopped at %', NEW.id; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER stop BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION stop();",
+    );
+    let cli = FixtureCli::new("resume_add_backfill", &db);
+    cli.run(&["up"]).expect_code(1);
+    assert_eq!(
+        db.columns("items"),
+        ["id", "v", "doubled"],
+        "stopped after the column"
+    );
+    let run = cli.run(&["drift"]).expect_code(1);
+    for fragment in [
+        "cannot tell whether",
+        "migration 20270501000002_add_and_fill_doubled is in progress",
+        "finish it with `up`",
+    ] {
+        assert!(run.stderr.contains(fragment), "{fragment}: {}", run.stderr);
+    }
+    assert!(!run.stdout.contains("doubled"), "{}", run.stdout);
+    // The same for a tenant of a fleet: that target cannot tell, naming its migration in progress.
+    db.exec(
+        "CREATE SCHEMA t1; CREATE TABLE t1.items (id bigint PRIMARY KEY, v int);
+         INSERT INTO t1.items SELECT i, i FROM generate_series(1, 5000) i;
+         CREATE TRIGGER stop BEFORE UPDATE ON t1.items FOR EACH ROW EXECUTE FUNCTION public.stop();",
+    );
+    let up = cli.run(&["fleet", "up", "--schemas", "t1"]);
+    assert_ne!(up.code, 0, "{}\n{}", up.stdout, up.stderr);
+    let fleet = cli.run(&["fleet", "drift", "--schemas", "t1"]);
+    let out = format!("{}{}", fleet.stdout, fleet.stderr);
+    assert_eq!(fleet.code, 1, "{out}");
+    assert!(
+        out.contains("migration 20270501000002_add_and_fill_doubled is in progress"),
+        "{out}"
+    );
+}
+
 #[test]
 fn changes_made_by_hand_are_named_object_by_object() {
     let db = TestDb::new();

@@ -214,6 +214,155 @@ fn an_interrupted_run_resumed_is_still_undone_exactly() {
         .is_empty());
 }
 
+/// A run stopped half-way is not applied, yet its committed batches overwrote values: the `down` of the part
+/// applied restores exactly what they kept, says so, and leaves nothing kept for a migration that is not
+/// applied.
+#[test]
+fn down_after_a_stopped_run_restores_what_its_committed_batches_overwrote() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE SCHEMA app;
+         CREATE TABLE app.accounts (tenant int, id int, plan text, seats int, PRIMARY KEY (tenant, id));
+         INSERT INTO app.accounts SELECT t, i, CASE WHEN i % 5 = 0 THEN NULL ELSE 'pro' || i END, i
+           FROM generate_series(1, 3) t, generate_series(1, 700) i;
+         CREATE FUNCTION app.stop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+           IF NEW.tenant = 2 THEN RAISE EXCEPTION 'stopped at %', NEW.id; END IF;
+           RETURN NEW;
+         END $$;
+         CREATE TRIGGER stop BEFORE UPDATE ON app.accounts FOR EACH ROW EXECUTE FUNCTION app.stop();",
+    );
+    let before = contents(&db, "app.accounts", "tenant, id");
+    let migrator = Migrator::new(&interrupted::MIGRATIONS);
+    let mut client = db.client();
+    migrator
+        .run_up(&mut client, &UpTarget::All, &mut |_| {})
+        .expect_err("the trigger stops it");
+    db.exec("DROP TRIGGER stop ON app.accounts");
+    let overwritten = one(
+        &db,
+        "SELECT count(*) FROM app.accounts WHERE seats % 10 = 0 AND seats <> id",
+    );
+    assert_ne!(overwritten, "0", "batches committed");
+    let mut events = Vec::new();
+    migrator
+        .run_down(&mut client, &DownTarget::Count(1), &mut |e| {
+            events.push(format!("{e:?}"))
+        })
+        .expect("the down restores the part applied");
+    assert!(
+        events.iter().any(|e| e.starts_with("UndoingPart")
+            && e.contains("backfill: Some(StoppedBackfill { position: 1, rows: Some(")),
+        "{events:#?}"
+    );
+    assert_eq!(
+        contents(&db, "app.accounts", "tenant, id"),
+        before,
+        "every overwritten value back"
+    );
+    assert!(
+        migrator
+            .kept_values(&mut client)
+            .expect("listed")
+            .is_empty(),
+        "nothing kept for a migration that is not applied"
+    );
+    for table in [
+        "pgmigrations",
+        "pgmigrations_journal",
+        "pgmigrations_backfill",
+    ] {
+        assert_eq!(
+            one(&db, &format!("SELECT count(*) FROM {table}")),
+            "0",
+            "{table}"
+        );
+    }
+}
+
+/// The same through the command, as a user sees it: `up` stopped in the backfill, `down` says how many rows
+/// its batches committed, restores them, and `kept` lists nothing for a migration no longer applied.
+#[test]
+fn the_down_command_after_a_stopped_backfill_says_what_it_restores() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("kept", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    let before = contents(&db, "users", "id");
+    db.exec(
+        "CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.id > 1500 THEN RAISE EXCEPTION 'stopped at %', NEW.id; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER stop BEFORE UPDATE ON users FOR EACH ROW EXECUTE FUNCTION stop();",
+    );
+    cli.run(&["up", "1"]).expect_code(1);
+    db.exec("DROP TRIGGER stop ON users; DROP FUNCTION stop()");
+    let kept = cli.run(&["kept"]).expect_code(0);
+    assert!(kept.stdout.contains(BACKFILL), "{}", kept.stdout);
+    let down = cli.run(&["down"]).expect_code(0);
+    assert!(
+        down.stdout.contains(&format!(
+            "undoing the part of {BACKFILL} that an interrupted `up` applied (0 of its 1 statement(s), and "
+        )) && down.stdout.contains("row(s) the backfill #1 committed before it stopped"),
+        "{}",
+        down.stdout
+    );
+    assert_eq!(
+        contents(&db, "users", "id"),
+        before,
+        "every email as typed again"
+    );
+    let kept = cli.run(&["kept"]).expect_code(0);
+    assert!(kept.stdout.contains("no kept values"), "{}", kept.stdout);
+}
+
+/// The same over a fleet: a tenant whose backfill stopped half-way is reverted by `fleet down --to` the
+/// migration before it (which that tenant stands at) like any other: the part applied is the newest change,
+/// and its committed batches are restored, not skipped as "already there".
+#[test]
+fn fleet_down_restores_a_tenants_stopped_backfill() {
+    let db = TestDb::new();
+    db.exec("CREATE SCHEMA t1; CREATE SCHEMA t2");
+    let cli = FixtureCli::new("kept", &db);
+    const CREATE: &str = "20260801000001_create_users";
+    cli.run(&["fleet", "up", "--schemas", "t1,t2", "--to", CREATE])
+        .expect_code(0);
+    let before = contents(&db, "t1.users", "id");
+    db.exec(
+        "CREATE FUNCTION t1.stop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.id > 1500 THEN RAISE EXCEPTION 'stopped at %', NEW.id; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER stop BEFORE UPDATE ON t1.users FOR EACH ROW EXECUTE FUNCTION t1.stop();",
+    );
+    let up = cli.run(&["fleet", "up", "--schemas", "t1,t2", "--to", BACKFILL]);
+    assert_ne!(up.code, 0, "t1 stops: {}\n{}", up.stdout, up.stderr);
+    db.exec("DROP TRIGGER stop ON t1.users; DROP FUNCTION t1.stop()");
+    assert_ne!(
+        contents(&db, "t1.users", "id"),
+        before,
+        "t1's batches committed"
+    );
+    cli.run(&["fleet", "down", "--schemas", "t1,t2", "--to", CREATE])
+        .expect_code(0);
+    assert_eq!(
+        contents(&db, "t1.users", "id"),
+        before,
+        "t1's emails as typed again"
+    );
+    assert_eq!(
+        contents(&db, "t2.users", "id"),
+        before,
+        "t2's, reverted as applied"
+    );
+    for schema in ["t1", "t2"] {
+        assert_eq!(
+            one(
+                &db,
+                &format!("SELECT count(*) FROM {schema}.pgmigrations_journal")
+            ),
+            "0",
+            "{schema}"
+        );
+    }
+}
+
 mod walked_again {
     use migrate_core::{Definition, Migrations};
     use migrate_dsl::prelude::*;

@@ -145,7 +145,11 @@ fn an_invalid_index_left_by_an_interrupted_run_is_rebuilt_not_kept() {
     let db = TestDb::new();
     let cli = FixtureCli::new("invalid_index", &db);
     cli.run(&["up", "1"]).expect_code(0);
-    // What a runner killed during the build leaves behind: the index, marked invalid.
+    // A first attempt of the migration fails on the duplicates: it records that it builds the index (as a
+    // runner does before every build) and drops the invalid index its failure left.
+    cli.run(&["up"]).expect_code(1);
+    // What a runner killed during its next build leaves behind: the index, marked invalid. (An invalid index
+    // of that name that no attempt of the migration built is someone else's, and refused: `resumable.rs`.)
     let mut client = db.client();
     let failed = client.batch_execute(
         "CREATE UNIQUE INDEX CONCURRENTLY emails_address_unique_index ON emails (address)",

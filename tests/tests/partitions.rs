@@ -264,6 +264,68 @@ fn a_stopped_build_continues_with_the_partitions_left() {
     assert!(refused.is_err(), "the unique index holds");
 }
 
+/// A partition created while a per-partition build is stopped gets its index from PostgreSQL itself, named by
+/// PostgreSQL and attached to the parent's `ON ONLY` index; the next `up` skips it (a second index could not be
+/// attached) and finishes the build, for an index and for a unique constraint alike. A partition with an
+/// attached index is done, whatever that index is called.
+#[test]
+fn a_partition_created_while_the_build_is_stopped_is_skipped_by_the_next_up() {
+    for (migrations, parent) in [
+        (&UNIQUE, "events_id_at_unique_index"),
+        (&UNIQUE_CONSTRAINT, "events_id_at_key"),
+    ] {
+        let db = TestDb::new();
+        db.exec(&events(20_000));
+        db.exec("INSERT INTO events VALUES (99, '2025-03-10', 'dup', NULL), (99, '2025-03-10', 'dup', NULL)");
+        let migrator = Migrator::new(migrations);
+        migrator
+            .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
+            .expect_err("the duplicates stop the build in March");
+        db.exec(
+            "CREATE TABLE events_2027_01 PARTITION OF events FOR VALUES FROM ('2027-01-01') TO ('2027-02-01'); \
+             DELETE FROM events WHERE kind = 'dup'",
+        );
+        // PostgreSQL's own index on the new partition, attached already.
+        let own = one(
+            &db,
+            &format!(
+                "SELECT i.relname FROM pg_inherits h JOIN pg_class i ON i.oid = h.inhrelid \
+                 JOIN pg_index x ON x.indexrelid = i.oid \
+                 WHERE h.inhparent = '{parent}'::regclass AND x.indrelid = 'events_2027_01'::regclass"
+            ),
+        );
+        assert!(
+            !own.is_empty(),
+            "{parent}: PostgreSQL attached an index of its own"
+        );
+        if let Err(e) = migrator.run_up(&mut db.client(), &UpTarget::All, &mut |_| {}) {
+            panic!("{parent}: the next up failed: {e}");
+        }
+        assert_eq!(
+            one(
+                &db,
+                &format!(
+                    "SELECT indisvalid::text FROM pg_index WHERE indexrelid = '{parent}'::regclass"
+                )
+            ),
+            "true",
+            "{parent}"
+        );
+        assert_eq!(
+            db.query_strings(
+                "SELECT i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid \
+                 WHERE x.indrelid = 'events_2027_01'::regclass"
+            ),
+            [[Some(own)]],
+            "{parent}: the new partition keeps its one index, no second one"
+        );
+        if let Err(e) = migrator.run_down(&mut db.client(), &DownTarget::All, &mut |_| {}) {
+            panic!("{parent}: down failed: {e}");
+        }
+        assert_eq!(indexes(&db), Vec::<String>::new(), "{parent}");
+    }
+}
+
 mod linted {
     use migrate_core::{Definition, Migration};
     use migrate_dsl::prelude::*;
@@ -423,11 +485,23 @@ fn a_concurrent_detach_left_pending_is_finished_by_the_next_run() {
     let mut open = reader.transaction().expect("begin");
     open.query("SELECT count(*) FROM events", &[])
         .expect("a reader's snapshot");
+    // Its retries finish the pending detach (`FINALIZE`), which waits for the reader as the second
+    // transaction did: a short budget, so that they are spent soon.
     let error = migrator
+        .clone()
+        .timeouts(migrate_core::Timeouts {
+            retry_budget: std::time::Duration::from_secs(2),
+            ..Default::default()
+        })
         .run_up(&mut db.client(), &UpTarget::All, &mut |_| {})
         .expect_err("the detach waits for the reader");
     let error = error.to_string();
     assert!(error.contains("DETACH PARTITION"), "{error}");
+    // Its first transaction took effect: the error says what it left, not that nothing did.
+    assert!(
+        error.contains("\"events_2025_01\" is left pending detach") && error.contains("FINALIZE"),
+        "{error}"
+    );
     assert_eq!(
         one(&db, "SELECT inhdetachpending::text FROM pg_inherits WHERE inhrelid = 'events_2025_01'::regclass"),
         "true"

@@ -7,7 +7,7 @@
 //! The failures here are deterministic (a trigger that refuses rows until a gate opens, data that violates a
 //! constraint); the random kills of real processes are in the kill-anywhere proof.
 
-use migrate_core::{DownTarget, Error, Migration, Migrator, UpTarget};
+use migrate_core::{DownTarget, Error, Migration, Migrations, Migrator, UpTarget};
 use tests::TestDb;
 
 /// The tables the engine keeps its bookkeeping in.
@@ -134,6 +134,42 @@ mod fixtures {
 
     pub static FOREVER: Migrations =
         Migrations::new(&[named("20270101000006_fill_forever", fill_forever)]);
+
+    fn shout(pgm: &mut MigrationBuilder) {
+        pgm.backfill("comments", "contents = upper(contents)")
+            .batch_size(1000);
+    }
+    fn whisper(pgm: &mut MigrationBuilder) {
+        pgm.sql("UPDATE comments SET contents = lower(contents)");
+    }
+    /// A backfill over values it does not keep, with a written `down` that undoes any part of it.
+    pub static SHOUT_WRITTEN_DOWN: Migrations = Migrations::new(&[Definition {
+        name: "20270101000009_shout",
+        path: "tests/resumable.rs",
+        source: "shout",
+        up: shout,
+        down: Some(whisper),
+    }]);
+    /// The same without a `down`: what its batches overwrote cannot be undone.
+    pub static SHOUT: Migrations = Migrations::new(&[named("20270101000009_shout", shout)]);
+
+    fn shout_kept_then_index(pgm: &mut MigrationBuilder) {
+        pgm.backfill("comments", "contents = upper(contents)")
+            .batch_size(1000)
+            .keep_previous_values();
+        pgm.create_index("comments", ["contents"]).concurrently();
+    }
+    /// A backfill that keeps what it overwrites, then an index the engine checks is not someone else's.
+    pub static SHOUT_THEN_INDEX: Migrations = Migrations::new(&[named(
+        "20270101000010_shout_then_index",
+        shout_kept_then_index,
+    )]);
+
+    fn index_by_author(pgm: &mut MigrationBuilder) {
+        pgm.create_index("posts", ["author"]).concurrently();
+    }
+    pub static BY_AUTHOR: Migrations =
+        Migrations::new(&[named("20270101000008_index_by_author", index_by_author)]);
 }
 
 /// The expand of an online rename stops half-way through its backfill (after the column, the function, the
@@ -241,6 +277,106 @@ fn down_of_a_migration_applied_in_part_undoes_exactly_that_part() {
         ),
         "0"
     );
+}
+
+/// A backfill stopped half-way committed batches that overwrote values: they took effect, though the journal
+/// does not record the backfill as done. The `down` of the part applied runs the migration's written `down`,
+/// saying why; without one it refuses, naming what committed, and changes nothing.
+#[test]
+fn down_of_a_backfill_stopped_half_way_runs_the_written_down_or_refuses() {
+    let count_upper = "SELECT count(*) FROM comments WHERE contents <> lower(contents)";
+    for written in [true, false] {
+        let db = TestDb::new();
+        db.exec(GATED_COMMENTS);
+        let migrations: &Migrations = if written {
+            &fixtures::SHOUT_WRITTEN_DOWN
+        } else {
+            &fixtures::SHOUT
+        };
+        up(&db, migrations).expect_err("stops half-way");
+        assert_eq!(
+            one(&db, count_upper),
+            "10000",
+            "the batches before row 10001 committed"
+        );
+        if written {
+            // The written down updates every row, the gated ones too.
+            db.exec("INSERT INTO gate VALUES (true)");
+        }
+        let mut events = Vec::new();
+        let result =
+            Migrator::new(migrations).run_down(&mut db.client(), &DownTarget::Count(1), &mut |e| {
+                events.push(format!("{e:?}"))
+            });
+        if written {
+            result.expect("the written down undoes the part");
+            assert!(
+                events.iter().any(|e| e.starts_with("UndoingPart")
+                    && e.contains("rows: Some(10000)")
+                    && e.contains("written_down: Some(1)")),
+                "{events:#?}"
+            );
+            assert_eq!(one(&db, count_upper), "0", "every row as before");
+            assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations_journal"), "0");
+            assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations_backfill"), "0");
+        } else {
+            let error = result.expect_err("nothing can undo it").to_string();
+            for fragment in [
+                "cannot undo the part of migration 20270101000009_shout",
+                "the backfill #1 committed 10000 row(s)",
+                "overwrites \"contents\"",
+                "nothing was undone",
+            ] {
+                assert!(error.contains(fragment), "{fragment}: {error}");
+            }
+            assert_eq!(one(&db, count_upper), "10000", "nothing changed");
+            assert_eq!(
+                one(&db, "SELECT count(*) FROM pgmigrations_journal"),
+                "1",
+                "still in progress, for `up` to finish"
+            );
+            db.exec("INSERT INTO gate VALUES (true)");
+            up(&db, migrations).expect("up finishes it");
+            assert_eq!(one(&db, count_upper), "20000");
+        }
+    }
+}
+
+/// A run refused before it sends anything (an index of that name made by hand in the way) must not forget a
+/// backfill's committed batches from an earlier run: the migration stays in progress, and `down` restores
+/// what they overwrote.
+#[test]
+fn a_refused_rerun_keeps_the_committed_batches_of_a_stopped_backfill_in_progress() {
+    let db = TestDb::new();
+    db.exec(GATED_COMMENTS);
+    let before = one(
+        &db,
+        "SELECT md5(string_agg(contents, '|' ORDER BY id)) FROM comments",
+    );
+    up(&db, &fixtures::SHOUT_THEN_INDEX).expect_err("stops half-way");
+    db.exec("CREATE INDEX comments_contents_index ON comments (id)");
+    let refused = up(&db, &fixtures::SHOUT_THEN_INDEX)
+        .expect_err("the index in the way is refused")
+        .to_string();
+    assert!(refused.contains("comments_contents_index"), "{refused}");
+    assert_eq!(
+        one(&db, "SELECT count(*) FROM pgmigrations_journal"),
+        "1",
+        "still in progress"
+    );
+    db.exec("DROP INDEX comments_contents_index; INSERT INTO gate VALUES (true)");
+    Migrator::new(&fixtures::SHOUT_THEN_INDEX)
+        .run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {})
+        .expect("down restores the part applied");
+    assert_eq!(
+        one(
+            &db,
+            "SELECT md5(string_agg(contents, '|' ORDER BY id)) FROM comments"
+        ),
+        before,
+        "every value as before"
+    );
+    assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations_journal"), "0");
 }
 
 /// The documented way to start over, by hand: undo what took effect, `repair` the migration. The next `up`
@@ -401,6 +537,60 @@ fn a_failed_concurrent_build_drops_only_its_own_invalid_index() {
         ),
         [[Some("other.events_at".to_owned())]],
         "its own leftover is dropped, the other session's index stays"
+    );
+}
+
+/// An invalid index with the name the engine gives its index, left by someone else's failed concurrent build
+/// (on another column), is not the migration's: nothing records it building it, so `up` refuses, naming the
+/// index, and leaves it as it is, instead of dropping it and building its own under that name.
+#[test]
+fn an_invalid_index_the_migration_did_not_build_is_refused_not_rebuilt() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE posts (id bigint PRIMARY KEY, author int, slug text);
+         INSERT INTO posts SELECT i, i % 10, 'same' FROM generate_series(1, 100) i;",
+    );
+    // The user's own build, on `slug`, fails on the duplicates and leaves its index invalid.
+    let failed = db
+        .client()
+        .batch_execute("CREATE UNIQUE INDEX CONCURRENTLY posts_author_index ON posts (slug)");
+    assert!(failed.is_err(), "the duplicates fail the user's build");
+    let theirs = one(
+        &db,
+        "SELECT oid::text || ' ' || indisvalid::text FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+         WHERE relname = 'posts_author_index'",
+    );
+    assert!(theirs.ends_with(" false"), "{theirs}");
+    let error = up(&db, &fixtures::BY_AUTHOR)
+        .expect_err("refused")
+        .to_string();
+    for fragment in [
+        "posts_author_index",
+        "already exists, invalid",
+        "not this migration's",
+    ] {
+        assert!(error.contains(fragment), "{fragment}: {error}");
+    }
+    assert_eq!(
+        one(
+            &db,
+            "SELECT oid::text || ' ' || indisvalid::text FROM pg_class c JOIN pg_index i ON i.indexrelid = c.oid \
+             WHERE relname = 'posts_author_index'"
+        ),
+        theirs,
+        "the user's index is left as it was"
+    );
+    assert_eq!(one(&db, "SELECT count(*) FROM pgmigrations"), "0");
+    // Once the user drops it, the migration builds its own.
+    db.exec("DROP INDEX posts_author_index");
+    up(&db, &fixtures::BY_AUTHOR).expect("builds its index");
+    assert_eq!(
+        one(
+            &db,
+            "SELECT pg_get_indexdef(indexrelid) || ' ' || indisvalid::text FROM pg_index \
+             WHERE indexrelid = 'posts_author_index'::regclass"
+        ),
+        "CREATE INDEX posts_author_index ON public.posts USING btree (author) true"
     );
 }
 

@@ -377,3 +377,43 @@ fn a_newer_migration_without_a_recorded_down_is_refused_even_when_asked() {
     );
     assert_eq!(db.recorded().len(), 3);
 }
+
+/// A newer release's migration stopped part-way, seen by an older release that has no file of it: its
+/// `status` does not promise that "the next `up` continues it" (that release's `up` refuses it); it says what
+/// this release can do and exits as for any problem.
+#[test]
+fn an_older_release_names_a_newer_migration_in_progress_as_a_problem() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE items (id bigint PRIMARY KEY, v int);
+         INSERT INTO items SELECT i, i FROM generate_series(1, 5000) i;
+         CREATE FUNCTION stop() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN IF NEW.id > 2000 THEN RAISE EXCEPTION 'stopped at %', NEW.id; END IF; RETURN NEW; END $$;
+         CREATE TRIGGER stop BEFORE UPDATE ON items FOR EACH ROW EXECUTE FUNCTION stop();",
+    );
+    const NEWER: &str = "20270501000002_add_and_fill_doubled";
+    FixtureCli::new("resume_add_backfill", &db)
+        .run(&["up"])
+        .expect_code(1);
+    let older = FixtureCli::new("basic", &db);
+    let status = older.run(&["status"]).expect_code(5);
+    assert!(
+        status.stdout.contains(&format!(
+            "IN PROGRESS: {NEWER} was stopped part-way during `up`, and this folder has no file of it"
+        )) && status.stdout.contains(&format!("`repair {NEWER}`"))
+            && !status.stdout.contains("the next `up` continues it"),
+        "{}",
+        status.stdout
+    );
+    let json = older.run(&["status", "--json"]).expect_code(5);
+    let value: serde_json::Value =
+        serde_json::from_str(&json.stdout).expect("status --json is JSON");
+    assert_eq!(value["summary"]["in_progress_elsewhere"], 1, "{value}");
+    // What it says this release cannot do, it cannot.
+    let up = failed(older.run(&["up"]));
+    assert!(up.stderr.contains(NEWER), "{}", up.stderr);
+    // And what it says it can do, it can: the part undone by hand, `repair` forgets the run.
+    db.exec("ALTER TABLE items DROP COLUMN doubled");
+    older.run(&["repair", NEWER]).expect_code(0);
+    older.run(&["status"]).expect_code(0);
+}

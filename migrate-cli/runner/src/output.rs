@@ -212,8 +212,33 @@ fn print_migration_event(event: Event<'_>) {
         } => {
             outln!("continuing {direction} of {name}: {done} of its {total} statement(s) took effect in an earlier run and are kept");
         }
-        Event::UndoingPart { name, done, total } => {
-            outln!("undoing the part of {name} that an interrupted `up` applied ({done} of its {total} statement(s)); it is not recorded as applied");
+        Event::UndoingPart {
+            name,
+            done,
+            total,
+            backfill,
+            written_down,
+            ..
+        } => {
+            let backfill = match backfill {
+                Some(migrate_core::StoppedBackfill {
+                    position,
+                    rows: Some(rows),
+                    ..
+                }) => format!(
+                    ", and {rows} row(s) the backfill #{position} committed before it stopped"
+                ),
+                Some(migrate_core::StoppedBackfill { position, .. }) => {
+                    format!(
+                        ", and the batches the backfill #{position} committed before it stopped"
+                    )
+                }
+                None => String::new(),
+            };
+            outln!("undoing the part of {name} that an interrupted `up` applied ({done} of its {total} statement(s){backfill}); it is not recorded as applied");
+            if let Some(position) = written_down {
+                outln!("  operation #{position} has no reverse for what of it took effect: running the migration's written `down` instead, whole");
+            }
         }
         Event::Finished {
             name,
@@ -568,7 +593,19 @@ fn explain_squashed(out: &mut String, status: &StatusReport<'_>, summary: &Summa
 
 /// Migrations run outside a transaction that were stopped part-way, and the command that continues each.
 fn explain_in_progress(out: &mut String, status: &StatusReport<'_>) {
+    let unknown: Vec<&str> = status
+        .unknown_in_progress()
+        .map(|row| row.name.as_str())
+        .collect();
     for row in status.in_progress() {
+        if unknown.contains(&row.name.as_str()) {
+            // This release can neither continue nor undo it: its `up`, `down` and `redo` refuse.
+            out.push_str(&format!(
+                "IN PROGRESS: {} was stopped part-way during `{}`, and this folder has no file of it (a newer release's migration, say): {} statement(s) took effect; this release's `up`, `down` and `redo` refuse until it is finished: finish it with the release that has it (its `{}`, or `down` to undo its part), or undo them by hand and `repair {}`\n",
+                row.name, row.direction, row.done.len(), row.direction, row.name
+            ));
+            continue;
+        }
         let undo = match row.direction {
             Direction::Up => " (or `down` undoes them)".to_owned(),
             Direction::Down => String::new(),

@@ -25,6 +25,9 @@ pub struct StatementError {
     /// statements ride with its first statement): the server counts its error position from the start of
     /// what was sent.
     pub sent_after: usize,
+    /// What the failing statement itself left in place, when that is not nothing: a concurrent detach whose
+    /// first transaction committed leaves its partition pending detach.
+    pub left: Option<String>,
 }
 
 impl StatementError {
@@ -113,6 +116,9 @@ impl std::fmt::Display for StatementError {
                 f,
                 "  the connection's role lacks a right this statement needs (named above): grant it, or run the migrations as a role that has it (e.g. the owner of the schema and its tables)"
             )?;
+        }
+        if let Some(left) = &self.left {
+            writeln!(f, "  {left}")?;
         }
         write!(
             f,

@@ -289,7 +289,8 @@ impl<'a> Migrator<'a> {
                 DownTarget::Count(n) => DownTarget::Count(n - 1),
                 other => other,
             };
-            if applied.is_empty() && target == DownTarget::All {
+            // Nothing applied besides: the undone part was all there was to revert.
+            if applied.is_empty() && matches!(target, DownTarget::All | DownTarget::To(_)) {
                 return Ok(ran);
             }
         }

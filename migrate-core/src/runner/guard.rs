@@ -124,6 +124,7 @@ impl<'a> Migrator<'a> {
                         source,
                         outcome,
                         sent_after: 0,
+                        left: None,
                     }))
                 }));
             }

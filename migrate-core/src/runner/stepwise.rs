@@ -232,9 +232,11 @@ impl<'a> Migrator<'a> {
         }
         // Refused or stopped before anything of a run that had nothing done: the migration is as if it never
         // started, so that neither another release's runner nor `down` of the migration before it finds it in
-        // progress. (A journal row left with nothing done also holds a backfill's committed batches, which
-        // are lost with it: the backfill starts over, which skips no row.)
-        let untouched = done == 0 && row.running.is_none();
+        // progress. Unless a backfill first in it committed batches (or kept values) in an earlier run: those
+        // changed rows, and only the journal row leads a `down` to them.
+        let untouched = done == 0
+            && row.running.is_none()
+            && !self.backfill_committed(client, step, units.first())?;
         let forget = |client: &mut Client, e: Error| {
             if untouched {
                 // Best effort, as the error matters more.
@@ -295,6 +297,25 @@ impl<'a> Migrator<'a> {
             done = range.end;
         }
         Ok(())
+    }
+
+    /// Whether `unit` is a backfill that committed batches, or kept values, which the journal does not
+    /// record as done.
+    fn backfill_committed(
+        &self,
+        client: &mut Client,
+        step: &Step<'a>,
+        unit: Option<&Statement>,
+    ) -> Result<bool, Error> {
+        let Some(unit) = unit.filter(|u| matches!(u.action, Some(Action::Backfill(_)))) else {
+            return Ok(false);
+        };
+        let name = step.migration.name();
+        Ok(backfill::committed(client, &self.table, name, unit.position)
+            .map_err(Error::database(format!(
+                "migration {name}: cannot read what its backfill committed"
+            )))?
+            .is_some())
     }
 
     /// The statements of one group in one transaction with their journal entries, retried whole after a
@@ -653,6 +674,16 @@ impl<'a> Migrator<'a> {
                 crate::partition_index::detach_state(client, table, partition),
                 Ok(crate::partition_index::Detach::Pending)
             ) {
+                // Its first transaction took effect: the error says so, or it would read as if nothing had.
+                set_left(
+                    &mut e,
+                    format!(
+                        "the detach's first transaction committed: {partition} is left pending detach from \
+                         {table} (`inhdetachpending`), still read with it by queries that started before; \
+                         running `{}` again finishes the detach (`DETACH PARTITION .. FINALIZE`)",
+                        step.direction
+                    ),
+                );
                 return e;
             }
         }
@@ -738,6 +769,15 @@ fn refused_in_transaction(e: &Error) -> bool {
 }
 
 /// Replaces what an error says its failure left behind.
+/// Records on a statement's error what the statement itself left in place.
+fn set_left(e: &mut Error, left: String) {
+    match e {
+        Error::Statement(s) => s.left = Some(left),
+        Error::LockTimeout { error, .. } => set_left(error, left),
+        _ => {}
+    }
+}
+
 fn set_outcome(e: &mut Error, outcome: Outcome) {
     match e {
         Error::Statement(s) => s.outcome = outcome,
@@ -770,6 +810,7 @@ pub(super) fn statement_error(
             source,
             outcome,
             sent_after: 0,
+            left: None,
         }))
     })
 }

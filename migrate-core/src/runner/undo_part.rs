@@ -2,18 +2,22 @@
 //! starts there, since that part is the newest change. Each operation with statements that took effect is
 //! undone, the last first, by its reverse (or, when only part of it took effect, the reverse of that part),
 //! and the journal forgets that operation's entries in the same transaction, so a `down` stopped in the
-//! middle is continued by the next one. The journal row goes with the last. Where an operation that took
-//! effect has no such reverse (raw SQL), the migration's written `down` runs instead, whole: it must undo any
-//! part of its `up`.
+//! middle is continued by the next one. The journal row goes with the last. A backfill stopped in its walk
+//! counts as having taken effect when it committed batches (its saved position, or values it kept): its
+//! kept values are restored, or its operation is undone with the rest. Where an operation that took effect
+//! has no such reverse (raw SQL, a backfill that overwrote values it did not keep), the migration's written
+//! `down` runs instead, whole: it must undo any part of its `up`; without one, nothing is undone and the
+//! `down` is refused, saying why.
 
 use std::time::Instant;
 
 use postgres::Client;
 
-use migrate_dsl::Statement;
+use migrate_dsl::{Action, Statement};
 
+use crate::backfill;
 use crate::error::Error;
-use crate::events::Event;
+use crate::events::{Event, StoppedBackfill};
 use crate::history::{self, journal, InProgress};
 use crate::invalid_index;
 use crate::migration::{Direction, Migration};
@@ -47,18 +51,20 @@ impl<'a> Migrator<'a> {
         if row.running.is_some() {
             done = self.settle_before_undo(client, m, &units, done, events)?;
         }
-        events(Event::UndoingPart {
-            name: m.name(),
-            done,
-            total: units.len(),
-        });
         let mut per_operation = vec![0; units.last().map_or(0, |u| u.position)];
         for unit in &units[..done] {
             per_operation[unit.position - 1] += 1;
         }
+        // A backfill stopped in its walk is not recorded as done, yet its committed batches changed rows:
+        // they are undone as what took effect of its operation.
+        let backfill = self.stopped_backfill(client, m, units.get(done))?;
+        if let Some(stopped) = backfill {
+            per_operation[stopped.position - 1] += 1;
+        }
         // Each operation's own reverse, when every one that took effect has one; else the migration's
         // written `down`, which must then undo any part of its `up` (`IF EXISTS`).
         let mut undos = Vec::new();
+        let mut written_down = None;
         for position in (1..=per_operation.len()).rev() {
             if per_operation[position - 1] == 0 {
                 continue;
@@ -77,13 +83,40 @@ impl<'a> Migrator<'a> {
                 }
                 Err(_) if m.down().is_some() => {
                     undos = vec![(Step::for_server(m, Direction::Down, server)?, Vec::new())];
+                    written_down = Some(position);
                     break;
+                }
+                Err(Error::Invalid { error, .. }) => {
+                    return Err(Error::CannotUndoPart {
+                        name: m.name().to_owned(),
+                        took_effect: took_effect(done, units.len(), backfill),
+                        error,
+                    })
                 }
                 Err(e) => return Err(e),
             }
         }
+        events(Event::UndoingPart {
+            name: m.name(),
+            done,
+            total: units.len(),
+            backfill,
+            written_down,
+        });
+        // A restore of kept values walks the table as a backfill of the `down` and saves a position of its
+        // own: the `up`'s is forgotten first. Its kept values still say what committed, should the `down`
+        // stop before it ends.
+        if let Some(stopped) = backfill {
+            if written_down.is_none() && keeps_previous_values(units.get(done)) {
+                crate::backfill::forget_position(client, &self.table, m.name(), stopped.position)
+                    .map_err(Error::database(format!(
+                        "migration {}: cannot forget the position of its stopped backfill",
+                        m.name()
+                    )))?;
+            }
+        }
         for (undo, keep) in &undos {
-            self.run_undo(client, undo, keep, events)?;
+            self.run_undo(client, undo, keep, &row.attempt, events)?;
         }
         let mut tx = client
             .transaction()
@@ -112,6 +145,7 @@ impl<'a> Migrator<'a> {
         client: &mut Client,
         undo: &Step<'a>,
         keep: &[String],
+        attempt: &str,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Error> {
         let name = undo.migration.name();
@@ -146,9 +180,81 @@ impl<'a> Migrator<'a> {
         // Statements outside a transaction (a concurrent drop) say IF EXISTS: sent again after an
         // interruption, they find their work done.
         for unit in &units {
-            self.send_undo(client, undo, unit, events)?;
+            if matches!(unit.action, Some(Action::Backfill(_))) {
+                self.undo_backfill(client, undo, unit, attempt, events)?;
+            } else {
+                self.send_undo(client, undo, unit, events)?;
+            }
         }
         journal::set_done(client, &self.table, name, keep)
+    }
+
+    /// A backfill of the undo (a restore of kept values, or one of a written `down`), walked batch by batch
+    /// as any backfill, its position saved for this application of the migration (`attempt`): a `down`
+    /// stopped in it is continued by the next.
+    fn undo_backfill(
+        &self,
+        client: &mut Client,
+        undo: &Step<'a>,
+        unit: &Statement,
+        attempt: &str,
+        events: &mut dyn FnMut(Event<'_>),
+    ) -> Result<(), Error> {
+        let Some(Action::Backfill(spec)) = &unit.action else {
+            return Err(Error::Internal("an undo's backfill without its backfill"));
+        };
+        let m = undo.migration;
+        let checksum = m.checksum();
+        let origin = backfill::Origin {
+            migration: *m,
+            checksum: &checksum,
+            position: unit.position,
+            attempt,
+        };
+        let context = backfill::Context {
+            table: &self.table,
+            retry_budget: self.timeouts.retry_budget,
+            interrupt: &self.interrupt,
+            settings: &self.backfill,
+            lock_watch: &self.lock_watch,
+        };
+        let started = Instant::now();
+        backfill::run(client, spec, &origin, &context, &mut |_| Ok(()), events).map_err(|f| {
+            super::units::backfill_failed(undo, unit, crate::Outcome::RolledBack, f)
+        })?;
+        events(Event::Statement {
+            name: m.name(),
+            direction: Direction::Down,
+            position: unit.position,
+            op: unit.op,
+            line: m.line_of(unit.recorded_at),
+            sql: &unit.sql,
+            elapsed: started.elapsed(),
+        });
+        Ok(())
+    }
+
+    /// The backfill `unit` where the interrupted `up` stopped, when it is one and committed batches (or kept
+    /// values) that the journal does not record as done.
+    fn stopped_backfill(
+        &self,
+        client: &mut Client,
+        m: &Migration,
+        unit: Option<&Statement>,
+    ) -> Result<Option<StoppedBackfill>, Error> {
+        let Some(unit) = unit.filter(|u| matches!(u.action, Some(Action::Backfill(_)))) else {
+            return Ok(None);
+        };
+        let committed = backfill::committed(client, &self.table, m.name(), unit.position).map_err(
+            Error::database(format!(
+                "migration {}: cannot read what its stopped backfill committed",
+                m.name()
+            )),
+        )?;
+        Ok(committed.map(|c| StoppedBackfill {
+            position: unit.position,
+            rows: c.rows,
+        }))
     }
 
     fn send_undo(
@@ -232,5 +338,26 @@ impl<'a> Migrator<'a> {
             });
         }
         Ok(done)
+    }
+}
+
+/// Whether `unit` is a backfill that keeps the values it overwrites.
+fn keeps_previous_values(unit: Option<&Statement>) -> bool {
+    matches!(unit.map(|u| &u.action), Some(Some(Action::Backfill(spec))) if spec.keeps_previous_values())
+}
+
+/// What of a migration took effect, for a refusal: its statements recorded as done, and a stopped backfill's
+/// committed rows.
+fn took_effect(done: usize, total: usize, backfill: Option<StoppedBackfill>) -> String {
+    let statements = format!("{done} of its {total} statement(s) took effect");
+    match backfill {
+        Some(StoppedBackfill {
+            position,
+            rows: Some(rows),
+        }) => format!("{statements}, and the backfill #{position} committed {rows} row(s)"),
+        Some(StoppedBackfill { position, .. }) => {
+            format!("{statements}, and the backfill #{position} committed batches")
+        }
+        None => statements,
     }
 }

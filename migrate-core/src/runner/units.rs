@@ -425,6 +425,17 @@ fn send_outside_transaction(
     events: &mut dyn FnMut(Event<'_>),
 ) -> Result<(), postgres::Error> {
     let migration = at.name;
+    // A concurrent detach retried after its second transaction gave up (a lock timeout while older snapshots
+    // still read the partition) is pending: sent again it would fail on that, hiding the wait. `FINALIZE`
+    // finishes it, waiting as the second transaction did.
+    if let Some((table, partition)) = crate::partition_index::concurrent_detach(sql) {
+        if crate::partition_index::detach_state(conn, table, partition)?
+            == crate::partition_index::Detach::Pending
+        {
+            let finalize = format!("ALTER TABLE {table} DETACH PARTITION {partition} FINALIZE");
+            return crate::progress::execute(conn, &finalize, watch, at, events);
+        }
+    }
     if let Some((name, table)) = invalid_index::concurrent_build(sql) {
         if let Some(index) = invalid_index::named(conn, &name, &table)? {
             conn.batch_execute(&format!("DROP INDEX CONCURRENTLY IF EXISTS {index}"))?;
@@ -605,6 +616,7 @@ fn unit_failed(step: &Step<'_>, unit: &Statement, outcome: Outcome, failure: Uni
                 source,
                 outcome,
                 sent_after,
+                left: None,
             }))
         }),
     }

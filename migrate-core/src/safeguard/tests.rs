@@ -11,8 +11,18 @@ fn index(what_kind: &str, same_table: bool, invalid: bool) -> Relation {
 #[test]
 fn if_not_exists_skips_only_nothing_a_leftover_build_or_this_migrations_own_object() {
     assert_eq!(create_verdict(None, never_asked).unwrap(), None);
-    // A failed concurrent build's invalid index on the same table is rebuilt, whoever made it.
-    assert_eq!(create_verdict(Some(index("i", true, true)), never_asked).unwrap(), None);
+    // A failed concurrent build's invalid index on the same table is rebuilt when this migration's earlier
+    // attempt built it, and refused, named, when nothing says so.
+    assert_eq!(create_verdict(Some(index("i", true, true)), || Ok(true)).unwrap(), None);
+    let theirs = create_verdict(Some(index("i", true, true)), || Ok(false))
+        .unwrap()
+        .expect("refused");
+    assert!(
+        theirs.problem.starts_with("already exists, invalid (an index on public.comments)")
+            && theirs.problem.contains("not this migration's"),
+        "{}",
+        theirs.problem
+    );
     assert_eq!(create_verdict(Some(index("i", true, false)), || Ok(true)).unwrap(), None);
     let refused = create_verdict(Some(index("i", true, false)), || Ok(false)).unwrap();
     assert_eq!(

@@ -17,7 +17,11 @@ pub(super) fn drift(context: &Context<'_>, json: bool, ignore: &[String]) -> Res
     let settings = context.settings;
     let db = context.target()?;
     let mut client = db.connect(settings.connect_timeout)?;
-    let status = context.migrator().status(&mut client)?;
+    let report = context.migrator().status_report(&mut client)?;
+    if let Some(why) = in_progress(&report) {
+        anyhow::bail!("cannot tell whether {} drifted: {why}", db.display);
+    }
+    let status = report.into_status();
     let applied = applied_files(&status, context.registry.migrations.as_slice()).map_err(|unknown| {
         anyhow!(
             "cannot build the schema the applied migrations give: {} {} applied without a file here, or failed \
@@ -51,6 +55,26 @@ pub(super) fn drift(context: &Context<'_>, json: bool, ignore: &[String]) -> Res
     } else {
         ExitCode::from(crate::EXIT_DRIFT)
     })
+}
+
+/// Why no scratch database can be brought to the schema of a database with a migration in progress: that
+/// migration took effect in part, so its schema is between two versions, and what the migration added so far
+/// is no change made by hand. `None` when none is in progress.
+pub(crate) fn in_progress(report: &migrate_core::StatusReport<'_>) -> Option<String> {
+    let row = report.in_progress().first()?;
+    let undo = match row.direction {
+        migrate_core::Direction::Up => " (or undo its part with `down`)",
+        migrate_core::Direction::Down => "",
+    };
+    Some(format!(
+        "migration {} is in progress (stopped part-way during `{}`, {} statement(s) took effect), so its schema \
+         is between two versions, which no scratch database can be brought to; finish it with `{}`{undo}, then \
+         run `drift` again",
+        row.name,
+        row.direction,
+        row.done.len(),
+        row.direction
+    ))
 }
 
 /// The migrations `status` records as applied, as files of `migrations`, in their order; or the names of

@@ -142,11 +142,15 @@ fn read_target(
     target: &Target,
     databases: &Databases,
 ) -> std::result::Result<Read, String> {
-    let status = migrator
+    let report = migrator
         .clone()
         .table(table.clone())
-        .status(client)
+        .status_report(client)
         .map_err(|e| e.to_string())?;
+    if let Some(why) = one_database::in_progress(&report) {
+        return Err(format!("cannot tell: {why}"));
+    }
+    let status = report.into_status();
     let applied =
         one_database::applied_files(&status, registry.migrations.as_slice()).map_err(|unknown| {
             format!(

@@ -53,7 +53,13 @@ pub(super) fn run_op(
             &mut |_| {},
             |client, _| {
                 *before = newest(client, table)?;
+                // An `up` stopped part-way (a backfill's committed batches, say) is the newest change, applied
+                // or not: `down` undoes it first, even where nothing is applied or the target is reached.
+                let in_progress = crate::history::journal::load_all(client, table)?
+                    .iter()
+                    .any(|row| row.direction == crate::Direction::Up);
                 match target {
+                    _ if in_progress => migrator.run_down(client, target, forward).map(drop),
                     _ if before.is_none() => Ok(()),
                     DownTarget::To(name) if before.as_deref().is_some_and(|b| b <= name.as_str()) => {
                         Ok(())
