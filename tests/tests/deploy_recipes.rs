@@ -1,9 +1,18 @@
 //! The deploy recipes in docs/deploying.md are manifests a cluster accepts: each YAML block marked
 //! `# kubernetes` is checked against the Kubernetes API schemas with `kubernetes-validate --strict` (a field
-//! that does not exist fails), which `.ci/run` installs (`pip install kubernetes-validate`).
+//! that does not exist fails), which `.ci/run` installs (`pip install kubernetes-validate`); the Compose file
+//! against the compose-spec schema, the systemd units with `systemd-analyze verify`, and an older image's
+//! commands from the manifests against a newer release's history. (`example-app/tests/recipes.rs` runs the
+//! recipes' commands through a whole rolling deploy of the example app.)
 
 use std::path::Path;
 use std::process::Command;
+
+use serde_json::Value;
+use tests::cli::bin;
+use tests::image::Root;
+use tests::recipes::{argv, pod_spec, Recipes};
+use tests::TestDb;
 
 /// The YAML blocks of `markdown` whose first line is `# kubernetes`.
 fn kubernetes_blocks(markdown: &str) -> Vec<String> {
@@ -176,4 +185,208 @@ fn shell_scripts(yaml: &str) -> Vec<String> {
         i += 1;
     }
     scripts
+}
+
+/// Every container of the guide's manifests reads the database URL the one way the guide documents, as
+/// `DATABASE_URL` from the Secret's key (an `envFrom` of that Secret would name the variable `url`); and the Helm
+/// chart's Secret is a hook of the same events with a lower weight than the job's, so that it exists when the
+/// `pre-install` job runs.
+#[test]
+fn the_manifests_read_the_url_one_way_and_the_helm_secret_comes_before_its_job() {
+    let recipes = Recipes::from_docs();
+    let secrets: Vec<&Value> = recipes
+        .manifests
+        .iter()
+        .filter(|m| m["kind"] == "Secret")
+        .collect();
+    assert!(!secrets.is_empty(), "the guide defines the Secret");
+    let mut containers = 0;
+    for manifest in recipes.manifests.iter().filter(|m| m["kind"] != "Secret") {
+        let spec = pod_spec(manifest);
+        for list in ["initContainers", "containers"] {
+            for container in spec[list].as_array().into_iter().flatten() {
+                containers += 1;
+                let what = format!(
+                    "{} {}: {}",
+                    manifest["kind"], manifest["metadata"]["name"], container["name"]
+                );
+                assert!(container["envFrom"].is_null(), "{what} uses envFrom");
+                let url = container["env"]
+                    .as_array()
+                    .and_then(|env| env.iter().find(|e| e["name"] == "DATABASE_URL"))
+                    .unwrap_or_else(|| panic!("{what} sets no DATABASE_URL"));
+                let key = &url["valueFrom"]["secretKeyRef"];
+                assert!(
+                    secrets.iter().any(|s| s["metadata"]["name"] == key["name"]
+                        && s["stringData"][key["key"].as_str().unwrap_or("")].is_string()),
+                    "{what}: {key} names no key of the guide's Secret"
+                );
+            }
+        }
+    }
+    assert_eq!(
+        containers, 4,
+        "the job, the init container, the app, the Helm hook"
+    );
+
+    let hooked = |m: &Value| {
+        m["metadata"]["annotations"]["helm.sh/hook"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let weight = |m: &Value| -> i64 {
+        m["metadata"]["annotations"]["helm.sh/hook-weight"]
+            .as_str()
+            .and_then(|w| w.parse().ok())
+            .expect("a hook weight")
+    };
+    let job = recipes
+        .manifests
+        .iter()
+        .find(|m| m["kind"] == "Job" && hooked(m).is_some())
+        .expect("the Helm hook job");
+    let secret = secrets
+        .iter()
+        .find(|s| hooked(s).is_some())
+        .expect("the chart's Secret is a hook");
+    assert!(job["metadata"]["annotations"]["helm.sh/hook"]
+        .as_str()
+        .unwrap_or("")
+        .contains("pre-install"));
+    assert_eq!(
+        hooked(secret),
+        hooked(job),
+        "the Secret is made for every event the job runs on"
+    );
+    assert!(
+        weight(secret) < weight(job),
+        "the Secret's weight is lower: made first"
+    );
+}
+
+/// The Compose file against the compose-spec schema that `check-jsonschema` ships.
+#[test]
+fn the_compose_file_of_the_deploy_guide_validates_against_the_compose_spec() {
+    let recipes = Recipes::from_docs();
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let check = |name: &str, text: &str| {
+        let file = dir.path().join(name);
+        std::fs::write(&file, text).expect("write");
+        let out = Command::new("check-jsonschema")
+            .args(["--builtin-schema", "vendor.compose-spec"])
+            .arg(&file)
+            .output()
+            .expect("check-jsonschema runs: `pip install check-jsonschema`");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success(), said)
+    };
+    let (ok, said) = check(
+        "wrong.yaml",
+        "services:\n  m:\n    image: x\n    depends_on: {a: {condition: done}}\n",
+    );
+    assert!(!ok, "a condition Compose does not know must fail: {said}");
+    let (ok, said) = check("compose.yaml", &recipes.compose_text);
+    assert!(ok, "{said}\n{}", recipes.compose_text);
+}
+
+/// The systemd units with `systemd-analyze verify`, installed where their first line says in a root that has
+/// the unit library of this machine's systemd and an executable at every `Exec` path; a warning (a key systemd
+/// does not know is only ignored) fails too.
+#[test]
+fn the_systemd_units_of_the_deploy_guide_verify() {
+    let recipes = Recipes::from_docs();
+    let verify = |units: &[(String, String)]| -> (bool, String) {
+        let root = Root::with(&[(&bin("fixture-runner"), "/usr/local/bin/shop-migrate")]);
+        root.copy_in(&bin("fixture-runner"), "/usr/local/bin/shop");
+        std::fs::create_dir_all(root.host_path("/usr/lib/systemd")).expect("folder");
+        let status = Command::new("cp")
+            .args(["-a", "/usr/lib/systemd/system"])
+            .arg(root.host_path("/usr/lib/systemd/"))
+            .status();
+        assert!(
+            status.is_ok_and(|s| s.success()),
+            "the unit library is copied"
+        );
+        let mut names = Vec::new();
+        for (path, text) in units {
+            root.write(path, text);
+            names.push(path.rsplit('/').next().expect("a unit name").to_owned());
+        }
+        root.write("/etc/shop/env", "DATABASE_URL=postgres://localhost/shop\n");
+        let out = Command::new("systemd-analyze")
+            .args(["verify", "--man=no"])
+            .arg(format!("--root={}", root.path().display()))
+            .args(&names)
+            .output()
+            .expect("systemd-analyze runs (Debian: apt-get install systemd)");
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.success() && said.trim().is_empty(), said)
+    };
+    assert_eq!(recipes.units.len(), 2, "the migration unit and the app's");
+    let (ok, said) = verify(&recipes.units);
+    assert!(ok, "{said}");
+    let misspelt: Vec<(String, String)> = recipes
+        .units
+        .iter()
+        .map(|(p, t)| (p.clone(), t.replace("ExecStartPre=", "ExecStartPr=")))
+        .collect();
+    let (ok, said) = verify(&misspelt);
+    assert!(!ok, "a misspelt key must fail: {said}");
+}
+
+/// An app rollback as the guide's recipes run it: the older image's runner (a release of two migrations) meets
+/// the history a newer image's job wrote. After the newer release's expand it still serves (its readiness probe
+/// passes, its job has nothing to do); after the newer release's contract the probe refuses, naming the
+/// contract, so the old pods never become ready. Each command comes from the guide's manifests, run in an
+/// empty root holding only the runner.
+#[test]
+fn an_older_image_meets_a_newer_history_as_the_guides_recipes_run_it() {
+    let recipes = Recipes::from_docs();
+    let job = recipes.manifest("Job", "shop-migrate-v42");
+    let job_command = argv(&pod_spec(job)["containers"][0]["command"]);
+    let deployment = recipes.manifest("Deployment", "shop");
+    let probe = argv(&pod_spec(deployment)["containers"][0]["readinessProbe"]["exec"]["command"]);
+    let root = Root::with(&[(&bin("fixture-runner"), "/usr/local/bin/shop-migrate")]);
+    let db = TestDb::new();
+    // The image of a release: the fixture runner's `FIXTURE` is the release's migrations, set as an image's
+    // environment would.
+    let image = |release: &str, argv: &[String]| {
+        let argv: Vec<&str> = argv.iter().map(String::as_str).collect();
+        root.run(&argv, &[("DATABASE_URL", db.url()), ("FIXTURE", release)])
+    };
+    let older = |argv: &[String]| image("versions_r1", argv);
+
+    older(&job_command).expect(0, "the older release's job");
+    older(&probe).expect(0, "the older release serves");
+    // The newer release adds an expand only: the older image still serves, and its job has nothing to do.
+    image("versions_r2", &job_command).expect(0, "the newer release's job (an expand)");
+    older(&probe).expect(0, "the older image beside a newer expand");
+    let again = older(&job_command).expect(0, "the older job again");
+    assert!(
+        !again.stdout.contains("applied 20260501"),
+        "{}",
+        again.stdout
+    );
+    // The release after it has a contract (it drops a column the older release reads): once applied, the older
+    // image's probe fails and names it.
+    image("versions_r3", &words("shop-migrate up")).expect(0, "the newer release's contract");
+    let refused = older(&probe).expect(8, "the older image after a newer contract");
+    assert!(
+        refused.stderr.contains("a newer release applied")
+            && refused.stderr.contains("20260501000005_drop_legacy"),
+        "{}",
+        refused.stderr
+    );
+}
+
+fn words(line: &str) -> Vec<String> {
+    line.split_whitespace().map(str::to_owned).collect()
 }
