@@ -177,6 +177,16 @@ impl Drop for Serving {
     }
 }
 
+/// A child stopped when dropped: a test that fails part-way leaves no command waiting behind it.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn applied(db: &TestDb) -> Vec<String> {
     db.query_strings("SELECT name FROM public.pgmigrations ORDER BY name")
         .into_iter()
@@ -209,9 +219,32 @@ fn the_deploy_guides_recipes_run_as_written_through_a_rolling_deploy_and_a_rollb
     let old = Serving::start(&root, &recipes.dockerfile.cmd, &app_env, "v1");
     old.visit("v1 before the deploy");
 
-    // The new release's job: its expand, and not its contract.
+    // A new pod scheduled before the job ran: its init container waits, and the probe says not ready.
+    let init_env = container_env(&recipes, init, url);
+    let init_argv = argv(&init["command"]);
+    let init_argv: Vec<&str> = init_argv.iter().map(String::as_str).collect();
+    let mut waiting = Stopped(root.spawn(&init_argv, &init_env));
+    run(&root, &probe, &app_env).expect(8, "the readiness probe before the job");
+    assert!(
+        waiting.0.try_wait().expect("the init container").is_none(),
+        "the init container waits for the job"
+    );
+
+    // The new release's job: its expand, and not its contract; the waiting init container then returns.
     let job_env = container_env(&recipes, job_container, url);
     run(&root, &argv(&job_container["command"]), &job_env).expect(0, "the Kubernetes job");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let waited = loop {
+        if let Some(status) = waiting.0.try_wait().expect("the init container") {
+            break status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the init container still waits a minute after the job"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(waited.success(), "the init container: {waited}");
     let after_job = applied(&db);
     assert!(after_job.iter().any(|m| m == V2_EXPAND), "{after_job:?}");
     assert!(
@@ -237,8 +270,7 @@ fn the_deploy_guides_recipes_run_as_written_through_a_rolling_deploy_and_a_rollb
         "the hook and the service applied nothing more"
     );
 
-    // The new pods: the init container returns at once, the probe says ready, and v2 serves beside v1.
-    let init_env = container_env(&recipes, init, url);
+    // The next pods: the init container returns at once, the probe says ready, and v2 serves beside v1.
     run(&root, &argv(&init["command"]), &init_env).expect(0, "the init container");
     run(&root, &probe, &app_env).expect(0, "the readiness probe on the expanded schema");
     let new = Serving::start(&root, &recipes.dockerfile.cmd, &app_env, "v2");
