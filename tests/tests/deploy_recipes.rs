@@ -349,8 +349,8 @@ fn the_systemd_units_of_the_deploy_guide_verify() {
 /// An app rollback as the guide's recipes run it: the older image's runner (a release of two migrations) meets
 /// the history a newer image's job wrote. After the newer release's expand it still serves (its readiness probe
 /// passes, its job has nothing to do); after the newer release's contract the probe refuses, naming the
-/// contract, so the old pods never become ready. Each command comes from the guide's manifests, run in an
-/// empty root holding only the runner.
+/// contract, so the old pods never become ready, and its job refuses, applying nothing. Each command comes from
+/// the guide's manifests, run in an empty root holding only the runner.
 #[test]
 fn an_older_image_meets_a_newer_history_as_the_guides_recipes_run_it() {
     let recipes = Recipes::from_docs();
@@ -388,6 +388,15 @@ fn an_older_image_meets_a_newer_history_as_the_guides_recipes_run_it() {
             && refused.stderr.contains("20260501000005_drop_legacy"),
         "{}",
         refused.stderr
+    );
+    // Its job, rerun by a rollback of the release, refuses and applies nothing, saying how to revert.
+    let job = older(&job_command).expect(1, "the older job after a newer contract");
+    assert!(
+        job.stderr.contains("the database is ahead of this binary")
+            && job.stderr.contains("nothing was applied")
+            && job.stderr.contains("down --recorded"),
+        "{}",
+        job.stderr
     );
 }
 
