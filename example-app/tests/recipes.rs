@@ -53,6 +53,48 @@ fn build_image(recipes: &Recipes) -> Root {
         .map(|c| c.rsplit('/').next().expect("a file name"))
         .collect();
     assert_eq!(built, copied, "the final stage copies what the build built");
+    // The build command itself is not rerun (a release build of the app is many minutes here); what it needs of
+    // the workspace is checked by cargo: `--locked` holds (the lockfile is current), and each `--bin` it names
+    // is a binary target of the package (`shop` is the example app).
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
+    let metadata = std::process::Command::new(cargo)
+        .args([
+            "metadata",
+            "--locked",
+            "--offline",
+            "--no-deps",
+            "--format-version",
+            "1",
+        ])
+        .current_dir(tests::cli::workspace_root())
+        .output()
+        .expect("cargo metadata");
+    assert!(
+        metadata.status.success(),
+        "cargo metadata --locked: {}",
+        String::from_utf8_lossy(&metadata.stderr)
+    );
+    let metadata: serde_json::Value = serde_json::from_slice(&metadata.stdout).expect("JSON");
+    let app_bins: Vec<&str> = metadata["packages"]
+        .as_array()
+        .expect("packages")
+        .iter()
+        .filter(|p| p["name"] == "example-app")
+        .flat_map(|p| p["targets"].as_array().into_iter().flatten())
+        .filter(|t| {
+            t["kind"]
+                .as_array()
+                .is_some_and(|k| k.iter().any(|k| k == "bin"))
+        })
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    for bin in &built {
+        let ours = bin.replacen("shop", "example-app", 1);
+        assert!(
+            app_bins.contains(&ours.as_str()),
+            "--bin {bin}: the package has {app_bins:?}"
+        );
+    }
     assert!(
         docker
             .copied
