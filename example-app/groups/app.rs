@@ -15,6 +15,8 @@ mod phases;
 mod pooler;
 #[path = "../tests/readme.rs"]
 mod readme;
+#[path = "../tests/recipes.rs"]
+mod recipes;
 #[path = "../tests/review.rs"]
 mod review;
 #[path = "../tests/rolling.rs"]

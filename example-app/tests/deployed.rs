@@ -6,104 +6,31 @@
 //! The root holds the binary, the C libraries it links (what a slim base image has) and the CA certificates;
 //! it is entered with `chroot` as the user `nobody` (as root, which CI is) or in a user namespace of one's own.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::Path;
 
+use tests::image::{Ran, Root};
 use tests::TestDb;
 
-/// An empty root with `binaries` copied into `/`, removed when dropped.
-struct Root {
-    dir: tempfile::TempDir,
+/// A root holding each of `binaries` at `/<its name>`.
+fn root_with(binaries: &[&str]) -> Root {
+    let files: Vec<(&Path, String)> = binaries
+        .iter()
+        .map(|b| {
+            let path = Path::new(*b);
+            let name = path.file_name().expect("a file name").to_string_lossy();
+            (path, format!("/{name}"))
+        })
+        .collect();
+    let files: Vec<(&Path, &str)> = files.iter().map(|(p, i)| (*p, i.as_str())).collect();
+    Root::with(&files)
 }
 
-impl Root {
-    fn with(binaries: &[&str]) -> Root {
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let root = dir.path();
-        // The user the commands run as must reach the files: a temporary folder is its owner's only.
-        set_mode(root, 0o755);
-        for binary in binaries {
-            let name = Path::new(binary).file_name().expect("a file name");
-            std::fs::copy(binary, root.join(name)).expect("copy the binary");
-            for library in linked_libraries(Path::new(binary)) {
-                let inside = root.join(library.strip_prefix("/").expect("an absolute path"));
-                std::fs::create_dir_all(inside.parent().expect("a folder"))
-                    .expect("library folder");
-                std::fs::copy(&library, &inside).expect("copy a library");
-            }
-        }
-        let certs = Path::new("/etc/ssl/certs/ca-certificates.crt");
-        if certs.is_file() {
-            std::fs::create_dir_all(root.join("etc/ssl/certs")).expect("certificate folder");
-            std::fs::copy(certs, root.join("etc/ssl/certs/ca-certificates.crt")).expect("copy");
-        }
-        Root { dir }
-    }
-
-    /// Runs `/<binary> args` inside the root, with only `env` in the environment.
-    fn run(&self, binary: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
-        let root = self.dir.path().to_str().expect("a UTF-8 path");
-        let inside = format!("/{binary}");
-        let mut cmd = if is_root() {
-            let mut cmd = Command::new("chroot");
-            cmd.args(["--userspec=65534:65534", root, &inside]);
-            cmd
-        } else {
-            let mut cmd = Command::new("unshare");
-            cmd.args(["--map-root-user", "chroot", root, &inside]);
-            cmd
-        };
-        cmd.args(args).env_clear();
-        // chroot itself is found on the usual path; the command inside gets nothing else.
-        let out = cmd
-            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
-            .envs(env.iter().copied())
-            .output()
-            .expect("chroot runs");
-        Ran {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-}
-
-struct Ran {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Ran {
-    #[track_caller]
-    fn expect(self, code: i32, what: &str) -> Ran {
-        assert_eq!(
-            self.code, code,
-            "{what}: exit {}\n--- stdout\n{}\n--- stderr\n{}",
-            self.code, self.stdout, self.stderr
-        );
-        self
-    }
-}
-
-fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
-}
-
-/// The shared libraries `binary` loads, as `ldd` lists them (the dynamic loader included).
-fn linked_libraries(binary: &Path) -> Vec<PathBuf> {
-    let out = Command::new("ldd").arg(binary).output().expect("ldd runs");
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .filter(|word| word.starts_with('/'))
-        .map(PathBuf::from)
-        .collect()
+/// Runs `/<binary> args` inside the root.
+fn run_in(root: &Root, binary: &str, args: &[&str], env: &[(&str, &str)]) -> Ran {
+    let inside = format!("/{binary}");
+    let mut argv = vec![inside.as_str()];
+    argv.extend_from_slice(args);
+    root.run(&argv, env)
 }
 
 const RUNNER: &str = env!("CARGO_BIN_EXE_example-app-migrate");
@@ -116,9 +43,9 @@ fn compiled_folder() -> String {
 #[test]
 fn the_runner_alone_in_an_empty_root_runs_every_command_that_needs_no_source() {
     let db = TestDb::new();
-    let root = Root::with(&[RUNNER]);
+    let root = root_with(&[RUNNER]);
     let env = [("DATABASE_URL", db.url())];
-    let run = |args: &[&str]| root.run("example-app-migrate", args, &env);
+    let run = |args: &[&str]| run_in(&root, "example-app-migrate", args, &env);
 
     let status = run(&["status"]).expect(0, "status before anything");
     assert!(
@@ -166,7 +93,8 @@ fn the_runner_alone_in_an_empty_root_runs_every_command_that_needs_no_source() {
 
     // The folder named as it was at build time, and a `migrations` folder in the working folder that is not
     // the compiled one: neither is a reason to refuse.
-    let named = root.run(
+    let named = run_in(
+        &root,
         "example-app-migrate",
         &["status"],
         &[
@@ -175,7 +103,7 @@ fn the_runner_alone_in_an_empty_root_runs_every_command_that_needs_no_source() {
         ],
     );
     named.expect(0, "MIGRATIONS_DIR naming the build-time folder");
-    std::fs::create_dir(root.dir.path().join("migrations")).expect("an empty migrations folder");
+    std::fs::create_dir(root.path().join("migrations")).expect("an empty migrations folder");
     run(&["status"]).expect(0, "an unrelated migrations folder in the working folder");
 }
 
@@ -194,27 +122,27 @@ fn the_runner_alone_carries_the_settings_it_was_built_with() {
     );
 
     let db = TestDb::new();
-    let root = Root::with(&[RUNNER]);
+    let root = root_with(&[RUNNER]);
     // That file names a schema file; a runner deployed alone keeps none and says nothing of it.
-    let up = root
-        .run(
-            "example-app-migrate",
-            &["up"],
-            &[("DATABASE_URL", db.url())],
-        )
-        .expect(0, "up");
+    let up = run_in(
+        &root,
+        "example-app-migrate",
+        &["up"],
+        &[("DATABASE_URL", db.url())],
+    )
+    .expect(0, "up");
     assert!(!up.stdout.contains("schema file"), "{}", up.stdout);
     // The environment still wins over the carried file.
-    let other = root
-        .run(
-            "example-app-migrate",
-            &["status"],
-            &[
-                ("DATABASE_URL", db.url()),
-                ("MIGRATIONS_TABLE", "other_history"),
-            ],
-        )
-        .expect(0, "status with another table");
+    let other = run_in(
+        &root,
+        "example-app-migrate",
+        &["status"],
+        &[
+            ("DATABASE_URL", db.url()),
+            ("MIGRATIONS_TABLE", "other_history"),
+        ],
+    )
+    .expect(0, "status with another table");
     assert!(
         other
             .stdout
@@ -230,14 +158,14 @@ fn the_runner_alone_carries_the_settings_it_was_built_with() {
 #[test]
 fn the_app_alone_in_an_empty_root_migrates_at_start_up() {
     let db = TestDb::new();
-    let root = Root::with(&[APP]);
-    let started = root
-        .run(
-            "example-app",
-            &["--migrate", "--no-serve"],
-            &[("DATABASE_URL", db.url())],
-        )
-        .expect(0, "the app's start-up");
+    let root = root_with(&[APP]);
+    let started = run_in(
+        &root,
+        "example-app",
+        &["--migrate", "--no-serve"],
+        &[("DATABASE_URL", db.url())],
+    )
+    .expect(0, "the app's start-up");
     assert!(
         started.stdout.contains("schema is ready"),
         "{}",

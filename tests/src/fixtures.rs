@@ -104,6 +104,7 @@ fixtures!(
     resume_bench_plain,
     versions_r1,
     versions_r2,
+    versions_r3,
     kept,
     example_app
 );
