@@ -16,6 +16,8 @@ mod import;
 mod init;
 #[path = "../tests/new_user.rs"]
 mod new_user;
+#[path = "../tests/packaging.rs"]
+mod packaging;
 #[path = "../tests/runner_freshness.rs"]
 mod runner_freshness;
 #[path = "../tests/sealing.rs"]
