@@ -18,6 +18,8 @@ mod init;
 mod new_user;
 #[path = "../tests/packaging.rs"]
 mod packaging;
+#[path = "../tests/release_workflow.rs"]
+mod release_workflow;
 #[path = "../tests/runner_freshness.rs"]
 mod runner_freshness;
 #[path = "../tests/sealing.rs"]
