@@ -1,7 +1,7 @@
 //! docs/operations.md lists every builder method with its signature and the first paragraph of its rustdoc,
 //! generated from the sources: the part between the `BEGIN`/`END` markers is rebuilt here and must match the
 //! committed file. After changing an operation, regenerate the page with
-//! `UPDATE_OPERATIONS_PAGE=1 cargo test -p migrate-dsl --test operations_page`.
+//! `UPDATE_OPERATIONS_PAGE=1 cargo test -p pgm-migrate-dsl --test operations_page`.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -296,7 +296,7 @@ fn the_operations_page_is_current() {
             .collect();
         panic!(
             "docs/operations.md is not current; regenerate it with \
-             `UPDATE_OPERATIONS_PAGE=1 cargo test -p migrate-dsl --test operations_page`.\n\
+             `UPDATE_OPERATIONS_PAGE=1 cargo test -p pgm-migrate-dsl --test operations_page`.\n\
              First differences:\n{}",
             diff.join("\n")
         );

@@ -16,6 +16,10 @@ mod import;
 mod init;
 #[path = "../tests/new_user.rs"]
 mod new_user;
+#[path = "../tests/packaging.rs"]
+mod packaging;
+#[path = "../tests/release_workflow.rs"]
+mod release_workflow;
 #[path = "../tests/runner_freshness.rs"]
 mod runner_freshness;
 #[path = "../tests/sealing.rs"]

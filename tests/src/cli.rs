@@ -297,17 +297,13 @@ pub fn e2e_target() -> PathBuf {
 /// with the registry, and the runner binary `<package>-migrate`.
 pub fn scaffold_app(dir: &Path, package: &str) {
     let root = workspace_root();
-    let dep = |name: &str| {
-        format!(
-            "{name} = {{ path = {:?} }}",
-            root.join(name).display().to_string()
-        )
-    };
+    let dep = |name: &str| crate::consumer::path_entry(&root, name, "");
     // The build script needs the registry generation and not the engine; the application the reverse.
     let build_dep = |name: &str| {
-        format!(
-            "{name} = {{ path = {:?}, default-features = false, features = [\"build\"] }}",
-            root.join(name).display().to_string()
+        crate::consumer::path_entry(
+            &root,
+            name,
+            ", default-features = false, features = [\"build\"]",
         )
     };
     let manifest = format!(

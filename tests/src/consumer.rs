@@ -12,6 +12,39 @@ pub fn checkout() -> PathBuf {
     crate::cli::workspace_root()
 }
 
+/// The dependency entry on one of migrate's crates in the checkout `root`, as `migrate init --crates-path`
+/// writes it: `key = { path = "<root>/<dir>", package = "<its package name>"<extra> }`. `key` is the name code
+/// uses; `package` is read from the crate's manifest and left out when it is the key (the front end, or a
+/// checkout from before the libraries took their published names).
+pub fn path_entry(root: &Path, key: &str, extra: &str) -> String {
+    let dir = if key == "migrate-runner" {
+        "migrate-cli/runner"
+    } else {
+        key
+    };
+    let path = root.join(dir);
+    let named = package_name(&path).filter(|name| name != key);
+    let package = named.map_or(String::new(), |name| format!(", package = {name:?}"));
+    format!(
+        "{key} = {{ path = {:?}{package}{extra} }}",
+        path.display().to_string()
+    )
+}
+
+/// The package name in `dir/Cargo.toml`.
+pub fn package_name(dir: &Path) -> Option<String> {
+    // The manifests of this repository: `name = "..."` is the first key of `[package]`'s lines.
+    let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).ok()?;
+    let package = manifest
+        .split("\n[package]\n")
+        .nth(1)
+        .or_else(|| manifest.strip_prefix("[package]\n"))?;
+    package.lines().find_map(|line| {
+        let value = line.strip_prefix("name = ")?;
+        Some(value.trim().trim_matches('"').to_owned())
+    })
+}
+
 /// The target folder every consumer build shares with the other end-to-end packages.
 pub fn target_dir() -> PathBuf {
     crate::cli::e2e_target()

@@ -11,12 +11,7 @@ use std::path::Path;
 ///
 /// When `root` has no `Cargo.lock`.
 pub fn runner_crate(name: &str, root: &Path) -> Vec<(&'static str, String)> {
-    let dep = |krate: &str, features: &str| {
-        format!(
-            "{krate} = {{ path = {:?}{features} }}",
-            root.join(krate).display().to_string()
-        )
-    };
+    let dep = |krate: &str, features: &str| crate::consumer::path_entry(root, krate, features);
     // An older checkout (measured with `PEERS_PROJECT`) compiles the registry without asking for a feature.
     let core_manifest =
         std::fs::read_to_string(root.join("migrate-core/Cargo.toml")).unwrap_or_default();

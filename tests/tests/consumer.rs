@@ -19,16 +19,12 @@ use tests::consumer::{cargo, checkout};
 
 /// A consumer crate depending on the three published crates by path, as `migrate init --crates-path` writes.
 fn consumer(dir: &Path, name: &str, edition: &str) {
-    let dep = |c: &str| {
-        format!(
-            "{c} = {{ path = {:?} }}",
-            checkout().join(c).display().to_string()
-        )
-    };
+    let dep = |c: &str| tests::consumer::path_entry(&checkout(), c, "");
     let build_dep = |c: &str| {
-        format!(
-            "{c} = {{ path = {:?}, default-features = false, features = [\"build\"] }}",
-            checkout().join(c).display().to_string()
+        tests::consumer::path_entry(
+            &checkout(),
+            c,
+            ", default-features = false, features = [\"build\"]",
         )
     };
     std::fs::create_dir_all(dir.join("src")).unwrap();
@@ -107,7 +103,7 @@ fn consumers_of_editions_2018_to_2024_build_with_their_own_lockfile() {
         // With them put back (the whole command line, migrate-cli itself, instead of the runner crate), a
         // fresh resolution takes the pinned versions.
         let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
-        let whole = manifest.replace("/runner\", package = \"migrate-runner\"", "\"");
+        let whole = manifest.replace("/runner\", package = \"pgm-migrate-runner\"", "\"");
         assert_ne!(
             whole, manifest,
             "init wrote no runner-crate entry:\n{manifest}"
@@ -173,11 +169,11 @@ fn the_crates_package_and_verify() {
             "--offline",
             "--allow-dirty",
             "-p",
-            "migrate-dsl",
+            "pgm-migrate-dsl",
             "-p",
-            "migrate-core",
+            "pgm-migrate-core",
             "-p",
-            "migrate-runner",
+            "pgm-migrate-runner",
             "-p",
             "migrate-cli",
         ],
@@ -192,9 +188,9 @@ fn the_crates_package_and_verify() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     for c in [
-        "migrate-dsl",
-        "migrate-core",
-        "migrate-runner",
+        "pgm-migrate-dsl",
+        "pgm-migrate-core",
+        "pgm-migrate-runner",
         "migrate-cli",
     ] {
         assert!(
@@ -253,9 +249,9 @@ fn private_cargo_home(target: &Path) -> PathBuf {
 /// their builds in `target` (only this test builds there).
 fn forget_packaged_builds(target: &Path, home: &Path) {
     let names = [
-        "migrate-dsl",
-        "migrate-core",
-        "migrate-runner",
+        "pgm-migrate-dsl",
+        "pgm-migrate-core",
+        "pgm-migrate-runner",
         "migrate-cli",
     ];
     let src = home.join("registry").join("src");
@@ -324,10 +320,10 @@ fn every_dependency_allowed_by_the_manifests_fits_the_declared_rust_version() {
         .collect();
     let declared = packages
         .values()
-        .find(|p| p["name"] == "migrate-core")
+        .find(|p| p["name"] == "pgm-migrate-core")
         .and_then(|p| p["rust_version"].as_str())
         .map(version_tuple)
-        .expect("migrate-core declares rust-version");
+        .expect("pgm-migrate-core declares rust-version");
 
     // Every active edge of the graph: (parent, child id, requirement).
     let mut requirements: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();

@@ -434,8 +434,8 @@ fn build_runner(generations: &[Generation]) -> Result<PathBuf, String> {
     // The rules need migrate-core's `lint` feature: the runner lints each case as `migrate lint` does.
     let manifest = format!(
         "[package]\nname = \"diff-cases\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [workspace]\n\n[dependencies]\nmigrate-core = {{ path = {:?}, features = [\"lint\"] }}\n\
-         migrate-dsl = {{ path = {:?} }}\npostgres = \"0.19\"\n",
+         [workspace]\n\n[dependencies]\nmigrate-core = {{ path = {:?}, package = \"pgm-migrate-core\", features = [\"lint\"] }}\n\
+         migrate-dsl = {{ path = {:?}, package = \"pgm-migrate-dsl\" }}\npostgres = \"0.19\"\n",
         root.join("migrate-core"),
         root.join("migrate-dsl"),
     );

@@ -163,7 +163,7 @@ fn binary_package_gets_everything_and_a_rerun_changes_nothing() {
     let core = checkout().join("migrate-core").canonicalize().unwrap();
     assert!(
         manifest.contains(&format!(
-            "migrate-core = {{ path = \"{}\" }}",
+            "migrate-core = {{ path = \"{}\", package = \"pgm-migrate-core\" }}",
             core.display()
         )),
         "{manifest}"
@@ -171,7 +171,7 @@ fn binary_package_gets_everything_and_a_rerun_changes_nothing() {
     // The build script alone needs the registry generation.
     assert!(
         manifest.contains(&format!(
-            "migrate-core = {{ path = \"{}\", default-features = false, features = [\"build\"] }}",
+            "migrate-core = {{ path = \"{}\", package = \"pgm-migrate-core\", default-features = false, features = [\"build\"] }}",
             core.display()
         )),
         "{manifest}"
@@ -409,14 +409,16 @@ fn crates_git_writes_git_dependencies_everywhere() {
         &[],
     )
     .expect_code(0);
-    let git = format!("{{ git = \"{url}\", rev = \"0123abc\" }}");
-    let git_build = format!("{{ git = \"{url}\", rev = \"0123abc\", default-features = false, features = [\"build\"] }}");
+    let git = |package: &str| {
+        format!("{{ git = \"{url}\", rev = \"0123abc\", package = \"{package}\" }}")
+    };
+    let git_build = format!("{{ git = \"{url}\", rev = \"0123abc\", package = \"pgm-migrate-core\", default-features = false, features = [\"build\"] }}");
     // The runner links the runner crate, under the name the code uses.
-    let git_cli = format!("{{ git = \"{url}\", rev = \"0123abc\", package = \"migrate-runner\" }}");
+    let git_cli = git("pgm-migrate-runner");
     let manifest = read(&dir.join("Cargo.toml"));
     for line in [
-        format!("migrate-core = {git}"),
-        format!("migrate-dsl = {git}"),
+        format!("migrate-core = {}", git("pgm-migrate-core")),
+        format!("migrate-dsl = {}", git("pgm-migrate-dsl")),
         format!("migrate-cli = {git_cli}"),
         format!("[build-dependencies]\nmigrate-core = {git_build}"),
     ] {
@@ -426,8 +428,8 @@ fn crates_git_writes_git_dependencies_everywhere() {
     // re-exports them).
     let sealed = read(&dir.join("sealed-migrations/chunks/0000/Cargo.toml"));
     for line in [
-        format!("migrate-core = {git}"),
-        format!("migrate-dsl = {git}"),
+        format!("migrate-core = {}", git("pgm-migrate-core")),
+        format!("migrate-dsl = {}", git("pgm-migrate-dsl")),
         format!("[build-dependencies]\nmigrate-core = {git_build}"),
     ] {
         assert!(sealed.contains(&line), "{line} missing:\n{sealed}");
@@ -437,7 +439,9 @@ fn crates_git_writes_git_dependencies_everywhere() {
     package(&other, "branchapp", "2021", false);
     front(&other, &["init", "--crates-git", url], &[]).expect_code(0);
     assert!(
-        read(&other.join("Cargo.toml")).contains(&format!("migrate-dsl = {{ git = \"{url}\" }}")),
+        read(&other.join("Cargo.toml")).contains(&format!(
+            "migrate-dsl = {{ git = \"{url}\", package = \"pgm-migrate-dsl\" }}"
+        )),
         "{}",
         read(&other.join("Cargo.toml"))
     );
@@ -498,4 +502,104 @@ fn init_again_puts_back_a_sealed_package_whose_lists_are_all_gone() {
         again.stdout
     );
     assert_eq!(tree(&dir), first, "the same files as the first init wrote");
+}
+
+/// `--crates-version V` (what a released `migrate` writes by default): registry dependencies on the published
+/// names under the keys code uses, in the package and its sealed chunk alike. The crates are not published
+/// yet, so the manifest is resolved with `[patch.crates-io]` pointing those names at this checkout: cargo then
+/// takes each entry to the crate it names, and the library names code uses are the crates' own.
+#[test]
+fn crates_version_writes_registry_dependencies_on_the_published_names() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("verapp");
+    package(&dir, "verapp", "2021", true);
+    let version = env!("CARGO_PKG_VERSION");
+    let run = front(&dir, &["init", "--crates-version", version], &[]).expect_code(0);
+    assert!(
+        run.stdout.contains("[dependencies] migrate-core"),
+        "{}",
+        run.stdout
+    );
+    let entry = |package: &str| format!("{{ version = \"{version}\", package = \"{package}\" }}");
+    let build = format!(
+        "{{ version = \"{version}\", package = \"pgm-migrate-core\", default-features = false, features = [\"build\"] }}"
+    );
+    let manifest = read(&dir.join("Cargo.toml"));
+    for line in [
+        format!("migrate-core = {}", entry("pgm-migrate-core")),
+        format!("migrate-dsl = {}", entry("pgm-migrate-dsl")),
+        format!("migrate-cli = {}", entry("pgm-migrate-runner")),
+        format!("[build-dependencies]\nmigrate-core = {build}"),
+    ] {
+        assert!(manifest.contains(&line), "{line} missing:\n{manifest}");
+    }
+    let sealed = read(&dir.join("sealed-migrations/chunks/0000/Cargo.toml"));
+    for line in [
+        format!("migrate-core = {}", entry("pgm-migrate-core")),
+        format!("migrate-dsl = {}", entry("pgm-migrate-dsl")),
+        format!("[build-dependencies]\nmigrate-core = {build}"),
+    ] {
+        assert!(sealed.contains(&line), "{line} missing:\n{sealed}");
+    }
+    // With a flag naming another source, the version is refused (one source at a time).
+    front(
+        &dir,
+        &["init", "--crates-version", version, "--crates-path", "/x"],
+        &[],
+    )
+    .expect_code(2);
+
+    // Resolved as cargo will once they are published: each key reaches the crate of that name.
+    let root = checkout();
+    let mut patched = manifest.clone();
+    patched.push_str("\n[workspace]\n\n[patch.crates-io]\n");
+    for (name, dir) in [
+        ("pgm-migrate-core", "migrate-core"),
+        ("pgm-migrate-dsl", "migrate-dsl"),
+        ("pgm-migrate-runner", "migrate-cli/runner"),
+    ] {
+        patched.push_str(&format!("{name} = {{ path = {:?} }}\n", root.join(dir)));
+    }
+    write(&dir.join("Cargo.toml"), &patched);
+    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+    // Each direct dependency as `<library name code uses> <package>`.
+    let out = Command::new(env!("CARGO"))
+        .args([
+            "tree",
+            "--offline",
+            "--depth",
+            "1",
+            "--edges",
+            "normal",
+            "--prefix",
+            "none",
+            "--format",
+            "{lib} {p}",
+        ])
+        .current_dir(&dir)
+        .env_remove("CARGO_MANIFEST_DIR")
+        .env("CARGO_TARGET_DIR", tests::cli::e2e_target())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for (lib, package) in [
+        ("migrate_core", "pgm-migrate-core"),
+        ("migrate_dsl", "pgm-migrate-dsl"),
+        ("migrate_runner", "pgm-migrate-runner"),
+    ] {
+        let path = root.join(if lib == "migrate_runner" {
+            "migrate-cli/runner"
+        } else {
+            package.trim_start_matches("pgm-")
+        });
+        assert!(
+            stdout.contains(&format!("{lib} {package} v{version} ({})", path.display())),
+            "{lib} {package} not among the dependencies:\n{stdout}"
+        );
+    }
 }

@@ -283,7 +283,7 @@ fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
         .to_string();
     assert!(
         manifest.contains(&format!(
-            "migrate-cli = {{ path = \"{cli_path}/runner\", package = \"migrate-runner\" }}"
+            "migrate-cli = {{ path = \"{cli_path}/runner\", package = \"pgm-migrate-runner\" }}"
         )),
         "{manifest}"
     );
@@ -344,7 +344,7 @@ fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
     // A runner with the rules compiled in (one that links migrate-cli, the whole command line, instead of
     // the runner crate) prints the same, with the same status.
     let whole = manifest.replace(
-        &format!("{}/runner\", package = \"migrate-runner\"", cli_path),
+        &format!("{}/runner\", package = \"pgm-migrate-runner\"", cli_path),
         &format!("{cli_path}\""),
     );
     assert_ne!(whole, manifest, "{manifest}");

@@ -565,8 +565,9 @@ fn the_first_layout_keeps_building_and_moves_to_chunks_at_its_first_seal() {
         app.join("sealed-migrations/Cargo.toml"),
         format!(
             "[package]\nname = \"oldapp-sealed-migrations\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-             [dependencies]\nmigrate-core = {{ path = \"{core}\" }}\nmigrate-dsl = {{ path = \"{dsl}\" }}\n\n\
-             [build-dependencies]\nmigrate-core = {{ path = \"{core}\", default-features = false, features = [\"build\"] }}\n"
+             [dependencies]\nmigrate-core = {{ path = \"{core}\", package = \"pgm-migrate-core\" }}\n\
+             migrate-dsl = {{ path = \"{dsl}\", package = \"pgm-migrate-dsl\" }}\n\n\
+             [build-dependencies]\nmigrate-core = {{ path = \"{core}\", package = \"pgm-migrate-core\", default-features = false, features = [\"build\"] }}\n"
         ),
     )
     .unwrap();

@@ -495,8 +495,12 @@ pub struct InitArgs {
     /// The migrations folder, relative to the package's Cargo.toml.
     #[arg(long, value_name = "DIR", default_value = "migrations")]
     pub dir: PathBuf,
-    /// Depend on the crates of this checkout of the migrate repository (path dependencies). The crates are
-    /// not on crates.io yet, so init needs this or --crates-git.
+    /// Depend on this published version of migrate's crates (registry dependencies: pgm-migrate-core,
+    /// pgm-migrate-dsl, pgm-migrate-runner, under the names code uses). The default for a `migrate` installed
+    /// from a release is its own version; one built from a checkout needs this, --crates-path or --crates-git.
+    #[arg(long, value_name = "VERSION", conflicts_with_all = ["crates_path", "crates_git"])]
+    pub crates_version: Option<String>,
+    /// Depend on the crates of this checkout of the migrate repository (path dependencies).
     #[arg(long, value_name = "DIR", conflicts_with = "crates_git")]
     pub crates_path: Option<PathBuf>,
     /// Depend on the crates of the migrate repository at this git URL (git dependencies, which cargo pins

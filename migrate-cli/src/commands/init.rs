@@ -12,14 +12,14 @@ pub fn init(args: &InitArgs) -> Result<ExitCode> {
     let cwd = std::env::current_dir().context("cannot read the current folder")?;
     let options = crate::init::InitOptions {
         dir: args.dir.clone(),
-        crates: match (&args.crates_path, &args.crates_git) {
-            (Some(path), _) => Some(crate::init::CratesSource::Path(path.clone())),
-            (None, Some(url)) => Some(crate::init::CratesSource::Git {
-                url: url.clone(),
-                rev: args.crates_rev.clone(),
-            }),
-            (None, None) => None,
-        },
+        crates: crate::init::CratesSource::chosen(
+            args.crates_version.as_deref(),
+            args.crates_path.as_deref(),
+            args.crates_git
+                .as_deref()
+                .map(|url| (url, args.crates_rev.as_deref())),
+            crate::init::released_version(),
+        ),
     };
     let report = crate::init::init(&cwd, &options)?;
     out!("{}", crate::init::describe(&report));

@@ -42,12 +42,16 @@ fn with_build_feature(item: Item) -> Item {
 const RUNNER_CRATE: &str = "migrate-runner";
 const RUNNER_DIR: &str = "migrate-cli/runner";
 
-/// The runner's entry under the name `migrate-cli` (so code says `migrate_cli::...` either way), made from
-/// `item`, an entry for the repository or the checkout: the runner crate, named by `package`.
-fn runner_entry(item: Item) -> Item {
-    let mut table = inline(item);
-    table.insert("package", RUNNER_CRATE.into());
-    Item::Value(table.into())
+/// The name each of migrate's crates is published under, by the key `init` writes (the name code uses):
+/// crates.io's `migrate-core` is an unrelated project's, so the libraries carry a prefix of their own and
+/// keep their library names (`migrate_core`, `migrate_dsl`, `migrate_runner`).
+pub(super) fn published_name(key: &str) -> &str {
+    match key {
+        "migrate-core" => "pgm-migrate-core",
+        "migrate-dsl" => "pgm-migrate-dsl",
+        RUNNER_CRATE => "pgm-migrate-runner",
+        other => other,
+    }
 }
 
 /// An entry an earlier `init` wrote for the runner (`migrate-cli` itself, `default-features = false`) made
@@ -80,7 +84,10 @@ fn upgraded_runner_entry(item: &Item, root: &std::path::Path) -> Option<Item> {
             }
         }
     }
-    entry.insert("package", RUNNER_CRATE.into());
+    entry.insert(
+        "package",
+        runner_package(root, entry.get("path").and_then(|p| p.as_str())).into(),
+    );
     Some(Item::Value(entry.into()))
 }
 
@@ -100,31 +107,62 @@ pub(super) fn upgrade_runner_dependency(package: &mut Package) -> Vec<String> {
     else {
         return Vec::new();
     };
+    let named = upgraded
+        .get("package")
+        .and_then(Item::as_str)
+        .unwrap_or(RUNNER_CRATE)
+        .to_owned();
     dependencies.insert("migrate-cli", upgraded);
     vec![format!(
-        "[dependencies] migrate-cli now names {RUNNER_CRATE} (package = \"{RUNNER_CRATE}\"): the runner's crate, \
+        "[dependencies] migrate-cli now names {named} (package = \"{named}\"): the runner's crate, \
          without the installed command's front end, which its first build no longer compiles"
     )]
 }
 
-/// The entry for one of migrate's crates, from `crates`; the package `package` is named in the refusal.
+/// The runner crate's package name: the one in the checkout's manifest at `path` (relative to `root`) when
+/// there is one (a checkout from before the rename has `migrate-runner`), else the published name.
+fn runner_package(root: &std::path::Path, path: Option<&str>) -> String {
+    path.and_then(|p| checkout_package_name(&root.join(p)))
+        .unwrap_or_else(|| published_name(RUNNER_CRATE).to_owned())
+}
+
+/// The package name in `dir/Cargo.toml`, if it can be read.
+fn checkout_package_name(dir: &std::path::Path) -> Option<String> {
+    let manifest: DocumentMut = std::fs::read_to_string(dir.join("Cargo.toml"))
+        .ok()?
+        .parse()
+        .ok()?;
+    Some(manifest.get("package")?.get("name")?.as_str()?.to_owned())
+}
+
+/// The entry for one of migrate's crates, `crate_name` (the runner crate for the key `migrate-cli`), from
+/// `crates`; the package `package` is named in the refusal. The entry names the crate's package when it is
+/// not the key (`migrate-core = { version = "0.1.0", package = "pgm-migrate-core" }`), so code keeps its
+/// `migrate_core::...` paths.
 fn dependency(package: &str, crates: Option<&CratesSource>, crate_name: &str) -> Result<Item> {
-    Ok(match crates {
+    let mut table = InlineTable::new();
+    let published = published_name(crate_name).to_owned();
+    let named = match crates {
         None => bail!(
             "migrate init changed nothing in package {package}: it needs to know where to get migrate's crates \
-             from, and they are not on crates.io yet (the registry's `migrate-core` is an unrelated project's \
-             crate). Pass one of:\n  \
+             from. This `migrate` was built from a checkout, not installed from a release, so it does not \
+             choose a version for you. Pass one of:\n  \
+             --crates-version V  a published version (registry dependencies: {} and the others)\n  \
              --crates-path DIR   a checkout of the migrate repository (path dependencies)\n  \
              --crates-git URL    the migrate repository's git URL (git dependencies; add --crates-rev REV \
-             to build a given commit)"
+             to build a given commit)",
+            published_name("migrate-core")
         ),
+        Some(CratesSource::Version(version)) => {
+            table.insert("version", version.as_str().into());
+            published
+        }
         Some(CratesSource::Git { url, rev }) => {
-            let mut table = InlineTable::new();
             table.insert("git", url.as_str().into());
             if let Some(rev) = rev {
                 table.insert("rev", rev.as_str().into());
             }
-            Item::Value(table.into())
+            published
         }
         Some(CratesSource::Path(checkout)) => {
             let dir = if crate_name == RUNNER_CRATE {
@@ -140,11 +178,21 @@ fn dependency(package: &str, crates: Option<&CratesSource>, crate_name: &str) ->
                 );
             }
             let path = path.canonicalize().unwrap_or(path);
-            let mut table = InlineTable::new();
             table.insert("path", path.display().to_string().into());
-            Item::Value(table.into())
+            // The checkout's own name for it: one from before the rename has the key's.
+            checkout_package_name(&path).unwrap_or(published)
         }
-    })
+    };
+    // The key `migrate-cli` names the runner crate, whatever its package's name.
+    let key = if crate_name == RUNNER_CRATE {
+        "migrate-cli"
+    } else {
+        crate_name
+    };
+    if named != key {
+        table.insert("package", named.into());
+    }
+    Ok(Item::Value(table.into()))
 }
 
 /// Adds the dependencies the package lacks (an existing entry is left as it is). Returns what it added, for
@@ -188,9 +236,7 @@ pub(super) fn add_dependencies(
                     table.insert("path", SEALED_PACKAGE_DIR.into());
                     Item::Value(table.into())
                 }
-                (_, "migrate-cli") => {
-                    runner_entry(dependency(&package.name, crates, RUNNER_CRATE)?)
-                }
+                (_, "migrate-cli") => dependency(&package.name, crates, RUNNER_CRATE)?,
                 _ => dependency(&package.name, crates, crate_name)?,
             };
             let table = package
@@ -391,12 +437,13 @@ mod tests {
             ]
         );
         let text = p.manifest.to_string();
-        let source = "{ git = \"https://example.com/migrate.git\", rev = \"abc\" }";
+        let source =
+            "{ git = \"https://example.com/migrate.git\", rev = \"abc\", package = \"pgm-migrate-core\" }";
         assert!(text.contains(&format!("migrate-core = {source}")), "{text}");
         // The runner links the runner crate, under the name code uses (`migrate_cli::...`).
         assert!(
             text.contains(
-                "migrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", package = \"migrate-runner\" }"
+                "migrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", package = \"pgm-migrate-runner\" }"
             ),
             "{text}"
         );
@@ -406,9 +453,61 @@ mod tests {
         );
         assert!(
             text.contains(
-                "[build-dependencies]\nmigrate-core = { git = \"https://example.com/migrate.git\", rev = \"abc\", default-features = false, features = [\"build\"] }"
+                "[build-dependencies]\nmigrate-core = { git = \"https://example.com/migrate.git\", rev = \"abc\", package = \"pgm-migrate-core\", default-features = false, features = [\"build\"] }"
             ),
             "{text}"
+        );
+    }
+
+    /// `--crates-version` (a released `migrate`'s default): registry dependencies on the published names, under
+    /// the keys code uses, so `use migrate_dsl::prelude::*` and `migrate_cli::...` stay as they are.
+    #[test]
+    fn a_version_makes_registry_dependencies_on_the_published_names() {
+        let mut p = package("[package]\nname = \"shop\"\n", &["shop"]);
+        let version = CratesSource::Version("0.3.1".to_owned());
+        add_dependencies(&mut p, Some(&version)).unwrap();
+        let text = p.manifest.to_string();
+        for line in [
+            "[dependencies]\nmigrate-core = { version = \"0.3.1\", package = \"pgm-migrate-core\" }\n",
+            "migrate-dsl = { version = \"0.3.1\", package = \"pgm-migrate-dsl\" }\n",
+            "migrate-cli = { version = \"0.3.1\", package = \"pgm-migrate-runner\" }\n",
+            "[build-dependencies]\nmigrate-core = { version = \"0.3.1\", package = \"pgm-migrate-core\", default-features = false, features = [\"build\"] }\n",
+        ] {
+            assert!(text.contains(line), "{line}\nnot in\n{text}");
+        }
+    }
+
+    /// The flags name the source; without one, a released `migrate` picks its own version and one built from
+    /// a checkout none (init then refuses and lists the flags).
+    #[test]
+    fn the_source_is_the_flags_else_the_released_version() {
+        let chosen = |version, path: Option<&str>, git, released| {
+            format!(
+                "{:?}",
+                CratesSource::chosen(version, path.map(std::path::Path::new), git, released)
+            )
+        };
+        assert_eq!(chosen(None, None, None, None), "None");
+        assert_eq!(
+            chosen(None, None, None, Some("0.2.0")),
+            "Some(Version(\"0.2.0\"))"
+        );
+        assert_eq!(
+            chosen(Some("0.1.5"), None, None, Some("0.2.0")),
+            "Some(Version(\"0.1.5\"))"
+        );
+        assert_eq!(
+            chosen(None, Some("/src/migrate"), None, Some("0.2.0")),
+            "Some(Path(\"/src/migrate\"))"
+        );
+        assert_eq!(
+            chosen(
+                None,
+                None,
+                Some(("https://x/m.git", Some("abc"))),
+                Some("0.2.0")
+            ),
+            "Some(Git { url: \"https://x/m.git\", rev: Some(\"abc\") })"
         );
     }
 
@@ -422,7 +521,9 @@ mod tests {
         let mut p = package("[package]\nname = \"shop\"\n", &[]);
         let error = add_dependencies(&mut p, None).unwrap_err().to_string();
         assert!(
-            error.contains("--crates-path DIR") && error.contains("--crates-git URL"),
+            error.contains("--crates-path DIR")
+                && error.contains("--crates-git URL")
+                && error.contains("--crates-version V"),
             "{error}"
         );
 
@@ -458,13 +559,13 @@ mod tests {
         let what = upgrade_runner_dependency(&mut p);
         assert_eq!(what.len(), 1, "{what:?}");
         assert!(
-            what[0].contains("migrate-cli now names migrate-runner"),
+            what[0].contains("migrate-cli now names pgm-migrate-runner"),
             "{what:?}"
         );
         let text = p.manifest.to_string();
         assert!(
             text.contains(&format!(
-                "migrate-cli = {{ path = \"{}/runner\", package = \"migrate-runner\" }}",
+                "migrate-cli = {{ path = \"{}/runner\", package = \"pgm-migrate-runner\" }}",
                 cli.display()
             )),
             "{text}"
@@ -477,7 +578,7 @@ mod tests {
         upgrade_runner_dependency(&mut p);
         assert!(
             p.manifest.to_string().contains(
-                "migrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", package = \"migrate-runner\" }"
+                "migrate-cli = { git = \"https://example.com/migrate.git\", rev = \"abc\", package = \"pgm-migrate-runner\" }"
             ),
             "{}",
             p.manifest

@@ -32,18 +32,50 @@ pub struct InitOptions {
     pub crates: Option<CratesSource>,
 }
 
-/// Where the dependencies on migrate's crates point. There is no registry version: the crates are not
-/// published yet, and the registry's `migrate-core` is an unrelated project's crate, so a version dependency
-/// would build someone else's code. They will be published as `pgm-migrate-core`, `pgm-migrate-dsl`,
-/// `pgm-migrate-runner` and `pgm-migrate-cli` (names of this project's own), depended on under the keys used here
-/// (`migrate-core = { package = "pgm-migrate-core", version = ".." }`), so the code keeps its `migrate_core`
-/// paths; see the README's "Where the crates come from".
+/// Where the dependencies on migrate's crates point. Each is written under the key code uses
+/// (`migrate-core`, `migrate-dsl`, and `migrate-cli` for the runner crate) and names its package when that
+/// differs (`package = "pgm-migrate-core"`: crates.io's `migrate-core` is an unrelated project's), so the code
+/// keeps its `migrate_core::...` paths; see docs/getting-started.md, "Where the crates come from".
 #[derive(Debug, Clone)]
 pub enum CratesSource {
+    /// A published version: registry dependencies. What a released `migrate` writes by default.
+    Version(String),
     /// A checkout of the repository: path dependencies.
     Path(PathBuf),
     /// The repository's git URL, at `rev` or its default branch: git dependencies.
     Git { url: String, rev: Option<String> },
+}
+
+impl CratesSource {
+    /// The source `init` uses: the one the flags name, else, for a `migrate` installed from a release
+    /// (`released`: its own version), that version of the crates; `None` when neither (a `migrate` built from a
+    /// checkout cannot tell which published version its sources match).
+    pub fn chosen(
+        version: Option<&str>,
+        path: Option<&Path>,
+        git: Option<(&str, Option<&str>)>,
+        released: Option<&str>,
+    ) -> Option<CratesSource> {
+        if let Some(path) = path {
+            return Some(CratesSource::Path(path.to_path_buf()));
+        }
+        if let Some((url, rev)) = git {
+            return Some(CratesSource::Git {
+                url: url.to_owned(),
+                rev: rev.map(str::to_owned),
+            });
+        }
+        version
+            .or(released)
+            .map(|v| CratesSource::Version(v.to_owned()))
+    }
+}
+
+/// This `migrate`'s version when it is a released one, built from the published crate (`cargo install
+/// migrate-cli`, `cargo binstall`) or by the release workflow; `None` when built from a checkout (see
+/// build.rs).
+pub fn released_version() -> Option<&'static str> {
+    option_env!("MIGRATE_RELEASED").map(|_| env!("CARGO_PKG_VERSION"))
 }
 
 /// One file change `init` makes.

@@ -121,7 +121,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
 pub(crate) fn built_without(command: &str) -> anyhow::Error {
     anyhow::anyhow!(
         "`{command}` is the installed command's: run `migrate {command}` (this migrations runner links \
-         migrate-runner, which leaves it out; an application that wants it in its own binary depends on \
+         pgm-migrate-runner, which leaves it out; an application that wants it in its own binary depends on \
          migrate-cli and calls `migrate_cli::run_embedded`)"
     )
 }
