@@ -94,12 +94,13 @@ fn new_project_to_migrations_applied_at_start_up() {
     cargo(tmp.path(), &["new", "--quiet", "myapp"]);
     let app = tmp.path().join("myapp");
 
-    // The crates are not on crates.io (the registry's `migrate-core` is another project's), so
-    // `init` without a source of them refuses, says what to pass, and writes nothing.
+    // A `migrate` built from a checkout chooses no published version of the crates, so `init` without a
+    // source of them refuses, says what to pass, and writes nothing.
     let manifest = std::fs::read_to_string(app.join("Cargo.toml")).unwrap();
     let refused = migrate(&app, &db, &["init"]).expect_code(1);
     assert!(
-        refused.stderr.contains("not on crates.io yet")
+        refused.stderr.contains("built from a checkout")
+            && refused.stderr.contains("--crates-version V")
             && refused.stderr.contains("--crates-path DIR")
             && refused.stderr.contains("--crates-git URL"),
         "{}",
