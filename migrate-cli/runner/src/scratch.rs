@@ -185,18 +185,9 @@ impl Scratch {
             let _ = admin.batch_execute(&format!("GRANT {role} TO CURRENT_USER"));
         }
         if let Err(e) = admin.batch_execute(&format!("CREATE DATABASE {role} OWNER {role}")) {
-            let privilege = e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
             let _ = admin.batch_execute(&format!("DROP ROLE IF EXISTS {role}"));
             live.databases.retain(|d| d.name != name);
-            return Err(anyhow!(
-                "cannot create the scratch database {name}{}: {}",
-                if privilege {
-                    format!(" ({command} needs the CREATEDB privilege)")
-                } else {
-                    String::new()
-                },
-                crate::connect::describe(&e)
-            ));
+            return Err(not_created(&name, None, command, &e));
         }
         drop(live);
         if let Some(host) = host() {
@@ -277,19 +268,7 @@ impl Scratch {
         ));
         if let Err(e) = created {
             live.databases.retain(|d| d.name != name);
-            let privilege = e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
-            return Err(anyhow!(
-                "cannot create the scratch database {name}{}{}: {}",
-                template
-                    .map(|t| format!(" as a copy of {t}"))
-                    .unwrap_or_default(),
-                if privilege {
-                    format!(" ({command} needs the CREATEDB privilege)")
-                } else {
-                    String::new()
-                },
-                crate::connect::describe(&e)
-            ));
+            return Err(not_created(&name, template, command, &e));
         }
         drop(live);
         if let Some(host) = host() {
@@ -556,6 +535,29 @@ fn drop_databases(databases: &[LiveDatabase]) -> Vec<String> {
         }
     }
     done
+}
+
+/// A scratch database `CREATE DATABASE` refused (as a copy of `template`), naming the privilege `command`
+/// lacks when that is why.
+fn not_created(
+    name: &str,
+    template: Option<&str>,
+    command: &str,
+    e: &postgres::Error,
+) -> anyhow::Error {
+    let privilege = e.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE);
+    anyhow!(
+        "cannot create the scratch database {name}{}{}: {}",
+        template
+            .map(|t| format!(" as a copy of {t}"))
+            .unwrap_or_default(),
+        if privilege {
+            format!(" ({command} needs the CREATEDB privilege)")
+        } else {
+            String::new()
+        },
+        crate::connect::describe(e)
+    )
 }
 
 #[cfg(test)]
