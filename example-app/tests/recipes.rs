@@ -403,7 +403,7 @@ fn the_readiness_probe_costs_one_connection_and_a_few_statements() {
     )
     .expect(0, "up");
 
-    let (proxy, statements) = tests::proxy::Proxy::counting_statements("127.0.0.1:5432");
+    let (proxy, statements) = tests::proxy::Proxy::counting_statements(&db.server_address());
     let mut url = url::Url::parse(&proxy.url_for(db.url())).expect("URL");
     url.query_pairs_mut().append_pair("sslmode", "disable");
     let env = [("DATABASE_URL", url.as_str())];

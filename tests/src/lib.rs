@@ -217,6 +217,17 @@ impl TestDb {
         &self.url
     }
 
+    /// The server's `host:port`, as a proxy in front of it needs: the version matrix runs each
+    /// major on its own port, so nothing may assume 5432.
+    pub fn server_address(&self) -> String {
+        let url = url::Url::parse(&self.url).expect("the test database's URL parses");
+        format!(
+            "{}:{}",
+            url.host_str().unwrap_or("127.0.0.1"),
+            url.port().unwrap_or(5432)
+        )
+    }
+
     /// The admin URL this database was created through (`DATABASE_URL`).
     pub fn admin_url(&self) -> &str {
         &self.admin_url

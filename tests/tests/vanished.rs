@@ -48,21 +48,12 @@ fn wait_bounded(mut child: Child, limit: Duration, what: &str) -> Output {
     child.wait_with_output().expect("output")
 }
 
-fn upstream(db: &TestDb) -> String {
-    let url = url::Url::parse(db.url()).expect("URL");
-    format!(
-        "{}:{}",
-        url.host_str().unwrap_or("127.0.0.1"),
-        url.port().unwrap_or(5432)
-    )
-}
-
 /// Connecting through a frozen proxy: the TCP handshake succeeds, the startup gets no answer; the command
 /// fails after `--connect-timeout` with a message saying so, instead of waiting forever.
 #[test]
 fn connecting_to_a_server_that_accepts_and_never_answers_fails_after_the_connect_timeout() {
     let db = TestDb::new();
-    let proxy = Proxy::start(&upstream(&db));
+    let proxy = Proxy::start(&db.server_address());
     proxy.freeze();
     for args in [
         &["status", "--connect-timeout", "2"][..],
@@ -87,7 +78,7 @@ fn connecting_to_a_server_that_accepts_and_never_answers_fails_after_the_connect
 #[test]
 fn a_server_that_stops_answering_mid_migration_ends_the_run_within_the_check_bound() {
     let db = TestDb::new();
-    let proxy = Proxy::start(&upstream(&db));
+    let proxy = Proxy::start(&db.server_address());
     // The bound from migrate.toml (the flag --server-check-timeout works the same).
     let cwd = tempfile::tempdir().expect("temp dir");
     std::fs::write(
@@ -194,7 +185,7 @@ fn runner_in_pg_sleep(client: &mut postgres::Client) -> i32 {
 #[test]
 fn after_a_stall_the_server_ends_the_abandoned_session_and_its_locks() {
     let db = TestDb::new();
-    let proxy = Proxy::start(&upstream(&db));
+    let proxy = Proxy::start(&db.server_address());
     let cwd = tempfile::tempdir().expect("temp dir");
     std::fs::write(
         cwd.path().join("migrate.toml"),
@@ -422,7 +413,7 @@ fn slow_statement_running(db: &TestDb) -> bool {
 fn a_fleet_stops_within_the_check_bound_when_a_server_stops_answering() {
     let direct = TestDb::new();
     let behind = TestDb::new();
-    let proxy = Proxy::start(&upstream(&behind));
+    let proxy = Proxy::start(&behind.server_address());
     let urls = format!("{},{}", direct.url(), proxy.url_for(behind.url()));
     let child = spawn(
         direct.url(),
@@ -461,7 +452,7 @@ fn a_fleet_stops_within_the_check_bound_when_a_server_stops_answering() {
         "{stderr}"
     );
     assert!(
-        !stderr.contains(&format!("the server {} stopped", upstream(&direct))),
+        !stderr.contains(&format!("the server {} stopped", direct.server_address())),
         "the server that answers is not named: {stderr}"
     );
     // Both servers still run the statement for a connection nobody reads: end them, as each server would

@@ -121,7 +121,8 @@ fn a_check_waits_for_a_slow_login_as_long_as_the_connect_timeout() {
     FixtureCli::new("versions_r1", &db)
         .run(&["up"])
         .expect_code(0);
-    let proxy = tests::proxy::Proxy::slow_to_answer("127.0.0.1:5432", Duration::from_millis(700));
+    let proxy =
+        tests::proxy::Proxy::slow_to_answer(&db.server_address(), Duration::from_millis(700));
     let through = proxy.url_for(&format!("{}?sslmode=disable", db.url()));
     let cli = FixtureCli::with_url("versions_r1", &through);
     for _ in 0..3 {
@@ -130,7 +131,8 @@ fn a_check_waits_for_a_slow_login_as_long_as_the_connect_timeout() {
     }
     cli.run(&["wait", "--timeout", "5s"]).expect_code(0);
 
-    let slower = tests::proxy::Proxy::slow_to_answer("127.0.0.1:5432", Duration::from_millis(2500));
+    let slower =
+        tests::proxy::Proxy::slow_to_answer(&db.server_address(), Duration::from_millis(2500));
     let through = slower.url_for(&format!("{}?sslmode=disable", db.url()));
     let cli = FixtureCli::with_url("versions_r1", &through);
     let late = cli
