@@ -208,9 +208,7 @@ pub(crate) fn others(tx: &mut Transaction<'_>) -> Result<Others, Error> {
         let rows = match query(&mut savepoint, "objects of other kinds", &sql) {
             Ok(rows) => rows,
             Err(Error::Database { error, .. })
-                if error
-                    .as_db_error()
-                    .is_some_and(|e| e.message().starts_with("unrecognized object class")) =>
+                if error.as_db_error().is_some_and(|e| not_an_object_class(e.message())) =>
             {
                 continue;
             }
@@ -222,6 +220,13 @@ pub(crate) fn others(tx: &mut Transaction<'_>) -> Result<Others, Error> {
         }
     }
     Ok(out)
+}
+
+/// Whether the server refused a catalog because its rows are not objects: PostgreSQL 13 to 17 say
+/// "unrecognized object class", 18 says "unsupported object class" (both with SQLSTATE XX000, which any
+/// internal error shares, so the words are what tells it).
+fn not_an_object_class(message: &str) -> bool {
+    message.starts_with("unrecognized object class") || message.starts_with("unsupported object class")
 }
 
 /// The objects [`others`] found that differ between the two databases: none is written.
