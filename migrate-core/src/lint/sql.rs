@@ -263,6 +263,10 @@ fn squawk_hits(
         let Some(rule) = Rule::from_squawk(violation.code) else {
             continue;
         };
+        // DETACH PARTITION ... CONCURRENTLY exists from PostgreSQL 14 on: before, there is nothing to suggest.
+        if rule == Rule::RequireConcurrentPartitionDetach && pg_major < 14 {
+            continue;
+        }
         let offset = usize::from(violation.text_range.start());
         let Some(i) = stmts.iter().rposition(|s| s.start <= offset) else {
             continue;
