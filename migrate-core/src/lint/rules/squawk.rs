@@ -52,7 +52,7 @@ const VISIBLE_CHANGE: &str = "squawk leaves it off unless asked: it flags every 
 /// Squawk's opt-in rules about privileges, policies and options.
 const ACCESS_CHANGE: &str = "squawk leaves it off unless asked: a change of privileges, policies or options is what the migration is written for, with no safer way to make it to suggest; `migrate review` lists it";
 /// Drops and renames of objects other than tables, columns, types and functions.
-const OTHER_OBJECT: &str = "not adopted: the builder's own recipes drop and rename objects of this kind that they created (`set_not_null` drops its temporary CHECK, the online changes drop their triggers, defaults and old columns' constraints), which such a rule would flag in every recipe; a drop of something the running code uses belongs in a migration marked `pgm.contract(..)` (docs/deploying.md), and the review's phase column says when one is not";
+const OTHER_OBJECT: &str = "the builder's own recipes drop and rename objects of this kind that they created (`set_not_null` drops its temporary CHECK, the online changes drop their triggers, defaults and old columns' constraints), which such a rule would flag in every recipe; a drop of something the running code uses belongs in a migration marked `pgm.contract(..)` (docs/deploying.md), and the review's phase column says when one is not";
 
 /// What stands for `sq` here. No catch-all: see the module's comment.
 pub(crate) fn equivalent(sq: Sq) -> SquawkEquivalent {
