@@ -28,5 +28,13 @@ mod tests {
         );
         lint_errors(rule, &["DROP DATABASE IF EXISTS reports"], OUTSIDE_TRANSACTION);
         lint_ok(rule, &["DROP SCHEMA reports"], IN_TRANSACTION);
+        // The builder has no operation for it; raw SQL is checked.
+        lint_migration_errors(rule, |pgm| {
+            pgm.no_transaction();
+            pgm.sql("DROP DATABASE reports");
+        });
+        lint_migration_ok(rule, |pgm| {
+            pgm.sql("DROP SCHEMA reports");
+        });
     }
 }

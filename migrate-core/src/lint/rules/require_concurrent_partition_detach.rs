@@ -41,5 +41,11 @@ mod tests {
             &["ALTER TABLE events DETACH PARTITION events_2020"],
             pg13,
         );
+        lint_migration_errors(rule, |pgm| {
+            pgm.detach_partition("events", "events_2020");
+        });
+        lint_migration_ok(rule, |pgm| {
+            pgm.detach_partition("events", "events_2020").concurrently();
+        });
     }
 }

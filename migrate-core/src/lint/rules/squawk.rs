@@ -51,8 +51,10 @@ const TIMEOUTS: &str = "the runner sets lock_timeout (and statement_timeout when
 const VISIBLE_CHANGE: &str = "squawk leaves it off unless asked: it flags every change of its kind as one existing clients may notice, with no safer way to make it to suggest; the change is reviewed in the migration, and `migrate review` shows its phase";
 /// Squawk's opt-in rules about privileges, policies and options.
 const ACCESS_CHANGE: &str = "squawk leaves it off unless asked: a change of privileges, policies or options is what the migration is written for, with no safer way to make it to suggest; `migrate review` lists it";
-/// Drops and renames of objects other than tables, columns, types and functions.
-const OTHER_OBJECT: &str = "the builder's own recipes drop and rename objects of this kind that they created (`set_not_null` drops its temporary CHECK, the online changes drop their triggers, defaults and old columns' constraints), which such a rule would flag in every recipe; a drop of something the running code uses belongs in a migration marked `pgm.contract(..)` (docs/deploying.md), and the review's phase column says when one is not";
+/// Drops of what the builder's recipes create and remove themselves.
+const RECIPE_OBJECT: &str = "the builder's recipes drop objects of this kind that they created (`set_not_null` drops its temporary CHECK, the online column changes drop their triggers and move defaults), so such a rule would flag every recipe; a drop of something the running code relies on belongs in a migration marked `pgm.contract(..)` (docs/deploying.md)";
+/// Drops and renames of other objects that running code may use.
+const OTHER_OBJECT: &str = "not yet: a drop or rename of this kind of object breaks the code that uses it as `ban-drop-table` does, and is to become a rule of its own accepted in a migration marked `pgm.contract(..)`; until then `migrate review` lists the statement with its locks";
 
 /// What stands for `sq` here. No catch-all: see the module's comment.
 pub(crate) fn equivalent(sq: Sq) -> SquawkEquivalent {
@@ -101,12 +103,12 @@ pub(crate) fn equivalent(sq: Sq) -> SquawkEquivalent {
         Sq::BanDropView => NotAdopted(OTHER_OBJECT),
         Sq::BanDropFunction => CoveredBy(Rule::BanDropFunction),
         Sq::BanDropType => CoveredBy(Rule::BanDropType),
-        Sq::BanDropDefault => NotAdopted(OTHER_OBJECT),
-        Sq::BanDropTrigger => NotAdopted(OTHER_OBJECT),
+        Sq::BanDropDefault => NotAdopted(RECIPE_OBJECT),
+        Sq::BanDropTrigger => NotAdopted(RECIPE_OBJECT),
         Sq::BanDropSchema => NotAdopted(OTHER_OBJECT),
         Sq::BanDropSequence => NotAdopted(OTHER_OBJECT),
         Sq::BanDropDomain => CoveredBy(Rule::BanDropType),
-        Sq::BanDropConstraint => NotAdopted(OTHER_OBJECT),
+        Sq::BanDropConstraint => NotAdopted(RECIPE_OBJECT),
         Sq::BanDropGeneratedExpression => NotAdopted(OTHER_OBJECT),
         Sq::RenamingObject => NotAdopted(OTHER_OBJECT),
         Sq::BanSetSchema => NotAdopted(OTHER_OBJECT),
