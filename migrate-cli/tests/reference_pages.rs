@@ -246,11 +246,12 @@ fn lint_rules_page() -> String {
          `// lint: allow <rule> -- <reason>`.\n\n",
     );
     out.push_str(
-        "Every rule is checked unless it is marked *off by default*: those judge the type chosen for a new column \
-         (or the place of a new enum value), a choice a project makes once, not how a migration runs on a busy \
-         database. A project turns them on, and any rule off, in `migrate.toml`:\n\n\
+        "Every rule is checked unless it is marked *off by default*: those judge a design choice a project makes \
+         once (the type of a new column, constraints on a domain, the place of a new enum value, a column made \
+         nullable), not how a migration runs on a busy database, and `migrate diff` writes such changes as the \
+         schema asks. A project turns them on, and any rule off, in `migrate.toml`:\n\n\
          ```toml\n[lint]\nenable = [\"prefer-bigint-over-int\", \"prefer-text-field\", \"prefer-timestamptz\"]\n\
-         disable = [\"ban-drop-not-null\"]\n```\n\n\
+         disable = [\"prefer-jsonb\"]\n```\n\n\
          An unknown name there is an error. A rule off is not checked at all: its findings are neither reported \
          nor silenced, and a `// lint: allow` naming it silences nothing.\n\n",
     );

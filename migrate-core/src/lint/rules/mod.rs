@@ -32,8 +32,9 @@ pub(super) struct Meta {
     /// Whether it flags what a migration marked `pgm.contract(..)` does on purpose (a drop or rename of
     /// something the running code uses): such a migration accepts the finding with its reason.
     pub breaks_running_code: bool,
-    /// Off: the rule is about a choice of column type, not about running the migration on a busy database; a
-    /// project turns it on in `migrate.toml` (`[lint] enable = [..]`).
+    /// Off: the rule judges a design choice (a column's type, a domain's constraints, an enum value's place, a
+    /// column made nullable), not a risk of running the migration on a busy database, and `migrate diff` writes
+    /// such changes as the schema asks; a project turns it on in `migrate.toml` (`[lint] enable = [..]`).
     pub on_by_default: bool,
     /// The lock the flagged statement takes (PostgreSQL 15).
     pub lock: &'static str,
@@ -168,9 +169,9 @@ impl Rule {
         self.meta().breaks_running_code
     }
 
-    /// Whether `lint` checks the rule unless told otherwise. The rules that are off judge a new column's type
-    /// (`prefer-text-field`, `prefer-bigint-over-int`, ...), a choice made once per project; `[lint] enable`
-    /// in `migrate.toml` turns them on.
+    /// Whether `lint` checks the rule unless told otherwise. The rules that are off judge a design choice made
+    /// once per project (a new column's type, a domain's constraints, an enum value's place, a column made
+    /// nullable), not a risk of running the migration; `[lint] enable` in `migrate.toml` turns them on.
     pub fn on_by_default(self) -> bool {
         self.meta().on_by_default
     }
@@ -298,17 +299,17 @@ mod tests {
         let default = RuleSelection::default();
         assert!(default.checks(Rule::BanDropColumn));
         assert!(!default.checks(Rule::PreferTextField));
-        let chosen = RuleSelection::from_names(&["prefer-text-field"], &["ban-drop-not-null"])
+        let chosen = RuleSelection::from_names(&["prefer-text-field"], &["prefer-jsonb"])
             .expect("known names");
         assert!(chosen.checks(Rule::PreferTextField));
-        assert!(!chosen.checks(Rule::BanDropNotNull));
+        assert!(!chosen.checks(Rule::PreferJsonb));
         assert!(chosen.checks(Rule::BanDropColumn));
         let err = RuleSelection::from_names(&["prefer-txt"], &[]).expect_err("no such rule");
         assert_eq!(err, UnknownRule("prefer-txt".to_owned()));
     }
 
     #[test]
-    fn only_choices_of_type_are_off_by_default() {
+    fn only_design_choices_are_off_by_default() {
         let off: Vec<&str> = Rule::ALL
             .iter()
             .filter(|r| !r.on_by_default())
@@ -317,6 +318,8 @@ mod tests {
         assert_eq!(
             off,
             [
+                "ban-drop-not-null",
+                "ban-create-domain-with-constraint",
                 "require-enum-value-ordering",
                 "prefer-bigint-over-int",
                 "prefer-bigint-over-smallint",
