@@ -1,4 +1,5 @@
-//! `adding-field-with-default`: the rule's catalogue entry and its tests.
+//! `adding-field-with-default`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see
+//! `squawk.rs`).
 
 use super::Meta;
 

@@ -1,4 +1,5 @@
-//! `adding-foreign-key-constraint`: the rule's catalogue entry and its tests.
+//! `adding-foreign-key-constraint`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see
+//! `squawk.rs`).
 
 use super::Meta;
 

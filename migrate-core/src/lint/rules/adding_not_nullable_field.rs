@@ -1,4 +1,5 @@
-//! `adding-not-nullable-field`: the rule's catalogue entry and its tests.
+//! `adding-not-nullable-field`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see
+//! `squawk.rs`).
 
 use super::Meta;
 

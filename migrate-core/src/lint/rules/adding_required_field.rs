@@ -1,4 +1,4 @@
-//! `adding-required-field`: the rule's catalogue entry and its tests.
+//! `adding-required-field`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see `squawk.rs`).
 
 use super::Meta;
 

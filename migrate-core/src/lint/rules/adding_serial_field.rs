@@ -1,4 +1,5 @@
-//! `adding-serial-field`: the rule's catalogue entry and its tests.
+//! `adding-serial-field`: the rule's catalogue entry and its tests. The check is this project's: `own_hits` in
+//! `sql.rs`.
 
 use super::Meta;
 

@@ -1,4 +1,5 @@
-//! `adding-serial-primary-key-field`: the rule's catalogue entry and its tests.
+//! `adding-serial-primary-key-field`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see
+//! `squawk.rs`).
 
 use super::Meta;
 

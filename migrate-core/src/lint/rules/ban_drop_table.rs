@@ -1,4 +1,4 @@
-//! `ban-drop-table`: the rule's catalogue entry and its tests.
+//! `ban-drop-table`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see `squawk.rs`).
 
 use super::Meta;
 

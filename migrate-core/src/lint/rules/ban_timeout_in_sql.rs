@@ -1,4 +1,4 @@
-//! `ban-timeout-in-sql`: the rule's catalogue entry and its tests.
+//! `ban-timeout-in-sql`: the rule's catalogue entry and its tests. The check is this project's: `own_hits` in `sql.rs`.
 
 use super::Meta;
 

@@ -1,4 +1,5 @@
-//! `ban-transaction-control`: the rule's catalogue entry and its tests.
+//! `ban-transaction-control`: the rule's catalogue entry and its tests. The check is this project's: `own_hits` in
+//! `sql.rs`.
 
 use super::Meta;
 

@@ -1,4 +1,4 @@
-//! `changing-column-type`: the rule's catalogue entry and its tests.
+//! `changing-column-type`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see `squawk.rs`).
 
 use super::Meta;
 

@@ -1,4 +1,5 @@
-//! `concurrent-index-with-other-ddl`: the rule's catalogue entry and its tests.
+//! `concurrent-index-with-other-ddl`: the rule's catalogue entry and its tests. The check is this project's:
+//! `concurrent_with_other_ddl` in `sql.rs`.
 
 use super::Meta;
 

@@ -1,4 +1,5 @@
-//! `constraint-missing-not-valid`: the rule's catalogue entry and its tests.
+//! `constraint-missing-not-valid`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see
+//! `squawk.rs`).
 
 use super::Meta;
 

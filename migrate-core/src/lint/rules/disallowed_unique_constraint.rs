@@ -1,4 +1,5 @@
-//! `disallowed-unique-constraint`: the rule's catalogue entry and its tests.
+//! `disallowed-unique-constraint`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see
+//! `squawk.rs`).
 
 use super::Meta;
 

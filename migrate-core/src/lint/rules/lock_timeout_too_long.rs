@@ -1,4 +1,5 @@
-//! `lock-timeout-too-long`: the rule's catalogue entry and its tests.
+//! `lock-timeout-too-long`: the rule's catalogue entry and its tests. The check is this project's:
+//! `lock_timeout_finding` in `check.rs`.
 
 use super::Meta;
 

@@ -1,4 +1,5 @@
-//! `nulls-not-distinct-needs-pg15`: the rule's catalogue entry and its tests.
+//! `nulls-not-distinct-needs-pg15`: the rule's catalogue entry and its tests. The check is this project's: `own_hits`
+//! in `sql.rs`.
 
 use super::Meta;
 

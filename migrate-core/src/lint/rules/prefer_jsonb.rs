@@ -1,4 +1,4 @@
-//! `prefer-jsonb`: the rule's catalogue entry and its tests.
+//! `prefer-jsonb`: the rule's catalogue entry and its tests. The check is this project's: `own_hits` in `sql.rs`.
 
 use super::Meta;
 

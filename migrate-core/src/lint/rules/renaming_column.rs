@@ -1,4 +1,4 @@
-//! `renaming-column`: the rule's catalogue entry and its tests.
+//! `renaming-column`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see `squawk.rs`).
 
 use super::Meta;
 

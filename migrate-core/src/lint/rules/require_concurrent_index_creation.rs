@@ -1,4 +1,5 @@
-//! `require-concurrent-index-creation`: the rule's catalogue entry and its tests.
+//! `require-concurrent-index-creation`: the rule's catalogue entry and its tests. Squawk's linter runs the check (see
+//! `squawk.rs`).
 
 use super::Meta;
 

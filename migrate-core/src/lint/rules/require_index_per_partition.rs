@@ -1,4 +1,5 @@
-//! `require-index-per-partition`: the rule's catalogue entry and its tests.
+//! `require-index-per-partition`: the rule's catalogue entry and its tests. The check is this project's:
+//! `per_partition` in `check.rs`, on what `partitioned.rs` reads.
 
 use super::Meta;
 

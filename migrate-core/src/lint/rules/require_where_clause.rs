@@ -1,4 +1,5 @@
-//! `require-where-clause`: the rule's catalogue entry and its tests.
+//! `require-where-clause`: the rule's catalogue entry and its tests. The check is this project's: `own_hits` in
+//! `sql.rs`.
 
 use super::Meta;
 

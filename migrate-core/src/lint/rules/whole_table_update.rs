@@ -1,4 +1,5 @@
-//! `whole-table-update`: the rule's catalogue entry and its tests.
+//! `whole-table-update`: the rule's catalogue entry and its tests. The check is this project's: `own_hits` in `sql.rs`,
+//! with `whole_table.rs`.
 
 use super::Meta;
 
