@@ -54,7 +54,7 @@ const ACCESS_CHANGE: &str = "squawk leaves it off unless asked: a change of priv
 /// Drops of what the builder's recipes create and remove themselves.
 const RECIPE_OBJECT: &str = "the builder's recipes drop objects of this kind that they created (`set_not_null` drops its temporary CHECK, the online column changes drop their triggers and move defaults), so such a rule would flag every recipe; a drop of something the running code relies on belongs in a migration marked `pgm.contract(..)` (docs/deploying.md)";
 /// Drops and renames of other objects that running code may use.
-const OTHER_OBJECT: &str = "not yet: a drop or rename of this kind of object breaks the code that uses it as `ban-drop-table` does, but `migrate diff` and the builder also drop such objects only to recreate them (the views over a column whose type changes are dropped and created again in the same migration), which such a rule must first tell apart; until then `migrate review` lists the statement with its locks";
+const OTHER_OBJECT: &str = "not yet: a drop or rename of this kind of object breaks the code that uses it as `ban-drop-table` does, but `migrate diff` also drops such objects only to recreate them (the views over a column whose type changes are dropped and created again in the same migration), which such a rule must first tell apart; until then `migrate review` lists the statement with its locks";
 
 /// What stands for `sq` here. No catch-all: see the module's comment.
 pub(crate) fn equivalent(sq: Sq) -> SquawkEquivalent {
