@@ -219,33 +219,6 @@ fn cli_page() -> String {
     format!("{}\n", out.trim_end())
 }
 
-/// The doc comment of each rule's variant in the rule table (`migrate-core/src/lint/rules.rs`): what the rule
-/// catches. The macro keeps them as rustdoc only, so they are read from the source, as the operations page reads
-/// the builder's rustdoc.
-fn rule_summary(source: &str, rule: Rule) -> String {
-    let name_line = format!("name: \"{}\",", rule.name());
-    let lines: Vec<&str> = source.lines().collect();
-    let at = lines
-        .iter()
-        .position(|l| l.trim() == name_line)
-        .unwrap_or_else(|| panic!("rules.rs has no `{name_line}`"));
-    // Above `name:` is `Variant => {`, above that the variant's doc comment.
-    let mut doc = Vec::new();
-    for line in lines[..at - 1].iter().rev() {
-        match line.trim().strip_prefix("///") {
-            Some(text) => doc.push(text.trim()),
-            None => break,
-        }
-    }
-    doc.reverse();
-    assert!(
-        !doc.is_empty(),
-        "rule `{}` has no doc comment in rules.rs",
-        rule.name()
-    );
-    doc.join(" ")
-}
-
 /// `text` as a sentence: a capital first letter and a final full stop.
 fn sentence(text: &str) -> String {
     let mut chars = text.chars();
@@ -262,12 +235,9 @@ fn sentence(text: &str) -> String {
 
 /// docs/reference/lint-rules.md from the rule table.
 fn lint_rules_page() -> String {
-    let source_path =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrate-core/src/lint/rules.rs");
-    let source = std::fs::read_to_string(&source_path).expect("migrate-core/src/lint/rules.rs");
     let mut out = header(
         "Lint rules",
-        "the rule table, `migrate-core/src/lint/rules.rs`",
+        "the rule files, `migrate-core/src/lint/rules/`",
     );
     out.push_str(
         "What `migrate lint` checks, rule by rule: what it catches, the lock the flagged statement takes \
@@ -275,19 +245,28 @@ fn lint_rules_page() -> String {
          migration marked contract accepts the rules about drops and renames, and how to silence a finding with \
          `// lint: allow <rule> -- <reason>`.\n\n",
     );
+    out.push_str(
+        "Every rule is checked unless it is marked *off by default*: those judge a design choice a project makes \
+         once (the type of a new column, constraints on a domain, the place of a new enum value, a column made \
+         nullable), not how a migration runs on a busy database, and `migrate diff` writes such changes as the \
+         schema asks. A project turns them on, and any rule off, in `migrate.toml`:\n\n\
+         ```toml\n[lint]\nenable = [\"prefer-bigint-over-int\", \"prefer-text-field\", \"prefer-timestamptz\"]\n\
+         disable = [\"prefer-jsonb\"]\n```\n\n\
+         An unknown name there is an error. A rule off is not checked at all: its findings are neither reported \
+         nor silenced, and a `// lint: allow` naming it silences nothing.\n\n",
+    );
     for rule in Rule::ALL {
-        writeln!(out, "- [`{0}`](#{0})", rule.name()).unwrap();
+        let off = if rule.on_by_default() {
+            ""
+        } else {
+            " (off by default)"
+        };
+        writeln!(out, "- [`{0}`](#{0}){off}", rule.name()).unwrap();
     }
     out.push('\n');
     for &rule in Rule::ALL {
         writeln!(out, "## `{}`\n", rule.name()).unwrap();
-        writeln!(
-            out,
-            "{} {}\n",
-            rule_summary(&source, rule),
-            sentence(rule.problem())
-        )
-        .unwrap();
+        writeln!(out, "{} {}\n", rule.summary(), sentence(rule.problem())).unwrap();
         writeln!(out, "- **Lock**: {}.", rule.lock()).unwrap();
         writeln!(out, "- **Safe alternative**: {}", sentence(rule.instead())).unwrap();
         let exempt = if rule.exempt_new_tables() {
@@ -306,9 +285,34 @@ fn lint_rules_page() -> String {
                  rename after the rollout is what a contract is for).\n",
             );
         }
+        if !rule.on_by_default() {
+            out.push_str("- **Off by default**: `[lint] enable` in `migrate.toml` turns it on.\n");
+        }
         out.push('\n');
     }
+    squawk_section(&mut out);
     format!("{}\n", out.trim_end())
+}
+
+/// Every rule of squawk's linter, the one this version runs as a library, and what stands for it here.
+fn squawk_section(out: &mut String) {
+    use migrate_core::lint::{squawk_coverage, SquawkEquivalent};
+    out.push_str(
+        "## Squawk's rules\n\nEvery rule of the squawk linter this version is built with, and what stands for it \
+         here: the same check under the same name (squawk's own, run as a library), a rule of this project that \
+         covers the same statements, or why it is not adopted. A squawk release with a new rule is placed here \
+         before this project builds with it.\n\n| squawk rule | here |\n| --- | --- |\n",
+    );
+    for c in squawk_coverage() {
+        let here = match c.equivalent {
+            SquawkEquivalent::Runs(rule) => format!("[`{0}`](#{0})", rule.name()),
+            SquawkEquivalent::CoveredBy(rule) => format!("covered by [`{0}`](#{0})", rule.name()),
+            SquawkEquivalent::NotAdopted(reason) => {
+                format!("not adopted: {}", reason.trim_end_matches('.'))
+            }
+        };
+        writeln!(out, "| `{}` | {here} |", c.name).unwrap();
+    }
 }
 
 #[test]

@@ -505,6 +505,35 @@ fn exit_codes() {
     assert_eq!(migrate_cli::EXIT_LINT_FINDINGS, 4);
 }
 
+/// The rules off by default (they judge a new column's type) are checked once `[lint] enable` in
+/// `migrate.toml` names them; `disable` turns a rule off; an unknown name is an error that names it.
+#[test]
+fn migrate_toml_turns_rules_on_and_off() {
+    let cli = FixtureCli::with_url("lint", NO_DATABASE);
+    let config = |text: &str| {
+        std::fs::write(cli.cwd().join("migrate.toml"), text).expect("writes migrate.toml");
+    };
+    // 45 adds an `integer` column, the right way.
+    cli.run(&["lint", "20260401000045"]).expect_code(0);
+    config("[lint]\nenable = [\"prefer-bigint-over-int\"]\n");
+    let on = cli.run(&["lint", "20260401000045"]).expect_code(4);
+    assert!(
+        on.stdout.contains("prefer-bigint-over-int"),
+        "{}",
+        on.stdout
+    );
+    // 44's one finding by default is its inline CHECK.
+    config("[lint]\ndisable = [\"adding-field-with-check\"]\n");
+    cli.run(&["lint", "20260401000044"]).expect_code(0);
+    config("[lint]\nenable = [\"prefer-bigint\"]\n");
+    let unknown = cli.run(&["lint", "20260401000045"]).expect_code(1);
+    assert!(
+        unknown.stderr.contains("unknown lint rule `prefer-bigint`"),
+        "{}",
+        unknown.stderr
+    );
+}
+
 /// Every rule has its section in the guide's lint rules reference (generated from the rule table by
 /// migrate-cli/tests/reference_pages.rs), and the lint chapter points there; the unknown-rule error names it.
 #[test]

@@ -43,6 +43,18 @@ pub struct ConfigFile {
     pub drift_ignore: Option<Vec<String>>,
     /// How `migrate review` reads production and judges what it finds.
     pub review: Option<ReviewConfig>,
+    /// Which rules `migrate lint` checks.
+    pub lint: Option<LintConfig>,
+}
+
+/// `[lint]`: rules by name (docs/reference/lint-rules.md).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LintConfig {
+    /// Rules that are off by default to check too (`prefer-text-field`, `prefer-bigint-over-int`, ...).
+    pub enable: Option<Vec<String>>,
+    /// Rules not to check at all.
+    pub disable: Option<Vec<String>>,
 }
 
 /// `[review]`.
@@ -163,6 +175,18 @@ impl Config {
 }
 
 impl ConfigFile {
+    /// The lint rules `[lint]` turns on and off, on top of those on by default.
+    pub fn lint_rules(&self) -> std::result::Result<migrate_core::lint::RuleSelection, String> {
+        let Some(lint) = &self.lint else {
+            return Ok(migrate_core::lint::RuleSelection::default());
+        };
+        migrate_core::lint::RuleSelection::from_names(
+            lint.enable.as_deref().unwrap_or_default(),
+            lint.disable.as_deref().unwrap_or_default(),
+        )
+        .map_err(|e| format!("[lint]: {e}"))
+    }
+
     /// Refuses what the flags of the same settings refuse (their ranges are shared: [`ranges`]), so a value
     /// cannot get in through the file that the command line keeps out. The settings written as text
     /// (durations, limits) are read by the flags' own parsers where they are resolved.
@@ -180,6 +204,7 @@ impl ConfigFile {
             "--server-check-timeout",
             &ranges::SERVER_CHECK_TIMEOUT_SECS,
         )?;
+        self.lint_rules()?;
         if let Some(review) = &self.review {
             within(
                 "[review] calibration_rows",

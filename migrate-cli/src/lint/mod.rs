@@ -23,7 +23,12 @@ pub(crate) fn analyse_and_print(
     args: &ReportArgs<'_>,
     config: &migrate_runner::config::Config,
 ) -> Result<ExitCode> {
-    let mut report = lint::analyse(inputs);
+    // Checked when the file was read; a config built by hand in a test may still hold an unknown name.
+    let rules = config
+        .file
+        .lint_rules()
+        .map_err(|e| anyhow::anyhow!("invalid {}: {e}", config.describe()))?;
+    let mut report = lint::analyse_with(inputs, &rules);
     let options = inputs.options();
     let path = baseline::path(config, args.baseline);
     if args.baseline.write_baseline {

@@ -136,7 +136,12 @@ fn settings(config: &Config) -> Result<(Thresholds, Duration)> {
 /// a finding for each lock that makes queries wait too long.
 fn judged(mut review: Review, inputs: &LintInputs, config: &Config) -> Result<Review> {
     let (thresholds, max) = settings(config)?;
-    let linted = lint::analyse(inputs);
+    // The rules `lint` checks for this project (`[lint]`), so the review shows what `lint` reports.
+    let rules = config
+        .file
+        .lint_rules()
+        .map_err(|e| anyhow::anyhow!("invalid {}: {e}", config.describe()))?;
+    let linted = lint::analyse_with(inputs, &rules);
     let rows_of = |review: &Review, table: Option<&str>| -> Option<f64> {
         let production = review.production.as_ref()?;
         let table = table?;

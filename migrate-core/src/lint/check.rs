@@ -11,7 +11,7 @@ use crate::server::OLDEST_SUPPORTED_MAJOR;
 use super::error::LintError;
 use super::inputs::{collect, LintInputs, LintOptions, MigrationInputs};
 use super::report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
-use super::rules::Rule;
+use super::rules::{Rule, RuleSelection};
 use super::sql::{self, Input};
 use super::suppress::Suppression;
 
@@ -33,18 +33,25 @@ pub fn lint(
 /// [`LintInputs::from_json`]): the findings, with those a `// lint: allow` comment or the migration's
 /// contract accepts moved to [`MigrationLint::silenced`], the SQL no rule could read, and the notes. Needs
 /// nothing but `inputs`: no migration code, no database.
+/// The rules checked are those on by default; [`analyse_with`] chooses.
 pub fn analyse(inputs: &LintInputs) -> Report {
+    analyse_with(inputs, &RuleSelection::default())
+}
+
+/// [`analyse`], checking the rules of `rules` (a project's `[lint] enable` and `disable`): the findings of
+/// other rules are left out, as if those rules did not exist.
+pub fn analyse_with(inputs: &LintInputs, rules: &RuleSelection) -> Report {
     let options = inputs.options();
     Report {
         migrations: inputs
             .migrations
             .iter()
-            .map(|m| analyse_one(m, &options))
+            .map(|m| analyse_one(m, &options, rules))
             .collect(),
     }
 }
 
-fn analyse_one(m: &MigrationInputs, options: &LintOptions) -> MigrationLint {
+fn analyse_one(m: &MigrationInputs, options: &LintOptions, rules: &RuleSelection) -> MigrationLint {
     let mut out = MigrationLint {
         name: m.name.clone(),
         path: m.path.clone(),
@@ -79,7 +86,10 @@ fn analyse_one(m: &MigrationInputs, options: &LintOptions) -> MigrationLint {
 
     let mut findings: Vec<Finding> = lock_timeout_finding(m).into_iter().collect();
     findings.extend(sql_findings(m, options, &mut out));
-    let findings = per_partition(m, findings);
+    let findings: Vec<Finding> = per_partition(m, findings)
+        .into_iter()
+        .filter(|f| rules.checks(f.rule))
+        .collect();
     let findings = accepted_by_contract(m, findings, &mut out);
     silence(findings, &m.suppressions, options, &mut out);
     out

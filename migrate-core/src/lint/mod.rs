@@ -21,8 +21,6 @@ mod error;
 mod inputs;
 mod partitioned;
 mod report;
-#[cfg(all(test, feature = "lint"))]
-mod rule_tests;
 mod rules;
 #[cfg(feature = "lint")]
 mod sql;
@@ -35,12 +33,14 @@ mod whole_table;
 #[cfg(feature = "lint")]
 pub use baseline::{Accepted, Baseline, BaselineError, BASELINE_FILE, BASELINE_VERSION};
 #[cfg(feature = "lint")]
-pub use check::{analyse, lint, MAX_LOCK_TIMEOUT};
+pub use check::{analyse, analyse_with, lint, MAX_LOCK_TIMEOUT};
 pub use error::{InputsError, LintError, SuppressionError};
 pub use inputs::{
     collect, Gate, LintInputs, LintOptions, MigrationInputs, StatementInputs, DEFAULT_PG_VERSION,
     INPUTS_VERSION,
 };
 pub use report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
-pub use rules::Rule;
+#[cfg(feature = "lint")]
+pub use rules::{squawk_coverage, SquawkCoverage, SquawkEquivalent};
+pub use rules::{Rule, RuleSelection, UnknownRule};
 pub use suppress::Suppression;

@@ -173,17 +173,18 @@ fn raw_hits(
     raw
 }
 
-/// Where each table was created, to exempt later statements on it.
+/// Where each table (or domain) was created, to exempt later statements on it.
 fn created_tables(stmts: &[Stmt]) -> HashMap<String, usize> {
     let mut created: HashMap<String, usize> = HashMap::new();
     for (i, stmt) in stmts.iter().enumerate() {
-        if let ast::Stmt::CreateTable(t) = &stmt.node {
-            if let Some(name) = t
-                .table_name()
-                .map(|n| normalise(&n.syntax().text().to_string()))
-            {
-                created.entry(name).or_insert(i);
-            }
+        let name = match &stmt.node {
+            ast::Stmt::CreateTable(t) => t.table_name().map(|n| n.syntax().text()),
+            // A new domain is used by no column yet: a constraint added to it checks nothing.
+            ast::Stmt::CreateDomain(d) => d.domain().map(|n| n.syntax().text()),
+            _ => None,
+        };
+        if let Some(name) = name {
+            created.entry(normalise(&name.to_string())).or_insert(i);
         }
     }
     created
@@ -263,6 +264,10 @@ fn squawk_hits(
         let Some(rule) = Rule::from_squawk(violation.code) else {
             continue;
         };
+        // DETACH PARTITION ... CONCURRENTLY exists from PostgreSQL 14 on: before, there is nothing to suggest.
+        if rule == Rule::RequireConcurrentPartitionDetach && pg_major < 14 {
+            continue;
+        }
         let offset = usize::from(violation.text_range.start());
         let Some(i) = stmts.iter().rposition(|s| s.start <= offset) else {
             continue;
@@ -522,10 +527,11 @@ fn timeout_setting(stmt: &ast::Stmt) -> Option<&'static str> {
     None
 }
 
-/// The one table a statement changes, where there is one.
+/// The one table a statement changes, where there is one (or the domain an `ALTER DOMAIN` changes).
 fn target_table(stmt: &ast::Stmt) -> Option<String> {
     let text = match stmt {
         ast::Stmt::AlterTable(t) => t.table_relation_name()?.table_name_ref()?.syntax().text(),
+        ast::Stmt::AlterDomain(d) => d.domain_ref()?.syntax().text(),
         ast::Stmt::CreateIndex(i) => i.table_relation_name()?.table_name_ref()?.syntax().text(),
         ast::Stmt::Update(u) => u.relation_name()?.relation_name_ref()?.syntax().text(),
         ast::Stmt::Delete(d) => d.relation_name()?.relation_name_ref()?.syntax().text(),

@@ -25,7 +25,8 @@ pub(super) struct Stmt {
     /// Its first token (comments before it aside), in the combined text.
     pub(super) code_start: usize,
     pub(super) input: usize,
-    /// The table it changes, normalised ([`normalise`]), where that is one table.
+    /// The table it changes, normalised ([`normalise`]), where that is one table; the domain of an
+    /// `ALTER DOMAIN`.
     pub(super) table: Option<String>,
 }
 
