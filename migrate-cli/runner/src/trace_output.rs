@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use migrate_core::trace::{
-    Blocks, GateFinding, GateKind, Lock, LockMode, MigrationTrace, Observed, StatementTrace, Trace,
-    TransactionTrace,
+    Blocks, GateFinding, GateKind, Lock, LockMode, MigrationTrace, Observed, RelationKind,
+    StatementTrace, Trace, TransactionTrace,
 };
 
 use migrate_core::Direction;
@@ -205,12 +205,15 @@ fn held(locks: &[Lock]) -> String {
 /// The locks worth a line: an index's lock is left out when its table is locked at least as strongly (the JSON
 /// form lists them all).
 fn shown(locks: &[Lock]) -> impl Iterator<Item = &Lock> {
+    // An index is locked with its table; a sequence is a relation of its own that other sessions use
+    // (`nextval`), so it is always shown.
     locks.iter().filter(|l| {
-        !l.table.as_ref().is_some_and(|table| {
-            locks
-                .iter()
-                .any(|t| &t.relation == table && t.mode >= l.mode)
-        })
+        !(l.kind == RelationKind::Index
+            && l.table.as_ref().is_some_and(|table| {
+                locks
+                    .iter()
+                    .any(|t| &t.relation == table && t.mode >= l.mode)
+            }))
     })
 }
 
