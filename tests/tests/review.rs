@@ -230,8 +230,9 @@ fn markdown_filters(before: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The whole comment docs/review.md shows is what the run above printed (its snapshot), once the parts that
-/// vary from run to run are set aside; the guide's copy names the guide's own production (its URL and role)
-/// and a package's `migrations/` folder where the run had the test server's database and the fixture folder.
+/// vary from run to run are set aside; the guide's copy is a real run of the guide's own example, which names
+/// its production `shop` (its URL and role) and a package's `migrations/` folder where the run had the test
+/// server's database and the fixture folder.
 #[test]
 fn the_review_guides_sample_comment_is_a_real_runs_output() {
     let page = std::fs::read_to_string(tests::cli::workspace_root().join("docs/review.md"))
@@ -244,7 +245,7 @@ fn the_review_guides_sample_comment_is_a_real_runs_output() {
     let sample = &page[start..end];
     assert!(
         sample.contains(
-            "production: postgres://migrate_review@replica.internal/shop as role migrate_review,"
+            "production: postgres://migrate_review@localhost/shop as role migrate_review,"
         ),
         "the sample names the guide's production, not a test database:\n{sample}"
     );
