@@ -744,7 +744,10 @@ fn each_statement_lists_every_relation_the_server_locks_for_it() {
         .collect();
     assert_eq!(rows.len(), 3, "{markdown}");
     assert!(
-        rows[1].contains("| SHARE ROW EXCLUSIVE on orders, warehouses (blocks writes) |"),
+        rows[1].contains(
+            "| SHARE ROW EXCLUSIVE on orders, warehouses (blocks writes); its transaction holds ACCESS \
+             EXCLUSIVE on orders (blocks reads and writes) |"
+        ),
         "{markdown}"
     );
     assert!(

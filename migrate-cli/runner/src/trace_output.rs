@@ -125,7 +125,12 @@ fn statement_text(out: &mut String, m: &MigrationTrace, s: &StatementTrace, auto
         }
     }
     for lock in shown(&s.locks) {
-        let _ = writeln!(out, "{more}lock      {}", describe_lock(lock));
+        let _ = writeln!(
+            out,
+            "{more}lock      {}{}",
+            describe_lock(lock),
+            under(s, lock)
+        );
     }
     if s.locks.is_empty() && !s.held.is_empty() {
         let _ = writeln!(
@@ -189,6 +194,19 @@ fn describe_lock(lock: &Lock) -> String {
         lock.relation,
         lock.blocks
     )
+}
+
+/// For a lock a statement took on a relation its transaction had locked more strongly before it (a foreign
+/// key after an `ACCESS EXCLUSIVE` change of its table), what the statement runs under.
+fn under(s: &StatementTrace, lock: &Lock) -> String {
+    match s
+        .held
+        .iter()
+        .find(|h| h.relation == lock.relation && h.mode > lock.mode)
+    {
+        Some(h) => format!(" (its transaction holds {} on it)", h.mode),
+        None => String::new(),
+    }
 }
 
 /// The locks a transaction held until its commit.

@@ -90,10 +90,33 @@ pub(super) fn lock(m: &MigrationReview, index: usize) -> String {
         return String::new();
     };
     let groups = s.lock_groups();
-    if !groups.is_empty() {
-        return words(groups);
-    }
     let held = m.held_before(index);
+    if !groups.is_empty() {
+        // A relation its transaction locked more strongly before it: what the statement runs under.
+        let stronger: Vec<(LockMode, Vec<&str>)> = held
+            .into_iter()
+            .filter_map(|(mode, relations)| {
+                let relations: Vec<&str> = relations
+                    .into_iter()
+                    .filter(|r| {
+                        groups
+                            .iter()
+                            .any(|(m, taken)| *m < mode && taken.contains(r))
+                    })
+                    .collect();
+                (!relations.is_empty()).then_some((mode, relations))
+            })
+            .collect();
+        return if stronger.is_empty() {
+            words(groups)
+        } else {
+            format!(
+                "{}; its transaction holds {}",
+                words(groups),
+                words(stronger)
+            )
+        };
+    }
     if held.is_empty() {
         "none on existing tables".to_owned()
     } else {

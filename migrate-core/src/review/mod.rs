@@ -316,7 +316,7 @@ fn lock_groups<'a>(locks: &[&'a LockTaken]) -> Vec<(LockMode, Vec<&'a str>)> {
             None => groups.push((l.mode, vec![&l.relation])),
         }
     }
-    groups.sort_by(|a, b| b.0.cmp(&a.0));
+    groups.sort_by_key(|g| std::cmp::Reverse(g.0));
     for (_, relations) in &mut groups {
         relations.sort_unstable();
         relations.dedup();
