@@ -230,8 +230,9 @@ fn markdown_filters(before: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The whole comment docs/review.md shows is what the run above printed (its snapshot), once the parts that
-/// vary from run to run are set aside; the guide's copy names the guide's own production (its URL and role)
-/// and a package's `migrations/` folder where the run had the test server's database and the fixture folder.
+/// vary from run to run are set aside; the guide's copy is a real run of the guide's own example, which names
+/// its production `shop` (its URL and role) and a package's `migrations/` folder where the run had the test
+/// server's database and the fixture folder.
 #[test]
 fn the_review_guides_sample_comment_is_a_real_runs_output() {
     let page = std::fs::read_to_string(tests::cli::workspace_root().join("docs/review.md"))
@@ -244,7 +245,7 @@ fn the_review_guides_sample_comment_is_a_real_runs_output() {
     let sample = &page[start..end];
     assert!(
         sample.contains(
-            "production: postgres://migrate_review@replica.internal/shop as role migrate_review,"
+            "production: postgres://migrate_review@localhost/shop as role migrate_review,"
         ),
         "the sample names the guide's production, not a test database:\n{sample}"
     );
@@ -642,4 +643,148 @@ fn without_code_spans(line: &str) -> String {
     }
     out.extend_from_slice(&bytes[kept..]);
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The `(mode, relation)` pairs of a reviewed statement's locks.
+fn locks(statement: &Value) -> Vec<(String, String)> {
+    let mut locks: Vec<(String, String)> = statement["locks"]
+        .as_array()
+        .unwrap_or_else(|| panic!("locks: {statement:#}"))
+        .iter()
+        .map(|l| {
+            (
+                l["mode"].as_str().unwrap_or("").to_owned(),
+                l["relation"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    locks.sort();
+    locks
+}
+
+fn pairs(expected: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut pairs: Vec<(String, String)> = expected
+        .iter()
+        .map(|(m, r)| ((*m).to_owned(), (*r).to_owned()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+/// Each statement's locks are every relation the server locked for it, read from `pg_locks` in the trace:
+/// both tables of a foreign key (the referencing one too, though its transaction held it `ACCESS EXCLUSIVE`
+/// already), the referenced table of its `VALIDATE`, an index's table, a partitioned table and each of its
+/// partitions, a serial column's sequence. The report names them all, and numbers statements one by one.
+#[test]
+fn each_statement_lists_every_relation_the_server_locks_for_it() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("review_locks", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    let run = cli.run(&["review", "--format", "json"]).expect_code(0);
+    let review: Value = serde_json::from_str(&run.stdout).expect("JSON");
+
+    let column = statement(&review, "warehouse_fk", 0);
+    assert_eq!(
+        locks(column),
+        pairs(&[("ACCESS EXCLUSIVE", "orders")]),
+        "{column:#}"
+    );
+    let add = statement(&review, "warehouse_fk", 1);
+    assert_eq!(
+        locks(add),
+        pairs(&[
+            ("SHARE ROW EXCLUSIVE", "orders"),
+            ("SHARE ROW EXCLUSIVE", "warehouses"),
+            ("ACCESS SHARE", "warehouses_pkey"),
+        ]),
+        "{add:#}"
+    );
+    let validate = statement(&review, "warehouse_fk", 2);
+    let validate_locks = locks(validate);
+    for lock in pairs(&[
+        ("SHARE UPDATE EXCLUSIVE", "orders"),
+        ("ROW SHARE", "warehouses"),
+    ]) {
+        assert!(validate_locks.contains(&lock), "{lock:?}: {validate:#}");
+    }
+
+    let index = statement(&review, "orders_reference", 0);
+    assert_eq!(locks(index), pairs(&[("SHARE", "orders")]), "{index:#}");
+
+    let partitioned = statement(&review, "events_kind", 0);
+    assert_eq!(
+        locks(partitioned),
+        pairs(&[
+            ("SHARE", "events"),
+            ("SHARE", "events_2025"),
+            ("SHARE", "events_2026"),
+        ]),
+        "{partitioned:#}"
+    );
+
+    let bigint = statement(&review, "orders_id_bigint", 0);
+    let sequence = bigint["locks"]
+        .as_array()
+        .expect("locks")
+        .iter()
+        .find(|l| l["relation"] == "orders_id_seq")
+        .unwrap_or_else(|| panic!("the serial column's sequence: {bigint:#}"));
+    assert_eq!(sequence["mode"], "ACCESS SHARE", "{bigint:#}");
+    assert_eq!(sequence["kind"], "sequence", "{bigint:#}");
+    assert_eq!(sequence["table"], "orders", "{bigint:#}");
+
+    // The comment names every lock, an index with its table, and numbers the statements 1, 2, 3.
+    let markdown = cli
+        .run(&["review", "20261129000002", "--format", "markdown"])
+        .expect_code(0)
+        .stdout;
+    let rows: Vec<&str> = markdown
+        .lines()
+        .filter(|l| l.starts_with("| 1 |") || l.starts_with("| 2 |") || l.starts_with("| 3 |"))
+        .collect();
+    assert_eq!(rows.len(), 3, "{markdown}");
+    assert!(
+        rows[1].contains(
+            "| SHARE ROW EXCLUSIVE on orders, warehouses (blocks writes); its transaction holds ACCESS \
+             EXCLUSIVE on orders (blocks reads and writes) |"
+        ),
+        "{markdown}"
+    );
+    assert!(
+        rows[2].contains(
+            "| SHARE UPDATE EXCLUSIVE on orders (blocks nothing); ROW SHARE on warehouses (blocks nothing) |"
+        ),
+        "{markdown}"
+    );
+    let text = cli
+        .run(&["review", "20261129000005", "20261129000004"])
+        .expect_code(0)
+        .stdout;
+    assert!(
+        text.contains("lock:     SHARE on events, events_2025, events_2026 (blocks writes)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ACCESS SHARE on orders_id_seq (blocks nothing)"),
+        "{text}"
+    );
+
+    // One operation, four statements: numbered 1 to 4, in the table and where the findings and bases refer to
+    // them; the last takes nothing new and runs under what its transaction holds.
+    let markdown = cli
+        .run(&["review", "20261129000006", "--format", "markdown"])
+        .expect_code(0)
+        .stdout;
+    let numbers: Vec<&str> = markdown
+        .lines()
+        .filter(|l| l.starts_with("| ") && l.contains("`ALTER TABLE"))
+        .filter_map(|l| l.split(" | ").next())
+        .collect();
+    assert_eq!(numbers, ["| 1", "| 2", "| 3", "| 4"], "{markdown}");
+    assert!(
+        markdown.contains(
+            "| nothing new; its transaction holds ACCESS EXCLUSIVE on orders (blocks reads and writes) |"
+        ),
+        "{markdown}"
+    );
 }

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use migrate_core::trace::{
-    Blocks, GateFinding, GateKind, Lock, LockMode, MigrationTrace, Observed, StatementTrace, Trace,
-    TransactionTrace,
+    Blocks, GateFinding, GateKind, Lock, LockMode, MigrationTrace, Observed, RelationKind,
+    StatementTrace, Trace, TransactionTrace,
 };
 
 use migrate_core::Direction;
@@ -125,7 +125,12 @@ fn statement_text(out: &mut String, m: &MigrationTrace, s: &StatementTrace, auto
         }
     }
     for lock in shown(&s.locks) {
-        let _ = writeln!(out, "{more}lock      {}", describe_lock(lock));
+        let _ = writeln!(
+            out,
+            "{more}lock      {}{}",
+            describe_lock(lock),
+            under(s, lock)
+        );
     }
     if s.locks.is_empty() && !s.held.is_empty() {
         let _ = writeln!(
@@ -191,6 +196,19 @@ fn describe_lock(lock: &Lock) -> String {
     )
 }
 
+/// For a lock a statement took on a relation its transaction had locked more strongly before it (a foreign
+/// key after an `ACCESS EXCLUSIVE` change of its table), what the statement runs under.
+fn under(s: &StatementTrace, lock: &Lock) -> String {
+    match s
+        .held
+        .iter()
+        .find(|h| h.relation == lock.relation && h.mode > lock.mode)
+    {
+        Some(h) => format!(" (its transaction holds {} on it)", h.mode),
+        None => String::new(),
+    }
+}
+
 /// The locks a transaction held until its commit.
 fn held(locks: &[Lock]) -> String {
     if locks.is_empty() {
@@ -205,12 +223,15 @@ fn held(locks: &[Lock]) -> String {
 /// The locks worth a line: an index's lock is left out when its table is locked at least as strongly (the JSON
 /// form lists them all).
 fn shown(locks: &[Lock]) -> impl Iterator<Item = &Lock> {
+    // An index is locked with its table; a sequence is a relation of its own that other sessions use
+    // (`nextval`), so it is always shown.
     locks.iter().filter(|l| {
-        !l.table.as_ref().is_some_and(|table| {
-            locks
-                .iter()
-                .any(|t| &t.relation == table && t.mode >= l.mode)
-        })
+        !(l.kind == RelationKind::Index
+            && l.table.as_ref().is_some_and(|table| {
+                locks
+                    .iter()
+                    .any(|t| &t.relation == table && t.mode >= l.mode)
+            }))
     })
 }
 

@@ -73,7 +73,10 @@ fn details(out: &mut String, review: &Review, m: &MigrationReview) {
         text(&m.tolerates())
     ));
     out.push_str("| # | Statement | Lock | Work | Estimate |\n|---|---|---|---|---|\n");
-    for s in &m.statements {
+    // Numbered by statement: an operation that expands into several statements (`set_not_null`) has a number
+    // for each, and the findings and bases below refer to those numbers.
+    let numbered = || (1..).zip(&m.statements);
+    for (number, s) in numbered() {
         let on = match (&s.table, size(review, s.table.as_deref())) {
             (Some(t), Some(size)) => format!(" on {} ({})", code_cell(t), cell(&size)),
             (Some(t), None) => format!(" on {}", code_cell(t)),
@@ -81,18 +84,16 @@ fn details(out: &mut String, review: &Review, m: &MigrationReview) {
         };
         out.push_str(&format!(
             "| {} | {} | {} | {}{} | {} |\n",
-            s.position,
+            number,
             code_cell(&s.headline(80)),
-            cell(&lock(s)),
+            cell(&lock(m, number - 1)),
             s.work.describe(),
             on,
             cell(&estimate(s))
         ));
     }
-    let findings: Vec<_> = m
-        .statements
-        .iter()
-        .flat_map(|s| s.findings.iter().map(move |f| (f, Some(s.position))))
+    let findings: Vec<_> = numbered()
+        .flat_map(|(number, s)| s.findings.iter().map(move |f| (f, Some(number))))
         .chain(m.findings.iter().map(|f| (f, None)))
         .collect();
     if !findings.is_empty() {
@@ -108,13 +109,10 @@ fn details(out: &mut String, review: &Review, m: &MigrationReview) {
             ));
         }
     }
-    let bases: Vec<String> = m
-        .statements
-        .iter()
-        .filter_map(|s| {
+    let bases: Vec<String> = numbered()
+        .filter_map(|(number, s)| {
             Some(format!(
-                "- #{}: {}",
-                s.position,
+                "- #{number}: {}",
                 text(&s.estimate.as_ref()?.basis)
             ))
         })

@@ -4,6 +4,7 @@ use migrate_core::review::{
     bytes, count, duration, queries, Level, MigrationReview, Review, ReviewFinding,
     StatementReview, TableSize,
 };
+use migrate_core::trace::LockMode;
 use migrate_runner::output::{github_data, github_property};
 
 /// Where the sizes and durations come from, in one line.
@@ -69,11 +70,57 @@ fn describe_size(t: &TableSize) -> String {
     s
 }
 
-/// The strongest lock a statement takes, in words.
-pub(super) fn lock(s: &StatementReview) -> String {
-    match migrate_core::review::strongest(s) {
-        Some(l) => format!("{} on {} (blocks {})", l.mode, l.relation, l.blocks.word()),
-        None => "none on existing tables".to_owned(),
+/// Every lock statement `index` of `m` takes, in words, strongest first: `SHARE ROW EXCLUSIVE on categories,
+/// items (blocks writes)`; for one that takes nothing new, what its transaction holds already.
+pub(super) fn lock(m: &MigrationReview, index: usize) -> String {
+    let words = |groups: Vec<(LockMode, Vec<&str>)>| {
+        groups
+            .iter()
+            .map(|(mode, relations)| {
+                format!(
+                    "{mode} on {} (blocks {})",
+                    relations.join(", "),
+                    mode.blocks().word()
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let Some(s) = m.statements.get(index) else {
+        return String::new();
+    };
+    let groups = s.lock_groups();
+    let held = m.held_before(index);
+    if !groups.is_empty() {
+        // A relation its transaction locked more strongly before it: what the statement runs under.
+        let stronger: Vec<(LockMode, Vec<&str>)> = held
+            .into_iter()
+            .filter_map(|(mode, relations)| {
+                let relations: Vec<&str> = relations
+                    .into_iter()
+                    .filter(|r| {
+                        groups
+                            .iter()
+                            .any(|(m, taken)| *m < mode && taken.contains(r))
+                    })
+                    .collect();
+                (!relations.is_empty()).then_some((mode, relations))
+            })
+            .collect();
+        return if stronger.is_empty() {
+            words(groups)
+        } else {
+            format!(
+                "{}; its transaction holds {}",
+                words(groups),
+                words(stronger)
+            )
+        };
+    }
+    if held.is_empty() {
+        "none on existing tables".to_owned()
+    } else {
+        format!("nothing new; its transaction holds {}", words(held))
     }
 }
 
@@ -158,14 +205,16 @@ pub(super) fn text(review: &Review) -> String {
             m.verdict().word()
         ));
         out.push_str(&format!("  phase: {}\n", m.tolerates()));
-        for s in &m.statements {
+        // Numbered by statement: an operation that expands into several statements (`set_not_null`) has a
+        // number for each.
+        for (index, s) in m.statements.iter().enumerate() {
+            let number = index + 1;
             out.push_str(&format!(
-                "  #{} {}{}\n",
-                s.position,
+                "  #{number} {}{}\n",
                 s.headline(100),
                 s.line.map(|l| format!("  (line {l})")).unwrap_or_default()
             ));
-            out.push_str(&format!("      lock:     {}\n", lock(s)));
+            out.push_str(&format!("      lock:     {}\n", lock(m, index)));
             out.push_str(&format!("      work:     {}", s.work.describe()));
             if let Some(table) = &s.table {
                 out.push_str(&format!(" ({table}"));

@@ -50,6 +50,8 @@ pub fn assess(plain: &MigrationTrace, timing: Assessed<'_>) -> Vec<StatementRevi
                     .iter()
                     .map(|l| LockTaken {
                         relation: l.relation.clone(),
+                        kind: l.kind,
+                        table: l.table.clone(),
                         mode: l.mode,
                         blocks: l.mode.blocks(),
                     })
@@ -378,6 +380,8 @@ mod tests {
                 .iter()
                 .map(|r| LockTaken {
                     relation: (*r).into(),
+                    kind: RelationKind::Table,
+                    table: None,
                     mode: LockMode::ShareRowExclusive,
                     blocks: Blocks::Writes,
                 })

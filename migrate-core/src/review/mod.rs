@@ -19,14 +19,14 @@ mod levels;
 
 use serde::{Deserialize, Serialize};
 
-use crate::trace::{Blocks, LockMode};
+use crate::trace::{Blocks, LockMode, RelationKind};
 
 pub use assess::{assess, bytes, count, duration, queries, strongest, Assessed};
 pub use levels::{Level, Threshold, Thresholds, DEFAULT_THRESHOLD, SIZE_RULES};
 
 /// The JSON form's version: a runner and the installed `migrate` of different versions refuse each other's
 /// reviews instead of misreading them.
-pub const REVIEW_VERSION: u32 = 1;
+pub const REVIEW_VERSION: u32 = 2;
 
 /// The rows the calibration puts in each table a pending migration touches, unless told otherwise.
 pub const DEFAULT_CALIBRATION_ROWS: u64 = 200_000;
@@ -223,7 +223,9 @@ pub struct StatementReview {
     /// Its transaction, 1-based; `autocommit` when it commits on its own.
     pub transaction: usize,
     pub autocommit: bool,
-    /// The locks it takes on tables and indexes that existed before it.
+    /// The locks it takes on relations that existed before it, every one the server took (both tables of a
+    /// foreign key, an index's table, a partitioned table and each partition, a serial column's sequence),
+    /// strongest first, as its trace read them from `pg_locks`.
     pub locks: Vec<LockTaken>,
     pub work: Work,
     /// The table its work is on.
@@ -253,8 +255,73 @@ impl StatementReview {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LockTaken {
     pub relation: String,
+    pub kind: RelationKind,
+    /// For an index, its table; for a sequence, the table whose column owns it.
+    pub table: Option<String>,
     pub mode: LockMode,
     pub blocks: Blocks,
+}
+
+impl StatementReview {
+    /// Its locks as a reviewer reads them: grouped by mode, strongest first, each group with what it blocks
+    /// (`[(SHARE ROW EXCLUSIVE, [categories, items])]`). An index locked no more strongly than its table is
+    /// the table's lock (a rewrite locks every index of the table alike); a sequence is always named.
+    pub fn lock_groups(&self) -> Vec<(LockMode, Vec<&str>)> {
+        lock_groups(&self.locks.iter().collect::<Vec<_>>())
+    }
+}
+
+impl MigrationReview {
+    /// What the statements before statement `index` in its transaction locked and the transaction still holds,
+    /// grouped as [`StatementReview::lock_groups`]: a statement that asks again for a lock its transaction
+    /// holds adds nothing to `pg_locks`, and this is what it runs under. Empty for a statement that commits on
+    /// its own or comes first in its transaction.
+    pub fn held_before(&self, index: usize) -> Vec<(LockMode, Vec<&str>)> {
+        let Some(s) = self.statements.get(index) else {
+            return Vec::new();
+        };
+        if s.autocommit {
+            return Vec::new();
+        }
+        let mut held: Vec<&LockTaken> = Vec::new();
+        for l in self.statements[..index]
+            .iter()
+            .filter(|e| !e.autocommit && e.transaction == s.transaction)
+            .flat_map(|e| &e.locks)
+        {
+            match held.iter_mut().find(|h| h.relation == l.relation) {
+                Some(h) if h.mode < l.mode => *h = l,
+                Some(_) => {}
+                None => held.push(l),
+            }
+        }
+        lock_groups(&held)
+    }
+}
+
+fn lock_groups<'a>(locks: &[&'a LockTaken]) -> Vec<(LockMode, Vec<&'a str>)> {
+    let mut groups: Vec<(LockMode, Vec<&str>)> = Vec::new();
+    for l in locks {
+        let with_its_table = l.kind == RelationKind::Index
+            && l.table.as_ref().is_some_and(|table| {
+                locks
+                    .iter()
+                    .any(|t| &t.relation == table && t.mode >= l.mode)
+            });
+        if with_its_table {
+            continue;
+        }
+        match groups.iter_mut().find(|(mode, _)| *mode == l.mode) {
+            Some((_, relations)) => relations.push(&l.relation),
+            None => groups.push((l.mode, vec![&l.relation])),
+        }
+    }
+    groups.sort_by_key(|g| std::cmp::Reverse(g.0));
+    for (_, relations) in &mut groups {
+        relations.sort_unstable();
+        relations.dedup();
+    }
+    groups
 }
 
 /// How long a statement takes on production, and how long it holds what it blocks.
@@ -317,5 +384,96 @@ impl Review {
             ));
         }
         Ok(review)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn taken(relation: &str, kind: RelationKind, table: Option<&str>, mode: LockMode) -> LockTaken {
+        LockTaken {
+            relation: relation.to_owned(),
+            kind,
+            table: table.map(str::to_owned),
+            mode,
+            blocks: mode.blocks(),
+        }
+    }
+
+    fn statement(locks: Vec<LockTaken>) -> StatementReview {
+        StatementReview {
+            position: 1,
+            operation: "sql".to_owned(),
+            line: None,
+            sql: String::new(),
+            transaction: 1,
+            autocommit: false,
+            locks,
+            work: Work::Metadata,
+            table: None,
+            estimate: None,
+            unknown: None,
+            findings: Vec::new(),
+        }
+    }
+
+    /// Every relation is named, grouped by mode, strongest first: both tables of a foreign key, a sequence
+    /// even when its table is locked more strongly; an index only when its table is not locked as strongly.
+    #[test]
+    fn every_lock_is_named_by_mode_and_an_index_goes_with_its_table() {
+        use LockMode::*;
+        use RelationKind::{Index, Sequence, Table};
+        let s = statement(vec![
+            taken("orders", Table, None, ShareRowExclusive),
+            taken("warehouses", Table, None, ShareRowExclusive),
+            taken("warehouses_pkey", Index, Some("warehouses"), AccessShare),
+            taken("orders_id_seq", Sequence, Some("orders"), AccessShare),
+            taken("events_kind_index", Index, Some("events"), AccessExclusive),
+        ]);
+        assert_eq!(
+            s.lock_groups(),
+            [
+                (AccessExclusive, vec!["events_kind_index"]),
+                (ShareRowExclusive, vec!["orders", "warehouses"]),
+                (AccessShare, vec!["orders_id_seq"]),
+            ]
+        );
+        assert_eq!(statement(Vec::new()).lock_groups(), []);
+    }
+
+    /// A statement that takes nothing new runs under what its transaction's earlier statements took (the
+    /// strongest on each relation); one that commits on its own, or comes first, under nothing.
+    #[test]
+    fn a_statement_runs_under_the_locks_its_transaction_took_before_it() {
+        use LockMode::*;
+        let table = |relation: &str, mode| taken(relation, RelationKind::Table, None, mode);
+        let mut statements = vec![
+            statement(vec![table("items", ShareUpdateExclusive)]),
+            statement(vec![table("items", AccessExclusive), table("categories", RowShare)]),
+            statement(Vec::new()),
+            statement(Vec::new()),
+        ];
+        statements[0].transaction = 1;
+        statements[1].transaction = 2;
+        statements[2].transaction = 2;
+        statements[3].transaction = 3;
+        let m = MigrationReview {
+            name: "m".to_owned(),
+            file: "m.rs".to_owned(),
+            phase: Phase::Expand,
+            contract: None,
+            transactional: true,
+            sql: String::new(),
+            statements,
+            schema_changes: Vec::new(),
+            findings: Vec::new(),
+        };
+        assert_eq!(
+            m.held_before(2),
+            [(AccessExclusive, vec!["items"]), (RowShare, vec!["categories"])]
+        );
+        assert_eq!(m.held_before(1), []);
+        assert_eq!(m.held_before(3), []);
     }
 }

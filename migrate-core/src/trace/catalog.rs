@@ -1,18 +1,22 @@
 //! What the trace reads from the catalog around each statement: the relations (and their files, whose change
 //! means a rewrite; for tables, the transaction's own statistics: sequential scans and rows written), the
-//! constraints (and whether each is validated), and the relation locks the migration's session holds. One
-//! round trip, simple queries: every value arrives as text through its output function.
+//! constraints (and whether each is validated), and the relation locks the migration's session holds, every
+//! mode of each. One round trip, simple queries: every value arrives as text through its output function.
+//!
+//! Every kind of relation a statement can lock is read (sequences too: a serial column's type change locks its
+//! sequence), so a lock in `pg_locks` goes unnamed only when it is the tool's own: the system catalogs' and the
+//! bookkeeping tables' (with their indexes and sequences).
 
 use std::collections::HashMap;
 
 use postgres::SimpleQueryMessage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::history::MigrationsTable;
 use crate::observer::Session;
 use crate::schema::query::{bookkeeping_filter, user_schema};
 
-use super::locks::LockMode;
+use super::locks::{LockMode, ModeSet};
 
 /// A relation of the database, outside the system schemas and the engine's bookkeeping tables.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,9 +24,10 @@ pub(crate) struct Relation {
     /// `schema.name`, quoted where needed, without `public.`.
     pub name: String,
     pub kind: RelationKind,
-    /// `pg_class.relfilenode`: a new one means the relation was rewritten.
+    /// `pg_class.relfilenode`: a new one means the relation was rewritten (0 for a sequence, whose one page
+    /// written anew is no rewrite anyone waits for).
     pub file: u32,
-    /// For an index, its table.
+    /// For an index, its table; for a sequence, the table whose column owns it (serial, identity).
     pub table: Option<u32>,
     /// The bare name, as the server's messages quote it (`verifying table "comments"`).
     pub relname: String,
@@ -59,7 +64,7 @@ impl RowCounts {
 }
 
 /// What kind of relation a lock, rewrite or scan concerns.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RelationKind {
     Table,
@@ -67,6 +72,7 @@ pub enum RelationKind {
     MaterializedView,
     View,
     ForeignTable,
+    Sequence,
 }
 
 impl RelationKind {
@@ -77,6 +83,7 @@ impl RelationKind {
             "m" => RelationKind::MaterializedView,
             "v" => RelationKind::View,
             "f" => RelationKind::ForeignTable,
+            "S" => RelationKind::Sequence,
             _ => return None,
         })
     }
@@ -88,6 +95,7 @@ impl RelationKind {
             RelationKind::MaterializedView => "materialized view",
             RelationKind::View => "view",
             RelationKind::ForeignTable => "foreign table",
+            RelationKind::Sequence => "sequence",
         }
     }
 }
@@ -107,9 +115,10 @@ pub(crate) struct Constraint {
 pub(crate) struct Snapshot {
     pub relations: HashMap<u32, Relation>,
     pub constraints: HashMap<u32, Constraint>,
-    /// The strongest granted lock the session holds on each relation (the catalog's too: locks on relations
-    /// that were dropped are still held until commit, so they are kept, and named from an earlier snapshot).
-    pub locks: HashMap<u32, LockMode>,
+    /// The granted locks the session holds on each relation, every mode (the catalog's too: locks on
+    /// relations that were dropped are still held until commit, so they are kept, and named from an earlier
+    /// snapshot).
+    pub locks: HashMap<u32, ModeSet>,
 }
 
 /// Reads the catalog on `conn`, in whatever transaction it is in.
@@ -119,7 +128,7 @@ pub(crate) fn read(
 ) -> Result<Snapshot, postgres::Error> {
     let sql = format!(
         "SELECT c.oid, pg_catalog.quote_ident(n.nspname), pg_catalog.quote_ident(c.relname), c.relkind, \
-         c.relfilenode, i.indrelid, c.relname, \
+         CASE WHEN c.relkind = 'S' THEN 0 ELSE c.relfilenode END, coalesce(i.indrelid, d.refobjid), c.relname, \
          CASE WHEN v.shared THEN pg_catalog.pg_stat_get_numscans(c.oid) ELSE 0 END \
            + pg_catalog.pg_stat_get_xact_numscans(c.oid), \
          CASE WHEN v.shared THEN pg_catalog.pg_stat_get_tuples_returned(c.oid) ELSE 0 END \
@@ -133,8 +142,11 @@ pub(crate) fn read(
                      AS shared) v \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_catalog.pg_index i ON i.indexrelid = c.oid \
-         LEFT JOIN pg_catalog.pg_class t ON t.oid = i.indrelid \
-         WHERE c.relkind IN ('r', 'p', 'i', 'I', 'm', 'v', 'f') AND {} AND {};\n\
+         LEFT JOIN pg_catalog.pg_depend d ON c.relkind = 'S' \
+           AND d.classid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.objid = c.oid \
+           AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.deptype IN ('a', 'i') \
+         LEFT JOIN pg_catalog.pg_class t ON t.oid = coalesce(i.indrelid, d.refobjid) \
+         WHERE c.relkind IN ('r', 'p', 'i', 'I', 'm', 'v', 'f', 'S') AND {} AND {};\n\
          SELECT co.oid, co.conname, co.conrelid, co.convalidated, co.contype FROM pg_catalog.pg_constraint co \
          WHERE co.contype IN ('c', 'f', 'n') AND co.conrelid <> 0;\n\
          SELECT l.relation, l.mode FROM pg_catalog.pg_locks l \
@@ -169,7 +181,7 @@ pub(crate) fn read(
                 table: number(&row, 5),
                 relname: text(&row, 6).to_owned(),
                 rows: match kind {
-                    RelationKind::Index => RowCounts::default(),
+                    RelationKind::Index | RelationKind::Sequence => RowCounts::default(),
                     _ => RowCounts {
                         seq_scans: count(&row, 7),
                         read: count(&row, 8),
@@ -202,8 +214,7 @@ pub(crate) fn read(
         else {
             continue;
         };
-        let held = snapshot.locks.entry(oid).or_insert(mode);
-        *held = (*held).max(mode);
+        snapshot.locks.entry(oid).or_default().insert(mode);
     }
     Ok(snapshot)
 }

@@ -149,6 +149,35 @@ impl LockMode {
     }
 }
 
+/// The modes one session holds on one relation. `pg_locks` lists each mode a transaction was granted on its own
+/// row, a weaker one taken after a stronger one included: a statement that asks for `SHARE ROW EXCLUSIVE` on a
+/// table its transaction already locked `ACCESS EXCLUSIVE` shows as a new row. Keeping every mode, not only
+/// the strongest, is what lets a trace name that statement's lock.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ModeSet(u8);
+
+impl ModeSet {
+    pub(crate) fn insert(&mut self, mode: LockMode) {
+        self.0 |= 1 << mode as u8;
+    }
+
+    fn contains(self, mode: LockMode) -> bool {
+        self.0 & (1 << mode as u8) != 0
+    }
+
+    /// The strongest mode held; `None` for an empty set.
+    pub(crate) fn strongest(self) -> Option<LockMode> {
+        LockMode::ALL.into_iter().rev().find(|m| self.contains(*m))
+    }
+
+    /// The strongest mode held here and not in `before`: what a statement asked for that its transaction did
+    /// not hold yet. `None` when every mode was held already (a lock asked for again in a mode held adds no
+    /// row to `pg_locks`).
+    pub(crate) fn new_since(self, before: ModeSet) -> Option<LockMode> {
+        ModeSet(self.0 & !before.0).strongest()
+    }
+}
+
 impl std::fmt::Display for LockMode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.name())
@@ -211,5 +240,19 @@ mod tests {
             Some(LockMode::ShareUpdateExclusive)
         );
         assert_eq!(LockMode::from_pg_locks("SIReadLock"), None);
+    }
+
+    #[test]
+    fn a_weaker_mode_taken_after_a_stronger_one_is_new_and_a_mode_held_again_is_not() {
+        let mut before = ModeSet::default();
+        before.insert(LockMode::AccessExclusive);
+        before.insert(LockMode::AccessShare);
+        let mut after = before;
+        after.insert(LockMode::ShareRowExclusive);
+        assert_eq!(after.strongest(), Some(LockMode::AccessExclusive));
+        assert_eq!(after.new_since(before), Some(LockMode::ShareRowExclusive));
+        assert_eq!(before.new_since(before), None);
+        assert_eq!(after.new_since(ModeSet::default()), Some(LockMode::AccessExclusive));
+        assert_eq!(ModeSet::default().strongest(), None);
     }
 }

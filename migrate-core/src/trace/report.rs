@@ -185,7 +185,7 @@ pub enum Observed {
 pub struct Lock {
     pub relation: String,
     pub kind: RelationKind,
-    /// For an index, its table.
+    /// For an index, its table; for a sequence, the table whose column owns it.
     pub table: Option<String>,
     pub mode: LockMode,
     pub blocks: Blocks,

@@ -17,7 +17,7 @@ use crate::plan::Step;
 
 use super::allow::{Allow, GateKind};
 use super::catalog::{self, Relation, RelationKind, Snapshot};
-use super::locks::LockMode;
+use super::locks::{LockMode, ModeSet};
 use super::report::{
     Allowed, GateFinding, Lock, MigrationTrace, Observed, StatementTrace,
     TransactionTrace,
@@ -359,6 +359,7 @@ impl Observer for Tracer {
             &HashMap::new()
         };
         let acquired = acquired(&locks_after, before_locks, &existing, &names);
+        let locks_after = strongest_modes(&locks_after);
         let Changes {
             created,
             dropped,
@@ -427,42 +428,53 @@ fn relations_seen(
     (names, existing)
 }
 
-/// The locks a statement held as it ended, on relations the trace can name (`names`), and how they were seen:
-/// read after it in a transaction (which holds them until the commit), else what the watcher saw while it ran.
+/// The locks a statement held as it ended, every mode, on relations the trace can name (`names`: a lock on
+/// any other is the system catalogs' or the bookkeeping's), and how they were seen: read after it in a
+/// transaction (which holds them until the commit), else what the watcher saw while it ran.
 fn locks_at_end(
     observation: Option<&Observation>,
     after: &Snapshot,
     names: &HashMap<u32, Relation>,
-) -> (HashMap<u32, LockMode>, Observed) {
+) -> (HashMap<u32, ModeSet>, Observed) {
     let (locks_after, observed) = match observation {
         None => (after.locks.clone(), Observed::InTransaction),
         Some(seen) if seen.waited => (seen.locks.clone(), Observed::WhileWaiting),
         Some(seen) => (seen.locks.clone(), Observed::Sampled),
     };
-    let locks_after: HashMap<u32, LockMode> = locks_after
+    let locks_after: HashMap<u32, ModeSet> = locks_after
         .into_iter()
         .filter(|(oid, _)| names.contains_key(oid))
         .collect();
     (locks_after, observed)
 }
 
-/// The locks a statement took on relations that `existing` before it, strongest first: one already held
-/// before it (`before_locks`) counts only in a stronger mode.
+/// The locks a statement took on relations that `existing` before it, strongest first, each in the strongest
+/// mode it asked for that its transaction did not hold yet (`before_locks`): a foreign key added after its
+/// table was locked `ACCESS EXCLUSIVE` still names its `SHARE ROW EXCLUSIVE` on both tables.
 fn acquired(
-    locks_after: &HashMap<u32, LockMode>,
-    before_locks: &HashMap<u32, LockMode>,
+    locks_after: &HashMap<u32, ModeSet>,
+    before_locks: &HashMap<u32, ModeSet>,
     existing: &HashSet<u32>,
     names: &HashMap<u32, Relation>,
 ) -> Vec<Lock> {
     let mut acquired: Vec<Lock> = locks_after
         .iter()
-        .filter(|(oid, mode)| {
-            existing.contains(oid) && before_locks.get(oid).is_none_or(|b| *mode > b)
+        .filter(|(oid, _)| existing.contains(oid))
+        .filter_map(|(oid, modes)| {
+            let held = before_locks.get(oid).copied().unwrap_or_default();
+            modes.new_since(held).map(|mode| lock(names, *oid, mode))
         })
-        .map(|(oid, mode)| lock(names, *oid, *mode))
         .collect();
     sort_locks(&mut acquired);
     acquired
+}
+
+/// The strongest mode held on each relation: what the application waits for.
+fn strongest_modes(locks: &HashMap<u32, ModeSet>) -> HashMap<u32, LockMode> {
+    locks
+        .iter()
+        .filter_map(|(oid, modes)| Some((*oid, modes.strongest()?)))
+        .collect()
 }
 
 /// The lock `mode` on relation `oid`, named from `names` (which holds it).
@@ -508,4 +520,70 @@ fn sort_locks(locks: &mut [Lock]) {
             .cmp(&a.mode)
             .then_with(|| a.relation.cmp(&b.relation))
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trace::catalog::RowCounts;
+
+    fn relation(name: &str, kind: RelationKind, table: Option<u32>) -> Relation {
+        Relation {
+            name: name.to_owned(),
+            kind,
+            file: 1,
+            table,
+            relname: name.to_owned(),
+            rows: RowCounts::default(),
+        }
+    }
+
+    fn modes(modes: &[LockMode]) -> ModeSet {
+        let mut set = ModeSet::default();
+        for m in modes {
+            set.insert(*m);
+        }
+        set
+    }
+
+    /// A statement's locks are the modes its transaction did not hold before it, on relations that existed
+    /// before the transaction: a foreign key added after its table was locked `ACCESS EXCLUSIVE` names both
+    /// tables, a serial column's sequence is named with its table, a relation created since is left out.
+    #[test]
+    fn a_statement_takes_each_mode_its_transaction_did_not_hold_yet() {
+        use LockMode::*;
+        let names: HashMap<u32, Relation> = [
+            (1, relation("orders", RelationKind::Table, None)),
+            (2, relation("warehouses", RelationKind::Table, None)),
+            (3, relation("orders_id_seq", RelationKind::Sequence, Some(1))),
+            (4, relation("fresh", RelationKind::Table, None)),
+        ]
+        .into_iter()
+        .collect();
+        let existing: HashSet<u32> = [1, 2, 3].into_iter().collect();
+        let before: HashMap<u32, ModeSet> = [(1, modes(&[AccessExclusive]))].into_iter().collect();
+        let after: HashMap<u32, ModeSet> = [
+            (1, modes(&[AccessExclusive, AccessShare, ShareRowExclusive])),
+            (2, modes(&[AccessShare, ShareRowExclusive])),
+            (3, modes(&[AccessShare])),
+            (4, modes(&[AccessExclusive])),
+        ]
+        .into_iter()
+        .collect();
+        let taken: Vec<(String, LockMode, Option<String>)> =
+            acquired(&after, &before, &existing, &names)
+                .into_iter()
+                .map(|l| (l.relation, l.mode, l.table))
+                .collect();
+        assert_eq!(
+            taken,
+            [
+                ("orders".to_owned(), ShareRowExclusive, None),
+                ("warehouses".to_owned(), ShareRowExclusive, None),
+                ("orders_id_seq".to_owned(), AccessShare, Some("orders".to_owned())),
+            ]
+        );
+        // The same modes held again: nothing new.
+        assert!(acquired(&before, &before, &existing, &names).is_empty());
+    }
 }

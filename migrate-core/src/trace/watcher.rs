@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use postgres::Client;
 
-use super::locks::LockMode;
+use super::locks::{LockMode, ModeSet};
 
 /// How often a running statement's locks are read.
 const SAMPLE_INTERVAL: Duration = Duration::from_millis(1);
@@ -23,8 +23,8 @@ const SAMPLE_INTERVAL: Duration = Duration::from_millis(1);
 /// What the watcher saw while one statement ran.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Observation {
-    /// The strongest granted lock seen on each relation (by oid; the catalog's among them, filtered later).
-    pub locks: HashMap<u32, LockMode>,
+    /// Every granted mode seen on each relation (by oid; the catalog's among them, filtered later).
+    pub locks: HashMap<u32, ModeSet>,
     /// Whether the statement waited for the watcher's snapshot, so its locks were read while it held them.
     pub waited: bool,
 }
@@ -159,8 +159,7 @@ fn sample_until_stopped(
             if let (Some(relation), Some(mode)) =
                 (relation, mode.as_deref().and_then(LockMode::from_pg_locks))
             {
-                let held = seen.locks.entry(relation).or_insert(mode);
-                *held = (*held).max(mode);
+                seen.locks.entry(relation).or_default().insert(mode);
             }
         }
         if waiting && holding {

@@ -199,7 +199,9 @@ fn scan(message: &str, after: &Snapshot, locked: &HashMap<u32, LockMode>) -> Opt
         let mut found: Vec<u32> = after
             .relations
             .iter()
-            .filter(|(_, r)| r.relname == relname && r.kind != RelationKind::Index)
+            .filter(|(_, r)| {
+                r.relname == relname && !matches!(r.kind, RelationKind::Index | RelationKind::Sequence)
+            })
             .map(|(oid, _)| *oid)
             .collect();
         found.sort_by_key(|oid| !locked.contains_key(oid));
