@@ -61,6 +61,7 @@ fixtures!(
     jobs,
     jobs_r1,
     review,
+    review_data,
     review_markup,
     tiny_lock_timeout,
     rename_v1,

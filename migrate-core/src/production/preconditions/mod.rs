@@ -204,6 +204,26 @@ impl Check {
         }
     }
 
+    /// The value a read failed on, in words: `a value of orders.qty does not cast to integer`.
+    fn failing_value(&self) -> String {
+        match self {
+            Check::Castable {
+                table,
+                column,
+                to,
+                using,
+            } => format!(
+                "a value of {}.{column} does not cast to {to}{}",
+                table.shown(),
+                using
+                    .as_ref()
+                    .map(|u| format!(" (USING {u})"))
+                    .unwrap_or_default()
+            ),
+            other => format!("{} does not hold", other.describe()),
+        }
+    }
+
     /// The offending rows, in words, after their count: `rows of orders have note NULL`.
     fn offending(&self) -> String {
         match self {
@@ -299,7 +319,7 @@ fn check_statements(
                 .iter()
                 .find(|(t, _)| t.as_deref().is_none_or(|t| t == table))
                 .map(|(_, by)| by.clone());
-            if let Some(finding) = finding(reader, &check, &outcome, written_by.as_deref()) {
+            if let Some(finding) = finding(&check, &outcome, written_by.as_deref()) {
                 statement.findings.push(ReviewFinding {
                     line: statement.line.map(|l| l as usize),
                     ..finding
@@ -362,13 +382,12 @@ fn may_write(statement: &StatementReview) -> Option<Option<String>> {
 
 /// The finding for a built-in check's outcome; none for a table production does not have yet.
 fn finding(
-    reader: &Reader,
     check: &Check,
     outcome: &Outcome,
     written_by: Option<&str>,
 ) -> Option<ReviewFinding> {
     let (rule, level, message) = match outcome {
-        Outcome::NewTable => return None,
+        Outcome::NewTable | Outcome::CannotFail => return None,
         Outcome::Holds { read } => (
             "data-check",
             Level::Note,
@@ -393,7 +412,7 @@ fn finding(
         Outcome::Error { message } => {
             let message = format!(
                 "would fail on production: {}: {message}",
-                check.describe()
+                check.failing_value()
             );
             match written_by {
                 Some(by) => (
@@ -417,7 +436,6 @@ fn finding(
             ),
         ),
     };
-    let _ = reader;
     Some(ReviewFinding {
         rule: rule.to_owned(),
         level,

@@ -58,6 +58,8 @@ impl Read {
 pub enum Outcome {
     /// Production does not have the table (a pending migration creates it): no rows to check.
     NewTable,
+    /// The change cannot fail on any value: a type change along an implicit cast (`integer` to `bigint`).
+    CannotFail,
     Holds { read: Read },
     Fails { count: Count, read: Read },
     /// The read failed the way the statement would (a value not castable): the server's message.
@@ -156,6 +158,17 @@ pub(super) fn run(
     reader: &Reader,
     check: &Check,
 ) -> Result<Outcome, ProductionError> {
+    if let Check::Castable {
+        table,
+        column,
+        to,
+        using: None,
+    } = check
+    {
+        if widens(client, table, column, to)? {
+            return Ok(Outcome::CannotFail);
+        }
+    }
     let mut tables = vec![check.table()];
     if let Check::NoOrphans { referenced, .. } = check {
         tables.push(referenced);
@@ -530,4 +543,28 @@ fn cast_all(client: &mut Client, check: &Check) -> Result<Outcome, ProductionErr
         },
         Err(e) => failed(check, &e),
     })
+}
+
+/// Whether changing `column` of `table` to `to` cannot fail: an implicit cast (PostgreSQL's own lossless
+/// ones: `integer` to `bigint`, `timestamp` to `timestamptz`) to a type without a modifier (`varchar(20)`
+/// may be too short).
+fn widens(
+    client: &mut Client,
+    table: &Relation,
+    column: &str,
+    to: &str,
+) -> Result<bool, ProductionError> {
+    if to.contains('(') {
+        return Ok(false);
+    }
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a \
+               JOIN pg_catalog.pg_cast k ON k.castsource = a.atttypid AND k.castcontext = 'i' \
+               WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attname = $2 \
+                 AND k.casttarget = pg_catalog.to_regtype($3) AND a.atttypid <> k.casttarget)",
+            &[&table.sql(), &column, &to],
+        )
+        .map_err(database("read a column's type"))?;
+    Ok(row.get(0))
 }
