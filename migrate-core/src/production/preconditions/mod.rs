@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use postgres::Client;
 
-use crate::review::{Level, MigrationReview, Review, ReviewFinding, StatementReview};
+use crate::review::{Level, MigrationReview, Review, ReviewFinding};
 
 pub use derive::Deriver;
 pub use read::{Count, Outcome, Read};
@@ -326,7 +326,8 @@ fn check_statements(
                 });
             }
         }
-        if let Some(writes) = may_write(statement) {
+        let writes = may_write(&statement.operation, &statement.sql, statement.table.as_deref());
+        if let Some(writes) = writes {
             writers.push((
                 writes,
                 format!(
@@ -343,18 +344,17 @@ fn check_statements(
 /// `Some(Some(table))` for the one it writes, `None` when it writes no rows. A backfill (alone, or the one
 /// an online change runs) writes its table; raw SQL is read for statements that start with a verb that
 /// writes rows.
-fn may_write(statement: &StatementReview) -> Option<Option<String>> {
-    let op = statement.operation.as_str();
+fn may_write(op: &str, sql: &str, table: Option<&str>) -> Option<Option<String>> {
     if op == "db" {
         return Some(None);
     }
     if matches!(op, "backfill" | "rename_column_online" | "change_column_type_online")
-        || statement.sql.trim_start().starts_with("-- backfill")
+        || sql.trim_start().starts_with("-- backfill")
     {
-        return Some(statement.table.clone());
+        return Some(table.map(str::to_owned));
     }
     let mut writes = None;
-    for part in statement.sql.split(';') {
+    for part in sql.split(';') {
         let words: Vec<String> = part
             .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.' || c == '"'))
             .filter(|w| !w.is_empty())
@@ -484,5 +484,81 @@ fn precondition_finding(
         level,
         message,
         line: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn orders() -> Relation {
+        Relation::new(vec!["public".into(), "orders".into()])
+    }
+
+    #[test]
+    fn statements_that_write_rows_before_a_check_are_told_apart() {
+        assert_eq!(may_write("db", "-- pgm.db: fill", None), Some(None));
+        assert_eq!(
+            may_write("backfill", "-- backfill \"orders\" in batches", Some("orders")),
+            Some(Some("orders".to_owned()))
+        );
+        assert_eq!(
+            may_write("sql", "UPDATE public.orders SET note = '' WHERE note IS NULL", None),
+            Some(Some("orders".to_owned()))
+        );
+        assert_eq!(
+            may_write("sql", "INSERT INTO a SELECT 1; DELETE FROM b", None),
+            Some(None)
+        );
+        assert_eq!(may_write("set_not_null", "ALTER TABLE \"orders\" ALTER COLUMN \"note\" SET NOT NULL", None), None);
+        // A foreign key's `ON UPDATE` is no statement of its own.
+        assert_eq!(
+            may_write("sql", "ALTER TABLE o ADD FOREIGN KEY (w) REFERENCES w ON UPDATE CASCADE", None),
+            None
+        );
+    }
+
+    #[test]
+    fn what_each_outcome_says() {
+        let check = Check::NoNulls {
+            table: orders(),
+            column: "note".into(),
+        };
+        let fails = Outcome::Fails {
+            count: Count::Exact(500_000),
+            read: Read::Whole,
+        };
+        let sampled = Outcome::Fails {
+            count: Count::About {
+                estimate: 501_200.0,
+                in_sample: 5_012,
+            },
+            read: Read::Sample { percent: 1.0 },
+        };
+        let unchecked = Outcome::Unchecked {
+            why: "role r may not read orders: it reads statistics only".into(),
+            grant: Some("`GRANT SELECT ON \"public\".\"orders\" TO \"r\"`".into()),
+        };
+        let lines: Vec<String> = [
+            finding(&check, &fails, None),
+            finding(&check, &fails, Some("#1 (backfill) of 20261129000001_fill_notes")),
+            finding(&check, &sampled, None),
+            finding(&check, &Outcome::Holds { read: Read::Whole }, None),
+            finding(&check, &unchecked, None),
+            finding(&check, &Outcome::NewTable, None),
+        ]
+        .into_iter()
+        .flatten()
+        .map(|f| format!("{}: {}: {}", f.level.word(), f.rule, f.message))
+        .collect();
+        insta::assert_debug_snapshot!(lines, @r###"
+        [
+            "error: would-fail: would fail on production: 500,000 rows of orders have note NULL (read whole)",
+            "warning: data-check: would fail on production: 500,000 rows of orders have note NULL (read whole); unless #1 (backfill) of 20261129000001_fill_notes, which runs before it and may write the table, changes them",
+            "error: would-fail: would fail on production: about 501,200 rows of orders have note NULL (estimated from a 1% sample, TABLESAMPLE SYSTEM (1): the whole table takes longer than 5s)",
+            "note: data-check: holds on production: no NULL in orders.note (read whole)",
+            "warning: data-check-not-run: not checked on production: no NULL in orders.note (role r may not read orders: it reads statistics only); `GRANT SELECT ON \"public\".\"orders\" TO \"r\"` lets the review check it",
+        ]
+        "###);
     }
 }

@@ -24,11 +24,24 @@ pub enum Count {
 impl Count {
     pub fn describe(&self) -> String {
         match self {
-            Count::Exact(n) => crate::review::count(*n as f64),
-            Count::AtLeast(n) => format!("at least {}", crate::review::count(*n as f64)),
-            Count::About { estimate, .. } => format!("about {}", crate::review::count(*estimate)),
+            Count::Exact(n) => grouped(*n),
+            Count::AtLeast(n) => format!("at least {}", grouped(*n)),
+            Count::About { estimate, .. } => format!("about {}", grouped(estimate.round() as u64)),
         }
     }
+}
+
+/// `500000` as `500,000`: a count of rows a reviewer compares with the table's, exactly.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 /// How much of the table a check read.
@@ -567,4 +580,21 @@ fn widens(
         )
         .map_err(database("read a column's type"))?;
     Ok(row.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_read_as_a_reviewer_compares_them() {
+        assert_eq!(Count::Exact(500_000).describe(), "500,000");
+        assert_eq!(Count::Exact(7).describe(), "7");
+        assert_eq!(Count::AtLeast(COUNT_BOUND).describe(), "at least 1,000,000");
+        let about = Count::About {
+            estimate: 501_200.0,
+            in_sample: 5_012,
+        };
+        assert_eq!(about.describe(), "about 501,200");
+    }
 }

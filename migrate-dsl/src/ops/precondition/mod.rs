@@ -13,12 +13,13 @@ mod render;
 pub const PRECONDITION_ROWS_SHOWN: usize = 10;
 
 impl MigrationBuilder {
-    /// Records a precondition named `name`: `sql`, a query that must hold on the data before the migration's
-    /// first statement runs, wherever it is recorded in the migration. The query answers in one of two ways:
+    /// Records a precondition named `name`: `sql`, a query about the data that must hold before the
+    /// migration's first statement runs, wherever it is recorded in the migration. It holds when it answers
+    /// `true` (one boolean column), or no rows (any other answer: each row is an offending one).
     ///
-    /// - one row of one boolean column: `true` means it holds (`SELECT NOT EXISTS (..)`);
-    /// - any other rows: each is an offending row, and none means it holds (`SELECT email, count(*) FROM
-    ///   users GROUP BY email HAVING count(*) > 1`).
+    /// - `SELECT NOT EXISTS (..)` holds when it returns `true` (every row it returns must be `true`);
+    /// - `SELECT email, count(*) FROM users GROUP BY email HAVING count(*) > 1` holds when it returns no
+    ///   rows: each row is an offending one.
     ///
     /// `up` runs it in the migration's transaction (outside a transaction, on its own) before anything of
     /// the migration, and refuses the migration when it does not hold, naming it and showing up to
