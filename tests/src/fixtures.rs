@@ -62,6 +62,7 @@ fixtures!(
     jobs_r1,
     review,
     review_data,
+    precondition_no_tx,
     review_markup,
     tiny_lock_timeout,
     rename_v1,

@@ -151,3 +151,33 @@ fn up_refuses_a_migration_whose_precondition_does_not_hold_and_applies_none_of_i
     prod.exec("DELETE FROM users WHERE id > 1000");
     cli.run(&["up", "1"]).expect_code(0);
 }
+
+#[test]
+fn outside_a_transaction_a_false_precondition_refuses_before_the_first_statement_commits() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("precondition_no_tx", &db);
+    cli.run(&["up", "1"]).expect_code(0);
+    db.exec("INSERT INTO users VALUES (1, 'a@example.com'), (2, 'a@example.com')");
+    let run = cli.run(&["up"]);
+    assert_ne!(run.code, 0, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(
+            "precondition \"no duplicate emails\" does not hold: its query returned false; nothing of the \
+             migration ran"
+        ),
+        "{}",
+        run.stderr
+    );
+    let added: i64 = db
+        .client()
+        .query_one(
+            "SELECT count(*) FROM pg_attribute WHERE attrelid = 'users'::regclass AND attname = 'email_verified'",
+            &[],
+        )
+        .expect("catalog")
+        .get(0);
+    assert_eq!(added, 0, "the first statement did not run");
+    // Nothing of it ran, so nothing is in progress: once the data is fixed, a plain `up` applies it.
+    db.exec("DELETE FROM users WHERE id = 2");
+    cli.run(&["up"]).expect_code(0);
+}
