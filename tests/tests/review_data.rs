@@ -56,7 +56,10 @@ fn data_lines(stdout: &str, role: &Role) -> String {
 /// Pins `text` as snapshot `name`, its volatile parts (the fixtures' folder, database names) filtered.
 fn snapshot(name: &str, text: &str) {
     let filters = tests::cli::filters();
-    let filters: Vec<(&str, &str)> = filters.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let filters: Vec<(&str, &str)> = filters
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     insta::with_settings!({ filters => filters, prepend_module_to_snapshot => false }, {
         insta::assert_snapshot!(name, text);
     });

@@ -264,12 +264,12 @@ fn index_element(sql: &str, element: &[Token]) -> Option<String> {
         let t = &element[last];
         if t.is_word("asc") || t.is_word("desc") {
             end = last;
-        } else if (t.is_word("first") || t.is_word("last"))
-            && top.len() >= 2
-            && element[top[top.len() - 2]].is_word("nulls")
-        {
-            end = top[top.len() - 2];
-        } else if top.len() >= 2 && element[top[top.len() - 2]].is_word("collate") {
+        } else if top.len() >= 2 && {
+            // `NULLS FIRST`, `NULLS LAST`, `COLLATE "C"`: two words off.
+            let before = &element[top[top.len() - 2]];
+            ((t.is_word("first") || t.is_word("last")) && before.is_word("nulls"))
+                || before.is_word("collate")
+        } {
             end = top[top.len() - 2];
         } else if top.len() >= 2
             && matches!(t.tok, Tok::Word(_) | Tok::Quoted(_))
@@ -560,7 +560,7 @@ fn tokens(sql: &str) -> Vec<Token> {
                 while i < bytes.len()
                     && !bytes[i].is_ascii_whitespace()
                     && !b"()[],;\"'".contains(&bytes[i])
-                    && !(bytes[i].is_ascii_alphabetic() && !bytes[start].is_ascii_digit())
+                    && (!bytes[i].is_ascii_alphabetic() || bytes[start].is_ascii_digit())
                 {
                     i += 1;
                 }

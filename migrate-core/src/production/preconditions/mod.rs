@@ -271,8 +271,15 @@ pub struct Reader {
     pub major: u32,
 }
 
-/// The built-in checks of every pending statement of `review` and the migrations' own preconditions
-/// (`preconditions`: by migration name, each `(name, query)`), run on `client` (a session [`super::connect`]
+/// A migration's own preconditions (`pgm.precondition(..)`), as the review runs them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnPreconditions {
+    pub migration: String,
+    /// Each `(name, query)`, in the order the migration records them.
+    pub preconditions: Vec<(String, String)>,
+}
+
+/// The built-in checks of every pending statement of `review` and the migrations' own preconditions, run on `client` (a session [`super::connect`]
 /// checked) and added to `review` as findings: a check that fails is an error on its statement, one that
 /// holds a note, one that could not run a warning that says why and what grant lets it. A statement after
 /// one of the pending statements that may write the same table (a backfill, data code, an `UPDATE`) is
@@ -280,15 +287,18 @@ pub struct Reader {
 pub fn check_review(
     client: &mut Client,
     review: &mut Review,
-    preconditions: &[(String, Vec<(String, String)>)],
+    preconditions: &[OwnPreconditions],
 ) -> Result<(), ProductionError> {
     let reader = read::reader(client)?;
     let mut deriver = Deriver::new();
     // Statements that may write a table before a later check reads it: `(table, #position op)`.
     let mut writers: Vec<(Option<String>, String)> = Vec::new();
     for migration in &mut review.migrations {
-        if let Some((_, own)) = preconditions.iter().find(|(name, _)| *name == migration.name) {
-            for (name, sql) in own {
+        if let Some(own) = preconditions
+            .iter()
+            .find(|p| p.migration == migration.name)
+        {
+            for (name, sql) in &own.preconditions {
                 let outcome = read::precondition(client, sql)?;
                 migration.findings.push(precondition_finding(&reader, name, &outcome));
             }

@@ -36,7 +36,7 @@ fn grouped(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(d);
@@ -216,7 +216,7 @@ pub(super) fn run(
             grant: Some(grant(reader, &unreadable)),
         });
     }
-    let check = match resolve(client, reader, check)? {
+    let check = match resolve(client, check)? {
         Ok(check) => check,
         Err(why) => return Ok(Outcome::Unchecked { why, grant: None }),
     };
@@ -316,7 +316,6 @@ fn count(client: &mut Client, sql: &str) -> Result<Result<u64, postgres::Error>,
 /// says why it cannot be checked.
 fn resolve(
     client: &mut Client,
-    reader: &Reader,
     check: &Check,
 ) -> Result<Result<Check, String>, ProductionError> {
     match check {
@@ -344,7 +343,7 @@ fn resolve(
                 Some(Check::Validate { .. }) | None => Ok(Err(format!(
                     "constraint {constraint} is of a kind this check does not read ({definition})"
                 ))),
-                Some(resolved) => resolve(client, reader, &resolved),
+                Some(resolved) => resolve(client, &resolved),
             }
         }
         Check::Castable {
@@ -380,7 +379,6 @@ fn resolve(
             labels: None,
         } => resolve(
             client,
-            reader,
             &Check::Castable {
                 table: table.clone(),
                 column: column.clone(),
@@ -427,8 +425,11 @@ fn resolve(
 
 /// The count of offending rows for `check`, with the sample clause to put after the table (`""` for the
 /// whole table); `None` for a check that is read by casting every value instead ([`cast_all`]).
-fn count_query(check: &Check, reader: &Reader) -> Option<Box<dyn Fn(&str) -> String>> {
-    let bounded = |table: &Relation, condition: String| -> Box<dyn Fn(&str) -> String> {
+/// A count's SQL for a sample clause (`""`: the whole table).
+type CountQuery = Box<dyn Fn(&str) -> String>;
+
+fn count_query(check: &Check, reader: &Reader) -> Option<CountQuery> {
+    let bounded = |table: &Relation, condition: String| -> CountQuery {
         let table = table.sql();
         Box::new(move |sample: &str| {
             format!(

@@ -30,14 +30,18 @@ pub(super) fn check(
     preconditions::check_review(&mut client, review, &own).map_err(at)
 }
 
-/// Each reviewed migration's own preconditions (`pgm.precondition(..)`), by migration: `(name, query)`.
+/// Each reviewed migration's own preconditions (`pgm.precondition(..)`).
 fn own_preconditions(
     migrator: &Migrator<'_>,
     review: &Review,
-) -> Result<Vec<(String, Vec<(String, String)>)>> {
+) -> Result<Vec<preconditions::OwnPreconditions>> {
     let mut all = Vec::new();
     for reviewed in &review.migrations {
-        let Some(m) = migrator.migrations().iter().find(|m| m.name() == reviewed.name) else {
+        let Some(m) = migrator
+            .migrations()
+            .iter()
+            .find(|m| m.name() == reviewed.name)
+        else {
             continue;
         };
         let step = migrate_core::plan::Step::new(m, Direction::Up)?;
@@ -50,7 +54,10 @@ fn own_preconditions(
             })
             .collect();
         if !own.is_empty() {
-            all.push((reviewed.name.clone(), own));
+            all.push(preconditions::OwnPreconditions {
+                migration: reviewed.name.clone(),
+                preconditions: own,
+            });
         }
     }
     Ok(all)
