@@ -13,7 +13,7 @@ const FIXTURE: &str = "review_data";
 
 /// "Production": the shop's tables (the fixture's first migration) with rows each pending migration would
 /// fail on: 3 duplicated emails, 500 orders without a note, 500 of an unknown warehouse, 3 quantities that
-/// are not numbers.
+/// are not numbers, 30 cancelled (a status the narrowed type lacks).
 fn production() -> TestDb {
     let db = TestDb::new();
     FixtureCli::new(FIXTURE, &db)
@@ -24,7 +24,9 @@ fn production() -> TestDb {
          INSERT INTO users SELECT i, 'user' || i || '@example.com' FROM generate_series(1, 1000) i;
          INSERT INTO users SELECT 1000 + i, 'user' || i || '@example.com' FROM generate_series(1, 3) i;
          INSERT INTO orders SELECT i, CASE WHEN i % 6 = 0 THEN NULL ELSE 'note ' || i END, i % 12 + 1,
-           CASE WHEN i % 1000 = 0 THEN 'many' ELSE i::text END FROM generate_series(1, 3000) i;
+           CASE WHEN i % 1000 = 0 THEN 'many' ELSE i::text END,
+           CASE WHEN i % 100 = 0 THEN 'cancelled' ELSE 'paid' END::status
+         FROM generate_series(1, 3000) i;
          ANALYZE;",
     );
     db
@@ -85,6 +87,7 @@ fn a_role_that_may_read_the_rows_finds_what_would_fail_on_production() {
          (user1@example.com,2); (user2@example.com,2); (user3@example.com,2)",
         "would-fail: would fail on production: a value of orders.qty does not cast to integer (USING \
          qty::integer): ERROR: invalid input syntax for type integer: \"many\"",
+        "would-fail: would fail on production: 30 rows of orders have a status outside status_v2 (read whole)",
     ] {
         assert!(lines.contains(expected), "{expected:?} in:\n{}", run.stdout);
     }
