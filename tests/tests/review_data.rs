@@ -5,6 +5,9 @@
 //! and the grant that lets it; `up` refuses a migration whose own precondition does not hold, before any of
 //! its statements.
 
+use std::time::Duration;
+
+use migrate_core::production::preconditions::{self, Count, Deriver, Outcome, Read};
 use tests::cli::FixtureCli;
 use tests::role::Role;
 use tests::TestDb;
@@ -186,4 +189,46 @@ fn outside_a_transaction_a_false_precondition_refuses_before_the_first_statement
     // Nothing of it ran, so nothing is in progress: once the data is fixed, a plain `up` applies it.
     db.exec("DELETE FROM users WHERE id = 2");
     cli.run(&["up"]).expect_code(0);
+}
+
+#[test]
+fn a_table_too_big_to_read_in_time_is_checked_on_a_sample_the_result_names() {
+    const ROWS: i64 = 2_000_000;
+    let db = TestDb::new();
+    db.exec(&format!(
+        "CREATE TABLE big (id bigint PRIMARY KEY, note text);
+         INSERT INTO big SELECT i, CASE WHEN i % 4 = 0 THEN NULL ELSE 'n' END FROM generate_series(1, {ROWS}) i;
+         ANALYZE big;"
+    ));
+    let checks = Deriver::new().statement("ALTER TABLE big ALTER COLUMN note SET NOT NULL");
+    assert_eq!(checks.len(), 1, "{checks:?}");
+    let mut client = db.client();
+    // Reading 2,000,000 rows takes far longer than 200 ms; 1% of their pages, far less.
+    let tight = Duration::from_millis(200);
+    match preconditions::check(&mut client, &checks[0], tight).expect("the check") {
+        Outcome::Fails {
+            count: Count::About {
+                estimate,
+                in_sample,
+            },
+            read: Read::Sample { percent, after },
+        } => {
+            assert!(in_sample > 0);
+            assert_eq!((percent, after), (preconditions::SAMPLE_PERCENT, tight));
+            // A quarter of the rows, within what a sample of pages gives.
+            let expected = ROWS as f64 / 4.0;
+            assert!((estimate - expected).abs() < expected * 0.5, "{estimate}");
+        }
+        other => panic!("a sampled count: {other:?}"),
+    }
+    // With time enough, the whole table, counted exactly.
+    let outcome =
+        preconditions::check(&mut client, &checks[0], Duration::from_secs(60)).expect("the check");
+    assert_eq!(
+        outcome,
+        Outcome::Fails {
+            count: Count::Exact(ROWS as u64 / 4),
+            read: Read::Whole
+        }
+    );
 }

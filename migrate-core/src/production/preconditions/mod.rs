@@ -269,6 +269,8 @@ pub struct Reader {
     pub role: String,
     /// The server's major version.
     pub major: u32,
+    /// The longest one read may take ([`DATA_CHECK_TIMEOUT`]).
+    pub timeout: Duration,
 }
 
 /// A migration's own preconditions (`pgm.precondition(..)`), as the review runs them.
@@ -279,17 +281,29 @@ pub struct OwnPreconditions {
     pub preconditions: Vec<(String, String)>,
 }
 
-/// The built-in checks of every pending statement of `review` and the migrations' own preconditions, run on `client` (a session [`super::connect`]
-/// checked) and added to `review` as findings: a check that fails is an error on its statement, one that
-/// holds a note, one that could not run a warning that says why and what grant lets it. A statement after
-/// one of the pending statements that may write the same table (a backfill, data code, an `UPDATE`) is
-/// judged on rows that may have changed by then: its failure is a warning saying so.
+/// Runs one built-in check on `client` (a session [`super::connect`] checked), each read under `timeout`.
+pub fn check(
+    client: &mut Client,
+    check: &Check,
+    timeout: Duration,
+) -> Result<Outcome, ProductionError> {
+    let reader = read::reader(client, timeout)?;
+    read::run(client, &reader, check)
+}
+
+/// The built-in checks of every pending statement of `review` and the migrations' own preconditions, run on
+/// `client` (a session [`super::connect`] checked), each read under `timeout` ([`DATA_CHECK_TIMEOUT`]), and
+/// added to `review` as findings: a check that fails is an error on its statement, one that holds a note,
+/// one that could not run a warning that says why and what grant lets it. A statement after one of the
+/// pending statements that may write the same table (a backfill, data code, an `UPDATE`) is judged on rows
+/// that may have changed by then: its failure is a warning saying so.
 pub fn check_review(
     client: &mut Client,
     review: &mut Review,
     preconditions: &[OwnPreconditions],
+    timeout: Duration,
 ) -> Result<(), ProductionError> {
-    let reader = read::reader(client)?;
+    let reader = read::reader(client, timeout)?;
     let mut deriver = Deriver::new();
     // Statements that may write a table before a later check reads it: `(table, #position op)`.
     let mut writers: Vec<(Option<String>, String)> = Vec::new();
@@ -299,7 +313,7 @@ pub fn check_review(
             .find(|p| p.migration == migration.name)
         {
             for (name, sql) in &own.preconditions {
-                let outcome = read::precondition(client, sql)?;
+                let outcome = read::precondition(client, &reader, sql)?;
                 migration.findings.push(precondition_finding(&reader, name, &outcome));
             }
         }
@@ -543,7 +557,10 @@ mod tests {
                 estimate: 501_200.0,
                 in_sample: 5_012,
             },
-            read: Read::Sample { percent: 1.0 },
+            read: Read::Sample {
+                percent: 1.0,
+                after: DATA_CHECK_TIMEOUT,
+            },
         };
         let unchecked = Outcome::Unchecked {
             why: "role r may not read orders: it reads statistics only".into(),

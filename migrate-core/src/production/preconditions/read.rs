@@ -2,12 +2,13 @@
 //! over the whole table (counting offending rows up to a bound), then, when that takes too long, over a
 //! sample that the result names.
 
+use std::time::Duration;
+
 use postgres::error::SqlState;
 use postgres::{Client, IsolationLevel, Transaction};
 
 use super::{
-    database, Check, Deriver, ProductionError, Reader, Relation, COUNT_BOUND, DATA_CHECK_TIMEOUT,
-    SAMPLE_PERCENT,
+    database, Check, Deriver, ProductionError, Reader, Relation, COUNT_BOUND, SAMPLE_PERCENT,
 };
 use crate::precondition::{evaluate, Verdict};
 
@@ -31,6 +32,15 @@ impl Count {
     }
 }
 
+/// A timeout in words: `5s`, `200ms`.
+pub(super) fn seconds(d: Duration) -> String {
+    if d.subsec_millis() == 0 && d.as_secs() > 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        format!("{}ms", d.as_millis())
+    }
+}
+
 /// `500000` as `500,000`: a count of rows a reviewer compares with the table's, exactly.
 fn grouped(n: u64) -> String {
     let digits = n.to_string();
@@ -49,18 +59,19 @@ fn grouped(n: u64) -> String {
 pub enum Read {
     /// Every row (up to the bound of offending rows).
     Whole,
-    /// A sample of `percent` of the table's pages, `TABLESAMPLE SYSTEM (percent)`.
-    Sample { percent: f64 },
+    /// A sample of `percent` of the table's pages, `TABLESAMPLE SYSTEM (percent)`: the whole table took
+    /// longer than `after`.
+    Sample { percent: f64, after: Duration },
 }
 
 impl Read {
     pub fn describe(&self) -> String {
         match self {
             Read::Whole => "read whole".to_owned(),
-            Read::Sample { percent } => format!(
+            Read::Sample { percent, after } => format!(
                 "estimated from a {percent}% sample, TABLESAMPLE SYSTEM ({percent}): the whole table takes \
-                 longer than {}s",
-                super::DATA_CHECK_TIMEOUT.as_secs()
+                 longer than {}",
+                seconds(*after)
             ),
         }
     }
@@ -91,7 +102,7 @@ pub(super) enum PreconditionOutcome {
 }
 
 /// The session's role and server major.
-pub(super) fn reader(client: &mut Client) -> Result<Reader, ProductionError> {
+pub(super) fn reader(client: &mut Client, timeout: Duration) -> Result<Reader, ProductionError> {
     let row = client
         .query_one(
             "SELECT current_user::text, pg_catalog.current_setting('server_version_num')::int / 10000",
@@ -101,6 +112,7 @@ pub(super) fn reader(client: &mut Client) -> Result<Reader, ProductionError> {
     Ok(Reader {
         role: row.get(0),
         major: row.get::<_, i32>(1).try_into().unwrap_or(0),
+        timeout,
     })
 }
 
@@ -126,7 +138,7 @@ fn grant(reader: &Reader, tables: &[&Relation]) -> String {
 }
 
 /// A read-only transaction with the checks' statement timeout.
-fn transaction(client: &mut Client) -> Result<Transaction<'_>, ProductionError> {
+fn transaction(client: &mut Client, timeout: Duration) -> Result<Transaction<'_>, ProductionError> {
     let mut tx = client
         .build_transaction()
         .isolation_level(IsolationLevel::RepeatableRead)
@@ -135,7 +147,7 @@ fn transaction(client: &mut Client) -> Result<Transaction<'_>, ProductionError> 
         .map_err(database("start a read-only transaction"))?;
     tx.batch_execute(&format!(
         "SET LOCAL statement_timeout = '{}ms'",
-        DATA_CHECK_TIMEOUT.as_millis()
+        timeout.as_millis()
     ))
     .map_err(database("set the check's statement timeout"))?;
     Ok(tx)
@@ -144,17 +156,18 @@ fn transaction(client: &mut Client) -> Result<Transaction<'_>, ProductionError> 
 /// Runs a migration's own precondition in a read-only transaction.
 pub(super) fn precondition(
     client: &mut Client,
+    reader: &Reader,
     sql: &str,
 ) -> Result<PreconditionOutcome, ProductionError> {
-    let mut tx = transaction(client)?;
+    let mut tx = transaction(client, reader.timeout)?;
     let outcome = match evaluate(&mut tx, sql) {
         Ok(verdict) => PreconditionOutcome::Answered(verdict),
         Err(e) if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE) => {
             PreconditionOutcome::NotAllowed(crate::error::describe_pg(&e))
         }
         Err(e) if e.code() == Some(&SqlState::QUERY_CANCELED) => PreconditionOutcome::Failed(format!(
-            "it did not finish within {}s",
-            DATA_CHECK_TIMEOUT.as_secs()
+            "it did not finish within {}",
+            seconds(reader.timeout)
         )),
         Err(e) => PreconditionOutcome::Failed(format!(
             "its query failed: {}",
@@ -221,41 +234,39 @@ pub(super) fn run(
         Err(why) => return Ok(Outcome::Unchecked { why, grant: None }),
     };
     let Some(query) = count_query(&check, reader) else {
-        return cast_all(client, &check);
+        return cast_all(client, reader, &check);
     };
-    match count(client, &query(""))? {
+    match count(client, reader, &query(""))? {
         Ok(n) => Ok(outcome(n, Read::Whole)),
         Err(e) if e.code() == Some(&SqlState::QUERY_CANCELED) => {
             if matches!(check, Check::NoDuplicates { .. }) {
                 // Duplicates are pairs of rows: a sample of each holds too few of them to tell.
                 return Ok(Outcome::Unchecked {
                     why: format!(
-                        "the whole table takes longer than {}s to read, and a sample cannot tell duplicates",
-                        DATA_CHECK_TIMEOUT.as_secs()
+                        "the whole table takes longer than {} to read, and a sample cannot tell duplicates",
+                        seconds(reader.timeout)
                     ),
                     grant: None,
                 });
             }
             let sample = format!(" TABLESAMPLE SYSTEM ({SAMPLE_PERCENT})");
-            match count(client, &query(&sample))? {
-                Ok(0) => Ok(Outcome::Holds {
-                    read: Read::Sample {
-                        percent: SAMPLE_PERCENT,
-                    },
-                }),
+            let read = Read::Sample {
+                percent: SAMPLE_PERCENT,
+                after: reader.timeout,
+            };
+            match count(client, reader, &query(&sample))? {
+                Ok(0) => Ok(Outcome::Holds { read }),
                 Ok(n) => Ok(Outcome::Fails {
                     count: Count::About {
                         estimate: n as f64 * 100.0 / SAMPLE_PERCENT,
                         in_sample: n,
                     },
-                    read: Read::Sample {
-                        percent: SAMPLE_PERCENT,
-                    },
+                    read,
                 }),
-                Err(e) => Ok(unchecked(&e)),
+                Err(e) => Ok(unchecked(reader, &e)),
             }
         }
-        Err(e) => Ok(failed(&check, &e)),
+        Err(e) => Ok(failed(reader, &check, &e)),
     }
 }
 
@@ -275,22 +286,22 @@ fn outcome(n: u64, read: Read) -> Outcome {
 
 /// A query of the check's own that failed: the way the statement fails (a data error) or a reason it could
 /// not run.
-fn failed(check: &Check, e: &postgres::Error) -> Outcome {
+fn failed(reader: &Reader, check: &Check, e: &postgres::Error) -> Outcome {
     let data_error = e.code().is_some_and(|c| c.code().starts_with("22"));
     if data_error && matches!(check, Check::Castable { .. } | Check::InEnum { .. }) {
         return Outcome::Error {
             message: crate::error::describe_pg(e),
         };
     }
-    unchecked(e)
+    unchecked(reader, e)
 }
 
-fn unchecked(e: &postgres::Error) -> Outcome {
+fn unchecked(reader: &Reader, e: &postgres::Error) -> Outcome {
     if e.code() == Some(&SqlState::QUERY_CANCELED) {
         return Outcome::Unchecked {
             why: format!(
-                "the read did not finish within {}s, not even on a sample",
-                DATA_CHECK_TIMEOUT.as_secs()
+                "the read did not finish within {}, not even on a sample",
+                seconds(reader.timeout)
             ),
             grant: None,
         };
@@ -302,8 +313,12 @@ fn unchecked(e: &postgres::Error) -> Outcome {
 }
 
 /// Runs one count in a read-only transaction of its own: the count, or the query's error.
-fn count(client: &mut Client, sql: &str) -> Result<Result<u64, postgres::Error>, ProductionError> {
-    let mut tx = transaction(client)?;
+fn count(
+    client: &mut Client,
+    reader: &Reader,
+    sql: &str,
+) -> Result<Result<u64, postgres::Error>, ProductionError> {
+    let mut tx = transaction(client, reader.timeout)?;
     let result = tx
         .query_one(sql, &[])
         .map(|r| r.get::<_, i64>(0).max(0) as u64);
@@ -423,11 +438,11 @@ fn resolve(
     }
 }
 
-/// The count of offending rows for `check`, with the sample clause to put after the table (`""` for the
-/// whole table); `None` for a check that is read by casting every value instead ([`cast_all`]).
 /// A count's SQL for a sample clause (`""`: the whole table).
 type CountQuery = Box<dyn Fn(&str) -> String>;
 
+/// The count of offending rows for `check`, with the sample clause to put after the table (`""` for the
+/// whole table); `None` for a check that is read by casting every value instead ([`cast_all`]).
 fn count_query(check: &Check, reader: &Reader) -> Option<CountQuery> {
     let bounded = |table: &Relation, condition: String| -> CountQuery {
         let table = table.sql();
@@ -530,7 +545,7 @@ fn count_query(check: &Check, reader: &Reader) -> Option<CountQuery> {
 
 /// A type change through `USING`, or on a server without `pg_input_is_valid` (before 16): every value
 /// cast as the statement casts it, which fails on the first that is not castable, as the statement would.
-fn cast_all(client: &mut Client, check: &Check) -> Result<Outcome, ProductionError> {
+fn cast_all(client: &mut Client, reader: &Reader, check: &Check) -> Result<Outcome, ProductionError> {
     let Check::Castable {
         table,
         column,
@@ -550,12 +565,12 @@ fn cast_all(client: &mut Client, check: &Check) -> Result<Outcome, ProductionErr
         "SELECT count(({value})::{to}) FROM {} AS c",
         table.sql()
     );
-    Ok(match count(client, &sql)? {
+    Ok(match count(client, reader, &sql)? {
         Ok(_) => Outcome::Holds { read: Read::Whole },
         Err(e) if e.code().is_some_and(|c| c.code().starts_with("22")) => Outcome::Error {
             message: crate::error::describe_pg(&e),
         },
-        Err(e) => failed(check, &e),
+        Err(e) => failed(reader, check, &e),
     })
 }
 

@@ -27,7 +27,8 @@ pub(super) fn check(
     let at = |e: production::ProductionError| anyhow::anyhow!("production at {shown}: {e}");
     production::connect(&mut client, allow_writable).map_err(at)?;
     let own = own_preconditions(migrator, review)?;
-    preconditions::check_review(&mut client, review, &own).map_err(at)
+    preconditions::check_review(&mut client, review, &own, preconditions::DATA_CHECK_TIMEOUT)
+        .map_err(at)
 }
 
 /// Each reviewed migration's own preconditions (`pgm.precondition(..)`).
