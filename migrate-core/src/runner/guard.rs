@@ -32,8 +32,9 @@ impl<'a> Migrator<'a> {
     }
 
     /// Before the first statement of a migration: its preconditions must hold, and every safeguarded
-    /// statement's object must be this migration's own, so a refusal comes before anything of it runs. Objects an earlier statement of the
-    /// same migration touches are checked just before their own statement instead (by [`Self::guard`]).
+    /// statement's object must be this migration's own, so a refusal comes before anything of it runs.
+    /// Objects an earlier statement of the same migration touches are checked just before their own
+    /// statement instead (by [`Self::guard`]).
     pub(super) fn check_safeguards(
         &self,
         conn: &mut (impl GenericClient + Send),
