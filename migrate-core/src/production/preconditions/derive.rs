@@ -657,6 +657,38 @@ mod tests {
         "###);
     }
 
+    /// What a migration may hold is read without a panic, whatever it is.
+    #[test]
+    fn any_text_is_read_without_a_panic() {
+        for sql in [
+            "",
+            ";;;",
+            "ALTER TABLE",
+            "ALTER TABLE t ALTER COLUMN",
+            "ALTER TABLE t ADD CONSTRAINT c CHECK (",
+            "ALTER TABLE \"unterminated",
+            "CREATE UNIQUE INDEX ON t (a",
+            "CREATE UNIQUE INDEX i ON t () WHERE",
+            "ALTER TABLE t ADD FOREIGN KEY (a) REFERENCES",
+            "SELECT 'unterminated",
+            "/* unterminated /* nested",
+            "$tag$ never closed",
+            "ALTER TABLE café ALTER COLUMN naïve SET NOT NULL; SELECT 1 € 2",
+            "CREATE TYPE t AS ENUM ('a', $$b$$, 'c''d')",
+            "ALTER TABLE t ALTER COLUMN c TYPE numeric(10, 2) USING round(c, 2), ALTER d SET NOT NULL",
+        ] {
+            let mut d = Deriver::new();
+            let _ = d.statement(sql);
+        }
+        let mut d = Deriver::new();
+        let checks: Vec<String> = d
+            .statement("ALTER TABLE café ALTER COLUMN naïve SET NOT NULL")
+            .iter()
+            .map(Check::describe)
+            .collect();
+        assert_eq!(checks, ["no NULL in café.naïve"]);
+    }
+
     #[test]
     fn tokens_keep_quotes_strings_and_depths() {
         let toks = tokens(r#"a "B""c" 'it''s' (x, (y)) $$ body; $$ -- c"#);
