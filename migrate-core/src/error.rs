@@ -11,6 +11,7 @@ mod ahead;
 mod at;
 mod data;
 mod not_owned;
+mod precondition;
 mod record;
 mod statement;
 mod transaction_ended;
@@ -18,6 +19,7 @@ mod words;
 
 pub use data::{BackfillProgress, DataCause, DataError};
 pub use not_owned::NotOwnedError;
+pub use precondition::PreconditionError;
 use at::At;
 pub use record::{RecordError, RestoreError};
 use record::outcome_line;
@@ -82,6 +84,9 @@ pub enum Error {
     /// A derived `down` cannot put back what a `CREATE OR REPLACE` of the `up` replaced.
     #[error(transparent)]
     Restore(Box<RestoreError>),
+    /// A migration's own precondition did not hold (or could not be checked): nothing of it ran.
+    #[error(transparent)]
+    Precondition(Box<PreconditionError>),
     /// A repeatable migration failed; its transaction was rolled back and its checksum not recorded, so the
     /// next `up` tries it again.
     #[error(

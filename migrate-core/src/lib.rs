@@ -89,6 +89,7 @@ runtime! {
     mod observer;
     mod outside;
     mod partition_index;
+    pub mod precondition;
     #[doc(hidden)]
     pub mod plan;
     mod previous;
@@ -122,7 +123,7 @@ runtime! {
     pub use blockers::{Blocked, Blocker, SAMPLE_INTERVAL};
     pub use create::{create_migration, create_repeatable};
     pub use error::{
-        BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, RecordError,
+        BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, PreconditionError, RecordError,
         RestoreError, StatementError, TransactionEnded, ahead_note, signal_name,
     };
     pub use events::{Event, StoppedBackfill};

@@ -161,6 +161,7 @@ operations! {
     Backfill => "backfill",
     DropKeptValues => "drop_kept_values",
     RequireBackgroundJobs => "require_background_jobs",
+    Precondition => "precondition",
     // Only in derived downs: puts back what a `CREATE OR REPLACE` replaced
     RestorePrevious => "restore_previous",
     // Version-gated operations, and the comments of their resolved form

@@ -61,6 +61,8 @@ fixtures!(
     jobs,
     jobs_r1,
     review,
+    review_data,
+    precondition_no_tx,
     review_markup,
     review_locks,
     tiny_lock_timeout,

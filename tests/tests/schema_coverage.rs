@@ -159,6 +159,14 @@ const SAMPLES: &[Sample] = &[
         expect: Expect::NoObject("a gate on background jobs, checked before the migration starts"),
     },
     Sample {
+        op: "precondition",
+        setup: T,
+        run: Run::Engine(|pgm| {
+            pgm.precondition("no negative v", "SELECT NOT EXISTS (SELECT FROM t WHERE v < 0)");
+        }),
+        expect: Expect::NoObject("a query about the data, checked before the migration's first statement"),
+    },
+    Sample {
         op: "drop_partition_constraint",
         setup: "CREATE TABLE p (id int NOT NULL, at date NOT NULL) PARTITION BY RANGE (at);
                 CREATE TABLE p_2025 PARTITION OF p FOR VALUES FROM ('2025-01-01') TO ('2026-01-01')",

@@ -131,6 +131,7 @@ fn failed_migration(error: &Error) -> Option<String> {
         Error::Data(e) => Some(e.name.clone()),
         Error::NotOwned(e) => Some(e.name.clone()),
         Error::Restore(e) => Some(e.name.clone()),
+        Error::Precondition(e) => Some(e.name.clone()),
         Error::TransactionEnded(e) => Some(e.name.clone()),
         Error::FailedPartWay { failures, .. } => failures.first().map(|f| f.name.clone()),
         _ => None,

@@ -33,6 +33,7 @@
 //! rights.
 
 mod identity;
+pub mod preconditions;
 mod reach;
 mod stats;
 

@@ -31,15 +31,17 @@ impl<'a> Migrator<'a> {
         }
     }
 
-    /// Before the first statement of a migration: every safeguarded statement's object must be this
-    /// migration's own, so a refusal comes before anything of it runs. Objects an earlier statement of the
-    /// same migration touches are checked just before their own statement instead (by [`Self::guard`]).
+    /// Before the first statement of a migration: its preconditions must hold, and every safeguarded
+    /// statement's object must be this migration's own, so a refusal comes before anything of it runs.
+    /// Objects an earlier statement of the same migration touches are checked just before their own
+    /// statement instead (by [`Self::guard`]).
     pub(super) fn check_safeguards(
         &self,
         conn: &mut (impl GenericClient + Send),
         step: &Step<'a>,
         units: &[Statement],
     ) -> Result<(), Error> {
+        self.check_preconditions(conn, step, units)?;
         for (index, unit) in units.iter().enumerate() {
             let Some(safeguard) = &unit.safeguard else {
                 continue;

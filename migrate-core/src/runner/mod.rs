@@ -11,6 +11,7 @@
 //!   continued by the next run wherever it stopped;
 //! - `undo_part`: `down` of the part of a migration that an interrupted `up` applied;
 //! - `units`: sending one migration's statements, data code and backfills, and naming what failed;
+//! - `preconditions`: a migration's own checks of the data, before its first statement;
 //! - `guard`: the own-object checks of statements whose `IF [NOT] EXISTS` the engine added, and restoring
 //!   what a `CREATE OR REPLACE` replaced;
 //! - `repeatable`: repeatable migrations, re-applied after the versioned ones whenever their file changes;
@@ -22,6 +23,7 @@ mod data;
 mod execute;
 mod guard;
 mod partitions;
+mod preconditions;
 mod repeatable;
 #[cfg(feature = "import")]
 pub(crate) use repeatable::ensure_repeat_table;

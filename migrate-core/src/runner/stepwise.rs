@@ -373,7 +373,8 @@ impl<'a> Migrator<'a> {
         }
         self.notices.take();
         match &unit.action {
-            Some(Action::Note) => return Ok(()),
+            // A precondition was checked before the migration's first statement.
+            Some(Action::Note | Action::Precondition(_)) => return Ok(()),
             Some(Action::Restore(restore)) => {
                 return self.restore_in(tx, step, unit, restore, outcome, events)
             }

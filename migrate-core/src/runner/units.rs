@@ -50,7 +50,10 @@ impl<'a> Migrator<'a> {
             }
             // What the server said before this unit (the engine's own queries) is not this unit's.
             self.notices.take();
-            if matches!(unit.action, Some(Action::Note | Action::RequireJobs(_))) {
+            if matches!(
+                unit.action,
+                Some(Action::Note | Action::RequireJobs(_) | Action::Precondition(_))
+            ) {
                 // A comment of the plan: nothing runs.
                 continue;
             }
@@ -184,8 +187,13 @@ impl<'a> Migrator<'a> {
         // The check that the transaction is still open, when it already ran with the unit.
         let mut checked = None;
         let result = match &unit.action {
-            // Handled by the caller; a gate was checked before the migration started.
-            Some(Action::Restore(_) | Action::Note | Action::RequireJobs(_)) => Ok(()),
+            // Handled by the caller; a gate or a precondition was checked before the migration started.
+            Some(
+                Action::Restore(_)
+                | Action::Note
+                | Action::RequireJobs(_)
+                | Action::Precondition(_),
+            ) => Ok(()),
             Some(Action::Queue(spec)) => crate::jobs::queue(
                 conn,
                 &self.table,

@@ -277,6 +277,7 @@ impl MigrationBuilder {
                 Operation::RequireBackgroundJobs(r) => {
                     Some(Action::RequireJobs(r.migration().to_owned()))
                 }
+                Operation::Precondition(p) => Some(Action::Precondition(p.clone())),
                 Operation::SincePgNote(_) => Some(Action::Note),
                 Operation::DropKeptValues(d) => Some(Action::DropKept(d.table().clone())),
                 Operation::RestorePrevious(r) => Some(Action::Restore(r.action(Ctx {

@@ -3,7 +3,8 @@
 //! The runner's half, which needs the compiled migrations and the databases:
 //! 1. each migration traced on a scratch database built from the ones before it, the schema described
 //!    before and after it (its locks, rewrites and scans; the schema file's change);
-//! 2. production's sizes and activity for the tables they touch, over a session that cannot write;
+//! 2. production's sizes and activity for the tables they touch, over a session that cannot write, and
+//!    the data checks: whether each statement would fail on production's rows, where the role may read them;
 //! 3. the calibration: the same migrations run again on a second scratch database whose touched tables hold
 //!    generated rows, timed; or, with a clone, run on a throwaway copy of it and timed there;
 //! 4. what the lint rules need.
@@ -11,6 +12,7 @@
 //! The lint rules and the report are the installed `migrate`'s (`--emit-review` hands them this half), or
 //! the front end's in the same process when a runner links it.
 
+mod data_checks;
 mod production;
 
 use std::collections::BTreeSet;
@@ -166,9 +168,10 @@ fn fill(
     let (plain, schema_changes) = trace_each(run)?;
     let touched = touched_tables(&plain);
     let mut production_identity = None;
-    if let Some(url) = production_url(args, config)? {
+    let production_url = production_url(args, config)?;
+    if let Some(url) = &production_url {
         let source = production::Source::Production {
-            url: &url,
+            url,
             allow_writable: args.allow_writable_production,
             identify: args.clone_url.is_some(),
         };
@@ -181,6 +184,10 @@ fn fill(
         let statements = review::assess(traced, timed.of(traced, review));
         let migration = migration_review(run.migrator, traced, statements, changes);
         review.migrations.push(migration);
+    }
+    if let Some(url) = &production_url {
+        let allow = args.allow_writable_production;
+        data_checks::check(run.settings, run.migrator, url, allow, review)?;
     }
     Ok(())
 }

@@ -105,6 +105,9 @@ pub enum Action {
     /// The background jobs that the named migration queued must have finished before this migration
     /// starts ([`MigrationBuilder::require_background_jobs`](crate::MigrationBuilder::require_background_jobs)).
     RequireJobs(String),
+    /// A query about the data that must hold before the migration's first statement
+    /// ([`MigrationBuilder::precondition`](crate::MigrationBuilder::precondition)): checked then, not here.
+    Precondition(crate::ops::Precondition),
     /// Putting back what a `CREATE OR REPLACE` of the `up` replaced, in a derived `down`.
     Restore(crate::ops::Restore),
     /// Dropping the values backfills of this table kept
