@@ -84,7 +84,7 @@ fn details(out: &mut String, review: &Review, m: &MigrationReview) {
             s.position,
             code_cell(&s.headline(80)),
             cell(&lock(s)),
-            s.work.describe(),
+            s.work_words(),
             on,
             cell(&estimate(s))
         ));

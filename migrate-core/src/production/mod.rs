@@ -34,6 +34,7 @@
 
 mod identity;
 mod reach;
+mod rows;
 mod stats;
 
 use std::time::Duration;
@@ -42,6 +43,7 @@ use postgres::Client;
 
 pub use identity::{identity, ServerIdentity};
 pub use reach::READ_ONLY_PREDEFINED;
+pub use rows::planned_rows;
 pub use stats::{read, Activity, Snapshot, TableStats, SETTINGS};
 
 /// The longest a read of production waits for a lock (a table's size takes a lock that a migration running
