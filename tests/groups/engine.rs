@@ -44,6 +44,8 @@ mod restart;
 mod resumable;
 #[path = "../tests/review.rs"]
 mod review;
+#[path = "../tests/review_data.rs"]
+mod review_data;
 #[path = "../tests/test_database.rs"]
 mod test_database;
 #[path = "../tests/timing.rs"]

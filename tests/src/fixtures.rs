@@ -62,6 +62,7 @@ fixtures!(
     jobs_r1,
     review,
     review_markup,
+    review_data,
     tiny_lock_timeout,
     rename_v1,
     rename_v2,
