@@ -257,7 +257,7 @@ fn relation_name(sql: &str) -> Option<String> {
         let c = bytes[end];
         if c == b'"' {
             quoted = !quoted;
-        } else if !quoted && !(c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'$') {
+        } else if !(quoted || c.is_ascii_alphanumeric() || c == b'_' || c == b'.' || c == b'$') {
             break;
         }
         end += 1;
