@@ -717,6 +717,26 @@ mod tests {
         );
     }
 
+    /// An `INSERT ... SELECT` whose query the planner could not estimate has no rows: its target's rows bound
+    /// nothing, and the review says so rather than guess.
+    #[test]
+    fn an_insert_select_without_the_planner_has_unknown_rows() {
+        let mut insert = step(DataKind::Statement, Some("SELECT id FROM old"), 0, Some(10_000));
+        insert.unbounded = Some("the rows it inserts come from its query".into());
+        let refused = [PlannedRows {
+            query: "SELECT id FROM old".into(),
+            rows: None,
+            refused: Some("the role may not read the table".into()),
+        }];
+        let review = estimated(DataKind::Statement, &insert, 0.01, &refused);
+        assert!(review.rows.is_none() && review.estimate.is_none());
+        let why = review.unknown.as_deref().expect("why");
+        assert!(
+            why.contains("the rows it writes are unknown: the rows it inserts come from its query"),
+            "{why}"
+        );
+    }
+
     /// A background job's statement only queues it: its estimate is the queuing, the job's own duration is
     /// apart, and the migration's time does not count it.
     #[test]

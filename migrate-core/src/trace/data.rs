@@ -220,7 +220,8 @@ fn statement(sql: &str) -> Option<Planned> {
                 kind: DataKind::Statement,
                 table,
                 rows_query: Some(query.trim().to_owned()),
-                unbounded: None,
+                // Its target's rows bound nothing: without the planner, its rows are not known.
+                unbounded: Some("the rows it inserts come from its query".to_owned()),
                 batch_rows: None,
                 probe: Probe::No("the rows it inserts come from its query"),
             })
@@ -487,6 +488,8 @@ mod tests {
             insert.rows_query.as_deref(),
             Some("SELECT id FROM orders WHERE old")
         );
+        assert!(insert.unbounded.is_some(), "the target's rows bound nothing");
+        assert_eq!(delete.unbounded, None);
         assert_eq!(statement("INSERT INTO t VALUES (1)"), None);
         assert_eq!(statement("ALTER TABLE orders ADD COLUMN updated text"), None);
         assert_eq!(statement("SELECT 1"), None);
