@@ -46,6 +46,8 @@ mod resumable;
 mod review;
 #[path = "../tests/review_data.rs"]
 mod review_data;
+#[path = "../tests/review_estimates.rs"]
+mod review_estimates;
 #[path = "../tests/test_database.rs"]
 mod test_database;
 #[path = "../tests/timing.rs"]

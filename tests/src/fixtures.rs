@@ -62,6 +62,7 @@ fixtures!(
     jobs_r1,
     review,
     review_data,
+    review_estimates,
     precondition_no_tx,
     review_markup,
     review_locks,

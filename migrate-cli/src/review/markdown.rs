@@ -87,7 +87,7 @@ fn details(out: &mut String, review: &Review, m: &MigrationReview) {
             number,
             code_cell(&s.headline(80)),
             cell(&lock(m, number - 1)),
-            s.work.describe(),
+            s.work_words(),
             on,
             cell(&estimate(s))
         ));

@@ -133,6 +133,12 @@ pub(super) fn estimate(s: &StatementReview) -> String {
                 if e.measured { "" } else { "~" },
                 duration(e.seconds)
             );
+            if let Some(job) = e.job_seconds {
+                text.push_str(&format!(
+                    " to queue; the job ~{} after the deploy (it does not hold the deploy)",
+                    duration(job)
+                ));
+            }
             if let Some(b) = &e.blocking {
                 text.push_str(&format!(
                     "; {} wait {}",
@@ -215,7 +221,7 @@ pub(super) fn text(review: &Review) -> String {
                 s.line.map(|l| format!("  (line {l})")).unwrap_or_default()
             ));
             out.push_str(&format!("      lock:     {}\n", lock(m, index)));
-            out.push_str(&format!("      work:     {}", s.work.describe()));
+            out.push_str(&format!("      work:     {}", s.work_words()));
             if let Some(table) = &s.table {
                 out.push_str(&format!(" ({table}"));
                 if let Some(size) = size(review, Some(table)) {

@@ -495,7 +495,10 @@ impl JobTurn<'_, '_> {
             claimed = None;
             match ran {
                 Ok(Pending::Ran { rows }) => {
-                    sizer.observe(rows.max(1), batch_started.elapsed());
+                    // The range's size is what the next one is sized in: keys walked, whether they matched
+                    // the condition or not (as an inline backfill's walk adapts). By the rows it updated, a
+                    // condition matching a fifth of the rows shrank the ranges to a few hundred keys.
+                    sizer.observe(u64::from(limit).max(rows).max(1), batch_started.elapsed());
                     rows_here += rows;
                     report.rows += rows;
                     report.batches += 1;

@@ -35,6 +35,7 @@
 mod identity;
 pub mod preconditions;
 mod reach;
+mod rows;
 mod stats;
 
 use std::time::Duration;
@@ -43,6 +44,7 @@ use postgres::Client;
 
 pub use identity::{identity, ServerIdentity};
 pub use reach::READ_ONLY_PREDEFINED;
+pub use rows::planned_rows;
 pub use stats::{read, Activity, Snapshot, TableStats, SETTINGS};
 
 /// The longest a read of production waits for a lock (a table's size takes a lock that a migration running

@@ -6,10 +6,20 @@
 //! build read (and write) pages: they grow with the table's size; a foreign key check is a join: it grows
 //! with the rows of both tables. A statement that only changes the catalog is not scaled: its duration is
 //! what it measured. Every estimate carries its basis in words, so a reviewer sees what it rests on.
+//!
+//! A statement that writes rows is not scaled by the table: its rows on production are the planner's
+//! estimate of its own condition there (or, when the planner cannot be asked, the table's rows, an upper
+//! bound), and its duration those rows at the rate the calibration measured for it (its own run when that
+//! wrote enough rows, else the probe run just before it, see [`crate::trace::DataStep`]).
 
-use crate::trace::{Blocks, MigrationTrace, RelationKind, StatementTrace};
+use crate::trace::{Blocks, DataKind, DataStep, MigrationTrace, RelationKind, StatementTrace};
 
-use super::{Blocking, Estimate, LockTaken, StatementReview, TableSize, Work};
+use super::{
+    Blocking, Estimate, LockTaken, PlannedRows, Rows, StatementReview, TableSize, Work,
+};
+
+/// Rows the calibration's own run of a data step must write for its rate to be taken over the probe's.
+pub const MIN_RUN_ROWS: u64 = 10_000;
 
 /// How the statements' durations are known.
 #[derive(Debug, Clone, Copy)]
@@ -20,6 +30,8 @@ pub enum Assessed<'a> {
         run: &'a MigrationTrace,
         sizes: &'a [TableSize],
         production: Option<&'a [TableSize]>,
+        /// Production's planner's row estimates of the data steps' queries.
+        planned: &'a [PlannedRows],
     },
     /// Measured on a copy of a clone of production: as they are. `production` (the clone's sizes) gives the
     /// activity for the waiting queries.
@@ -58,6 +70,7 @@ pub fn assess(plain: &MigrationTrace, timing: Assessed<'_>) -> Vec<StatementRevi
                     .collect(),
                 work,
                 table,
+                rows: None,
                 estimate: None,
                 unknown: None,
                 findings: Vec::new(),
@@ -96,25 +109,43 @@ pub fn assess(plain: &MigrationTrace, timing: Assessed<'_>) -> Vec<StatementRevi
         let seconds = measured.duration_ms / 1000.0;
         match timing {
             Assessed::Measured { .. } => {
+                review.rows = measured.data.as_ref().and_then(|d| {
+                    (d.kind != DataKind::Job).then(|| Rows {
+                        rows: d.written as f64,
+                        upper_bound: false,
+                        basis: "written on the copy of the clone".to_owned(),
+                    })
+                });
                 review.estimate = Some(Estimate {
                     seconds,
                     blocking: None,
                     basis: "measured on a copy of the clone".to_owned(),
                     measured: true,
+                    job_seconds: None,
                 });
             }
             Assessed::Calibrated {
-                sizes, production, ..
-            } => match scale(review, sizes, production) {
-                Ok((factor, basis)) => {
-                    review.estimate = Some(Estimate {
-                        seconds: seconds * factor,
-                        blocking: None,
-                        basis: format!("{} measured {}", duration(seconds), basis),
-                        measured: false,
-                    });
+                sizes,
+                production,
+                planned,
+                ..
+            } => match &measured.data {
+                Some(step) => data_estimate(review, step, seconds, production, planned),
+                None => {
+                    review.rows = production.and_then(|p| every_row(review, p));
+                    match scale(review, sizes, production) {
+                        Ok((factor, basis)) => {
+                            review.estimate = Some(Estimate {
+                                seconds: seconds * factor,
+                                blocking: None,
+                                basis: format!("{} measured {}", duration(seconds), basis),
+                                measured: false,
+                                job_seconds: None,
+                            });
+                        }
+                        Err(why) => review.unknown = Some(why),
+                    }
                 }
-                Err(why) => review.unknown = Some(why),
             },
             Assessed::Unknown(_) => {}
         }
@@ -123,9 +154,198 @@ pub fn assess(plain: &MigrationTrace, timing: Assessed<'_>) -> Vec<StatementRevi
     out
 }
 
-/// The statement's work and the table it is on: a rewrite of a table, else the first table it read whole
-/// (and why), else catalog only on the first table it locked.
+/// The rows a statement that reads the whole table reads on production: all of them.
+fn every_row(review: &StatementReview, production: &[TableSize]) -> Option<Rows> {
+    if !review.work.is_data() {
+        return None;
+    }
+    let table = review.table.as_deref()?;
+    let p = production.iter().find(|t| t.table == table)?;
+    Some(Rows {
+        rows: p.rows,
+        upper_bound: false,
+        basis: format!("every row of {table}, by production's statistics"),
+    })
+}
+
+/// A data step's rows on production and, at the rate the calibration measured, its duration: in `review`'s
+/// estimate, or why there is none. `seconds` is what the calibration's run of it took.
+fn data_estimate(
+    review: &mut StatementReview,
+    step: &DataStep,
+    seconds: f64,
+    production: Option<&[TableSize]>,
+    planned: &[PlannedRows],
+) {
+    let Some(production) = production else {
+        review.unknown = Some("production sizes unknown (no production database given)".to_owned());
+        return;
+    };
+    let rows = match rows_on_production(step, production, planned) {
+        Ok(rows) => rows,
+        Err(why) => {
+            review.unknown = Some(why);
+            return;
+        }
+    };
+    let rate = calibrated_rate(step, seconds);
+    let job = step.kind == DataKind::Job;
+    let estimate = match rate {
+        Ok((per_second, how)) => {
+            let takes = rows.rows / per_second.max(1e-6);
+            let basis = format!(
+                "{} ({}) at {} ({how}){}",
+                rows.words(),
+                rows.basis,
+                self::rate(per_second),
+                if job {
+                    format!(
+                        ": the job takes ~{} after the deploy, which does not wait for it",
+                        duration(takes)
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            Some(if job {
+                Estimate {
+                    seconds,
+                    blocking: None,
+                    basis,
+                    measured: false,
+                    job_seconds: Some(takes),
+                }
+            } else {
+                Estimate {
+                    seconds: takes,
+                    blocking: None,
+                    basis,
+                    measured: false,
+                    job_seconds: None,
+                }
+            })
+        }
+        // Queuing the job is timed all the same: the deploy's part of it is known.
+        Err(why) if job => Some(Estimate {
+            seconds,
+            blocking: None,
+            basis: format!(
+                "{} ({}); the job's duration unknown: {why}; the deploy does not wait for it",
+                rows.words(),
+                rows.basis
+            ),
+            measured: false,
+            job_seconds: None,
+        }),
+        Err(why) => {
+            review.unknown = Some(format!("{}, at a rate unknown: {why}", rows.words()));
+            None
+        }
+    };
+    review.rows = Some(rows);
+    review.estimate = estimate;
+}
+
+/// The rows `step` writes on production: the planner's estimate of its query, else every row of its table
+/// (an upper bound when it has a condition).
+fn rows_on_production(
+    step: &DataStep,
+    production: &[TableSize],
+    planned: &[PlannedRows],
+) -> Result<Rows, String> {
+    let table = &step.table;
+    let plan = step
+        .rows_query
+        .as_ref()
+        .map(|q| planned.iter().find(|p| &p.query == q));
+    if let Some(Some(PlannedRows {
+        rows: Some(rows), ..
+    })) = plan
+    {
+        return Ok(Rows {
+            rows: *rows,
+            upper_bound: false,
+            basis: "production's planner, for its condition".to_owned(),
+        });
+    }
+    let refused = match plan {
+        Some(Some(p)) => p
+            .refused
+            .clone()
+            .unwrap_or_else(|| "the planner gave no estimate".to_owned()),
+        Some(None) => "the planner was not asked".to_owned(),
+        None => String::new(),
+    };
+    if let Some(why) = &step.unbounded {
+        return Err(format!("the rows it writes are unknown: {why}; {refused}"));
+    }
+    let Some(p) = production.iter().find(|t| t.table == *table) else {
+        return Ok(Rows {
+            rows: 0.0,
+            upper_bound: false,
+            basis: format!("{table} is not in production yet: empty there"),
+        });
+    };
+    Ok(match plan {
+        None => Rows {
+            rows: p.rows,
+            upper_bound: false,
+            basis: format!("every row of {table}, by production's statistics"),
+        },
+        Some(_) => Rows {
+            rows: p.rows,
+            upper_bound: true,
+            basis: format!("every row of {table}, an upper bound: {refused}"),
+        },
+    })
+}
+
+/// Rows per second the calibration measured for `step`, and how: its own run, when it wrote at least
+/// [`MIN_RUN_ROWS`] rows in `seconds` (a job's run only queues it), else the probe before it.
+fn calibrated_rate(step: &DataStep, seconds: f64) -> Result<(f64, String), String> {
+    if step.kind != DataKind::Job && step.written >= MIN_RUN_ROWS && seconds > 0.0 {
+        return Ok((
+            step.written as f64 / seconds,
+            format!(
+                "the calibration's run: {} rows in {}",
+                count(step.written as f64),
+                duration(seconds)
+            ),
+        ));
+    }
+    match &step.probe {
+        Some(p) if p.rows > 0 && p.seconds > 0.0 => Ok((
+            p.per_second(),
+            format!(
+                "measured on the calibration's table: {} rows {} in {}, rolled back",
+                count(p.rows as f64),
+                p.how,
+                duration(p.seconds)
+            ),
+        )),
+        _ => Err(format!(
+            "the calibration's run wrote {} rows{}",
+            step.written,
+            step.unprobed
+                .as_deref()
+                .map(|w| format!(" and no probe measured it ({w})"))
+                .unwrap_or_default()
+        )),
+    }
+}
+
+/// The statement's work and the table it is on: a data step's (a backfill, a job, a statement writing
+/// rows), else a rewrite of a table, else the first table it read whole (and why), else catalog only on the
+/// first table it locked.
 fn classify(s: &StatementTrace) -> (Work, Option<String>) {
+    if let Some(data) = &s.data {
+        let work = match data.kind {
+            DataKind::Backfill => Work::Backfill,
+            DataKind::Job => Work::Job,
+            DataKind::Statement => Work::WriteRows,
+        };
+        return (work, Some(data.table.clone()));
+    }
     if let Some(r) = s.rewrites.iter().find(|r| r.kind == RelationKind::Table) {
         return (Work::Rewrite, Some(r.relation.clone()));
     }
@@ -202,7 +422,8 @@ fn scale(
                 bytes(p.total_bytes)
             ),
         ),
-        Work::Scan => (
+        // A data step the calibration's run saw as none (it is estimated from its rows otherwise).
+        Work::Scan | Work::Backfill | Work::Job | Work::WriteRows => (
             p.table_bytes as f64 / c.table_bytes.max(1) as f64,
             format!(
                 "{}, against {}",
@@ -326,6 +547,13 @@ pub fn bytes(n: i64) -> String {
     }
 }
 
+/// A rate for people: `12,676 rows/s`.
+pub fn rate(per_second: f64) -> String {
+    let n = queries(per_second);
+    let digits = n.split(' ').next().unwrap_or("0");
+    format!("{digits} rows/s")
+}
+
 /// Queries that wait, for people: `1 query`, `6,678 queries`.
 pub fn queries(n: f64) -> String {
     let n = n.round().max(0.0) as u64;
@@ -388,10 +616,145 @@ mod tests {
                 .collect(),
             work,
             table: Some(table.into()),
+            rows: None,
             estimate: None,
             unknown: None,
             findings: Vec::new(),
         }
+    }
+
+    /// A data step as the calibration's trace leaves it: `written` rows by its run, a probe of `probed`
+    /// rows in 1 s.
+    fn step(kind: DataKind, query: Option<&str>, written: u64, probed: Option<u64>) -> DataStep {
+        DataStep {
+            kind,
+            table: "orders".into(),
+            rows_query: query.map(str::to_owned),
+            unbounded: None,
+            batch_rows: Some(1000),
+            written,
+            probe: probed.map(|rows| crate::trace::Rate {
+                rows,
+                seconds: 1.0,
+                how: "in batches of 1000 rows by primary key".into(),
+            }),
+            unprobed: probed.is_none().then(|| "its batches run Rust code".to_owned()),
+        }
+    }
+
+    fn estimated(
+        kind: DataKind,
+        step: &DataStep,
+        seconds: f64,
+        planned: &[PlannedRows],
+    ) -> StatementReview {
+        let work = match kind {
+            DataKind::Backfill => Work::Backfill,
+            DataKind::Job => Work::Job,
+            DataKind::Statement => Work::WriteRows,
+        };
+        let mut review = statement(work, "orders", &["orders"]);
+        let production = [size("orders", 5e6, 1, 1)];
+        data_estimate(&mut review, step, seconds, Some(&production), planned);
+        review
+    }
+
+    /// The backfill: 500,000 of 5,000,000 rows match its condition on production, the calibration's
+    /// generated rows none (its run wrote nothing), the probe 12,500 rows a second.
+    #[test]
+    fn a_backfill_is_its_planned_rows_at_the_probed_rate_never_catalog_only() {
+        let query = "SELECT 1 FROM \"orders\" WHERE (note IS NULL)";
+        let planned = [PlannedRows {
+            query: query.into(),
+            rows: Some(500_000.0),
+            refused: None,
+        }];
+        let step = step(DataKind::Backfill, Some(query), 0, Some(12_500));
+        let review = estimated(DataKind::Backfill, &step, 0.02, &planned);
+        let rows = review.rows.as_ref().expect("rows");
+        assert_eq!((rows.rows, rows.upper_bound), (500_000.0, false));
+        let estimate = review.estimate.as_ref().expect("an estimate");
+        assert!((estimate.seconds - 40.0).abs() < 1e-9, "{estimate:?}");
+        assert!(
+            estimate.basis.starts_with("~500k rows (production's planner, for its condition) at 12,500 rows/s"),
+            "{}",
+            estimate.basis
+        );
+        assert_eq!(review.work_words(), "updates ~500k rows in batches");
+        assert!(!review.work_words().contains("catalog"));
+
+        // The planner refused (a statistics-only role): every row of the table, said to be an upper bound.
+        let refused = [PlannedRows {
+            query: query.into(),
+            rows: None,
+            refused: Some("the role may not read the table".into()),
+        }];
+        let review = estimated(DataKind::Backfill, &step, 0.02, &refused);
+        let rows = review.rows.as_ref().expect("rows");
+        assert_eq!((rows.rows, rows.upper_bound), (5e6, true));
+        assert!(rows.basis.contains("an upper bound: the role may not read"), "{}", rows.basis);
+        assert_eq!(review.work_words(), "updates up to 5.0M rows in batches");
+        assert!((review.estimate.as_ref().expect("estimate").seconds - 400.0).abs() < 1e-9);
+
+        // Without a condition it writes every row: exact, not a bound.
+        let every = self::step(DataKind::Backfill, None, 0, Some(12_500));
+        let review = estimated(DataKind::Backfill, &every, 0.02, &[]);
+        assert_eq!(review.rows.as_ref().map(|r| r.upper_bound), Some(false));
+    }
+
+    /// A run that wrote enough rows is its own rate; one that wrote few, and had no probe, has none: the
+    /// rows are still shown, and the reason.
+    #[test]
+    fn the_calibrations_own_run_gives_the_rate_when_it_wrote_enough_rows() {
+        let ran = step(DataKind::Statement, None, 200_000, Some(1));
+        let review = estimated(DataKind::Statement, &ran, 10.0, &[]);
+        let estimate = review.estimate.as_ref().expect("an estimate");
+        assert!((estimate.seconds - 250.0).abs() < 1e-9, "{estimate:?}");
+        assert!(estimate.basis.contains("the calibration's run: 200k rows in 10.0 s"), "{}", estimate.basis);
+        let unprobed = step(DataKind::Backfill, None, 10, None);
+        let review = estimated(DataKind::Backfill, &unprobed, 0.01, &[]);
+        assert!(review.estimate.is_none());
+        let why = review.unknown.as_deref().expect("why");
+        assert!(
+            why.contains("~5.0M rows, at a rate unknown") && why.contains("its batches run Rust code"),
+            "{why}"
+        );
+    }
+
+    /// An `INSERT ... SELECT` whose query the planner could not estimate has no rows: its target's rows bound
+    /// nothing, and the review says so rather than guess.
+    #[test]
+    fn an_insert_select_without_the_planner_has_unknown_rows() {
+        let mut insert = step(DataKind::Statement, Some("SELECT id FROM old"), 0, Some(10_000));
+        insert.unbounded = Some("the rows it inserts come from its query".into());
+        let refused = [PlannedRows {
+            query: "SELECT id FROM old".into(),
+            rows: None,
+            refused: Some("the role may not read the table".into()),
+        }];
+        let review = estimated(DataKind::Statement, &insert, 0.01, &refused);
+        assert!(review.rows.is_none() && review.estimate.is_none());
+        let why = review.unknown.as_deref().expect("why");
+        assert!(
+            why.contains("the rows it writes are unknown: the rows it inserts come from its query"),
+            "{why}"
+        );
+    }
+
+    /// A background job's statement only queues it: its estimate is the queuing, the job's own duration is
+    /// apart, and the migration's time does not count it.
+    #[test]
+    fn a_background_job_shows_its_duration_apart_from_the_deploys() {
+        let queued = step(DataKind::Job, None, 0, Some(10_000));
+        let review = estimated(DataKind::Job, &queued, 0.005, &[]);
+        let estimate = review.estimate.as_ref().expect("an estimate");
+        assert_eq!(estimate.seconds, 0.005);
+        assert_eq!(estimate.job_seconds, Some(500.0));
+        assert!(estimate.basis.contains("after the deploy, which does not wait for it"), "{}", estimate.basis);
+        assert_eq!(
+            review.work_words(),
+            "queues a background job that updates ~5.0M rows in batches after the deploy"
+        );
     }
 
     #[test]

@@ -12,7 +12,10 @@
 //! time on a scratch database whose touched tables it filled with generated rows (the calibration), and
 //! [`assess`] scales each statement's measured duration by how much bigger the production table is, in the
 //! unit its work grows with (bytes for a rewrite or a scan, rows for a foreign key lookup or an index build;
-//! see [`Work`]).
+//! see [`Work`]). A statement that writes rows (a backfill, a background job, an `UPDATE`, `DELETE` or
+//! `INSERT ... SELECT`) is estimated from the rows it writes instead: production's planner estimates them
+//! from its condition (or, when it cannot be asked, the table's rows bound them), and the calibration
+//! measures how many rows a second that kind of statement writes ([`Rows`]).
 
 mod assess;
 mod levels;
@@ -21,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::trace::{Blocks, LockMode, RelationKind};
 
-pub use assess::{assess, bytes, count, duration, queries, strongest, Assessed};
+pub use assess::{assess, bytes, count, duration, queries, rate, strongest, Assessed};
 pub use levels::{Level, Threshold, Thresholds, DEFAULT_THRESHOLD, SIZE_RULES};
 
 /// The JSON form's version: a runner and the installed `migrate` of different versions refuse each other's
@@ -61,6 +64,20 @@ pub struct Production {
     pub tables: Vec<TableSize>,
     /// How long the activity counters were watched to turn them into rates, in seconds.
     pub window_s: f64,
+    /// The planner's estimate of the rows each data step's query selects (its condition on its table).
+    #[serde(default)]
+    pub planned_rows: Vec<PlannedRows>,
+}
+
+/// What production's planner estimates a data step's query returns (`EXPLAIN`, never run).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlannedRows {
+    /// The query, as the trace wrote it (`SELECT 1 FROM t WHERE <condition>`).
+    pub query: String,
+    /// Its estimated rows; `None` when the planner could not be asked.
+    pub rows: Option<f64>,
+    /// Why it could not.
+    pub refused: Option<String>,
 }
 
 /// A table's size (production's, or the calibration's).
@@ -197,6 +214,13 @@ pub enum Work {
     ValidateForeignKey,
     /// Every row read (a constraint checked, an UPDATE of every row): grows with the table's size.
     Scan,
+    /// Rows updated in batches, each its own transaction, during the deploy: grows with the rows it writes.
+    Backfill,
+    /// A background job queued: workers update its rows in batches after the deploy, which it does not
+    /// hold.
+    Job,
+    /// Rows written by one statement (an `UPDATE`, `DELETE` or `INSERT ... SELECT`): grows with them.
+    WriteRows,
 }
 
 impl Work {
@@ -207,6 +231,36 @@ impl Work {
             Work::IndexBuild => "builds an index",
             Work::ValidateForeignKey => "checks every row against the referenced table",
             Work::Scan => "reads every row",
+            Work::Backfill => "updates rows in batches",
+            Work::Job => "queues a background job",
+            Work::WriteRows => "writes rows",
+        }
+    }
+
+    /// Whether it reads or writes rows of a table that existed before (anything but the catalog).
+    pub fn is_data(self) -> bool {
+        self != Work::Metadata
+    }
+}
+
+/// The rows a statement reads or writes on production.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rows {
+    pub rows: f64,
+    /// At most this many: the table's rows, the condition's share of them not known.
+    pub upper_bound: bool,
+    /// Where the figure comes from, in words.
+    pub basis: String,
+}
+
+impl Rows {
+    /// `~498k rows`, `up to 5.0M rows`.
+    pub fn words(&self) -> String {
+        let n = assess::count(self.rows);
+        if self.upper_bound {
+            format!("up to {n} rows")
+        } else {
+            format!("~{n} rows")
         }
     }
 }
@@ -230,6 +284,9 @@ pub struct StatementReview {
     pub work: Work,
     /// The table its work is on.
     pub table: Option<String>,
+    /// The rows it reads or writes on production, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Rows>,
     pub estimate: Option<Estimate>,
     /// Why there is no estimate, when there is none.
     pub unknown: Option<String>,
@@ -237,6 +294,20 @@ pub struct StatementReview {
 }
 
 impl StatementReview {
+    /// Its work in words, with the rows it touches: `updates ~498k rows in batches`.
+    pub fn work_words(&self) -> String {
+        let rows = self.rows.as_ref().map(Rows::words);
+        match (self.work, rows) {
+            (Work::Backfill, Some(r)) => format!("updates {r} in batches"),
+            (Work::Job, Some(r)) => {
+                format!("queues a background job that updates {r} in batches after the deploy")
+            }
+            (Work::WriteRows, Some(r)) => format!("writes {r}"),
+            // A scan, a rewrite or an index build touches every row: the table's size, shown beside it.
+            (work, _) => work.describe().to_owned(),
+        }
+    }
+
     /// The first line of its SQL, cut to `width` characters.
     pub fn headline(&self, width: usize) -> String {
         let line = self.sql.lines().next().unwrap_or("").trim();
@@ -334,6 +405,10 @@ pub struct Estimate {
     pub basis: String,
     /// Measured on a copy of a clone rather than estimated.
     pub measured: bool,
+    /// For a statement that queues a background job: how long the job should take, after the deploy
+    /// (workers run it; the deploy does not wait for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job_seconds: Option<f64>,
 }
 
 /// A lock that makes application queries wait, and for how long.

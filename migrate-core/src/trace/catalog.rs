@@ -49,6 +49,8 @@ pub(crate) struct RowCounts {
     pub read: u64,
     pub updated: u64,
     pub deleted: u64,
+    /// Rows inserted (an `INSERT ... SELECT`'s).
+    pub inserted: u64,
 }
 
 impl RowCounts {
@@ -59,6 +61,7 @@ impl RowCounts {
             read: self.read.saturating_sub(before.read),
             updated: self.updated.saturating_sub(before.updated),
             deleted: self.deleted.saturating_sub(before.deleted),
+            inserted: self.inserted.saturating_sub(before.inserted),
         }
     }
 }
@@ -136,7 +139,9 @@ pub(crate) fn read(
          CASE WHEN v.shared THEN pg_catalog.pg_stat_get_tuples_updated(c.oid) ELSE 0 END \
            + pg_catalog.pg_stat_get_xact_tuples_updated(c.oid), \
          CASE WHEN v.shared THEN pg_catalog.pg_stat_get_tuples_deleted(c.oid) ELSE 0 END \
-           + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid) \
+           + pg_catalog.pg_stat_get_xact_tuples_deleted(c.oid), \
+         CASE WHEN v.shared THEN pg_catalog.pg_stat_get_tuples_inserted(c.oid) ELSE 0 END \
+           + pg_catalog.pg_stat_get_xact_tuples_inserted(c.oid) \
          FROM pg_catalog.pg_class c \
          CROSS JOIN (SELECT pg_catalog.current_setting('server_version_num') OPERATOR(pg_catalog.>=) '150000' \
                      AS shared) v \
@@ -187,6 +192,7 @@ pub(crate) fn read(
                         read: count(&row, 8),
                         updated: count(&row, 9),
                         deleted: count(&row, 10),
+                        inserted: count(&row, 11),
                     },
                 },
             },

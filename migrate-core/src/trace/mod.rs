@@ -26,6 +26,7 @@
 
 mod allow;
 mod catalog;
+mod data;
 mod locks;
 mod report;
 mod seed;
@@ -40,6 +41,7 @@ use crate::runner::{DownTarget, Migrator, UpTarget};
 
 pub use allow::GateKind;
 pub use catalog::RelationKind;
+pub use data::{DataKind, DataStep, Rate, PROBE_ROWS};
 pub use locks::{Blocks, LockMode};
 pub use report::{
     Allowed, GateFinding, Lock, MigrationTrace, Observed, RelationRef, Scan, SeededSize, Seeding,
@@ -55,6 +57,9 @@ pub struct Options<'a> {
     pub data: Option<(&'a str, &'a str)>,
     /// Fill only these tables (as the trace names them) and the tables they reference; `None`: every table.
     pub only: Option<&'a [String]>,
+    /// Measure each data step's rate with a probe before it runs (a review's calibration; see
+    /// [`DataStep::probe`]).
+    pub probe_rates: bool,
 }
 
 /// Why a trace could not be made. Nothing outside the scratch database is changed in any case.
@@ -132,7 +137,8 @@ pub fn run(
         migrator.migrations_table().clone(),
         watcher::Watcher::start(watcher),
         &allows,
-    );
+    )
+    .probing(options.probe_rates);
     let runners = Runners {
         plain: migrator,
         traced: migrator.clone().observer(&tracer),
@@ -294,7 +300,8 @@ pub fn run_down(
         migrator.migrations_table().clone(),
         watcher::Watcher::start(watcher),
         &allows,
-    );
+    )
+    .probing(options.probe_rates);
     let traced_migrator = migrator.clone().observer(&tracer);
     debug_messages(client, true)?;
     for index in (first..=last).rev() {

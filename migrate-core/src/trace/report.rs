@@ -7,6 +7,7 @@ use serde::Serialize;
 use super::allow::GateKind;
 use crate::migration::Direction;
 use super::catalog::RelationKind;
+use super::data::DataStep;
 use super::locks::{Blocks, LockMode};
 
 /// A whole trace.
@@ -163,6 +164,10 @@ pub struct StatementTrace {
     pub notices: Vec<String>,
     /// Where an `ACCESS EXCLUSIVE` lock was held across its rewrite or scan.
     pub gate: Vec<GateFinding>,
+    /// What it is when it writes rows rather than the catalog (a backfill, a background job, an `UPDATE`,
+    /// `DELETE` or `INSERT ... SELECT`): its table, the rows it wrote, its measured rate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<DataStep>,
 }
 
 /// How a statement's locks were seen.

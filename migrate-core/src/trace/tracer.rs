@@ -16,6 +16,7 @@ use crate::observer::{Observer, Session};
 use crate::plan::Step;
 
 use super::allow::{Allow, GateKind};
+use super::data::{self, DataStep, Rate};
 use super::catalog::{self, Relation, RelationKind, Snapshot};
 use super::locks::{LockMode, ModeSet};
 use super::report::{
@@ -37,6 +38,8 @@ pub(crate) struct Tracer {
     /// The file of each traced migration, by name.
     files: HashMap<String, String>,
     state: Mutex<State>,
+    /// Measure each data step's rate before it runs ([`super::data::probe`]).
+    probe: bool,
 }
 
 #[derive(Debug, Default)]
@@ -68,6 +71,8 @@ struct Unit {
     before: Snapshot,
     started: Instant,
     notices: Vec<Notice>,
+    /// The data step it is, with its probe's rate (or why none).
+    data: Option<(data::Planned, Option<Result<Rate, String>>)>,
 }
 
 impl Tracer {
@@ -89,7 +94,14 @@ impl Tracer {
                 .map(|(m, _)| (m.name().to_owned(), m.display_path()))
                 .collect(),
             state: Mutex::new(State::default()),
+            probe: false,
         }
+    }
+
+    /// Measures each data step's rate before it runs.
+    pub(crate) fn probing(mut self, probe: bool) -> Self {
+        self.probe = probe;
+        self
     }
 
     fn watcher(&self) -> std::sync::MutexGuard<'_, Watcher> {
@@ -312,9 +324,17 @@ impl Observer for Tracer {
     fn before_unit(
         &self,
         _step: &Step<'_>,
-        _unit: &Statement,
+        unit: &Statement,
         conn: &mut dyn Session,
     ) -> Result<(), postgres::Error> {
+        // The probe first: its writes, rolled back, are then no part of the statement's counts.
+        let data = data::planned(unit).map(|planned| {
+            let in_transaction = self.state().transaction.is_some();
+            let rate = self
+                .probe
+                .then(|| data::probe(conn, &planned, in_transaction));
+            (planned, rate)
+        });
         let before = catalog::read(conn, &self.bookkeeping)?;
         let mut state = self.state();
         // Outside a transaction the statement's locks end with it: they are sampled while it runs. In one,
@@ -327,6 +347,7 @@ impl Observer for Tracer {
             before,
             started: Instant::now(),
             notices: Vec::new(),
+            data,
         });
         Ok(())
     }
@@ -379,6 +400,10 @@ impl Observer for Tracer {
             &rewrites,
         );
         let scans = with_sequential_scans(scans, before, &after, &existing, &rewrites);
+        let data = match traced.data {
+            Some((planned, rate)) => Some(data_step(conn, planned, rate, before, &after)?),
+            None => None,
+        };
         let statement = StatementTrace {
             position: unit.position,
             operation: unit.op.to_owned(),
@@ -396,6 +421,7 @@ impl Observer for Tracer {
             proven,
             notices,
             gate: Vec::new(),
+            data,
         };
         match &mut state.transaction {
             Some(open) if in_transaction => open.statements.push((statement, locks_after)),
@@ -404,6 +430,40 @@ impl Observer for Tracer {
         }
         Ok(())
     }
+}
+
+/// A data step as it ran: its table named as the trace names it, the rows it wrote there (from the table's
+/// statistics before and after it), its probe's rate.
+fn data_step(
+    conn: &mut dyn Session,
+    planned: data::Planned,
+    rate: Option<Result<Rate, String>>,
+    before: &Snapshot,
+    after: &Snapshot,
+) -> Result<DataStep, postgres::Error> {
+    let oid = data::oid_of(conn, &planned.table)?;
+    let relation = oid.and_then(|oid| after.relations.get(&oid).map(|r| (oid, r)));
+    let written = relation.map_or(0, |(oid, r)| {
+        let done = r
+            .rows
+            .since(before.relations.get(&oid).map_or_else(Default::default, |b| b.rows));
+        done.updated + done.deleted + done.inserted
+    });
+    let (probe, unprobed) = match rate {
+        Some(Ok(rate)) => (Some(rate), None),
+        Some(Err(why)) => (None, Some(why)),
+        None => (None, None),
+    };
+    Ok(DataStep {
+        kind: planned.kind,
+        table: relation.map_or_else(|| planned.table.clone(), |(_, r)| r.name.clone()),
+        rows_query: planned.rows_query,
+        unbounded: planned.unbounded,
+        batch_rows: planned.batch_rows,
+        written,
+        probe,
+        unprobed,
+    })
 }
 
 /// Every relation a statement's trace can name (seen before or after it, or earlier in its transaction, which

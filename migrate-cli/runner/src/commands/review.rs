@@ -167,6 +167,7 @@ fn fill(
 ) -> Result<()> {
     let (plain, schema_changes) = trace_each(run)?;
     let touched = touched_tables(&plain);
+    let queries = rows_queries(&plain);
     let mut production_identity = None;
     let production_url = production_url(args, config)?;
     if let Some(url) = &production_url {
@@ -175,7 +176,7 @@ fn fill(
             allow_writable: args.allow_writable_production,
             identify: args.clone_url.is_some(),
         };
-        let (read, identity) = production::read(run.settings, source, &touched)?;
+        let (read, identity) = production::read(run.settings, source, &touched, &queries)?;
         review.production = Some(read);
         production_identity = identity;
     }
@@ -229,6 +230,10 @@ impl TimedRuns {
                 run,
                 sizes: &review.calibration.tables,
                 production,
+                planned: review
+                    .production
+                    .as_ref()
+                    .map_or(&[][..], |p| p.planned_rows.as_slice()),
             };
         }
         Assessed::Unknown(&self.unknown)
@@ -404,6 +409,7 @@ fn touched_tables(traces: &[MigrationTrace]) -> Vec<String> {
             }
         }
         tables.extend(s.scans.iter().map(|x| x.table.clone()));
+        tables.extend(s.data.iter().map(|d| d.table.clone()));
         tables.extend(
             s.rewrites
                 .iter()
@@ -414,15 +420,29 @@ fn touched_tables(traces: &[MigrationTrace]) -> Vec<String> {
     tables.into_iter().collect()
 }
 
+/// The queries whose planned rows are the rows each data step writes, once each.
+fn rows_queries(traces: &[MigrationTrace]) -> Vec<String> {
+    let queries: BTreeSet<String> = traces
+        .iter()
+        .flat_map(|m| &m.transactions)
+        .flat_map(|t| &t.statements)
+        .filter_map(|s| s.data.as_ref()?.rows_query.clone())
+        .collect();
+    queries.into_iter().collect()
+}
+
 /// The calibration run: the migrations again, on a scratch database whose touched tables hold `rows`
 /// generated rows each, timed.
 fn calibrate(run: &Run<'_, '_>, rows: u64, touched: &[String]) -> Result<trace::Trace> {
     let scratch = Scratch::create(run.db, run.settings, "calibrate", "review")?;
     let (mut client, watcher) = run.sessions(&scratch)?;
+    // Each data step's rate is probed on the generated rows just before it runs: its own condition
+    // rarely matches them.
     let options = trace::Options {
         rows,
         data: None,
         only: Some(touched),
+        probe_rates: true,
     };
     Ok(trace::run(
         run.migrator,
@@ -445,8 +465,12 @@ fn on_clone(
     production: Option<&ServerIdentity>,
 ) -> Result<(review::CloneRun, trace::Trace, review::Production)> {
     let clone = crate::connect::resolve(Some(url))?;
-    let (sizes, identity) =
-        production::read(run.settings, production::Source::Clone { url }, touched)?;
+    let (sizes, identity) = production::read(
+        run.settings,
+        production::Source::Clone { url },
+        touched,
+        &[],
+    )?;
     let Some(identity) = identity else {
         anyhow::bail!("the clone's identity was not read");
     };

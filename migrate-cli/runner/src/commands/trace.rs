@@ -41,6 +41,7 @@ pub fn trace(
             .as_ref()
             .map(|(file, sql)| (file.as_str(), sql.as_str())),
         only: None,
+        probe_rates: false,
     };
     let trace = trace_on_scratch(
         settings, db, &migrator, &notices, &names, args.down, &options,

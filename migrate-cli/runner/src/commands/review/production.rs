@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use migrate_core::production::{self, Activity, ServerIdentity};
-use migrate_core::review::{Production, TableSize};
+use migrate_core::review::{PlannedRows, Production, TableSize};
 
 use crate::settings::Settings;
 
@@ -25,12 +25,14 @@ pub(super) enum Source<'a> {
     Clone { url: &'a str },
 }
 
-/// Reads what `source` has of `tables` (as the trace names them), and which database of which server that
+/// Reads what `source` has of `tables` (as the trace names them) and the planner's row estimate of each of
+/// `queries` (the data steps' conditions, `EXPLAIN`ed, never run), and which database of which server that
 /// is when asked (always for a clone).
 pub(super) fn read(
     settings: &Settings,
     source: Source<'_>,
     tables: &[String],
+    queries: &[String],
 ) -> Result<(Production, Option<ServerIdentity>)> {
     let (url, allow_writable, identify, name, flag) = match source {
         Source::Production {
@@ -96,6 +98,22 @@ pub(super) fn read(
             }
         })
         .collect();
+    let planned = production::planned_rows(&mut client, queries).map_err(at)?;
+    let planned_rows = queries
+        .iter()
+        .zip(planned)
+        .map(|(query, planned)| {
+            let (rows, refused) = match planned {
+                Ok(rows) => (Some(rows), None),
+                Err(why) => (None, Some(why)),
+            };
+            PlannedRows {
+                query: query.clone(),
+                rows,
+                refused,
+            }
+        })
+        .collect();
     let production = Production {
         url: shown,
         role: session.role,
@@ -105,6 +123,7 @@ pub(super) fn read(
         settings: second.settings,
         tables: sizes,
         window_s: window,
+        planned_rows,
     };
     Ok((production, identity))
 }
