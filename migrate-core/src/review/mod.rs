@@ -487,6 +487,7 @@ mod tests {
             locks,
             work: Work::Metadata,
             table: None,
+            rows: None,
             estimate: None,
             unknown: None,
             findings: Vec::new(),
