@@ -89,6 +89,7 @@ runtime! {
     mod observer;
     mod outside;
     mod partition_index;
+    mod phase;
     #[doc(hidden)]
     pub mod plan;
     mod previous;

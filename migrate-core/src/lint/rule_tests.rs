@@ -607,3 +607,69 @@ fn concurrent_index_with_other_ddl() {
         OUTSIDE_TRANSACTION,
     );
 }
+
+#[test]
+fn stricter_change_in_expand() {
+    use migrate_dsl::prelude::{column, Constraint};
+    fn not_null(pgm: &mut MigrationBuilder) {
+        pgm.set_not_null("orders", "note");
+    }
+    lint_migration_errors(Rule::StricterChangeInExpand, not_null);
+    fn type_change(pgm: &mut MigrationBuilder) {
+        pgm.sql("ALTER TABLE orders ALTER COLUMN total TYPE bigint");
+    }
+    lint_migration_errors(Rule::StricterChangeInExpand, type_change);
+    fn marked(pgm: &mut MigrationBuilder) {
+        pgm.contract("release 1 writes NULL notes");
+        pgm.set_not_null("orders", "note");
+    }
+    lint_migration_ok(Rule::StricterChangeInExpand, marked);
+    fn new_table(pgm: &mut MigrationBuilder) {
+        pgm.create_table("orders", [column("note", "text")]);
+        pgm.set_not_null("orders", "note");
+    }
+    lint_migration_ok(Rule::StricterChangeInExpand, new_table);
+    fn additive(pgm: &mut MigrationBuilder) {
+        pgm.add_columns("orders", [column("code", "text")]);
+        pgm.add_constraint_online("orders", None, Constraint::check("length(code) = 8"));
+    }
+    lint_migration_ok(Rule::StricterChangeInExpand, additive);
+
+    // One finding per operation, with the fix; the `lint: allow` of the rule makes the migration an expand,
+    // and the deploy plan reads the same comment.
+    let migration = |source: &'static str| {
+        Migration::defined(Box::leak(Box::new(Definition {
+            name: "20260101000001_m",
+            path: "/migrations/20260101000001_m.rs",
+            source,
+            up: not_null,
+            down: None,
+        })))
+    };
+    let report = lint(&[migration("")], &[], &LintOptions::default()).expect("lint runs");
+    let found: Vec<_> = report.migrations[0]
+        .findings
+        .iter()
+        .filter(|f| f.rule == Rule::StricterChangeInExpand)
+        .collect();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(
+        found[0].detail.as_deref(),
+        Some(
+            "a new CHECK on orders: the app version still running may write what it refuses, and the \
+             migration is not marked `pgm.contract(..)`"
+        )
+    );
+    assert!(Rule::StricterChangeInExpand
+        .instead()
+        .contains("pgm.contract(\"<which app version must be gone>\")"));
+    assert!(migration("").contract().is_some());
+    let accepted = migration("// lint: allow stricter-change-in-expand -- every release writes a note\n");
+    let report = lint(&[accepted.clone()], &[], &LintOptions::default()).expect("lint runs");
+    assert!(report.migrations[0]
+        .findings
+        .iter()
+        .all(|f| f.rule != Rule::StricterChangeInExpand));
+    assert_eq!(accepted.contract(), None);
+    assert_eq!(Rule::StricterChangeInExpand.name(), crate::phase::STRICTER_RULE);
+}

@@ -296,6 +296,17 @@ rules! {
         problem: "a partitioned table cannot be indexed CONCURRENTLY, and the plain build holds writes on every partition for the whole build",
         instead: "`create_index(..).concurrently_per_partition()`: the index ON ONLY the parent, then CONCURRENTLY on each partition and attached, each step on its own, continued where a run stopped",
     },
+    /// A change that makes the database refuse what the app version still running may write (`SET NOT NULL`,
+    /// a new `CHECK`, `UNIQUE`, primary key or foreign key on existing columns, even `NOT VALID`, an in-place
+    /// type change, a dropped default, a renamed enum value) in a migration not marked contract: the deploy
+    /// plan treats the migration as a contract all the same.
+    StricterChangeInExpand => {
+        name: "stricter-change-in-expand",
+        exempt_new_tables: true,
+        lock: "none of its own (the statement's lock applies); writes of the running app version that it refuses fail from then on",
+        problem: "during a rolling deploy the previous release still writes (NULLs, values the new CHECK or type refuses, duplicates, orphans), and those writes fail; a constraint added NOT VALID refuses them too (only rows already there are spared); an expand-only `up` stops before this migration, as before a contract",
+        instead: "expand/contract: ship the code that writes only what the change accepts (backfill the rows already there in an expand), then make the change in a migration marked `pgm.contract(\"<which app version must be gone>\")`, applied after the rollout; for a constraint, add it NOT VALID and VALIDATE it there (`pgm.add_constraint_online(..)`, `pgm.set_not_null(..)`). If no running version writes what it refuses, say so: `// lint: allow stricter-change-in-expand -- <why>` (the migration is then an expand)",
+    },
 }
 
 impl fmt::Display for Rule {
@@ -306,7 +317,7 @@ impl fmt::Display for Rule {
 
 impl Rule {
     /// Whether the rule flags a change that breaks the app version still running (a drop or rename of
-    /// something it uses): what a migration marked `pgm.contract(..)` does on purpose, after the rollout. In
+    /// something it uses, a change that refuses what it writes): what a migration marked `pgm.contract(..)` does on purpose, after the rollout. In
     /// such a migration these findings are accepted with the contract's reason.
     pub fn breaks_running_code(self) -> bool {
         matches!(
@@ -317,6 +328,7 @@ impl Rule {
                 | Rule::RenamingTable
                 | Rule::BanDropType
                 | Rule::BanDropFunction
+                | Rule::StricterChangeInExpand
         )
     }
 
