@@ -348,8 +348,8 @@ const EXPRESSION_WORDS: &[&str] = &[
 /// What the statements before the one judged made: the judgement exempts them.
 #[derive(Default)]
 struct Known {
-    /// Tables created by the migration.
-    tables: HashSet<String>,
+    /// Tables, domains and types created by the migration.
+    created: HashSet<String>,
     /// Columns it added with no value for existing rows and none for inserts that leave them out: the
     /// running release, which does not know them, leaves them NULL.
     empty_columns: HashSet<(String, String)>,
@@ -363,11 +363,11 @@ impl Known {
             (Some("create"), _) => self.created(t),
             (Some("alter"), Some("table")) => self.alter_table(t),
             (Some("alter"), Some("type")) if has_words(t, &["rename", "value"]) => {
-                let (name, _) = name_at(t, 2)?;
+                let (name, _) = name_at(t, 2).filter(|(name, _)| !self.created.contains(name))?;
                 Some(format!("RENAME VALUE of enum {name}"))
             }
             (Some("alter"), Some("domain")) => {
-                let (name, _) = name_at(t, 2)?;
+                let (name, _) = name_at(t, 2).filter(|(name, _)| !self.created.contains(name))?;
                 let what = if has_words(t, &["set", "not", "null"]) {
                     "SET NOT NULL"
                 } else if has_words(t, &["drop", "default"]) {
@@ -383,19 +383,20 @@ impl Known {
         }
     }
 
-    /// `CREATE TABLE` (recorded) or `CREATE UNIQUE INDEX` (judged).
+    /// `CREATE TABLE`, `DOMAIN` or `TYPE` (recorded) or `CREATE UNIQUE INDEX` (judged).
     fn created(&mut self, t: &[Token]) -> Option<String> {
-        let at = t.iter().position(|t| t.is("table") || t.is("index"))?;
-        if t[at].is("table") {
-            let mut i = at + 1;
-            if t.get(i).is_some_and(|t| t.is("if")) {
-                i += 3;
-            }
-            let (name, _) = name_at(t, i)?;
-            self.tables.insert(name);
-            return None;
+        let kinds = ["table", "domain", "type", "index"];
+        let at = t.iter().position(|t| kinds.iter().any(|k| t.is(k)))?;
+        if t[at].is("index") {
+            return self.unique_index(t);
         }
-        self.unique_index(t)
+        let mut i = at + 1;
+        if t.get(i).is_some_and(|t| t.is("if")) {
+            i += 3;
+        }
+        let (name, _) = name_at(t, i)?;
+        self.created.insert(name);
+        None
     }
 
     fn unique_index(&self, t: &[Token]) -> Option<String> {
@@ -408,7 +409,7 @@ impl Known {
             i += 1;
         }
         let (table, mut i) = name_at(t, i)?;
-        if self.tables.contains(&table) {
+        if self.created.contains(&table) {
             return None;
         }
         if t.get(i).is_some_and(|t| t.is("using")) {
@@ -435,7 +436,7 @@ impl Known {
             // `name *`
             i += 1;
         }
-        let new = self.tables.contains(&table);
+        let new = self.created.contains(&table);
         let mut found = None;
         for action in top_level(&t[i..], Token::Comma) {
             let judged = self.action(&table, action);
@@ -473,7 +474,7 @@ impl Known {
                 Some(format!("a type change of {on}"))
             } else if r(0, "drop") && r(1, "default") && !empty {
                 Some(format!("DROP DEFAULT on {on}"))
-            } else if r(0, "add") && r(1, "generated") && r(2, "always") {
+            } else if (r(0, "add") || r(0, "set")) && r(1, "generated") && r(2, "always") {
                 Some(format!("an identity GENERATED ALWAYS on {on}"))
             } else {
                 None

@@ -43,6 +43,7 @@ fn what_the_running_release_may_still_write_is_refused() {
         ("ALTER TABLE orders ALTER total SET DATA TYPE numeric(12,2) USING total::numeric", "a type change of orders.total"),
         ("ALTER TABLE orders ALTER COLUMN status DROP DEFAULT", "DROP DEFAULT on orders.status"),
         ("ALTER TABLE orders ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY", "an identity GENERATED ALWAYS on orders.id"),
+        ("ALTER TABLE orders ALTER COLUMN id SET GENERATED ALWAYS", "an identity GENERATED ALWAYS on orders.id"),
         ("ALTER TABLE orders ADD COLUMN placed_at timestamptz NOT NULL", "a new column orders.placed_at NOT NULL without a default (inserts that leave it out fail)"),
         (r#"ALTER TYPE "mood" RENAME VALUE 'ok' TO 'fine'"#, "RENAME VALUE of enum mood"),
         ("ALTER DOMAIN positive ADD CONSTRAINT above_zero CHECK (VALUE > 0) NOT VALID", "a new constraint on domain positive"),
@@ -85,6 +86,10 @@ fn a_table_or_empty_column_of_the_same_migration_is_exempt() {
         "ALTER TABLE orders ALTER COLUMN note SET NOT NULL",
         "ALTER TABLE orders ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES other (id)",
         "CREATE UNIQUE INDEX ON orders (note)",
+        "CREATE DOMAIN positive AS integer",
+        "ALTER DOMAIN positive ADD CONSTRAINT above_zero CHECK (VALUE > 0)",
+        "CREATE TYPE mood AS ENUM ('ok')",
+        "ALTER TYPE mood RENAME VALUE 'ok' TO 'fine'",
     ])
     .is_empty());
     // The running release leaves a column it does not know NULL, which these let pass.
