@@ -177,7 +177,7 @@ fn set_not_null(p: &mut Planner<'_>, q: &QName, column: &str) {
 }
 
 /// Whether changing a column from `from` to `to` keeps its stored values as they are (no rewrite).
-fn binary_compatible(from: &str, to: &str) -> bool {
+pub(super) fn binary_compatible(from: &str, to: &str) -> bool {
     let varchar = |t: &str| -> Option<Option<u32>> {
         if t == "character varying" {
             return Some(None);
