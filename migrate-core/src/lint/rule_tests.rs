@@ -664,12 +664,16 @@ fn stricter_change_in_expand() {
         .instead()
         .contains("pgm.contract(\"<which app version must be gone>\")"));
     assert!(migration("").contract().is_some());
-    let accepted = migration("// lint: allow stricter-change-in-expand -- every release writes a note\n");
+    let accepted =
+        migration("// lint: allow stricter-change-in-expand -- every release writes a note\n");
     let report = lint(&[accepted.clone()], &[], &LintOptions::default()).expect("lint runs");
     assert!(report.migrations[0]
         .findings
         .iter()
         .all(|f| f.rule != Rule::StricterChangeInExpand));
     assert_eq!(accepted.contract(), None);
-    assert_eq!(Rule::StricterChangeInExpand.name(), crate::phase::STRICTER_RULE);
+    assert_eq!(
+        Rule::StricterChangeInExpand.name(),
+        crate::phase::STRICTER_RULE
+    );
 }
