@@ -557,24 +557,52 @@ impl Known {
         })
     }
 
-    /// Whether a `CHECK` expression reads only columns this migration added empty, and lets their NULL
-    /// pass (it says nothing of NULL).
+    /// Whether a `CHECK` expression lets the row the running release writes pass: each of its `AND`ed parts
+    /// reads a column this migration added empty, and none says anything of NULL (`IS`, `NOT`, `OR`, `CASE`,
+    /// `COALESCE`, `NULLIF` can turn a NULL into false), so the NULL that release leaves there makes the part,
+    /// and the whole, NULL: a pass.
     fn checks_only_empty(&self, table: &str, expression: &[Token]) -> bool {
-        let mut names = Vec::new();
-        for (i, token) in expression.iter().enumerate() {
-            let Some(name) = token.name() else { continue };
-            let called = expression.get(i + 1) == Some(&Token::Open);
-            let cast = i > 0 && expression[i - 1] == Token::Cast;
-            if name == "null" || name == "coalesce" || name == "nullif" {
-                return false;
+        const DECIDE_ON_NULL: &[&str] = &["null", "coalesce", "nullif", "is", "not", "or", "case"];
+        top_level_words(expression, "and").into_iter().all(|part| {
+            let mut reads_empty = false;
+            for (i, token) in part.iter().enumerate() {
+                let Some(name) = token.name() else { continue };
+                let word = matches!(token, Token::Word(_));
+                if word && DECIDE_ON_NULL.contains(&name) {
+                    return false;
+                }
+                let called = part.get(i + 1) == Some(&Token::Open);
+                let cast = i > 0 && part[i - 1] == Token::Cast;
+                if called || cast || (word && EXPRESSION_WORDS.contains(&name)) {
+                    continue;
+                }
+                reads_empty |= self
+                    .empty_columns
+                    .contains(&(table.to_owned(), name.to_owned()));
             }
-            if called || cast || (matches!(token, Token::Word(_)) && EXPRESSION_WORDS.contains(&name)) {
-                continue;
-            }
-            names.push(name.to_owned());
-        }
-        self.all_empty(table, Some(&names))
+            reads_empty
+        })
     }
+}
+
+/// `tokens` split at the keyword `word` outside parentheses.
+fn top_level_words<'t>(tokens: &'t [Token], word: &str) -> Vec<&'t [Token]> {
+    let mut parts = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (i, token) in tokens.iter().enumerate() {
+        match token {
+            Token::Open => depth += 1,
+            Token::Close => depth = depth.saturating_sub(1),
+            t if depth == 0 && t.is(word) => {
+                parts.push(&tokens[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    parts.push(&tokens[start..]);
+    parts
 }
 
 fn shown_columns(columns: Option<&[String]>) -> String {
