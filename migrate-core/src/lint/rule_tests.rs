@@ -666,7 +666,12 @@ fn stricter_change_in_expand() {
     assert!(migration("").contract().is_some());
     let accepted =
         migration("// lint: allow stricter-change-in-expand -- every release writes a note\n");
-    let report = lint(&[accepted.clone()], &[], &LintOptions::default()).expect("lint runs");
+    let report = lint(
+        std::slice::from_ref(&accepted),
+        &[],
+        &LintOptions::default(),
+    )
+    .expect("lint runs");
     assert!(report.migrations[0]
         .findings
         .iter()

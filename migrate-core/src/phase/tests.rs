@@ -173,7 +173,8 @@ fn a_stricter_change_makes_an_unmarked_migration_a_contract_unless_its_file_acce
              may write (not marked `pgm.contract(..)`; see lint's stricter-change-in-expand)"
         )
     );
-    let accepted = "// lint: allow ban-drop-table, stricter-change-in-expand -- every release writes total\n";
+    let accepted =
+        "// lint: allow ban-drop-table, stricter-change-in-expand -- every release writes total\n";
     assert_eq!(
         accepted_in_expand(accepted).as_deref(),
         Some("every release writes total")
