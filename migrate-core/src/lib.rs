@@ -89,6 +89,7 @@ runtime! {
     mod observer;
     mod outside;
     mod partition_index;
+    mod phase;
     pub mod precondition;
     #[doc(hidden)]
     pub mod plan;

@@ -264,10 +264,11 @@ impl Migration {
         }
     }
 
-    /// Why the migration is a contract (`pgm.contract(..)` in its `up`, or a wait for background jobs, which
-    /// run after the deploy: `pgm.require_background_jobs(..)`), or `None` for an expand. Records the `up` to
-    /// find out; a migration that cannot be recorded counts as an expand here (running or showing it reports
-    /// the error).
+    /// Why the migration is a contract (`pgm.contract(..)` in its `up`, a wait for background jobs, which
+    /// run after the deploy: `pgm.require_background_jobs(..)`, or a change that makes the database refuse
+    /// what the app version still running may write, which its file does not accept: [`crate::phase`]), or
+    /// `None` for an expand. Records the `up` to find out; a migration that cannot be recorded counts as an
+    /// expand here (running or showing it reports the error).
     pub fn contract(&self) -> Option<String> {
         let pgm = self.build(Direction::Up).ok()?;
         if let Some(reason) = pgm.contract_reason() {
@@ -275,12 +276,13 @@ impl Migration {
         }
         // The jobs it waits for run after the deploy: so does it.
         let required = pgm.required_background_jobs();
-        (!required.is_empty()).then(|| {
-            format!(
+        if !required.is_empty() {
+            return Some(format!(
                 "waits for the background jobs of {}, which workers run after the deploy",
                 required.join(", ")
-            )
-        })
+            ));
+        }
+        crate::phase::unmarked_contract(&pgm.statements().ok()?, self.source())
     }
 
     /// The path relative to the current directory when it is below it, for shorter messages.

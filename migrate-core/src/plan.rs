@@ -34,6 +34,9 @@ pub struct Step<'m> {
     pub contract: Option<String>,
     /// Where the migration called `pgm.contract(..)`, when [`contract`](Self::contract) is set.
     pub contract_at: Option<&'static Location<'static>>,
+    /// Why an `up` not marked contract is one all the same: it makes the database refuse what the app
+    /// version still running may write (see [`crate::phase`]), and its file does not accept that.
+    pub stricter: Option<String>,
     /// `--fake`: only the bookkeeping changes; none of the migration's statements run (it has none here).
     pub fake: bool,
     /// The server an `up` was planned for, whose `down` its row records ([`Step::recorded_down`]).
@@ -71,6 +74,12 @@ impl RecordedDown {
 }
 
 impl<'m> Step<'m> {
+    /// Why the step is a contract: the migration's mark, else its stricter changes; `None` for an expand and
+    /// for every `down`. What the deploy plan, `sql` and the applied row's phase go by.
+    pub fn phase_contract(&self) -> Option<&str> {
+        self.contract.as_deref().or(self.stricter.as_deref())
+    }
+
     /// Records and renders `migration` in `direction` for no server in particular: each
     /// [`since_pg`](migrate_dsl::MigrationBuilder::since_pg) shows both branches. For review only (`sql NAME`,
     /// which has no database); what runs is planned with [`for_server`](Self::for_server).
@@ -116,6 +125,9 @@ impl<'m> Step<'m> {
         };
         let pgm = resolve(migration.build(direction)?).map_err(invalid)?;
         let statements = pgm.statements().map_err(invalid)?;
+        let stricter = (direction == Direction::Up && pgm.contract_reason().is_none())
+            .then(|| crate::phase::unmarked_contract(&statements, migration.source()))
+            .flatten();
         Ok(Step {
             migration,
             direction,
@@ -129,6 +141,7 @@ impl<'m> Step<'m> {
             contract_at: pgm
                 .contract_location()
                 .filter(|_| direction == Direction::Up),
+            stricter,
             fake: false,
             server_for_down: None,
             statements,
@@ -163,6 +176,7 @@ impl<'m> Step<'m> {
             lock_timeout_at: pgm.lock_timeout_location(),
             contract: None,
             contract_at: None,
+            stricter: None,
             fake: false,
             server_for_down: None,
             statements,
@@ -199,6 +213,7 @@ impl<'m> Step<'m> {
             lock_timeout_at: None,
             contract: None,
             contract_at: None,
+            stricter: None,
             fake: true,
             server_for_down: None,
             statements: Vec::new(),
@@ -443,7 +458,7 @@ fn step_script(
         step.direction,
         m.display_path()
     );
-    if let Some(reason) = &step.contract {
+    if let Some(reason) = step.phase_contract() {
         let _ = writeln!(
             out,
             "-- contract: {} (an expand-only `up` leaves it for after the rollout)",

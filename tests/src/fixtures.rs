@@ -71,6 +71,7 @@ fixtures!(
     rename_v2,
     rename_v3,
     phases,
+    phases_stricter,
     online,
     since_pg,
     needs_pg15,

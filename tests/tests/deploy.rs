@@ -89,3 +89,78 @@ fn expand_only_conflicts_with_a_count_or_a_target() {
     cli.run(&["up", "1", "--expand-only"]).expect_code(2);
     assert!(db.tables().is_empty());
 }
+
+/// Regression (issue 66): a `SET NOT NULL` makes the database refuse the NULLs the previous release may still
+/// write, so a migration with one is a contract though not marked: `status` counts it, `up --expand-only`
+/// applies the migrations before it and leaves it (and what follows, as a marked contract does), and its
+/// applied row records `contract`. The same change in a file whose `// lint: allow stricter-change-in-expand`
+/// says the running release meets it is an expand everywhere. Today's code applied both as expands.
+#[test]
+fn r66_up_expand_only_leaves_a_set_not_null_not_marked_contract() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("phases_stricter", &db);
+
+    let json = cli.run(&["status", "--json"]).expect_code(0);
+    let value: serde_json::Value = serde_json::from_str(&json.stdout).expect("status --json");
+    assert_eq!(value["summary"]["contracts_pending"], 1, "{}", json.stdout);
+    let contracts: Vec<&serde_json::Value> = value["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .map(|m| &m["contract"])
+        .collect();
+    let reason = "a new CHECK on posts (and 1 more): the database refuses what the app version still \
+                  running may write (not marked `pgm.contract(..)`; see lint's stricter-change-in-expand)";
+    assert_eq!(
+        contracts,
+        [
+            &serde_json::Value::Null,
+            &serde_json::Value::Null,
+            &serde_json::json!(reason),
+            &serde_json::Value::Null,
+        ]
+    );
+
+    let expand = cli.run(&["up", "--expand-only"]).expect_code(0);
+    assert!(
+        expand.stdout.contains(&format!(
+            "left for after the rollout: 2 pending migration(s), from the contract \
+             20260601000003_note_not_null ({reason})"
+        )),
+        "{}",
+        expand.stdout
+    );
+    assert_eq!(
+        db.recorded(),
+        [
+            "20260601000001_create_posts",
+            "20260601000002_title_not_null"
+        ]
+    );
+    assert!(!db.columns("posts").contains(&"slug".to_owned()));
+    // The old release's write still works: nothing refuses a post without a note yet.
+    db.exec("INSERT INTO posts (title) VALUES ('written by release 1')");
+
+    // After the rollout (the NULL filled in), the contract and what follows it.
+    db.exec("UPDATE posts SET note = '' WHERE note IS NULL");
+    cli.run(&["up"]).expect_code(0);
+    let phases = db.query_strings("SELECT name, phase FROM public.pgmigrations ORDER BY name");
+    let phase = |name: &str| {
+        phases
+            .iter()
+            .find(|row| row[0].as_deref() == Some(name))
+            .and_then(|row| row[1].clone())
+    };
+    assert_eq!(
+        phase("20260601000002_title_not_null").as_deref(),
+        Some("expand")
+    );
+    assert_eq!(
+        phase("20260601000003_note_not_null").as_deref(),
+        Some("contract")
+    );
+    assert_eq!(
+        phase("20260601000004_add_summary").as_deref(),
+        Some("expand")
+    );
+}

@@ -818,3 +818,71 @@ fn objects_of_kinds_the_generator_has_no_model_for_are_listed_added_changed_or_d
     );
     assert!(generated.files.is_empty(), "{:?}", generated.files);
 }
+
+/// Regression (issue 66): what the previous release may still write and the new schema refuses (a `CHECK`, a
+/// `UNIQUE`, `NOT NULL`, a foreign key, a type change in place) is placed in a migration marked contract, never
+/// in the expand, which `up --expand-only` applies while that release serves; a wider type, which refuses
+/// nothing, stays in the expand with the allow that says why.
+#[test]
+fn r66_constraints_that_refuse_old_writes_go_in_a_contract() {
+    let before = TestDb::new();
+    let after = TestDb::new();
+    before.exec(
+        "CREATE TABLE tags (name text PRIMARY KEY);
+         CREATE TABLE t (id int PRIMARY KEY, qty int, email text, note text, tag text, code varchar(10), n int)",
+    );
+    after.exec(
+        "CREATE TABLE tags (name text PRIMARY KEY);
+         CREATE TABLE t (id int PRIMARY KEY, qty int CHECK (qty > 0), email text UNIQUE, note text NOT NULL,
+           tag text REFERENCES tags (name), code varchar(20), n bigint, extra text)",
+    );
+    let generated = generate(
+        &mut before.client(),
+        &mut after.client(),
+        "stricter",
+        &Options::new(MigrationsTable::default()),
+    )
+    .expect("generate");
+    let file = |step: &str| {
+        generated
+            .files
+            .iter()
+            .find(|f| format!("{:?}", f.step) == step)
+            .map(|f| f.source.as_str())
+            .unwrap_or_else(|| panic!("no {step} file in {:#?}", generated.files))
+    };
+    let expand = file("Expand");
+    for stricter in ["Constraint::", "set_not_null", "set_type(\"bigint\")"] {
+        assert!(
+            !expand.contains(stricter),
+            "{stricter} in the expand:\n{expand}"
+        );
+    }
+    assert!(
+        expand.contains("pgm.add_columns(\"t\"") && !expand.contains("pgm.contract("),
+        "{expand}"
+    );
+    assert!(
+        expand.contains("set_type(\"character varying(20)\")")
+            && expand.contains("// lint: allow stricter-change-in-expand -- public.t.code: character varying(10) to character varying(20) accepts every value the old type did"),
+        "{expand}"
+    );
+    let constraints = file("Constraints");
+    for needed in [
+        "pgm.contract(\"the app version before this change may still write what this refuses: ",
+        "Constraint::check(\"qty > 0\")",
+        "Constraint::foreign_key([\"tag\"], \"tags\", [\"name\"])",
+        "pgm.set_not_null(\"t\", \"note\")",
+        "set_type(\"bigint\")",
+    ] {
+        assert!(
+            constraints.contains(needed),
+            "{needed} missing:\n{constraints}"
+        );
+    }
+    let keys = file("UniqueKeys");
+    assert!(
+        keys.contains("pgm.contract(") && keys.contains("Constraint::unique([\"email\"])"),
+        "{keys}"
+    );
+}

@@ -481,7 +481,7 @@ fn without_names_every_migration_is_linted() {
     let summary = run.stdout.lines().last().unwrap_or_default();
     assert!(
         summary.starts_with(
-            "lint (up, PostgreSQL 15): 30 finding(s) in 27 of 56 migration(s), 7 silenced;"
+            "lint (up, PostgreSQL 15): 37 finding(s) in 27 of 56 migration(s), 16 silenced;"
         ),
         "{}",
         run.stdout

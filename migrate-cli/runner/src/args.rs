@@ -578,7 +578,7 @@ pub struct DiffArgs {
     /// scratch database].
     #[arg(long, value_name = "URL")]
     pub from: Option<String>,
-    /// Name of the migrations (snake_case; the steps add `_indexes`, `_not_null`, `_drops`, ...).
+    /// Name of the migrations (snake_case; the steps add `_indexes`, `_constraints`, `_drops`, ...).
     #[arg(long, value_name = "NAME")]
     pub name: Option<String>,
     /// Confirm a rename: `schema.table=new_name` or `schema.table.column=new_name` (repeatable).

@@ -7,6 +7,7 @@ use super::model::{Column, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
 use super::sql::sql_ident;
+use crate::phase::STRICTER_RULE;
 
 pub(super) fn columns(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &Table) {
     let mut renamed_to: BTreeSet<String> = BTreeSet::new();
@@ -104,8 +105,8 @@ fn add_column(p: &mut Planner<'_>, q: &QName, column: &Column) {
     p.push(change);
     if needs_fill {
         p.warn(format!(
-            "{}.{} is NOT NULL without a default: added nullable, and made NOT NULL in the `_not_null` \
-             migration, after the application (or a backfill) fills it",
+            "{}.{} is NOT NULL without a default: added nullable, and made NOT NULL in the `_constraints` \
+             migration (a contract), after the application (or a backfill) fills it",
             shown(q),
             column.name
         ));
@@ -169,14 +170,14 @@ fn volatile(default: &str) -> bool {
 
 fn set_not_null(p: &mut Planner<'_>, q: &QName, column: &str) {
     p.push(
-        Change::new(Step::NotNull, format!("NOT NULL on {}.{column}", shown(q)))
+        Change::new(Step::Constraints, format!("NOT NULL on {}.{column}", shown(q)))
             .up(format!("pgm.set_not_null({}, {})", name(q), lit(column)))
             .down(format!("pgm.alter_column({}, {}).drop_not_null()", name(q), lit(column))),
     );
 }
 
 /// Whether changing a column from `from` to `to` keeps its stored values as they are (no rewrite).
-fn binary_compatible(from: &str, to: &str) -> bool {
+pub(super) fn binary_compatible(from: &str, to: &str) -> bool {
     let varchar = |t: &str| -> Option<Option<u32>> {
         if t == "character varying" {
             return Some(None);
@@ -230,8 +231,10 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
             Some(d) => format!("{}.set_default(expr({}))", column(), lit(d)),
             None => format!("{}.drop_default()", column()),
         };
+        // The app version before it may leave the column out of its inserts, counting on the default.
+        let step = if to.default.is_none() { Step::Constraints } else { Step::Expand };
         p.push(
-            Change::new(Step::Expand, format!("{at}: default"))
+            Change::new(step, format!("{at}: default"))
                 .up(set(&to.default))
                 .down(set(&from.default)),
         );
@@ -270,28 +273,37 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
                 .comment("A new collation rebuilds the column's indexes under an ACCESS EXCLUSIVE lock.")
                 .up(collate(&to.collation))
                 .down(collate(&from.collation))
-                .allow("changing-column-type", format!("{at}: only its collation changes, as the desired schema says")),
+                .allow("changing-column-type", format!("{at}: only its collation changes, as the desired schema says"))
+                .allow(STRICTER_RULE, format!("{at}: only its collation changes, which refuses no value")),
         );
     } else if from.collation != to.collation {
         p.uncovered(format!("column {at}: its collation changes with its type"));
     }
 }
 
-/// A new type: metadata only when the stored values stay as they are, else a rewrite, written as
-/// `alter_column` with the online recipe in a comment (the desired schema keeps the column's name, which
-/// `change_column_type_online` cannot).
+/// A new type: metadata only when the stored values stay as they are (an expand: it accepts every value the
+/// old type did), else a rewrite, written as `alter_column` with the online recipe in a comment (the desired
+/// schema keeps the column's name, which `change_column_type_online` cannot), in the contract: the app
+/// version before it may write values the new type refuses, or read the column as the old type.
 fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     let column = || alter_column(q, &to.name);
     let at = shown_column(q, &to.name);
     let quoted = sql_ident(&to.name);
-    let mut change = Change::new(Step::Expand, format!("{at}: type {} to {}", from.data_type, to.data_type))
+    let compatible = binary_compatible(&from.data_type, &to.data_type);
+    let step = if compatible { Step::Expand } else { Step::Constraints };
+    let mut change = Change::new(step, format!("{at}: type {} to {}", from.data_type, to.data_type))
         .up(format!("{}.set_type({}).using({})", column(), lit(&to.data_type), lit(&format!("{quoted}::{}", to.data_type))))
         .down(format!("{}.set_type({}).using({})", column(), lit(&from.data_type), lit(&format!("{quoted}::{}", from.data_type))));
-    if binary_compatible(&from.data_type, &to.data_type) {
-        change = change.allow(
-            "changing-column-type",
-            format!("{at}: {} to {} keeps the stored values (no rewrite)", from.data_type, to.data_type),
-        );
+    if compatible {
+        change = change
+            .allow(
+                "changing-column-type",
+                format!("{at}: {} to {} keeps the stored values (no rewrite)", from.data_type, to.data_type),
+            )
+            .allow(
+                STRICTER_RULE,
+                format!("{at}: {} to {} accepts every value the old type did", from.data_type, to.data_type),
+            );
     } else {
         change = change
             .comment(format!(
@@ -324,9 +336,11 @@ fn identity(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
         _ => None,
     };
     if let Some((up, down)) = identity {
+        // `GENERATED ALWAYS` refuses the values the app version before it may insert explicitly.
+        let step = if up.contains("always") { Step::Constraints } else { Step::Expand };
         // The identity's own sequence starts afresh: its settings and position are the defaults.
         p.push(
-            Change::new(Step::Expand, format!("{at}: identity"))
+            Change::new(step, format!("{at}: identity"))
                 .up(format!("{}.{up}", column()))
                 .down(format!("{}.{down}", column())),
         );

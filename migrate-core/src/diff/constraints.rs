@@ -1,11 +1,26 @@
 //! Constraints of a table that exists in both schemas: added (checks and foreign keys `NOT VALID` then
-//! validated, unique and primary keys on an index built concurrently), renamed, replaced, dropped.
+//! validated, unique and primary keys on an index built concurrently), renamed, replaced, dropped. An added
+//! one refuses what the app version still running may write: it goes in a contract
+//! ([`Step::UniqueKeys`], [`Step::Constraints`]), unless it only moves to a column renamed online.
 
 use super::model::{Constraint, ConstraintKind, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
 use super::by_name::{renamed_by_definition, Settled};
 use super::sql::{sql_ident, sql_name, temporary_name};
+use crate::phase::STRICTER_RULE;
+
+/// Where an added constraint goes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Added {
+    /// With its new table, in the expand.
+    NewTable,
+    /// On a table that exists: a contract.
+    Existing,
+    /// Made again on a column renamed online, before the contract of the rename: the trigger keeps that
+    /// column equal to the old one, whose constraint the running release meets already.
+    Moved,
+}
 
 /// The constraints of `from` that use a column renamed online (`on_renamed` says which text does): made
 /// again on the new column under a temporary name when the desired schema keeps them, and the old ones
@@ -35,7 +50,7 @@ fn drop_constraint_moved(p: &mut Planner<'_>, q: &QName, constraint_name: &str, 
         return;
     };
     let temporary = temporary_name(constraint_name);
-    add_constraint(p, q, &temporary, desired, false);
+    add(p, q, &temporary, desired, Added::Moved);
     drop_constraint(p, q, constraint_name, c, Step::Indexes);
     p.push(rename(q, Step::Indexes, &temporary, constraint_name));
 }
@@ -116,13 +131,32 @@ fn add_as_sql(q: &QName, constraint_name: &str, c: &Constraint, suffix: &str) ->
 }
 
 /// `ALTER TABLE .. ADD CONSTRAINT`: plain on a new table; on one that exists, checks and foreign keys
-/// `NOT VALID` then validated, unique and primary keys on an index built concurrently.
+/// `NOT VALID` then validated, unique and primary keys on an index built concurrently, in a contract.
 pub(super) fn add_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, new_table: bool) {
+    add(p, q, constraint_name, c, if new_table { Added::NewTable } else { Added::Existing });
+}
+
+fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, added: Added) {
+    let new_table = added == Added::NewTable;
+    let keyed = matches!(c.kind, ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. });
+    // The step it goes in when it is not with its new table, and the acceptance a moved one carries.
+    let (existing, keys) = match added {
+        Added::Moved => (Step::Expand, Step::Indexes),
+        _ => (Step::Constraints, Step::UniqueKeys),
+    };
+    let moved = |change: Change| match added {
+        Added::Moved => change.allow(
+            STRICTER_RULE,
+            format!("{constraint_name} on {} moves to the column renamed online, kept equal to the old one", shown(q)),
+        ),
+        _ => change,
+    };
     let drop = format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name));
     let summary = format!("add constraint {constraint_name} on {}", shown(q));
     let Some(value) = rust::constraint(c) else {
         let add = |suffix: &str| add_as_sql(q, constraint_name, c, suffix);
-        let mut change = Change::new(Step::Expand, summary)
+        let step = if new_table { Step::Expand } else { existing };
+        let mut change = Change::new(step, summary)
             .comment("No typed constraint reads back as this one (an exclusion or NO INHERIT check): written as SQL.");
         let check = matches!(c.kind, ConstraintKind::Check { .. });
         change = if new_table || !c.validated {
@@ -143,7 +177,7 @@ pub(super) fn add_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &s
                 format!("{constraint_name} on {}: an exclusion constraint cannot be added NOT VALID", shown(q)),
             )
         };
-        p.push(change.down(drop));
+        p.push(moved(change.down(drop)));
         return;
     };
     // A unique key with options the online form refuses: its index built concurrently, then the
@@ -173,12 +207,12 @@ pub(super) fn add_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &s
             value.push_str(&format!(".comment({})", lit(comment)));
         }
         let constraint = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
-        p.push(
-            Change::new(Step::Indexes, summary)
+        p.push(moved(
+            Change::new(keys, summary)
                 .up(index)
                 .up(constraint)
                 .down(drop),
-        );
+        ));
         return;
     }
     let call = if new_table || !c.validated {
@@ -186,18 +220,14 @@ pub(super) fn add_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &s
         if !c.validated {
             call.push_str(".not_valid()");
         }
-        (Step::Expand, call)
+        (if new_table { Step::Expand } else { existing }, call)
     } else {
-        let step = match c.kind {
-            ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. } => Step::Indexes,
-            _ => Step::Expand,
-        };
         (
-            step,
+            if keyed { keys } else { existing },
             format!("pgm.add_constraint_online({}, {}, {value})", name(q), lit(constraint_name)),
         )
     };
-    p.push(Change::new(call.0, summary).up(call.1).down(drop));
+    p.push(moved(Change::new(call.0, summary).up(call.1).down(drop)));
 }
 
 pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, step: Step) {

@@ -1,11 +1,13 @@
-//! Indexes of a table that exists in both schemas: built `CONCURRENTLY` in a migration of their own, renamed,
-//! rebuilt when their definition changes, dropped.
+//! Indexes of a table that exists in both schemas: built `CONCURRENTLY` in a migration of their own (a
+//! contract for a unique one, which refuses the duplicates the app version still running may write),
+//! renamed, rebuilt when their definition changes, dropped.
 
 use super::model::{Index, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
 use super::by_name::{renamed_by_definition, Settled};
 use super::sql::temporary_name;
+use crate::phase::STRICTER_RULE;
 
 /// The indexes of `from` on a column renamed online (`on_renamed` says which text uses one): built again
 /// on the new column under a temporary name when the desired schema keeps them, and the old ones dropped,
@@ -31,11 +33,16 @@ pub(super) fn move_off_renamed_columns(
             continue;
         };
         let temporary = temporary_name(index_name);
-        p.push(
-            Change::new(Step::Indexes, format!("add index {temporary} on {}", shown(q)))
-                .up(rust::create_index(q, &temporary, desired, true))
-                .down(rust::drop_index(q, &temporary, desired, true)),
-        );
+        let mut add = Change::new(Step::Indexes, format!("add index {temporary} on {}", shown(q)))
+            .up(rust::create_index(q, &temporary, desired, true))
+            .down(rust::drop_index(q, &temporary, desired, true));
+        if desired.unique {
+            add = add.allow(
+                STRICTER_RULE,
+                format!("{index_name} on {} moves to the column renamed online, kept equal to the old one", shown(q)),
+            );
+        }
+        p.push(add);
         p.push(drop_old);
         p.push(rename(q, Step::Indexes, &temporary, index_name));
     }
@@ -98,6 +105,7 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
         if settled.new_name_settled(index_name) {
             continue;
         }
+        let step = if index.unique { Step::UniqueKeys } else { Step::Indexes };
         match from.indexes.get(index_name) {
             Some(before) if before.definition == index.definition => {
                 if before.comment != index.comment {
@@ -106,18 +114,18 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
             }
             Some(before) => {
                 p.push(
-                    Change::new(Step::Indexes, format!("rebuild index {index_name} on {}", shown(q)))
+                    Change::new(step, format!("rebuild index {index_name} on {}", shown(q)))
                         .up(drop(index_name, before))
                         .down(create(index_name, before)),
                 );
                 p.push(
-                    Change::new(Step::Indexes, format!("add index {index_name} on {}", shown(q)))
+                    Change::new(step, format!("add index {index_name} on {}", shown(q)))
                         .up(create(index_name, index))
                         .down(drop(index_name, index)),
                 );
             }
             None => p.push(
-                Change::new(Step::Indexes, format!("add index {index_name} on {}", shown(q)))
+                Change::new(step, format!("add index {index_name} on {}", shown(q)))
                     .up(create(index_name, index))
                     .down(drop(index_name, index)),
             ),

@@ -257,8 +257,16 @@ fn purpose(step: Step) -> &'static str {
     match step {
         Step::Renames => "Expand: renames, the old names kept working until the contract",
         Step::Expand => "Expand: new objects and compatible changes",
-        Step::Indexes => "Indexes and unique keys of existing tables, built concurrently",
-        Step::NotNull => "NOT NULL through a validated check (fill the columns first)",
+        Step::Indexes => "Indexes of existing tables, built concurrently",
+        Step::UniqueKeys => {
+            "Contract: unique keys of existing columns, built concurrently, after the rollout (the app \
+             version before it may write duplicates)"
+        }
+        Step::Constraints => {
+            "Contract: NOT NULL (through a validated check), checks, foreign keys, type changes and \
+             dropped defaults the app version before it may not meet, after the rollout (fill the columns \
+             first)"
+        }
         Step::RenameContracts => "Contract: the renames' old columns dropped, after the rollout",
         Step::Drops => "Contract: drops, after the rollout",
     }
@@ -283,10 +291,7 @@ fn write_file(name: &str, step: Step, changes: &[&plan::Change]) -> String {
         let reasons: Vec<&str> = changes.iter().map(|c| c.summary.as_str()).collect();
         out.push_str(&format!(
             "    pgm.contract({});\n",
-            rust::lit(&format!(
-                "the app version before this change still uses what this removes: {}",
-                reasons.join("; ")
-            ))
+            rust::lit(&format!("{}: {}", step.contract_reason(), reasons.join("; ")))
         ));
     }
     for change in changes {

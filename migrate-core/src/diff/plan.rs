@@ -15,11 +15,15 @@ pub enum Step {
     Renames,
     /// New objects and compatible changes, in one transaction.
     Expand,
-    /// Indexes and unique keys of tables that exist, built `CONCURRENTLY` outside a transaction.
+    /// Indexes of tables that exist, built `CONCURRENTLY` outside a transaction.
     Indexes,
-    /// `NOT NULL` on columns that exist or are new without a default, through the check-constraint
-    /// recipe: after the application fills them.
-    NotNull,
+    /// Unique keys and unique indexes on columns that exist, built `CONCURRENTLY` outside a transaction:
+    /// a contract, since the app version still running may write duplicates.
+    UniqueKeys,
+    /// What the app version still running may write and the database would then refuse: `NOT NULL`
+    /// (through the check-constraint recipe, after the application fills the columns), checks and foreign
+    /// keys on tables that exist, type changes in place, dropped defaults, `GENERATED ALWAYS`. A contract.
+    Constraints,
     /// The contracts of the online renames (old columns dropped), after the rollout.
     RenameContracts,
     /// Drops (with `--allow-drop` for what holds data) and the old names of renamed tables, after the
@@ -34,7 +38,8 @@ impl Step {
             Step::Renames => "_renames",
             Step::Expand => "",
             Step::Indexes => "_indexes",
-            Step::NotNull => "_not_null",
+            Step::UniqueKeys => "_unique_keys",
+            Step::Constraints => "_constraints",
             Step::RenameContracts => "_rename_contracts",
             Step::Drops => "_drops",
         }
@@ -45,7 +50,20 @@ impl Step {
     }
 
     pub(crate) fn contract(self) -> bool {
-        matches!(self, Step::RenameContracts | Step::Drops)
+        matches!(
+            self,
+            Step::UniqueKeys | Step::Constraints | Step::RenameContracts | Step::Drops
+        )
+    }
+
+    /// Why a migration of this step is a contract, before the list of its changes.
+    pub(crate) fn contract_reason(self) -> &'static str {
+        match self {
+            Step::UniqueKeys | Step::Constraints => {
+                "the app version before this change may still write what this refuses"
+            }
+            _ => "the app version before this change still uses what this removes",
+        }
     }
 }
 

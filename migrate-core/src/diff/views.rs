@@ -67,15 +67,58 @@ fn over_changed_columns(from: &Model, to: &Model) -> BTreeSet<QName> {
     }
 }
 
+/// Views (of either schema) that read, directly or through other views, a table whose column changes type
+/// in a way that rewrites it: that change goes in the [`Step::Constraints`] contract, so these are dropped,
+/// made and made again there too (PostgreSQL refuses the change under a view).
+fn over_retyped_columns(from: &Model, to: &Model) -> BTreeSet<QName> {
+    let retyped: BTreeSet<&QName> = from
+        .tables
+        .iter()
+        .filter(|(q, table)| {
+            to.tables.get(*q).is_some_and(|desired| {
+                table.columns.iter().any(|c| {
+                    desired.column(&c.name).is_some_and(|d| {
+                        d.data_type != c.data_type
+                            && !super::columns::binary_compatible(&c.data_type, &d.data_type)
+                    })
+                })
+            })
+        })
+        .map(|(q, _)| q)
+        .collect();
+    let mut views: BTreeSet<QName> = BTreeSet::new();
+    loop {
+        let before = views.len();
+        for (q, view) in from.views.iter().chain(&to.views) {
+            if view.depends_on.iter().any(|d| retyped.contains(d) || views.contains(d)) {
+                views.insert(q.clone());
+            }
+        }
+        if views.len() == before {
+            return views;
+        }
+    }
+}
+
+/// The step a view's drop or creation goes in: with the type change it reads, else the expand.
+fn step_of(late: &BTreeSet<QName>, q: &QName) -> Step {
+    if late.contains(q) {
+        Step::Constraints
+    } else {
+        Step::Expand
+    }
+}
+
 /// Drops the views [`over_changed_columns`] finds, before the tables change; returns them, for [`views`] to
 /// make again.
 pub(super) fn drop_over_changed_columns(p: &mut Planner<'_>) -> BTreeSet<QName> {
     let from = p.from;
     let views = over_changed_columns(from, p.to);
+    let late = over_retyped_columns(from, p.to);
     for q in order(from, views.iter().collect()).into_iter().rev() {
         let view = &from.views[q];
         p.push(
-            Change::new(Step::Expand, format!("drop view {} (made again after the column changes)", shown(q)))
+            Change::new(step_of(&late, q), format!("drop view {} (made again after the column changes)", shown(q)))
                 .up(drop_view(q, view))
                 .down(create_view(q, view)),
         );
@@ -107,6 +150,7 @@ fn order<'m>(model: &'m Model, views: Vec<&'m QName>) -> Vec<&'m QName> {
 /// dropped; `recreated` ones (dropped before the tables changed) made again.
 pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
     let (from, to) = (p.from, p.to);
+    let late = over_retyped_columns(from, to);
     let mut created: Vec<&QName> = Vec::new();
     for (q, view) in &to.views {
         match from.views.get(q) {
@@ -132,7 +176,7 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
                     } else {
                         vec![drop_view(q, view), create_view(q, current)]
                     };
-                    let mut change = Change::new(Step::Expand, format!("replace view {} (the old definition kept for down)", shown(q)))
+                    let mut change = Change::new(step_of(&late, q), format!("replace view {} (the old definition kept for down)", shown(q)))
                         .up(replace(view));
                     change.down = down;
                     p.push(change);
@@ -146,7 +190,7 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
                     }
                 } else {
                     p.push(
-                        Change::new(Step::Expand, format!("drop view {} (its columns change)", shown(q)))
+                        Change::new(step_of(&late, q), format!("drop view {} (its columns change)", shown(q)))
                             .up(drop_view(q, current))
                             .down(create_view(q, current)),
                     );
@@ -158,7 +202,7 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
     for q in order(to, created) {
         let view = &to.views[q];
         p.push(
-            Change::new(Step::Expand, format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q)))
+            Change::new(step_of(&late, q), format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q)))
                 .up(create_view(q, view))
                 .down(drop_view(q, view)),
         );

@@ -264,7 +264,8 @@ fn add_recorded_columns(
 /// What an applied row records besides name and checksum, for a later binary without the migration's file.
 #[derive(Debug, Clone)]
 pub(crate) struct PhaseAndDown {
-    /// `expand` or `contract` (whether the `up` is marked [`contract`](migrate_dsl::MigrationBuilder::contract)).
+    /// `expand` or `contract` (whether the `up` is marked [`contract`](migrate_dsl::MigrationBuilder::contract)
+    /// or makes the database refuse what the app version still running may write: [`crate::phase`]).
     pub phase: &'static str,
     pub down: Option<crate::plan::RecordedDown>,
 }
@@ -272,7 +273,7 @@ pub(crate) struct PhaseAndDown {
 impl PhaseAndDown {
     pub(crate) fn of(step: &crate::Step<'_>) -> Self {
         PhaseAndDown {
-            phase: if step.contract.is_some() {
+            phase: if step.phase_contract().is_some() {
                 "contract"
             } else {
                 "expand"

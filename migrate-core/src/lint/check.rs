@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use migrate_dsl::Operation;
 
-use crate::migration::Migration;
+use crate::migration::{Direction, Migration};
 use crate::server::OLDEST_SUPPORTED_MAJOR;
 
 use super::error::LintError;
@@ -86,6 +86,7 @@ fn analyse_one(m: &MigrationInputs, options: &LintOptions, rules: &RuleSelection
 
     let mut findings: Vec<Finding> = lock_timeout_finding(m).into_iter().collect();
     findings.extend(sql_findings(m, options, &mut out));
+    stricter_findings(m, options, &mut findings);
     let findings: Vec<Finding> = per_partition(m, findings)
         .into_iter()
         .filter(|f| rules.checks(f.rule))
@@ -179,6 +180,49 @@ fn sql_findings(
             detail: h.detail,
         })
         .collect()
+}
+
+/// `stricter-change-in-expand`: what the deploy phase itself judges stricter ([`crate::phase`]) in an `up`,
+/// one finding per operation, each placed after the findings of the operations before it. A contract accepts
+/// them ([`Rule::breaks_running_code`]); so does the rule's `lint: allow`, which makes the migration an
+/// expand for the deploy plan too.
+fn stricter_findings(m: &MigrationInputs, options: &LintOptions, findings: &mut Vec<Finding>) {
+    if options.direction != Direction::Up {
+        return;
+    }
+    let mut reported = std::collections::HashSet::new();
+    for stricter in crate::phase::stricter_changes(m.statements.iter().map(|s| s.sql.as_str())) {
+        let s = &m.statements[stricter.input];
+        if !reported.insert(s.position) {
+            continue;
+        }
+        let statement = migrate_dsl::split_statements(&s.sql)
+            .into_iter()
+            .find(|part| part.offset == stricter.offset)
+            .map_or_else(|| s.sql.clone(), |part| part.sql.to_owned());
+        let at = findings
+            .iter()
+            .rposition(|f| f.op.is_none_or(|(position, _)| position <= s.position))
+            .map_or(0, |i| i + 1);
+        findings.insert(
+            at,
+            Finding {
+                rule: Rule::StricterChangeInExpand,
+                op: Some((s.position, op_name(&s.op))),
+                line: s
+                    .sql_lines
+                    .line_at(&s.sql, stricter.offset)
+                    .map(|line| line as usize)
+                    .or(s.line),
+                statement: super::statement::one_line(&statement),
+                detail: Some(format!(
+                    "{}: the app version still running may write what it refuses, and the migration is not \
+                     marked `pgm.contract(..)`",
+                    stricter.what
+                )),
+            },
+        );
+    }
 }
 
 /// Index builds on partitioned tables: a plain build on one is `require-index-per-partition`, not

@@ -122,7 +122,8 @@ pub struct CloneRun {
     pub copy: String,
 }
 
-/// Expand or contract, as the migration marks itself.
+/// Expand or contract: [`crate::Migration::contract`], the deploy plan's own judgement (the migration's
+/// `pgm.contract(..)`, or a change that makes the database refuse what the running app version may write).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
@@ -136,7 +137,7 @@ pub struct MigrationReview {
     pub name: String,
     pub file: String,
     pub phase: Phase,
-    /// Why it is a contract (`pgm.contract(..)`).
+    /// Why it is a contract (`pgm.contract(..)`, or the stricter change that makes it one).
     pub contract: Option<String>,
     /// Runs in transactions (else each statement commits on its own).
     pub transactional: bool,
@@ -154,11 +155,12 @@ impl MigrationReview {
     pub fn tolerates(&self) -> String {
         match self.phase {
             Phase::Expand => "additive: the app version running now must work with the new objects \
-                              (it does not read them yet); no running code loses anything"
+                              (it does not read them yet); nothing it uses goes away and nothing it \
+                              writes is refused"
                 .to_owned(),
             Phase::Contract => format!(
-                "contract: no running app version may still use what it removes or renames{}; deploy \
-                 the app that stops using it first",
+                "contract: no running app version may still use what it removes or renames, or write \
+                 what it makes the database refuse{}; deploy the app that no longer does first",
                 self.contract
                     .as_deref()
                     .map(|r| format!(" ({r})"))

@@ -21,8 +21,11 @@ impl MigrationBuilder {
     /// `up --expand-only` (what an app applies at start-up during a rolling deploy) applies pending
     /// migrations up to the first pending contract and leaves the rest for an explicit `up` after the
     /// rollout. `lint` reports a drop, rename or type change of an existing object in a migration not marked
-    /// contract. Only the mark in `up` counts (a `down` runs when going back, a decision of its own). The mark
-    /// changes nothing in the SQL:
+    /// contract. A change that makes the database refuse what the running version may still write
+    /// (`SET NOT NULL`, a new check, unique key or foreign key on existing columns, a type change in place, a
+    /// dropped default) makes the engine treat an unmarked migration as a contract all the same, and `lint`
+    /// asks for the mark (rule `stricter-change-in-expand`). Only the mark in `up` counts (a `down` runs when
+    /// going back, a decision of its own). The mark changes nothing in the SQL:
     ///
     /// ```
     /// use migrate_dsl::prelude::*;

@@ -122,6 +122,7 @@ rules! {
     PreferTextField => prefer_text_field,
     PreferTimestamptz => prefer_timestamptz,
     BanCharField => ban_char_field,
+    StricterChangeInExpand => stricter_change_in_expand,
 }
 
 impl fmt::Display for Rule {
