@@ -127,6 +127,8 @@ fn a_statistics_only_role_names_the_checks_it_could_not_run_and_the_grant() {
 fn up_refuses_a_migration_whose_precondition_does_not_hold_and_applies_none_of_it() {
     let prod = production();
     let cli = FixtureCli::new(FIXTURE, &prod);
+    // The payments' backfill first (no payment rows here), then the migration with the precondition.
+    cli.run(&["up", "1"]).expect_code(0);
     let run = cli.run(&["up", "1"]);
     assert_ne!(run.code, 0, "{}", run.stdout);
     for expected in [
@@ -153,7 +155,7 @@ fn up_refuses_a_migration_whose_precondition_does_not_hold_and_applies_none_of_i
         .query_one("SELECT count(*) FROM pgmigrations", &[])
         .expect("bookkeeping")
         .get(0);
-    assert_eq!(applied, 1);
+    assert_eq!(applied, 2, "the shop and the payments' backfill only");
     snapshot("up_precondition_refused", &run.stderr);
 
     // Once the data is fixed, the same migration applies.
@@ -231,4 +233,156 @@ fn a_table_too_big_to_read_in_time_is_checked_on_a_sample_the_result_names() {
             read: Read::Whole
         }
     );
+}
+
+/// The review of a whole pull request on a production of 2,000,000 orders while an application writes to
+/// them, once through a role that may read the rows and once through a statistics-only one: the backfill is
+/// estimated from its rows (never "catalog only"), the stricter changes are contracts, and each statement
+/// that would fail on production's rows is named with the rows that make it fail (or, for the
+/// statistics-only role, the check it could not run and the grant that lets it). Durations are filtered out
+/// of the snapshot: they are measured, not pinned.
+#[test]
+fn a_pull_request_reviewed_on_two_million_rows_under_writes_through_both_roles() {
+    const ROWS: i64 = 2_000_000;
+    let prod = TestDb::new();
+    FixtureCli::new(FIXTURE, &prod)
+        .run(&["up", "1"])
+        .expect_code(0);
+    // A quarter of the notes NULL, a sixth of the orders from a warehouse that does not exist, a
+    // quantity in a thousand not a number, one order in a hundred cancelled, three emails twice.
+    prod.exec(&format!(
+        "INSERT INTO warehouses SELECT i FROM generate_series(1, 10) i;
+         INSERT INTO users SELECT i, 'user' || i || '@example.com' FROM generate_series(1, 1000) i;
+         INSERT INTO users SELECT 1000 + i, 'user' || i || '@example.com' FROM generate_series(1, 3) i;
+         INSERT INTO orders SELECT i, CASE WHEN i % 4 = 0 THEN NULL ELSE 'note ' || i END, i % 12 + 1,
+           CASE WHEN i % 1000 = 0 THEN 'many' ELSE i::text END,
+           CASE WHEN i % 100 = 0 THEN 'cancelled' ELSE 'paid' END::status
+         FROM generate_series(1, {ROWS}) i;
+         INSERT INTO payments SELECT i, i % 1000 + 0.99 FROM generate_series(1, {ROWS}) i;
+         ANALYZE;"
+    ));
+    // The application: rewrites random orders' notes with the value they have (NULLs stay NULL), as long as
+    // the reviews run.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let mut client = prod.client();
+        std::thread::spawn(move || {
+            let mut writes = 0u64;
+            let mut id = 1i64;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                id = (id * 7919 + 13) % ROWS + 1;
+                client
+                    .execute("UPDATE orders SET note = note WHERE id = $1", &[&id])
+                    .expect("the application's write");
+                writes += 1;
+            }
+            writes
+        })
+    };
+    let reader = Role::new(&prod, "reader");
+    prod.exec(&format!("GRANT pg_read_all_data TO \"{}\"", reader.name));
+    let stats = Role::new(&prod, "stats");
+    prod.exec(&format!("GRANT pg_read_all_stats TO \"{}\"", stats.name));
+    let (_target, cli) = target();
+
+    let read = cli
+        .run(&["review", "--production-url", &reader.url(&prod)])
+        .expect_code(10);
+    // At 2,000,000 rows the in-place type change is an error by size for both (exit 10); only the reader
+    // finds what would fail.
+    let only_stats = cli
+        .run(&["review", "--production-url", &stats.url(&prod)])
+        .expect_code(10);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let writes = writer.join().expect("the writer");
+    assert!(writes > 0, "the application wrote during the reviews");
+
+    for run in [&read, &only_stats] {
+        assert!(
+            backfill_section(&run.stdout).contains("2.0M rows"),
+            "the backfill is estimated from its rows:\n{}",
+            run.stdout
+        );
+        assert!(
+            !backfill_section(&run.stdout).contains("estimate: unknown"),
+            "the backfill has an estimate:\n{}",
+            run.stdout
+        );
+    }
+    let found = data_lines(&read.stdout, &reader);
+    for expected in [
+        "would fail on production: 500,000 rows of orders have note NULL (read whole)",
+        "would fail on production: 3 values of (\"email\") appear more than once in users (read whole)",
+        "would fail on production: 333,332 rows of orders have a warehouse_id with no match in warehouses (read whole)",
+        "a value of orders.qty does not cast to integer",
+        "would fail on production: 20,000 rows of orders have a status outside status_v2 (read whole)",
+    ] {
+        assert!(found.contains(expected), "{expected:?} in:\n{}", read.stdout);
+    }
+    let not_run = data_lines(&only_stats.stdout, &stats);
+    assert!(!not_run.contains("would-fail"), "{}", only_stats.stdout);
+    assert!(
+        not_run.contains("`GRANT pg_read_all_data TO \"<role>\"` (every table)"),
+        "{}",
+        only_stats.stdout
+    );
+    let pinned = format!(
+        "# pg_read_all_data\n{}\n{}\n\n# statistics only\n{}\n{}\n",
+        summary_lines(&read.stdout),
+        found,
+        summary_lines(&only_stats.stdout),
+        not_run
+    );
+    snapshot("review_data_two_million_rows", &pinned);
+}
+
+/// The text report's part about the backfill migration (from its header to the next migration's).
+fn backfill_section(stdout: &str) -> String {
+    let start = stdout
+        .find("20261129000001_payment_amounts (")
+        .unwrap_or_else(|| panic!("the backfill's migration in:\n{stdout}"));
+    let rest = &stdout[start..];
+    let end = rest[1..].find("\n2026").map_or(rest.len(), |i| i + 1);
+    rest[..end].to_owned()
+}
+
+/// Each migration's header line and its statements' work lines, their numbers replaced by `[N]` and durations by
+/// `[T]` (measured, so neither their figures nor their units are stable).
+fn summary_lines(stdout: &str) -> String {
+    stdout
+        .lines()
+        .filter(|l| l.starts_with("2026") || l.trim_start().starts_with("work:"))
+        .map(|l| {
+            if l.starts_with("2026") {
+                return l.to_owned();
+            }
+            let mut out = numbers_masked(l);
+            for unit in [" ms", " s", " min", " h"] {
+                out = out.replace(&format!("[N]{unit}"), "[T]");
+            }
+            out
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `text` with each run of digits (with the `,` and `.` inside it) replaced by `[N]`.
+fn numbers_masked(text: &str) -> String {
+    let mut out = String::new();
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            while chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_digit() || *n == ',' || *n == '.')
+            {
+                chars.next();
+            }
+            out.push_str("[N]");
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

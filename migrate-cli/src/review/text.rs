@@ -27,6 +27,14 @@ pub(super) fn source(review: &Review) -> String {
     };
     let timing = if let Some(clone) = &review.clone {
         format!("durations measured on a copy of the clone {}", clone.url)
+    } else if let (Some(failed), Some(at)) =
+        (&review.calibration.failed, &review.calibration.stopped_at)
+    {
+        format!(
+            "durations scaled from a calibration run with {} rows per table on a scratch database, up to \
+             {at}: the calibration run failed there, so it and the migrations after it have no estimate: {failed}",
+            count(review.calibration.rows as f64)
+        )
     } else if let Some(failed) = &review.calibration.failed {
         format!("no estimates: the calibration run failed: {failed}")
     } else {

@@ -109,8 +109,13 @@ pub struct Calibration {
     pub tables: Vec<TableSize>,
     /// Tables the calibration could not fill, and why.
     pub skipped: Vec<(String, String)>,
-    /// Why the calibration run failed, when it did: no statement has an estimate then.
+    /// Why the calibration run failed, when it did: no statement has an estimate then, unless
+    /// [`stopped_at`](Self::stopped_at) names the migration it failed in.
     pub failed: Option<String>,
+    /// The migration the calibration run failed in, when the migrations before it were timed on their own
+    /// (a second run, without it): theirs have estimates, it and the ones after it have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<String>,
 }
 
 /// A run of the pending migrations on a throwaway copy of a clone of production.

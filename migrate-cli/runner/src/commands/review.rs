@@ -67,6 +67,7 @@ pub(super) fn review(context: &Context<'_>, args: &ReviewArgs) -> Result<ExitCod
             tables: Vec::new(),
             skipped: Vec::new(),
             failed: None,
+            stopped_at: None,
         },
         clone: None,
         migrations: Vec::new(),
@@ -270,7 +271,27 @@ fn timed_runs(
         .or(config.calibration_rows)
         .unwrap_or(review::DEFAULT_CALIBRATION_ROWS);
     review.calibration.rows = rows;
-    match calibrate(run, rows, touched) {
+    let calibrated = match calibrate(run, run.names, rows, touched) {
+        Ok(trace) => Ok(trace),
+        Err(e) => {
+            let why = format!("{e:#}");
+            // A migration that fails on the generated rows (a cast the generated text does not pass) would
+            // leave every statement without an estimate; the ones before it are timed again without it.
+            match failed_at(&e, run.names) {
+                Some(at) => {
+                    let failing = run.names[at].clone();
+                    timed.unknown = format!(
+                        "the calibration run failed in {failing} (this migration or an earlier one): {why}"
+                    );
+                    review.calibration.failed = Some(why);
+                    review.calibration.stopped_at = Some(failing);
+                    calibrate(run, &run.names[..at], rows, touched).map_err(|e| format!("{e:#}"))
+                }
+                None => Err(why),
+            }
+        }
+    };
+    match calibrated {
         Ok(trace) => {
             if let Some(seeding) = &trace.rows {
                 review.calibration.tables = seeding.sizes.iter().map(seeded).collect();
@@ -281,15 +302,34 @@ fn timed_runs(
                     .collect();
             }
             timed.calibration = Some(trace);
-            timed.unknown = "not run by the calibration".to_owned();
+            if review.calibration.stopped_at.is_none() {
+                timed.unknown = "not run by the calibration".to_owned();
+            }
         }
-        Err(e) => {
-            let why = format!("{e:#}");
+        Err(why) => {
             timed.unknown = format!("the calibration run failed: {why}");
             review.calibration.failed = Some(why);
+            review.calibration.stopped_at = None;
         }
     }
     Ok(timed)
+}
+
+/// The position in `names` of the migration a calibration run failed in, when it is not the first (with
+/// the first, nothing before it could be timed).
+fn failed_at(error: &anyhow::Error, names: &[String]) -> Option<usize> {
+    let failed = error.chain().find_map(|cause| {
+        match cause.downcast_ref::<migrate_core::trace::TraceError>()? {
+            migrate_core::trace::TraceError::Run(migrate_core::Error::Statement(statement)) => {
+                Some(statement.name.clone())
+            }
+            _ => None,
+        }
+    })?;
+    names
+        .iter()
+        .position(|name| *name == failed)
+        .filter(|&at| at > 0)
 }
 
 /// One migration's part of the review.
@@ -433,7 +473,12 @@ fn rows_queries(traces: &[MigrationTrace]) -> Vec<String> {
 
 /// The calibration run: the migrations again, on a scratch database whose touched tables hold `rows`
 /// generated rows each, timed.
-fn calibrate(run: &Run<'_, '_>, rows: u64, touched: &[String]) -> Result<trace::Trace> {
+fn calibrate(
+    run: &Run<'_, '_>,
+    names: &[String],
+    rows: u64,
+    touched: &[String],
+) -> Result<trace::Trace> {
     let scratch = Scratch::create(run.db, run.settings, "calibrate", "review")?;
     let (mut client, watcher) = run.sessions(&scratch)?;
     // Each data step's rate is probed on the generated rows just before it runs: its own condition
@@ -448,7 +493,7 @@ fn calibrate(run: &Run<'_, '_>, rows: u64, touched: &[String]) -> Result<trace::
         run.migrator,
         &mut client,
         watcher,
-        run.names,
+        names,
         &options,
     )?)
 }
