@@ -26,6 +26,19 @@ impl Role {
         }
     }
 
+    /// Lets the role read every table of `db` as a reviewer's role would: `pg_read_all_data` from
+    /// PostgreSQL 14, before it `SELECT` on every table of schema `public` (the tables there now).
+    pub fn grant_read_all_data(&self, db: &TestDb) {
+        if db.server_major() >= 14 {
+            db.exec(&format!("GRANT pg_read_all_data TO \"{}\"", self.name));
+        } else {
+            db.exec(&format!(
+                "GRANT USAGE ON SCHEMA public TO \"{0}\"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{0}\"",
+                self.name
+            ));
+        }
+    }
+
     /// `db`'s URL as this role.
     pub fn url(&self, db: &TestDb) -> String {
         let mut url = url::Url::parse(db.url()).expect("URL");

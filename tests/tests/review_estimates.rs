@@ -33,7 +33,7 @@ fn role(db: &TestDb, read_data: bool) -> Role {
     let role = Role::new(db, if read_data { "reader" } else { "stats" });
     db.exec(&format!("GRANT pg_read_all_stats TO \"{}\"", role.name));
     if read_data {
-        db.exec(&format!("GRANT pg_read_all_data TO \"{}\"", role.name));
+        role.grant_read_all_data(db);
     }
     role
 }
