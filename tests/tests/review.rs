@@ -789,7 +789,7 @@ fn each_statement_lists_every_relation_the_server_locks_for_it() {
         "{text}"
     );
     assert!(
-        text.contains("ACCESS SHARE on orders_id_seq (blocks nothing)"),
+        text.contains("lock:     SHARE ROW EXCLUSIVE on orders_id_seq (blocks writes)"),
         "{text}"
     );
 
