@@ -154,7 +154,7 @@ pub fn unit_setting<'a>(unit: &'a str, key: &str) -> &'a str {
     let prefix = format!("{key}=");
     unit.lines()
         .filter_map(|l| l.strip_prefix(prefix.as_str()))
-        .last()
+        .next_back()
         .unwrap_or_else(|| panic!("no {key}= in the unit:\n{unit}"))
 }
 
