@@ -76,6 +76,26 @@ fn database(context: &'static str) -> impl FnOnce(postgres::Error) -> Production
     move |source| ProductionError::Database { context, source }
 }
 
+/// A read-only transaction on production with one snapshot for all its reads, and `limit` on its
+/// `setting` (`lock_timeout` or `statement_timeout`): no read of the review waits or runs longer. `what`
+/// names the limit in an error ("the read's lock timeout").
+fn read_only<'c>(
+    client: &'c mut Client,
+    setting: &str,
+    limit: Duration,
+    what: &'static str,
+) -> Result<postgres::Transaction<'c>, ProductionError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .map_err(database("start a read-only transaction"))?;
+    tx.batch_execute(&format!("SET LOCAL {setting} = '{}ms'", limit.as_millis()))
+        .map_err(database(what))?;
+    Ok(tx)
+}
+
 /// Who the review reads production as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Session {

@@ -5,14 +5,16 @@
 //! server checks that the role may read the tables it names: a role that may only read statistics gets no
 //! answer, and the review says so (the rows are then bounded by the table's).
 
+use std::time::Duration;
+
 use postgres::error::SqlState;
 use postgres::Client;
 
-use super::{database, ProductionError};
+use super::{database, read_only, ProductionError};
 
 /// The longest one plan may take: planning reads statistics, and a condition with a function the planner
 /// evaluates could take longer.
-const PLAN_TIMEOUT_MS: u32 = 5_000;
+const PLAN_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The planner's estimate of the rows each of `queries` returns, or why there is none; in one read-only
 /// transaction, each query in a savepoint of its own so that one refused does not stop the others.
@@ -20,13 +22,12 @@ pub fn planned_rows(
     client: &mut Client,
     queries: &[String],
 ) -> Result<Vec<Result<f64, String>>, ProductionError> {
-    let mut tx = client
-        .build_transaction()
-        .read_only(true)
-        .start()
-        .map_err(database("start a read-only transaction"))?;
-    tx.batch_execute(&format!("SET LOCAL statement_timeout = {PLAN_TIMEOUT_MS}"))
-        .map_err(database("set the plans' statement timeout"))?;
+    let mut tx = read_only(
+        client,
+        "statement_timeout",
+        PLAN_TIMEOUT,
+        "set the plans' statement timeout",
+    )?;
     let mut out = Vec::with_capacity(queries.len());
     for query in queries {
         tx.batch_execute("SAVEPOINT migrate_plan")

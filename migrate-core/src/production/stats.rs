@@ -1,9 +1,9 @@
 //! The tables' sizes, row estimates and activity, and the settings, as production has them.
 
 use postgres::error::SqlState;
-use postgres::{Client, IsolationLevel, Transaction};
+use postgres::{Client, Transaction};
 
-use super::{database, ProductionError, READ_LOCK_TIMEOUT};
+use super::{database, read_only, ProductionError, READ_LOCK_TIMEOUT};
 
 /// One table as production has it.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,17 +62,12 @@ pub struct Snapshot {
 /// [`READ_LOCK_TIMEOUT`] (the size functions take a lock that an `ACCESS EXCLUSIVE` holder makes wait) is
 /// kept with [`TableStats::unread`] saying so; nothing waits longer.
 pub fn read(client: &mut Client, tables: &[String]) -> Result<Snapshot, ProductionError> {
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(database("start a read-only transaction"))?;
-    tx.batch_execute(&format!(
-        "SET LOCAL lock_timeout = '{}ms'",
-        READ_LOCK_TIMEOUT.as_millis()
-    ))
-    .map_err(database("set the read's lock timeout"))?;
+    let mut tx = read_only(
+        client,
+        "lock_timeout",
+        READ_LOCK_TIMEOUT,
+        "set the read's lock timeout",
+    )?;
     // Catalog and statistics only: none of this locks the tables.
     let rows = tx
         .query(

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use postgres::error::SqlState;
-use postgres::{Client, IsolationLevel, Transaction};
+use postgres::{Client, Transaction};
 
 use super::{
     database, Check, Deriver, ProductionError, Reader, Relation, COUNT_BOUND, SAMPLE_PERCENT,
@@ -139,18 +139,12 @@ fn grant(reader: &Reader, tables: &[&Relation]) -> String {
 
 /// A read-only transaction with the checks' statement timeout.
 fn transaction(client: &mut Client, timeout: Duration) -> Result<Transaction<'_>, ProductionError> {
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(database("start a read-only transaction"))?;
-    tx.batch_execute(&format!(
-        "SET LOCAL statement_timeout = '{}ms'",
-        timeout.as_millis()
-    ))
-    .map_err(database("set the check's statement timeout"))?;
-    Ok(tx)
+    crate::production::read_only(
+        client,
+        "statement_timeout",
+        timeout,
+        "set the check's statement timeout",
+    )
 }
 
 /// Runs a migration's own precondition in a read-only transaction.
