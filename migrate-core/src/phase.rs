@@ -283,8 +283,13 @@ fn parenthesised(tokens: &[Token], at: usize) -> Option<(&[Token], usize)> {
     Some((&tokens[at + 1..], tokens.len()))
 }
 
-/// `tokens` split at the commas outside parentheses.
+/// `tokens` split at each `separator` outside parentheses.
 fn top_level(tokens: &[Token], separator: Token) -> Vec<&[Token]> {
+    split_outside_parentheses(tokens, |t| *t == separator)
+}
+
+/// `tokens` split at each token `at` accepts outside parentheses (the tokens split at are left out).
+fn split_outside_parentheses(tokens: &[Token], at: impl Fn(&Token) -> bool) -> Vec<&[Token]> {
     let mut parts = Vec::new();
     let mut depth = 0usize;
     let mut start = 0;
@@ -292,7 +297,7 @@ fn top_level(tokens: &[Token], separator: Token) -> Vec<&[Token]> {
         match token {
             Token::Open => depth += 1,
             Token::Close => depth = depth.saturating_sub(1),
-            t if depth == 0 && *t == separator => {
+            t if depth == 0 && at(t) => {
                 parts.push(&tokens[start..i]);
                 start = i + 1;
             }
@@ -587,22 +592,7 @@ impl Known {
 
 /// `tokens` split at the keyword `word` outside parentheses.
 fn top_level_words<'t>(tokens: &'t [Token], word: &str) -> Vec<&'t [Token]> {
-    let mut parts = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0;
-    for (i, token) in tokens.iter().enumerate() {
-        match token {
-            Token::Open => depth += 1,
-            Token::Close => depth = depth.saturating_sub(1),
-            t if depth == 0 && t.is(word) => {
-                parts.push(&tokens[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    parts.push(&tokens[start..]);
-    parts
+    split_outside_parentheses(tokens, |t| t.is(word))
 }
 
 fn shown_columns(columns: Option<&[String]>) -> String {
