@@ -80,7 +80,8 @@ impl Writer {
     }
 }
 
-fn statement<'a>(review: &'a Value, migration: &str, index: usize) -> &'a Value {
+/// Statement `index` (0-based) of the reviewed migration whose name contains `migration`, in a review's JSON.
+pub(super) fn statement<'a>(review: &'a Value, migration: &str, index: usize) -> &'a Value {
     let m = review["review"]["migrations"]
         .as_array()
         .expect("migrations")

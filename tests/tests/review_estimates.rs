@@ -8,6 +8,8 @@ use tests::cli::FixtureCli;
 use tests::role::Role;
 use tests::TestDb;
 
+use super::review::statement;
+
 const FIXTURE: &str = "review_estimates";
 const ROWS: u64 = 300_000;
 
@@ -51,16 +53,6 @@ fn review(cli: &FixtureCli, role: &Role, prod: &TestDb) -> Value {
         ])
         .expect_code(0);
     serde_json::from_str(&run.stdout).expect("JSON")
-}
-
-fn statement<'a>(review: &'a Value, migration: &str, index: usize) -> &'a Value {
-    let m = review["review"]["migrations"]
-        .as_array()
-        .expect("migrations")
-        .iter()
-        .find(|m| m["name"].as_str().is_some_and(|n| n.contains(migration)))
-        .unwrap_or_else(|| panic!("{migration} reviewed: {review:#}"));
-    &m["statements"][index]
 }
 
 /// The rows a statement's estimate counts, and whether they are an upper bound.
