@@ -124,8 +124,8 @@ runtime! {
     pub use blockers::{Blocked, Blocker, SAMPLE_INTERVAL};
     pub use create::{create_migration, create_repeatable};
     pub use error::{
-        BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, PreconditionError, RecordError,
-        RestoreError, StatementError, TransactionEnded, ahead_note, signal_name,
+        BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, PreconditionError, ReadOnlyError,
+        RecordError, RestoreError, SquashError, StatementError, TransactionEnded, ahead_note, signal_name,
     };
     pub use events::{Event, StoppedBackfill};
     pub use history::{
