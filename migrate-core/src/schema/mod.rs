@@ -14,6 +14,11 @@
 //! collations, conversions, foreign servers, publications and subscriptions, security labels, per-column
 //! statistics targets and compression, and everything an extension installed (the extension stands for
 //! it). The migrations table and the engine's tables named after it are bookkeeping and left out too.
+//!
+//! Layout: `reader` holds every catalog query of the schema (the one reader outside the tests' harness);
+//! `model` is the typed schema (what `diff` compares); `render` writes the model's kinds as the description's
+//! objects and as SQL; `description` is the description and its text (the schema file), `drift` compares two
+//! descriptions, `slice` splits one by schema.
 
 mod description;
 pub mod drift;
