@@ -1,6 +1,6 @@
 //! Background jobs: backfills that a migration queues ([`migrate_dsl::Backfill::in_background`]) instead of
-//! running, executed after the deploy by workers ([`Migrator::work`](crate::Migrator::work)) that share the batches through the
-//! database, and gates that keep a later migration waiting until they finished.
+//! running, executed after the deploy by workers ([`Migrator::work`](crate::Migrator::work)) that share the
+//! batches through the database, and gates that keep a later migration waiting until they finished.
 //!
 //! - `job`: what a job is, where it stands, and why one keeps a migration waiting (plain data, which the
 //!   crate's error type holds);

@@ -253,8 +253,9 @@ impl<'a> Migrator<'a> {
     /// renamed files, and forgets applied migrations whose file is gone. With `names`, only those (a renamed
     /// migration matches by its old or new name). Returns what was repaired, as it was before.
     ///
-    /// Rows of migrations squashed into a baseline that `up` cannot record yet ([`State::Squashed`](crate::State::Squashed)) are not
-    /// missing files and are left alone; naming one is refused with `up`'s reason.
+    /// Rows of migrations squashed into a baseline that `up` cannot record yet
+    /// ([`State::Squashed`](crate::State::Squashed)) are not missing files and are left alone; naming one is
+    /// refused with `up`'s reason.
     pub fn repair(&self, client: &mut Client, names: &[String]) -> Result<Vec<Entry>, Error> {
         self.run().locked(client, &mut |_| {}, |client, _| {
             super::repair::repair(&self.settings, client, names)

@@ -10,14 +10,13 @@ use postgres::{Client, GenericClient};
 
 use migrate_dsl::{Action, Statement};
 
+use crate::access::session_restore_sql;
 use crate::error::{Error, Outcome};
 use crate::events::Event;
 use crate::history::journal;
 use crate::migration::Direction;
 use crate::plan::Step;
-use crate::access::session_restore_sql;
 use crate::retry::{GaveUp, LockRetry};
-
 use crate::settings::Settings;
 
 use super::record::{elapsed_ms, Recorder};
@@ -106,9 +105,9 @@ impl<'a> Executor<'_, 'a> {
     }
 
     /// Before `step`: an `up` waits for the background jobs it requires (refused until they finished, or
-    /// run here with [`Migrator::finish_jobs`](crate::Migrator::finish_jobs)); a `down` of a migration that queued jobs cancels them
-    /// first, in a transaction of its own: the batches in progress commit, and none starts on a table the
-    /// `down` changes. Nothing for a fake step.
+    /// run here with [`Migrator::finish_jobs`](crate::Migrator::finish_jobs)); a `down` of a migration that
+    /// queued jobs cancels them first, in a transaction of its own: the batches in progress commit, and none
+    /// starts on a table the `down` changes. Nothing for a fake step.
     fn jobs_before(
         &self,
         client: &mut Client,

@@ -7,8 +7,8 @@ use crate::lock::LockMode;
 use crate::migration::Migration;
 use crate::notices::Notices;
 use crate::observer::Observer;
-use crate::throttle::BackfillSettings;
 use crate::settings::Settings;
+use crate::throttle::BackfillSettings;
 use crate::timeouts::Timeouts;
 
 use super::run::{RecordsReverse, Run};
@@ -25,7 +25,7 @@ use super::run::{RecordsReverse, Run};
 #[derive(Debug, Clone)]
 pub struct Migrator<'a> {
     /// What the builder methods set; each command reads it and changes none of it.
-    pub(crate) settings: Settings<'a>,
+    pub(super) settings: Settings<'a>,
     /// Whether the migrations table records each migration's phase and `down`, as the last run that
     /// created or read it for writing found it (see [`RecordsReverse`]).
     records_reverse: RecordsReverse,

@@ -54,10 +54,7 @@ impl<'a> HistoryRead<'_, 'a> {
                 .filter(|f| select::find(self.settings.migrations, &f.name).is_err())
                 .map(|f| f.name.clone())
                 .collect();
-            Err(Error::FailedPartWay {
-                failures,
-                elsewhere,
-            })
+            Err(Error::FailedPartWay { failures, elsewhere })
         }
     }
 
@@ -96,10 +93,15 @@ impl<'a> HistoryRead<'_, 'a> {
 
     /// What `down` and `redo` start from, under the lock: no migration failed part-way, the applied rows (none
     /// is an error: there is nothing to revert) and the server's major version.
-    pub(super) fn revertible(&self, client: &mut Client) -> Result<(History<'a>, u32, history::Probe), Error> {
+    pub(super) fn revertible(
+        &self,
+        client: &mut Client,
+    ) -> Result<(History<'a>, u32, history::Probe), Error> {
         let probe = history::probe(client, &self.settings.table)?;
         self.check_failures(client, probe.failures)?;
-        let Some(applied) = history::load_probed(client, &self.settings.table, self.settings.migrations, &probe)? else {
+        let Some(applied) =
+            history::load_probed(client, &self.settings.table, self.settings.migrations, &probe)?
+        else {
             return Err(Error::NothingApplied);
         };
         Ok((applied, probe.server, probe))
@@ -115,7 +117,10 @@ impl<'a> HistoryRead<'_, 'a> {
             if let Some((probe, rows)) =
                 history::read_at_once(client, &self.settings.table, self.settings.migrations)?
             {
-                return Ok((probe, (true, crate::squash::as_recorded(self.settings.migrations, rows))));
+                return Ok((
+                    probe,
+                    (true, crate::squash::as_recorded(self.settings.migrations, rows)),
+                ));
             }
         }
         let probe = history::probe(client, &self.settings.table)?;

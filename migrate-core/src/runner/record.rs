@@ -85,7 +85,14 @@ impl Recorder<'_> {
         let written = match step.direction {
             Direction::Up => {
                 let recorded = self.recorded(step);
-                history::insert(conn, self.table, m.name(), &m.checksum(), execution_ms, recorded.as_ref())
+                history::insert(
+                    conn,
+                    self.table,
+                    m.name(),
+                    &m.checksum(),
+                    execution_ms,
+                    recorded.as_ref(),
+                )
             }
             Direction::Down => history::delete(conn, self.table, m.name()),
         };

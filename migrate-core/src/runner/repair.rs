@@ -11,7 +11,11 @@ use super::select;
 
 /// [`Migrator::repair`](crate::Migrator::repair) under the lock: every check first, then the changes in one
 /// transaction.
-pub(super) fn repair(settings: &Settings<'_>, client: &mut Client, names: &[String]) -> Result<Vec<Entry>, Error> {
+pub(super) fn repair(
+    settings: &Settings<'_>,
+    client: &mut Client,
+    names: &[String],
+) -> Result<Vec<Entry>, Error> {
     if !history::exists(client, &settings.table)? {
         return Ok(Vec::new());
     }

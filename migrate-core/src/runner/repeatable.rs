@@ -206,9 +206,15 @@ impl<'a> Migrator<'a> {
 impl<'a> Executor<'_, 'a> {
     /// The new and changed repeatable migrations (every one with `all`), rendered and checked: every one
     /// before the first runs, so a file that cannot be a repeatable migration leaves the database as it was.
-    pub(super) fn select_repeatables(&self, client: &mut Client, server: u32, all: bool) -> Result<Vec<Step<'a>>, Error> {
+    pub(super) fn select_repeatables(
+        &self,
+        client: &mut Client,
+        server: u32,
+        all: bool,
+    ) -> Result<Vec<Step<'a>>, Error> {
         let recorded = recorded(client, &self.settings.table)?;
-        self.settings.repeatables
+        self.settings
+            .repeatables
             .iter()
             .filter(|m| all || state(&recorded, m) != RepeatableState::UpToDate)
             .map(|m| {
