@@ -292,6 +292,20 @@ fn schema_create(
     }
 }
 
+/// The statements that put a session's `search_path` and role back as `path` and `role` (its `role`
+/// setting, `none` without a `SET ROLE`) were when read: the runner's before each migration, the
+/// background worker's around each job.
+pub(crate) fn session_restore_sql(path: &str, role: &str) -> String {
+    let role = match role {
+        "none" => "RESET ROLE".to_owned(),
+        role => format!("SET ROLE {}", migrate_dsl::ident(role)),
+    };
+    format!(
+        "SELECT pg_catalog.set_config('search_path', {}, false); {role}",
+        migrate_dsl::literal(path)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
