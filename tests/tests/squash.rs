@@ -92,6 +92,54 @@ fn extensions_are_recreated_in_creation_order_each_in_its_schema() {
     assert_eq!(expected, describe(&copy));
 }
 
+/// Enums, read once into the schema model, are recreated in creation order with their labels (quoted as the
+/// server quotes them), comments and privileges, and the description shows them as it always has.
+#[test]
+fn enums_are_recreated_with_their_labels_comments_and_privileges() {
+    let source = TestDb::new();
+    source.exec(
+        "CREATE SCHEMA shop;
+         CREATE DOMAIN shop.code AS text;
+         CREATE TYPE shop.\"Status\" AS ENUM ('new', 'it''s', 'back\\slash');
+         CREATE TYPE shop.level AS ENUM ('low', 'high');
+         COMMENT ON TYPE shop.\"Status\" IS 'where it''s at';
+         REVOKE USAGE ON TYPE shop.\"Status\" FROM PUBLIC;
+         CREATE TABLE shop.orders (status shop.\"Status\" NOT NULL DEFAULT 'new', level shop.level);",
+    );
+    let statements = schema::ddl(&mut source.client(), &MigrationsTable::default()).unwrap();
+    let enums: Vec<&str> = statements
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.contains(" AS ENUM ") || s.contains(" ON TYPE "))
+        .collect();
+    assert_eq!(
+        enums,
+        [
+            "CREATE TYPE shop.\"Status\" AS ENUM ('new', 'it''s', E'back\\\\slash')",
+            "CREATE TYPE shop.level AS ENUM ('low', 'high')",
+            "COMMENT ON TYPE shop.\"Status\" IS 'where it''s at'",
+            "REVOKE USAGE ON TYPE shop.\"Status\" FROM PUBLIC"
+        ]
+    );
+    let copy = TestDb::new();
+    let mut client = copy.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in &statements {
+        tx.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+    let expected = describe(&source);
+    assert!(
+        expected.contains(
+            "\nenum shop.\"Status\" ('new', 'it''s', E'back\\\\slash')\n  revoke USAGE from PUBLIC\n  \
+             comment \"where it's at\"\n"
+        ) && expected.contains("\nenum shop.level ('low', 'high')\n"),
+        "{expected}"
+    );
+    assert_eq!(expected, describe(&copy));
+}
+
 /// Generated migration `i` (`tests::generated`).
 fn generated(i: usize, pgm: &mut MigrationBuilder) {
     pgm.sql(tests::generated::migration_sql(i));

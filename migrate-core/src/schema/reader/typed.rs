@@ -12,7 +12,8 @@ use crate::schema::model::*;
 use crate::error::Error;
 use crate::history::MigrationsTable;
 use super::query::{
-    bookkeeping_filter, col, flag, not_extension_member, opt, query, user_schema, Row,
+    bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query, user_schema,
+    Row,
 };
 
 /// Lists travel as one text column, elements separated by this character (no name holds it).
@@ -68,6 +69,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     );
     schemas(tx, &mut model)?;
     extensions(tx, &mut model)?;
+    enums(tx, &mut model)?;
     types(tx, &mut model)?;
     let owners = sequences(tx, &relations, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
@@ -87,6 +89,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
 pub(super) fn rendered(tx: &mut Transaction<'_>) -> Result<Model, Error> {
     let mut model = Model::default();
     extensions(tx, &mut model)?;
+    enums(tx, &mut model)?;
     Ok(model)
 }
 
@@ -133,21 +136,46 @@ fn extensions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> 
     Ok(())
 }
 
+/// Enum types, with what the description and the SQL show of them: the quoted name, the privileges' lines
+/// and the comment.
+fn enums(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT n.nspname, t.typname, \
+           array_to_string(ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid \
+             ORDER BY e.enumsortorder), {SEP}), \
+           {}, {}, obj_description(t.oid, 'pg_type'), t.oid \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND {} AND {}",
+        qualified("n.nspname", "t.typname"),
+        privileges("t.typacl", 'T', "t.typowner", "pg_type", "t.oid", "0"),
+        user_schema("n"),
+        not_extension_member("pg_type", "t.oid")
+    );
+    for row in query(tx, "enums", &sql)? {
+        model.enums.insert(
+            qname(&row, 0),
+            Enum {
+                labels: list(&row, 2),
+                quoted: col(&row, 3).to_owned(),
+                privileges: opt(&row, 4)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect(),
+                comment: owned(&row, 5),
+                created: col(&row, 6).parse().unwrap_or_default(),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Composite types and domains.
 fn types(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     let filter = format!(
         "{} AND {}",
         user_schema("n"),
         not_extension_member("pg_type", "t.oid")
     );
-    let sql = format!(
-        "SELECT n.nspname, t.typname, \
-           array_to_string(ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid \
-             ORDER BY e.enumsortorder), {SEP}) \
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND {filter}"
-    );
-    for row in query(tx, "enums", &sql)? {
-        model.enums.insert(qname(&row, 0), list(&row, 2));
-    }
     let sql = format!(
         "SELECT n.nspname, t.typname, \
            array_to_string(ARRAY(SELECT a.attname || {SEP} || format_type(a.atttypid, a.atttypmod) \

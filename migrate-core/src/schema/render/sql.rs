@@ -1,6 +1,7 @@
 //! The typed model's objects as SQL statements that recreate them on an empty database, each kind at its
 //! place in the order of [`crate::schema::reader::ddl`].
 
+use super::quote_literal;
 use crate::schema::model::Model;
 
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).
@@ -16,10 +17,112 @@ pub(crate) fn extensions(model: &Model) -> Vec<String> {
         .collect()
 }
 
+/// `CREATE TYPE .. AS ENUM` for each enum, in the order they were created. An enum refers to no other type,
+/// so all of them come before the other types.
+pub(crate) fn enums(model: &Model) -> Vec<String> {
+    let mut enums: Vec<_> = model.enums.values().collect();
+    enums.sort_by_key(|enum_| enum_.created);
+    enums
+        .into_iter()
+        .map(|enum_| {
+            let labels: Vec<String> = enum_.labels.iter().map(|l| quote_literal(l)).collect();
+            format!("CREATE TYPE {} AS ENUM ({})", enum_.quoted, labels.join(", "))
+        })
+        .collect()
+}
+
+/// `COMMENT ON TYPE` for each enum with a comment (the caller sorts them with the other comments).
+pub(crate) fn enum_comments(model: &Model) -> Vec<String> {
+    model
+        .enums
+        .values()
+        .filter_map(|enum_| {
+            let comment = enum_.comment.as_deref()?;
+            Some(format!("COMMENT ON TYPE {} IS {}", enum_.quoted, quote_literal(comment)))
+        })
+        .collect()
+}
+
+/// `GRANT` and `REVOKE` on each enum: its privileges' lines (`grant USAGE to alice`, sorted) as statements,
+/// the revokes first.
+pub(crate) fn enum_privileges(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    for enum_ in model.enums.values() {
+        let on = format!("TYPE {}", enum_.quoted);
+        let (grants, revokes): (Vec<&String>, Vec<&String>) =
+            enum_.privileges.iter().partition(|line| line.starts_with("grant "));
+        for line in revokes {
+            let rest = line.strip_prefix("revoke ").unwrap_or(line);
+            out.push(format!("REVOKE {}", rest.replacen(" from ", &format!(" ON {on} FROM "), 1)));
+        }
+        for line in grants {
+            let rest = line.strip_prefix("grant ").unwrap_or(line);
+            out.push(format!("GRANT {}", rest.replacen(" to ", &format!(" ON {on} TO "), 1)));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::schema::model::Extension;
+    use crate::schema::model::{Enum, Extension};
+
+    fn enum_(quoted: &str, labels: &[&str], created: u32) -> Enum {
+        Enum {
+            labels: labels.iter().map(|l| (*l).to_owned()).collect(),
+            quoted: quoted.to_owned(),
+            privileges: Vec::new(),
+            comment: None,
+            created,
+        }
+    }
+
+    /// Enums are created in the order they were, their labels as literals.
+    #[test]
+    fn enums_are_created_in_creation_order_with_their_labels_as_literals() {
+        let mut model = Model::default();
+        model
+            .enums
+            .insert(("a".to_owned(), "later".to_owned()), enum_("a.later", &["x"], 20));
+        model.enums.insert(
+            ("b".to_owned(), "First".to_owned()),
+            enum_("b.\"First\"", &["it's", "a\\b"], 10),
+        );
+        assert_eq!(
+            enums(&model),
+            [
+                "CREATE TYPE b.\"First\" AS ENUM ('it''s', E'a\\\\b')",
+                "CREATE TYPE a.later AS ENUM ('x')"
+            ]
+        );
+    }
+
+    /// An enum's comment and its privileges' lines become statements on the type, revokes before grants.
+    #[test]
+    fn an_enums_comment_and_privileges_become_statements() {
+        let mut model = Model::default();
+        let mut mood = enum_("app.mood", &["ok"], 10);
+        mood.comment = Some("how it's going".to_owned());
+        mood.privileges = vec![
+            "grant USAGE to \"to \"".to_owned(),
+            "grant USAGE to bob with grant option".to_owned(),
+            "revoke USAGE from PUBLIC".to_owned(),
+        ];
+        model.enums.insert(("app".to_owned(), "mood".to_owned()), mood);
+        assert_eq!(
+            enum_comments(&model),
+            ["COMMENT ON TYPE app.mood IS 'how it''s going'"]
+        );
+        assert_eq!(
+            enum_privileges(&model),
+            [
+                "REVOKE USAGE ON TYPE app.mood FROM PUBLIC",
+                "GRANT USAGE ON TYPE app.mood TO \"to \"",
+                "GRANT USAGE ON TYPE app.mood TO bob with grant option"
+            ]
+        );
+    }
 
     /// Extensions are created in the order they were (an extension may need one created before it), not in
     /// the order of their names, with the names as the server quoted them.
