@@ -72,7 +72,7 @@ pub(crate) fn ddl(
     let mut out = Out {
         statements: Vec::new(),
     };
-    let model = super::typed::rendered(tx)?;
+    let model = super::typed::rendered(tx, table)?;
     schemas(tx, &mut out)?;
     for statement in crate::schema::render::sql::extensions(&model) {
         out.push(statement);
@@ -96,7 +96,7 @@ pub(crate) fn ddl(
     indexes(tx, &relation_filter, &mut out)?;
     constraints(tx, &relation_filter, true, &mut out)?;
     triggers_and_rules(tx, &relation_filter, &mut out)?;
-    security(tx, &relation_filter, &mut out)?;
+    security(tx, &relation_filter, &model, &mut out)?;
     statistics(tx, &relation_filter, &mut out)?;
     comments(tx, &relation_filter, &model, &mut out)?;
     privileges(tx, &relation_filter, &model, &mut out)?;
@@ -401,8 +401,14 @@ fn triggers_and_rules(
     Ok(())
 }
 
-/// Row-level security, policies and replica identity (other than by index, done with the indexes).
-fn security(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+/// Row-level security, policies and replica identity (other than by index, done with the indexes). The
+/// policies are rendered from `model`, but those on an extension's tables, which the model leaves out.
+fn security(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    model: &Model,
+    out: &mut Out,
+) -> Result<(), Error> {
     let sql = format!(
         "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relrowsecurity, c.relforcerowsecurity, \
          CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' END \
@@ -432,9 +438,13 @@ fn security(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> R
          || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '') \
          || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') \
          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY p.oid"
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} ORDER BY p.oid",
+        not_extension_member("pg_class", "c.oid")
     );
-    for row in query(tx, "policies", &sql)? {
+    for statement in crate::schema::render::sql::policies(model) {
+        out.push(statement);
+    }
+    for row in query(tx, "policies of extensions' tables", &sql)? {
         out.push(col(&row, 0));
     }
     Ok(())

@@ -42,7 +42,7 @@ pub(crate) fn describe(
     schemas(tx, &mut objects)?;
     crate::schema::render::described::objects(model, &mut objects);
     types(tx, &mut objects)?;
-    super::relations::relations(tx, table, &mut objects)?;
+    super::relations::relations(tx, table, model, &mut objects)?;
     sequences(tx, table, &mut objects)?;
     functions(tx, &mut objects)?;
     operators(tx, &mut objects)?;

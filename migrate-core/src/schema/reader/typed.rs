@@ -59,14 +59,19 @@ fn letter(row: &Row, i: usize) -> char {
     col(row, i).chars().next().unwrap_or(' ')
 }
 
-pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
-    let mut model = Model::default();
-    let relations = format!(
+/// The relations the model reads: in a user's schema, not the engine's bookkeeping, not an extension's.
+fn relations(table: &MigrationsTable) -> String {
+    format!(
         "{} AND {} AND {}",
         user_schema("n"),
         bookkeeping_filter(table, "n.nspname", "c.relname"),
         not_extension_member("pg_class", "c.oid")
-    );
+    )
+}
+
+pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
+    let mut model = Model::default();
+    let relations = relations(table);
     schemas(tx, &mut model)?;
     extensions(tx, &mut model)?;
     enums(tx, &mut model)?;
@@ -85,11 +90,15 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
 }
 
 /// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
-/// see [`crate::schema::render`]), read alone where no whole model is needed.
-pub(super) fn rendered(tx: &mut Transaction<'_>) -> Result<Model, Error> {
+/// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read for
+/// their policies (their other parts are not).
+pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
+    let relations = relations(table);
     extensions(tx, &mut model)?;
     enums(tx, &mut model)?;
+    let tables = tables(tx, &relations, &mut model)?;
+    policies(tx, &relations, &tables, &mut model)?;
     Ok(model)
 }
 
@@ -272,11 +281,12 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
            c.relrowsecurity, c.relforcerowsecurity, obj_description(c.oid, 'pg_class'), \
            array_to_string(ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END \
              || {SEP} || a.privilege_type FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner \
-             ORDER BY 1), {SEP}) \
+             ORDER BY 1), {SEP}), {} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid \
          LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND {relations}"
+         WHERE c.relkind IN ('r', 'p') AND {relations}",
+        qualified("n.nspname", "c.relname")
     );
     let mut tables = Tables::new();
     for row in query(tx, "tables", &sql)? {
@@ -286,6 +296,7 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
         model.tables.insert(
             name,
             Table {
+                quoted: col(&row, 12).to_owned(),
                 unlogged: flag(&row, 3),
                 partition_key: owned(&row, 4),
                 partition_of: opt(&row, 7).map(|bound| (qname(&row, 5), bound.to_owned())),
@@ -563,12 +574,19 @@ fn policies(
            array_to_string(ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END \
              FROM unnest(p.polroles) r ORDER BY 1), {SEP}), \
            pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), \
-           obj_description(p.oid, 'pg_policy') \
+           obj_description(p.oid, 'pg_policy'), quote_ident(p.polname), \
+           CASE WHEN p.polroles = '{{0}}' THEN 'PUBLIC' ELSE \
+             (SELECT string_agg(quote_ident(r.rolname), ', ' ORDER BY r.rolname) FROM pg_roles r \
+              WHERE r.oid = ANY (p.polroles)) END, \
+           p.oid \
          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE {relations}"
     );
     for row in query(tx, "policies", &sql)? {
         let policy = Policy {
+            quoted: col(&row, 8).to_owned(),
+            quoted_roles: col(&row, 9).to_owned(),
+            created: col(&row, 10).parse().unwrap_or_default(),
             command: letter(&row, 2),
             permissive: flag(&row, 3),
             roles: list(&row, 4),

@@ -20,6 +20,37 @@ fn extensions(model: &Model, out: &mut Vec<SchemaObject>) {
     }
 }
 
+/// Each policy of every table as its line of the table's description, with the table's quoted name (the
+/// line goes among the table's own, which [`crate::schema::reader`] reads as text so far).
+pub(crate) fn policies(model: &Model) -> Vec<(&str, String)> {
+    let mut out = Vec::new();
+    for table in model.tables.values() {
+        for policy in table.policies.values() {
+            let command = match policy.command {
+                'r' => "select",
+                'a' => "insert",
+                'w' => "update",
+                'd' => "delete",
+                _ => "all",
+            };
+            let mut line = format!(
+                "policy {} as {} for {command} to {}",
+                policy.quoted,
+                if policy.permissive { "permissive" } else { "restrictive" },
+                policy.quoted_roles
+            );
+            if let Some(using) = &policy.using {
+                line.push_str(&format!(" using ({using})"));
+            }
+            if let Some(check) = &policy.with_check {
+                line.push_str(&format!(" with check ({check})"));
+            }
+            out.push((table.quoted.as_str(), line));
+        }
+    }
+    out
+}
+
 /// An enum: its labels as literals, then the privileges' lines and the comment.
 fn enums(model: &Model, out: &mut Vec<SchemaObject>) {
     for enum_ in model.enums.values() {

@@ -63,6 +63,42 @@ pub(crate) fn enum_privileges(model: &Model) -> Vec<String> {
     out
 }
 
+/// `CREATE POLICY` for each policy of every table, in the order they were created.
+pub(crate) fn policies(model: &Model) -> Vec<String> {
+    let mut policies: Vec<_> = model
+        .tables
+        .values()
+        .flat_map(|table| table.policies.values().map(move |policy| (table, policy)))
+        .collect();
+    policies.sort_by_key(|(_, policy)| policy.created);
+    policies
+        .into_iter()
+        .map(|(table, policy)| {
+            let command = match policy.command {
+                'r' => "SELECT",
+                'a' => "INSERT",
+                'w' => "UPDATE",
+                'd' => "DELETE",
+                _ => "ALL",
+            };
+            let mut sql = format!(
+                "CREATE POLICY {} ON {} AS {} FOR {command} TO {}",
+                policy.quoted,
+                table.quoted,
+                if policy.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
+                policy.quoted_roles
+            );
+            if let Some(using) = &policy.using {
+                sql.push_str(&format!(" USING ({using})"));
+            }
+            if let Some(check) = &policy.with_check {
+                sql.push_str(&format!(" WITH CHECK ({check})"));
+            }
+            sql
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +180,61 @@ mod tests {
             [
                 "CREATE EXTENSION IF NOT EXISTS \"Zeta\" WITH SCHEMA ext",
                 "CREATE EXTENSION IF NOT EXISTS a_later WITH SCHEMA ext"
+            ]
+        );
+    }
+
+    /// Policies are created in the order they were, whatever their tables, with their names, roles and
+    /// expressions as the server printed them.
+    #[test]
+    fn policies_are_created_in_creation_order_as_the_server_printed_them() {
+        let mut model = Model::default();
+        for (name, quoted, policies) in [
+            ("a", "app.a", vec![("late", 30, 'r', true, "PUBLIC", Some("(id > 0)"), None)]),
+            (
+                "B",
+                "app.\"B\"",
+                vec![("First", 10, '*', false, "alice, \"Bob\"", None, Some("(true)"))],
+            ),
+        ] {
+            let mut table = crate::schema::model::Table {
+                quoted: quoted.to_owned(),
+                unlogged: false,
+                partition_key: None,
+                partition_of: None,
+                columns: Vec::new(),
+                constraints: Default::default(),
+                indexes: Default::default(),
+                triggers: Default::default(),
+                policies: Default::default(),
+                row_security: true,
+                force_row_security: false,
+                grants: Vec::new(),
+                comment: None,
+            };
+            for (policy, created, command, permissive, roles, using, check) in policies {
+                table.policies.insert(
+                    policy.to_owned(),
+                    crate::schema::model::Policy {
+                        quoted: if policy == "First" { "\"First\"".to_owned() } else { policy.to_owned() },
+                        command,
+                        permissive,
+                        roles: Vec::new(),
+                        quoted_roles: roles.to_owned(),
+                        using: using.map(str::to_owned),
+                        with_check: check.map(str::to_owned),
+                        comment: None,
+                        created,
+                    },
+                );
+            }
+            model.tables.insert(("app".to_owned(), name.to_owned()), table);
+        }
+        assert_eq!(
+            policies(&model),
+            [
+                "CREATE POLICY \"First\" ON app.\"B\" AS RESTRICTIVE FOR ALL TO alice, \"Bob\" WITH CHECK ((true))",
+                "CREATE POLICY late ON app.a AS PERMISSIVE FOR SELECT TO PUBLIC USING ((id > 0))"
             ]
         );
     }
