@@ -201,8 +201,9 @@ fn create_enum(q: &QName, labels: &[String]) -> String {
 
 fn enums(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
-    for (q, labels) in &to.enums {
-        let Some(current) = from.enums.get(q) else {
+    for (q, enum_) in &to.enums {
+        let labels = &enum_.labels;
+        let Some(current) = from.enums.get(q).map(|e| &e.labels) else {
             p.push(
                 Change::new(Step::Expand, format!("add enum {}", shown(q)))
                     .up(create_enum(q, labels))
@@ -241,7 +242,8 @@ fn enums(p: &mut Planner<'_>) {
         change.down = recreate_enum(from, q, current);
         p.push(change);
     }
-    for (q, labels) in &from.enums {
+    for (q, enum_) in &from.enums {
+        let labels = &enum_.labels;
         if !to.enums.contains_key(q) {
             p.push(
                 Change::new(Step::Drops, format!("drop enum {}", shown(q)))

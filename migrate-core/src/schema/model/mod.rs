@@ -11,7 +11,7 @@ mod objects;
 mod tables;
 
 pub(crate) use objects::{
-    DefaultPrivilege, Domain, Extension, Function, Param, Schema, Sequence, View,
+    DefaultPrivilege, Domain, Enum, Extension, Function, Param, Schema, Sequence, View,
 };
 pub(crate) use tables::{
     Column, Constraint, ConstraintKind, Index, IndexElement, Policy, Table, Trigger,
@@ -27,7 +27,7 @@ pub(crate) type QName = (String, String);
 pub(crate) struct Model {
     pub schemas: BTreeMap<String, Schema>,
     pub extensions: BTreeMap<String, Extension>,
-    pub enums: BTreeMap<QName, Vec<String>>,
+    pub enums: BTreeMap<QName, Enum>,
     pub composites: BTreeMap<QName, Vec<(String, String)>>,
     pub domains: BTreeMap<QName, Domain>,
     pub sequences: BTreeMap<QName, Sequence>,

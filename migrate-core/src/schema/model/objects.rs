@@ -1,5 +1,5 @@
-//! The objects of the model other than tables: default privileges, schemas, domains, sequences, views
-//! and functions.
+//! The objects of the model other than tables: extensions, enums, default privileges, schemas, domains,
+//! sequences, views and functions.
 
 use super::QName;
 
@@ -13,6 +13,22 @@ pub(crate) struct Extension {
     /// show.
     pub quoted: (String, String),
     /// Its oid: the SQL creates extensions in the order they were created (one may need another).
+    pub created: u32,
+}
+
+/// An enum type (not one an extension installed: the extension stands for it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Enum {
+    /// Its labels, in their order.
+    pub labels: Vec<String>,
+    /// `schema.name` as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// What was granted or revoked on it relative to its defaults, as the description's `grant ... to ...` /
+    /// `revoke ... from ...` lines (the server's text, sorted; the owner's own left out). `diff` does not
+    /// compare them (it lists them as not generated).
+    pub privileges: Vec<String>,
+    pub comment: Option<String>,
+    /// Its oid: the SQL creates types in the order they were created.
     pub created: u32,
 }
 

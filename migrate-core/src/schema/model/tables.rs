@@ -7,6 +7,8 @@ use super::QName;
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Table {
+    /// `schema.name` as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
     pub unlogged: bool,
     /// `pg_get_partkeydef`: `RANGE (created_at)`.
     pub partition_key: Option<String>,
@@ -119,10 +121,17 @@ pub(crate) struct Trigger {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Policy {
+    /// Its name as the server quotes it (`quote_ident`).
+    pub quoted: String,
     pub command: char,
     pub permissive: bool,
     pub roles: Vec<String>,
+    /// The roles as the description and the SQL show them: `PUBLIC` when the policy applies to every role,
+    /// else the roles' names, quoted and sorted.
+    pub quoted_roles: String,
     pub using: Option<String>,
     pub with_check: Option<String>,
     pub comment: Option<String>,
+    /// Its oid: the SQL creates policies in the order they were created.
+    pub created: u32,
 }

@@ -42,7 +42,7 @@ pub(crate) fn describe(
     schemas(tx, &mut objects)?;
     crate::schema::render::described::objects(model, &mut objects);
     types(tx, &mut objects)?;
-    super::relations::relations(tx, table, &mut objects)?;
+    super::relations::relations(tx, table, model, &mut objects)?;
     sequences(tx, table, &mut objects)?;
     functions(tx, &mut objects)?;
     operators(tx, &mut objects)?;
@@ -74,11 +74,10 @@ fn schemas(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), 
     Ok(())
 }
 
+/// Domains and ranges (enums are rendered from the model).
 fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
     let sql = format!(
         "SELECT {}, t.typtype, \
-         (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) \
-            FROM pg_enum e WHERE e.enumtypid = t.oid), \
          format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
          (SELECT string_agg(quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), chr(10) ORDER BY c.conname) \
             FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype <> 'n'), \
@@ -90,7 +89,7 @@ fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Er
            THEN (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = t.typcollation) END, \
          obj_description(t.oid, 'pg_type'), {} \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE t.typtype IN ('e', 'd', 'r') AND {} AND {}",
+         WHERE t.typtype IN ('d', 'r') AND {} AND {}",
         qualified("n.nspname", "t.typname"),
         privileges("t.typacl", 'T', "t.typowner", "pg_type", "t.oid", "0"),
         user_schema("n"),
@@ -99,36 +98,31 @@ fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Er
     for row in query(tx, "types", &sql)? {
         let name = col(&row, 0).to_owned();
         let mut object = match col(&row, 1) {
-            "e" => {
-                let mut o = SchemaObject::new(Kind::Enum, name);
-                o.summary(format!("({})", col(&row, 2)));
-                o
-            }
             "r" => {
                 let mut o = SchemaObject::new(Kind::Range, name);
-                o.summary(format!("subtype {}", col(&row, 7)));
+                o.summary(format!("subtype {}", col(&row, 6)));
                 o
             }
             _ => {
                 let mut o = SchemaObject::new(Kind::Domain, name);
-                o.summary(format!("as {}", col(&row, 3)));
-                if let Some(collation) = opt(&row, 8) {
+                o.summary(format!("as {}", col(&row, 2)));
+                if let Some(collation) = opt(&row, 7) {
                     o.summary(format!("collate {collation}"));
                 }
-                if flag(&row, 4) {
+                if flag(&row, 3) {
                     o.summary("not null");
                 }
-                if let Some(default) = opt(&row, 5) {
+                if let Some(default) = opt(&row, 4) {
                     o.summary(format!("default {default}"));
                 }
-                for constraint in col(&row, 6).lines() {
+                for constraint in col(&row, 5).lines() {
                     o.line(format!("constraint {constraint}"));
                 }
                 o
             }
         };
-        push_lines(&mut object, opt(&row, 10));
-        comment(&mut object, "", opt(&row, 9));
+        push_lines(&mut object, opt(&row, 9));
+        comment(&mut object, "", opt(&row, 8));
         out.push(object);
     }
     Ok(())

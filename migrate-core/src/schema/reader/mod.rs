@@ -4,7 +4,7 @@
 //!
 //! What reads what:
 //! - [`typed`]: the typed [`Model`], one query per kind. `diff` compares two models; for the kinds moved to
-//!   the model so far (extensions), the description and the SQL are rendered from it too
+//!   the model so far (extensions, enums, policies), the description and the SQL are rendered from it too
 //!   ([`crate::schema::render`]), so those kinds are read once for every use;
 //! - [`described`] with [`relations`]: the description's other kinds, read as its text (the schema file,
 //!   `verify`, `schema check`, `drift`, fleet drift, `review`, and `diff`'s list of what it does not write);
@@ -61,7 +61,7 @@ pub(crate) fn description(
     tx: &mut postgres::Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<SchemaDescription, Error> {
-    let model = typed::rendered(tx)?;
+    let model = typed::rendered(tx, table)?;
     described::describe(tx, table, &model)
 }
 
