@@ -66,7 +66,8 @@ fn main(registry: Option<&Registry>) -> ExitCode {
 
 /// Every command, in one match: this crate's own; the runner crate's, called with resolved settings; and, in the
 /// generic `migrate` (no `registry`), those that need the compiled migrations, answered here when nothing changed
-/// or forwarded to the package's runner (built first when stale). Nothing below calls back into this crate.
+/// or forwarded to the package's runner (built first when stale). The runner crate's functions return what they
+/// collected (lint's inputs, review's half, the chunks `create` opened) instead of calling back into this crate.
 fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
     let settings = || match registry {
         Some(registry) => Settings::resolve_for_registry(&cli.global, registry),
