@@ -1,7 +1,7 @@
 //! `lint`: checks migrations against rules for busy databases; exit status 4 on findings.
 //!
 //! Linting has two halves (see `migrate_core::lint`): collecting what the rules need from the compiled
-//! migrations, and running the rules on it. A runner collects ([`collect`]); the rules (on squawk's SQL parser,
+//! migrations, and running the rules on it. A runner collects (`collect`); the rules (on squawk's SQL parser,
 //! a large part of a first build) and the report are the installed `migrate`'s (migrate-cli), which runs them on
 //! what a runner prints with `--emit-inputs`, or on what [`crate::commands::lint_inputs`] returns when an
 //! application's binary links it. A runner asked for the report says to run `migrate lint`.
