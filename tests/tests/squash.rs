@@ -56,6 +56,42 @@ fn example_app_squashed_schema_equals_the_unsquashed_one_at_every_migration() {
     }
 }
 
+/// Extensions, read once into the schema model, are recreated by the SQL in the order they were created (not
+/// by name) and each in its schema, and the description of the copy is the original's.
+#[test]
+fn extensions_are_recreated_in_creation_order_each_in_its_schema() {
+    let source = TestDb::new();
+    source
+        .exec("CREATE SCHEMA ext; CREATE EXTENSION pgcrypto SCHEMA ext; CREATE EXTENSION citext;");
+    let statements = schema::ddl(&mut source.client(), &MigrationsTable::default()).unwrap();
+    let extensions: Vec<&str> = statements
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.starts_with("CREATE EXTENSION"))
+        .collect();
+    assert_eq!(
+        extensions,
+        [
+            "CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext",
+            "CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public"
+        ]
+    );
+    let copy = TestDb::new();
+    let mut client = copy.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in &statements {
+        tx.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+    let expected = describe(&source);
+    assert!(
+        expected.contains("\nextension citext schema public\n\nextension pgcrypto schema ext\n"),
+        "{expected}"
+    );
+    assert_eq!(expected, describe(&copy));
+}
+
 /// Generated migration `i` (`tests::generated`).
 fn generated(i: usize, pgm: &mut MigrationBuilder) {
     pgm.sql(tests::generated::migration_sql(i));

@@ -1,4 +1,4 @@
-//! The catalog queries behind the relations of [`describe`](super::describe): tables of every kind, views,
+//! The catalog queries behind the relations of [`describe`](crate::schema::describe): tables of every kind, views,
 //! materialized views and composite types, each with its columns, constraints, indexes, triggers, rules,
 //! policies, statistics objects, privileges and comments, read by one query per part for all relations at
 //! once.
@@ -9,7 +9,7 @@ use super::query::{
     bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query,
     user_schema,
 };
-use super::description::{Kind, SchemaObject};
+use crate::schema::description::{Kind, SchemaObject};
 use crate::error::Error;
 use crate::history::MigrationsTable;
 

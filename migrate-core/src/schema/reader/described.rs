@@ -1,4 +1,5 @@
-//! The catalog queries behind [`describe`](super::describe).
+//! The catalog queries behind [`describe`](crate::schema::describe): the description's objects other
+//! than relations (those are [`super::relations`]'s).
 //!
 //! They run on PostgreSQL 13 to 18 alike: definitions come from the server's own `pg_get_*def` functions,
 //! which know their version's syntax, and the only catalog columns read are ones every supported major has
@@ -9,12 +10,13 @@
 
 use postgres::Transaction;
 
-use super::description::{Kind, SchemaDescription, SchemaObject};
+use crate::schema::description::{Kind, SchemaDescription, SchemaObject};
 use super::query::{
     acl_changes, bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query,
     user_schema,
 };
 use crate::error::Error;
+use crate::schema::model::Model;
 use crate::history::MigrationsTable;
 
 fn push_lines(object: &mut SchemaObject, text: Option<&str>) {
@@ -29,13 +31,16 @@ fn comment(object: &mut SchemaObject, what: &str, text: Option<&str>) {
     }
 }
 
+/// The description: the kinds still read as text here, and those `model` holds rendered from it (see
+/// [`crate::schema::render::described`]).
 pub(crate) fn describe(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
+    model: &Model,
 ) -> Result<SchemaDescription, Error> {
     let mut objects = Vec::new();
     schemas(tx, &mut objects)?;
-    extensions(tx, &mut objects)?;
+    crate::schema::render::described::objects(model, &mut objects);
     types(tx, &mut objects)?;
     super::relations::relations(tx, table, &mut objects)?;
     sequences(tx, table, &mut objects)?;
@@ -64,19 +69,6 @@ fn schemas(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), 
         let mut object = SchemaObject::new(Kind::Schema, col(&row, 0).to_owned());
         push_lines(&mut object, opt(&row, 2));
         comment(&mut object, "", opt(&row, 1));
-        out.push(object);
-    }
-    Ok(())
-}
-
-fn extensions(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
-    // Extensions initdb installed (plpgsql) are part of every database. The version is left out: it depends
-    // on the packages installed on the server, not on the migrations.
-    let sql = "SELECT quote_ident(e.extname), quote_ident(n.nspname) FROM pg_extension e \
-               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384";
-    for row in query(tx, "extensions", sql)? {
-        let mut object = SchemaObject::new(Kind::Extension, col(&row, 0).to_owned());
-        object.summary(format!("schema {}", col(&row, 1)));
         out.push(object);
     }
     Ok(())

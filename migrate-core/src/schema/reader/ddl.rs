@@ -4,7 +4,7 @@
 //!
 //! schemas, extensions, types (creation order), sequences, functions that refer to no table, tables (columns
 //! with types, collations, defaults, identity and generated expressions), the remaining functions, sequence
-//! ownership; then (after the place where kept rows load, see [`super::Ddl`]) constraints other than foreign
+//! ownership; then (after the place where kept rows load, see [`crate::schema::Ddl`]) constraints other than foreign
 //! keys, views (dependencies first), indexes, foreign keys, triggers, rules, row-level security and policies,
 //! replica identity, statistics objects, comments and privileges.
 //!
@@ -55,11 +55,11 @@ impl Out {
     }
 }
 
-/// The schema as SQL in two parts (see [`super::Ddl`]): up to the tables, their columns and the sequences'
+/// The schema as SQL in two parts (see [`crate::schema::Ddl`]): up to the tables, their columns and the sequences'
 /// ownership, where kept rows load; then everything that a row could set off or be checked by (constraints,
 /// indexes, foreign keys, triggers, rules, policies) and the views, created once the rows are there (a
 /// materialized view `WITH DATA` is filled from them).
-pub(super) fn ddl(
+pub(crate) fn ddl(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<(Vec<String>, Vec<String>), Error> {
@@ -71,8 +71,11 @@ pub(super) fn ddl(
     let mut out = Out {
         statements: Vec::new(),
     };
+    let model = super::typed::rendered(tx)?;
     schemas(tx, &mut out)?;
-    extensions(tx, &mut out)?;
+    for statement in crate::schema::render::sql::extensions(&model) {
+        out.push(statement);
+    }
     types(tx, &mut out)?;
     let owned_by = sequences(tx, table, &mut out)?;
     let late_functions = functions(tx, &mut out, false)?;
@@ -105,19 +108,6 @@ fn schemas(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
     );
     for row in query(tx, "schemas", &sql)? {
         out.push(format!("CREATE SCHEMA {}", col(&row, 0)));
-    }
-    Ok(())
-}
-
-fn extensions(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
-    let sql = "SELECT quote_ident(e.extname), quote_ident(n.nspname) FROM pg_extension e \
-               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384 ORDER BY e.oid";
-    for row in query(tx, "extensions", sql)? {
-        out.push(format!(
-            "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
-            col(&row, 0),
-            col(&row, 1)
-        ));
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
-//! The catalog queries behind the generator's [`Model`]: one query per kind of object, run in the read-only
-//! transaction of [`crate::schema::read_only`] (empty `search_path`, fixed formats), on PostgreSQL 13 to 18.
+//! The catalog queries behind the typed [`Model`]: one query per kind of object, run in the read-only
+//! transaction of [`super::read_only`] (empty `search_path`, fixed formats), on PostgreSQL 13 to 18.
 //!
 //! What a partition inherits from its parent (constraints, indexes, triggers made by the parent's) is left
 //! out: PostgreSQL makes it when the partition is created.
@@ -8,10 +8,10 @@ use std::collections::BTreeMap;
 
 use postgres::Transaction;
 
-use super::model::*;
+use crate::schema::model::*;
 use crate::error::Error;
 use crate::history::MigrationsTable;
-use crate::schema::query::{
+use super::query::{
     bookkeeping_filter, col, flag, not_extension_member, opt, query, user_schema, Row,
 };
 
@@ -82,6 +82,14 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     Ok(model)
 }
 
+/// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
+/// see [`crate::schema::render`]), read alone where no whole model is needed.
+pub(super) fn rendered(tx: &mut Transaction<'_>) -> Result<Model, Error> {
+    let mut model = Model::default();
+    extensions(tx, &mut model)?;
+    Ok(model)
+}
+
 fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     let sql = format!(
         "SELECT n.nspname, CASE WHEN n.oid >= 16384 OR d.description <> 'standard public schema' \
@@ -108,13 +116,19 @@ fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     Ok(())
 }
 
+/// Extensions other than those initdb installed (oids from 16384 on are objects made after initdb).
 fn extensions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
-    let sql = "SELECT e.extname, n.nspname FROM pg_extension e \
-               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384";
+    let sql = "SELECT e.extname, n.nspname, quote_ident(e.extname), quote_ident(n.nspname), e.oid \
+               FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384";
     for row in query(tx, "extensions", sql)? {
-        model
-            .extensions
-            .insert(col(&row, 0).to_owned(), col(&row, 1).to_owned());
+        model.extensions.insert(
+            col(&row, 0).to_owned(),
+            Extension {
+                schema: col(&row, 1).to_owned(),
+                quoted: (col(&row, 2).to_owned(), col(&row, 3).to_owned()),
+                created: col(&row, 4).parse().unwrap_or_default(),
+            },
+        );
     }
     Ok(())
 }
