@@ -10,6 +10,9 @@
 # - the loop when `create` seals older migrations (above 50 migrations, once per 40 new ones): that `up`
 #   compiles the chunk the seal appended to; SEALS such loops (default 1), each with the chunk's size after
 #   the seal in brackets;
+# - `status` with all N applied through `migrate` (median of NOOP_RUNS, taken in turn with the no-op `up`);
+# - the runner's rebuild alone: after `migrate create` and a new file, `cargo build` of the runner binary, timed
+#   without the rest of the loop (median of RUNS; each such file is then applied, untimed);
 # - peak memory (maximum RSS, `/usr/bin/time -f %M`, median of NOOP_RUNS) of a no-op `migrate up` and of
 #   `migrate status` with all N applied, and of the runner applying all N to a fresh database;
 # - with RELEASE_MEMORY=1, the same three through `migrate up --release` / `migrate status --release` (the
@@ -56,8 +59,8 @@ write_migration() {
 # Peak RSS in MiB of a command, from GNU time.
 peak() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -n1 | awk '{printf "%.1f", $1/1024}'; }
 
-echo "| $LABEL | N | no-op up via migrate | runner direct | front end adds | edit→run loop (create + write + up), $RUNS runs | the loop when create seals | peak memory: no-op up / status via migrate, runner applying all |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| $LABEL | N | no-op up via migrate | runner direct | front end adds | status via migrate | edit→run loop (create + write + up), $RUNS runs | runner rebuild alone, median of $RUNS | the loop when create seals | peak memory: no-op up / status via migrate, runner applying all |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for n in $SIZES; do
     app=$WORK/app$n
     db=bench_front_$n
@@ -83,10 +86,11 @@ for n in $SIZES; do
     "$MIGRATE" up >/dev/null
     first=$(($(now_ms) - t0))
     runner=$CARGO_TARGET_DIR/debug/app$n-migrate
-    front=() direct=() viacargo=()
+    front=() direct=() viacargo=() status=()
     for ((r = 0; r < NOOP_RUNS; r++)); do
         t0=$(now_ms); "$MIGRATE" up >/dev/null; front+=($(($(now_ms) - t0)))
         t0=$(now_ms); "$runner" up >/dev/null; direct+=($(($(now_ms) - t0)))
+        t0=$(now_ms); "$MIGRATE" status >/dev/null; status+=($(($(now_ms) - t0)))
         if [[ ${CARGO_RUN:-} == 1 ]]; then
             t0=$(now_ms)
             cargo run --quiet --manifest-path "$CRATES/Cargo.toml" -p migrate-cli -- up >/dev/null
@@ -95,6 +99,7 @@ for n in $SIZES; do
     done
     f=$(printf '%s\n' "${front[@]}" | median)
     d=$(printf '%s\n' "${direct[@]}" | median)
+    st=$(printf '%s\n' "${status[@]}" | median)
     mem_up=() mem_status=()
     for ((r = 0; r < NOOP_RUNS; r++)); do
         mem_up+=($(peak "$MIGRATE" up))
@@ -125,6 +130,14 @@ for n in $SIZES; do
         "$MIGRATE" up >/dev/null
         loops+=($(($(now_ms) - t0)))
     done
+    rebuilds=()
+    for ((r = 0; r < RUNS; r++)); do
+        new_migration "rebuild $r"
+        t0=$(now_ms)
+        cargo build --quiet --bin "app$n-migrate"
+        rebuilds+=($(($(now_ms) - t0)))
+        "$MIGRATE" up >/dev/null
+    done
     # The loop that seals (once per 40 new migrations): `create`, write the file, `up`, as in the loop above
     # (each `up` untimed), until `create` seals; that loop is timed: its `up` compiles the chunk the seal
     # appended to, with the number of migrations the chunk then holds in brackets. SEALS such loops (default
@@ -153,5 +166,5 @@ for n in $SIZES; do
     if [[ ${CARGO_RUN:-} == 1 ]]; then
         extra=" (via cargo run: $(secs "$(printf '%s\n' "${viacargo[@]}" | median)"))"
     fi
-    echo "| | $n | $(secs "$f")$extra | $(secs "$d") | $(secs $((f - d))) | $(for l in "${loops[@]}"; do secs "$l"; echo -n ", "; done | sed 's/, $//') (first build $(secs "$first")) | $sealing | $memory |"
+    echo "| | $n | $(secs "$f")$extra | $(secs "$d") | $(secs $((f - d))) | ${st} ms | $(for l in "${loops[@]}"; do secs "$l"; echo -n ", "; done | sed 's/, $//') (first build $(secs "$first")) | $(secs "$(printf '%s\n' "${rebuilds[@]}" | median)") | $sealing | $memory |"
 done

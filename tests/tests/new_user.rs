@@ -326,13 +326,18 @@ fn lint_runs_its_rules_in_the_installed_command_not_in_the_runner() {
         unknown.stderr
     );
 
-    // Asked directly, the runner without the rules says where they are, and so does it for `import`.
+    // Asked directly, the runner without the rules says where they are, and so does it for the other
+    // commands only the installed `migrate` has.
     for (args, said) in [
         (&["lint"][..], "run `migrate lint`"),
+        (&["review"][..], "run `migrate review`"),
         (
             &["import", "--from", "sqlx", "elsewhere"][..],
             "run `migrate import`",
         ),
+        (&["init"][..], "run `migrate init`"),
+        (&["completions", "bash"][..], "run `migrate completions`"),
+        (&["man"][..], "run `migrate completions`"),
     ] {
         let mut cargo_args = vec!["run", "--quiet", "--bin", "lintapp-migrate", "--"];
         cargo_args.extend_from_slice(args);

@@ -1,4 +1,4 @@
-//! Command-line arguments. Every binary that runs migrations (the generic `migrate` front end and a crate's
+//! Command-line arguments. Every binary that runs migrations (the generic `migrate` and a crate's
 //! compiled runner) parses the same arguments, so forwarding them is lossless.
 
 use std::path::PathBuf;

@@ -28,7 +28,7 @@ pub fn note(exe: &Path) -> Option<String> {
 }
 
 /// Whether the installed `migrate` checked this very executable before starting it.
-pub(crate) fn by_front_end() -> bool {
+pub(crate) fn by_installed_migrate() -> bool {
     let Some(given) = std::env::var_os(ENV) else {
         return false;
     };

@@ -93,7 +93,7 @@ fn same_folder(settings: &Settings, compiled: &str) -> Result<()> {
 /// compares contents itself and rebuilds before it gets here, and says so ([`crate::checked`]): the folder
 /// is not read a second time then.
 fn check_contents(registry: &Registry) -> Result<()> {
-    if crate::checked::by_front_end() {
+    if crate::checked::by_installed_migrate() {
         return Ok(());
     }
     let drift = migrate_core::folder::drift(registry).with_context(|| {

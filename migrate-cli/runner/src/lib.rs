@@ -1,9 +1,11 @@
 //! The migrations runner: every command that runs migrations, and the API an application uses to apply its
 //! own. A package's runner binary (`example-app`'s `example-app-migrate`, what `migrate init` writes) has
 //! `main` = `migrate_cli::run_embedded(&crate::migrations::REGISTRY)`, with this crate as its `migrate-cli`
-//! dependency (`package = "migrate-runner"`). The installed `migrate` (the front end, migrate-cli, which links
-//! this crate) adds the commands a runner does not compile (`init`, `import`, `completions`, the lint rules)
-//! and builds and forwards to the runner: see the [`front`] module for the seam.
+//! dependency (`package = "migrate-runner"`). The installed `migrate` (migrate-cli, which links this crate)
+//! parses the same command line ([`command_line`]), routes it in one match and calls down into this crate with
+//! resolved settings ([`commands`]); it adds the commands a runner does not compile (`init`, `import`,
+//! `completions`, the lint rules and the reports of `lint` and `review`), and builds and forwards to the runner.
+//! Nothing here calls it back: a runner asked for one of its commands says which command to run instead.
 //!
 //! An application applies its migrations itself at start-up with [`up`] (`migrate_cli::up(&REGISTRY).await`
 //! in an async `main`, `.wait()` in a plain one) or [`Embedded`], with the settings the CLI uses
@@ -14,8 +16,8 @@
 //! 5 `status` found a migration CHANGED, MISSING FILE, FAILED or OUT OF ORDER, 6 `schema check` found the schema
 //! file out of date (or missing), 7 `trace` found an `ACCESS EXCLUSIVE` lock held across a rewrite or a scan, 130/143 `up`, `down` or `redo` stopped by SIGINT/SIGTERM (the running
 //! statement cancelled on the server, its transaction rolled back), `squash`, `schema check`, `schema write` or
-//! `verify` stopped by one (their scratch databases dropped, nothing else changed), or the front end's
-//! `cargo build` of the runner stopped by one (nothing run), 141 stdout or stderr closed before the command
+//! `verify` stopped by one (their scratch databases dropped, nothing else changed), or the installed
+//! `migrate`'s `cargo build` of the runner stopped by one (nothing run), 141 stdout or stderr closed before the command
 //! finished (`up`, `down` and `redo` stop before their next migration; see the `stdio` module).
 //!
 //! `fleet` (the `fleet` module) runs `up`, `down`, `status` and `sql` over many databases or schemas; an
@@ -42,8 +44,6 @@ mod deadline;
 mod dotenv;
 mod embed;
 mod fleet;
-#[doc(hidden)]
-pub mod front;
 #[doc(hidden)]
 pub mod output;
 mod pacing;
@@ -117,17 +117,21 @@ pub const EXIT_RENAME_TO_CONFIRM: u8 = 11;
 
 /// `main` of a runner binary compiled with `registry`.
 pub fn run_embedded(registry: &Registry) -> ExitCode {
-    entry(Some(registry))
+    match command_line(Some(registry)) {
+        Ok(cli) => exit_status(run(&cli, registry), None),
+        Err(code) => code,
+    }
 }
 
-/// The command line's run, with the compiled migrations or (the installed command, after
-/// [`front::install`]) without.
+/// The command line, parsed after `.env` is loaded, or the exit status when it was invalid or asked for help
+/// or the version (printed). With the `registry` a binary runs in its own process, the hook that reports a
+/// migration's Rust code ending the process is installed first.
 #[doc(hidden)]
-pub fn entry(registry: Option<&Registry>) -> ExitCode {
+pub fn command_line(registry: Option<&Registry>) -> Result<Cli, ExitCode> {
     // Before parsing, so DATABASE_URL and friends from .env reach clap's environment fallbacks.
     if let Err(message) = dotenv::load() {
         errln!("error: {message}");
-        return ExitCode::FAILURE;
+        return Err(ExitCode::FAILURE);
     }
     if registry.is_some() {
         exit_guard::install();
@@ -135,23 +139,30 @@ pub fn entry(registry: Option<&Registry>) -> ExitCode {
     let parsed = Cli::command()
         .try_get_matches()
         .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
-    let cli = match parsed {
+    match parsed {
         Ok((mut cli, matches)) => {
             mark_database_on_command_line(&mut cli, &matches);
-            cli
+            Ok(cli)
         }
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() {
+            Err(if e.use_stderr() {
                 ExitCode::from(2)
             } else {
                 ExitCode::SUCCESS
-            };
+            })
         }
-    };
+    }
+}
+
+/// The exit status of a command that ended with `result`, its error printed. `stopped_by` is the signal that
+/// stopped the caller's own work when that is what `result`'s error says (the installed `migrate`'s build of
+/// the runner); a signal this crate's handlers noted is found here.
+#[doc(hidden)]
+pub fn exit_status(result: anyhow::Result<ExitCode>, stopped_by: Option<i32>) -> ExitCode {
     let exit_on =
         |signal: i32| ExitCode::from(128u8.saturating_add(u8::try_from(signal).unwrap_or(0)));
-    match run(&cli, registry) {
+    match result {
         // The command did its work, but what it printed after stdout closed was lost: not a plain success.
         Ok(code) if code == ExitCode::SUCCESS && stdio::output_closed() => {
             errln!("note: the output was closed before the command finished (its reader went away); the command finished, but what it printed after that was lost");
@@ -180,7 +191,7 @@ pub fn entry(registry: Option<&Registry>) -> ExitCode {
                 }
                 return exit_on(signal);
             }
-            if let Some(signal) = front::installed().and_then(|front| front.stopped_by(&e)) {
+            if let Some(signal) = stopped_by {
                 return exit_on(signal);
             }
             if let Some(budget) = deadline::spent() {
@@ -213,10 +224,8 @@ fn mark_database_on_command_line(cli: &mut Cli, matches: &clap::ArgMatches) {
     }
 }
 
-fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
-    if let Some(result) = front::installed().and_then(|front| front.run(cli, registry)) {
-        return result;
-    }
+/// A runner's commands: every one it has runs here; the installed `migrate`'s own say which command to run.
+fn run(cli: &Cli, registry: &Registry) -> anyhow::Result<ExitCode> {
     match &cli.command {
         // Before the settings: a broken migrate.toml must not hide which command to run instead.
         args::Command::Init(_) => return Err(commands::built_without("init")),
@@ -225,25 +234,19 @@ fn run(cli: &Cli, registry: Option<&Registry>) -> anyhow::Result<ExitCode> {
         }
         _ => {}
     }
-    let settings = match registry {
-        Some(registry) => settings::Settings::resolve_for_registry(&cli.global, registry)?,
-        None => settings::Settings::resolve(&cli.global)?,
-    };
-    match (&cli.command, registry) {
-        (args::Command::Create { name, repeatable }, _) => {
-            commands::create(&settings, name, *repeatable)
+    let settings = settings::Settings::resolve_for_registry(&cli.global, registry)?;
+    match &cli.command {
+        args::Command::Create { name, repeatable } => {
+            commands::create(&settings, name, *repeatable)?.note_unwritten_chunks();
+            Ok(ExitCode::SUCCESS)
         }
         // Creating and dropping need no compiled migrations; `reset` applies them.
-        (args::Command::Database { action }, _)
+        args::Command::Database { action }
             if !matches!(action, args::DatabaseAction::Reset { .. }) =>
         {
             commands::database(&settings, None, action)
         }
-        (command, Some(registry)) => commands::run(&settings, registry, command),
-        (_, None) => anyhow::bail!(
-            "this command needs the compiled migrations: run it with the installed `migrate`, which builds the \
-             migrations runner"
-        ),
+        command => commands::run(&settings, registry, command),
     }
 }
 

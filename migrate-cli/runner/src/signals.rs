@@ -117,13 +117,13 @@ fn install(mut on: impl FnMut(i32) + Send + 'static) {
         });
 }
 
-/// The runner the generic front end started, for [`relay_to`].
+/// The runner the generic `migrate` started, for [`relay_to`].
 static CHILD: AtomicI32 = AtomicI32::new(0);
 
-/// The last SIGINT or SIGTERM the front end received while [`relay_to`] was in force (0: none).
+/// The last SIGINT or SIGTERM the installed `migrate` received while [`relay_to`] was in force (0: none).
 static RELAYED: AtomicI32 = AtomicI32::new(0);
 
-/// The SIGINT or SIGTERM the front end received while its child ran, if one came: the front end stops with
+/// The SIGINT or SIGTERM the installed `migrate` received while its child ran, if one came: it stops with
 /// it (128 + its number) instead of going on.
 pub fn relayed() -> Option<i32> {
     match RELAYED.load(Ordering::SeqCst) {
@@ -132,10 +132,10 @@ pub fn relayed() -> Option<i32> {
     }
 }
 
-/// In the generic `migrate` front end, while the child process `pid` (the `cargo build` of the runner) runs:
+/// In the generic `migrate`, while the child process `pid` (the `cargo build` of the runner) runs:
 /// Ctrl-C reaches the child with the terminal's whole process group, and is the child's to handle, so the
-/// front end only notes it instead of exiting first. SIGTERM, sent to the front end alone (a service manager,
-/// `kill`), is noted and passed on to the child. Either way the front end then stops with the signal
+/// installed `migrate` only notes it instead of exiting first. SIGTERM, sent to it alone (a service manager,
+/// `kill`), is noted and passed on to the child. Either way the installed `migrate` then stops with the signal
 /// ([`relayed`]) rather than run what the child was building.
 pub fn relay_to(pid: u32) {
     let Ok(pid) = i32::try_from(pid) else {

@@ -1,4 +1,4 @@
-//! Standard output and error for everything the front end and the runner print, written so that a closed
+//! Standard output and error for everything the installed `migrate` and the runner print, written so that a closed
 //! stream never panics. `println!` panics when stdout is a pipe whose reader went away (`migrate up | head -1`:
 //! Rust programs ignore SIGPIPE, so the write fails with EPIPE), which would end a run with exit 101 wherever
 //! it happened to print.

@@ -12,9 +12,17 @@ use std::process::ExitCode;
 
 use anyhow::{Context as _, Result};
 use migrate_core::lint;
-use migrate_runner::args::LintFormat;
-use migrate_runner::commands::LintReportArgs as ReportArgs;
+use migrate_runner::args::{BaselineArgs, LintFormat};
 use migrate_runner::stdio::{errln, out, outln};
+
+/// How the report is made and shown.
+pub(crate) struct ReportArgs<'c> {
+    pub format: LintFormat,
+    pub baseline: &'c BaselineArgs,
+    /// Every migration is linted (no names, no `--since`): a baseline written from it drops the entries of
+    /// migrations that are gone.
+    pub whole: bool,
+}
 
 /// Runs the rules on `inputs`, then writes the baseline (`--write-baseline`), or leaves out what it accepts
 /// and prints the report in the format asked for.
@@ -51,7 +59,7 @@ pub(crate) fn analyse_and_print(
 /// `lint` in the installed `migrate`: the runner (built first when stale) collects the inputs, this process
 /// runs the rules and prints the report, exactly as a runner with the rules would. `args` are the command
 /// line's arguments (without the program); `format` is `--format`'s value.
-pub fn through_runner(
+pub(crate) fn through_runner(
     config: &migrate_runner::config::Config,
     release: bool,
     args: Vec<std::ffi::OsString>,

@@ -2,7 +2,6 @@
 //! when enough have piled up; needs neither the compiled migrations nor a database.
 
 use crate::stdio::outln;
-use std::process::ExitCode;
 
 use anyhow::Result;
 use migrate_core::seal::{self, SealOutcome};
@@ -10,33 +9,57 @@ use migrate_core::seal::{self, SealOutcome};
 use crate::schema_file;
 use crate::settings::Settings;
 
-pub fn create(settings: &Settings, words: &[String], repeatable: bool) -> Result<ExitCode> {
+/// What `create` leaves to its caller.
+#[must_use = "the packages of new sealed chunks are the caller's to write"]
+pub struct Created {
+    /// The seal opened chunks whose packages are not written: the installed `migrate` writes them (it edits
+    /// manifests, `migrate_cli`'s `init` module); a runner says how ([`Created::note_unwritten_chunks`]).
+    pub chunk_packages: bool,
+}
+
+impl Created {
+    /// What a runner, which does not write packages, says instead of writing them.
+    pub fn note_unwritten_chunks(&self) {
+        if self.chunk_packages {
+            outln!(
+                "note: run `migrate init` (the installed migrate) to write the packages of new sealed chunks: \
+                 this runner was built without it"
+            );
+        }
+    }
+}
+
+/// Writes the new migration and seals older ones; the caller writes the packages of chunks the seal opened.
+pub fn create(settings: &Settings, words: &[String], repeatable: bool) -> Result<Created> {
     let now = chrono::Utc::now().naive_utc();
     let dir = &settings.migrations_dir;
     if repeatable {
         let path = migrate_core::create_repeatable(dir, &words.join(" "))?;
         outln!("created {}", schema_file::shown(&path));
-        return Ok(ExitCode::SUCCESS);
+        return Ok(Created {
+            chunk_packages: false,
+        });
     }
     let path = migrate_core::create_migration(dir, &words.join(" "), now)?;
     outln!("created {}", schema_file::shown(&path));
     let outcome = seal::seal_older(dir, &migrate_core::scan(dir)?)?;
     if outcome.sealed > 0 {
-        report_seal(dir, &outcome)?;
+        report_seal(dir, &outcome);
     } else if let Some(ahead) = outcome.ahead {
         outln!(
             "opened sealed chunk {ahead:04} ({}) ahead, empty: the next seal would not fit in the last chunk, \
              and this build compiles no chunk, so the new package's build script is compiled now",
             schema_file::shown(&seal::chunk_list_path(dir, ahead))
         );
-        write_chunk_packages(dir)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(Created {
+        chunk_packages: outcome.sealed > 0 || outcome.ahead.is_some(),
+    })
 }
 
-/// Says what the seal did, after writing the packages of the chunks it opened (or of all of them, when it
-/// moved the first layout's list into chunks).
-fn report_seal(dir: &std::path::Path, outcome: &SealOutcome) -> Result<()> {
+/// Says what the seal did; the packages of the chunks it opened (or of all of them, when it moved the first
+/// layout's list into chunks) are written after.
+fn report_seal(dir: &std::path::Path, outcome: &SealOutcome) {
     let shown_list = |index: u32| schema_file::shown(&seal::chunk_list_path(dir, index));
     let chunks = match outcome.written.as_slice() {
         [only] => format!("chunk {only:04} ({})", shown_list(*only)),
@@ -65,17 +88,4 @@ fn report_seal(dir: &std::path::Path, outcome: &SealOutcome) -> Result<()> {
             seal::CHUNK_SIZE
         );
     }
-    write_chunk_packages(dir)
-}
-
-/// The packages of new chunks, written by the front end (it edits manifests); a runner without it says how.
-fn write_chunk_packages(dir: &std::path::Path) -> Result<()> {
-    if let Some(front) = crate::front::installed() {
-        return front.write_chunk_packages(dir);
-    }
-    outln!(
-        "note: run `migrate init` (the installed migrate) to write the packages of new sealed chunks: this \
-         runner was built without it"
-    );
-    Ok(())
 }

@@ -8,7 +8,7 @@ use migrate_core::Registry;
 use crate::args::DatabaseAction;
 use crate::settings::Settings;
 
-/// `reset` needs the compiled migrations, so the front end forwards it to the runner.
+/// `reset` needs the compiled migrations, so the installed `migrate` forwards it to the runner.
 pub fn database(
     settings: &Settings,
     registry: Option<&Registry>,

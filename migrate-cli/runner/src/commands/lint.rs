@@ -1,14 +1,15 @@
 //! `lint`: checks migrations against rules for busy databases; exit status 4 on findings.
 //!
 //! Linting has two halves (see `migrate_core::lint`): collecting what the rules need from the compiled
-//! migrations, and running the rules on it. A runner collects; the rules (on squawk's SQL parser, a large
-//! part of a first build) are the front end's (migrate-cli), which runs them on what a runner prints with
-//! `--emit-inputs`, or in its own process when it is linked into a runner ([`crate::front`]).
+//! migrations, and running the rules on it. A runner collects (`collect`); the rules (on squawk's SQL parser,
+//! a large part of a first build) and the report are the installed `migrate`'s (migrate-cli), which runs them on
+//! what a runner prints with `--emit-inputs`, or on what [`crate::commands::lint_inputs`] returns when an
+//! application's binary links it. A runner asked for the report says to run `migrate lint`.
 //!
 //! A project with history lints what is new: `--since REV` asks git which migration files changed (the
 //! runner resolves it, as it knows the folder), and a baseline file accepts the findings of migrations that
 //! will not change (applied by `import`, or before linting started) without a comment in them, which would
-//! change their checksum (`baseline`, applied where the rules run).
+//! change their checksum (applied where the rules run).
 
 pub(super) mod since;
 
@@ -19,29 +20,59 @@ use anyhow::{Context as _, Result};
 use migrate_core::{lint, Direction};
 
 use super::context::Context;
-use crate::front::LintReportArgs;
+use crate::args::Command;
 
-/// `lint`'s arguments, as `Command::Lint` holds them.
+/// What `lint` collects, as `Command::Lint` holds it.
 pub struct LintArgs<'c> {
     pub names: &'c [String],
     pub down: bool,
     pub pg_version: Option<u32>,
     /// `--since REV`: only the migrations whose files changed since that git revision.
     pub since: Option<&'c str>,
-    pub report: LintReportArgs<'c>,
     pub database_on_command_line: bool,
-    /// Print the collected inputs as JSON instead of linting (for the installed `migrate`).
-    pub emit_inputs: bool,
 }
 
-/// `lint` in a runner: collects, then prints the inputs (`--emit-inputs`) or has the front end lint them and
-/// print the report.
-pub(super) fn lint(context: &Context<'_>, args: &LintArgs<'_>) -> Result<ExitCode> {
+impl<'c> LintArgs<'c> {
+    /// `command`'s, when it is `lint`.
+    pub fn of(command: &'c Command) -> Option<Self> {
+        let Command::Lint {
+            names,
+            down,
+            pg_version,
+            since,
+            database_on_command_line,
+            ..
+        } = command
+        else {
+            return None;
+        };
+        Some(Self {
+            names,
+            down: *down,
+            pg_version: *pg_version,
+            since: since.as_deref(),
+            database_on_command_line: *database_on_command_line,
+        })
+    }
+}
+
+/// `lint` in a runner: with `--emit-inputs`, collects and prints the inputs as JSON (for the installed
+/// `migrate`); without, says which command lints.
+pub(super) fn emit(
+    context: &Context<'_>,
+    args: &LintArgs<'_>,
+    emit_inputs: bool,
+) -> Result<ExitCode> {
     // Before the database is read for --database-url: this runner cannot finish the lint anyway.
-    let front = crate::front::installed();
-    if front.is_none() && !args.emit_inputs {
+    if !emit_inputs {
         return Err(super::built_without("lint"));
     }
+    outln!("{}", collect(context, args)?.to_json());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What the rules need from the migrations `args` name.
+pub(super) fn collect(context: &Context<'_>, args: &LintArgs<'_>) -> Result<lint::LintInputs> {
     let pg_version = match args.pg_version {
         Some(major) => major,
         None if args.database_on_command_line => {
@@ -62,25 +93,17 @@ pub(super) fn lint(context: &Context<'_>, args: &LintArgs<'_>) -> Result<ExitCod
         },
         pg_version,
     };
-    let inputs = match args.since {
+    match args.since {
         Some(rev) => {
             let names = since::changed_since("lint", rev, &context.settings.migrations_dir)?;
             // Nothing changed: nothing to lint (no names would mean every migration).
             if names.is_empty() {
-                lint::LintInputs::new(&options)
+                Ok(lint::LintInputs::new(&options))
             } else {
-                inputs_with_repeatables(context.registry, &names, &options)?
+                inputs_with_repeatables(context.registry, &names, &options)
             }
         }
-        None => inputs_with_repeatables(context.registry, args.names, &options)?,
-    };
-    if args.emit_inputs {
-        outln!("{}", inputs.to_json());
-        return Ok(ExitCode::SUCCESS);
-    }
-    match front {
-        Some(front) => front.lint_report(&inputs, &args.report, &context.settings.config),
-        None => Err(super::built_without("lint")),
+        None => inputs_with_repeatables(context.registry, args.names, &options),
     }
 }
 

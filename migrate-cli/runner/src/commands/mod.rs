@@ -10,10 +10,10 @@ mod down;
 pub(crate) mod drift;
 mod jobs;
 mod kept;
-mod lint;
+pub mod lint;
 mod redo;
 mod repair;
-mod review;
+pub mod review;
 mod schema;
 mod script;
 mod sql;
@@ -32,26 +32,20 @@ use migrate_core::Registry;
 use crate::args::{Command, SchemaAction};
 use crate::settings::Settings;
 
-pub use crate::front::LintReportArgs;
 pub(crate) use context::note_schema_file;
-pub use create::create;
+pub use create::{create, Created};
 pub use database::database;
 
-/// Every command that needs the compiled migrations.
+/// Every command that needs the compiled migrations, as a runner runs them. `lint` and `review` without
+/// `--emit-inputs`/`--emit-review` say which command to run instead: their rules and reports are the installed
+/// `migrate`'s, which calls [`lint_inputs`] and [`review_inputs`] for what they need.
 pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Result<ExitCode> {
-    let acts_on_compiled = !matches!(
-        command,
-        Command::Create { .. }
-            | Command::Init(_)
-            | Command::Import(_)
-            | Command::Database { .. }
-            | Command::Completions { .. }
-            | Command::Man
-    );
-    let origin = crate::compiled::check(settings, registry, acts_on_compiled)?;
-    let context = context::Context::new(settings, registry, origin);
+    let context = context(settings, registry, command)?;
     match command {
-        Command::Create { name, repeatable } => create(settings, name, *repeatable),
+        Command::Create { name, repeatable } => {
+            create(settings, name, *repeatable)?.note_unwritten_chunks();
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Init(_) => Err(built_without("init")),
         Command::Import(_) => Err(built_without("import")),
         Command::Database { action } => database(settings, Some(registry), action),
@@ -72,32 +66,11 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Verify => verify::verify(settings, registry, &context.target()?),
         Command::Diff(args) => diff::diff(&context, args),
         Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),
-        Command::Review(args) => review::review(&context, args),
-        Command::Lint {
-            names,
-            down,
-            pg_version,
-            format,
-            since,
-            baseline,
-            database_on_command_line,
-            emit_inputs,
-        } => lint::lint(
-            &context,
-            &lint::LintArgs {
-                names,
-                down: *down,
-                pg_version: *pg_version,
-                since: since.as_deref(),
-                report: LintReportArgs {
-                    format: *format,
-                    baseline,
-                    whole: names.is_empty() && since.is_none(),
-                },
-                database_on_command_line: *database_on_command_line,
-                emit_inputs: *emit_inputs,
-            },
-        ),
+        Command::Review(args) => review::emit(&context, args),
+        Command::Lint { emit_inputs, .. } => {
+            let args = lint::LintArgs::of(command).ok_or_else(|| built_without("lint"))?;
+            lint::emit(&context, &args, *emit_inputs)
+        }
         Command::Schema { action } => {
             let db = context.target()?;
             match action {
@@ -116,7 +89,52 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
     }
 }
 
-/// Why a runner cannot run `command` itself: the installed `migrate` (the front end, migrate-cli) runs it,
+/// What the lint rules need from the migrations `lint` names, for the installed `migrate` (or an application's
+/// binary that links it) to run the rules on and report.
+pub fn lint_inputs(
+    settings: &Settings,
+    registry: &Registry,
+    command: &Command,
+) -> Result<migrate_core::lint::LintInputs> {
+    let args = lint::LintArgs::of(command)
+        .ok_or_else(|| anyhow::anyhow!("lint_inputs is `lint`'s, not another command's"))?;
+    lint::collect(&context(settings, registry, command)?, &args)
+}
+
+/// The runner's half of `review` (the databases' part and what the lint rules need), for the installed `migrate`
+/// to judge and report.
+pub fn review_inputs(
+    settings: &Settings,
+    registry: &Registry,
+    command: &Command,
+) -> Result<review::Collected> {
+    let Command::Review(args) = command else {
+        anyhow::bail!("review_inputs is `review`'s, not another command's");
+    };
+    review::collect(&context(settings, registry, command)?, args)
+}
+
+/// The run-wide state of `command`, after checking the compiled migrations against their folder (the commands
+/// that act on them) or noting where they came from.
+fn context<'a>(
+    settings: &'a Settings,
+    registry: &'a Registry,
+    command: &Command,
+) -> Result<context::Context<'a>> {
+    let acts_on_compiled = !matches!(
+        command,
+        Command::Create { .. }
+            | Command::Init(_)
+            | Command::Import(_)
+            | Command::Database { .. }
+            | Command::Completions { .. }
+            | Command::Man
+    );
+    let origin = crate::compiled::check(settings, registry, acts_on_compiled)?;
+    Ok(context::Context::new(settings, registry, origin))
+}
+
+/// Why a runner cannot run `command` itself: the installed `migrate` (migrate-cli) runs it,
 /// and a runner does not compile it, so that its first build compiles less.
 pub(crate) fn built_without(command: &str) -> anyhow::Error {
     anyhow::anyhow!(

@@ -9,8 +9,8 @@
 //!    generated rows, timed; or, with a clone, run on a throwaway copy of it and timed there;
 //! 4. what the lint rules need.
 //!
-//! The lint rules and the report are the installed `migrate`'s (`--emit-review` hands them this half), or
-//! the front end's in the same process when a runner links it.
+//! The lint rules and the report are the installed `migrate`'s (migrate-cli): `--emit-review` hands them this
+//! half as JSON, and an application's binary that links migrate-cli gets it from [`crate::commands::review_inputs`].
 
 mod data_checks;
 mod production;
@@ -33,11 +33,28 @@ use crate::scratch::Scratch;
 use crate::settings::Settings;
 use crate::stdio::outln;
 
-pub(super) fn review(context: &Context<'_>, args: &ReviewArgs) -> Result<ExitCode> {
-    let front = crate::front::installed();
-    if front.is_none() && !args.emit_review {
+/// The runner's half of a review: the review without its lint findings, and what the lint rules need.
+pub struct Collected {
+    pub review: Review,
+    pub lint: lint::LintInputs,
+}
+
+/// `review` in a runner: with `--emit-review`, its half printed as JSON (for the installed `migrate`); without,
+/// says which command reviews.
+pub(super) fn emit(context: &Context<'_>, args: &ReviewArgs) -> Result<ExitCode> {
+    if !args.emit_review {
         return Err(super::built_without("review"));
     }
+    let collected = collect(context, args)?;
+    let lint: serde_json::Value = serde_json::from_str(&collected.lint.to_json())
+        .context("cannot serialise the lint inputs")?;
+    let both = serde_json::json!({ "review": collected.review, "lint": lint });
+    outln!("{both}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The runner's half of `review` for the migrations `args` name.
+pub(super) fn collect(context: &Context<'_>, args: &ReviewArgs) -> Result<Collected> {
     let settings = context.settings;
     let config = settings.config.file.review.clone().unwrap_or_default();
     let db = context.target()?;
@@ -82,17 +99,10 @@ pub(super) fn review(context: &Context<'_>, args: &ReviewArgs) -> Result<ExitCod
         };
         fill(&run, args, &config, &mut review)?;
     }
-    if args.emit_review {
-        let lint: serde_json::Value = serde_json::from_str(&lint_inputs.to_json())
-            .context("cannot serialise the lint inputs")?;
-        let both = serde_json::json!({ "review": review, "lint": lint });
-        outln!("{both}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    match front {
-        Some(front) => front.review_report(&review, &lint_inputs, args.format, &settings.config),
-        None => Err(super::built_without("review")),
-    }
+    Ok(Collected {
+        review,
+        lint: lint_inputs,
+    })
 }
 
 /// The migrations reviewed, in the order `up` runs them: the named ones, those changed since `--since`, or

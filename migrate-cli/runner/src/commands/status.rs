@@ -19,8 +19,8 @@ pub(super) fn status(context: &Context<'_>, json: bool) -> Result<ExitCode> {
 }
 
 /// Prints `status` of the database shown as `display`, with its background jobs, as text or JSON; the exit
-/// code says whether it found problems. Also what the front end prints when it answers `status` without the
-/// runner (`without_runner`).
+/// code says whether it found problems. Also what the installed `migrate` prints when it answers `status`
+/// without the runner (`without_runner`).
 pub fn print(
     status: &migrate_core::StatusReport<'_>,
     jobs: &[migrate_core::Job],

@@ -113,7 +113,7 @@ pub(super) fn up(context: &Context<'_>, args: &UpArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// What `up` says when every migration is applied: also the front end's answer without the runner
+/// What `up` says when every migration is applied: also the installed `migrate`'s answer without the runner
 /// (`without_runner`).
 pub fn nothing_to_apply(display: &str) -> String {
     format!("nothing to apply: {display} is up to date")

@@ -47,7 +47,7 @@ pub struct CliConnector {
     timeout: Duration,
     /// For each address checked: whether it is a transaction pooler (and the refusal).
     checked: Mutex<HashMap<String, Result<(), String>>>,
-    /// The front end's server check (`--server-check-timeout`), started once per server the fleet
+    /// The command line's server check (`--server-check-timeout`), started once per server the fleet
     /// connects to; never in an application embedding the fleet.
     server_check: Option<ServerCheck>,
 }
