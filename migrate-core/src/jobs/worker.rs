@@ -398,7 +398,7 @@ enum Waited {
 
 enum Pending {
     Ran { rows: u64 },
-    /// No range is pending (or every pending one is in another worker's hands).
+    /// The claimed batch is in another worker's hands (it took it as one no worker held), or done.
     None,
     /// The job is no longer active.
     NotActive,
