@@ -79,18 +79,20 @@ fn the_committed_schema_file_matches_the_migrations() {
     );
 }
 
-/// The guide's trace of one of the story's migrations (docs/reviewing.md) is what `trace` prints (durations
+/// The guide's trace of one of the story's migrations (docs/sql-lint-trace.md) is what `trace` prints (durations
 /// aside).
 // The trace is shown in the guide, not the README.
 #[test]
 fn the_guide_shows_a_real_trace() {
-    let guide =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/reviewing.md"))
-            .expect("docs/reviewing.md");
+    let guide = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../docs/sql-lint-trace.md"
+    ))
+    .expect("docs/sql-lint-trace.md");
     let command = "$ cargo run -p migrate-cli -- trace 20261122100400 --rows 100000\n";
     let start = guide
         .find(command)
-        .expect("docs/reviewing.md shows a trace")
+        .expect("docs/sql-lint-trace.md shows a trace")
         + command.len();
     let shown = &guide[start..start + guide[start..].find("```").expect("the block ends")];
     let db = TestDb::new();

@@ -7,7 +7,7 @@ use migrate_dsl::Action;
 use postgres::types::Type;
 use postgres::GenericClient;
 
-use crate::error::Error;
+use crate::error::{Error, ReadOnlyError};
 use crate::history::MigrationsTable;
 use crate::migration::Direction;
 use crate::plan::Step;
@@ -236,19 +236,10 @@ fn read(
 fn writable_role(facts: &Facts) -> Result<String, Error> {
     let role = &facts.role;
     if facts.standby {
-        return Err(Error::ReadOnly(
-            "the server is a read-only standby (pg_is_in_recovery() is true); run the migrations on the primary \
-             (with several hosts in the URL, add target_session_attrs=read-write)"
-                .to_owned(),
-        ));
+        return Err(ReadOnlyError::Standby.into());
     }
     if facts.read_only {
-        return Err(Error::ReadOnly(format!(
-            "default_transaction_read_only is on for this session (set for the server, the database or role \
-             {role:?}, or in the connection's options), so every transaction is read-only; connect as a role or to \
-             a database where it is off (e.g. ALTER ROLE {} SET default_transaction_read_only = off)",
-            migrate_dsl::ident(role)
-        )));
+        return Err(ReadOnlyError::SessionReadOnly { role: role.clone() }.into());
     }
     Ok(role.clone())
 }
@@ -299,6 +290,20 @@ fn schema_create(
              {database} TO {role}, or create the schema as its owner)"
         ));
     }
+}
+
+/// The statements that put a session's `search_path` and role back as `path` and `role` (its `role`
+/// setting, `none` without a `SET ROLE`) were when read: the runner's before each migration, the
+/// background worker's around each job.
+pub(crate) fn session_restore_sql(path: &str, role: &str) -> String {
+    let role = match role {
+        "none" => "RESET ROLE".to_owned(),
+        role => format!("SET ROLE {}", migrate_dsl::ident(role)),
+    };
+    format!(
+        "SELECT pg_catalog.set_config('search_path', {}, false); {role}",
+        migrate_dsl::literal(path)
+    )
 }
 
 #[cfg(test)]

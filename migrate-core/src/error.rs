@@ -12,7 +12,9 @@ mod at;
 mod data;
 mod not_owned;
 mod precondition;
+mod read_only;
 mod record;
+mod squash;
 mod statement;
 mod transaction_ended;
 mod words;
@@ -20,8 +22,10 @@ mod words;
 pub use data::{BackfillProgress, DataCause, DataError};
 pub use not_owned::NotOwnedError;
 pub use precondition::PreconditionError;
+pub use read_only::ReadOnlyError;
 use at::At;
 pub use record::{RecordError, RestoreError};
+pub use squash::SquashError;
 use record::outcome_line;
 pub use statement::{Outcome, StatementError};
 pub use transaction_ended::TransactionEnded;
@@ -324,7 +328,7 @@ pub enum Error {
     },
     /// `squash` cannot replace the named migrations with a baseline.
     #[error("cannot squash: {0}")]
-    Squash(String),
+    Squash(#[from] SquashError),
     /// Nothing is applied, so there is nothing to revert.
     #[error("nothing to revert: no migration is applied")]
     NothingApplied,
@@ -360,7 +364,7 @@ pub enum Error {
 
     /// The server or session accepts no writes; nothing was run.
     #[error("cannot migrate: {0}; nothing was run")]
-    ReadOnly(String),
+    ReadOnly(#[from] ReadOnlyError),
 
     /// The role lacks rights the run's bookkeeping needs; nothing was run.
     #[error("role {role:?} lacks what this run needs, so nothing was run: {}; grant them, or run the migrations as a role that has them (the owner of the migrations table and schema)", missing.join("; "))]

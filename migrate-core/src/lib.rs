@@ -105,6 +105,7 @@ runtime! {
     pub mod schema;
     mod server;
     mod session_limits;
+    mod settings;
     mod sql_excerpt;
     mod sql_lines;
     mod readiness;
@@ -124,8 +125,8 @@ runtime! {
     pub use blockers::{Blocked, Blocker, SAMPLE_INTERVAL};
     pub use create::{create_migration, create_repeatable};
     pub use error::{
-        BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, PreconditionError, RecordError,
-        RestoreError, StatementError, TransactionEnded, ahead_note, signal_name,
+        BackfillProgress, DataCause, DataError, Error, NotOwnedError, Outcome, PreconditionError, ReadOnlyError,
+        RecordError, RestoreError, SquashError, StatementError, TransactionEnded, ahead_note, signal_name,
     };
     pub use events::{Event, StoppedBackfill};
     pub use history::{
@@ -141,12 +142,14 @@ runtime! {
     pub use notices::{Notice, Notices};
     pub use plan::Step;
     pub use registry::{BuiltConfig, Migrations, Registry};
-    pub use runner::{DownTarget, Migrator, Ran, RepeatableState, RepeatableStatus, UpTarget};
+    pub use runner::{DownTarget, Migrator, Ran, UpTarget};
     pub use server::{server_major, NEWEST_SUPPORTED_MAJOR, OLDEST_SUPPORTED_MAJOR};
     pub use timeouts::DEFAULT_IDLE_IN_TRANSACTION_SESSION_TIMEOUT;
     pub use sql_lines::SqlLines;
     pub use readiness::{Need, Readiness};
-    pub use status::{Entry, Line, State, Status, StatusReport, Summary};
+    pub use status::{
+        Entry, Line, RepeatableState, RepeatableStatus, State, Status, StatusReport, Summary,
+    };
     pub use throttle::{
         BackfillSettings, PauseCause, PauseKind, PauseTotal, DEFAULT_MAX_PAUSE,
         DEFAULT_MAX_REPLICA_LAG_BYTES, DEFAULT_MAX_REPLICA_LAG_TIME, DEFAULT_TARGET_BATCH_TIME,

@@ -9,7 +9,9 @@ use crate::history::{AppliedMigration, Checksum, Failure, History};
 use crate::migration::Migration;
 
 mod classified;
+mod repeatable;
 pub(crate) use classified::Classified;
+pub use repeatable::{RepeatableState, RepeatableStatus};
 
 /// The state of one migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -167,7 +169,7 @@ pub struct StatusReport<'a> {
     shown_dirs: Vec<(&'static str, String)>,
     summary: Summary,
     /// The repeatable migrations and their state (see [`StatusReport::repeatables`]).
-    repeatables: Vec<crate::RepeatableStatus>,
+    repeatables: Vec<RepeatableStatus>,
     /// Migrations stopped part-way that the next run continues (see [`StatusReport::in_progress`]).
     in_progress: Vec<crate::InProgress>,
     /// Rows newer than every file, as they recorded their phase, in name order (see
@@ -267,11 +269,11 @@ impl<'a> StatusReport<'a> {
 
     /// The repeatable migrations, in the order `up` applies them, with their state; empty when the registry
     /// has none.
-    pub fn repeatables(&self) -> &[crate::RepeatableStatus] {
+    pub fn repeatables(&self) -> &[RepeatableStatus] {
         &self.repeatables
     }
 
-    pub(crate) fn with_repeatables(mut self, repeatables: Vec<crate::RepeatableStatus>) -> Self {
+    pub(crate) fn with_repeatables(mut self, repeatables: Vec<RepeatableStatus>) -> Self {
         self.repeatables = repeatables;
         self
     }

@@ -225,13 +225,13 @@ fn push_statement<'a>(
     }
     // Trimming stops next to an ASCII byte, so `from..to` is on character boundaries; `get` keeps the
     // function panic-free even if that reasoning were ever wrong.
-    if let Some(text) = sql.get(from..to) {
-        if !text.is_empty() {
-            out.push(SplitStatement {
-                sql: text,
-                offset: from,
-            });
-        }
+    if let Some(text) = sql.get(from..to)
+        && !text.is_empty()
+    {
+        out.push(SplitStatement {
+            sql: text,
+            offset: from,
+        });
     }
 }
 
@@ -311,11 +311,9 @@ pub(crate) fn skip_quoted(bytes: &[u8], i: usize, backslash_escapes: bool) -> us
             b'\\' if backslash_escapes => j += 2,
             b'\'' if bytes.get(j + 1) == Some(&b'\'') => j += 2,
             b'\'' => {
-                if backslash_escapes {
-                    if let Some(quote) = quote_continuation(bytes, j + 1) {
-                        j = quote + 1;
-                        continue;
-                    }
+                if backslash_escapes && let Some(quote) = quote_continuation(bytes, j + 1) {
+                    j = quote + 1;
+                    continue;
                 }
                 return j + 1;
             }

@@ -97,12 +97,12 @@ fn unlink(text: &str) -> String {
         };
         let label = &after[..close];
         let tail = &after[close + 1..];
-        if let Some(target) = tail.strip_prefix('(') {
-            if let Some(end) = target.find(')') {
-                out.push_str(label);
-                rest = &target[end + 1..];
-                continue;
-            }
+        if let Some(target) = tail.strip_prefix('(')
+            && let Some(end) = target.find(')')
+        {
+            out.push_str(label);
+            rest = &target[end + 1..];
+            continue;
         }
         out.push_str(label);
         rest = tail;

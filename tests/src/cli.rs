@@ -251,7 +251,7 @@ macro_rules! assert_cli_snapshot {
     }};
 }
 
-/// Builds the installed command, `migrate`, as `cargo install` does (release: fat LTO, minutes from scratch),
+/// Builds the installed command, `migrate`, as `cargo install` does (release, minutes from scratch),
 /// from the checkout at `project` into `target_dir`, and returns it. The benchmarks measure this build, the one
 /// users run.
 pub fn release_front_end(project: &Path, target_dir: &Path) -> PathBuf {

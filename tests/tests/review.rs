@@ -242,14 +242,16 @@ fn markdown_filters(before: &[(&str, &str)]) -> Vec<(String, String)> {
     filters
 }
 
-/// The whole comment docs/review.md shows is what the run above printed (its snapshot), once the parts that
+/// The whole comment docs/review-against-production.md shows is what the run above printed (its snapshot), once the parts that
 /// vary from run to run are set aside; the guide's copy is a real run of the guide's own example, which names
 /// its production `shop` (its URL and role) and a package's `migrations/` folder where the run had the test
 /// server's database and the fixture folder.
 #[test]
 fn the_review_guides_sample_comment_is_a_real_runs_output() {
-    let page = std::fs::read_to_string(tests::cli::workspace_root().join("docs/review.md"))
-        .expect("docs/review.md");
+    let page = std::fs::read_to_string(
+        tests::cli::workspace_root().join("docs/review-against-production.md"),
+    )
+    .expect("docs/review-against-production.md");
     let start = page
         .find("~~~~markdown\n")
         .expect("the sample comment's block")

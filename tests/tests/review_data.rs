@@ -17,6 +17,10 @@ const FIXTURE: &str = "review_data";
 /// "Production": the shop's tables (the fixture's first migration) with rows each pending migration would
 /// fail on: 3 duplicated emails, 500 orders without a note, 500 of an unknown warehouse, 3 quantities that
 /// are not numbers, 30 cancelled (a status the narrowed type lacks).
+/// What these tests check is what production's rows make fail, not how long a statement takes: the smallest
+/// calibration keeps each review to seconds (the default, 200,000 rows a table, is the estimates' tests' subject).
+const CALIBRATION_ROWS: &str = "1000";
+
 fn production() -> TestDb {
     let db = TestDb::new();
     FixtureCli::new(FIXTURE, &db)
@@ -114,7 +118,13 @@ fn a_role_that_may_read_the_rows_finds_what_would_fail_on_production() {
     let url = reader.url(&prod);
     // A statement that would fail on production's rows is an error: exit 10, the report printed.
     let run = cli
-        .run(&["review", "--production-url", &url])
+        .run(&[
+            "review",
+            "--production-url",
+            &url,
+            "--calibration-rows",
+            CALIBRATION_ROWS,
+        ])
         .expect_code(10);
     let lines = data_lines(&run.stdout, &reader);
     for expected in [
@@ -142,7 +152,13 @@ fn a_statistics_only_role_names_the_checks_it_could_not_run_and_the_grant() {
     let url = stats.url(&prod);
     // Nothing was found to fail: warnings only, exit 0.
     let run = cli
-        .run(&["review", "--production-url", &url])
+        .run(&[
+            "review",
+            "--production-url",
+            &url,
+            "--calibration-rows",
+            CALIBRATION_ROWS,
+        ])
         .expect_code(0);
     let lines = data_lines(&run.stdout, &stats);
     assert!(!lines.contains("would-fail"), "{}", run.stdout);
@@ -322,12 +338,24 @@ fn a_pull_request_reviewed_on_two_million_rows_under_writes_through_both_roles()
     let (_target, cli) = target();
 
     let read = cli
-        .run(&["review", "--production-url", &reader.url(&prod)])
+        .run(&[
+            "review",
+            "--production-url",
+            &reader.url(&prod),
+            "--calibration-rows",
+            CALIBRATION_ROWS,
+        ])
         .expect_code(10);
     // At 2,000,000 rows the in-place type change is an error by size for both (exit 10); only the reader
     // finds what would fail.
     let only_stats = cli
-        .run(&["review", "--production-url", &stats.url(&prod)])
+        .run(&[
+            "review",
+            "--production-url",
+            &stats.url(&prod),
+            "--calibration-rows",
+            CALIBRATION_ROWS,
+        ])
         .expect_code(10);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let writes = writer.join().expect("the writer");

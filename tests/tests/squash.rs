@@ -56,6 +56,144 @@ fn example_app_squashed_schema_equals_the_unsquashed_one_at_every_migration() {
     }
 }
 
+/// Extensions, read once into the schema model, are recreated by the SQL in the order they were created (not
+/// by name) and each in its schema, and the description of the copy is the original's.
+#[test]
+fn extensions_are_recreated_in_creation_order_each_in_its_schema() {
+    let source = TestDb::new();
+    source
+        .exec("CREATE SCHEMA ext; CREATE EXTENSION pgcrypto SCHEMA ext; CREATE EXTENSION citext;");
+    let statements = schema::ddl(&mut source.client(), &MigrationsTable::default()).unwrap();
+    let extensions: Vec<&str> = statements
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.starts_with("CREATE EXTENSION"))
+        .collect();
+    assert_eq!(
+        extensions,
+        [
+            "CREATE EXTENSION IF NOT EXISTS pgcrypto WITH SCHEMA ext",
+            "CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA public"
+        ]
+    );
+    let copy = TestDb::new();
+    let mut client = copy.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in &statements {
+        tx.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+    let expected = describe(&source);
+    assert!(
+        expected.contains("\nextension citext schema public\n\nextension pgcrypto schema ext\n"),
+        "{expected}"
+    );
+    assert_eq!(expected, describe(&copy));
+}
+
+/// Enums, read once into the schema model, are recreated in creation order with their labels (quoted as the
+/// server quotes them), comments and privileges, and the description shows them as it always has.
+#[test]
+fn enums_are_recreated_with_their_labels_comments_and_privileges() {
+    let source = TestDb::new();
+    source.exec(
+        "CREATE SCHEMA shop;
+         CREATE DOMAIN shop.code AS text;
+         CREATE TYPE shop.\"Status\" AS ENUM ('new', 'it''s', 'back\\slash');
+         CREATE TYPE shop.level AS ENUM ('low', 'high');
+         COMMENT ON TYPE shop.\"Status\" IS 'where it''s at';
+         REVOKE USAGE ON TYPE shop.\"Status\" FROM PUBLIC;
+         CREATE TABLE shop.orders (status shop.\"Status\" NOT NULL DEFAULT 'new', level shop.level);",
+    );
+    let statements = schema::ddl(&mut source.client(), &MigrationsTable::default()).unwrap();
+    let enums: Vec<&str> = statements
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.contains(" AS ENUM ") || s.contains(" ON TYPE "))
+        .collect();
+    assert_eq!(
+        enums,
+        [
+            "CREATE TYPE shop.\"Status\" AS ENUM ('new', 'it''s', E'back\\\\slash')",
+            "CREATE TYPE shop.level AS ENUM ('low', 'high')",
+            "COMMENT ON TYPE shop.\"Status\" IS 'where it''s at'",
+            "REVOKE USAGE ON TYPE shop.\"Status\" FROM PUBLIC"
+        ]
+    );
+    let copy = TestDb::new();
+    let mut client = copy.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in &statements {
+        tx.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+    let expected = describe(&source);
+    assert!(
+        expected.contains(
+            "\nenum shop.\"Status\" ('new', 'it''s', E'back\\\\slash')\n  revoke USAGE from PUBLIC\n  \
+             comment \"where it's at\"\n"
+        ) && expected.contains("\nenum shop.level ('low', 'high')\n"),
+        "{expected}"
+    );
+    assert_eq!(expected, describe(&copy));
+}
+
+/// Policies, read once into the schema model, are recreated in creation order whatever their tables, with
+/// their names, roles and expressions as the server prints them, and the description shows them as it always
+/// has (among their table's lines, sorted).
+#[test]
+fn policies_are_recreated_in_creation_order_as_the_server_prints_them() {
+    let source = TestDb::new();
+    source.exec(
+        "CREATE SCHEMA shop;
+         CREATE TABLE shop.\"Orders\" (id integer, owner text);
+         CREATE TABLE shop.items (id integer);
+         ALTER TABLE shop.\"Orders\" ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY \"See own\" ON shop.\"Orders\" AS RESTRICTIVE FOR SELECT TO pg_signal_backend, pg_monitor
+           USING (owner = 'me');
+         CREATE POLICY items_all ON shop.items USING (id > 0) WITH CHECK (id < 100);
+         CREATE POLICY orders_insert ON shop.\"Orders\" FOR INSERT WITH CHECK (id > 0);",
+    );
+    let statements = schema::ddl(&mut source.client(), &MigrationsTable::default()).unwrap();
+    let policies: Vec<&str> = statements
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.starts_with("CREATE POLICY "))
+        .collect();
+    assert_eq!(
+        policies,
+        [
+            "CREATE POLICY \"See own\" ON shop.\"Orders\" AS RESTRICTIVE FOR SELECT TO pg_monitor, pg_signal_backend \
+             USING ((owner = 'me'::text))",
+            "CREATE POLICY items_all ON shop.items AS PERMISSIVE FOR ALL TO PUBLIC USING ((id > 0)) \
+             WITH CHECK ((id < 100))",
+            "CREATE POLICY orders_insert ON shop.\"Orders\" AS PERMISSIVE FOR INSERT TO PUBLIC WITH CHECK ((id > 0))"
+        ]
+    );
+    let copy = TestDb::new();
+    let mut client = copy.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in &statements {
+        tx.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+    let expected = describe(&source);
+    assert!(
+        expected.contains(
+            "  policy \"See own\" as restrictive for select to pg_monitor, pg_signal_backend \
+             using ((owner = 'me'::text))\n  \
+             policy orders_insert as permissive for insert to PUBLIC with check ((id > 0))\n"
+        ) && expected.contains(
+            "  policy items_all as permissive for all to PUBLIC using ((id > 0)) with check ((id < 100))\n"
+        ),
+        "{expected}"
+    );
+    assert_eq!(expected, describe(&copy));
+}
+
 /// Generated migration `i` (`tests::generated`).
 fn generated(i: usize, pgm: &mut MigrationBuilder) {
     pgm.sql(tests::generated::migration_sql(i));

@@ -1,21 +1,21 @@
 //! The progress bar of the backfill running now (on stderr, drawn only on a terminal), and lines printed
 //! above it: the run's output (`output`) and its pacing (`pacing`) both write there, so neither owns it.
 
-use std::cell::RefCell;
-
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::stdio::errln;
 
-thread_local! {
-    static BAR: RefCell<Option<ProgressBar>> = const { RefCell::new(None) };
+/// The bar of the backfill running now, if one is drawn: part of the run's output state
+/// ([`crate::output::RunOutput`]), so a run's bar is its own.
+#[derive(Default)]
+pub(crate) struct BackfillBar {
+    bar: Option<ProgressBar>,
 }
 
-/// Moves the bar to `done` of `total` rows with `message`, creating it at the backfill's first batch.
-pub(crate) fn show(name: &str, table: &str, done: u64, total: u64, message: String) {
-    BAR.with(|cell| {
-        let mut bar = cell.borrow_mut();
-        let bar = bar.get_or_insert_with(|| {
+impl BackfillBar {
+    /// Moves the bar to `done` of `total` rows with `message`, creating it at the backfill's first batch.
+    pub(crate) fn show(&mut self, name: &str, table: &str, done: u64, total: u64, message: String) {
+        let bar = self.bar.get_or_insert_with(|| {
             // Drawn on stderr, and only on a terminal: indicatif hides it otherwise.
             let bar = ProgressBar::new(total);
             bar.set_style(
@@ -29,31 +29,27 @@ pub(crate) fn show(name: &str, table: &str, done: u64, total: u64, message: Stri
         bar.set_length(total.max(done));
         bar.set_position(done);
         bar.set_message(message);
-    });
-}
+    }
 
-/// Sets the bar's message, when a bar is drawn.
-pub(crate) fn set_message(message: String) {
-    BAR.with(|cell| {
-        if let Some(bar) = cell.borrow().as_ref() {
+    /// Sets the bar's message, when a bar is drawn.
+    pub(crate) fn set_message(&self, message: String) {
+        if let Some(bar) = &self.bar {
             bar.set_message(message);
         }
-    });
-}
+    }
 
-/// Prints `line` above the bar when one is drawn, else on stderr.
-pub(crate) fn println(line: String) {
-    BAR.with(|cell| match cell.borrow().as_ref() {
-        Some(bar) if !bar.is_hidden() => bar.println(line),
-        _ => errln!("{line}"),
-    });
-}
+    /// Prints `line` above the bar when one is drawn, else on stderr.
+    pub(crate) fn println(&self, line: String) {
+        match &self.bar {
+            Some(bar) if !bar.is_hidden() => bar.println(line),
+            _ => errln!("{line}"),
+        }
+    }
 
-/// Removes the bar, if one is drawn, before the line that says how the backfill ended.
-pub(crate) fn clear() {
-    BAR.with(|cell| {
-        if let Some(bar) = cell.borrow_mut().take() {
+    /// Removes the bar, if one is drawn, before the line that says how the backfill ended.
+    pub(crate) fn clear(&mut self) {
+        if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
         }
-    });
+    }
 }

@@ -12,7 +12,7 @@ use postgres::error::SqlState;
 use postgres::Client;
 
 use crate::connect::{self, Target};
-use crate::output::print_event;
+use crate::output::RunOutput;
 use crate::settings::Settings;
 
 /// Databases that exist for the server's own sake: never dropped or reset from here.
@@ -71,6 +71,7 @@ pub fn reset(settings: &Settings, registry: &Registry, force: bool) -> Result<Ex
     create_database(&mut admin, &target, &name)?;
     outln!("created database {name}");
     let mut client = target.connect(settings.connect_timeout)?;
+    let mut output = RunOutput::default();
     let ran = Migrator::new(registry.migrations.as_slice())
         .repeatables(registry.repeatables.as_slice())
         .table(settings.table.clone())
@@ -78,7 +79,7 @@ pub fn reset(settings: &Settings, registry: &Registry, force: bool) -> Result<Ex
         .timeouts(settings.timeouts.clone())
         // A development database: no worker runs the background jobs.
         .finish_jobs(true)
-        .run_up(&mut client, &UpTarget::All, &mut print_event)?;
+        .run_up(&mut client, &UpTarget::All, &mut |e| output.print_event(e))?;
     outln!("{} migration(s) applied on {}", ran.len(), target.display);
     if !ran.is_empty() {
         crate::commands::note_schema_file(settings, registry);

@@ -3,36 +3,59 @@
 use crate::colour::{paint, Colour, Stream};
 use crate::stdio::{errln, outln};
 use std::io::Write;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use migrate_core::{Direction, Event, State, StatusReport, Summary};
+use migrate_core::{Direction, Event, PauseCause, State, StatusReport, Summary};
 
-/// Prints engine events: progress on stdout, waits, warnings and backfill progress bars on stderr.
-pub fn print_event(event: Event<'_>) {
-    match event {
-        Event::Backfill { .. }
-        | Event::BackfillPaused { .. }
-        | Event::BackfillResumed { .. }
-        | Event::BackfillFinished { .. }
-        | Event::BackfillRestarted { .. }
-        | Event::BackfillSlotInactive { .. } => print_backfill_event(event),
-        Event::Started { .. }
-        | Event::Continued { .. }
-        | Event::UndoingPart { .. }
-        | Event::Finished { .. }
-        | Event::ChangedSinceApplied { .. }
-        | Event::AheadOfBinary { .. }
-        | Event::BaselineRecorded { .. } => print_migration_event(event),
-        Event::PartitionIndexed { .. } | Event::StatementProgress { .. } => {
-            print_progress_event(event)
+use crate::backfill_bar::BackfillBar;
+
+/// What a run has drawn so far, which the next event's output depends on: the backfill's progress bar, the
+/// pause cause last shown, and when a long statement's progress was last printed. Owned by the run (its
+/// [`crate::run_log::RunLog`], or the command that runs migrations without one) and passed to each event.
+#[derive(Default)]
+pub struct RunOutput {
+    bar: BackfillBar,
+    /// The cause of the pause last shown, so a pause prints a line when it starts or its cause changes, not
+    /// at every re-check.
+    pause_shown: Option<PauseCause>,
+    /// When a statement's progress was last printed, and its phase then.
+    last_progress: Option<(Instant, String)>,
+}
+
+impl RunOutput {
+    /// Prints engine events: progress on stdout, waits, warnings and backfill progress bars on stderr.
+    pub fn print_event(&mut self, event: Event<'_>) {
+        match event {
+            Event::Backfill { .. }
+            | Event::BackfillPaused { .. }
+            | Event::BackfillResumed { .. }
+            | Event::BackfillFinished { .. }
+            | Event::BackfillRestarted { .. }
+            | Event::BackfillSlotInactive { .. } => {
+                print_backfill_event(&mut self.bar, &mut self.pause_shown, event)
+            }
+            Event::Started { .. }
+            | Event::Continued { .. }
+            | Event::UndoingPart { .. }
+            | Event::Finished { .. }
+            | Event::ChangedSinceApplied { .. }
+            | Event::AheadOfBinary { .. }
+            | Event::BaselineRecorded { .. } => print_migration_event(&mut self.bar, event),
+            Event::PartitionIndexed { .. } | Event::StatementProgress { .. } => {
+                print_progress_event(&mut self.last_progress, event)
+            }
+            _ => print_lock_or_server_event(event),
         }
-        _ => print_lock_or_server_event(event),
+        crate::stdio::flush_out();
     }
-    crate::stdio::flush_out();
 }
 
 /// A backfill's events: its progress bar, its pauses, its end, and what makes it start over or hold WAL back.
-fn print_backfill_event(event: Event<'_>) {
+fn print_backfill_event(
+    bar: &mut BackfillBar,
+    pause_shown: &mut Option<PauseCause>,
+    event: Event<'_>,
+) {
     match event {
         Event::Backfill {
             name,
@@ -42,7 +65,7 @@ fn print_backfill_event(event: Event<'_>) {
             rate,
             batch_size,
             remaining,
-        } => crate::backfill_bar::show(
+        } => bar.show(
             name,
             table,
             done,
@@ -54,13 +77,13 @@ fn print_backfill_event(event: Event<'_>) {
             table,
             cause,
             waited,
-        } => crate::pacing::show_pause(name, table, cause, waited),
+        } => crate::pacing::show_pause(bar, pause_shown, name, table, cause, waited),
         Event::BackfillResumed {
             name,
             table,
             cause,
             paused,
-        } => crate::pacing::show_resume(name, table, cause, paused),
+        } => crate::pacing::show_resume(bar, pause_shown, name, table, cause, paused),
         Event::BackfillFinished {
             name,
             table,
@@ -69,7 +92,7 @@ fn print_backfill_event(event: Event<'_>) {
             pauses,
             restored,
         } => {
-            crate::backfill_bar::clear();
+            bar.clear();
             let done = if restored {
                 "restored the kept values of"
             } else {
@@ -103,7 +126,7 @@ fn print_backfill_event(event: Event<'_>) {
                 warning(),
                 crate::pacing::inactive_slot(table, slot, logical, bytes)
             );
-            crate::backfill_bar::println(line);
+            bar.println(line);
         }
         _ => {}
     }
@@ -113,15 +136,9 @@ fn print_backfill_event(event: Event<'_>) {
 /// off a terminal does not need.
 const PROGRESS_EVERY: Duration = Duration::from_secs(10);
 
-thread_local! {
-    /// When a statement's progress was last printed, and its phase then.
-    static LAST_PROGRESS: std::cell::RefCell<Option<(std::time::Instant, String)>> =
-        const { std::cell::RefCell::new(None) };
-}
-
 /// A partition's index built, and a long statement's progress (printed when its phase changes and every
-/// [`PROGRESS_EVERY`]).
-fn print_progress_event(event: Event<'_>) {
+/// [`PROGRESS_EVERY`]; `last` is when it was last printed, and its phase then).
+fn print_progress_event(last: &mut Option<(Instant, String)>, event: Event<'_>) {
     match event {
         Event::PartitionIndexed {
             name,
@@ -144,18 +161,13 @@ fn print_progress_event(event: Event<'_>) {
             total,
             elapsed,
         } => {
-            let due = LAST_PROGRESS.with(|last| {
-                let mut last = last.borrow_mut();
-                let due = match &*last {
-                    Some((at, seen)) => seen != phase || at.elapsed() >= PROGRESS_EVERY,
-                    None => true,
-                };
-                if due {
-                    *last = Some((std::time::Instant::now(), phase.to_owned()));
-                }
-                due
-            });
-            if !due {
+            let due = match &*last {
+                Some((at, seen)) => seen != phase || at.elapsed() >= PROGRESS_EVERY,
+                None => true,
+            };
+            if due {
+                *last = Some((Instant::now(), phase.to_owned()));
+            } else {
                 return;
             }
             let on = if relation.is_empty() {
@@ -193,7 +205,7 @@ fn backfill_message(rate: f64, batch_size: u32, remaining: Option<Duration>) -> 
 }
 
 /// A migration's run: how it starts or continues, how it ends, and how it is recorded.
-fn print_migration_event(event: Event<'_>) {
+fn print_migration_event(bar: &mut BackfillBar, event: Event<'_>) {
     match event {
         Event::Started {
             name,
@@ -246,7 +258,7 @@ fn print_migration_event(event: Event<'_>) {
             elapsed,
             fake,
         } => {
-            crate::backfill_bar::clear();
+            bar.clear();
             let verb = match (direction, fake) {
                 (Direction::Up, false) => "applied ",
                 (Direction::Down, false) => "reverted",
@@ -693,6 +705,43 @@ mod tests {
             String::from_utf8(written).unwrap(),
             "12345-06-07 08:09:10  "
         );
+    }
+
+    /// The state the next event's output depends on belongs to the run that printed: another run's output
+    /// starts with none of it (a pause it did not see is news to it, a phase it did not print is due).
+    #[test]
+    fn each_run_keeps_its_own_output_state() {
+        let cause = PauseCause::Predicate {
+            sql: "SELECT true".to_owned(),
+        };
+        let mut first = RunOutput::default();
+        first.print_event(Event::BackfillPaused {
+            name: "m",
+            table: "t",
+            cause: &cause,
+            waited: Duration::from_secs(1),
+        });
+        first.print_event(Event::StatementProgress {
+            name: "m",
+            position: 1,
+            op: "sql",
+            relation: "t",
+            phase: "building index",
+            done: 1,
+            total: 2,
+            elapsed: Duration::from_secs(1),
+        });
+        assert_eq!(first.pause_shown.as_ref(), Some(&cause));
+        assert!(first.last_progress.is_some());
+        let second = RunOutput::default();
+        assert!(second.pause_shown.is_none() && second.last_progress.is_none());
+        first.print_event(Event::BackfillResumed {
+            name: "m",
+            table: "t",
+            cause: &cause,
+            paused: Duration::from_secs(2),
+        });
+        assert!(first.pause_shown.is_none());
     }
 
     #[test]

@@ -7,6 +7,7 @@ use anyhow::{anyhow, Result};
 use migrate_core::{BackfillSettings, LagLimit};
 use serde::Deserialize;
 
+use crate::backfill_bar::BackfillBar;
 use crate::parse::parse_duration;
 
 /// `[backfill]` in `migrate.toml`. Unknown keys are errors, as in the rest of the file.
@@ -96,22 +97,25 @@ pub fn resolve(config: Option<&BackfillConfig>, file: &str) -> Result<BackfillSe
     Ok(settings)
 }
 
-thread_local! {
-    /// The cause last shown, so a pause prints a line when it starts or its cause changes, not at every
-    /// re-check.
-    static SHOWN: std::cell::RefCell<Option<migrate_core::PauseCause>> = const { std::cell::RefCell::new(None) };
-}
-
 /// A re-check while a backfill waits: on a terminal, the progress bar says why; a line when the pause starts
-/// or its cause changes (the only output when stderr is not a terminal).
-pub fn show_pause(name: &str, table: &str, cause: &migrate_core::PauseCause, waited: Duration) {
-    let new = SHOWN.with(|shown| pause_is_news(&mut shown.borrow_mut(), cause));
-    crate::backfill_bar::set_message(format!(
+/// or its cause changes (the only output when stderr is not a terminal). `shown` is the cause last shown, kept
+/// by the run's output ([`crate::output::RunOutput`]) so a pause prints a line when it starts or its cause
+/// changes, not at every re-check.
+pub(crate) fn show_pause(
+    bar: &BackfillBar,
+    shown: &mut Option<migrate_core::PauseCause>,
+    name: &str,
+    table: &str,
+    cause: &migrate_core::PauseCause,
+    waited: Duration,
+) {
+    let new = pause_is_news(shown, cause);
+    bar.set_message(format!(
         "paused: {cause} (waiting {})",
         humantime::format_duration(Duration::from_secs(waited.as_secs()))
     ));
     if new {
-        crate::backfill_bar::println(pause_line(name, table, cause));
+        bar.println(pause_line(name, table, cause));
     }
 }
 
@@ -168,11 +172,17 @@ pub fn inactive_slot(table: &str, slot: &str, logical: bool, bytes: u64) -> Stri
     )
 }
 
-/// A pause ended.
-pub fn show_resume(name: &str, table: &str, cause: &migrate_core::PauseCause, paused: Duration) {
-    SHOWN.with(|shown| *shown.borrow_mut() = None);
-    let line = resume_line(name, table, cause, paused);
-    crate::backfill_bar::println(line);
+/// A pause ended: the next one prints its line whatever its cause.
+pub(crate) fn show_resume(
+    bar: &BackfillBar,
+    shown: &mut Option<migrate_core::PauseCause>,
+    name: &str,
+    table: &str,
+    cause: &migrate_core::PauseCause,
+    paused: Duration,
+) {
+    *shown = None;
+    bar.println(resume_line(name, table, cause, paused));
 }
 
 /// `10500 rows in 0.4 s (26250 rows/s); paused 2 times for 3.1 s: standby lag 1× 2.9 s, vacuum on the

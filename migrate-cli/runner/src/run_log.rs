@@ -15,7 +15,7 @@ use migrate_core::{Event, Ran};
 use serde_json::{json, Value};
 
 use crate::args::{LogArgs, LogFormat};
-use crate::output::print_event;
+use crate::output::RunOutput;
 
 /// The version of the records' schema: raised when a field changes meaning or goes away (new fields and new
 /// records do not raise it).
@@ -24,6 +24,8 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// Where a run's events go: the text for people, and the JSON records where asked.
 pub struct RunLog {
     command: &'static str,
+    /// What the text for people has drawn so far (the backfill's bar, the pause last shown).
+    output: RunOutput,
     stdout: bool,
     file: Option<(BufWriter<File>, String)>,
     started: Instant,
@@ -43,6 +45,7 @@ impl RunLog {
         }
         Ok(RunLog {
             command,
+            output: RunOutput::default(),
             stdout,
             file,
             started: Instant::now(),
@@ -73,7 +76,7 @@ impl RunLog {
             let (name, fields) = event.log_record();
             self.record(name, fields);
         }
-        print_event(event);
+        self.output.print_event(event);
     }
 
     /// `run_finished`: what ran, and how long the whole run took.

@@ -62,6 +62,7 @@ impl<T> Named<'_, T> {
 /// new table).
 pub(super) fn table_extras(p: &mut Planner<'_>, q: &QName, from: Option<&Table>, to: &Table) {
     let empty = Table {
+        quoted: String::new(),
         unlogged: false,
         partition_key: None,
         partition_of: None,
@@ -105,7 +106,11 @@ pub(super) fn table_extras(p: &mut Planner<'_>, q: &QName, from: Option<&Table>,
     let policies = Named {
         kind: "policy",
         table: q,
-        same: |a: &Policy, b| a == b,
+        // What it does, not where it is in the catalog (its oid) nor how the server quotes it.
+        same: |a: &Policy, b| {
+            (a.command, a.permissive, &a.roles, &a.using, &a.with_check, &a.comment)
+                == (b.command, b.permissive, &b.roles, &b.using, &b.with_check, &b.comment)
+        },
         create: create_policy,
         drop: "drop_policy",
     };

@@ -12,7 +12,8 @@
 //! only with [`Options::allow_drop`]. What the generator does not write is listed in
 //! [`Generated::uncovered`], never left out silently.
 //!
-//! Layout: `read` turns a catalog into a `model`; `propose` finds the renames to confirm; `plan` walks the
+//! Layout: the schema module's reader turns a catalog into its typed `model` (with the description and the
+//! sweep of other kinds, for what the model does not type); `propose` finds the renames to confirm; `plan` walks the
 //! two models, object kind by object kind (`objects` and `views` around the tables; `tables`, and for each
 //! table that stays `columns`, `constraints`, `indexes`, `extras`), into changes sorted by step; `rust`
 //! writes the calls; `uncovered` lists what the model does not read.
@@ -22,11 +23,9 @@ mod columns;
 mod constraints;
 mod extras;
 mod indexes;
-mod model;
 mod objects;
 mod plan;
 mod propose;
-mod read;
 mod rust;
 mod sql;
 mod tables;
@@ -41,6 +40,8 @@ pub use plan::{Proposal, Step};
 
 use crate::error::Error;
 use crate::history::MigrationsTable;
+use crate::schema::model;
+use crate::schema::reader::{self, Compared};
 
 /// A rename confirmed (or proposed): `public.users=accounts` for a table, `public.users.name=full_name`
 /// for a column. Names are as the catalog spells them, unquoted.
@@ -193,24 +194,26 @@ pub fn generate(
     // The two catalogs are read at once, each over its own connection: on a large schema most of the
     // time is the server's.
     let read = |client: &mut Client, what: &str| {
-        crate::schema::read_only(client, what, |tx| {
-            Ok((
-                read::read(tx, table)?,
-                crate::schema::catalog::describe(tx, table)?,
-                uncovered::others(tx)?,
-            ))
-        })
+        reader::read_only(client, what, |tx| reader::compared(tx, table))
     };
     let (current, desired) = std::thread::scope(|scope| {
         let current = scope.spawn(|| read(from, "read the current schema"));
         let desired = read(to, "read the desired schema");
         (current.join(), desired)
     });
-    let (from_model, from_description, from_others) = match current {
+    let Compared {
+        model: from_model,
+        description: from_description,
+        others: from_others,
+    } = match current {
         Ok(result) => result?,
         Err(panic) => std::panic::resume_unwind(panic),
     };
-    let (to_model, to_description, to_others) = desired?;
+    let Compared {
+        model: to_model,
+        description: to_description,
+        others: to_others,
+    } = desired?;
     let mut planned = plan(&from_model, &to_model, options);
     planned
         .uncovered

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::model::{Domain, Function, Model, QName, Sequence};
+use super::model::{Domain, Extension, Function, Model, QName, Sequence};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
 use super::rust::serial_type;
@@ -170,8 +170,8 @@ fn extensions(p: &mut Planner<'_>) {
         }
         call
     };
-    for (extension, schema) in &to.extensions {
-        match from.extensions.get(extension) {
+    for (extension, Extension { schema, .. }) in &to.extensions {
+        match from.extensions.get(extension).map(|e| &e.schema) {
             None => p.push(
                 Change::new(Step::Expand, format!("add extension {extension}"))
                     .up(create(extension, schema))
@@ -183,7 +183,7 @@ fn extensions(p: &mut Planner<'_>) {
             Some(_) => {}
         }
     }
-    for (extension, schema) in &from.extensions {
+    for (extension, Extension { schema, .. }) in &from.extensions {
         if !to.extensions.contains_key(extension) && p.may_drop(&format!("extension {extension}")) {
             p.push(
                 Change::new(Step::Drops, format!("drop extension {extension}"))
@@ -201,8 +201,9 @@ fn create_enum(q: &QName, labels: &[String]) -> String {
 
 fn enums(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
-    for (q, labels) in &to.enums {
-        let Some(current) = from.enums.get(q) else {
+    for (q, enum_) in &to.enums {
+        let labels = &enum_.labels;
+        let Some(current) = from.enums.get(q).map(|e| &e.labels) else {
             p.push(
                 Change::new(Step::Expand, format!("add enum {}", shown(q)))
                     .up(create_enum(q, labels))
@@ -241,7 +242,8 @@ fn enums(p: &mut Planner<'_>) {
         change.down = recreate_enum(from, q, current);
         p.push(change);
     }
-    for (q, labels) in &from.enums {
+    for (q, enum_) in &from.enums {
+        let labels = &enum_.labels;
         if !to.enums.contains_key(q) {
             p.push(
                 Change::new(Step::Drops, format!("drop enum {}", shown(q)))

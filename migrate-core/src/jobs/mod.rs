@@ -1,6 +1,6 @@
 //! Background jobs: backfills that a migration queues ([`migrate_dsl::Backfill::in_background`]) instead of
-//! running, executed after the deploy by workers ([`Migrator::work`]) that share the batches through the
-//! database, and gates that keep a later migration waiting until they finished.
+//! running, executed after the deploy by workers ([`Migrator::work`](crate::Migrator::work)) that share the
+//! batches through the database, and gates that keep a later migration waiting until they finished.
 //!
 //! - `job`: what a job is, where it stands, and why one keeps a migration waiting (plain data, which the
 //!   crate's error type holds);
@@ -10,7 +10,7 @@
 
 
 use crate::error::Error;
-use crate::runner::Migrator;
+use crate::settings::Settings;
 
 pub(crate) mod job;
 mod store;
@@ -33,14 +33,14 @@ fn one_of(states: &[JobState]) -> String {
     }
 }
 
-impl<'a> Migrator<'a> {
-    /// The background jobs and their progress, oldest first.
+impl<'a> Settings<'a> {
+    /// [`Migrator::jobs`](crate::Migrator::jobs).
     pub fn jobs(&self, client: &mut postgres::Client) -> Result<Vec<Job>, Error> {
         store::list(client, &self.table, None)
             .map_err(Error::database("cannot read the background jobs"))
     }
 
-    /// Pauses, resumes, retries or cancels job `id`; returns the job as it is then.
+    /// [`Migrator::change_job`](crate::Migrator::change_job).
     pub fn change_job(
         &self,
         client: &mut postgres::Client,

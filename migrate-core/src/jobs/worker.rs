@@ -27,7 +27,7 @@ use crate::history::MigrationsTable;
 use crate::error::DataCause;
 use crate::migration::{Direction, Migration};
 use crate::retry::{GaveUp, LockRetry, LockTimeout};
-use crate::runner::Migrator;
+use crate::settings::Settings;
 use crate::throttle::{self, Stopped, Throttle};
 use crate::user_code::UserCode;
 use ranges::{Claim, Finish};
@@ -117,24 +117,8 @@ enum JobEnd {
     OutOfBudget,
 }
 
-impl<'a> Migrator<'a> {
-    /// Works on the active background jobs (all, or those `options` names) until none is left or the
-    /// budget in `options` is spent: batch after batch, each committed with its progress, sharing the
-    /// batches with any other worker on any machine. Run it in the application's own process or with
-    /// `migrate work`; a stop (SIGTERM) ends it after the batch in progress. A job whose batch fails
-    /// [`MAX_BATCH_ATTEMPTS`](super::MAX_BATCH_ATTEMPTS) times is marked failed and the worker goes on with
-    /// the next; the report lists it. Each job runs with the `search_path` and role of the migration that
-    /// queued it, on its table as that migration resolved it; the session's own are put back afterwards. A
-    /// job id or a migration in `options` that has no job is an error; jobs it was given and left paused or
-    /// failed are in [`WorkReport::left`].
-    ///
-    /// ```no_run
-    /// # fn demo(client: &mut postgres::Client, migrations: &'static [migrate_core::Migration]) -> Result<(), migrate_core::Error> {
-    /// use migrate_core::{Migrator, WorkOptions};
-    /// let report = Migrator::new(migrations).work(client, &WorkOptions::default(), &mut |_event| {})?;
-    /// println!("{} row(s) in {} batch(es)", report.rows, report.batches);
-    /// # Ok(()) }
-    /// ```
+impl<'a> Settings<'a> {
+    /// The background worker of [`Migrator::work`](crate::Migrator::work).
     pub fn work(
         &self,
         client: &mut Client,
@@ -197,7 +181,7 @@ impl<'a> Migrator<'a> {
         Ok(resolved)
     }
 
-    /// The worker's loop over the jobs (see [`Migrator::work`]).
+    /// The worker's loop over the jobs (see [`Migrator::work`](crate::Migrator::work)).
     fn work_jobs(
         &self,
         client: &mut Client,
@@ -282,7 +266,7 @@ impl<'a> Migrator<'a> {
     }
 }
 
-impl Migrator<'_> {
+impl Settings<'_> {
     /// `turn`, in the session settings of the migration that queued its job (`session`; the worker's own,
     /// `own`, for what a job queued before they were recorded lacks), put back to the worker's own after it
     /// whatever its end: its batches, the rows they pick and the check that none is left before it
@@ -299,7 +283,7 @@ impl Migrator<'_> {
         let path = session.search_path.as_deref().unwrap_or(&own.search_path);
         // A migration that set no role ran as its login: the worker runs as its own session does then.
         let role = session.role.as_deref().filter(|r| *r != "none").unwrap_or(&own.role);
-        let entered = client.batch_execute(&crate::runner::session_restore_sql(path, role));
+        let entered = client.batch_execute(&crate::access::session_restore_sql(path, role));
         let ended = match entered {
             Ok(()) => turn.run(client, report, events),
             // A multi-statement query is one transaction: none of the settings stayed.
@@ -335,7 +319,7 @@ fn own_session(client: &mut Client) -> Result<OwnSession, Error> {
         .map_err(Error::database("cannot read the session's search_path and role"))?;
     let (search_path, role): (String, String) = (row.get(0), row.get(1));
     Ok(OwnSession {
-        restore: crate::runner::session_restore_sql(&search_path, &role),
+        restore: crate::access::session_restore_sql(&search_path, &role),
         search_path,
         role,
     })
@@ -378,7 +362,7 @@ fn fail(
 
 /// One worker's turn at one job.
 struct JobTurn<'t, 'a> {
-    migrator: &'t Migrator<'a>,
+    migrator: &'t Settings<'a>,
     job: &'t Job,
     /// The table its statements name: schema-qualified as the migration that queued it resolved it (the job's
     /// `target` for a job queued before that was recorded).

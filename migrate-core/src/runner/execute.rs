@@ -10,19 +10,44 @@ use postgres::{Client, GenericClient};
 
 use migrate_dsl::{Action, Statement};
 
-use crate::error::{Error, Outcome, RecordError};
+use crate::access::session_restore_sql;
+use crate::error::{Error, Outcome};
 use crate::events::Event;
-use crate::history::{self, journal};
+use crate::history::journal;
 use crate::migration::Direction;
 use crate::plan::Step;
-use crate::previous;
 use crate::retry::{GaveUp, LockRetry};
+use crate::settings::Settings;
 
-use super::data::Begin;
-use super::units::OutcomeBase;
-use super::{Migrator, Ran};
+use super::record::{elapsed_ms, Recorder};
+use super::Ran;
+use data::Begin;
+use units::OutcomeBase;
 
-impl<'a> Migrator<'a> {
+mod data;
+mod guard;
+mod partitions;
+mod preconditions;
+mod stepwise;
+mod undo_part;
+mod units;
+
+pub(super) use stepwise::describe_unit;
+
+/// Stage 4 of a run: runs the steps the earlier stages chose and checked, and has the [`Recorder`] write
+/// their bookkeeping. Its parts, each an `impl` of its own file: `units` sends one migration's statements,
+/// data code and backfills and names what failed; `stepwise` runs a migration outside a transaction, group
+/// by group; `undo_part` reverts the part of a migration an interrupted `up` applied; `guard` checks the
+/// objects of statements the engine made idempotent and restores what a `CREATE OR REPLACE` replaced;
+/// `partitions` commits per-partition index builds; `preconditions` runs a migration's checks of the data;
+/// `data` runs data code and watches the migration's transaction.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Executor<'r, 'a> {
+    pub(super) settings: &'r Settings<'a>,
+    pub(super) recorder: Recorder<'r>,
+}
+
+impl<'a> Executor<'_, 'a> {
     /// Runs `steps`: all in one transaction when the run asked for a single one, else as
     /// [`execute_each`](Self::execute_each) does, with `restore` as it takes it.
     pub(super) fn execute(
@@ -32,7 +57,7 @@ impl<'a> Migrator<'a> {
         restore: Option<String>,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        if self.single_transaction {
+        if self.settings.single_transaction {
             // One transaction for the run: a lock timeout retries all of it.
             for step in steps {
                 self.jobs_before(client, step, events)?;
@@ -80,9 +105,9 @@ impl<'a> Migrator<'a> {
     }
 
     /// Before `step`: an `up` waits for the background jobs it requires (refused until they finished, or
-    /// run here with [`Migrator::finish_jobs`]); a `down` of a migration that queued jobs cancels them
-    /// first, in a transaction of its own: the batches in progress commit, and none starts on a table the
-    /// `down` changes. Nothing for a fake step.
+    /// run here with [`Migrator::finish_jobs`](crate::Migrator::finish_jobs)); a `down` of a migration that
+    /// queued jobs cancels them first, in a transaction of its own: the batches in progress commit, and none
+    /// starts on a table the `down` changes. Nothing for a fake step.
     fn jobs_before(
         &self,
         client: &mut Client,
@@ -107,7 +132,7 @@ impl<'a> Migrator<'a> {
                 if required.is_empty() {
                     return Ok(());
                 }
-                self.check_gates(client, m, &required, self.finish_jobs, events)
+                self.settings.check_gates(client, m, &required, self.settings.finish_jobs, events)
             }
             Direction::Down => {
                 // A migration known from its row alone may have queued jobs as well: its `up` is not here
@@ -117,7 +142,7 @@ impl<'a> Migrator<'a> {
                 {
                     return Ok(());
                 }
-                crate::jobs::cancel_of(client, &self.table, m.name())
+                crate::jobs::cancel_of(client, &self.settings.table, m.name())
                     .map(drop)
                     .map_err(Error::database(format!(
                         "migration {}: cannot cancel its background jobs before its down",
@@ -129,7 +154,7 @@ impl<'a> Migrator<'a> {
 
     /// Stops before `step` when a stop was requested; what ran before it in this run stays.
     fn check_interrupt(&self, step: &Step<'a>, ran: &[Ran]) -> Result<(), Error> {
-        let Some(stop) = self.interrupt.stop() else {
+        let Some(stop) = self.settings.interrupt.stop() else {
             return Ok(());
         };
         let done = if ran.is_empty() {
@@ -158,9 +183,9 @@ impl<'a> Migrator<'a> {
     ) -> Result<T, Error> {
         let retry = LockRetry {
             name,
-            budget: self.timeouts.retry_budget,
-            interrupt: Some(&self.interrupt),
-            watch: Some(&self.lock_watch),
+            budget: self.settings.timeouts.retry_budget,
+            interrupt: Some(&self.settings.interrupt),
+            watch: Some(&self.settings.lock_watch),
         };
         retry.run(events, attempt).map_err(|gave_up| match gave_up {
             GaveUp::Failed(e) => e,
@@ -204,7 +229,7 @@ impl<'a> Migrator<'a> {
                     if let Error::TransactionEnded(ended) = &mut e {
                         ended.earlier_in_run = ran.iter().map(|r: &Ran| r.name.clone()).collect();
                     }
-                    self.mark_if_ended(client, step, &e);
+                    self.recorder.mark_if_ended(client, step, &e);
                     return Err(e);
                 }
             }
@@ -236,7 +261,7 @@ impl<'a> Migrator<'a> {
         let segments = step.segments();
         let last = segments.len() - 1;
         // A step that sends nothing goes through `record`, which also clears what an earlier run recorded.
-        let plain = last == 0 && !step.sends_nothing() && self.observer.is_none() && is_plain(step);
+        let plain = last == 0 && !step.sends_nothing() && self.settings.observer.is_none() && is_plain(step);
         let total: usize = segments.iter().map(Vec::len).sum();
         // Only a migration of several transactions has steps to journal.
         let continued = if last > 0 {
@@ -279,7 +304,7 @@ impl<'a> Migrator<'a> {
                     if committed > 0 {
                         set_kept(&mut e, committed, total);
                     }
-                    self.mark_if_ended(client, step, &e);
+                    self.recorder.mark_if_ended(client, step, &e);
                     return Err(e);
                 }
             };
@@ -308,10 +333,10 @@ impl<'a> Migrator<'a> {
     ) -> Result<Option<usize>, Error> {
         let m = step.migration;
         let units = step.units();
-        let Some(row) = journal::load(client, &self.table, m.name())? else {
+        let Some(row) = journal::load(client, &self.settings.table, m.name())? else {
             return Ok(None);
         };
-        let done = super::stepwise::continue_at(step, &units, &row)?;
+        let done = stepwise::continue_at(step, &units, &row)?;
         events(Event::Continued {
             name: m.name(),
             direction: step.direction,
@@ -329,7 +354,7 @@ impl<'a> Migrator<'a> {
         committed: usize,
         total: usize,
     ) -> Result<(), Error> {
-        let Some(stop) = self.interrupt.stop() else {
+        let Some(stop) = self.settings.interrupt.stop() else {
             return Ok(());
         };
         Err(stop.error(format!(
@@ -389,17 +414,17 @@ impl<'a> Migrator<'a> {
         let name = step.migration.name();
         if segment.last {
             self.restore_session(tx, step, restore)?;
-            let recorded = self.record(tx, step, started, segment.outcome().at(0), false)?;
+            let recorded = self.recorder.record(tx, step, started, segment.outcome().at(0), false)?;
             if segment.journaled {
-                journal::finish(tx, &self.table, name)?;
+                journal::finish(tx, &self.settings.table, name)?;
             }
             Ok(Some(recorded))
         } else {
             if !segment.journaled {
-                journal::begin(tx, &self.table, name, step.direction)?;
+                journal::begin(tx, &self.settings.table, name, step.direction)?;
             }
-            let entries: Vec<String> = segment.units.iter().map(super::stepwise::entry).collect();
-            journal::advance(tx, &self.table, name, &entries)?;
+            let entries: Vec<String> = segment.units.iter().map(stepwise::entry).collect();
+            journal::advance(tx, &self.settings.table, name, &entries)?;
             Ok(None)
         }
     }
@@ -440,13 +465,13 @@ impl<'a> Migrator<'a> {
         let m = step.migration;
         let execution_ms = elapsed_ms(started);
         let sql = match step.direction {
-            Direction::Up => self.table.insert_literal_sql(
+            Direction::Up => self.settings.table.insert_literal_sql(
                 m.name(),
                 &m.checksum(),
                 execution_ms,
-                self.recorded(step).as_ref(),
+                self.recorder.recorded(step).as_ref(),
             ),
-            Direction::Down => self.table.delete_literal_sql(m.name()),
+            Direction::Down => self.settings.table.delete_literal_sql(m.name()),
         };
         let Err(error) = client.batch_execute(&format!("{restore};\n{sql};\nCOMMIT")) else {
             return Ok(Ran::of(step, execution_ms));
@@ -459,7 +484,7 @@ impl<'a> Migrator<'a> {
             Err(e) if e.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION)
         );
         Err(if aborted {
-            self.row_refused(step, error, Outcome::RolledBack, false)
+            self.recorder.row_refused(step, error, Outcome::RolledBack, false)
         } else {
             Error::database(format!("migration {}: cannot commit its transaction", m.name()))(error)
         })
@@ -480,7 +505,7 @@ impl<'a> Migrator<'a> {
         let reset = if step.sends_nothing() {
             Ok(())
         } else {
-            self.timeouts
+            self.settings.timeouts
                 .reset_sql(step.lock_timeout)
                 .iter()
                 .try_for_each(|sql| client.batch_execute(sql))
@@ -510,31 +535,6 @@ impl<'a> Migrator<'a> {
         )))
     }
 
-    /// Marks a migration whose own SQL or data code ended the runner's transaction (`COMMIT`, `ROLLBACK`):
-    /// what it ran after that committed on its own, and only the user can tell what that was.
-    fn mark_if_ended(&self, client: &mut Client, step: &Step<'a>, e: &Error) {
-        let Error::TransactionEnded(ended) = e else {
-            return;
-        };
-        // The units run in order, one transaction after another, so the committed ones are the first.
-        let statements: Vec<String> = step
-            .units()
-            .iter()
-            .take(ended.statements_committed)
-            .map(super::stepwise::describe_unit)
-            .collect();
-        // Best effort: when the connection itself is gone the mark cannot be written, and the error (which
-        // says how many statements were committed) is all that is left.
-        let _ = history::record_failure(
-            client,
-            &self.table,
-            step.migration.name(),
-            &step.direction.to_string(),
-            &statements,
-            &e.to_string(),
-        );
-    }
-
     pub(super) fn set_timeouts(
         &self,
         conn: &mut (impl GenericClient + Send),
@@ -544,7 +544,7 @@ impl<'a> Migrator<'a> {
         if step.sends_nothing() {
             return Ok(());
         }
-        for sql in self.timeouts.set_sql(step.lock_timeout, local) {
+        for sql in self.settings.timeouts.set_sql(step.lock_timeout, local) {
             conn.batch_execute(&sql)
                 .map_err(Error::database(format!("cannot set `{sql}`")))?;
         }
@@ -579,7 +579,7 @@ impl<'a> Migrator<'a> {
                 events,
             )?;
         }
-        let ran = self.record(conn, step, started, Outcome::RolledBack, false)?;
+        let ran = self.recorder.record(conn, step, started, Outcome::RolledBack, false)?;
         events(Event::Finished {
             name: m.name(),
             direction: step.direction,
@@ -587,80 +587,6 @@ impl<'a> Migrator<'a> {
             fake: step.fake,
         });
         Ok(ran)
-    }
-
-    /// Creates the migrations table when missing, and notes whether it records phases and downs: from what
-    /// `probe` (read under the same lock) and the access check (`schema_exists`) found, without looking again.
-    pub(super) fn ensure_table(
-        &self,
-        client: &mut Client,
-        probe: &history::Probe,
-        schema_exists: Option<bool>,
-    ) -> Result<(), Error> {
-        let records = history::ensure_read(client, &self.table, probe, schema_exists)?;
-        self.records_reverse.set(records);
-        Ok(())
-    }
-
-    /// What `step`'s row records besides its name and checksum, when the table has the columns for it.
-    fn recorded(&self, step: &Step<'a>) -> Option<history::PhaseAndDown> {
-        self.records_reverse
-            .get()
-            .then(|| history::PhaseAndDown::of(step))
-    }
-
-    /// Writes (up) or deletes (down) the bookkeeping row; `outcome` is what a failure to write it leaves of
-    /// the migration's statements.
-    pub(super) fn record(
-        &self,
-        conn: &mut (impl GenericClient + Send),
-        step: &Step<'a>,
-        started: Instant,
-        outcome: Outcome,
-        runs_again: bool,
-    ) -> Result<Ran, Error> {
-        let m = step.migration;
-        let execution_ms = elapsed_ms(started);
-        let written = match step.direction {
-            Direction::Up => {
-                let recorded = self.recorded(step);
-                history::insert(conn, &self.table, m.name(), &m.checksum(), execution_ms, recorded.as_ref())
-            }
-            Direction::Down => history::delete(conn, &self.table, m.name()),
-        };
-        written.map_err(|e| match e {
-            Error::Database { error, .. } => self.row_refused(step, error, outcome, runs_again),
-            other => other,
-        })?;
-        // What it recorded about objects goes with the bookkeeping row, in the same transaction. A fake run
-        // cleans up too: a later real run must not find an old record.
-        let recorded = step
-            .statements()
-            .iter()
-            .any(|s| s.safeguard.is_some() || matches!(s.action, Some(Action::Restore(_))));
-        if recorded || step.fake {
-            previous::forget(conn, &self.table, m.name(), step.direction)?;
-        }
-        Ok(Ran::of(step, execution_ms))
-    }
-
-    /// The bookkeeping row was refused after the migration's statements ran: the error says what became of
-    /// them (`outcome`) and whether the migration can simply run again.
-    fn row_refused(
-        &self,
-        step: &Step<'a>,
-        source: postgres::Error,
-        outcome: Outcome,
-        runs_again: bool,
-    ) -> Error {
-        Error::Record(Box::new(RecordError {
-            name: step.migration.name().to_owned(),
-            table: self.table.to_string(),
-            direction: step.direction,
-            source,
-            outcome,
-            runs_again,
-        }))
     }
 }
 
@@ -678,35 +604,7 @@ fn session_restore(client: &mut Client) -> Result<String, Error> {
     Ok(session_restore_sql(row.get(0), row.get(1)))
 }
 
-/// [`session_restore`] of a `search_path` and a role setting already read.
-pub(crate) fn session_restore_sql(path: &str, role: &str) -> String {
-    let role = match role {
-        "none" => "RESET ROLE".to_owned(),
-        role => format!("SET ROLE {}", migrate_dsl::ident(role)),
-    };
-    format!(
-        "SELECT pg_catalog.set_config('search_path', {}, false); {role}",
-        migrate_dsl::literal(path)
-    )
-}
-
-impl Ran {
-    /// `step` done, in `execution_ms`, as its bookkeeping row records it.
-    fn of(step: &Step<'_>, execution_ms: i64) -> Ran {
-        Ran {
-            name: step.migration.name().to_owned(),
-            direction: step.direction,
-            execution_ms,
-        }
-    }
-}
-
-/// Milliseconds since `started`, as the bookkeeping row's `execution_ms` holds them.
-fn elapsed_ms(started: Instant) -> i64 {
-    i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX)
-}
-
-/// One transaction of a segmented migration ([`Migrator::run_segmented`]), and where it stands in the
+/// One transaction of a segmented migration ([`Executor::run_segmented`]), and where it stands in the
 /// migration.
 struct Segment<'s> {
     units: &'s [Statement],
@@ -731,7 +629,7 @@ impl Segment<'_> {
     }
 }
 
-/// Whether a transactional migration is plain statements only, sent by [`Migrator::attempt_plain`]: no
+/// Whether a transactional migration is plain statements only, sent by [`Executor::attempt_plain`]: no
 /// data code (which needs the driver's transaction for its savepoint), backfill, restore, note or
 /// safeguard (whose checks run before the transaction's first statement and whose records go with the
 /// bookkeeping row).

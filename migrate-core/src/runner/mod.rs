@@ -1,40 +1,36 @@
 //! The runner: selects what to run, checks it is safe to, and runs it with its bookkeeping.
 //!
-//! - `settings`: the [`Migrator`] and how it is configured;
-//! - `commands`: what an application or the CLI calls (`status`, plans, `up`, `down`, `redo`, `repair`),
-//!   each under the lock where it changes anything;
-//! - `select`: the pure choice of what to run and the checks before it (order, missing and changed
-//!   files, targets), without a database;
-//! - `execute`: running the chosen steps, in one transaction per migration, several (journaled), or one for
-//!   the run, with the bookkeeping;
-//! - `stepwise`: a migration outside a transaction, group by group, each committed with its journal entries,
-//!   continued by the next run wherever it stopped;
-//! - `undo_part`: `down` of the part of a migration that an interrupted `up` applied;
-//! - `units`: sending one migration's statements, data code and backfills, and naming what failed;
-//! - `preconditions`: a migration's own checks of the data, before its first statement;
-//! - `guard`: the own-object checks of statements whose `IF [NOT] EXISTS` the engine added, and restoring
-//!   what a `CREATE OR REPLACE` replaced;
-//! - `repeatable`: repeatable migrations, re-applied after the versioned ones whenever their file changes;
-//! - `data`: data code in a transaction of its own, and watching that the migration's transaction stays
-//!   open.
+//! An application configures a [`Migrator`] once (`migrator`: the builder over the crate's `Settings`) and
+//! calls its commands (`commands`, `repeatable`). Each command makes a `Run` (`run`) and goes through the
+//! stages, each a type in a file of its own:
+//!
+//! 1. `read` (`HistoryRead`): the bookkeeping as it is, and the checks that refuse a run on it (failure
+//!    marks, a migration in progress or ahead of this binary);
+//! 2. `select` (`Selection`): the pure choice of what to run and the checks before it (order, missing and
+//!    changed files, targets), without a database;
+//! 3. `plan` (`Plan`): the chosen steps checked before anything changes (one transaction for the run, the
+//!    role's rights), with the session each step starts from;
+//! 4. `execute` (`Executor`): running them, in one transaction per migration, several (journaled), one for
+//!    the run, or none (its parts in `execute/`: statements and data code, stepwise migrations, undoing a
+//!    part, safeguards, partitions, preconditions);
+//! 5. `record` (`Recorder`): the migrations table, each migration's row and failure marks.
+//!
+//! Repeatable migrations (`repeatable`) are re-applied after the versioned ones whenever their file changes.
 
 mod commands;
-mod data;
 mod execute;
-mod guard;
-mod partitions;
-mod preconditions;
+mod migrator;
+mod plan;
+mod read;
+mod record;
+mod repair;
 mod repeatable;
+mod run;
+mod select;
+
+pub use migrator::Migrator;
 #[cfg(feature = "import")]
 pub(crate) use repeatable::ensure_repeat_table;
-pub(crate) use execute::session_restore_sql;
-mod select;
-mod settings;
-mod stepwise;
-mod undo_part;
-mod units;
-
-pub use repeatable::{RepeatableState, RepeatableStatus};
 
 /// What the runner's unit tests record a migration with.
 #[cfg(test)]
@@ -48,7 +44,6 @@ mod test_support {
         pgm.statements().expect("the test migration renders")
     }
 }
-pub use settings::Migrator;
 
 use crate::migration::Direction;
 

@@ -16,31 +16,10 @@ use crate::history::{self, MigrationsTable};
 use crate::migration::{Direction, Migration};
 use crate::plan::Step;
 
+use crate::status::{RepeatableState, RepeatableStatus};
+
+use super::execute::Executor;
 use super::{Migrator, Ran};
-
-/// Where a repeatable migration stands against the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
-#[non_exhaustive]
-pub enum RepeatableState {
-    /// Never applied: the next `up` applies it.
-    New,
-    /// Applied, but the file changed since: the next `up` applies it again.
-    Changed,
-    /// Applied as the file is now: `up` skips it.
-    UpToDate,
-    /// Applied once, but no file has this name any more: `up` does nothing about it, and what it created
-    /// stays in the database until a migration drops it.
-    Gone,
-}
-
-/// A repeatable migration and its [`RepeatableState`].
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-#[non_exhaustive]
-pub struct RepeatableStatus {
-    pub name: String,
-    pub state: RepeatableState,
-}
 
 /// Creates `<table>_repeat` when missing; returns its quoted name.
 pub(crate) fn ensure_repeat_table(
@@ -93,7 +72,7 @@ impl<'a> Migrator<'a> {
     /// whose file is gone ([`RepeatableState::Gone`]), in name order. Read-only.
     pub fn repeatable_status(&self, client: &mut Client) -> Result<Vec<RepeatableStatus>, Error> {
         // Read even without files: the last repeatable file deleted leaves its row, which status reports.
-        let recorded = recorded(client, &self.table)?;
+        let recorded = recorded(client, &self.settings.table)?;
         Ok(self.repeatable_states(&recorded))
     }
 
@@ -104,7 +83,7 @@ impl<'a> Migrator<'a> {
         client: &mut Client,
         probe: &history::Probe,
     ) -> Result<Vec<RepeatableStatus>, Error> {
-        let recorded = recorded_if(client, &self.table, probe.repeatables)?;
+        let recorded = recorded_if(client, &self.settings.table, probe.repeatables)?;
         Ok(self.repeatable_states(&recorded))
     }
 
@@ -113,6 +92,7 @@ impl<'a> Migrator<'a> {
         recorded: &std::collections::HashMap<String, String>,
     ) -> Vec<RepeatableStatus> {
         let mut status: Vec<RepeatableStatus> = self
+            .settings
             .repeatables
             .iter()
             .map(|m| RepeatableStatus {
@@ -122,7 +102,7 @@ impl<'a> Migrator<'a> {
             .collect();
         let mut gone: Vec<&String> = recorded
             .keys()
-            .filter(|name| !self.repeatables.iter().any(|m| m.name() == name.as_str()))
+            .filter(|name| !self.settings.repeatables.iter().any(|m| m.name() == name.as_str()))
             .collect();
         gone.sort();
         status.extend(gone.into_iter().map(|name| RepeatableStatus {
@@ -143,6 +123,7 @@ impl<'a> Migrator<'a> {
             .iter()
             .map(|name| {
                 let m = self
+                    .settings
                     .repeatables
                     .iter()
                     .find(|m| m.name() == name)
@@ -160,11 +141,11 @@ impl<'a> Migrator<'a> {
     /// The repeatable migrations the next `up` to the end applies (new or changed), in order, rendered for
     /// the server (see [`crate::plan::repeatable_script`]). Read-only.
     pub fn plan_repeatables(&self, client: &mut Client) -> Result<Vec<Step<'a>>, Error> {
-        if self.repeatables.is_empty() {
+        if self.settings.repeatables.is_empty() {
             return Ok(Vec::new());
         }
         let server = crate::server::server_major(client)?;
-        self.select(client, server, false)
+        self.run().executor().select_repeatables(client, server, false)
     }
 
     /// Applies every repeatable migration again, changed or not, under the lock: `verify` proves on a scratch
@@ -175,13 +156,15 @@ impl<'a> Migrator<'a> {
         client: &mut Client,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        self.locked(
+        let run = self.run();
+        run.locked(
             client,
             events,
             |client, events| {
                 let server = crate::server::server_major(client)?;
-                let steps = self.select(client, server, true)?;
-                self.apply(client, steps, events)
+                let executor = run.executor();
+                let steps = executor.select_repeatables(client, server, true)?;
+                executor.run_repeatables(client, steps, events)
             },
         )
     }
@@ -194,7 +177,8 @@ impl<'a> Migrator<'a> {
         names: &[String],
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        self.locked(
+        let run = self.run();
+        run.locked(
             client,
             events,
             |client, events| {
@@ -203,29 +187,38 @@ impl<'a> Migrator<'a> {
                     .iter()
                     .map(|name| {
                         let m = self
+                            .settings
                             .repeatables
                             .iter()
                             .find(|m| m.name() == name)
                             .ok_or_else(|| Error::UnknownMigration { name: name.clone() })?;
-                        let step = Step::for_run(m, Direction::Up, server, self.fake)?;
+                        let step = Step::for_run(m, Direction::Up, server, run.settings.fake)?;
                         check(&step)?;
                         Ok(step)
                     })
                     .collect::<Result<Vec<_>, Error>>()?;
-                self.apply(client, steps, events)
+                run.executor().run_repeatables(client, steps, events)
             },
         )
     }
+}
 
+impl<'a> Executor<'_, 'a> {
     /// The new and changed repeatable migrations (every one with `all`), rendered and checked: every one
     /// before the first runs, so a file that cannot be a repeatable migration leaves the database as it was.
-    fn select(&self, client: &mut Client, server: u32, all: bool) -> Result<Vec<Step<'a>>, Error> {
-        let recorded = recorded(client, &self.table)?;
-        self.repeatables
+    pub(super) fn select_repeatables(
+        &self,
+        client: &mut Client,
+        server: u32,
+        all: bool,
+    ) -> Result<Vec<Step<'a>>, Error> {
+        let recorded = recorded(client, &self.settings.table)?;
+        self.settings
+            .repeatables
             .iter()
             .filter(|m| all || state(&recorded, m) != RepeatableState::UpToDate)
             .map(|m| {
-                let step = Step::for_run(m, Direction::Up, server, self.fake)?;
+                let step = Step::for_run(m, Direction::Up, server, self.settings.fake)?;
                 check(&step)?;
                 Ok(step)
             })
@@ -240,15 +233,15 @@ impl<'a> Migrator<'a> {
         server: u32,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Vec<Ran>, Error> {
-        if self.repeatables.is_empty() {
+        if self.settings.repeatables.is_empty() {
             return Ok(Vec::new());
         }
-        let steps = self.select(client, server, false)?;
-        self.apply(client, steps, events)
+        let steps = self.select_repeatables(client, server, false)?;
+        self.run_repeatables(client, steps, events)
     }
 
     /// Runs `steps` (repeatable migrations), each in its own transaction with its row in `<table>_repeat`.
-    fn apply(
+    pub(super) fn run_repeatables(
         &self,
         client: &mut Client,
         steps: Vec<Step<'a>>,
@@ -258,8 +251,8 @@ impl<'a> Migrator<'a> {
             return Ok(Vec::new());
         }
         // The schema and migrations table too, for a folder that has only repeatables.
-        crate::history::ensure(client, &self.table)?;
-        let repeat = ensure_repeat_table(client, &self.table)?;
+        crate::history::ensure(client, &self.settings.table)?;
+        let repeat = ensure_repeat_table(client, &self.settings.table)?;
         let mut ran = Vec::with_capacity(steps.len());
         for step in &steps {
             let m = step.migration;
@@ -277,7 +270,7 @@ impl<'a> Migrator<'a> {
             };
             let mut tx = client.transaction().map_err(failed)?;
             if !step.sends_nothing() {
-                for sql in self.timeouts.set_sql(step.lock_timeout, true) {
+                for sql in self.settings.timeouts.set_sql(step.lock_timeout, true) {
                     tx.batch_execute(&sql).map_err(failed)?;
                 }
                 // `trace` watches each statement as it does a versioned migration's.

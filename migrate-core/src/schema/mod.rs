@@ -14,23 +14,30 @@
 //! collations, conversions, foreign servers, publications and subscriptions, security labels, per-column
 //! statistics targets and compression, and everything an extension installed (the extension stands for
 //! it). The migrations table and the engine's tables named after it are bookkeeping and left out too.
+//!
+//! Layout: `reader` holds every catalog query of the schema (the one reader outside the tests' harness);
+//! `model` is the typed schema (what `diff` compares); `render` writes the model's kinds as the description's
+//! objects and as SQL; `description` is the description and its text (the schema file), `drift` compares two
+//! descriptions, `slice` splits one by schema.
 
-pub(crate) mod catalog;
-pub(crate) mod query;
-pub mod ddl;
 mod description;
 pub mod drift;
-mod relations;
-mod rows;
+pub(crate) mod model;
+pub(crate) mod reader;
+mod render;
 mod slice;
+
+pub use reader::ddl;
 
 pub use description::{Kind, SchemaDescription, SchemaObject, HEADER};
 pub use slice::SchemaSlice;
 
-use postgres::{Client, IsolationLevel};
+use postgres::Client;
 
 use crate::error::Error;
 use crate::history::MigrationsTable;
+use reader::read_only;
+use reader::{query, rows};
 
 /// Describes the schema of the database `client` is connected to, leaving out `table` (the migrations
 /// table) and the engine's tables named after it.
@@ -40,7 +47,7 @@ use crate::history::MigrationsTable;
 /// time zone (UTC) and date, interval and float formats. Changes nothing.
 pub fn describe(client: &mut Client, table: &MigrationsTable) -> Result<SchemaDescription, Error> {
     read_only(client, "describe the schema", |tx| {
-        catalog::describe(tx, table)
+        reader::description(tx, table)
     })
 }
 
@@ -62,7 +69,7 @@ pub fn describe_schemas(
             context: "cannot leave out the engine's tables of every schema".to_owned(),
             error,
         })?;
-        Ok(SchemaSlice::by_schema(catalog::describe(tx, table)?))
+        Ok(SchemaSlice::by_schema(reader::description(tx, table)?))
     })
 }
 
@@ -140,36 +147,4 @@ pub fn tables_with_rows(
     read_only(client, "find tables with rows", |tx| {
         rows::tables_with_rows(tx, table)
     })
-}
-
-pub(crate) fn read_only<T>(
-    client: &mut Client,
-    what: &str,
-    f: impl FnOnce(&mut postgres::Transaction<'_>) -> Result<T, Error>,
-) -> Result<T, Error> {
-    let mut tx = client
-        .build_transaction()
-        .isolation_level(IsolationLevel::RepeatableRead)
-        .read_only(true)
-        .start()
-        .map_err(|error| Error::Database {
-            context: format!("cannot start a transaction to {what}"),
-            error,
-        })?;
-    // Constants in definitions (defaults, partition bounds) are printed in the session's formats: fixed
-    // ones keep the text independent of the server's and the connection's settings.
-    tx.batch_execute(
-        "SET LOCAL search_path = ''; SET LOCAL TimeZone = 'UTC'; SET LOCAL DateStyle = 'ISO, YMD'; \
-         SET LOCAL IntervalStyle = 'postgres'; SET LOCAL extra_float_digits = 3",
-    )
-    .map_err(|error| Error::Database {
-        context: format!("cannot set the session formats to {what}"),
-        error,
-    })?;
-    let result = f(&mut tx)?;
-    tx.commit().map_err(|error| Error::Database {
-        context: format!("cannot end the transaction that read the catalog to {what}"),
-        error,
-    })?;
-    Ok(result)
 }

@@ -4,7 +4,7 @@ use std::collections::{HashMap, HashSet};
 
 use postgres::Client;
 
-use crate::error::Error;
+use crate::error::{Error, SquashError};
 use crate::events::Event;
 use crate::history::{self, Checksum, History, Kept, MigrationsTable};
 use crate::migration::{hex, Direction, Migration};
@@ -105,13 +105,12 @@ fn decide(baseline: &Baseline<'_>, applied: &History) -> Result<Decision, Error>
     }
     if let Some(checksums) = &baseline.checksums {
         if checksums.len() != baseline.replaces.len() {
-            return Err(Error::Squash(format!(
-                "the baseline {} lists {} checksum(s) in SQUASHED_CHECKSUMS for the {} migration(s) of SQUASHED; \
-                 restore the two lists as `migrate squash` wrote them",
-                baseline.migration.name(),
-                checksums.len(),
-                baseline.replaces.len()
-            )));
+            return Err(SquashError::ChecksumCount {
+                baseline: baseline.migration.name().to_owned(),
+                checksums: checksums.len(),
+                replaces: baseline.replaces.len(),
+            }
+            .into());
         }
         let squashed: HashMap<&str, &str> = baseline
             .replaces
@@ -265,10 +264,10 @@ pub fn squash_range<'a>(
         })?;
     let range = &migrations[..=at];
     if range.len() < 2 {
-        return Err(Error::Squash(format!(
-            "{} is the first migration: squashing it alone changes nothing; name a later one",
-            range[at].name()
-        )));
+        return Err(SquashError::FirstMigration {
+            name: range[at].name().to_owned(),
+        }
+        .into());
     }
     for m in range {
         let pgm = m.build(Direction::Up)?;
@@ -277,13 +276,11 @@ pub fn squash_range<'a>(
             .iter()
             .any(migrate_dsl::Operation::requires_no_transaction);
         if !pgm.is_transactional() && !typed {
-            return Err(Error::Squash(format!(
-                "migration {} ({}) runs outside a transaction (`pgm.no_transaction()`): what its statements did \
-                 may not be schema the catalog shows (VACUUM, ALTER SYSTEM, ...), so a baseline cannot stand for \
-                 it; squash up to a migration before it",
-                m.name(),
-                m.display_path()
-            )));
+            return Err(SquashError::NoTransaction {
+                name: m.name().to_owned(),
+                path: m.display_path(),
+            }
+            .into());
         }
     }
     Ok(range)
@@ -292,15 +289,13 @@ pub fn squash_range<'a>(
 /// The name of the baseline replacing `range`: the timestamp of its last migration (so it sorts before every
 /// migration that stays, and after none) and `baseline`.
 pub fn baseline_name(range: &[Migration]) -> Result<String, Error> {
-    let last = range
-        .last()
-        .ok_or_else(|| Error::Squash("no migration to squash".to_owned()))?;
+    let last = range.last().ok_or(SquashError::Empty)?;
     let name = format!("{}_baseline", last.version());
     if name == last.name() {
-        return Err(Error::Squash(format!(
-            "{} is already a squashed baseline; add migrations after it before squashing again",
-            last.name()
-        )));
+        return Err(SquashError::AlreadyBaseline {
+            name: last.name().to_owned(),
+        }
+        .into());
     }
     Ok(name)
 }
@@ -480,7 +475,11 @@ mod tests {
         let broken = baseline(Some(&[&a]));
         assert!(matches!(
             decided(&broken, &rows(Some(b))),
-            Err(Error::Squash(message)) if message.contains("1 checksum(s) in SQUASHED_CHECKSUMS for the 2")
+            Err(Error::Squash(SquashError::ChecksumCount {
+                checksums: 1,
+                replaces: 2,
+                ..
+            }))
         ));
     }
 

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::history::MigrationsTable;
 use crate::observer::Session;
-use crate::schema::query::{bookkeeping_filter, user_schema};
+use crate::schema::reader::query::{bookkeeping_filter, user_schema};
 
 use super::locks::{LockMode, ModeSet};
 

@@ -14,7 +14,7 @@ use postgres::Client;
 
 use crate::error::{describe_pg, Error};
 use crate::history::MigrationsTable;
-use crate::schema::query::{bookkeeping_filter, user_schema};
+use crate::schema::reader::query::{bookkeeping_filter, user_schema};
 
 use super::report::{SeededSize, Seeding, SkippedTable};
 

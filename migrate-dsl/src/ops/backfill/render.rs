@@ -21,10 +21,10 @@ impl Render for Backfill {
         if self.batch_size == 0 {
             return Err(ctx.invalid("batch_size must be at least 1"));
         }
-        if let BatchWork::Set(assignments) = &self.work {
-            if assignments.trim().is_empty() {
-                return Err(ctx.invalid("empty SET assignments"));
-            }
+        if let BatchWork::Set(assignments) = &self.work
+            && assignments.trim().is_empty()
+        {
+            return Err(ctx.invalid("empty SET assignments"));
         }
         if self.keep_previous && self.assigned_columns().is_none() {
             return Err(ctx.invalid(
@@ -39,22 +39,22 @@ impl Render for Backfill {
             ));
         }
         let pacing = &self.pacing;
-        if let Some((min, max)) = pacing.batch_bounds {
-            if min == 0 || min > max {
-                return Err(ctx.invalid(format!(
-                    "adaptive_batch_size({min}, {max}): the bounds must be 1 <= min <= max"
-                )));
-            }
+        if let Some((min, max)) = pacing.batch_bounds
+            && (min == 0 || min > max)
+        {
+            return Err(ctx.invalid(format!(
+                "adaptive_batch_size({min}, {max}): the bounds must be 1 <= min <= max"
+            )));
         }
         if pacing.target_batch_time.is_some_and(|t| t.is_zero()) {
             return Err(ctx.invalid("target_batch_time must be more than zero"));
         }
-        if let Some(limit) = &pacing.max_replica_lag {
-            if limit.max_bytes() == Some(0) || limit.max_time().is_some_and(|t| t.is_zero()) {
-                return Err(ctx.invalid(
+        if let Some(limit) = &pacing.max_replica_lag
+            && (limit.max_bytes() == Some(0) || limit.max_time().is_some_and(|t| t.is_zero()))
+        {
+            return Err(ctx.invalid(
                     "max_replica_lag of zero would wait for ever; use LagLimit::off() to watch no replica",
                 ));
-            }
         }
         if pacing
             .pause_while

@@ -90,17 +90,16 @@ fn check_params(ctx: Ctx, params: &[FunctionParam]) -> Result<(), DslError> {
     if let Some(i) = inputs
         .iter()
         .position(|p| p.mode == Some(ParamMode::Variadic))
+        && i + 1 != inputs.len()
     {
-        if i + 1 != inputs.len() {
-            return Err(ctx.invalid("a VARIADIC parameter must be the last input parameter"));
-        }
+        return Err(ctx.invalid("a VARIADIC parameter must be the last input parameter"));
     }
-    if let Some(first) = inputs.iter().position(|p| p.default.is_some()) {
-        if inputs[first..].iter().any(|p| p.default.is_none()) {
-            return Err(
-                ctx.invalid("input parameters after one with a default must also have defaults")
-            );
-        }
+    if let Some(first) = inputs.iter().position(|p| p.default.is_some())
+        && inputs[first..].iter().any(|p| p.default.is_none())
+    {
+        return Err(
+            ctx.invalid("input parameters after one with a default must also have defaults")
+        );
     }
     if params
         .iter()

@@ -73,12 +73,12 @@ fn type_clause(ctx: Ctx, data_type: &str) -> Result<String, DslError> {
 fn check_bounds(ctx: Ctx, o: &SequenceOptions, restart: Option<Restart>) -> Result<(), DslError> {
     let min = o.minvalue.value().copied();
     let max = o.maxvalue.value().copied();
-    if let (Some(min), Some(max)) = (min, max) {
-        if min >= max {
-            return Err(ctx.invalid(format!(
-                "MINVALUE ({min}) must be less than MAXVALUE ({max})"
-            )));
-        }
+    if let (Some(min), Some(max)) = (min, max)
+        && min >= max
+    {
+        return Err(ctx.invalid(format!(
+            "MINVALUE ({min}) must be less than MAXVALUE ({max})"
+        )));
     }
     for (value, what) in [
         (o.start, "START"),
@@ -128,14 +128,14 @@ fn owned_by_clause(
         Change::Set((table, column)) => {
             ctx.name(table, "table")?;
             ctx.ident(column, "column")?;
-            if let (Some(a), Some(b)) = (&sequence.schema, &table.schema) {
-                if a != b {
-                    return Err(ctx.invalid(format!(
-                        "a sequence must be in the schema of the table that owns it ({:?}, not {:?})",
-                        b.as_str(),
-                        a.as_str()
-                    )));
-                }
+            if let (Some(a), Some(b)) = (&sequence.schema, &table.schema)
+                && a != b
+            {
+                return Err(ctx.invalid(format!(
+                    "a sequence must be in the schema of the table that owns it ({:?}, not {:?})",
+                    b.as_str(),
+                    a.as_str()
+                )));
             }
             format!(" OWNED BY {}.{}", quote_name(table), quote_ident(column))
         }

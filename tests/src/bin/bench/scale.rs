@@ -36,7 +36,7 @@ pub(super) fn dev_profile() -> bool {
 }
 
 /// The `migrate` front end the edit→run loop runs. By default the installed build (`cargo build --release -p
-/// migrate-cli`, fat LTO: minutes from scratch); with `--dev` the test package's `migrate-front` (the same
+/// migrate-cli`, release: minutes from scratch); with `--dev` the test package's `migrate-front` (the same
 /// one-line `main`) from this binary's own folder, which the build of the tests made already: the CI's reduced
 /// run checks the loop works, not its speed.
 pub(super) fn front_end() -> PathBuf {

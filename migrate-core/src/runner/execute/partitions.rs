@@ -14,12 +14,12 @@ use crate::history::journal;
 use crate::plan::Step;
 
 use super::stepwise::{entry, statement_error};
-use super::Migrator;
+use super::Executor;
 
 /// Rounds over a table's partitions before an index built per partition must be valid.
 const PARTITION_ROUNDS: usize = 3;
 
-impl<'a> Migrator<'a> {
+impl<'a> Executor<'_, 'a> {
     /// The partitions' indexes of an index built partition by partition: for each partition whose index is
     /// not attached yet, its build (`CONCURRENTLY`, retried after lock timeouts, an invalid leftover of a
     /// failed build dropped first) and its attach, each sent on its own. Partitions created meanwhile get
@@ -42,7 +42,7 @@ impl<'a> Migrator<'a> {
         };
         let name = step.migration.name();
         let entry = entry(unit);
-        journal::set_running(client, &self.table, name, &entry)?;
+        journal::set_running(client, &self.settings.table, name, &entry)?;
         let started = Instant::now();
         let failed =
             |sql: String, source: postgres::Error| statement_error(step, unit, sql, source, outcome);
@@ -70,7 +70,7 @@ impl<'a> Migrator<'a> {
                 .map_err(|e| failed("-- whether the index is valid".to_owned(), e))?
             {
                 self.statement_ran(step, unit, started, events);
-                return journal::advance(client, &self.table, name, &[entry]);
+                return journal::advance(client, &self.settings.table, name, &[entry]);
             }
         }
         Err(super::guard::restore_failed(
@@ -99,7 +99,7 @@ impl<'a> Migrator<'a> {
     ) -> Result<(), Error> {
         let name = step.migration.name();
         let entry = entry(unit);
-        journal::set_running(client, &self.table, name, &entry)?;
+        journal::set_running(client, &self.settings.table, name, &entry)?;
         let started = Instant::now();
         let pending = crate::partition_index::pending_constraints(client, fk).map_err(|e| {
             statement_error(
@@ -128,6 +128,6 @@ impl<'a> Migrator<'a> {
             });
         }
         self.statement_ran(step, unit, started, events);
-        journal::advance(client, &self.table, name, &[entry])
+        journal::advance(client, &self.settings.table, name, &[entry])
     }
 }

@@ -35,7 +35,8 @@ use crate::user_code::UserCode;
 
 use super::data::run_data;
 use super::units::{data_failed, SentError};
-use super::{Migrator, Ran};
+use super::Executor;
+use crate::runner::Ran;
 
 /// How a group of a migration's units commits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,7 +107,7 @@ fn digest(unit: &Statement) -> String {
 
 /// A statement as a failure mark or the journal lists it: `#2 (sql): INSERT INTO log VALUES ('once')`, its
 /// first line, shortened.
-pub(super) fn describe_unit(unit: &Statement) -> String {
+pub(in crate::runner) fn describe_unit(unit: &Statement) -> String {
     let first = unit
         .sql
         .lines()
@@ -152,7 +153,7 @@ pub(super) fn continue_at(
     Ok(row.done.len())
 }
 
-impl<'a> Migrator<'a> {
+impl<'a> Executor<'_, 'a> {
     /// A migration outside a transaction: its groups in order, each committed with its journal entries, then
     /// its bookkeeping row (with the journal row's end). Continues a run of it that stopped part-way.
     pub(super) fn run_stepwise(
@@ -195,7 +196,7 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<InProgress, Error> {
         let name = step.migration.name();
-        match journal::load(client, &self.table, name)? {
+        match journal::load(client, &self.settings.table, name)? {
             Some(row) if row.direction == step.direction => {
                 let done = continue_at(step, units, &row)?;
                 events(Event::Continued {
@@ -212,7 +213,7 @@ impl<'a> Migrator<'a> {
                 name: name.to_owned(),
                 done: row.done.len(),
             }),
-            None => journal::begin(client, &self.table, name, step.direction),
+            None => journal::begin(client, &self.settings.table, name, step.direction),
         }
     }
 
@@ -240,7 +241,7 @@ impl<'a> Migrator<'a> {
         let forget = |client: &mut Client, e: Error| {
             if untouched {
                 // Best effort, as the error matters more.
-                let _ = journal::finish(client, &self.table, step.migration.name());
+                let _ = journal::finish(client, &self.settings.table, step.migration.name());
             }
             e
         };
@@ -252,7 +253,7 @@ impl<'a> Migrator<'a> {
                 continue;
             }
             let range = done.max(group.range.start)..group.range.end;
-            if let Some(stop) = self.interrupt.stop() {
+            if let Some(stop) = self.settings.interrupt.stop() {
                 if done == 0 {
                     let e = stop.error(format!(
                         "before migration {} (`{}`) started; nothing of it ran",
@@ -311,7 +312,7 @@ impl<'a> Migrator<'a> {
             return Ok(false);
         };
         let name = step.migration.name();
-        Ok(backfill::committed(client, &self.table, name, unit.position)
+        Ok(backfill::committed(client, &self.settings.table, name, unit.position)
             .map_err(Error::database(format!(
                 "migration {name}: cannot read what its backfill committed"
             )))?
@@ -343,7 +344,7 @@ impl<'a> Migrator<'a> {
                         .try_for_each(|unit| self.send_in(&mut tx, step, unit, outcome, events))
                 })
                 .and_then(|()| {
-                    journal::advance(&mut tx, &self.table, step.migration.name(), &entries)
+                    journal::advance(&mut tx, &self.settings.table, step.migration.name(), &entries)
                 });
             let result = match result {
                 Ok(()) => tx.commit().map_err(Error::database("cannot commit")),
@@ -352,7 +353,7 @@ impl<'a> Migrator<'a> {
                     Err(e)
                 }
             };
-            if let Some(observer) = self.observer {
+            if let Some(observer) = self.settings.observer {
                 observer.transaction_ended();
             }
             result
@@ -371,7 +372,7 @@ impl<'a> Migrator<'a> {
         if let Some(safeguard) = &unit.safeguard {
             self.guard(tx, step, unit, safeguard, outcome)?;
         }
-        self.notices.take();
+        self.settings.notices.take();
         match &unit.action {
             // A precondition was checked before the migration's first statement.
             Some(Action::Note | Action::Precondition(_)) => return Ok(()),
@@ -380,7 +381,7 @@ impl<'a> Migrator<'a> {
             }
             Some(Action::DropKept(table)) => {
                 let selection = KeptSelection::Table(&table.quoted());
-                return crate::backfill::kept::drop_kept(tx, &self.table, selection)
+                return crate::backfill::kept::drop_kept(tx, &self.settings.table, selection)
                     .map(drop)
                     .map_err(|source| {
                         statement_error(step, unit, unit.sql.clone(), source, outcome)
@@ -412,7 +413,7 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Error> {
         let at = crate::safeguard::At {
-            table: &self.table,
+            table: &self.settings.table,
             migration: step.migration,
             direction: step.direction,
             position: unit.position,
@@ -422,7 +423,7 @@ impl<'a> Migrator<'a> {
             Err(message) => return Err(super::guard::restore_failed(step, unit, message, outcome)),
         };
         for sql in statements {
-            self.notices.take();
+            self.settings.notices.take();
             let result = tx.batch_execute(&sql);
             self.report_notices(step, unit, events);
             result.map_err(|source| statement_error(step, unit, sql.clone(), source, outcome))?;
@@ -452,15 +453,15 @@ impl<'a> Migrator<'a> {
             attempt: &row.attempt,
         };
         let context = backfill::Context {
-            table: &self.table,
-            retry_budget: self.timeouts.retry_budget,
-            interrupt: &self.interrupt,
-            settings: &self.backfill,
-            lock_watch: &self.lock_watch,
+            table: &self.settings.table,
+            retry_budget: self.settings.timeouts.retry_budget,
+            interrupt: &self.settings.interrupt,
+            settings: &self.settings.backfill,
+            lock_watch: &self.settings.lock_watch,
         };
         let entries = [entry(unit)];
         let mut finish = |tx: &mut postgres::Transaction<'_>| {
-            journal::advance_raw(tx, &self.table, m.name(), &entries)
+            journal::advance_raw(tx, &self.settings.table, m.name(), &entries)
         };
         self.observe(step, Some(unit), |observer| {
             observer.before_unit(step, unit, client)
@@ -499,7 +500,7 @@ impl<'a> Migrator<'a> {
             let _ = tx.rollback();
             return Err(data_failed(step, unit, outcome, cause, None));
         }
-        journal::advance(&mut tx, &self.table, m.name(), &[entry(unit)])?;
+        journal::advance(&mut tx, &self.settings.table, m.name(), &[entry(unit)])?;
         tx.commit().map_err(Error::database("cannot commit"))
     }
 
@@ -515,11 +516,11 @@ impl<'a> Migrator<'a> {
     ) -> Result<(), Error> {
         let name = step.migration.name();
         let entry = entry(unit);
-        journal::set_running(client, &self.table, name, &entry)?;
+        journal::set_running(client, &self.settings.table, name, &entry)?;
         if let Some(safeguard) = &unit.safeguard {
             self.guard(client, step, unit, safeguard, outcome)?;
         }
-        self.notices.take();
+        self.settings.notices.take();
         self.observe(step, Some(unit), |observer| {
             observer.before_unit(step, unit, client)
         })?;
@@ -531,7 +532,7 @@ impl<'a> Migrator<'a> {
         self.observe(step, Some(unit), |observer| {
             observer.after_unit(step, unit, client)
         })?;
-        journal::advance(client, &self.table, name, &[entry])
+        journal::advance(client, &self.settings.table, name, &[entry])
     }
 
     pub(super) fn statement_ran(
@@ -563,7 +564,7 @@ impl<'a> Migrator<'a> {
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<usize, Error> {
         let name = step.migration.name();
-        journal::advance(client, &self.table, name, &[entry(&units[done])])?;
+        journal::advance(client, &self.settings.table, name, &[entry(&units[done])])?;
         events(Event::Continued {
             name,
             direction: step.direction,
@@ -625,7 +626,7 @@ impl<'a> Migrator<'a> {
                 Some(Action::IndexPartitions(_) | Action::ConstrainPartitions(_))
             )
             || runs_again_safely(&unit.sql)
-            || self.retry.iter().any(|r| r == name)
+            || self.settings.retry.iter().any(|r| r == name)
         {
             return Ok(done);
         }
@@ -638,14 +639,14 @@ impl<'a> Migrator<'a> {
         );
         history::record_failure(
             client,
-            &self.table,
+            &self.settings.table,
             name,
             &step.direction.to_string(),
             &statements,
             &error,
         )?;
         Err(Error::FailedPartWay {
-            failures: history::load_failures(client, &self.table)?
+            failures: history::load_failures(client, &self.settings.table)?
                 .into_iter()
                 .filter(|f| f.name == name)
                 .collect(),
@@ -666,7 +667,7 @@ impl<'a> Migrator<'a> {
         mut e: Error,
     ) -> Error {
         let name = step.migration.name();
-        let interrupted = self.interrupt.stop().is_some() || client.is_closed();
+        let interrupted = self.settings.interrupt.stop().is_some() || client.is_closed();
         let unit = &units[group.range.start];
         // A concurrent detach whose first transaction committed stays in the journal as running: the next
         // run finishes it with FINALIZE.
@@ -695,7 +696,7 @@ impl<'a> Migrator<'a> {
         }
         if nothing {
             // Best effort, as the error matters more: a journal row left behind is continued from nothing.
-            let _ = journal::finish(client, &self.table, name);
+            let _ = journal::finish(client, &self.settings.table, name);
             set_outcome(&mut e, Outcome::RolledBack);
             return e;
         }
@@ -704,7 +705,7 @@ impl<'a> Migrator<'a> {
         // Best effort: the statement's error matters more than a mark that cannot be written.
         let _ = history::record_failure(
             client,
-            &self.table,
+            &self.settings.table,
             name,
             &step.direction.to_string(),
             &statements,
@@ -729,15 +730,15 @@ impl<'a> Migrator<'a> {
             .map_err(Error::database("cannot start a transaction"))?;
         self.restore_session(&mut tx, step, restore)?;
         let total = step.units().len();
-        let ran = self.record(
+        let ran = self.recorder.record(
             &mut tx,
             step,
             started,
             Outcome::Kept { done: total, total },
             false,
         )?;
-        journal::finish(&mut tx, &self.table, name)?;
-        history::clear_failure(&mut tx, &self.table, name)?;
+        journal::finish(&mut tx, &self.settings.table, name)?;
+        history::clear_failure(&mut tx, &self.settings.table, name)?;
         tx.commit().map_err(Error::database("cannot commit"))?;
         Ok(ran)
     }

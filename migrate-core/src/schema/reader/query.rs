@@ -112,8 +112,8 @@ pub(super) fn acl_changes(actual: &str, base: &str, owner: &str) -> String {
 }
 
 /// The setting under which the engine's tables are left out in every schema, not only the migrations table's
-/// (see [`describe_schemas`](super::describe_schemas)): each tenant schema of a fleet has its own.
-pub(super) const BOOKKEEPING_IN_EVERY_SCHEMA: &str = "migrate.bookkeeping_in_every_schema";
+/// (see [`describe_schemas`](crate::schema::describe_schemas)): each tenant schema of a fleet has its own.
+pub(crate) const BOOKKEEPING_IN_EVERY_SCHEMA: &str = "migrate.bookkeeping_in_every_schema";
 
 /// `(schema, name)` pairs left out: the migrations table and the engine's tables named after it.
 pub(crate) fn bookkeeping_filter(table: &MigrationsTable, schema: &str, name: &str) -> String {

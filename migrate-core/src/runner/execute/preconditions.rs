@@ -9,9 +9,9 @@ use crate::error::{Error, PreconditionError};
 use crate::plan::Step;
 use crate::precondition::{evaluate, Verdict};
 
-use super::Migrator;
+use super::Executor;
 
-impl<'a> Migrator<'a> {
+impl<'a> Executor<'_, 'a> {
     /// Before the first statement of `step`, in its first transaction (outside a transaction, on its own):
     /// each of its preconditions, wherever the migration recorded it, in order. Only when `units` is the
     /// whole migration: a run that continues a migration stopped part-way passed them when it started. A
@@ -29,7 +29,7 @@ impl<'a> Migrator<'a> {
             .any(|s| matches!(s.action, Some(Action::Precondition(_))));
         // Most migrations have none: their units are not counted again (outside a transaction, that splits
         // their SQL).
-        if !has_any || self.observer.is_some() || step.fake || units.len() != step.units().len() {
+        if !has_any || self.settings.observer.is_some() || step.fake || units.len() != step.units().len() {
             return Ok(());
         }
         let m = step.migration;

@@ -1,4 +1,5 @@
-//! The catalog queries behind [`describe`](super::describe).
+//! The catalog queries behind [`describe`](crate::schema::describe): the description's objects other
+//! than relations (those are [`super::relations`]'s).
 //!
 //! They run on PostgreSQL 13 to 18 alike: definitions come from the server's own `pg_get_*def` functions,
 //! which know their version's syntax, and the only catalog columns read are ones every supported major has
@@ -9,12 +10,13 @@
 
 use postgres::Transaction;
 
-use super::description::{Kind, SchemaDescription, SchemaObject};
+use crate::schema::description::{Kind, SchemaDescription, SchemaObject};
 use super::query::{
     acl_changes, bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query,
     user_schema,
 };
 use crate::error::Error;
+use crate::schema::model::Model;
 use crate::history::MigrationsTable;
 
 fn push_lines(object: &mut SchemaObject, text: Option<&str>) {
@@ -29,15 +31,18 @@ fn comment(object: &mut SchemaObject, what: &str, text: Option<&str>) {
     }
 }
 
+/// The description: the kinds still read as text here, and those `model` holds rendered from it (see
+/// [`crate::schema::render::described`]).
 pub(crate) fn describe(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
+    model: &Model,
 ) -> Result<SchemaDescription, Error> {
     let mut objects = Vec::new();
     schemas(tx, &mut objects)?;
-    extensions(tx, &mut objects)?;
+    crate::schema::render::described::objects(model, &mut objects);
     types(tx, &mut objects)?;
-    super::relations::relations(tx, table, &mut objects)?;
+    super::relations::relations(tx, table, model, &mut objects)?;
     sequences(tx, table, &mut objects)?;
     functions(tx, &mut objects)?;
     operators(tx, &mut objects)?;
@@ -69,24 +74,10 @@ fn schemas(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), 
     Ok(())
 }
 
-fn extensions(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
-    // Extensions initdb installed (plpgsql) are part of every database. The version is left out: it depends
-    // on the packages installed on the server, not on the migrations.
-    let sql = "SELECT quote_ident(e.extname), quote_ident(n.nspname) FROM pg_extension e \
-               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384";
-    for row in query(tx, "extensions", sql)? {
-        let mut object = SchemaObject::new(Kind::Extension, col(&row, 0).to_owned());
-        object.summary(format!("schema {}", col(&row, 1)));
-        out.push(object);
-    }
-    Ok(())
-}
-
+/// Domains and ranges (enums are rendered from the model).
 fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Error> {
     let sql = format!(
         "SELECT {}, t.typtype, \
-         (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) \
-            FROM pg_enum e WHERE e.enumtypid = t.oid), \
          format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
          (SELECT string_agg(quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), chr(10) ORDER BY c.conname) \
             FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype <> 'n'), \
@@ -98,7 +89,7 @@ fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Er
            THEN (SELECT quote_ident(co.collname) FROM pg_collation co WHERE co.oid = t.typcollation) END, \
          obj_description(t.oid, 'pg_type'), {} \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE t.typtype IN ('e', 'd', 'r') AND {} AND {}",
+         WHERE t.typtype IN ('d', 'r') AND {} AND {}",
         qualified("n.nspname", "t.typname"),
         privileges("t.typacl", 'T', "t.typowner", "pg_type", "t.oid", "0"),
         user_schema("n"),
@@ -107,36 +98,31 @@ fn types(tx: &mut Transaction<'_>, out: &mut Vec<SchemaObject>) -> Result<(), Er
     for row in query(tx, "types", &sql)? {
         let name = col(&row, 0).to_owned();
         let mut object = match col(&row, 1) {
-            "e" => {
-                let mut o = SchemaObject::new(Kind::Enum, name);
-                o.summary(format!("({})", col(&row, 2)));
-                o
-            }
             "r" => {
                 let mut o = SchemaObject::new(Kind::Range, name);
-                o.summary(format!("subtype {}", col(&row, 7)));
+                o.summary(format!("subtype {}", col(&row, 6)));
                 o
             }
             _ => {
                 let mut o = SchemaObject::new(Kind::Domain, name);
-                o.summary(format!("as {}", col(&row, 3)));
-                if let Some(collation) = opt(&row, 8) {
+                o.summary(format!("as {}", col(&row, 2)));
+                if let Some(collation) = opt(&row, 7) {
                     o.summary(format!("collate {collation}"));
                 }
-                if flag(&row, 4) {
+                if flag(&row, 3) {
                     o.summary("not null");
                 }
-                if let Some(default) = opt(&row, 5) {
+                if let Some(default) = opt(&row, 4) {
                     o.summary(format!("default {default}"));
                 }
-                for constraint in col(&row, 6).lines() {
+                for constraint in col(&row, 5).lines() {
                     o.line(format!("constraint {constraint}"));
                 }
                 o
             }
         };
-        push_lines(&mut object, opt(&row, 10));
-        comment(&mut object, "", opt(&row, 9));
+        push_lines(&mut object, opt(&row, 9));
+        comment(&mut object, "", opt(&row, 8));
         out.push(object);
     }
     Ok(())

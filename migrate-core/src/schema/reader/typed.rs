@@ -1,5 +1,5 @@
-//! The catalog queries behind the generator's [`Model`]: one query per kind of object, run in the read-only
-//! transaction of [`crate::schema::read_only`] (empty `search_path`, fixed formats), on PostgreSQL 13 to 18.
+//! The catalog queries behind the typed [`Model`]: one query per kind of object, run in the read-only
+//! transaction of [`super::read_only`] (empty `search_path`, fixed formats), on PostgreSQL 13 to 18.
 //!
 //! What a partition inherits from its parent (constraints, indexes, triggers made by the parent's) is left
 //! out: PostgreSQL makes it when the partition is created.
@@ -8,11 +8,12 @@ use std::collections::BTreeMap;
 
 use postgres::Transaction;
 
-use super::model::*;
+use crate::schema::model::*;
 use crate::error::Error;
 use crate::history::MigrationsTable;
-use crate::schema::query::{
-    bookkeeping_filter, col, flag, not_extension_member, opt, query, user_schema, Row,
+use super::query::{
+    bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query, user_schema,
+    Row,
 };
 
 /// Lists travel as one text column, elements separated by this character (no name holds it).
@@ -58,16 +59,22 @@ fn letter(row: &Row, i: usize) -> char {
     col(row, i).chars().next().unwrap_or(' ')
 }
 
-pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
-    let mut model = Model::default();
-    let relations = format!(
+/// The relations the model reads: in a user's schema, not the engine's bookkeeping, not an extension's.
+fn relations(table: &MigrationsTable) -> String {
+    format!(
         "{} AND {} AND {}",
         user_schema("n"),
         bookkeeping_filter(table, "n.nspname", "c.relname"),
         not_extension_member("pg_class", "c.oid")
-    );
+    )
+}
+
+pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
+    let mut model = Model::default();
+    let relations = relations(table);
     schemas(tx, &mut model)?;
     extensions(tx, &mut model)?;
+    enums(tx, &mut model)?;
     types(tx, &mut model)?;
     let owners = sequences(tx, &relations, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
@@ -79,6 +86,19 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     views(tx, &relations, &mut model)?;
     functions(tx, &mut model)?;
     default_privileges(tx, &mut model)?;
+    Ok(model)
+}
+
+/// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
+/// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read for
+/// their policies (their other parts are not).
+pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
+    let mut model = Model::default();
+    let relations = relations(table);
+    extensions(tx, &mut model)?;
+    enums(tx, &mut model)?;
+    let tables = tables(tx, &relations, &mut model)?;
+    policies(tx, &relations, &tables, &mut model)?;
     Ok(model)
 }
 
@@ -108,32 +128,63 @@ fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     Ok(())
 }
 
+/// Extensions other than those initdb installed (oids from 16384 on are objects made after initdb).
 fn extensions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
-    let sql = "SELECT e.extname, n.nspname FROM pg_extension e \
-               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384";
+    let sql = "SELECT e.extname, n.nspname, quote_ident(e.extname), quote_ident(n.nspname), e.oid \
+               FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384";
     for row in query(tx, "extensions", sql)? {
-        model
-            .extensions
-            .insert(col(&row, 0).to_owned(), col(&row, 1).to_owned());
+        model.extensions.insert(
+            col(&row, 0).to_owned(),
+            Extension {
+                schema: col(&row, 1).to_owned(),
+                quoted: (col(&row, 2).to_owned(), col(&row, 3).to_owned()),
+                created: col(&row, 4).parse().unwrap_or_default(),
+            },
+        );
     }
     Ok(())
 }
 
+/// Enum types, with what the description and the SQL show of them: the quoted name, the privileges' lines
+/// and the comment.
+fn enums(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT n.nspname, t.typname, \
+           array_to_string(ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid \
+             ORDER BY e.enumsortorder), {SEP}), \
+           {}, {}, obj_description(t.oid, 'pg_type'), t.oid \
+         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND {} AND {}",
+        qualified("n.nspname", "t.typname"),
+        privileges("t.typacl", 'T', "t.typowner", "pg_type", "t.oid", "0"),
+        user_schema("n"),
+        not_extension_member("pg_type", "t.oid")
+    );
+    for row in query(tx, "enums", &sql)? {
+        model.enums.insert(
+            qname(&row, 0),
+            Enum {
+                labels: list(&row, 2),
+                quoted: col(&row, 3).to_owned(),
+                privileges: opt(&row, 4)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_owned)
+                    .collect(),
+                comment: owned(&row, 5),
+                created: col(&row, 6).parse().unwrap_or_default(),
+            },
+        );
+    }
+    Ok(())
+}
+
+/// Composite types and domains.
 fn types(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     let filter = format!(
         "{} AND {}",
         user_schema("n"),
         not_extension_member("pg_type", "t.oid")
     );
-    let sql = format!(
-        "SELECT n.nspname, t.typname, \
-           array_to_string(ARRAY(SELECT e.enumlabel FROM pg_enum e WHERE e.enumtypid = t.oid \
-             ORDER BY e.enumsortorder), {SEP}) \
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND {filter}"
-    );
-    for row in query(tx, "enums", &sql)? {
-        model.enums.insert(qname(&row, 0), list(&row, 2));
-    }
     let sql = format!(
         "SELECT n.nspname, t.typname, \
            array_to_string(ARRAY(SELECT a.attname || {SEP} || format_type(a.atttypid, a.atttypmod) \
@@ -230,11 +281,12 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
            c.relrowsecurity, c.relforcerowsecurity, obj_description(c.oid, 'pg_class'), \
            array_to_string(ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END \
              || {SEP} || a.privilege_type FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner \
-             ORDER BY 1), {SEP}) \
+             ORDER BY 1), {SEP}), {} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid \
          LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND {relations}"
+         WHERE c.relkind IN ('r', 'p') AND {relations}",
+        qualified("n.nspname", "c.relname")
     );
     let mut tables = Tables::new();
     for row in query(tx, "tables", &sql)? {
@@ -244,6 +296,7 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
         model.tables.insert(
             name,
             Table {
+                quoted: col(&row, 12).to_owned(),
                 unlogged: flag(&row, 3),
                 partition_key: owned(&row, 4),
                 partition_of: opt(&row, 7).map(|bound| (qname(&row, 5), bound.to_owned())),
@@ -521,12 +574,19 @@ fn policies(
            array_to_string(ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r) END \
              FROM unnest(p.polroles) r ORDER BY 1), {SEP}), \
            pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid), \
-           obj_description(p.oid, 'pg_policy') \
+           obj_description(p.oid, 'pg_policy'), quote_ident(p.polname), \
+           CASE WHEN p.polroles = '{{0}}' THEN 'PUBLIC' ELSE \
+             (SELECT string_agg(quote_ident(r.rolname), ', ' ORDER BY r.rolname) FROM pg_roles r \
+              WHERE r.oid = ANY (p.polroles)) END, \
+           p.oid \
          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE {relations}"
     );
     for row in query(tx, "policies", &sql)? {
         let policy = Policy {
+            quoted: col(&row, 8).to_owned(),
+            quoted_roles: col(&row, 9).to_owned(),
+            created: col(&row, 10).parse().unwrap_or_default(),
             command: letter(&row, 2),
             permissive: flag(&row, 3),
             roles: list(&row, 4),

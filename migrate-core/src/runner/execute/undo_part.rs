@@ -26,11 +26,12 @@ use crate::plan::Step;
 use super::data::Begin;
 use super::units::OutcomeBase;
 use super::stepwise::{continue_at, describe_unit, entry, statement_error};
-use super::{Migrator, Ran};
+use super::Executor;
+use crate::runner::Ran;
 
-impl<'a> Migrator<'a> {
+impl<'a> Executor<'_, 'a> {
     /// Undoes what an interrupted `up` of `m` applied, as `row` records it, on a PostgreSQL `server` server.
-    pub(super) fn undo_part(
+    pub(in crate::runner) fn undo_part(
         &self,
         client: &mut Client,
         m: &'a Migration,
@@ -108,7 +109,7 @@ impl<'a> Migrator<'a> {
         // stop before it ends.
         if let Some(stopped) = backfill {
             if written_down.is_none() && keeps_previous_values(units.get(done)) {
-                crate::backfill::forget_position(client, &self.table, m.name(), stopped.position)
+                crate::backfill::forget_position(client, &self.settings.table, m.name(), stopped.position)
                     .map_err(Error::database(format!(
                         "migration {}: cannot forget the position of its stopped backfill",
                         m.name()
@@ -121,9 +122,9 @@ impl<'a> Migrator<'a> {
         let mut tx = client
             .transaction()
             .map_err(Error::database("cannot start a transaction"))?;
-        journal::finish(&mut tx, &self.table, m.name())?;
-        history::clear_failure(&mut tx, &self.table, m.name())?;
-        crate::previous::forget(&mut tx, &self.table, m.name(), Direction::Down)?;
+        journal::finish(&mut tx, &self.settings.table, m.name())?;
+        history::clear_failure(&mut tx, &self.settings.table, m.name())?;
+        crate::previous::forget(&mut tx, &self.settings.table, m.name(), Direction::Down)?;
         tx.commit().map_err(Error::database("cannot commit"))?;
         events(Event::Finished {
             name: m.name(),
@@ -167,7 +168,7 @@ impl<'a> Migrator<'a> {
                             events,
                         )
                     })
-                    .and_then(|()| journal::set_done(&mut tx, &self.table, name, keep));
+                    .and_then(|()| journal::set_done(&mut tx, &self.settings.table, name, keep));
                 match result {
                     Ok(()) => tx.commit().map_err(Error::database("cannot commit")),
                     Err(e) => {
@@ -186,7 +187,7 @@ impl<'a> Migrator<'a> {
                 self.send_undo(client, undo, unit, events)?;
             }
         }
-        journal::set_done(client, &self.table, name, keep)
+        journal::set_done(client, &self.settings.table, name, keep)
     }
 
     /// A backfill of the undo (a restore of kept values, or one of a written `down`), walked batch by batch
@@ -212,11 +213,11 @@ impl<'a> Migrator<'a> {
             attempt,
         };
         let context = backfill::Context {
-            table: &self.table,
-            retry_budget: self.timeouts.retry_budget,
-            interrupt: &self.interrupt,
-            settings: &self.backfill,
-            lock_watch: &self.lock_watch,
+            table: &self.settings.table,
+            retry_budget: self.settings.timeouts.retry_budget,
+            interrupt: &self.settings.interrupt,
+            settings: &self.settings.backfill,
+            lock_watch: &self.settings.lock_watch,
         };
         let started = Instant::now();
         backfill::run(client, spec, &origin, &context, &mut |_| Ok(()), events).map_err(|f| {
@@ -245,7 +246,7 @@ impl<'a> Migrator<'a> {
         let Some(unit) = unit.filter(|u| matches!(u.action, Some(Action::Backfill(_)))) else {
             return Ok(None);
         };
-        let committed = backfill::committed(client, &self.table, m.name(), unit.position).map_err(
+        let committed = backfill::committed(client, &self.settings.table, m.name(), unit.position).map_err(
             Error::database(format!(
                 "migration {}: cannot read what its stopped backfill committed",
                 m.name()
@@ -267,7 +268,7 @@ impl<'a> Migrator<'a> {
         if let Some(safeguard) = &unit.safeguard {
             self.guard(client, undo, unit, safeguard, crate::Outcome::RolledBack)?;
         }
-        self.notices.take();
+        self.settings.notices.take();
         let started = Instant::now();
         let result = self.run_unit(client, undo, unit, &unit.sql, events);
         self.report_notices(undo, unit, events);

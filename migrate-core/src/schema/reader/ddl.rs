@@ -4,7 +4,7 @@
 //!
 //! schemas, extensions, types (creation order), sequences, functions that refer to no table, tables (columns
 //! with types, collations, defaults, identity and generated expressions), the remaining functions, sequence
-//! ownership; then (after the place where kept rows load, see [`super::Ddl`]) constraints other than foreign
+//! ownership; then (after the place where kept rows load, see [`crate::schema::Ddl`]) constraints other than foreign
 //! keys, views (dependencies first), indexes, foreign keys, triggers, rules, row-level security and policies,
 //! replica identity, statistics objects, comments and privileges.
 //!
@@ -25,6 +25,7 @@ use super::query::{
 };
 use crate::error::Error;
 use crate::history::MigrationsTable;
+use crate::schema::model::Model;
 
 mod tables;
 use tables::tables;
@@ -55,11 +56,11 @@ impl Out {
     }
 }
 
-/// The schema as SQL in two parts (see [`super::Ddl`]): up to the tables, their columns and the sequences'
+/// The schema as SQL in two parts (see [`crate::schema::Ddl`]): up to the tables, their columns and the sequences'
 /// ownership, where kept rows load; then everything that a row could set off or be checked by (constraints,
 /// indexes, foreign keys, triggers, rules, policies) and the views, created once the rows are there (a
 /// materialized view `WITH DATA` is filled from them).
-pub(super) fn ddl(
+pub(crate) fn ddl(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<(Vec<String>, Vec<String>), Error> {
@@ -71,8 +72,14 @@ pub(super) fn ddl(
     let mut out = Out {
         statements: Vec::new(),
     };
+    let model = super::typed::rendered(tx, table)?;
     schemas(tx, &mut out)?;
-    extensions(tx, &mut out)?;
+    for statement in crate::schema::render::sql::extensions(&model) {
+        out.push(statement);
+    }
+    for statement in crate::schema::render::sql::enums(&model) {
+        out.push(statement);
+    }
     types(tx, &mut out)?;
     let owned_by = sequences(tx, table, &mut out)?;
     let late_functions = functions(tx, &mut out, false)?;
@@ -89,10 +96,10 @@ pub(super) fn ddl(
     indexes(tx, &relation_filter, &mut out)?;
     constraints(tx, &relation_filter, true, &mut out)?;
     triggers_and_rules(tx, &relation_filter, &mut out)?;
-    security(tx, &relation_filter, &mut out)?;
+    security(tx, &relation_filter, &model, &mut out)?;
     statistics(tx, &relation_filter, &mut out)?;
-    comments(tx, &relation_filter, &mut out)?;
-    privileges(tx, &relation_filter, &mut out)?;
+    comments(tx, &relation_filter, &model, &mut out)?;
+    privileges(tx, &relation_filter, &model, &mut out)?;
     Ok((before_data, out.statements))
 }
 
@@ -109,26 +116,12 @@ fn schemas(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
     Ok(())
 }
 
-fn extensions(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
-    let sql = "SELECT quote_ident(e.extname), quote_ident(n.nspname) FROM pg_extension e \
-               JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.oid >= 16384 ORDER BY e.oid";
-    for row in query(tx, "extensions", sql)? {
-        out.push(format!(
-            "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {}",
-            col(&row, 0),
-            col(&row, 1)
-        ));
-    }
-    Ok(())
-}
-
-/// Enums, domains, ranges and composite types in the order they were created, which is an order their
-/// dependencies on each other allow.
+/// Domains, ranges and composite types in the order they were created, which is an order their
+/// dependencies on each other allow (the enums, which refer to no other type, come before them, rendered
+/// from the model).
 fn types(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
     let sql = format!(
         "SELECT format_type(t.oid, NULL), t.typtype, \
-         (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) \
-            FROM pg_enum e WHERE e.enumtypid = t.oid), \
          format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
          (SELECT string_agg('ALTER DOMAIN ' || format_type(t.oid, NULL) || ' ADD CONSTRAINT ' \
             || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), chr(10) ORDER BY c.oid) \
@@ -147,7 +140,7 @@ fn types(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
             ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 \
             AND NOT a.attisdropped) \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE (t.typtype IN ('e', 'd', 'r') OR (t.typtype = 'c' AND EXISTS \
+         WHERE (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND EXISTS \
            (SELECT 1 FROM pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c'))) AND {} AND {} \
          ORDER BY t.oid",
         user_schema("n"),
@@ -156,22 +149,21 @@ fn types(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
     for row in query(tx, "types", &sql)? {
         let name = col(&row, 0);
         match col(&row, 1) {
-            "e" => out.push(format!("CREATE TYPE {name} AS ENUM ({})", col(&row, 2))),
-            "r" => out.push(format!("CREATE TYPE {name} AS RANGE ({})", col(&row, 7))),
-            "c" => out.push(format!("CREATE TYPE {name} AS ({})", col(&row, 9))),
+            "r" => out.push(format!("CREATE TYPE {name} AS RANGE ({})", col(&row, 6))),
+            "c" => out.push(format!("CREATE TYPE {name} AS ({})", col(&row, 8))),
             _ => {
-                let mut sql = format!("CREATE DOMAIN {name} AS {}", col(&row, 3));
-                if let Some(collation) = opt(&row, 8) {
+                let mut sql = format!("CREATE DOMAIN {name} AS {}", col(&row, 2));
+                if let Some(collation) = opt(&row, 7) {
                     sql.push_str(&format!(" COLLATE {collation}"));
                 }
-                if let Some(default) = opt(&row, 5) {
+                if let Some(default) = opt(&row, 4) {
                     sql.push_str(&format!(" DEFAULT {default}"));
                 }
-                if flag(&row, 4) {
+                if flag(&row, 3) {
                     sql.push_str(" NOT NULL");
                 }
                 out.push(sql);
-                out.lines(opt(&row, 6));
+                out.lines(opt(&row, 5));
             }
         }
     }
@@ -409,8 +401,14 @@ fn triggers_and_rules(
     Ok(())
 }
 
-/// Row-level security, policies and replica identity (other than by index, done with the indexes).
-fn security(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+/// Row-level security, policies and replica identity (other than by index, done with the indexes). The
+/// policies are rendered from `model`, but those on an extension's tables, which the model leaves out.
+fn security(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    model: &Model,
+    out: &mut Out,
+) -> Result<(), Error> {
     let sql = format!(
         "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relrowsecurity, c.relforcerowsecurity, \
          CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' END \
@@ -440,9 +438,13 @@ fn security(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> R
          || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '') \
          || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') \
          FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY p.oid"
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} ORDER BY p.oid",
+        not_extension_member("pg_class", "c.oid")
     );
-    for row in query(tx, "policies", &sql)? {
+    for statement in crate::schema::render::sql::policies(model) {
+        out.push(statement);
+    }
+    for row in query(tx, "policies of extensions' tables", &sql)? {
         out.push(col(&row, 0));
     }
     Ok(())
@@ -459,7 +461,22 @@ fn statistics(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
     Ok(())
 }
 
-fn comments(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+/// The types whose comments and privileges these queries write: domains and ranges, and the enums of
+/// extensions (the model leaves an extension's members out, so it renders the others' only).
+fn unmodelled_types() -> String {
+    format!(
+        "(t.typtype IN ('d', 'r') OR (t.typtype = 'e' AND NOT {}))",
+        not_extension_member("pg_type", "t.oid")
+    )
+}
+
+/// Comments, sorted: those of the kinds `model` holds rendered from it, the others read here.
+fn comments(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    model: &Model,
+    out: &mut Out,
+) -> Result<(), Error> {
     let relation_kind = "CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' \
          WHEN 'S' THEN 'SEQUENCE' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'f' THEN 'FOREIGN TABLE' \
          WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END";
@@ -472,7 +489,7 @@ fn comments(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> R
            || ' IS ' || quote_literal(d.description) \
          FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
          JOIN pg_description d ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass \
-         WHERE t.typtype IN ('e', 'd', 'r') AND {} \
+         WHERE {unmodelled_types} AND {} \
          UNION ALL \
          SELECT 'COMMENT ON ' || CASE WHEN d.objsubid = 0 THEN {relation_kind} || ' ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
              ELSE 'COLUMN ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || '.' || quote_ident(a.attname) END \
@@ -504,11 +521,13 @@ fn comments(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> R
         user_schema("n"),
         user_schema("n"),
         user_schema("n"),
+        unmodelled_types = unmodelled_types(),
     );
     let mut rows: Vec<String> = query(tx, "comments", &sql)?
         .iter()
         .map(|r| col(r, 0).to_owned())
         .collect();
+    rows.extend(crate::schema::render::sql::enum_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);
@@ -539,7 +558,13 @@ fn acl_statements(
     )
 }
 
-fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+/// Privileges: those of the kinds `model` holds rendered from it, the others read here.
+fn privileges(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    model: &Model,
+    out: &mut Out,
+) -> Result<(), Error> {
     let relation = acl_statements(
         "c.relacl",
         'r',
@@ -588,7 +613,7 @@ fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
     let sql = format!(
         "SELECT {schema} FROM pg_namespace n WHERE {} AND {} \
          UNION ALL SELECT {type_} FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-           WHERE t.typtype IN ('e', 'd', 'r') AND {} \
+           WHERE {} AND {} \
          UNION ALL SELECT CASE WHEN c.relkind = 'S' THEN {sequence} ELSE {relation} END \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND {relation_filter} \
@@ -596,11 +621,15 @@ fn privileges(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
            WHERE p.prokind IN ('f', 'p') AND {}",
         user_schema("n"),
         not_extension_member("pg_namespace", "n.oid"),
+        unmodelled_types(),
         user_schema("n"),
         user_schema("n"),
     );
     for row in query(tx, "privileges", &sql)? {
         out.lines(opt(&row, 0));
+    }
+    for statement in crate::schema::render::sql::enum_privileges(model) {
+        out.push(statement);
     }
     // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.
     let sql = format!(

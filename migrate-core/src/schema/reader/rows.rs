@@ -14,7 +14,7 @@ const ROWS_PER_INSERT: usize = 500;
 
 /// `INSERT` statements recreating the rows of `schema.name` (of a table with children, its own rows only:
 /// each child is a table of its own), in the order of their text.
-pub(super) fn rows(
+pub(crate) fn rows(
     tx: &mut Transaction<'_>,
     schema: &str,
     name: &str,
@@ -80,7 +80,7 @@ pub(super) fn rows(
 /// `setval` for every sequence (identity columns' included, the engine's own left out) that is not where a new
 /// one starts: numbers a default or a kept row took stay taken, whichever table took them. In the order of
 /// their names.
-pub(super) fn sequence_positions(
+pub(crate) fn sequence_positions(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<Vec<String>, Error> {
@@ -130,7 +130,7 @@ pub(super) fn sequence_positions(
 
 /// User tables (not partitioned parents, whose rows are in their partitions) that hold at least one row of
 /// their own (an inheritance parent's children are tables of their own).
-pub(super) fn tables_with_rows(
+pub(crate) fn tables_with_rows(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<Vec<String>, Error> {

@@ -21,9 +21,9 @@ use crate::retry::{GaveUp, LockRetry};
 use crate::user_code::UserCode;
 
 use super::data::{can_start_with, run_data, Begin, Ended, TransactionWatch};
-use super::Migrator;
+use super::Executor;
 
-impl<'a> Migrator<'a> {
+impl<'a> Executor<'_, 'a> {
     /// Sends `units` (statements, data code, backfills) in order; a failure names the migration, the
     /// operation and what the failure left behind. In a transaction, a unit that ended it (a `COMMIT` or
     /// `ROLLBACK` in its SQL or data code) stops the run: every later statement would run on its own.
@@ -49,7 +49,7 @@ impl<'a> Migrator<'a> {
                 self.guard(conn, step, unit, safeguard, outcome)?;
             }
             // What the server said before this unit (the engine's own queries) is not this unit's.
-            self.notices.take();
+            self.settings.notices.take();
             if matches!(
                 unit.action,
                 Some(Action::Note | Action::RequireJobs(_) | Action::Precondition(_))
@@ -70,7 +70,7 @@ impl<'a> Migrator<'a> {
             let elapsed = started.elapsed();
             // A backfill's notices come from the engine's own batching statements.
             if matches!(unit.action, Some(Action::Backfill(_))) {
-                self.notices.take();
+                self.settings.notices.take();
             }
             self.report_notices(step, unit, events);
             let ended = match checked {
@@ -117,13 +117,13 @@ impl<'a> Migrator<'a> {
         }
         // In a transaction, the `SET LOCAL` timeouts and the transaction id go in one round trip: the
         // first statement's, when it can carry them (one round trip less per migration), else their own.
-        let mut set = self.timeouts.set_sql(step.lock_timeout, true);
+        let mut set = self.settings.timeouts.set_sql(step.lock_timeout, true);
         // The migration's commit need not wait for the disk: WAL is written in order, so the synchronous
-        // commit that ends the run (`Migrator::locked`) makes every commit before it durable. A server that
+        // commit that ends the run (`Run::locked`) makes every commit before it durable. A server that
         // crashes before it loses the newest migrations whole, their changes and their bookkeeping together,
         // and the next run applies them again. A run of 500 migrations waited for 500 flushes otherwise.
         set.push("SET LOCAL synchronous_commit = off".to_owned());
-        let carried = self.observer.is_none()
+        let carried = self.settings.observer.is_none()
             && units.first().is_some_and(|unit| {
                 unit.action.is_none()
                     && unit.safeguard.is_none()
@@ -196,7 +196,7 @@ impl<'a> Migrator<'a> {
             ) => Ok(()),
             Some(Action::Queue(spec)) => crate::jobs::queue(
                 conn,
-                &self.table,
+                &self.settings.table,
                 m.name(),
                 unit.position,
                 &m.checksum(),
@@ -218,7 +218,7 @@ impl<'a> Migrator<'a> {
             }
             Some(Action::DropKept(table)) => crate::backfill::kept::drop_kept(
                 conn,
-                &self.table,
+                &self.settings.table,
                 KeptSelection::Table(&table.quoted()),
             )
             .map(drop)
@@ -266,13 +266,13 @@ impl<'a> Migrator<'a> {
 
     /// Runs `f` with the observer, when there is one (`migrate trace`); a failure of its catalog reads is an
     /// error naming the migration and, when there is one, the operation.
-    pub(super) fn observe(
+    pub(in crate::runner) fn observe(
         &self,
         step: &Step<'a>,
         unit: Option<&Statement>,
         f: impl FnOnce(&dyn Observer) -> Result<(), postgres::Error>,
     ) -> Result<(), Error> {
-        let Some(observer) = self.observer else {
+        let Some(observer) = self.settings.observer else {
             return Ok(());
         };
         f(observer).map_err(|error| Error::Database {
@@ -296,7 +296,7 @@ impl<'a> Migrator<'a> {
         unit: &Statement,
         events: &mut dyn FnMut(Event<'_>),
     ) {
-        for notice in self.notices.take() {
+        for notice in self.settings.notices.take() {
             if matches!(unit.safeguard, Some(Safeguard::ClearsLeftover(_)))
                 && notice.message.ends_with("does not exist, skipping")
             {
@@ -313,7 +313,7 @@ impl<'a> Migrator<'a> {
     }
 }
 
-impl Migrator<'_> {
+impl Executor<'_, '_> {
     /// Sends one statement. Outside a transaction each statement is its own transaction, so a lock timeout
     /// retries just that statement; and an invalid index that a failed `CREATE INDEX CONCURRENTLY` leaves
     /// behind is dropped first, or the retry (or the next run) would fail on its name. When the retries are
@@ -335,22 +335,22 @@ impl Migrator<'_> {
             return Ok(crate::progress::execute(
                 conn,
                 sql,
-                &self.lock_watch,
+                &self.settings.lock_watch,
                 &at,
                 events,
             )?);
         }
         let retry = LockRetry {
             name: step.migration.name(),
-            budget: self.timeouts.retry_budget,
+            budget: self.settings.timeouts.retry_budget,
             // Between statements outside a transaction is not where a run stops: the caller checks before
             // the next migration.
             interrupt: None,
-            watch: Some(&self.lock_watch),
+            watch: Some(&self.settings.lock_watch),
         };
         retry
             .run(events, |events| {
-                send_outside_transaction(conn, &at, sql, &self.lock_watch, events)
+                send_outside_transaction(conn, &at, sql, &self.settings.lock_watch, events)
             })
             .map_err(|gave_up| match gave_up {
                 GaveUp::Exhausted {
@@ -371,7 +371,7 @@ impl Migrator<'_> {
     }
 }
 
-/// A statement [`Migrator::run_unit`] sent that failed: the server's error and, when it kept hitting
+/// A statement [`Executor::run_unit`] sent that failed: the server's error and, when it kept hitting
 /// `lock_timeout` until the retry budget was spent, those retries.
 #[derive(Debug)]
 pub(super) struct SentError {
@@ -655,6 +655,7 @@ mod tests {
     use super::*;
     use crate::migration::{Definition, Direction, Migration};
     use crate::notices::{Notice, Notices};
+    use crate::Migrator;
 
     fn set_not_null(pgm: &mut MigrationBuilder) {
         pgm.set_not_null("t", "v");
@@ -691,7 +692,7 @@ mod tests {
                 ));
                 notices.push(notice("table \"t\" is large"));
                 let mut seen = Vec::new();
-                migrator.report_notices(step, unit, &mut |event| {
+                migrator.run().executor().report_notices(step, unit, &mut |event| {
                     if let Event::Notice {
                         name,
                         position,

@@ -11,9 +11,9 @@ use crate::events::Event;
 use crate::plan::Step;
 use crate::safeguard::{self, Refusal};
 
-use super::Migrator;
+use super::Executor;
 
-impl<'a> Migrator<'a> {
+impl<'a> Executor<'_, 'a> {
     /// The own-object checks of a transactional migration, once, in the first transaction a run sends and
     /// before any of its statements (`units`, those still to run; a step that sends none checks
     /// nothing).
@@ -80,7 +80,7 @@ impl<'a> Migrator<'a> {
             return Ok(());
         };
         let owner = in_the_way(&refusal, safeguard)
-            .map(|object| safeguard::owner(conn, at, self.migrations, object));
+            .map(|object| safeguard::owner(conn, at, self.settings.migrations, object));
         Err(not_owned(
             step,
             unit,
@@ -108,7 +108,7 @@ impl<'a> Migrator<'a> {
                 Err(message) => return Err(restore_failed(step, unit, message, outcome)),
             };
         for sql in statements {
-            self.notices.take();
+            self.settings.notices.take();
             let result = self.run_unit(conn, step, unit, &sql, events);
             self.report_notices(step, unit, events);
             if let Err(failed) = result {
@@ -136,7 +136,7 @@ impl<'a> Migrator<'a> {
 
     fn at<'s>(&'s self, step: &'s Step<'a>, position: usize) -> safeguard::At<'s> {
         safeguard::At {
-            table: &self.table,
+            table: &self.settings.table,
             migration: step.migration,
             direction: step.direction,
             position,
@@ -146,7 +146,7 @@ impl<'a> Migrator<'a> {
 
 /// Whether statement `index`'s safeguard is checked before the migration's first statement, so that a
 /// refusal comes before anything of the migration ran, rather than only just before its own statement
-/// ([`Migrator::guard`] checks every one there again).
+/// ([`Executor::guard`] checks every one there again).
 fn checked_first(units: &[Statement], index: usize) -> bool {
     let Some(safeguard) = &units[index].safeguard else {
         return false;

@@ -1,4 +1,4 @@
-//! The catalog queries behind the relations of [`describe`](super::describe): tables of every kind, views,
+//! The catalog queries behind the relations of [`describe`](crate::schema::describe): tables of every kind, views,
 //! materialized views and composite types, each with its columns, constraints, indexes, triggers, rules,
 //! policies, statistics objects, privileges and comments, read by one query per part for all relations at
 //! once.
@@ -9,9 +9,10 @@ use super::query::{
     bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query,
     user_schema,
 };
-use super::description::{Kind, SchemaObject};
+use crate::schema::description::{Kind, SchemaObject};
 use crate::error::Error;
 use crate::history::MigrationsTable;
+use crate::schema::model::Model;
 
 /// Lines gathered per relation by the queries after the first, shown in this order.
 #[derive(Default)]
@@ -29,9 +30,11 @@ struct Parts {
 /// gathered for it so far.
 type Found = std::collections::BTreeMap<String, (SchemaObject, Parts)>;
 
+/// The relations, with the lines of the kinds `model` holds (policies) rendered from it.
 pub(super) fn relations(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
+    model: &Model,
     out: &mut Vec<SchemaObject>,
 ) -> Result<(), Error> {
     let keep = bookkeeping_filter(table, "n.nspname", "c.relname");
@@ -41,7 +44,11 @@ pub(super) fn relations(
     relation_constraints(tx, &relation_filter, &mut found)?;
     relation_indexes(tx, &relation_filter, &mut found)?;
     relation_triggers(tx, &relation_filter, &mut found)?;
-    relation_policies(tx, &relation_filter, &mut found)?;
+    for (relation, line) in crate::schema::render::described::policies(model) {
+        if let Some((_, parts)) = found.get_mut(relation) {
+            parts.policies.push(line);
+        }
+    }
     relation_rules(tx, &relation_filter, &mut found)?;
     relation_statistics(tx, &relation_filter, &mut found)?;
     for (_, (mut object, mut parts)) in found {
@@ -328,54 +335,6 @@ fn relation_triggers(
                 .comments
                 .push(format!("comment on trigger {} {text:?}", col(&row, 4)));
         }
-    }
-    Ok(())
-}
-
-/// Row-level security policies.
-fn relation_policies(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    found: &mut Found,
-) -> Result<(), Error> {
-    let policies = format!(
-        "SELECT {}, quote_ident(p.polname), p.polcmd, p.polpermissive, \
-         CASE WHEN p.polroles = '{{0}}' THEN 'PUBLIC' ELSE \
-           (SELECT string_agg(quote_ident(r.rolname), ', ' ORDER BY r.rolname) FROM pg_roles r \
-            WHERE r.oid = ANY (p.polroles)) END, \
-         pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid) \
-         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter}",
-        qualified("n.nspname", "c.relname")
-    );
-    for row in query(tx, "policies", &policies)? {
-        let Some((_, parts)) = found.get_mut(col(&row, 0)) else {
-            continue;
-        };
-        let command = match col(&row, 2) {
-            "r" => "select",
-            "a" => "insert",
-            "w" => "update",
-            "d" => "delete",
-            _ => "all",
-        };
-        let mut line = format!(
-            "policy {} as {} for {command} to {}",
-            col(&row, 1),
-            if flag(&row, 3) {
-                "permissive"
-            } else {
-                "restrictive"
-            },
-            col(&row, 4)
-        );
-        if let Some(using) = opt(&row, 5) {
-            line.push_str(&format!(" using ({using})"));
-        }
-        if let Some(check) = opt(&row, 6) {
-            line.push_str(&format!(" with check ({check})"));
-        }
-        parts.policies.push(line);
     }
     Ok(())
 }

@@ -1,0 +1,39 @@
+//! The schema as typed data: objects by name, each with the parts a typed operation takes. Read from the
+//! catalog by [`super::reader`]; `diff` compares two of them.
+//!
+//! Names are raw (as the catalog spells them, not quoted): the builder quotes them. Types, defaults and
+//! expressions are SQL text as the server prints it with an empty `search_path`, so every name in them is
+//! schema-qualified and they mean the same in any session.
+//!
+//! One file per group of kinds: [`tables`] (a table and its parts), [`objects`] (everything else).
+
+mod objects;
+mod tables;
+
+pub(crate) use objects::{
+    DefaultPrivilege, Domain, Enum, Extension, Function, Param, Schema, Sequence, View,
+};
+pub(crate) use tables::{
+    Column, Constraint, ConstraintKind, Index, IndexElement, Policy, Table, Trigger,
+};
+
+use std::collections::BTreeMap;
+
+/// `(schema, name)`.
+pub(crate) type QName = (String, String);
+
+/// Every object of a database that the model reads.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Model {
+    pub schemas: BTreeMap<String, Schema>,
+    pub extensions: BTreeMap<String, Extension>,
+    pub enums: BTreeMap<QName, Enum>,
+    pub composites: BTreeMap<QName, Vec<(String, String)>>,
+    pub domains: BTreeMap<QName, Domain>,
+    pub sequences: BTreeMap<QName, Sequence>,
+    pub tables: BTreeMap<QName, Table>,
+    pub views: BTreeMap<QName, View>,
+    pub functions: BTreeMap<(QName, String), Function>,
+    /// `ALTER DEFAULT PRIVILEGES` relative to the built-in defaults, one entry per grantee and privilege.
+    pub default_privileges: std::collections::BTreeSet<DefaultPrivilege>,
+}

@@ -1,0 +1,116 @@
+//! The objects of the model other than tables: extensions, enums, default privileges, schemas, domains,
+//! sequences, views and functions.
+
+use super::QName;
+
+/// An extension (one a user created: those initdb installed are part of every database). Its version is not
+/// read: it depends on the packages installed on the server, not on the migrations.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Extension {
+    /// The schema its objects are in.
+    pub schema: String,
+    /// Its name and its schema's as the server quotes them (`quote_ident`): what the description and the SQL
+    /// show.
+    pub quoted: (String, String),
+    /// Its oid: the SQL creates extensions in the order they were created (one may need another).
+    pub created: u32,
+}
+
+/// An enum type (not one an extension installed: the extension stands for it).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Enum {
+    /// Its labels, in their order.
+    pub labels: Vec<String>,
+    /// `schema.name` as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// What was granted or revoked on it relative to its defaults, as the description's `grant ... to ...` /
+    /// `revoke ... from ...` lines (the server's text, sorted; the owner's own left out). `diff` does not
+    /// compare them (it lists them as not generated).
+    pub privileges: Vec<String>,
+    pub comment: Option<String>,
+    /// Its oid: the SQL creates types in the order they were created.
+    pub created: u32,
+}
+
+/// One granted (or revoked) privilege of the defaults for objects `role` creates.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct DefaultPrivilege {
+    pub role: String,
+    /// Only in this schema; `None` for the whole database.
+    pub schema: Option<String>,
+    /// `TABLES`, `SEQUENCES`, `FUNCTIONS`, `TYPES`, `SCHEMAS`.
+    pub objects: String,
+    /// Granted beyond the defaults (`true`) or revoked from them.
+    pub granted: bool,
+    pub grantee: String,
+    pub privilege: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Schema {
+    pub comment: Option<String>,
+    /// `(grantee, privilege)` granted on it beyond the owner's own.
+    pub grants: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Domain {
+    pub base: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// `(name, expression)` of each check.
+    pub checks: Vec<(String, String)>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sequence {
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub cache: i64,
+    pub cycle: bool,
+    /// `(table, column)` for `OWNED BY`; `serial` when made by a serial column's type.
+    pub owned_by: Option<(QName, String)>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct View {
+    pub materialized: bool,
+    pub definition: String,
+    pub columns: Vec<String>,
+    pub options: Vec<(String, String)>,
+    pub comment: Option<String>,
+    /// Relations it reads (tables and views), for the order of drops and creates.
+    pub depends_on: Vec<QName>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Function {
+    pub procedure: bool,
+    pub params: Vec<Param>,
+    /// `pg_get_function_result`; `None` for a procedure.
+    pub result: Option<String>,
+    pub language: String,
+    pub body: String,
+    pub volatility: char,
+    pub strict: bool,
+    pub security_definer: bool,
+    pub parallel: char,
+    pub config: Vec<(String, String)>,
+    /// `pg_get_functiondef`: what two functions are compared by, and what a procedure is written from.
+    pub definition: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Param {
+    pub name: Option<String>,
+    pub data_type: String,
+    /// `i`, `o`, `b` (inout), `v` (variadic), `t` (a column of `RETURNS TABLE`).
+    pub mode: char,
+    pub default: Option<String>,
+}

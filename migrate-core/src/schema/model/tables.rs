@@ -1,0 +1,137 @@
+//! A table of the model and its parts: columns, constraints, indexes, triggers and policies.
+
+use std::collections::BTreeMap;
+
+use super::objects::Sequence;
+use super::QName;
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Table {
+    /// `schema.name` as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    pub unlogged: bool,
+    /// `pg_get_partkeydef`: `RANGE (created_at)`.
+    pub partition_key: Option<String>,
+    /// Parent and `pg_get_expr(relpartbound)`: `FOR VALUES FROM (..) TO (..)`.
+    pub partition_of: Option<(QName, String)>,
+    pub columns: Vec<Column>,
+    pub constraints: BTreeMap<String, Constraint>,
+    pub indexes: BTreeMap<String, Index>,
+    pub triggers: BTreeMap<String, Trigger>,
+    pub policies: BTreeMap<String, Policy>,
+    pub row_security: bool,
+    pub force_row_security: bool,
+    /// `(grantee, privilege)`: what is granted beyond the owner's own.
+    pub grants: Vec<(String, String)>,
+    pub comment: Option<String>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Column {
+    pub name: String,
+    pub data_type: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// `a` (always) or `d` (by default), with the identity sequence's settings.
+    pub identity: Option<(char, Sequence)>,
+    pub generated: Option<String>,
+    pub collation: Option<QName>,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Constraint {
+    pub kind: ConstraintKind,
+    pub definition: String,
+    pub validated: bool,
+    pub deferrable: bool,
+    pub deferred: bool,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum ConstraintKind {
+    PrimaryKey {
+        columns: Vec<String>,
+    },
+    Unique {
+        columns: Vec<String>,
+        nulls_not_distinct: bool,
+    },
+    Check {
+        expression: String,
+        no_inherit: bool,
+    },
+    ForeignKey {
+        columns: Vec<String>,
+        references: QName,
+        referenced_columns: Vec<String>,
+        on_update: char,
+        on_delete: char,
+        match_full: bool,
+    },
+    /// Exclusion constraints: written from their definition.
+    Exclude,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Index {
+    pub unique: bool,
+    pub method: String,
+    pub elements: Vec<IndexElement>,
+    pub include: Vec<String>,
+    pub predicate: Option<String>,
+    pub nulls_not_distinct: bool,
+    /// `pg_get_indexdef`: what two indexes are compared by.
+    pub definition: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct IndexElement {
+    /// A column's name, else an expression.
+    pub column: Option<String>,
+    pub expression: String,
+    pub opclass: Option<QName>,
+    pub collation: Option<QName>,
+    pub descending: bool,
+    /// `NULLS FIRST` on an ascending key or `NULLS LAST` on a descending one (not the direction's default).
+    pub nulls_flipped: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Trigger {
+    pub function: QName,
+    pub timing: &'static str,
+    pub events: Vec<&'static str>,
+    pub update_columns: Vec<String>,
+    pub for_each_row: bool,
+    pub when: Option<String>,
+    pub arguments: Vec<String>,
+    /// `pg_get_triggerdef`: what two triggers are compared by.
+    pub definition: String,
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Policy {
+    /// Its name as the server quotes it (`quote_ident`).
+    pub quoted: String,
+    pub command: char,
+    pub permissive: bool,
+    pub roles: Vec<String>,
+    /// The roles as the description and the SQL show them: `PUBLIC` when the policy applies to every role,
+    /// else the roles' names, quoted and sorted.
+    pub quoted_roles: String,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+    pub comment: Option<String>,
+    /// Its oid: the SQL creates policies in the order they were created.
+    pub created: u32,
+}
