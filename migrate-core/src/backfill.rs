@@ -15,22 +15,23 @@ use postgres::types::Type;
 use postgres::GenericClient;
 
 use crate::batch_size::BatchSizer;
-use crate::error::{describe_pg, DataCause};
+use crate::error::DataCause;
 use crate::estimate::Remaining;
 use crate::events::Event;
 use crate::history::MigrationsTable;
 use crate::interrupt::Interrupt;
-use crate::migration::panic_message;
-use crate::retry::{GaveUp, LockRetry, LockTimeout};
+use crate::retry::{GaveUp, LockRetry};
 use crate::throttle::{self, BackfillSettings, Stopped, Throttle};
-use crate::user_code::{self, UserCode};
+use crate::user_code::UserCode;
 
 mod batch;
-mod dense_key;
+pub(crate) mod dense_key;
+pub(crate) mod executor;
 pub(crate) mod kept;
 mod walker;
 use batch::*;
 use dense_key::*;
+use executor::{BatchError, Executor};
 use walker::*;
 
 /// Where a backfill is recorded: which migration, which operation.
@@ -278,7 +279,6 @@ fn plan_walk<'a>(
         false => None,
     };
     Ok(Walk {
-        keep,
         restoring: false,
         spec,
         origin,
@@ -288,12 +288,7 @@ fn plan_walk<'a>(
             migration: origin.migration.name(),
             position: i32::try_from(origin.position).unwrap_or(i32::MAX),
         },
-        filter: spec
-            .condition()
-            .map(|w| format!(" AND ({w})"))
-            .unwrap_or_default(),
-        target,
-        keys,
+        exec: Executor::new(target, keys, spec).keeping(keep),
     })
 }
 
@@ -307,8 +302,8 @@ fn start_position(
     let (cursor, done) = recorded_progress(conn, walk, events)?;
     let sql = format!(
         "SELECT pg_catalog.count(*) FROM {} WHERE {}",
-        walk.target,
-        walk.keys_after()
+        walk.exec.target,
+        walk.exec.keys_after()
     );
     let row = conn
         .query_one(&sql, &[&cursor])
@@ -362,7 +357,7 @@ fn recorded_progress(
                 .map_err(Failure::database("cannot discard the backfill progress", 0))?;
             events(Event::BackfillRestarted {
                 name: walk.origin.migration.name(),
-                table: &walk.target,
+                table: &walk.exec.target,
                 rows_discarded: u64::try_from(done).unwrap_or(0),
                 reason,
             });
@@ -417,7 +412,7 @@ fn catch_up(
         return Ok(done);
     };
     // The key's lowest value: a row there has nothing before it to start after.
-    let (first_left, lowest) = match walk.keys.as_slice() {
+    let (first_left, lowest) = match walk.exec.keys.as_slice() {
         [key] => match key.sql_type.as_str() {
             "smallint" => (Some(&key.column), i64::from(i16::MIN)),
             "integer" => (Some(&key.column), i64::from(i32::MIN)),
@@ -432,7 +427,7 @@ fn catch_up(
     );
     let count = format!(
         "SELECT pg_catalog.count(*), {first_left} FROM {} WHERE ({condition})",
-        walk.target
+        walk.exec.target
     );
     for walks in 1.. {
         let (left, first) = conn
@@ -454,7 +449,7 @@ fn catch_up(
         if walks > CATCH_UP_WALKS {
             return Err(Failure {
                 cause: DataCause::RowsLeft {
-                    table: walk.target.clone(),
+                    table: walk.exec.target.clone(),
                     condition: condition.to_owned(),
                     rows: left,
                     walks,
@@ -465,7 +460,7 @@ fn catch_up(
         }
         events(Event::BackfillRestarted {
             name: walk.origin.migration.name(),
-            table: &walk.target,
+            table: &walk.exec.target,
             rows_discarded: 0,
             reason: &format!(
                 "{left} row(s) still match its condition after its walk: walking the table again for them"
@@ -535,81 +530,18 @@ fn fingerprint(
     ))
 }
 
-/// A backfill's walk over its table, planned once before the first batch: the table, its primary key, the
-/// condition, and where each batch records how far it got.
+/// A backfill's walk over its table, planned once before the first batch: the executor of its batches
+/// (table, primary key, condition, work), and where each batch records how far it got.
 struct Walk<'a> {
     spec: &'a Backfill,
     origin: &'a Origin<'a>,
-    /// The table, quoted.
-    target: String,
-    keys: Vec<Key>,
-    /// ` AND (condition)`, or nothing.
-    filter: String,
+    exec: Executor<'a>,
     record: Record<'a>,
-    /// Where each batch keeps the values it overwrites, with `keep_previous_values`.
-    keep: Option<kept::Keeping>,
     /// The walk puts back kept values (a `down`'s restore).
     restoring: bool,
 }
 
 impl Walk<'_> {
-    /// The quoted primary key columns.
-    fn columns(&self) -> Vec<String> {
-        self.keys
-            .iter()
-            .map(|k| migrate_dsl::ident(&k.column))
-            .collect()
-    }
-
-    /// The rows after the cursor (`$1`, none before the first batch) that match the condition.
-    fn keys_after(&self) -> String {
-        format!("{}{}", self.any_key_after(), self.filter)
-    }
-
-    /// The rows after the cursor (`$1`, none before the first batch), whether they match or not.
-    fn any_key_after(&self) -> String {
-        format!(
-            "($1::text[] IS NULL OR ({}) > ({}))",
-            self.columns().join(", "),
-            cursor_after(&self.keys),
-        )
-    }
-
-    /// The query for the last key of the next batch of at most `limit` rows after the cursor (`$1`): the
-    /// `limit`-th matching row's, or when fewer are left the last one's; NULL when none is. With
-    /// `any_row`, the `limit`-th row's whether it matches or not (the batch's UPDATE applies the
-    /// condition): the planner then always walks the key's index, whereas with a condition on a column
-    /// without statistics (one just added, a table never analysed) it guesses that few rows match and, past
-    /// a few hundred rows, sorts the whole table for each batch instead.
-    fn range_end(&self, limit: u32, any_row: bool) -> String {
-        let key = self.cursor_of("");
-        let target = &self.target;
-        let keys_after = if any_row {
-            self.any_key_after()
-        } else {
-            self.keys_after()
-        };
-        let order = self.columns();
-        let desc: Vec<String> = order.iter().map(|c| format!("{c} DESC")).collect();
-        format!(
-            "SELECT COALESCE(\
-             (SELECT ARRAY[{key}] FROM {target} WHERE {keys_after} ORDER BY {order} OFFSET {skip} LIMIT 1), \
-             (SELECT ARRAY[{key}] FROM {target} WHERE {keys_after} ORDER BY {desc} LIMIT 1))",
-            order = order.join(", "),
-            desc = desc.join(", "),
-            skip = limit.saturating_sub(1),
-        )
-    }
-
-    /// The key of a row as the cursor records it, text per column, the columns read from `alias`.
-    fn cursor_of(&self, alias: &str) -> String {
-        self.keys
-            .iter()
-            .map(|k| format!("{alias}{}::text", migrate_dsl::ident(&k.column)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
     /// Where batch code runs, for messages from inside it.
     fn code(&self) -> UserCode {
         UserCode {
@@ -647,8 +579,9 @@ impl Record<'_> {
         conn: &mut impl GenericClient,
         cursor: &Vec<String>,
         done: i64,
-    ) -> Result<u64, postgres::Error> {
-        conn.execute(
+    ) -> Result<(), postgres::Error> {
+        // Typed: one round trip, in every batch.
+        conn.query_typed(
             &format!(
                 "INSERT INTO {} (migration, position, fingerprint, cursor, rows_done) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
@@ -657,13 +590,14 @@ impl Record<'_> {
                 self.table
             ),
             &[
-                &self.migration,
-                &self.position,
-                &self.fingerprint,
-                cursor,
-                &done,
+                (&self.migration, Type::TEXT),
+                (&self.position, Type::INT4),
+                (&self.fingerprint, Type::TEXT),
+                (cursor, Type::TEXT_ARRAY),
+                (&done, Type::INT8),
             ],
-        )
+        )?;
+        Ok(())
     }
 
     /// Forgets the progress: the backfill finished, or starts over.
@@ -676,11 +610,6 @@ impl Record<'_> {
             &[&self.migration, &self.position],
         )
     }
-}
-
-/// The cursor comparison's right side: `(k1, k2) > ($1[1]::t1, $1[2]::t2)`, so any primary-key type works.
-fn cursor_after(keys: &[Key]) -> String {
-    key_param(keys, 1)
 }
 
 /// A key given as parameter `$n` (text per column) in the key's own types: `$n[1]::t1, $n[2]::t2`.

@@ -1,6 +1,8 @@
 //! A walk by ranges of a dense integer key, sized by the batch sizer.
 
-use super::*;
+use postgres::GenericClient;
+
+use super::executor::Executor;
 
 /// How many keys are after `from` up to `to`.
 pub(super) fn keys_between(from: i64, to: i64) -> u64 {
@@ -18,7 +20,7 @@ pub(super) fn key_of(cursor: Option<&Vec<String>>) -> Option<i64> {
 /// backfill's time). A sparse key (snowflake ids) would walk mostly empty ranges, so it keeps the reading walk;
 /// so does a fixed batch size, which promises rows per batch, not keys.
 #[derive(Debug, Clone, Copy)]
-pub(super) struct DenseKey {
+pub(crate) struct DenseKey {
     pub(super) first: i64,
     /// The last key known; read again when the walk reaches it, for rows added since.
     pub(super) last: i64,
@@ -30,11 +32,11 @@ impl DenseKey {
     /// The key's bounds, when the walk can step by arithmetic; `cursor` is where a resumed walk stands.
     pub(super) fn of(
         conn: &mut impl GenericClient,
-        walk: &Walk<'_>,
+        exec: &Executor<'_>,
         cursor: Option<&Vec<String>>,
         known_rows: u64,
     ) -> Result<Option<DenseKey>, postgres::Error> {
-        let [key] = walk.keys.as_slice() else {
+        let [key] = exec.keys.as_slice() else {
             return Ok(None);
         };
         let integer = matches!(key.sql_type.as_str(), "smallint" | "integer" | "bigint");
@@ -49,9 +51,9 @@ impl DenseKey {
                 "SELECT min({column})::int8, max({column})::int8, \
                  (SELECT c.reltuples::float8 FROM pg_catalog.pg_class c WHERE c.oid = $1::text::regclass) \
                  FROM {}",
-                walk.target
+                exec.target
             ),
-            &[&walk.target],
+            &[&exec.target],
         )?;
         let (Some(first), Some(last), Some(rows)) = (
             row.get::<_, Option<i64>>(0),
@@ -79,7 +81,7 @@ impl DenseKey {
     pub(super) fn end(
         &mut self,
         conn: &mut impl GenericClient,
-        walk: &Walk<'_>,
+        exec: &Executor<'_>,
         cursor: &Option<Vec<String>>,
         width: u32,
     ) -> Result<Option<RangeEnd>, postgres::Error> {
@@ -91,12 +93,12 @@ impl DenseKey {
             .and_then(|k| k.parse::<i64>().ok())
             .unwrap_or(self.first.saturating_sub(1));
         if done >= self.last {
-            let column = migrate_dsl::ident(&walk.keys[0].column);
+            let column = migrate_dsl::ident(&exec.keys[0].column);
             let last: Option<i64> = conn
                 .query_one(
                     &format!(
                         "SELECT max({column})::int8 FROM {} WHERE {column} > $1::int8",
-                        walk.target
+                        exec.target
                     ),
                     &[&done],
                 )?
@@ -118,7 +120,7 @@ impl DenseKey {
 
 /// Where the next batch's key range ends, and how many keys wide it is when the walk steps by arithmetic
 /// ([`DenseKey`]); the reading walk knows its batch by rows.
-pub(super) struct RangeEnd {
-    pub(super) key: Vec<String>,
-    pub(super) walked: Option<u64>,
+pub(crate) struct RangeEnd {
+    pub(crate) key: Vec<String>,
+    pub(crate) walked: Option<u64>,
 }

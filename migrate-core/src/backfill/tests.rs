@@ -98,17 +98,10 @@ fn a_position_belongs_to_one_walk_whatever_its_pace() {
 }
 
 fn walk<'a>(spec: &'a Backfill, origin: &'a Origin<'a>, keys: Vec<Key>) -> Walk<'a> {
-    let filter = spec
-        .condition()
-        .map(|c| format!(" AND ({c})"))
-        .unwrap_or_default();
     Walk {
         spec,
         origin,
-        target: "public.accounts".to_owned(),
-        keys,
-        filter,
-        keep: None,
+        exec: Executor::new("public.accounts".to_owned(), keys, spec),
         restoring: false,
         record: Record {
             table: "public.migrations_backfills".to_owned(),
@@ -126,12 +119,12 @@ fn batches_end_where_the_nth_row_after_the_cursor_is_in_the_keys_own_types() {
     let composite = walk(&spec, &origin, vec![key("tenant", "text"), key("Id", "bigint")]);
     // Compared as a row, cast from the cursor's text per column: any key type, any number of columns.
     assert_eq!(
-        composite.keys_after(),
+        composite.exec.keys_after(),
         "($1::text[] IS NULL OR (\"tenant\", \"Id\") > (CAST(($1::text[])[1] AS text), \
          CAST(($1::text[])[2] AS bigint))) AND (email_lower IS NULL)"
     );
     assert_eq!(
-        composite.range_end(500, false),
+        composite.exec.range_end_query(500, false),
         "SELECT COALESCE((SELECT ARRAY[\"tenant\"::text, \"Id\"::text] FROM public.accounts WHERE \
          ($1::text[] IS NULL OR (\"tenant\", \"Id\") > (CAST(($1::text[])[1] AS text), CAST(($1::text[])[2] AS bigint))) \
          AND (email_lower IS NULL) ORDER BY \"tenant\", \"Id\" OFFSET 499 LIMIT 1), \
@@ -140,12 +133,12 @@ fn batches_end_where_the_nth_row_after_the_cursor_is_in_the_keys_own_types() {
          AND (email_lower IS NULL) ORDER BY \"tenant\" DESC, \"Id\" DESC LIMIT 1))"
     );
     // `any_row` leaves the condition to the batch's UPDATE, so the planner walks the key's index.
-    let any = composite.range_end(500, true);
+    let any = composite.exec.range_end_query(500, true);
     assert!(!any.contains("email_lower IS NULL"), "{any}");
     assert!(any.contains("OFFSET 499 LIMIT 1"), "{any}");
     // A batch of one row ends at the first row after the cursor, not before it.
     let single = walk(&spec, &origin, vec![key("id", "integer")]);
-    assert!(single.range_end(1, false).contains("OFFSET 0 LIMIT 1"));
-    assert!(single.range_end(0, false).contains("OFFSET 0 LIMIT 1"));
-    assert_eq!(single.cursor_of("t."), "t.\"id\"::text");
+    assert!(single.exec.range_end_query(1, false).contains("OFFSET 0 LIMIT 1"));
+    assert!(single.exec.range_end_query(0, false).contains("OFFSET 0 LIMIT 1"));
+    assert_eq!(single.exec.cursor_of("t."), "t.\"id\"::text");
 }

@@ -69,14 +69,13 @@ impl<'w> Walker<'w> {
         } = position;
         let started = Instant::now();
         let sizer = BatchSizer::of(walk.spec, context.settings);
-        let dense = if sizer.adapts() && matches!(walk.spec.work(), BatchWork::Set(_)) {
-            DenseKey::of(conn, walk, cursor.as_ref(), total).map_err(Failure::database(
+        let dense = walk
+            .exec
+            .dense_key(conn, cursor.as_ref(), total, sizer.adapts())
+            .map_err(Failure::database(
                 "cannot read the bounds of the primary key",
                 done,
-            ))?
-        } else {
-            None
-        };
+            ))?;
         // The estimate of the time left counts keys on a walk by key ranges, from where this run starts.
         let walked_from =
             dense.map(|d| key_of(cursor.as_ref()).unwrap_or(d.first.saturating_sub(1)));
@@ -95,7 +94,7 @@ impl<'w> Walker<'w> {
             remaining: Remaining::default(),
             throttle: Throttle::new(
                 throttle::Resolved::of(walk.spec, context.settings),
-                &walk.target,
+                &walk.exec.target,
             ),
         })
     }
@@ -175,7 +174,7 @@ impl<'w> Walker<'w> {
         let worked = self.started.elapsed().saturating_sub(self.throttle.paused());
         events(Event::Backfill {
             name: self.walk.origin.migration.name(),
-            table: &self.walk.target,
+            table: &self.walk.exec.target,
             done: self.done,
             total: self.total,
             rate: (self.done - self.done_at_start) as f64
@@ -202,7 +201,7 @@ impl<'w> Walker<'w> {
     fn finished(self, events: &mut dyn FnMut(Event<'_>)) -> u64 {
         events(Event::BackfillFinished {
             name: self.walk.origin.migration.name(),
-            table: &self.walk.target,
+            table: &self.walk.exec.target,
             rows: self.done - self.done_at_start,
             restored: self.walk.restoring,
             elapsed: self.started.elapsed(),

@@ -9,24 +9,28 @@
 use std::time::{Duration, Instant};
 
 use migrate_dsl::{Action, Backfill, BatchWork};
+use postgres::types::Type;
 use postgres::{Client, GenericClient};
 
 mod ranges;
 
 use super::store::{self, JobSession};
 use super::{Job, JobError, JobState, LeftJob, WhyLeft, WorkOptions, WorkReport, MAX_BATCH_ATTEMPTS};
-use crate::backfill::{key_param, primary_key, Key};
+use crate::backfill::dense_key::DenseKey;
+use crate::backfill::executor::{BatchError, Executor};
+use crate::backfill::primary_key;
 use crate::batch_size::BatchSizer;
 use crate::error::{describe_pg, Error};
 use crate::estimate::Remaining;
 use crate::events::Event;
 use crate::history::MigrationsTable;
-use crate::migration::{panic_message, Direction, Migration};
+use crate::error::DataCause;
+use crate::migration::{Direction, Migration};
 use crate::retry::{GaveUp, LockRetry, LockTimeout};
 use crate::settings::Settings;
 use crate::throttle::{self, Stopped, Throttle};
-use crate::user_code::{self, UserCode};
-use ranges::{key_columns, Claim, Finish};
+use crate::user_code::UserCode;
+use ranges::{Claim, Finish};
 
 /// Walks again for rows that still match the condition after a walk, before the job fails naming them.
 const CATCH_UP_WALKS: i32 = 2;
@@ -378,7 +382,7 @@ enum Waited {
 
 enum Pending {
     Ran { rows: u64 },
-    /// No range is pending (or every pending one is in another worker's hands).
+    /// The claimed batch is in another worker's hands (it took it as one no worker held), or done.
     None,
     /// The job is no longer active.
     NotActive,
@@ -432,8 +436,18 @@ impl JobTurn<'_, '_> {
                 return Ok(JobEnd::Failed);
             }
         };
+        let exec = Executor::new(self.relation.to_owned(), keys, spec);
         let settings = &migrator.backfill;
         let mut sizer = BatchSizer::of(spec, settings);
+        let total = job.estimated_rows.max(job.rows_done);
+        // A dense integer key's ranges are computed, not read from the index, as an inline walk's are. The
+        // cursor is the job's, read at each claim.
+        let mut dense = exec
+            .dense_key(client, None, total, sizer.adapts())
+            .map_err(Error::database(format!(
+                "cannot read the bounds of the primary key of background job {}",
+                job.id
+            )))?;
         let mut throttle = Throttle::new(throttle::Resolved::of(spec, settings), self.relation);
         let retry = LockRetry {
             name: &job.migration,
@@ -444,7 +458,6 @@ impl JobTurn<'_, '_> {
         let started = Instant::now();
         let mut remaining = Remaining::default();
         let mut rows_here = 0u64;
-        let total = job.estimated_rows.max(job.rows_done);
         // The range this worker just claimed, if any: it runs next.
         let mut claimed: Option<i64> = None;
         loop {
@@ -459,13 +472,34 @@ impl JobTurn<'_, '_> {
                 return Ok(JobEnd::OutOfBudget);
             }
             // The range this worker just claimed runs at once: the wait before the claim was its batch's.
-            if claimed.is_none() {
+            let Some(batch) = claimed.take() else {
                 match self.wait(client, &mut throttle, events)? {
                     Waited::Go => {}
                     Waited::Again => continue,
                     Waited::Failed => return Ok(JobEnd::Failed),
                 }
-            }
+                // The claim finds a pending batch no worker holds too: one transaction a batch looks for both.
+                match self.claim(client, &exec, &mut dense, sizer.next())? {
+                    Claim::Claimed(batch) => claimed = Some(batch),
+                    Claim::NotActive => return Ok(JobEnd::NotActive),
+                    Claim::Exhausted => {
+                        if let Some(end) = self.exhausted(client, &exec, &mut dense, report)? {
+                            if end == JobEnd::Finished {
+                                events(Event::BackfillFinished {
+                                    name: &job.migration,
+                                    table: &job.table,
+                                    rows: rows_here,
+                                    restored: false,
+                                    elapsed: started.elapsed(),
+                                    pauses: throttle.totals(),
+                                });
+                            }
+                            return Ok(end);
+                        }
+                    }
+                }
+                continue;
+            };
             let limit = sizer.next();
             let batch_started = Instant::now();
             let ran = retry.run(events, |_| {
@@ -474,9 +508,8 @@ impl JobTurn<'_, '_> {
                     error: "a stop was requested".to_owned(),
                     lock_timeout: false,
                 })?;
-                self.pending(client, &keys, claimed)
+                self.pending(client, &exec, batch)
             });
-            claimed = None;
             match ran {
                 Ok(Pending::Ran { rows }) => {
                     // The range's size is what the next one is sized in: keys walked, whether they matched
@@ -505,25 +538,8 @@ impl JobTurn<'_, '_> {
                     }
                 }
                 Ok(Pending::NotActive) => return Ok(JobEnd::NotActive),
-                Ok(Pending::None) => match self.claim(client, &keys, limit)? {
-                    Claim::Claimed(batch) => claimed = Some(batch),
-                    Claim::NotActive => return Ok(JobEnd::NotActive),
-                    Claim::Exhausted => {
-                        if let Some(end) = self.exhausted(client, &keys, report)? {
-                            if end == JobEnd::Finished {
-                                events(Event::BackfillFinished {
-                                    name: &job.migration,
-                                    table: &job.table,
-                                    rows: rows_here,
-                                    restored: false,
-                                    elapsed: started.elapsed(),
-                                    pauses: throttle.totals(),
-                                });
-                            }
-                            return Ok(end);
-                        }
-                    }
-                },
+                // Another worker took the batch between its claim and now: the next claim finds another.
+                Ok(Pending::None) => {}
                 Err(GaveUp::Interrupted { stop, .. }) => {
                     return Err(stop.error(format!(
                         "the worker stopped after {} batch(es)",
@@ -572,8 +588,14 @@ impl JobTurn<'_, '_> {
 
     /// No range is left to claim: how the job ends, or `None` to look again (ranges other workers hold
     /// are still running, or the table is walked again for rows left).
-    fn exhausted(&self, client: &mut Client, keys: &[Key], report: &WorkReport) -> Result<Option<JobEnd>, Error> {
-        Ok(match self.finish(client, keys)? {
+    fn exhausted(
+        &self,
+        client: &mut Client,
+        exec: &Executor<'_>,
+        dense: &mut Option<DenseKey>,
+        report: &WorkReport,
+    ) -> Result<Option<JobEnd>, Error> {
+        Ok(match self.finish(client, exec, dense)? {
             Finish::Finished => Some(JobEnd::Finished),
             Finish::InFlight => {
                 if let Some(stop) = self.migrator.interrupt.sleep(IN_FLIGHT_WAIT) {
@@ -587,133 +609,103 @@ impl JobTurn<'_, '_> {
         })
     }
 
-    /// The next pending batch, in one transaction: the job's row `FOR SHARE` (a pause or cancel waits for
-    /// the batch, and no batch starts after one), the batch's row `FOR UPDATE SKIP LOCKED`, the work, and
-    /// the row marked done.
+    /// The claimed batch `batch`, in one transaction: the job's row `FOR SHARE` (a pause or cancel waits
+    /// for the batch, and no batch starts after one), the batch's row `FOR UPDATE SKIP LOCKED` (`None` when
+    /// another worker holds it or it is no longer pending), the executor's work over its range, and the row
+    /// marked done. The bookkeeping statements are typed: one round trip each, not two.
     fn pending(
         &self,
         client: &mut Client,
-        keys: &[Key],
-        only: Option<i64>,
+        exec: &Executor<'_>,
+        batch: i64,
     ) -> Result<Pending, BatchFailed> {
         let (job, table) = (self.job, self.table());
         let mut tx = client.transaction().map_err(BatchFailed::query(None))?;
-        let state: String = tx
-            .query_one(
+        let state = tx
+            .query_typed(
                 &format!("SELECT state FROM {} WHERE id = $1 FOR SHARE", table.jobs()),
-                &[&job.id],
+                &[(&job.id, Type::INT8)],
             )
-            .map_err(BatchFailed::query(None))?
-            .get(0);
-        if state != "active" {
+            .map_err(BatchFailed::query(None))?;
+        if state.first().map(|row| row.get::<_, &str>(0)) != Some("active") {
             return Ok(Pending::NotActive);
         }
-        let Some(row) = tx
-            .query_opt(
+        let taken = tx
+            .query_typed(
                 &format!(
-                    "SELECT id, after_key, last_key FROM {} WHERE job = $1 AND state = 'pending' \
-                     AND attempts < $2 AND ($3::int8 IS NULL OR id = $3) ORDER BY id LIMIT 1 \
-                     FOR UPDATE SKIP LOCKED",
+                    "SELECT after_key, last_key FROM {} WHERE job = $1 AND id = $2 AND state = 'pending' \
+                     AND attempts < $3 FOR UPDATE SKIP LOCKED",
                     table.job_batches()
                 ),
-                &[&job.id, &MAX_BATCH_ATTEMPTS, &only],
+                &[(&job.id, Type::INT8), (&batch, Type::INT8), (&MAX_BATCH_ATTEMPTS, Type::INT4)],
             )
-            .map_err(BatchFailed::query(None))?
-        else {
+            .map_err(BatchFailed::query(None))?;
+        let Some(row) = taken.first() else {
             return Ok(Pending::None);
         };
-        let batch: i64 = row.get(0);
-        let after: Option<Vec<String>> = row.get(1);
-        let last: Vec<String> = row.get(2);
-        let rows = self.work(&mut tx, keys, batch, &after, &last)?;
-        tx.execute(
+        let after: Option<Vec<String>> = row.get(0);
+        let last: Vec<String> = row.get(1);
+        let rows = self.work(&mut tx, exec, batch, &after, &last)?;
+        tx.query_typed(
             &format!(
                 "UPDATE {} SET state = 'done', rows = $3, worker = $4, done_at = pg_catalog.clock_timestamp() \
                  WHERE job = $1 AND id = $2",
                 table.job_batches()
             ),
-            &[&job.id, &batch, &i64::try_from(rows).unwrap_or(i64::MAX), &self.worker],
+            &[
+                (&job.id, Type::INT8),
+                (&batch, Type::INT8),
+                (&i64::try_from(rows).unwrap_or(i64::MAX), Type::INT8),
+                (&self.worker, Type::TEXT),
+            ],
         )
         .map_err(BatchFailed::query(Some(batch)))?;
         tx.commit().map_err(BatchFailed::query(Some(batch)))?;
         Ok(Pending::Ran { rows })
     }
 
-    /// The batch's work over the key range `(after, last]`: the UPDATE, or the Rust code over its rows
-    /// (locked until the batch commits, as an inline backfill's are).
+    /// The batch's work over the key range `(after, last]`, as the executor runs every batch: the UPDATE,
+    /// or the Rust code over its rows (locked until the batch commits, as an inline backfill's are).
     fn work(
         &self,
         tx: &mut postgres::Transaction<'_>,
-        keys: &[Key],
+        exec: &Executor<'_>,
         batch: i64,
         after: &Option<Vec<String>>,
         last: &Vec<String>,
     ) -> Result<u64, BatchFailed> {
         let (job, spec) = (self.job, self.spec);
-        let key_list = key_columns(keys);
-        let filter = spec.condition().map(|w| format!(" AND ({w})")).unwrap_or_default();
-        let range = format!(
-            "($1::text[] IS NULL OR ({key_list}) > ({})) AND ({key_list}) <= ({}){filter}",
-            key_param(keys, 1),
-            key_param(keys, 2)
-        );
-        match spec.work() {
-            BatchWork::Set(assignments) => tx
-                .execute(
-                    &format!("UPDATE {} SET {assignments} WHERE {range}", self.relation),
-                    &[after, last],
-                )
-                .map_err(BatchFailed::query(Some(batch))),
-            BatchWork::Rust(code) => {
-                let cursor: Vec<String> = keys
-                    .iter()
-                    .map(|k| format!("{}::text", migrate_dsl::ident(&k.column)))
-                    .collect();
-                let rows = tx
-                    .query(
-                        &format!(
-                            "SELECT *, ARRAY[{}] AS __migrate_cursor FROM {} WHERE {range} ORDER BY {key_list} \
-                             FOR NO KEY UPDATE",
-                            cursor.join(", "),
-                            self.relation
-                        ),
-                        &[after, last],
-                    )
-                    .map_err(BatchFailed::query(Some(batch)))?;
+        let failed = |error: &str| BatchFailed {
+            batch: Some(batch),
+            error: error.to_owned(),
+            lock_timeout: false,
+        };
+        let code = match spec.work() {
+            BatchWork::Set(_) => None,
+            BatchWork::Rust(_) => {
                 let Some(migration) = self.migrator.migrations.iter().find(|m| m.name() == job.migration)
                 else {
-                    return Err(BatchFailed {
-                        batch: Some(batch),
-                        error: "its migration is not among this binary's".to_owned(),
-                        lock_timeout: false,
-                    });
+                    return Err(failed("its migration is not among this binary's"));
                 };
-                let result = {
-                    let _running = user_code::enter(UserCode {
-                        migration: *migration,
-                        position: job.position,
-                        op: "backfill",
-                        transactional: false,
-                    });
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| code.call(tx, &rows)))
-                };
-                let error = match result {
-                    Ok(Ok(())) => return Ok(rows.len() as u64),
-                    Ok(Err(e)) => format!("its batch code returned an error: {e}"),
-                    Err(panic) => format!("its batch code panicked: {}", panic_message(&panic)),
-                };
-                Err(BatchFailed {
-                    batch: Some(batch),
-                    error,
-                    lock_timeout: false,
+                Some(UserCode {
+                    migration: *migration,
+                    position: job.position,
+                    op: "backfill",
+                    transactional: false,
                 })
             }
-            BatchWork::Restore { .. } => Err(BatchFailed {
-                batch: Some(batch),
-                error: "a background job does not restore kept values".to_owned(),
-                lock_timeout: false,
-            }),
-        }
+            BatchWork::Restore { .. } => return Err(failed("a background job does not restore kept values")),
+        };
+        exec.run_range(tx, after, last, code).map_err(|e| match e {
+            BatchError::Query(e) | BatchError::Commit(e) => BatchFailed::query(Some(batch))(e),
+            BatchError::Code(DataCause::BatchReturned(e)) => {
+                failed(&format!("its batch code returned an error: {e}"))
+            }
+            BatchError::Code(DataCause::BatchPanicked(message)) => {
+                failed(&format!("its batch code panicked: {message}"))
+            }
+            other => failed(&other.reason()),
+        })
     }
 
     /// Counts a failed attempt at its batch; the job fails once a batch failed

@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [kept] [online] [scale] [squash] [replicas] [trace] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [executor] [kept] [online] [scale] [squash] [replicas] [trace] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
 //! ```
 //!
 //! `--dev` builds the generated crates in the dev profile and runs the edit→run loop through the dev-built
@@ -15,6 +15,12 @@
 //!   wait.
 //! - `diff` (`bench/diff.rs`, only when named): `migrate diff`'s generator on 1,000 tables (`--tables`), the
 //!   generation timed apart from building the two schemas; budget 2 s.
+//! - `executor` (`bench/executor.rs`, only when named; `--sizes` defaults to 300000): the one batch executor
+//!   as the inline backfill and a background job with 1 and 2 workers run it, each against one `UPDATE` of
+//!   the same rows measured in the same round, two writers updating random rows every 2 ms: time, ratio (and
+//!   net of the batches' pauses), batches, this process's CPU, the writers' p50/p99; `--pairs N` runs N
+//!   rounds, the order turned each round, and ends with the medians. Target: the inline backfill and two
+//!   workers at least 0.8x one `UPDATE`, the writers' p99 under 100 ms.
 //! - `kept` (`bench/kept.rs`): a backfill overwriting a filled column of `--rows` rows with and without
 //!   `keep_previous_values`, in turn, then the kept run's `down`; target: keeping at most 1.3x.
 //! - `online` (`bench/online.rs`): the backfill of `rename_column_online`'s expand, through its sync trigger,
@@ -56,6 +62,8 @@ use tests::TestDb;
 
 #[path = "bench/diff.rs"]
 mod diff;
+#[path = "bench/executor.rs"]
+mod executor;
 #[path = "bench/kept.rs"]
 mod kept;
 #[path = "bench/online.rs"]
@@ -352,7 +360,7 @@ fn list_arg<T>(args: &[String], flag: &str, default: Vec<T>, parse: impl Fn(&str
 }
 
 /// The sections a run can name; naming none runs those that are not only run when named.
-const SECTIONS: [&str; 12] = [
+const SECTIONS: [&str; 13] = [
     "lock-queue",
     "backfill",
     "kept",
@@ -365,6 +373,7 @@ const SECTIONS: [&str; 12] = [
     "jobs",
     "partitions",
     "diff",
+    "executor",
 ];
 
 fn main() {
@@ -439,6 +448,13 @@ fn main() {
             &numbers("--workers", vec![1, 2, 4]),
             number("--pairs", 1).max(1) as usize,
         );
+    }
+    if args.iter().any(|a| a == "executor") {
+        let sizes = list_arg(&args, "--sizes", vec![300_000], |n| {
+            n.parse::<u64>()
+                .unwrap_or_else(|_| panic!("--sizes takes numbers, not {n:?}"))
+        });
+        executor::bench_executor(&sizes, number("--pairs", 1).max(1) as usize);
     }
     if args.iter().any(|a| a == "partitions") {
         partitions::bench_partitions(

@@ -4,50 +4,72 @@
 use postgres::types::Type;
 use postgres::Client;
 
-use super::{fail, JobTurn, CATCH_UP_WALKS};
-use crate::backfill::{key_param, Key};
+use super::{fail, JobTurn, CATCH_UP_WALKS, MAX_BATCH_ATTEMPTS};
+use crate::backfill::dense_key::DenseKey;
+use crate::backfill::executor::Executor;
 use crate::error::Error;
 
 impl JobTurn<'_, '_> {
     /// Where the job's current walk stands (its number, and the last key claimed or where it starts), under
     /// the job's advisory lock for the rest of `tx`: claims and the end of a walk are one at a time. `None`
-    /// when the job is no longer active.
+    /// when the job is no longer active. Each statement one round trip (typed, not prepared first): they run
+    /// once a batch, and every worker waits on the lock.
     fn locked_walk(
         &self,
         tx: &mut postgres::Transaction<'_>,
     ) -> Result<Option<Walk>, postgres::Error> {
         let table = self.table();
-        tx.execute(
+        // Its own statement, before the read: a statement reads the snapshot taken when it started, and the
+        // last claim committed may be after that.
+        tx.query_typed(
             "SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext($1), $2::int8::int4)",
-            &[&table.jobs(), &self.job.id],
+            &[(&table.jobs(), Type::TEXT), (&self.job.id, Type::INT8)],
         )?;
-        let Some(row) = tx.query_opt(
-            &format!("SELECT state, walk, walk_from FROM {} WHERE id = $1", table.jobs()),
-            &[&self.job.id],
-        )?
-        else {
+        let rows = tx.query_typed(
+            &format!(
+                "SELECT j.state, j.walk, COALESCE((SELECT b.last_key FROM {} b WHERE b.job = j.id \
+                 AND b.walk = j.walk ORDER BY b.id DESC LIMIT 1), j.walk_from) FROM {} j WHERE j.id = $1",
+                table.job_batches(),
+                table.jobs()
+            ),
+            &[(&self.job.id, Type::INT8)],
+        )?;
+        let Some(row) = rows.first() else {
             return Ok(None);
         };
         if row.get::<_, &str>(0) != "active" {
             return Ok(None);
         }
-        let walk: i32 = row.get(1);
-        let from: Option<Vec<String>> = row.get(2);
-        let last = tx.query_opt(
-            &format!(
-                "SELECT last_key FROM {} WHERE job = $1 AND walk = $2 ORDER BY id DESC LIMIT 1",
-                table.job_batches()
-            ),
-            &[&self.job.id, &walk],
-        )?;
         Ok(Some(Walk {
-            number: walk,
-            cursor: last.map(|r| r.get(0)).or(from),
+            number: row.get(1),
+            cursor: row.get(2),
         }))
     }
 
-    /// Claims the next key range of the walk: up to `limit` rows after the last range claimed.
-    pub(super) fn claim(&self, client: &mut Client, keys: &[Key], limit: u32) -> Result<Claim, Error> {
+    /// A pending batch of the job that no worker holds (one a stopped or killed worker left, or one whose
+    /// attempt failed and is retried), locked for the rest of `tx`.
+    fn abandoned(&self, tx: &mut postgres::Transaction<'_>) -> Result<Option<i64>, postgres::Error> {
+        let rows = tx.query_typed(
+            &format!(
+                "SELECT id FROM {} WHERE job = $1 AND state = 'pending' AND attempts < $2 ORDER BY id LIMIT 1 \
+                 FOR UPDATE SKIP LOCKED",
+                self.table().job_batches()
+            ),
+            &[(&self.job.id, Type::INT8), (&MAX_BATCH_ATTEMPTS, Type::INT4)],
+        )?;
+        Ok(rows.first().map(|row| row.get(0)))
+    }
+
+    /// The batch this worker runs next: a pending one no worker holds when there is one (it goes first, as
+    /// its range was claimed first), else the next key range of the walk, claimed: up to `limit` rows (or
+    /// keys of a dense key) after the last range claimed, its end found by the executor.
+    pub(super) fn claim(
+        &self,
+        client: &mut Client,
+        exec: &Executor<'_>,
+        dense: &mut Option<DenseKey>,
+        limit: u32,
+    ) -> Result<Claim, Error> {
         let context = format!("cannot claim a batch of background job {}", self.job.id);
         let failed = |e: postgres::Error| Error::database(context.clone())(e);
         let mut tx = client.transaction().map_err(&failed)?;
@@ -58,21 +80,39 @@ impl JobTurn<'_, '_> {
         else {
             return Ok(Claim::NotActive);
         };
-        let Some(end) = range_end(&mut tx, self.relation, keys, &cursor, limit).map_err(&failed)?
+        if let Some(batch) = self.abandoned(&mut tx).map_err(&failed)? {
+            tx.commit().map_err(&failed)?;
+            return Ok(Claim::Claimed(batch));
+        }
+        // The job's ranges are rows whether they match the condition or not (the batch's UPDATE applies
+        // it): the planner then walks the key's index.
+        let Some(end) = exec
+            .range_end(&mut tx, dense, &cursor, (limit, true))
+            .map_err(&failed)?
         else {
             return Ok(Claim::Exhausted);
         };
-        let batch: i64 = tx
-            .query_one(
+        let end = end.key;
+        let inserted = tx
+            .query_typed(
                 &format!(
                     "INSERT INTO {} (job, walk, after_key, last_key, worker) VALUES ($1, $2, $3, $4, $5) \
                      RETURNING id",
                     self.table().job_batches()
                 ),
-                &[&self.job.id, &walk, &cursor, &end, &self.worker],
+                &[
+                    (&self.job.id, Type::INT8),
+                    (&walk, Type::INT4),
+                    (&cursor, Type::TEXT_ARRAY),
+                    (&end, Type::TEXT_ARRAY),
+                    (&self.worker, Type::TEXT),
+                ],
             )
-            .map_err(&failed)?
-            .get(0);
+            .map_err(&failed)?;
+        let batch: i64 = inserted
+            .first()
+            .map(|row| row.get(0))
+            .ok_or(Error::Internal("a claimed batch without its id"))?;
         tx.commit().map_err(&failed)?;
         Ok(Claim::Claimed(batch))
     }
@@ -80,7 +120,12 @@ impl JobTurn<'_, '_> {
     /// At the end of a walk: once no batch is pending, the job finishes when no row still matches its
     /// condition; otherwise the table is walked again from the first row left, at most
     /// [`CATCH_UP_WALKS`] times.
-    pub(super) fn finish(&self, client: &mut Client, keys: &[Key]) -> Result<Finish, Error> {
+    pub(super) fn finish(
+        &self,
+        client: &mut Client,
+        exec: &Executor<'_>,
+        dense: &mut Option<DenseKey>,
+    ) -> Result<Finish, Error> {
         let (job, table) = (self.job, self.table());
         let context = format!("cannot finish background job {}", job.id);
         let failed = |e: postgres::Error| Error::database(context.clone())(e);
@@ -106,13 +151,17 @@ impl JobTurn<'_, '_> {
             return Ok(Finish::InFlight);
         }
         // Rows written after the last claim at the end of the key: the walk goes on.
-        if range_end(&mut tx, self.relation, keys, &cursor, 1).map_err(&failed)?.is_some() {
+        if exec
+            .range_end(&mut tx, dense, &cursor, (1, true))
+            .map_err(&failed)?
+            .is_some()
+        {
             return Ok(Finish::Again);
         }
         let left = match self.spec.completion_check() {
             None => None,
             Some(condition) => {
-                let first = match keys {
+                let first = match exec.keys.as_slice() {
                     [key] if ["smallint", "integer", "bigint"].contains(&key.sql_type.as_str()) => {
                         format!("pg_catalog.min({})::int8", migrate_dsl::ident(&key.column))
                     }
@@ -188,43 +237,4 @@ pub(super) enum Finish {
     Again,
     Failed,
     NotActive,
-}
-
-/// The quoted key columns, comma-separated.
-pub(super) fn key_columns(keys: &[Key]) -> String {
-    keys.iter()
-        .map(|k| migrate_dsl::ident(&k.column))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The key of the `limit`-th row after `cursor` (whether it matches the condition or not: the planner then
-/// walks the key's index), or of the last row when fewer are left; `None` when none is.
-fn range_end(
-    tx: &mut postgres::Transaction<'_>,
-    target: &str,
-    keys: &[Key],
-    cursor: &Option<Vec<String>>,
-    limit: u32,
-) -> Result<Option<Vec<String>>, postgres::Error> {
-    let list = key_columns(keys);
-    let as_text: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{}::text", migrate_dsl::ident(&k.column)))
-        .collect();
-    let desc: Vec<String> = keys
-        .iter()
-        .map(|k| format!("{} DESC", migrate_dsl::ident(&k.column)))
-        .collect();
-    let after = format!("($1::text[] IS NULL OR ({list}) > ({}))", key_param(keys, 1));
-    let sql = format!(
-        "SELECT COALESCE(\
-         (SELECT ARRAY[{key}] FROM {target} WHERE {after} ORDER BY {list} OFFSET {skip} LIMIT 1), \
-         (SELECT ARRAY[{key}] FROM {target} WHERE {after} ORDER BY {desc} LIMIT 1))",
-        key = as_text.join(", "),
-        desc = desc.join(", "),
-        skip = limit.saturating_sub(1),
-    );
-    let rows = tx.query_typed(&sql, &[(cursor, Type::TEXT_ARRAY)])?;
-    Ok(rows.first().and_then(|row| row.get::<_, Option<Vec<String>>>(0)))
 }
