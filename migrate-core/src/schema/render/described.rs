@@ -1,7 +1,7 @@
 //! The typed model's objects as the description shows them: one [`SchemaObject`] per object, its name and
 //! lines as the server quotes and prints them, so the schema file's text is the same whichever reader made it.
 
-use super::quote_literal;
+use migrate_dsl::literal;
 use crate::schema::description::{Kind, SchemaObject};
 use crate::schema::model::Model;
 
@@ -55,7 +55,7 @@ pub(crate) fn policies(model: &Model) -> Vec<(&str, String)> {
 fn enums(model: &Model, out: &mut Vec<SchemaObject>) {
     for enum_ in model.enums.values() {
         let mut object = SchemaObject::new(Kind::Enum, enum_.quoted.clone());
-        let labels: Vec<String> = enum_.labels.iter().map(|l| quote_literal(l)).collect();
+        let labels: Vec<String> = enum_.labels.iter().map(|l| literal(l)).collect();
         object.summary(format!("({})", labels.join(", ")));
         for line in &enum_.privileges {
             object.line(line.as_str());

@@ -8,22 +8,17 @@
 pub(crate) mod described;
 pub(crate) mod sql;
 
-/// `value` as an SQL string literal, as the server's `quote_literal` writes it: quotes doubled, and a value
-/// holding a backslash written as an escape string (`E'..'`) with its backslashes doubled.
-pub(crate) fn quote_literal(value: &str) -> String {
-    let escape = if value.contains('\\') { "E" } else { "" };
-    format!("{escape}'{}'", value.replace('\'', "''").replace('\\', "\\\\"))
-}
-
 #[cfg(test)]
 mod tests {
-    use super::quote_literal;
+    // The renderers quote literals with the builder's `literal`: it must write them as the server's
+    // `quote_literal` does, which the description's text queries used before.
+    use migrate_dsl::literal;
 
     #[test]
     fn literals_are_quoted_as_the_server_quotes_them() {
-        assert_eq!(quote_literal("happy"), "'happy'");
-        assert_eq!(quote_literal("it's"), "'it''s'");
-        assert_eq!(quote_literal("a\\b'c"), "E'a\\\\b''c'");
-        assert_eq!(quote_literal(""), "''");
+        assert_eq!(literal("happy"), "'happy'");
+        assert_eq!(literal("it's"), "'it''s'");
+        assert_eq!(literal("a\\b'c"), "E'a\\\\b''c'");
+        assert_eq!(literal(""), "''");
     }
 }

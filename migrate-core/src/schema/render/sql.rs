@@ -1,7 +1,7 @@
 //! The typed model's objects as SQL statements that recreate them on an empty database, each kind at its
 //! place in the order of [`crate::schema::reader::ddl`].
 
-use super::quote_literal;
+use migrate_dsl::literal;
 use crate::schema::model::Model;
 
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).
@@ -25,7 +25,7 @@ pub(crate) fn enums(model: &Model) -> Vec<String> {
     enums
         .into_iter()
         .map(|enum_| {
-            let labels: Vec<String> = enum_.labels.iter().map(|l| quote_literal(l)).collect();
+            let labels: Vec<String> = enum_.labels.iter().map(|l| literal(l)).collect();
             format!("CREATE TYPE {} AS ENUM ({})", enum_.quoted, labels.join(", "))
         })
         .collect()
@@ -38,7 +38,7 @@ pub(crate) fn enum_comments(model: &Model) -> Vec<String> {
         .values()
         .filter_map(|enum_| {
             let comment = enum_.comment.as_deref()?;
-            Some(format!("COMMENT ON TYPE {} IS {}", enum_.quoted, quote_literal(comment)))
+            Some(format!("COMMENT ON TYPE {} IS {}", enum_.quoted, literal(comment)))
         })
         .collect()
 }
