@@ -4,8 +4,10 @@
 //! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [executor] [kept] [online] [scale] [squash] [replicas] [trace] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
 //! ```
 //!
-//! `--dev` builds the generated crates in the dev profile and runs the edit→run loop through the dev-built
-//! `migrate-front` beside this binary: quicker, for the reduced run in `.ci/run`.
+//! `--dev` builds the generated crates in the dev profile, in the end-to-end tests' target folder
+//! (`target/e2e-target`, whose dependencies the test suite compiled already), runs the edit→run loop through the
+//! dev-built `migrate-front` beside this binary: quicker, for the reduced run in `.ci/run`, which runs it after
+//! the test command.
 //!
 //! - `lock-queue`: a transaction holds a read lock on a table for 3 s while a migration adds a column. Without
 //!   a lock timeout the migration's queued lock request blocks every later query on the table; with the
