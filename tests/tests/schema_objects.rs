@@ -30,7 +30,7 @@ fn ddl(db: &TestDb) -> Vec<String> {
     schema::ddl(&mut db.client(), &MigrationsTable::default()).unwrap()
 }
 
-fn matching<'s>(statements: &'s [String], keep: impl Fn(&str) -> bool) -> Vec<&'s str> {
+fn matching(statements: &[String], keep: impl Fn(&str) -> bool) -> Vec<&str> {
     statements
         .iter()
         .map(String::as_str)
