@@ -438,10 +438,19 @@ fn create_sequence(q: &QName, s: &Sequence) -> String {
     call
 }
 
+/// The sequences `diff` compares (see [`Sequence::diffed`]).
+fn diffed(model: &Model) -> impl Iterator<Item = (&QName, &Sequence)> {
+    model.sequences.iter().filter(|(_, s)| s.diffed)
+}
+
+fn diffed_has(model: &Model, q: &QName) -> bool {
+    model.sequences.get(q).is_some_and(|s| s.diffed)
+}
+
 fn sequences(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
-    for (q, sequence) in &to.sequences {
-        match from.sequences.get(q) {
+    for (q, sequence) in diffed(to) {
+        match from.sequences.get(q).filter(|s| s.diffed) {
             None if made_by_serial(to, from, q, sequence) => {}
             None => p.push(
                 Change::new(Step::Expand, format!("add sequence {}", shown(q)))
@@ -477,8 +486,8 @@ fn sequences(p: &mut Planner<'_>) {
             }
         }
     }
-    for (q, sequence) in &from.sequences {
-        if to.sequences.contains_key(q) || made_by_serial(from, to, q, sequence) {
+    for (q, sequence) in diffed(from) {
+        if diffed_has(to, q) || made_by_serial(from, to, q, sequence) {
             continue;
         }
         // A sequence its dropped column or table owns goes with them.
@@ -501,8 +510,8 @@ fn sequences(p: &mut Planner<'_>) {
 /// `OWNED BY` of new sequences, once their tables exist.
 fn sequence_owners(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
-    for (q, sequence) in &to.sequences {
-        if from.sequences.contains_key(q) || made_by_serial(to, from, q, sequence) {
+    for (q, sequence) in diffed(to) {
+        if diffed_has(from, q) || made_by_serial(to, from, q, sequence) {
             continue;
         }
         if let Some((table, column)) = &sequence.owned_by {
@@ -583,7 +592,8 @@ fn drop_function(q: &QName, f: &Function) -> String {
 /// before them (defaults, checks and triggers call them).
 fn functions(p: &mut Planner<'_>, sql_language: bool) {
     let (from, to) = (p.from, p.to);
-    for ((q, arguments), function) in &to.functions {
+    // Aggregates and window functions are in the model for the description; no operation makes them.
+    for ((q, arguments), function) in to.functions.iter().filter(|(_, f)| f.diffed()) {
         if (function.language == "sql") != sql_language {
             continue;
         }
@@ -596,7 +606,7 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
                 change
             }
         };
-        match from.functions.get(&(q.clone(), arguments.clone())) {
+        match from.functions.get(&(q.clone(), arguments.clone())).filter(|f| f.diffed()) {
             None => p.push(note(
                 Change::new(Step::Expand, format!("add {what}"))
                     .up(create_function(q, function, false))
@@ -644,8 +654,8 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
     if sql_language {
         return;
     }
-    for ((q, arguments), function) in &from.functions {
-        if !to.functions.contains_key(&(q.clone(), arguments.clone())) {
+    for ((q, arguments), function) in from.functions.iter().filter(|(_, f)| f.diffed()) {
+        if !to.functions.get(&(q.clone(), arguments.clone())).is_some_and(|f| f.diffed()) {
             p.push(
                 Change::new(Step::Drops, format!("drop function {}({arguments})", shown(q)))
                     .order(7)

@@ -122,6 +122,8 @@ pub(crate) fn sequence_defaults(data_type: &str, increment: i64) -> Sequence {
         cycle: false,
         owned_by: None,
         comment: None,
+        diffed: true,
+        ..Sequence::default()
     }
 }
 
@@ -365,7 +367,7 @@ pub(crate) fn serial_type(model: &Model, table: &QName, column: &Column) -> Opti
     if column.default.as_deref() != Some(expected.as_str()) || !column.not_null {
         return None;
     }
-    let sequence = model.sequences.get(&sequence_name)?;
+    let sequence = model.sequences.get(&sequence_name).filter(|s| s.diffed)?;
     let owner = (table.clone(), column.name.clone());
     if sequence.owned_by.as_ref() != Some(&owner) {
         return None;

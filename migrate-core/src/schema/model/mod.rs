@@ -11,7 +11,7 @@ mod objects;
 mod tables;
 
 pub(crate) use objects::{
-    DefaultPrivilege, Domain, Enum, Extension, Function, Param, Schema, Sequence, View,
+    DefaultPrivilege, Domain, Enum, EventTrigger, Extension, Function, Param, Schema, Sequence, View,
 };
 pub(crate) use tables::{
     Column, Constraint, ConstraintKind, Index, IndexElement, Policy, Table, Trigger,
@@ -36,4 +36,9 @@ pub(crate) struct Model {
     pub functions: BTreeMap<(QName, String), Function>,
     /// `ALTER DEFAULT PRIVILEGES` relative to the built-in defaults, one entry per grantee and privilege.
     pub default_privileges: std::collections::BTreeSet<DefaultPrivilege>,
+    /// The same `ALTER DEFAULT PRIVILEGES` as the description shows them: each entry's `for role .. [in
+    /// schema ..] on ..` (names quoted as the server quotes them) and its `grant ..` / `revoke ..` lines
+    /// (grant options too, which `diff` does not compare).
+    pub default_privilege_lines: BTreeMap<String, Vec<String>>,
+    pub event_triggers: BTreeMap<String, EventTrigger>,
 }

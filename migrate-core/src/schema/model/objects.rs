@@ -1,5 +1,5 @@
 //! The objects of the model other than tables: extensions, enums, default privileges, schemas, domains,
-//! sequences, views and functions.
+//! sequences, views, functions and event triggers.
 
 use super::QName;
 
@@ -51,6 +51,14 @@ pub(crate) struct Schema {
     pub comment: Option<String>,
     /// `(grantee, privilege)` granted on it beyond the owner's own.
     pub grants: Vec<(String, String)>,
+    /// Its name as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// What was granted or revoked on it relative to its defaults (initdb's for `public`), as the
+    /// description's `grant ... to ...` / `revoke ... from ...` lines (the server's text, sorted; the owner's
+    /// own left out). `diff` compares `grants`.
+    pub privileges: Vec<String>,
+    /// Its oid: the SQL creates schemas in the order they were created.
+    pub created: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -63,7 +71,10 @@ pub(crate) struct Domain {
     pub comment: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+/// A sequence (not one an extension installed, nor one a table of the engine's bookkeeping owns). The
+/// description shows every one; `diff` compares those it reads as sequences ([`Sequence::diffed`]: not an
+/// identity column's, which is the column's); the SQL creates all but identity columns'.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Sequence {
     pub data_type: String,
     pub start: i64,
@@ -75,6 +86,21 @@ pub(crate) struct Sequence {
     /// `(table, column)` for `OWNED BY`; `serial` when made by a serial column's type.
     pub owned_by: Option<(QName, String)>,
     pub comment: Option<String>,
+    /// `schema.name` as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// The owning column as the server quotes it (`schema.table.column`), an identity column's too.
+    pub owner_quoted: Option<String>,
+    /// An identity column's: the column makes it.
+    pub identity: bool,
+    pub unlogged: bool,
+    /// What was granted or revoked on it relative to its defaults, as the description's lines (see
+    /// [`Enum::privileges`]). `diff` does not compare them.
+    pub privileges: Vec<String>,
+    /// Its oid: the SQL creates sequences in the order they were created.
+    pub created: u32,
+    /// Whether `diff` compares it: a sequence no column owns, or a serial column's of a table the model
+    /// reads (not an identity column's, nor one named as the engine's bookkeeping is).
+    pub diffed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -88,8 +114,13 @@ pub(crate) struct View {
     pub depends_on: Vec<QName>,
 }
 
+/// A function, procedure, aggregate or window function (not one an extension installed). `diff` compares
+/// functions and procedures ([`Function::diffed`]); the description shows every one but those PostgreSQL
+/// makes for a type; the SQL recreates functions and procedures.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Function {
+    /// `prokind`: `f` function, `p` procedure, `a` aggregate, `w` window function.
+    pub kind: char,
     pub procedure: bool,
     pub params: Vec<Param>,
     /// `pg_get_function_result`; `None` for a procedure.
@@ -101,8 +132,47 @@ pub(crate) struct Function {
     pub security_definer: bool,
     pub parallel: char,
     pub config: Vec<(String, String)>,
-    /// `pg_get_functiondef`: what two functions are compared by, and what a procedure is written from.
+    /// `pg_get_functiondef`: what two functions are compared by, and what a procedure is written from
+    /// (empty for an aggregate, which has none).
     pub definition: String,
+    pub comment: Option<String>,
+    /// Made by PostgreSQL for a type (a range's constructors): the type's, neither described nor created.
+    pub internal: bool,
+    /// The description's name: `schema.name(argument types)`, quoted as the server quotes names, the input
+    /// argument types separated by `, `.
+    pub signature: String,
+    /// What `COMMENT ON` and `GRANT` name it by: the server's `regprocedure` text.
+    pub quoted: String,
+    /// What was granted or revoked on it relative to its defaults, as the description's lines (see
+    /// [`Enum::privileges`]). `diff` does not compare them.
+    pub privileges: Vec<String>,
+    /// Its signature or body needs a table (a table's row type, a `BEGIN ATOMIC` body): the SQL creates it
+    /// after the tables, the others before them (a column default may call them).
+    pub needs_tables: bool,
+    /// Its oid: the SQL creates functions in the order they were created.
+    pub created: u32,
+}
+
+impl Function {
+    /// Whether `diff` compares it: functions and procedures, not aggregates and window functions.
+    pub(crate) fn diffed(&self) -> bool {
+        matches!(self.kind, 'f' | 'p')
+    }
+}
+
+/// An event trigger (not one an extension installed). Described only: the SQL does not recreate it.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct EventTrigger {
+    /// Its name as the server quotes it (`quote_ident`).
+    pub quoted: String,
+    /// The event it fires on (`ddl_command_start`, ...).
+    pub event: String,
+    /// The function it executes, as the server's `regprocedure` text.
+    pub function: String,
+    /// The command tags of its `WHEN TAG IN`, in the server's order of them; empty for every command.
+    pub tags: Vec<String>,
+    /// `evtenabled`: `O` enabled, `D` disabled, `R` replica, `A` always.
+    pub enabled: char,
     pub comment: Option<String>,
 }
 

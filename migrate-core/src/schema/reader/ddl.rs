@@ -73,7 +73,9 @@ pub(crate) fn ddl(
         statements: Vec::new(),
     };
     let model = super::typed::rendered(tx, table)?;
-    schemas(tx, &mut out)?;
+    for statement in crate::schema::render::sql::schemas(&model) {
+        out.push(statement);
+    }
     for statement in crate::schema::render::sql::extensions(&model) {
         out.push(statement);
     }
@@ -81,13 +83,17 @@ pub(crate) fn ddl(
         out.push(statement);
     }
     types(tx, &mut out)?;
-    let owned_by = sequences(tx, table, &mut out)?;
-    let late_functions = functions(tx, &mut out, false)?;
-    tables(tx, &relation_filter, &mut out)?;
-    for definition in late_functions {
+    for statement in crate::schema::render::sql::sequences(&model) {
+        out.push(statement);
+    }
+    for definition in crate::schema::render::sql::functions(&model, false) {
         out.push(definition);
     }
-    for statement in owned_by {
+    tables(tx, &relation_filter, &mut out)?;
+    for definition in crate::schema::render::sql::functions(&model, true) {
+        out.push(definition);
+    }
+    for statement in crate::schema::render::sql::sequence_owners(&model) {
         out.push(statement);
     }
     let before_data = std::mem::take(&mut out.statements);
@@ -101,19 +107,6 @@ pub(crate) fn ddl(
     comments(tx, &relation_filter, &model, &mut out)?;
     privileges(tx, &relation_filter, &model, &mut out)?;
     Ok((before_data, out.statements))
-}
-
-fn schemas(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
-    let sql = format!(
-        "SELECT quote_ident(n.nspname) FROM pg_namespace n WHERE {} AND {} AND n.nspname <> 'public' \
-         ORDER BY n.oid",
-        user_schema("n"),
-        not_extension_member("pg_namespace", "n.oid")
-    );
-    for row in query(tx, "schemas", &sql)? {
-        out.push(format!("CREATE SCHEMA {}", col(&row, 0)));
-    }
-    Ok(())
 }
 
 /// Domains, ranges and composite types in the order they were created, which is an order their
@@ -168,81 +161,6 @@ fn types(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// Sequences other than identity columns' (their column creates them). Returns the `OWNED BY` statements,
-/// which need the tables.
-fn sequences(
-    tx: &mut Transaction<'_>,
-    table: &MigrationsTable,
-    out: &mut Out,
-) -> Result<Vec<String>, Error> {
-    let sql = format!(
-        "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, \
-         s.seqmax, s.seqcache, s.seqcycle, c.relpersistence, \
-         CASE WHEN tc.oid IS NOT NULL THEN pg_catalog.textin(pg_catalog.regclassout(tc.oid::regclass)) || '.' || quote_ident(ta.attname) END \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_sequence s ON s.seqrelid = c.oid \
-         LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
-           AND d.refclassid = 'pg_class'::regclass AND d.deptype = 'a' \
-         LEFT JOIN pg_class tc ON tc.oid = d.refobjid \
-         LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
-         LEFT JOIN pg_attribute ta ON ta.attrelid = d.refobjid AND ta.attnum = d.refobjsubid \
-         WHERE c.relkind = 'S' AND {} AND {} AND {} \
-         AND NOT EXISTS (SELECT 1 FROM pg_depend i WHERE i.classid = 'pg_class'::regclass \
-           AND i.objid = c.oid AND i.deptype = 'i') \
-         ORDER BY c.oid",
-        user_schema("n"),
-        not_extension_member("pg_class", "c.oid"),
-        bookkeeping_filter(table, "tn.nspname", "tc.relname"),
-    );
-    let mut owned_by = Vec::new();
-    for row in query(tx, "sequences", &sql)? {
-        let name = col(&row, 0);
-        out.push(format!(
-            "CREATE {}SEQUENCE {name} AS {} INCREMENT BY {} MINVALUE {} MAXVALUE {} START WITH {} CACHE {}{}",
-            if col(&row, 8) == "u" { "UNLOGGED " } else { "" },
-            col(&row, 1),
-            col(&row, 3),
-            col(&row, 4),
-            col(&row, 5),
-            col(&row, 2),
-            col(&row, 6),
-            if flag(&row, 7) { " CYCLE" } else { "" }
-        ));
-        if let Some(column) = opt(&row, 9) {
-            owned_by.push(format!("ALTER SEQUENCE {name} OWNED BY {column}"));
-        }
-    }
-    Ok(owned_by)
-}
-
-/// Functions and procedures (`pg_get_functiondef`). With `late == false` pushes those that refer to no
-/// table (a column default may call them) and returns the definitions of the others (their signature or
-/// `BEGIN ATOMIC` body needs the tables).
-fn functions(tx: &mut Transaction<'_>, out: &mut Out, late: bool) -> Result<Vec<String>, Error> {
-    let sql = format!(
-        "SELECT pg_get_functiondef(p.oid), EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
-           AND d.objid = p.oid AND (d.refclassid = 'pg_class'::regclass OR (d.refclassid = 'pg_type'::regclass \
-           AND EXISTS (SELECT 1 FROM pg_type t JOIN pg_class tc ON tc.oid = t.typrelid \
-             WHERE t.oid = d.refobjid AND tc.relkind <> 'c')))) \
-         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE p.prokind IN ('f', 'p') AND {} AND {} \
-         AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
-           AND d.objid = p.oid AND d.deptype = 'i') \
-         ORDER BY p.oid",
-        user_schema("n"),
-        not_extension_member("pg_proc", "p.oid")
-    );
-    let mut later = Vec::new();
-    for row in query(tx, "functions", &sql)? {
-        let definition = col(&row, 0).trim_end().to_owned();
-        if flag(&row, 1) && !late {
-            later.push(definition);
-        } else {
-            out.push(definition);
-        }
-    }
-    Ok(later)
 }
 
 /// Constraints other than NOT NULL (on their columns) and constraint triggers (with the triggers), not
@@ -480,10 +398,11 @@ fn comments(
     let relation_kind = "CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' \
          WHEN 'S' THEN 'SEQUENCE' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'f' THEN 'FOREIGN TABLE' \
          WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END";
+    // Schemas, sequences and functions: only extensions' (the model leaves an extension's members out).
     let sql = format!(
         "SELECT 'COMMENT ON SCHEMA ' || quote_ident(n.nspname) || ' IS ' || quote_literal(d.description) \
          FROM pg_namespace n JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass \
-         WHERE {} AND (n.oid >= 16384 OR d.description <> 'standard public schema') \
+         WHERE {} AND NOT {} AND (n.oid >= 16384 OR d.description <> 'standard public schema') \
          UNION ALL \
          SELECT 'COMMENT ON ' || CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || format_type(t.oid, NULL) \
            || ' IS ' || quote_literal(d.description) \
@@ -497,7 +416,7 @@ fn comments(
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass \
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
-         WHERE {relation_filter} \
+         WHERE {relation_filter} AND (c.relkind <> 'S' OR NOT {extension_sequence}) \
          UNION ALL \
          SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
@@ -517,17 +436,23 @@ fn comments(
            || pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)) || ' IS ' || quote_literal(d.description) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
          JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass \
-         WHERE p.prokind IN ('f', 'p') AND {}",
+         WHERE p.prokind IN ('f', 'p') AND {} AND NOT {}",
+        user_schema("n"),
+        not_extension_member("pg_namespace", "n.oid"),
         user_schema("n"),
         user_schema("n"),
-        user_schema("n"),
+        not_extension_member("pg_proc", "p.oid"),
         unmodelled_types = unmodelled_types(),
+        extension_sequence = not_extension_member("pg_class", "c.oid"),
     );
     let mut rows: Vec<String> = query(tx, "comments", &sql)?
         .iter()
         .map(|r| col(r, 0).to_owned())
         .collect();
     rows.extend(crate::schema::render::sql::enum_comments(model));
+    rows.extend(crate::schema::render::sql::schema_comments(model));
+    rows.extend(crate::schema::render::sql::function_comments(model));
+    rows.extend(crate::schema::render::sql::sequence_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);
@@ -583,15 +508,6 @@ fn privileges(
         "0",
         "'SEQUENCE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass))",
     );
-    let schema = acl_statements(
-        "n.nspacl",
-        'n',
-        "n.nspowner",
-        "pg_namespace",
-        "n.oid",
-        "0",
-        "'SCHEMA ' || quote_ident(n.nspname)",
-    );
     let function = acl_statements(
         "p.proacl",
         'f',
@@ -610,23 +526,33 @@ fn privileges(
         "0",
         "CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || format_type(t.oid, NULL)",
     );
+    // The sequences and functions of extensions: the model leaves them out.
     let sql = format!(
-        "SELECT {schema} FROM pg_namespace n WHERE {} AND {} \
-         UNION ALL SELECT {type_} FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
+        "SELECT {type_} FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
            WHERE {} AND {} \
          UNION ALL SELECT CASE WHEN c.relkind = 'S' THEN {sequence} ELSE {relation} END \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND {relation_filter} \
+           WHERE (c.relkind IN ('r', 'p', 'v', 'm', 'f') OR (c.relkind = 'S' AND NOT {})) \
+             AND {relation_filter} \
          UNION ALL SELECT {function} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-           WHERE p.prokind IN ('f', 'p') AND {}",
-        user_schema("n"),
-        not_extension_member("pg_namespace", "n.oid"),
+           WHERE p.prokind IN ('f', 'p') AND {} AND NOT {}",
         unmodelled_types(),
         user_schema("n"),
+        not_extension_member("pg_class", "c.oid"),
         user_schema("n"),
+        not_extension_member("pg_proc", "p.oid"),
     );
+    for statement in crate::schema::render::sql::schema_privileges(model) {
+        out.push(statement);
+    }
     for row in query(tx, "privileges", &sql)? {
         out.lines(opt(&row, 0));
+    }
+    for statement in crate::schema::render::sql::sequence_privileges(model) {
+        out.push(statement);
+    }
+    for statement in crate::schema::render::sql::function_privileges(model) {
+        out.push(statement);
     }
     for statement in crate::schema::render::sql::enum_privileges(model) {
         out.push(statement);

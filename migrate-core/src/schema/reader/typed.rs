@@ -12,7 +12,7 @@ use crate::schema::model::*;
 use crate::error::Error;
 use crate::history::MigrationsTable;
 use super::query::{
-    bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query, user_schema,
+    acl_changes, bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query, user_schema,
     Row,
 };
 
@@ -47,6 +47,15 @@ fn pair(row: &Row, i: usize) -> Option<QName> {
     }
 }
 
+/// A column of lines (the privileges' `grant ...` / `revoke ...` lines) as a list; none when NULL.
+fn lines(row: &Row, i: usize) -> Vec<String> {
+    opt(row, i)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
 fn owned(row: &Row, i: usize) -> Option<String> {
     opt(row, i).map(str::to_owned)
 }
@@ -76,7 +85,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     extensions(tx, &mut model)?;
     enums(tx, &mut model)?;
     types(tx, &mut model)?;
-    let owners = sequences(tx, &relations, &mut model)?;
+    let owners = sequences(tx, table, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
     columns(tx, &relations, &tables, &owners, &mut model)?;
     constraints(tx, &relations, &tables, &mut model)?;
@@ -86,32 +95,43 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     views(tx, &relations, &mut model)?;
     functions(tx, &mut model)?;
     default_privileges(tx, &mut model)?;
+    event_triggers(tx, &mut model)?;
     Ok(model)
 }
 
 /// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
 /// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read for
-/// their policies (their other parts are not).
+/// their policies (their other parts are not); sequences are read whole, but only `diff` needs the columns
+/// that mark those it compares.
 pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
     let relations = relations(table);
+    schemas(tx, &mut model)?;
     extensions(tx, &mut model)?;
     enums(tx, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
+    sequences(tx, table, &mut model)?;
+    functions(tx, &mut model)?;
+    default_privileges(tx, &mut model)?;
+    event_triggers(tx, &mut model)?;
     Ok(model)
 }
 
+/// Schemas, with what the description and the SQL show of them: the quoted name, the privileges' lines
+/// and the comment (`public`'s only when it is not initdb's).
 fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     let sql = format!(
         "SELECT n.nspname, CASE WHEN n.oid >= 16384 OR d.description <> 'standard public schema' \
            THEN d.description END, \
            array_to_string(ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END \
              || {SEP} || a.privilege_type FROM aclexplode(n.nspacl) a WHERE a.grantee <> n.nspowner \
-             ORDER BY 1), {SEP}) \
+             ORDER BY 1), {SEP}), \
+           quote_ident(n.nspname), {}, n.oid \
          FROM pg_namespace n LEFT JOIN pg_description d ON d.objoid = n.oid \
            AND d.classoid = 'pg_namespace'::regclass AND d.objsubid = 0 \
          WHERE {} AND {}",
+        privileges("n.nspacl", 'n', "n.nspowner", "pg_namespace", "n.oid", "0"),
         user_schema("n"),
         not_extension_member("pg_namespace", "n.oid")
     );
@@ -122,6 +142,9 @@ fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
             Schema {
                 comment: owned(&row, 1),
                 grants: pairs(&grants),
+                quoted: col(&row, 3).to_owned(),
+                privileges: lines(&row, 4),
+                created: col(&row, 5).parse().unwrap_or_default(),
             },
         );
     }
@@ -221,29 +244,42 @@ fn types(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     Ok(())
 }
 
-/// Standalone sequences into the model; every sequence a column owns (serial or identity) by its owner,
-/// `(table oid, column number)`, with its kind of ownership (`a` serial, `i` identity).
+/// Every sequence into the model (see [`Sequence`]); every sequence a column owns (serial or identity) by its
+/// owner, `(table oid, column number)`, with its kind of ownership (`a` serial, `i` identity), for the
+/// columns.
 type Owners = BTreeMap<(String, String), (char, QName, Sequence)>;
 
 fn sequences(
     tx: &mut Transaction<'_>,
-    relations: &str,
+    table: &MigrationsTable,
     model: &mut Model,
 ) -> Result<Owners, Error> {
+    // Left out with the bookkeeping tables that own them. Those named as the engine's tables are, `diff`
+    // does not compare (the last column).
     let sql = format!(
         "SELECT n.nspname, c.relname, format_type(s.seqtypid, NULL), s.seqstart, s.seqincrement, s.seqmin, \
            s.seqmax, s.seqcache, s.seqcycle, d.deptype, d.refobjid, d.refobjsubid, tn.nspname, tc.relname, \
-           a.attname, obj_description(c.oid, 'pg_class') \
+           a.attname, obj_description(c.oid, 'pg_class'), {}, \
+           CASE WHEN tc.oid IS NOT NULL THEN {} || '.' || quote_ident(a.attname) END, \
+           c.relpersistence = 'u', {}, c.oid, {} \
          FROM pg_sequence s JOIN pg_class c ON c.oid = s.seqrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_depend d ON d.classid = 'pg_class'::regclass AND d.objid = c.oid \
            AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
          LEFT JOIN pg_class tc ON tc.oid = d.refobjid LEFT JOIN pg_namespace tn ON tn.oid = tc.relnamespace \
          LEFT JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
-         WHERE {relations}"
+         WHERE {} AND {} AND {}",
+        qualified("n.nspname", "c.relname"),
+        qualified("tn.nspname", "tc.relname"),
+        privileges("c.relacl", 's', "c.relowner", "pg_class", "c.oid", "0"),
+        bookkeeping_filter(table, "n.nspname", "c.relname"),
+        user_schema("n"),
+        not_extension_member("pg_class", "c.oid"),
+        bookkeeping_filter(table, "tn.nspname", "tc.relname"),
     );
     let mut owners = Owners::new();
     for row in query(tx, "sequences", &sql)? {
         let owner = opt(&row, 9).map(|_| ((col(&row, 12).to_owned(), col(&row, 13).to_owned()), col(&row, 14).to_owned()));
+        let not_bookkeeping = flag(&row, 21);
         let sequence = Sequence {
             data_type: col(&row, 2).to_owned(),
             start: number(&row, 3),
@@ -254,18 +290,29 @@ fn sequences(
             cycle: flag(&row, 8),
             owned_by: owner,
             comment: owned(&row, 15),
+            quoted: col(&row, 16).to_owned(),
+            owner_quoted: owned(&row, 17),
+            identity: col(&row, 9) == "i",
+            unlogged: flag(&row, 18),
+            privileges: lines(&row, 19),
+            created: col(&row, 20).parse().unwrap_or_default(),
+            // A column's is compared once `columns` finds its column (then it is the owner's copy).
+            diffed: not_bookkeeping && opt(&row, 9).is_none(),
         };
-        match opt(&row, 9) {
-            Some(kind) => {
-                owners.insert(
-                    (col(&row, 10).to_owned(), col(&row, 11).to_owned()),
-                    (kind.chars().next().unwrap_or('a'), qname(&row, 0), sequence),
-                );
-            }
-            None => {
-                model.sequences.insert(qname(&row, 0), sequence);
-            }
+        if let (Some(kind), true) = (opt(&row, 9), not_bookkeeping) {
+            owners.insert(
+                (col(&row, 10).to_owned(), col(&row, 11).to_owned()),
+                (
+                    kind.chars().next().unwrap_or('a'),
+                    qname(&row, 0),
+                    Sequence {
+                        diffed: true,
+                        ..sequence.clone()
+                    },
+                ),
+            );
         }
+        model.sequences.insert(qname(&row, 0), sequence);
     }
     Ok(owners)
 }
@@ -634,22 +681,37 @@ fn views(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Result
     Ok(())
 }
 
+/// Functions, procedures, aggregates and window functions, with what the description and the SQL show of
+/// them (see [`Function`]).
 fn functions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     let sql = format!(
         "SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid), p.prokind = 'p', \
-           CASE WHEN p.prokind = 'f' THEN pg_get_function_result(p.oid) END, l.lanname, p.prosrc, \
+           CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END, l.lanname, p.prosrc, \
            p.provolatile, p.proisstrict, p.prosecdef, p.proparallel, \
            array_to_string(ARRAY(SELECT replace(c, '=', {SEP}) FROM unnest(p.proconfig) c), {SEP}), \
-           pg_get_functiondef(p.oid), obj_description(p.oid, 'pg_proc'), \
+           CASE WHEN p.prokind <> 'a' THEN pg_get_functiondef(p.oid) END, obj_description(p.oid, 'pg_proc'), \
            array_to_string(ARRAY(SELECT coalesce(p.proargnames[k.i], '') || {SEP} || format_type(k.t, NULL) \
              || {SEP} || coalesce(p.proargmodes[k.i]::text, 'i') \
              FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) WITH ORDINALITY k(t, i) \
              ORDER BY k.i), {SEP}), \
            array_to_string(ARRAY(SELECT coalesce(pg_get_function_arg_default(p.oid, k.i::int), '') \
              FROM generate_series(1, coalesce(array_length(coalesce(p.proallargtypes, p.proargtypes::oid[]), 1), 0)) k(i) \
-             ORDER BY k.i), {SEP}) \
+             ORDER BY k.i), {SEP}), \
+           p.prokind, \
+           EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+             AND d.objid = p.oid AND d.deptype = 'i'), \
+           {} || '(' || coalesce((SELECT string_agg(format_type(a.t, NULL), ', ' ORDER BY a.n) \
+             FROM unnest(p.proargtypes) WITH ORDINALITY a(t, n)), '') || ')', \
+           pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)), {}, \
+           EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass \
+             AND d.objid = p.oid AND (d.refclassid = 'pg_class'::regclass OR (d.refclassid = 'pg_type'::regclass \
+             AND EXISTS (SELECT 1 FROM pg_type t JOIN pg_class tc ON tc.oid = t.typrelid \
+               WHERE t.oid = d.refobjid AND tc.relkind <> 'c')))), \
+           p.oid \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace JOIN pg_language l ON l.oid = p.prolang \
-         WHERE p.prokind IN ('f', 'p') AND {} AND {}",
+         WHERE {} AND {}",
+        qualified("n.nspname", "p.proname"),
+        privileges("p.proacl", 'f', "p.proowner", "pg_proc", "p.oid", "0"),
         user_schema("n"),
         not_extension_member("pg_proc", "p.oid")
     );
@@ -667,9 +729,11 @@ fn functions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
             })
             .collect();
         let config = list(&row, 11);
+        let kind = letter(&row, 16);
         model.functions.insert(
             (qname(&row, 0), col(&row, 2).to_owned()),
             Function {
+                kind,
                 procedure: flag(&row, 3),
                 params,
                 result: owned(&row, 4),
@@ -682,38 +746,93 @@ fn functions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
                 config: pairs(&config),
                 definition: col(&row, 12).to_owned(),
                 comment: owned(&row, 13),
+                internal: flag(&row, 17),
+                signature: col(&row, 18).to_owned(),
+                quoted: col(&row, 19).to_owned(),
+                privileges: lines(&row, 20),
+                needs_tables: flag(&row, 21),
+                created: col(&row, 22).parse().unwrap_or_default(),
             },
         );
     }
     Ok(())
 }
 
+/// `ALTER DEFAULT PRIVILEGES`: one row per entry, with what the description shows of it and what `diff`
+/// compares of it.
 fn default_privileges(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
     // Compared with what the role's objects get without them: the built-in defaults for the whole
-    // database, nothing for one schema (as `describe` does).
-    let sql = "SELECT pg_get_userbyid(d.defaclrole), n.nspname, \
+    // database, nothing for one schema (the default of a column, `'c'`, is that empty list; a literal empty
+    // array is not an ACL `aclexplode` takes). `diff` compares grantees and privileges (the last column),
+    // the description shows grant options too.
+    let kind = "CASE d.defaclobjtype WHEN 'S' THEN 's' ELSE d.defaclobjtype::text END::\"char\"";
+    let base = format!("acldefault(CASE WHEN d.defaclnamespace = 0 THEN {kind} ELSE 'c' END, d.defaclrole)");
+    let sql = format!(
+        "SELECT pg_get_userbyid(d.defaclrole), n.nspname, \
            CASE d.defaclobjtype WHEN 'r' THEN 'TABLES' WHEN 'S' THEN 'SEQUENCES' WHEN 'f' THEN 'FUNCTIONS' \
              WHEN 'T' THEN 'TYPES' WHEN 'n' THEN 'SCHEMAS' ELSE d.defaclobjtype::text END, \
-           x.granted, CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END, x.privilege_type \
-         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace \
-         CROSS JOIN LATERAL ( \
-           WITH actual AS (SELECT a.grantee, a.privilege_type FROM aclexplode(d.defaclacl) a \
-               WHERE a.grantee <> d.defaclrole), \
-             base AS (SELECT a.grantee, a.privilege_type FROM aclexplode(acldefault( \
-               CASE WHEN d.defaclnamespace = 0 THEN (CASE d.defaclobjtype WHEN 'S' THEN 's' \
-                 ELSE d.defaclobjtype::text END)::\"char\" ELSE 'c' END, d.defaclrole)) a \
-               WHERE a.grantee <> d.defaclrole) \
-           SELECT true AS granted, g.* FROM (SELECT * FROM actual EXCEPT SELECT * FROM base) g \
-           UNION ALL SELECT false, r.* FROM (SELECT * FROM base EXCEPT SELECT * FROM actual) r) x";
-    for row in query(tx, "default privileges", sql)? {
-        model.default_privileges.insert(DefaultPrivilege {
-            role: col(&row, 0).to_owned(),
-            schema: owned(&row, 1),
-            objects: col(&row, 2).to_owned(),
-            granted: flag(&row, 3),
-            grantee: col(&row, 4).to_owned(),
-            privilege: col(&row, 5).to_owned(),
-        });
+           'for role ' || quote_ident(pg_get_userbyid(d.defaclrole)) \
+             || coalesce(' in schema ' || quote_ident(n.nspname), '') || ' on ' \
+             || CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences' WHEN 'f' THEN 'functions' \
+                WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' WHEN 'L' THEN 'large objects' \
+                ELSE d.defaclobjtype::text END, \
+           {}, \
+           array_to_string(ARRAY( \
+             WITH actual AS (SELECT a.grantee, a.privilege_type FROM aclexplode(d.defaclacl) a \
+                 WHERE a.grantee <> d.defaclrole), \
+               base AS (SELECT a.grantee, a.privilege_type FROM aclexplode({base}) a \
+                 WHERE a.grantee <> d.defaclrole) \
+             SELECT CASE WHEN x.granted THEN 't' ELSE 'f' END || {SEP} \
+               || CASE WHEN x.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(x.grantee) END \
+               || {SEP} || x.privilege_type \
+             FROM (SELECT true AS granted, g.* FROM (SELECT * FROM actual EXCEPT SELECT * FROM base) g \
+               UNION ALL SELECT false, r.* FROM (SELECT * FROM base EXCEPT SELECT * FROM actual) r) x), {SEP}) \
+         FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace",
+        acl_changes("d.defaclacl", &base, "d.defaclrole")
+    );
+    for row in query(tx, "default privileges", &sql)? {
+        model
+            .default_privilege_lines
+            .insert(col(&row, 3).to_owned(), lines(&row, 4));
+        for entry in list(&row, 5).chunks(3) {
+            let [granted, grantee, privilege] = entry else {
+                continue;
+            };
+            model.default_privileges.insert(DefaultPrivilege {
+                role: col(&row, 0).to_owned(),
+                schema: owned(&row, 1),
+                objects: col(&row, 2).to_owned(),
+                granted: granted == "t",
+                grantee: grantee.clone(),
+                privilege: privilege.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Event triggers, but an extension's.
+fn event_triggers(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT e.evtname, quote_ident(e.evtname), e.evtevent, \
+           pg_catalog.textin(pg_catalog.regprocedureout(e.evtfoid::regprocedure)), \
+           array_to_string(ARRAY(SELECT t.tag FROM unnest(e.evttags) t(tag) ORDER BY t.tag), {SEP}), \
+           e.evtenabled, obj_description(e.oid, 'pg_event_trigger') \
+         FROM pg_event_trigger e WHERE {}",
+        not_extension_member("pg_event_trigger", "e.oid")
+    );
+    for row in query(tx, "event triggers", &sql)? {
+        model.event_triggers.insert(
+            col(&row, 0).to_owned(),
+            EventTrigger {
+                quoted: col(&row, 1).to_owned(),
+                event: col(&row, 2).to_owned(),
+                function: col(&row, 3).to_owned(),
+                tags: list(&row, 4),
+                enabled: letter(&row, 5),
+                comment: owned(&row, 6),
+            },
+        );
     }
     Ok(())
 }

@@ -4,6 +4,12 @@
 use migrate_dsl::literal;
 use crate::schema::model::Model;
 
+mod objects;
+pub(crate) use objects::{
+    function_comments, function_privileges, functions, schema_comments, schema_privileges, schemas,
+    sequence_comments, sequence_owners, sequence_privileges, sequences,
+};
+
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).
 pub(crate) fn extensions(model: &Model) -> Vec<String> {
     let mut extensions: Vec<_> = model.extensions.values().collect();
