@@ -146,7 +146,8 @@ fn enums_are_recreated_with_their_labels_comments_and_privileges() {
 /// privileges (type by type in creation order); an extension's composite types are left to the extension; the description shows them as it
 /// always has.
 #[test]
-fn domains_ranges_and_composite_types_are_recreated_in_creation_order_with_comments_and_privileges() {
+fn domains_ranges_and_composite_types_are_recreated_in_creation_order_with_comments_and_privileges()
+{
     let source = TestDb::new();
     source.exec(
         r#"CREATE EXTENSION tablefunc;
@@ -171,9 +172,14 @@ fn domains_ranges_and_composite_types_are_recreated_in_creation_order_with_comme
         .iter()
         .map(String::as_str)
         .filter(|s| {
-            ["CREATE DOMAIN ", "ALTER DOMAIN ", "CREATE TYPE ", "COMMENT ON COLUMN \"Shop\".\"Address\""]
-                .iter()
-                .any(|start| s.starts_with(start))
+            [
+                "CREATE DOMAIN ",
+                "ALTER DOMAIN ",
+                "CREATE TYPE ",
+                "COMMENT ON COLUMN \"Shop\".\"Address\"",
+            ]
+            .iter()
+            .any(|start| s.starts_with(start))
                 || s.contains(" ON DOMAIN ")
                 || s.contains(" ON TYPE ")
         })
@@ -235,7 +241,10 @@ type "Shop"."Address"
 "#,
         "\ntype \"Shop\".pair\n  column a \"Shop\".positive\n  column b \"Shop\".\"Address\"\n",
     ] {
-        assert!(expected.contains(paragraph), "{paragraph}\nnot in:\n{expected}");
+        assert!(
+            expected.contains(paragraph),
+            "{paragraph}\nnot in:\n{expected}"
+        );
     }
     assert_eq!(expected, describe(&copy));
 }

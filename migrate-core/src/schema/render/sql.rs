@@ -4,6 +4,9 @@
 use migrate_dsl::literal;
 use crate::schema::model::Model;
 
+mod types;
+pub(crate) use types::{type_comments, type_privileges, types};
+
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).
 pub(crate) fn extensions(model: &Model) -> Vec<String> {
     let mut extensions: Vec<_> = model.extensions.values().collect();
