@@ -99,6 +99,63 @@ fn an_empty_database_is_described_as_schema_public_only() {
     );
 }
 
+/// Operators (infix and prefix, with every option), operator families with their classes and members, and
+/// casts (with a function, with inout) are described with names that need quotes and their comments (a quote
+/// and a backslash), read once into the schema model.
+#[test]
+fn operators_operator_families_and_casts_are_described_with_their_comments() {
+    let db = TestDb::new();
+    db.exec(
+        r#"CREATE SCHEMA "Ops";
+        CREATE TYPE "Ops"."Pair" AS (a integer, b text);
+        CREATE FUNCTION "Ops".pair_eq("Ops"."Pair", "Ops"."Pair") RETURNS boolean LANGUAGE sql IMMUTABLE
+            AS 'SELECT $1.a = $2.a';
+        CREATE FUNCTION "Ops".pair_ne("Ops"."Pair", "Ops"."Pair") RETURNS boolean LANGUAGE sql IMMUTABLE
+            AS 'SELECT $1.a <> $2.a';
+        CREATE FUNCTION "Ops".pair_hash("Ops"."Pair") RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT $1.a';
+        CREATE FUNCTION "Ops".pair_int("Ops"."Pair") RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT $1.a';
+        CREATE FUNCTION "Ops".minus("Ops"."Pair") RETURNS integer LANGUAGE sql IMMUTABLE AS 'SELECT -$1.a';
+        CREATE OPERATOR "Ops".=== (LEFTARG = "Ops"."Pair", RIGHTARG = "Ops"."Pair", FUNCTION = "Ops".pair_eq,
+            COMMUTATOR = OPERATOR("Ops".===), NEGATOR = OPERATOR("Ops".!==), RESTRICT = eqsel, JOIN = eqjoinsel,
+            HASHES, MERGES);
+        CREATE OPERATOR "Ops".!== (LEFTARG = "Ops"."Pair", RIGHTARG = "Ops"."Pair", FUNCTION = "Ops".pair_ne);
+        CREATE OPERATOR "Ops".- (RIGHTARG = "Ops"."Pair", FUNCTION = "Ops".minus);
+        COMMENT ON OPERATOR "Ops".=== ("Ops"."Pair", "Ops"."Pair") IS 'same "a", it''s \ equal';
+        CREATE OPERATOR FAMILY "Ops"."Pair Family" USING hash;
+        CREATE OPERATOR CLASS "Ops".pair_ops DEFAULT FOR TYPE "Ops"."Pair" USING hash FAMILY "Ops"."Pair Family" AS
+            OPERATOR 1 "Ops".===, FUNCTION 1 "Ops".pair_hash("Ops"."Pair");
+        CREATE CAST ("Ops"."Pair" AS text) WITH INOUT AS ASSIGNMENT;
+        CREATE CAST ("Ops"."Pair" AS integer) WITH FUNCTION "Ops".pair_int("Ops"."Pair") AS IMPLICIT;
+        COMMENT ON CAST ("Ops"."Pair" AS integer) IS 'the "a", it''s \ it';"#,
+    );
+    let text = describe(db.url());
+    for paragraph in [
+        r#"
+operator "Ops".!==("Ops"."Pair", "Ops"."Pair") function "Ops".pair_ne("Ops"."Pair","Ops"."Pair") returns boolean negator "Ops".===("Ops"."Pair","Ops"."Pair")
+"#,
+        r#"
+operator "Ops".-(NONE, "Ops"."Pair") function "Ops".minus("Ops"."Pair") returns integer
+"#,
+        r#"
+operator "Ops".===("Ops"."Pair", "Ops"."Pair") function "Ops".pair_eq("Ops"."Pair","Ops"."Pair") returns boolean commutator "Ops".===("Ops"."Pair","Ops"."Pair") negator "Ops".!==("Ops"."Pair","Ops"."Pair") restrict eqsel(internal,oid,internal,integer) join eqjoinsel(internal,oid,internal,smallint,internal) hashes merges
+  comment "same \"a\", it's \\ equal"
+"#,
+        r#"
+operator family "Ops"."Pair Family" using hash
+  class "Ops".pair_ops for type "Ops"."Pair" default
+  function 1 ("Ops"."Pair", "Ops"."Pair") "Ops".pair_hash("Ops"."Pair")
+  operator 1 "Ops".===("Ops"."Pair","Ops"."Pair")
+"#,
+        r#"
+cast ("Ops"."Pair" AS integer) with function "Ops".pair_int("Ops"."Pair") implicit
+  comment "the \"a\", it's \\ it"
+"#,
+        "\ncast (\"Ops\".\"Pair\" AS text) with inout as assignment\n",
+    ] {
+        assert!(text.contains(paragraph), "{paragraph}\nnot in:\n{text}");
+    }
+}
+
 /// The same objects created in another order, and read with another `search_path`, time zone and date
 /// style (the partition bounds are timestamps), describe the same.
 #[test]

@@ -140,6 +140,115 @@ fn enums_are_recreated_with_their_labels_comments_and_privileges() {
     assert_eq!(expected, describe(&copy));
 }
 
+/// Domains, ranges and composite types, read once into the schema model, are recreated in the order they
+/// were created (a composite type of a domain and of a range after them), each domain with its checks in the
+/// order they were added, with names that need quotes, their comments (a quote and a backslash) and
+/// privileges (type by type in creation order); an extension's composite types are left to the extension; the description shows them as it
+/// always has.
+#[test]
+fn domains_ranges_and_composite_types_are_recreated_in_creation_order_with_comments_and_privileges()
+{
+    let source = TestDb::new();
+    source.exec(
+        r#"CREATE EXTENSION tablefunc;
+         CREATE SCHEMA "Shop";
+         CREATE TYPE "Shop"."Price Range" AS RANGE (SUBTYPE = numeric);
+         CREATE TYPE "Shop".span AS RANGE (SUBTYPE = float8, SUBTYPE_DIFF = float8mi);
+         CREATE DOMAIN "Shop".code AS text COLLATE "C" DEFAULT 'it''s \ here' NOT NULL
+           CONSTRAINT not_empty CHECK (VALUE <> '') CONSTRAINT "Max len" CHECK (length(VALUE) < 10);
+         CREATE DOMAIN "Shop".positive AS integer CHECK (VALUE > 0);
+         ALTER DOMAIN "Shop".positive ADD CONSTRAINT below_max CHECK (VALUE < 1000) NOT VALID;
+         CREATE TYPE "Shop"."Address" AS (street "Shop".code, "City" text COLLATE "C", price "Shop"."Price Range");
+         CREATE TYPE "Shop".pair AS (a "Shop".positive, b "Shop"."Address");
+         COMMENT ON DOMAIN "Shop".code IS 'a "code", it''s \ here';
+         COMMENT ON TYPE "Shop"."Price Range" IS 'prices';
+         COMMENT ON COLUMN "Shop"."Address"."City" IS 'where';
+         REVOKE USAGE ON DOMAIN "Shop".code FROM PUBLIC;
+         GRANT USAGE ON TYPE "Shop"."Price Range" TO pg_monitor;
+         CREATE TABLE "Shop".orders (id integer, ship_to "Shop".pair, code "Shop".code);"#,
+    );
+    let statements = schema::ddl(&mut source.client(), &MigrationsTable::default()).unwrap();
+    let types: Vec<&str> = statements
+        .iter()
+        .map(String::as_str)
+        .filter(|s| {
+            [
+                "CREATE DOMAIN ",
+                "ALTER DOMAIN ",
+                "CREATE TYPE ",
+                "COMMENT ON COLUMN \"Shop\".\"Address\"",
+            ]
+            .iter()
+            .any(|start| s.starts_with(start))
+                || s.contains(" ON DOMAIN ")
+                || s.contains(" ON TYPE ")
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            r#"CREATE TYPE "Shop"."Price Range" AS RANGE (SUBTYPE = numeric)"#,
+            r#"CREATE TYPE "Shop".span AS RANGE (SUBTYPE = double precision, SUBTYPE_DIFF = float8mi)"#,
+            r#"CREATE DOMAIN "Shop".code AS text COLLATE pg_catalog."C" DEFAULT 'it''s \ here'::text NOT NULL"#,
+            r#"ALTER DOMAIN "Shop".code ADD CONSTRAINT not_empty CHECK ((VALUE <> ''::text))"#,
+            r#"ALTER DOMAIN "Shop".code ADD CONSTRAINT "Max len" CHECK ((length(VALUE) < 10))"#,
+            r#"CREATE DOMAIN "Shop".positive AS integer"#,
+            r#"ALTER DOMAIN "Shop".positive ADD CONSTRAINT positive_check CHECK ((VALUE > 0))"#,
+            r#"ALTER DOMAIN "Shop".positive ADD CONSTRAINT below_max CHECK ((VALUE < 1000)) NOT VALID"#,
+            r#"CREATE TYPE "Shop"."Address" AS (street "Shop".code, "City" text COLLATE pg_catalog."C", price "Shop"."Price Range")"#,
+            r#"CREATE TYPE "Shop".pair AS (a "Shop".positive, b "Shop"."Address")"#,
+            r#"COMMENT ON COLUMN "Shop"."Address"."City" IS 'where'"#,
+            r#"COMMENT ON DOMAIN "Shop".code IS E'a "code", it''s \\ here'"#,
+            r#"COMMENT ON TYPE "Shop"."Price Range" IS 'prices'"#,
+            r#"GRANT USAGE ON TYPE "Shop"."Price Range" TO pg_monitor"#,
+            r#"REVOKE USAGE ON DOMAIN "Shop".code FROM PUBLIC"#,
+        ]
+    );
+    let copy = TestDb::new();
+    let mut client = copy.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in &statements {
+        tx.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+    let expected = describe(&source);
+    for paragraph in [
+        r#"
+domain "Shop".code as text collate "C" not null default 'it''s \ here'::text
+  constraint "Max len" CHECK ((length(VALUE) < 10))
+  constraint not_empty CHECK ((VALUE <> ''::text))
+  revoke USAGE from PUBLIC
+  comment "a \"code\", it's \\ here"
+"#,
+        r#"
+domain "Shop".positive as integer
+  constraint below_max CHECK ((VALUE < 1000)) NOT VALID
+  constraint positive_check CHECK ((VALUE > 0))
+"#,
+        r#"
+range "Shop"."Price Range" subtype numeric
+  grant USAGE to pg_monitor
+  comment "prices"
+"#,
+        "\nrange \"Shop\".span subtype double precision subtype_diff float8mi\n",
+        r#"
+type "Shop"."Address"
+  column street "Shop".code
+  column "City" text collate "C"
+  column price "Shop"."Price Range"
+  comment on column "City" "where"
+"#,
+        "\ntype \"Shop\".pair\n  column a \"Shop\".positive\n  column b \"Shop\".\"Address\"\n",
+    ] {
+        assert!(
+            expected.contains(paragraph),
+            "{paragraph}\nnot in:\n{expected}"
+        );
+    }
+    assert_eq!(expected, describe(&copy));
+}
+
 /// Policies, read once into the schema model, are recreated in creation order whatever their tables, with
 /// their names, roles and expressions as the server prints them, and the description shows them as it always
 /// has (among their table's lines, sorted).

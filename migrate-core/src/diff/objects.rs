@@ -1,7 +1,7 @@
 //! Everything but tables: schemas, extensions, types, domains, sequences and functions before the tables
 //! (columns and defaults use them), views, SQL functions and sequence owners after them.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Domain, Extension, Function, Model, QName, Sequence};
 use super::plan::{Change, Planner, Step};
@@ -297,10 +297,28 @@ fn create_composite(q: &QName, attributes: &[(String, String)]) -> String {
     format!("pgm.create_type({}, TypeDefinition::composite([{}]))", name(q), pairs.join(", "))
 }
 
+/// What `diff` compares of each composite type: its attributes' names and types. An extension's composite
+/// types are left out: the extension makes them.
+fn composite_attributes(model: &Model) -> BTreeMap<&QName, Vec<(String, String)>> {
+    model
+        .composites
+        .iter()
+        .filter(|(_, composite)| !composite.of_extension)
+        .map(|(q, composite)| {
+            let attributes = composite
+                .attributes
+                .iter()
+                .map(|a| (a.name.clone(), a.data_type.clone()))
+                .collect();
+            (q, attributes)
+        })
+        .collect()
+}
+
 fn composites(p: &mut Planner<'_>) {
-    let (from, to) = (p.from, p.to);
-    for (q, attributes) in &to.composites {
-        match from.composites.get(q) {
+    let (from, to) = (composite_attributes(p.from), composite_attributes(p.to));
+    for (q, attributes) in &to {
+        match from.get(q) {
             None => p.push(
                 Change::new(Step::Expand, format!("add type {}", shown(q)))
                     .up(create_composite(q, attributes))
@@ -319,8 +337,8 @@ fn composites(p: &mut Planner<'_>) {
             Some(_) => p.uncovered(format!("type {}: attributes changed other than added at the end", shown(q))),
         }
     }
-    for (q, attributes) in &from.composites {
-        if !to.composites.contains_key(q) {
+    for (q, attributes) in &from {
+        if !to.contains_key(q) {
             p.push(
                 Change::new(Step::Drops, format!("drop type {}", shown(q)))
                     .order(8)
@@ -343,8 +361,9 @@ fn create_domain(q: &QName, d: &Domain) -> Vec<String> {
         call.push_str(&format!(".comment({})", lit(comment)));
     }
     let mut calls = vec![call];
-    for (i, (check_name, expression)) in d.checks.iter().enumerate() {
-        let expression = expression.trim_start_matches("CHECK ");
+    for (i, check) in d.checks.iter().enumerate() {
+        let check_name = &check.name;
+        let expression = check.expression.trim_start_matches("CHECK ");
         let check = format!(".check({}).constraint_name({})", lit(strip(expression)), lit(check_name));
         if i == 0 {
             calls[0].push_str(&check);
@@ -368,6 +387,21 @@ fn strip(expression: &str) -> &str {
         .unwrap_or(expression)
 }
 
+/// Two domains do the same when their base type, `NOT NULL`, default, checks (names and expressions) and
+/// comment are the same: not their oids (two databases built alike have others), nor the texts that only
+/// render them, nor their collation and privileges, which `diff` does not compare.
+fn same_domain(a: &Domain, b: &Domain) -> bool {
+    a.base == b.base
+        && a.not_null == b.not_null
+        && a.default == b.default
+        && a.comment == b.comment
+        && a.checks.len() == b.checks.len()
+        && a.checks
+            .iter()
+            .zip(&b.checks)
+            .all(|(x, y)| x.name == y.name && x.expression == y.expression)
+}
+
 fn domains(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
     for (q, domain) in &to.domains {
@@ -379,7 +413,7 @@ fn domains(p: &mut Planner<'_>) {
                 }
                 p.push(change.down(format!("pgm.drop_domain({})", name(q))));
             }
-            Some(current) if current == domain => {}
+            Some(current) if same_domain(current, domain) => {}
             Some(_) => p.uncovered(format!("domain {}: its definition changes", shown(q))),
         }
     }

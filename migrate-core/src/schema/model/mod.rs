@@ -5,16 +5,22 @@
 //! expressions are SQL text as the server prints it with an empty `search_path`, so every name in them is
 //! schema-qualified and they mean the same in any session.
 //!
-//! One file per group of kinds: [`tables`] (a table and its parts), [`objects`] (everything else).
+//! One file per group of kinds: [`tables`] (a table and its parts), [`types`] (ranges, composite types,
+//! operators, operator families, casts), [`objects`] (everything else).
 
 mod objects;
 mod tables;
+mod types;
 
 pub(crate) use objects::{
-    DefaultPrivilege, Domain, Enum, EventTrigger, Extension, Function, Param, Schema, Sequence, View,
+    DefaultPrivilege, Domain, DomainCheck, Enum, EventTrigger, Extension, Function, Param, Schema, Sequence,
+    View,
 };
 pub(crate) use tables::{
     Column, Constraint, ConstraintKind, Index, IndexElement, Policy, Table, Trigger,
+};
+pub(crate) use types::{
+    Attribute, Cast, Composite, Operator, OperatorClass, OperatorFamily, Range,
 };
 
 use std::collections::BTreeMap;
@@ -28,8 +34,9 @@ pub(crate) struct Model {
     pub schemas: BTreeMap<String, Schema>,
     pub extensions: BTreeMap<String, Extension>,
     pub enums: BTreeMap<QName, Enum>,
-    pub composites: BTreeMap<QName, Vec<(String, String)>>,
+    pub composites: BTreeMap<QName, Composite>,
     pub domains: BTreeMap<QName, Domain>,
+    pub ranges: BTreeMap<QName, Range>,
     pub sequences: BTreeMap<QName, Sequence>,
     pub tables: BTreeMap<QName, Table>,
     pub views: BTreeMap<QName, View>,
@@ -41,4 +48,10 @@ pub(crate) struct Model {
     /// (grant options too, which `diff` does not compare).
     pub default_privilege_lines: BTreeMap<String, Vec<String>>,
     pub event_triggers: BTreeMap<String, EventTrigger>,
+    /// By name and `(left, right)` argument types (`format_type`, `NONE` for a prefix operator's left).
+    pub operators: BTreeMap<(QName, String), Operator>,
+    /// By name and access method.
+    pub operator_families: BTreeMap<(QName, String), OperatorFamily>,
+    /// By `(source, target)` types (`format_type`).
+    pub casts: BTreeMap<(String, String), Cast>,
 }

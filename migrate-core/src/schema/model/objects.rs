@@ -1,5 +1,6 @@
 //! The objects of the model other than tables: extensions, enums, default privileges, schemas, domains,
-//! sequences, views, functions and event triggers.
+//! sequences, views, functions and event triggers (the other types, operators and casts are in
+//! [`super::types`]).
 
 use super::QName;
 
@@ -61,14 +62,42 @@ pub(crate) struct Schema {
     pub created: u32,
 }
 
+/// A domain (not one an extension installed). `diff` compares what it does (its base type, `NOT NULL`,
+/// default, checks and comment: see `same_domain` in `diff/objects.rs`), not the fields that only render it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Domain {
     pub base: String,
     pub not_null: bool,
+    /// As the catalog holds it (`typdefault`): what the description and the SQL show.
     pub default: Option<String>,
-    /// `(name, expression)` of each check.
-    pub checks: Vec<(String, String)>,
+    /// Its checks, by name.
+    pub checks: Vec<DomainCheck>,
     pub comment: Option<String>,
+    /// `schema.name` as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// Its collation when it is not its base type's, as the server quotes it: `(schema, name)`. The
+    /// description shows the name, the SQL both.
+    pub collation: Option<(String, String)>,
+    /// What was granted or revoked on it relative to its defaults, as the description's lines (the server's
+    /// text, sorted; the owner's own left out).
+    pub privileges: Vec<String>,
+    /// Its oid: the SQL creates domains, ranges and composite types in the order they were created (one may
+    /// use another).
+    pub created: u32,
+}
+
+/// A check of a domain.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct DomainCheck {
+    pub name: String,
+    /// `pg_get_expr`: what `diff` compares and writes.
+    pub expression: String,
+    /// Its name as the server quotes it.
+    pub quoted: String,
+    /// `pg_get_constraintdef` (`CHECK (...)`, ` NOT VALID`): what the description and the SQL show.
+    pub definition: String,
+    /// Its oid: the SQL adds a domain's checks in the order they were added.
+    pub created: u32,
 }
 
 /// A sequence (not one an extension installed, nor one a table of the engine's bookkeeping owns). The

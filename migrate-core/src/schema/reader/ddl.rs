@@ -82,7 +82,9 @@ pub(crate) fn ddl(
     for statement in crate::schema::render::sql::enums(&model) {
         out.push(statement);
     }
-    types(tx, &mut out)?;
+    for statement in crate::schema::render::sql::types(&model) {
+        out.push(statement);
+    }
     for statement in crate::schema::render::sql::sequences(&model) {
         out.push(statement);
     }
@@ -107,60 +109,6 @@ pub(crate) fn ddl(
     comments(tx, &relation_filter, &model, &mut out)?;
     privileges(tx, &relation_filter, &model, &mut out)?;
     Ok((before_data, out.statements))
-}
-
-/// Domains, ranges and composite types in the order they were created, which is an order their
-/// dependencies on each other allow (the enums, which refer to no other type, come before them, rendered
-/// from the model).
-fn types(tx: &mut Transaction<'_>, out: &mut Out) -> Result<(), Error> {
-    let sql = format!(
-        "SELECT format_type(t.oid, NULL), t.typtype, \
-         format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
-         (SELECT string_agg('ALTER DOMAIN ' || format_type(t.oid, NULL) || ' ADD CONSTRAINT ' \
-            || quote_ident(c.conname) || ' ' || pg_get_constraintdef(c.oid), chr(10) ORDER BY c.oid) \
-            FROM pg_constraint c WHERE c.contypid = t.oid AND c.contype <> 'n'), \
-         (SELECT 'SUBTYPE = ' || format_type(r.rngsubtype, NULL) \
-            || CASE WHEN r.rngsubdiff <> 0 THEN ', SUBTYPE_DIFF = ' || pg_catalog.textin(pg_catalog.regprocout(r.rngsubdiff::regproc)) ELSE '' END \
-            FROM pg_range r WHERE r.rngtypid = t.oid), \
-         CASE WHEN t.typcollation <> 0 AND t.typtype = 'd' \
-           AND t.typcollation <> (SELECT bt.typcollation FROM pg_type bt WHERE bt.oid = t.typbasetype) \
-           THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname) FROM pg_collation co \
-                 JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = t.typcollation) END, \
-         (SELECT string_agg(quote_ident(a.attname) || ' ' || format_type(a.atttypid, a.atttypmod) \
-            || coalesce((SELECT ' COLLATE ' || quote_ident(cn.nspname) || '.' || quote_ident(co.collname) \
-               FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace JOIN pg_type at ON at.oid = a.atttypid \
-               WHERE co.oid = a.attcollation AND a.attcollation <> at.typcollation), ''), ', ' \
-            ORDER BY a.attnum) FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 \
-            AND NOT a.attisdropped) \
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         WHERE (t.typtype IN ('d', 'r') OR (t.typtype = 'c' AND EXISTS \
-           (SELECT 1 FROM pg_class tc WHERE tc.oid = t.typrelid AND tc.relkind = 'c'))) AND {} AND {} \
-         ORDER BY t.oid",
-        user_schema("n"),
-        not_extension_member("pg_type", "t.oid")
-    );
-    for row in query(tx, "types", &sql)? {
-        let name = col(&row, 0);
-        match col(&row, 1) {
-            "r" => out.push(format!("CREATE TYPE {name} AS RANGE ({})", col(&row, 6))),
-            "c" => out.push(format!("CREATE TYPE {name} AS ({})", col(&row, 8))),
-            _ => {
-                let mut sql = format!("CREATE DOMAIN {name} AS {}", col(&row, 2));
-                if let Some(collation) = opt(&row, 7) {
-                    sql.push_str(&format!(" COLLATE {collation}"));
-                }
-                if let Some(default) = opt(&row, 4) {
-                    sql.push_str(&format!(" DEFAULT {default}"));
-                }
-                if flag(&row, 3) {
-                    sql.push_str(" NOT NULL");
-                }
-                out.push(sql);
-                out.lines(opt(&row, 5));
-            }
-        }
-    }
-    Ok(())
 }
 
 /// Constraints other than NOT NULL (on their columns) and constraint triggers (with the triggers), not
@@ -379,11 +327,11 @@ fn statistics(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) ->
     Ok(())
 }
 
-/// The types whose comments and privileges these queries write: domains and ranges, and the enums of
+/// The types whose comments and privileges these queries write: the enums, domains and ranges of
 /// extensions (the model leaves an extension's members out, so it renders the others' only).
 fn unmodelled_types() -> String {
     format!(
-        "(t.typtype IN ('d', 'r') OR (t.typtype = 'e' AND NOT {}))",
+        "(t.typtype IN ('e', 'd', 'r') AND NOT {})",
         not_extension_member("pg_type", "t.oid")
     )
 }
@@ -416,7 +364,7 @@ fn comments(
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass \
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
-         WHERE {relation_filter} AND (c.relkind <> 'S' OR NOT {extension_sequence}) \
+         WHERE {relation_filter} AND c.relkind <> 'c' AND (c.relkind <> 'S' OR NOT {extension_sequence}) \
          UNION ALL \
          SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
@@ -453,6 +401,7 @@ fn comments(
     rows.extend(crate::schema::render::sql::schema_comments(model));
     rows.extend(crate::schema::render::sql::function_comments(model));
     rows.extend(crate::schema::render::sql::sequence_comments(model));
+    rows.extend(crate::schema::render::sql::type_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);
@@ -555,6 +504,9 @@ fn privileges(
         out.push(statement);
     }
     for statement in crate::schema::render::sql::enum_privileges(model) {
+        out.push(statement);
+    }
+    for statement in crate::schema::render::sql::type_privileges(model) {
         out.push(statement);
     }
     // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.

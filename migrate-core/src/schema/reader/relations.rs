@@ -1,7 +1,7 @@
-//! The catalog queries behind the relations of [`describe`](crate::schema::describe): tables of every kind, views,
-//! materialized views and composite types, each with its columns, constraints, indexes, triggers, rules,
-//! policies, statistics objects, privileges and comments, read by one query per part for all relations at
-//! once.
+//! The catalog queries behind the relations of [`describe`](crate::schema::describe): tables of every kind,
+//! views and materialized views (composite types are rendered from the model), each with its columns,
+//! constraints, indexes, triggers, rules, policies, statistics objects, privileges and comments, read by one
+//! query per part for all relations at once.
 
 use postgres::Transaction;
 
@@ -26,7 +26,7 @@ struct Parts {
     comments: Vec<String>,
 }
 
-/// Relations (tables of every kind, views, materialized views, composite types) by name, each with the lines
+/// Relations (tables of every kind, views, materialized views) by name, each with the lines
 /// gathered for it so far.
 type Found = std::collections::BTreeMap<String, (SchemaObject, Parts)>;
 
@@ -97,14 +97,13 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
             WHERE i.inhrelid = c.oid) END, \
          CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, \
          obj_description(c.oid, 'pg_class'), \
-         CASE WHEN c.relkind <> 'c' THEN {} END, \
+         {}, \
          (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = c.reltablespace), \
          CASE WHEN c.relkind IN ('r', 'p', 'm') AND c.relreplident <> 'd' THEN \
            CASE c.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' ELSE 'using index' END END, \
          (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {relation_filter} AND {} \
-         AND (c.relkind <> 'c' OR EXISTS (SELECT 1 FROM pg_type t WHERE t.typrelid = c.oid AND t.typtype = 'c'))",
+         WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {relation_filter} AND {}",
         qualified("n.nspname", "c.relname"),
         qualified("pn.nspname", "pc.relname"),
         qualified("pn.nspname", "pc.relname"),
@@ -119,7 +118,6 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
             "f" => Kind::ForeignTable,
             "v" => Kind::View,
             "m" => Kind::MaterializedView,
-            "c" => Kind::CompositeType,
             _ => Kind::Table,
         };
         let mut object = SchemaObject::new(kind, name.clone());
@@ -185,7 +183,7 @@ fn relation_columns(
          JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm') \
          AND {relation_filter} ORDER BY n.nspname, c.relname, a.attnum",
         qualified("n.nspname", "c.relname"),
         privileges("a.attacl", 'c', "c.relowner", "pg_class", "c.oid", "a.attnum"),

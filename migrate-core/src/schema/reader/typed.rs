@@ -16,6 +16,8 @@ use super::query::{
     Row,
 };
 
+mod types;
+
 /// Lists travel as one text column, elements separated by this character (no name holds it).
 const SEP: &str = "chr(1)";
 
@@ -84,7 +86,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     schemas(tx, &mut model)?;
     extensions(tx, &mut model)?;
     enums(tx, &mut model)?;
-    types(tx, &mut model)?;
+    types::types(tx, table, &mut model)?;
     let owners = sequences(tx, table, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
     columns(tx, &relations, &tables, &owners, &mut model)?;
@@ -96,6 +98,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     functions(tx, &mut model)?;
     default_privileges(tx, &mut model)?;
     event_triggers(tx, &mut model)?;
+    types::operators(tx, &mut model)?;
     Ok(model)
 }
 
@@ -109,6 +112,8 @@ pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Res
     schemas(tx, &mut model)?;
     extensions(tx, &mut model)?;
     enums(tx, &mut model)?;
+    types::types(tx, table, &mut model)?;
+    types::operators(tx, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
     sequences(tx, table, &mut model)?;
@@ -195,49 +200,6 @@ fn enums(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
                     .collect(),
                 comment: owned(&row, 5),
                 created: col(&row, 6).parse().unwrap_or_default(),
-            },
-        );
-    }
-    Ok(())
-}
-
-/// Composite types and domains.
-fn types(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
-    let filter = format!(
-        "{} AND {}",
-        user_schema("n"),
-        not_extension_member("pg_type", "t.oid")
-    );
-    let sql = format!(
-        "SELECT n.nspname, t.typname, \
-           array_to_string(ARRAY(SELECT a.attname || {SEP} || format_type(a.atttypid, a.atttypmod) \
-             FROM pg_attribute a WHERE a.attrelid = t.typrelid AND a.attnum > 0 AND NOT a.attisdropped \
-             ORDER BY a.attnum), {SEP}) \
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         JOIN pg_class c ON c.oid = t.typrelid AND c.relkind = 'c' WHERE t.typtype = 'c' AND {filter}"
-    );
-    for row in query(tx, "composite types", &sql)? {
-        let parts = list(&row, 2);
-        let attributes = pairs(&parts);
-        model.composites.insert(qname(&row, 0), attributes);
-    }
-    let sql = format!(
-        "SELECT n.nspname, t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
-           array_to_string(ARRAY(SELECT con.conname || {SEP} || pg_get_expr(con.conbin, 0) \
-             FROM pg_constraint con WHERE con.contypid = t.oid AND con.contype = 'c' ORDER BY con.conname), {SEP}), \
-           obj_description(t.oid, 'pg_type') \
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'd' AND {filter}"
-    );
-    for row in query(tx, "domains", &sql)? {
-        let parts = list(&row, 5);
-        model.domains.insert(
-            qname(&row, 0),
-            Domain {
-                base: col(&row, 2).to_owned(),
-                not_null: flag(&row, 3),
-                default: owned(&row, 4),
-                checks: pairs(&parts),
-                comment: owned(&row, 6),
             },
         );
     }

@@ -6,12 +6,14 @@ use crate::schema::description::{Kind, SchemaObject};
 use crate::schema::model::Model;
 
 mod objects;
+mod types;
 
 /// The objects of the kinds the description renders from the model, in any order (the description sorts).
 pub(crate) fn objects(model: &Model, out: &mut Vec<SchemaObject>) {
     extensions(model, out);
     enums(model, out);
     objects::objects(model, out);
+    types::objects(model, out);
 }
 
 fn extensions(model: &Model, out: &mut Vec<SchemaObject>) {

@@ -9,6 +9,8 @@ pub(crate) use objects::{
     function_comments, function_privileges, functions, schema_comments, schema_privileges, schemas,
     sequence_comments, sequence_owners, sequence_privileges, sequences,
 };
+mod types;
+pub(crate) use types::{type_comments, type_privileges, types};
 
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).
 pub(crate) fn extensions(model: &Model) -> Vec<String> {
