@@ -106,7 +106,7 @@ pub(crate) struct Context<'a> {
 /// forgets its position and runs `finish` (the caller's bookkeeping) in one transaction. Returns the number
 /// of rows updated (or handed to Rust code).
 pub(crate) fn run(
-    conn: &mut impl GenericClient,
+    conn: &mut postgres::Client,
     spec: &Backfill,
     origin: &Origin<'_>,
     context: &Context<'_>,
@@ -402,7 +402,7 @@ fn finish_walk(
 /// table again for them took a fifth of the backfill's time. A row that starts to match lower down meanwhile
 /// is found by the next count.
 fn catch_up(
-    conn: &mut impl GenericClient,
+    conn: &mut postgres::Client,
     walk: &Walk<'_>,
     mut done: u64,
     context: &Context<'_>,
@@ -600,6 +600,22 @@ impl Record<'_> {
         Ok(())
     }
 
+    /// The statement of [`Record::save`] with its values written in, for a batch's last message (see
+    /// `one_trip`).
+    fn save_sql(&self, cursor: &[String], done: i64) -> String {
+        format!(
+            "INSERT INTO {} (migration, position, fingerprint, cursor, rows_done) VALUES ({}, {}, {}, {}, {done}) \
+             ON CONFLICT (migration, position) DO UPDATE SET cursor = EXCLUDED.cursor, \
+             rows_done = EXCLUDED.rows_done, fingerprint = EXCLUDED.fingerprint, \
+             updated_at = pg_catalog.clock_timestamp()",
+            self.table,
+            migrate_dsl::literal(self.migration),
+            self.position,
+            migrate_dsl::literal(&self.fingerprint),
+            crate::one_trip::text_array(Some(cursor)),
+        )
+    }
+
     /// Forgets the progress: the backfill finished, or starts over.
     fn clear(&self, conn: &mut impl GenericClient) -> Result<u64, postgres::Error> {
         conn.execute(
@@ -612,11 +628,12 @@ impl Record<'_> {
     }
 }
 
-/// A key given as parameter `$n` (text per column) in the key's own types: `$n[1]::t1, $n[2]::t2`.
-pub(crate) fn key_param(keys: &[Key], n: usize) -> String {
+/// A key given as the `text[]` expression `array` (text per column: a parameter such as `$1::text[]`, or
+/// a literal, see `one_trip`) in the key's own types: `CAST((array)[1] AS t1), CAST((array)[2] AS t2)`.
+pub(crate) fn key_in(keys: &[Key], array: &str) -> String {
     keys.iter()
         .enumerate()
-        .map(|(i, k)| format!("CAST((${n}::text[])[{}] AS {})", i + 1, k.sql_type))
+        .map(|(i, k)| format!("CAST(({array})[{}] AS {})", i + 1, k.sql_type))
         .collect::<Vec<_>>()
         .join(", ")
 }

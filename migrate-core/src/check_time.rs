@@ -98,6 +98,25 @@ pub(crate) struct CheckLimit {
 }
 
 impl CheckLimit {
+    /// The session's own `statement_timeout`, read the first time.
+    pub(crate) fn session(&mut self, conn: &mut impl GenericClient) -> Result<String, DataCause> {
+        if let Some(session) = &self.session {
+            return Ok(session.clone());
+        }
+        let shown = conn
+            .simple_query("SHOW statement_timeout")
+            .map_err(DataCause::database("cannot read statement_timeout"))?;
+        let session = shown
+            .iter()
+            .find_map(|m| match m {
+                postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .unwrap_or_else(|| "0".to_owned());
+        self.session = Some(session.clone());
+        Ok(session)
+    }
+
     /// Sets the limit for the next check: `time` (at least a millisecond: zero would mean no limit).
     fn set(
         &mut self,
@@ -105,20 +124,7 @@ impl CheckLimit {
         time: Duration,
         bound: Bound,
     ) -> Result<(), DataCause> {
-        if self.session.is_none() {
-            let shown = conn
-                .simple_query("SHOW statement_timeout")
-                .map_err(DataCause::database("cannot read statement_timeout"))?;
-            self.session = Some(
-                shown
-                    .iter()
-                    .find_map(|m| match m {
-                        postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
-                        _ => None,
-                    })
-                    .unwrap_or_else(|| "0".to_owned()),
-            );
-        }
+        self.session(conn)?;
         conn.batch_execute(&format!(
             "SET statement_timeout = {}",
             crate::timeouts::millis(time).max(1)

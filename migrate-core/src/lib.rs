@@ -87,6 +87,7 @@ runtime! {
     mod migration;
     mod notices;
     mod observer;
+    mod one_trip;
     mod outside;
     mod partition_index;
     mod phase;

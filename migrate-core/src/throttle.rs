@@ -25,7 +25,9 @@
 //! not a standby.
 //!
 //! The checks run between batches on the backfill's own connection, so the lag never exceeds the limit by
-//! more than the WAL of one batch.
+//! more than the WAL of one batch. The usual answer, that nothing holds the batch back, takes one round trip
+//! (the checks' time limit, the standbys' and the vacuum's checks and the limit put back, as one message);
+//! anything else is asked again check by check, which says what holds the batch back or what failed.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -258,6 +260,17 @@ impl<'a> Resolved<'a> {
     }
 }
 
+/// A vacuum of the table (`$1`, quoted) by another session: its pid, and whether an autovacuum worker runs
+/// it (see [`Throttle::vacuum`]).
+const VACUUMS: &str = "SELECT v.pid, COALESCE(a.backend_type = 'autovacuum worker', false) \
+     FROM pg_catalog.pg_stat_progress_vacuum v \
+     LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = v.pid \
+     WHERE v.pid <> pg_catalog.pg_backend_pid() AND v.datname = pg_catalog.current_database() \
+     AND (v.relid = pg_catalog.to_regclass($1) OR (v.relid IS NULL AND EXISTS ( \
+         SELECT 1 FROM pg_catalog.pg_locks l WHERE l.pid = v.pid AND l.locktype = 'relation' \
+         AND l.relation = pg_catalog.to_regclass($1) AND l.granted))) \
+     LIMIT 1";
+
 /// A WAL position (`16/B374D848`) as a number.
 fn lsn(text: &str) -> Option<u64> {
     let (high, low) = text.split_once('/')?;
@@ -390,18 +403,7 @@ impl<'a> Throttle<'a> {
         let statement = match &self.vacuums {
             Some(s) => s.clone(),
             None => {
-                let s = conn
-                    .prepare(
-                        "SELECT v.pid, COALESCE(a.backend_type = 'autovacuum worker', false) \
-                         FROM pg_catalog.pg_stat_progress_vacuum v \
-                         LEFT JOIN pg_catalog.pg_stat_activity a ON a.pid = v.pid \
-                         WHERE v.pid <> pg_catalog.pg_backend_pid() AND v.datname = pg_catalog.current_database() \
-                         AND (v.relid = pg_catalog.to_regclass($1) OR (v.relid IS NULL AND EXISTS ( \
-                             SELECT 1 FROM pg_catalog.pg_locks l WHERE l.pid = v.pid AND l.locktype = 'relation' \
-                             AND l.relation = pg_catalog.to_regclass($1) AND l.granted))) \
-                         LIMIT 1",
-                    )
-                    .map_err(failed)?;
+                let s = conn.prepare(VACUUMS).map_err(failed)?;
                 self.vacuums = Some(s.clone());
                 s
             }
@@ -422,7 +424,7 @@ impl<'a> Throttle<'a> {
     /// requested or the run's budget is spent (the check running then is cancelled: see `check_time`).
     pub(crate) fn wait(
         &mut self,
-        conn: &mut impl GenericClient,
+        conn: &mut postgres::Client,
         name: &str,
         interrupt: &Interrupt,
         events: &mut dyn FnMut(Event<'_>),
@@ -430,20 +432,92 @@ impl<'a> Throttle<'a> {
         if !self.checks() {
             return Ok(());
         }
-        let waited = self.wait_bounded(conn, name, interrupt, events);
+        let began = Instant::now();
+        if self.clear_at_once(conn, began, interrupt) {
+            self.say_inactive_slots(name, events);
+            return Ok(());
+        }
+        let waited = self.wait_bounded(conn, began, name, interrupt, events);
         let restored = self.limit.restore(conn);
         waited?;
         restored.map_err(Stopped::Failed)
     }
 
+    /// Whether nothing holds the next batch back, asked in one round trip (the usual answer, before
+    /// every batch): the checks' limit set as [`CheckLimit::before_check`] sets it, the standbys' and the
+    /// vacuum's checks, and the session's own limit put back, as one message (one transaction: a check
+    /// that fails takes the limit's SET back with it). `false` leaves the answer to the check by check
+    /// wait, which says what holds the batch back and for how long, or which check failed and why: a
+    /// cause found, a check that failed, a stop due, the budget spent, or a `pause_while` query (the
+    /// user's SQL runs on its own, as it always has).
+    fn clear_at_once(
+        &mut self,
+        conn: &mut postgres::Client,
+        began: Instant,
+        interrupt: &Interrupt,
+    ) -> bool {
+        if self.settings.predicate.is_some() || interrupt.stop().is_some() {
+            return false;
+        }
+        let (time, bound) = crate::check_time::limit(
+            Instant::now(),
+            began,
+            self.settings.max_pause,
+            interrupt.deadline(),
+        );
+        let time = match bound {
+            crate::check_time::Bound::Budget(_) if time.is_zero() => return false,
+            crate::check_time::Bound::Budget(_) => time,
+            crate::check_time::Bound::MaxPause => time.max(crate::check_time::LAST_CHECK),
+        };
+        let Ok(session) = self.limit.session(conn) else {
+            return false;
+        };
+        let mut sql = format!(
+            "SET statement_timeout = {}",
+            crate::timeouts::millis(time).max(1)
+        );
+        let lag = !self.settings.lag.is_off();
+        if lag {
+            sql.push_str("; ");
+            sql.push_str(lag::POSITIONS);
+        }
+        if self.settings.vacuum {
+            sql.push_str("; ");
+            sql.push_str(&VACUUMS.replace("$1", &migrate_dsl::literal(self.table)));
+        }
+        sql.push_str(&format!(
+            "; SET statement_timeout = {}",
+            migrate_dsl::literal(&session)
+        ));
+        let Ok(sent) = crate::one_trip::send(conn, &sql) else {
+            return false;
+        };
+        // Statement 0 sets the limit; the standbys' positions are statement 1 when watched.
+        let vacuum_at = if lag { 2 } else { 1 };
+        let rows = sent.rows();
+        if self.settings.vacuum && rows.iter().any(|(at, _)| *at == vacuum_at) {
+            return false;
+        }
+        if !lag {
+            return true;
+        }
+        let positions: Vec<lag::PositionRow> = rows
+            .iter()
+            .filter(|(at, _)| *at == 1)
+            .map(|(_, row)| lag::PositionRow::of_text(row))
+            .collect();
+        matches!(self.measure(conn, &positions), Ok(None))
+    }
+
     fn wait_bounded(
         &mut self,
         conn: &mut impl GenericClient,
+        began: Instant,
         name: &str,
         interrupt: &Interrupt,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Stopped> {
-        let began = Instant::now();
         let mut paused: Option<(Instant, PauseCause)> = None;
         let mut last_check = began;
         let mut delay = Duration::from_millis(50);

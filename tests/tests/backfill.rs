@@ -415,6 +415,113 @@ fn an_edited_backfill_starts_over_instead_of_resuming_from_a_stale_cursor() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
+/// An SQL batch's UPDATE and its progress row commit together or not at all, though they reach the server
+/// as two messages (the transaction begun with the UPDATE, then the progress saved with the COMMIT): the
+/// runner's session is ended by the server at random moments of the walk (as when its process is killed),
+/// and after each end the rows updated are exactly those the progress counts, all at or before its
+/// cursor. Then a plain run finishes, and every row was updated exactly once (the trigger logs each
+/// update). For the walk by computed key ranges (adaptive sizes, a dense key) and by ranges read from the
+/// index (a fixed size).
+#[test]
+fn an_sql_batch_commits_with_its_progress_or_not_at_all_when_its_session_ends() {
+    use migrate_core::{Migrator, UpTarget};
+    let seed: u64 = std::env::var("BATCH_KILL_SEED")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(20_261_130);
+    let mut rng = fastrand::Rng::with_seed(seed);
+    for (name, migrations) in [("dense", &edited::DOUBLE), ("read", &edited::DOUBLE_500)] {
+        let db = TestDb::new();
+        db.exec(EDITED_SETUP);
+        db.exec("INSERT INTO gate VALUES (true)");
+        let mut ended = 0;
+        for round in 0.. {
+            let mut client = db.client();
+            let pid: i32 = client
+                .query_one("SELECT pg_backend_pid()", &[])
+                .expect("pid")
+                .get(0);
+            let run = std::thread::spawn(move || {
+                Migrator::new(migrations)
+                    .run_up(&mut client, &UpTarget::All, &mut |_| {})
+                    .map_err(|e| e.to_string())
+            });
+            if round < 12 {
+                std::thread::sleep(std::time::Duration::from_millis(rng.u64(5..120)));
+                ended += usize::from(
+                    db.query_strings(&format!("SELECT pg_terminate_backend({pid})"))[0][0]
+                        .as_deref()
+                        == Some("t"),
+                );
+            }
+            let finished = run.join().expect("the run's thread").is_ok();
+            let context = format!("{name}, round {round} (seed {seed})");
+            // Ended before the first batch, the progress table may not exist yet.
+            let progress = match count(
+                &db,
+                "SELECT to_regclass('public.pgmigrations_backfill') IS NULL",
+            )
+            .as_str()
+            {
+                "t" => Vec::new(),
+                _ => db.query_strings(
+                    "SELECT cursor[1], rows_done::text FROM public.pgmigrations_backfill",
+                ),
+            };
+            let updated = count(&db, "SELECT count(*) FROM items WHERE doubled IS NOT NULL");
+            if finished {
+                assert!(progress.is_empty(), "{context}: {progress:?}");
+                assert_eq!(updated, "10000", "{context}");
+                break;
+            }
+            assert!(round < 20, "{context}: the walk never finishes");
+            let (cursor, done) = match progress.as_slice() {
+                // Ended after the walk's last transaction (its progress forgotten with its journal
+                // entry), before the migration was recorded.
+                [] if updated == "10000" => ("10000".to_owned(), "10000".to_owned()),
+                [] => ("0".to_owned(), "0".to_owned()),
+                [row] => (
+                    row[0].clone().unwrap_or_default(),
+                    row[1].clone().unwrap_or_default(),
+                ),
+                more => panic!("{context}: {more:?}"),
+            };
+            assert_eq!(
+                updated, done,
+                "{context}: the rows updated are the progress's"
+            );
+            assert_eq!(
+                count(&db, "SELECT count(*) FROM handled"),
+                done,
+                "{context}"
+            );
+            assert_eq!(
+                count(
+                    &db,
+                    &format!(
+                        "SELECT count(*) FROM items WHERE (id <= {cursor}) <> (doubled IS NOT NULL)"
+                    )
+                ),
+                "0",
+                "{context}: updated are the rows up to the cursor {cursor}"
+            );
+        }
+        assert!(ended > 0, "{name}: no session was ended mid-walk");
+        assert_eq!(
+            count(
+                &db,
+                "SELECT count(*)::text || '/' || count(DISTINCT id)::text FROM handled"
+            ),
+            "10000/10000",
+            "{name}: every row updated exactly once"
+        );
+        assert_eq!(
+            count(&db, "SELECT count(*) FROM items WHERE doubled = v * 2"),
+            "10000"
+        );
+    }
+}
+
 /// The plan shows the real key columns where the table exists, and says why not where it does not (yet), or
 /// has no primary key, or when there is no database to ask.
 #[test]

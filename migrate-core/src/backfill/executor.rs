@@ -5,6 +5,17 @@
 //! its own pace, stop and retry; only the executor knows where a range ends (read from the key's index, or
 //! computed for a dense integer key) and what a range's work is (the UPDATE, with the values it overwrites
 //! kept first, or the Rust code over its rows, locked).
+//!
+//! Round trips, each of which a single `UPDATE` of the same rows does not pay (on a loaded machine each
+//! waits for the scheduler too): SQL work's batch is sent as few messages as its bookkeeping allows (see
+//! `one_trip`), the bounds written in as literals. An inline batch is two: `BEGIN; UPDATE` (with the
+//! values kept first, when kept), then its progress saved with the `COMMIT`, so the progress commits with
+//! the batch or not at all, as before; a range end read from the index is one more. A worker's batch is
+//! five: its claim (`BEGIN`, the job's advisory lock, where the walk stands and any abandoned batch, in
+//! one message; the range inserted with the `COMMIT`), then the batch (`BEGIN` with the job's and the
+//! batch's rows locked; the UPDATE; the batch marked done with the `COMMIT`). The throttle's checks before
+//! each batch are one more (see `throttle`). Was 8 an inline batch and 16 a worker's. Rust batch code
+//! gets the transaction, each statement its own round trip.
 
 use migrate_dsl::{Backfill, BatchWork};
 use postgres::fallible_iterator::FallibleIterator;
@@ -18,7 +29,11 @@ use crate::user_code::{self, UserCode};
 
 use super::dense_key::{DenseKey, RangeEnd};
 use super::kept::Keeping;
-use super::{key_param, Key};
+use super::{key_in, Key};
+use crate::one_trip::{self, Open};
+
+/// The cursor as the statements' first parameter.
+const PARAM_1: &str = "$1::text[]";
 
 /// A backfill's table, key and work, learned once before the first batch, as every batch of every caller
 /// runs them.
@@ -65,25 +80,40 @@ impl<'a> Executor<'a> {
 
     /// The rows after the cursor (`$1`, none before the first batch) that match the condition.
     pub(crate) fn keys_after(&self) -> String {
-        format!("{}{}", self.any_key_after(), self.filter)
+        self.keys_after_in(PARAM_1)
+    }
+
+    /// The rows after the cursor (the `text[]` expression `cursor`, NULL before the first batch) that
+    /// match the condition.
+    fn keys_after_in(&self, cursor: &str) -> String {
+        format!("{}{}", self.any_key_after_in(cursor), self.filter)
     }
 
     /// The rows after the cursor (`$1`, none before the first batch), whether they match or not.
     fn any_key_after(&self) -> String {
+        self.any_key_after_in(PARAM_1)
+    }
+
+    fn any_key_after_in(&self, cursor: &str) -> String {
         format!(
-            "($1::text[] IS NULL OR ({}) > ({}))",
+            "({cursor} IS NULL OR ({}) > ({}))",
             self.columns().join(", "),
-            key_param(&self.keys, 1),
+            key_in(&self.keys, cursor),
         )
     }
 
     /// The rows of the range after the cursor (`$1`) up to its last key (`$2`) that match the condition.
     fn rows_of_range(&self) -> String {
+        self.rows_of_range_in(PARAM_1, "$2::text[]")
+    }
+
+    /// The same with the bounds as `text[]` expressions.
+    fn rows_of_range_in(&self, cursor: &str, upper: &str) -> String {
         format!(
             "{} AND ({}) <= ({})",
-            self.keys_after(),
+            self.keys_after_in(cursor),
             self.columns().join(", "),
-            key_param(&self.keys, 2)
+            key_in(&self.keys, upper)
         )
     }
 
@@ -178,6 +208,63 @@ impl<'a> Executor<'a> {
                 .map_err(BatchError::Query)?;
         }
         Ok(tx)
+    }
+
+    /// SQL work's batch over the range (`cursor`, `upper`], in one round trip: the batch's transaction
+    /// opened (as [`Executor::begin`] opens it), the values kept when kept, and the UPDATE. Returns the
+    /// transaction, still open for the caller's bookkeeping and commit ([`Open::commit_with`]: a second
+    /// round trip), and the rows updated. The rows and the guarantees are [`Executor::run_range`]'s; the
+    /// bounds are written in as literals, planned as its parameters are (an unnamed statement is planned
+    /// with its values).
+    pub(crate) fn begin_update<'c>(
+        &self,
+        conn: &'c mut postgres::Client,
+        cursor: &Option<Vec<String>>,
+        upper: &[String],
+    ) -> Result<(Open<'c>, u64), BatchError> {
+        let BatchWork::Set(assignments) = self.work else {
+            return Err(BatchError::Code(DataCause::Internal(
+                "only SQL work runs as one UPDATE",
+            )));
+        };
+        let target = &self.target;
+        let rows = self.rows_of_range_at(cursor, upper);
+        let mut sql = match self.keep {
+            Some(_) => "BEGIN ISOLATION LEVEL REPEATABLE READ; ".to_owned(),
+            None => "BEGIN; ".to_owned(),
+        };
+        if let Some(keeping) = &self.keep {
+            sql.push_str(&keeping.statement(target, &rows));
+            sql.push_str("; ");
+        }
+        sql.push_str(&format!("UPDATE {target} SET {assignments} WHERE {rows}"));
+        let (open, sent) = one_trip::begin(conn, &sql).map_err(|f| BatchError::Query(f.error))?;
+        // BEGIN's, the kept rows', then the UPDATE's: the last one.
+        let updated = sent.counts().last().copied().unwrap_or(0);
+        Ok((open, updated))
+    }
+
+    /// SQL work's UPDATE of the range (`cursor`, `upper`] with the bounds written in (see
+    /// [`Executor::begin_update`]), for a caller that opened the batch's transaction with statements of
+    /// its own; `None` for Rust code, or kept values (which only an inline walk keeps, in
+    /// [`Executor::begin_update`]).
+    pub(crate) fn update_sql(&self, cursor: &Option<Vec<String>>, upper: &[String]) -> Option<String> {
+        match (self.work, &self.keep) {
+            (BatchWork::Set(assignments), None) => Some(format!(
+                "UPDATE {} SET {assignments} WHERE {}",
+                self.target,
+                self.rows_of_range_at(cursor, upper)
+            )),
+            _ => None,
+        }
+    }
+
+    /// [`Executor::rows_of_range`] with the bounds written in as literals.
+    fn rows_of_range_at(&self, cursor: &Option<Vec<String>>, upper: &[String]) -> String {
+        self.rows_of_range_in(
+            &one_trip::text_array(cursor.as_deref()),
+            &one_trip::text_array(Some(upper)),
+        )
     }
 
     /// The work of the range (`cursor`, `upper`] in the batch's transaction `tx`: the UPDATE (its rows'

@@ -1,11 +1,13 @@
 //! The batch loop of a walk: before each batch the throttle's wait, then the batch (retried after lock
 //! timeouts), counted and reported, then a stop or the pause between batches.
 
+use postgres::Client;
+
 use super::*;
 
 /// The batch loop; returns the rows done.
 pub(super) fn run_batches(
-    conn: &mut impl GenericClient,
+    conn: &mut Client,
     walk: &Walk<'_>,
     start: Position,
     context: &Context<'_>,
@@ -111,7 +113,7 @@ impl<'w> Walker<'w> {
     /// Waits until the server can take the next batch (see [`Throttle::wait`]).
     fn wait_for_server(
         &mut self,
-        conn: &mut impl GenericClient,
+        conn: &mut Client,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<(), Failure> {
         let name = self.walk.origin.migration.name();
@@ -123,7 +125,7 @@ impl<'w> Walker<'w> {
     /// The next batch, retried after lock timeouts; `None` when no rows are left.
     fn run_batch(
         &mut self,
-        conn: &mut impl GenericClient,
+        conn: &mut Client,
         retry: &LockRetry<'_>,
         events: &mut dyn FnMut(Event<'_>),
     ) -> Result<Option<Batch>, Failure> {

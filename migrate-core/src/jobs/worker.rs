@@ -26,6 +26,7 @@ use crate::events::Event;
 use crate::history::MigrationsTable;
 use crate::error::DataCause;
 use crate::migration::{Direction, Migration};
+use crate::one_trip;
 use crate::retry::{GaveUp, LockRetry, LockTimeout};
 use crate::settings::Settings;
 use crate::throttle::{self, Stopped, Throttle};
@@ -612,8 +613,66 @@ impl JobTurn<'_, '_> {
     /// The claimed batch `batch`, in one transaction: the job's row `FOR SHARE` (a pause or cancel waits
     /// for the batch, and no batch starts after one), the batch's row `FOR UPDATE SKIP LOCKED` (`None` when
     /// another worker holds it or it is no longer pending), the executor's work over its range, and the row
-    /// marked done. The bookkeeping statements are typed: one round trip each, not two.
+    /// marked done. SQL work in three round trips (see `one_trip`): the transaction begun with both rows
+    /// locked and read, the UPDATE, and the row marked done with the COMMIT.
     fn pending(
+        &self,
+        client: &mut Client,
+        exec: &Executor<'_>,
+        batch: i64,
+    ) -> Result<Pending, BatchFailed> {
+        if !matches!(self.spec.work(), BatchWork::Set(_)) {
+            return self.pending_with_code(client, exec, batch);
+        }
+        let (job, table) = (self.job, self.table());
+        let id = job.id;
+        let sql = format!(
+            "BEGIN; SELECT state FROM {} WHERE id = {id} FOR SHARE; \
+             SELECT pg_catalog.array_to_json(after_key)::text, pg_catalog.array_to_json(last_key)::text \
+             FROM {} WHERE job = {id} AND id = {batch} AND state = 'pending' AND attempts < {MAX_BATCH_ATTEMPTS} \
+             FOR UPDATE SKIP LOCKED",
+            table.jobs(),
+            table.job_batches()
+        );
+        let (mut open, sent) = one_trip::begin(client, &sql).map_err(|f| BatchFailed::query(None)(f.error))?;
+        let rows = sent.rows();
+        // Statements 0 to 2: BEGIN, the job's row, the batch's.
+        if !rows.iter().any(|(at, row)| *at == 1 && row.get(0) == Some("active")) {
+            return Ok(Pending::NotActive);
+        }
+        let Some((_, row)) = rows.iter().find(|(at, _)| *at == 2) else {
+            return Ok(Pending::None);
+        };
+        let after = one_trip::key_of_json(row.get(0));
+        let broken = |error: &str| BatchFailed {
+            batch: Some(batch),
+            error: error.to_owned(),
+            lock_timeout: false,
+        };
+        let last = one_trip::key_of_json(row.get(1)).ok_or_else(|| broken("its batch has no last key"))?;
+        let update = exec
+            .update_sql(&after, &last)
+            .ok_or_else(|| broken("a background job runs its SQL as one UPDATE"))?;
+        let rows = open
+            .send(&update)
+            .map_err(|f| BatchFailed::query(Some(batch))(f.error))?
+            .counts()
+            .first()
+            .copied()
+            .unwrap_or(0);
+        open.commit_with(&format!(
+            "UPDATE {} SET state = 'done', rows = {rows}, worker = {}, done_at = pg_catalog.clock_timestamp() \
+             WHERE job = {id} AND id = {batch}",
+            table.job_batches(),
+            migrate_dsl::literal(self.worker)
+        ))
+        .map_err(|f| BatchFailed::query(Some(batch))(f.error))?;
+        Ok(Pending::Ran { rows })
+    }
+
+    /// [`JobTurn::pending`] for Rust batch code, which gets the transaction: each statement its own
+    /// round trip.
+    fn pending_with_code(
         &self,
         client: &mut Client,
         exec: &Executor<'_>,

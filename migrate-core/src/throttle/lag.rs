@@ -6,7 +6,7 @@ use super::*;
 
 /// Standbys and slots with their positions, in one round trip. Values are read through their output
 /// functions (see the project's rule on casts); the server's own time lag as seconds.
-const POSITIONS: &str = "\
+pub(super) const POSITIONS: &str = "\
 SELECT 'now', NULL::int4, NULL::text, false, \
        pg_catalog.textin(pg_catalog.pg_lsn_out(pg_catalog.pg_current_wal_lsn())), NULL::float8 \
 UNION ALL \
@@ -25,9 +25,22 @@ impl Throttle<'_> {
         &mut self,
         conn: &mut impl GenericClient,
     ) -> Result<Option<PauseCause>, CheckFailed> {
-        let rows = self.read_positions(conn)?;
+        let rows: Vec<PositionRow> = self
+            .read_positions(conn)?
+            .iter()
+            .map(PositionRow::of_row)
+            .collect();
+        self.measure(conn, &rows)
+    }
+
+    /// The first standby or slot over the limit, by the rows of [`POSITIONS`] read now.
+    pub(super) fn measure(
+        &mut self,
+        conn: &mut impl GenericClient,
+        rows: &[PositionRow],
+    ) -> Result<Option<PauseCause>, CheckFailed> {
         let now = Instant::now();
-        let positions = Positions::of(&rows);
+        let positions = Positions::of(rows);
         if !positions.hidden.is_empty() {
             return Err(hidden(conn, positions.hidden));
         }
@@ -114,28 +127,64 @@ struct Positions {
     hidden: Vec<i32>,
 }
 
+/// One row of [`POSITIONS`]: what it is (`now`, `standby`, `slot`, `logical slot`), the pid, the name,
+/// whether it is hidden (a standby) or inactive (a slot), the WAL position, the server's lag in seconds.
+pub(super) struct PositionRow {
+    kind: String,
+    pid: Option<i32>,
+    name: Option<String>,
+    flag: bool,
+    position: Option<u64>,
+    lag: Option<f64>,
+}
+
+impl PositionRow {
+    fn of_row(row: &postgres::Row) -> Self {
+        PositionRow {
+            kind: row.get(0),
+            pid: row.get(1),
+            name: row.get(2),
+            flag: row.get(3),
+            position: row.get::<_, Option<&str>>(4).and_then(lsn),
+            lag: row.get(5),
+        }
+    }
+
+    /// The row as the simple-query protocol gives it, every value as text.
+    pub(super) fn of_text(row: &postgres::SimpleQueryRow) -> Self {
+        let text = |i: usize| row.get(i);
+        PositionRow {
+            kind: text(0).unwrap_or_default().to_owned(),
+            pid: text(1).and_then(|p| p.parse().ok()),
+            name: text(2).map(str::to_owned),
+            flag: text(3) == Some("t"),
+            position: text(4).and_then(lsn),
+            lag: text(5).and_then(|l| l.parse().ok()),
+        }
+    }
+}
+
 impl Positions {
-    fn of(rows: &[postgres::Row]) -> Self {
+    fn of(rows: &[PositionRow]) -> Self {
         let mut positions = Positions::default();
         for row in rows {
-            let kind: &str = row.get(0);
-            let pid: Option<i32> = row.get(1);
-            let name: Option<String> = row.get(2);
-            let position = row.get::<_, Option<&str>>(4).and_then(lsn);
+            let kind = row.kind.as_str();
+            let pid = row.pid;
+            let name = row.name.clone();
+            let position = row.position;
             match kind {
                 "now" => positions.current = position,
                 "standby" => {
                     let pid = pid.unwrap_or_default();
-                    if row.get::<_, bool>(3) {
+                    if row.flag {
                         positions.hidden.push(pid);
                         continue;
                     }
                     let name = name.unwrap_or_default();
-                    let lag: Option<f64> = row.get(5);
-                    positions.standbys.push((pid, name, position, lag));
+                    positions.standbys.push((pid, name, position, row.lag));
                 }
                 // Not waited for (see the parent module's docs), but said once when it holds much WAL back.
-                _ if row.get::<_, bool>(3) => positions.inactive.push((
+                _ if row.flag => positions.inactive.push((
                     kind == "logical slot",
                     pid,
                     name.unwrap_or_default(),

@@ -8,12 +8,13 @@ use super::{fail, JobTurn, CATCH_UP_WALKS, MAX_BATCH_ATTEMPTS};
 use crate::backfill::dense_key::DenseKey;
 use crate::backfill::executor::Executor;
 use crate::error::Error;
+use crate::one_trip;
 
 impl JobTurn<'_, '_> {
     /// Where the job's current walk stands (its number, and the last key claimed or where it starts), under
     /// the job's advisory lock for the rest of `tx`: claims and the end of a walk are one at a time. `None`
-    /// when the job is no longer active. Each statement one round trip (typed, not prepared first): they run
-    /// once a batch, and every worker waits on the lock.
+    /// when the job is no longer active. For the end of a walk; a claim sends the same statements as one
+    /// message (see [`JobTurn::claim`]).
     fn locked_walk(
         &self,
         tx: &mut postgres::Transaction<'_>,
@@ -46,23 +47,14 @@ impl JobTurn<'_, '_> {
         }))
     }
 
-    /// A pending batch of the job that no worker holds (one a stopped or killed worker left, or one whose
-    /// attempt failed and is retried), locked for the rest of `tx`.
-    fn abandoned(&self, tx: &mut postgres::Transaction<'_>) -> Result<Option<i64>, postgres::Error> {
-        let rows = tx.query_typed(
-            &format!(
-                "SELECT id FROM {} WHERE job = $1 AND state = 'pending' AND attempts < $2 ORDER BY id LIMIT 1 \
-                 FOR UPDATE SKIP LOCKED",
-                self.table().job_batches()
-            ),
-            &[(&self.job.id, Type::INT8), (&MAX_BATCH_ATTEMPTS, Type::INT4)],
-        )?;
-        Ok(rows.first().map(|row| row.get(0)))
-    }
-
-    /// The batch this worker runs next: a pending one no worker holds when there is one (it goes first, as
-    /// its range was claimed first), else the next key range of the walk, claimed: up to `limit` rows (or
-    /// keys of a dense key) after the last range claimed, its end found by the executor.
+    /// The batch this worker runs next: a pending one no worker holds when there is one (one a stopped or
+    /// killed worker left, or one whose attempt failed and is retried: it goes first, as its range was
+    /// claimed first), else the next key range of the walk, claimed: up to `limit` rows (or keys of a
+    /// dense key) after the last range claimed, its end found by the executor. Two round trips for a dense
+    /// key (see `one_trip`): the transaction begun with the job's advisory lock (its own statement before
+    /// the read: each statement of the message reads a snapshot taken when it starts, after the last
+    /// claim committed), where the walk stands ([`JobTurn::locked_walk`]'s read) and a pending batch no
+    /// worker holds, locked; then the range inserted with the COMMIT.
     pub(super) fn claim(
         &self,
         client: &mut Client,
@@ -72,48 +64,64 @@ impl JobTurn<'_, '_> {
     ) -> Result<Claim, Error> {
         let context = format!("cannot claim a batch of background job {}", self.job.id);
         let failed = |e: postgres::Error| Error::database(context.clone())(e);
-        let mut tx = client.transaction().map_err(&failed)?;
-        let Some(Walk {
-            number: walk,
-            cursor,
-        }) = self.locked_walk(&mut tx).map_err(&failed)?
+        let table = self.table();
+        let (jobs, batches, id) = (table.jobs(), table.job_batches(), self.job.id);
+        let sql = format!(
+            "BEGIN; SELECT pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext({}), {id}::int8::int4); \
+             SELECT j.state, j.walk, pg_catalog.array_to_json(COALESCE((SELECT b.last_key FROM {batches} b \
+             WHERE b.job = j.id AND b.walk = j.walk ORDER BY b.id DESC LIMIT 1), j.walk_from))::text \
+             FROM {jobs} j WHERE j.id = {id}; \
+             SELECT id FROM {batches} WHERE job = {id} AND state = 'pending' AND attempts < {MAX_BATCH_ATTEMPTS} \
+             ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED",
+            migrate_dsl::literal(&jobs)
+        );
+        let (mut open, sent) = one_trip::begin(client, &sql).map_err(|f| failed(f.error))?;
+        let rows = sent.rows();
+        // Statements 0 to 3: BEGIN, the lock, the walk, the pending batch.
+        let Some(walk) = rows
+            .iter()
+            .find(|(at, row)| *at == 2 && row.get(0) == Some("active"))
+            .map(|(_, row)| row)
         else {
             return Ok(Claim::NotActive);
         };
-        if let Some(batch) = self.abandoned(&mut tx).map_err(&failed)? {
-            tx.commit().map_err(&failed)?;
+        let number: i32 = walk
+            .get(1)
+            .and_then(|w| w.parse().ok())
+            .ok_or(Error::Internal("a background job without its walk"))?;
+        let cursor = one_trip::key_of_json(walk.get(2));
+        let abandoned = rows
+            .iter()
+            .find(|(at, _)| *at == 3)
+            .and_then(|(_, row)| row.get(0))
+            .and_then(|b| b.parse::<i64>().ok());
+        if let Some(batch) = abandoned {
+            open.commit_with("").map_err(|f| failed(f.error))?;
             return Ok(Claim::Claimed(batch));
         }
         // The job's ranges are rows whether they match the condition or not (the batch's UPDATE applies
         // it): the planner then walks the key's index.
         let Some(end) = exec
-            .range_end(&mut tx, dense, &cursor, (limit, true))
+            .range_end(open.client(), dense, &cursor, (limit, true))
             .map_err(&failed)?
         else {
             return Ok(Claim::Exhausted);
         };
-        let end = end.key;
-        let inserted = tx
-            .query_typed(
-                &format!(
-                    "INSERT INTO {} (job, walk, after_key, last_key, worker) VALUES ($1, $2, $3, $4, $5) \
-                     RETURNING id",
-                    self.table().job_batches()
-                ),
-                &[
-                    (&self.job.id, Type::INT8),
-                    (&walk, Type::INT4),
-                    (&cursor, Type::TEXT_ARRAY),
-                    (&end, Type::TEXT_ARRAY),
-                    (&self.worker, Type::TEXT),
-                ],
-            )
-            .map_err(&failed)?;
+        let inserted = open
+            .commit_with(&format!(
+                "INSERT INTO {batches} (job, walk, after_key, last_key, worker) VALUES ({id}, {number}, {}, {}, {}) \
+                 RETURNING id",
+                one_trip::text_array(cursor.as_deref()),
+                one_trip::text_array(Some(&end.key)),
+                migrate_dsl::literal(self.worker),
+            ))
+            .map_err(|f| failed(f.error))?;
         let batch: i64 = inserted
+            .rows()
             .first()
-            .map(|row| row.get(0))
+            .and_then(|(_, row)| row.get(0))
+            .and_then(|b| b.parse().ok())
             .ok_or(Error::Internal("a claimed batch without its id"))?;
-        tx.commit().map_err(&failed)?;
         Ok(Claim::Claimed(batch))
     }
 
