@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::objects::Sequence;
 use super::QName;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Table {
     /// `schema.name` as the server quotes it (`quote_ident`): what the description and the SQL show.
     pub quoted: String,
@@ -14,6 +14,18 @@ pub(crate) struct Table {
     pub partition_key: Option<String>,
     /// Parent and `pg_get_expr(relpartbound)`: `FOR VALUES FROM (..) TO (..)`.
     pub partition_of: Option<(QName, String)>,
+    /// A partition's parent as the server quotes it: the description and the SQL show it before the bound.
+    pub quoted_parent: Option<String>,
+    /// The tables it inherits from (not a partition's parent), quoted, in their order.
+    pub inherits: Vec<String>,
+    /// Its storage parameters as the server prints them (`fillfactor=70`).
+    pub options: Vec<String>,
+    /// Its access method, quoted, when not `heap`.
+    pub access_method: Option<String>,
+    /// Its tablespace, quoted, when not the database's default.
+    pub tablespace: Option<String>,
+    /// `relreplident`: `d` (default), `n` (nothing), `f` (full), `i` (an index's).
+    pub replica_identity: char,
     pub columns: Vec<Column>,
     pub constraints: BTreeMap<String, Constraint>,
     pub indexes: BTreeMap<String, Index>,
@@ -23,7 +35,14 @@ pub(crate) struct Table {
     pub force_row_security: bool,
     /// `(grantee, privilege)`: what is granted beyond the owner's own.
     pub grants: Vec<(String, String)>,
+    /// What was granted or revoked on it relative to its defaults, as the description's `grant ... to ...` /
+    /// `revoke ... from ...` lines (the server's text, sorted; the owner's own left out): what the
+    /// description and the SQL show. `diff` compares `grants`.
+    pub privileges: Vec<String>,
     pub comment: Option<String>,
+    /// Its oid: the SQL creates tables in the order they were created (a partition after its parent, a
+    /// child after the tables it inherits from).
+    pub created: u32,
 }
 
 impl Table {
@@ -43,6 +62,21 @@ pub(crate) struct Column {
     pub generated: Option<String>,
     pub collation: Option<QName>,
     pub comment: Option<String>,
+    /// Its name as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// Defined by its table (not only inherited from a parent): the SQL writes these in `CREATE TABLE`.
+    pub local: bool,
+    /// A generated column computed when read (`VIRTUAL`, PostgreSQL 18) rather than `STORED`.
+    pub virtual_generated: bool,
+    /// The collation's schema and name as the server quotes them (the description shows the name, the SQL
+    /// both).
+    pub quoted_collation: Option<(String, String)>,
+    /// The identity sequence's name as the server prints it (schema-qualified): the SQL names it.
+    pub identity_sequence: Option<String>,
+    /// `attstorage` where it is not its type's: `p` (plain), `e` (external), `m` (main), `x` (extended).
+    pub storage: Option<char>,
+    /// What was granted or revoked on the column, as lines (see [`Table::privileges`]).
+    pub privileges: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -28,7 +28,7 @@ use crate::history::MigrationsTable;
 use crate::schema::model::Model;
 
 mod tables;
-use tables::tables;
+use tables::{in_model, tables};
 
 /// The first statement of a baseline: function bodies are checked when they are called, not when created,
 /// so a function may refer to a table created after it.
@@ -83,7 +83,7 @@ pub(crate) fn ddl(
     types(tx, &mut out)?;
     let owned_by = sequences(tx, table, &mut out)?;
     let late_functions = functions(tx, &mut out, false)?;
-    tables(tx, &relation_filter, &mut out)?;
+    tables(tx, &relation_filter, &model, &mut out)?;
     for definition in late_functions {
         out.push(definition);
     }
@@ -497,7 +497,7 @@ fn comments(
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass \
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
-         WHERE {relation_filter} \
+         WHERE {relation_filter} AND NOT {in_model} \
          UNION ALL \
          SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
@@ -522,12 +522,14 @@ fn comments(
         user_schema("n"),
         user_schema("n"),
         unmodelled_types = unmodelled_types(),
+        in_model = in_model(),
     );
     let mut rows: Vec<String> = query(tx, "comments", &sql)?
         .iter()
         .map(|r| col(r, 0).to_owned())
         .collect();
     rows.extend(crate::schema::render::sql::enum_comments(model));
+    rows.extend(crate::schema::render::sql::table_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);
@@ -617,6 +619,7 @@ fn privileges(
          UNION ALL SELECT CASE WHEN c.relkind = 'S' THEN {sequence} ELSE {relation} END \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S') AND {relation_filter} \
+           AND NOT {in_model} \
          UNION ALL SELECT {function} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
            WHERE p.prokind IN ('f', 'p') AND {}",
         user_schema("n"),
@@ -624,6 +627,7 @@ fn privileges(
         unmodelled_types(),
         user_schema("n"),
         user_schema("n"),
+        in_model = in_model(),
     );
     for row in query(tx, "privileges", &sql)? {
         out.lines(opt(&row, 0));
@@ -631,38 +635,33 @@ fn privileges(
     for statement in crate::schema::render::sql::enum_privileges(model) {
         out.push(statement);
     }
+    for statement in crate::schema::render::sql::table_privileges(model) {
+        out.push(statement);
+    }
+    for statement in crate::schema::render::sql::column_privileges(model) {
+        out.push(statement);
+    }
     // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.
     let sql = format!(
         "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), quote_ident(a.attname), {} \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {relation_filter}",
+         WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {relation_filter} \
+         AND NOT {}",
         acl_changes(
             "coalesce(a.attacl, acldefault('c', c.relowner))",
             "coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.objoid = c.oid \
              AND ip.classoid = 'pg_class'::regclass AND ip.objsubid = a.attnum), acldefault('c', c.relowner))",
             "c.relowner"
-        )
+        ),
+        in_model()
     );
     for row in query(tx, "column privileges", &sql)? {
         let (table, column) = (col(&row, 0), col(&row, 1));
         for line in col(&row, 2).lines() {
             // `grant select, update to role` → `GRANT SELECT (col), UPDATE (col) ON TABLE t TO role`.
-            let (verb, rest, word) = match line.strip_prefix("grant ") {
-                Some(rest) => ("GRANT", rest, " to "),
-                None => ("REVOKE", line.trim_start_matches("revoke "), " from "),
-            };
-            let Some((privileges, role)) = rest.split_once(word) else {
-                continue;
-            };
-            let privileges: Vec<String> = privileges
-                .split(", ")
-                .map(|p| format!("{p} ({column})"))
-                .collect();
-            out.push(format!(
-                "{verb} {} ON TABLE {table}{}{role}",
-                privileges.join(", "),
-                word.to_uppercase()
-            ));
+            if let Some(statement) = crate::schema::render::sql::column_privilege(table, column, line) {
+                out.push(statement);
+            }
         }
     }
     Ok(())

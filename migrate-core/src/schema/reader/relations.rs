@@ -30,7 +30,8 @@ struct Parts {
 /// gathered for it so far.
 type Found = std::collections::BTreeMap<String, (SchemaObject, Parts)>;
 
-/// The relations, with the lines of the kinds `model` holds (policies) rendered from it.
+/// The relations, with the lines of the kinds `model` holds (tables with their columns, privileges and
+/// comments; policies) rendered from it.
 pub(super) fn relations(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
@@ -40,6 +41,15 @@ pub(super) fn relations(
     let keep = bookkeeping_filter(table, "n.nspname", "c.relname");
     let relation_filter = format!("{} AND {keep}", user_schema("n"));
     let mut found = relation_headers(tx, &relation_filter)?;
+    for table in crate::schema::render::described::tables(model) {
+        let parts = Parts {
+            columns: table.columns,
+            grants: table.grants,
+            comments: table.comments,
+            ..Parts::default()
+        };
+        found.insert(table.object.name().to_owned(), (table.object, parts));
+    }
     relation_columns(tx, &relation_filter, &mut found)?;
     relation_constraints(tx, &relation_filter, &mut found)?;
     relation_indexes(tx, &relation_filter, &mut found)?;
@@ -80,8 +90,8 @@ pub(super) fn relations(
     Ok(())
 }
 
-/// Each relation with its header (kind, persistence, partitioning, options, ...), definition, comment and
-/// privileges.
+/// Each relation other than a table (those are rendered from the model) with its header (kind, options,
+/// ...), definition, comment and privileges.
 fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<Found, Error> {
     let sql = format!(
         "SELECT {}, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, \
@@ -103,7 +113,7 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
            CASE c.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' ELSE 'using index' END END, \
          (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') AND {relation_filter} AND {} \
+         WHERE c.relkind IN ('f', 'v', 'm', 'c') AND {relation_filter} AND {} \
          AND (c.relkind <> 'c' OR EXISTS (SELECT 1 FROM pg_type t WHERE t.typrelid = c.oid AND t.typtype = 'c'))",
         qualified("n.nspname", "c.relname"),
         qualified("pn.nspname", "pc.relname"),
@@ -168,7 +178,8 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
     Ok(found)
 }
 
-/// Columns, in their ordinal order, with their privileges and comments.
+/// Columns of the relations other than tables (rendered from the model), in their ordinal order, with their
+/// privileges and comments.
 fn relation_columns(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -185,7 +196,7 @@ fn relation_columns(
          JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm', 'c') \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('f', 'v', 'm', 'c') \
          AND {relation_filter} ORDER BY n.nspname, c.relname, a.attnum",
         qualified("n.nspname", "c.relname"),
         privileges("a.attacl", 'c', "c.relowner", "pg_class", "c.oid", "a.attnum"),

@@ -34,6 +34,11 @@ fn pairs(items: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A column of newline-separated lines (the privileges' `grant ...` / `revoke ...` lines) as a list.
+fn lines(row: &Row, i: usize) -> Vec<String> {
+    opt(row, i).unwrap_or_default().lines().map(str::to_owned).collect()
+}
+
 fn qname(row: &Row, i: usize) -> QName {
     (col(row, i).to_owned(), col(row, i + 1).to_owned())
 }
@@ -90,14 +95,16 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
 }
 
 /// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
-/// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read for
-/// their policies (their other parts are not).
+/// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read with
+/// their columns and policies (their other parts are not yet); the sequences for the identity columns'.
 pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
     let relations = relations(table);
     extensions(tx, &mut model)?;
     enums(tx, &mut model)?;
+    let owners = sequences(tx, &relations, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
+    columns(tx, &relations, &tables, &owners, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
     Ok(model)
 }
@@ -281,12 +288,23 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
            c.relrowsecurity, c.relforcerowsecurity, obj_description(c.oid, 'pg_class'), \
            array_to_string(ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END \
              || {SEP} || a.privilege_type FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner \
-             ORDER BY 1), {SEP}), {} \
+             ORDER BY 1), {SEP}), {}, \
+           CASE WHEN c.relispartition THEN {} END, \
+           CASE WHEN NOT c.relispartition THEN array_to_string(ARRAY(SELECT {} FROM pg_inherits ii \
+             JOIN pg_class ic ON ic.oid = ii.inhparent JOIN pg_namespace inn ON inn.oid = ic.relnamespace \
+             WHERE ii.inhrelid = c.oid ORDER BY ii.inhseqno), {SEP}) END, \
+           array_to_string(c.reloptions, {SEP}), \
+           (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
+           (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = c.reltablespace), \
+           c.relreplident, {} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid \
          LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND {relations}",
-        qualified("n.nspname", "c.relname")
+        qualified("n.nspname", "c.relname"),
+        qualified("pn.nspname", "pc.relname"),
+        qualified("inn.nspname", "ic.relname"),
+        privileges("c.relacl", 'r', "c.relowner", "pg_class", "c.oid", "0"),
     );
     let mut tables = Tables::new();
     for row in query(tx, "tables", &sql)? {
@@ -309,6 +327,14 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
                 force_row_security: flag(&row, 9),
                 grants: pairs(&grants),
                 comment: owned(&row, 10),
+                quoted_parent: owned(&row, 13),
+                inherits: list(&row, 14),
+                options: list(&row, 15),
+                access_method: owned(&row, 16),
+                tablespace: owned(&row, 17),
+                replica_identity: letter(&row, 18),
+                privileges: lines(&row, 19),
+                created: col(&row, 0).parse().unwrap_or_default(),
             },
         );
     }
@@ -333,12 +359,21 @@ fn columns(
            CASE WHEN a.attcollation <> t.typcollation THEN \
              (SELECT cn.nspname || {SEP} || co.collname FROM pg_collation co \
               JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END, \
-           col_description(a.attrelid, a.attnum) \
+           col_description(a.attrelid, a.attnum), quote_ident(a.attname), a.attislocal, a.attgenerated, \
+           CASE WHEN a.attcollation <> t.typcollation THEN \
+             (SELECT quote_ident(cn.nspname) || {SEP} || quote_ident(co.collname) FROM pg_collation co \
+              JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END, \
+           (SELECT pg_catalog.textin(pg_catalog.regclassout(s.seqrelid::regclass)) \
+             FROM pg_depend sd JOIN pg_sequence s ON s.seqrelid = sd.objid \
+             WHERE sd.classid = 'pg_class'::regclass AND sd.refclassid = 'pg_class'::regclass \
+               AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'), \
+           CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END, {} \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {relations} \
-         ORDER BY a.attrelid, a.attnum"
+         ORDER BY a.attrelid, a.attnum",
+        privileges("a.attacl", 'c', "c.relowner", "pg_class", "c.oid", "a.attnum"),
     );
     for row in query(tx, "columns", &sql)? {
         let identity = match letter(&row, 6) {
@@ -365,6 +400,13 @@ fn columns(
             generated: owned(&row, 7),
             collation: pair(&row, 8),
             comment: owned(&row, 9),
+            quoted: col(&row, 10).to_owned(),
+            local: flag(&row, 11),
+            virtual_generated: col(&row, 12) == "v",
+            quoted_collation: pair(&row, 13),
+            identity_sequence: owned(&row, 14),
+            storage: opt(&row, 15).and_then(|s| s.chars().next()),
+            privileges: lines(&row, 16),
         };
         if let Some(table) = table_of(model, tables, col(&row, 0)) {
             table.columns.push(column);

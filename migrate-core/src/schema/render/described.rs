@@ -5,6 +5,9 @@ use migrate_dsl::literal;
 use crate::schema::description::{Kind, SchemaObject};
 use crate::schema::model::Model;
 
+mod tables;
+pub(crate) use tables::tables;
+
 /// The objects of the kinds the description renders from the model, in any order (the description sorts).
 pub(crate) fn objects(model: &Model, out: &mut Vec<SchemaObject>) {
     extensions(model, out);

@@ -4,6 +4,9 @@
 use migrate_dsl::literal;
 use crate::schema::model::Model;
 
+mod tables;
+pub(crate) use tables::{column_privilege, column_privileges, table_comments, table_privileges, tables};
+
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).
 pub(crate) fn extensions(model: &Model) -> Vec<String> {
     let mut extensions: Vec<_> = model.extensions.values().collect();
@@ -211,6 +214,7 @@ mod tests {
                 force_row_security: false,
                 grants: Vec::new(),
                 comment: None,
+                ..Default::default()
             };
             for (policy, created, command, permissive, roles, using, check) in policies {
                 table.policies.insert(
