@@ -295,6 +295,172 @@ table shop.events_2026 partition of shop.events FOR VALUES FROM ('2026-01-01') T
     assert_eq!(expected, describe(&copy));
 }
 
+/// Constraints, read once into the schema model, are added after the rows load, each table's in the order
+/// they were created and the foreign keys last; those a partition or a child table got from its parent are
+/// described but not added (PostgreSQL makes them with the table), and comments are kept.
+#[test]
+fn constraints_are_recreated_in_creation_order_with_their_comments() {
+    let source = TestDb::new();
+    source.exec(
+        "CREATE SCHEMA shop;
+         CREATE TABLE shop.\"Orders\" (
+             id integer CONSTRAINT \"Orders pkey\" PRIMARY KEY,
+             \"Code\" text CONSTRAINT code_ok CHECK (\"Code\" <> 'it''s \\'),
+             parent integer,
+             UNIQUE (\"Code\") DEFERRABLE INITIALLY DEFERRED
+         );
+         ALTER TABLE shop.\"Orders\" ADD CONSTRAINT parent_fk FOREIGN KEY (parent) REFERENCES shop.\"Orders\" (id)
+             ON DELETE SET NULL NOT VALID;
+         COMMENT ON CONSTRAINT code_ok ON shop.\"Orders\" IS 'no ''quotes'' \\ here';
+         CREATE TABLE shop.events (id integer, at date, PRIMARY KEY (id, at), CHECK (id > 0)) PARTITION BY RANGE (at);
+         CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         COMMENT ON CONSTRAINT events_2026_pkey ON shop.events_2026 IS 'made with the partition';
+         CREATE TABLE shop.base (n integer CONSTRAINT n_positive CHECK (n > 0));
+         CREATE TABLE shop.child () INHERITS (shop.base);",
+    );
+    let statements = schema::ddl(&mut source.client(), &MigrationsTable::default()).unwrap();
+    let constraints: Vec<&str> = statements
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.contains(" ADD CONSTRAINT ") || s.starts_with("COMMENT ON CONSTRAINT"))
+        .collect();
+    assert_eq!(
+        constraints,
+        [
+            "ALTER TABLE shop.\"Orders\" ADD CONSTRAINT code_ok CHECK ((\"Code\" <> 'it''s \\'::text))",
+            "ALTER TABLE shop.\"Orders\" ADD CONSTRAINT \"Orders pkey\" PRIMARY KEY (id)",
+            "ALTER TABLE shop.\"Orders\" ADD CONSTRAINT \"Orders_Code_key\" UNIQUE (\"Code\") DEFERRABLE INITIALLY DEFERRED",
+            "ALTER TABLE shop.events ADD CONSTRAINT events_id_check CHECK ((id > 0))",
+            "ALTER TABLE shop.events ADD CONSTRAINT events_pkey PRIMARY KEY (id, at)",
+            "ALTER TABLE shop.base ADD CONSTRAINT n_positive CHECK ((n > 0))",
+            "ALTER TABLE shop.\"Orders\" ADD CONSTRAINT parent_fk FOREIGN KEY (parent) REFERENCES shop.\"Orders\"(id) \
+             ON DELETE SET NULL NOT VALID",
+            "COMMENT ON CONSTRAINT code_ok ON shop.\"Orders\" IS E'no ''quotes'' \\\\ here'",
+            "COMMENT ON CONSTRAINT events_2026_pkey ON shop.events_2026 IS 'made with the partition'"
+        ]
+    );
+    let copy = TestDb::new();
+    let mut client = copy.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in &statements {
+        tx.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+    let expected = describe(&source);
+    assert!(
+        expected.contains(
+            r#"
+table shop."Orders"
+  column id integer not null
+  column "Code" text
+  column parent integer
+  constraint "Orders pkey" PRIMARY KEY (id)
+  constraint "Orders_Code_key" UNIQUE ("Code") DEFERRABLE INITIALLY DEFERRED
+  constraint code_ok CHECK (("Code" <> 'it''s \'::text))
+  constraint parent_fk FOREIGN KEY (parent) REFERENCES shop."Orders"(id) ON DELETE SET NULL NOT VALID
+  CREATE UNIQUE INDEX "Orders pkey" ON shop."Orders" USING btree (id)
+  CREATE UNIQUE INDEX "Orders_Code_key" ON shop."Orders" USING btree ("Code")
+  comment on constraint code_ok "no 'quotes' \\ here"
+"#
+        ) && expected.contains(
+            r#"
+table shop.child inherits shop.base
+  column n integer
+  constraint n_positive CHECK ((n > 0))
+"#
+        ) && expected.contains(
+            r#"
+table shop.events_2026 partition of shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')
+  column id integer not null
+  column at date not null
+  constraint events_2026_pkey PRIMARY KEY (id, at)
+  constraint events_id_check CHECK ((id > 0))
+  CREATE UNIQUE INDEX events_2026_pkey ON shop.events_2026 USING btree (id, at)
+  comment on constraint events_2026_pkey "made with the partition"
+"#
+        ),
+        "{expected}"
+    );
+    assert_eq!(expected, describe(&copy));
+}
+
+/// Indexes, read once into the schema model, are created after the rows load in the order they were, on a
+/// partitioned table without `ONLY`; those of constraints and those attached to a parent's are described
+/// but not created; clustering, replica identity and comments are kept.
+#[test]
+fn indexes_are_recreated_in_creation_order_with_clustering_and_comments() {
+    let source = TestDb::new();
+    source.exec(
+        "CREATE SCHEMA shop;
+         CREATE TABLE shop.\"Orders\" (id integer NOT NULL, \"Code\" text, placed date);
+         CREATE UNIQUE INDEX \"Orders by id\" ON shop.\"Orders\" (id);
+         CREATE INDEX orders_code ON shop.\"Orders\" (lower(\"Code\") DESC NULLS LAST) INCLUDE (placed);
+         CREATE INDEX orders_recent ON shop.\"Orders\" (placed) WHERE \"Code\" <> 'it''s';
+         ALTER TABLE shop.\"Orders\" REPLICA IDENTITY USING INDEX \"Orders by id\";
+         ALTER TABLE shop.\"Orders\" CLUSTER ON orders_code;
+         COMMENT ON INDEX shop.orders_code IS 'for ''lookups'' \\ here';
+         CREATE TABLE shop.events (id integer PRIMARY KEY, at date) PARTITION BY HASH (id);
+         CREATE TABLE shop.events_0 PARTITION OF shop.events FOR VALUES WITH (MODULUS 1, REMAINDER 0);
+         CREATE INDEX events_at ON shop.events (at);
+         COMMENT ON INDEX shop.events_0_at_idx IS 'made with the partition';",
+    );
+    let statements = schema::ddl(&mut source.client(), &MigrationsTable::default()).unwrap();
+    let indexes: Vec<&str> = statements
+        .iter()
+        .map(String::as_str)
+        .filter(|s| s.contains(" INDEX ") || s.contains(" CLUSTER ON "))
+        .collect();
+    assert_eq!(
+        indexes,
+        [
+            "CREATE UNIQUE INDEX \"Orders by id\" ON shop.\"Orders\" USING btree (id)",
+            "CREATE INDEX orders_code ON shop.\"Orders\" USING btree (lower(\"Code\") DESC NULLS LAST) INCLUDE (placed)",
+            "CREATE INDEX orders_recent ON shop.\"Orders\" USING btree (placed) WHERE (\"Code\" <> 'it''s'::text)",
+            "CREATE INDEX events_at ON shop.events USING btree (at)",
+            "ALTER TABLE shop.\"Orders\" REPLICA IDENTITY USING INDEX \"Orders by id\"",
+            "ALTER TABLE shop.\"Orders\" CLUSTER ON orders_code",
+            "COMMENT ON INDEX shop.events_0_at_idx IS 'made with the partition'",
+            "COMMENT ON INDEX shop.orders_code IS E'for ''lookups'' \\\\ here'"
+        ]
+    );
+    let copy = TestDb::new();
+    let mut client = copy.client();
+    let mut tx = client.transaction().unwrap();
+    for statement in &statements {
+        tx.batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    }
+    tx.commit().unwrap();
+    let expected = describe(&source);
+    assert!(
+        expected.contains(
+            r#"
+table shop."Orders" replica identity using index
+  column id integer not null
+  column "Code" text
+  column placed date
+  CREATE INDEX orders_code ON shop."Orders" USING btree (lower("Code") DESC NULLS LAST) INCLUDE (placed) (clustered)
+  CREATE INDEX orders_recent ON shop."Orders" USING btree (placed) WHERE ("Code" <> 'it''s'::text)
+  CREATE UNIQUE INDEX "Orders by id" ON shop."Orders" USING btree (id) (replica identity)
+  comment on index orders_code "for 'lookups' \\ here"
+"#
+        ) && expected.contains(
+            r#"
+table shop.events_0 partition of shop.events FOR VALUES WITH (modulus 1, remainder 0)
+  column id integer not null
+  column at date
+  constraint events_0_pkey PRIMARY KEY (id)
+  CREATE INDEX events_0_at_idx ON shop.events_0 USING btree (at)
+  CREATE UNIQUE INDEX events_0_pkey ON shop.events_0 USING btree (id)
+  comment on index events_0_at_idx "made with the partition"
+"#
+        ),
+        "{expected}"
+    );
+    assert_eq!(expected, describe(&copy));
+}
+
 /// Generated migration `i` (`tests::generated`).
 fn generated(i: usize, pgm: &mut MigrationBuilder) {
     pgm.sql(tests::generated::migration_sql(i));

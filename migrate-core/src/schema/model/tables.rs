@@ -28,7 +28,15 @@ pub(crate) struct Table {
     pub replica_identity: char,
     pub columns: Vec<Column>,
     pub constraints: BTreeMap<String, Constraint>,
+    /// The constraints the description shows but `diff` does not compare and the SQL does not create: those
+    /// a partition or a child table got from its parent (PostgreSQL makes them with the table) and those of
+    /// constraint triggers (created with the triggers).
+    pub other_constraints: BTreeMap<String, Constraint>,
     pub indexes: BTreeMap<String, Index>,
+    /// The indexes the description shows but `diff` does not compare and the SQL does not create: those of
+    /// constraints (made with the constraint) and those attached to a partitioned table's index (made with
+    /// the partition).
+    pub other_indexes: BTreeMap<String, Index>,
     pub triggers: BTreeMap<String, Trigger>,
     pub policies: BTreeMap<String, Policy>,
     pub row_security: bool,
@@ -87,6 +95,10 @@ pub(crate) struct Constraint {
     pub deferrable: bool,
     pub deferred: bool,
     pub comment: Option<String>,
+    /// Its name as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// Its oid: the SQL adds a table's constraints in the order they were created.
+    pub created: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -125,6 +137,19 @@ pub(crate) struct Index {
     /// `pg_get_indexdef`: what two indexes are compared by.
     pub definition: String,
     pub comment: Option<String>,
+    /// Its name as the server quotes it (`quote_ident`), and its schema-qualified name as the server
+    /// prints it: what the description and the SQL show.
+    pub quoted: (String, String),
+    /// False for an index a failed concurrent build left behind.
+    pub valid: bool,
+    /// Its tablespace, quoted, when not the database's default.
+    pub tablespace: Option<String>,
+    /// The index its table is clustered on.
+    pub clustered: bool,
+    /// The index its table's replica identity uses.
+    pub replica_identity: bool,
+    /// Its oid: the SQL creates indexes in the order they were created.
+    pub created: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -28,7 +28,7 @@ use crate::history::MigrationsTable;
 use crate::schema::model::Model;
 
 mod tables;
-use tables::{in_model, tables};
+use tables::{in_model, index_in_model, tables};
 
 /// The first statement of a baseline: function bodies are checked when they are called, not when created,
 /// so a function may refer to a table created after it.
@@ -91,10 +91,10 @@ pub(crate) fn ddl(
         out.push(statement);
     }
     let before_data = std::mem::take(&mut out.statements);
-    constraints(tx, &relation_filter, false, &mut out)?;
+    constraints(tx, &relation_filter, &model, false, &mut out)?;
     views(tx, &relation_filter, &mut out)?;
-    indexes(tx, &relation_filter, &mut out)?;
-    constraints(tx, &relation_filter, true, &mut out)?;
+    indexes(tx, &relation_filter, &model, &mut out)?;
+    constraints(tx, &relation_filter, &model, true, &mut out)?;
     triggers_and_rules(tx, &relation_filter, &mut out)?;
     security(tx, &relation_filter, &model, &mut out)?;
     statistics(tx, &relation_filter, &mut out)?;
@@ -246,25 +246,32 @@ fn functions(tx: &mut Transaction<'_>, out: &mut Out, late: bool) -> Result<Vec<
 }
 
 /// Constraints other than NOT NULL (on their columns) and constraint triggers (with the triggers), not
-/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise.
+/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise. Those of
+/// the model's tables are rendered from it; an extension's tables' (which the model leaves out) are read
+/// here, as the SQL has always written them.
 fn constraints(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
+    model: &Model,
     foreign: bool,
     out: &mut Out,
 ) -> Result<(), Error> {
+    for statement in crate::schema::render::sql::constraints(model, foreign) {
+        out.push(statement);
+    }
     let sql = format!(
         "SELECT 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || ' ADD CONSTRAINT ' || quote_ident(con.conname) \
          || ' ' || pg_get_constraintdef(con.oid) \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE con.contype {} AND con.conparentid = 0 AND con.conislocal AND c.relkind IN ('r', 'p') \
-         AND {relation_filter} ORDER BY c.oid, con.oid",
+         AND {relation_filter} AND NOT {} ORDER BY c.oid, con.oid",
         if foreign {
             "= 'f'"
         } else {
             "IN ('p', 'u', 'c', 'x')"
-        }
+        },
+        in_model()
     );
     for row in query(tx, "constraints", &sql)? {
         out.push(col(&row, 0));
@@ -341,7 +348,18 @@ fn views(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Resu
 /// Indexes other than those of constraints and those a partition's index is attached to (an index on a
 /// partitioned table is created on its partitions too, so `ON ONLY` is dropped), then which index a table is
 /// clustered on and which one is its replica identity.
-fn indexes(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+/// Those of the model's tables are rendered from it, those of materialized views and of an extension's
+/// tables read here.
+fn indexes(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    model: &Model,
+    out: &mut Out,
+) -> Result<(), Error> {
+    let (created, rendered_after) = crate::schema::render::sql::indexes(model);
+    for statement in created {
+        out.push(statement);
+    }
     let sql = format!(
         "SELECT CASE WHEN c.relkind = 'p' THEN replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') \
            ELSE pg_get_indexdef(i.indexrelid) END \
@@ -355,9 +373,11 @@ fn indexes(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Re
            AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
          OR EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid) \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY i.indexrelid"
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} \
+         ORDER BY i.indexrelid",
+        in_model()
     );
-    let mut after = Vec::new();
+    let mut after = rendered_after;
     for row in query(tx, "indexes", &sql)? {
         if !flag(&row, 3) {
             out.push(col(&row, 0));
@@ -497,14 +517,14 @@ fn comments(
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass \
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
-         WHERE {relation_filter} AND NOT {in_model} \
+         WHERE {relation_filter} AND NOT {in_model} AND NOT {index_in_model} \
          UNION ALL \
          SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_description d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass \
-         WHERE {relation_filter} \
+         WHERE {relation_filter} AND NOT {in_model} \
          UNION ALL \
          SELECT 'COMMENT ON TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
@@ -523,6 +543,7 @@ fn comments(
         user_schema("n"),
         unmodelled_types = unmodelled_types(),
         in_model = in_model(),
+        index_in_model = index_in_model(),
     );
     let mut rows: Vec<String> = query(tx, "comments", &sql)?
         .iter()

@@ -30,8 +30,8 @@ struct Parts {
 /// gathered for it so far.
 type Found = std::collections::BTreeMap<String, (SchemaObject, Parts)>;
 
-/// The relations, with the lines of the kinds `model` holds (tables with their columns, privileges and
-/// comments; policies) rendered from it.
+/// The relations, with the lines of the kinds `model` holds (tables with their columns, constraints,
+/// privileges and comments; policies) rendered from it.
 pub(super) fn relations(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
@@ -44,6 +44,8 @@ pub(super) fn relations(
     for table in crate::schema::render::described::tables(model) {
         let parts = Parts {
             columns: table.columns,
+            constraints: table.constraints,
+            indexes: table.indexes,
             grants: table.grants,
             comments: table.comments,
             ..Parts::default()
@@ -244,7 +246,8 @@ fn relation_columns(
     Ok(())
 }
 
-/// Constraints (PostgreSQL 18's catalogued `NOT NULL`s are shown on their columns) and their comments.
+/// Constraints of the relations other than tables (rendered from the model: foreign tables' checks;
+/// PostgreSQL 18's catalogued `NOT NULL`s are shown on their columns) and their comments.
 fn relation_constraints(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -254,7 +257,8 @@ fn relation_constraints(
         "SELECT {}, quote_ident(con.conname), pg_get_constraintdef(con.oid), \
          obj_description(con.oid, 'pg_constraint') \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE con.contype <> 'n' AND {relation_filter}",
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE con.contype <> 'n' AND {relation_filter} \
+         AND c.relkind NOT IN ('r', 'p')",
         qualified("n.nspname", "c.relname")
     );
     for row in query(tx, "constraints", &constraints)? {
@@ -273,7 +277,8 @@ fn relation_constraints(
     Ok(())
 }
 
-/// Indexes, with what a review needs to see of them, and their comments.
+/// Indexes of the relations other than tables (rendered from the model: materialized views'), with what a
+/// review needs to see of them, and their comments.
 fn relation_indexes(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -284,7 +289,7 @@ fn relation_indexes(
          quote_ident(ic.relname), i.indisvalid, i.indisclustered, i.indisreplident, \
          (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = ic.reltablespace) \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter}",
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind NOT IN ('r', 'p')",
         qualified("n.nspname", "c.relname")
     );
     for row in query(tx, "indexes", &indexes)? {

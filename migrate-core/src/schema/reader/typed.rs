@@ -96,7 +96,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
 
 /// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
 /// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read with
-/// their columns and policies (their other parts are not yet); the sequences for the identity columns'.
+/// their columns, constraints, indexes and policies (their other parts are not yet); the sequences for the identity columns'.
 pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
     let relations = relations(table);
@@ -105,6 +105,8 @@ pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Res
     let owners = sequences(tx, &relations, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
     columns(tx, &relations, &tables, &owners, &mut model)?;
+    constraints(tx, &relations, &tables, &mut model)?;
+    indexes(tx, &relations, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
     Ok(model)
 }
@@ -320,7 +322,9 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
                 partition_of: opt(&row, 7).map(|bound| (qname(&row, 5), bound.to_owned())),
                 columns: Vec::new(),
                 constraints: BTreeMap::new(),
+                other_constraints: BTreeMap::new(),
                 indexes: BTreeMap::new(),
+                other_indexes: BTreeMap::new(),
                 triggers: BTreeMap::new(),
                 policies: BTreeMap::new(),
                 row_security: flag(&row, 8),
@@ -434,13 +438,13 @@ fn constraints(
            con.condeferrable, con.condeferred, {}, fn.nspname, fc.relname, {}, con.confupdtype, \
            con.confdeltype, con.confmatchtype, pg_get_expr(con.conbin, con.conrelid), con.connoinherit, \
            coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false), \
-           obj_description(con.oid, 'pg_constraint') \
+           obj_description(con.oid, 'pg_constraint'), quote_ident(con.conname), con.oid, \
+           con.contype IN ('c', 'f', 'p', 'u', 'x') AND con.conparentid = 0 AND con.conislocal \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
          LEFT JOIN pg_index i ON i.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
-         WHERE con.contype IN ('c', 'f', 'p', 'u', 'x') AND con.conparentid = 0 AND con.conislocal \
-           AND c.relkind IN ('r', 'p') AND {relations}",
+         WHERE con.contype <> 'n' AND c.relkind IN ('r', 'p') AND {relations}",
         names_of("con.conrelid", "con.conkey"),
         names_of("con.confrelid", "con.confkey"),
     );
@@ -473,9 +477,17 @@ fn constraints(
             deferrable: flag(&row, 5),
             deferred: flag(&row, 6),
             comment: owned(&row, 17),
+            quoted: col(&row, 18).to_owned(),
+            created: col(&row, 19).parse().unwrap_or_default(),
         };
         if let Some(table) = table_of(model, tables, col(&row, 0)) {
-            table.constraints.insert(col(&row, 1).to_owned(), constraint);
+            // What a table got from its parent, and constraint triggers', are for the description only.
+            let constraints = if flag(&row, 20) {
+                &mut table.constraints
+            } else {
+                &mut table.other_constraints
+            };
+            constraints.insert(col(&row, 1).to_owned(), constraint);
         }
     }
     Ok(())
@@ -494,13 +506,18 @@ fn indexes(
            SELECT i.indexrelid, i.indrelid, i.indkey, i.indclass, i.indcollation, i.indoption, i.indnatts, \
              ic.relname, i.indisunique, am.amname, i.indnkeyatts, pg_get_expr(i.indpred, i.indrelid, true) AS pred, \
              coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nnd, \
-             pg_get_indexdef(i.indexrelid) AS def, obj_description(i.indexrelid, 'pg_class') AS comment \
+             pg_get_indexdef(i.indexrelid) AS def, obj_description(i.indexrelid, 'pg_class') AS comment, \
+             quote_ident(ic.relname) AS quoted, \
+             pg_catalog.textin(pg_catalog.regclassout(i.indexrelid::regclass)) AS qualified, \
+             i.indisvalid, i.indisclustered, i.indisreplident, \
+             (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = ic.reltablespace) AS space, \
+             con.oid IS NULL AND inh.inhrelid IS NULL AS own \
            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
            JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam \
            LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
              AND con.contype IN ('p', 'u', 'x') \
            LEFT JOIN pg_inherits inh ON inh.inhrelid = i.indexrelid \
-           WHERE c.relkind IN ('r', 'p') AND {relations} AND con.oid IS NULL AND inh.inhrelid IS NULL) \
+           WHERE c.relkind IN ('r', 'p') AND {relations}) \
          SELECT i.indrelid, i.relname, i.indisunique, i.amname, i.indnkeyatts, i.pred, i.nnd, i.def, i.comment, \
            k.pos, a.attname, CASE WHEN i.indkey[k.pos] = 0 THEN pg_get_indexdef(i.indexrelid, k.pos + 1, true) END, \
            (SELECT on_.nspname || {SEP} || opc.opcname FROM pg_opclass opc \
@@ -511,7 +528,8 @@ fn indexes(
              AND co.oid <> coalesce(a.attcollation, \
                (SELECT t.typcollation FROM pg_attribute ia JOIN pg_type t ON t.oid = ia.atttypid \
                  WHERE ia.attrelid = i.indexrelid AND ia.attnum = k.pos + 1), 0)), \
-           (i.indoption[k.pos] & 1) <> 0, (i.indoption[k.pos] & 2) <> 0 \
+           (i.indoption[k.pos] & 1) <> 0, (i.indoption[k.pos] & 2) <> 0, \
+           i.quoted, i.qualified, i.indisvalid, i.indisclustered, i.indisreplident, i.space, i.indexrelid, i.own \
          FROM idx i CROSS JOIN LATERAL generate_series(0, i.indnatts - 1) k(pos) \
          LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.pos] AND i.indkey[k.pos] <> 0 \
          ORDER BY i.indrelid, i.relname, k.pos"
@@ -520,8 +538,13 @@ fn indexes(
         let Some(table) = table_of(model, tables, col(&row, 0)) else {
             continue;
         };
-        let index = table
-            .indexes
+        // Constraints' indexes and those attached to a parent's are for the description only.
+        let indexes = if flag(&row, 23) {
+            &mut table.indexes
+        } else {
+            &mut table.other_indexes
+        };
+        let index = indexes
             .entry(col(&row, 1).to_owned())
             .or_insert_with(|| Index {
                 unique: flag(&row, 2),
@@ -532,6 +555,12 @@ fn indexes(
                 nulls_not_distinct: flag(&row, 6),
                 definition: col(&row, 7).to_owned(),
                 comment: owned(&row, 8),
+                quoted: (col(&row, 16).to_owned(), col(&row, 17).to_owned()),
+                valid: flag(&row, 18),
+                clustered: flag(&row, 19),
+                replica_identity: flag(&row, 20),
+                tablespace: owned(&row, 21),
+                created: col(&row, 22).parse().unwrap_or_default(),
             });
         let position = number(&row, 9);
         if position >= number(&row, 4) {

@@ -5,7 +5,9 @@ use migrate_dsl::literal;
 use crate::schema::model::Model;
 
 mod tables;
-pub(crate) use tables::{column_privilege, column_privileges, table_comments, table_privileges, tables};
+pub(crate) use tables::{
+    column_privilege, column_privileges, constraints, indexes, table_comments, table_privileges, tables,
+};
 
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).
 pub(crate) fn extensions(model: &Model) -> Vec<String> {

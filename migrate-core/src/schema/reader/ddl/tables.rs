@@ -12,6 +12,16 @@ pub(super) fn in_model() -> String {
     )
 }
 
+/// An index of a table the model holds, as a condition on `c` (the index's `pg_class` row): the model
+/// renders its comment.
+pub(super) fn index_in_model() -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_index xi JOIN pg_class xc ON xc.oid = xi.indrelid \
+         WHERE xi.indexrelid = c.oid AND xc.relkind IN ('r', 'p') AND {})",
+        not_extension_member("pg_class", "xc.oid")
+    )
+}
+
 /// The tables in the order they were created, each with the columns it defines itself, then the columns'
 /// storage where it is not their type's (the model's tables, then an extension's: the model leaves those
 /// out, and the SQL has always set their storage).

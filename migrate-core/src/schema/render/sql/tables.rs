@@ -1,9 +1,10 @@
 //! The model's tables as SQL: `CREATE TABLE` with the columns each table defines itself, the columns'
-//! storage where it is not their type's, and the tables' and columns' comments and privileges.
+//! storage where it is not their type's, the constraints, and the tables', columns' and constraints' comments
+//! and privileges.
 
 use migrate_dsl::literal;
 
-use crate::schema::model::{Column, Model, Table};
+use crate::schema::model::{Column, Constraint, ConstraintKind, Index, Model, Table};
 
 fn by_creation(model: &Model) -> Vec<&Table> {
     let mut tables: Vec<&Table> = model.tables.values().collect();
@@ -125,12 +126,92 @@ fn column_definition(column: &Column) -> String {
     sql
 }
 
-/// `COMMENT ON TABLE` and `COMMENT ON COLUMN` for each comment (the caller sorts them with the others).
+/// `ALTER TABLE .. ADD CONSTRAINT` for the constraints each table defines itself (not those it got from a
+/// parent), tables in the order they were created and each table's constraints in theirs: the foreign keys
+/// when `foreign` (they need the other tables' keys), the others otherwise.
+pub(crate) fn constraints(model: &Model, foreign: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in by_creation(model) {
+        let mut constraints: Vec<&Constraint> = table
+            .constraints
+            .values()
+            .filter(|c| matches!(c.kind, ConstraintKind::ForeignKey { .. }) == foreign)
+            .collect();
+        constraints.sort_by_key(|c| c.created);
+        for constraint in constraints {
+            out.push(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                table.quoted, constraint.quoted, constraint.definition
+            ));
+        }
+    }
+    out
+}
+
+/// `CREATE INDEX` for the indexes each table defines itself (not those of constraints or attached to a
+/// parent's), in the order they were created (on a partitioned table without `ONLY`: it is created on the
+/// partitions too); and, apart (they come after every index), `CLUSTER ON` and `REPLICA IDENTITY USING
+/// INDEX` for every index they apply to.
+pub(crate) fn indexes(model: &Model) -> (Vec<String>, Vec<String>) {
+    let mut indexes: Vec<(&Table, &Index, bool)> = model
+        .tables
+        .values()
+        .flat_map(|table| {
+            let own = table.indexes.values().map(move |index| (table, index, true));
+            let other = table.other_indexes.values().map(move |index| (table, index, false));
+            own.chain(other)
+        })
+        .collect();
+    indexes.sort_by_key(|(_, index, _)| index.created);
+    let mut out = Vec::new();
+    let mut after = Vec::new();
+    for (table, index, own) in indexes {
+        if own {
+            let mut sql = if table.partition_key.is_some() {
+                index.definition.replace(" ON ONLY ", " ON ")
+            } else {
+                index.definition.clone()
+            };
+            if let Some(tablespace) = &index.tablespace {
+                sql.push_str(&format!(" TABLESPACE {tablespace}"));
+            }
+            out.push(sql);
+        }
+        if index.clustered {
+            after.push(format!("ALTER TABLE {} CLUSTER ON {}", table.quoted, index.quoted.0));
+        }
+        if index.replica_identity {
+            after.push(format!(
+                "ALTER TABLE {} REPLICA IDENTITY USING INDEX {}",
+                table.quoted, index.quoted.0
+            ));
+        }
+    }
+    (out, after)
+}
+
+/// `COMMENT ON TABLE`, `COMMENT ON COLUMN`, `COMMENT ON CONSTRAINT` and `COMMENT ON INDEX` for each comment
+/// (the caller sorts them with the others).
 pub(crate) fn table_comments(model: &Model) -> Vec<String> {
     let mut out = Vec::new();
     for table in model.tables.values() {
         if let Some(comment) = &table.comment {
             out.push(format!("COMMENT ON TABLE {} IS {}", table.quoted, literal(comment)));
+        }
+        for index in table.indexes.values().chain(table.other_indexes.values()) {
+            if let Some(comment) = &index.comment {
+                out.push(format!("COMMENT ON INDEX {} IS {}", index.quoted.1, literal(comment)));
+            }
+        }
+        for constraint in table.constraints.values().chain(table.other_constraints.values()) {
+            if let Some(comment) = &constraint.comment {
+                out.push(format!(
+                    "COMMENT ON CONSTRAINT {} ON {} IS {}",
+                    constraint.quoted,
+                    table.quoted,
+                    literal(comment)
+                ));
+            }
         }
         for column in &table.columns {
             if let Some(comment) = &column.comment {
