@@ -216,6 +216,8 @@ fn tables_are_recreated_with_their_columns_comments_and_privileges() {
          GRANT SELECT ON shop.\"Line Items\" TO PUBLIC;
          GRANT UPDATE (\"Qty\") ON shop.\"Line Items\" TO PUBLIC;
          CREATE UNLOGGED TABLE shop.base (id integer, made timestamptz DEFAULT now());
+         ALTER TABLE shop.base ENABLE ROW LEVEL SECURITY;
+         ALTER TABLE shop.base FORCE ROW LEVEL SECURITY;
          CREATE TABLE shop.child (extra text) INHERITS (shop.base);
          CREATE TABLE shop.events (at date NOT NULL) PARTITION BY RANGE (at);
          CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');",
@@ -228,6 +230,8 @@ fn tables_are_recreated_with_their_columns_comments_and_privileges() {
             s.starts_with("CREATE TABLE")
                 || s.starts_with("CREATE UNLOGGED TABLE")
                 || s.contains(" SET STORAGE ")
+                || s.contains(" ROW LEVEL SECURITY")
+                || s.contains(" REPLICA IDENTITY ")
                 || s.starts_with("COMMENT ON TABLE")
                 || s.starts_with("COMMENT ON COLUMN")
                 || s.contains(" ON TABLE ")
@@ -246,6 +250,9 @@ fn tables_are_recreated_with_their_columns_comments_and_privileges() {
             "CREATE TABLE shop.events (\n    at date NOT NULL\n) PARTITION BY RANGE (at)",
             "CREATE TABLE shop.events_2026 PARTITION OF shop.events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')",
             "ALTER TABLE shop.\"Line Items\" ALTER COLUMN note SET STORAGE EXTERNAL",
+            "ALTER TABLE shop.\"Line Items\" REPLICA IDENTITY FULL",
+            "ALTER TABLE shop.base ENABLE ROW LEVEL SECURITY",
+            "ALTER TABLE shop.base FORCE ROW LEVEL SECURITY",
             "COMMENT ON COLUMN shop.\"Line Items\".\"Qty\" IS 'how many'",
             "COMMENT ON TABLE shop.\"Line Items\" IS E'what''s in \\\\ an order'",
             "GRANT SELECT ON TABLE shop.\"Line Items\" TO PUBLIC",
@@ -274,7 +281,7 @@ table shop."Line Items" with (fillfactor=70) replica identity full
   comment "what's in \\ an order"
   comment on column "Qty" "how many"
 
-table shop.base unlogged
+table shop.base unlogged row level security forced
   column id integer
   column made timestamp with time zone default now()
 

@@ -422,7 +422,8 @@ fn triggers_and_rules(
 }
 
 /// Row-level security, policies and replica identity (other than by index, done with the indexes). The
-/// policies are rendered from `model`, but those on an extension's tables, which the model leaves out.
+/// tables' and the policies are rendered from `model`, but those of an extension's tables, which the model
+/// leaves out, and materialized views' replica identity.
 fn security(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -433,8 +434,12 @@ fn security(
         "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relrowsecurity, c.relforcerowsecurity, \
          CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' END \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'm') AND {relation_filter} ORDER BY c.oid"
+         WHERE c.relkind IN ('r', 'p', 'm') AND {relation_filter} AND NOT {} ORDER BY c.oid",
+        in_model()
     );
+    for statement in crate::schema::render::sql::security(model) {
+        out.push(statement);
+    }
     for row in query(tx, "row level security", &sql)? {
         let name = col(&row, 0);
         if flag(&row, 1) {

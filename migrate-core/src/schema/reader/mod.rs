@@ -4,7 +4,8 @@
 //!
 //! What reads what:
 //! - [`typed`]: the typed [`Model`], one query per kind. `diff` compares two models; for the kinds moved to
-//!   the model so far (extensions, enums, tables with their columns and constraints, policies), the
+//!   the model so far (extensions, enums, tables with their columns, constraints, indexes, row-level
+//!   security and replica identity, policies), the
 //!   description and the SQL are rendered from it too
 //!   ([`crate::schema::render`]), so those kinds are read once for every use;
 //! - [`described`] with [`relations`]: the description's other kinds, read as its text (the schema file,

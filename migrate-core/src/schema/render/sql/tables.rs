@@ -190,6 +190,26 @@ pub(crate) fn indexes(model: &Model) -> (Vec<String>, Vec<String>) {
     (out, after)
 }
 
+/// `ENABLE` and `FORCE ROW LEVEL SECURITY` and `REPLICA IDENTITY NOTHING` or `FULL` (one by an index is
+/// written with the indexes) of each table, in the order they were created.
+pub(crate) fn security(model: &Model) -> Vec<String> {
+    let mut out = Vec::new();
+    for table in by_creation(model) {
+        if table.row_security {
+            out.push(format!("ALTER TABLE {} ENABLE ROW LEVEL SECURITY", table.quoted));
+        }
+        if table.force_row_security {
+            out.push(format!("ALTER TABLE {} FORCE ROW LEVEL SECURITY", table.quoted));
+        }
+        match table.replica_identity {
+            'n' => out.push(format!("ALTER TABLE {} REPLICA IDENTITY NOTHING", table.quoted)),
+            'f' => out.push(format!("ALTER TABLE {} REPLICA IDENTITY FULL", table.quoted)),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// `COMMENT ON TABLE`, `COMMENT ON COLUMN`, `COMMENT ON CONSTRAINT` and `COMMENT ON INDEX` for each comment
 /// (the caller sorts them with the others).
 pub(crate) fn table_comments(model: &Model) -> Vec<String> {
