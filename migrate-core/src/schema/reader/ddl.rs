@@ -356,10 +356,8 @@ fn indexes(
     model: &Model,
     out: &mut Out,
 ) -> Result<(), Error> {
-    let (created, rendered_after) = crate::schema::render::sql::indexes(model);
-    for statement in created {
-        out.push(statement);
-    }
+    // The model's indexes and these in one creation order (by oid), as one query wrote them before.
+    let (mut created, mut after) = crate::schema::render::sql::indexes(model);
     let sql = format!(
         "SELECT CASE WHEN c.relkind = 'p' THEN replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') \
            ELSE pg_get_indexdef(i.indexrelid) END \
@@ -371,21 +369,24 @@ fn indexes(
            || ' REPLICA IDENTITY USING INDEX ' || quote_ident(ic.relname) END, \
          EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
            AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
-         OR EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid) \
+         OR EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid), i.indexrelid \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} \
          ORDER BY i.indexrelid",
         in_model()
     );
-    let mut after = rendered_after;
     for row in query(tx, "indexes", &sql)? {
+        let oid: u32 = col(&row, 4).parse().unwrap_or_default();
         if !flag(&row, 3) {
-            out.push(col(&row, 0));
+            created.push((oid, col(&row, 0).to_owned()));
         }
-        after.extend(opt(&row, 1).map(str::to_owned));
-        after.extend(opt(&row, 2).map(str::to_owned));
+        after.extend(opt(&row, 1).map(|s| (oid, s.to_owned())));
+        after.extend(opt(&row, 2).map(|s| (oid, s.to_owned())));
     }
-    for statement in after {
+    // Stable: an index's `CLUSTER ON` stays before its `REPLICA IDENTITY`.
+    created.sort_by_key(|(oid, _)| *oid);
+    after.sort_by_key(|(oid, _)| *oid);
+    for (_, statement) in created.into_iter().chain(after) {
         out.push(statement);
     }
     Ok(())

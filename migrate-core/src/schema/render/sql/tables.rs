@@ -151,8 +151,11 @@ pub(crate) fn constraints(model: &Model, foreign: bool) -> Vec<String> {
 /// `CREATE INDEX` for the indexes each table defines itself (not those of constraints or attached to a
 /// parent's), in the order they were created (on a partitioned table without `ONLY`: it is created on the
 /// partitions too); and, apart (they come after every index), `CLUSTER ON` and `REPLICA IDENTITY USING
-/// INDEX` for every index they apply to.
-pub(crate) fn indexes(model: &Model) -> (Vec<String>, Vec<String>) {
+/// INDEX` for every index they apply to. Each statement with its index's oid: the caller merges them with
+/// the materialized views' indexes, in one creation order.
+pub(crate) type Ordered = Vec<(u32, String)>;
+
+pub(crate) fn indexes(model: &Model) -> (Ordered, Ordered) {
     let mut indexes: Vec<(&Table, &Index, bool)> = model
         .tables
         .values()
@@ -175,16 +178,19 @@ pub(crate) fn indexes(model: &Model) -> (Vec<String>, Vec<String>) {
             if let Some(tablespace) = &index.tablespace {
                 sql.push_str(&format!(" TABLESPACE {tablespace}"));
             }
-            out.push(sql);
+            out.push((index.created, sql));
         }
         if index.clustered {
-            after.push(format!("ALTER TABLE {} CLUSTER ON {}", table.quoted, index.quoted.0));
+            after.push((
+                index.created,
+                format!("ALTER TABLE {} CLUSTER ON {}", table.quoted, index.quoted.0),
+            ));
         }
         if index.replica_identity {
-            after.push(format!(
+            after.push((index.created, format!(
                 "ALTER TABLE {} REPLICA IDENTITY USING INDEX {}",
                 table.quoted, index.quoted.0
-            ));
+            )));
         }
     }
     (out, after)
