@@ -37,6 +37,9 @@ pub(crate) struct Table {
     /// constraints (made with the constraint) and those attached to a partitioned table's index (made with
     /// the partition).
     pub other_indexes: BTreeMap<String, Index>,
+    /// Its statistics objects: `pg_get_statisticsobjdef` (what the description and the SQL show) and oid
+    /// (the SQL creates them in the order they were created). `diff` does not compare them.
+    pub statistics: Vec<(u32, String)>,
     pub triggers: BTreeMap<String, Trigger>,
     pub policies: BTreeMap<String, Policy>,
     pub row_security: bool,

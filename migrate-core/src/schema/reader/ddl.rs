@@ -97,7 +97,7 @@ pub(crate) fn ddl(
     constraints(tx, &relation_filter, &model, true, &mut out)?;
     triggers_and_rules(tx, &relation_filter, &mut out)?;
     security(tx, &relation_filter, &model, &mut out)?;
-    statistics(tx, &relation_filter, &mut out)?;
+    statistics(tx, &relation_filter, &model, &mut out)?;
     comments(tx, &relation_filter, &model, &mut out)?;
     privileges(tx, &relation_filter, &model, &mut out)?;
     Ok((before_data, out.statements))
@@ -476,13 +476,26 @@ fn security(
     Ok(())
 }
 
-fn statistics(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+/// Statistics objects in the order they were created: the model's tables' rendered from it, merged by oid
+/// with those read here (materialized views', an extension's tables').
+fn statistics(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    model: &Model,
+    out: &mut Out,
+) -> Result<(), Error> {
+    let mut statistics = crate::schema::render::sql::statistics(model);
     let sql = format!(
-        "SELECT pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY s.oid"
+        "SELECT pg_get_statisticsobjdef(s.oid), s.oid FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} ORDER BY s.oid",
+        in_model()
     );
     for row in query(tx, "statistics objects", &sql)? {
-        out.push(col(&row, 0));
+        statistics.push((col(&row, 1).parse().unwrap_or_default(), col(&row, 0).to_owned()));
+    }
+    statistics.sort_by_key(|(oid, _)| *oid);
+    for (_, statement) in statistics {
+        out.push(statement);
     }
     Ok(())
 }

@@ -375,7 +375,7 @@ fn relation_rules(
     Ok(())
 }
 
-/// Statistics objects, listed with the indexes.
+/// Statistics objects of the relations other than tables (rendered from the model), listed with the indexes.
 fn relation_statistics(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -383,7 +383,7 @@ fn relation_statistics(
 ) -> Result<(), Error> {
     let statistics = format!(
         "SELECT {}, pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter}",
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind NOT IN ('r', 'p')",
         qualified("n.nspname", "c.relname")
     );
     for row in query(tx, "statistics objects", &statistics)? {

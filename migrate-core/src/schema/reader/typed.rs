@@ -96,7 +96,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
 
 /// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
 /// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read with
-/// their columns, constraints, indexes and policies (their other parts are not yet); the sequences for the identity columns'.
+/// their columns, constraints, indexes, statistics objects and policies (their other parts are not yet); the sequences for the identity columns'.
 pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
     let relations = relations(table);
@@ -107,6 +107,7 @@ pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Res
     columns(tx, &relations, &tables, &owners, &mut model)?;
     constraints(tx, &relations, &tables, &mut model)?;
     indexes(tx, &relations, &tables, &mut model)?;
+    statistics(tx, &relations, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
     Ok(model)
 }
@@ -325,6 +326,7 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
                 other_constraints: BTreeMap::new(),
                 indexes: BTreeMap::new(),
                 other_indexes: BTreeMap::new(),
+                statistics: Vec::new(),
                 triggers: BTreeMap::new(),
                 policies: BTreeMap::new(),
                 row_security: flag(&row, 8),
@@ -577,6 +579,27 @@ fn indexes(
             descending,
             nulls_flipped: nulls_first != descending,
         });
+    }
+    Ok(())
+}
+
+/// Statistics objects of the tables, as the server prints them.
+fn statistics(
+    tx: &mut Transaction<'_>,
+    relations: &str,
+    tables: &Tables,
+    model: &mut Model,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT s.stxrelid, s.oid, pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s \
+         JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {relations}"
+    );
+    for row in query(tx, "statistics objects", &sql)? {
+        if let Some(table) = table_of(model, tables, col(&row, 0)) {
+            let created = col(&row, 1).parse().unwrap_or_default();
+            table.statistics.push((created, col(&row, 2).to_owned()));
+        }
     }
     Ok(())
 }

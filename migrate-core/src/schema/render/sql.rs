@@ -6,8 +6,8 @@ use crate::schema::model::Model;
 
 mod tables;
 pub(crate) use tables::{
-    column_privilege, column_privileges, constraints, indexes, security, table_comments, table_privileges,
-    tables,
+    column_privilege, column_privileges, constraints, indexes, security, statistics, table_comments,
+    table_privileges, tables,
 };
 
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).

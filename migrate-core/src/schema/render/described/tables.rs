@@ -105,6 +105,10 @@ fn table(table: &Table) -> TableLines {
                 .push(format!("comment on index {} {text:?}", index.quoted.0));
         }
     }
+    // Statistics objects are listed with the indexes.
+    for (_, definition) in &table.statistics {
+        lines.indexes.push(definition.clone());
+    }
     for column in &table.columns {
         lines.columns.push(column_line(column));
         for grant in &column.privileges {

@@ -196,6 +196,16 @@ pub(crate) fn indexes(model: &Model) -> (Ordered, Ordered) {
     (out, after)
 }
 
+/// `CREATE STATISTICS` for each statistics object of the tables, with its oid: the caller merges them with
+/// the materialized views', in one creation order.
+pub(crate) fn statistics(model: &Model) -> Ordered {
+    model
+        .tables
+        .values()
+        .flat_map(|table| table.statistics.iter().cloned())
+        .collect()
+}
+
 /// `ENABLE` and `FORCE ROW LEVEL SECURITY` and `REPLICA IDENTITY NOTHING` or `FULL` (one by an index is
 /// written with the indexes) of each table, in the order they were created.
 pub(crate) fn security(model: &Model) -> Vec<String> {
