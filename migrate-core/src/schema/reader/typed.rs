@@ -86,6 +86,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     columns(tx, &relations, &tables, &owners, &mut model)?;
     constraints(tx, &relations, &tables, &mut model)?;
     indexes(tx, &relations, &tables, &mut model)?;
+    statistics(tx, &relations, &tables, &mut model)?;
     triggers(tx, &relations, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
     views(tx, &relations, &mut model)?;
