@@ -61,21 +61,7 @@ impl<T> Named<'_, T> {
 /// Triggers, policies, row-level security, grants and the comment of table `q` (`from` is `None` for a
 /// new table).
 pub(super) fn table_extras(p: &mut Planner<'_>, q: &QName, from: Option<&Table>, to: &Table) {
-    let empty = Table {
-        quoted: String::new(),
-        unlogged: false,
-        partition_key: None,
-        partition_of: None,
-        columns: Vec::new(),
-        constraints: Default::default(),
-        indexes: Default::default(),
-        triggers: Default::default(),
-        policies: Default::default(),
-        row_security: false,
-        force_row_security: false,
-        grants: Vec::new(),
-        comment: None,
-    };
+    let empty = Table::default();
     let is_new = from.is_none();
     let from = from.unwrap_or(&empty);
     let triggers = Named {

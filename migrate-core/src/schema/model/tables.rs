@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use super::objects::Sequence;
 use super::QName;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Table {
     /// `schema.name` as the server quotes it (`quote_ident`): what the description and the SQL show.
     pub quoted: String,
@@ -14,16 +14,46 @@ pub(crate) struct Table {
     pub partition_key: Option<String>,
     /// Parent and `pg_get_expr(relpartbound)`: `FOR VALUES FROM (..) TO (..)`.
     pub partition_of: Option<(QName, String)>,
+    /// A partition's parent as the server quotes it: the description and the SQL show it before the bound.
+    pub quoted_parent: Option<String>,
+    /// The tables it inherits from (not a partition's parent), quoted, in their order.
+    pub inherits: Vec<String>,
+    /// Its storage parameters as the server prints them (`fillfactor=70`).
+    pub options: Vec<String>,
+    /// Its access method, quoted, when not `heap`.
+    pub access_method: Option<String>,
+    /// Its tablespace, quoted, when not the database's default.
+    pub tablespace: Option<String>,
+    /// `relreplident`: `d` (default), `n` (nothing), `f` (full), `i` (an index's).
+    pub replica_identity: char,
     pub columns: Vec<Column>,
     pub constraints: BTreeMap<String, Constraint>,
+    /// The constraints the description shows but `diff` does not compare and the SQL does not create: those
+    /// a partition or a child table got from its parent (PostgreSQL makes them with the table) and those of
+    /// constraint triggers (created with the triggers).
+    pub other_constraints: BTreeMap<String, Constraint>,
     pub indexes: BTreeMap<String, Index>,
+    /// The indexes the description shows but `diff` does not compare and the SQL does not create: those of
+    /// constraints (made with the constraint) and those attached to a partitioned table's index (made with
+    /// the partition).
+    pub other_indexes: BTreeMap<String, Index>,
+    /// Its statistics objects: `pg_get_statisticsobjdef` (what the description and the SQL show) and oid
+    /// (the SQL creates them in the order they were created). `diff` does not compare them.
+    pub statistics: Vec<(u32, String)>,
     pub triggers: BTreeMap<String, Trigger>,
     pub policies: BTreeMap<String, Policy>,
     pub row_security: bool,
     pub force_row_security: bool,
     /// `(grantee, privilege)`: what is granted beyond the owner's own.
     pub grants: Vec<(String, String)>,
+    /// What was granted or revoked on it relative to its defaults, as the description's `grant ... to ...` /
+    /// `revoke ... from ...` lines (the server's text, sorted; the owner's own left out): what the
+    /// description and the SQL show. `diff` compares `grants`.
+    pub privileges: Vec<String>,
     pub comment: Option<String>,
+    /// Its oid: the SQL creates tables in the order they were created (a partition after its parent, a
+    /// child after the tables it inherits from).
+    pub created: u32,
 }
 
 impl Table {
@@ -43,6 +73,21 @@ pub(crate) struct Column {
     pub generated: Option<String>,
     pub collation: Option<QName>,
     pub comment: Option<String>,
+    /// Its name as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// Defined by its table (not only inherited from a parent): the SQL writes these in `CREATE TABLE`.
+    pub local: bool,
+    /// A generated column computed when read (`VIRTUAL`, PostgreSQL 18) rather than `STORED`.
+    pub virtual_generated: bool,
+    /// The collation's schema and name as the server quotes them (the description shows the name, the SQL
+    /// both).
+    pub quoted_collation: Option<(String, String)>,
+    /// The identity sequence's name as the server prints it (schema-qualified): the SQL names it.
+    pub identity_sequence: Option<String>,
+    /// `attstorage` where it is not its type's: `p` (plain), `e` (external), `m` (main), `x` (extended).
+    pub storage: Option<char>,
+    /// What was granted or revoked on the column, as lines (see [`Table::privileges`]).
+    pub privileges: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -53,6 +98,10 @@ pub(crate) struct Constraint {
     pub deferrable: bool,
     pub deferred: bool,
     pub comment: Option<String>,
+    /// Its name as the server quotes it (`quote_ident`): what the description and the SQL show.
+    pub quoted: String,
+    /// Its oid: the SQL adds a table's constraints in the order they were created.
+    pub created: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +140,19 @@ pub(crate) struct Index {
     /// `pg_get_indexdef`: what two indexes are compared by.
     pub definition: String,
     pub comment: Option<String>,
+    /// Its name as the server quotes it (`quote_ident`), and its schema-qualified name as the server
+    /// prints it: what the description and the SQL show.
+    pub quoted: (String, String),
+    /// False for an index a failed concurrent build left behind.
+    pub valid: bool,
+    /// Its tablespace, quoted, when not the database's default.
+    pub tablespace: Option<String>,
+    /// The index its table is clustered on.
+    pub clustered: bool,
+    /// The index its table's replica identity uses.
+    pub replica_identity: bool,
+    /// Its oid: the SQL creates indexes in the order they were created.
+    pub created: u32,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -28,7 +28,7 @@ use crate::history::MigrationsTable;
 use crate::schema::model::Model;
 
 mod tables;
-use tables::tables;
+use tables::{in_model, index_in_model, tables};
 
 /// The first statement of a baseline: function bodies are checked when they are called, not when created,
 /// so a function may refer to a table created after it.
@@ -91,7 +91,7 @@ pub(crate) fn ddl(
     for definition in crate::schema::render::sql::functions(&model, false) {
         out.push(definition);
     }
-    tables(tx, &relation_filter, &mut out)?;
+    tables(tx, &relation_filter, &model, &mut out)?;
     for definition in crate::schema::render::sql::functions(&model, true) {
         out.push(definition);
     }
@@ -99,38 +99,45 @@ pub(crate) fn ddl(
         out.push(statement);
     }
     let before_data = std::mem::take(&mut out.statements);
-    constraints(tx, &relation_filter, false, &mut out)?;
+    constraints(tx, &relation_filter, &model, false, &mut out)?;
     views(tx, &relation_filter, &mut out)?;
-    indexes(tx, &relation_filter, &mut out)?;
-    constraints(tx, &relation_filter, true, &mut out)?;
+    indexes(tx, &relation_filter, &model, &mut out)?;
+    constraints(tx, &relation_filter, &model, true, &mut out)?;
     triggers_and_rules(tx, &relation_filter, &mut out)?;
     security(tx, &relation_filter, &model, &mut out)?;
-    statistics(tx, &relation_filter, &mut out)?;
+    statistics(tx, &relation_filter, &model, &mut out)?;
     comments(tx, &relation_filter, &model, &mut out)?;
     privileges(tx, &relation_filter, &model, &mut out)?;
     Ok((before_data, out.statements))
 }
 
 /// Constraints other than NOT NULL (on their columns) and constraint triggers (with the triggers), not
-/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise.
+/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise. Those of
+/// the model's tables are rendered from it; an extension's tables' (which the model leaves out) are read
+/// here, as the SQL has always written them.
 fn constraints(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
+    model: &Model,
     foreign: bool,
     out: &mut Out,
 ) -> Result<(), Error> {
+    for statement in crate::schema::render::sql::constraints(model, foreign) {
+        out.push(statement);
+    }
     let sql = format!(
         "SELECT 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || ' ADD CONSTRAINT ' || quote_ident(con.conname) \
          || ' ' || pg_get_constraintdef(con.oid) \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE con.contype {} AND con.conparentid = 0 AND con.conislocal AND c.relkind IN ('r', 'p') \
-         AND {relation_filter} ORDER BY c.oid, con.oid",
+         AND {relation_filter} AND NOT {} ORDER BY c.oid, con.oid",
         if foreign {
             "= 'f'"
         } else {
             "IN ('p', 'u', 'c', 'x')"
-        }
+        },
+        in_model()
     );
     for row in query(tx, "constraints", &sql)? {
         out.push(col(&row, 0));
@@ -207,7 +214,16 @@ fn views(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Resu
 /// Indexes other than those of constraints and those a partition's index is attached to (an index on a
 /// partitioned table is created on its partitions too, so `ON ONLY` is dropped), then which index a table is
 /// clustered on and which one is its replica identity.
-fn indexes(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+/// Those of the model's tables are rendered from it, those of materialized views and of an extension's
+/// tables read here.
+fn indexes(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    model: &Model,
+    out: &mut Out,
+) -> Result<(), Error> {
+    // The model's indexes and these in one creation order (by oid), as one query wrote them before.
+    let (mut created, mut after) = crate::schema::render::sql::indexes(model);
     let sql = format!(
         "SELECT CASE WHEN c.relkind = 'p' THEN replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') \
            ELSE pg_get_indexdef(i.indexrelid) END \
@@ -219,19 +235,24 @@ fn indexes(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Re
            || ' REPLICA IDENTITY USING INDEX ' || quote_ident(ic.relname) END, \
          EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
            AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
-         OR EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid) \
+         OR EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid), i.indexrelid \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY i.indexrelid"
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} \
+         ORDER BY i.indexrelid",
+        in_model()
     );
-    let mut after = Vec::new();
     for row in query(tx, "indexes", &sql)? {
+        let oid: u32 = col(&row, 4).parse().unwrap_or_default();
         if !flag(&row, 3) {
-            out.push(col(&row, 0));
+            created.push((oid, col(&row, 0).to_owned()));
         }
-        after.extend(opt(&row, 1).map(str::to_owned));
-        after.extend(opt(&row, 2).map(str::to_owned));
+        after.extend(opt(&row, 1).map(|s| (oid, s.to_owned())));
+        after.extend(opt(&row, 2).map(|s| (oid, s.to_owned())));
     }
-    for statement in after {
+    // Stable: an index's `CLUSTER ON` stays before its `REPLICA IDENTITY`.
+    created.sort_by_key(|(oid, _)| *oid);
+    after.sort_by_key(|(oid, _)| *oid);
+    for (_, statement) in created.into_iter().chain(after) {
         out.push(statement);
     }
     Ok(())
@@ -268,7 +289,8 @@ fn triggers_and_rules(
 }
 
 /// Row-level security, policies and replica identity (other than by index, done with the indexes). The
-/// policies are rendered from `model`, but those on an extension's tables, which the model leaves out.
+/// tables' and the policies are rendered from `model`, but those of an extension's tables, which the model
+/// leaves out, and materialized views' replica identity.
 fn security(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -279,8 +301,12 @@ fn security(
         "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relrowsecurity, c.relforcerowsecurity, \
          CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' END \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'm') AND {relation_filter} ORDER BY c.oid"
+         WHERE c.relkind IN ('r', 'p', 'm') AND {relation_filter} AND NOT {} ORDER BY c.oid",
+        in_model()
     );
+    for statement in crate::schema::render::sql::security(model) {
+        out.push(statement);
+    }
     for row in query(tx, "row level security", &sql)? {
         let name = col(&row, 0);
         if flag(&row, 1) {
@@ -316,13 +342,26 @@ fn security(
     Ok(())
 }
 
-fn statistics(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
+/// Statistics objects in the order they were created: the model's tables' rendered from it, merged by oid
+/// with those read here (materialized views', an extension's tables').
+fn statistics(
+    tx: &mut Transaction<'_>,
+    relation_filter: &str,
+    model: &Model,
+    out: &mut Out,
+) -> Result<(), Error> {
+    let mut statistics = crate::schema::render::sql::statistics(model);
     let sql = format!(
-        "SELECT pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} ORDER BY s.oid"
+        "SELECT pg_get_statisticsobjdef(s.oid), s.oid FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} ORDER BY s.oid",
+        in_model()
     );
     for row in query(tx, "statistics objects", &sql)? {
-        out.push(col(&row, 0));
+        statistics.push((col(&row, 1).parse().unwrap_or_default(), col(&row, 0).to_owned()));
+    }
+    statistics.sort_by_key(|(oid, _)| *oid);
+    for (_, statement) in statistics {
+        out.push(statement);
     }
     Ok(())
 }
@@ -365,13 +404,14 @@ fn comments(
          JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass \
          LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
          WHERE {relation_filter} AND c.relkind <> 'c' AND (c.relkind <> 'S' OR NOT {extension_sequence}) \
+           AND NOT {in_model} AND NOT {index_in_model} \
          UNION ALL \
          SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_description d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass \
-         WHERE {relation_filter} \
+         WHERE {relation_filter} AND NOT {in_model} \
          UNION ALL \
          SELECT 'COMMENT ON TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
@@ -392,6 +432,8 @@ fn comments(
         not_extension_member("pg_proc", "p.oid"),
         unmodelled_types = unmodelled_types(),
         extension_sequence = not_extension_member("pg_class", "c.oid"),
+        in_model = in_model(),
+        index_in_model = index_in_model(),
     );
     let mut rows: Vec<String> = query(tx, "comments", &sql)?
         .iter()
@@ -402,6 +444,7 @@ fn comments(
     rows.extend(crate::schema::render::sql::function_comments(model));
     rows.extend(crate::schema::render::sql::sequence_comments(model));
     rows.extend(crate::schema::render::sql::type_comments(model));
+    rows.extend(crate::schema::render::sql::table_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);
@@ -482,7 +525,7 @@ fn privileges(
          UNION ALL SELECT CASE WHEN c.relkind = 'S' THEN {sequence} ELSE {relation} END \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
            WHERE (c.relkind IN ('r', 'p', 'v', 'm', 'f') OR (c.relkind = 'S' AND NOT {})) \
-             AND {relation_filter} \
+             AND {relation_filter} AND NOT {in_model} \
          UNION ALL SELECT {function} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
            WHERE p.prokind IN ('f', 'p') AND {} AND NOT {}",
         unmodelled_types(),
@@ -490,6 +533,7 @@ fn privileges(
         not_extension_member("pg_class", "c.oid"),
         user_schema("n"),
         not_extension_member("pg_proc", "p.oid"),
+        in_model = in_model(),
     );
     for statement in crate::schema::render::sql::schema_privileges(model) {
         out.push(statement);
@@ -509,38 +553,33 @@ fn privileges(
     for statement in crate::schema::render::sql::type_privileges(model) {
         out.push(statement);
     }
+    for statement in crate::schema::render::sql::table_privileges(model) {
+        out.push(statement);
+    }
+    for statement in crate::schema::render::sql::column_privileges(model) {
+        out.push(statement);
+    }
     // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.
     let sql = format!(
         "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), quote_ident(a.attname), {} \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {relation_filter}",
+         WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {relation_filter} \
+         AND NOT {}",
         acl_changes(
             "coalesce(a.attacl, acldefault('c', c.relowner))",
             "coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.objoid = c.oid \
              AND ip.classoid = 'pg_class'::regclass AND ip.objsubid = a.attnum), acldefault('c', c.relowner))",
             "c.relowner"
-        )
+        ),
+        in_model()
     );
     for row in query(tx, "column privileges", &sql)? {
         let (table, column) = (col(&row, 0), col(&row, 1));
         for line in col(&row, 2).lines() {
             // `grant select, update to role` → `GRANT SELECT (col), UPDATE (col) ON TABLE t TO role`.
-            let (verb, rest, word) = match line.strip_prefix("grant ") {
-                Some(rest) => ("GRANT", rest, " to "),
-                None => ("REVOKE", line.trim_start_matches("revoke "), " from "),
-            };
-            let Some((privileges, role)) = rest.split_once(word) else {
-                continue;
-            };
-            let privileges: Vec<String> = privileges
-                .split(", ")
-                .map(|p| format!("{p} ({column})"))
-                .collect();
-            out.push(format!(
-                "{verb} {} ON TABLE {table}{}{role}",
-                privileges.join(", "),
-                word.to_uppercase()
-            ));
+            if let Some(statement) = crate::schema::render::sql::column_privilege(table, column, line) {
+                out.push(statement);
+            }
         }
     }
     Ok(())

@@ -30,7 +30,8 @@ struct Parts {
 /// gathered for it so far.
 type Found = std::collections::BTreeMap<String, (SchemaObject, Parts)>;
 
-/// The relations, with the lines of the kinds `model` holds (policies) rendered from it.
+/// The relations, with the lines of the kinds `model` holds (tables with their columns, constraints,
+/// privileges and comments; policies) rendered from it.
 pub(super) fn relations(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
@@ -40,6 +41,17 @@ pub(super) fn relations(
     let keep = bookkeeping_filter(table, "n.nspname", "c.relname");
     let relation_filter = format!("{} AND {keep}", user_schema("n"));
     let mut found = relation_headers(tx, &relation_filter)?;
+    for table in crate::schema::render::described::tables(model) {
+        let parts = Parts {
+            columns: table.columns,
+            constraints: table.constraints,
+            indexes: table.indexes,
+            grants: table.grants,
+            comments: table.comments,
+            ..Parts::default()
+        };
+        found.insert(table.object.name().to_owned(), (table.object, parts));
+    }
     relation_columns(tx, &relation_filter, &mut found)?;
     relation_constraints(tx, &relation_filter, &mut found)?;
     relation_indexes(tx, &relation_filter, &mut found)?;
@@ -80,8 +92,8 @@ pub(super) fn relations(
     Ok(())
 }
 
-/// Each relation with its header (kind, persistence, partitioning, options, ...), definition, comment and
-/// privileges.
+/// Each relation other than a table (those are rendered from the model) with its header (kind, options,
+/// ...), definition, comment and privileges.
 fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<Found, Error> {
     let sql = format!(
         "SELECT {}, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, \
@@ -103,7 +115,7 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
            CASE c.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' ELSE 'using index' END END, \
          (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'f', 'v', 'm') AND {relation_filter} AND {}",
+         WHERE c.relkind IN ('f', 'v', 'm') AND {relation_filter} AND {}",
         qualified("n.nspname", "c.relname"),
         qualified("pn.nspname", "pc.relname"),
         qualified("pn.nspname", "pc.relname"),
@@ -166,7 +178,8 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
     Ok(found)
 }
 
-/// Columns, in their ordinal order, with their privileges and comments.
+/// Columns of the relations other than tables (rendered from the model), in their ordinal order, with their
+/// privileges and comments.
 fn relation_columns(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -183,7 +196,7 @@ fn relation_columns(
          JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f', 'v', 'm') \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('f', 'v', 'm') \
          AND {relation_filter} ORDER BY n.nspname, c.relname, a.attnum",
         qualified("n.nspname", "c.relname"),
         privileges("a.attacl", 'c', "c.relowner", "pg_class", "c.oid", "a.attnum"),
@@ -231,7 +244,8 @@ fn relation_columns(
     Ok(())
 }
 
-/// Constraints (PostgreSQL 18's catalogued `NOT NULL`s are shown on their columns) and their comments.
+/// Constraints of the relations other than tables (rendered from the model: foreign tables' checks;
+/// PostgreSQL 18's catalogued `NOT NULL`s are shown on their columns) and their comments.
 fn relation_constraints(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -241,7 +255,8 @@ fn relation_constraints(
         "SELECT {}, quote_ident(con.conname), pg_get_constraintdef(con.oid), \
          obj_description(con.oid, 'pg_constraint') \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE con.contype <> 'n' AND {relation_filter}",
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE con.contype <> 'n' AND {relation_filter} \
+         AND c.relkind NOT IN ('r', 'p')",
         qualified("n.nspname", "c.relname")
     );
     for row in query(tx, "constraints", &constraints)? {
@@ -260,7 +275,8 @@ fn relation_constraints(
     Ok(())
 }
 
-/// Indexes, with what a review needs to see of them, and their comments.
+/// Indexes of the relations other than tables (rendered from the model: materialized views'), with what a
+/// review needs to see of them, and their comments.
 fn relation_indexes(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -271,7 +287,7 @@ fn relation_indexes(
          quote_ident(ic.relname), i.indisvalid, i.indisclustered, i.indisreplident, \
          (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = ic.reltablespace) \
          FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter}",
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind NOT IN ('r', 'p')",
         qualified("n.nspname", "c.relname")
     );
     for row in query(tx, "indexes", &indexes)? {
@@ -357,7 +373,7 @@ fn relation_rules(
     Ok(())
 }
 
-/// Statistics objects, listed with the indexes.
+/// Statistics objects of the relations other than tables (rendered from the model), listed with the indexes.
 fn relation_statistics(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -365,7 +381,7 @@ fn relation_statistics(
 ) -> Result<(), Error> {
     let statistics = format!(
         "SELECT {}, pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter}",
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind NOT IN ('r', 'p')",
         qualified("n.nspname", "c.relname")
     );
     for row in query(tx, "statistics objects", &statistics)? {

@@ -36,6 +36,11 @@ fn pairs(items: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A column of newline-separated lines (the privileges' `grant ...` / `revoke ...` lines) as a list.
+fn lines(row: &Row, i: usize) -> Vec<String> {
+    opt(row, i).unwrap_or_default().lines().map(str::to_owned).collect()
+}
+
 fn qname(row: &Row, i: usize) -> QName {
     (col(row, i).to_owned(), col(row, i + 1).to_owned())
 }
@@ -47,15 +52,6 @@ fn pair(row: &Row, i: usize) -> Option<QName> {
         [schema, name] => Some((schema.clone(), name.clone())),
         _ => None,
     }
-}
-
-/// A column of lines (the privileges' `grant ...` / `revoke ...` lines) as a list; none when NULL.
-fn lines(row: &Row, i: usize) -> Vec<String> {
-    opt(row, i)
-        .unwrap_or_default()
-        .lines()
-        .map(str::to_owned)
-        .collect()
 }
 
 fn owned(row: &Row, i: usize) -> Option<String> {
@@ -92,6 +88,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     columns(tx, &relations, &tables, &owners, &mut model)?;
     constraints(tx, &relations, &tables, &mut model)?;
     indexes(tx, &relations, &tables, &mut model)?;
+    statistics(tx, &relations, &tables, &mut model)?;
     triggers(tx, &relations, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
     views(tx, &relations, &mut model)?;
@@ -103,9 +100,9 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
 }
 
 /// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
-/// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read for
-/// their policies (their other parts are not); sequences are read whole, but only `diff` needs the columns
-/// that mark those it compares.
+/// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read with
+/// their columns, constraints, indexes, statistics objects and policies (their triggers are not yet);
+/// sequences are read whole, but only `diff` needs the columns that mark those it compares.
 pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
     let relations = relations(table);
@@ -114,9 +111,13 @@ pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Res
     enums(tx, &mut model)?;
     types::types(tx, table, &mut model)?;
     types::operators(tx, &mut model)?;
+    let owners = sequences(tx, table, &mut model)?;
     let tables = tables(tx, &relations, &mut model)?;
+    columns(tx, &relations, &tables, &owners, &mut model)?;
+    constraints(tx, &relations, &tables, &mut model)?;
+    indexes(tx, &relations, &tables, &mut model)?;
+    statistics(tx, &relations, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
-    sequences(tx, table, &mut model)?;
     functions(tx, &mut model)?;
     default_privileges(tx, &mut model)?;
     event_triggers(tx, &mut model)?;
@@ -290,12 +291,23 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
            c.relrowsecurity, c.relforcerowsecurity, obj_description(c.oid, 'pg_class'), \
            array_to_string(ARRAY(SELECT CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_get_userbyid(a.grantee) END \
              || {SEP} || a.privilege_type FROM aclexplode(c.relacl) a WHERE a.grantee <> c.relowner \
-             ORDER BY 1), {SEP}), {} \
+             ORDER BY 1), {SEP}), {}, \
+           CASE WHEN c.relispartition THEN {} END, \
+           CASE WHEN NOT c.relispartition THEN array_to_string(ARRAY(SELECT {} FROM pg_inherits ii \
+             JOIN pg_class ic ON ic.oid = ii.inhparent JOIN pg_namespace inn ON inn.oid = ic.relnamespace \
+             WHERE ii.inhrelid = c.oid ORDER BY ii.inhseqno), {SEP}) END, \
+           array_to_string(c.reloptions, {SEP}), \
+           (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
+           (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = c.reltablespace), \
+           c.relreplident, {} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid \
          LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
          WHERE c.relkind IN ('r', 'p') AND {relations}",
-        qualified("n.nspname", "c.relname")
+        qualified("n.nspname", "c.relname"),
+        qualified("pn.nspname", "pc.relname"),
+        qualified("inn.nspname", "ic.relname"),
+        privileges("c.relacl", 'r', "c.relowner", "pg_class", "c.oid", "0"),
     );
     let mut tables = Tables::new();
     for row in query(tx, "tables", &sql)? {
@@ -311,13 +323,24 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
                 partition_of: opt(&row, 7).map(|bound| (qname(&row, 5), bound.to_owned())),
                 columns: Vec::new(),
                 constraints: BTreeMap::new(),
+                other_constraints: BTreeMap::new(),
                 indexes: BTreeMap::new(),
+                other_indexes: BTreeMap::new(),
+                statistics: Vec::new(),
                 triggers: BTreeMap::new(),
                 policies: BTreeMap::new(),
                 row_security: flag(&row, 8),
                 force_row_security: flag(&row, 9),
                 grants: pairs(&grants),
                 comment: owned(&row, 10),
+                quoted_parent: owned(&row, 13),
+                inherits: list(&row, 14),
+                options: list(&row, 15),
+                access_method: owned(&row, 16),
+                tablespace: owned(&row, 17),
+                replica_identity: letter(&row, 18),
+                privileges: lines(&row, 19),
+                created: col(&row, 0).parse().unwrap_or_default(),
             },
         );
     }
@@ -342,12 +365,21 @@ fn columns(
            CASE WHEN a.attcollation <> t.typcollation THEN \
              (SELECT cn.nspname || {SEP} || co.collname FROM pg_collation co \
               JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END, \
-           col_description(a.attrelid, a.attnum) \
+           col_description(a.attrelid, a.attnum), quote_ident(a.attname), a.attislocal, a.attgenerated, \
+           CASE WHEN a.attcollation <> t.typcollation THEN \
+             (SELECT quote_ident(cn.nspname) || {SEP} || quote_ident(co.collname) FROM pg_collation co \
+              JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END, \
+           (SELECT pg_catalog.textin(pg_catalog.regclassout(s.seqrelid::regclass)) \
+             FROM pg_depend sd JOIN pg_sequence s ON s.seqrelid = sd.objid \
+             WHERE sd.classid = 'pg_class'::regclass AND sd.refclassid = 'pg_class'::regclass \
+               AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'), \
+           CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage END, {} \
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
          WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {relations} \
-         ORDER BY a.attrelid, a.attnum"
+         ORDER BY a.attrelid, a.attnum",
+        privileges("a.attacl", 'c', "c.relowner", "pg_class", "c.oid", "a.attnum"),
     );
     for row in query(tx, "columns", &sql)? {
         let identity = match letter(&row, 6) {
@@ -374,6 +406,13 @@ fn columns(
             generated: owned(&row, 7),
             collation: pair(&row, 8),
             comment: owned(&row, 9),
+            quoted: col(&row, 10).to_owned(),
+            local: flag(&row, 11),
+            virtual_generated: col(&row, 12) == "v",
+            quoted_collation: pair(&row, 13),
+            identity_sequence: owned(&row, 14),
+            storage: opt(&row, 15).and_then(|s| s.chars().next()),
+            privileges: lines(&row, 16),
         };
         if let Some(table) = table_of(model, tables, col(&row, 0)) {
             table.columns.push(column);
@@ -401,13 +440,13 @@ fn constraints(
            con.condeferrable, con.condeferred, {}, fn.nspname, fc.relname, {}, con.confupdtype, \
            con.confdeltype, con.confmatchtype, pg_get_expr(con.conbin, con.conrelid), con.connoinherit, \
            coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false), \
-           obj_description(con.oid, 'pg_constraint') \
+           obj_description(con.oid, 'pg_constraint'), quote_ident(con.conname), con.oid, \
+           con.contype IN ('c', 'f', 'p', 'u', 'x') AND con.conparentid = 0 AND con.conislocal \
          FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
          LEFT JOIN pg_index i ON i.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
-         WHERE con.contype IN ('c', 'f', 'p', 'u', 'x') AND con.conparentid = 0 AND con.conislocal \
-           AND c.relkind IN ('r', 'p') AND {relations}",
+         WHERE con.contype <> 'n' AND c.relkind IN ('r', 'p') AND {relations}",
         names_of("con.conrelid", "con.conkey"),
         names_of("con.confrelid", "con.confkey"),
     );
@@ -440,9 +479,17 @@ fn constraints(
             deferrable: flag(&row, 5),
             deferred: flag(&row, 6),
             comment: owned(&row, 17),
+            quoted: col(&row, 18).to_owned(),
+            created: col(&row, 19).parse().unwrap_or_default(),
         };
         if let Some(table) = table_of(model, tables, col(&row, 0)) {
-            table.constraints.insert(col(&row, 1).to_owned(), constraint);
+            // What a table got from its parent, and constraint triggers', are for the description only.
+            let constraints = if flag(&row, 20) {
+                &mut table.constraints
+            } else {
+                &mut table.other_constraints
+            };
+            constraints.insert(col(&row, 1).to_owned(), constraint);
         }
     }
     Ok(())
@@ -461,13 +508,18 @@ fn indexes(
            SELECT i.indexrelid, i.indrelid, i.indkey, i.indclass, i.indcollation, i.indoption, i.indnatts, \
              ic.relname, i.indisunique, am.amname, i.indnkeyatts, pg_get_expr(i.indpred, i.indrelid, true) AS pred, \
              coalesce((to_jsonb(i) ->> 'indnullsnotdistinct')::boolean, false) AS nnd, \
-             pg_get_indexdef(i.indexrelid) AS def, obj_description(i.indexrelid, 'pg_class') AS comment \
+             pg_get_indexdef(i.indexrelid) AS def, obj_description(i.indexrelid, 'pg_class') AS comment, \
+             quote_ident(ic.relname) AS quoted, \
+             pg_catalog.textin(pg_catalog.regclassout(i.indexrelid::regclass)) AS qualified, \
+             i.indisvalid, i.indisclustered, i.indisreplident, \
+             (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = ic.reltablespace) AS space, \
+             con.oid IS NULL AND inh.inhrelid IS NULL AS own \
            FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
            JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_am am ON am.oid = ic.relam \
            LEFT JOIN pg_constraint con ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid \
              AND con.contype IN ('p', 'u', 'x') \
            LEFT JOIN pg_inherits inh ON inh.inhrelid = i.indexrelid \
-           WHERE c.relkind IN ('r', 'p') AND {relations} AND con.oid IS NULL AND inh.inhrelid IS NULL) \
+           WHERE c.relkind IN ('r', 'p') AND {relations}) \
          SELECT i.indrelid, i.relname, i.indisunique, i.amname, i.indnkeyatts, i.pred, i.nnd, i.def, i.comment, \
            k.pos, a.attname, CASE WHEN i.indkey[k.pos] = 0 THEN pg_get_indexdef(i.indexrelid, k.pos + 1, true) END, \
            (SELECT on_.nspname || {SEP} || opc.opcname FROM pg_opclass opc \
@@ -478,7 +530,8 @@ fn indexes(
              AND co.oid <> coalesce(a.attcollation, \
                (SELECT t.typcollation FROM pg_attribute ia JOIN pg_type t ON t.oid = ia.atttypid \
                  WHERE ia.attrelid = i.indexrelid AND ia.attnum = k.pos + 1), 0)), \
-           (i.indoption[k.pos] & 1) <> 0, (i.indoption[k.pos] & 2) <> 0 \
+           (i.indoption[k.pos] & 1) <> 0, (i.indoption[k.pos] & 2) <> 0, \
+           i.quoted, i.qualified, i.indisvalid, i.indisclustered, i.indisreplident, i.space, i.indexrelid, i.own \
          FROM idx i CROSS JOIN LATERAL generate_series(0, i.indnatts - 1) k(pos) \
          LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.pos] AND i.indkey[k.pos] <> 0 \
          ORDER BY i.indrelid, i.relname, k.pos"
@@ -487,8 +540,13 @@ fn indexes(
         let Some(table) = table_of(model, tables, col(&row, 0)) else {
             continue;
         };
-        let index = table
-            .indexes
+        // Constraints' indexes and those attached to a parent's are for the description only.
+        let indexes = if flag(&row, 23) {
+            &mut table.indexes
+        } else {
+            &mut table.other_indexes
+        };
+        let index = indexes
             .entry(col(&row, 1).to_owned())
             .or_insert_with(|| Index {
                 unique: flag(&row, 2),
@@ -499,6 +557,12 @@ fn indexes(
                 nulls_not_distinct: flag(&row, 6),
                 definition: col(&row, 7).to_owned(),
                 comment: owned(&row, 8),
+                quoted: (col(&row, 16).to_owned(), col(&row, 17).to_owned()),
+                valid: flag(&row, 18),
+                clustered: flag(&row, 19),
+                replica_identity: flag(&row, 20),
+                tablespace: owned(&row, 21),
+                created: col(&row, 22).parse().unwrap_or_default(),
             });
         let position = number(&row, 9);
         if position >= number(&row, 4) {
@@ -515,6 +579,27 @@ fn indexes(
             descending,
             nulls_flipped: nulls_first != descending,
         });
+    }
+    Ok(())
+}
+
+/// Statistics objects of the tables, as the server prints them.
+fn statistics(
+    tx: &mut Transaction<'_>,
+    relations: &str,
+    tables: &Tables,
+    model: &mut Model,
+) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT s.stxrelid, s.oid, pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s \
+         JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE c.relkind IN ('r', 'p') AND {relations}"
+    );
+    for row in query(tx, "statistics objects", &sql)? {
+        if let Some(table) = table_of(model, tables, col(&row, 0)) {
+            let created = col(&row, 1).parse().unwrap_or_default();
+            table.statistics.push((created, col(&row, 2).to_owned()));
+        }
     }
     Ok(())
 }

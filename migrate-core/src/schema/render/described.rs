@@ -6,7 +6,9 @@ use crate::schema::description::{Kind, SchemaObject};
 use crate::schema::model::Model;
 
 mod objects;
+mod tables;
 mod types;
+pub(crate) use tables::tables;
 
 /// The objects of the kinds the description renders from the model, in any order (the description sorts).
 pub(crate) fn objects(model: &Model, out: &mut Vec<SchemaObject>) {

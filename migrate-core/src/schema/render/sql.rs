@@ -11,6 +11,34 @@ pub(crate) use objects::{
 };
 mod types;
 pub(crate) use types::{type_comments, type_privileges, types};
+mod tables;
+pub(crate) use tables::{
+    column_privilege, column_privileges, constraints, indexes, security, statistics, table_comments,
+    table_privileges, tables,
+};
+
+/// `GRANT` and `REVOKE` on `on` (`SCHEMA app`): an object's privileges' lines (`grant USAGE to alice`,
+/// sorted) as statements, the revokes first.
+pub(super) fn privilege_statements(on: &str, lines: &[String]) -> Vec<String> {
+    let (grants, revokes): (Vec<&String>, Vec<&String>) =
+        lines.iter().partition(|line| line.starts_with("grant "));
+    let mut out = Vec::new();
+    for line in revokes {
+        let rest = line.strip_prefix("revoke ").unwrap_or(line);
+        out.push(format!(
+            "REVOKE {}",
+            rest.replacen(" from ", &format!(" ON {on} FROM "), 1)
+        ));
+    }
+    for line in grants {
+        let rest = line.strip_prefix("grant ").unwrap_or(line);
+        out.push(format!(
+            "GRANT {}",
+            rest.replacen(" to ", &format!(" ON {on} TO "), 1)
+        ));
+    }
+    out
+}
 
 /// `CREATE EXTENSION` for each extension, in the order they were created (one may need another).
 pub(crate) fn extensions(model: &Model) -> Vec<String> {
@@ -54,21 +82,11 @@ pub(crate) fn enum_comments(model: &Model) -> Vec<String> {
 /// `GRANT` and `REVOKE` on each enum: its privileges' lines (`grant USAGE to alice`, sorted) as statements,
 /// the revokes first.
 pub(crate) fn enum_privileges(model: &Model) -> Vec<String> {
-    let mut out = Vec::new();
-    for enum_ in model.enums.values() {
-        let on = format!("TYPE {}", enum_.quoted);
-        let (grants, revokes): (Vec<&String>, Vec<&String>) =
-            enum_.privileges.iter().partition(|line| line.starts_with("grant "));
-        for line in revokes {
-            let rest = line.strip_prefix("revoke ").unwrap_or(line);
-            out.push(format!("REVOKE {}", rest.replacen(" from ", &format!(" ON {on} FROM "), 1)));
-        }
-        for line in grants {
-            let rest = line.strip_prefix("grant ").unwrap_or(line);
-            out.push(format!("GRANT {}", rest.replacen(" to ", &format!(" ON {on} TO "), 1)));
-        }
-    }
-    out
+    model
+        .enums
+        .values()
+        .flat_map(|enum_| privilege_statements(&format!("TYPE {}", enum_.quoted), &enum_.privileges))
+        .collect()
 }
 
 /// `CREATE POLICY` for each policy of every table, in the order they were created.
@@ -219,6 +237,7 @@ mod tests {
                 force_row_security: false,
                 grants: Vec::new(),
                 comment: None,
+                ..Default::default()
             };
             for (policy, created, command, permissive, roles, using, check) in policies {
                 table.policies.insert(

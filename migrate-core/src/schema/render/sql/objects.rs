@@ -3,30 +3,8 @@
 
 use migrate_dsl::literal;
 
+use super::privilege_statements;
 use crate::schema::model::{Function, Model, Sequence};
-
-/// `GRANT` and `REVOKE` on `on` (`SCHEMA app`): an object's privileges' lines (`grant USAGE to alice`,
-/// sorted) as statements, the revokes first.
-fn privilege_statements(on: &str, lines: &[String]) -> Vec<String> {
-    let (grants, revokes): (Vec<&String>, Vec<&String>) =
-        lines.iter().partition(|line| line.starts_with("grant "));
-    let mut out = Vec::new();
-    for line in revokes {
-        let rest = line.strip_prefix("revoke ").unwrap_or(line);
-        out.push(format!(
-            "REVOKE {}",
-            rest.replacen(" from ", &format!(" ON {on} FROM "), 1)
-        ));
-    }
-    for line in grants {
-        let rest = line.strip_prefix("grant ").unwrap_or(line);
-        out.push(format!(
-            "GRANT {}",
-            rest.replacen(" to ", &format!(" ON {on} TO "), 1)
-        ));
-    }
-    out
-}
 
 /// `CREATE SCHEMA` for each schema but `public` (every database has it), in the order they were created.
 pub(crate) fn schemas(model: &Model) -> Vec<String> {

@@ -106,20 +106,10 @@ pub(crate) fn type_privileges(model: &Model) -> Vec<String> {
         .map(|range| (range.created, format!("TYPE {}", range.quoted), &range.privileges));
     let mut types: Vec<_> = domains.chain(ranges).collect();
     types.sort_by_key(|(created, _, _)| *created);
-    let mut out = Vec::new();
-    for (_, on, lines) in types {
-        let (grants, revokes): (Vec<&String>, Vec<&String>) =
-            lines.iter().partition(|line| line.starts_with("grant "));
-        for line in revokes {
-            let rest = line.strip_prefix("revoke ").unwrap_or(line);
-            out.push(format!("REVOKE {}", rest.replacen(" from ", &format!(" ON {on} FROM "), 1)));
-        }
-        for line in grants {
-            let rest = line.strip_prefix("grant ").unwrap_or(line);
-            out.push(format!("GRANT {}", rest.replacen(" to ", &format!(" ON {on} TO "), 1)));
-        }
-    }
-    out
+    types
+        .into_iter()
+        .flat_map(|(_, on, lines)| super::privilege_statements(&on, lines))
+        .collect()
 }
 
 #[cfg(test)]
