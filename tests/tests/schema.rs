@@ -129,10 +129,19 @@ fn operators_operator_families_and_casts_are_described_with_their_comments() {
         COMMENT ON CAST ("Ops"."Pair" AS integer) IS 'the "a", it''s \ it';"#,
     );
     let text = describe(db.url());
+    // `!==` is made after `===` named it as its negator: PostgreSQL 15 and later link the negator back when
+    // they fill that shell operator, PostgreSQL 13 does not (the description shows what the server holds).
+    let negator = if db.server_major() >= 15 {
+        r#" negator "Ops".===("Ops"."Pair","Ops"."Pair")"#
+    } else {
+        ""
+    };
+    let not_equal = format!(
+        "\noperator \"Ops\".!==(\"Ops\".\"Pair\", \"Ops\".\"Pair\") function \
+         \"Ops\".pair_ne(\"Ops\".\"Pair\",\"Ops\".\"Pair\") returns boolean{negator}\n"
+    );
     for paragraph in [
-        r#"
-operator "Ops".!==("Ops"."Pair", "Ops"."Pair") function "Ops".pair_ne("Ops"."Pair","Ops"."Pair") returns boolean negator "Ops".===("Ops"."Pair","Ops"."Pair")
-"#,
+        not_equal.as_str(),
         r#"
 operator "Ops".-(NONE, "Ops"."Pair") function "Ops".minus("Ops"."Pair") returns integer
 "#,

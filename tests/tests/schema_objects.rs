@@ -84,23 +84,32 @@ fn schemas_are_recreated_with_their_comments_and_privileges() {
 #[test]
 fn sequences_are_recreated_with_their_settings_owners_comments_and_privileges() {
     let source = TestDb::new();
-    source.exec(
+    // Unlogged sequences came with PostgreSQL 15; on older majors the same sequence is a logged one.
+    let unlogged = if source.server_major() >= 15 {
+        "UNLOGGED "
+    } else {
+        ""
+    };
+    source.exec(&format!(
         "CREATE SCHEMA \"Shop's\";
          CREATE SEQUENCE \"Shop's\".\"Tickets\" AS integer START 100 INCREMENT 5 CACHE 10 CYCLE;
          COMMENT ON SEQUENCE \"Shop's\".\"Tickets\" IS 'it''s \\ numbered';
          GRANT USAGE ON SEQUENCE \"Shop's\".\"Tickets\" TO pg_monitor;
-         CREATE UNLOGGED SEQUENCE \"Shop's\".scratch MINVALUE -10 MAXVALUE 10 START -10;
+         CREATE {unlogged}SEQUENCE \"Shop's\".scratch MINVALUE -10 MAXVALUE 10 START -10;
          CREATE TABLE \"Shop's\".orders (id serial, n bigint GENERATED ALWAYS AS IDENTITY (START 7), m integer);
          CREATE SEQUENCE \"Shop's\".\"M\" OWNED BY \"Shop's\".orders.m;",
-    );
+    ));
     let statements = ddl(&source);
+    let scratch = format!(
+        "CREATE {unlogged}SEQUENCE \"Shop's\".scratch AS bigint INCREMENT BY 1 MINVALUE -10 MAXVALUE 10 \
+         START WITH -10 CACHE 1"
+    );
     assert_eq!(
         matching(&statements, |s| s.contains(" SEQUENCE ")),
         [
             "CREATE SEQUENCE \"Shop's\".\"Tickets\" AS integer INCREMENT BY 5 MINVALUE 1 MAXVALUE 2147483647 \
              START WITH 100 CACHE 10 CYCLE",
-            "CREATE UNLOGGED SEQUENCE \"Shop's\".scratch AS bigint INCREMENT BY 1 MINVALUE -10 MAXVALUE 10 \
-             START WITH -10 CACHE 1",
+            scratch.as_str(),
             "CREATE SEQUENCE \"Shop's\".orders_id_seq AS integer INCREMENT BY 1 MINVALUE 1 MAXVALUE 2147483647 \
              START WITH 1 CACHE 1",
             "CREATE SEQUENCE \"Shop's\".\"M\" AS bigint INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 \
