@@ -237,6 +237,9 @@ fn markdown_filters(before: &[(&str, &str)]) -> Vec<(String, String)> {
             "",
         ),
         (r"(\d+ min )?\[N\]", "[N]"),
+        // A duration over a minute (`1 min 5 s`) is two numbers with units, each made `[N]` by the first
+        // filter: one duration, however long the machine took.
+        (r"\[N\] \[N\]", "[N]"),
     ];
     filters.extend(ours.iter().map(|(a, b)| (a.to_string(), b.to_string())));
     filters
