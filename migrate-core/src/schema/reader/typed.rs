@@ -62,6 +62,11 @@ fn number(row: &Row, i: usize) -> i64 {
     col(row, i).parse().unwrap_or_default()
 }
 
+/// An oid column (what `created` keeps: the SQL recreates objects in creation order).
+fn oid(row: &Row, i: usize) -> u32 {
+    col(row, i).parse().unwrap_or_default()
+}
+
 fn letter(row: &Row, i: usize) -> char {
     col(row, i).chars().next().unwrap_or(' ')
 }
@@ -150,7 +155,7 @@ fn schemas(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
                 grants: pairs(&grants),
                 quoted: col(&row, 3).to_owned(),
                 privileges: lines(&row, 4),
-                created: col(&row, 5).parse().unwrap_or_default(),
+                created: oid(&row, 5),
             },
         );
     }
@@ -167,7 +172,7 @@ fn extensions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> 
             Extension {
                 schema: col(&row, 1).to_owned(),
                 quoted: (col(&row, 2).to_owned(), col(&row, 3).to_owned()),
-                created: col(&row, 4).parse().unwrap_or_default(),
+                created: oid(&row, 4),
             },
         );
     }
@@ -200,7 +205,7 @@ fn enums(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
                     .map(str::to_owned)
                     .collect(),
                 comment: owned(&row, 5),
-                created: col(&row, 6).parse().unwrap_or_default(),
+                created: oid(&row, 6),
             },
         );
     }
@@ -258,7 +263,7 @@ fn sequences(
             identity: col(&row, 9) == "i",
             unlogged: flag(&row, 18),
             privileges: lines(&row, 19),
-            created: col(&row, 20).parse().unwrap_or_default(),
+            created: oid(&row, 20),
             // A column's is compared once `columns` finds its column (then it is the owner's copy).
             diffed: not_bookkeeping && opt(&row, 9).is_none(),
         };
@@ -340,7 +345,7 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
                 tablespace: owned(&row, 17),
                 replica_identity: letter(&row, 18),
                 privileges: lines(&row, 19),
-                created: col(&row, 0).parse().unwrap_or_default(),
+                created: oid(&row, 0),
             },
         );
     }
@@ -480,7 +485,7 @@ fn constraints(
             deferred: flag(&row, 6),
             comment: owned(&row, 17),
             quoted: col(&row, 18).to_owned(),
-            created: col(&row, 19).parse().unwrap_or_default(),
+            created: oid(&row, 19),
         };
         if let Some(table) = table_of(model, tables, col(&row, 0)) {
             // What a table got from its parent, and constraint triggers', are for the description only.
@@ -562,7 +567,7 @@ fn indexes(
                 clustered: flag(&row, 19),
                 replica_identity: flag(&row, 20),
                 tablespace: owned(&row, 21),
-                created: col(&row, 22).parse().unwrap_or_default(),
+                created: oid(&row, 22),
             });
         let position = number(&row, 9);
         if position >= number(&row, 4) {
@@ -680,7 +685,7 @@ fn policies(
         let policy = Policy {
             quoted: col(&row, 8).to_owned(),
             quoted_roles: col(&row, 9).to_owned(),
-            created: col(&row, 10).parse().unwrap_or_default(),
+            created: oid(&row, 10),
             command: letter(&row, 2),
             permissive: flag(&row, 3),
             roles: list(&row, 4),
@@ -798,7 +803,7 @@ fn functions(tx: &mut Transaction<'_>, model: &mut Model) -> Result<(), Error> {
                 quoted: col(&row, 19).to_owned(),
                 privileges: lines(&row, 20),
                 needs_tables: flag(&row, 21),
-                created: col(&row, 22).parse().unwrap_or_default(),
+                created: oid(&row, 22),
             },
         );
     }

@@ -9,17 +9,13 @@ use super::super::query::{
     bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query, user_schema,
     Row,
 };
-use super::{letter, lines, list, owned, qname, SEP};
+use super::{letter, lines, list, oid, owned, qname, SEP};
 use crate::error::Error;
 use crate::history::MigrationsTable;
 use crate::schema::model::{
     Attribute, Cast, Composite, Domain, DomainCheck, Model, Operator, OperatorClass, OperatorFamily,
     Range,
 };
-
-fn oid(row: &Row, i: usize) -> u32 {
-    col(row, i).parse().unwrap_or_default()
-}
 
 /// Two columns that are both set, or both NULL, as a pair.
 fn both(row: &Row, i: usize) -> Option<(String, String)> {
