@@ -261,7 +261,19 @@ fn a_signal_while_the_front_end_builds_the_runner_is_reported_with_its_status() 
         )
         .unwrap();
         let gate = tempfile::tempdir().unwrap();
-        let child = Command::new(tests::cli::bin("migrate-front"))
+        // Ctrl-C's premise: a terminal where SIGINT is not ignored. A test process started by a
+        // non-interactive shell's `&` (as a CI job may start it) inherits SIGINT ignored, and so would cargo
+        // and the build script, which would then wait out the gate (five minutes) holding the build
+        // directory's lock that every other end-to-end build waits for.
+        // SAFETY: `signal` is async-signal-safe; nothing else runs between fork and exec.
+        let mut command = Command::new(tests::cli::bin("migrate-front"));
+        unsafe {
+            command.pre_exec(|| {
+                libc::signal(libc::SIGINT, libc::SIG_DFL);
+                Ok(())
+            });
+        }
+        let child = command
             .arg("up")
             .current_dir(app.path())
             .env("DATABASE_URL", db.url())
