@@ -38,6 +38,9 @@ fn matching(statements: &[String], keep: impl Fn(&str) -> bool) -> Vec<&str> {
         .collect()
 }
 
+#[path = "schema_views.rs"]
+mod views;
+
 /// Schemas are created in creation order (`public` exists already), with their comments (`public`'s too,
 /// when it is not initdb's) and their privileges relative to their defaults.
 #[test]

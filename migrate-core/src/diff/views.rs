@@ -1,7 +1,7 @@
 //! Views and materialized views: made after the tables, replaced keeping the old definition for `down`, and
 //! dropped and made again around a change of a column they read.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Model, QName, View};
 use super::plan::{Change, Planner, Step};
@@ -21,6 +21,11 @@ fn create_view(q: &QName, v: &View) -> String {
         call.push_str(&format!("\n    .comment({})", lit(comment)));
     }
     call
+}
+
+/// The views `diff` compares: an extension's are its extension's (the model holds them for the SQL).
+fn own(model: &Model) -> BTreeMap<&QName, &View> {
+    model.views.iter().filter(|(_, view)| !view.of_extension).collect()
 }
 
 fn drop_view(q: &QName, v: &View) -> String {
@@ -48,17 +53,18 @@ fn over_changed_columns(from: &Model, to: &Model) -> BTreeSet<QName> {
         })
         .map(|(q, _)| q)
         .collect();
+    let (from_views, to_views) = (own(from), own(to));
     let mut views: BTreeSet<QName> = BTreeSet::new();
     loop {
         let before = views.len();
-        for (q, view) in &from.views {
-            if to.views.contains_key(q)
+        for (q, view) in &from_views {
+            if to_views.contains_key(q)
                 && view
                     .depends_on
                     .iter()
                     .any(|d| changed.contains(d) || views.contains(d))
             {
-                views.insert(q.clone());
+                views.insert((*q).clone());
             }
         }
         if views.len() == before {
@@ -86,12 +92,13 @@ fn over_retyped_columns(from: &Model, to: &Model) -> BTreeSet<QName> {
         })
         .map(|(q, _)| q)
         .collect();
+    let (from_views, to_views) = (own(from), own(to));
     let mut views: BTreeSet<QName> = BTreeSet::new();
     loop {
         let before = views.len();
-        for (q, view) in from.views.iter().chain(&to.views) {
+        for (q, view) in from_views.iter().chain(&to_views) {
             if view.depends_on.iter().any(|d| retyped.contains(d) || views.contains(d)) {
-                views.insert(q.clone());
+                views.insert((*q).clone());
             }
         }
         if views.len() == before {
@@ -115,8 +122,9 @@ pub(super) fn drop_over_changed_columns(p: &mut Planner<'_>) -> BTreeSet<QName> 
     let from = p.from;
     let views = over_changed_columns(from, p.to);
     let late = over_retyped_columns(from, p.to);
-    for q in order(from, views.iter().collect()).into_iter().rev() {
-        let view = &from.views[q];
+    let from_views = own(from);
+    for q in order(&from_views, views.iter().collect()).into_iter().rev() {
+        let view = from_views[q];
         p.push(
             Change::new(step_of(&late, q), format!("drop view {} (made again after the column changes)", shown(q)))
                 .up(drop_view(q, view))
@@ -127,14 +135,14 @@ pub(super) fn drop_over_changed_columns(p: &mut Planner<'_>) -> BTreeSet<QName> 
 }
 
 /// `views` in an order that creates each after the views it reads.
-fn order<'m>(model: &'m Model, views: Vec<&'m QName>) -> Vec<&'m QName> {
+fn order<'m>(model: &BTreeMap<&QName, &View>, views: Vec<&'m QName>) -> Vec<&'m QName> {
     let mut pending = views;
     let mut ordered = Vec::new();
     while !pending.is_empty() {
         let waiting = pending.clone();
         let (ready, rest): (Vec<&QName>, Vec<&QName>) = pending
             .into_iter()
-            .partition(|q| model.views[*q].depends_on.iter().all(|d| !waiting.contains(&d)));
+            .partition(|q| model[*q].depends_on.iter().all(|d| !waiting.contains(&d)));
         if ready.is_empty() {
             // Views cannot read each other in a cycle; keep the rest in name order rather than loop.
             ordered.extend(rest);
@@ -151,12 +159,13 @@ fn order<'m>(model: &'m Model, views: Vec<&'m QName>) -> Vec<&'m QName> {
 pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
     let (from, to) = (p.from, p.to);
     let late = over_retyped_columns(from, to);
+    let (from_views, to_views) = (own(from), own(to));
     let mut created: Vec<&QName> = Vec::new();
-    for (q, view) in &to.views {
-        match from.views.get(q) {
+    for (&q, &view) in &to_views {
+        match from_views.get(q).copied() {
             _ if recreated.contains(q) => created.push(q),
             None => created.push(q),
-            Some(current) if View { comment: None, ..current.clone() } == View { comment: None, ..view.clone() } => {
+            Some(current) if current.same_view(view) => {
                 if current.comment != view.comment {
                     let kind = if view.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
                     p.push(comment_change(
@@ -168,8 +177,8 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
                 }
             }
             Some(current) => {
-                let same_columns = current.columns == view.columns;
-                if !view.materialized && !current.materialized && view.columns.starts_with(&current.columns) {
+                let same_columns = current.column_names() == view.column_names();
+                if !view.materialized && !current.materialized && view.column_names().starts_with(&current.column_names()) {
                     let replace = |v: &View| format!("{}\n    .or_replace()", create_view(q, &View { comment: None, ..v.clone() }));
                     let down = if same_columns {
                         vec![replace(current)]
@@ -199,17 +208,17 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
             }
         }
     }
-    for q in order(to, created) {
-        let view = &to.views[q];
+    for q in order(&to_views, created) {
+        let view = to_views[q];
         p.push(
             Change::new(step_of(&late, q), format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q)))
                 .up(create_view(q, view))
                 .down(drop_view(q, view)),
         );
     }
-    let dropped: Vec<&QName> = from.views.keys().filter(|q| !to.views.contains_key(*q)).collect();
-    for q in order(from, dropped).into_iter().rev() {
-        let view = &from.views[q];
+    let dropped: Vec<&QName> = from_views.keys().copied().filter(|q| !to_views.contains_key(*q)).collect();
+    for q in order(&from_views, dropped).into_iter().rev() {
+        let view = from_views[q];
         p.push(
             Change::new(Step::Drops, format!("drop view {}", shown(q)))
                 .order(0)

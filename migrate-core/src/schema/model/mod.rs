@@ -6,15 +6,16 @@
 //! schema-qualified and they mean the same in any session.
 //!
 //! One file per group of kinds: [`tables`] (a table and its parts), [`types`] (ranges, composite types,
-//! operators, operator families, casts), [`objects`] (everything else).
+//! operators, operator families, casts), [`views`] (views and materialized views), [`objects`] (everything
+//! else).
 
 mod objects;
 mod tables;
 mod types;
+mod views;
 
 pub(crate) use objects::{
     DefaultPrivilege, Domain, DomainCheck, Enum, EventTrigger, Extension, Function, Param, Schema, Sequence,
-    View,
 };
 pub(crate) use tables::{
     Column, Constraint, ConstraintKind, Index, IndexElement, Policy, Table, Trigger,
@@ -22,6 +23,9 @@ pub(crate) use tables::{
 pub(crate) use types::{
     Attribute, Cast, Composite, Operator, OperatorClass, OperatorFamily, Range,
 };
+pub(crate) use views::View;
+#[cfg(test)]
+pub(crate) use views::tests::view as test_view;
 
 use std::collections::BTreeMap;
 

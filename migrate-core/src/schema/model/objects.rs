@@ -1,6 +1,6 @@
 //! The objects of the model other than tables: extensions, enums, default privileges, schemas, domains,
-//! sequences, views, functions and event triggers (the other types, operators and casts are in
-//! [`super::types`]).
+//! sequences, functions and event triggers (the other types, operators and casts are in [`super::types`],
+//! views in [`super::views`]).
 
 use super::QName;
 
@@ -130,17 +130,6 @@ pub(crate) struct Sequence {
     /// Whether `diff` compares it: a sequence no column owns, or a serial column's of a table the model
     /// reads (not an identity column's, nor one named as the engine's bookkeeping is).
     pub diffed: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct View {
-    pub materialized: bool,
-    pub definition: String,
-    pub columns: Vec<String>,
-    pub options: Vec<(String, String)>,
-    pub comment: Option<String>,
-    /// Relations it reads (tables and views), for the order of drops and creates.
-    pub depends_on: Vec<QName>,
 }
 
 /// A function, procedure, aggregate or window function (not one an extension installed). `diff` compares

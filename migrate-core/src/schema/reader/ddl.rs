@@ -16,12 +16,10 @@
 //! default privileges, event triggers, foreign tables, ...) is not silently dropped: `squash` applies the
 //! result to a scratch database and refuses when its description differs from the original's.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-
 use postgres::Transaction;
 
 use super::query::{
-    acl_changes, bookkeeping_filter, col, flag, not_extension_member, opt, query, user_schema, Row,
+    acl_changes, bookkeeping_filter, col, flag, not_extension_member, opt, query, user_schema,
 };
 use crate::error::Error;
 use crate::history::MigrationsTable;
@@ -100,7 +98,10 @@ pub(crate) fn ddl(
     }
     let before_data = std::mem::take(&mut out.statements);
     constraints(tx, &relation_filter, &model, false, &mut out)?;
-    views(tx, &relation_filter, &mut out)?;
+    // Views and materialized views, each after the views it reads.
+    for statement in crate::schema::render::sql::views(&model) {
+        out.push(statement);
+    }
     indexes(tx, &relation_filter, &model, &mut out)?;
     constraints(tx, &relation_filter, &model, true, &mut out)?;
     triggers_and_rules(tx, &relation_filter, &mut out)?;
@@ -145,77 +146,11 @@ fn constraints(
     Ok(())
 }
 
-/// Views and materialized views, each after the views it selects from.
-fn views(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Result<(), Error> {
-    let sql = format!(
-        "SELECT c.oid, pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relkind, pg_get_viewdef(c.oid), \
-         array_to_string(c.reloptions, ', '), c.relispopulated \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('v', 'm') AND {relation_filter} AND {} ORDER BY c.oid",
-        not_extension_member("pg_class", "c.oid")
-    );
-    let rows = query(tx, "views", &sql)?;
-    let deps = query(
-        tx,
-        "view dependencies",
-        "SELECT DISTINCT r.ev_class, d.refobjid FROM pg_rewrite r JOIN pg_depend d \
-         ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid AND d.refclassid = 'pg_class'::regclass \
-         WHERE d.refobjid <> r.ev_class",
-    )?;
-    let mut needs: HashMap<&str, Vec<&str>> = HashMap::new();
-    for dep in &deps {
-        needs.entry(col(dep, 0)).or_default().push(col(dep, 1));
-    }
-    let by_oid: BTreeMap<&str, &Row> = rows.iter().map(|r| (col(r, 0), r)).collect();
-    let mut done: HashSet<&str> = HashSet::new();
-    // Depth-first, in creation order; `visiting` breaks cycles, which PostgreSQL does not allow anyway.
-    fn visit<'r>(
-        oid: &'r str,
-        by_oid: &BTreeMap<&'r str, &'r Row>,
-        needs: &HashMap<&'r str, Vec<&'r str>>,
-        done: &mut HashSet<&'r str>,
-        order: &mut Vec<&'r Row>,
-    ) {
-        if !done.insert(oid) {
-            return;
-        }
-        for dep in needs.get(oid).into_iter().flatten() {
-            if by_oid.contains_key(dep) {
-                visit(dep, by_oid, needs, done, order);
-            }
-        }
-        if let Some(row) = by_oid.get(oid) {
-            order.push(row);
-        }
-    }
-    let mut order = Vec::new();
-    for row in &rows {
-        visit(col(row, 0), &by_oid, &needs, &mut done, &mut order);
-    }
-    for row in order {
-        let options = opt(row, 4)
-            .filter(|o| !o.is_empty())
-            .map(|o| format!(" WITH ({o})"))
-            .unwrap_or_default();
-        let query = col(row, 3).trim_end().trim_end_matches(';');
-        if col(row, 2) == "m" {
-            out.push(format!(
-                "CREATE MATERIALIZED VIEW {}{options} AS\n{query}\nWITH {}DATA",
-                col(row, 1),
-                if flag(row, 5) { "" } else { "NO " }
-            ));
-        } else {
-            out.push(format!("CREATE VIEW {}{options} AS\n{query}", col(row, 1)));
-        }
-    }
-    Ok(())
-}
-
 /// Indexes other than those of constraints and those a partition's index is attached to (an index on a
 /// partitioned table is created on its partitions too, so `ON ONLY` is dropped), then which index a table is
 /// clustered on and which one is its replica identity.
-/// Those of the model's tables are rendered from it, those of materialized views and of an extension's
-/// tables read here.
+/// Those of the model's tables and materialized views are rendered from it, those of an extension's tables
+/// read here.
 fn indexes(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -224,6 +159,9 @@ fn indexes(
 ) -> Result<(), Error> {
     // The model's indexes and these in one creation order (by oid), as one query wrote them before.
     let (mut created, mut after) = crate::schema::render::sql::indexes(model);
+    let (views, views_after) = crate::schema::render::sql::view_indexes(model);
+    created.extend(views);
+    after.extend(views_after);
     let sql = format!(
         "SELECT CASE WHEN c.relkind = 'p' THEN replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') \
            ELSE pg_get_indexdef(i.indexrelid) END \
@@ -289,8 +227,8 @@ fn triggers_and_rules(
 }
 
 /// Row-level security, policies and replica identity (other than by index, done with the indexes). The
-/// tables' and the policies are rendered from `model`, but those of an extension's tables, which the model
-/// leaves out, and materialized views' replica identity.
+/// tables', the materialized views' replica identity and the policies are rendered from `model`, but those
+/// of an extension's tables, which the model leaves out.
 fn security(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -301,10 +239,13 @@ fn security(
         "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relrowsecurity, c.relforcerowsecurity, \
          CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' END \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p', 'm') AND {relation_filter} AND NOT {} ORDER BY c.oid",
+         WHERE c.relkind IN ('r', 'p') AND {relation_filter} AND NOT {} ORDER BY c.oid",
         in_model()
     );
     for statement in crate::schema::render::sql::security(model) {
+        out.push(statement);
+    }
+    for statement in crate::schema::render::sql::view_security(model) {
         out.push(statement);
     }
     for row in query(tx, "row level security", &sql)? {
@@ -342,8 +283,8 @@ fn security(
     Ok(())
 }
 
-/// Statistics objects in the order they were created: the model's tables' rendered from it, merged by oid
-/// with those read here (materialized views', an extension's tables').
+/// Statistics objects in the order they were created: the model's tables' and materialized views' rendered
+/// from it, merged by oid with those read here (an extension's tables').
 fn statistics(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -351,6 +292,7 @@ fn statistics(
     out: &mut Out,
 ) -> Result<(), Error> {
     let mut statistics = crate::schema::render::sql::statistics(model);
+    statistics.extend(crate::schema::render::sql::view_statistics(model));
     let sql = format!(
         "SELECT pg_get_statisticsobjdef(s.oid), s.oid FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
          JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} ORDER BY s.oid",
@@ -445,6 +387,7 @@ fn comments(
     rows.extend(crate::schema::render::sql::sequence_comments(model));
     rows.extend(crate::schema::render::sql::type_comments(model));
     rows.extend(crate::schema::render::sql::table_comments(model));
+    rows.extend(crate::schema::render::sql::view_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);
@@ -524,7 +467,7 @@ fn privileges(
            WHERE {} AND {} \
          UNION ALL SELECT CASE WHEN c.relkind = 'S' THEN {sequence} ELSE {relation} END \
            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE (c.relkind IN ('r', 'p', 'v', 'm', 'f') OR (c.relkind = 'S' AND NOT {})) \
+           WHERE (c.relkind IN ('r', 'p', 'f') OR (c.relkind = 'S' AND NOT {})) \
              AND {relation_filter} AND NOT {in_model} \
          UNION ALL SELECT {function} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
            WHERE p.prokind IN ('f', 'p') AND {} AND NOT {}",
@@ -540,6 +483,9 @@ fn privileges(
     }
     for row in query(tx, "privileges", &sql)? {
         out.lines(opt(&row, 0));
+    }
+    for statement in crate::schema::render::sql::view_privileges(model) {
+        out.push(statement);
     }
     for statement in crate::schema::render::sql::sequence_privileges(model) {
         out.push(statement);
@@ -557,6 +503,9 @@ fn privileges(
         out.push(statement);
     }
     for statement in crate::schema::render::sql::column_privileges(model) {
+        out.push(statement);
+    }
+    for statement in crate::schema::render::sql::view_column_privileges(model) {
         out.push(statement);
     }
     // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.

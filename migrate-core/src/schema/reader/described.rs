@@ -1,6 +1,6 @@
-//! The description ([`describe`](crate::schema::describe)): every kind but the relations is rendered from the
-//! typed model ([`crate::schema::render::described`]); the relations (tables of every kind, views,
-//! materialized views, with their parts) are still read as text by [`super::relations`].
+//! The description ([`describe`](crate::schema::describe)): every kind is rendered from the typed model
+//! ([`crate::schema::render::described`]) but foreign tables and the triggers and rules of tables and views,
+//! which are still read as text by [`super::relations`].
 //!
 //! Its queries run on PostgreSQL 13 to 18 alike: definitions come from the server's own `pg_get_*def`
 //! functions, which know their version's syntax. NOT NULL constraints, which PostgreSQL 18 also lists in
@@ -15,7 +15,7 @@ use crate::history::MigrationsTable;
 use crate::schema::description::SchemaDescription;
 use crate::schema::model::Model;
 
-/// The description: the kinds `model` holds rendered from it, and the relations read as text.
+/// The description: the kinds `model` holds rendered from it, and the relations' parts read as text.
 pub(crate) fn describe(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,

@@ -5,9 +5,10 @@
 //! What reads what:
 //! - [`typed`]: the typed [`Model`], one query per kind. `diff` compares two models; for the kinds moved to
 //!   the model so far (extensions, enums; tables with their columns, constraints, indexes, statistics
-//!   objects, row-level security, replica identity and policies; schemas, sequences, functions, procedures
-//!   and aggregates, default privileges, event triggers; domains, ranges, composite types, operators,
-//!   operator families and casts), the description and the SQL are rendered from it too
+//!   objects, row-level security, replica identity and policies; views and materialized views with their
+//!   columns, indexes and statistics objects; schemas, sequences, functions, procedures and aggregates,
+//!   default privileges, event triggers; domains, ranges, composite types, operators, operator families and
+//!   casts), the description and the SQL are rendered from it too
 //!   ([`crate::schema::render`]), so those kinds are read once for every use;
 //! - [`described`] with [`relations`]: the description's other kinds, read as its text (the schema file,
 //!   `verify`, `schema check`, `drift`, fleet drift, `review`, and `diff`'s list of what it does not write);

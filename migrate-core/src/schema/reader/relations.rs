@@ -1,7 +1,8 @@
 //! The catalog queries behind the relations of [`describe`](crate::schema::describe): tables of every kind,
 //! views and materialized views (composite types are rendered from the model), each with its columns,
 //! constraints, indexes, triggers, rules, policies, statistics objects, privileges and comments, read by one
-//! query per part for all relations at once.
+//! query per part for all relations at once. Tables, views and materialized views come from the model with
+//! their own parts; their triggers and rules, and foreign tables, are read here.
 
 use postgres::Transaction;
 
@@ -31,7 +32,7 @@ struct Parts {
 type Found = std::collections::BTreeMap<String, (SchemaObject, Parts)>;
 
 /// The relations, with the lines of the kinds `model` holds (tables with their columns, constraints,
-/// privileges and comments; policies) rendered from it.
+/// privileges and comments; policies; views and materialized views with their parts) rendered from it.
 pub(super) fn relations(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
@@ -41,7 +42,8 @@ pub(super) fn relations(
     let keep = bookkeeping_filter(table, "n.nspname", "c.relname");
     let relation_filter = format!("{} AND {keep}", user_schema("n"));
     let mut found = relation_headers(tx, &relation_filter)?;
-    for table in crate::schema::render::described::tables(model) {
+    let views = crate::schema::render::described::views(model);
+    for table in crate::schema::render::described::tables(model).into_iter().chain(views) {
         let parts = Parts {
             columns: table.columns,
             constraints: table.constraints,
@@ -54,7 +56,6 @@ pub(super) fn relations(
     }
     relation_columns(tx, &relation_filter, &mut found)?;
     relation_constraints(tx, &relation_filter, &mut found)?;
-    relation_indexes(tx, &relation_filter, &mut found)?;
     relation_triggers(tx, &relation_filter, &mut found)?;
     for (relation, line) in crate::schema::render::described::policies(model) {
         if let Some((_, parts)) = found.get_mut(relation) {
@@ -92,8 +93,8 @@ pub(super) fn relations(
     Ok(())
 }
 
-/// Each relation other than a table (those are rendered from the model) with its header (kind, options,
-/// ...), definition, comment and privileges.
+/// Each relation other than a table or view (those are rendered from the model) with its header (kind,
+/// options, ...), comment and privileges.
 fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<Found, Error> {
     let sql = format!(
         "SELECT {}, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, \
@@ -107,15 +108,14 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
            (SELECT string_agg({}, ', ' ORDER BY i.inhseqno) FROM pg_inherits i \
             JOIN pg_class pc ON pc.oid = i.inhparent JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
             WHERE i.inhrelid = c.oid) END, \
-         CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, \
          obj_description(c.oid, 'pg_class'), \
          {}, \
          (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = c.reltablespace), \
-         CASE WHEN c.relkind IN ('r', 'p', 'm') AND c.relreplident <> 'd' THEN \
+         CASE WHEN c.relkind IN ('r', 'p') AND c.relreplident <> 'd' THEN \
            CASE c.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' ELSE 'using index' END END, \
          (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('f', 'v', 'm') AND {relation_filter} AND {}",
+         WHERE c.relkind = 'f' AND {relation_filter} AND {}",
         qualified("n.nspname", "c.relname"),
         qualified("pn.nspname", "pc.relname"),
         qualified("pn.nspname", "pc.relname"),
@@ -123,13 +123,11 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
         not_extension_member("pg_class", "c.oid")
     );
     let mut found = Found::new();
-    for row in query(tx, "tables and views", &sql)? {
+    for row in query(tx, "foreign tables", &sql)? {
         let name = col(&row, 0).to_owned();
         let kind = match col(&row, 1) {
             "p" => Kind::PartitionedTable,
             "f" => Kind::ForeignTable,
-            "v" => Kind::View,
-            "m" => Kind::MaterializedView,
             _ => Kind::Table,
         };
         let mut object = SchemaObject::new(kind, name.clone());
@@ -155,31 +153,28 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
         if flag(&row, 4) {
             object.summary("forced");
         }
-        if let Some(method) = opt(&row, 14) {
+        if let Some(method) = opt(&row, 13) {
             object.summary(format!("using {method}"));
         }
-        if let Some(tablespace) = opt(&row, 12) {
+        if let Some(tablespace) = opt(&row, 11) {
             object.summary(format!("tablespace {tablespace}"));
         }
-        if let Some(identity) = opt(&row, 13) {
+        if let Some(identity) = opt(&row, 12) {
             object.summary(format!("replica identity {identity}"));
         }
-        if let Some(definition) = opt(&row, 9) {
-            object.block("as", definition);
-        }
-        if let Some(text) = opt(&row, 10) {
+        if let Some(text) = opt(&row, 9) {
             parts.comments.push(format!("comment {text:?}"));
         }
         parts
             .grants
-            .extend(col(&row, 11).lines().map(str::to_owned));
+            .extend(col(&row, 10).lines().map(str::to_owned));
         found.insert(name, (object, parts));
     }
     Ok(found)
 }
 
-/// Columns of the relations other than tables (rendered from the model), in their ordinal order, with their
-/// privileges and comments.
+/// Columns of the relations other than tables and views (rendered from the model), in their ordinal order,
+/// with their privileges and comments.
 fn relation_columns(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -196,7 +191,7 @@ fn relation_columns(
          JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('f', 'v', 'm') \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind = 'f' \
          AND {relation_filter} ORDER BY n.nspname, c.relname, a.attnum",
         qualified("n.nspname", "c.relname"),
         privileges("a.attacl", 'c', "c.relowner", "pg_class", "c.oid", "a.attnum"),
@@ -275,49 +270,6 @@ fn relation_constraints(
     Ok(())
 }
 
-/// Indexes of the relations other than tables (rendered from the model: materialized views'), with what a
-/// review needs to see of them, and their comments.
-fn relation_indexes(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    found: &mut Found,
-) -> Result<(), Error> {
-    let indexes = format!(
-        "SELECT {}, pg_get_indexdef(i.indexrelid), obj_description(i.indexrelid, 'pg_class'), \
-         quote_ident(ic.relname), i.indisvalid, i.indisclustered, i.indisreplident, \
-         (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = ic.reltablespace) \
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind NOT IN ('r', 'p')",
-        qualified("n.nspname", "c.relname")
-    );
-    for row in query(tx, "indexes", &indexes)? {
-        let Some((_, parts)) = found.get_mut(col(&row, 0)) else {
-            continue;
-        };
-        let mut line = col(&row, 1).to_owned();
-        // An index a failed concurrent build left behind is there but unused: worth seeing in a review.
-        if !flag(&row, 4) {
-            line.push_str(" (invalid)");
-        }
-        if let Some(tablespace) = opt(&row, 7) {
-            line.push_str(&format!(" TABLESPACE {tablespace}"));
-        }
-        if flag(&row, 5) {
-            line.push_str(" (clustered)");
-        }
-        if flag(&row, 6) {
-            line.push_str(" (replica identity)");
-        }
-        parts.indexes.push(line);
-        if let Some(text) = opt(&row, 2) {
-            parts
-                .comments
-                .push(format!("comment on index {} {text:?}", col(&row, 3)));
-        }
-    }
-    Ok(())
-}
-
 /// Triggers other than the internal ones, and their comments.
 fn relation_triggers(
     tx: &mut Transaction<'_>,
@@ -373,7 +325,8 @@ fn relation_rules(
     Ok(())
 }
 
-/// Statistics objects of the relations other than tables (rendered from the model), listed with the indexes.
+/// Statistics objects of foreign tables (those of tables and materialized views are rendered from the
+/// model), listed with the indexes.
 fn relation_statistics(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -381,7 +334,7 @@ fn relation_statistics(
 ) -> Result<(), Error> {
     let statistics = format!(
         "SELECT {}, pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind NOT IN ('r', 'p')",
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind = 'f'",
         qualified("n.nspname", "c.relname")
     );
     for row in query(tx, "statistics objects", &statistics)? {

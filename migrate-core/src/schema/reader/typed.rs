@@ -17,6 +17,7 @@ use super::query::{
 };
 
 mod types;
+mod views;
 
 /// Lists travel as one text column, elements separated by this character (no name holds it).
 const SEP: &str = "chr(1)";
@@ -96,7 +97,7 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     statistics(tx, &relations, &tables, &mut model)?;
     triggers(tx, &relations, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
-    views(tx, &relations, &mut model)?;
+    views::views(tx, table, &mut model)?;
     functions(tx, &mut model)?;
     default_privileges(tx, &mut model)?;
     event_triggers(tx, &mut model)?;
@@ -106,7 +107,8 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
 
 /// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
 /// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read with
-/// their columns, constraints, indexes, statistics objects and policies (their triggers are not yet);
+/// their columns, constraints, indexes, statistics objects and policies (their triggers are not yet), the
+/// views with their columns, indexes and statistics objects;
 /// sequences are read whole, but only `diff` needs the columns that mark those it compares.
 pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
@@ -123,6 +125,7 @@ pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Res
     indexes(tx, &relations, &tables, &mut model)?;
     statistics(tx, &relations, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
+    views::views(tx, table, &mut model)?;
     functions(tx, &mut model)?;
     default_privileges(tx, &mut model)?;
     event_triggers(tx, &mut model)?;
@@ -696,39 +699,6 @@ fn policies(
         if let Some(table) = table_of(model, tables, col(&row, 0)) {
             table.policies.insert(col(&row, 1).to_owned(), policy);
         }
-    }
-    Ok(())
-}
-
-fn views(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Result<(), Error> {
-    let sql = format!(
-        "SELECT n.nspname, c.relname, c.relkind = 'm', pg_get_viewdef(c.oid), \
-           array_to_string(ARRAY(SELECT a.attname FROM pg_attribute a WHERE a.attrelid = c.oid \
-             AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum), {SEP}), \
-           array_to_string(ARRAY(SELECT replace(o, '=', {SEP}) FROM unnest(c.reloptions) o), {SEP}), \
-           obj_description(c.oid, 'pg_class'), \
-           array_to_string(ARRAY(SELECT DISTINCT dn.nspname || {SEP} || dc.relname FROM pg_rewrite r \
-             JOIN pg_depend d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid \
-               AND d.refclassid = 'pg_class'::regclass AND d.refobjid <> c.oid \
-             JOIN pg_class dc ON dc.oid = d.refobjid JOIN pg_namespace dn ON dn.oid = dc.relnamespace \
-             WHERE r.ev_class = c.oid), {SEP}) \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('v', 'm') AND {relations}"
-    );
-    for row in query(tx, "views", &sql)? {
-        let options = list(&row, 5);
-        let depends = list(&row, 7);
-        model.views.insert(
-            qname(&row, 0),
-            View {
-                materialized: flag(&row, 2),
-                definition: col(&row, 3).trim().trim_end_matches(';').to_owned(),
-                columns: list(&row, 4),
-                options: pairs(&options),
-                comment: owned(&row, 6),
-                depends_on: pairs(&depends),
-            },
-        );
     }
     Ok(())
 }

@@ -8,7 +8,9 @@ use crate::schema::model::Model;
 mod objects;
 mod tables;
 mod types;
+mod views;
 pub(crate) use tables::tables;
+pub(crate) use views::views;
 
 /// The objects of the kinds the description renders from the model, in any order (the description sorts).
 pub(crate) fn objects(model: &Model, out: &mut Vec<SchemaObject>) {

@@ -16,6 +16,11 @@ pub(crate) use tables::{
     column_privilege, column_privileges, constraints, indexes, security, statistics, table_comments,
     table_privileges, tables,
 };
+mod views;
+pub(crate) use views::{
+    view_column_privileges, view_comments, view_indexes, view_privileges, view_security, view_statistics,
+    views,
+};
 
 /// `GRANT` and `REVOKE` on `on` (`SCHEMA app`): an object's privileges' lines (`grant USAGE to alice`,
 /// sorted) as statements, the revokes first.

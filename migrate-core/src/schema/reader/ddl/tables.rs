@@ -3,21 +3,22 @@
 
 use super::*;
 
-/// The relations the model holds and renders (the tables other than an extension's), as a condition on
-/// `c` (a `pg_class` row): the text queries of the parts still read here leave them out.
+/// The relations the model holds and renders (the tables other than an extension's; every view and
+/// materialized view, an extension's too), as a condition on `c` (a `pg_class` row): the text queries of the
+/// parts still read here leave them out.
 pub(super) fn in_model() -> String {
     format!(
-        "(c.relkind IN ('r', 'p') AND {})",
+        "(c.relkind IN ('v', 'm') OR (c.relkind IN ('r', 'p') AND {}))",
         not_extension_member("pg_class", "c.oid")
     )
 }
 
-/// An index of a table the model holds, as a condition on `c` (the index's `pg_class` row): the model
-/// renders its comment.
+/// An index of a table or materialized view the model holds, as a condition on `c` (the index's `pg_class`
+/// row): the model renders its comment.
 pub(super) fn index_in_model() -> String {
     format!(
         "EXISTS (SELECT 1 FROM pg_index xi JOIN pg_class xc ON xc.oid = xi.indrelid \
-         WHERE xi.indexrelid = c.oid AND xc.relkind IN ('r', 'p') AND {})",
+         WHERE xi.indexrelid = c.oid AND (xc.relkind = 'm' OR (xc.relkind IN ('r', 'p') AND {})))",
         not_extension_member("pg_class", "xc.oid")
     )
 }

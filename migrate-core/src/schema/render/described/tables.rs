@@ -4,7 +4,7 @@
 //! parts that are still read as text.
 
 use crate::schema::description::{Kind, SchemaObject};
-use crate::schema::model::{Column, Model, Table};
+use crate::schema::model::{Column, Index, Model, Table};
 
 /// A table's object and its own lines: its columns in their order, its and its columns' privileges' lines
 /// and comments (the caller sorts the last two with its parts' lines).
@@ -84,21 +84,7 @@ fn table(table: &Table) -> TableLines {
         }
     }
     for index in table.indexes.values().chain(table.other_indexes.values()) {
-        let mut line = index.definition.clone();
-        // An index a failed concurrent build left behind is there but unused: worth seeing in a review.
-        if !index.valid {
-            line.push_str(" (invalid)");
-        }
-        if let Some(tablespace) = &index.tablespace {
-            line.push_str(&format!(" TABLESPACE {tablespace}"));
-        }
-        if index.clustered {
-            line.push_str(" (clustered)");
-        }
-        if index.replica_identity {
-            line.push_str(" (replica identity)");
-        }
-        lines.indexes.push(line);
+        lines.indexes.push(index_line(index));
         if let Some(text) = &index.comment {
             lines
                 .comments
@@ -125,8 +111,27 @@ fn table(table: &Table) -> TableLines {
     lines
 }
 
+/// An index's definition, then its state: invalid, tablespace, clustered, replica identity.
+pub(super) fn index_line(index: &Index) -> String {
+    let mut line = index.definition.clone();
+    // An index a failed concurrent build left behind is there but unused: worth seeing in a review.
+    if !index.valid {
+        line.push_str(" (invalid)");
+    }
+    if let Some(tablespace) = &index.tablespace {
+        line.push_str(&format!(" TABLESPACE {tablespace}"));
+    }
+    if index.clustered {
+        line.push_str(" (clustered)");
+    }
+    if index.replica_identity {
+        line.push_str(" (replica identity)");
+    }
+    line
+}
+
 /// `column name type ...`: collation, `not null`, generated expression or default, identity, storage.
-fn column_line(column: &Column) -> String {
+pub(super) fn column_line(column: &Column) -> String {
     let mut line = format!("column {} {}", column.quoted, column.data_type);
     if let Some((_, collation)) = &column.quoted_collation {
         line.push_str(&format!(" collate {collation}"));
