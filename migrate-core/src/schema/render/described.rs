@@ -7,8 +7,10 @@ use crate::schema::model::Model;
 
 mod objects;
 mod tables;
+mod triggers;
 mod types;
 pub(crate) use tables::tables;
+pub(crate) use triggers::triggers;
 
 /// The objects of the kinds the description renders from the model, in any order (the description sorts).
 pub(crate) fn objects(model: &Model, out: &mut Vec<SchemaObject>) {
