@@ -155,7 +155,8 @@ fn triggers_and_rules_of_foreign_extension_and_bookkeeping_tables() {
     }
     let statements = ddl(&db);
     assert_eq!(
-        matching(&statements, |s| s.contains(" TRIGGER ") || s.starts_with("CREATE RULE ")),
+        matching(&statements, |s| s.contains(" TRIGGER ")
+            || s.starts_with("CREATE RULE ")),
         [
             "CREATE TRIGGER \"Remote's\" AFTER INSERT ON \"Shop's\".remote FOR EACH ROW \
              EXECUTE FUNCTION \"Shop's\".log()",
