@@ -7,6 +7,10 @@
 use migrate_core::{schema, MigrationsTable};
 use tests::TestDb;
 
+/// Triggers and rules, in a file of their own.
+#[path = "schema_triggers.rs"]
+mod triggers;
+
 fn describe(db: &TestDb) -> String {
     schema::describe(&mut db.client(), &MigrationsTable::default())
         .unwrap()

@@ -5,12 +5,13 @@
 //! expressions are SQL text as the server prints it with an empty `search_path`, so every name in them is
 //! schema-qualified and they mean the same in any session.
 //!
-//! One file per group of kinds: [`tables`] (a table and its parts), [`types`] (ranges, composite types,
-//! operators, operator families, casts), [`views`] (views and materialized views), [`objects`] (everything
-//! else).
+//! One file per group of kinds: [`tables`] (a table and its parts), [`triggers`] (triggers and rules, the
+//! tables' and other relations'), [`types`] (ranges, composite types, operators, operator families, casts),
+//! [`views`] (views and materialized views), [`objects`] (everything else).
 
 mod objects;
 mod tables;
+mod triggers;
 mod types;
 mod views;
 
@@ -18,8 +19,9 @@ pub(crate) use objects::{
     DefaultPrivilege, Domain, DomainCheck, Enum, EventTrigger, Extension, Function, Param, Schema, Sequence,
 };
 pub(crate) use tables::{
-    Column, Constraint, ConstraintKind, Index, IndexElement, Policy, Table, Trigger,
+    Column, Constraint, ConstraintKind, Index, IndexElement, Policy, Table,
 };
+pub(crate) use triggers::{Rule, Trigger, TriggersAndRules};
 pub(crate) use types::{
     Attribute, Cast, Composite, Operator, OperatorClass, OperatorFamily, Range,
 };
@@ -44,6 +46,9 @@ pub(crate) struct Model {
     pub sequences: BTreeMap<QName, Sequence>,
     pub tables: BTreeMap<QName, Table>,
     pub views: BTreeMap<QName, View>,
+    /// The triggers and rules of the relations other than the tables above (views, foreign tables, an
+    /// extension's tables), by the relation's name; the tables hold theirs.
+    pub triggers_and_rules: BTreeMap<QName, TriggersAndRules>,
     pub functions: BTreeMap<(QName, String), Function>,
     /// `ALTER DEFAULT PRIVILEGES` relative to the built-in defaults, one entry per grantee and privilege.
     pub default_privileges: std::collections::BTreeSet<DefaultPrivilege>,

@@ -1,8 +1,10 @@
-//! A table of the model and its parts: columns, constraints, indexes, triggers and policies.
+//! A table of the model and its parts: columns, constraints, indexes and policies (its triggers and rules
+//! are in [`super::triggers`]).
 
 use std::collections::BTreeMap;
 
 use super::objects::Sequence;
+use super::triggers::{Rule, Trigger};
 use super::QName;
 
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -40,7 +42,15 @@ pub(crate) struct Table {
     /// Its statistics objects: `pg_get_statisticsobjdef` (what the description and the SQL show) and oid
     /// (the SQL creates them in the order they were created). `diff` does not compare them.
     pub statistics: Vec<(u32, String)>,
+    /// Its own triggers (what `diff` compares).
     pub triggers: BTreeMap<String, Trigger>,
+    /// The triggers `diff` does not compare and the SQL does not create: a partition's copies of its
+    /// parent's (described; made with the partition) and PostgreSQL's internal ones that have a comment
+    /// (not described; the SQL has always set the comment).
+    pub other_triggers: BTreeMap<String, Trigger>,
+    /// Its rules, by name: described and created, not compared by `diff` (which lists them from the
+    /// description).
+    pub rules: BTreeMap<String, Rule>,
     pub policies: BTreeMap<String, Policy>,
     pub row_security: bool,
     pub force_row_security: bool,
@@ -165,20 +175,6 @@ pub(crate) struct IndexElement {
     pub descending: bool,
     /// `NULLS FIRST` on an ascending key or `NULLS LAST` on a descending one (not the direction's default).
     pub nulls_flipped: bool,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Trigger {
-    pub function: QName,
-    pub timing: &'static str,
-    pub events: Vec<&'static str>,
-    pub update_columns: Vec<String>,
-    pub for_each_row: bool,
-    pub when: Option<String>,
-    pub arguments: Vec<String>,
-    /// `pg_get_triggerdef`: what two triggers are compared by.
-    pub definition: String,
-    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -104,7 +104,9 @@ pub(crate) fn ddl(
     }
     indexes(tx, &relation_filter, &model, &mut out)?;
     constraints(tx, &relation_filter, &model, true, &mut out)?;
-    triggers_and_rules(tx, &relation_filter, &mut out)?;
+    for statement in crate::schema::render::sql::triggers_and_rules(&model) {
+        out.push(statement);
+    }
     security(tx, &relation_filter, &model, &mut out)?;
     statistics(tx, &relation_filter, &model, &mut out)?;
     comments(tx, &relation_filter, &model, &mut out)?;
@@ -192,36 +194,6 @@ fn indexes(
     after.sort_by_key(|(oid, _)| *oid);
     for (_, statement) in created.into_iter().chain(after) {
         out.push(statement);
-    }
-    Ok(())
-}
-
-fn triggers_and_rules(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    out: &mut Out,
-) -> Result<(), Error> {
-    let sql = format!(
-        "SELECT pg_get_triggerdef(tg.oid), \
-         CASE tg.tgenabled WHEN 'D' THEN 'DISABLE' WHEN 'R' THEN 'ENABLE REPLICA' WHEN 'A' THEN 'ENABLE ALWAYS' END \
-         || ' TRIGGER ' || quote_ident(tg.tgname), pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
-         FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND {relation_filter} ORDER BY tg.oid"
-    );
-    for row in query(tx, "triggers", &sql)? {
-        out.push(col(&row, 0));
-        if let Some(state) = opt(&row, 1) {
-            out.push(format!("ALTER TABLE {} {state}", col(&row, 2)));
-        }
-    }
-    let sql = format!(
-        "SELECT pg_get_ruledef(r.oid) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE r.rulename <> '_RETURN' AND {relation_filter} \
-         ORDER BY r.oid"
-    );
-    for row in query(tx, "rules", &sql)? {
-        out.push(col(&row, 0));
     }
     Ok(())
 }
@@ -355,13 +327,6 @@ fn comments(
          JOIN pg_description d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass \
          WHERE {relation_filter} AND NOT {in_model} \
          UNION ALL \
-         SELECT 'COMMENT ON TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
-           || ' IS ' || quote_literal(d.description) \
-         FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_description d ON d.objoid = tg.oid AND d.classoid = 'pg_trigger'::regclass \
-         WHERE {relation_filter} \
-         UNION ALL \
          SELECT 'COMMENT ON ' || CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END \
            || pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)) || ' IS ' || quote_literal(d.description) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
@@ -388,6 +353,7 @@ fn comments(
     rows.extend(crate::schema::render::sql::type_comments(model));
     rows.extend(crate::schema::render::sql::table_comments(model));
     rows.extend(crate::schema::render::sql::view_comments(model));
+    rows.extend(crate::schema::render::sql::trigger_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);

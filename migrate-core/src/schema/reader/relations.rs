@@ -2,7 +2,7 @@
 //! views and materialized views (composite types are rendered from the model), each with its columns,
 //! constraints, indexes, triggers, rules, policies, statistics objects, privileges and comments, read by one
 //! query per part for all relations at once. Tables, views and materialized views come from the model with
-//! their own parts; their triggers and rules, and foreign tables, are read here.
+//! their own parts, and every relation's triggers, rules and policies; foreign tables are read here.
 
 use postgres::Transaction;
 
@@ -32,7 +32,8 @@ struct Parts {
 type Found = std::collections::BTreeMap<String, (SchemaObject, Parts)>;
 
 /// The relations, with the lines of the kinds `model` holds (tables with their columns, constraints,
-/// privileges and comments; policies; views and materialized views with their parts) rendered from it.
+/// privileges and comments; views and materialized views with their parts; triggers, rules and policies)
+/// rendered from it.
 pub(super) fn relations(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
@@ -56,13 +57,22 @@ pub(super) fn relations(
     }
     relation_columns(tx, &relation_filter, &mut found)?;
     relation_constraints(tx, &relation_filter, &mut found)?;
-    relation_triggers(tx, &relation_filter, &mut found)?;
+    let triggers = crate::schema::render::described::triggers(model);
+    for (relation, line) in triggers.lines {
+        if let Some((_, parts)) = found.get_mut(relation) {
+            parts.triggers.push(line);
+        }
+    }
+    for (relation, line) in triggers.comments {
+        if let Some((_, parts)) = found.get_mut(relation) {
+            parts.comments.push(line);
+        }
+    }
     for (relation, line) in crate::schema::render::described::policies(model) {
         if let Some((_, parts)) = found.get_mut(relation) {
             parts.policies.push(line);
         }
     }
-    relation_rules(tx, &relation_filter, &mut found)?;
     relation_statistics(tx, &relation_filter, &mut found)?;
     for (_, (mut object, mut parts)) in found {
         // Columns keep their ordinal order (the query's); everything else is sorted.
@@ -265,61 +275,6 @@ fn relation_constraints(
             parts
                 .comments
                 .push(format!("comment on constraint {} {text:?}", col(&row, 1)));
-        }
-    }
-    Ok(())
-}
-
-/// Triggers other than the internal ones, and their comments.
-fn relation_triggers(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    found: &mut Found,
-) -> Result<(), Error> {
-    // Foreign keys are enforced by internal triggers: the constraint stands for them.
-    let triggers = format!(
-        "SELECT {}, pg_get_triggerdef(tg.oid), tg.tgenabled, obj_description(tg.oid, 'pg_trigger'), \
-         quote_ident(tg.tgname) \
-         FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT tg.tgisinternal AND {relation_filter}",
-        qualified("n.nspname", "c.relname")
-    );
-    for row in query(tx, "triggers", &triggers)? {
-        let Some((_, parts)) = found.get_mut(col(&row, 0)) else {
-            continue;
-        };
-        let state = match col(&row, 2) {
-            "O" => "",
-            "D" => " (disabled)",
-            "R" => " (enabled replica)",
-            "A" => " (enabled always)",
-            _ => " (unknown state)",
-        };
-        parts.triggers.push(format!("{}{state}", col(&row, 1)));
-        if let Some(text) = opt(&row, 3) {
-            parts
-                .comments
-                .push(format!("comment on trigger {} {text:?}", col(&row, 4)));
-        }
-    }
-    Ok(())
-}
-
-/// Rules, listed with the triggers.
-fn relation_rules(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    found: &mut Found,
-) -> Result<(), Error> {
-    // Rules other than a view's own (`_RETURN`, which is the view's query).
-    let rules = format!(
-        "SELECT {}, pg_get_ruledef(r.oid) FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE r.rulename <> '_RETURN' AND {relation_filter}",
-        qualified("n.nspname", "c.relname")
-    );
-    for row in query(tx, "rules", &rules)? {
-        if let Some((_, parts)) = found.get_mut(col(&row, 0)) {
-            parts.triggers.push(col(&row, 1).to_owned());
         }
     }
     Ok(())

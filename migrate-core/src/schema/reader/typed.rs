@@ -1,8 +1,9 @@
 //! The catalog queries behind the typed [`Model`]: one query per kind of object, run in the read-only
 //! transaction of [`super::read_only`] (empty `search_path`, fixed formats), on PostgreSQL 13 to 18.
 //!
-//! What a partition inherits from its parent (constraints, indexes, triggers made by the parent's) is left
-//! out: PostgreSQL makes it when the partition is created.
+//! What a partition inherits from its parent (constraints, indexes, triggers made by the parent's) is held
+//! apart from the table's own (`Table::other_*`): the description shows it, but `diff` does not compare it
+//! and the SQL does not create it (PostgreSQL makes it when the partition is created).
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use super::query::{
     Row,
 };
 
+mod triggers;
 mod types;
 mod views;
 
@@ -95,7 +97,8 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     constraints(tx, &relations, &tables, &mut model)?;
     indexes(tx, &relations, &tables, &mut model)?;
     statistics(tx, &relations, &tables, &mut model)?;
-    triggers(tx, &relations, &tables, &mut model)?;
+    triggers::triggers(tx, table, &tables, &mut model)?;
+    triggers::rules(tx, table, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
     views::views(tx, table, &mut model)?;
     functions(tx, &mut model)?;
@@ -107,9 +110,9 @@ pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
 
 /// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
 /// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read with
-/// their columns, constraints, indexes, statistics objects and policies (their triggers are not yet), the
-/// views with their columns, indexes and statistics objects;
-/// sequences are read whole, but only `diff` needs the columns that mark those it compares.
+/// their columns, constraints, indexes, statistics objects, triggers, rules and policies (and the other
+/// relations' triggers and rules), the views with their columns, indexes and statistics objects; sequences
+/// are read whole, but only `diff` needs the columns that mark those it compares.
 pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
     let relations = relations(table);
@@ -124,6 +127,8 @@ pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Res
     constraints(tx, &relations, &tables, &mut model)?;
     indexes(tx, &relations, &tables, &mut model)?;
     statistics(tx, &relations, &tables, &mut model)?;
+    triggers::triggers(tx, table, &tables, &mut model)?;
+    triggers::rules(tx, table, &tables, &mut model)?;
     policies(tx, &relations, &tables, &mut model)?;
     views::views(tx, table, &mut model)?;
     functions(tx, &mut model)?;
@@ -336,6 +341,8 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
                 other_indexes: BTreeMap::new(),
                 statistics: Vec::new(),
                 triggers: BTreeMap::new(),
+                other_triggers: BTreeMap::new(),
+                rules: BTreeMap::new(),
                 policies: BTreeMap::new(),
                 row_security: flag(&row, 8),
                 force_row_security: flag(&row, 9),
@@ -607,59 +614,6 @@ fn statistics(
         if let Some(table) = table_of(model, tables, col(&row, 0)) {
             let created = col(&row, 1).parse().unwrap_or_default();
             table.statistics.push((created, col(&row, 2).to_owned()));
-        }
-    }
-    Ok(())
-}
-
-fn triggers(
-    tx: &mut Transaction<'_>,
-    relations: &str,
-    tables: &Tables,
-    model: &mut Model,
-) -> Result<(), Error> {
-    let sql = format!(
-        "SELECT t.tgrelid, t.tgname, fn.nspname, f.proname, t.tgtype, {}, pg_get_triggerdef(t.oid), \
-           array_to_string(ARRAY(SELECT a FROM \
-             unnest(string_to_array(encode(t.tgargs, 'escape'), '\\000')) a WHERE a <> ''), {SEP}), \
-           obj_description(t.oid, 'pg_trigger') \
-         FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_proc f ON f.oid = t.tgfoid JOIN pg_namespace fn ON fn.oid = f.pronamespace \
-         WHERE NOT t.tgisinternal AND t.tgparentid = 0 AND c.relkind IN ('r', 'p') AND {relations}",
-        names_of("t.tgrelid", "t.tgattr::int2[]"),
-    );
-    for row in query(tx, "triggers", &sql)? {
-        let tgtype = number(&row, 4);
-        let timing = if tgtype & 64 != 0 {
-            "instead_of"
-        } else if tgtype & 2 != 0 {
-            "before"
-        } else {
-            "after"
-        };
-        let events = [(4, "on_insert"), (16, "on_update"), (8, "on_delete"), (32, "on_truncate")]
-            .into_iter()
-            .filter(|(bit, _)| tgtype & bit != 0)
-            .map(|(_, event)| event)
-            .collect();
-        let definition = col(&row, 6).to_owned();
-        let when = definition.find(" WHEN (").and_then(|start| {
-            let end = definition.rfind(") EXECUTE ")?;
-            Some(definition[start + " WHEN (".len()..end].to_owned())
-        });
-        let trigger = Trigger {
-            function: qname(&row, 2),
-            timing,
-            events,
-            update_columns: list(&row, 5),
-            for_each_row: tgtype & 1 != 0,
-            when,
-            arguments: list(&row, 7),
-            definition,
-            comment: owned(&row, 8),
-        };
-        if let Some(table) = table_of(model, tables, col(&row, 0)) {
-            table.triggers.insert(col(&row, 1).to_owned(), trigger);
         }
     }
     Ok(())

@@ -7,10 +7,12 @@ use crate::schema::model::Model;
 
 mod objects;
 mod tables;
+mod triggers;
 mod types;
 mod views;
 pub(crate) use tables::tables;
 pub(crate) use views::views;
+pub(crate) use triggers::triggers;
 
 /// The objects of the kinds the description renders from the model, in any order (the description sorts).
 pub(crate) fn objects(model: &Model, out: &mut Vec<SchemaObject>) {

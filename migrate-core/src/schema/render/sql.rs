@@ -11,6 +11,8 @@ pub(crate) use objects::{
 };
 mod types;
 pub(crate) use types::{type_comments, type_privileges, types};
+mod triggers;
+pub(crate) use triggers::{trigger_comments, triggers_and_rules};
 mod tables;
 pub(crate) use tables::{
     column_privilege, column_privileges, constraints, indexes, security, statistics, table_comments,
