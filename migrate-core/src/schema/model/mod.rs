@@ -39,6 +39,12 @@ pub(crate) struct Model {
     pub ranges: BTreeMap<QName, Range>,
     pub sequences: BTreeMap<QName, Sequence>,
     pub tables: BTreeMap<QName, Table>,
+    /// Foreign tables, as tables (with their columns, checks, statistics objects, comments and privileges;
+    /// their server and options are not read). The description shows them; the SQL does not create them
+    /// (`squash` refuses when the copy's description differs) but writes their statistics objects,
+    /// comments and privileges, as it always has; `diff` does not compare them (it lists them as not
+    /// generated). An extension's are flagged `of_extension` as its tables are.
+    pub foreign_tables: BTreeMap<QName, Table>,
     pub views: BTreeMap<QName, View>,
     pub functions: BTreeMap<(QName, String), Function>,
     /// `ALTER DEFAULT PRIVILEGES` relative to the built-in defaults, one entry per grantee and privilege.

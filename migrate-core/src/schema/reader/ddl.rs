@@ -14,7 +14,16 @@
 //!
 //! What the description covers but this does not produce (aggregates, operators, operator families, casts,
 //! default privileges, event triggers, foreign tables, ...) is not silently dropped: `squash` applies the
-//! result to a scratch database and refuses when its description differs from the original's.
+//! result to a scratch database and refuses when its description differs from the original's. (A foreign
+//! table's statistics objects, comments and privileges are written though the table is not: the copy then
+//! fails on them instead.)
+//!
+//! Most kinds are rendered from the typed model ([`crate::schema::render::sql`]): an extension's tables too,
+//! which the extension creates but whose parts a user added (constraints, indexes, row-level security and
+//! policies, statistics objects, storage, comments, privileges) the SQL writes after the other tables'.
+//! Still read as text here: views and materialized views (with their indexes, statistics objects, replica
+//! identity, comments and privileges), triggers and rules, and the comments and privileges of an
+//! extension's schemas, sequences, functions and types (which the model leaves out).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -91,7 +100,7 @@ pub(crate) fn ddl(
     for definition in crate::schema::render::sql::functions(&model, false) {
         out.push(definition);
     }
-    tables(tx, &relation_filter, &model, &mut out)?;
+    tables(&model, &mut out);
     for definition in crate::schema::render::sql::functions(&model, true) {
         out.push(definition);
     }
@@ -99,10 +108,10 @@ pub(crate) fn ddl(
         out.push(statement);
     }
     let before_data = std::mem::take(&mut out.statements);
-    constraints(tx, &relation_filter, &model, false, &mut out)?;
+    constraints(&model, false, &mut out);
     views(tx, &relation_filter, &mut out)?;
     indexes(tx, &relation_filter, &model, &mut out)?;
-    constraints(tx, &relation_filter, &model, true, &mut out)?;
+    constraints(&model, true, &mut out);
     triggers_and_rules(tx, &relation_filter, &mut out)?;
     security(tx, &relation_filter, &model, &mut out)?;
     statistics(tx, &relation_filter, &model, &mut out)?;
@@ -112,37 +121,13 @@ pub(crate) fn ddl(
 }
 
 /// Constraints other than NOT NULL (on their columns) and constraint triggers (with the triggers), not
-/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise. Those of
-/// the model's tables are rendered from it; an extension's tables' (which the model leaves out) are read
-/// here, as the SQL has always written them.
-fn constraints(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    model: &Model,
-    foreign: bool,
-    out: &mut Out,
-) -> Result<(), Error> {
+/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise, rendered
+/// from the model (an extension's tables' too, after the others'; not foreign tables', which are not
+/// created).
+fn constraints(model: &Model, foreign: bool, out: &mut Out) {
     for statement in crate::schema::render::sql::constraints(model, foreign) {
         out.push(statement);
     }
-    let sql = format!(
-        "SELECT 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || ' ADD CONSTRAINT ' || quote_ident(con.conname) \
-         || ' ' || pg_get_constraintdef(con.oid) \
-         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE con.contype {} AND con.conparentid = 0 AND con.conislocal AND c.relkind IN ('r', 'p') \
-         AND {relation_filter} AND NOT {} ORDER BY c.oid, con.oid",
-        if foreign {
-            "= 'f'"
-        } else {
-            "IN ('p', 'u', 'c', 'x')"
-        },
-        in_model()
-    );
-    for row in query(tx, "constraints", &sql)? {
-        out.push(col(&row, 0));
-    }
-    Ok(())
 }
 
 /// Views and materialized views, each after the views it selects from.
@@ -214,8 +199,8 @@ fn views(tx: &mut Transaction<'_>, relation_filter: &str, out: &mut Out) -> Resu
 /// Indexes other than those of constraints and those a partition's index is attached to (an index on a
 /// partitioned table is created on its partitions too, so `ON ONLY` is dropped), then which index a table is
 /// clustered on and which one is its replica identity.
-/// Those of the model's tables are rendered from it, those of materialized views and of an extension's
-/// tables read here.
+/// Those of the model's tables (an extension's too) are rendered from it, those of materialized views
+/// read here.
 fn indexes(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -289,8 +274,8 @@ fn triggers_and_rules(
 }
 
 /// Row-level security, policies and replica identity (other than by index, done with the indexes). The
-/// tables' and the policies are rendered from `model`, but those of an extension's tables, which the model
-/// leaves out, and materialized views' replica identity.
+/// tables' (an extension's after the others') and the policies are rendered from `model`, materialized
+/// views' replica identity read here.
 fn security(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -319,31 +304,14 @@ fn security(
             out.push(format!("ALTER TABLE {name} REPLICA IDENTITY {identity}"));
         }
     }
-    let sql = format!(
-        "SELECT 'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
-         || ' AS ' || CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END \
-         || ' FOR ' || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' \
-              WHEN 'd' THEN 'DELETE' ELSE 'ALL' END \
-         || ' TO ' || CASE WHEN p.polroles = '{{0}}' THEN 'PUBLIC' ELSE \
-              (SELECT string_agg(quote_ident(r.rolname), ', ' ORDER BY r.rolname) FROM pg_roles r \
-               WHERE r.oid = ANY (p.polroles)) END \
-         || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '') \
-         || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') \
-         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} ORDER BY p.oid",
-        not_extension_member("pg_class", "c.oid")
-    );
     for statement in crate::schema::render::sql::policies(model) {
         out.push(statement);
-    }
-    for row in query(tx, "policies of extensions' tables", &sql)? {
-        out.push(col(&row, 0));
     }
     Ok(())
 }
 
-/// Statistics objects in the order they were created: the model's tables' rendered from it, merged by oid
-/// with those read here (materialized views', an extension's tables').
+/// Statistics objects in the order they were created: the model's tables' and foreign tables' rendered from
+/// it, merged by oid with those read here (materialized views').
 fn statistics(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -406,13 +374,6 @@ fn comments(
          WHERE {relation_filter} AND c.relkind <> 'c' AND (c.relkind <> 'S' OR NOT {extension_sequence}) \
            AND NOT {in_model} AND NOT {index_in_model} \
          UNION ALL \
-         SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
-           || ' IS ' || quote_literal(d.description) \
-         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_description d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass \
-         WHERE {relation_filter} AND NOT {in_model} \
-         UNION ALL \
          SELECT 'COMMENT ON TRIGGER ' || quote_ident(tg.tgname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
            || ' IS ' || quote_literal(d.description) \
          FROM pg_trigger tg JOIN pg_class c ON c.oid = tg.tgrelid \
@@ -445,6 +406,7 @@ fn comments(
     rows.extend(crate::schema::render::sql::sequence_comments(model));
     rows.extend(crate::schema::render::sql::type_comments(model));
     rows.extend(crate::schema::render::sql::table_comments(model));
+    rows.extend(crate::schema::render::sql::foreign_table_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);
@@ -557,6 +519,9 @@ fn privileges(
         out.push(statement);
     }
     for statement in crate::schema::render::sql::column_privileges(model) {
+        out.push(statement);
+    }
+    for statement in crate::schema::render::sql::foreign_table_privileges(model) {
         out.push(statement);
     }
     // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.

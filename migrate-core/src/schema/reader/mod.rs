@@ -5,13 +5,17 @@
 //! What reads what:
 //! - [`typed`]: the typed [`Model`], one query per kind. `diff` compares two models; for the kinds moved to
 //!   the model so far (extensions, enums; tables with their columns, constraints, indexes, statistics
-//!   objects, row-level security, replica identity and policies; schemas, sequences, functions, procedures
-//!   and aggregates, default privileges, event triggers; domains, ranges, composite types, operators,
-//!   operator families and casts), the description and the SQL are rendered from it too
+//!   objects, row-level security, replica identity and policies, an extension's tables too, flagged, for
+//!   the SQL; foreign tables with their columns, checks and statistics objects; schemas, sequences,
+//!   functions, procedures and aggregates, default privileges, event triggers; domains, ranges, composite
+//!   types, operators, operator families and casts), the description and the SQL are rendered from it too
 //!   ([`crate::schema::render`]), so those kinds are read once for every use;
 //! - [`described`] with [`relations`]: the description's other kinds, read as its text (the schema file,
-//!   `verify`, `schema check`, `drift`, fleet drift, `review`, and `diff`'s list of what it does not write);
-//! - [`ddl`]: the other kinds as SQL statements (`squash`, scratch databases);
+//!   `verify`, `schema check`, `drift`, fleet drift, `review`, and `diff`'s list of what it does not write):
+//!   views and materialized views with their parts, and the triggers and rules of every relation;
+//! - [`ddl`]: the other kinds as SQL statements (`squash`, scratch databases): views and materialized views
+//!   with their parts, triggers and rules, and the comments and privileges of an extension's schemas,
+//!   sequences, functions and types;
 //! - [`others`]: the sweep for objects of kinds neither the model nor the description reads (`diff`);
 //! - [`rows`]: the data side of a squash (rows, sequence positions, tables holding rows);
 //! - [`query`]: the SQL fragments they share (what is a user's schema, the engine's bookkeeping, privileges).

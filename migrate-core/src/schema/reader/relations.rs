@@ -1,7 +1,7 @@
-//! The catalog queries behind the relations of [`describe`](crate::schema::describe): tables of every kind,
-//! views and materialized views (composite types are rendered from the model), each with its columns,
-//! constraints, indexes, triggers, rules, policies, statistics objects, privileges and comments, read by one
-//! query per part for all relations at once.
+//! The catalog queries behind the relations of [`describe`](crate::schema::describe): views and materialized
+//! views, each with its columns, indexes, triggers, rules, statistics objects, privileges and comments, read by
+//! one query per part for all relations at once, and the triggers and rules of tables and foreign tables,
+//! whose other lines are rendered from the model (as composite types are).
 
 use postgres::Transaction;
 
@@ -53,7 +53,6 @@ pub(super) fn relations(
         found.insert(table.object.name().to_owned(), (table.object, parts));
     }
     relation_columns(tx, &relation_filter, &mut found)?;
-    relation_constraints(tx, &relation_filter, &mut found)?;
     relation_indexes(tx, &relation_filter, &mut found)?;
     relation_triggers(tx, &relation_filter, &mut found)?;
     for (relation, line) in crate::schema::render::described::policies(model) {
@@ -92,8 +91,8 @@ pub(super) fn relations(
     Ok(())
 }
 
-/// Each relation other than a table (those are rendered from the model) with its header (kind, options,
-/// ...), definition, comment and privileges.
+/// Each view and materialized view (tables and foreign tables are rendered from the model) with its header
+/// (kind, options, ...), definition, comment and privileges.
 fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<Found, Error> {
     let sql = format!(
         "SELECT {}, c.relkind, c.relpersistence, c.relrowsecurity, c.relforcerowsecurity, \
@@ -115,7 +114,7 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
            CASE c.relreplident WHEN 'n' THEN 'nothing' WHEN 'f' THEN 'full' ELSE 'using index' END END, \
          (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap') \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('f', 'v', 'm') AND {relation_filter} AND {}",
+         WHERE c.relkind IN ('v', 'm') AND {relation_filter} AND {}",
         qualified("n.nspname", "c.relname"),
         qualified("pn.nspname", "pc.relname"),
         qualified("pn.nspname", "pc.relname"),
@@ -127,7 +126,6 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
         let name = col(&row, 0).to_owned();
         let kind = match col(&row, 1) {
             "p" => Kind::PartitionedTable,
-            "f" => Kind::ForeignTable,
             "v" => Kind::View,
             "m" => Kind::MaterializedView,
             _ => Kind::Table,
@@ -178,8 +176,8 @@ fn relation_headers(tx: &mut Transaction<'_>, relation_filter: &str) -> Result<F
     Ok(found)
 }
 
-/// Columns of the relations other than tables (rendered from the model), in their ordinal order, with their
-/// privileges and comments.
+/// Columns of the views and materialized views (tables' and foreign tables' are rendered from the model), in
+/// their ordinal order, with their privileges and comments.
 fn relation_columns(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -196,7 +194,7 @@ fn relation_columns(
          JOIN pg_namespace n ON n.oid = c.relnamespace JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum \
          LEFT JOIN pg_collation co ON co.oid = a.attcollation \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('f', 'v', 'm') \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('v', 'm') \
          AND {relation_filter} ORDER BY n.nspname, c.relname, a.attnum",
         qualified("n.nspname", "c.relname"),
         privileges("a.attacl", 'c', "c.relowner", "pg_class", "c.oid", "a.attnum"),
@@ -239,37 +237,6 @@ fn relation_columns(
             parts
                 .comments
                 .push(format!("comment on column {name} {text:?}"));
-        }
-    }
-    Ok(())
-}
-
-/// Constraints of the relations other than tables (rendered from the model: foreign tables' checks;
-/// PostgreSQL 18's catalogued `NOT NULL`s are shown on their columns) and their comments.
-fn relation_constraints(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    found: &mut Found,
-) -> Result<(), Error> {
-    let constraints = format!(
-        "SELECT {}, quote_ident(con.conname), pg_get_constraintdef(con.oid), \
-         obj_description(con.oid, 'pg_constraint') \
-         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE con.contype <> 'n' AND {relation_filter} \
-         AND c.relkind NOT IN ('r', 'p')",
-        qualified("n.nspname", "c.relname")
-    );
-    for row in query(tx, "constraints", &constraints)? {
-        let Some((_, parts)) = found.get_mut(col(&row, 0)) else {
-            continue;
-        };
-        parts
-            .constraints
-            .push(format!("constraint {} {}", col(&row, 1), col(&row, 2)));
-        if let Some(text) = opt(&row, 3) {
-            parts
-                .comments
-                .push(format!("comment on constraint {} {text:?}", col(&row, 1)));
         }
     }
     Ok(())
@@ -373,7 +340,8 @@ fn relation_rules(
     Ok(())
 }
 
-/// Statistics objects of the relations other than tables (rendered from the model), listed with the indexes.
+/// Statistics objects of the materialized views (tables' and foreign tables' are rendered from the model),
+/// listed with the indexes.
 fn relation_statistics(
     tx: &mut Transaction<'_>,
     relation_filter: &str,
@@ -381,7 +349,7 @@ fn relation_statistics(
 ) -> Result<(), Error> {
     let statistics = format!(
         "SELECT {}, pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind NOT IN ('r', 'p')",
+         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND c.relkind NOT IN ('r', 'p', 'f')",
         qualified("n.nspname", "c.relname")
     );
     for row in query(tx, "statistics objects", &statistics)? {

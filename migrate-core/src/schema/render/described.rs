@@ -5,6 +5,7 @@ use migrate_dsl::literal;
 use crate::schema::description::{Kind, SchemaObject};
 use crate::schema::model::Model;
 
+mod foreign;
 mod objects;
 mod tables;
 mod types;
@@ -31,7 +32,7 @@ fn extensions(model: &Model, out: &mut Vec<SchemaObject>) {
 /// line goes among the table's own, which [`crate::schema::reader`] reads as text so far).
 pub(crate) fn policies(model: &Model) -> Vec<(&str, String)> {
     let mut out = Vec::new();
-    for table in model.tables.values() {
+    for table in model.tables.values().filter(|table| !table.of_extension) {
         for policy in table.policies.values() {
             let command = match policy.command {
                 'r' => "select",
