@@ -32,6 +32,8 @@ mod safety;
 mod schema;
 #[path = "../tests/schema_coverage.rs"]
 mod schema_coverage;
+#[path = "../tests/schema_foreign.rs"]
+mod schema_foreign;
 #[path = "../tests/schema_objects.rs"]
 mod schema_objects;
 #[path = "../tests/squash.rs"]

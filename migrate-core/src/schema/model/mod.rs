@@ -45,6 +45,12 @@ pub(crate) struct Model {
     pub ranges: BTreeMap<QName, Range>,
     pub sequences: BTreeMap<QName, Sequence>,
     pub tables: BTreeMap<QName, Table>,
+    /// Foreign tables, as tables (with their columns, checks, statistics objects, comments and privileges;
+    /// their server and options are not read). The description shows them; the SQL does not create them
+    /// (`squash` refuses when the copy's description differs) but writes their statistics objects,
+    /// comments and privileges, as it always has; `diff` does not compare them (it lists them as not
+    /// generated). An extension's are flagged `of_extension` as its tables are.
+    pub foreign_tables: BTreeMap<QName, Table>,
     pub views: BTreeMap<QName, View>,
     /// The triggers and rules of the relations other than the tables above (views, foreign tables, an
     /// extension's tables), by the relation's name; the tables hold theirs.

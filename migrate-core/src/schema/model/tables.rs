@@ -64,6 +64,10 @@ pub(crate) struct Table {
     /// Its oid: the SQL creates tables in the order they were created (a partition after its parent, a
     /// child after the tables it inherits from).
     pub created: u32,
+    /// An extension's member: the extension creates it, so the SQL writes only the parts a user added
+    /// (constraints, indexes, row-level security and policies, statistics objects, storage, comments,
+    /// privileges), after the other tables'; the description and `diff` leave it out.
+    pub of_extension: bool,
 }
 
 impl Table {

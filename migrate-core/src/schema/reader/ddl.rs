@@ -14,12 +14,21 @@
 //!
 //! What the description covers but this does not produce (aggregates, operators, operator families, casts,
 //! default privileges, event triggers, foreign tables, ...) is not silently dropped: `squash` applies the
-//! result to a scratch database and refuses when its description differs from the original's.
+//! result to a scratch database and refuses when its description differs from the original's. (A foreign
+//! table's statistics objects, comments and privileges are written though the table is not: the copy then
+//! fails on them instead.)
+//!
+//! Most kinds are rendered from the typed model ([`crate::schema::render::sql`]): an extension's tables too,
+//! which the extension creates but whose parts a user added (constraints, indexes, row-level security and
+//! policies, statistics objects, storage, comments, privileges) the SQL writes after the other tables'.
+//! Still read as text here: views and materialized views (with their indexes, statistics objects, replica
+//! identity, comments and privileges), triggers and rules, and the comments and privileges of an
+//! extension's schemas, sequences, functions and types (which the model leaves out).
 
 use postgres::Transaction;
 
 use super::query::{
-    acl_changes, bookkeeping_filter, col, flag, not_extension_member, opt, query, user_schema,
+    bookkeeping_filter, col, not_extension_member, opt, query, user_schema,
 };
 use crate::error::Error;
 use crate::history::MigrationsTable;
@@ -70,7 +79,7 @@ pub(crate) fn ddl(
     let mut out = Out {
         statements: Vec::new(),
     };
-    let model = super::typed::rendered(tx, table)?;
+    let model = super::typed::read(tx, table)?;
     for statement in crate::schema::render::sql::schemas(&model) {
         out.push(statement);
     }
@@ -89,7 +98,7 @@ pub(crate) fn ddl(
     for definition in crate::schema::render::sql::functions(&model, false) {
         out.push(definition);
     }
-    tables(tx, &relation_filter, &model, &mut out)?;
+    tables(&model, &mut out);
     for definition in crate::schema::render::sql::functions(&model, true) {
         out.push(definition);
     }
@@ -97,187 +106,76 @@ pub(crate) fn ddl(
         out.push(statement);
     }
     let before_data = std::mem::take(&mut out.statements);
-    constraints(tx, &relation_filter, &model, false, &mut out)?;
+    constraints(&model, false, &mut out);
     // Views and materialized views, each after the views it reads.
     for statement in crate::schema::render::sql::views(&model) {
         out.push(statement);
     }
-    indexes(tx, &relation_filter, &model, &mut out)?;
-    constraints(tx, &relation_filter, &model, true, &mut out)?;
+    indexes(&model, &mut out);
+    constraints(&model, true, &mut out);
     for statement in crate::schema::render::sql::triggers_and_rules(&model) {
         out.push(statement);
     }
-    security(tx, &relation_filter, &model, &mut out)?;
-    statistics(tx, &relation_filter, &model, &mut out)?;
+    security(&model, &mut out);
+    statistics(&model, &mut out);
     comments(tx, &relation_filter, &model, &mut out)?;
     privileges(tx, &relation_filter, &model, &mut out)?;
     Ok((before_data, out.statements))
 }
 
 /// Constraints other than NOT NULL (on their columns) and constraint triggers (with the triggers), not
-/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise. Those of
-/// the model's tables are rendered from it; an extension's tables' (which the model leaves out) are read
-/// here, as the SQL has always written them.
-fn constraints(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    model: &Model,
-    foreign: bool,
-    out: &mut Out,
-) -> Result<(), Error> {
+/// those a partition or child table inherits: foreign keys when `foreign`, the others otherwise, rendered
+/// from the model (an extension's tables' too, after the others'; not foreign tables', which are not
+/// created).
+fn constraints(model: &Model, foreign: bool, out: &mut Out) {
     for statement in crate::schema::render::sql::constraints(model, foreign) {
         out.push(statement);
     }
-    let sql = format!(
-        "SELECT 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || ' ADD CONSTRAINT ' || quote_ident(con.conname) \
-         || ' ' || pg_get_constraintdef(con.oid) \
-         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE con.contype {} AND con.conparentid = 0 AND con.conislocal AND c.relkind IN ('r', 'p') \
-         AND {relation_filter} AND NOT {} ORDER BY c.oid, con.oid",
-        if foreign {
-            "= 'f'"
-        } else {
-            "IN ('p', 'u', 'c', 'x')"
-        },
-        in_model()
-    );
-    for row in query(tx, "constraints", &sql)? {
-        out.push(col(&row, 0));
-    }
-    Ok(())
 }
 
 /// Indexes other than those of constraints and those a partition's index is attached to (an index on a
 /// partitioned table is created on its partitions too, so `ON ONLY` is dropped), then which index a table is
 /// clustered on and which one is its replica identity.
-/// Those of the model's tables and materialized views are rendered from it, those of an extension's tables
+/// Those of the model's tables (an extension's too) and materialized views, rendered from it.
 /// read here.
-fn indexes(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    model: &Model,
-    out: &mut Out,
-) -> Result<(), Error> {
-    // The model's indexes and these in one creation order (by oid), as one query wrote them before.
+fn indexes(model: &Model, out: &mut Out) {
+    // One creation order (by oid) for the tables' and the materialized views' indexes.
     let (mut created, mut after) = crate::schema::render::sql::indexes(model);
     let (views, views_after) = crate::schema::render::sql::view_indexes(model);
     created.extend(views);
     after.extend(views_after);
-    let sql = format!(
-        "SELECT CASE WHEN c.relkind = 'p' THEN replace(pg_get_indexdef(i.indexrelid), ' ON ONLY ', ' ON ') \
-           ELSE pg_get_indexdef(i.indexrelid) END \
-         || coalesce((SELECT ' TABLESPACE ' || quote_ident(ts.spcname) FROM pg_tablespace ts \
-              WHERE ts.oid = ic.reltablespace), ''), \
-         CASE WHEN i.indisclustered THEN 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || ' CLUSTER ON ' \
-           || quote_ident(ic.relname) END, \
-         CASE WHEN i.indisreplident THEN 'ALTER TABLE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
-           || ' REPLICA IDENTITY USING INDEX ' || quote_ident(ic.relname) END, \
-         EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = i.indexrelid \
-           AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u', 'x')) \
-         OR EXISTS (SELECT 1 FROM pg_inherits ih WHERE ih.inhrelid = i.indexrelid), i.indexrelid \
-         FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid JOIN pg_class ic ON ic.oid = i.indexrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} \
-         ORDER BY i.indexrelid",
-        in_model()
-    );
-    for row in query(tx, "indexes", &sql)? {
-        let oid: u32 = col(&row, 4).parse().unwrap_or_default();
-        if !flag(&row, 3) {
-            created.push((oid, col(&row, 0).to_owned()));
-        }
-        after.extend(opt(&row, 1).map(|s| (oid, s.to_owned())));
-        after.extend(opt(&row, 2).map(|s| (oid, s.to_owned())));
-    }
     // Stable: an index's `CLUSTER ON` stays before its `REPLICA IDENTITY`.
     created.sort_by_key(|(oid, _)| *oid);
     after.sort_by_key(|(oid, _)| *oid);
     for (_, statement) in created.into_iter().chain(after) {
         out.push(statement);
     }
-    Ok(())
 }
 
 /// Row-level security, policies and replica identity (other than by index, done with the indexes). The
-/// tables', the materialized views' replica identity and the policies are rendered from `model`, but those
-/// of an extension's tables, which the model leaves out.
-fn security(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    model: &Model,
-    out: &mut Out,
-) -> Result<(), Error> {
-    let sql = format!(
-        "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), c.relrowsecurity, c.relforcerowsecurity, \
-         CASE c.relreplident WHEN 'n' THEN 'NOTHING' WHEN 'f' THEN 'FULL' END \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND {relation_filter} AND NOT {} ORDER BY c.oid",
-        in_model()
-    );
+/// tables' (an extension's after the others'), the materialized views' replica identity and the policies,
+/// rendered from `model`.
+fn security(model: &Model, out: &mut Out) {
     for statement in crate::schema::render::sql::security(model) {
         out.push(statement);
     }
     for statement in crate::schema::render::sql::view_security(model) {
         out.push(statement);
     }
-    for row in query(tx, "row level security", &sql)? {
-        let name = col(&row, 0);
-        if flag(&row, 1) {
-            out.push(format!("ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"));
-        }
-        if flag(&row, 2) {
-            out.push(format!("ALTER TABLE {name} FORCE ROW LEVEL SECURITY"));
-        }
-        if let Some(identity) = opt(&row, 3) {
-            out.push(format!("ALTER TABLE {name} REPLICA IDENTITY {identity}"));
-        }
-    }
-    let sql = format!(
-        "SELECT 'CREATE POLICY ' || quote_ident(p.polname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
-         || ' AS ' || CASE WHEN p.polpermissive THEN 'PERMISSIVE' ELSE 'RESTRICTIVE' END \
-         || ' FOR ' || CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' \
-              WHEN 'd' THEN 'DELETE' ELSE 'ALL' END \
-         || ' TO ' || CASE WHEN p.polroles = '{{0}}' THEN 'PUBLIC' ELSE \
-              (SELECT string_agg(quote_ident(r.rolname), ', ' ORDER BY r.rolname) FROM pg_roles r \
-               WHERE r.oid = ANY (p.polroles)) END \
-         || coalesce(' USING (' || pg_get_expr(p.polqual, p.polrelid) || ')', '') \
-         || coalesce(' WITH CHECK (' || pg_get_expr(p.polwithcheck, p.polrelid) || ')', '') \
-         FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} ORDER BY p.oid",
-        not_extension_member("pg_class", "c.oid")
-    );
     for statement in crate::schema::render::sql::policies(model) {
         out.push(statement);
     }
-    for row in query(tx, "policies of extensions' tables", &sql)? {
-        out.push(col(&row, 0));
-    }
-    Ok(())
 }
 
-/// Statistics objects in the order they were created: the model's tables' and materialized views' rendered
-/// from it, merged by oid with those read here (an extension's tables').
-fn statistics(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    model: &Model,
-    out: &mut Out,
-) -> Result<(), Error> {
+/// Statistics objects in the order they were created: the model's tables', foreign tables' and
+/// materialized views'.
+fn statistics(model: &Model, out: &mut Out) {
     let mut statistics = crate::schema::render::sql::statistics(model);
     statistics.extend(crate::schema::render::sql::view_statistics(model));
-    let sql = format!(
-        "SELECT pg_get_statisticsobjdef(s.oid), s.oid FROM pg_statistic_ext s JOIN pg_class c ON c.oid = s.stxrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace WHERE {relation_filter} AND NOT {} ORDER BY s.oid",
-        in_model()
-    );
-    for row in query(tx, "statistics objects", &sql)? {
-        statistics.push((col(&row, 1).parse().unwrap_or_default(), col(&row, 0).to_owned()));
-    }
     statistics.sort_by_key(|(oid, _)| *oid);
     for (_, statement) in statistics {
         out.push(statement);
     }
-    Ok(())
 }
 
 /// The types whose comments and privileges these queries write: the enums, domains and ranges of
@@ -320,13 +218,6 @@ fn comments(
          WHERE {relation_filter} AND c.relkind <> 'c' AND (c.relkind <> 'S' OR NOT {extension_sequence}) \
            AND NOT {in_model} AND NOT {index_in_model} \
          UNION ALL \
-         SELECT 'COMMENT ON CONSTRAINT ' || quote_ident(con.conname) || ' ON ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
-           || ' IS ' || quote_literal(d.description) \
-         FROM pg_constraint con JOIN pg_class c ON c.oid = con.conrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_description d ON d.objoid = con.oid AND d.classoid = 'pg_constraint'::regclass \
-         WHERE {relation_filter} AND NOT {in_model} \
-         UNION ALL \
          SELECT 'COMMENT ON ' || CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END \
            || pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)) || ' IS ' || quote_literal(d.description) \
          FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
@@ -354,6 +245,7 @@ fn comments(
     rows.extend(crate::schema::render::sql::table_comments(model));
     rows.extend(crate::schema::render::sql::view_comments(model));
     rows.extend(crate::schema::render::sql::trigger_comments(model));
+    rows.extend(crate::schema::render::sql::foreign_table_comments(model));
     rows.sort();
     for row in rows {
         out.push(row);
@@ -474,28 +366,8 @@ fn privileges(
     for statement in crate::schema::render::sql::view_column_privileges(model) {
         out.push(statement);
     }
-    // Column privileges: `GRANT SELECT (col) ON TABLE t TO role`.
-    let sql = format!(
-        "SELECT pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)), quote_ident(a.attname), {} \
-         FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE a.attacl IS NOT NULL AND a.attnum > 0 AND NOT a.attisdropped AND {relation_filter} \
-         AND NOT {}",
-        acl_changes(
-            "coalesce(a.attacl, acldefault('c', c.relowner))",
-            "coalesce((SELECT ip.initprivs FROM pg_init_privs ip WHERE ip.objoid = c.oid \
-             AND ip.classoid = 'pg_class'::regclass AND ip.objsubid = a.attnum), acldefault('c', c.relowner))",
-            "c.relowner"
-        ),
-        in_model()
-    );
-    for row in query(tx, "column privileges", &sql)? {
-        let (table, column) = (col(&row, 0), col(&row, 1));
-        for line in col(&row, 2).lines() {
-            // `grant select, update to role` → `GRANT SELECT (col), UPDATE (col) ON TABLE t TO role`.
-            if let Some(statement) = crate::schema::render::sql::column_privilege(table, column, line) {
-                out.push(statement);
-            }
-        }
+    for statement in crate::schema::render::sql::foreign_table_privileges(model) {
+        out.push(statement);
     }
     Ok(())
 }

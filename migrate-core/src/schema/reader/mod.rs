@@ -3,32 +3,30 @@
 //! repeatable read, empty `search_path`, fixed formats.
 //!
 //! What reads what:
-//! - [`typed`]: the typed [`Model`], one query per kind. `diff` compares two models; for the kinds moved to
-//!   the model so far (extensions, enums; tables with their columns, constraints, indexes, statistics
-//!   objects, row-level security, replica identity and policies; views and materialized views with their
-//!   columns, indexes and statistics objects; every relation's triggers and rules; schemas, sequences,
-//!   functions, procedures and aggregates, default privileges, event triggers; domains, ranges, composite
-//!   types, operators, operator families and casts), the description and the SQL are rendered from it too
-//!   ([`crate::schema::render`]), so those kinds are read once for every use;
-//! - [`described`] with [`relations`]: the description's other kinds, read as its text (the schema file,
-//!   `verify`, `schema check`, `drift`, fleet drift, `review`, and `diff`'s list of what it does not write):
-//!   foreign tables, with their columns, constraints, statistics objects, privileges and comments;
-//! - [`ddl`]: the other kinds as SQL statements (`squash`, scratch databases): an extension's tables' parts
-//!   (but their triggers and rules), and the comments and privileges of the relations the model does not
-//!   hold;
-//! - [`others`]: the sweep for objects of kinds neither the model nor the description reads (`diff`);
+//! - [`typed`]: the typed [`Model`], one query per kind, every kind the description, the SQL and `diff`
+//!   use. The description is rendered from it ([`crate::schema::render::described`]: the schema file,
+//!   `verify`, `schema check`, `drift`, fleet drift, `review`), and so is the SQL
+//!   ([`crate::schema::render::sql`], put in order by [`ddl`]: `squash`, scratch databases); `diff` compares
+//!   two of them. Every kind is read once for every use.
+//! - [`ddl`]: the order of the SQL's statements, and what the SQL writes that the model does not hold:
+//!   the comments and privileges of an extension's schemas, sequences, functions and types (the model
+//!   leaves those objects out; the SQL has always written what a user added to them);
+//! - [`others`]: the sweep for objects of kinds the model does not read (`diff` lists them as not
+//!   generated);
 //! - [`rows`]: the data side of a squash (rows, sequence positions, tables holding rows);
 //! - [`query`]: the SQL fragments they share (what is a user's schema, the engine's bookkeeping, privileges).
 //!
-//! A kind moves from `described` and `ddl` to the model by getting its type in [`crate::schema::model`], its
-//! query in [`typed`] (called from `typed::rendered` too) and its renderers in [`crate::schema::render`]; its
-//! two text queries are then deleted.
+//! The queries run on PostgreSQL 13 to 18 alike: definitions come from the server's own `pg_get_*def`
+//! functions, which know their version's syntax. NOT NULL constraints, which PostgreSQL 18 also lists in
+//! `pg_constraint`, are read from their columns (`attnotnull`) on every major instead.
+//!
+//! A kind joins the model with its type in [`crate::schema::model`], its query in [`typed`] and its
+//! renderers in [`crate::schema::render`] (docs/contributing.md, "Adding an object kind to the schema
+//! model").
 
-pub(crate) mod described;
 pub mod ddl;
 mod others;
 pub(crate) mod query;
-mod relations;
 pub(crate) mod rows;
 mod typed;
 
@@ -41,8 +39,8 @@ use super::SchemaDescription;
 use crate::error::Error;
 use crate::history::MigrationsTable;
 
-/// What `diff` compares of one database, all read in one transaction: the typed model, the description
-/// (for the kinds and lines the model does not type) and the sweep of the other kinds.
+/// What `diff` compares of one database, all read in one transaction: the typed model, its description
+/// (for the lines `diff` lists as not generated) and the sweep of the other kinds.
 pub(crate) struct Compared {
     pub model: Model,
     pub description: SchemaDescription,
@@ -54,22 +52,24 @@ pub(crate) fn compared(
     tx: &mut postgres::Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<Compared, Error> {
-    let model = typed::read(tx, table)?;
+    let mut model = typed::read(tx, table)?;
+    let description = super::render::described::description(&model);
+    // `diff` compares what the migrations made: an extension's tables are the extension's (the description
+    // leaves them out too). Foreign tables are in a map of their own, which `diff` does not read.
+    model.tables.retain(|_, table| !table.of_extension);
     Ok(Compared {
-        description: described::describe(tx, table, &model)?,
+        description,
         model,
         others: others::others(tx)?,
     })
 }
 
-/// The description (see [`described`]): the kinds the model holds so far rendered from it, the others read as
-/// text. In `tx`, a [`read_only`] transaction.
+/// The description, rendered from the model read in `tx` (a [`read_only`] transaction).
 pub(crate) fn description(
     tx: &mut postgres::Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<SchemaDescription, Error> {
-    let model = typed::rendered(tx, table)?;
-    described::describe(tx, table, &model)
+    Ok(super::render::described::description(&typed::read(tx, table)?))
 }
 
 pub(crate) fn read_only<T>(

@@ -74,62 +74,39 @@ fn letter(row: &Row, i: usize) -> char {
     col(row, i).chars().next().unwrap_or(' ')
 }
 
-/// The relations the model reads: in a user's schema, not the engine's bookkeeping, not an extension's.
-fn relations(table: &MigrationsTable) -> String {
+/// The relations the model reads, an extension's too (`Table::of_extension`, `View::of_extension`: the SQL
+/// writes the parts a user added to them), with their parts: in a user's schema, not the engine's
+/// bookkeeping. A condition on `n` (the `pg_namespace` row) and `c` (the `pg_class` row).
+pub(super) fn with_extensions(table: &MigrationsTable) -> String {
     format!(
-        "{} AND {} AND {}",
+        "{} AND {}",
         user_schema("n"),
         bookkeeping_filter(table, "n.nspname", "c.relname"),
-        not_extension_member("pg_class", "c.oid")
     )
 }
 
-pub(crate) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
+/// The whole model, read once, in `tx`: what the description and the SQL are rendered from, and (less an
+/// extension's tables, see [`super::compared`]) what `diff` compares. The tables, an extension's too, and
+/// the foreign tables are read with their columns, constraints, indexes, statistics objects, triggers, rules
+/// and policies; every other relation's triggers and rules, and the views with their columns, indexes and
+/// statistics objects.
+pub(super) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
-    let relations = relations(table);
-    schemas(tx, &mut model)?;
-    extensions(tx, &mut model)?;
-    enums(tx, &mut model)?;
-    types::types(tx, table, &mut model)?;
-    let owners = sequences(tx, table, &mut model)?;
-    let tables = tables(tx, &relations, &mut model)?;
-    columns(tx, &relations, &tables, &owners, &mut model)?;
-    constraints(tx, &relations, &tables, &mut model)?;
-    indexes(tx, &relations, &tables, &mut model)?;
-    statistics(tx, &relations, &tables, &mut model)?;
-    triggers::triggers(tx, table, &tables, &mut model)?;
-    triggers::rules(tx, table, &tables, &mut model)?;
-    policies(tx, &relations, &tables, &mut model)?;
-    views::views(tx, table, &mut model)?;
-    functions(tx, &mut model)?;
-    default_privileges(tx, &mut model)?;
-    event_triggers(tx, &mut model)?;
-    types::operators(tx, &mut model)?;
-    Ok(model)
-}
-
-/// The part of the model the description and the SQL are rendered from (the kinds moved to the model so far,
-/// see [`crate::schema::render`]), read alone where no whole model is needed. The tables are read with
-/// their columns, constraints, indexes, statistics objects, triggers, rules and policies (and the other
-/// relations' triggers and rules), the views with their columns, indexes and statistics objects; sequences
-/// are read whole, but only `diff` needs the columns that mark those it compares.
-pub(super) fn rendered(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
-    let mut model = Model::default();
-    let relations = relations(table);
     schemas(tx, &mut model)?;
     extensions(tx, &mut model)?;
     enums(tx, &mut model)?;
     types::types(tx, table, &mut model)?;
     types::operators(tx, &mut model)?;
     let owners = sequences(tx, table, &mut model)?;
-    let tables = tables(tx, &relations, &mut model)?;
-    columns(tx, &relations, &tables, &owners, &mut model)?;
-    constraints(tx, &relations, &tables, &mut model)?;
-    indexes(tx, &relations, &tables, &mut model)?;
-    statistics(tx, &relations, &tables, &mut model)?;
+    let all = with_extensions(table);
+    let tables = tables(tx, &all, &mut model)?;
+    columns(tx, &all, &tables, &owners, &mut model)?;
+    constraints(tx, &all, &tables, &mut model)?;
+    indexes(tx, &all, &tables, &mut model)?;
+    statistics(tx, &all, &tables, &mut model)?;
     triggers::triggers(tx, table, &tables, &mut model)?;
     triggers::rules(tx, table, &tables, &mut model)?;
-    policies(tx, &relations, &tables, &mut model)?;
+    policies(tx, &all, &tables, &mut model)?;
     views::views(tx, table, &mut model)?;
     functions(tx, &mut model)?;
     default_privileges(tx, &mut model)?;
@@ -293,9 +270,11 @@ fn sequences(
     Ok(owners)
 }
 
-/// Table names by oid.
+/// Table names by oid (foreign tables' too).
 type Tables = BTreeMap<String, QName>;
 
+/// Tables (an extension's flagged `of_extension`) into `Model::tables`, foreign tables into
+/// `Model::foreign_tables`.
 fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Result<Tables, Error> {
     let sql = format!(
         "SELECT c.oid, n.nspname, c.relname, c.relpersistence = 'u', \
@@ -312,22 +291,28 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
            array_to_string(c.reloptions, {SEP}), \
            (SELECT quote_ident(am.amname) FROM pg_am am WHERE am.oid = c.relam AND am.amname <> 'heap'), \
            (SELECT quote_ident(ts.spcname) FROM pg_tablespace ts WHERE ts.oid = c.reltablespace), \
-           c.relreplident, {} \
+           c.relreplident, {}, c.relkind = 'f', NOT {} \
          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_inherits i ON c.relispartition AND i.inhrelid = c.oid \
          LEFT JOIN pg_class pc ON pc.oid = i.inhparent LEFT JOIN pg_namespace pn ON pn.oid = pc.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND {relations}",
+         WHERE c.relkind IN ('r', 'p', 'f') AND {relations}",
         qualified("n.nspname", "c.relname"),
         qualified("pn.nspname", "pc.relname"),
         qualified("inn.nspname", "ic.relname"),
         privileges("c.relacl", 'r', "c.relowner", "pg_class", "c.oid", "0"),
+        not_extension_member("pg_class", "c.oid"),
     );
     let mut tables = Tables::new();
     for row in query(tx, "tables", &sql)? {
         let name = qname(&row, 1);
         let grants = list(&row, 11);
         tables.insert(col(&row, 0).to_owned(), name.clone());
-        model.tables.insert(
+        let into = if flag(&row, 20) {
+            &mut model.foreign_tables
+        } else {
+            &mut model.tables
+        };
+        into.insert(
             name,
             Table {
                 quoted: col(&row, 12).to_owned(),
@@ -356,14 +341,21 @@ fn tables(tx: &mut Transaction<'_>, relations: &str, model: &mut Model) -> Resul
                 replica_identity: letter(&row, 18),
                 privileges: lines(&row, 19),
                 created: oid(&row, 0),
+                of_extension: flag(&row, 21),
             },
         );
     }
     Ok(tables)
 }
 
+/// The table (or foreign table: one name is never both) of oid `oid`.
 fn table_of<'m>(model: &'m mut Model, tables: &Tables, oid: &str) -> Option<&'m mut Table> {
-    tables.get(oid).and_then(|name| model.tables.get_mut(name))
+    let name = tables.get(oid)?;
+    if model.tables.contains_key(name) {
+        model.tables.get_mut(name)
+    } else {
+        model.foreign_tables.get_mut(name)
+    }
 }
 
 fn columns(
@@ -392,7 +384,7 @@ fn columns(
          FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_type t ON t.oid = a.atttypid \
          LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum \
-         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p') AND {relations} \
+         WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'f') AND {relations} \
          ORDER BY a.attrelid, a.attnum",
         privileges("a.attacl", 'c', "c.relowner", "pg_class", "c.oid", "a.attnum"),
     );
@@ -404,8 +396,13 @@ fn columns(
             _ => None,
         };
         // A serial column's sequence is the model's too, with its owner: `create_sequence(..).owned_by`
-        // makes it when the column's type is not written as `serial`.
-        if identity.is_none() {
+        // makes it when the column's type is not written as `serial`. Not that of a column of an extension's
+        // table or of a foreign table, which `diff` does not compare.
+        let compared = tables
+            .get(col(&row, 0))
+            .and_then(|name| model.tables.get(name))
+            .is_some_and(|table| !table.of_extension);
+        if identity.is_none() && compared {
             if let Some(('a', name, sequence)) =
                 owners.get(&(col(&row, 0).to_owned(), col(&row, 1).to_owned()))
             {
@@ -461,7 +458,7 @@ fn constraints(
          JOIN pg_namespace n ON n.oid = c.relnamespace \
          LEFT JOIN pg_class fc ON fc.oid = con.confrelid LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace \
          LEFT JOIN pg_index i ON i.indexrelid = con.conindid AND con.contype IN ('p', 'u') \
-         WHERE con.contype <> 'n' AND c.relkind IN ('r', 'p') AND {relations}",
+         WHERE con.contype <> 'n' AND c.relkind IN ('r', 'p', 'f') AND {relations}",
         names_of("con.conrelid", "con.conkey"),
         names_of("con.confrelid", "con.confkey"),
     );
@@ -598,7 +595,7 @@ fn indexes(
     Ok(())
 }
 
-/// Statistics objects of the tables, as the server prints them.
+/// Statistics objects of the tables and foreign tables, as the server prints them.
 fn statistics(
     tx: &mut Transaction<'_>,
     relations: &str,
@@ -608,7 +605,7 @@ fn statistics(
     let sql = format!(
         "SELECT s.stxrelid, s.oid, pg_get_statisticsobjdef(s.oid) FROM pg_statistic_ext s \
          JOIN pg_class c ON c.oid = s.stxrelid JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE c.relkind IN ('r', 'p') AND {relations}"
+         WHERE c.relkind IN ('r', 'p', 'f') AND {relations}"
     );
     for row in query(tx, "statistics objects", &sql)? {
         if let Some(table) = table_of(model, tables, col(&row, 0)) {

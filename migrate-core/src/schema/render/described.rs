@@ -5,14 +5,26 @@ use migrate_dsl::literal;
 use crate::schema::description::{Kind, SchemaObject};
 use crate::schema::model::Model;
 
+mod foreign;
 mod objects;
+mod relations;
 mod tables;
 mod triggers;
 mod types;
 mod views;
+pub(crate) use relations::relations;
 pub(crate) use tables::tables;
 pub(crate) use views::views;
 pub(crate) use triggers::triggers;
+
+/// The description of `model`: every object, with its lines. Its text (the schema file, `verify`,
+/// `schema check`, `drift`) comes from the model alone; no part of it is read as text from the catalog.
+pub(crate) fn description(model: &Model) -> crate::schema::SchemaDescription {
+    let mut objects = Vec::new();
+    self::objects(model, &mut objects);
+    relations(model, &mut objects);
+    crate::schema::SchemaDescription::new(objects)
+}
 
 /// The objects of the kinds the description renders from the model, in any order (the description sorts).
 pub(crate) fn objects(model: &Model, out: &mut Vec<SchemaObject>) {
@@ -35,7 +47,7 @@ fn extensions(model: &Model, out: &mut Vec<SchemaObject>) {
 /// line goes among the table's own, which [`crate::schema::reader`] reads as text so far).
 pub(crate) fn policies(model: &Model) -> Vec<(&str, String)> {
     let mut out = Vec::new();
-    for table in model.tables.values() {
+    for table in model.tables.values().filter(|table| !table.of_extension) {
         for policy in table.policies.values() {
             let command = match policy.command {
                 'r' => "select",

@@ -4,6 +4,8 @@
 use migrate_dsl::literal;
 use crate::schema::model::Model;
 
+mod foreign;
+pub(crate) use foreign::{foreign_table_comments, foreign_table_privileges};
 mod objects;
 pub(crate) use objects::{
     function_comments, function_privileges, functions, schema_comments, schema_privileges, schemas,
@@ -96,14 +98,15 @@ pub(crate) fn enum_privileges(model: &Model) -> Vec<String> {
         .collect()
 }
 
-/// `CREATE POLICY` for each policy of every table, in the order they were created.
+/// `CREATE POLICY` for each policy of every table, in the order they were created, an extension's tables'
+/// after the others'.
 pub(crate) fn policies(model: &Model) -> Vec<String> {
     let mut policies: Vec<_> = model
         .tables
         .values()
         .flat_map(|table| table.policies.values().map(move |policy| (table, policy)))
         .collect();
-    policies.sort_by_key(|(_, policy)| policy.created);
+    policies.sort_by_key(|(table, policy)| (table.of_extension, policy.created));
     policies
         .into_iter()
         .map(|(table, policy)| {

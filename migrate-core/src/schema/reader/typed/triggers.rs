@@ -6,22 +6,12 @@
 use postgres::Transaction;
 
 use super::super::query::{
-    bookkeeping_filter, col, flag, not_extension_member, qualified, query, user_schema, Row,
+    col, flag, not_extension_member, qualified, query, Row,
 };
-use super::{letter, list, names_of, number, oid, owned, qname, table_of, Tables, SEP};
+use super::{letter, list, names_of, number, oid, owned, qname, Tables, SEP};
 use crate::error::Error;
 use crate::history::MigrationsTable;
-use crate::schema::model::{Model, Rule, Trigger, TriggersAndRules};
-
-/// The relations whose triggers and rules are read: in a user's schema, not the engine's bookkeeping (an
-/// extension's are kept).
-fn relations(table: &MigrationsTable) -> String {
-    format!(
-        "{} AND {}",
-        user_schema("n"),
-        bookkeeping_filter(table, "n.nspname", "c.relname")
-    )
-}
+use crate::schema::model::{Model, Rule, Table, Trigger, TriggersAndRules};
 
 /// The columns after these queries' own that say where a row's relation is: its schema and name (raw),
 /// its quoted name, its kind and whether it is an extension's member.
@@ -47,6 +37,15 @@ fn other<'m>(model: &'m mut Model, row: &Row, first: usize) -> &'m mut TriggersA
         })
 }
 
+/// The table whose own lines and statements carry a trigger or rule: one of the model's tables but an
+/// extension's. An extension's tables' and foreign tables' triggers and rules are kept with the other
+/// relations' ([`Model::triggers_and_rules`]), where the description leaves out an extension's and the SQL
+/// writes them as it always has.
+fn own_table<'m>(model: &'m mut Model, tables: &Tables, oid: &str) -> Option<&'m mut Table> {
+    let name = tables.get(oid)?;
+    model.tables.get_mut(name).filter(|table| !table.of_extension)
+}
+
 /// Triggers other than PostgreSQL's internal ones (a foreign key's, which the constraint stands for), and
 /// those internal ones that have a comment (the SQL has always set it).
 pub(super) fn triggers(
@@ -66,7 +65,7 @@ pub(super) fn triggers(
          WHERE (NOT t.tgisinternal OR obj_description(t.oid, 'pg_trigger') IS NOT NULL) AND {}",
         names_of("t.tgrelid", "t.tgattr::int2[]"),
         relation_columns(),
-        relations(table),
+        super::with_extensions(table),
     );
     for row in query(tx, "triggers", &sql)? {
         let tgtype = number(&row, 4);
@@ -104,7 +103,7 @@ pub(super) fn triggers(
             created: oid(&row, 13),
         };
         let name = col(&row, 1).to_owned();
-        match table_of(model, tables, col(&row, 0)) {
+        match own_table(model, tables, col(&row, 0)) {
             // A table's own triggers are what `diff` compares.
             Some(table) if trigger.created_by_sql() => {
                 table.triggers.insert(name, trigger);
@@ -132,7 +131,7 @@ pub(super) fn rules(
          FROM pg_rewrite r JOIN pg_class c ON c.oid = r.ev_class JOIN pg_namespace n ON n.oid = c.relnamespace \
          WHERE r.rulename <> '_RETURN' AND {}",
         relation_columns(),
-        relations(table),
+        super::with_extensions(table),
     );
     for row in query(tx, "rules", &sql)? {
         let rule = Rule {
@@ -140,7 +139,7 @@ pub(super) fn rules(
             created: oid(&row, 3),
         };
         let name = col(&row, 1).to_owned();
-        match table_of(model, tables, col(&row, 0)) {
+        match own_table(model, tables, col(&row, 0)) {
             Some(table) => {
                 table.rules.insert(name, rule);
             }

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use postgres::Transaction;
 
 use super::super::query::{
-    bookkeeping_filter, col, flag, not_extension_member, opt, privileges, qualified, query, user_schema,
+    col, flag, not_extension_member, opt, privileges, qualified, query,
 };
 use super::{letter, lines, list, oid, owned, pair, pairs, qname, SEP};
 use crate::error::Error;
@@ -23,11 +23,7 @@ pub(super) fn views(
     table: &MigrationsTable,
     model: &mut Model,
 ) -> Result<(), Error> {
-    let filter = format!(
-        "c.relkind IN ('v', 'm') AND {} AND {}",
-        user_schema("n"),
-        bookkeeping_filter(table, "n.nspname", "c.relname")
-    );
+    let filter = format!("c.relkind IN ('v', 'm') AND {}", super::with_extensions(table));
     let views = headers(tx, &filter, model)?;
     columns(tx, &filter, &views, model)?;
     indexes(tx, &filter, &views, model)?;

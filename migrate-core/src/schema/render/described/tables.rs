@@ -1,7 +1,7 @@
 //! The model's tables as the description shows them: each table's object (its header: kind, persistence,
 //! partitioning, options, row-level security, access method, tablespace, replica identity) and its own lines
 //! (columns, constraints, indexes, privileges' lines, comments), which [`crate::schema::reader`] puts with the lines of the table's
-//! parts that are still read as text.
+//! parts that are still read as text. Foreign tables are shown the same way ([`super::foreign`]).
 
 use crate::schema::description::{Kind, SchemaObject};
 use crate::schema::model::{Column, Index, Model, Table};
@@ -17,17 +17,22 @@ pub(crate) struct TableLines {
     pub comments: Vec<String>,
 }
 
-/// Every table of `model`, in any order (the description sorts).
+/// Every table and foreign table of `model` but an extension's (the extension stands for them), in any
+/// order (the description sorts).
 pub(crate) fn tables(model: &Model) -> Vec<TableLines> {
-    model.tables.values().map(table).collect()
+    let tables = model.tables.values().filter(|table| !table.of_extension).map(|table| {
+        let kind = if table.partition_key.is_some() {
+            Kind::PartitionedTable
+        } else {
+            Kind::Table
+        };
+        self::table(table, kind)
+    });
+    tables.chain(super::foreign::foreign_tables(model)).collect()
 }
 
-fn table(table: &Table) -> TableLines {
-    let kind = if table.partition_key.is_some() {
-        Kind::PartitionedTable
-    } else {
-        Kind::Table
-    };
+/// `table`'s object as a `kind` and its lines.
+pub(super) fn table(table: &Table, kind: Kind) -> TableLines {
     let mut object = SchemaObject::new(kind, table.quoted.clone());
     if table.unlogged {
         object.summary("unlogged");
@@ -56,7 +61,9 @@ fn table(table: &Table) -> TableLines {
     if let Some(tablespace) = &table.tablespace {
         object.summary(format!("tablespace {tablespace}"));
     }
+    // A foreign table has none (PostgreSQL marks it `n`).
     match table.replica_identity {
+        _ if kind == Kind::ForeignTable => {}
         'n' => object.summary("replica identity nothing"),
         'f' => object.summary("replica identity full"),
         'i' => object.summary("replica identity using index"),

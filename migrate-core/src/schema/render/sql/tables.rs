@@ -1,23 +1,30 @@
 //! The model's tables as SQL: `CREATE TABLE` with the columns each table defines itself, the columns'
 //! storage where it is not their type's, the constraints, and the tables', columns' and constraints' comments
-//! and privileges.
+//! and privileges. An extension's tables (`Table::of_extension`) are not created (the extension creates
+//! them), but the parts a user added to them are written, after the other tables' (where the SQL's text
+//! queries wrote them before the model held them).
 
 use migrate_dsl::literal;
 
 use crate::schema::model::{Column, Constraint, ConstraintKind, Index, Model, Table};
 
+/// The tables in the order they were created, an extension's after the others.
 fn by_creation(model: &Model) -> Vec<&Table> {
     let mut tables: Vec<&Table> = model.tables.values().collect();
-    tables.sort_by_key(|table| table.created);
+    tables.sort_by_key(|table| (table.of_extension, table.created));
     tables
 }
 
 /// The tables in the order they were created (a partition after its parent, a child after its parents),
-/// each with the columns it defines itself (those it inherits come from its parents), then `SET STORAGE`
-/// for each column whose storage is not its type's.
+/// each with the columns it defines itself (those it inherits come from its parents), but an extension's,
+/// then `SET STORAGE` for each column whose storage is not its type's (an extension's tables' too).
 pub(crate) fn tables(model: &Model) -> Vec<String> {
     let tables = by_creation(model);
-    let mut out: Vec<String> = tables.iter().map(|table| create_table(table)).collect();
+    let mut out: Vec<String> = tables
+        .iter()
+        .filter(|table| !table.of_extension)
+        .map(|table| create_table(table))
+        .collect();
     for table in &tables {
         for column in &table.columns {
             let storage = match column.storage {
@@ -196,12 +203,13 @@ pub(crate) fn indexes(model: &Model) -> (Ordered, Ordered) {
     (out, after)
 }
 
-/// `CREATE STATISTICS` for each statistics object of the tables, with its oid: the caller merges them with
-/// the materialized views', in one creation order.
+/// `CREATE STATISTICS` for each statistics object of the tables and foreign tables, with its oid: the
+/// caller merges them with the materialized views', in one creation order.
 pub(crate) fn statistics(model: &Model) -> Ordered {
     model
         .tables
         .values()
+        .chain(model.foreign_tables.values())
         .flat_map(|table| table.statistics.iter().cloned())
         .collect()
 }
