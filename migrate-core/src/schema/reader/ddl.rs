@@ -21,9 +21,9 @@
 //! Most kinds are rendered from the typed model ([`crate::schema::render::sql`]): an extension's tables too,
 //! which the extension creates but whose parts a user added (constraints, indexes, row-level security and
 //! policies, statistics objects, storage, comments, privileges) the SQL writes after the other tables'.
-//! Still read as text here: views and materialized views (with their indexes, statistics objects, replica
-//! identity, comments and privileges), triggers and rules, and the comments and privileges of an
-//! extension's schemas, sequences, functions and types (which the model leaves out).
+//! Views and materialized views, triggers and rules come from the model too. Still read as text here: the
+//! comments and privileges a user gave an extension's schemas, sequences, functions and types, which the
+//! model leaves out.
 
 use postgres::Transaction;
 
