@@ -7,14 +7,17 @@
 //!
 //! One file per group of kinds: [`tables`] (a table and its parts), [`triggers`] (triggers and rules, the
 //! tables' and other relations'), [`types`] (ranges, composite types, operators, operator families, casts),
-//! [`views`] (views and materialized views), [`objects`] (everything else).
+//! [`views`] (views and materialized views), [`extension_members`] (what a user gave an extension's own
+//! objects), [`objects`] (everything else).
 
+mod extension_members;
 mod objects;
 mod tables;
 mod triggers;
 mod types;
 mod views;
 
+pub(crate) use extension_members::ExtensionMember;
 pub(crate) use objects::{
     DefaultPrivilege, Domain, DomainCheck, Enum, EventTrigger, Extension, Function, Param, Schema, Sequence,
 };
@@ -69,4 +72,9 @@ pub(crate) struct Model {
     pub operator_families: BTreeMap<(QName, String), OperatorFamily>,
     /// By `(source, target)` types (`format_type`).
     pub casts: BTreeMap<(String, String), Cast>,
+    /// The comments and privileges a user gave an extension's schemas, sequences, functions and types,
+    /// which the maps above leave out: only the SQL writes them (`diff` and the description do not read
+    /// them). In the order the SQL writes their privileges: types, sequences, functions, each in creation
+    /// order, then schemas.
+    pub extension_members: Vec<ExtensionMember>,
 }

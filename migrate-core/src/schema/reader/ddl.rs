@@ -18,24 +18,22 @@
 //! table's statistics objects, comments and privileges are written though the table is not: the copy then
 //! fails on them instead.)
 //!
-//! Most kinds are rendered from the typed model ([`crate::schema::render::sql`]): an extension's tables too,
+//! Every kind is rendered from the typed model ([`crate::schema::render::sql`]): an extension's tables too,
 //! which the extension creates but whose parts a user added (constraints, indexes, row-level security and
 //! policies, statistics objects, storage, comments, privileges) the SQL writes after the other tables'.
-//! Views and materialized views, triggers and rules come from the model too. Still read as text here: the
-//! comments and privileges a user gave an extension's schemas, sequences, functions and types, which the
-//! model leaves out.
+//! Views and materialized views, triggers and rules come from the model too, and so do the comments and
+//! privileges a user gave an extension's schemas, sequences, functions and types
+//! ([`Model::extension_members`], which the description and `diff` do not read). Nothing is read as text
+//! here: the only query is the model's read.
 
 use postgres::Transaction;
 
-use super::query::{
-    bookkeeping_filter, col, not_extension_member, opt, query, user_schema,
-};
 use crate::error::Error;
 use crate::history::MigrationsTable;
 use crate::schema::model::Model;
 
 mod tables;
-use tables::{in_model, index_in_model, tables};
+use tables::tables;
 
 /// The first statement of a baseline: function bodies are checked when they are called, not when created,
 /// so a function may refer to a table created after it.
@@ -53,14 +51,6 @@ impl Out {
             self.statements.push(sql);
         }
     }
-
-    /// One statement per line of `text` (the queries aggregate statements with newlines only where each
-    /// statement is one line).
-    fn lines(&mut self, text: Option<&str>) {
-        for line in text.unwrap_or_default().lines() {
-            self.push(line);
-        }
-    }
 }
 
 /// The schema as SQL in two parts (see [`crate::schema::Ddl`]): up to the tables, their columns and the sequences'
@@ -71,11 +61,6 @@ pub(crate) fn ddl(
     tx: &mut Transaction<'_>,
     table: &MigrationsTable,
 ) -> Result<(Vec<String>, Vec<String>), Error> {
-    let relation_filter = format!(
-        "{} AND {}",
-        user_schema("n"),
-        bookkeeping_filter(table, "n.nspname", "c.relname")
-    );
     let mut out = Out {
         statements: Vec::new(),
     };
@@ -118,8 +103,8 @@ pub(crate) fn ddl(
     }
     security(&model, &mut out);
     statistics(&model, &mut out);
-    comments(tx, &relation_filter, &model, &mut out)?;
-    privileges(tx, &relation_filter, &model, &mut out)?;
+    comments(&model, &mut out);
+    privileges(&model, &mut out);
     Ok((before_data, out.statements))
 }
 
@@ -178,65 +163,10 @@ fn statistics(model: &Model, out: &mut Out) {
     }
 }
 
-/// The types whose comments and privileges these queries write: the enums, domains and ranges of
-/// extensions (the model leaves an extension's members out, so it renders the others' only).
-fn unmodelled_types() -> String {
-    format!(
-        "(t.typtype IN ('e', 'd', 'r') AND NOT {})",
-        not_extension_member("pg_type", "t.oid")
-    )
-}
-
-/// Comments, sorted: those of the kinds `model` holds rendered from it, the others read here.
-fn comments(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    model: &Model,
-    out: &mut Out,
-) -> Result<(), Error> {
-    let relation_kind = "CASE c.relkind WHEN 'v' THEN 'VIEW' WHEN 'm' THEN 'MATERIALIZED VIEW' \
-         WHEN 'S' THEN 'SEQUENCE' WHEN 'i' THEN 'INDEX' WHEN 'I' THEN 'INDEX' WHEN 'f' THEN 'FOREIGN TABLE' \
-         WHEN 'c' THEN 'TYPE' ELSE 'TABLE' END";
-    // Schemas, sequences and functions: only extensions' (the model leaves an extension's members out).
-    let sql = format!(
-        "SELECT 'COMMENT ON SCHEMA ' || quote_ident(n.nspname) || ' IS ' || quote_literal(d.description) \
-         FROM pg_namespace n JOIN pg_description d ON d.objoid = n.oid AND d.classoid = 'pg_namespace'::regclass \
-         WHERE {} AND NOT {} AND (n.oid >= 16384 OR d.description <> 'standard public schema') \
-         UNION ALL \
-         SELECT 'COMMENT ON ' || CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || format_type(t.oid, NULL) \
-           || ' IS ' || quote_literal(d.description) \
-         FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-         JOIN pg_description d ON d.objoid = t.oid AND d.classoid = 'pg_type'::regclass \
-         WHERE {unmodelled_types} AND {} \
-         UNION ALL \
-         SELECT 'COMMENT ON ' || CASE WHEN d.objsubid = 0 THEN {relation_kind} || ' ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) \
-             ELSE 'COLUMN ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass)) || '.' || quote_ident(a.attname) END \
-           || ' IS ' || quote_literal(d.description) \
-         FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-         JOIN pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_class'::regclass \
-         LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
-         WHERE {relation_filter} AND c.relkind <> 'c' AND (c.relkind <> 'S' OR NOT {extension_sequence}) \
-           AND NOT {in_model} AND NOT {index_in_model} \
-         UNION ALL \
-         SELECT 'COMMENT ON ' || CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END \
-           || pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure)) || ' IS ' || quote_literal(d.description) \
-         FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-         JOIN pg_description d ON d.objoid = p.oid AND d.classoid = 'pg_proc'::regclass \
-         WHERE p.prokind IN ('f', 'p') AND {} AND NOT {}",
-        user_schema("n"),
-        not_extension_member("pg_namespace", "n.oid"),
-        user_schema("n"),
-        user_schema("n"),
-        not_extension_member("pg_proc", "p.oid"),
-        unmodelled_types = unmodelled_types(),
-        extension_sequence = not_extension_member("pg_class", "c.oid"),
-        in_model = in_model(),
-        index_in_model = index_in_model(),
-    );
-    let mut rows: Vec<String> = query(tx, "comments", &sql)?
-        .iter()
-        .map(|r| col(r, 0).to_owned())
-        .collect();
+/// Comments, sorted, rendered from `model`: an extension's schemas', sequences', functions' and types'
+/// ([`Model::extension_members`]) among the others.
+fn comments(model: &Model, out: &mut Out) {
+    let mut rows = crate::schema::render::sql::extension_member_comments(model);
     rows.extend(crate::schema::render::sql::enum_comments(model));
     rows.extend(crate::schema::render::sql::schema_comments(model));
     rows.extend(crate::schema::render::sql::function_comments(model));
@@ -250,97 +180,16 @@ fn comments(
     for row in rows {
         out.push(row);
     }
-    Ok(())
 }
 
-/// `GRANT`/`REVOKE` statements turning an object's default privileges (or those initdb gave it) into
-/// what it has, leaving out the owner's own. `on` is the SQL text naming the object (`TABLE x`).
-#[allow(clippy::too_many_arguments)]
-fn acl_statements(
-    acl: &str,
-    kind: char,
-    owner: &str,
-    class: &str,
-    oid: &str,
-    subid: &str,
-    on: &str,
-) -> String {
-    // The query gives `grant p1, p2 to role` / `revoke p1 from role` lines; rewrite them into SQL.
-    let changes = super::query::privileges(acl, kind, owner, class, oid, subid);
-    format!(
-        "(SELECT string_agg(CASE WHEN l LIKE 'grant %' THEN \
-            'GRANT ' || regexp_replace(substr(l, 7), ' to ', ' ON ' || {on} || ' TO ') \
-          ELSE 'REVOKE ' || regexp_replace(substr(l, 8), ' from ', ' ON ' || {on} || ' FROM ') END, \
-          chr(10) ORDER BY l LIKE 'grant %', l) \
-         FROM regexp_split_to_table({changes}, chr(10)) l)"
-    )
-}
-
-/// Privileges: those of the kinds `model` holds rendered from it, the others read here.
-fn privileges(
-    tx: &mut Transaction<'_>,
-    relation_filter: &str,
-    model: &Model,
-    out: &mut Out,
-) -> Result<(), Error> {
-    let relation = acl_statements(
-        "c.relacl",
-        'r',
-        "c.relowner",
-        "pg_class",
-        "c.oid",
-        "0",
-        "CASE c.relkind WHEN 'S' THEN 'SEQUENCE ' ELSE 'TABLE ' END || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass))",
-    );
-    let sequence = acl_statements(
-        "c.relacl",
-        's',
-        "c.relowner",
-        "pg_class",
-        "c.oid",
-        "0",
-        "'SEQUENCE ' || pg_catalog.textin(pg_catalog.regclassout(c.oid::regclass))",
-    );
-    let function = acl_statements(
-        "p.proacl",
-        'f',
-        "p.proowner",
-        "pg_proc",
-        "p.oid",
-        "0",
-        "CASE p.prokind WHEN 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END || pg_catalog.textin(pg_catalog.regprocedureout(p.oid::regprocedure))",
-    );
-    let type_ = acl_statements(
-        "t.typacl",
-        'T',
-        "t.typowner",
-        "pg_type",
-        "t.oid",
-        "0",
-        "CASE t.typtype WHEN 'd' THEN 'DOMAIN ' ELSE 'TYPE ' END || format_type(t.oid, NULL)",
-    );
-    // The sequences and functions of extensions: the model leaves them out.
-    let sql = format!(
-        "SELECT {type_} FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace \
-           WHERE {} AND {} \
-         UNION ALL SELECT CASE WHEN c.relkind = 'S' THEN {sequence} ELSE {relation} END \
-           FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
-           WHERE (c.relkind IN ('r', 'p', 'f') OR (c.relkind = 'S' AND NOT {})) \
-             AND {relation_filter} AND NOT {in_model} \
-         UNION ALL SELECT {function} FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace \
-           WHERE p.prokind IN ('f', 'p') AND {} AND NOT {}",
-        unmodelled_types(),
-        user_schema("n"),
-        not_extension_member("pg_class", "c.oid"),
-        user_schema("n"),
-        not_extension_member("pg_proc", "p.oid"),
-        in_model = in_model(),
-    );
+/// Privileges, rendered from `model`: the schemas', then an extension's types', sequences' and functions'
+/// ([`Model::extension_members`]), then each other kind's.
+fn privileges(model: &Model, out: &mut Out) {
     for statement in crate::schema::render::sql::schema_privileges(model) {
         out.push(statement);
     }
-    for row in query(tx, "privileges", &sql)? {
-        out.lines(opt(&row, 0));
+    for statement in crate::schema::render::sql::extension_member_privileges(model) {
+        out.push(statement);
     }
     for statement in crate::schema::render::sql::view_privileges(model) {
         out.push(statement);
@@ -369,7 +218,6 @@ fn privileges(
     for statement in crate::schema::render::sql::foreign_table_privileges(model) {
         out.push(statement);
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -384,35 +232,10 @@ mod tests {
         out.push("CREATE SCHEMA a;  \n");
         out.push(" ; ");
         out.push("");
-        out.lines(Some(
-            "GRANT USAGE ON SCHEMA a TO PUBLIC;\n\nCOMMENT ON SCHEMA a IS 'x';",
-        ));
-        out.lines(None);
+        out.push("GRANT USAGE ON SCHEMA a TO PUBLIC;");
         assert_eq!(
             out.statements,
-            [
-                "CREATE SCHEMA a",
-                "GRANT USAGE ON SCHEMA a TO PUBLIC",
-                "COMMENT ON SCHEMA a IS 'x'"
-            ]
+            ["CREATE SCHEMA a", "GRANT USAGE ON SCHEMA a TO PUBLIC"]
         );
-    }
-
-    #[test]
-    fn acl_statements_turn_the_changes_into_grants_and_revokes_on_the_object() {
-        let sql = acl_statements(
-            "c.relacl",
-            'r',
-            "c.relowner",
-            "pg_class",
-            "c.oid",
-            "0",
-            "'TABLE x'",
-        );
-        // The changes are computed against the initial privileges, else the kind's defaults.
-        assert!(sql.contains("coalesce(c.relacl, acldefault('r', c.relowner))"));
-        assert!(sql.contains("ip.classoid = 'pg_class'::regclass AND ip.objsubid = 0"));
-        assert!(sql.contains("' ON ' || 'TABLE x' || ' TO '"));
-        assert!(sql.contains("' ON ' || 'TABLE x' || ' FROM '"));
     }
 }

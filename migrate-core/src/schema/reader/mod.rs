@@ -7,10 +7,12 @@
 //!   use. The description is rendered from it ([`crate::schema::render::described`]: the schema file,
 //!   `verify`, `schema check`, `drift`, fleet drift, `review`), and so is the SQL
 //!   ([`crate::schema::render::sql`], put in order by [`ddl`]: `squash`, scratch databases); `diff` compares
-//!   two of them. Every kind is read once for every use.
-//! - [`ddl`]: the order of the SQL's statements, and what the SQL writes that the model does not hold:
-//!   the comments and privileges of an extension's schemas, sequences, functions and types (the model
-//!   leaves those objects out; the SQL has always written what a user added to them);
+//!   two of them. Every kind is read once for every use; so are the comments and privileges a user gave an
+//!   extension's schemas, sequences, functions and types, which the model holds apart
+//!   (`Model::extension_members`: only the SQL writes them, `diff` and the description leave the
+//!   extension's objects to it).
+//! - [`ddl`]: the order of the SQL's statements, all rendered from the model (it runs no query of its
+//!   own);
 //! - [`others`]: the sweep for objects of kinds the model does not read (`diff` lists them as not
 //!   generated);
 //! - [`rows`]: the data side of a squash (rows, sequence positions, tables holding rows);

@@ -17,6 +17,7 @@ use super::query::{
     Row,
 };
 
+mod extension_members;
 mod triggers;
 mod types;
 mod views;
@@ -89,7 +90,7 @@ pub(super) fn with_extensions(table: &MigrationsTable) -> String {
 /// extension's tables, see [`super::compared`]) what `diff` compares. The tables, an extension's too, and
 /// the foreign tables are read with their columns, constraints, indexes, statistics objects, triggers, rules
 /// and policies; every other relation's triggers and rules, and the views with their columns, indexes and
-/// statistics objects.
+/// statistics objects; last, what a user gave an extension's own objects ([`Model::extension_members`]).
 pub(super) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<Model, Error> {
     let mut model = Model::default();
     schemas(tx, &mut model)?;
@@ -111,6 +112,7 @@ pub(super) fn read(tx: &mut Transaction<'_>, table: &MigrationsTable) -> Result<
     functions(tx, &mut model)?;
     default_privileges(tx, &mut model)?;
     event_triggers(tx, &mut model)?;
+    extension_members::extension_members(tx, table, &mut model)?;
     Ok(model)
 }
 

@@ -4,6 +4,8 @@
 use migrate_dsl::literal;
 use crate::schema::model::Model;
 
+mod extension_members;
+pub(crate) use extension_members::{extension_member_comments, extension_member_privileges};
 mod foreign;
 pub(crate) use foreign::{foreign_table_comments, foreign_table_privileges};
 mod objects;
