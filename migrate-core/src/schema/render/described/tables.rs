@@ -90,7 +90,20 @@ pub(super) fn table(table: &Table, kind: Kind) -> TableLines {
                 .push(format!("comment on constraint {} {text:?}", constraint.quoted));
         }
     }
-    for index in table.indexes.values().chain(table.other_indexes.values()) {
+    let indexes = table.indexes.values().chain(table.other_indexes.values());
+    index_and_column_lines(indexes, &table.statistics, &table.columns, &mut lines);
+    lines
+}
+
+/// A relation's indexes with their comments, its statistics objects (listed with the indexes) and its columns
+/// with their privileges' lines and comments: a table's and a materialized view's alike.
+pub(super) fn index_and_column_lines<'a>(
+    indexes: impl Iterator<Item = &'a Index>,
+    statistics: &[(u32, String)],
+    columns: &[Column],
+    lines: &mut TableLines,
+) {
+    for index in indexes {
         lines.indexes.push(index_line(index));
         if let Some(text) = &index.comment {
             lines
@@ -98,11 +111,10 @@ pub(super) fn table(table: &Table, kind: Kind) -> TableLines {
                 .push(format!("comment on index {} {text:?}", index.quoted.0));
         }
     }
-    // Statistics objects are listed with the indexes.
-    for (_, definition) in &table.statistics {
+    for (_, definition) in statistics {
         lines.indexes.push(definition.clone());
     }
-    for column in &table.columns {
+    for column in columns {
         lines.columns.push(column_line(column));
         for grant in &column.privileges {
             lines
@@ -115,7 +127,6 @@ pub(super) fn table(table: &Table, kind: Kind) -> TableLines {
                 .push(format!("comment on column {} {text:?}", column.quoted));
         }
     }
-    lines
 }
 
 /// An index's definition, then its state: invalid, tablespace, clustered, replica identity.

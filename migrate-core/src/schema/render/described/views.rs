@@ -4,7 +4,7 @@
 //! comments), which [`crate::schema::reader`] puts with the lines of its parts still read as text (triggers,
 //! rules). An extension's views are left out: the extension stands for them.
 
-use super::tables::{column_line, index_line, TableLines};
+use super::tables::{index_and_column_lines, TableLines};
 use crate::schema::description::{Kind, SchemaObject};
 use crate::schema::model::{Model, View};
 
@@ -55,30 +55,6 @@ fn view(view: &View) -> TableLines {
     if let Some(text) = &view.comment {
         lines.comments.push(format!("comment {text:?}"));
     }
-    for index in view.indexes.values() {
-        lines.indexes.push(index_line(index));
-        if let Some(text) = &index.comment {
-            lines
-                .comments
-                .push(format!("comment on index {} {text:?}", index.quoted.0));
-        }
-    }
-    // Statistics objects are listed with the indexes.
-    for (_, definition) in &view.statistics {
-        lines.indexes.push(definition.clone());
-    }
-    for column in &view.columns {
-        lines.columns.push(column_line(column));
-        for grant in &column.privileges {
-            lines
-                .grants
-                .push(format!("{grant} (column {})", column.quoted));
-        }
-        if let Some(text) = &column.comment {
-            lines
-                .comments
-                .push(format!("comment on column {} {text:?}", column.quoted));
-        }
-    }
+    index_and_column_lines(view.indexes.values(), &view.statistics, &view.columns, &mut lines);
     lines
 }
