@@ -6,26 +6,11 @@
 //! text readers the model replaced.
 
 use migrate_core::diff::{generate, Options};
-use migrate_core::{schema, MigrationsTable};
+use migrate_core::MigrationsTable;
 use tests::TestDb;
 
-fn describe(db: &TestDb) -> String {
-    schema::describe(&mut db.client(), &MigrationsTable::default())
-        .unwrap()
-        .render()
-}
-
-fn ddl(db: &TestDb) -> Vec<String> {
-    schema::ddl(&mut db.client(), &MigrationsTable::default()).unwrap()
-}
-
-fn matching(statements: &[String], keep: impl Fn(&str) -> bool) -> Vec<&str> {
-    statements
-        .iter()
-        .map(String::as_str)
-        .filter(|s| keep(s))
-        .collect()
-}
+// The helpers of the other schema-model cases: the description, squash's SQL and a filter over it.
+use super::schema_objects::{ddl, describe, matching};
 
 /// `statements` applied in one transaction to a fresh database, with `after_extension` run right after the
 /// statement that creates an extension (what the extension's script would have made).

@@ -11,7 +11,7 @@ use tests::TestDb;
 #[path = "schema_triggers.rs"]
 mod triggers;
 
-fn describe(db: &TestDb) -> String {
+pub(super) fn describe(db: &TestDb) -> String {
     schema::describe(&mut db.client(), &MigrationsTable::default())
         .unwrap()
         .render()
@@ -30,11 +30,11 @@ fn copy(statements: &[String]) -> TestDb {
     copy
 }
 
-fn ddl(db: &TestDb) -> Vec<String> {
+pub(super) fn ddl(db: &TestDb) -> Vec<String> {
     schema::ddl(&mut db.client(), &MigrationsTable::default()).unwrap()
 }
 
-fn matching(statements: &[String], keep: impl Fn(&str) -> bool) -> Vec<&str> {
+pub(super) fn matching(statements: &[String], keep: impl Fn(&str) -> bool) -> Vec<&str> {
     statements
         .iter()
         .map(String::as_str)
