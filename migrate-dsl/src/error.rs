@@ -86,6 +86,11 @@ pub enum DslError {
         min_major: u32,
         server_major: u32,
     },
+    /// [`Operation::to_rust`](crate::Operation::to_rust) found an operation, or a setting of one, that no
+    /// builder call records (an operation only a derived `down` holds, data code, a value the builder's
+    /// setters cannot give): it is refused rather than written as Rust that would record something else.
+    #[error("pgm.{op}(..): {what} has no builder form to write back as Rust")]
+    NotWritable { op: &'static str, what: String },
     /// An error inside a branch of a [`MigrationBuilder::since_pg`](crate::MigrationBuilder::since_pg)
     /// (positions in `source` count within the branch).
     #[error("operation #{position} (since_pg({major})), {branch} branch: {source}")]

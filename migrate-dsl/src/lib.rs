@@ -23,6 +23,7 @@ mod render;
 mod reverse;
 mod safeguard;
 mod split;
+mod to_rust;
 mod value;
 
 pub use builder::{MigrationBuilder, Statement};

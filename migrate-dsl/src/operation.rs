@@ -1,7 +1,8 @@
 //! The closed set of operations a migration can record.
 //!
 //! Adding an operation: its builder method (with a doctest), struct, constructor, setters and `impl Reverse` in
-//! `ops/<kind>/mod.rs`, its `impl Render` in `ops/<kind>/render.rs`, and one line in the list below;
+//! `ops/<kind>/mod.rs`, its `impl Render` in `ops/<kind>/render.rs`, its `impl ToRust` (the builder call that
+//! records it, written back as Rust) in `ops/<kind>/rust.rs`, and one line in the list below;
 //! docs/operations.md ("Adding an operation") walks through it, and docs/contributing.md ("Adding an operation or
 //! an object kind") lists what else a new object kind reaches (the schema description, the test harness's
 //! catalog readers, `tests/tests/schema_coverage.rs`).
@@ -11,6 +12,7 @@ use crate::error::DslError;
 use crate::ops::*;
 use crate::render::Render;
 use crate::reverse::PART;
+use crate::to_rust::ToRust;
 
 /// How an operation is undone.
 pub(crate) trait Reverse {
@@ -56,6 +58,36 @@ macro_rules! operations {
             pub fn name(&self) -> &'static str {
                 match self {
                     $(Operation::$variant(_) => $name,)*
+                }
+            }
+
+            /// The Rust source of the builder call that records exactly this operation: what a generated
+            /// migration file writes for it. Names are written as recorded (a bare string, or a
+            /// `(schema, name)` tuple), string literals exactly (raw literals for multi-line bodies), and only
+            /// the settings that differ from what the builder method records by itself. An operation or a
+            /// setting that no builder call records is refused ([`DslError::NotWritable`]), never written as
+            /// Rust that would record something else.
+            ///
+            /// ```
+            /// use migrate_dsl::prelude::*;
+            /// let mut pgm = MigrationBuilder::new();
+            /// pgm.create_index(("app", "posts"), ["title"]).name("posts_title_idx").concurrently();
+            /// pgm.create_function("touch", [] as [FunctionParam; 0], "BEGIN\n  NEW.at := now();\n  RETURN NEW;\nEND")
+            ///     .returns("trigger");
+            /// let written: Vec<String> = pgm.operations().iter().map(|op| op.to_rust().unwrap()).collect();
+            /// assert_eq!(written, [
+            ///     r#"pgm.create_index(("app", "posts"), ["title"]).name("posts_title_idx").concurrently();"#,
+            ///     "pgm.create_function(\"touch\", [] as [FunctionParam; 0], r#\"BEGIN\n  NEW.at := now();\n  RETURN NEW;\nEND\"#).returns(\"trigger\");",
+            /// ]);
+            ///
+            /// // Data code is a Rust function, whose source the operation does not hold.
+            /// pgm.db("fill", |_| Ok(()));
+            /// let refused = pgm.operations()[2].to_rust().unwrap_err();
+            /// assert!(refused.to_string().contains("pgm.db(..)"));
+            /// ```
+            pub fn to_rust(&self) -> Result<String, DslError> {
+                match self {
+                    $(Operation::$variant(op) => ToRust::to_rust(op, $name),)*
                 }
             }
 

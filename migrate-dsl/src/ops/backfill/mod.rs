@@ -13,6 +13,7 @@ use std::time::Duration;
 
 mod pacing;
 mod render;
+mod rust;
 mod targets;
 
 pub use pacing::{size, LagLimit, Pacing};

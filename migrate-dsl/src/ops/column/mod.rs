@@ -28,6 +28,7 @@ use crate::value::Value;
 
 mod definition;
 mod render;
+pub(crate) mod rust;
 pub(crate) use render::{check_columns, column_comments, column_constraint_names, column_sql};
 
 pub use definition::*;

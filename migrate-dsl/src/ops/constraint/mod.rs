@@ -12,6 +12,7 @@ use crate::reverse::may_have_done_nothing;
 
 pub(crate) mod naming;
 mod render;
+pub(crate) mod rust;
 mod shape;
 
 pub(crate) use naming::constraint_names;

@@ -10,6 +10,7 @@ use crate::value::Change;
 use crate::value::Value;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE DOMAIN name AS data_type`, with a default, collation, `NOT NULL` and a check chained on it.

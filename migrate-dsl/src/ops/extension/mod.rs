@@ -9,6 +9,7 @@ use crate::operation::Reverse;
 use crate::reverse::may_have_skipped;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE EXTENSION name`, one statement per name, in order. Reversed by one `DROP EXTENSION` of them all

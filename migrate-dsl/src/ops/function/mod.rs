@@ -11,6 +11,7 @@ use crate::safeguard::Object;
 use crate::value::Value;
 
 mod render;
+pub(crate) mod rust;
 pub(crate) use render::{check_sql, check_word, signature};
 
 impl MigrationBuilder {

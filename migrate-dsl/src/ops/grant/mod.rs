@@ -9,6 +9,7 @@ use crate::operation::Reverse;
 use crate::ops::RoleSpec;
 
 mod render;
+mod rust;
 
 fn roles<R: Into<RoleSpec>>(roles: impl IntoIterator<Item = R>) -> Vec<RoleSpec> {
     roles.into_iter().map(Into::into).collect()

@@ -17,6 +17,7 @@ use crate::reverse::may_have_skipped;
 use crate::safeguard::Object;
 
 mod render;
+pub(crate) mod rust;
 pub(crate) use render::{index_element, index_name};
 
 impl MigrationBuilder {

@@ -8,6 +8,7 @@ use crate::operation::Operation;
 use crate::operation::Reverse;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// Requires the background jobs that the migration `migration` (its full name, timestamp included)

@@ -10,6 +10,7 @@ use crate::reverse::may_have_skipped;
 use crate::value::Value;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE MATERIALIZED VIEW name AS definition`. Reversed by `DROP MATERIALIZED VIEW`.

@@ -15,8 +15,8 @@ use crate::safeguard::{Object, Safeguard};
 /// [`MigrationBuilder::add_constraint_online`](crate::MigrationBuilder::add_constraint_online).
 #[derive(Debug, Clone, PartialEq)]
 pub struct AddConstraintOnline {
-    add: AddConstraint,
-    per_partition: bool,
+    pub(super) add: AddConstraint,
+    pub(super) per_partition: bool,
 }
 
 impl AddConstraintOnline {

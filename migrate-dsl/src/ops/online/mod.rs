@@ -17,6 +17,7 @@ use crate::ops::{AddConstraint, Backfill, BatchWork, Constraint, ConstraintName}
 mod change_type;
 mod constraint;
 mod render;
+mod rust;
 
 pub use change_type::ChangeColumnTypeOnline;
 pub use constraint::{AddConstraintOnline, DropPartitionConstraint};

@@ -8,6 +8,7 @@ use crate::operation::Operation;
 use crate::operation::Reverse;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE POLICY name ON table ...`. Policies only take effect once row-level security is enabled on the

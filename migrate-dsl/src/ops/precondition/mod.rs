@@ -8,6 +8,7 @@ use crate::operation::Operation;
 use crate::operation::Reverse;
 
 mod render;
+mod rust;
 
 /// The most offending rows a failed precondition shows: enough to see what is wrong, few enough to read.
 pub const PRECONDITION_ROWS_SHOWN: usize = 10;

@@ -9,6 +9,7 @@ use crate::operation::Operation;
 use crate::operation::Reverse;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// Makes `column` `NOT NULL` without holding an `ACCESS EXCLUSIVE` lock while the table is scanned:

@@ -9,6 +9,7 @@ use crate::operation::Reverse;
 use crate::value::Change;
 
 mod render;
+pub(crate) mod rust;
 pub(crate) use render::{role_list, role_spec_needs};
 
 impl MigrationBuilder {

@@ -9,6 +9,7 @@ use crate::operation::Reverse;
 use crate::reverse::may_have_skipped;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE SCHEMA name`. Reversed by `DROP SCHEMA` (with `CASCADE` when

@@ -10,6 +10,7 @@ use crate::reverse::may_have_skipped;
 use crate::value::Change;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE SEQUENCE name`, with the settings chained on it. Reversed by `DROP SEQUENCE` (with `IF EXISTS`

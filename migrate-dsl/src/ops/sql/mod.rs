@@ -6,6 +6,7 @@ use crate::operation::Operation;
 use crate::operation::Reverse;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// Records raw SQL: one statement or several separated by `;`. Values are never spliced implicitly; use

@@ -13,6 +13,7 @@ use crate::safeguard::Object;
 
 mod partition;
 mod render;
+pub(crate) mod rust;
 
 pub use partition::*;
 

@@ -10,6 +10,7 @@ use crate::ops::{CreateFunction, DropFunction};
 use crate::value::Value;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE TRIGGER name ... ON table ... EXECUTE FUNCTION function()`: chain the timing (`before`, `after`,

@@ -8,6 +8,7 @@ use crate::operation::Operation;
 use crate::operation::Reverse;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE TYPE name AS ENUM (...)` from an array of labels, or `CREATE TYPE name AS (...)` from an

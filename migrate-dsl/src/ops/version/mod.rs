@@ -8,6 +8,7 @@ use crate::operation::Operation;
 use crate::operation::Reverse;
 
 mod render;
+mod rust;
 
 /// The oldest PostgreSQL major this project supports and tests. A [`since_pg`](MigrationBuilder::since_pg)
 /// gate at this major or below is taken by every supported server, so its `otherwise` never runs: `sql` shows

@@ -12,6 +12,7 @@ use crate::value::Change;
 use crate::value::Value;
 
 mod render;
+mod rust;
 pub(crate) use render::{name_list, option_list};
 
 impl MigrationBuilder {
