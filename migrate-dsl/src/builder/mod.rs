@@ -132,6 +132,73 @@ impl MigrationBuilder {
         Self::default()
     }
 
+    /// A migration recording `operations`, in order, as if each had been recorded by its builder call here.
+    /// For a planner that holds a change as typed operations: the migration renders them
+    /// ([`to_sql`](Self::to_sql)), derives their `down` ([`reversed`](Self::reversed)), which names the first
+    /// operation without a reverse and why, and writes each back as Rust ([`Operation::to_rust`]).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// use migrate_dsl::Operation;
+    ///
+    /// let mut planned = MigrationBuilder::new();
+    /// planned.add_columns("posts", [column("slug", "text")]);
+    /// planned.create_index("posts", ["slug"]).name("posts_slug_idx");
+    /// let change: Vec<Operation> = planned.operations().to_vec();
+    ///
+    /// let pgm = MigrationBuilder::from_operations(change);
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"ALTER TABLE "posts" ADD COLUMN "slug" text"#,
+    ///     r#"CREATE INDEX "posts_slug_idx" ON "posts" ("slug")"#,
+    /// ]);
+    /// assert_eq!(pgm.reversed().unwrap().to_sql().unwrap(), [
+    ///     r#"DROP INDEX "posts_slug_idx""#,
+    ///     r#"ALTER TABLE "posts" DROP COLUMN "slug""#,
+    /// ]);
+    ///
+    /// // A change with no reverse says which operation and why.
+    /// let mut dropped = MigrationBuilder::new();
+    /// dropped.drop_table("legacy_posts");
+    /// let pgm = MigrationBuilder::from_operations(dropped.operations().to_vec());
+    /// assert_eq!(pgm.to_sql().unwrap(), [r#"DROP TABLE "legacy_posts""#]);
+    /// assert_eq!(
+    ///     pgm.reversed().unwrap_err().to_string(),
+    ///     "operation #1 (drop_table) cannot be reversed automatically: the dropped table's definition is \
+    ///      not known; write a `down` function for this migration",
+    /// );
+    /// ```
+    #[track_caller]
+    pub fn from_operations(operations: impl IntoIterator<Item = Operation>) -> Self {
+        let mut pgm = Self::new();
+        for op in operations {
+            pgm.push(op);
+        }
+        pgm
+    }
+
+    /// Records a typed operation as it is, after those recorded so far: the operation a builder call
+    /// recorded (from [`operations`](Self::operations) of another migration, or a derived `down`).
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut up = MigrationBuilder::new();
+    /// up.rename_table("posts", "articles");
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.create_schema("app");
+    /// for op in up.operations() {
+    ///     pgm.push(op.clone());
+    /// }
+    /// assert_eq!(pgm.to_sql().unwrap(), [
+    ///     r#"CREATE SCHEMA "app""#,
+    ///     r#"ALTER TABLE "posts" RENAME TO "articles""#,
+    /// ]);
+    /// ```
+    #[track_caller]
+    pub fn push(&mut self, op: Operation) -> &mut Self {
+        self.operations.push(op);
+        self
+    }
+
     /// The operations recorded so far, in order.
     pub fn operations(&self) -> &[Operation] {
         &self.operations.ops
