@@ -56,18 +56,6 @@ not_writable! {
     RestorePrevious => DERIVED,
     SincePgNote => DERIVED,
     DropPartitionConstraint => DERIVED,
-    CreateCast => NOT_YET,
-    DropCast => NOT_YET,
-    CreateOperator => NOT_YET,
-    DropOperator => NOT_YET,
-    CreateOperatorFamily => NOT_YET,
-    DropOperatorFamily => NOT_YET,
-    RenameOperatorFamily => NOT_YET,
-    AddToOperatorFamily => NOT_YET,
-    RemoveFromOperatorFamily => NOT_YET,
-    CreateOperatorClass => NOT_YET,
-    DropOperatorClass => NOT_YET,
-    RenameOperatorClass => NOT_YET,
 }
 
 /// A method call chain: a head (`pgm.create_table(..)`, `column(..)`) and its setters.

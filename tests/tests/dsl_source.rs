@@ -20,18 +20,6 @@ const NOT_WRITABLE: &[&str] = &[
     "restore_previous",
     "since_pg_note",
     "drop_partition_constraint",
-    "create_cast",
-    "drop_cast",
-    "create_operator",
-    "drop_operator",
-    "create_operator_family",
-    "drop_operator_family",
-    "rename_operator_family",
-    "add_to_operator_family",
-    "remove_from_operator_family",
-    "create_operator_class",
-    "drop_operator_class",
-    "rename_operator_class",
 ];
 
 const BODY: &str = "BEGIN\n  NEW.updated_at := now();\n  RETURN NEW; -- \"#quoted\"#\nEND";
@@ -664,6 +652,87 @@ fn record_all(pgm: &mut MigrationBuilder) {
         .grant_option_for()
         .cascade();
 
+    // Casts
+    pgm.create_cast("text", "mood", CastMethod::Inout);
+    pgm.create_cast("cents", "numeric", CastMethod::WithoutFunction)
+        .as_assignment()
+        .drop_cascade();
+    pgm.create_cast(
+        "cents",
+        "bigint",
+        CastMethod::Function {
+            name: ("app", "cents_to_bigint").into(),
+            arguments: vec!["cents".into(), "int".into()],
+        },
+    )
+    .as_implicit();
+    pgm.create_cast(
+        "a",
+        "b",
+        CastMethod::Function {
+            name: "f".into(),
+            arguments: Vec::new(),
+        },
+    );
+    pgm.drop_cast("text", "mood");
+    pgm.drop_cast("cents", "numeric").if_exists().cascade();
+
+    // Operators, operator families and classes
+    pgm.create_operator("===", "text_eq_ci")
+        .left("text")
+        .right("text")
+        .commutator("===")
+        .negator(("app", "!=="))
+        .restrict("eqsel")
+        .join(("pg_catalog", "eqjoinsel"))
+        .hashes()
+        .merges()
+        .drop_cascade();
+    pgm.create_operator(("app", "-"), ("app", "negate"))
+        .right("cents");
+    pgm.drop_operator("===", Some("text"), "text");
+    pgm.drop_operator(("app", "-"), None, "cents")
+        .if_exists()
+        .cascade();
+    pgm.create_operator_family("text_ci_ops", "btree");
+    pgm.create_operator_family(("app", "text_ci_ops"), "hash");
+    pgm.drop_operator_family("text_ci_ops", "btree");
+    pgm.drop_operator_family(("app", "text_ci_ops"), "hash")
+        .if_exists()
+        .cascade();
+    pgm.rename_operator_family(("app", "text_ci_ops"), "btree", "ci_ops");
+    pgm.add_to_operator_family(
+        "text_ci_ops",
+        "btree",
+        [
+            OperatorMember::operator(1, "<").for_types("text", "citext"),
+            OperatorMember::operator(3, ("app", "===")),
+            OperatorMember::function(1, ("app", "ci_cmp"), ["text", "text"])
+                .for_types("text", "text"),
+            OperatorMember::function(2, "sortsupport", Vec::<String>::new()),
+        ],
+    );
+    pgm.remove_from_operator_family("text_ci_ops", "btree", [OperatorMember::operator(1, "<")]);
+    pgm.create_operator_class(
+        "text_ci_ops",
+        "text",
+        "btree",
+        [OperatorMember::operator(3, "===")],
+    )
+    .default_for_type()
+    .family(("app", "text_ci_ops"));
+    pgm.create_operator_class(
+        ("app", "empty_ops"),
+        "int",
+        "hash",
+        Vec::<OperatorMember>::new(),
+    );
+    pgm.drop_operator_class("text_ci_ops", "btree");
+    pgm.drop_operator_class(("app", "text_ci_ops"), "btree")
+        .if_exists()
+        .cascade();
+    pgm.rename_operator_class("text_ci_ops", "btree", "ci_ops");
+
     // Version gates, their branches written as closures
     pgm.since_pg(15, |pgm| {
         pgm.create_index("posts", ["title"]).nulls_not_distinct();
@@ -819,7 +888,6 @@ fn operations_not_written_back_are_refused_by_name() {
     let mut pgm = MigrationBuilder::new();
     pgm.db("fill", |_| Ok(()));
     pgm.backfill("users", "email_lower = lower(email)");
-    pgm.create_cast("text", "mood", CastMethod::Inout);
     let mut up = MigrationBuilder::new();
     up.create_function("touch", [] as [FunctionParam; 0], "x")
         .or_replace();
@@ -846,7 +914,6 @@ fn operations_not_written_back_are_refused_by_name() {
     for name in [
         "db",
         "backfill",
-        "create_cast",
         "restore_previous",
         "drop_partition_constraint",
     ] {

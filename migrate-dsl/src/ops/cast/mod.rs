@@ -8,6 +8,7 @@ use crate::operation::Operation;
 use crate::operation::Reverse;
 
 mod render;
+mod rust;
 pub(crate) use render::check_type;
 
 impl MigrationBuilder {

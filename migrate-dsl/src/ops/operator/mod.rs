@@ -10,6 +10,7 @@ use crate::ops::RestorePrevious;
 use crate::safeguard::Object;
 
 mod render;
+mod rust;
 
 impl MigrationBuilder {
     /// `CREATE OPERATOR name (FUNCTION = ..., ...)`: options chained on it (`left`, `right`, `commutator`,
