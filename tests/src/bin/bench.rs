@@ -6,8 +6,9 @@
 //!
 //! `--dev` builds the generated crates in the dev profile, in the end-to-end tests' target folder
 //! (`target/e2e-target`, whose dependencies the test suite compiled already), runs the edit→run loop through the
-//! dev-built `migrate-front` beside this binary: quicker, for the reduced run in `.ci/run`, which runs it after
-//! the test command.
+//! dev-built `migrate-front` beside this binary, and takes the fixture runner and the example app's runner the
+//! test command built beside it (a `cargo build -p ..` of one package would compile half the dependencies again
+//! with that package's features): quicker, for the reduced run in `.ci/run`, which runs it after the test command.
 //!
 //! - `lock-queue`: a transaction holds a read lock on a table for 3 s while a migration adds a column. Without
 //!   a lock timeout the migration's queued lock request blocks every later query on the table; with the

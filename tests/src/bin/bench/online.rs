@@ -155,8 +155,11 @@ fn seconds_of_day(time: &str) -> Option<f64> {
 }
 
 /// The fixture runner next to this binary, built (or brought up to date) with this binary's profile first:
-/// `cargo run --bin bench` builds only the bench.
+/// `cargo run --bin bench` builds only the bench. With `--dev`, the one the test command built, when it is there.
 fn fixture_runner() -> PathBuf {
+    if let Some(runner) = super::scale::built_beside("fixture-runner") {
+        return runner;
+    }
     let exe = std::env::current_exe().expect("the bench has a path");
     let dir = exe.parent().expect("a folder");
     let release = dir.file_name().is_some_and(|n| n == "release");

@@ -48,27 +48,38 @@ pub(super) fn dev_profile() -> bool {
     std::env::args().any(|a| a == "--dev")
 }
 
+/// With `--dev`, a binary of this workspace that the test command built beside this one (`cargo test
+/// --workspace` builds every package's binaries for its integration tests), when it is there. A `cargo build -p
+/// ..` of it instead would resolve that one package's features and compile half the dependencies again (minutes
+/// in the CI's reduced run, which runs right after the test command). `None` without `--dev`, or when it is
+/// missing: the caller builds it.
+pub(super) fn built_beside(name: &str) -> Option<PathBuf> {
+    if !dev_profile() {
+        return None;
+    }
+    let exe = std::env::current_exe().ok()?;
+    let beside = exe
+        .parent()?
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    beside.is_file().then_some(beside)
+}
+
 /// The `migrate` front end the edit→run loop runs. By default the installed build (`cargo build --release -p
 /// migrate-cli`, release: minutes from scratch); with `--dev` the test package's `migrate-front` (the same
 /// one-line `main`) from this binary's own folder, which the build of the tests made already: the CI's reduced
 /// run checks the loop works, not its speed.
 pub(super) fn front_end() -> PathBuf {
+    if let Some(front) = built_beside("migrate-front") {
+        return front;
+    }
     if dev_profile() {
-        let beside = std::env::current_exe()
-            .ok()
-            .and_then(|exe| exe.parent().map(|dir| dir.join("migrate-front")));
-        match beside {
-            Some(front) if front.is_file() => return front,
-            _ => {
-                let status_ok = cargo()
-                    .args(["build", "--quiet", "-p", "tests", "--bin", "migrate-front"])
-                    .current_dir(workspace_root())
-                    .status()
-                    .expect("cargo");
-                assert!(status_ok.success(), "building the migrate front end failed");
-                return workspace_root().join("target/debug/migrate-front");
-            }
-        }
+        let status_ok = cargo()
+            .args(["build", "--quiet", "-p", "tests", "--bin", "migrate-front"])
+            .current_dir(workspace_root())
+            .status()
+            .expect("cargo");
+        assert!(status_ok.success(), "building the migrate front end failed");
+        return workspace_root().join("target/debug/migrate-front");
     }
     tests::cli::release_front_end(&workspace_root(), &workspace_root().join("target"))
 }

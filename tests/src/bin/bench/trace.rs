@@ -4,29 +4,33 @@ use super::*;
 
 pub(super) fn bench_trace() {
     const RUNS: usize = 5;
-    let mut build = cargo();
-    build
-        .args([
-            "build",
-            "--locked",
-            "-q",
-            "-p",
-            "example-app",
-            "--bin",
-            "example-app-migrate",
-        ])
-        .current_dir(workspace_root());
-    if !dev_profile() {
-        build.arg("--release");
-    }
-    assert!(
-        build.status().expect("cargo").success(),
-        "building example-app-migrate failed"
-    );
-    let bin = workspace_root()
-        .join("target")
-        .join(if dev_profile() { "debug" } else { "release" })
-        .join("example-app-migrate");
+    // With `--dev`, the runner the test command built (the example app's tests build it); otherwise built
+    // here, not timed.
+    let bin = built_beside("example-app-migrate").unwrap_or_else(|| {
+        let mut build = cargo();
+        build
+            .args([
+                "build",
+                "--locked",
+                "-q",
+                "-p",
+                "example-app",
+                "--bin",
+                "example-app-migrate",
+            ])
+            .current_dir(workspace_root());
+        if !dev_profile() {
+            build.arg("--release");
+        }
+        assert!(
+            build.status().expect("cargo").success(),
+            "building example-app-migrate failed"
+        );
+        workspace_root()
+            .join("target")
+            .join(if dev_profile() { "debug" } else { "release" })
+            .join("example-app-migrate")
+    });
     let migrations = workspace_root().join("example-app").join("migrations");
     // Run outside the repository: below it, the runner would find migrate.toml and rewrite the committed
     // schema file after `up`.
