@@ -579,6 +579,7 @@ fn not_extension_member(catalog: &str, oid_expr: &str) -> String {
 pub mod cli;
 pub mod cluster;
 pub mod consumer;
+pub mod diff_roundtrip;
 pub mod cookbook;
 pub mod fixtures;
 pub mod fleet;
