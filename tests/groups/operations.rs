@@ -8,6 +8,8 @@ mod data;
 mod deploy;
 #[path = "../tests/diff.rs"]
 mod diff;
+#[path = "../tests/diff_pairs.rs"]
+mod diff_pairs;
 #[path = "../tests/dsl_source.rs"]
 mod dsl_source;
 #[path = "../tests/ops_access.rs"]

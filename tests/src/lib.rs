@@ -580,6 +580,7 @@ pub mod cli;
 pub mod cluster;
 pub mod consumer;
 pub mod cookbook;
+pub mod diff_roundtrip;
 pub mod fixtures;
 pub mod fleet;
 pub mod generated;
@@ -595,6 +596,7 @@ pub mod role;
 pub mod roundtrip;
 pub mod scaffold;
 mod schema_dump;
+pub mod schema_pairs;
 pub mod skip;
 pub mod timing;
 

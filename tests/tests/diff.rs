@@ -6,12 +6,11 @@
 //! table that exists lands at its end, and PostgreSQL cannot reorder columns.
 
 use std::path::PathBuf;
-use std::process::Command;
 use std::sync::OnceLock;
 
 use migrate_core::diff::{generate, Generated, Options, Rename};
-use migrate_core::schema::describe;
 use migrate_core::MigrationsTable;
+use tests::diff_roundtrip::{build_runner, check, described, shown, CaseFiles};
 use tests::TestDb;
 
 struct Case {
@@ -345,7 +344,16 @@ fn built() -> &'static Built {
                 .flat_map(|h| h.join().expect("generation thread"))
                 .collect()
         });
-        let runner = build_runner(&generations);
+        let cases: Vec<CaseFiles<'_>> = generations
+            .iter()
+            .filter_map(|g| {
+                g.result.as_ref().ok().map(|generated| CaseFiles {
+                    name: g.case.name,
+                    generated,
+                })
+            })
+            .collect();
+        let runner = build_runner("diff-cases", &cases);
         Built {
             generations,
             runner,
@@ -370,120 +378,6 @@ fn generation(case: &'static Case) -> Generation {
         case,
         result,
         databases: std::sync::Mutex::new(Some((before, after))),
-    }
-}
-
-/// One crate holding every case's generated files as modules, with a binary that runs a case's migrations
-/// up or down with the engine: `diff-cases <case> <up|down> <database url>`.
-fn build_runner(generations: &[Generation]) -> Result<PathBuf, String> {
-    let root = tests::cli::workspace_root();
-    let dir = root.join("target").join("diff-cases");
-    let src = dir.join("src");
-    let _ = std::fs::remove_dir_all(&src);
-    std::fs::create_dir_all(&src).map_err(|e| e.to_string())?;
-    let mut main = String::from(
-        "use migrate_core::{Definition, DownTarget, Migration, Migrator, UpTarget};\n\n",
-    );
-    let mut arms = String::new();
-    for g in generations {
-        let Ok(generated) = &g.result else { continue };
-        let name = g.case.name;
-        let mut definitions = Vec::new();
-        main.push_str(&format!("mod {name} {{\n"));
-        for (i, file) in generated.files.iter().enumerate() {
-            let module = format!("m{i}");
-            let path = src.join(format!("{name}_{module}.rs"));
-            std::fs::write(&path, &file.source).map_err(|e| e.to_string())?;
-            main.push_str(&format!(
-                "    #[path = {:?}]\n    pub mod {module};\n",
-                path
-            ));
-            let has_down = file.source.contains("pub fn down(");
-            definitions.push(format!(
-                "Migration::defined(&Definition {{ name: \"2026010100000{i}_{name}\", path: \"{name}_{module}.rs\", \
-                 source: include_str!({:?}), up: {name}::{module}::up, down: {} }})",
-                path,
-                if has_down { format!("Some({name}::{module}::down)") } else { "None".to_owned() }
-            ));
-        }
-        main.push_str("}\n");
-        arms.push_str(&format!(
-            "        \"{name}\" => vec![{}],\n",
-            definitions.join(", ")
-        ));
-    }
-    main.push_str(&format!(
-        "\nfn main() {{\n    let args: Vec<String> = std::env::args().collect();\n    \
-         let migrations: Vec<Migration> = match args[1].as_str() {{\n{arms}        other => panic!(\"no case {{other}}\"),\n    }};\n    \
-         if args[2] == \"lint\" {{\n        \
-         let report = migrate_core::lint::lint(&migrations, &[], &Default::default()).expect(\"lint\");\n        \
-         let mut bad = 0;\n        \
-         for m in &report.migrations {{\n            \
-         for f in &m.findings {{ bad += 1; eprintln!(\"{{}}: {{}} at {{:?}}: {{}}\", m.name, f.rule, f.op, f.statement); }}\n            \
-         for u in &m.unparsable {{ bad += 1; eprintln!(\"{{}}: unparsable {{:?}}: {{}}\", m.name, u.op, u.message); }}\n        \
-         }}\n        \
-         std::process::exit(if bad == 0 {{ 0 }} else {{ 1 }});\n    \
-         }}\n    \
-         let mut client = postgres::Client::connect(&args[3], postgres::NoTls).expect(\"connect\");\n    \
-         let migrator = Migrator::new(&migrations).finish_jobs(true);\n    \
-         let result = match args[2].as_str() {{\n        \"up\" => migrator.run_up(&mut client, &UpTarget::All, &mut |_| {{}}),\n        \
-         _ => migrator.run_down(&mut client, &DownTarget::All, &mut |_| {{}}),\n    }};\n    \
-         if let Err(e) = result {{\n        eprintln!(\"{{e}}\");\n        std::process::exit(1);\n    }}\n}}\n"
-    ));
-    std::fs::write(src.join("main.rs"), main).map_err(|e| e.to_string())?;
-    // The rules need migrate-core's `lint` feature: the runner lints each case as `migrate lint` does.
-    let manifest = format!(
-        "[package]\nname = \"diff-cases\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [workspace]\n\n[dependencies]\nmigrate-core = {{ path = {:?}, package = \"pgm-migrate-core\", features = [\"lint\"] }}\n\
-         migrate-dsl = {{ path = {:?}, package = \"pgm-migrate-dsl\" }}\npostgres = \"0.19\"\n",
-        root.join("migrate-core"),
-        root.join("migrate-dsl"),
-    );
-    std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
-    std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(|e| e.to_string())?;
-    let target = tests::cli::e2e_target();
-    let output = Command::new(env!("CARGO"))
-        .args(["build", "--offline", "--quiet", "--manifest-path"])
-        .arg(dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target)
-        .output()
-        .map_err(|e| e.to_string())?;
-    if !output.status.success() {
-        return Err(format!(
-            "the generated migrations do not compile:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        ));
-    }
-    Ok(target.join("debug").join("diff-cases"))
-}
-
-/// The schema description with each table's column lines sorted (column order is not reproduced).
-fn described(db: &TestDb) -> String {
-    let description = describe(&mut db.client(), &MigrationsTable::default()).expect("describe");
-    let mut out = String::new();
-    for paragraph in description.render().split("\n\n") {
-        let mut lines: Vec<&str> = paragraph.lines().collect();
-        let columns: Vec<usize> = (0..lines.len())
-            .filter(|i| lines[*i].starts_with("  column "))
-            .collect();
-        if let (Some(first), Some(last)) = (columns.first(), columns.last()) {
-            lines[*first..=*last].sort();
-        }
-        out.push_str(&lines.join("\n"));
-        out.push_str("\n\n");
-    }
-    out
-}
-
-fn run(runner: &std::path::Path, case: &str, direction: &str, db: &TestDb) -> Result<(), String> {
-    let output = Command::new(runner)
-        .args([case, direction, db.url()])
-        .output()
-        .map_err(|e| e.to_string())?;
-    if output.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
     }
 }
 
@@ -532,19 +426,7 @@ fn round_trips(prefixes: &[&str]) {
                 continue;
             }
         };
-        let mut shown = String::new();
-        for file in &generated.files {
-            shown.push_str(&format!("// ---- {:?}\n{}", file.step, file.source));
-        }
-        for (what, lines) in [
-            ("kept", &generated.kept),
-            ("uncovered", &generated.uncovered),
-            ("warnings", &generated.warnings),
-        ] {
-            for line in lines {
-                shown.push_str(&format!("// {what}: {line}\n"));
-            }
-        }
+        let shown = shown(generated);
         // Definitions are printed by the server in its own version's words (PostgreSQL 18 leaves out a view's
         // single-table qualifiers, 14 and later write `IN` in a procedure's arguments): the files are pinned
         // as the suite's default server writes them; on the others the round trip alone is checked.
@@ -577,31 +459,19 @@ fn round_trips(prefixes: &[&str]) {
             }
             continue;
         }
-        if let Err(e) = run(runner, name, "lint", &g.before) {
-            failures.push(format!("{name}: lint finds:\n{e}\n{shown}"));
-        }
-        if let Err(e) = run(runner, name, "up", &g.before) {
-            failures.push(format!("{name}: up failed: {e}\n{shown}"));
-            continue;
-        }
-        let reached = described(&g.before);
-        if g.case.listed.is_none() && reached != after {
-            failures.push(format!(
-                "{name}: after up, the schema differs from `after`:\n{}\n{shown}",
-                similar::TextDiff::from_lines(&after, &reached).unified_diff()
-            ));
-        }
-        if let Err(e) = run(runner, name, "down", &g.before) {
-            failures.push(format!("{name}: down failed: {e}\n{shown}"));
-            continue;
-        }
-        let back = described(&g.before);
-        if back != before {
-            failures.push(format!(
-                "{name}: after down, the schema differs from `before`:\n{}\n{shown}",
-                similar::TextDiff::from_lines(&before, &back).unified_diff()
-            ));
-        }
+        failures.extend(
+            check(
+                runner,
+                name,
+                &g.before,
+                &before,
+                &after,
+                g.case.listed.is_none(),
+                &shown,
+            )
+            .into_iter()
+            .map(|(_, message)| message),
+        );
     }
     assert!(ran > 0, "no case starts with {prefixes:?}");
     assert!(
