@@ -226,7 +226,9 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     if from.data_type != to.data_type {
         change_type(p, q, from, to);
     }
-    if from.default != to.default {
+    if from.default != to.default
+        && !super::objects::same_but_renamed_labels(p, from.default.as_deref(), to.default.as_deref())
+    {
         let set = |d: &Option<String>| match d {
             Some(d) => format!("{}.set_default(expr({}))", column(), lit(d)),
             None => format!("{}.drop_default()", column()),

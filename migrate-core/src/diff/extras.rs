@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::model::{Policy, QName, Table, Trigger};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
-use super::sql::{sql_literal, sql_name};
+use super::sql::{comment_change, sql_ident, sql_literal, sql_name};
 
 /// Objects of one table held by name and replaced as a whole (dropped and made again) when their definition
 /// changes: its triggers, its policies.
@@ -64,6 +64,30 @@ pub(super) fn table_extras(p: &mut Planner<'_>, q: &QName, from: Option<&Table>,
     let empty = Table::default();
     let is_new = from.is_none();
     let from = from.unwrap_or(&empty);
+    triggers(p, q, &from.triggers, &to.triggers);
+    row_level_security(p, q, from, to);
+    policies(p, q, &from.policies, &to.policies);
+    grants(p, q, &from.grants, &to.grants);
+    if !is_new && from.comment != to.comment {
+        let set = |c: Option<&str>| {
+            format!("pgm.sql({})", lit(&format!("COMMENT ON TABLE {} IS {}", sql_name(q), sql_literal(c))))
+        };
+        p.push(
+            Change::new(Step::Expand, format!("comment on table {}", shown(q)))
+                .comment("No operation sets the comment of an existing table: written as SQL.")
+                .up(set(to.comment.as_deref()))
+                .down(set(from.comment.as_deref())),
+        );
+    }
+}
+
+/// The triggers of relation `q` (a table, or a view's `INSTEAD OF` ones): added, replaced when their
+/// definition changes, dropped; their comments and whether they fire.
+pub(super) fn triggers(p: &mut Planner<'_>, q: &QName, from: &BTreeMap<String, Trigger>, to: &BTreeMap<String, Trigger>) {
+    let own = |m: &BTreeMap<String, Trigger>| -> BTreeMap<String, Trigger> {
+        m.iter().filter(|(_, t)| t.created_by_sql()).map(|(n, t)| (n.clone(), t.clone())).collect()
+    };
+    let (from, to) = (own(from), own(to));
     let triggers = Named {
         kind: "trigger",
         table: q,
@@ -71,7 +95,53 @@ pub(super) fn table_extras(p: &mut Planner<'_>, q: &QName, from: Option<&Table>,
         create: create_trigger,
         drop: "drop_trigger",
     };
-    triggers.by_name(p, &from.triggers, &to.triggers);
+    triggers.by_name(p, &from, &to);
+    for (trigger_name, trigger) in &to {
+        let Some(before) = from.get(trigger_name).filter(|b| b.definition == trigger.definition) else {
+            continue;
+        };
+        let subject = format!("TRIGGER {} ON {}", sql_ident(trigger_name), sql_name(q));
+        if before.comment != trigger.comment {
+            p.push(comment_change(
+                &format!("trigger {trigger_name} on {}", shown(q)),
+                subject,
+                before.comment.as_deref(),
+                trigger.comment.as_deref(),
+            ));
+        }
+        if before.enabled != trigger.enabled {
+            p.push(
+                Change::new(Step::Expand, format!("trigger {trigger_name} on {}: {}", shown(q), firing(trigger.enabled)))
+                    .comment("No operation enables or disables a trigger: written as SQL.")
+                    .up(enable_trigger(q, trigger_name, trigger.enabled))
+                    .down(enable_trigger(q, trigger_name, before.enabled)),
+            );
+        }
+    }
+}
+
+fn firing(enabled: char) -> &'static str {
+    match enabled {
+        'D' => "disabled",
+        'R' => "fires on replicas only",
+        'A' => "fires always",
+        _ => "enabled",
+    }
+}
+
+/// `ALTER TABLE .. ENABLE / DISABLE .. TRIGGER` for the state `enabled` (`tgenabled`).
+fn enable_trigger(q: &QName, trigger_name: &str, enabled: char) -> String {
+    let action = match enabled {
+        'D' => "DISABLE TRIGGER",
+        'R' => "ENABLE REPLICA TRIGGER",
+        'A' => "ENABLE ALWAYS TRIGGER",
+        _ => "ENABLE TRIGGER",
+    };
+    format!("pgm.sql({})", lit(&format!("ALTER TABLE {} {action} {}", sql_name(q), sql_ident(trigger_name))))
+}
+
+/// Row-level security of table `q`: enabled or disabled, forced or not for its owner.
+fn row_level_security(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) {
     let security = |setting: &str| format!("pgm.alter_table({}).row_level_security(RowLevelSecurity::{setting})", name(q));
     if from.row_security != to.row_security {
         let (up, down) = if to.row_security { ("Enable", "Disable") } else { ("Disable", "Enable") };
@@ -89,30 +159,37 @@ pub(super) fn table_extras(p: &mut Planner<'_>, q: &QName, from: Option<&Table>,
                 .down(security(down)),
         );
     }
+}
+
+/// The policies of table `q`: added, replaced when what they do changes (command, permissive or not,
+/// roles, `USING`, `WITH CHECK`), dropped; their comments.
+fn policies(p: &mut Planner<'_>, q: &QName, from: &BTreeMap<String, Policy>, to: &BTreeMap<String, Policy>) {
     let policies = Named {
         kind: "policy",
         table: q,
         // What it does, not where it is in the catalog (its oid) nor how the server quotes it.
-        same: |a: &Policy, b| {
-            (a.command, a.permissive, &a.roles, &a.using, &a.with_check, &a.comment)
-                == (b.command, b.permissive, &b.roles, &b.using, &b.with_check, &b.comment)
-        },
+        same: same_policy,
         create: create_policy,
         drop: "drop_policy",
     };
-    policies.by_name(p, &from.policies, &to.policies);
-    grants(p, q, &from.grants, &to.grants);
-    if !is_new && from.comment != to.comment {
-        let set = |c: Option<&str>| {
-            format!("pgm.sql({})", lit(&format!("COMMENT ON TABLE {} IS {}", sql_name(q), sql_literal(c))))
-        };
-        p.push(
-            Change::new(Step::Expand, format!("comment on table {}", shown(q)))
-                .comment("No operation sets the comment of an existing table: written as SQL.")
-                .up(set(to.comment.as_deref()))
-                .down(set(from.comment.as_deref())),
-        );
+    policies.by_name(p, from, to);
+    for (policy_name, policy) in to {
+        if let Some(before) = from.get(policy_name).filter(|b| same_policy(b, policy)) {
+            if before.comment != policy.comment {
+                p.push(comment_change(
+                    &format!("policy {policy_name} on {}", shown(q)),
+                    format!("POLICY {} ON {}", sql_ident(policy_name), sql_name(q)),
+                    before.comment.as_deref(),
+                    policy.comment.as_deref(),
+                ));
+            }
+        }
     }
+}
+
+fn same_policy(a: &Policy, b: &Policy) -> bool {
+    (a.command, a.permissive, &a.roles, &a.using, &a.with_check)
+        == (b.command, b.permissive, &b.roles, &b.using, &b.with_check)
 }
 
 fn privilege(name: &str) -> Option<&'static str> {
@@ -196,6 +273,22 @@ pub(crate) fn create_trigger(q: &QName, trigger_name: &str, t: &Trigger) -> Stri
     if !t.arguments.is_empty() {
         out.push_str(&format!("\n        .arguments({})", rust::list(&t.arguments)));
     }
+    // A constraint trigger's kind and deferral are read from its definition (`CREATE CONSTRAINT TRIGGER
+    // .. DEFERRABLE INITIALLY DEFERRED ..`).
+    if t.definition.starts_with("CREATE CONSTRAINT TRIGGER ") {
+        out.push_str("\n        .constraint()");
+        if t.definition.contains(" INITIALLY DEFERRED ") {
+            out.push_str("\n        .initially_deferred()");
+        } else if t.definition.contains(" DEFERRABLE ") && !t.definition.contains(" NOT DEFERRABLE ") {
+            out.push_str("\n        .deferrable()");
+        }
+    }
+    if let Some(comment) = &t.comment {
+        out.push_str(&format!("\n        .comment({})", lit(comment)));
+    }
+    if t.enabled != 'O' {
+        out.push_str(&format!(";\n    {}", enable_trigger(q, trigger_name, t.enabled)));
+    }
     out
 }
 
@@ -222,6 +315,9 @@ pub(crate) fn create_policy(q: &QName, policy_name: &str, policy: &Policy) -> St
     }
     if let Some(check) = &policy.with_check {
         out.push_str(&format!("\n        .with_check({})", lit(check)));
+    }
+    if let Some(comment) = &policy.comment {
+        out.push_str(&format!("\n        .comment({})", lit(comment)));
     }
     out
 }

@@ -25,6 +25,7 @@ mod extras;
 mod indexes;
 mod objects;
 mod plan;
+mod privileges;
 mod propose;
 mod rust;
 mod sql;
@@ -258,6 +259,7 @@ fn write_files(name: &str, changes: &[plan::Change]) -> Vec<GeneratedFile> {
 /// What each step's doc comment says it is for.
 fn purpose(step: Step) -> &'static str {
     match step {
+        Step::EnumValues => "Expand: enum labels added or renamed, committed before anything uses them",
         Step::Renames => "Expand: renames, the old names kept working until the contract",
         Step::Expand => "Expand: new objects and compatible changes",
         Step::Indexes => "Indexes of existing tables, built concurrently",

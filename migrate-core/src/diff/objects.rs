@@ -3,11 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Domain, Extension, Function, Model, QName, Sequence};
+use super::model::{Attribute, Column, Domain, Extension, Function, Model, QName, Sequence};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
 use super::rust::serial_type;
-use super::sql::{comment_change, sql_ident, sql_literal, sql_name};
+use super::sql::{comment_change, mentions, sql_ident, sql_literal, sql_name};
+use super::privileges;
 use super::views;
 
 /// Returns the views dropped to be made again after the tables (see [`views::drop_over_changed_columns`]).
@@ -199,152 +200,359 @@ fn create_enum(q: &QName, labels: &[String]) -> String {
     format!("pgm.create_type({}, TypeDefinition::enumeration({}))", name(q), rust::list(labels))
 }
 
+/// How an enum's labels change, and so what is written.
+#[derive(Debug, PartialEq)]
+enum Labels {
+    Same,
+    /// Labels only added, the existing ones kept in their order: `ADD VALUE` each, in its place.
+    Added,
+    /// As many labels, each kept or, in its place, one the type did not have: `RENAME VALUE` each
+    /// `(old, new)`.
+    Renamed(Vec<(String, String)>),
+    /// Labels removed or reordered, which PostgreSQL cannot do in place: the type is made again and its
+    /// columns moved over.
+    Recreated,
+}
+
+fn labels_change(current: &[String], labels: &[String]) -> Labels {
+    if current == labels {
+        return Labels::Same;
+    }
+    let kept: Vec<&String> = labels.iter().filter(|l| current.contains(l)).collect();
+    if kept.len() == current.len() && kept.iter().zip(current).all(|(a, b)| *a == b) {
+        return Labels::Added;
+    }
+    if current.len() == labels.len() {
+        let renamed: Option<Vec<(String, String)>> = current
+            .iter()
+            .zip(labels)
+            .filter(|(old, new)| old != new)
+            .map(|(old, new)| {
+                (!labels.contains(old) && !current.contains(new)).then(|| (old.clone(), new.clone()))
+            })
+            .collect();
+        if let Some(renamed) = renamed {
+            return Labels::Renamed(renamed);
+        }
+    }
+    Labels::Recreated
+}
+
+/// The labels renamed in place (`RENAME VALUE`) between the two schemas: `(type, old, new)`.
+fn renamed_labels(from: &Model, to: &Model) -> Vec<(QName, String, String)> {
+    let mut out = Vec::new();
+    for (q, enum_) in &to.enums {
+        if let Some(current) = from.enums.get(q) {
+            if let Labels::Renamed(pairs) = labels_change(&current.labels, &enum_.labels) {
+                out.extend(pairs.into_iter().map(|(old, new)| (q.clone(), old, new)));
+            }
+        }
+    }
+    out
+}
+
+/// Whether default `from` becomes `to` by the enum labels renamed in place alone: `RENAME VALUE` changes
+/// it (the default holds the label's oid), so no change of the default is written; one written would name
+/// a label that does not exist yet on the way up, or no longer on the way down.
+pub(super) fn same_but_renamed_labels(p: &Planner<'_>, from: Option<&str>, to: Option<&str>) -> bool {
+    let (Some(from), Some(to)) = (from, to) else {
+        return false;
+    };
+    let mut renamed = from.to_owned();
+    for (q, old, new) in renamed_labels(p.from, p.to) {
+        for type_name in [format!("{}.{}", q.0, q.1), sql_name(&q)] {
+            renamed = renamed.replace(
+                &format!("{}::{type_name}", sql_literal(Some(old.as_str()))),
+                &format!("{}::{type_name}", sql_literal(Some(new.as_str()))),
+            );
+        }
+    }
+    renamed != from && renamed == to
+}
+
 fn enums(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
     for (q, enum_) in &to.enums {
         let labels = &enum_.labels;
-        let Some(current) = from.enums.get(q).map(|e| &e.labels) else {
-            p.push(
-                Change::new(Step::Expand, format!("add enum {}", shown(q)))
-                    .up(create_enum(q, labels))
-                    .down(format!("pgm.drop_type({})", name(q))),
-            );
+        let Some(current_enum) = from.enums.get(q) else {
+            let mut change = Change::new(Step::Expand, format!("add enum {}", shown(q)))
+                .up(create_enum(q, labels))
+                .down(format!("pgm.drop_type({})", name(q)));
+            if let Some(comment) = &enum_.comment {
+                change = change.up(type_comment(q, Some(comment)));
+            }
+            p.push(change);
             continue;
         };
-        if current == labels {
-            continue;
-        }
-        // Labels only added, the existing ones in their order: `ADD VALUE` each, placed before the label
-        // that follows it (or at the end).
-        let kept: Vec<&String> = labels.iter().filter(|l| current.contains(l)).collect();
-        if kept.len() != current.len() || kept.iter().zip(current).any(|(a, b)| *a != b) {
-            p.uncovered(format!(
-                "enum {}: labels removed or reordered ({} to {}); PostgreSQL only adds labels",
-                shown(q),
-                current.join(", "),
-                labels.join(", ")
+        let current = &current_enum.labels;
+        if current_enum.comment != enum_.comment {
+            p.push(comment_change(
+                &format!("type {}", shown(q)),
+                format!("TYPE {}", sql_name(q)),
+                current_enum.comment.as_deref(),
+                enum_.comment.as_deref(),
             ));
-            continue;
         }
-        let mut change = Change::new(Step::Expand, format!("enum {}: add {}", shown(q), labels.iter().filter(|l| !current.contains(l)).cloned().collect::<Vec<_>>().join(", ")));
-        for (i, label) in labels.iter().enumerate() {
-            if current.contains(label) {
-                continue;
+        match labels_change(current, labels) {
+            Labels::Same => {}
+            Labels::Added => {
+                // In a migration of their own, committed before anything uses them: PostgreSQL refuses a
+                // label added in the transaction that uses it.
+                let added: Vec<String> = labels.iter().filter(|l| !current.contains(l)).cloned().collect();
+                let mut change = Change::new(Step::EnumValues, format!("enum {}: add {}", shown(q), added.join(", ")));
+                for (i, label) in labels.iter().enumerate() {
+                    if current.contains(label) {
+                        continue;
+                    }
+                    let mut call = format!("pgm.add_type_value({}, {})", name(q), lit(label));
+                    if let Some(next) = labels[i + 1..].iter().find(|l| current.contains(l)) {
+                        call.push_str(&format!(".before({})", lit(next)));
+                    }
+                    change = change.up(call);
+                }
+                // PostgreSQL cannot remove a label: the down makes the type again with the old labels and
+                // moves the columns of that type over to it (it runs last, on the tables as they were).
+                change.down = recreate_enum(&columns_of(from, None, q), q, current);
+                p.push(change);
             }
-            let mut call = format!("pgm.add_type_value({}, {})", name(q), lit(label));
-            if let Some(next) = labels[i + 1..].iter().find(|l| current.contains(l)) {
-                call.push_str(&format!(".before({})", lit(next)));
+            Labels::Renamed(pairs) => {
+                let shown_pairs: Vec<String> = pairs.iter().map(|(old, new)| format!("{old} to {new}")).collect();
+                let mut change = Change::new(
+                    Step::EnumValues,
+                    format!("enum {}: rename {}", shown(q), shown_pairs.join(", ")),
+                );
+                for (old, new) in &pairs {
+                    change = change
+                        .up(format!("pgm.rename_type_value({}, {}, {})", name(q), lit(old), lit(new)))
+                        .down(format!("pgm.rename_type_value({}, {}, {})", name(q), lit(new), lit(old)));
+                }
+                change.down.reverse();
+                change = change.allow(
+                    "stricter-change-in-expand",
+                    format!(
+                        "enum {}: labels renamed in place, committed before the expand uses the new ones (see the warning)",
+                        shown(q)
+                    ),
+                );
+                p.warn(format!(
+                    "enum {}: {} renamed in place; the app version before this change still writes the old label",
+                    shown(q),
+                    shown_pairs.join(", ")
+                ));
+                p.push(change);
             }
-            change = change.up(call);
+            Labels::Recreated => {
+                // The columns as they are in the contract: the desired tables made, the dropped columns not
+                // dropped yet.
+                let columns = columns_of(to, Some(from), q);
+                let mut change = Change::new(
+                    Step::Constraints,
+                    format!(
+                        "enum {}: labels removed or reordered ({} to {}): the type made again, its columns moved over",
+                        shown(q),
+                        current.join(", "),
+                        labels.join(", ")
+                    ),
+                )
+                .comment(
+                    "PostgreSQL cannot remove or reorder an enum's labels: the type is renamed aside, made again \
+                     and each column of it cast over (a row holding a removed label makes the cast fail); the \
+                     old type is dropped.",
+                );
+                change.up = recreate_enum(&columns, q, labels);
+                change.down = recreate_enum(&columns, q, current);
+                if !columns.is_empty() {
+                    change = change.allow(
+                        "changing-column-type",
+                        format!("the columns of enum {} move to the type made again with the desired labels", shown(q)),
+                    );
+                }
+                p.warn(format!(
+                    "enum {}: labels removed or reordered; the type is made again and {} column(s) rewritten",
+                    shown(q),
+                    columns.len()
+                ));
+                p.push(change);
+            }
         }
-        // PostgreSQL cannot remove a label: the down makes the type again with the old labels and moves
-        // the columns of that type over to it.
-        change.down = recreate_enum(from, q, current);
-        p.push(change);
     }
     for (q, enum_) in &from.enums {
         let labels = &enum_.labels;
         if !to.enums.contains_key(q) {
-            p.push(
-                Change::new(Step::Drops, format!("drop enum {}", shown(q)))
-                    .order(8)
-                    .up(format!("pgm.drop_type({})", name(q)))
-                    .down(create_enum(q, labels)),
-            );
+            let mut change = Change::new(Step::Drops, format!("drop enum {}", shown(q)))
+                .order(8)
+                .up(format!("pgm.drop_type({})", name(q)))
+                .down(create_enum(q, labels));
+            if let Some(comment) = &enum_.comment {
+                change = change.down(type_comment(q, Some(comment)));
+            }
+            p.push(change);
         }
     }
 }
 
-/// The calls that make enum `q` again with `labels` and move every column of type `q` (as `model` has
-/// them) over to it, their defaults put back. Listed in the order they run.
-fn recreate_enum(model: &Model, q: &QName, labels: &[String]) -> Vec<String> {
-    let type_name = format!("{}.{}", sql_ident(&q.0), sql_ident(&q.1));
-    let shown_type = format!("{}.{}", q.0, q.1);
+fn type_comment(q: &QName, comment: Option<&str>) -> String {
+    format!("pgm.sql({})", lit(&format!("COMMENT ON TYPE {} IS {}", sql_name(q), sql_literal(comment))))
+}
+
+/// The columns of type `q` in `model`'s tables, then those of `also` not in them (by table and name).
+fn columns_of<'m>(model: &'m Model, also: Option<&'m Model>, q: &QName) -> Vec<(&'m QName, &'m Column)> {
+    let type_names = [format!("{}.{}", q.0, q.1), sql_name(q)];
+    let of_type = |c: &Column| type_names.contains(&c.data_type);
+    let mut out: Vec<(&QName, &Column)> = Vec::new();
+    for m in std::iter::once(model).chain(also) {
+        for (table_name, table) in &m.tables {
+            for column in table.columns.iter().filter(|c| of_type(c)) {
+                if !out.iter().any(|(t, c)| *t == table_name && c.name == column.name) {
+                    out.push((table_name, column));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The calls that make enum `q` again with `labels` and move `columns` over to it, their defaults put
+/// back. Listed in the order they run.
+fn recreate_enum(columns: &[(&QName, &Column)], q: &QName, labels: &[String]) -> Vec<String> {
     let old = format!("{}_before_diff", q.1);
     let mut calls = vec![
         format!("pgm.rename_type({}, {})", name(q), lit(&old)),
         create_enum(q, labels),
     ];
-    for (table_name, table) in &model.tables {
-        for column in &table.columns {
-            if column.data_type != shown_type && column.data_type != type_name {
-                continue;
-            }
-            let alter = format!("pgm.alter_column({}, {})", name(table_name), lit(&column.name));
-            if column.default.is_some() {
-                calls.push(format!("{alter}.drop_default()"));
-            }
-            calls.push(format!(
-                "{alter}.set_type({}).using({})",
-                lit(&column.data_type),
-                lit(&format!("{}::text::{}", sql_ident(&column.name), column.data_type))
-            ));
-            if let Some(default) = &column.default {
-                calls.push(format!("{alter}.set_default(expr({}))", lit(default)));
-            }
+    for (table_name, column) in columns {
+        let alter = format!("pgm.alter_column({}, {})", name(table_name), lit(&column.name));
+        if column.default.is_some() {
+            calls.push(format!("{alter}.drop_default()"));
+        }
+        calls.push(format!(
+            "{alter}.set_type({}).using({})",
+            lit(&column.data_type),
+            lit(&format!("{}::text::{}", sql_ident(&column.name), column.data_type))
+        ));
+        if let Some(default) = &column.default {
+            calls.push(format!("{alter}.set_default(expr({}))", lit(default)));
         }
     }
     calls.push(format!("pgm.drop_type({})", name(&(q.0.clone(), old))));
-    // Downs are written in reverse order of the changes, each change's calls as listed.
     calls
 }
 
-fn create_composite(q: &QName, attributes: &[(String, String)]) -> String {
+fn create_composite(q: &QName, attributes: &[&Attribute]) -> Vec<String> {
     let pairs: Vec<String> = attributes
         .iter()
-        .map(|(a, t)| format!("({}, {})", lit(a), lit(t)))
+        .map(|a| format!("({}, {})", lit(&a.name), lit(&a.data_type)))
         .collect();
-    format!("pgm.create_type({}, TypeDefinition::composite([{}]))", name(q), pairs.join(", "))
+    let mut calls = vec![format!("pgm.create_type({}, TypeDefinition::composite([{}]))", name(q), pairs.join(", "))];
+    calls.extend(attributes.iter().filter_map(|a| a.comment.as_deref().map(|c| attribute_comment(q, &a.name, Some(c)))));
+    calls
 }
 
-/// What `diff` compares of each composite type: its attributes' names and types. An extension's composite
-/// types are left out: the extension makes them.
-fn composite_attributes(model: &Model) -> BTreeMap<&QName, Vec<(String, String)>> {
+fn attribute_comment(q: &QName, attribute: &str, comment: Option<&str>) -> String {
+    format!(
+        "pgm.sql({})",
+        lit(&format!("COMMENT ON COLUMN {}.{} IS {}", sql_name(q), sql_ident(attribute), sql_literal(comment)))
+    )
+}
+
+/// The composite types `diff` compares, with their attributes. An extension's are left out: the extension
+/// makes them.
+fn composite_attributes(model: &Model) -> BTreeMap<&QName, Vec<&Attribute>> {
     model
         .composites
         .iter()
         .filter(|(_, composite)| !composite.of_extension)
-        .map(|(q, composite)| {
-            let attributes = composite
-                .attributes
-                .iter()
-                .map(|a| (a.name.clone(), a.data_type.clone()))
-                .collect();
-            (q, attributes)
-        })
+        .map(|(q, composite)| (q, composite.attributes.iter().collect()))
         .collect()
+}
+
+/// The calls that drop `from`'s attributes and add `to`'s: what changes the attributes from one list to
+/// the other, past the common first ones (PostgreSQL adds an attribute at the end).
+fn replace_attributes(q: &QName, from: &[&Attribute], to: &[&Attribute]) -> Vec<String> {
+    let mut calls: Vec<String> = from
+        .iter()
+        .map(|a| format!("pgm.drop_type_attribute({}, {})", name(q), lit(&a.name)))
+        .collect();
+    for a in to {
+        calls.push(format!("pgm.add_type_attribute({}, {}, {})", name(q), lit(&a.name), lit(&a.data_type)));
+        if let Some(comment) = &a.comment {
+            calls.push(attribute_comment(q, &a.name, Some(comment)));
+        }
+    }
+    calls
 }
 
 fn composites(p: &mut Planner<'_>) {
     let (from, to) = (composite_attributes(p.from), composite_attributes(p.to));
     for (q, attributes) in &to {
-        match from.get(q) {
-            None => p.push(
-                Change::new(Step::Expand, format!("add type {}", shown(q)))
-                    .up(create_composite(q, attributes))
-                    .down(format!("pgm.drop_type({})", name(q))),
-            ),
-            Some(current) if current == attributes => {}
-            Some(current) if attributes.starts_with(current) => {
-                for (attribute, data_type) in &attributes[current.len()..] {
-                    p.push(
-                        Change::new(Step::Expand, format!("type {}: add attribute {attribute}", shown(q)))
-                            .up(format!("pgm.add_type_attribute({}, {}, {})", name(q), lit(attribute), lit(data_type)))
-                            .down(format!("pgm.drop_type_attribute({}, {})", name(q), lit(attribute))),
-                    );
-                }
+        let Some(current) = from.get(q) else {
+            let mut change = Change::new(Step::Expand, format!("add type {}", shown(q)))
+                .down(format!("pgm.drop_type({})", name(q)));
+            change.up = create_composite(q, attributes);
+            p.push(change);
+            continue;
+        };
+        let typed = |list: &[&Attribute]| -> Vec<(String, String)> {
+            list.iter().map(|a| (a.name.clone(), a.data_type.clone())).collect()
+        };
+        let names = |list: &[&Attribute]| -> Vec<String> { list.iter().map(|a| a.name.clone()).collect() };
+        let (before, after) = (typed(current), typed(attributes));
+        if before != after && names(current) == names(attributes) {
+            // The same attributes, some of another type: `ALTER ATTRIBUTE .. TYPE`, in place.
+            for (old, new) in current.iter().zip(attributes).filter(|(a, b)| a.data_type != b.data_type) {
+                let set = |a: &Attribute| format!("pgm.set_type_attribute({}, {}, {})", name(q), lit(&a.name), lit(&a.data_type));
+                p.push(
+                    Change::new(Step::Expand, format!("type {}: attribute {} becomes {}", shown(q), new.name, new.data_type))
+                        .up(set(new))
+                        .down(set(old))
+                        .allow(
+                            "changing-column-type",
+                            format!("an attribute of composite type {}, not a table's column", shown(q)),
+                        ),
+                );
             }
-            Some(_) => p.uncovered(format!("type {}: attributes changed other than added at the end", shown(q))),
+        } else if before != after {
+            // Past the attributes both have first, the current ones are dropped and the desired ones added
+            // in their order (PostgreSQL adds at the end); the down does the opposite.
+            let common = before.iter().zip(&after).take_while(|(a, b)| a == b).count();
+            let (gone, new) = (&current[common..], &attributes[common..]);
+            let mut what: Vec<String> = gone.iter().filter(|a| !after.iter().any(|(n, _)| *n == a.name)).map(|a| format!("drop attribute {}", a.name)).collect();
+            what.extend(new.iter().filter(|a| !before.iter().any(|(n, _)| *n == a.name)).map(|a| format!("add attribute {}", a.name)));
+            if what.is_empty() {
+                what.push("attributes reordered".to_owned());
+            }
+            let mut change = Change::new(Step::Expand, format!("type {}: {}", shown(q), what.join(", ")));
+            change.up = replace_attributes(q, gone, new);
+            change.down = replace_attributes(q, new, gone);
+            if !gone.is_empty() {
+                change = change.allow(
+                    "ban-drop-column",
+                    format!("attributes of composite type {}, not a table's columns", shown(q)),
+                );
+            }
+            p.push(change);
+        }
+        // Comments of the attributes both keep in place (those dropped and added above have theirs).
+        let common = before.iter().zip(&after).take_while(|(a, b)| a == b).count();
+        let kept = if names(current) == names(attributes) { current.len() } else { common };
+        for (old, new) in current.iter().zip(attributes).take(kept) {
+            if old.comment != new.comment {
+                p.push(
+                    Change::new(Step::Expand, format!("comment on attribute {} of type {}", new.name, shown(q)))
+                        .comment("No operation sets the comment of an existing object: written as SQL.")
+                        .up(attribute_comment(q, &new.name, new.comment.as_deref()))
+                        .down(attribute_comment(q, &new.name, old.comment.as_deref())),
+                );
+            }
         }
     }
     for (q, attributes) in &from {
         if !to.contains_key(q) {
-            p.push(
-                Change::new(Step::Drops, format!("drop type {}", shown(q)))
-                    .order(8)
-                    .up(format!("pgm.drop_type({})", name(q)))
-                    .down(create_composite(q, attributes)),
-            );
+            let mut change = Change::new(Step::Drops, format!("drop type {}", shown(q)))
+                .order(8)
+                .up(format!("pgm.drop_type({})", name(q)));
+            change.down = create_composite(q, attributes);
+            p.push(change);
         }
     }
 }
@@ -414,6 +622,14 @@ fn domains(p: &mut Planner<'_>) {
                 p.push(change.down(format!("pgm.drop_domain({})", name(q))));
             }
             Some(current) if same_domain(current, domain) => {}
+            Some(current) if same_domain(current, &Domain { comment: current.comment.clone(), ..domain.clone() }) => {
+                p.push(comment_change(
+                    &format!("domain {}", shown(q)),
+                    format!("DOMAIN {}", sql_name(q)),
+                    current.comment.as_deref(),
+                    domain.comment.as_deref(),
+                ));
+            }
             Some(_) => p.uncovered(format!("domain {}: its definition changes", shown(q))),
         }
     }
@@ -486,11 +702,12 @@ fn sequences(p: &mut Planner<'_>) {
     for (q, sequence) in diffed(to) {
         match from.sequences.get(q).filter(|s| s.diffed) {
             None if made_by_serial(to, from, q, sequence) => {}
-            None => p.push(
-                Change::new(Step::Expand, format!("add sequence {}", shown(q)))
-                    .up(create_sequence(q, sequence))
-                    .down(format!("pgm.drop_sequence({})", name(q))),
-            ),
+            None => {
+                let mut change = Change::new(Step::Expand, format!("add sequence {}", shown(q)))
+                    .down(format!("pgm.drop_sequence({})", name(q)));
+                change.up = create_sequence_whole(q, sequence);
+                p.push(change);
+            }
             Some(current) => {
                 let settings = |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min, s.max, s.cache, s.cycle);
                 if settings(current) != settings(sequence) {
@@ -515,8 +732,20 @@ fn sequences(p: &mut Planner<'_>) {
                     );
                 }
                 if current.comment != sequence.comment {
-                    p.uncovered(format!("sequence {}: its comment", shown(q)));
+                    p.push(comment_change(
+                        &format!("sequence {}", shown(q)),
+                        format!("SEQUENCE {}", sql_name(q)),
+                        current.comment.as_deref(),
+                        sequence.comment.as_deref(),
+                    ));
                 }
+                privileges::change(
+                    p,
+                    &format!("sequence {}", shown(q)),
+                    &sequence_on(q),
+                    &current.privileges,
+                    &sequence.privileges,
+                );
             }
         }
     }
@@ -531,21 +760,53 @@ fn sequences(p: &mut Planner<'_>) {
             }
         }
         if p.may_drop(&format!("sequence {}", shown(q))) {
-            p.push(
-                Change::new(Step::Drops, format!("drop sequence {}", shown(q)))
-                    .order(6)
-                    .up(format!("pgm.drop_sequence({})", name(q)))
-                    .down(create_sequence(q, sequence)),
-            );
+            let mut change = Change::new(Step::Drops, format!("drop sequence {}", shown(q)))
+                .order(6)
+                .up(format!("pgm.drop_sequence({})", name(q)));
+            change.down = create_sequence_whole(q, sequence);
+            p.push(change);
         }
     }
 }
 
-/// `OWNED BY` of new sequences, once their tables exist.
+/// What privileges on a sequence are granted on.
+fn sequence_on(q: &QName) -> String {
+    format!("SEQUENCE {}", sql_name(q))
+}
+
+/// `create_sequence` and its privileges: what makes it again as it was (its owner apart).
+fn create_sequence_whole(q: &QName, s: &Sequence) -> Vec<String> {
+    let mut calls = vec![create_sequence(q, s)];
+    calls.extend(privileges::granted(&sequence_on(q), &s.privileges));
+    calls
+}
+
+/// `OWNED BY` of new sequences, once their tables exist, and of sequences that stay whose owner changes
+/// (before the drops: a sequence still owned by a column dropped goes with it).
 fn sequence_owners(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
     for (q, sequence) in diffed(to) {
-        if diffed_has(from, q) || made_by_serial(to, from, q, sequence) {
+        if made_by_serial(to, from, q, sequence) {
+            continue;
+        }
+        if let Some(current) = from.sequences.get(q).filter(|s| s.diffed) {
+            if current.owned_by != sequence.owned_by {
+                let owned = |owner: &Option<(QName, String)>| match owner {
+                    Some((table, column)) => {
+                        format!("pgm.alter_sequence({}).owned_by({}, {})", name(q), name(table), lit(column))
+                    }
+                    None => format!("pgm.alter_sequence({}).owned_by_none()", name(q)),
+                };
+                let whom = match &sequence.owned_by {
+                    Some((table, column)) => format!("{}.{column}", shown(table)),
+                    None => "no column".to_owned(),
+                };
+                p.push(
+                    Change::new(Step::Expand, format!("sequence {} owned by {whom}", shown(q)))
+                        .up(owned(&sequence.owned_by))
+                        .down(owned(&current.owned_by)),
+                );
+            }
             continue;
         }
         if let Some((table, column)) = &sequence.owned_by {
@@ -596,7 +857,7 @@ fn create_function(q: &QName, f: &Function, replace: bool) -> String {
         _ => {}
     }
     for (parameter, value) in &f.config {
-        call.push_str(&format!("\n    .set({}, {})", lit(parameter), lit(value)));
+        call.push_str(&format!("\n    .set({}, {})", lit(parameter), setting(parameter, value)));
     }
     if let (Some(comment), false) = (&f.comment, replace) {
         call.push_str(&format!("\n    .comment({})", lit(comment)));
@@ -607,8 +868,50 @@ fn create_function(q: &QName, f: &Function, replace: bool) -> String {
     call
 }
 
-/// `COMMENT ON <what> IS ..` as SQL, with the old comment put back by `down`: no operation sets the
-/// comment of an existing object.
+/// The parameters whose value is a list of names, each quoted as an identifier in the catalog
+/// (`GUC_LIST_QUOTE`): `search_path = ''` is stored as `""`, `search_path = a, "B c"` as `a, "B c"`.
+const LIST_SETTINGS: [&str; 5] = [
+    "search_path",
+    "temp_tablespaces",
+    "local_preload_libraries",
+    "session_preload_libraries",
+    "shared_preload_libraries",
+];
+
+/// A function's `SET` value as the builder takes it: a plain value as a literal; a list's elements (as
+/// the catalog quotes them) each as a literal, written with `expr`, so that `SET search_path TO ''` is
+/// written back as `''`, not as a schema named `""`.
+fn setting(parameter: &str, value: &str) -> String {
+    if !LIST_SETTINGS.contains(&parameter) {
+        return lit(value);
+    }
+    let elements: Vec<String> = list_elements(value).iter().map(|e| sql_literal(Some(e))).collect();
+    format!("expr({})", lit(&elements.join(", ")))
+}
+
+/// The elements of a list setting as the catalog holds it: split at the commas outside double quotes,
+/// trimmed, a double-quoted element unquoted (`""` inside it is one `"`).
+fn list_elements(value: &str) -> Vec<String> {
+    let mut elements = Vec::new();
+    let mut current = String::new();
+    let mut quoted = false;
+    let mut chars = value.chars().peekable();
+    while let Some(ch) = chars.next() {
+        match ch {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                current.push('"');
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => elements.push(std::mem::take(&mut current).trim().to_owned()),
+            c if !quoted && c.is_whitespace() => {}
+            c => current.push(c),
+        }
+    }
+    elements.push(current.trim().to_owned());
+    elements
+}
+
 fn drop_function(q: &QName, f: &Function) -> String {
     if f.procedure {
         let types: Vec<String> = f
@@ -622,30 +925,84 @@ fn drop_function(q: &QName, f: &Function) -> String {
     format!("pgm.drop_function({}, {})", name(q), rust::param_types(&f.params))
 }
 
+/// A function or procedure created by its definition, as SQL: a procedure, or a function with a
+/// SQL-standard body.
+fn written_as_sql(f: &Function) -> bool {
+    f.procedure || (f.language == "sql" && f.body.trim().is_empty())
+}
+
+/// What `COMMENT ON` and `GRANT` name a function or procedure by: `FUNCTION "schema"."name"(arguments)`.
+fn routine_on(q: &QName, arguments: &str, f: &Function) -> String {
+    let kind = if f.procedure { "PROCEDURE" } else { "FUNCTION" };
+    format!("{kind} {}({arguments})", sql_name(q))
+}
+
+/// What makes a function or procedure as it is: created, with its comment (a procedure's, written as
+/// SQL, is not in its definition) and privileges.
+fn create_function_whole(q: &QName, arguments: &str, f: &Function) -> Vec<String> {
+    let mut calls = vec![create_function(q, f, false)];
+    if let (true, Some(comment)) = (written_as_sql(f), &f.comment) {
+        calls.push(format!(
+            "pgm.sql({})",
+            lit(&format!("COMMENT ON {} IS {}", routine_on(q, arguments, f), sql_literal(Some(comment))))
+        ));
+    }
+    calls.extend(privileges::granted(&routine_on(q, arguments, f), &f.privileges));
+    calls
+}
+
+/// `keys` in an order that creates each function after those of `keys` its definition names: a body in
+/// `sql` is checked when created, so what it calls must exist. In name order otherwise; a cycle (functions
+/// calling each other, overloads of one name) is left in name order.
+fn by_calls<'m>(model: &'m Model, keys: Vec<&'m (QName, String)>) -> Vec<&'m (QName, String)> {
+    let calls = |caller: &(QName, String), callee: &(QName, String)| {
+        caller.0 != callee.0 && mentions(&model.functions[caller].definition, &callee.0 .1)
+    };
+    let mut pending = keys;
+    let mut ordered = Vec::new();
+    while !pending.is_empty() {
+        let waiting = pending.clone();
+        let (ready, rest): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|key| !waiting.iter().any(|other| calls(key, other)));
+        if ready.is_empty() {
+            ordered.extend(rest);
+            break;
+        }
+        ordered.extend(ready);
+        pending = rest;
+    }
+    ordered
+}
+
 /// Functions: those in `sql` (checked against the tables when created) after the tables, the others
-/// before them (defaults, checks and triggers call them).
+/// before them (defaults, checks and triggers call them); each after the functions it calls.
 fn functions(p: &mut Planner<'_>, sql_language: bool) {
     let (from, to) = (p.from, p.to);
     // Aggregates and window functions are in the model for the description; no operation makes them.
-    for ((q, arguments), function) in to.functions.iter().filter(|(_, f)| f.diffed()) {
-        if (function.language == "sql") != sql_language {
-            continue;
-        }
+    let keys: Vec<&(QName, String)> = to
+        .functions
+        .iter()
+        .filter(|(_, f)| f.diffed() && (f.language == "sql") == sql_language)
+        .map(|(key, _)| key)
+        .collect();
+    for key in by_calls(to, keys) {
+        let ((q, arguments), function) = (key, &to.functions[key]);
         let what = format!("{} {}({arguments})", if function.procedure { "procedure" } else { "function" }, shown(q));
-        let written_as_sql = function.procedure || (function.language == "sql" && function.body.trim().is_empty());
         let note = |change: Change| {
-            if written_as_sql {
+            if written_as_sql(function) {
                 change.comment("No operation creates a procedure or a function with a SQL-standard body: written as its definition.")
             } else {
                 change
             }
         };
-        match from.functions.get(&(q.clone(), arguments.clone())).filter(|f| f.diffed()) {
-            None => p.push(note(
-                Change::new(Step::Expand, format!("add {what}"))
-                    .up(create_function(q, function, false))
-                    .down(drop_function(q, function)),
-            )),
+        let add = || {
+            let mut change = Change::new(Step::Expand, format!("add {what}")).down(drop_function(q, function));
+            change.up = create_function_whole(q, arguments, function);
+            note(change)
+        };
+        match from.functions.get(key).filter(|f| f.diffed()) {
+            None => p.push(add()),
             Some(current)
                 if current.definition == function.definition
                     || (current.result == function.result && current.procedure == function.procedure) =>
@@ -658,44 +1015,60 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
                     ));
                 }
                 if current.comment != function.comment {
-                    let kind = if function.procedure { "PROCEDURE" } else { "FUNCTION" };
                     p.push(comment_change(
                         &what,
-                        format!("{kind} {}({arguments})", sql_name(q)),
+                        routine_on(q, arguments, function),
                         current.comment.as_deref(),
                         function.comment.as_deref(),
                     ));
                 }
+                privileges::change(p, &what, &routine_on(q, arguments, function), &current.privileges, &function.privileges);
             }
             Some(current) => {
-                p.push(
-                    Change::new(Step::Expand, format!("drop {what} (its result type changes)"))
-                        .up(drop_function(q, current))
-                        .down(create_function(q, current, false))
-                        .allow(
-                            "ban-drop-function",
-                            format!("{what} changes its result type: dropped and created again in one transaction"),
-                        ),
-                );
-                p.push(note(
-                    Change::new(Step::Expand, format!("add {what}"))
-                        .up(create_function(q, function, false))
-                        .down(drop_function(q, function)),
-                ));
+                let mut drop = Change::new(Step::Expand, format!("drop {what} (its result type changes)"))
+                    .up(drop_function(q, current))
+                    .allow(
+                        "ban-drop-function",
+                        format!("{what} changes its result type: dropped and created again in one transaction"),
+                    );
+                drop.down = create_function_whole(q, arguments, current);
+                p.push(drop);
+                p.push(add());
             }
         }
     }
     if sql_language {
         return;
     }
-    for ((q, arguments), function) in from.functions.iter().filter(|(_, f)| f.diffed()) {
-        if !to.functions.get(&(q.clone(), arguments.clone())).is_some_and(|f| f.diffed()) {
-            p.push(
-                Change::new(Step::Drops, format!("drop function {}({arguments})", shown(q)))
-                    .order(7)
-                    .up(drop_function(q, function))
-                    .down(create_function(q, function, false)),
-            );
+    for (key, function) in from.functions.iter().filter(|(_, f)| f.diffed()) {
+        let (q, arguments) = key;
+        if !to.functions.get(key).is_some_and(|f| f.diffed()) {
+            let mut change = Change::new(Step::Drops, format!("drop function {}({arguments})", shown(q)))
+                .order(7)
+                .up(drop_function(q, function));
+            change.down = create_function_whole(q, arguments, function);
+            p.push(change);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_settings_are_written_element_by_element() {
+        assert_eq!(setting("search_path", "\"\""), "expr(\"''\")");
+        assert_eq!(setting("search_path", "pg_catalog, \"My \"\"S\"\"\""), "expr(\"'pg_catalog', 'My \\\"S\\\"'\")");
+        assert_eq!(setting("work_mem", "64MB"), "\"64MB\"");
+    }
+
+    #[test]
+    fn enum_labels_renamed_in_place_are_told_from_removed_or_reordered() {
+        let l = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(labels_change(&l(&["a", "b"]), &l(&["a", "c"])), Labels::Renamed(vec![("b".into(), "c".into())]));
+        assert_eq!(labels_change(&l(&["a", "c"]), &l(&["x", "a", "c"])), Labels::Added);
+        assert_eq!(labels_change(&l(&["a", "b", "c"]), &l(&["c", "b", "a"])), Labels::Recreated);
+        assert_eq!(labels_change(&l(&["a", "b"]), &l(&["a"])), Labels::Recreated);
     }
 }

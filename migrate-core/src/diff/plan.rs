@@ -11,6 +11,9 @@ use super::Rename;
 /// renames and their contracts get migrations of their own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
+    /// Enum labels added or renamed, in a transaction of their own: PostgreSQL refuses a label added in
+    /// the transaction that uses it, so they are committed before the rest.
+    EnumValues,
     /// Tables renamed (the old name kept as a view) and columns renamed online: the expand of each.
     Renames,
     /// New objects and compatible changes, in one transaction.
@@ -35,6 +38,7 @@ impl Step {
     /// The suffix of the migration's name (`<name>` for the expand).
     pub fn suffix(self) -> &'static str {
         match self {
+            Step::EnumValues => "_enum_values",
             Step::Renames => "_renames",
             Step::Expand => "",
             Step::Indexes => "_indexes",

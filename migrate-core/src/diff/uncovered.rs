@@ -44,16 +44,26 @@ pub(crate) fn uncovered(from: &SchemaDescription, to: &SchemaDescription) -> Vec
             continue;
         }
         let before: Vec<&str> = current.as_ref().map(|c| c.lines().iter().map(String::as_str).collect()).unwrap_or_default();
-        // Privileges are modelled on tables, schemas and default privileges only.
+        // Privileges are modelled on tables, schemas, default privileges, views, sequences and routines;
+        // a column's are not.
         let table = matches!(
             object.kind(),
-            Kind::Table | Kind::PartitionedTable | Kind::Schema | Kind::DefaultPrivileges
+            Kind::Table
+                | Kind::PartitionedTable
+                | Kind::Schema
+                | Kind::DefaultPrivileges
+                | Kind::View
+                | Kind::MaterializedView
+                | Kind::Sequence
+                | Kind::Function
+                | Kind::Procedure
         );
         let after: Vec<&str> = object.lines().iter().map(String::as_str).collect();
         let unmodelled = |line: &str| {
             let trimmed = line.trim_start();
             UNMODELLED_LINES.iter().any(|p| trimmed.starts_with(p))
-                || (!table && (trimmed.starts_with("grant ") || trimmed.starts_with("revoke ")))
+                || ((!table || trimmed.contains(" (column "))
+                    && (trimmed.starts_with("grant ") || trimmed.starts_with("revoke ")))
         };
         for line in &before {
             if unmodelled(line) && !after.contains(line) {

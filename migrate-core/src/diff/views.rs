@@ -3,10 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Model, QName, View};
+use super::extras;
+use super::model::{Index, Model, QName, Trigger, TriggersAndRules, View};
 use super::plan::{Change, Planner, Step};
-use super::rust::{lit, name, shown};
-use super::sql::{comment_change, sql_name};
+use super::privileges;
+use super::rust::{self, lit, name, shown};
+use super::sql::{comment_change, sql_ident, sql_literal, sql_name};
 
 fn create_view(q: &QName, v: &View) -> String {
     let mut call = if v.materialized {
@@ -14,13 +16,169 @@ fn create_view(q: &QName, v: &View) -> String {
     } else {
         format!("pgm.create_view({}, {})", name(q), lit(&v.definition))
     };
+    // A view's options are `option`s; a materialized view's are storage parameters.
+    let setter = if v.materialized { "storage_parameter" } else { "option" };
     for (option, value) in &v.options {
-        call.push_str(&format!("\n    .option({}, {})", lit(option), lit(value)));
+        call.push_str(&format!("\n    .{setter}({}, {})", lit(option), lit(value)));
     }
     if let Some(comment) = &v.comment {
         call.push_str(&format!("\n    .comment({})", lit(comment)));
     }
     call
+}
+
+/// What a view carries besides its query, made after it: its columns' defaults and comments, a materialized
+/// view's indexes (built plainly: the view is new) and their comments, its triggers, its privileges.
+fn parts(model: &Model, q: &QName, v: &View) -> Vec<String> {
+    let mut calls = Vec::new();
+    for column in &v.columns {
+        if let Some(default) = &column.default {
+            calls.push(format!(
+                "pgm.alter_view_column({}, {}).set_default(expr({}))",
+                name(q),
+                lit(&column.name),
+                lit(default)
+            ));
+        }
+        if let Some(comment) = &column.comment {
+            calls.push(column_comment(q, &column.name, Some(comment)));
+        }
+    }
+    for (index_name, index) in &v.indexes {
+        calls.push(rust::create_index(q, index_name, index, false));
+        if let Some(comment) = &index.comment {
+            calls.push(index_comment(q, index_name, Some(comment)));
+        }
+    }
+    for (trigger_name, trigger) in view_triggers(model, q) {
+        calls.push(extras::create_trigger(q, trigger_name, trigger));
+    }
+    calls.extend(privileges::granted(&on(q), &v.privileges));
+    calls
+}
+
+/// A view's triggers (`INSTEAD OF`), by name.
+fn view_triggers<'m>(model: &'m Model, q: &QName) -> BTreeMap<&'m String, &'m Trigger> {
+    model
+        .triggers_and_rules
+        .get(q)
+        .map(|t| t.triggers.iter().filter(|(_, t)| t.created_by_sql()).collect())
+        .unwrap_or_default()
+}
+
+/// What privileges on a view are granted on: `TABLE "schema"."name"` (a view is granted on as a table).
+fn on(q: &QName) -> String {
+    format!("TABLE {}", sql_name(q))
+}
+
+fn column_comment(q: &QName, column: &str, comment: Option<&str>) -> String {
+    format!(
+        "pgm.sql({})",
+        lit(&format!("COMMENT ON COLUMN {}.{} IS {}", sql_name(q), sql_ident(column), sql_literal(comment)))
+    )
+}
+
+fn index_comment(q: &QName, index_name: &str, comment: Option<&str>) -> String {
+    let index = (q.0.clone(), index_name.to_owned());
+    format!("pgm.sql({})", lit(&format!("COMMENT ON INDEX {} IS {}", sql_name(&index), sql_literal(comment))))
+}
+
+/// `create_view` and what the view carries: what makes it again as it was.
+fn create_view_whole(model: &Model, q: &QName, v: &View) -> Vec<String> {
+    let mut calls = vec![create_view(q, v)];
+    calls.extend(parts(model, q, v));
+    calls
+}
+
+/// A change whose `down` makes `v` again with all it carries.
+fn down_makes(mut change: Change, model: &Model, q: &QName, v: &View) -> Change {
+    change.down = create_view_whole(model, q, v);
+    change
+}
+
+/// The parts of a view in both schemas that differ: its columns' defaults and comments, a materialized
+/// view's indexes (built and dropped concurrently: the view exists) and their comments, its privileges.
+fn changed_parts(p: &mut Planner<'_>, q: &QName, from: &View, to: &View) {
+    let shown_view = shown(q);
+    for column in &to.columns {
+        let before = from.columns.iter().find(|c| c.name == column.name);
+        let (default_before, comment_before) = (
+            before.and_then(|c| c.default.as_deref()),
+            before.and_then(|c| c.comment.as_deref()),
+        );
+        if default_before != column.default.as_deref() {
+            let set = |d: Option<&str>| {
+                let alter = format!("pgm.alter_view_column({}, {})", name(q), lit(&column.name));
+                match d {
+                    Some(d) => format!("{alter}.set_default(expr({}))", lit(d)),
+                    None => format!("{alter}.drop_default()"),
+                }
+            };
+            p.push(
+                Change::new(Step::Expand, format!("default of view column {shown_view}.{}", column.name))
+                    .up(set(column.default.as_deref()))
+                    .down(set(default_before)),
+            );
+        }
+        if comment_before != column.comment.as_deref() {
+            p.push(
+                Change::new(Step::Expand, format!("comment on view column {shown_view}.{}", column.name))
+                    .comment("No operation sets the comment of an existing object: written as SQL.")
+                    .up(column_comment(q, &column.name, column.comment.as_deref()))
+                    .down(column_comment(q, &column.name, comment_before)),
+            );
+        }
+    }
+    for (index_name, index) in &to.indexes {
+        let add = |index: &Index| {
+            Change::new(Step::Indexes, format!("add index {index_name} on {shown_view}"))
+                .up(rust::create_index(q, index_name, index, true))
+                .down(rust::drop_index(q, index_name, index, true))
+        };
+        match from.indexes.get(index_name) {
+            None => p.push(add(index)),
+            Some(current) if current.definition != index.definition => {
+                p.push(
+                    Change::new(Step::Indexes, format!("rebuild index {index_name} on {shown_view}"))
+                        .up(rust::drop_index(q, index_name, current, true))
+                        .down(rust::create_index(q, index_name, current, true)),
+                );
+                p.push(add(index));
+            }
+            Some(_) => {}
+        }
+        let kept = from.indexes.get(index_name).filter(|current| current.definition == index.definition);
+        let comment_before = kept.and_then(|current| current.comment.as_deref());
+        if comment_before != index.comment.as_deref() {
+            // On an index kept, in the expand; on one built in the `_indexes` migration, after it.
+            let step = if kept.is_some() { Step::Expand } else { Step::Indexes };
+            p.push(
+                Change::new(step, format!("comment on index {index_name} on {shown_view}"))
+                    .comment("No operation sets the comment of an existing object: written as SQL.")
+                    .up(index_comment(q, index_name, index.comment.as_deref()))
+                    .down(index_comment(q, index_name, comment_before)),
+            );
+        }
+    }
+    for (index_name, index) in &from.indexes {
+        if !to.indexes.contains_key(index_name) {
+            let mut down = vec![rust::create_index(q, index_name, index, true)];
+            if let Some(comment) = &index.comment {
+                down.push(index_comment(q, index_name, Some(comment)));
+            }
+            let mut change = Change::new(Step::Drops, format!("drop index {index_name} on {shown_view}"))
+                .order(1)
+                .up(rust::drop_index(q, index_name, index, true));
+            change.down = down;
+            p.push(change);
+        }
+    }
+    let empty = TriggersAndRules::default();
+    let (from_model, to_model) = (p.from, p.to);
+    let from_triggers = &from_model.triggers_and_rules.get(q).unwrap_or(&empty).triggers;
+    let to_triggers = &to_model.triggers_and_rules.get(q).unwrap_or(&empty).triggers;
+    extras::triggers(p, q, from_triggers, to_triggers);
+    privileges::change(p, &format!("view {shown_view}"), &on(q), &from.privileges, &to.privileges);
 }
 
 /// The views `diff` compares: an extension's are its extension's (the model holds them for the SQL).
@@ -126,9 +284,13 @@ pub(super) fn drop_over_changed_columns(p: &mut Planner<'_>) -> BTreeSet<QName> 
     for q in order(&from_views, views.iter().collect()).into_iter().rev() {
         let view = from_views[q];
         p.push(
-            Change::new(step_of(&late, q), format!("drop view {} (made again after the column changes)", shown(q)))
-                .up(drop_view(q, view))
-                .down(create_view(q, view)),
+            down_makes(
+                Change::new(step_of(&late, q), format!("drop view {} (made again after the column changes)", shown(q)))
+                    .up(drop_view(q, view)),
+                from,
+                q,
+                view,
+            ),
         );
     }
     views
@@ -166,6 +328,7 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
             _ if recreated.contains(q) => created.push(q),
             None => created.push(q),
             Some(current) if current.same_view(view) => {
+                changed_parts(p, q, current, view);
                 if current.comment != view.comment {
                     let kind = if view.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
                     p.push(comment_change(
@@ -183,12 +346,13 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
                     let down = if same_columns {
                         vec![replace(current)]
                     } else {
-                        vec![drop_view(q, view), create_view(q, current)]
+                        std::iter::once(drop_view(q, view)).chain(create_view_whole(from, q, current)).collect()
                     };
                     let mut change = Change::new(step_of(&late, q), format!("replace view {} (the old definition kept for down)", shown(q)))
                         .up(replace(view));
                     change.down = down;
                     p.push(change);
+                    changed_parts(p, q, current, view);
                     if current.comment != view.comment {
                         p.push(comment_change(
                             &format!("view {}", shown(q)),
@@ -198,11 +362,13 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
                         ));
                     }
                 } else {
-                    p.push(
+                    p.push(down_makes(
                         Change::new(step_of(&late, q), format!("drop view {} (its columns change)", shown(q)))
-                            .up(drop_view(q, current))
-                            .down(create_view(q, current)),
-                    );
+                            .up(drop_view(q, current)),
+                        from,
+                        q,
+                        current,
+                    ));
                     created.push(q);
                 }
             }
@@ -210,20 +376,32 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
     }
     for q in order(&to_views, created) {
         let view = to_views[q];
-        p.push(
+        let mut change =
             Change::new(step_of(&late, q), format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q)))
-                .up(create_view(q, view))
-                .down(drop_view(q, view)),
-        );
+                .down(drop_view(q, view));
+        change.up = create_view_whole(to, q, view);
+        if !view.indexes.is_empty() {
+            change = change.allow(
+                "require-concurrent-index-creation",
+                format!("{} is created by this migration: nothing reads it yet", shown(q)),
+            );
+        }
+        if view.indexes.values().any(|index| index.unique) {
+            change = change.allow(
+                "stricter-change-in-expand",
+                format!("{} is created by this migration: no app version writes it", shown(q)),
+            );
+        }
+        p.push(change);
     }
     let dropped: Vec<&QName> = from_views.keys().copied().filter(|q| !to_views.contains_key(*q)).collect();
     for q in order(&from_views, dropped).into_iter().rev() {
         let view = from_views[q];
-        p.push(
-            Change::new(Step::Drops, format!("drop view {}", shown(q)))
-                .order(0)
-                .up(drop_view(q, view))
-                .down(create_view(q, view)),
-        );
+        p.push(down_makes(
+            Change::new(Step::Drops, format!("drop view {}", shown(q))).order(0).up(drop_view(q, view)),
+            from,
+            q,
+            view,
+        ));
     }
 }

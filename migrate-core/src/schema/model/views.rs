@@ -37,8 +37,8 @@ pub(crate) struct View {
     /// `relreplident`, which only a materialized view's description and SQL show: `d` (default), `n`
     /// (nothing), `f` (full), `i` (an index's).
     pub replica_identity: char,
-    /// A materialized view's indexes, by name. Read for the description and the SQL (their definition,
-    /// comment, state, tablespace, oid), not for `diff`: their elements are not read.
+    /// A materialized view's indexes, by name: their definition, comment, state, tablespace and oid for
+    /// the description and the SQL, their elements for `diff`, which writes them as a table's.
     pub indexes: BTreeMap<String, Index>,
     /// A materialized view's statistics objects: `pg_get_statisticsobjdef` and oid (see
     /// [`super::Table::statistics`]).

@@ -12,7 +12,7 @@ use super::super::query::{
 use super::{letter, lines, list, oid, owned, pair, pairs, qname, SEP};
 use crate::error::Error;
 use crate::history::MigrationsTable;
-use crate::schema::model::{Column, Index, Model, QName, View};
+use crate::schema::model::{Column, Index, IndexElement, Model, QName, View};
 
 /// View names by oid.
 type Views = BTreeMap<String, QName>;
@@ -27,6 +27,7 @@ pub(super) fn views(
     let views = headers(tx, &filter, model)?;
     columns(tx, &filter, &views, model)?;
     indexes(tx, &filter, &views, model)?;
+    index_elements(tx, &filter, &views, model)?;
     statistics(tx, &filter, &views, model)
 }
 
@@ -145,8 +146,8 @@ fn columns(tx: &mut Transaction<'_>, filter: &str, views: &Views, model: &mut Mo
     Ok(())
 }
 
-/// A materialized view's indexes, with what the description and the SQL show of them (not their elements:
-/// `diff` does not compare them).
+/// A materialized view's indexes, with what the description and the SQL show of them (their elements and
+/// included columns are read by [`index_elements`]).
 fn indexes(tx: &mut Transaction<'_>, filter: &str, views: &Views, model: &mut Model) -> Result<(), Error> {
     let sql = format!(
         "SELECT i.indrelid, ic.relname, i.indisunique, am.amname, pg_get_expr(i.indpred, i.indrelid, true), \
@@ -179,6 +180,52 @@ fn indexes(tx: &mut Transaction<'_>, filter: &str, views: &Views, model: &mut Mo
         if let Some(view) = view_of(model, views, col(&row, 0)) {
             view.indexes.insert(col(&row, 1).to_owned(), index);
         }
+    }
+    Ok(())
+}
+
+/// The key elements and included columns of a materialized view's indexes, in their order: what `diff`
+/// writes them with (as the tables' indexes are read, one row per key or included column).
+fn index_elements(tx: &mut Transaction<'_>, filter: &str, views: &Views, model: &mut Model) -> Result<(), Error> {
+    let sql = format!(
+        "SELECT i.indrelid, ic.relname, k.pos, i.indnkeyatts, a.attname, \
+           CASE WHEN i.indkey[k.pos] = 0 THEN pg_get_indexdef(i.indexrelid, k.pos + 1, true) END, \
+           (SELECT on_.nspname || {SEP} || opc.opcname FROM pg_opclass opc \
+             JOIN pg_namespace on_ ON on_.oid = opc.opcnamespace WHERE opc.oid = i.indclass[k.pos] \
+             AND NOT opc.opcdefault), \
+           (SELECT cn.nspname || {SEP} || co.collname FROM pg_collation co \
+             JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = i.indcollation[k.pos] \
+             AND co.oid <> coalesce(a.attcollation, \
+               (SELECT t.typcollation FROM pg_attribute ia JOIN pg_type t ON t.oid = ia.atttypid \
+                 WHERE ia.attrelid = i.indexrelid AND ia.attnum = k.pos + 1), 0)), \
+           (i.indoption[k.pos] & 1) <> 0, (i.indoption[k.pos] & 2) <> 0 \
+         FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         CROSS JOIN LATERAL generate_series(0, i.indnatts - 1) k(pos) \
+         LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[k.pos] \
+           AND i.indkey[k.pos] <> 0 \
+         WHERE {filter} ORDER BY i.indrelid, ic.relname, k.pos"
+    );
+    for row in query(tx, "index elements of materialized views", &sql)? {
+        let Some(index) = view_of(model, views, col(&row, 0)).and_then(|v| v.indexes.get_mut(col(&row, 1))) else {
+            continue;
+        };
+        let position: i64 = col(&row, 2).parse().unwrap_or_default();
+        let key_columns: i64 = col(&row, 3).parse().unwrap_or_default();
+        if position >= key_columns {
+            index.include.push(col(&row, 4).to_owned());
+            continue;
+        }
+        let descending = flag(&row, 8);
+        let nulls_first = flag(&row, 9);
+        index.elements.push(IndexElement {
+            column: owned(&row, 4),
+            expression: opt(&row, 5).or(opt(&row, 4)).unwrap_or_default().to_owned(),
+            opclass: pair(&row, 6),
+            collation: pair(&row, 7),
+            descending,
+            nulls_flipped: nulls_first != descending,
+        });
     }
     Ok(())
 }
