@@ -171,6 +171,11 @@ fn grants(p: &mut Planner<'_>, q: &QName, from: &[(String, String)], to: &[(Stri
 }
 
 pub(crate) fn create_trigger(q: &QName, trigger_name: &str, t: &Trigger) -> String {
+    // No operation creates a constraint trigger (`DEFERRABLE`, fired at the end of the transaction): its
+    // definition as the server prints it, schema-qualified.
+    if t.definition.starts_with("CREATE CONSTRAINT TRIGGER ") {
+        return format!("pgm.sql({})", lit(&t.definition));
+    }
     let mut out = format!(
         "pgm.create_trigger({}, {}, {})\n        .{}()",
         name(q),
