@@ -241,6 +241,12 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
                 .down(set(&from.default)),
         );
     }
+    // An identity is dropped before its column's NOT NULL (PostgreSQL keeps an identity NOT NULL), and
+    // added after it.
+    let identity_dropped = from.identity.is_some() && to.identity.is_none();
+    if identity_dropped {
+        identity(p, q, from, to);
+    }
     match (from.not_null, to.not_null) {
         (false, true) => set_not_null(p, q, &to.name),
         (true, false) => p.push(
@@ -261,9 +267,11 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
                 .down(set(&from.comment)),
         );
     }
-    identity(p, q, from, to);
+    if !identity_dropped {
+        identity(p, q, from, to);
+    }
     if from.generated != to.generated {
-        p.uncovered(format!("column {at}: its generation expression changes"));
+        generated(p, q, from, to);
     }
     if from.collation != to.collation && from.data_type == to.data_type {
         let collate = |c: &Option<QName>| {
@@ -326,26 +334,87 @@ fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     p.push(change);
 }
 
-/// `GENERATED .. AS IDENTITY` added, dropped or changed.
+/// `GENERATED .. AS IDENTITY` added, dropped or changed: its kind and its sequence's settings.
 fn identity(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     let column = || alter_column(q, &to.name);
     let at = shown_column(q, &to.name);
-    let kind = |k: char| if k == 'a' { "Identity::always()" } else { "Identity::by_default()" };
-    let identity = match (from.identity.as_ref().map(|i| i.0), to.identity.as_ref().map(|i| i.0)) {
-        (None, Some(k)) => Some((format!("add_identity({})", kind(k)), "drop_identity()".to_owned())),
-        (Some(k), None) => Some(("drop_identity()".to_owned(), format!("add_identity({})", kind(k)))),
-        (Some(a), Some(b)) if a != b => Some((format!("set_identity({})", kind(b)), format!("set_identity({})", kind(a)))),
-        _ => None,
+    let (up, down, always) = match (&from.identity, &to.identity) {
+        (None, Some((k, s))) => (
+            format!("add_identity({})", rust::identity(*k, s, &to.data_type)),
+            "drop_identity()".to_owned(),
+            *k == 'a',
+        ),
+        (Some((k, s)), None) => (
+            "drop_identity()".to_owned(),
+            format!("add_identity({})", rust::identity(*k, s, &from.data_type)),
+            false,
+        ),
+        (Some((a, before)), Some((b, after))) if a != b || rust::identity_change(*b, before, after) != rust::identity_change(*b, after, after) => (
+            format!("set_identity({})", rust::identity_change(*b, before, after)),
+            format!("set_identity({})", rust::identity_change(*a, after, before)),
+            *b == 'a' && *a != 'a',
+        ),
+        _ => return,
     };
-    if let Some((up, down)) = identity {
-        // `GENERATED ALWAYS` refuses the values the app version before it may insert explicitly.
-        let step = if up.contains("always") { Step::Constraints } else { Step::Expand };
-        // The identity's own sequence starts afresh: its settings and position are the defaults.
-        p.push(
-            Change::new(step, format!("{at}: identity"))
-                .up(format!("{}.{up}", column()))
-                .down(format!("{}.{down}", column())),
-        );
+    // `GENERATED ALWAYS` refuses the values the app version before it may insert explicitly; an identity
+    // added to a nullable column comes after its `NOT NULL` (PostgreSQL refuses it before), which is in
+    // that contract too.
+    let step = if always || (from.identity.is_none() && !from.not_null) {
+        Step::Constraints
+    } else {
+        Step::Expand
+    };
+    p.push(
+        Change::new(step, format!("{at}: identity"))
+            .up(format!("{}.{up}", column()))
+            .down(format!("{}.{down}", column())),
+    );
+}
+
+/// A generated column's expression changed or removed. Removed: `DROP EXPRESSION` keeps the values.
+/// Changed: PostgreSQL before 17 cannot change it in place, so the column is dropped and added again with
+/// the new expression, computed for every row (a rewrite); it holds no value of its own to lose. Added to
+/// a column that holds values: listed, since its values would be replaced.
+fn generated(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
+    let at = shown_column(q, &to.name);
+    let remake = |c: &Column| {
+        (
+            format!("pgm.drop_columns({}, [{}])", name(q), lit(&c.name)),
+            format!("pgm.add_columns({}, [{}])", name(q), rust::column(c, None)),
+        )
+    };
+    match (&from.generated, &to.generated) {
+        (Some(_), None) => {
+            let (drop, add) = remake(from);
+            p.push(
+                Change::new(Step::Expand, format!("{at}: no longer generated"))
+                    .up(format!("{}.drop_expression()", alter_column(q, &to.name)))
+                    .down(drop)
+                    .down(add),
+            );
+        }
+        (Some(_), Some(_)) => {
+            let (drop_old, add_old) = remake(from);
+            let (drop_new, add_new) = remake(to);
+            p.push(
+                Change::new(Step::Constraints, format!("{at}: generation expression"))
+                    .comment(format!(
+                        "PostgreSQL before 17 cannot change a generation expression: the column is dropped and \n\
+                         added again, computed for every row of {} under an ACCESS EXCLUSIVE lock.",
+                        shown(q)
+                    ))
+                    .up(drop_old)
+                    .up(add_new)
+                    .down(drop_new)
+                    .down(add_old)
+                    .allow("ban-drop-column", format!("{at} is generated: its values are computed again"))
+                    .allow("adding-serial-field", format!("{at} is generated as the desired schema says; see the comment in up")),
+            );
+            p.warn(format!("{at}: its generation expression changes: the column is dropped and added again, rewriting the table"));
+        }
+        _ => p.uncovered(format!(
+            "column {at}: becomes generated (its values would be replaced: drop it and add it as generated)"
+        )),
     }
 }
 

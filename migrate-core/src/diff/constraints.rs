@@ -3,11 +3,11 @@
 //! one refuses what the app version still running may write: it goes in a contract
 //! ([`Step::UniqueKeys`], [`Step::Constraints`]), unless it only moves to a column renamed online.
 
-use super::model::{Constraint, ConstraintKind, QName, Table};
+use super::model::{Constraint, ConstraintKind, Index, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
 use super::by_name::{renamed_by_definition, Settled};
-use super::sql::{sql_ident, sql_name, temporary_name};
+use super::sql::{comment_change, sql_ident, sql_name, temporary_name};
 use crate::phase::STRICTER_RULE;
 
 /// Where an added constraint goes.
@@ -81,6 +81,7 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
             continue;
         }
         match from.constraints.get(constraint_name) {
+            None if adopts_index(from, constraint_name, c) => add_over_index(p, q, constraint_name, c, &from.indexes[constraint_name]),
             None => add_constraint(p, q, constraint_name, c, false),
             Some(before) if before.definition == c.definition && before.deferrable == c.deferrable && before.deferred == c.deferred => {
                 same_definition(p, q, constraint_name, before, c);
@@ -112,8 +113,105 @@ fn same_definition(p: &mut Planner<'_>, q: &QName, constraint_name: &str, before
         ));
     }
     if before.comment != c.comment {
-        p.uncovered(format!("constraint {constraint_name} on {}: its comment", shown(q)));
+        let subject = format!("CONSTRAINT {} ON {}", sql_ident(constraint_name), sql_name(q));
+        let what = format!("constraint {constraint_name} on {}", shown(q));
+        p.push(comment_change(&what, subject, before.comment.as_deref(), c.comment.as_deref()));
     }
+}
+
+/// The columns of a plain unique index (no expression, predicate, `INCLUDE` or other method): what a unique
+/// or primary key can be made on.
+fn key_columns(index: &Index) -> Option<Vec<&str>> {
+    if !index.unique || index.method != "btree" || index.predicate.is_some() || !index.include.is_empty() {
+        return None;
+    }
+    index
+        .elements
+        .iter()
+        .map(|e| {
+            let plain = e.opclass.is_none() && e.collation.is_none() && !e.descending && !e.nulls_flipped;
+            e.column.as_deref().filter(|_| plain)
+        })
+        .collect()
+}
+
+/// Whether the new key `c` named `constraint_name` is made on the unique index of that name the table has
+/// already (`ADD CONSTRAINT .. USING INDEX`): PostgreSQL refuses a second index of that name, and the
+/// existing one already holds the rows to the key.
+pub(super) fn adopts_index(from: &Table, constraint_name: &str, c: &Constraint) -> bool {
+    let (columns, nulls_not_distinct) = match &c.kind {
+        ConstraintKind::PrimaryKey { columns } => (columns, false),
+        ConstraintKind::Unique { columns, nulls_not_distinct } => (columns, *nulls_not_distinct),
+        _ => return false,
+    };
+    let Some(index) = from.indexes.get(constraint_name) else {
+        return false;
+    };
+    index.nulls_not_distinct == nulls_not_distinct
+        && key_columns(index).is_some_and(|k| k.iter().copied().eq(columns.iter().map(String::as_str)))
+}
+
+/// The names of the indexes of `from` that a new key of `to` is made on ([`adopts_index`]): neither dropped
+/// nor renamed.
+pub(super) fn adopted_indexes(from: &Table, to: &Table) -> Vec<String> {
+    to.constraints
+        .iter()
+        .filter(|(n, c)| !from.constraints.contains_key(*n) && adopts_index(from, n, c))
+        .map(|(n, _)| n.clone())
+        .collect()
+}
+
+/// `ADD CONSTRAINT .. UNIQUE | PRIMARY KEY USING INDEX`: the key made on the index the table has. Its
+/// drop drops the index too, so the down builds the index again.
+fn add_over_index(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, index: &Index) {
+    let using = if matches!(c.kind, ConstraintKind::PrimaryKey { .. }) {
+        "primary_key_using_index"
+    } else {
+        "unique_using_index"
+    };
+    let mut value = format!("Constraint::{using}({})", lit(constraint_name));
+    if c.deferrable {
+        value.push_str(&format!(".deferrable({})", c.deferred));
+    }
+    if let Some(comment) = &c.comment {
+        value.push_str(&format!(".comment({})", lit(comment)));
+    }
+    p.push(
+        Change::new(
+            Step::UniqueKeys,
+            format!("add constraint {constraint_name} on {} over its index", shown(q)),
+        )
+        .up(format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name)))
+        .down(format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name)))
+        .down(rust::create_index(q, constraint_name, index, true)),
+    );
+}
+
+/// Whether a foreign key to `columns` of `table` finds its key in the expand: the table is new (made with
+/// its keys, before the foreign keys), or it has that key (or a unique index on those columns) before and
+/// after. Else the key is added with the unique keys, and the foreign key must come after it.
+fn key_there_in_expand(p: &Planner<'_>, table: &QName, columns: &[String]) -> bool {
+    let (Some(before), Some(after)) = (p.from.tables.get(table), p.to.tables.get(table)) else {
+        return true;
+    };
+    let mut wanted: Vec<&str> = columns.iter().map(String::as_str).collect();
+    wanted.sort_unstable();
+    let same = |mut have: Vec<&str>| {
+        have.sort_unstable();
+        have == wanted
+    };
+    let by_constraint = before.constraints.iter().any(|(n, c)| {
+        let key = match &c.kind {
+            ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns, .. } => columns,
+            _ => return false,
+        };
+        same(key.iter().map(String::as_str).collect())
+            && after.constraints.get(n).is_some_and(|a| a.definition == c.definition)
+    });
+    let by_index = before.indexes.iter().any(|(n, i)| {
+        key_columns(i).is_some_and(&same) && after.indexes.get(n).is_some_and(|a| a.definition == i.definition)
+    });
+    by_constraint || by_index
 }
 
 /// `ALTER TABLE .. ADD CONSTRAINT <definition><suffix>` as `pgm.sql`, for a constraint no typed one reads
@@ -137,7 +235,24 @@ pub(super) fn add_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &s
 }
 
 fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, added: Added) {
+    // A new table's foreign key to a key added to a table that exists: after that key, as on a table that
+    // exists (the table is empty then, so the check costs nothing).
+    let added = match &c.kind {
+        ConstraintKind::ForeignKey { references, referenced_columns, .. }
+            if added == Added::NewTable && !key_there_in_expand(p, references, referenced_columns) =>
+        {
+            Added::Existing
+        }
+        _ => added,
+    };
     let new_table = added == Added::NewTable;
+    // PostgreSQL has no online form of a key or foreign key on a partitioned table itself (no `CREATE
+    // INDEX CONCURRENTLY` on it, no `NOT VALID` foreign key before 18): built partition by partition.
+    let partitioned = p.to.tables.get(q).is_some_and(|t| t.partition_key.is_some())
+        && matches!(
+            c.kind,
+            ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. } | ConstraintKind::ForeignKey { .. }
+        );
     let keyed = matches!(c.kind, ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. });
     // The step it goes in when it is not with its new table, and the acceptance a moved one carries.
     let (existing, keys) = match added {
@@ -182,8 +297,8 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
     };
     // A unique key with options the online form refuses: its index built concurrently, then the
     // constraint on it.
-    if let (false, true, ConstraintKind::Unique { .. } | ConstraintKind::PrimaryKey { .. }) =
-        (new_table, c.validated && (c.deferrable || c.comment.is_some() || value.contains("nulls_not_distinct")), &c.kind)
+    if let (false, false, true, ConstraintKind::Unique { .. } | ConstraintKind::PrimaryKey { .. }) =
+        (new_table, partitioned, c.validated && (c.deferrable || c.comment.is_some() || value.contains("nulls_not_distinct")), &c.kind)
     {
         let (columns, using) = match &c.kind {
             ConstraintKind::PrimaryKey { columns } => (columns, "primary_key_using_index"),
@@ -224,14 +339,20 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
     } else {
         (
             if keyed { keys } else { existing },
-            format!("pgm.add_constraint_online({}, {}, {value})", name(q), lit(constraint_name)),
+            format!(
+                "pgm.add_constraint_online({}, {}, {value}){}",
+                name(q),
+                lit(constraint_name),
+                if partitioned { ".per_partition()" } else { "" }
+            ),
         )
     };
     p.push(moved(Change::new(call.0, summary).up(call.1).down(drop)));
 }
 
-pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, step: Step) {
-    let restore = match rust::constraint(c) {
+/// `pgm.add_constraint(..)` (or its SQL) making `c` as it is, validated or not: what a drop's down runs.
+pub(super) fn add_call(q: &QName, constraint_name: &str, c: &Constraint) -> String {
+    match rust::constraint(c) {
         Some(value) => {
             let mut call = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
             if !c.validated {
@@ -239,8 +360,12 @@ pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &
             }
             call
         }
-        None => add_as_sql(q, constraint_name, c, ""),
-    };
+        None => add_as_sql(q, constraint_name, c, if c.validated { "" } else { " NOT VALID" }),
+    }
+}
+
+pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, step: Step) {
+    let restore = add_call(q, constraint_name, c);
     p.push(
         Change::new(step, format!("drop constraint {constraint_name} on {}", shown(q)))
             .order(2)

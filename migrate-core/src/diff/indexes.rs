@@ -6,7 +6,7 @@ use super::model::{Index, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
 use super::by_name::{renamed_by_definition, Settled};
-use super::sql::temporary_name;
+use super::sql::{comment_change, sql_literal, sql_name, temporary_name};
 use crate::phase::STRICTER_RULE;
 
 /// The indexes of `from` on a column renamed online (`on_renamed` says which text uses one): built again
@@ -76,8 +76,25 @@ fn same(a: &Index, b: &Index) -> bool {
         && a.nulls_not_distinct == b.nulls_not_distinct
 }
 
+/// `COMMENT ON INDEX` as `pgm.sql` (no operation sets an index's comment).
+pub(super) fn comment_call(q: &QName, index_name: &str, comment: Option<&str>) -> String {
+    let index = (q.0.clone(), index_name.to_owned());
+    format!("pgm.sql({})", lit(&format!("COMMENT ON INDEX {} IS {}", sql_name(&index), sql_literal(comment))))
+}
+
+/// `<name>_old`, cut to PostgreSQL's 63 bytes on a character boundary: where an index being replaced is
+/// kept while its successor is built.
+pub(super) fn aside_name(name: &str) -> String {
+    let mut base = name.to_owned();
+    while base.len() + "_old".len() > 63 {
+        base.pop();
+    }
+    format!("{base}_old")
+}
+
 /// Indexes by name, built and dropped concurrently (per partition on a partitioned table); those `settled`
-/// are left alone.
+/// are left alone. An index whose definition changes keeps the table indexed throughout: the old one is
+/// renamed aside, the new one built, then the old one dropped.
 pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, settled: &Settled) {
     let partitioned = to.partition_key.is_some();
     if partitioned && to.indexes.keys().any(|n| !from.indexes.contains_key(n)) {
@@ -101,6 +118,31 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
             rust::drop_index(q, index_name, index, true)
         }
     };
+    // PostgreSQL cannot drop a partitioned table's index concurrently: the drop is catalog only, but holds
+    // ACCESS EXCLUSIVE on the table and its partitions for that instant.
+    let allow_drop = |change: Change, index_name: &str| {
+        if partitioned {
+            change.allow(
+                "require-concurrent-index-deletion",
+                format!(
+                    "{index_name} is an index of the partitioned table {}, which PostgreSQL cannot drop concurrently",
+                    shown(q)
+                ),
+            )
+        } else {
+            change
+        }
+    };
+    // A down making an index again: built, then its comment set.
+    let restore = |mut change: Change, index_name: &str, index: &Index| {
+        change.down.push(create(index_name, index));
+        change.down.extend(index.comment.as_deref().map(|c| comment_call(q, index_name, Some(c))));
+        change
+    };
+    let with_comment = |change: Change, index_name: &str, index: &Index| match &index.comment {
+        Some(comment) => change.up(comment_call(q, index_name, Some(comment.as_str()))),
+        None => change,
+    };
     for (index_name, index) in &to.indexes {
         if settled.new_name_settled(index_name) {
             continue;
@@ -109,36 +151,72 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
         match from.indexes.get(index_name) {
             Some(before) if before.definition == index.definition => {
                 if before.comment != index.comment {
-                    p.uncovered(format!("index {index_name} on {}: its comment", shown(q)));
+                    let what = format!("index {index_name} on {}", shown(q));
+                    let subject = format!("INDEX {}", sql_name(&(q.0.clone(), index_name.clone())));
+                    p.push(comment_change(&what, subject, before.comment.as_deref(), index.comment.as_deref()));
                 }
             }
-            Some(before) => {
-                p.push(
-                    Change::new(step, format!("rebuild index {index_name} on {}", shown(q)))
-                        .up(drop(index_name, before))
-                        .down(create(index_name, before)),
-                );
-                p.push(
+            Some(before) if partitioned => {
+                // Renamed aside, the parent's index would leave its partitions' indexes under the names the
+                // new one's build takes (`<partition>_<index>`, built only if not there): dropped first.
+                p.push(allow_drop(
+                    restore(
+                        Change::new(step, format!("rebuild index {index_name} on {}", shown(q)))
+                        .up(drop(index_name, before)),
+                        index_name,
+                        before,
+                        ),
+                    index_name,
+                ));
+                p.push(with_comment(
                     Change::new(step, format!("add index {index_name} on {}", shown(q)))
                         .up(create(index_name, index))
                         .down(drop(index_name, index)),
+                    index_name,
+                    index,
+                ));
+            }
+            Some(before) => {
+                let aside = aside_name(index_name);
+                p.push(rename(q, step, index_name, &aside));
+                p.push(with_comment(
+                    Change::new(step, format!("add index {index_name} on {} (its new definition)", shown(q)))
+                        .up(create(index_name, index))
+                        .down(drop(index_name, index)),
+                    index_name,
+                    index,
+                ));
+                // `IF EXISTS`: a run stopped after the drop continues past it.
+                p.push(
+                    restore(
+                        Change::new(step, format!("drop index {aside} on {} (the old definition)", shown(q)))
+                        .up(format!("{}.if_exists()", drop(&aside, before))),
+                        &aside,
+                        before,
+                        ),
                 );
             }
-            None => p.push(
+            None => p.push(with_comment(
                 Change::new(step, format!("add index {index_name} on {}", shown(q)))
                     .up(create(index_name, index))
                     .down(drop(index_name, index)),
-            ),
+                index_name,
+                index,
+            )),
         }
     }
     for (index_name, index) in &from.indexes {
         if !to.indexes.contains_key(index_name) && !settled.old_name_settled(index_name) {
-            p.push(
-                Change::new(Step::Drops, format!("drop index {index_name} on {}", shown(q)))
-                    .order(3)
-                    .up(drop(index_name, index))
-                    .down(create(index_name, index)),
-            );
+            p.push(allow_drop(
+                restore(
+                    Change::new(Step::Drops, format!("drop index {index_name} on {}", shown(q)))
+                        .order(3)
+                        .up(drop(index_name, index)),
+                    index_name,
+                    index,
+                ),
+                index_name,
+            ));
         }
     }
 }

@@ -70,7 +70,7 @@ pub(crate) fn column(c: &Column, serial: Option<&str>) -> String {
 }
 
 /// `Identity::always()` / `by_default()` with the settings that differ from a new identity's.
-fn identity(kind: char, s: &Sequence, data_type: &str) -> String {
+pub(crate) fn identity(kind: char, s: &Sequence, data_type: &str) -> String {
     let mut out = String::from(if kind == 'a' {
         "Identity::always()"
     } else {
@@ -190,7 +190,35 @@ pub(crate) fn constraint(c: &Constraint) -> Option<String> {
     if c.deferrable {
         out.push_str(&format!(".deferrable({})", c.deferred));
     }
+    if let Some(comment) = &c.comment {
+        out.push_str(&format!(".comment({})", lit(comment)));
+    }
     Some(out)
+}
+
+/// `Identity::always()` / `by_default()` of `kind` with the settings of `to` that differ from `from`'s:
+/// what `set_identity` changes on an identity that exists (the others keep their values).
+pub(crate) fn identity_change(kind: char, from: &Sequence, to: &Sequence) -> String {
+    let mut out = String::from(if kind == 'a' {
+        "Identity::always()"
+    } else {
+        "Identity::by_default()"
+    });
+    for (name, a, b) in [
+        ("start", from.start, to.start),
+        ("increment", from.increment, to.increment),
+        ("minvalue", from.min, to.min),
+        ("maxvalue", from.max, to.max),
+        ("cache", from.cache, to.cache),
+    ] {
+        if a != b {
+            out.push_str(&format!(".{name}({b})"));
+        }
+    }
+    if from.cycle != to.cycle {
+        out.push_str(if to.cycle { ".cycle()" } else { ".no_cycle()" });
+    }
+    out
 }
 
 /// `(a > 0)` → `a > 0`: the server prints a check's expression in parentheses; the builder adds its own.

@@ -3,10 +3,10 @@
 
 use super::constraints::{self, add_constraint};
 use super::model::{ConstraintKind, Model, QName, Table};
-use super::plan::{Change, Planner, Step};
+use super::plan::{Change, Planned, Planner, Step};
 use super::by_name::Settled;
 use super::rust::{self, lit, name, serial_type, shown};
-use super::sql::{mentions, sql_name};
+use super::sql::{mentions, sql_ident, sql_literal, sql_name};
 use super::{columns, extras, indexes};
 
 pub(crate) fn tables(p: &mut Planner<'_>) {
@@ -32,6 +32,7 @@ pub(crate) fn tables(p: &mut Planner<'_>) {
         .collect();
     created.sort_by_key(|q| depth(p.to, q));
     let to = p.to;
+    let aside = names_aside(p, &created, &renamed);
     for q in &created {
         create_table(p, q, &to.tables[*q]);
     }
@@ -43,15 +44,23 @@ pub(crate) fn tables(p: &mut Planner<'_>) {
             }
         }
         for (index_name, index) in &table.indexes {
-            let change = Change::new(Step::Expand, format!("add index {index_name} on {}", shown(q)))
+            let mut change = Change::new(Step::Expand, format!("add index {index_name} on {}", shown(q)))
                 .up(rust::create_index(q, index_name, index, false))
                 .down(rust::drop_index(q, index_name, index, false));
+            if let Some(comment) = &index.comment {
+                change = change.up(indexes::comment_call(q, index_name, Some(comment.as_str())));
+            }
             p.push(change);
         }
         extras::table_extras(p, q, None, table);
+        replica_identity(p, q, None, table);
     }
     let from = p.from;
-    for (old, table) in &from.tables {
+    // Partitions before their parent: a partition dropped after it would be gone with it, and its drop
+    // would fail. Downs run in reverse, so the parent is made again first.
+    let mut existing: Vec<(&QName, &Table)> = from.tables.iter().collect();
+    existing.sort_by_key(|(q, _)| std::cmp::Reverse(depth(from, q)));
+    for (old, table) in existing {
         let new = renamed
             .iter()
             .find(|(o, _)| o == old)
@@ -59,9 +68,79 @@ pub(crate) fn tables(p: &mut Planner<'_>) {
             .unwrap_or_else(|| old.clone());
         match to.tables.get(&new) {
             Some(desired) => change_table(p, old, &new, table, desired),
-            None => drop_table(p, old, table),
+            None => drop_table(p, old, &with_names_aside(old, table, &aside)),
         }
     }
+}
+
+/// An index name a new table takes from a table that goes (a declined rename keeps `pk` for the new
+/// table): the old table's, renamed aside before the new table is made, since an index name is unique in
+/// its schema and the old table is dropped only in the contract. `(table, name, aside, of a constraint)`.
+type Aside = (QName, String, String, bool);
+
+/// The names of the index relations of `table`: its own indexes and those of its keys, with whether each
+/// is a constraint's.
+fn index_names(table: &Table) -> impl Iterator<Item = (&String, bool)> {
+    let keys = table.constraints.iter().filter(|(_, c)| {
+        matches!(
+            c.kind,
+            ConstraintKind::PrimaryKey { .. } | ConstraintKind::Unique { .. } | ConstraintKind::Exclude
+        )
+    });
+    keys.map(|(n, _)| (n, true)).chain(table.indexes.keys().map(|n| (n, false)))
+}
+
+fn names_aside(p: &mut Planner<'_>, created: &[&QName], renamed: &[(QName, QName)]) -> Vec<Aside> {
+    let (from, to) = (p.from, p.to);
+    let mut aside = Vec::new();
+    for (old, table) in &from.tables {
+        if to.tables.contains_key(old) || renamed.iter().any(|(o, _)| o == old) {
+            continue;
+        }
+        for (index_name, of_constraint) in index_names(table) {
+            let taken = created
+                .iter()
+                .filter(|q| q.0 == old.0)
+                .any(|q| index_names(&to.tables[*q]).any(|(n, _)| n == index_name));
+            if !taken {
+                continue;
+            }
+            let moved = indexes::aside_name(index_name);
+            let what = if of_constraint { "constraint" } else { "index" };
+            let call = |a: &str, b: &str| {
+                if of_constraint {
+                    format!("pgm.rename_constraint({}, {}, {})", name(old), lit(a), lit(b))
+                } else {
+                    format!("pgm.rename_index({}, {})", name(&(old.0.clone(), a.to_owned())), lit(b))
+                }
+            };
+            p.push(
+                Change::new(
+                    Step::Expand,
+                    format!("rename {what} {index_name} on {} to {moved} (a new table takes its name)", shown(old)),
+                )
+                .up(call(index_name, &moved))
+                .down(call(&moved, index_name)),
+            );
+            aside.push((old.clone(), index_name.clone(), moved, of_constraint));
+        }
+    }
+    aside
+}
+
+/// `table` as it is once the names of [`names_aside`] are moved: what its drop's down makes again.
+fn with_names_aside(q: &QName, table: &Table, aside: &[Aside]) -> Table {
+    let mut table = table.clone();
+    for (_, old, moved, of_constraint) in aside.iter().filter(|(t, ..)| t == q) {
+        if *of_constraint {
+            if let Some(c) = table.constraints.remove(old) {
+                table.constraints.insert(moved.clone(), c);
+            }
+        } else if let Some(i) = table.indexes.remove(old) {
+            table.indexes.insert(moved.clone(), i);
+        }
+    }
+    table
 }
 
 /// How deep in a partition tree: parents are created before their partitions.
@@ -110,6 +189,9 @@ fn create_table_call(model: &Model, q: &QName, table: &Table) -> String {
         .iter()
         .map(|c| format!("            {},", rust::column(c, serial_type(model, q, c))))
         .collect();
+    if columns.is_empty() {
+        return create_table_without_columns(q, table);
+    }
     let mut out = format!(
         "pgm.create_table(\n        {},\n        [\n{}\n        ],\n    )",
         name(q),
@@ -187,6 +269,44 @@ fn split_top_level(text: &str) -> Vec<String> {
     parts
 }
 
+/// A table without columns as `pgm.sql`: `create_table` refuses an empty column list (and an empty array
+/// literal has no element type for it to infer). Its constraints and comment follow in SQL too.
+fn create_table_without_columns(q: &QName, table: &Table) -> String {
+    let mut sql = format!(
+        "CREATE {}TABLE {} ()",
+        if table.unlogged { "UNLOGGED " } else { "" },
+        sql_name(q)
+    );
+    if let Some(key) = &table.partition_key {
+        sql.push_str(&format!(" PARTITION BY {key}"));
+    }
+    let mut calls = vec![format!("pgm.sql({})", lit(&sql))];
+    for (constraint_name, constraint) in &table.constraints {
+        // Those `create_table` would hold; the others are added by their callers.
+        if !matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) && rust::constraint(constraint).is_some() {
+            calls.push(constraints::add_call(q, constraint_name, constraint));
+        }
+    }
+    if let Some(comment) = &table.comment {
+        let comment = format!("COMMENT ON TABLE {} IS {}", sql_name(q), sql_literal(Some(comment)));
+        calls.push(format!("pgm.sql({})", lit(&comment)));
+    }
+    calls.join(";\n    ")
+}
+
+/// `CREATE TABLE .. PARTITION OF` as `pgm.sql`: no operation creates a table as a partition.
+fn create_partition_call(q: &QName, parent: &QName, bound: &str, table: &Table) -> String {
+    format!(
+        "pgm.sql({})",
+        lit(&format!(
+            "CREATE TABLE {} PARTITION OF {} {bound}{}",
+            sql_name(q),
+            sql_name(parent),
+            table.partition_key.as_ref().map(|k| format!(" PARTITION BY {k}")).unwrap_or_default()
+        ))
+    )
+}
+
 fn create_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
     let to = p.to;
     let mut change = match &table.partition_of {
@@ -195,15 +315,7 @@ fn create_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
             format!("add partition {} of {}", shown(q), shown(parent)),
         )
         .comment("No operation creates a table as a partition (`PARTITION OF`): written as SQL.")
-        .up(format!(
-            "pgm.sql({})",
-            lit(&format!(
-                "CREATE TABLE {} PARTITION OF {} {bound}{}",
-                sql_name(q),
-                sql_name(parent),
-                table.partition_key.as_ref().map(|k| format!(" PARTITION BY {k}")).unwrap_or_default()
-            ))
-        )),
+        .up(create_partition_call(q, parent, bound, table)),
         None => Change::new(Step::Expand, format!("add table {}", shown(q)))
             .up(create_table_call(to, q, table)),
     };
@@ -244,7 +356,9 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
         .collect();
     let on_renamed = |text: &str| renamed_columns.iter().any(|c| mentions(text, c));
     let constraints_leaving = constraints::move_off_renamed_columns(p, q, from, to, &on_renamed);
-    let indexes_leaving = indexes::move_off_renamed_columns(p, q, from, to, &on_renamed);
+    let mut indexes_leaving = indexes::move_off_renamed_columns(p, q, from, to, &on_renamed);
+    // An index a new key is made on (`USING INDEX`) becomes the key's: neither renamed nor dropped.
+    indexes_leaving.extend(constraints::adopted_indexes(from, to));
     let constraints = Settled {
         renamed: constraints::renamed(p, q, from, to, &constraints_leaving),
         leaving: constraints_leaving,
@@ -256,6 +370,7 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
     constraints::by_name(p, q, from, to, &constraints);
     indexes::by_name(p, q, from, to, &indexes);
     extras::table_extras(p, q, Some(from), to);
+    replica_identity(p, q, Some(from), to);
 }
 
 fn set_logged(p: &mut Planner<'_>, q: &QName, unlogged: bool) {
@@ -284,18 +399,94 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
     let mut change = Change::new(Step::Drops, format!("drop table {}", shown(q)))
         .up(format!("pgm.drop_table({})", name(q)))
         .allow("ban-drop-table", format!("{} is gone from the desired schema", shown(q)));
-    // The down makes it again as it was: the table, then its foreign keys and indexes.
-    change = change.down(create_table_call(from, q, table));
+    // The down makes it again as it was: the table (or partition), the constraints its creation does not
+    // hold, its foreign keys, indexes, triggers, row-level security, policies, grants, comments and replica
+    // identity, in the order they must run.
+    let mut calls = vec![match &table.partition_of {
+        Some((parent, bound)) => create_partition_call(q, parent, bound, table),
+        None => create_table_call(from, q, table),
+    }];
     for (constraint_name, constraint) in &table.constraints {
-        if let (ConstraintKind::ForeignKey { .. }, Some(value)) = (&constraint.kind, rust::constraint(constraint)) {
-            change = change.down(format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name)));
+        let in_create = table.partition_of.is_none() && rust::constraint(constraint).is_some();
+        if !in_create && !matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
+            calls.push(constraints::add_call(q, constraint_name, constraint));
+        }
+    }
+    for (constraint_name, constraint) in &table.constraints {
+        if matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
+            calls.push(constraints::add_call(q, constraint_name, constraint));
         }
     }
     for (index_name, index) in &table.indexes {
-        change = change.down(rust::create_index(q, index_name, index, false));
+        calls.push(rust::create_index(q, index_name, index, false));
+        if let Some(comment) = &index.comment {
+            calls.push(indexes::comment_call(q, index_name, Some(comment.as_str())));
+        }
     }
-    // Downs run in reverse: the table's statements are listed in the order they must run.
-    change.down.reverse();
+    // What a new table gets besides: the calls that would make it, taken from a planner of its own.
+    let mut made = Planner {
+        from,
+        to: from,
+        renames: &[],
+        declined: &[],
+        allow_drop: false,
+        out: Planned::default(),
+    };
+    extras::table_extras(&mut made, q, None, table);
+    replica_identity(&mut made, q, None, table);
+    for made in made.out.changes {
+        calls.extend(made.up);
+    }
+    // A change's down runs as written.
+    change.down = calls;
     p.push(change);
 }
 
+/// The name of the index a table's replica identity uses (`REPLICA IDENTITY USING INDEX`).
+fn identity_index(table: &Table) -> Option<&str> {
+    table
+        .indexes
+        .iter()
+        .chain(&table.other_indexes)
+        .find(|(_, i)| i.replica_identity)
+        .map(|(n, _)| n.as_str())
+}
+
+/// `REPLICA IDENTITY DEFAULT | FULL | NOTHING | USING INDEX ..` of `table`.
+fn replica_identity_sql(q: &QName, table: &Table) -> String {
+    let setting = match (table.replica_identity, identity_index(table)) {
+        ('f', _) => "FULL".to_owned(),
+        ('n', _) => "NOTHING".to_owned(),
+        ('i', Some(index)) => format!("USING INDEX {}", sql_ident(index)),
+        _ => "DEFAULT".to_owned(),
+    };
+    format!("pgm.sql({})", lit(&format!("ALTER TABLE {} REPLICA IDENTITY {setting}", sql_name(q))))
+}
+
+/// The replica identity (what logical replication sends of an updated or deleted row) when it changes;
+/// `from` is `None` for a new table. Placed after the index it uses is built: in the expand when that index
+/// exists before it, else with the new index's keys.
+pub(super) fn replica_identity(p: &mut Planner<'_>, q: &QName, from: Option<&Table>, to: &Table) {
+    let default = Table {
+        replica_identity: 'd',
+        ..Table::default()
+    };
+    let before = from.unwrap_or(&default);
+    let same_char = |t: &Table| if t.replica_identity == '\0' { 'd' } else { t.replica_identity };
+    if same_char(before) == same_char(to) && identity_index(before) == identity_index(to) {
+        return;
+    }
+    let index_is_new = match identity_index(to) {
+        Some(index) if to.replica_identity == 'i' => {
+            from.is_some() && !before.indexes.contains_key(index) && !before.other_indexes.contains_key(index)
+        }
+        _ => false,
+    };
+    let step = if index_is_new { Step::UniqueKeys } else { Step::Expand };
+    p.push(
+        Change::new(step, format!("replica identity of {}", shown(q)))
+            .comment("No operation sets a table's replica identity: written as SQL.")
+            .up(replica_identity_sql(q, to))
+            .down(replica_identity_sql(q, before)),
+    );
+}
