@@ -36,6 +36,7 @@ pub use postgres;
 pub use quote::{ident, literal};
 pub use safeguard::{GrantCheck, Object, Safeguard};
 pub use split::{split_statements, SplitStatement};
+pub use to_rust::rust_literal;
 pub use value::{expr, Value};
 
 /// Everything a migration file needs: `use migrate_dsl::prelude::*;`.

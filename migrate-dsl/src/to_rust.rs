@@ -111,10 +111,20 @@ impl Chain {
     }
 }
 
+pub(crate) use self::rust_literal as lit;
+
 /// A Rust string literal holding `text` exactly: a plain literal for one line, a raw literal with as many
 /// `#` as the text needs for several lines (SQL bodies read as they run). A carriage return stays escaped:
-/// a raw literal cannot hold a bare one.
-pub(crate) fn lit(text: &str) -> String {
+/// a raw literal cannot hold a bare one. What [`Operation::to_rust`](crate::Operation::to_rust) and
+/// `migrate diff`'s generated files write strings with.
+///
+/// ```
+/// use migrate_dsl::rust_literal;
+/// assert_eq!(rust_literal("it's"), r#""it's""#);
+/// assert_eq!(rust_literal("SELECT 1\nFROM \"t\""), "r#\"SELECT 1\nFROM \"t\"\"#");
+/// assert_eq!(rust_literal("a\r\nb"), r#""a\r\nb""#);
+/// ```
+pub fn rust_literal(text: &str) -> String {
     if text.contains('\n') && !text.contains('\r') {
         let mut hashes = String::from("#");
         while text.contains(&format!("\"{hashes}")) {

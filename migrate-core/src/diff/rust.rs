@@ -2,19 +2,8 @@
 
 use super::model::{Column, Constraint, ConstraintKind, Index, IndexElement, Model, Param, QName, Sequence};
 
-/// A Rust string literal holding `text` exactly: a plain literal for one line, a raw literal with as many
-/// `#` as the text needs for several lines (SQL bodies read as they run).
-pub(crate) fn lit(text: &str) -> String {
-    if text.contains('\n') && !text.contains('\r') {
-        let mut hashes = String::from("#");
-        while text.contains(&format!("\"{hashes}")) {
-            hashes.push('#');
-        }
-        format!("r{hashes}\"{text}\"{hashes}")
-    } else {
-        format!("{text:?}")
-    }
-}
+/// A Rust string literal holding `text` exactly (the one writer the builder's operations use too).
+pub(crate) use migrate_dsl::rust_literal as lit;
 
 /// A table, view, type, ... name as the builder takes it: the bare name in schema `public` (the
 /// migrations' `search_path`), a `(schema, name)` tuple elsewhere.
