@@ -2,7 +2,7 @@
 //! partitions (one of them sub-partitioned) and attached, while a writer keeps writing; a build stopped by a
 //! failing partition continues with the partitions left; the derived `down` leaves no index behind.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use migrate_core::{Definition, DownTarget, Migration, Migrator, UpTarget};
@@ -83,12 +83,18 @@ static BY_KIND: [Migration; 1] = [Migration::defined(&Definition {
     down: None,
 })];
 
-/// Inserts until stopped, with the migration's lock timeout as its own: a write that waited longer fails.
-fn writer(db: &TestDb, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Result<u64, String>> {
+/// Inserts until stopped (and at least 10 rows), counting its writes in `written`. Its lock timeout only
+/// keeps a blocked writer from hanging the test; that writes went on during the build is checked on
+/// `written`, not with a clock (a loaded machine stretches any wait).
+fn writer(
+    db: &TestDb,
+    stop: Arc<AtomicBool>,
+    written: Arc<AtomicU64>,
+) -> std::thread::JoinHandle<Result<u64, String>> {
     let mut client = db.client();
     std::thread::spawn(move || {
         client
-            .batch_execute("SET lock_timeout = '500ms'")
+            .batch_execute("SET lock_timeout = '60s'")
             .map_err(|e| e.to_string())?;
         let mut n = 0u64;
         while !stop.load(Ordering::Relaxed) || n < 10 {
@@ -102,6 +108,7 @@ fn writer(db: &TestDb, stop: Arc<AtomicBool>) -> std::thread::JoinHandle<Result<
                     format!("write {n} failed: {message}")
                 })?;
             n += 1;
+            written.store(n, Ordering::Relaxed);
         }
         Ok(n)
     })
@@ -114,8 +121,10 @@ fn an_index_per_partition_is_built_while_a_writer_writes_and_its_down_drops_it_a
     let before = indexes(&db);
     assert!(before.is_empty(), "{before:?}");
     let stop = Arc::new(AtomicBool::new(false));
-    let writing = writer(&db, Arc::clone(&stop));
+    let written = Arc::new(AtomicU64::new(0));
+    let writing = writer(&db, Arc::clone(&stop), Arc::clone(&written));
     let mut seen = Vec::new();
+    let mut writes_at_builds = Vec::new();
     let migrator = Migrator::new(&BY_KIND);
     if let Err(e) = migrator.run_up(&mut db.client(), &UpTarget::All, &mut |e| {
         if let migrate_core::Event::PartitionIndexed {
@@ -126,6 +135,7 @@ fn an_index_per_partition_is_built_while_a_writer_writes_and_its_down_drops_it_a
         } = e
         {
             seen.push(format!("{partition} {done}/{total}"));
+            writes_at_builds.push(written.load(Ordering::Relaxed));
         }
     }) {
         panic!("up failed: {e}");
@@ -136,6 +146,12 @@ fn an_index_per_partition_is_built_while_a_writer_writes_and_its_down_drops_it_a
         .expect("writer thread")
         .unwrap_or_else(|e| panic!("{e}"));
     assert!(writes >= 10);
+    // Writes went on while the partitions' indexes were built: a build that locked the writer out for its
+    // whole length would leave the count where it was at the first partition.
+    assert!(
+        writes_at_builds.first() < writes_at_builds.last(),
+        "no write between the first and the last partition's build: {writes_at_builds:?}"
+    );
     // 24 partitions, one of them sub-partitioned into two: 26 partition indexes (the sub-partitioned one's
     // `ON ONLY` too), every one valid.
     assert_eq!(seen.len(), 26, "{seen:?}");
