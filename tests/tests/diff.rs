@@ -157,6 +157,8 @@ const CASES: &[Case] = &[
     case("unique_added", T, "CREATE TABLE t (id bigint PRIMARY KEY, name text NOT NULL UNIQUE, qty integer);"),
     case("unique_multi_column", T, "CREATE TABLE t (id bigint PRIMARY KEY, name text NOT NULL, qty integer, UNIQUE (name, qty));"),
     case("primary_key_added", "CREATE TABLE t (id int NOT NULL, v text);", "CREATE TABLE t (id int PRIMARY KEY, v text);"),
+    case("primary_key_added_on_nullable_column", "CREATE TABLE t (a int, b text);", "CREATE TABLE t (a int PRIMARY KEY, b text);"),
+    case("primary_key_dropped_column_nullable", "CREATE TABLE t (a int PRIMARY KEY, b text);", "CREATE TABLE t (a int, b text);"),
     case("primary_key_on_new_table", "", "CREATE TABLE t (a int, b int, PRIMARY KEY (a, b));"),
     case("exclusion_constraint", "", "CREATE TABLE bookings (room int, during tstzrange, EXCLUDE USING gist (during WITH &&));"),
     // Indexes
@@ -175,11 +177,14 @@ const CASES: &[Case] = &[
     // Sequences
     case("sequence_added", "", "CREATE SEQUENCE counter START 100 INCREMENT 10 CACHE 5;"),
     case("sequence_changed", "CREATE SEQUENCE counter;", "CREATE SEQUENCE counter INCREMENT 2 MAXVALUE 1000;"),
+    case("sequence_increment_turned_positive", "CREATE SEQUENCE counter INCREMENT -1;", "CREATE SEQUENCE counter;"),
     with("sequence_dropped", "CREATE SEQUENCE counter;", "", |o| o.allow_drop(true)),
     case("sequence_owned_by_column", "CREATE TABLE t (a int);", "CREATE TABLE t (a int); CREATE SEQUENCE t_seq OWNED BY t.a;"),
     // Types
     case("enum_added", "", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');"),
     case("enum_value_added", "CREATE TYPE mood AS ENUM ('sad', 'happy'); CREATE TABLE m (v mood DEFAULT 'sad');", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy', 'ecstatic'); CREATE TABLE m (v mood DEFAULT 'sad');"),
+    case("enum_value_added_in_middle_with_comment", "CREATE TYPE mood AS ENUM ('sad', 'happy'); COMMENT ON TYPE mood IS 'how it feels'; CREATE TABLE m (v mood);", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); COMMENT ON TYPE mood IS 'how it feels'; CREATE TABLE m (v mood);"),
+    case("enum_value_removed_with_comment", "CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy'); COMMENT ON TYPE mood IS 'how it feels'; CREATE TABLE m (v mood);", "CREATE TYPE mood AS ENUM ('sad', 'happy'); COMMENT ON TYPE mood IS 'how it feels'; CREATE TABLE m (v mood);"),
     case("enum_dropped", "CREATE TYPE mood AS ENUM ('a');", ""),
     case("composite_added", "", "CREATE TYPE pair AS (a int, b text);"),
     case("composite_attribute_added", "CREATE TYPE pair AS (a int);", "CREATE TYPE pair AS (a int, b text);"),

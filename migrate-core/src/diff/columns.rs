@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use super::constraints;
 use super::model::{Column, QName, Table};
 use super::plan::{Change, Planner, Step};
 use super::rust::{self, lit, name, shown};
@@ -36,12 +37,12 @@ pub(super) fn columns(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table,
                 moved.name = new_name.clone();
                 // The online rename copies the definition; NOT NULL comes with its contract.
                 moved.not_null = desired.not_null;
-                change_column(p, q, &moved, desired);
+                change_column(p, q, (from, &moved), (to, desired));
             }
             continue;
         }
         match to.column(&column.name) {
-            Some(desired) => change_column(p, q, column, desired),
+            Some(desired) => change_column(p, q, (from, column), (to, desired)),
             None => {
                 if p.may_drop(&format!("column {}.{}", shown(q), column.name)) {
                     let serial = None;
@@ -60,11 +61,11 @@ pub(super) fn columns(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table,
         if from.column(&column.name).is_some() || renamed_to.contains(&column.name) {
             continue;
         }
-        add_column(p, q, column);
+        add_column(p, q, to, column);
     }
 }
 
-fn add_column(p: &mut Planner<'_>, q: &QName, column: &Column) {
+fn add_column(p: &mut Planner<'_>, q: &QName, table: &Table, column: &Column) {
     let needs_fill = column.not_null
         && column.default.is_none()
         && column.identity.is_none()
@@ -103,7 +104,8 @@ fn add_column(p: &mut Planner<'_>, q: &QName, column: &Column) {
         ));
     }
     p.push(change);
-    if needs_fill {
+    // A new primary key on it makes it NOT NULL itself; a `SET NOT NULL` after would be refused.
+    if needs_fill && !constraints::in_primary_key(table, &column.name) {
         p.warn(format!(
             "{}.{} is NOT NULL without a default: added nullable, and made NOT NULL in the `_constraints` \
              migration (a contract), after the application (or a backfill) fills it",
@@ -220,7 +222,8 @@ fn shown_column(q: &QName, column: &str) -> String {
     format!("{}.{column}", shown(q))
 }
 
-fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
+/// Column `from` of table `from_table`, `to` of `to_table`.
+fn change_column(p: &mut Planner<'_>, q: &QName, (from_table, from): (&Table, &Column), (to_table, to): (&Table, &Column)) {
     let column = || alter_column(q, &to.name);
     let at = shown_column(q, &to.name);
     if from.data_type != to.data_type {
@@ -247,7 +250,11 @@ fn change_column(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     if identity_dropped {
         identity(p, q, from, to);
     }
+    // A primary key sets NOT NULL on its columns as it is added, and keeps it while it stands: the key's
+    // own change makes the column NOT NULL, or nullable once the key is dropped (see `constraints`).
     match (from.not_null, to.not_null) {
+        (false, true) if constraints::in_primary_key(to_table, &to.name) => {}
+        (true, false) if constraints::in_primary_key(from_table, &from.name) => {}
         (false, true) => set_not_null(p, q, &to.name),
         (true, false) => p.push(
             Change::new(Step::Expand, format!("{at}: NULL allowed"))

@@ -99,6 +99,43 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
     }
 }
 
+/// Whether `column` is one of the primary key of `table`.
+pub(super) fn in_primary_key(table: &Table, column: &str) -> bool {
+    table.constraints.values().any(|c| primary_key_columns(c).iter().any(|k| k == column))
+}
+
+fn primary_key_columns(c: &Constraint) -> &[String] {
+    match &c.kind {
+        ConstraintKind::PrimaryKey { columns } => columns,
+        _ => &[],
+    }
+}
+
+/// Table `q` of the desired schema as it is in the current one (under its old name when renamed).
+fn current_table<'m>(p: &Planner<'m>, q: &QName) -> Option<&'m Table> {
+    let from = p.from;
+    from.tables.get(q).or_else(|| {
+        from.tables
+            .iter()
+            .find(|(old, _)| old.0 == q.0 && p.table_renamed(old) == Some(q.1.as_str()))
+            .map(|(_, t)| t)
+    })
+}
+
+/// What the down of an added primary key runs after dropping it: `DROP NOT NULL` of its columns that were
+/// nullable before (`ADD PRIMARY KEY` made them NOT NULL, and the drop of the key leaves them so); the
+/// columns' own changes write no `SET NOT NULL` for them.
+fn nullable_again(p: &Planner<'_>, q: &QName, c: &Constraint) -> Vec<String> {
+    let Some(current) = current_table(p, q) else {
+        return Vec::new();
+    };
+    primary_key_columns(c)
+        .iter()
+        .filter(|k| current.column(k).is_some_and(|col| !col.not_null))
+        .map(|k| format!("pgm.alter_column({}, {}).drop_not_null()", name(q), lit(k)))
+        .collect()
+}
+
 /// The same constraint in both: validated when the desired one is, the rest listed.
 fn same_definition(p: &mut Planner<'_>, q: &QName, constraint_name: &str, before: &Constraint, c: &Constraint) {
     if !before.validated && c.validated {
@@ -183,6 +220,7 @@ fn add_over_index(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Con
         )
         .up(format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name)))
         .down(format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name)))
+        .downs(nullable_again(p, q, c))
         .down(rust::create_index(q, constraint_name, index, true)),
     );
 }
@@ -267,6 +305,7 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
         _ => change,
     };
     let drop = format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name));
+    let nulls = if new_table { Vec::new() } else { nullable_again(p, q, c) };
     let summary = format!("add constraint {constraint_name} on {}", shown(q));
     let Some(value) = rust::constraint(c) else {
         let add = |suffix: &str| add_as_sql(q, constraint_name, c, suffix);
@@ -292,7 +331,7 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
                 format!("{constraint_name} on {}: an exclusion constraint cannot be added NOT VALID", shown(q)),
             )
         };
-        p.push(moved(change.down(drop)));
+        p.push(moved(change.down(drop).downs(nulls)));
         return;
     };
     // A unique key with options the online form refuses: its index built concurrently, then the
@@ -326,7 +365,8 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
             Change::new(keys, summary)
                 .up(index)
                 .up(constraint)
-                .down(drop),
+                .down(drop)
+                .downs(nulls),
         ));
         return;
     }
@@ -347,7 +387,7 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
             ),
         )
     };
-    p.push(moved(Change::new(call.0, summary).up(call.1).down(drop)));
+    p.push(moved(Change::new(call.0, summary).up(call.1).down(drop).downs(nulls)));
 }
 
 /// `pgm.add_constraint(..)` (or its SQL) making `c` as it is, validated or not: what a drop's down runs.
@@ -366,10 +406,18 @@ pub(super) fn add_call(q: &QName, constraint_name: &str, c: &Constraint) -> Stri
 
 pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, step: Step) {
     let restore = add_call(q, constraint_name, c);
+    // A primary key's columns stay NOT NULL once it is dropped: those nullable in the desired schema are
+    // made so here, after the key (PostgreSQL refuses it before); the key made again in the down sets
+    // their NOT NULL back.
+    let nulls = primary_key_columns(c)
+        .iter()
+        .filter(|k| p.to.tables.get(q).and_then(|t| t.column(k)).is_some_and(|col| !col.not_null))
+        .map(|k| format!("pgm.alter_column({}, {}).drop_not_null()", name(q), lit(k)));
     p.push(
         Change::new(step, format!("drop constraint {constraint_name} on {}", shown(q)))
             .order(2)
             .up(format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name)))
+            .ups(nulls)
             .down(restore),
     );
 }

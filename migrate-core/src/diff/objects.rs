@@ -312,7 +312,7 @@ fn enums(p: &mut Planner<'_>) {
                 }
                 // PostgreSQL cannot remove a label: the down makes the type again with the old labels and
                 // moves the columns of that type over to it (it runs last, on the tables as they were).
-                change.down = recreate_enum(&columns_of(from, None, q), q, current);
+                change.down = recreate_enum(&columns_of(from, None, q), q, current, current_enum.comment.as_deref());
                 p.push(change);
             }
             Labels::Renamed(pairs) => {
@@ -359,8 +359,10 @@ fn enums(p: &mut Planner<'_>) {
                      and each column of it cast over (a row holding a removed label makes the cast fail); the \
                      old type is dropped.",
                 );
-                change.up = recreate_enum(&columns, q, labels);
-                change.down = recreate_enum(&columns, q, current);
+                // The comment the type has when each runs: the desired one (the expand's down puts the
+                // current one back after).
+                change.up = recreate_enum(&columns, q, labels, enum_.comment.as_deref());
+                change.down = recreate_enum(&columns, q, current, enum_.comment.as_deref());
                 if !columns.is_empty() {
                     change = change.allow(
                         "changing-column-type",
@@ -412,14 +414,17 @@ fn columns_of<'m>(model: &'m Model, also: Option<&'m Model>, q: &QName) -> Vec<(
     out
 }
 
-/// The calls that make enum `q` again with `labels` and move `columns` over to it, their defaults put
-/// back. Listed in the order they run.
-fn recreate_enum(columns: &[(&QName, &Column)], q: &QName, labels: &[String]) -> Vec<String> {
+/// The calls that make enum `q` again with `labels` and `comment` (a new type has none) and move `columns`
+/// over to it, their defaults put back. Listed in the order they run.
+fn recreate_enum(columns: &[(&QName, &Column)], q: &QName, labels: &[String], comment: Option<&str>) -> Vec<String> {
     let old = format!("{}_before_diff", q.1);
     let mut calls = vec![
         format!("pgm.rename_type({}, {})", name(q), lit(&old)),
         create_enum(q, labels),
     ];
+    if comment.is_some() {
+        calls.push(type_comment(q, comment));
+    }
     for (table_name, column) in columns {
         let alter = format!("pgm.alter_column({}, {})", name(table_name), lit(&column.name));
         if column.default.is_some() {
@@ -711,6 +716,10 @@ fn sequences(p: &mut Planner<'_>) {
             Some(current) => {
                 let settings = |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min, s.max, s.cache, s.cycle);
                 if settings(current) != settings(sequence) {
+                    // PostgreSQL checks the sequence's current value against the new bounds: when the two
+                    // ranges do not meet (an increment turned from negative to positive), no value it holds
+                    // is kept, so it restarts at the new start, within the new bounds.
+                    let disjoint = current.max < sequence.min || sequence.max < current.min;
                     let alter = |s: &Sequence| {
                         let mut call = format!(
                             "pgm.alter_sequence({}).data_type({}).increment({}).minvalue({}).maxvalue({}).start({}).cache({})",
@@ -723,6 +732,9 @@ fn sequences(p: &mut Planner<'_>) {
                             s.cache
                         );
                         call.push_str(if s.cycle { ".cycle()" } else { ".no_cycle()" });
+                        if disjoint {
+                            call.push_str(&format!(".restart_with({})", s.start));
+                        }
                         call
                     };
                     p.push(

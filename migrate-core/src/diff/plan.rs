@@ -114,6 +114,16 @@ impl Change {
         self
     }
 
+    pub(crate) fn ups(mut self, calls: impl IntoIterator<Item = String>) -> Change {
+        self.up.extend(calls);
+        self
+    }
+
+    pub(crate) fn downs(mut self, calls: impl IntoIterator<Item = String>) -> Change {
+        self.down.extend(calls);
+        self
+    }
+
     pub(crate) fn comment(mut self, text: impl Into<String>) -> Change {
         self.comment = Some(text.into());
         self
