@@ -367,6 +367,7 @@ const CASES: &[Case] = &[
     with("table_dropped_with_triggers_policies_and_comments",
         "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TABLE t (a int NOT NULL CONSTRAINT t_a_check CHECK (a > 0), b int); CREATE UNIQUE INDEX t_a ON t (a); COMMENT ON INDEX t_a IS 'by a'; COMMENT ON CONSTRAINT t_a_check ON t IS 'positive'; COMMENT ON TABLE t IS 'the t'; CREATE TRIGGER t_f BEFORE INSERT ON t FOR EACH ROW EXECUTE FUNCTION f(); ALTER TABLE t ENABLE ROW LEVEL SECURITY; ALTER TABLE t FORCE ROW LEVEL SECURITY; CREATE POLICY t_p ON t USING (a > 1); ALTER TABLE t REPLICA IDENTITY USING INDEX t_a;",
         "CREATE FUNCTION f() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;", |o| o.allow_drop(true)),
+    with("table_dropped_with_expression_partial_and_gin_indexes", "CREATE TABLE t (a int, b text, d jsonb); CREATE INDEX t_lower_b ON t (lower(b)); CREATE INDEX t_a_big ON t (a) WHERE a > 10; CREATE INDEX t_d ON t USING gin (d); COMMENT ON INDEX t_d IS 'by d';", "", |o| o.allow_drop(true)),
     case("table_replica_identity_full", "CREATE TABLE t (a int);", "CREATE TABLE t (a int); ALTER TABLE t REPLICA IDENTITY FULL;"),
     case("table_replica_identity_using_new_index", "CREATE TABLE t (a int NOT NULL);", "CREATE TABLE t (a int NOT NULL); CREATE UNIQUE INDEX t_a ON t (a); ALTER TABLE t REPLICA IDENTITY USING INDEX t_a;"),
     case("table_replica_identity_on_new_table", "", "CREATE TABLE t (a int PRIMARY KEY, b int); ALTER TABLE t REPLICA IDENTITY NOTHING;"),
