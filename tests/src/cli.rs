@@ -287,6 +287,12 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// The `[profile]` of every crate the tests generate and build in [`e2e_target`]: one profile, so that they
+/// share the compiled dependencies there (a crate whose profile differs compiles the whole dependency tree
+/// again, a few minutes of CPU each). Dependencies without debug info: nothing debugs them, and they build
+/// a quarter faster.
+pub const E2E_PROFILE: &str = "[profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\nincremental = false\n";
+
 /// The target folder of the throwaway application crates the end-to-end tests build, kept between runs so only
 /// the first run compiles the dependencies.
 pub fn e2e_target() -> PathBuf {
@@ -309,8 +315,7 @@ pub fn scaffold_app(dir: &Path, package: &str) {
     let manifest = format!(
         "[workspace]\n\n[package]\nname = \"{package}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [[bin]]\nname = \"{package}-migrate\"\npath = \"src/main.rs\"\n\n\
-         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
-         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\nincremental = false\n",
+         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n{E2E_PROFILE}",
         dep("migrate-core"),
         dep("migrate-dsl"),
         dep("migrate-cli"),

@@ -213,9 +213,10 @@ pub fn build_runner(crate_name: &str, cases: &[CaseFiles<'_>]) -> Result<PathBuf
     let manifest = format!(
         "[package]\nname = \"{crate_name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
          [workspace]\n\n[dependencies]\nmigrate-core = {{ path = {:?}, package = \"pgm-migrate-core\", features = [\"lint\"] }}\n\
-         migrate-dsl = {{ path = {:?}, package = \"pgm-migrate-dsl\" }}\npostgres = \"0.19\"\n",
+         migrate-dsl = {{ path = {:?}, package = \"pgm-migrate-dsl\" }}\npostgres = \"0.19\"\n\n{}",
         root.join("migrate-core"),
         root.join("migrate-dsl"),
+        crate::cli::E2E_PROFILE,
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(|e| e.to_string())?;

@@ -23,12 +23,12 @@ pub fn runner_crate(name: &str, root: &Path) -> Vec<(&'static str, String)> {
     let manifest = format!(
         "[workspace]\n\n[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
          [[bin]]\nname = \"{name}-migrate\"\npath = \"src/main.rs\"\n\n\
-         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n\
-         [profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\nincremental = false\n",
+         [dependencies]\n{}\n{}\n{}\n\n[build-dependencies]\n{}\n\n{}",
         dep("migrate-core", ""),
         dep("migrate-dsl", ""),
         dep("migrate-cli", ""),
         dep("migrate-core", build_feature),
+        crate::cli::E2E_PROFILE,
     );
     let lock = std::fs::read_to_string(root.join("Cargo.lock"))
         .unwrap_or_else(|e| panic!("{}: {e}", root.join("Cargo.lock").display()));

@@ -785,8 +785,9 @@ fn run_snippets(snippets: &[String]) -> Result<Vec<String>, String> {
     std::fs::write(src.join("main.rs"), main).map_err(|e| e.to_string())?;
     let manifest = format!(
         "[package]\nname = \"dsl-source\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
-         [workspace]\n\n[dependencies]\nmigrate-dsl = {{ path = {:?}, package = \"pgm-migrate-dsl\" }}\n",
+         [workspace]\n\n[dependencies]\nmigrate-dsl = {{ path = {:?}, package = \"pgm-migrate-dsl\" }}\n\n{}",
         root.join("migrate-dsl"),
+        tests::cli::E2E_PROFILE,
     );
     std::fs::write(dir.join("Cargo.toml"), manifest).map_err(|e| e.to_string())?;
     std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).map_err(|e| e.to_string())?;
