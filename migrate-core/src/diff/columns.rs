@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use super::constraints;
 use super::model::{Column, QName, Table};
 use super::plan::{Change, Planner, Step};
-use super::rust::{self, lit, name, shown};
+use super::rust::{self, alter_column, lit, name, shown};
 use super::sql::sql_ident;
 use crate::phase::STRICTER_RULE;
 
@@ -174,7 +174,7 @@ fn set_not_null(p: &mut Planner<'_>, q: &QName, column: &str) {
     p.push(
         Change::new(Step::Constraints, format!("NOT NULL on {}.{column}", shown(q)))
             .up(format!("pgm.set_not_null({}, {})", name(q), lit(column)))
-            .down(format!("pgm.alter_column({}, {}).drop_not_null()", name(q), lit(column))),
+            .down(format!("{}.drop_not_null()", alter_column(q, column))),
     );
 }
 
@@ -210,11 +210,6 @@ pub(super) fn binary_compatible(from: &str, to: &str) -> bool {
         (Some(Some((p1, s1))), Some(Some((p2, s2)))) => s1 == s2 && p2 >= p1,
         _ => false,
     }
-}
-
-/// `pgm.alter_column(..)` of column `column` of table `q`, the start of each call changing it.
-fn alter_column(q: &QName, column: &str) -> String {
-    format!("pgm.alter_column({}, {})", name(q), lit(column))
 }
 
 /// `schema.table.column`, as the summary and the warnings name a column.

@@ -126,13 +126,18 @@ fn current_table<'m>(p: &Planner<'m>, q: &QName) -> Option<&'m Table> {
 /// nullable before (`ADD PRIMARY KEY` made them NOT NULL, and the drop of the key leaves them so); the
 /// columns' own changes write no `SET NOT NULL` for them.
 fn nullable_again(p: &Planner<'_>, q: &QName, c: &Constraint) -> Vec<String> {
-    let Some(current) = current_table(p, q) else {
+    drop_not_null_of_keys(q, c, current_table(p, q))
+}
+
+/// `drop_not_null` of each column of primary key `c` that is nullable in `table` (none without a table).
+fn drop_not_null_of_keys(q: &QName, c: &Constraint, table: Option<&Table>) -> Vec<String> {
+    let Some(table) = table else {
         return Vec::new();
     };
     primary_key_columns(c)
         .iter()
-        .filter(|k| current.column(k).is_some_and(|col| !col.not_null))
-        .map(|k| format!("pgm.alter_column({}, {}).drop_not_null()", name(q), lit(k)))
+        .filter(|k| table.column(k).is_some_and(|col| !col.not_null))
+        .map(|k| format!("{}.drop_not_null()", rust::alter_column(q, k)))
         .collect()
 }
 
@@ -409,10 +414,7 @@ pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &
     // A primary key's columns stay NOT NULL once it is dropped: those nullable in the desired schema are
     // made so here, after the key (PostgreSQL refuses it before); the key made again in the down sets
     // their NOT NULL back.
-    let nulls = primary_key_columns(c)
-        .iter()
-        .filter(|k| p.to.tables.get(q).and_then(|t| t.column(k)).is_some_and(|col| !col.not_null))
-        .map(|k| format!("pgm.alter_column({}, {}).drop_not_null()", name(q), lit(k)));
+    let nulls = drop_not_null_of_keys(q, c, p.to.tables.get(q));
     p.push(
         Change::new(step, format!("drop constraint {constraint_name} on {}", shown(q)))
             .order(2)

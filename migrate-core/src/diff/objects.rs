@@ -426,7 +426,7 @@ fn recreate_enum(columns: &[(&QName, &Column)], q: &QName, labels: &[String], co
         calls.push(type_comment(q, comment));
     }
     for (table_name, column) in columns {
-        let alter = format!("pgm.alter_column({}, {})", name(table_name), lit(&column.name));
+        let alter = rust::alter_column(table_name, &column.name);
         if column.default.is_some() {
             calls.push(format!("{alter}.drop_default()"));
         }

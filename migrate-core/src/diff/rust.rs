@@ -24,6 +24,11 @@ pub(crate) fn catalog_name(q: &QName) -> String {
     }
 }
 
+/// `pgm.alter_column(..)` of `column` of table `q`, the start of each column change's call.
+pub(crate) fn alter_column(q: &QName, column: &str) -> String {
+    format!("pgm.alter_column({}, {})", name(q), lit(column))
+}
+
 /// `schema.name` for messages and comments.
 pub(crate) fn shown(q: &QName) -> String {
     format!("{}.{}", q.0, q.1)
