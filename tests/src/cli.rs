@@ -293,10 +293,84 @@ pub fn workspace_root() -> PathBuf {
 /// a quarter faster.
 pub const E2E_PROFILE: &str = "[profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\nincremental = false\n";
 
+/// The modules whose tests build in the second target folder ([`e2e_target`]): the ones that run several
+/// builds one after the other, each waiting for the one before.
+const SECOND_TARGET_MODULES: &[&str] = &["sealing::", "runner_freshness::", "new_user::"];
+
 /// The target folder of the throwaway application crates the end-to-end tests build, kept between runs so only
 /// the first run compiles the dependencies.
+///
+/// There are two. Cargo builds in a target folder one build at a time, and on a 2-core machine the front end's
+/// last minutes were builds queued there at 1.4 cores busy: the tests of [`SECOND_TARGET_MODULES`] build in
+/// `target/e2e-target-b`, the others in `target/e2e-target`. The choice follows the test's name (libtest
+/// names each test's thread after it), so every call of one test gets the same folder; a thread a test
+/// starts itself gets the first. The second folder starts as a copy of the first one's compiled dependencies
+/// ([`seed_second_target`]), so they are not compiled twice.
 pub fn e2e_target() -> PathBuf {
-    workspace_root().join("target").join("e2e-target")
+    let target = workspace_root().join("target");
+    let first = target.join("e2e-target");
+    let in_second = std::thread::current()
+        .name()
+        .is_some_and(|test| SECOND_TARGET_MODULES.iter().any(|m| test.starts_with(m)));
+    if !in_second {
+        return first;
+    }
+    let second = target.join("e2e-target-b");
+    static SEEDED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
+    SEEDED.get_or_init(|| seed_second_target(&first, &second));
+    second
+}
+
+/// Copies what the first target folder compiled (`debug/{deps,build,.fingerprint}`) into the second one, once,
+/// when the second has none yet: cargo then finds the dependencies fresh there (its records of them are
+/// relative to the target folder). The copy is made under the first folder's build lock (cargo's own
+/// `debug/.cargo-lock`), so that no build writes there meanwhile. Nothing to copy (a first run that starts
+/// with these modules) leaves the second folder to compile its own.
+fn seed_second_target(first: &Path, second: &Path) {
+    let from = first.join("debug");
+    let to = second.join("debug");
+    if to.join("deps").is_dir() || !from.join("deps").is_dir() {
+        return;
+    }
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(from.join(".cargo-lock"))
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", from.join(".cargo-lock").display()));
+    lock.lock()
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", from.display()));
+    let partial = second.join("debug.partial");
+    let _ = std::fs::remove_dir_all(&partial);
+    std::fs::create_dir_all(&partial)
+        .unwrap_or_else(|e| panic!("cannot create {}: {e}", partial.display()));
+    let started = std::time::Instant::now();
+    for part in ["deps", "build", ".fingerprint"] {
+        let status = Command::new("cp")
+            .arg("-a")
+            .arg(from.join(part))
+            .arg(&partial)
+            .status()
+            .unwrap_or_else(|e| panic!("cannot run cp: {e}"));
+        assert!(
+            status.success(),
+            "cp -a {} failed",
+            from.join(part).display()
+        );
+    }
+    std::fs::rename(&partial, &to).unwrap_or_else(|e| {
+        panic!(
+            "cannot rename {} to {}: {e}",
+            partial.display(),
+            to.display()
+        )
+    });
+    eprintln!(
+        "seeded {} from {} in {:.1} s",
+        to.display(),
+        from.display(),
+        started.elapsed().as_secs_f64()
+    );
 }
 
 /// Writes a minimal application crate `package` that owns `migrations/`, like `example-app` does: a library
