@@ -293,40 +293,51 @@ pub fn workspace_root() -> PathBuf {
 /// a quarter faster.
 pub const E2E_PROFILE: &str = "[profile.dev]\ndebug = \"line-tables-only\"\n\n[profile.dev.package.\"*\"]\ndebug = false\nincremental = false\n";
 
-/// The modules whose tests build in the second target folder ([`e2e_target`]): the ones that run several
-/// builds one after the other, each waiting for the one before.
-const SECOND_TARGET_MODULES: &[&str] = &["sealing::", "runner_freshness::", "new_user::"];
+/// The modules whose tests build in a target folder of their own ([`e2e_target`]), and that folder: the
+/// ones that run several builds one after the other, each waiting for the one before.
+const OWN_TARGET_MODULES: &[(&str, &str)] = &[
+    ("runner_freshness::", "e2e-target-b"),
+    ("new_user::", "e2e-target-b"),
+    ("sealing::", "e2e-target-c"),
+];
 
 /// The target folder of the throwaway application crates the end-to-end tests build, kept between runs so only
 /// the first run compiles the dependencies.
 ///
-/// There are two. Cargo builds in a target folder one build at a time, and on a 2-core machine the front end's
-/// last minutes were builds queued there at 1.4 cores busy: the tests of [`SECOND_TARGET_MODULES`] build in
-/// `target/e2e-target-b`, the others in `target/e2e-target`. The choice follows the test's name (libtest
-/// names each test's thread after it), so every call of one test gets the same folder; a thread a test
-/// starts itself gets the first. The second folder starts as a copy of the first one's compiled dependencies
-/// ([`seed_second_target`]), so they are not compiled twice.
+/// There are three. Cargo builds in a target folder one build at a time, and on a 2-core machine the front
+/// end's last minutes were builds queued in one folder at 1.3 to 1.4 cores busy: the tests of
+/// [`OWN_TARGET_MODULES`] build in `target/e2e-target-b` and `-c`, the others in `target/e2e-target`. The
+/// choice follows the test's name (libtest names each test's thread after it), so every call of one test gets
+/// the same folder; a thread a test starts itself gets the first. The other folders start as a copy of the
+/// first one's compiled dependencies ([`seed_target`]), so they are not compiled again.
 pub fn e2e_target() -> PathBuf {
     let target = workspace_root().join("target");
     let first = target.join("e2e-target");
-    let in_second = std::thread::current()
-        .name()
-        .is_some_and(|test| SECOND_TARGET_MODULES.iter().any(|m| test.starts_with(m)));
-    if !in_second {
+    let thread = std::thread::current();
+    let own = thread.name().and_then(|test| {
+        OWN_TARGET_MODULES
+            .iter()
+            .find(|(module, _)| test.starts_with(module))
+    });
+    let Some((_, folder)) = own else {
         return first;
+    };
+    let own = target.join(folder);
+    static SEEDED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+    let mut seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
+    if !seeded.contains(&own) {
+        seed_target(&first, &own);
+        seeded.push(own.clone());
     }
-    let second = target.join("e2e-target-b");
-    static SEEDED: std::sync::OnceLock<()> = std::sync::OnceLock::new();
-    SEEDED.get_or_init(|| seed_second_target(&first, &second));
-    second
+    own
 }
 
-/// Copies what the first target folder compiled (`debug/{deps,build,.fingerprint}`) into the second one, once,
-/// when the second has none yet: cargo then finds the dependencies fresh there (its records of them are
+/// Copies what the first target folder compiled (`debug/{deps,build,.fingerprint}`) into `second`, once, when
+/// it has none yet: cargo then finds the dependencies fresh there (its records of them are
 /// relative to the target folder). The copy is made under the first folder's build lock (cargo's own
 /// `debug/.cargo-lock`), so that no build writes there meanwhile. Nothing to copy (a first run that starts
 /// with these modules) leaves the second folder to compile its own.
-fn seed_second_target(first: &Path, second: &Path) {
+fn seed_target(first: &Path, second: &Path) {
     let from = first.join("debug");
     let to = second.join("debug");
     if to.join("deps").is_dir() || !from.join("deps").is_dir() {
