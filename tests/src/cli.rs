@@ -351,6 +351,10 @@ fn seed_target(first: &Path, second: &Path) {
         .unwrap_or_else(|e| panic!("cannot open {}: {e}", from.join(".cargo-lock").display()));
     lock.lock()
         .unwrap_or_else(|e| panic!("cannot lock {}: {e}", from.display()));
+    // Another test process may have seeded it while this one waited for the lock.
+    if to.join("deps").is_dir() {
+        return;
+    }
     let partial = second.join("debug.partial");
     let _ = std::fs::remove_dir_all(&partial);
     std::fs::create_dir_all(&partial)
