@@ -323,19 +323,15 @@ pub fn e2e_target() -> PathBuf {
         return first;
     };
     let own = target.join(folder);
-    static SEEDED: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
-    let mut seeded = SEEDED.lock().unwrap_or_else(|e| e.into_inner());
-    if !seeded.contains(&own) {
-        seed_target(&first, &own);
-        seeded.push(own.clone());
-    }
+    seed_target(&first, &own);
     own
 }
 
-/// Copies what the first target folder compiled (`debug/{deps,build,.fingerprint}`) into `second`, once, when
-/// it has none yet: cargo then finds the dependencies fresh there (its records of them are
-/// relative to the target folder). The copy is made under the first folder's build lock (cargo's own
-/// `debug/.cargo-lock`), so that no build writes there meanwhile. Nothing to copy (a first run that starts
+/// Copies what the first target folder compiled (`debug/{deps,build,.fingerprint}`) into `second` when it has
+/// none yet: cargo then finds the dependencies fresh there (its records of them are relative to the target
+/// folder). Once seeded, a call only looks for `second`'s `deps`. The copy is made under the first folder's
+/// build lock (cargo's own `debug/.cargo-lock`), so that no build writes there meanwhile, and that lock also
+/// keeps two tests (of this process or another) from seeding at once. Nothing to copy (a first run that starts
 /// with these modules) leaves the second folder to compile its own.
 fn seed_target(first: &Path, second: &Path) {
     let from = first.join("debug");
@@ -343,15 +339,16 @@ fn seed_target(first: &Path, second: &Path) {
     if to.join("deps").is_dir() || !from.join("deps").is_dir() {
         return;
     }
+    let lock_path = from.join(".cargo-lock");
     let lock = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
-        .open(from.join(".cargo-lock"))
-        .unwrap_or_else(|e| panic!("cannot open {}: {e}", from.join(".cargo-lock").display()));
+        .open(&lock_path)
+        .unwrap_or_else(|e| panic!("cannot open {}: {e}", lock_path.display()));
     lock.lock()
-        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", from.display()));
-    // Another test process may have seeded it while this one waited for the lock.
+        .unwrap_or_else(|e| panic!("cannot lock {}: {e}", lock_path.display()));
+    // Another test may have seeded it while this one waited for the lock.
     if to.join("deps").is_dir() {
         return;
     }
