@@ -5,9 +5,11 @@ use std::collections::BTreeSet;
 
 use super::constraints;
 use super::model::{Column, QName, Table};
+use super::ops::{self, name, rust_name, shown};
 use super::plan::{Change, Planner, Step};
-use super::rust::{self, alter_column, lit, name, shown};
 use super::sql::sql_ident;
+use migrate_dsl::prelude::*;
+use migrate_dsl::rust_literal as lit;
 use crate::phase::STRICTER_RULE;
 
 pub(super) fn columns(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &Table) {
@@ -15,22 +17,20 @@ pub(super) fn columns(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table,
     for column in &from.columns {
         if let Some(new_name) = p.column_renamed(old, &column.name).map(str::to_owned) {
             renamed_to.insert(new_name.clone());
-            let call = format!(
-                "pgm.rename_column_online({}, {}, {})",
-                name(q),
-                lit(&column.name),
-                lit(&new_name)
-            );
             p.push(
                 Change::new(
                     Step::Renames,
                     format!("rename column {}.{} to {new_name} (both kept in sync until the contract)", shown(q), column.name),
                 )
-                .up(call.clone()),
+                .up(|pgm| {
+                    pgm.rename_column_online(name(q), column.name.as_str(), new_name.as_str());
+                }),
             );
             p.push(
                 Change::new(Step::RenameContracts, format!("drop {}.{}, renamed to {new_name}", shown(q), column.name))
-                    .up(format!("{call}.contract()")),
+                    .up(|pgm| {
+                        pgm.rename_column_online(name(q), column.name.as_str(), new_name.as_str()).contract();
+                    }),
             );
             if let Some(desired) = to.column(&new_name) {
                 let mut moved = column.clone();
@@ -49,8 +49,12 @@ pub(super) fn columns(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table,
                     p.push(
                         Change::new(Step::Drops, format!("drop column {}.{}", shown(q), column.name))
                             .order(4)
-                            .up(format!("pgm.drop_columns({}, [{}])", name(q), lit(&column.name)))
-                            .down(format!("pgm.add_columns({}, [{}])", name(q), rust::column(column, serial)))
+                            .up(|pgm| {
+                                pgm.drop_columns(name(q), [column.name.as_str()]);
+                            })
+                            .down(|pgm| {
+                                pgm.add_columns(name(q), [ops::column(column, serial)]);
+                            })
                             .allow("ban-drop-column", format!("{}.{} is gone from the desired schema", shown(q), column.name)),
                     );
                 }
@@ -75,8 +79,9 @@ fn add_column(p: &mut Planner<'_>, q: &QName, table: &Table, column: &Column) {
         written.not_null = false;
     }
     let mut change = Change::new(Step::Expand, format!("add column {}.{}", shown(q), column.name))
-        .up(format!("pgm.add_columns({}, [{}])", name(q), rust::column(&written, None)))
-        .down(format!("pgm.drop_columns({}, [{}])", name(q), lit(&column.name)));
+        .up(|pgm| {
+            pgm.add_columns(name(q), [ops::column(&written, None)]);
+        });
     let volatile_default = column.default.as_deref().is_some_and(volatile);
     if volatile_default {
         change = change
@@ -173,8 +178,12 @@ fn volatile(default: &str) -> bool {
 fn set_not_null(p: &mut Planner<'_>, q: &QName, column: &str) {
     p.push(
         Change::new(Step::Constraints, format!("NOT NULL on {}.{column}", shown(q)))
-            .up(format!("pgm.set_not_null({}, {})", name(q), lit(column)))
-            .down(format!("{}.drop_not_null()", alter_column(q, column))),
+            .up(|pgm| {
+                pgm.set_not_null(name(q), column);
+            })
+            .down(|pgm| {
+                pgm.alter_column(name(q), column).drop_not_null();
+            }),
     );
 }
 
@@ -219,17 +228,24 @@ fn shown_column(q: &QName, column: &str) -> String {
 
 /// Column `from` of table `from_table`, `to` of `to_table`.
 fn change_column(p: &mut Planner<'_>, q: &QName, (from_table, from): (&Table, &Column), (to_table, to): (&Table, &Column)) {
-    let column = || alter_column(q, &to.name);
     let at = shown_column(q, &to.name);
+    let column = to.name.as_str();
     if from.data_type != to.data_type {
         change_type(p, q, from, to);
     }
     if from.default != to.default
         && !super::objects::same_but_renamed_labels(p, from.default.as_deref(), to.default.as_deref())
     {
-        let set = |d: &Option<String>| match d {
-            Some(d) => format!("{}.set_default(expr({}))", column(), lit(d)),
-            None => format!("{}.drop_default()", column()),
+        let set = |d: &Option<String>| {
+            let d = d.clone();
+            move |pgm: &mut MigrationBuilder| match d {
+                Some(d) => {
+                    pgm.alter_column(name(q), column).set_default(expr(d));
+                }
+                None => {
+                    pgm.alter_column(name(q), column).drop_default();
+                }
+            }
         };
         // The app version before it may leave the column out of its inserts, counting on the default.
         let step = if to.default.is_none() { Step::Constraints } else { Step::Expand };
@@ -253,15 +269,21 @@ fn change_column(p: &mut Planner<'_>, q: &QName, (from_table, from): (&Table, &C
         (false, true) => set_not_null(p, q, &to.name),
         (true, false) => p.push(
             Change::new(Step::Expand, format!("{at}: NULL allowed"))
-                .up(format!("{}.drop_not_null()", column()))
-                .down(format!("{}.set_not_null()", column())),
+                .up(|pgm| {
+                    pgm.alter_column(name(q), column).drop_not_null();
+                })
+                .down(|pgm| {
+                    pgm.alter_column(name(q), column).set_not_null();
+                }),
         ),
         _ => {}
     }
     if from.comment != to.comment {
-        let set = |c: &Option<String>| match c {
-            Some(c) => format!("{}.comment(Some({}))", column(), lit(c)),
-            None => format!("{}.comment(None::<String>)", column()),
+        let set = |c: &Option<String>| {
+            let c = c.clone();
+            move |pgm: &mut MigrationBuilder| {
+                pgm.alter_column(name(q), column).comment(c);
+            }
         };
         p.push(
             Change::new(Step::Expand, format!("{at}: comment"))
@@ -278,7 +300,11 @@ fn change_column(p: &mut Planner<'_>, q: &QName, (from_table, from): (&Table, &C
     if from.collation != to.collation && from.data_type == to.data_type {
         let collate = |c: &Option<QName>| {
             let collation = c.clone().unwrap_or_else(|| ("pg_catalog".to_owned(), "default".to_owned()));
-            format!("{}.set_type({}).collate({})", column(), lit(&to.data_type), rust::catalog_name(&collation))
+            move |pgm: &mut MigrationBuilder| {
+                pgm.alter_column(name(q), column)
+                    .set_type(to.data_type.as_str())
+                    .collate(ops::catalog_name(&collation));
+            }
         };
         p.push(
             Change::new(Step::Expand, format!("{at}: collation"))
@@ -298,14 +324,21 @@ fn change_column(p: &mut Planner<'_>, q: &QName, (from_table, from): (&Table, &C
 /// schema keeps the column's name, which `change_column_type_online` cannot), in the contract: the app
 /// version before it may write values the new type refuses, or read the column as the old type.
 fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
-    let column = || alter_column(q, &to.name);
     let at = shown_column(q, &to.name);
     let quoted = sql_ident(&to.name);
     let compatible = binary_compatible(&from.data_type, &to.data_type);
     let step = if compatible { Step::Expand } else { Step::Constraints };
     let mut change = Change::new(step, format!("{at}: type {} to {}", from.data_type, to.data_type))
-        .up(format!("{}.set_type({}).using({})", column(), lit(&to.data_type), lit(&format!("{quoted}::{}", to.data_type))))
-        .down(format!("{}.set_type({}).using({})", column(), lit(&from.data_type), lit(&format!("{quoted}::{}", from.data_type))));
+        .up(|pgm| {
+            pgm.alter_column(name(q), to.name.as_str())
+                .set_type(to.data_type.as_str())
+                .using(format!("{quoted}::{}", to.data_type));
+        })
+        .down(|pgm| {
+            pgm.alter_column(name(q), to.name.as_str())
+                .set_type(from.data_type.as_str())
+                .using(format!("{quoted}::{}", from.data_type));
+        });
     if compatible {
         change = change
             .allow(
@@ -322,7 +355,7 @@ fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
                 "Rewrites {} under an ACCESS EXCLUSIVE lock. On a large live table, move the values to a new\n\
                  column instead: pgm.change_column_type_online({}, {}, \"<new column>\", {}).",
                 shown(q),
-                name(q),
+                rust_name(q),
                 lit(&to.name),
                 lit(&to.data_type)
             ))
@@ -338,25 +371,37 @@ fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
 
 /// `GENERATED .. AS IDENTITY` added, dropped or changed: its kind and its sequence's settings.
 fn identity(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
-    let column = || alter_column(q, &to.name);
     let at = shown_column(q, &to.name);
+    /// What one direction does to the column's identity.
+    #[derive(Clone)]
+    enum Set {
+        Add(Identity),
+        Drop,
+        Change(Identity),
+    }
     let (up, down, always) = match (&from.identity, &to.identity) {
-        (None, Some((k, s))) => (
-            format!("add_identity({})", rust::identity(*k, s, &to.data_type)),
-            "drop_identity()".to_owned(),
-            *k == 'a',
-        ),
-        (Some((k, s)), None) => (
-            "drop_identity()".to_owned(),
-            format!("add_identity({})", rust::identity(*k, s, &from.data_type)),
-            false,
-        ),
-        (Some((a, before)), Some((b, after))) if a != b || rust::identity_change(*b, before, after) != rust::identity_change(*b, after, after) => (
-            format!("set_identity({})", rust::identity_change(*b, before, after)),
-            format!("set_identity({})", rust::identity_change(*a, after, before)),
-            *b == 'a' && *a != 'a',
-        ),
+        (None, Some((k, s))) => (Set::Add(ops::identity(*k, s, &to.data_type)), Set::Drop, *k == 'a'),
+        (Some((k, s)), None) => (Set::Drop, Set::Add(ops::identity(*k, s, &from.data_type)), false),
+        (Some((a, before)), Some((b, after)))
+            if a != b || ops::identity_change(*b, before, after) != ops::identity_change(*b, after, after) =>
+        {
+            (
+                Set::Change(ops::identity_change(*b, before, after)),
+                Set::Change(ops::identity_change(*a, after, before)),
+                *b == 'a' && *a != 'a',
+            )
+        }
         _ => return,
+    };
+    let record = |set: Set| {
+        move |pgm: &mut MigrationBuilder| {
+            let column = pgm.alter_column(name(q), to.name.as_str());
+            match set {
+                Set::Add(identity) => column.add_identity(identity),
+                Set::Drop => column.drop_identity(),
+                Set::Change(identity) => column.set_identity(identity),
+            };
+        }
     };
     // `GENERATED ALWAYS` refuses the values the app version before it may insert explicitly; an identity
     // added to a nullable column comes after its `NOT NULL` (PostgreSQL refuses it before), which is in
@@ -366,11 +411,7 @@ fn identity(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     } else {
         Step::Expand
     };
-    p.push(
-        Change::new(step, format!("{at}: identity"))
-            .up(format!("{}.{up}", column()))
-            .down(format!("{}.{down}", column())),
-    );
+    p.push(Change::new(step, format!("{at}: identity")).up(record(up)).down(record(down)));
 }
 
 /// A generated column's expression changed or removed. Removed: `DROP EXPRESSION` keeps the values.
@@ -379,25 +420,25 @@ fn identity(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
 /// a column that holds values: listed, since its values would be replaced.
 fn generated(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     let at = shown_column(q, &to.name);
+    // The column dropped, and added again as `c` is.
     let remake = |c: &Column| {
-        (
-            format!("pgm.drop_columns({}, [{}])", name(q), lit(&c.name)),
-            format!("pgm.add_columns({}, [{}])", name(q), rust::column(c, None)),
-        )
+        let c = c.clone();
+        move |pgm: &mut MigrationBuilder| {
+            pgm.drop_columns(name(q), [c.name.as_str()]);
+            pgm.add_columns(name(q), [ops::column(&c, None)]);
+        }
     };
     match (&from.generated, &to.generated) {
         (Some(_), None) => {
-            let (drop, add) = remake(from);
             p.push(
                 Change::new(Step::Expand, format!("{at}: no longer generated"))
-                    .up(format!("{}.drop_expression()", alter_column(q, &to.name)))
-                    .down(drop)
-                    .down(add),
+                    .up(|pgm| {
+                        pgm.alter_column(name(q), to.name.as_str()).drop_expression();
+                    })
+                    .down(remake(from)),
             );
         }
         (Some(_), Some(_)) => {
-            let (drop_old, add_old) = remake(from);
-            let (drop_new, add_new) = remake(to);
             p.push(
                 Change::new(Step::Constraints, format!("{at}: generation expression"))
                     .comment(format!(
@@ -405,10 +446,8 @@ fn generated(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
                          added again, computed for every row of {} under an ACCESS EXCLUSIVE lock.",
                         shown(q)
                     ))
-                    .up(drop_old)
-                    .up(add_new)
-                    .down(drop_new)
-                    .down(add_old)
+                    .up(remake(to))
+                    .down(remake(from))
                     .allow("ban-drop-column", format!("{at} is generated: its values are computed again"))
                     .allow("adding-serial-field", format!("{at} is generated as the desired schema says; see the comment in up")),
             );

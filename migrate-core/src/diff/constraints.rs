@@ -3,10 +3,12 @@
 //! one refuses what the app version still running may write: it goes in a contract
 //! ([`Step::UniqueKeys`], [`Step::Constraints`]), unless it only moves to a column renamed online.
 
-use super::model::{Constraint, ConstraintKind, Index, QName, Table};
-use super::plan::{Change, Planner, Step};
-use super::rust::{self, lit, name, shown};
+use migrate_dsl::{MigrationBuilder, Operation};
+
 use super::by_name::{renamed_by_definition, Settled};
+use super::model::{Constraint, ConstraintKind, Index, QName, Table};
+use super::ops::{self, name, shown};
+use super::plan::{recorded, Change, Planner, Step};
 use super::sql::{comment_change, sql_ident, sql_name, temporary_name};
 use crate::phase::STRICTER_RULE;
 
@@ -55,12 +57,11 @@ fn drop_constraint_moved(p: &mut Planner<'_>, q: &QName, constraint_name: &str, 
     p.push(rename(q, Step::Indexes, &temporary, constraint_name));
 }
 
-/// `rename_constraint` from `a` to `b`, and back in `down`.
+/// `rename_constraint` from `a` to `b`.
 fn rename(q: &QName, step: Step, a: &str, b: &str) -> Change {
-    let call = |a: &str, b: &str| format!("pgm.rename_constraint({}, {}, {})", name(q), lit(a), lit(b));
-    Change::new(step, format!("rename constraint {a} on {} to {b}", shown(q)))
-        .up(call(a, b))
-        .down(call(b, a))
+    Change::new(step, format!("rename constraint {a} on {} to {b}", shown(q))).up(|pgm| {
+        pgm.rename_constraint(name(q), a, b);
+    })
 }
 
 /// A constraint that only changes its name (a renamed table's `<table>_pkey`) is renamed: the pairs.
@@ -125,28 +126,42 @@ fn current_table<'m>(p: &Planner<'m>, q: &QName) -> Option<&'m Table> {
 /// What the down of an added primary key runs after dropping it: `DROP NOT NULL` of its columns that were
 /// nullable before (`ADD PRIMARY KEY` made them NOT NULL, and the drop of the key leaves them so); the
 /// columns' own changes write no `SET NOT NULL` for them.
-fn nullable_again(p: &Planner<'_>, q: &QName, c: &Constraint) -> Vec<String> {
+fn nullable_again(p: &Planner<'_>, q: &QName, c: &Constraint) -> Vec<Operation> {
     drop_not_null_of_keys(q, c, current_table(p, q))
 }
 
 /// `drop_not_null` of each column of primary key `c` that is nullable in `table` (none without a table).
-fn drop_not_null_of_keys(q: &QName, c: &Constraint, table: Option<&Table>) -> Vec<String> {
+fn drop_not_null_of_keys(q: &QName, c: &Constraint, table: Option<&Table>) -> Vec<Operation> {
     let Some(table) = table else {
         return Vec::new();
     };
-    primary_key_columns(c)
-        .iter()
-        .filter(|k| table.column(k).is_some_and(|col| !col.not_null))
-        .map(|k| format!("{}.drop_not_null()", rust::alter_column(q, k)))
-        .collect()
+    recorded(|pgm| {
+        for key in primary_key_columns(c).iter().filter(|k| table.column(k).is_some_and(|col| !col.not_null)) {
+            pgm.alter_column(name(q), key.as_str()).drop_not_null();
+        }
+    })
+}
+
+/// The `down` of an added constraint: its drop (derived), then the `DROP NOT NULL` of `nulls` when a
+/// primary key made nullable columns `NOT NULL` (written).
+fn undone(change: Change, q: &QName, constraint_name: &str, nulls: Vec<Operation>) -> Change {
+    if nulls.is_empty() {
+        return change;
+    }
+    change
+        .down(|pgm| {
+            pgm.drop_constraint(name(q), constraint_name);
+        })
+        .downs(nulls)
 }
 
 /// The same constraint in both: validated when the desired one is, the rest listed.
 fn same_definition(p: &mut Planner<'_>, q: &QName, constraint_name: &str, before: &Constraint, c: &Constraint) {
     if !before.validated && c.validated {
         p.push(
-            Change::new(Step::Expand, format!("validate constraint {constraint_name} on {}", shown(q)))
-                .up(format!("pgm.validate_constraint({}, {})", name(q), lit(constraint_name))),
+            Change::new(Step::Expand, format!("validate constraint {constraint_name} on {}", shown(q))).up(|pgm| {
+                pgm.validate_constraint(name(q), constraint_name);
+            }),
         );
     } else if before.validated && !c.validated {
         p.uncovered(format!(
@@ -206,27 +221,22 @@ pub(super) fn adopted_indexes(from: &Table, to: &Table) -> Vec<String> {
 /// `ADD CONSTRAINT .. UNIQUE | PRIMARY KEY USING INDEX`: the key made on the index the table has. Its
 /// drop drops the index too, so the down builds the index again.
 fn add_over_index(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, index: &Index) {
-    let using = if matches!(c.kind, ConstraintKind::PrimaryKey { .. }) {
-        "primary_key_using_index"
-    } else {
-        "unique_using_index"
-    };
-    let mut value = format!("Constraint::{using}({})", lit(constraint_name));
-    if c.deferrable {
-        value.push_str(&format!(".deferrable({})", c.deferred));
-    }
-    if let Some(comment) = &c.comment {
-        value.push_str(&format!(".comment({})", lit(comment)));
-    }
+    let nulls = nullable_again(p, q, c);
     p.push(
         Change::new(
             Step::UniqueKeys,
             format!("add constraint {constraint_name} on {} over its index", shown(q)),
         )
-        .up(format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name)))
-        .down(format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name)))
-        .downs(nullable_again(p, q, c))
-        .down(rust::create_index(q, constraint_name, index, true)),
+        .up(|pgm| {
+            pgm.add_constraint(name(q), constraint_name, ops::key_using_index(constraint_name, c));
+        })
+        .down(|pgm| {
+            pgm.drop_constraint(name(q), constraint_name);
+        })
+        .downs(nulls)
+        .down(|pgm| {
+            ops::create_index(pgm, q, constraint_name, index, true);
+        }),
     );
 }
 
@@ -259,16 +269,13 @@ fn key_there_in_expand(p: &Planner<'_>, table: &QName, columns: &[String]) -> bo
 
 /// `ALTER TABLE .. ADD CONSTRAINT <definition><suffix>` as `pgm.sql`, for a constraint no typed one reads
 /// back as (an exclusion or `NO INHERIT` check).
-fn add_as_sql(q: &QName, constraint_name: &str, c: &Constraint, suffix: &str) -> String {
-    format!(
-        "pgm.sql({})",
-        lit(&format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} {}{suffix}",
-            sql_name(q),
-            sql_ident(constraint_name),
-            c.definition
-        ))
-    )
+fn add_as_sql(pgm: &mut MigrationBuilder, q: &QName, constraint_name: &str, c: &Constraint, suffix: &str) {
+    pgm.sql(format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} {}{suffix}",
+        sql_name(q),
+        sql_ident(constraint_name),
+        c.definition
+    ));
 }
 
 /// `ALTER TABLE .. ADD CONSTRAINT`: plain on a new table; on one that exists, checks and foreign keys
@@ -309,11 +316,10 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
         ),
         _ => change,
     };
-    let drop = format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name));
     let nulls = if new_table { Vec::new() } else { nullable_again(p, q, c) };
     let summary = format!("add constraint {constraint_name} on {}", shown(q));
-    let Some(value) = rust::constraint(c) else {
-        let add = |suffix: &str| add_as_sql(q, constraint_name, c, suffix);
+    let Some(value) = ops::constraint(c) else {
+        let add = |suffix: &'static str| move |pgm: &mut MigrationBuilder| add_as_sql(pgm, q, constraint_name, c, suffix);
         let step = if new_table { Step::Expand } else { existing };
         let mut change = Change::new(step, summary)
             .comment("No typed constraint reads back as this one (an exclusion or NO INHERIT check): written as SQL.");
@@ -323,9 +329,9 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
         } else if check {
             // As `add_constraint_online` does for the typed ones: new rows checked at once, the existing
             // ones in a transaction of their own.
-            change
-                .up(add(" NOT VALID"))
-                .up(format!("pgm.validate_constraint({}, {})", name(q), lit(constraint_name)))
+            change.up(add(" NOT VALID")).up(|pgm| {
+                pgm.validate_constraint(name(q), constraint_name);
+            })
         } else {
             p.warn(format!(
                 "{constraint_name} on {}: an exclusion constraint builds its index while writes wait",
@@ -336,81 +342,82 @@ fn add(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, ad
                 format!("{constraint_name} on {}: an exclusion constraint cannot be added NOT VALID", shown(q)),
             )
         };
-        p.push(moved(change.down(drop).downs(nulls)));
+        // Raw SQL has no derived reverse: the drop is written.
+        let change = change
+            .down(|pgm| {
+                pgm.drop_constraint(name(q), constraint_name);
+            })
+            .downs(nulls);
+        p.push(moved(change));
         return;
     };
     // A unique key with options the online form refuses: its index built concurrently, then the
     // constraint on it.
-    if let (false, false, true, ConstraintKind::Unique { .. } | ConstraintKind::PrimaryKey { .. }) =
-        (new_table, partitioned, c.validated && (c.deferrable || c.comment.is_some() || value.contains("nulls_not_distinct")), &c.kind)
-    {
-        let (columns, using) = match &c.kind {
-            ConstraintKind::PrimaryKey { columns } => (columns, "primary_key_using_index"),
-            ConstraintKind::Unique { columns, .. } => (columns, "unique_using_index"),
-            _ => unreachable!("matched above"),
+    let nulls_not_distinct = matches!(c.kind, ConstraintKind::Unique { nulls_not_distinct: true, .. });
+    if !new_table && !partitioned && keyed && c.validated && (c.deferrable || c.comment.is_some() || nulls_not_distinct) {
+        let columns = match &c.kind {
+            ConstraintKind::PrimaryKey { columns } | ConstraintKind::Unique { columns, .. } => columns,
+            _ => unreachable!("keyed"),
         };
-        let mut index = format!(
-            "pgm.create_index({}, {}).name({}).unique().concurrently()",
-            name(q),
-            rust::list(columns),
-            lit(constraint_name)
-        );
-        if value.contains("nulls_not_distinct") {
-            index = index.replace(".unique()", ".unique().nulls_not_distinct()");
-        }
-        let mut value = format!("Constraint::{using}({})", lit(constraint_name));
-        if c.deferrable {
-            value.push_str(&format!(".deferrable({})", c.deferred));
-        }
-        if let Some(comment) = &c.comment {
-            value.push_str(&format!(".comment({})", lit(comment)));
-        }
-        let constraint = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
-        p.push(moved(
-            Change::new(keys, summary)
-                .up(index)
-                .up(constraint)
-                .down(drop)
-                .downs(nulls),
-        ));
+        let change = Change::new(keys, summary)
+            .up(|pgm| {
+                let index = pgm.create_index(name(q), columns);
+                index.name(constraint_name).unique().concurrently();
+                if nulls_not_distinct {
+                    index.nulls_not_distinct();
+                }
+                pgm.add_constraint(name(q), constraint_name, ops::key_using_index(constraint_name, c));
+            })
+            .down(|pgm| {
+                pgm.drop_constraint(name(q), constraint_name);
+            })
+            .downs(nulls);
+        p.push(moved(change));
         return;
     }
-    let call = if new_table || !c.validated {
-        let mut call = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
-        if !c.validated {
-            call.push_str(".not_valid()");
-        }
-        (if new_table { Step::Expand } else { existing }, call)
+    let (step, up) = if new_table || !c.validated {
+        let step = if new_table { Step::Expand } else { existing };
+        (step, recorded(|pgm| {
+            let call = pgm.add_constraint(name(q), constraint_name, value);
+            if !c.validated {
+                call.not_valid();
+            }
+        }))
     } else {
-        (
-            if keyed { keys } else { existing },
-            format!(
-                "pgm.add_constraint_online({}, {}, {value}){}",
-                name(q),
-                lit(constraint_name),
-                if partitioned { ".per_partition()" } else { "" }
-            ),
-        )
+        let step = if keyed { keys } else { existing };
+        (step, recorded(|pgm| {
+            let call = pgm.add_constraint_online(name(q), constraint_name, value);
+            if partitioned {
+                call.per_partition();
+            }
+        }))
     };
-    p.push(moved(Change::new(call.0, summary).up(call.1).down(drop).downs(nulls)));
+    let change = Change::new(step, summary).ups(up);
+    // Per partition, the online form's derived reverse is one only a derived `down` holds: written.
+    let change = if partitioned && nulls.is_empty() && !new_table && c.validated {
+        change.down(|pgm| {
+            pgm.drop_constraint(name(q), constraint_name);
+        })
+    } else {
+        undone(change, q, constraint_name, nulls)
+    };
+    p.push(moved(change));
 }
 
 /// `pgm.add_constraint(..)` (or its SQL) making `c` as it is, validated or not: what a drop's down runs.
-pub(super) fn add_call(q: &QName, constraint_name: &str, c: &Constraint) -> String {
-    match rust::constraint(c) {
+pub(super) fn add_call(pgm: &mut MigrationBuilder, q: &QName, constraint_name: &str, c: &Constraint) {
+    match ops::constraint(c) {
         Some(value) => {
-            let mut call = format!("pgm.add_constraint({}, {}, {value})", name(q), lit(constraint_name));
+            let call = pgm.add_constraint(name(q), constraint_name, value);
             if !c.validated {
-                call.push_str(".not_valid()");
+                call.not_valid();
             }
-            call
         }
-        None => add_as_sql(q, constraint_name, c, if c.validated { "" } else { " NOT VALID" }),
+        None => add_as_sql(pgm, q, constraint_name, c, if c.validated { "" } else { " NOT VALID" }),
     }
 }
 
 pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &str, c: &Constraint, step: Step) {
-    let restore = add_call(q, constraint_name, c);
     // A primary key's columns stay NOT NULL once it is dropped: those nullable in the desired schema are
     // made so here, after the key (PostgreSQL refuses it before); the key made again in the down sets
     // their NOT NULL back.
@@ -418,8 +425,10 @@ pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &
     p.push(
         Change::new(step, format!("drop constraint {constraint_name} on {}", shown(q)))
             .order(2)
-            .up(format!("pgm.drop_constraint({}, {})", name(q), lit(constraint_name)))
+            .up(|pgm| {
+                pgm.drop_constraint(name(q), constraint_name);
+            })
             .ups(nulls)
-            .down(restore),
+            .down(|pgm| add_call(pgm, q, constraint_name, c)),
     );
 }

@@ -3,9 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use migrate_dsl::prelude::*;
+
 use super::model::{Policy, QName, Table, Trigger};
+use super::ops::{name, shown};
 use super::plan::{Change, Planner, Step};
-use super::rust::{self, lit, name, shown};
 use super::sql::{comment_change, sql_ident, sql_literal, sql_name};
 
 /// Objects of one table held by name and replaced as a whole (dropped and made again) when their definition
@@ -14,9 +16,9 @@ struct Named<'q, T> {
     kind: &'static str,
     table: &'q QName,
     same: fn(&T, &T) -> bool,
-    create: fn(&QName, &str, &T) -> String,
-    /// The operation dropping one: `drop_trigger`, `drop_policy`.
-    drop: &'static str,
+    create: fn(&mut MigrationBuilder, &QName, &str, &T),
+    /// Records the drop of one.
+    drop: fn(&mut MigrationBuilder, &QName, &str),
 }
 
 impl<T> Named<'_, T> {
@@ -24,12 +26,11 @@ impl<T> Named<'_, T> {
     /// tables) when gone.
     fn by_name(&self, p: &mut Planner<'_>, from: &BTreeMap<String, T>, to: &BTreeMap<String, T>) {
         let (kind, q) = (self.kind, self.table);
-        let create = |object_name: &str, object: &T| (self.create)(q, object_name, object);
-        let drop = |object_name: &str| format!("pgm.{}({}, {})", self.drop, name(q), lit(object_name));
+        let (create, drop) = (self.create, self.drop);
         let add = |object_name: &str, object: &T| {
             Change::new(Step::Expand, format!("add {kind} {object_name} on {}", shown(q)))
-                .up(create(object_name, object))
-                .down(drop(object_name))
+                .up(|pgm| create(pgm, q, object_name, object))
+                .down_if_not_derived(|pgm| drop(pgm, q, object_name))
         };
         for (object_name, object) in to {
             match from.get(object_name) {
@@ -37,8 +38,8 @@ impl<T> Named<'_, T> {
                 Some(before) => {
                     p.push(
                         Change::new(Step::Expand, format!("replace {kind} {object_name} on {}", shown(q)))
-                            .up(drop(object_name))
-                            .down(create(object_name, before)),
+                            .up(|pgm| drop(pgm, q, object_name))
+                            .down(|pgm| create(pgm, q, object_name, before)),
                     );
                     p.push(add(object_name, object));
                 }
@@ -50,8 +51,8 @@ impl<T> Named<'_, T> {
                 p.push(
                     Change::new(Step::Drops, format!("drop {kind} {object_name} on {}", shown(q)))
                         .order(1)
-                        .up(drop(object_name))
-                        .down(create(object_name, object)),
+                        .up(|pgm| drop(pgm, q, object_name))
+                        .down(|pgm| create(pgm, q, object_name, object)),
                 );
             }
         }
@@ -70,7 +71,10 @@ pub(super) fn table_extras(p: &mut Planner<'_>, q: &QName, from: Option<&Table>,
     grants(p, q, &from.grants, &to.grants);
     if !is_new && from.comment != to.comment {
         let set = |c: Option<&str>| {
-            format!("pgm.sql({})", lit(&format!("COMMENT ON TABLE {} IS {}", sql_name(q), sql_literal(c))))
+            let statement = format!("COMMENT ON TABLE {} IS {}", sql_name(q), sql_literal(c));
+            move |pgm: &mut MigrationBuilder| {
+                pgm.sql(statement);
+            }
         };
         p.push(
             Change::new(Step::Expand, format!("comment on table {}", shown(q)))
@@ -93,7 +97,9 @@ pub(super) fn triggers(p: &mut Planner<'_>, q: &QName, from: &BTreeMap<String, T
         table: q,
         same: |a: &Trigger, b| a.definition == b.definition,
         create: create_trigger,
-        drop: "drop_trigger",
+        drop: |pgm, q, trigger_name| {
+            pgm.drop_trigger(name(q), trigger_name);
+        },
     };
     triggers.by_name(p, &from, &to);
     for (trigger_name, trigger) in &to {
@@ -113,8 +119,8 @@ pub(super) fn triggers(p: &mut Planner<'_>, q: &QName, from: &BTreeMap<String, T
             p.push(
                 Change::new(Step::Expand, format!("trigger {trigger_name} on {}: {}", shown(q), firing(trigger.enabled)))
                     .comment("No operation enables or disables a trigger: written as SQL.")
-                    .up(enable_trigger(q, trigger_name, trigger.enabled))
-                    .down(enable_trigger(q, trigger_name, before.enabled)),
+                    .up(|pgm| enable_trigger(pgm, q, trigger_name, trigger.enabled))
+                    .down(|pgm| enable_trigger(pgm, q, trigger_name, before.enabled)),
             );
         }
     }
@@ -130,21 +136,26 @@ fn firing(enabled: char) -> &'static str {
 }
 
 /// `ALTER TABLE .. ENABLE / DISABLE .. TRIGGER` for the state `enabled` (`tgenabled`).
-fn enable_trigger(q: &QName, trigger_name: &str, enabled: char) -> String {
+fn enable_trigger(pgm: &mut MigrationBuilder, q: &QName, trigger_name: &str, enabled: char) {
     let action = match enabled {
         'D' => "DISABLE TRIGGER",
         'R' => "ENABLE REPLICA TRIGGER",
         'A' => "ENABLE ALWAYS TRIGGER",
         _ => "ENABLE TRIGGER",
     };
-    format!("pgm.sql({})", lit(&format!("ALTER TABLE {} {action} {}", sql_name(q), sql_ident(trigger_name))))
+    pgm.sql(format!("ALTER TABLE {} {action} {}", sql_name(q), sql_ident(trigger_name)));
 }
 
 /// Row-level security of table `q`: enabled or disabled, forced or not for its owner.
 fn row_level_security(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) {
-    let security = |setting: &str| format!("pgm.alter_table({}).row_level_security(RowLevelSecurity::{setting})", name(q));
+    let security = |setting: RowLevelSecurity| {
+        move |pgm: &mut MigrationBuilder| {
+            pgm.alter_table(name(q)).row_level_security(setting);
+        }
+    };
+    use RowLevelSecurity::{Disable, Enable, Force, NoForce};
     if from.row_security != to.row_security {
-        let (up, down) = if to.row_security { ("Enable", "Disable") } else { ("Disable", "Enable") };
+        let (up, down) = if to.row_security { (Enable, Disable) } else { (Disable, Enable) };
         p.push(
             Change::new(Step::Expand, format!("row-level security {} on {}", if to.row_security { "enabled" } else { "disabled" }, shown(q)))
                 .up(security(up))
@@ -152,7 +163,7 @@ fn row_level_security(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) 
         );
     }
     if from.force_row_security != to.force_row_security {
-        let (up, down) = if to.force_row_security { ("Force", "NoForce") } else { ("NoForce", "Force") };
+        let (up, down) = if to.force_row_security { (Force, NoForce) } else { (NoForce, Force) };
         p.push(
             Change::new(Step::Expand, format!("row-level security {} for the owner of {}", if to.force_row_security { "forced" } else { "not forced" }, shown(q)))
                 .up(security(up))
@@ -170,7 +181,9 @@ fn policies(p: &mut Planner<'_>, q: &QName, from: &BTreeMap<String, Policy>, to:
         // What it does, not where it is in the catalog (its oid) nor how the server quotes it.
         same: same_policy,
         create: create_policy,
-        drop: "drop_policy",
+        drop: |pgm, q, policy_name| {
+            pgm.drop_policy(name(q), policy_name);
+        },
     };
     policies.by_name(p, from, to);
     for (policy_name, policy) in to {
@@ -192,27 +205,29 @@ fn same_policy(a: &Policy, b: &Policy) -> bool {
         == (b.command, b.permissive, &b.roles, &b.using, &b.with_check)
 }
 
-fn privilege(name: &str) -> Option<&'static str> {
+fn privilege(name: &str) -> Option<Privilege> {
     Some(match name {
-        "SELECT" => "Privilege::Select",
-        "INSERT" => "Privilege::Insert",
-        "UPDATE" => "Privilege::Update",
-        "DELETE" => "Privilege::Delete",
-        "TRUNCATE" => "Privilege::Truncate",
-        "REFERENCES" => "Privilege::References",
-        "TRIGGER" => "Privilege::Trigger",
+        "SELECT" => Privilege::Select,
+        "INSERT" => Privilege::Insert,
+        "UPDATE" => Privilege::Update,
+        "DELETE" => Privilege::Delete,
+        "TRUNCATE" => Privilege::Truncate,
+        "REFERENCES" => Privilege::References,
+        "TRIGGER" => Privilege::Trigger,
         _ => return None,
     })
 }
 
 fn grants(p: &mut Planner<'_>, q: &QName, from: &[(String, String)], to: &[(String, String)]) {
-    let call = |verb: &str, grantee: &str, privileges: &[&'static str]| {
-        format!(
-            "pgm.{verb}_on_tables([{}], [{}], [{}])",
-            name(q),
-            privileges.join(", "),
-            lit(grantee)
-        )
+    let call = |grant: bool, grantee: &str, privileges: &[Privilege]| {
+        let (grantee, privileges) = (grantee.to_owned(), privileges.to_vec());
+        move |pgm: &mut MigrationBuilder| {
+            if grant {
+                pgm.grant_on_tables([name(q)], privileges, [grantee]);
+            } else {
+                pgm.revoke_on_tables([name(q)], privileges, [grantee]);
+            }
+        }
     };
     let mut grantees: BTreeSet<&str> = BTreeSet::new();
     grantees.extend(from.iter().chain(to).map(|(g, _)| g.as_str()));
@@ -235,89 +250,88 @@ fn grants(p: &mut Planner<'_>, q: &QName, from: &[(String, String)], to: &[(Stri
             if typed.is_empty() {
                 return;
             }
-            let (up, down, what) = if grant {
-                (call("grant", grantee, &typed), call("revoke", grantee, &typed), "grant")
-            } else {
-                (call("revoke", grantee, &typed), call("grant", grantee, &typed), "revoke")
-            };
-            p.push(Change::new(Step::Expand, format!("{what} on {} for {grantee}", shown(q))).up(up).down(down));
+            let what = if grant { "grant" } else { "revoke" };
+            p.push(
+                Change::new(Step::Expand, format!("{what} on {} for {grantee}", shown(q)))
+                    .up(call(grant, grantee, &typed))
+                    .down_if_not_derived(call(!grant, grantee, &typed)),
+            );
         };
         written(after.difference(&before).collect(), true, p);
         written(before.difference(&after).collect(), false, p);
     }
 }
 
-pub(crate) fn create_trigger(q: &QName, trigger_name: &str, t: &Trigger) -> String {
-    let mut out = format!(
-        "pgm.create_trigger({}, {}, {})\n        .{}()",
-        name(q),
-        lit(trigger_name),
-        name(&t.function),
-        t.timing
-    );
+pub(crate) fn create_trigger(pgm: &mut MigrationBuilder, q: &QName, trigger_name: &str, t: &Trigger) {
+    let call = pgm.create_trigger(name(q), trigger_name, name(&t.function));
+    match t.timing {
+        "before" => call.before(),
+        "instead_of" => call.instead_of(),
+        _ => call.after(),
+    };
     for event in &t.events {
-        if *event == "on_update" && !t.update_columns.is_empty() {
-            out.push_str(&format!("\n        .on_update_of({})", rust::list(&t.update_columns)));
-        } else {
-            out.push_str(&format!("\n        .{event}()"));
-        }
+        match *event {
+            "on_update" if !t.update_columns.is_empty() => call.on_update_of(&t.update_columns),
+            "on_update" => call.on_update(),
+            "on_delete" => call.on_delete(),
+            "on_truncate" => call.on_truncate(),
+            _ => call.on_insert(),
+        };
     }
-    out.push_str(if t.for_each_row {
-        "\n        .for_each_row()"
+    if t.for_each_row {
+        call.for_each_row();
     } else {
-        "\n        .for_each_statement()"
-    });
+        call.for_each_statement();
+    }
     if let Some(when) = &t.when {
-        out.push_str(&format!("\n        .when({})", lit(when)));
+        call.when(when.as_str());
     }
     if !t.arguments.is_empty() {
-        out.push_str(&format!("\n        .arguments({})", rust::list(&t.arguments)));
+        call.arguments(t.arguments.iter().map(String::as_str));
     }
     // A constraint trigger's kind and deferral are read from its definition (`CREATE CONSTRAINT TRIGGER
     // .. DEFERRABLE INITIALLY DEFERRED ..`).
     if t.definition.starts_with("CREATE CONSTRAINT TRIGGER ") {
-        out.push_str("\n        .constraint()");
+        call.constraint();
         if t.definition.contains(" INITIALLY DEFERRED ") {
-            out.push_str("\n        .initially_deferred()");
+            call.initially_deferred();
         } else if t.definition.contains(" DEFERRABLE ") && !t.definition.contains(" NOT DEFERRABLE ") {
-            out.push_str("\n        .deferrable()");
+            call.deferrable();
         }
     }
     if let Some(comment) = &t.comment {
-        out.push_str(&format!("\n        .comment({})", lit(comment)));
+        call.comment(comment.as_str());
     }
     if t.enabled != 'O' {
-        out.push_str(&format!(";\n    {}", enable_trigger(q, trigger_name, t.enabled)));
+        enable_trigger(pgm, q, trigger_name, t.enabled);
     }
-    out
 }
 
-pub(crate) fn create_policy(q: &QName, policy_name: &str, policy: &Policy) -> String {
-    let mut out = format!("pgm.create_policy({}, {})", name(q), lit(policy_name));
+pub(crate) fn create_policy(pgm: &mut MigrationBuilder, q: &QName, policy_name: &str, policy: &Policy) {
+    let call = pgm.create_policy(name(q), policy_name);
     let command = match policy.command {
-        'r' => Some("Select"),
-        'a' => Some("Insert"),
-        'w' => Some("Update"),
-        'd' => Some("Delete"),
+        'r' => Some(PolicyCommand::Select),
+        'a' => Some(PolicyCommand::Insert),
+        'w' => Some(PolicyCommand::Update),
+        'd' => Some(PolicyCommand::Delete),
         _ => None,
     };
     if let Some(command) = command {
-        out.push_str(&format!("\n        .command(PolicyCommand::{command})"));
+        call.command(command);
     }
     if !policy.permissive {
-        out.push_str("\n        .restrictive()");
+        call.restrictive();
     }
     if policy.roles != ["public"] {
-        out.push_str(&format!("\n        .to({})", rust::list(&policy.roles)));
+        call.to(&policy.roles);
     }
     if let Some(using) = &policy.using {
-        out.push_str(&format!("\n        .using({})", lit(using)));
+        call.using(using.as_str());
     }
     if let Some(check) = &policy.with_check {
-        out.push_str(&format!("\n        .with_check({})", lit(check)));
+        call.with_check(check.as_str());
     }
     if let Some(comment) = &policy.comment {
-        out.push_str(&format!("\n        .comment({})", lit(comment)));
+        call.comment(comment.as_str());
     }
-    out
 }

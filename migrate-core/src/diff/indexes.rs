@@ -2,10 +2,12 @@
 //! contract for a unique one, which refuses the duplicates the app version still running may write),
 //! renamed, rebuilt when their definition changes, dropped.
 
-use super::model::{Index, QName, Table};
-use super::plan::{Change, Planner, Step};
-use super::rust::{self, lit, name, shown};
+use migrate_dsl::{DropIndex, MigrationBuilder};
+
 use super::by_name::{renamed_by_definition, Settled};
+use super::model::{Index, QName, Table};
+use super::ops::{self, shown};
+use super::plan::{Change, Planner, Step};
 use super::sql::{comment_change, sql_literal, sql_name, temporary_name};
 use crate::phase::STRICTER_RULE;
 
@@ -26,16 +28,20 @@ pub(super) fn move_off_renamed_columns(
         }
         leaving.push(index_name.clone());
         let drop_old = Change::new(Step::Indexes, format!("drop index {index_name} on {} (on the old column)", shown(q)))
-            .up(rust::drop_index(q, index_name, index, true))
-            .down(rust::create_index(q, index_name, index, true));
+            .up(|pgm| {
+                ops::drop_index(pgm, q, index_name, index, true);
+            })
+            .down(|pgm| {
+                ops::create_index(pgm, q, index_name, index, true);
+            });
         let Some(desired) = to.indexes.get(index_name) else {
             p.push(drop_old);
             continue;
         };
         let temporary = temporary_name(index_name);
-        let mut add = Change::new(Step::Indexes, format!("add index {temporary} on {}", shown(q)))
-            .up(rust::create_index(q, &temporary, desired, true))
-            .down(rust::drop_index(q, &temporary, desired, true));
+        let mut add = Change::new(Step::Indexes, format!("add index {temporary} on {}", shown(q))).up(|pgm| {
+            ops::create_index(pgm, q, &temporary, desired, true);
+        });
         if desired.unique {
             add = add.allow(
                 STRICTER_RULE,
@@ -49,12 +55,11 @@ pub(super) fn move_off_renamed_columns(
     leaving
 }
 
-/// `rename_index` from `a` to `b`, and back in `down`.
+/// `rename_index` from `a` to `b`.
 fn rename(q: &QName, step: Step, a: &str, b: &str) -> Change {
-    let index = |n: &str| name(&(q.0.clone(), n.to_owned()));
-    Change::new(step, format!("rename index {a} on {} to {b}", shown(q)))
-        .up(format!("pgm.rename_index({}, {})", index(a), lit(b)))
-        .down(format!("pgm.rename_index({}, {})", index(b), lit(a)))
+    Change::new(step, format!("rename index {a} on {} to {b}", shown(q))).up(|pgm| {
+        pgm.rename_index(ops::name(&(q.0.clone(), a.to_owned())), b);
+    })
 }
 
 /// An index that only changes its name is renamed: the pairs.
@@ -77,9 +82,9 @@ fn same(a: &Index, b: &Index) -> bool {
 }
 
 /// `COMMENT ON INDEX` as `pgm.sql` (no operation sets an index's comment).
-pub(super) fn comment_call(q: &QName, index_name: &str, comment: Option<&str>) -> String {
+pub(super) fn comment_call(pgm: &mut MigrationBuilder, q: &QName, index_name: &str, comment: Option<&str>) {
     let index = (q.0.clone(), index_name.to_owned());
-    format!("pgm.sql({})", lit(&format!("COMMENT ON INDEX {} IS {}", sql_name(&index), sql_literal(comment))))
+    pgm.sql(format!("COMMENT ON INDEX {} IS {}", sql_name(&index), sql_literal(comment)));
 }
 
 /// `<name>_old`, cut to PostgreSQL's 63 bytes on a character boundary: where an index being replaced is
@@ -104,19 +109,25 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
             shown(q)
         ));
     }
-    let create = |index_name: &str, index: &Index| {
+    let create = |pgm: &mut MigrationBuilder, index_name: &str, index: &Index| {
         if partitioned {
-            format!("{}.concurrently_per_partition()", rust::create_index(q, index_name, index, false))
+            ops::create_index(pgm, q, index_name, index, false).concurrently_per_partition();
         } else {
-            rust::create_index(q, index_name, index, true)
+            ops::create_index(pgm, q, index_name, index, true);
         }
     };
-    let drop = |index_name: &str, index: &Index| {
+    fn drop_call<'p>(pgm: &'p mut MigrationBuilder, q: &QName, partitioned: bool, index_name: &str, index: &Index) -> &'p mut DropIndex {
+        let call = ops::drop_index(pgm, q, index_name, index, !partitioned);
         if partitioned {
-            format!("{}.per_partition()", rust::drop_index(q, index_name, index, false))
-        } else {
-            rust::drop_index(q, index_name, index, true)
+            call.per_partition();
         }
+        call
+    }
+    let drop = |pgm: &mut MigrationBuilder, index_name: &str, index: &Index| {
+        drop_call(pgm, q, partitioned, index_name, index);
+    };
+    let drop_if_exists = |pgm: &mut MigrationBuilder, index_name: &str, index: &Index| {
+        drop_call(pgm, q, partitioned, index_name, index).if_exists();
     };
     // PostgreSQL cannot drop a partitioned table's index concurrently: the drop is catalog only, but holds
     // ACCESS EXCLUSIVE on the table and its partitions for that instant.
@@ -134,14 +145,25 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
         }
     };
     // A down making an index again: built, then its comment set.
-    let restore = |mut change: Change, index_name: &str, index: &Index| {
-        change.down.push(create(index_name, index));
-        change.down.extend(index.comment.as_deref().map(|c| comment_call(q, index_name, Some(c))));
-        change
+    let restore = |change: Change, index_name: &str, index: &Index| {
+        change.down(|pgm| {
+            create(pgm, index_name, index);
+            if let Some(comment) = &index.comment {
+                comment_call(pgm, q, index_name, Some(comment));
+            }
+        })
     };
-    let with_comment = |change: Change, index_name: &str, index: &Index| match &index.comment {
-        Some(comment) => change.up(comment_call(q, index_name, Some(comment.as_str()))),
-        None => change,
+    // An index added, with its comment: the comment's SQL has no derived reverse, so the down is written.
+    let add = |change: Change, index_name: &str, index: &Index| {
+        let change = change.up(|pgm| create(pgm, index_name, index));
+        match &index.comment {
+            Some(comment) => change
+                .up(|pgm| comment_call(pgm, q, index_name, Some(comment)))
+                .down(|pgm| {
+                    drop(pgm, index_name, index);
+                }),
+            None => change,
+        }
     };
     for (index_name, index) in &to.indexes {
         if settled.new_name_settled(index_name) {
@@ -161,48 +183,34 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
                 // new one's build takes (`<partition>_<index>`, built only if not there): dropped first.
                 p.push(allow_drop(
                     restore(
-                        Change::new(step, format!("rebuild index {index_name} on {}", shown(q)))
-                        .up(drop(index_name, before)),
+                        Change::new(step, format!("rebuild index {index_name} on {}", shown(q))).up(|pgm| {
+                            drop(pgm, index_name, before);
+                        }),
                         index_name,
                         before,
-                        ),
+                    ),
                     index_name,
                 ));
-                p.push(with_comment(
-                    Change::new(step, format!("add index {index_name} on {}", shown(q)))
-                        .up(create(index_name, index))
-                        .down(drop(index_name, index)),
-                    index_name,
-                    index,
-                ));
+                p.push(add(Change::new(step, format!("add index {index_name} on {}", shown(q))), index_name, index));
             }
             Some(before) => {
                 let aside = aside_name(index_name);
                 p.push(rename(q, step, index_name, &aside));
-                p.push(with_comment(
-                    Change::new(step, format!("add index {index_name} on {} (its new definition)", shown(q)))
-                        .up(create(index_name, index))
-                        .down(drop(index_name, index)),
+                p.push(add(
+                    Change::new(step, format!("add index {index_name} on {} (its new definition)", shown(q))),
                     index_name,
                     index,
                 ));
                 // `IF EXISTS`: a run stopped after the drop continues past it.
-                p.push(
-                    restore(
-                        Change::new(step, format!("drop index {aside} on {} (the old definition)", shown(q)))
-                        .up(format!("{}.if_exists()", drop(&aside, before))),
-                        &aside,
-                        before,
-                        ),
-                );
+                p.push(restore(
+                    Change::new(step, format!("drop index {aside} on {} (the old definition)", shown(q))).up(|pgm| {
+                        drop_if_exists(pgm, &aside, before);
+                    }),
+                    &aside,
+                    before,
+                ));
             }
-            None => p.push(with_comment(
-                Change::new(step, format!("add index {index_name} on {}", shown(q)))
-                    .up(create(index_name, index))
-                    .down(drop(index_name, index)),
-                index_name,
-                index,
-            )),
+            None => p.push(add(Change::new(step, format!("add index {index_name} on {}", shown(q))), index_name, index)),
         }
     }
     for (index_name, index) in &from.indexes {
@@ -211,7 +219,9 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
                 restore(
                     Change::new(Step::Drops, format!("drop index {index_name} on {}", shown(q)))
                         .order(3)
-                        .up(drop(index_name, index)),
+                        .up(|pgm| {
+                            drop(pgm, index_name, index);
+                        }),
                     index_name,
                     index,
                 ),

@@ -3,10 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::model::{Attribute, Column, Domain, Extension, Function, Model, QName, Sequence};
-use super::plan::{Change, Planner, Step};
-use super::rust::{self, lit, name, shown};
-use super::rust::serial_type;
+use migrate_dsl::prelude::*;
+use migrate_dsl::Operation;
+
+use super::model::{Attribute, Column as ModelColumn, Domain, Extension, Function, Model, QName, Sequence};
+use super::ops::{self, name, serial_type, shown};
+use super::plan::{recorded, Change, Planner, Step};
 use super::sql::{comment_change, mentions, sql_ident, sql_literal, sql_name};
 use super::privileges;
 use super::views;
@@ -47,10 +49,10 @@ fn default_privileges(p: &mut Planner<'_>) {
         } else {
             format!("REVOKE {} ON {} FROM {grantee}", d.privilege, d.objects)
         };
-        format!(
-            "pgm.sql({})",
-            lit(&format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}{scope} {action}", sql_ident(&d.role)))
-        )
+        let statement = format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}{scope} {action}", sql_ident(&d.role));
+        move |pgm: &mut MigrationBuilder| {
+            pgm.sql(statement);
+        }
     };
     let push = |d: &super::model::DefaultPrivilege, grant: bool, p: &mut Planner<'_>| {
         p.push(
@@ -88,20 +90,16 @@ fn schemas(p: &mut Planner<'_>) {
         let current_grants = from.schemas.get(schema).map(|s| s.grants.as_slice()).unwrap_or_default();
         schema_grants_later.push((schema, current_grants, desired.grants.as_slice()));
         match from.schemas.get(schema) {
-            None => {
-                let mut call = format!("pgm.create_schema({})", lit(schema));
-                if let Some(comment) = &desired.comment {
-                    call.push_str(&format!(".comment({})", lit(comment)));
-                }
-                p.push(
-                    Change::new(Step::Expand, format!("add schema {schema}"))
-                        .up(call)
-                        .down(format!("pgm.drop_schema({})", lit(schema))),
-                );
-            }
+            None => p.push(
+                Change::new(Step::Expand, format!("add schema {schema}"))
+                    .up(|pgm| create_schema(pgm, schema, desired.comment.as_deref())),
+            ),
             Some(current) if current.comment != desired.comment => {
                 let set = |c: Option<&str>| {
-                    format!("pgm.sql({})", lit(&format!("COMMENT ON SCHEMA {} IS {}", sql_ident(schema), sql_literal(c))))
+                    let statement = format!("COMMENT ON SCHEMA {} IS {}", sql_ident(schema), sql_literal(c));
+                    move |pgm: &mut MigrationBuilder| {
+                        pgm.sql(statement);
+                    }
                 };
                 p.push(
                     Change::new(Step::Expand, format!("comment on schema {schema}"))
@@ -118,36 +116,48 @@ fn schemas(p: &mut Planner<'_>) {
     }
     for (schema, current) in &from.schemas {
         if !to.schemas.contains_key(schema) && p.may_drop(&format!("schema {schema}")) {
-            let mut create = format!("pgm.create_schema({})", lit(schema));
-            if let Some(comment) = &current.comment {
-                create.push_str(&format!(".comment({})", lit(comment)));
-            }
             p.push(
                 Change::new(Step::Drops, format!("drop schema {schema}"))
                     .order(10)
-                    .up(format!("pgm.drop_schema({})", lit(schema)))
-                    .down(create),
+                    .up(|pgm| {
+                        pgm.drop_schema(schema.as_str());
+                    })
+                    .down(|pgm| create_schema(pgm, schema, current.comment.as_deref())),
             );
         }
+    }
+}
+
+fn create_schema(pgm: &mut MigrationBuilder, schema: &str, comment: Option<&str>) {
+    let call = pgm.create_schema(schema);
+    if let Some(comment) = comment {
+        call.comment(comment);
     }
 }
 
 /// Privileges on schemas, as `grant_on_schemas` / `revoke_on_schemas` for each grantee.
 fn schema_grants(p: &mut Planner<'_>, schema: &str, from: &[(String, String)], to: &[(String, String)]) {
     let privilege = |name: &str| match name {
-        "USAGE" => Some("Privilege::Usage"),
-        "CREATE" => Some("Privilege::Create"),
+        "USAGE" => Some(Privilege::Usage),
+        "CREATE" => Some(Privilege::Create),
         _ => None,
     };
-    let call = |verb: &str, grantee: &str, privileges: &str| {
-        format!("pgm.{verb}_on_schemas([{}], [{privileges}], [{}])", lit(schema), lit(grantee))
+    let call = |grant: bool, grantee: &str, privilege: Privilege| {
+        let grantee = grantee.to_owned();
+        move |pgm: &mut MigrationBuilder| {
+            if grant {
+                pgm.grant_on_schemas([schema], [privilege], [grantee]);
+            } else {
+                pgm.revoke_on_schemas([schema], [privilege], [grantee]);
+            }
+        }
     };
     for (grantee, granted) in to.iter().filter(|g| !from.contains(g)) {
         if let Some(typed) = privilege(granted) {
             p.push(
                 Change::new(Step::Expand, format!("grant {granted} on schema {schema} to {grantee}"))
-                    .up(call("grant", grantee, typed))
-                    .down(call("revoke", grantee, typed)),
+                    .up(call(true, grantee, typed))
+                    .down_if_not_derived(call(false, grantee, typed)),
             );
         }
     }
@@ -155,8 +165,8 @@ fn schema_grants(p: &mut Planner<'_>, schema: &str, from: &[(String, String)], t
         if let Some(typed) = privilege(revoked) {
             p.push(
                 Change::new(Step::Expand, format!("revoke {revoked} on schema {schema} from {grantee}"))
-                    .up(call("revoke", grantee, typed))
-                    .down(call("grant", grantee, typed)),
+                    .up(call(false, grantee, typed))
+                    .down_if_not_derived(call(true, grantee, typed)),
             );
         }
     }
@@ -165,18 +175,22 @@ fn schema_grants(p: &mut Planner<'_>, schema: &str, from: &[(String, String)], t
 fn extensions(p: &mut Planner<'_>) {
     let (from, to) = (p.from, p.to);
     let create = |extension: &str, schema: &str| {
-        let mut call = format!("pgm.create_extension([{}])", lit(extension));
-        if schema != "public" {
-            call.push_str(&format!(".schema({})", lit(schema)));
+        let (extension, schema) = (extension.to_owned(), schema.to_owned());
+        move |pgm: &mut MigrationBuilder| {
+            let call = pgm.create_extension([extension]);
+            if schema != "public" {
+                call.schema(schema);
+            }
         }
-        call
     };
     for (extension, Extension { schema, .. }) in &to.extensions {
         match from.extensions.get(extension).map(|e| &e.schema) {
             None => p.push(
                 Change::new(Step::Expand, format!("add extension {extension}"))
                     .up(create(extension, schema))
-                    .down(format!("pgm.drop_extension([{}])", lit(extension))),
+                    .down_if_not_derived(|pgm| {
+                        pgm.drop_extension([extension.as_str()]);
+                    }),
             ),
             Some(current) if current != schema => {
                 p.uncovered(format!("extension {extension}: moves from schema {current} to {schema}"))
@@ -189,15 +203,17 @@ fn extensions(p: &mut Planner<'_>) {
             p.push(
                 Change::new(Step::Drops, format!("drop extension {extension}"))
                     .order(9)
-                    .up(format!("pgm.drop_extension([{}])", lit(extension)))
+                    .up(|pgm| {
+                        pgm.drop_extension([extension.as_str()]);
+                    })
                     .down(create(extension, schema)),
             );
         }
     }
 }
 
-fn create_enum(q: &QName, labels: &[String]) -> String {
-    format!("pgm.create_type({}, TypeDefinition::enumeration({}))", name(q), rust::list(labels))
+fn create_enum(pgm: &mut MigrationBuilder, q: &QName, labels: &[String]) {
+    pgm.create_type(name(q), TypeDefinition::enumeration(labels));
 }
 
 /// How an enum's labels change, and so what is written.
@@ -275,12 +291,16 @@ fn enums(p: &mut Planner<'_>) {
     for (q, enum_) in &to.enums {
         let labels = &enum_.labels;
         let Some(current_enum) = from.enums.get(q) else {
-            let mut change = Change::new(Step::Expand, format!("add enum {}", shown(q)))
-                .up(create_enum(q, labels))
-                .down(format!("pgm.drop_type({})", name(q)));
-            if let Some(comment) = &enum_.comment {
-                change = change.up(type_comment(q, Some(comment)));
-            }
+            let change = Change::new(Step::Expand, format!("add enum {}", shown(q)))
+                .up(|pgm| {
+                    create_enum(pgm, q, labels);
+                    if let Some(comment) = &enum_.comment {
+                        type_comment(pgm, q, Some(comment));
+                    }
+                })
+                .down_if_not_derived(|pgm| {
+                    pgm.drop_type(name(q));
+                });
             p.push(change);
             continue;
         };
@@ -299,35 +319,36 @@ fn enums(p: &mut Planner<'_>) {
                 // In a migration of their own, committed before anything uses them: PostgreSQL refuses a
                 // label added in the transaction that uses it.
                 let added: Vec<String> = labels.iter().filter(|l| !current.contains(l)).cloned().collect();
-                let mut change = Change::new(Step::EnumValues, format!("enum {}: add {}", shown(q), added.join(", ")));
-                for (i, label) in labels.iter().enumerate() {
-                    if current.contains(label) {
-                        continue;
-                    }
-                    let mut call = format!("pgm.add_type_value({}, {})", name(q), lit(label));
-                    if let Some(next) = labels[i + 1..].iter().find(|l| current.contains(l)) {
-                        call.push_str(&format!(".before({})", lit(next)));
-                    }
-                    change = change.up(call);
-                }
-                // PostgreSQL cannot remove a label: the down makes the type again with the old labels and
-                // moves the columns of that type over to it (it runs last, on the tables as they were).
-                change.down = recreate_enum(&columns_of(from, None, q), q, current, current_enum.comment.as_deref());
+                let change = Change::new(Step::EnumValues, format!("enum {}: add {}", shown(q), added.join(", ")))
+                    .up(|pgm| {
+                        for (i, label) in labels.iter().enumerate() {
+                            if current.contains(label) {
+                                continue;
+                            }
+                            let call = pgm.add_type_value(name(q), label.as_str());
+                            if let Some(next) = labels[i + 1..].iter().find(|l| current.contains(l)) {
+                                call.before(next.as_str());
+                            }
+                        }
+                    })
+                    // PostgreSQL cannot remove a label: the down makes the type again with the old labels
+                    // and moves the columns of that type over to it (it runs last, on the tables as they
+                    // were).
+                    .downs(recreate_enum(&columns_of(from, None, q), q, current, current_enum.comment.as_deref()));
                 p.push(change);
             }
             Labels::Renamed(pairs) => {
                 let shown_pairs: Vec<String> = pairs.iter().map(|(old, new)| format!("{old} to {new}")).collect();
-                let mut change = Change::new(
+                let change = Change::new(
                     Step::EnumValues,
                     format!("enum {}: rename {}", shown(q), shown_pairs.join(", ")),
-                );
-                for (old, new) in &pairs {
-                    change = change
-                        .up(format!("pgm.rename_type_value({}, {}, {})", name(q), lit(old), lit(new)))
-                        .down(format!("pgm.rename_type_value({}, {}, {})", name(q), lit(new), lit(old)));
-                }
-                change.down.reverse();
-                change = change.allow(
+                )
+                .up(|pgm| {
+                    for (old, new) in &pairs {
+                        pgm.rename_type_value(name(q), old.as_str(), new.as_str());
+                    }
+                })
+                .allow(
                     "stricter-change-in-expand",
                     format!(
                         "enum {}: labels renamed in place, committed before the expand uses the new ones (see the warning)",
@@ -361,8 +382,9 @@ fn enums(p: &mut Planner<'_>) {
                 );
                 // The comment the type has when each runs: the desired one (the expand's down puts the
                 // current one back after).
-                change.up = recreate_enum(&columns, q, labels, enum_.comment.as_deref());
-                change.down = recreate_enum(&columns, q, current, enum_.comment.as_deref());
+                change = change
+                    .ups(recreate_enum(&columns, q, labels, enum_.comment.as_deref()))
+                    .downs(recreate_enum(&columns, q, current, enum_.comment.as_deref()));
                 if !columns.is_empty() {
                     change = change.allow(
                         "changing-column-type",
@@ -381,27 +403,31 @@ fn enums(p: &mut Planner<'_>) {
     for (q, enum_) in &from.enums {
         let labels = &enum_.labels;
         if !to.enums.contains_key(q) {
-            let mut change = Change::new(Step::Drops, format!("drop enum {}", shown(q)))
+            let change = Change::new(Step::Drops, format!("drop enum {}", shown(q)))
                 .order(8)
-                .up(format!("pgm.drop_type({})", name(q)))
-                .down(create_enum(q, labels));
-            if let Some(comment) = &enum_.comment {
-                change = change.down(type_comment(q, Some(comment)));
-            }
+                .up(|pgm| {
+                    pgm.drop_type(name(q));
+                })
+                .down(|pgm| {
+                    create_enum(pgm, q, labels);
+                    if let Some(comment) = &enum_.comment {
+                        type_comment(pgm, q, Some(comment));
+                    }
+                });
             p.push(change);
         }
     }
 }
 
-fn type_comment(q: &QName, comment: Option<&str>) -> String {
-    format!("pgm.sql({})", lit(&format!("COMMENT ON TYPE {} IS {}", sql_name(q), sql_literal(comment))))
+fn type_comment(pgm: &mut MigrationBuilder, q: &QName, comment: Option<&str>) {
+    pgm.sql(format!("COMMENT ON TYPE {} IS {}", sql_name(q), sql_literal(comment)));
 }
 
 /// The columns of type `q` in `model`'s tables, then those of `also` not in them (by table and name).
-fn columns_of<'m>(model: &'m Model, also: Option<&'m Model>, q: &QName) -> Vec<(&'m QName, &'m Column)> {
+fn columns_of<'m>(model: &'m Model, also: Option<&'m Model>, q: &QName) -> Vec<(&'m QName, &'m ModelColumn)> {
     let type_names = [format!("{}.{}", q.0, q.1), sql_name(q)];
-    let of_type = |c: &Column| type_names.contains(&c.data_type);
-    let mut out: Vec<(&QName, &Column)> = Vec::new();
+    let of_type = |c: &ModelColumn| type_names.contains(&c.data_type);
+    let mut out: Vec<(&QName, &ModelColumn)> = Vec::new();
     for m in std::iter::once(model).chain(also) {
         for (table_name, table) in &m.tables {
             for column in table.columns.iter().filter(|c| of_type(c)) {
@@ -414,50 +440,43 @@ fn columns_of<'m>(model: &'m Model, also: Option<&'m Model>, q: &QName) -> Vec<(
     out
 }
 
-/// The calls that make enum `q` again with `labels` and `comment` (a new type has none) and move `columns`
-/// over to it, their defaults put back. Listed in the order they run.
-fn recreate_enum(columns: &[(&QName, &Column)], q: &QName, labels: &[String], comment: Option<&str>) -> Vec<String> {
+/// The operations that make enum `q` again with `labels` and `comment` (a new type has none) and move
+/// `columns` over to it, their defaults put back. In the order they run.
+fn recreate_enum(columns: &[(&QName, &ModelColumn)], q: &QName, labels: &[String], comment: Option<&str>) -> Vec<Operation> {
     let old = format!("{}_before_diff", q.1);
-    let mut calls = vec![
-        format!("pgm.rename_type({}, {})", name(q), lit(&old)),
-        create_enum(q, labels),
-    ];
-    if comment.is_some() {
-        calls.push(type_comment(q, comment));
-    }
-    for (table_name, column) in columns {
-        let alter = rust::alter_column(table_name, &column.name);
-        if column.default.is_some() {
-            calls.push(format!("{alter}.drop_default()"));
+    recorded(|pgm| {
+        pgm.rename_type(name(q), old.as_str());
+        create_enum(pgm, q, labels);
+        if comment.is_some() {
+            type_comment(pgm, q, comment);
         }
-        calls.push(format!(
-            "{alter}.set_type({}).using({})",
-            lit(&column.data_type),
-            lit(&format!("{}::text::{}", sql_ident(&column.name), column.data_type))
-        ));
-        if let Some(default) = &column.default {
-            calls.push(format!("{alter}.set_default(expr({}))", lit(default)));
+        for (table_name, column) in columns {
+            if column.default.is_some() {
+                pgm.alter_column(name(table_name), column.name.as_str()).drop_default();
+            }
+            pgm.alter_column(name(table_name), column.name.as_str())
+                .set_type(column.data_type.as_str())
+                .using(format!("{}::text::{}", sql_ident(&column.name), column.data_type));
+            if let Some(default) = &column.default {
+                pgm.alter_column(name(table_name), column.name.as_str()).set_default(expr(default.as_str()));
+            }
         }
-    }
-    calls.push(format!("pgm.drop_type({})", name(&(q.0.clone(), old))));
-    calls
+        pgm.drop_type(name(&(q.0.clone(), old.clone())));
+    })
 }
 
-fn create_composite(q: &QName, attributes: &[&Attribute]) -> Vec<String> {
-    let pairs: Vec<String> = attributes
-        .iter()
-        .map(|a| format!("({}, {})", lit(&a.name), lit(&a.data_type)))
-        .collect();
-    let mut calls = vec![format!("pgm.create_type({}, TypeDefinition::composite([{}]))", name(q), pairs.join(", "))];
-    calls.extend(attributes.iter().filter_map(|a| a.comment.as_deref().map(|c| attribute_comment(q, &a.name, Some(c)))));
-    calls
+fn create_composite(pgm: &mut MigrationBuilder, q: &QName, attributes: &[&Attribute]) {
+    let pairs = attributes.iter().map(|a| (a.name.as_str(), a.data_type.as_str()));
+    pgm.create_type(name(q), TypeDefinition::composite(pairs));
+    for a in attributes {
+        if let Some(comment) = &a.comment {
+            attribute_comment(pgm, q, &a.name, Some(comment));
+        }
+    }
 }
 
-fn attribute_comment(q: &QName, attribute: &str, comment: Option<&str>) -> String {
-    format!(
-        "pgm.sql({})",
-        lit(&format!("COMMENT ON COLUMN {}.{} IS {}", sql_name(q), sql_ident(attribute), sql_literal(comment)))
-    )
+fn attribute_comment(pgm: &mut MigrationBuilder, q: &QName, attribute: &str, comment: Option<&str>) {
+    pgm.sql(format!("COMMENT ON COLUMN {}.{} IS {}", sql_name(q), sql_ident(attribute), sql_literal(comment)));
 }
 
 /// The composite types `diff` compares, with their attributes. An extension's are left out: the extension
@@ -471,29 +490,31 @@ fn composite_attributes(model: &Model) -> BTreeMap<&QName, Vec<&Attribute>> {
         .collect()
 }
 
-/// The calls that drop `from`'s attributes and add `to`'s: what changes the attributes from one list to
-/// the other, past the common first ones (PostgreSQL adds an attribute at the end).
-fn replace_attributes(q: &QName, from: &[&Attribute], to: &[&Attribute]) -> Vec<String> {
-    let mut calls: Vec<String> = from
-        .iter()
-        .map(|a| format!("pgm.drop_type_attribute({}, {})", name(q), lit(&a.name)))
-        .collect();
-    for a in to {
-        calls.push(format!("pgm.add_type_attribute({}, {}, {})", name(q), lit(&a.name), lit(&a.data_type)));
-        if let Some(comment) = &a.comment {
-            calls.push(attribute_comment(q, &a.name, Some(comment)));
+/// The operations that drop `from`'s attributes and add `to`'s: what changes the attributes from one list
+/// to the other, past the common first ones (PostgreSQL adds an attribute at the end).
+fn replace_attributes(q: &QName, from: &[&Attribute], to: &[&Attribute]) -> Vec<Operation> {
+    recorded(|pgm| {
+        for a in from {
+            pgm.drop_type_attribute(name(q), a.name.as_str());
         }
-    }
-    calls
+        for a in to {
+            pgm.add_type_attribute(name(q), a.name.as_str(), a.data_type.as_str());
+            if let Some(comment) = &a.comment {
+                attribute_comment(pgm, q, &a.name, Some(comment));
+            }
+        }
+    })
 }
 
 fn composites(p: &mut Planner<'_>) {
     let (from, to) = (composite_attributes(p.from), composite_attributes(p.to));
     for (q, attributes) in &to {
         let Some(current) = from.get(q) else {
-            let mut change = Change::new(Step::Expand, format!("add type {}", shown(q)))
-                .down(format!("pgm.drop_type({})", name(q)));
-            change.up = create_composite(q, attributes);
+            let change = Change::new(Step::Expand, format!("add type {}", shown(q)))
+                .up(|pgm| create_composite(pgm, q, attributes))
+                .down_if_not_derived(|pgm| {
+                    pgm.drop_type(name(q));
+                });
             p.push(change);
             continue;
         };
@@ -505,7 +526,12 @@ fn composites(p: &mut Planner<'_>) {
         if before != after && names(current) == names(attributes) {
             // The same attributes, some of another type: `ALTER ATTRIBUTE .. TYPE`, in place.
             for (old, new) in current.iter().zip(attributes).filter(|(a, b)| a.data_type != b.data_type) {
-                let set = |a: &Attribute| format!("pgm.set_type_attribute({}, {}, {})", name(q), lit(&a.name), lit(&a.data_type));
+                let set = |a: &Attribute| {
+                    let (attribute, data_type) = (a.name.clone(), a.data_type.clone());
+                    move |pgm: &mut MigrationBuilder| {
+                        pgm.set_type_attribute(name(q), attribute, data_type);
+                    }
+                };
                 p.push(
                     Change::new(Step::Expand, format!("type {}: attribute {} becomes {}", shown(q), new.name, new.data_type))
                         .up(set(new))
@@ -526,9 +552,9 @@ fn composites(p: &mut Planner<'_>) {
             if what.is_empty() {
                 what.push("attributes reordered".to_owned());
             }
-            let mut change = Change::new(Step::Expand, format!("type {}: {}", shown(q), what.join(", ")));
-            change.up = replace_attributes(q, gone, new);
-            change.down = replace_attributes(q, new, gone);
+            let mut change = Change::new(Step::Expand, format!("type {}: {}", shown(q), what.join(", ")))
+                .ups(replace_attributes(q, gone, new))
+                .downs(replace_attributes(q, new, gone));
             if !gone.is_empty() {
                 change = change.allow(
                     "ban-drop-column",
@@ -545,51 +571,43 @@ fn composites(p: &mut Planner<'_>) {
                 p.push(
                     Change::new(Step::Expand, format!("comment on attribute {} of type {}", new.name, shown(q)))
                         .comment("No operation sets the comment of an existing object: written as SQL.")
-                        .up(attribute_comment(q, &new.name, new.comment.as_deref()))
-                        .down(attribute_comment(q, &new.name, old.comment.as_deref())),
+                        .up(|pgm| attribute_comment(pgm, q, &new.name, new.comment.as_deref()))
+                        .down(|pgm| attribute_comment(pgm, q, &new.name, old.comment.as_deref())),
                 );
             }
         }
     }
     for (q, attributes) in &from {
         if !to.contains_key(q) {
-            let mut change = Change::new(Step::Drops, format!("drop type {}", shown(q)))
+            let change = Change::new(Step::Drops, format!("drop type {}", shown(q)))
                 .order(8)
-                .up(format!("pgm.drop_type({})", name(q)));
-            change.down = create_composite(q, attributes);
+                .up(|pgm| {
+                    pgm.drop_type(name(q));
+                })
+                .down(|pgm| create_composite(pgm, q, attributes));
             p.push(change);
         }
     }
 }
 
-fn create_domain(q: &QName, d: &Domain) -> Vec<String> {
-    let mut call = format!("pgm.create_domain({}, {})", name(q), lit(&d.base));
+fn create_domain(pgm: &mut MigrationBuilder, q: &QName, d: &Domain) {
+    let call = pgm.create_domain(name(q), d.base.as_str());
     if d.not_null {
-        call.push_str(".not_null()");
+        call.not_null();
     }
     if let Some(default) = &d.default {
-        call.push_str(&format!(".default(expr({}))", lit(default)));
+        call.default(expr(default.as_str()));
     }
     if let Some(comment) = &d.comment {
-        call.push_str(&format!(".comment({})", lit(comment)));
+        call.comment(comment.as_str());
     }
-    let mut calls = vec![call];
-    for (i, check) in d.checks.iter().enumerate() {
-        let check_name = &check.name;
-        let expression = check.expression.trim_start_matches("CHECK ");
-        let check = format!(".check({}).constraint_name({})", lit(strip(expression)), lit(check_name));
-        if i == 0 {
-            calls[0].push_str(&check);
-        } else {
-            calls.push(format!(
-                "pgm.alter_domain({}).add_check({}).constraint_name({})",
-                name(q),
-                lit(strip(expression)),
-                lit(check_name)
-            ));
-        }
+    let mut checks = d.checks.iter().map(|check| (check.name.as_str(), strip(check.expression.trim_start_matches("CHECK "))));
+    if let Some((check_name, expression)) = checks.next() {
+        call.check(expression).constraint_name(check_name);
     }
-    calls
+    for (check_name, expression) in checks {
+        pgm.alter_domain(name(q)).add_check(expression).constraint_name(check_name);
+    }
 }
 
 fn strip(expression: &str) -> &str {
@@ -620,11 +638,12 @@ fn domains(p: &mut Planner<'_>) {
     for (q, domain) in &to.domains {
         match from.domains.get(q) {
             None => {
-                let mut change = Change::new(Step::Expand, format!("add domain {}", shown(q)));
-                for call in create_domain(q, domain) {
-                    change = change.up(call);
-                }
-                p.push(change.down(format!("pgm.drop_domain({})", name(q))));
+                let change = Change::new(Step::Expand, format!("add domain {}", shown(q)))
+                    .up(|pgm| create_domain(pgm, q, domain))
+                    .down_if_not_derived(|pgm| {
+                        pgm.drop_domain(name(q));
+                    });
+                p.push(change);
             }
             Some(current) if same_domain(current, domain) => {}
             Some(current) if same_domain(current, &Domain { comment: current.comment.clone(), ..domain.clone() }) => {
@@ -640,10 +659,12 @@ fn domains(p: &mut Planner<'_>) {
     }
     for (q, domain) in &from.domains {
         if !to.domains.contains_key(q) {
-            let mut change = Change::new(Step::Drops, format!("drop domain {}", shown(q)))
+            let change = Change::new(Step::Drops, format!("drop domain {}", shown(q)))
                 .order(8)
-                .up(format!("pgm.drop_domain({})", name(q)));
-            change.down = create_domain(q, domain);
+                .up(|pgm| {
+                    pgm.drop_domain(name(q));
+                })
+                .down(|pgm| create_domain(pgm, q, domain));
             p.push(change);
         }
     }
@@ -663,34 +684,33 @@ fn made_by_serial(model: &Model, other: &Model, q: &QName, s: &Sequence) -> bool
             .is_some_and(|c| serial_type(model, table, c).is_some() && q.1 == format!("{}_{}_seq", table.1, c.name))
 }
 
-fn create_sequence(q: &QName, s: &Sequence) -> String {
-    let mut call = format!("pgm.create_sequence({})", name(q));
-    let defaults = rust::sequence_defaults(&s.data_type, s.increment);
+fn create_sequence(pgm: &mut MigrationBuilder, q: &QName, s: &Sequence) {
+    let call = pgm.create_sequence(name(q));
+    let defaults = ops::sequence_defaults(&s.data_type, s.increment);
     if s.data_type != "bigint" {
-        call.push_str(&format!(".data_type({})", lit(&s.data_type)));
+        call.data_type(s.data_type.as_str());
     }
     if s.increment != 1 {
-        call.push_str(&format!(".increment({})", s.increment));
+        call.increment(s.increment);
     }
     if s.min != defaults.min {
-        call.push_str(&format!(".minvalue({})", s.min));
+        call.minvalue(s.min);
     }
     if s.max != defaults.max {
-        call.push_str(&format!(".maxvalue({})", s.max));
+        call.maxvalue(s.max);
     }
     if s.start != defaults.start && !(s.start == s.min && s.increment > 0) {
-        call.push_str(&format!(".start({})", s.start));
+        call.start(s.start);
     }
     if s.cache != 1 {
-        call.push_str(&format!(".cache({})", s.cache));
+        call.cache(s.cache);
     }
     if s.cycle {
-        call.push_str(".cycle()");
+        call.cycle();
     }
     if let Some(comment) = &s.comment {
-        call.push_str(&format!(".comment({})", lit(comment)));
+        call.comment(comment.as_str());
     }
-    call
 }
 
 /// The sequences `diff` compares (see [`Sequence::diffed`]).
@@ -708,9 +728,11 @@ fn sequences(p: &mut Planner<'_>) {
         match from.sequences.get(q).filter(|s| s.diffed) {
             None if made_by_serial(to, from, q, sequence) => {}
             None => {
-                let mut change = Change::new(Step::Expand, format!("add sequence {}", shown(q)))
-                    .down(format!("pgm.drop_sequence({})", name(q)));
-                change.up = create_sequence_whole(q, sequence);
+                let change = Change::new(Step::Expand, format!("add sequence {}", shown(q)))
+                    .ups(create_sequence_whole(q, sequence))
+                    .down_if_not_derived(|pgm| {
+                        pgm.drop_sequence(name(q));
+                    });
                 p.push(change);
             }
             Some(current) => {
@@ -721,21 +743,24 @@ fn sequences(p: &mut Planner<'_>) {
                     // is kept, so it restarts at the new start, within the new bounds.
                     let disjoint = current.max < sequence.min || sequence.max < current.min;
                     let alter = |s: &Sequence| {
-                        let mut call = format!(
-                            "pgm.alter_sequence({}).data_type({}).increment({}).minvalue({}).maxvalue({}).start({}).cache({})",
-                            name(q),
-                            lit(&s.data_type),
-                            s.increment,
-                            s.min,
-                            s.max,
-                            s.start,
-                            s.cache
-                        );
-                        call.push_str(if s.cycle { ".cycle()" } else { ".no_cycle()" });
-                        if disjoint {
-                            call.push_str(&format!(".restart_with({})", s.start));
+                        let s = s.clone();
+                        move |pgm: &mut MigrationBuilder| {
+                            let call = pgm.alter_sequence(name(q));
+                            call.data_type(s.data_type.as_str())
+                                .increment(s.increment)
+                                .minvalue(s.min)
+                                .maxvalue(s.max)
+                                .start(s.start)
+                                .cache(s.cache);
+                            if s.cycle {
+                                call.cycle();
+                            } else {
+                                call.no_cycle();
+                            }
+                            if disjoint {
+                                call.restart_with(s.start);
+                            }
                         }
-                        call
                     };
                     p.push(
                         Change::new(Step::Expand, format!("sequence {}: settings", shown(q)))
@@ -772,10 +797,12 @@ fn sequences(p: &mut Planner<'_>) {
             }
         }
         if p.may_drop(&format!("sequence {}", shown(q))) {
-            let mut change = Change::new(Step::Drops, format!("drop sequence {}", shown(q)))
+            let change = Change::new(Step::Drops, format!("drop sequence {}", shown(q)))
                 .order(6)
-                .up(format!("pgm.drop_sequence({})", name(q)));
-            change.down = create_sequence_whole(q, sequence);
+                .up(|pgm| {
+                    pgm.drop_sequence(name(q));
+                })
+                .downs(create_sequence_whole(q, sequence));
             p.push(change);
         }
     }
@@ -787,10 +814,10 @@ fn sequence_on(q: &QName) -> String {
 }
 
 /// `create_sequence` and its privileges: what makes it again as it was (its owner apart).
-fn create_sequence_whole(q: &QName, s: &Sequence) -> Vec<String> {
-    let mut calls = vec![create_sequence(q, s)];
-    calls.extend(privileges::granted(&sequence_on(q), &s.privileges));
-    calls
+fn create_sequence_whole(q: &QName, s: &Sequence) -> Vec<Operation> {
+    let mut operations = recorded(|pgm| create_sequence(pgm, q, s));
+    operations.extend(privileges::granted(&sequence_on(q), &s.privileges));
+    operations
 }
 
 /// `OWNED BY` of new sequences, once their tables exist, and of sequences that stay whose owner changes
@@ -803,11 +830,15 @@ fn sequence_owners(p: &mut Planner<'_>) {
         }
         if let Some(current) = from.sequences.get(q).filter(|s| s.diffed) {
             if current.owned_by != sequence.owned_by {
-                let owned = |owner: &Option<(QName, String)>| match owner {
-                    Some((table, column)) => {
-                        format!("pgm.alter_sequence({}).owned_by({}, {})", name(q), name(table), lit(column))
+                let owned = |owner: &Option<(QName, String)>| {
+                    let owner = owner.clone();
+                    move |pgm: &mut MigrationBuilder| {
+                        let call = pgm.alter_sequence(name(q));
+                        match owner {
+                            Some((table, column)) => call.owned_by(name(&table), column),
+                            None => call.owned_by_none(),
+                        };
                     }
-                    None => format!("pgm.alter_sequence({}).owned_by_none()", name(q)),
                 };
                 let whom = match &sequence.owned_by {
                     Some((table, column)) => format!("{}.{column}", shown(table)),
@@ -824,60 +855,67 @@ fn sequence_owners(p: &mut Planner<'_>) {
         if let Some((table, column)) = &sequence.owned_by {
             p.push(
                 Change::new(Step::Expand, format!("sequence {} owned by {}.{column}", shown(q), shown(table)))
-                    .up(format!("pgm.alter_sequence({}).owned_by({}, {})", name(q), name(table), lit(column)))
-                    .down(format!("pgm.alter_sequence({}).owned_by_none()", name(q))),
+                    .up(|pgm| {
+                        pgm.alter_sequence(name(q)).owned_by(name(table), column.as_str());
+                    })
+                    .down(|pgm| {
+                        pgm.alter_sequence(name(q)).owned_by_none();
+                    }),
             );
         }
     }
 }
 
-fn create_function(q: &QName, f: &Function, replace: bool) -> String {
-    if f.procedure || (f.language == "sql" && f.body.trim().is_empty()) {
+fn create_function(pgm: &mut MigrationBuilder, q: &QName, f: &Function, replace: bool) {
+    if written_as_sql(f) {
         let definition = if replace {
             f.definition.clone()
         } else {
             f.definition.replacen("CREATE OR REPLACE", "CREATE", 1)
         };
-        return format!("pgm.sql({})", lit(definition.trim_end()));
+        pgm.sql(definition.trim_end());
+        return;
     }
-    let mut call = format!(
-        "pgm.create_function(\n        {},\n        {},\n        {},\n    )",
-        name(q),
-        rust::params(&f.params),
-        lit(&f.body)
-    );
+    let call = pgm.create_function(name(q), ops::params(&f.params), f.body.as_str());
     if let Some(result) = &f.result {
-        call.push_str(&format!("\n    .returns({})", lit(result)));
+        call.returns(result.as_str());
     }
     if f.language != "plpgsql" {
-        call.push_str(&format!("\n    .language({})", lit(&f.language)));
+        call.language(f.language.as_str());
     }
     match f.volatility {
-        'i' => call.push_str("\n    .immutable()"),
-        's' => call.push_str("\n    .stable()"),
+        'i' => {
+            call.immutable();
+        }
+        's' => {
+            call.stable();
+        }
         _ => {}
     }
     if f.strict {
-        call.push_str("\n    .strict()");
+        call.strict();
     }
     if f.security_definer {
-        call.push_str("\n    .security_definer()");
+        call.security_definer();
     }
     match f.parallel {
-        's' => call.push_str("\n    .parallel_safe()"),
-        'r' => call.push_str("\n    .parallel_restricted()"),
+        's' => {
+            call.parallel_safe();
+        }
+        'r' => {
+            call.parallel_restricted();
+        }
         _ => {}
     }
     for (parameter, value) in &f.config {
-        call.push_str(&format!("\n    .set({}, {})", lit(parameter), setting(parameter, value)));
+        call.set(parameter.as_str(), setting(parameter, value));
     }
     if let (Some(comment), false) = (&f.comment, replace) {
-        call.push_str(&format!("\n    .comment({})", lit(comment)));
+        call.comment(comment.as_str());
     }
     if replace {
-        call.push_str("\n    .or_replace()");
+        call.or_replace();
     }
-    call
 }
 
 /// The parameters whose value is a list of names, each quoted as an identifier in the catalog
@@ -893,12 +931,12 @@ const LIST_SETTINGS: [&str; 5] = [
 /// A function's `SET` value as the builder takes it: a plain value as a literal; a list's elements (as
 /// the catalog quotes them) each as a literal, written with `expr`, so that `SET search_path TO ''` is
 /// written back as `''`, not as a schema named `""`.
-fn setting(parameter: &str, value: &str) -> String {
+fn setting(parameter: &str, value: &str) -> Value {
     if !LIST_SETTINGS.contains(&parameter) {
-        return lit(value);
+        return Value::from(value);
     }
     let elements: Vec<String> = list_elements(value).iter().map(|e| sql_literal(Some(e))).collect();
-    format!("expr({})", lit(&elements.join(", ")))
+    expr(elements.join(", "))
 }
 
 /// The elements of a list setting as the catalog holds it: split at the commas outside double quotes,
@@ -924,7 +962,7 @@ fn list_elements(value: &str) -> Vec<String> {
     elements
 }
 
-fn drop_function(q: &QName, f: &Function) -> String {
+fn drop_function(pgm: &mut MigrationBuilder, q: &QName, f: &Function) {
     if f.procedure {
         let types: Vec<String> = f
             .params
@@ -932,9 +970,10 @@ fn drop_function(q: &QName, f: &Function) -> String {
             .filter(|p| p.mode != 'o')
             .map(|p| p.data_type.clone())
             .collect();
-        return format!("pgm.sql({})", lit(&format!("DROP PROCEDURE {}({})", sql_name(q), types.join(", "))));
+        pgm.sql(format!("DROP PROCEDURE {}({})", sql_name(q), types.join(", ")));
+        return;
     }
-    format!("pgm.drop_function({}, {})", name(q), rust::param_types(&f.params))
+    pgm.drop_function(name(q), ops::param_types(&f.params));
 }
 
 /// A function or procedure created by its definition, as SQL: a procedure, or a function with a
@@ -951,16 +990,15 @@ fn routine_on(q: &QName, arguments: &str, f: &Function) -> String {
 
 /// What makes a function or procedure as it is: created, with its comment (a procedure's, written as
 /// SQL, is not in its definition) and privileges.
-fn create_function_whole(q: &QName, arguments: &str, f: &Function) -> Vec<String> {
-    let mut calls = vec![create_function(q, f, false)];
-    if let (true, Some(comment)) = (written_as_sql(f), &f.comment) {
-        calls.push(format!(
-            "pgm.sql({})",
-            lit(&format!("COMMENT ON {} IS {}", routine_on(q, arguments, f), sql_literal(Some(comment))))
-        ));
-    }
-    calls.extend(privileges::granted(&routine_on(q, arguments, f), &f.privileges));
-    calls
+fn create_function_whole(q: &QName, arguments: &str, f: &Function) -> Vec<Operation> {
+    let mut operations = recorded(|pgm| {
+        create_function(pgm, q, f, false);
+        if let (true, Some(comment)) = (written_as_sql(f), &f.comment) {
+            pgm.sql(format!("COMMENT ON {} IS {}", routine_on(q, arguments, f), sql_literal(Some(comment))));
+        }
+    });
+    operations.extend(privileges::granted(&routine_on(q, arguments, f), &f.privileges));
+    operations
 }
 
 /// `keys` in an order that creates each function after those of `keys` its definition names: a body in
@@ -1009,8 +1047,9 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
             }
         };
         let add = || {
-            let mut change = Change::new(Step::Expand, format!("add {what}")).down(drop_function(q, function));
-            change.up = create_function_whole(q, arguments, function);
+            let change = Change::new(Step::Expand, format!("add {what}"))
+                .ups(create_function_whole(q, arguments, function))
+                .down_if_not_derived(|pgm| drop_function(pgm, q, function));
             note(change)
         };
         match from.functions.get(key).filter(|f| f.diffed()) {
@@ -1022,8 +1061,8 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
                 if current.definition != function.definition {
                     p.push(note(
                         Change::new(Step::Expand, format!("replace {what} (the old definition kept for down)"))
-                            .up(create_function(q, function, true))
-                            .down(create_function(q, current, true)),
+                            .up(|pgm| create_function(pgm, q, function, true))
+                            .down(|pgm| create_function(pgm, q, current, true)),
                     ));
                 }
                 if current.comment != function.comment {
@@ -1037,13 +1076,13 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
                 privileges::change(p, &what, &routine_on(q, arguments, function), &current.privileges, &function.privileges);
             }
             Some(current) => {
-                let mut drop = Change::new(Step::Expand, format!("drop {what} (its result type changes)"))
-                    .up(drop_function(q, current))
+                let drop = Change::new(Step::Expand, format!("drop {what} (its result type changes)"))
+                    .up(|pgm| drop_function(pgm, q, current))
                     .allow(
                         "ban-drop-function",
                         format!("{what} changes its result type: dropped and created again in one transaction"),
-                    );
-                drop.down = create_function_whole(q, arguments, current);
+                    )
+                    .downs(create_function_whole(q, arguments, current));
                 p.push(drop);
                 p.push(add());
             }
@@ -1055,10 +1094,10 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
     for (key, function) in from.functions.iter().filter(|(_, f)| f.diffed()) {
         let (q, arguments) = key;
         if !to.functions.get(key).is_some_and(|f| f.diffed()) {
-            let mut change = Change::new(Step::Drops, format!("drop function {}({arguments})", shown(q)))
+            let change = Change::new(Step::Drops, format!("drop function {}({arguments})", shown(q)))
                 .order(7)
-                .up(drop_function(q, function));
-            change.down = create_function_whole(q, arguments, function);
+                .up(|pgm| drop_function(pgm, q, function))
+                .downs(create_function_whole(q, arguments, function));
             p.push(change);
         }
     }
@@ -1070,9 +1109,9 @@ mod tests {
 
     #[test]
     fn list_settings_are_written_element_by_element() {
-        assert_eq!(setting("search_path", "\"\""), "expr(\"''\")");
-        assert_eq!(setting("search_path", "pg_catalog, \"My \"\"S\"\"\""), "expr(\"'pg_catalog', 'My \\\"S\\\"'\")");
-        assert_eq!(setting("work_mem", "64MB"), "\"64MB\"");
+        assert_eq!(setting("search_path", "\"\""), expr("''"));
+        assert_eq!(setting("search_path", "pg_catalog, \"My \"\"S\"\"\""), expr("'pg_catalog', 'My \"S\"'"));
+        assert_eq!(setting("work_mem", "64MB"), Value::from("64MB"));
     }
 
     #[test]

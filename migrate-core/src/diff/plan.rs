@@ -1,14 +1,15 @@
-//! What the generator writes: the changes from one [`Model`] to another, each as Rust calls for `up` and,
-//! where the builder cannot derive it, for `down`, sorted into the migrations of a rolling deploy.
+//! What the generator plans: the changes from one [`Model`] to another, each as the builder's typed
+//! operations for `up` and, where the builder cannot derive it from them, for `down`, sorted into the
+//! migrations of a rolling deploy.
+
+use migrate_dsl::{MigrationBuilder, Operation};
 
 use super::model::{Model, QName};
 use super::Rename;
 
-/// The migrations one change set is split into, in the order they run.
-///
-/// A migration's `down` is either derived by the builder or written out: the online renames' phases are
-/// only derived (their reverse recreates a sync trigger), every other change has its `down` written, so the
-/// renames and their contracts get migrations of their own.
+/// The migrations one change set is split into, in the order they run. The online renames and their
+/// contracts get migrations of their own: their `down` is only derived (their reverse recreates a sync
+/// trigger).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Step {
     /// Enum labels added or renamed, in a transaction of their own: PostgreSQL refuses a label added in
@@ -49,10 +50,6 @@ impl Step {
         }
     }
 
-    pub(crate) fn derived_down(self) -> bool {
-        matches!(self, Step::Renames | Step::RenameContracts)
-    }
-
     pub(crate) fn contract(self) -> bool {
         matches!(
             self,
@@ -71,19 +68,37 @@ impl Step {
     }
 }
 
-/// One change: its line in the summary, the calls of `up`, those of `down` (when the step writes it).
+/// How a change is undone.
+#[derive(Debug, Clone)]
+pub(crate) enum Down {
+    /// By the reverse the builder derives from the `up`'s operations, as for a hand-written migration
+    /// without `down`: what undoes a creation, an addition, a rename.
+    Derived,
+    /// By these operations, made from the current schema: what the `up`'s operations do not hold (the
+    /// definition of what a drop removes, the setting an alter replaces).
+    Written(Vec<Operation>),
+}
+
+/// One change: its line in the summary, the operations of `up` and how it is undone.
 #[derive(Debug, Clone)]
 pub(crate) struct Change {
     pub step: Step,
     pub summary: String,
     /// Why the call is written as it is (`pgm.sql` where no operation exists, a rewrite allowed).
     pub comment: Option<String>,
-    pub up: Vec<String>,
-    pub down: Vec<String>,
+    pub up: Vec<Operation>,
+    pub down: Down,
     /// `(rule, reason)`: a lint finding accepted on purpose, written as a `// lint: allow` comment.
     pub allow: Vec<(&'static str, String)>,
     /// Where a drop goes among the drops: views first, schemas last.
     pub order: u8,
+}
+
+/// The operations `record` records on a builder of its own.
+pub(crate) fn recorded(record: impl FnOnce(&mut MigrationBuilder)) -> Vec<Operation> {
+    let mut pgm = MigrationBuilder::new();
+    record(&mut pgm);
+    pgm.operations().to_vec()
 }
 
 impl Change {
@@ -93,7 +108,7 @@ impl Change {
             summary: summary.into(),
             comment: None,
             up: Vec::new(),
-            down: Vec::new(),
+            down: Down::Derived,
             allow: Vec::new(),
             order: 5,
         }
@@ -104,23 +119,36 @@ impl Change {
         self
     }
 
-    pub(crate) fn up(mut self, call: impl Into<String>) -> Change {
-        self.up.push(call.into());
+    /// Adds what `record` records to the `up`.
+    pub(crate) fn up(self, record: impl FnOnce(&mut MigrationBuilder)) -> Change {
+        self.ups(recorded(record))
+    }
+
+    pub(crate) fn ups(mut self, operations: impl IntoIterator<Item = Operation>) -> Change {
+        self.up.extend(operations);
         self
     }
 
-    pub(crate) fn down(mut self, call: impl Into<String>) -> Change {
-        self.down.push(call.into());
-        self
+    /// Adds what `record` records to the written `down` (the change's down is then written, not derived).
+    pub(crate) fn down(self, record: impl FnOnce(&mut MigrationBuilder)) -> Change {
+        self.downs(recorded(record))
     }
 
-    pub(crate) fn ups(mut self, calls: impl IntoIterator<Item = String>) -> Change {
-        self.up.extend(calls);
-        self
+    /// The `down` `record` records, written only where the builder derives none from the `up` (its
+    /// operations include raw SQL, or one whose reverse needs what it does not hold).
+    pub(crate) fn down_if_not_derived(self, record: impl FnOnce(&mut MigrationBuilder)) -> Change {
+        if MigrationBuilder::from_operations(self.up.iter().cloned()).reversed().is_ok() {
+            self
+        } else {
+            self.down(record)
+        }
     }
 
-    pub(crate) fn downs(mut self, calls: impl IntoIterator<Item = String>) -> Change {
-        self.down.extend(calls);
+    pub(crate) fn downs(mut self, operations: impl IntoIterator<Item = Operation>) -> Change {
+        match &mut self.down {
+            Down::Written(written) => written.extend(operations),
+            Down::Derived => self.down = Down::Written(operations.into_iter().collect()),
+        }
         self
     }
 

@@ -3,8 +3,9 @@
 //! from PUBLIC`), so each line is one `GRANT` or `REVOKE` statement and its undoing the opposite one. No
 //! typed operation grants on these kinds: the statements are written as SQL.
 
-use super::plan::{Change, Planner, Step};
-use super::rust::lit;
+use migrate_dsl::Operation;
+
+use super::plan::{recorded, Change, Planner, Step};
 
 /// Why the calls are SQL, written above them.
 const WHY: &str = "No operation grants on this kind of object: written as SQL.";
@@ -40,24 +41,25 @@ fn statement(on: &str, line: &str, undo: bool) -> String {
     }
 }
 
-fn sql(statement: String) -> String {
-    format!("pgm.sql({})", lit(&statement))
+/// The operations running `statements`.
+fn sql(statements: impl IntoIterator<Item = String>) -> Vec<Operation> {
+    recorded(|pgm| {
+        for statement in statements {
+            pgm.sql(statement);
+        }
+    })
 }
 
-/// The calls that give an object just made (which has its defaults) the privileges of `lines`: revokes
+/// The operations that give an object just made (which has its defaults) the privileges of `lines`: revokes
 /// first, so that a grant without the grant option that follows one revoked stays.
-pub(super) fn granted(on: &str, lines: &[String]) -> Vec<String> {
+pub(super) fn granted(on: &str, lines: &[String]) -> Vec<Operation> {
     let (grants, revokes): (Vec<&String>, Vec<&String>) = lines.iter().partition(|l| l.starts_with("grant "));
-    revokes
-        .into_iter()
-        .chain(grants)
-        .map(|line| sql(statement(on, line, false)))
-        .collect()
+    sql(revokes.into_iter().chain(grants).map(|line| statement(on, line, false)))
 }
 
-/// The calls from privileges `from` to `to` on one object: what only `from` has undone (its grants
+/// The statements from privileges `from` to `to` on one object: what only `from` has undone (its grants
 /// revoked first), then what only `to` has made to hold.
-fn calls(on: &str, from: &[String], to: &[String]) -> Vec<String> {
+fn statements(on: &str, from: &[String], to: &[String]) -> Vec<String> {
     let gone: Vec<&String> = from.iter().filter(|l| !to.contains(l)).collect();
     let new: Vec<&String> = to.iter().filter(|l| !from.contains(l)).collect();
     let (gone_grants, gone_revokes): (Vec<&String>, Vec<&String>) =
@@ -67,22 +69,23 @@ fn calls(on: &str, from: &[String], to: &[String]) -> Vec<String> {
     let mut out: Vec<String> = gone_grants
         .into_iter()
         .chain(gone_revokes)
-        .map(|line| sql(statement(on, line, true)))
+        .map(|line| statement(on, line, true))
         .collect();
-    out.extend(new_revokes.into_iter().chain(new_grants).map(|line| sql(statement(on, line, false))));
+    out.extend(new_revokes.into_iter().chain(new_grants).map(|line| statement(on, line, false)));
     out
 }
 
 /// One change from privileges `from` to `to` on `on`, `what` naming the object in the summary; none when
 /// they are the same.
 pub(super) fn change(p: &mut Planner<'_>, what: &str, on: &str, from: &[String], to: &[String]) {
-    let up = calls(on, from, to);
+    let up = statements(on, from, to);
     if up.is_empty() {
         return;
     }
-    let mut change = Change::new(Step::Expand, format!("privileges on {what}")).comment(WHY);
-    change.up = up;
-    change.down = calls(on, to, from);
+    let change = Change::new(Step::Expand, format!("privileges on {what}"))
+        .comment(WHY)
+        .ups(sql(up))
+        .downs(sql(statements(on, to, from)));
     p.push(change);
 }
 
@@ -108,12 +111,9 @@ mod tests {
         let from = vec!["grant SELECT to r".to_owned()];
         let to = vec!["grant SELECT to r with grant option".to_owned()];
         assert_eq!(
-            calls("TABLE v", &from, &to),
-            [
-                r#"pgm.sql("REVOKE SELECT ON TABLE v FROM r")"#,
-                r#"pgm.sql("GRANT SELECT ON TABLE v TO r WITH GRANT OPTION")"#
-            ]
+            statements("TABLE v", &from, &to),
+            ["REVOKE SELECT ON TABLE v FROM r", "GRANT SELECT ON TABLE v TO r WITH GRANT OPTION"]
         );
-        assert!(calls("TABLE v", &to, &to).is_empty());
+        assert!(statements("TABLE v", &to, &to).is_empty());
     }
 }

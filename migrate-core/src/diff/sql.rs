@@ -3,7 +3,6 @@
 
 use super::model::QName;
 use super::plan::{Change, Step};
-use super::rust::lit;
 
 /// `"name"` as SQL quotes an identifier.
 pub(crate) fn sql_ident(ident: &str) -> String {
@@ -20,7 +19,6 @@ pub(crate) fn sql_literal(text: Option<&str>) -> String {
         None => "NULL".to_owned(),
     }
 }
-
 
 /// `<name>_new`, cut to PostgreSQL's 63 bytes on a character boundary.
 pub(crate) fn temporary_name(name: &str) -> String {
@@ -42,9 +40,13 @@ pub(crate) fn mentions(text: &str, column: &str) -> bool {
 
 /// `COMMENT ON <subject>` as SQL, from one comment to the other and back.
 pub(crate) fn comment_change(what: &str, subject: String, from: Option<&str>, to: Option<&str>) -> Change {
-    let set = |c: Option<&str>| format!("pgm.sql({})", lit(&format!("COMMENT ON {subject} IS {}", sql_literal(c))));
+    let set = |c: Option<&str>| format!("COMMENT ON {subject} IS {}", sql_literal(c));
     Change::new(Step::Expand, format!("comment on {what}"))
         .comment("No operation sets the comment of an existing object: written as SQL.")
-        .up(set(to))
-        .down(set(from))
+        .up(|pgm| {
+            pgm.sql(set(to));
+        })
+        .down(|pgm| {
+            pgm.sql(set(from));
+        })
 }

@@ -1,11 +1,14 @@
 //! Tables: created, renamed (the old name kept as a view until the contract), changed column by column,
 //! constraint by constraint and index by index, or dropped.
 
+use migrate_dsl::prelude::*;
+use migrate_dsl::Operation;
+
+use super::by_name::Settled;
 use super::constraints::{self, add_constraint};
 use super::model::{ConstraintKind, Model, QName, Table};
-use super::plan::{Change, Planned, Planner, Step};
-use super::by_name::Settled;
-use super::rust::{self, lit, name, serial_type, shown};
+use super::ops::{self, name, serial_type, shown};
+use super::plan::{recorded, Change, Planned, Planner, Step};
 use super::sql::{mentions, sql_ident, sql_literal, sql_name};
 use super::{columns, extras, indexes};
 
@@ -44,11 +47,15 @@ pub(crate) fn tables(p: &mut Planner<'_>) {
             }
         }
         for (index_name, index) in &table.indexes {
-            let mut change = Change::new(Step::Expand, format!("add index {index_name} on {}", shown(q)))
-                .up(rust::create_index(q, index_name, index, false))
-                .down(rust::drop_index(q, index_name, index, false));
+            let mut change = Change::new(Step::Expand, format!("add index {index_name} on {}", shown(q))).up(|pgm| {
+                ops::create_index(pgm, q, index_name, index, false);
+            });
             if let Some(comment) = &index.comment {
-                change = change.up(indexes::comment_call(q, index_name, Some(comment.as_str())));
+                change = change
+                    .up(|pgm| indexes::comment_call(pgm, q, index_name, Some(comment)))
+                    .down(|pgm| {
+                        ops::drop_index(pgm, q, index_name, index, false);
+                    });
             }
             p.push(change);
         }
@@ -107,20 +114,18 @@ fn names_aside(p: &mut Planner<'_>, created: &[&QName], renamed: &[(QName, QName
             }
             let moved = indexes::aside_name(index_name);
             let what = if of_constraint { "constraint" } else { "index" };
-            let call = |a: &str, b: &str| {
-                if of_constraint {
-                    format!("pgm.rename_constraint({}, {}, {})", name(old), lit(a), lit(b))
-                } else {
-                    format!("pgm.rename_index({}, {})", name(&(old.0.clone(), a.to_owned())), lit(b))
-                }
-            };
             p.push(
                 Change::new(
                     Step::Expand,
                     format!("rename {what} {index_name} on {} to {moved} (a new table takes its name)", shown(old)),
                 )
-                .up(call(index_name, &moved))
-                .down(call(&moved, index_name)),
+                .up(|pgm| {
+                    if of_constraint {
+                        pgm.rename_constraint(name(old), index_name.as_str(), moved.as_str());
+                    } else {
+                        pgm.rename_index(name(&(old.0.clone(), index_name.clone())), moved.as_str());
+                    }
+                }),
             );
             aside.push((old.clone(), index_name.clone(), moved, of_constraint));
         }
@@ -168,8 +173,10 @@ fn rename_table(p: &mut Planner<'_>, old: &QName, new: &QName) {
             "The running app version reads and writes {} through an updatable view until the contract.",
             old.1
         ))
-        .up(format!("pgm.rename_table({}, {})", name(old), lit(&new.1)))
-        .up(format!("pgm.create_view({}, {})", name(old), lit(&view)))
+        .up(|pgm| {
+            pgm.rename_table(name(old), new.1.as_str());
+            pgm.create_view(name(old), view.as_str());
+        })
         .allow(
             "renaming-table",
             format!("{} stays readable and writable as a view until the contract", shown(old)),
@@ -178,71 +185,67 @@ fn rename_table(p: &mut Planner<'_>, old: &QName, new: &QName) {
     p.push(
         Change::new(Step::Drops, format!("drop view {} (the old name of {})", shown(old), new.1))
             .order(0)
-            .up(format!("pgm.drop_view({})", name(old)))
-            .down(format!("pgm.create_view({}, {})", name(old), lit(&view))),
+            .up(|pgm| {
+                pgm.drop_view(name(old));
+            })
+            .down(|pgm| {
+                pgm.create_view(name(old), view.as_str());
+            }),
     );
 }
 
-fn create_table_call(model: &Model, q: &QName, table: &Table) -> String {
-    let columns: Vec<String> = table
-        .columns
-        .iter()
-        .map(|c| format!("            {},", rust::column(c, serial_type(model, q, c))))
-        .collect();
-    if columns.is_empty() {
-        return create_table_without_columns(q, table);
+/// Records the creation of `table` with its columns, the constraints `create_table` holds and its comment.
+fn create_table_call(pgm: &mut MigrationBuilder, model: &Model, q: &QName, table: &Table) {
+    if table.columns.is_empty() {
+        return create_table_without_columns(pgm, q, table);
     }
-    let mut out = format!(
-        "pgm.create_table(\n        {},\n        [\n{}\n        ],\n    )",
-        name(q),
-        columns.join("\n")
-    );
+    let columns = table.columns.iter().map(|c| ops::column(c, serial_type(model, q, c)));
+    let call = pgm.create_table(name(q), columns);
     if table.unlogged {
-        out.push_str("\n    .unlogged()");
+        call.unlogged();
     }
     if let Some(key) = &table.partition_key {
         let (strategy, keys) = partition_key(key);
-        out.push_str(&format!("\n    .partition_by({strategy}, {keys})"));
+        call.partition_by(strategy, keys);
     }
     for (constraint_name, constraint) in &table.constraints {
         if matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
             continue;
         }
-        if let Some(value) = rust::constraint(constraint) {
-            out.push_str(&format!("\n    .constraint({}, {value})", lit(constraint_name)));
+        if let Some(value) = ops::constraint(constraint) {
+            call.constraint(constraint_name.as_str(), value);
         }
     }
     if let Some(comment) = &table.comment {
-        out.push_str(&format!("\n    .comment({})", lit(comment)));
+        call.comment(comment.as_str());
     }
-    out
 }
 
 /// `RANGE (a, lower(b))` → `PartitionStrategy::Range` and its keys.
-fn partition_key(key: &str) -> (String, String) {
+fn partition_key(key: &str) -> (PartitionStrategy, Vec<IndexColumn>) {
     let (strategy, rest) = key.split_once(' ').unwrap_or((key, ""));
     let strategy = match strategy {
-        "LIST" => "PartitionStrategy::List",
-        "HASH" => "PartitionStrategy::Hash",
-        _ => "PartitionStrategy::Range",
+        "LIST" => PartitionStrategy::List,
+        "HASH" => PartitionStrategy::Hash,
+        _ => PartitionStrategy::Range,
     };
     let inner = rest
         .trim()
         .strip_prefix('(')
         .and_then(|r| r.strip_suffix(')'))
         .unwrap_or(rest);
-    let keys: Vec<String> = split_top_level(inner)
+    let keys = split_top_level(inner)
         .into_iter()
         .map(|k| {
             let k = k.trim();
             if k.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') {
-                format!("IndexColumn::column({})", lit(k))
+                IndexColumn::column(k)
             } else {
-                format!("IndexColumn::expression({})", lit(k))
+                IndexColumn::expression(k)
             }
         })
         .collect();
-    (strategy.to_owned(), format!("[{}]", keys.join(", ")))
+    (strategy, keys)
 }
 
 fn split_top_level(text: &str) -> Vec<String> {
@@ -271,7 +274,7 @@ fn split_top_level(text: &str) -> Vec<String> {
 
 /// A table without columns as `pgm.sql`: `create_table` refuses an empty column list (and an empty array
 /// literal has no element type for it to infer). Its constraints and comment follow in SQL too.
-fn create_table_without_columns(q: &QName, table: &Table) -> String {
+fn create_table_without_columns(pgm: &mut MigrationBuilder, q: &QName, table: &Table) {
     let mut sql = format!(
         "CREATE {}TABLE {} ()",
         if table.unlogged { "UNLOGGED " } else { "" },
@@ -280,31 +283,26 @@ fn create_table_without_columns(q: &QName, table: &Table) -> String {
     if let Some(key) = &table.partition_key {
         sql.push_str(&format!(" PARTITION BY {key}"));
     }
-    let mut calls = vec![format!("pgm.sql({})", lit(&sql))];
+    pgm.sql(sql);
     for (constraint_name, constraint) in &table.constraints {
         // Those `create_table` would hold; the others are added by their callers.
-        if !matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) && rust::constraint(constraint).is_some() {
-            calls.push(constraints::add_call(q, constraint_name, constraint));
+        if !matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) && ops::constraint(constraint).is_some() {
+            constraints::add_call(pgm, q, constraint_name, constraint);
         }
     }
     if let Some(comment) = &table.comment {
-        let comment = format!("COMMENT ON TABLE {} IS {}", sql_name(q), sql_literal(Some(comment)));
-        calls.push(format!("pgm.sql({})", lit(&comment)));
+        pgm.sql(format!("COMMENT ON TABLE {} IS {}", sql_name(q), sql_literal(Some(comment))));
     }
-    calls.join(";\n    ")
 }
 
 /// `CREATE TABLE .. PARTITION OF` as `pgm.sql`: no operation creates a table as a partition.
-fn create_partition_call(q: &QName, parent: &QName, bound: &str, table: &Table) -> String {
-    format!(
-        "pgm.sql({})",
-        lit(&format!(
-            "CREATE TABLE {} PARTITION OF {} {bound}{}",
-            sql_name(q),
-            sql_name(parent),
-            table.partition_key.as_ref().map(|k| format!(" PARTITION BY {k}")).unwrap_or_default()
-        ))
-    )
+fn create_partition_call(pgm: &mut MigrationBuilder, q: &QName, parent: &QName, bound: &str, table: &Table) {
+    pgm.sql(format!(
+        "CREATE TABLE {} PARTITION OF {} {bound}{}",
+        sql_name(q),
+        sql_name(parent),
+        table.partition_key.as_ref().map(|k| format!(" PARTITION BY {k}")).unwrap_or_default()
+    ));
 }
 
 fn create_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
@@ -315,11 +313,12 @@ fn create_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
             format!("add partition {} of {}", shown(q), shown(parent)),
         )
         .comment("No operation creates a table as a partition (`PARTITION OF`): written as SQL.")
-        .up(create_partition_call(q, parent, bound, table)),
-        None => Change::new(Step::Expand, format!("add table {}", shown(q)))
-            .up(create_table_call(to, q, table)),
+        .up(|pgm| create_partition_call(pgm, q, parent, bound, table)),
+        None => Change::new(Step::Expand, format!("add table {}", shown(q))).up(|pgm| create_table_call(pgm, to, q, table)),
     };
-    change = change.down(format!("pgm.drop_table({})", name(q)));
+    change = change.down_if_not_derived(|pgm| {
+        pgm.drop_table(name(q));
+    });
     p.push(change);
     if table.partition_of.is_some() {
         for (constraint_name, constraint) in &table.constraints {
@@ -329,7 +328,7 @@ fn create_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
         }
     } else {
         for (constraint_name, constraint) in &table.constraints {
-            if rust::constraint(constraint).is_none() {
+            if ops::constraint(constraint).is_none() {
                 add_constraint(p, q, constraint_name, constraint, true);
             }
         }
@@ -374,15 +373,20 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
 }
 
 fn set_logged(p: &mut Planner<'_>, q: &QName, unlogged: bool) {
-    let (call, back) = if unlogged {
-        ("set_unlogged()", "set_logged()")
-    } else {
-        ("set_logged()", "set_unlogged()")
+    let set = |unlogged: bool| {
+        move |pgm: &mut MigrationBuilder| {
+            let table = pgm.alter_table(name(q));
+            if unlogged {
+                table.set_unlogged();
+            } else {
+                table.set_logged();
+            }
+        }
     };
     p.push(
         Change::new(Step::Expand, format!("table {} {}", shown(q), if unlogged { "unlogged" } else { "logged" }))
-            .up(format!("pgm.alter_table({}).{call}", name(q)))
-            .down(format!("pgm.alter_table({}).{back}", name(q))),
+            .up(set(unlogged))
+            .down(set(!unlogged)),
     );
     p.warn(format!(
         "{}: SET {} rewrites the table under an ACCESS EXCLUSIVE lock",
@@ -396,34 +400,38 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
         return;
     }
     let from = p.from;
-    let mut change = Change::new(Step::Drops, format!("drop table {}", shown(q)))
-        .up(format!("pgm.drop_table({})", name(q)))
+    let change = Change::new(Step::Drops, format!("drop table {}", shown(q)))
+        .up(|pgm| {
+            pgm.drop_table(name(q));
+        })
         .allow("ban-drop-table", format!("{} is gone from the desired schema", shown(q)));
     // The down makes it again as it was: the table (or partition), the constraints its creation does not
     // hold, its foreign keys, indexes, triggers, row-level security, policies, grants, comments and replica
     // identity, in the order they must run.
-    let mut calls = vec![match &table.partition_of {
-        Some((parent, bound)) => create_partition_call(q, parent, bound, table),
-        None => create_table_call(from, q, table),
-    }];
-    for (constraint_name, constraint) in &table.constraints {
-        let in_create = table.partition_of.is_none() && rust::constraint(constraint).is_some();
-        if !in_create && !matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
-            calls.push(constraints::add_call(q, constraint_name, constraint));
+    let mut down = recorded(|pgm| {
+        match &table.partition_of {
+            Some((parent, bound)) => create_partition_call(pgm, q, parent, bound, table),
+            None => create_table_call(pgm, from, q, table),
         }
-    }
-    for (constraint_name, constraint) in &table.constraints {
-        if matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
-            calls.push(constraints::add_call(q, constraint_name, constraint));
+        for (constraint_name, constraint) in &table.constraints {
+            let in_create = table.partition_of.is_none() && ops::constraint(constraint).is_some();
+            if !in_create && !matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
+                constraints::add_call(pgm, q, constraint_name, constraint);
+            }
         }
-    }
-    for (index_name, index) in &table.indexes {
-        calls.push(rust::create_index(q, index_name, index, false));
-        if let Some(comment) = &index.comment {
-            calls.push(indexes::comment_call(q, index_name, Some(comment.as_str())));
+        for (constraint_name, constraint) in &table.constraints {
+            if matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
+                constraints::add_call(pgm, q, constraint_name, constraint);
+            }
         }
-    }
-    // What a new table gets besides: the calls that would make it, taken from a planner of its own.
+        for (index_name, index) in &table.indexes {
+            ops::create_index(pgm, q, index_name, index, false);
+            if let Some(comment) = &index.comment {
+                indexes::comment_call(pgm, q, index_name, Some(comment));
+            }
+        }
+    });
+    // What a new table gets besides: the operations that would make it, taken from a planner of its own.
     let mut made = Planner {
         from,
         to: from,
@@ -435,11 +443,9 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
     extras::table_extras(&mut made, q, None, table);
     replica_identity(&mut made, q, None, table);
     for made in made.out.changes {
-        calls.extend(made.up);
+        down.extend(made.up);
     }
-    // A change's down runs as written.
-    change.down = calls;
-    p.push(change);
+    p.push(change.downs(down));
 }
 
 /// The name of the index a table's replica identity uses (`REPLICA IDENTITY USING INDEX`).
@@ -453,14 +459,16 @@ fn identity_index(table: &Table) -> Option<&str> {
 }
 
 /// `REPLICA IDENTITY DEFAULT | FULL | NOTHING | USING INDEX ..` of `table`.
-fn replica_identity_sql(q: &QName, table: &Table) -> String {
+fn replica_identity_sql(q: &QName, table: &Table) -> Vec<Operation> {
     let setting = match (table.replica_identity, identity_index(table)) {
         ('f', _) => "FULL".to_owned(),
         ('n', _) => "NOTHING".to_owned(),
         ('i', Some(index)) => format!("USING INDEX {}", sql_ident(index)),
         _ => "DEFAULT".to_owned(),
     };
-    format!("pgm.sql({})", lit(&format!("ALTER TABLE {} REPLICA IDENTITY {setting}", sql_name(q))))
+    recorded(|pgm| {
+        pgm.sql(format!("ALTER TABLE {} REPLICA IDENTITY {setting}", sql_name(q)));
+    })
 }
 
 /// The replica identity (what logical replication sends of an updated or deleted row) when it changes;
@@ -486,7 +494,7 @@ pub(super) fn replica_identity(p: &mut Planner<'_>, q: &QName, from: Option<&Tab
     p.push(
         Change::new(step, format!("replica identity of {}", shown(q)))
             .comment("No operation sets a table's replica identity: written as SQL.")
-            .up(replica_identity_sql(q, to))
-            .down(replica_identity_sql(q, before)),
+            .ups(replica_identity_sql(q, to))
+            .downs(replica_identity_sql(q, before)),
     );
 }

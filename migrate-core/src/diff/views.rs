@@ -3,58 +3,64 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use migrate_dsl::prelude::*;
+use migrate_dsl::Operation;
+
 use super::extras;
 use super::model::{Index, Model, QName, Trigger, TriggersAndRules, View};
-use super::plan::{Change, Planner, Step};
+use super::ops::{self, name, shown};
+use super::plan::{recorded, Change, Planner, Step};
 use super::privileges;
-use super::rust::{self, lit, name, shown};
 use super::sql::{comment_change, sql_ident, sql_literal, sql_name};
 
-fn create_view(q: &QName, v: &View) -> String {
-    let mut call = if v.materialized {
-        format!("pgm.create_materialized_view({}, {})", name(q), lit(&v.definition))
-    } else {
-        format!("pgm.create_view({}, {})", name(q), lit(&v.definition))
-    };
+/// Records `v`'s creation (replacing the view of its name when `replace`).
+fn create_view(pgm: &mut MigrationBuilder, q: &QName, v: &View, replace: bool) {
     // A view's options are `option`s; a materialized view's are storage parameters.
-    let setter = if v.materialized { "storage_parameter" } else { "option" };
-    for (option, value) in &v.options {
-        call.push_str(&format!("\n    .{setter}({}, {})", lit(option), lit(value)));
+    if v.materialized {
+        let call = pgm.create_materialized_view(name(q), v.definition.as_str());
+        for (option, value) in &v.options {
+            call.storage_parameter(option.as_str(), value.as_str());
+        }
+        if let Some(comment) = &v.comment {
+            call.comment(comment.as_str());
+        }
+    } else {
+        let call = pgm.create_view(name(q), v.definition.as_str());
+        for (option, value) in &v.options {
+            call.option(option.as_str(), value.as_str());
+        }
+        if let Some(comment) = &v.comment {
+            call.comment(comment.as_str());
+        }
+        if replace {
+            call.or_replace();
+        }
     }
-    if let Some(comment) = &v.comment {
-        call.push_str(&format!("\n    .comment({})", lit(comment)));
-    }
-    call
 }
 
 /// What a view carries besides its query, made after it: its columns' defaults and comments, a materialized
 /// view's indexes (built plainly: the view is new) and their comments, its triggers, its privileges.
-fn parts(model: &Model, q: &QName, v: &View) -> Vec<String> {
-    let mut calls = Vec::new();
+fn parts(pgm: &mut MigrationBuilder, model: &Model, q: &QName, v: &View) {
     for column in &v.columns {
         if let Some(default) = &column.default {
-            calls.push(format!(
-                "pgm.alter_view_column({}, {}).set_default(expr({}))",
-                name(q),
-                lit(&column.name),
-                lit(default)
-            ));
+            pgm.alter_view_column(name(q), column.name.as_str()).set_default(expr(default.as_str()));
         }
         if let Some(comment) = &column.comment {
-            calls.push(column_comment(q, &column.name, Some(comment)));
+            column_comment(pgm, q, &column.name, Some(comment));
         }
     }
     for (index_name, index) in &v.indexes {
-        calls.push(rust::create_index(q, index_name, index, false));
+        ops::create_index(pgm, q, index_name, index, false);
         if let Some(comment) = &index.comment {
-            calls.push(index_comment(q, index_name, Some(comment)));
+            index_comment(pgm, q, index_name, Some(comment));
         }
     }
     for (trigger_name, trigger) in view_triggers(model, q) {
-        calls.push(extras::create_trigger(q, trigger_name, trigger));
+        extras::create_trigger(pgm, q, trigger_name, trigger);
     }
-    calls.extend(privileges::granted(&on(q), &v.privileges));
-    calls
+    for op in privileges::granted(&on(q), &v.privileges) {
+        pgm.push(op);
+    }
 }
 
 /// A view's triggers (`INSTEAD OF`), by name.
@@ -71,29 +77,26 @@ fn on(q: &QName) -> String {
     format!("TABLE {}", sql_name(q))
 }
 
-fn column_comment(q: &QName, column: &str, comment: Option<&str>) -> String {
-    format!(
-        "pgm.sql({})",
-        lit(&format!("COMMENT ON COLUMN {}.{} IS {}", sql_name(q), sql_ident(column), sql_literal(comment)))
-    )
+fn column_comment(pgm: &mut MigrationBuilder, q: &QName, column: &str, comment: Option<&str>) {
+    pgm.sql(format!("COMMENT ON COLUMN {}.{} IS {}", sql_name(q), sql_ident(column), sql_literal(comment)));
 }
 
-fn index_comment(q: &QName, index_name: &str, comment: Option<&str>) -> String {
+fn index_comment(pgm: &mut MigrationBuilder, q: &QName, index_name: &str, comment: Option<&str>) {
     let index = (q.0.clone(), index_name.to_owned());
-    format!("pgm.sql({})", lit(&format!("COMMENT ON INDEX {} IS {}", sql_name(&index), sql_literal(comment))))
+    pgm.sql(format!("COMMENT ON INDEX {} IS {}", sql_name(&index), sql_literal(comment)));
 }
 
 /// `create_view` and what the view carries: what makes it again as it was.
-fn create_view_whole(model: &Model, q: &QName, v: &View) -> Vec<String> {
-    let mut calls = vec![create_view(q, v)];
-    calls.extend(parts(model, q, v));
-    calls
+fn create_view_whole(model: &Model, q: &QName, v: &View) -> Vec<Operation> {
+    recorded(|pgm| {
+        create_view(pgm, q, v, false);
+        parts(pgm, model, q, v);
+    })
 }
 
 /// A change whose `down` makes `v` again with all it carries.
-fn down_makes(mut change: Change, model: &Model, q: &QName, v: &View) -> Change {
-    change.down = create_view_whole(model, q, v);
-    change
+fn down_makes(change: Change, model: &Model, q: &QName, v: &View) -> Change {
+    change.downs(create_view_whole(model, q, v))
 }
 
 /// The parts of a view in both schemas that differ: its columns' defaults and comments, a materialized
@@ -108,10 +111,13 @@ fn changed_parts(p: &mut Planner<'_>, q: &QName, from: &View, to: &View) {
         );
         if default_before != column.default.as_deref() {
             let set = |d: Option<&str>| {
-                let alter = format!("pgm.alter_view_column({}, {})", name(q), lit(&column.name));
-                match d {
-                    Some(d) => format!("{alter}.set_default(expr({}))", lit(d)),
-                    None => format!("{alter}.drop_default()"),
+                let d = d.map(str::to_owned);
+                move |pgm: &mut MigrationBuilder| {
+                    let alter = pgm.alter_view_column(name(q), column.name.as_str());
+                    match d {
+                        Some(d) => alter.set_default(expr(d)),
+                        None => alter.drop_default(),
+                    };
                 }
             };
             p.push(
@@ -124,24 +130,28 @@ fn changed_parts(p: &mut Planner<'_>, q: &QName, from: &View, to: &View) {
             p.push(
                 Change::new(Step::Expand, format!("comment on view column {shown_view}.{}", column.name))
                     .comment("No operation sets the comment of an existing object: written as SQL.")
-                    .up(column_comment(q, &column.name, column.comment.as_deref()))
-                    .down(column_comment(q, &column.name, comment_before)),
+                    .up(|pgm| column_comment(pgm, q, &column.name, column.comment.as_deref()))
+                    .down(|pgm| column_comment(pgm, q, &column.name, comment_before)),
             );
         }
     }
     for (index_name, index) in &to.indexes {
         let add = |index: &Index| {
-            Change::new(Step::Indexes, format!("add index {index_name} on {shown_view}"))
-                .up(rust::create_index(q, index_name, index, true))
-                .down(rust::drop_index(q, index_name, index, true))
+            Change::new(Step::Indexes, format!("add index {index_name} on {shown_view}")).up(|pgm| {
+                ops::create_index(pgm, q, index_name, index, true);
+            })
         };
         match from.indexes.get(index_name) {
             None => p.push(add(index)),
             Some(current) if current.definition != index.definition => {
                 p.push(
                     Change::new(Step::Indexes, format!("rebuild index {index_name} on {shown_view}"))
-                        .up(rust::drop_index(q, index_name, current, true))
-                        .down(rust::create_index(q, index_name, current, true)),
+                        .up(|pgm| {
+                            ops::drop_index(pgm, q, index_name, current, true);
+                        })
+                        .down(|pgm| {
+                            ops::create_index(pgm, q, index_name, current, true);
+                        }),
                 );
                 p.push(add(index));
             }
@@ -155,21 +165,24 @@ fn changed_parts(p: &mut Planner<'_>, q: &QName, from: &View, to: &View) {
             p.push(
                 Change::new(step, format!("comment on index {index_name} on {shown_view}"))
                     .comment("No operation sets the comment of an existing object: written as SQL.")
-                    .up(index_comment(q, index_name, index.comment.as_deref()))
-                    .down(index_comment(q, index_name, comment_before)),
+                    .up(|pgm| index_comment(pgm, q, index_name, index.comment.as_deref()))
+                    .down(|pgm| index_comment(pgm, q, index_name, comment_before)),
             );
         }
     }
     for (index_name, index) in &from.indexes {
         if !to.indexes.contains_key(index_name) {
-            let mut down = vec![rust::create_index(q, index_name, index, true)];
-            if let Some(comment) = &index.comment {
-                down.push(index_comment(q, index_name, Some(comment)));
-            }
-            let mut change = Change::new(Step::Drops, format!("drop index {index_name} on {shown_view}"))
+            let change = Change::new(Step::Drops, format!("drop index {index_name} on {shown_view}"))
                 .order(1)
-                .up(rust::drop_index(q, index_name, index, true));
-            change.down = down;
+                .up(|pgm| {
+                    ops::drop_index(pgm, q, index_name, index, true);
+                })
+                .down(|pgm| {
+                    ops::create_index(pgm, q, index_name, index, true);
+                    if let Some(comment) = &index.comment {
+                        index_comment(pgm, q, index_name, Some(comment));
+                    }
+                });
             p.push(change);
         }
     }
@@ -186,11 +199,11 @@ fn own(model: &Model) -> BTreeMap<&QName, &View> {
     model.views.iter().filter(|(_, view)| !view.of_extension).collect()
 }
 
-fn drop_view(q: &QName, v: &View) -> String {
+fn drop_view(pgm: &mut MigrationBuilder, q: &QName, v: &View) {
     if v.materialized {
-        format!("pgm.drop_materialized_view({})", name(q))
+        pgm.drop_materialized_view(name(q));
     } else {
-        format!("pgm.drop_view({})", name(q))
+        pgm.drop_view(name(q));
     }
 }
 
@@ -286,7 +299,7 @@ pub(super) fn drop_over_changed_columns(p: &mut Planner<'_>) -> BTreeSet<QName> 
         p.push(
             down_makes(
                 Change::new(step_of(&late, q), format!("drop view {} (made again after the column changes)", shown(q)))
-                    .up(drop_view(q, view)),
+                    .up(|pgm| drop_view(pgm, q, view)),
                 from,
                 q,
                 view,
@@ -342,15 +355,17 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
             Some(current) => {
                 let same_columns = current.column_names() == view.column_names();
                 if !view.materialized && !current.materialized && view.column_names().starts_with(&current.column_names()) {
-                    let replace = |v: &View| format!("{}\n    .or_replace()", create_view(q, &View { comment: None, ..v.clone() }));
-                    let down = if same_columns {
-                        vec![replace(current)]
-                    } else {
-                        std::iter::once(drop_view(q, view)).chain(create_view_whole(from, q, current)).collect()
+                    let replace = |v: &View| {
+                        let v = View { comment: None, ..v.clone() };
+                        move |pgm: &mut MigrationBuilder| create_view(pgm, q, &v, true)
                     };
-                    let mut change = Change::new(step_of(&late, q), format!("replace view {} (the old definition kept for down)", shown(q)))
+                    let change = Change::new(step_of(&late, q), format!("replace view {} (the old definition kept for down)", shown(q)))
                         .up(replace(view));
-                    change.down = down;
+                    let change = if same_columns {
+                        change.down(replace(current))
+                    } else {
+                        change.down(|pgm| drop_view(pgm, q, view)).downs(create_view_whole(from, q, current))
+                    };
                     p.push(change);
                     changed_parts(p, q, current, view);
                     if current.comment != view.comment {
@@ -364,7 +379,7 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
                 } else {
                     p.push(down_makes(
                         Change::new(step_of(&late, q), format!("drop view {} (its columns change)", shown(q)))
-                            .up(drop_view(q, current)),
+                            .up(|pgm| drop_view(pgm, q, current)),
                         from,
                         q,
                         current,
@@ -378,8 +393,8 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
         let view = to_views[q];
         let mut change =
             Change::new(step_of(&late, q), format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q)))
-                .down(drop_view(q, view));
-        change.up = create_view_whole(to, q, view);
+                .ups(create_view_whole(to, q, view))
+                .down_if_not_derived(|pgm| drop_view(pgm, q, view));
         if !view.indexes.is_empty() {
             change = change.allow(
                 "require-concurrent-index-creation",
@@ -398,7 +413,7 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
     for q in order(&from_views, dropped).into_iter().rev() {
         let view = from_views[q];
         p.push(down_makes(
-            Change::new(Step::Drops, format!("drop view {}", shown(q))).order(0).up(drop_view(q, view)),
+            Change::new(Step::Drops, format!("drop view {}", shown(q))).order(0).up(|pgm| drop_view(pgm, q, view)),
             from,
             q,
             view,

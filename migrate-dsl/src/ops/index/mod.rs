@@ -654,12 +654,13 @@ impl Reverse for CreateIndex {
             &self.name,
             self.unique,
         )?;
+        // The columns too: a `down` written back as Rust names the index as its `up` did.
         Ok(vec![DropIndex {
             name: Some(name),
             unique: self.unique,
             concurrently: self.concurrently,
             per_partition: self.per_partition,
-            ..DropIndex::new(self.table.clone(), Vec::new())
+            ..DropIndex::new(self.table.clone(), self.columns.clone())
         }
         .into()])
     }
