@@ -108,6 +108,10 @@ const CASES: &[Case] = &[
     case("tables_with_foreign_keys", "", "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a ON DELETE CASCADE);"),
     case("tables_referencing_each_other", "", "CREATE TABLE a (id int PRIMARY KEY, b_id int); CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a); ALTER TABLE a ADD FOREIGN KEY (b_id) REFERENCES b;"),
     with("table_dropped", T, "", |o| o.allow_drop(true)),
+    // `CREATE TABLE` keeps one of two identical unique keys: the second is added on its own (random pair 142
+    // of DIFF_SEED=2).
+    with("table_dropped_with_identical_unique_keys", "CREATE TABLE t8 (c7 text); ALTER TABLE t8 ADD CONSTRAINT \"UQ 9\" UNIQUE (c7); ALTER TABLE t8 ADD CONSTRAINT uq10 UNIQUE (c7);", "", |o| o.allow_drop(true)),
+    case("table_added_with_identical_unique_keys", "", "CREATE TABLE t8 (c7 text); ALTER TABLE t8 ADD CONSTRAINT \"UQ 9\" UNIQUE (c7); ALTER TABLE t8 ADD CONSTRAINT uq10 UNIQUE (c7);"),
     listed("table_kept_without_allow_drop", T, "", "table public.t: kept"),
     case("table_partitioned", "", "CREATE TABLE p (id bigint, at date NOT NULL) PARTITION BY RANGE (at); CREATE TABLE p_2024 PARTITION OF p FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');"),
     case("table_partitioned_list", "", "CREATE TABLE l (region text, v int) PARTITION BY LIST (region); CREATE TABLE l_eu PARTITION OF l FOR VALUES IN ('de', 'fr');"),
@@ -248,6 +252,24 @@ const CASES: &[Case] = &[
     case("column_type_under_view_of_view", "CREATE TABLE t (a integer); CREATE VIEW v1 AS SELECT a FROM t; CREATE VIEW v2 AS SELECT a FROM v1;", "CREATE TABLE t (a bigint); CREATE VIEW v1 AS SELECT a FROM t; CREATE VIEW v2 AS SELECT a FROM v1;"),
     case("column_type_with_index", "CREATE TABLE t (a integer); CREATE INDEX t_a ON t (a);", "CREATE TABLE t (a bigint); CREATE INDEX t_a ON t (a);"),
     case("column_type_to_enum", "CREATE TYPE e AS ENUM ('x', 'y'); CREATE TABLE t (v text);", "CREATE TYPE e AS ENUM ('x', 'y'); CREATE TABLE t (v e);"),
+    // A policy on a column whose type changes: PostgreSQL refuses the change under it (random pair 42 of
+    // DIFF_SEED=1): dropped before the change and made again after it, in its migration.
+    case("column_type_under_policy", "CREATE TABLE t2 (c1 numeric(8,2)); ALTER TABLE t2 ENABLE ROW LEVEL SECURITY; CREATE POLICY p5 ON t2 FOR UPDATE USING (c1 IS NOT NULL) WITH CHECK (c1 IS NOT NULL);", "CREATE TABLE t2 (c1 numeric(12,2) NOT NULL); ALTER TABLE t2 ENABLE ROW LEVEL SECURITY; CREATE POLICY p5 ON t2 FOR UPDATE USING (c1 IS NOT NULL) WITH CHECK (c1 IS NOT NULL);"),
+    case("column_type_rewritten_under_changed_policy", "CREATE TABLE t (a integer, b text); CREATE POLICY p ON t USING (a > 0); CREATE POLICY q ON t USING (b <> '');", "CREATE TABLE t (a bigint, b text); CREATE POLICY p ON t USING (a > 1); CREATE POLICY q ON t USING (b <> '');"),
+    // A check on a column whose type changes is rewritten to the new type by the change: one that goes
+    // is dropped before it (random pair 73 of DIFF_SEED=1), one that changes is added again after it.
+    case("column_type_with_check_dropped", "CREATE TABLE t2 (c1 integer CONSTRAINT ck5 CHECK (c1 >= 0));", "CREATE TABLE t2 (c1 numeric(12,0));"),
+    // No cast from integer to jsonb: through text (random pair 21 of DIFF_SEED=2).
+    case("column_type_int_to_jsonb", "CREATE TABLE t7 (c6 integer);", "CREATE TABLE t7 (c6 jsonb NOT NULL);"),
+    // A default PostgreSQL cannot cast to the new type: dropped before the change, the new one set after
+    // (random pair 109 of DIFF_SEED=2).
+    case("column_type_with_default_changed", "CREATE TABLE \"T 4\" (c3 text DEFAULT 'x');", "CREATE TABLE \"T 4\" (c3 jsonb);"),
+    case("column_type_with_new_default", "CREATE TABLE t (a text DEFAULT 'x');", "CREATE TABLE t (a jsonb DEFAULT '{}');"),
+    // An index whose expression no longer holds for the new type: dropped before the change (random pair
+    // 252 of DIFF_SEED=2); one that changes is built again after it.
+    case("column_type_with_expression_index_dropped", "CREATE TABLE t5 (c1 integer, c4 bigint); CREATE INDEX \"I 6\" ON t5 ((c1 + 1)) WHERE c4 IS NOT NULL;", "CREATE TABLE t5 (c1 text NOT NULL, c4 bigint);"),
+    case("column_type_with_expression_index_changed", "CREATE TABLE t5 (c1 integer); CREATE INDEX i6 ON t5 ((c1 + 1));", "CREATE TABLE t5 (c1 text); CREATE INDEX i6 ON t5 ((c1 || 'x'));"),
+    case("column_type_with_check_changed", "CREATE TABLE t2 (c1 integer CONSTRAINT ck5 CHECK (c1 >= 0));", "CREATE TABLE t2 (c1 numeric(12,0) CONSTRAINT ck5 CHECK (c1 >= 0));"),
     with("column_dropped_under_view", "CREATE TABLE t (a int, b int); CREATE VIEW v AS SELECT a FROM t;", "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;", |o| o.allow_drop(true)),
     with("column_renamed_and_indexed", "CREATE TABLE t (id bigint PRIMARY KEY, name text);", "CREATE TABLE t (id bigint PRIMARY KEY, label text); CREATE INDEX t_label ON t (label);",
         |o| o.rename(Rename::Column { table: ("public".into(), "t".into()), column: "name".into(), to: "label".into() })),

@@ -187,6 +187,16 @@ fn set_not_null(p: &mut Planner<'_>, q: &QName, column: &str) {
     );
 }
 
+/// The migration a column's type change from `from` to `to` goes in: the expand when the stored values stay
+/// as they are, else the contract.
+pub(super) fn type_change_step(from: &str, to: &str) -> Step {
+    if binary_compatible(from, to) {
+        Step::Expand
+    } else {
+        Step::Constraints
+    }
+}
+
 /// Whether changing a column from `from` to `to` keeps its stored values as they are (no rewrite).
 pub(super) fn binary_compatible(from: &str, to: &str) -> bool {
     let varchar = |t: &str| -> Option<Option<u32>> {
@@ -234,6 +244,7 @@ fn change_column(p: &mut Planner<'_>, q: &QName, (from_table, from): (&Table, &C
         change_type(p, q, from, to);
     }
     if from.default != to.default
+        && !default_changes_with_type(from, to)
         && !super::objects::same_but_renamed_labels(p, from.default.as_deref(), to.default.as_deref())
     {
         let set = |d: &Option<String>| {
@@ -325,20 +336,30 @@ fn change_column(p: &mut Planner<'_>, q: &QName, (from_table, from): (&Table, &C
 /// version before it may write values the new type refuses, or read the column as the old type.
 fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     let at = shown_column(q, &to.name);
-    let quoted = sql_ident(&to.name);
     let compatible = binary_compatible(&from.data_type, &to.data_type);
-    let step = if compatible { Step::Expand } else { Step::Constraints };
-    let mut change = Change::new(step, format!("{at}: type {} to {}", from.data_type, to.data_type))
-        .up(|pgm| {
-            pgm.alter_column(name(q), to.name.as_str())
-                .set_type(to.data_type.as_str())
-                .using(format!("{quoted}::{}", to.data_type));
-        })
-        .down(|pgm| {
-            pgm.alter_column(name(q), to.name.as_str())
-                .set_type(from.data_type.as_str())
-                .using(format!("{quoted}::{}", from.data_type));
-        });
+    let step = type_change_step(&from.data_type, &to.data_type);
+    // A default that changes with the type is dropped before the change and set after it: PostgreSQL casts
+    // the old one to the new type, which it may refuse (`'x'::text` to jsonb).
+    let with_default = default_changes_with_type(from, to);
+    fn retype(pgm: &mut MigrationBuilder, q: &QName, with_default: bool, from: &Column, to: &Column) {
+        if with_default && from.default.is_some() {
+            pgm.alter_column(name(q), to.name.as_str()).drop_default();
+        }
+        pgm.alter_column(name(q), to.name.as_str())
+            .set_type(to.data_type.as_str())
+            .using(cast(&sql_ident(&to.name), &from.data_type, &to.data_type));
+        if let (true, Some(default)) = (with_default, &to.default) {
+            pgm.alter_column(name(q), to.name.as_str()).set_default(expr(default.as_str()));
+        }
+    }
+    let summary = if with_default {
+        format!("{at}: type {} to {}, and its default", from.data_type, to.data_type)
+    } else {
+        format!("{at}: type {} to {}", from.data_type, to.data_type)
+    };
+    let mut change = Change::new(step, summary)
+        .up(|pgm| retype(pgm, q, with_default, from, to))
+        .down(|pgm| retype(pgm, q, with_default, to, from));
     if compatible {
         change = change
             .allow(
@@ -367,6 +388,23 @@ fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
         ));
     }
     p.push(change);
+}
+
+/// Whether column `from` changes type into `to` with its default: the type change then drops and sets the
+/// default itself.
+fn default_changes_with_type(from: &Column, to: &Column) -> bool {
+    from.data_type != to.data_type && from.default != to.default
+}
+
+/// The `USING` expression of a type change of column `quoted` from `from` to `to`: a cast, through `text`
+/// into `json` and `jsonb` (which have no cast from the numbers, booleans and dates, but read their text).
+fn cast(quoted: &str, from: &str, to: &str) -> String {
+    let json = |t: &str| matches!(t, "json" | "jsonb");
+    if json(to) && !json(from) && from != "text" {
+        format!("{quoted}::text::{to}")
+    } else {
+        format!("{quoted}::{to}")
+    }
 }
 
 /// `GENERATED .. AS IDENTITY` added, dropped or changed: its kind and its sequence's settings.

@@ -28,6 +28,7 @@ mod plan;
 mod privileges;
 mod ops;
 mod propose;
+mod retyped;
 mod sql;
 mod tables;
 mod uncovered;

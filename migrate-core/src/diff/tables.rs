@@ -10,7 +10,7 @@ use super::model::{ConstraintKind, Model, QName, Table};
 use super::ops::{self, name, serial_type, shown};
 use super::plan::{recorded, Change, Planned, Planner, Step};
 use super::sql::{mentions, sql_ident, sql_literal, sql_name};
-use super::{columns, extras, indexes};
+use super::{columns, extras, indexes, retyped};
 
 pub(crate) fn tables(p: &mut Planner<'_>) {
     let renamed: Vec<(QName, QName)> = p
@@ -194,6 +194,32 @@ fn rename_table(p: &mut Planner<'_>, old: &QName, new: &QName) {
     );
 }
 
+/// The constraints of `table` its `create_table` holds, by name: all but foreign keys, those with no typed
+/// form, and a unique or primary key over the columns of one before it, which `CREATE TABLE` would drop
+/// silently (it keeps one of two identical keys; `ALTER TABLE .. ADD` keeps both).
+fn held_by_create(table: &Table) -> Vec<&str> {
+    let mut held: Vec<&str> = Vec::new();
+    let mut keys: Vec<(&[String], bool)> = Vec::new();
+    for (constraint_name, constraint) in &table.constraints {
+        if matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) || ops::constraint(constraint).is_none() {
+            continue;
+        }
+        let key = match &constraint.kind {
+            ConstraintKind::PrimaryKey { columns } => Some((columns.as_slice(), false)),
+            ConstraintKind::Unique { columns, nulls_not_distinct } => Some((columns.as_slice(), *nulls_not_distinct)),
+            _ => None,
+        };
+        if let Some(key) = key {
+            if keys.contains(&key) {
+                continue;
+            }
+            keys.push(key);
+        }
+        held.push(constraint_name);
+    }
+    held
+}
+
 /// Records the creation of `table` with its columns, the constraints `create_table` holds and its comment.
 fn create_table_call(pgm: &mut MigrationBuilder, model: &Model, q: &QName, table: &Table) {
     if table.columns.is_empty() {
@@ -208,11 +234,9 @@ fn create_table_call(pgm: &mut MigrationBuilder, model: &Model, q: &QName, table
         let (strategy, keys) = partition_key(key);
         call.partition_by(strategy, keys);
     }
+    let held = held_by_create(table);
     for (constraint_name, constraint) in &table.constraints {
-        if matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
-            continue;
-        }
-        if let Some(value) = ops::constraint(constraint) {
+        if let (true, Some(value)) = (held.contains(&constraint_name.as_str()), ops::constraint(constraint)) {
             call.constraint(constraint_name.as_str(), value);
         }
     }
@@ -286,7 +310,7 @@ fn create_table_without_columns(pgm: &mut MigrationBuilder, q: &QName, table: &T
     pgm.sql(sql);
     for (constraint_name, constraint) in &table.constraints {
         // Those `create_table` would hold; the others are added by their callers.
-        if !matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) && ops::constraint(constraint).is_some() {
+        if held_by_create(table).contains(&constraint_name.as_str()) {
             constraints::add_call(pgm, q, constraint_name, constraint);
         }
     }
@@ -327,8 +351,10 @@ fn create_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
             }
         }
     } else {
+        let held = held_by_create(table);
         for (constraint_name, constraint) in &table.constraints {
-            if ops::constraint(constraint).is_none() {
+            let foreign_key = matches!(constraint.kind, ConstraintKind::ForeignKey { .. });
+            if !foreign_key && !held.contains(&constraint_name.as_str()) {
                 add_constraint(p, q, constraint_name, constraint, true);
             }
         }
@@ -346,7 +372,9 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
     if from.unlogged != to.unlogged {
         set_logged(p, q, to.unlogged);
     }
+    let retyped = retyped::before(p, q, from, to);
     columns::columns(p, old, q, from, to);
+    retyped::after(p, q, to, &retyped);
     let renamed_columns: Vec<&str> = from
         .columns
         .iter()
@@ -354,8 +382,10 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
         .map(|c| c.name.as_str())
         .collect();
     let on_renamed = |text: &str| renamed_columns.iter().any(|c| mentions(text, c));
-    let constraints_leaving = constraints::move_off_renamed_columns(p, q, from, to, &on_renamed);
+    let mut constraints_leaving = constraints::move_off_renamed_columns(p, q, from, to, &on_renamed);
+    constraints_leaving.extend(retyped.checks.iter().cloned());
     let mut indexes_leaving = indexes::move_off_renamed_columns(p, q, from, to, &on_renamed);
+    indexes_leaving.extend(retyped.indexes.iter().cloned());
     // An index a new key is made on (`USING INDEX`) becomes the key's: neither renamed nor dropped.
     indexes_leaving.extend(constraints::adopted_indexes(from, to));
     let constraints = Settled {
@@ -368,7 +398,11 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
     };
     constraints::by_name(p, q, from, to, &constraints);
     indexes::by_name(p, q, from, to, &indexes);
-    extras::table_extras(p, q, Some(from), to);
+    if retyped.policies.is_empty() {
+        extras::table_extras(p, q, Some(from), to);
+    } else {
+        extras::table_extras(p, q, Some(&retyped.without_policies(from)), &retyped.without_policies(to));
+    }
     replica_identity(p, q, Some(from), to);
 }
 
@@ -413,8 +447,9 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
             Some((parent, bound)) => create_partition_call(pgm, q, parent, bound, table),
             None => create_table_call(pgm, from, q, table),
         }
+        let held = held_by_create(table);
         for (constraint_name, constraint) in &table.constraints {
-            let in_create = table.partition_of.is_none() && ops::constraint(constraint).is_some();
+            let in_create = table.partition_of.is_none() && held.contains(&constraint_name.as_str());
             if !in_create && !matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
                 constraints::add_call(pgm, q, constraint_name, constraint);
             }

@@ -1,0 +1,178 @@
+//! What stands on a column whose type changes. PostgreSQL refuses the change under a policy that uses the
+//! column, and rewrites a check on it to the new type (`c >= 0` becomes `(c)::numeric >= (0)::numeric`), so
+//! a check dropped after the change comes back in the `down` as the rewritten one. The policies are dropped
+//! before the change and made again after it, in its migration (one transaction); the checks that go or
+//! change are dropped before it, and a changed one added again after it; so are the indexes whose expression
+//! or predicate uses the column (`(c + 1)` does not hold for text), built again after it in its migration.
+
+use std::collections::BTreeSet;
+
+use super::constraints;
+use super::extras;
+use super::model::{ConstraintKind, QName, Table};
+use super::indexes;
+use super::ops::{self, name, shown};
+use super::plan::{Change, Planner, Step};
+use super::sql::mentions;
+
+/// What [`before`] took care of, for [`after`] and for the comparison by name to leave alone.
+#[derive(Default)]
+pub(super) struct Retyped {
+    /// Checks dropped before the type change (gone from the desired schema, or changed).
+    pub checks: Vec<String>,
+    /// Indexes dropped before the type change (gone from the desired schema, or changed).
+    pub indexes: Vec<String>,
+    /// Policies dropped before the type change or made after it.
+    pub policies: BTreeSet<String>,
+    /// The step of the type changes the policies wait for, and of the last one the indexes do.
+    policy_step: Option<Step>,
+    index_step: Option<Step>,
+}
+
+impl Retyped {
+    /// `table` without the policies taken care of here: what the comparison of the table's other parts sees.
+    pub(super) fn without_policies(&self, table: &Table) -> Table {
+        let mut table = table.clone();
+        table.policies.retain(|n, _| !self.policies.contains(n));
+        table
+    }
+}
+
+/// The columns of `from` whose type changes in `to` (under the same name), with the step of each change.
+fn retyped_columns<'t>(from: &'t Table, to: &Table) -> Vec<(&'t str, Step)> {
+    from.columns
+        .iter()
+        .filter_map(|c| {
+            let desired = to.column(&c.name)?;
+            (desired.data_type != c.data_type)
+                .then(|| (c.name.as_str(), super::columns::type_change_step(&c.data_type, &desired.data_type)))
+        })
+        .collect()
+}
+
+/// The drops before the type changes of table `q`.
+pub(super) fn before(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) -> Retyped {
+    let retyped = retyped_columns(from, to);
+    if retyped.is_empty() {
+        return Retyped::default();
+    }
+    let steps_of = |text: &str| -> BTreeSet<Step> {
+        retyped.iter().filter(|(c, _)| mentions(text, c)).map(|(_, s)| *s).collect()
+    };
+    let mut out = Retyped::default();
+    for (check_name, c) in &from.constraints {
+        let ConstraintKind::Check { .. } = c.kind else {
+            continue;
+        };
+        let steps = steps_of(&c.definition);
+        let kept = to.constraints.get(check_name).is_some_and(|d| d.definition == c.definition);
+        if let (Some(step), false) = (steps.first(), kept) {
+            constraints::drop_constraint(p, q, check_name, c, *step);
+            out.checks.push(check_name.clone());
+        }
+    }
+    for (index_name, index) in &from.indexes {
+        let steps = steps_of(&index.definition);
+        let kept = to.indexes.get(index_name).is_some_and(|d| d.definition == index.definition);
+        if let (Some(step), false) = (steps.first(), kept) {
+            p.push(
+                Change::new(*step, format!("drop index {index_name} on {} (its column changes type)", shown(q)))
+                    .up(|pgm| {
+                        ops::drop_index(pgm, q, index_name, index, false);
+                    })
+                    .down(|pgm| {
+                        ops::create_index(pgm, q, index_name, index, false);
+                        if let Some(comment) = &index.comment {
+                            indexes::comment_call(pgm, q, index_name, Some(comment));
+                        }
+                    })
+                    .allow(
+                        "require-concurrent-index-deletion",
+                        format!("{index_name} on {} uses a column whose type changes in this migration", shown(q)),
+                    ),
+            );
+            out.indexes.push(index_name.clone());
+            out.index_step = out.index_step.max(Some(*step));
+        }
+    }
+    let policy_text = |policy: &super::model::Policy| {
+        format!("{} {}", policy.using.as_deref().unwrap_or(""), policy.with_check.as_deref().unwrap_or(""))
+    };
+    let mut steps = BTreeSet::new();
+    for (policy_name, policy) in from.policies.iter().chain(&to.policies) {
+        let on = steps_of(&policy_text(policy));
+        if !on.is_empty() {
+            out.policies.insert(policy_name.clone());
+            steps.extend(on);
+        }
+    }
+    if steps.len() > 1 {
+        // Dropped in one migration and made again in a later one, the table would have no policy between
+        // them: its rows hidden from every role row-level security applies to.
+        p.uncovered(format!(
+            "policies {} on {}: they use columns whose types change in different migrations (an expand and a \
+             contract); change those types in one migration",
+            out.policies.iter().cloned().collect::<Vec<_>>().join(", "),
+            shown(q)
+        ));
+        out.policies.clear();
+        return out;
+    }
+    out.policy_step = steps.first().copied();
+    for policy_name in &out.policies {
+        if let (Some(step), Some(policy)) = (out.policy_step, from.policies.get(policy_name)) {
+            p.push(
+                Change::new(step, format!("drop policy {policy_name} on {} (its column changes type)", shown(q)))
+                    .up(|pgm| {
+                        pgm.drop_policy(name(q), policy_name.as_str());
+                    })
+                    .down(|pgm| extras::create_policy(pgm, q, policy_name, policy)),
+            );
+        }
+    }
+    out
+}
+
+/// What comes after the type changes of table `q`: the policies made again, the changed checks added.
+pub(super) fn after(p: &mut Planner<'_>, q: &QName, to: &Table, retyped: &Retyped) {
+    for policy_name in &retyped.policies {
+        if let (Some(step), Some(policy)) = (retyped.policy_step, to.policies.get(policy_name)) {
+            p.push(
+                Change::new(step, format!("add policy {policy_name} on {} (after its column's type change)", shown(q)))
+                    .up(|pgm| extras::create_policy(pgm, q, policy_name, policy)),
+            );
+        }
+    }
+    for index_name in &retyped.indexes {
+        let (Some(step), Some(index)) = (retyped.index_step, to.indexes.get(index_name)) else {
+            continue;
+        };
+        let change = Change::new(step, format!("add index {index_name} on {} (after its column's type change)", shown(q)))
+            .up(|pgm| {
+                ops::create_index(pgm, q, index_name, index, false);
+                if let Some(comment) = &index.comment {
+                    indexes::comment_call(pgm, q, index_name, Some(comment));
+                }
+            })
+            .down(|pgm| {
+                ops::drop_index(pgm, q, index_name, index, false);
+            })
+            .allow(
+                "require-concurrent-index-creation",
+                format!("{index_name} on {} uses a column whose type changes in this migration", shown(q)),
+            );
+        p.push(if index.unique {
+            change.allow(
+                "stricter-change-in-expand",
+                format!("{index_name} on {} is made again as the desired schema has it", shown(q)),
+            )
+        } else {
+            change
+        });
+    }
+    for check_name in &retyped.checks {
+        if let Some(c) = to.constraints.get(check_name) {
+            constraints::add_constraint(p, q, check_name, c, false);
+        }
+    }
+}
