@@ -1062,7 +1062,111 @@ pub struct Pair {
     pub edits: Vec<Edit>,
 }
 
+impl Item {
+    /// The kind of object the item is, for the per-kind counts of a run (a table has none of its own: its
+    /// columns' edits count as theirs).
+    pub fn kind(&self, items: &[Item]) -> Option<Kind> {
+        Some(match self {
+            Item::Schema(_) => Kind::Schema,
+            Item::Enum { .. } => Kind::Enum,
+            Item::Sequence { .. } => Kind::Sequence,
+            Item::Table { .. } => return None,
+            Item::PrimaryKey { .. } => Kind::PrimaryKey,
+            Item::Unique { .. } => Kind::Unique,
+            Item::Check { .. } => Kind::Check,
+            Item::ForeignKey { .. } => Kind::ForeignKey,
+            Item::Index {
+                key: IndexKey::Gin(_),
+                ..
+            } => Kind::GinIndex,
+            Item::Index {
+                key: IndexKey::Expression(..),
+                ..
+            } => Kind::ExpressionIndex,
+            Item::Index {
+                partial: Some(_), ..
+            } => Kind::PartialIndex,
+            Item::Index { .. } => Kind::Index,
+            Item::View {
+                materialized: true, ..
+            } => Kind::MaterializedView,
+            Item::View { from, .. }
+                if items
+                    .iter()
+                    .any(|i| matches!(i, Item::View { q, .. } if q == from)) =>
+            {
+                Kind::ViewOverView
+            }
+            Item::View { .. } => Kind::View,
+            Item::Function { plpgsql: true, .. } => Kind::PlpgsqlFunction,
+            Item::Function { .. } => Kind::SqlFunction,
+            Item::TriggerFunction { .. } | Item::Trigger { .. } => Kind::Trigger,
+            Item::RowLevelSecurity { .. } => Kind::RowLevelSecurity,
+            Item::Policy { .. } => Kind::Policy,
+            Item::Comment { .. } => Kind::Comment,
+        })
+    }
+}
+
 impl Pair {
+    /// The kinds of object its edits touch: what its round trip tests.
+    pub fn edited_kinds(&self) -> BTreeSet<Kind> {
+        let mut kinds = BTreeSet::new();
+        let column = |t: &QName, name: &str| -> Option<Column> {
+            self.base.iter().find_map(|i| match i {
+                Item::Table { q, columns } if q == t => {
+                    columns.iter().find(|c| c.name == name).cloned()
+                }
+                _ => None,
+            })
+        };
+        for edit in &self.edits {
+            match edit {
+                Edit::Add(item) => kinds.extend(item.kind(&self.base)),
+                Edit::Replace(item) => {
+                    kinds.extend(item.kind(&self.base));
+                    if matches!(item, Item::Enum { .. }) {
+                        kinds.insert(Kind::EnumValue);
+                    }
+                }
+                Edit::Drop(key) => {
+                    kinds.insert(Kind::Drop);
+                    kinds.extend(
+                        self.base
+                            .iter()
+                            .filter(|i| i.key() == *key)
+                            .filter_map(|i| i.kind(&self.base)),
+                    );
+                }
+                Edit::DropColumn(..) => {
+                    kinds.insert(Kind::Drop);
+                }
+                Edit::AddColumn(_, c) => {
+                    if c.default.is_some() {
+                        kinds.insert(Kind::Default);
+                    }
+                    if c.not_null {
+                        kinds.insert(Kind::NotNull);
+                    }
+                }
+                Edit::AlterColumn(t, c) => {
+                    if let Some(before) = column(t, &c.name) {
+                        if before.ty != c.ty {
+                            kinds.insert(Kind::TypeChange);
+                        }
+                        if before.default != c.default {
+                            kinds.insert(Kind::Default);
+                        }
+                        if before.not_null != c.not_null {
+                            kinds.insert(Kind::NotNull);
+                        }
+                    }
+                }
+            }
+        }
+        kinds
+    }
+
     pub fn before(&self) -> String {
         sql(&prune(self.base.clone()))
     }

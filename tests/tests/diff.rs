@@ -108,6 +108,9 @@ const CASES: &[Case] = &[
     case("tables_with_foreign_keys", "", "CREATE TABLE a (id int PRIMARY KEY); CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a ON DELETE CASCADE);"),
     case("tables_referencing_each_other", "", "CREATE TABLE a (id int PRIMARY KEY, b_id int); CREATE TABLE b (id int PRIMARY KEY, a_id int REFERENCES a); ALTER TABLE a ADD FOREIGN KEY (b_id) REFERENCES b;"),
     with("table_dropped", T, "", |o| o.allow_drop(true)),
+    // A key dropped with the foreign key that needs it, here the table's own: the foreign key first (random
+    // pair 492 of DIFF_SEED=3).
+    with("table_key_dropped_under_own_foreign_key", "CREATE TABLE t4 (c2 text); ALTER TABLE t4 ADD CONSTRAINT \"PK 5\" PRIMARY KEY (c2); ALTER TABLE t4 ADD CONSTRAINT fk6 FOREIGN KEY (c2) REFERENCES t4 (c2) ON DELETE RESTRICT;", "CREATE TABLE t4 ();", |o| o.allow_drop(true)),
     // `CREATE TABLE` keeps one of two identical unique keys: the second is added on its own (random pair 142
     // of DIFF_SEED=2).
     with("table_dropped_with_identical_unique_keys", "CREATE TABLE t8 (c7 text); ALTER TABLE t8 ADD CONSTRAINT \"UQ 9\" UNIQUE (c7); ALTER TABLE t8 ADD CONSTRAINT uq10 UNIQUE (c7);", "", |o| o.allow_drop(true)),
@@ -161,6 +164,9 @@ const CASES: &[Case] = &[
     case("unique_added", T, "CREATE TABLE t (id bigint PRIMARY KEY, name text NOT NULL UNIQUE, qty integer);"),
     case("unique_multi_column", T, "CREATE TABLE t (id bigint PRIMARY KEY, name text NOT NULL, qty integer, UNIQUE (name, qty));"),
     case("primary_key_added", "CREATE TABLE t (id int NOT NULL, v text);", "CREATE TABLE t (id int PRIMARY KEY, v text);"),
+    // A table has one primary key: the one replaced is dropped before the new one is added (random pair 23
+    // of DIFF_SEED=4).
+    with("primary_key_replaced_by_one_on_a_new_column", "CREATE TABLE \"T 5\" (\"C 4\" text); ALTER TABLE \"T 5\" ADD CONSTRAINT pk15 PRIMARY KEY (\"C 4\");", "CREATE TABLE \"T 5\" (c16 uuid); ALTER TABLE \"T 5\" ADD CONSTRAINT pk17 PRIMARY KEY (c16);", |o| o.allow_drop(true).not_renamed("public.T 5.C 4")),
     case("primary_key_added_on_nullable_column", "CREATE TABLE t (a int, b text);", "CREATE TABLE t (a int PRIMARY KEY, b text);"),
     case("primary_key_dropped_column_nullable", "CREATE TABLE t (a int PRIMARY KEY, b text);", "CREATE TABLE t (a int, b text);"),
     case("primary_key_on_new_table", "", "CREATE TABLE t (a int, b int, PRIMARY KEY (a, b));"),
@@ -249,12 +255,25 @@ const CASES: &[Case] = &[
     case("column_default_function_call", "CREATE TABLE t (a int);", "CREATE TABLE t (a int, at timestamptz DEFAULT clock_timestamp(), u text DEFAULT md5(random()::text));"),
     case("column_default_sequence", "CREATE TABLE t (a int); CREATE SEQUENCE t_seq;", "CREATE SEQUENCE t_seq; CREATE TABLE t (a int DEFAULT nextval('t_seq'));"),
     case("column_type_under_two_views", "CREATE TABLE t (a integer, b text); CREATE VIEW v1 AS SELECT a FROM t; CREATE VIEW v2 AS SELECT a, b FROM t;", "CREATE TABLE t (a bigint, b text); CREATE VIEW v1 AS SELECT a FROM t; CREATE VIEW v2 AS SELECT a, b FROM t;"),
+    // A view that goes, over one dropped and made again around a type change: dropped before it (random
+    // pair 27 of DIFF_SEED=4).
+    case("column_type_under_view_of_view_dropped", "CREATE TABLE t4 (c1 integer, \"C 3\" bigint); CREATE VIEW \"V 9\" AS SELECT c1, \"C 3\" FROM t4; CREATE VIEW v10 AS SELECT \"C 3\" FROM \"V 9\" WHERE c1 IS NOT NULL;", "CREATE TABLE t4 (c1 integer, \"C 3\" integer); CREATE VIEW \"V 9\" AS SELECT c1, \"C 3\" FROM t4;"),
+    // A view that goes, over a column whose type changes: dropped before the change (random pair 58 of
+    // DIFF_SEED=4).
+    case("column_type_under_view_dropped", "CREATE TABLE t4 (c1 text, c2 integer); CREATE VIEW v12 AS SELECT c1, c2 FROM t4;", "CREATE TABLE t4 (c1 jsonb, c2 integer);"),
+    // A view calling a function whose result type changes: dropped before the function, made again after
+    // (random pair 432 of DIFF_SEED=4).
+    case("materialized_view_over_function_result_changed", "CREATE FUNCTION \"F 10\"(x integer) RETURNS integer LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN x + 0; END $$; CREATE TABLE t5 (c3 text, c4 integer); CREATE MATERIALIZED VIEW v11 AS SELECT c3, \"F 10\"(c4) AS fv FROM t5;", "CREATE FUNCTION \"F 10\"(x integer) RETURNS bigint LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN RETURN x + 0; END $$; CREATE TABLE t5 (c3 text, c4 integer); CREATE MATERIALIZED VIEW v11 AS SELECT c3, \"F 10\"(c4) AS fv FROM t5;"),
     case("column_type_under_view_of_view", "CREATE TABLE t (a integer); CREATE VIEW v1 AS SELECT a FROM t; CREATE VIEW v2 AS SELECT a FROM v1;", "CREATE TABLE t (a bigint); CREATE VIEW v1 AS SELECT a FROM t; CREATE VIEW v2 AS SELECT a FROM v1;"),
     case("column_type_with_index", "CREATE TABLE t (a integer); CREATE INDEX t_a ON t (a);", "CREATE TABLE t (a bigint); CREATE INDEX t_a ON t (a);"),
     case("column_type_to_enum", "CREATE TYPE e AS ENUM ('x', 'y'); CREATE TABLE t (v text);", "CREATE TYPE e AS ENUM ('x', 'y'); CREATE TABLE t (v e);"),
     // A policy on a column whose type changes: PostgreSQL refuses the change under it (random pair 42 of
     // DIFF_SEED=1): dropped before the change and made again after it, in its migration.
     case("column_type_under_policy", "CREATE TABLE t2 (c1 numeric(8,2)); ALTER TABLE t2 ENABLE ROW LEVEL SECURITY; CREATE POLICY p5 ON t2 FOR UPDATE USING (c1 IS NOT NULL) WITH CHECK (c1 IS NOT NULL);", "CREATE TABLE t2 (c1 numeric(12,2) NOT NULL); ALTER TABLE t2 ENABLE ROW LEVEL SECURITY; CREATE POLICY p5 ON t2 FOR UPDATE USING (c1 IS NOT NULL) WITH CHECK (c1 IS NOT NULL);"),
+    // A trigger `UPDATE OF` a column whose type changes, new or kept: made after the change (random pair 223
+    // of DIFF_SEED=4).
+    case("column_type_under_new_trigger", "CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TYPE e12 AS ENUM ('a', 'b'); CREATE TABLE t8 (\"C 4\" text);", "CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TYPE e12 AS ENUM ('a', 'b'); CREATE TABLE t8 (\"C 4\" e12); CREATE TRIGGER tr16 BEFORE UPDATE OF \"C 4\" ON t8 FOR EACH ROW EXECUTE FUNCTION tf();"),
+    case("column_type_under_trigger", "CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TABLE t (a integer, b text); CREATE TRIGGER tr BEFORE UPDATE OF a ON t FOR EACH ROW WHEN (NEW.a > 0) EXECUTE FUNCTION tf();", "CREATE FUNCTION tf() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$; CREATE TABLE t (a bigint, b text); CREATE TRIGGER tr BEFORE UPDATE OF a ON t FOR EACH ROW WHEN (NEW.a > 0) EXECUTE FUNCTION tf();"),
     case("column_type_rewritten_under_changed_policy", "CREATE TABLE t (a integer, b text); CREATE POLICY p ON t USING (a > 0); CREATE POLICY q ON t USING (b <> '');", "CREATE TABLE t (a bigint, b text); CREATE POLICY p ON t USING (a > 1); CREATE POLICY q ON t USING (b <> '');"),
     // A check on a column whose type changes is rewritten to the new type by the change: one that goes
     // is dropped before it (random pair 73 of DIFF_SEED=1), one that changes is added again after it.
@@ -269,6 +288,9 @@ const CASES: &[Case] = &[
     // 252 of DIFF_SEED=2); one that changes is built again after it.
     case("column_type_with_expression_index_dropped", "CREATE TABLE t5 (c1 integer, c4 bigint); CREATE INDEX \"I 6\" ON t5 ((c1 + 1)) WHERE c4 IS NOT NULL;", "CREATE TABLE t5 (c1 text NOT NULL, c4 bigint);"),
     case("column_type_with_expression_index_changed", "CREATE TABLE t5 (c1 integer); CREATE INDEX i6 ON t5 ((c1 + 1));", "CREATE TABLE t5 (c1 text); CREATE INDEX i6 ON t5 ((c1 || 'x'));"),
+    // A new index on a column whose type change rewrites the table: built after the change (random pair 224
+    // of DIFF_SEED=4).
+    case("column_type_with_new_gin_index", "CREATE TABLE t4 (c1 text);", "CREATE TABLE t4 (c1 jsonb); CREATE INDEX \"I 10\" ON t4 USING gin (c1);"),
     case("column_type_with_check_changed", "CREATE TABLE t2 (c1 integer CONSTRAINT ck5 CHECK (c1 >= 0));", "CREATE TABLE t2 (c1 numeric(12,0) CONSTRAINT ck5 CHECK (c1 >= 0));"),
     with("column_dropped_under_view", "CREATE TABLE t (a int, b int); CREATE VIEW v AS SELECT a FROM t;", "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;", |o| o.allow_drop(true)),
     with("column_renamed_and_indexed", "CREATE TABLE t (id bigint PRIMARY KEY, name text);", "CREATE TABLE t (id bigint PRIMARY KEY, label text); CREATE INDEX t_label ON t (label);",

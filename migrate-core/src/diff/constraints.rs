@@ -77,6 +77,27 @@ pub(super) fn renamed(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
 
 /// Constraints by name, compared by definition; those `settled` are left alone.
 pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, settled: &Settled) {
+    // A table has one primary key: one replaced by another of another name is dropped just before the new
+    // one is added (with the unique keys), not with the drops after it.
+    fn primary_key<'t>(table: &'t Table, other: &Table, settled_here: &dyn Fn(&str) -> bool) -> Option<(String, &'t Constraint)> {
+        table
+            .constraints
+            .iter()
+            .find(|(n, c)| {
+                matches!(c.kind, ConstraintKind::PrimaryKey { .. }) && !other.constraints.contains_key(*n) && !settled_here(n)
+            })
+            .map(|(n, c)| (n.clone(), c))
+    }
+    let replaced_key = match (
+        primary_key(from, to, &|n| settled.old_name_settled(n)),
+        primary_key(to, from, &|n| settled.new_name_settled(n)),
+    ) {
+        (Some((old, c)), Some(_)) => {
+            drop_constraint(p, q, &old, c, Step::UniqueKeys);
+            Some(old)
+        }
+        _ => None,
+    };
     for (constraint_name, c) in &to.constraints {
         if settled.new_name_settled(constraint_name) {
             continue;
@@ -94,7 +115,8 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
         }
     }
     for (constraint_name, c) in &from.constraints {
-        if !to.constraints.contains_key(constraint_name) && !settled.old_name_settled(constraint_name) {
+        let replaced = replaced_key.as_deref() == Some(constraint_name.as_str());
+        if !to.constraints.contains_key(constraint_name) && !settled.old_name_settled(constraint_name) && !replaced {
             drop_constraint(p, q, constraint_name, c, Step::Drops);
         }
     }
@@ -424,7 +446,8 @@ pub(super) fn drop_constraint(p: &mut Planner<'_>, q: &QName, constraint_name: &
     let nulls = drop_not_null_of_keys(q, c, p.to.tables.get(q));
     p.push(
         Change::new(step, format!("drop constraint {constraint_name} on {}", shown(q)))
-            .order(2)
+            // Among the drops, foreign keys before the keys they need (a table's own included).
+            .order(if matches!(c.kind, ConstraintKind::ForeignKey { .. }) { 1 } else { 2 })
             .up(|pgm| {
                 pgm.drop_constraint(name(q), constraint_name);
             })

@@ -1,7 +1,7 @@
-//! What stands on a column whose type changes. PostgreSQL refuses the change under a policy that uses the
-//! column, and rewrites a check on it to the new type (`c >= 0` becomes `(c)::numeric >= (0)::numeric`), so
-//! a check dropped after the change comes back in the `down` as the rewritten one. The policies are dropped
-//! before the change and made again after it, in its migration (one transaction); the checks that go or
+//! What stands on a column whose type changes. PostgreSQL refuses the change under a policy or a trigger
+//! (`UPDATE OF`, `WHEN`) that uses the column, and rewrites a check on it to the new type (`c >= 0` becomes `(c)::numeric >= (0)::numeric`), so
+//! a check dropped after the change comes back in the `down` as the rewritten one. The policies and
+//! triggers are dropped before the change and made again after it, in its migration (one transaction); the checks that go or
 //! change are dropped before it, and a changed one added again after it; so are the indexes whose expression
 //! or predicate uses the column (`(c + 1)` does not hold for text), built again after it in its migration.
 
@@ -24,16 +24,26 @@ pub(super) struct Retyped {
     pub indexes: Vec<String>,
     /// Policies dropped before the type change or made after it.
     pub policies: BTreeSet<String>,
+    /// Triggers dropped before the type change or made after it.
+    pub triggers: BTreeSet<String>,
     /// The step of the type changes the policies wait for, and of the last one the indexes do.
+    /// (Policies and triggers.)
     policy_step: Option<Step>,
     index_step: Option<Step>,
 }
 
 impl Retyped {
-    /// `table` without the policies taken care of here: what the comparison of the table's other parts sees.
-    pub(super) fn without_policies(&self, table: &Table) -> Table {
+    /// Whether policies or triggers are taken care of here.
+    pub(super) fn remakes(&self) -> bool {
+        !self.policies.is_empty() || !self.triggers.is_empty()
+    }
+
+    /// `table` without the policies and triggers taken care of here: what the comparison of the table's
+    /// other parts sees.
+    pub(super) fn without_remade(&self, table: &Table) -> Table {
         let mut table = table.clone();
         table.policies.retain(|n, _| !self.policies.contains(n));
+        table.triggers.retain(|n, _| !self.triggers.contains(n));
         table
     }
 }
@@ -95,6 +105,17 @@ pub(super) fn before(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) -
             out.index_step = out.index_step.max(Some(*step));
         }
     }
+    // A new index on a column whose type change rewrites the table (in the contract, after the migration
+    // of the indexes) is built after the change, in its migration: on the old type it may not hold.
+    for (index_name, index) in &to.indexes {
+        if from.indexes.contains_key(index_name) || out.indexes.contains(index_name) {
+            continue;
+        }
+        if steps_of(&index.definition).contains(&Step::Constraints) {
+            out.indexes.push(index_name.clone());
+            out.index_step = out.index_step.max(Some(Step::Constraints));
+        }
+    }
     let policy_text = |policy: &super::model::Policy| {
         format!("{} {}", policy.using.as_deref().unwrap_or(""), policy.with_check.as_deref().unwrap_or(""))
     };
@@ -106,16 +127,32 @@ pub(super) fn before(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) -
             steps.extend(on);
         }
     }
+    let trigger_steps = |trigger: &super::model::Trigger| -> BTreeSet<Step> {
+        let mut on = steps_of(trigger.when.as_deref().unwrap_or(""));
+        on.extend(retyped.iter().filter(|(c, _)| trigger.update_columns.iter().any(|u| u == c)).map(|(_, s)| *s));
+        on
+    };
+    for (trigger_name, trigger) in from.triggers.iter().chain(&to.triggers) {
+        if !trigger.created_by_sql() {
+            continue;
+        }
+        let on = trigger_steps(trigger);
+        if !on.is_empty() {
+            out.triggers.insert(trigger_name.clone());
+            steps.extend(on);
+        }
+    }
     if steps.len() > 1 {
         // Dropped in one migration and made again in a later one, the table would have no policy between
         // them: its rows hidden from every role row-level security applies to.
         p.uncovered(format!(
-            "policies {} on {}: they use columns whose types change in different migrations (an expand and a \
-             contract); change those types in one migration",
-            out.policies.iter().cloned().collect::<Vec<_>>().join(", "),
+            "policies and triggers {} on {}: they use columns whose types change in different migrations (an \
+             expand and a contract); change those types in one migration",
+            out.policies.iter().chain(&out.triggers).cloned().collect::<Vec<_>>().join(", "),
             shown(q)
         ));
         out.policies.clear();
+        out.triggers.clear();
         return out;
     }
     out.policy_step = steps.first().copied();
@@ -130,6 +167,17 @@ pub(super) fn before(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) -
             );
         }
     }
+    for trigger_name in &out.triggers {
+        if let (Some(step), Some(trigger)) = (out.policy_step, from.triggers.get(trigger_name)) {
+            p.push(
+                Change::new(step, format!("drop trigger {trigger_name} on {} (its column changes type)", shown(q)))
+                    .up(|pgm| {
+                        pgm.drop_trigger(name(q), trigger_name.as_str());
+                    })
+                    .down(|pgm| extras::create_trigger(pgm, q, trigger_name, trigger)),
+            );
+        }
+    }
     out
 }
 
@@ -140,6 +188,17 @@ pub(super) fn after(p: &mut Planner<'_>, q: &QName, to: &Table, retyped: &Retype
             p.push(
                 Change::new(step, format!("add policy {policy_name} on {} (after its column's type change)", shown(q)))
                     .up(|pgm| extras::create_policy(pgm, q, policy_name, policy)),
+            );
+        }
+    }
+    for trigger_name in &retyped.triggers {
+        if let (Some(step), Some(trigger)) = (retyped.policy_step, to.triggers.get(trigger_name)) {
+            p.push(
+                Change::new(step, format!("add trigger {trigger_name} on {} (after its column's type change)", shown(q)))
+                    .up(|pgm| extras::create_trigger(pgm, q, trigger_name, trigger))
+                    .down(|pgm| {
+                        pgm.drop_trigger(name(q), trigger_name.as_str());
+                    }),
             );
         }
     }

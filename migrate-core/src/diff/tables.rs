@@ -398,10 +398,10 @@ fn change_table(p: &mut Planner<'_>, old: &QName, q: &QName, from: &Table, to: &
     };
     constraints::by_name(p, q, from, to, &constraints);
     indexes::by_name(p, q, from, to, &indexes);
-    if retyped.policies.is_empty() {
-        extras::table_extras(p, q, Some(from), to);
+    if retyped.remakes() {
+        extras::table_extras(p, q, Some(&retyped.without_remade(from)), &retyped.without_remade(to));
     } else {
-        extras::table_extras(p, q, Some(&retyped.without_policies(from)), &retyped.without_policies(to));
+        extras::table_extras(p, q, Some(from), to);
     }
     replica_identity(p, q, Some(from), to);
 }

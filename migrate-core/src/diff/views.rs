@@ -11,7 +11,7 @@ use super::model::{Index, Model, QName, Trigger, TriggersAndRules, View};
 use super::ops::{self, name, shown};
 use super::plan::{recorded, Change, Planner, Step};
 use super::privileges;
-use super::sql::{comment_change, sql_ident, sql_literal, sql_name};
+use super::sql::{comment_change, mentions, sql_ident, sql_literal, sql_name};
 
 /// Records `v`'s creation (replacing the view of its name when `replace`).
 fn create_view(pgm: &mut MigrationBuilder, q: &QName, v: &View, replace: bool) {
@@ -207,34 +207,51 @@ fn drop_view(pgm: &mut MigrationBuilder, q: &QName, v: &View) {
     }
 }
 
-/// Views of both schemas that read a table whose column changes type or is dropped: PostgreSQL refuses
-/// those changes under a view, so the view is dropped before them and made again after.
+/// Views that read a table whose column changes type or is dropped, or call a function dropped and made
+/// again: PostgreSQL refuses those changes under a view, so the view is dropped before them and made again
+/// after (one the desired schema has).
 fn over_changed_columns(from: &Model, to: &Model) -> BTreeSet<QName> {
-    let changed: BTreeSet<&QName> = from
-        .tables
-        .iter()
-        .filter(|(q, table)| {
-            to.tables.get(*q).is_some_and(|desired| {
-                table.columns.iter().any(|c| {
-                    desired
-                        .column(&c.name)
-                        .is_none_or(|d| d.data_type != c.data_type)
+    // Tables a column of which is dropped (`true`: or changes type).
+    let tables_where = |retyped_only: bool| -> BTreeSet<&QName> {
+        from.tables
+            .iter()
+            .filter(|(q, table)| {
+                to.tables.get(*q).is_some_and(|desired| {
+                    table.columns.iter().any(|c| match desired.column(&c.name) {
+                        Some(d) => d.data_type != c.data_type,
+                        None => !retyped_only,
+                    })
                 })
             })
+            .map(|(q, _)| q)
+            .collect()
+    };
+    let (changed, retyped) = (tables_where(false), tables_where(true));
+    // Functions dropped and made again (their result type changes): PostgreSQL refuses the drop under a view
+    // that calls them.
+    let remade_functions: Vec<&str> = from
+        .functions
+        .iter()
+        .filter(|(key, f)| {
+            f.diffed()
+                && to.functions.get(*key).is_some_and(|t| {
+                    t.diffed() && t.definition != f.definition && (t.result != f.result || t.procedure != f.procedure)
+                })
         })
-        .map(|(q, _)| q)
+        .map(|((q, _), _)| q.1.as_str())
         .collect();
     let (from_views, to_views) = (own(from), own(to));
     let mut views: BTreeSet<QName> = BTreeSet::new();
     loop {
         let before = views.len();
         for (q, view) in &from_views {
-            if to_views.contains_key(q)
-                && view
-                    .depends_on
-                    .iter()
-                    .any(|d| changed.contains(d) || views.contains(d))
-            {
+            let reads = |tables: &BTreeSet<&QName>| view.depends_on.iter().any(|d| tables.contains(d) || views.contains(d));
+            // A view that goes is dropped with them when it reads a column whose type changes or one of them
+            // (PostgreSQL refuses both under it), and not made again; over a column dropped, it goes with the
+            // drops.
+            let calls_remade = remade_functions.iter().any(|f| mentions(&view.definition, f));
+            let over = calls_remade || if to_views.contains_key(q) { reads(&changed) } else { reads(&retyped) };
+            if over {
                 views.insert((*q).clone());
             }
         }
@@ -288,7 +305,7 @@ fn step_of(late: &BTreeSet<QName>, q: &QName) -> Step {
 }
 
 /// Drops the views [`over_changed_columns`] finds, before the tables change; returns them, for [`views`] to
-/// make again.
+/// make again (those the desired schema has).
 pub(super) fn drop_over_changed_columns(p: &mut Planner<'_>) -> BTreeSet<QName> {
     let from = p.from;
     let views = over_changed_columns(from, p.to);
@@ -409,7 +426,11 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
         }
         p.push(change);
     }
-    let dropped: Vec<&QName> = from_views.keys().copied().filter(|q| !to_views.contains_key(*q)).collect();
+    let dropped: Vec<&QName> = from_views
+        .keys()
+        .copied()
+        .filter(|q| !to_views.contains_key(*q) && !recreated.contains(*q))
+        .collect();
     for q in order(&from_views, dropped).into_iter().rev() {
         let view = from_views[q];
         p.push(down_makes(
