@@ -291,6 +291,9 @@ const CASES: &[Case] = &[
     // A new index on a column whose type change rewrites the table: built after the change (random pair 224
     // of DIFF_SEED=4).
     case("column_type_with_new_gin_index", "CREATE TABLE t4 (c1 text);", "CREATE TABLE t4 (c1 jsonb); CREATE INDEX \"I 10\" ON t4 USING gin (c1);"),
+    // A foreign key that goes, over a column whose type changes to one its other side does not match:
+    // dropped before the change (random pair 55 of DIFF_SEED=5).
+    with("column_type_under_own_foreign_key_dropped", "CREATE TABLE t4 (c1 text, c2 text); ALTER TABLE t4 ADD CONSTRAINT pk11 PRIMARY KEY (c2); ALTER TABLE t4 ADD CONSTRAINT \"FK 12\" FOREIGN KEY (c1) REFERENCES t4 (c2) ON DELETE SET NULL;", "CREATE TABLE t4 (c1 text, c2 jsonb NOT NULL);", |o| o.allow_drop(true)),
     case("column_type_with_check_changed", "CREATE TABLE t2 (c1 integer CONSTRAINT ck5 CHECK (c1 >= 0));", "CREATE TABLE t2 (c1 numeric(12,0) CONSTRAINT ck5 CHECK (c1 >= 0));"),
     with("column_dropped_under_view", "CREATE TABLE t (a int, b int); CREATE VIEW v AS SELECT a FROM t;", "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;", |o| o.allow_drop(true)),
     with("column_renamed_and_indexed", "CREATE TABLE t (id bigint PRIMARY KEY, name text);", "CREATE TABLE t (id bigint PRIMARY KEY, label text); CREATE INDEX t_label ON t (label);",

@@ -1,9 +1,12 @@
 //! What stands on a column whose type changes. PostgreSQL refuses the change under a policy or a trigger
-//! (`UPDATE OF`, `WHEN`) that uses the column, and rewrites a check on it to the new type (`c >= 0` becomes `(c)::numeric >= (0)::numeric`), so
-//! a check dropped after the change comes back in the `down` as the rewritten one. The policies and
-//! triggers are dropped before the change and made again after it, in its migration (one transaction); the checks that go or
-//! change are dropped before it, and a changed one added again after it; so are the indexes whose expression
-//! or predicate uses the column (`(c + 1)` does not hold for text), built again after it in its migration.
+//! (`UPDATE OF`, `WHEN`) that uses the column; it rewrites a check on it to the new type (`c >= 0` becomes
+//! `(c)::numeric >= (0)::numeric`), so a check dropped after the change would come back in the `down` as the
+//! rewritten one; a foreign key over it may refuse the new type.
+//!
+//! So, in the migration of the change: the policies and triggers are dropped before it and made again after
+//! it (one transaction); the checks and foreign keys that go or change are dropped before it, and a changed
+//! one added again after it; so are the indexes whose expression or predicate uses the column (`(c + 1)` does
+//! not hold for text), built again after it, as is a new index on a column whose change rewrites the table.
 
 use std::collections::BTreeSet;
 
@@ -18,7 +21,7 @@ use super::sql::mentions;
 /// What [`before`] took care of, for [`after`] and for the comparison by name to leave alone.
 #[derive(Default)]
 pub(super) struct Retyped {
-    /// Checks dropped before the type change (gone from the desired schema, or changed).
+    /// Checks and foreign keys dropped before the type change (gone from the desired schema, or changed).
     pub checks: Vec<String>,
     /// Indexes dropped before the type change (gone from the desired schema, or changed).
     pub indexes: Vec<String>,
@@ -71,9 +74,11 @@ pub(super) fn before(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) -
     };
     let mut out = Retyped::default();
     for (check_name, c) in &from.constraints {
-        let ConstraintKind::Check { .. } = c.kind else {
+        // A foreign key of the table over the column (its own, or the key it references here) that goes or
+        // changes, too: the new type may not match the other side's.
+        if !matches!(c.kind, ConstraintKind::Check { .. } | ConstraintKind::ForeignKey { .. }) {
             continue;
-        };
+        }
         let steps = steps_of(&c.definition);
         let kept = to.constraints.get(check_name).is_some_and(|d| d.definition == c.definition);
         if let (Some(step), false) = (steps.first(), kept) {
