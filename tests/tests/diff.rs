@@ -294,6 +294,12 @@ const CASES: &[Case] = &[
     // A foreign key that goes, over a column whose type changes to one its other side does not match:
     // dropped before the change (random pair 55 of DIFF_SEED=5).
     with("column_type_under_own_foreign_key_dropped", "CREATE TABLE t4 (c1 text, c2 text); ALTER TABLE t4 ADD CONSTRAINT pk11 PRIMARY KEY (c2); ALTER TABLE t4 ADD CONSTRAINT \"FK 12\" FOREIGN KEY (c1) REFERENCES t4 (c2) ON DELETE SET NULL;", "CREATE TABLE t4 (c1 text, c2 jsonb NOT NULL);", |o| o.allow_drop(true)),
+    // A foreign key of another table over a column whose type changes to one it does not match: dropped
+    // before the change (random pair 739 of DIFF_SEED=6).
+    with("column_type_under_other_tables_foreign_key_dropped", "CREATE TABLE t5 (\"C 2\" text); CREATE TABLE \"T 8\" (\"C 6\" text); ALTER TABLE \"T 8\" ADD CONSTRAINT pk11 PRIMARY KEY (\"C 6\"); ALTER TABLE t5 ADD CONSTRAINT fk14 FOREIGN KEY (\"C 2\") REFERENCES \"T 8\" (\"C 6\") ON DELETE CASCADE;", "CREATE TABLE t5 (\"C 2\" text); CREATE TABLE \"T 8\" (\"C 6\" jsonb DEFAULT '[]'::jsonb);", |o| o.allow_drop(true)),
+    // Two type changes under one view, one in the expand and one in the contract: both in the contract, the
+    // view dropped before them and made again after (random pair 613 of DIFF_SEED=6).
+    case("column_types_swapped_under_view", "CREATE TABLE \"T 9\" (c5 varchar(20), c6 text); CREATE VIEW v10 AS SELECT c5, c6 FROM \"T 9\";", "CREATE TABLE \"T 9\" (c5 text, c6 varchar(20)); CREATE VIEW v10 AS SELECT c5, c6 FROM \"T 9\";"),
     case("column_type_with_check_changed", "CREATE TABLE t2 (c1 integer CONSTRAINT ck5 CHECK (c1 >= 0));", "CREATE TABLE t2 (c1 numeric(12,0) CONSTRAINT ck5 CHECK (c1 >= 0));"),
     with("column_dropped_under_view", "CREATE TABLE t (a int, b int); CREATE VIEW v AS SELECT a FROM t;", "CREATE TABLE t (a int); CREATE VIEW v AS SELECT a FROM t;", |o| o.allow_drop(true)),
     with("column_renamed_and_indexed", "CREATE TABLE t (id bigint PRIMARY KEY, name text);", "CREATE TABLE t (id bigint PRIMARY KEY, label text); CREATE INDEX t_label ON t (label);",

@@ -187,10 +187,11 @@ fn set_not_null(p: &mut Planner<'_>, q: &QName, column: &str) {
     );
 }
 
-/// The migration a column's type change from `from` to `to` goes in: the expand when the stored values stay
-/// as they are, else the contract.
-pub(super) fn type_change_step(from: &str, to: &str) -> Step {
-    if binary_compatible(from, to) {
+/// The migration the type change of a column of table `q` from `from` to `to` goes in: the expand when the
+/// stored values stay as they are, else the contract; the contract too when a view that is dropped and made
+/// again around a change of the contract reads the table (the view cannot stand during either change).
+pub(super) fn type_change_step(p: &Planner<'_>, q: &QName, from: &str, to: &str) -> Step {
+    if binary_compatible(from, to) && !super::views::read_by_late_view(p.from, p.to, q) {
         Step::Expand
     } else {
         Step::Constraints
@@ -337,7 +338,7 @@ fn change_column(p: &mut Planner<'_>, q: &QName, (from_table, from): (&Table, &C
 fn change_type(p: &mut Planner<'_>, q: &QName, from: &Column, to: &Column) {
     let at = shown_column(q, &to.name);
     let compatible = binary_compatible(&from.data_type, &to.data_type);
-    let step = type_change_step(&from.data_type, &to.data_type);
+    let step = type_change_step(p, q, &from.data_type, &to.data_type);
     // A default that changes with the type is dropped before the change and set after it: PostgreSQL casts
     // the old one to the new type, which it may refuse (`'x'::text` to jsonb).
     let with_default = default_changes_with_type(from, to);

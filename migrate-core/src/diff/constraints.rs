@@ -109,14 +109,16 @@ pub(super) fn by_name(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table, 
                 same_definition(p, q, constraint_name, before, c);
             }
             Some(before) => {
-                drop_constraint(p, q, constraint_name, before, Step::Expand);
+                if !p.dropped_early(q, constraint_name) {
+                    drop_constraint(p, q, constraint_name, before, Step::Expand);
+                }
                 add_constraint(p, q, constraint_name, c, false);
             }
         }
     }
     for (constraint_name, c) in &from.constraints {
-        let replaced = replaced_key.as_deref() == Some(constraint_name.as_str());
-        if !to.constraints.contains_key(constraint_name) && !settled.old_name_settled(constraint_name) && !replaced {
+        let dropped_before = replaced_key.as_deref() == Some(constraint_name.as_str()) || p.dropped_early(q, constraint_name);
+        if !to.constraints.contains_key(constraint_name) && !settled.old_name_settled(constraint_name) && !dropped_before {
             drop_constraint(p, q, constraint_name, c, Step::Drops);
         }
     }

@@ -247,6 +247,7 @@ fn plan(from: &model::Model, to: &model::Model, options: &Options) -> plan::Plan
         declined: &options.not_renamed,
         allow_drop: options.allow_drop,
         out: plan::Planned::default(),
+        dropped_early: Vec::new(),
     };
     propose::propose(&mut planner);
     if !planner.out.proposals.is_empty() {

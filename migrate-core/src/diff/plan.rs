@@ -193,6 +193,9 @@ pub(crate) struct Planner<'a> {
     pub declined: &'a [String],
     pub allow_drop: bool,
     pub out: Planned,
+    /// Foreign keys `(table, name)` dropped before a type change of the column they reference (see
+    /// `retyped::foreign_keys_before`): not dropped again with the drops.
+    pub dropped_early: Vec<(QName, String)>,
 }
 
 impl Planner<'_> {
@@ -235,6 +238,11 @@ impl Planner<'_> {
             } if t == table && c == column => Some(to.as_str()),
             _ => None,
         })
+    }
+
+    /// Whether constraint `name` of table `q` was dropped before a type change.
+    pub(crate) fn dropped_early(&self, q: &QName, name: &str) -> bool {
+        self.dropped_early.iter().any(|(t, n)| t == q && n == name)
     }
 
     pub(crate) fn declined(&self, rename: &Rename) -> bool {

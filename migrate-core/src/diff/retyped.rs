@@ -52,20 +52,60 @@ impl Retyped {
 }
 
 /// The columns of `from` whose type changes in `to` (under the same name), with the step of each change.
-fn retyped_columns<'t>(from: &'t Table, to: &Table) -> Vec<(&'t str, Step)> {
+fn retyped_columns<'t>(p: &Planner<'_>, q: &QName, from: &'t Table, to: &Table) -> Vec<(&'t str, Step)> {
     from.columns
         .iter()
         .filter_map(|c| {
             let desired = to.column(&c.name)?;
             (desired.data_type != c.data_type)
-                .then(|| (c.name.as_str(), super::columns::type_change_step(&c.data_type, &desired.data_type)))
+                .then(|| (c.name.as_str(), super::columns::type_change_step(p, q, &c.data_type, &desired.data_type)))
         })
         .collect()
 }
 
+/// The foreign keys of other tables that reference a column whose type changes and go or change: dropped
+/// before the change, in its migration (the new type may not match theirs). Run before any table's changes.
+pub(super) fn foreign_keys_before(p: &mut Planner<'_>) {
+    let (from_model, to_model) = (p.from, p.to);
+    for (q, from) in &from_model.tables {
+        let Some(to) = to_model.tables.get(q) else {
+            continue;
+        };
+        let retyped = retyped_columns(p, q, from, to);
+        if retyped.is_empty() {
+            continue;
+        }
+        // A table that goes takes its foreign keys with it, and its drop's `down` makes them again.
+        let kept_tables = from_model.tables.iter().filter(|(other, _)| *other != q && to_model.tables.contains_key(*other));
+        for (other, table) in kept_tables {
+            for (fk_name, c) in &table.constraints {
+                let ConstraintKind::ForeignKey { references, referenced_columns, .. } = &c.kind else {
+                    continue;
+                };
+                let step = retyped
+                    .iter()
+                    .filter(|(column, _)| references == q && referenced_columns.iter().any(|r| r == column))
+                    .map(|(_, step)| *step)
+                    .min();
+                let kept = to_model
+                    .tables
+                    .get(other)
+                    .and_then(|t| t.constraints.get(fk_name))
+                    .is_some_and(|d| d.definition == c.definition);
+                if let (Some(step), false) = (step, kept) {
+                    if !p.dropped_early(other, fk_name) {
+                        constraints::drop_constraint(p, other, fk_name, c, step);
+                        p.dropped_early.push((other.clone(), fk_name.clone()));
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The drops before the type changes of table `q`.
 pub(super) fn before(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) -> Retyped {
-    let retyped = retyped_columns(from, to);
+    let retyped = retyped_columns(p, q, from, to);
     if retyped.is_empty() {
         return Retyped::default();
     }

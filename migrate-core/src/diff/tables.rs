@@ -63,6 +63,7 @@ pub(crate) fn tables(p: &mut Planner<'_>) {
         replica_identity(p, q, None, table);
     }
     let from = p.from;
+    retyped::foreign_keys_before(p);
     // Partitions before their parent: a partition dropped after it would be gone with it, and its drop
     // would fail. Downs run in reverse, so the parent is made again first.
     let mut existing: Vec<(&QName, &Table)> = from.tables.iter().collect();
@@ -474,6 +475,7 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
         declined: &[],
         allow_drop: false,
         out: Planned::default(),
+        dropped_early: Vec::new(),
     };
     extras::table_extras(&mut made, q, None, table);
     replica_identity(&mut made, q, None, table);

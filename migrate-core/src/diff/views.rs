@@ -295,6 +295,16 @@ fn over_retyped_columns(from: &Model, to: &Model) -> BTreeSet<QName> {
     }
 }
 
+/// Whether a view dropped and made again around a type change of the contract reads table `q` directly:
+/// its other type changes wait for that migration too.
+pub(super) fn read_by_late_view(from: &Model, to: &Model, q: &QName) -> bool {
+    let late = over_retyped_columns(from, to);
+    let (from_views, to_views) = (own(from), own(to));
+    late.iter()
+        .filter_map(|v| from_views.get(v).or_else(|| to_views.get(v)))
+        .any(|view| view.depends_on.contains(q))
+}
+
 /// The step a view's drop or creation goes in: with the type change it reads, else the expand.
 fn step_of(late: &BTreeSet<QName>, q: &QName) -> Step {
     if late.contains(q) {
