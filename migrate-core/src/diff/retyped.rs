@@ -75,9 +75,14 @@ pub(super) fn foreign_keys_before(p: &mut Planner<'_>) {
         if retyped.is_empty() {
             continue;
         }
-        // A table that goes takes its foreign keys with it, and its drop's `down` makes them again.
-        let kept_tables = from_model.tables.iter().filter(|(other, _)| *other != q && to_model.tables.contains_key(*other));
-        for (other, table) in kept_tables {
+        // A table that goes (with drops allowed) has its foreign key dropped here too, and its drop's `down`
+        // leaves it to this one's; a table kept without drops allowed keeps its foreign keys.
+        let allow_drop = p.allow_drop;
+        let tables = from_model
+            .tables
+            .iter()
+            .filter(|(other, _)| *other != q && (allow_drop || to_model.tables.contains_key(*other)));
+        for (other, table) in tables {
             for (fk_name, c) in &table.constraints {
                 let ConstraintKind::ForeignKey { references, referenced_columns, .. } = &c.kind else {
                     continue;

@@ -443,6 +443,9 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
     // The down makes it again as it was: the table (or partition), the constraints its creation does not
     // hold, its foreign keys, indexes, triggers, row-level security, policies, grants, comments and replica
     // identity, in the order they must run.
+    // A foreign key dropped before a type change is made again by that change's `down`.
+    let dropped_early: Vec<&str> =
+        p.dropped_early.iter().filter(|(t, _)| t == q).map(|(_, n)| n.as_str()).collect();
     let mut down = recorded(|pgm| {
         match &table.partition_of {
             Some((parent, bound)) => create_partition_call(pgm, q, parent, bound, table),
@@ -456,7 +459,8 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
             }
         }
         for (constraint_name, constraint) in &table.constraints {
-            if matches!(constraint.kind, ConstraintKind::ForeignKey { .. }) {
+            let foreign_key = matches!(constraint.kind, ConstraintKind::ForeignKey { .. });
+            if foreign_key && !dropped_early.contains(&constraint_name.as_str()) {
                 constraints::add_call(pgm, q, constraint_name, constraint);
             }
         }
