@@ -12,35 +12,76 @@ use super::sql::{comment_change, sql_ident, sql_literal, sql_name};
 
 /// Objects of one table held by name and replaced as a whole (dropped and made again) when their definition
 /// changes: its triggers, its policies.
-struct Named<'q, T> {
-    kind: &'static str,
-    table: &'q QName,
+pub(super) struct Named<'q, T> {
+    pub(super) kind: &'static str,
+    pub(super) table: &'q QName,
     same: fn(&T, &T) -> bool,
     create: fn(&mut MigrationBuilder, &QName, &str, &T),
     /// Records the drop of one.
     drop: fn(&mut MigrationBuilder, &QName, &str),
 }
 
+impl<'q> Named<'q, Trigger> {
+    /// The triggers of relation `q`.
+    pub(super) fn triggers(q: &'q QName) -> Self {
+        Named {
+            kind: "trigger",
+            table: q,
+            same: |a: &Trigger, b| a.definition == b.definition,
+            create: create_trigger,
+            drop: |pgm, q, trigger_name| {
+                pgm.drop_trigger(name(q), trigger_name);
+            },
+        }
+    }
+}
+
+impl<'q> Named<'q, Policy> {
+    /// The policies of table `q`.
+    pub(super) fn policies(q: &'q QName) -> Self {
+        Named {
+            kind: "policy",
+            table: q,
+            // What it does, not where it is in the catalog (its oid) nor how the server quotes it.
+            same: same_policy,
+            create: create_policy,
+            drop: |pgm, q, policy_name| {
+                pgm.drop_policy(name(q), policy_name);
+            },
+        }
+    }
+}
+
 impl<T> Named<'_, T> {
+    /// `object` added in `step`, `summary` naming the change.
+    pub(super) fn added(&self, step: Step, summary: String, object_name: &str, object: &T) -> Change {
+        let (create, drop, q) = (self.create, self.drop, self.table);
+        Change::new(step, summary)
+            .up(|pgm| create(pgm, q, object_name, object))
+            .down_if_not_derived(|pgm| drop(pgm, q, object_name))
+    }
+
+    /// `before` dropped in `step`, made again in the `down`.
+    pub(super) fn dropped(&self, step: Step, summary: String, object_name: &str, before: &T) -> Change {
+        let (create, drop, q) = (self.create, self.drop, self.table);
+        Change::new(step, summary)
+            .up(|pgm| drop(pgm, q, object_name))
+            .down(|pgm| create(pgm, q, object_name, before))
+    }
+
     /// Added, replaced when the definition changed, or dropped (in the contract, before the columns and
     /// tables) when gone.
     fn by_name(&self, p: &mut Planner<'_>, from: &BTreeMap<String, T>, to: &BTreeMap<String, T>) {
         let (kind, q) = (self.kind, self.table);
-        let (create, drop) = (self.create, self.drop);
         let add = |object_name: &str, object: &T| {
-            Change::new(Step::Expand, format!("add {kind} {object_name} on {}", shown(q)))
-                .up(|pgm| create(pgm, q, object_name, object))
-                .down_if_not_derived(|pgm| drop(pgm, q, object_name))
+            self.added(Step::Expand, format!("add {kind} {object_name} on {}", shown(q)), object_name, object)
         };
         for (object_name, object) in to {
             match from.get(object_name) {
                 Some(before) if (self.same)(before, object) => {}
                 Some(before) => {
-                    p.push(
-                        Change::new(Step::Expand, format!("replace {kind} {object_name} on {}", shown(q)))
-                            .up(|pgm| drop(pgm, q, object_name))
-                            .down(|pgm| create(pgm, q, object_name, before)),
-                    );
+                    let summary = format!("replace {kind} {object_name} on {}", shown(q));
+                    p.push(self.dropped(Step::Expand, summary, object_name, before));
                     p.push(add(object_name, object));
                 }
                 None => p.push(add(object_name, object)),
@@ -48,12 +89,8 @@ impl<T> Named<'_, T> {
         }
         for (object_name, object) in from {
             if !to.contains_key(object_name) {
-                p.push(
-                    Change::new(Step::Drops, format!("drop {kind} {object_name} on {}", shown(q)))
-                        .order(1)
-                        .up(|pgm| drop(pgm, q, object_name))
-                        .down(|pgm| create(pgm, q, object_name, object)),
-                );
+                let summary = format!("drop {kind} {object_name} on {}", shown(q));
+                p.push(self.dropped(Step::Drops, summary, object_name, object).order(1));
             }
         }
     }
@@ -92,16 +129,7 @@ pub(super) fn triggers(p: &mut Planner<'_>, q: &QName, from: &BTreeMap<String, T
         m.iter().filter(|(_, t)| t.created_by_sql()).map(|(n, t)| (n.clone(), t.clone())).collect()
     };
     let (from, to) = (own(from), own(to));
-    let triggers = Named {
-        kind: "trigger",
-        table: q,
-        same: |a: &Trigger, b| a.definition == b.definition,
-        create: create_trigger,
-        drop: |pgm, q, trigger_name| {
-            pgm.drop_trigger(name(q), trigger_name);
-        },
-    };
-    triggers.by_name(p, &from, &to);
+    Named::triggers(q).by_name(p, &from, &to);
     for (trigger_name, trigger) in &to {
         let Some(before) = from.get(trigger_name).filter(|b| b.definition == trigger.definition) else {
             continue;
@@ -175,17 +203,7 @@ fn row_level_security(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) 
 /// The policies of table `q`: added, replaced when what they do changes (command, permissive or not,
 /// roles, `USING`, `WITH CHECK`), dropped; their comments.
 fn policies(p: &mut Planner<'_>, q: &QName, from: &BTreeMap<String, Policy>, to: &BTreeMap<String, Policy>) {
-    let policies = Named {
-        kind: "policy",
-        table: q,
-        // What it does, not where it is in the catalog (its oid) nor how the server quotes it.
-        same: same_policy,
-        create: create_policy,
-        drop: |pgm, q, policy_name| {
-            pgm.drop_policy(name(q), policy_name);
-        },
-    };
-    policies.by_name(p, from, to);
+    Named::policies(q).by_name(p, from, to);
     for (policy_name, policy) in to {
         if let Some(before) = from.get(policy_name).filter(|b| same_policy(b, policy)) {
             if before.comment != policy.comment {

@@ -8,7 +8,12 @@ use super::model::{Column as ModelColumn, Constraint as ModelConstraint, Constra
 /// A table, view, type, ... name as the builder takes it: the bare name in schema `public` (the
 /// migrations' `search_path`), qualified elsewhere.
 pub(crate) fn name(q: &QName) -> Name {
-    if q.0 == "public" {
+    bare_in(q, "public")
+}
+
+/// `q` unqualified when in `schema`, qualified elsewhere.
+fn bare_in(q: &QName, schema: &str) -> Name {
+    if q.0 == schema {
         Name::new(q.1.as_str())
     } else {
         Name::qualified(q.0.as_str(), q.1.as_str())
@@ -27,11 +32,7 @@ pub(crate) fn rust_name(q: &QName) -> String {
 
 /// A collation or operator class: bare when PostgreSQL's own (found on any `search_path`).
 pub(crate) fn catalog_name(q: &QName) -> Name {
-    if q.0 == "pg_catalog" {
-        Name::new(q.1.as_str())
-    } else {
-        Name::qualified(q.0.as_str(), q.1.as_str())
-    }
+    bare_in(q, "pg_catalog")
 }
 
 /// `schema.name` for messages and comments.

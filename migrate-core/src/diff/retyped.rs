@@ -8,13 +8,13 @@
 //! one added again after it; so are the indexes whose expression or predicate uses the column (`(c + 1)` does
 //! not hold for text), built again after it, as is a new index on a column whose change rewrites the table.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::constraints;
-use super::extras;
+use super::extras::Named;
 use super::model::{ConstraintKind, QName, Table};
 use super::indexes;
-use super::ops::{self, name, shown};
+use super::ops::{self, shown};
 use super::plan::{Change, Planner, Step};
 use super::sql::mentions;
 
@@ -206,51 +206,34 @@ pub(super) fn before(p: &mut Planner<'_>, q: &QName, from: &Table, to: &Table) -
         return out;
     }
     out.policy_step = steps.first().copied();
-    for policy_name in &out.policies {
-        if let (Some(step), Some(policy)) = (out.policy_step, from.policies.get(policy_name)) {
-            p.push(
-                Change::new(step, format!("drop policy {policy_name} on {} (its column changes type)", shown(q)))
-                    .up(|pgm| {
-                        pgm.drop_policy(name(q), policy_name.as_str());
-                    })
-                    .down(|pgm| extras::create_policy(pgm, q, policy_name, policy)),
-            );
-        }
-    }
-    for trigger_name in &out.triggers {
-        if let (Some(step), Some(trigger)) = (out.policy_step, from.triggers.get(trigger_name)) {
-            p.push(
-                Change::new(step, format!("drop trigger {trigger_name} on {} (its column changes type)", shown(q)))
-                    .up(|pgm| {
-                        pgm.drop_trigger(name(q), trigger_name.as_str());
-                    })
-                    .down(|pgm| extras::create_trigger(pgm, q, trigger_name, trigger)),
-            );
-        }
+    if let Some(step) = out.policy_step {
+        drop_named(p, &Named::policies(q), step, &out.policies, &from.policies);
+        drop_named(p, &Named::triggers(q), step, &out.triggers, &from.triggers);
     }
     out
 }
 
+/// The policies or triggers `names` of `objects` dropped in `step`, before the type change.
+fn drop_named<T>(p: &mut Planner<'_>, named: &Named<'_, T>, step: Step, names: &BTreeSet<String>, objects: &BTreeMap<String, T>) {
+    for (object_name, object) in names.iter().filter_map(|n| objects.get_key_value(n)) {
+        let summary = format!("drop {} {object_name} on {} (its column changes type)", named.kind, shown(named.table));
+        p.push(named.dropped(step, summary, object_name, object));
+    }
+}
+
+/// The policies or triggers `names` of `objects` made in `step`, after the type change.
+fn add_named<T>(p: &mut Planner<'_>, named: &Named<'_, T>, step: Step, names: &BTreeSet<String>, objects: &BTreeMap<String, T>) {
+    for (object_name, object) in names.iter().filter_map(|n| objects.get_key_value(n)) {
+        let summary = format!("add {} {object_name} on {} (after its column's type change)", named.kind, shown(named.table));
+        p.push(named.added(step, summary, object_name, object));
+    }
+}
+
 /// What comes after the type changes of table `q`: the policies made again, the changed checks added.
 pub(super) fn after(p: &mut Planner<'_>, q: &QName, to: &Table, retyped: &Retyped) {
-    for policy_name in &retyped.policies {
-        if let (Some(step), Some(policy)) = (retyped.policy_step, to.policies.get(policy_name)) {
-            p.push(
-                Change::new(step, format!("add policy {policy_name} on {} (after its column's type change)", shown(q)))
-                    .up(|pgm| extras::create_policy(pgm, q, policy_name, policy)),
-            );
-        }
-    }
-    for trigger_name in &retyped.triggers {
-        if let (Some(step), Some(trigger)) = (retyped.policy_step, to.triggers.get(trigger_name)) {
-            p.push(
-                Change::new(step, format!("add trigger {trigger_name} on {} (after its column's type change)", shown(q)))
-                    .up(|pgm| extras::create_trigger(pgm, q, trigger_name, trigger))
-                    .down(|pgm| {
-                        pgm.drop_trigger(name(q), trigger_name.as_str());
-                    }),
-            );
-        }
+    if let Some(step) = retyped.policy_step {
+        add_named(p, &Named::policies(q), step, &retyped.policies, &to.policies);
+        add_named(p, &Named::triggers(q), step, &retyped.triggers, &to.triggers);
     }
     for index_name in &retyped.indexes {
         let (Some(step), Some(index)) = (retyped.index_step, to.indexes.get(index_name)) else {
