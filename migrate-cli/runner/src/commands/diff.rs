@@ -39,10 +39,15 @@ pub(super) fn diff(context: &Context<'_>, args: &DiffArgs) -> Result<ExitCode> {
         Rename::parse_source(source).map_err(|e| anyhow!("--no-rename {e}"))?;
         options = options.not_renamed(source.clone());
     }
-    // Scratch databases live until the end of this function: both schemas are read while they exist.
+    // The desired schema's files are read and checked before any database is made: a refused file runs
+    // nothing. Scratch databases live until the end of this function: both schemas are read while they
+    // exist.
+    let desired = Desired::prepare(&args.to)?;
     let mut scratches = Vec::new();
-    let mut from = match &args.from {
-        Some(url) => connect::resolve(Some(url))?.connect(settings.connect_timeout)?,
+    let current = match &args.from {
+        Some(url) => {
+            Current::Database(connect::resolve(Some(url))?.connect(settings.connect_timeout)?)
+        }
         None => {
             let db = context.target()?;
             let scratch = Scratch::create(&db, settings, "diff_from", "diff")?;
@@ -51,17 +56,23 @@ pub(super) fn diff(context: &Context<'_>, args: &DiffArgs) -> Result<ExitCode> {
                 context.registry.migrations.len(),
                 scratch.name()
             );
-            let mut client = scratch.target().connect(settings.connect_timeout)?;
-            context
-                .migrator()
-                .finish_jobs(true)
-                .run_up(&mut client, &UpTarget::All, &mut |_| {})
-                .context("the migrations do not apply to an empty database")?;
+            let client = scratch.target().connect(settings.connect_timeout)?;
             scratches.push(scratch);
-            client
+            Current::Migrations(client)
         }
     };
-    let mut to = desired(context, &args.to, &mut scratches)?;
+    let desired = desired.start(context, &mut scratches)?;
+    // Both schemas are built at once: each is mostly the server creating files, which two sessions do
+    // side by side in about half the time of one after the other (docs/diff.md).
+    let (mut from, mut to) = std::thread::scope(|threads| {
+        let to = threads.spawn(desired);
+        let from = current.build(context);
+        let to = to
+            .join()
+            .unwrap_or_else(|_| Err(anyhow!("building the desired schema stopped")));
+        // The current schema's error first: it is the one the user's own migrations gave.
+        Ok::<_, anyhow::Error>((from?, to?))
+    })?;
     let mut generated = generate(&mut from, &mut to, &name, &options)?;
     if !generated.proposals.is_empty() {
         if !std::io::stdin().is_terminal() || args.dry_run {
@@ -82,7 +93,8 @@ pub(super) fn diff(context: &Context<'_>, args: &DiffArgs) -> Result<ExitCode> {
         }
         generated = generate(&mut from, &mut to, &name, &options)?;
     }
-    drop((from, to, scratches));
+    drop((from, to));
+    crate::scratch::drop_together(scratches);
     report(&generated);
     if generated.files.is_empty() {
         outln!(
@@ -110,40 +122,98 @@ pub(super) fn diff(context: &Context<'_>, args: &DiffArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A connection to the desired schema: the database at a URL, or a scratch database holding the
-/// statements of a SQL file or of a folder's `.sql` files (in name order), built as [`build`] says with the
-/// least rights that can build it.
-fn desired(context: &Context<'_>, to: &str, scratches: &mut Vec<Scratch>) -> Result<Client> {
-    let settings = context.settings;
-    if to.starts_with("postgres://") || to.starts_with("postgresql://") {
-        return connect::resolve(Some(to))?.connect(settings.connect_timeout);
+/// Where the current schema comes from: a database given by URL (only read), or a scratch database the
+/// migrations are applied to.
+enum Current {
+    Database(Client),
+    Migrations(Client),
+}
+
+impl Current {
+    /// The connection to read the current schema on, once the migrations (if any) are applied.
+    fn build(self, context: &Context<'_>) -> Result<Client> {
+        match self {
+            Current::Database(client) => Ok(client),
+            Current::Migrations(mut client) => {
+                context
+                    .migrator()
+                    .finish_jobs(true)
+                    .run_up(&mut client, &UpTarget::All, &mut |_| {})
+                    .context("the migrations do not apply to an empty database")?;
+                Ok(client)
+            }
+        }
     }
-    let path = Path::new(to);
-    let files = sql_files(path)?;
-    // Read and checked before the scratch database is made: a refused file runs nothing.
-    let scripts = build::read_all(&files)?;
-    let db: Target = context.target()?;
-    let (scratch, mut builder) = Scratch::for_untrusted_sql(&db, settings, "diff_to", "diff")?;
-    outln!(
-        "applying {} SQL file(s) of {} to a scratch database ({}) for the desired schema",
-        files.len(),
-        path.display(),
-        scratch.name()
-    );
-    if let Builder::Configured { why, .. } = &builder {
-        errln!(
-            "note: the SQL runs with the configured role's rights ({why}); diff refuses the statements that \
-             act outside the scratch database it can recognize, but a role without the server's rights is \
-             what holds a file to it (see docs/diff.md)"
+}
+
+/// The desired schema: the database at a URL, or the statements of a SQL file or of a folder's `.sql`
+/// files (in name order), read and checked before anything is made.
+enum Desired {
+    Database(Box<Target>),
+    Sql {
+        path: PathBuf,
+        files: usize,
+        scripts: Vec<(PathBuf, script::Script)>,
+    },
+}
+
+/// What gives the connection to read the desired schema on, run while the current schema is built.
+type DesiredBuild = Box<dyn FnOnce() -> Result<Client> + Send>;
+
+impl Desired {
+    fn prepare(to: &str) -> Result<Desired> {
+        if to.starts_with("postgres://") || to.starts_with("postgresql://") {
+            return Ok(Desired::Database(Box::new(connect::resolve(Some(to))?)));
+        }
+        let path = Path::new(to);
+        let files = sql_files(path)?;
+        let scripts = build::read_all(&files)?;
+        Ok(Desired::Sql {
+            path: path.to_owned(),
+            files: files.len(),
+            scripts,
+        })
+    }
+
+    /// Connects to the database, or makes the scratch database the statements will run on (kept in
+    /// `scratches`).
+    fn start(self, context: &Context<'_>, scratches: &mut Vec<Scratch>) -> Result<DesiredBuild> {
+        let settings = context.settings;
+        let (path, files, scripts) = match self {
+            Desired::Database(target) => {
+                let client = target.connect(settings.connect_timeout)?;
+                return Ok(Box::new(move || Ok(client)));
+            }
+            Desired::Sql {
+                path,
+                files,
+                scripts,
+            } => (path, files, scripts),
+        };
+        let db: Target = context.target()?;
+        let (scratch, builder) = Scratch::for_untrusted_sql(&db, settings, "diff_to", "diff")?;
+        outln!(
+            "applying {files} SQL file(s) of {} to a scratch database ({}) for the desired schema",
+            path.display(),
+            scratch.name()
         );
+        if let Builder::Configured { why, .. } = &builder {
+            errln!(
+                "note: the SQL runs with the configured role's rights ({why}); diff refuses the statements \
+                 that act outside the scratch database it can recognize, but a role without the server's \
+                 rights is what holds a file to it (see docs/diff.md)"
+            );
+        }
+        let target = scratch.target().clone();
+        scratches.push(scratch);
+        let timeout = settings.connect_timeout;
+        Ok(Box::new(move || {
+            let mut builder = builder;
+            build::run(&mut builder, &scripts)?;
+            drop(builder);
+            target.connect(timeout)
+        }))
     }
-    build::run(&mut builder, &scripts)?;
-    drop(builder);
-    scratches.push(scratch);
-    scratches.last().map_or_else(
-        || Err(anyhow!("the scratch database is gone")),
-        |s| s.target().connect(settings.connect_timeout),
-    )
 }
 
 fn sql_files(path: &Path) -> Result<Vec<PathBuf>> {
