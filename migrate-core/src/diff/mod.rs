@@ -24,6 +24,7 @@ mod constraints;
 mod extras;
 mod indexes;
 mod objects;
+mod order;
 mod plan;
 mod privileges;
 mod ops;
@@ -256,5 +257,6 @@ fn plan(from: &model::Model, to: &model::Model, options: &Options) -> plan::Plan
     let recreated = objects::before_tables(&mut planner);
     tables::tables(&mut planner);
     objects::after_tables(&mut planner, &recreated);
+    order::by_dependencies(&mut planner.out.changes);
     planner.out
 }

@@ -292,6 +292,7 @@ fn enums(p: &mut Planner<'_>) {
         let labels = &enum_.labels;
         let Some(current_enum) = from.enums.get(q) else {
             let change = Change::new(Step::Expand, format!("add enum {}", shown(q)))
+                .object(q)
                 .up(|pgm| {
                     create_enum(pgm, q, labels);
                     if let Some(comment) = &enum_.comment {
@@ -511,6 +512,7 @@ fn composites(p: &mut Planner<'_>) {
     for (q, attributes) in &to {
         let Some(current) = from.get(q) else {
             let change = Change::new(Step::Expand, format!("add type {}", shown(q)))
+                .object(q)
                 .up(|pgm| create_composite(pgm, q, attributes))
                 .down_if_not_derived(|pgm| {
                     pgm.drop_type(name(q));
@@ -580,6 +582,7 @@ fn composites(p: &mut Planner<'_>) {
     for (q, attributes) in &from {
         if !to.contains_key(q) {
             let change = Change::new(Step::Drops, format!("drop type {}", shown(q)))
+                .object(q)
                 .order(8)
                 .up(|pgm| {
                     pgm.drop_type(name(q));
@@ -639,6 +642,7 @@ fn domains(p: &mut Planner<'_>) {
         match from.domains.get(q) {
             None => {
                 let change = Change::new(Step::Expand, format!("add domain {}", shown(q)))
+                .object(q)
                     .up(|pgm| create_domain(pgm, q, domain))
                     .down_if_not_derived(|pgm| {
                         pgm.drop_domain(name(q));
@@ -660,6 +664,7 @@ fn domains(p: &mut Planner<'_>) {
     for (q, domain) in &from.domains {
         if !to.domains.contains_key(q) {
             let change = Change::new(Step::Drops, format!("drop domain {}", shown(q)))
+                .object(q)
                 .order(8)
                 .up(|pgm| {
                     pgm.drop_domain(name(q));
@@ -729,6 +734,7 @@ fn sequences(p: &mut Planner<'_>) {
             None if made_by_serial(to, from, q, sequence) => {}
             None => {
                 let change = Change::new(Step::Expand, format!("add sequence {}", shown(q)))
+                .object(q)
                     .ups(create_sequence_whole(q, sequence))
                     .down_if_not_derived(|pgm| {
                         pgm.drop_sequence(name(q));
@@ -798,6 +804,7 @@ fn sequences(p: &mut Planner<'_>) {
         }
         if p.may_drop(&format!("sequence {}", shown(q))) {
             let change = Change::new(Step::Drops, format!("drop sequence {}", shown(q)))
+                .object(q)
                 .order(6)
                 .up(|pgm| {
                     pgm.drop_sequence(name(q));
@@ -1048,6 +1055,7 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
         };
         let add = || {
             let change = Change::new(Step::Expand, format!("add {what}"))
+                .object(q)
                 .ups(create_function_whole(q, arguments, function))
                 .down_if_not_derived(|pgm| drop_function(pgm, q, function));
             note(change)
@@ -1095,6 +1103,7 @@ fn functions(p: &mut Planner<'_>, sql_language: bool) {
         let (q, arguments) = key;
         if !to.functions.get(key).is_some_and(|f| f.diffed()) {
             let change = Change::new(Step::Drops, format!("drop function {}({arguments})", shown(q)))
+                .object(q)
                 .order(7)
                 .up(|pgm| drop_function(pgm, q, function))
                 .downs(create_function_whole(q, arguments, function));

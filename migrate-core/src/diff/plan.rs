@@ -92,6 +92,9 @@ pub(crate) struct Change {
     pub allow: Vec<(&'static str, String)>,
     /// Where a drop goes among the drops: views first, schemas last.
     pub order: u8,
+    /// The object this change creates or drops, by its qualified name: what the SQL of other changes of
+    /// its migration names when they need it (see `order.rs`).
+    pub object: Option<QName>,
 }
 
 /// The operations `record` records on a builder of its own.
@@ -111,7 +114,14 @@ impl Change {
             down: Down::Derived,
             allow: Vec::new(),
             order: 5,
+            object: None,
         }
+    }
+
+    /// The object the change creates or drops (see [`Change::object`]).
+    pub(crate) fn object(mut self, q: &QName) -> Change {
+        self.object = Some(q.clone());
+        self
     }
 
     pub(crate) fn order(mut self, order: u8) -> Change {

@@ -337,9 +337,10 @@ fn create_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
             Step::Expand,
             format!("add partition {} of {}", shown(q), shown(parent)),
         )
+        .object(q)
         .comment("No operation creates a table as a partition (`PARTITION OF`): written as SQL.")
         .up(|pgm| create_partition_call(pgm, q, parent, bound, table)),
-        None => Change::new(Step::Expand, format!("add table {}", shown(q))).up(|pgm| create_table_call(pgm, to, q, table)),
+        None => Change::new(Step::Expand, format!("add table {}", shown(q))).object(q).up(|pgm| create_table_call(pgm, to, q, table)),
     };
     change = change.down_if_not_derived(|pgm| {
         pgm.drop_table(name(q));
@@ -435,7 +436,7 @@ fn drop_table(p: &mut Planner<'_>, q: &QName, table: &Table) {
         return;
     }
     let from = p.from;
-    let change = Change::new(Step::Drops, format!("drop table {}", shown(q)))
+    let change = Change::new(Step::Drops, format!("drop table {}", shown(q))).object(q)
         .up(|pgm| {
             pgm.drop_table(name(q));
         })

@@ -419,7 +419,7 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
     for q in order(&to_views, created) {
         let view = to_views[q];
         let mut change =
-            Change::new(step_of(&late, q), format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q)))
+            Change::new(step_of(&late, q), format!("add {} {}", if view.materialized { "materialized view" } else { "view" }, shown(q))).object(q)
                 .ups(create_view_whole(to, q, view))
                 .down_if_not_derived(|pgm| drop_view(pgm, q, view));
         if !view.indexes.is_empty() {
@@ -444,7 +444,7 @@ pub(super) fn views(p: &mut Planner<'_>, recreated: &BTreeSet<QName>) {
     for q in order(&from_views, dropped).into_iter().rev() {
         let view = from_views[q];
         p.push(down_makes(
-            Change::new(Step::Drops, format!("drop view {}", shown(q))).order(0).up(|pgm| drop_view(pgm, q, view)),
+            Change::new(Step::Drops, format!("drop view {}", shown(q))).object(q).order(0).up(|pgm| drop_view(pgm, q, view)),
             from,
             q,
             view,

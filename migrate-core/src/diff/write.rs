@@ -23,11 +23,8 @@ pub(super) fn write_files(name: &str, changes: &[Change]) -> Result<Vec<Generate
     steps
         .into_iter()
         .map(|step| {
-            let mut changes: Vec<&Change> = changes.iter().filter(|c| c.step == step).collect();
-            if step == Step::Drops {
-                // Stable: within one rank, the order the planner found them in.
-                changes.sort_by_key(|c| c.order);
-            }
+            // In the order `order::by_dependencies` put them.
+            let changes: Vec<&Change> = changes.iter().filter(|c| c.step == step).collect();
             Ok(GeneratedFile {
                 step,
                 source: write_file(name, step, &changes)?,
