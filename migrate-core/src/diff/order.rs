@@ -14,10 +14,11 @@
 //!
 //! The sort is stable: a change moves only when a change before it needs it, and otherwise keeps the place
 //! the planner gave it (or, among the drops, its rank: views first, schemas last). Names that only look
-//! like a reference (in a string, say) can only add an order that is not needed; a cycle (which
-//! PostgreSQL could not create either) leaves its changes in the planner's order.
+//! like a reference (in a string, say) can only add an order that is not needed; within a cycle (which
+//! PostgreSQL could not create either) no order is read, and its changes keep the planner's.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use migrate_dsl::MigrationBuilder;
 
@@ -80,18 +81,86 @@ fn sorted(changes: &[Change], drops: bool) -> Vec<usize> {
             }
         }
     }
-    let mut placed = vec![false; changes.len()];
+    for needs in &mut after {
+        needs.sort_unstable();
+        needs.dedup();
+    }
+    // Within a cycle no order holds: its changes keep the planner's.
+    let component = components(&after);
+    for (i, needs) in after.iter_mut().enumerate() {
+        needs.retain(|&j| component[j] != component[i]);
+    }
+    // Kahn's algorithm, taking the first ready change in the planner's order each time.
+    let mut before: Vec<Vec<usize>> = vec![Vec::new(); changes.len()];
+    let mut waiting: Vec<usize> = after.iter().map(Vec::len).collect();
+    for (i, needs) in after.iter().enumerate() {
+        for &j in needs {
+            before[j].push(i);
+        }
+    }
+    let mut ready: BinaryHeap<Reverse<usize>> =
+        (0..changes.len()).filter(|&i| waiting[i] == 0).map(Reverse).collect();
     let mut order = Vec::with_capacity(changes.len());
-    while order.len() < changes.len() {
-        // The first change (in the planner's order) whose needs are placed; in a cycle, the first left.
-        let next = (0..changes.len())
-            .find(|&i| !placed[i] && after[i].iter().all(|&j| placed[j]))
-            .or_else(|| (0..changes.len()).find(|&i| !placed[i]));
-        let Some(next) = next else { break };
-        placed[next] = true;
+    while let Some(Reverse(next)) = ready.pop() {
         order.push(next);
+        for &k in &before[next] {
+            waiting[k] -= 1;
+            if waiting[k] == 0 {
+                ready.push(Reverse(k));
+            }
+        }
     }
     order
+}
+
+/// The strongly connected components of the graph whose edges go from each node to those of `edges[node]`
+/// (Kosaraju's algorithm, without recursion): two nodes share a component when each reaches the other.
+fn components(edges: &[Vec<usize>]) -> Vec<usize> {
+    let n = edges.len();
+    // The nodes in the order their depth-first search finishes.
+    let mut finished = Vec::with_capacity(n);
+    let mut seen = vec![false; n];
+    for root in 0..n {
+        if seen[root] {
+            continue;
+        }
+        seen[root] = true;
+        let mut stack = vec![(root, 0)];
+        while let Some((node, next)) = stack.pop() {
+            if let Some(&to) = edges[node].get(next) {
+                stack.push((node, next + 1));
+                if !seen[to] {
+                    seen[to] = true;
+                    stack.push((to, 0));
+                }
+            } else {
+                finished.push(node);
+            }
+        }
+    }
+    let mut reverse: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for (from, tos) in edges.iter().enumerate() {
+        for &to in tos {
+            reverse[to].push(from);
+        }
+    }
+    let mut component = vec![usize::MAX; n];
+    for (id, &root) in finished.iter().rev().enumerate() {
+        if component[root] != usize::MAX {
+            continue;
+        }
+        component[root] = id;
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            for &from in &reverse[node] {
+                if component[from] == usize::MAX {
+                    component[from] = id;
+                    stack.push(from);
+                }
+            }
+        }
+    }
+    component
 }
 
 /// The statements `operations` render (none where they cannot be rendered: no order is read from them).
@@ -163,7 +232,68 @@ fn qualified_names(sql: &str) -> Vec<QName> {
 
 #[cfg(test)]
 mod tests {
-    use super::qualified_names;
+    use super::{qualified_names, sorted};
+    use crate::diff::plan::{Change, Step};
+
+    /// A change making `name` (in `public`) with `sql`; the drop of it, its `down` being `sql`.
+    fn making(name: &str, sql: &str) -> Change {
+        let sql = sql.to_owned();
+        Change::new(Step::Expand, name).object(&("public".to_owned(), name.to_owned())).up(|pgm| {
+            pgm.sql(sql);
+        })
+    }
+
+    fn dropping(name: &str, definition: &str) -> Change {
+        let definition = definition.to_owned();
+        let drop = format!("DROP TYPE public.{name}");
+        Change::new(Step::Drops, name)
+            .object(&("public".to_owned(), name.to_owned()))
+            .up(|pgm| {
+                pgm.sql(drop);
+            })
+            .down(|pgm| {
+                pgm.sql(definition);
+            })
+    }
+
+    #[test]
+    fn a_change_moves_only_after_what_it_names_and_a_cycle_keeps_the_planners_order() {
+        let changes = [
+            making("a", "CREATE TYPE a AS (x public.c)"),
+            making("b", "CREATE TYPE b AS (x int)"),
+            making("c", "CREATE TYPE c AS (x int)"),
+        ];
+        assert_eq!(sorted(&changes, false), [1, 2, 0]);
+        let cycle = [
+            making("a", "CREATE FUNCTION a() ... public.b()"),
+            making("b", "CREATE FUNCTION b() ... public.a()"),
+            making("c", "CREATE TYPE c AS (x int)"),
+        ];
+        assert_eq!(sorted(&cycle, false), [0, 1, 2]);
+        // A need outside the cycle still holds: `a` after `c`; `b`, whose only need is in the cycle, keeps
+        // its place.
+        let cycle_needing = [
+            making("a", "CREATE FUNCTION a() ... public.b() public.c"),
+            making("b", "CREATE FUNCTION b() ... public.a()"),
+            making("c", "CREATE TYPE c AS (x int)"),
+        ];
+        assert_eq!(sorted(&cycle_needing, false), [1, 2, 0]);
+        // A drop among creations does not need what makes again what it drops.
+        let again = [
+            making("v", "DROP VIEW public.v"),
+            making("v", "CREATE VIEW v AS SELECT 1"),
+        ];
+        assert_eq!(sorted(&again, false), [0, 1]);
+    }
+
+    #[test]
+    fn a_drop_goes_before_the_drops_of_what_its_definition_names() {
+        let changes = [
+            dropping("inner", "CREATE TYPE inner AS (x int)"),
+            dropping("outer", "CREATE TYPE outer AS (i public.inner)"),
+        ];
+        assert_eq!(sorted(&changes, true), [1, 0]);
+    }
 
     fn names(sql: &str) -> Vec<String> {
         qualified_names(sql).into_iter().map(|(s, n)| format!("{s}|{n}")).collect()
