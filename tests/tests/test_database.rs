@@ -186,3 +186,169 @@ async fn works_in_async_tests() {
         .await
         .unwrap());
 }
+
+fn applied(db: &TestDatabase, table: &str) -> Vec<String> {
+    db.client()
+        .expect("client")
+        .query(
+            &format!("SELECT name FROM public.{table} ORDER BY name"),
+            &[],
+        )
+        .expect("the applied migrations")
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+fn has_column(db: &TestDatabase, table: &str, column: &str) -> bool {
+    db.client()
+        .expect("client")
+        .query_opt(
+            "SELECT 1 FROM information_schema.columns WHERE table_name = $1 AND column_name = $2",
+            &[&table, &column],
+        )
+        .expect("query")
+        .is_some()
+}
+
+/// A database at a version: the migrations up to it applied, the later ones not; moved forward and back by
+/// the engine, rows kept where the migrations keep them.
+#[test]
+fn a_database_at_a_version_moves_forward_and_back() {
+    let table = format!("at_{}", std::process::id());
+    let db = TestDatabase::at_with_settings(
+        &fixtures::basic::REGISTRY,
+        "20260101000002_add_profile",
+        settings_with_own_table(&table),
+    )
+    .expect("at add_profile");
+    assert_eq!(
+        applied(&db, &table),
+        ["20260101000001_create_users", "20260101000002_add_profile"]
+    );
+    assert!(has_column(&db, "users", "bio"));
+    assert!(!has_column(&db, "posts", "body"), "create_posts ran");
+    db.client()
+        .expect("client")
+        .execute(
+            "INSERT INTO users (email, bio) VALUES ('a@example.com', 'hello')",
+            &[],
+        )
+        .expect("a row at that version");
+
+    // Forward, by timestamp alone.
+    db.migrate_to("20260101000003").expect("forward");
+    assert_eq!(applied(&db, &table).len(), 3);
+    assert!(has_column(&db, "posts", "body"));
+
+    // Back, with the downs: the profile columns go, the row stays.
+    db.migrate_to("20260101000001_create_users").expect("back");
+    assert_eq!(applied(&db, &table), ["20260101000001_create_users"]);
+    assert!(!has_column(&db, "users", "bio") && !has_column(&db, "posts", "body"));
+    let emails: i64 = db
+        .client()
+        .expect("client")
+        .query_one(
+            "SELECT count(*) FROM users WHERE email = 'a@example.com'",
+            &[],
+        )
+        .expect("count")
+        .get(0);
+    assert_eq!(emails, 1);
+
+    // Where it is already: nothing to do.
+    db.migrate_to("20260101000001_create_users").expect("stays");
+    db.migrate_to_latest().expect("latest");
+    assert_eq!(applied(&db, &table).len(), 3);
+
+    // Its template holds the migrations up to add_profile only: not the one of `new`.
+    let latest =
+        TestDatabase::with_settings(&fixtures::basic::REGISTRY, settings_with_own_table(&table))
+            .expect("latest");
+    let at = db.template().expect("a template").to_owned();
+    assert_ne!(latest.template(), Some(at.as_str()));
+    let latest_template = latest.template().expect("a template").to_owned();
+    drop((db, latest));
+    drop_template(&at);
+    drop_template(&latest_template);
+}
+
+/// Templates at a version are named after the migrations up to it: two sets of migrations that agree up to
+/// it share one (built once, by tests starting at once), a migration added before a version makes that
+/// version's template again, not the ones before it.
+#[test]
+fn templates_at_a_version_are_shared_up_to_the_first_migration_that_differs() {
+    let table = format!("atv_{}", std::process::id());
+    let at = |registry: &'static migrate_core::Registry, name: &str| {
+        TestDatabase::at_with_settings(registry, name, settings_with_own_table(&table))
+            .expect("a database at a version")
+    };
+    let first: Vec<TestDatabase> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3)
+            .map(|i| {
+                let registry = if i % 2 == 0 {
+                    &fixtures::ordering_v1::REGISTRY
+                } else {
+                    &fixtures::ordering_v2::REGISTRY
+                };
+                s.spawn(move || at(registry, "20260501000001_a"))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("thread"))
+            .collect()
+    });
+    let shared = first[0].template().expect("a template").to_owned();
+    assert!(first
+        .iter()
+        .all(|db| db.template() == Some(shared.as_str())));
+    let oid = template_oid(&shared).expect("marked as a template");
+
+    // `b` comes before `c` in the second set only: at `c`, each set has its own.
+    let c1 = at(&fixtures::ordering_v1::REGISTRY, "20260501000003_c");
+    let c2 = at(&fixtures::ordering_v2::REGISTRY, "20260501000003_c");
+    assert_ne!(c1.template(), c2.template());
+    assert_eq!(applied(&c1, &table).len(), 2);
+    assert_eq!(applied(&c2, &table).len(), 3);
+    assert_eq!(
+        template_oid(&shared),
+        Some(oid),
+        "the shared one was built again"
+    );
+
+    let templates: Vec<String> = [&c1, &c2]
+        .iter()
+        .filter_map(|db| db.template().map(str::to_owned))
+        .collect();
+    drop((first, c1, c2));
+    drop_template(&shared);
+    for template in templates {
+        drop_template(&template);
+    }
+}
+
+#[test]
+fn a_version_that_is_not_a_migration_is_named_and_nothing_is_made() {
+    let err =
+        TestDatabase::at_with_settings(&fixtures::basic::REGISTRY, "20991231_nope", settings())
+            .unwrap_err();
+    let message = format!("{err:#}");
+    assert!(
+        message.contains("no migration named \"20991231_nope\""),
+        "{message}"
+    );
+    assert!(message.contains("20260101000003_create_posts"), "{message}");
+
+    let db = TestDatabase::with_settings(&fixtures::basic::REGISTRY, settings()).expect("created");
+    let err = db.migrate_to("nope").unwrap_err();
+    assert!(
+        format!("{err:#}").contains("no migration named \"nope\""),
+        "{err:#}"
+    );
+    assert_eq!(
+        applied(&db, "pgmigrations").len(),
+        3,
+        "nothing was reverted"
+    );
+}

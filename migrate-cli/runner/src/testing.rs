@@ -44,7 +44,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use anyhow::{anyhow, Context, Result};
 use migrate_core::postgres::Client;
-use migrate_core::{Registry, UpTarget};
+use migrate_core::{DownTarget, Migration, Registry, UpTarget};
 
 mod template;
 
@@ -60,6 +60,18 @@ pub struct TestDatabase {
     url: String,
     admin: Target,
     settings: Settings,
+    /// The migrations it was made with, which [`TestDatabase::migrate_to`] moves along (none for
+    /// [`TestDatabase::empty`]).
+    registry: Option<&'static Registry>,
+}
+
+/// How far the migrations of a test database (and of its template) go.
+#[derive(Debug, Clone, Copy)]
+enum Version<'r> {
+    /// Every migration, the repeatable ones included.
+    Latest,
+    /// Up to and including this one (repeatable migrations run only once every versioned one is applied).
+    At(&'r Migration),
 }
 
 impl TestDatabase {
@@ -72,17 +84,128 @@ impl TestDatabase {
 
     /// Like [`TestDatabase::new`] with settings of your own; `settings.database_url` names the server.
     pub fn with_settings(registry: &'static Registry, settings: Settings) -> Result<TestDatabase> {
+        TestDatabase::migrated(registry, settings, Version::Latest)
+    }
+
+    /// A fresh database with the migrations of `registry` applied up to and including `migration` (its
+    /// name, or its timestamp alone), the ones after it not: the schema a migration's test puts rows into
+    /// before running the next one with [`TestDatabase::migrate_to`].
+    ///
+    /// Each version's template is made once, and named after the migrations up to it (names and checksums),
+    /// so tests starting at the same version share it across processes, and changing a migration makes
+    /// the templates of the versions from it on again, not those before it. Repeatable migrations are not
+    /// applied (they run once every versioned migration is).
+    ///
+    /// ```no_run
+    /// # extern crate migrate_runner as migrate_cli;
+    /// # mod migrations { pub static REGISTRY: migrate_core::Registry =
+    /// #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]),
+    /// #     repeatables: migrate_core::Migrations::new(&[]), config: None }; }
+    /// use migrate_cli::testing::TestDatabase;
+    ///
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let db = TestDatabase::at(&migrations::REGISTRY, "20261201000000_add_orders")?;
+    /// db.client()?.execute("INSERT INTO orders (note) VALUES (NULL)", &[])?;
+    /// db.migrate_to("20261202000000_orders_note_not_null")?; // the migration under test
+    /// # Ok(()) }
+    /// ```
+    pub fn at(registry: &'static Registry, migration: &str) -> Result<TestDatabase> {
+        let settings = Settings::for_registry(registry)?;
+        TestDatabase::at_with_settings(registry, migration, settings)
+    }
+
+    /// Like [`TestDatabase::at`] with settings of your own.
+    pub fn at_with_settings(
+        registry: &'static Registry,
+        migration: &str,
+        settings: Settings,
+    ) -> Result<TestDatabase> {
+        let version = Version::At(find(registry, migration)?);
+        TestDatabase::migrated(registry, settings, version)
+    }
+
+    fn migrated(
+        registry: &'static Registry,
+        settings: Settings,
+        version: Version<'static>,
+    ) -> Result<TestDatabase> {
         if template_wanted() {
-            return TestDatabase::create(settings, Some(registry));
+            return TestDatabase::create(settings, Some((registry, version)));
         }
-        let db = TestDatabase::create(settings, None)?;
+        let mut db = TestDatabase::create(settings, None)?;
+        db.registry = Some(registry);
         apply(
             registry,
             &db.settings,
             &db.url,
             &format!("test database {}", db.name),
+            version,
         )?;
         Ok(db)
+    }
+
+    /// Moves the database to `migration` (its name, or its timestamp alone) with the real engine: forward
+    /// by applying the migrations up to it (backfills batched, background jobs run to their end, as `up`
+    /// does where no worker runs them), or back by reverting, newest first, every migration after it with
+    /// its `down`.
+    pub fn migrate_to(&self, migration: &str) -> Result<()> {
+        let registry = self.registry()?;
+        let target = find(registry, migration)?.name().to_owned();
+        self.run(registry, move |migrator, client| {
+            match migrator.run_down(client, &DownTarget::To(target.clone()), &mut |_| {}) {
+                Ok(_) => Ok(()),
+                // Not applied yet: forward.
+                Err(
+                    migrate_core::Error::NotApplied { .. } | migrate_core::Error::NothingApplied,
+                ) => migrator
+                    .run_up(client, &UpTarget::To(target), &mut |_| {})
+                    .map(drop),
+                Err(e) => Err(e),
+            }
+        })
+        .with_context(|| format!("moving test database {} to {migration}", self.name))
+    }
+
+    /// Applies every migration not applied yet, the repeatable ones included, as [`TestDatabase::new`]'s
+    /// are.
+    pub fn migrate_to_latest(&self) -> Result<()> {
+        let registry = self.registry()?;
+        self.run(registry, |migrator, client| {
+            migrator
+                .run_up(client, &UpTarget::All, &mut |_| {})
+                .map(drop)
+        })
+        .with_context(|| format!("migrating test database {} to the latest", self.name))
+    }
+
+    fn registry(&self) -> Result<&'static Registry> {
+        self.registry.ok_or_else(|| {
+            anyhow!(
+                "test database {} was made without migrations (TestDatabase::empty): it has none to move along",
+                self.name
+            )
+        })
+    }
+
+    /// Runs `f` with the engine configured as the application's, on a thread of its own.
+    fn run(
+        &self,
+        registry: &'static Registry,
+        f: impl FnOnce(&migrate_core::Migrator<'static>, &mut Client) -> Result<(), migrate_core::Error>
+            + Send
+            + 'static,
+    ) -> Result<()> {
+        let mut settings = self.settings.clone();
+        settings.direct_url = None;
+        Embedded::with_settings(registry, settings)
+            .database_url(&self.url)
+            .blocking(move |embedded| {
+                let mut client = embedded.connect()?;
+                // A test database: no worker runs the background jobs, so they run here.
+                let migrator = embedded.migrator().finish_jobs(true);
+                Ok(f(&migrator, &mut client)?)
+            })
+            .wait()
     }
 
     /// A fresh, empty database on the server of `DATABASE_URL`, without migrations.
@@ -97,8 +220,12 @@ impl TestDatabase {
         )
     }
 
-    /// A new database: a copy of the template of `template` (built first when there is none yet), else empty.
-    fn create(settings: Settings, template: Option<&'static Registry>) -> Result<TestDatabase> {
+    /// A new database: a copy of the template of `template` at its version (built first when there is none
+    /// yet), else empty.
+    fn create(
+        settings: Settings,
+        template: Option<(&'static Registry, Version<'static>)>,
+    ) -> Result<TestDatabase> {
         let admin_url = admin_url(&settings)?;
         let name = unique_name();
         let url = database_url(&admin_url, &name)?;
@@ -106,12 +233,13 @@ impl TestDatabase {
         let copied_from = off_thread(|| -> Result<Option<String>> {
             let mut client = admin.connect(settings.connect_timeout)?;
             let copied_from = match template {
-                Some(registry) => Some(template::ensure(
+                Some((registry, version)) => Some(template::ensure(
                     &mut client,
                     &admin,
                     &admin_url,
                     registry,
                     &settings,
+                    version,
                 )?),
                 None => None,
             };
@@ -129,6 +257,7 @@ impl TestDatabase {
             url,
             admin,
             settings,
+            registry: template.map(|(registry, _)| registry),
         })
     }
 
@@ -176,26 +305,55 @@ impl Drop for TestDatabase {
     }
 }
 
-/// Applies every migration of `registry` to the database of `url` (`what` names it in errors), with `settings`
-/// but their direct URL, which names another database.
-fn apply(registry: &'static Registry, settings: &Settings, url: &str, what: &str) -> Result<()> {
+/// Applies the migrations of `registry` up to `version` to the database of `url` (`what` names it in errors),
+/// with `settings` but their direct URL, which names another database.
+fn apply(
+    registry: &'static Registry,
+    settings: &Settings,
+    url: &str,
+    what: &str,
+    version: Version<'_>,
+) -> Result<()> {
     let mut settings = settings.clone();
     settings.direct_url = None;
+    let target = match version {
+        Version::Latest => UpTarget::All,
+        Version::At(migration) => UpTarget::To(migration.name().to_owned()),
+    };
     Embedded::with_settings(registry, settings)
         .database_url(url)
-        .blocking(|embedded| {
+        .blocking(move |embedded| {
             let mut client = embedded.connect()?;
             // A test database: no worker runs the background jobs, so they run here.
-            embedded.migrator().finish_jobs(true).run_up(
-                &mut client,
-                &UpTarget::All,
-                &mut |_| {},
-            )?;
+            embedded
+                .migrator()
+                .finish_jobs(true)
+                .run_up(&mut client, &target, &mut |_| {})?;
             Ok(())
         })
         .wait()
         .with_context(|| format!("applying the migrations to {what}"))?;
     Ok(())
+}
+
+/// The migration of `registry` named `name`, or whose timestamp it is.
+fn find(registry: &'static Registry, name: &str) -> Result<&'static Migration> {
+    registry
+        .migrations
+        .as_slice()
+        .iter()
+        .find(|m| m.name() == name || m.version() == name)
+        .ok_or_else(|| {
+            anyhow!(
+                "no migration named {name:?} in {} (a name such as {:?}, or its timestamp alone)",
+                registry.dir,
+                registry
+                    .migrations
+                    .as_slice()
+                    .last()
+                    .map_or("20260101000000_create_users", |m| m.name())
+            )
+        })
 }
 
 /// The server's URL: `DATABASE_URL`.

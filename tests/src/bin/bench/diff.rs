@@ -54,7 +54,9 @@ pub fn bench_diff(tables: usize, runs: usize) {
         threads.spawn(|| from.exec(&schema(tables, false)));
         let mut client = to.client();
         for statement in schema(tables, true).lines() {
-            client.batch_execute(statement).expect("the desired schema builds");
+            client
+                .batch_execute(statement)
+                .expect("the desired schema builds");
         }
     });
     let build = started.elapsed();
