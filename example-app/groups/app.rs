@@ -5,6 +5,8 @@
 mod browser;
 #[path = "../tests/common/mod.rs"]
 mod common;
+#[path = "../tests/data.rs"]
+mod data;
 #[path = "../tests/deployed.rs"]
 mod deployed;
 #[path = "../tests/docs.rs"]
