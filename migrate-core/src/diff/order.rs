@@ -27,17 +27,15 @@ use super::plan::{Change, Down, Step};
 
 /// Sorts the changes of every step into dependency order, the drops first by their rank.
 pub(crate) fn by_dependencies(changes: &mut Vec<Change>) {
-    let mut all = std::mem::take(changes);
     // Stable: within one rank, the order the planner found them in.
-    all.sort_by_key(|c| (c.step, if c.step == Step::Drops { c.order } else { 0 }));
-    let mut start = 0;
-    while start < all.len() {
-        let step = all[start].step;
-        let end = start + all[start..].iter().take_while(|c| c.step == step).count();
-        let sorted = sorted(&all[start..end], step == Step::Drops);
-        changes.extend(sorted.into_iter().map(|i| all[start + i].clone()));
-        start = end;
+    changes.sort_by_key(|c| (c.step, if c.step == Step::Drops { c.order } else { 0 }));
+    let mut order = Vec::with_capacity(changes.len());
+    for group in changes.chunk_by(|a, b| a.step == b.step) {
+        let start = order.len();
+        order.extend(sorted(group, group[0].step == Step::Drops).into_iter().map(|i| start + i));
     }
+    let mut slots: Vec<Option<Change>> = std::mem::take(changes).into_iter().map(Some).collect();
+    changes.extend(order.into_iter().filter_map(|i| slots[i].take()));
 }
 
 /// The positions of `changes` in dependency order. For creations a change comes after the changes
