@@ -151,18 +151,24 @@ impl TestDatabase {
     pub fn migrate_to(&self, migration: &str) -> Result<()> {
         let registry = self.registry()?;
         let target = find(registry, migration)?.name().to_owned();
-        self.run(registry, move |migrator, client| {
-            match migrator.run_down(client, &DownTarget::To(target.clone()), &mut |_| {}) {
-                Ok(_) => Ok(()),
-                // Not applied yet: forward.
-                Err(
-                    migrate_core::Error::NotApplied { .. } | migrate_core::Error::NothingApplied,
-                ) => migrator
-                    .run_up(client, &UpTarget::To(target), &mut |_| {})
-                    .map(drop),
-                Err(e) => Err(e),
-            }
-        })
+        on_engine(
+            registry,
+            &self.settings,
+            &self.url,
+            move |migrator, client| {
+                match migrator.run_down(client, &DownTarget::To(target.clone()), &mut |_| {}) {
+                    Ok(_) => Ok(()),
+                    // Not applied yet: forward.
+                    Err(
+                        migrate_core::Error::NotApplied { .. }
+                        | migrate_core::Error::NothingApplied,
+                    ) => migrator
+                        .run_up(client, &UpTarget::To(target), &mut |_| {})
+                        .map(drop),
+                    Err(e) => Err(e),
+                }
+            },
+        )
         .with_context(|| format!("moving test database {} to {migration}", self.name))
     }
 
@@ -170,7 +176,7 @@ impl TestDatabase {
     /// are.
     pub fn migrate_to_latest(&self) -> Result<()> {
         let registry = self.registry()?;
-        self.run(registry, |migrator, client| {
+        on_engine(registry, &self.settings, &self.url, |migrator, client| {
             migrator
                 .run_up(client, &UpTarget::All, &mut |_| {})
                 .map(drop)
@@ -185,27 +191,6 @@ impl TestDatabase {
                 self.name
             )
         })
-    }
-
-    /// Runs `f` with the engine configured as the application's, on a thread of its own.
-    fn run(
-        &self,
-        registry: &'static Registry,
-        f: impl FnOnce(&migrate_core::Migrator<'static>, &mut Client) -> Result<(), migrate_core::Error>
-            + Send
-            + 'static,
-    ) -> Result<()> {
-        let mut settings = self.settings.clone();
-        settings.direct_url = None;
-        Embedded::with_settings(registry, settings)
-            .database_url(&self.url)
-            .blocking(move |embedded| {
-                let mut client = embedded.connect()?;
-                // A test database: no worker runs the background jobs, so they run here.
-                let migrator = embedded.migrator().finish_jobs(true);
-                Ok(f(&migrator, &mut client)?)
-            })
-            .wait()
     }
 
     /// A fresh, empty database on the server of `DATABASE_URL`, without migrations.
@@ -314,26 +299,37 @@ fn apply(
     what: &str,
     version: Version<'_>,
 ) -> Result<()> {
-    let mut settings = settings.clone();
-    settings.direct_url = None;
     let target = match version {
         Version::Latest => UpTarget::All,
         Version::At(migration) => UpTarget::To(migration.name().to_owned()),
     };
+    on_engine(registry, settings, url, move |migrator, client| {
+        migrator.run_up(client, &target, &mut |_| {}).map(drop)
+    })
+    .with_context(|| format!("applying the migrations to {what}"))
+}
+
+/// Runs `f` on the database of `url` with the engine configured as the application's (`settings` but
+/// their direct URL, which names another database), on a thread of its own.
+fn on_engine(
+    registry: &'static Registry,
+    settings: &Settings,
+    url: &str,
+    f: impl FnOnce(&migrate_core::Migrator<'static>, &mut Client) -> Result<(), migrate_core::Error>
+        + Send
+        + 'static,
+) -> Result<()> {
+    let mut settings = settings.clone();
+    settings.direct_url = None;
     Embedded::with_settings(registry, settings)
         .database_url(url)
         .blocking(move |embedded| {
             let mut client = embedded.connect()?;
             // A test database: no worker runs the background jobs, so they run here.
-            embedded
-                .migrator()
-                .finish_jobs(true)
-                .run_up(&mut client, &target, &mut |_| {})?;
-            Ok(())
+            let migrator = embedded.migrator().finish_jobs(true);
+            Ok(f(&migrator, &mut client)?)
         })
         .wait()
-        .with_context(|| format!("applying the migrations to {what}"))?;
-    Ok(())
 }
 
 /// The migration of `registry` named `name`, or whose timestamp it is.
