@@ -52,80 +52,21 @@ pub(super) fn bench_test_database(n: usize, copies: usize) {
             })
             .collect()
     };
-    let run = |template: &str| run_at(template, None);
     let mut admin_client = postgres::Client::connect(&admin, postgres::NoTls).expect("admin");
-    // A first call builds the template: dropped before, so it is built here, and timed as such.
-    let name = {
-        let probe = run("on");
-        probe[0].1.clone()
-    };
-    let _ = tests::drop_template(&mut admin_client, &name);
-    let with_template = run("on");
-    let first = with_template[0].0;
-    let copied: Vec<Duration> = with_template[1..].iter().map(|(d, _)| *d).collect();
-    let without: Vec<Duration> = run("off").into_iter().map(|(d, _)| d).collect();
-    // The floor: the copy alone, from the bench's own open connection.
-    let floor: Vec<Duration> = (0..copies.max(2) - 1)
-        .map(|i| {
-            let copy = format!("bench_testdb_floor_{}_{i}", std::process::id());
-            let started = Instant::now();
-            admin_client
-                .batch_execute(&format!("CREATE DATABASE {copy} TEMPLATE {name}"))
-                .expect("copy");
-            let took = started.elapsed();
-            admin_client
-                .batch_execute(&format!("DROP DATABASE {copy}"))
-                .expect("drop the copy");
-            took
-        })
-        .collect();
-    let _ = tests::drop_template(&mut admin_client, &name);
-    let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
-    let (copied, without, floor) = (median(copied), median(without), median(floor));
-    println!("| per test database | median | against the floor |");
-    println!("|---|---|---|");
-    println!(
-        "| the first, which builds the template | {} | {:.2}x |",
-        ms(first),
-        first.as_secs_f64() / floor.as_secs_f64()
-    );
-    println!(
-        "| copied from the template (the default) | {} | **{:.2}x** (target <= 1.2x) |",
-        ms(copied),
-        copied.as_secs_f64() / floor.as_secs_f64()
-    );
-    println!(
-        "| migrated on its own (`MIGRATE_TEST_TEMPLATE=off`) | {} | {:.2}x |",
-        ms(without),
-        without.as_secs_f64() / floor.as_secs_f64()
-    );
-    println!(
-        "| the floor: `CREATE DATABASE ... TEMPLATE` of the migrated template | {} | 1.00x |",
-        ms(floor)
-    );
-
-    // A database at the version in the middle (`TestDatabase::at`), against applying the migrations up to
-    // it into a database of its own (what building its template does) and copying that template.
-    let middle = format!("{}_create_t{}", super::scale::version(n / 2), n / 2);
-    let probe = run_at("on", Some(&middle));
-    let at_name = probe[0].1.clone();
-    let _ = tests::drop_template(&mut admin_client, &at_name);
-    let at_runs = run_at("on", Some(&middle));
-    let at_first = at_runs[0].0;
-    let at_copied = median(at_runs[1..].iter().map(|(d, _)| *d).collect());
-    let at_without = median(
-        run_at("off", Some(&middle))
-            .into_iter()
-            .map(|(d, _)| d)
-            .collect(),
-    );
-    let at_floor = median(
-        (0..copies.max(2) - 1)
+    // Each way at a version (`None`: the latest), its template dropped after.
+    let mut measure = |at: Option<&str>| -> Measured {
+        // A first call builds the template: dropped before, so it is built here, and timed as such.
+        let name = run_at("on", at)[0].1.clone();
+        let _ = tests::drop_template(&mut admin_client, &name);
+        let with_template = run_at("on", at);
+        let without = run_at("off", at).into_iter().map(|(d, _)| d).collect();
+        // The floor: the copy alone, from the bench's own open connection.
+        let floor = (0..copies.max(2) - 1)
             .map(|i| {
-                let copy = format!("bench_testdb_at_floor_{}_{i}", std::process::id());
+                let copy = format!("bench_testdb_floor_{}_{i}", std::process::id());
                 let started = Instant::now();
                 admin_client
-                    .batch_execute(&format!("CREATE DATABASE {copy} TEMPLATE {at_name}"))
+                    .batch_execute(&format!("CREATE DATABASE {copy} TEMPLATE {name}"))
                     .expect("copy");
                 let took = started.elapsed();
                 admin_client
@@ -133,9 +74,44 @@ pub(super) fn bench_test_database(n: usize, copies: usize) {
                     .expect("drop the copy");
                 took
             })
-            .collect(),
+            .collect();
+        let _ = tests::drop_template(&mut admin_client, &name);
+        Measured {
+            first: with_template[0].0,
+            copied: median(with_template[1..].iter().map(|(d, _)| *d).collect()),
+            without: median(without),
+            floor: median(floor),
+        }
+    };
+    let ms = |d: Duration| format!("{:.0} ms", d.as_secs_f64() * 1000.0);
+
+    let latest = measure(None);
+    println!("| per test database | median | against the floor |");
+    println!("|---|---|---|");
+    println!(
+        "| the first, which builds the template | {} | {:.2}x |",
+        ms(latest.first),
+        latest.first.as_secs_f64() / latest.floor.as_secs_f64()
     );
-    let _ = tests::drop_template(&mut admin_client, &at_name);
+    println!(
+        "| copied from the template (the default) | {} | **{:.2}x** (target <= 1.2x) |",
+        ms(latest.copied),
+        latest.copied.as_secs_f64() / latest.floor.as_secs_f64()
+    );
+    println!(
+        "| migrated on its own (`MIGRATE_TEST_TEMPLATE=off`) | {} | {:.2}x |",
+        ms(latest.without),
+        latest.without.as_secs_f64() / latest.floor.as_secs_f64()
+    );
+    println!(
+        "| the floor: `CREATE DATABASE ... TEMPLATE` of the migrated template | {} | 1.00x |",
+        ms(latest.floor)
+    );
+
+    // A database at the version in the middle (`TestDatabase::at`), against applying the migrations up to
+    // it into a database of its own (what building its template does) and copying that template.
+    let middle = format!("{}_create_t{}", super::scale::version(n / 2), n / 2);
+    let at = measure(Some(&middle));
     println!(
         "\n`TestDatabase::at` the version in the middle ({middle}, {} of {n} migrations):\n",
         n / 2 + 1
@@ -144,20 +120,32 @@ pub(super) fn bench_test_database(n: usize, copies: usize) {
     println!("|---|---|---|");
     println!(
         "| copied from its template | {} | **{:.2}x** the floor (target <= 1.2x, <= 150 ms) |",
-        ms(at_copied),
-        at_copied.as_secs_f64() / at_floor.as_secs_f64()
+        ms(at.copied),
+        at.copied.as_secs_f64() / at.floor.as_secs_f64()
     );
     println!(
         "| the first, which builds its template | {} | **{:.2}x** migrating one on its own (target <= 1x) |",
-        ms(at_first),
-        at_first.as_secs_f64() / at_without.as_secs_f64()
+        ms(at.first),
+        at.first.as_secs_f64() / at.without.as_secs_f64()
     );
     println!(
         "| migrated on its own up to it (`MIGRATE_TEST_TEMPLATE=off`) | {} | 1.00x |",
-        ms(at_without)
+        ms(at.without)
     );
     println!(
         "| the floor: `CREATE DATABASE ... TEMPLATE` of its template | {} | 1.00x |",
-        ms(at_floor)
+        ms(at.floor)
     );
+}
+
+/// The medians of one way of making test databases at a version.
+struct Measured {
+    /// The first database, which builds the template.
+    first: Duration,
+    /// The later ones, copies of it.
+    copied: Duration,
+    /// Each migrated on its own (`MIGRATE_TEST_TEMPLATE=off`).
+    without: Duration,
+    /// `CREATE DATABASE ... TEMPLATE` of the template alone.
+    floor: Duration,
 }
