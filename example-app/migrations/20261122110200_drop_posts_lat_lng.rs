@@ -2,8 +2,8 @@
 //! reads and writes `location` alone (phase `v4`); `v3` stops working here.
 //!
 //! Dropping columns only changes the catalog (instant, with a brief `ACCESS EXCLUSIVE` lock that the
-//! lock timeout bounds). `down` restores the columns from `location`, in one transaction: fine for an
-//! emergency revert of a small table.
+//! lock timeout bounds); the check that keeps the two together goes with them. `down` restores the columns
+//! from `location`, and the check, in one transaction: fine for an emergency revert of a small table.
 
 use migrate_dsl::prelude::*;
 
@@ -21,4 +21,5 @@ pub fn down(pgm: &mut MigrationBuilder) {
         ],
     );
     pgm.sql("UPDATE posts SET lat = location[1], lng = location[0] WHERE location IS NOT NULL");
+    pgm.sql("ALTER TABLE posts ADD CONSTRAINT posts_lat_lng_together CHECK ((lat IS NULL) = (lng IS NULL))");
 }

@@ -4,16 +4,40 @@
 //! `TestDatabase::at` where this file names the test server itself (`at`): see `the_guide_shows_this_test`.
 
 use example_app::migrations::REGISTRY;
-use migrate_cli::testing::TestDatabase;
+use migrate_cli::testing::{verify_with_data_with_settings, Generation, TestDatabase};
 use migrate_cli::Settings;
 
-/// `TestDatabase::at` on the tests' server (`DATABASE_URL`, or the local one).
-fn at(migration: &str) -> anyhow::Result<TestDatabase> {
-    let settings = Settings {
+/// The app's settings, on the tests' server (`DATABASE_URL`, or the local one).
+fn settings() -> anyhow::Result<Settings> {
+    Ok(Settings {
         database_url: Some(tests::admin_url_from_env()),
         ..Settings::for_registry(&REGISTRY)?
-    };
-    TestDatabase::at_with_settings(&REGISTRY, migration, settings)
+    })
+}
+
+/// `TestDatabase::at` on the tests' server.
+fn at(migration: &str) -> anyhow::Result<TestDatabase> {
+    TestDatabase::at_with_settings(&REGISTRY, migration, settings()?)
+}
+
+/// Every migration of the app on generated rows (docs/testing-data.md, "Every migration on generated rows"):
+/// each `up` runs on them, each `down` gives back what its `up` did not change on purpose. Its first run
+/// found that `drop_posts_lat_lng`'s `down` could not give back a lone coordinate; the first migration's
+/// check now says a post has both or neither.
+#[test]
+fn every_down_gives_back_the_rows_of_its_up() -> anyhow::Result<()> {
+    let verification =
+        verify_with_data_with_settings(&REGISTRY, &Generation::default(), settings()?)?;
+    verification.assert_passed();
+    assert_eq!(verification.skipped, 0, "{verification}");
+    // The migrations after the first ran on rows: posts and comments were filled before the second.
+    let filled = verification.migrations[1]
+        .rows
+        .as_ref()
+        .map(|r| r.filled.clone())
+        .unwrap_or_default();
+    assert_eq!(filled, ["public.posts", "public.comments"]);
+    Ok(())
 }
 
 // guide: begin

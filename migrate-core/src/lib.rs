@@ -101,6 +101,7 @@ runtime! {
     mod retry;
     #[doc(hidden)]
     pub mod review;
+    pub mod rows;
     mod runner;
     mod safeguard;
     pub mod schema;

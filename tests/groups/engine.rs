@@ -14,6 +14,8 @@ mod drift;
 mod dump;
 #[path = "../tests/error_lines.rs"]
 mod error_lines;
+#[path = "../tests/generated_rows.rs"]
+mod generated_rows;
 #[path = "../tests/history_read.rs"]
 mod history_read;
 #[path = "../tests/jobs.rs"]

@@ -252,6 +252,25 @@ fn new_project_to_migrations_applied_at_start_up() {
         String::from_utf8_lossy(&tested.stderr)
     );
     assert!(stdout(&tested).contains("1 passed"), "{}", stdout(&tested));
+
+    // The guide's test of every migration on generated rows (docs/testing-data.md).
+    std::fs::write(
+        app.join("tests/every_down.rs"),
+        doc_block("docs/testing-data.md", "tested: tests/every_down.rs"),
+    )
+    .unwrap();
+    let verified = cargo_unchecked(
+        &app,
+        &["test", "--quiet", "--test", "every_down"],
+        &[("DATABASE_URL", db.admin_url())],
+    );
+    assert!(
+        verified.status.success(),
+        "{}\n{}",
+        stdout(&verified),
+        String::from_utf8_lossy(&verified.stderr)
+    );
+    assert!(stdout(&verified).contains("1 passed"), "{}", stdout(&verified));
 }
 
 /// The migration the lint test writes: one finding (an index built while writes wait), one finding silenced by

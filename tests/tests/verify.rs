@@ -63,3 +63,116 @@ fn verify_skips_irreversible_and_forward_only_migrations_and_checks_the_rest() {
     }
     assert!(db.tables().is_empty(), "verify touched the target database");
 }
+
+// With generated rows in every table: a down that drops the column its up filled loses data (named, with the
+// column the values went to), and an up that fails on the rows names them (NULLs met by a plain SET NOT
+// NULL and by the safe recipe's VALIDATE, the duplicated key of a unique index); each failing up is applied
+// again on empty tables so the migrations after it are still checked, and the migration that keeps every
+// value passes.
+#[test]
+fn verify_with_data_names_the_down_that_loses_data_and_the_rows_an_up_fails_on() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("verify_data", &db);
+    let run = cli.run(&["verify", "--with-data"]).expect_code(1);
+    assert_cli_snapshot!("verify_with_data", run, &["verify", "--with-data"]);
+    assert!(db.tables().is_empty(), "verify touched the target database");
+}
+
+/// The JSON names each finding's kind, table and column; the same seed gives the same findings, row for row.
+#[test]
+fn verify_with_data_json_is_repeatable_with_its_seed() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("verify_data", &db);
+    let args = [
+        "verify",
+        "--with-data",
+        "--json",
+        "--seed",
+        "5",
+        "--rows",
+        "300",
+        "--rows",
+        "users=80",
+    ];
+    let first = cli.run(&args).expect_code(1);
+    let again = cli.run(&args).expect_code(1);
+    assert_eq!(
+        first.stdout, again.stdout,
+        "the same seed gave other results"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&first.stdout).expect("verify --json prints JSON");
+    assert_eq!(json["with_data"]["seed"], 5);
+    assert_eq!(json["with_data"]["rows"], 300);
+    assert_eq!(json["with_data"]["per_table"]["users"], 80);
+    assert_eq!(json["failed"], 4);
+    let migrations = json["migrations"].as_array().expect("migrations");
+    let verdicts: Vec<&str> = migrations
+        .iter()
+        .map(|m| m["verdict"].as_str().unwrap_or("?"))
+        .collect();
+    assert_eq!(
+        verdicts,
+        ["ok", "failed", "failed", "failed", "failed", "ok"]
+    );
+    let problem = |i: usize| &migrations[i]["problems"][0];
+    assert_eq!(problem(1)["kind"], "values_lost");
+    assert_eq!(problem(1)["finding"]["table"], "comments");
+    assert_eq!(problem(1)["finding"]["column"], "contents");
+    assert_eq!(problem(1)["finding"]["moved_to"], "body");
+    assert_eq!(problem(1)["finding"]["moved_to_dropped"], true);
+    for (i, rows) in [(2, " of 80 row(s) of users have email NULL, e.g. id="), (4, " row(s) of comments break comments_user_id_not_null, CHECK (user_id IS NOT NULL), e.g. id=")] {
+        assert_eq!(problem(i)["kind"], "up_fails_on_rows");
+        let at_fault = problem(i)["rows_at_fault"].as_str().unwrap_or_default();
+        assert!(at_fault.contains(rows), "{at_fault}");
+    }
+    assert_eq!(problem(3)["kind"], "up_fails_on_rows");
+    let duplicated = problem(3)["message"].as_str().unwrap_or_default();
+    assert!(
+        duplicated.contains("Key (nickname)=(") && duplicated.contains("is duplicated"),
+        "{duplicated}"
+    );
+    // The users the first migration's tables got, as asked: 80, fewer only where a unique index or a check
+    // refused some (neither does here).
+    let filled = migrations[1]["rows"]["filled"]
+        .as_array()
+        .expect("tables filled");
+    assert_eq!(filled.len(), 2, "{filled:?}");
+}
+
+/// A row count that is not one, or rows without `--with-data`, is refused before anything is made.
+#[test]
+fn verify_refuses_rows_it_cannot_read() {
+    let db = TestDb::new();
+    let cli = FixtureCli::new("verify_data", &db);
+    let bad = cli
+        .run(&["verify", "--with-data", "--rows", "users=many"])
+        .expect_code(2);
+    assert!(
+        bad.stderr
+            .contains("\"many\" is not a number of rows (write N, or TABLE=N)"),
+        "{}",
+        bad.stderr
+    );
+    let without = cli.run(&["verify", "--rows", "10"]).expect_code(2);
+    assert!(without.stderr.contains("--with-data"), "{}", without.stderr);
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        "[verify.rows_per_table]\norders = 3000000000\n",
+    )
+    .expect("migrate.toml");
+    let too_many = cli.run(&["verify", "--with-data"]);
+    assert_ne!(too_many.code, 0);
+    assert!(
+        too_many
+            .stderr
+            .contains("invalid [verify] rows_per_table.orders = 3000000000 in "),
+        "{}",
+        too_many.stderr
+    );
+    assert!(db.tables().is_empty());
+    let leftovers = db.query_strings(
+        "SELECT datname::text FROM pg_database WHERE datname LIKE current_database() || '\\_verify\\_%'",
+    );
+    assert!(leftovers.is_empty(), "scratch database made: {leftovers:?}");
+}

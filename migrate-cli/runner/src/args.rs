@@ -270,8 +270,10 @@ pub enum Command {
         #[arg(long, requires = "names")]
         down: bool,
     },
-    /// Prove on a scratch database (created and dropped) that every migration's down undoes its up.
-    Verify,
+    /// Prove on a scratch database (created and dropped) that every migration's down undoes its up; with
+    /// `--with-data`, on generated rows in every table: the up must run on them, and the down must give
+    /// back every row and value the up did not change on purpose.
+    Verify(VerifyArgs),
     /// Write the migrations that turn the current schema (what the migrations give, or `--from`'s) into
     /// the one wanted (`--to`): typed Rust, split into expand, indexes, NOT NULL and contract migrations,
     /// each with its down. Changes no database; renames are confirmed, never guessed.
@@ -595,6 +597,54 @@ pub struct DiffArgs {
     /// Print the migrations instead of writing them.
     #[arg(long)]
     pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// Fill every empty table with generated rows before each migration (values of each column's type,
+    /// foreign keys, checks, enums and NOT NULL respected; NULLs and repeated values where allowed), then
+    /// check that the up runs on them (naming the rows that make it fail) and that the down gives back every
+    /// row and value the up did not change on purpose (naming the column that loses data).
+    #[arg(long)]
+    pub with_data: bool,
+    /// With --with-data: rows per table, `N` for every table or `TABLE=N` for one (repeatable) [default:
+    /// `[verify] rows` of migrate.toml, else 100].
+    #[arg(long, value_name = "N|TABLE=N", value_parser = parse_rows, requires = "with_data")]
+    pub rows: Vec<RowsArg>,
+    /// With --with-data: the seed the values are drawn from; the same seed gives the same rows [default:
+    /// `[verify] seed` of migrate.toml, else 1].
+    #[arg(long, value_name = "N", requires = "with_data")]
+    pub seed: Option<u64>,
+    /// Machine-readable output: every migration's verdict, problems and notes.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--rows N` or `--rows TABLE=N`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowsArg {
+    /// `None` for every table.
+    pub table: Option<String>,
+    pub rows: u64,
+}
+
+fn parse_rows(text: &str) -> Result<RowsArg, String> {
+    let (table, count) = match text.rsplit_once('=') {
+        Some((table, count)) if !table.trim().is_empty() => (Some(table.trim().to_owned()), count),
+        Some(_) => return Err(format!("{text:?} names no table before `=`; write TABLE=N")),
+        None => (None, text),
+    };
+    let rows = count
+        .trim()
+        .parse::<u64>()
+        .map_err(|_| format!("{count:?} is not a number of rows (write N, or TABLE=N)"))?;
+    if rows > i32::MAX as u64 {
+        return Err(format!(
+            "{rows} rows is more than a table can be filled with at once (at most {})",
+            i32::MAX
+        ));
+    }
+    Ok(RowsArg { table, rows })
 }
 
 #[derive(Debug, Args)]

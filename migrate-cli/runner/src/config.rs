@@ -45,6 +45,20 @@ pub struct ConfigFile {
     pub review: Option<ReviewConfig>,
     /// Which rules `migrate lint` checks.
     pub lint: Option<LintConfig>,
+    /// The rows `migrate verify --with-data` fills the tables with.
+    pub verify: Option<VerifyConfig>,
+}
+
+/// `[verify]`: what `--with-data` generates when `--rows` and `--seed` do not say.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyConfig {
+    /// Rows per table.
+    pub rows: Option<u64>,
+    /// `[verify.rows_per_table]`: rows for one table, by name (`orders`, `billing.invoices`).
+    pub rows_per_table: Option<std::collections::BTreeMap<String, u64>>,
+    /// The seed the values are drawn from.
+    pub seed: Option<u64>,
 }
 
 /// `[lint]`: rules by name (docs/reference/lint-rules.md).

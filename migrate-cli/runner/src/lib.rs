@@ -64,6 +64,7 @@ pub mod stdio;
 pub mod testing;
 mod tls;
 mod trace_output;
+pub mod verification;
 pub mod wait;
 mod watchdog;
 

@@ -48,6 +48,9 @@ use migrate_core::{DownTarget, Migration, Registry, UpTarget};
 
 mod template;
 
+pub use crate::verification::{Checked, Problem, Verdict, Verification};
+pub use migrate_core::rows::Generation;
+
 use crate::connect::{self, Target};
 use crate::embed::Embedded;
 use crate::settings::Settings;
@@ -350,6 +353,49 @@ fn find(registry: &'static Registry, name: &str) -> Result<&'static Migration> {
                     .map_or("20260101000000_create_users", |m| m.name())
             )
         })
+}
+
+/// `migrate verify --with-data` in a test: on a scratch database of the server of `DATABASE_URL`, each
+/// migration of `registry` runs on generated rows (`generation`: rows per table and the seed), its `down`
+/// must give back every row and value its `up` did not change on purpose, and it is applied again. The
+/// result names each migration's problems; [`Verification::assert_passed`] fails the test with them.
+///
+/// ```no_run
+/// # extern crate migrate_runner as migrate_cli;
+/// # mod migrations { pub static REGISTRY: migrate_core::Registry =
+/// #     migrate_core::Registry { dir: "migrations", migrations: migrate_core::Migrations::new(&[]),
+/// #     repeatables: migrate_core::Migrations::new(&[]), config: None }; }
+/// use migrate_cli::testing::{verify_with_data, Generation};
+///
+/// #[test]
+/// fn every_down_gives_the_rows_back() -> Result<(), Box<dyn std::error::Error>> {
+///     let generation = Generation { rows: 500, ..Generation::default() };
+///     verify_with_data(&migrations::REGISTRY, &generation)?.assert_passed();
+///     Ok(())
+/// }
+/// ```
+///
+/// # Errors
+///
+/// No `DATABASE_URL`, a server that cannot be reached or will not create the scratch database, or a
+/// migration that fails on empty tables too (or whose `down` fails).
+pub fn verify_with_data(
+    registry: &'static Registry,
+    generation: &Generation,
+) -> Result<Verification> {
+    verify_with_data_with_settings(registry, generation, Settings::for_registry(registry)?)
+}
+
+/// Like [`verify_with_data`] with settings of your own; `settings.database_url` names the server.
+pub fn verify_with_data_with_settings(
+    registry: &'static Registry,
+    generation: &Generation,
+    settings: Settings,
+) -> Result<Verification> {
+    let admin = connect::resolve(Some(&admin_url(&settings)?))?;
+    off_thread(|| {
+        crate::verification::verify(&settings, registry, &admin, Some(generation), &mut |_| {})
+    })
 }
 
 /// The server's URL: `DATABASE_URL`.

@@ -25,11 +25,11 @@
 //! with `// trace: allow rewrite|scan -- <reason>`.
 
 mod allow;
-mod catalog;
+pub(crate) mod catalog;
 mod data;
 mod locks;
 mod report;
-mod seed;
+
 mod tracer;
 mod watcher;
 
@@ -340,7 +340,7 @@ fn fill(
     if options.rows == 0 {
         return Ok(None);
     }
-    Ok(Some(seed::fill(
+    Ok(Some(crate::rows::fill(
         client,
         migrator.migrations_table(),
         options.rows,

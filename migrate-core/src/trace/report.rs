@@ -9,6 +9,7 @@ use crate::migration::Direction;
 use super::catalog::RelationKind;
 use super::data::DataStep;
 use super::locks::{Blocks, LockMode};
+pub use crate::rows::{SeededSize, Seeding, SkippedTable};
 
 /// A whole trace.
 #[derive(Debug, Clone, Serialize)]
@@ -59,41 +60,6 @@ impl Trace {
             .map(|t| t.statements.len())
             .sum()
     }
-}
-
-/// `--rows N`: the tables filled before tracing, and those that could not be.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct Seeding {
-    /// Rows generated per table.
-    pub rows_per_table: u64,
-    /// The tables filled, parents before the tables that reference them.
-    pub filled: Vec<String>,
-    pub skipped: Vec<SkippedTable>,
-    /// The filled tables' sizes right after they were filled (what a review scales its estimates from).
-    #[serde(skip)]
-    pub sizes: Vec<SeededSize>,
-}
-
-/// A table as `--rows` (or a review's calibration) left it, before the traced migrations ran.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct SeededSize {
-    /// As the trace shows it (`public` left out).
-    pub table: String,
-    pub rows: f64,
-    /// Heap only.
-    pub table_bytes: i64,
-    /// With its indexes and TOAST.
-    pub total_bytes: i64,
-}
-
-/// A table `--rows` left empty, and why.
-#[derive(Debug, Clone, Serialize)]
-#[non_exhaustive]
-pub struct SkippedTable {
-    pub table: String,
-    pub reason: String,
 }
 
 /// One traced migration, its `up` or its `down`.

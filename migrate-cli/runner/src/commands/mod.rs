@@ -63,7 +63,7 @@ pub fn run(settings: &Settings, registry: &Registry, command: &Command) -> Resul
         Command::Work(args) => jobs::work(&context, args),
         Command::Jobs { action, json } => jobs::jobs(&context, action.as_ref(), *json),
         Command::Sql { names, down } => sql::sql(&context, names, *down),
-        Command::Verify => verify::verify(settings, registry, &context.target()?),
+        Command::Verify(args) => verify::verify(settings, registry, &context.target()?, args),
         Command::Diff(args) => diff::diff(&context, args),
         Command::Trace(args) => trace::trace(settings, registry, &context.target()?, args),
         Command::Review(args) => review::emit(&context, args),

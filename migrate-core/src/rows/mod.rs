@@ -1,0 +1,90 @@
+//! Rows in a database's tables, made up and compared.
+//!
+//! - [`fill_empty`] puts generated rows in every empty table (what `verify --with-data` does before each
+//!   migration; `trace --rows` and a review's calibration fill tables the same way, in a denser style);
+//! - [`Snapshot`] fingerprints every table's rows and each column's values, and [`compare`] tells, from the
+//!   fingerprints before a migration's `up`, after it and after its `down`, which rows and values the
+//!   `down` did not give back;
+//! - [`rows_at_fault`] names the rows that made a statement fail (the NULLs a `SET NOT NULL` met, the
+//!   duplicated key of a unique index).
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+mod at_fault;
+mod generate;
+mod snapshot;
+
+pub use at_fault::rows_at_fault;
+pub(crate) use generate::fill;
+pub use generate::{empty_all, fill_empty};
+pub use snapshot::{compare, DataFinding, Snapshot};
+
+/// How many rows [`fill_empty`] puts in each table, and the seed its values are drawn from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Generation {
+    /// Rows for a table not named in `per_table`.
+    pub rows: u64,
+    /// Rows per table, by name: `orders` for `public.orders`, `billing.invoices` for another schema's.
+    pub per_table: BTreeMap<String, u64>,
+    /// The same seed gives the same rows, run after run.
+    pub seed: u64,
+}
+
+impl Default for Generation {
+    /// 100 rows per table, seed 1: what `migrate verify --with-data` uses when nothing says otherwise.
+    fn default() -> Generation {
+        Generation {
+            rows: 100,
+            per_table: BTreeMap::new(),
+            seed: 1,
+        }
+    }
+}
+
+impl Generation {
+    /// The rows for `table` (as shown: `public.` left out).
+    pub fn rows_for(&self, table: &str) -> u64 {
+        self.per_table
+            .get(table)
+            .or_else(|| self.per_table.get(&format!("public.{table}")))
+            .copied()
+            .unwrap_or(self.rows)
+    }
+}
+
+/// The tables filled with generated rows, and those that could not be.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct Seeding {
+    /// Rows generated per table (a table's own count, where one is set, aside).
+    pub rows_per_table: u64,
+    /// The tables filled, parents before the tables that reference them.
+    pub filled: Vec<String>,
+    pub skipped: Vec<SkippedTable>,
+    /// The filled tables' sizes right after they were filled (what a review scales its estimates from).
+    #[serde(skip)]
+    pub sizes: Vec<SeededSize>,
+}
+
+/// A table as it was just filled with generated rows.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct SeededSize {
+    /// As shown: `public` left out.
+    pub table: String,
+    pub rows: f64,
+    /// Heap only.
+    pub table_bytes: i64,
+    /// With its indexes and TOAST.
+    pub total_bytes: i64,
+}
+
+/// A table left empty, and why.
+#[derive(Debug, Clone, Serialize)]
+#[non_exhaustive]
+pub struct SkippedTable {
+    pub table: String,
+    pub reason: String,
+}
