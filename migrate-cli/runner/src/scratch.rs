@@ -362,7 +362,7 @@ pub fn drop_together(mut scratches: Vec<Scratch>) {
 /// Commits on the scratch database `name` stop waiting for their WAL to reach the disk: what it holds is
 /// thrown away with it, and a schema built statement by statement (`diff --to schema.sql`) or migration by
 /// migration commits thousands of times. Best effort: without it, only slower.
-pub(crate) fn quick_commits(admin: &mut Client, name: &str) {
+fn quick_commits(admin: &mut Client, name: &str) {
     let _ = admin.batch_execute(&format!(
         "ALTER DATABASE {} SET synchronous_commit = off",
         migrate_dsl::ident(name)

@@ -90,10 +90,6 @@ fn build_unless_ready(
     );
     client.batch_execute(&drop).map_err(|e| admin.error(&e))?;
     crate::database::create_database(client, admin, name)?;
-    // Each migration commits at least once; no commit needs to wait for the disk here, since a template
-    // left half-built by a crash is made again (it is marked a template only at the end, and that commit
-    // waits for everything before it). A copy does not carry the setting.
-    crate::scratch::quick_commits(client, name);
     let url = super::database_url(admin_url, name)?;
     if let Err(e) = super::apply(
         registry,
