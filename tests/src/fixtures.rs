@@ -21,6 +21,7 @@ macro_rules! fixtures {
 
 fixtures!(
     basic,
+    review_keys,
     verify_data,
     restart,
     crash_no_tx,

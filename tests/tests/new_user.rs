@@ -270,7 +270,11 @@ fn new_project_to_migrations_applied_at_start_up() {
         stdout(&verified),
         String::from_utf8_lossy(&verified.stderr)
     );
-    assert!(stdout(&verified).contains("1 passed"), "{}", stdout(&verified));
+    assert!(
+        stdout(&verified).contains("1 passed"),
+        "{}",
+        stdout(&verified)
+    );
 }
 
 /// The migration the lint test writes: one finding (an index built while writes wait), one finding silenced by

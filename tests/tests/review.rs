@@ -818,3 +818,68 @@ fn each_statement_lists_every_relation_the_server_locks_for_it() {
         "{markdown}"
     );
 }
+
+/// A `smallint` or `integer` primary key's use of its range, read from production: its sequence's last value
+/// or its maximum, whichever is higher, where the role may read one of them; a `bigint` key is not shown.
+#[test]
+fn the_review_shows_how_far_a_narrow_key_has_gone_towards_its_limit() {
+    let prod = TestDb::new();
+    FixtureCli::new("review_keys", &prod)
+        .run(&["up", "1"])
+        .expect_code(0);
+    prod.exec(
+        "SELECT setval('orders_id_seq', 1870112403);
+         INSERT INTO orders (note) VALUES ('the latest order');
+         INSERT INTO tags VALUES (30000, 'last tag'), (12, 'an early one');
+         INSERT INTO events DEFAULT VALUES;
+         ANALYZE orders; ANALYZE tags; ANALYZE events;",
+    );
+    let target = TestDb::new();
+    let cli = FixtureCli::new("review_keys", &target);
+    cli.run(&["up", "1"]).expect_code(0);
+
+    // A role that may read the tables (not write them): both keys read.
+    let reader = Role::new(&prod, "keys");
+    prod.exec(&format!(
+        "GRANT pg_read_all_stats TO \"{0}\"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{0}\";",
+        reader.name
+    ));
+    let url = reader.url(&prod);
+    let text = cli
+        .run(&["review", "--production-url", &url])
+        .expect_code(0);
+    for key in [
+        "key orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%",
+        "key tags.id (smallint) at 30,000 of 32,767, 92%",
+    ] {
+        assert!(text.stdout.contains(key), "{key} missing:\n{}", text.stdout);
+    }
+    assert!(!text.stdout.contains("key events.id"), "{}", text.stdout);
+    let json = cli
+        .run(&["review", "--production-url", &url, "--format", "json"])
+        .expect_code(0);
+    let review: Value = serde_json::from_str(&json.stdout).expect("JSON");
+    let orders = review["review"]["production"]["tables"]
+        .as_array()
+        .expect("tables")
+        .iter()
+        .find(|t| t["table"] == "orders")
+        .expect("orders")["key"]
+        .clone();
+    assert_eq!(orders["column"], "id");
+    assert_eq!(orders["used"], 1_870_112_404_i64);
+    assert_eq!(orders["limit"], 2_147_483_647_i64);
+
+    // Statistics only: how far the key has gone is unknown, and the review says why.
+    let stats = statistics_role(&prod);
+    let unknown = cli
+        .run(&["review", "--production-url", &stats.url(&prod)])
+        .expect_code(0);
+    assert!(
+        unknown
+            .stdout
+            .contains("key orders.id (integer): how far it has gone is unknown (not read: permission denied for table orders)"),
+        "{}",
+        unknown.stdout
+    );
+}

@@ -75,6 +75,9 @@ fn describe_size(t: &TableSize) -> String {
     if let Some(r) = t.scans_per_s {
         s.push_str(&format!(", {r:.0} reads/s"));
     }
+    if let Some(key) = &t.key {
+        s.push_str(&format!("; key {}", key.describe(&t.table)));
+    }
     s
 }
 

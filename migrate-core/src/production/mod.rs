@@ -45,7 +45,7 @@ use postgres::Client;
 pub use identity::{identity, ServerIdentity};
 pub use reach::READ_ONLY_PREDEFINED;
 pub use rows::planned_rows;
-pub use stats::{read, Activity, Snapshot, TableStats, SETTINGS};
+pub use stats::{read, Activity, KeyUse, Snapshot, TableStats, SETTINGS};
 
 /// The longest a read of production waits for a lock (a table's size takes a lock that a migration running
 /// there, or any `ACCESS EXCLUSIVE` holder, makes wait): a table it cannot read in time is reported as such.

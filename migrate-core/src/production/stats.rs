@@ -23,6 +23,24 @@ pub struct TableStats {
     /// Why its sizes could not be read (a lock held on it in production made the read wait longer than
     /// [`READ_LOCK_TIMEOUT`]); its row estimate and activity, which take no lock, are still read.
     pub unread: Option<String>,
+    /// Its primary key, when it is one `smallint` or `integer` column: how far its values have gone towards
+    /// the type's limit.
+    pub key: Option<KeyUse>,
+}
+
+/// How much of its type's range a `smallint` or `integer` primary key has used: the key that runs out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyUse {
+    pub column: String,
+    /// `smallint` or `integer`.
+    pub type_name: String,
+    /// The highest value taken: the column's maximum, or its sequence's last value (an identity or
+    /// `serial` column) when that is higher; `None` when the role may read neither (see `unread`).
+    pub used: Option<i64>,
+    /// The type's largest value.
+    pub limit: i64,
+    /// Why `used` is unknown.
+    pub unread: Option<String>,
 }
 
 /// A table's activity, as `pg_stat_user_tables` counts it.
@@ -101,8 +119,10 @@ pub fn read(client: &mut Client, tables: &[String]) -> Result<Snapshot, Producti
             indexes: Vec::new(),
             activity,
             unread: None,
+            key: None,
         };
         sizes(&mut tx, r.get(0), &mut table)?;
+        table.key = key_use(&mut tx, r.get(0), &table.table)?;
         stats.push(table);
     }
     let settings = tx
@@ -120,6 +140,78 @@ pub fn read(client: &mut Client, tables: &[String]) -> Result<Snapshot, Producti
         tables: stats,
         settings,
     })
+}
+
+/// How far table `oid`'s primary key has gone, when it is one `smallint` or `integer` column: its sequence's
+/// last value (an identity or `serial` column, where the role may read the sequence) and the column's maximum
+/// (an index scan of the key, where the role may read the table), each in a savepoint.
+fn key_use(
+    tx: &mut Transaction<'_>,
+    oid: u32,
+    table: &str,
+) -> Result<Option<KeyUse>, ProductionError> {
+    let Some(row) = tx
+        .query_opt(
+            "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, NULL), \
+               CASE a.atttypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 32767 ELSE 2147483647 END::int8, \
+               pg_catalog.pg_get_serial_sequence($2, a.attname) \
+             FROM pg_catalog.pg_index i \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0] \
+             WHERE i.indrelid = $1 AND i.indisprimary AND i.indnkeyatts = 1 \
+               AND a.atttypid IN ('pg_catalog.int2'::pg_catalog.regtype, 'pg_catalog.int4'::pg_catalog.regtype)",
+            &[&oid, &table],
+        )
+        .map_err(database("read the tables' primary keys"))?
+    else {
+        return Ok(None);
+    };
+    let (column, type_name, limit, sequence): (String, String, i64, Option<String>) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let quoted = format!("\"{}\"", column.replace('"', "\"\""));
+    let mut reads = Vec::new();
+    if let Some(sequence) = &sequence {
+        reads.push(format!(
+            "SELECT CASE WHEN pg_catalog.has_sequence_privilege({seq}, 'SELECT') \
+             THEN pg_catalog.pg_sequence_last_value({seq}::pg_catalog.regclass) END",
+            seq = migrate_dsl::literal(sequence)
+        ));
+    }
+    reads.push(format!("SELECT pg_catalog.max({quoted})::int8 FROM {table}"));
+    let mut used: Option<i64> = None;
+    let mut refused = None;
+    for sql in reads {
+        let mut savepoint = tx.transaction().map_err(database("start a savepoint"))?;
+        match savepoint.query_one(sql.as_str(), &[]) {
+            Ok(r) => {
+                if let Some(v) = r.get::<_, Option<i64>>(0) {
+                    used = Some(used.map_or(v, |u| u.max(v)));
+                }
+                savepoint.commit().map_err(database("release the savepoint"))?;
+            }
+            Err(e)
+                if e.code() == Some(&SqlState::INSUFFICIENT_PRIVILEGE)
+                    || e.code() == Some(&SqlState::LOCK_NOT_AVAILABLE) =>
+            {
+                refused = Some(format!(
+                    "not read: {}",
+                    e.as_db_error().map_or_else(|| e.to_string(), |d| d.message().to_owned())
+                ));
+                savepoint.rollback().map_err(database("roll back to the savepoint"))?;
+            }
+            Err(e) => return Err(database("read how far a primary key has gone")(e)),
+        }
+    }
+    let unread = match used {
+        Some(_) => None,
+        None => Some(refused.unwrap_or_else(|| "no value taken yet".to_owned())),
+    };
+    Ok(Some(KeyUse {
+        column,
+        type_name,
+        used,
+        limit,
+        unread,
+    }))
 }
 
 /// The sizes of table `oid` and its indexes, in a savepoint: when a lock held in production makes them

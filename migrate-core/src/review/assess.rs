@@ -593,6 +593,7 @@ mod tests {
             writes_per_s: Some(100.0),
             scans_per_s: Some(1000.0),
             unread: None,
+            key: None,
         }
     }
 

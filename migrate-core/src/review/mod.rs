@@ -98,6 +98,76 @@ pub struct TableSize {
     /// its rows are known all the same.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread: Option<String>,
+    /// Its primary key, when it is one `smallint` or `integer` column: how far it has gone towards the type's
+    /// limit (production's only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyHeadroom>,
+}
+
+/// How much of its type's range a `smallint` or `integer` primary key has used in production.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyHeadroom {
+    pub column: String,
+    /// `smallint` or `integer`.
+    pub type_name: String,
+    /// The highest value taken (the column's maximum, or its sequence's last value when higher); `None`
+    /// when it could not be read (`unread` says why).
+    pub used: Option<i64>,
+    /// The type's largest value.
+    pub limit: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread: Option<String>,
+}
+
+impl KeyHeadroom {
+    /// The share of the range used, in percent.
+    pub fn percent(&self) -> Option<f64> {
+        self.used.map(|u| u.max(0) as f64 * 100.0 / self.limit as f64)
+    }
+
+    /// `orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%`, or why it is not known.
+    ///
+    /// ```
+    /// use migrate_core::review::KeyHeadroom;
+    /// let key = KeyHeadroom {
+    ///     column: "id".into(),
+    ///     type_name: "integer".into(),
+    ///     used: Some(1_870_112_404),
+    ///     limit: 2_147_483_647,
+    ///     unread: None,
+    /// };
+    /// assert_eq!(key.describe("orders"), "orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%");
+    /// ```
+    pub fn describe(&self, table: &str) -> String {
+        let name = format!("{table}.{} ({})", self.column, self.type_name);
+        match (self.used, self.percent()) {
+            (Some(used), Some(percent)) => format!(
+                "{name} at {} of {}, {percent:.0}%",
+                grouped(used),
+                grouped(self.limit)
+            ),
+            _ => format!(
+                "{name}: how far it has gone is unknown ({})",
+                self.unread.as_deref().unwrap_or("not read")
+            ),
+        }
+    }
+}
+
+/// `n` with its thousands grouped: `2,147,483,647`.
+fn grouped(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 /// The calibration run: where, with how many rows, and the tables it filled.

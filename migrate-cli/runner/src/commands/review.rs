@@ -581,6 +581,7 @@ fn seeded(s: &trace::SeededSize) -> TableSize {
         table_bytes: s.table_bytes,
         total_bytes: s.total_bytes,
         writes_per_s: None,
+        key: None,
         scans_per_s: None,
         unread: None,
     }

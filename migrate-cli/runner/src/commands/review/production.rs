@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, Result};
 use migrate_core::production::{self, Activity, ServerIdentity};
-use migrate_core::review::{PlannedRows, Production, TableSize};
+use migrate_core::review::{KeyHeadroom, PlannedRows, Production, TableSize};
 
 use crate::settings::Settings;
 
@@ -95,6 +95,13 @@ pub(super) fn read(
                 writes_per_s: rate(|a| a.inserted + a.updated + a.deleted),
                 scans_per_s: rate(|a| a.seq_scans + a.index_scans),
                 unread: now.unread.clone(),
+                key: now.key.as_ref().map(|k| KeyHeadroom {
+                    column: k.column.clone(),
+                    type_name: k.type_name.clone(),
+                    used: k.used,
+                    limit: k.limit,
+                    unread: k.unread.clone(),
+                }),
             }
         })
         .collect();
