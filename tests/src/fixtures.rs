@@ -21,6 +21,7 @@ macro_rules! fixtures {
 
 fixtures!(
     basic,
+    lint_keys,
     review_keys,
     verify_data,
     restart,

@@ -761,3 +761,34 @@ fn a_project_with_history_lints_only_what_is_new() {
         nothing.stdout
     );
 }
+
+/// `prefer-bigint-over-int`, on by default: a foreign key column narrower than the key an earlier migration
+/// created. A new integer key and a plain integer column pass unless the rule is enabled by name, which flags
+/// both (the key said to be one).
+#[test]
+fn prefer_bigint_over_int_flags_keys_and_narrower_foreign_keys() {
+    let args = ["lint", "20261201000002", "20261201000003"];
+    let run = lint("lint_keys", &args).expect_code(4);
+    assert_cli_snapshot!("lint_prefer_bigint_over_int_keys", run, &args);
+    lint("lint_keys", &["lint", "20261201000003"]).expect_code(0);
+    let cli = FixtureCli::with_url("lint_keys", NO_DATABASE);
+    std::fs::write(
+        cli.cwd().join("migrate.toml"),
+        "[lint]\nenable = [\"prefer-bigint-over-int\"]\n",
+    )
+    .expect("migrate.toml");
+    let every = cli
+        .run(&["lint", "20261201000002", "20261201000003"])
+        .expect_code(4);
+    for flagged in [
+        "the new key orders.id is serial: its values run out at 2,147,483,647",
+        "orders.customer_id is integer and references customers.id, a bigint",
+        "CREATE TABLE \"payments\"",
+    ] {
+        assert!(
+            every.stdout.contains(flagged),
+            "{flagged}:\n{}",
+            every.stdout
+        );
+    }
+}

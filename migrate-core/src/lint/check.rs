@@ -87,6 +87,7 @@ fn analyse_one(m: &MigrationInputs, options: &LintOptions, rules: &RuleSelection
     let mut findings: Vec<Finding> = lock_timeout_finding(m).into_iter().collect();
     findings.extend(sql_findings(m, options, &mut out));
     stricter_findings(m, options, &mut findings);
+    key_findings(m, rules, &mut findings);
     let findings: Vec<Finding> = per_partition(m, findings)
         .into_iter()
         .filter(|f| rules.checks(f.rule))
@@ -223,6 +224,88 @@ fn stricter_findings(m: &MigrationInputs, options: &LintOptions, findings: &mut 
             },
         );
     }
+}
+
+/// `prefer-bigint-over-int`. On by default for a foreign key column narrower than the key it references (one
+/// the migrations before created, or this one's statements before it), which cannot hold the key's larger
+/// values: a fault, whatever the design. Enabled by name, also every new `integer` column (squawk's check, a
+/// design choice), with a new `integer` key (a primary key, an identity or a `serial` column) said to be one;
+/// a statement both flag is reported with what ours says.
+fn key_findings(m: &MigrationInputs, rules: &RuleSelection, findings: &mut Vec<Finding>) {
+    let rule = Rule::PreferBigintOverInt;
+    let every_integer = rules.enables(rule);
+    if !every_integer {
+        findings.retain(|f| f.rule != rule);
+    }
+    let mut keys = m.keys.clone();
+    for s in &m.statements {
+        for part in migrate_dsl::split_statements(&s.sql) {
+            let statement = super::statement::one_line(part.sql);
+            for column in super::keys::declared(part.sql) {
+                let Some(detail) = narrow_key(&column, &keys, every_integer) else {
+                    continue;
+                };
+                findings.retain(|f| {
+                    !(f.rule == rule && f.statement == statement && f.detail.is_none())
+                });
+                let at = findings
+                    .iter()
+                    .rposition(|f| f.op.is_none_or(|(position, _)| position <= s.position))
+                    .map_or(0, |i| i + 1);
+                findings.insert(
+                    at,
+                    Finding {
+                        rule,
+                        op: Some((s.position, op_name(&s.op))),
+                        line: s
+                            .sql_lines
+                            .line_at(&s.sql, part.offset)
+                            .map(|line| line as usize)
+                            .or(s.line),
+                        statement: statement.clone(),
+                        detail: Some(detail),
+                    },
+                );
+            }
+            keys.extend(super::keys::created_keys(part.sql));
+        }
+    }
+}
+
+/// What is wrong with `column`'s width, given the integer keys known: a foreign key narrower than the key it
+/// references, or (with `keys_too`) a new 4-byte key.
+fn narrow_key(
+    column: &super::keys::Declared,
+    keys: &[super::KeyColumn],
+    keys_too: bool,
+) -> Option<String> {
+    let name = format!("{}.{}", column.table, column.column);
+    if keys_too && column.is_key() && column.bytes == Some(4) {
+        return Some(format!(
+            "the new key {name} is {}: its values run out at 2,147,483,647, and widening it later rewrites \
+             the table and every table whose foreign key references it",
+            column.type_name.to_lowercase()
+        ));
+    }
+    let (table, referenced) = column.references.as_ref()?;
+    let key = keys
+        .iter()
+        .find(|k| k.table == *table && referenced.as_ref().is_none_or(|c| *c == k.column))?;
+    let bytes = column.bytes?;
+    (bytes < key.bytes).then(|| {
+        format!(
+            "{name} is {} and references {}.{}, a {}: it cannot hold the key's values above {}",
+            column.type_name.to_lowercase(),
+            key.table,
+            key.column,
+            super::keys::type_of(key.bytes),
+            if bytes == 2 {
+                "32,767"
+            } else {
+                "2,147,483,647"
+            }
+        )
+    })
 }
 
 /// Index builds on partitioned tables: a plain build on one is `require-index-per-partition`, not

@@ -90,6 +90,10 @@ pub struct MigrationInputs {
     /// PostgreSQL stores their names, without schema: an index on one of them must be built per partition.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub partitioned: Vec<String>,
+    /// The single-column integer primary keys the migrations before this one created: what a foreign key
+    /// column is compared with (`prefer-bigint-over-int`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub keys: Vec<super::KeyColumn>,
 }
 
 /// A `pgm.since_pg(major, ..)` gate that every supported server takes.
@@ -218,26 +222,35 @@ pub fn collect(
         return Err(LintError::Suppressions(bad));
     }
 
-    let mut partitioned = partitioned_before(migrations, &selected);
+    let mut before = made_before(migrations, &selected);
     let mut inputs = LintInputs::new(options);
     for (m, allowed) in selected.into_iter().zip(suppressions) {
         let mut one = collect_one(m, allowed, options)?;
-        one.partitioned = partitioned.remove(m.name()).unwrap_or_default();
+        let made = before.remove(m.name()).unwrap_or_default();
+        one.partitioned = made.partitioned;
+        one.keys = made.keys;
         inputs.migrations.push(one);
     }
     Ok(inputs)
 }
 
-/// For each of `selected`, the partitioned tables the migrations before it created: one walk over the
-/// migrations in order, up to the last one selected.
-fn partitioned_before(
+/// What the migrations before one created that its rules need to know.
+#[derive(Debug, Clone, Default)]
+struct Made {
+    partitioned: Vec<String>,
+    keys: Vec<super::KeyColumn>,
+}
+
+/// For each of `selected`, what the migrations before it created: one walk over the migrations in order, up
+/// to the last one selected.
+fn made_before(
     migrations: &[Migration],
     selected: &[&Migration],
-) -> std::collections::HashMap<&'static str, Vec<String>> {
+) -> std::collections::HashMap<&'static str, Made> {
     let wanted: std::collections::HashSet<&str> = selected.iter().map(|m| m.name()).collect();
     let last = selected.iter().map(|m| m.name()).max();
     let mut out = std::collections::HashMap::new();
-    let mut known: Vec<String> = Vec::new();
+    let mut known = Made::default();
     for m in migrations {
         if Some(m.name()) > last {
             break;
@@ -245,20 +258,30 @@ fn partitioned_before(
         if wanted.contains(m.name()) {
             out.insert(m.name(), known.clone());
         }
-        known.extend(partitioned_by(m));
+        for sql in sql_of(m) {
+            known
+                .partitioned
+                .extend(super::partitioned::created_partitioned(&sql));
+            known.keys.extend(super::keys::created_keys(&sql));
+        }
     }
     out
 }
 
-fn partitioned_by(m: &Migration) -> Vec<String> {
+/// The statements of `m`'s `up` that are SQL, one by one.
+fn sql_of(m: &Migration) -> Vec<String> {
     m.build(Direction::Up)
         .and_then(|pgm| pgm.statements().map_err(|_| Error::Internal("")))
         .map(|statements| {
             statements
                 .iter()
                 .filter(|s| s.action.is_none())
-                .flat_map(|s| migrate_dsl::split_statements(&s.sql))
-                .filter_map(|s| super::partitioned::created_partitioned(s.sql))
+                .flat_map(|s| {
+                    migrate_dsl::split_statements(&s.sql)
+                        .into_iter()
+                        .map(|part| part.sql.to_owned())
+                        .collect::<Vec<_>>()
+                })
                 .collect()
         })
         .unwrap_or_default()
@@ -283,6 +306,7 @@ fn collect_one(
         contract_line: None,
         statements: Vec::new(),
         partitioned: Vec::new(),
+        keys: Vec::new(),
     };
     let step = match Step::for_lint(m, options.direction, options.pg_version) {
         Ok(step) => step,

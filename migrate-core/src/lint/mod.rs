@@ -19,6 +19,7 @@ mod baseline;
 mod check;
 mod error;
 mod inputs;
+mod keys;
 mod partitioned;
 mod report;
 mod rules;
@@ -39,6 +40,7 @@ pub use inputs::{
     collect, Gate, LintInputs, LintOptions, MigrationInputs, StatementInputs, DEFAULT_PG_VERSION,
     INPUTS_VERSION,
 };
+pub use keys::KeyColumn;
 pub use report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
 #[cfg(feature = "lint")]
 pub use rules::{squawk_coverage, SquawkCoverage, SquawkEquivalent};

@@ -6,7 +6,7 @@
 
 /// Words and names of a statement, upper-cased outside double quotes; a qualified name (`"app"."t"`) is one
 /// word, and parentheses are words of their own.
-fn words(sql: &str) -> Vec<String> {
+pub(super) fn words(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
     let mut quoted = false;
@@ -36,7 +36,7 @@ fn words(sql: &str) -> Vec<String> {
 
 /// The table's name as PostgreSQL stores it, without its schema (see the statement module's `normalise`,
 /// which this matches): quoted parts keep their case, unquoted ones are folded to lower case.
-fn table_name(word: &str) -> String {
+pub(super) fn table_name(word: &str) -> String {
     let last = split_qualified(word).pop().unwrap_or_default();
     match last.strip_prefix('"').and_then(|s| s.strip_suffix('"')) {
         Some(quoted) => quoted.replace("\"\"", "\""),

@@ -203,6 +203,12 @@ impl RuleSelection {
         }
     }
 
+    /// Whether `rule` is turned on by name (and not off): a rule on by default does more when it is (see
+    /// `prefer-bigint-over-int`).
+    pub fn enables(&self, rule: Rule) -> bool {
+        self.enable.contains(&rule) && !self.disable.contains(&rule)
+    }
+
     /// The selection written in `migrate.toml`: rule names to turn on and to turn off. A name that is no rule
     /// is an error naming it.
     pub fn from_names<S: AsRef<str>>(enable: &[S], disable: &[S]) -> Result<Self, UnknownRule> {
@@ -322,7 +328,6 @@ mod tests {
                 "ban-drop-not-null",
                 "ban-create-domain-with-constraint",
                 "require-enum-value-ordering",
-                "prefer-bigint-over-int",
                 "prefer-bigint-over-smallint",
                 "prefer-identity",
                 "prefer-text-field",
