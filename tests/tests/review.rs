@@ -849,7 +849,7 @@ fn the_review_shows_how_far_a_narrow_key_has_gone_towards_its_limit() {
         .run(&["review", "--production-url", &url])
         .expect_code(0);
     for key in [
-        "key orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%",
+        "key orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%, referenced by order_lines.order_id (integer)",
         "key tags.id (smallint) at 30,000 of 32,767, 92%",
     ] {
         assert!(text.stdout.contains(key), "{key} missing:\n{}", text.stdout);
@@ -869,6 +869,10 @@ fn the_review_shows_how_far_a_narrow_key_has_gone_towards_its_limit() {
     assert_eq!(orders["column"], "id");
     assert_eq!(orders["used"], 1_870_112_404_i64);
     assert_eq!(orders["limit"], 2_147_483_647_i64);
+    assert_eq!(
+        orders["referenced_by"],
+        serde_json::json!(["order_lines.order_id (integer)"])
+    );
 
     // Statistics only: how far the key has gone is unknown, and the review says why.
     let stats = statistics_role(&prod);

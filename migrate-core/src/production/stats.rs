@@ -41,6 +41,9 @@ pub struct KeyUse {
     pub limit: i64,
     /// Why `used` is unknown.
     pub unread: Option<String>,
+    /// The columns whose single-column foreign keys reference it, each `table.column (type)`: what widening
+    /// the key widens too.
+    pub referenced_by: Vec<String>,
 }
 
 /// A table's activity, as `pg_stat_user_tables` counts it.
@@ -152,7 +155,7 @@ fn key_use(
 ) -> Result<Option<KeyUse>, ProductionError> {
     let Some(row) = tx
         .query_opt(
-            "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, NULL), \
+            "SELECT a.attname::text, pg_catalog.format_type(a.atttypid, NULL), a.attnum, \
                CASE a.atttypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 32767 ELSE 2147483647 END::int8, \
                pg_catalog.pg_get_serial_sequence($2, a.attname) \
              FROM pg_catalog.pg_index i \
@@ -165,8 +168,30 @@ fn key_use(
     else {
         return Ok(None);
     };
-    let (column, type_name, limit, sequence): (String, String, i64, Option<String>) =
-        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let (column, type_name, attnum, limit, sequence): (String, String, i16, i64, Option<String>) =
+        (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+    // A partition's copy of a partitioned table's foreign key (`conparentid`) is the same key.
+    let referenced_by = tx
+        .query(
+            "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
+               a.attname::text, pg_catalog.format_type(a.atttypid, a.atttypmod) \
+             FROM pg_catalog.pg_constraint co \
+             JOIN pg_catalog.pg_class c ON c.oid = co.conrelid \
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = co.conrelid AND a.attnum = co.conkey[1] \
+             WHERE co.contype = 'f' AND co.confrelid = $1 AND co.conparentid = 0 \
+               AND pg_catalog.array_length(co.conkey, 1) = 1 AND co.confkey[1] = $2 \
+             ORDER BY 1, 2",
+            &[&oid, &attnum],
+        )
+        .map_err(database("read the foreign keys that reference a primary key"))?
+        .iter()
+        .map(|r| {
+            let table: String = r.get(0);
+            let shown = table.strip_prefix("public.").unwrap_or(&table).to_owned();
+            format!("{shown}.{} ({})", r.get::<_, String>(1), r.get::<_, String>(2))
+        })
+        .collect();
     let quoted = format!("\"{}\"", column.replace('"', "\"\""));
     let mut reads = Vec::new();
     if let Some(sequence) = &sequence {
@@ -211,6 +236,7 @@ fn key_use(
         used,
         limit,
         unread,
+        referenced_by,
     }))
 }
 

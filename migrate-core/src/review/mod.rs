@@ -117,6 +117,10 @@ pub struct KeyHeadroom {
     pub limit: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread: Option<String>,
+    /// The columns whose foreign keys reference it, each `table.column (type)`: what widening the key widens
+    /// too.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub referenced_by: Vec<String>,
 }
 
 impl KeyHeadroom {
@@ -125,7 +129,8 @@ impl KeyHeadroom {
         self.used.map(|u| u.max(0) as f64 * 100.0 / self.limit as f64)
     }
 
-    /// `orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%`, or why it is not known.
+    /// `orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%`, or why it is not known, and the columns
+    /// that reference it.
     ///
     /// ```
     /// use migrate_core::review::KeyHeadroom;
@@ -135,10 +140,22 @@ impl KeyHeadroom {
     ///     used: Some(1_870_112_404),
     ///     limit: 2_147_483_647,
     ///     unread: None,
+    ///     referenced_by: vec!["order_lines.order_id (integer)".into()],
     /// };
-    /// assert_eq!(key.describe("orders"), "orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%");
+    /// assert_eq!(
+    ///     key.describe("orders"),
+    ///     "orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%, referenced by order_lines.order_id (integer)"
+    /// );
     /// ```
     pub fn describe(&self, table: &str) -> String {
+        let mut out = self.used_of(table);
+        if !self.referenced_by.is_empty() {
+            out.push_str(&format!(", referenced by {}", self.referenced_by.join(", ")));
+        }
+        out
+    }
+
+    fn used_of(&self, table: &str) -> String {
         let name = format!("{table}.{} ({})", self.column, self.type_name);
         match (self.used, self.percent()) {
             (Some(used), Some(percent)) => format!(

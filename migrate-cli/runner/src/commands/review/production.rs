@@ -101,6 +101,7 @@ pub(super) fn read(
                     used: k.used,
                     limit: k.limit,
                     unread: k.unread.clone(),
+                    referenced_by: k.referenced_by.clone(),
                 }),
             }
         })
