@@ -121,6 +121,12 @@ fn verify_with_data_json_is_repeatable_with_its_seed() {
     assert_eq!(problem(1)["finding"]["column"], "contents");
     assert_eq!(problem(1)["finding"]["moved_to"], "body");
     assert_eq!(problem(1)["finding"]["moved_to_dropped"], true);
+    // The rows it is about, by primary key, as they were and as the down left them.
+    let example = problem(1)["rows_at_fault"].as_str().unwrap_or_default();
+    assert!(
+        example.starts_with("e.g. id=") && example.contains("' became NULL"),
+        "{example}"
+    );
     for (i, rows) in [(2, " of 80 row(s) of users have email NULL, e.g. id="), (4, " row(s) of comments break comments_user_id_not_null, CHECK (user_id IS NOT NULL), e.g. id=")] {
         assert_eq!(problem(i)["kind"], "up_fails_on_rows");
         let at_fault = problem(i)["rows_at_fault"].as_str().unwrap_or_default();

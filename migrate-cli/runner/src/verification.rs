@@ -15,7 +15,7 @@
 use std::fmt;
 
 use anyhow::{Context, Result};
-use migrate_core::rows::{self, DataFinding, Generation, Snapshot};
+use migrate_core::rows::{self, Copies, DataFinding, Generation, Snapshot};
 use migrate_core::{
     Direction, DownTarget, Migration, MigrationsTable, Migrator, Registry, UpTarget,
 };
@@ -225,6 +225,7 @@ pub fn verify(
             .timeouts(settings.timeouts.clone())
             .finish_jobs(true),
         data,
+        copies: None,
     };
     let mut verification = Verification {
         with_data: data.map(|g| DataSettings {
@@ -272,6 +273,9 @@ struct Verifier<'a> {
     table: &'a MigrationsTable,
     migrator: Migrator<'a>,
     data: Option<&'a Generation>,
+    /// With data: the rows as they were before the migration being checked, to show rows a finding is
+    /// about.
+    copies: Option<Copies>,
 }
 
 /// A migration's result as it is built.
@@ -303,6 +307,17 @@ impl<'a> Verifier<'a> {
     /// The scratch database's schema now, read on the reader's session.
     fn schema(&mut self) -> Result<String> {
         schema_file::text_of(&mut self.reader, self.table)
+    }
+
+    /// With data: copies of the rows as they are now (the ones of the migration before dropped).
+    fn copy_rows(&mut self) -> Result<()> {
+        if let Some(copies) = self.copies.take() {
+            copies.drop_all(&mut self.reader)?;
+        }
+        if self.data.is_some() {
+            self.copies = Some(Copies::take(&mut self.reader, self.table)?);
+        }
+        Ok(())
     }
 
     /// The rows' fingerprints now, when verifying with data.
@@ -370,6 +385,7 @@ impl<'a> Verifier<'a> {
         }
         let before = self.schema()?;
         let rows_before = self.rows()?;
+        self.copy_rows()?;
         let on_rows = self.up_or_problem(m, "up", "up_fails_on_rows", &mut result)?;
         let after_up = self.schema()?;
         let rows_after_up = self.rows()?;
@@ -404,7 +420,26 @@ impl<'a> Verifier<'a> {
             }
             return Ok(result);
         }
-        let rows_after_down = self.rows()?;
+        // What the down did not give back, with example rows read now, before the up runs again.
+        let mut data_problems = Vec::new();
+        let mut data_notes = Vec::new();
+        if let (true, Some(b), Some(u), Some(d)) =
+            (on_rows, rows_before, rows_after_up, self.rows()?)
+        {
+            for finding in rows::compare(&b, &u, &d) {
+                if finding.is_problem() {
+                    let mut p = problem(kind_of(&finding), finding.to_string());
+                    p.rows_at_fault = self
+                        .copies
+                        .as_ref()
+                        .and_then(|copies| copies.example(&mut self.reader, &finding));
+                    p.finding = Some(finding);
+                    data_problems.push(p);
+                } else {
+                    data_notes.push(finding.to_string());
+                }
+            }
+        }
         self.up_or_problem(m, "up again", "up_again_fails_on_rows", &mut result)?;
         let after_redo = self.schema()?;
         let schemas = RoundTrip {
@@ -416,19 +451,8 @@ impl<'a> Verifier<'a> {
         let (problems, notes) = schemas.findings();
         result.problems.extend(problems);
         result.notes.extend(notes.into_iter().map(str::to_owned));
-        if let (true, Some(b), Some(u), Some(d)) =
-            (on_rows, rows_before, rows_after_up, rows_after_down)
-        {
-            for finding in rows::compare(&b, &u, &d) {
-                if finding.is_problem() {
-                    let mut p = problem(kind_of(&finding), finding.to_string());
-                    p.finding = Some(finding);
-                    result.problems.push(p);
-                } else {
-                    result.notes.push(finding.to_string());
-                }
-            }
-        }
+        result.problems.extend(data_problems);
+        result.notes.extend(data_notes);
         if !result.problems.is_empty() {
             result.verdict = Verdict::Failed;
         }

@@ -5,6 +5,7 @@
 //! - [`Snapshot`] fingerprints every table's rows and each column's values, and [`compare`] tells, from the
 //!   fingerprints before a migration's `up`, after it and after its `down`, which rows and values the
 //!   `down` did not give back;
+//! - [`Copies`] keeps every table's rows as they were before a migration, to show rows a finding is about;
 //! - [`rows_at_fault`] names the rows that made a statement fail (the NULLs a `SET NOT NULL` met, the
 //!   duplicated key of a unique index).
 
@@ -13,10 +14,12 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 mod at_fault;
+mod copies;
 mod generate;
 mod snapshot;
 
 pub use at_fault::rows_at_fault;
+pub use copies::Copies;
 pub(crate) use generate::fill;
 pub use generate::{empty_all, fill_empty};
 pub use snapshot::{compare, DataFinding, Snapshot};
