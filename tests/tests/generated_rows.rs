@@ -33,6 +33,16 @@ CREATE TABLE profiles (
     account_id bigint PRIMARY KEY REFERENCES accounts,
     bio text
 );
+CREATE DOMAIN required_text AS text NOT NULL;
+CREATE DOMAIN mood_too AS mood;
+CREATE TABLE lists (
+    id int PRIMARY KEY,
+    pos int NOT NULL,
+    name required_text,
+    feeling mood_too,
+    owner_id bigint NOT NULL DEFAULT 0 REFERENCES accounts,
+    UNIQUE (pos) DEFERRABLE
+);
 CREATE TABLE already_there (id int PRIMARY KEY);
 INSERT INTO already_there VALUES (1), (2);
 ";
@@ -63,7 +73,12 @@ fn every_table_is_filled_within_its_constraints_with_nulls_and_repeated_values()
     assert!(seeding.skipped.is_empty(), "{:?}", seeding.skipped);
     assert_eq!(
         seeding.filled,
-        ["public.accounts", "public.orders", "public.profiles"],
+        [
+            "public.accounts",
+            "public.orders",
+            "public.profiles",
+            "public.lists"
+        ],
         "parents first; a table with rows keeps them"
     );
     assert_eq!(number(&db, "SELECT count(*) FROM already_there"), 2);
@@ -100,6 +115,18 @@ fn every_table_is_filled_within_its_constraints_with_nulls_and_repeated_values()
         0
     );
     assert!(number(&db, "SELECT count(DISTINCT account_id) FROM orders") > 1);
+    // A domain's NOT NULL is kept, an enum behind a domain takes its labels, a foreign key column with a
+    // default takes the referenced rows, and a deferrable unique constraint (no `ON CONFLICT` there) is kept.
+    assert_eq!(number(&db, "SELECT count(*) FROM lists"), 200);
+    assert_eq!(
+        number(&db, "SELECT count(*) FROM lists WHERE name IS NULL"),
+        0
+    );
+    assert!(number(&db, "SELECT count(DISTINCT feeling) FROM lists") > 1);
+    assert_eq!(
+        number(&db, "SELECT count(*) FROM lists WHERE owner_id = 0"),
+        0
+    );
     // A key to the table itself has no rows to take while the table is filled: it stays NULL.
     assert_eq!(number(&db, "SELECT count(parent_id) FROM orders"), 0);
 }

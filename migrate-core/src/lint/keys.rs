@@ -303,5 +303,16 @@ mod tests {
         assert_eq!(added[1].bytes, Some(8));
         assert!(declared("CREATE TABLE t (id bigint GENERATED ALWAYS AS IDENTITY)")[0].is_key());
         assert!(declared("DROP TABLE t").is_empty());
+        // Comments and string literals are not read as SQL.
+        let commented = declared(
+            "CREATE TABLE orders (\n  id bigserial PRIMARY KEY, -- order id (internal)\n  status text DEFAULT '(', \
+             /* the customer, ( */ customer_id integer REFERENCES customers (id)\n)",
+        );
+        let names: Vec<&str> = commented.iter().map(|d| d.column.as_str()).collect();
+        assert_eq!(names, ["id", "status", "customer_id"]);
+        assert_eq!(
+            commented[2].references,
+            Some(("customers".to_owned(), Some("id".to_owned())))
+        );
     }
 }

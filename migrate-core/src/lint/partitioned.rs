@@ -5,7 +5,8 @@
 //! `require-concurrent-index-creation` there.
 
 /// Words and names of a statement, upper-cased outside double quotes; a qualified name (`"app"."t"`) is one
-/// word, and parentheses are words of their own.
+/// word, and parentheses are words of their own. Comments (`-- ...`, `/* ... */`) are left out, and a string
+/// literal (`'...'`) is one word, so that what they hold is never read as SQL.
 pub(super) fn words(sql: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current = String::new();
@@ -15,13 +16,49 @@ pub(super) fn words(sql: &str) -> Vec<String> {
             out.push(std::mem::take(current));
         }
     };
-    for c in sql.chars() {
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '"' => {
                 quoted = !quoted;
                 current.push(c);
             }
             c if quoted => current.push(c),
+            '-' if chars.peek() == Some(&'-') => {
+                flush(&mut current, &mut out);
+                for c in chars.by_ref() {
+                    if c == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                flush(&mut current, &mut out);
+                chars.next();
+                let mut previous = ' ';
+                for c in chars.by_ref() {
+                    if previous == '*' && c == '/' {
+                        break;
+                    }
+                    previous = c;
+                }
+            }
+            '\'' => {
+                flush(&mut current, &mut out);
+                let mut literal = String::from("'");
+                while let Some(c) = chars.next() {
+                    literal.push(c);
+                    if c == '\'' {
+                        // `''` inside a literal is a quote, not its end.
+                        if chars.peek() == Some(&'\'') {
+                            literal.extend(chars.next());
+                        } else {
+                            break;
+                        }
+                    }
+                }
+                out.push(literal);
+            }
             '(' | ')' | ',' | ';' => {
                 flush(&mut current, &mut out);
                 out.push(c.to_string());

@@ -125,7 +125,8 @@ pub fn read(client: &mut Client, tables: &[String]) -> Result<Snapshot, Producti
             key: None,
         };
         sizes(&mut tx, r.get(0), &mut table)?;
-        table.key = key_use(&mut tx, r.get(0), &table.table)?;
+        let locked = table.unread.is_some();
+        table.key = key_use(&mut tx, r.get(0), &table.table, locked)?;
         stats.push(table);
     }
     let settings = tx
@@ -146,12 +147,14 @@ pub fn read(client: &mut Client, tables: &[String]) -> Result<Snapshot, Producti
 }
 
 /// How far table `oid`'s primary key has gone, when it is one `smallint` or `integer` column: its sequence's
-/// last value (an identity or `serial` column, where the role may read the sequence) and the column's maximum
-/// (an index scan of the key, where the role may read the table), each in a savepoint.
+/// last value (an identity or `serial` column, where the role may read or use the sequence) and the column's
+/// maximum (an index scan of the key, where the role may read the table and, `locked`, no lock made its sizes
+/// wait already), each in a savepoint.
 fn key_use(
     tx: &mut Transaction<'_>,
     oid: u32,
     table: &str,
+    locked: bool,
 ) -> Result<Option<KeyUse>, ProductionError> {
     let Some(row) = tx
         .query_opt(
@@ -196,12 +199,15 @@ fn key_use(
     let mut reads = Vec::new();
     if let Some(sequence) = &sequence {
         reads.push(format!(
-            "SELECT CASE WHEN pg_catalog.has_sequence_privilege({seq}, 'SELECT') \
+            "SELECT CASE WHEN pg_catalog.has_sequence_privilege({seq}, 'SELECT, USAGE') \
              THEN pg_catalog.pg_sequence_last_value({seq}::pg_catalog.regclass) END",
             seq = migrate_dsl::literal(sequence)
         ));
     }
-    reads.push(format!("SELECT pg_catalog.max({quoted})::int8 FROM {table}"));
+    // A table whose sizes waited out the lock timeout would make its maximum wait as long again.
+    if !locked {
+        reads.push(format!("SELECT pg_catalog.max({quoted})::int8 FROM {table}"));
+    }
     let mut used: Option<i64> = None;
     let mut refused = None;
     for sql in reads {
@@ -228,6 +234,9 @@ fn key_use(
     }
     let unread = match used {
         Some(_) => None,
+        None if locked => Some(
+            "not read: a lock held on the table in production made its sizes wait already".to_owned(),
+        ),
         None => Some(refused.unwrap_or_else(|| "no value taken yet".to_owned())),
     };
     Ok(Some(KeyUse {

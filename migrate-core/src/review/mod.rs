@@ -124,9 +124,10 @@ pub struct KeyHeadroom {
 }
 
 impl KeyHeadroom {
-    /// The share of the range used, in percent.
+    /// The share of the range used, in whole percent, rounded down (99.6% is not yet 100%).
     pub fn percent(&self) -> Option<f64> {
-        self.used.map(|u| u.max(0) as f64 * 100.0 / self.limit as f64)
+        self.used
+            .map(|u| (u.max(0) as f64 * 100.0 / self.limit as f64).floor())
     }
 
     /// `orders.id (integer) at 1,870,112,404 of 2,147,483,647, 87%`, or why it is not known, and the columns

@@ -1,5 +1,9 @@
 //! The rows of every table as they were before a migration, kept in temporary tables of one session, so that
 //! a finding of [`super::compare`] can show rows it is about: `id=4: 'Ada Lovelace' became 'Ada Lovelace '`.
+//!
+//! Each row is kept as one `jsonb` value, not in columns of the table's types: a temporary table with a column
+//! of an enum or a domain depends on that type, and a migration that drops the type (the usual rewrite of an
+//! enum) would fail on it.
 
 use std::collections::BTreeMap;
 
@@ -65,7 +69,8 @@ impl Copies {
             let key: Option<Vec<String>> = row.get(1);
             let temp = format!("migrate_rows_before_{i}");
             statements.push(format!(
-                "DROP TABLE IF EXISTS pg_temp.{temp}; CREATE TEMPORARY TABLE {temp} AS TABLE {qualified}"
+                "DROP TABLE IF EXISTS pg_temp.{temp}; CREATE TEMPORARY TABLE {temp} AS \
+                 SELECT pg_catalog.to_jsonb(t) AS r FROM {qualified} AS t"
             ));
             let shown = qualified
                 .strip_prefix("public.")
@@ -103,13 +108,16 @@ impl Copies {
         if copied.key.is_empty() {
             return None;
         }
+        // Keys and values compared as JSON, the form the copy keeps them in.
+        let field = |quoted: &str| format!("'{}'", quoted.trim_matches('"').replace("\"\"", "\"").replace('\'', "''"));
         let key_text = copied
             .key
             .iter()
             .map(|k| {
                 format!(
-                    "'{}=' || coalesce(b.{k}::text, 'NULL')",
-                    k.trim_matches('"').replace('\'', "''")
+                    "'{}=' || coalesce(b.r->>{}, 'NULL')",
+                    k.trim_matches('"').replace("\"\"", "\"").replace('\'', "''"),
+                    field(k)
                 )
             })
             .collect::<Vec<_>>()
@@ -117,23 +125,23 @@ impl Copies {
         let order = copied
             .key
             .iter()
-            .map(|k| format!("b.{k}"))
+            .map(|k| format!("b.r->{}", field(k)))
             .collect::<Vec<_>>()
             .join(", ");
         let join = copied
             .key
             .iter()
-            .map(|k| format!("a.{k} = b.{k}"))
+            .map(|k| format!("pg_catalog.to_jsonb(a)->{f} = b.r->{f}", f = field(k)))
             .collect::<Vec<_>>()
             .join(" AND ");
         let (temp, now) = (&copied.temp, &copied.qualified);
         let shown: Vec<String> = match column {
             Some(column) => {
-                let c = quote(column);
+                let c = field(&quote(column));
                 let sql = format!(
-                    "SELECT {key_text}, b.{c}::text, a.{c}::text FROM pg_temp.{temp} b \
+                    "SELECT {key_text}, b.r->>{c}, pg_catalog.to_jsonb(a)->>{c} FROM pg_temp.{temp} b \
                      LEFT JOIN {now} a ON {join} \
-                     WHERE b.{c}::text IS DISTINCT FROM a.{c}::text ORDER BY {order} LIMIT {EXAMPLES}"
+                     WHERE b.r->{c} IS DISTINCT FROM pg_catalog.to_jsonb(a)->{c} ORDER BY {order} LIMIT {EXAMPLES}"
                 );
                 client
                     .query(sql.as_str(), &[])

@@ -50,6 +50,11 @@ struct Column {
     server_fills: bool,
     /// In a unique index (a primary key included): its values are kept distinct in the varied style.
     unique: bool,
+    /// An identity or generated column (a default alone is not: a foreign key column with a default still
+    /// takes the referenced rows).
+    identity_or_generated: bool,
+    /// The base type of a domain (the type itself otherwise), for what takes no domain (`enum_range`).
+    base_type_name: String,
     category: String,
     base_type: String,
     typmod: i32,
@@ -69,6 +74,8 @@ struct Table {
     name: String,
     columns: Vec<Column>,
     checks: Vec<Check>,
+    /// A deferrable unique or exclusion constraint, which `ON CONFLICT` refuses as an arbiter.
+    deferrable_unique: bool,
 }
 
 impl Table {
@@ -308,9 +315,13 @@ fn read(client: &mut Client, bookkeeping: &MigrationsTable) -> Result<Catalog, E
         "SELECT c.oid, pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
          pg_catalog.quote_ident(a.attname), a.attnotnull, \
          a.atthasdef OR a.attidentity <> '' OR a.attgenerated <> '', \
-         t.typcategory, bt.typname, a.atttypmod, pg_catalog.format_type(a.atttypid, a.atttypmod), \
+         t.typcategory, bt.typname, CASE WHEN t.typtype = 'd' THEN t.typtypmod ELSE a.atttypmod END, \
+         pg_catalog.format_type(a.atttypid, a.atttypmod), \
          EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND i.indisunique \
-         AND a.attnum = ANY (i.indkey)) \
+         AND a.attnum = ANY (i.indkey)), \
+         a.attidentity <> '' OR a.attgenerated <> '', t.typtype = 'd' AND t.typnotnull, \
+         pg_catalog.format_type(bt.oid, NULL), \
+         EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = c.oid AND NOT i.indimmediate) \
          FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
@@ -357,6 +368,7 @@ fn read(client: &mut Client, bookkeeping: &MigrationsTable) -> Result<Catalog, E
                 name: row[1].clone(),
                 columns: Vec::new(),
                 checks: Vec::new(),
+                deferrable_unique: false,
             })
             .columns
             .push(Column {
@@ -368,7 +380,18 @@ fn read(client: &mut Client, bookkeeping: &MigrationsTable) -> Result<Catalog, E
                 typmod: row[7].parse().unwrap_or(-1),
                 type_name: row[8].clone(),
                 unique: row[9] == "t",
+                identity_or_generated: row[10] == "t",
+                base_type_name: row[12].clone(),
             });
+        if let Some(table) = tables.get_mut(&oid) {
+            // A domain declared NOT NULL refuses NULL wherever it is used.
+            if row[11] == "t" {
+                if let Some(column) = table.columns.last_mut() {
+                    column.not_null = true;
+                }
+            }
+            table.deferrable_unique = row[13] == "t";
+        }
     }
     for row in check_rows {
         let (Ok(oid), Ok(columns)) = (
@@ -534,7 +557,10 @@ impl<'k> Insert<'k> {
             return Ok(());
         }
         let columns: Vec<Option<&Column>> = key.columns.iter().map(|c| table.column(c)).collect();
-        if columns.iter().all(|c| c.is_some_and(|c| c.server_fills)) {
+        if columns
+            .iter()
+            .all(|c| c.is_some_and(|c| c.identity_or_generated))
+        {
             return Ok(());
         }
         self.keyed.extend(key.columns.iter().map(String::as_str));
@@ -625,7 +651,7 @@ impl<'k> Insert<'k> {
             "E" => format!(
                 "(pg_catalog.enum_range(NULL::{t}))[({n} % pg_catalog.array_length(pg_catalog.enum_range(\
                  NULL::{t}), 1) + 1)::int4]",
-                t = column.type_name
+                t = column.base_type_name
             ),
             "U" if column.base_type == "uuid" => format!("pg_catalog.md5({text})::uuid"),
             // From a fixed time, not the clock: the same seed gives the same rows.
@@ -655,8 +681,8 @@ impl<'k> Insert<'k> {
                 format!(" ({})", self.targets.join(", "))
             };
             let conflicts = match self.style {
-                Style::Dense => "",
-                Style::Varied { .. } => " ON CONFLICT DO NOTHING",
+                Style::Varied { .. } if !table.deferrable_unique => " ON CONFLICT DO NOTHING",
+                _ => "",
             };
             return format!(
                 "{with}INSERT INTO {}{columns} SELECT {} FROM {series} {}{conflicts}",
@@ -685,9 +711,15 @@ impl<'k> Insert<'k> {
             format!(" WHERE {}", checks.join(" AND "))
         };
         let columns = self.targets.join(", ");
+        // PostgreSQL takes no deferrable constraint as `ON CONFLICT`'s arbiter: there, the columns in a unique
+        // index are distinct already, and a duplicate (a short text cut from two values) fails the table.
+        let conflicts = match table.deferrable_unique {
+            false => " ON CONFLICT DO NOTHING",
+            true => "",
+        };
         format!(
-            "{with}INSERT INTO {} ({columns}) SELECT {columns} FROM (SELECT {} FROM {series} {}) AS r{filter} \
-             ON CONFLICT DO NOTHING",
+            "{with}INSERT INTO {} ({columns}) SELECT {columns} FROM (SELECT {} FROM {series} {}) AS r{filter}\
+             {conflicts}",
             table.name,
             named.join(", "),
             self.joins.join(" ")
@@ -776,6 +808,8 @@ mod tests {
             not_null,
             server_fills: false,
             unique: false,
+            identity_or_generated: false,
+            base_type_name: base_type.to_owned(),
             category: category.to_owned(),
             base_type: base_type.to_owned(),
             typmod: -1,
@@ -795,6 +829,7 @@ mod tests {
                     name: "public.users".to_owned(),
                     columns: vec![id, column("email", true, "S", "text")],
                     checks: Vec::new(),
+                    deferrable_unique: false,
                 },
             ),
             (
@@ -808,6 +843,7 @@ mod tests {
                         column("draft", true, "B", "bool"),
                     ],
                     checks: Vec::new(),
+                    deferrable_unique: false,
                 },
             ),
         ])

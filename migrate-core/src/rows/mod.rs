@@ -47,11 +47,14 @@ impl Default for Generation {
 }
 
 impl Generation {
-    /// The rows for `table` (as shown: `public.` left out).
+    /// The rows for `table` (as shown: `public.` left out, each part quoted where it needs to be). A count set
+    /// for the name as written in SQL (`"Orders"`) or as stored (`Orders`) applies.
     pub fn rows_for(&self, table: &str) -> u64 {
-        self.per_table
-            .get(table)
-            .or_else(|| self.per_table.get(&format!("public.{table}")))
+        let stored = table.replace("\"\"", "\u{0}").replace('"', "").replace('\u{0}', "\"");
+        [table.to_owned(), stored]
+            .iter()
+            .flat_map(|name| [name.clone(), format!("public.{name}")])
+            .find_map(|name| self.per_table.get(&name))
             .copied()
             .unwrap_or(self.rows)
     }
@@ -90,4 +93,27 @@ pub struct SeededSize {
 pub struct SkippedTable {
     pub table: String,
     pub reason: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Generation;
+
+    /// A count applies to a table named as SQL writes it or as it is stored, with or without `public.`.
+    #[test]
+    fn a_table_count_is_found_by_any_spelling_of_its_name() {
+        let generation = Generation {
+            per_table: [
+                ("Orders".to_owned(), 5),
+                ("public.items".to_owned(), 7),
+                ("billing.\"Invoices\"".to_owned(), 9),
+            ]
+            .into(),
+            ..Generation::default()
+        };
+        assert_eq!(generation.rows_for("\"Orders\""), 5);
+        assert_eq!(generation.rows_for("items"), 7);
+        assert_eq!(generation.rows_for("billing.\"Invoices\""), 9);
+        assert_eq!(generation.rows_for("users"), 100);
+    }
 }
