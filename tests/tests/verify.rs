@@ -160,6 +160,17 @@ fn verify_refuses_rows_it_cannot_read() {
         "{}",
         bad.stderr
     );
+    // A count for a table that does not exist is a warning (a misspelt name), not an error.
+    let misspelt = cli
+        .run(&["verify", "--with-data", "--rows", "oders=9"])
+        .expect_code(1);
+    assert!(
+        misspelt.stderr.contains(
+            "warning: rows were set for table \"oders\", but no table of that name was filled"
+        ),
+        "{}",
+        misspelt.stderr
+    );
     let without = cli.run(&["verify", "--rows", "10"]).expect_code(2);
     assert!(without.stderr.contains("--with-data"), "{}", without.stderr);
     std::fs::write(

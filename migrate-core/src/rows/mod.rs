@@ -50,13 +50,21 @@ impl Generation {
     /// The rows for `table` (as shown: `public.` left out, each part quoted where it needs to be). A count set
     /// for the name as written in SQL (`"Orders"`) or as stored (`Orders`) applies.
     pub fn rows_for(&self, table: &str) -> u64 {
-        let stored = table.replace("\"\"", "\u{0}").replace('"', "").replace('\u{0}', "\"");
-        [table.to_owned(), stored]
+        self.count_named(table)
+            .map_or(self.rows, |name| self.per_table[name])
+    }
+
+    /// The name in [`Generation::per_table`] that sets `table`'s count, if one does.
+    pub fn count_named(&self, table: &str) -> Option<&String> {
+        let shown = table.strip_prefix("public.").unwrap_or(table);
+        let stored = shown
+            .replace("\"\"", "\u{0}")
+            .replace('"', "")
+            .replace('\u{0}', "\"");
+        [shown.to_owned(), stored]
             .iter()
             .flat_map(|name| [name.clone(), format!("public.{name}")])
-            .find_map(|name| self.per_table.get(&name))
-            .copied()
-            .unwrap_or(self.rows)
+            .find_map(|name| self.per_table.get_key_value(&name).map(|(k, _)| k))
     }
 }
 

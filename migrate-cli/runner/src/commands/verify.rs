@@ -40,6 +40,9 @@ pub fn verify(
             Progress::Checked(checked) => crate::stdio::write_out(format_args!("{checked}")),
         },
     )?;
+    if let Some(generation) = &generation {
+        unmatched_counts(generation, &verification);
+    }
     if args.json {
         outln!("{}", serde_json::to_string_pretty(&verification)?);
     } else {
@@ -105,6 +108,33 @@ fn describe(generation: &Generation) -> String {
         counts.join(", "),
         generation.seed
     )
+}
+
+/// A warning for each table count (`--rows TABLE=N`, `[verify.rows_per_table]`) that named no table the run
+/// filled or tried to: a name misspelt, or of a table no migration makes.
+fn unmatched_counts(generation: &Generation, verification: &Verification) {
+    let seen: Vec<&str> = verification
+        .migrations
+        .iter()
+        .filter_map(|m| m.rows.as_ref())
+        .flat_map(|rows| {
+            rows.filled
+                .iter()
+                .map(String::as_str)
+                .chain(rows.skipped.iter().map(|s| s.table.as_str()))
+        })
+        .collect();
+    for name in generation.per_table.keys() {
+        if !seen
+            .iter()
+            .any(|table| generation.count_named(table) == Some(name))
+        {
+            errln!(
+                "warning: rows were set for table {name:?}, but no table of that name was filled: check its name \
+                 (`orders`, `billing.invoices`)"
+            );
+        }
+    }
 }
 
 /// The last line: what failed, or what passed and what was skipped.
