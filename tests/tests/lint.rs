@@ -771,6 +771,15 @@ fn prefer_bigint_over_int_flags_keys_and_narrower_foreign_keys() {
     let run = lint("lint_keys", &args).expect_code(4);
     assert_cli_snapshot!("lint_prefer_bigint_over_int_keys", run, &args);
     lint("lint_keys", &["lint", "20261201000003"]).expect_code(0);
+    // A foreign key added later (`ADD CONSTRAINT .. FOREIGN KEY`) to a column an earlier migration declared.
+    let added = lint("lint_keys", &["lint", "20261201000004"]).expect_code(4);
+    assert!(
+        added
+            .stdout
+            .contains("carts.customer_id is integer and references customers.id, a bigint"),
+        "{}",
+        added.stdout
+    );
     let cli = FixtureCli::with_url("lint_keys", NO_DATABASE);
     std::fs::write(
         cli.cwd().join("migrate.toml"),

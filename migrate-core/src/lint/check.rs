@@ -238,10 +238,23 @@ fn key_findings(m: &MigrationInputs, rules: &RuleSelection, findings: &mut Vec<F
         findings.retain(|f| f.rule != rule);
     }
     let mut keys = m.keys.clone();
+    let mut integers = m.integer_columns.clone();
     for s in &m.statements {
         for part in migrate_dsl::split_statements(&s.sql) {
             let statement = super::statement::one_line(part.sql);
-            for column in super::keys::declared(part.sql) {
+            for mut column in super::keys::declared(part.sql) {
+                if column.constraint_only {
+                    // The column's type as declared before (the latest declaration).
+                    let Some(known) = integers
+                        .iter()
+                        .rev()
+                        .find(|c| c.table == column.table && c.column == column.column)
+                    else {
+                        continue;
+                    };
+                    column.bytes = Some(known.bytes);
+                    column.type_name = super::keys::type_of(known.bytes).to_uppercase();
+                }
                 let Some(detail) = narrow_key(&column, &keys, every_integer) else {
                     continue;
                 };
@@ -268,6 +281,7 @@ fn key_findings(m: &MigrationInputs, rules: &RuleSelection, findings: &mut Vec<F
                 );
             }
             keys.extend(super::keys::created_keys(part.sql));
+            integers.extend(super::keys::integer_columns(part.sql));
         }
     }
 }

@@ -94,6 +94,10 @@ pub struct MigrationInputs {
     /// column is compared with (`prefer-bigint-over-int`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub keys: Vec<super::KeyColumn>,
+    /// The integer columns the migrations before this one declared, with their width: what a foreign key
+    /// added later to one of them is compared with.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub integer_columns: Vec<super::KeyColumn>,
 }
 
 /// A `pgm.since_pg(major, ..)` gate that every supported server takes.
@@ -229,6 +233,7 @@ pub fn collect(
         let made = before.remove(m.name()).unwrap_or_default();
         one.partitioned = made.partitioned;
         one.keys = made.keys;
+        one.integer_columns = made.integer_columns;
         inputs.migrations.push(one);
     }
     Ok(inputs)
@@ -239,6 +244,7 @@ pub fn collect(
 struct Made {
     partitioned: Vec<String>,
     keys: Vec<super::KeyColumn>,
+    integer_columns: Vec<super::KeyColumn>,
 }
 
 /// For each of `selected`, what the migrations before it created: one walk over the migrations in order, up
@@ -263,6 +269,9 @@ fn made_before(
                 .partitioned
                 .extend(super::partitioned::created_partitioned(&sql));
             known.keys.extend(super::keys::created_keys(&sql));
+            known
+                .integer_columns
+                .extend(super::keys::integer_columns(&sql));
         }
     }
     out
@@ -307,6 +316,7 @@ fn collect_one(
         statements: Vec::new(),
         partitioned: Vec::new(),
         keys: Vec::new(),
+        integer_columns: Vec::new(),
     };
     let step = match Step::for_lint(m, options.direction, options.pg_version) {
         Ok(step) => step,

@@ -42,6 +42,9 @@ pub(crate) struct Declared {
     pub generated: bool,
     /// The table and (when named) column its foreign key references.
     pub references: Option<(String, Option<String>)>,
+    /// A foreign key added to a column the statement does not declare (`ADD CONSTRAINT .. FOREIGN KEY`): its
+    /// type is the column's as declared before (`type_name` is empty, `bytes` unknown here).
+    pub constraint_only: bool,
 }
 
 #[cfg_attr(not(feature = "lint"), allow(dead_code))]
@@ -139,6 +142,7 @@ fn column(table: &str, def: &[&str]) -> Option<Declared> {
         generated: type_name.contains("SERIAL") || rest.contains(&"IDENTITY"),
         references: references(rest),
         type_name,
+        constraint_only: false,
     })
 }
 
@@ -225,13 +229,47 @@ fn added(tokens: &[&str]) -> Vec<Declared> {
             if def.starts_with(&["IF", "NOT", "EXISTS"]) {
                 def = &def[3..];
             }
-            if matches!(
-                def.first(),
-                Some(&("CONSTRAINT" | "PRIMARY" | "FOREIGN" | "UNIQUE" | "CHECK" | "EXCLUDE"))
-            ) {
-                return None;
+            let constraint = match def {
+                ["CONSTRAINT", _, rest @ ..] => Some(rest),
+                [first, ..]
+                    if matches!(
+                        *first,
+                        "PRIMARY" | "FOREIGN" | "UNIQUE" | "CHECK" | "EXCLUDE"
+                    ) =>
+                {
+                    Some(def)
+                }
+                _ => None,
+            };
+            match constraint {
+                // A foreign key of one column added to a column declared before.
+                Some(constraint @ ["FOREIGN", ..]) => Some(Declared {
+                    table: table.clone(),
+                    column: one_column(constraint, 1)?,
+                    type_name: String::new(),
+                    bytes: None,
+                    primary_key: false,
+                    generated: false,
+                    references: references(constraint),
+                    constraint_only: true,
+                }),
+                Some(_) => None,
+                None => column(&table, def),
             }
-            column(&table, def)
+        })
+        .collect()
+}
+
+/// The columns of integer type `sql` (one statement) declares, with their width.
+pub(crate) fn integer_columns(sql: &str) -> Vec<KeyColumn> {
+    declared(sql)
+        .into_iter()
+        .filter_map(|d| {
+            Some(KeyColumn {
+                bytes: d.bytes?,
+                table: d.table,
+                column: d.column,
+            })
         })
         .collect()
 }
@@ -296,6 +334,16 @@ mod tests {
             r#"ALTER TABLE "items" ADD COLUMN "order_id" int4 REFERENCES "orders" ("id"), ADD "n" bigint, ADD CONSTRAINT c CHECK (n > 0)"#,
         );
         assert_eq!(added.len(), 2);
+        let constraint = declared(
+            r#"ALTER TABLE "carts" ADD CONSTRAINT "carts_customer_id_fkey" FOREIGN KEY ("customer_id") REFERENCES "customers" ("id") NOT VALID"#,
+        );
+        assert_eq!(constraint.len(), 1);
+        assert!(constraint[0].constraint_only);
+        assert_eq!(constraint[0].column, "customer_id");
+        assert_eq!(
+            constraint[0].references,
+            Some(("customers".to_owned(), Some("id".to_owned())))
+        );
         assert_eq!(
             added[0].references,
             Some(("orders".to_owned(), Some("id".to_owned())))
