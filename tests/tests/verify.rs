@@ -183,7 +183,7 @@ fn verify_refuses_rows_it_cannot_read() {
     assert!(
         too_many
             .stderr
-            .contains("invalid [verify] rows_per_table.orders = 3000000000 in "),
+            .contains("migrate.toml: [verify.rows_per_table] orders = 3000000000: 3000000000 is not in 0..=2147483647 (as for verify --rows TABLE=N)"),
         "{}",
         too_many.stderr
     );

@@ -638,12 +638,7 @@ fn parse_rows(text: &str) -> Result<RowsArg, String> {
         .trim()
         .parse::<u64>()
         .map_err(|_| format!("{count:?} is not a number of rows (write N, or TABLE=N)"))?;
-    if rows > i32::MAX as u64 {
-        return Err(format!(
-            "{rows} rows is more than a table can be filled with at once (at most {})",
-            i32::MAX
-        ));
-    }
+    let rows = crate::parse::in_range(rows, &ranges::ROWS_PER_TABLE)?;
     Ok(RowsArg { table, rows })
 }
 

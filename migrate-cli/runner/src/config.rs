@@ -227,6 +227,22 @@ impl ConfigFile {
                 &ranges::CALIBRATION_ROWS,
             )?;
         }
+        if let Some(verify) = &self.verify {
+            within(
+                "[verify] rows",
+                verify.rows,
+                "verify --rows",
+                &ranges::ROWS_PER_TABLE,
+            )?;
+            for (table, rows) in verify.rows_per_table.iter().flatten() {
+                within(
+                    &format!("[verify.rows_per_table] {table}"),
+                    Some(*rows),
+                    "verify --rows TABLE=N",
+                    &ranges::ROWS_PER_TABLE,
+                )?;
+            }
+        }
         if let Some(fleet) = &self.fleet {
             within(
                 "[fleet] parallel",

@@ -65,6 +65,9 @@ pub mod ranges {
     pub const CALIBRATION_ROWS: RangeInclusive<u64> = 1000..=i32::MAX as u64;
     /// `fleet --parallel`/`--per-server`, `[fleet] parallel`/`per_server`.
     pub const FLEET_PARALLEL: RangeInclusive<u64> = 1..=1024;
+    /// `verify --rows`, `[verify] rows` and `rows_per_table`: rows generated into one table, at most what one
+    /// `generate_series` of `integer` gives.
+    pub const ROWS_PER_TABLE: RangeInclusive<u64> = 0..=i32::MAX as u64;
     /// `fleet --max-failures`, `[fleet] max_failures`.
     pub const MAX_FAILURES: RangeFrom<u64> = 1..;
 }
