@@ -9,7 +9,7 @@ use crate::migration::{Direction, Migration};
 use crate::server::OLDEST_SUPPORTED_MAJOR;
 
 use super::error::LintError;
-use super::inputs::{collect, LintInputs, LintOptions, MigrationInputs};
+use super::inputs::{collect, LintInputs, LintOptions, MigrationInputs, StatementInputs};
 use super::report::{Finding, MigrationLint, Note, Report, Silenced, Unparsable};
 use super::rules::{Rule, RuleSelection};
 use super::sql::{self, Input};
@@ -152,19 +152,10 @@ fn sql_findings(
             position: s.position,
             op: op_name(&s.op),
             sql: &s.sql,
-            line: s.line,
             new_transaction: s.new_transaction,
         })
         .collect();
-    // The line of what is at `offset` in input `i`'s SQL: its own line in the file when the SQL is written
-    // there in place, else the line of the operation's call.
-    let line = |i: usize, offset: usize| {
-        m.statements[i]
-            .sql_lines
-            .line_at(&m.statements[i].sql, offset)
-            .map(|line| line as usize)
-            .or(inputs[i].line)
-    };
+    let line = |i: usize, offset: usize| line_at(&m.statements[i], offset);
     let (hits, failures) = sql::check(&inputs, options.pg_version, m.transactional);
     out.unparsable
         .extend(failures.into_iter().map(|f| Unparsable {
@@ -181,6 +172,25 @@ fn sql_findings(
             detail: h.detail,
         })
         .collect()
+}
+
+/// The line of what is at `offset` in statement `s`'s SQL: its own line in the file when the SQL is written
+/// there in place, else the line of the operation's call.
+fn line_at(s: &StatementInputs, offset: usize) -> Option<usize> {
+    s.sql_lines
+        .line_at(&s.sql, offset)
+        .map(|line| line as usize)
+        .or(s.line)
+}
+
+/// Puts `finding` after the findings of the operations up to its own, so the report stays in operation order.
+fn insert_in_order(findings: &mut Vec<Finding>, finding: Finding) {
+    let position = finding.op.map_or(0, |(position, _)| position);
+    let at = findings
+        .iter()
+        .rposition(|f| f.op.is_none_or(|(p, _)| p <= position))
+        .map_or(0, |i| i + 1);
+    findings.insert(at, finding);
 }
 
 /// `stricter-change-in-expand`: what the deploy phase itself judges stricter ([`crate::phase`]) in an `up`,
@@ -201,20 +211,12 @@ fn stricter_findings(m: &MigrationInputs, options: &LintOptions, findings: &mut 
             .into_iter()
             .find(|part| part.offset == stricter.offset)
             .map_or_else(|| s.sql.clone(), |part| part.sql.to_owned());
-        let at = findings
-            .iter()
-            .rposition(|f| f.op.is_none_or(|(position, _)| position <= s.position))
-            .map_or(0, |i| i + 1);
-        findings.insert(
-            at,
+        insert_in_order(
+            findings,
             Finding {
                 rule: Rule::StricterChangeInExpand,
                 op: Some((s.position, op_name(&s.op))),
-                line: s
-                    .sql_lines
-                    .line_at(&s.sql, stricter.offset)
-                    .map(|line| line as usize)
-                    .or(s.line),
+                line: line_at(s, stricter.offset),
                 statement: super::statement::one_line(&statement),
                 detail: Some(format!(
                     "{}: the app version still running may write what it refuses, and the migration is not \
@@ -242,46 +244,49 @@ fn key_findings(m: &MigrationInputs, rules: &RuleSelection, findings: &mut Vec<F
     for s in &m.statements {
         for part in migrate_dsl::split_statements(&s.sql) {
             let statement = super::statement::one_line(part.sql);
-            for mut column in super::keys::declared(part.sql) {
-                if column.constraint_only {
-                    // The column's type as declared before (the latest declaration).
-                    let Some(known) = integers
-                        .iter()
-                        .rev()
-                        .find(|c| c.table == column.table && c.column == column.column)
-                    else {
+            let declared = super::keys::declared(part.sql);
+            for declared_column in &declared {
+                // A foreign key added to a column declared before: its type as declared (the latest).
+                let resolved;
+                let column = if declared_column.constraint_only {
+                    let Some(known) = integers.iter().rev().find(|c| {
+                        c.table == declared_column.table && c.column == declared_column.column
+                    }) else {
                         continue;
                     };
-                    column.bytes = Some(known.bytes);
-                    column.type_name = super::keys::type_of(known.bytes).to_uppercase();
-                }
-                let Some(detail) = narrow_key(&column, &keys, every_integer) else {
+                    resolved = super::keys::Declared {
+                        bytes: Some(known.bytes),
+                        type_name: super::keys::type_of(known.bytes).to_uppercase(),
+                        ..declared_column.clone()
+                    };
+                    &resolved
+                } else {
+                    declared_column
+                };
+                let Some(detail) = narrow_key(column, &keys, every_integer) else {
                     continue;
                 };
                 findings.retain(|f| {
                     !(f.rule == rule && f.statement == statement && f.detail.is_none())
                 });
-                let at = findings
-                    .iter()
-                    .rposition(|f| f.op.is_none_or(|(position, _)| position <= s.position))
-                    .map_or(0, |i| i + 1);
-                findings.insert(
-                    at,
+                insert_in_order(
+                    findings,
                     Finding {
                         rule,
                         op: Some((s.position, op_name(&s.op))),
-                        line: s
-                            .sql_lines
-                            .line_at(&s.sql, part.offset)
-                            .map(|line| line as usize)
-                            .or(s.line),
+                        line: line_at(s, part.offset),
                         statement: statement.clone(),
                         detail: Some(detail),
                     },
                 );
             }
-            keys.extend(super::keys::created_keys(part.sql));
-            integers.extend(super::keys::integer_columns(part.sql));
+            keys.extend(
+                declared
+                    .iter()
+                    .filter(|d| d.primary_key)
+                    .filter_map(super::keys::Declared::integer),
+            );
+            integers.extend(declared.iter().filter_map(super::keys::Declared::integer));
         }
     }
 }
@@ -378,11 +383,7 @@ fn per_partition(m: &MigrationInputs, findings: Vec<Finding>) -> Vec<Finding> {
                 out.push(Finding {
                     rule: Rule::RequireIndexPerPartition,
                     op: Some((s.position, op_name(&s.op))),
-                    line: s
-                        .sql_lines
-                        .line_at(&s.sql, part.offset)
-                        .map(|l| l as usize)
-                        .or(s.line),
+                    line: line_at(s, part.offset),
                     statement: super::statement::one_line(part.sql),
                     detail: Some(
                         "PostgreSQL refuses CREATE INDEX CONCURRENTLY on a partitioned table"

@@ -268,10 +268,16 @@ fn made_before(
             known
                 .partitioned
                 .extend(super::partitioned::created_partitioned(&sql));
-            known.keys.extend(super::keys::created_keys(&sql));
+            let declared = super::keys::declared(&sql);
+            known.keys.extend(
+                declared
+                    .iter()
+                    .filter(|d| d.primary_key)
+                    .filter_map(super::keys::Declared::integer),
+            );
             known
                 .integer_columns
-                .extend(super::keys::integer_columns(&sql));
+                .extend(declared.iter().filter_map(super::keys::Declared::integer));
         }
     }
     out

@@ -53,6 +53,15 @@ impl Declared {
     pub fn is_key(&self) -> bool {
         self.primary_key || self.generated
     }
+
+    /// The column with its width, when it is declared here with an integer type.
+    pub fn integer(&self) -> Option<KeyColumn> {
+        Some(KeyColumn {
+            table: self.table.clone(),
+            column: self.column.clone(),
+            bytes: self.bytes?,
+        })
+    }
 }
 
 /// The width of an integer type, by its name as written (upper-cased).
@@ -260,35 +269,6 @@ fn added(tokens: &[&str]) -> Vec<Declared> {
         .collect()
 }
 
-/// The columns of integer type `sql` (one statement) declares, with their width.
-pub(crate) fn integer_columns(sql: &str) -> Vec<KeyColumn> {
-    declared(sql)
-        .into_iter()
-        .filter_map(|d| {
-            Some(KeyColumn {
-                bytes: d.bytes?,
-                table: d.table,
-                column: d.column,
-            })
-        })
-        .collect()
-}
-
-/// The single-column primary keys of integer type `sql` (one statement) creates.
-pub(crate) fn created_keys(sql: &str) -> Vec<KeyColumn> {
-    declared(sql)
-        .into_iter()
-        .filter(|d| d.primary_key)
-        .filter_map(|d| {
-            Some(KeyColumn {
-                bytes: d.bytes?,
-                table: d.table,
-                column: d.column,
-            })
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -321,13 +301,14 @@ mod tests {
             ]
         );
         let table_key = declared("CREATE TABLE app.t (id bigint, n int, PRIMARY KEY (id))");
+        assert!(table_key[0].primary_key);
         assert_eq!(
-            created_keys("CREATE TABLE app.t (id bigint, n int, PRIMARY KEY (id))"),
-            [KeyColumn {
+            table_key[0].integer(),
+            Some(KeyColumn {
                 table: "t".to_owned(),
                 column: "id".to_owned(),
                 bytes: 8
-            }]
+            })
         );
         assert!(!table_key[1].is_key());
         let added = declared(

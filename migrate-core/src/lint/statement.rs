@@ -10,8 +10,6 @@ pub(crate) struct Input<'a> {
     pub position: usize,
     pub op: &'static str,
     pub sql: &'a str,
-    /// The line of the operation's call in the migration file, when known.
-    pub line: Option<usize>,
     /// In a transactional migration, the engine commits what came before and runs this in a new transaction
     /// (`VALIDATE CONSTRAINT` after an `ADD ... NOT VALID`, the steps of `set_not_null`): rules that look at
     /// what shares a transaction must see that boundary, as `sql` shows it.

@@ -119,7 +119,6 @@ mod tests {
                 position: i + 1,
                 op: "sql",
                 sql,
-                line: None,
                 new_transaction: false,
             })
             .collect()

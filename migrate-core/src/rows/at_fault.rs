@@ -23,7 +23,7 @@ pub fn rows_at_fault(
     let (schema, table) = (db.schema()?, db.table()?);
     if *code == SqlState::NOT_NULL_VIOLATION {
         let column = db.column()?;
-        let condition = format!("{} IS NULL", quote(column));
+        let condition = format!("{} IS NULL", migrate_dsl::ident(column));
         return breaking(client, schema, table, &condition, &format!("have {column} NULL"));
     }
     if *code == SqlState::CHECK_VIOLATION {
@@ -57,10 +57,6 @@ fn parenthesized(expression: &str) -> String {
     }
 }
 
-/// `name` as an identifier, quoted.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
 
 /// The server's error at the bottom of `error`'s chain of sources.
 fn server_error<'e>(error: &'e (dyn std::error::Error + 'static)) -> Option<&'e DbError> {
@@ -101,18 +97,18 @@ fn breaking(
         .iter()
         .map(|row| row.get(0))
         .collect();
-    let qualified = format!("{}.{}", quote(schema), quote(table));
+    let qualified = format!("{}.{}", migrate_dsl::ident(schema), migrate_dsl::ident(table));
     let order = if key_columns.is_empty() {
         "ctid".to_owned()
     } else {
-        key_columns.iter().map(|c| quote(c)).collect::<Vec<_>>().join(", ")
+        key_columns.iter().map(|c| migrate_dsl::ident(c)).collect::<Vec<_>>().join(", ")
     };
     let key = if key_columns.is_empty() {
         "'ctid=' || ctid::text".to_owned()
     } else {
         key_columns
             .iter()
-            .map(|c| format!("'{}=' || coalesce({}::text, 'NULL')", c.replace('\'', "''"), quote(c)))
+            .map(|c| format!("'{}=' || coalesce({}::text, 'NULL')", c.replace('\'', "''"), migrate_dsl::ident(c)))
             .collect::<Vec<_>>()
             .join(" || ', ' || ")
     };

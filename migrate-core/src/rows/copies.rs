@@ -27,17 +27,12 @@ struct Copied {
     temp: String,
     /// The table, schema-qualified and quoted.
     qualified: String,
-    /// Its primary key's columns, quoted; a table without one is not copied.
+    /// Its primary key's columns, as the catalog names them; a table without one is not copied.
     key: Vec<String>,
 }
 
 /// How many rows an example shows.
 const EXAMPLES: usize = 3;
-
-/// `name` as an identifier, quoted.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
-}
 
 impl Copies {
     /// Copies every table with a primary key (the bookkeeping tables left out) into a temporary table of
@@ -49,7 +44,7 @@ impl Copies {
     pub fn take(client: &mut Client, bookkeeping: &MigrationsTable) -> Result<Copies, Error> {
         let sql = format!(
             "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
-               (SELECT pg_catalog.array_agg(pg_catalog.quote_ident(a.attname) ORDER BY k.at) \
+               (SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.at) \
                 FROM pg_catalog.unnest(i.indkey) WITH ORDINALITY AS k(attnum, at) \
                 JOIN pg_catalog.pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum) \
              FROM pg_catalog.pg_class c \
@@ -72,10 +67,7 @@ impl Copies {
                 "DROP TABLE IF EXISTS pg_temp.{temp}; CREATE TEMPORARY TABLE {temp} AS \
                  SELECT pg_catalog.to_jsonb(t) AS r FROM {qualified} AS t"
             ));
-            let shown = qualified
-                .strip_prefix("public.")
-                .unwrap_or(&qualified)
-                .to_owned();
+            let shown = super::shown(&qualified).to_owned();
             copies.tables.insert(
                 shown,
                 Copied {
@@ -108,15 +100,15 @@ impl Copies {
         if copied.key.is_empty() {
             return None;
         }
-        // Keys and values compared as JSON, the form the copy keeps them in.
-        let field = |quoted: &str| format!("'{}'", quoted.trim_matches('"').replace("\"\"", "\"").replace('\'', "''"));
+        // Keys and values compared as JSON, the form the copy keeps them in: fields named by the columns.
+        let field = |name: &str| migrate_dsl::literal(name);
         let key_text = copied
             .key
             .iter()
             .map(|k| {
                 format!(
-                    "'{}=' || coalesce(b.r->>{}, 'NULL')",
-                    k.trim_matches('"').replace("\"\"", "\"").replace('\'', "''"),
+                    "{} || coalesce(b.r->>{}, 'NULL')",
+                    migrate_dsl::literal(&format!("{k}=")),
                     field(k)
                 )
             })
@@ -137,7 +129,7 @@ impl Copies {
         let (temp, now) = (&copied.temp, &copied.qualified);
         let shown: Vec<String> = match column {
             Some(column) => {
-                let c = field(&quote(column));
+                let c = field(column);
                 let sql = format!(
                     "SELECT {key_text}, b.r->>{c}, pg_catalog.to_jsonb(a)->>{c} FROM pg_temp.{temp} b \
                      LEFT JOIN {now} a ON {join} \

@@ -156,7 +156,7 @@ pub fn fill_empty(
             continue;
         }
         let rows = generation
-            .rows_for(as_traced(&catalog.tables[&oid].name))
+            .rows_for(super::shown(&catalog.tables[&oid].name))
             .min(i32::MAX as u64);
         if rows == 0 {
             continue;
@@ -242,7 +242,7 @@ fn with_parents(catalog: &Catalog, names: &[String]) -> HashSet<u32> {
         .tables
         .iter()
         .filter(|(_, t)| {
-            let shown = as_traced(&t.name);
+            let shown = super::shown(&t.name);
             names.iter().any(|n| n == shown || *n == t.name)
         })
         .map(|(oid, _)| *oid)
@@ -282,10 +282,6 @@ fn with_rows(client: &mut Client, catalog: &Catalog) -> Result<HashSet<u32>, Err
         .collect())
 }
 
-/// A table's schema-qualified name as the trace shows it: `public` left out.
-fn as_traced(name: &str) -> &str {
-    name.strip_prefix("public.").unwrap_or(name)
-}
 
 /// A filled table's size, right after it was filled and analysed.
 fn size(client: &mut Client, oid: u32, name: &str) -> Result<SeededSize, Error> {
@@ -297,7 +293,7 @@ fn size(client: &mut Client, oid: u32, name: &str) -> Result<SeededSize, Error> 
         )
         .map_err(Error::database("cannot read the size of a table filled with rows"))?;
     Ok(SeededSize {
-        table: as_traced(name).to_owned(),
+        table: super::shown(name).to_owned(),
         rows: row.get(0),
         table_bytes: row.get(1),
         total_bytes: row.get(2),

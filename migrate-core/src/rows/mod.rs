@@ -24,6 +24,11 @@ pub(crate) use generate::fill;
 pub use generate::{empty_all, fill_empty};
 pub use snapshot::{compare, DataFinding, Snapshot};
 
+/// A schema-qualified table name as the rows' reports show it: `public.` left out.
+pub(crate) fn shown(qualified: &str) -> &str {
+    qualified.strip_prefix("public.").unwrap_or(qualified)
+}
+
 /// How many rows [`fill_empty`] puts in each table, and the seed its values are drawn from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Generation {
@@ -56,7 +61,7 @@ impl Generation {
 
     /// The name in [`Generation::per_table`] that sets `table`'s count, if one does.
     pub fn count_named(&self, table: &str) -> Option<&String> {
-        let shown = table.strip_prefix("public.").unwrap_or(table);
+        let shown = shown(table);
         let stored = shown
             .replace("\"\"", "\u{0}")
             .replace('"', "")

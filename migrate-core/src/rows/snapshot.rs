@@ -121,7 +121,7 @@ impl Snapshot {
                         (name, print)
                     })
                     .collect();
-                let shown = table.strip_prefix("public.").unwrap_or(&table).to_owned();
+                let shown = super::shown(&table).to_owned();
                 (
                     shown,
                     TablePrint {

@@ -40,7 +40,6 @@ fn rules_broken(sqls: &[&str], run: Run) -> Vec<Rule> {
             position: i + 1,
             op: "sql",
             sql,
-            line: None,
             new_transaction: false,
         })
         .collect();

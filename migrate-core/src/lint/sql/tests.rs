@@ -16,7 +16,6 @@ fn inputs<'a>(sqls: &[&'a str]) -> Vec<Input<'a>> {
             position: i + 1,
             op: "sql",
             sql,
-            line: None,
             new_transaction: false,
         })
         .collect()
