@@ -75,6 +75,7 @@ runtime! {
     mod event_log;
     mod events;
     pub mod fleet;
+    mod widen_key;
     #[doc(hidden)]
     pub mod folder;
     mod history;

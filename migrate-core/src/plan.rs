@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use std::panic::Location;
 use std::time::Duration;
 
-use migrate_dsl::{split_statements, Action, DslError, MigrationBuilder, Statement};
+use migrate_dsl::{split_statements, Action, KeyCatalog, MigrationBuilder, Statement, WidenKeyOnline};
 use postgres::GenericClient;
 
 use crate::backfill::{lookup_key, KeyLookup};
@@ -41,7 +41,25 @@ pub struct Step<'m> {
     pub fake: bool,
     /// The server an `up` was planned for, whose `down` its row records ([`Step::recorded_down`]).
     server_for_down: Option<u32>,
+    /// How the step was recorded, to record it again with the catalog ([`Step::resolve_catalog`]).
+    source: Source,
+    /// Whether an operation needs the catalog before the step runs (a key's widening).
+    needs_catalog: bool,
     statements: Vec<Statement>,
+}
+
+/// What the catalog says about a key's widening (`None`: not read; `Err`: the refusal).
+type CatalogLookup<'c> = dyn FnMut(&WidenKeyOnline, usize) -> Option<Result<KeyCatalog, String>> + 'c;
+
+/// How a step was recorded and rendered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    /// For no server in particular (review).
+    Review,
+    /// For a server of this major.
+    Server(u32),
+    /// The part of an `up` that took effect, undone, on a server of this major.
+    UndoPart(u32, Vec<usize>),
 }
 
 /// A migration's `down`, rendered for the server when its `up` runs and kept in its applied row, so that an
@@ -58,6 +76,10 @@ pub struct RecordedDown {
 impl RecordedDown {
     /// The `down` of `down` (a step in that direction), when it is plain SQL.
     fn of(down: &Step<'_>) -> Option<RecordedDown> {
+        // Its statements depend on the catalog when it runs.
+        if down.needs_catalog {
+            return None;
+        }
         let units = down.units();
         let plain = units
             .iter()
@@ -84,7 +106,7 @@ impl<'m> Step<'m> {
     /// [`since_pg`](migrate_dsl::MigrationBuilder::since_pg) shows both branches. For review only (`sql NAME`,
     /// which has no database); what runs is planned with [`for_server`](Self::for_server).
     pub fn new(migration: &'m Migration, direction: Direction) -> Result<Self, Error> {
-        Self::build(migration, direction, Ok)
+        Self::build(migration, direction, Source::Review, &mut |_, _| None)
     }
 
     /// Records and renders `migration` in `direction` as it runs on a PostgreSQL `server_major` server:
@@ -95,7 +117,12 @@ impl<'m> Step<'m> {
         direction: Direction,
         server_major: u32,
     ) -> Result<Self, Error> {
-        let mut step = Self::build(migration, direction, |pgm| pgm.for_server(server_major))?;
+        let mut step = Self::build(
+            migration,
+            direction,
+            Source::Server(server_major),
+            &mut |_, _| None,
+        )?;
         if direction == Direction::Up {
             step.server_for_down = Some(server_major);
         }
@@ -109,13 +136,70 @@ impl<'m> Step<'m> {
         direction: Direction,
         pg_version: u32,
     ) -> Result<Self, Error> {
-        Self::build(migration, direction, |pgm| pgm.resolve_since_pg(pg_version))
+        let pgm = migration
+            .build(direction)?
+            .resolve_since_pg(pg_version)
+            .map_err(|error| Error::Invalid {
+                name: migration.name().to_owned(),
+                path: migration.display_path(),
+                direction,
+                error,
+            })?;
+        Self::from_builder(migration, direction, Source::Review, pgm)
     }
 
+    /// Records `migration` in `direction` as `source` says, each key's widening given what `catalog`
+    /// read (`None`: left to be read before the step runs).
     fn build(
         migration: &'m Migration,
         direction: Direction,
-        resolve: impl FnOnce(MigrationBuilder) -> Result<MigrationBuilder, DslError>,
+        source: Source,
+        catalog: &mut CatalogLookup<'_>,
+    ) -> Result<Self, Error> {
+        let invalid = |error| Error::Invalid {
+            name: migration.name().to_owned(),
+            path: migration.display_path(),
+            direction,
+            error,
+        };
+        let pgm = match &source {
+            Source::Review => migration.build(direction)?,
+            Source::Server(major) => migration
+                .build(direction)?
+                .for_server(*major)
+                .map_err(invalid)?,
+            Source::UndoPart(major, done) => migration
+                .build(Direction::Up)?
+                .for_server(*major)
+                .and_then(|up| up.reversed_part(done))
+                .map_err(invalid)?,
+        };
+        let pgm = if pgm.needs_catalog() {
+            let mut unread = false;
+            let resolved = pgm
+                .resolve_keys(&mut |op, position| {
+                    catalog(op, position).unwrap_or_else(|| {
+                        unread = true;
+                        Ok(KeyCatalog::new("integer", "<primary key>"))
+                    })
+                })
+                .map_err(invalid)?;
+            if unread {
+                pgm
+            } else {
+                resolved
+            }
+        } else {
+            pgm
+        };
+        Self::from_builder(migration, direction, source, pgm)
+    }
+
+    fn from_builder(
+        migration: &'m Migration,
+        direction: Direction,
+        source: Source,
+        pgm: MigrationBuilder,
     ) -> Result<Self, Error> {
         let invalid = |source| Error::Invalid {
             name: migration.name().to_owned(),
@@ -123,7 +207,6 @@ impl<'m> Step<'m> {
             direction,
             error: source,
         };
-        let pgm = resolve(migration.build(direction)?).map_err(invalid)?;
         let statements = pgm.statements().map_err(invalid)?;
         let stricter = (direction == Direction::Up && pgm.contract_reason().is_none())
             .then(|| crate::phase::unmarked_contract(&statements, migration.source()))
@@ -144,8 +227,51 @@ impl<'m> Step<'m> {
             stricter,
             fake: false,
             server_for_down: None,
+            needs_catalog: pgm.needs_catalog(),
+            source,
             statements,
         })
+    }
+
+    /// Whether the step must read the catalog before it runs ([`resolve_catalog`](Self::resolve_catalog)).
+    pub fn needs_catalog(&self) -> bool {
+        self.needs_catalog
+    }
+
+    /// The step rendered again with what the catalog says now about each key it widens (the foreign keys
+    /// that reference it, the indexes to copy): what runs. An operation the catalog refuses is an error
+    /// naming the migration and why. A step without such an operation is returned as it is.
+    pub fn resolve_catalog(&self, conn: &mut impl GenericClient) -> Result<Self, Error> {
+        if !self.needs_catalog {
+            return Ok(self.clone());
+        }
+        let mut failed = None;
+        let mut step = Self::build(
+            self.migration,
+            self.direction,
+            self.source.clone(),
+            &mut |op, _| match crate::widen_key::read(conn, op) {
+                Ok(read) => Some(read),
+                Err(e) => {
+                    failed = Some(e);
+                    Some(Err(String::new()))
+                }
+            },
+        );
+        if let Some(e) = failed {
+            return Err(Error::database(format!(
+                "migration {}: cannot read the catalog for its key's widening",
+                self.migration.name()
+            ))(e));
+        }
+        if let Ok(step) = &mut step {
+            step.server_for_down = self.server_for_down;
+            step.fake = self.fake;
+            if self.fake {
+                step.statements = Vec::new();
+            }
+        }
+        step
     }
 
     /// What undoes the part of `migration`'s `up` that took effect on a PostgreSQL `server_major` server when a
@@ -156,31 +282,12 @@ impl<'m> Step<'m> {
         server_major: u32,
         done: &[usize],
     ) -> Result<Self, Error> {
-        let invalid = |source| Error::Invalid {
-            name: migration.name().to_owned(),
-            path: migration.display_path(),
-            direction: Direction::Down,
-            error: source,
-        };
-        let up = migration
-            .build(Direction::Up)?
-            .for_server(server_major)
-            .map_err(invalid)?;
-        let pgm = up.reversed_part(done).map_err(invalid)?;
-        let statements = pgm.statements().map_err(invalid)?;
-        Ok(Step {
+        Self::build(
             migration,
-            direction: Direction::Down,
-            transactional: pgm.is_transactional(),
-            lock_timeout: pgm.own_lock_timeout(),
-            lock_timeout_at: pgm.lock_timeout_location(),
-            contract: None,
-            contract_at: None,
-            stricter: None,
-            fake: false,
-            server_for_down: None,
-            statements,
-        })
+            Direction::Down,
+            Source::UndoPart(server_major, done.to_vec()),
+            &mut |_, _| None,
+        )
     }
 
     /// `migration` in `direction` as a run takes it: the one place `--fake` is decided, so that the
@@ -216,6 +323,8 @@ impl<'m> Step<'m> {
             stricter: None,
             fake: true,
             server_for_down: None,
+            source: Source::Review,
+            needs_catalog: false,
             statements: Vec::new(),
         }
     }
@@ -235,7 +344,13 @@ impl<'m> Step<'m> {
     /// planning a run does not pay for it.
     pub fn recorded_down(&self) -> Option<RecordedDown> {
         let server = self.server_for_down?;
-        let down = Self::build(self.migration, Direction::Down, |pgm| pgm.for_server(server)).ok()?;
+        let down = Self::build(
+            self.migration,
+            Direction::Down,
+            Source::Server(server),
+            &mut |_, _| None,
+        )
+        .ok()?;
         RecordedDown::of(&down)
     }
 

@@ -205,6 +205,7 @@ operations! {
     RenameColumnOnline => "rename_column_online",
     ChangeColumnTypeOnline => "change_column_type_online",
     AddConstraintOnline => "add_constraint_online",
+    WidenKeyOnline => "widen_key_online",
     // Only in derived downs: the reverse of `add_constraint_online(..).per_partition()`
     DropPartitionConstraint => "drop_partition_constraint",
     // Tables

@@ -62,3 +62,5 @@ mod vanished;
 mod versions;
 #[path = "../tests/wait.rs"]
 mod wait;
+#[path = "../tests/widen_key.rs"]
+mod widen_key;

@@ -89,6 +89,14 @@ impl<'a> Executor<'_, 'a> {
         for step in steps {
             let step = step?;
             let step = step.borrow();
+            // Rendered again from the catalog as it is now, when its statements depend on it.
+            let resolved;
+            let step = if step.needs_catalog() && !step.fake {
+                resolved = step.resolve_catalog(client)?;
+                &resolved
+            } else {
+                step
+            };
             self.check_interrupt(step, &ran)?;
             self.jobs_before(client, step, events)?;
             if restore.is_none() {

@@ -54,6 +54,15 @@ impl<'a> Plan<'_, 'a> {
     /// `steps` for review: backfills show the primary key columns of tables that exist, and a `down` what
     /// it restores.
     pub(super) fn show(&self, client: &mut Client, steps: &mut [Step<'a>]) -> Result<(), Error> {
+        for step in steps.iter_mut() {
+            // A key's widening as it would run on the database as it is now; where the catalog cannot say
+            // yet (a migration before it creates the table) or refuses, the plan without it, which says so.
+            if step.needs_catalog() {
+                if let Ok(resolved) = step.resolve_catalog(client) {
+                    *step = resolved;
+                }
+            }
+        }
         for step in steps {
             step.show_backfill_keys(client)?;
             if step.direction == Direction::Down {

@@ -112,6 +112,7 @@ pub struct Statement {
     pub recorded_at: &'static Location<'static>,
 }
 
+mod catalog;
 mod phase;
 mod server;
 
@@ -379,6 +380,7 @@ impl MigrationBuilder {
                         }
                     }
                     Operation::DropPartitionConstraint(d) if index == 1 => Some(d.action()),
+                    Operation::WidenKeyOnline(w) => w.action_at(index),
                     _ => op
                         .online_change()
                         .and_then(|online| online.backfill_at(index))

@@ -30,6 +30,7 @@ mod trigger;
 mod types;
 mod version;
 mod view;
+mod widen_key;
 
 pub use backfill::*;
 pub use cast::*;
@@ -58,3 +59,4 @@ pub use trigger::*;
 pub use types::*;
 pub use version::*;
 pub use view::*;
+pub use widen_key::*;

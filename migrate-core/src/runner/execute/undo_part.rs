@@ -46,7 +46,7 @@ impl<'a> Executor<'_, 'a> {
             transactional: false,
             fake: false,
         });
-        let up = Step::for_server(m, Direction::Up, server)?;
+        let up = Step::for_server(m, Direction::Up, server)?.resolve_catalog(client)?;
         let units = up.units();
         let mut done = continue_at(&up, &units, row)?;
         if row.running.is_some() {
@@ -72,7 +72,7 @@ impl<'a> Executor<'_, 'a> {
             }
             let mut only = vec![0; per_operation.len()];
             only[position - 1] = per_operation[position - 1];
-            match Step::undoing_part(m, server, &only) {
+            match Step::undoing_part(m, server, &only).and_then(|undo| undo.resolve_catalog(client)) {
                 Ok(undo) => {
                     // What stays done once this operation is undone: the operations before it.
                     let keep: Vec<String> = units
@@ -83,7 +83,10 @@ impl<'a> Executor<'_, 'a> {
                     undos.push((undo, keep));
                 }
                 Err(_) if m.down().is_some() => {
-                    undos = vec![(Step::for_server(m, Direction::Down, server)?, Vec::new())];
+                    undos = vec![(
+                        Step::for_server(m, Direction::Down, server)?.resolve_catalog(client)?,
+                        Vec::new(),
+                    )];
                     written_down = Some(position);
                     break;
                 }
