@@ -1,5 +1,5 @@
-//! A narrow integer primary key widened to `bigint` on live tables, with every foreign key that references
-//! it: [`MigrationBuilder::widen_key_online`], in three migrations (expand, switch, contract).
+//! Key widening: a narrow integer primary key widened to `bigint` on live tables, with every foreign key that
+//! references it ([`MigrationBuilder::widen_key_online`]), in three migrations (expand, switch, contract).
 //!
 //! Which tables reference the key is read from the catalog when the migration runs (the engine fills in a
 //! [`KeyCatalog`] before it renders the step), so the statements `sql` prints against a database are the
