@@ -52,6 +52,12 @@ fn record_all(pgm: &mut MigrationBuilder) {
     pgm.rename_column_online("comments", "a", "b")
         .pause(Duration::from_nanos(1_500));
     pgm.change_column_type_online("users", "id", "id_new", "bigint");
+    pgm.widen_key_online("orders", "id", "bigint");
+    pgm.widen_key_online(("app", "orders"), "id", "bigint")
+        .switch()
+        .batch_size(2000)
+        .pause(Duration::from_millis(50));
+    pgm.widen_key_online("orders", "id", "bigint").contract();
     pgm.change_column_type_online(("app", "users"), "status", "status_new", "status_t")
         .using("status::status_t")
         .back("status_new::text")

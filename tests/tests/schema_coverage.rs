@@ -230,6 +230,14 @@ const SAMPLES: &[Sample] = &[
         expect: Expect::Seen,
     },
     Sample {
+        op: "widen_key_online",
+        setup: "CREATE TABLE k (id int PRIMARY KEY)",
+        run: Run::Engine(|pgm| {
+            pgm.widen_key_online("k", "id", "bigint");
+        }),
+        expect: Expect::Seen,
+    },
+    Sample {
         op: "add_constraint_online",
         setup: T,
         run: Run::Engine(|pgm| {
