@@ -533,3 +533,159 @@ fn writers_never_fail_through_every_phase() {
         "true,true,true"
     );
 }
+
+fn expand_items(pgm: &mut MigrationBuilder) {
+    pgm.widen_key_online("items", "id", "bigint");
+}
+
+fn switch_items(pgm: &mut MigrationBuilder) {
+    pgm.widen_key_online("items", "id", "bigint").switch();
+}
+
+static ITEMS: [Migration; 2] = [
+    Migration::defined(&Definition {
+        name: "20261201000001_widen_items_id",
+        path: "tests/widen_key.rs",
+        source: "expand",
+        up: expand_items,
+        down: None,
+    }),
+    Migration::defined(&Definition {
+        name: "20261201000002_switch_items_id",
+        path: "tests/widen_key.rs",
+        source: "switch",
+        up: switch_items,
+        down: None,
+    }),
+];
+
+/// An identity key (`GENERATED ALWAYS`, a `smallint` one too) goes on from its next value after the switch,
+/// as an identity of the new column; the switch's `down` gives it back to the old column.
+#[test]
+fn an_identity_key_moves_with_its_next_value() {
+    for key_type in ["integer", "smallint"] {
+        let db = TestDb::new();
+        db.exec(&format!(
+            "CREATE TABLE items (id {key_type} GENERATED ALWAYS AS IDENTITY (INCREMENT BY 2) PRIMARY KEY, name text);
+             INSERT INTO items (name) SELECT 'item ' || i FROM generate_series(1, 100) i;"
+        ));
+        let migrator = Migrator::new(&ITEMS);
+        run(
+            "expand",
+            migrator.run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {}),
+        );
+        let before = catalog(&db);
+        run(
+            "switch",
+            migrator.run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {}),
+        );
+        assert_eq!(type_of(&db, "items", "id"), "bigint");
+        assert_eq!(
+            one(
+                &db,
+                "INSERT INTO items (name) VALUES ('next') RETURNING id::text"
+            ),
+            "201",
+            "{key_type}"
+        );
+        assert_eq!(
+            one(&db, "SELECT attidentity::text FROM pg_attribute WHERE attrelid = 'items'::regclass AND attname = 'id'"),
+            "a"
+        );
+        db.exec("DELETE FROM items WHERE name = 'next'");
+        run(
+            "switch's down",
+            migrator.run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {}),
+        );
+        assert_eq!(type_of(&db, "items", "id"), key_type);
+        let after: Vec<String> = catalog(&db)
+            .into_iter()
+            .filter(|l| !l.contains("START WITH"))
+            .collect();
+        let before: Vec<String> = before
+            .into_iter()
+            .filter(|l| !l.contains("START WITH"))
+            .collect();
+        assert_same(&format!("{key_type}: the switch's down"), &before, &after);
+        assert_eq!(
+            one(
+                &db,
+                "INSERT INTO items (name) VALUES ('after') RETURNING id::text"
+            ),
+            "203",
+            "{key_type}: the identity goes on after the one the switch handed out"
+        );
+    }
+}
+
+/// Once the key holds a value beyond the old type, the switch's `down` refuses with the reason, leaving
+/// the key's table switched (the referencing tables' steps before it are undone, and the next `up` redoes
+/// them).
+#[test]
+fn the_switch_cannot_be_undone_once_a_key_is_beyond_the_old_type() {
+    let db = TestDb::new();
+    db.exec(&shop(100));
+    let migrator = Migrator::new(&MIGRATIONS);
+    run(
+        "switch",
+        migrator.run_up(&mut db.client(), &UpTarget::Count(2), &mut |_| {}),
+    );
+    db.exec("SELECT setval(pg_get_serial_sequence('orders', 'id'), 2147483647); INSERT INTO orders (total) VALUES (1)");
+    let error = migrator
+        .run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {})
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("orders.id holds values beyond integer, written since the switch: the switch cannot be undone"),
+        "{error}"
+    );
+    assert_eq!(type_of(&db, "orders", "id"), "bigint");
+    // Nor once the sequence went beyond it, though the row is gone.
+    db.exec("DELETE FROM orders WHERE id > 2147483647");
+    let error = migrator
+        .run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {})
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains("the sequence of orders.id has handed out values beyond integer: the key cannot go back to it"),
+        "{error}"
+    );
+    db.exec("SELECT setval(pg_get_serial_sequence('orders', 'id'), 100)");
+    run(
+        "down after the row went",
+        migrator.run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {}),
+    );
+    assert_eq!(type_of(&db, "orders", "id"), "integer");
+}
+
+/// What the operation cannot do is refused before anything changes, with the reason.
+#[test]
+fn what_cannot_be_widened_is_refused_before_anything_changes() {
+    for (setup, reason) in [
+        ("CREATE TABLE orders (id int, region int, PRIMARY KEY (id, region))",
+         "orders.id is part of the composite primary key (id, region)"),
+        ("CREATE TABLE orders (id bigint PRIMARY KEY)", "orders.id is bigint already"),
+        ("CREATE TABLE orders (id int PRIMARY KEY) PARTITION BY RANGE (id)", "orders is partitioned"),
+        ("CREATE TABLE orders (id int PRIMARY KEY); CREATE PUBLICATION shop FOR TABLE orders",
+         "orders is in publication shop"),
+        ("CREATE TABLE orders (id int PRIMARY KEY); CREATE VIEW recent AS SELECT id FROM orders",
+         "view recent use orders.id"),
+        ("CREATE TABLE orders (id int PRIMARY KEY);
+          CREATE TABLE lines (id int, order_id int REFERENCES orders) PARTITION BY RANGE (id)",
+         "foreign key lines_order_id_fkey of public.lines references orders.id from a partitioned table"),
+        ("CREATE TABLE orders (id int PRIMARY KEY, region int, UNIQUE (id, region));
+          CREATE TABLE lines (id int PRIMARY KEY, order_id int, region int, FOREIGN KEY (order_id, region) REFERENCES orders (id, region))",
+         "foreign key lines_order_id_region_fkey of public.lines has several columns"),
+        ("CREATE TABLE orders (id int PRIMARY KEY); CREATE INDEX orders_id_mod ON orders ((id % 10))",
+         "index orders_id_mod uses orders.id in an expression"),
+    ] {
+        let db = TestDb::new();
+        db.exec(setup);
+        let before = db.schema_dump();
+        let error = Migrator::new(&MIGRATIONS)
+            .run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {})
+            .expect_err("refused");
+        let message = error.to_string();
+        assert!(message.contains(reason) && message.contains("20261201000001_widen_orders_id"), "{setup}:\n{message}");
+        assert_eq!(db.schema_dump(), before, "{setup}: nothing changed");
+        db.exec("DROP PUBLICATION IF EXISTS shop");
+    }
+}

@@ -821,24 +821,49 @@ END
 fn move_generator(key: &Widened<'_>, from: &Ident, to: &Ident, to_type: &str) -> String {
     let table = key.table();
     let in_literal = |s: &str| s.replace('\'', "''");
+    let to_max = match range(to_type) {
+        Some((_, max)) => max,
+        None => i64::MAX,
+    };
+    let message = literal(
+        &format!(
+            "the sequence of {}.{} has handed out values beyond {to_type}: the key cannot go back to it",
+            shown(key.table),
+            key.column.as_str()
+        )
+        .replace('%', "%%"),
+    );
     format!(
         "DECLARE
     kind \"char\";
     sequence_name pg_catalog.text;
     last_value bigint;
     is_called boolean;
-    step bigint;
+    options pg_catalog.pg_sequence%ROWTYPE;
+    type_max bigint;
     default_value pg_catalog.text;
 BEGIN
     SELECT attidentity INTO kind FROM pg_catalog.pg_attribute WHERE attrelid = {regclass} AND attname = {from_literal};
     sequence_name := pg_catalog.pg_get_serial_sequence({table_literal}, {from_literal});
-    IF kind IN ('a', 'd') THEN
+    IF sequence_name IS NOT NULL THEN
         EXECUTE 'SELECT last_value, is_called FROM ' || sequence_name INTO last_value, is_called;
-        SELECT seqincrement INTO step FROM pg_catalog.pg_sequence WHERE seqrelid = sequence_name::pg_catalog.regclass;
+        IF last_value > {to_max} THEN
+            RAISE EXCEPTION {message};
+        END IF;
+    END IF;
+    IF kind IN ('a', 'd') THEN
+        SELECT * INTO options FROM pg_catalog.pg_sequence WHERE seqrelid = sequence_name::pg_catalog.regclass;
+        type_max := CASE options.seqtypid WHEN 'pg_catalog.int2'::pg_catalog.regtype THEN 32767
+            WHEN 'pg_catalog.int4'::pg_catalog.regtype THEN 2147483647 ELSE 9223372036854775807 END;
         ALTER TABLE {table} ALTER COLUMN {from} DROP IDENTITY;
-        EXECUTE pg_catalog.format('ALTER TABLE {table_in_literal} ALTER COLUMN {to_in_literal} ADD GENERATED %s AS IDENTITY (SEQUENCE NAME %s START WITH %s INCREMENT BY %s)',
-            CASE kind WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, sequence_name,
-            CASE WHEN is_called THEN last_value + step ELSE last_value END, step);
+        -- The same sequence, of the new column's type: its bounds follow the type where they were the
+        -- old type's, and it goes on where the old one stood.
+        EXECUTE pg_catalog.format('ALTER TABLE {table_in_literal} ALTER COLUMN {to_in_literal} ADD GENERATED %s AS IDENTITY (SEQUENCE NAME %s START WITH %s INCREMENT BY %s %s %s CACHE %s %s)',
+            CASE kind WHEN 'a' THEN 'ALWAYS' ELSE 'BY DEFAULT' END, sequence_name, options.seqstart, options.seqincrement,
+            CASE WHEN options.seqmin = -type_max - 1 THEN 'NO MINVALUE' ELSE 'MINVALUE ' || options.seqmin END,
+            CASE WHEN options.seqmax = type_max THEN 'NO MAXVALUE' ELSE 'MAXVALUE ' || options.seqmax END,
+            options.seqcache, CASE WHEN options.seqcycle THEN 'CYCLE' ELSE 'NO CYCLE' END);
+        PERFORM pg_catalog.setval(sequence_name, last_value, is_called);
     ELSE
         SELECT pg_catalog.pg_get_expr(d.adbin, d.adrelid) INTO default_value FROM pg_catalog.pg_attrdef d
             JOIN pg_catalog.pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
