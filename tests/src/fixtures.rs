@@ -76,6 +76,7 @@ fixtures!(
     phases,
     phases_stricter,
     online,
+    widen_key,
     since_pg,
     needs_pg15,
     squash_v1,

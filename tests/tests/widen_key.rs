@@ -689,3 +689,27 @@ fn what_cannot_be_widened_is_refused_before_anything_changes() {
         db.exec("DROP PUBLICATION IF EXISTS shop");
     }
 }
+
+/// What `sql` shows: against the database, each phase as it will run there (the referencing tables read
+/// from the catalog); by name without one, the key's table and a note. `lint` passes every phase.
+#[test]
+fn sql_lists_the_referencing_tables_as_it_will_run() {
+    let db = TestDb::new();
+    let cli = tests::cli::FixtureCli::new("widen_key", &db);
+    cli.run(&["up", "--to", "20261201000001"]).expect_code(0);
+    let expand = cli.run(&["sql"]).expect_code(0);
+    tests::assert_cli_snapshot!("widen_key_sql", expand, &["sql"]);
+    let by_name = cli.run(&["sql", "20261201000002"]).expect_code(0);
+    tests::assert_cli_snapshot!("widen_key_sql_by_name", by_name, &["sql", "20261201000002"]);
+    cli.run(&["up", "--to", "20261201000002"]).expect_code(0);
+    let switch_down = cli.run(&["sql", "--down", "20261201000003"]).expect_code(0);
+    tests::assert_cli_snapshot!(
+        "widen_key_sql_switch_down",
+        switch_down,
+        &["sql", "--down", "20261201000003"]
+    );
+    let lint = cli.run(&["lint"]).expect_code(0);
+    tests::assert_cli_snapshot!("widen_key_lint", lint, &["lint"]);
+    cli.run(&["up"]).expect_code(0);
+    assert_eq!(type_of(&db, "order_lines", "order_id"), "bigint");
+}

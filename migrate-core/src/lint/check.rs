@@ -88,7 +88,7 @@ fn analyse_one(m: &MigrationInputs, options: &LintOptions, rules: &RuleSelection
     findings.extend(sql_findings(m, options, &mut out));
     stricter_findings(m, options, &mut findings);
     key_findings(m, rules, &mut findings);
-    let findings: Vec<Finding> = per_partition(m, findings)
+    let findings: Vec<Finding> = per_partition(m, without_widen_key_steps(findings))
         .into_iter()
         .filter(|f| rules.checks(f.rule))
         .collect();
@@ -325,6 +325,25 @@ fn narrow_key(
             }
         )
     })
+}
+
+/// A key's widening (`widen_key_online`) is made of steps that look unsafe one by one and are not in it: the
+/// `NOT NULL` check on a twin column its trigger fills on every write, `SET NOT NULL` proven by that check
+/// validated in the expand, a unique index on a key that is unique already, and the renames that give the
+/// widened columns the names the app uses (the values are the same).
+fn without_widen_key_steps(findings: Vec<Finding>) -> Vec<Finding> {
+    findings
+        .into_iter()
+        .filter(|f| {
+            !(f.op.is_some_and(|(_, op)| op == "widen_key_online")
+                && matches!(
+                    f.rule,
+                    Rule::StricterChangeInExpand
+                        | Rule::AddingNotNullableField
+                        | Rule::RenamingColumn
+                ))
+        })
+        .collect()
 }
 
 /// Index builds on partitioned tables: a plain build on one is `require-index-per-partition`, not
