@@ -713,3 +713,52 @@ fn sql_lists_the_referencing_tables_as_it_will_run() {
     cli.run(&["up"]).expect_code(0);
     assert_eq!(type_of(&db, "order_lines", "order_id"), "bigint");
 }
+
+/// `review` against production: the key's use of its range, and an estimate for each phase's statements
+/// (the backfills from the rows production has, the index builds from its sizes).
+#[test]
+fn review_estimates_each_phase_on_production_sizes() {
+    let prod = TestDb::new();
+    tests::cli::FixtureCli::new("widen_key", &prod)
+        .run(&["up", "1"])
+        .expect_code(0);
+    prod.exec(
+        "INSERT INTO orders (placed) SELECT now() FROM generate_series(1, 200000);
+         INSERT INTO order_lines (order_id, qty) SELECT 1 + i % 200000, i FROM generate_series(1, 400000) i;
+         ANALYZE orders; ANALYZE order_lines; ANALYZE refunds;",
+    );
+    let target = TestDb::new();
+    let cli = tests::cli::FixtureCli::new("widen_key", &target);
+    cli.run(&["up", "1"]).expect_code(0);
+    let reader = tests::role::Role::new(&prod, "widen_reader");
+    prod.exec(&format!(
+        "GRANT pg_read_all_stats TO \"{0}\"; GRANT SELECT ON ALL TABLES IN SCHEMA public TO \"{0}\";",
+        reader.name
+    ));
+    let review = cli
+        .run(&[
+            "review",
+            "--production-url",
+            &reader.url(&prod),
+            "--calibration-rows",
+            "20000",
+        ])
+        .expect_code(0);
+    let text = &review.stdout;
+    for expected in [
+        "key orders.id (integer) at 200,100 of 2,147,483,647, 0%, referenced by order_lines.order_id (integer), refunds.order_id (bigint)",
+        // Each phase, as it will run on this database: the referencing tables read from its catalog.
+        "updates up to 200k rows in batches (orders: 200k rows",
+        "updates up to 400k rows in batches (order_lines: 400k rows",
+        "#14 CREATE INDEX CONCURRENTLY \"order_lines_order_id_idx_new\"",
+        "20261201000003_switch_orders_id",
+        "ALTER TABLE \"orders\" ADD CONSTRAINT \"orders_pkey\" PRIMARY KEY USING INDEX \"orders_id_new_key\"",
+        "20261201000004_contract_orders_id",
+    ] {
+        assert!(text.contains(expected), "{expected} missing:\n{text}");
+    }
+    // Every statement of every phase has an estimate.
+    let statements = text.matches("\n  #").count();
+    assert!(statements > 30, "{statements} statements:\n{text}");
+    assert_eq!(text.matches("estimate: ").count(), statements, "{text}");
+}
