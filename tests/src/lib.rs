@@ -597,6 +597,7 @@ pub mod roundtrip;
 pub mod scaffold;
 mod schema_dump;
 pub mod schema_pairs;
+pub mod shop;
 pub mod skip;
 pub mod timing;
 

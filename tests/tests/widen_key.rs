@@ -2,9 +2,6 @@
 //! through the engine, phase by phase: each phase's `down` gives back exactly the catalog before it, the rows
 //! keep their values, writers never fail, and a run stopped at any statement is finished by the next `up`.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::Arc;
-use std::thread::JoinHandle;
 use std::time::Duration;
 
 use migrate_core::{Definition, DownTarget, Migration, Migrator, UpTarget};
@@ -48,21 +45,9 @@ static MIGRATIONS: [Migration; 3] = [
     }),
 ];
 
-/// Orders with a `serial` key and an index holding it, lines referencing them (`NOT NULL`, cascading, with an
-/// index), refunds referencing them with a `bigint` column already, and a self-reference.
-fn shop(orders: usize) -> String {
-    format!(
-        "CREATE TABLE orders (id serial PRIMARY KEY, parent_id integer REFERENCES orders, placed timestamptz NOT NULL DEFAULT now(), total int NOT NULL);
-         CREATE INDEX orders_id_placed_idx ON orders (id, placed DESC);
-         CREATE TABLE order_lines (id bigserial PRIMARY KEY, order_id integer NOT NULL REFERENCES orders ON DELETE CASCADE, qty int NOT NULL);
-         CREATE INDEX order_lines_order_id_idx ON order_lines (order_id);
-         CREATE TABLE refunds (id bigserial PRIMARY KEY, order_id bigint REFERENCES orders, amount int);
-         INSERT INTO orders (total) SELECT i FROM generate_series(1, {orders}) i;
-         UPDATE orders SET parent_id = id - 1 WHERE id % 10 = 0;
-         INSERT INTO order_lines (order_id, qty) SELECT 1 + i % {orders}, i FROM generate_series(1, {lines}) i;
-         INSERT INTO refunds (order_id, amount) SELECT i * 3, i FROM generate_series(1, {orders} / 3) i;",
-        lines = orders * 2
-    )
+/// The shop of `tests::shop` with `orders` orders and twice as many lines.
+fn shop(orders: u64) -> String {
+    tests::shop::shop_sql(orders, orders * 2)
 }
 
 fn one(db: &TestDb, sql: &str) -> String {
@@ -80,14 +65,9 @@ fn catalog(db: &TestDb) -> Vec<String> {
     lines
 }
 
-/// Every row's values, as one checksum per table (the key columns as numbers, whatever their type).
+/// Every row's values, as one checksum per table.
 fn rows(db: &TestDb) -> String {
-    one(
-        db,
-        "SELECT (SELECT md5(string_agg(id::text || ',' || coalesce(parent_id::text, '') || ',' || total, ';' ORDER BY id)) FROM orders)
-             || ' ' || (SELECT md5(string_agg(id || ',' || order_id || ',' || qty, ';' ORDER BY id)) FROM order_lines)
-             || ' ' || (SELECT md5(string_agg(id || ',' || coalesce(order_id::text, '') || ',' || amount, ';' ORDER BY id)) FROM refunds)",
-    )
+    one(db, tests::shop::ROWS_CHECKSUM)
 }
 
 fn type_of(db: &TestDb, table: &str, column: &str) -> String {
@@ -386,88 +366,6 @@ fn killed_anywhere_up_finishes_it_and_down_undoes_it() {
     assert_ne!(before, after);
 }
 
-/// Writers on a thread each: an app inserting orders with lines and deleting some, another updating orders
-/// and lines. Each statement's result is checked; the first failure ends the writer.
-struct Writers {
-    stop: Arc<AtomicBool>,
-    threads: Vec<JoinHandle<Result<u64, String>>>,
-    slowest_ms: Arc<AtomicU64>,
-}
-
-impl Writers {
-    fn start(db: &TestDb) -> Writers {
-        let stop = Arc::new(AtomicBool::new(false));
-        let slowest_ms = Arc::new(AtomicU64::new(0));
-        let mut threads = Vec::new();
-        for kind in ["insert", "update"] {
-            let mut client = db.client();
-            let (stop, slowest_ms) = (Arc::clone(&stop), Arc::clone(&slowest_ms));
-            threads.push(std::thread::spawn(move || {
-                let mut writes = 0u64;
-                let mut n: i64 = 0;
-                while writes < 20 || !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let started = std::time::Instant::now();
-                    let result = match kind {
-                        // A new order takes the next key; its line references it; every tenth is deleted
-                        // again (its lines with it).
-                        "insert" => client
-                            .query_one("INSERT INTO orders (total) VALUES ($1) RETURNING id::bigint", &[&(n as i32)])
-                            .and_then(|row| {
-                                let id: i64 = row.get(0);
-                                client.execute(
-                                    "INSERT INTO order_lines (order_id, qty) VALUES ($1::bigint, 1)",
-                                    &[&id],
-                                )?;
-                                if n % 10 == 0 {
-                                    client.execute("DELETE FROM orders WHERE id = $1::bigint", &[&id])?;
-                                }
-                                Ok(())
-                            }),
-                        _ => client
-                            .execute(
-                                "UPDATE orders SET total = total + 1 WHERE id = $1::bigint",
-                                &[&(n % 1000 + 1)],
-                            )
-                            .and_then(|_| {
-                                client.execute(
-                                    "UPDATE order_lines SET qty = qty + 1, order_id = order_id WHERE id = $1::bigint",
-                                    &[&(n % 1000 + 1)],
-                                )
-                            })
-                            .map(drop),
-                    };
-                    let took = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-                    slowest_ms.fetch_max(took, Ordering::Relaxed);
-                    if let Err(e) = result {
-                        return Err(format!("{kind} #{n}: {e}"));
-                    }
-                    writes += 1;
-                }
-                Ok(writes)
-            }));
-        }
-        Writers {
-            stop,
-            threads,
-            slowest_ms,
-        }
-    }
-
-    /// Stops the writers; panics with the first write that failed. Returns the writes and the slowest one.
-    fn stop(self) -> (u64, u64) {
-        self.stop.store(true, Ordering::Relaxed);
-        let mut writes = 0;
-        for thread in self.threads {
-            match thread.join().expect("writer thread") {
-                Ok(n) => writes += n,
-                Err(e) => panic!("a write failed: {e}"),
-            }
-        }
-        (writes, self.slowest_ms.load(Ordering::Relaxed))
-    }
-}
-
 /// Writers keep writing through every phase, up and down, and through each `down`: no write fails, every
 /// line's order exists, and after the switch the old columns still hold every new value.
 #[test]
@@ -475,7 +373,7 @@ fn writers_never_fail_through_every_phase() {
     let db = TestDb::new();
     db.exec(&shop(3000));
     let migrator = Migrator::new(&MIGRATIONS);
-    let writers = Writers::start(&db);
+    let writers = tests::shop::Writers::start(&db, 1000);
     let pause = || std::thread::sleep(Duration::from_millis(200));
     for (what, up) in [
         ("expand", true),
@@ -516,8 +414,10 @@ fn writers_never_fail_through_every_phase() {
         migrator.run_up(&mut db.client(), &UpTarget::All, &mut |_| {}),
     );
     pause();
-    let (writes, _slowest) = writers.stop();
-    assert!(writes > 40, "{writes} writes");
+    let report = writers
+        .stop()
+        .unwrap_or_else(|e| panic!("a write failed: {e}"));
+    assert!(report.writes > 40, "{report:?}");
     assert_eq!(
         one(
             &db,
