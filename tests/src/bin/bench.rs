@@ -1,7 +1,7 @@
 //! Benchmarks against a real PostgreSQL, each next to its baseline in the same run, printed as tables.
 //!
 //! ```text
-//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [executor] [kept] [online] [scale] [squash] [replicas] [trace] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
+//! cargo run --release -p tests --bin bench -- [lock-queue] [backfill] [executor] [kept] [online] [scale] [squash] [replicas] [trace] [widen-key] [--rows N] [--online-rows N] [--migrations N] [--status-rows N] [--sizes N,N] [--batch-ms MS,MS] [--vacuum-pause on,off] [--pairs N] [--dev]
 //! ```
 //!
 //! `--dev` builds the generated crates in the dev profile, in the end-to-end tests' target folder
@@ -51,6 +51,10 @@
 //! - `trace`: the example app's runner (built first, not timed) traces its 7 migrations on a fresh database
 //!   (`trace`, all pending), next to applying them (`up`); and traces its last five with `--rows 100000` after the
 //!   first five were applied. Target: the 10 traced in under 3 s.
+//! - `widen-key` (`bench/widen_key.rs`, only when named; `--rows` orders, default 10,000,000): `widen_key_online`
+//!   under writers, each phase killed once at a random moment, against a plain batched backfill of the same
+//!   rows (target ≤ 1.5x) and `ALTER COLUMN .. TYPE` on a copy; the writers' longest wait, the longest
+//!   write-blocking lock seen in `pg_locks` (target ≤ 1 s).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -78,6 +82,8 @@ mod replicas;
 use replicas::*;
 #[path = "bench/scale.rs"]
 mod scale;
+#[path = "bench/widen_key.rs"]
+mod widen_key;
 use scale::*;
 #[path = "bench/test_database.rs"]
 mod test_database;
@@ -363,7 +369,8 @@ fn list_arg<T>(args: &[String], flag: &str, default: Vec<T>, parse: impl Fn(&str
 }
 
 /// The sections a run can name; naming none runs those that are not only run when named.
-const SECTIONS: [&str; 13] = [
+const SECTIONS: [&str; 14] = [
+    "widen-key",
     "lock-queue",
     "backfill",
     "kept",
@@ -470,6 +477,9 @@ fn main() {
             number("--tables", 1000) as usize,
             number("--pairs", 3).max(1) as usize,
         );
+    }
+    if args.iter().any(|a| a == "widen-key") {
+        widen_key::bench_widen_key(number("--rows", 10_000_000));
     }
     if args.iter().any(|a| a == "squash") {
         bench_squash(number("--migrations", 2000) as usize);
