@@ -662,3 +662,37 @@ fn review_estimates_each_phase_on_production_sizes() {
     assert!(statements > 30, "{statements} statements:\n{text}");
     assert_eq!(text.matches("estimate: ").count(), statements, "{text}");
 }
+
+/// A foreign key from a table the migration's role does not own (another team's schema) is refused before
+/// anything changes, naming the table; the key's owner cannot alter it.
+#[test]
+fn a_reference_from_a_table_the_role_does_not_own_is_refused() {
+    let db = TestDb::new();
+    let owner = tests::role::Role::new(&db, "shop_owner");
+    db.exec(&format!(
+        "CREATE TABLE orders (id int PRIMARY KEY);
+         ALTER TABLE orders OWNER TO \"{0}\";
+         GRANT CREATE ON SCHEMA public TO \"{0}\";
+         CREATE SCHEMA billing;
+         CREATE TABLE billing.invoices (id int PRIMARY KEY, order_id int REFERENCES public.orders);
+         GRANT USAGE ON SCHEMA billing TO \"{0}\";",
+        owner.name
+    ));
+    let before = db.schema_dump();
+    let mut client =
+        postgres::Client::connect(&owner.url(&db), postgres::NoTls).expect("connect as the owner");
+    let error = Migrator::new(&MIGRATIONS)
+        .run_up(&mut client, &UpTarget::Count(1), &mut |_| {})
+        .expect_err("refused");
+    assert!(
+        error.to_string().contains(
+            "foreign key invoices_order_id_fkey of billing.invoices references orders.id, and the role does not own billing.invoices"
+        ),
+        "{error}"
+    );
+    assert_eq!(
+        db.schema_dump().replace("pgmigrations", ""),
+        before.replace("pgmigrations", ""),
+        "nothing changed"
+    );
+}
