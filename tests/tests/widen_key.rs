@@ -696,3 +696,29 @@ fn a_reference_from_a_table_the_role_does_not_own_is_refused() {
         "nothing changed"
     );
 }
+
+/// `verify`, with and without generated rows: the expand's and the switch's downs give back the schema and
+/// every row; the contract is listed as applied forward only.
+#[test]
+fn verify_proves_the_expand_and_the_switch_are_undone() {
+    let db = TestDb::new();
+    let cli = tests::cli::FixtureCli::new("widen_key", &db);
+    for args in [
+        &["verify"][..],
+        &["verify", "--with-data", "--rows", "500"][..],
+    ] {
+        let out = cli.run(args).expect_code(0);
+        for line in [
+            "ok    20261201000002_widen_orders_id",
+            "ok    20261201000003_switch_orders_id",
+            "skip  20261201000004_contract_orders_id: its derived `down` cannot run",
+            "3 migration(s) checked, 1 skipped",
+        ] {
+            assert!(
+                out.stdout.contains(line),
+                "{args:?}: {line} missing:\n{}",
+                out.stdout
+            );
+        }
+    }
+}
