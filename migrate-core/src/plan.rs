@@ -233,6 +233,21 @@ impl<'m> Step<'m> {
         })
     }
 
+    /// Puts `comment` (SQL comment lines) before the step's statements, for review: nothing runs for it.
+    pub fn note(&mut self, comment: &str) {
+        let Some(first) = self.statements.first() else {
+            return;
+        };
+        let note = Statement {
+            sql: comment.to_owned(),
+            action: Some(Action::Note),
+            new_transaction: false,
+            safeguard: None,
+            ..first.clone()
+        };
+        self.statements.insert(0, note);
+    }
+
     /// Whether the step must read the catalog before it runs ([`resolve_catalog`](Self::resolve_catalog)).
     pub fn needs_catalog(&self) -> bool {
         self.needs_catalog
@@ -381,12 +396,15 @@ impl<'m> Step<'m> {
                 }
                 split_statements(&s.sql)
                     .into_iter()
-                    .map(|part| Statement {
+                    .enumerate()
+                    .map(|(i, part)| Statement {
                         position: s.position,
                         op: s.op,
                         sql: part.sql.to_owned(),
                         action: None,
-                        new_transaction: false,
+                        // A statement that starts a transaction of its own still does once split: its
+                        // first part does (the engine groups the parts that follow with it).
+                        new_transaction: s.new_transaction && i == 0,
                         safeguard: s.safeguard.clone(),
                         recorded_at: s.recorded_at,
                     })
@@ -719,6 +737,29 @@ mod tests {
     }
 
     fn nothing(_: &mut MigrationBuilder) {}
+
+    fn not_null_outside(pgm: &mut MigrationBuilder) {
+        pgm.no_transaction();
+        pgm.set_not_null("t", "id");
+    }
+
+    static NOT_NULL_OUTSIDE: Migration = Migration::defined(&Definition {
+        name: "20240101000004_not_null_outside",
+        path: "migrations/20240101000004_not_null_outside.rs",
+        source: "not_null_outside",
+        up: not_null_outside,
+        down: None,
+    });
+
+    /// Outside a transaction, the units the engine sends keep where a transaction of their own starts (a
+    /// `VALIDATE` after the `NOT VALID` check): once split, they were all sent in one transaction, holding the
+    /// check's lock through the scan.
+    #[test]
+    fn units_outside_a_transaction_keep_their_transaction_breaks() {
+        let step = Step::for_server(&NOT_NULL_OUTSIDE, Direction::Up, 15).expect("plans");
+        let starts: Vec<bool> = step.units().iter().map(|u| u.new_transaction).collect();
+        assert_eq!(starts, [false, true, true, false]);
+    }
 
     static CREATE: Migration = Migration::defined(&Definition {
         name: "20240101000001_create",

@@ -53,7 +53,7 @@ pub(crate) fn read(
         }));
     }
     let primary = conn.query_opt(
-        "SELECT k.conname::text, k.conindid, (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
+        "SELECT k.conname::text, k.conindid, k.oid, (SELECT pg_catalog.array_agg(a.attname::text ORDER BY a.attnum)
             FROM pg_catalog.pg_attribute a WHERE a.attrelid = k.conrelid AND a.attnum = ANY (k.conkey))
          FROM pg_catalog.pg_constraint k WHERE k.conrelid = $1 AND k.contype = 'p'",
         &[&oid],
@@ -64,8 +64,8 @@ pub(crate) fn read(
             shown_table(op.table())
         )));
     };
-    let (primary_key, primary_index, key_columns): (String, u32, Vec<String>) =
-        (primary.get(0), primary.get(1), primary.get(2));
+    let (primary_key, primary_index, primary_oid, key_columns): (String, u32, u32, Vec<String>) =
+        (primary.get(0), primary.get(1), primary.get(2), primary.get(3));
     if checked && key_columns != [column] {
         return Ok(Err(if key_columns.iter().any(|c| c == column) {
             format!(
@@ -86,14 +86,21 @@ pub(crate) fn read(
         }
     }
     if expand {
-        if let Some(refusal) = dependents(conn, oid, column, &shown)? {
+        let table_name = op.table().name().as_str();
+        if let Some(refusal) = dependents(conn, oid, table_name, column, Some(primary_oid), &shown)? {
             return Ok(Err(refusal));
         }
     }
     let mut catalog = KeyCatalog::new(key_type, primary_key);
+    // Indexes copied so far, by table: one holding two widened columns of a table (a tree's `(parent_id,
+    // id)`, two foreign keys of one table) is copied once, with both replaced.
+    let mut copied: Vec<(u32, String)> = Vec::new();
     if expand {
         match indexes(conn, oid, column, Some(primary_index), &shown)? {
-            Ok(indexes) => catalog.indexes = indexes,
+            Ok(indexes) => {
+                copied.extend(indexes.iter().map(|i| (oid, i.name.as_str().to_owned())));
+                catalog.indexes = indexes;
+            }
             Err(refusal) => return Ok(Err(refusal)),
         }
     }
@@ -110,14 +117,19 @@ pub(crate) fn read(
          JOIN pg_catalog.pg_attribute a ON a.attrelid = f.conrelid AND a.attnum = f.conkey[1]
          WHERE f.contype = 'f' AND f.confrelid = $1
              AND EXISTS (SELECT FROM pg_catalog.pg_attribute k WHERE k.attrelid = f.confrelid
-                 AND k.attnum = ANY (f.confkey) AND k.attname::text IN ($2, $3))
+                 AND k.attnum = ANY (f.confkey) AND k.attname::text IN ($2, $3, $4))
          ORDER BY n.nspname, r.relname, f.conname",
-        &[&oid, &column, &new],
+        &[&oid, &column, &new, &old],
     )?;
     for row in rows {
         let constraint: String = row.get(0);
-        let child = Name::qualified(row.get::<_, String>(1), row.get::<_, String>(2));
         let child_oid: u32 = row.get(3);
+        // A self-reference names the table as the operation does: the statements compare the two.
+        let child = if child_oid == oid {
+            op.table().clone()
+        } else {
+            Name::qualified(row.get::<_, String>(1), row.get::<_, String>(2))
+        };
         let shown_fk = format!("foreign key {constraint} of {}", shown_table(&child));
         // A partition's copy of its parent's foreign key: the parent's is the one (refused below).
         if row.get::<_, bool>(5) || row.get::<_, bool>(15) {
@@ -163,8 +175,17 @@ pub(crate) fn read(
         }
         let child_shown = format!("{}.{child_column}", shown_table(&child));
         if expand && is_narrow(&column_type) {
-            if let Some(refusal) = dependents(conn, child_oid, &child_column, &child_shown)? {
+            let child_name = child.name().as_str().to_owned();
+            if let Some(refusal) =
+                dependents(conn, child_oid, &child_name, &child_column, None, &child_shown)?
+            {
                 return Ok(Err(refusal));
+            }
+            if !has_primary_key(conn, child_oid)? {
+                return Ok(Err(format!(
+                    "{} has no primary key: the backfill of {child_shown}'s twin walks one; add a primary key first",
+                    shown_table(&child)
+                )));
             }
         }
         let mut reference = KeyReference::new(child, child_column.as_str(), constraint, column_type);
@@ -175,7 +196,15 @@ pub(crate) fn read(
         reference.initially_deferred = row.get(12);
         if expand && reference.widens() {
             match indexes(conn, child_oid, &child_column, None, &child_shown)? {
-                Ok(indexes) => reference.indexes = indexes,
+                Ok(indexes) => {
+                    for index in indexes {
+                        let id = (child_oid, index.name.as_str().to_owned());
+                        if !copied.contains(&id) {
+                            copied.push(id);
+                            reference.indexes.push(index);
+                        }
+                    }
+                }
                 Err(refusal) => return Ok(Err(refusal)),
             }
         }
@@ -213,16 +242,19 @@ fn column_types(
 }
 
 /// Why a table in a publication is refused: subscribers replicate by column name, and a rename of the key
-/// under them stops their apply.
+/// under them stops their apply. Read from `pg_publication_tables`, which lists the tables of every kind of
+/// publication (`FOR ALL TABLES`, `FOR TABLE`, `FOR TABLES IN SCHEMA`).
 fn publications(
     conn: &mut impl GenericClient,
     oid: u32,
     shown: &str,
 ) -> Result<Option<String>, postgres::Error> {
     let row = conn.query_one(
-        "SELECT pg_catalog.string_agg(p.pubname::text, ', ' ORDER BY p.pubname)
-         FROM pg_catalog.pg_publication p
-         WHERE p.puballtables OR EXISTS (SELECT FROM pg_catalog.pg_publication_rel r WHERE r.prpubid = p.oid AND r.prrelid = $1)",
+        "SELECT pg_catalog.string_agg(DISTINCT p.pubname::text, ', ')
+         FROM pg_catalog.pg_publication_tables p
+         JOIN pg_catalog.pg_namespace n ON n.nspname = p.schemaname
+         JOIN pg_catalog.pg_class c ON c.relnamespace = n.oid AND c.relname = p.tablename
+         WHERE c.oid = $1",
         &[&oid],
     )?;
     Ok(row.get::<_, Option<String>>(0).map(|names| {
@@ -233,12 +265,27 @@ fn publications(
     }))
 }
 
-/// What uses `column` of table `oid` and would stay on the old column after the switch: views and rules,
-/// policies, generated columns.
+fn has_primary_key(conn: &mut impl GenericClient, oid: u32) -> Result<bool, postgres::Error> {
+    Ok(conn
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = $1 AND contype = 'p')",
+            &[&oid],
+        )?
+        .get(0))
+}
+
+/// What uses `column` of table `oid` and would stay on the old column after the switch, then be dropped by the
+/// contract: views and rules, policies, generated columns, constraints other than the foreign keys this
+/// operation moves and the key (`skip`) (a `CHECK`, a `UNIQUE` or `EXCLUDE` constraint, a primary key the
+/// column is part of), triggers that name the column, extended statistics; the column's own privileges;
+/// and a `BEFORE` row trigger that fires after the operation's own, which could change the column after it
+/// is copied.
 fn dependents(
     conn: &mut impl GenericClient,
     oid: u32,
+    table: &str,
     column: &str,
+    skip: Option<u32>,
     shown: &str,
 ) -> Result<Option<String>, postgres::Error> {
     let row = conn.query_one(
@@ -246,16 +293,45 @@ fn dependents(
          FROM pg_catalog.pg_depend d
          JOIN pg_catalog.pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
          WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = $1 AND a.attname = $2
-             AND (d.classid IN ('pg_catalog.pg_rewrite'::pg_catalog.regclass, 'pg_catalog.pg_policy'::pg_catalog.regclass)
+             AND (d.classid IN ('pg_catalog.pg_rewrite'::pg_catalog.regclass, 'pg_catalog.pg_policy'::pg_catalog.regclass,
+                     'pg_catalog.pg_trigger'::pg_catalog.regclass, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass)
                  OR (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND EXISTS (
                      SELECT FROM pg_catalog.pg_attrdef ad JOIN pg_catalog.pg_attribute g ON g.attrelid = ad.adrelid AND g.attnum = ad.adnum
-                     WHERE ad.oid = d.objid AND g.attgenerated <> '')))",
-        &[&oid, &column],
+                     WHERE ad.oid = d.objid AND g.attgenerated <> ''))
+                 OR (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid IS DISTINCT FROM $3 AND EXISTS (
+                     SELECT FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid AND k.contype NOT IN ('f', 'n'))))",
+        &[&oid, &column, &skip],
     )?;
-    Ok(row.get::<_, Option<String>>(0).map(|objects| {
+    if let Some(objects) = row.get::<_, Option<String>>(0) {
+        return Ok(Some(format!(
+            "{objects} use {shown}, and would stay on the old column after the switch (the contract would drop \
+             them): drop them before the expand and re-create them after the switch"
+        )));
+    }
+    let privileges: bool = conn
+        .query_one(
+            "SELECT attacl IS NOT NULL FROM pg_catalog.pg_attribute WHERE attrelid = $1 AND attname = $2",
+            &[&oid, &column],
+        )?
+        .get(0);
+    if privileges {
+        return Ok(Some(format!(
+            "{shown} has privileges of its own (GRANT .. ({column})), which would stay on the old column: revoke \
+             them before the expand and grant them again after the switch"
+        )));
+    }
+    let ours = migrate_dsl::sync_trigger_name(table, column);
+    let later = conn.query_one(
+        "SELECT pg_catalog.string_agg(tgname::text, ', ' ORDER BY tgname) FROM pg_catalog.pg_trigger
+         WHERE tgrelid = $1 AND NOT tgisinternal AND tgtype & 3 = 3 AND tgtype & 20 <> 0 AND tgname::text > $2
+             AND NOT EXISTS (SELECT FROM pg_catalog.pg_proc p WHERE p.oid = tgfoid AND p.proname = tgname
+                 AND tgname::text LIKE '%\\_widen')",
+        &[&oid, &ours],
+    )?;
+    Ok(later.get::<_, Option<String>>(0).map(|names| {
         format!(
-            "{objects} use {shown}, and would keep the old column after the switch: drop them before the expand \
-             and re-create them after the switch"
+            "BEFORE row trigger {names} fires after the operation's {ours} (triggers fire in name order) and could \
+             change {shown} after it is copied: rename it to sort before {ours}"
         )
     }))
 }
@@ -275,7 +351,16 @@ fn indexes(
                 x.indexprs IS NOT NULL, pg_catalog.pg_get_expr(x.indpred, x.indrelid),
                 (SELECT pg_catalog.array_agg(a.attname::text ORDER BY k.ord) FROM pg_catalog.unnest(x.indkey::int2[]) WITH ORDINALITY k(attnum, ord)
                     LEFT JOIN pg_catalog.pg_attribute a ON a.attrelid = x.indrelid AND a.attnum = k.attnum),
-                (SELECT pg_catalog.array_agg(o::int4 ORDER BY ord) FROM pg_catalog.unnest(x.indoption::int2[]) WITH ORDINALITY o(o, ord))
+                (SELECT pg_catalog.array_agg(o::int4 ORDER BY ord) FROM pg_catalog.unnest(x.indoption::int2[]) WITH ORDINALITY o(o, ord)),
+                CASE WHEN i.reloptions IS NOT NULL THEN 'storage parameters'
+                    WHEN i.reltablespace <> 0 THEN 'a tablespace'
+                    WHEN pg_catalog.pg_get_indexdef(x.indexrelid) LIKE '% NULLS NOT DISTINCT%' THEN 'NULLS NOT DISTINCT'
+                    WHEN pg_catalog.pg_get_indexdef(x.indexrelid) LIKE '% COLLATE %' THEN 'a collation'
+                    WHEN EXISTS (SELECT FROM pg_catalog.unnest(x.indclass::oid[]) c JOIN pg_catalog.pg_opclass o ON o.oid = c
+                        WHERE NOT o.opcdefault) THEN 'an operator class'
+                    WHEN x.indisclustered THEN 'the CLUSTER mark'
+                    WHEN x.indisreplident THEN 'the replica identity'
+                END
          FROM pg_catalog.pg_index x
          JOIN pg_catalog.pg_class i ON i.oid = x.indexrelid
          JOIN pg_catalog.pg_am am ON am.oid = i.relam
@@ -293,6 +378,12 @@ fn indexes(
             continue;
         }
         let name: String = row.get(1);
+        if let Some(what) = row.get::<_, Option<String>>(9) {
+            return Ok(Err(format!(
+                "index {name} holds {shown} and has {what}, which its copy on the new column would not have: drop it \
+                 before the expand and re-create it after the switch"
+            )));
+        }
         if row.get::<_, bool>(5) {
             return Ok(Err(format!(
                 "index {name} uses {shown} in an expression, which cannot be copied onto the new column: drop it before the expand and re-create it after the switch"

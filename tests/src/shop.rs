@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use crate::TestDb;
 
-/// Orders with a `serial` key, a self-reference and an index holding the key; `lines` order lines referencing
-/// them (`NOT NULL`, cascading, indexed); refunds referencing them with a `bigint` column already. Lines and
-/// refunds are loaded before their foreign keys are added (one validation instead of a lookup per row).
+/// Orders with a `serial` key (commented), a self-reference (with a default) and indexes holding the key, one
+/// of them the self-reference too; `lines` order lines referencing them (`NOT NULL`, cascading, indexed,
+/// commented); refunds referencing them with a `bigint` column already. Lines and refunds are loaded before
+/// their foreign keys are added (one validation instead of a lookup per row).
 pub fn shop_sql(orders: u64, lines: u64) -> String {
     format!(
         "CREATE TABLE orders (id serial PRIMARY KEY, parent_id integer, placed timestamptz NOT NULL DEFAULT now(), total int NOT NULL);
@@ -26,6 +27,10 @@ pub fn shop_sql(orders: u64, lines: u64) -> String {
          ALTER TABLE refunds ADD FOREIGN KEY (order_id) REFERENCES orders;
          CREATE INDEX orders_id_placed_idx ON orders (id, placed DESC);
          CREATE INDEX order_lines_order_id_idx ON order_lines (order_id);
+         CREATE INDEX orders_parent_id_id_idx ON orders (parent_id, id);
+         ALTER TABLE orders ALTER COLUMN parent_id SET DEFAULT 1;
+         COMMENT ON COLUMN orders.id IS 'the order number';
+         COMMENT ON COLUMN order_lines.order_id IS 'the order of the line';
          ANALYZE orders; ANALYZE order_lines; ANALYZE refunds;"
     )
 }
@@ -38,9 +43,10 @@ pub const ROWS_CHECKSUM: &str = "SELECT
     || ' ' || (SELECT coalesce(sum(hashtext(id || ',' || coalesce(order_id::text, '') || ',' || amount)::bigint), 0) FROM refunds)";
 
 /// The app's writers, a thread each: one inserts orders with a line each (the new order's key read back as
-/// `bigint`, as an app that survives the switch reads it) and deletes every tenth again (its lines with it),
-/// one updates orders and lines of the first `hot` keys. A failed statement ends its writer; each write's
-/// time is kept.
+/// `bigint`, as an app that survives the switch reads it) and a refund for two in three (one of them
+/// without an order), and deletes every tenth again (its lines with it); one updates orders (setting and
+/// clearing their parent, a nullable foreign key) and lines of the first `hot` keys. A failed statement
+/// ends its writer; each write's time is kept.
 pub struct Writers {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<Result<(), String>>>,
@@ -92,6 +98,12 @@ impl Writers {
                                         "DELETE FROM orders WHERE id = $1::bigint",
                                         &[&id],
                                     )?;
+                                } else if n % 3 != 0 {
+                                    let order = (n % 3 == 1).then_some(id);
+                                    client.execute(
+                                        "INSERT INTO refunds (order_id, amount) VALUES ($1::bigint, 1)",
+                                        &[&order],
+                                    )?;
                                 }
                                 Ok(())
                             })
@@ -99,7 +111,8 @@ impl Writers {
                         let key = n % hot + 1;
                         client
                             .execute(
-                                "UPDATE orders SET total = total + 1 WHERE id = $1::bigint",
+                                "UPDATE orders SET total = total + 1,
+                                     parent_id = CASE WHEN parent_id IS NULL THEN 1 END WHERE id = $1::bigint",
                                 &[&key],
                             )
                             .and_then(|_| {

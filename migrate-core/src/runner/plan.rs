@@ -58,8 +58,12 @@ impl<'a> Plan<'_, 'a> {
             // A key's widening as it would run on the database as it is now; where the catalog cannot say
             // yet (a migration before it creates the table) or refuses, the plan without it, which says so.
             if step.needs_catalog() {
-                if let Ok(resolved) = step.resolve_catalog(client) {
-                    *step = resolved;
+                match step.resolve_catalog(client) {
+                    Ok(resolved) => *step = resolved,
+                    Err(Error::Invalid { error, .. }) => step.note(&format!(
+                        "-- refused on this database as it is now (it may not be when earlier migrations ran): {error}"
+                    )),
+                    Err(e) => return Err(e),
                 }
             }
         }

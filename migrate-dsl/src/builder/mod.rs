@@ -338,6 +338,21 @@ impl MigrationBuilder {
                     });
                 }
             }
+            if let Operation::WidenKeyOnline(widen) = op
+                && widen.phase() == WidenPhase::Switch
+                && self.contract_reason().is_none()
+            {
+                // The key changes type and columns move under the app version still running: its
+                // prepared statements, positional inserts and fixed-width reads break.
+                return Err(DslError::Invalid {
+                    op: op.name(),
+                    position: i + 1,
+                    message: "its switch changes the key's type and the order of the columns under the app \
+                              version still running: deploy a version that reads the key as bigint first, then \
+                              mark the migration with pgm.contract(\"<which app version must be gone>\")"
+                        .to_owned(),
+                });
+            }
             let mut action = match op {
                 Operation::Db(db) => Some(Action::Data(db.data_fn().clone())),
                 Operation::Backfill(b) if b.is_background() => Some(Action::Queue(b.clone())),

@@ -33,9 +33,11 @@ impl MigrationBuilder {
     /// unique index on the new key and a copy of every other index that holds one of the old columns.
     /// A foreign key column that is `bigint` already gets nothing here.
     ///
-    /// **Switch** ([`.switch()`](WidenKeyOnline::switch), the next migration): a spare unique index on the
-    /// old key (for the way back), each foreign key re-created `NOT VALID` on the new columns and
-    /// validated, then one short transaction per table, each retried after a lock timeout: referencing
+    /// **Switch** ([`.switch()`](WidenKeyOnline::switch), the next migration, marked
+    /// [`pgm.contract(..)`](Self::contract): the key's type changes under the running app): a spare unique
+    /// index on the old key (for the way back), a check that every twin holds its column's value, validated,
+    /// each foreign key re-created `NOT VALID` on the new columns and validated, then one short transaction
+    /// per table, each retried after a lock timeout: referencing
     /// tables first (the old foreign key dropped, the columns renamed so that `customer_id` is the `bigint`
     /// one, the copied indexes take the old names), then the key's table (`PRIMARY KEY USING INDEX` the new
     /// unique index, the identity or the `serial` sequence moved over and widened to `bigint`, the columns
@@ -52,8 +54,11 @@ impl MigrationBuilder {
     ///
     /// Refused before anything changes, with the reason: a key that is not the table's whole primary key, a
     /// partitioned table on either side, a foreign key of several columns, a table in a publication, a
-    /// referencing table the role does not own, and views, policies, rules or generated columns that use
-    /// one of the columns (they would keep the old column).
+    /// referencing table the role does not own or without a primary key, and what would stay on the old
+    /// columns (views, policies, rules, generated columns, `CHECK`/`UNIQUE`/`EXCLUDE` constraints, triggers
+    /// naming the column, column privileges, indexes the copy could not reproduce); a `BEFORE` row trigger
+    /// that fires after the operation's own. The switch is refused in a migration not marked
+    /// [`pgm.contract(..)`](Self::contract).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
@@ -287,11 +292,14 @@ pub fn is_narrow(column_type: &str) -> bool {
 }
 
 impl WidenKeyOnline {
-    /// Records the switch instead of the expand: the next migration after the expand.
+    /// Records the switch instead of the expand: the next migration after the expand, marked
+    /// [`pgm.contract(..)`](MigrationBuilder::contract) (the key's type and the columns' order change under the
+    /// app version running: deploy one that reads the key as `bigint` first).
     ///
     /// ```
     /// use migrate_dsl::prelude::*;
     /// let mut pgm = MigrationBuilder::new();
+    /// pgm.contract("orders.id becomes bigint: every app version running reads it as bigint");
     /// pgm.widen_key_online("orders", "id", "bigint").switch();
     /// let sql = pgm.to_sql().unwrap();
     /// assert_eq!(sql[1], r#"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS "orders_id_old_key" ON "orders" ("id")"#);
@@ -386,6 +394,11 @@ impl WidenKeyOnline {
 /// the new column during the expand, `<column>_old` the old one after the switch.
 pub fn twin_name(name: &str, suffix: &str) -> String {
     make_object_name(name, None, suffix)
+}
+
+/// The trigger (and its function) that keeps `table.column` and its twin in step: `<table>_<column>_widen`.
+pub fn sync_trigger_name(table: &str, column: &str) -> String {
+    make_object_name(table, Some(column), "widen")
 }
 
 /// The new column of `column` during the expand: `<column>_new`.

@@ -59,10 +59,9 @@ impl Widened<'_> {
 
     /// The trigger and its function: `<table>_<column>_widen`, in the table's schema.
     fn sync(&self) -> Name {
-        self.table.sibling(Ident::new(make_object_name(
+        self.table.sibling(Ident::new(super::sync_trigger_name(
             self.table.name().as_str(),
-            Some(self.column.as_str()),
-            "widen",
+            self.column.as_str(),
         )))
     }
 
@@ -132,6 +131,78 @@ $$",
         )
     }
 
+    /// The old column's comment on the new one, where it has one.
+    fn copy_comment(&self) -> String {
+        let regclass = self.regclass();
+        let column = literal(self.column.as_str());
+        format!(
+            "DO {TAG}
+DECLARE
+    comment pg_catalog.text := pg_catalog.col_description({regclass}, (SELECT attnum FROM pg_catalog.pg_attribute WHERE attrelid = {regclass} AND attname = {column}));
+BEGIN
+    IF comment IS NOT NULL THEN
+        EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', {regclass}, {new}, comment);
+    END IF;
+END
+{TAG}",
+            new = literal(self.new_twin().as_str()),
+        )
+    }
+
+    /// The check the switch proves before it swaps: the twin holds the old column's value in every row
+    /// (something that writes the table without the trigger, or after it, would have broken that).
+    fn same_check(&self) -> Ident {
+        Ident::new(make_object_name(
+            self.table.name().as_str(),
+            Some(self.column.as_str()),
+            "widened_check",
+        ))
+    }
+
+    fn add_same_check(&self) -> String {
+        format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT DISTINCT FROM {}) NOT VALID",
+            self.table(),
+            quote_ident(&self.same_check()),
+            quote_ident(&self.new_twin()),
+            quote_ident(self.column)
+        )
+    }
+
+    fn drop_same_check(&self) -> String {
+        format!(
+            "ALTER TABLE {} DROP CONSTRAINT {}",
+            self.table(),
+            quote_ident(&self.same_check())
+        )
+    }
+
+    fn validate_same_check(&self) -> String {
+        let message = literal(
+            &format!(
+                "rows of {} have {} different from {}: something wrote the table without the operation's trigger \
+                 (a trigger that fires after it, a replication apply): fix those rows (UPDATE .. SET {} = {}) and run the switch again",
+                shown(self.table),
+                self.new_twin().as_str(),
+                self.column.as_str(),
+                quote_ident(&self.new_twin()),
+                quote_ident(self.column),
+            )
+            .replace('%', "%%"),
+        );
+        format!(
+            "DO {TAG}
+BEGIN
+    ALTER TABLE {table} VALIDATE CONSTRAINT {check};
+EXCEPTION WHEN check_violation THEN
+    RAISE EXCEPTION {message};
+END
+{TAG}",
+            table = self.table(),
+            check = quote_ident(&self.same_check()),
+        )
+    }
+
     /// The trigger, its function and `column`, where the function exists.
     fn drop_twin(&self, column: &Ident) -> String {
         let sync = quote_name(&self.sync());
@@ -177,12 +248,12 @@ END
         ]
     }
 
-    /// The copy of `index` on the new column, built without blocking writes.
-    fn copy_index(&self, index: &IndexCopy) -> String {
-        let new = self.new_twin();
+    /// The copy of `index` on the new columns, built without blocking writes: each of `widened` (the
+    /// columns of this table that get a twin) it holds is replaced by its twin.
+    fn copy_index(&self, index: &IndexCopy, widened: &[&Ident]) -> String {
         let on = |c: &Ident| {
-            if c == self.column {
-                new.clone()
+            if widened.contains(&c) {
+                new_column(c)
             } else {
                 c.clone()
             }
@@ -362,8 +433,18 @@ impl WidenKeyOnline {
     fn expand(&self, widened: &[&Widened<'_>], parts: &mut Vec<Part>) {
         for w in widened {
             parts.push(Part::Sql(w.add_column(), true));
+            parts.push(Part::Sql(w.copy_comment(), false));
             parts.push(Part::Sql(w.forward(false), false));
             parts.push(Part::Sql(w.trigger(), false));
+            // Rows a logical replication subscriber applies (`session_replication_role = replica`) too.
+            parts.push(Part::Sql(
+                format!(
+                    "ALTER TABLE {} ENABLE ALWAYS TRIGGER {}",
+                    w.table(),
+                    quote_ident(w.sync().name())
+                ),
+                false,
+            ));
             if w.not_null {
                 parts.push(Part::Sql(w.add_check(&w.new_twin()), false));
             }
@@ -392,8 +473,13 @@ impl WidenKeyOnline {
             true,
         ));
         for w in widened {
+            let same_table: Vec<&Ident> = widened
+                .iter()
+                .filter(|o| o.table == w.table)
+                .map(|o| o.column)
+                .collect();
             for index in w.indexes {
-                parts.push(Part::Sql(w.copy_index(index), true));
+                parts.push(Part::Sql(w.copy_index(index, &same_table), true));
             }
         }
     }
@@ -426,6 +512,17 @@ impl WidenKeyOnline {
             ),
             true,
         ));
+        // Proof that every twin holds its column's value, before anything is swapped.
+        let referencing: Vec<Widened<'_>> = catalog
+            .references
+            .iter()
+            .filter(|r| r.widens())
+            .map(reference)
+            .collect();
+        for w in referencing.iter().chain(std::iter::once(key)) {
+            parts.push(Part::Sql(w.add_same_check(), true));
+            parts.push(Part::Sql(w.validate_same_check(), true));
+        }
         for r in &catalog.references {
             let column = if r.widens() {
                 new_column(&r.column)
@@ -466,11 +563,16 @@ impl WidenKeyOnline {
             ));
             if r.widens() {
                 let w = reference(r);
+                parts.push(Part::Sql(w.drop_same_check(), false));
                 if w.not_null {
                     for sql in w.set_not_null(&w.new_twin()) {
                         parts.push(Part::Sql(sql, false));
                     }
                 }
+                parts.push(Part::Sql(
+                    do_block(&move_generator(&w, w.column, &w.new_twin(), "bigint")),
+                    false,
+                ));
                 for sql in swap_names(&w, true, false) {
                     parts.push(Part::Sql(sql, false));
                 }
@@ -488,7 +590,8 @@ impl WidenKeyOnline {
         let table = key.table();
         let pkey = quote_ident(&catalog.primary_key);
         let [not_null, drop_check] = key.set_not_null(&key.new_twin());
-        parts.push(Part::Sql(not_null, true));
+        parts.push(Part::Sql(key.drop_same_check(), true));
+        parts.push(Part::Sql(not_null, false));
         parts.push(Part::Sql(drop_check, false));
         parts.push(Part::Sql(
             format!("ALTER TABLE {table} DROP CONSTRAINT {pkey}"),
@@ -624,6 +727,7 @@ END
                 if w.not_null {
                     back.extend(w.set_not_null(&w.old()));
                 }
+                back.push(move_generator(&w, w.column, &w.old(), w.old_type));
                 back.extend(swap_names(&w, false, true));
             }
             back.push(format!(
@@ -695,6 +799,17 @@ END
             ),
             true,
         ));
+        // The switch's proof of the twins, where it was added and no swap dropped it.
+        for w in &with_key {
+            parts.push(Part::Sql(
+                format!(
+                    "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {}",
+                    w.table(),
+                    quote_ident(&w.same_check())
+                ),
+                true,
+            ));
+        }
     }
 }
 
