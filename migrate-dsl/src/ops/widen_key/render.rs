@@ -400,12 +400,7 @@ impl WidenKeyOnline {
         // The contract and the expand's undo drop only what exists (`IF EXISTS`), so that one stopped
         // part-way renders the same when it goes on: every referencing column, whatever its type by then.
         let every = matches!(self.phase, WidenPhase::Contract | WidenPhase::UndoExpand);
-        let referencing: Vec<Widened<'_>> = catalog
-            .references
-            .iter()
-            .filter(|r| every || r.widens())
-            .map(reference)
-            .collect();
+        let referencing = widened_references(&catalog, every);
         // The key first, then each referencing column.
         let widened: Vec<&Widened<'_>> = std::iter::once(&key).chain(&referencing).collect();
         match self.phase {
@@ -513,12 +508,7 @@ impl WidenKeyOnline {
             true,
         ));
         // Proof that every twin holds its column's value, before anything is swapped.
-        let referencing: Vec<Widened<'_>> = catalog
-            .references
-            .iter()
-            .filter(|r| r.widens())
-            .map(reference)
-            .collect();
+        let referencing = widened_references(catalog, false);
         for w in referencing.iter().chain(std::iter::once(key)) {
             parts.push(Part::Sql(w.add_same_check(), true));
             parts.push(Part::Sql(w.validate_same_check(), true));
@@ -660,12 +650,7 @@ END
             ));
         }
         // 2. Proof that the old columns hold every value again: a check on each, validated.
-        let referencing: Vec<Widened<'_>> = catalog
-            .references
-            .iter()
-            .filter(|r| r.widens())
-            .map(reference)
-            .collect();
+        let referencing = widened_references(catalog, false);
         let with_key: Vec<&Widened<'_>> = referencing.iter().chain(std::iter::once(key)).collect();
         for w in with_key.iter().filter(|w| w.not_null) {
             let old = w.old();
@@ -819,6 +804,16 @@ fn shown(table: &Name) -> String {
         Some(schema) => format!("{}.{}", schema.as_str(), table.name().as_str()),
         None => table.name().as_str().to_owned(),
     }
+}
+
+/// The referencing columns that get a twin (with `every`, each referencing column, whatever its type).
+fn widened_references(catalog: &KeyCatalog, every: bool) -> Vec<Widened<'_>> {
+    catalog
+        .references
+        .iter()
+        .filter(|r| every || r.widens())
+        .map(reference)
+        .collect()
 }
 
 /// A referencing column as a [`Widened`] one.
