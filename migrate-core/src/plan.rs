@@ -45,7 +45,16 @@ pub struct Step<'m> {
     source: Source,
     /// Whether an operation needs the catalog before the step runs (a key's widening).
     needs_catalog: bool,
+    /// What the catalog said for each such operation, once read ([`Step::resolve_catalog`]), by
+    /// [`catalog_key`]: saved with a migration in progress, so that it goes on as it started.
+    catalogs: Vec<(String, KeyCatalog)>,
     statements: Vec<Statement>,
+}
+
+/// Names a key's widening in the saved catalogs: its table and column, the same in every phase and in the
+/// phase's undo.
+fn catalog_key(op: &WidenKeyOnline) -> String {
+    format!("{}.{}", op.table().quoted(), op.column().as_str())
 }
 
 /// What the catalog says about a key's widening (`None`: not read; `Err`: the refusal).
@@ -228,6 +237,7 @@ impl<'m> Step<'m> {
             fake: false,
             server_for_down: None,
             needs_catalog: pgm.needs_catalog(),
+            catalogs: Vec::new(),
             source,
             statements,
         })
@@ -257,20 +267,47 @@ impl<'m> Step<'m> {
     /// that reference it, the indexes to copy): what runs. An operation the catalog refuses is an error
     /// naming the migration and why. A step without such an operation is returned as it is.
     pub fn resolve_catalog(&self, conn: &mut impl GenericClient) -> Result<Self, Error> {
+        self.resolve_catalog_saved(conn, None)
+    }
+
+    /// [`resolve_catalog`](Self::resolve_catalog), taking each key's catalog from `saved` (what
+    /// [`saved_catalogs`](Self::saved_catalogs) gave when the migration started) where it has one: a
+    /// migration stopped part-way goes on, or is undone, with the statements it started with, even when
+    /// foreign keys or indexes were added or dropped meanwhile.
+    pub(crate) fn resolve_catalog_saved(
+        &self,
+        conn: &mut impl GenericClient,
+        saved: Option<&str>,
+    ) -> Result<Self, Error> {
         if !self.needs_catalog {
             return Ok(self.clone());
         }
+        // Unreadable (written by another version of this tool): read again, as without it.
+        let saved: Vec<(String, KeyCatalog)> = saved
+            .and_then(|json| serde_json::from_str(json).ok())
+            .unwrap_or_default();
         let mut failed = None;
+        let mut catalogs = Vec::new();
         let mut step = Self::build(
             self.migration,
             self.direction,
             self.source.clone(),
-            &mut |op, _| match crate::widen_key::read(conn, op) {
-                Ok(read) => Some(read),
-                Err(e) => {
-                    failed = Some(e);
-                    Some(Err(String::new()))
+            &mut |op, _| {
+                let key = catalog_key(op);
+                let read = match saved.iter().find(|(k, _)| *k == key) {
+                    Some((_, catalog)) => Ok(catalog.clone()),
+                    None => match crate::widen_key::read(conn, op) {
+                        Ok(read) => read,
+                        Err(e) => {
+                            failed = Some(e);
+                            Err(String::new())
+                        }
+                    },
+                };
+                if let Ok(catalog) = &read {
+                    catalogs.push((key, catalog.clone()));
                 }
+                Some(read)
             },
         );
         if let Some(e) = failed {
@@ -282,11 +319,21 @@ impl<'m> Step<'m> {
         if let Ok(step) = &mut step {
             step.server_for_down = self.server_for_down;
             step.fake = self.fake;
+            step.catalogs = catalogs;
             if self.fake {
                 step.statements = Vec::new();
             }
         }
         step
+    }
+
+    /// What the catalog said for the step's keys ([`resolve_catalog`](Self::resolve_catalog)), as the
+    /// journal keeps it; `None` when the step depends on no catalog.
+    pub(crate) fn saved_catalogs(&self) -> Option<String> {
+        if self.catalogs.is_empty() {
+            return None;
+        }
+        serde_json::to_string(&self.catalogs).ok()
     }
 
     /// What undoes the part of `migration`'s `up` that took effect on a PostgreSQL `server_major` server when a
@@ -340,6 +387,7 @@ impl<'m> Step<'m> {
             server_for_down: None,
             source: Source::Review,
             needs_catalog: false,
+            catalogs: Vec::new(),
             statements: Vec::new(),
         }
     }

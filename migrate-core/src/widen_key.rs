@@ -45,6 +45,8 @@ pub(crate) fn read(
     };
     // Once switched, the old column holds the old type.
     let key_type = types[2].clone().unwrap_or(current.clone());
+    // The expand has run (a switch shown before it, by `sql`, is shown as it will run after it).
+    let expanded = types[1].is_some() || types[2].is_some();
     if expand && !is_narrow(&key_type) {
         return Ok(Err(if key_type == "bigint" {
             format!("{shown} is bigint already")
@@ -163,6 +165,20 @@ pub(crate) fn read(
             &[&child_column, &suffixed(&child_column, "old")],
         )?;
         let column_type = types[1].clone().or(types[0].clone()).unwrap_or_default();
+        // A foreign key added after the expand read the catalog has no twin to switch to.
+        if op.phase() == WidenPhase::Switch
+            && expanded
+            && types[1].is_none()
+            && is_narrow(&column_type)
+            && column_types(conn, child_oid, &[&suffixed(&child_column, "new")])?[0].is_none()
+        {
+            return Ok(Err(format!(
+                "{shown_fk} references {shown}, and its column {child_column} has no twin {}: the foreign key \
+                 came after the expand read the catalog; undo the expand (`down`) and apply it again, so that \
+                 it widens this column too",
+                suffixed(&child_column, "new")
+            )));
+        }
         if !is_narrow(&column_type) && column_type != "bigint" {
             return Ok(Err(format!(
                 "{shown_fk}: its column {child_column} is {column_type}, not integer, smallint or bigint"

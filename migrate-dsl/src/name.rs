@@ -11,6 +11,11 @@ pub const MAX_IDENTIFIER_BYTES: usize = 63;
 
 /// One SQL identifier, stored unquoted. It is quoted when rendered, so upper case, spaces and quotes are kept.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize, serde::Deserialize),
+    serde(transparent)
+)]
 pub struct Ident(pub(crate) String);
 
 impl Ident {
@@ -76,6 +81,7 @@ impl From<&Ident> for Ident {
 
 /// The name of a table, index or other schema object, optionally qualified by its schema.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Name {
     pub(crate) schema: Option<Ident>,
     pub(crate) name: Ident,

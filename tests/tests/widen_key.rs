@@ -836,3 +836,279 @@ fn replicated_writes_are_kept_in_step_and_a_schemas_publication_is_refused() {
         "{error}"
     );
 }
+
+fn expand_in_background(pgm: &mut MigrationBuilder) {
+    pgm.widen_key_online("orders", "id", "bigint")
+        .batch_size(400)
+        .in_background();
+}
+
+fn switch_after_the_jobs(pgm: &mut MigrationBuilder) {
+    pgm.contract("orders.id becomes bigint: every app version running reads it as bigint");
+    pgm.require_background_jobs("20261201000011_widen_orders_id_in_background");
+    pgm.widen_key_online("orders", "id", "bigint").switch();
+}
+
+static BACKGROUND: [Migration; 3] = [
+    Migration::defined(&Definition {
+        name: "20261201000011_widen_orders_id_in_background",
+        path: "tests/widen_key.rs",
+        source: "expand in background",
+        up: expand_in_background,
+        down: None,
+    }),
+    Migration::defined(&Definition {
+        name: "20261201000012_switch_orders_id",
+        path: "tests/widen_key.rs",
+        source: "switch after the jobs",
+        up: switch_after_the_jobs,
+        down: None,
+    }),
+    Migration::defined(&Definition {
+        name: "20261201000013_contract_orders_id",
+        path: "tests/widen_key.rs",
+        source: "contract",
+        up: contract,
+        down: None,
+    }),
+];
+
+fn has_column(db: &TestDb, table: &str, column: &str) -> bool {
+    one(
+        db,
+        &format!(
+            "SELECT EXISTS (SELECT FROM pg_attribute WHERE attrelid = '{table}'::regclass AND attname = '{column}' AND NOT attisdropped)::text"
+        ),
+    ) == "true"
+}
+
+/// Rows whose twins the backfills have not filled yet, over the two widened tables.
+fn unfilled(db: &TestDb) -> i64 {
+    one(
+        db,
+        "SELECT ((SELECT count(*) FROM orders WHERE id_new IS NULL OR (parent_id IS NOT NULL AND parent_id_new IS NULL))
+               + (SELECT count(*) FROM order_lines WHERE order_id_new IS NULL))::text",
+    )
+    .parse()
+    .expect("a count")
+}
+
+/// `.in_background()`: the expand queues one job per widened table instead of walking them (a tree's two
+/// columns in one walk); the switch is held by its gate until the jobs finish; workers whose connection is
+/// lost mid-batch leave the jobs for the next worker; then the switch, its `down`, the expand's `down` and
+/// every phase again keep the rows' values.
+#[test]
+fn background_backfills_are_worked_by_workers_and_gate_the_switch() {
+    let db = TestDb::new();
+    db.exec(&shop(3000));
+    let migrator = Migrator::new(&BACKGROUND);
+    let rows_before = rows(&db);
+    run(
+        "expand",
+        migrator.run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {}),
+    );
+    assert_eq!(type_of(&db, "orders", "id_new"), "bigint");
+    assert_eq!(unfilled(&db), 3000 + 6000, "the expand walked no table");
+    let jobs = migrator.jobs(&mut db.client()).expect("jobs");
+    let tables: Vec<&str> = jobs.iter().map(|j| j.table.as_str()).collect();
+    assert_eq!(tables, [r#""orders""#, r#""public"."order_lines""#]);
+    // The new key's unique index and the copies are there already, kept up to date by the walks.
+    assert_eq!(
+        one(&db, "SELECT count(*)::text FROM pg_index WHERE indrelid IN ('orders'::regclass, 'order_lines'::regclass) AND indisvalid AND indexrelid::regclass::text LIKE '%new%'"),
+        "4"
+    );
+    // The switch waits for the jobs, changing nothing.
+    let before = catalog(&db);
+    let refused = migrator
+        .run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {})
+        .expect_err("the gate holds the switch");
+    assert!(
+        refused
+            .to_string()
+            .contains("20261201000011_widen_orders_id_in_background"),
+        "{refused}"
+    );
+    assert_same("a refused switch", &before, &catalog(&db));
+    // Writes meanwhile are kept in step by the triggers, walked or not.
+    db.exec(
+        "INSERT INTO orders (total) VALUES (7); UPDATE order_lines SET order_id = 5 WHERE id = 10;",
+    );
+    // Workers cut off after a few batches each, then one that finishes.
+    for kill_at in [3, 7] {
+        let mut client = db.client();
+        let pid: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .expect("pid")
+            .get(0);
+        let mut seen = 0;
+        let result = migrator.work(
+            &mut client,
+            &migrate_core::WorkOptions::default(),
+            &mut |_| {
+                seen += 1;
+                if seen == kill_at {
+                    db.exec(&format!("SELECT pg_terminate_backend({pid})"));
+                }
+            },
+        );
+        assert!(
+            result.is_err(),
+            "the worker's connection was lost at event {kill_at}"
+        );
+    }
+    assert!(unfilled(&db) > 0, "the cut-off workers left rows to walk");
+    migrator
+        .work(
+            &mut db.client(),
+            &migrate_core::WorkOptions::default(),
+            &mut |_| {},
+        )
+        .expect("the worker finishes the jobs");
+    let states: Vec<String> = migrator
+        .jobs(&mut db.client())
+        .expect("jobs")
+        .iter()
+        .map(|j| j.state.to_string())
+        .collect();
+    assert_eq!(states, ["finished", "finished"]);
+    assert_eq!(unfilled(&db), 0);
+    let rows_before = {
+        let now = rows(&db);
+        assert_ne!(now, rows_before, "the writes above changed rows");
+        now
+    };
+    run(
+        "switch",
+        migrator.run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {}),
+    );
+    assert_eq!(type_of(&db, "orders", "id"), "bigint");
+    assert_eq!(type_of(&db, "order_lines", "order_id"), "bigint");
+    assert_eq!(rows(&db), rows_before, "switch: rows");
+    run(
+        "switch's down",
+        migrator.run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {}),
+    );
+    run(
+        "expand's down",
+        migrator.run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {}),
+    );
+    assert_eq!(type_of(&db, "orders", "id"), "integer");
+    assert!(!has_column(&db, "orders", "id_new"));
+    assert_eq!(rows(&db), rows_before, "after both downs: rows");
+    // Undone while its jobs are still queued: they are cancelled, and nothing of the expand stays.
+    run(
+        "expand again",
+        migrator.run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {}),
+    );
+    run(
+        "expand's down, jobs queued",
+        migrator.run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {}),
+    );
+    let states: Vec<String> = migrator
+        .jobs(&mut db.client())
+        .expect("jobs")
+        .iter()
+        .skip(2)
+        .map(|j| j.state.to_string())
+        .collect();
+    assert_eq!(states, ["cancelled", "cancelled"]);
+    assert!(!has_column(&db, "order_lines", "order_id_new"));
+    assert_eq!(
+        rows(&db),
+        rows_before,
+        "after the expand's down with its jobs queued: rows"
+    );
+    // Every phase again.
+    run(
+        "expand again",
+        migrator.run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {}),
+    );
+    migrator
+        .work(
+            &mut db.client(),
+            &migrate_core::WorkOptions::default(),
+            &mut |_| {},
+        )
+        .expect("the worker finishes the jobs");
+    run(
+        "switch and contract",
+        migrator.run_up(&mut db.client(), &UpTarget::All, &mut |_| {}),
+    );
+    assert_eq!(type_of(&db, "orders", "id"), "bigint");
+    assert!(!has_column(&db, "orders", "id_old"));
+    assert_eq!(rows(&db), rows_before, "after the contract: rows");
+}
+
+/// A phase stopped part-way goes on with the catalog it started with: a foreign key and an index added while
+/// the expand is stopped do not change what it runs; the switch then refuses the foreign key the expand did
+/// not widen, changing nothing, and the expand undone and applied again covers it.
+#[test]
+fn a_stopped_phase_goes_on_as_it_started_whatever_the_catalog_became() {
+    let db = TestDb::new();
+    db.exec(&shop(1500));
+    let migrator = Migrator::new(&MIGRATIONS);
+    // Stopped in the middle of its backfills.
+    let mut client = db.client();
+    let pid: i32 = client
+        .query_one("SELECT pg_backend_pid()", &[])
+        .expect("pid")
+        .get(0);
+    let mut batches = 0;
+    let result = migrator.run_up(&mut client, &UpTarget::Count(1), &mut |event| {
+        if matches!(event, migrate_core::Event::Backfill { .. }) {
+            batches += 1;
+            if batches == 4 {
+                db.exec(&format!("SELECT pg_terminate_backend({pid})"));
+            }
+        }
+    });
+    assert!(result.is_err(), "the expand was cut short");
+    assert!(unfinished(&db, MIGRATIONS[0].name()));
+    db.exec(
+        "CREATE TABLE notes (id bigserial PRIMARY KEY, order_id integer REFERENCES orders, body text);
+         INSERT INTO notes (order_id, body) SELECT id, 'n' FROM orders WHERE id % 50 = 0;
+         CREATE INDEX order_lines_qty_order_id_idx ON order_lines (qty, order_id);",
+    );
+    run(
+        "the expand, on",
+        migrator.run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {}),
+    );
+    assert!(
+        !has_column(&db, "notes", "order_id_new"),
+        "started without notes"
+    );
+    assert_eq!(
+        one(
+            &db,
+            "SELECT count(*)::text FROM pg_indexes WHERE indexname LIKE 'order_lines_qty%'"
+        ),
+        "1",
+        "started without the new index"
+    );
+    let before = catalog(&db);
+    let refused = migrator
+        .run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {})
+        .expect_err("the switch refuses what the expand did not widen");
+    let message = refused.to_string();
+    assert!(
+        message.contains("notes")
+            && message.contains("order_id_new")
+            && message.contains("undo the expand"),
+        "{message}"
+    );
+    assert_same("a refused switch", &before, &catalog(&db));
+    run(
+        "expand's down",
+        migrator.run_down(&mut db.client(), &DownTarget::Count(1), &mut |_| {}),
+    );
+    run(
+        "expand and switch",
+        migrator.run_up(&mut db.client(), &UpTarget::Count(2), &mut |_| {}),
+    );
+    assert_eq!(type_of(&db, "notes", "order_id"), "bigint");
+    assert_eq!(type_of(&db, "order_lines", "order_id"), "bigint");
+    assert_eq!(
+        one(&db, "SELECT pg_get_indexdef('order_lines_qty_order_id_idx'::regclass)"),
+        "CREATE INDEX order_lines_qty_order_id_idx ON public.order_lines USING btree (qty, order_id)"
+    );
+}

@@ -35,6 +35,10 @@ pub struct InProgress {
     /// The step that was sent outside any transaction and has not been confirmed: it may or may not have
     /// taken effect.
     pub running: Option<String>,
+    /// What the catalog said when the migration started, for an operation whose statements depend on it (a
+    /// key's widening), as JSON: the migration goes on, or is undone, as it started, whatever changed in
+    /// the catalog since.
+    pub catalogs: Option<String>,
 }
 
 /// In JSON (`status --json`): the migration, its direction, and the statements that took effect as
@@ -97,7 +101,7 @@ fn ensure_table(client: &mut impl GenericClient, table: &MigrationsTable) -> Res
         client
             .batch_execute(&format!(
                 "CREATE TABLE IF NOT EXISTS {journal} (name text PRIMARY KEY, direction text NOT NULL, \
-                 attempt text NOT NULL, done text[] NOT NULL DEFAULT '{{}}', running text, \
+                 attempt text NOT NULL, done text[] NOT NULL DEFAULT '{{}}', running text, catalogs text, \
                  started_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp(), \
                  updated_at timestamptz NOT NULL DEFAULT pg_catalog.clock_timestamp())"
             ))
@@ -137,8 +141,9 @@ fn load_where(
     let rows = client
         .query(
             &format!(
-                "SELECT name, direction, attempt, done, running FROM {journal} \
-                 WHERE $1::text IS NULL OR name = $1 ORDER BY started_at, name"
+                // `catalogs` through the row as JSON: a journal made before the column reads as none.
+                "SELECT name, direction, attempt, done, running, pg_catalog.to_jsonb(j) ->> 'catalogs' \
+                 FROM {journal} j WHERE $1::text IS NULL OR name = $1 ORDER BY started_at, name"
             ),
             &[&name],
         )
@@ -156,6 +161,7 @@ fn load_where(
                 attempt: r.try_get(2)?,
                 done: r.try_get(3)?,
                 running: r.try_get(4)?,
+                catalogs: r.try_get(5)?,
             })
         })
         .collect::<Result<Vec<_>, postgres::Error>>()
@@ -165,32 +171,66 @@ fn load_where(
 }
 
 /// Starts the journal row of `name` (a new application of it, with a new attempt), committed at once or
-/// with the caller's transaction.
+/// with the caller's transaction; `catalogs` is what the catalog said for its statements, when they depend
+/// on it ([`InProgress::catalogs`]).
 pub(crate) fn begin(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
     name: &str,
     direction: Direction,
+    catalogs: Option<&str>,
 ) -> Result<InProgress, Error> {
     let journal = ensure_table(client, table)?;
-    let row = client
-        .query_one(
+    let direction_text = direction.to_string();
+    let row = match catalogs {
+        Some(catalogs) => {
+            add_catalogs_column(client, &journal)?;
+            client.query_one(
+                &format!(
+                    "INSERT INTO {journal} (name, direction, attempt, catalogs) \
+                     VALUES ($1, $2, pg_catalog.gen_random_uuid()::text, $3) RETURNING attempt"
+                ),
+                &[&name, &direction_text, &catalogs],
+            )
+        }
+        None => client.query_one(
             &format!(
                 "INSERT INTO {journal} (name, direction, attempt) \
                  VALUES ($1, $2, pg_catalog.gen_random_uuid()::text) RETURNING attempt"
             ),
-            &[&name, &direction.to_string()],
-        )
-        .map_err(Error::database(format!(
-            "cannot record that {name} started in {journal}"
-        )))?;
+            &[&name, &direction_text],
+        ),
+    }
+    .map_err(Error::database(format!(
+        "cannot record that {name} started in {journal}"
+    )))?;
     Ok(InProgress {
         name: name.to_owned(),
         direction,
         attempt: row.get(0),
         done: Vec::new(),
         running: None,
+        catalogs: catalogs.map(str::to_owned),
     })
+}
+
+/// Adds the `catalogs` column to a journal made before it. Checked first: `IF NOT EXISTS` alone would have
+/// the server say "already exists, skipping".
+fn add_catalogs_column(client: &mut impl GenericClient, journal: &str) -> Result<(), Error> {
+    let missing = client
+        .query_one(
+            "SELECT NOT EXISTS (SELECT FROM pg_catalog.pg_attribute \
+             WHERE attrelid = $1::text::regclass AND attname = 'catalogs' AND NOT attisdropped)",
+            &[&journal],
+        )
+        .map_err(Error::database(format!("cannot look up {journal}")))?
+        .get::<_, bool>(0);
+    if missing {
+        client
+            .batch_execute(&format!("ALTER TABLE {journal} ADD COLUMN IF NOT EXISTS catalogs text"))
+            .map_err(Error::database(format!("cannot add the column catalogs to {journal}")))?;
+    }
+    Ok(())
 }
 
 /// Records `entries` as done (appended in order) and clears `running`, in the caller's transaction when

@@ -107,8 +107,9 @@ pub(crate) fn list(
         .collect())
 }
 
-/// Records a job for the backfill at `position` of `migration`, in the migration's transaction: the job
-/// exists exactly when the migration is recorded. A job left active by an earlier application (reverted
+/// Records a job for the backfill of `target` at `position` of `migration` (a key's widening queues one per
+/// table under one operation), in the migration's transaction: the job exists exactly when the migration is
+/// recorded. A job left active by an earlier application (reverted
 /// without the engine's cancel) is cancelled: the new one walks the table from the start.
 pub(crate) fn queue(
     conn: &mut impl GenericClient,
@@ -130,9 +131,9 @@ pub(crate) fn queue(
     conn.execute(
         &format!(
             "UPDATE {jobs} SET state = 'cancelled', updated_at = pg_catalog.clock_timestamp() \
-             WHERE migration = $1 AND position = $2 AND state NOT IN ('finished', 'cancelled')"
+             WHERE migration = $1 AND position = $2 AND target = $3 AND state NOT IN ('finished', 'cancelled')"
         ),
-        &[&migration, &position],
+        &[&migration, &position, &target],
     )?;
     // The table's size as the planner knows it, for the estimate of the time left: counting the rows
     // here would read the whole table in the migration's transaction.

@@ -46,35 +46,77 @@ pub(super) fn queues_jobs(migration: &Migration) -> bool {
         .is_ok_and(|pgm| pgm.queues_background_jobs())
 }
 
-/// The backfill a job runs, as this binary has its migration; why not, when it cannot.
-fn definition(migrations: &[Migration], job: &Job, checksum: &str) -> Result<Backfill, String> {
+/// The backfill a job runs, as this binary has its migration; why not, when it cannot. A key's widening
+/// queues one job per table under one operation: its statements depend on the catalog, read here in the
+/// session of the migration that queued the job (`enter`, then `leave`), and the job's table picks its
+/// backfill.
+fn definition(
+    client: &mut Client,
+    migrations: &[Migration],
+    job: &Job,
+    checksum: &str,
+    (enter, leave): (&str, &str),
+) -> Result<Result<Backfill, String>, Error> {
     let Some(migration) = migrations.iter().find(|m| m.name() == job.migration) else {
-        return Err("its migration is not among this binary's".to_owned());
+        return Ok(Err("its migration is not among this binary's".to_owned()));
     };
     if migration.checksum() != checksum {
-        return Err(format!(
+        return Ok(Err(format!(
             "its migration's file changed since the job was queued (checksum {checksum}, now {}): a walk of \
              another definition could skip rows; `migrate jobs retry {}` takes the definition as it is now",
             migration.checksum(),
             job.id
-        ));
+        )));
     }
-    let statements = migration
-        .build(Direction::Up)
-        .and_then(|pgm| pgm.statements().map_err(|e| Error::Internal(leak(e.to_string()))))
-        .map_err(|e| format!("its migration does not build: {e}"))?;
-    statements
+    let pgm = match migration.build(Direction::Up) {
+        Ok(pgm) => pgm,
+        Err(e) => return Ok(Err(format!("its migration does not build: {e}"))),
+    };
+    let pgm = if pgm.needs_catalog() {
+        client
+            .batch_execute(enter)
+            .map_err(Error::database("cannot take the session settings of the job's migration"))?;
+        let mut failed = None;
+        let resolved = pgm.resolve_keys(&mut |op, _| match crate::widen_key::read(client, op) {
+            Ok(read) => read,
+            Err(e) => {
+                failed = Some(e);
+                Err(String::new())
+            }
+        });
+        let left = client.batch_execute(leave);
+        if let Some(e) = failed {
+            return Err(Error::database(format!(
+                "migration {}: cannot read the catalog for its key's widening",
+                job.migration
+            ))(e));
+        }
+        left.map_err(Error::database("cannot put the worker's session settings back"))?;
+        match resolved {
+            Ok(pgm) => pgm,
+            Err(e) => return Ok(Err(format!("its migration does not build: {e}"))),
+        }
+    } else {
+        pgm
+    };
+    let statements = match pgm.statements() {
+        Ok(statements) => statements,
+        Err(e) => return Ok(Err(format!("its migration does not build: {e}"))),
+    };
+    Ok(statements
         .into_iter()
         .find_map(|s| match s.action {
-            Some(Action::Queue(spec)) if s.position == job.position => Some(spec),
+            Some(Action::Queue(spec)) if s.position == job.position && spec.table().quoted() == job.table => {
+                Some(spec)
+            }
             _ => None,
         })
-        .ok_or_else(|| format!("operation #{} of its migration is not a background backfill", job.position))
-}
-
-/// A message for [`Error::Internal`], which takes a static string; used only on the way to a job's error.
-fn leak(message: String) -> &'static str {
-    Box::leak(message.into_boxed_str())
+        .ok_or_else(|| {
+            format!(
+                "operation #{} of its migration is not a background backfill of {}",
+                job.position, job.table
+            )
+        }))
 }
 
 /// `migrate jobs retry`: the job takes its migration's checksum as this binary has it.
@@ -227,7 +269,13 @@ impl<'a> Settings<'a> {
                 break;
             };
             let checksum = store_checksum(client, &self.table, job.id)?;
-            let spec = match definition(self.migrations, &job, &checksum) {
+            let session = store::session_of(client, &self.table, job.id)
+                .map_err(Error::database("cannot read a background job"))?;
+            let enter = crate::access::session_restore_sql(
+                session.search_path.as_deref().unwrap_or(&own.search_path),
+                session.role.as_deref().filter(|r| *r != "none").unwrap_or(&own.role),
+            );
+            let spec = match definition(client, self.migrations, &job, &checksum, (&enter, &own.restore))? {
                 Ok(spec) => spec,
                 Err(why) if why.contains("not among this binary's") => {
                     skipped.push(job.id);
@@ -239,8 +287,6 @@ impl<'a> Settings<'a> {
                     continue;
                 }
             };
-            let session = store::session_of(client, &self.table, job.id)
-                .map_err(Error::database("cannot read a background job"))?;
             let turn = JobTurn {
                 migrator: self,
                 job: &job,

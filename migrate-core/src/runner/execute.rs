@@ -89,10 +89,14 @@ impl<'a> Executor<'_, 'a> {
         for step in steps {
             let step = step?;
             let step = step.borrow();
-            // Rendered again from the catalog as it is now, when its statements depend on it.
+            // Rendered again from the catalog, when its statements depend on it: as it was when the
+            // migration started, if it stopped part-way in this direction; else as it is now.
             let resolved;
             let step = if step.needs_catalog() && !step.fake {
-                resolved = step.resolve_catalog(client)?;
+                let saved = journal::load(client, &self.settings.table, step.migration.name())?
+                    .filter(|row| row.direction == step.direction)
+                    .and_then(|row| row.catalogs);
+                resolved = step.resolve_catalog_saved(client, saved.as_deref())?;
                 &resolved
             } else {
                 step
@@ -429,7 +433,13 @@ impl<'a> Executor<'_, 'a> {
             Ok(Some(recorded))
         } else {
             if !segment.journaled {
-                journal::begin(tx, &self.settings.table, name, step.direction)?;
+                journal::begin(
+                    tx,
+                    &self.settings.table,
+                    name,
+                    step.direction,
+                    step.saved_catalogs().as_deref(),
+                )?;
             }
             let entries: Vec<String> = segment.units.iter().map(stepwise::entry).collect();
             journal::advance(tx, &self.settings.table, name, &entries)?;

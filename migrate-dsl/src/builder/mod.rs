@@ -296,10 +296,11 @@ impl MigrationBuilder {
     /// assert!(pgm.queues_background_jobs());
     /// ```
     pub fn queues_background_jobs(&self) -> bool {
-        self.operations
-            .ops
-            .iter()
-            .any(|op| matches!(op, Operation::Backfill(b) if b.is_background()))
+        self.operations.ops.iter().any(|op| match op {
+            Operation::Backfill(b) => b.is_background(),
+            Operation::WidenKeyOnline(w) => w.is_background() && w.phase() == WidenPhase::Expand,
+            _ => false,
+        })
     }
 
     /// Whether [`no_transaction`](Self::no_transaction) was called explicitly.

@@ -213,7 +213,13 @@ impl<'a> Executor<'_, 'a> {
                 name: name.to_owned(),
                 done: row.done.len(),
             }),
-            None => journal::begin(client, &self.settings.table, name, step.direction),
+            None => journal::begin(
+                client,
+                &self.settings.table,
+                name,
+                step.direction,
+                step.saved_catalogs().as_deref(),
+            ),
         }
     }
 
@@ -378,6 +384,21 @@ impl<'a> Executor<'_, 'a> {
             Some(Action::Note | Action::Precondition(_)) => return Ok(()),
             Some(Action::Restore(restore)) => {
                 return self.restore_in(tx, step, unit, restore, outcome, events)
+            }
+            // Queued with the group: the job exists once the group committed.
+            Some(Action::Queue(spec)) => {
+                let m = step.migration;
+                crate::jobs::queue(
+                    tx,
+                    &self.settings.table,
+                    m.name(),
+                    unit.position,
+                    &m.checksum(),
+                    &spec.table().quoted(),
+                )
+                .map_err(|source| statement_error(step, unit, unit.sql.clone(), source, outcome))?;
+                self.statement_ran(step, unit, Instant::now(), events);
+                return Ok(());
             }
             Some(Action::DropKept(table)) => {
                 let selection = KeptSelection::Table(&table.quoted());

@@ -46,7 +46,9 @@ impl<'a> Executor<'_, 'a> {
             transactional: false,
             fake: false,
         });
-        let up = Step::for_server(m, Direction::Up, server)?.resolve_catalog(client)?;
+        // Rendered from the catalog as the `up` saw it when it started, and undone the same way.
+        let saved = row.catalogs.as_deref();
+        let up = Step::for_server(m, Direction::Up, server)?.resolve_catalog_saved(client, saved)?;
         let units = up.units();
         let mut done = continue_at(&up, &units, row)?;
         if row.running.is_some() {
@@ -72,7 +74,9 @@ impl<'a> Executor<'_, 'a> {
             }
             let mut only = vec![0; per_operation.len()];
             only[position - 1] = per_operation[position - 1];
-            match Step::undoing_part(m, server, &only).and_then(|undo| undo.resolve_catalog(client)) {
+            match Step::undoing_part(m, server, &only)
+                .and_then(|undo| undo.resolve_catalog_saved(client, saved))
+            {
                 Ok(undo) => {
                     // What stays done once this operation is undone: the operations before it.
                     let keep: Vec<String> = units

@@ -35,7 +35,8 @@ impl MigrationBuilder {
     ///
     /// **Switch** ([`.switch()`](WidenKeyOnline::switch), the next migration, marked
     /// [`pgm.contract(..)`](Self::contract): the key's type changes under the running app): a spare unique
-    /// index on the old key (for the way back), a check that every twin holds its column's value, validated,
+    /// index on the old key (for the way back), the twins' `NOT NULL` checks validated where the expand left
+    /// them `NOT VALID` (its backfills queued as jobs), a check that every twin holds its column's value, validated,
     /// each foreign key re-created `NOT VALID` on the new columns and validated, then one short transaction
     /// per table, each retried after a lock timeout: referencing
     /// tables first (the old foreign key dropped, the columns renamed so that `customer_id` is the `bigint`
@@ -47,9 +48,13 @@ impl MigrationBuilder {
     /// **Contract** ([`.contract()`](WidenKeyOnline::contract)): the triggers and the old columns (with
     /// their indexes) dropped. It has no derived `down`: the old columns are gone.
     ///
+    /// The backfills can be queued as background jobs instead ([`.in_background()`](WidenKeyOnline::in_background)).
+    ///
     /// A stopped run of any phase is finished by the next `up` (each phase runs outside a transaction; every
     /// statement commits with its journal entry), and `down` of the expand or the switch, whole or stopped
-    /// part-way, puts back exactly the state before it. The switch's `down` fails, changing nothing of the
+    /// part-way, puts back exactly the state before it. What the catalog said when the phase started is
+    /// kept with it until it finishes, so foreign keys or indexes added or dropped meanwhile do not change
+    /// what it runs; the switch refuses a foreign key that the expand did not widen. The switch's `down` fails, changing nothing of the
     /// key's table, once the key holds values beyond the old type: there is no way back then.
     ///
     /// Refused before anything changes, with the reason: a key that is not the table's whole primary key, a
@@ -95,6 +100,7 @@ impl MigrationBuilder {
             phase: WidenPhase::Expand,
             batch_size: None,
             pause: Duration::ZERO,
+            background: false,
             catalog: None,
         })
     }
@@ -126,6 +132,8 @@ pub struct WidenKeyOnline {
     pub(crate) phase: WidenPhase,
     pub(crate) batch_size: Option<u32>,
     pub(crate) pause: Duration,
+    /// The expand's backfills queued as background jobs ([`in_background`](Self::in_background)).
+    pub(crate) background: bool,
     /// What the catalog says when the migration runs; `None` until the engine has read it.
     pub(crate) catalog: Option<KeyCatalog>,
 }
@@ -133,6 +141,7 @@ pub struct WidenKeyOnline {
 /// What the catalog says about a key being widened, read by the engine when the migration runs
 /// ([`MigrationBuilder::resolve_keys`]): inert data the statements are rendered from.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct KeyCatalog {
     /// The key's type before the widening, as `format_type` spells it (`integer`, `smallint`).
@@ -172,6 +181,7 @@ impl KeyCatalog {
 
 /// A single-column foreign key that references the key being widened.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct KeyReference {
     pub table: Name,
@@ -239,6 +249,7 @@ impl KeyReference {
 
 /// An index to copy onto the new column: its columns by name, the old column among them.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct IndexCopy {
     pub name: Ident,
@@ -268,6 +279,7 @@ impl IndexCopy {
 
 /// A key column of an [`IndexCopy`].
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub struct CopiedColumn {
     pub name: Ident,
@@ -352,6 +364,32 @@ impl WidenKeyOnline {
         self
     }
 
+    /// Queues the expand's backfills as background jobs, one per table, run by `migrate work` with the
+    /// same pacing and throttle (see [`Backfill::in_background`]), so that the deploy does not wait for
+    /// them. The expand then adds the columns, triggers and indexes and queues the jobs; the switch
+    /// validates the new columns' `NOT NULL` checks itself, and must wait for the jobs: write
+    /// [`pgm.require_background_jobs(..)`](MigrationBuilder::require_background_jobs) with the expand's
+    /// name before the switch.
+    ///
+    /// ```
+    /// use migrate_dsl::prelude::*;
+    /// let mut pgm = MigrationBuilder::new();
+    /// pgm.widen_key_online("orders", "id", "bigint").in_background();
+    /// assert!(pgm.queues_background_jobs());
+    /// let sql = pgm.to_sql().unwrap();
+    /// assert!(sql.iter().any(|s| s.starts_with(r#"-- queue a background job (run by `migrate work`): backfill "orders""#)));
+    /// assert!(!sql.iter().any(|s| s.contains("VALIDATE CONSTRAINT")));
+    /// ```
+    pub fn in_background(&mut self) -> &mut Self {
+        self.background = true;
+        self
+    }
+
+    /// Whether the expand's backfills are queued as background jobs ([`in_background`](Self::in_background)).
+    pub fn is_background(&self) -> bool {
+        self.background
+    }
+
     /// The phase this operation records.
     pub fn phase(&self) -> WidenPhase {
         self.phase
@@ -367,18 +405,39 @@ impl WidenKeyOnline {
         &self.column
     }
 
-    /// The batched backfill of `table.column`'s new column.
-    pub(crate) fn backfill(&self, table: &Name, column: &Ident) -> Backfill {
-        let (old, new) = (
-            crate::name::quote_ident(column),
-            crate::name::quote_ident(&new_column(column)),
-        );
-        let mut backfill = Backfill::new(table.clone(), BatchWork::Set(format!("{new} = {old}")));
-        backfill.where_clause(format!("{new} IS NULL AND {old} IS NOT NULL"));
+    /// The batched backfill of `table`'s new columns, one for each of `columns` (the key's table of a tree
+    /// has two: its key and the foreign key to it): one walk of the table fills them all.
+    pub(crate) fn backfill(&self, table: &Name, columns: &[&Ident]) -> Backfill {
+        let pairs: Vec<(String, String)> = columns
+            .iter()
+            .map(|c| {
+                (
+                    crate::name::quote_ident(c),
+                    crate::name::quote_ident(&new_column(c)),
+                )
+            })
+            .collect();
+        let set = pairs
+            .iter()
+            .map(|(old, new)| format!("{new} = {old}"))
+            .collect::<Vec<_>>();
+        let pending = pairs
+            .iter()
+            .map(|(old, new)| format!("{new} IS NULL AND {old} IS NOT NULL"))
+            .collect::<Vec<_>>();
+        let mut backfill = Backfill::new(table.clone(), BatchWork::Set(set.join(", ")));
+        backfill.where_clause(if pending.len() == 1 {
+            pending.join("")
+        } else {
+            format!("({})", pending.join(") OR ("))
+        });
         if let Some(rows) = self.batch_size {
             backfill.batch_size(rows);
         }
         backfill.pause(self.pause);
+        if self.background {
+            backfill.in_background();
+        }
         backfill
     }
 

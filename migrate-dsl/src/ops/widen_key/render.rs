@@ -379,6 +379,11 @@ impl WidenKeyOnline {
                 self.new_type
             )));
         }
+        if self.background && !matches!(self.phase, WidenPhase::Expand | WidenPhase::UndoExpand) {
+            return Err(ctx.invalid(
+                "in_background() queues the expand's backfills: the switch and the contract have none",
+            ));
+        }
         let (catalog, read) = self.catalog_or_default();
         if self.phase == WidenPhase::Expand && !is_narrow(&catalog.key_type) {
             return Err(ctx.invalid(format!(
@@ -444,10 +449,19 @@ impl WidenKeyOnline {
                 parts.push(Part::Sql(w.add_check(&w.new_twin()), false));
             }
         }
+        // One walk per table, filling each of its new columns.
+        let mut tables: Vec<(&Name, Vec<&Ident>)> = Vec::new();
         for w in widened {
-            parts.push(Part::Backfill(self.backfill(w.table, w.column)));
+            match tables.iter_mut().find(|(t, _)| *t == w.table) {
+                Some((_, columns)) => columns.push(w.column),
+                None => tables.push((w.table, vec![w.column])),
+            }
         }
-        for w in widened.iter().filter(|w| w.not_null) {
+        for (table, columns) in &tables {
+            parts.push(Part::Backfill(self.backfill(table, columns)));
+        }
+        // Queued as jobs, the backfills have not run yet: the switch validates the checks, after them.
+        for w in widened.iter().filter(|w| w.not_null && !self.background) {
             parts.push(Part::Sql(
                 format!(
                     "ALTER TABLE {} VALIDATE CONSTRAINT {}",
@@ -507,8 +521,20 @@ impl WidenKeyOnline {
             ),
             true,
         ));
-        // Proof that every twin holds its column's value, before anything is swapped.
+        // Proof that every twin holds its column's value, before anything is swapped. First the twins'
+        // `NOT NULL` checks, which an expand with background jobs leaves `NOT VALID` (a no-op otherwise):
+        // `SET NOT NULL` below relies on them instead of scanning the table under its lock.
         let referencing = widened_references(catalog, false);
+        for w in referencing
+            .iter()
+            .chain(std::iter::once(key))
+            .filter(|w| w.not_null)
+        {
+            parts.push(Part::Sql(
+                validate_if_not_valid(&w.regclass(), &w.table(), &w.check(&w.new_twin())),
+                true,
+            ));
+        }
         for w in referencing.iter().chain(std::iter::once(key)) {
             parts.push(Part::Sql(w.add_same_check(), true));
             parts.push(Part::Sql(w.validate_same_check(), true));
@@ -1052,6 +1078,9 @@ impl WidenKeyOnline {
             position: 0,
         };
         match self.parts(ctx).ok()?.into_iter().nth(index)? {
+            Part::Backfill(backfill) if backfill.is_background() => {
+                Some(crate::ops::Action::Queue(backfill))
+            }
             Part::Backfill(backfill) => Some(crate::ops::Action::Backfill(backfill)),
             Part::Note(_) => Some(crate::ops::Action::Note),
             Part::Sql(..) => None,

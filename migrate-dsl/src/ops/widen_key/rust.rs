@@ -29,6 +29,9 @@ impl ToRust for WidenKeyOnline {
         if !self.pause.is_zero() {
             w.set("pause", &[duration(self.pause)]);
         }
+        if self.background {
+            w.set("in_background", &[]);
+        }
         Ok(w.statement())
     }
 }
