@@ -620,3 +620,47 @@ fn two_runs_up_to_the_same_target_finishing_jobs_both_succeed() {
     );
     assert_eq!(done_right(&db), "2000");
 }
+
+fn queue_outside_a_transaction(pgm: &mut migrate_dsl::prelude::MigrationBuilder) {
+    pgm.no_transaction();
+    pgm.create_index("items", ["email"]).concurrently();
+    pgm.backfill("items", "touched = 1").in_background();
+}
+
+static OUTSIDE: [migrate_core::Migration; 1] = [migrate_core::Migration::defined(
+    &migrate_core::Definition {
+        name: "20261201000009_queue_outside_a_transaction",
+        path: "tests/jobs.rs",
+        source: "queue outside a transaction",
+        up: queue_outside_a_transaction,
+        down: None,
+    },
+)];
+
+/// A migration outside a transaction queues its background backfill as one in a transaction does (its
+/// statement was once sent as the comment it renders to, and no job existed).
+#[test]
+fn a_migration_outside_a_transaction_queues_its_jobs() {
+    let db = TestDb::new();
+    db.exec(
+        "CREATE TABLE items (id bigserial PRIMARY KEY, email text, touched int);
+         INSERT INTO items (email) SELECT 'u' || i FROM generate_series(1, 1200) i;",
+    );
+    let migrator = Migrator::new(&OUTSIDE);
+    migrator
+        .run_up(&mut db.client(), &migrate_core::UpTarget::All, &mut |_| {})
+        .expect("up");
+    assert_eq!(
+        one(&db, "SELECT count(*)::text FROM items WHERE touched = 1"),
+        "0"
+    );
+    let jobs = migrator.jobs(&mut db.client()).expect("jobs");
+    assert_eq!(jobs.len(), 1, "{jobs:?}");
+    migrator
+        .work(&mut db.client(), &WorkOptions::default(), &mut |_| {})
+        .expect("work");
+    assert_eq!(
+        one(&db, "SELECT count(*)::text FROM items WHERE touched = 1"),
+        "1200"
+    );
+}
