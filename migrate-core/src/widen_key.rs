@@ -304,6 +304,7 @@ fn dependents(
     skip: Option<u32>,
     shown: &str,
 ) -> Result<Option<String>, postgres::Error> {
+    let ours = migrate_dsl::sync_trigger_name(table, column);
     let row = conn.query_one(
         "SELECT pg_catalog.string_agg(DISTINCT pg_catalog.pg_describe_object(d.classid, d.objid, 0), ', ')
          FROM pg_catalog.pg_depend d
@@ -311,12 +312,15 @@ fn dependents(
          WHERE d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid = $1 AND a.attname = $2
              AND (d.classid IN ('pg_catalog.pg_rewrite'::pg_catalog.regclass, 'pg_catalog.pg_policy'::pg_catalog.regclass,
                      'pg_catalog.pg_trigger'::pg_catalog.regclass, 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass)
+                     -- The operation's own trigger names the column in its condition.
+                     AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE d.classid = 'pg_catalog.pg_trigger'::pg_catalog.regclass
+                         AND t.oid = d.objid AND t.tgname::text = $4)
                  OR (d.classid = 'pg_catalog.pg_attrdef'::pg_catalog.regclass AND EXISTS (
                      SELECT FROM pg_catalog.pg_attrdef ad JOIN pg_catalog.pg_attribute g ON g.attrelid = ad.adrelid AND g.attnum = ad.adnum
                      WHERE ad.oid = d.objid AND g.attgenerated <> ''))
                  OR (d.classid = 'pg_catalog.pg_constraint'::pg_catalog.regclass AND d.objid IS DISTINCT FROM $3 AND EXISTS (
                      SELECT FROM pg_catalog.pg_constraint k WHERE k.oid = d.objid AND k.contype NOT IN ('f', 'n'))))",
-        &[&oid, &column, &skip],
+        &[&oid, &column, &skip, &ours],
     )?;
     if let Some(objects) = row.get::<_, Option<String>>(0) {
         return Ok(Some(format!(
@@ -336,7 +340,6 @@ fn dependents(
              them before the expand and grant them again after the switch"
         )));
     }
-    let ours = migrate_dsl::sync_trigger_name(table, column);
     let later = conn.query_one(
         "SELECT pg_catalog.string_agg(tgname::text, ', ' ORDER BY tgname) FROM pg_catalog.pg_trigger
          WHERE tgrelid = $1 AND NOT tgisinternal AND tgtype & 3 = 3 AND tgtype & 20 <> 0 AND tgname::text > $2
