@@ -58,6 +58,9 @@ fn record_all(pgm: &mut MigrationBuilder) {
         .batch_size(2000)
         .pause(Duration::from_millis(50));
     pgm.widen_key_online("orders", "id", "bigint").contract();
+    pgm.widen_key_online("orders", "id", "bigint")
+        .batch_size(400)
+        .in_background();
     pgm.change_column_type_online(("app", "users"), "status", "status_new", "status_t")
         .using("status::status_t")
         .back("status_new::text")
