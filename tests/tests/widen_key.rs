@@ -839,7 +839,7 @@ fn replicated_writes_are_kept_in_step_and_a_schemas_publication_is_refused() {
 
 fn expand_in_background(pgm: &mut MigrationBuilder) {
     pgm.widen_key_online("orders", "id", "bigint")
-        .batch_size(400)
+        .batch_size(200)
         .in_background();
 }
 
@@ -933,8 +933,29 @@ fn background_backfills_are_worked_by_workers_and_gate_the_switch() {
     db.exec(
         "INSERT INTO orders (total) VALUES (7); UPDATE order_lines SET order_id = 5 WHERE id = 10;",
     );
+    // One table's job finished is not enough: the gate names the other's.
+    let lines = jobs
+        .iter()
+        .find(|j| j.table.contains("order_lines"))
+        .map(|j| j.id)
+        .expect("the job of order_lines");
+    migrator
+        .work(
+            &mut db.client(),
+            &migrate_core::WorkOptions::default().job(lines),
+            &mut |_| {},
+        )
+        .expect("the worker finishes the job of order_lines");
+    let refused = migrator
+        .run_up(&mut db.client(), &UpTarget::Count(1), &mut |_| {})
+        .expect_err("the gate holds the switch while the job of orders is unfinished");
+    assert!(
+        refused.to_string().contains(r#""orders"): active"#),
+        "{refused}"
+    );
+    assert_same("a refused switch", &before, &catalog(&db));
     // Workers cut off after a few batches each, then one that finishes.
-    for kill_at in [3, 7] {
+    for kill_at in [3, 5] {
         let mut client = db.client();
         let pid: i32 = client
             .query_one("SELECT pg_backend_pid()", &[])

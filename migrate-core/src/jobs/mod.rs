@@ -96,10 +96,11 @@ impl<'a> Settings<'a> {
             } else {
                 jobs
             };
-            // The newest job of each backfill: an earlier one was cancelled by a revert.
+            // The newest job of each backfill (its operation and table: a key's widening queues one per
+            // table): an earlier one was cancelled by a revert.
             let mut newest: Vec<Job> = Vec::new();
             for job in jobs {
-                newest.retain(|j| j.position != job.position);
+                newest.retain(|j| (j.position, &j.table) != (job.position, &job.table));
                 newest.push(job);
             }
             let unfinished: Vec<Job> = newest
