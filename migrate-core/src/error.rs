@@ -329,6 +329,18 @@ pub enum Error {
     /// `squash` cannot replace the named migrations with a baseline.
     #[error("cannot squash: {0}")]
     Squash(#[from] SquashError),
+    /// Reverting a fleet run's migrations on a target where migrations were applied after them.
+    #[error(
+        "run {run} cannot be reverted here: {} applied after its migrations{}; reverting the run's \
+         migrations would leave these on top of what they may need (revert them first, or revert the run with later changes forced: they go first)",
+        later.join(", "),
+        if later_runs.is_empty() { String::new() } else { format!(" by run {}", later_runs.join(", ")) }
+    )]
+    RunChangedSince {
+        run: String,
+        later: Vec<String>,
+        later_runs: Vec<String>,
+    },
     /// Nothing is applied, so there is nothing to revert.
     #[error("nothing to revert: no migration is applied")]
     NothingApplied,

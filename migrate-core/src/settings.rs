@@ -50,6 +50,9 @@ pub(crate) struct Settings<'a> {
     /// Run what is left of the background jobs a migration requires before it, instead of refusing it
     /// ([`Migrator::finish_jobs`](crate::Migrator::finish_jobs)).
     pub(crate) finish_jobs: bool,
+    /// The fleet run this run is part of: each migration applied or reverted is noted in the target's runs
+    /// table, in the transaction that records it.
+    pub(crate) run_note: Option<crate::history::RunNote>,
 }
 
 impl<'a> Settings<'a> {
@@ -76,6 +79,7 @@ impl<'a> Settings<'a> {
             retry: Vec::new(),
             recorded_downs: false,
             finish_jobs: false,
+            run_note: None,
         }
     }
 }

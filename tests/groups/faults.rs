@@ -13,6 +13,10 @@ mod faults;
 mod fleet;
 #[path = "../tests/fleet_guards.rs"]
 mod fleet_guards;
+#[path = "../tests/fleet_jobs.rs"]
+mod fleet_jobs;
+#[path = "../tests/fleet_runs.rs"]
+mod fleet_runs;
 #[path = "../tests/newer_server.rs"]
 mod newer_server;
 #[path = "../tests/partman.rs"]

@@ -32,6 +32,9 @@ pub enum FleetError {
     /// A named canary target is not in the fleet.
     #[error("canary target {name:?} is not in the fleet (targets are named after their schema, or their server and database, unless named)")]
     UnknownCanary { name: String },
+    /// A run id given by hand that cannot be one.
+    #[error("run id {id:?} cannot be used: {problem} (a run id is up to 100 bytes without spaces)")]
+    RunId { id: String, problem: &'static str },
     /// A parallel limit of zero.
     #[error("{what} must be at least 1")]
     Zero { what: &'static str },

@@ -12,6 +12,7 @@
 //! - `report`: what happened to each target ([`TargetReport`], [`FleetReport`]) and where it stands
 //!   ([`TargetStatus`]);
 //! - `stop`: stopping a whole fleet on a signal ([`Stop`]): every running target stops as a single run does;
+//! - `runs`: the run ids, each target's record of what a run did there, and what reverting a run does;
 //! - `events`: progress ([`FleetEvent`]), the engine's [`Event`](crate::Event)s with the target they are about.
 //!
 //! Each target is its own unit: its migrations table (`<schema>.<table>` for a schema target, so its lock is
@@ -25,6 +26,7 @@ mod options;
 mod pool;
 mod report;
 mod run;
+mod runs;
 mod schedule;
 mod stop;
 mod target;
@@ -37,5 +39,9 @@ pub use report::{
     FleetReport, Phase, StopReason, TargetError, TargetReport, TargetState, TargetStatus,
 };
 pub use run::{Fleet, TargetSession};
+pub use runs::{
+    check_run_id, new_run_id, read_run, read_runs, revert_plan, RevertPlan, MAX_RUN_ID_BYTES,
+};
+pub use crate::history::{RunChange, RunRecord};
 pub use stop::Stop;
 pub use target::{set_search_path, Location, Target};

@@ -35,6 +35,9 @@ pub struct FleetOptions {
     /// batch. Such targets end [`Interrupted`](super::TargetState::Interrupted), the ones not started
     /// [`Pending`](super::TargetState::Pending); running again resumes them.
     pub max_duration: Option<std::time::Duration>,
+    /// The run's id, recorded on every target it visits with what it did there (see
+    /// [`RunRecord`](super::RunRecord)); `None`: a new one ([`new_run_id`](super::new_run_id)).
+    pub run_id: Option<String>,
 }
 
 impl Default for FleetOptions {
@@ -48,6 +51,7 @@ impl Default for FleetOptions {
             on_busy: OnBusy::Wait,
             search_path: Vec::new(),
             max_duration: None,
+            run_id: None,
         }
     }
 }

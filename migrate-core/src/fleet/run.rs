@@ -9,7 +9,7 @@ use postgres::Client;
 
 use crate::error::{DataCause, Error};
 use crate::events::Event;
-use crate::history::{self, MigrationsTable};
+use crate::history::{self, MigrationsTable, RunOutcome};
 use crate::interrupt::Interrupt;
 use crate::lock::{with_lock, LockMode};
 use crate::plan::Step;
@@ -29,6 +29,7 @@ use super::target::Target;
 mod ending;
 mod list;
 mod op;
+mod work;
 use ending::failed;
 use list::{canary_of, check_limits, check_schema, fill_in_name, name_index, shown_name, Places};
 use op::run_op;
@@ -59,6 +60,8 @@ pub struct Fleet<'a, 'c> {
     canary: Vec<usize>,
     options: FleetOptions,
     connector: &'c dyn Connector,
+    /// This fleet's runs' id, recorded on each target they visit.
+    run_id: String,
 }
 
 impl std::fmt::Debug for Fleet<'_, '_> {
@@ -74,6 +77,25 @@ impl std::fmt::Debug for Fleet<'_, '_> {
 enum Op<'t> {
     Up(&'t UpTarget),
     Down(&'t DownTarget),
+    /// What run `run` applied (`fleet down --run`); with `force_later`, what was applied after it too.
+    Revert { run: &'t str, force_later: bool },
+}
+
+impl Op<'_> {
+    /// How the target's runs table records the run.
+    fn note(&self, id: &str) -> crate::history::RunNote {
+        crate::history::RunNote {
+            id: id.to_owned(),
+            command: match self {
+                Op::Up(_) => "up",
+                Op::Down(_) | Op::Revert { .. } => "down",
+            },
+            reverts: match self {
+                Op::Revert { run, .. } => Some((*run).to_owned()),
+                _ => None,
+            },
+        }
+    }
 }
 
 impl<'a, 'c> Fleet<'a, 'c> {
@@ -89,6 +111,13 @@ impl<'a, 'c> Fleet<'a, 'c> {
         options: FleetOptions,
     ) -> Result<Fleet<'a, 'c>, FleetError> {
         check_limits(&options)?;
+        let run_id = match &options.run_id {
+            Some(id) => {
+                super::runs::check_run_id(id)?;
+                id.clone()
+            }
+            None => super::runs::new_run_id(),
+        };
         if targets.is_empty() {
             return Err(FleetError::NoTargets);
         }
@@ -116,7 +145,14 @@ impl<'a, 'c> Fleet<'a, 'c> {
             canary,
             options,
             connector,
+            run_id,
         })
+    }
+
+    /// The id of this fleet's runs (`up`, `down`, [`revert_run`](Fleet::revert_run)): each target they visit
+    /// records it with what the run did there.
+    pub fn run_id(&self) -> &str {
+        &self.run_id
     }
 
     /// The targets, in the order given, with their names filled in.
@@ -159,6 +195,20 @@ impl<'a, 'c> Fleet<'a, 'c> {
             other => other.clone(),
         };
         Ok(self.apply(&Op::Down(&target), stop, events))
+    }
+
+    /// Reverts on every target exactly the migrations run `run` applied there (its record on the target),
+    /// newest first, as [`down`](Fleet::down) reverts them; a target the run did not visit, or where nothing
+    /// it applied is still applied, is done with nothing reverted. A target where migrations were applied
+    /// after the run's fails with [`Error::RunChangedSince`], unless `force_later`: they are reverted first.
+    pub fn revert_run(
+        &self,
+        run: &str,
+        force_later: bool,
+        stop: &Stop,
+        events: &(dyn Fn(FleetEvent<'_>) + Sync),
+    ) -> FleetReport {
+        self.apply(&Op::Revert { run, force_later }, stop, events)
     }
 
     /// Where every target stands, read without a lock and changing nothing (a missing schema or
@@ -443,15 +493,20 @@ impl<'a, 'c> Fleet<'a, 'c> {
         } = session;
         let interrupt = Interrupt::new();
         let running = stop.register(i, &interrupt, Arc::clone(&cancel));
-        let migrator = self.target_migrator(t, &table, &interrupt, &notices, stop, pid);
+        let migrator = self
+            .target_migrator(t, &table, &interrupt, &notices, stop, pid)
+            .run_note(Some(op.note(&self.run_id)));
         let mut forward = Forward {
             index: i,
             target: t,
             events,
             ran: Vec::new(),
         };
+        let note = op.note(&self.run_id);
         let search_path = schema_search_path(&mut client, t, &self.options.search_path, prepared);
-        let result = search_path.and_then(|()| {
+        let result = search_path
+            .and_then(|()| crate::history::runs::begin(&mut client, &table, &note))
+            .and_then(|()| {
             run_op(
                 &mut client,
                 &migrator,
@@ -479,6 +534,8 @@ impl<'a, 'c> Fleet<'a, 'c> {
         let state = match result {
             Ok(()) => TargetState::Done,
             Err(Error::LockBusy { holder, .. }) => {
+                // Revisited later; if it stays busy to the end, its record says so.
+                let _ = crate::history::runs::end(&mut client, &table, &note, RunOutcome::Busy, None);
                 keep(client);
                 return Attempt::Busy { holder };
             }
@@ -489,6 +546,17 @@ impl<'a, 'c> Fleet<'a, 'c> {
             }
         };
         report.version_after = version_after(op, &report, &mut client, &table);
+        // Best effort: a session that is gone cannot write it, and the record then shows the run as not
+        // ended there, which is what it is.
+        if !client.is_closed() {
+            let outcome = match state {
+                TargetState::Done => RunOutcome::Done,
+                TargetState::Interrupted => RunOutcome::Interrupted,
+                _ => RunOutcome::Failed,
+            };
+            let error = report.error.as_ref().map(|e| e.message.as_str());
+            let _ = crate::history::runs::end(&mut client, &table, &note, outcome, error);
+        }
         // Only a session that ended cleanly serves another target.
         if state == TargetState::Done {
             keep(client);
@@ -722,7 +790,7 @@ fn version_after(
             .max()
             .cloned(),
         // After a failure the session may be gone; the version after is then unknown.
-        Op::Down(_) => newest(client, table).ok().flatten(),
+        Op::Down(_) | Op::Revert { .. } => newest(client, table).ok().flatten(),
     }
 }
 

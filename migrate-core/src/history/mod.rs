@@ -6,7 +6,8 @@
 //! - `sql`: creating the table, checking its columns, reading and changing its rows;
 //! - `probe`: whether the table and its companions exist, and its columns, in one round trip;
 //! - `failures`: the marks of migrations that failed part-way and need a person ([`Failure`]);
-//! - `journal`: the steps done of migrations in progress, which the next run continues ([`InProgress`]).
+//! - `journal`: the steps done of migrations in progress, which the next run continues ([`InProgress`]);
+//! - `runs`: what each fleet run did on this target ([`RunRecord`]), for `fleet runs` and `fleet down --run`.
 //!
 //! The rest of the engine goes through this module's re-exports, whichever file an item lives in.
 
@@ -14,6 +15,7 @@ mod failures;
 pub(crate) mod journal;
 mod probe;
 mod rows;
+pub(crate) mod runs;
 mod ahead;
 mod sql;
 mod table;
@@ -22,6 +24,7 @@ pub use ahead::Ahead;
 pub(crate) use ahead::{ahead_names, load as load_ahead, load_recorded, Newest};
 pub use failures::{Failure, INTERRUPTED_MARK, RESUMABLE_MARK};
 pub use journal::InProgress;
+pub use runs::{RunChange, RunNote, RunOutcome, RunRecord};
 pub(crate) use journal::Entry as JournalEntry;
 pub(crate) use failures::{clear_failure, load_failures, load_failures_if, record_failure};
 pub(crate) use probe::{load_probed, probe, read_at_once, Probe};

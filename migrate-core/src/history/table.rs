@@ -28,8 +28,8 @@ pub const ADOPTED_PREFIX: &str = "adopted:";
 
 /// Suffixes of the tables named after the migrations table: backfill progress, failure marks, repeatable
 /// migrations and the journal of migrations in progress.
-const DERIVED_SUFFIXES: [&str; 7] = [
-    "_backfill", "_failed", "_repeat", "_journal", "_kept", "_jobs", "_batches",
+const DERIVED_SUFFIXES: [&str; 8] = [
+    "_backfill", "_failed", "_repeat", "_journal", "_kept", "_jobs", "_batches", "_runs",
 ];
 
 /// The longest migrations table name whose derived tables (`<name>_backfill`) still fit in PostgreSQL's 63
@@ -122,6 +122,11 @@ impl MigrationsTable {
         self.derived("_batches")
     }
 
+    /// `<name>_runs`: what each fleet run did on this target (see `runs`).
+    pub(crate) fn runs(&self) -> String {
+        self.derived("_runs")
+    }
+
     /// `<name>_backfill`: the progress of backfills.
     pub(crate) fn backfills(&self) -> String {
         self.derived("_backfill")
@@ -173,7 +178,8 @@ mod tests {
                         format!("{name}_journal"),
                         format!("{name}_kept"),
                         format!("{name}_jobs"),
-                        format!("{name}_batches")
+                        format!("{name}_batches"),
+                        format!("{name}_runs")
                     ]
                 );
             }

@@ -491,7 +491,8 @@ impl<'a> Executor<'_, 'a> {
             ),
             Direction::Down => self.settings.table.delete_literal_sql(m.name()),
         };
-        let Err(error) = client.batch_execute(&format!("{restore};\n{sql};\nCOMMIT")) else {
+        let note = self.recorder.run_note_sql(step);
+        let Err(error) = client.batch_execute(&format!("{restore};\n{sql}{note};\nCOMMIT")) else {
             return Ok(Ran::of(step, execution_ms));
         };
         // Which of the two failed: after a refused row the transaction is still open, aborted, and refuses

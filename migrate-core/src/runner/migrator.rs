@@ -57,6 +57,13 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// Notes each migration this run applies or reverts in the target's record of fleet run `run` (see
+    /// [`crate::fleet`]).
+    pub(crate) fn run_note(mut self, run: Option<crate::history::RunNote>) -> Self {
+        self.settings.run_note = run;
+        self
+    }
+
     /// Where a request to stop arrives (the CLI's SIGINT/SIGTERM): the run stops before the next migration,
     /// while waiting for the lock, between retries, or after a backfill's batch, with
     /// [`Error::Interrupted`](crate::Error::Interrupted). A statement already running is the requester's to cancel on the server.

@@ -22,6 +22,8 @@ use super::Ran;
 pub(super) struct Recorder<'r> {
     pub(super) table: &'r MigrationsTable,
     pub(super) records_reverse: &'r RecordsReverse,
+    /// The fleet run to note each migration in (its runs table).
+    pub(super) run: Option<&'r history::RunNote>,
 }
 
 impl Recorder<'_> {
@@ -60,7 +62,21 @@ impl Recorder<'_> {
     ) -> Result<(), Error> {
         let records = history::ensure_read(client, self.table, probe, schema_exists)?;
         self.records_reverse.set(records);
+        if self.run.is_some() {
+            history::runs::ensure(client, self.table)?;
+        }
         Ok(())
+    }
+
+    /// The statement that notes `step` in the fleet run's record, to send with its bookkeeping row (empty
+    /// outside a fleet run).
+    pub(super) fn run_note_sql(&self, step: &Step<'_>) -> String {
+        self.run.map_or_else(String::new, |run| {
+            format!(
+                ";\n{}",
+                history::runs::note_sql(self.table, run, step.migration.name(), step.direction)
+            )
+        })
     }
 
     /// What `step`'s row records besides its name and checksum, when the table has the columns for it.
@@ -96,7 +112,11 @@ impl Recorder<'_> {
             }
             Direction::Down => history::delete(conn, self.table, m.name()),
         };
-        written.map_err(|e| match e {
+        let noted = written.and_then(|()| match self.run {
+            Some(run) => history::runs::note(conn, self.table, run, m.name(), step.direction),
+            None => Ok(()),
+        });
+        noted.map_err(|e| match e {
             Error::Database { error, .. } => self.row_refused(step, error, outcome, runs_again),
             other => other,
         })?;

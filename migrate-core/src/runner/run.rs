@@ -75,6 +75,7 @@ impl<'r, 'a> Run<'r, 'a> {
         Recorder {
             table: &self.settings.table,
             records_reverse: self.records_reverse,
+            run: self.settings.run_note.as_ref(),
         }
     }
 

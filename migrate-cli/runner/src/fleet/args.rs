@@ -64,6 +64,16 @@ pub struct GuardArgs {
     pub max_duration: Option<std::time::Duration>,
 }
 
+/// The run's id, recorded on every target with what the run did there.
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunIdArgs {
+    /// This run's id, recorded on every target it visits with what it did there (e.g. the CI job's id; up to
+    /// 100 bytes, no spaces) [default: a new one, the UTC time and four hex digits, printed first]. Running
+    /// again with the same id goes on with the same record.
+    #[arg(long, value_name = "ID")]
+    pub run_id: Option<String>,
+}
+
 /// The failure policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -87,6 +97,16 @@ pub enum FleetCommand {
     /// Print the SQL that `fleet up` would run, once for each group of targets with the same pending
     /// migrations, changing nothing.
     Sql(FleetSqlArgs),
+    /// Recent runs of `fleet up` and `fleet down`, read from the targets' own records: what each changed,
+    /// left unchanged, failed on or did not reach; `fleet runs show ID` lists each target.
+    Runs(FleetRunsArgs),
+    /// Work every target's background jobs (`.in_background()` backfills) in that target's own schema or
+    /// database, as many targets at once as --parallel and --per-server allow, until none is left or the
+    /// budget is spent.
+    Work(FleetWorkArgs),
+    /// Every target's background jobs with their progress, and the fleet's total; exit 5 while one is
+    /// unfinished with --fail-on-unfinished.
+    Jobs(FleetJobsArgs),
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +117,8 @@ pub struct FleetUpArgs {
     pub rollout: RolloutArgs,
     #[command(flatten)]
     pub guards: GuardArgs,
+    #[command(flatten)]
+    pub run: RunIdArgs,
     /// Apply pending migrations up to and including this one (targets that have it are done).
     #[arg(long, value_name = "NAME")]
     pub to: Option<String>,
@@ -117,15 +139,73 @@ pub struct FleetDownArgs {
     pub rollout: RolloutArgs,
     #[command(flatten)]
     pub guards: GuardArgs,
+    #[command(flatten)]
+    pub run: RunIdArgs,
     /// Revert the last N applied migrations of each target.
-    #[arg(value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["to", "all"])]
+    #[arg(value_parser = clap::value_parser!(u64).range(1..), conflicts_with_all = ["to", "all", "revert_run"])]
     pub count: Option<u64>,
     /// Revert every migration applied after this one (targets with nothing after it are done).
-    #[arg(long, value_name = "NAME", conflicts_with = "all")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["all", "revert_run"])]
     pub to: Option<String>,
     /// Revert every applied migration.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "revert_run")]
     pub all: bool,
+    /// Revert exactly what run ID applied, on each target as its record there says, newest first; targets the
+    /// run did not change are left as they are. Checked on every target before anything is reverted: a
+    /// target where migrations were applied after the run's is refused and named.
+    #[arg(long = "run", value_name = "ID")]
+    pub revert_run: Option<String>,
+    /// With --run: on a target where migrations were applied after the run's, revert those first (they are
+    /// listed before anything is reverted).
+    #[arg(long, requires = "revert_run")]
+    pub force_later: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetWorkArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Stop after this long (each running worker after its batch in progress); the next run goes on from
+    /// there. Default: until no job is left on any target.
+    #[arg(long, value_name = "DURATION", value_parser = crate::parse::parse_positive_duration)]
+    pub budget: Option<std::time::Duration>,
+    /// Only the jobs this migration queued (on the targets that have such jobs). Repeatable.
+    #[arg(long = "migration", value_name = "NAME")]
+    pub migrations: Vec<String>,
+    /// The workers' name in the batches they commit (default: host:pid).
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetJobsArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// Exit with status 5 while a target has a job that is not finished (a gate that the fleet's
+    /// backfills are done).
+    #[arg(long)]
+    pub fail_on_unfinished: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct FleetRunsArgs {
+    #[command(flatten)]
+    pub targets: TargetArgs,
+    /// The runs listed, newest first.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=10_000))]
+    pub limit: u64,
+    #[command(subcommand)]
+    pub show: Option<RunsCommand>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Each target and what run ID did there: the migrations it applied or reverted and when, how it ended
+    /// (or that it did not reach the target).
+    Show {
+        /// The run's id, as `fleet up`/`fleet down` printed it.
+        id: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -1,4 +1,4 @@
-//! `migrate fleet up|down|status|drift|sql`: the same migrations over many targets (a database or a schema per
+//! `migrate fleet up|down|status|drift|sql|runs|work|jobs`: the same migrations over many targets (a database or a schema per
 //! tenant, shards on several servers), with the engine's [`migrate_core::fleet`]. Here: the target list
 //! from the command line or `[fleet]` in `migrate.toml` (`config`), the sessions (`connector`), the
 //! progress display (`progress`), the summary and JSON report (`summary`), SIGINT/SIGTERM, and the
@@ -15,7 +15,9 @@ pub(crate) mod config;
 mod connector;
 mod drift;
 pub(crate) mod embed;
+mod jobs;
 mod progress;
+mod runs;
 mod summary;
 
 use std::collections::BTreeMap;
@@ -58,6 +60,21 @@ pub fn run(
         FleetCommand::Status(args) => status(settings, registry, migrator, &connector, args),
         FleetCommand::Sql(args) => sql_command(settings, migrator, &connector, args),
         FleetCommand::Drift(args) => drift::drift(settings, registry, migrator, &connector, args),
+        FleetCommand::Runs(args) => {
+            let options = config::options(settings, &args.targets, None)?;
+            let fleet = checked(settings, migrator, &connector, &args.targets, options)?;
+            runs::runs(&fleet, args)
+        }
+        FleetCommand::Work(args) => {
+            let options = config::options(settings, &args.targets, None)?;
+            let fleet = checked(settings, migrator, &connector, &args.targets, options)?;
+            jobs::work(&fleet, args)
+        }
+        FleetCommand::Jobs(args) => {
+            let options = config::options(settings, &args.targets, None)?;
+            let fleet = checked(settings, migrator, &connector, &args.targets, options)?;
+            jobs::jobs(&fleet, args)
+        }
     }
 }
 
@@ -77,6 +94,7 @@ fn up(
         config::options(settings, &args.targets, Some(&args.rollout))?,
         settings,
         &args.guards,
+        &args.run,
     );
     let migrator = with_guards(migrator, &args.guards).retry(args.retry.clone());
     let fleet = checked(settings, migrator, connector, &args.targets, options)?;
@@ -107,9 +125,21 @@ fn down(
         config::options(settings, &args.targets, Some(&args.rollout))?,
         settings,
         &args.guards,
+        &args.run,
     );
     let migrator = with_guards(migrator, &args.guards);
     let fleet = checked(settings, migrator, connector, &args.targets, options)?;
+    if let Some(run) = &args.revert_run {
+        runs::check_revert(&fleet, run, args.force_later)?;
+        return rollout(
+            &fleet,
+            connector,
+            &args.targets,
+            settings,
+            "down",
+            |stop, events| Ok(fleet.revert_run(run, args.force_later, stop, events)),
+        );
+    }
     rollout(
         &fleet,
         connector,
@@ -197,12 +227,15 @@ fn checked<'a, 'c>(
 /// The fleet's time budget: `--max-duration`, else `max_duration` of `migrate.toml`, as for `up`. It is the
 /// whole run's (see [`FleetOptions::max_duration`](migrate_core::fleet::FleetOptions::max_duration)), not
 /// each target's.
+/// The run's id is `--run-id`'s, else a new one.
 fn guarded(
     mut options: migrate_core::fleet::FleetOptions,
     settings: &crate::Settings,
     guards: &args::GuardArgs,
+    run: &args::RunIdArgs,
 ) -> migrate_core::fleet::FleetOptions {
     options.max_duration = guards.max_duration.or(settings.max_duration);
+    options.run_id = run.run_id.clone();
     options
 }
 
@@ -250,6 +283,8 @@ fn rollout(
     if let Some(note) = debug_build_note(fleet.targets().len(), cfg!(debug_assertions), verb) {
         errln!("{note}");
     }
+    // First, so that a run killed at once can still be looked up and reverted by its id.
+    errln!("fleet {verb}: run {}", fleet.run_id());
     let stop = watch_signals();
     // A reader that went away stops the rollout where a signal would (no target starts after it).
     crate::stdio::stop_on_close(stop.interrupt());
@@ -420,6 +455,23 @@ fn sql(fleet: &Fleet<'_, '_>, settings: &crate::Settings, target: &UpTarget) -> 
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Each target's result, in the fleet's order (`None`: never reported, which a run always does).
+pub(crate) fn per_target<T: Clone + Send>(
+    len: usize,
+    run: impl FnOnce(&(dyn Fn(usize, Result<T, TargetError>) + Sync)),
+) -> Vec<Result<T, TargetError>> {
+    let slots: Mutex<Vec<Option<Result<T, TargetError>>>> = Mutex::new(vec![None; len]);
+    run(&|i, result| {
+        slots.lock().unwrap_or_else(PoisonError::into_inner)[i] = Some(result);
+    });
+    slots
+        .into_inner()
+        .unwrap_or_else(PoisonError::into_inner)
+        .into_iter()
+        .map(|s| s.unwrap_or_else(|| Err(TargetError::message("not reached".to_owned()))))
+        .collect()
 }
 
 fn summary_names(list: &[&str]) -> String {

@@ -67,6 +67,11 @@ pub fn run_text(
 ) -> String {
     let mut out = String::new();
     run_counts(&mut out, report, verb);
+    let _ = writeln!(
+        out,
+        "run {id}: `fleet runs show {id}` lists what it did on each target, `fleet down --run {id}` reverts it",
+        id = fleet.run_id()
+    );
     let targets = fleet.targets();
     failed_targets(&mut out, targets, report);
     ended_sessions_hint(&mut out, targets, report, idle_in_transaction);
@@ -298,6 +303,7 @@ pub fn run_json(
     summary.insert("migrations".to_owned(), json!(report.ran()));
     json!({
         "command": verb,
+        "run_id": fleet.run_id(),
         "targets": targets,
         "summary": summary,
         "stopped": report.stopped.as_ref().map(ToString::to_string),

@@ -42,6 +42,33 @@ pub(super) fn run_op(
                 forward,
             )
             .map(drop),
+        // The run's record is read under the target's lock, so nothing changes it between the plan and the
+        // reverts.
+        Op::Revert { run, force_later } => with_lock(
+            client,
+            table,
+            LockMode::Fail,
+            migrator.timeout_settings(),
+            interrupt,
+            &mut |_| {},
+            |client, _| {
+                *before = newest(client, table)?;
+                let Some(plan) = crate::fleet::revert_plan(client, table, run)? else {
+                    return Ok(());
+                };
+                if !plan.later.is_empty() && !force_later {
+                    return Err(Error::RunChangedSince {
+                        run: (*run).to_owned(),
+                        later: plan.later,
+                        later_runs: plan.later_runs,
+                    });
+                }
+                match plan.count() {
+                    0 => Ok(()),
+                    n => migrator.run_down(client, &DownTarget::Count(n), forward).map(drop),
+                }
+            },
+        ),
         // `down` has no such status: the version is read under a lock of its own, which the run takes
         // again (a session that holds it always gets it).
         Op::Down(target) => with_lock(

@@ -9,10 +9,10 @@ use crate::history::MigrationsTable;
 pub(crate) type Row = Vec<Option<String>>;
 
 /// Suffixes of the engine's own tables next to the migrations table (backfill progress, failure marks, what
-/// `CREATE OR REPLACE` replaced, the journal of migrations in progress, background jobs and their batches):
-/// bookkeeping, not schema. Their owned sequences go with them.
-const BOOKKEEPING_SUFFIXES: [&str; 7] = [
-    "_backfill", "_failed", "_previous", "_journal", "_kept", "_jobs", "_batches",
+/// `CREATE OR REPLACE` replaced, the journal of migrations in progress, background jobs and their batches,
+/// what fleet runs did): bookkeeping, not schema. Their owned sequences go with them.
+const BOOKKEEPING_SUFFIXES: [&str; 8] = [
+    "_backfill", "_failed", "_previous", "_journal", "_kept", "_jobs", "_batches", "_runs",
 ];
 
 pub(crate) fn query(tx: &mut Transaction<'_>, what: &str, sql: &str) -> Result<Vec<Row>, Error> {
@@ -156,7 +156,7 @@ mod tests {
             bookkeeping_filter(&table, "n.nspname", "c.relname"),
             "NOT coalesce((n.nspname = 'app' OR current_setting('migrate.bookkeeping_in_every_schema', true) = 'on') \
              AND (c.relname IN ('it''s', 'it''s_backfill', 'it''s_failed', \
-             'it''s_previous', 'it''s_journal', 'it''s_kept', 'it''s_jobs', 'it''s_batches') OR c.relname LIKE 'it''s\\_kept\\_%'), false)"
+             'it''s_previous', 'it''s_journal', 'it''s_kept', 'it''s_jobs', 'it''s_batches', 'it''s_runs') OR c.relname LIKE 'it''s\\_kept\\_%'), false)"
         );
     }
 
