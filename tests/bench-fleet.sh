@@ -19,7 +19,7 @@
 # fixture's folder it was built from, when another checkout's), PGURL (server URL without a database,
 # default postgres://postgres@127.0.0.1:5432), SCHEMAS (default 1000), SCHEMAS_SMALL (default 100), DATABASES
 # (default 100), MIGRATE (an installed `migrate`: adds the row through it, see `front` below), PARTS (default
-# "schemas floor databases front memory resume"; `pairs`, not run by default, compares the fleet with psql round by
+# "schemas status floor databases front memory resume"; `status` times `fleet status` after `schemas`; `pairs`, not run by default, compares the fleet with psql round by
 # round, see below), FRONT_PROFILES and ROUNDS (see `front` and `pairs` below), LOOP_SCHEMAS (schemas the loop
 # runs over, default SCHEMAS; fewer to save time, its time is then scaled up to SCHEMAS and marked so).
 set -euo pipefail
@@ -34,7 +34,7 @@ LOOP_SCHEMAS=${LOOP_SCHEMAS:-$SCHEMAS}
 export FIXTURE=fleet_bench
 export MIGRATIONS_DIR=$here/tests/fixtures/fleet_bench
 MIGRATIONS=5
-PARTS=${PARTS:-"schemas floor databases front memory resume"}
+PARTS=${PARTS:-"schemas status floor databases front memory resume"}
 WORK=$(mktemp -d)
 # On a failure, the last lines of the fleet's output say why.
 trap 'status=$?; if [ $status != 0 ] && [ -f "$WORK/fleet.out" ]; then tail -n 20 "$WORK/fleet.out" >&2; fi; rm -rf "$WORK"' EXIT
@@ -72,6 +72,22 @@ if part schemas; then
 fresh_db bench_fleet_s
 read -r fleet_ms fleet_kib < <(fleet_schemas bench_fleet_s "$SCHEMAS")
 [ "$(recorded bench_fleet_s)" = $((SCHEMAS * MIGRATIONS)) ] || { echo "fleet: not every migration recorded" >&2; exit 1; }
+if part status; then
+    # `fleet status` of the schemas just rolled out: its budget is 1 s. Three runs, the median; the
+    # transactions the server counted for the database say how many queries it took.
+    status_ms=()
+    xacts_before=$(psql -Atq "$PGURL/postgres" -c "SELECT pg_stat_clear_snapshot(); SELECT xact_commit FROM pg_stat_database WHERE datname = 'bench_fleet_s'" | tail -n1)
+    for round in 1 2 3; do
+        start=$(now_ms)
+        DATABASE_URL=$PGURL/bench_fleet_s "$RUNNER" fleet status --query "$(schemas_query "$SCHEMAS")" >status.out
+        status_ms+=($(($(now_ms) - start)))
+        grep -q "current: $SCHEMAS" status.out || { echo "fleet status: not every schema current" >&2; cat status.out >&2; exit 1; }
+    done
+    sleep 1
+    xacts_after=$(psql -Atq "$PGURL/postgres" -c "SELECT pg_stat_clear_snapshot(); SELECT xact_commit FROM pg_stat_database WHERE datname = 'bench_fleet_s'" | tail -n1)
+    median_ms=$(printf '%s\n' "${status_ms[@]}" | sort -n | sed -n 2p)
+    echo "| fleet status of $SCHEMAS schemas, one database (budget 1 s) | $(secs "$median_ms") (runs: ${status_ms[*]} ms) | | $(((xacts_after - xacts_before) / 3)) transaction(s) a run on the server | |"
+fi
 fresh_db bench_fleet_s
 start=$(now_ms)
 for ((i = 1; i <= LOOP_SCHEMAS; i++)); do

@@ -17,6 +17,10 @@ mod fleet_guards;
 mod fleet_jobs;
 #[path = "../tests/fleet_runs.rs"]
 mod fleet_runs;
+#[path = "../tests/fleet_status.rs"]
+mod fleet_status;
+#[path = "../tests/fleet_waves.rs"]
+mod fleet_waves;
 #[path = "../tests/newer_server.rs"]
 mod newer_server;
 #[path = "../tests/partman.rs"]

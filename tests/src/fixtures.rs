@@ -85,6 +85,7 @@ fixtures!(
     shadowing,
     since_pg_old,
     fleet,
+    fleet_r1,
     fleet_bench,
     fleet_session,
     fleet_search_path,

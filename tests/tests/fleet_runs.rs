@@ -349,3 +349,53 @@ fn a_revert_by_run_killed_part_way_is_finished_by_running_it_again() {
         assert_eq!(logged, LOG_NAMES[..1], "{name}");
     }
 }
+
+// The app is rolled back to a release without the files of the run to revert: `fleet down --run --recorded`
+// reverts the run's migrations on each target with the `down` each row recorded when the newer release applied
+// it; without `--recorded` it refuses, naming them, and reverts nothing.
+#[test]
+fn an_older_release_reverts_a_newer_runs_migrations_with_their_recorded_downs() {
+    let db = TestDb::new();
+    let newer = cli(db.url());
+    let names = names();
+    let schemas = (1..=10)
+        .map(|i| format!("r{i:02}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    newer
+        .run(&["fleet", "up", "--schemas", &schemas, "--to", &names[1]])
+        .expect_code(0);
+    newer
+        .run(&[
+            "fleet",
+            "up",
+            "--schemas",
+            &schemas,
+            "--run-id",
+            "release-2",
+        ])
+        .expect_code(0);
+    let older = newer.switch("fleet_r1");
+    let refused = older
+        .run(&["fleet", "down", "--schemas", &schemas, "--run", "release-2"])
+        .expect_code(1);
+    assert!(refused.stdout.contains(&names[3]), "{}", refused.stdout);
+    let mut client = db.client();
+    assert_eq!(recorded(&mut client, "r01"), names);
+    older
+        .run(&[
+            "fleet",
+            "down",
+            "--schemas",
+            &schemas,
+            "--run",
+            "release-2",
+            "--recorded",
+        ])
+        .expect_code(0);
+    for i in 1..=10 {
+        let schema = format!("r{i:02}");
+        assert_eq!(recorded(&mut client, &schema), names[..2], "{schema}");
+        assert_eq!(logged(&mut client, &schema), LOG_NAMES[..2], "{schema}");
+    }
+}

@@ -29,6 +29,7 @@ use super::target::Target;
 mod ending;
 mod list;
 mod op;
+mod status;
 mod work;
 use ending::failed;
 use list::{canary_of, check_limits, check_schema, fill_in_name, name_index, shown_name, Places};
@@ -209,53 +210,6 @@ impl<'a, 'c> Fleet<'a, 'c> {
         events: &(dyn Fn(FleetEvent<'_>) + Sync),
     ) -> FleetReport {
         self.apply(&Op::Revert { run, force_later }, stop, events)
-    }
-
-    /// Where every target stands, read without a lock and changing nothing (a missing schema or
-    /// migrations table is read as nothing applied). In the order given.
-    pub fn status(
-        &self,
-        stop: &Stop,
-        events: &(dyn Fn(FleetEvent<'_>) + Sync),
-    ) -> Vec<TargetStatus> {
-        let pool = Pool::new(self.options.parallel);
-        let work = |i: usize| {
-            let status = self.status_one(&pool, i);
-            events(FleetEvent::Read {
-                index: i,
-                target: &self.targets[i],
-                status: &status,
-            });
-            Attempt::Finished {
-                result: status,
-                failed: false,
-            }
-        };
-        let outcome = schedule::run(&self.read_plan(), stop, &|_| {}, &work);
-        outcome
-            .slots
-            .into_iter()
-            .zip(&self.names)
-            .map(|(slot, name)| match slot {
-                Slot::Ran(status) => status,
-                slot => TargetStatus {
-                    name: name.clone(),
-                    version: None,
-                    applied: 0,
-                    pending: 0,
-                    contracts_pending: 0,
-                    phase: None,
-                    problems: Vec::new(),
-                    slowest: None,
-                    unreachable: false,
-                    error: Some(TargetError::message(match slot {
-                        Slot::Panicked(message) => format!("panicked: {message}"),
-                        _ => "not read: the run was stopped first".to_owned(),
-                    })),
-                    duration: std::time::Duration::ZERO,
-                },
-            })
-            .collect()
     }
 
     /// What `up` would run on each target, changing nothing and taking no lock: `each` gets every target's
@@ -616,101 +570,6 @@ impl<'a, 'c> Fleet<'a, 'c> {
         migrator
     }
 
-    fn status_one(&self, pool: &Pool, i: usize) -> TargetStatus {
-        let started = Instant::now();
-        let t = &self.targets[i];
-        let mut out = TargetStatus {
-            name: t.name.clone(),
-            version: None,
-            applied: 0,
-            pending: 0,
-            contracts_pending: 0,
-            phase: None,
-            problems: Vec::new(),
-            slowest: None,
-            unreachable: false,
-            error: None,
-            duration: std::time::Duration::ZERO,
-        };
-        let read = match t.migrations_table(self.migrator.migrations_table()) {
-            Err(e) => Err(TargetError::of(&e)),
-            Ok(table) => match pool.checkout(self.connector, t, "") {
-                Err(e) => {
-                    out.unreachable = e.unreachable;
-                    Err(TargetError::refused(e.message, e.sqlstate))
-                }
-                Ok(mut session) => {
-                    let status = self
-                        .migrator
-                        .clone()
-                        .table(table)
-                        .status(&mut session.client)
-                        .map_err(|e| TargetError::of(&e));
-                    if status.is_ok() {
-                        pool.checkin(t, session);
-                    }
-                    status
-                }
-            },
-        };
-        match read {
-            Err(e) => out.error = Some(e),
-            Ok(status) => {
-                let s = status.summary;
-                out.applied =
-                    s.applied + s.changed + s.renamed + s.unverified + s.missing + s.adopted;
-                out.pending = s.pending + s.out_of_order;
-                out.contracts_pending = s.contracts_pending;
-                out.phase = Some(if out.pending == 0 {
-                    Phase::Current
-                } else if status.expand_only().0.is_empty() && s.contracts_pending > 0 {
-                    Phase::Expanded
-                } else {
-                    Phase::Behind
-                });
-                for e in &status.migrations {
-                    if let Some(applied) = &e.applied {
-                        if out.version.as_deref().is_none_or(|v| v < e.name.as_str()) {
-                            out.version = Some(e.name.clone());
-                        }
-                        if let Some(ms) = applied.execution_ms {
-                            if out
-                                .slowest
-                                .as_ref()
-                                .is_none_or(|(_, slowest)| ms > *slowest)
-                            {
-                                out.slowest = Some((e.name.clone(), ms));
-                            }
-                        }
-                    }
-                    let problem = match e.state {
-                        State::Changed => format!("CHANGED {}", e.name),
-                        State::Missing => format!("MISSING FILE {}", e.name),
-                        State::Ahead if e.is_blocking_ahead() => format!(
-                            "AHEAD {} ({}, applied by a newer release)",
-                            e.name,
-                            e.phase.as_deref().unwrap_or("unknown")
-                        ),
-                        State::OutOfOrder => format!("OUT OF ORDER {}", e.name),
-                        State::Renamed => format!(
-                            "RENAMED {} -> {}",
-                            e.renamed_from.as_deref().unwrap_or("?"),
-                            e.name
-                        ),
-                        State::Failed => format!(
-                            "FAILED {} (part-way, {} statement(s) committed)",
-                            e.name,
-                            e.failure.as_ref().map_or(0, |f| f.committed)
-                        ),
-                        _ => continue,
-                    };
-                    out.problems.push(problem);
-                }
-            }
-        }
-        out.duration = started.elapsed();
-        out
-    }
 }
 
 /// The newest applied migration by name (timestamp order), if any is applied.

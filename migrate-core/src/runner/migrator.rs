@@ -57,6 +57,11 @@ impl<'a> Migrator<'a> {
         self
     }
 
+    /// Whether repeatable migrations were given (their status is read from a table of their own).
+    pub(crate) fn has_repeatables(&self) -> bool {
+        !self.settings.repeatables.is_empty()
+    }
+
     /// Notes each migration this run applies or reverts in the target's record of fleet run `run` (see
     /// [`crate::fleet`]).
     pub(crate) fn run_note(mut self, run: Option<crate::history::RunNote>) -> Self {

@@ -74,6 +74,13 @@ pub struct RunIdArgs {
     pub run_id: Option<String>,
 }
 
+/// Where a staged rollout's health check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HealthCheckOn {
+    Control,
+    Targets,
+}
+
 /// The failure policy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,6 +132,29 @@ pub struct FleetUpArgs {
     /// On each target, apply pending migrations up to, not including, its first pending contract.
     #[arg(long, conflicts_with = "to")]
     pub expand_only: bool,
+    /// Roll out in waves: each stage is a number of targets or a percentage of the fleet, counted from the
+    /// first target, e.g. `1,5%,25%,100%` (the first target, then up to 5% of them, ...; the last stage must
+    /// reach every target). A wave starts once the one before it succeeded on every target and the health
+    /// check passed.
+    #[arg(
+        long,
+        value_name = "N|P%,...",
+        value_delimiter = ',',
+        conflicts_with = "canary"
+    )]
+    pub stages: Vec<String>,
+    /// With --stages: SQL that must return true (one row, one boolean column) after each wave, or the rollout
+    /// stops before the next one; run read-only on --control-url (see --health-check-on).
+    #[arg(long, value_name = "SQL", requires = "stages")]
+    pub health_check: Option<String>,
+    /// Where --health-check runs: `control` (--control-url, else control_url of [fleet], else the
+    /// configured database) or `targets` (every target rolled out so far, in its own schema or database).
+    #[arg(long, value_enum, default_value_t = HealthCheckOn::Control, requires = "health_check")]
+    pub health_check_on: HealthCheckOn,
+    /// With --stages: wait this long after each wave before its health check (the app's errors show up),
+    /// e.g. 5m.
+    #[arg(long, value_name = "DURATION", requires = "stages", value_parser = crate::parse::parse_duration)]
+    pub pause_between: Option<std::time::Duration>,
     /// Continue this migration on the targets where it is marked as failed part-way (a raw statement that
     /// failed): clear the mark and run it again from the statement that failed. Repeat for several.
     #[arg(long, value_name = "NAME")]
@@ -159,6 +189,10 @@ pub struct FleetDownArgs {
     /// listed before anything is reverted).
     #[arg(long, requires = "revert_run")]
     pub force_later: bool,
+    /// Revert migrations this binary has no file for (a newer release applied them, and the app was rolled
+    /// back) with the `down` each target's row recorded when it was applied, rendered by that release.
+    #[arg(long)]
+    pub recorded: bool,
 }
 
 #[derive(Debug, Args)]

@@ -141,7 +141,7 @@ pub fn targets(settings: &Settings, args: &TargetArgs) -> Result<Vec<Target>> {
 
 /// Where a target query runs: `--control-url`, else `control_url` of `[fleet]`; `None` for the configured
 /// database.
-fn control_url(settings: &Settings, args: &TargetArgs) -> Result<Option<String>> {
+pub(crate) fn control_url(settings: &Settings, args: &TargetArgs) -> Result<Option<String>> {
     match &args.control_url {
         Some(url) => Ok(Some(url.clone())),
         None => section(settings)

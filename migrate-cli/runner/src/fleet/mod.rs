@@ -19,6 +19,7 @@ mod jobs;
 mod progress;
 mod runs;
 mod summary;
+mod waves;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -97,6 +98,9 @@ fn up(
         &args.run,
     );
     let migrator = with_guards(migrator, &args.guards).retry(args.retry.clone());
+    if !args.stages.is_empty() {
+        return waves::up_in_waves(settings, migrator, connector, args, &target, options);
+    }
     let fleet = checked(settings, migrator, connector, &args.targets, options)?;
     rollout(
         &fleet,
@@ -104,6 +108,7 @@ fn up(
         &args.targets,
         settings,
         "up",
+        &watch_signals(),
         |stop, events| fleet.up(&target, stop, events),
     )
 }
@@ -127,16 +132,19 @@ fn down(
         &args.guards,
         &args.run,
     );
-    let migrator = with_guards(migrator, &args.guards);
+    let migrator = with_guards(migrator, &args.guards).recorded_downs(args.recorded);
     let fleet = checked(settings, migrator, connector, &args.targets, options)?;
+    // Signals are watched once per process: the check and the revert share the stop request.
+    let stop = watch_signals();
     if let Some(run) = &args.revert_run {
-        runs::check_revert(&fleet, run, args.force_later)?;
+        runs::check_revert(&fleet, run, args.force_later, &stop)?;
         return rollout(
             &fleet,
             connector,
             &args.targets,
             settings,
             "down",
+            &stop,
             |stop, events| Ok(fleet.revert_run(run, args.force_later, stop, events)),
         );
     }
@@ -146,6 +154,7 @@ fn down(
         &args.targets,
         settings,
         "down",
+        &stop,
         |stop, events| fleet.down(&target, stop, events),
     )
 }
@@ -275,17 +284,49 @@ fn rollout(
     args: &TargetArgs,
     settings: &crate::Settings,
     verb: &str,
+    stop: &Stop,
     go: impl FnOnce(
         &Stop,
         &(dyn Fn(migrate_core::fleet::FleetEvent<'_>) + Sync),
     ) -> std::result::Result<FleetReport, migrate_core::Error>,
 ) -> Result<ExitCode> {
+    // First, so that a run killed at once can still be looked up and reverted by its id.
+    errln!("fleet {verb}: run {}", fleet.run_id());
+    let wave = run_wave(fleet, connector, args, settings, verb, stop, go)?;
+    if let Some(json) = &wave.json {
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(json).context("cannot write the report")?
+        );
+    }
+    Ok(wave.code)
+}
+
+/// How one rollout (a whole `up` or `down`, or one wave of a staged `up`) ended.
+pub(crate) struct Wave {
+    pub code: ExitCode,
+    /// Every target done.
+    pub ok: bool,
+    /// The report, with `--json` (the caller prints it); the text summary was printed.
+    pub json: Option<serde_json::Value>,
+}
+
+/// Runs `go` with progress, then prints the summary (or returns the JSON report), and says how it ended.
+pub(crate) fn run_wave(
+    fleet: &Fleet<'_, '_>,
+    connector: &CliConnector,
+    args: &TargetArgs,
+    settings: &crate::Settings,
+    verb: &str,
+    stop: &Stop,
+    go: impl FnOnce(
+        &Stop,
+        &(dyn Fn(migrate_core::fleet::FleetEvent<'_>) + Sync),
+    ) -> std::result::Result<FleetReport, migrate_core::Error>,
+) -> Result<Wave> {
     if let Some(note) = debug_build_note(fleet.targets().len(), cfg!(debug_assertions), verb) {
         errln!("{note}");
     }
-    // First, so that a run killed at once can still be looked up and reverted by its id.
-    errln!("fleet {verb}: run {}", fleet.run_id());
-    let stop = watch_signals();
     // A reader that went away stops the rollout where a signal would (no target starts after it).
     crate::stdio::stop_on_close(stop.interrupt());
     let ran_word = if verb == "down" {
@@ -300,14 +341,11 @@ fn rollout(
         &format!("fleet {verb}"),
         ran_word,
     );
-    let report = go(&stop, &|e| progress.event(e));
+    let report = go(stop, &|e| progress.event(e));
     progress.finish();
     let report = report?;
-    if args.json {
-        let json =
-            serde_json::to_string_pretty(&summary::run_json(fleet, connector, &report, verb))
-                .context("cannot write the report")?;
-        outln!("{json}");
+    let json = if args.json {
+        Some(summary::run_json(fleet, connector, &report, verb))
     } else {
         out!(
             "{}",
@@ -318,9 +356,17 @@ fn rollout(
                 settings.timeouts.idle_in_transaction_session_timeout
             )
         );
-    }
+        None
+    };
+    let ended = |code: ExitCode, ok: bool| {
+        Ok(Wave {
+            code,
+            ok,
+            json: json.clone(),
+        })
+    };
     if let Some(signal) = stop.requested() {
-        return Ok(signal_exit(signal));
+        return ended(signal_exit(signal), false);
     }
     // A spent time budget leaves targets interrupted or not started: the run did not get where it was asked.
     let failed = [
@@ -334,12 +380,12 @@ fn rollout(
     .any(|&s| report.count(s) > 0)
         || matches!(report.stopped, Some(StopReason::OutOfTime(_)));
     if failed {
-        return Ok(ExitCode::FAILURE);
+        return ended(ExitCode::FAILURE, false);
     }
     if report.count(TargetState::Busy) > 0 {
-        return Ok(ExitCode::from(crate::EXIT_LOCK_BUSY));
+        return ended(ExitCode::from(crate::EXIT_LOCK_BUSY), false);
     }
-    Ok(ExitCode::SUCCESS)
+    ended(ExitCode::SUCCESS, true)
 }
 
 /// From this many targets on, a rollout by a debug build of the runner says that a release build is faster.

@@ -368,10 +368,14 @@ fn exit(signal: Option<i32>, unreadable: bool) -> ExitCode {
 /// Before `fleet down --run ID` reverts anything: every target's plan, read without a lock. Refuses (changing
 /// nothing) when no target has a record of the run, or when a target has migrations applied after the run's
 /// and `force_later` is not given; with it, lists what else will be reverted.
-pub fn check_revert(fleet: &Fleet<'_, '_>, id: &str, force_later: bool) -> Result<()> {
-    let stop = super::watch_signals();
+pub fn check_revert(
+    fleet: &Fleet<'_, '_>,
+    id: &str,
+    force_later: bool,
+    stop: &migrate_core::fleet::Stop,
+) -> Result<()> {
     let plans = super::per_target(fleet.targets().len(), |each| {
-        fleet.read_each(&stop, &|i, session| {
+        fleet.read_each(stop, &|i, session| {
             each(
                 i,
                 session.and_then(|s| {

@@ -357,6 +357,15 @@ fn version_table(out: &mut String, statuses: &[TargetStatus]) {
             let _ = writeln!(out, "  {version:<width$}  {n}");
         }
     }
+    // A rollout stopped between waves (or still going) leaves the fleet at several versions.
+    if versions.len() > 1 {
+        let at: Vec<String> = versions
+            .iter()
+            .rev()
+            .map(|(version, n)| format!("{n} at {version}"))
+            .collect();
+        let _ = writeln!(out, "mixed: {}", at.join(", "));
+    }
 }
 
 /// How many targets are current, and which are behind or expanded, with what they have left.
