@@ -57,7 +57,7 @@ schemas_query() { echo "SELECT 'tenant_' || i AS schema FROM generate_series(1, 
 fleet_schemas() {
     local start end
     start=$(now_ms)
-    DATABASE_URL=$PGURL/$1 /usr/bin/time -o time.txt -f %M "$RUNNER" fleet up --query "$(schemas_query "$2")" >fleet.out
+    DATABASE_URL=$PGURL/$1 /usr/bin/time -o time.txt -f %M "$RUNNER" fleet up --query "$(schemas_query "$2")" >fleet.out 2>fleet.err
     end=$(now_ms)
     echo "$((end - start)) $(tail -n1 time.txt)"
 }
@@ -79,7 +79,7 @@ if part status; then
     xacts_before=$(psql -Atq "$PGURL/postgres" -c "SELECT pg_stat_clear_snapshot(); SELECT xact_commit FROM pg_stat_database WHERE datname = 'bench_fleet_s'" | tail -n1)
     for round in 1 2 3; do
         start=$(now_ms)
-        DATABASE_URL=$PGURL/bench_fleet_s "$RUNNER" fleet status --query "$(schemas_query "$SCHEMAS")" >status.out
+        DATABASE_URL=$PGURL/bench_fleet_s "$RUNNER" fleet status --query "$(schemas_query "$SCHEMAS")" >status.out 2>status.err
         status_ms+=($(($(now_ms) - start)))
         grep -q "current: $SCHEMAS" status.out || { echo "fleet status: not every schema current" >&2; cat status.out >&2; exit 1; }
     done

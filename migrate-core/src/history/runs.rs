@@ -7,7 +7,9 @@
 //!
 //! A migration's change is noted in the transaction that records the migration (its row written or
 //! deleted), so the note and the change commit together: a run killed anywhere leaves a record that is
-//! exactly what took effect.
+//! exactly what took effect. The row's start and end commit without waiting for the disk (as the
+//! migrations' own commits do, made durable by the run's last one): a server crash may lose them, and the
+//! record then shows the run as not ended there, or starts with its first migration's note.
 
 use chrono::{DateTime, Utc};
 use postgres::types::Type;
@@ -135,11 +137,11 @@ pub(crate) fn begin(
 ) -> Result<(), Error> {
     let runs = table.runs();
     let sql = format!(
-        "DO $run$ BEGIN \
+        "BEGIN; SET LOCAL synchronous_commit = off; DO $run$ BEGIN \
          IF pg_catalog.to_regnamespace({schema}) IS NOT NULL THEN {create} \
          INSERT INTO {runs} AS r (run_id, command, reverts) VALUES ({id}, {command}, {reverts}) \
          ON CONFLICT (run_id) DO UPDATE SET ended = NULL, outcome = NULL, error = NULL; \
-         END IF; END $run$",
+         END IF; END $run$; COMMIT",
         schema = migrate_dsl::literal(&migrate_dsl::ident(table.schema())),
         create = create_sql(table),
         id = migrate_dsl::literal(&run.id),
@@ -149,12 +151,19 @@ pub(crate) fn begin(
             .as_deref()
             .map_or_else(|| "NULL".to_owned(), migrate_dsl::literal),
     );
-    client
-        .batch_execute(&sql)
-        .map_err(Error::database(format!("cannot record run {} in {runs}", run.id)))
+    send(client, &sql, format!("cannot record run {} in {runs}", run.id))
 }
 
-/// Ends `run`'s row with `outcome` (and the error), where the table exists.
+/// Sends `sql`, a transaction of its own (`BEGIN ... COMMIT`); one that fails is rolled back, so the session
+/// is left outside any transaction either way.
+fn send(client: &mut impl GenericClient, sql: &str, context: String) -> Result<(), Error> {
+    client.batch_execute(sql).map_err(|e| {
+        let _ = client.batch_execute("ROLLBACK");
+        Error::database(context)(e)
+    })
+}
+
+/// Ends `run`'s row with `outcome` (and the error), where the table exists: one round trip.
 pub(crate) fn end(
     client: &mut impl GenericClient,
     table: &MigrationsTable,
@@ -163,30 +172,22 @@ pub(crate) fn end(
     error: Option<&str>,
 ) -> Result<(), Error> {
     let runs = table.runs();
-    if !super::sql::relation_exists(client, &runs)
-        .map_err(Error::database(format!("cannot look up {runs}")))?
-    {
-        return Ok(());
-    }
+    let literal = |value: Option<&str>| value.map_or_else(|| "NULL".to_owned(), migrate_dsl::literal);
     let sql = format!(
-        "INSERT INTO {runs} AS r (run_id, command, reverts, ended, outcome, error) \
-         VALUES ($1, $2, $3, pg_catalog.clock_timestamp(), $4, $5) \
+        "BEGIN; SET LOCAL synchronous_commit = off; DO $run$ BEGIN \
+         IF pg_catalog.to_regclass({runs_literal}) IS NOT NULL THEN \
+         INSERT INTO {runs} AS r (run_id, command, reverts, ended, outcome, error) \
+         VALUES ({id}, {command}, {reverts}, pg_catalog.clock_timestamp(), {outcome}, {error}) \
          ON CONFLICT (run_id) DO UPDATE SET ended = EXCLUDED.ended, outcome = EXCLUDED.outcome, \
-         error = EXCLUDED.error"
+         error = EXCLUDED.error; END IF; END $run$; COMMIT",
+        runs_literal = migrate_dsl::literal(&runs),
+        id = migrate_dsl::literal(&run.id),
+        command = migrate_dsl::literal(run.command),
+        reverts = literal(run.reverts.as_deref()),
+        outcome = migrate_dsl::literal(outcome.as_str()),
+        error = literal(error),
     );
-    client
-        .query_typed(
-            &sql,
-            &[
-                (&run.id, Type::TEXT),
-                (&run.command, Type::TEXT),
-                (&run.reverts, Type::TEXT),
-                (&outcome.as_str(), Type::TEXT),
-                (&error, Type::TEXT),
-            ],
-        )
-        .map(drop)
-        .map_err(Error::database(format!("cannot record the end of run {} in {runs}", run.id)))
+    send(client, &sql, format!("cannot record the end of run {} in {runs}", run.id))
 }
 
 /// The statement that notes `name` applied or reverted by `run`, with its values as literals: sent in the
