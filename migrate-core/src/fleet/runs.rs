@@ -121,7 +121,7 @@ pub(crate) fn plan_of(
         .iter()
         .rposition(|name| ran.contains(&name.as_str()))
         .map_or(0, |i| i + 1);
-    let (run, later): (Vec<String>, Vec<String>) = applied[..depth]
+    let (run, mut later): (Vec<String>, Vec<String>) = applied[..depth]
         .iter()
         .cloned()
         .partition(|name| ran.contains(&name.as_str()));
@@ -135,7 +135,6 @@ pub(crate) fn plan_of(
         .filter(|r| r.applied().iter().any(|n| later.iter().any(|l| l == n)))
         .map(|r| r.id.clone())
         .collect();
-    let mut later = later;
     // A part-way `up` is the newest change. It is the run's own when the run did not end cleanly and nothing
     // visited the target since; else it is a later change.
     let mut own_part = None;

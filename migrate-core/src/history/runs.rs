@@ -146,12 +146,14 @@ pub(crate) fn begin(
         create = create_sql(table),
         id = migrate_dsl::literal(&run.id),
         command = migrate_dsl::literal(run.command),
-        reverts = run
-            .reverts
-            .as_deref()
-            .map_or_else(|| "NULL".to_owned(), migrate_dsl::literal),
+        reverts = literal_or_null(run.reverts.as_deref()),
     );
     send(client, &sql, format!("cannot record run {} in {runs}", run.id))
+}
+
+/// `value` as a SQL literal, `NULL` for none.
+fn literal_or_null(value: Option<&str>) -> String {
+    value.map_or_else(|| "NULL".to_owned(), migrate_dsl::literal)
 }
 
 /// Sends `sql`, a transaction of its own (`BEGIN ... COMMIT`); one that fails is rolled back, so the session
@@ -172,7 +174,6 @@ pub(crate) fn end(
     error: Option<&str>,
 ) -> Result<(), Error> {
     let runs = table.runs();
-    let literal = |value: Option<&str>| value.map_or_else(|| "NULL".to_owned(), migrate_dsl::literal);
     let sql = format!(
         "BEGIN; SET LOCAL synchronous_commit = off; DO $run$ BEGIN \
          IF pg_catalog.to_regclass({runs_literal}) IS NOT NULL THEN \
@@ -183,9 +184,9 @@ pub(crate) fn end(
         runs_literal = migrate_dsl::literal(&runs),
         id = migrate_dsl::literal(&run.id),
         command = migrate_dsl::literal(run.command),
-        reverts = literal(run.reverts.as_deref()),
+        reverts = literal_or_null(run.reverts.as_deref()),
         outcome = migrate_dsl::literal(outcome.as_str()),
-        error = literal(error),
+        error = literal_or_null(error),
     );
     send(client, &sql, format!("cannot record the end of run {} in {runs}", run.id))
 }
@@ -206,10 +207,7 @@ pub(crate) fn note_sql(
         runs = table.runs(),
         id = migrate_dsl::literal(&run.id),
         command = migrate_dsl::literal(run.command),
-        reverts = run
-            .reverts
-            .as_deref()
-            .map_or_else(|| "NULL".to_owned(), migrate_dsl::literal),
+        reverts = literal_or_null(run.reverts.as_deref()),
         name = migrate_dsl::literal(name),
         direction = migrate_dsl::literal(&direction.to_string()),
     )

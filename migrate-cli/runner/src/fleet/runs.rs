@@ -240,10 +240,8 @@ fn show(fleet: &Fleet<'_, '_>, id: &str, json: bool) -> Result<ExitCode> {
     let unreadable = unreadable(fleet, &read);
     let runs = by_run(&read);
     let Some(run) = runs.first() else {
-        if !unreadable.is_empty() {
-            for (name, e) in &unreadable {
-                errln!("error: {name}: {}", brief(&e.message));
-            }
+        for (name, e) in &unreadable {
+            errln!("error: {name}: {}", brief(&e.message));
         }
         bail!(
             "run {id} is recorded on none of the {} target(s){}: check the id (`migrate fleet runs` lists recent runs) and the targets",

@@ -64,25 +64,15 @@ impl Fleet<'_, '_> {
             .map(|(slot, name)| match slot {
                 Slot::Ran(status) => status,
                 slot => TargetStatus {
-                    name: name.clone(),
-                    version: None,
-                    applied: 0,
-                    pending: 0,
-                    contracts_pending: 0,
-                    phase: None,
-                    problems: Vec::new(),
-                    slowest: None,
-                    unreachable: false,
                     error: Some(TargetError::message(match slot {
                         Slot::Panicked(message) => format!("panicked: {message}"),
                         _ => "not read: the run was stopped first".to_owned(),
                     })),
-                    duration: std::time::Duration::ZERO,
+                    ..blank(name)
                 },
             })
             .collect()
     }
-
 
     /// The statuses the batched reads give, by target (`None`: to be read on its own).
     fn status_batched(&self, pool: &Pool, stop: &Stop) -> Vec<Option<TargetStatus>> {
@@ -101,29 +91,39 @@ impl Fleet<'_, '_> {
             }
         }
         let groups: Vec<Vec<usize>> = databases.into_values().filter(|g| g.len() > 1).collect();
-        let results: std::sync::Mutex<Vec<(usize, TargetStatus)>> = std::sync::Mutex::new(Vec::new());
-        std::thread::scope(|scope| {
-            for group in &groups {
-                let results = &results;
-                scope.spawn(move || {
-                    if stop.requested().is_some() {
-                        return;
-                    }
-                    let started = Instant::now();
-                    // A database that cannot be read this way is read target by target, which says why.
-                    if let Some(read) = self.read_group(pool, group) {
-                        let each = started.elapsed() / u32::try_from(group.len()).unwrap_or(1).max(1);
-                        let mut results = results.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-                        for (i, mut status) in read {
-                            status.duration = each;
-                            results.push((i, status));
-                        }
-                    }
-                });
+        // The group reads go through the schedule as targets do: within the parallel limit and each server's
+        // budget, nothing new once a stop is requested.
+        let servers: Vec<usize> = groups.iter().map(|g| self.servers[g[0]]).collect();
+        let names: Vec<String> = groups.iter().map(|g| self.names[g[0]].clone()).collect();
+        let plan = Plan {
+            servers: &servers,
+            names: &names,
+            ..self.read_plan()
+        };
+        let work = |g: usize| {
+            let group = &groups[g];
+            let started = Instant::now();
+            // A database that cannot be read this way is read target by target, which says why.
+            let read = self.read_group(pool, group).map(|read| {
+                let each = started.elapsed() / u32::try_from(group.len()).unwrap_or(1).max(1);
+                read.into_iter()
+                    .map(|(i, mut status)| {
+                        status.duration = each;
+                        (i, status)
+                    })
+                    .collect::<Vec<_>>()
+            });
+            Attempt::Finished {
+                result: read,
+                failed: false,
             }
-        });
-        for (i, status) in results.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner) {
-            out[i] = Some(status);
+        };
+        for slot in schedule::run(&plan, stop, &|_| {}, &work).slots {
+            if let Slot::Ran(Some(read)) = slot {
+                for (i, status) in read {
+                    out[i] = Some(status);
+                }
+            }
         }
         out
     }
@@ -246,19 +246,7 @@ impl Fleet<'_, '_> {
     fn status_one(&self, pool: &Pool, i: usize) -> TargetStatus {
         let started = Instant::now();
         let t = &self.targets[i];
-        let mut out = TargetStatus {
-            name: t.name.clone(),
-            version: None,
-            applied: 0,
-            pending: 0,
-            contracts_pending: 0,
-            phase: None,
-            problems: Vec::new(),
-            slowest: None,
-            unreachable: false,
-            error: None,
-            duration: std::time::Duration::ZERO,
-        };
+        let mut out = blank(&t.name);
         let read = match t.migrations_table(self.migrator.migrations_table()) {
             Err(e) => Err(TargetError::of(&e)),
             Ok(table) => match pool.checkout(self.connector, t, "") {
